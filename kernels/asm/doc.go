@@ -1,0 +1,8 @@
+// Package asm holds the assembly kernels of actfuse and their Go
+// declarations. Every file here except this one is written by the generators
+// in gen/ (`go generate ./...`) and must not be edited by hand.
+//
+// The functions take already-checked arguments: package kernels validates
+// shapes and lengths before calling them. On platforms without assembly the
+// package is empty.
+package asm

@@ -1,0 +1,77 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/actfuse/actfuse/fallback"
+)
+
+// impl is one implementation of every kernel. Each field handles whole
+// slices or matrices, so a call through the table costs one indirect call per
+// kernel invocation, never one per element. The arguments have been checked.
+type impl struct {
+	name     string
+	forward  func(a Activation, dst, x []float32)
+	backward func(a Activation, dx, dy, y []float32)
+	// gemm computes the rows [i0, i1) and columns [j0, j1) of a Gemm call.
+	gemm func(g *gemmCall, i0, i1, j0, j1 int)
+}
+
+// genericImpl runs package fallback.
+var genericImpl = &impl{
+	name:     "generic",
+	forward:  fallback.Forward,
+	backward: fallback.Backward,
+	gemm:     genericGemm,
+}
+
+// impls lists the implementations this machine can run, best first; the
+// generic one is always last.
+var impls = append(archImpls(), genericImpl)
+
+// active is the implementation in use.
+var active atomic.Pointer[impl]
+
+// GenericEnv is the environment variable that, set to 1 at start-up, forces
+// the generic implementation.
+const GenericEnv = "ACTFUSE_GENERIC"
+
+func init() {
+	active.Store(impls[0])
+	if os.Getenv(GenericEnv) == "1" {
+		active.Store(genericImpl)
+	}
+}
+
+// ISA returns the name of the implementation in use: "avx2", "neon" or
+// "generic".
+func ISA() string { return active.Load().name }
+
+// Implementations returns the names of the implementations this machine can
+// run, best first; "generic" is always among them, last.
+func Implementations() []string {
+	names := make([]string, len(impls))
+	for i, im := range impls {
+		names[i] = im.name
+	}
+	return names
+}
+
+// Use switches every kernel to the implementation called name, one of
+// Implementations. It is meant for start-up, tests and benchmarks: calls
+// already running finish on the implementation they started with.
+func Use(name string) error {
+	for _, im := range impls {
+		if im.name == name {
+			active.Store(im)
+			return nil
+		}
+	}
+	return fmt.Errorf("actfuse: implementation %q is not available on this machine (have %v)", name, Implementations())
+}
+
+// ForceGeneric switches every kernel to the pure-Go implementation, the same
+// as Use("generic") or ACTFUSE_GENERIC=1.
+func ForceGeneric() { active.Store(genericImpl) }
