@@ -6,3 +6,5 @@
 // shapes and lengths before calling them. On platforms without assembly the
 // package is empty.
 package asm
+
+//go:generate go run ../../gen/amd64 -kernels act -out act_amd64.s -stubs act_amd64.go -pkg asm
