@@ -11,6 +11,6 @@ func avx2Impl() *impl {
 		name:     "avx2",
 		forward:  fallback.Forward,
 		backward: fallback.Backward,
-		gemm:     genericGemm,
+		gemm:     avx2Gemm,
 	}
 }

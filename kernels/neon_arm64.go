@@ -11,6 +11,6 @@ func neonImpl() *impl {
 		name:     "neon",
 		forward:  fallback.Forward,
 		backward: fallback.Backward,
-		gemm:     genericGemm,
+		gemm:     neonGemm,
 	}
 }
