@@ -1,0 +1,315 @@
+package main
+
+// Activation math on ymm registers, shared by the elementwise kernels
+// (act.go) and the GEMM epilogue.
+//
+// # API
+//
+// Every emitter works IN PLACE on a group of registers, type vecs: the same
+// instruction is emitted once for each register of the group before the next
+// instruction, so a group of 2 or 4 registers gives the out-of-order core
+// independent chains to overlap. An epilogue that holds many accumulators
+// passes groups of one register (vecs{acc}).
+//
+//	emitReLU(x)              x = max(x, 0)             (bitwise as fallback)
+//	emitLeakyReLU(x, alpha)  x = x > 0 ? x : alpha·x   (bitwise as fallback)
+//	emitELU(x, alpha)        x = x > 0 ? x : alpha·expm1(x)
+//	emitSigmoid(x)           x = 1/(1+exp(-x))
+//	emitTanh(x)              x = tanh(x)
+//	emitActivation(f, x, alpha) dispatches on f (a fallback.Func value)
+//
+// Backward, from the saved forward output y (dz is the gradient, updated in
+// place; y is only read):
+//
+//	emitDeriv(f, dz, y, alpha)   dz = dz · f'(y)
+//
+// alpha is an operand holding Alpha broadcast to 8 lanes: a ymm register or
+// a 32-byte memory row (e.g. a stack slot or constant filled by the caller).
+// It may be nil for functions that do not use it.
+//
+// Register budget: beside x (and dz, y) the emitters allocate their
+// temporaries with YMM() and let avo's allocator place them; at most
+// 3 temporaries per register of the group are live at once (sigmoid, tanh,
+// ELU: 3; derivatives: 1; ReLU/LeakyReLU: 1). A 6×16 GEMM tile holds 12
+// accumulators, so its epilogue can run these one accumulator at a time with
+// groups of one register.
+//
+// Constants are never held in registers: konst returns a 32-byte row of 8
+// equal float32 in RODATA, used directly as the memory operand of the
+// arithmetic (L1-resident; Zen 3 sustains 3 loads per cycle), so the budget
+// above is the whole register cost. Rows are created on first use, once per
+// generated file.
+//
+// Special values: NaN in gives NaN out; sigmoid(±Inf) = 1/0, tanh(±Inf) = ±1,
+// ELU(-Inf) = -alpha; ±0 and denormal inputs give the correctly signed
+// limit (tanh(x) = x, ELU(-0) = -0).
+//
+// # Numerics
+//
+// exp(z) for z <= 0: n = round(z/ln2) with a magic-bias FMA, Cody–Waite
+// reduction t = z - n·ln2hi - n·ln2lo (two FMAs), s = 2^n built by shifting
+// the biased integer into the exponent field, and
+//
+//	exp(t) - 1 = t + t²·q(t),  q a degree-4 minimax polynomial
+//	m = s·(exp(t)-1) = ts + ts·(t·q)    with ts = t·s exact
+//	exp(z) = s + m,   expm1(z) = (s - 1) + m   (s-1 exact for the n used)
+//
+// Inputs below ln(2^-126) would need n < -126: callers mask them (exp → 0)
+// or clamp them (expm1 → -1) explicitly.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/actfuse/actfuse/fallback"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// vecs is a group of ymm registers processed in lockstep.
+type vecs []reg.VecVirtual
+
+// newVecs allocates a group of n virtual ymm registers.
+func newVecs(n int) vecs {
+	v := make(vecs, n)
+	for i := range v {
+		v[i] = YMM()
+	}
+	return v
+}
+
+// konsts memoizes the constant rows of the file being generated.
+var konsts = map[string]operand.Mem{}
+
+// konstBits returns a 32-byte RODATA row holding the 32-bit pattern bits in
+// each of its 8 lanes.
+func konstBits(bits uint32) operand.Mem {
+	name := fmt.Sprintf("k%08x", bits)
+	if m, ok := konsts[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, operand.U32(bits))
+	}
+	konsts[name] = m
+	return m
+}
+
+// konst returns a 32-byte RODATA row holding v in each of its 8 lanes.
+func konst(v float32) operand.Mem { return konstBits(math.Float32bits(v)) }
+
+// konstHex returns the row of the float32 whose bits are b (for constants
+// best written exactly).
+func konstHex(b uint32) operand.Mem { return konstBits(b) }
+
+// Constants of the exp core.
+const (
+	log2e      = 0x3fb8aa3b // 1/ln2
+	expMagic   = 0x4b40007f // 0x1.8000FEp23: 1.5·2^23 + 127; round-to-int with the exponent bias
+	ln2hi      = 0x3f317200 // ln2 rounded to 16 significant bits: n·ln2hi is exact
+	ln2lo      = 0x35bfbe8e // ln2 - ln2hi
+	expCutoff  = 0xc2aeac50 // -87.33654 = ln(2^-126) (rounded toward zero): below, exp < 2^-126
+	expm1Clamp = 0xc18c0000 // -17.5: below, expm1 rounds to -1
+	signBit    = 0x80000000
+	oneBits    = 0x3f800000
+)
+
+// expPoly holds q(t) ≈ (exp(t)-1-t)/t², minimax (relative to exp) on
+// [-ln2/2, ln2/2], highest degree first.
+var expPoly = []uint32{0x3ab5121a, 0x3c091cf1, 0x3d2aac79, 0x3e2aaa49, 0x3efffffe}
+
+// each emits f(i) for every register index of a group.
+func each(n int, f func(i int)) {
+	for i := 0; i < n; i++ {
+		f(i)
+	}
+}
+
+// emitExpParts computes, for each z (which must be <= 0 or NaN), s = 2^n
+// and m = s·(exp(t)-1) so that exp(z) = s + m and expm1(z) = (s-1) + m.
+// z is clobbered (it holds t·s on return). s and m are outputs. Valid for
+// z >= ln(2^-126); callers mask or clamp beyond. No other register is used.
+func emitExpParts(z, s, m vecs) {
+	n := len(z)
+	each(n, func(i int) { VMOVUPS(konstHex(expMagic), m[i]) })
+	each(n, func(i int) { VFMADD231PS(konstHex(log2e), z[i], m[i]) })  // m = z·log2e + magic
+	each(n, func(i int) { VPSLLD(operand.Imm(23), m[i], s[i]) })       // s = 2^n
+	each(n, func(i int) { VSUBPS(konstHex(expMagic), m[i], m[i]) })    // m = n
+	each(n, func(i int) { VFNMADD231PS(konstHex(ln2hi), m[i], z[i]) }) // z = z - n·ln2hi
+	each(n, func(i int) { VFNMADD231PS(konstHex(ln2lo), m[i], z[i]) }) // z = t = z - n·ln2lo
+	each(n, func(i int) { VMOVUPS(konstHex(expPoly[0]), m[i]) })
+	for _, c := range expPoly[1:] {
+		each(n, func(i int) { VFMADD213PS(konstHex(c), z[i], m[i]) }) // m = m·t + c
+	}
+	each(n, func(i int) { VMULPS(z[i], m[i], m[i]) })      // m = t·q
+	each(n, func(i int) { VMULPS(s[i], z[i], z[i]) })      // z = t·s (exact)
+	each(n, func(i int) { VFMADD213PS(z[i], z[i], m[i]) }) // m = ts·(t·q) + ts
+}
+
+// emitReLU computes x = max(x, 0): NaN stays NaN, -0 becomes +0.
+func emitReLU(x vecs) {
+	t := newVecs(len(x))
+	each(len(x), func(i int) { VCMPPS(operand.Imm(2), konst(0), x[i], t[i]) }) // t = x <= 0 (LE_OS)
+	each(len(x), func(i int) { VANDNPS(x[i], t[i], x[i]) })                    // x = ~t & x
+}
+
+// emitLeakyReLU computes x = x > 0 ? x : alpha·x, selecting on the sign
+// bit: +0 and positive NaN keep x, which equals alpha·x for them.
+func emitLeakyReLU(x vecs, alpha operand.Op) {
+	t := newVecs(len(x))
+	each(len(x), func(i int) { VMULPS(alpha, x[i], t[i]) })
+	each(len(x), func(i int) { VBLENDVPS(x[i], t[i], x[i], x[i]) }) // sign(x) ? alpha·x : x
+}
+
+// Comparison predicates of VCMPPS.
+const (
+	cmpLT  = 1  // LT_OS: false for NaN
+	cmpLE  = 2  // LE_OS: false for NaN
+	cmpNLT = 5  // NLT_US: true for NaN
+	cmpGE  = 13 // GE_OS: false for NaN
+	cmpGT  = 14 // GT_OS: false for NaN
+)
+
+// emitSigmoid computes x = 1/(1+exp(-x)) from e = exp(-|x|): x <= 0 gives
+// e/(1+e), x > 0 gives 1/(1+e), so exp never overflows. Temporaries: 3.
+func emitSigmoid(x vecs) {
+	n := len(x)
+	z, s, m := newVecs(n), newVecs(n), newVecs(n)
+	each(n, func(i int) { VORPS(konstHex(signBit), x[i], z[i]) }) // z = -|x|
+	emitExpParts(z, s, m)
+	each(n, func(i int) { VADDPS(s[i], m[i], m[i]) }) // m = e = exp(-|x|)
+	each(n, func(i int) { VORPS(konstHex(signBit), x[i], z[i]) })
+	each(n, func(i int) { VCMPPS(operand.Imm(cmpLT), konstHex(expCutoff), z[i], z[i]) }) // z = -|x| < cutoff
+	each(n, func(i int) { VANDNPS(m[i], z[i], m[i]) })                                   // e = 0 there
+	each(n, func(i int) { VADDPS(konst(1), m[i], s[i]) })                                // s = 1 + e
+	each(n, func(i int) { VXORPS(konstHex(signBit), x[i], z[i]) })                       // sign(z) = x >= 0
+	each(n, func(i int) { VBLENDVPS(z[i], konst(1), m[i], z[i]) })                       // z = x >= 0 ? 1 : e
+	each(n, func(i int) { VDIVPS(s[i], z[i], x[i]) })                                    // x = z / (1+e)
+}
+
+// tanhPoly holds p(u) with tanh(x) ≈ x + x³·p(x²), minimax relative on
+// [0, tanhSplit], highest degree first.
+var tanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa99}
+
+const tanhSplit = 0.625
+
+// emitTanh computes x = tanh(x): the odd polynomial for |x| < tanhSplit
+// (no cancellation near 0, tanh(x) = x for tiny x), and beyond
+// tanh(|x|) = 1 - 2e/(1+e) with e = exp(-2|x|) <= exp(-1.25), with the sign
+// of x copied back; e is flushed to 0 below ln(2^-126), giving ±1.
+// Temporaries: 3.
+func emitTanh(x vecs) {
+	n := len(x)
+	z, s, m := newVecs(n), newVecs(n), newVecs(n)
+	// Exp branch: m = 1 - 2e/(1+e) for a = |x|.
+	each(n, func(i int) { VORPS(konstHex(signBit), x[i], z[i]) }) // z = -|x|
+	each(n, func(i int) { VADDPS(z[i], z[i], z[i]) })             // z = -2|x| (exact)
+	emitExpParts(z, s, m)
+	each(n, func(i int) { VADDPS(s[i], m[i], m[i]) }) // m = e
+	each(n, func(i int) { VORPS(konstHex(signBit), x[i], z[i]) })
+	each(n, func(i int) { VADDPS(z[i], z[i], z[i]) })
+	each(n, func(i int) { VCMPPS(operand.Imm(cmpLT), konstHex(expCutoff), z[i], z[i]) })
+	each(n, func(i int) { VANDNPS(m[i], z[i], m[i]) })    // e = 0 below the cutoff
+	each(n, func(i int) { VADDPS(konst(1), m[i], s[i]) }) // s = 1 + e
+	each(n, func(i int) { VDIVPS(s[i], m[i], m[i]) })     // m = e/(1+e)
+	each(n, func(i int) { VMOVUPS(konst(1), s[i]) })
+	each(n, func(i int) { VFNMADD231PS(konst(2), m[i], s[i]) }) // s = 1 - 2·m
+	each(n, func(i int) { VANDPS(konstHex(signBit), x[i], z[i]) })
+	each(n, func(i int) { VORPS(z[i], s[i], s[i]) }) // s = copysign(s, x)
+	// Polynomial branch: m = x + x³·p(x²).
+	each(n, func(i int) { VMULPS(x[i], x[i], z[i]) }) // z = x²
+	each(n, func(i int) { VMOVUPS(konstHex(tanhPoly[0]), m[i]) })
+	for _, c := range tanhPoly[1:] {
+		each(n, func(i int) { VFMADD213PS(konstHex(c), z[i], m[i]) }) // m = m·u + c
+	}
+	each(n, func(i int) { VMULPS(x[i], z[i], z[i]) })      // z = x³
+	each(n, func(i int) { VFMADD213PS(x[i], z[i], m[i]) }) // m = x³·p + x
+	// Select: |x| < tanhSplit takes the polynomial; NaN is NaN in both.
+	each(n, func(i int) { VANDPS(konstHex(^uint32(signBit)), x[i], z[i]) }) // z = |x|
+	each(n, func(i int) { VCMPPS(operand.Imm(cmpLT), konst(tanhSplit), z[i], z[i]) })
+	each(n, func(i int) { VBLENDVPS(z[i], m[i], s[i], x[i]) }) // x = |x| < split ? poly : exp form
+}
+
+// emitELU computes x = x >= 0 ? x : alpha·expm1(x), alpha broadcast in a
+// register or memory row. The expm1 argument is clamped at -17.5, where
+// expm1 already rounds to -1; positive and NaN inputs take x itself (the
+// exp of a large positive argument is computed and discarded).
+// Temporaries: 3.
+func emitELU(x vecs, alpha operand.Op) {
+	n := len(x)
+	z, s, m := newVecs(n), newVecs(n), newVecs(n)
+	each(n, func(i int) { VMAXPS(konstHex(expm1Clamp), x[i], z[i]) }) // z = max(x, -17.5)
+	emitExpParts(z, s, m)
+	each(n, func(i int) { VSUBPS(konst(1), s[i], s[i]) }) // s = s - 1 (exact)
+	each(n, func(i int) { VADDPS(s[i], m[i], m[i]) })     // m = expm1(z)
+	each(n, func(i int) { VMULPS(alpha, m[i], m[i]) })
+	each(n, func(i int) { VCMPPS(operand.Imm(cmpNLT), konst(0), x[i], z[i]) }) // z = !(x < 0): x >= 0 or NaN
+	each(n, func(i int) { VBLENDVPS(z[i], x[i], m[i], x[i]) })                 // x = z ? x : alpha·expm1
+}
+
+// emitActivation computes x = f(x) for the activation f; alpha is used by
+// LeakyReLU and ELU.
+func emitActivation(f fallback.Func, x vecs, alpha operand.Op) {
+	switch f {
+	case fallback.Identity:
+	case fallback.ReLU:
+		emitReLU(x)
+	case fallback.LeakyReLU:
+		emitLeakyReLU(x, alpha)
+	case fallback.ELU:
+		emitELU(x, alpha)
+	case fallback.Sigmoid:
+		emitSigmoid(x)
+	case fallback.Tanh:
+		emitTanh(x)
+	default:
+		panic(fmt.Sprintf("emitActivation: unknown activation %v", f))
+	}
+}
+
+// emitDeriv computes dz = dz·f'(y) from the saved forward output y, with
+// f'(y) rounded exactly as package fallback forms it, so the product is
+// bitwise identical to it. y is only read. Temporaries: 2 (1 when alpha is
+// a register or f is not ELU/LeakyReLU/Tanh).
+func emitDeriv(f fallback.Func, dz, y vecs, alpha operand.Op) {
+	n := len(dz)
+	t := newVecs(n)
+	switch f {
+	case fallback.Identity:
+		return
+	case fallback.ReLU: // y > 0 ? 1 : 0
+		each(n, func(i int) { VCMPPS(operand.Imm(cmpGT), konst(0), y[i], t[i]) })
+		each(n, func(i int) { VANDPS(konst(1), t[i], t[i]) })
+	case fallback.LeakyReLU: // y > 0 ? 1 : alpha
+		each(n, func(i int) { VCMPPS(operand.Imm(cmpGT), konst(0), y[i], t[i]) })
+		if r, ok := alpha.(reg.Register); ok {
+			each(n, func(i int) { VBLENDVPS(t[i], konst(1), r, t[i]) })
+		} else {
+			u := newVecs(n)
+			each(n, func(i int) { VANDNPS(alpha, t[i], u[i]) })
+			each(n, func(i int) { VANDPS(konst(1), t[i], t[i]) })
+			each(n, func(i int) { VORPS(u[i], t[i], t[i]) })
+		}
+	case fallback.ELU: // y > 0 ? 1 : y + alpha
+		u := newVecs(n)
+		each(n, func(i int) { VADDPS(alpha, y[i], u[i]) })
+		each(n, func(i int) { VCMPPS(operand.Imm(cmpGT), konst(0), y[i], t[i]) })
+		each(n, func(i int) { VBLENDVPS(t[i], konst(1), u[i], t[i]) })
+	case fallback.Sigmoid: // y·(1-y)
+		each(n, func(i int) { VMOVUPS(konst(1), t[i]) })
+		each(n, func(i int) { VSUBPS(y[i], t[i], t[i]) })
+		each(n, func(i int) { VMULPS(y[i], t[i], t[i]) })
+	case fallback.Tanh: // (1-y)·(1+y)
+		u := newVecs(n)
+		each(n, func(i int) { VMOVUPS(konst(1), t[i]) })
+		each(n, func(i int) { VSUBPS(y[i], t[i], t[i]) })
+		each(n, func(i int) { VADDPS(konst(1), y[i], u[i]) })
+		each(n, func(i int) { VMULPS(u[i], t[i], t[i]) })
+	default:
+		panic(fmt.Sprintf("emitDeriv: unknown activation %v", f))
+	}
+	each(n, func(i int) { VMULPS(t[i], dz[i], dz[i]) })
+}
