@@ -1,0 +1,268 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+	"unsafe"
+
+	"github.com/actfuse/actfuse/kernels"
+)
+
+// Activations returns the activations the suites compare, ReLU first so
+// that ratios to it have their base.
+func Activations() []kernels.Activation {
+	return []kernels.Activation{
+		{Func: kernels.ReLU},
+		{Func: kernels.Identity},
+		{Func: kernels.LeakyReLU, Alpha: 0.01},
+		{Func: kernels.ELU, Alpha: 1},
+		{Func: kernels.Sigmoid},
+		{Func: kernels.Tanh},
+	}
+}
+
+// Size is an array length with the memory level it is meant to reside in.
+type Size struct {
+	Level string `json:"level"` // "L1", "L2" or "DRAM"
+	N     int    `json:"n"`     // elements per array
+}
+
+// MachineSizes returns the L1, L2 and DRAM sizes of m (see Machine.Sizes).
+func MachineSizes(m Machine) []Size {
+	l1, l2, dram := m.Sizes()
+	return []Size{{"L1", l1}, {"L2", l2}, {"DRAM", dram}}
+}
+
+// CostConfig selects what the cost suite measures.
+type CostConfig struct {
+	Sizes    []Size               // nil: MachineSizes
+	Acts     []kernels.Activation // nil: Activations
+	Forward  bool                 // measure the forward kernels
+	Backward bool                 // measure the backward kernels
+	// Stream measures the machine's streaming bandwidth (copy and sum) at
+	// the largest size and reports every kernel's achieved bandwidth there.
+	Stream bool
+}
+
+// Bytes per element moved by the kernels: forward reads x and writes y,
+// backward reads dy and y and writes dx.
+const (
+	forwardBytes  = 8
+	backwardBytes = 12
+)
+
+// Cost measures ns per element of the activation kernels for every
+// implementation in o and every size, timed interleaved within each
+// (activation, size), with the ratio of each to ReLU's time for the same
+// implementation and size.
+func Cost(m Machine, o Options, c CostConfig) []*Table {
+	o.Defaults()
+	if c.Sizes == nil {
+		c.Sizes = MachineSizes(m)
+	}
+	if c.Acts == nil {
+		c.Acts = Activations()
+	}
+	if !c.Forward && !c.Backward {
+		c.Forward = true
+	}
+	impls := o.Impls
+	if o.Naive {
+		impls = append(impls[:len(impls):len(impls)], NaiveName)
+	}
+	var tables []*Table
+	var stream *Table
+	var copyGBs float64
+	largest := c.Sizes[0]
+	for _, s := range c.Sizes {
+		if s.N > largest.N {
+			largest = s
+		}
+	}
+	if c.Stream {
+		stream, copyGBs = streamTable(&o, largest)
+	}
+	for _, dir := range []string{"forward", "backward"} {
+		if dir == "forward" && !c.Forward || dir == "backward" && !c.Backward {
+			continue
+		}
+		t := costTable(&o, dir, impls, c)
+		tables = append(tables, t)
+		if stream != nil {
+			addStreamRows(stream, t, largest, copyGBs)
+		}
+	}
+	if stream != nil {
+		tables = append(tables, stream)
+	}
+	return tables
+}
+
+func costTable(o *Options, dir string, impls []string, c CostConfig) *Table {
+	name := "Forward"
+	if dir == "backward" {
+		name = "Backward"
+	}
+	t := &Table{
+		Name:  name,
+		Title: fmt.Sprintf("%s activation kernels: ns per element (median of %d interleaved samples), and ratio to ReLU", dir, o.Samples),
+		Columns: []Column{
+			{Name: "act", Label: true},
+			{Name: "level", Label: true},
+			{Name: "n", Label: true},
+			{Name: "impl", Label: true},
+			{Name: "ns/elem", Unit: "ns/elem"},
+			{Name: "×relu", Unit: "x-relu", NoBench: true, Prec: 2},
+			{Name: "samples", Unit: "samples"},
+		},
+		Pivot: "impl",
+	}
+	p := o.progress()
+	p.Start("cost "+dir, len(c.Sizes)*len(c.Acts))
+	defer p.Done()
+	rng := rand.New(rand.NewPCG(o.Seed, 0xc057))
+	for _, s := range c.Sizes {
+		x := make([]float32, s.N)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 3)
+		}
+		dy := make([]float32, s.N)
+		for i := range dy {
+			dy[i] = float32(rng.NormFloat64())
+		}
+		y := make([]float32, s.N)
+		out := make([]float32, s.N)
+		reluNs := map[string]float64{}
+		for _, a := range c.Acts {
+			naiveForward(a, y, x) // saved output for the backward kernels
+			vs := make([]variant, len(impls))
+			for i, impl := range impls {
+				v := variant{impl: impl, name: fmt.Sprintf("%s/%s/%s", dir, a.Func, impl)}
+				switch {
+				case dir == "forward" && impl == NaiveName:
+					v.run = func() { naiveForward(a, out, x) }
+				case dir == "forward":
+					v.run = func() { kernels.Forward(a, out, x) }
+				case impl == NaiveName:
+					v.run = func() { naiveBackward(a, out, dy, y) }
+				default:
+					v.run = func() { kernels.Backward(a, out, dy, y) }
+				}
+				vs[i] = v
+			}
+			ts := o.timeVariants("cost", vs)
+			for i, impl := range impls {
+				ns := float64(ts[i].median) / float64(s.N)
+				if a.Func == kernels.ReLU {
+					reluNs[impl] = ns
+				}
+				ratio := Missing()
+				if r, ok := reluNs[impl]; ok && r > 0 {
+					ratio = Num(ns / r)
+				}
+				act := Str(a.Func.String())
+				impC := Str(impl)
+				impC.Bench = roleOf(impl)
+				t.Add(act, Str(s.Level), Str(fmt.Sprint(s.N)), impC, Num(ns), ratio, Num(float64(ts[i].samples)))
+			}
+			p.Step()
+		}
+	}
+	return t
+}
+
+// streamTable measures the streaming bandwidth of a plain copy and a plain
+// sum over arrays of size s and returns a table with those two rows, to
+// which addStreamRows adds the kernels, and the copy bandwidth.
+func streamTable(o *Options, s Size) (*Table, float64) {
+	t := &Table{
+		Name:  "Stream",
+		Title: fmt.Sprintf("bandwidth at n = %d (%s): kernels against a plain copy and a plain sum measured in the same run", s.N, s.Level),
+		Columns: []Column{
+			{Name: "kernel", Label: true},
+			{Name: "impl", Label: true},
+			{Name: "GB/s", Unit: "GB/s"},
+			{Name: "%copy", Unit: "%copy", NoBench: true, Prec: 0},
+			{Name: "samples", Unit: "samples"},
+		},
+		Notes: []string{
+			"bytes counted per element: copy 8 (read+write), sum 4, forward 8 (x in, y out), backward 12 (dy, y in, dx out); write-allocate traffic is not counted",
+		},
+	}
+	src := make([]float32, s.N)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	dst := make([]float32, s.N)
+	var sink uint64
+	words := unsafe.Slice((*uint64)(unsafe.Pointer(&src[0])), s.N/2)
+	vs := []variant{
+		{name: "copy", run: func() { copy(dst, src) }},
+		{name: "sum", run: func() { sink += sumWords(words) }},
+	}
+	p := o.progress()
+	p.Start("stream", 1)
+	ts := o.timeVariants("stream", vs)
+	p.Step()
+	p.Done()
+	_ = sink
+	gbs := func(bytesPerElem int, d time.Duration) float64 {
+		return float64(bytesPerElem) * float64(s.N) / float64(d.Nanoseconds())
+	}
+	copyGBs := gbs(8, ts[0].median)
+	t.Add(Str("copy"), Str("go"), Num(copyGBs), Num(100), Num(float64(ts[0].samples)))
+	sum := gbs(4, ts[1].median)
+	t.Add(Str("sum"), Str("go"), Num(sum), Num(100*sum/copyGBs), Num(float64(ts[1].samples)))
+	return t, copyGBs
+}
+
+// sumWords adds the words with four independent accumulators, so that the
+// loop is bound by memory rather than by the latency of one add chain.
+func sumWords(w []uint64) uint64 {
+	var a, b, c, d uint64
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		a += w[i]
+		b += w[i+1]
+		c += w[i+2]
+		d += w[i+3]
+	}
+	for ; i < len(w); i++ {
+		a += w[i]
+	}
+	return a + b + c + d
+}
+
+// addStreamRows adds to the stream table the bandwidth of every kernel of
+// the cost table t at size s.
+func addStreamRows(stream, t *Table, s Size, copyGBs float64) {
+	bytes := forwardBytes
+	dir := "forward"
+	if t.Name == "Backward" {
+		bytes, dir = backwardBytes, "backward"
+	}
+	act, n, impl, ns, smp := t.Col("act"), t.Col("n"), t.Col("impl"), t.Col("ns/elem"), t.Col("samples")
+	for _, row := range t.Rows {
+		if row[n].S != fmt.Sprint(s.N) || !row[ns].Num {
+			continue
+		}
+		gbs := float64(bytes) / row[ns].F
+		stream.Add(Str(dir+" "+row[act].S), row[impl], Num(gbs), Num(100*gbs/copyGBs), row[smp])
+	}
+}
+
+// SizeFor labels an array length n with the memory level two such arrays
+// reside in on machine m: "L1", "L2", "L3" or "DRAM".
+func SizeFor(m Machine, n int) Size {
+	b := 8 * n
+	switch {
+	case b <= m.L1D:
+		return Size{"L1", n}
+	case b <= m.L2:
+		return Size{"L2", n}
+	case b < 2*m.L3:
+		return Size{"L3", n}
+	}
+	return Size{"DRAM", n}
+}

@@ -1,0 +1,231 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/actfuse/actfuse/kernels"
+)
+
+// Options control what the suites measure and how long they take.
+type Options struct {
+	// Impls lists the kernel implementations to measure, by name as in
+	// kernels.Implementations (see ParseImpls).
+	Impls []string
+	// Naive adds a naive Go loop (float64 math per element) to the
+	// comparisons.
+	Naive bool
+	// Samples is the number of timed samples per variant; the median is
+	// reported. Variants are timed interleaved, one sample of each in turn.
+	Samples int
+	// MinTime is the least duration of one sample; a sample repeats the
+	// measured call as often as needed to last that long.
+	MinTime time.Duration
+	// Threads lists thread counts for the suites that use them.
+	Threads []int
+	// Seed seeds every random input and model.
+	Seed uint64
+	// Progress receives progress reports; nil for none.
+	Progress Progress
+	// Ctx carries pprof labels; nil means context.Background.
+	Ctx context.Context
+}
+
+// Progress receives progress reports from a suite: Start before a phase of
+// total steps, Step after each step, Done at its end.
+type Progress interface {
+	Start(phase string, total int)
+	Step()
+	Done()
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Start(string, int) {}
+func (nopProgress) Step()             {}
+func (nopProgress) Done()             {}
+
+func (o *Options) progress() Progress {
+	if o.Progress == nil {
+		return nopProgress{}
+	}
+	return o.Progress
+}
+
+func (o *Options) ctx() context.Context {
+	if o.Ctx == nil {
+		return context.Background()
+	}
+	return o.Ctx
+}
+
+// Defaults fills unset fields: every implementation plus the naive loop,
+// 7 samples of at least 2 ms, one thread, seed 1.
+func (o *Options) Defaults() {
+	if len(o.Impls) == 0 {
+		o.Impls = kernels.Implementations()
+		o.Naive = true
+	}
+	if o.Samples <= 0 {
+		o.Samples = 7
+	}
+	if o.MinTime <= 0 {
+		o.MinTime = 2 * time.Millisecond
+	}
+	if len(o.Threads) == 0 {
+		o.Threads = []int{1}
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+}
+
+// ParseImpls turns a -impl value into implementation names and whether to
+// add the naive Go loop: "native" is the dispatched implementation,
+// "generic" the pure-Go fallback, "naive" the naive loop, "all" every
+// implementation this machine runs plus the naive loop; a comma-separated
+// list combines them, and implementation names (e.g. "avx2") are accepted.
+func ParseImpls(s string) (impls []string, naive bool, err error) {
+	avail := kernels.Implementations()
+	add := func(name string) {
+		if !slices.Contains(impls, name) {
+			impls = append(impls, name)
+		}
+	}
+	for _, f := range strings.Split(s, ",") {
+		switch f = strings.TrimSpace(f); f {
+		case "native":
+			add(kernels.ISA())
+		case "all":
+			for _, a := range avail {
+				add(a)
+			}
+			naive = true
+		case "naive":
+			naive = true
+		default:
+			if !slices.Contains(avail, f) {
+				return nil, false, fmt.Errorf("unknown implementation %q (want native, generic, naive, all or one of %v)", f, avail)
+			}
+			add(f)
+		}
+	}
+	return impls, naive, nil
+}
+
+// roleOf names an implementation by its role, for benchmark names that must
+// compare across machines: "native" for a SIMD implementation, "generic" and
+// "naive" for themselves.
+func roleOf(impl string) string {
+	switch impl {
+	case "generic", NaiveName:
+		return impl
+	}
+	return "native"
+}
+
+// NaiveName is the implementation name of the naive Go loops.
+const NaiveName = "naive"
+
+// variant is one thing to time: it switches to the kernel implementation
+// impl (unless impl is "" or naive) and calls run.
+type variant struct {
+	impl string
+	name string // pprof label "kernel"
+	run  func()
+}
+
+// sampleBudget is the time the samples of one slow variant may take before
+// timeVariants takes fewer of them.
+const sampleBudget = time.Second
+
+// timing is the result of timing one variant.
+type timing struct {
+	median  time.Duration // per call
+	min     time.Duration
+	samples int
+	calls   int // calls per sample
+}
+
+// timeVariants times the variants interleaved: it calibrates each to last
+// MinTime per sample, then takes Samples rounds of one sample of each,
+// rotating the order, and returns per-call medians. The active kernel
+// implementation is restored afterwards.
+func (o *Options) timeVariants(experiment string, vs []variant) []timing {
+	restore := kernels.ISA()
+	defer kernels.Use(restore) //nolint:errcheck // restoring a name that was active
+	iters := make([]int, len(vs))
+	samples := o.Samples
+	for i, v := range vs {
+		use(v.impl)
+		n := 1
+		for {
+			d := o.batch(experiment, v, n)
+			if d >= o.MinTime || n >= 1<<30 {
+				// Calls that take long on their own (DRAM-sized arrays, slow
+				// loops) get fewer samples: at least 3, about a second.
+				if n == 1 && d > sampleBudget/time.Duration(samples) {
+					samples = max(3, min(samples, int(sampleBudget/d)))
+				}
+				break
+			}
+			if d <= 0 {
+				n *= 16
+				continue
+			}
+			n = max(n+1, min(16*n, int(float64(n)*1.3*float64(o.MinTime)/float64(d))))
+		}
+		iters[i] = n
+	}
+	per := make([][]time.Duration, len(vs))
+	for s := 0; s < samples; s++ {
+		for j := range vs {
+			i := (j + s) % len(vs)
+			use(vs[i].impl)
+			d := o.batch(experiment, vs[i], iters[i])
+			per[i] = append(per[i], d/time.Duration(iters[i]))
+		}
+	}
+	out := make([]timing, len(vs))
+	for i := range vs {
+		slices.Sort(per[i])
+		out[i] = timing{median: median(per[i]), min: per[i][0], samples: len(per[i]), calls: iters[i]}
+	}
+	return out
+}
+
+func median(s []time.Duration) time.Duration {
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// batch runs v n times under the pprof labels experiment and kernel and
+// returns the elapsed time.
+func (o *Options) batch(experiment string, v variant, n int) time.Duration {
+	var d time.Duration
+	pprof.Do(o.ctx(), pprof.Labels("experiment", experiment, "kernel", v.name), func(context.Context) {
+		run := v.run
+		t0 := time.Now()
+		for range n {
+			run()
+		}
+		d = time.Since(t0)
+	})
+	return d
+}
+
+func use(impl string) {
+	if impl == "" || impl == NaiveName {
+		return
+	}
+	if err := kernels.Use(impl); err != nil {
+		panic(err) // names come from kernels.Implementations
+	}
+}

@@ -1,0 +1,316 @@
+// Command actbench measures what activation functions cost on this machine
+// and checks the classic claims about them with measurements.
+//
+// Usage:
+//
+//	actbench [flags] [suite] [flags]
+//
+// Without a suite it runs the quick suite: the cost table of the activation
+// kernels, a GEMM summary and, where the trainer is available, a short
+// training race. Suites:
+//
+//	cost      forward and backward ns/element per activation, implementation
+//	          and size (L1, L2, DRAM), ratio to ReLU, GB/s against the
+//	          streaming bandwidth measured in the same run
+//	gemm      fused GEMM+bias+activation in GFLOP/s and % of the FMA peak
+//	          measured in the same run, fused against unfused, per thread count
+//	accuracy  max ULP error of every activation and implementation, with the
+//	          worst input (sampled; -exhaustive for all 2^32 inputs)
+//
+// Every number printed is measured in that run. Output is an aligned table
+// (-format table), JSON (-format json, schema in package bench) or the Go
+// benchmark format (-format bench) that benchstat compares across machines.
+// Under an instruction-set emulator (qemu-user) the header says so: speeds are
+// then meaningless.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/actfuse/actfuse/bench"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// config holds the parsed command line.
+type config struct {
+	suite      string
+	impl       string
+	threads    string
+	format     string
+	plotDir    string
+	cpuprofile string
+	memprofile string
+	tracefile  string
+	seed       uint64
+	quiet      bool
+	samples    int
+	minTime    time.Duration
+	sizes      string
+	exhaustive bool
+	stride     uint
+	shapes     string
+}
+
+// suite runs one experiment and returns its tables.
+type suite struct {
+	about string
+	run   func(e *env) ([]*bench.Table, error)
+}
+
+// env is what a suite runs with.
+type env struct {
+	cfg     *config
+	machine bench.Machine
+	opts    bench.Options
+	stderr  io.Writer
+}
+
+var suites = map[string]suite{
+	"quick": {"cost table, GEMM summary and short training race (the default)", runQuick},
+	"cost":  {"forward and backward ns/element, ratio to ReLU, GB/s against streaming bandwidth", runCost},
+}
+
+func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("actbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.impl, "impl", "all", "implementations: native, generic, naive, all, or a comma-separated list")
+	fs.StringVar(&cfg.threads, "threads", "", "comma-separated thread counts for gemm (default 1 and the number of CPUs)")
+	fs.StringVar(&cfg.format, "format", "table", "output format: table, json or bench (Go benchmark format for benchstat)")
+	fs.StringVar(&cfg.plotDir, "plot", "", "write PNG and SVG figures to this directory")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof labels: experiment, kernel)")
+	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile at the end")
+	fs.StringVar(&cfg.tracefile, "trace", "", "write an execution trace")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of every random input and model")
+	fs.BoolVar(&cfg.quiet, "q", false, "no progress on stderr")
+	fs.IntVar(&cfg.samples, "samples", 7, "timed samples per variant (the median is reported)")
+	fs.DurationVar(&cfg.minTime, "mintime", 2*time.Millisecond, "least duration of one timed sample")
+	fs.StringVar(&cfg.sizes, "sizes", "", "cost: comma-separated array lengths (default: L1-, L2- and DRAM-resident sizes from the caches)")
+	fs.BoolVar(&cfg.exhaustive, "exhaustive", false, "accuracy: test all 2^32 float32 inputs")
+	fs.UintVar(&cfg.stride, "stride", 4099, "accuracy: test every stride-th float32 bit pattern")
+	fs.StringVar(&cfg.shapes, "shapes", "", "gemm: comma-separated MxKxN shapes (default: square sizes and MLP layers)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: actbench [flags] [suite] [flags]\n\nsuites:\n")
+		names := make([]string, 0, len(suites))
+		for n := range suites {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(stderr, "  %-9s %s\n", n, suites[n].about)
+		}
+		fmt.Fprintf(stderr, "\nflags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags before and after the suite name.
+func parseArgs(args []string, stderr io.Writer) (*config, error) {
+	cfg := &config{}
+	fs := newFlagSet(cfg, stderr)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		cfg.suite = rest[0]
+		if err := fs.Parse(rest[1:]); err != nil {
+			return nil, err
+		}
+		if len(fs.Args()) > 0 {
+			return nil, fmt.Errorf("unexpected arguments %q after suite %s", fs.Args(), cfg.suite)
+		}
+	}
+	if cfg.suite == "" {
+		cfg.suite = "quick"
+	}
+	if _, ok := suites[cfg.suite]; !ok {
+		return nil, fmt.Errorf("unknown suite %q", cfg.suite)
+	}
+	switch cfg.format {
+	case "table", "json", "bench":
+	default:
+		return nil, fmt.Errorf("-format %q: want table, json or bench", cfg.format)
+	}
+	if cfg.samples < 1 {
+		return nil, fmt.Errorf("-samples %d: want at least 1", cfg.samples)
+	}
+	if cfg.minTime <= 0 {
+		return nil, fmt.Errorf("-mintime %v: want a positive duration", cfg.minTime)
+	}
+	if cfg.stride < 1 {
+		return nil, errors.New("-stride 0: want at least 1")
+	}
+	return cfg, nil
+}
+
+// errUsage marks errors in the command line (exit code 2).
+var errUsage = errors.New("usage")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseArgs(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "actbench: %v\n(run actbench -h for usage)\n", err)
+		return 2
+	}
+	if err := execute(cfg, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "actbench: %v\n", err)
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func execute(cfg *config, stdout, stderr io.Writer) (err error) {
+	e := &env{cfg: cfg, machine: bench.DetectMachine(), stderr: stderr}
+	impls, naive, err := bench.ParseImpls(cfg.impl)
+	if err != nil {
+		return fmt.Errorf("-impl: %w: %w", err, errUsage)
+	}
+	threads, err := parseInts("-threads", cfg.threads)
+	if err != nil {
+		return err
+	}
+	e.opts = bench.Options{
+		Impls:    impls,
+		Naive:    naive,
+		Samples:  cfg.samples,
+		MinTime:  cfg.minTime,
+		Threads:  threads,
+		Seed:     cfg.seed,
+		Progress: newProgress(stderr, cfg.quiet),
+		Ctx:      context.Background(),
+	}
+	if cfg.cpuprofile != "" {
+		f, err := os.Create(cfg.cpuprofile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer closeFile(f, &err)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if cfg.tracefile != "" {
+		f, err := os.Create(cfg.tracefile)
+		if err != nil {
+			return fmt.Errorf("-trace: %w", err)
+		}
+		defer closeFile(f, &err)
+		if err := trace.Start(f); err != nil {
+			return fmt.Errorf("-trace: %w", err)
+		}
+		defer trace.Stop()
+	}
+	tables, err := suites[cfg.suite].run(e)
+	if err != nil {
+		return err
+	}
+	rep := &bench.Report{Machine: e.machine, Tables: tables}
+	if cfg.plotDir != "" {
+		if err := writePlots(cfg.plotDir, rep); err != nil {
+			return err
+		}
+	}
+	switch cfg.format {
+	case "json":
+		err = rep.WriteJSON(stdout)
+	case "bench":
+		err = rep.WriteBench(stdout)
+	default:
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.memprofile != "" {
+		f, err := os.Create(cfg.memprofile)
+		if err != nil {
+			return fmt.Errorf("-memprofile: %w", err)
+		}
+		defer closeFile(f, &err)
+		runtime.GC()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return fmt.Errorf("-memprofile: %w", err)
+		}
+	}
+	return nil
+}
+
+func closeFile(f *os.File, err *error) {
+	if cerr := f.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("closing %s: %w", f.Name(), cerr)
+	}
+}
+
+// parseInts parses a comma-separated list of positive integers.
+func parseInts(flagName, s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: %q is not a positive integer: %w", flagName, f, errUsage)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (e *env) sizes() ([]bench.Size, error) {
+	ns, err := parseInts("-sizes", e.cfg.sizes)
+	if err != nil || ns == nil {
+		return nil, err
+	}
+	out := make([]bench.Size, len(ns))
+	for i, n := range ns {
+		out[i] = bench.SizeFor(e.machine, n)
+	}
+	return out, nil
+}
+
+func runCost(e *env) ([]*bench.Table, error) {
+	sizes, err := e.sizes()
+	if err != nil {
+		return nil, err
+	}
+	return bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true}), nil
+}
+
+func runQuick(e *env) ([]*bench.Table, error) {
+	sizes, err := e.sizes()
+	if err != nil {
+		return nil, err
+	}
+	return bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true}), nil
+}
+
+// writePlots writes the figures of rep to dir.
+func writePlots(dir string, rep *bench.Report) error {
+	return fmt.Errorf("-plot %s: figures are not available in this build", dir)
+}
