@@ -1,50 +1,277 @@
 package fallback
 
-import "math"
-
-// PLACEHOLDER bodies: replaced by the real float32 implementation.
+import (
+	"fmt"
+	"math"
+)
 
 // Forward computes dst[i] = f(x[i]) for the activation a. dst and x must have
-// the same length; dst may be x itself (in-place), but must not otherwise overlap it.
+// the same length; dst may be x itself (in-place), but must not otherwise
+// overlap it.
+//
+// Special values, for every function: a NaN input gives a NaN; ±Inf and ±0
+// give the mathematical limits; denormal inputs are ordinary inputs.
+//
+//   - Identity copies x bit for bit.
+//   - ReLU is x < 0 ? +0 : x, exactly: ReLU(NaN) = NaN and ReLU(-0) = -0
+//     (the sign of a zero input is kept, as a max(0, x) that returns its
+//     second operand on equality and on NaN does).
+//   - LeakyReLU is x < 0 ? Alpha·x : x, the float32 product correctly rounded
+//     (so LeakyReLU(-0) = -0); with Alpha = 0, LeakyReLU(-Inf) = -0, the
+//     limit, not the NaN of 0·(-Inf).
+//   - ELU is x >= 0 ? x : Alpha·expm1(x), with expm1 computed without
+//     cancellation near 0; ELU(-Inf) = -Alpha, ELU(±0) = ±0. At most 1.6 ULP
+//     from the exact value for Alpha = 1 (exhaustive sweep; results below
+//     2^-126 may be flushed to zero); other Alphas add the rounding of the
+//     product.
+//   - Sigmoid is 1/(1+e^-x), computed from e = e^-|x| as e/(1+e) and
+//     reflected as 1 - e/(1+e) for x > 0, so no step overflows. At most 1.6
+//     ULP; results below 2^-126 (x < -87.3365) are flushed to +0.
+//     Sigmoid(-Inf) = 0, Sigmoid(+Inf) = 1, Sigmoid(±0) = 0.5.
+//   - Tanh is x + x³·Q(x²) (a minimax polynomial, no cancellation) for
+//     |x| < 0.5625 and 1 - 2·e/(1+e), e = e^(-2|x|), with the sign of x
+//     beyond; it saturates to ±1 from |x| ≈ 9.01 on. At most 1.6 ULP;
+//     Tanh(±0) = ±0, Tanh(±Inf) = ±1.
+//
+// The ULP bounds are measured over all 2^32 inputs against float64 references
+// (see package internal/ref); DESIGN's target is 2 ULP.
 func Forward(a Activation, dst, x []float32) {
 	CheckUnary("Forward", dst, x)
-	for i, v := range x {
-		dst[i] = float32(ref(a, float64(v)))
+	dst = dst[:len(x)]
+	switch a.Func {
+	case Identity:
+		copy(dst, x)
+	case ReLU:
+		for i, v := range x {
+			if v < 0 {
+				v = 0
+			}
+			dst[i] = v
+		}
+	case LeakyReLU:
+		alpha := a.Alpha
+		if alpha == 0 {
+			negZero := float32(math.Copysign(0, -1))
+			for i, v := range x {
+				if v < 0 {
+					v = negZero
+				}
+				dst[i] = v
+			}
+			return
+		}
+		for i, v := range x {
+			if v < 0 {
+				v *= alpha
+			}
+			dst[i] = v
+		}
+	case ELU:
+		alpha := a.Alpha
+		for i, v := range x {
+			if !(v >= 0) {
+				v = alpha * expm1Neg(v)
+			}
+			dst[i] = v
+		}
+	case Sigmoid:
+		for i, v := range x {
+			dst[i] = sigmoid(v)
+		}
+	case Tanh:
+		for i, v := range x {
+			dst[i] = tanh(v)
+		}
+	default:
+		panic(fmt.Sprintf("actfuse: Forward: unknown activation %v", a.Func))
 	}
 }
 
-func ref(a Activation, x float64) float64 {
-	switch a.Func {
-	case ReLU:
-		return math.Max(x, 0)
-	case Sigmoid:
-		return 1 / (1 + math.Exp(-x))
-	case Tanh:
-		return math.Tanh(x)
-	case ELU:
-		if x > 0 {
-			return x
-		}
-		return float64(a.Alpha) * math.Expm1(x)
-	case LeakyReLU:
-		if x > 0 {
-			return x
-		}
-		return float64(a.Alpha) * x
+// sigmoid returns 1/(1+e^-x); see Forward.
+func sigmoid(x float32) float32 {
+	z := -float32(math.Abs(float64(x)))
+	var q, c float32 // e^z/(1+e^z) ≈ q + c; 0 below sigmoidNegMin
+	if !(z < sigmoidNegMin) {
+		q, c = sigmoidNeg(z)
 	}
-	return x
+	if x > 0 {
+		// 1 - (q + c): u is 1 - q rounded, (1 - u) - q its exact error.
+		u := 1 - q
+		return u + (((1 - u) - q) - c)
+	}
+	return q + c
+}
+
+// tanhPolyMax is where tanh switches from the polynomial to the exp form:
+// above it tanh(x) > 0.5 and 1 - 2e/(1+e) has no harmful cancellation.
+const tanhPolyMax = 0.5625
+
+// tanh coefficients: tanh(x) = x + x³·Q(x²) on |x| <= 0.5625, Q of degree 4,
+// the minimax fit for the relative error of tanh made by ref.Minimax:
+//
+//	ref.Minimax(func(u float64) float64 { x := math.Sqrt(u); return (math.Tanh(x) - x) / (u * x) },
+//		func(u float64) float64 { x := math.Sqrt(u); return u * x / math.Tanh(x) },
+//		0, 0.5625*0.5625, 4)
+//
+// Fit error 2^-29.5; with the float32 coefficients below 2^-28.7.
+const (
+	tanhC3  = -0x1.555548p-2 // -0.333333135
+	tanhC5  = 0x1.110c72p-3  // 0.133324519
+	tanhC7  = -0x1.b90946p-5 // -0.0538374297
+	tanhC9  = 0x1.582fbp-6   // 0.0210074633
+	tanhC11 = -0x1.95001cp-8 // -0.00617981609
+)
+
+// tanh returns tanh(x); see Forward.
+func tanh(x float32) float32 {
+	a := float32(math.Abs(float64(x)))
+	if a < tanhPolyMax {
+		u := x * x
+		return x + x*(u*(tanhC3+u*(tanhC5+u*(tanhC7+u*(tanhC9+u*tanhC11)))))
+	}
+	z := -2 * a // exact
+	if z < -20 {
+		z = -20 // tanh(10) rounds to 1
+	}
+	q, c := sigmoidNeg(z)
+	// tanh(a) = 1 - 2(q + c), with 1 - 2q split by Fast2Sum (2q <= 0.5).
+	q2 := 2 * q
+	u := 1 - q2
+	y := u + (((1 - u) - q2) - 2*c)
+	return float32(math.Copysign(float64(y), float64(x)))
 }
 
 // Backward computes dx[i] = dy[i]·f'(y[i]), the derivative of the activation
 // a expressed through its output y = f(x). dx, dy and y must have the same
 // length; dx may be dy or y itself.
+//
+// f'(y) is formed in float32 as documented on Func (Sigmoid y·(1-y), Tanh
+// (1-y)·(1+y), ELU y + Alpha for y <= 0) and multiplied by dy as an IEEE
+// product: a NaN or infinite dy gives NaN where f'(y) = 0. Identity copies dy.
 func Backward(a Activation, dx, dy, y []float32) {
 	CheckBinary("Backward", dx, dy, y)
-	for i := range dx {
-		dx[i] = dy[i] * deriv(a, y[i])
+	if a.Func >= NumFuncs {
+		panic(fmt.Sprintf("actfuse: Backward: unknown activation %v", a.Func))
+	}
+	backwardRow(a, dx, dy, y)
+}
+
+// backwardRow is Backward without the checks: len(dy), len(y) >= len(dx).
+func backwardRow(a Activation, dx, dy, y []float32) {
+	dy = dy[:len(dx)]
+	y = y[:len(dx)]
+	switch a.Func {
+	case Identity:
+		copy(dx, dy)
+	case ReLU:
+		for i, v := range y {
+			var d float32
+			if v > 0 {
+				d = 1
+			}
+			dx[i] = dy[i] * d
+		}
+	case LeakyReLU:
+		alpha := a.Alpha
+		for i, v := range y {
+			d := alpha
+			if v > 0 {
+				d = 1
+			}
+			dx[i] = dy[i] * d
+		}
+	case ELU:
+		alpha := a.Alpha
+		for i, v := range y {
+			d := v + alpha
+			if v > 0 {
+				d = 1
+			}
+			dx[i] = dy[i] * d
+		}
+	case Sigmoid:
+		for i, v := range y {
+			dx[i] = dy[i] * float32(v*(1-v))
+		}
+	case Tanh:
+		for i, v := range y {
+			dx[i] = dy[i] * float32((1-v)*(1+v))
+		}
 	}
 }
 
+// MaxoutForward computes, for each of the len(dst) groups of k consecutive
+// values of x, dst[i] = max(x[i·k : i·k+k]) and argmax[i] = the index within
+// the group of the winner.
+//
+// Ties go to the first maximum (so of -0 and +0 the first one wins), and a
+// NaN wins over every number: a group that holds a NaN gives the first NaN
+// and its index, so a NaN is never hidden.
+func MaxoutForward(k int, dst []float32, argmax []int32, x []float32) {
+	CheckMaxout("MaxoutForward", k, dst, argmax, x)
+	argmax = argmax[:len(dst)]
+	for i := range dst {
+		g := x[i*k : i*k+k]
+		best, bi := g[0], 0
+		if best == best {
+			for j := 1; j < len(g); j++ {
+				v := g[j]
+				if v > best {
+					best, bi = v, j
+				} else if v != v {
+					best, bi = v, j
+					break
+				}
+			}
+		}
+		dst[i], argmax[i] = best, int32(bi)
+	}
+}
+
+// MaxoutBackward routes each dy[i] to the input that won its group:
+// dx[i·k+argmax[i]] = dy[i], and every other dx is zero. It panics if an
+// argmax is outside [0, k).
+func MaxoutBackward(k int, dx, dy []float32, argmax []int32) {
+	CheckMaxout("MaxoutBackward", k, dy, argmax, dx)
+	argmax = argmax[:len(dy)]
+	clear(dx)
+	for i, d := range dy {
+		j := argmax[i]
+		if j < 0 || int(j) >= k {
+			panic(fmt.Sprintf("actfuse: MaxoutBackward: argmax[%d] = %d outside [0, k = %d)", i, j, k))
+		}
+		dx[i*k+int(j)] = d
+	}
+}
+
+// activate1 returns f(v) for one value, exactly as Forward computes it.
+func activate1(a Activation, v float32) float32 {
+	switch a.Func {
+	case ReLU:
+		if v < 0 {
+			v = 0
+		}
+	case LeakyReLU:
+		if v < 0 {
+			if a.Alpha == 0 {
+				return float32(math.Copysign(0, -1))
+			}
+			v *= a.Alpha
+		}
+	case ELU:
+		if !(v >= 0) {
+			v = a.Alpha * expm1Neg(v)
+		}
+	case Sigmoid:
+		v = sigmoid(v)
+	case Tanh:
+		v = tanh(v)
+	}
+	return v
+}
+
+// deriv returns f'(y) for one saved output y, exactly as Backward forms it
+// (Backward multiplies it by dy).
 func deriv(a Activation, y float32) float32 {
 	switch a.Func {
 	case ReLU:
@@ -70,29 +297,8 @@ func deriv(a Activation, y float32) float32 {
 	return 1
 }
 
-// MaxoutForward computes, for each of the len(dst) groups of k consecutive
-// values of x, dst[i] = max(x[i·k : i·k+k]) and argmax[i] = the index within
-// the group of the first maximum.
-func MaxoutForward(k int, dst []float32, argmax []int32, x []float32) {
-	CheckMaxout("MaxoutForward", k, dst, argmax, x)
-	for i := range dst {
-		g := x[i*k : i*k+k]
-		best := 0
-		for j := 1; j < k; j++ {
-			if g[j] > g[best] {
-				best = j
-			}
-		}
-		dst[i], argmax[i] = g[best], int32(best)
-	}
-}
-
-// MaxoutBackward routes each dy[i] to the input that won its group:
-// dx[i·k+argmax[i]] = dy[i], and every other dx is zero.
-func MaxoutBackward(k int, dx, dy []float32, argmax []int32) {
-	CheckMaxout("MaxoutBackward", k, dy, argmax, dx)
-	clear(dx)
-	for i, d := range dy {
-		dx[i*k+int(argmax[i])] = d
-	}
+// ref returns f(x) for one value held in a float64, computed by the float32
+// kernel (activate1); kept for callers written against a float64 signature.
+func ref(a Activation, x float64) float64 {
+	return float64(activate1(a, float32(x)))
 }
