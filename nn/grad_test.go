@@ -1,0 +1,292 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/actfuse/actfuse/kernels"
+)
+
+// The gradient checks compare the float32 backward pass (kernels.Gemm with
+// the derivative epilogue, kernels.BackwardBias, kernels.MaxoutBackward and
+// the head's loop) with central differences of an independent float64
+// implementation of the same network (mirrorLoss) evaluated on the same
+// float32 parameters and inputs.
+//
+// Tolerance. With step h = 1e-4 in float64 the central difference has a
+// truncation error of h²/6·|L'''| ≈ 2e-9 (the networks are small and their
+// inputs and weights are O(1)) and a rounding error of about
+// ε64·|L|/h ≈ 1e-12, both negligible. The analytic gradient is computed in
+// float32: every entry is a sum of products accumulated through at most
+// d ≈ 30 roundings along the longest chain (batch 6, widths ≤ 12, 3 layers),
+// so its error is at most about d·ε32·S with ε32 = 6e-8 and S the sum of the
+// absolute values of the products, which is O(1) here: ≈ 2e-6·S. The
+// tolerance |g32 - gFD| ≤ 2e-5 + 1e-4·|gFD| leaves a margin of ten over that
+// bound; a wrong derivative or a transposed index gives errors of order
+// |g| itself.
+//
+// A parameter whose perturbation moves a pre-activation across a kink (ReLU,
+// LeakyReLU or ELU at 0) or changes a maxout winner has no derivative there
+// and is skipped; the test requires that fewer than 5% are skipped.
+
+const (
+	gradStep   = 1e-4
+	gradAbsTol = 2e-5
+	gradRelTol = 1e-4
+)
+
+// mirror is a float64 copy of a model's parameters.
+type mirror struct {
+	m    *Model
+	w, b [][]float64
+}
+
+func newMirror(m *Model) *mirror {
+	mr := &mirror{m: m}
+	for _, l := range m.layers {
+		w := make([]float64, len(l.w))
+		for i, v := range l.w {
+			w[i] = float64(v)
+		}
+		b := make([]float64, len(l.b))
+		for i, v := range l.b {
+			b[i] = float64(v)
+		}
+		mr.w, mr.b = append(mr.w, w), append(mr.b, b)
+	}
+	return mr
+}
+
+func act64(a kernels.Activation, z float64) float64 {
+	switch a.Func {
+	case kernels.ReLU:
+		return math.Max(z, 0)
+	case kernels.LeakyReLU:
+		if z > 0 {
+			return z
+		}
+		return float64(a.Alpha) * z
+	case kernels.ELU:
+		if z > 0 {
+			return z
+		}
+		return float64(a.Alpha) * math.Expm1(z)
+	case kernels.Sigmoid:
+		return 1 / (1 + math.Exp(-z))
+	case kernels.Tanh:
+		return math.Tanh(z)
+	}
+	return z
+}
+
+// mirrorLoss returns the mean loss of rows examples and appends to pattern a
+// record of every kink-side decision (signs of ReLU-like pre-activations,
+// maxout winners).
+func (mr *mirror) mirrorLoss(x, t []float32, rows int, pattern []int) (float64, []int) {
+	cfg := &mr.m.cfg
+	var total float64
+	for r := 0; r < rows; r++ {
+		in := make([]float64, cfg.Inputs)
+		for i := range in {
+			in[i] = float64(x[r*cfg.Inputs+i])
+		}
+		for li, l := range mr.m.layers {
+			z := make([]float64, l.width)
+			for j := range z {
+				s := mr.b[li][j]
+				for i, v := range in {
+					s += v * mr.w[li][i*l.width+j]
+				}
+				z[j] = s
+			}
+			out := make([]float64, l.spec.Units)
+			if l.spec.maxout() {
+				k := l.spec.Pieces
+				for u := range out {
+					best := 0
+					for p := 1; p < k; p++ {
+						if z[u*k+p] > z[u*k+best] {
+							best = p
+						}
+					}
+					out[u] = z[u*k+best]
+					pattern = append(pattern, best)
+				}
+			} else {
+				for j, v := range z {
+					out[j] = act64(l.spec.Act, v)
+					switch l.spec.Act.Func {
+					case kernels.ReLU, kernels.LeakyReLU, kernels.ELU:
+						if v > 0 {
+							pattern = append(pattern, 1)
+						} else {
+							pattern = append(pattern, 0)
+						}
+					}
+				}
+			}
+			in = out
+		}
+		tt := t[r*cfg.Outputs : (r+1)*cfg.Outputs]
+		switch cfg.Head {
+		case SoftmaxCrossEntropy:
+			mx := math.Inf(-1)
+			for _, v := range in {
+				mx = math.Max(mx, v)
+			}
+			var s float64
+			for _, v := range in {
+				s += math.Exp(v - mx)
+			}
+			for j, v := range in {
+				total -= float64(tt[j]) * (v - mx - math.Log(s))
+			}
+		case LinearMSE:
+			for j, v := range in {
+				e := v - float64(tt[j])
+				total += e * e / 2
+			}
+		case SigmoidBCE:
+			for j, y := range in {
+				tj := float64(tt[j])
+				total -= tj*math.Log(y) + (1-tj)*math.Log(1-y)
+			}
+		}
+	}
+	return total / float64(rows), pattern
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// randomBatch fills inputs in [-1, 1] and targets suitable for the head.
+func randomBatch(r *rand.Rand, cfg Config, rows int) (x, t []float32) {
+	x = make([]float32, rows*cfg.Inputs)
+	for i := range x {
+		x[i] = float32(2*r.Float64() - 1)
+	}
+	t = make([]float32, rows*cfg.Outputs)
+	for i := 0; i < rows; i++ {
+		row := t[i*cfg.Outputs : (i+1)*cfg.Outputs]
+		switch cfg.Head {
+		case SoftmaxCrossEntropy:
+			row[r.IntN(cfg.Outputs)] = 1
+		case LinearMSE:
+			for j := range row {
+				row[j] = float32(r.NormFloat64())
+			}
+		case SigmoidBCE:
+			for j := range row {
+				row[j] = float32(r.IntN(2))
+			}
+		}
+	}
+	return x, t
+}
+
+func checkGradients(t *testing.T, cfg Config, seed uint64) {
+	t.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	for _, l := range m.layers { // random biases, so no pre-activation sits at a kink
+		for i := range l.b {
+			l.b[i] = float32(0.5 * r.NormFloat64())
+		}
+	}
+	const rows = 6
+	x, tg := randomBatch(r, cfg, rows)
+	ws := m.newWorkspace(rows)
+	copy(ws.x, x)
+	copy(ws.t, tg)
+	m.forward(ws, rows)
+	m.lossGrad(ws, rows, true)
+	gw, gb := make([][]float32, len(m.layers)), make([][]float32, len(m.layers))
+	for i, l := range m.layers {
+		gw[i], gb[i] = make([]float32, len(l.w)), make([]float32, len(l.b))
+	}
+	m.backward(ws, rows, gw, gb)
+
+	mr := newMirror(m)
+	_, base := mr.mirrorLoss(x, tg, rows, nil)
+	checked, skipped := 0, 0
+	var worst float64
+	check := func(li int, name string, p []float64, g []float32) {
+		for i := range p {
+			v := p[i]
+			p[i] = v + gradStep
+			lp, pp := mr.mirrorLoss(x, tg, rows, nil)
+			p[i] = v - gradStep
+			lm, pm := mr.mirrorLoss(x, tg, rows, nil)
+			p[i] = v
+			if !equalInts(pp, base) || !equalInts(pm, base) {
+				skipped++
+				continue
+			}
+			checked++
+			fd := (lp - lm) / (2 * gradStep)
+			diff := math.Abs(float64(g[i]) - fd)
+			worst = math.Max(worst, diff/(gradAbsTol+gradRelTol*math.Abs(fd)))
+			if diff > gradAbsTol+gradRelTol*math.Abs(fd) {
+				t.Errorf("%s %s[%d]: backward %.8g, finite difference %.8g (diff %.3g)", m.layerName(li), name, i, g[i], fd, diff)
+			}
+		}
+	}
+	for li := range m.layers {
+		check(li, "W", mr.w[li], gw[li])
+		check(li, "b", mr.b[li], gb[li])
+	}
+	if skipped*20 > checked+skipped {
+		t.Errorf("%d of %d parameters skipped at kinks", skipped, checked+skipped)
+	}
+	t.Logf("%d parameters checked, %d skipped at kinks, worst error %.3f of the tolerance", checked, skipped, worst)
+}
+
+func TestGradientDense(t *testing.T) {
+	acts := []kernels.Activation{
+		{Func: kernels.Identity}, {Func: kernels.ReLU}, {Func: kernels.LeakyReLU, Alpha: 0.1},
+		{Func: kernels.ELU, Alpha: 1}, {Func: kernels.ELU, Alpha: 0.5}, {Func: kernels.Sigmoid}, {Func: kernels.Tanh},
+	}
+	for i, a := range acts {
+		t.Run(a.String(), func(t *testing.T) {
+			checkGradients(t, Config{Inputs: 5, Hidden: []Layer{Dense(7, a), Dense(6, a)}, Outputs: 4, Seed: uint64(i)}, uint64(100+i))
+		})
+	}
+}
+
+func TestGradientMaxout(t *testing.T) {
+	cases := [][]Layer{
+		{Maxout(4, 3)},
+		{Maxout(5, 2), Dense(6, kernels.Activation{Func: kernels.Tanh})},
+		{Dense(6, kernels.Activation{Func: kernels.ReLU}), Maxout(4, 3)},
+		{Maxout(4, 2), Maxout(3, 4)},
+	}
+	for i, h := range cases {
+		t.Run(fmt.Sprint(h), func(t *testing.T) {
+			checkGradients(t, Config{Inputs: 5, Hidden: h, Outputs: 3, Seed: uint64(i)}, uint64(200+i))
+		})
+	}
+}
+
+func TestGradientHeads(t *testing.T) {
+	for h := Head(0); h < numHeads; h++ {
+		for i, hidden := range [][]Layer{nil, {Dense(6, kernels.Activation{Func: kernels.ELU, Alpha: 1})}} {
+			t.Run(fmt.Sprintf("%v/%d-hidden", h, len(hidden)), func(t *testing.T) {
+				checkGradients(t, Config{Inputs: 4, Hidden: hidden, Outputs: 3, Head: h, Seed: uint64(i)}, uint64(300+int(h)*10+i))
+			})
+		}
+	}
+}

@@ -1,0 +1,582 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Method selects the optimisation algorithm.
+type Method uint8
+
+// The optimisation methods.
+const (
+	// SGD is stochastic gradient descent with optional (Nesterov) momentum:
+	// v = μ·v + g; w -= lr·v (Nesterov: w -= lr·(g + μ·v)).
+	SGD Method = iota
+	// Adam is Kingma and Ba's method with bias correction.
+	Adam
+	numMethods
+)
+
+// String returns "sgd" or "adam".
+func (m Method) String() string {
+	switch m {
+	case SGD:
+		return "sgd"
+	case Adam:
+		return "adam"
+	}
+	return fmt.Sprintf("Method(%d)", uint8(m))
+}
+
+// Optimizer configures the parameter update.
+type Optimizer struct {
+	Method   Method
+	LR       float32 // base learning rate, scaled by the Schedule
+	Momentum float32 // SGD momentum μ (0 = plain SGD)
+	Nesterov bool    // SGD: Nesterov momentum
+	// Adam moments' decay rates and the denominator's epsilon; zero values
+	// mean 0.9, 0.999 and 1e-8.
+	Beta1, Beta2, Epsilon float32
+}
+
+// Schedule returns the factor that multiplies the base learning rate at a
+// step, given the epoch (from 0) and the number of steps already taken.
+// It must be a pure function of its arguments for runs to be reproducible.
+type Schedule func(epoch int, step int64) float32
+
+// StepDecay returns a schedule that multiplies the learning rate by factor
+// every `every` epochs.
+func StepDecay(factor float32, every int) Schedule {
+	return func(epoch int, _ int64) float32 {
+		return float32(math.Pow(float64(factor), float64(epoch/max(every, 1))))
+	}
+}
+
+// InverseTime returns the schedule 1/(1 + step/tau), which decays to zero
+// slowly enough for stochastic approximation to converge.
+func InverseTime(tau float64) Schedule {
+	return func(_ int, step int64) float32 { return float32(1 / (1 + float64(step)/tau)) }
+}
+
+// TrainConfig configures a Trainer.
+type TrainConfig struct {
+	BatchSize int // examples per step
+	Epochs    int // Fit trains until this many epochs are complete
+	Optimizer Optimizer
+	Schedule  Schedule // nil: constant learning rate
+	// WeightDecay is the L2 coefficient λ: the gradient of every weight
+	// (not the biases) gets λ·w added, which minimises loss + ½λ‖W‖².
+	WeightDecay float32
+	// InputNoise is the standard deviation σ of Gaussian noise added to every
+	// input feature of every training example. Under the LinearMSE head it
+	// acts like WeightDecay = σ² on the first layer.
+	InputNoise float32
+	NoShuffle  bool   // visit examples in order instead of a fresh permutation per epoch
+	Seed       uint64 // seeds the permutations and the noise
+
+	// Monitor is the dataset on which the per-layer statistics (dead and
+	// saturated units, activation mean and spread) are measured after each
+	// epoch; nil means the test set passed to Fit.
+	Monitor Dataset
+	// OnEpoch, if set, receives the statistics of every completed epoch; a
+	// non-nil error stops Fit and is returned by it.
+	OnEpoch func(EpochStats) error
+	// Checkpoint, if set, is the file Fit saves the training state to after
+	// every epoch and every CheckpointEvery steps (0: epochs only).
+	Checkpoint      string
+	CheckpointEvery int
+}
+
+// EpochStats describes one epoch of training.
+type EpochStats struct {
+	Epoch    int           // epochs completed (1 after the first)
+	Steps    int64         // steps completed in total
+	LR       float32       // learning rate of the last step
+	Duration time.Duration // training time of the epoch, evaluation excluded
+	// TrainLoss and TrainAccuracy average the loss and accuracy of the
+	// epoch's batches as they were trained on (noise included). Accuracy is
+	// the fraction of examples whose arg max matches the target's (softmax),
+	// or whose every output is on the target's side of ½ (sigmoid); NaN for
+	// the linear head.
+	TrainLoss, TrainAccuracy float64
+	// TestLoss and TestAccuracy are measured on the test set after the
+	// epoch; NaN without one.
+	TestLoss, TestAccuracy float64
+	// Layers holds one entry per layer with parameters, output layer last.
+	Layers []LayerStats
+}
+
+// LayerStats describes one layer after an epoch.
+type LayerStats struct {
+	Name string
+	// Dead is the fraction of units whose output was never positive on any
+	// example of the monitoring set; for a ReLU unit this means no gradient
+	// flows through it. NaN without a monitoring set.
+	Dead float64
+	// Saturated is the fraction of the outputs of sigmoid and tanh units
+	// (over units and examples) within 1% of the range of a bound: y < 0.01
+	// or y > 0.99 for sigmoid, |y| > 0.98 for tanh. NaN for other
+	// activations.
+	Saturated float64
+	// Mean and Std are the mean and standard deviation of the layer's
+	// outputs over units and examples of the monitoring set.
+	Mean, Std float64
+	// GradNorm is the root mean square over the epoch's steps of the
+	// Frobenius norm of the weight gradient (without weight decay).
+	GradNorm float64
+}
+
+// DivergenceError reports a NaN or an infinity met during training.
+type DivergenceError struct {
+	Step  int64  // number of the step (from 1) that produced it
+	Epoch int    // epoch of that step (from 0)
+	Layer int    // index of the layer (NumLayers()-1 for the output layer)
+	Name  string // layer description
+	What  string // which quantity: "loss", "outputs", "weights", "bias"
+}
+
+func (e *DivergenceError) Error() string {
+	return fmt.Sprintf("nn: training diverged at step %d (epoch %d): non-finite %s in %s", e.Step, e.Epoch, e.What, e.Name)
+}
+
+// Trainer trains a model. It owns all buffers of a training step, so a step
+// allocates nothing. A Trainer is not safe for concurrent use.
+type Trainer struct {
+	m   *Model
+	cfg TrainConfig
+	ws  *workspace
+
+	gw, gb [][]float32 // gradients
+	// Optimizer state: SGD velocity or Adam first moment (s1), Adam second
+	// moment (s2).
+	s1w, s1b, s2w, s2b [][]float32
+
+	// Progress.
+	epoch       int   // current epoch (from 0)
+	stepInEpoch int   // steps done in the current epoch
+	step        int64 // steps done in total
+	lr          float32
+
+	// Running statistics of the current epoch.
+	epochLoss            float64
+	epochCorrect, epochN int64
+	gradSS               []float64 // per layer: Σ over steps of ‖dW‖²
+	gradSteps            int64
+
+	perm      []int32
+	permEpoch int
+	permLen   int
+	shuf      rand.PCG
+	noise     rand.PCG
+	shufR     *rand.Rand
+	noiseR    *rand.Rand
+	trackGrad bool
+}
+
+// Keys mixed into the seeds of the random streams.
+const (
+	shuffleKey = 0x5851f42d4c957f2d
+	noiseKey   = 0x14057b7ef767814f
+)
+
+// NewTrainer returns a trainer for m. The trainer updates m in place.
+func NewTrainer(m *Model, cfg TrainConfig) (*Trainer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{m: m, cfg: cfg, permEpoch: -1}
+	t.ws = m.newWorkspace(cfg.BatchSize)
+	for _, l := range m.layers {
+		t.gw = append(t.gw, make([]float32, len(l.w)))
+		t.gb = append(t.gb, make([]float32, len(l.b)))
+		t.s1w = append(t.s1w, make([]float32, len(l.w)))
+		t.s1b = append(t.s1b, make([]float32, len(l.b)))
+		if cfg.Optimizer.Method == Adam {
+			t.s2w = append(t.s2w, make([]float32, len(l.w)))
+			t.s2b = append(t.s2b, make([]float32, len(l.b)))
+		}
+	}
+	t.gradSS = make([]float64, len(m.layers))
+	t.shufR = rand.New(&t.shuf)
+	t.noiseR = rand.New(&t.noise)
+	t.trackGrad = cfg.OnEpoch != nil
+	return t, nil
+}
+
+func (c *TrainConfig) validate() error {
+	if c.BatchSize < 1 {
+		return fmt.Errorf("nn: TrainConfig.BatchSize = %d, want >= 1", c.BatchSize)
+	}
+	if c.Epochs < 0 {
+		return fmt.Errorf("nn: TrainConfig.Epochs = %d, want >= 0", c.Epochs)
+	}
+	o := &c.Optimizer
+	if o.Method >= numMethods {
+		return fmt.Errorf("nn: unknown optimizer method %v", o.Method)
+	}
+	if o.Beta1 == 0 {
+		o.Beta1 = 0.9
+	}
+	if o.Beta2 == 0 {
+		o.Beta2 = 0.999
+	}
+	if o.Epsilon == 0 {
+		o.Epsilon = 1e-8
+	}
+	for _, f := range []struct {
+		name string
+		v    float32
+		lo   float64
+		hi   float64
+	}{
+		{"LR", o.LR, 0, math.MaxFloat32},
+		{"Momentum", o.Momentum, 0, 1},
+		{"Beta1", o.Beta1, 0, 1},
+		{"Beta2", o.Beta2, 0, 1},
+		{"Epsilon", o.Epsilon, 0, math.MaxFloat32},
+		{"WeightDecay", c.WeightDecay, 0, math.MaxFloat32},
+		{"InputNoise", c.InputNoise, 0, math.MaxFloat32},
+	} {
+		if v := float64(f.v); !(v >= f.lo && v <= f.hi) {
+			return fmt.Errorf("nn: TrainConfig: %s = %v, want a value in [%g, %g]", f.name, f.v, f.lo, f.hi)
+		}
+	}
+	if c.CheckpointEvery < 0 {
+		return fmt.Errorf("nn: TrainConfig.CheckpointEvery = %d, want >= 0", c.CheckpointEvery)
+	}
+	return nil
+}
+
+// Model returns the model being trained.
+func (t *Trainer) Model() *Model { return t.m }
+
+// Epoch returns the number of completed epochs.
+func (t *Trainer) Epoch() int { return t.epoch }
+
+// Steps returns the number of completed steps.
+func (t *Trainer) Steps() int64 { return t.step }
+
+// Step trains on one batch of rows examples: x holds rows×Inputs features,
+// target rows×Outputs targets, and rows is at most the batch size. It returns
+// the batch's mean loss (before the update). Input noise, when configured, is
+// added to a copy of x. The learning rate follows the schedule at the
+// trainer's current epoch and step count.
+func (t *Trainer) Step(x, target []float32, rows int) (float32, error) {
+	in, out := t.m.cfg.Inputs, t.m.cfg.Outputs
+	if rows < 1 || rows > t.cfg.BatchSize || len(x) < rows*in || len(target) < rows*out {
+		return 0, fmt.Errorf("nn: Step: rows = %d (batch size %d) with len(x) = %d, len(target) = %d; want rows×%d features and rows×%d targets",
+			rows, t.cfg.BatchSize, len(x), len(target), in, out)
+	}
+	copy(t.ws.x, x[:rows*in])
+	copy(t.ws.t, target[:rows*out])
+	loss, _, err := t.trainBatch(rows)
+	return float32(loss), err
+}
+
+// trainBatch runs one step on the first rows examples of the workspace.
+func (t *Trainer) trainBatch(rows int) (loss float64, correct int, err error) {
+	m, ws := t.m, t.ws
+	if s := t.cfg.InputNoise; s > 0 {
+		t.noise.Seed(t.cfg.Seed^noiseKey, uint64(t.step))
+		sd := float64(s)
+		x := ws.x[:rows*m.cfg.Inputs]
+		for i := range x {
+			x[i] += float32(t.noiseR.NormFloat64() * sd)
+		}
+	}
+	m.forward(ws, rows)
+	sum, correct := m.lossGrad(ws, rows, true)
+	loss = sum / float64(rows)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, correct, t.diverged()
+	}
+	m.backward(ws, rows, t.gw, t.gb)
+	t.lr = t.cfg.Optimizer.LR
+	if t.cfg.Schedule != nil {
+		t.lr *= t.cfg.Schedule(t.epoch, t.step)
+	}
+	t.step++
+	if li := t.update(); li >= 0 {
+		return loss, correct, &DivergenceError{Step: t.step, Epoch: t.epoch, Layer: li, Name: m.layerName(li), What: "weights"}
+	}
+	return loss, correct, nil
+}
+
+// diverged locates the first non-finite quantity after a non-finite loss.
+func (t *Trainer) diverged() error {
+	e := &DivergenceError{Step: t.step + 1, Epoch: t.epoch}
+	for i, l := range t.m.layers {
+		what := ""
+		switch {
+		case !finite(l.w):
+			what = "weights"
+		case !finite(l.b):
+			what = "bias"
+		case !finite(t.ws.y[i]):
+			what = "outputs"
+		}
+		if what != "" {
+			e.Layer, e.Name, e.What = i, t.m.layerName(i), what
+			return e
+		}
+	}
+	last := len(t.m.layers) - 1
+	e.Layer, e.Name, e.What = last, t.m.layerName(last), "loss"
+	return e
+}
+
+func finite(s []float32) bool {
+	for _, v := range s {
+		if v-v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// update applies the optimizer to every layer and returns the index of the
+// first layer whose parameters became non-finite, or -1.
+func (t *Trainer) update() int {
+	o := &t.cfg.Optimizer
+	bad := -1
+	for i, l := range t.m.layers {
+		if t.trackGrad {
+			t.gradSS[i] += sumSquares(t.gw[i])
+		}
+		var okW, okB bool
+		switch o.Method {
+		case SGD:
+			okW = sgd(l.w, t.s1w[i], t.gw[i], t.lr, o.Momentum, t.cfg.WeightDecay, o.Nesterov)
+			okB = sgd(l.b, t.s1b[i], t.gb[i], t.lr, o.Momentum, 0, o.Nesterov)
+		case Adam:
+			b1t := 1 - math.Pow(float64(o.Beta1), float64(t.step))
+			b2t := math.Sqrt(1 - math.Pow(float64(o.Beta2), float64(t.step)))
+			lr := float32(float64(t.lr) * b2t / b1t)
+			eps := float32(float64(o.Epsilon) * b2t)
+			okW = adam(l.w, t.s1w[i], t.s2w[i], t.gw[i], lr, o.Beta1, o.Beta2, eps, t.cfg.WeightDecay)
+			okB = adam(l.b, t.s1b[i], t.s2b[i], t.gb[i], lr, o.Beta1, o.Beta2, eps, 0)
+		}
+		if bad < 0 && !(okW && okB) {
+			bad = i
+		}
+	}
+	if t.trackGrad {
+		t.gradSteps++
+	}
+	return bad
+}
+
+// sgd updates p with momentum and weight decay and reports whether every
+// new value is finite.
+func sgd(p, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
+	v, g = v[:len(p)], g[:len(p)]
+	bad := false
+	switch {
+	case mu == 0:
+		for i, w := range p {
+			w -= lr * (g[i] + wd*w)
+			p[i] = w
+			bad = bad || w-w != 0
+		}
+	case nesterov:
+		for i, w := range p {
+			gi := g[i] + wd*w
+			vi := mu*v[i] + gi
+			v[i] = vi
+			w -= lr * (gi + mu*vi)
+			p[i] = w
+			bad = bad || w-w != 0
+		}
+	default:
+		for i, w := range p {
+			vi := mu*v[i] + (g[i] + wd*w)
+			v[i] = vi
+			w -= lr * vi
+			p[i] = w
+			bad = bad || w-w != 0
+		}
+	}
+	return !bad
+}
+
+// adam updates p with the Adam rule; lr and eps already include the bias
+// corrections of the step.
+func adam(p, m, v, g []float32, lr, b1, b2, eps, wd float32) bool {
+	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
+	bad := false
+	c1, c2 := 1-b1, 1-b2
+	for i, w := range p {
+		gi := g[i] + wd*w
+		mi := b1*m[i] + c1*gi
+		vi := b2*v[i] + c2*gi*gi
+		m[i], v[i] = mi, vi
+		w -= lr * mi / (float32(math.Sqrt(float64(vi))) + eps)
+		p[i] = w
+		bad = bad || w-w != 0
+	}
+	return !bad
+}
+
+// sumSquares returns Σ g², with four partial sums.
+func sumSquares(g []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		a, b, c, d := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
+	}
+	for ; i < len(g); i++ {
+		s0 += float64(g[i]) * float64(g[i])
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// preparePerm makes t.perm the visiting order of the current epoch.
+func (t *Trainer) preparePerm(n int) {
+	if t.permEpoch == t.epoch && t.permLen == n {
+		return
+	}
+	if cap(t.perm) < n {
+		t.perm = make([]int32, n)
+	}
+	t.perm = t.perm[:n]
+	for i := range t.perm {
+		t.perm[i] = int32(i)
+	}
+	if !t.cfg.NoShuffle {
+		t.shuf.Seed(t.cfg.Seed^shuffleKey, uint64(t.epoch))
+		t.shufR.Shuffle(n, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	}
+	t.permEpoch, t.permLen = t.epoch, n
+}
+
+// Fit trains on train until cfg.Epochs epochs are complete, continuing from
+// the trainer's progress (for instance after Restore). test, which may be
+// nil, is evaluated after every epoch. It returns a *DivergenceError if the
+// loss or the weights become non-finite.
+func (t *Trainer) Fit(train, test Dataset) error {
+	return t.FitSteps(train, test, math.MaxInt64)
+}
+
+// FitSteps is Fit stopped after at most n more steps (an epoch completed by
+// the last of them is completed: statistics, callback and checkpoint). Save
+// then Restore and Fit continue the run exactly.
+func (t *Trainer) FitSteps(train, test Dataset, n int64) error {
+	mc := &t.m.cfg
+	if err := checkDataset("training", train, mc.Inputs, mc.Outputs); err != nil {
+		return err
+	}
+	if test != nil {
+		if err := checkDataset("test", test, mc.Inputs, mc.Outputs); err != nil {
+			return err
+		}
+	}
+	monitor := t.cfg.Monitor
+	if monitor == nil {
+		monitor = test
+	} else if err := checkDataset("monitoring", monitor, mc.Inputs, mc.Outputs); err != nil {
+		return err
+	}
+	size := train.Len()
+	if size > math.MaxInt32 {
+		return fmt.Errorf("nn: training set of %d examples is too large", size)
+	}
+	bs := t.cfg.BatchSize
+	steps := (size + bs - 1) / bs
+	stop := t.step + min(n, math.MaxInt64-t.step)
+	in, out := mc.Inputs, mc.Outputs
+	for t.epoch < t.cfg.Epochs {
+		t.preparePerm(size)
+		start := time.Now()
+		for t.stepInEpoch < steps {
+			if t.step >= stop {
+				return nil
+			}
+			r0 := t.stepInEpoch * bs
+			rows := min(bs, size-r0)
+			for r := 0; r < rows; r++ {
+				train.Example(int(t.perm[r0+r]), t.ws.x[r*in:(r+1)*in], t.ws.t[r*out:(r+1)*out])
+			}
+			loss, correct, err := t.trainBatch(rows)
+			if err != nil {
+				return err
+			}
+			t.stepInEpoch++
+			t.epochLoss += loss * float64(rows)
+			t.epochCorrect += int64(correct)
+			t.epochN += int64(rows)
+			if t.cfg.Checkpoint != "" && t.cfg.CheckpointEvery > 0 && t.step%int64(t.cfg.CheckpointEvery) == 0 && t.stepInEpoch < steps {
+				if err := t.Save(t.cfg.Checkpoint); err != nil {
+					return err
+				}
+			}
+		}
+		dur := time.Since(start)
+		st := EpochStats{Epoch: t.epoch + 1, Steps: t.step, LR: t.lr, Duration: dur,
+			TrainLoss: t.epochLoss / float64(t.epochN), TrainAccuracy: float64(t.epochCorrect) / float64(t.epochN),
+			TestLoss: math.NaN(), TestAccuracy: math.NaN()}
+		if mc.Head == LinearMSE {
+			st.TrainAccuracy = math.NaN()
+		}
+		var gradNorms []float64
+		if t.gradSteps > 0 {
+			for _, ss := range t.gradSS {
+				gradNorms = append(gradNorms, math.Sqrt(ss/float64(t.gradSteps)))
+			}
+		}
+		t.epoch++
+		t.stepInEpoch = 0
+		t.epochLoss, t.epochCorrect, t.epochN = 0, 0, 0
+		clear(t.gradSS)
+		t.gradSteps = 0
+		if li, what := t.m.nonFinite(); li >= 0 {
+			return &DivergenceError{Step: t.step, Epoch: t.epoch - 1, Layer: li, Name: t.m.layerName(li), What: what}
+		}
+		if t.cfg.Checkpoint != "" {
+			if err := t.Save(t.cfg.Checkpoint); err != nil {
+				return err
+			}
+		}
+		if t.cfg.OnEpoch == nil {
+			continue
+		}
+		if test != nil {
+			st.TestLoss, st.TestAccuracy, _ = t.m.evaluate(test, false)
+		}
+		if monitor != nil {
+			_, _, st.Layers = t.m.evaluate(monitor, true)
+		} else {
+			st.Layers = t.m.emptyStats()
+		}
+		for i := range st.Layers {
+			st.Layers[i].GradNorm = math.NaN()
+			if gradNorms != nil {
+				st.Layers[i].GradNorm = gradNorms[i]
+			}
+		}
+		if err := t.cfg.OnEpoch(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nonFinite returns the first layer with a non-finite parameter and which
+// parameter it is, or -1.
+func (m *Model) nonFinite() (int, string) {
+	for i, l := range m.layers {
+		if !finite(l.w) {
+			return i, "weights"
+		}
+		if !finite(l.b) {
+			return i, "bias"
+		}
+	}
+	return -1, ""
+}
