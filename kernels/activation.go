@@ -22,12 +22,22 @@ func Backward(a Activation, dx, dy, y []float32) {
 // values of x, dst[i] = max(x[i·k : i·k+k]) and argmax[i] = the index within
 // the group of the first maximum (see fallback.MaxoutForward).
 func MaxoutForward(k int, dst []float32, argmax []int32, x []float32) {
+	fallback.CheckMaxout("MaxoutForward", k, dst, argmax, x)
+	if f := active.Load().maxoutForward; f != nil {
+		f(k, dst, argmax, x)
+		return
+	}
 	fallback.MaxoutForward(k, dst, argmax, x)
 }
 
 // MaxoutBackward routes dy[i] to the winner of group i: dx[i·k+argmax[i]] =
-// dy[i], and zero elsewhere.
+// dy[i], and zero elsewhere. It panics if an argmax is outside [0, k).
 func MaxoutBackward(k int, dx, dy []float32, argmax []int32) {
+	fallback.CheckMaxout("MaxoutBackward", k, dy, argmax, dx)
+	if f := active.Load().maxoutBackward; f != nil {
+		f(k, dx, dy, argmax)
+		return
+	}
 	fallback.MaxoutBackward(k, dx, dy, argmax)
 }
 

@@ -15,6 +15,13 @@ type impl struct {
 	name     string
 	forward  func(a Activation, dst, x []float32)
 	backward func(a Activation, dx, dy, y []float32)
+	// backwardBias is BackwardBias over the whole matrix; nil means
+	// fallback.BackwardBias.
+	backwardBias func(a Activation, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+	// maxoutForward and maxoutBackward are the maxout kernels; nil means
+	// package fallback's.
+	maxoutForward  func(k int, dst []float32, argmax []int32, x []float32)
+	maxoutBackward func(k int, dx, dy []float32, argmax []int32)
 	// gemm computes the rows [i0, i1) and columns [j0, j1) of a Gemm call.
 	gemm func(g *gemmCall, i0, i1, j0, j1 int)
 }

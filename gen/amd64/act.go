@@ -9,8 +9,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/actfuse/actfuse/fallback"
-
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -21,24 +19,33 @@ func init() { groups["act"] = emitActKernels }
 // actFuncs lists the activations with assembly kernels, with their exported
 // name stem and the main-loop unroll (in 8-lane vectors).
 var actFuncs = []struct {
-	f      fallback.Func
+	f      actFunc
 	name   string
 	unroll int
 }{
-	{fallback.ReLU, "ReLU", 4},
-	{fallback.LeakyReLU, "LeakyReLU", 4},
-	{fallback.ELU, "ELU", 2},
-	{fallback.Sigmoid, "Sigmoid", 2},
-	{fallback.Tanh, "Tanh", 2},
+	{fReLU, "ReLU", 4},
+	{fLeakyReLU, "LeakyReLU", 4},
+	{fELU, "ELU", 2},
+	{fSigmoid, "Sigmoid", 2},
+	{fTanh, "Tanh", 2},
 }
 
 // hasAlpha reports whether f takes the Alpha parameter.
-func hasAlpha(f fallback.Func) bool { return f == fallback.LeakyReLU || f == fallback.ELU }
+func hasAlpha(f actFunc) bool { return f == fLeakyReLU || f == fELU }
 
 func emitActKernels() {
 	for _, a := range actFuncs {
 		emitForward(a.f, a.name, a.unroll)
 	}
+	for _, a := range actFuncs {
+		emitBackward(a.f, a.name)
+	}
+	emitBackwardBias(fIdentity, "Identity")
+	for _, a := range actFuncs {
+		emitBackwardBias(a.f, a.name)
+	}
+	emitMaxoutForward()
+	emitMaxoutBackward()
 }
 
 // tailMask returns the 64-byte table of 8 all-ones words followed by 8 zero
@@ -163,16 +170,16 @@ func loadAlpha() reg.VecVirtual {
 	return a
 }
 
-// emitForward emits Forward<name>(dst, x []float32[, alpha float32]).
-func emitForward(f fallback.Func, name string, unroll int) {
-	fn := "Forward" + name
+// emitForward emits <name>Forward(dst, x []float32[, alpha float32]).
+func emitForward(f actFunc, name string, unroll int) {
+	fn := name + "Forward"
 	sig := "func(dst, x []float32)"
 	if hasAlpha(f) {
 		sig = "func(dst, x []float32, alpha float32)"
 	}
 	TEXT(fn, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes dst[i] = %v(x[i]) for the whole slice; len(dst) must equal len(x).", fn, f))
+	Doc(fmt.Sprintf("%s computes dst[i] = %s(x[i]) for the whole slice; len(dst) must equal len(x).", fn, actNames[f]))
 	dst := Load(Param("dst").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
@@ -194,5 +201,304 @@ func emitForward(f fallback.Func, name string, unroll int) {
 	}
 	l.emit()
 	VZEROUPPER()
+	RET()
+}
+
+// backwardUnroll is the main-loop unroll (in 8-lane vectors) of the
+// backward kernels, which read two streams and write one.
+const backwardUnroll = 4
+
+// emitBackward emits <name>Backward(dx, dy, y []float32[, alpha float32]).
+func emitBackward(f actFunc, name string) {
+	fn := name + "Backward"
+	sig := "func(dx, dy, y []float32)"
+	if hasAlpha(f) {
+		sig = "func(dx, dy, y []float32, alpha float32)"
+	}
+	TEXT(fn, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes dx[i] = dy[i]·f'(y[i]) for f = %s, from the saved output y, for the whole slice; the three lengths must be equal.", fn, actNames[f]))
+	dx := Load(Param("dx").Base(), GP64())
+	dy := Load(Param("dy").Base(), GP64())
+	y := Load(Param("y").Base(), GP64())
+	n := Load(Param("dx").Len(), GP64())
+	var alpha operand.Op
+	if hasAlpha(f) {
+		alpha = loadAlpha()
+	}
+	l := rowLoop{
+		prefix: "bwd",
+		unroll: backwardUnroll,
+		n:      n,
+		ins:    []reg.Register{dy, y},
+		out:    dx,
+		mask:   loadTailMask(n),
+		body: func(in []vecs) vecs {
+			emitDeriv(f, in[0], in[1], alpha)
+			return in[0]
+		},
+	}
+	l.emit()
+	VZEROUPPER()
+	RET()
+}
+
+// emitBackwardBias emits <name>BackwardBias(m, n int, dy []float32, lddy
+// int, y []float32, ldy int, dz []float32, lddz int, db []float32[, alpha
+// float32]), which computes dz = dy ⊙ f'(y) over an m×n matrix and, unless
+// db is empty, adds each row of dz to db[:n] in row order.
+func emitBackwardBias(f actFunc, name string) {
+	fn := name + "BackwardBias"
+	sig := "func(m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)"
+	if hasAlpha(f) {
+		sig = "func(m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)"
+	}
+	TEXT(fn, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes dz = dy ⊙ f'(y) for f = %s over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.", fn, actNames[f]))
+	m := Load(Param("m"), GP64())
+	n := Load(Param("n"), GP64())
+	dy := Load(Param("dy").Base(), GP64())
+	lddy := Load(Param("lddy"), GP64())
+	y := Load(Param("y").Base(), GP64())
+	ldy := Load(Param("ldy"), GP64())
+	dz := Load(Param("dz").Base(), GP64())
+	lddz := Load(Param("lddz"), GP64())
+	db := Load(Param("db").Base(), GP64())
+	dbn := Load(Param("db").Len(), GP64())
+	for _, r := range []reg.Register{lddy, ldy, lddz} {
+		SHLQ(operand.Imm(2), r)
+	}
+	var alpha operand.Op
+	if hasAlpha(f) {
+		alpha = loadAlpha()
+	}
+	mask := loadTailMask(n)
+	TESTQ(m, m)
+	JZ(operand.LabelRef("done"))
+	body := func(in []vecs) vecs {
+		emitDeriv(f, in[0], in[1], alpha)
+		return in[0]
+	}
+	sum := func(res vecs, i reg.Register, masked bool) {
+		for k, r := range res {
+			at := operand.Mem{Base: db, Index: i, Scale: 4, Disp: 32 * k}
+			t := YMM()
+			if masked {
+				VMASKMOVPS(at, mask, t)
+				VADDPS(r, t, t)
+				VMASKMOVPS(t, mask, at)
+			} else {
+				VADDPS(at, r, t)
+				VMOVUPS(t, at)
+			}
+		}
+	}
+	for _, withDB := range []bool{false, true} {
+		prefix := "nodb"
+		after := func(vecs, reg.Register, bool) {}
+		if withDB {
+			prefix, after = "db", sum
+		} else {
+			TESTQ(dbn, dbn)
+			JNZ(operand.LabelRef("db_rows"))
+		}
+		Label(prefix + "_rows")
+		l := rowLoop{prefix: prefix, unroll: backwardUnroll, n: n, ins: []reg.Register{dy, y}, out: dz, mask: mask, body: body, after: after}
+		l.emit()
+		ADDQ(lddy, dy)
+		ADDQ(ldy, y)
+		ADDQ(lddz, dz)
+		DECQ(m)
+		JNZ(operand.LabelRef(prefix + "_rows"))
+		if !withDB {
+			JMP(operand.LabelRef("done"))
+		}
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// emitMaxoutForward emits MaxoutForward(k int, dst []float32, argmax
+// []int32, x []float32): 8 groups at a time, the j-th value of each group
+// gathered with VGATHERDPS; a masked gather and masked stores finish the
+// last len(dst)%8 groups. The winner is the first maximum, or the first
+// NaN (a NaN wins over every number).
+func emitMaxoutForward() {
+	TEXT("MaxoutForward", NOSPLIT, "func(k int, dst []float32, argmax []int32, x []float32)")
+	Pragma("noescape")
+	Doc("MaxoutForward computes, for each of the len(dst) groups of k consecutive values of x,",
+		"dst[i] = the maximum and argmax[i] = its index in the group (first maximum; a NaN wins).",
+		"len(argmax) must equal len(dst) and len(x) must equal k·len(dst), k >= 1.")
+	k := Load(Param("k"), GP64())
+	dst := Load(Param("dst").Base(), GP64())
+	am := Load(Param("argmax").Base(), GP64())
+	x := Load(Param("x").Base(), GP64())
+	ng := Load(Param("dst").Len(), GP64())
+	// idx = [0, k, 2k, ..., 7k] (int32 lanes), step = 1 in every lane.
+	idx, step := YMM(), YMM()
+	kx := XMM()
+	MOVQ(k, kx)
+	VPBROADCASTD(kx, idx)
+	VPMULLD(konstLanes(), idx, idx)
+	VPBROADCASTD(konstBits(1).Offset(0), step)
+	mask := loadTailMask(ng)
+	stride := GP64() // bytes between blocks of 8 groups
+	MOVQ(k, stride)
+	SHLQ(operand.Imm(5), stride)
+	g, lim := GP64(), GP64()
+	XORQ(g, g)
+	block := func(masked bool) {
+		p, j := GP64(), GP64()
+		MOVQ(x, p)
+		best, bi, jv, m, v, c, o := YMM(), YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+		gather := func(dst reg.VecVirtual) {
+			if masked {
+				VMOVDQU(mask, m)
+			} else {
+				VPCMPEQD(m, m, m)
+			}
+			VXORPS(dst, dst, dst)
+			VGATHERDPS(m, operand.Mem{Base: p, Index: idx, Scale: 4}, dst)
+		}
+		gather(best)
+		VPXOR(bi, bi, bi)
+		VPXOR(jv, jv, jv)
+		MOVQ(operand.U32(1), j)
+		CMPQ(j, k)
+		JAE(operand.LabelRef(labelf("mo_store", masked)))
+		Label(labelf("mo_j", masked))
+		ADDQ(operand.Imm(4), p)
+		VPADDD(step, jv, jv)
+		gather(v)
+		VCMPPS(operand.Imm(cmpNLE), best, v, c)    // c = !(v <= best): v > best or v NaN
+		VCMPPS(operand.Imm(cmpORD), best, best, o) // best is a number
+		VANDPS(o, c, c)
+		VBLENDVPS(c, v, best, best)
+		VBLENDVPS(c, jv, bi, bi)
+		INCQ(j)
+		CMPQ(j, k)
+		JB(operand.LabelRef(labelf("mo_j", masked)))
+		Label(labelf("mo_store", masked))
+		if masked {
+			VMASKMOVPS(best, mask, operand.Mem{Base: dst, Index: g, Scale: 4})
+			VPMASKMOVD(bi, mask, operand.Mem{Base: am, Index: g, Scale: 4})
+		} else {
+			VMOVUPS(best, operand.Mem{Base: dst, Index: g, Scale: 4})
+			VMOVDQU(bi, operand.Mem{Base: am, Index: g, Scale: 4})
+		}
+	}
+	MOVQ(ng, lim)
+	ANDQ(operand.I32(-8), lim)
+	CMPQ(g, lim)
+	JAE(operand.LabelRef("mo_tail"))
+	Label("mo_groups")
+	block(false)
+	ADDQ(stride, x)
+	ADDQ(operand.Imm(8), g)
+	CMPQ(g, lim)
+	JB(operand.LabelRef("mo_groups"))
+	Label("mo_tail")
+	CMPQ(g, ng)
+	JAE(operand.LabelRef("mo_done"))
+	block(true)
+	Label("mo_done")
+	VZEROUPPER()
+	RET()
+}
+
+// labelf names the masked and unmasked copies of a label.
+func labelf(name string, masked bool) string {
+	if masked {
+		return name + "_masked"
+	}
+	return name
+}
+
+// konstLanes returns the row [0, 1, ..., 7] of int32 lanes.
+func konstLanes() operand.Mem {
+	const name = "lanes"
+	if m, ok := konsts[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, operand.U32(i))
+	}
+	konsts[name] = m
+	return m
+}
+
+// emitMaxoutBackward emits MaxoutBackward(k int, dx, dy []float32, argmax
+// []int32) int: it zeroes dx, then sets dx[i·k+argmax[i]] = dy[i]. It
+// returns -1, or the first i whose argmax[i] is outside [0, k) (then it
+// stops, having written nothing outside dx).
+func emitMaxoutBackward() {
+	TEXT("MaxoutBackward", NOSPLIT, "func(k int, dx, dy []float32, argmax []int32) int")
+	Pragma("noescape")
+	Doc("MaxoutBackward zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);",
+		"len(dx) must equal k·len(dy) and len(argmax) len(dy). It returns -1, or the first i",
+		"whose argmax[i] is outside [0, k), where it stops.")
+	k := Load(Param("k"), GP64())
+	dx := Load(Param("dx").Base(), GP64())
+	n := Load(Param("dx").Len(), GP64())
+	dy := Load(Param("dy").Base(), GP64())
+	am := Load(Param("argmax").Base(), GP64())
+	ng := Load(Param("dy").Len(), GP64())
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	mask := loadTailMask(n)
+	i, lim := GP64(), GP64()
+	XORQ(i, i)
+	MOVQ(n, lim)
+	ANDQ(operand.I32(-32), lim)
+	CMPQ(i, lim)
+	JAE(operand.LabelRef("clr_one"))
+	Label("clr_wide")
+	for u := 0; u < 4; u++ {
+		VMOVUPS(zero, operand.Mem{Base: dx, Index: i, Scale: 4, Disp: 32 * u})
+	}
+	ADDQ(operand.Imm(32), i)
+	CMPQ(i, lim)
+	JB(operand.LabelRef("clr_wide"))
+	Label("clr_one")
+	MOVQ(n, lim)
+	ANDQ(operand.I32(-8), lim)
+	CMPQ(i, lim)
+	JAE(operand.LabelRef("clr_tail"))
+	Label("clr_oneloop")
+	VMOVUPS(zero, operand.Mem{Base: dx, Index: i, Scale: 4})
+	ADDQ(operand.Imm(8), i)
+	CMPQ(i, lim)
+	JB(operand.LabelRef("clr_oneloop"))
+	Label("clr_tail")
+	CMPQ(i, n)
+	JAE(operand.LabelRef("scatter"))
+	VMASKMOVPS(zero, mask, operand.Mem{Base: dx, Index: i, Scale: 4})
+	Label("scatter")
+	VZEROUPPER()
+	// i counts groups, p points at dx[i·k], j is argmax[i].
+	p, j, v := GP64(), GP64(), GP32()
+	XORQ(i, i)
+	MOVQ(dx, p)
+	SHLQ(operand.Imm(2), k) // k in bytes from here on
+	TESTQ(ng, ng)
+	JZ(operand.LabelRef("ok"))
+	Label("sc_loop")
+	MOVLQSX(operand.Mem{Base: am, Index: i, Scale: 4}, j)
+	SHLQ(operand.Imm(2), j)
+	CMPQ(j, k)
+	JAE(operand.LabelRef("bad")) // unsigned: also catches negative indices
+	MOVL(operand.Mem{Base: dy, Index: i, Scale: 4}, v)
+	MOVL(v, operand.Mem{Base: p, Index: j, Scale: 1})
+	ADDQ(k, p)
+	INCQ(i)
+	CMPQ(i, ng)
+	JB(operand.LabelRef("sc_loop"))
+	Label("ok")
+	MOVQ(operand.I32(-1), i)
+	Label("bad")
+	Store(i, ReturnIndex(0))
 	RET()
 }

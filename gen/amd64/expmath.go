@@ -16,7 +16,7 @@ package main
 //	emitELU(x, alpha)        x = x > 0 ? x : alpha·expm1(x)
 //	emitSigmoid(x)           x = 1/(1+exp(-x))
 //	emitTanh(x)              x = tanh(x)
-//	emitActivation(f, x, alpha) dispatches on f (a fallback.Func value)
+//	emitActivation(f, x, alpha) dispatches on f (a actFunc value)
 //
 // Backward, from the saved forward output y (dz is the gradient, updated in
 // place; y is only read):
@@ -61,12 +61,26 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/actfuse/actfuse/fallback"
-
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
+
+// actFunc names an activation function; the values are those of
+// fallback.Func (the generator does not import the library it generates for).
+type actFunc int
+
+// The activation functions.
+const (
+	fIdentity actFunc = iota
+	fReLU
+	fLeakyReLU
+	fELU
+	fSigmoid
+	fTanh
+)
+
+var actNames = [...]string{"identity", "relu", "leakyrelu", "elu", "sigmoid", "tanh"}
 
 // vecs is a group of ymm registers processed in lockstep.
 type vecs []reg.VecVirtual
@@ -149,19 +163,27 @@ func emitExpParts(z, s, m vecs) {
 	each(n, func(i int) { VFMADD213PS(z[i], z[i], m[i]) }) // m = ts·(t·q) + ts
 }
 
-// emitReLU computes x = max(x, 0): NaN stays NaN, -0 becomes +0.
+// emitReLU computes x = x < 0 ? +0 : x: NaN stays NaN, -0 stays -0.
+// Temporaries: 1.
 func emitReLU(x vecs) {
 	t := newVecs(len(x))
-	each(len(x), func(i int) { VCMPPS(operand.Imm(2), konst(0), x[i], t[i]) }) // t = x <= 0 (LE_OS)
-	each(len(x), func(i int) { VANDNPS(x[i], t[i], x[i]) })                    // x = ~t & x
+	each(len(x), func(i int) { VCMPPS(operand.Imm(cmpLT), konst(0), x[i], t[i]) }) // t = x < 0
+	each(len(x), func(i int) { VANDNPS(x[i], t[i], x[i]) })                        // x = ~t & x
 }
 
-// emitLeakyReLU computes x = x > 0 ? x : alpha·x, selecting on the sign
-// bit: +0 and positive NaN keep x, which equals alpha·x for them.
+// emitLeakyReLU computes x = x < 0 ? alpha·x : x, with alpha·x = -0 where
+// alpha = 0 and x = -Inf (the limit; the product alone is NaN there: the
+// x86 default NaN has the sign bit set, so masking everything else of a NaN
+// product leaves -0; a NaN x takes the x branch). Temporaries: 2.
 func emitLeakyReLU(x vecs, alpha operand.Op) {
-	t := newVecs(len(x))
-	each(len(x), func(i int) { VMULPS(alpha, x[i], t[i]) })
-	each(len(x), func(i int) { VBLENDVPS(x[i], t[i], x[i], x[i]) }) // sign(x) ? alpha·x : x
+	n := len(x)
+	t, u := newVecs(n), newVecs(n)
+	each(n, func(i int) { VMULPS(alpha, x[i], t[i]) })
+	each(n, func(i int) { VCMPPS(operand.Imm(cmpORD), t[i], t[i], u[i]) }) // u = t is a number
+	each(n, func(i int) { VORPS(konstHex(signBit), u[i], u[i]) })
+	each(n, func(i int) { VANDPS(u[i], t[i], t[i]) })
+	each(n, func(i int) { VCMPPS(operand.Imm(cmpLT), konst(0), x[i], u[i]) }) // u = x < 0
+	each(n, func(i int) { VBLENDVPS(u[i], t[i], x[i], x[i]) })
 }
 
 // Comparison predicates of VCMPPS.
@@ -169,8 +191,10 @@ const (
 	cmpLT  = 1  // LT_OS: false for NaN
 	cmpLE  = 2  // LE_OS: false for NaN
 	cmpNLT = 5  // NLT_US: true for NaN
+	cmpNLE = 6  // NLE_US: true for NaN
 	cmpGE  = 13 // GE_OS: false for NaN
 	cmpGT  = 14 // GT_OS: false for NaN
+	cmpORD = 7  // ORD_Q: true unless a NaN
 )
 
 // emitSigmoid computes x = 1/(1+exp(-x)) from e = exp(-|x|): x <= 0 gives
@@ -252,21 +276,21 @@ func emitELU(x vecs, alpha operand.Op) {
 
 // emitActivation computes x = f(x) for the activation f; alpha is used by
 // LeakyReLU and ELU.
-func emitActivation(f fallback.Func, x vecs, alpha operand.Op) {
+func emitActivation(f actFunc, x vecs, alpha operand.Op) {
 	switch f {
-	case fallback.Identity:
-	case fallback.ReLU:
+	case fIdentity:
+	case fReLU:
 		emitReLU(x)
-	case fallback.LeakyReLU:
+	case fLeakyReLU:
 		emitLeakyReLU(x, alpha)
-	case fallback.ELU:
+	case fELU:
 		emitELU(x, alpha)
-	case fallback.Sigmoid:
+	case fSigmoid:
 		emitSigmoid(x)
-	case fallback.Tanh:
+	case fTanh:
 		emitTanh(x)
 	default:
-		panic(fmt.Sprintf("emitActivation: unknown activation %v", f))
+		panic(fmt.Sprintf("emitActivation: unknown activation %d", f))
 	}
 }
 
@@ -274,16 +298,16 @@ func emitActivation(f fallback.Func, x vecs, alpha operand.Op) {
 // f'(y) rounded exactly as package fallback forms it, so the product is
 // bitwise identical to it. y is only read. Temporaries: 2 (1 when alpha is
 // a register or f is not ELU/LeakyReLU/Tanh).
-func emitDeriv(f fallback.Func, dz, y vecs, alpha operand.Op) {
+func emitDeriv(f actFunc, dz, y vecs, alpha operand.Op) {
 	n := len(dz)
 	t := newVecs(n)
 	switch f {
-	case fallback.Identity:
+	case fIdentity:
 		return
-	case fallback.ReLU: // y > 0 ? 1 : 0
+	case fReLU: // y > 0 ? 1 : 0
 		each(n, func(i int) { VCMPPS(operand.Imm(cmpGT), konst(0), y[i], t[i]) })
 		each(n, func(i int) { VANDPS(konst(1), t[i], t[i]) })
-	case fallback.LeakyReLU: // y > 0 ? 1 : alpha
+	case fLeakyReLU: // y > 0 ? 1 : alpha
 		each(n, func(i int) { VCMPPS(operand.Imm(cmpGT), konst(0), y[i], t[i]) })
 		if r, ok := alpha.(reg.Register); ok {
 			each(n, func(i int) { VBLENDVPS(t[i], konst(1), r, t[i]) })
@@ -293,23 +317,23 @@ func emitDeriv(f fallback.Func, dz, y vecs, alpha operand.Op) {
 			each(n, func(i int) { VANDPS(konst(1), t[i], t[i]) })
 			each(n, func(i int) { VORPS(u[i], t[i], t[i]) })
 		}
-	case fallback.ELU: // y > 0 ? 1 : y + alpha
+	case fELU: // y > 0 ? 1 : y + alpha
 		u := newVecs(n)
 		each(n, func(i int) { VADDPS(alpha, y[i], u[i]) })
 		each(n, func(i int) { VCMPPS(operand.Imm(cmpGT), konst(0), y[i], t[i]) })
 		each(n, func(i int) { VBLENDVPS(t[i], konst(1), u[i], t[i]) })
-	case fallback.Sigmoid: // y·(1-y)
+	case fSigmoid: // y·(1-y)
 		each(n, func(i int) { VMOVUPS(konst(1), t[i]) })
 		each(n, func(i int) { VSUBPS(y[i], t[i], t[i]) })
 		each(n, func(i int) { VMULPS(y[i], t[i], t[i]) })
-	case fallback.Tanh: // (1-y)·(1+y)
+	case fTanh: // (1-y)·(1+y)
 		u := newVecs(n)
 		each(n, func(i int) { VMOVUPS(konst(1), t[i]) })
 		each(n, func(i int) { VSUBPS(y[i], t[i], t[i]) })
 		each(n, func(i int) { VADDPS(konst(1), y[i], u[i]) })
 		each(n, func(i int) { VMULPS(u[i], t[i], t[i]) })
 	default:
-		panic(fmt.Sprintf("emitDeriv: unknown activation %v", f))
+		panic(fmt.Sprintf("emitDeriv: unknown activation %d", f))
 	}
 	each(n, func(i int) { VMULPS(t[i], dz[i], dz[i]) })
 }

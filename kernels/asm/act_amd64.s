@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func ForwardReLU(dst []float32, x []float32)
+// func ReLUForward(dst []float32, x []float32)
 // Requires: AVX
-TEXT ·ForwardReLU(SB), NOSPLIT, $0-48
+TEXT ·ReLUForward(SB), NOSPLIT, $0-48
 	MOVQ    dst_base+0(FP), AX
 	MOVQ    x_base+24(FP), CX
 	MOVQ    x_len+32(FP), DX
@@ -27,10 +27,10 @@ fwd_wide:
 	VMOVUPS 32(CX)(BX*4), Y2
 	VMOVUPS 64(CX)(BX*4), Y3
 	VMOVUPS 96(CX)(BX*4), Y4
-	VCMPPS  $0x02, k00000000<>+0(SB), Y1, Y5
-	VCMPPS  $0x02, k00000000<>+0(SB), Y2, Y6
-	VCMPPS  $0x02, k00000000<>+0(SB), Y3, Y7
-	VCMPPS  $0x02, k00000000<>+0(SB), Y4, Y8
+	VCMPPS  $0x01, k00000000<>+0(SB), Y1, Y5
+	VCMPPS  $0x01, k00000000<>+0(SB), Y2, Y6
+	VCMPPS  $0x01, k00000000<>+0(SB), Y3, Y7
+	VCMPPS  $0x01, k00000000<>+0(SB), Y4, Y8
 	VANDNPS Y1, Y5, Y1
 	VANDNPS Y2, Y6, Y2
 	VANDNPS Y3, Y7, Y3
@@ -51,7 +51,7 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Y1
-	VCMPPS  $0x02, k00000000<>+0(SB), Y1, Y2
+	VCMPPS  $0x01, k00000000<>+0(SB), Y1, Y2
 	VANDNPS Y1, Y2, Y1
 	VMOVUPS Y1, (AX)(BX*4)
 	ADDQ    $0x08, BX
@@ -62,7 +62,7 @@ fwd_tail:
 	CMPQ       BX, DX
 	JAE        fwd_done
 	VMASKMOVPS (CX)(BX*4), Y0, Y1
-	VCMPPS     $0x02, k00000000<>+0(SB), Y1, Y2
+	VCMPPS     $0x01, k00000000<>+0(SB), Y1, Y2
 	VANDNPS    Y1, Y2, Y1
 	VMASKMOVPS Y1, Y0, (AX)(BX*4)
 
@@ -98,9 +98,9 @@ DATA k00000000<>+24(SB)/4, $0x00000000
 DATA k00000000<>+28(SB)/4, $0x00000000
 GLOBL k00000000<>(SB), RODATA|NOPTR, $32
 
-// func ForwardLeakyReLU(dst []float32, x []float32, alpha float32)
+// func LeakyReLUForward(dst []float32, x []float32, alpha float32)
 // Requires: AVX
-TEXT ·ForwardLeakyReLU(SB), NOSPLIT, $0-52
+TEXT ·LeakyReLUForward(SB), NOSPLIT, $0-52
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
@@ -126,10 +126,26 @@ fwd_wide:
 	VMULPS    Y0, Y3, Y7
 	VMULPS    Y0, Y4, Y8
 	VMULPS    Y0, Y5, Y9
-	VBLENDVPS Y2, Y6, Y2, Y2
-	VBLENDVPS Y3, Y7, Y3, Y3
-	VBLENDVPS Y4, Y8, Y4, Y4
-	VBLENDVPS Y5, Y9, Y5, Y5
+	VCMPPS    $0x07, Y6, Y6, Y10
+	VCMPPS    $0x07, Y7, Y7, Y11
+	VCMPPS    $0x07, Y8, Y8, Y12
+	VCMPPS    $0x07, Y9, Y9, Y13
+	VORPS     k80000000<>+0(SB), Y10, Y10
+	VORPS     k80000000<>+0(SB), Y11, Y11
+	VORPS     k80000000<>+0(SB), Y12, Y12
+	VORPS     k80000000<>+0(SB), Y13, Y13
+	VANDPS    Y10, Y6, Y6
+	VANDPS    Y11, Y7, Y7
+	VANDPS    Y12, Y8, Y8
+	VANDPS    Y13, Y9, Y9
+	VCMPPS    $0x01, k00000000<>+0(SB), Y2, Y10
+	VCMPPS    $0x01, k00000000<>+0(SB), Y3, Y11
+	VCMPPS    $0x01, k00000000<>+0(SB), Y4, Y12
+	VCMPPS    $0x01, k00000000<>+0(SB), Y5, Y13
+	VBLENDVPS Y10, Y6, Y2, Y2
+	VBLENDVPS Y11, Y7, Y3, Y3
+	VBLENDVPS Y12, Y8, Y4, Y4
+	VBLENDVPS Y13, Y9, Y5, Y5
 	VMOVUPS   Y2, (AX)(BX*4)
 	VMOVUPS   Y3, 32(AX)(BX*4)
 	VMOVUPS   Y4, 64(AX)(BX*4)
@@ -147,7 +163,11 @@ fwd_one:
 fwd_oneloop:
 	VMOVUPS   (CX)(BX*4), Y2
 	VMULPS    Y0, Y2, Y3
-	VBLENDVPS Y2, Y3, Y2, Y2
+	VCMPPS    $0x07, Y3, Y3, Y4
+	VORPS     k80000000<>+0(SB), Y4, Y4
+	VANDPS    Y4, Y3, Y3
+	VCMPPS    $0x01, k00000000<>+0(SB), Y2, Y4
+	VBLENDVPS Y4, Y3, Y2, Y2
 	VMOVUPS   Y2, (AX)(BX*4)
 	ADDQ      $0x08, BX
 	CMPQ      BX, SI
@@ -158,16 +178,30 @@ fwd_tail:
 	JAE        fwd_done
 	VMASKMOVPS (CX)(BX*4), Y1, Y2
 	VMULPS     Y0, Y2, Y0
-	VBLENDVPS  Y2, Y0, Y2, Y2
+	VCMPPS     $0x07, Y0, Y0, Y3
+	VORPS      k80000000<>+0(SB), Y3, Y3
+	VANDPS     Y3, Y0, Y0
+	VCMPPS     $0x01, k00000000<>+0(SB), Y2, Y3
+	VBLENDVPS  Y3, Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)(BX*4)
 
 fwd_done:
 	VZEROUPPER
 	RET
 
-// func ForwardELU(dst []float32, x []float32, alpha float32)
+DATA k80000000<>+0(SB)/4, $0x80000000
+DATA k80000000<>+4(SB)/4, $0x80000000
+DATA k80000000<>+8(SB)/4, $0x80000000
+DATA k80000000<>+12(SB)/4, $0x80000000
+DATA k80000000<>+16(SB)/4, $0x80000000
+DATA k80000000<>+20(SB)/4, $0x80000000
+DATA k80000000<>+24(SB)/4, $0x80000000
+DATA k80000000<>+28(SB)/4, $0x80000000
+GLOBL k80000000<>(SB), RODATA|NOPTR, $32
+
+// func ELUForward(dst []float32, x []float32, alpha float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·ForwardELU(SB), NOSPLIT, $0-52
+TEXT ·ELUForward(SB), NOSPLIT, $0-52
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
@@ -406,9 +440,9 @@ DATA k3f800000<>+24(SB)/4, $0x3f800000
 DATA k3f800000<>+28(SB)/4, $0x3f800000
 GLOBL k3f800000<>(SB), RODATA|NOPTR, $32
 
-// func ForwardSigmoid(dst []float32, x []float32)
+// func SigmoidForward(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·ForwardSigmoid(SB), NOSPLIT, $0-48
+TEXT ·SigmoidForward(SB), NOSPLIT, $0-48
 	MOVQ    dst_base+0(FP), AX
 	MOVQ    x_base+24(FP), CX
 	MOVQ    x_len+32(FP), DX
@@ -548,16 +582,6 @@ fwd_done:
 	VZEROUPPER
 	RET
 
-DATA k80000000<>+0(SB)/4, $0x80000000
-DATA k80000000<>+4(SB)/4, $0x80000000
-DATA k80000000<>+8(SB)/4, $0x80000000
-DATA k80000000<>+12(SB)/4, $0x80000000
-DATA k80000000<>+16(SB)/4, $0x80000000
-DATA k80000000<>+20(SB)/4, $0x80000000
-DATA k80000000<>+24(SB)/4, $0x80000000
-DATA k80000000<>+28(SB)/4, $0x80000000
-GLOBL k80000000<>(SB), RODATA|NOPTR, $32
-
 DATA kc2aeac50<>+0(SB)/4, $0xc2aeac50
 DATA kc2aeac50<>+4(SB)/4, $0xc2aeac50
 DATA kc2aeac50<>+8(SB)/4, $0xc2aeac50
@@ -568,9 +592,9 @@ DATA kc2aeac50<>+24(SB)/4, $0xc2aeac50
 DATA kc2aeac50<>+28(SB)/4, $0xc2aeac50
 GLOBL kc2aeac50<>(SB), RODATA|NOPTR, $32
 
-// func ForwardTanh(dst []float32, x []float32)
+// func TanhForward(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·ForwardTanh(SB), NOSPLIT, $0-48
+TEXT ·TanhForward(SB), NOSPLIT, $0-48
 	MOVQ    dst_base+0(FP), AX
 	MOVQ    x_base+24(FP), CX
 	MOVQ    x_len+32(FP), DX
@@ -849,3 +873,1737 @@ DATA k3f200000<>+20(SB)/4, $0x3f200000
 DATA k3f200000<>+24(SB)/4, $0x3f200000
 DATA k3f200000<>+28(SB)/4, $0x3f200000
 GLOBL k3f200000<>(SB), RODATA|NOPTR, $32
+
+// func ReLUBackward(dx []float32, dy []float32, y []float32)
+// Requires: AVX
+TEXT ·ReLUBackward(SB), NOSPLIT, $0-72
+	MOVQ    dx_base+0(FP), AX
+	MOVQ    dy_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dx_len+8(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x07, SI
+	SHLQ    $0x02, SI
+	LEAQ    tailmask<>+32(SB), DI
+	SUBQ    SI, DI
+	VMOVDQU (DI), Y0
+	XORQ    SI, SI
+	MOVQ    BX, DI
+	ANDQ    $-32, DI
+	CMPQ    SI, DI
+	JAE     bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y1
+	VMOVUPS 32(CX)(SI*4), Y2
+	VMOVUPS 64(CX)(SI*4), Y3
+	VMOVUPS 96(CX)(SI*4), Y4
+	VMOVUPS (DX)(SI*4), Y5
+	VMOVUPS 32(DX)(SI*4), Y6
+	VMOVUPS 64(DX)(SI*4), Y7
+	VMOVUPS 96(DX)(SI*4), Y8
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y5, Y5
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
+	VANDPS  k3f800000<>+0(SB), Y5, Y5
+	VANDPS  k3f800000<>+0(SB), Y6, Y6
+	VANDPS  k3f800000<>+0(SB), Y7, Y7
+	VANDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y5, Y1, Y1
+	VMULPS  Y6, Y2, Y2
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y1, (AX)(SI*4)
+	VMOVUPS Y2, 32(AX)(SI*4)
+	VMOVUPS Y3, 64(AX)(SI*4)
+	VMOVUPS Y4, 96(AX)(SI*4)
+	ADDQ    $0x20, SI
+	CMPQ    SI, DI
+	JB      bwd_wide
+
+bwd_one:
+	MOVQ BX, DI
+	ANDQ $-8, DI
+	CMPQ SI, DI
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Y1
+	VMOVUPS (DX)(SI*4), Y2
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
+	VANDPS  k3f800000<>+0(SB), Y2, Y2
+	VMULPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)(SI*4)
+	ADDQ    $0x08, SI
+	CMPQ    SI, DI
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ       SI, BX
+	JAE        bwd_done
+	VMASKMOVPS (CX)(SI*4), Y0, Y1
+	VMASKMOVPS (DX)(SI*4), Y0, Y2
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
+	VANDPS     k3f800000<>+0(SB), Y2, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)(SI*4)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func LeakyReLUBackward(dx []float32, dy []float32, y []float32, alpha float32)
+// Requires: AVX
+TEXT ·LeakyReLUBackward(SB), NOSPLIT, $0-76
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	VBROADCASTSS alpha+72(FP), Y0
+	MOVQ         BX, SI
+	ANDQ         $0x07, SI
+	SHLQ         $0x02, SI
+	LEAQ         tailmask<>+32(SB), DI
+	SUBQ         SI, DI
+	VMOVDQU      (DI), Y1
+	XORQ         SI, SI
+	MOVQ         BX, DI
+	ANDQ         $-32, DI
+	CMPQ         SI, DI
+	JAE          bwd_one
+
+bwd_wide:
+	VMOVUPS   (CX)(SI*4), Y2
+	VMOVUPS   32(CX)(SI*4), Y3
+	VMOVUPS   64(CX)(SI*4), Y4
+	VMOVUPS   96(CX)(SI*4), Y5
+	VMOVUPS   (DX)(SI*4), Y6
+	VMOVUPS   32(DX)(SI*4), Y7
+	VMOVUPS   64(DX)(SI*4), Y8
+	VMOVUPS   96(DX)(SI*4), Y9
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y6, k3f800000<>+0(SB), Y0, Y6
+	VBLENDVPS Y7, k3f800000<>+0(SB), Y0, Y7
+	VBLENDVPS Y8, k3f800000<>+0(SB), Y0, Y8
+	VBLENDVPS Y9, k3f800000<>+0(SB), Y0, Y9
+	VMULPS    Y6, Y2, Y2
+	VMULPS    Y7, Y3, Y3
+	VMULPS    Y8, Y4, Y4
+	VMULPS    Y9, Y5, Y5
+	VMOVUPS   Y2, (AX)(SI*4)
+	VMOVUPS   Y3, 32(AX)(SI*4)
+	VMOVUPS   Y4, 64(AX)(SI*4)
+	VMOVUPS   Y5, 96(AX)(SI*4)
+	ADDQ      $0x20, SI
+	CMPQ      SI, DI
+	JB        bwd_wide
+
+bwd_one:
+	MOVQ BX, DI
+	ANDQ $-8, DI
+	CMPQ SI, DI
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS   (CX)(SI*4), Y2
+	VMOVUPS   (DX)(SI*4), Y3
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
+	VMULPS    Y3, Y2, Y2
+	VMOVUPS   Y2, (AX)(SI*4)
+	ADDQ      $0x08, SI
+	CMPQ      SI, DI
+	JB        bwd_oneloop
+
+bwd_tail:
+	CMPQ       SI, BX
+	JAE        bwd_done
+	VMASKMOVPS (CX)(SI*4), Y1, Y2
+	VMASKMOVPS (DX)(SI*4), Y1, Y3
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
+	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y1, (AX)(SI*4)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func ELUBackward(dx []float32, dy []float32, y []float32, alpha float32)
+// Requires: AVX
+TEXT ·ELUBackward(SB), NOSPLIT, $0-76
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	VBROADCASTSS alpha+72(FP), Y0
+	MOVQ         BX, SI
+	ANDQ         $0x07, SI
+	SHLQ         $0x02, SI
+	LEAQ         tailmask<>+32(SB), DI
+	SUBQ         SI, DI
+	VMOVDQU      (DI), Y1
+	XORQ         SI, SI
+	MOVQ         BX, DI
+	ANDQ         $-32, DI
+	CMPQ         SI, DI
+	JAE          bwd_one
+
+bwd_wide:
+	VMOVUPS   (CX)(SI*4), Y2
+	VMOVUPS   32(CX)(SI*4), Y3
+	VMOVUPS   64(CX)(SI*4), Y4
+	VMOVUPS   96(CX)(SI*4), Y5
+	VMOVUPS   (DX)(SI*4), Y6
+	VMOVUPS   32(DX)(SI*4), Y7
+	VMOVUPS   64(DX)(SI*4), Y8
+	VMOVUPS   96(DX)(SI*4), Y9
+	VADDPS    Y0, Y6, Y10
+	VADDPS    Y0, Y7, Y11
+	VADDPS    Y0, Y8, Y12
+	VADDPS    Y0, Y9, Y13
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y6, k3f800000<>+0(SB), Y10, Y6
+	VBLENDVPS Y7, k3f800000<>+0(SB), Y11, Y7
+	VBLENDVPS Y8, k3f800000<>+0(SB), Y12, Y8
+	VBLENDVPS Y9, k3f800000<>+0(SB), Y13, Y9
+	VMULPS    Y6, Y2, Y2
+	VMULPS    Y7, Y3, Y3
+	VMULPS    Y8, Y4, Y4
+	VMULPS    Y9, Y5, Y5
+	VMOVUPS   Y2, (AX)(SI*4)
+	VMOVUPS   Y3, 32(AX)(SI*4)
+	VMOVUPS   Y4, 64(AX)(SI*4)
+	VMOVUPS   Y5, 96(AX)(SI*4)
+	ADDQ      $0x20, SI
+	CMPQ      SI, DI
+	JB        bwd_wide
+
+bwd_one:
+	MOVQ BX, DI
+	ANDQ $-8, DI
+	CMPQ SI, DI
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS   (CX)(SI*4), Y2
+	VMOVUPS   (DX)(SI*4), Y3
+	VADDPS    Y0, Y3, Y4
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
+	VMULPS    Y3, Y2, Y2
+	VMOVUPS   Y2, (AX)(SI*4)
+	ADDQ      $0x08, SI
+	CMPQ      SI, DI
+	JB        bwd_oneloop
+
+bwd_tail:
+	CMPQ       SI, BX
+	JAE        bwd_done
+	VMASKMOVPS (CX)(SI*4), Y1, Y2
+	VMASKMOVPS (DX)(SI*4), Y1, Y3
+	VADDPS     Y0, Y3, Y0
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
+	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y1, (AX)(SI*4)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func SigmoidBackward(dx []float32, dy []float32, y []float32)
+// Requires: AVX
+TEXT ·SigmoidBackward(SB), NOSPLIT, $0-72
+	MOVQ    dx_base+0(FP), AX
+	MOVQ    dy_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dx_len+8(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x07, SI
+	SHLQ    $0x02, SI
+	LEAQ    tailmask<>+32(SB), DI
+	SUBQ    SI, DI
+	VMOVDQU (DI), Y0
+	XORQ    SI, SI
+	MOVQ    BX, DI
+	ANDQ    $-32, DI
+	CMPQ    SI, DI
+	JAE     bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y1
+	VMOVUPS 32(CX)(SI*4), Y2
+	VMOVUPS 64(CX)(SI*4), Y3
+	VMOVUPS 96(CX)(SI*4), Y4
+	VMOVUPS (DX)(SI*4), Y5
+	VMOVUPS 32(DX)(SI*4), Y6
+	VMOVUPS 64(DX)(SI*4), Y7
+	VMOVUPS 96(DX)(SI*4), Y8
+	VMOVUPS k3f800000<>+0(SB), Y9
+	VMOVUPS k3f800000<>+0(SB), Y10
+	VMOVUPS k3f800000<>+0(SB), Y11
+	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y5, Y9, Y9
+	VSUBPS  Y6, Y10, Y10
+	VSUBPS  Y7, Y11, Y11
+	VSUBPS  Y8, Y12, Y12
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y12, Y12
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y12, Y4, Y4
+	VMOVUPS Y1, (AX)(SI*4)
+	VMOVUPS Y2, 32(AX)(SI*4)
+	VMOVUPS Y3, 64(AX)(SI*4)
+	VMOVUPS Y4, 96(AX)(SI*4)
+	ADDQ    $0x20, SI
+	CMPQ    SI, DI
+	JB      bwd_wide
+
+bwd_one:
+	MOVQ BX, DI
+	ANDQ $-8, DI
+	CMPQ SI, DI
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Y1
+	VMOVUPS (DX)(SI*4), Y2
+	VMOVUPS k3f800000<>+0(SB), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y3, Y1, Y1
+	VMOVUPS Y1, (AX)(SI*4)
+	ADDQ    $0x08, SI
+	CMPQ    SI, DI
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ       SI, BX
+	JAE        bwd_done
+	VMASKMOVPS (CX)(SI*4), Y0, Y1
+	VMASKMOVPS (DX)(SI*4), Y0, Y2
+	VMOVUPS    k3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)(SI*4)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func TanhBackward(dx []float32, dy []float32, y []float32)
+// Requires: AVX
+TEXT ·TanhBackward(SB), NOSPLIT, $0-72
+	MOVQ    dx_base+0(FP), AX
+	MOVQ    dy_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dx_len+8(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x07, SI
+	SHLQ    $0x02, SI
+	LEAQ    tailmask<>+32(SB), DI
+	SUBQ    SI, DI
+	VMOVDQU (DI), Y0
+	XORQ    SI, SI
+	MOVQ    BX, DI
+	ANDQ    $-32, DI
+	CMPQ    SI, DI
+	JAE     bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y1
+	VMOVUPS 32(CX)(SI*4), Y2
+	VMOVUPS 64(CX)(SI*4), Y3
+	VMOVUPS 96(CX)(SI*4), Y4
+	VMOVUPS (DX)(SI*4), Y5
+	VMOVUPS 32(DX)(SI*4), Y6
+	VMOVUPS 64(DX)(SI*4), Y7
+	VMOVUPS 96(DX)(SI*4), Y8
+	VMOVUPS k3f800000<>+0(SB), Y9
+	VMOVUPS k3f800000<>+0(SB), Y10
+	VMOVUPS k3f800000<>+0(SB), Y11
+	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y5, Y9, Y9
+	VSUBPS  Y6, Y10, Y10
+	VSUBPS  Y7, Y11, Y11
+	VSUBPS  Y8, Y12, Y12
+	VADDPS  k3f800000<>+0(SB), Y5, Y5
+	VADDPS  k3f800000<>+0(SB), Y6, Y6
+	VADDPS  k3f800000<>+0(SB), Y7, Y7
+	VADDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y12, Y12
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y12, Y4, Y4
+	VMOVUPS Y1, (AX)(SI*4)
+	VMOVUPS Y2, 32(AX)(SI*4)
+	VMOVUPS Y3, 64(AX)(SI*4)
+	VMOVUPS Y4, 96(AX)(SI*4)
+	ADDQ    $0x20, SI
+	CMPQ    SI, DI
+	JB      bwd_wide
+
+bwd_one:
+	MOVQ BX, DI
+	ANDQ $-8, DI
+	CMPQ SI, DI
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Y1
+	VMOVUPS (DX)(SI*4), Y2
+	VMOVUPS k3f800000<>+0(SB), Y3
+	VSUBPS  Y2, Y3, Y3
+	VADDPS  k3f800000<>+0(SB), Y2, Y2
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y3, Y1, Y1
+	VMOVUPS Y1, (AX)(SI*4)
+	ADDQ    $0x08, SI
+	CMPQ    SI, DI
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ       SI, BX
+	JAE        bwd_done
+	VMASKMOVPS (CX)(SI*4), Y0, Y1
+	VMASKMOVPS (DX)(SI*4), Y0, Y2
+	VMOVUPS    k3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VADDPS     k3f800000<>+0(SB), Y2, Y2
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)(SI*4)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func IdentityBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+// Requires: AVX
+TEXT ·IdentityBackwardBias(SB), NOSPLIT, $0-136
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	MOVQ    CX, R12
+	ANDQ    $0x07, R12
+	SHLQ    $0x02, R12
+	LEAQ    tailmask<>+32(SB), R13
+	SUBQ    R12, R13
+	VMOVDQU (R13), Y0
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ CX, R11
+	ANDQ $-32, R11
+	CMPQ R10, R11
+	JAE  nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS 32(DX)(R10*4), Y2
+	VMOVUPS 64(DX)(R10*4), Y3
+	VMOVUPS 96(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y5
+	VMOVUPS 64(SI)(R10*4), Y5
+	VMOVUPS 96(SI)(R10*4), Y5
+	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y2, 32(R8)(R10*4)
+	VMOVUPS Y3, 64(R8)(R10*4)
+	VMOVUPS Y4, 96(R8)(R10*4)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
+	JB      nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS (SI)(R10*4), Y2
+	VMOVUPS Y1, (R8)(R10*4)
+	ADDQ    $0x08, R10
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y0, Y1
+	VMASKMOVPS (SI)(R10*4), Y0, Y2
+	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ CX, R12
+	ANDQ $-32, R12
+	CMPQ R11, R12
+	JAE  db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS 32(DX)(R11*4), Y2
+	VMOVUPS 64(DX)(R11*4), Y3
+	VMOVUPS 96(DX)(R11*4), Y4
+	VMOVUPS (SI)(R11*4), Y5
+	VMOVUPS 32(SI)(R11*4), Y5
+	VMOVUPS 64(SI)(R11*4), Y5
+	VMOVUPS 96(SI)(R11*4), Y5
+	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y2, 32(R8)(R11*4)
+	VMOVUPS Y3, 64(R8)(R11*4)
+	VMOVUPS Y4, 96(R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y2, Y1
+	VMOVUPS Y1, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y3, Y1
+	VMOVUPS Y1, 64(R10)(R11*4)
+	VADDPS  96(R10)(R11*4), Y4, Y1
+	VMOVUPS Y1, 96(R10)(R11*4)
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS (SI)(R11*4), Y2
+	VMOVUPS Y1, (R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y0, Y1
+	VMASKMOVPS (SI)(R11*4), Y0, Y2
+	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS (R10)(R11*4), Y0, Y2
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+// Requires: AVX
+TEXT ·ReLUBackwardBias(SB), NOSPLIT, $0-136
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	MOVQ    CX, R12
+	ANDQ    $0x07, R12
+	SHLQ    $0x02, R12
+	LEAQ    tailmask<>+32(SB), R13
+	SUBQ    R12, R13
+	VMOVDQU (R13), Y0
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ CX, R11
+	ANDQ $-32, R11
+	CMPQ R10, R11
+	JAE  nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS 32(DX)(R10*4), Y2
+	VMOVUPS 64(DX)(R10*4), Y3
+	VMOVUPS 96(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y6
+	VMOVUPS 64(SI)(R10*4), Y7
+	VMOVUPS 96(SI)(R10*4), Y8
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y5, Y5
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
+	VANDPS  k3f800000<>+0(SB), Y5, Y5
+	VANDPS  k3f800000<>+0(SB), Y6, Y6
+	VANDPS  k3f800000<>+0(SB), Y7, Y7
+	VANDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y5, Y1, Y1
+	VMULPS  Y6, Y2, Y2
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y2, 32(R8)(R10*4)
+	VMOVUPS Y3, 64(R8)(R10*4)
+	VMOVUPS Y4, 96(R8)(R10*4)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
+	JB      nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS (SI)(R10*4), Y2
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
+	VANDPS  k3f800000<>+0(SB), Y2, Y2
+	VMULPS  Y2, Y1, Y1
+	VMOVUPS Y1, (R8)(R10*4)
+	ADDQ    $0x08, R10
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y0, Y1
+	VMASKMOVPS (SI)(R10*4), Y0, Y2
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
+	VANDPS     k3f800000<>+0(SB), Y2, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ CX, R12
+	ANDQ $-32, R12
+	CMPQ R11, R12
+	JAE  db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS 32(DX)(R11*4), Y2
+	VMOVUPS 64(DX)(R11*4), Y3
+	VMOVUPS 96(DX)(R11*4), Y4
+	VMOVUPS (SI)(R11*4), Y5
+	VMOVUPS 32(SI)(R11*4), Y6
+	VMOVUPS 64(SI)(R11*4), Y7
+	VMOVUPS 96(SI)(R11*4), Y8
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y5, Y5
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
+	VANDPS  k3f800000<>+0(SB), Y5, Y5
+	VANDPS  k3f800000<>+0(SB), Y6, Y6
+	VANDPS  k3f800000<>+0(SB), Y7, Y7
+	VANDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y5, Y1, Y1
+	VMULPS  Y6, Y2, Y2
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y2, 32(R8)(R11*4)
+	VMOVUPS Y3, 64(R8)(R11*4)
+	VMOVUPS Y4, 96(R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y2, Y1
+	VMOVUPS Y1, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y3, Y1
+	VMOVUPS Y1, 64(R10)(R11*4)
+	VADDPS  96(R10)(R11*4), Y4, Y1
+	VMOVUPS Y1, 96(R10)(R11*4)
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS (SI)(R11*4), Y2
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
+	VANDPS  k3f800000<>+0(SB), Y2, Y2
+	VMULPS  Y2, Y1, Y1
+	VMOVUPS Y1, (R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y0, Y1
+	VMASKMOVPS (SI)(R11*4), Y0, Y2
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
+	VANDPS     k3f800000<>+0(SB), Y2, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS (R10)(R11*4), Y0, Y2
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func LeakyReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+// Requires: AVX
+TEXT ·LeakyReLUBackwardBias(SB), NOSPLIT, $0-140
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	VBROADCASTSS alpha+136(FP), Y0
+	MOVQ         CX, R12
+	ANDQ         $0x07, R12
+	SHLQ         $0x02, R12
+	LEAQ         tailmask<>+32(SB), R13
+	SUBQ         R12, R13
+	VMOVDQU      (R13), Y1
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ CX, R11
+	ANDQ $-32, R11
+	CMPQ R10, R11
+	JAE  nodb_one
+
+nodb_wide:
+	VMOVUPS   (DX)(R10*4), Y2
+	VMOVUPS   32(DX)(R10*4), Y3
+	VMOVUPS   64(DX)(R10*4), Y4
+	VMOVUPS   96(DX)(R10*4), Y5
+	VMOVUPS   (SI)(R10*4), Y6
+	VMOVUPS   32(SI)(R10*4), Y7
+	VMOVUPS   64(SI)(R10*4), Y8
+	VMOVUPS   96(SI)(R10*4), Y9
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y6, k3f800000<>+0(SB), Y0, Y6
+	VBLENDVPS Y7, k3f800000<>+0(SB), Y0, Y7
+	VBLENDVPS Y8, k3f800000<>+0(SB), Y0, Y8
+	VBLENDVPS Y9, k3f800000<>+0(SB), Y0, Y9
+	VMULPS    Y6, Y2, Y2
+	VMULPS    Y7, Y3, Y3
+	VMULPS    Y8, Y4, Y4
+	VMULPS    Y9, Y5, Y5
+	VMOVUPS   Y2, (R8)(R10*4)
+	VMOVUPS   Y3, 32(R8)(R10*4)
+	VMOVUPS   Y4, 64(R8)(R10*4)
+	VMOVUPS   Y5, 96(R8)(R10*4)
+	ADDQ      $0x20, R10
+	CMPQ      R10, R11
+	JB        nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS   (DX)(R10*4), Y2
+	VMOVUPS   (SI)(R10*4), Y3
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
+	VMULPS    Y3, Y2, Y2
+	VMOVUPS   Y2, (R8)(R10*4)
+	ADDQ      $0x08, R10
+	CMPQ      R10, R11
+	JB        nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y1, Y2
+	VMASKMOVPS (SI)(R10*4), Y1, Y3
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
+	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y1, (R8)(R10*4)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ CX, R12
+	ANDQ $-32, R12
+	CMPQ R11, R12
+	JAE  db_one
+
+db_wide:
+	VMOVUPS   (DX)(R11*4), Y2
+	VMOVUPS   32(DX)(R11*4), Y3
+	VMOVUPS   64(DX)(R11*4), Y4
+	VMOVUPS   96(DX)(R11*4), Y5
+	VMOVUPS   (SI)(R11*4), Y6
+	VMOVUPS   32(SI)(R11*4), Y7
+	VMOVUPS   64(SI)(R11*4), Y8
+	VMOVUPS   96(SI)(R11*4), Y9
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y6, k3f800000<>+0(SB), Y0, Y6
+	VBLENDVPS Y7, k3f800000<>+0(SB), Y0, Y7
+	VBLENDVPS Y8, k3f800000<>+0(SB), Y0, Y8
+	VBLENDVPS Y9, k3f800000<>+0(SB), Y0, Y9
+	VMULPS    Y6, Y2, Y2
+	VMULPS    Y7, Y3, Y3
+	VMULPS    Y8, Y4, Y4
+	VMULPS    Y9, Y5, Y5
+	VMOVUPS   Y2, (R8)(R11*4)
+	VMOVUPS   Y3, 32(R8)(R11*4)
+	VMOVUPS   Y4, 64(R8)(R11*4)
+	VMOVUPS   Y5, 96(R8)(R11*4)
+	VADDPS    (R10)(R11*4), Y2, Y2
+	VMOVUPS   Y2, (R10)(R11*4)
+	VADDPS    32(R10)(R11*4), Y3, Y2
+	VMOVUPS   Y2, 32(R10)(R11*4)
+	VADDPS    64(R10)(R11*4), Y4, Y2
+	VMOVUPS   Y2, 64(R10)(R11*4)
+	VADDPS    96(R10)(R11*4), Y5, Y2
+	VMOVUPS   Y2, 96(R10)(R11*4)
+	ADDQ      $0x20, R11
+	CMPQ      R11, R12
+	JB        db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS   (DX)(R11*4), Y2
+	VMOVUPS   (SI)(R11*4), Y3
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
+	VMULPS    Y3, Y2, Y2
+	VMOVUPS   Y2, (R8)(R11*4)
+	VADDPS    (R10)(R11*4), Y2, Y2
+	VMOVUPS   Y2, (R10)(R11*4)
+	ADDQ      $0x08, R11
+	CMPQ      R11, R12
+	JB        db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y1, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y3
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
+	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y1, (R8)(R11*4)
+	VMASKMOVPS (R10)(R11*4), Y1, Y3
+	VADDPS     Y2, Y3, Y3
+	VMASKMOVPS Y3, Y1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ELUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+// Requires: AVX
+TEXT ·ELUBackwardBias(SB), NOSPLIT, $0-140
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	VBROADCASTSS alpha+136(FP), Y0
+	MOVQ         CX, R12
+	ANDQ         $0x07, R12
+	SHLQ         $0x02, R12
+	LEAQ         tailmask<>+32(SB), R13
+	SUBQ         R12, R13
+	VMOVDQU      (R13), Y1
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ CX, R11
+	ANDQ $-32, R11
+	CMPQ R10, R11
+	JAE  nodb_one
+
+nodb_wide:
+	VMOVUPS   (DX)(R10*4), Y2
+	VMOVUPS   32(DX)(R10*4), Y3
+	VMOVUPS   64(DX)(R10*4), Y4
+	VMOVUPS   96(DX)(R10*4), Y5
+	VMOVUPS   (SI)(R10*4), Y6
+	VMOVUPS   32(SI)(R10*4), Y7
+	VMOVUPS   64(SI)(R10*4), Y8
+	VMOVUPS   96(SI)(R10*4), Y9
+	VADDPS    Y0, Y6, Y10
+	VADDPS    Y0, Y7, Y11
+	VADDPS    Y0, Y8, Y12
+	VADDPS    Y0, Y9, Y13
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y6, k3f800000<>+0(SB), Y10, Y6
+	VBLENDVPS Y7, k3f800000<>+0(SB), Y11, Y7
+	VBLENDVPS Y8, k3f800000<>+0(SB), Y12, Y8
+	VBLENDVPS Y9, k3f800000<>+0(SB), Y13, Y9
+	VMULPS    Y6, Y2, Y2
+	VMULPS    Y7, Y3, Y3
+	VMULPS    Y8, Y4, Y4
+	VMULPS    Y9, Y5, Y5
+	VMOVUPS   Y2, (R8)(R10*4)
+	VMOVUPS   Y3, 32(R8)(R10*4)
+	VMOVUPS   Y4, 64(R8)(R10*4)
+	VMOVUPS   Y5, 96(R8)(R10*4)
+	ADDQ      $0x20, R10
+	CMPQ      R10, R11
+	JB        nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS   (DX)(R10*4), Y2
+	VMOVUPS   (SI)(R10*4), Y3
+	VADDPS    Y0, Y3, Y4
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
+	VMULPS    Y3, Y2, Y2
+	VMOVUPS   Y2, (R8)(R10*4)
+	ADDQ      $0x08, R10
+	CMPQ      R10, R11
+	JB        nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y1, Y2
+	VMASKMOVPS (SI)(R10*4), Y1, Y3
+	VADDPS     Y0, Y3, Y4
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS  Y3, k3f800000<>+0(SB), Y4, Y3
+	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y1, (R8)(R10*4)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ CX, R12
+	ANDQ $-32, R12
+	CMPQ R11, R12
+	JAE  db_one
+
+db_wide:
+	VMOVUPS   (DX)(R11*4), Y2
+	VMOVUPS   32(DX)(R11*4), Y3
+	VMOVUPS   64(DX)(R11*4), Y4
+	VMOVUPS   96(DX)(R11*4), Y5
+	VMOVUPS   (SI)(R11*4), Y6
+	VMOVUPS   32(SI)(R11*4), Y7
+	VMOVUPS   64(SI)(R11*4), Y8
+	VMOVUPS   96(SI)(R11*4), Y9
+	VADDPS    Y0, Y6, Y10
+	VADDPS    Y0, Y7, Y11
+	VADDPS    Y0, Y8, Y12
+	VADDPS    Y0, Y9, Y13
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y6, k3f800000<>+0(SB), Y10, Y6
+	VBLENDVPS Y7, k3f800000<>+0(SB), Y11, Y7
+	VBLENDVPS Y8, k3f800000<>+0(SB), Y12, Y8
+	VBLENDVPS Y9, k3f800000<>+0(SB), Y13, Y9
+	VMULPS    Y6, Y2, Y2
+	VMULPS    Y7, Y3, Y3
+	VMULPS    Y8, Y4, Y4
+	VMULPS    Y9, Y5, Y5
+	VMOVUPS   Y2, (R8)(R11*4)
+	VMOVUPS   Y3, 32(R8)(R11*4)
+	VMOVUPS   Y4, 64(R8)(R11*4)
+	VMOVUPS   Y5, 96(R8)(R11*4)
+	VADDPS    (R10)(R11*4), Y2, Y2
+	VMOVUPS   Y2, (R10)(R11*4)
+	VADDPS    32(R10)(R11*4), Y3, Y2
+	VMOVUPS   Y2, 32(R10)(R11*4)
+	VADDPS    64(R10)(R11*4), Y4, Y2
+	VMOVUPS   Y2, 64(R10)(R11*4)
+	VADDPS    96(R10)(R11*4), Y5, Y2
+	VMOVUPS   Y2, 96(R10)(R11*4)
+	ADDQ      $0x20, R11
+	CMPQ      R11, R12
+	JB        db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS   (DX)(R11*4), Y2
+	VMOVUPS   (SI)(R11*4), Y3
+	VADDPS    Y0, Y3, Y4
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
+	VMULPS    Y3, Y2, Y2
+	VMOVUPS   Y2, (R8)(R11*4)
+	VADDPS    (R10)(R11*4), Y2, Y2
+	VMOVUPS   Y2, (R10)(R11*4)
+	ADDQ      $0x08, R11
+	CMPQ      R11, R12
+	JB        db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y1, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y3
+	VADDPS     Y0, Y3, Y4
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS  Y3, k3f800000<>+0(SB), Y4, Y3
+	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y1, (R8)(R11*4)
+	VMASKMOVPS (R10)(R11*4), Y1, Y3
+	VADDPS     Y2, Y3, Y3
+	VMASKMOVPS Y3, Y1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func SigmoidBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+// Requires: AVX
+TEXT ·SigmoidBackwardBias(SB), NOSPLIT, $0-136
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	MOVQ    CX, R12
+	ANDQ    $0x07, R12
+	SHLQ    $0x02, R12
+	LEAQ    tailmask<>+32(SB), R13
+	SUBQ    R12, R13
+	VMOVDQU (R13), Y0
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ CX, R11
+	ANDQ $-32, R11
+	CMPQ R10, R11
+	JAE  nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS 32(DX)(R10*4), Y2
+	VMOVUPS 64(DX)(R10*4), Y3
+	VMOVUPS 96(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y6
+	VMOVUPS 64(SI)(R10*4), Y7
+	VMOVUPS 96(SI)(R10*4), Y8
+	VMOVUPS k3f800000<>+0(SB), Y9
+	VMOVUPS k3f800000<>+0(SB), Y10
+	VMOVUPS k3f800000<>+0(SB), Y11
+	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y5, Y9, Y9
+	VSUBPS  Y6, Y10, Y10
+	VSUBPS  Y7, Y11, Y11
+	VSUBPS  Y8, Y12, Y12
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y12, Y12
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y12, Y4, Y4
+	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y2, 32(R8)(R10*4)
+	VMOVUPS Y3, 64(R8)(R10*4)
+	VMOVUPS Y4, 96(R8)(R10*4)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
+	JB      nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS (SI)(R10*4), Y2
+	VMOVUPS k3f800000<>+0(SB), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y3, Y1, Y1
+	VMOVUPS Y1, (R8)(R10*4)
+	ADDQ    $0x08, R10
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y0, Y1
+	VMASKMOVPS (SI)(R10*4), Y0, Y2
+	VMOVUPS    k3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ CX, R12
+	ANDQ $-32, R12
+	CMPQ R11, R12
+	JAE  db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS 32(DX)(R11*4), Y2
+	VMOVUPS 64(DX)(R11*4), Y3
+	VMOVUPS 96(DX)(R11*4), Y4
+	VMOVUPS (SI)(R11*4), Y5
+	VMOVUPS 32(SI)(R11*4), Y6
+	VMOVUPS 64(SI)(R11*4), Y7
+	VMOVUPS 96(SI)(R11*4), Y8
+	VMOVUPS k3f800000<>+0(SB), Y9
+	VMOVUPS k3f800000<>+0(SB), Y10
+	VMOVUPS k3f800000<>+0(SB), Y11
+	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y5, Y9, Y9
+	VSUBPS  Y6, Y10, Y10
+	VSUBPS  Y7, Y11, Y11
+	VSUBPS  Y8, Y12, Y12
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y12, Y12
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y12, Y4, Y4
+	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y2, 32(R8)(R11*4)
+	VMOVUPS Y3, 64(R8)(R11*4)
+	VMOVUPS Y4, 96(R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y2, Y1
+	VMOVUPS Y1, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y3, Y1
+	VMOVUPS Y1, 64(R10)(R11*4)
+	VADDPS  96(R10)(R11*4), Y4, Y1
+	VMOVUPS Y1, 96(R10)(R11*4)
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS (SI)(R11*4), Y2
+	VMOVUPS k3f800000<>+0(SB), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y3, Y1, Y1
+	VMOVUPS Y1, (R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y0, Y1
+	VMASKMOVPS (SI)(R11*4), Y0, Y2
+	VMOVUPS    k3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS (R10)(R11*4), Y0, Y2
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func TanhBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+// Requires: AVX
+TEXT ·TanhBackwardBias(SB), NOSPLIT, $0-136
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	MOVQ    CX, R12
+	ANDQ    $0x07, R12
+	SHLQ    $0x02, R12
+	LEAQ    tailmask<>+32(SB), R13
+	SUBQ    R12, R13
+	VMOVDQU (R13), Y0
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ CX, R11
+	ANDQ $-32, R11
+	CMPQ R10, R11
+	JAE  nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS 32(DX)(R10*4), Y2
+	VMOVUPS 64(DX)(R10*4), Y3
+	VMOVUPS 96(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y6
+	VMOVUPS 64(SI)(R10*4), Y7
+	VMOVUPS 96(SI)(R10*4), Y8
+	VMOVUPS k3f800000<>+0(SB), Y9
+	VMOVUPS k3f800000<>+0(SB), Y10
+	VMOVUPS k3f800000<>+0(SB), Y11
+	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y5, Y9, Y9
+	VSUBPS  Y6, Y10, Y10
+	VSUBPS  Y7, Y11, Y11
+	VSUBPS  Y8, Y12, Y12
+	VADDPS  k3f800000<>+0(SB), Y5, Y5
+	VADDPS  k3f800000<>+0(SB), Y6, Y6
+	VADDPS  k3f800000<>+0(SB), Y7, Y7
+	VADDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y12, Y12
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y12, Y4, Y4
+	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y2, 32(R8)(R10*4)
+	VMOVUPS Y3, 64(R8)(R10*4)
+	VMOVUPS Y4, 96(R8)(R10*4)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
+	JB      nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS (SI)(R10*4), Y2
+	VMOVUPS k3f800000<>+0(SB), Y3
+	VSUBPS  Y2, Y3, Y3
+	VADDPS  k3f800000<>+0(SB), Y2, Y2
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y3, Y1, Y1
+	VMOVUPS Y1, (R8)(R10*4)
+	ADDQ    $0x08, R10
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y0, Y1
+	VMASKMOVPS (SI)(R10*4), Y0, Y2
+	VMOVUPS    k3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VADDPS     k3f800000<>+0(SB), Y2, Y2
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ CX, R12
+	ANDQ $-32, R12
+	CMPQ R11, R12
+	JAE  db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS 32(DX)(R11*4), Y2
+	VMOVUPS 64(DX)(R11*4), Y3
+	VMOVUPS 96(DX)(R11*4), Y4
+	VMOVUPS (SI)(R11*4), Y5
+	VMOVUPS 32(SI)(R11*4), Y6
+	VMOVUPS 64(SI)(R11*4), Y7
+	VMOVUPS 96(SI)(R11*4), Y8
+	VMOVUPS k3f800000<>+0(SB), Y9
+	VMOVUPS k3f800000<>+0(SB), Y10
+	VMOVUPS k3f800000<>+0(SB), Y11
+	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y5, Y9, Y9
+	VSUBPS  Y6, Y10, Y10
+	VSUBPS  Y7, Y11, Y11
+	VSUBPS  Y8, Y12, Y12
+	VADDPS  k3f800000<>+0(SB), Y5, Y5
+	VADDPS  k3f800000<>+0(SB), Y6, Y6
+	VADDPS  k3f800000<>+0(SB), Y7, Y7
+	VADDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y12, Y12
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y12, Y4, Y4
+	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y2, 32(R8)(R11*4)
+	VMOVUPS Y3, 64(R8)(R11*4)
+	VMOVUPS Y4, 96(R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y2, Y1
+	VMOVUPS Y1, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y3, Y1
+	VMOVUPS Y1, 64(R10)(R11*4)
+	VADDPS  96(R10)(R11*4), Y4, Y1
+	VMOVUPS Y1, 96(R10)(R11*4)
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS (SI)(R11*4), Y2
+	VMOVUPS k3f800000<>+0(SB), Y3
+	VSUBPS  Y2, Y3, Y3
+	VADDPS  k3f800000<>+0(SB), Y2, Y2
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y3, Y1, Y1
+	VMOVUPS Y1, (R8)(R11*4)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y0, Y1
+	VMASKMOVPS (SI)(R11*4), Y0, Y2
+	VMOVUPS    k3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VADDPS     k3f800000<>+0(SB), Y2, Y2
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS (R10)(R11*4), Y0, Y2
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func MaxoutForward(k int, dst []float32, argmax []int32, x []float32)
+// Requires: AVX, AVX2, SSE2
+TEXT ·MaxoutForward(SB), NOSPLIT, $0-80
+	MOVQ         k+0(FP), AX
+	MOVQ         dst_base+8(FP), CX
+	MOVQ         argmax_base+32(FP), DX
+	MOVQ         x_base+56(FP), BX
+	MOVQ         dst_len+16(FP), SI
+	MOVQ         AX, X0
+	VPBROADCASTD X0, Y0
+	VPMULLD      lanes<>+0(SB), Y0, Y0
+	VPBROADCASTD k00000001<>+0(SB), Y1
+	MOVQ         SI, DI
+	ANDQ         $0x07, DI
+	SHLQ         $0x02, DI
+	LEAQ         tailmask<>+32(SB), R8
+	SUBQ         DI, R8
+	VMOVDQU      (R8), Y2
+	MOVQ         AX, DI
+	SHLQ         $0x05, DI
+	XORQ         R8, R8
+	MOVQ         SI, R9
+	ANDQ         $-8, R9
+	CMPQ         R8, R9
+	JAE          mo_tail
+
+mo_groups:
+	MOVQ       BX, R10
+	VPCMPEQD   Y6, Y6, Y6
+	VXORPS     Y3, Y3, Y3
+	VGATHERDPS Y6, (R10)(Y0*4), Y3
+	VPXOR      Y4, Y4, Y4
+	VPXOR      Y5, Y5, Y5
+	MOVQ       $0x00000001, R11
+	CMPQ       R11, AX
+	JAE        mo_store
+
+mo_j:
+	ADDQ       $0x04, R10
+	VPADDD     Y1, Y5, Y5
+	VPCMPEQD   Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VGATHERDPS Y6, (R10)(Y0*4), Y7
+	VCMPPS     $0x06, Y3, Y7, Y6
+	VCMPPS     $0x07, Y3, Y3, Y8
+	VANDPS     Y8, Y6, Y6
+	VBLENDVPS  Y6, Y7, Y3, Y3
+	VBLENDVPS  Y6, Y5, Y4, Y4
+	INCQ       R11
+	CMPQ       R11, AX
+	JB         mo_j
+
+mo_store:
+	VMOVUPS Y3, (CX)(R8*4)
+	VMOVDQU Y4, (DX)(R8*4)
+	ADDQ    DI, BX
+	ADDQ    $0x08, R8
+	CMPQ    R8, R9
+	JB      mo_groups
+
+mo_tail:
+	CMPQ       R8, SI
+	JAE        mo_done
+	VMOVDQU    Y2, Y6
+	VXORPS     Y3, Y3, Y3
+	VGATHERDPS Y6, (BX)(Y0*4), Y3
+	VPXOR      Y4, Y4, Y4
+	VPXOR      Y5, Y5, Y5
+	MOVQ       $0x00000001, SI
+	CMPQ       SI, AX
+	JAE        mo_store_masked
+
+mo_j_masked:
+	ADDQ       $0x04, BX
+	VPADDD     Y1, Y5, Y5
+	VMOVDQU    Y2, Y6
+	VXORPS     Y7, Y7, Y7
+	VGATHERDPS Y6, (BX)(Y0*4), Y7
+	VCMPPS     $0x06, Y3, Y7, Y6
+	VCMPPS     $0x07, Y3, Y3, Y8
+	VANDPS     Y8, Y6, Y6
+	VBLENDVPS  Y6, Y7, Y3, Y3
+	VBLENDVPS  Y6, Y5, Y4, Y4
+	INCQ       SI
+	CMPQ       SI, AX
+	JB         mo_j_masked
+
+mo_store_masked:
+	VMASKMOVPS Y3, Y2, (CX)(R8*4)
+	VPMASKMOVD Y4, Y2, (DX)(R8*4)
+
+mo_done:
+	VZEROUPPER
+	RET
+
+DATA lanes<>+0(SB)/4, $0x00000000
+DATA lanes<>+4(SB)/4, $0x00000001
+DATA lanes<>+8(SB)/4, $0x00000002
+DATA lanes<>+12(SB)/4, $0x00000003
+DATA lanes<>+16(SB)/4, $0x00000004
+DATA lanes<>+20(SB)/4, $0x00000005
+DATA lanes<>+24(SB)/4, $0x00000006
+DATA lanes<>+28(SB)/4, $0x00000007
+GLOBL lanes<>(SB), RODATA|NOPTR, $32
+
+DATA k00000001<>+0(SB)/4, $0x00000001
+DATA k00000001<>+4(SB)/4, $0x00000001
+DATA k00000001<>+8(SB)/4, $0x00000001
+DATA k00000001<>+12(SB)/4, $0x00000001
+DATA k00000001<>+16(SB)/4, $0x00000001
+DATA k00000001<>+20(SB)/4, $0x00000001
+DATA k00000001<>+24(SB)/4, $0x00000001
+DATA k00000001<>+28(SB)/4, $0x00000001
+GLOBL k00000001<>(SB), RODATA|NOPTR, $32
+
+// func MaxoutBackward(k int, dx []float32, dy []float32, argmax []int32) int
+// Requires: AVX
+TEXT ·MaxoutBackward(SB), NOSPLIT, $0-88
+	MOVQ    k+0(FP), AX
+	MOVQ    dx_base+8(FP), CX
+	MOVQ    dx_len+16(FP), DX
+	MOVQ    dy_base+32(FP), BX
+	MOVQ    argmax_base+56(FP), SI
+	MOVQ    dy_len+40(FP), DI
+	VXORPS  Y0, Y0, Y0
+	MOVQ    DX, R8
+	ANDQ    $0x07, R8
+	SHLQ    $0x02, R8
+	LEAQ    tailmask<>+32(SB), R9
+	SUBQ    R8, R9
+	VMOVDQU (R9), Y1
+	XORQ    R8, R8
+	MOVQ    DX, R9
+	ANDQ    $-32, R9
+	CMPQ    R8, R9
+	JAE     clr_one
+
+clr_wide:
+	VMOVUPS Y0, (CX)(R8*4)
+	VMOVUPS Y0, 32(CX)(R8*4)
+	VMOVUPS Y0, 64(CX)(R8*4)
+	VMOVUPS Y0, 96(CX)(R8*4)
+	ADDQ    $0x20, R8
+	CMPQ    R8, R9
+	JB      clr_wide
+
+clr_one:
+	MOVQ DX, R9
+	ANDQ $-8, R9
+	CMPQ R8, R9
+	JAE  clr_tail
+
+clr_oneloop:
+	VMOVUPS Y0, (CX)(R8*4)
+	ADDQ    $0x08, R8
+	CMPQ    R8, R9
+	JB      clr_oneloop
+
+clr_tail:
+	CMPQ       R8, DX
+	JAE        scatter
+	VMASKMOVPS Y0, Y1, (CX)(R8*4)
+
+scatter:
+	VZEROUPPER
+	XORQ  R8, R8
+	SHLQ  $0x02, AX
+	TESTQ DI, DI
+	JZ    ok
+
+sc_loop:
+	MOVLQSX (SI)(R8*4), DX
+	SHLQ    $0x02, DX
+	CMPQ    DX, AX
+	JAE     bad
+	MOVL    (BX)(R8*4), R9
+	MOVL    R9, (CX)(DX*1)
+	ADDQ    AX, CX
+	INCQ    R8
+	CMPQ    R8, DI
+	JB      sc_loop
+
+ok:
+	MOVQ $-1, R8
+
+bad:
+	MOVQ R8, ret+80(FP)
+	RET
