@@ -2,15 +2,58 @@
 
 package kernels
 
-import "github.com/actfuse/actfuse/fallback"
+import (
+	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/kernels/asm"
+)
 
 // neonImpl wires the NEON assembly of package asm into the dispatch table;
-// kernels without an assembly version yet use package fallback.
+// kernels without an assembly version use package fallback.
 func neonImpl() *impl {
 	return &impl{
 		name:     "neon",
-		forward:  fallback.Forward,
-		backward: fallback.Backward,
+		forward:  neonForward,
+		backward: neonBackward,
 		gemm:     neonGemm,
+	}
+}
+
+// neonForward computes dst = f(x) with the NEON kernel of a.Func.
+func neonForward(a Activation, dst, x []float32) {
+	switch a.Func {
+	case fallback.Identity:
+		copy(dst, x)
+	case fallback.ReLU:
+		asm.ReLUForward(dst, x)
+	case fallback.LeakyReLU:
+		asm.LeakyReLUForward(dst, x, a.Alpha)
+	case fallback.ELU:
+		asm.ELUForward(dst, x, a.Alpha)
+	case fallback.Sigmoid:
+		asm.SigmoidForward(dst, x)
+	case fallback.Tanh:
+		asm.TanhForward(dst, x)
+	default:
+		fallback.Forward(a, dst, x)
+	}
+}
+
+// neonBackward computes dx = dy ⊙ f'(y) with the NEON kernel of a.Func.
+func neonBackward(a Activation, dx, dy, y []float32) {
+	switch a.Func {
+	case fallback.Identity:
+		copy(dx, dy)
+	case fallback.ReLU:
+		asm.ReLUBackward(dx, dy, y)
+	case fallback.LeakyReLU:
+		asm.LeakyReLUBackward(dx, dy, y, a.Alpha)
+	case fallback.ELU:
+		asm.ELUBackward(dx, dy, y, a.Alpha)
+	case fallback.Sigmoid:
+		asm.SigmoidBackward(dx, dy, y)
+	case fallback.Tanh:
+		asm.TanhBackward(dx, dy, y)
+	default:
+		fallback.Backward(a, dx, dy, y)
 	}
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"math"
+
+	. "github.com/actfuse/actfuse/gen/arm64/neon"
+)
+
+// The exp-based activation math, written once and emitted both into the
+// elementwise kernels and into the GEMM epilogue. Every function works on
+// groups (one register per unrolled vector) and takes its scratch groups
+// explicitly, so the caller decides the register budget.
+
+// Constants of exp (see expParts).
+const (
+	// expMagic is 1.5·2^23 + 127: adding it to a float32 of magnitude below
+	// 2^22 rounds it to an integer n (ties to even) held in the low mantissa
+	// bits as n + 127, the biased exponent of 2^n.
+	expMagic = 0x4b40007f
+	// log2(e), and ln(2) split for Cody–Waite: ln2Hi has 16 significant bits
+	// so n·ln2Hi is exact for |n| < 2^8.
+	log2e = 0x3fb8aa3b
+	ln2Hi = 0x3f317200
+	ln2Lo = 0x35bfbe8e
+	// expClampLow bounds exp's argument from below for the functions whose
+	// result is negligible there (sigmoid, tanh): at -87.9, n = -127 and the
+	// scale 2^n is built as +0, so the result flushes to +0 (exp(-87.34) is
+	// already below the smallest normal float32).
+	expClampLow = -87.9
+	// expm1ClampLow bounds expm1's argument: below -17.5, expm1 rounds to -1
+	// in float32.
+	expm1ClampLow = -17.5
+)
+
+func f32bits(b uint32) float32 { return math.Float32frombits(b) }
+
+// expParts computes, for every lane of z (z <= 0 or NaN, already clamped so
+// that round(z·log2(e)) >= -127), the scale s = 2^n and p = exp(r) - 1 with
+// z = n·ln2 + r, |r| <= ln2/2:
+//
+//	exp(z)   = s + s·p
+//	expm1(z) = (s - 1) + s·p
+//
+// p is r + r²·q(r), q the Taylor polynomial of degree 5 (exp's degree-7
+// Taylor truncation error on |r| <= ln2/2 is 5e-9, 0.1 ulp). It returns s in
+// S and p in R; z is overwritten (with r²), T and Q are scratch.
+func expParts(k *regs, z, T, S, R, Q G) {
+	Comment("exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.")
+	mov(k.full32(expMagic), T)
+	fmlaL(k.lane(f32bits(log2e)), z, T)
+	shl(23, T, S)
+	fsub(k.full32(expMagic), T, T)
+	mov(z, R)
+	fmlsL(k.lane(f32bits(ln2Hi)), T, R)
+	fmlsL(k.lane(f32bits(ln2Lo)), T, R)
+	// q = 1/2 + r(1/6 + r(1/24 + r(1/120 + r(1/720 + r/5040)))), Horner with
+	// the addends broadcast from their lanes.
+	dupL(k.lane(1.0/720), Q)
+	fmlaL(k.lane(1.0/5040), R, Q)
+	dupL(k.lane(1.0/120), T)
+	fmla(Q, R, T)
+	dupL(k.lane(1.0/24), Q)
+	fmla(T, R, Q)
+	dupL(k.lane(1.0/6), T)
+	fmla(Q, R, T)
+	dupL(k.lane(0.5), Q)
+	fmla(T, R, Q)
+	fmul(R, R, z)
+	fmla(Q, z, R)
+}
+
+// expNeg sets E = exp(z) for z <= 0 (any float32 z: NaN stays NaN, -Inf and
+// everything below -87.9 give +0). z and the scratch groups are overwritten.
+func expNeg(k *regs, z, E, S, R, Q G) {
+	fmax(k.f(expClampLow), z, z)
+	expParts(k, z, E, S, R, Q)
+	mov(S, E)
+	fmla(R, S, E)
+}
+
+// sigmoid sets y = 1/(1+exp(-x)): with e = exp(-|x|), y = e/(1+e) for
+// x <= 0 and 1/(1+e) for x > 0, so exp never overflows and the small tail
+// keeps its relative accuracy. The rounding of 1+e (up to 0.9 ulp of a
+// result near the bottom of its binade) is compensated: the division is by
+// the exact two-term sum. x is preserved; t holds five scratch groups; y must
+// not alias x or t.
+func sigmoid(k *regs, x, y G, t []G) {
+	z, e, s, r, q := t[0], t[1], t[2], t[3], t[4]
+	Comment("sigmoid: e = exp(-|x|); y = (x > 0 ? 1 : e) / (1 + e).")
+	fabs(x, z)
+	fneg(z, z)
+	expNeg(k, z, e, s, r, q)
+	one := k.f(1)
+	Comment("sigmoid: d + err = 1 + e exactly (Fast2Sum), num = x > 0 ? 1 : e.")
+	fadd(one, e, q)
+	fsub(one, q, s)
+	fsub(s, e, s)
+	fcmgt0(x, z)
+	bsl(e, one, z)
+	Comment("sigmoid: y = num/(d+err): quotient num/d, then one correction step")
+	Comment("with the exact residual num - y·d - y·err over an estimate of 1/d.")
+	fdiv(q, z, r)
+	fmls(r, q, z)
+	fmls(r, s, z)
+	frecpe(q, s)
+	mov(r, y)
+	fmla(s, z, y)
+}
+
+// Coefficients of tanh(a) = a + a·u·P(u), u = a², on 0 <= a <= tanhPolyMax:
+// a weighted least-squares fit (Lawson iterations toward minimax) of the
+// relative error, 2.1e-9 (0.035 ulp) with these float32 coefficients.
+var tanhPoly = []uint32{0xbeaaaaa5, 0x3e0886ed, 0xbd5cc0ca, 0x3cafcba3, 0xbbfb4dba, 0x3ae49ab5}
+
+const tanhPolyMax = 0.75
+
+// tanh sets y = tanh(x) = sign(x)·tanh(|x|). For |x| < 0.75 an odd
+// polynomial (no cancellation near 0; tanh(±0) = ±0, denormals pass
+// through); beyond, (1-e)/(1+e) with e = exp(-2|x|) <= 0.23. x is preserved;
+// t holds seven scratch groups.
+func tanh(k *regs, x, y G, t []G) {
+	a, sg, z, e, s, r, q := t[0], t[1], t[2], t[3], t[4], t[5], t[6]
+	one := k.f(1)
+	Comment("tanh: a = |x|, sign bit of x kept apart.")
+	fabs(x, a)
+	ushr(31, x, sg)
+	shl(31, sg, sg)
+	Comment("tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).")
+	fadd(a, a, z)
+	fneg(z, z)
+	expNeg(k, z, e, s, r, q)
+	fsub(e, one, q)
+	fadd(one, e, e)
+	fdiv(e, q, e)
+	Comment("tanh, |x| < 0.75: a + a·u·P(u), u = a².")
+	fmul(a, a, z)
+	c := make([]Lane, len(tanhPoly))
+	for i, b := range tanhPoly {
+		c[i] = k.lane(f32bits(b))
+	}
+	n := len(c) - 1
+	dupL(c[n-1], q)
+	fmlaL(c[n], z, q)
+	acc, other := q, s
+	for i := n - 2; i >= 0; i-- {
+		dupL(c[i], other)
+		fmla(acc, z, other)
+		acc, other = other, acc
+	}
+	fmul(z, a, other)
+	mov(a, r)
+	fmla(acc, other, r)
+	Comment("tanh: select by |x| < 0.75, then restore the sign.")
+	fcmgt(a, k.f(tanhPolyMax), z)
+	bsl(e, r, z)
+	orr(sg, z, y)
+}
+
+// elu sets y = x for x >= 0 (so ELU(±0) = ±0), alpha·expm1(x) elsewhere, with
+// expm1 = (s-1) + s·p exact near 0 (n = 0 gives s-1 = 0). NaN stays NaN,
+// -Inf gives -alpha. x is preserved; t holds five scratch groups.
+func elu(k *regs, alpha, x, y G, t []G) {
+	z, e, s, r, q := t[0], t[1], t[2], t[3], t[4]
+	Comment("elu: x >= 0 ? x : alpha·expm1(max(x, -17.5)).")
+	fmax(k.f(expm1ClampLow), x, z)
+	expParts(k, z, e, s, r, q)
+	fsub(k.f(1), s, e)
+	fmla(r, s, e)
+	fmul(alpha, e, e)
+	fcmge0(x, y)
+	bsl(e, x, y)
+}
