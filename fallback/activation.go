@@ -125,19 +125,22 @@ const (
 // tanh returns tanh(x); see Forward.
 func tanh(x float32) float32 {
 	a := float32(math.Abs(float64(x)))
+	var y float32 // tanh(a)
 	if a < tanhPolyMax {
-		u := x * x
-		return x + x*(u*(tanhC3+u*(tanhC5+u*(tanhC7+u*(tanhC9+u*tanhC11)))))
+		u := a * a
+		y = a + a*(u*(tanhC3+u*(tanhC5+u*(tanhC7+u*(tanhC9+u*tanhC11)))))
+	} else {
+		z := -2 * a // exact
+		if z < -20 {
+			z = -20 // tanh(10) rounds to 1
+		}
+		q, c := sigmoidNeg(z)
+		// tanh(a) = 1 - 2(q + c), with 1 - 2q split by Fast2Sum (2q <= 0.5).
+		q2 := 2 * q
+		u := 1 - q2
+		y = u + (((1 - u) - q2) - 2*c)
 	}
-	z := -2 * a // exact
-	if z < -20 {
-		z = -20 // tanh(10) rounds to 1
-	}
-	q, c := sigmoidNeg(z)
-	// tanh(a) = 1 - 2(q + c), with 1 - 2q split by Fast2Sum (2q <= 0.5).
-	q2 := 2 * q
-	u := 1 - q2
-	y := u + (((1 - u) - q2) - 2*c)
+	// The sign is applied last so that tanh(-0) = -0.
 	return float32(math.Copysign(float64(y), float64(x)))
 }
 
