@@ -2,6 +2,57 @@ package kernels
 
 import "github.com/actfuse/actfuse/fallback"
 
+// GEMM structure
+//
+// Gemm splits C into at most Threads() blocks (see pool.go), and each block
+// is computed by the implementation's gemm function. The SIMD implementations
+// use the BLIS-style driver of blocking.go around a register-blocked
+// micro-kernel, described by a microKernel value:
+//
+//	for jc over n in steps of NC:             (B panel, L3)
+//	  for pc over k in steps of KC:           (k blocks of equal size)
+//	    pack op(B)[pc:pc+kc, jc:jc+nc] into panels of NR columns
+//	    for ic over m in steps of MC:         (A block, L2)
+//	      pack op(A)[ic:ic+mc, pc:pc+kc] into micro-panels of MR rows
+//	      for jr over the NR-column panels:   (one micro-kernel call per panel)
+//	        micro-kernel: every MR-row tile of the column panel
+//
+// Micro-kernel contract (the fields of microKernel):
+//
+//   - MR×NR is the register tile (AVX2: 6×16; an arm64 kernel may use 8×12 or
+//     12×8). Any MR ≤ 16 and NR ≤ 32 work with the Go driver.
+//   - Packed A: ceil(mc/MR) micro-panels, each kc steps of MR consecutive
+//     values: panel q holds op(A)[ic+q·MR+i, pc+p] at index q·MR·kc + p·MR + i,
+//     rows beyond mc are zero.
+//   - Packed B: ceil(nc/NR) panels, each kc steps of NR consecutive values:
+//     panel r holds op(B)[pc+p, jc+r·NR+j] at index r·NR·kc + p·NR + j, columns
+//     beyond nc are zero.
+//   - One call, kernel(kc, m, nr, a, b, c, ldc, bias, y, ldy, flags, alpha),
+//     sweeps ceil(m/MR) tiles down one column panel: tile t uses the A
+//     micro-panel t (a advances by MR·kc per tile) and the same B panel b; its
+//     C tile starts at c[t·MR·ldc] (and Y at y[t·MR·ldy]). It forms
+//     Z = Σ_p a·b over kc steps in increasing p, each step one fused
+//     multiply-add per element, starting from zero (so the result does not
+//     depend on where the tile lies, which makes any partition of C give the
+//     same bits). Then, in registers:
+//     flags&gemmAccumulate: Z += C;
+//     flags&gemmBackward:   C = Z ⊙ act'(Y);
+//     otherwise:            C = act(Z [+ bias]) (bias added when flags&gemmBias),
+//     with act = Func(flags>>gemmActShift) and alpha its parameter. Only the
+//     first nr ≤ NR columns, and in the last tile the first m-t·MR rows, of C,
+//     Y and bias are read or written.
+//   - fused[f] says whether the forward activation f runs in the kernel; for
+//     the others the driver applies forward on each finished block of C.
+//   - strided, when not nil, is the same kernel reading A unpacked from a
+//     row-major op(A) with leading dimension lda (row i of the tile at
+//     a[i·lda:]); it is used where packing A cannot be amortised (few column
+//     panels). It reads only rows below m, and m must be a multiple of MR.
+//
+// The k loop is cut into blocks of equal size that depend only on k (see
+// kBlocks), and all variants of a kernel perform the same operations in the
+// same order, so every element of C is bitwise the same whatever the
+// thread count, the block sizes MC and NC, or the path taken.
+
 // gemmCall holds the checked arguments of one Gemm call.
 type gemmCall struct {
 	transA, transB bool
@@ -19,8 +70,9 @@ type gemmCall struct {
 // C = (op(A)·op(B)) ⊙ act'(Y), as the epilogue ep says (see Epilogue). All
 // matrices are row-major with leading dimensions lda, ldb, ldc; op(A) is m×k
 // (A is stored k×m when transA), op(B) is k×n (B is stored n×k when transB),
-// C is m×n. C must not overlap A, B, the bias or Y. The result is bitwise
-// identical for every thread count.
+// C is m×n. C must not overlap A, B, the bias or Y. Large products run on up
+// to Threads() goroutines (see SetThreads); the result is bitwise identical
+// for every thread count.
 func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, ep *Epilogue) {
 	if ep == nil {
 		ep = &Epilogue{}
@@ -30,7 +82,7 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 		return
 	}
 	g := gemmCall{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep}
-	active.Load().gemm(&g, 0, m, 0, n)
+	parallelGemm(active.Load(), &g)
 }
 
 // genericGemm runs fallback.Gemm on the block [i0,i1)×[j0,j1) of C.
@@ -61,5 +113,10 @@ func genericGemm(g *gemmCall, i0, i1, j0, j1 int) {
 // forward output of the activation act) and, when db is not nil, the bias
 // gradient db[j] = Σ_i dz[i,j]. dz may be dy itself.
 func BackwardBias(act Activation, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32) {
+	fallback.CheckBackwardBias(act, m, n, dy, lddy, y, ldy, dz, lddz, db)
+	if f := active.Load().backwardBias; f != nil {
+		f(act, m, n, dy, lddy, y, ldy, dz, lddz, db)
+		return
+	}
 	fallback.BackwardBias(act, m, n, dy, lddy, y, ldy, dz, lddz, db)
 }

@@ -2,5 +2,63 @@
 
 package kernels
 
+import (
+	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/kernels/asm"
+)
+
+// avx2Kernel is the 6×16 AVX2+FMA micro-kernel (12 ymm accumulators) with its
+// fused epilogue; see the contract in gemm.go.
+var avx2Kernel = &microKernel{
+	mr:      6,
+	nr:      16,
+	kernel:  avx2Packed,
+	strided: avx2Strided,
+	fused: [fallback.NumFuncs]bool{
+		fallback.Identity:  true,
+		fallback.ReLU:      true,
+		fallback.LeakyReLU: true,
+	},
+	forward: func(a Activation, dst, x []float32) { active.Load().forward(a, dst, x) },
+	pack: packers{
+		rows: func(dst, src []float32, ld, kc, npan int) {
+			_ = dst[npan*16*kc-1]
+			_ = src[(kc-1)*ld+npan*16-1]
+			asm.PackRows16(&dst[0], &src[0], ld, kc, npan)
+		},
+		tA: func(dst, src []float32, ld, kc int) {
+			_ = dst[6*kc-1]
+			_ = src[5*ld+kc-1]
+			asm.PackT6(&dst[0], &src[0], ld, kc)
+		},
+		tB: func(dst, src []float32, ld, kc int) {
+			_ = dst[16*kc-1]
+			_ = src[15*ld+kc-1]
+			asm.PackT16(&dst[0], &src[0], ld, kc)
+		},
+	},
+}
+
+// avx2Blocks are the cache blocking parameters of avx2Kernel.
+var avx2Blocks = cacheBlocks(6, 16)
+
+// ptr returns the address of s[0], or nil for an empty slice.
+func ptr(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}
+
+func avx2Packed(kc, m, nr int, a []float32, _ int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+	asm.Gemm6x16(kc, m, nr, ptr(a), ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
+}
+
+func avx2Strided(kc, m, nr int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+	asm.Gemm6x16S(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
+}
+
 // avx2Gemm computes a block of a Gemm call with the AVX2+FMA micro-kernel.
-func avx2Gemm(g *gemmCall, i0, i1, j0, j1 int) { genericGemm(g, i0, i1, j0, j1) }
+func avx2Gemm(g *gemmCall, i0, i1, j0, j1 int) {
+	blockedGemm(avx2Kernel, avx2Blocks, g, i0, i1, j0, j1)
+}

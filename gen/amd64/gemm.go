@@ -1,0 +1,514 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The GEMM group: the 6×16 AVX2+FMA micro-kernels with their fused epilogue
+// and the FMA peak probe.
+//
+// Micro-kernel contract (mirrored by kernels/gemm.go):
+//
+//	Gemm6x16(kc, m, nr int, a, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)
+//
+// sweeps ceil(m/6) tiles of 6 rows down one column panel of C. For each tile
+// it forms Z = Apanel·Bpanel over kc steps, where the packed A micro-panel
+// holds 6 values per step (a[p*6+i]) and the packed B panel holds 16 values
+// per step (b[p*16+j]); consecutive tiles read consecutive A micro-panels and
+// the same B panel. Then, while Z is in registers:
+//
+//	flags&gemmAccumulate: Z += C
+//	flags&gemmBackward:   C = Z ⊙ act'(Y)
+//	otherwise:            C = act(Z [+ bias])  (bias when flags&gemmBias)
+//
+// where act = flags>>8. Only the first nr ≤ 16 columns and, in the last
+// tile, the first m mod 6 rows are read or written (masked loads and stores),
+// so no memory outside the m×nr block of C, Y and bias is touched.
+// Gemm6x16S is the same with an unpacked, row-major A (a[i*lda+p]); it reads
+// rows of A only below m, so m must be a multiple of 6 for it unless the
+// caller pads A.
+const (
+	gemmAccumulate = 1 << 0
+	gemmBias       = 1 << 1
+	gemmBackward   = 1 << 2
+	gemmActShift   = 8
+)
+
+// Activation codes, the values of fallback.Func.
+const (
+	actIdentity = iota
+	actReLU
+	actLeakyReLU
+	actELU
+	actSigmoid
+	actTanh
+)
+
+const (
+	mr = 6
+	nr = 16
+)
+
+func init() { groups["gemm"] = genGemm }
+
+var (
+	gemmConst Mem // ones (8), zeros (8), column mask table (16 × -1, 16 × 0)
+)
+
+func genGemm() {
+	gemmConst = GLOBL("gemmconst", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, F32(1))
+	}
+	for i := 0; i < 8; i++ {
+		DATA(32+4*i, U32(0))
+	}
+	for i := 0; i < 32; i++ {
+		v := uint32(0)
+		if i < 16 {
+			v = 0xffffffff
+		}
+		DATA(64+4*i, U32(v))
+	}
+	genKernel("Gemm6x16", false)
+	genKernel("Gemm6x16S", true)
+	genPeak()
+	genPackRows()
+	genPackT(6)
+	genPackT(16)
+}
+
+func onesMem() Mem  { return gemmConst }
+func zerosMem() Mem { return gemmConst.Offset(32) }
+
+// kernel holds the registers of one micro-kernel being generated.
+type kernel struct {
+	name    string
+	strided bool
+	acc     [mr][2]VecVirtual
+	cp, yp  GPVirtual // current tile of C and Y
+	mcnt    GPVirtual // rows left, including the current tile
+	mask    [2]Mem    // local copies of the column masks
+	alphaV  Mem       // local broadcast alpha
+}
+
+func genKernel(name string, strided bool) {
+	sig := "func(kc, m, nr int, a, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
+	if strided {
+		sig = "func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	if strided {
+		Doc(name+" is Gemm6x16 reading A unpacked: row i of the tile at a[i*lda:],",
+			"with m a multiple of 6 or rows padded by the caller.")
+	} else {
+		Doc(name+" computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one",
+			"column panel from a packed A (6 values per k step, one micro-panel per",
+			"tile) and a packed B panel (16 values per k step); see kernels/gemm.go for",
+			"the contract and the flags.")
+	}
+	k := &kernel{name: name, strided: strided}
+
+	// Locals: column masks and broadcast alpha.
+	loc := AllocLocal(96)
+	k.mask = [2]Mem{loc, loc.Offset(32)}
+	k.alphaV = loc.Offset(64)
+	{
+		nrr := Load(Param("nr"), GP64())
+		tab := GP64()
+		LEAQ(gemmConst.Offset(64+64), tab) // start of the zero half
+		SHLQ(U8(2), nrr)
+		SUBQ(nrr, tab) // &table[16-nr]
+		t := YMM()
+		VMOVUPS(Mem{Base: tab}, t)
+		VMOVUPS(t, k.mask[0])
+		VMOVUPS(Mem{Base: tab, Disp: 32}, t)
+		VMOVUPS(t, k.mask[1])
+		al := Load(Param("alpha"), XMM())
+		VBROADCASTSS(al, t)
+		VMOVUPS(t, k.alphaV)
+	}
+
+	var ap, atile, lda4, a3 GPVirtual
+	if strided {
+		atile = Load(Param("a"), GP64()).(GPVirtual)
+		lda4 = Load(Param("lda"), GP64()).(GPVirtual)
+		SHLQ(U8(2), lda4)
+		ap = GP64()
+		a3 = GP64()
+	} else {
+		ap = Load(Param("a"), GP64()).(GPVirtual)
+	}
+	k.cp = Load(Param("c"), GP64()).(GPVirtual)
+	k.yp = Load(Param("y"), GP64()).(GPVirtual)
+	k.mcnt = Load(Param("m"), GP64()).(GPVirtual)
+	bp := GP64()
+	kcnt := GP64()
+	for r := 0; r < mr; r++ {
+		k.acc[r] = [2]VecVirtual{YMM(), YMM()}
+	}
+
+	CMPQ(k.mcnt, U8(0))
+	JLE(LabelRef(name + "_done"))
+
+	Label(name + "_tile")
+	for r := 0; r < mr; r++ {
+		for h := 0; h < 2; h++ {
+			VXORPS(k.acc[r][h], k.acc[r][h], k.acc[r][h])
+		}
+	}
+	Load(Param("b"), bp)
+	Load(Param("kc"), kcnt)
+	if strided {
+		MOVQ(atile, ap)
+		LEAQ(Mem{Base: atile, Index: lda4, Scale: 2}, a3)
+		ADDQ(lda4, a3)
+	}
+	// Prefetch the C tile of the next sweep step into L2 (its rows are often
+	// 4 KiB apart, which would conflict in one L1 set), and the current one
+	// into L1 on the first tile.
+	{
+		ldc4 := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc4)
+		c := GP64()
+		LEAQ(Mem{Base: ldc4, Index: ldc4, Scale: 2}, c)
+		SHLQ(U8(1), c)
+		ADDQ(k.cp, c)
+		for r := 0; r < mr; r++ {
+			PREFETCHT1(Mem{Base: c})
+			PREFETCHT1(Mem{Base: c, Disp: 60})
+			if r < mr-1 {
+				ADDQ(ldc4, c)
+			}
+		}
+	}
+
+	step := func(u int) {
+		b0, b1 := YMM(), YMM()
+		VMOVUPS(Mem{Base: bp, Disp: 64 * u}, b0)
+		VMOVUPS(Mem{Base: bp, Disp: 64*u + 32}, b1)
+		for r := 0; r < mr; r++ {
+			var src Mem
+			if strided {
+				base := ap
+				rr := r
+				if r >= 3 {
+					base, rr = a3, r-3
+				}
+				src = Mem{Base: base, Disp: 4 * u}
+				if rr > 0 {
+					src = Mem{Base: base, Index: lda4, Scale: uint8(rr), Disp: 4 * u}
+				}
+			} else {
+				src = Mem{Base: ap, Disp: 4 * (mr*u + r)}
+			}
+			t := YMM()
+			VBROADCASTSS(src, t)
+			VFMADD231PS(b0, t, k.acc[r][0])
+			VFMADD231PS(b1, t, k.acc[r][1])
+		}
+	}
+	advance := func(u int) {
+		if strided {
+			ADDQ(U32(4*u), ap)
+			ADDQ(U32(4*u), a3)
+		} else {
+			ADDQ(U32(4*mr*u), ap)
+		}
+		ADDQ(U32(4*nr*u), bp)
+	}
+
+	const unroll = 4
+	CMPQ(kcnt, U8(unroll))
+	JL(LabelRef(name + "_ktail"))
+	Label(name + "_kloop")
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	advance(unroll)
+	SUBQ(U8(unroll), kcnt)
+	CMPQ(kcnt, U8(unroll))
+	JGE(LabelRef(name + "_kloop"))
+	Label(name + "_ktail")
+	TESTQ(kcnt, kcnt)
+	JZ(LabelRef(name + "_epi"))
+	Label(name + "_kloop1")
+	step(0)
+	advance(1)
+	DECQ(kcnt)
+	JNZ(LabelRef(name + "_kloop1"))
+
+	Label(name + "_epi")
+	{
+		nrr := Load(Param("nr"), GP64())
+		CMPQ(nrr, U8(nr))
+		JNE(LabelRef(name + "_edge"))
+		CMPQ(k.mcnt, U8(mr))
+		JL(LabelRef(name + "_edge"))
+	}
+	k.epilogue(false)
+	JMP(LabelRef(name + "_next"))
+	Label(name + "_edge")
+	k.epilogue(true)
+
+	Label(name + "_next")
+	{
+		ldc4 := Load(Param("ldc"), GP64())
+		LEAQ(Mem{Base: ldc4, Index: ldc4, Scale: 2}, ldc4) // 3·ldc
+		SHLQ(U8(3), ldc4)                                  // 6·ldc·4 bytes
+		ADDQ(ldc4, k.cp)
+		ldy4 := Load(Param("ldy"), GP64())
+		LEAQ(Mem{Base: ldy4, Index: ldy4, Scale: 2}, ldy4)
+		SHLQ(U8(3), ldy4)
+		ADDQ(ldy4, k.yp)
+	}
+	if strided {
+		t := GP64()
+		LEAQ(Mem{Base: lda4, Index: lda4, Scale: 2}, t)
+		SHLQ(U8(1), t)
+		ADDQ(t, atile)
+	}
+	SUBQ(U8(mr), k.mcnt)
+	JG(LabelRef(name + "_tile"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// rowAddr returns the addresses of the rows of the current tile of a matrix
+// whose tile pointer is p and leading dimension parameter ld.
+func rowAddrs(p GPVirtual, ld string) [mr]Mem {
+	ld4 := Load(Param(ld), GP64())
+	SHLQ(U8(2), ld4)
+	p3 := GP64()
+	LEAQ(Mem{Base: p, Index: ld4, Scale: 2}, p3)
+	ADDQ(ld4, p3)
+	return [mr]Mem{
+		{Base: p}, {Base: p, Index: ld4, Scale: 1}, {Base: p, Index: ld4, Scale: 2},
+		{Base: p3}, {Base: p3, Index: ld4, Scale: 1}, {Base: p3, Index: ld4, Scale: 2},
+	}
+}
+
+// src returns an operand holding the h-th half (8 floats) of the row at m:
+// the memory itself in a full tile, a masked load into a register at an edge.
+func (k *kernel) src(edge bool, m Mem, h int) Op {
+	m = m.Offset(32 * h)
+	if !edge {
+		return m
+	}
+	t := YMM()
+	VMOVUPS(k.mask[h], t)
+	VMASKMOVPS(m, t, t)
+	return t
+}
+
+func (k *kernel) store(edge bool, v VecVirtual, m Mem, h int) {
+	m = m.Offset(32 * h)
+	if !edge {
+		VMOVUPS(v, m)
+		return
+	}
+	t := YMM()
+	VMOVUPS(k.mask[h], t)
+	VMASKMOVPS(v, t, m)
+}
+
+// rows emits body for each row of the tile; at an edge it stops after the
+// last valid row (mcnt < 6 in the last tile).
+func (k *kernel) rows(edge bool, label string, body func(r int)) {
+	for r := 0; r < mr; r++ {
+		if edge && r > 0 {
+			CMPQ(k.mcnt, U8(r))
+			JLE(LabelRef(label))
+		}
+		body(r)
+	}
+	if edge {
+		Label(label)
+	}
+}
+
+var labelSeq int
+
+func (k *kernel) label(s string) string {
+	labelSeq++
+	return fmt.Sprintf("%s_%s_%d", k.name, s, labelSeq)
+}
+
+func (k *kernel) all(f func(v VecVirtual)) {
+	for r := 0; r < mr; r++ {
+		f(k.acc[r][0])
+		f(k.acc[r][1])
+	}
+}
+
+func (k *kernel) epilogue(edge bool) {
+	flags := Load(Param("flags"), GP64())
+	lStore := k.label("store")
+	lNoAcc := k.label("noacc")
+	lBwd := k.label("bwd")
+
+	TESTQ(U32(gemmAccumulate), flags)
+	JZ(LabelRef(lNoAcc))
+	{
+		c := rowAddrs(k.cp, "ldc")
+		k.rows(edge, k.label("accrows"), func(r int) {
+			for h := 0; h < 2; h++ {
+				VADDPS(k.src(edge, c[r], h), k.acc[r][h], k.acc[r][h])
+			}
+		})
+	}
+	Label(lNoAcc)
+	flags = Load(Param("flags"), GP64())
+	TESTQ(U32(gemmBackward), flags)
+	JNZ(LabelRef(lBwd))
+
+	// Forward: bias, then the activation.
+	lNoBias := k.label("nobias")
+	TESTQ(U32(gemmBias), flags)
+	JZ(LabelRef(lNoBias))
+	{
+		bias := Load(Param("bias"), GP64())
+		bm := Mem{Base: bias}
+		var bv [2]Op
+		for h := 0; h < 2; h++ {
+			bv[h] = k.src(edge, bm, h)
+		}
+		for r := 0; r < mr; r++ {
+			for h := 0; h < 2; h++ {
+				VADDPS(bv[h], k.acc[r][h], k.acc[r][h])
+			}
+		}
+	}
+	Label(lNoBias)
+	act := GP64()
+	MOVQ(flags, act)
+	SHRQ(U8(gemmActShift), act)
+	lRelu, lLeaky := k.label("relu"), k.label("leaky")
+	CMPQ(act, U8(actReLU))
+	JE(LabelRef(lRelu))
+	CMPQ(act, U8(actLeakyReLU))
+	JE(LabelRef(lLeaky))
+	JMP(LabelRef(lStore))
+
+	Label(lRelu)
+	{
+		// max(x, 0) keeping NaN (Intel MAXPS returns the second source when
+		// either is NaN or both are zero), then +0 turns -0 into +0.
+		z := YMM()
+		VXORPS(z, z, z)
+		k.all(func(v VecVirtual) {
+			VMAXPS(v, z, v)
+			VADDPS(z, v, v)
+		})
+		JMP(LabelRef(lStore))
+	}
+	Label(lLeaky)
+	{
+		// x if x > 0 else alpha·x: blend on the sign bit (the -0 and NaN cases
+		// agree with the definition: alpha·(-0) = -0, alpha·NaN = NaN).
+		k.all(func(v VecVirtual) {
+			t := YMM()
+			VMULPS(k.alphaV, v, t)
+			VBLENDVPS(v, t, v, v)
+		})
+		JMP(LabelRef(lStore))
+	}
+
+	// Backward: multiply by the derivative read from Y.
+	Label(lBwd)
+	{
+		y := rowAddrs(k.yp, "ldy")
+		act := GP64()
+		MOVQ(flags, act)
+		SHRQ(U8(gemmActShift), act)
+		type bwd struct {
+			code int
+			// deriv returns a register holding act'(yv).
+			deriv func(yv Op) VecVirtual
+		}
+		gt0 := func(yv Op) VecVirtual {
+			// yv > 0 (false for NaN): 0 < yv.
+			z, t := YMM(), YMM()
+			VMOVUPS(zerosMem(), z)
+			VCMPPS(U8(1), yv, z, t) // LT_OS: z < yv
+			return t
+		}
+		bwds := []bwd{
+			{actReLU, func(yv Op) VecVirtual {
+				t := gt0(yv)
+				VANDPS(onesMem(), t, t)
+				return t
+			}},
+			{actLeakyReLU, func(yv Op) VecVirtual {
+				t := gt0(yv)
+				a := YMM()
+				VMOVUPS(k.alphaV, a)
+				VBLENDVPS(t, onesMem(), a, t)
+				return t
+			}},
+			{actELU, func(yv Op) VecVirtual {
+				t := gt0(yv)
+				u := YMM()
+				VMOVUPS(k.alphaV, u)
+				VADDPS(yv, u, u) // y + alpha
+				VBLENDVPS(t, onesMem(), u, t)
+				return t
+			}},
+			{actSigmoid, func(yv Op) VecVirtual {
+				u := YMM()
+				VMOVUPS(onesMem(), u)
+				VSUBPS(yv, u, u) // 1 - y
+				VMULPS(yv, u, u) // y·(1-y)
+				return u
+			}},
+			{actTanh, func(yv Op) VecVirtual {
+				u, w := YMM(), YMM()
+				VMOVUPS(onesMem(), u)
+				VADDPS(yv, u, w) // 1 + y
+				VSUBPS(yv, u, u) // 1 - y
+				VMULPS(w, u, u)  // (1-y)·(1+y)
+				return u
+			}},
+		}
+		labels := make([]string, len(bwds))
+		for i, b := range bwds {
+			labels[i] = k.label(fmt.Sprintf("bwd%d", b.code))
+			CMPQ(act, U8(b.code))
+			JE(LabelRef(labels[i]))
+		}
+		JMP(LabelRef(lStore))
+		for i, b := range bwds {
+			Label(labels[i])
+			k.rows(edge, k.label("bwdrows"), func(r int) {
+				for h := 0; h < 2; h++ {
+					yv := k.src(edge, y[r], h)
+					if !edge {
+						// Load once: the derivative reads y up to three times.
+						t := YMM()
+						VMOVUPS(yv, t)
+						yv = t
+					}
+					d := b.deriv(yv)
+					VMULPS(d, k.acc[r][h], k.acc[r][h])
+				}
+			})
+			JMP(LabelRef(lStore))
+		}
+	}
+
+	Label(lStore)
+	{
+		c := rowAddrs(k.cp, "ldc")
+		k.rows(edge, k.label("storerows"), func(r int) {
+			for h := 0; h < 2; h++ {
+				k.store(edge, k.acc[r][h], c[r], h)
+			}
+		})
+	}
+}

@@ -1,0 +1,221 @@
+package kernels
+
+import (
+	"sync"
+
+	"github.com/actfuse/actfuse/fallback"
+	"github.com/klauspost/cpuid/v2"
+)
+
+// Flags of a micro-kernel call (see the contract in gemm.go).
+const (
+	gemmAccumulate = 1 << 0 // add the previous content of C to the tile
+	gemmBias       = 1 << 1 // add the bias row (forward)
+	gemmBackward   = 1 << 2 // multiply by act'(Y) instead of applying act
+	gemmActShift   = 8      // the activation (Func) is flags >> gemmActShift
+)
+
+// kernelFunc is a micro-kernel entry: it sweeps ceil(m/MR) tiles down one
+// column panel of nr ≤ NR columns. a is the packed A micro-panels (or, for a
+// strided kernel, row-major op(A) with leading dimension lda), b one packed B
+// panel. bias and y may be nil when flags do not use them.
+type kernelFunc func(kc, m, nr int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32)
+
+// microKernel describes a register-blocked micro-kernel for the blocked
+// driver; see the contract in gemm.go.
+type microKernel struct {
+	mr, nr  int
+	kernel  kernelFunc // packed A and B
+	strided kernelFunc // unpacked row-major A, packed B; may be nil
+	// fused[f] reports whether the kernel applies the forward activation f.
+	fused [fallback.NumFuncs]bool
+	// forward applies an activation to a row (for activations not fused).
+	forward func(a Activation, dst, x []float32)
+	pack    packers
+}
+
+// blockSizes are the cache blocking parameters of the driver: KC steps of k
+// per packed panel, MC rows of A per packed block, NC columns of B per packed
+// block.
+type blockSizes struct{ kc, mc, nc int }
+
+// cacheBlocks derives the block sizes for an MR×NR kernel from the cache
+// sizes cpuid reports: a KC×NR panel of B fills about half of L1D, an MC×KC
+// block of A about half of L2, a KC×NC block of B about a quarter of L3
+// (shared by the cores). Missing sizes (cpuid reports -1 on some platforms)
+// fall back to 32 KiB, 512 KiB and 8 MiB.
+func cacheBlocks(mr, nr int) blockSizes {
+	l1, l2, l3 := cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3
+	if l1 <= 0 {
+		l1 = 32 << 10
+	}
+	if l2 <= 0 {
+		l2 = 512 << 10
+	}
+	if l3 <= 0 {
+		l3 = 8 << 10
+	}
+	kc := clamp(l1/2/(4*nr), 64, 512) &^ 7
+	mc := clamp(l2/2/(4*kc), mr, 1024)
+	mc -= mc % mr
+	nc := clamp(l3/4/(4*kc), nr, 8192)
+	nc -= nc % nr
+	return blockSizes{kc, mc, nc}
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// kBlocks returns the number and size of the k blocks: ceil(k/KC) blocks of
+// equal size (rounded up to a multiple of 8, the last one shorter). It depends
+// only on k and KC, never on the part of C being computed.
+func kBlocks(k, kcMax int) (count, kc int) {
+	if k == 0 {
+		return 1, 0
+	}
+	count = (k + kcMax - 1) / kcMax
+	kc = (k + count - 1) / count
+	kc = (kc + 7) &^ 7
+	return (k + kc - 1) / kc, kc
+}
+
+// gemmBuffers are the packing buffers of one goroutine.
+type gemmBuffers struct {
+	a, b []float32
+	tmpA []float32 // the last rows of A for a strided kernel, padded to MR
+}
+
+var bufPool = sync.Pool{New: func() any { return new(gemmBuffers) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// blockedGemm computes the block [i0,i1)×[j0,j1) of the call g with the
+// micro-kernel mk and block sizes bs.
+func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int) {
+	ep := g.ep
+	mr, nr := mk.mr, mk.nr
+	nk, kcMax := kBlocks(g.k, bs.kc)
+	buf := bufPool.Get().(*gemmBuffers)
+	defer bufPool.Put(buf)
+
+	act := ep.Act
+	fused := ep.Y != nil || mk.fused[act.Func]
+	// The strided kernel avoids packing A where it cannot be amortised: op(A)
+	// row-major and few column panels to sweep.
+	useStrided := mk.strided != nil && !g.transA && (j1-j0) <= 2*nr
+
+	var finalFlags int
+	var bias []float32
+	if ep.Y != nil {
+		finalFlags = gemmBackward | int(act.Func)<<gemmActShift
+	} else {
+		if ep.Bias != nil {
+			finalFlags = gemmBias
+		}
+		if fused {
+			finalFlags |= int(act.Func) << gemmActShift
+		}
+	}
+
+	for jc := j0; jc < j1; jc += bs.nc {
+		nc := min(bs.nc, j1-jc)
+		npan := (nc + nr - 1) / nr
+		if ep.Bias != nil {
+			bias = ep.Bias[jc:]
+		}
+		for q := 0; q < nk; q++ {
+			pc := q * kcMax
+			kc := min(kcMax, g.k-pc)
+			flags := 0
+			if q > 0 || ep.Accumulate {
+				flags = gemmAccumulate
+			}
+			last := q == nk-1
+			if last {
+				flags |= finalFlags
+			}
+			buf.b = grow(buf.b, max(1, npan*nr*kc))
+			packB(&mk.pack, buf.b, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr)
+
+			if useStrided {
+				stridedPanels(mk, buf, g, i0, i1, jc, nc, pc, kc, flags, bias)
+			} else {
+				for ic := i0; ic < i1; ic += bs.mc {
+					mc := min(bs.mc, i1-ic)
+					buf.a = grow(buf.a, max(1, (mc+mr-1)/mr*mr*kc))
+					packA(&mk.pack, buf.a, g.transA, g.a, g.lda, ic, mc, pc, kc, mr)
+					for r := 0; r < npan; r++ {
+						j := jc + r*nr
+						var y []float32
+						if ep.Y != nil {
+							y = ep.Y[ic*ep.LdY+j:]
+						}
+						var bb []float32
+						if bias != nil {
+							bb = bias[r*nr:]
+						}
+						mk.kernel(kc, mc, min(nr, nc-r*nr), buf.a, 0, buf.b[r*nr*kc:], g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, act.Alpha)
+					}
+					if last && !fused {
+						applyForward(mk, act, g, ic, ic+mc, jc, jc+nc)
+					}
+				}
+			}
+		}
+		if useStrided && !fused {
+			applyForward(mk, act, g, i0, i1, jc, jc+nc)
+		}
+	}
+}
+
+// stridedPanels runs the strided kernel on the rows [i0,i1) for every column
+// panel of the packed B block; the last i1-i0 mod MR rows go through a small
+// padded copy of A and the packed kernel.
+func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, nc, pc, kc, flags int, bias []float32) {
+	ep := g.ep
+	mr, nr := mk.mr, mk.nr
+	npan := (nc + nr - 1) / nr
+	mFull := (i1 - i0) / mr * mr
+	rest := i1 - i0 - mFull
+	if rest > 0 {
+		buf.tmpA = grow(buf.tmpA, max(1, mr*kc))
+		packA(&mk.pack, buf.tmpA, false, g.a, g.lda, i0+mFull, rest, pc, kc, mr)
+	}
+	for r := 0; r < npan; r++ {
+		j := jc + r*nr
+		w := min(nr, nc-r*nr)
+		var bb []float32
+		if bias != nil {
+			bb = bias[r*nr:]
+		}
+		bp := buf.b[r*nr*kc:]
+		if mFull > 0 {
+			var y []float32
+			if ep.Y != nil {
+				y = ep.Y[i0*ep.LdY+j:]
+			}
+			mk.strided(kc, mFull, w, g.a[i0*g.lda+pc:], g.lda, bp, g.c[i0*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
+		}
+		if rest > 0 {
+			i := i0 + mFull
+			var y []float32
+			if ep.Y != nil {
+				y = ep.Y[i*ep.LdY+j:]
+			}
+			mk.kernel(kc, rest, w, buf.tmpA, 0, bp, g.c[i*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
+		}
+	}
+}
+
+// applyForward applies the activation to the finished block [i0,i1)×[j0,j1)
+// of C, for activations the micro-kernel does not fuse.
+func applyForward(mk *microKernel, act Activation, g *gemmCall, i0, i1, j0, j1 int) {
+	for i := i0; i < i1; i++ {
+		row := g.c[i*g.ldc+j0 : i*g.ldc+j1]
+		mk.forward(act, row, row)
+	}
+}

@@ -1,0 +1,125 @@
+package kernels
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks of the GEMM, reporting GFLOP/s and the percentage of the FMA
+// peak measured by Peak in the same process. Reproduce the figures with
+//
+//	go test ./kernels -run '^$' -bench 'Peak|MatMul' -cpu 1 -count 5
+//
+// Names: BenchmarkMatMul/<act>/<M>x<K>x<N>[/<variant>]/<impl>[/threads=<t>],
+// where <variant> is tA (op(A) = Aᵀ), tB (op(B) = Bᵀ) or bwd (the backward
+// epilogue C = Z ⊙ act'(Y)), and <impl> is an implementation name (avx2,
+// generic, ...). The threads sub-name appears for the parallel variants.
+
+// BenchmarkPeak reports the single-core FMA peak (GFLOP/s).
+func BenchmarkPeak(b *testing.B) {
+	if !havePeakProbe() {
+		b.Skip("no FMA peak probe on this platform")
+	}
+	const chunk = 1 << 14
+	for b.Loop() {
+		fmaPeak(chunk)
+	}
+	b.ReportMetric(float64(b.N)*chunk*peakFlopsPerIter/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+type matmulCase struct {
+	act     Func
+	m, k, n int
+	variant string // "", "tA", "tB", "bwd"
+	threads []int  // thread counts to run; nil: 1
+}
+
+func matmulCases() []matmulCase {
+	var cs []matmulCase
+	for _, act := range []Func{Identity, ReLU, Sigmoid, ELU, Tanh} {
+		cs = append(cs, matmulCase{act: act, m: 256, k: 1024, n: 1024, threads: []int{1, 2}})
+	}
+	cs = append(cs,
+		matmulCase{act: Identity, m: 1024, k: 1024, n: 1024, threads: []int{1, 2}},
+		matmulCase{act: ReLU, m: 128, k: 784, n: 512},
+		matmulCase{act: ReLU, m: 128, k: 512, n: 512},
+		matmulCase{act: Identity, m: 128, k: 512, n: 10, threads: []int{1, 2}},
+		matmulCase{act: Identity, m: 784, k: 128, n: 512, variant: "tA"},
+		matmulCase{act: Identity, m: 128, k: 512, n: 784, variant: "tB"},
+		matmulCase{act: ReLU, m: 128, k: 512, n: 784, variant: "tB-bwd"},
+	)
+	return cs
+}
+
+// BenchmarkMatMul reports GFLOP/s and %peak of Gemm for the shapes of an MLP
+// (forward, and the two backward products) for every implementation.
+func BenchmarkMatMul(b *testing.B) {
+	peak := Peak()
+	defer Use(impls[0].name)
+	defer SetThreads(0)
+	for _, c := range matmulCases() {
+		name := fmt.Sprintf("%v/%dx%dx%d", c.act, c.m, c.k, c.n)
+		if c.variant != "" {
+			name += "/" + c.variant
+		}
+		b.Run(name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			tA := c.variant == "tA"
+			tB := c.variant == "tB" || c.variant == "tB-bwd"
+			bwd := c.variant == "tB-bwd"
+			a := randSlice(r, c.m*c.k)
+			bb := randSlice(r, c.k*c.n)
+			cc := make([]float32, c.m*c.n)
+			lda, ldb := c.k, c.n
+			if tA {
+				lda = c.m
+			}
+			if tB {
+				ldb = c.k
+			}
+			ep := &Epilogue{Act: Activation{Func: c.act, Alpha: 1}}
+			if bwd {
+				ep.Y, ep.LdY = randSlice(r, c.m*c.n), c.n
+			} else {
+				ep.Bias = randSlice(r, c.n)
+			}
+			for _, im := range Implementations() {
+				b.Run(im, func(b *testing.B) {
+					if err := Use(im); err != nil {
+						b.Fatal(err)
+					}
+					ths := c.threads
+					if ths == nil {
+						ths = []int{1}
+					}
+					for _, th := range ths {
+						run := func(b *testing.B) {
+							SetThreads(th)
+							flops := 2 * float64(c.m) * float64(c.k) * float64(c.n)
+							if im == "generic" && flops > 1e9 && !*genericLarge {
+								b.Skip("the generic path takes seconds per call here; run with -genericlarge")
+							}
+							for b.Loop() {
+								Gemm(tA, tB, c.m, c.n, c.k, a, lda, bb, ldb, cc, c.n, ep)
+							}
+							gf := flops * float64(b.N) / b.Elapsed().Seconds() / 1e9
+							b.ReportMetric(gf, "GFLOP/s")
+							if peak > 0 {
+								b.ReportMetric(100*gf/peak, "%peak")
+							}
+						}
+						if len(c.threads) == 0 {
+							run(b)
+						} else {
+							b.Run(fmt.Sprintf("threads=%d", th), run)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+var genericLarge = flag.Bool("genericlarge", false, "BenchmarkMatMul: also run the generic path on products above 1 GFLOP")

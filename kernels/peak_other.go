@@ -1,0 +1,9 @@
+//go:build purego || !amd64
+
+package kernels
+
+const peakFlopsPerIter = 0
+
+func havePeakProbe() bool { return false }
+
+func fmaPeak(n int) {}

@@ -1,0 +1,138 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// threads is the number of goroutines a Gemm call may use; 0 means
+// GOMAXPROCS.
+var threads atomic.Int32
+
+// SetThreads sets the number of goroutines a large Gemm call may run on. n <= 0
+// restores the default, runtime.GOMAXPROCS(0) at the time of each call. The
+// result of Gemm is bitwise the same for every setting: C is split into
+// blocks of whole rows or columns and every element is computed by exactly
+// the same operations. Small products run on one goroutine whatever the
+// setting, because waking another costs more than it saves.
+func SetThreads(n int) {
+	threads.Store(int32(max(n, 0)))
+}
+
+// Threads returns the number of goroutines a large Gemm call may run on: the
+// value set by SetThreads, or runtime.GOMAXPROCS(0) by default.
+func Threads() int {
+	if n := threads.Load(); n > 0 {
+		return int(n)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// minFlopsPerThread is the least work, in flops, worth handing to another
+// goroutine: about 50 µs of one AVX2 core, an order of magnitude above the
+// cost of waking a parked worker.
+const minFlopsPerThread = 4 << 20
+
+// Partition grains: block boundaries fall on multiples of these (divisible by
+// the tile sizes of every micro-kernel: 6, 8, 12, 16), unless a dimension is
+// too small to split on them.
+const (
+	rowGrain = 24
+	colGrain = 48
+)
+
+// gemmTask is one block of a Gemm call, run by a worker.
+type gemmTask struct {
+	im             *impl
+	g              *gemmCall
+	i0, i1, j0, j1 int
+	done           *sync.WaitGroup
+}
+
+// workerPool is the set of persistent worker goroutines, grown on demand
+// and never shrunk; each waits on its own channel.
+var workerPool struct {
+	mu      sync.Mutex
+	workers []chan gemmTask
+}
+
+func worker(ch chan gemmTask) {
+	for t := range ch {
+		t.im.gemm(t.g, t.i0, t.i1, t.j0, t.j1)
+		t.done.Done()
+	}
+}
+
+// workers returns n worker channels, starting goroutines as needed.
+func workers(n int) []chan gemmTask {
+	workerPool.mu.Lock()
+	defer workerPool.mu.Unlock()
+	for len(workerPool.workers) < n {
+		ch := make(chan gemmTask, 4)
+		go worker(ch)
+		workerPool.workers = append(workerPool.workers, ch)
+	}
+	return workerPool.workers[:n]
+}
+
+// split returns the boundaries of t nearly equal parts of [0, n) on
+// multiples of grain.
+func split(n, t, grain int) []int {
+	units := (n + grain - 1) / grain
+	b := make([]int, t+1)
+	for i := 1; i <= t; i++ {
+		b[i] = min(n, (units*i/t)*grain)
+	}
+	b[t] = n
+	return b
+}
+
+// parallelGemm runs the call g on im, split into blocks of C over up to
+// Threads() goroutines (the caller's included).
+func parallelGemm(im *impl, g *gemmCall) {
+	t := Threads()
+	if flops := 2 * float64(g.m) * float64(g.n) * float64(max(g.k, 1)); flops < 2*minFlopsPerThread {
+		t = 1
+	} else {
+		t = min(t, int(flops/minFlopsPerThread))
+	}
+	// Split the larger dimension, in units of its grain.
+	byCols := g.n >= g.m
+	if byCols {
+		t = min(t, (g.n+colGrain-1)/colGrain)
+	} else {
+		t = min(t, (g.m+rowGrain-1)/rowGrain)
+	}
+	if t <= 1 {
+		im.gemm(g, 0, g.m, 0, g.n)
+		return
+	}
+	var b []int
+	if byCols {
+		b = split(g.n, t, colGrain)
+	} else {
+		b = split(g.m, t, rowGrain)
+	}
+	var wg sync.WaitGroup
+	ws := workers(t - 1)
+	for p := 1; p < t; p++ {
+		task := gemmTask{im: im, g: g, i0: 0, i1: g.m, j0: b[p], j1: b[p+1], done: &wg}
+		if !byCols {
+			task.i0, task.i1, task.j0, task.j1 = b[p], b[p+1], 0, g.n
+		}
+		if task.i0 == task.i1 || task.j0 == task.j1 {
+			continue
+		}
+		wg.Add(1)
+		ws[p-1] <- task
+	}
+	if byCols {
+		if b[1] > 0 {
+			im.gemm(g, 0, g.m, 0, b[1])
+		}
+	} else if b[1] > 0 {
+		im.gemm(g, 0, b[1], 0, g.n)
+	}
+	wg.Wait()
+}
