@@ -1,40 +1,250 @@
 package fallback
 
-// PLACEHOLDER: replaced by the blocked implementation.
+import "sync"
 
 // Gemm computes C = act(op(A)·op(B) + bias), or its backward form, as
-// described by the epilogue ep (see Epilogue). All matrices are row-major; op(A)
-// is m×k (A is k×m when transA), op(B) is k×n (B is n×k when transB), C is m×n.
-// C must not overlap A, B, Bias or Y. Gemm panics on inconsistent arguments
-// (see CheckGemm).
+// described by the epilogue ep (see Epilogue); a nil ep is the zero Epilogue
+// (C = op(A)·op(B)). All matrices are row-major; op(A) is m×k (A is stored
+// k×m when transA), op(B) is k×n (B is stored n×k when transB), C is m×n with
+// leading dimension ldc. Only C[i·ldc+j] for i < m, j < n is written: the
+// columns from n to ldc of each row are left alone. C must not overlap A, B,
+// Bias or Y. Gemm panics on inconsistent arguments (see CheckGemm).
+//
+// Numerics: each element is Z = Σ_p op(A)[i,p]·op(B)[p,j] summed in float32
+// in increasing p starting from zero (each product may be fused with its
+// addition where the compiler does so, as on arm64), then Z + C when
+// Accumulate, then + Bias[j], then the activation; in the backward form
+// (Z [+ C]) is multiplied by act'(Y) through Backward. The activation and
+// its derivative are those of Forward and Backward, applied to each finished
+// row segment of C.
+//
+// Determinism: the value of C[i,j] depends only on row i of op(A), column j
+// of op(B), k and the epilogue — not on m, n, on the position of the element
+// in C, nor on which block of a larger product the call computes. Every tile,
+// interior or edge, goes through the same register kernel over zero-padded
+// panels with the same fixed order of operations. Package kernels relies on
+// this: it splits C into blocks computed concurrently and gets bitwise the
+// same result for any number of threads.
+//
+// Structure: op(B) is packed into panels of gemmNR columns (up to gemmNC
+// columns at a time) and op(A) into micro-panels of gemmMR rows (up to gemmMC
+// rows at a time), whatever their layout, so the transposes cost nothing in
+// the inner loop. A register-blocked kernel computes each gemmMR×gemmNR tile
+// over the whole k in local variables; the scalar kernel needs so little
+// bandwidth (about half a byte per flop) that the panels can stream from L2
+// and no split of k is needed, which keeps the summation order sequential.
 func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, ep *Epilogue) {
+	if ep == nil {
+		ep = &Epilogue{}
+	}
 	CheckGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep)
-	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		for j := range row {
-			var s float32
-			for p := 0; p < k; p++ {
-				av := a[i*lda+p]
-				if transA {
-					av = a[p*lda+i]
+	if m == 0 || n == 0 {
+		return
+	}
+	// op(A)[i,p] = a[i·ars + p·acs], op(B)[p,j] = b[p·brs + j·bcs].
+	ars, acs := lda, 1
+	if transA {
+		ars, acs = 1, lda
+	}
+	brs, bcs := ldb, 1
+	if transB {
+		brs, bcs = 1, ldb
+	}
+	chunks := (k + gemmKU - 1) / gemmKU
+	pad := chunks*gemmKU - k
+	mc, nc := gemmBlocks(chunks)
+	buf := getGemmBuf(mc/gemmMR*chunks, (nc+gemmNR-1)/gemmNR*chunks)
+	defer gemmBufs.Put(buf)
+
+	var t [gemmMR * gemmNR]float32
+	for jc := 0; jc < n; jc += nc {
+		ncb := min(nc, n-jc)
+		np := (ncb + gemmNR - 1) / gemmNR
+		bp := buf.b[:np*chunks]
+		for q := range np {
+			j0 := jc + q*gemmNR
+			packB(bp[q*chunks:(q+1)*chunks], b, brs, bcs, k, pad, j0, min(gemmNR, n-j0))
+		}
+		for ic := 0; ic < m; ic += mc {
+			mcb := min(mc, m-ic)
+			mp := (mcb + gemmMR - 1) / gemmMR
+			ap := buf.a[:mp*chunks]
+			for q := range mp {
+				i0 := ic + q*gemmMR
+				packA(ap[q*chunks:(q+1)*chunks], a, ars, acs, k, pad, i0, min(gemmMR, m-i0))
+			}
+			for q := range np {
+				bq := bp[q*chunks : (q+1)*chunks]
+				j0 := jc + q*gemmNR
+				cols := min(gemmNR, n-j0)
+				for r := range mp {
+					gemmKernel(ap[r*chunks:(r+1)*chunks], bq, &t)
+					i0 := ic + r*gemmMR
+					storeTile(&t, min(gemmMR, m-i0), cols, c[i0*ldc+j0:], ldc, j0, ep)
 				}
-				bv := b[p*ldb+j]
-				if transB {
-					bv = b[j*ldb+p]
-				}
-				s += av * bv
 			}
-			if ep.Accumulate {
-				s += row[j]
+			gemmEpilogue(ic, mcb, jc, ncb, c, ldc, ep)
+		}
+	}
+}
+
+// Register tile and blocking of the pure-Go GEMM.
+const (
+	gemmMR = 2 // rows of the register tile
+	gemmNR = 4 // columns of the register tile
+	gemmKU = 4 // k steps per chunk, the unrolling of the kernel loop
+
+	gemmMC = 64  // rows of op(A) packed at a time, at most
+	gemmNC = 512 // columns of op(B) packed at a time, at most
+
+	gemmABlockFloats = 32 << 10  // target size of the packed A block (128 KiB, L2)
+	gemmBBlockFloats = 256 << 10 // target size of the packed B block (1 MiB, L2/L3)
+)
+
+// aChunk holds gemmKU consecutive k steps of a packed A micro-panel: element
+// [u·gemmMR + r] is op(A)[i0+r, p] for step s = p + pad = chunk·gemmKU + u.
+type aChunk [gemmMR * gemmKU]float32
+
+// bChunk holds gemmKU consecutive k steps of a packed B panel: element
+// [u·gemmNR + j] is op(B)[p, j0+j] for step s = p + pad.
+type bChunk [gemmNR * gemmKU]float32
+
+// gemmBlocks returns the rows of op(A) and the columns of op(B) packed at a
+// time for a k of chunks·gemmKU steps: as many as fit the block targets,
+// within [gemmMR, gemmMC] and [gemmNR, gemmNC], multiples of the tile.
+func gemmBlocks(chunks int) (mc, nc int) {
+	kp := max(1, chunks*gemmKU)
+	mc = min(gemmMC, max(gemmMR, gemmABlockFloats/kp/gemmMR*gemmMR))
+	nc = min(gemmNC, max(gemmNR, gemmBBlockFloats/kp/gemmNR*gemmNR))
+	return mc, nc
+}
+
+// gemmBuf holds the packing buffers of one Gemm call.
+type gemmBuf struct {
+	a []aChunk
+	b []bChunk
+}
+
+// gemmBufs recycles packing buffers; Gemm may run on many goroutines at once.
+var gemmBufs = sync.Pool{New: func() any { return new(gemmBuf) }}
+
+func getGemmBuf(na, nb int) *gemmBuf {
+	buf := gemmBufs.Get().(*gemmBuf)
+	if cap(buf.a) < na {
+		buf.a = make([]aChunk, na)
+	}
+	if cap(buf.b) < nb {
+		buf.b = make([]bChunk, nb)
+	}
+	buf.a, buf.b = buf.a[:cap(buf.a)], buf.b[:cap(buf.b)]
+	return buf
+}
+
+// packA packs rows i0..i0+rows-1 (rows <= gemmMR) of op(A), op(A)[i,p] =
+// a[i·rs + p·cs], into the micro-panel dst of len(dst)·gemmKU = k+pad steps.
+// The first pad steps and the rows from rows to gemmMR are zero, so they add
+// nothing (and, being zero in both packed operands, no NaN) to the tile.
+func packA(dst []aChunk, a []float32, rs, cs, k, pad, i0, rows int) {
+	if k == 0 {
+		return
+	}
+	if pad > 0 || rows < gemmMR {
+		clear(dst)
+	}
+	if cs == 1 {
+		// Rows of op(A) are contiguous.
+		for r := range rows {
+			src := a[(i0+r)*rs:][:k]
+			for p, v := range src {
+				s := p + pad
+				dst[s/gemmKU][s%gemmKU*gemmMR+r] = v
 			}
-			if ep.Y != nil {
-				row[j] = s * deriv(ep.Act, ep.Y[i*ep.LdY+j])
-				continue
+		}
+		return
+	}
+	// Columns of op(A) are contiguous (rs == 1).
+	for p := range k {
+		src := a[p*cs+i0:][:rows]
+		s := p + pad
+		d := dst[s/gemmKU][s%gemmKU*gemmMR:][:gemmMR]
+		copy(d, src)
+	}
+}
+
+// packB packs columns j0..j0+cols-1 (cols <= gemmNR) of op(B), op(B)[p,j] =
+// b[p·rs + j·cs], into the panel dst of len(dst)·gemmKU = k+pad steps; the
+// first pad steps and the columns from cols to gemmNR are zero.
+func packB(dst []bChunk, b []float32, rs, cs, k, pad, j0, cols int) {
+	if k == 0 {
+		return
+	}
+	if pad > 0 || cols < gemmNR {
+		clear(dst)
+	}
+	if cs == 1 {
+		// Rows of op(B) are contiguous.
+		for p := range k {
+			src := b[p*rs+j0:][:cols]
+			s := p + pad
+			d := dst[s/gemmKU][s%gemmKU*gemmNR:][:gemmNR]
+			copy(d, src)
+		}
+		return
+	}
+	// Columns of op(B) are contiguous (rs == 1).
+	for j := range cols {
+		src := b[(j0+j)*cs:][:k]
+		for p, v := range src {
+			s := p + pad
+			dst[s/gemmKU][s%gemmKU*gemmNR+j] = v
+		}
+	}
+}
+
+// storeTile writes the first rows×cols values of the tile t to C (c starts
+// at the tile's corner, j0 is its first column in C), adding the previous C
+// when accumulating and the bias in the forward form: C = (Z [+ C]) [+ bias].
+func storeTile(t *[gemmMR * gemmNR]float32, rows, cols int, c []float32, ldc, j0 int, ep *Epilogue) {
+	var bias []float32
+	if ep.Y == nil && ep.Bias != nil {
+		bias = ep.Bias[j0:][:cols]
+	}
+	for r := range rows {
+		dst := c[r*ldc:][:cols]
+		z := t[r*gemmNR:][:cols]
+		switch {
+		case ep.Accumulate && bias != nil:
+			for j := range dst {
+				dst[j] = z[j] + dst[j] + bias[j]
 			}
-			if ep.Bias != nil {
-				s += ep.Bias[j]
+		case ep.Accumulate:
+			for j := range dst {
+				dst[j] = z[j] + dst[j]
 			}
-			row[j] = float32(ref(ep.Act, float64(s)))
+		case bias != nil:
+			for j := range dst {
+				dst[j] = z[j] + bias[j]
+			}
+		default:
+			copy(dst, z)
+		}
+	}
+}
+
+// gemmEpilogue applies the activation (forward) or its derivative (backward)
+// to the finished block of rows [i0, i0+rows) and columns [j0, j0+cols) of C,
+// one row segment at a time, in place. Identity needs nothing in either
+// form: its derivative is 1 and multiplying by 1 is exact.
+func gemmEpilogue(i0, rows, j0, cols int, c []float32, ldc int, ep *Epilogue) {
+	if ep.Act.Func == Identity {
+		return
+	}
+	for i := i0; i < i0+rows; i++ {
+		seg := c[i*ldc+j0:][:cols]
+		if ep.Y != nil {
+			Backward(ep.Act, seg, seg, ep.Y[i*ep.LdY+j0:][:cols])
+		} else {
+			Forward(ep.Act, seg, seg)
 		}
 	}
 }

@@ -1,0 +1,107 @@
+package fallback_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/actfuse/actfuse/fallback"
+)
+
+// The GEMM benchmarks compare fallback.Gemm with gonum's pure-Go Sgemm
+// (gonum.org/v1/gonum/blas/gonum, whose inner loops are SSE assembly on
+// amd64) on one thread. gonum splits a product into 64×64 blocks run by up
+// to GOMAXPROCS goroutines, so every benchmark here sets GOMAXPROCS to 1 for
+// its duration: both sides then run on one core. Reproduce with
+//
+//	go test ./fallback -run '^$' -bench 'Gemm512' -count 6
+//
+// BenchmarkGemm512 times each implementation in turn (sub-benchmarks,
+// interleaved by -count); BenchmarkGemm512Ratio alternates the two calls
+// inside one loop and reports fallback/gonum throughput, the figure least
+// sensitive to a machine shared with other work.
+
+func gemmOperands(m, n, k int) (a, b, c []float32) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	return randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+}
+
+// oneThread sets GOMAXPROCS to 1 until the returned function is called.
+func oneThread() (restore func()) {
+	old := runtime.GOMAXPROCS(1)
+	return func() { runtime.GOMAXPROCS(old) }
+}
+
+func gflops(m, n, k int, d time.Duration, calls int) float64 {
+	return 2 * float64(m) * float64(n) * float64(k) * float64(calls) / d.Seconds() / 1e9
+}
+
+func BenchmarkGemm512(b *testing.B) {
+	const m, n, k = 512, 512, 512
+	a, bm, c := gemmOperands(m, n, k)
+	b.Run("actfuse", func(b *testing.B) {
+		defer oneThread()()
+		for b.Loop() {
+			fallback.Gemm(false, false, m, n, k, a, k, bm, n, c, n, nil)
+		}
+		b.ReportMetric(gflops(m, n, k, b.Elapsed(), b.N), "GFLOP/s")
+	})
+	b.Run("gonum", func(b *testing.B) {
+		defer oneThread()()
+		for b.Loop() {
+			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bm, n, 0, c, n)
+		}
+		b.ReportMetric(gflops(m, n, k, b.Elapsed(), b.N), "GFLOP/s")
+	})
+}
+
+func BenchmarkGemm512Ratio(b *testing.B) {
+	const m, n, k = 512, 512, 512
+	a, bm, c := gemmOperands(m, n, k)
+	defer oneThread()()
+	var ours, theirs time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		fallback.Gemm(false, false, m, n, k, a, k, bm, n, c, n, nil)
+		t1 := time.Now()
+		gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bm, n, 0, c, n)
+		t2 := time.Now()
+		ours += t1.Sub(t0)
+		theirs += t2.Sub(t1)
+	}
+	b.ReportMetric(gflops(m, n, k, ours, b.N), "actfuse-GFLOP/s")
+	b.ReportMetric(gflops(m, n, k, theirs, b.N), "gonum-GFLOP/s")
+	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "x-gonum")
+}
+
+// BenchmarkGemm measures fallback.Gemm on other shapes, layouts and
+// epilogues (one thread).
+func BenchmarkGemm(b *testing.B) {
+	type shape struct{ m, n, k int }
+	for _, s := range []shape{{64, 64, 64}, {256, 256, 256}, {1024, 128, 784}, {128, 1024, 128}, {1, 512, 512}} {
+		for _, tr := range []struct{ a, b bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			name := fmt.Sprintf("%dx%dx%d/%s%s", s.m, s.n, s.k, map[bool]string{false: "N", true: "T"}[tr.a], map[bool]string{false: "N", true: "T"}[tr.b])
+			b.Run(name, func(b *testing.B) {
+				defer oneThread()()
+				a, bm, c := gemmOperands(s.m, s.n, s.k)
+				lda, ldb := s.k, s.n
+				if tr.a {
+					lda = s.m
+				}
+				if tr.b {
+					ldb = s.k
+				}
+				ep := &fallback.Epilogue{Act: fallback.Activation{Func: fallback.ReLU}, Bias: make([]float32, s.n)}
+				for b.Loop() {
+					fallback.Gemm(tr.a, tr.b, s.m, s.n, s.k, a, lda, bm, ldb, c, s.n, ep)
+				}
+				b.ReportMetric(gflops(s.m, s.n, s.k, b.Elapsed(), b.N), "GFLOP/s")
+			})
+		}
+	}
+}

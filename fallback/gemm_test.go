@@ -1,0 +1,315 @@
+package fallback_test
+
+import (
+	"flag"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/ref"
+)
+
+var gemmExhaustive = flag.Bool("gemm-exhaustive", false, "run every Gemm shape with every epilogue (slow)")
+
+// gemmActs lists every activation, with parameters for those that take one.
+var gemmActs = []fallback.Activation{
+	{Func: fallback.Identity},
+	{Func: fallback.ReLU},
+	{Func: fallback.LeakyReLU, Alpha: 0.01},
+	{Func: fallback.ELU, Alpha: 1},
+	{Func: fallback.ELU, Alpha: 1.7},
+	{Func: fallback.Sigmoid},
+	{Func: fallback.Tanh},
+}
+
+// gemmEpilogues returns the epilogue variants: every activation forward with
+// and without bias and accumulation, and backward with and without
+// accumulation.
+func gemmEpilogues() []ref.GemmCase {
+	var eps []ref.GemmCase
+	for _, act := range gemmActs {
+		for _, v := range []struct{ bias, acc, bwd bool }{
+			{false, false, false}, {true, false, false}, {true, true, false}, {false, true, false},
+			{false, false, true}, {false, true, true},
+		} {
+			eps = append(eps, ref.GemmCase{Act: act, HasBias: v.bias, Accumulate: v.acc, Backward: v.bwd})
+		}
+	}
+	return eps
+}
+
+// GemmCases returns the test cases: all four transposes over shapes that
+// include 0 and 1, odd and prime sizes, and sizes around the tile (2×4), the
+// k unrolling (4) and the cache blocks (64 rows, 512 columns, and the smaller
+// blocks of a large k), each with padded leading dimensions. Small shapes run
+// every epilogue; larger ones rotate through them unless exhaustive.
+func gemmCases(exhaustive bool) []ref.GemmCase {
+	type shape struct{ m, n, k int }
+	small := []shape{
+		{0, 0, 0}, {0, 3, 2}, {3, 0, 2}, {2, 3, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 2},
+		{1, 5, 3}, {5, 1, 3}, {2, 4, 4}, {3, 5, 7}, {4, 8, 5}, {7, 3, 11}, {5, 9, 13},
+	}
+	large := []shape{
+		{13, 17, 19}, {31, 33, 9}, {64, 16, 8}, {65, 12, 3}, {67, 5, 31}, {1, 513, 2},
+		{3, 517, 5}, {129, 7, 1}, {35, 263, 1001}, {33, 9, 1026}, {2, 3, 4099}, {17, 31, 64},
+	}
+	eps := gemmEpilogues()
+	var cases []ref.GemmCase
+	add := func(s shape, tr int, ep ref.GemmCase) {
+		tc := ep
+		tc.TransA, tc.TransB = tr&1 != 0, tr&2 != 0
+		tc.M, tc.N, tc.K = s.m, s.n, s.k
+		// Padding varies with the case: 0 for some, up to 5 for others.
+		tc.PadA, tc.PadB, tc.PadC, tc.PadY = (s.m+tr)%3, (s.n+2*tr)%4, (s.k+tr)%6, (s.m+s.n)%3
+		cases = append(cases, tc)
+	}
+	for _, s := range small {
+		for tr := range 4 {
+			for _, ep := range eps {
+				add(s, tr, ep)
+			}
+		}
+	}
+	i := 0
+	for _, s := range large {
+		for tr := range 4 {
+			if exhaustive {
+				for _, ep := range eps {
+					add(s, tr, ep)
+				}
+				continue
+			}
+			add(s, tr, eps[i%len(eps)])
+			i += 5 // coprime with len(eps): every epilogue comes round
+		}
+	}
+	return cases
+}
+
+func TestGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range gemmCases(*gemmExhaustive) {
+		if err := tc.Run(rng, fallback.Gemm); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestGemmScales checks the bound with entries of very different magnitudes,
+// where cancellation makes the relative error of the result large.
+func TestGemmScales(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, scale := range []float32{1e-20, 1e-3, 1e3, 1e15} {
+		for _, act := range gemmActs {
+			for tr := range 4 {
+				tc := ref.GemmCase{TransA: tr&1 != 0, TransB: tr&2 != 0, M: 9, N: 11, K: 37, PadA: 1, PadC: 2,
+					Act: act, HasBias: true, Scale: scale}
+				if err := tc.Run(rng, fallback.Gemm); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+}
+
+// TestGemmSumOrder pins the summation order of the specification: Z is the
+// float32 sum of the products in increasing k, from zero, then C, then the
+// bias. The products are exact here (small integers times powers of two), so
+// only the order of the additions decides the result.
+func TestGemmSumOrder(t *testing.T) {
+	// 1 + 2^-24 + 2^-24 + ... rounds back to 1 at every step in order;
+	// summed in another order the small terms would add up first.
+	const k = 9
+	a := make([]float32, k)
+	b := make([]float32, k)
+	for p := range k {
+		a[p], b[p] = 1, 0x1p-24
+	}
+	b[0] = 1
+	c := []float32{0x1p-24}
+	bias := []float32{0x1p-24}
+	fallback.Gemm(false, false, 1, 1, k, a, k, b, 1, c, 1, &fallback.Epilogue{Accumulate: true, Bias: bias})
+	if c[0] != 1 {
+		t.Errorf("sequential sum: got 1%+g, want 1", c[0]-1)
+	}
+	// Starting from the small terms, they do add up: 8·2^-24 + 1.
+	copy(b, []float32{0x1p-24, 0x1p-24, 0x1p-24, 0x1p-24, 0x1p-24, 0x1p-24, 0x1p-24, 0x1p-24, 1})
+	c[0] = 0
+	fallback.Gemm(false, false, 1, 1, k, a, k, b, 1, c, 1, nil)
+	if c[0] != 1+8*0x1p-24 {
+		t.Errorf("sequential sum: got 1%+g, want 1+2^-21", c[0]-1)
+	}
+}
+
+// TestGemmBlocksBitwise checks the determinism contract: computing C as a
+// set of sub-blocks, each by its own Gemm call on offset slices (as package
+// kernels does for its threads), gives bitwise the same C as one call.
+func TestGemmBlocksBitwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ m, n, k int }{{37, 41, 29}, {70, 530, 7}, {9, 300, 1003}, {5, 3, 0}} {
+		for _, act := range gemmActs {
+			for tr := range 4 {
+				for _, bwd := range []bool{false, true} {
+					gemmBlocksBitwise(t, rng, tr&1 != 0, tr&2 != 0, tc.m, tc.n, tc.k, act, bwd)
+				}
+			}
+		}
+	}
+}
+
+func gemmBlocksBitwise(t *testing.T, rng *rand.Rand, transA, transB bool, m, n, k int, act fallback.Activation, bwd bool) {
+	t.Helper()
+	lda, ldb := k+1, n+2
+	if transA {
+		lda = m + 1
+	}
+	if transB {
+		ldb = k + 3
+	}
+	a := randSlice(rng, max(m, k)*lda)
+	b := randSlice(rng, max(n, k)*ldb)
+	ldc := n + 1
+	c0 := randSlice(rng, m*ldc)
+	ep := fallback.Epilogue{Act: act, Accumulate: true}
+	if bwd {
+		ep.Y, ep.LdY = randSlice(rng, m*n), n
+		fallback.Forward(act, ep.Y, ep.Y)
+	} else {
+		ep.Bias = randSlice(rng, n)
+	}
+	whole := append([]float32(nil), c0...)
+	fallback.Gemm(transA, transB, m, n, k, a, lda, b, ldb, whole, ldc, &ep)
+
+	parts := append([]float32(nil), c0...)
+	for i0 := 0; i0 < m; {
+		i1 := min(m, i0+1+rng.IntN(m))
+		for j0 := 0; j0 < n; {
+			j1 := min(n, j0+1+rng.IntN(n))
+			sa, sb := a[i0*lda:], b[j0:]
+			if transA {
+				sa = a[i0:]
+			}
+			if transB {
+				sb = b[j0*ldb:]
+			}
+			sep := ep
+			if sep.Bias != nil {
+				sep.Bias = sep.Bias[j0:]
+			}
+			if sep.Y != nil {
+				sep.Y = sep.Y[i0*sep.LdY+j0:]
+			}
+			fallback.Gemm(transA, transB, i1-i0, j1-j0, k, sa, lda, sb, ldb, parts[i0*ldc+j0:], ldc, &sep)
+			j0 = j1
+		}
+		i0 = i1
+	}
+	for i := range whole {
+		if math.Float32bits(whole[i]) != math.Float32bits(parts[i]) {
+			t.Errorf("transA=%v transB=%v m=%d n=%d k=%d %v backward=%v: C[%d,%d] = %g in one call, %g by blocks",
+				transA, transB, m, n, k, act, bwd, i/ldc, i%ldc, whole[i], parts[i])
+			return
+		}
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = 2*rng.Float32() - 1
+	}
+	return s
+}
+
+// TestGemmSpecialValues checks that NaN and Inf propagate like in the
+// sequential sum: a NaN in A poisons its row of C, 0·Inf is NaN, an Inf
+// product gives Inf, and nothing leaks into other rows or columns.
+func TestGemmSpecialValues(t *testing.T) {
+	const m, n, k = 5, 6, 7
+	a := make([]float32, m*k)
+	b := make([]float32, k*n)
+	for i := range a {
+		a[i] = 1
+	}
+	for i := range b {
+		b[i] = 0.5
+	}
+	a[1*k+3] = float32(math.NaN())   // row 1: NaN
+	a[2*k+4] = float32(math.Inf(1))  // row 2: +Inf ...
+	b[4*n+5] = 0                     // ... except column 5: Inf·0 = NaN
+	a[3*k+0] = float32(math.Inf(-1)) // row 3: -Inf
+	c := make([]float32, m*n)
+	fallback.Gemm(false, false, m, n, k, a, k, b, n, c, n, nil)
+	for i := range m {
+		for j := range n {
+			got := c[i*n+j]
+			var ok bool
+			switch {
+			case i == 1 || (i == 2 && j == 5):
+				ok = math.IsNaN(float64(got))
+			case i == 2:
+				ok = math.IsInf(float64(got), 1)
+			case i == 3:
+				ok = math.IsInf(float64(got), -1)
+			case j == 5:
+				ok = got == 3 // one product is 1·0
+			default:
+				ok = got == 3.5
+			}
+			if !ok {
+				t.Errorf("C[%d,%d] = %g", i, j, got)
+			}
+		}
+	}
+}
+
+func TestGemmPanics(t *testing.T) {
+	a := make([]float32, 12)
+	b := make([]float32, 12)
+	c := make([]float32, 12)
+	for _, tc := range []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"m<0", func() { fallback.Gemm(false, false, -1, 2, 2, a, 2, b, 2, c, 2, nil) }, "m = -1 < 0"},
+		{"n<0", func() { fallback.Gemm(false, false, 2, -2, 2, a, 2, b, 2, c, 2, nil) }, "n = -2 < 0"},
+		{"k<0", func() { fallback.Gemm(false, false, 2, 2, -3, a, 2, b, 2, c, 2, nil) }, "k = -3 < 0"},
+		{"lda", func() { fallback.Gemm(false, false, 2, 2, 3, a, 2, b, 2, c, 2, nil) }, "lda = 2 < max(1, 3)"},
+		{"lda transA", func() { fallback.Gemm(true, false, 4, 2, 2, a, 3, b, 2, c, 2, nil) }, "lda = 3 < max(1, 4)"},
+		{"ldb", func() { fallback.Gemm(false, false, 2, 3, 2, a, 2, b, 2, c, 3, nil) }, "ldb = 2 < max(1, 3)"},
+		{"ldb transB", func() { fallback.Gemm(false, true, 2, 2, 3, a, 3, b, 2, c, 2, nil) }, "ldb = 2 < max(1, 3)"},
+		{"ldc", func() { fallback.Gemm(false, false, 2, 3, 2, a, 2, b, 3, c, 2, nil) }, "ldc = 2 < max(1, 3)"},
+		{"len(a)", func() { fallback.Gemm(false, false, 5, 2, 3, a, 3, b, 2, c, 2, nil) }, "len(a) = 12 < 15"},
+		{"len(b)", func() { fallback.Gemm(false, false, 2, 2, 7, make([]float32, 14), 7, b, 2, c, 2, nil) }, "len(b) = 12 < 14"},
+		{"len(c)", func() { fallback.Gemm(false, false, 3, 4, 2, a, 2, b, 4, c, 5, nil) }, "len(c) = 12 < 14"},
+		{"bias", func() {
+			fallback.Gemm(false, false, 2, 3, 2, a, 2, b, 3, c, 3, &fallback.Epilogue{Bias: make([]float32, 2)})
+		}, "len(Bias) = 2 < n = 3"},
+		{"Y with bias", func() {
+			fallback.Gemm(false, false, 2, 2, 2, a, 2, b, 2, c, 2, &fallback.Epilogue{Bias: a, Y: b, LdY: 2})
+		}, "backward epilogue (Y != nil) with a bias"},
+		{"LdY", func() {
+			fallback.Gemm(false, false, 2, 3, 2, a, 2, b, 3, c, 3, &fallback.Epilogue{Y: b, LdY: 2})
+		}, "LdY = 2 < max(1, 3)"},
+		{"len(Y)", func() {
+			fallback.Gemm(false, false, 3, 3, 2, a, 2, b, 3, c, 3, &fallback.Epilogue{Y: b[:5], LdY: 3})
+		}, "len(Y) = 5 < 9"},
+		{"activation", func() {
+			fallback.Gemm(false, false, 2, 2, 2, a, 2, b, 2, c, 2, &fallback.Epilogue{Act: fallback.Activation{Func: fallback.NumFuncs}})
+		}, "unknown activation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				msg, _ := r.(string)
+				if r == nil || !strings.Contains(msg, tc.want) || !strings.Contains(msg, "Gemm") {
+					t.Errorf("panic %v, want a message containing Gemm and %q", r, tc.want)
+				}
+			}()
+			tc.call()
+		})
+	}
+}
