@@ -15,6 +15,8 @@ func neonImpl() *impl {
 		forward:  neonForward,
 		backward: neonBackward,
 		gemm:     neonGemm,
+
+		backwardBias: neonBackwardBias,
 	}
 }
 
@@ -55,5 +57,33 @@ func neonBackward(a Activation, dx, dy, y []float32) {
 		asm.TanhBackward(dx, dy, y)
 	default:
 		fallback.Backward(a, dx, dy, y)
+	}
+}
+
+// neonBackwardBias computes dz = dy ⊙ f'(y) and the column sums of dz into db
+// (when not nil) with one assembly call over the whole matrix.
+func neonBackwardBias(a Activation, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32) {
+	if db != nil {
+		db = db[:n]
+		clear(db)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	switch a.Func {
+	case fallback.Identity:
+		asm.IdentityBackwardBias(m, n, dy, lddy, y, ldy, dz, lddz, db)
+	case fallback.ReLU:
+		asm.ReLUBackwardBias(m, n, dy, lddy, y, ldy, dz, lddz, db)
+	case fallback.LeakyReLU:
+		asm.LeakyReLUBackwardBias(m, n, dy, lddy, y, ldy, dz, lddz, db, a.Alpha)
+	case fallback.ELU:
+		asm.ELUBackwardBias(m, n, dy, lddy, y, ldy, dz, lddz, db, a.Alpha)
+	case fallback.Sigmoid:
+		asm.SigmoidBackwardBias(m, n, dy, lddy, y, ldy, dz, lddz, db)
+	case fallback.Tanh:
+		asm.TanhBackwardBias(m, n, dy, lddy, y, ldy, dz, lddz, db)
+	default:
+		fallback.BackwardBias(a, m, n, dy, lddy, y, ldy, dz, lddz, db)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/actfuse/actfuse/fallback"
-	"github.com/actfuse/actfuse/kernels/asm"
 )
 
 var neonSweepStride = flag.Int("neon.stride", 4099, "stride of the sweep over float32 bit patterns in TestNEONAccuracySweep (1 = exhaustive)")
@@ -235,23 +234,6 @@ func TestNEONTailsAndGuards(t *testing.T) {
 					}
 				}
 			}
-			// AddTo.
-			acc := make([]float32, n+off+4)
-			for i := range acc {
-				acc[i] = neonGuard
-			}
-			want := make([]float32, n)
-			for i := range want {
-				acc[off+i] = dy[i]
-				want[i] = dy[i] + x[off+i]
-			}
-			asm.AddTo(acc[off:off+n], x[off:off+n])
-			checkGuards(t, fmt.Sprintf("AddTo n=%d off=%d", n, off), acc, off, n)
-			for i := range want {
-				if acc[off+i] != want[i] {
-					t.Fatalf("AddTo n=%d off=%d: [%d] = %g, want %g", n, off, i, acc[off+i], want[i])
-				}
-			}
 		}
 	}
 }
@@ -290,6 +272,83 @@ func checkGuards(t *testing.T, what string, out []float32, off, n int) {
 	for i, v := range out {
 		if (i < off || i >= off+n) && v != neonGuard {
 			t.Fatalf("%s: guard at %d overwritten with %g", what, i, v)
+		}
+	}
+}
+
+// TestNEONBackwardBias compares the NEON BackwardBias with the fallback, bit
+// for bit (both add the rows of dz to db in row order), on random shapes and
+// leading dimensions, with guards around dz and db, with and without db, and
+// in place (dz = dy).
+func TestNEONBackwardBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	acts := []Activation{{Func: Identity}, {Func: ReLU}, {Func: LeakyReLU, Alpha: 0.1}, {Func: ELU, Alpha: 1.5}, {Func: Sigmoid}, {Func: Tanh}}
+	for trial := 0; trial < 300; trial++ {
+		m, n := rng.IntN(7), rng.IntN(40)
+		if trial%10 == 0 {
+			m, n = rng.IntN(40), rng.IntN(300)
+		}
+		ld := max(1, n) + rng.IntN(5)
+		a := acts[trial%len(acts)]
+		size := max(0, (m-1)*ld+n)
+		if m == 0 || n == 0 {
+			size = 0
+		}
+		dy := make([]float32, size)
+		x := make([]float32, size)
+		for i := range dy {
+			dy[i] = float32(rng.NormFloat64())
+			x[i] = float32(rng.NormFloat64() * 3)
+		}
+		y := make([]float32, size)
+		fallback.Forward(a, y, x)
+		withDb := trial%3 != 0
+		inPlace := trial%5 == 0
+		wantDz := make([]float32, size)
+		var wantDb []float32
+		if withDb {
+			wantDb = make([]float32, n)
+		}
+		fallback.BackwardBias(a, m, n, dy, ld, y, ld, wantDz, ld, wantDb)
+		dz := make([]float32, size+8)
+		for i := range dz {
+			dz[i] = neonGuard
+		}
+		dzs := dz[4 : 4+size]
+		dyIn := dy
+		if inPlace {
+			copy(dzs, dy)
+			dyIn = dzs
+		}
+		var db, dbs []float32
+		if withDb {
+			db = make([]float32, n+8)
+			for i := range db {
+				db[i] = neonGuard
+			}
+			dbs = db[4 : 4+n]
+		}
+		neonBackwardBias(a, m, n, dyIn, ld, y, ld, dzs, ld, dbs)
+		what := fmt.Sprintf("%v m=%d n=%d ld=%d db=%v inplace=%v", a, m, n, ld, withDb, inPlace)
+		for i := 0; i < 4; i++ {
+			if dz[i] != neonGuard || dz[len(dz)-1-i] != neonGuard {
+				t.Fatalf("%s: guard around dz overwritten", what)
+			}
+		}
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				if got, want := dzs[i*ld+j], wantDz[i*ld+j]; math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("%s: dz[%d,%d] = %g, want %g", what, i, j, got, want)
+				}
+			}
+		}
+		if withDb {
+			checkGuards(t, what+" db", db, 4, n)
+			for j := range n {
+				if math.Float32bits(dbs[j]) != math.Float32bits(wantDb[j]) {
+					t.Fatalf("%s: db[%d] = %g, want %g", what, j, dbs[j], wantDb[j])
+				}
+			}
 		}
 	}
 }

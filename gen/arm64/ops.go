@@ -17,7 +17,7 @@ func (g G) at(i int) Vec { return g[i%len(g)].S4() }
 // first returns the group restricted to its first n registers (constants,
 // of length one, are returned whole).
 func (g G) first(n int) G {
-	if len(g) == 1 {
+	if len(g) <= 1 {
 		return g
 	}
 	return g[:n]

@@ -54,7 +54,44 @@ func SigmoidBackward(dx, dy, y []float32)
 //go:noescape
 func TanhBackward(dx, dy, y []float32)
 
-// AddTo sets dst[i] += x[i].
+// ReLUBackwardBias computes dz = dy ⊙ f'(y) for f = relu over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func AddTo(dst, x []float32)
+func ReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+
+// LeakyReLUBackwardBias computes dz = dy ⊙ f'(y) for f = leakyrelu over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func LeakyReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+
+// ELUBackwardBias computes dz = dy ⊙ f'(y) for f = elu over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ELUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+
+// SigmoidBackwardBias computes dz = dy ⊙ f'(y) for f = sigmoid over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func SigmoidBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+
+// TanhBackwardBias computes dz = dy ⊙ f'(y) for f = tanh over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func TanhBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+
+// IdentityBackwardBias computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func IdentityBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)

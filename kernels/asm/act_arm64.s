@@ -1184,54 +1184,1052 @@ loopS:
 done:
 	RET
 
-// func AddTo(dst, x []float32)
-TEXT ·AddTo(SB), NOSPLIT, $0-48
-	MOVD dst_base+0(FP), R0
-	MOVD dst_base+0(FP), R1
-	MOVD x_base+24(FP), R2
-	MOVD dst_len+8(FP), R7
+// func ReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+TEXT ·ReLUBackwardBias(SB), NOSPLIT, $0-136
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V31.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
 
 	// 4 vectors per iteration.
 	CMP $16, R7
-	BLT vec1
+	BLT avec1
 
-loopU:
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4e24d408 // fadd v8.4s, v0.4s, v4.4s
-	WORD $0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
-	WORD $0x4e26d44a // fadd v10.4s, v2.4s, v6.4s
-	WORD $0x4e27d46b // fadd v11.4s, v3.4s, v7.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
+	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
+	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
+	VAND V31.B16, V16.B16, V16.B16
+	VAND V31.B16, V17.B16, V17.B16
+	VAND V31.B16, V18.B16, V18.B16
+	VAND V31.B16, V19.B16, V19.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
+	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
+	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
 	SUB $16, R7
 	CMP $16, R7
-	BGE loopU
+	BGE aloopU
 
-vec1:
+avec1:
 	// One vector per iteration.
 	CMP $4, R7
-	BLT tail
+	BLT atail
 
-loop1:
-	VLD1.P 16(R1), [V0.S4]
-	VLD1.P 16(R2), [V4.S4]
-	WORD $0x4e24d408 // fadd v8.4s, v0.4s, v4.4s
-	VST1.P [V8.S4], 16(R0)
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VAND V31.B16, V16.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	VLD1 (R15), [V12.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	VST1.P [V12.S4], 16(R15)
 	SUB $4, R7
 	CMP $4, R7
-	BGE loop1
+	BGE aloop1
 
-tail:
+atail:
 	// The last 0-3 elements, one lane at a time.
-	CBZ R7, done
+	CBZ R7, adone
 
-loopS:
-	FMOVS.P 4(R1), F0
-	FMOVS.P 4(R2), F4
-	WORD $0x4e24d408 // fadd v8.4s, v0.4s, v4.4s
-	FMOVS.P F8, 4(R0)
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VAND V31.B16, V16.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	FMOVS (R15), F12
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	FMOVS.P F12, 4(R15)
 	SUBS $1, R7
-	BNE loopS
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
+	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
+	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
+	VAND V31.B16, V16.B16, V16.B16
+	VAND V31.B16, V17.B16, V17.B16
+	VAND V31.B16, V18.B16, V18.B16
+	VAND V31.B16, V19.B16, V19.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VAND V31.B16, V16.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VAND V31.B16, V16.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func LeakyReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+TEXT ·LeakyReLUBackwardBias(SB), NOSPLIT, $0-140
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	MOVWU alpha+136(FP), R8
+	VDUP R8, V31.S4
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V30.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
+	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
+	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
+	VBSL V31.B16, V30.B16, V16.B16
+	VBSL V31.B16, V30.B16, V17.B16
+	VBSL V31.B16, V30.B16, V18.B16
+	VBSL V31.B16, V30.B16, V19.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
+	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
+	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	VLD1 (R15), [V12.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	VST1.P [V12.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	FMOVS (R15), F12
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	FMOVS.P F12, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
+	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
+	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
+	VBSL V31.B16, V30.B16, V16.B16
+	VBSL V31.B16, V30.B16, V17.B16
+	VBSL V31.B16, V30.B16, V18.B16
+	VBSL V31.B16, V30.B16, V19.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func ELUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+TEXT ·ELUBackwardBias(SB), NOSPLIT, $0-140
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	MOVWU alpha+136(FP), R8
+	VDUP R8, V31.S4
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V30.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
+	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
+	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
+	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
+	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
+	VBSL V20.B16, V30.B16, V16.B16
+	VBSL V21.B16, V30.B16, V17.B16
+	VBSL V22.B16, V30.B16, V18.B16
+	VBSL V23.B16, V30.B16, V19.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
+	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
+	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V20.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	VLD1 (R15), [V12.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	VST1.P [V12.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V20.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	FMOVS (R15), F12
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	FMOVS.P F12, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
+	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
+	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
+	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
+	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
+	VBSL V20.B16, V30.B16, V16.B16
+	VBSL V21.B16, V30.B16, V17.B16
+	VBSL V22.B16, V30.B16, V18.B16
+	VBSL V23.B16, V30.B16, V19.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V20.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
+	VBSL V20.B16, V30.B16, V16.B16
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func SigmoidBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+TEXT ·SigmoidBackwardBias(SB), NOSPLIT, $0-136
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V31.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
+	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
+	WORD $0x6e31dcb1 // fmul v17.4s, v5.4s, v17.4s
+	WORD $0x6e32dcd2 // fmul v18.4s, v6.4s, v18.4s
+	WORD $0x6e33dcf3 // fmul v19.4s, v7.4s, v19.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
+	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
+	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	VLD1 (R15), [V12.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	VST1.P [V12.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	FMOVS (R15), F12
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	FMOVS.P F12, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
+	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
+	WORD $0x6e31dcb1 // fmul v17.4s, v5.4s, v17.4s
+	WORD $0x6e32dcd2 // fmul v18.4s, v6.4s, v18.4s
+	WORD $0x6e33dcf3 // fmul v19.4s, v7.4s, v19.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func TanhBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+TEXT ·TanhBackwardBias(SB), NOSPLIT, $0-136
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V31.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
+	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
+	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
+	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
+	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	VLD1 (R15), [V12.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	VST1.P [V12.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	FMOVS (R15), F12
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	FMOVS.P F12, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
+	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
+	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
+	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	VST1.P [V8.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
+	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
+	FMOVS.P F8, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func IdentityBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+TEXT ·IdentityBackwardBias(SB), NOSPLIT, $0-136
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VORR V0.B16, V0.B16, V8.B16
+	VORR V1.B16, V1.B16, V9.B16
+	VORR V2.B16, V2.B16, V10.B16
+	VORR V3.B16, V3.B16, V11.B16
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
+	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
+	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	VORR V0.B16, V0.B16, V8.B16
+	VST1.P [V8.S4], 16(R4)
+	VLD1 (R15), [V12.S4]
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	VST1.P [V12.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	VORR V0.B16, V0.B16, V8.B16
+	FMOVS.P F8, 4(R4)
+	FMOVS (R15), F12
+	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
+	FMOVS.P F12, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VORR V0.B16, V0.B16, V8.B16
+	VORR V1.B16, V1.B16, V9.B16
+	VORR V2.B16, V2.B16, V10.B16
+	VORR V3.B16, V3.B16, V11.B16
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	VORR V0.B16, V0.B16, V8.B16
+	VST1.P [V8.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	VORR V0.B16, V0.B16, V8.B16
+	FMOVS.P F8, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
 
 done:
 	RET

@@ -72,9 +72,7 @@ func TestEncodingsMatchGNUAs(t *testing.T) {
 	t.Logf("checked %d instances of %d WORD forms against %s", len(insts), len(Forms()), as)
 }
 
-// TestFormsCoverEmitters checks that every WORD emitter has a form in Forms,
-// by emitting each one and looking its encoding up in the sampled forms' opcode
-// space.
+// TestFormsNamesUnique checks that Forms lists each form once.
 func TestFormsNamesUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for _, f := range Forms() {
