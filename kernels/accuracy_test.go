@@ -1,0 +1,112 @@
+package kernels_test
+
+import (
+	"flag"
+	"math"
+	"testing"
+
+	"github.com/actfuse/actfuse/internal/ref"
+	"github.com/actfuse/actfuse/kernels"
+)
+
+// exhaustive enables TestAccuracyExhaustive, the sweep of every float32
+// input of every exp-based activation under every implementation:
+//
+//	go test ./kernels -run TestAccuracyExhaustive -exhaustive -timeout 2h
+//
+// Each function takes minutes per implementation on one core; select one
+// with the subtest name, e.g. -run 'TestAccuracyExhaustive/generic/sigmoid'.
+var exhaustive = flag.Bool("exhaustive", false, "run TestAccuracyExhaustive over all 2^32 float32 inputs")
+
+// accuracyStride is the stride of the default sweep: a prime near 2^12, so
+// about a million inputs per function, spread over every exponent.
+const accuracyStride = 4093
+
+// accuracyActs are the activations measured in ULP by the sweeps.
+var accuracyActs = []kernels.Activation{
+	{Func: kernels.Sigmoid},
+	{Func: kernels.Tanh},
+	{Func: kernels.ELU, Alpha: 1},
+	{Func: kernels.ELU, Alpha: 0.3},
+}
+
+func kernelForward(a kernels.Activation) func(dst, x []float32) {
+	return func(dst, x []float32) { kernels.Forward(a, dst, x) }
+}
+
+// TestAccuracy sweeps every activation over float32 bit patterns with
+// accuracyStride under every implementation: the exp-based ones within
+// maxULP of the float64 reference (results below 2^-126 may be flushed to
+// zero), the piecewise-linear ones bit for bit.
+func TestAccuracy(t *testing.T) {
+	eachImpl(t, func(t *testing.T) {
+		for _, a := range accuracyActs {
+			r := ref.Sweep(kernelForward(a), ref.Forward(a), ref.SweepOptions{Stride: accuracyStride})
+			t.Logf("%v: max %.3f ULP at x = %g (got %g, want %g); %d of %d inputs above 1 ULP",
+				a, r.MaxULP, r.Worst, r.Got, r.Want, r.Over1, r.Count)
+			if r.MaxULP > maxULP {
+				t.Errorf("%v: %.3f ULP at x = %g (%#x): got %g, want %g; %d inputs above %d ULP",
+					a, r.MaxULP, r.Worst, math.Float32bits(r.Worst), r.Got, r.Want, r.Over2, maxULP)
+			}
+		}
+		for _, a := range testActs {
+			if !ref.IsExact(a.Func) {
+				continue
+			}
+			checkExactSweep(t, a, accuracyStride)
+		}
+	})
+}
+
+// checkExactSweep compares Forward of a with its reference bit for bit over
+// the bit patterns 0, stride, 2·stride, ...
+func checkExactSweep(t *testing.T, a kernels.Activation, stride uint64) {
+	t.Helper()
+	want := ref.Forward(a)
+	x := make([]float32, 0, 1<<14)
+	dst := make([]float32, cap(x))
+	bad := 0
+	for b := uint64(0); b < 1<<32; b += stride {
+		x = append(x, math.Float32frombits(uint32(b)))
+		if len(x) < cap(x) && b+stride < 1<<32 {
+			continue
+		}
+		d := dst[:len(x)]
+		kernels.Forward(a, d, x)
+		for i, v := range x {
+			if w := float32(want(float64(v))); !sameBits(d[i], w) {
+				if bad++; bad <= 5 {
+					t.Errorf("%v(%g) = %g (%#x), want %g (%#x)", a, v, d[i], math.Float32bits(d[i]), w, math.Float32bits(w))
+				}
+			}
+		}
+		x = x[:0]
+	}
+}
+
+// TestAccuracyExhaustive is TestAccuracy over all 2^32 inputs for sigmoid,
+// tanh and ELU(1) (and the exact functions), enabled by -exhaustive.
+func TestAccuracyExhaustive(t *testing.T) {
+	if !*exhaustive {
+		t.Skip("needs -exhaustive (see the flag's documentation)")
+	}
+	eachImpl(t, func(t *testing.T) {
+		for _, a := range accuracyActs[:3] {
+			t.Run(a.Func.String(), func(t *testing.T) {
+				r := ref.Sweep(kernelForward(a), ref.Forward(a), ref.SweepOptions{Stride: 1})
+				t.Logf("%v: max %.3f ULP at x = %g (%#x): got %g, want %.9g; above 1 ULP: %d, above 2 ULP: %d, of %d",
+					a, r.MaxULP, r.Worst, math.Float32bits(r.Worst), r.Got, r.Want, r.Over1, r.Over2, r.Count)
+				if r.MaxULP > maxULP {
+					t.Errorf("%v: %.3f ULP exceeds the %d ULP target", a, r.MaxULP, maxULP)
+				}
+			})
+		}
+		t.Run("exact", func(t *testing.T) {
+			for _, a := range testActs {
+				if ref.IsExact(a.Func) {
+					checkExactSweep(t, a, 1)
+				}
+			}
+		})
+	})
+}

@@ -1,0 +1,376 @@
+package kernels_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/actfuse/actfuse/internal/ref"
+	"github.com/actfuse/actfuse/kernels"
+)
+
+// These tests run every kernel of the public API under every implementation
+// this machine can run (kernels.Implementations), against the float64
+// references of package internal/ref.
+
+// maxULP is the accuracy target of the exp-based activations (DESIGN.md).
+const maxULP = 2
+
+// guardBits is a NaN payload no kernel produces: the values around every
+// output buffer are set to it and must survive bit for bit.
+const guardBits = 0x7fa5a5a5
+
+var (
+	guard   = math.Float32frombits(guardBits)
+	inf32   = float32(math.Inf(1))
+	negZero = float32(math.Copysign(0, -1))
+)
+
+// testActs are the activations (with parameters) every test covers.
+var testActs = []kernels.Activation{
+	{Func: kernels.Identity},
+	{Func: kernels.ReLU},
+	{Func: kernels.LeakyReLU, Alpha: 0.01},
+	{Func: kernels.LeakyReLU, Alpha: 0},
+	{Func: kernels.LeakyReLU, Alpha: 2.5},
+	{Func: kernels.ELU, Alpha: 1},
+	{Func: kernels.ELU, Alpha: 0.3},
+	{Func: kernels.Sigmoid},
+	{Func: kernels.Tanh},
+}
+
+// eachImpl runs body as a subtest under every implementation and restores
+// the implementation that was active.
+func eachImpl(t *testing.T, body func(t *testing.T)) {
+	t.Helper()
+	prev := kernels.ISA()
+	defer func() {
+		if err := kernels.Use(prev); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for _, name := range kernels.Implementations() {
+		if err := kernels.Use(name); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, body)
+	}
+}
+
+// sameBits reports whether got and want are the same float32, any NaN
+// matching any NaN.
+func sameBits(got, want float32) bool {
+	if want != want {
+		return got != got
+	}
+	return math.Float32bits(got) == math.Float32bits(want)
+}
+
+// forwardOK reports whether got is an acceptable Forward result for x:
+// bit-exact for Identity, ReLU and LeakyReLU, within maxULP otherwise.
+func forwardOK(a kernels.Activation, x, got float32) (bool, float64) {
+	want := ref.Forward(a)(float64(x))
+	if ref.IsExact(a.Func) {
+		return sameBits(got, float32(want)), want
+	}
+	return ref.ULP(got, want) <= maxULP, want
+}
+
+// testInputs returns n inputs over many binades and both signs, with special
+// values (NaN, ±Inf, ±0, denormals) mixed in.
+func testInputs(rng *rand.Rand, n int) []float32 {
+	specials := []float32{
+		0, negZero, inf32, -inf32, float32(math.NaN()), math.Float32frombits(0xffc00001),
+		0x1p-149, -0x1p-140, 0x1p-126, 1, -1, math.MaxFloat32, -math.MaxFloat32, 88.8, -88.8, 9.1, -17,
+	}
+	x := make([]float32, n)
+	for i := range x {
+		switch rng.IntN(8) {
+		case 0:
+			x[i] = specials[rng.IntN(len(specials))]
+		case 1:
+			x[i] = math.Float32frombits(rng.Uint32())
+		default:
+			x[i] = float32(math.Exp(rng.Float64()*12-8)) * float32(1-2*rng.IntN(2))
+		}
+	}
+	return x
+}
+
+// guarded returns a buffer of n values at offset off inside guard values,
+// and a check that the guards are intact.
+func guarded(n, off int) (buf, out []float32, check func(t *testing.T, what string)) {
+	buf = make([]float32, off+n+17)
+	for i := range buf {
+		buf[i] = guard
+	}
+	out = buf[off : off+n : off+n]
+	return buf, out, func(t *testing.T, what string) {
+		t.Helper()
+		for i, v := range buf {
+			if (i < off || i >= off+n) && math.Float32bits(v) != guardBits {
+				t.Fatalf("%s: guard at %d (output [%d, %d)) overwritten with %g", what, i, off, off+n, v)
+			}
+		}
+	}
+}
+
+// TestForward checks Forward for lengths 0..70 at several offsets, with
+// guards around the output, and in place.
+func TestForward(t *testing.T) {
+	eachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 1))
+		for _, a := range testActs {
+			for n := 0; n <= 70; n++ {
+				for _, off := range []int{0, 1, 3, 8, 13} {
+					xbuf := testInputs(rng, n+off+2)
+					x := xbuf[off+1 : off+1+n]
+					buf, out, check := guarded(n, off)
+					kernels.Forward(a, out, x)
+					what := fmt.Sprintf("%v n=%d off=%d", a, n, off)
+					check(t, what)
+					for i, v := range x {
+						if ok, want := forwardOK(a, v, out[i]); !ok {
+							t.Fatalf("%s: f(%g) = %g (%#x), want %g (%.2f ULP)", what, v, out[i], math.Float32bits(out[i]), want, ref.ULP(out[i], want))
+						}
+					}
+					// In place: the same bits.
+					copy(out, x)
+					kernels.Forward(a, out, out)
+					check(t, what+" in place")
+					kernels.Forward(a, xbuf[:n], x) // reference result in a fresh place
+					for i := range out {
+						if !sameBits(out[i], xbuf[i]) {
+							t.Fatalf("%s in place: [%d] = %g, out of place %g", what, i, out[i], xbuf[i])
+						}
+					}
+					_ = buf
+				}
+			}
+		}
+	})
+}
+
+// TestForwardSpecial pins the special values every implementation must give.
+func TestForwardSpecial(t *testing.T) {
+	type tc struct{ x, want float32 }
+	nan := float32(math.NaN())
+	cases := []struct {
+		a  kernels.Activation
+		cs []tc
+	}{
+		{kernels.Activation{Func: kernels.Sigmoid}, []tc{{-inf32, 0}, {inf32, 1}, {0, 0.5}, {negZero, 0.5}, {0x1p-149, 0.5}, {nan, nan}, {-200, 0}, {30, 1}}},
+		{kernels.Activation{Func: kernels.Tanh}, []tc{{-inf32, -1}, {inf32, 1}, {0, 0}, {negZero, negZero}, {0x1p-140, 0x1p-140}, {-0x1p-149, -0x1p-149}, {nan, nan}, {20, 1}, {-20, -1}}},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 1}, []tc{{-inf32, -1}, {inf32, inf32}, {0, 0}, {negZero, negZero}, {-0x1p-140, -0x1p-140}, {nan, nan}, {-50, -1}}},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 0.5}, []tc{{-inf32, -0.5}, {2, 2}}},
+		{kernels.Activation{Func: kernels.ReLU}, []tc{{-inf32, 0}, {inf32, inf32}, {negZero, negZero}, {0, 0}, {nan, nan}, {-3, 0}, {3, 3}, {-0x1p-149, 0}}},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0.5}, []tc{{-inf32, -inf32}, {negZero, negZero}, {nan, nan}, {-3, -1.5}, {-0x1p-149, negZero}}},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0}, []tc{{-inf32, negZero}, {-3, negZero}, {3, 3}, {nan, nan}}},
+	}
+	eachImpl(t, func(t *testing.T) {
+		for _, c := range cases {
+			x := make([]float32, 0, 3*len(c.cs))
+			for range 3 { // repeat so that vector bodies, not only tails, see them
+				for _, e := range c.cs {
+					x = append(x, e.x)
+				}
+			}
+			got := make([]float32, len(x))
+			kernels.Forward(c.a, got, x)
+			for i, v := range got {
+				e := c.cs[i%len(c.cs)]
+				if !sameBits(v, e.want) {
+					t.Errorf("%v(%g) = %g (%#x), want %g (%#x)", c.a, e.x, v, math.Float32bits(v), e.want, math.Float32bits(e.want))
+				}
+			}
+		}
+	})
+}
+
+// backwardTol is the tolerance of Backward against the float64 dy·f'(y):
+// exact where f'(y) is exact (one rounding), otherwise up to four float32
+// roundings of at most 2^-24 relative each.
+func backwardTol(f kernels.Func) float64 {
+	switch f {
+	case kernels.Identity, kernels.ReLU, kernels.LeakyReLU:
+		return 0
+	case kernels.ELU:
+		return 2
+	}
+	return 4
+}
+
+// backwardOK reports whether got is an acceptable dy·f'(y).
+func backwardOK(a kernels.Activation, dy, y, got float32) (bool, float64) {
+	want := ref.Backward(a, float64(dy), float64(y))
+	if tol := backwardTol(a.Func); tol > 0 {
+		return ref.ULP(got, want) <= tol, want
+	}
+	w := float32(want)
+	return sameBits(got, w) || got == w && got == 0, want // a zero's sign may follow dy
+}
+
+// backwardInputs returns saved outputs y in the range of f (from Forward of
+// test inputs) and gradients dy.
+func backwardInputs(rng *rand.Rand, a kernels.Activation, n int) (dy, y []float32) {
+	y = testInputs(rng, n)
+	kernels.Forward(a, y, y)
+	return testInputs(rng, n), y
+}
+
+// TestBackward checks Backward for lengths 0..70 at several offsets, with
+// guards, and in place over dy and over y.
+func TestBackward(t *testing.T) {
+	eachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(2, 2))
+		for _, a := range testActs {
+			for n := 0; n <= 70; n++ {
+				for _, off := range []int{0, 1, 5, 11} {
+					dy, y := backwardInputs(rng, a, n)
+					_, out, check := guarded(n, off)
+					kernels.Backward(a, out, dy, y)
+					what := fmt.Sprintf("%v backward n=%d off=%d", a, n, off)
+					check(t, what)
+					for i := range out {
+						if ok, want := backwardOK(a, dy[i], y[i], out[i]); !ok {
+							t.Fatalf("%s: dy=%g y=%g: %g, want %g (%.2f ULP)", what, dy[i], y[i], out[i], want, ref.ULP(out[i], want))
+						}
+					}
+					ref1 := append([]float32(nil), out...)
+					copy(out, dy)
+					kernels.Backward(a, out, out, y)
+					check(t, what+" dx=dy")
+					for i := range out {
+						if !sameBits(out[i], ref1[i]) {
+							t.Fatalf("%s dx=dy: [%d] = %g, want %g", what, i, out[i], ref1[i])
+						}
+					}
+					copy(out, y)
+					kernels.Backward(a, out, dy, out)
+					check(t, what+" dx=y")
+					for i := range out {
+						if !sameBits(out[i], ref1[i]) {
+							t.Fatalf("%s dx=y: [%d] = %g, want %g", what, i, out[i], ref1[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// maxoutRef is the specification of one maxout group: the first NaN if any,
+// else the first maximum.
+func maxoutRef(g []float32) (float32, int32) {
+	for j, v := range g {
+		if v != v {
+			return v, int32(j)
+		}
+	}
+	best := 0
+	for j, v := range g {
+		if v > g[best] {
+			best = j
+		}
+	}
+	return g[best], int32(best)
+}
+
+// TestMaxout checks MaxoutForward and MaxoutBackward for k = 1..17 and
+// 0..40 groups, with ties, signed zeros, NaNs and guards around dst, argmax
+// and dx.
+func TestMaxout(t *testing.T) {
+	eachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 3))
+		pool := []float32{float32(math.NaN()), -inf32, inf32, 0, negZero, 1, 1, -1, 2, 0x1p-149, 3}
+		for k := 1; k <= 17; k++ {
+			for groups := 0; groups <= 40; groups += 1 + groups/4 {
+				x := make([]float32, groups*k)
+				for i := range x {
+					if rng.IntN(4) == 0 {
+						x[i] = pool[rng.IntN(len(pool))]
+					} else {
+						x[i] = float32(rng.NormFloat64())
+						if rng.IntN(30) == 0 {
+							x[i] = float32(math.NaN())
+						}
+					}
+				}
+				off := 1 + rng.IntN(7)
+				_, dst, check := guarded(groups, off)
+				abuf := make([]int32, groups+off+9)
+				for i := range abuf {
+					abuf[i] = -7
+				}
+				arg := abuf[off : off+groups]
+				kernels.MaxoutForward(k, dst, arg, x)
+				what := fmt.Sprintf("maxout k=%d groups=%d", k, groups)
+				check(t, what)
+				for i, v := range abuf {
+					if (i < off || i >= off+groups) && v != -7 {
+						t.Fatalf("%s: argmax guard %d overwritten", what, i)
+					}
+				}
+				for i := range dst {
+					wv, wa := maxoutRef(x[i*k : i*k+k])
+					if !sameBits(dst[i], wv) || arg[i] != wa {
+						t.Fatalf("%s: group %v gives (%g, %d), want (%g, %d)", what, x[i*k:i*k+k], dst[i], arg[i], wv, wa)
+					}
+				}
+				dy := testInputs(rng, groups)
+				_, dx, checkDx := guarded(groups*k, off)
+				kernels.MaxoutBackward(k, dx, dy, arg)
+				checkDx(t, what+" backward")
+				for i := range dx {
+					want := float32(0)
+					if int32(i%k) == arg[i/k] {
+						want = dy[i/k]
+					}
+					if !sameBits(dx[i], want) {
+						t.Fatalf("%s backward: dx[%d] = %g, want %g", what, i, dx[i], want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestShapePanics checks that every kernel rejects inconsistent shapes with
+// a message naming the argument, under every implementation.
+func TestShapePanics(t *testing.T) {
+	s := func(n int) []float32 { return make([]float32, n) }
+	tanh := kernels.Activation{Func: kernels.Tanh}
+	cases := []struct {
+		name, want string
+		f          func()
+	}{
+		{"Forward", "len(dst) = 3 != len(x) = 4", func() { kernels.Forward(tanh, s(3), s(4)) }},
+		{"Forward func", "unknown activation", func() { kernels.Forward(kernels.Activation{Func: 42}, s(3), s(3)) }},
+		{"Backward dy", "len(dy) = 2 != len(dx) = 3", func() { kernels.Backward(tanh, s(3), s(2), s(3)) }},
+		{"Backward y", "len(y) = 5 != len(dx) = 3", func() { kernels.Backward(tanh, s(3), s(3), s(5)) }},
+		{"MaxoutForward k", "k = 0 < 1", func() { kernels.MaxoutForward(0, s(2), make([]int32, 2), s(0)) }},
+		{"MaxoutForward x", "len(x) = 7", func() { kernels.MaxoutForward(2, s(3), make([]int32, 3), s(7)) }},
+		{"MaxoutForward argmax", "len(argmax) = 4", func() { kernels.MaxoutForward(2, s(3), make([]int32, 4), s(6)) }},
+		{"MaxoutBackward dx", "len(x) = 5", func() { kernels.MaxoutBackward(2, s(5), s(3), make([]int32, 3)) }},
+		{"MaxoutBackward argmax value", "argmax[2] = 3", func() { kernels.MaxoutBackward(3, s(9), s(3), []int32{0, 1, 3}) }},
+		{"BackwardBias ldy", "ldy = 3 < max(1, 4)", func() { kernels.BackwardBias(tanh, 2, 4, s(8), 4, s(8), 3, s(8), 4, nil) }},
+		{"BackwardBias dy", "len(dy) = 7 < 8", func() { kernels.BackwardBias(tanh, 2, 4, s(7), 4, s(8), 4, s(8), 4, nil) }},
+		{"BackwardBias db", "len(db) = 3 < n = 4", func() { kernels.BackwardBias(tanh, 2, 4, s(8), 4, s(8), 4, s(8), 4, s(3)) }},
+		{"BackwardBias m", "m = -1 < 0", func() { kernels.BackwardBias(tanh, -1, 4, s(8), 4, s(8), 4, s(8), 4, nil) }},
+	}
+	eachImpl(t, func(t *testing.T) {
+		for _, c := range cases {
+			func() {
+				defer func() {
+					r := recover()
+					if r == nil || !strings.Contains(fmt.Sprint(r), c.want) {
+						t.Errorf("%s: panic %v, want one containing %q", c.name, r, c.want)
+					}
+				}()
+				c.f()
+			}()
+		}
+	})
+}
