@@ -38,16 +38,6 @@ const (
 	gemmActShift   = 8
 )
 
-// Activation codes, the values of fallback.Func.
-const (
-	actIdentity = iota
-	actReLU
-	actLeakyReLU
-	actELU
-	actSigmoid
-	actTanh
-)
-
 const (
 	mr = 6
 	nr = 16
@@ -94,6 +84,7 @@ type kernel struct {
 	mcnt    GPVirtual // rows left, including the current tile
 	mask    [2]Mem    // local copies of the column masks
 	alphaV  Mem       // local broadcast alpha
+	spill   Mem       // local space for 8 accumulators
 }
 
 func genKernel(name string, strided bool) {
@@ -114,9 +105,10 @@ func genKernel(name string, strided bool) {
 	k := &kernel{name: name, strided: strided}
 
 	// Locals: column masks and broadcast alpha.
-	loc := AllocLocal(96)
+	loc := AllocLocal(96 + 8*32)
 	k.mask = [2]Mem{loc, loc.Offset(32)}
 	k.alphaV = loc.Offset(64)
+	k.spill = loc.Offset(96)
 	{
 		nrr := Load(Param("nr"), GP64())
 		tab := GP64()
@@ -389,113 +381,89 @@ func (k *kernel) epilogue(edge bool) {
 	act := GP64()
 	MOVQ(flags, act)
 	SHRQ(U8(gemmActShift), act)
-	lRelu, lLeaky := k.label("relu"), k.label("leaky")
-	CMPQ(act, U8(actReLU))
-	JE(LabelRef(lRelu))
-	CMPQ(act, U8(actLeakyReLU))
-	JE(LabelRef(lLeaky))
+	// Forward activations, from expmath.go, one accumulator at a time (each
+	// needs at most 3 temporaries beside the 12 accumulators).
+	fwd := []actFunc{fReLU, fLeakyReLU, fELU, fSigmoid, fTanh}
+	fwdLabels := make([]string, len(fwd))
+	for i, f := range fwd {
+		fwdLabels[i] = k.label("fwd" + actNames[f])
+		CMPQ(act, U8(int(f)))
+		JE(LabelRef(fwdLabels[i]))
+	}
 	JMP(LabelRef(lStore))
-
-	Label(lRelu)
-	{
-		// max(x, 0) keeping NaN (Intel MAXPS returns the second source when
-		// either is NaN or both are zero), then +0 turns -0 into +0.
-		z := YMM()
-		VXORPS(z, z, z)
-		k.all(func(v VecVirtual) {
-			VMAXPS(v, z, v)
-			VADDPS(z, v, v)
-		})
-		JMP(LabelRef(lStore))
+	lNext := k.label("epidone")
+	for i, f := range fwd {
+		Label(fwdLabels[i])
+		if f == fReLU || f == fLeakyReLU {
+			k.all(func(v VecVirtual) { emitActivation(f, vecs{v}, k.alphaV) })
+			JMP(LabelRef(lStore))
+			continue
+		}
+		// The exp-based functions need 3 temporaries per register: spill rows
+		// 2-5 to the stack, then run two rows (4 registers, 12 temporaries) at
+		// a time for instruction-level parallelism, storing each pair.
+		for r := 2; r < mr; r++ {
+			for h := 0; h < 2; h++ {
+				VMOVUPS(k.acc[r][h], k.spill.Offset(32*(2*(r-2)+h)))
+			}
+		}
+		c := rowAddrs(k.cp, "ldc")
+		lEnd := k.label("pairsdone")
+		for p := 0; p < mr/2; p++ {
+			r0, r1 := 2*p, 2*p+1
+			if p > 0 {
+				if edge {
+					CMPQ(k.mcnt, U8(r0))
+					JLE(LabelRef(lEnd))
+				}
+				for _, r := range []int{r0, r1} {
+					for h := 0; h < 2; h++ {
+						VMOVUPS(k.spill.Offset(32*(2*(r-2)+h)), k.acc[r][h])
+					}
+				}
+			}
+			emitActivation(f, vecs{k.acc[r0][0], k.acc[r0][1], k.acc[r1][0], k.acc[r1][1]}, k.alphaV)
+			for h := 0; h < 2; h++ {
+				k.store(edge, k.acc[r0][h], c[r0], h)
+			}
+			if edge {
+				CMPQ(k.mcnt, U8(r1))
+				JLE(LabelRef(lEnd))
+			}
+			for h := 0; h < 2; h++ {
+				k.store(edge, k.acc[r1][h], c[r1], h)
+			}
+		}
+		Label(lEnd)
+		JMP(LabelRef(lNext))
 	}
-	Label(lLeaky)
-	{
-		// x if x > 0 else alpha·x: blend on the sign bit (the -0 and NaN cases
-		// agree with the definition: alpha·(-0) = -0, alpha·NaN = NaN).
-		k.all(func(v VecVirtual) {
-			t := YMM()
-			VMULPS(k.alphaV, v, t)
-			VBLENDVPS(v, t, v, v)
-		})
-		JMP(LabelRef(lStore))
-	}
 
-	// Backward: multiply by the derivative read from Y.
+	// Backward: multiply by the derivative computed from Y (expmath.go).
 	Label(lBwd)
 	{
 		y := rowAddrs(k.yp, "ldy")
 		act := GP64()
 		MOVQ(flags, act)
 		SHRQ(U8(gemmActShift), act)
-		type bwd struct {
-			code int
-			// deriv returns a register holding act'(yv).
-			deriv func(yv Op) VecVirtual
-		}
-		gt0 := func(yv Op) VecVirtual {
-			// yv > 0 (false for NaN): 0 < yv.
-			z, t := YMM(), YMM()
-			VMOVUPS(zerosMem(), z)
-			VCMPPS(U8(1), yv, z, t) // LT_OS: z < yv
-			return t
-		}
-		bwds := []bwd{
-			{actReLU, func(yv Op) VecVirtual {
-				t := gt0(yv)
-				VANDPS(onesMem(), t, t)
-				return t
-			}},
-			{actLeakyReLU, func(yv Op) VecVirtual {
-				t := gt0(yv)
-				a := YMM()
-				VMOVUPS(k.alphaV, a)
-				VBLENDVPS(t, onesMem(), a, t)
-				return t
-			}},
-			{actELU, func(yv Op) VecVirtual {
-				t := gt0(yv)
-				u := YMM()
-				VMOVUPS(k.alphaV, u)
-				VADDPS(yv, u, u) // y + alpha
-				VBLENDVPS(t, onesMem(), u, t)
-				return t
-			}},
-			{actSigmoid, func(yv Op) VecVirtual {
-				u := YMM()
-				VMOVUPS(onesMem(), u)
-				VSUBPS(yv, u, u) // 1 - y
-				VMULPS(yv, u, u) // y·(1-y)
-				return u
-			}},
-			{actTanh, func(yv Op) VecVirtual {
-				u, w := YMM(), YMM()
-				VMOVUPS(onesMem(), u)
-				VADDPS(yv, u, w) // 1 + y
-				VSUBPS(yv, u, u) // 1 - y
-				VMULPS(w, u, u)  // (1-y)·(1+y)
-				return u
-			}},
-		}
-		labels := make([]string, len(bwds))
-		for i, b := range bwds {
-			labels[i] = k.label(fmt.Sprintf("bwd%d", b.code))
-			CMPQ(act, U8(b.code))
+		bwd := []actFunc{fReLU, fLeakyReLU, fELU, fSigmoid, fTanh}
+		labels := make([]string, len(bwd))
+		for i, f := range bwd {
+			labels[i] = k.label("bwd" + actNames[f])
+			CMPQ(act, U8(int(f)))
 			JE(LabelRef(labels[i]))
 		}
 		JMP(LabelRef(lStore))
-		for i, b := range bwds {
+		for i, f := range bwd {
 			Label(labels[i])
 			k.rows(edge, k.label("bwdrows"), func(r int) {
 				for h := 0; h < 2; h++ {
 					yv := k.src(edge, y[r], h)
-					if !edge {
-						// Load once: the derivative reads y up to three times.
-						t := YMM()
-						VMOVUPS(yv, t)
-						yv = t
+					yr, ok := yv.(VecVirtual)
+					if !ok {
+						yr = YMM()
+						VMOVUPS(yv, yr)
 					}
-					d := b.deriv(yv)
-					VMULPS(d, k.acc[r][h], k.acc[r][h])
+					emitDeriv(f, vecs{k.acc[r][h]}, vecs{yr}, k.alphaV)
 				}
 			})
 			JMP(LabelRef(lStore))
@@ -511,4 +479,5 @@ func (k *kernel) epilogue(edge bool) {
 			}
 		})
 	}
+	Label(lNext)
 }
