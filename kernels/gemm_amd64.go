@@ -14,7 +14,7 @@ var avx2Kernel = &microKernel{
 	nr:      16,
 	kernel:  avx2Packed,
 	strided: avx2Strided,
-	fused: [fallback.NumFuncs]bool{true, true, true, true, true, true},
+	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
 	forward: func(a Activation, dst, x []float32) { active.Load().forward(a, dst, x) },
 	pack: packers{
 		rows: func(dst, src []float32, ld, kc, npan int) {
