@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
+
+	"github.com/actfuse/actfuse/kernels"
 )
 
 // Method selects the optimisation algorithm.
@@ -174,6 +177,9 @@ type Trainer struct {
 	shufR     *rand.Rand
 	noiseR    *rand.Rand
 	trackGrad bool
+
+	wg  sync.WaitGroup // parallel optimizer update
+	oks []bool
 }
 
 // Keys mixed into the seeds of the random streams.
@@ -341,24 +347,32 @@ func finite(s []float32) bool {
 // first layer whose parameters became non-finite, or -1.
 func (t *Trainer) update() int {
 	o := &t.cfg.Optimizer
+	u := updateTask{method: o.Method, nesterov: o.Nesterov, lr: t.lr, mu: o.Momentum, b1: o.Beta1, b2: o.Beta2}
+	if o.Method == Adam {
+		// Bias corrections folded into the step and the epsilon:
+		// lr·m̂/(√v̂+ε) = lr·√(1-β2ᵗ)/(1-β1ᵗ) · m/(√v + ε·√(1-β2ᵗ)).
+		b1t := 1 - math.Pow(float64(o.Beta1), float64(t.step))
+		b2t := math.Sqrt(1 - math.Pow(float64(o.Beta2), float64(t.step)))
+		u.lr = float32(float64(t.lr) * b2t / b1t)
+		u.eps = float32(float64(o.Epsilon) * b2t)
+	}
 	bad := -1
 	for i, l := range t.m.layers {
 		if t.trackGrad {
 			t.gradSS[i] += sumSquares(t.gw[i])
 		}
-		var okW, okB bool
-		switch o.Method {
-		case SGD:
-			okW = sgd(l.w, t.s1w[i], t.gw[i], t.lr, o.Momentum, t.cfg.WeightDecay, o.Nesterov)
-			okB = sgd(l.b, t.s1b[i], t.gb[i], t.lr, o.Momentum, 0, o.Nesterov)
-		case Adam:
-			b1t := 1 - math.Pow(float64(o.Beta1), float64(t.step))
-			b2t := math.Sqrt(1 - math.Pow(float64(o.Beta2), float64(t.step)))
-			lr := float32(float64(t.lr) * b2t / b1t)
-			eps := float32(float64(o.Epsilon) * b2t)
-			okW = adam(l.w, t.s1w[i], t.s2w[i], t.gw[i], lr, o.Beta1, o.Beta2, eps, t.cfg.WeightDecay)
-			okB = adam(l.b, t.s1b[i], t.s2b[i], t.gb[i], lr, o.Beta1, o.Beta2, eps, 0)
+		u.wd = t.cfg.WeightDecay
+		u.p, u.s1, u.g = l.w, t.s1w[i], t.gw[i]
+		if o.Method == Adam {
+			u.s2 = t.s2w[i]
 		}
+		okW := t.parallelUpdate(&u)
+		u.wd = 0
+		u.p, u.s1, u.g = l.b, t.s1b[i], t.gb[i]
+		if o.Method == Adam {
+			u.s2 = t.s2b[i]
+		}
+		okB := u.run()
 		if bad < 0 && !(okW && okB) {
 			bad = i
 		}
@@ -369,17 +383,101 @@ func (t *Trainer) update() int {
 	return bad
 }
 
+// updateTask is the optimizer update of one parameter slice (or a part of
+// it).
+type updateTask struct {
+	method              Method
+	nesterov            bool
+	p, s1, s2, g        []float32
+	lr, mu, b1, b2, eps float32
+	wd                  float32
+	ok                  *bool
+	wg                  *sync.WaitGroup
+}
+
+// run updates u.p and reports whether every new value is finite.
+func (u *updateTask) run() bool {
+	if u.method == Adam {
+		return adam(u.p, u.s1, u.s2, u.g, u.lr, u.b1, u.b2, u.eps, u.wd)
+	}
+	return sgd(u.p, u.s1, u.g, u.lr, u.mu, u.wd, u.nesterov)
+}
+
+// minUpdateChunk is the least number of parameters worth handing to another
+// goroutine.
+const minUpdateChunk = 1 << 15
+
+// updateWorkers run updateTasks; they are shared by all trainers and started
+// on first use.
+var (
+	updateMu      sync.Mutex
+	updateWorkers []chan updateTask
+)
+
+func updateWorker(ch chan updateTask) {
+	for u := range ch {
+		*u.ok = u.run()
+		u.wg.Done()
+	}
+}
+
+// parallelUpdate runs u split into contiguous chunks over kernels.Threads()
+// goroutines. The update is elementwise, so the result does not depend on
+// the split.
+func (t *Trainer) parallelUpdate(u *updateTask) bool {
+	n := len(u.p)
+	parts := min(kernels.Threads(), n/minUpdateChunk, 64)
+	if parts < 2 {
+		return u.run()
+	}
+	updateMu.Lock()
+	for len(updateWorkers) < parts-1 {
+		ch := make(chan updateTask, 1)
+		updateWorkers = append(updateWorkers, ch)
+		go updateWorker(ch)
+	}
+	workers := updateWorkers[:parts-1]
+	updateMu.Unlock()
+	if len(t.oks) < parts {
+		t.oks = make([]bool, 64)
+	}
+	t.wg.Add(parts - 1)
+	for k := 1; k < parts; k++ {
+		lo, hi := n*k/parts, n*(k+1)/parts
+		c := *u
+		c.p, c.s1, c.g = u.p[lo:hi], u.s1[lo:hi], u.g[lo:hi]
+		if u.s2 != nil {
+			c.s2 = u.s2[lo:hi]
+		}
+		c.ok, c.wg = &t.oks[k], &t.wg
+		workers[k-1] <- c
+	}
+	c := *u
+	hi := n / parts
+	c.p, c.s1, c.g = u.p[:hi], u.s1[:hi], u.g[:hi]
+	if u.s2 != nil {
+		c.s2 = u.s2[:hi]
+	}
+	ok := c.run()
+	t.wg.Wait()
+	for k := 1; k < parts; k++ {
+		ok = ok && t.oks[k]
+	}
+	return ok
+}
+
 // sgd updates p with momentum and weight decay and reports whether every
-// new value is finite.
+// new value is finite. The check sums the new values in float64 (a sum of
+// finite float32 values cannot overflow), which costs no branch per element.
 func sgd(p, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
 	v, g = v[:len(p)], g[:len(p)]
-	bad := false
+	var s0, s1 float64
 	switch {
 	case mu == 0:
 		for i, w := range p {
 			w -= lr * (g[i] + wd*w)
 			p[i] = w
-			bad = bad || w-w != 0
+			s0 += float64(w)
 		}
 	case nesterov:
 		for i, w := range p {
@@ -388,25 +486,39 @@ func sgd(p, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
 			v[i] = vi
 			w -= lr * (gi + mu*vi)
 			p[i] = w
-			bad = bad || w-w != 0
+			s0 += float64(w)
 		}
 	default:
-		for i, w := range p {
+		i := 0
+		for ; i+2 <= len(p); i += 2 {
+			w0, w1 := p[i], p[i+1]
+			v0 := mu*v[i] + (g[i] + wd*w0)
+			v1 := mu*v[i+1] + (g[i+1] + wd*w1)
+			v[i], v[i+1] = v0, v1
+			w0 -= lr * v0
+			w1 -= lr * v1
+			p[i], p[i+1] = w0, w1
+			s0 += float64(w0)
+			s1 += float64(w1)
+		}
+		for ; i < len(p); i++ {
+			w := p[i]
 			vi := mu*v[i] + (g[i] + wd*w)
 			v[i] = vi
 			w -= lr * vi
 			p[i] = w
-			bad = bad || w-w != 0
+			s0 += float64(w)
 		}
 	}
-	return !bad
+	s := s0 + s1
+	return s-s == 0
 }
 
 // adam updates p with the Adam rule; lr and eps already include the bias
 // corrections of the step.
 func adam(p, m, v, g []float32, lr, b1, b2, eps, wd float32) bool {
 	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
-	bad := false
+	var s float64
 	c1, c2 := 1-b1, 1-b2
 	for i, w := range p {
 		gi := g[i] + wd*w
@@ -415,9 +527,9 @@ func adam(p, m, v, g []float32, lr, b1, b2, eps, wd float32) bool {
 		m[i], v[i] = mi, vi
 		w -= lr * mi / (float32(math.Sqrt(float64(vi))) + eps)
 		p[i] = w
-		bad = bad || w-w != 0
+		s += float64(w)
 	}
-	return !bad
+	return s-s == 0
 }
 
 // sumSquares returns Σ g², with four partial sums.
