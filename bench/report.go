@@ -23,8 +23,9 @@ import (
 //	      "columns": [{"name": "act", "label": true},
 //	                  {"name": "ns/elem", "unit": "ns/elem"}, ...],
 //	      "rows":    [["sigmoid", 0.41, ...], ...],  // one value per column:
-//	                                                  // string for labels,
-//	                                                  // number or null for metrics
+//	                                                  // string for labels; number,
+//	                                                  // null (not measured) or
+//	                                                  // "Inf" for metrics
 //	      "notes":   ["..."]
 //	    }
 //	  ]
@@ -56,8 +57,9 @@ type Column struct {
 	Unit string `json:"unit,omitempty"`
 	// Label marks a column that identifies the row rather than measures it.
 	Label bool `json:"label,omitempty"`
-	// NoBench keeps a metric column out of the Go benchmark format (derived
-	// values such as ratios that benchstat would misread as measurements).
+	// NoBench keeps a column out of the Go benchmark format: derived metrics
+	// such as ratios that benchstat would misread as measurements, and
+	// labels that describe a result rather than name it.
 	NoBench bool `json:"-"`
 	// Prec is the number of decimals printed in tables; 0 prints three
 	// significant digits.
@@ -330,6 +332,7 @@ func (r *Report) WriteBench(w io.Writer) error {
 			for i, c := range t.Columns {
 				cell := row[i]
 				switch {
+				case c.Label && c.NoBench:
 				case c.Label:
 					v := cell.S
 					if cell.Bench != "" {

@@ -134,9 +134,10 @@ const NaiveName = "naive"
 // variant is one thing to time: it switches to the kernel implementation
 // impl (unless impl is "" or naive) and calls run.
 type variant struct {
-	impl string
-	name string // pprof label "kernel"
-	run  func()
+	impl  string
+	name  string // pprof label "kernel"
+	setup func() // if not nil, called before each sample (not timed)
+	run   func()
 }
 
 // sampleBudget is the time the samples of one slow variant may take before
@@ -209,6 +210,9 @@ func median(s []time.Duration) time.Duration {
 // batch runs v n times under the pprof labels experiment and kernel and
 // returns the elapsed time.
 func (o *Options) batch(experiment string, v variant, n int) time.Duration {
+	if v.setup != nil {
+		v.setup()
+	}
 	var d time.Duration
 	pprof.Do(o.ctx(), pprof.Labels("experiment", experiment, "kernel", v.name), func(context.Context) {
 		run := v.run
@@ -228,4 +232,9 @@ func use(impl string) {
 	if err := kernels.Use(impl); err != nil {
 		panic(err) // names come from kernels.Implementations
 	}
+}
+
+// labels runs f under the pprof labels experiment and kernel.
+func (o *Options) labels(experiment, kernel string, f func()) {
+	pprof.Do(o.ctx(), pprof.Labels("experiment", experiment, "kernel", kernel), func(context.Context) { f() })
 }

@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/actfuse/actfuse/bench"
+	"github.com/actfuse/actfuse/kernels"
 )
 
 func main() {
@@ -65,6 +66,13 @@ type config struct {
 	exhaustive bool
 	stride     uint
 	shapes     string
+	data       string
+	nTrain     int
+	nTest      int
+	epochs     int
+	hidden     string
+	target     float64
+	lr         float64
 }
 
 // suite runs one experiment and returns its tables.
@@ -82,8 +90,14 @@ type env struct {
 }
 
 var suites = map[string]suite{
-	"quick": {"cost table, GEMM summary and short training race (the default)", runQuick},
-	"cost":  {"forward and backward ns/element, ratio to ReLU, GB/s against streaming bandwidth", runCost},
+	"quick":    {"cost table, GEMM summary and short training race (the default)", runQuick},
+	"train":    {"activation race on MNIST: epochs and time to a target training error, test accuracy", runTrain},
+	"dead":     {"fraction of dead units over training for ReLU, LeakyReLU, ELU with zero and positive bias init", runDead},
+	"noise":    {"Gaussian input noise against L2 weight decay on a linear MSE model: weights, losses, gap", runNoise},
+	"zigzag":   {"fraction of same-sign weight-gradient rows after sigmoid against tanh", runZigzag},
+	"accuracy": {"max ULP error per activation and implementation, worst input (-exhaustive: all 2^32 inputs)", runAccuracy},
+	"cost":     {"forward and backward ns/element, ratio to ReLU, GB/s against streaming bandwidth", runCost},
+	"gemm":     {"fused GEMM+bias+activation GFLOP/s and % of the measured FMA peak, fused vs unfused, per thread count", runGemm},
 }
 
 func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
@@ -104,6 +118,13 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.exhaustive, "exhaustive", false, "accuracy: test all 2^32 float32 inputs")
 	fs.UintVar(&cfg.stride, "stride", 4099, "accuracy: test every stride-th float32 bit pattern")
 	fs.StringVar(&cfg.shapes, "shapes", "", "gemm: comma-separated MxKxN shapes (default: square sizes and MLP layers)")
+	fs.StringVar(&cfg.data, "data", "", "train, dead, zigzag: MNIST directory (default: the data module in the Go module cache)")
+	fs.IntVar(&cfg.nTrain, "train", 0, "train, dead, zigzag, noise: training examples (0: the suite's default; all of MNIST for train and dead)")
+	fs.IntVar(&cfg.nTest, "test", 0, "train, dead: test or monitoring examples (0: all)")
+	fs.IntVar(&cfg.epochs, "epochs", 0, "train: epoch budget; dead, noise, zigzag: epochs (0: the suite's default)")
+	fs.StringVar(&cfg.hidden, "hidden", "", "train, dead: comma-separated hidden widths (default 256,256); zigzag: the width")
+	fs.Float64Var(&cfg.target, "target", 0, "train: training error to reach (default 0.05)")
+	fs.Float64Var(&cfg.lr, "lr", 0, "train, dead: learning rate (default 0.05 for train, 0.5 for dead)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: actbench [flags] [suite] [flags]\n\nsuites:\n")
 		names := make([]string, 0, len(suites))
@@ -152,6 +173,15 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	}
 	if cfg.minTime <= 0 {
 		return nil, fmt.Errorf("-mintime %v: want a positive duration", cfg.minTime)
+	}
+	if cfg.nTrain < 0 || cfg.nTest < 0 || cfg.epochs < 0 {
+		return nil, errors.New("-train, -test and -epochs must not be negative")
+	}
+	if cfg.target < 0 || cfg.target >= 1 {
+		return nil, fmt.Errorf("-target %g: want a training error in [0, 1)", cfg.target)
+	}
+	if cfg.lr < 0 {
+		return nil, fmt.Errorf("-lr %g: want a positive learning rate", cfg.lr)
 	}
 	if cfg.stride < 1 {
 		return nil, errors.New("-stride 0: want at least 1")
@@ -307,10 +337,132 @@ func runQuick(e *env) ([]*bench.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	return bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true}), nil
+	tables := bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true})
+	shapes, err := e.shapes()
+	if err != nil {
+		return nil, err
+	}
+	if shapes == nil {
+		shapes = []bench.Shape{{M: 128, K: 784, N: 512, Name: "mlp layer 1"}, {M: 512, K: 512, N: 512, Name: "square"}}
+	}
+	gopts := e.opts
+	if e.cfg.threads == "" {
+		gopts.Threads = []int{1}
+	}
+	gemm := bench.Gemm(gopts, bench.GemmConfig{Shapes: shapes, Acts: []kernels.Activation{
+		{Func: kernels.Identity}, {Func: kernels.ReLU}, {Func: kernels.Sigmoid}, {Func: kernels.Tanh}}})
+	tables = append(tables, gemm...)
+	tc, err := e.trainConfig()
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.nTrain == 0 {
+		tc.Train, tc.Test = 6000, 2000
+	}
+	if e.cfg.hidden == "" {
+		tc.Hidden = []int{128}
+	}
+	if e.cfg.epochs == 0 {
+		tc.MaxEpochs = 5
+	}
+	if e.cfg.target == 0 {
+		tc.Target = 0.10
+	}
+	race, err := bench.Train(e.opts, tc)
+	if err != nil {
+		// The quick suite still reports what it measured.
+		tables = append(tables, &bench.Table{Name: "Train", Title: "training race skipped", Notes: []string{err.Error()}})
+		return tables, nil
+	}
+	return append(tables, race[0]), nil
+}
+
+func (e *env) hiddenWidths() ([]int, error) { return parseInts("-hidden", e.cfg.hidden) }
+
+func (e *env) trainConfig() (bench.TrainConfig, error) {
+	hidden, err := e.hiddenWidths()
+	if err != nil {
+		return bench.TrainConfig{}, err
+	}
+	threads := 0
+	if len(e.opts.Threads) > 0 {
+		threads = e.opts.Threads[0]
+	}
+	return bench.TrainConfig{Data: e.cfg.data, Train: e.cfg.nTrain, Test: e.cfg.nTest, Hidden: hidden,
+		Target: e.cfg.target, MaxEpochs: e.cfg.epochs, LR: float32(e.cfg.lr), Threads: threads}, nil
+}
+
+func runTrain(e *env) ([]*bench.Table, error) {
+	tc, err := e.trainConfig()
+	if err != nil {
+		return nil, err
+	}
+	return bench.Train(e.opts, tc)
+}
+
+func runDead(e *env) ([]*bench.Table, error) {
+	hidden, err := e.hiddenWidths()
+	if err != nil {
+		return nil, err
+	}
+	return bench.Dead(e.opts, bench.DeadConfig{Data: e.cfg.data, Train: e.cfg.nTrain, Test: e.cfg.nTest,
+		Hidden: hidden, Epochs: e.cfg.epochs, LR: float32(e.cfg.lr)})
+}
+
+func runNoise(e *env) ([]*bench.Table, error) {
+	return bench.Noise(e.opts, bench.NoiseConfig{Examples: e.cfg.nTrain, Epochs: e.cfg.epochs})
+}
+
+func runZigzag(e *env) ([]*bench.Table, error) {
+	hidden, err := e.hiddenWidths()
+	if err != nil {
+		return nil, err
+	}
+	width := 0
+	if len(hidden) > 0 {
+		width = hidden[0]
+	}
+	return bench.Zigzag(e.opts, bench.ZigzagConfig{Data: e.cfg.data, Train: e.cfg.nTrain, Hidden: width, Epochs: e.cfg.epochs})
 }
 
 // writePlots writes the figures of rep to dir.
 func writePlots(dir string, rep *bench.Report) error {
 	return fmt.Errorf("-plot %s: figures are not available in this build", dir)
+}
+
+func runGemm(e *env) ([]*bench.Table, error) {
+	shapes, err := e.shapes()
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.threads == "" {
+		e.opts.Threads = []int{1}
+		if e.machine.NumCPU > 1 {
+			e.opts.Threads = append(e.opts.Threads, e.machine.NumCPU)
+		}
+	}
+	return bench.Gemm(e.opts, bench.GemmConfig{Shapes: shapes}), nil
+}
+
+func (e *env) shapes() ([]bench.Shape, error) {
+	if e.cfg.shapes == "" {
+		return nil, nil
+	}
+	var out []bench.Shape
+	for _, f := range strings.Split(e.cfg.shapes, ",") {
+		s, err := bench.ParseShape(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("-shapes: %w: %w", err, errUsage)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func runAccuracy(e *env) ([]*bench.Table, error) {
+	stride := uint32(e.cfg.stride)
+	if e.cfg.exhaustive {
+		stride = 1
+	}
+	return bench.Accuracy(e.opts, bench.AccuracyConfig{Stride: stride}), nil
 }
