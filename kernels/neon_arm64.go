@@ -16,7 +16,8 @@ func neonImpl() *impl {
 		backward: neonBackward,
 		gemm:     neonGemm,
 
-		backwardBias: neonBackwardBias,
+		backwardBias:  neonBackwardBias,
+		maxoutForward: asm.MaxoutForward,
 	}
 }
 

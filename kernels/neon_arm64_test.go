@@ -189,6 +189,9 @@ func flushOK(got float32, ref float64) bool {
 	return float64(got)*ref > 0 && math.Abs(float64(got)) <= math.Abs(ref)+0x1p-147
 }
 
+// asmMaxout is the NEON maxout kernel as wired into the neon implementation.
+var asmMaxout = neonImpl().maxoutForward
+
 const neonGuard = float32(-1234.5)
 
 // TestNEONTailsAndGuards runs every elementwise kernel on every length 0..70
@@ -347,6 +350,49 @@ func TestNEONBackwardBias(t *testing.T) {
 			for j := range n {
 				if math.Float32bits(dbs[j]) != math.Float32bits(wantDb[j]) {
 					t.Fatalf("%s: db[%d] = %g, want %g", what, j, dbs[j], wantDb[j])
+				}
+			}
+		}
+	}
+}
+
+// TestNEONMaxoutForward compares the NEON maxout with the fallback bit for
+// bit on groups with ties, signed zeros and NaNs, for k = 1..9 and every
+// group count 0..13, with guards around both outputs.
+func TestNEONMaxoutForward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	pool := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
+	for k := 1; k <= 9; k++ {
+		for groups := 0; groups <= 13; groups++ {
+			for trial := 0; trial < 4; trial++ {
+				x := make([]float32, k*groups)
+				for i := range x {
+					if trial < 2 {
+						x[i] = pool[rng.IntN(len(pool))]
+					} else {
+						x[i] = float32(rng.NormFloat64())
+					}
+				}
+				want := make([]float32, groups)
+				wantArg := make([]int32, groups)
+				fallback.MaxoutForward(k, want, wantArg, x)
+				dst := make([]float32, groups+8)
+				arg := make([]int32, groups+8)
+				for i := range dst {
+					dst[i] = neonGuard
+					arg[i] = -7
+				}
+				asmMaxout(k, dst[4:4+groups], arg[4:4+groups], x)
+				checkGuards(t, "maxout dst", dst, 4, groups)
+				for i := range arg {
+					if (i < 4 || i >= 4+groups) && arg[i] != -7 {
+						t.Fatalf("k=%d groups=%d: argmax guard at %d overwritten", k, groups, i)
+					}
+				}
+				for i := range want {
+					if math.Float32bits(dst[4+i]) != math.Float32bits(want[i]) || arg[4+i] != wantArg[i] {
+						t.Fatalf("k=%d groups=%d group %d %v: got %g@%d, want %g@%d", k, groups, i, x[i*k:i*k+k], dst[4+i], arg[4+i], want[i], wantArg[i])
+					}
 				}
 			}
 		}

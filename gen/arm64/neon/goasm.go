@@ -178,3 +178,13 @@ func RET() { emit("RET") }
 
 // VMOVRegToLane copies the low 32 bits of r into the lane l.
 func VMOVRegToLane(r Reg, l Lane) { emit("VMOV %v, V%d.S[%d]", r, l.Reg, l.Index) }
+
+// VLD1LaneP loads one float32 from (base) into the lane l, keeping the other
+// lanes, and advances base by 4.
+func VLD1LaneP(base Reg, l Lane) { emit("VLD1.P 4(%v), V%d.S[%d]", base, l.Reg, l.Index) }
+
+// ADDReg emits d = n + m.
+func ADDReg(m, n, d Reg) { emit("ADD %v, %v, %v", m, n, d) }
+
+// MOVDReg copies n to d.
+func MOVDReg(n, d Reg) { emit("MOVD %v, %v", n, d) }
