@@ -43,36 +43,41 @@ func Forward(a Activation, dst, x []float32) {
 		copy(dst, x)
 	case ReLU:
 		for i, v := range x {
-			if v < 0 {
-				v = 0
+			b := math.Float32bits(v)
+			if isNeg(b) {
+				b = 0
 			}
-			dst[i] = v
+			dst[i] = math.Float32frombits(b)
 		}
 	case LeakyReLU:
 		alpha := a.Alpha
 		if alpha == 0 {
-			negZero := float32(math.Copysign(0, -1))
 			for i, v := range x {
-				if v < 0 {
-					v = negZero
+				b := math.Float32bits(v)
+				if isNeg(b) {
+					b = signBit // -0, also for -Inf
 				}
-				dst[i] = v
+				dst[i] = math.Float32frombits(b)
 			}
 			return
 		}
 		for i, v := range x {
-			if v < 0 {
-				v *= alpha
+			b, p := math.Float32bits(v), math.Float32bits(v*alpha)
+			if isNeg(b) {
+				b = p
 			}
-			dst[i] = v
+			dst[i] = math.Float32frombits(b)
 		}
 	case ELU:
 		alpha := a.Alpha
 		for i, v := range x {
-			if !(v >= 0) {
-				v = alpha * expm1Neg(v)
+			// Both sides are computed and one is selected: no branch on
+			// the sign of the data.
+			b, e := math.Float32bits(v), math.Float32bits(alpha*expm1Neg(-abs32(v)))
+			if isNeg(b) || b > infBits|signBit {
+				b = e // x < 0, or NaN
 			}
-			dst[i] = v
+			dst[i] = math.Float32frombits(b)
 		}
 	case Sigmoid:
 		for i, v := range x {
@@ -87,19 +92,40 @@ func Forward(a Activation, dst, x []float32) {
 	}
 }
 
+// Bit patterns and branch-free selections on them: Go compiles an if that
+// assigns an integer to a conditional move, so the loops do not branch on
+// the sign of the data.
+const (
+	signBit = 0x80000000
+	infBits = 0x7f800000
+)
+
+// isNeg reports whether the float32 with bits b is < 0 (negative, not -0,
+// not NaN).
+func isNeg(b uint32) bool { return b-(signBit+1) < infBits }
+
+// isPos reports whether the float32 with bits b is > 0 (not +0, not NaN).
+func isPos(b uint32) bool { return b-1 < infBits }
+
+// abs32 returns |x|.
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ signBit) }
+
 // sigmoid returns 1/(1+e^-x); see Forward.
 func sigmoid(x float32) float32 {
-	z := -float32(math.Abs(float64(x)))
+	z := -abs32(x)
 	var q, c float32 // e^z/(1+e^z) ≈ q + c; 0 below sigmoidNegMin
 	if !(z < sigmoidNegMin) {
 		q, c = sigmoidNeg(z)
 	}
-	if x > 0 {
-		// 1 - (q + c): u is 1 - q rounded, (1 - u) - q its exact error.
-		u := 1 - q
-		return u + (((1 - u) - q) - c)
+	// x > 0: 1 - (q + c), with u = 1 - q rounded and (1 - u) - q its exact
+	// error; otherwise q + c.
+	u := 1 - q
+	pos := math.Float32bits(u + (((1 - u) - q) - c))
+	y := math.Float32bits(q + c)
+	if isPos(math.Float32bits(x)) {
+		y = pos
 	}
-	return q + c
+	return math.Float32frombits(y)
 }
 
 // tanhPolyMax is where tanh switches from the polynomial to the exp form:
@@ -124,24 +150,21 @@ const (
 
 // tanh returns tanh(x); see Forward.
 func tanh(x float32) float32 {
-	a := float32(math.Abs(float64(x)))
-	var y float32 // tanh(a)
-	if a < tanhPolyMax {
-		u := a * a
-		y = a + a*(u*(tanhC3+u*(tanhC5+u*(tanhC7+u*(tanhC9+u*tanhC11)))))
-	} else {
-		z := -2 * a // exact
-		if z < -20 {
-			z = -20 // tanh(10) rounds to 1
-		}
-		q, c := sigmoidNeg(z)
-		// tanh(a) = 1 - 2(q + c), with 1 - 2q split by Fast2Sum (2q <= 0.5).
-		q2 := 2 * q
-		u := 1 - q2
-		y = u + (((1 - u) - q2) - 2*c)
+	// Both forms are computed and one selected, without a branch.
+	a := abs32(x)
+	u := a * a
+	poly := a + a*(u*(tanhC3+u*(tanhC5+u*(tanhC7+u*(tanhC9+u*tanhC11)))))
+	z := max(-2*a, -20) // -2a is exact; tanh(10) rounds to 1
+	q, c := sigmoidNeg(z)
+	// tanh(a) = 1 - 2(q + c), with 1 - 2q split by Fast2Sum (2q <= 0.5).
+	q2 := 2 * q
+	v := 1 - q2
+	y := math.Float32bits(v + (((1 - v) - q2) - 2*c))
+	if ab := math.Float32bits(a); ab < math.Float32bits(tanhPolyMax) {
+		y = math.Float32bits(poly)
 	}
 	// The sign is applied last so that tanh(-0) = -0.
-	return float32(math.Copysign(float64(y), float64(x)))
+	return math.Float32frombits(y | math.Float32bits(x)&signBit)
 }
 
 // Backward computes dx[i] = dy[i]·f'(y[i]), the derivative of the activation

@@ -14,8 +14,10 @@ func Ulp(v float64) float64 {
 	if v < MinNormal32 {
 		return 0x1p-149
 	}
-	_, e := math.Frexp(v) // v = f·2^e, 0.5 <= f < 1
-	return math.Ldexp(1, min(e-1, 127)-23)
+	// The float64 exponent field of v, capped at that of 2^127, minus 23:
+	// a power of two built directly in the bits.
+	e := min(math.Float64bits(v)>>52, 1023+127)
+	return math.Float64frombits((e - 23) << 52)
 }
 
 // overflow32 is the smallest magnitude that rounds to infinity in float32:
