@@ -13,84 +13,9 @@ import (
 
 var gemmExhaustive = flag.Bool("gemm-exhaustive", false, "run every Gemm shape with every epilogue (slow)")
 
-// gemmActs lists every activation, with parameters for those that take one.
-var gemmActs = []fallback.Activation{
-	{Func: fallback.Identity},
-	{Func: fallback.ReLU},
-	{Func: fallback.LeakyReLU, Alpha: 0.01},
-	{Func: fallback.ELU, Alpha: 1},
-	{Func: fallback.ELU, Alpha: 1.7},
-	{Func: fallback.Sigmoid},
-	{Func: fallback.Tanh},
-}
-
-// gemmEpilogues returns the epilogue variants: every activation forward with
-// and without bias and accumulation, and backward with and without
-// accumulation.
-func gemmEpilogues() []ref.GemmCase {
-	var eps []ref.GemmCase
-	for _, act := range gemmActs {
-		for _, v := range []struct{ bias, acc, bwd bool }{
-			{false, false, false}, {true, false, false}, {true, true, false}, {false, true, false},
-			{false, false, true}, {false, true, true},
-		} {
-			eps = append(eps, ref.GemmCase{Act: act, HasBias: v.bias, Accumulate: v.acc, Backward: v.bwd})
-		}
-	}
-	return eps
-}
-
-// GemmCases returns the test cases: all four transposes over shapes that
-// include 0 and 1, odd and prime sizes, and sizes around the tile (2×4), the
-// k unrolling (4) and the cache blocks (64 rows, 512 columns, and the smaller
-// blocks of a large k), each with padded leading dimensions. Small shapes run
-// every epilogue; larger ones rotate through them unless exhaustive.
-func gemmCases(exhaustive bool) []ref.GemmCase {
-	type shape struct{ m, n, k int }
-	small := []shape{
-		{0, 0, 0}, {0, 3, 2}, {3, 0, 2}, {2, 3, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 2},
-		{1, 5, 3}, {5, 1, 3}, {2, 4, 4}, {3, 5, 7}, {4, 8, 5}, {7, 3, 11}, {5, 9, 13},
-	}
-	large := []shape{
-		{13, 17, 19}, {31, 33, 9}, {64, 16, 8}, {65, 12, 3}, {67, 5, 31}, {1, 513, 2},
-		{3, 517, 5}, {129, 7, 1}, {35, 263, 1001}, {33, 9, 1026}, {2, 3, 4099}, {17, 31, 64},
-	}
-	eps := gemmEpilogues()
-	var cases []ref.GemmCase
-	add := func(s shape, tr int, ep ref.GemmCase) {
-		tc := ep
-		tc.TransA, tc.TransB = tr&1 != 0, tr&2 != 0
-		tc.M, tc.N, tc.K = s.m, s.n, s.k
-		// Padding varies with the case: 0 for some, up to 5 for others.
-		tc.PadA, tc.PadB, tc.PadC, tc.PadY = (s.m+tr)%3, (s.n+2*tr)%4, (s.k+tr)%6, (s.m+s.n)%3
-		cases = append(cases, tc)
-	}
-	for _, s := range small {
-		for tr := range 4 {
-			for _, ep := range eps {
-				add(s, tr, ep)
-			}
-		}
-	}
-	i := 0
-	for _, s := range large {
-		for tr := range 4 {
-			if exhaustive {
-				for _, ep := range eps {
-					add(s, tr, ep)
-				}
-				continue
-			}
-			add(s, tr, eps[i%len(eps)])
-			i += 5 // coprime with len(eps): every epilogue comes round
-		}
-	}
-	return cases
-}
-
 func TestGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range gemmCases(*gemmExhaustive) {
+	for _, tc := range ref.GemmCases(*gemmExhaustive) {
 		if err := tc.Run(rng, fallback.Gemm); err != nil {
 			t.Error(err)
 		}
@@ -102,7 +27,7 @@ func TestGemm(t *testing.T) {
 func TestGemmScales(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, scale := range []float32{1e-20, 1e-3, 1e3, 1e15} {
-		for _, act := range gemmActs {
+		for _, act := range ref.GemmActivations {
 			for tr := range 4 {
 				tc := ref.GemmCase{TransA: tr&1 != 0, TransB: tr&2 != 0, M: 9, N: 11, K: 37, PadA: 1, PadC: 2,
 					Act: act, HasBias: true, Scale: scale}
@@ -149,7 +74,7 @@ func TestGemmSumOrder(t *testing.T) {
 func TestGemmBlocksBitwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, tc := range []struct{ m, n, k int }{{37, 41, 29}, {70, 530, 7}, {9, 300, 1003}, {5, 3, 0}} {
-		for _, act := range gemmActs {
+		for _, act := range ref.GemmActivations {
 			for tr := range 4 {
 				for _, bwd := range []bool{false, true} {
 					gemmBlocksBitwise(t, rng, tr&1 != 0, tr&2 != 0, tc.m, tc.n, tc.k, act, bwd)

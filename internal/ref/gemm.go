@@ -283,3 +283,81 @@ func gemmMatrix(rng Rand, rows, cols, ld int, scale float32) []float32 {
 	}
 	return s
 }
+
+// GemmActivations lists every activation, with parameters for those that take one.
+var GemmActivations = []fallback.Activation{
+	{Func: fallback.Identity},
+	{Func: fallback.ReLU},
+	{Func: fallback.LeakyReLU, Alpha: 0.01},
+	{Func: fallback.ELU, Alpha: 1},
+	{Func: fallback.ELU, Alpha: 1.7},
+	{Func: fallback.Sigmoid},
+	{Func: fallback.Tanh},
+}
+
+// gemmEpilogues returns the epilogue variants: every activation forward with
+// and without bias and accumulation, and backward with and without
+// accumulation.
+func gemmEpilogues() []GemmCase {
+	var eps []GemmCase
+	for _, act := range GemmActivations {
+		for _, v := range []struct{ bias, acc, bwd bool }{
+			{false, false, false}, {true, false, false}, {true, true, false}, {false, true, false},
+			{false, false, true}, {false, true, true},
+		} {
+			eps = append(eps, GemmCase{Act: act, HasBias: v.bias, Accumulate: v.acc, Backward: v.bwd})
+		}
+	}
+	return eps
+}
+
+// GemmCases returns the standard test cases: all four transposes over shapes
+// that include 0 and 1, odd and prime sizes, and sizes around the register
+// tiles (2×4 in package fallback, 6×16 and 8×12 in the SIMD kernels), the k
+// unrolling and k blocks, and the cache blocks (64 rows, 512 columns, and the
+// smaller blocks of a large k), each with padded leading dimensions. Small
+// shapes run every epilogue; larger ones rotate through them unless
+// exhaustive.
+func GemmCases(exhaustive bool) []GemmCase {
+	type shape struct{ m, n, k int }
+	small := []shape{
+		{0, 0, 0}, {0, 3, 2}, {3, 0, 2}, {2, 3, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 2},
+		{1, 5, 3}, {5, 1, 3}, {2, 4, 4}, {3, 5, 7}, {4, 8, 5}, {7, 3, 11}, {5, 9, 13},
+	}
+	large := []shape{
+		{13, 17, 19}, {31, 33, 9}, {64, 16, 8}, {65, 12, 3}, {67, 5, 31}, {1, 513, 2},
+		{3, 517, 5}, {129, 7, 1}, {35, 263, 1001}, {33, 9, 1026}, {2, 3, 4099}, {17, 31, 64},
+		{6, 16, 17}, {7, 17, 256}, {12, 33, 257}, {18, 48, 513}, {25, 25, 129}, {97, 95, 300},
+	}
+	eps := gemmEpilogues()
+	var cases []GemmCase
+	add := func(s shape, tr int, ep GemmCase) {
+		tc := ep
+		tc.TransA, tc.TransB = tr&1 != 0, tr&2 != 0
+		tc.M, tc.N, tc.K = s.m, s.n, s.k
+		// Padding varies with the case: 0 for some, up to 5 for others.
+		tc.PadA, tc.PadB, tc.PadC, tc.PadY = (s.m+tr)%3, (s.n+2*tr)%4, (s.k+tr)%6, (s.m+s.n)%3
+		cases = append(cases, tc)
+	}
+	for _, s := range small {
+		for tr := range 4 {
+			for _, ep := range eps {
+				add(s, tr, ep)
+			}
+		}
+	}
+	i := 0
+	for _, s := range large {
+		for tr := range 4 {
+			if exhaustive {
+				for _, ep := range eps {
+					add(s, tr, ep)
+				}
+				continue
+			}
+			add(s, tr, eps[i%len(eps)])
+			i += 5 // coprime with len(eps): every epilogue comes round
+		}
+	}
+	return cases
+}

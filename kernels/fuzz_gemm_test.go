@@ -1,0 +1,54 @@
+package kernels_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/ref"
+	"github.com/actfuse/actfuse/kernels"
+)
+
+// FuzzGemm runs random Gemm calls (shape, transposes, padding of every
+// leading dimension, epilogue, magnitude of the entries) on every
+// implementation and checks each against the float64 reference bound and the
+// guard values around and inside C. Run it with
+//
+//	go test ./kernels -run '^$' -fuzz FuzzGemm -fuzztime 1m
+//
+// Without -fuzz, go test runs the seed corpus below.
+func FuzzGemm(f *testing.F) {
+	f.Add(uint8(0), uint8(1), uint8(1), uint8(1), uint16(0), uint8(0), uint8(0), uint64(1))
+	f.Add(uint8(3), uint8(7), uint8(17), uint8(5), uint16(0x1234), uint8(4), uint8(7), uint64(2))
+	f.Add(uint8(1), uint8(13), uint8(35), uint8(70), uint16(0xffff), uint8(5), uint8(9), uint64(3))
+	f.Add(uint8(2), uint8(64), uint8(48), uint8(255), uint16(0x0f0f), uint8(6), uint8(30), uint64(4))
+	f.Add(uint8(0), uint8(0), uint8(9), uint8(3), uint16(0), uint8(2), uint8(1), uint64(5))
+	f.Fuzz(func(t *testing.T, tr, m, n, k uint8, pads uint16, act, flags uint8, seed uint64) {
+		tc := ref.GemmCase{
+			TransA: tr&1 != 0, TransB: tr&2 != 0,
+			M: int(m % 80), N: int(n % 80), K: int(k) + int(tr>>2)%4*256, // k up to 1023
+			PadA: int(pads & 7), PadB: int(pads >> 3 & 7), PadC: int(pads >> 6 & 7), PadY: int(pads >> 9 & 7),
+			Act:        ref.GemmActivations[int(act)%len(ref.GemmActivations)],
+			HasBias:    flags&1 != 0,
+			Accumulate: flags&2 != 0,
+			Backward:   flags&4 != 0,
+			Scale:      []float32{1, 1e-3, 1e4, 1e-18}[flags>>3&3],
+		}
+		prev := kernels.ISA()
+		defer kernels.Use(prev)
+		for _, name := range kernels.Implementations() {
+			if err := kernels.Use(name); err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(seed, uint64(tr)))
+			if err := tc.Run(rng, kernels.Gemm); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		// The fallback itself, directly.
+		rng := rand.New(rand.NewPCG(seed, uint64(tr)))
+		if err := tc.Run(rng, fallback.Gemm); err != nil {
+			t.Errorf("fallback: %v", err)
+		}
+	})
+}
