@@ -3,6 +3,8 @@ package bench
 import (
 	"math"
 	"time"
+
+	"github.com/actfuse/actfuse/kernels"
 )
 
 // This file holds the two places where the suites depend on optional
@@ -19,8 +21,13 @@ type Peak struct {
 	SIMD bool `json:"simd"`
 }
 
-// MeasurePeak measures the FMA peak of one core for about d.
+// MeasurePeak measures the FMA peak of one core for about d, with the
+// kernels' SIMD probe (kernels.PeakGFLOPS) where the build has one, else
+// with a scalar Go loop.
 func MeasurePeak(d time.Duration) Peak {
+	if g := kernels.PeakGFLOPS(d); g > 0 {
+		return Peak{GFLOPS: g, Probe: "SIMD FMA loop (kernels.PeakGFLOPS, " + kernels.ISA() + " build)", SIMD: true}
+	}
 	return Peak{GFLOPS: goFMAPeak(d), Probe: "scalar Go math.FMA loop (float64, one lane; not the SIMD peak)"}
 }
 
@@ -60,6 +67,9 @@ func goFMAPeak(d time.Duration) float64 {
 	return best
 }
 
-// setThreads sets the number of goroutines Gemm may use and reports
-// whether the kernels support it.
-func setThreads(n int) bool { return n == 1 }
+// setThreads sets the number of goroutines Gemm may use (n <= 0 restores
+// the default) and reports whether the kernels support it.
+func setThreads(n int) bool {
+	kernels.SetThreads(n)
+	return true
+}

@@ -345,7 +345,10 @@ func runQuick(e *env) ([]*bench.Table, error) {
 	if shapes == nil {
 		shapes = []bench.Shape{{M: 128, K: 784, N: 512, Name: "mlp layer 1"}, {M: 512, K: 512, N: 512, Name: "square"}}
 	}
+	// The summary measures the dispatched implementation only, with one
+	// thread unless -threads says otherwise; the gemm suite compares more.
 	gopts := e.opts
+	gopts.Impls = []string{e.machine.ISA}
 	if e.cfg.threads == "" {
 		gopts.Threads = []int{1}
 	}
