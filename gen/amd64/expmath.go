@@ -211,7 +211,14 @@ func emitSigmoid(x vecs) {
 	each(n, func(i int) { VADDPS(konst(1), m[i], s[i]) })                                // s = 1 + e
 	each(n, func(i int) { VXORPS(konstHex(signBit), x[i], z[i]) })                       // sign(z) = x >= 0
 	each(n, func(i int) { VBLENDVPS(z[i], konst(1), m[i], z[i]) })                       // z = x >= 0 ? 1 : e
-	each(n, func(i int) { VDIVPS(s[i], z[i], x[i]) })                                    // x = z / (1+e)
+	each(n, func(i int) { VDIVPS(s[i], z[i], x[i]) })                                    // x = q = z / (1+e)
+	// 1+e is rounded: with d = 1+e and its exact error dlo = e - (d-1),
+	// z/(d+dlo) = q - (q/d)·dlo to first order; q/d needs few bits (RCPPS).
+	each(n, func(i int) { VSUBPS(konst(1), s[i], z[i]) }) // z = d - 1 (exact)
+	each(n, func(i int) { VSUBPS(z[i], m[i], m[i]) })     // m = dlo
+	each(n, func(i int) { VRCPPS(s[i], z[i]) })
+	each(n, func(i int) { VMULPS(x[i], z[i], z[i]) })       // z = q/d
+	each(n, func(i int) { VFNMADD231PS(z[i], m[i], x[i]) }) // x = q - (q/d)·dlo
 }
 
 // tanhPoly holds p(u) with tanh(x) ≈ x + x³·p(x²), minimax relative on

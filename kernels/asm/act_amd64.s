@@ -507,6 +507,16 @@ fwd_wide:
 	VBLENDVPS    Y4, k3f800000<>+0(SB), Y8, Y4
 	VDIVPS       Y5, Y3, Y1
 	VDIVPS       Y6, Y4, Y2
+	VSUBPS       k3f800000<>+0(SB), Y5, Y3
+	VSUBPS       k3f800000<>+0(SB), Y6, Y4
+	VSUBPS       Y3, Y7, Y7
+	VSUBPS       Y4, Y8, Y8
+	VRCPPS       Y5, Y3
+	VRCPPS       Y6, Y4
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y2, Y4, Y4
+	VFNMADD231PS Y3, Y7, Y1
+	VFNMADD231PS Y4, Y8, Y2
 	VMOVUPS      Y1, (AX)(BX*4)
 	VMOVUPS      Y2, 32(AX)(BX*4)
 	ADDQ         $0x10, BX
@@ -544,6 +554,11 @@ fwd_oneloop:
 	VXORPS       k80000000<>+0(SB), Y1, Y2
 	VBLENDVPS    Y2, k3f800000<>+0(SB), Y4, Y2
 	VDIVPS       Y3, Y2, Y1
+	VSUBPS       k3f800000<>+0(SB), Y3, Y2
+	VSUBPS       Y2, Y4, Y4
+	VRCPPS       Y3, Y2
+	VMULPS       Y1, Y2, Y2
+	VFNMADD231PS Y2, Y4, Y1
 	VMOVUPS      Y1, (AX)(BX*4)
 	ADDQ         $0x08, BX
 	CMPQ         BX, SI
@@ -576,6 +591,11 @@ fwd_tail:
 	VXORPS       k80000000<>+0(SB), Y1, Y2
 	VBLENDVPS    Y2, k3f800000<>+0(SB), Y4, Y2
 	VDIVPS       Y3, Y2, Y1
+	VSUBPS       k3f800000<>+0(SB), Y3, Y2
+	VSUBPS       Y2, Y4, Y4
+	VRCPPS       Y3, Y2
+	VMULPS       Y1, Y2, Y2
+	VFNMADD231PS Y2, Y4, Y1
 	VMASKMOVPS   Y1, Y0, (AX)(BX*4)
 
 fwd_done:

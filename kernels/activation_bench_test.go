@@ -1,0 +1,156 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks of the elementwise activation kernels, reporting ns/elem (one
+// element is one output value). Reproduce the figures with
+//
+//	go test ./kernels -run '^$' -bench 'Forward|Backward' -cpu 1 -count 5
+//
+// Names: BenchmarkForward/<act>/<n>/<impl>, BenchmarkBackward/<act>/<n>/<impl>
+// and BenchmarkBackwardBias/<act>/<m>x<n>/<impl>, where <impl> is an
+// implementation name (avx2, neon, generic). The sizes are L1 (4096
+// elements, 16 KiB per slice), L2 (65536) and DRAM (16777216, 64 MiB per
+// slice). Forward writes a separate output; Backward reads dy and y and
+// writes dx.
+
+// benchActivations are the activations benchmarked, with the usual alphas.
+var benchActivations = []Activation{
+	{Func: Identity},
+	{Func: ReLU},
+	{Func: LeakyReLU, Alpha: 0.01},
+	{Func: ELU, Alpha: 1},
+	{Func: Sigmoid},
+	{Func: Tanh},
+}
+
+var benchSizes = []int{4096, 65536, 16777216}
+
+// benchInput returns n pre-activations: normal with standard deviation 3,
+// so that both sides of every activation (and its exp branches) are taken.
+func benchInput(seed uint64, n int) []float32 {
+	r := rand.New(rand.NewPCG(seed, 7))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(3 * r.NormFloat64())
+	}
+	return x
+}
+
+// forEachImpl runs body as a sub-benchmark per implementation, with that
+// implementation active, and restores the default afterwards.
+func forEachImpl(b *testing.B, body func(b *testing.B)) {
+	defer Use(impls[0].name)
+	for _, name := range Implementations() {
+		b.Run(name, func(b *testing.B) {
+			if err := Use(name); err != nil {
+				b.Fatal(err)
+			}
+			body(b)
+		})
+	}
+}
+
+// reportPerElem reports the time per element of n-element calls.
+func reportPerElem(b *testing.B, n int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
+}
+
+// BenchmarkForward measures dst = f(x) for every activation, size and
+// implementation.
+func BenchmarkForward(b *testing.B) {
+	for _, a := range benchActivations {
+		for _, n := range benchSizes {
+			b.Run(fmt.Sprintf("%v/%d", a.Func, n), func(b *testing.B) {
+				x := benchInput(1, n)
+				dst := make([]float32, n)
+				forEachImpl(b, func(b *testing.B) {
+					b.SetBytes(int64(8 * n))
+					for b.Loop() {
+						Forward(a, dst, x)
+					}
+					reportPerElem(b, n)
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkBackward measures dx = dy ⊙ f'(y), with y a real forward output.
+func BenchmarkBackward(b *testing.B) {
+	for _, a := range benchActivations {
+		for _, n := range benchSizes {
+			b.Run(fmt.Sprintf("%v/%d", a.Func, n), func(b *testing.B) {
+				y := benchInput(2, n)
+				Forward(a, y, y)
+				dy := benchInput(3, n)
+				dx := make([]float32, n)
+				forEachImpl(b, func(b *testing.B) {
+					b.SetBytes(int64(12 * n))
+					for b.Loop() {
+						Backward(a, dx, dy, y)
+					}
+					reportPerElem(b, n)
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkBackwardBias measures dz = dy ⊙ f'(y) with the bias gradient
+// for the layer shapes of an MLP (batch 128).
+func BenchmarkBackwardBias(b *testing.B) {
+	const m = 128
+	for _, a := range benchActivations {
+		for _, n := range []int{512, 4096} {
+			b.Run(fmt.Sprintf("%v/%dx%d", a.Func, m, n), func(b *testing.B) {
+				y := benchInput(2, m*n)
+				Forward(a, y, y)
+				dy := benchInput(3, m*n)
+				dz := make([]float32, m*n)
+				db := make([]float32, n)
+				forEachImpl(b, func(b *testing.B) {
+					b.SetBytes(int64(12 * m * n))
+					for b.Loop() {
+						BackwardBias(a, m, n, dy, n, y, n, dz, n, db)
+					}
+					reportPerElem(b, m*n)
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkMaxout measures the maxout forward (groups of k) and backward
+// passes over 65536 groups.
+func BenchmarkMaxout(b *testing.B) {
+	const groups = 65536
+	for _, k := range []int{2, 4} {
+		b.Run(fmt.Sprintf("forward/k=%d", k), func(b *testing.B) {
+			x := benchInput(4, groups*k)
+			dst, am := make([]float32, groups), make([]int32, groups)
+			forEachImpl(b, func(b *testing.B) {
+				for b.Loop() {
+					MaxoutForward(k, dst, am, x)
+				}
+				reportPerElem(b, groups*k)
+			})
+		})
+		b.Run(fmt.Sprintf("backward/k=%d", k), func(b *testing.B) {
+			x := benchInput(4, groups*k)
+			dst, am := make([]float32, groups), make([]int32, groups)
+			MaxoutForward(k, dst, am, x)
+			dx := make([]float32, groups*k)
+			forEachImpl(b, func(b *testing.B) {
+				for b.Loop() {
+					MaxoutBackward(k, dx, dst, am)
+				}
+				reportPerElem(b, groups*k)
+			})
+		})
+	}
+}
