@@ -18,8 +18,10 @@ const (
 // kernelFunc is a micro-kernel entry: it sweeps ceil(m/MR) tiles down one
 // column panel of nr ≤ NR columns. a is the packed A micro-panels (or, for a
 // strided kernel, row-major op(A) with leading dimension lda), b one packed B
-// panel. bias and y may be nil when flags do not use them.
-type kernelFunc func(kc, m, nr int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32)
+// panel. When bsrc is not nil (kernels with packsB, nr = NR), the first tile
+// reads the panel from the row-major bsrc (leading dimension ldb) and writes
+// it to b. bias and y may be nil when flags do not use them.
+type kernelFunc func(kc, m, nr int, a []float32, lda int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32)
 
 // microKernel describes a register-blocked micro-kernel for the blocked
 // driver; see the contract in gemm.go.
@@ -29,6 +31,9 @@ type microKernel struct {
 	strided kernelFunc // unpacked row-major A, packed B; may be nil
 	// fused[f] reports whether the kernel applies the forward activation f.
 	fused [fallback.NumFuncs]bool
+	// packsB reports whether kernel can pack a full B panel while it sweeps
+	// its first tile (bsrc), which saves the separate packing pass.
+	packsB bool
 	// forward applies an activation to a row (for activations not fused).
 	forward func(a Activation, dst, x []float32)
 	pack    packers
@@ -139,7 +144,16 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 				flags |= finalFlags
 			}
 			buf.b = grow(buf.b, max(1, npan*nr*kc))
-			packB(&mk.pack, buf.b, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr)
+			// Full panels of a row-major B are packed by the kernel during
+			// the first row block when it can; the rest here.
+			fusedB := mk.packsB && !g.transB && !useStrided && kc > 0
+			if fusedB {
+				if full := nc / nr * nr; full < nc {
+					packB(&mk.pack, buf.b[full*kc:], false, g.b, g.ldb, pc, kc, jc+full, nc-full, nr)
+				}
+			} else {
+				packB(&mk.pack, buf.b, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr)
+			}
 
 			if useStrided {
 				stridedPanels(mk, buf, g, i0, i1, jc, nc, pc, kc, flags, bias)
@@ -158,7 +172,12 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 						if bias != nil {
 							bb = bias[r*nr:]
 						}
-						mk.kernel(kc, mc, min(nr, nc-r*nr), buf.a, 0, buf.b[r*nr*kc:], g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, act.Alpha)
+						w := min(nr, nc-r*nr)
+						var bsrc []float32
+						if fusedB && ic == i0 && w == nr {
+							bsrc = g.b[pc*g.ldb+j:]
+						}
+						mk.kernel(kc, mc, w, buf.a, 0, buf.b[r*nr*kc:], bsrc, g.ldb, g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, act.Alpha)
 					}
 					if last && !fused {
 						applyForward(mk, act, g, ic, ic+mc, jc, jc+nc)
@@ -198,7 +217,7 @@ func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, n
 			if ep.Y != nil {
 				y = ep.Y[i0*ep.LdY+j:]
 			}
-			mk.strided(kc, mFull, w, g.a[i0*g.lda+pc:], g.lda, bp, g.c[i0*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
+			mk.strided(kc, mFull, w, g.a[i0*g.lda+pc:], g.lda, bp, nil, 0, g.c[i0*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
 		}
 		if rest > 0 {
 			i := i0 + mFull
@@ -206,7 +225,7 @@ func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, n
 			if ep.Y != nil {
 				y = ep.Y[i*ep.LdY+j:]
 			}
-			mk.kernel(kc, rest, w, buf.tmpA, 0, bp, g.c[i*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
+			mk.kernel(kc, rest, w, buf.tmpA, 0, bp, nil, 0, g.c[i*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
 		}
 	}
 }

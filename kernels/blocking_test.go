@@ -195,7 +195,7 @@ func TestBlockedGemm(t *testing.T) {
 				for mode := 0; mode < 8; mode++ {
 					tA, tB := mode&1 != 0, mode&2 != 0
 					bias, acc, bwd := mode&4 != 0, r.IntN(2) == 0, r.IntN(3) == 0
-					t.Run(fmt.Sprintf("%s/%dx%dx%d", name, s[0], s[1], s[2]), func(t *testing.T) {
+					t.Run(fmt.Sprintf("%s/%dx%dx%d/%v/tA=%v/tB=%v", name, s[0], s[1], s[2], act, tA, tB), func(t *testing.T) {
 						gemmCase(t, r, tA, tB, s[0], s[1], s[2], act, bias, acc, bwd)
 					})
 				}

@@ -27,8 +27,8 @@ import "github.com/actfuse/actfuse/fallback"
 //   - Packed B: ceil(nc/NR) panels, each kc steps of NR consecutive values:
 //     panel r holds op(B)[pc+p, jc+r·NR+j] at index r·NR·kc + p·NR + j, columns
 //     beyond nc are zero.
-//   - One call, kernel(kc, m, nr, a, b, c, ldc, bias, y, ldy, flags, alpha),
-//     sweeps ceil(m/MR) tiles down one column panel: tile t uses the A
+//   - One call, kernel(kc, m, nr, a, lda, b, bsrc, ldb, c, ldc, bias, y, ldy,
+//     flags, alpha), sweeps ceil(m/MR) tiles down one column panel: tile t uses the A
 //     micro-panel t (a advances by MR·kc per tile) and the same B panel b; its
 //     C tile starts at c[t·MR·ldc] (and Y at y[t·MR·ldy]). It forms
 //     Z = Σ_p a·b over kc steps in increasing p, each step one fused
@@ -41,6 +41,11 @@ import "github.com/actfuse/actfuse/fallback"
 //     with act = Func(flags>>gemmActShift) and alpha its parameter. Only the
 //     first nr ≤ NR columns, and in the last tile the first m-t·MR rows, of C,
 //     Y and bias are read or written.
+//   - packsB: the kernel accepts bsrc, a row-major op(B) with leading
+//     dimension ldb, for a full panel (nr = NR): its first tile then reads
+//     the panel from bsrc and writes the packed panel b on the way, so the
+//     driver packs B in a separate pass only for the edge panel, a transposed
+//     B, or kernels without packsB (bsrc is nil then).
 //   - fused[f] says whether the forward activation f runs in the kernel; for
 //     the others the driver applies forward on each finished block of C.
 //   - strided, when not nil, is the same kernel reading A unpacked from a

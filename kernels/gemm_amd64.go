@@ -13,6 +13,7 @@ var avx2Kernel = &microKernel{
 	mr:      6,
 	nr:      16,
 	kernel:  avx2Packed,
+	packsB:  true,
 	strided: avx2Strided,
 	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
 	forward: func(a Activation, dst, x []float32) { active.Load().forward(a, dst, x) },
@@ -21,6 +22,11 @@ var avx2Kernel = &microKernel{
 			_ = dst[npan*16*kc-1]
 			_ = src[(kc-1)*ld+npan*16-1]
 			asm.PackRows16(&dst[0], &src[0], ld, kc, npan)
+		},
+		rowsEdge: func(dst, src []float32, ld, kc, w int) {
+			_ = dst[16*kc-1]
+			_ = src[(kc-1)*ld+w-1]
+			asm.PackRowsEdge16(&dst[0], &src[0], ld, kc, w)
 		},
 		tA: func(dst, src []float32, ld, kc int) {
 			_ = dst[6*kc-1]
@@ -46,11 +52,15 @@ func ptr(s []float32) *float32 {
 	return &s[0]
 }
 
-func avx2Packed(kc, m, nr int, a []float32, _ int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
-	asm.Gemm6x16(kc, m, nr, ptr(a), ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
+func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+	if bsrc != nil {
+		_ = bsrc[(kc-1)*ldb+15]
+		_ = b[16*kc-1]
+	}
+	asm.Gemm6x16(kc, m, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
 }
 
-func avx2Strided(kc, m, nr int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+func avx2Strided(kc, m, nr int, a []float32, lda int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
 	asm.Gemm6x16S(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
 }
 

@@ -6,6 +6,8 @@ type packers struct {
 	// rows copies npan full panels of NR columns from kc rows of a row-major
 	// matrix (row p at src[p*ld:]).
 	rows func(dst, src []float32, ld, kc, npan int)
+	// rowsEdge packs one panel of w < NR columns, zero-padded.
+	rowsEdge func(dst, src []float32, ld, kc, w int)
 	// tA and tB write dst[p*w+i] = src[i*ld+p] for i < w and p < kc, a
 	// multiple of 8, with w = MR (tA) and w = NR (tB).
 	tA, tB func(dst, src []float32, ld, kc int)
@@ -32,6 +34,8 @@ func packB(pk *packers, dst []float32, transB bool, b []float32, ldb, pc, kc, jc
 				s := (pc+p)*ldb + j0
 				*(*[16]float32)(d[p*16:]) = *(*[16]float32)(b[s : s+16])
 			}
+		case !transB && pk.rowsEdge != nil && kc > 0:
+			pk.rowsEdge(d, b[pc*ldb+j0:], ldb, kc, w)
 		case !transB:
 			for p := 0; p < kc; p++ {
 				s := (pc+p)*ldb + j0

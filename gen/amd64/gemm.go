@@ -68,6 +68,7 @@ func genGemm() {
 	genKernel("Gemm6x16S", true)
 	genPeak()
 	genPackRows()
+	genPackRowsEdge()
 	genPackT(6)
 	genPackT(16)
 }
@@ -88,7 +89,7 @@ type kernel struct {
 }
 
 func genKernel(name string, strided bool) {
-	sig := "func(kc, m, nr int, a, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
+	sig := "func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
 	if strided {
 		sig = "func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
 	}
@@ -100,7 +101,9 @@ func genKernel(name string, strided bool) {
 		Doc(name+" computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one",
 			"column panel from a packed A (6 values per k step, one micro-panel per",
 			"tile) and a packed B panel (16 values per k step); see kernels/gemm.go for",
-			"the contract and the flags.")
+			"the contract and the flags. When bsrc is not nil, nr = 16 and the first tile",
+			"reads B from the row-major bsrc (row p at bsrc[p*ldb:]) and writes the",
+			"packed panel b on the way, for the following tiles and calls.")
 	}
 	k := &kernel{name: name, strided: strided}
 
@@ -140,6 +143,10 @@ func genKernel(name string, strided bool) {
 	k.mcnt = Load(Param("m"), GP64()).(GPVirtual)
 	bp := GP64()
 	kcnt := GP64()
+	var bs GPVirtual
+	if !strided {
+		bs = Load(Param("bsrc"), GP64()).(GPVirtual)
+	}
 	for r := 0; r < mr; r++ {
 		k.acc[r] = [2]VecVirtual{YMM(), YMM()}
 	}
@@ -179,10 +186,20 @@ func genKernel(name string, strided bool) {
 		}
 	}
 
-	step := func(u int) {
+	var ldb4 GPVirtual
+	step := func(u int, packing bool) {
 		b0, b1 := YMM(), YMM()
-		VMOVUPS(Mem{Base: bp, Disp: 64 * u}, b0)
-		VMOVUPS(Mem{Base: bp, Disp: 64*u + 32}, b1)
+		if packing {
+			PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 8})
+			VMOVUPS(Mem{Base: bs}, b0)
+			VMOVUPS(Mem{Base: bs, Disp: 32}, b1)
+			VMOVUPS(b0, Mem{Base: bp, Disp: 64 * u})
+			VMOVUPS(b1, Mem{Base: bp, Disp: 64*u + 32})
+			ADDQ(ldb4, bs)
+		} else {
+			VMOVUPS(Mem{Base: bp, Disp: 64 * u}, b0)
+			VMOVUPS(Mem{Base: bp, Disp: 64*u + 32}, b1)
+		}
 		for r := 0; r < mr; r++ {
 			var src Mem
 			if strided {
@@ -215,24 +232,39 @@ func genKernel(name string, strided bool) {
 	}
 
 	const unroll = 4
-	CMPQ(kcnt, U8(unroll))
-	JL(LabelRef(name + "_ktail"))
-	Label(name + "_kloop")
-	for u := 0; u < unroll; u++ {
-		step(u)
+	kloop := func(sfx string, packing bool) {
+		CMPQ(kcnt, U8(unroll))
+		JL(LabelRef(name + "_ktail" + sfx))
+		Label(name + "_kloop" + sfx)
+		for u := 0; u < unroll; u++ {
+			step(u, packing)
+		}
+		advance(unroll)
+		SUBQ(U8(unroll), kcnt)
+		CMPQ(kcnt, U8(unroll))
+		JGE(LabelRef(name + "_kloop" + sfx))
+		Label(name + "_ktail" + sfx)
+		TESTQ(kcnt, kcnt)
+		JZ(LabelRef(name + "_kdone" + sfx))
+		Label(name + "_kloop1" + sfx)
+		step(0, packing)
+		advance(1)
+		DECQ(kcnt)
+		JNZ(LabelRef(name + "_kloop1" + sfx))
+		Label(name + "_kdone" + sfx)
 	}
-	advance(unroll)
-	SUBQ(U8(unroll), kcnt)
-	CMPQ(kcnt, U8(unroll))
-	JGE(LabelRef(name + "_kloop"))
-	Label(name + "_ktail")
-	TESTQ(kcnt, kcnt)
-	JZ(LabelRef(name + "_epi"))
-	Label(name + "_kloop1")
-	step(0)
-	advance(1)
-	DECQ(kcnt)
-	JNZ(LabelRef(name + "_kloop1"))
+	if !strided {
+		// First tile with bsrc: pack B on the way.
+		TESTQ(bs, bs)
+		JZ(LabelRef(name + "_nopack"))
+		ldb4 = Load(Param("ldb"), GP64()).(GPVirtual)
+		SHLQ(U8(2), ldb4)
+		kloop("p", true)
+		XORQ(bs, bs)
+		JMP(LabelRef(name + "_epi"))
+		Label(name + "_nopack")
+	}
+	kloop("", false)
 
 	Label(name + "_epi")
 	{

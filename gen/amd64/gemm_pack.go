@@ -158,3 +158,39 @@ func genPackT(rows int) {
 	VZEROUPPER()
 	RET()
 }
+
+// genPackRowsEdge emits PackRowsEdge16: one panel of w < 16 columns, padded
+// with zeros, read with masked loads so nothing beyond column w is touched.
+func genPackRowsEdge() {
+	TEXT("PackRowsEdge16", NOSPLIT, "func(dst, src *float32, ld, kc, w int)")
+	Doc("PackRowsEdge16 copies kc rows of w <= 16 values (row p at src[p*ld:]) into",
+		"one kc×16 panel padded with zeros: dst[p*16+j] = j < w ? src[p*ld+j] : 0.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	SHLQ(U8(2), ld)
+	kc := Load(Param("kc"), GP64())
+	w := Load(Param("w"), GP64())
+	tab := GP64()
+	LEAQ(gemmConst.Offset(64+64), tab)
+	SHLQ(U8(2), w)
+	SUBQ(w, tab)
+	m0, m1 := YMM(), YMM()
+	VMOVUPS(Mem{Base: tab}, m0)
+	VMOVUPS(Mem{Base: tab, Disp: 32}, m1)
+	TESTQ(kc, kc)
+	JZ(LabelRef("PackRowsEdge16_done"))
+	x, y := YMM(), YMM()
+	Label("PackRowsEdge16_loop")
+	VMASKMOVPS(Mem{Base: src}, m0, x)
+	VMASKMOVPS(Mem{Base: src, Disp: 32}, m1, y)
+	VMOVUPS(x, Mem{Base: dst})
+	VMOVUPS(y, Mem{Base: dst, Disp: 32})
+	ADDQ(ld, src)
+	ADDQ(U8(64), dst)
+	DECQ(kc)
+	JNZ(LabelRef("PackRowsEdge16_loop"))
+	Label("PackRowsEdge16_done")
+	VZEROUPPER()
+	RET()
+}

@@ -7,8 +7,10 @@ package asm
 // Gemm6x16 computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one
 // column panel from a packed A (6 values per k step, one micro-panel per
 // tile) and a packed B panel (16 values per k step); see kernels/gemm.go for
-// the contract and the flags.
-func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
+// the contract and the flags. When bsrc is not nil, nr = 16 and the first tile
+// reads B from the row-major bsrc (row p at bsrc[p*ldb:]) and writes the
+// packed panel b on the way, for the following tiles and calls.
+func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
 
 // Gemm6x16S is Gemm6x16 reading A unpacked: row i of the tile at a[i*lda:],
 // with m a multiple of 6 or rows padded by the caller.
@@ -21,6 +23,10 @@ func FMAPeak(n int)
 // PackRows16 copies kc rows of npan·16 values (row p at src[p*ld:]) into
 // npan panels of kc×16: dst[(r*kc+p)*16+j] = src[p*ld+r*16+j].
 func PackRows16(dst *float32, src *float32, ld int, kc int, npan int)
+
+// PackRowsEdge16 copies kc rows of w <= 16 values (row p at src[p*ld:]) into
+// one kc×16 panel padded with zeros: dst[p*16+j] = j < w ? src[p*ld+j] : 0.
+func PackRowsEdge16(dst *float32, src *float32, ld int, kc int, w int)
 
 // PackT6 writes dst[p*6+i] = src[i*ld+p] for i < 6 and p < kc, a
 // multiple of 8: the rows of src become the columns of a packed panel.
