@@ -247,9 +247,7 @@ func emitTanh(x vecs) {
 	each(n, func(i int) { VADDPS(konst(1), m[i], s[i]) }) // s = 1 + e
 	each(n, func(i int) { VDIVPS(s[i], m[i], m[i]) })     // m = e/(1+e)
 	each(n, func(i int) { VMOVUPS(konst(1), s[i]) })
-	each(n, func(i int) { VFNMADD231PS(konst(2), m[i], s[i]) }) // s = 1 - 2·m
-	each(n, func(i int) { VANDPS(konstHex(signBit), x[i], z[i]) })
-	each(n, func(i int) { VORPS(z[i], s[i], s[i]) }) // s = copysign(s, x)
+	each(n, func(i int) { VFNMADD231PS(konst(2), m[i], s[i]) }) // s = 1 - 2·m = tanh(|x|)
 	// Polynomial branch: m = x + x³·p(x²).
 	each(n, func(i int) { VMULPS(x[i], x[i], z[i]) }) // z = x²
 	each(n, func(i int) { VMOVUPS(konstHex(tanhPoly[0]), m[i]) })
@@ -261,7 +259,11 @@ func emitTanh(x vecs) {
 	// Select: |x| < tanhSplit takes the polynomial; NaN is NaN in both.
 	each(n, func(i int) { VANDPS(konstHex(^uint32(signBit)), x[i], z[i]) }) // z = |x|
 	each(n, func(i int) { VCMPPS(operand.Imm(cmpLT), konst(tanhSplit), z[i], z[i]) })
-	each(n, func(i int) { VBLENDVPS(z[i], m[i], s[i], x[i]) }) // x = |x| < split ? poly : exp form
+	each(n, func(i int) { VBLENDVPS(z[i], m[i], s[i], s[i]) }) // s = |x| < split ? poly : exp form
+	// The sign of x is applied last: the exp form is computed for |x|, and
+	// the polynomial gives +0 for x = -0.
+	each(n, func(i int) { VANDPS(konstHex(signBit), x[i], z[i]) })
+	each(n, func(i int) { VORPS(z[i], s[i], x[i]) })
 }
 
 // emitELU computes x = x >= 0 ? x : alpha·expm1(x), alpha broadcast in a

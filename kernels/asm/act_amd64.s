@@ -683,10 +683,6 @@ fwd_wide:
 	VMOVUPS      k3f800000<>+0(SB), Y6
 	VFNMADD231PS k40000000<>+0(SB), Y7, Y5
 	VFNMADD231PS k40000000<>+0(SB), Y8, Y6
-	VANDPS       k80000000<>+0(SB), Y1, Y3
-	VANDPS       k80000000<>+0(SB), Y2, Y4
-	VORPS        Y3, Y5, Y5
-	VORPS        Y4, Y6, Y6
 	VMULPS       Y1, Y1, Y3
 	VMULPS       Y2, Y2, Y4
 	VMOVUPS      kbbbaf0eb<>+0(SB), Y7
@@ -707,8 +703,12 @@ fwd_wide:
 	VANDPS       k7fffffff<>+0(SB), Y2, Y4
 	VCMPPS       $0x01, k3f200000<>+0(SB), Y3, Y3
 	VCMPPS       $0x01, k3f200000<>+0(SB), Y4, Y4
-	VBLENDVPS    Y3, Y7, Y5, Y1
-	VBLENDVPS    Y4, Y8, Y6, Y2
+	VBLENDVPS    Y3, Y7, Y5, Y5
+	VBLENDVPS    Y4, Y8, Y6, Y6
+	VANDPS       k80000000<>+0(SB), Y1, Y3
+	VANDPS       k80000000<>+0(SB), Y2, Y4
+	VORPS        Y3, Y5, Y1
+	VORPS        Y4, Y6, Y2
 	VMOVUPS      Y1, (AX)(BX*4)
 	VMOVUPS      Y2, 32(AX)(BX*4)
 	ADDQ         $0x10, BX
@@ -748,8 +748,6 @@ fwd_oneloop:
 	VDIVPS       Y3, Y4, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VFNMADD231PS k40000000<>+0(SB), Y4, Y3
-	VANDPS       k80000000<>+0(SB), Y1, Y2
-	VORPS        Y2, Y3, Y3
 	VMULPS       Y1, Y1, Y2
 	VMOVUPS      kbbbaf0eb<>+0(SB), Y4
 	VFMADD213PS  k3ca9134f<>+0(SB), Y2, Y4
@@ -760,7 +758,9 @@ fwd_oneloop:
 	VFMADD213PS  Y1, Y2, Y4
 	VANDPS       k7fffffff<>+0(SB), Y1, Y2
 	VCMPPS       $0x01, k3f200000<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y4, Y3, Y1
+	VBLENDVPS    Y2, Y4, Y3, Y3
+	VANDPS       k80000000<>+0(SB), Y1, Y2
+	VORPS        Y2, Y3, Y1
 	VMOVUPS      Y1, (AX)(BX*4)
 	ADDQ         $0x08, BX
 	CMPQ         BX, SI
@@ -795,8 +795,6 @@ fwd_tail:
 	VDIVPS       Y3, Y4, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VFNMADD231PS k40000000<>+0(SB), Y4, Y3
-	VANDPS       k80000000<>+0(SB), Y1, Y2
-	VORPS        Y2, Y3, Y3
 	VMULPS       Y1, Y1, Y2
 	VMOVUPS      kbbbaf0eb<>+0(SB), Y4
 	VFMADD213PS  k3ca9134f<>+0(SB), Y2, Y4
@@ -807,7 +805,9 @@ fwd_tail:
 	VFMADD213PS  Y1, Y2, Y4
 	VANDPS       k7fffffff<>+0(SB), Y1, Y2
 	VCMPPS       $0x01, k3f200000<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y4, Y3, Y1
+	VBLENDVPS    Y2, Y4, Y3, Y3
+	VANDPS       k80000000<>+0(SB), Y1, Y2
+	VORPS        Y2, Y3, Y1
 	VMASKMOVPS   Y1, Y0, (AX)(BX*4)
 
 fwd_done:
