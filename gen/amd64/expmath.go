@@ -1,61 +1,78 @@
 package main
 
 // Activation math on ymm registers, shared by the elementwise kernels
-// (act.go) and the GEMM epilogue.
+// (act.go) and the GEMM epilogue (gemm.go).
 //
 // # API
 //
-// Every emitter works IN PLACE on a group of registers, type vecs: the same
-// instruction is emitted once for each register of the group before the next
-// instruction, so a group of 2 or 4 registers gives the out-of-order core
-// independent chains to overlap. An epilogue that holds many accumulators
-// passes groups of one register (vecs{acc}).
+// Every emitter works IN PLACE on a group of registers, type vecs: each
+// instruction is emitted once per register of the group before the next
+// one, so a group of 2 or 4 registers gives the out-of-order core
+// independent dependency chains. An epilogue short of registers passes
+// groups of one register (vecs{acc}).
 //
-//	emitReLU(x)              x = max(x, 0)             (bitwise as fallback)
-//	emitLeakyReLU(x, alpha)  x = x > 0 ? x : alpha·x   (bitwise as fallback)
-//	emitELU(x, alpha)        x = x > 0 ? x : alpha·expm1(x)
-//	emitSigmoid(x)           x = 1/(1+exp(-x))
-//	emitTanh(x)              x = tanh(x)
-//	emitActivation(f, x, alpha) dispatches on f (a actFunc value)
+//	emitReLU(x)                 x = x < 0 ? +0 : x             (bitwise as fallback)
+//	emitLeakyReLU(x, alpha)     x = x < 0 ? alpha·x : x        (bitwise as fallback)
+//	emitELU(x, alpha)           x = x >= 0 || NaN ? x : alpha·expm1(x)
+//	emitSigmoid(x)              x = 1/(1+exp(-x))
+//	emitTanh(x)                 x = tanh(x)
+//	emitActivation(f, x, alpha) dispatches on f (fIdentity ... fTanh)
+//	emitExpParts(z, s, m)       the exp core itself (see Numerics)
 //
-// Backward, from the saved forward output y (dz is the gradient, updated in
-// place; y is only read):
+// Backward, from the saved forward output y (dz is the incoming gradient,
+// updated in place; y is only read):
 //
-//	emitDeriv(f, dz, y, alpha)   dz = dz · f'(y)
+//	emitDeriv(f, dz, y, alpha)  dz = dz · f'(y)   (bitwise as fallback)
 //
-// alpha is an operand holding Alpha broadcast to 8 lanes: a ymm register or
-// a 32-byte memory row (e.g. a stack slot or constant filled by the caller).
-// It may be nil for functions that do not use it.
+// alpha is an operand holding Alpha in all 8 lanes: a ymm register or a
+// 32-byte memory row (a stack slot or constant filled by the caller). It is
+// ignored (and may be nil) for functions that do not use it.
 //
-// Register budget: beside x (and dz, y) the emitters allocate their
-// temporaries with YMM() and let avo's allocator place them; at most
-// 3 temporaries per register of the group are live at once (sigmoid, tanh,
-// ELU: 3; derivatives: 1; ReLU/LeakyReLU: 1). A 6×16 GEMM tile holds 12
-// accumulators, so its epilogue can run these one accumulator at a time with
-// groups of one register.
+// Register budget. The emitters allocate their temporaries with YMM() and
+// let avo's allocator place them; the number live at once, per register of
+// the group, is
 //
-// Constants are never held in registers: konst returns a 32-byte row of 8
-// equal float32 in RODATA, used directly as the memory operand of the
-// arithmetic (L1-resident; Zen 3 sustains 3 loads per cycle), so the budget
-// above is the whole register cost. Rows are created on first use, once per
-// generated file.
+//	sigmoid, tanh, ELU            3
+//	LeakyReLU                     2
+//	ReLU                          1
+//	derivative ELU, Tanh          2 (LeakyReLU: 1 if alpha is a register, else 2)
+//	derivative ReLU, Sigmoid      1
 //
-// Special values: NaN in gives NaN out; sigmoid(±Inf) = 1/0, tanh(±Inf) = ±1,
-// ELU(-Inf) = -alpha; ±0 and denormal inputs give the correctly signed
-// limit (tanh(x) = x, ELU(-0) = -0).
+// so a group of g registers needs g·(1+temps) ymm registers while it runs,
+// plus whatever the caller keeps live (alpha, masks, other accumulators).
+// A 6×16 tile with 12 live accumulators leaves 4: groups of one register.
+//
+// Constants are never held in registers: konst returns a 32-byte RODATA row
+// of 8 equal float32, used directly as the memory operand of the arithmetic
+// (L1-resident, and loads run on their own ports), so the budget above is
+// the whole register cost. Rows are emitted on first use, once per
+// generated file (static symbols, so two files may both hold a row).
+//
+// Special values: NaN in gives NaN out; sigmoid(-Inf) = 0, sigmoid(+Inf) =
+// 1, tanh(±Inf) = ±1, ELU(-Inf) = -alpha; ±0 and denormal inputs give the
+// correctly signed limit (tanh(±0) = ±0, ELU(-0) = -0, sigmoid(±0) = 1/2).
 //
 // # Numerics
 //
-// exp(z) for z <= 0: n = round(z/ln2) with a magic-bias FMA, Cody–Waite
-// reduction t = z - n·ln2hi - n·ln2lo (two FMAs), s = 2^n built by shifting
-// the biased integer into the exponent field, and
+// exp(z) for z <= 0: n = round(z/ln2) with a magic-bias FMA (the bias also
+// adds the exponent bias 127), Cody–Waite reduction t = z - n·ln2hi -
+// n·ln2lo (two FMAs), s = 2^n made by shifting the biased integer into the
+// exponent field, and
 //
-//	exp(t) - 1 = t + t²·q(t),  q a degree-4 minimax polynomial
+//	exp(t) - 1 = t + t²·q(t),  q a degree-4 minimax polynomial (rel. error 2^-28 for exp)
 //	m = s·(exp(t)-1) = ts + ts·(t·q)    with ts = t·s exact
-//	exp(z) = s + m,   expm1(z) = (s - 1) + m   (s-1 exact for the n used)
+//	exp(z) = s + m,   expm1(z) = (s - 1) + m   (s - 1 exact for the n used)
 //
-// Inputs below ln(2^-126) would need n < -126: callers mask them (exp → 0)
-// or clamp them (expm1 → -1) explicitly.
+// z below ln(2^-126) would need n < -126: sigmoid and tanh flush e to 0
+// there (the exact result is below 2^-126, or rounds to ±1), ELU clamps z at
+// -17.5 (expm1 rounds to -1).
+//
+// sigmoid: e = exp(-|x|), d = 1+e, q = (x < 0 ? e : 1)/d, then q is
+// corrected for the rounding of d (dlo = e - (d-1) exactly; q -= (q/d)·dlo
+// with q/d from RCPPS): max 1.97 ULP over all inputs.
+// tanh: |x| < 0.625: x + x³·p(x²), p of degree 4 (minimax, relative); beyond,
+// 1 - 2·e/(1+e) with e = exp(-2|x|) <= exp(-1.25); the sign of x last.
+// ELU: alpha·expm1(x) as above: no cancellation near 0.
 
 import (
 	"fmt"
