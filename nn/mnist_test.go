@@ -29,7 +29,7 @@ func mnistModel() Config {
 
 func mnistTraining() TrainConfig {
 	return TrainConfig{BatchSize: 128, Epochs: 5, Seed: 1,
-		Optimizer: Optimizer{Method: SGD, LR: 0.05, Momentum: 0.9}}
+		Optimizer: Optimizer{Method: SGD, LR: 0.1, Momentum: 0.9}, Schedule: Cosine(5 * 469)}
 }
 
 func TestMNIST(t *testing.T) {
@@ -48,6 +48,7 @@ func TestMNIST(t *testing.T) {
 	}
 	tc := mnistTraining()
 	tc.Epochs = *mnistEpochs
+	tc.Schedule = Cosine(int64(tc.Epochs) * int64((train.Len()+tc.BatchSize-1)/tc.BatchSize))
 	var total time.Duration
 	var last EpochStats
 	tc.OnEpoch = func(s EpochStats) error {

@@ -58,6 +58,17 @@ func StepDecay(factor float32, every int) Schedule {
 	}
 }
 
+// Cosine returns the schedule ½(1 + cos(π·step/total)), which decays from 1
+// to 0 over total steps (and stays at 0 after them).
+func Cosine(total int64) Schedule {
+	return func(_ int, step int64) float32 {
+		if step >= total {
+			return 0
+		}
+		return float32(0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total))))
+	}
+}
+
 // InverseTime returns the schedule 1/(1 + step/tau), which decays to zero
 // slowly enough for stochastic approximation to converge.
 func InverseTime(tau float64) Schedule {
