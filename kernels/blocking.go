@@ -46,7 +46,8 @@ type blockSizes struct{ kc, mc, nc int }
 
 // cacheBlocks derives the block sizes for an MR×NR kernel from the cache
 // sizes cpuid reports: a KC×NR panel of B fills about half of L1D, an MC×KC
-// block of A about half of L2, a KC×NC block of B about a quarter of L3
+// block of A about a quarter of L2 (the rest holds the B panels streaming
+// through and the C tiles), a KC×NC block of B about a quarter of L3
 // (shared by the cores). Missing sizes (cpuid reports -1 on some platforms)
 // fall back to 32 KiB, 512 KiB and 8 MiB.
 func cacheBlocks(mr, nr int) blockSizes {
@@ -61,7 +62,7 @@ func cacheBlocks(mr, nr int) blockSizes {
 		l3 = 8 << 10
 	}
 	kc := clamp(l1/2/(4*nr), 64, 512) &^ 7
-	mc := clamp(l2/2/(4*kc), mr, 1024)
+	mc := clamp(l2/4/(4*kc), mr, 1024)
 	mc -= mc % mr
 	nc := clamp(l3/4/(4*kc), nr, 8192)
 	nc -= nc % nr

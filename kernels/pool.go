@@ -34,13 +34,16 @@ func Threads() int {
 // cost of waking a parked worker.
 const minFlopsPerThread = 4 << 20
 
-// Partition grains: block boundaries fall on multiples of these (divisible by
-// the tile sizes of every micro-kernel: 6, 8, 12, 16), unless a dimension is
-// too small to split on them.
-const (
-	rowGrain = 24
-	colGrain = 48
-)
+// partitionGrain returns the row and column multiples on which blocks of C
+// start for the implementation im: its micro-kernel tile, so that no block
+// adds an edge tile; 24×48 (a multiple of every tile size) for others.
+func partitionGrain(im *impl) (rows, cols int) {
+	switch im.name {
+	case "avx2":
+		return 6, 16
+	}
+	return 24, 48
+}
 
 // gemmTask is one block of a Gemm call, run by a worker.
 type gemmTask struct {
@@ -98,6 +101,7 @@ func parallelGemm(im *impl, g *gemmCall) {
 		t = min(t, int(flops/minFlopsPerThread))
 	}
 	// Split the larger dimension, in units of its grain.
+	rowGrain, colGrain := partitionGrain(im)
 	byCols := g.n >= g.m
 	if byCols {
 		t = min(t, (g.n+colGrain-1)/colGrain)
