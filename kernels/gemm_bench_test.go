@@ -1,21 +1,25 @@
 package kernels
 
 import (
-	"flag"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
 // Benchmarks of the GEMM, reporting GFLOP/s and the percentage of the FMA
 // peak measured by Peak in the same process. Reproduce the figures with
 //
-//	go test ./kernels -run '^$' -bench 'Peak|MatMul' -cpu 1 -count 5
+//	go test ./kernels -run '^$' -bench 'Peak|MatMul' -cpu 2 -count 5 | tee gemm.txt
+//	benchstat gemm.txt
 //
 // Names: BenchmarkMatMul/<act>/<M>x<K>x<N>[/<variant>]/<impl>[/threads=<t>],
-// where <variant> is tA (op(A) = Aᵀ), tB (op(B) = Bᵀ) or bwd (the backward
-// epilogue C = Z ⊙ act'(Y)), and <impl> is an implementation name (avx2,
-// generic, ...). The threads sub-name appears for the parallel variants.
+// where <variant> is tA (op(A) = Aᵀ), tB (op(B) = Bᵀ) or tB-bwd (op(B) = Bᵀ
+// with the backward epilogue C = Z ⊙ act'(Y)), and <impl> is an
+// implementation name (avx2, generic, ...). Forward cases add a bias. The
+// threads=<t> sub-name appears for the cases measured on several threads
+// (SetThreads(t)); the others run on one. threads=t is skipped when
+// GOMAXPROCS < t, so run with -cpu 2 (or more) for the parallel figures.
 
 // BenchmarkPeak reports the single-core FMA peak (GFLOP/s).
 func BenchmarkPeak(b *testing.B) {
@@ -98,8 +102,8 @@ func BenchmarkMatMul(b *testing.B) {
 						run := func(b *testing.B) {
 							SetThreads(th)
 							flops := 2 * float64(c.m) * float64(c.k) * float64(c.n)
-							if im == "generic" && flops > 1e9 && !*genericLarge {
-								b.Skip("the generic path takes seconds per call here; run with -genericlarge")
+							if th > runtime.GOMAXPROCS(0) {
+								b.Skipf("threads=%d needs GOMAXPROCS >= %d (-cpu %d)", th, th, th)
 							}
 							for b.Loop() {
 								Gemm(tA, tB, c.m, c.n, c.k, a, lda, bb, ldb, cc, c.n, ep)
@@ -121,5 +125,3 @@ func BenchmarkMatMul(b *testing.B) {
 		})
 	}
 }
-
-var genericLarge = flag.Bool("genericlarge", false, "BenchmarkMatMul: also run the generic path on products above 1 GFLOP")
