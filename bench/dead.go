@@ -46,8 +46,8 @@ func Dead(o Options, c DeadConfig) ([]*Table, error) {
 	acts := []kernels.Activation{{Func: kernels.ReLU}, {Func: kernels.LeakyReLU, Alpha: 0.01}, {Func: kernels.ELU, Alpha: 1}}
 	t := &Table{
 		Name: "Dead",
-		Title: fmt.Sprintf("dead units (never positive on any of %d monitoring examples), MNIST %d train, 784→%v→10, SGD lr %g momentum 0.9, batch 128",
-			mon.Len(), train.Len(), c.Hidden, c.LR),
+		Title: fmt.Sprintf("dead units (never positive on any of %d monitoring examples), MNIST %d train, %d→%v→10, SGD lr %g momentum 0.9, batch 128",
+			mon.Len(), train.Len(), train.In, c.Hidden, c.LR),
 		Columns: []Column{
 			{Name: "act", Label: true},
 			{Name: "bias init", Label: true},
@@ -67,7 +67,7 @@ func Dead(o Options, c DeadConfig) ([]*Table, error) {
 			for i, h := range c.Hidden {
 				hidden[i] = nn.Dense(h, act)
 			}
-			m, err := nn.New(nn.Config{Inputs: 784, Hidden: hidden, Outputs: 10, Head: nn.SoftmaxCrossEntropy, BiasInit: bias, Seed: o.Seed})
+			m, err := nn.New(nn.Config{Inputs: train.In, Hidden: hidden, Outputs: 10, Head: nn.SoftmaxCrossEntropy, BiasInit: bias, Seed: o.Seed})
 			if err != nil {
 				return nil, fmt.Errorf("bench: dead %v: %w", act, err)
 			}

@@ -134,7 +134,7 @@ func Gemm(o Options, c GemmConfig) []*Table {
 			{Name: "impl", Label: true},
 			{Name: "GFLOP/s", Unit: "GFLOP/s"},
 			{Name: "%peak", Unit: "%peak", Prec: 1},
-			{Name: "unfused", Unit: "unfused-GFLOP/s"},
+			{Name: "unfused GFLOP/s", Unit: "unfused-GFLOP/s"},
 			{Name: "fused gain", Unit: "x-unfused", NoBench: true, Prec: 2},
 			{Name: "samples", Unit: "samples"},
 		},

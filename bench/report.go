@@ -195,12 +195,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // textGrid returns the header and the cells of t as text, pivoted when
 // t.Pivot is set. The samples column is left out of pivoted tables.
 func (t *Table) textGrid() (header []string, rows [][]string) {
-	colName := func(c Column) string {
-		if c.Unit != "" && c.Unit != c.Name && !strings.HasPrefix(c.Unit, c.Name) && c.Prec == 0 {
-			return c.Name + " (" + c.Unit + ")"
-		}
-		return c.Name
-	}
+	colName := func(c Column) string { return c.Name }
 	p := t.Col(t.Pivot)
 	if p < 0 || !t.Columns[p].Label {
 		for _, c := range t.Columns {

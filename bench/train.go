@@ -74,8 +74,8 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 	shape := fmt.Sprint(c.Hidden)
 	race := &Table{
 		Name: "Train",
-		Title: fmt.Sprintf("training race on MNIST (%d train, %d test), 784→%v→10, SGD lr %g momentum 0.9, batch %d, kernels %s: time to %.0f%% training error",
-			train.Len(), test.Len(), shape, c.LR, c.Batch, kernels.ISA(), 100*c.Target),
+		Title: fmt.Sprintf("training race on MNIST (%d train, %d test), %d→%v→10, SGD lr %g momentum 0.9, batch %d, kernels %s: time to %.0f%% training error",
+			train.Len(), test.Len(), train.In, shape, c.LR, c.Batch, kernels.ISA(), 100*c.Target),
 		Columns: []Column{
 			{Name: "act", Label: true},
 			{Name: "epochs to target", Unit: "epochs"},
@@ -108,7 +108,7 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 		for i, h := range c.Hidden {
 			hidden[i] = nn.Dense(h, act)
 		}
-		m, err := nn.New(nn.Config{Inputs: 784, Hidden: hidden, Outputs: 10, Head: nn.SoftmaxCrossEntropy, Seed: o.Seed})
+		m, err := nn.New(nn.Config{Inputs: train.In, Hidden: hidden, Outputs: 10, Head: nn.SoftmaxCrossEntropy, Seed: o.Seed})
 		if err != nil {
 			return nil, fmt.Errorf("bench: train %v: %w", act, err)
 		}

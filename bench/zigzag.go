@@ -46,7 +46,7 @@ func Zigzag(o Options, c ZigzagConfig) ([]*Table, error) {
 	}
 	t := &Table{
 		Name:  "Zigzag",
-		Title: fmt.Sprintf("units of hidden layer 2 whose incoming weight gradients share one sign (784→%d→%d→10 after %d epoch(s) on %d MNIST examples)", c.Hidden, c.Hidden, c.Epochs, train.Len()),
+		Title: fmt.Sprintf("units of hidden layer 2 whose incoming weight gradients share one sign (%d→%d→%d→10 after %d epoch(s) on %d MNIST examples)", train.In, c.Hidden, c.Hidden, c.Epochs, train.Len()),
 		Columns: []Column{
 			{Name: "act", Label: true},
 			{Name: "batch", Label: true},
@@ -60,8 +60,8 @@ func Zigzag(o Options, c ZigzagConfig) ([]*Table, error) {
 	p.Start("zigzag", 2*len(c.Batches))
 	defer p.Done()
 	for _, act := range []kernels.Activation{{Func: kernels.Sigmoid}, {Func: kernels.Tanh}} {
-		h := c.Hidden
-		m, err := nn.New(nn.Config{Inputs: 784, Hidden: []nn.Layer{nn.Dense(h, act), nn.Dense(h, act)}, Outputs: 10, Head: nn.SoftmaxCrossEntropy, Seed: o.Seed})
+		h, in := c.Hidden, train.In
+		m, err := nn.New(nn.Config{Inputs: train.In, Hidden: []nn.Layer{nn.Dense(h, act), nn.Dense(h, act)}, Outputs: 10, Head: nn.SoftmaxCrossEntropy, Seed: o.Seed})
 		if err != nil {
 			return nil, fmt.Errorf("bench: zigzag: %w", err)
 		}
@@ -86,9 +86,9 @@ func Zigzag(o Options, c ZigzagConfig) ([]*Table, error) {
 			mean := 0.0
 			o.labels("zigzag", fmt.Sprintf("%v/batch%d", act.Func, bs), func() {
 				for bi := range nb {
-					x := train.X[bi*bs*784 : (bi+1)*bs*784]
+					x := train.X[bi*bs*in : (bi+1)*bs*in]
 					labels := train.Labels[bi*bs : (bi+1)*bs]
-					kernels.Gemm(false, false, bs, h, 784, x, 784, w1, h, h1, h, &kernels.Epilogue{Bias: b1, Act: act})
+					kernels.Gemm(false, false, bs, h, in, x, in, w1, h, h1, h, &kernels.Epilogue{Bias: b1, Act: act})
 					kernels.Gemm(false, false, bs, h, h, h1, h, w2, h, h2, h, &kernels.Epilogue{Bias: b2, Act: act})
 					kernels.Gemm(false, false, bs, 10, h, h2, h, w3, 10, z3, 10, &kernels.Epilogue{Bias: b3})
 					softmaxGrad(z3, labels, bs)

@@ -259,7 +259,7 @@ func execute(cfg *config, stdout, stderr io.Writer) (err error) {
 	}
 	rep := &bench.Report{Machine: e.machine, Tables: tables}
 	if cfg.plotDir != "" {
-		if err := writePlots(cfg.plotDir, rep); err != nil {
+		if err := writePlots(cfg.plotDir, rep, stderr, cfg.quiet); err != nil {
 			return err
 		}
 	}
@@ -295,7 +295,11 @@ func closeFile(f *os.File, err *error) {
 }
 
 // parseInts parses a comma-separated list of positive integers.
-func parseInts(flagName, s string) ([]int, error) {
+func parseInts(flagName, s string) ([]int, error) { return parseIntList(flagName, s, true) }
+
+// parseIntList parses a comma-separated list of positive integers, keeping
+// only the first of equal values when dedup is set.
+func parseIntList(flagName, s string, dedup bool) ([]int, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -305,7 +309,7 @@ func parseInts(flagName, s string) ([]int, error) {
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("%s: %q is not a positive integer: %w", flagName, f, errUsage)
 		}
-		if !slices.Contains(out, n) {
+		if !dedup || !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -380,7 +384,7 @@ func runQuick(e *env) ([]*bench.Table, error) {
 	return append(tables, race[0]), nil
 }
 
-func (e *env) hiddenWidths() ([]int, error) { return parseInts("-hidden", e.cfg.hidden) }
+func (e *env) hiddenWidths() ([]int, error) { return parseIntList("-hidden", e.cfg.hidden, false) }
 
 func (e *env) trainConfig() (bench.TrainConfig, error) {
 	hidden, err := e.hiddenWidths()
@@ -428,9 +432,18 @@ func runZigzag(e *env) ([]*bench.Table, error) {
 	return bench.Zigzag(e.opts, bench.ZigzagConfig{Data: e.cfg.data, Train: e.cfg.nTrain, Hidden: width, Epochs: e.cfg.epochs})
 }
 
-// writePlots writes the figures of rep to dir.
-func writePlots(dir string, rep *bench.Report) error {
-	return fmt.Errorf("-plot %s: figures are not available in this build", dir)
+// writePlots writes the figures of rep to dir and lists them on stderr.
+func writePlots(dir string, rep *bench.Report, stderr io.Writer, quiet bool) error {
+	files, err := bench.WritePlots(dir, rep)
+	if err != nil {
+		return fmt.Errorf("-plot: %w", err)
+	}
+	if !quiet {
+		for _, f := range files {
+			fmt.Fprintf(stderr, "actbench: wrote %s\n", f)
+		}
+	}
+	return nil
 }
 
 func runGemm(e *env) ([]*bench.Table, error) {

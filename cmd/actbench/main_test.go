@@ -1,0 +1,572 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/actfuse/actfuse/kernels"
+)
+
+// report mirrors the documented JSON schema of bench.Report, decoded
+// without the bench types so that the test checks the schema itself.
+type report struct {
+	Machine struct {
+		GOOS            string   `json:"goos"`
+		GOARCH          string   `json:"goarch"`
+		ISA             string   `json:"isa"`
+		Implementations []string `json:"implementations"`
+		L1D             int      `json:"l1d_bytes"`
+		L2              int      `json:"l2_bytes"`
+		L3              int      `json:"l3_bytes"`
+		Emulated        bool     `json:"emulated"`
+		GoVersion       string   `json:"go_version"`
+		CPU             string   `json:"cpu"`
+		Vendor          string   `json:"vendor"`
+		NumCPU          int      `json:"num_cpu"`
+		GOMAXPROCS      int      `json:"gomaxprocs"`
+		CacheSource     string   `json:"cache_source"`
+		Hypervisor      bool     `json:"hypervisor"`
+		EmulationReason string   `json:"emulation_reason"`
+		Time            string   `json:"time"`
+	} `json:"machine"`
+	Tables []struct {
+		Name    string `json:"name"`
+		Title   string `json:"title"`
+		Columns []struct {
+			Name  string `json:"name"`
+			Unit  string `json:"unit"`
+			Label bool   `json:"label"`
+		} `json:"columns"`
+		Rows  [][]any  `json:"rows"`
+		Notes []string `json:"notes"`
+		Pivot string   `json:"pivot"`
+	} `json:"tables"`
+}
+
+// table is one decoded table with typed access by column name.
+type table struct {
+	name string
+	cols []string
+	rows []map[string]any
+}
+
+func (t table) num(tb testing.TB, i int, col string) (float64, bool) {
+	tb.Helper()
+	v, ok := t.rows[i][col]
+	if !ok {
+		tb.Fatalf("table %s: no column %q (have %v)", t.name, col, t.cols)
+	}
+	switch v := v.(type) {
+	case nil:
+		return 0, false
+	case float64:
+		return v, true
+	case string:
+		if v == "Inf" {
+			return math.Inf(1), true
+		}
+	}
+	tb.Fatalf("table %s row %d column %s: %v (%T) is not a number", t.name, i, col, v, v)
+	return 0, false
+}
+
+// positive returns the value of a metric that must be present, finite and > 0.
+func (t table) positive(tb testing.TB, i int, col string) float64 {
+	tb.Helper()
+	v, ok := t.num(tb, i, col)
+	if !ok || !(v > 0) || math.IsInf(v, 0) {
+		tb.Fatalf("table %s row %d (%v): %s = %v, want a positive finite number", t.name, i, t.rows[i], col, v)
+	}
+	return v
+}
+
+func (t table) str(i int, col string) string {
+	s, _ := t.rows[i][col].(string)
+	return s
+}
+
+// runJSON runs actbench with args and -format json and decodes the output.
+func runJSON(t *testing.T, args ...string) (report, map[string]table) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args = append([]string{"-q", "-format", "json"}, args...)
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("actbench %v: exit %d\nstderr:\n%s", args, code, errb.String())
+	}
+	var r report
+	dec := json.NewDecoder(&out)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("actbench %v: output does not decode into the schema: %v", args, err)
+	}
+	if r.Machine.GOARCH == "" || r.Machine.ISA == "" || !slices.Contains(r.Machine.Implementations, "generic") {
+		t.Errorf("machine = %+v: missing goarch, isa or the generic implementation", r.Machine)
+	}
+	if r.Machine.L1D <= 0 || r.Machine.L2 < r.Machine.L1D || r.Machine.L3 < r.Machine.L2 {
+		t.Errorf("implausible caches: L1d %d, L2 %d, L3 %d", r.Machine.L1D, r.Machine.L2, r.Machine.L3)
+	}
+	tables := map[string]table{}
+	for _, tb := range r.Tables {
+		tt := table{name: tb.Name}
+		for _, c := range tb.Columns {
+			tt.cols = append(tt.cols, c.Name)
+		}
+		if tb.Title == "" {
+			t.Errorf("table %s has no title", tb.Name)
+		}
+		for i, row := range tb.Rows {
+			if len(row) != len(tb.Columns) {
+				t.Fatalf("table %s row %d: %d cells for %d columns", tb.Name, i, len(row), len(tb.Columns))
+			}
+			m := map[string]any{}
+			for j, c := range tb.Columns {
+				if _, isStr := row[j].(string); c.Label && !isStr {
+					t.Errorf("table %s row %d: label %s = %v is not a string", tb.Name, i, c.Name, row[j])
+				}
+				m[c.Name] = row[j]
+			}
+			tt.rows = append(tt.rows, m)
+		}
+		tables[tb.Name] = tt
+	}
+	return r, tables
+}
+
+func need(t *testing.T, tables map[string]table, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if tt, ok := tables[n]; !ok || len(tt.rows) == 0 {
+			t.Fatalf("table %s missing or empty (have %v)", n, slices.Collect(mapKeys(tables)))
+		}
+	}
+}
+
+func mapKeys(m map[string]table) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// tiny are the timing flags that keep the tests short.
+var tiny = []string{"-samples", "3", "-mintime", "100us"}
+
+func TestCost(t *testing.T) {
+	_, tables := runJSON(t, append([]string{"cost", "-sizes", "1000,20000"}, tiny...)...)
+	need(t, tables, "Forward", "Backward", "Stream")
+	impls := append(kernels.Implementations(), "naive")
+	for _, name := range []string{"Forward", "Backward"} {
+		tt := tables[name]
+		if want := 2 * 6 * len(impls); len(tt.rows) != want {
+			t.Errorf("%s: %d rows, want %d (2 sizes × 6 activations × %v)", name, len(tt.rows), want, impls)
+		}
+		seen := map[string]bool{}
+		for i := range tt.rows {
+			seen[tt.str(i, "impl")] = true
+			tt.positive(t, i, "ns/elem")
+			r := tt.positive(t, i, "×relu")
+			if tt.str(i, "act") == "relu" && r != 1 {
+				t.Errorf("%s row %d: relu ratio to itself = %v", name, i, r)
+			}
+			if r > 1000 {
+				t.Errorf("%s row %d: ratio to relu %v is implausible", name, i, r)
+			}
+			if n := tt.str(i, "n"); n != "1000" && n != "20000" {
+				t.Errorf("%s row %d: n = %q", name, i, n)
+			}
+		}
+		for _, im := range impls {
+			if !seen[im] {
+				t.Errorf("%s: no rows for implementation %s", name, im)
+			}
+		}
+	}
+	st := tables["Stream"]
+	if st.str(0, "kernel") != "copy" || st.str(1, "kernel") != "sum" {
+		t.Errorf("stream table starts with %q, %q; want copy, sum", st.str(0, "kernel"), st.str(1, "kernel"))
+	}
+	for i := range st.rows {
+		st.positive(t, i, "GB/s")
+		st.positive(t, i, "%copy")
+	}
+	if want := 2 + 2*6*len(impls); len(st.rows) != want {
+		t.Errorf("stream: %d rows, want %d", len(st.rows), want)
+	}
+}
+
+func TestGemm(t *testing.T) {
+	_, tables := runJSON(t, append([]string{"gemm", "-shapes", "24x40x56,8x16x20/At", "-threads", "1,2", "-impl", "native,generic"}, tiny...)...)
+	need(t, tables, "Peak", "Gemm")
+	peak := tables["Peak"].positive(t, 0, "GFLOP/s")
+	g := tables["Gemm"]
+	// 5 activations for the plain shape, identity only for the transposed one.
+	if want := (5 + 1) * 2 * len(kernels.Implementations()); len(g.rows) != want {
+		t.Errorf("gemm: %d rows, want %d", len(g.rows), want)
+	}
+	for i := range g.rows {
+		gf := g.positive(t, i, "GFLOP/s")
+		pct := g.positive(t, i, "%peak")
+		th, _ := strconv.Atoi(g.str(i, "threads"))
+		if d := math.Abs(pct - 100*gf/(peak*float64(th))); d > 1e-6*pct {
+			t.Errorf("gemm row %d: %%peak %v != 100·%v/(%v·%d)", i, pct, gf, peak, th)
+		}
+		_, hasUnfused := g.num(t, i, "unfused GFLOP/s")
+		if act := g.str(i, "act"); (act == "identity") == hasUnfused {
+			t.Errorf("gemm row %d (%s): unfused present = %v", i, act, hasUnfused)
+		}
+		if hasUnfused {
+			g.positive(t, i, "fused gain")
+		}
+	}
+}
+
+func TestAccuracy(t *testing.T) {
+	_, tables := runJSON(t, "accuracy", "-stride", "1000003")
+	need(t, tables, "Accuracy")
+	a := tables["Accuracy"]
+	impls := append(kernels.Implementations(), "naive")
+	if want := 6 * len(impls); len(a.rows) != want {
+		t.Errorf("accuracy: %d rows, want %d", len(a.rows), want)
+	}
+	wantInputs := float64((1<<32 + 1000003 - 1) / 1000003)
+	for i := range a.rows {
+		u, ok := a.num(t, i, "max ULP")
+		if !ok || u < 0 {
+			t.Errorf("row %d: max ULP %v", i, u)
+		}
+		if n, _ := a.num(t, i, "inputs"); n != wantInputs {
+			t.Errorf("row %d: %v inputs, want %v", i, n, wantInputs)
+		}
+		act, impl := a.str(i, "act"), a.str(i, "impl")
+		if (act == "relu" || act == "identity") && u != 0 {
+			t.Errorf("%s/%s: max ULP %v, want exact", act, impl, u)
+		}
+		if impl != "naive" && math.IsInf(u, 0) {
+			t.Errorf("%s/%s: infinite error (NaN or sign mismatch) at %s", act, impl, a.str(i, "worst x"))
+		}
+		if a.str(i, "worst x") == "" {
+			t.Errorf("row %d: no worst input", i)
+		}
+	}
+}
+
+// syntheticMNIST writes MNIST-format IDX files of easy 10-class data (each
+// class lights its own band of the image) into a temporary directory.
+var syntheticMNIST = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "actbench-mnist")
+	if err != nil {
+		return "", err
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	write := func(name string, n int) error {
+		var im, lb bytes.Buffer
+		binary.Write(&im, binary.BigEndian, []uint32{0x803, uint32(n), 28, 28})
+		binary.Write(&lb, binary.BigEndian, []uint32{0x801, uint32(n)})
+		for range n {
+			c := rng.IntN(10)
+			lb.WriteByte(byte(c))
+			for p := range 28 * 28 {
+				v := rng.IntN(60)
+				if (p/28)/3 == c {
+					v += 180
+				}
+				im.WriteByte(byte(v))
+			}
+		}
+		for _, f := range []struct {
+			name string
+			b    []byte
+		}{{name + "-images-idx3-ubyte.gz", im.Bytes()}, {name + "-labels-idx1-ubyte.gz", lb.Bytes()}} {
+			var z bytes.Buffer
+			w := gzip.NewWriter(&z)
+			w.Write(f.b)
+			w.Close()
+			if err := os.WriteFile(filepath.Join(dir, f.name), z.Bytes(), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := write("train", 600); err != nil {
+		return "", err
+	}
+	return dir, write("t10k", 200)
+})
+
+func dataDir(t *testing.T) string {
+	dir, err := syntheticMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestTrain(t *testing.T) {
+	_, tables := runJSON(t, "train", "-data", dataDir(t), "-hidden", "32", "-epochs", "3", "-target", "0.3", "-lr", "0.1")
+	need(t, tables, "Train", "TrainCurve")
+	r := tables["Train"]
+	if len(r.rows) != 5 {
+		t.Fatalf("train: %d rows, want 5 activations", len(r.rows))
+	}
+	for i := range r.rows {
+		run := r.positive(t, i, "epochs run")
+		if run < 1 || run > 3 {
+			t.Errorf("row %d: %v epochs run, budget 3", i, run)
+		}
+		if acc := r.positive(t, i, "test acc %"); acc > 100 {
+			t.Errorf("row %d: test accuracy %v%%", i, acc)
+		}
+		if e, ok := r.num(t, i, "epochs to target"); ok {
+			r.positive(t, i, "s to target")
+			if e != run {
+				t.Errorf("row %d: reached the target at epoch %v but ran %v", i, e, run)
+			}
+			if err, _ := r.num(t, i, "final train err %"); err > 30 {
+				t.Errorf("row %d: reached the 30%% target with %v%% error", i, err)
+			}
+		}
+	}
+	// The synthetic classes are separable: ReLU reaches 30% error in 3 epochs.
+	if _, ok := r.num(t, 0, "epochs to target"); r.str(0, "act") != "relu" || !ok {
+		t.Errorf("relu did not reach the target: %v", r.rows[0])
+	}
+	c := tables["TrainCurve"]
+	for i := range c.rows {
+		if e, _ := c.num(t, i, "train err %"); e < 0 || e > 100 {
+			t.Errorf("curve row %d: error %v%%", i, e)
+		}
+	}
+}
+
+func TestDead(t *testing.T) {
+	_, tables := runJSON(t, "dead", "-data", dataDir(t), "-hidden", "16,16", "-epochs", "2", "-test", "100")
+	need(t, tables, "Dead")
+	d := tables["Dead"]
+	if len(d.rows) != 3*2*3 {
+		t.Fatalf("dead: %d rows, want 3 activations × 2 bias inits × 3 epochs (0..2)", len(d.rows))
+	}
+	for i := range d.rows {
+		for _, col := range []string{"dead% L1", "dead% L2"} {
+			if v, ok := d.num(t, i, col); !ok || v < 0 || v > 100 {
+				t.Errorf("row %d: %s = %v", i, col, v)
+			}
+		}
+		if d.str(i, "epoch") == "0" {
+			// He initialisation with a zero or positive bias kills no unit on
+			// data with positive inputs before training.
+			if v, _ := d.num(t, i, "dead% L1"); v > 50 {
+				t.Errorf("row %d: %v%% dead before training", i, v)
+			}
+		}
+	}
+}
+
+func TestNoise(t *testing.T) {
+	_, tables := runJSON(t, "noise", "-train", "1000", "-epochs", "30")
+	need(t, tables, "Noise", "NoiseWeights")
+	n := tables["Noise"]
+	if len(n.rows) != 3 || n.str(2, "model") != "ridge (exact)" {
+		t.Fatalf("noise table rows: %v", n.rows)
+	}
+	if v, _ := n.num(t, 2, "‖w-ridge‖/‖ridge‖"); v != 0 {
+		t.Errorf("ridge distance to itself = %v", v)
+	}
+	for i := range 2 {
+		// Both trained models approximate the same ridge solution.
+		if v := n.positive(t, i, "‖w-ridge‖/‖ridge‖"); v > 0.2 {
+			t.Errorf("%s: %v from the ridge solution", n.str(i, "model"), v)
+		}
+		n.positive(t, i, "loss")
+	}
+	// The exact ridge solution minimises the objective.
+	obj := func(i int) float64 { return n.positive(t, i, "objective") }
+	if obj(2) > obj(0)+1e-6 || obj(2) > obj(1)+1e-6 {
+		t.Errorf("ridge objective %v not minimal (noise %v, L2 %v)", obj(2), obj(0), obj(1))
+	}
+	if w := tables["NoiseWeights"]; len(w.rows) != 9 {
+		t.Errorf("weights table: %d rows, want 8 weights and the bias", len(w.rows))
+	}
+}
+
+func TestZigzag(t *testing.T) {
+	_, tables := runJSON(t, "zigzag", "-data", dataDir(t), "-hidden", "16", "-train", "512")
+	need(t, tables, "Zigzag")
+	z := tables["Zigzag"]
+	if len(z.rows) != 8 {
+		t.Fatalf("zigzag: %d rows, want 2 activations × 4 batch sizes", len(z.rows))
+	}
+	for i := range z.rows {
+		act, batch := z.str(i, "act"), z.str(i, "batch")
+		same, ok := z.num(t, i, "same-sign %")
+		if !ok || same < 0 || same > 100 {
+			t.Errorf("row %d: same-sign %v", i, same)
+		}
+		mean, _ := z.num(t, i, "mean input")
+		switch {
+		case act == "sigmoid" && batch == "1" && same != 100:
+			// Positive inputs: every per-example gradient row has one sign.
+			t.Errorf("sigmoid, batch 1: %v%% same-sign rows, want 100", same)
+		case act == "tanh" && batch == "1" && same > 10:
+			t.Errorf("tanh, batch 1: %v%% same-sign rows, want few", same)
+		case act == "sigmoid" && mean <= 0:
+			t.Errorf("sigmoid mean input %v, want positive", mean)
+		}
+	}
+}
+
+func TestQuick(t *testing.T) {
+	_, tables := runJSON(t, append([]string{"-sizes", "512,4096", "-shapes", "16x32x24", "-data", dataDir(t), "-train", "300", "-test", "100", "-hidden", "16", "-epochs", "1"}, tiny...)...)
+	need(t, tables, "Forward", "Backward", "Stream", "Peak", "Gemm", "Train")
+	if g := tables["Gemm"]; len(g.rows) != 4 {
+		t.Errorf("quick GEMM summary: %d rows, want 4 activations on the native implementation", len(g.rows))
+	}
+}
+
+var benchLine = regexp.MustCompile(`^Benchmark[A-Za-z]+(/[^ /=]+=[^ /]+)+ [0-9]+( [-+0-9.e]+ [^ ]+)+$`)
+
+func TestBenchFormat(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := append([]string{"-q", "-format", "bench", "cost", "-sizes", "1000"}, tiny...)
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var benches int
+	for _, l := range lines {
+		if strings.HasPrefix(l, "Benchmark") {
+			benches++
+			if !benchLine.MatchString(l) {
+				t.Errorf("not a benchmark line: %q", l)
+			}
+			f := strings.Fields(l)
+			for j := 2; j < len(f); j += 2 {
+				if v, err := strconv.ParseFloat(f[j], 64); err != nil || !(v > 0) {
+					t.Errorf("%q: value %q", l, f[j])
+				}
+			}
+			if strings.Contains(l, "impl="+kernels.ISA()) && kernels.ISA() != "generic" {
+				t.Errorf("%q: implementation named by ISA, want its role (native)", l)
+			}
+			continue
+		}
+		if k, _, ok := strings.Cut(l, ": "); !ok || strings.Contains(k, " ") {
+			t.Errorf("neither a benchmark nor a configuration line: %q", l)
+		}
+	}
+	impls := len(kernels.Implementations()) + 1
+	if want := 2*6*impls + 2 + 2*6*impls; benches != want {
+		t.Errorf("%d benchmark lines, want %d", benches, want)
+	}
+	for _, key := range []string{"goos: ", "goarch: ", "pkg: ", "isa: "} {
+		if !strings.Contains(out.String(), "\n"+key) && !strings.HasPrefix(out.String(), key) {
+			t.Errorf("no %q configuration line", key)
+		}
+	}
+}
+
+func TestTextFormat(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := append([]string{"-q", "cost", "-sizes", "1000"}, tiny...)
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	s := out.String()
+	for _, want := range []string{"kernels   active " + kernels.ISA(), "act", "level", kernels.ISA() + " ns/elem", "generic ns/elem", "naive ×relu", "sigmoid", "copy"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("text output lacks %q:\n%s", want, s)
+		}
+	}
+	if errb.Len() != 0 {
+		t.Errorf("-q printed progress: %q", errb.String())
+	}
+}
+
+func TestProgressPlain(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := append([]string{"cost", "-sizes", "1000", "-impl", "native"}, tiny...)
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "actbench: cost forward: 6 steps") || !strings.Contains(errb.String(), "done in") {
+		t.Errorf("plain progress lines missing from stderr: %q", errb.String())
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-format", "xml"},
+		{"nosuchsuite"},
+		{"-impl", "sse9"},
+		{"cost", "-sizes", "0"},
+		{"gemm", "-threads", "two"},
+		{"gemm", "-shapes", "3x4"},
+		{"-nosuchflag"},
+		{"cost", "extra"},
+		{"-samples", "0"},
+		{"train", "-target", "2"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"-q"}, args...), &out, &errb); code != 2 {
+			t.Errorf("actbench %v: exit %d, want 2", args, code)
+		}
+		if !strings.Contains(errb.String(), "actbench") && !strings.Contains(errb.String(), "flag") {
+			t.Errorf("actbench %v: unclear error %q", args, errb.String())
+		}
+		if out.Len() != 0 {
+			t.Errorf("actbench %v: wrote to stdout: %q", args, out.String())
+		}
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem, tr := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof"), filepath.Join(dir, "trace.out")
+	var out, errb bytes.Buffer
+	args := append([]string{"-q", "-cpuprofile", cpu, "-memprofile", mem, "-trace", tr, "cost", "-sizes", "1000", "-impl", "native"}, tiny...)
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: not a gzipped pprof profile (%v)", p, err)
+		}
+	}
+	if b, err := os.ReadFile(tr); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
+		t.Errorf("%s: not an execution trace (%v)", tr, err)
+	}
+}
+
+func TestPlots(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	args := append([]string{"-q", "-plot", dir, "cost", "-sizes", "1000,8000", "-impl", "native,generic"}, tiny...)
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, name := range []string{"cost-forward", "cost-backward"} {
+		png, err := os.ReadFile(filepath.Join(dir, name+".png"))
+		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+			t.Errorf("%s.png: not a PNG (%v)", name, err)
+		}
+		svg, err := os.ReadFile(filepath.Join(dir, name+".svg"))
+		if err != nil || !bytes.Contains(svg, []byte("<svg")) {
+			t.Errorf("%s.svg: not an SVG (%v)", name, err)
+		}
+	}
+}
