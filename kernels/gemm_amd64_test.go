@@ -17,17 +17,18 @@ func TestAVX2GemmSmallBlocks(t *testing.T) {
 		t.Skip("no AVX2+FMA")
 	}
 	defer Use(impls[0].name)
-	saved := avx2Blocks
-	defer func() { avx2Blocks = saved }()
+	saved, savedPacksB := avx2Blocks, avx2Kernel.packsB
+	defer func() { avx2Blocks, avx2Kernel.packsB = saved, savedPacksB }()
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, bs := range []blockSizes{{8, 6, 16}, {16, 12, 32}, {24, 18, 48}} {
+	for i, bs := range []blockSizes{{8, 6, 16}, {16, 12, 32}, {24, 18, 48}, {8, 6, 16}, {16, 12, 32}} {
 		avx2Blocks = bs
+		avx2Kernel.packsB = i >= 3 // B packed by the kernel during its first tile
 		for _, s := range [][3]int{{13, 40, 33}, {30, 70, 29}, {25, 17, 100}, {6, 32, 9}} {
 			for _, act := range testActs {
 				for mode := 0; mode < 4; mode++ {
 					tA, tB := mode&1 != 0, mode&2 != 0
 					bias, acc, bwd := r.IntN(2) == 0, r.IntN(2) == 0, r.IntN(3) == 0
-					t.Run(fmt.Sprintf("%v/%dx%dx%d/%v/tA=%v/tB=%v", bs, s[0], s[1], s[2], act, tA, tB), func(t *testing.T) {
+					t.Run(fmt.Sprintf("%v/packsB=%v/%dx%dx%d/%v/tA=%v/tB=%v", bs, avx2Kernel.packsB, s[0], s[1], s[2], act, tA, tB), func(t *testing.T) {
 						gemmCase(t, r, tA, tB, s[0], s[1], s[2], act, bias, acc, bwd)
 					})
 				}
