@@ -114,7 +114,7 @@ func costTable(o *Options, dir string, impls []string, c CostConfig) *Table {
 			{Name: "impl", Label: true},
 			{Name: "ns/elem", Unit: "ns/elem"},
 			{Name: "×relu", Unit: "x-relu", NoBench: true, Prec: 2},
-			{Name: "samples", Unit: "samples"},
+			{Name: "samples", Unit: "samples", Int: true},
 		},
 		Pivot: "impl",
 	}
@@ -184,7 +184,7 @@ func streamTable(o *Options, s Size) (*Table, float64) {
 			{Name: "impl", Label: true},
 			{Name: "GB/s", Unit: "GB/s"},
 			{Name: "%copy", Unit: "%copy", NoBench: true, Prec: 0},
-			{Name: "samples", Unit: "samples"},
+			{Name: "samples", Unit: "samples", Int: true},
 		},
 		Notes: []string{
 			"bytes counted per element: copy 8 (read+write), sum 4, forward 8 (x in, y out), backward 12 (dy, y in, dx out); write-allocate traffic is not counted",
@@ -253,7 +253,8 @@ func addStreamRows(stream, t *Table, s Size, copyGBs float64) {
 }
 
 // SizeFor labels an array length n with the memory level two such arrays
-// reside in on machine m: "L1", "L2", "L3" or "DRAM".
+// reside in on machine m: "L1", "L2", "L3" or "DRAM" (one array at least as
+// large as the last-level cache, as in Machine.Sizes).
 func SizeFor(m Machine, n int) Size {
 	b := 8 * n
 	switch {
@@ -261,7 +262,7 @@ func SizeFor(m Machine, n int) Size {
 		return Size{"L1", n}
 	case b <= m.L2:
 		return Size{"L2", n}
-	case b < 2*m.L3:
+	case 4*n < m.L3:
 		return Size{"L3", n}
 	}
 	return Size{"DRAM", n}

@@ -136,7 +136,7 @@ func Gemm(o Options, c GemmConfig) []*Table {
 			{Name: "%peak", Unit: "%peak", Prec: 1},
 			{Name: "unfused GFLOP/s", Unit: "unfused-GFLOP/s"},
 			{Name: "fused gain", Unit: "x-unfused", NoBench: true, Prec: 2},
-			{Name: "samples", Unit: "samples"},
+			{Name: "samples", Unit: "samples", Int: true},
 		},
 		Pivot: "impl",
 	}

@@ -74,12 +74,13 @@ func DetectMachine() Machine {
 
 // Sizes returns the element counts of float32 arrays for the three memory
 // levels: two arrays of the L1 size fill the L1 data cache, two of the L2
-// size fill half the L2 cache, and two of the DRAM size are at least four
-// times the last-level cache (and at least 16 Mi elements each).
+// size fill half the L2 cache, and each array of the DRAM size is at least
+// as large as the last-level cache (at least 4 Mi elements), so that a pass
+// over two of them streams from memory.
 func (m Machine) Sizes() (l1, l2, dram int) {
 	l1 = roundDown(m.L1D/8, 256)
 	l2 = max(roundDown(m.L2/16, 1024), 4*l1)
-	dram = max(roundDown(m.L3/2, 1<<20), 16<<20, 8*l2)
+	dram = max((m.L3/4+(1<<20)-1)>>20<<20, 4<<20, 8*l2)
 	return l1, l2, dram
 }
 

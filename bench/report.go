@@ -64,6 +64,8 @@ type Column struct {
 	// Prec is the number of decimals printed in tables; 0 prints three
 	// significant digits.
 	Prec int `json:"-"`
+	// Int prints the values as integers (counts).
+	Int bool `json:"-"`
 }
 
 // Cell is one value of a Table: a string for label columns, a number (or
@@ -144,6 +146,9 @@ func (c Cell) text(col Column) string {
 			return "-"
 		}
 		return c.S
+	}
+	if col.Int {
+		return strconv.FormatFloat(c.F, 'f', 0, 64)
 	}
 	if col.Prec > 0 {
 		return strconv.FormatFloat(c.F, 'f', col.Prec, 64)

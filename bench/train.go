@@ -78,13 +78,13 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 			train.Len(), test.Len(), train.In, shape, c.LR, c.Batch, kernels.ISA(), 100*c.Target),
 		Columns: []Column{
 			{Name: "act", Label: true},
-			{Name: "epochs to target", Unit: "epochs"},
+			{Name: "epochs to target", Unit: "epochs", Int: true},
 			{Name: "s to target", Unit: "s-to-target"},
 			{Name: "×relu time", Unit: "x-relu", NoBench: true, Prec: 2},
 			{Name: "s/epoch", Unit: "s/epoch"},
 			{Name: "final train err %", Unit: "train-err-%", Prec: 2},
 			{Name: "test acc %", Unit: "test-acc-%", Prec: 2},
-			{Name: "epochs run", Unit: "epochs-run"},
+			{Name: "epochs run", Unit: "epochs-run", Int: true},
 		},
 		Notes: []string{"training error is measured on the whole training subset after each epoch, outside the timed training; '-' means the target was not reached within the epoch budget"},
 	}

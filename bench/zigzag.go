@@ -52,7 +52,7 @@ func Zigzag(o Options, c ZigzagConfig) ([]*Table, error) {
 			{Name: "batch", Label: true},
 			{Name: "same-sign %", Unit: "same-sign-%", Prec: 1},
 			{Name: "mean input", Unit: "mean-input", Prec: 3},
-			{Name: "units×batches", Unit: "units"},
+			{Name: "units×batches", Unit: "units", Int: true},
 		},
 		Notes: []string{"mean input is the mean output of hidden layer 1, the input of the measured layer; zero gradients are ignored when comparing signs"},
 	}
