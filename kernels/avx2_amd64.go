@@ -14,11 +14,17 @@ import (
 // matrix.
 func avx2Impl() *impl {
 	return &impl{
-		name:          "avx2",
-		forward:       avx2Forward,
-		backward:      avx2Backward,
-		backwardBias:  avx2BackwardBias,
-		maxoutForward: asm.MaxoutForward,
+		name:         "avx2",
+		forward:      avx2Forward,
+		backward:     avx2Backward,
+		backwardBias: avx2BackwardBias,
+		maxoutForward: func(k int, dst []float32, argmax []int32, x []float32) {
+			if k > maxGatherK {
+				fallback.MaxoutForward(k, dst, argmax, x)
+				return
+			}
+			asm.MaxoutForward(k, dst, argmax, x)
+		},
 		maxoutBackward: func(k int, dx, dy []float32, argmax []int32) {
 			if i := asm.MaxoutBackward(k, dx, dy, argmax); i >= 0 {
 				panic(fmt.Sprintf("actfuse: MaxoutBackward: argmax[%d] = %d outside [0, k = %d)", i, argmax[i], k))
@@ -27,6 +33,10 @@ func avx2Impl() *impl {
 		gemm: avx2Gemm,
 	}
 }
+
+// maxGatherK is the largest group size of asm.MaxoutForward, whose gather
+// indices 7·k must fit in an int32.
+const maxGatherK = 1 << 28
 
 // avx2Forward computes dst = f(x).
 func avx2Forward(a Activation, dst, x []float32) {
