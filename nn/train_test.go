@@ -415,6 +415,46 @@ func TestStepNoAlloc(t *testing.T) {
 		t.Errorf("a training step makes %v allocations, its kernel calls %v", step, want)
 	}
 	t.Logf("allocations per step: %v (kernels.Gemm alone: %v per call)", step, gemm)
+
+	// The optimizer update split over 2 goroutines allocates nothing.
+	defer kernels.SetThreads(kernels.Threads())
+	kernels.SetThreads(2)
+	big, _ := New(Config{Inputs: 256, Hidden: []Layer{Dense(512, relu)}, Outputs: 2})
+	for _, opt := range []Optimizer{{Method: SGD, LR: 0.01, Momentum: 0.9}, {Method: Adam, LR: 0.01}} {
+		bt, _ := NewTrainer(big, TrainConfig{BatchSize: 8, Optimizer: opt})
+		bt.step = 1
+		bt.update()
+		if n := testing.AllocsPerRun(20, func() { bt.update() }); n != 0 {
+			t.Errorf("%v: the parallel optimizer update makes %v allocations", opt.Method, n)
+		}
+	}
 }
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
+
+// TestThreadsBitwise checks that training gives the same bits with 1 and 2
+// kernel threads (the Gemm calls and the optimizer update of this model are
+// large enough to be split).
+func TestThreadsBitwise(t *testing.T) {
+	defer kernels.SetThreads(kernels.Threads())
+	cfg := Config{Inputs: 96, Hidden: []Layer{Dense(384, relu), Dense(256, kernels.Activation{Func: kernels.ELU, Alpha: 1})}, Outputs: 10, Seed: 4}
+	r := rand.New(rand.NewPCG(3, 3))
+	x, tg := randomBatch(r, cfg, 128)
+	run := func(threads int) []byte {
+		kernels.SetThreads(threads)
+		m, _ := New(cfg)
+		tr, err := NewTrainer(m, TrainConfig{BatchSize: 128, Optimizer: Optimizer{Method: SGD, LR: 0.05, Momentum: 0.9}, WeightDecay: 1e-4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := tr.Step(x, tg, 128); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return paramsBytes(m)
+	}
+	if !bytes.Equal(run(1), run(2)) {
+		t.Error("weights after 3 steps differ between 1 and 2 threads")
+	}
+}
