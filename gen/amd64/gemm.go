@@ -64,8 +64,9 @@ func genGemm() {
 		}
 		DATA(64+4*i, U32(v))
 	}
-	genKernel("Gemm6x16", false)
-	genKernel("Gemm6x16S", true)
+	genKernel("Gemm6x16", false, mr)
+	genKernel("Gemm6x16S", true, mr)
+	genKernel("Gemm4x16", false, 4)
 	genPeak()
 	genPackRows()
 	genPackRowsEdge()
@@ -80,6 +81,7 @@ func zerosMem() Mem { return gemmConst.Offset(32) }
 type kernel struct {
 	name    string
 	strided bool
+	nrows   int // rows of the register tile: 6, or 4 for the last rows of a panel
 	acc     [mr][2]VecVirtual
 	cp, yp  GPVirtual // current tile of C and Y
 	mcnt    GPVirtual // rows left, including the current tile
@@ -88,13 +90,17 @@ type kernel struct {
 	spill   Mem       // local space for 8 accumulators
 }
 
-func genKernel(name string, strided bool) {
+func genKernel(name string, strided bool, nrows int) {
 	sig := "func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
 	if strided {
 		sig = "func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
 	}
 	TEXT(name, NOSPLIT, sig)
-	if strided {
+	if nrows != mr {
+		Doc(name+" is Gemm6x16 with a 4×16 register tile (8 accumulators) reading the",
+			"same 6-row packed A micro-panels: for the last m mod 6 <= 4 rows of a",
+			"panel, at two thirds of the cost of a 6-row tile and the same results.")
+	} else if strided {
 		Doc(name+" is Gemm6x16 reading A unpacked: row i of the tile at a[i*lda:],",
 			"with m a multiple of 6 or rows padded by the caller.")
 	} else {
@@ -105,7 +111,7 @@ func genKernel(name string, strided bool) {
 			"reads B from the row-major bsrc (row p at bsrc[p*ldb:]) and writes the",
 			"packed panel b on the way, for the following tiles and calls.")
 	}
-	k := &kernel{name: name, strided: strided}
+	k := &kernel{name: name, strided: strided, nrows: nrows}
 
 	// Locals: column masks and broadcast alpha.
 	loc := AllocLocal(96 + 8*32)
@@ -147,7 +153,7 @@ func genKernel(name string, strided bool) {
 	if !strided {
 		bs = Load(Param("bsrc"), GP64()).(GPVirtual)
 	}
-	for r := 0; r < mr; r++ {
+	for r := 0; r < nrows; r++ {
 		k.acc[r] = [2]VecVirtual{YMM(), YMM()}
 	}
 
@@ -155,7 +161,7 @@ func genKernel(name string, strided bool) {
 	JLE(LabelRef(name + "_done"))
 
 	Label(name + "_tile")
-	for r := 0; r < mr; r++ {
+	for r := 0; r < nrows; r++ {
 		for h := 0; h < 2; h++ {
 			VXORPS(k.acc[r][h], k.acc[r][h], k.acc[r][h])
 		}
@@ -174,13 +180,12 @@ func genKernel(name string, strided bool) {
 		ldc4 := Load(Param("ldc"), GP64())
 		SHLQ(U8(2), ldc4)
 		c := GP64()
-		LEAQ(Mem{Base: ldc4, Index: ldc4, Scale: 2}, c)
-		SHLQ(U8(1), c)
+		IMUL3Q(U32(nrows), ldc4, c)
 		ADDQ(k.cp, c)
-		for r := 0; r < mr; r++ {
+		for r := 0; r < nrows; r++ {
 			PREFETCHT1(Mem{Base: c})
 			PREFETCHT1(Mem{Base: c, Disp: 60})
-			if r < mr-1 {
+			if r < nrows-1 {
 				ADDQ(ldc4, c)
 			}
 		}
@@ -200,7 +205,7 @@ func genKernel(name string, strided bool) {
 			VMOVUPS(Mem{Base: bp, Disp: 64 * u}, b0)
 			VMOVUPS(Mem{Base: bp, Disp: 64*u + 32}, b1)
 		}
-		for r := 0; r < mr; r++ {
+		for r := 0; r < nrows; r++ {
 			var src Mem
 			if strided {
 				base := ap
@@ -271,7 +276,7 @@ func genKernel(name string, strided bool) {
 		nrr := Load(Param("nr"), GP64())
 		CMPQ(nrr, U8(nr))
 		JNE(LabelRef(name + "_edge"))
-		CMPQ(k.mcnt, U8(mr))
+		CMPQ(k.mcnt, U8(nrows))
 		JL(LabelRef(name + "_edge"))
 	}
 	k.epilogue(false)
@@ -281,13 +286,12 @@ func genKernel(name string, strided bool) {
 
 	Label(name + "_next")
 	{
+		// Advance C and Y by nrows rows.
 		ldc4 := Load(Param("ldc"), GP64())
-		LEAQ(Mem{Base: ldc4, Index: ldc4, Scale: 2}, ldc4) // 3·ldc
-		SHLQ(U8(3), ldc4)                                  // 6·ldc·4 bytes
+		IMUL3Q(U32(4*nrows), ldc4, ldc4)
 		ADDQ(ldc4, k.cp)
 		ldy4 := Load(Param("ldy"), GP64())
-		LEAQ(Mem{Base: ldy4, Index: ldy4, Scale: 2}, ldy4)
-		SHLQ(U8(3), ldy4)
+		IMUL3Q(U32(4*nrows), ldy4, ldy4)
 		ADDQ(ldy4, k.yp)
 	}
 	if strided {
@@ -296,7 +300,7 @@ func genKernel(name string, strided bool) {
 		SHLQ(U8(1), t)
 		ADDQ(t, atile)
 	}
-	SUBQ(U8(mr), k.mcnt)
+	SUBQ(U8(nrows), k.mcnt)
 	JG(LabelRef(name + "_tile"))
 
 	Label(name + "_done")
@@ -345,7 +349,7 @@ func (k *kernel) store(edge bool, v VecVirtual, m Mem, h int) {
 // rows emits body for each row of the tile; at an edge it stops after the
 // last valid row (mcnt < 6 in the last tile).
 func (k *kernel) rows(edge bool, label string, body func(r int)) {
-	for r := 0; r < mr; r++ {
+	for r := 0; r < k.nrows; r++ {
 		if edge && r > 0 {
 			CMPQ(k.mcnt, U8(r))
 			JLE(LabelRef(label))
@@ -365,7 +369,7 @@ func (k *kernel) label(s string) string {
 }
 
 func (k *kernel) all(f func(v VecVirtual)) {
-	for r := 0; r < mr; r++ {
+	for r := 0; r < k.nrows; r++ {
 		f(k.acc[r][0])
 		f(k.acc[r][1])
 	}
@@ -403,7 +407,7 @@ func (k *kernel) epilogue(edge bool) {
 		for h := 0; h < 2; h++ {
 			bv[h] = k.src(edge, bm, h)
 		}
-		for r := 0; r < mr; r++ {
+		for r := 0; r < k.nrows; r++ {
 			for h := 0; h < 2; h++ {
 				VADDPS(bv[h], k.acc[r][h], k.acc[r][h])
 			}
@@ -434,14 +438,14 @@ func (k *kernel) epilogue(edge bool) {
 		// The exp-based functions need 3 temporaries per register: spill rows
 		// 2-5 to the stack, then run two rows (4 registers, 12 temporaries) at
 		// a time for instruction-level parallelism, storing each pair.
-		for r := 2; r < mr; r++ {
+		for r := 2; r < k.nrows; r++ {
 			for h := 0; h < 2; h++ {
 				VMOVUPS(k.acc[r][h], k.spill.Offset(32*(2*(r-2)+h)))
 			}
 		}
 		c := rowAddrs(k.cp, "ldc")
 		lEnd := k.label("pairsdone")
-		for p := 0; p < mr/2; p++ {
+		for p := 0; p < k.nrows/2; p++ {
 			r0, r1 := 2*p, 2*p+1
 			if p > 0 {
 				if edge {
