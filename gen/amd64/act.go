@@ -393,6 +393,33 @@ func emitMaxoutForward() {
 	ANDQ(operand.I32(-8), lim)
 	CMPQ(g, lim)
 	JAE(operand.LabelRef("mo_tail"))
+	// k = 2: 8 groups are 16 consecutive values; VSHUFPS splits them into
+	// first and second members (in the group order 0,1,4,5,2,3,6,7, put
+	// back by VPERMPD) without gathers.
+	CMPQ(k, operand.Imm(2))
+	JNE(operand.LabelRef("mo_groups"))
+	Label("mo_pairs")
+	{
+		v0, v1, a, b, c, o := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+		VMOVUPS(operand.Mem{Base: x}, v0)
+		VMOVUPS(operand.Mem{Base: x, Disp: 32}, v1)
+		VSHUFPS(operand.Imm(0x88), v1, v0, a) // first members
+		VSHUFPS(operand.Imm(0xdd), v1, v0, b) // second members
+		VCMPPS(operand.Imm(cmpNLE), a, b, c)  // c = !(b <= a): b > a or b NaN
+		VCMPPS(operand.Imm(cmpORD), a, a, o)  // a is a number
+		VANDPS(o, c, c)
+		VBLENDVPS(c, b, a, a)
+		VPSRLD(operand.Imm(31), c, c) // index 1 where b won
+		VPERMPD(operand.Imm(0xd8), a, a)
+		VPERMQ(operand.Imm(0xd8), c, c)
+		VMOVUPS(a, operand.Mem{Base: dst, Index: g, Scale: 4})
+		VMOVDQU(c, operand.Mem{Base: am, Index: g, Scale: 4})
+	}
+	ADDQ(operand.Imm(64), x)
+	ADDQ(operand.Imm(8), g)
+	CMPQ(g, lim)
+	JB(operand.LabelRef("mo_pairs"))
+	JMP(operand.LabelRef("mo_tail"))
 	Label("mo_groups")
 	block(false)
 	ADDQ(stride, x)

@@ -2464,6 +2464,28 @@ TEXT ·MaxoutForward(SB), NOSPLIT, $0-80
 	ANDQ         $-8, R9
 	CMPQ         R8, R9
 	JAE          mo_tail
+	CMPQ         AX, $0x02
+	JNE          mo_groups
+
+mo_pairs:
+	VMOVUPS   (BX), Y3
+	VMOVUPS   32(BX), Y4
+	VSHUFPS   $0x88, Y4, Y3, Y5
+	VSHUFPS   $0xdd, Y4, Y3, Y3
+	VCMPPS    $0x06, Y5, Y3, Y4
+	VCMPPS    $0x07, Y5, Y5, Y6
+	VANDPS    Y6, Y4, Y4
+	VBLENDVPS Y4, Y3, Y5, Y5
+	VPSRLD    $0x1f, Y4, Y4
+	VPERMPD   $0xd8, Y5, Y5
+	VPERMQ    $0xd8, Y4, Y4
+	VMOVUPS   Y5, (CX)(R8*4)
+	VMOVDQU   Y4, (DX)(R8*4)
+	ADDQ      $0x40, BX
+	ADDQ      $0x08, R8
+	CMPQ      R8, R9
+	JB        mo_pairs
+	JMP       mo_tail
 
 mo_groups:
 	MOVQ       BX, R10
