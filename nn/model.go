@@ -325,7 +325,11 @@ func (m *Model) forward(ws *workspace, rows int) {
 
 // backward computes the parameter gradients into gw, gb from the output
 // gradient already in ws.dz of the last layer, for the first rows examples.
-func (m *Model) backward(ws *workspace, rows int, gw, gb [][]float32) {
+// If done is not nil it is called with the index of each layer, last to
+// first, as soon as the layer's gradients are complete and its weights are
+// no longer needed by the pass, so that the caller may update them while
+// they are still in cache.
+func (m *Model) backward(ws *workspace, rows int, gw, gb [][]float32, done func(int)) {
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		l := m.layers[i]
 		dz := ws.dz[i][:rows*l.width]
@@ -341,6 +345,9 @@ func (m *Model) backward(ws *workspace, rows int, gw, gb [][]float32) {
 		// db = column sums of dZ (identity derivative: dz is left unchanged).
 		kernels.BackwardBias(kernels.Activation{}, rows, l.width, dz, l.width, dz, l.width, dz, l.width, gb[i])
 		if i == 0 {
+			if done != nil {
+				done(0)
+			}
 			break
 		}
 		p := m.layers[i-1]
@@ -354,6 +361,9 @@ func (m *Model) backward(ws *workspace, rows int, gw, gb [][]float32) {
 			// dZ_{i-1} = (dZ·Wᵀ) ⊙ f'(Y_{i-1}) in one Gemm.
 			*ws.ep = kernels.Epilogue{Y: ws.y[i-1][:rows*l.in], LdY: l.in, Act: p.spec.Act}
 			kernels.Gemm(false, true, rows, l.in, l.width, dz, l.width, l.w, l.width, ws.dz[i-1][:rows*l.in], l.in, ws.ep)
+		}
+		if done != nil {
+			done(i)
 		}
 	}
 }

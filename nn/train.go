@@ -189,8 +189,11 @@ type Trainer struct {
 	noiseR    *rand.Rand
 	trackGrad bool
 
-	wg  sync.WaitGroup // parallel optimizer update
-	oks []bool
+	wg       sync.WaitGroup // parallel optimizer update
+	oks      []bool
+	upd      updateTask // the optimizer step being applied
+	updateFn func(int)  // t.updateLayer, bound once
+	badLayer int        // first layer made non-finite by the step, or -1
 }
 
 // Keys mixed into the seeds of the random streams.
@@ -220,6 +223,7 @@ func NewTrainer(m *Model, cfg TrainConfig) (*Trainer, error) {
 	t.shufR = rand.New(&t.shuf)
 	t.noiseR = rand.New(&t.noise)
 	t.trackGrad = cfg.OnEpoch != nil
+	t.updateFn = t.updateLayer
 	return t, nil
 }
 
@@ -310,13 +314,17 @@ func (t *Trainer) trainBatch(rows int) (loss float64, correct int, err error) {
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, correct, t.diverged()
 	}
-	m.backward(ws, rows, t.gw, t.gb)
 	t.lr = t.cfg.Optimizer.LR
 	if t.cfg.Schedule != nil {
 		t.lr *= t.cfg.Schedule(t.epoch, t.step)
 	}
 	t.step++
-	if li := t.update(); li >= 0 {
+	t.prepareUpdate()
+	m.backward(ws, rows, t.gw, t.gb, t.updateFn)
+	if t.trackGrad {
+		t.gradSteps++
+	}
+	if li := t.badLayer; li >= 0 {
 		return loss, correct, &DivergenceError{Step: t.step, Epoch: t.epoch, Layer: li, Name: m.layerName(li), What: "weights"}
 	}
 	return loss, correct, nil
@@ -354,44 +362,58 @@ func finite(s []float32) bool {
 	return true
 }
 
-// update applies the optimizer to every layer and returns the index of the
-// first layer whose parameters became non-finite, or -1.
-func (t *Trainer) update() int {
+// prepareUpdate sets up the optimizer step that updateLayer applies to each
+// layer.
+func (t *Trainer) prepareUpdate() {
 	o := &t.cfg.Optimizer
-	u := updateTask{method: o.Method, nesterov: o.Nesterov, lr: t.lr, mu: o.Momentum, b1: o.Beta1, b2: o.Beta2}
+	t.upd = updateTask{method: o.Method, nesterov: o.Nesterov, lr: t.lr, mu: o.Momentum, b1: o.Beta1, b2: o.Beta2}
 	if o.Method == Adam {
 		// Bias corrections folded into the step and the epsilon:
 		// lr·m̂/(√v̂+ε) = lr·√(1-β2ᵗ)/(1-β1ᵗ) · m/(√v + ε·√(1-β2ᵗ)).
 		b1t := 1 - math.Pow(float64(o.Beta1), float64(t.step))
 		b2t := math.Sqrt(1 - math.Pow(float64(o.Beta2), float64(t.step)))
-		u.lr = float32(float64(t.lr) * b2t / b1t)
-		u.eps = float32(float64(o.Epsilon) * b2t)
+		t.upd.lr = float32(float64(t.lr) * b2t / b1t)
+		t.upd.eps = float32(float64(o.Epsilon) * b2t)
 	}
-	bad := -1
-	for i, l := range t.m.layers {
-		if t.trackGrad {
-			t.gradSS[i] += sumSquares(t.gw[i])
-		}
-		u.wd = t.cfg.WeightDecay
-		u.p, u.s1, u.g = l.w, t.s1w[i], t.gw[i]
-		if o.Method == Adam {
-			u.s2 = t.s2w[i]
-		}
-		okW := t.parallelUpdate(&u)
-		u.wd = 0
-		u.p, u.s1, u.g = l.b, t.s1b[i], t.gb[i]
-		if o.Method == Adam {
-			u.s2 = t.s2b[i]
-		}
-		okB := u.run()
-		if bad < 0 && !(okW && okB) {
-			bad = i
-		}
-	}
+	t.badLayer = -1
+}
+
+// updateLayer applies the optimizer step to layer i, whose gradients are
+// complete, and records the first layer (in backward order, that is the one
+// nearest the input) whose parameters became non-finite.
+func (t *Trainer) updateLayer(i int) {
+	l := t.m.layers[i]
+	u := &t.upd
 	if t.trackGrad {
-		t.gradSteps++
+		t.gradSS[i] += sumSquares(t.gw[i])
 	}
-	return bad
+	adam := t.cfg.Optimizer.Method == Adam
+	u.wd = t.cfg.WeightDecay
+	u.p, u.s1, u.g = l.w, t.s1w[i], t.gw[i]
+	if adam {
+		u.s2 = t.s2w[i]
+	}
+	okW := t.parallelUpdate(u)
+	u.wd = 0
+	u.p, u.s1, u.g = l.b, t.s1b[i], t.gb[i]
+	if adam {
+		u.s2 = t.s2b[i]
+	}
+	okB := u.run()
+	if !(okW && okB) {
+		t.badLayer = i
+	}
+}
+
+// update applies the optimizer step to every layer (for callers that do not
+// go through backward) and returns the index of the first non-finite layer,
+// or -1.
+func (t *Trainer) update() int {
+	t.prepareUpdate()
+	for i := len(t.m.layers) - 1; i >= 0; i-- {
+		t.updateLayer(i)
+	}
+	return t.badLayer
 }
 
 // updateTask is the optimizer update of one parameter slice (or a part of
