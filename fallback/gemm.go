@@ -92,7 +92,7 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 const (
 	gemmMR = 2 // rows of the register tile
 	gemmNR = 4 // columns of the register tile
-	gemmKU = 4 // k steps per chunk, the unrolling of the kernel loop
+	gemmKU = 8 // k steps per chunk, the unrolling of the kernel loop
 
 	gemmMC = 64  // rows of op(A) packed at a time, at most
 	gemmNC = 512 // columns of op(B) packed at a time, at most
@@ -184,10 +184,13 @@ func packB(dst []bChunk, b []float32, rs, cs, k, pad, j0, cols int) {
 	if cs == 1 {
 		// Rows of op(B) are contiguous.
 		for p := range k {
-			src := b[p*rs+j0:][:cols]
 			s := p + pad
 			d := dst[s/gemmKU][s%gemmKU*gemmNR:][:gemmNR]
-			copy(d, src)
+			if cols == gemmNR {
+				*(*[gemmNR]float32)(d) = [gemmNR]float32(b[p*rs+j0:])
+			} else {
+				copy(d, b[p*rs+j0:][:cols])
+			}
 		}
 		return
 	}
