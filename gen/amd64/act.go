@@ -396,6 +396,8 @@ func emitMaxoutForward() {
 	// k = 2: 8 groups are 16 consecutive values; VSHUFPS splits them into
 	// first and second members (in the group order 0,1,4,5,2,3,6,7, put
 	// back by VPERMPD) without gathers.
+	CMPQ(k, operand.Imm(4))
+	JE(operand.LabelRef("mo_quads"))
 	CMPQ(k, operand.Imm(2))
 	JNE(operand.LabelRef("mo_groups"))
 	Label("mo_pairs")
@@ -420,6 +422,47 @@ func emitMaxoutForward() {
 	CMPQ(g, lim)
 	JB(operand.LabelRef("mo_pairs"))
 	JMP(operand.LabelRef("mo_tail"))
+	// k = 4: 8 groups are 4 rows of 8 values; a 4×4 transpose in each
+	// 128-bit lane gives the j-th members of groups 0,2,4,6 | 1,3,5,7,
+	// put back in order by VPERMPS.
+	Label("mo_quads")
+	{
+		perm := YMM()
+		VMOVDQU(konstPerm(), perm)
+		Label("mo_quadloop")
+		v := newVecs(4)
+		for i := range v {
+			VMOVUPS(operand.Mem{Base: x, Disp: 32 * i}, v[i])
+		}
+		t := newVecs(4)
+		VUNPCKLPS(v[1], v[0], t[0])
+		VUNPCKHPS(v[1], v[0], t[1])
+		VUNPCKLPS(v[3], v[2], t[2])
+		VUNPCKHPS(v[3], v[2], t[3])
+		c := newVecs(4)
+		VSHUFPS(operand.Imm(0x44), t[2], t[0], c[0])
+		VSHUFPS(operand.Imm(0xee), t[2], t[0], c[1])
+		VSHUFPS(operand.Imm(0x44), t[3], t[1], c[2])
+		VSHUFPS(operand.Imm(0xee), t[3], t[1], c[3])
+		best, bi, m, o := c[0], YMM(), YMM(), YMM()
+		VPXOR(bi, bi, bi)
+		for j := 1; j < 4; j++ {
+			VCMPPS(operand.Imm(cmpNLE), best, c[j], m)
+			VCMPPS(operand.Imm(cmpORD), best, best, o)
+			VANDPS(o, m, m)
+			VBLENDVPS(m, c[j], best, best)
+			VBLENDVPS(m, konstBits(uint32(j)), bi, bi)
+		}
+		VPERMPS(best, perm, best)
+		VPERMD(bi, perm, bi)
+		VMOVUPS(best, operand.Mem{Base: dst, Index: g, Scale: 4})
+		VMOVDQU(bi, operand.Mem{Base: am, Index: g, Scale: 4})
+		ADDQ(operand.Imm(128), x)
+		ADDQ(operand.Imm(8), g)
+		CMPQ(g, lim)
+		JB(operand.LabelRef("mo_quadloop"))
+		JMP(operand.LabelRef("mo_tail"))
+	}
 	Label("mo_groups")
 	block(false)
 	ADDQ(stride, x)
@@ -452,6 +495,20 @@ func konstLanes() operand.Mem {
 	m := GLOBL(name, RODATA|NOPTR)
 	for i := 0; i < 8; i++ {
 		DATA(4*i, operand.U32(i))
+	}
+	konsts[name] = m
+	return m
+}
+
+// konstPerm returns the int32 row [0, 4, 1, 5, 2, 6, 3, 7].
+func konstPerm() operand.Mem {
+	const name = "perm04152637"
+	if m, ok := konsts[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, operand.U32(v))
 	}
 	konsts[name] = m
 	return m
