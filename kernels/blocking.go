@@ -18,9 +18,10 @@ const (
 // kernelFunc is a micro-kernel entry: it sweeps ceil(m/MR) tiles down one
 // column panel of nr ≤ NR columns. a is the packed A micro-panels (or, for a
 // strided kernel, row-major op(A) with leading dimension lda), b one packed B
-// panel. When bsrc is not nil (kernels with packsB, nr = NR), the first tile
-// reads the panel from the row-major bsrc (leading dimension ldb) and writes
-// it to b. bias and y may be nil when flags do not use them.
+// panel. When bsrc is not nil (kernels with packsB), the sweep also copies
+// the kc×NR row-major panel at bsrc (leading dimension ldb) into the packed
+// panel that follows b (b[NR·kc:]). bias and y may be nil when flags do not
+// use them.
 type kernelFunc func(kc, m, nr int, a []float32, lda int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32)
 
 // microKernel describes a register-blocked micro-kernel for the blocked
@@ -31,8 +32,8 @@ type microKernel struct {
 	strided kernelFunc // unpacked row-major A, packed B; may be nil
 	// fused[f] reports whether the kernel applies the forward activation f.
 	fused [fallback.NumFuncs]bool
-	// packsB reports whether kernel can pack a full B panel while it sweeps
-	// its first tile (bsrc), which saves the separate packing pass.
+	// packsB reports whether kernel copies the next B panel during a sweep
+	// (bsrc), which hides the packing of a row-major B behind the FMAs.
 	packsB bool
 	// forward applies an activation to a row (for activations not fused).
 	forward func(a Activation, dst, x []float32)
@@ -145,17 +146,19 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 				flags |= finalFlags
 			}
 			buf.b = grow(buf.b, max(1, npan*nr*kc))
-			// Full panels of a row-major B are packed by the kernel during
-			// the first row block when it can; the rest here.
-			fusedB := mk.packsB && !g.transB && !useStrided && kc > 0
+			// With a kernel that copies B panels during its sweeps, only the
+			// first full panel and the edge panel of a row-major B are packed
+			// here: the sweep of panel r (first row block) packs panel r+1.
+			nfull := nc / nr
+			fusedB := mk.packsB && !g.transB && !useStrided && kc > 0 && nfull > 1
 			if fusedB {
-				if full := nc / nr * nr; full < nc {
-					packB(&mk.pack, buf.b[full*kc:], false, g.b, g.ldb, pc, kc, jc+full, nc-full, nr)
+				packB(&mk.pack, buf.b, false, g.b, g.ldb, pc, kc, jc, nr, nr)
+				if nfull*nr < nc {
+					packB(&mk.pack, buf.b[nfull*nr*kc:], false, g.b, g.ldb, pc, kc, jc+nfull*nr, nc-nfull*nr, nr)
 				}
 			} else {
 				packB(&mk.pack, buf.b, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr)
 			}
-
 			if useStrided {
 				stridedPanels(mk, buf, g, i0, i1, jc, nc, pc, kc, flags, bias)
 			} else {
@@ -175,8 +178,8 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 						}
 						w := min(nr, nc-r*nr)
 						var bsrc []float32
-						if fusedB && ic == i0 && w == nr {
-							bsrc = g.b[pc*g.ldb+j:]
+						if fusedB && ic == i0 && r+1 < nfull {
+							bsrc = g.b[pc*g.ldb+j+nr:]
 						}
 						mk.kernel(kc, mc, w, buf.a, 0, buf.b[r*nr*kc:], bsrc, g.ldb, g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, act.Alpha)
 					}

@@ -41,11 +41,12 @@ import "github.com/actfuse/actfuse/fallback"
 //     with act = Func(flags>>gemmActShift) and alpha its parameter. Only the
 //     first nr ≤ NR columns, and in the last tile the first m-t·MR rows, of C,
 //     Y and bias are read or written.
-//   - packsB: the kernel accepts bsrc, a row-major op(B) with leading
-//     dimension ldb, for a full panel (nr = NR): its first tile then reads
-//     the panel from bsrc and writes the packed panel b on the way, so the
-//     driver packs B in a separate pass only for the edge panel, a transposed
-//     B, or kernels without packsB (bsrc is nil then).
+//   - packsB: the kernel accepts bsrc, a kc×NR panel of a row-major op(B)
+//     with leading dimension ldb, and copies it, during the sweep, into the
+//     packed panel that follows b (one row per few k steps, hidden behind the
+//     FMAs); the driver then packs beforehand only the first and the edge
+//     panel of a row-major B (and all of a transposed one). Kernels without
+//     packsB get bsrc = nil.
 //   - fused[f] says whether the forward activation f runs in the kernel; for
 //     the others the driver applies forward on each finished block of C.
 //   - strided, when not nil, is the same kernel reading A unpacked from a

@@ -10,14 +10,10 @@ import (
 // avx2Kernel is the 6×16 AVX2+FMA micro-kernel (12 ymm accumulators) with its
 // fused epilogue; see the contract in gemm.go.
 var avx2Kernel = &microKernel{
-	mr:     6,
-	nr:     16,
-	kernel: avx2Packed,
-	// The kernel can pack B during its first tile (tested), but reading B a
-	// row (often a page) apart per k step there costs more than the
-	// separate streaming pass of PackRows16 (about 10% against 4% of the
-	// kernel time at 252×256×1024), so the driver packs B beforehand.
-	packsB:  false,
+	mr:      6,
+	nr:      16,
+	kernel:  avx2Packed,
+	packsB:  true, // copies the next B panel during each sweep
 	strided: avx2Strided,
 	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
 	forward: func(a Activation, dst, x []float32) { active.Load().forward(a, dst, x) },
@@ -62,7 +58,7 @@ func ptr(s []float32) *float32 {
 func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
 	if bsrc != nil {
 		_ = bsrc[(kc-1)*ldb+15]
-		_ = b[16*kc-1]
+		_ = b[32*kc-1]
 	}
 	full, rest := m, m%6
 	if rest > 4 {

@@ -107,9 +107,9 @@ func genKernel(name string, strided bool, nrows int) {
 		Doc(name+" computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one",
 			"column panel from a packed A (6 values per k step, one micro-panel per",
 			"tile) and a packed B panel (16 values per k step); see kernels/gemm.go for",
-			"the contract and the flags. When bsrc is not nil, nr = 16 and the first tile",
-			"reads B from the row-major bsrc (row p at bsrc[p*ldb:]) and writes the",
-			"packed panel b on the way, for the following tiles and calls.")
+			"the contract and the flags. When bsrc is not nil, the sweep also copies",
+			"the kc×16 row-major panel at bsrc (row p at bsrc[p*ldb:]) into the packed",
+			"panel that follows b (b[16*kc:]), one row per 4 k steps.")
 	}
 	k := &kernel{name: name, strided: strided, nrows: nrows}
 
@@ -149,16 +149,33 @@ func genKernel(name string, strided bool, nrows int) {
 	k.mcnt = Load(Param("m"), GP64()).(GPVirtual)
 	bp := GP64()
 	kcnt := GP64()
-	var bs GPVirtual
+	// Copy of the next B panel during the sweep: bs (row-major source, rows
+	// ldb4 bytes apart), bn (the packed panel after b), prow rows left.
+	var bs, bn, prow, ldb4 GPVirtual
 	if !strided {
 		bs = Load(Param("bsrc"), GP64()).(GPVirtual)
+		ldb4 = Load(Param("ldb"), GP64()).(GPVirtual)
+		SHLQ(U8(2), ldb4)
+		prow = GP64()
+		XORQ(prow, prow)
+		TESTQ(bs, bs)
+		JZ(LabelRef(name + "_nocopy"))
+		Load(Param("kc"), prow)
+		Label(name + "_nocopy")
+		bn = Load(Param("kc"), GP64()).(GPVirtual)
+		SHLQ(U8(6), bn) // 16 floats per row
+		bParam, err := Param("b").Resolve()
+		if err != nil {
+			panic(err)
+		}
+		ADDQ(bParam.Addr, bn)
 	}
 	for r := 0; r < nrows; r++ {
 		k.acc[r] = [2]VecVirtual{YMM(), YMM()}
 	}
 
 	CMPQ(k.mcnt, U8(0))
-	JLE(LabelRef(name + "_done"))
+	JLE(LabelRef(name + "_copytail"))
 
 	Label(name + "_tile")
 	for r := 0; r < nrows; r++ {
@@ -191,20 +208,21 @@ func genKernel(name string, strided bool, nrows int) {
 		}
 	}
 
-	var ldb4 GPVirtual
-	step := func(u int, packing bool) {
+	copyRow := func() {
+		t := YMM()
+		PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 8})
+		VMOVUPS(Mem{Base: bs}, t)
+		VMOVUPS(t, Mem{Base: bn})
+		VMOVUPS(Mem{Base: bs, Disp: 32}, t)
+		VMOVUPS(t, Mem{Base: bn, Disp: 32})
+		ADDQ(ldb4, bs)
+		ADDQ(U8(64), bn)
+		DECQ(prow)
+	}
+	step := func(u int) {
 		b0, b1 := YMM(), YMM()
-		if packing {
-			PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 8})
-			VMOVUPS(Mem{Base: bs}, b0)
-			VMOVUPS(Mem{Base: bs, Disp: 32}, b1)
-			VMOVUPS(b0, Mem{Base: bp, Disp: 64 * u})
-			VMOVUPS(b1, Mem{Base: bp, Disp: 64*u + 32})
-			ADDQ(ldb4, bs)
-		} else {
-			VMOVUPS(Mem{Base: bp, Disp: 64 * u}, b0)
-			VMOVUPS(Mem{Base: bp, Disp: 64*u + 32}, b1)
-		}
+		VMOVUPS(Mem{Base: bp, Disp: 64 * u}, b0)
+		VMOVUPS(Mem{Base: bp, Disp: 64*u + 32}, b1)
 		for r := 0; r < nrows; r++ {
 			var src Mem
 			if strided {
@@ -237,39 +255,31 @@ func genKernel(name string, strided bool, nrows int) {
 	}
 
 	const unroll = 4
-	kloop := func(sfx string, packing bool) {
-		CMPQ(kcnt, U8(unroll))
-		JL(LabelRef(name + "_ktail" + sfx))
-		Label(name + "_kloop" + sfx)
-		for u := 0; u < unroll; u++ {
-			step(u, packing)
-		}
-		advance(unroll)
-		SUBQ(U8(unroll), kcnt)
-		CMPQ(kcnt, U8(unroll))
-		JGE(LabelRef(name + "_kloop" + sfx))
-		Label(name + "_ktail" + sfx)
-		TESTQ(kcnt, kcnt)
-		JZ(LabelRef(name + "_kdone" + sfx))
-		Label(name + "_kloop1" + sfx)
-		step(0, packing)
-		advance(1)
-		DECQ(kcnt)
-		JNZ(LabelRef(name + "_kloop1" + sfx))
-		Label(name + "_kdone" + sfx)
+	CMPQ(kcnt, U8(unroll))
+	JL(LabelRef(name + "_ktail"))
+	Label(name + "_kloop")
+	for u := 0; u < unroll; u++ {
+		step(u)
 	}
 	if !strided {
-		// First tile with bsrc: pack B on the way.
-		TESTQ(bs, bs)
-		JZ(LabelRef(name + "_nopack"))
-		ldb4 = Load(Param("ldb"), GP64()).(GPVirtual)
-		SHLQ(U8(2), ldb4)
-		kloop("p", true)
-		XORQ(bs, bs)
-		JMP(LabelRef(name + "_epi"))
-		Label(name + "_nopack")
+		// One row of the next B panel per unrolled iteration.
+		TESTQ(prow, prow)
+		JZ(LabelRef(name + "_nocopyrow"))
+		copyRow()
+		Label(name + "_nocopyrow")
 	}
-	kloop("", false)
+	advance(unroll)
+	SUBQ(U8(unroll), kcnt)
+	CMPQ(kcnt, U8(unroll))
+	JGE(LabelRef(name + "_kloop"))
+	Label(name + "_ktail")
+	TESTQ(kcnt, kcnt)
+	JZ(LabelRef(name + "_epi"))
+	Label(name + "_kloop1")
+	step(0)
+	advance(1)
+	DECQ(kcnt)
+	JNZ(LabelRef(name + "_kloop1"))
 
 	Label(name + "_epi")
 	{
@@ -303,6 +313,14 @@ func genKernel(name string, strided bool, nrows int) {
 	SUBQ(U8(nrows), k.mcnt)
 	JG(LabelRef(name + "_tile"))
 
+	Label(name + "_copytail")
+	if !strided {
+		// Rows of the next B panel the sweep was too short to copy.
+		TESTQ(prow, prow)
+		JZ(LabelRef(name + "_done"))
+		copyRow()
+		JMP(LabelRef(name + "_copytail"))
+	}
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()

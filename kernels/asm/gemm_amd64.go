@@ -7,9 +7,9 @@ package asm
 // Gemm6x16 computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one
 // column panel from a packed A (6 values per k step, one micro-panel per
 // tile) and a packed B panel (16 values per k step); see kernels/gemm.go for
-// the contract and the flags. When bsrc is not nil, nr = 16 and the first tile
-// reads B from the row-major bsrc (row p at bsrc[p*ldb:]) and writes the
-// packed panel b on the way, for the following tiles and calls.
+// the contract and the flags. When bsrc is not nil, the sweep also copies
+// the kc×16 row-major panel at bsrc (row p at bsrc[p*ldb:]) into the packed
+// panel that follows b (b[16*kc:]), one row per 4 k steps.
 func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
 
 // Gemm6x16S is Gemm6x16 reading A unpacked: row i of the tile at a[i*lda:],
