@@ -28,6 +28,11 @@ var avx2Kernel = &microKernel{
 			_ = src[(kc-1)*ld+w-1]
 			asm.PackRowsEdge16(&dst[0], &src[0], ld, kc, w)
 		},
+		cols6: func(dst, src []float32, ld, kc int) {
+			_ = dst[6*kc-1]
+			_ = src[(kc-1)*ld+5]
+			asm.PackCols6(&dst[0], &src[0], ld, kc)
+		},
 		tA: func(dst, src []float32, ld, kc int) {
 			_ = dst[6*kc-1]
 			_ = src[5*ld+kc-1]

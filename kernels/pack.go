@@ -8,6 +8,9 @@ type packers struct {
 	rows func(dst, src []float32, ld, kc, npan int)
 	// rowsEdge packs one panel of w < NR columns, zero-padded.
 	rowsEdge func(dst, src []float32, ld, kc, w int)
+	// cols6 packs a transposed A into a full 6-row micro-panel:
+	// dst[p*6+i] = src[p*ld+i] for i < 6, p < kc.
+	cols6 func(dst, src []float32, ld, kc int)
 	// tA and tB write dst[p*w+i] = src[i*ld+p] for i < w and p < kc, a
 	// multiple of 8, with w = MR (tA) and w = NR (tB).
 	tA, tB func(dst, src []float32, ld, kc int)
@@ -62,6 +65,8 @@ func packA(pk *packers, dst []float32, transA bool, a []float32, lda, ic, mc, pc
 		h := min(mr, ic+mc-i0)
 		d := dst[q*mr*kc : (q+1)*mr*kc]
 		switch {
+		case transA && h == 6 && mr == 6 && pk.cols6 != nil && kc > 0:
+			pk.cols6(d, a[pc*lda+i0:], lda, kc)
 		case transA && h == 6 && mr == 6:
 			// op(A)[i, p] = A[p, i]: MR consecutive values per step.
 			for p := 0; p < kc; p++ {

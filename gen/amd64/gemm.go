@@ -70,6 +70,7 @@ func genGemm() {
 	genPeak()
 	genPackRows()
 	genPackRowsEdge()
+	genPackCols6()
 	genPackT(6)
 	genPackT(16)
 }

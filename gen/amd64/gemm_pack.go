@@ -194,3 +194,29 @@ func genPackRowsEdge() {
 	VZEROUPPER()
 	RET()
 }
+
+// genPackCols6 emits PackCols6: 6 consecutive values of each of kc rows, the
+// packing of a transposed A (op(A)[i, p] = A[p, i]) into a 6-row micro-panel.
+func genPackCols6() {
+	TEXT("PackCols6", NOSPLIT, "func(dst, src *float32, ld, kc int)")
+	Doc("PackCols6 writes dst[p*6+i] = src[p*ld+i] for i < 6 and p < kc.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	SHLQ(U8(2), ld)
+	kc := Load(Param("kc"), GP64())
+	TESTQ(kc, kc)
+	JZ(LabelRef("PackCols6_done"))
+	x, y := XMM(), XMM()
+	Label("PackCols6_loop")
+	VMOVUPS(Mem{Base: src}, x)
+	VMOVSD(Mem{Base: src, Disp: 16}, y)
+	VMOVUPS(x, Mem{Base: dst})
+	VMOVSD(y, Mem{Base: dst, Disp: 16})
+	ADDQ(ld, src)
+	ADDQ(U8(24), dst)
+	DECQ(kc)
+	JNZ(LabelRef("PackCols6_loop"))
+	Label("PackCols6_done")
+	RET()
+}

@@ -33,6 +33,9 @@ func PackRows16(dst *float32, src *float32, ld int, kc int, npan int)
 // one kc×16 panel padded with zeros: dst[p*16+j] = j < w ? src[p*ld+j] : 0.
 func PackRowsEdge16(dst *float32, src *float32, ld int, kc int, w int)
 
+// PackCols6 writes dst[p*6+i] = src[p*ld+i] for i < 6 and p < kc.
+func PackCols6(dst *float32, src *float32, ld int, kc int)
+
 // PackT6 writes dst[p*6+i] = src[i*ld+p] for i < 6 and p < kc, a
 // multiple of 8: the rows of src become the columns of a packed panel.
 func PackT6(dst *float32, src *float32, ld int, kc int)

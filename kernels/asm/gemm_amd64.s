@@ -10584,6 +10584,30 @@ PackRowsEdge16_done:
 	VZEROUPPER
 	RET
 
+// func PackCols6(dst *float32, src *float32, ld int, kc int)
+// Requires: AVX
+TEXT ·PackCols6(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  kc+24(FP), BX
+	TESTQ BX, BX
+	JZ    PackCols6_done
+
+PackCols6_loop:
+	VMOVUPS (CX), X0
+	VMOVSD  16(CX), X1
+	VMOVUPS X0, (AX)
+	VMOVSD  X1, 16(AX)
+	ADDQ    DX, CX
+	ADDQ    $0x18, AX
+	DECQ    BX
+	JNZ     PackCols6_loop
+
+PackCols6_done:
+	RET
+
 // func PackT6(dst *float32, src *float32, ld int, kc int)
 // Requires: AVX
 TEXT ·PackT6(SB), NOSPLIT, $0-32
