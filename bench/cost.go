@@ -110,7 +110,7 @@ func costTable(o *Options, dir string, impls []string, c CostConfig) *Table {
 		Columns: []Column{
 			{Name: "act", Label: true},
 			{Name: "level", Label: true},
-			{Name: "n", Label: true},
+			{Name: "n", Label: true, NoBench: true},
 			{Name: "impl", Label: true},
 			{Name: "ns/elem", Unit: "ns/elem"},
 			{Name: "×relu", Unit: "x-relu", NoBench: true, Prec: 2},
@@ -164,7 +164,8 @@ func costTable(o *Options, dir string, impls []string, c CostConfig) *Table {
 				act := Str(a.Func.String())
 				impC := Str(impl)
 				impC.Bench = roleOf(impl)
-				t.Add(act, Str(s.Level), Str(fmt.Sprint(s.N)), impC, Num(ns), ratio, Num(float64(ts[i].samples)))
+				nsC := NumSamples(ns, ts[i].each(func(d time.Duration) float64 { return float64(d) / float64(s.N) }))
+				t.Add(act, Str(s.Level), Str(fmt.Sprint(s.N)), impC, nsC, ratio, Num(float64(ts[i].samples)))
 			}
 			p.Step()
 		}

@@ -103,7 +103,8 @@ func Gemm(o Options, c GemmConfig) []*Table {
 	}
 	p := o.progress()
 	p.Start("gemm peak probe", 1)
-	peak := MeasurePeak(c.Peak)
+	var peak Peak
+	o.labels("gemm", "peak", func() { peak = MeasurePeak(c.Peak) })
 	p.Step()
 	p.Done()
 	peakT := &Table{
@@ -213,8 +214,9 @@ func Gemm(o Options, c GemmConfig) []*Table {
 					}
 					implC := Str(impl)
 					implC.Bench = roleOf(impl)
+					gfC := NumSamples(gf, f.each(func(d time.Duration) float64 { return flops / float64(d.Nanoseconds()) }))
 					t.Add(Str(s.String()), Str(act.Func.String()), Str(strconv.Itoa(th)), implC,
-						Num(gf), Num(100*gf/(peak.GFLOPS*float64(th))), unf, gain, Num(float64(f.samples)))
+						gfC, Num(100*gf/(peak.GFLOPS*float64(th))), unf, gain, Num(float64(f.samples)))
 				}
 			}
 			p.Step()

@@ -52,7 +52,7 @@ func figure(t *Table) (string, [][]*plot.Plot, error) {
 	case "Forward", "Backward":
 		var panels []*plot.Plot
 		for _, level := range distinct(t, "level", nil) {
-			p, err := groupedBars(t, fmt.Sprintf("%s, %s-resident", t.Name, level), "ns per element",
+			p, err := nominalLog(t, fmt.Sprintf("%s, %s-resident", t.Name, level), "ns per element (log)",
 				"act", "impl", "ns/elem", func(row []Cell) bool { return row[t.Col("level")].S == level })
 			if err != nil {
 				return "", nil, err
@@ -169,8 +169,56 @@ func addBars(p *plot.Plot, cats []string, ss []series) error {
 	}
 	p.Legend.Top = true
 	p.NominalX(cats...)
-	p.Add(plotter.NewGrid())
+	p.Add(hgrid())
+	p.Y.Max *= 1.3 // room for the legend
 	return nil
+}
+
+// hgrid returns a grid of horizontal lines only.
+func hgrid() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color = nil
+	return g
+}
+
+// nominalLog plots metric col on a log scale against the categories of
+// catCol, one line with points per value of lineCol.
+func nominalLog(t *Table, title, ylabel, catCol, lineCol, col string, keep func([]Cell) bool) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = ylabel
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	cats := distinct(t, catCol, keep)
+	lc := t.Col(lineCol)
+	for i, name := range distinct(t, lineCol, keep) {
+		s := valuesOf(t, catCol, cats, col, func(row []Cell) bool {
+			return row[lc].S == name && (keep == nil || keep(row))
+		}, name)
+		var pts plotter.XYs
+		for j, v := range s.vals {
+			if v > 0 {
+				pts = append(pts, plotter.XY{X: float64(j), Y: v})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
+		sc.Shape = plotutil.Shape(i)
+		p.Add(l, sc)
+		p.Legend.Add(name, l, sc)
+	}
+	p.NominalX(cats...)
+	p.Add(hgrid())
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Y.Max *= 10 // room for the legend
+	return p, nil
 }
 
 // lines plots metric ycol against the numeric label xcol, one line per
@@ -211,6 +259,7 @@ func linesBy(t *Table, title, xlabel, ylabel string, key func([]Cell) string, xc
 	}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
+	p.Y.Max += 0.3 * (p.Y.Max - p.Y.Min) // room for the legend
 	return p, nil
 }
 

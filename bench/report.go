@@ -75,6 +75,10 @@ type Cell struct {
 	Bench string  // label text in Go benchmark names, if different from S
 	F     float64 // metric value
 	Num   bool    // F holds a value
+	// Samples holds the individual measurements F summarises (F is their
+	// median); the Go benchmark format writes one line per sample so that
+	// benchstat sees the spread. Not part of JSON.
+	Samples []float64
 }
 
 // Str returns a label cell.
@@ -86,6 +90,15 @@ func Num(f float64) Cell {
 		return Cell{}
 	}
 	return Cell{F: f, Num: true}
+}
+
+// NumSamples returns a metric cell holding the median f of samples.
+func NumSamples(f float64, samples []float64) Cell {
+	c := Num(f)
+	if c.Num {
+		c.Samples = samples
+	}
+	return c
 }
 
 // Missing returns an empty metric cell.
@@ -311,7 +324,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // compares two runs or two machines. Each row becomes one line named
 // Benchmark<table>/<label>=<value>/...; implementation labels are written by
 // role (native, generic, naive) so that an avx2 row and a neon row compare.
-// The iteration count is the number of timed samples behind the row.
+// Rows whose metrics carry their samples give one line per sample (as
+// 'go test -count' prints), so that benchstat computes the spread; other
+// rows give one line, whose iteration count is the number of samples.
 func (r *Report) WriteBench(w io.Writer) error {
 	ew := &errWriter{w: w}
 	m := r.Machine
@@ -328,7 +343,8 @@ func (r *Report) WriteBench(w io.Writer) error {
 		for _, row := range t.Rows {
 			var name strings.Builder
 			name.WriteString("Benchmark" + t.Name)
-			var metrics strings.Builder
+			var metrics []int
+			lines := 1
 			for i, c := range t.Columns {
 				cell := row[i]
 				switch {
@@ -341,17 +357,32 @@ func (r *Report) WriteBench(w io.Writer) error {
 					fmt.Fprintf(&name, "/%s=%s", benchToken(c.Name), benchToken(v))
 				case i == samples || c.NoBench || !cell.Num:
 				default:
-					fmt.Fprintf(&metrics, " %s %s", strconv.FormatFloat(cell.F, 'g', 6, 64), benchToken(c.Unit))
+					metrics = append(metrics, i)
+					if len(cell.Samples) > 1 {
+						lines = len(cell.Samples)
+					}
 				}
 			}
-			if metrics.Len() == 0 {
+			if len(metrics) == 0 {
 				continue
 			}
 			n := 1
-			if samples >= 0 && row[samples].Num {
+			if samples >= 0 && row[samples].Num && lines == 1 {
 				n = max(1, int(row[samples].F))
 			}
-			fmt.Fprintf(ew, "%s %d%s\n", name.String(), n, metrics.String())
+			// One line per sample when the metrics carry their samples
+			// (as 'go test -count' would print), else one line.
+			for l := range lines {
+				fmt.Fprintf(ew, "%s %d", name.String(), n)
+				for _, i := range metrics {
+					v := row[i].F
+					if len(row[i].Samples) == lines && lines > 1 {
+						v = row[i].Samples[l]
+					}
+					fmt.Fprintf(ew, " %s %s", strconv.FormatFloat(v, 'g', 6, 64), benchToken(t.Columns[i].Unit))
+				}
+				fmt.Fprintln(ew)
+			}
 		}
 	}
 	return ew.err

@@ -149,7 +149,17 @@ type timing struct {
 	median  time.Duration // per call
 	min     time.Duration
 	samples int
-	calls   int // calls per sample
+	calls   int             // calls per sample
+	all     []time.Duration // per-call time of every sample, in order
+}
+
+// each returns f of every sample's per-call time.
+func (t timing) each(f func(time.Duration) float64) []float64 {
+	out := make([]float64, len(t.all))
+	for i, d := range t.all {
+		out[i] = f(d)
+	}
+	return out
 }
 
 // timeVariants times the variants interleaved: it calibrates each to last
@@ -193,8 +203,9 @@ func (o *Options) timeVariants(experiment string, vs []variant) []timing {
 	}
 	out := make([]timing, len(vs))
 	for i := range vs {
+		all := slices.Clone(per[i])
 		slices.Sort(per[i])
-		out[i] = timing{median: median(per[i]), min: per[i][0], samples: len(per[i]), calls: iters[i]}
+		out[i] = timing{median: median(per[i]), min: per[i][0], samples: len(per[i]), calls: iters[i], all: all}
 	}
 	return out
 }
