@@ -162,8 +162,11 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 			if useStrided {
 				stridedPanels(mk, buf, g, i0, i1, jc, nc, pc, kc, flags, bias)
 			} else {
-				for ic := i0; ic < i1; ic += bs.mc {
-					mc := min(bs.mc, i1-ic)
+				// Row blocks of nearly equal size (multiples of MR), at most MC.
+				nb := (i1 - i0 + bs.mc - 1) / bs.mc
+				mcStep := ((i1-i0+nb-1)/nb + mr - 1) / mr * mr
+				for ic := i0; ic < i1; ic += mcStep {
+					mc := min(mcStep, i1-ic)
 					buf.a = grow(buf.a, max(1, (mc+mr-1)/mr*mr*kc))
 					packA(&mk.pack, buf.a, g.transA, g.a, g.lda, ic, mc, pc, kc, mr)
 					for r := 0; r < npan; r++ {
