@@ -2,5 +2,94 @@
 
 package kernels
 
+import (
+	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/kernels/asm"
+)
+
+// neonKernel is the 8×12 NEON micro-kernel (24 accumulator registers) with
+// its fused epilogue; see the contract in gemm.go. Packing is done in Go.
+var neonKernel = &microKernel{
+	mr:      8,
+	nr:      12,
+	kernel:  neonPacked,
+	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
+	forward: func(a Activation, dst, x []float32) { neonForward(a, dst, x) },
+}
+
+// neonBlocks are the cache blocking parameters of neonKernel. cpuid reports
+// no cache sizes on arm64, so they come from cacheBlocks' defaults.
+var neonBlocks = cacheBlocks(8, 12)
+
 // neonGemm computes a block of a Gemm call with the NEON micro-kernel.
-func neonGemm(g *gemmCall, i0, i1, j0, j1 int) { genericGemm(g, i0, i1, j0, j1) }
+func neonGemm(g *gemmCall, i0, i1, j0, j1 int) {
+	blockedGemm(neonKernel, neonBlocks, g, i0, i1, j0, j1)
+}
+
+// neonPtr returns the address of s[0], or nil for an empty slice.
+func neonPtr(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}
+
+// neonPacked runs the micro-kernel over the ceil(m/8) tiles of one column
+// panel of nr <= 12 columns. Full tiles (8 rows, 12 columns) go straight to
+// the assembly; a partial tile goes through an 8×12 copy of its C, Y and
+// bias, so the assembly never reads or writes outside the matrices.
+//
+// The kernel does not pack B itself (packsB is false), so bsrc is always nil.
+func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+	full := 0
+	if nr == 12 {
+		full = m / 8
+	}
+	if full > 0 {
+		// The last row of the last full tile ends at column 11.
+		_ = c[(full*8-1)*ldc+11]
+		if kc > 0 {
+			_ = a[full*8*kc-1]
+			_ = b[12*kc-1]
+		}
+		if flags&gemmBackward != 0 {
+			_ = y[(full*8-1)*ldy+11]
+		}
+		if flags&gemmBias != 0 {
+			_ = bias[11]
+		}
+		asm.Gemm8x12(kc, full, neonPtr(a), neonPtr(b), neonPtr(c), ldc, neonPtr(bias), neonPtr(y), ldy, flags, alpha)
+	}
+	for t := full; t*8 < m; t++ {
+		rows := min(8, m-t*8)
+		var tc, ty [8 * 12]float32
+		var tb [12]float32
+		cs := c[t*8*ldc:]
+		if flags&gemmAccumulate != 0 {
+			for i := 0; i < rows; i++ {
+				copy(tc[i*12:i*12+nr], cs[i*ldc:i*ldc+nr])
+			}
+		}
+		var yp *float32
+		if flags&gemmBackward != 0 {
+			ys := y[t*8*ldy:]
+			for i := 0; i < rows; i++ {
+				copy(ty[i*12:i*12+nr], ys[i*ldy:i*ldy+nr])
+			}
+			yp = &ty[0]
+		}
+		var bp *float32
+		if flags&gemmBias != 0 {
+			copy(tb[:nr], bias[:nr])
+			bp = &tb[0]
+		}
+		if kc > 0 {
+			_ = a[(t+1)*8*kc-1]
+			_ = b[12*kc-1]
+		}
+		asm.Gemm8x12(kc, 1, neonPtr(a[t*8*kc:]), neonPtr(b), &tc[0], 12, bp, yp, 12, flags, alpha)
+		for i := 0; i < rows; i++ {
+			copy(cs[i*ldc:i*ldc+nr], tc[i*12:i*12+nr])
+		}
+	}
+}

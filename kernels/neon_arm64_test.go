@@ -18,18 +18,18 @@ var neonSweepStride = flag.Int("neon.stride", 4099, "stride of the sweep over fl
 func neonRef(a Activation, x float64) float64 {
 	switch a.Func {
 	case ReLU:
-		if x > 0 {
-			return x
+		if x < 0 {
+			return 0
 		}
-		if math.IsNaN(x) {
-			return x
-		}
-		return 0
+		return x
 	case LeakyReLU:
-		if x > 0 || math.IsNaN(x) {
-			return x
+		if x < 0 {
+			if a.Alpha == 0 {
+				return math.Copysign(0, -1)
+			}
+			return float64(a.Alpha) * x
 		}
-		return float64(a.Alpha) * x
+		return x
 	case ELU:
 		if x >= 0 || math.IsNaN(x) {
 			return x
@@ -86,7 +86,7 @@ func neonForwardKernels() []struct {
 		run    func(dst, x []float32)
 	}
 	var ks []k
-	for _, a := range []Activation{{Func: ReLU}, {Func: LeakyReLU, Alpha: 0.01}, {Func: LeakyReLU, Alpha: 3}, {Func: ELU, Alpha: 1}, {Func: ELU, Alpha: 0.3}, {Func: Sigmoid}, {Func: Tanh}} {
+	for _, a := range []Activation{{Func: ReLU}, {Func: LeakyReLU, Alpha: 0.01}, {Func: LeakyReLU, Alpha: 3}, {Func: LeakyReLU, Alpha: 0}, {Func: ELU, Alpha: 1}, {Func: ELU, Alpha: 0.3}, {Func: Sigmoid}, {Func: Tanh}} {
 		tol := 2.0
 		if a.Func == ReLU || a.Func == LeakyReLU {
 			tol = 0.5 // one rounding at most (alpha·x)

@@ -186,19 +186,18 @@ func actKernels() {
 func actElementwise() []elementwise {
 	return []elementwise{
 		{
-			name: "ReLUForward", out: "dst", in: []string{"x"}, unroll: 4,
-			doc: []string{"ReLUForward sets dst[i] = max(x[i], 0) (NaN stays NaN, -0 gives +0)."},
-			body: func(k *regs, _ G, in []G, out G, _ []G) {
-				fmax(k.f(0), in[0], out)
+			name: "ReLUForward", out: "dst", in: []string{"x"}, unroll: 4, temps: 1,
+			doc: []string{"ReLUForward sets dst[i] = x[i] < 0 ? +0 : x[i] (NaN and -0 pass through)."},
+			body: func(k *regs, _ G, in []G, out G, t []G) {
+				relu(in[0], out, t)
 			},
 		},
 		{
-			name: "LeakyReLUForward", out: "dst", in: []string{"x"}, alpha: true, unroll: 4, temps: 1,
-			doc: []string{"LeakyReLUForward sets dst[i] = x[i] if x[i] > 0, else alpha·x[i]."},
+			name: "LeakyReLUForward", out: "dst", in: []string{"x"}, alpha: true, unroll: 4, temps: 2,
+			doc: []string{"LeakyReLUForward sets dst[i] = x[i] < 0 ? alpha·x[i] : x[i] (NaN and -0 pass through;",
+				"with alpha = 0, -Inf gives -0)."},
 			body: func(k *regs, alpha G, in []G, out G, t []G) {
-				fmul(alpha, in[0], t[0])
-				fcmgt0(in[0], out)
-				bsl(t[0], in[0], out)
+				leakyReLU(k, alpha, in[0], out, t)
 			},
 		},
 		{

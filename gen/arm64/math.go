@@ -170,3 +170,28 @@ func elu(k *regs, alpha, x, y G, t []G) {
 	fcmge0(x, y)
 	bsl(e, x, y)
 }
+
+// relu sets y = x < 0 ? +0 : x, bit-exact: NaN and -0 pass through. t holds
+// one scratch group.
+func relu(x, y G, t []G) {
+	fcmlt0(x, t[0])
+	bic(t[0], x, y)
+}
+
+// leakyReLU sets y = x < 0 ? alpha·x : x (NaN and -0 pass through). With
+// alpha = 0, alpha·(-Inf) is NaN where the limit -0 is wanted: a NaN product
+// of a non-NaN input is replaced by -0 (alpha >= 0, so every product on that
+// side is <= 0 and setting its sign bit changes nothing else). y may be x;
+// t holds two scratch groups.
+func leakyReLU(k *regs, alpha, x, y G, t []G) {
+	p, m := t[0], t[1]
+	fmul(alpha, x, p)
+	fcmeq(p, p, m)
+	and(m, p, p)
+	orr(k.full32(0x80000000), p, p)
+	fcmlt0(x, m)
+	if x[0] != y[0] {
+		mov(x, y)
+	}
+	bit(m, p, y)
+}

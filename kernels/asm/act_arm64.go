@@ -4,12 +4,13 @@
 
 package asm
 
-// ReLUForward sets dst[i] = max(x[i], 0) (NaN stays NaN, -0 gives +0).
+// ReLUForward sets dst[i] = x[i] < 0 ? +0 : x[i] (NaN and -0 pass through).
 //
 //go:noescape
 func ReLUForward(dst, x []float32)
 
-// LeakyReLUForward sets dst[i] = x[i] if x[i] > 0, else alpha·x[i].
+// LeakyReLUForward sets dst[i] = x[i] < 0 ? alpha·x[i] : x[i] (NaN and -0 pass through;
+// with alpha = 0, -Inf gives -0).
 //
 //go:noescape
 func LeakyReLUForward(dst, x []float32, alpha float32)

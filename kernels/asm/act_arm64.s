@@ -10,19 +10,20 @@ TEXT ·ReLUForward(SB), NOSPLIT, $0-48
 	MOVD x_base+24(FP), R1
 	MOVD dst_len+8(FP), R7
 
-	// Constants.
-	VEOR V31.B16, V31.B16, V31.B16
-
 	// 4 vectors per iteration.
 	CMP $16, R7
 	BLT vec1
 
 loopU:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	WORD $0x4e3ff404 // fmax v4.4s, v0.4s, v31.4s
-	WORD $0x4e3ff425 // fmax v5.4s, v1.4s, v31.4s
-	WORD $0x4e3ff446 // fmax v6.4s, v2.4s, v31.4s
-	WORD $0x4e3ff467 // fmax v7.4s, v3.4s, v31.4s
+	WORD $0x4ea0e808 // fcmlt v8.4s, v0.4s, #0.0
+	WORD $0x4ea0e829 // fcmlt v9.4s, v1.4s, #0.0
+	WORD $0x4ea0e84a // fcmlt v10.4s, v2.4s, #0.0
+	WORD $0x4ea0e86b // fcmlt v11.4s, v3.4s, #0.0
+	WORD $0x4e681c04 // bic v4.16b, v0.16b, v8.16b
+	WORD $0x4e691c25 // bic v5.16b, v1.16b, v9.16b
+	WORD $0x4e6a1c46 // bic v6.16b, v2.16b, v10.16b
+	WORD $0x4e6b1c67 // bic v7.16b, v3.16b, v11.16b
 	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
@@ -35,7 +36,8 @@ vec1:
 
 loop1:
 	VLD1.P 16(R1), [V0.S4]
-	WORD $0x4e3ff404 // fmax v4.4s, v0.4s, v31.4s
+	WORD $0x4ea0e808 // fcmlt v8.4s, v0.4s, #0.0
+	WORD $0x4e681c04 // bic v4.16b, v0.16b, v8.16b
 	VST1.P [V4.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -47,7 +49,8 @@ tail:
 
 loopS:
 	FMOVS.P 4(R1), F0
-	WORD $0x4e3ff404 // fmax v4.4s, v0.4s, v31.4s
+	WORD $0x4ea0e808 // fcmlt v8.4s, v0.4s, #0.0
+	WORD $0x4e681c04 // bic v4.16b, v0.16b, v8.16b
 	FMOVS.P F4, 4(R0)
 	SUBS $1, R7
 	BNE loopS
@@ -63,6 +66,10 @@ TEXT ·LeakyReLUForward(SB), NOSPLIT, $0-52
 	MOVWU alpha+48(FP), R8
 	VDUP R8, V31.S4
 
+	// Constants.
+	MOVW $0x80000000, R9
+	VDUP R9, V30.S4
+
 	// 4 vectors per iteration.
 	CMP $16, R7
 	BLT vec1
@@ -73,14 +80,30 @@ loopU:
 	WORD $0x6e3fdc29 // fmul v9.4s, v1.4s, v31.4s
 	WORD $0x6e3fdc4a // fmul v10.4s, v2.4s, v31.4s
 	WORD $0x6e3fdc6b // fmul v11.4s, v3.4s, v31.4s
-	WORD $0x4ea0c804 // fcmgt v4.4s, v0.4s, #0.0
-	WORD $0x4ea0c825 // fcmgt v5.4s, v1.4s, #0.0
-	WORD $0x4ea0c846 // fcmgt v6.4s, v2.4s, #0.0
-	WORD $0x4ea0c867 // fcmgt v7.4s, v3.4s, #0.0
-	VBSL V8.B16, V0.B16, V4.B16
-	VBSL V9.B16, V1.B16, V5.B16
-	VBSL V10.B16, V2.B16, V6.B16
-	VBSL V11.B16, V3.B16, V7.B16
+	WORD $0x4e28e50c // fcmeq v12.4s, v8.4s, v8.4s
+	WORD $0x4e29e52d // fcmeq v13.4s, v9.4s, v9.4s
+	WORD $0x4e2ae54e // fcmeq v14.4s, v10.4s, v10.4s
+	WORD $0x4e2be56f // fcmeq v15.4s, v11.4s, v11.4s
+	VAND V12.B16, V8.B16, V8.B16
+	VAND V13.B16, V9.B16, V9.B16
+	VAND V14.B16, V10.B16, V10.B16
+	VAND V15.B16, V11.B16, V11.B16
+	VORR V30.B16, V8.B16, V8.B16
+	VORR V30.B16, V9.B16, V9.B16
+	VORR V30.B16, V10.B16, V10.B16
+	VORR V30.B16, V11.B16, V11.B16
+	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
+	WORD $0x4ea0e82d // fcmlt v13.4s, v1.4s, #0.0
+	WORD $0x4ea0e84e // fcmlt v14.4s, v2.4s, #0.0
+	WORD $0x4ea0e86f // fcmlt v15.4s, v3.4s, #0.0
+	VORR V0.B16, V0.B16, V4.B16
+	VORR V1.B16, V1.B16, V5.B16
+	VORR V2.B16, V2.B16, V6.B16
+	VORR V3.B16, V3.B16, V7.B16
+	VBIT V12.B16, V8.B16, V4.B16
+	VBIT V13.B16, V9.B16, V5.B16
+	VBIT V14.B16, V10.B16, V6.B16
+	VBIT V15.B16, V11.B16, V7.B16
 	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
@@ -94,8 +117,12 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	WORD $0x6e3fdc08 // fmul v8.4s, v0.4s, v31.4s
-	WORD $0x4ea0c804 // fcmgt v4.4s, v0.4s, #0.0
-	VBSL V8.B16, V0.B16, V4.B16
+	WORD $0x4e28e50c // fcmeq v12.4s, v8.4s, v8.4s
+	VAND V12.B16, V8.B16, V8.B16
+	VORR V30.B16, V8.B16, V8.B16
+	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
+	VORR V0.B16, V0.B16, V4.B16
+	VBIT V12.B16, V8.B16, V4.B16
 	VST1.P [V4.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -108,8 +135,12 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	WORD $0x6e3fdc08 // fmul v8.4s, v0.4s, v31.4s
-	WORD $0x4ea0c804 // fcmgt v4.4s, v0.4s, #0.0
-	VBSL V8.B16, V0.B16, V4.B16
+	WORD $0x4e28e50c // fcmeq v12.4s, v8.4s, v8.4s
+	VAND V12.B16, V8.B16, V8.B16
+	VORR V30.B16, V8.B16, V8.B16
+	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
+	VORR V0.B16, V0.B16, V4.B16
+	VBIT V12.B16, V8.B16, V4.B16
 	FMOVS.P F4, 4(R0)
 	SUBS $1, R7
 	BNE loopS

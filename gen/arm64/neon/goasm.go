@@ -188,3 +188,12 @@ func ADDReg(m, n, d Reg) { emit("ADD %v, %v, %v", m, n, d) }
 
 // MOVDReg copies n to d.
 func MOVDReg(n, d Reg) { emit("MOVD %v, %v", n, d) }
+
+// TBZ branches to l when bit b of r is zero.
+func TBZ(b int, r Reg, l Label) { emit("TBZ $%d, %v, %s", b, r, l) }
+
+// TBNZ branches to l when bit b of r is set.
+func TBNZ(b int, r Reg, l Label) { emit("TBNZ $%d, %v, %s", b, r, l) }
+
+// LSRConst emits d = n >> c (logical).
+func LSRConst(c int, n, d Reg) { emit("LSR $%d, %v, %v", c, n, d) }
