@@ -238,3 +238,18 @@ func TestGemmPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestGemmAllocs checks that Gemm reuses its packing buffers: in steady
+// state a call allocates nothing (a garbage collection may empty the pool,
+// hence an average below one rather than zero).
+func TestGemmAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const m, n, k = 33, 70, 129
+	a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+	ep := &fallback.Epilogue{Act: fallback.Activation{Func: fallback.Sigmoid}, Bias: randSlice(rng, n)}
+	if avg := testing.AllocsPerRun(50, func() {
+		fallback.Gemm(false, true, m, n, k, a, k, b, k, c, n, ep)
+	}); avg >= 1 {
+		t.Errorf("Gemm allocates %.2f times per call", avg)
+	}
+}
