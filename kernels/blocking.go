@@ -60,7 +60,7 @@ func cacheBlocks(mr, nr int) blockSizes {
 		l2 = 512 << 10
 	}
 	if l3 <= 0 {
-		l3 = 8 << 10
+		l3 = 8 << 20
 	}
 	kc := clamp(l1/2/(4*nr), 64, 512) &^ 7
 	mc := clamp(l2/4/(4*kc), mr, 1024)

@@ -248,3 +248,15 @@ func TestKBlocks(t *testing.T) {
 }
 
 var _ = fallback.Gemm
+
+// TestCacheBlocks checks the block sizes for both tile shapes: multiples of
+// the tile, KC a multiple of 8, and a B block wide enough to amortise packing
+// A (the defaults apply where cpuid reports no cache sizes).
+func TestCacheBlocks(t *testing.T) {
+	for _, tile := range [][2]int{{6, 16}, {8, 12}} {
+		bs := cacheBlocks(tile[0], tile[1])
+		if bs.kc < 64 || bs.kc%8 != 0 || bs.mc < tile[0] || bs.mc%tile[0] != 0 || bs.nc < 256 || bs.nc%tile[1] != 0 {
+			t.Errorf("cacheBlocks(%d, %d) = %+v", tile[0], tile[1], bs)
+		}
+	}
+}
