@@ -136,10 +136,12 @@ type LayerStats struct {
 	// activations.
 	Saturated float64
 	// Mean and Std are the mean and standard deviation of the layer's
-	// outputs over units and examples of the monitoring set.
+	// outputs over units and examples of the monitoring set (for the output
+	// layer of the softmax head: of the logits).
 	Mean, Std float64
-	// GradNorm is the root mean square over the epoch's steps of the
-	// Frobenius norm of the weight gradient (without weight decay).
+	// GradNorm is the root mean square of the Frobenius norm of the weight
+	// gradient (without weight decay) over every eighth step of the epoch
+	// (the first, the ninth, ...); NaN if no step was sampled.
 	GradNorm float64
 }
 
@@ -321,7 +323,7 @@ func (t *Trainer) trainBatch(rows int) (loss float64, correct int, err error) {
 	t.step++
 	t.prepareUpdate()
 	m.backward(ws, rows, t.gw, t.gb, t.updateFn)
-	if t.trackGrad {
+	if t.sampleGrad() {
 		t.gradSteps++
 	}
 	if li := t.badLayer; li >= 0 {
@@ -362,6 +364,15 @@ func finite(s []float32) bool {
 	return true
 }
 
+// gradSampleEvery is the interval, in steps, at which gradient norms are
+// sampled for the epoch statistics.
+const gradSampleEvery = 8
+
+// sampleGrad reports whether the gradient norms of the current step are
+// part of the statistics: every gradSampleEvery-th step, when a callback
+// wants them.
+func (t *Trainer) sampleGrad() bool { return t.trackGrad && t.step%gradSampleEvery == 1 }
+
 // prepareUpdate sets up the optimizer step that updateLayer applies to each
 // layer.
 func (t *Trainer) prepareUpdate() {
@@ -384,7 +395,7 @@ func (t *Trainer) prepareUpdate() {
 func (t *Trainer) updateLayer(i int) {
 	l := t.m.layers[i]
 	u := &t.upd
-	if t.trackGrad {
+	if t.sampleGrad() {
 		t.gradSS[i] += sumSquares(t.gw[i])
 	}
 	adam := t.cfg.Optimizer.Method == Adam
