@@ -11,7 +11,7 @@ import "github.com/actfuse/actfuse/fallback"
 //
 //	for jc over n in steps of NC:             (B panel, L3)
 //	  for pc over k in steps of KC:           (k blocks of equal size)
-//	    pack op(B)[pc:pc+kc, jc:jc+nc] into panels of NR columns
+//	    pack op(B)[pc:pc+kc, jc:jc+nc] into panels of NR columns (see packsB)
 //	    for ic over m in steps of MC:         (A block, L2)
 //	      pack op(A)[ic:ic+mc, pc:pc+kc] into micro-panels of MR rows
 //	      for jr over the NR-column panels:   (one micro-kernel call per panel)
@@ -28,8 +28,9 @@ import "github.com/actfuse/actfuse/fallback"
 //     panel r holds op(B)[pc+p, jc+r·NR+j] at index r·NR·kc + p·NR + j, columns
 //     beyond nc are zero.
 //   - One call, kernel(kc, m, nr, a, lda, b, bsrc, ldb, c, ldc, bias, y, ldy,
-//     flags, alpha), sweeps ceil(m/MR) tiles down one column panel: tile t uses the A
-//     micro-panel t (a advances by MR·kc per tile) and the same B panel b; its
+//     flags, alpha), sweeps ceil(m/MR) tiles down one column panel: tile t
+//     uses the A micro-panel t (a advances by MR·kc per tile) and the same B
+//     panel b; its
 //     C tile starts at c[t·MR·ldc] (and Y at y[t·MR·ldy]). It forms
 //     Z = Σ_p a·b over kc steps in increasing p, each step one fused
 //     multiply-add per element, starting from zero (so the result does not
@@ -53,6 +54,9 @@ import "github.com/actfuse/actfuse/fallback"
 //     row-major op(A) with leading dimension lda (row i of the tile at
 //     a[i·lda:]); it is used where packing A cannot be amortised (few column
 //     panels). It reads only rows below m, and m must be a multiple of MR.
+//   - pack holds optional assembly packing loops (see packers); the Go loops
+//     of pack.go handle the rest, so a new kernel works without any.
+//   - forward applies a forward activation the kernel does not fuse.
 //
 // The k loop is cut into blocks of equal size that depend only on k (see
 // kBlocks), and all variants of a kernel perform the same operations in the
