@@ -33,6 +33,8 @@ var actFuncs = []struct {
 // hasAlpha reports whether f takes the Alpha parameter.
 func hasAlpha(f actFunc) bool { return f == fLeakyReLU || f == fELU }
 
+// emitActKernels emits the "act" group: forward and backward kernels of
+// every activation, backward with the bias gradient, and maxout.
 func emitActKernels() {
 	for _, a := range actFuncs {
 		emitForward(a.f, a.name, a.unroll)
@@ -48,23 +50,28 @@ func emitActKernels() {
 	emitMaxoutBackward()
 }
 
-// tailMask returns the 64-byte table of 8 all-ones words followed by 8 zero
-// words: the 8 words at byte offset 32-4r are a mask of the first r lanes.
-func tailMask() operand.Mem {
-	const name = "tailmask"
+// konstTable returns the RODATA table name holding the 32-bit words v,
+// emitted on first use.
+func konstTable(name string, v []uint32) operand.Mem {
 	if m, ok := konsts[name]; ok {
 		return m
 	}
 	m := GLOBL(name, RODATA|NOPTR)
-	for i := 0; i < 16; i++ {
-		v := uint32(0)
-		if i < 8 {
-			v = 0xffffffff
-		}
-		DATA(4*i, operand.U32(v))
+	for i, w := range v {
+		DATA(4*i, operand.U32(w))
 	}
 	konsts[name] = m
 	return m
+}
+
+// tailMask returns the 64-byte table of 8 all-ones words followed by 8 zero
+// words: the 8 words at byte offset 32-4r are a mask of the first r lanes.
+func tailMask() operand.Mem {
+	v := make([]uint32, 16)
+	for i := range 8 {
+		v[i] = 0xffffffff
+	}
+	return konstTable("tailmask", v)
 }
 
 // loadTailMask returns a register holding the mask of the first n%8 lanes.
@@ -322,9 +329,10 @@ func emitBackwardBias(f actFunc, name string) {
 
 // emitMaxoutForward emits MaxoutForward(k int, dst []float32, argmax
 // []int32, x []float32): 8 groups at a time, the j-th value of each group
-// gathered with VGATHERDPS; a masked gather and masked stores finish the
-// last len(dst)%8 groups. The winner is the first maximum, or the first
-// NaN (a NaN wins over every number).
+// taken by shuffles for k = 2 and k = 4 and gathered with VGATHERDPS for
+// other k; a masked gather and masked stores finish the last len(dst)%8
+// groups. The winner is the first maximum, or the first NaN (a NaN wins
+// over every number).
 func emitMaxoutForward() {
 	TEXT("MaxoutForward", NOSPLIT, "func(k int, dst []float32, argmax []int32, x []float32)")
 	Pragma("noescape")
@@ -487,31 +495,11 @@ func labelf(name string, masked bool) string {
 }
 
 // konstLanes returns the row [0, 1, ..., 7] of int32 lanes.
-func konstLanes() operand.Mem {
-	const name = "lanes"
-	if m, ok := konsts[name]; ok {
-		return m
-	}
-	m := GLOBL(name, RODATA|NOPTR)
-	for i := 0; i < 8; i++ {
-		DATA(4*i, operand.U32(i))
-	}
-	konsts[name] = m
-	return m
-}
+func konstLanes() operand.Mem { return konstTable("lanes", []uint32{0, 1, 2, 3, 4, 5, 6, 7}) }
 
 // konstPerm returns the int32 row [0, 4, 1, 5, 2, 6, 3, 7].
 func konstPerm() operand.Mem {
-	const name = "perm04152637"
-	if m, ok := konsts[name]; ok {
-		return m
-	}
-	m := GLOBL(name, RODATA|NOPTR)
-	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
-		DATA(4*i, operand.U32(v))
-	}
-	konsts[name] = m
-	return m
+	return konstTable("perm04152637", []uint32{0, 4, 1, 5, 2, 6, 3, 7})
 }
 
 // emitMaxoutBackward emits MaxoutBackward(k int, dx, dy []float32, argmax
