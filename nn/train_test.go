@@ -458,3 +458,31 @@ func TestThreadsBitwise(t *testing.T) {
 		t.Error("weights after 3 steps differ between 1 and 2 threads")
 	}
 }
+
+// FuzzCheckpointPayload feeds arbitrary payloads (past the checksum) to the
+// checkpoint decoder, which must return an error rather than panic or
+// allocate more than the input justifies.
+func FuzzCheckpointPayload(f *testing.F) {
+	m, _ := New(Config{Inputs: 3, Hidden: []Layer{Dense(4, relu), Maxout(2, 2)}, Outputs: 2})
+	tr, _ := NewTrainer(m, TrainConfig{BatchSize: 4, Optimizer: Optimizer{Method: Adam, LR: 0.01}})
+	for _, b := range [][]byte{m.encode(nil, nil), m.encode(nil, tr)} {
+		f.Add(b[ckptHeader : len(b)-ckptTrailer])
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		d := &decoder{b: payload}
+		got, err := decodeModel(d)
+		if err != nil {
+			return
+		}
+		var params int
+		for _, l := range got.layers {
+			params += len(l.w) + len(l.b)
+		}
+		if 4*params > len(payload) {
+			t.Fatalf("decoded %d parameters from %d bytes", params, len(payload))
+		}
+		if sameShape(got, m) == nil {
+			newRestore(tr, got).decodeTrainer(d)
+		}
+	})
+}
