@@ -486,3 +486,156 @@ func FuzzCheckpointPayload(f *testing.F) {
 		}
 	})
 }
+
+func TestInit(t *testing.T) {
+	const in, out = 400, 300
+	for _, c := range []struct {
+		init Init
+		act  kernels.Activation
+		he   bool
+	}{
+		{InitAuto, relu, true}, {InitAuto, kernels.Activation{Func: kernels.Tanh}, false},
+		{InitHe, kernels.Activation{Func: kernels.Sigmoid}, true}, {InitXavier, relu, false},
+	} {
+		m, err := New(Config{Inputs: in, Hidden: []Layer{Dense(out, c.act)}, Outputs: 2, Init: c.init, BiasInit: 0.25, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, b := m.Params(0)
+		var s, s2, mx float64
+		for _, v := range w {
+			s += float64(v)
+			s2 += float64(v) * float64(v)
+			mx = math.Max(mx, math.Abs(float64(v)))
+		}
+		n := float64(len(w))
+		sd := math.Sqrt(s2/n - (s/n)*(s/n))
+		// 120,000 draws: the sample standard deviation is within 1% of
+		// the true one with overwhelming probability.
+		want := math.Sqrt(2.0 / in) // He: N(0, 2/fanIn)
+		if !c.he {
+			lim := math.Sqrt(6.0 / (in + out)) // Xavier: U(±lim), sd lim/√3
+			want = lim / math.Sqrt(3)
+			if mx > lim {
+				t.Errorf("%v/%v: |w| = %v beyond the Xavier limit %v", c.init, c.act, mx, lim)
+			}
+		}
+		if math.Abs(sd/want-1) > 0.01 || math.Abs(s/n) > 4*want/math.Sqrt(n) {
+			t.Errorf("%v/%v: weights have mean %.3g and sd %.5f, want 0 and %.5f", c.init, c.act, s/n, sd, want)
+		}
+		for _, v := range b {
+			if v != 0.25 {
+				t.Fatalf("hidden bias %v, want 0.25", v)
+			}
+		}
+		if _, ob := m.Params(1); ob[0] != 0 || ob[1] != 0 {
+			t.Errorf("output bias %v, want 0", ob)
+		}
+	}
+}
+
+func TestShuffle(t *testing.T) {
+	m, _ := New(smallConfig())
+	tr, _ := NewTrainer(m, smallTrain(Optimizer{Method: SGD, LR: 0.01}))
+	const n = 1000
+	var prev []int32
+	for e := 0; e < 3; e++ {
+		tr.epoch = e
+		tr.preparePerm(n)
+		seen := make([]bool, n)
+		inPlace := 0
+		for i, p := range tr.perm {
+			if seen[p] {
+				t.Fatalf("epoch %d: %d visited twice", e, p)
+			}
+			seen[p] = true
+			if int(p) == i {
+				inPlace++
+			}
+		}
+		if inPlace > 20 { // a random permutation fixes 1 point on average
+			t.Errorf("epoch %d: %d examples left in place", e, inPlace)
+		}
+		if prev != nil && slicesEqual(prev, tr.perm) {
+			t.Errorf("epoch %d repeats the previous order", e)
+		}
+		prev = append([]int32(nil), tr.perm...)
+	}
+	tr.cfg.NoShuffle = true
+	tr.epoch = 7
+	tr.preparePerm(n)
+	for i, p := range tr.perm {
+		if int(p) != i {
+			t.Fatalf("NoShuffle: position %d holds %d", i, p)
+		}
+	}
+}
+
+func slicesEqual(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestOptimizerRules checks one update of every optimizer against the
+// textbook formulas evaluated in float64 (tolerance: a few float32
+// roundings of values of order 1, 1e-6 relative).
+func TestOptimizerRules(t *testing.T) {
+	const n = 5
+	const lr, mu, wd, b1, b2, eps = 0.1, 0.9, 0.01, 0.8, 0.99, 1e-8
+	r := rand.New(rand.NewPCG(8, 8))
+	mk := func() []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+		return s
+	}
+	p0, v0, v20, g := mk(), mk(), mk(), mk()
+	for i := range v20 {
+		v20[i] = float32(math.Abs(float64(v20[i])))
+	}
+	near := func(name string, got float32, want float64) {
+		if math.Abs(float64(got)-want) > 1e-6*(1+math.Abs(want)) {
+			t.Errorf("%s: got %.8g, want %.8g", name, got, want)
+		}
+	}
+	for _, nesterov := range []bool{false, true} {
+		p, v := cloneF32(p0), cloneF32(v0)
+		sgd(p, v, g, lr, mu, wd, nesterov)
+		for i := range p {
+			gi := float64(g[i]) + wd*float64(p0[i])
+			vi := mu*float64(v0[i]) + gi
+			step := vi
+			if nesterov {
+				step = gi + mu*vi
+			}
+			near("sgd v", v[i], vi)
+			near("sgd w", p[i], float64(p0[i])-lr*step)
+		}
+	}
+	// Adam at step t = 3, through the trainer's bias-corrected constants.
+	m, _ := New(Config{Inputs: 1, Outputs: 2, Head: SoftmaxCrossEntropy})
+	tr, _ := NewTrainer(m, TrainConfig{BatchSize: 1, Optimizer: Optimizer{Method: Adam, LR: lr, Beta1: b1, Beta2: b2, Epsilon: eps}, WeightDecay: wd})
+	tr.step, tr.lr = 3, lr
+	tr.prepareUpdate()
+	p, m1, m2 := cloneF32(p0), cloneF32(v0), cloneF32(v20)
+	adam(p, m1, m2, g, tr.upd.lr, b1, b2, tr.upd.eps, wd)
+	for i := range p {
+		gi := float64(g[i]) + wd*float64(p0[i])
+		mi := b1*float64(v0[i]) + (1-b1)*gi
+		vi := b2*float64(v20[i]) + (1-b2)*gi*gi
+		mh, vh := mi/(1-math.Pow(b1, 3)), vi/(1-math.Pow(b2, 3))
+		near("adam m", m1[i], mi)
+		near("adam v", m2[i], vi)
+		near("adam w", p[i], float64(p0[i])-lr*mh/(math.Sqrt(vh)+eps))
+	}
+}
+
+func cloneF32(s []float32) []float32 { return append([]float32(nil), s...) }
