@@ -13,10 +13,11 @@ import (
 //	go test ./kernels -run '^$' -bench 'Peak|MatMul' -cpu 2 -count 5 | tee gemm.txt
 //	benchstat gemm.txt
 //
-// Names: BenchmarkMatMul/<act>/<M>x<K>x<N>[/<variant>]/<impl>[/threads=<t>],
+// Names: BenchmarkMatMul/<act>/<M>x<K>x<N>[-<variant>]/<impl>[/threads=<t>],
 // where <variant> is tA (op(A) = Aᵀ), tB (op(B) = Bᵀ) or tB-bwd (op(B) = Bᵀ
 // with the backward epilogue C = Z ⊙ act'(Y)), and <impl> is an
-// implementation name (avx2, generic, ...). Forward cases add a bias. The
+// implementation name (avx2, generic, ...), so that -bench 'MatMul/.*/.*/avx2'
+// selects one implementation. Forward cases add a bias. The
 // threads=<t> sub-name appears for the cases measured on several threads
 // (SetThreads(t)); the others run on one. threads=t is skipped when
 // GOMAXPROCS < t, so run with -cpu 2 (or more) for the parallel figures.
@@ -66,7 +67,7 @@ func BenchmarkMatMul(b *testing.B) {
 	for _, c := range matmulCases() {
 		name := fmt.Sprintf("%v/%dx%dx%d", c.act, c.m, c.k, c.n)
 		if c.variant != "" {
-			name += "/" + c.variant
+			name += "-" + c.variant
 		}
 		b.Run(name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
