@@ -20,7 +20,7 @@
 // are deterministic for every thread count, and every random stream (weight
 // initialisation, the permutation of each epoch, the noise of each step) is
 // derived from a seed and a position, never from history. Once its buffers
-// exist a training step allocates nothing.
+// exist a training step makes no allocation of its own.
 //
 // Training can be checkpointed (model, optimizer state and progress, in a
 // versioned file with a checksum, written atomically) and resumed: the resumed

@@ -90,6 +90,16 @@ const (
 	numInits
 )
 
+var initNames = [numInits]string{"auto", "he", "xavier"}
+
+// String returns "auto", "he" or "xavier".
+func (i Init) String() string {
+	if i < numInits {
+		return initNames[i]
+	}
+	return fmt.Sprintf("Init(%d)", uint8(i))
+}
+
 // Config describes a model.
 type Config struct {
 	Inputs  int     // number of input features

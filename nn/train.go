@@ -154,12 +154,13 @@ type DivergenceError struct {
 	What  string // which quantity: "loss", "outputs", "weights", "bias"
 }
 
+// Error names the step, the layer and the quantity that became non-finite.
 func (e *DivergenceError) Error() string {
 	return fmt.Sprintf("nn: training diverged at step %d (epoch %d): non-finite %s in %s", e.Step, e.Epoch, e.What, e.Name)
 }
 
 // Trainer trains a model. It owns all buffers of a training step, so a step
-// allocates nothing. A Trainer is not safe for concurrent use.
+// makes no allocation of its own (see package doc). A Trainer is not safe for concurrent use.
 type Trainer struct {
 	m   *Model
 	cfg TrainConfig
