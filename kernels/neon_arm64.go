@@ -3,6 +3,8 @@
 package kernels
 
 import (
+	"fmt"
+
 	"github.com/actfuse/actfuse/fallback"
 	"github.com/actfuse/actfuse/kernels/asm"
 )
@@ -18,6 +20,11 @@ func neonImpl() *impl {
 
 		backwardBias:  neonBackwardBias,
 		maxoutForward: asm.MaxoutForward,
+		maxoutBackward: func(k int, dx, dy []float32, argmax []int32) {
+			if i := asm.MaxoutBackward(k, dx, dy, argmax); i >= 0 {
+				panic(fmt.Sprintf("actfuse: MaxoutBackward: argmax[%d] = %d outside [0, k = %d)", i, argmax[i], k))
+			}
+		},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/actfuse/actfuse/fallback"
@@ -393,6 +394,53 @@ func TestNEONMaxoutForward(t *testing.T) {
 					if math.Float32bits(dst[4+i]) != math.Float32bits(want[i]) || arg[4+i] != wantArg[i] {
 						t.Fatalf("k=%d groups=%d group %d %v: got %g@%d, want %g@%d", k, groups, i, x[i*k:i*k+k], dst[4+i], arg[4+i], want[i], wantArg[i])
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestNEONMaxoutBackward compares the NEON maxout backward with the fallback
+// for k = 1..9 and group counts 0..13, with guards around dx, and checks
+// that an argmax outside [0, k) panics naming it.
+func TestNEONMaxoutBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	back := neonImpl().maxoutBackward
+	for k := 1; k <= 9; k++ {
+		for groups := 0; groups <= 13; groups++ {
+			dy := make([]float32, groups)
+			arg := make([]int32, groups)
+			for i := range dy {
+				dy[i] = float32(rng.NormFloat64())
+				arg[i] = int32(rng.IntN(k))
+			}
+			want := make([]float32, k*groups)
+			fallback.MaxoutBackward(k, want, dy, arg)
+			dx := make([]float32, k*groups+8)
+			for i := range dx {
+				dx[i] = neonGuard
+			}
+			back(k, dx[4:4+k*groups], dy, arg)
+			checkGuards(t, fmt.Sprintf("maxout backward k=%d groups=%d", k, groups), dx, 4, k*groups)
+			for i, w := range want {
+				if dx[4+i] != w {
+					t.Fatalf("k=%d groups=%d: dx[%d] = %g, want %g", k, groups, i, dx[4+i], w)
+				}
+			}
+			if groups > 0 {
+				for _, badJ := range []int32{-1, int32(k), 1 << 30} {
+					bad := append([]int32(nil), arg...)
+					bad[groups-1] = badJ
+					func() {
+						defer func() {
+							msg := fmt.Sprint(recover())
+							wantMsg := fmt.Sprintf("argmax[%d] = %d outside", groups-1, badJ)
+							if !strings.Contains(msg, wantMsg) {
+								t.Errorf("k=%d groups=%d argmax %d: panic %q, want one containing %q", k, groups, badJ, msg, wantMsg)
+							}
+						}()
+						back(k, dx[4:4+k*groups], dy, bad)
+					}()
 				}
 			}
 		}

@@ -12,3 +12,10 @@ package asm
 //
 //go:noescape
 func MaxoutForward(k int, dst []float32, argmax []int32, x []float32)
+
+// MaxoutBackward zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);
+// len(dx) must equal k·len(dy) and len(argmax) len(dy). It returns -1, or the first i
+// whose argmax[i] is outside [0, k), where it stops.
+//
+//go:noescape
+func MaxoutBackward(k int, dx []float32, dy []float32, argmax []int32) int

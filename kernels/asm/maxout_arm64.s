@@ -89,3 +89,54 @@ store1:
 
 done:
 	RET
+
+// func MaxoutBackward(k int, dx []float32, dy []float32, argmax []int32) int
+TEXT ·MaxoutBackward(SB), NOSPLIT, $0-88
+	MOVD k+0(FP), R0
+	MOVD dx_base+8(FP), R1
+	MOVD dy_base+32(FP), R2
+	MOVD argmax_base+56(FP), R3
+	MOVD dy_len+40(FP), R4
+	LSL $2, R0, R9
+	VEOR V0.B16, V0.B16, V0.B16
+	MOVD $0, R5
+	CBZ R4, ok
+
+group:
+	// j = argmax[i], checked as unsigned against k (a negative j is huge).
+	MOVWU.P 4(R3), R6
+	CMP R0, R6
+	BHS bad
+
+	// Zero the k values of the group, four at a time, then one at a time.
+	MOVD R1, R8
+	MOVD R0, R7
+
+zero4:
+	CMP $4, R7
+	BLT zero1
+	VST1.P [V0.S4], 16(R8)
+	SUB $4, R7
+	JMP zero4
+
+zero1:
+	CBZ R7, route
+	FMOVS.P F0, 4(R8)
+	SUB $1, R7
+	JMP zero1
+
+route:
+	FMOVS.P 4(R2), F1
+	ADD R6<<2, R1, R8
+	FMOVS F1, (R8)
+	ADD R9, R1, R1
+	ADD $1, R5
+	CMP R4, R5
+	BLT group
+
+ok:
+	MOVD $-1, R5
+
+bad:
+	MOVD R5, ret+80(FP)
+	RET

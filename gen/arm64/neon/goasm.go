@@ -197,3 +197,26 @@ func TBNZ(b int, r Reg, l Label) { emit("TBNZ $%d, %v, %s", b, r, l) }
 
 // LSRConst emits d = n >> c (logical).
 func LSRConst(c int, n, d Reg) { emit("LSR $%d, %v, %v", c, n, d) }
+
+// Store stores r to an argument or result (MOVD for 8-byte ones, MOVW for
+// 4-byte ones).
+func Store(r Reg, m Mem) {
+	switch m.size {
+	case 8:
+		emit("MOVD %v, %v", r, m)
+	case 4:
+		emit("MOVW %v, %v", r, m)
+	default:
+		panic(fmt.Sprintf("neon: Store: operand %v has size %d", m, m.size))
+	}
+}
+
+// MOVWULoadP loads the 32-bit word at (base), zero-extended, into r and
+// advances base by 4.
+func MOVWULoadP(base Reg, r Reg) { emit("MOVWU.P 4(%v), %v", base, r) }
+
+// BHS branches to l when the last comparison was unsigned higher-or-same.
+func BHS(l Label) { emit("BHS %s", l) }
+
+// BLO branches to l when the last comparison was unsigned lower.
+func BLO(l Label) { emit("BLO %s", l) }

@@ -285,7 +285,9 @@ func DefineLabel(l Label) {
 }
 
 // parseSig parses a function type and lays out its arguments as the Go ABI0
-// does on arm64: each argument aligned to its own alignment, in order.
+// does on arm64: each argument aligned to its own alignment, in order; the
+// results follow, starting at the next multiple of 8. An unnamed result is
+// called "ret", as go vet's asmdecl check expects.
 func parseSig(name, sig string) ([]param, int) {
 	e, err := parser.ParseExpr(sig)
 	if err != nil {
@@ -295,19 +297,33 @@ func parseSig(name, sig string) ([]param, int) {
 	if !ok {
 		panic(fmt.Sprintf("neon: %s: signature %q is not a function type", name, sig))
 	}
-	if ft.Results != nil && len(ft.Results.List) > 0 {
-		panic(fmt.Sprintf("neon: %s: results are not supported", name))
-	}
 	var ps []param
 	off := 0
-	for _, field := range ft.Params.List {
-		typ := exprString(field.Type)
-		size, align := typeSize(typ)
-		for _, n := range field.Names {
-			off = (off + align - 1) / align * align
-			ps = append(ps, param{name: n.Name, typ: typ, offset: off, size: size})
-			off += size
+	layout := func(fields *ast.FieldList, unnamed string) {
+		if fields == nil {
+			return
 		}
+		for _, field := range fields.List {
+			typ := exprString(field.Type)
+			size, align := typeSize(typ)
+			names := field.Names
+			if len(names) == 0 {
+				names = []*ast.Ident{{Name: unnamed}}
+			}
+			for _, n := range names {
+				off = (off + align - 1) / align * align
+				ps = append(ps, param{name: n.Name, typ: typ, offset: off, size: size})
+				off += size
+			}
+		}
+	}
+	layout(ft.Params, "")
+	if ft.Results != nil && len(ft.Results.List) > 0 {
+		if len(ft.Results.List) > 1 || len(ft.Results.List[0].Names) > 1 {
+			panic(fmt.Sprintf("neon: %s: at most one result is supported", name))
+		}
+		off = (off + 7) &^ 7
+		layout(ft.Results, "ret")
 	}
 	return ps, off
 }
