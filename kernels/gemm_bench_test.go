@@ -21,6 +21,8 @@ import (
 // threads=<t> sub-name appears for the cases measured on several threads
 // (SetThreads(t)); the others run on one. threads=t is skipped when
 // GOMAXPROCS < t, so run with -cpu 2 (or more) for the parallel figures.
+// %peak is always relative to one core's peak (Peak), so threads=2 can
+// approach 200.
 
 // BenchmarkPeak reports the single-core FMA peak (GFLOP/s).
 func BenchmarkPeak(b *testing.B) {
