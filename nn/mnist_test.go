@@ -20,6 +20,7 @@ var (
 	mnistThreads = flag.Int("mnist.threads", 1, "kernel threads for the MNIST run")
 	mnistDir     = flag.String("mnist.dir", "", "directory of the MNIST IDX files (default: the module cache)")
 	mnistEpochs  = flag.Int("mnist.epochs", 5, "epochs of the MNIST run")
+	mnistSeed    = flag.Uint64("mnist.seed", 1, "seed of the initial weights, the shuffling and the noise")
 )
 
 // mnistModel is the reference configuration: 784→512→512→10 ReLU, softmax.
@@ -42,11 +43,14 @@ func TestMNIST(t *testing.T) {
 	}
 	kernels.SetThreads(*mnistThreads)
 	defer kernels.SetThreads(1)
-	m, err := New(mnistModel())
+	mc := mnistModel()
+	mc.Seed = *mnistSeed
+	m, err := New(mc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tc := mnistTraining()
+	tc.Seed = *mnistSeed
 	tc.Epochs = *mnistEpochs
 	tc.Schedule = Cosine(int64(tc.Epochs) * int64((train.Len()+tc.BatchSize-1)/tc.BatchSize))
 	var total time.Duration

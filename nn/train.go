@@ -160,7 +160,8 @@ func (e *DivergenceError) Error() string {
 }
 
 // Trainer trains a model. It owns all buffers of a training step, so a step
-// makes no allocation of its own (see package doc). A Trainer is not safe for concurrent use.
+// makes no allocation of its own (see the package documentation). A Trainer
+// is not safe for concurrent use.
 type Trainer struct {
 	m   *Model
 	cfg TrainConfig
