@@ -260,3 +260,21 @@ func TestCacheBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmAllocs checks that Gemm allocates nothing once warm, on one thread
+// and on several.
+func TestGemmAllocs(t *testing.T) {
+	defer SetThreads(0)
+	r := rand.New(rand.NewPCG(9, 9))
+	a, b, c := randSlice(r, 256*256), randSlice(r, 256*256), make([]float32, 256*256)
+	ep := &Epilogue{Act: Activation{Func: ReLU}, Bias: randSlice(r, 256)}
+	for _, th := range []int{1, 2} {
+		SetThreads(th)
+		for _, n := range []int{8, 256} {
+			got := testing.AllocsPerRun(10, func() { Gemm(false, false, n, n, n, a, n, b, n, c, n, ep) })
+			if got != 0 {
+				t.Errorf("threads=%d, %d³: %v allocations per call", th, n, got)
+			}
+		}
+	}
+}

@@ -85,15 +85,22 @@ type gemmCall struct {
 // for every thread count.
 func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, ep *Epilogue) {
 	if ep == nil {
-		ep = &Epilogue{}
+		ep = &noEpilogue
 	}
 	fallback.CheckGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep)
 	if m == 0 || n == 0 {
 		return
 	}
-	g := gemmCall{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep}
-	parallelGemm(active.Load(), &g)
+	// The call's state comes from a pool, so that Gemm does not allocate.
+	job := jobPool.Get().(*gemmJob)
+	job.g = gemmCall{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep}
+	parallelGemm(active.Load(), job)
+	job.g = gemmCall{} // drop the references to the caller's slices
+	jobPool.Put(job)
 }
+
+// noEpilogue is the epilogue of a Gemm call with ep == nil; never modified.
+var noEpilogue Epilogue
 
 // genericGemm runs fallback.Gemm on the block [i0,i1)×[j0,j1) of C.
 func genericGemm(g *gemmCall, i0, i1, j0, j1 int) {

@@ -45,6 +45,15 @@ func partitionGrain(im *impl) (rows, cols int) {
 	return 24, 48
 }
 
+// gemmJob is the state of one Gemm call, pooled so that calls do not
+// allocate.
+type gemmJob struct {
+	g  gemmCall
+	wg sync.WaitGroup
+}
+
+var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
+
 // gemmTask is one block of a Gemm call, run by a worker.
 type gemmTask struct {
 	im             *impl
@@ -80,10 +89,13 @@ func workers(n int) []chan gemmTask {
 }
 
 // split returns the boundaries of t nearly equal parts of [0, n) on
-// multiples of grain.
-func split(n, t, grain int) []int {
+// multiples of grain, in b when it is large enough.
+func split(b []int, n, t, grain int) []int {
 	units := (n + grain - 1) / grain
-	b := make([]int, t+1)
+	if cap(b) < t+1 {
+		b = make([]int, t+1)
+	}
+	b = b[:t+1]
 	for i := 1; i <= t; i++ {
 		b[i] = min(n, (units*i/t)*grain)
 	}
@@ -91,9 +103,10 @@ func split(n, t, grain int) []int {
 	return b
 }
 
-// parallelGemm runs the call g on im, split into blocks of C over up to
+// parallelGemm runs the call job.g on im, split into blocks of C over up to
 // Threads() goroutines (the caller's included).
-func parallelGemm(im *impl, g *gemmCall) {
+func parallelGemm(im *impl, job *gemmJob) {
+	g := &job.g
 	t := Threads()
 	if flops := 2 * float64(g.m) * float64(g.n) * float64(max(g.k, 1)); flops < 2*minFlopsPerThread {
 		t = 1
@@ -112,16 +125,17 @@ func parallelGemm(im *impl, g *gemmCall) {
 		im.gemm(g, 0, g.m, 0, g.n)
 		return
 	}
+	var bounds [17]int
 	var b []int
 	if byCols {
-		b = split(g.n, t, colGrain)
+		b = split(bounds[:], g.n, t, colGrain)
 	} else {
-		b = split(g.m, t, rowGrain)
+		b = split(bounds[:], g.m, t, rowGrain)
 	}
-	var wg sync.WaitGroup
+	wg := &job.wg
 	ws := workers(t - 1)
 	for p := 1; p < t; p++ {
-		task := gemmTask{im: im, g: g, i0: 0, i1: g.m, j0: b[p], j1: b[p+1], done: &wg}
+		task := gemmTask{im: im, g: g, i0: 0, i1: g.m, j0: b[p], j1: b[p+1], done: wg}
 		if !byCols {
 			task.i0, task.i1, task.j0, task.j1 = b[p], b[p+1], 0, g.n
 		}
