@@ -129,3 +129,56 @@ func BenchmarkTrainStep(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStepGemms measures, for the reference model at batch 128, the
+// three kinds of Gemm call a training step makes, in GFLOP/s: the fused
+// forward (X·W + b, ReLU), the weight gradient (Xᵀ·dZ) and the propagated
+// gradient with the derivative epilogue ((dZ·Wᵀ) ⊙ f'(Y)).
+//
+//	go test ./nn -run '^$' -bench StepGemms -cpu 1,2
+//
+// (the kernels use GOMAXPROCS threads unless kernels.SetThreads says otherwise).
+func BenchmarkStepGemms(b *testing.B) {
+	const batch = 128
+	dims := [][2]int{{784, 512}, {512, 512}, {512, 10}}
+	r := rand.New(rand.NewPCG(5, 5))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+		return s
+	}
+	for _, d := range dims {
+		in, out := d[0], d[1]
+		x, w, bias, y := fill(batch*in), fill(in*out), fill(out), fill(batch*out)
+		dz, gw, dx, yPrev := fill(batch*out), fill(in*out), fill(batch*in), fill(batch*in)
+		calls := []struct {
+			name string
+			f    func()
+		}{
+			{"forward", func() {
+				kernels.Gemm(false, false, batch, out, in, x, in, w, out, y, out, &kernels.Epilogue{Bias: bias, Act: relu})
+			}},
+			{"dW", func() { kernels.Gemm(true, false, in, out, batch, x, in, dz, out, gw, out, &kernels.Epilogue{}) }},
+			{"dX", func() {
+				kernels.Gemm(false, true, batch, in, out, dz, out, w, out, dx, in, &kernels.Epilogue{Y: yPrev, LdY: in, Act: relu})
+			}},
+		}
+		for _, c := range calls {
+			b.Run(fmt.Sprintf("%dx%d/%s", in, out, c.name), func(b *testing.B) {
+				cpu0 := cpuTime()
+				for range b.N {
+					c.f()
+				}
+				flops := 2 * float64(batch*in*out) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+					// Per CPU second (all threads): on a shared machine this
+					// is closer to the unloaded per-core rate.
+					b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+				}
+			})
+		}
+	}
+}
