@@ -73,12 +73,15 @@ func TestGemmSumOrder(t *testing.T) {
 // kernels does for its threads), gives bitwise the same C as one call.
 func TestGemmBlocksBitwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, tc := range []struct{ m, n, k int }{{37, 41, 29}, {70, 530, 7}, {9, 300, 1003}, {5, 3, 0}} {
-		for _, act := range ref.GemmActivations {
-			for tr := range 4 {
-				for _, bwd := range []bool{false, true} {
-					gemmBlocksBitwise(t, rng, tr&1 != 0, tr&2 != 0, tc.m, tc.n, tc.k, act, bwd)
-				}
+	// The shapes cross the row and column blocks of small and large k; the
+	// activations rotate over the shapes, layouts and forms.
+	acts := ref.GemmActivations
+	i := 0
+	for _, tc := range []struct{ m, n, k int }{{37, 41, 29}, {70, 530, 7}, {40, 30, 1003}, {3, 270, 1003}, {5, 3, 0}} {
+		for tr := range 4 {
+			for _, bwd := range []bool{false, true} {
+				gemmBlocksBitwise(t, rng, tr&1 != 0, tr&2 != 0, tc.m, tc.n, tc.k, acts[i%len(acts)], bwd)
+				i++
 			}
 		}
 	}

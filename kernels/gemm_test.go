@@ -73,17 +73,19 @@ func TestGemmGenericMatchesFallback(t *testing.T) {
 	prev := kernels.ISA()
 	defer kernels.Use(prev)
 	kernels.ForceGeneric()
+	defer kernels.SetThreads(0)
+	kernels.SetThreads(4)
 	rng := rand.New(rand.NewPCG(15, 16))
-	for _, act := range ref.GemmActivations {
-		for tr := range 4 {
-			for _, bwd := range []bool{false, true} {
-				g := newGemmInputs(rng, tr&1 != 0, tr&2 != 0, 150, 170, 161, act, bwd)
-				want := g.run(fallback.Gemm)
-				got := g.run(kernels.Gemm)
-				if i, ok := gemmSameBits(got, want); !ok {
-					t.Errorf("%v: C[%d] = %g in kernels (generic), %g in fallback", g, i, got[i], want[i])
-				}
-			}
+	// 8 Mflop: split in two on two threads or more. The activations rotate
+	// over the layouts and forms.
+	for i := range 8 {
+		tr, bwd := i%4, i >= 4
+		act := ref.GemmActivations[(i+2)%len(ref.GemmActivations)]
+		g := newGemmInputs(rng, tr&1 != 0, tr&2 != 0, 150, 170, 161, act, bwd)
+		want := g.run(fallback.Gemm)
+		got := g.run(kernels.Gemm)
+		if i, ok := gemmSameBits(got, want); !ok {
+			t.Errorf("%v: C[%d] = %g in kernels (generic), %g in fallback", g, i, got[i], want[i])
 		}
 	}
 }
@@ -94,21 +96,20 @@ func TestGemmThreadCountsBitwise(t *testing.T) {
 	defer kernels.SetThreads(0)
 	gemmEachImpl(t, func(t *testing.T, name string) {
 		rng := rand.New(rand.NewPCG(17, 18))
-		// Large enough (tens of Mflop) to be split across all the threads.
-		shapes := []struct{ m, n, k int }{{301, 389, 149}, {97, 1031, 130}, {1100, 23, 400}}
+		// 16 Mflop each: large enough to be split across up to 4 threads.
+		shapes := []struct{ m, n, k int }{{128, 400, 160}, {40, 1031, 200}}
 		acts := []fallback.Activation{{Func: fallback.Sigmoid}, {Func: fallback.Tanh}, {Func: fallback.ELU, Alpha: 1}}
-		for si, s := range shapes {
-			for tr := range 4 {
-				bwd := tr%2 == 1
-				g := newGemmInputs(rng, tr&1 != 0, tr&2 != 0, s.m, s.n, s.k, acts[(si+tr)%len(acts)], bwd)
-				kernels.SetThreads(1)
-				want := g.run(kernels.Gemm)
-				for _, th := range []int{2, 3, 5, 8} {
-					kernels.SetThreads(th)
-					got := g.run(kernels.Gemm)
-					if i, ok := gemmSameBits(got, want); !ok {
-						t.Errorf("%v: %d threads: C[%d] = %g, 1 thread: %g", g, th, i, got[i], want[i])
-					}
+		for tr := range 4 {
+			s := shapes[tr/2]
+			bwd := tr%2 == 1
+			g := newGemmInputs(rng, tr&1 != 0, tr&2 != 0, s.m, s.n, s.k, acts[tr%len(acts)], bwd)
+			kernels.SetThreads(1)
+			want := g.run(kernels.Gemm)
+			for _, th := range []int{2, 3, 4} {
+				kernels.SetThreads(th)
+				got := g.run(kernels.Gemm)
+				if i, ok := gemmSameBits(got, want); !ok {
+					t.Errorf("%v: %d threads: C[%d] = %g, 1 thread: %g", g, th, i, got[i], want[i])
 				}
 			}
 		}
