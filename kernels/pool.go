@@ -41,6 +41,8 @@ func partitionGrain(im *impl) (rows, cols int) {
 	switch im.name {
 	case "avx2":
 		return 6, 16
+	case "neon":
+		return 8, 12
 	}
 	return 24, 48
 }
