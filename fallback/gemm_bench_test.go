@@ -13,20 +13,21 @@ import (
 	"github.com/actfuse/actfuse/fallback"
 )
 
-// The GEMM benchmarks compare fallback.Gemm with gonum's pure-Go Sgemm
-// (gonum.org/v1/gonum/blas/gonum, whose inner loops are SSE assembly on
-// amd64) on one thread. gonum splits a product into 64×64 blocks run by up
+// The GEMM benchmarks compare fallback.Gemm with gonum's Sgemm
+// (gonum.org/v1/gonum/blas/gonum; Go code whose inner loops call SSE assembly
+// on amd64) on one thread. gonum splits a product into 64×64 blocks run by up
 // to GOMAXPROCS goroutines, so every benchmark here sets GOMAXPROCS to 1 for
 // its duration: both sides then run on one core. Reproduce with
 //
-//	go test ./fallback -run '^$' -bench 'Gemm512' -count 6
+//	go test ./fallback -run '^$' -bench 'Gemm512Ratio' -benchtime 20x -count 5
 //
-// BenchmarkGemm512 times each implementation in turn (sub-benchmarks,
-// interleaved by -count); BenchmarkGemm512Ratio alternates the two calls
-// inside one loop and reports the gonum/fallback time ratio (x-gonum, above 1
-// when the fallback is faster), the figure least sensitive to a machine
-// shared with other work; on Linux it also reports the ratio of process CPU
-// times (x-gonum-cpu), which ignores the time other processes hold the core.
+// BenchmarkGemm512Ratio alternates the two calls inside one loop, so both
+// see the same machine, and reports the gonum/fallback time ratio (x-gonum,
+// above 1 when the fallback is faster); on Linux it also reports the ratio
+// of process CPU times (x-gonum-cpu), which ignores the time other processes
+// hold the core. BenchmarkGemm512 times each side on its own (its
+// sub-benchmarks run one after the other, so on a busy machine compare the
+// ratio instead).
 
 func gemmOperands(m, n, k int) (a, b, c []float32) {
 	rng := rand.New(rand.NewPCG(7, 8))
