@@ -430,7 +430,6 @@ loopU:
 	VBSL V7.B16, V26.B16, V5.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
 	WORD $0x6e2cfc8a // fdiv v10.4s, v4.4s, v12.4s
 	WORD $0x6e2dfcab // fdiv v11.4s, v5.4s, v13.4s
@@ -492,7 +491,6 @@ loop1:
 	VBSL V6.B16, V26.B16, V4.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
 	WORD $0x6e2cfc8a // fdiv v10.4s, v4.4s, v12.4s
 	VFMLS V10.S4, V12.S4, V4.S4
@@ -547,7 +545,6 @@ loopS:
 	VBSL V6.B16, V26.B16, V4.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
 	WORD $0x6e2cfc8a // fdiv v10.4s, v4.4s, v12.4s
 	VFMLS V10.S4, V12.S4, V4.S4

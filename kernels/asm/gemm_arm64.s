@@ -645,7 +645,6 @@ fsigmoidrow:
 	VBSL V11.B16, V26.B16, V8.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
 	WORD $0x6e32fccf // fdiv v15.4s, v6.4s, v18.4s
 	WORD $0x6e33fcf0 // fdiv v16.4s, v7.4s, v19.4s

@@ -259,7 +259,9 @@ func GetParam(name string) Param {
 
 // Comment emits a comment line.
 func Comment(format string, args ...any) {
-	if b := file.cur.body.Bytes(); len(b) > 0 && !bytes.HasSuffix(b, []byte(":\n")) {
+	b := file.cur.body.Bytes()
+	last := b[bytes.LastIndexByte(b[:max(0, len(b)-1)], '\n')+1:]
+	if len(b) > 0 && !bytes.HasSuffix(b, []byte(":\n")) && !bytes.HasPrefix(last, []byte("\t// ")) {
 		file.cur.body.WriteString("\n")
 	}
 	fmt.Fprintf(&file.cur.body, "\t// %s\n", fmt.Sprintf(format, args...))
