@@ -3,7 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // Benchmarks of the elementwise activation kernels, reporting ns/elem (one
@@ -17,6 +19,11 @@ import (
 // elements, 16 KiB per slice), L2 (65536) and DRAM (16777216, 64 MiB per
 // slice). Forward writes a separate output; Backward reads dy and y and
 // writes dx.
+//
+// Besides ns/elem (wall time), each benchmark reports cpu-ns/elem where the
+// platform has a per-thread CPU clock (Linux): the CPU time of the
+// benchmarking thread, which stays meaningful on a machine shared with
+// other processes.
 
 // benchActivations are the activations benchmarked, with the usual alphas.
 var benchActivations = []Activation{
@@ -42,7 +49,8 @@ func benchInput(seed uint64, n int) []float32 {
 }
 
 // forEachImpl runs body as a sub-benchmark per implementation, with that
-// implementation active, and restores the default afterwards.
+// implementation active and the goroutine locked to its thread (for the
+// thread CPU clock), and restores the default afterwards.
 func forEachImpl(b *testing.B, body func(b *testing.B)) {
 	defer Use(impls[0].name)
 	for _, name := range Implementations() {
@@ -50,14 +58,32 @@ func forEachImpl(b *testing.B, body func(b *testing.B)) {
 			if err := Use(name); err != nil {
 				b.Fatal(err)
 			}
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			body(b)
 		})
 	}
 }
 
-// reportPerElem reports the time per element of n-element calls.
-func reportPerElem(b *testing.B, n int) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
+// elemTimer measures a benchmark loop in wall and thread CPU time.
+type elemTimer struct {
+	cpu0 time.Duration
+	ok   bool
+}
+
+// startElemTimer reads the thread CPU clock; call it just before b.Loop.
+func startElemTimer() elemTimer {
+	c, ok := threadCPUTime()
+	return elemTimer{c, ok}
+}
+
+// report reports ns/elem and cpu-ns/elem for b.N calls of n elements.
+func (t elemTimer) report(b *testing.B, n int) {
+	elems := float64(b.N) * float64(n)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/elems, "ns/elem")
+	if c, ok := threadCPUTime(); ok && t.ok {
+		b.ReportMetric(float64((c-t.cpu0).Nanoseconds())/elems, "cpu-ns/elem")
+	}
 }
 
 // BenchmarkForward measures dst = f(x) for every activation, size and
@@ -70,10 +96,11 @@ func BenchmarkForward(b *testing.B) {
 				dst := make([]float32, n)
 				forEachImpl(b, func(b *testing.B) {
 					b.SetBytes(int64(8 * n))
+					t := startElemTimer()
 					for b.Loop() {
 						Forward(a, dst, x)
 					}
-					reportPerElem(b, n)
+					t.report(b, n)
 				})
 			})
 		}
@@ -91,10 +118,11 @@ func BenchmarkBackward(b *testing.B) {
 				dx := make([]float32, n)
 				forEachImpl(b, func(b *testing.B) {
 					b.SetBytes(int64(12 * n))
+					t := startElemTimer()
 					for b.Loop() {
 						Backward(a, dx, dy, y)
 					}
-					reportPerElem(b, n)
+					t.report(b, n)
 				})
 			})
 		}
@@ -115,10 +143,11 @@ func BenchmarkBackwardBias(b *testing.B) {
 				db := make([]float32, n)
 				forEachImpl(b, func(b *testing.B) {
 					b.SetBytes(int64(12 * m * n))
+					t := startElemTimer()
 					for b.Loop() {
 						BackwardBias(a, m, n, dy, n, y, n, dz, n, db)
 					}
-					reportPerElem(b, m*n)
+					t.report(b, m*n)
 				})
 			})
 		}
@@ -134,10 +163,11 @@ func BenchmarkMaxout(b *testing.B) {
 			x := benchInput(4, groups*k)
 			dst, am := make([]float32, groups), make([]int32, groups)
 			forEachImpl(b, func(b *testing.B) {
+				t := startElemTimer()
 				for b.Loop() {
 					MaxoutForward(k, dst, am, x)
 				}
-				reportPerElem(b, groups*k)
+				t.report(b, groups*k)
 			})
 		})
 		b.Run(fmt.Sprintf("backward/k=%d", k), func(b *testing.B) {
@@ -146,10 +176,11 @@ func BenchmarkMaxout(b *testing.B) {
 			MaxoutForward(k, dst, am, x)
 			dx := make([]float32, groups*k)
 			forEachImpl(b, func(b *testing.B) {
+				t := startElemTimer()
 				for b.Loop() {
 					MaxoutBackward(k, dx, dst, am)
 				}
-				reportPerElem(b, groups*k)
+				t.report(b, groups*k)
 			})
 		})
 	}
