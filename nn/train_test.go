@@ -141,12 +141,21 @@ func TestResume(t *testing.T) {
 			// Interrupted run: stop after stopAfter steps and save.
 			path := filepath.Join(dir, "ck")
 			part, _ := New(smallConfig())
-			pt, _ := NewTrainer(part, smallTrain(opt))
+			pc := smallTrain(opt)
+			auto := filepath.Join(dir, "auto")
+			pc.Checkpoint, pc.CheckpointEvery = auto, int(stopAfter)
+			pt, _ := NewTrainer(part, pc)
 			if err := pt.FitSteps(train, nil, stopAfter); err != nil {
 				t.Fatal(err)
 			}
 			if err := pt.Save(path); err != nil {
 				t.Fatal(err)
+			}
+			// The checkpoint Fit wrote by itself holds the same state.
+			a, _ := os.ReadFile(path)
+			b, err := os.ReadFile(auto)
+			if err != nil || !bytes.Equal(a, b) {
+				t.Errorf("%v: checkpoint written by Fit after %d steps differs from Save (%v)", opt.Method, stopAfter, err)
 			}
 
 			m2, _ := New(Config{Inputs: 8, Hidden: smallConfig().Hidden, Outputs: 4, Seed: 99}) // different initial weights
