@@ -11,11 +11,13 @@ import "math"
 //
 //	e^r = 1 + r + r²·P(r),  P of degree 5 (coefficients expC2..expC7),
 //
-// and 1 + r + (r²·P(r) + rLo) is summed with two Fast2Sum steps into an
-// unevaluated pair h + l that carries about 48 bits. Callers combine h, l and
-// 2^n (built in the exponent bits) so that the final rounding is the only
-// large one: Exp rounds h + l once, the sigmoid divides the pair, ELU forms
-// expm1 = (2^n·h - 1) + 2^n·l without cancellation.
+// and 1 + r + w, w = r²·P(r) + rLo, is summed with two Fast2Sum steps into
+// an unevaluated pair h + l that holds that sum to about 48 bits. Its error
+// is then that of w (|w| < 0.07, a few float32 roundings: about 2^-27
+// relative to e^r) and of P, not that of rounding e^r. Callers combine h, l
+// and 2^n (built in the exponent bits) so that their final rounding is the
+// only large one: Exp rounds h + l once, the sigmoid divides the pair, ELU
+// forms expm1 = (2^n·h - 1) + 2^n·l without cancellation.
 //
 // The coefficients are a minimax fit of P in float64, weighted for the
 // relative error of expm1(r) = r + r²·P(r) (which also bounds the relative
