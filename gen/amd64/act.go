@@ -25,9 +25,9 @@ var actFuncs = []struct {
 }{
 	{fReLU, "ReLU", 4},
 	{fLeakyReLU, "LeakyReLU", 4},
-	{fELU, "ELU", 2},
-	{fSigmoid, "Sigmoid", 2},
-	{fTanh, "Tanh", 2},
+	{fELU, "ELU", 3},         // 3·(x + 3 temporaries) + alpha
+	{fSigmoid, "Sigmoid", 4}, // 4·(x + 3 temporaries): all 16 registers
+	{fTanh, "Tanh", 4},
 }
 
 // hasAlpha reports whether f takes the Alpha parameter.
@@ -91,7 +91,8 @@ func loadTailMask(n reg.Register) reg.VecVirtual {
 // base pointers of the input rows, out the output row; body transforms the
 // loaded input groups and returns the group to store; after, if not nil, is
 // called with the stored group and the element offset register, to update
-// other memory (the bias gradient). mask is the tail mask of n.
+// other memory (the bias gradient). mask is the tail mask of n, or nil to
+// load it in the tail only (one register more for the main loop).
 type rowLoop struct {
 	prefix string
 	unroll int
@@ -134,15 +135,18 @@ func (l *rowLoop) emit() {
 	}
 	XORQ(i, i)
 	if l.unroll > 1 {
+		// The wide block runs while i < n - (8·unroll - 1) (signed: the
+		// limit is negative for short rows), so it ends inside the row for
+		// any unroll, not only powers of two.
 		MOVQ(l.n, lim)
-		ANDQ(operand.I32(int32(-8*l.unroll)), lim)
+		SUBQ(operand.I32(int32(8*l.unroll-1)), lim)
 		CMPQ(i, lim)
-		JAE(operand.LabelRef(l.prefix + "_one"))
+		JGE(operand.LabelRef(l.prefix + "_one"))
 		Label(l.prefix + "_wide")
 		block(l.unroll, false)
 		ADDQ(operand.Imm(uint64(8*l.unroll)), i)
 		CMPQ(i, lim)
-		JB(operand.LabelRef(l.prefix + "_wide"))
+		JL(operand.LabelRef(l.prefix + "_wide"))
 		Label(l.prefix + "_one")
 	}
 	MOVQ(l.n, lim)
@@ -157,6 +161,9 @@ func (l *rowLoop) emit() {
 	Label(l.prefix + "_tail")
 	CMPQ(i, l.n)
 	JAE(operand.LabelRef(l.prefix + "_done"))
+	if l.mask == nil {
+		l.mask = loadTailMask(l.n)
+	}
 	block(1, true)
 	Label(l.prefix + "_done")
 }
@@ -200,7 +207,6 @@ func emitForward(f actFunc, name string, unroll int) {
 		n:      n,
 		ins:    []reg.Register{x},
 		out:    dst,
-		mask:   loadTailMask(n),
 		body: func(in []vecs) vecs {
 			emitActivation(f, in[0], alpha)
 			return in[0]
@@ -239,7 +245,6 @@ func emitBackward(f actFunc, name string) {
 		n:      n,
 		ins:    []reg.Register{dy, y},
 		out:    dx,
-		mask:   loadTailMask(n),
 		body: func(in []vecs) vecs {
 			emitDeriv(f, in[0], in[1], alpha)
 			return in[0]

@@ -7,41 +7,35 @@
 // func ReLUForward(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·ReLUForward(SB), NOSPLIT, $0-48
-	MOVQ    dst_base+0(FP), AX
-	MOVQ    x_base+24(FP), CX
-	MOVQ    x_len+32(FP), DX
-	MOVQ    DX, BX
-	ANDQ    $0x07, BX
-	SHLQ    $0x02, BX
-	LEAQ    tailmask<>+32(SB), SI
-	SUBQ    BX, SI
-	VMOVDQU (SI), Y0
-	XORQ    BX, BX
-	MOVQ    DX, SI
-	ANDQ    $-32, SI
-	CMPQ    BX, SI
-	JAE     fwd_one
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+	XORQ BX, BX
+	MOVQ DX, SI
+	SUBQ $+31, SI
+	CMPQ BX, SI
+	JGE  fwd_one
 
 fwd_wide:
-	VMOVUPS (CX)(BX*4), Y1
-	VMOVUPS 32(CX)(BX*4), Y2
-	VMOVUPS 64(CX)(BX*4), Y3
-	VMOVUPS 96(CX)(BX*4), Y4
+	VMOVUPS (CX)(BX*4), Y0
+	VMOVUPS 32(CX)(BX*4), Y1
+	VMOVUPS 64(CX)(BX*4), Y2
+	VMOVUPS 96(CX)(BX*4), Y3
+	VCMPPS  $0x01, k00000000<>+0(SB), Y0, Y4
 	VCMPPS  $0x01, k00000000<>+0(SB), Y1, Y5
 	VCMPPS  $0x01, k00000000<>+0(SB), Y2, Y6
 	VCMPPS  $0x01, k00000000<>+0(SB), Y3, Y7
-	VCMPPS  $0x01, k00000000<>+0(SB), Y4, Y8
+	VANDNPS Y0, Y4, Y0
 	VANDNPS Y1, Y5, Y1
 	VANDNPS Y2, Y6, Y2
 	VANDNPS Y3, Y7, Y3
-	VANDNPS Y4, Y8, Y4
-	VMOVUPS Y1, (AX)(BX*4)
-	VMOVUPS Y2, 32(AX)(BX*4)
-	VMOVUPS Y3, 64(AX)(BX*4)
-	VMOVUPS Y4, 96(AX)(BX*4)
+	VMOVUPS Y0, (AX)(BX*4)
+	VMOVUPS Y1, 32(AX)(BX*4)
+	VMOVUPS Y2, 64(AX)(BX*4)
+	VMOVUPS Y3, 96(AX)(BX*4)
 	ADDQ    $0x20, BX
 	CMPQ    BX, SI
-	JB      fwd_wide
+	JL      fwd_wide
 
 fwd_one:
 	MOVQ DX, SI
@@ -50,10 +44,10 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Y1
-	VCMPPS  $0x01, k00000000<>+0(SB), Y1, Y2
-	VANDNPS Y1, Y2, Y1
-	VMOVUPS Y1, (AX)(BX*4)
+	VMOVUPS (CX)(BX*4), Y0
+	VCMPPS  $0x01, k00000000<>+0(SB), Y0, Y1
+	VANDNPS Y0, Y1, Y0
+	VMOVUPS Y0, (AX)(BX*4)
 	ADDQ    $0x08, BX
 	CMPQ    BX, SI
 	JB      fwd_oneloop
@@ -61,6 +55,11 @@ fwd_oneloop:
 fwd_tail:
 	CMPQ       BX, DX
 	JAE        fwd_done
+	ANDQ       $0x07, DX
+	SHLQ       $0x02, DX
+	LEAQ       tailmask<>+32(SB), SI
+	SUBQ       DX, SI
+	VMOVDQU    (SI), Y0
 	VMASKMOVPS (CX)(BX*4), Y0, Y1
 	VCMPPS     $0x01, k00000000<>+0(SB), Y1, Y2
 	VANDNPS    Y1, Y2, Y1
@@ -69,6 +68,16 @@ fwd_tail:
 fwd_done:
 	VZEROUPPER
 	RET
+
+DATA k00000000<>+0(SB)/4, $0x00000000
+DATA k00000000<>+4(SB)/4, $0x00000000
+DATA k00000000<>+8(SB)/4, $0x00000000
+DATA k00000000<>+12(SB)/4, $0x00000000
+DATA k00000000<>+16(SB)/4, $0x00000000
+DATA k00000000<>+20(SB)/4, $0x00000000
+DATA k00000000<>+24(SB)/4, $0x00000000
+DATA k00000000<>+28(SB)/4, $0x00000000
+GLOBL k00000000<>(SB), RODATA|NOPTR, $32
 
 DATA tailmask<>+0(SB)/4, $0xffffffff
 DATA tailmask<>+4(SB)/4, $0xffffffff
@@ -88,16 +97,6 @@ DATA tailmask<>+56(SB)/4, $0x00000000
 DATA tailmask<>+60(SB)/4, $0x00000000
 GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 
-DATA k00000000<>+0(SB)/4, $0x00000000
-DATA k00000000<>+4(SB)/4, $0x00000000
-DATA k00000000<>+8(SB)/4, $0x00000000
-DATA k00000000<>+12(SB)/4, $0x00000000
-DATA k00000000<>+16(SB)/4, $0x00000000
-DATA k00000000<>+20(SB)/4, $0x00000000
-DATA k00000000<>+24(SB)/4, $0x00000000
-DATA k00000000<>+28(SB)/4, $0x00000000
-GLOBL k00000000<>(SB), RODATA|NOPTR, $32
-
 // func LeakyReLUForward(dst []float32, x []float32, alpha float32)
 // Requires: AVX
 TEXT ·LeakyReLUForward(SB), NOSPLIT, $0-52
@@ -105,54 +104,48 @@ TEXT ·LeakyReLUForward(SB), NOSPLIT, $0-52
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS alpha+48(FP), Y0
-	MOVQ         DX, BX
-	ANDQ         $0x07, BX
-	SHLQ         $0x02, BX
-	LEAQ         tailmask<>+32(SB), SI
-	SUBQ         BX, SI
-	VMOVDQU      (SI), Y1
 	XORQ         BX, BX
 	MOVQ         DX, SI
-	ANDQ         $-32, SI
+	SUBQ         $+31, SI
 	CMPQ         BX, SI
-	JAE          fwd_one
+	JGE          fwd_one
 
 fwd_wide:
-	VMOVUPS   (CX)(BX*4), Y2
-	VMOVUPS   32(CX)(BX*4), Y3
-	VMOVUPS   64(CX)(BX*4), Y4
-	VMOVUPS   96(CX)(BX*4), Y5
+	VMOVUPS   (CX)(BX*4), Y1
+	VMOVUPS   32(CX)(BX*4), Y2
+	VMOVUPS   64(CX)(BX*4), Y3
+	VMOVUPS   96(CX)(BX*4), Y4
+	VMULPS    Y0, Y1, Y5
 	VMULPS    Y0, Y2, Y6
 	VMULPS    Y0, Y3, Y7
 	VMULPS    Y0, Y4, Y8
-	VMULPS    Y0, Y5, Y9
+	VCMPPS    $0x07, Y5, Y5, Y9
 	VCMPPS    $0x07, Y6, Y6, Y10
 	VCMPPS    $0x07, Y7, Y7, Y11
 	VCMPPS    $0x07, Y8, Y8, Y12
-	VCMPPS    $0x07, Y9, Y9, Y13
+	VORPS     k80000000<>+0(SB), Y9, Y9
 	VORPS     k80000000<>+0(SB), Y10, Y10
 	VORPS     k80000000<>+0(SB), Y11, Y11
 	VORPS     k80000000<>+0(SB), Y12, Y12
-	VORPS     k80000000<>+0(SB), Y13, Y13
+	VANDPS    Y9, Y5, Y5
 	VANDPS    Y10, Y6, Y6
 	VANDPS    Y11, Y7, Y7
 	VANDPS    Y12, Y8, Y8
-	VANDPS    Y13, Y9, Y9
+	VCMPPS    $0x01, k00000000<>+0(SB), Y1, Y9
 	VCMPPS    $0x01, k00000000<>+0(SB), Y2, Y10
 	VCMPPS    $0x01, k00000000<>+0(SB), Y3, Y11
 	VCMPPS    $0x01, k00000000<>+0(SB), Y4, Y12
-	VCMPPS    $0x01, k00000000<>+0(SB), Y5, Y13
+	VBLENDVPS Y9, Y5, Y1, Y1
 	VBLENDVPS Y10, Y6, Y2, Y2
 	VBLENDVPS Y11, Y7, Y3, Y3
 	VBLENDVPS Y12, Y8, Y4, Y4
-	VBLENDVPS Y13, Y9, Y5, Y5
-	VMOVUPS   Y2, (AX)(BX*4)
-	VMOVUPS   Y3, 32(AX)(BX*4)
-	VMOVUPS   Y4, 64(AX)(BX*4)
-	VMOVUPS   Y5, 96(AX)(BX*4)
+	VMOVUPS   Y1, (AX)(BX*4)
+	VMOVUPS   Y2, 32(AX)(BX*4)
+	VMOVUPS   Y3, 64(AX)(BX*4)
+	VMOVUPS   Y4, 96(AX)(BX*4)
 	ADDQ      $0x20, BX
 	CMPQ      BX, SI
-	JB        fwd_wide
+	JL        fwd_wide
 
 fwd_one:
 	MOVQ DX, SI
@@ -161,14 +154,14 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS   (CX)(BX*4), Y2
-	VMULPS    Y0, Y2, Y3
-	VCMPPS    $0x07, Y3, Y3, Y4
-	VORPS     k80000000<>+0(SB), Y4, Y4
-	VANDPS    Y4, Y3, Y3
-	VCMPPS    $0x01, k00000000<>+0(SB), Y2, Y4
-	VBLENDVPS Y4, Y3, Y2, Y2
-	VMOVUPS   Y2, (AX)(BX*4)
+	VMOVUPS   (CX)(BX*4), Y1
+	VMULPS    Y0, Y1, Y2
+	VCMPPS    $0x07, Y2, Y2, Y3
+	VORPS     k80000000<>+0(SB), Y3, Y3
+	VANDPS    Y3, Y2, Y2
+	VCMPPS    $0x01, k00000000<>+0(SB), Y1, Y3
+	VBLENDVPS Y3, Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)(BX*4)
 	ADDQ      $0x08, BX
 	CMPQ      BX, SI
 	JB        fwd_oneloop
@@ -176,6 +169,11 @@ fwd_oneloop:
 fwd_tail:
 	CMPQ       BX, DX
 	JAE        fwd_done
+	ANDQ       $0x07, DX
+	SHLQ       $0x02, DX
+	LEAQ       tailmask<>+32(SB), SI
+	SUBQ       DX, SI
+	VMOVDQU    (SI), Y1
 	VMASKMOVPS (CX)(BX*4), Y1, Y2
 	VMULPS     Y0, Y2, Y0
 	VCMPPS     $0x07, Y0, Y0, Y3
@@ -206,66 +204,82 @@ TEXT ·ELUForward(SB), NOSPLIT, $0-52
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS alpha+48(FP), Y0
-	MOVQ         DX, BX
-	ANDQ         $0x07, BX
-	SHLQ         $0x02, BX
-	LEAQ         tailmask<>+32(SB), SI
-	SUBQ         BX, SI
-	VMOVDQU      (SI), Y1
 	XORQ         BX, BX
 	MOVQ         DX, SI
-	ANDQ         $-16, SI
+	SUBQ         $+23, SI
 	CMPQ         BX, SI
-	JAE          fwd_one
+	JGE          fwd_one
 
 fwd_wide:
-	VMOVUPS      (CX)(BX*4), Y2
-	VMOVUPS      32(CX)(BX*4), Y3
-	VMAXPS       kc18c0000<>+0(SB), Y2, Y4
-	VMAXPS       kc18c0000<>+0(SB), Y3, Y5
-	VMOVUPS      k4b40007f<>+0(SB), Y8
-	VMOVUPS      k4b40007f<>+0(SB), Y9
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y8
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y5, Y9
-	VPSLLD       $0x17, Y8, Y6
-	VPSLLD       $0x17, Y9, Y7
-	VSUBPS       k4b40007f<>+0(SB), Y8, Y8
-	VSUBPS       k4b40007f<>+0(SB), Y9, Y9
-	VFNMADD231PS k3f317200<>+0(SB), Y8, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y9, Y5
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y8, Y4
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y9, Y5
-	VMOVUPS      k3ab5121a<>+0(SB), Y8
-	VMOVUPS      k3ab5121a<>+0(SB), Y9
-	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y8
-	VFMADD213PS  k3c091cf1<>+0(SB), Y5, Y9
-	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y8
-	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y9
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y8
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y9
-	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y8
-	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y9
-	VMULPS       Y4, Y8, Y8
-	VMULPS       Y5, Y9, Y9
-	VMULPS       Y6, Y4, Y4
-	VMULPS       Y7, Y5, Y5
-	VFMADD213PS  Y4, Y4, Y8
-	VFMADD213PS  Y5, Y5, Y9
-	VSUBPS       k3f800000<>+0(SB), Y6, Y6
+	VMOVUPS      (CX)(BX*4), Y1
+	VMOVUPS      32(CX)(BX*4), Y2
+	VMOVUPS      64(CX)(BX*4), Y3
+	VMAXPS       kc18c0000<>+0(SB), Y1, Y4
+	VMAXPS       kc18c0000<>+0(SB), Y2, Y5
+	VMAXPS       kc18c0000<>+0(SB), Y3, Y6
+	VMOVUPS      k4b40007f<>+0(SB), Y10
+	VMOVUPS      k4b40007f<>+0(SB), Y11
+	VMOVUPS      k4b40007f<>+0(SB), Y12
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y10
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y5, Y11
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y6, Y12
+	VPSLLD       $0x17, Y10, Y7
+	VPSLLD       $0x17, Y11, Y8
+	VPSLLD       $0x17, Y12, Y9
+	VSUBPS       k4b40007f<>+0(SB), Y10, Y10
+	VSUBPS       k4b40007f<>+0(SB), Y11, Y11
+	VSUBPS       k4b40007f<>+0(SB), Y12, Y12
+	VFNMADD231PS k3f317200<>+0(SB), Y10, Y4
+	VFNMADD231PS k3f317200<>+0(SB), Y11, Y5
+	VFNMADD231PS k3f317200<>+0(SB), Y12, Y6
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y10, Y4
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y11, Y5
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y12, Y6
+	VMOVUPS      k3ab5121a<>+0(SB), Y10
+	VMOVUPS      k3ab5121a<>+0(SB), Y11
+	VMOVUPS      k3ab5121a<>+0(SB), Y12
+	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y10
+	VFMADD213PS  k3c091cf1<>+0(SB), Y5, Y11
+	VFMADD213PS  k3c091cf1<>+0(SB), Y6, Y12
+	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y10
+	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y11
+	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y12
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y10
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y11
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y12
+	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y10
+	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y11
+	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y12
+	VMULPS       Y4, Y10, Y10
+	VMULPS       Y5, Y11, Y11
+	VMULPS       Y6, Y12, Y12
+	VMULPS       Y7, Y4, Y4
+	VMULPS       Y8, Y5, Y5
+	VMULPS       Y9, Y6, Y6
+	VFMADD213PS  Y4, Y4, Y10
+	VFMADD213PS  Y5, Y5, Y11
+	VFMADD213PS  Y6, Y6, Y12
 	VSUBPS       k3f800000<>+0(SB), Y7, Y7
-	VADDPS       Y6, Y8, Y8
-	VADDPS       Y7, Y9, Y9
-	VMULPS       Y0, Y8, Y8
-	VMULPS       Y0, Y9, Y9
-	VCMPPS       $0x05, k00000000<>+0(SB), Y2, Y4
-	VCMPPS       $0x05, k00000000<>+0(SB), Y3, Y5
-	VBLENDVPS    Y4, Y2, Y8, Y2
-	VBLENDVPS    Y5, Y3, Y9, Y3
-	VMOVUPS      Y2, (AX)(BX*4)
-	VMOVUPS      Y3, 32(AX)(BX*4)
-	ADDQ         $0x10, BX
+	VSUBPS       k3f800000<>+0(SB), Y8, Y8
+	VSUBPS       k3f800000<>+0(SB), Y9, Y9
+	VADDPS       Y7, Y10, Y10
+	VADDPS       Y8, Y11, Y11
+	VADDPS       Y9, Y12, Y12
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VCMPPS       $0x05, k00000000<>+0(SB), Y1, Y4
+	VCMPPS       $0x05, k00000000<>+0(SB), Y2, Y5
+	VCMPPS       $0x05, k00000000<>+0(SB), Y3, Y6
+	VBLENDVPS    Y4, Y1, Y10, Y1
+	VBLENDVPS    Y5, Y2, Y11, Y2
+	VBLENDVPS    Y6, Y3, Y12, Y3
+	VMOVUPS      Y1, (AX)(BX*4)
+	VMOVUPS      Y2, 32(AX)(BX*4)
+	VMOVUPS      Y3, 64(AX)(BX*4)
+	ADDQ         $0x18, BX
 	CMPQ         BX, SI
-	JB           fwd_wide
+	JL           fwd_wide
 
 fwd_one:
 	MOVQ DX, SI
@@ -274,28 +288,28 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Y2
-	VMAXPS       kc18c0000<>+0(SB), Y2, Y3
-	VMOVUPS      k4b40007f<>+0(SB), Y5
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y3, Y5
-	VPSLLD       $0x17, Y5, Y4
-	VSUBPS       k4b40007f<>+0(SB), Y5, Y5
-	VFNMADD231PS k3f317200<>+0(SB), Y5, Y3
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y5, Y3
-	VMOVUPS      k3ab5121a<>+0(SB), Y5
-	VFMADD213PS  k3c091cf1<>+0(SB), Y3, Y5
-	VFMADD213PS  k3d2aac79<>+0(SB), Y3, Y5
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y3, Y5
-	VFMADD213PS  k3efffffe<>+0(SB), Y3, Y5
-	VMULPS       Y3, Y5, Y5
-	VMULPS       Y4, Y3, Y3
-	VFMADD213PS  Y3, Y3, Y5
-	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VADDPS       Y4, Y5, Y5
-	VMULPS       Y0, Y5, Y5
-	VCMPPS       $0x05, k00000000<>+0(SB), Y2, Y3
-	VBLENDVPS    Y3, Y2, Y5, Y2
-	VMOVUPS      Y2, (AX)(BX*4)
+	VMOVUPS      (CX)(BX*4), Y1
+	VMAXPS       kc18c0000<>+0(SB), Y1, Y2
+	VMOVUPS      k4b40007f<>+0(SB), Y4
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y3
+	VSUBPS       k4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k3f317200<>+0(SB), Y4, Y2
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k3ab5121a<>+0(SB), Y4
+	VFMADD213PS  k3c091cf1<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y2, Y2
+	VFMADD213PS  Y2, Y2, Y4
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VCMPPS       $0x05, k00000000<>+0(SB), Y1, Y2
+	VBLENDVPS    Y2, Y1, Y4, Y1
+	VMOVUPS      Y1, (AX)(BX*4)
 	ADDQ         $0x08, BX
 	CMPQ         BX, SI
 	JB           fwd_oneloop
@@ -303,6 +317,11 @@ fwd_oneloop:
 fwd_tail:
 	CMPQ         BX, DX
 	JAE          fwd_done
+	ANDQ         $0x07, DX
+	SHLQ         $0x02, DX
+	LEAQ         tailmask<>+32(SB), SI
+	SUBQ         DX, SI
+	VMOVDQU      (SI), Y1
 	VMASKMOVPS   (CX)(BX*4), Y1, Y2
 	VMAXPS       kc18c0000<>+0(SB), Y2, Y3
 	VMOVUPS      k4b40007f<>+0(SB), Y5
@@ -443,85 +462,139 @@ GLOBL k3f800000<>(SB), RODATA|NOPTR, $32
 // func SigmoidForward(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·SigmoidForward(SB), NOSPLIT, $0-48
-	MOVQ    dst_base+0(FP), AX
-	MOVQ    x_base+24(FP), CX
-	MOVQ    x_len+32(FP), DX
-	MOVQ    DX, BX
-	ANDQ    $0x07, BX
-	SHLQ    $0x02, BX
-	LEAQ    tailmask<>+32(SB), SI
-	SUBQ    BX, SI
-	VMOVDQU (SI), Y0
-	XORQ    BX, BX
-	MOVQ    DX, SI
-	ANDQ    $-16, SI
-	CMPQ    BX, SI
-	JAE     fwd_one
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+	XORQ BX, BX
+	MOVQ DX, SI
+	SUBQ $+31, SI
+	CMPQ BX, SI
+	JGE  fwd_one
 
 fwd_wide:
-	VMOVUPS      (CX)(BX*4), Y1
-	VMOVUPS      32(CX)(BX*4), Y2
-	VORPS        k80000000<>+0(SB), Y1, Y3
-	VORPS        k80000000<>+0(SB), Y2, Y4
-	VMOVUPS      k4b40007f<>+0(SB), Y7
-	VMOVUPS      k4b40007f<>+0(SB), Y8
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y3, Y7
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y8
-	VPSLLD       $0x17, Y7, Y5
-	VPSLLD       $0x17, Y8, Y6
-	VSUBPS       k4b40007f<>+0(SB), Y7, Y7
-	VSUBPS       k4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k3f317200<>+0(SB), Y7, Y3
-	VFNMADD231PS k3f317200<>+0(SB), Y8, Y4
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y7, Y3
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y8, Y4
-	VMOVUPS      k3ab5121a<>+0(SB), Y7
-	VMOVUPS      k3ab5121a<>+0(SB), Y8
-	VFMADD213PS  k3c091cf1<>+0(SB), Y3, Y7
-	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y8
-	VFMADD213PS  k3d2aac79<>+0(SB), Y3, Y7
-	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y8
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y3, Y7
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y8
-	VFMADD213PS  k3efffffe<>+0(SB), Y3, Y7
-	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y8
-	VMULPS       Y3, Y7, Y7
-	VMULPS       Y4, Y8, Y8
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y4, Y4
-	VFMADD213PS  Y3, Y3, Y7
-	VFMADD213PS  Y4, Y4, Y8
-	VADDPS       Y5, Y7, Y7
-	VADDPS       Y6, Y8, Y8
-	VORPS        k80000000<>+0(SB), Y1, Y3
-	VORPS        k80000000<>+0(SB), Y2, Y4
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y3, Y3
+	VMOVUPS      (CX)(BX*4), Y0
+	VMOVUPS      32(CX)(BX*4), Y1
+	VMOVUPS      64(CX)(BX*4), Y2
+	VMOVUPS      96(CX)(BX*4), Y3
+	VORPS        k80000000<>+0(SB), Y0, Y4
+	VORPS        k80000000<>+0(SB), Y1, Y5
+	VORPS        k80000000<>+0(SB), Y2, Y6
+	VORPS        k80000000<>+0(SB), Y3, Y7
+	VMOVUPS      k4b40007f<>+0(SB), Y12
+	VMOVUPS      k4b40007f<>+0(SB), Y13
+	VMOVUPS      k4b40007f<>+0(SB), Y14
+	VMOVUPS      k4b40007f<>+0(SB), Y15
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y12
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y5, Y13
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y6, Y14
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y7, Y15
+	VPSLLD       $0x17, Y12, Y8
+	VPSLLD       $0x17, Y13, Y9
+	VPSLLD       $0x17, Y14, Y10
+	VPSLLD       $0x17, Y15, Y11
+	VSUBPS       k4b40007f<>+0(SB), Y12, Y12
+	VSUBPS       k4b40007f<>+0(SB), Y13, Y13
+	VSUBPS       k4b40007f<>+0(SB), Y14, Y14
+	VSUBPS       k4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k3f317200<>+0(SB), Y12, Y4
+	VFNMADD231PS k3f317200<>+0(SB), Y13, Y5
+	VFNMADD231PS k3f317200<>+0(SB), Y14, Y6
+	VFNMADD231PS k3f317200<>+0(SB), Y15, Y7
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y12, Y4
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y13, Y5
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y14, Y6
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y15, Y7
+	VMOVUPS      k3ab5121a<>+0(SB), Y12
+	VMOVUPS      k3ab5121a<>+0(SB), Y13
+	VMOVUPS      k3ab5121a<>+0(SB), Y14
+	VMOVUPS      k3ab5121a<>+0(SB), Y15
+	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y12
+	VFMADD213PS  k3c091cf1<>+0(SB), Y5, Y13
+	VFMADD213PS  k3c091cf1<>+0(SB), Y6, Y14
+	VFMADD213PS  k3c091cf1<>+0(SB), Y7, Y15
+	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y12
+	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y13
+	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y14
+	VFMADD213PS  k3d2aac79<>+0(SB), Y7, Y15
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y12
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y13
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y14
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y7, Y15
+	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y12
+	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y13
+	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y14
+	VFMADD213PS  k3efffffe<>+0(SB), Y7, Y15
+	VMULPS       Y4, Y12, Y12
+	VMULPS       Y5, Y13, Y13
+	VMULPS       Y6, Y14, Y14
+	VMULPS       Y7, Y15, Y15
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y9, Y5, Y5
+	VMULPS       Y10, Y6, Y6
+	VMULPS       Y11, Y7, Y7
+	VFMADD213PS  Y4, Y4, Y12
+	VFMADD213PS  Y5, Y5, Y13
+	VFMADD213PS  Y6, Y6, Y14
+	VFMADD213PS  Y7, Y7, Y15
+	VADDPS       Y8, Y12, Y12
+	VADDPS       Y9, Y13, Y13
+	VADDPS       Y10, Y14, Y14
+	VADDPS       Y11, Y15, Y15
+	VORPS        k80000000<>+0(SB), Y0, Y4
+	VORPS        k80000000<>+0(SB), Y1, Y5
+	VORPS        k80000000<>+0(SB), Y2, Y6
+	VORPS        k80000000<>+0(SB), Y3, Y7
 	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y4, Y4
-	VANDNPS      Y7, Y3, Y7
-	VANDNPS      Y8, Y4, Y8
-	VADDPS       k3f800000<>+0(SB), Y7, Y5
-	VADDPS       k3f800000<>+0(SB), Y8, Y6
-	VXORPS       k80000000<>+0(SB), Y1, Y3
-	VXORPS       k80000000<>+0(SB), Y2, Y4
-	VBLENDVPS    Y3, k3f800000<>+0(SB), Y7, Y3
-	VBLENDVPS    Y4, k3f800000<>+0(SB), Y8, Y4
-	VDIVPS       Y5, Y3, Y1
-	VDIVPS       Y6, Y4, Y2
-	VSUBPS       k3f800000<>+0(SB), Y5, Y3
-	VSUBPS       k3f800000<>+0(SB), Y6, Y4
-	VSUBPS       Y3, Y7, Y7
-	VSUBPS       Y4, Y8, Y8
-	VRCPPS       Y5, Y3
-	VRCPPS       Y6, Y4
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y4, Y4
-	VFNMADD231PS Y3, Y7, Y1
-	VFNMADD231PS Y4, Y8, Y2
-	VMOVUPS      Y1, (AX)(BX*4)
-	VMOVUPS      Y2, 32(AX)(BX*4)
-	ADDQ         $0x10, BX
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y5, Y5
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y6, Y6
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y7, Y7
+	VANDNPS      Y12, Y4, Y12
+	VANDNPS      Y13, Y5, Y13
+	VANDNPS      Y14, Y6, Y14
+	VANDNPS      Y15, Y7, Y15
+	VADDPS       k3f800000<>+0(SB), Y12, Y8
+	VADDPS       k3f800000<>+0(SB), Y13, Y9
+	VADDPS       k3f800000<>+0(SB), Y14, Y10
+	VADDPS       k3f800000<>+0(SB), Y15, Y11
+	VXORPS       k80000000<>+0(SB), Y0, Y4
+	VXORPS       k80000000<>+0(SB), Y1, Y5
+	VXORPS       k80000000<>+0(SB), Y2, Y6
+	VXORPS       k80000000<>+0(SB), Y3, Y7
+	VBLENDVPS    Y4, k3f800000<>+0(SB), Y12, Y4
+	VBLENDVPS    Y5, k3f800000<>+0(SB), Y13, Y5
+	VBLENDVPS    Y6, k3f800000<>+0(SB), Y14, Y6
+	VBLENDVPS    Y7, k3f800000<>+0(SB), Y15, Y7
+	VDIVPS       Y8, Y4, Y0
+	VDIVPS       Y9, Y5, Y1
+	VDIVPS       Y10, Y6, Y2
+	VDIVPS       Y11, Y7, Y3
+	VSUBPS       k3f800000<>+0(SB), Y8, Y4
+	VSUBPS       k3f800000<>+0(SB), Y9, Y5
+	VSUBPS       k3f800000<>+0(SB), Y10, Y6
+	VSUBPS       k3f800000<>+0(SB), Y11, Y7
+	VSUBPS       Y4, Y12, Y12
+	VSUBPS       Y5, Y13, Y13
+	VSUBPS       Y6, Y14, Y14
+	VSUBPS       Y7, Y15, Y15
+	VRCPPS       Y8, Y4
+	VRCPPS       Y9, Y5
+	VRCPPS       Y10, Y6
+	VRCPPS       Y11, Y7
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y1, Y5, Y5
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y3, Y7, Y7
+	VFNMADD231PS Y4, Y12, Y0
+	VFNMADD231PS Y5, Y13, Y1
+	VFNMADD231PS Y6, Y14, Y2
+	VFNMADD231PS Y7, Y15, Y3
+	VMOVUPS      Y0, (AX)(BX*4)
+	VMOVUPS      Y1, 32(AX)(BX*4)
+	VMOVUPS      Y2, 64(AX)(BX*4)
+	VMOVUPS      Y3, 96(AX)(BX*4)
+	ADDQ         $0x20, BX
 	CMPQ         BX, SI
-	JB           fwd_wide
+	JL           fwd_wide
 
 fwd_one:
 	MOVQ DX, SI
@@ -530,36 +603,36 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Y1
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VMOVUPS      k4b40007f<>+0(SB), Y4
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y2, Y4
-	VPSLLD       $0x17, Y4, Y3
-	VSUBPS       k4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y4, Y2
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k3ab5121a<>+0(SB), Y4
-	VFMADD213PS  k3c091cf1<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y2, Y2
-	VFMADD213PS  Y2, Y2, Y4
-	VADDPS       Y3, Y4, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y2, Y2
-	VANDNPS      Y4, Y2, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y3
-	VXORPS       k80000000<>+0(SB), Y1, Y2
-	VBLENDVPS    Y2, k3f800000<>+0(SB), Y4, Y2
-	VDIVPS       Y3, Y2, Y1
-	VSUBPS       k3f800000<>+0(SB), Y3, Y2
-	VSUBPS       Y2, Y4, Y4
-	VRCPPS       Y3, Y2
-	VMULPS       Y1, Y2, Y2
-	VFNMADD231PS Y2, Y4, Y1
-	VMOVUPS      Y1, (AX)(BX*4)
+	VMOVUPS      (CX)(BX*4), Y0
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VMOVUPS      k4b40007f<>+0(SB), Y3
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y1, Y3
+	VPSLLD       $0x17, Y3, Y2
+	VSUBPS       k4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k3f317200<>+0(SB), Y3, Y1
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k3ab5121a<>+0(SB), Y3
+	VFMADD213PS  k3c091cf1<>+0(SB), Y1, Y3
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y3
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y1, Y3
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y2, Y1, Y1
+	VFMADD213PS  Y1, Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y1, Y1
+	VANDNPS      Y3, Y1, Y3
+	VADDPS       k3f800000<>+0(SB), Y3, Y2
+	VXORPS       k80000000<>+0(SB), Y0, Y1
+	VBLENDVPS    Y1, k3f800000<>+0(SB), Y3, Y1
+	VDIVPS       Y2, Y1, Y0
+	VSUBPS       k3f800000<>+0(SB), Y2, Y1
+	VSUBPS       Y1, Y3, Y3
+	VRCPPS       Y2, Y1
+	VMULPS       Y0, Y1, Y1
+	VFNMADD231PS Y1, Y3, Y0
+	VMOVUPS      Y0, (AX)(BX*4)
 	ADDQ         $0x08, BX
 	CMPQ         BX, SI
 	JB           fwd_oneloop
@@ -567,6 +640,11 @@ fwd_oneloop:
 fwd_tail:
 	CMPQ         BX, DX
 	JAE          fwd_done
+	ANDQ         $0x07, DX
+	SHLQ         $0x02, DX
+	LEAQ         tailmask<>+32(SB), SI
+	SUBQ         DX, SI
+	VMOVDQU      (SI), Y0
 	VMASKMOVPS   (CX)(BX*4), Y0, Y1
 	VORPS        k80000000<>+0(SB), Y1, Y2
 	VMOVUPS      k4b40007f<>+0(SB), Y4
@@ -615,105 +693,179 @@ GLOBL kc2aeac50<>(SB), RODATA|NOPTR, $32
 // func TanhForward(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·TanhForward(SB), NOSPLIT, $0-48
-	MOVQ    dst_base+0(FP), AX
-	MOVQ    x_base+24(FP), CX
-	MOVQ    x_len+32(FP), DX
-	MOVQ    DX, BX
-	ANDQ    $0x07, BX
-	SHLQ    $0x02, BX
-	LEAQ    tailmask<>+32(SB), SI
-	SUBQ    BX, SI
-	VMOVDQU (SI), Y0
-	XORQ    BX, BX
-	MOVQ    DX, SI
-	ANDQ    $-16, SI
-	CMPQ    BX, SI
-	JAE     fwd_one
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+	XORQ BX, BX
+	MOVQ DX, SI
+	SUBQ $+31, SI
+	CMPQ BX, SI
+	JGE  fwd_one
 
 fwd_wide:
-	VMOVUPS      (CX)(BX*4), Y1
-	VMOVUPS      32(CX)(BX*4), Y2
-	VORPS        k80000000<>+0(SB), Y1, Y3
-	VORPS        k80000000<>+0(SB), Y2, Y4
-	VADDPS       Y3, Y3, Y3
+	VMOVUPS      (CX)(BX*4), Y0
+	VMOVUPS      32(CX)(BX*4), Y1
+	VMOVUPS      64(CX)(BX*4), Y2
+	VMOVUPS      96(CX)(BX*4), Y3
+	VORPS        k80000000<>+0(SB), Y0, Y4
+	VORPS        k80000000<>+0(SB), Y1, Y5
+	VORPS        k80000000<>+0(SB), Y2, Y6
+	VORPS        k80000000<>+0(SB), Y3, Y7
 	VADDPS       Y4, Y4, Y4
-	VMOVUPS      k4b40007f<>+0(SB), Y7
-	VMOVUPS      k4b40007f<>+0(SB), Y8
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y3, Y7
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y8
-	VPSLLD       $0x17, Y7, Y5
-	VPSLLD       $0x17, Y8, Y6
-	VSUBPS       k4b40007f<>+0(SB), Y7, Y7
-	VSUBPS       k4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k3f317200<>+0(SB), Y7, Y3
-	VFNMADD231PS k3f317200<>+0(SB), Y8, Y4
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y7, Y3
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y8, Y4
-	VMOVUPS      k3ab5121a<>+0(SB), Y7
-	VMOVUPS      k3ab5121a<>+0(SB), Y8
-	VFMADD213PS  k3c091cf1<>+0(SB), Y3, Y7
-	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y8
-	VFMADD213PS  k3d2aac79<>+0(SB), Y3, Y7
-	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y8
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y3, Y7
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y8
-	VFMADD213PS  k3efffffe<>+0(SB), Y3, Y7
-	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y8
-	VMULPS       Y3, Y7, Y7
-	VMULPS       Y4, Y8, Y8
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y4, Y4
-	VFMADD213PS  Y3, Y3, Y7
-	VFMADD213PS  Y4, Y4, Y8
-	VADDPS       Y5, Y7, Y7
-	VADDPS       Y6, Y8, Y8
-	VORPS        k80000000<>+0(SB), Y1, Y3
-	VORPS        k80000000<>+0(SB), Y2, Y4
-	VADDPS       Y3, Y3, Y3
+	VADDPS       Y5, Y5, Y5
+	VADDPS       Y6, Y6, Y6
+	VADDPS       Y7, Y7, Y7
+	VMOVUPS      k4b40007f<>+0(SB), Y12
+	VMOVUPS      k4b40007f<>+0(SB), Y13
+	VMOVUPS      k4b40007f<>+0(SB), Y14
+	VMOVUPS      k4b40007f<>+0(SB), Y15
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y12
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y5, Y13
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y6, Y14
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y7, Y15
+	VPSLLD       $0x17, Y12, Y8
+	VPSLLD       $0x17, Y13, Y9
+	VPSLLD       $0x17, Y14, Y10
+	VPSLLD       $0x17, Y15, Y11
+	VSUBPS       k4b40007f<>+0(SB), Y12, Y12
+	VSUBPS       k4b40007f<>+0(SB), Y13, Y13
+	VSUBPS       k4b40007f<>+0(SB), Y14, Y14
+	VSUBPS       k4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k3f317200<>+0(SB), Y12, Y4
+	VFNMADD231PS k3f317200<>+0(SB), Y13, Y5
+	VFNMADD231PS k3f317200<>+0(SB), Y14, Y6
+	VFNMADD231PS k3f317200<>+0(SB), Y15, Y7
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y12, Y4
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y13, Y5
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y14, Y6
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y15, Y7
+	VMOVUPS      k3ab5121a<>+0(SB), Y12
+	VMOVUPS      k3ab5121a<>+0(SB), Y13
+	VMOVUPS      k3ab5121a<>+0(SB), Y14
+	VMOVUPS      k3ab5121a<>+0(SB), Y15
+	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y12
+	VFMADD213PS  k3c091cf1<>+0(SB), Y5, Y13
+	VFMADD213PS  k3c091cf1<>+0(SB), Y6, Y14
+	VFMADD213PS  k3c091cf1<>+0(SB), Y7, Y15
+	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y12
+	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y13
+	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y14
+	VFMADD213PS  k3d2aac79<>+0(SB), Y7, Y15
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y12
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y13
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y14
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y7, Y15
+	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y12
+	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y13
+	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y14
+	VFMADD213PS  k3efffffe<>+0(SB), Y7, Y15
+	VMULPS       Y4, Y12, Y12
+	VMULPS       Y5, Y13, Y13
+	VMULPS       Y6, Y14, Y14
+	VMULPS       Y7, Y15, Y15
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y9, Y5, Y5
+	VMULPS       Y10, Y6, Y6
+	VMULPS       Y11, Y7, Y7
+	VFMADD213PS  Y4, Y4, Y12
+	VFMADD213PS  Y5, Y5, Y13
+	VFMADD213PS  Y6, Y6, Y14
+	VFMADD213PS  Y7, Y7, Y15
+	VADDPS       Y8, Y12, Y12
+	VADDPS       Y9, Y13, Y13
+	VADDPS       Y10, Y14, Y14
+	VADDPS       Y11, Y15, Y15
+	VORPS        k80000000<>+0(SB), Y0, Y4
+	VORPS        k80000000<>+0(SB), Y1, Y5
+	VORPS        k80000000<>+0(SB), Y2, Y6
+	VORPS        k80000000<>+0(SB), Y3, Y7
 	VADDPS       Y4, Y4, Y4
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y3, Y3
+	VADDPS       Y5, Y5, Y5
+	VADDPS       Y6, Y6, Y6
+	VADDPS       Y7, Y7, Y7
 	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y4, Y4
-	VANDNPS      Y7, Y3, Y7
-	VANDNPS      Y8, Y4, Y8
-	VADDPS       k3f800000<>+0(SB), Y7, Y5
-	VADDPS       k3f800000<>+0(SB), Y8, Y6
-	VDIVPS       Y5, Y7, Y7
-	VDIVPS       Y6, Y8, Y8
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VFNMADD231PS k40000000<>+0(SB), Y7, Y5
-	VFNMADD231PS k40000000<>+0(SB), Y8, Y6
-	VMULPS       Y1, Y1, Y3
-	VMULPS       Y2, Y2, Y4
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y7
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y8
-	VFMADD213PS  k3ca9134f<>+0(SB), Y3, Y7
-	VFMADD213PS  k3ca9134f<>+0(SB), Y4, Y8
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y3, Y7
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y4, Y8
-	VFMADD213PS  k3e088393<>+0(SB), Y3, Y7
-	VFMADD213PS  k3e088393<>+0(SB), Y4, Y8
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y3, Y7
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y4, Y8
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y4, Y4
-	VFMADD213PS  Y1, Y3, Y7
-	VFMADD213PS  Y2, Y4, Y8
-	VANDPS       k7fffffff<>+0(SB), Y1, Y3
-	VANDPS       k7fffffff<>+0(SB), Y2, Y4
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y3, Y3
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y5, Y5
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y6, Y6
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y7, Y7
+	VANDNPS      Y12, Y4, Y12
+	VANDNPS      Y13, Y5, Y13
+	VANDNPS      Y14, Y6, Y14
+	VANDNPS      Y15, Y7, Y15
+	VADDPS       k3f800000<>+0(SB), Y12, Y8
+	VADDPS       k3f800000<>+0(SB), Y13, Y9
+	VADDPS       k3f800000<>+0(SB), Y14, Y10
+	VADDPS       k3f800000<>+0(SB), Y15, Y11
+	VDIVPS       Y8, Y12, Y12
+	VDIVPS       Y9, Y13, Y13
+	VDIVPS       Y10, Y14, Y14
+	VDIVPS       Y11, Y15, Y15
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VMOVUPS      k3f800000<>+0(SB), Y9
+	VMOVUPS      k3f800000<>+0(SB), Y10
+	VMOVUPS      k3f800000<>+0(SB), Y11
+	VFNMADD231PS k40000000<>+0(SB), Y12, Y8
+	VFNMADD231PS k40000000<>+0(SB), Y13, Y9
+	VFNMADD231PS k40000000<>+0(SB), Y14, Y10
+	VFNMADD231PS k40000000<>+0(SB), Y15, Y11
+	VMULPS       Y0, Y0, Y4
+	VMULPS       Y1, Y1, Y5
+	VMULPS       Y2, Y2, Y6
+	VMULPS       Y3, Y3, Y7
+	VMOVUPS      kbbbaf0eb<>+0(SB), Y12
+	VMOVUPS      kbbbaf0eb<>+0(SB), Y13
+	VMOVUPS      kbbbaf0eb<>+0(SB), Y14
+	VMOVUPS      kbbbaf0eb<>+0(SB), Y15
+	VFMADD213PS  k3ca9134f<>+0(SB), Y4, Y12
+	VFMADD213PS  k3ca9134f<>+0(SB), Y5, Y13
+	VFMADD213PS  k3ca9134f<>+0(SB), Y6, Y14
+	VFMADD213PS  k3ca9134f<>+0(SB), Y7, Y15
+	VFMADD213PS  kbd5c1e2d<>+0(SB), Y4, Y12
+	VFMADD213PS  kbd5c1e2d<>+0(SB), Y5, Y13
+	VFMADD213PS  kbd5c1e2d<>+0(SB), Y6, Y14
+	VFMADD213PS  kbd5c1e2d<>+0(SB), Y7, Y15
+	VFMADD213PS  k3e088393<>+0(SB), Y4, Y12
+	VFMADD213PS  k3e088393<>+0(SB), Y5, Y13
+	VFMADD213PS  k3e088393<>+0(SB), Y6, Y14
+	VFMADD213PS  k3e088393<>+0(SB), Y7, Y15
+	VFMADD213PS  kbeaaaa99<>+0(SB), Y4, Y12
+	VFMADD213PS  kbeaaaa99<>+0(SB), Y5, Y13
+	VFMADD213PS  kbeaaaa99<>+0(SB), Y6, Y14
+	VFMADD213PS  kbeaaaa99<>+0(SB), Y7, Y15
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y1, Y5, Y5
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y3, Y7, Y7
+	VFMADD213PS  Y0, Y4, Y12
+	VFMADD213PS  Y1, Y5, Y13
+	VFMADD213PS  Y2, Y6, Y14
+	VFMADD213PS  Y3, Y7, Y15
+	VANDPS       k7fffffff<>+0(SB), Y0, Y4
+	VANDPS       k7fffffff<>+0(SB), Y1, Y5
+	VANDPS       k7fffffff<>+0(SB), Y2, Y6
+	VANDPS       k7fffffff<>+0(SB), Y3, Y7
 	VCMPPS       $0x01, k3f200000<>+0(SB), Y4, Y4
-	VBLENDVPS    Y3, Y7, Y5, Y5
-	VBLENDVPS    Y4, Y8, Y6, Y6
-	VANDPS       k80000000<>+0(SB), Y1, Y3
-	VANDPS       k80000000<>+0(SB), Y2, Y4
-	VORPS        Y3, Y5, Y1
-	VORPS        Y4, Y6, Y2
-	VMOVUPS      Y1, (AX)(BX*4)
-	VMOVUPS      Y2, 32(AX)(BX*4)
-	ADDQ         $0x10, BX
+	VCMPPS       $0x01, k3f200000<>+0(SB), Y5, Y5
+	VCMPPS       $0x01, k3f200000<>+0(SB), Y6, Y6
+	VCMPPS       $0x01, k3f200000<>+0(SB), Y7, Y7
+	VBLENDVPS    Y4, Y12, Y8, Y8
+	VBLENDVPS    Y5, Y13, Y9, Y9
+	VBLENDVPS    Y6, Y14, Y10, Y10
+	VBLENDVPS    Y7, Y15, Y11, Y11
+	VANDPS       k80000000<>+0(SB), Y0, Y4
+	VANDPS       k80000000<>+0(SB), Y1, Y5
+	VANDPS       k80000000<>+0(SB), Y2, Y6
+	VANDPS       k80000000<>+0(SB), Y3, Y7
+	VORPS        Y4, Y8, Y0
+	VORPS        Y5, Y9, Y1
+	VORPS        Y6, Y10, Y2
+	VORPS        Y7, Y11, Y3
+	VMOVUPS      Y0, (AX)(BX*4)
+	VMOVUPS      Y1, 32(AX)(BX*4)
+	VMOVUPS      Y2, 64(AX)(BX*4)
+	VMOVUPS      Y3, 96(AX)(BX*4)
+	ADDQ         $0x20, BX
 	CMPQ         BX, SI
-	JB           fwd_wide
+	JL           fwd_wide
 
 fwd_one:
 	MOVQ DX, SI
@@ -722,46 +874,46 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Y1
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y2, Y2
-	VMOVUPS      k4b40007f<>+0(SB), Y4
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y2, Y4
-	VPSLLD       $0x17, Y4, Y3
-	VSUBPS       k4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y4, Y2
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k3ab5121a<>+0(SB), Y4
-	VFMADD213PS  k3c091cf1<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y2, Y2
-	VFMADD213PS  Y2, Y2, Y4
-	VADDPS       Y3, Y4, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y2, Y2
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y2, Y2
-	VANDNPS      Y4, Y2, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y3
-	VDIVPS       Y3, Y4, Y4
-	VMOVUPS      k3f800000<>+0(SB), Y3
-	VFNMADD231PS k40000000<>+0(SB), Y4, Y3
-	VMULPS       Y1, Y1, Y2
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y4
-	VFMADD213PS  k3ca9134f<>+0(SB), Y2, Y4
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e088393<>+0(SB), Y2, Y4
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y2, Y4
-	VMULPS       Y1, Y2, Y2
-	VFMADD213PS  Y1, Y2, Y4
-	VANDPS       k7fffffff<>+0(SB), Y1, Y2
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y4, Y3, Y3
-	VANDPS       k80000000<>+0(SB), Y1, Y2
-	VORPS        Y2, Y3, Y1
-	VMOVUPS      Y1, (AX)(BX*4)
+	VMOVUPS      (CX)(BX*4), Y0
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VADDPS       Y1, Y1, Y1
+	VMOVUPS      k4b40007f<>+0(SB), Y3
+	VFMADD231PS  k3fb8aa3b<>+0(SB), Y1, Y3
+	VPSLLD       $0x17, Y3, Y2
+	VSUBPS       k4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k3f317200<>+0(SB), Y3, Y1
+	VFNMADD231PS k35bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k3ab5121a<>+0(SB), Y3
+	VFMADD213PS  k3c091cf1<>+0(SB), Y1, Y3
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y3
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y1, Y3
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y2, Y1, Y1
+	VFMADD213PS  Y1, Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VADDPS       Y1, Y1, Y1
+	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y1, Y1
+	VANDNPS      Y3, Y1, Y3
+	VADDPS       k3f800000<>+0(SB), Y3, Y2
+	VDIVPS       Y2, Y3, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y2
+	VFNMADD231PS k40000000<>+0(SB), Y3, Y2
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      kbbbaf0eb<>+0(SB), Y3
+	VFMADD213PS  k3ca9134f<>+0(SB), Y1, Y3
+	VFMADD213PS  kbd5c1e2d<>+0(SB), Y1, Y3
+	VFMADD213PS  k3e088393<>+0(SB), Y1, Y3
+	VFMADD213PS  kbeaaaa99<>+0(SB), Y1, Y3
+	VMULPS       Y0, Y1, Y1
+	VFMADD213PS  Y0, Y1, Y3
+	VANDPS       k7fffffff<>+0(SB), Y0, Y1
+	VCMPPS       $0x01, k3f200000<>+0(SB), Y1, Y1
+	VBLENDVPS    Y1, Y3, Y2, Y2
+	VANDPS       k80000000<>+0(SB), Y0, Y1
+	VORPS        Y1, Y2, Y0
+	VMOVUPS      Y0, (AX)(BX*4)
 	ADDQ         $0x08, BX
 	CMPQ         BX, SI
 	JB           fwd_oneloop
@@ -769,6 +921,11 @@ fwd_oneloop:
 fwd_tail:
 	CMPQ         BX, DX
 	JAE          fwd_done
+	ANDQ         $0x07, DX
+	SHLQ         $0x02, DX
+	LEAQ         tailmask<>+32(SB), SI
+	SUBQ         DX, SI
+	VMOVDQU      (SI), Y0
 	VMASKMOVPS   (CX)(BX*4), Y0, Y1
 	VORPS        k80000000<>+0(SB), Y1, Y2
 	VADDPS       Y2, Y2, Y2
@@ -897,50 +1054,44 @@ GLOBL k3f200000<>(SB), RODATA|NOPTR, $32
 // func ReLUBackward(dx []float32, dy []float32, y []float32)
 // Requires: AVX
 TEXT ·ReLUBackward(SB), NOSPLIT, $0-72
-	MOVQ    dx_base+0(FP), AX
-	MOVQ    dy_base+24(FP), CX
-	MOVQ    y_base+48(FP), DX
-	MOVQ    dx_len+8(FP), BX
-	MOVQ    BX, SI
-	ANDQ    $0x07, SI
-	SHLQ    $0x02, SI
-	LEAQ    tailmask<>+32(SB), DI
-	SUBQ    SI, DI
-	VMOVDQU (DI), Y0
-	XORQ    SI, SI
-	MOVQ    BX, DI
-	ANDQ    $-32, DI
-	CMPQ    SI, DI
-	JAE     bwd_one
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ dx_len+8(FP), BX
+	XORQ SI, SI
+	MOVQ BX, DI
+	SUBQ $+31, DI
+	CMPQ SI, DI
+	JGE  bwd_one
 
 bwd_wide:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS 32(CX)(SI*4), Y2
-	VMOVUPS 64(CX)(SI*4), Y3
-	VMOVUPS 96(CX)(SI*4), Y4
-	VMOVUPS (DX)(SI*4), Y5
-	VMOVUPS 32(DX)(SI*4), Y6
-	VMOVUPS 64(DX)(SI*4), Y7
-	VMOVUPS 96(DX)(SI*4), Y8
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS 32(CX)(SI*4), Y1
+	VMOVUPS 64(CX)(SI*4), Y2
+	VMOVUPS 96(CX)(SI*4), Y3
+	VMOVUPS (DX)(SI*4), Y4
+	VMOVUPS 32(DX)(SI*4), Y5
+	VMOVUPS 64(DX)(SI*4), Y6
+	VMOVUPS 96(DX)(SI*4), Y7
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y4, Y4
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y5, Y5
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y6, Y6
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y7, Y7
-	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
+	VANDPS  k3f800000<>+0(SB), Y4, Y4
 	VANDPS  k3f800000<>+0(SB), Y5, Y5
 	VANDPS  k3f800000<>+0(SB), Y6, Y6
 	VANDPS  k3f800000<>+0(SB), Y7, Y7
-	VANDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y4, Y0, Y0
 	VMULPS  Y5, Y1, Y1
 	VMULPS  Y6, Y2, Y2
 	VMULPS  Y7, Y3, Y3
-	VMULPS  Y8, Y4, Y4
-	VMOVUPS Y1, (AX)(SI*4)
-	VMOVUPS Y2, 32(AX)(SI*4)
-	VMOVUPS Y3, 64(AX)(SI*4)
-	VMOVUPS Y4, 96(AX)(SI*4)
+	VMOVUPS Y0, (AX)(SI*4)
+	VMOVUPS Y1, 32(AX)(SI*4)
+	VMOVUPS Y2, 64(AX)(SI*4)
+	VMOVUPS Y3, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
 	CMPQ    SI, DI
-	JB      bwd_wide
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, DI
@@ -949,12 +1100,12 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS (DX)(SI*4), Y2
-	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
-	VANDPS  k3f800000<>+0(SB), Y2, Y2
-	VMULPS  Y2, Y1, Y1
-	VMOVUPS Y1, (AX)(SI*4)
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS (DX)(SI*4), Y1
+	VCMPPS  $0x0e, k00000000<>+0(SB), Y1, Y1
+	VANDPS  k3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)(SI*4)
 	ADDQ    $0x08, SI
 	CMPQ    SI, DI
 	JB      bwd_oneloop
@@ -962,6 +1113,11 @@ bwd_oneloop:
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y0
 	VMASKMOVPS (CX)(SI*4), Y0, Y1
 	VMASKMOVPS (DX)(SI*4), Y0, Y2
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
@@ -981,46 +1137,40 @@ TEXT ·LeakyReLUBackward(SB), NOSPLIT, $0-76
 	MOVQ         y_base+48(FP), DX
 	MOVQ         dx_len+8(FP), BX
 	VBROADCASTSS alpha+72(FP), Y0
-	MOVQ         BX, SI
-	ANDQ         $0x07, SI
-	SHLQ         $0x02, SI
-	LEAQ         tailmask<>+32(SB), DI
-	SUBQ         SI, DI
-	VMOVDQU      (DI), Y1
 	XORQ         SI, SI
 	MOVQ         BX, DI
-	ANDQ         $-32, DI
+	SUBQ         $+31, DI
 	CMPQ         SI, DI
-	JAE          bwd_one
+	JGE          bwd_one
 
 bwd_wide:
-	VMOVUPS   (CX)(SI*4), Y2
-	VMOVUPS   32(CX)(SI*4), Y3
-	VMOVUPS   64(CX)(SI*4), Y4
-	VMOVUPS   96(CX)(SI*4), Y5
-	VMOVUPS   (DX)(SI*4), Y6
-	VMOVUPS   32(DX)(SI*4), Y7
-	VMOVUPS   64(DX)(SI*4), Y8
-	VMOVUPS   96(DX)(SI*4), Y9
+	VMOVUPS   (CX)(SI*4), Y1
+	VMOVUPS   32(CX)(SI*4), Y2
+	VMOVUPS   64(CX)(SI*4), Y3
+	VMOVUPS   96(CX)(SI*4), Y4
+	VMOVUPS   (DX)(SI*4), Y5
+	VMOVUPS   32(DX)(SI*4), Y6
+	VMOVUPS   64(DX)(SI*4), Y7
+	VMOVUPS   96(DX)(SI*4), Y8
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y5, Y5
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y5, k3f800000<>+0(SB), Y0, Y5
 	VBLENDVPS Y6, k3f800000<>+0(SB), Y0, Y6
 	VBLENDVPS Y7, k3f800000<>+0(SB), Y0, Y7
 	VBLENDVPS Y8, k3f800000<>+0(SB), Y0, Y8
-	VBLENDVPS Y9, k3f800000<>+0(SB), Y0, Y9
+	VMULPS    Y5, Y1, Y1
 	VMULPS    Y6, Y2, Y2
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
-	VMULPS    Y9, Y5, Y5
-	VMOVUPS   Y2, (AX)(SI*4)
-	VMOVUPS   Y3, 32(AX)(SI*4)
-	VMOVUPS   Y4, 64(AX)(SI*4)
-	VMOVUPS   Y5, 96(AX)(SI*4)
+	VMOVUPS   Y1, (AX)(SI*4)
+	VMOVUPS   Y2, 32(AX)(SI*4)
+	VMOVUPS   Y3, 64(AX)(SI*4)
+	VMOVUPS   Y4, 96(AX)(SI*4)
 	ADDQ      $0x20, SI
 	CMPQ      SI, DI
-	JB        bwd_wide
+	JL        bwd_wide
 
 bwd_one:
 	MOVQ BX, DI
@@ -1029,12 +1179,12 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS   (CX)(SI*4), Y2
-	VMOVUPS   (DX)(SI*4), Y3
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
-	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (AX)(SI*4)
+	VMOVUPS   (CX)(SI*4), Y1
+	VMOVUPS   (DX)(SI*4), Y2
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y2, Y2
+	VBLENDVPS Y2, k3f800000<>+0(SB), Y0, Y2
+	VMULPS    Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)(SI*4)
 	ADDQ      $0x08, SI
 	CMPQ      SI, DI
 	JB        bwd_oneloop
@@ -1042,6 +1192,11 @@ bwd_oneloop:
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y1
 	VMASKMOVPS (CX)(SI*4), Y1, Y2
 	VMASKMOVPS (DX)(SI*4), Y1, Y3
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
@@ -1061,50 +1216,44 @@ TEXT ·ELUBackward(SB), NOSPLIT, $0-76
 	MOVQ         y_base+48(FP), DX
 	MOVQ         dx_len+8(FP), BX
 	VBROADCASTSS alpha+72(FP), Y0
-	MOVQ         BX, SI
-	ANDQ         $0x07, SI
-	SHLQ         $0x02, SI
-	LEAQ         tailmask<>+32(SB), DI
-	SUBQ         SI, DI
-	VMOVDQU      (DI), Y1
 	XORQ         SI, SI
 	MOVQ         BX, DI
-	ANDQ         $-32, DI
+	SUBQ         $+31, DI
 	CMPQ         SI, DI
-	JAE          bwd_one
+	JGE          bwd_one
 
 bwd_wide:
-	VMOVUPS   (CX)(SI*4), Y2
-	VMOVUPS   32(CX)(SI*4), Y3
-	VMOVUPS   64(CX)(SI*4), Y4
-	VMOVUPS   96(CX)(SI*4), Y5
-	VMOVUPS   (DX)(SI*4), Y6
-	VMOVUPS   32(DX)(SI*4), Y7
-	VMOVUPS   64(DX)(SI*4), Y8
-	VMOVUPS   96(DX)(SI*4), Y9
+	VMOVUPS   (CX)(SI*4), Y1
+	VMOVUPS   32(CX)(SI*4), Y2
+	VMOVUPS   64(CX)(SI*4), Y3
+	VMOVUPS   96(CX)(SI*4), Y4
+	VMOVUPS   (DX)(SI*4), Y5
+	VMOVUPS   32(DX)(SI*4), Y6
+	VMOVUPS   64(DX)(SI*4), Y7
+	VMOVUPS   96(DX)(SI*4), Y8
+	VADDPS    Y0, Y5, Y9
 	VADDPS    Y0, Y6, Y10
 	VADDPS    Y0, Y7, Y11
 	VADDPS    Y0, Y8, Y12
-	VADDPS    Y0, Y9, Y13
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y5, Y5
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y6, Y6
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y7, Y7
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y9, Y9
+	VBLENDVPS Y5, k3f800000<>+0(SB), Y9, Y5
 	VBLENDVPS Y6, k3f800000<>+0(SB), Y10, Y6
 	VBLENDVPS Y7, k3f800000<>+0(SB), Y11, Y7
 	VBLENDVPS Y8, k3f800000<>+0(SB), Y12, Y8
-	VBLENDVPS Y9, k3f800000<>+0(SB), Y13, Y9
+	VMULPS    Y5, Y1, Y1
 	VMULPS    Y6, Y2, Y2
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
-	VMULPS    Y9, Y5, Y5
-	VMOVUPS   Y2, (AX)(SI*4)
-	VMOVUPS   Y3, 32(AX)(SI*4)
-	VMOVUPS   Y4, 64(AX)(SI*4)
-	VMOVUPS   Y5, 96(AX)(SI*4)
+	VMOVUPS   Y1, (AX)(SI*4)
+	VMOVUPS   Y2, 32(AX)(SI*4)
+	VMOVUPS   Y3, 64(AX)(SI*4)
+	VMOVUPS   Y4, 96(AX)(SI*4)
 	ADDQ      $0x20, SI
 	CMPQ      SI, DI
-	JB        bwd_wide
+	JL        bwd_wide
 
 bwd_one:
 	MOVQ BX, DI
@@ -1113,13 +1262,13 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS   (CX)(SI*4), Y2
-	VMOVUPS   (DX)(SI*4), Y3
-	VADDPS    Y0, Y3, Y4
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
-	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (AX)(SI*4)
+	VMOVUPS   (CX)(SI*4), Y1
+	VMOVUPS   (DX)(SI*4), Y2
+	VADDPS    Y0, Y2, Y3
+	VCMPPS    $0x0e, k00000000<>+0(SB), Y2, Y2
+	VBLENDVPS Y2, k3f800000<>+0(SB), Y3, Y2
+	VMULPS    Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)(SI*4)
 	ADDQ      $0x08, SI
 	CMPQ      SI, DI
 	JB        bwd_oneloop
@@ -1127,6 +1276,11 @@ bwd_oneloop:
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y1
 	VMASKMOVPS (CX)(SI*4), Y1, Y2
 	VMASKMOVPS (DX)(SI*4), Y1, Y3
 	VADDPS     Y0, Y3, Y0
@@ -1142,54 +1296,48 @@ bwd_done:
 // func SigmoidBackward(dx []float32, dy []float32, y []float32)
 // Requires: AVX
 TEXT ·SigmoidBackward(SB), NOSPLIT, $0-72
-	MOVQ    dx_base+0(FP), AX
-	MOVQ    dy_base+24(FP), CX
-	MOVQ    y_base+48(FP), DX
-	MOVQ    dx_len+8(FP), BX
-	MOVQ    BX, SI
-	ANDQ    $0x07, SI
-	SHLQ    $0x02, SI
-	LEAQ    tailmask<>+32(SB), DI
-	SUBQ    SI, DI
-	VMOVDQU (DI), Y0
-	XORQ    SI, SI
-	MOVQ    BX, DI
-	ANDQ    $-32, DI
-	CMPQ    SI, DI
-	JAE     bwd_one
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ dx_len+8(FP), BX
+	XORQ SI, SI
+	MOVQ BX, DI
+	SUBQ $+31, DI
+	CMPQ SI, DI
+	JGE  bwd_one
 
 bwd_wide:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS 32(CX)(SI*4), Y2
-	VMOVUPS 64(CX)(SI*4), Y3
-	VMOVUPS 96(CX)(SI*4), Y4
-	VMOVUPS (DX)(SI*4), Y5
-	VMOVUPS 32(DX)(SI*4), Y6
-	VMOVUPS 64(DX)(SI*4), Y7
-	VMOVUPS 96(DX)(SI*4), Y8
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS 32(CX)(SI*4), Y1
+	VMOVUPS 64(CX)(SI*4), Y2
+	VMOVUPS 96(CX)(SI*4), Y3
+	VMOVUPS (DX)(SI*4), Y4
+	VMOVUPS 32(DX)(SI*4), Y5
+	VMOVUPS 64(DX)(SI*4), Y6
+	VMOVUPS 96(DX)(SI*4), Y7
+	VMOVUPS k3f800000<>+0(SB), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VMOVUPS k3f800000<>+0(SB), Y10
 	VMOVUPS k3f800000<>+0(SB), Y11
-	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y4, Y8, Y8
 	VSUBPS  Y5, Y9, Y9
 	VSUBPS  Y6, Y10, Y10
 	VSUBPS  Y7, Y11, Y11
-	VSUBPS  Y8, Y12, Y12
+	VMULPS  Y4, Y8, Y8
 	VMULPS  Y5, Y9, Y9
 	VMULPS  Y6, Y10, Y10
 	VMULPS  Y7, Y11, Y11
-	VMULPS  Y8, Y12, Y12
+	VMULPS  Y8, Y0, Y0
 	VMULPS  Y9, Y1, Y1
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
-	VMULPS  Y12, Y4, Y4
-	VMOVUPS Y1, (AX)(SI*4)
-	VMOVUPS Y2, 32(AX)(SI*4)
-	VMOVUPS Y3, 64(AX)(SI*4)
-	VMOVUPS Y4, 96(AX)(SI*4)
+	VMOVUPS Y0, (AX)(SI*4)
+	VMOVUPS Y1, 32(AX)(SI*4)
+	VMOVUPS Y2, 64(AX)(SI*4)
+	VMOVUPS Y3, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
 	CMPQ    SI, DI
-	JB      bwd_wide
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, DI
@@ -1198,13 +1346,13 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS (DX)(SI*4), Y2
-	VMOVUPS k3f800000<>+0(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (AX)(SI*4)
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS (DX)(SI*4), Y1
+	VMOVUPS k3f800000<>+0(SB), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y2, Y0, Y0
+	VMOVUPS Y0, (AX)(SI*4)
 	ADDQ    $0x08, SI
 	CMPQ    SI, DI
 	JB      bwd_oneloop
@@ -1212,6 +1360,11 @@ bwd_oneloop:
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y0
 	VMASKMOVPS (CX)(SI*4), Y0, Y1
 	VMASKMOVPS (DX)(SI*4), Y0, Y2
 	VMOVUPS    k3f800000<>+0(SB), Y3
@@ -1227,58 +1380,52 @@ bwd_done:
 // func TanhBackward(dx []float32, dy []float32, y []float32)
 // Requires: AVX
 TEXT ·TanhBackward(SB), NOSPLIT, $0-72
-	MOVQ    dx_base+0(FP), AX
-	MOVQ    dy_base+24(FP), CX
-	MOVQ    y_base+48(FP), DX
-	MOVQ    dx_len+8(FP), BX
-	MOVQ    BX, SI
-	ANDQ    $0x07, SI
-	SHLQ    $0x02, SI
-	LEAQ    tailmask<>+32(SB), DI
-	SUBQ    SI, DI
-	VMOVDQU (DI), Y0
-	XORQ    SI, SI
-	MOVQ    BX, DI
-	ANDQ    $-32, DI
-	CMPQ    SI, DI
-	JAE     bwd_one
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ dx_len+8(FP), BX
+	XORQ SI, SI
+	MOVQ BX, DI
+	SUBQ $+31, DI
+	CMPQ SI, DI
+	JGE  bwd_one
 
 bwd_wide:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS 32(CX)(SI*4), Y2
-	VMOVUPS 64(CX)(SI*4), Y3
-	VMOVUPS 96(CX)(SI*4), Y4
-	VMOVUPS (DX)(SI*4), Y5
-	VMOVUPS 32(DX)(SI*4), Y6
-	VMOVUPS 64(DX)(SI*4), Y7
-	VMOVUPS 96(DX)(SI*4), Y8
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS 32(CX)(SI*4), Y1
+	VMOVUPS 64(CX)(SI*4), Y2
+	VMOVUPS 96(CX)(SI*4), Y3
+	VMOVUPS (DX)(SI*4), Y4
+	VMOVUPS 32(DX)(SI*4), Y5
+	VMOVUPS 64(DX)(SI*4), Y6
+	VMOVUPS 96(DX)(SI*4), Y7
+	VMOVUPS k3f800000<>+0(SB), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VMOVUPS k3f800000<>+0(SB), Y10
 	VMOVUPS k3f800000<>+0(SB), Y11
-	VMOVUPS k3f800000<>+0(SB), Y12
+	VSUBPS  Y4, Y8, Y8
 	VSUBPS  Y5, Y9, Y9
 	VSUBPS  Y6, Y10, Y10
 	VSUBPS  Y7, Y11, Y11
-	VSUBPS  Y8, Y12, Y12
+	VADDPS  k3f800000<>+0(SB), Y4, Y4
 	VADDPS  k3f800000<>+0(SB), Y5, Y5
 	VADDPS  k3f800000<>+0(SB), Y6, Y6
 	VADDPS  k3f800000<>+0(SB), Y7, Y7
-	VADDPS  k3f800000<>+0(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
 	VMULPS  Y5, Y9, Y9
 	VMULPS  Y6, Y10, Y10
 	VMULPS  Y7, Y11, Y11
-	VMULPS  Y8, Y12, Y12
+	VMULPS  Y8, Y0, Y0
 	VMULPS  Y9, Y1, Y1
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
-	VMULPS  Y12, Y4, Y4
-	VMOVUPS Y1, (AX)(SI*4)
-	VMOVUPS Y2, 32(AX)(SI*4)
-	VMOVUPS Y3, 64(AX)(SI*4)
-	VMOVUPS Y4, 96(AX)(SI*4)
+	VMOVUPS Y0, (AX)(SI*4)
+	VMOVUPS Y1, 32(AX)(SI*4)
+	VMOVUPS Y2, 64(AX)(SI*4)
+	VMOVUPS Y3, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
 	CMPQ    SI, DI
-	JB      bwd_wide
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, DI
@@ -1287,14 +1434,14 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS (DX)(SI*4), Y2
-	VMOVUPS k3f800000<>+0(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VADDPS  k3f800000<>+0(SB), Y2, Y2
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (AX)(SI*4)
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS (DX)(SI*4), Y1
+	VMOVUPS k3f800000<>+0(SB), Y2
+	VSUBPS  Y1, Y2, Y2
+	VADDPS  k3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y2, Y0, Y0
+	VMOVUPS Y0, (AX)(SI*4)
 	ADDQ    $0x08, SI
 	CMPQ    SI, DI
 	JB      bwd_oneloop
@@ -1302,6 +1449,11 @@ bwd_oneloop:
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y0
 	VMASKMOVPS (CX)(SI*4), Y0, Y1
 	VMASKMOVPS (DX)(SI*4), Y0, Y2
 	VMOVUPS    k3f800000<>+0(SB), Y3
@@ -1345,9 +1497,9 @@ TEXT ·IdentityBackwardBias(SB), NOSPLIT, $0-136
 nodb_rows:
 	XORQ R10, R10
 	MOVQ CX, R11
-	ANDQ $-32, R11
+	SUBQ $+31, R11
 	CMPQ R10, R11
-	JAE  nodb_one
+	JGE  nodb_one
 
 nodb_wide:
 	VMOVUPS (DX)(R10*4), Y1
@@ -1364,7 +1516,7 @@ nodb_wide:
 	VMOVUPS Y4, 96(R8)(R10*4)
 	ADDQ    $0x20, R10
 	CMPQ    R10, R11
-	JB      nodb_wide
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -1398,9 +1550,9 @@ nodb_done:
 db_rows:
 	XORQ R11, R11
 	MOVQ CX, R12
-	ANDQ $-32, R12
+	SUBQ $+31, R12
 	CMPQ R11, R12
-	JAE  db_one
+	JGE  db_one
 
 db_wide:
 	VMOVUPS (DX)(R11*4), Y1
@@ -1425,7 +1577,7 @@ db_wide:
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
 	CMPQ    R11, R12
-	JB      db_wide
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -1494,9 +1646,9 @@ TEXT ·ReLUBackwardBias(SB), NOSPLIT, $0-136
 nodb_rows:
 	XORQ R10, R10
 	MOVQ CX, R11
-	ANDQ $-32, R11
+	SUBQ $+31, R11
 	CMPQ R10, R11
-	JAE  nodb_one
+	JGE  nodb_one
 
 nodb_wide:
 	VMOVUPS (DX)(R10*4), Y1
@@ -1525,7 +1677,7 @@ nodb_wide:
 	VMOVUPS Y4, 96(R8)(R10*4)
 	ADDQ    $0x20, R10
 	CMPQ    R10, R11
-	JB      nodb_wide
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -1565,9 +1717,9 @@ nodb_done:
 db_rows:
 	XORQ R11, R11
 	MOVQ CX, R12
-	ANDQ $-32, R12
+	SUBQ $+31, R12
 	CMPQ R11, R12
-	JAE  db_one
+	JGE  db_one
 
 db_wide:
 	VMOVUPS (DX)(R11*4), Y1
@@ -1604,7 +1756,7 @@ db_wide:
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
 	CMPQ    R11, R12
-	JB      db_wide
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -1680,9 +1832,9 @@ TEXT ·LeakyReLUBackwardBias(SB), NOSPLIT, $0-140
 nodb_rows:
 	XORQ R10, R10
 	MOVQ CX, R11
-	ANDQ $-32, R11
+	SUBQ $+31, R11
 	CMPQ R10, R11
-	JAE  nodb_one
+	JGE  nodb_one
 
 nodb_wide:
 	VMOVUPS   (DX)(R10*4), Y2
@@ -1711,7 +1863,7 @@ nodb_wide:
 	VMOVUPS   Y5, 96(R8)(R10*4)
 	ADDQ      $0x20, R10
 	CMPQ      R10, R11
-	JB        nodb_wide
+	JL        nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -1751,9 +1903,9 @@ nodb_done:
 db_rows:
 	XORQ R11, R11
 	MOVQ CX, R12
-	ANDQ $-32, R12
+	SUBQ $+31, R12
 	CMPQ R11, R12
-	JAE  db_one
+	JGE  db_one
 
 db_wide:
 	VMOVUPS   (DX)(R11*4), Y2
@@ -1790,7 +1942,7 @@ db_wide:
 	VMOVUPS   Y2, 96(R10)(R11*4)
 	ADDQ      $0x20, R11
 	CMPQ      R11, R12
-	JB        db_wide
+	JL        db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -1866,9 +2018,9 @@ TEXT ·ELUBackwardBias(SB), NOSPLIT, $0-140
 nodb_rows:
 	XORQ R10, R10
 	MOVQ CX, R11
-	ANDQ $-32, R11
+	SUBQ $+31, R11
 	CMPQ R10, R11
-	JAE  nodb_one
+	JGE  nodb_one
 
 nodb_wide:
 	VMOVUPS   (DX)(R10*4), Y2
@@ -1901,7 +2053,7 @@ nodb_wide:
 	VMOVUPS   Y5, 96(R8)(R10*4)
 	ADDQ      $0x20, R10
 	CMPQ      R10, R11
-	JB        nodb_wide
+	JL        nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -1943,9 +2095,9 @@ nodb_done:
 db_rows:
 	XORQ R11, R11
 	MOVQ CX, R12
-	ANDQ $-32, R12
+	SUBQ $+31, R12
 	CMPQ R11, R12
-	JAE  db_one
+	JGE  db_one
 
 db_wide:
 	VMOVUPS   (DX)(R11*4), Y2
@@ -1986,7 +2138,7 @@ db_wide:
 	VMOVUPS   Y2, 96(R10)(R11*4)
 	ADDQ      $0x20, R11
 	CMPQ      R11, R12
-	JB        db_wide
+	JL        db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -2063,9 +2215,9 @@ TEXT ·SigmoidBackwardBias(SB), NOSPLIT, $0-136
 nodb_rows:
 	XORQ R10, R10
 	MOVQ CX, R11
-	ANDQ $-32, R11
+	SUBQ $+31, R11
 	CMPQ R10, R11
-	JAE  nodb_one
+	JGE  nodb_one
 
 nodb_wide:
 	VMOVUPS (DX)(R10*4), Y1
@@ -2098,7 +2250,7 @@ nodb_wide:
 	VMOVUPS Y4, 96(R8)(R10*4)
 	ADDQ    $0x20, R10
 	CMPQ    R10, R11
-	JB      nodb_wide
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -2140,9 +2292,9 @@ nodb_done:
 db_rows:
 	XORQ R11, R11
 	MOVQ CX, R12
-	ANDQ $-32, R12
+	SUBQ $+31, R12
 	CMPQ R11, R12
-	JAE  db_one
+	JGE  db_one
 
 db_wide:
 	VMOVUPS (DX)(R11*4), Y1
@@ -2183,7 +2335,7 @@ db_wide:
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
 	CMPQ    R11, R12
-	JB      db_wide
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -2260,9 +2412,9 @@ TEXT ·TanhBackwardBias(SB), NOSPLIT, $0-136
 nodb_rows:
 	XORQ R10, R10
 	MOVQ CX, R11
-	ANDQ $-32, R11
+	SUBQ $+31, R11
 	CMPQ R10, R11
-	JAE  nodb_one
+	JGE  nodb_one
 
 nodb_wide:
 	VMOVUPS (DX)(R10*4), Y1
@@ -2299,7 +2451,7 @@ nodb_wide:
 	VMOVUPS Y4, 96(R8)(R10*4)
 	ADDQ    $0x20, R10
 	CMPQ    R10, R11
-	JB      nodb_wide
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -2343,9 +2495,9 @@ nodb_done:
 db_rows:
 	XORQ R11, R11
 	MOVQ CX, R12
-	ANDQ $-32, R12
+	SUBQ $+31, R12
 	CMPQ R11, R12
-	JAE  db_one
+	JGE  db_one
 
 db_wide:
 	VMOVUPS (DX)(R11*4), Y1
@@ -2390,7 +2542,7 @@ db_wide:
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
 	CMPQ    R11, R12
-	JB      db_wide
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
