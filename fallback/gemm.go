@@ -56,35 +56,40 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	}
 	chunks := (k + gemmKU - 1) / gemmKU
 	pad := chunks*gemmKU - k
+	// Consecutive panels lie chunks+1 chunks apart, not a multiple of 4 KiB,
+	// so that packing, which writes to many panels at once, does not pile
+	// them into one set of the L1 cache.
+	stride := chunks + 1
 	mc, nc := gemmBlocks(chunks)
-	buf := getGemmBuf(mc/gemmMR*chunks, (nc+gemmNR-1)/gemmNR*chunks)
+	buf := getGemmBuf(mc/gemmMR*stride, (nc+gemmNR-1)/gemmNR*stride)
 	defer gemmBufs.Put(buf)
 
+	plain := !ep.Accumulate && (ep.Bias == nil || ep.Y != nil)
 	var t [gemmMR * gemmNR]float32
 	for jc := 0; jc < n; jc += nc {
 		ncb := min(nc, n-jc)
 		np := (ncb + gemmNR - 1) / gemmNR
-		bp := buf.b[:np*chunks]
-		for q := range np {
-			j0 := jc + q*gemmNR
-			packB(bp[q*chunks:(q+1)*chunks], b, brs, bcs, k, pad, j0, min(gemmNR, n-j0))
-		}
+		bp := buf.b[:np*stride]
+		packB(bp, stride, chunks, b, brs, bcs, k, pad, jc, ncb)
 		for ic := 0; ic < m; ic += mc {
 			mcb := min(mc, m-ic)
 			mp := (mcb + gemmMR - 1) / gemmMR
-			ap := buf.a[:mp*chunks]
-			for q := range mp {
-				i0 := ic + q*gemmMR
-				packA(ap[q*chunks:(q+1)*chunks], a, ars, acs, k, pad, i0, min(gemmMR, m-i0))
-			}
+			ap := buf.a[:mp*stride]
+			packA(ap, stride, chunks, a, ars, acs, k, pad, ic, mcb)
 			for q := range np {
-				bq := bp[q*chunks : (q+1)*chunks]
+				bq := bp[q*stride:][:chunks]
 				j0 := jc + q*gemmNR
 				cols := min(gemmNR, n-j0)
 				for r := range mp {
-					gemmKernel(ap[r*chunks:(r+1)*chunks], bq, &t)
+					gemmKernel(ap[r*stride:][:chunks], bq, &t)
 					i0 := ic + r*gemmMR
-					storeTile(&t, min(gemmMR, m-i0), cols, c[i0*ldc+j0:], ldc, j0, ep)
+					if rows := min(gemmMR, m-i0); plain && rows == gemmMR && cols == gemmNR {
+						// The common case: a whole tile stored as it is.
+						*(*[gemmNR]float32)(c[i0*ldc+j0:]) = [gemmNR]float32(t[:gemmNR])
+						*(*[gemmNR]float32)(c[(i0+1)*ldc+j0:]) = [gemmNR]float32(t[gemmNR:])
+					} else {
+						storeTile(&t, rows, cols, c[i0*ldc+j0:], ldc, j0, ep)
+					}
 				}
 			}
 			gemmEpilogue(ic, mcb, jc, ncb, c, ldc, ep)
@@ -144,66 +149,109 @@ func getGemmBuf(na, nb int) *gemmBuf {
 	return buf
 }
 
-// packA packs rows i0..i0+rows-1 (rows <= gemmMR) of op(A), op(A)[i,p] =
-// a[i·rs + p·cs], into the micro-panel dst of len(dst)·gemmKU = k+pad steps.
-// The first pad steps and the rows from rows to gemmMR are zero, so they add
-// nothing (and, being zero in both packed operands, no NaN) to the tile.
-func packA(dst []aChunk, a []float32, rs, cs, k, pad, i0, rows int) {
+// packA packs rows i0..i0+rows-1 of op(A), op(A)[i,p] = a[i·rs + p·cs],
+// into ceil(rows/gemmMR) micro-panels of chunks chunks each, stride chunks
+// apart in dst, k+pad = chunks·gemmKU steps. The first pad steps and the
+// rows beyond the last are zero, so they add nothing (and, being zero in
+// both packed operands, no NaN) to a tile. The fast paths assume gemmMR = 2.
+func packA(dst []aChunk, stride, chunks int, a []float32, rs, cs, k, pad, i0, rows int) {
 	if k == 0 {
 		return
 	}
-	if pad > 0 || rows < gemmMR {
-		clear(dst)
+	np := (rows + gemmMR - 1) / gemmMR
+	if pad > 0 || rows%gemmMR != 0 {
+		clear(dst[:(np-1)*stride+chunks])
 	}
-	if cs == 1 {
-		// Rows of op(A) are contiguous.
-		for r := range rows {
-			src := a[(i0+r)*rs:][:k]
-			for p, v := range src {
-				s := p + pad
-				dst[s/gemmKU][s%gemmKU*gemmMR+r] = v
+	if cs != 1 {
+		// Columns of op(A) are contiguous (rs == 1): fill every micro-panel
+		// from each row of A in turn.
+		for p := range k {
+			src := a[p*cs+i0:][:rows]
+			s := p + pad
+			c, o := s/gemmKU, s%gemmKU*gemmMR
+			for q := range np {
+				d := dst[q*stride+c][o:][:gemmMR]
+				if r := q * gemmMR; r+gemmMR <= rows {
+					*(*[gemmMR]float32)(d) = [gemmMR]float32(src[r:])
+				} else {
+					copy(d, src[r:])
+				}
 			}
 		}
 		return
 	}
-	// Columns of op(A) are contiguous (rs == 1).
-	for p := range k {
-		src := a[p*cs+i0:][:rows]
-		s := p + pad
-		d := dst[s/gemmKU][s%gemmKU*gemmMR:][:gemmMR]
-		copy(d, src)
+	// Rows of op(A) are contiguous.
+	for q := range np {
+		pan := dst[q*stride:][:chunks]
+		r0 := i0 + q*gemmMR
+		if pad == 0 && r0+gemmMR <= i0+rows {
+			// Whole chunks of both rows: no index arithmetic per value.
+			x, y := a[r0*rs:][:k], a[(r0+1)*rs:][:k]
+			for c := range pan {
+				xc, yc, d := (*[gemmKU]float32)(x[c*gemmKU:]), (*[gemmKU]float32)(y[c*gemmKU:]), &pan[c]
+				for u := range gemmKU {
+					d[u*gemmMR], d[u*gemmMR+1] = xc[u], yc[u]
+				}
+			}
+			continue
+		}
+		for r := range min(gemmMR, i0+rows-r0) {
+			for p, v := range a[(r0+r)*rs:][:k] {
+				s := p + pad
+				pan[s/gemmKU][s%gemmKU*gemmMR+r] = v
+			}
+		}
 	}
 }
 
-// packB packs columns j0..j0+cols-1 (cols <= gemmNR) of op(B), op(B)[p,j] =
-// b[p·rs + j·cs], into the panel dst of len(dst)·gemmKU = k+pad steps; the
-// first pad steps and the columns from cols to gemmNR are zero.
-func packB(dst []bChunk, b []float32, rs, cs, k, pad, j0, cols int) {
+// packB packs columns j0..j0+cols-1 of op(B), op(B)[p,j] = b[p·rs + j·cs],
+// into ceil(cols/gemmNR) panels of chunks chunks each, stride chunks apart in
+// dst, k+pad = chunks·gemmKU steps. The first pad steps and the columns
+// beyond the last are zero.
+func packB(dst []bChunk, stride, chunks int, b []float32, rs, cs, k, pad, j0, cols int) {
 	if k == 0 {
 		return
 	}
-	if pad > 0 || cols < gemmNR {
-		clear(dst)
+	np := (cols + gemmNR - 1) / gemmNR
+	if pad > 0 || cols%gemmNR != 0 {
+		clear(dst[:(np-1)*stride+chunks])
 	}
 	if cs == 1 {
-		// Rows of op(B) are contiguous.
+		// Rows of op(B) are contiguous: fill every panel from each row in
+		// turn, reading B once, in order.
 		for p := range k {
+			src := b[p*rs+j0:][:cols]
 			s := p + pad
-			d := dst[s/gemmKU][s%gemmKU*gemmNR:][:gemmNR]
-			if cols == gemmNR {
-				*(*[gemmNR]float32)(d) = [gemmNR]float32(b[p*rs+j0:])
-			} else {
-				copy(d, b[p*rs+j0:][:cols])
+			c, o := s/gemmKU, s%gemmKU*gemmNR
+			for q := range np {
+				d := dst[q*stride+c][o:][:gemmNR]
+				if j := q * gemmNR; j+gemmNR <= cols {
+					*(*[gemmNR]float32)(d) = [gemmNR]float32(src[j:])
+				} else {
+					copy(d, src[j:])
+				}
 			}
 		}
 		return
 	}
 	// Columns of op(B) are contiguous (rs == 1).
-	for j := range cols {
-		src := b[(j0+j)*cs:][:k]
-		for p, v := range src {
-			s := p + pad
-			dst[s/gemmKU][s%gemmKU*gemmNR+j] = v
+	for q := range np {
+		pan := dst[q*stride:][:chunks]
+		for jj := range min(gemmNR, cols-q*gemmNR) {
+			src := b[(j0+q*gemmNR+jj)*cs:][:k]
+			if pad == 0 {
+				for c := range pan {
+					sc, d := (*[gemmKU]float32)(src[c*gemmKU:]), &pan[c]
+					for u := range gemmKU {
+						d[u*gemmNR+jj] = sc[u]
+					}
+				}
+				continue
+			}
+			for p, v := range src {
+				s := p + pad
+				pan[s/gemmKU][s%gemmKU*gemmNR+jj] = v
+			}
 		}
 	}
 }
