@@ -15,7 +15,7 @@ type DeadConfig struct {
 	Train, Test int       // subset sizes (Test is the monitoring set); 0 means all
 	Hidden      []int     // hidden widths; nil means 256, 256
 	Epochs      int       // 0 means 5
-	LR          float32   // 0 means 0.5 (SGD, momentum 0.9): high enough to kill units
+	LR          float32   // 0 means 0.2 (SGD, momentum 0.9): high enough to kill units, low enough to train
 	Biases      []float32 // bias initialisations; nil means 0 and 0.1
 }
 
@@ -34,7 +34,7 @@ func Dead(o Options, c DeadConfig) ([]*Table, error) {
 		c.Epochs = 5
 	}
 	if c.LR == 0 {
-		c.LR = 0.5
+		c.LR = 0.2
 	}
 	if c.Biases == nil {
 		c.Biases = []float32{0, 0.1}

@@ -136,7 +136,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&cfg.epochs, "epochs", 0, "train: epoch budget; dead, noise, zigzag: epochs (0: the suite's default)")
 	fs.StringVar(&cfg.hidden, "hidden", "", "train, dead: comma-separated hidden widths (default 256,256); zigzag: the width")
 	fs.Float64Var(&cfg.target, "target", 0, "train: training error to reach (default 0.02)")
-	fs.Float64Var(&cfg.lr, "lr", 0, "train, dead: learning rate (default 0.05 for train, 0.5 for dead)")
+	fs.Float64Var(&cfg.lr, "lr", 0, "train, dead: learning rate (default 0.05 for train, 0.2 for dead)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: actbench [flags] [suite] [flags]\n\nsuites:\n")
 		names := make([]string, 0, len(suites))
