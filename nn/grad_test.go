@@ -218,7 +218,7 @@ func checkGradients(t *testing.T, cfg Config, seed uint64) {
 	for i, l := range m.layers {
 		gw[i], gb[i] = make([]float32, len(l.w)), make([]float32, len(l.b))
 	}
-	m.backward(ws, rows, gw, gb, nil)
+	m.backward(ws, rows, gw, gb, false, nil)
 
 	mr := newMirror(m)
 	_, base := mr.mirrorLoss(x, tg, rows, nil)

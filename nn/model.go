@@ -335,11 +335,13 @@ func (m *Model) forward(ws *workspace, rows int) {
 
 // backward computes the parameter gradients into gw, gb from the output
 // gradient already in ws.dz of the last layer, for the first rows examples.
+// With accumulate the weight gradients are added to the content of gw
+// instead of replacing it.
 // If done is not nil it is called with the index of each layer, last to
 // first, as soon as the layer's gradients are complete and its weights are
 // no longer needed by the pass, so that the caller may update them while
 // they are still in cache.
-func (m *Model) backward(ws *workspace, rows int, gw, gb [][]float32, done func(int)) {
+func (m *Model) backward(ws *workspace, rows int, gw, gb [][]float32, accumulate bool, done func(int)) {
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		l := m.layers[i]
 		dz := ws.dz[i][:rows*l.width]
@@ -350,7 +352,7 @@ func (m *Model) backward(ws *workspace, rows int, gw, gb [][]float32, done func(
 			x = ws.x[:rows*l.in]
 		}
 		// dW = Xᵀ·dZ
-		*ws.ep = kernels.Epilogue{}
+		*ws.ep = kernels.Epilogue{Accumulate: accumulate}
 		kernels.Gemm(true, false, l.in, l.width, rows, x, l.in, dz, l.width, gw[i], l.width, ws.ep)
 		// db = column sums of dZ (identity derivative: dz is left unchanged).
 		kernels.BackwardBias(kernels.Activation{}, rows, l.width, dz, l.width, dz, l.width, dz, l.width, gb[i])

@@ -198,6 +198,10 @@ type Trainer struct {
 	upd      updateTask // the optimizer step being applied
 	updateFn func(int)  // t.updateLayer, bound once
 	badLayer int        // first layer made non-finite by the step, or -1
+	// fused: SGD with classical momentum, where the weight-gradient Gemm
+	// accumulates straight into the velocity; s1w then holds μ·v between
+	// steps, and gw is scratch.
+	fused bool
 }
 
 // Keys mixed into the seeds of the random streams.
@@ -228,6 +232,8 @@ func NewTrainer(m *Model, cfg TrainConfig) (*Trainer, error) {
 	t.noiseR = rand.New(&t.noise)
 	t.trackGrad = cfg.OnEpoch != nil
 	t.updateFn = t.updateLayer
+	o := &t.cfg.Optimizer
+	t.fused = o.Method == SGD && o.Momentum > 0 && !o.Nesterov
 	return t, nil
 }
 
@@ -324,7 +330,19 @@ func (t *Trainer) trainBatch(rows int) (loss float64, correct int, err error) {
 	}
 	t.step++
 	t.prepareUpdate()
-	m.backward(ws, rows, t.gw, t.gb, t.updateFn)
+	if t.fused {
+		// The weight-gradient Gemm accumulates into the velocity, which
+		// holds μ·v between steps: v = Xᵀ·dZ + μ·v. On steps whose gradient
+		// norm is sampled, keep μ·v to recover the gradient afterwards.
+		if t.sampleGrad() {
+			for i := range t.gw {
+				copy(t.gw[i], t.s1w[i])
+			}
+		}
+		m.backward(ws, rows, t.s1w, t.gb, true, t.updateFn)
+	} else {
+		m.backward(ws, rows, t.gw, t.gb, false, t.updateFn)
+	}
 	if t.sampleGrad() {
 		t.gradSteps++
 	}
@@ -398,16 +416,21 @@ func (t *Trainer) updateLayer(i int) {
 	l := t.m.layers[i]
 	u := &t.upd
 	if t.sampleGrad() {
-		t.gradSS[i] += sumSquares(t.gw[i])
+		if t.fused {
+			t.gradSS[i] += diffSquares(t.s1w[i], t.gw[i])
+		} else {
+			t.gradSS[i] += sumSquares(t.gw[i])
+		}
 	}
 	adam := t.cfg.Optimizer.Method == Adam
 	u.wd = t.cfg.WeightDecay
 	u.p, u.s1, u.g = l.w, t.s1w[i], t.gw[i]
+	u.fused = t.fused
 	if adam {
 		u.s2 = t.s2w[i]
 	}
 	okW := t.parallelUpdate(u)
-	u.wd = 0
+	u.wd, u.fused = 0, false
 	u.p, u.s1, u.g = l.b, t.s1b[i], t.gb[i]
 	if adam {
 		u.s2 = t.s2b[i]
@@ -434,6 +457,7 @@ func (t *Trainer) update() int {
 type updateTask struct {
 	method              Method
 	nesterov            bool
+	fused               bool // SGD momentum whose gradient the Gemm added to s1
 	p, s1, s2, g        []float32
 	lr, mu, b1, b2, eps float32
 	wd                  float32
@@ -445,6 +469,9 @@ type updateTask struct {
 func (u *updateTask) run() bool {
 	if u.method == Adam {
 		return adam(u.p, u.s1, u.s2, u.g, u.lr, u.b1, u.b2, u.eps, u.wd)
+	}
+	if u.fused {
+		return sgdFused(u.p, u.s1, u.lr, u.mu, u.wd)
 	}
 	return sgd(u.p, u.s1, u.g, u.lr, u.mu, u.wd, u.nesterov)
 }
@@ -491,7 +518,7 @@ func (t *Trainer) parallelUpdate(u *updateTask) bool {
 	for k := 1; k < parts; k++ {
 		lo, hi := n*k/parts, n*(k+1)/parts
 		c := *u
-		c.p, c.s1, c.g = u.p[lo:hi], u.s1[lo:hi], u.g[lo:hi]
+		c.p, c.s1, c.g = u.p[lo:hi], u.s1[lo:hi], u.g[lo:min(hi, len(u.g))]
 		if u.s2 != nil {
 			c.s2 = u.s2[lo:hi]
 		}
@@ -500,7 +527,7 @@ func (t *Trainer) parallelUpdate(u *updateTask) bool {
 	}
 	c := *u
 	hi := n / parts
-	c.p, c.s1, c.g = u.p[:hi], u.s1[:hi], u.g[:hi]
+	c.p, c.s1, c.g = u.p[:hi], u.s1[:hi], u.g[:min(hi, len(u.g))]
 	if u.s2 != nil {
 		c.s2 = u.s2[:hi]
 	}
@@ -558,6 +585,54 @@ func sgd(p, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
 	}
 	s := s0 + s1
 	return s-s == 0
+}
+
+// sgdFused finishes an SGD-momentum step whose gradient the weight-gradient
+// Gemm has already added to v (which held μ·v_old): v + λ·w is the new
+// velocity; w moves by -lr times it, and v keeps μ times it for the next
+// step. It reports whether every new weight is finite.
+func sgdFused(p, v []float32, lr, mu, wd float32) bool {
+	v = v[:len(p)]
+	var s0, s1 float64
+	i := 0
+	for ; i+2 <= len(p); i += 2 {
+		w0, w1 := p[i], p[i+1]
+		v0 := v[i] + wd*w0
+		v1 := v[i+1] + wd*w1
+		w0 -= lr * v0
+		w1 -= lr * v1
+		p[i], p[i+1] = w0, w1
+		v[i], v[i+1] = mu*v0, mu*v1
+		s0 += float64(w0)
+		s1 += float64(w1)
+	}
+	for ; i < len(p); i++ {
+		w := p[i]
+		vi := v[i] + wd*w
+		w -= lr * vi
+		p[i] = w
+		v[i] = mu * vi
+		s0 += float64(w)
+	}
+	s := s0 + s1
+	return s-s == 0
+}
+
+// diffSquares returns Σ (a-b)².
+func diffSquares(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s0, s1 float64
+	i := 0
+	for ; i+2 <= len(a); i += 2 {
+		d0, d1 := float64(a[i]-b[i]), float64(a[i+1]-b[i+1])
+		s0 += d0 * d0
+		s1 += d1 * d1
+	}
+	for ; i < len(a); i++ {
+		d := float64(a[i] - b[i])
+		s0 += d * d
+	}
+	return s0 + s1
 }
 
 // adam updates p with the Adam rule; lr and eps already include the bias

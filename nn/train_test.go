@@ -632,6 +632,20 @@ func TestOptimizerRules(t *testing.T) {
 			near("sgd w", p[i], float64(p0[i])-lr*step)
 		}
 	}
+	// Classical momentum in fused form: the Gemm has added g to v, which
+	// held μ·v0.
+	{
+		p, v := cloneF32(p0), make([]float32, n)
+		for i := range v {
+			v[i] = mu*v0[i] + g[i]
+		}
+		sgdFused(p, v, lr, mu, wd)
+		for i := range p {
+			vi := mu*float64(v0[i]) + float64(g[i]) + wd*float64(p0[i])
+			near("fused w", p[i], float64(p0[i])-lr*vi)
+			near("fused μ·v", v[i], mu*vi)
+		}
+	}
 	// Adam at step t = 3, through the trainer's bias-corrected constants.
 	m, _ := New(Config{Inputs: 1, Outputs: 2, Head: SoftmaxCrossEntropy})
 	tr, _ := NewTrainer(m, TrainConfig{BatchSize: 1, Optimizer: Optimizer{Method: Adam, LR: lr, Beta1: b1, Beta2: b2, Epsilon: eps}, WeightDecay: wd})
@@ -651,3 +665,43 @@ func TestOptimizerRules(t *testing.T) {
 }
 
 func cloneF32(s []float32) []float32 { return append([]float32(nil), s...) }
+
+// TestFusedMomentumGradNorm checks that with classical momentum (weight
+// gradient accumulated into the velocity by the Gemm) the sampled gradient
+// norm is still that of the gradient alone.
+func TestFusedMomentumGradNorm(t *testing.T) {
+	m, _ := New(smallConfig())
+	r := rand.New(rand.NewPCG(2, 2))
+	x, tg := randomBatch(r, m.cfg, 32)
+	// Reference: the gradient of the initial weights.
+	ws := m.newWorkspace(32)
+	copy(ws.x, x)
+	copy(ws.t, tg)
+	m.forward(ws, 32)
+	m.lossGrad(ws, 32, true)
+	gw, gb := make([][]float32, len(m.layers)), make([][]float32, len(m.layers))
+	for i, l := range m.layers {
+		gw[i], gb[i] = make([]float32, len(l.w)), make([]float32, len(l.b))
+	}
+	m.backward(ws, 32, gw, gb, false, nil)
+
+	tr, _ := NewTrainer(m, TrainConfig{BatchSize: 32, Optimizer: Optimizer{Method: SGD, LR: 0.01, Momentum: 0.9},
+		OnEpoch: func(EpochStats) error { return nil }})
+	if !tr.fused {
+		t.Fatal("classical momentum does not take the fused path")
+	}
+	for i := range tr.s1w { // a non-zero velocity, which the norm must exclude
+		for j := range tr.s1w[i] {
+			tr.s1w[i][j] = 0.5
+		}
+	}
+	if _, err := tr.Step(x, tg, 32); err != nil {
+		t.Fatal(err)
+	}
+	for i := range gw {
+		want := sumSquares(gw[i])
+		if got := tr.gradSS[i]; math.Abs(got-want) > 1e-5*want+1e-12 {
+			t.Errorf("layer %d: sampled ‖dW‖² %.8g, want %.8g", i, got, want)
+		}
+	}
+}
