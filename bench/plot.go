@@ -155,7 +155,10 @@ func groupedBars(t *Table, title, ylabel, catCol, barCol, col string, keep func(
 }
 
 func addBars(p *plot.Plot, cats []string, ss []series) error {
-	w := vg.Points(max(4, 60/float64(max(len(ss), 1))))
+	// About 300 points of plot width: the bars of a group fill 80% of
+	// their category's share of it, and no bar is wider than 20 points.
+	n := float64(max(len(ss), 1))
+	w := vg.Points(max(2, min(20, 0.8*300/float64(max(len(cats), 1))/n)))
 	for i, s := range ss {
 		b, err := plotter.NewBarChart(s.vals, w)
 		if err != nil {
