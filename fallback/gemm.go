@@ -84,7 +84,8 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 					gemmKernel(ap[r*stride:][:chunks], bq, &t)
 					i0 := ic + r*gemmMR
 					if rows := min(gemmMR, m-i0); plain && rows == gemmMR && cols == gemmNR {
-						// The common case: a whole tile stored as it is.
+						// The common case: a whole tile (gemmMR = 2 rows)
+						// stored as it is.
 						*(*[gemmNR]float32)(c[i0*ldc+j0:]) = [gemmNR]float32(t[:gemmNR])
 						*(*[gemmNR]float32)(c[(i0+1)*ldc+j0:]) = [gemmNR]float32(t[gemmNR:])
 					} else {
