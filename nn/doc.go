@@ -12,7 +12,11 @@
 // backward pass of a layer is two Gemm calls and a bias reduction: dW = Xᵀ·dZ,
 // db = Σ_rows dZ, and dX = dZ·Wᵀ, the last one applying the previous layer's
 // activation derivative in its epilogue from that layer's saved output, so
-// that it yields the previous layer's dZ directly.
+// that it yields the previous layer's dZ directly. Each layer is updated by
+// the optimizer as soon as the pass no longer needs its weights; with
+// classical momentum the dW Gemm accumulates straight into the velocity
+// (which holds μ·v between steps), leaving one pass over the weights and the
+// velocity.
 //
 // A Trainer runs mini-batch SGD (with momentum, optionally Nesterov) or Adam
 // with L2 weight decay, Gaussian input noise, a learning-rate Schedule and
