@@ -91,20 +91,26 @@ func sigmoid(k *regs, x, y G, t []G) {
 	fneg(z, z)
 	expNeg(k, z, e, s, r, q)
 	one := k.f(1)
-	Comment("sigmoid: d + err = 1 + e exactly (Fast2Sum), num = x > 0 ? 1 : e.")
+	Comment("sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.")
+	fsub(e, s, z)
+	fmla(r, s, z)
+	Comment("sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.")
 	fadd(one, e, q)
 	fsub(one, q, s)
 	fsub(s, e, s)
-	fcmgt0(x, z)
-	bsl(e, one, z)
+	fadd(z, s, s)
+	fcmgt0(x, r)
+	bic(r, z, z)
+	bsl(e, one, r)
 	Comment("sigmoid: y = num/(d+err): quotient num/d, then one correction step")
 	Comment("with the exact residual num - y·d - y·err over an estimate of 1/d.")
-	fdiv(q, z, r)
-	fmls(r, q, z)
-	fmls(r, s, z)
+	fdiv(q, r, e)
+	fmls(e, q, r)
+	fmls(e, s, r)
+	fadd(z, r, r)
 	frecpe(q, s)
-	mov(r, y)
-	fmla(s, z, y)
+	mov(e, y)
+	fmla(s, r, y)
 }
 
 // Coefficients of tanh(a) = a + a·u·P(u), u = a², on 0 <= a <= tanhPolyMax:
@@ -116,7 +122,8 @@ const tanhPolyMax = 0.75
 
 // tanh sets y = tanh(x) = sign(x)·tanh(|x|). For |x| < 0.75 an odd
 // polynomial (no cancellation near 0; tanh(±0) = ±0, denormals pass
-// through); beyond, (1-e)/(1+e) with e = exp(-2|x|) <= 0.23. x is preserved;
+// through); beyond, 1 - 2e/(1+e) with e = exp(-2|x|) <= 0.23, the quotient
+// and the final subtraction compensated as in sigmoid. x is preserved;
 // t holds seven scratch groups.
 func tanh(k *regs, x, y G, t []G) {
 	a, sg, z, e, s, r, q := t[0], t[1], t[2], t[3], t[4], t[5], t[6]
@@ -125,13 +132,29 @@ func tanh(k *regs, x, y G, t []G) {
 	fabs(x, a)
 	ushr(31, x, sg)
 	shl(31, sg, sg)
-	Comment("tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).")
+	Comment("tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).")
 	fadd(a, a, z)
 	fneg(z, z)
 	expNeg(k, z, e, s, r, q)
-	fsub(e, one, q)
-	fadd(one, e, e)
-	fdiv(e, q, e)
+	Comment("e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,")
+	Comment("c = (e - quo·d - quo·err)/d with an estimate of 1/d.")
+	fadd(one, e, q)
+	fsub(one, q, s)
+	fsub(s, e, s)
+	fdiv(q, e, r)
+	mov(e, z)
+	fmls(r, q, z)
+	fmls(r, s, z)
+	frecpe(q, s)
+	fmul(s, z, z)
+	Comment("1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.")
+	fadd(r, r, r)
+	fadd(z, z, z)
+	fsub(r, one, q)
+	fsub(q, one, s)
+	fsub(r, s, s)
+	fsub(z, s, s)
+	fadd(s, q, e)
 	Comment("tanh, |x| < 0.75: a + a·u·P(u), u = a².")
 	fmul(a, a, z)
 	c := make([]Lane, len(tanhPoly))
@@ -164,11 +187,17 @@ func elu(k *regs, alpha, x, y G, t []G) {
 	Comment("elu: x >= 0 ? x : alpha·expm1(max(x, -17.5)).")
 	fmax(k.f(expm1ClampLow), x, z)
 	expParts(k, z, e, s, r, q)
+	Comment("elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)")
+	Comment("((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.")
 	fsub(k.f(1), s, e)
+	mov(e, q)
 	fmla(r, s, e)
-	fmul(alpha, e, e)
+	fsub(e, q, q)
+	fmla(r, s, q)
+	fmul(alpha, q, q)
+	fmla(alpha, e, q)
 	fcmge0(x, y)
-	bsl(e, x, y)
+	bsl(q, x, y)
 }
 
 // relu sets y = x < 0 ? +0 : x, bit-exact: NaN and -0 pass through. t holds

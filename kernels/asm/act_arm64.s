@@ -231,16 +231,27 @@ loopU:
 	WORD $0x6e2bdd65 // fmul v5.4s, v11.4s, v11.4s
 	VFMLA V12.S4, V4.S4, V10.S4
 	VFMLA V13.S4, V5.S4, V11.S4
+
+	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
+	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
 	WORD $0x4eb9d506 // fsub v6.4s, v8.4s, v25.4s
 	WORD $0x4eb9d527 // fsub v7.4s, v9.4s, v25.4s
+	VORR V6.B16, V6.B16, V12.B16
+	VORR V7.B16, V7.B16, V13.B16
 	VFMLA V10.S4, V8.S4, V6.S4
 	VFMLA V11.S4, V9.S4, V7.S4
-	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
+	WORD $0x4ea7d5ad // fsub v13.4s, v13.4s, v7.4s
+	VFMLA V10.S4, V8.S4, V12.S4
+	VFMLA V11.S4, V9.S4, V13.S4
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e3fddad // fmul v13.4s, v13.4s, v31.4s
+	VFMLA V31.S4, V6.S4, V12.S4
+	VFMLA V31.S4, V7.S4, V13.S4
 	WORD $0x6ea0c802 // fcmge v2.4s, v0.4s, #0.0
 	WORD $0x6ea0c823 // fcmge v3.4s, v1.4s, #0.0
-	VBSL V6.B16, V0.B16, V2.B16
-	VBSL V7.B16, V1.B16, V3.B16
+	VBSL V12.B16, V0.B16, V2.B16
+	VBSL V13.B16, V1.B16, V3.B16
 	VST1.P [V2.S4, V3.S4], 32(R0)
 	SUB $8, R7
 	CMP $8, R7
@@ -276,11 +287,18 @@ loop1:
 	VFMLA V6.S4, V10.S4, V12.S4
 	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
 	VFMLA V12.S4, V4.S4, V10.S4
+
+	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
+	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
 	WORD $0x4eb9d506 // fsub v6.4s, v8.4s, v25.4s
+	VORR V6.B16, V6.B16, V12.B16
 	VFMLA V10.S4, V8.S4, V6.S4
-	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
+	VFMLA V10.S4, V8.S4, V12.S4
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	VFMLA V31.S4, V6.S4, V12.S4
 	WORD $0x6ea0c802 // fcmge v2.4s, v0.4s, #0.0
-	VBSL V6.B16, V0.B16, V2.B16
+	VBSL V12.B16, V0.B16, V2.B16
 	VST1.P [V2.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -315,11 +333,18 @@ loopS:
 	VFMLA V6.S4, V10.S4, V12.S4
 	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
 	VFMLA V12.S4, V4.S4, V10.S4
+
+	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
+	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
 	WORD $0x4eb9d506 // fsub v6.4s, v8.4s, v25.4s
+	VORR V6.B16, V6.B16, V12.B16
 	VFMLA V10.S4, V8.S4, V6.S4
-	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
+	VFMLA V10.S4, V8.S4, V12.S4
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	VFMLA V31.S4, V6.S4, V12.S4
 	WORD $0x6ea0c802 // fcmge v2.4s, v0.4s, #0.0
-	VBSL V6.B16, V0.B16, V2.B16
+	VBSL V12.B16, V0.B16, V2.B16
 	FMOVS.P F2, 4(R0)
 	SUBS $1, R7
 	BNE loopS
@@ -417,32 +442,44 @@ loopU:
 	VFMLA V10.S4, V8.S4, V6.S4
 	VFMLA V11.S4, V9.S4, V7.S4
 
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum), num = x > 0 ? 1 : e.
+	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
+	WORD $0x4ea6d504 // fsub v4.4s, v8.4s, v6.4s
+	WORD $0x4ea7d525 // fsub v5.4s, v9.4s, v7.4s
+	VFMLA V10.S4, V8.S4, V4.S4
+	VFMLA V11.S4, V9.S4, V5.S4
+
+	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
 	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
 	WORD $0x4e3ad4ed // fadd v13.4s, v7.4s, v26.4s
 	WORD $0x4ebad588 // fsub v8.4s, v12.4s, v26.4s
 	WORD $0x4ebad5a9 // fsub v9.4s, v13.4s, v26.4s
 	WORD $0x4ea8d4c8 // fsub v8.4s, v6.4s, v8.4s
 	WORD $0x4ea9d4e9 // fsub v9.4s, v7.4s, v9.4s
-	WORD $0x4ea0c804 // fcmgt v4.4s, v0.4s, #0.0
-	WORD $0x4ea0c825 // fcmgt v5.4s, v1.4s, #0.0
-	VBSL V6.B16, V26.B16, V4.B16
-	VBSL V7.B16, V26.B16, V5.B16
+	WORD $0x4e24d508 // fadd v8.4s, v8.4s, v4.4s
+	WORD $0x4e25d529 // fadd v9.4s, v9.4s, v5.4s
+	WORD $0x4ea0c80a // fcmgt v10.4s, v0.4s, #0.0
+	WORD $0x4ea0c82b // fcmgt v11.4s, v1.4s, #0.0
+	WORD $0x4e6a1c84 // bic v4.16b, v4.16b, v10.16b
+	WORD $0x4e6b1ca5 // bic v5.16b, v5.16b, v11.16b
+	VBSL V6.B16, V26.B16, V10.B16
+	VBSL V7.B16, V26.B16, V11.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e2cfc8a // fdiv v10.4s, v4.4s, v12.4s
-	WORD $0x6e2dfcab // fdiv v11.4s, v5.4s, v13.4s
-	VFMLS V10.S4, V12.S4, V4.S4
-	VFMLS V11.S4, V13.S4, V5.S4
-	VFMLS V10.S4, V8.S4, V4.S4
-	VFMLS V11.S4, V9.S4, V5.S4
+	WORD $0x6e2cfd46 // fdiv v6.4s, v10.4s, v12.4s
+	WORD $0x6e2dfd67 // fdiv v7.4s, v11.4s, v13.4s
+	VFMLS V6.S4, V12.S4, V10.S4
+	VFMLS V7.S4, V13.S4, V11.S4
+	VFMLS V6.S4, V8.S4, V10.S4
+	VFMLS V7.S4, V9.S4, V11.S4
+	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD $0x4e25d56b // fadd v11.4s, v11.4s, v5.4s
 	WORD $0x4ea1d988 // frecpe v8.4s, v12.4s
 	WORD $0x4ea1d9a9 // frecpe v9.4s, v13.4s
-	VORR V10.B16, V10.B16, V2.B16
-	VORR V11.B16, V11.B16, V3.B16
-	VFMLA V8.S4, V4.S4, V2.S4
-	VFMLA V9.S4, V5.S4, V3.S4
+	VORR V6.B16, V6.B16, V2.B16
+	VORR V7.B16, V7.B16, V3.B16
+	VFMLA V8.S4, V10.S4, V2.S4
+	VFMLA V9.S4, V11.S4, V3.S4
 	VST1.P [V2.S4, V3.S4], 32(R0)
 	SUB $8, R7
 	CMP $8, R7
@@ -483,21 +520,28 @@ loop1:
 	VORR V8.B16, V8.B16, V6.B16
 	VFMLA V10.S4, V8.S4, V6.S4
 
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum), num = x > 0 ? 1 : e.
+	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
+	WORD $0x4ea6d504 // fsub v4.4s, v8.4s, v6.4s
+	VFMLA V10.S4, V8.S4, V4.S4
+
+	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
 	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
 	WORD $0x4ebad588 // fsub v8.4s, v12.4s, v26.4s
 	WORD $0x4ea8d4c8 // fsub v8.4s, v6.4s, v8.4s
-	WORD $0x4ea0c804 // fcmgt v4.4s, v0.4s, #0.0
-	VBSL V6.B16, V26.B16, V4.B16
+	WORD $0x4e24d508 // fadd v8.4s, v8.4s, v4.4s
+	WORD $0x4ea0c80a // fcmgt v10.4s, v0.4s, #0.0
+	WORD $0x4e6a1c84 // bic v4.16b, v4.16b, v10.16b
+	VBSL V6.B16, V26.B16, V10.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e2cfc8a // fdiv v10.4s, v4.4s, v12.4s
-	VFMLS V10.S4, V12.S4, V4.S4
-	VFMLS V10.S4, V8.S4, V4.S4
+	WORD $0x6e2cfd46 // fdiv v6.4s, v10.4s, v12.4s
+	VFMLS V6.S4, V12.S4, V10.S4
+	VFMLS V6.S4, V8.S4, V10.S4
+	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
 	WORD $0x4ea1d988 // frecpe v8.4s, v12.4s
-	VORR V10.B16, V10.B16, V2.B16
-	VFMLA V8.S4, V4.S4, V2.S4
+	VORR V6.B16, V6.B16, V2.B16
+	VFMLA V8.S4, V10.S4, V2.S4
 	VST1.P [V2.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -537,21 +581,28 @@ loopS:
 	VORR V8.B16, V8.B16, V6.B16
 	VFMLA V10.S4, V8.S4, V6.S4
 
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum), num = x > 0 ? 1 : e.
+	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
+	WORD $0x4ea6d504 // fsub v4.4s, v8.4s, v6.4s
+	VFMLA V10.S4, V8.S4, V4.S4
+
+	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
 	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
 	WORD $0x4ebad588 // fsub v8.4s, v12.4s, v26.4s
 	WORD $0x4ea8d4c8 // fsub v8.4s, v6.4s, v8.4s
-	WORD $0x4ea0c804 // fcmgt v4.4s, v0.4s, #0.0
-	VBSL V6.B16, V26.B16, V4.B16
+	WORD $0x4e24d508 // fadd v8.4s, v8.4s, v4.4s
+	WORD $0x4ea0c80a // fcmgt v10.4s, v0.4s, #0.0
+	WORD $0x4e6a1c84 // bic v4.16b, v4.16b, v10.16b
+	VBSL V6.B16, V26.B16, V10.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e2cfc8a // fdiv v10.4s, v4.4s, v12.4s
-	VFMLS V10.S4, V12.S4, V4.S4
-	VFMLS V10.S4, V8.S4, V4.S4
+	WORD $0x6e2cfd46 // fdiv v6.4s, v10.4s, v12.4s
+	VFMLS V6.S4, V12.S4, V10.S4
+	VFMLS V6.S4, V8.S4, V10.S4
+	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
 	WORD $0x4ea1d988 // frecpe v8.4s, v12.4s
-	VORR V10.B16, V10.B16, V2.B16
-	VFMLA V8.S4, V4.S4, V2.S4
+	VORR V6.B16, V6.B16, V2.B16
+	VFMLA V8.S4, V10.S4, V2.S4
 	FMOVS.P F2, 4(R0)
 	SUBS $1, R7
 	BNE loopS
@@ -619,7 +670,7 @@ loopU:
 	VSHL $31, V6.S4, V6.S4
 	VSHL $31, V7.S4, V7.S4
 
-	// tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).
+	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
 	WORD $0x4e24d488 // fadd v8.4s, v4.4s, v4.4s
 	WORD $0x4e25d4a9 // fadd v9.4s, v5.4s, v5.4s
 	WORD $0x6ea0f908 // fneg v8.4s, v8.4s
@@ -670,12 +721,43 @@ loopU:
 	VORR V13.B16, V13.B16, V11.B16
 	VFMLA V14.S4, V12.S4, V10.S4
 	VFMLA V15.S4, V13.S4, V11.S4
-	WORD $0x4eaad7f0 // fsub v16.4s, v31.4s, v10.4s
-	WORD $0x4eabd7f1 // fsub v17.4s, v31.4s, v11.4s
-	WORD $0x4e3fd54a // fadd v10.4s, v10.4s, v31.4s
-	WORD $0x4e3fd56b // fadd v11.4s, v11.4s, v31.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfe2b // fdiv v11.4s, v17.4s, v11.4s
+
+	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
+	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
+	WORD $0x4e3fd550 // fadd v16.4s, v10.4s, v31.4s
+	WORD $0x4e3fd571 // fadd v17.4s, v11.4s, v31.4s
+	WORD $0x4ebfd60c // fsub v12.4s, v16.4s, v31.4s
+	WORD $0x4ebfd62d // fsub v13.4s, v17.4s, v31.4s
+	WORD $0x4eacd54c // fsub v12.4s, v10.4s, v12.4s
+	WORD $0x4eadd56d // fsub v13.4s, v11.4s, v13.4s
+	WORD $0x6e30fd4e // fdiv v14.4s, v10.4s, v16.4s
+	WORD $0x6e31fd6f // fdiv v15.4s, v11.4s, v17.4s
+	VORR V10.B16, V10.B16, V8.B16
+	VORR V11.B16, V11.B16, V9.B16
+	VFMLS V14.S4, V16.S4, V8.S4
+	VFMLS V15.S4, V17.S4, V9.S4
+	VFMLS V14.S4, V12.S4, V8.S4
+	VFMLS V15.S4, V13.S4, V9.S4
+	WORD $0x4ea1da0c // frecpe v12.4s, v16.4s
+	WORD $0x4ea1da2d // frecpe v13.4s, v17.4s
+	WORD $0x6e2cdd08 // fmul v8.4s, v8.4s, v12.4s
+	WORD $0x6e2ddd29 // fmul v9.4s, v9.4s, v13.4s
+
+	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
+	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
+	WORD $0x4e2fd5ef // fadd v15.4s, v15.4s, v15.4s
+	WORD $0x4e28d508 // fadd v8.4s, v8.4s, v8.4s
+	WORD $0x4e29d529 // fadd v9.4s, v9.4s, v9.4s
+	WORD $0x4eaed7f0 // fsub v16.4s, v31.4s, v14.4s
+	WORD $0x4eafd7f1 // fsub v17.4s, v31.4s, v15.4s
+	WORD $0x4eb0d7ec // fsub v12.4s, v31.4s, v16.4s
+	WORD $0x4eb1d7ed // fsub v13.4s, v31.4s, v17.4s
+	WORD $0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
+	WORD $0x4eafd5ad // fsub v13.4s, v13.4s, v15.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4e2cd60a // fadd v10.4s, v16.4s, v12.4s
+	WORD $0x4e2dd62b // fadd v11.4s, v17.4s, v13.4s
 
 	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
 	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
@@ -731,7 +813,7 @@ loop1:
 	VUSHR $31, V0.S4, V6.S4
 	VSHL $31, V6.S4, V6.S4
 
-	// tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).
+	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
 	WORD $0x4e24d488 // fadd v8.4s, v4.4s, v4.4s
 	WORD $0x6ea0f908 // fneg v8.4s, v8.4s
 	WORD $0x4e3ef508 // fmax v8.4s, v8.4s, v30.4s
@@ -758,9 +840,27 @@ loop1:
 	VFMLA V16.S4, V8.S4, V14.S4
 	VORR V12.B16, V12.B16, V10.B16
 	VFMLA V14.S4, V12.S4, V10.S4
-	WORD $0x4eaad7f0 // fsub v16.4s, v31.4s, v10.4s
-	WORD $0x4e3fd54a // fadd v10.4s, v10.4s, v31.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+
+	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
+	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
+	WORD $0x4e3fd550 // fadd v16.4s, v10.4s, v31.4s
+	WORD $0x4ebfd60c // fsub v12.4s, v16.4s, v31.4s
+	WORD $0x4eacd54c // fsub v12.4s, v10.4s, v12.4s
+	WORD $0x6e30fd4e // fdiv v14.4s, v10.4s, v16.4s
+	VORR V10.B16, V10.B16, V8.B16
+	VFMLS V14.S4, V16.S4, V8.S4
+	VFMLS V14.S4, V12.S4, V8.S4
+	WORD $0x4ea1da0c // frecpe v12.4s, v16.4s
+	WORD $0x6e2cdd08 // fmul v8.4s, v8.4s, v12.4s
+
+	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
+	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
+	WORD $0x4e28d508 // fadd v8.4s, v8.4s, v8.4s
+	WORD $0x4eaed7f0 // fsub v16.4s, v31.4s, v14.4s
+	WORD $0x4eb0d7ec // fsub v12.4s, v31.4s, v16.4s
+	WORD $0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4e2cd60a // fadd v10.4s, v16.4s, v12.4s
 
 	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
 	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
@@ -798,7 +898,7 @@ loopS:
 	VUSHR $31, V0.S4, V6.S4
 	VSHL $31, V6.S4, V6.S4
 
-	// tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).
+	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
 	WORD $0x4e24d488 // fadd v8.4s, v4.4s, v4.4s
 	WORD $0x6ea0f908 // fneg v8.4s, v8.4s
 	WORD $0x4e3ef508 // fmax v8.4s, v8.4s, v30.4s
@@ -825,9 +925,27 @@ loopS:
 	VFMLA V16.S4, V8.S4, V14.S4
 	VORR V12.B16, V12.B16, V10.B16
 	VFMLA V14.S4, V12.S4, V10.S4
-	WORD $0x4eaad7f0 // fsub v16.4s, v31.4s, v10.4s
-	WORD $0x4e3fd54a // fadd v10.4s, v10.4s, v31.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+
+	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
+	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
+	WORD $0x4e3fd550 // fadd v16.4s, v10.4s, v31.4s
+	WORD $0x4ebfd60c // fsub v12.4s, v16.4s, v31.4s
+	WORD $0x4eacd54c // fsub v12.4s, v10.4s, v12.4s
+	WORD $0x6e30fd4e // fdiv v14.4s, v10.4s, v16.4s
+	VORR V10.B16, V10.B16, V8.B16
+	VFMLS V14.S4, V16.S4, V8.S4
+	VFMLS V14.S4, V12.S4, V8.S4
+	WORD $0x4ea1da0c // frecpe v12.4s, v16.4s
+	WORD $0x6e2cdd08 // fmul v8.4s, v8.4s, v12.4s
+
+	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
+	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
+	WORD $0x4e28d508 // fadd v8.4s, v8.4s, v8.4s
+	WORD $0x4eaed7f0 // fsub v16.4s, v31.4s, v14.4s
+	WORD $0x4eb0d7ec // fsub v12.4s, v31.4s, v16.4s
+	WORD $0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4e2cd60a // fadd v10.4s, v16.4s, v12.4s
 
 	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
 	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s

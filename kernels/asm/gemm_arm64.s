@@ -498,21 +498,36 @@ felurow:
 	VFMLA V18.S4, V6.S4, V15.S4
 	VFMLA V19.S4, V7.S4, V16.S4
 	VFMLA V20.S4, V8.S4, V17.S4
+
+	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
+	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
 	WORD $0x4eb9d589 // fsub v9.4s, v12.4s, v25.4s
 	WORD $0x4eb9d5aa // fsub v10.4s, v13.4s, v25.4s
 	WORD $0x4eb9d5cb // fsub v11.4s, v14.4s, v25.4s
+	VORR V9.B16, V9.B16, V18.B16
+	VORR V10.B16, V10.B16, V19.B16
+	VORR V11.B16, V11.B16, V20.B16
 	VFMLA V15.S4, V12.S4, V9.S4
 	VFMLA V16.S4, V13.S4, V10.S4
 	VFMLA V17.S4, V14.S4, V11.S4
-	WORD $0x6e3fdd29 // fmul v9.4s, v9.4s, v31.4s
-	WORD $0x6e3fdd4a // fmul v10.4s, v10.4s, v31.4s
-	WORD $0x6e3fdd6b // fmul v11.4s, v11.4s, v31.4s
+	WORD $0x4ea9d652 // fsub v18.4s, v18.4s, v9.4s
+	WORD $0x4eaad673 // fsub v19.4s, v19.4s, v10.4s
+	WORD $0x4eabd694 // fsub v20.4s, v20.4s, v11.4s
+	VFMLA V15.S4, V12.S4, V18.S4
+	VFMLA V16.S4, V13.S4, V19.S4
+	VFMLA V17.S4, V14.S4, V20.S4
+	WORD $0x6e3fde52 // fmul v18.4s, v18.4s, v31.4s
+	WORD $0x6e3fde73 // fmul v19.4s, v19.4s, v31.4s
+	WORD $0x6e3fde94 // fmul v20.4s, v20.4s, v31.4s
+	VFMLA V31.S4, V9.S4, V18.S4
+	VFMLA V31.S4, V10.S4, V19.S4
+	VFMLA V31.S4, V11.S4, V20.S4
 	WORD $0x6ea0c803 // fcmge v3.4s, v0.4s, #0.0
 	WORD $0x6ea0c824 // fcmge v4.4s, v1.4s, #0.0
 	WORD $0x6ea0c845 // fcmge v5.4s, v2.4s, #0.0
-	VBSL V9.B16, V0.B16, V3.B16
-	VBSL V10.B16, V1.B16, V4.B16
-	VBSL V11.B16, V2.B16, V5.B16
+	VBSL V18.B16, V0.B16, V3.B16
+	VBSL V19.B16, V1.B16, V4.B16
+	VBSL V20.B16, V2.B16, V5.B16
 	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
@@ -627,7 +642,15 @@ fsigmoidrow:
 	VFMLA V16.S4, V13.S4, V10.S4
 	VFMLA V17.S4, V14.S4, V11.S4
 
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum), num = x > 0 ? 1 : e.
+	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
+	WORD $0x4ea9d586 // fsub v6.4s, v12.4s, v9.4s
+	WORD $0x4eaad5a7 // fsub v7.4s, v13.4s, v10.4s
+	WORD $0x4eabd5c8 // fsub v8.4s, v14.4s, v11.4s
+	VFMLA V15.S4, V12.S4, V6.S4
+	VFMLA V16.S4, V13.S4, V7.S4
+	VFMLA V17.S4, V14.S4, V8.S4
+
+	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
 	WORD $0x4e3ad532 // fadd v18.4s, v9.4s, v26.4s
 	WORD $0x4e3ad553 // fadd v19.4s, v10.4s, v26.4s
 	WORD $0x4e3ad574 // fadd v20.4s, v11.4s, v26.4s
@@ -637,33 +660,42 @@ fsigmoidrow:
 	WORD $0x4eacd52c // fsub v12.4s, v9.4s, v12.4s
 	WORD $0x4eadd54d // fsub v13.4s, v10.4s, v13.4s
 	WORD $0x4eaed56e // fsub v14.4s, v11.4s, v14.4s
-	WORD $0x4ea0c806 // fcmgt v6.4s, v0.4s, #0.0
-	WORD $0x4ea0c827 // fcmgt v7.4s, v1.4s, #0.0
-	WORD $0x4ea0c848 // fcmgt v8.4s, v2.4s, #0.0
-	VBSL V9.B16, V26.B16, V6.B16
-	VBSL V10.B16, V26.B16, V7.B16
-	VBSL V11.B16, V26.B16, V8.B16
+	WORD $0x4e26d58c // fadd v12.4s, v12.4s, v6.4s
+	WORD $0x4e27d5ad // fadd v13.4s, v13.4s, v7.4s
+	WORD $0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD $0x4ea0c80f // fcmgt v15.4s, v0.4s, #0.0
+	WORD $0x4ea0c830 // fcmgt v16.4s, v1.4s, #0.0
+	WORD $0x4ea0c851 // fcmgt v17.4s, v2.4s, #0.0
+	WORD $0x4e6f1cc6 // bic v6.16b, v6.16b, v15.16b
+	WORD $0x4e701ce7 // bic v7.16b, v7.16b, v16.16b
+	WORD $0x4e711d08 // bic v8.16b, v8.16b, v17.16b
+	VBSL V9.B16, V26.B16, V15.B16
+	VBSL V10.B16, V26.B16, V16.B16
+	VBSL V11.B16, V26.B16, V17.B16
 
 	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
 	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e32fccf // fdiv v15.4s, v6.4s, v18.4s
-	WORD $0x6e33fcf0 // fdiv v16.4s, v7.4s, v19.4s
-	WORD $0x6e34fd11 // fdiv v17.4s, v8.4s, v20.4s
-	VFMLS V15.S4, V18.S4, V6.S4
-	VFMLS V16.S4, V19.S4, V7.S4
-	VFMLS V17.S4, V20.S4, V8.S4
-	VFMLS V15.S4, V12.S4, V6.S4
-	VFMLS V16.S4, V13.S4, V7.S4
-	VFMLS V17.S4, V14.S4, V8.S4
+	WORD $0x6e32fde9 // fdiv v9.4s, v15.4s, v18.4s
+	WORD $0x6e33fe0a // fdiv v10.4s, v16.4s, v19.4s
+	WORD $0x6e34fe2b // fdiv v11.4s, v17.4s, v20.4s
+	VFMLS V9.S4, V18.S4, V15.S4
+	VFMLS V10.S4, V19.S4, V16.S4
+	VFMLS V11.S4, V20.S4, V17.S4
+	VFMLS V9.S4, V12.S4, V15.S4
+	VFMLS V10.S4, V13.S4, V16.S4
+	VFMLS V11.S4, V14.S4, V17.S4
+	WORD $0x4e26d5ef // fadd v15.4s, v15.4s, v6.4s
+	WORD $0x4e27d610 // fadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e28d631 // fadd v17.4s, v17.4s, v8.4s
 	WORD $0x4ea1da4c // frecpe v12.4s, v18.4s
 	WORD $0x4ea1da6d // frecpe v13.4s, v19.4s
 	WORD $0x4ea1da8e // frecpe v14.4s, v20.4s
-	VORR V15.B16, V15.B16, V3.B16
-	VORR V16.B16, V16.B16, V4.B16
-	VORR V17.B16, V17.B16, V5.B16
-	VFMLA V12.S4, V6.S4, V3.S4
-	VFMLA V13.S4, V7.S4, V4.S4
-	VFMLA V14.S4, V8.S4, V5.S4
+	VORR V9.B16, V9.B16, V3.B16
+	VORR V10.B16, V10.B16, V4.B16
+	VORR V11.B16, V11.B16, V5.B16
+	VFMLA V12.S4, V15.S4, V3.S4
+	VFMLA V13.S4, V16.S4, V4.S4
+	VFMLA V14.S4, V17.S4, V5.S4
 	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
@@ -721,7 +753,7 @@ ftanhrow:
 	VUSHR $31, V0.S4, V3.S4
 	VSHL $31, V3.S4, V3.S4
 
-	// tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).
+	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
 	WORD $0x4e22d444 // fadd v4.4s, v2.4s, v2.4s
 	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
 	WORD $0x4e3ef484 // fmax v4.4s, v4.4s, v30.4s
@@ -748,9 +780,27 @@ ftanhrow:
 	VFMLA V8.S4, V4.S4, V7.S4
 	VORR V6.B16, V6.B16, V5.B16
 	VFMLA V7.S4, V6.S4, V5.S4
-	WORD $0x4ea5d7e8 // fsub v8.4s, v31.4s, v5.4s
-	WORD $0x4e3fd4a5 // fadd v5.4s, v5.4s, v31.4s
-	WORD $0x6e25fd05 // fdiv v5.4s, v8.4s, v5.4s
+
+	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
+	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
+	WORD $0x4e3fd4a8 // fadd v8.4s, v5.4s, v31.4s
+	WORD $0x4ebfd506 // fsub v6.4s, v8.4s, v31.4s
+	WORD $0x4ea6d4a6 // fsub v6.4s, v5.4s, v6.4s
+	WORD $0x6e28fca7 // fdiv v7.4s, v5.4s, v8.4s
+	VORR V5.B16, V5.B16, V4.B16
+	VFMLS V7.S4, V8.S4, V4.S4
+	VFMLS V7.S4, V6.S4, V4.S4
+	WORD $0x4ea1d906 // frecpe v6.4s, v8.4s
+	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
+
+	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
+	WORD $0x4ea7d7e8 // fsub v8.4s, v31.4s, v7.4s
+	WORD $0x4ea8d7e6 // fsub v6.4s, v31.4s, v8.4s
+	WORD $0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
+	WORD $0x4ea4d4c6 // fsub v6.4s, v6.4s, v4.4s
+	WORD $0x4e26d505 // fadd v5.4s, v8.4s, v6.4s
 
 	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
 	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
@@ -779,7 +829,7 @@ ftanhrow:
 	VUSHR $31, V0.S4, V3.S4
 	VSHL $31, V3.S4, V3.S4
 
-	// tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).
+	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
 	WORD $0x4e22d444 // fadd v4.4s, v2.4s, v2.4s
 	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
 	WORD $0x4e3ef484 // fmax v4.4s, v4.4s, v30.4s
@@ -806,9 +856,27 @@ ftanhrow:
 	VFMLA V8.S4, V4.S4, V7.S4
 	VORR V6.B16, V6.B16, V5.B16
 	VFMLA V7.S4, V6.S4, V5.S4
-	WORD $0x4ea5d7e8 // fsub v8.4s, v31.4s, v5.4s
-	WORD $0x4e3fd4a5 // fadd v5.4s, v5.4s, v31.4s
-	WORD $0x6e25fd05 // fdiv v5.4s, v8.4s, v5.4s
+
+	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
+	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
+	WORD $0x4e3fd4a8 // fadd v8.4s, v5.4s, v31.4s
+	WORD $0x4ebfd506 // fsub v6.4s, v8.4s, v31.4s
+	WORD $0x4ea6d4a6 // fsub v6.4s, v5.4s, v6.4s
+	WORD $0x6e28fca7 // fdiv v7.4s, v5.4s, v8.4s
+	VORR V5.B16, V5.B16, V4.B16
+	VFMLS V7.S4, V8.S4, V4.S4
+	VFMLS V7.S4, V6.S4, V4.S4
+	WORD $0x4ea1d906 // frecpe v6.4s, v8.4s
+	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
+
+	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
+	WORD $0x4ea7d7e8 // fsub v8.4s, v31.4s, v7.4s
+	WORD $0x4ea8d7e6 // fsub v6.4s, v31.4s, v8.4s
+	WORD $0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
+	WORD $0x4ea4d4c6 // fsub v6.4s, v6.4s, v4.4s
+	WORD $0x4e26d505 // fadd v5.4s, v8.4s, v6.4s
 
 	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
 	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
@@ -837,7 +905,7 @@ ftanhrow:
 	VUSHR $31, V0.S4, V3.S4
 	VSHL $31, V3.S4, V3.S4
 
-	// tanh, |x| >= 0.75: e = exp(-2a), (1-e)/(1+e).
+	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
 	WORD $0x4e22d444 // fadd v4.4s, v2.4s, v2.4s
 	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
 	WORD $0x4e3ef484 // fmax v4.4s, v4.4s, v30.4s
@@ -864,9 +932,27 @@ ftanhrow:
 	VFMLA V8.S4, V4.S4, V7.S4
 	VORR V6.B16, V6.B16, V5.B16
 	VFMLA V7.S4, V6.S4, V5.S4
-	WORD $0x4ea5d7e8 // fsub v8.4s, v31.4s, v5.4s
-	WORD $0x4e3fd4a5 // fadd v5.4s, v5.4s, v31.4s
-	WORD $0x6e25fd05 // fdiv v5.4s, v8.4s, v5.4s
+
+	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
+	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
+	WORD $0x4e3fd4a8 // fadd v8.4s, v5.4s, v31.4s
+	WORD $0x4ebfd506 // fsub v6.4s, v8.4s, v31.4s
+	WORD $0x4ea6d4a6 // fsub v6.4s, v5.4s, v6.4s
+	WORD $0x6e28fca7 // fdiv v7.4s, v5.4s, v8.4s
+	VORR V5.B16, V5.B16, V4.B16
+	VFMLS V7.S4, V8.S4, V4.S4
+	VFMLS V7.S4, V6.S4, V4.S4
+	WORD $0x4ea1d906 // frecpe v6.4s, v8.4s
+	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
+
+	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
+	WORD $0x4ea7d7e8 // fsub v8.4s, v31.4s, v7.4s
+	WORD $0x4ea8d7e6 // fsub v6.4s, v31.4s, v8.4s
+	WORD $0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
+	WORD $0x4ea4d4c6 // fsub v6.4s, v6.4s, v4.4s
+	WORD $0x4e26d505 // fadd v5.4s, v8.4s, v6.4s
 
 	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
 	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
