@@ -98,10 +98,22 @@ type TrainConfig struct {
 	// OnEpoch, if set, receives the statistics of every completed epoch; a
 	// non-nil error stops Fit and is returned by it.
 	OnEpoch func(EpochStats) error
+	// OnStep, if set, is called after every step of Fit (for progress
+	// bars); it must be cheap.
+	OnStep func(Progress)
 	// Checkpoint, if set, is the file Fit saves the training state to after
 	// every epoch and every CheckpointEvery steps (0: epochs only).
 	Checkpoint      string
 	CheckpointEvery int
+}
+
+// Progress describes the step Fit has just completed.
+type Progress struct {
+	Epoch         int     // current epoch, from 0
+	StepInEpoch   int     // steps done in this epoch, from 1
+	StepsPerEpoch int     // steps of a full epoch
+	Step          int64   // steps done in total
+	Loss          float64 // mean loss of the step's batch
 }
 
 // EpochStats describes one epoch of training.
@@ -741,6 +753,9 @@ func (t *Trainer) FitSteps(train, test Dataset, n int64) error {
 				return err
 			}
 			t.stepInEpoch++
+			if t.cfg.OnStep != nil {
+				t.cfg.OnStep(Progress{Epoch: t.epoch, StepInEpoch: t.stepInEpoch, StepsPerEpoch: steps, Step: t.step, Loss: loss})
+			}
 			t.epochLoss += loss * float64(rows)
 			t.epochCorrect += int64(correct)
 			t.epochN += int64(rows)

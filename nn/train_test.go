@@ -68,8 +68,10 @@ func TestTrainLearns(t *testing.T) {
 			t.Fatal(err)
 		}
 		var stats []EpochStats
+		var progress []Progress
 		tc := smallTrain(opt)
 		tc.OnEpoch = func(s EpochStats) error { stats = append(stats, s); return nil }
+		tc.OnStep = func(p Progress) { progress = append(progress, p) }
 		tr, err := NewTrainer(m, tc)
 		if err != nil {
 			t.Fatal(err)
@@ -84,6 +86,12 @@ func TestTrainLearns(t *testing.T) {
 		t.Logf("%+v: train loss %.4f -> %.4f, test accuracy %.3f", opt, first.TrainLoss, last.TrainLoss, last.TestAccuracy)
 		if !(last.TrainLoss < first.TrainLoss) || last.TestAccuracy < 0.9 {
 			t.Errorf("%+v: did not learn: loss %.4f -> %.4f, test accuracy %.3f", opt, first.TrainLoss, last.TrainLoss, last.TestAccuracy)
+		}
+		if len(progress) != 4*19 {
+			t.Fatalf("%d step callbacks, want %d", len(progress), 4*19)
+		}
+		if p := progress[20]; p.Epoch != 1 || p.StepInEpoch != 2 || p.StepsPerEpoch != 19 || p.Step != 21 || !(p.Loss > 0) {
+			t.Errorf("step callback 21: %+v", p)
 		}
 		if last.Steps != 4*19 || last.Epoch != 4 {
 			t.Errorf("epoch %d after %d steps, want 4 after 76", last.Epoch, last.Steps)
