@@ -68,8 +68,8 @@ package main
 // -17.5 (expm1 rounds to -1).
 //
 // sigmoid: e = exp(-|x|), d = 1+e, q = (x < 0 ? e : 1)/d, then q is
-// corrected for the rounding of d (dlo = e - (d-1) exactly; q -= (q/d)·dlo
-// with q/d from RCPPS): max 1.97 ULP over all inputs.
+// corrected for the rounding of d (dlo = e - (d-1) exactly; q -= q·(dlo/d)
+// with 1/d from RCPPS): max 1.97 ULP over all inputs.
 // tanh: |x| < 0.625: x + x³·p(x²), p of degree 4 (minimax, relative); beyond,
 // 1 - 2·e/(1+e) with e = exp(-2|x|) <= exp(-1.25); the sign of x last.
 // ELU: alpha·expm1(x) as above: no cancellation near 0.
@@ -230,12 +230,13 @@ func emitSigmoid(x vecs) {
 	each(n, func(i int) { VBLENDVPS(z[i], konst(1), m[i], z[i]) })                       // z = x >= 0 ? 1 : e
 	each(n, func(i int) { VDIVPS(s[i], z[i], x[i]) })                                    // x = q = z / (1+e)
 	// 1+e is rounded: with d = 1+e and its exact error dlo = e - (d-1),
-	// z/(d+dlo) = q - (q/d)·dlo to first order; q/d needs few bits (RCPPS).
+	// z/(d+dlo) = q - q·(dlo/d) to first order; dlo/d needs few bits
+	// (RCPPS) and is formed while the division runs.
 	each(n, func(i int) { VSUBPS(konst(1), s[i], z[i]) }) // z = d - 1 (exact)
 	each(n, func(i int) { VSUBPS(z[i], m[i], m[i]) })     // m = dlo
 	each(n, func(i int) { VRCPPS(s[i], z[i]) })
-	each(n, func(i int) { VMULPS(x[i], z[i], z[i]) })       // z = q/d
-	each(n, func(i int) { VFNMADD231PS(z[i], m[i], x[i]) }) // x = q - (q/d)·dlo
+	each(n, func(i int) { VMULPS(m[i], z[i], z[i]) })       // z = dlo/d
+	each(n, func(i int) { VFNMADD231PS(x[i], z[i], x[i]) }) // x = q - q·(dlo/d)
 }
 
 // tanhPoly holds p(u) with tanh(x) ≈ x + x³·p(x²), minimax relative on
