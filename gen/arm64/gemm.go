@@ -85,8 +85,10 @@ func gemmKernels() {
 	DefineLabel("kloop")
 	VLD1P(gA, V24.S4(), V25.S4())
 	VLD1P(gBp, V26.S4(), V27.S4(), V28.S4())
-	for i := 0; i < gemmMR; i++ {
-		for j := 0; j < 3; j++ {
+	// Column-major order: the FMLAs on the first B vector start while the
+	// other two are still loading.
+	for j := 0; j < 3; j++ {
+		for i := 0; i < gemmMR; i++ {
 			VFMLAE(VReg(24+i/4).S(i%4), VReg(26+j).S4(), acc(i, j).S4())
 		}
 	}
