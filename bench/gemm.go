@@ -78,6 +78,10 @@ type GemmConfig struct {
 	Shapes []Shape              // nil: DefaultShapes
 	Acts   []kernels.Activation // nil: identity, relu, elu, sigmoid, tanh
 	Peak   time.Duration        // duration of the peak probe; 0: 200 ms
+	// MinTime is the least duration of one timed sample; 0 means the
+	// larger of Options.MinTime and 10 ms, long enough for samples of
+	// whole GEMM calls to average over scheduling on a busy machine.
+	MinTime time.Duration
 }
 
 // Gemm measures the fused C = act(A·B + bias) in GFLOP/s (2mnk flops per
@@ -100,6 +104,11 @@ func Gemm(o Options, c GemmConfig) []*Table {
 	}
 	if c.Peak <= 0 {
 		c.Peak = 200 * time.Millisecond
+	}
+	if c.MinTime > 0 {
+		o.MinTime = c.MinTime
+	} else {
+		o.MinTime = max(o.MinTime, 10*time.Millisecond)
 	}
 	p := o.progress()
 	p.Start("gemm peak probe", 1)

@@ -74,6 +74,7 @@ type config struct {
 	quiet      bool
 	samples    int
 	minTime    time.Duration
+	minTimeSet bool // -mintime given explicitly
 	sizes      string
 	exhaustive bool
 	stride     uint
@@ -125,7 +126,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of every random input and model")
 	fs.BoolVar(&cfg.quiet, "q", false, "no progress on stderr")
 	fs.IntVar(&cfg.samples, "samples", 7, "timed samples per variant (the median is reported)")
-	fs.DurationVar(&cfg.minTime, "mintime", 2*time.Millisecond, "least duration of one timed sample")
+	fs.DurationVar(&cfg.minTime, "mintime", 2*time.Millisecond, "least duration of one timed sample (gemm: default 10ms)")
 	fs.StringVar(&cfg.sizes, "sizes", "", "cost: comma-separated array lengths (default: L1-, L2- and DRAM-resident sizes from the caches)")
 	fs.BoolVar(&cfg.exhaustive, "exhaustive", false, "accuracy: test all 2^32 float32 inputs")
 	fs.UintVar(&cfg.stride, "stride", 4099, "accuracy: test every stride-th float32 bit pattern")
@@ -172,6 +173,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	if cfg.suite == "" {
 		cfg.suite = "quick"
 	}
+	fs.Visit(func(f *flag.Flag) { cfg.minTimeSet = cfg.minTimeSet || f.Name == "mintime" })
 	if _, ok := suites[cfg.suite]; !ok {
 		return nil, fmt.Errorf("unknown suite %q", cfg.suite)
 	}
@@ -368,7 +370,7 @@ func runQuick(e *env) ([]*bench.Table, error) {
 	if e.cfg.threads == "" {
 		gopts.Threads = []int{1}
 	}
-	gemm := bench.Gemm(gopts, bench.GemmConfig{Shapes: shapes, Acts: []kernels.Activation{
+	gemm := bench.Gemm(gopts, bench.GemmConfig{Shapes: shapes, MinTime: e.gemmMinTime(), Acts: []kernels.Activation{
 		{Func: kernels.Identity}, {Func: kernels.ReLU}, {Func: kernels.Sigmoid}, {Func: kernels.Tanh}}})
 	tables = append(tables, gemm...)
 	tc, err := e.trainConfig()
@@ -493,7 +495,15 @@ func runGemm(e *env) ([]*bench.Table, error) {
 			e.opts.Threads = append(e.opts.Threads, e.machine.NumCPU)
 		}
 	}
-	return bench.Gemm(e.opts, bench.GemmConfig{Shapes: shapes}), nil
+	return bench.Gemm(e.opts, bench.GemmConfig{Shapes: shapes, MinTime: e.gemmMinTime()}), nil
+}
+
+// gemmMinTime is -mintime when given, else 0 (the gemm suite's default).
+func (e *env) gemmMinTime() time.Duration {
+	if e.cfg.minTimeSet {
+		return e.cfg.minTime
+	}
+	return 0
 }
 
 func (e *env) shapes() ([]bench.Shape, error) {
