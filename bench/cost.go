@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -72,34 +73,35 @@ func Cost(m Machine, o Options, c CostConfig) []*Table {
 		impls = append(impls[:len(impls):len(impls)], NaiveName)
 	}
 	var tables []*Table
-	var stream *Table
-	var copyGBs float64
 	largest := c.Sizes[0]
 	for _, s := range c.Sizes {
 		if s.N > largest.N {
 			largest = s
 		}
 	}
+	var ref *streamRef
 	if c.Stream {
-		stream, copyGBs = streamTable(&o, largest)
+		ref = newStreamRef(largest)
 	}
 	for _, dir := range []string{"forward", "backward"} {
 		if dir == "forward" && !c.Forward || dir == "backward" && !c.Backward {
 			continue
 		}
-		t := costTable(&o, dir, impls, c)
-		tables = append(tables, t)
-		if stream != nil {
+		tables = append(tables, costTable(&o, dir, impls, c, ref))
+	}
+	if ref != nil {
+		stream, copyGBs := ref.table()
+		for _, t := range tables {
 			addStreamRows(stream, t, largest, copyGBs)
 		}
-	}
-	if stream != nil {
 		tables = append(tables, stream)
 	}
 	return tables
 }
 
-func costTable(o *Options, dir string, impls []string, c CostConfig) *Table {
+// costTable measures the kernels of one direction; at the size of ref, if
+// not nil, the copy and sum loops are timed interleaved with the kernels.
+func costTable(o *Options, dir string, impls []string, c CostConfig, ref *streamRef) *Table {
 	name := "Forward"
 	if dir == "backward" {
 		name = "Backward"
@@ -151,7 +153,15 @@ func costTable(o *Options, dir string, impls []string, c CostConfig) *Table {
 				}
 				vs[i] = v
 			}
+			withRef := ref != nil && s.N == ref.size.N
+			if withRef {
+				vs = append(vs, ref.variants()...)
+			}
 			ts := o.timeVariants("cost", vs)
+			if withRef {
+				ref.copyD = append(ref.copyD, ts[len(impls)].all...)
+				ref.sumD = append(ref.sumD, ts[len(impls)+1].all...)
+			}
 			for i, impl := range impls {
 				ns := float64(ts[i].median) / float64(s.N)
 				if a.Func == kernels.ReLU {
@@ -173,13 +183,40 @@ func costTable(o *Options, dir string, impls []string, c CostConfig) *Table {
 	return t
 }
 
-// streamTable measures the streaming bandwidth of a plain copy and a plain
-// sum over arrays of size s and returns a table with those two rows, to
-// which addStreamRows adds the kernels, and the copy bandwidth.
-func streamTable(o *Options, s Size) (*Table, float64) {
+// streamRef measures the streaming bandwidth of a plain copy (the builtin
+// copy) and a plain sum over arrays of one size, timed interleaved with the
+// kernels at that size so that a busy machine affects both alike.
+type streamRef struct {
+	size        Size
+	src, dst    []float32
+	words       []uint64
+	sink        uint64
+	copyD, sumD []time.Duration // per-call time of every sample
+}
+
+func newStreamRef(s Size) *streamRef {
+	r := &streamRef{size: s, src: make([]float32, s.N), dst: make([]float32, s.N)}
+	for i := range r.src {
+		r.src[i] = float32(i)
+	}
+	r.words = unsafe.Slice((*uint64)(unsafe.Pointer(&r.src[0])), s.N/2)
+	return r
+}
+
+func (r *streamRef) variants() []variant {
+	return []variant{
+		{name: "stream/copy", run: func() { copy(r.dst, r.src) }},
+		{name: "stream/sum", run: func() { r.sink += sumWords(r.words) }},
+	}
+}
+
+// table returns the stream table with the copy and sum rows, to which
+// addStreamRows adds the kernels, and the copy bandwidth.
+func (r *streamRef) table() (*Table, float64) {
+	s := r.size
 	t := &Table{
 		Name:  "Stream",
-		Title: fmt.Sprintf("bandwidth at n = %d (%s): kernels against a plain copy and a plain sum measured in the same run", s.N, s.Level),
+		Title: fmt.Sprintf("bandwidth at n = %d (%s): kernels against a plain copy and a plain sum timed interleaved with them", s.N, s.Level),
 		Columns: []Column{
 			{Name: "kernel", Label: true},
 			{Name: "impl", Label: true},
@@ -191,30 +228,19 @@ func streamTable(o *Options, s Size) (*Table, float64) {
 			"bytes counted per element: copy 8 (read+write), sum 4, forward 8 (x in, y out), backward 12 (dy, y in, dx out); write-allocate traffic is not counted",
 		},
 	}
-	src := make([]float32, s.N)
-	for i := range src {
-		src[i] = float32(i)
+	gbs := func(bytesPerElem int, ds []time.Duration) (float64, []float64) {
+		sorted := slices.Clone(ds)
+		slices.Sort(sorted)
+		all := make([]float64, len(ds))
+		for i, d := range ds {
+			all[i] = float64(bytesPerElem) * float64(s.N) / float64(d.Nanoseconds())
+		}
+		return float64(bytesPerElem) * float64(s.N) / float64(median(sorted).Nanoseconds()), all
 	}
-	dst := make([]float32, s.N)
-	var sink uint64
-	words := unsafe.Slice((*uint64)(unsafe.Pointer(&src[0])), s.N/2)
-	vs := []variant{
-		{name: "copy", run: func() { copy(dst, src) }},
-		{name: "sum", run: func() { sink += sumWords(words) }},
-	}
-	p := o.progress()
-	p.Start("stream", 1)
-	ts := o.timeVariants("stream", vs)
-	p.Step()
-	p.Done()
-	_ = sink
-	gbs := func(bytesPerElem int, d time.Duration) float64 {
-		return float64(bytesPerElem) * float64(s.N) / float64(d.Nanoseconds())
-	}
-	copyGBs := gbs(8, ts[0].median)
-	t.Add(Str("copy"), Str("go"), Num(copyGBs), Num(100), Num(float64(ts[0].samples)))
-	sum := gbs(4, ts[1].median)
-	t.Add(Str("sum"), Str("go"), Num(sum), Num(100*sum/copyGBs), Num(float64(ts[1].samples)))
+	copyGBs, copyAll := gbs(8, r.copyD)
+	t.Add(Str("copy"), Str("go"), NumSamples(copyGBs, copyAll), Num(100), Num(float64(len(r.copyD))))
+	sum, sumAll := gbs(4, r.sumD)
+	t.Add(Str("sum"), Str("go"), NumSamples(sum, sumAll), Num(100*sum/copyGBs), Num(float64(len(r.sumD))))
 	return t, copyGBs
 }
 
