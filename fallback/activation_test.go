@@ -442,3 +442,45 @@ func BenchmarkBackward(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkForwardNaive is the float64 baseline for BenchmarkForward on the
+// same inputs: 1/(1+math.Exp(-x)), math.Tanh and math.Expm1, converted per
+// element, each in its own loop (no call through a function value).
+func BenchmarkForwardNaive(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := make([]float32, 4096)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 3)
+	}
+	dst := make([]float32, len(x))
+	report := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+	}
+	b.Run("sigmoid", func(b *testing.B) {
+		for b.Loop() {
+			for i, v := range x {
+				dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
+			}
+		}
+		report(b)
+	})
+	b.Run("tanh", func(b *testing.B) {
+		for b.Loop() {
+			for i, v := range x {
+				dst[i] = float32(math.Tanh(float64(v)))
+			}
+		}
+		report(b)
+	})
+	b.Run("elu(1)", func(b *testing.B) {
+		for b.Loop() {
+			for i, v := range x {
+				if v <= 0 {
+					v = float32(math.Expm1(float64(v)))
+				}
+				dst[i] = v
+			}
+		}
+		report(b)
+	})
+}
