@@ -14,7 +14,7 @@ var neonKernel = &microKernel{
 	nr:      12,
 	kernel:  neonPacked,
 	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
-	forward: func(a Activation, dst, x []float32) { neonForward(a, dst, x) },
+	forward: func(a Activation, dst, x []float32) { simdForward(a, dst, x) },
 }
 
 // neonBlocks are the cache blocking parameters of neonKernel. cpuid reports

@@ -92,7 +92,7 @@ func neonForwardKernels() []struct {
 		if a.Func == ReLU || a.Func == LeakyReLU {
 			tol = 0.5 // one rounding at most (alpha·x)
 		}
-		ks = append(ks, k{a, tol, func(dst, x []float32) { neonForward(a, dst, x) }})
+		ks = append(ks, k{a, tol, func(dst, x []float32) { simdForward(a, dst, x) }})
 	}
 	return ks
 }
@@ -217,7 +217,7 @@ func TestNEONTailsAndGuards(t *testing.T) {
 				for i := range out {
 					out[i] = neonGuard
 				}
-				neonForward(a, out[off:off+n], xs)
+				simdForward(a, out[off:off+n], xs)
 				checkGuards(t, fmt.Sprintf("forward %v n=%d off=%d", a, n, off), out, off, n)
 				for i := range y {
 					if e, _ := ulpErr(out[off+i], neonRef(a, float64(xs[i]))); e > 2 {
@@ -230,7 +230,7 @@ func TestNEONTailsAndGuards(t *testing.T) {
 				for i := range out {
 					out[i] = neonGuard
 				}
-				neonBackward(a, out[off:off+n], dy[off:off+n], y)
+				simdBackward(a, out[off:off+n], dy[off:off+n], y)
 				checkGuards(t, fmt.Sprintf("backward %v n=%d off=%d", a, n, off), out, off, n)
 				for i := range want {
 					if math.Float32bits(out[off+i]) != math.Float32bits(want[i]) {
@@ -249,8 +249,8 @@ func TestNEONInPlace(t *testing.T) {
 			x[i] = float32(i)/4 - 4.5
 		}
 		want := make([]float32, len(x))
-		neonForward(a, want, x)
-		neonForward(a, x, x)
+		simdForward(a, want, x)
+		simdForward(a, x, x)
 		for i := range x {
 			if x[i] != want[i] {
 				t.Errorf("%v in place: [%d] = %g, want %g", a, i, x[i], want[i])
@@ -261,8 +261,8 @@ func TestNEONInPlace(t *testing.T) {
 			dy[i] = float32(i) - 3
 		}
 		wantB := make([]float32, len(x))
-		neonBackward(a, wantB, dy, x)
-		neonBackward(a, dy, dy, x)
+		simdBackward(a, wantB, dy, x)
+		simdBackward(a, dy, dy, x)
 		for i := range dy {
 			if dy[i] != wantB[i] {
 				t.Errorf("%v backward in place: [%d] = %g, want %g", a, i, dy[i], wantB[i])
@@ -332,7 +332,7 @@ func TestNEONBackwardBias(t *testing.T) {
 			}
 			dbs = db[4 : 4+n]
 		}
-		neonBackwardBias(a, m, n, dyIn, ld, y, ld, dzs, ld, dbs)
+		simdBackwardBias(a, m, n, dyIn, ld, y, ld, dzs, ld, dbs)
 		what := fmt.Sprintf("%v m=%d n=%d ld=%d db=%v inplace=%v", a, m, n, ld, withDb, inPlace)
 		for i := 0; i < 4; i++ {
 			if dz[i] != neonGuard || dz[len(dz)-1-i] != neonGuard {
