@@ -1,6 +1,6 @@
 package fallback
 
-import "sync"
+import "github.com/actfuse/actfuse/internal/scratch"
 
 // Gemm computes C = act(op(A)·op(B) + bias), or its backward form, as
 // described by the epilogue ep (see Epilogue); a nil ep is the zero Epilogue
@@ -136,10 +136,10 @@ type gemmBuf struct {
 }
 
 // gemmBufs recycles packing buffers; Gemm may run on many goroutines at once.
-var gemmBufs = sync.Pool{New: func() any { return new(gemmBuf) }}
+var gemmBufs scratch.List[gemmBuf]
 
 func getGemmBuf(na, nb int) *gemmBuf {
-	buf := gemmBufs.Get().(*gemmBuf)
+	buf := gemmBufs.Get()
 	if cap(buf.a) < na {
 		buf.a = make([]aChunk, na)
 	}

@@ -1,9 +1,8 @@
 package kernels
 
 import (
-	"sync"
-
 	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/scratch"
 	"github.com/klauspost/cpuid/v2"
 )
 
@@ -91,7 +90,7 @@ type gemmBuffers struct {
 	tmpA []float32 // the last rows of A for a strided kernel, padded to MR
 }
 
-var bufPool = sync.Pool{New: func() any { return new(gemmBuffers) }}
+var bufPool scratch.List[gemmBuffers]
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
@@ -106,7 +105,7 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 	ep := g.ep
 	mr, nr := mk.mr, mk.nr
 	nk, kcMax := kBlocks(g.k, bs.kc)
-	buf := bufPool.Get().(*gemmBuffers)
+	buf := bufPool.Get()
 	defer bufPool.Put(buf)
 
 	act := ep.Act

@@ -92,7 +92,7 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 		return
 	}
 	// The call's state comes from a pool, so that Gemm does not allocate.
-	job := jobPool.Get().(*gemmJob)
+	job := jobPool.Get()
 	job.g = gemmCall{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep}
 	parallelGemm(active.Load(), job)
 	job.g = gemmCall{} // drop the references to the caller's slices

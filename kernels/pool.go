@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/actfuse/actfuse/internal/scratch"
 )
 
 // threads is the number of goroutines a Gemm call may use; 0 means
@@ -54,7 +56,7 @@ type gemmJob struct {
 	wg sync.WaitGroup
 }
 
-var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
+var jobPool scratch.List[gemmJob]
 
 // gemmTask is one block of a Gemm call, run by a worker.
 type gemmTask struct {
