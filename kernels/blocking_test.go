@@ -7,99 +7,8 @@ import (
 	"testing"
 
 	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/ref"
 )
-
-// refGemm computes the Gemm of the call in float64, with the activation and
-// derivative evaluated in float64 on the rounded float32 pre-activation; it
-// also returns |op(A)|·|op(B)| (+|C|, +|bias|) per element for the error bound.
-func refGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, ep *Epilogue) (want, mag []float64) {
-	want = make([]float64, m*n)
-	mag = make([]float64, m*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s, g float64
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += float64(av) * float64(bv)
-				g += math.Abs(float64(av) * float64(bv))
-			}
-			if ep.Accumulate {
-				s += float64(c[i*ldc+j])
-				g += math.Abs(float64(c[i*ldc+j]))
-			}
-			if ep.Y != nil {
-				d := float64(derivOf(ep.Act, ep.Y[i*ep.LdY+j]))
-				want[i*n+j] = s * d
-				mag[i*n+j] = g * math.Abs(d)
-				continue
-			}
-			if ep.Bias != nil {
-				s += float64(ep.Bias[j])
-				g += math.Abs(float64(ep.Bias[j]))
-			}
-			want[i*n+j] = actOf(ep.Act, s)
-			mag[i*n+j] = g // the activations used here are 1-Lipschitz
-		}
-	}
-	return want, mag
-}
-
-func actOf(a Activation, x float64) float64 {
-	switch a.Func {
-	case ReLU:
-		return math.Max(x, 0)
-	case LeakyReLU:
-		if x > 0 {
-			return x
-		}
-		return float64(a.Alpha) * x
-	case ELU:
-		if x > 0 {
-			return x
-		}
-		return float64(a.Alpha) * math.Expm1(x)
-	case Sigmoid:
-		return 1 / (1 + math.Exp(-x))
-	case Tanh:
-		return math.Tanh(x)
-	}
-	return x
-}
-
-func derivOf(a Activation, y float32) float32 {
-	switch a.Func {
-	case ReLU:
-		if y > 0 {
-			return 1
-		}
-		return 0
-	case LeakyReLU:
-		if y > 0 {
-			return 1
-		}
-		return a.Alpha
-	case ELU:
-		if y > 0 {
-			return 1
-		}
-		return y + a.Alpha
-	case Sigmoid:
-		return y * (1 - y)
-	case Tanh:
-		return (1 - y) * (1 + y)
-	}
-	return 1
-}
 
 func randSlice(r *rand.Rand, n int) []float32 {
 	s := make([]float32, n)
@@ -112,7 +21,7 @@ func randSlice(r *rand.Rand, n int) []float32 {
 const guard = float32(-7.25e30)
 
 // gemmCase runs one randomized Gemm on the active implementation and checks
-// it against refGemm and the guards around C.
+// it against the float64 reference (internal/ref) and the guards around C.
 func gemmCase(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, act Activation, bias, acc, bwd bool) {
 	t.Helper()
 	pad := r.IntN(3)
@@ -143,29 +52,25 @@ func gemmCase(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, act 
 	if bwd {
 		ep.LdY = n + 1
 		ep.Y = make([]float32, max(0, (m-1)*ep.LdY+n))
+		fwd := ref.Forward(act)
 		for i := range ep.Y {
-			ep.Y[i] = float32(actOf(act, r.NormFloat64()))
+			ep.Y[i] = float32(fwd(r.NormFloat64()))
 		}
 	} else if bias {
 		ep.Bias = randSlice(r, n)
 	}
-	want, mag := refGemm(transA, transB, m, n, k, a, lda, b, ldb, c0, ldc, ep)
+	want := ref.Gemm(transA, transB, m, n, k, a, lda, b, ldb, c0, ldc, ep)
 	Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep)
 	for i := range cbuf[:16] {
 		if cbuf[i] != guard || cbuf[16+csz+i] != guard {
 			t.Fatalf("%s %dx%dx%d: guard overwritten", act, m, n, k)
 		}
 	}
-	const eps = 1.0 / (1 << 23)
+	if i, j, got, w, bound, ok := want.Check(c, ldc); !ok {
+		t.Fatalf("%s tA=%v tB=%v %dx%dx%d bias=%v acc=%v bwd=%v: C[%d,%d] = %g, want %g (bound %g)",
+			act, transA, transB, m, n, k, bias, acc, bwd, i, j, got, w, bound)
+	}
 	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			got := float64(c[i*ldc+j])
-			tol := 2*float64(k+2)*eps*mag[i*n+j] + 4*eps*math.Abs(want[i*n+j]) + 1e-30
-			if d := math.Abs(got - want[i*n+j]); !(d <= tol) {
-				t.Fatalf("%s tA=%v tB=%v %dx%dx%d bias=%v acc=%v bwd=%v: C[%d,%d] = %g, want %g (tol %g)",
-					act, transA, transB, m, n, k, bias, acc, bwd, i, j, got, want[i*n+j], tol)
-			}
-		}
 		for j := n; j < ldc && i*ldc+j < len(c); j++ {
 			if c[i*ldc+j] != c0[i*ldc+j] {
 				t.Fatalf("%dx%dx%d: padding C[%d,%d] changed", m, n, k, i, j)
