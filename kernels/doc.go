@@ -11,6 +11,11 @@
 //
 // Matrices are row-major float32 slices with a leading dimension, as in BLAS.
 // A call with inconsistent shapes panics with a message that names the
-// argument and the sizes. Results are deterministic: bitwise identical for
-// every thread count.
+// argument and the sizes. Large products run on up to Threads() goroutines of
+// a persistent pool (SetThreads changes the number); results are
+// deterministic: bitwise identical for every thread count.
+//
+// PeakGFLOPS measures this core's fused multiply-add peak with an assembly
+// loop of independent FMAs, so that benchmarks can report GEMM speed as a
+// fraction of what the machine can do, measured in the same run.
 package kernels
