@@ -256,6 +256,7 @@ func linesBy(t *Table, title, xlabel, ylabel string, key func([]Cell) string, xc
 			return nil, err
 		}
 		l.Color, s.Color = plotutil.Color(i), plotutil.Color(i)
+		s.Shape = plotutil.Shape(i) // a marker of its own: neighbouring colours are close
 		l.Dashes = plotutil.Dashes(i / 7)
 		p.Add(l, s)
 		p.Legend.Add(k, l, s)
