@@ -40,6 +40,7 @@ import (
 // the target is 2 ULP.
 func Forward(a Activation, dst, x []float32) {
 	CheckUnary("Forward", dst, x)
+	CheckActivation("Forward", a)
 	dst = dst[:len(x)]
 	switch a.Func {
 	case Identity:
@@ -179,6 +180,7 @@ func tanh(x float32) float32 {
 // product: a NaN or infinite dy gives NaN where f'(y) = 0. Identity copies dy.
 func Backward(a Activation, dx, dy, y []float32) {
 	CheckBinary("Backward", dx, dy, y)
+	CheckActivation("Backward", a)
 	if a.Func >= NumFuncs {
 		panic(fmt.Sprintf("actfuse: Backward: unknown activation %v", a.Func))
 	}

@@ -1,6 +1,9 @@
 package fallback
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Func identifies an activation function.
 type Func uint8
@@ -85,9 +88,7 @@ func CheckGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if k < 0 {
 		panic(fmt.Sprintf("actfuse: Gemm: k = %d < 0", k))
 	}
-	if ep.Act.Func >= NumFuncs {
-		panic(fmt.Sprintf("actfuse: Gemm: unknown activation %v", ep.Act.Func))
-	}
+	CheckActivation("Gemm", ep.Act)
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m
@@ -119,9 +120,7 @@ func CheckBackwardBias(act Activation, m, n int, dy []float32, lddy int, y []flo
 	if n < 0 {
 		panic(fmt.Sprintf("actfuse: BackwardBias: n = %d < 0", n))
 	}
-	if act.Func >= NumFuncs {
-		panic(fmt.Sprintf("actfuse: BackwardBias: unknown activation %v", act.Func))
-	}
+	CheckActivation("BackwardBias", act)
 	checkMatrix("BackwardBias", "dy", "lddy", m, n, dy, lddy)
 	checkMatrix("BackwardBias", "y", "ldy", m, n, y, ldy)
 	checkMatrix("BackwardBias", "dz", "lddz", m, n, dz, lddz)
@@ -139,8 +138,27 @@ func checkMatrix(fn, name, ldName string, rows, cols int, s []float32, ld int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
+	// (rows-1)·ld + cols must not overflow: a wrapped size would let a huge
+	// leading dimension through to the kernels.
+	if rows > 1 && ld > (math.MaxInt-cols)/(rows-1) {
+		panic(fmt.Sprintf("actfuse: %s: %s = %d is too large for a %d×%d matrix %s (len %d)", fn, ldName, ld, rows, cols, name, len(s)))
+	}
 	if need := (rows-1)*ld + cols; len(s) < need {
 		panic(fmt.Sprintf("actfuse: %s: len(%s) = %d < %d for a %d×%d matrix with %s = %d", fn, name, len(s), need, rows, cols, ldName, ld))
+	}
+}
+
+// CheckActivation panics unless a names a known function with a valid
+// parameter: LeakyReLU and ELU need a finite Alpha >= 0 (their derivatives are
+// read from the sign of the output, which a negative Alpha would flip).
+func CheckActivation(fn string, a Activation) {
+	if a.Func >= NumFuncs {
+		panic(fmt.Sprintf("actfuse: %s: unknown activation %v", fn, a.Func))
+	}
+	if a.Func == LeakyReLU || a.Func == ELU {
+		if !(a.Alpha >= 0) || math.IsInf(float64(a.Alpha), 1) {
+			panic(fmt.Sprintf("actfuse: %s: %v needs a finite Alpha >= 0, have %v", fn, a.Func, a.Alpha))
+		}
 	}
 }
 

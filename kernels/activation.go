@@ -41,8 +41,4 @@ func MaxoutBackward(k int, dx, dy []float32, argmax []int32) {
 	fallback.MaxoutBackward(k, dx, dy, argmax)
 }
 
-func checkFunc(fn string, a Activation) {
-	if a.Func >= fallback.NumFuncs {
-		panic("actfuse: " + fn + ": unknown activation " + a.Func.String())
-	}
-}
+func checkFunc(fn string, a Activation) { fallback.CheckActivation(fn, a) }

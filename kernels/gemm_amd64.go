@@ -61,6 +61,10 @@ func ptr(s []float32) *float32 {
 // with 1 to 4 rows, Gemm4x16 on them (8 accumulators, two thirds of the cost
 // of a 6-row tile, the same operations per element).
 func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+	checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
+	if m > 0 && kc > 0 {
+		_ = a[(m+5)/6*6*kc-1] // packed micro-panels of 6 rows
+	}
 	if bsrc != nil {
 		_ = bsrc[(kc-1)*ldb+15]
 		_ = b[32*kc-1]
@@ -85,10 +89,34 @@ func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c
 }
 
 func avx2Strided(kc, m, nr int, a []float32, lda int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+	checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
+	if m > 0 && kc > 0 {
+		_ = a[(m-1)*lda+kc-1] // row-major op(A)
+	}
 	asm.Gemm6x16S(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
 }
 
 // avx2Gemm computes a block of a Gemm call with the AVX2+FMA micro-kernel.
 func avx2Gemm(g *gemmCall, i0, i1, j0, j1 int) {
 	blockedGemm(avx2Kernel, avx2Blocks, g, i0, i1, j0, j1)
+}
+
+// checkTile makes sure, before an assembly call, that the m×nr block of C
+// (and of Y, and the nr bias values, when the flags use them) and a packed
+// 16-column B panel of kc steps lie inside their slices: a Go bounds-check
+// panic here is what keeps a wrong argument from becoming a wild memory access.
+func checkTile(kc, m, nr int, b, c []float32, ldc int, bias, y []float32, ldy, flags int) {
+	if m == 0 || nr == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+nr-1]
+	if kc > 0 {
+		_ = b[16*kc-1]
+	}
+	if flags&gemmBackward != 0 {
+		_ = y[(m-1)*ldy+nr-1]
+	}
+	if flags&gemmBias != 0 {
+		_ = bias[nr-1]
+	}
 }

@@ -52,8 +52,14 @@ func partitionGrain(im *impl) (rows, cols int) {
 // gemmJob is the state of one Gemm call, pooled so that calls do not
 // allocate.
 type gemmJob struct {
-	g  gemmCall
-	wg sync.WaitGroup
+	g      gemmCall
+	wg     sync.WaitGroup
+	bounds []int // block boundaries, reused across calls
+
+	// panicked holds the first panic of a worker, re-raised by the caller
+	// of Gemm so that it can be recovered there.
+	mu       sync.Mutex
+	panicked any
 }
 
 var jobPool scratch.List[gemmJob]
@@ -61,9 +67,8 @@ var jobPool scratch.List[gemmJob]
 // gemmTask is one block of a Gemm call, run by a worker.
 type gemmTask struct {
 	im             *impl
-	g              *gemmCall
+	job            *gemmJob
 	i0, i1, j0, j1 int
-	done           *sync.WaitGroup
 }
 
 // workerPool is the set of persistent worker goroutines, grown on demand
@@ -75,9 +80,24 @@ var workerPool struct {
 
 func worker(ch chan gemmTask) {
 	for t := range ch {
-		t.im.gemm(t.g, t.i0, t.i1, t.j0, t.j1)
-		t.done.Done()
+		runTask(t)
 	}
+}
+
+// runTask computes one block and records a panic instead of letting it end
+// the process.
+func runTask(t gemmTask) {
+	defer t.job.wg.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			t.job.mu.Lock()
+			if t.job.panicked == nil {
+				t.job.panicked = r
+			}
+			t.job.mu.Unlock()
+		}
+	}()
+	t.im.gemm(&t.job.g, t.i0, t.i1, t.j0, t.j1)
 }
 
 // workers returns n worker channels, starting goroutines as needed.
@@ -112,7 +132,7 @@ func split(b []int, n, t, grain int) []int {
 func parallelGemm(im *impl, job *gemmJob) {
 	g := &job.g
 	t := Threads()
-	if flops := 2 * float64(g.m) * float64(g.n) * float64(max(g.k, 1)); flops < 2*minFlopsPerThread {
+	if flops := 2 * float64(g.m) * float64(g.n) * float64(max(g.k, 1)); flops < 2*minFlopsPerThread || g.k == 0 {
 		t = 1
 	} else {
 		t = min(t, int(flops/minFlopsPerThread))
@@ -129,17 +149,17 @@ func parallelGemm(im *impl, job *gemmJob) {
 		im.gemm(g, 0, g.m, 0, g.n)
 		return
 	}
-	var bounds [17]int
 	var b []int
 	if byCols {
-		b = split(bounds[:], g.n, t, colGrain)
+		b = split(job.bounds, g.n, t, colGrain)
 	} else {
-		b = split(bounds[:], g.m, t, rowGrain)
+		b = split(job.bounds, g.m, t, rowGrain)
 	}
+	job.bounds = b
 	wg := &job.wg
 	ws := workers(t - 1)
 	for p := 1; p < t; p++ {
-		task := gemmTask{im: im, g: g, i0: 0, i1: g.m, j0: b[p], j1: b[p+1], done: wg}
+		task := gemmTask{im: im, job: job, i0: 0, i1: g.m, j0: b[p], j1: b[p+1]}
 		if !byCols {
 			task.i0, task.i1, task.j0, task.j1 = b[p], b[p+1], 0, g.n
 		}
@@ -157,4 +177,9 @@ func parallelGemm(im *impl, job *gemmJob) {
 		im.gemm(g, 0, b[1], 0, g.n)
 	}
 	wg.Wait()
+	if job.panicked != nil {
+		r := job.panicked
+		job.panicked = nil
+		panic(r)
+	}
 }

@@ -1,0 +1,108 @@
+package kernels
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// mustPanic runs f and fails unless it panics with a message containing want.
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Fatalf("no panic, want one mentioning %q", want)
+		}
+		if msg, _ := r.(string); !strings.Contains(msg, want) {
+			t.Fatalf("panic %v, want one mentioning %q", r, want)
+		}
+	}()
+	f()
+}
+
+// TestGemmHugeLeadingDimension checks that a leading dimension whose size
+// computation would overflow is rejected before any kernel runs.
+func TestGemmHugeLeadingDimension(t *testing.T) {
+	defer Use(ISA())
+	for _, name := range Implementations() {
+		if err := Use(name); err != nil {
+			t.Fatal(err)
+		}
+		a, b, c := make([]float32, 5), make([]float32, 16), make([]float32, 96)
+		huge := math.MaxInt/5 + 2 // 5·huge wraps around
+		mustPanic(t, "lda", func() { Gemm(false, false, 6, 16, 1, a, huge, b, 16, c, 16, nil) })
+		mustPanic(t, "ldc", func() { Gemm(false, false, 6, 16, 1, make([]float32, 6), 1, b, 16, c, huge, nil) })
+	}
+}
+
+// TestGemmZeroKSplit checks k = 0 (C = act(bias), or C kept when
+// accumulating) on a product large enough to be split across threads, with
+// empty A and B.
+func TestGemmZeroKSplit(t *testing.T) {
+	defer Use(ISA())
+	defer SetThreads(0)
+	SetThreads(2)
+	const m, n = 1 << 18, 16
+	bias := make([]float32, n)
+	for j := range bias {
+		bias[j] = float32(j) - 7.5
+	}
+	c := make([]float32, m*n)
+	for _, name := range Implementations() {
+		if err := Use(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, tA := range []bool{false, true} {
+			lda := 1
+			if tA {
+				lda = m
+			}
+			Gemm(tA, false, m, n, 0, nil, lda, nil, n, c, n, &Epilogue{Bias: bias, Act: Activation{Func: ReLU}})
+			for i := 0; i < m; i += 4099 {
+				for j := 0; j < n; j++ {
+					if want := max(bias[j], 0); c[i*n+j] != want {
+						t.Fatalf("%s tA=%v: C[%d,%d] = %v, want %v", name, tA, i, j, c[i*n+j], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestActivationAlphaChecked checks that LeakyReLU and ELU reject a negative
+// or non-finite Alpha on every entry point instead of computing wrong
+// derivatives.
+func TestActivationAlphaChecked(t *testing.T) {
+	x := make([]float32, 4)
+	for _, f := range []Func{LeakyReLU, ELU} {
+		for _, alpha := range []float32{-1, float32(math.NaN()), float32(math.Inf(1))} {
+			a := Activation{Func: f, Alpha: alpha}
+			mustPanic(t, "Alpha", func() { Forward(a, x, x) })
+			mustPanic(t, "Alpha", func() { Backward(a, x, x, x) })
+			mustPanic(t, "Alpha", func() { BackwardBias(a, 2, 2, x, 2, x, 2, x, 2, nil) })
+			mustPanic(t, "Alpha", func() { Gemm(false, false, 2, 2, 2, x, 2, x, 2, x, 2, &Epilogue{Act: a}) })
+		}
+	}
+	Forward(Activation{Func: LeakyReLU, Alpha: 0}, x, x) // zero is valid
+}
+
+// TestWorkerPanicReachesCaller checks that a panic inside a worker goroutine
+// is re-raised in the goroutine that called Gemm, where it can be recovered.
+func TestWorkerPanicReachesCaller(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(2)
+	boom := &impl{name: "boom", gemm: func(g *gemmCall, i0, i1, j0, j1 int) {
+		if i0 > 0 || j0 > 0 {
+			panic("boom: block computed by a worker")
+		}
+	}}
+	job := jobPool.Get()
+	const m, n, k = 512, 512, 512
+	job.g = gemmCall{m: m, n: n, k: k, ep: &noEpilogue}
+	mustPanic(t, "boom: block computed by a worker", func() { parallelGemm(boom, job) })
+	if job.panicked != nil {
+		t.Fatal("the recorded panic was not cleared")
+	}
+}
