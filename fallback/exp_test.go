@@ -11,7 +11,7 @@ import (
 
 // exhaustive enables the sweeps over all 2^32 float32 inputs:
 //
-//	go test ./fallback -run Exhaustive -exhaustive -timeout 2h
+//	go test ./fallback -run Exhaustive -exhaustive -timeout 3h
 var exhaustive = flag.Bool("exhaustive", false, "run the accuracy sweeps over all 2^32 float32 inputs (minutes per function)")
 
 // sweepStride is the stride of the default sweeps: a prime, so every exponent

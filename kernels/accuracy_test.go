@@ -12,10 +12,11 @@ import (
 // exhaustive enables TestAccuracyExhaustive, the sweep of every float32
 // input of every exp-based activation under every implementation:
 //
-//	go test ./kernels -run TestAccuracyExhaustive -exhaustive -timeout 2h
+//	go test ./kernels -run TestAccuracyExhaustive -exhaustive -timeout 3h
 //
-// Each function takes minutes per implementation on one core; select one
-// with the subtest name, e.g. -run 'TestAccuracyExhaustive/generic/sigmoid'.
+// The sweep runs on every core; all functions of one implementation take
+// about an hour on 2 cores. Select one with the subtest name, e.g.
+// -run 'TestAccuracyExhaustive/generic/sigmoid'.
 var exhaustive = flag.Bool("exhaustive", false, "run TestAccuracyExhaustive over all 2^32 float32 inputs")
 
 // accuracyStride is the stride of the default sweep: a prime near 2^12, so

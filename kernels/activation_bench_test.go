@@ -52,7 +52,7 @@ func benchInput(seed uint64, n int) []float32 {
 // implementation active and the goroutine locked to its thread (for the
 // thread CPU clock), and restores the default afterwards.
 func forEachImpl(b *testing.B, body func(b *testing.B)) {
-	defer Use(impls[0].name)
+	defer Use(ISA())
 	for _, name := range Implementations() {
 		b.Run(name, func(b *testing.B) {
 			if err := Use(name); err != nil {

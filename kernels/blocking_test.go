@@ -87,7 +87,7 @@ var testActs = []Activation{
 // TestBlockedGemm checks every implementation on shapes around the tile and
 // block sizes, with every epilogue, against a float64 reference.
 func TestBlockedGemm(t *testing.T) {
-	defer Use(impls[0].name)
+	defer Use(ISA())
 	shapes := [][3]int{{1, 1, 1}, {6, 16, 4}, {7, 17, 5}, {5, 15, 0}, {13, 33, 9}, {128, 10, 70},
 		{30, 70, 300}, {61, 35, 530}, {19, 129, 257}}
 	for _, name := range Implementations() {

@@ -16,7 +16,7 @@ func TestAVX2GemmSmallBlocks(t *testing.T) {
 	if Use("avx2") != nil {
 		t.Skip("no AVX2+FMA")
 	}
-	defer Use(impls[0].name)
+	defer Use(ISA())
 	saved, savedPacksB := avx2Blocks, avx2Kernel.packsB
 	defer func() { avx2Blocks, avx2Kernel.packsB = saved, savedPacksB }()
 	r := rand.New(rand.NewPCG(5, 6))
@@ -43,7 +43,7 @@ func TestAVX2PackT(t *testing.T) {
 	if Use("avx2") != nil {
 		t.Skip("no AVX2+FMA")
 	}
-	defer Use(impls[0].name)
+	defer Use(ISA())
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, w := range []int{6, 16} {
 		for kc := 0; kc < 40; kc++ {

@@ -64,7 +64,7 @@ func matmulCases() []matmulCase {
 // (forward, and the two backward products) for every implementation.
 func BenchmarkMatMul(b *testing.B) {
 	peak := Peak()
-	defer Use(impls[0].name)
+	defer Use(ISA())
 	defer SetThreads(0)
 	for _, c := range matmulCases() {
 		name := fmt.Sprintf("%v/%dx%dx%d", c.act, c.m, c.k, c.n)

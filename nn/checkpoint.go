@@ -117,6 +117,10 @@ func writeAtomic(path string, data []byte) (err error) {
 			err = fmt.Errorf("nn: writing checkpoint %s: %w", path, err)
 		}
 	}()
+	// CreateTemp makes the file 0600; a checkpoint gets the usual 0644.
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
@@ -126,7 +130,16 @@ func writeAtomic(path string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable; not every platform can sync a
+	// directory, so a failure here is not an error.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }
 
 // readCheckpoint reads path and returns the verified payload.

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -118,14 +117,15 @@ func readIDX(r io.Reader, limit int64) (*IDX, error) {
 	return &IDX{Type: head[2], Dims: dims, Data: data}, nil
 }
 
-// ReadIDXFile reads an IDX file, gzip-compressed or not (see ReadIDX). The
-// file's size bounds what may be read.
+// ReadIDXFile reads an IDX file, gzip-compressed or not (see ReadIDX),
+// streaming it so that no more than limit data bytes are ever held.
 func ReadIDXFile(path string, limit int64) (*IDX, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
-	x, err := ReadIDX(bytes.NewReader(b), limit)
+	defer f.Close()
+	x, err := ReadIDX(f, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

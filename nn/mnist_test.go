@@ -42,7 +42,7 @@ func TestMNIST(t *testing.T) {
 		t.Fatal(err)
 	}
 	kernels.SetThreads(*mnistThreads)
-	defer kernels.SetThreads(1)
+	defer kernels.SetThreads(0)
 	mc := mnistModel()
 	mc.Seed = *mnistSeed
 	m, err := New(mc)
@@ -88,8 +88,8 @@ func TestMNIST(t *testing.T) {
 //
 //	go test ./nn -run '^$' -bench TrainStep -benchtime 50x
 func BenchmarkTrainStep(b *testing.B) {
-	defer kernels.Use(kernels.Implementations()[0])
-	defer kernels.SetThreads(kernels.Threads())
+	defer kernels.Use(kernels.ISA())
+	defer kernels.SetThreads(0)
 	m, err := New(mnistModel())
 	if err != nil {
 		b.Fatal(err)

@@ -437,7 +437,7 @@ func TestStepNoAlloc(t *testing.T) {
 	t.Logf("allocations per step: %v (kernels.Gemm alone: %v per call)", step, gemm)
 
 	// The optimizer update split over 2 goroutines allocates nothing.
-	defer kernels.SetThreads(kernels.Threads())
+	defer kernels.SetThreads(0)
 	kernels.SetThreads(2)
 	big, _ := New(Config{Inputs: 256, Hidden: []Layer{Dense(512, relu)}, Outputs: 2})
 	for _, opt := range []Optimizer{{Method: SGD, LR: 0.01, Momentum: 0.9}, {Method: Adam, LR: 0.01}} {
@@ -456,7 +456,7 @@ func crc32c(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
 // kernel threads (the Gemm calls and the optimizer update of this model are
 // large enough to be split).
 func TestThreadsBitwise(t *testing.T) {
-	defer kernels.SetThreads(kernels.Threads())
+	defer kernels.SetThreads(0)
 	cfg := Config{Inputs: 96, Hidden: []Layer{Dense(384, relu), Dense(256, kernels.Activation{Func: kernels.ELU, Alpha: 1})}, Outputs: 10, Seed: 4}
 	r := rand.New(rand.NewPCG(3, 3))
 	x, tg := randomBatch(r, cfg, 128)

@@ -195,7 +195,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-target %g: want a training error in [0, 1)", cfg.target)
 	}
 	if cfg.lr < 0 {
-		return nil, fmt.Errorf("-lr %g: want a positive learning rate", cfg.lr)
+		return nil, fmt.Errorf("-lr %g: want a learning rate >= 0 (0: the suite's default)", cfg.lr)
 	}
 	if cfg.stride < 1 {
 		return nil, errors.New("-stride 0: want at least 1")
