@@ -12,8 +12,8 @@ import (
 
 // Shape is a GEMM problem C(m×n) = op(A)(m×k)·op(B)(k×n).
 type Shape struct {
-	M, K, N        int
-	TransA, TransB bool
+	M, K, N        int    // op(A) is M×K, op(B) is K×N
+	TransA, TransB bool   // A stored K×M, B stored N×K
 	Name           string // e.g. "square", "mlp hidden"
 }
 

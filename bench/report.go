@@ -31,18 +31,18 @@ import (
 //	  ]
 //	}
 type Report struct {
-	Machine Machine  `json:"machine"`
-	Tables  []*Table `json:"tables"`
+	Machine Machine  `json:"machine"` // what ran: CPU, ISA, caches, emulation
+	Tables  []*Table `json:"tables"`  // the results, one table per measurement
 }
 
 // Table is one table of results. Label columns identify a row (activation,
 // implementation, size); metric columns hold measured numbers.
 type Table struct {
-	Name    string   `json:"name"`
-	Title   string   `json:"title"`
-	Columns []Column `json:"columns"`
-	Rows    [][]Cell `json:"rows"`
-	Notes   []string `json:"notes,omitempty"`
+	Name    string   `json:"name"`            // short identifier, e.g. "forward"
+	Title   string   `json:"title"`           // one-line description for people
+	Columns []Column `json:"columns"`         // label columns, then metric columns
+	Rows    [][]Cell `json:"rows"`            // one cell per column
+	Notes   []string `json:"notes,omitempty"` // printed under the table
 	// Pivot names a label column whose values the text form spreads across
 	// column groups (one group of metric columns per value), to keep tables
 	// for people short; JSON and the benchmark format keep one row per value.

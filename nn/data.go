@@ -19,8 +19,8 @@ type Dataset interface {
 // (row-major, N×In), with either class labels (Labels, targets are one-hot
 // vectors of Out classes) or target vectors (Y, N×Out).
 type InMemory struct {
-	In, Out int
-	X       []float32
+	In, Out int       // features per example; classes or target width
+	X       []float32 // N×In inputs, row-major
 	Labels  []uint8   // class of each example, or nil
 	Y       []float32 // targets when Labels is nil
 }

@@ -77,10 +77,10 @@ func InverseTime(tau float64) Schedule {
 
 // TrainConfig configures a Trainer.
 type TrainConfig struct {
-	BatchSize int // examples per step
-	Epochs    int // Fit trains until this many epochs are complete
-	Optimizer Optimizer
-	Schedule  Schedule // nil: constant learning rate
+	BatchSize int       // examples per step
+	Epochs    int       // Fit trains until this many epochs are complete
+	Optimizer Optimizer // method and its hyper-parameters
+	Schedule  Schedule  // nil: constant learning rate
 	// WeightDecay is the L2 coefficient λ: the gradient of every weight
 	// (not the biases) gets λ·w added, which minimises loss + ½λ‖W‖².
 	WeightDecay float32

@@ -123,6 +123,7 @@ type Lane struct {
 // FReg is the scalar single-precision view F0-F31 of a SIMD register.
 type FReg uint8
 
+// String returns the Go assembler name, F0-F31.
 func (f FReg) String() string { return fmt.Sprintf("F%d", f) }
 
 // Reg is a general-purpose register. Kernels use R0-R17 only: R18 is the
@@ -151,6 +152,7 @@ const (
 	R17
 )
 
+// String returns the Go assembler name, R0-R30.
 func (r Reg) String() string { return fmt.Sprintf("R%d", r) }
 
 // Mem is a memory operand: a base register and an offset, or a named
@@ -168,6 +170,7 @@ func Ptr(base Reg, off int) Mem {
 	return Mem{text: fmt.Sprintf("%d(%v)", off, base)}
 }
 
+// String returns the operand as the Go assembler writes it.
 func (m Mem) String() string { return m.text }
 
 // Label is a branch target inside a function.
