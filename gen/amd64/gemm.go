@@ -46,23 +46,17 @@ const (
 func init() { groups["gemm"] = genGemm }
 
 var (
-	gemmConst Mem // ones (8), zeros (8), column mask table (16 × -1, 16 × 0)
+	gemmConst Mem // column mask table: 16 × -1, then 16 × 0
 )
 
 func genGemm() {
 	gemmConst = GLOBL("gemmconst", RODATA|NOPTR)
-	for i := 0; i < 8; i++ {
-		DATA(4*i, F32(1))
-	}
-	for i := 0; i < 8; i++ {
-		DATA(32+4*i, U32(0))
-	}
 	for i := 0; i < 32; i++ {
 		v := uint32(0)
 		if i < 16 {
 			v = 0xffffffff
 		}
-		DATA(64+4*i, U32(v))
+		DATA(4*i, U32(v))
 	}
 	genKernel("Gemm6x16", false, mr)
 	genKernel("Gemm6x16S", true, mr)
@@ -75,8 +69,6 @@ func genGemm() {
 	genPackT(16)
 }
 
-func onesMem() Mem  { return gemmConst }
-func zerosMem() Mem { return gemmConst.Offset(32) }
 
 // kernel holds the registers of one micro-kernel being generated.
 type kernel struct {
@@ -122,7 +114,7 @@ func genKernel(name string, strided bool, nrows int) {
 	{
 		nrr := Load(Param("nr"), GP64())
 		tab := GP64()
-		LEAQ(gemmConst.Offset(64+64), tab) // start of the zero half
+		LEAQ(gemmConst.Offset(64), tab) // start of the zero half
 		SHLQ(U8(2), nrr)
 		SUBQ(nrr, tab) // &table[16-nr]
 		t := YMM()

@@ -172,7 +172,7 @@ func genPackRowsEdge() {
 	kc := Load(Param("kc"), GP64())
 	w := Load(Param("w"), GP64())
 	tab := GP64()
-	LEAQ(gemmConst.Offset(64+64), tab)
+	LEAQ(gemmConst.Offset(64), tab)
 	SHLQ(U8(2), w)
 	SUBQ(w, tab)
 	m0, m1 := YMM(), YMM()

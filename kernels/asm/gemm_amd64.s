@@ -4,61 +4,45 @@
 
 #include "textflag.h"
 
-DATA gemmconst<>+0(SB)/4, $(1.0)
-DATA gemmconst<>+4(SB)/4, $(1.0)
-DATA gemmconst<>+8(SB)/4, $(1.0)
-DATA gemmconst<>+12(SB)/4, $(1.0)
-DATA gemmconst<>+16(SB)/4, $(1.0)
-DATA gemmconst<>+20(SB)/4, $(1.0)
-DATA gemmconst<>+24(SB)/4, $(1.0)
-DATA gemmconst<>+28(SB)/4, $(1.0)
-DATA gemmconst<>+32(SB)/4, $0x00000000
-DATA gemmconst<>+36(SB)/4, $0x00000000
-DATA gemmconst<>+40(SB)/4, $0x00000000
-DATA gemmconst<>+44(SB)/4, $0x00000000
-DATA gemmconst<>+48(SB)/4, $0x00000000
-DATA gemmconst<>+52(SB)/4, $0x00000000
-DATA gemmconst<>+56(SB)/4, $0x00000000
-DATA gemmconst<>+60(SB)/4, $0x00000000
-DATA gemmconst<>+64(SB)/4, $0xffffffff
-DATA gemmconst<>+68(SB)/4, $0xffffffff
-DATA gemmconst<>+72(SB)/4, $0xffffffff
-DATA gemmconst<>+76(SB)/4, $0xffffffff
-DATA gemmconst<>+80(SB)/4, $0xffffffff
-DATA gemmconst<>+84(SB)/4, $0xffffffff
-DATA gemmconst<>+88(SB)/4, $0xffffffff
-DATA gemmconst<>+92(SB)/4, $0xffffffff
-DATA gemmconst<>+96(SB)/4, $0xffffffff
-DATA gemmconst<>+100(SB)/4, $0xffffffff
-DATA gemmconst<>+104(SB)/4, $0xffffffff
-DATA gemmconst<>+108(SB)/4, $0xffffffff
-DATA gemmconst<>+112(SB)/4, $0xffffffff
-DATA gemmconst<>+116(SB)/4, $0xffffffff
-DATA gemmconst<>+120(SB)/4, $0xffffffff
-DATA gemmconst<>+124(SB)/4, $0xffffffff
-DATA gemmconst<>+128(SB)/4, $0x00000000
-DATA gemmconst<>+132(SB)/4, $0x00000000
-DATA gemmconst<>+136(SB)/4, $0x00000000
-DATA gemmconst<>+140(SB)/4, $0x00000000
-DATA gemmconst<>+144(SB)/4, $0x00000000
-DATA gemmconst<>+148(SB)/4, $0x00000000
-DATA gemmconst<>+152(SB)/4, $0x00000000
-DATA gemmconst<>+156(SB)/4, $0x00000000
-DATA gemmconst<>+160(SB)/4, $0x00000000
-DATA gemmconst<>+164(SB)/4, $0x00000000
-DATA gemmconst<>+168(SB)/4, $0x00000000
-DATA gemmconst<>+172(SB)/4, $0x00000000
-DATA gemmconst<>+176(SB)/4, $0x00000000
-DATA gemmconst<>+180(SB)/4, $0x00000000
-DATA gemmconst<>+184(SB)/4, $0x00000000
-DATA gemmconst<>+188(SB)/4, $0x00000000
-GLOBL gemmconst<>(SB), RODATA|NOPTR, $192
+DATA gemmconst<>+0(SB)/4, $0xffffffff
+DATA gemmconst<>+4(SB)/4, $0xffffffff
+DATA gemmconst<>+8(SB)/4, $0xffffffff
+DATA gemmconst<>+12(SB)/4, $0xffffffff
+DATA gemmconst<>+16(SB)/4, $0xffffffff
+DATA gemmconst<>+20(SB)/4, $0xffffffff
+DATA gemmconst<>+24(SB)/4, $0xffffffff
+DATA gemmconst<>+28(SB)/4, $0xffffffff
+DATA gemmconst<>+32(SB)/4, $0xffffffff
+DATA gemmconst<>+36(SB)/4, $0xffffffff
+DATA gemmconst<>+40(SB)/4, $0xffffffff
+DATA gemmconst<>+44(SB)/4, $0xffffffff
+DATA gemmconst<>+48(SB)/4, $0xffffffff
+DATA gemmconst<>+52(SB)/4, $0xffffffff
+DATA gemmconst<>+56(SB)/4, $0xffffffff
+DATA gemmconst<>+60(SB)/4, $0xffffffff
+DATA gemmconst<>+64(SB)/4, $0x00000000
+DATA gemmconst<>+68(SB)/4, $0x00000000
+DATA gemmconst<>+72(SB)/4, $0x00000000
+DATA gemmconst<>+76(SB)/4, $0x00000000
+DATA gemmconst<>+80(SB)/4, $0x00000000
+DATA gemmconst<>+84(SB)/4, $0x00000000
+DATA gemmconst<>+88(SB)/4, $0x00000000
+DATA gemmconst<>+92(SB)/4, $0x00000000
+DATA gemmconst<>+96(SB)/4, $0x00000000
+DATA gemmconst<>+100(SB)/4, $0x00000000
+DATA gemmconst<>+104(SB)/4, $0x00000000
+DATA gemmconst<>+108(SB)/4, $0x00000000
+DATA gemmconst<>+112(SB)/4, $0x00000000
+DATA gemmconst<>+116(SB)/4, $0x00000000
+DATA gemmconst<>+120(SB)/4, $0x00000000
+DATA gemmconst<>+124(SB)/4, $0x00000000
+GLOBL gemmconst<>(SB), RODATA|NOPTR, $128
 
 // func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·Gemm6x16(SB), NOSPLIT, $352-108
 	MOVQ         nr+16(FP), AX
-	LEAQ         gemmconst<>+128(SB), CX
+	LEAQ         gemmconst<>+64(SB), CX
 	SHLQ         $0x02, AX
 	SUBQ         AX, CX
 	VMOVUPS      (CX), Y0
@@ -4080,7 +4064,7 @@ GLOBL k3f200000<>(SB), RODATA|NOPTR, $32
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·Gemm6x16S(SB), NOSPLIT, $352-100
 	MOVQ         nr+16(FP), AX
-	LEAQ         gemmconst<>+128(SB), CX
+	LEAQ         gemmconst<>+64(SB), CX
 	SHLQ         $0x02, AX
 	SUBQ         AX, CX
 	VMOVUPS      (CX), Y0
@@ -7855,7 +7839,7 @@ Gemm6x16S_copytail:
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·Gemm4x16(SB), NOSPLIT, $352-108
 	MOVQ         nr+16(FP), AX
-	LEAQ         gemmconst<>+128(SB), CX
+	LEAQ         gemmconst<>+64(SB), CX
 	SHLQ         $0x02, AX
 	SUBQ         AX, CX
 	VMOVUPS      (CX), Y0
@@ -10562,7 +10546,7 @@ TEXT ·PackRowsEdge16(SB), NOSPLIT, $0-40
 	SHLQ    $0x02, DX
 	MOVQ    kc+24(FP), BX
 	MOVQ    w+32(FP), SI
-	LEAQ    gemmconst<>+128(SB), DI
+	LEAQ    gemmconst<>+64(SB), DI
 	SHLQ    $0x02, SI
 	SUBQ    SI, DI
 	VMOVUPS (DI), Y0
