@@ -69,7 +69,6 @@ func genGemm() {
 	genPackT(16)
 }
 
-
 // kernel holds the registers of one micro-kernel being generated.
 type kernel struct {
 	name    string
