@@ -291,23 +291,6 @@ func TestBackwardSpecial(t *testing.T) {
 	}
 }
 
-// maxoutRef is the specification of MaxoutForward for one group: the first
-// NaN if there is one, else the first maximum.
-func maxoutRef(g []float32) (float32, int32) {
-	for j, v := range g {
-		if v != v {
-			return v, int32(j)
-		}
-	}
-	best := 0
-	for j, v := range g {
-		if v > g[best] {
-			best = j
-		}
-	}
-	return g[best], int32(best)
-}
-
 func TestMaxout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	nan := float32(math.NaN())
@@ -322,7 +305,7 @@ func TestMaxout(t *testing.T) {
 			arg := make([]int32, groups)
 			fallback.MaxoutForward(k, dst, arg, x)
 			for i := range dst {
-				wv, wa := maxoutRef(x[i*k : i*k+k])
+				wv, wa := ref.Maxout(x[i*k : i*k+k])
 				if !sameBits(dst[i], wv) || arg[i] != wa {
 					t.Fatalf("k=%d group %v: (%g, %d), want (%g, %d)", k, x[i*k:i*k+k], dst[i], arg[i], wv, wa)
 				}

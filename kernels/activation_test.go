@@ -261,23 +261,6 @@ func TestBackward(t *testing.T) {
 	})
 }
 
-// maxoutRef is the specification of one maxout group: the first NaN if any,
-// else the first maximum.
-func maxoutRef(g []float32) (float32, int32) {
-	for j, v := range g {
-		if v != v {
-			return v, int32(j)
-		}
-	}
-	best := 0
-	for j, v := range g {
-		if v > g[best] {
-			best = j
-		}
-	}
-	return g[best], int32(best)
-}
-
 // TestMaxout checks MaxoutForward and MaxoutBackward for k = 1..17 and
 // 0..40 groups, with ties, signed zeros, NaNs and guards around dst, argmax
 // and dx.
@@ -314,7 +297,7 @@ func TestMaxout(t *testing.T) {
 					}
 				}
 				for i := range dst {
-					wv, wa := maxoutRef(x[i*k : i*k+k])
+					wv, wa := ref.Maxout(x[i*k : i*k+k])
 					if !sameBits(dst[i], wv) || arg[i] != wa {
 						t.Fatalf("%s: group %v gives (%g, %d), want (%g, %d)", what, x[i*k:i*k+k], dst[i], arg[i], wv, wa)
 					}

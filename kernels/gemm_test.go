@@ -14,22 +14,11 @@ import (
 
 var gemmExhaustive = flag.Bool("gemm-exhaustive", false, "run every Gemm shape with every epilogue (slow)")
 
-// gemmEachImpl runs f with every implementation this machine can run made the
-// active one, and restores the implementation that was active before.
+// gemmEachImpl runs f under every implementation (see eachImpl), passing
+// the implementation's name.
 func gemmEachImpl(t *testing.T, f func(t *testing.T, name string)) {
 	t.Helper()
-	prev := kernels.ISA()
-	defer func() {
-		if err := kernels.Use(prev); err != nil {
-			t.Fatal(err)
-		}
-	}()
-	for _, name := range kernels.Implementations() {
-		if err := kernels.Use(name); err != nil {
-			t.Fatal(err)
-		}
-		t.Run(name, func(t *testing.T) { f(t, name) })
-	}
+	eachImpl(t, func(t *testing.T) { f(t, kernels.ISA()) })
 }
 
 // TestGemm checks kernels.Gemm, for every implementation, against the float64

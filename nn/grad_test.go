@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/actfuse/actfuse/kernels"
@@ -158,18 +159,6 @@ func (mr *mirror) mirrorLoss(x, t []float32, rows int, pattern []int) (float64, 
 	return total / float64(rows), pattern
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // randomBatch fills inputs in [-1, 1] and targets suitable for the head.
 func randomBatch(r *rand.Rand, cfg Config, rows int) (x, t []float32) {
 	x = make([]float32, rows*cfg.Inputs)
@@ -232,7 +221,7 @@ func checkGradients(t *testing.T, cfg Config, seed uint64) {
 			p[i] = v - gradStep
 			lm, pm := mr.mirrorLoss(x, tg, rows, nil)
 			p[i] = v
-			if !equalInts(pp, base) || !equalInts(pm, base) {
+			if !slices.Equal(pp, base) || !slices.Equal(pm, base) {
 				skipped++
 				continue
 			}

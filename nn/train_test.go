@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -576,7 +577,7 @@ func TestShuffle(t *testing.T) {
 		if inPlace > 20 { // a random permutation fixes 1 point on average
 			t.Errorf("epoch %d: %d examples left in place", e, inPlace)
 		}
-		if prev != nil && slicesEqual(prev, tr.perm) {
+		if prev != nil && slices.Equal(prev, tr.perm) {
 			t.Errorf("epoch %d repeats the previous order", e)
 		}
 		prev = append([]int32(nil), tr.perm...)
@@ -589,18 +590,6 @@ func TestShuffle(t *testing.T) {
 			t.Fatalf("NoShuffle: position %d holds %d", i, p)
 		}
 	}
-}
-
-func slicesEqual(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestOptimizerRules checks one update of every optimizer against the

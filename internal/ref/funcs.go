@@ -114,3 +114,20 @@ func Backward(a fallback.Activation, dy, y float64) float64 {
 func IsExact(f fallback.Func) bool {
 	return f == fallback.Identity || f == fallback.ReLU || f == fallback.LeakyReLU
 }
+
+// Maxout is the specification of one maxout group g: the first NaN if there
+// is one, else the first maximum, with its index in the group.
+func Maxout(g []float32) (float32, int32) {
+	for j, v := range g {
+		if v != v {
+			return v, int32(j)
+		}
+	}
+	best := 0
+	for j, v := range g {
+		if v > g[best] {
+			best = j
+		}
+	}
+	return g[best], int32(best)
+}
