@@ -93,6 +93,12 @@ func loadTailMask(n reg.Register) reg.VecVirtual {
 // called with the stored group and the element offset register, to update
 // other memory (the bias gradient). mask is the tail mask of n, or nil to
 // load it in the tail only (one register more for the main loop).
+//
+// Loads are indexed by the element offset; stores go through a pointer
+// that advances with it, because a store with a base+index address cannot
+// use the store-address unit of port 7 (Intel since Haswell) and would take
+// a load port instead: a streaming loop that reads two inputs is bound by
+// its address units otherwise.
 type rowLoop struct {
 	prefix string
 	unroll int
@@ -105,7 +111,7 @@ type rowLoop struct {
 }
 
 func (l *rowLoop) emit() {
-	i, lim := GP64(), GP64()
+	i, lim, o := GP64(), GP64(), GP64()
 	at := func(base reg.Register, k int) operand.Mem {
 		return operand.Mem{Base: base, Index: i, Scale: 4, Disp: 32 * k}
 	}
@@ -123,10 +129,11 @@ func (l *rowLoop) emit() {
 		}
 		res := l.body(in)
 		for k := 0; k < u; k++ {
+			dst := operand.Mem{Base: o, Disp: 32 * k}
 			if masked {
-				VMASKMOVPS(res[k], l.mask, at(l.out, k))
+				VMASKMOVPS(res[k], l.mask, dst)
 			} else {
-				VMOVUPS(res[k], at(l.out, k))
+				VMOVUPS(res[k], dst)
 			}
 		}
 		if l.after != nil {
@@ -134,6 +141,7 @@ func (l *rowLoop) emit() {
 		}
 	}
 	XORQ(i, i)
+	MOVQ(l.out, o)
 	if l.unroll > 1 {
 		// The wide block runs while i < n - (8·unroll - 1) (signed: the
 		// limit is negative for short rows), so it ends inside the row for
@@ -145,6 +153,7 @@ func (l *rowLoop) emit() {
 		Label(l.prefix + "_wide")
 		block(l.unroll, false)
 		ADDQ(operand.Imm(uint64(8*l.unroll)), i)
+		ADDQ(operand.Imm(uint64(32*l.unroll)), o)
 		CMPQ(i, lim)
 		JL(operand.LabelRef(l.prefix + "_wide"))
 		Label(l.prefix + "_one")
@@ -156,6 +165,7 @@ func (l *rowLoop) emit() {
 	Label(l.prefix + "_oneloop")
 	block(1, false)
 	ADDQ(operand.Imm(8), i)
+	ADDQ(operand.Imm(32), o)
 	CMPQ(i, lim)
 	JB(operand.LabelRef(l.prefix + "_oneloop"))
 	Label(l.prefix + "_tail")
@@ -355,7 +365,7 @@ func emitMaxoutForward() {
 	MOVQ(k, kx)
 	VPBROADCASTD(kx, idx)
 	VPMULLD(konstLanes(), idx, idx)
-	VPBROADCASTD(konstBits(1).Offset(0), step)
+	VPBROADCASTD(konstRow(1), step)
 	mask := loadTailMask(ng)
 	stride := GP64() // bytes between blocks of 8 groups
 	MOVQ(k, stride)

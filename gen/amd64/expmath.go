@@ -42,10 +42,12 @@ package main
 // plus whatever the caller keeps live (alpha, masks, other accumulators).
 // A 6×16 tile with 12 live accumulators leaves 4: groups of one register.
 //
-// Constants are never held in registers: konst returns a 32-byte RODATA row
-// of 8 equal float32, used directly as the memory operand of the arithmetic
-// (L1-resident, and loads run on their own ports), so the budget above is
-// the whole register cost. Rows are emitted on first use, once per
+// Constants are memory operands by default: konst returns a 32-byte RODATA
+// row of 8 equal float32, used directly as the memory operand of the
+// arithmetic (L1-resident, and loads run on their own ports), so the budget
+// above is the whole register cost. A kernel with registers to spare may
+// hoist some constants into registers for its loop (hoist/unhoist); konst
+// then returns the register. Rows are emitted on first use, once per
 // generated file (static symbols, so two files may both hold a row).
 //
 // Special values: NaN in gives NaN out; sigmoid(-Inf) = 0, sigmoid(+Inf) =
@@ -114,9 +116,13 @@ func newVecs(n int) vecs {
 // konsts memoizes the constant rows of the file being generated.
 var konsts = map[string]operand.Mem{}
 
-// konstBits returns a 32-byte RODATA row holding the 32-bit pattern bits in
+// hoisted maps the bit patterns of constants to the ymm registers that hold
+// them in the kernel being generated (see hoist).
+var hoisted = map[uint32]reg.VecVirtual{}
+
+// konstRow returns a 32-byte RODATA row holding the 32-bit pattern bits in
 // each of its 8 lanes.
-func konstBits(bits uint32) operand.Mem {
+func konstRow(bits uint32) operand.Mem {
 	name := fmt.Sprintf("k%08x", bits)
 	if m, ok := konsts[name]; ok {
 		return m
@@ -129,12 +135,40 @@ func konstBits(bits uint32) operand.Mem {
 	return m
 }
 
-// konst returns a 32-byte RODATA row holding v in each of its 8 lanes.
-func konst(v float32) operand.Mem { return konstBits(math.Float32bits(v)) }
+// konstBits returns the constant with the 32-bit pattern bits in all 8
+// lanes: the register it was hoisted into, or its RODATA row.
+func konstBits(bits uint32) operand.Op {
+	if r, ok := hoisted[bits]; ok {
+		return r
+	}
+	return konstRow(bits)
+}
 
-// konstHex returns the row of the float32 whose bits are b (for constants
-// best written exactly).
-func konstHex(b uint32) operand.Mem { return konstBits(b) }
+// konst returns the constant v in all 8 lanes (see konstBits).
+func konst(v float32) operand.Op { return konstBits(math.Float32bits(v)) }
+
+// konstHex returns the constant whose bits are b (for constants best
+// written exactly).
+func konstHex(b uint32) operand.Op { return konstBits(b) }
+
+// hoist loads the constants with the given bit patterns into registers:
+// until unhoist, the emitters use the register instead of the memory row.
+// A kernel loop that is bound by its loads (elementwise kernels stream one
+// or two inputs) gains a load slot per use; each hoisted constant costs a
+// register of the budget below.
+func hoist(bits ...uint32) {
+	for _, b := range bits {
+		if _, ok := hoisted[b]; ok {
+			continue
+		}
+		r := YMM()
+		VMOVUPS(konstRow(b), r)
+		hoisted[b] = r
+	}
+}
+
+// unhoist ends the hoisting of every constant (at the end of a kernel).
+func unhoist() { clear(hoisted) }
 
 // Constants of the exp core.
 const (
@@ -183,9 +217,11 @@ func emitExpParts(z, s, m vecs) {
 // emitReLU computes x = x < 0 ? +0 : x: NaN stays NaN, -0 stays -0.
 // Temporaries: 1.
 func emitReLU(x vecs) {
-	t := newVecs(len(x))
-	each(len(x), func(i int) { VCMPPS(operand.Imm(cmpLT), konst(0), x[i], t[i]) }) // t = x < 0
-	each(len(x), func(i int) { VANDNPS(x[i], t[i], x[i]) })                        // x = ~t & x
+	// VMAXPS returns its second source unless the first is greater, so
+	// max(+0, x) is x for NaN and for -0, +0 for x < 0.
+	z := YMM()
+	VXORPS(z, z, z)
+	each(len(x), func(i int) { VMAXPS(x[i], z, x[i]) })
 }
 
 // emitLeakyReLU computes x = x < 0 ? alpha·x : x, with alpha·x = -0 where

@@ -11,9 +11,10 @@ TEXT ·ReLUForward(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 	XORQ BX, BX
-	MOVQ DX, SI
-	SUBQ $+31, SI
-	CMPQ BX, SI
+	MOVQ AX, SI
+	MOVQ DX, AX
+	SUBQ $+31, AX
+	CMPQ BX, AX
 	JGE  fwd_one
 
 fwd_wide:
@@ -21,63 +22,53 @@ fwd_wide:
 	VMOVUPS 32(CX)(BX*4), Y1
 	VMOVUPS 64(CX)(BX*4), Y2
 	VMOVUPS 96(CX)(BX*4), Y3
-	VCMPPS  $0x01, k00000000<>+0(SB), Y0, Y4
-	VCMPPS  $0x01, k00000000<>+0(SB), Y1, Y5
-	VCMPPS  $0x01, k00000000<>+0(SB), Y2, Y6
-	VCMPPS  $0x01, k00000000<>+0(SB), Y3, Y7
-	VANDNPS Y0, Y4, Y0
-	VANDNPS Y1, Y5, Y1
-	VANDNPS Y2, Y6, Y2
-	VANDNPS Y3, Y7, Y3
-	VMOVUPS Y0, (AX)(BX*4)
-	VMOVUPS Y1, 32(AX)(BX*4)
-	VMOVUPS Y2, 64(AX)(BX*4)
-	VMOVUPS Y3, 96(AX)(BX*4)
+	VXORPS  Y4, Y4, Y4
+	VMAXPS  Y0, Y4, Y0
+	VMAXPS  Y1, Y4, Y1
+	VMAXPS  Y2, Y4, Y2
+	VMAXPS  Y3, Y4, Y3
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS Y3, 96(SI)
 	ADDQ    $0x20, BX
-	CMPQ    BX, SI
+	ADDQ    $0x80, SI
+	CMPQ    BX, AX
 	JL      fwd_wide
 
 fwd_one:
-	MOVQ DX, SI
-	ANDQ $-8, SI
-	CMPQ BX, SI
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
 	JAE  fwd_tail
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Y0
-	VCMPPS  $0x01, k00000000<>+0(SB), Y0, Y1
-	VANDNPS Y0, Y1, Y0
-	VMOVUPS Y0, (AX)(BX*4)
+	VXORPS  Y1, Y1, Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS Y0, (SI)
 	ADDQ    $0x08, BX
-	CMPQ    BX, SI
+	ADDQ    $0x20, SI
+	CMPQ    BX, AX
 	JB      fwd_oneloop
 
 fwd_tail:
 	CMPQ       BX, DX
 	JAE        fwd_done
-	ANDQ       $0x07, DX
-	SHLQ       $0x02, DX
-	LEAQ       tailmask<>+32(SB), SI
-	SUBQ       DX, SI
-	VMOVDQU    (SI), Y0
+	MOVQ       DX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask<>+32(SB), DX
+	SUBQ       AX, DX
+	VMOVDQU    (DX), Y0
 	VMASKMOVPS (CX)(BX*4), Y0, Y1
-	VCMPPS     $0x01, k00000000<>+0(SB), Y1, Y2
-	VANDNPS    Y1, Y2, Y1
-	VMASKMOVPS Y1, Y0, (AX)(BX*4)
+	VXORPS     Y2, Y2, Y2
+	VMAXPS     Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (SI)
 
 fwd_done:
 	VZEROUPPER
 	RET
-
-DATA k00000000<>+0(SB)/4, $0x00000000
-DATA k00000000<>+4(SB)/4, $0x00000000
-DATA k00000000<>+8(SB)/4, $0x00000000
-DATA k00000000<>+12(SB)/4, $0x00000000
-DATA k00000000<>+16(SB)/4, $0x00000000
-DATA k00000000<>+20(SB)/4, $0x00000000
-DATA k00000000<>+24(SB)/4, $0x00000000
-DATA k00000000<>+28(SB)/4, $0x00000000
-GLOBL k00000000<>(SB), RODATA|NOPTR, $32
 
 DATA tailmask<>+0(SB)/4, $0xffffffff
 DATA tailmask<>+4(SB)/4, $0xffffffff
@@ -105,9 +96,10 @@ TEXT ·LeakyReLUForward(SB), NOSPLIT, $0-52
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS alpha+48(FP), Y0
 	XORQ         BX, BX
-	MOVQ         DX, SI
-	SUBQ         $+31, SI
-	CMPQ         BX, SI
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+31, AX
+	CMPQ         BX, AX
 	JGE          fwd_one
 
 fwd_wide:
@@ -139,18 +131,19 @@ fwd_wide:
 	VBLENDVPS Y10, Y6, Y2, Y2
 	VBLENDVPS Y11, Y7, Y3, Y3
 	VBLENDVPS Y12, Y8, Y4, Y4
-	VMOVUPS   Y1, (AX)(BX*4)
-	VMOVUPS   Y2, 32(AX)(BX*4)
-	VMOVUPS   Y3, 64(AX)(BX*4)
-	VMOVUPS   Y4, 96(AX)(BX*4)
+	VMOVUPS   Y1, (SI)
+	VMOVUPS   Y2, 32(SI)
+	VMOVUPS   Y3, 64(SI)
+	VMOVUPS   Y4, 96(SI)
 	ADDQ      $0x20, BX
-	CMPQ      BX, SI
+	ADDQ      $0x80, SI
+	CMPQ      BX, AX
 	JL        fwd_wide
 
 fwd_one:
-	MOVQ DX, SI
-	ANDQ $-8, SI
-	CMPQ BX, SI
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
 	JAE  fwd_tail
 
 fwd_oneloop:
@@ -161,19 +154,21 @@ fwd_oneloop:
 	VANDPS    Y3, Y2, Y2
 	VCMPPS    $0x01, k00000000<>+0(SB), Y1, Y3
 	VBLENDVPS Y3, Y2, Y1, Y1
-	VMOVUPS   Y1, (AX)(BX*4)
+	VMOVUPS   Y1, (SI)
 	ADDQ      $0x08, BX
-	CMPQ      BX, SI
+	ADDQ      $0x20, SI
+	CMPQ      BX, AX
 	JB        fwd_oneloop
 
 fwd_tail:
 	CMPQ       BX, DX
 	JAE        fwd_done
-	ANDQ       $0x07, DX
-	SHLQ       $0x02, DX
-	LEAQ       tailmask<>+32(SB), SI
-	SUBQ       DX, SI
-	VMOVDQU    (SI), Y1
+	MOVQ       DX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask<>+32(SB), DX
+	SUBQ       AX, DX
+	VMOVDQU    (DX), Y1
 	VMASKMOVPS (CX)(BX*4), Y1, Y2
 	VMULPS     Y0, Y2, Y0
 	VCMPPS     $0x07, Y0, Y0, Y3
@@ -181,7 +176,7 @@ fwd_tail:
 	VANDPS     Y3, Y0, Y0
 	VCMPPS     $0x01, k00000000<>+0(SB), Y2, Y3
 	VBLENDVPS  Y3, Y0, Y2, Y2
-	VMASKMOVPS Y2, Y1, (AX)(BX*4)
+	VMASKMOVPS Y2, Y1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -197,6 +192,16 @@ DATA k80000000<>+24(SB)/4, $0x80000000
 DATA k80000000<>+28(SB)/4, $0x80000000
 GLOBL k80000000<>(SB), RODATA|NOPTR, $32
 
+DATA k00000000<>+0(SB)/4, $0x00000000
+DATA k00000000<>+4(SB)/4, $0x00000000
+DATA k00000000<>+8(SB)/4, $0x00000000
+DATA k00000000<>+12(SB)/4, $0x00000000
+DATA k00000000<>+16(SB)/4, $0x00000000
+DATA k00000000<>+20(SB)/4, $0x00000000
+DATA k00000000<>+24(SB)/4, $0x00000000
+DATA k00000000<>+28(SB)/4, $0x00000000
+GLOBL k00000000<>(SB), RODATA|NOPTR, $32
+
 // func ELUForward(dst []float32, x []float32, alpha float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·ELUForward(SB), NOSPLIT, $0-52
@@ -205,9 +210,10 @@ TEXT ·ELUForward(SB), NOSPLIT, $0-52
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS alpha+48(FP), Y0
 	XORQ         BX, BX
-	MOVQ         DX, SI
-	SUBQ         $+23, SI
-	CMPQ         BX, SI
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+23, AX
+	CMPQ         BX, AX
 	JGE          fwd_one
 
 fwd_wide:
@@ -274,17 +280,18 @@ fwd_wide:
 	VBLENDVPS    Y4, Y1, Y10, Y1
 	VBLENDVPS    Y5, Y2, Y11, Y2
 	VBLENDVPS    Y6, Y3, Y12, Y3
-	VMOVUPS      Y1, (AX)(BX*4)
-	VMOVUPS      Y2, 32(AX)(BX*4)
-	VMOVUPS      Y3, 64(AX)(BX*4)
+	VMOVUPS      Y1, (SI)
+	VMOVUPS      Y2, 32(SI)
+	VMOVUPS      Y3, 64(SI)
 	ADDQ         $0x18, BX
-	CMPQ         BX, SI
+	ADDQ         $0x60, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
-	MOVQ DX, SI
-	ANDQ $-8, SI
-	CMPQ BX, SI
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
 	JAE  fwd_tail
 
 fwd_oneloop:
@@ -309,19 +316,21 @@ fwd_oneloop:
 	VMULPS       Y0, Y4, Y4
 	VCMPPS       $0x05, k00000000<>+0(SB), Y1, Y2
 	VBLENDVPS    Y2, Y1, Y4, Y1
-	VMOVUPS      Y1, (AX)(BX*4)
+	VMOVUPS      Y1, (SI)
 	ADDQ         $0x08, BX
-	CMPQ         BX, SI
+	ADDQ         $0x20, SI
+	CMPQ         BX, AX
 	JB           fwd_oneloop
 
 fwd_tail:
 	CMPQ         BX, DX
 	JAE          fwd_done
-	ANDQ         $0x07, DX
-	SHLQ         $0x02, DX
-	LEAQ         tailmask<>+32(SB), SI
-	SUBQ         DX, SI
-	VMOVDQU      (SI), Y1
+	MOVQ         DX, AX
+	ANDQ         $0x07, AX
+	SHLQ         $0x02, AX
+	LEAQ         tailmask<>+32(SB), DX
+	SUBQ         AX, DX
+	VMOVDQU      (DX), Y1
 	VMASKMOVPS   (CX)(BX*4), Y1, Y2
 	VMAXPS       kc18c0000<>+0(SB), Y2, Y3
 	VMOVUPS      k4b40007f<>+0(SB), Y5
@@ -343,7 +352,7 @@ fwd_tail:
 	VMULPS       Y0, Y5, Y5
 	VCMPPS       $0x05, k00000000<>+0(SB), Y2, Y3
 	VBLENDVPS    Y3, Y2, Y5, Y2
-	VMASKMOVPS   Y2, Y1, (AX)(BX*4)
+	VMASKMOVPS   Y2, Y1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -466,9 +475,10 @@ TEXT ·SigmoidForward(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 	XORQ BX, BX
-	MOVQ DX, SI
-	SUBQ $+31, SI
-	CMPQ BX, SI
+	MOVQ AX, SI
+	MOVQ DX, AX
+	SUBQ $+31, AX
+	CMPQ BX, AX
 	JGE  fwd_one
 
 fwd_wide:
@@ -588,18 +598,19 @@ fwd_wide:
 	VFNMADD231PS Y1, Y5, Y1
 	VFNMADD231PS Y2, Y6, Y2
 	VFNMADD231PS Y3, Y7, Y3
-	VMOVUPS      Y0, (AX)(BX*4)
-	VMOVUPS      Y1, 32(AX)(BX*4)
-	VMOVUPS      Y2, 64(AX)(BX*4)
-	VMOVUPS      Y3, 96(AX)(BX*4)
+	VMOVUPS      Y0, (SI)
+	VMOVUPS      Y1, 32(SI)
+	VMOVUPS      Y2, 64(SI)
+	VMOVUPS      Y3, 96(SI)
 	ADDQ         $0x20, BX
-	CMPQ         BX, SI
+	ADDQ         $0x80, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
-	MOVQ DX, SI
-	ANDQ $-8, SI
-	CMPQ BX, SI
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
 	JAE  fwd_tail
 
 fwd_oneloop:
@@ -632,19 +643,21 @@ fwd_oneloop:
 	VRCPPS       Y2, Y1
 	VMULPS       Y3, Y1, Y1
 	VFNMADD231PS Y0, Y1, Y0
-	VMOVUPS      Y0, (AX)(BX*4)
+	VMOVUPS      Y0, (SI)
 	ADDQ         $0x08, BX
-	CMPQ         BX, SI
+	ADDQ         $0x20, SI
+	CMPQ         BX, AX
 	JB           fwd_oneloop
 
 fwd_tail:
 	CMPQ         BX, DX
 	JAE          fwd_done
-	ANDQ         $0x07, DX
-	SHLQ         $0x02, DX
-	LEAQ         tailmask<>+32(SB), SI
-	SUBQ         DX, SI
-	VMOVDQU      (SI), Y0
+	MOVQ         DX, AX
+	ANDQ         $0x07, AX
+	SHLQ         $0x02, AX
+	LEAQ         tailmask<>+32(SB), DX
+	SUBQ         AX, DX
+	VMOVDQU      (DX), Y0
 	VMASKMOVPS   (CX)(BX*4), Y0, Y1
 	VORPS        k80000000<>+0(SB), Y1, Y2
 	VMOVUPS      k4b40007f<>+0(SB), Y4
@@ -674,7 +687,7 @@ fwd_tail:
 	VRCPPS       Y3, Y2
 	VMULPS       Y4, Y2, Y2
 	VFNMADD231PS Y1, Y2, Y1
-	VMASKMOVPS   Y1, Y0, (AX)(BX*4)
+	VMASKMOVPS   Y1, Y0, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -697,9 +710,10 @@ TEXT ·TanhForward(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 	XORQ BX, BX
-	MOVQ DX, SI
-	SUBQ $+31, SI
-	CMPQ BX, SI
+	MOVQ AX, SI
+	MOVQ DX, AX
+	SUBQ $+31, AX
+	CMPQ BX, AX
 	JGE  fwd_one
 
 fwd_wide:
@@ -859,18 +873,19 @@ fwd_wide:
 	VORPS        Y5, Y9, Y1
 	VORPS        Y6, Y10, Y2
 	VORPS        Y7, Y11, Y3
-	VMOVUPS      Y0, (AX)(BX*4)
-	VMOVUPS      Y1, 32(AX)(BX*4)
-	VMOVUPS      Y2, 64(AX)(BX*4)
-	VMOVUPS      Y3, 96(AX)(BX*4)
+	VMOVUPS      Y0, (SI)
+	VMOVUPS      Y1, 32(SI)
+	VMOVUPS      Y2, 64(SI)
+	VMOVUPS      Y3, 96(SI)
 	ADDQ         $0x20, BX
-	CMPQ         BX, SI
+	ADDQ         $0x80, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
-	MOVQ DX, SI
-	ANDQ $-8, SI
-	CMPQ BX, SI
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
 	JAE  fwd_tail
 
 fwd_oneloop:
@@ -913,19 +928,21 @@ fwd_oneloop:
 	VBLENDVPS    Y1, Y3, Y2, Y2
 	VANDPS       k80000000<>+0(SB), Y0, Y1
 	VORPS        Y1, Y2, Y0
-	VMOVUPS      Y0, (AX)(BX*4)
+	VMOVUPS      Y0, (SI)
 	ADDQ         $0x08, BX
-	CMPQ         BX, SI
+	ADDQ         $0x20, SI
+	CMPQ         BX, AX
 	JB           fwd_oneloop
 
 fwd_tail:
 	CMPQ         BX, DX
 	JAE          fwd_done
-	ANDQ         $0x07, DX
-	SHLQ         $0x02, DX
-	LEAQ         tailmask<>+32(SB), SI
-	SUBQ         DX, SI
-	VMOVDQU      (SI), Y0
+	MOVQ         DX, AX
+	ANDQ         $0x07, AX
+	SHLQ         $0x02, AX
+	LEAQ         tailmask<>+32(SB), DX
+	SUBQ         AX, DX
+	VMOVDQU      (DX), Y0
 	VMASKMOVPS   (CX)(BX*4), Y0, Y1
 	VORPS        k80000000<>+0(SB), Y1, Y2
 	VADDPS       Y2, Y2, Y2
@@ -965,7 +982,7 @@ fwd_tail:
 	VBLENDVPS    Y2, Y4, Y3, Y3
 	VANDPS       k80000000<>+0(SB), Y1, Y2
 	VORPS        Y2, Y3, Y1
-	VMASKMOVPS   Y1, Y0, (AX)(BX*4)
+	VMASKMOVPS   Y1, Y0, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -1059,9 +1076,10 @@ TEXT ·ReLUBackward(SB), NOSPLIT, $0-72
 	MOVQ y_base+48(FP), DX
 	MOVQ dx_len+8(FP), BX
 	XORQ SI, SI
-	MOVQ BX, DI
-	SUBQ $+31, DI
-	CMPQ SI, DI
+	MOVQ AX, DI
+	MOVQ BX, AX
+	SUBQ $+31, AX
+	CMPQ SI, AX
 	JGE  bwd_one
 
 bwd_wide:
@@ -1085,18 +1103,19 @@ bwd_wide:
 	VMULPS  Y5, Y1, Y1
 	VMULPS  Y6, Y2, Y2
 	VMULPS  Y7, Y3, Y3
-	VMOVUPS Y0, (AX)(SI*4)
-	VMOVUPS Y1, 32(AX)(SI*4)
-	VMOVUPS Y2, 64(AX)(SI*4)
-	VMOVUPS Y3, 96(AX)(SI*4)
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
 	ADDQ    $0x20, SI
-	CMPQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    SI, AX
 	JL      bwd_wide
 
 bwd_one:
-	MOVQ BX, DI
-	ANDQ $-8, DI
-	CMPQ SI, DI
+	MOVQ BX, AX
+	ANDQ $-8, AX
+	CMPQ SI, AX
 	JAE  bwd_tail
 
 bwd_oneloop:
@@ -1105,25 +1124,27 @@ bwd_oneloop:
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y1, Y1
 	VANDPS  k3f800000<>+0(SB), Y1, Y1
 	VMULPS  Y1, Y0, Y0
-	VMOVUPS Y0, (AX)(SI*4)
+	VMOVUPS Y0, (DI)
 	ADDQ    $0x08, SI
-	CMPQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    SI, AX
 	JB      bwd_oneloop
 
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
-	ANDQ       $0x07, BX
-	SHLQ       $0x02, BX
-	LEAQ       tailmask<>+32(SB), DI
-	SUBQ       BX, DI
-	VMOVDQU    (DI), Y0
+	MOVQ       BX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y0
 	VMASKMOVPS (CX)(SI*4), Y0, Y1
 	VMASKMOVPS (DX)(SI*4), Y0, Y2
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
 	VANDPS     k3f800000<>+0(SB), Y2, Y2
 	VMULPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (AX)(SI*4)
+	VMASKMOVPS Y1, Y0, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1138,9 +1159,10 @@ TEXT ·LeakyReLUBackward(SB), NOSPLIT, $0-76
 	MOVQ         dx_len+8(FP), BX
 	VBROADCASTSS alpha+72(FP), Y0
 	XORQ         SI, SI
-	MOVQ         BX, DI
-	SUBQ         $+31, DI
-	CMPQ         SI, DI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+31, AX
+	CMPQ         SI, AX
 	JGE          bwd_one
 
 bwd_wide:
@@ -1164,18 +1186,19 @@ bwd_wide:
 	VMULPS    Y6, Y2, Y2
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
-	VMOVUPS   Y1, (AX)(SI*4)
-	VMOVUPS   Y2, 32(AX)(SI*4)
-	VMOVUPS   Y3, 64(AX)(SI*4)
-	VMOVUPS   Y4, 96(AX)(SI*4)
+	VMOVUPS   Y1, (DI)
+	VMOVUPS   Y2, 32(DI)
+	VMOVUPS   Y3, 64(DI)
+	VMOVUPS   Y4, 96(DI)
 	ADDQ      $0x20, SI
-	CMPQ      SI, DI
+	ADDQ      $0x80, DI
+	CMPQ      SI, AX
 	JL        bwd_wide
 
 bwd_one:
-	MOVQ BX, DI
-	ANDQ $-8, DI
-	CMPQ SI, DI
+	MOVQ BX, AX
+	ANDQ $-8, AX
+	CMPQ SI, AX
 	JAE  bwd_tail
 
 bwd_oneloop:
@@ -1184,25 +1207,27 @@ bwd_oneloop:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y2, Y2
 	VBLENDVPS Y2, k3f800000<>+0(SB), Y0, Y2
 	VMULPS    Y2, Y1, Y1
-	VMOVUPS   Y1, (AX)(SI*4)
+	VMOVUPS   Y1, (DI)
 	ADDQ      $0x08, SI
-	CMPQ      SI, DI
+	ADDQ      $0x20, DI
+	CMPQ      SI, AX
 	JB        bwd_oneloop
 
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
-	ANDQ       $0x07, BX
-	SHLQ       $0x02, BX
-	LEAQ       tailmask<>+32(SB), DI
-	SUBQ       BX, DI
-	VMOVDQU    (DI), Y1
+	MOVQ       BX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y1
 	VMASKMOVPS (CX)(SI*4), Y1, Y2
 	VMASKMOVPS (DX)(SI*4), Y1, Y3
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
 	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (AX)(SI*4)
+	VMASKMOVPS Y2, Y1, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1217,9 +1242,10 @@ TEXT ·ELUBackward(SB), NOSPLIT, $0-76
 	MOVQ         dx_len+8(FP), BX
 	VBROADCASTSS alpha+72(FP), Y0
 	XORQ         SI, SI
-	MOVQ         BX, DI
-	SUBQ         $+31, DI
-	CMPQ         SI, DI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+31, AX
+	CMPQ         SI, AX
 	JGE          bwd_one
 
 bwd_wide:
@@ -1247,18 +1273,19 @@ bwd_wide:
 	VMULPS    Y6, Y2, Y2
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
-	VMOVUPS   Y1, (AX)(SI*4)
-	VMOVUPS   Y2, 32(AX)(SI*4)
-	VMOVUPS   Y3, 64(AX)(SI*4)
-	VMOVUPS   Y4, 96(AX)(SI*4)
+	VMOVUPS   Y1, (DI)
+	VMOVUPS   Y2, 32(DI)
+	VMOVUPS   Y3, 64(DI)
+	VMOVUPS   Y4, 96(DI)
 	ADDQ      $0x20, SI
-	CMPQ      SI, DI
+	ADDQ      $0x80, DI
+	CMPQ      SI, AX
 	JL        bwd_wide
 
 bwd_one:
-	MOVQ BX, DI
-	ANDQ $-8, DI
-	CMPQ SI, DI
+	MOVQ BX, AX
+	ANDQ $-8, AX
+	CMPQ SI, AX
 	JAE  bwd_tail
 
 bwd_oneloop:
@@ -1268,26 +1295,28 @@ bwd_oneloop:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y2, Y2
 	VBLENDVPS Y2, k3f800000<>+0(SB), Y3, Y2
 	VMULPS    Y2, Y1, Y1
-	VMOVUPS   Y1, (AX)(SI*4)
+	VMOVUPS   Y1, (DI)
 	ADDQ      $0x08, SI
-	CMPQ      SI, DI
+	ADDQ      $0x20, DI
+	CMPQ      SI, AX
 	JB        bwd_oneloop
 
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
-	ANDQ       $0x07, BX
-	SHLQ       $0x02, BX
-	LEAQ       tailmask<>+32(SB), DI
-	SUBQ       BX, DI
-	VMOVDQU    (DI), Y1
+	MOVQ       BX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y1
 	VMASKMOVPS (CX)(SI*4), Y1, Y2
 	VMASKMOVPS (DX)(SI*4), Y1, Y3
 	VADDPS     Y0, Y3, Y0
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
 	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (AX)(SI*4)
+	VMASKMOVPS Y2, Y1, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1301,9 +1330,10 @@ TEXT ·SigmoidBackward(SB), NOSPLIT, $0-72
 	MOVQ y_base+48(FP), DX
 	MOVQ dx_len+8(FP), BX
 	XORQ SI, SI
-	MOVQ BX, DI
-	SUBQ $+31, DI
-	CMPQ SI, DI
+	MOVQ AX, DI
+	MOVQ BX, AX
+	SUBQ $+31, AX
+	CMPQ SI, AX
 	JGE  bwd_one
 
 bwd_wide:
@@ -1331,18 +1361,19 @@ bwd_wide:
 	VMULPS  Y9, Y1, Y1
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
-	VMOVUPS Y0, (AX)(SI*4)
-	VMOVUPS Y1, 32(AX)(SI*4)
-	VMOVUPS Y2, 64(AX)(SI*4)
-	VMOVUPS Y3, 96(AX)(SI*4)
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
 	ADDQ    $0x20, SI
-	CMPQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    SI, AX
 	JL      bwd_wide
 
 bwd_one:
-	MOVQ BX, DI
-	ANDQ $-8, DI
-	CMPQ SI, DI
+	MOVQ BX, AX
+	ANDQ $-8, AX
+	CMPQ SI, AX
 	JAE  bwd_tail
 
 bwd_oneloop:
@@ -1352,26 +1383,28 @@ bwd_oneloop:
 	VSUBPS  Y1, Y2, Y2
 	VMULPS  Y1, Y2, Y2
 	VMULPS  Y2, Y0, Y0
-	VMOVUPS Y0, (AX)(SI*4)
+	VMOVUPS Y0, (DI)
 	ADDQ    $0x08, SI
-	CMPQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    SI, AX
 	JB      bwd_oneloop
 
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
-	ANDQ       $0x07, BX
-	SHLQ       $0x02, BX
-	LEAQ       tailmask<>+32(SB), DI
-	SUBQ       BX, DI
-	VMOVDQU    (DI), Y0
+	MOVQ       BX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y0
 	VMASKMOVPS (CX)(SI*4), Y0, Y1
 	VMASKMOVPS (DX)(SI*4), Y0, Y2
 	VMOVUPS    k3f800000<>+0(SB), Y3
 	VSUBPS     Y2, Y3, Y3
 	VMULPS     Y2, Y3, Y3
 	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (AX)(SI*4)
+	VMASKMOVPS Y1, Y0, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1385,9 +1418,10 @@ TEXT ·TanhBackward(SB), NOSPLIT, $0-72
 	MOVQ y_base+48(FP), DX
 	MOVQ dx_len+8(FP), BX
 	XORQ SI, SI
-	MOVQ BX, DI
-	SUBQ $+31, DI
-	CMPQ SI, DI
+	MOVQ AX, DI
+	MOVQ BX, AX
+	SUBQ $+31, AX
+	CMPQ SI, AX
 	JGE  bwd_one
 
 bwd_wide:
@@ -1419,18 +1453,19 @@ bwd_wide:
 	VMULPS  Y9, Y1, Y1
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
-	VMOVUPS Y0, (AX)(SI*4)
-	VMOVUPS Y1, 32(AX)(SI*4)
-	VMOVUPS Y2, 64(AX)(SI*4)
-	VMOVUPS Y3, 96(AX)(SI*4)
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
 	ADDQ    $0x20, SI
-	CMPQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    SI, AX
 	JL      bwd_wide
 
 bwd_one:
-	MOVQ BX, DI
-	ANDQ $-8, DI
-	CMPQ SI, DI
+	MOVQ BX, AX
+	ANDQ $-8, AX
+	CMPQ SI, AX
 	JAE  bwd_tail
 
 bwd_oneloop:
@@ -1441,19 +1476,21 @@ bwd_oneloop:
 	VADDPS  k3f800000<>+0(SB), Y1, Y1
 	VMULPS  Y1, Y2, Y2
 	VMULPS  Y2, Y0, Y0
-	VMOVUPS Y0, (AX)(SI*4)
+	VMOVUPS Y0, (DI)
 	ADDQ    $0x08, SI
-	CMPQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    SI, AX
 	JB      bwd_oneloop
 
 bwd_tail:
 	CMPQ       SI, BX
 	JAE        bwd_done
-	ANDQ       $0x07, BX
-	SHLQ       $0x02, BX
-	LEAQ       tailmask<>+32(SB), DI
-	SUBQ       BX, DI
-	VMOVDQU    (DI), Y0
+	MOVQ       BX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y0
 	VMASKMOVPS (CX)(SI*4), Y0, Y1
 	VMASKMOVPS (DX)(SI*4), Y0, Y2
 	VMOVUPS    k3f800000<>+0(SB), Y3
@@ -1461,7 +1498,7 @@ bwd_tail:
 	VADDPS     k3f800000<>+0(SB), Y2, Y2
 	VMULPS     Y2, Y3, Y3
 	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (AX)(SI*4)
+	VMASKMOVPS Y1, Y0, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1496,6 +1533,7 @@ TEXT ·IdentityBackwardBias(SB), NOSPLIT, $0-136
 
 nodb_rows:
 	XORQ R10, R10
+	MOVQ R8, R12
 	MOVQ CX, R11
 	SUBQ $+31, R11
 	CMPQ R10, R11
@@ -1510,11 +1548,12 @@ nodb_wide:
 	VMOVUPS 32(SI)(R10*4), Y5
 	VMOVUPS 64(SI)(R10*4), Y5
 	VMOVUPS 96(SI)(R10*4), Y5
-	VMOVUPS Y1, (R8)(R10*4)
-	VMOVUPS Y2, 32(R8)(R10*4)
-	VMOVUPS Y3, 64(R8)(R10*4)
-	VMOVUPS Y4, 96(R8)(R10*4)
+	VMOVUPS Y1, (R12)
+	VMOVUPS Y2, 32(R12)
+	VMOVUPS Y3, 64(R12)
+	VMOVUPS Y4, 96(R12)
 	ADDQ    $0x20, R10
+	ADDQ    $0x80, R12
 	CMPQ    R10, R11
 	JL      nodb_wide
 
@@ -1527,8 +1566,9 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y1
 	VMOVUPS (SI)(R10*4), Y2
-	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y1, (R12)
 	ADDQ    $0x08, R10
+	ADDQ    $0x20, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
@@ -1537,7 +1577,7 @@ nodb_tail:
 	JAE        nodb_done
 	VMASKMOVPS (DX)(R10*4), Y0, Y1
 	VMASKMOVPS (SI)(R10*4), Y0, Y2
-	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+	VMASKMOVPS Y1, Y0, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -1549,6 +1589,7 @@ nodb_done:
 
 db_rows:
 	XORQ R11, R11
+	MOVQ R8, R13
 	MOVQ CX, R12
 	SUBQ $+31, R12
 	CMPQ R11, R12
@@ -1563,10 +1604,10 @@ db_wide:
 	VMOVUPS 32(SI)(R11*4), Y5
 	VMOVUPS 64(SI)(R11*4), Y5
 	VMOVUPS 96(SI)(R11*4), Y5
-	VMOVUPS Y1, (R8)(R11*4)
-	VMOVUPS Y2, 32(R8)(R11*4)
-	VMOVUPS Y3, 64(R8)(R11*4)
-	VMOVUPS Y4, 96(R8)(R11*4)
+	VMOVUPS Y1, (R13)
+	VMOVUPS Y2, 32(R13)
+	VMOVUPS Y3, 64(R13)
+	VMOVUPS Y4, 96(R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	VADDPS  32(R10)(R11*4), Y2, Y1
@@ -1576,6 +1617,7 @@ db_wide:
 	VADDPS  96(R10)(R11*4), Y4, Y1
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
+	ADDQ    $0x80, R13
 	CMPQ    R11, R12
 	JL      db_wide
 
@@ -1588,10 +1630,11 @@ db_one:
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Y1
 	VMOVUPS (SI)(R11*4), Y2
-	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y1, (R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	ADDQ    $0x08, R11
+	ADDQ    $0x20, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -1600,7 +1643,7 @@ db_tail:
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y0, Y1
 	VMASKMOVPS (SI)(R11*4), Y0, Y2
-	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS Y1, Y0, (R13)
 	VMASKMOVPS (R10)(R11*4), Y0, Y2
 	VADDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y0, (R10)(R11*4)
@@ -1645,6 +1688,7 @@ TEXT ·ReLUBackwardBias(SB), NOSPLIT, $0-136
 
 nodb_rows:
 	XORQ R10, R10
+	MOVQ R8, R12
 	MOVQ CX, R11
 	SUBQ $+31, R11
 	CMPQ R10, R11
@@ -1671,11 +1715,12 @@ nodb_wide:
 	VMULPS  Y6, Y2, Y2
 	VMULPS  Y7, Y3, Y3
 	VMULPS  Y8, Y4, Y4
-	VMOVUPS Y1, (R8)(R10*4)
-	VMOVUPS Y2, 32(R8)(R10*4)
-	VMOVUPS Y3, 64(R8)(R10*4)
-	VMOVUPS Y4, 96(R8)(R10*4)
+	VMOVUPS Y1, (R12)
+	VMOVUPS Y2, 32(R12)
+	VMOVUPS Y3, 64(R12)
+	VMOVUPS Y4, 96(R12)
 	ADDQ    $0x20, R10
+	ADDQ    $0x80, R12
 	CMPQ    R10, R11
 	JL      nodb_wide
 
@@ -1691,8 +1736,9 @@ nodb_oneloop:
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
 	VANDPS  k3f800000<>+0(SB), Y2, Y2
 	VMULPS  Y2, Y1, Y1
-	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y1, (R12)
 	ADDQ    $0x08, R10
+	ADDQ    $0x20, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
@@ -1704,7 +1750,7 @@ nodb_tail:
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
 	VANDPS     k3f800000<>+0(SB), Y2, Y2
 	VMULPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+	VMASKMOVPS Y1, Y0, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -1716,6 +1762,7 @@ nodb_done:
 
 db_rows:
 	XORQ R11, R11
+	MOVQ R8, R13
 	MOVQ CX, R12
 	SUBQ $+31, R12
 	CMPQ R11, R12
@@ -1742,10 +1789,10 @@ db_wide:
 	VMULPS  Y6, Y2, Y2
 	VMULPS  Y7, Y3, Y3
 	VMULPS  Y8, Y4, Y4
-	VMOVUPS Y1, (R8)(R11*4)
-	VMOVUPS Y2, 32(R8)(R11*4)
-	VMOVUPS Y3, 64(R8)(R11*4)
-	VMOVUPS Y4, 96(R8)(R11*4)
+	VMOVUPS Y1, (R13)
+	VMOVUPS Y2, 32(R13)
+	VMOVUPS Y3, 64(R13)
+	VMOVUPS Y4, 96(R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	VADDPS  32(R10)(R11*4), Y2, Y1
@@ -1755,6 +1802,7 @@ db_wide:
 	VADDPS  96(R10)(R11*4), Y4, Y1
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
+	ADDQ    $0x80, R13
 	CMPQ    R11, R12
 	JL      db_wide
 
@@ -1770,10 +1818,11 @@ db_oneloop:
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
 	VANDPS  k3f800000<>+0(SB), Y2, Y2
 	VMULPS  Y2, Y1, Y1
-	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y1, (R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	ADDQ    $0x08, R11
+	ADDQ    $0x20, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -1785,7 +1834,7 @@ db_tail:
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
 	VANDPS     k3f800000<>+0(SB), Y2, Y2
 	VMULPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS Y1, Y0, (R13)
 	VMASKMOVPS (R10)(R11*4), Y0, Y2
 	VADDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y0, (R10)(R11*4)
@@ -1831,6 +1880,7 @@ TEXT ·LeakyReLUBackwardBias(SB), NOSPLIT, $0-140
 
 nodb_rows:
 	XORQ R10, R10
+	MOVQ R8, R12
 	MOVQ CX, R11
 	SUBQ $+31, R11
 	CMPQ R10, R11
@@ -1857,11 +1907,12 @@ nodb_wide:
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
 	VMULPS    Y9, Y5, Y5
-	VMOVUPS   Y2, (R8)(R10*4)
-	VMOVUPS   Y3, 32(R8)(R10*4)
-	VMOVUPS   Y4, 64(R8)(R10*4)
-	VMOVUPS   Y5, 96(R8)(R10*4)
+	VMOVUPS   Y2, (R12)
+	VMOVUPS   Y3, 32(R12)
+	VMOVUPS   Y4, 64(R12)
+	VMOVUPS   Y5, 96(R12)
 	ADDQ      $0x20, R10
+	ADDQ      $0x80, R12
 	CMPQ      R10, R11
 	JL        nodb_wide
 
@@ -1877,8 +1928,9 @@ nodb_oneloop:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
 	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R8)(R10*4)
+	VMOVUPS   Y2, (R12)
 	ADDQ      $0x08, R10
+	ADDQ      $0x20, R12
 	CMPQ      R10, R11
 	JB        nodb_oneloop
 
@@ -1890,7 +1942,7 @@ nodb_tail:
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
 	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R8)(R10*4)
+	VMASKMOVPS Y2, Y1, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -1902,6 +1954,7 @@ nodb_done:
 
 db_rows:
 	XORQ R11, R11
+	MOVQ R8, R13
 	MOVQ CX, R12
 	SUBQ $+31, R12
 	CMPQ R11, R12
@@ -1928,10 +1981,10 @@ db_wide:
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
 	VMULPS    Y9, Y5, Y5
-	VMOVUPS   Y2, (R8)(R11*4)
-	VMOVUPS   Y3, 32(R8)(R11*4)
-	VMOVUPS   Y4, 64(R8)(R11*4)
-	VMOVUPS   Y5, 96(R8)(R11*4)
+	VMOVUPS   Y2, (R13)
+	VMOVUPS   Y3, 32(R13)
+	VMOVUPS   Y4, 64(R13)
+	VMOVUPS   Y5, 96(R13)
 	VADDPS    (R10)(R11*4), Y2, Y2
 	VMOVUPS   Y2, (R10)(R11*4)
 	VADDPS    32(R10)(R11*4), Y3, Y2
@@ -1941,6 +1994,7 @@ db_wide:
 	VADDPS    96(R10)(R11*4), Y5, Y2
 	VMOVUPS   Y2, 96(R10)(R11*4)
 	ADDQ      $0x20, R11
+	ADDQ      $0x80, R13
 	CMPQ      R11, R12
 	JL        db_wide
 
@@ -1956,10 +2010,11 @@ db_oneloop:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
 	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R8)(R11*4)
+	VMOVUPS   Y2, (R13)
 	VADDPS    (R10)(R11*4), Y2, Y2
 	VMOVUPS   Y2, (R10)(R11*4)
 	ADDQ      $0x08, R11
+	ADDQ      $0x20, R13
 	CMPQ      R11, R12
 	JB        db_oneloop
 
@@ -1971,7 +2026,7 @@ db_tail:
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
 	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R8)(R11*4)
+	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
 	VMASKMOVPS Y3, Y1, (R10)(R11*4)
@@ -2017,6 +2072,7 @@ TEXT ·ELUBackwardBias(SB), NOSPLIT, $0-140
 
 nodb_rows:
 	XORQ R10, R10
+	MOVQ R8, R12
 	MOVQ CX, R11
 	SUBQ $+31, R11
 	CMPQ R10, R11
@@ -2047,11 +2103,12 @@ nodb_wide:
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
 	VMULPS    Y9, Y5, Y5
-	VMOVUPS   Y2, (R8)(R10*4)
-	VMOVUPS   Y3, 32(R8)(R10*4)
-	VMOVUPS   Y4, 64(R8)(R10*4)
-	VMOVUPS   Y5, 96(R8)(R10*4)
+	VMOVUPS   Y2, (R12)
+	VMOVUPS   Y3, 32(R12)
+	VMOVUPS   Y4, 64(R12)
+	VMOVUPS   Y5, 96(R12)
 	ADDQ      $0x20, R10
+	ADDQ      $0x80, R12
 	CMPQ      R10, R11
 	JL        nodb_wide
 
@@ -2068,8 +2125,9 @@ nodb_oneloop:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
 	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R8)(R10*4)
+	VMOVUPS   Y2, (R12)
 	ADDQ      $0x08, R10
+	ADDQ      $0x20, R12
 	CMPQ      R10, R11
 	JB        nodb_oneloop
 
@@ -2082,7 +2140,7 @@ nodb_tail:
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS  Y3, k3f800000<>+0(SB), Y4, Y3
 	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R8)(R10*4)
+	VMASKMOVPS Y2, Y1, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2094,6 +2152,7 @@ nodb_done:
 
 db_rows:
 	XORQ R11, R11
+	MOVQ R8, R13
 	MOVQ CX, R12
 	SUBQ $+31, R12
 	CMPQ R11, R12
@@ -2124,10 +2183,10 @@ db_wide:
 	VMULPS    Y7, Y3, Y3
 	VMULPS    Y8, Y4, Y4
 	VMULPS    Y9, Y5, Y5
-	VMOVUPS   Y2, (R8)(R11*4)
-	VMOVUPS   Y3, 32(R8)(R11*4)
-	VMOVUPS   Y4, 64(R8)(R11*4)
-	VMOVUPS   Y5, 96(R8)(R11*4)
+	VMOVUPS   Y2, (R13)
+	VMOVUPS   Y3, 32(R13)
+	VMOVUPS   Y4, 64(R13)
+	VMOVUPS   Y5, 96(R13)
 	VADDPS    (R10)(R11*4), Y2, Y2
 	VMOVUPS   Y2, (R10)(R11*4)
 	VADDPS    32(R10)(R11*4), Y3, Y2
@@ -2137,6 +2196,7 @@ db_wide:
 	VADDPS    96(R10)(R11*4), Y5, Y2
 	VMOVUPS   Y2, 96(R10)(R11*4)
 	ADDQ      $0x20, R11
+	ADDQ      $0x80, R13
 	CMPQ      R11, R12
 	JL        db_wide
 
@@ -2153,10 +2213,11 @@ db_oneloop:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
 	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R8)(R11*4)
+	VMOVUPS   Y2, (R13)
 	VADDPS    (R10)(R11*4), Y2, Y2
 	VMOVUPS   Y2, (R10)(R11*4)
 	ADDQ      $0x08, R11
+	ADDQ      $0x20, R13
 	CMPQ      R11, R12
 	JB        db_oneloop
 
@@ -2169,7 +2230,7 @@ db_tail:
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
 	VBLENDVPS  Y3, k3f800000<>+0(SB), Y4, Y3
 	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R8)(R11*4)
+	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
 	VMASKMOVPS Y3, Y1, (R10)(R11*4)
@@ -2214,6 +2275,7 @@ TEXT ·SigmoidBackwardBias(SB), NOSPLIT, $0-136
 
 nodb_rows:
 	XORQ R10, R10
+	MOVQ R8, R12
 	MOVQ CX, R11
 	SUBQ $+31, R11
 	CMPQ R10, R11
@@ -2244,11 +2306,12 @@ nodb_wide:
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
 	VMULPS  Y12, Y4, Y4
-	VMOVUPS Y1, (R8)(R10*4)
-	VMOVUPS Y2, 32(R8)(R10*4)
-	VMOVUPS Y3, 64(R8)(R10*4)
-	VMOVUPS Y4, 96(R8)(R10*4)
+	VMOVUPS Y1, (R12)
+	VMOVUPS Y2, 32(R12)
+	VMOVUPS Y3, 64(R12)
+	VMOVUPS Y4, 96(R12)
 	ADDQ    $0x20, R10
+	ADDQ    $0x80, R12
 	CMPQ    R10, R11
 	JL      nodb_wide
 
@@ -2265,8 +2328,9 @@ nodb_oneloop:
 	VSUBPS  Y2, Y3, Y3
 	VMULPS  Y2, Y3, Y3
 	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y1, (R12)
 	ADDQ    $0x08, R10
+	ADDQ    $0x20, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
@@ -2279,7 +2343,7 @@ nodb_tail:
 	VSUBPS     Y2, Y3, Y3
 	VMULPS     Y2, Y3, Y3
 	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+	VMASKMOVPS Y1, Y0, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2291,6 +2355,7 @@ nodb_done:
 
 db_rows:
 	XORQ R11, R11
+	MOVQ R8, R13
 	MOVQ CX, R12
 	SUBQ $+31, R12
 	CMPQ R11, R12
@@ -2321,10 +2386,10 @@ db_wide:
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
 	VMULPS  Y12, Y4, Y4
-	VMOVUPS Y1, (R8)(R11*4)
-	VMOVUPS Y2, 32(R8)(R11*4)
-	VMOVUPS Y3, 64(R8)(R11*4)
-	VMOVUPS Y4, 96(R8)(R11*4)
+	VMOVUPS Y1, (R13)
+	VMOVUPS Y2, 32(R13)
+	VMOVUPS Y3, 64(R13)
+	VMOVUPS Y4, 96(R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	VADDPS  32(R10)(R11*4), Y2, Y1
@@ -2334,6 +2399,7 @@ db_wide:
 	VADDPS  96(R10)(R11*4), Y4, Y1
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
+	ADDQ    $0x80, R13
 	CMPQ    R11, R12
 	JL      db_wide
 
@@ -2350,10 +2416,11 @@ db_oneloop:
 	VSUBPS  Y2, Y3, Y3
 	VMULPS  Y2, Y3, Y3
 	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y1, (R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	ADDQ    $0x08, R11
+	ADDQ    $0x20, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -2366,7 +2433,7 @@ db_tail:
 	VSUBPS     Y2, Y3, Y3
 	VMULPS     Y2, Y3, Y3
 	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS Y1, Y0, (R13)
 	VMASKMOVPS (R10)(R11*4), Y0, Y2
 	VADDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y0, (R10)(R11*4)
@@ -2411,6 +2478,7 @@ TEXT ·TanhBackwardBias(SB), NOSPLIT, $0-136
 
 nodb_rows:
 	XORQ R10, R10
+	MOVQ R8, R12
 	MOVQ CX, R11
 	SUBQ $+31, R11
 	CMPQ R10, R11
@@ -2445,11 +2513,12 @@ nodb_wide:
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
 	VMULPS  Y12, Y4, Y4
-	VMOVUPS Y1, (R8)(R10*4)
-	VMOVUPS Y2, 32(R8)(R10*4)
-	VMOVUPS Y3, 64(R8)(R10*4)
-	VMOVUPS Y4, 96(R8)(R10*4)
+	VMOVUPS Y1, (R12)
+	VMOVUPS Y2, 32(R12)
+	VMOVUPS Y3, 64(R12)
+	VMOVUPS Y4, 96(R12)
 	ADDQ    $0x20, R10
+	ADDQ    $0x80, R12
 	CMPQ    R10, R11
 	JL      nodb_wide
 
@@ -2467,8 +2536,9 @@ nodb_oneloop:
 	VADDPS  k3f800000<>+0(SB), Y2, Y2
 	VMULPS  Y2, Y3, Y3
 	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R8)(R10*4)
+	VMOVUPS Y1, (R12)
 	ADDQ    $0x08, R10
+	ADDQ    $0x20, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
@@ -2482,7 +2552,7 @@ nodb_tail:
 	VADDPS     k3f800000<>+0(SB), Y2, Y2
 	VMULPS     Y2, Y3, Y3
 	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R8)(R10*4)
+	VMASKMOVPS Y1, Y0, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2494,6 +2564,7 @@ nodb_done:
 
 db_rows:
 	XORQ R11, R11
+	MOVQ R8, R13
 	MOVQ CX, R12
 	SUBQ $+31, R12
 	CMPQ R11, R12
@@ -2528,10 +2599,10 @@ db_wide:
 	VMULPS  Y10, Y2, Y2
 	VMULPS  Y11, Y3, Y3
 	VMULPS  Y12, Y4, Y4
-	VMOVUPS Y1, (R8)(R11*4)
-	VMOVUPS Y2, 32(R8)(R11*4)
-	VMOVUPS Y3, 64(R8)(R11*4)
-	VMOVUPS Y4, 96(R8)(R11*4)
+	VMOVUPS Y1, (R13)
+	VMOVUPS Y2, 32(R13)
+	VMOVUPS Y3, 64(R13)
+	VMOVUPS Y4, 96(R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	VADDPS  32(R10)(R11*4), Y2, Y1
@@ -2541,6 +2612,7 @@ db_wide:
 	VADDPS  96(R10)(R11*4), Y4, Y1
 	VMOVUPS Y1, 96(R10)(R11*4)
 	ADDQ    $0x20, R11
+	ADDQ    $0x80, R13
 	CMPQ    R11, R12
 	JL      db_wide
 
@@ -2558,10 +2630,11 @@ db_oneloop:
 	VADDPS  k3f800000<>+0(SB), Y2, Y2
 	VMULPS  Y2, Y3, Y3
 	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R8)(R11*4)
+	VMOVUPS Y1, (R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
 	ADDQ    $0x08, R11
+	ADDQ    $0x20, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -2575,7 +2648,7 @@ db_tail:
 	VADDPS     k3f800000<>+0(SB), Y2, Y2
 	VMULPS     Y2, Y3, Y3
 	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R8)(R11*4)
+	VMASKMOVPS Y1, Y0, (R13)
 	VMASKMOVPS (R10)(R11*4), Y0, Y2
 	VADDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y0, (R10)(R11*4)
