@@ -211,6 +211,10 @@ func emitForward(f actFunc, name string, unroll int) {
 	if hasAlpha(f) {
 		alpha = loadAlpha()
 	}
+	if f == fLeakyReLU {
+		hoist(0, signBit) // 4·3 + alpha + 2 registers
+	}
+	defer unhoist()
 	l := rowLoop{
 		prefix: "fwd",
 		unroll: unroll,
@@ -231,6 +235,24 @@ func emitForward(f actFunc, name string, unroll int) {
 // backward kernels, which read two streams and write one.
 const backwardUnroll = 4
 
+// backwardPlan returns the main-loop unroll of the backward kernel of f and
+// the constants it hoists into registers: two loads per vector are all the
+// loop needs then, and the unroll keeps the registers within 16 (dz, y and
+// the temporaries of emitDeriv per vector, plus alpha and the constants).
+func backwardPlan(f actFunc) (unroll int, consts []uint32) {
+	switch f {
+	case fReLU, fSigmoid: // 4·3 + 2
+		return backwardUnroll, []uint32{0, oneBits}
+	case fLeakyReLU: // 4·3 + alpha + 2
+		return backwardUnroll, []uint32{0, oneBits}
+	case fELU: // 3·4 + alpha + 2
+		return 3, []uint32{0, oneBits}
+	case fTanh: // 3·4 + 1
+		return 3, []uint32{oneBits}
+	}
+	return backwardUnroll, nil
+}
+
 // emitBackward emits <name>Backward(dx, dy, y []float32[, alpha float32]).
 func emitBackward(f actFunc, name string) {
 	fn := name + "Backward"
@@ -249,9 +271,12 @@ func emitBackward(f actFunc, name string) {
 	if hasAlpha(f) {
 		alpha = loadAlpha()
 	}
+	unroll, consts := backwardPlan(f)
+	hoist(consts...)
+	defer unhoist()
 	l := rowLoop{
 		prefix: "bwd",
-		unroll: backwardUnroll,
+		unroll: unroll,
 		n:      n,
 		ins:    []reg.Register{dy, y},
 		out:    dx,
