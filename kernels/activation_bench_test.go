@@ -185,3 +185,21 @@ func BenchmarkMaxout(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMomentumUpdate measures the SGD-momentum parameter update per
+// parameter, at L1, L2 and beyond-L2 sizes (two arrays read and written).
+func BenchmarkMomentumUpdate(b *testing.B) {
+	for _, n := range []int{2048, 65536, 669706} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			w, v := benchInput(4, n), benchInput(5, n)
+			forEachImpl(b, func(b *testing.B) {
+				b.SetBytes(int64(16 * n))
+				t := startElemTimer()
+				for b.Loop() {
+					MomentumUpdate(w, v, 1e-3, 0.9, 1e-4)
+				}
+				t.report(b, n)
+			})
+		})
+	}
+}

@@ -22,6 +22,8 @@ type impl struct {
 	// package fallback's.
 	maxoutForward  func(k int, dst []float32, argmax []int32, x []float32)
 	maxoutBackward func(k int, dx, dy []float32, argmax []int32)
+	// momentumUpdate is MomentumUpdate; nil means fallback.MomentumUpdate.
+	momentumUpdate func(w, v []float32, lr, mu, wd float32) bool
 	// gemm computes the rows [i0, i1) and columns [j0, j1) of a Gemm call.
 	gemm func(g *gemmCall, i0, i1, j0, j1 int)
 }

@@ -1,6 +1,10 @@
 package nn
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/actfuse/actfuse/kernels"
+)
 
 // BenchmarkUpdate measures the optimizer update of the 669,706 parameters of
 // the 784→512→512→10 model on one goroutine: the fused classical-momentum
@@ -17,7 +21,7 @@ func BenchmarkUpdate(b *testing.B) {
 		name string
 		f    func()
 	}{
-		{"momentum", func() { sgdFused(p, v, 0.01, 0.9, 0) }},
+		{"momentum", func() { kernels.MomentumUpdate(p, v, 0.01, 0.9, 0) }},
 		{"nesterov", func() { sgd(p, v, g, 0.01, 0.9, 0, true) }},
 		{"adam", func() { adam(p, v, v2, g, 0.001, 0.9, 0.999, 1e-8, 0) }},
 	} {

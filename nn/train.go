@@ -483,7 +483,7 @@ func (u *updateTask) run() bool {
 		return adam(u.p, u.s1, u.s2, u.g, u.lr, u.b1, u.b2, u.eps, u.wd)
 	}
 	if u.fused {
-		return sgdFused(u.p, u.s1, u.lr, u.mu, u.wd)
+		return kernels.MomentumUpdate(u.p, u.s1[:len(u.p)], u.lr, u.mu, u.wd)
 	}
 	return sgd(u.p, u.s1, u.g, u.lr, u.mu, u.wd, u.nesterov)
 }
@@ -594,37 +594,6 @@ func sgd(p, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
 			p[i] = w
 			s0 += float64(w)
 		}
-	}
-	s := s0 + s1
-	return s-s == 0
-}
-
-// sgdFused finishes an SGD-momentum step whose gradient the weight-gradient
-// Gemm has already added to v (which held μ·v_old): v + λ·w is the new
-// velocity; w moves by -lr times it, and v keeps μ times it for the next
-// step. It reports whether every new weight is finite.
-func sgdFused(p, v []float32, lr, mu, wd float32) bool {
-	v = v[:len(p)]
-	var s0, s1 float64
-	i := 0
-	for ; i+2 <= len(p); i += 2 {
-		w0, w1 := p[i], p[i+1]
-		v0 := v[i] + wd*w0
-		v1 := v[i+1] + wd*w1
-		w0 -= lr * v0
-		w1 -= lr * v1
-		p[i], p[i+1] = w0, w1
-		v[i], v[i+1] = mu*v0, mu*v1
-		s0 += float64(w0)
-		s1 += float64(w1)
-	}
-	for ; i < len(p); i++ {
-		w := p[i]
-		vi := v[i] + wd*w
-		w -= lr * vi
-		p[i] = w
-		v[i] = mu * vi
-		s0 += float64(w)
 	}
 	s := s0 + s1
 	return s-s == 0

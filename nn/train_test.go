@@ -636,7 +636,7 @@ func TestOptimizerRules(t *testing.T) {
 		for i := range v {
 			v[i] = mu*v0[i] + g[i]
 		}
-		sgdFused(p, v, lr, mu, wd)
+		kernels.MomentumUpdate(p, v, float32(lr), float32(mu), float32(wd))
 		for i := range p {
 			vi := mu*float64(v0[i]) + float64(g[i]) + wd*float64(p0[i])
 			near("fused w", p[i], float64(p0[i])-lr*vi)

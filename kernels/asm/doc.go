@@ -9,4 +9,5 @@ package asm
 
 //go:generate go run ../../gen/amd64 -kernels act -out act_amd64.s -stubs act_amd64.go -pkg asm
 //go:generate go run ../../gen/amd64 -kernels gemm -out gemm_amd64.s -stubs gemm_amd64.go -pkg asm
+//go:generate go run ../../gen/amd64 -kernels update -out update_amd64.s -stubs update_amd64.go -pkg asm
 //go:generate go run ../../gen/arm64 -dir .
