@@ -159,11 +159,9 @@ func (l *rowLoop) emit() {
 		CMPQ(i, lim)
 		JGE(operand.LabelRef(l.prefix + "_one"))
 		Label(l.prefix + "_wide")
-		{
-			for _, p := range l.ins {
-				for off := 0; off < 32*l.unroll; off += 64 {
-					PREFETCHT0(operand.Mem{Base: p, Index: i, Scale: 4, Disp: streamPrefetch + off})
-				}
+		for _, p := range l.ins { // one prefetch per cache line of each input
+			for off := 0; off < 32*l.unroll; off += 64 {
+				PREFETCHT0(operand.Mem{Base: p, Index: i, Scale: 4, Disp: streamPrefetch + off})
 			}
 		}
 		block(l.unroll, false)
