@@ -16,8 +16,8 @@
 // deterministic: bitwise identical for every thread count.
 //
 // MomentumUpdate is the in-place parameter update of SGD with momentum for a
-// velocity the weight-gradient Gemm has accumulated into (AVX2 on amd64, the
-// fallback elsewhere), and reports whether every new weight is finite.
+// velocity the weight-gradient Gemm has accumulated into; it reports whether
+// every new weight is finite.
 //
 // PeakGFLOPS measures this core's fused multiply-add peak with an assembly
 // loop of independent FMAs, so that benchmarks can report GEMM speed as a

@@ -199,13 +199,15 @@ func TBNZ(b int, r Reg, l Label) { emit("TBNZ $%d, %v, %s", b, r, l) }
 func LSRConst(c int, n, d Reg) { emit("LSR $%d, %v, %v", c, n, d) }
 
 // Store stores r to an argument or result (MOVD for 8-byte ones, MOVW for
-// 4-byte ones).
+// 4-byte ones, MOVB for a bool or byte).
 func Store(r Reg, m Mem) {
 	switch m.size {
 	case 8:
 		emit("MOVD %v, %v", r, m)
 	case 4:
 		emit("MOVW %v, %v", r, m)
+	case 1:
+		emit("MOVB %v, %v", r, m)
 	default:
 		panic(fmt.Sprintf("neon: Store: operand %v has size %d", m, m.size))
 	}
