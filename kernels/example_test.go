@@ -68,3 +68,23 @@ func ExampleUse() {
 	}
 	// Output: generic
 }
+
+// One step of SGD with momentum for a weight matrix: the weight-gradient Gemm
+// accumulates g = Xᵀ·dZ into v, which holds μ times the previous velocity, and
+// MomentumUpdate moves the weights and leaves μ times the new velocity in v
+// for the next step. No separate gradient buffer is needed.
+func ExampleMomentumUpdate() {
+	const batch, in, out = 2, 2, 1
+	const lr, mu, wd = 0.1, 0.9, 0
+	x := []float32{1, 2, 3, 4} // batch×in
+	dz := []float32{0.5, -0.5} // batch×out
+	w := []float32{1, -1}      // in×out
+	v := []float32{0.2, 0}     // μ·v_old
+	kernels.Gemm(true, false, in, out, batch, x, in, dz, out, v, out, &kernels.Epilogue{Accumulate: true})
+	fmt.Printf("v + g = %.3g\n", v) // g = Xᵀ·dZ = [-1, -1]
+	finite := kernels.MomentumUpdate(w, v, lr, mu, wd)
+	fmt.Printf("w = %.3g, v = %.3g, finite: %v\n", w, v, finite)
+	// Output:
+	// v + g = [-0.8 -1]
+	// w = [1.08 -0.9], v = [-0.72 -0.9], finite: true
+}
