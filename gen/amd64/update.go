@@ -36,22 +36,14 @@ func emitMomentumUpdate() {
 	VBROADCASTSS(paramAddr("mu"), mu)
 	VBROADCASTSS(paramAddr("wd"), wd)
 	VXORPS(bad, bad, bad)
-	i, lim := GP64(), GP64()
-	at := func(base reg.Register, k int) operand.Mem {
-		return operand.Mem{Base: base, Index: i, Scale: 4, Disp: 32 * k}
-	}
-	var mask reg.VecVirtual
-	block := func(u int, masked bool) {
-		ws, vs, t := newVecs(u), newVecs(u), newVecs(u)
-		for k := 0; k < u; k++ {
-			if masked {
-				VMASKMOVPS(at(w, k), mask, ws[k])
-				VMASKMOVPS(at(v, k), mask, vs[k])
-			} else {
-				VMOVUPS(at(w, k), ws[k])
-				VMOVUPS(at(v, k), vs[k])
-			}
-		}
+	// The loop of the elementwise kernels, reading w and v: w is the stored
+	// result, v is stored by the after hook.
+	l := &rowLoop{prefix: "mom", unroll: momentumUnroll, n: n, ins: []reg.Register{w, v}, out: w}
+	var vs vecs
+	l.body = func(in []vecs) vecs {
+		ws, u := in[0], len(in[0])
+		vs = in[1]
+		t := newVecs(u)
 		each(u, func(k int) { VMULPS(wd, ws[k], t[k]) })    // wd·w
 		each(u, func(k int) { VADDPS(t[k], vs[k], vs[k]) }) // u = v + wd·w
 		each(u, func(k int) { VMULPS(lr, vs[k], t[k]) })    // lr·u
@@ -59,39 +51,19 @@ func emitMomentumUpdate() {
 		each(u, func(k int) { VMULPS(mu, vs[k], vs[k]) })   // mu·u
 		each(u, func(k int) { VSUBPS(ws[k], ws[k], t[k]) }) // +0, or NaN if w is not finite
 		each(u, func(k int) { VORPS(t[k], bad, bad) })
-		for k := 0; k < u; k++ {
+		return ws
+	}
+	l.after = func(_ vecs, i reg.Register, masked bool) {
+		for k, r := range vs {
+			at := operand.Mem{Base: v, Index: i, Scale: 4, Disp: 32 * k}
 			if masked {
-				VMASKMOVPS(ws[k], mask, at(w, k))
-				VMASKMOVPS(vs[k], mask, at(v, k))
+				VMASKMOVPS(r, l.mask, at)
 			} else {
-				VMOVUPS(ws[k], at(w, k))
-				VMOVUPS(vs[k], at(v, k))
+				VMOVUPS(r, at)
 			}
 		}
 	}
-	XORQ(i, i)
-	MOVQ(n, lim)
-	ANDQ(operand.I32(-8*momentumUnroll), lim)
-	CMPQ(i, lim)
-	JAE(operand.LabelRef("mom_one"))
-	Label("mom_wide")
-	block(momentumUnroll, false)
-	ADDQ(operand.Imm(8*momentumUnroll), i)
-	CMPQ(i, lim)
-	JB(operand.LabelRef("mom_wide"))
-	Label("mom_one")
-	MOVQ(n, lim)
-	ANDQ(operand.I32(-8), lim)
-	CMPQ(i, lim)
-	JAE(operand.LabelRef("mom_tail"))
-	block(1, false)
-	ADDQ(operand.Imm(8), i)
-	Label("mom_tail")
-	CMPQ(i, n)
-	JAE(operand.LabelRef("mom_done"))
-	mask = loadTailMask(n)
-	block(1, true)
-	Label("mom_done")
+	l.emit()
 	ok := GP8()
 	VPTEST(bad, bad)
 	SETEQ(ok)

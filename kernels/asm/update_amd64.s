@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func MomentumUpdate(w []float32, v []float32, lr float32, mu float32, wd float32) bool
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
 	MOVQ         w_base+0(FP), AX
 	MOVQ         v_base+24(FP), CX
@@ -15,43 +15,49 @@ TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
 	VBROADCASTSS wd+56(FP), Y2
 	VXORPS       Y3, Y3, Y3
 	XORQ         BX, BX
+	MOVQ         AX, DI
 	MOVQ         DX, SI
-	ANDQ         $-16, SI
+	SUBQ         $+15, SI
 	CMPQ         BX, SI
-	JAE          mom_one
+	JGE          mom_one
 
 mom_wide:
-	VMOVUPS (AX)(BX*4), Y4
-	VMOVUPS (CX)(BX*4), Y6
-	VMOVUPS 32(AX)(BX*4), Y5
-	VMOVUPS 32(CX)(BX*4), Y7
-	VMULPS  Y2, Y4, Y8
-	VMULPS  Y2, Y5, Y9
-	VADDPS  Y8, Y6, Y6
-	VADDPS  Y9, Y7, Y7
-	VMULPS  Y0, Y6, Y8
-	VMULPS  Y0, Y7, Y9
-	VSUBPS  Y8, Y4, Y4
-	VSUBPS  Y9, Y5, Y5
-	VMULPS  Y1, Y6, Y6
-	VMULPS  Y1, Y7, Y7
-	VSUBPS  Y4, Y4, Y8
-	VSUBPS  Y5, Y5, Y9
-	VORPS   Y8, Y3, Y3
-	VORPS   Y9, Y3, Y3
-	VMOVUPS Y4, (AX)(BX*4)
-	VMOVUPS Y6, (CX)(BX*4)
-	VMOVUPS Y5, 32(AX)(BX*4)
-	VMOVUPS Y7, 32(CX)(BX*4)
-	ADDQ    $0x10, BX
-	CMPQ    BX, SI
-	JB      mom_wide
+	PREFETCHT0 1024(AX)(BX*4)
+	PREFETCHT0 1024(CX)(BX*4)
+	VMOVUPS    (AX)(BX*4), Y4
+	VMOVUPS    32(AX)(BX*4), Y5
+	VMOVUPS    (CX)(BX*4), Y6
+	VMOVUPS    32(CX)(BX*4), Y7
+	VMULPS     Y2, Y4, Y8
+	VMULPS     Y2, Y5, Y9
+	VADDPS     Y8, Y6, Y6
+	VADDPS     Y9, Y7, Y7
+	VMULPS     Y0, Y6, Y8
+	VMULPS     Y0, Y7, Y9
+	VSUBPS     Y8, Y4, Y4
+	VSUBPS     Y9, Y5, Y5
+	VMULPS     Y1, Y6, Y6
+	VMULPS     Y1, Y7, Y7
+	VSUBPS     Y4, Y4, Y8
+	VSUBPS     Y5, Y5, Y9
+	VORPS      Y8, Y3, Y3
+	VORPS      Y9, Y3, Y3
+	VMOVUPS    Y4, (DI)
+	VMOVUPS    Y5, 32(DI)
+	VMOVUPS    Y6, (CX)(BX*4)
+	VMOVUPS    Y7, 32(CX)(BX*4)
+	ADDQ       $0x10, BX
+	ADDQ       $0x40, DI
+	CMPQ       BX, SI
+	JL         mom_wide
 
 mom_one:
-	MOVQ    DX, SI
-	ANDQ    $-8, SI
-	CMPQ    BX, SI
-	JAE     mom_tail
+	MOVQ DX, SI
+	ANDQ $-8, SI
+	CMPQ BX, SI
+	JAE  mom_tail
+
+mom_oneloop:
 	VMOVUPS (AX)(BX*4), Y4
 	VMOVUPS (CX)(BX*4), Y5
 	VMULPS  Y2, Y4, Y6
@@ -61,9 +67,12 @@ mom_one:
 	VMULPS  Y1, Y5, Y5
 	VSUBPS  Y4, Y4, Y6
 	VORPS   Y6, Y3, Y3
-	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y4, (DI)
 	VMOVUPS Y5, (CX)(BX*4)
 	ADDQ    $0x08, BX
+	ADDQ    $0x20, DI
+	CMPQ    BX, SI
+	JB      mom_oneloop
 
 mom_tail:
 	CMPQ       BX, DX
@@ -82,7 +91,7 @@ mom_tail:
 	VMULPS     Y1, Y6, Y6
 	VSUBPS     Y5, Y5, Y2
 	VORPS      Y2, Y3, Y3
-	VMASKMOVPS Y5, Y4, (AX)(BX*4)
+	VMASKMOVPS Y5, Y4, (DI)
 	VMASKMOVPS Y6, Y4, (CX)(BX*4)
 
 mom_done:
