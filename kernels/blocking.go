@@ -11,6 +11,7 @@ const (
 	gemmAccumulate = 1 << 0 // add the previous content of C to the tile
 	gemmBias       = 1 << 1 // add the bias row (forward)
 	gemmBackward   = 1 << 2 // multiply by act'(Y) instead of applying act
+	gemmTransCopy  = 1 << 3 // bsrc is a transposed panel (rows of op(B)ᵀ)
 	gemmActShift   = 8      // the activation (Func) is flags >> gemmActShift
 )
 
@@ -18,8 +19,9 @@ const (
 // column panel of nr ≤ NR columns. a is the packed A micro-panels (or, for a
 // strided kernel, row-major op(A) with leading dimension lda), b one packed B
 // panel. When bsrc is not nil (kernels with packsB), the sweep also copies
-// the kc×NR row-major panel at bsrc (leading dimension ldb) into the packed
-// panel that follows b (b[NR·kc:]). bias and y may be nil when flags do not
+// the next panel of op(B) at bsrc (leading dimension ldb; kc×NR row-major,
+// or NR rows of kc values with flags&gemmTransCopy) into the packed panel
+// that follows b (b[NR·kc:]). bias and y may be nil when flags do not
 // use them.
 type kernelFunc func(kc, m, nr int, a []float32, lda int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32)
 
@@ -149,14 +151,18 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 			}
 			buf.b = grow(buf.b, max(1, npan*nr*kc))
 			// With a kernel that copies B panels during its sweeps, only the
-			// first full panel and the edge panel of a row-major B are packed
-			// here: the sweep of panel r (first row block) packs panel r+1.
+			// first full panel and the edge panel are packed here: the sweep
+			// of panel r (first row block) packs panel r+1. A transposed B is
+			// copied in 4×4 blocks, so kc must be a multiple of 4 for it.
 			nfull := nc / nr
-			fusedB := mk.packsB && !g.transB && !useStrided && kc > 0 && nfull > 1
+			fusedB := mk.packsB && !useStrided && kc > 0 && nfull > 1 && (!g.transB || kc%4 == 0)
 			if fusedB {
-				packB(&mk.pack, buf.b, false, g.b, g.ldb, pc, kc, jc, nr, nr)
+				if g.transB {
+					flags |= gemmTransCopy
+				}
+				packB(&mk.pack, buf.b, g.transB, g.b, g.ldb, pc, kc, jc, nr, nr)
 				if nfull*nr < nc {
-					packB(&mk.pack, buf.b[nfull*nr*kc:], false, g.b, g.ldb, pc, kc, jc+nfull*nr, nc-nfull*nr, nr)
+					packB(&mk.pack, buf.b[nfull*nr*kc:], g.transB, g.b, g.ldb, pc, kc, jc+nfull*nr, nc-nfull*nr, nr)
 				}
 			} else {
 				packB(&mk.pack, buf.b, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr)
@@ -184,7 +190,11 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 						w := min(nr, nc-r*nr)
 						var bsrc []float32
 						if fusedB && ic == i0 && r+1 < nfull {
-							bsrc = g.b[pc*g.ldb+j+nr:]
+							if g.transB {
+								bsrc = g.b[(j+nr)*g.ldb+pc:]
+							} else {
+								bsrc = g.b[pc*g.ldb+j+nr:]
+							}
 						}
 						mk.kernel(kc, mc, w, buf.a, 0, buf.b[r*nr*kc:], bsrc, g.ldb, g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, act.Alpha)
 					}

@@ -42,12 +42,14 @@ import "github.com/actfuse/actfuse/fallback"
 //     with act = Func(flags>>gemmActShift) and alpha its parameter. Only the
 //     first nr ≤ NR columns, and in the last tile the first m-t·MR rows, of C,
 //     Y and bias are read or written.
-//   - packsB: the kernel accepts bsrc, a kc×NR panel of a row-major op(B)
+//   - packsB: the kernel accepts bsrc, the next NR-column panel of op(B)
 //     with leading dimension ldb, and copies it, during the sweep, into the
-//     packed panel that follows b (one row per few k steps, hidden behind the
-//     FMAs); the driver then packs beforehand only the first and the edge
-//     panel of a row-major B (and all of a transposed one). Kernels without
-//     packsB get bsrc = nil.
+//     packed panel that follows b (a piece per few k steps, hidden behind
+//     the FMAs): kc rows of NR values of a row-major B, or, with
+//     flags&gemmTransCopy, NR rows of kc values of a transposed one (kc a
+//     multiple of 4). The driver then packs beforehand only the first and
+//     the edge panel (all of a transposed B whose kc is not a multiple of
+//     4). Kernels without packsB get bsrc = nil.
 //   - fused[f] says whether the forward activation f runs in the kernel; for
 //     the others the driver applies forward on each finished block of C.
 //   - strided, when not nil, is the same kernel reading A unpacked from a

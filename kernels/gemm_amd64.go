@@ -66,7 +66,14 @@ func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c
 		_ = a[(m+5)/6*6*kc-1] // packed micro-panels of 6 rows
 	}
 	if bsrc != nil {
-		_ = bsrc[(kc-1)*ldb+15]
+		if flags&gemmTransCopy != 0 {
+			_ = bsrc[15*ldb+kc-1] // 16 rows of kc values, kc a multiple of 4
+			if kc%4 != 0 {
+				panic("actfuse: internal error: transposed panel copy with kc not a multiple of 4")
+			}
+		} else {
+			_ = bsrc[(kc-1)*ldb+15]
+		}
 		_ = b[32*kc-1]
 	}
 	full, rest := m, m%6

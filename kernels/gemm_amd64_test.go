@@ -23,7 +23,7 @@ func TestAVX2GemmSmallBlocks(t *testing.T) {
 	for i, bs := range []blockSizes{{8, 6, 16}, {16, 12, 32}, {24, 18, 48}, {8, 6, 16}, {16, 12, 32}} {
 		avx2Blocks = bs
 		avx2Kernel.packsB = i < 3 // B panels copied by the kernel during the sweeps
-		for _, s := range [][3]int{{13, 40, 33}, {30, 70, 29}, {25, 17, 100}, {6, 32, 9}, {10, 24, 40}, {9, 40, 17}, {16, 9, 20}} {
+		for _, s := range [][3]int{{13, 40, 33}, {30, 70, 29}, {25, 17, 100}, {6, 32, 9}, {10, 24, 40}, {9, 40, 17}, {16, 9, 20}, {4, 40, 24}, {2, 70, 32}} {
 			for _, act := range testActs {
 				for mode := 0; mode < 4; mode++ {
 					tA, tB := mode&1 != 0, mode&2 != 0

@@ -35,6 +35,7 @@ const (
 	gemmAccumulate = 1 << 0
 	gemmBias       = 1 << 1
 	gemmBackward   = 1 << 2
+	gemmTransCopy  = 1 << 3 // bsrc is a transposed panel (see genKernel)
 	gemmActShift   = 8
 )
 
@@ -100,8 +101,11 @@ func genKernel(name string, strided bool, nrows int) {
 			"column panel from a packed A (6 values per k step, one micro-panel per",
 			"tile) and a packed B panel (16 values per k step); see kernels/gemm.go for",
 			"the contract and the flags. When bsrc is not nil, the sweep also copies",
-			"the kc×16 row-major panel at bsrc (row p at bsrc[p*ldb:]) into the packed",
-			"panel that follows b (b[16*kc:]), one row per 4 k steps.")
+			"the next B panel into the packed panel that follows b (b[16*kc:]), one",
+			"piece per 4 k steps: the kc×16 row-major panel at bsrc (row p at",
+			"bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the",
+			"transposed panel of 16 rows of kc values (row j at bsrc[j*ldb:], kc a",
+			"multiple of 4), one 4×4 block at a time.")
 	}
 	k := &kernel{name: name, strided: strided, nrows: nrows}
 
@@ -143,11 +147,19 @@ func genKernel(name string, strided bool, nrows int) {
 	kcnt := GP64()
 	// Copy of the next B panel during the sweep: bs (row-major source, rows
 	// ldb4 bytes apart), bn (the packed panel after b), prow rows left.
-	var bs, bn, prow, ldb4 GPVirtual
+	var bs, bn, prow, ldb4, ld3 GPVirtual
+	var flagsAddr Mem
 	if !strided {
 		bs = Load(Param("bsrc"), GP64()).(GPVirtual)
 		ldb4 = Load(Param("ldb"), GP64()).(GPVirtual)
 		SHLQ(U8(2), ldb4)
+		ld3 = GP64()
+		LEAQ(Mem{Base: ldb4, Index: ldb4, Scale: 2}, ld3) // 3 rows of bsrc
+		fp, err := Param("flags").Resolve()
+		if err != nil {
+			panic(err)
+		}
+		flagsAddr = fp.Addr
 		prow = GP64()
 		XORQ(prow, prow)
 		TESTQ(bs, bs)
@@ -200,16 +212,63 @@ func genKernel(name string, strided bool, nrows int) {
 		}
 	}
 
-	copyRow := func() {
-		t := YMM()
-		PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 8})
-		VMOVUPS(Mem{Base: bs}, t)
-		VMOVUPS(t, Mem{Base: bn})
-		VMOVUPS(Mem{Base: bs, Disp: 32}, t)
-		VMOVUPS(t, Mem{Base: bn, Disp: 32})
-		ADDQ(ldb4, bs)
-		ADDQ(U8(64), bn)
-		DECQ(prow)
+	// copyPiece copies one piece of the next B panel: a row of the
+	// row-major source, or a 4×4 block of the transposed one. The blocks go
+	// across the panel (4 rows of the source, 16 bytes of the packed rows)
+	// and then down 4 k steps, so that the source pointer walks 4 source
+	// rows at a time and returns to row 0 every 4 blocks; the 4 ymm
+	// registers free beside the 12 accumulators hold the transpose, whose
+	// second operands come straight from memory.
+	copyPiece := func() {
+		lRow, lDone := k.label("copyrow"), k.label("copied")
+		TESTQ(U32(gemmTransCopy), flagsAddr)
+		JZ(LabelRef(lRow))
+		{
+			x0, x1, t0, t1 := XMM(), XMM(), XMM(), XMM()
+			// The rows' next cache lines, used 4 blocks down the panel.
+			PREFETCHT0(Mem{Base: bs, Disp: 64})
+			PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 1, Disp: 64})
+			PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 2, Disp: 64})
+			PREFETCHT0(Mem{Base: bs, Index: ld3, Scale: 1, Disp: 64})
+			VMOVUPS(Mem{Base: bs}, x0)                              // row 0: k0..k3
+			VMOVUPS(Mem{Base: bs, Index: ldb4, Scale: 2}, x1)       // row 2
+			VUNPCKLPS(Mem{Base: bs, Index: ldb4, Scale: 1}, x0, t0) // r0k0 r1k0 r0k1 r1k1
+			VUNPCKHPS(Mem{Base: bs, Index: ldb4, Scale: 1}, x0, x0) // r0k2 r1k2 r0k3 r1k3
+			VUNPCKLPS(Mem{Base: bs, Index: ld3, Scale: 1}, x1, t1)  // r2k0 r3k0 r2k1 r3k1
+			VUNPCKHPS(Mem{Base: bs, Index: ld3, Scale: 1}, x1, x1)  // r2k2 r3k2 r2k3 r3k3
+			for q, pair := range [][2]VecVirtual{{t0, t1}, {x0, x1}} {
+				VMOVLPS(pair[0], Mem{Base: bn, Disp: 128 * q})
+				VMOVLPS(pair[1], Mem{Base: bn, Disp: 128*q + 8})
+				VMOVHPS(pair[0], Mem{Base: bn, Disp: 128*q + 64})
+				VMOVHPS(pair[1], Mem{Base: bn, Disp: 128*q + 72})
+			}
+			LEAQ(Mem{Base: bs, Index: ldb4, Scale: 4}, bs)
+			ADDQ(U8(16), bn)
+			DECQ(prow)
+			TESTQ(U32(3), prow)
+			JNZ(LabelRef(lDone))
+			// Across the panel: back 16 source rows and on 4 k steps.
+			t := GP64()
+			MOVQ(ldb4, t)
+			SHLQ(U8(4), t)
+			SUBQ(t, bs)
+			ADDQ(U8(16), bs)
+			ADDQ(U32(192), bn)
+			JMP(LabelRef(lDone))
+		}
+		Label(lRow)
+		{
+			t := YMM()
+			PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 8})
+			VMOVUPS(Mem{Base: bs}, t)
+			VMOVUPS(t, Mem{Base: bn})
+			VMOVUPS(Mem{Base: bs, Disp: 32}, t)
+			VMOVUPS(t, Mem{Base: bn, Disp: 32})
+			ADDQ(ldb4, bs)
+			ADDQ(U8(64), bn)
+			DECQ(prow)
+		}
+		Label(lDone)
 	}
 	step := func(u int) {
 		b0, b1 := YMM(), YMM()
@@ -254,10 +313,10 @@ func genKernel(name string, strided bool, nrows int) {
 		step(u)
 	}
 	if !strided {
-		// One row of the next B panel per unrolled iteration.
+		// One piece of the next B panel per unrolled iteration.
 		TESTQ(prow, prow)
 		JZ(LabelRef(name + "_nocopyrow"))
-		copyRow()
+		copyPiece()
 		Label(name + "_nocopyrow")
 	}
 	advance(unroll)
@@ -307,10 +366,10 @@ func genKernel(name string, strided bool, nrows int) {
 
 	Label(name + "_copytail")
 	if !strided {
-		// Rows of the next B panel the sweep was too short to copy.
+		// Pieces of the next B panel the sweep was too short to copy.
 		TESTQ(prow, prow)
 		JZ(LabelRef(name + "_done"))
-		copyRow()
+		copyPiece()
 		JMP(LabelRef(name + "_copytail"))
 	}
 	Label(name + "_done")

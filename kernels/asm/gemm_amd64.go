@@ -8,8 +8,11 @@ package asm
 // column panel from a packed A (6 values per k step, one micro-panel per
 // tile) and a packed B panel (16 values per k step); see kernels/gemm.go for
 // the contract and the flags. When bsrc is not nil, the sweep also copies
-// the kc×16 row-major panel at bsrc (row p at bsrc[p*ldb:]) into the packed
-// panel that follows b (b[16*kc:]), one row per 4 k steps.
+// the next B panel into the packed panel that follows b (b[16*kc:]), one
+// piece per 4 k steps: the kc×16 row-major panel at bsrc (row p at
+// bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the
+// transposed panel of 16 rows of kc values (row j at bsrc[j*ldb:], kc a
+// multiple of 4), one 4×4 block at a time.
 func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
 
 // Gemm6x16S is Gemm6x16 reading A unpacked: row i of the tile at a[i*lda:],

@@ -59,15 +59,16 @@ TEXT ·Gemm6x16(SB), NOSPLIT, $352-108
 	MOVQ         bsrc+40(FP), R8
 	MOVQ         ldb+48(FP), R9
 	SHLQ         $0x02, R9
-	XORQ         R10, R10
+	LEAQ         (R9)(R9*2), R10
+	XORQ         R11, R11
 	TESTQ        R8, R8
 	JZ           Gemm6x16_nocopy
-	MOVQ         kc+0(FP), R10
+	MOVQ         kc+0(FP), R11
 
 Gemm6x16_nocopy:
-	MOVQ kc+0(FP), R11
-	SHLQ $0x06, R11
-	ADDQ b+32(FP), R11
+	MOVQ kc+0(FP), R12
+	SHLQ $0x06, R12
+	ADDQ b+32(FP), R12
 	CMPQ BX, $0x00
 	JLE  Gemm6x16_copytail
 
@@ -86,27 +87,27 @@ Gemm6x16_tile:
 	VXORPS     Y11, Y11, Y11
 	MOVQ       b+32(FP), SI
 	MOVQ       kc+0(FP), DI
-	MOVQ       ldc+64(FP), R12
-	SHLQ       $0x02, R12
-	IMUL3Q     $0x00000006, R12, R13
-	ADDQ       CX, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
+	MOVQ       ldc+64(FP), R13
+	SHLQ       $0x02, R13
+	IMUL3Q     $0x00000006, R13, R14
+	ADDQ       CX, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
 	CMPQ       DI, $0x04
 	JL         Gemm6x16_ktail
 
@@ -191,17 +192,51 @@ Gemm6x16_kloop:
 	VBROADCASTSS 92(AX), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	TESTQ        R10, R10
+	TESTQ        R11, R11
 	JZ           Gemm6x16_nocopyrow
-	PREFETCHT0   (R8)(R9*8)
-	VMOVUPS      (R8), Y12
-	VMOVUPS      Y12, (R11)
-	VMOVUPS      32(R8), Y12
-	VMOVUPS      Y12, 32(R11)
-	ADDQ         R9, R8
-	ADDQ         $0x40, R11
-	DECQ         R10
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm6x16_copyrow_1
+	PREFETCHT0   64(R8)
+	PREFETCHT0   64(R8)(R9*1)
+	PREFETCHT0   64(R8)(R9*2)
+	PREFETCHT0   64(R8)(R10*1)
+	VMOVUPS      (R8), X12
+	VMOVUPS      (R8)(R9*2), X13
+	VUNPCKLPS    (R8)(R9*1), X12, X14
+	VUNPCKHPS    (R8)(R9*1), X12, X12
+	VUNPCKLPS    (R8)(R10*1), X13, X15
+	VUNPCKHPS    (R8)(R10*1), X13, X13
+	VMOVLPS      X14, (R12)
+	VMOVLPS      X15, 8(R12)
+	VMOVHPS      X14, 64(R12)
+	VMOVHPS      X15, 72(R12)
+	VMOVLPS      X12, 128(R12)
+	VMOVLPS      X13, 136(R12)
+	VMOVHPS      X12, 192(R12)
+	VMOVHPS      X13, 200(R12)
+	LEAQ         (R8)(R9*4), R8
+	ADDQ         $0x10, R12
+	DECQ         R11
+	TESTQ        $0x00000003, R11
+	JNZ          Gemm6x16_copied_2
+	MOVQ         R9, R13
+	SHLQ         $0x04, R13
+	SUBQ         R13, R8
+	ADDQ         $0x10, R8
+	ADDQ         $0x000000c0, R12
+	JMP          Gemm6x16_copied_2
 
+Gemm6x16_copyrow_1:
+	PREFETCHT0 (R8)(R9*8)
+	VMOVUPS    (R8), Y12
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    32(R8), Y12
+	VMOVUPS    Y12, 32(R12)
+	ADDQ       R9, R8
+	ADDQ       $0x40, R12
+	DECQ       R11
+
+Gemm6x16_copied_2:
 Gemm6x16_nocopyrow:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000100, SI
@@ -247,7 +282,7 @@ Gemm6x16_epi:
 	JL     Gemm6x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm6x16_noacc_2
+	JZ     Gemm6x16_noacc_4
 	MOVQ   ldc+64(FP), SI
 	SHLQ   $0x02, SI
 	LEAQ   (CX)(SI*2), DI
@@ -265,12 +300,12 @@ Gemm6x16_epi:
 	VADDPS (DI)(SI*2), Y10, Y10
 	VADDPS 32(DI)(SI*2), Y11, Y11
 
-Gemm6x16_noacc_2:
+Gemm6x16_noacc_4:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm6x16_bwd_3
+	JNZ    Gemm6x16_bwd_5
 	TESTQ  $0x00000002, SI
-	JZ     Gemm6x16_nobias_5
+	JZ     Gemm6x16_nobias_7
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Y0, Y0
 	VADDPS 32(DI), Y1, Y1
@@ -285,21 +320,21 @@ Gemm6x16_noacc_2:
 	VADDPS (DI), Y10, Y10
 	VADDPS 32(DI), Y11, Y11
 
-Gemm6x16_nobias_5:
+Gemm6x16_nobias_7:
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm6x16_fwdrelu_6
+	JE   Gemm6x16_fwdrelu_8
 	CMPQ SI, $0x02
-	JE   Gemm6x16_fwdleakyrelu_7
+	JE   Gemm6x16_fwdleakyrelu_9
 	CMPQ SI, $0x03
-	JE   Gemm6x16_fwdelu_8
+	JE   Gemm6x16_fwdelu_10
 	CMPQ SI, $0x04
-	JE   Gemm6x16_fwdsigmoid_9
+	JE   Gemm6x16_fwdsigmoid_11
 	CMPQ SI, $0x05
-	JE   Gemm6x16_fwdtanh_10
-	JMP  Gemm6x16_store_1
+	JE   Gemm6x16_fwdtanh_12
+	JMP  Gemm6x16_store_3
 
-Gemm6x16_fwdrelu_6:
+Gemm6x16_fwdrelu_8:
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y0, Y12, Y0
 	VXORPS Y12, Y12, Y12
@@ -324,9 +359,9 @@ Gemm6x16_fwdrelu_6:
 	VMAXPS Y10, Y12, Y10
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y11, Y12, Y11
-	JMP    Gemm6x16_store_1
+	JMP    Gemm6x16_store_3
 
-Gemm6x16_fwdleakyrelu_7:
+Gemm6x16_fwdleakyrelu_9:
 	VMULPS    64(SP), Y0, Y12
 	VCMPPS    $0x07, Y12, Y12, Y13
 	VORPS     k80000000<>+0(SB), Y13, Y13
@@ -399,9 +434,9 @@ Gemm6x16_fwdleakyrelu_7:
 	VANDPS    Y13, Y12, Y12
 	VCMPPS    $0x01, k00000000<>+0(SB), Y11, Y13
 	VBLENDVPS Y13, Y12, Y11, Y11
-	JMP       Gemm6x16_store_1
+	JMP       Gemm6x16_store_3
 
-Gemm6x16_fwdelu_8:
+Gemm6x16_fwdelu_10:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -674,9 +709,9 @@ Gemm6x16_fwdelu_8:
 	VMOVUPS      Y9, 32(DI)(SI*1)
 	VMOVUPS      Y10, (DI)(SI*2)
 	VMOVUPS      Y11, 32(DI)(SI*2)
-	JMP          Gemm6x16_epidone_11
+	JMP          Gemm6x16_epidone_13
 
-Gemm6x16_fwdsigmoid_9:
+Gemm6x16_fwdsigmoid_11:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -1045,9 +1080,9 @@ Gemm6x16_fwdsigmoid_9:
 	VMOVUPS      Y9, 32(DI)(SI*1)
 	VMOVUPS      Y10, (DI)(SI*2)
 	VMOVUPS      Y11, 32(DI)(SI*2)
-	JMP          Gemm6x16_epidone_11
+	JMP          Gemm6x16_epidone_13
 
-Gemm6x16_fwdtanh_10:
+Gemm6x16_fwdtanh_12:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -1536,27 +1571,27 @@ Gemm6x16_fwdtanh_10:
 	VMOVUPS      Y9, 32(DI)(SI*1)
 	VMOVUPS      Y10, (DI)(SI*2)
 	VMOVUPS      Y11, 32(DI)(SI*2)
-	JMP          Gemm6x16_epidone_11
+	JMP          Gemm6x16_epidone_13
 
-Gemm6x16_bwd_3:
+Gemm6x16_bwd_5:
 	MOVQ ldy+88(FP), DI
 	SHLQ $0x02, DI
-	LEAQ (DX)(DI*2), R12
-	ADDQ DI, R12
+	LEAQ (DX)(DI*2), R13
+	ADDQ DI, R13
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm6x16_bwdrelu_15
+	JE   Gemm6x16_bwdrelu_17
 	CMPQ SI, $0x02
-	JE   Gemm6x16_bwdleakyrelu_16
+	JE   Gemm6x16_bwdleakyrelu_18
 	CMPQ SI, $0x03
-	JE   Gemm6x16_bwdelu_17
+	JE   Gemm6x16_bwdelu_19
 	CMPQ SI, $0x04
-	JE   Gemm6x16_bwdsigmoid_18
+	JE   Gemm6x16_bwdsigmoid_20
 	CMPQ SI, $0x05
-	JE   Gemm6x16_bwdtanh_19
-	JMP  Gemm6x16_store_1
+	JE   Gemm6x16_bwdtanh_21
+	JMP  Gemm6x16_store_3
 
-Gemm6x16_bwdrelu_15:
+Gemm6x16_bwdrelu_17:
 	VMOVUPS (DX), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
@@ -1581,33 +1616,33 @@ Gemm6x16_bwdrelu_15:
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y5, Y5
-	VMOVUPS (R12), Y12
+	VMOVUPS (R13), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y6, Y6
-	VMOVUPS 32(R12), Y12
+	VMOVUPS 32(R13), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y7, Y7
-	VMOVUPS (R12)(DI*1), Y12
+	VMOVUPS (R13)(DI*1), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y8, Y8
-	VMOVUPS 32(R12)(DI*1), Y12
+	VMOVUPS 32(R13)(DI*1), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y9, Y9
-	VMOVUPS (R12)(DI*2), Y12
+	VMOVUPS (R13)(DI*2), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y10, Y10
-	VMOVUPS 32(R12)(DI*2), Y12
+	VMOVUPS 32(R13)(DI*2), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y11, Y11
-	JMP     Gemm6x16_store_1
+	JMP     Gemm6x16_store_3
 
-Gemm6x16_bwdleakyrelu_16:
+Gemm6x16_bwdleakyrelu_18:
 	VMOVUPS (DX), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
@@ -1644,45 +1679,45 @@ Gemm6x16_bwdleakyrelu_16:
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y5, Y5
-	VMOVUPS (R12), Y12
+	VMOVUPS (R13), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y6, Y6
-	VMOVUPS 32(R12), Y12
+	VMOVUPS 32(R13), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y7, Y7
-	VMOVUPS (R12)(DI*1), Y12
+	VMOVUPS (R13)(DI*1), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y8, Y8
-	VMOVUPS 32(R12)(DI*1), Y12
+	VMOVUPS 32(R13)(DI*1), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y9, Y9
-	VMOVUPS (R12)(DI*2), Y12
+	VMOVUPS (R13)(DI*2), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y10, Y10
-	VMOVUPS 32(R12)(DI*2), Y12
+	VMOVUPS 32(R13)(DI*2), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y11, Y11
-	JMP     Gemm6x16_store_1
+	JMP     Gemm6x16_store_3
 
-Gemm6x16_bwdelu_17:
+Gemm6x16_bwdelu_19:
 	VMOVUPS   (DX), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -1713,39 +1748,39 @@ Gemm6x16_bwdelu_17:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y5, Y5
-	VMOVUPS   (R12), Y12
+	VMOVUPS   (R13), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y6, Y6
-	VMOVUPS   32(R12), Y12
+	VMOVUPS   32(R13), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y7, Y7
-	VMOVUPS   (R12)(DI*1), Y12
+	VMOVUPS   (R13)(DI*1), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y8, Y8
-	VMOVUPS   32(R12)(DI*1), Y12
+	VMOVUPS   32(R13)(DI*1), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y9, Y9
-	VMOVUPS   (R12)(DI*2), Y12
+	VMOVUPS   (R13)(DI*2), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y10, Y10
-	VMOVUPS   32(R12)(DI*2), Y12
+	VMOVUPS   32(R13)(DI*2), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y11, Y11
-	JMP       Gemm6x16_store_1
+	JMP       Gemm6x16_store_3
 
-Gemm6x16_bwdsigmoid_18:
+Gemm6x16_bwdsigmoid_20:
 	VMOVUPS (DX), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
@@ -1776,39 +1811,39 @@ Gemm6x16_bwdsigmoid_18:
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y5, Y5
-	VMOVUPS (R12), Y12
+	VMOVUPS (R13), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y6, Y6
-	VMOVUPS 32(R12), Y12
+	VMOVUPS 32(R13), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y7, Y7
-	VMOVUPS (R12)(DI*1), Y12
+	VMOVUPS (R13)(DI*1), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y8, Y8
-	VMOVUPS 32(R12)(DI*1), Y12
+	VMOVUPS 32(R13)(DI*1), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y9, Y9
-	VMOVUPS (R12)(DI*2), Y12
+	VMOVUPS (R13)(DI*2), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y10, Y10
-	VMOVUPS 32(R12)(DI*2), Y12
+	VMOVUPS 32(R13)(DI*2), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y11, Y11
-	JMP     Gemm6x16_store_1
+	JMP     Gemm6x16_store_3
 
-Gemm6x16_bwdtanh_19:
+Gemm6x16_bwdtanh_21:
 	VMOVUPS (DX), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
@@ -1845,44 +1880,44 @@ Gemm6x16_bwdtanh_19:
 	VADDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y5, Y5
-	VMOVUPS (R12), Y12
+	VMOVUPS (R13), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VADDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y6, Y6
-	VMOVUPS 32(R12), Y12
+	VMOVUPS 32(R13), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VADDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y7, Y7
-	VMOVUPS (R12)(DI*1), Y12
+	VMOVUPS (R13)(DI*1), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VADDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y8, Y8
-	VMOVUPS 32(R12)(DI*1), Y12
+	VMOVUPS 32(R13)(DI*1), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VADDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y9, Y9
-	VMOVUPS (R12)(DI*2), Y12
+	VMOVUPS (R13)(DI*2), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VADDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y10, Y10
-	VMOVUPS 32(R12)(DI*2), Y12
+	VMOVUPS 32(R13)(DI*2), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
 	VADDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 
-Gemm6x16_store_1:
+Gemm6x16_store_3:
 	MOVQ    ldc+64(FP), SI
 	SHLQ    $0x02, SI
 	LEAQ    (CX)(SI*2), DI
@@ -1900,13 +1935,13 @@ Gemm6x16_store_1:
 	VMOVUPS Y10, (DI)(SI*2)
 	VMOVUPS Y11, 32(DI)(SI*2)
 
-Gemm6x16_epidone_11:
+Gemm6x16_epidone_13:
 	JMP Gemm6x16_next
 
 Gemm6x16_edge:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000001, SI
-	JZ         Gemm6x16_noacc_27
+	JZ         Gemm6x16_noacc_29
 	MOVQ       ldc+64(FP), SI
 	SHLQ       $0x02, SI
 	LEAQ       (CX)(SI*2), DI
@@ -1918,7 +1953,7 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(CX), Y12, Y12
 	VADDPS     Y12, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_accrows_29
+	JLE        Gemm6x16_accrows_31
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (CX)(SI*1), Y12, Y12
 	VADDPS     Y12, Y2, Y2
@@ -1926,7 +1961,7 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(CX)(SI*1), Y12, Y12
 	VADDPS     Y12, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_accrows_29
+	JLE        Gemm6x16_accrows_31
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (CX)(SI*2), Y12, Y12
 	VADDPS     Y12, Y4, Y4
@@ -1934,7 +1969,7 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(CX)(SI*2), Y12, Y12
 	VADDPS     Y12, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_accrows_29
+	JLE        Gemm6x16_accrows_31
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI), Y12, Y12
 	VADDPS     Y12, Y6, Y6
@@ -1942,7 +1977,7 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(DI), Y12, Y12
 	VADDPS     Y12, Y7, Y7
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_accrows_29
+	JLE        Gemm6x16_accrows_31
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI)(SI*1), Y12, Y12
 	VADDPS     Y12, Y8, Y8
@@ -1950,7 +1985,7 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(DI)(SI*1), Y12, Y12
 	VADDPS     Y12, Y9, Y9
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_accrows_29
+	JLE        Gemm6x16_accrows_31
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI)(SI*2), Y12, Y12
 	VADDPS     Y12, Y10, Y10
@@ -1958,13 +1993,13 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(DI)(SI*2), Y12, Y12
 	VADDPS     Y12, Y11, Y11
 
-Gemm6x16_accrows_29:
-Gemm6x16_noacc_27:
+Gemm6x16_accrows_31:
+Gemm6x16_noacc_29:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000004, SI
-	JNZ        Gemm6x16_bwd_28
+	JNZ        Gemm6x16_bwd_30
 	TESTQ      $0x00000002, SI
-	JZ         Gemm6x16_nobias_30
+	JZ         Gemm6x16_nobias_32
 	MOVQ       bias+72(FP), DI
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI), Y12, Y12
@@ -1983,21 +2018,21 @@ Gemm6x16_noacc_27:
 	VADDPS     Y12, Y10, Y10
 	VADDPS     Y13, Y11, Y11
 
-Gemm6x16_nobias_30:
+Gemm6x16_nobias_32:
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm6x16_fwdrelu_31
+	JE   Gemm6x16_fwdrelu_33
 	CMPQ SI, $0x02
-	JE   Gemm6x16_fwdleakyrelu_32
+	JE   Gemm6x16_fwdleakyrelu_34
 	CMPQ SI, $0x03
-	JE   Gemm6x16_fwdelu_33
+	JE   Gemm6x16_fwdelu_35
 	CMPQ SI, $0x04
-	JE   Gemm6x16_fwdsigmoid_34
+	JE   Gemm6x16_fwdsigmoid_36
 	CMPQ SI, $0x05
-	JE   Gemm6x16_fwdtanh_35
-	JMP  Gemm6x16_store_26
+	JE   Gemm6x16_fwdtanh_37
+	JMP  Gemm6x16_store_28
 
-Gemm6x16_fwdrelu_31:
+Gemm6x16_fwdrelu_33:
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y0, Y12, Y0
 	VXORPS Y12, Y12, Y12
@@ -2022,9 +2057,9 @@ Gemm6x16_fwdrelu_31:
 	VMAXPS Y10, Y12, Y10
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y11, Y12, Y11
-	JMP    Gemm6x16_store_26
+	JMP    Gemm6x16_store_28
 
-Gemm6x16_fwdleakyrelu_32:
+Gemm6x16_fwdleakyrelu_34:
 	VMULPS    64(SP), Y0, Y12
 	VCMPPS    $0x07, Y12, Y12, Y13
 	VORPS     k80000000<>+0(SB), Y13, Y13
@@ -2097,9 +2132,9 @@ Gemm6x16_fwdleakyrelu_32:
 	VANDPS    Y13, Y12, Y12
 	VCMPPS    $0x01, k00000000<>+0(SB), Y11, Y13
 	VBLENDVPS Y13, Y12, Y11, Y11
-	JMP       Gemm6x16_store_26
+	JMP       Gemm6x16_store_28
 
-Gemm6x16_fwdelu_33:
+Gemm6x16_fwdelu_35:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -2197,13 +2232,13 @@ Gemm6x16_fwdelu_33:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(CX)
 	CMPQ         BX, $0x01
-	JLE          Gemm6x16_pairsdone_37
+	JLE          Gemm6x16_pairsdone_39
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (CX)(SI*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
-	JLE          Gemm6x16_pairsdone_37
+	JLE          Gemm6x16_pairsdone_39
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -2293,13 +2328,13 @@ Gemm6x16_fwdelu_33:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
-	JLE          Gemm6x16_pairsdone_37
+	JLE          Gemm6x16_pairsdone_39
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (DI)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(DI)
 	CMPQ         BX, $0x04
-	JLE          Gemm6x16_pairsdone_37
+	JLE          Gemm6x16_pairsdone_39
 	VMOVUPS      224(SP), Y8
 	VMOVUPS      256(SP), Y9
 	VMOVUPS      288(SP), Y10
@@ -2389,16 +2424,16 @@ Gemm6x16_fwdelu_33:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y9, Y0, 32(DI)(SI*1)
 	CMPQ         BX, $0x05
-	JLE          Gemm6x16_pairsdone_37
+	JLE          Gemm6x16_pairsdone_39
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y10, Y0, (DI)(SI*2)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y11, Y0, 32(DI)(SI*2)
 
-Gemm6x16_pairsdone_37:
-	JMP Gemm6x16_epidone_36
+Gemm6x16_pairsdone_39:
+	JMP Gemm6x16_epidone_38
 
-Gemm6x16_fwdsigmoid_34:
+Gemm6x16_fwdsigmoid_36:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -2528,13 +2563,13 @@ Gemm6x16_fwdsigmoid_34:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(CX)
 	CMPQ         BX, $0x01
-	JLE          Gemm6x16_pairsdone_38
+	JLE          Gemm6x16_pairsdone_40
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (CX)(SI*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
-	JLE          Gemm6x16_pairsdone_38
+	JLE          Gemm6x16_pairsdone_40
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -2656,13 +2691,13 @@ Gemm6x16_fwdsigmoid_34:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
-	JLE          Gemm6x16_pairsdone_38
+	JLE          Gemm6x16_pairsdone_40
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (DI)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(DI)
 	CMPQ         BX, $0x04
-	JLE          Gemm6x16_pairsdone_38
+	JLE          Gemm6x16_pairsdone_40
 	VMOVUPS      224(SP), Y8
 	VMOVUPS      256(SP), Y9
 	VMOVUPS      288(SP), Y10
@@ -2784,16 +2819,16 @@ Gemm6x16_fwdsigmoid_34:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y9, Y0, 32(DI)(SI*1)
 	CMPQ         BX, $0x05
-	JLE          Gemm6x16_pairsdone_38
+	JLE          Gemm6x16_pairsdone_40
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y10, Y0, (DI)(SI*2)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y11, Y0, 32(DI)(SI*2)
 
-Gemm6x16_pairsdone_38:
-	JMP Gemm6x16_epidone_36
+Gemm6x16_pairsdone_40:
+	JMP Gemm6x16_epidone_38
 
-Gemm6x16_fwdtanh_35:
+Gemm6x16_fwdtanh_37:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -2963,13 +2998,13 @@ Gemm6x16_fwdtanh_35:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(CX)
 	CMPQ         BX, $0x01
-	JLE          Gemm6x16_pairsdone_39
+	JLE          Gemm6x16_pairsdone_41
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (CX)(SI*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
-	JLE          Gemm6x16_pairsdone_39
+	JLE          Gemm6x16_pairsdone_41
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -3131,13 +3166,13 @@ Gemm6x16_fwdtanh_35:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
-	JLE          Gemm6x16_pairsdone_39
+	JLE          Gemm6x16_pairsdone_41
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (DI)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(DI)
 	CMPQ         BX, $0x04
-	JLE          Gemm6x16_pairsdone_39
+	JLE          Gemm6x16_pairsdone_41
 	VMOVUPS      224(SP), Y8
 	VMOVUPS      256(SP), Y9
 	VMOVUPS      288(SP), Y10
@@ -3299,34 +3334,34 @@ Gemm6x16_fwdtanh_35:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y9, Y0, 32(DI)(SI*1)
 	CMPQ         BX, $0x05
-	JLE          Gemm6x16_pairsdone_39
+	JLE          Gemm6x16_pairsdone_41
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y10, Y0, (DI)(SI*2)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y11, Y0, 32(DI)(SI*2)
 
-Gemm6x16_pairsdone_39:
-	JMP Gemm6x16_epidone_36
+Gemm6x16_pairsdone_41:
+	JMP Gemm6x16_epidone_38
 
-Gemm6x16_bwd_28:
+Gemm6x16_bwd_30:
 	MOVQ ldy+88(FP), DI
 	SHLQ $0x02, DI
-	LEAQ (DX)(DI*2), R12
-	ADDQ DI, R12
+	LEAQ (DX)(DI*2), R13
+	ADDQ DI, R13
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm6x16_bwdrelu_40
+	JE   Gemm6x16_bwdrelu_42
 	CMPQ SI, $0x02
-	JE   Gemm6x16_bwdleakyrelu_41
+	JE   Gemm6x16_bwdleakyrelu_43
 	CMPQ SI, $0x03
-	JE   Gemm6x16_bwdelu_42
+	JE   Gemm6x16_bwdelu_44
 	CMPQ SI, $0x04
-	JE   Gemm6x16_bwdsigmoid_43
+	JE   Gemm6x16_bwdsigmoid_45
 	CMPQ SI, $0x05
-	JE   Gemm6x16_bwdtanh_44
-	JMP  Gemm6x16_store_26
+	JE   Gemm6x16_bwdtanh_46
+	JMP  Gemm6x16_store_28
 
-Gemm6x16_bwdrelu_40:
+Gemm6x16_bwdrelu_42:
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -3338,7 +3373,7 @@ Gemm6x16_bwdrelu_40:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdrows_45
+	JLE        Gemm6x16_bwdrows_47
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX)(DI*1), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -3350,7 +3385,7 @@ Gemm6x16_bwdrelu_40:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdrows_45
+	JLE        Gemm6x16_bwdrows_47
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX)(DI*2), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -3362,319 +3397,319 @@ Gemm6x16_bwdrelu_40:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdrows_45
+	JLE        Gemm6x16_bwdrows_47
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12), Y12, Y12
+	VMASKMOVPS (R13), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y6, Y6
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12), Y12, Y12
+	VMASKMOVPS 32(R13), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y7, Y7
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdrows_45
+	JLE        Gemm6x16_bwdrows_47
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*1), Y12, Y12
+	VMASKMOVPS (R13)(DI*1), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y8, Y8
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*1), Y12, Y12
+	VMASKMOVPS 32(R13)(DI*1), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y9, Y9
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdrows_45
+	JLE        Gemm6x16_bwdrows_47
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*2), Y12, Y12
+	VMASKMOVPS (R13)(DI*2), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y10, Y10
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*2), Y12, Y12
+	VMASKMOVPS 32(R13)(DI*2), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y11, Y11
-
-Gemm6x16_bwdrows_45:
-	JMP Gemm6x16_store_26
-
-Gemm6x16_bwdleakyrelu_41:
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DX), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y0, Y0
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y1, Y1
-	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdrows_46
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DX)(DI*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y2, Y2
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DX)(DI*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y3, Y3
-	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdrows_46
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DX)(DI*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DX)(DI*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y5, Y5
-	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdrows_46
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y6, Y6
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y7, Y7
-	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdrows_46
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y8, Y8
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y9, Y9
-	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdrows_46
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y10, Y10
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y11, Y11
-
-Gemm6x16_bwdrows_46:
-	JMP Gemm6x16_store_26
-
-Gemm6x16_bwdelu_42:
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DX), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y0, Y0
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y1, Y1
-	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdrows_47
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DX)(DI*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y2, Y2
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DX)(DI*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y3, Y3
-	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdrows_47
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DX)(DI*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DX)(DI*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y5, Y5
-	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdrows_47
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y6, Y6
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y7, Y7
-	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdrows_47
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y8, Y8
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y9, Y9
-	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdrows_47
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y10, Y10
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS     Y12, Y11, Y11
 
 Gemm6x16_bwdrows_47:
-	JMP Gemm6x16_store_26
+	JMP Gemm6x16_store_28
 
-Gemm6x16_bwdsigmoid_43:
+Gemm6x16_bwdleakyrelu_43:
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y0, Y0
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y0, Y0
 	VMOVUPS    32(SP), Y12
 	VMASKMOVPS 32(DX), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y1, Y1
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y1, Y1
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_bwdrows_48
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX)(DI*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y2, Y2
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y2, Y2
 	VMOVUPS    32(SP), Y12
 	VMASKMOVPS 32(DX)(DI*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y3, Y3
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y3, Y3
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_bwdrows_48
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX)(DI*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y4, Y4
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y4, Y4
 	VMOVUPS    32(SP), Y12
 	VMASKMOVPS 32(DX)(DI*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y5, Y5
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y5, Y5
 	CMPQ       BX, $0x03
 	JLE        Gemm6x16_bwdrows_48
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y6, Y6
+	VMASKMOVPS (R13), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y6, Y6
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y7, Y7
+	VMASKMOVPS 32(R13), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y7, Y7
 	CMPQ       BX, $0x04
 	JLE        Gemm6x16_bwdrows_48
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y8, Y8
+	VMASKMOVPS (R13)(DI*1), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y8, Y8
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y9, Y9
+	VMASKMOVPS 32(R13)(DI*1), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y9, Y9
 	CMPQ       BX, $0x05
 	JLE        Gemm6x16_bwdrows_48
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y10, Y10
+	VMASKMOVPS (R13)(DI*2), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y10, Y10
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y11, Y11
+	VMASKMOVPS 32(R13)(DI*2), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y11, Y11
 
 Gemm6x16_bwdrows_48:
-	JMP Gemm6x16_store_26
+	JMP Gemm6x16_store_28
 
-Gemm6x16_bwdtanh_44:
+Gemm6x16_bwdelu_44:
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DX), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y0, Y0
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y1, Y1
+	CMPQ       BX, $0x01
+	JLE        Gemm6x16_bwdrows_49
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DX)(DI*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y2, Y2
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DX)(DI*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y3, Y3
+	CMPQ       BX, $0x02
+	JLE        Gemm6x16_bwdrows_49
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DX)(DI*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y4, Y4
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DX)(DI*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y5, Y5
+	CMPQ       BX, $0x03
+	JLE        Gemm6x16_bwdrows_49
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R13), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y6, Y6
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R13), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y7, Y7
+	CMPQ       BX, $0x04
+	JLE        Gemm6x16_bwdrows_49
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R13)(DI*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y8, Y8
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R13)(DI*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y9, Y9
+	CMPQ       BX, $0x05
+	JLE        Gemm6x16_bwdrows_49
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R13)(DI*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y10, Y10
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R13)(DI*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y11, Y11
+
+Gemm6x16_bwdrows_49:
+	JMP Gemm6x16_store_28
+
+Gemm6x16_bwdsigmoid_45:
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DX), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y0, Y0
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y1, Y1
+	CMPQ       BX, $0x01
+	JLE        Gemm6x16_bwdrows_50
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DX)(DI*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y2, Y2
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DX)(DI*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y3, Y3
+	CMPQ       BX, $0x02
+	JLE        Gemm6x16_bwdrows_50
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DX)(DI*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y4, Y4
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DX)(DI*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y5, Y5
+	CMPQ       BX, $0x03
+	JLE        Gemm6x16_bwdrows_50
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R13), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y6, Y6
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R13), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y7, Y7
+	CMPQ       BX, $0x04
+	JLE        Gemm6x16_bwdrows_50
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R13)(DI*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y8, Y8
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R13)(DI*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y9, Y9
+	CMPQ       BX, $0x05
+	JLE        Gemm6x16_bwdrows_50
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R13)(DI*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y10, Y10
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R13)(DI*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y11, Y11
+
+Gemm6x16_bwdrows_50:
+	JMP Gemm6x16_store_28
+
+Gemm6x16_bwdtanh_46:
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
@@ -3690,7 +3725,7 @@ Gemm6x16_bwdtanh_44:
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdrows_49
+	JLE        Gemm6x16_bwdrows_51
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX)(DI*1), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
@@ -3706,7 +3741,7 @@ Gemm6x16_bwdtanh_44:
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdrows_49
+	JLE        Gemm6x16_bwdrows_51
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX)(DI*2), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
@@ -3722,56 +3757,56 @@ Gemm6x16_bwdtanh_44:
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdrows_49
+	JLE        Gemm6x16_bwdrows_51
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12), Y12, Y12
+	VMASKMOVPS (R13), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
 	VSUBPS     Y12, Y13, Y13
 	VADDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y6, Y6
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12), Y12, Y12
+	VMASKMOVPS 32(R13), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
 	VSUBPS     Y12, Y13, Y13
 	VADDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y7, Y7
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdrows_49
+	JLE        Gemm6x16_bwdrows_51
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*1), Y12, Y12
+	VMASKMOVPS (R13)(DI*1), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
 	VSUBPS     Y12, Y13, Y13
 	VADDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y8, Y8
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*1), Y12, Y12
+	VMASKMOVPS 32(R13)(DI*1), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
 	VSUBPS     Y12, Y13, Y13
 	VADDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y9, Y9
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdrows_49
+	JLE        Gemm6x16_bwdrows_51
 	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R12)(DI*2), Y12, Y12
+	VMASKMOVPS (R13)(DI*2), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
 	VSUBPS     Y12, Y13, Y13
 	VADDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y10, Y10
 	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R12)(DI*2), Y12, Y12
+	VMASKMOVPS 32(R13)(DI*2), Y12, Y12
 	VMOVUPS    k3f800000<>+0(SB), Y13
 	VSUBPS     Y12, Y13, Y13
 	VADDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y13, Y13
 	VMULPS     Y13, Y11, Y11
 
-Gemm6x16_bwdrows_49:
-Gemm6x16_store_26:
+Gemm6x16_bwdrows_51:
+Gemm6x16_store_28:
 	MOVQ       ldc+64(FP), SI
 	SHLQ       $0x02, SI
 	LEAQ       (CX)(SI*2), DI
@@ -3781,38 +3816,38 @@ Gemm6x16_store_26:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_storerows_50
+	JLE        Gemm6x16_storerows_52
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_storerows_50
+	JLE        Gemm6x16_storerows_52
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_storerows_50
+	JLE        Gemm6x16_storerows_52
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_storerows_50
+	JLE        Gemm6x16_storerows_52
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DI)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DI)(SI*1)
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_storerows_50
+	JLE        Gemm6x16_storerows_52
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DI)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DI)(SI*2)
 
-Gemm6x16_storerows_50:
-Gemm6x16_epidone_36:
+Gemm6x16_storerows_52:
+Gemm6x16_epidone_38:
 Gemm6x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000018, SI, SI
@@ -3824,17 +3859,52 @@ Gemm6x16_next:
 	JG     Gemm6x16_tile
 
 Gemm6x16_copytail:
-	TESTQ      R10, R10
+	TESTQ      R11, R11
 	JZ         Gemm6x16_done
+	TESTQ      $0x00000008, flags+96(FP)
+	JZ         Gemm6x16_copyrow_53
+	PREFETCHT0 64(R8)
+	PREFETCHT0 64(R8)(R9*1)
+	PREFETCHT0 64(R8)(R9*2)
+	PREFETCHT0 64(R8)(R10*1)
+	VMOVUPS    (R8), X0
+	VMOVUPS    (R8)(R9*2), X1
+	VUNPCKLPS  (R8)(R9*1), X0, X2
+	VUNPCKHPS  (R8)(R9*1), X0, X0
+	VUNPCKLPS  (R8)(R10*1), X1, X3
+	VUNPCKHPS  (R8)(R10*1), X1, X1
+	VMOVLPS    X2, (R12)
+	VMOVLPS    X3, 8(R12)
+	VMOVHPS    X2, 64(R12)
+	VMOVHPS    X3, 72(R12)
+	VMOVLPS    X0, 128(R12)
+	VMOVLPS    X1, 136(R12)
+	VMOVHPS    X0, 192(R12)
+	VMOVHPS    X1, 200(R12)
+	LEAQ       (R8)(R9*4), R8
+	ADDQ       $0x10, R12
+	DECQ       R11
+	TESTQ      $0x00000003, R11
+	JNZ        Gemm6x16_copied_54
+	MOVQ       R9, AX
+	SHLQ       $0x04, AX
+	SUBQ       AX, R8
+	ADDQ       $0x10, R8
+	ADDQ       $0x000000c0, R12
+	JMP        Gemm6x16_copied_54
+
+Gemm6x16_copyrow_53:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y0
-	VMOVUPS    Y0, (R11)
+	VMOVUPS    Y0, (R12)
 	VMOVUPS    32(R8), Y0
-	VMOVUPS    Y0, 32(R11)
+	VMOVUPS    Y0, 32(R12)
 	ADDQ       R9, R8
-	ADDQ       $0x40, R11
-	DECQ       R10
-	JMP        Gemm6x16_copytail
+	ADDQ       $0x40, R12
+	DECQ       R11
+
+Gemm6x16_copied_54:
+	JMP Gemm6x16_copytail
 
 Gemm6x16_done:
 	VZEROUPPER
@@ -4252,7 +4322,7 @@ Gemm6x16S_epi:
 	JL     Gemm6x16S_edge
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000001, DX
-	JZ     Gemm6x16S_noacc_52
+	JZ     Gemm6x16S_noacc_56
 	MOVQ   ldc+56(FP), DX
 	SHLQ   $0x02, DX
 	LEAQ   (SI)(DX*2), BX
@@ -4270,12 +4340,12 @@ Gemm6x16S_epi:
 	VADDPS (BX)(DX*2), Y10, Y10
 	VADDPS 32(BX)(DX*2), Y11, Y11
 
-Gemm6x16S_noacc_52:
+Gemm6x16S_noacc_56:
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000004, DX
-	JNZ    Gemm6x16S_bwd_53
+	JNZ    Gemm6x16S_bwd_57
 	TESTQ  $0x00000002, DX
-	JZ     Gemm6x16S_nobias_55
+	JZ     Gemm6x16S_nobias_59
 	MOVQ   bias+64(FP), BX
 	VADDPS (BX), Y0, Y0
 	VADDPS 32(BX), Y1, Y1
@@ -4290,21 +4360,21 @@ Gemm6x16S_noacc_52:
 	VADDPS (BX), Y10, Y10
 	VADDPS 32(BX), Y11, Y11
 
-Gemm6x16S_nobias_55:
+Gemm6x16S_nobias_59:
 	SHRQ $0x08, DX
 	CMPQ DX, $0x01
-	JE   Gemm6x16S_fwdrelu_56
+	JE   Gemm6x16S_fwdrelu_60
 	CMPQ DX, $0x02
-	JE   Gemm6x16S_fwdleakyrelu_57
+	JE   Gemm6x16S_fwdleakyrelu_61
 	CMPQ DX, $0x03
-	JE   Gemm6x16S_fwdelu_58
+	JE   Gemm6x16S_fwdelu_62
 	CMPQ DX, $0x04
-	JE   Gemm6x16S_fwdsigmoid_59
+	JE   Gemm6x16S_fwdsigmoid_63
 	CMPQ DX, $0x05
-	JE   Gemm6x16S_fwdtanh_60
-	JMP  Gemm6x16S_store_51
+	JE   Gemm6x16S_fwdtanh_64
+	JMP  Gemm6x16S_store_55
 
-Gemm6x16S_fwdrelu_56:
+Gemm6x16S_fwdrelu_60:
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y0, Y12, Y0
 	VXORPS Y12, Y12, Y12
@@ -4329,9 +4399,9 @@ Gemm6x16S_fwdrelu_56:
 	VMAXPS Y10, Y12, Y10
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y11, Y12, Y11
-	JMP    Gemm6x16S_store_51
+	JMP    Gemm6x16S_store_55
 
-Gemm6x16S_fwdleakyrelu_57:
+Gemm6x16S_fwdleakyrelu_61:
 	VMULPS    64(SP), Y0, Y12
 	VCMPPS    $0x07, Y12, Y12, Y13
 	VORPS     k80000000<>+0(SB), Y13, Y13
@@ -4404,9 +4474,9 @@ Gemm6x16S_fwdleakyrelu_57:
 	VANDPS    Y13, Y12, Y12
 	VCMPPS    $0x01, k00000000<>+0(SB), Y11, Y13
 	VBLENDVPS Y13, Y12, Y11, Y11
-	JMP       Gemm6x16S_store_51
+	JMP       Gemm6x16S_store_55
 
-Gemm6x16S_fwdelu_58:
+Gemm6x16S_fwdelu_62:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -4679,9 +4749,9 @@ Gemm6x16S_fwdelu_58:
 	VMOVUPS      Y9, 32(BX)(DX*1)
 	VMOVUPS      Y10, (BX)(DX*2)
 	VMOVUPS      Y11, 32(BX)(DX*2)
-	JMP          Gemm6x16S_epidone_61
+	JMP          Gemm6x16S_epidone_65
 
-Gemm6x16S_fwdsigmoid_59:
+Gemm6x16S_fwdsigmoid_63:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -5050,9 +5120,9 @@ Gemm6x16S_fwdsigmoid_59:
 	VMOVUPS      Y9, 32(BX)(DX*1)
 	VMOVUPS      Y10, (BX)(DX*2)
 	VMOVUPS      Y11, 32(BX)(DX*2)
-	JMP          Gemm6x16S_epidone_61
+	JMP          Gemm6x16S_epidone_65
 
-Gemm6x16S_fwdtanh_60:
+Gemm6x16S_fwdtanh_64:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -5541,27 +5611,27 @@ Gemm6x16S_fwdtanh_60:
 	VMOVUPS      Y9, 32(BX)(DX*1)
 	VMOVUPS      Y10, (BX)(DX*2)
 	VMOVUPS      Y11, 32(BX)(DX*2)
-	JMP          Gemm6x16S_epidone_61
+	JMP          Gemm6x16S_epidone_65
 
-Gemm6x16S_bwd_53:
+Gemm6x16S_bwd_57:
 	MOVQ ldy+80(FP), BX
 	SHLQ $0x02, BX
 	LEAQ (DI)(BX*2), R9
 	ADDQ BX, R9
 	SHRQ $0x08, DX
 	CMPQ DX, $0x01
-	JE   Gemm6x16S_bwdrelu_65
+	JE   Gemm6x16S_bwdrelu_69
 	CMPQ DX, $0x02
-	JE   Gemm6x16S_bwdleakyrelu_66
+	JE   Gemm6x16S_bwdleakyrelu_70
 	CMPQ DX, $0x03
-	JE   Gemm6x16S_bwdelu_67
+	JE   Gemm6x16S_bwdelu_71
 	CMPQ DX, $0x04
-	JE   Gemm6x16S_bwdsigmoid_68
+	JE   Gemm6x16S_bwdsigmoid_72
 	CMPQ DX, $0x05
-	JE   Gemm6x16S_bwdtanh_69
-	JMP  Gemm6x16S_store_51
+	JE   Gemm6x16S_bwdtanh_73
+	JMP  Gemm6x16S_store_55
 
-Gemm6x16S_bwdrelu_65:
+Gemm6x16S_bwdrelu_69:
 	VMOVUPS (DI), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
@@ -5610,9 +5680,9 @@ Gemm6x16S_bwdrelu_65:
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VMULPS  Y12, Y11, Y11
-	JMP     Gemm6x16S_store_51
+	JMP     Gemm6x16S_store_55
 
-Gemm6x16S_bwdleakyrelu_66:
+Gemm6x16S_bwdleakyrelu_70:
 	VMOVUPS (DI), Y12
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDNPS 64(SP), Y12, Y13
@@ -5685,9 +5755,9 @@ Gemm6x16S_bwdleakyrelu_66:
 	VANDPS  k3f800000<>+0(SB), Y12, Y12
 	VORPS   Y13, Y12, Y12
 	VMULPS  Y12, Y11, Y11
-	JMP     Gemm6x16S_store_51
+	JMP     Gemm6x16S_store_55
 
-Gemm6x16S_bwdelu_67:
+Gemm6x16S_bwdelu_71:
 	VMOVUPS   (DI), Y12
 	VADDPS    64(SP), Y12, Y13
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -5748,9 +5818,9 @@ Gemm6x16S_bwdelu_67:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y12, Y12
 	VBLENDVPS Y12, k3f800000<>+0(SB), Y13, Y12
 	VMULPS    Y12, Y11, Y11
-	JMP       Gemm6x16S_store_51
+	JMP       Gemm6x16S_store_55
 
-Gemm6x16S_bwdsigmoid_68:
+Gemm6x16S_bwdsigmoid_72:
 	VMOVUPS (DI), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
@@ -5811,9 +5881,9 @@ Gemm6x16S_bwdsigmoid_68:
 	VSUBPS  Y12, Y13, Y13
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y11, Y11
-	JMP     Gemm6x16S_store_51
+	JMP     Gemm6x16S_store_55
 
-Gemm6x16S_bwdtanh_69:
+Gemm6x16S_bwdtanh_73:
 	VMOVUPS (DI), Y12
 	VMOVUPS k3f800000<>+0(SB), Y13
 	VSUBPS  Y12, Y13, Y13
@@ -5887,7 +5957,7 @@ Gemm6x16S_bwdtanh_69:
 	VMULPS  Y12, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 
-Gemm6x16S_store_51:
+Gemm6x16S_store_55:
 	MOVQ    ldc+56(FP), DX
 	SHLQ    $0x02, DX
 	LEAQ    (SI)(DX*2), BX
@@ -5905,13 +5975,13 @@ Gemm6x16S_store_51:
 	VMOVUPS Y10, (BX)(DX*2)
 	VMOVUPS Y11, 32(BX)(DX*2)
 
-Gemm6x16S_epidone_61:
+Gemm6x16S_epidone_65:
 	JMP Gemm6x16S_next
 
 Gemm6x16S_edge:
 	MOVQ       flags+88(FP), DX
 	TESTQ      $0x00000001, DX
-	JZ         Gemm6x16S_noacc_77
+	JZ         Gemm6x16S_noacc_81
 	MOVQ       ldc+56(FP), DX
 	SHLQ       $0x02, DX
 	LEAQ       (SI)(DX*2), BX
@@ -5923,7 +5993,7 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(SI), Y12, Y12
 	VADDPS     Y12, Y1, Y1
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_accrows_79
+	JLE        Gemm6x16S_accrows_83
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI)(DX*1), Y12, Y12
 	VADDPS     Y12, Y2, Y2
@@ -5931,7 +6001,7 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(SI)(DX*1), Y12, Y12
 	VADDPS     Y12, Y3, Y3
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_accrows_79
+	JLE        Gemm6x16S_accrows_83
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI)(DX*2), Y12, Y12
 	VADDPS     Y12, Y4, Y4
@@ -5939,7 +6009,7 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(SI)(DX*2), Y12, Y12
 	VADDPS     Y12, Y5, Y5
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_accrows_79
+	JLE        Gemm6x16S_accrows_83
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (BX), Y12, Y12
 	VADDPS     Y12, Y6, Y6
@@ -5947,7 +6017,7 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(BX), Y12, Y12
 	VADDPS     Y12, Y7, Y7
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_accrows_79
+	JLE        Gemm6x16S_accrows_83
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (BX)(DX*1), Y12, Y12
 	VADDPS     Y12, Y8, Y8
@@ -5955,7 +6025,7 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(BX)(DX*1), Y12, Y12
 	VADDPS     Y12, Y9, Y9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_accrows_79
+	JLE        Gemm6x16S_accrows_83
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (BX)(DX*2), Y12, Y12
 	VADDPS     Y12, Y10, Y10
@@ -5963,13 +6033,13 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(BX)(DX*2), Y12, Y12
 	VADDPS     Y12, Y11, Y11
 
-Gemm6x16S_accrows_79:
-Gemm6x16S_noacc_77:
+Gemm6x16S_accrows_83:
+Gemm6x16S_noacc_81:
 	MOVQ       flags+88(FP), DX
 	TESTQ      $0x00000004, DX
-	JNZ        Gemm6x16S_bwd_78
+	JNZ        Gemm6x16S_bwd_82
 	TESTQ      $0x00000002, DX
-	JZ         Gemm6x16S_nobias_80
+	JZ         Gemm6x16S_nobias_84
 	MOVQ       bias+64(FP), BX
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (BX), Y12, Y12
@@ -5988,21 +6058,21 @@ Gemm6x16S_noacc_77:
 	VADDPS     Y12, Y10, Y10
 	VADDPS     Y13, Y11, Y11
 
-Gemm6x16S_nobias_80:
+Gemm6x16S_nobias_84:
 	SHRQ $0x08, DX
 	CMPQ DX, $0x01
-	JE   Gemm6x16S_fwdrelu_81
+	JE   Gemm6x16S_fwdrelu_85
 	CMPQ DX, $0x02
-	JE   Gemm6x16S_fwdleakyrelu_82
+	JE   Gemm6x16S_fwdleakyrelu_86
 	CMPQ DX, $0x03
-	JE   Gemm6x16S_fwdelu_83
+	JE   Gemm6x16S_fwdelu_87
 	CMPQ DX, $0x04
-	JE   Gemm6x16S_fwdsigmoid_84
+	JE   Gemm6x16S_fwdsigmoid_88
 	CMPQ DX, $0x05
-	JE   Gemm6x16S_fwdtanh_85
-	JMP  Gemm6x16S_store_76
+	JE   Gemm6x16S_fwdtanh_89
+	JMP  Gemm6x16S_store_80
 
-Gemm6x16S_fwdrelu_81:
+Gemm6x16S_fwdrelu_85:
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y0, Y12, Y0
 	VXORPS Y12, Y12, Y12
@@ -6027,9 +6097,9 @@ Gemm6x16S_fwdrelu_81:
 	VMAXPS Y10, Y12, Y10
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y11, Y12, Y11
-	JMP    Gemm6x16S_store_76
+	JMP    Gemm6x16S_store_80
 
-Gemm6x16S_fwdleakyrelu_82:
+Gemm6x16S_fwdleakyrelu_86:
 	VMULPS    64(SP), Y0, Y12
 	VCMPPS    $0x07, Y12, Y12, Y13
 	VORPS     k80000000<>+0(SB), Y13, Y13
@@ -6102,9 +6172,9 @@ Gemm6x16S_fwdleakyrelu_82:
 	VANDPS    Y13, Y12, Y12
 	VCMPPS    $0x01, k00000000<>+0(SB), Y11, Y13
 	VBLENDVPS Y13, Y12, Y11, Y11
-	JMP       Gemm6x16S_store_76
+	JMP       Gemm6x16S_store_80
 
-Gemm6x16S_fwdelu_83:
+Gemm6x16S_fwdelu_87:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -6202,13 +6272,13 @@ Gemm6x16S_fwdelu_83:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	CMPQ         R8, $0x01
-	JLE          Gemm6x16S_pairsdone_87
+	JLE          Gemm6x16S_pairsdone_91
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (SI)(DX*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(SI)(DX*1)
 	CMPQ         R8, $0x02
-	JLE          Gemm6x16S_pairsdone_87
+	JLE          Gemm6x16S_pairsdone_91
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -6298,13 +6368,13 @@ Gemm6x16S_fwdelu_83:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(SI)(DX*2)
 	CMPQ         R8, $0x03
-	JLE          Gemm6x16S_pairsdone_87
+	JLE          Gemm6x16S_pairsdone_91
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (BX)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(BX)
 	CMPQ         R8, $0x04
-	JLE          Gemm6x16S_pairsdone_87
+	JLE          Gemm6x16S_pairsdone_91
 	VMOVUPS      224(SP), Y8
 	VMOVUPS      256(SP), Y9
 	VMOVUPS      288(SP), Y10
@@ -6394,16 +6464,16 @@ Gemm6x16S_fwdelu_83:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y9, Y0, 32(BX)(DX*1)
 	CMPQ         R8, $0x05
-	JLE          Gemm6x16S_pairsdone_87
+	JLE          Gemm6x16S_pairsdone_91
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y10, Y0, (BX)(DX*2)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y11, Y0, 32(BX)(DX*2)
 
-Gemm6x16S_pairsdone_87:
-	JMP Gemm6x16S_epidone_86
+Gemm6x16S_pairsdone_91:
+	JMP Gemm6x16S_epidone_90
 
-Gemm6x16S_fwdsigmoid_84:
+Gemm6x16S_fwdsigmoid_88:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -6533,13 +6603,13 @@ Gemm6x16S_fwdsigmoid_84:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	CMPQ         R8, $0x01
-	JLE          Gemm6x16S_pairsdone_88
+	JLE          Gemm6x16S_pairsdone_92
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (SI)(DX*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(SI)(DX*1)
 	CMPQ         R8, $0x02
-	JLE          Gemm6x16S_pairsdone_88
+	JLE          Gemm6x16S_pairsdone_92
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -6661,13 +6731,13 @@ Gemm6x16S_fwdsigmoid_84:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(SI)(DX*2)
 	CMPQ         R8, $0x03
-	JLE          Gemm6x16S_pairsdone_88
+	JLE          Gemm6x16S_pairsdone_92
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (BX)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(BX)
 	CMPQ         R8, $0x04
-	JLE          Gemm6x16S_pairsdone_88
+	JLE          Gemm6x16S_pairsdone_92
 	VMOVUPS      224(SP), Y8
 	VMOVUPS      256(SP), Y9
 	VMOVUPS      288(SP), Y10
@@ -6789,16 +6859,16 @@ Gemm6x16S_fwdsigmoid_84:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y9, Y0, 32(BX)(DX*1)
 	CMPQ         R8, $0x05
-	JLE          Gemm6x16S_pairsdone_88
+	JLE          Gemm6x16S_pairsdone_92
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y10, Y0, (BX)(DX*2)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y11, Y0, 32(BX)(DX*2)
 
-Gemm6x16S_pairsdone_88:
-	JMP Gemm6x16S_epidone_86
+Gemm6x16S_pairsdone_92:
+	JMP Gemm6x16S_epidone_90
 
-Gemm6x16S_fwdtanh_85:
+Gemm6x16S_fwdtanh_89:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -6968,13 +7038,13 @@ Gemm6x16S_fwdtanh_85:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	CMPQ         R8, $0x01
-	JLE          Gemm6x16S_pairsdone_89
+	JLE          Gemm6x16S_pairsdone_93
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (SI)(DX*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(SI)(DX*1)
 	CMPQ         R8, $0x02
-	JLE          Gemm6x16S_pairsdone_89
+	JLE          Gemm6x16S_pairsdone_93
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -7136,13 +7206,13 @@ Gemm6x16S_fwdtanh_85:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(SI)(DX*2)
 	CMPQ         R8, $0x03
-	JLE          Gemm6x16S_pairsdone_89
+	JLE          Gemm6x16S_pairsdone_93
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (BX)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(BX)
 	CMPQ         R8, $0x04
-	JLE          Gemm6x16S_pairsdone_89
+	JLE          Gemm6x16S_pairsdone_93
 	VMOVUPS      224(SP), Y8
 	VMOVUPS      256(SP), Y9
 	VMOVUPS      288(SP), Y10
@@ -7304,34 +7374,34 @@ Gemm6x16S_fwdtanh_85:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y9, Y0, 32(BX)(DX*1)
 	CMPQ         R8, $0x05
-	JLE          Gemm6x16S_pairsdone_89
+	JLE          Gemm6x16S_pairsdone_93
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y10, Y0, (BX)(DX*2)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y11, Y0, 32(BX)(DX*2)
 
-Gemm6x16S_pairsdone_89:
-	JMP Gemm6x16S_epidone_86
+Gemm6x16S_pairsdone_93:
+	JMP Gemm6x16S_epidone_90
 
-Gemm6x16S_bwd_78:
+Gemm6x16S_bwd_82:
 	MOVQ ldy+80(FP), BX
 	SHLQ $0x02, BX
 	LEAQ (DI)(BX*2), R9
 	ADDQ BX, R9
 	SHRQ $0x08, DX
 	CMPQ DX, $0x01
-	JE   Gemm6x16S_bwdrelu_90
+	JE   Gemm6x16S_bwdrelu_94
 	CMPQ DX, $0x02
-	JE   Gemm6x16S_bwdleakyrelu_91
+	JE   Gemm6x16S_bwdleakyrelu_95
 	CMPQ DX, $0x03
-	JE   Gemm6x16S_bwdelu_92
+	JE   Gemm6x16S_bwdelu_96
 	CMPQ DX, $0x04
-	JE   Gemm6x16S_bwdsigmoid_93
+	JE   Gemm6x16S_bwdsigmoid_97
 	CMPQ DX, $0x05
-	JE   Gemm6x16S_bwdtanh_94
-	JMP  Gemm6x16S_store_76
+	JE   Gemm6x16S_bwdtanh_98
+	JMP  Gemm6x16S_store_80
 
-Gemm6x16S_bwdrelu_90:
+Gemm6x16S_bwdrelu_94:
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -7343,7 +7413,7 @@ Gemm6x16S_bwdrelu_90:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y1, Y1
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdrows_95
+	JLE        Gemm6x16S_bwdrows_99
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI)(BX*1), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -7355,7 +7425,7 @@ Gemm6x16S_bwdrelu_90:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y3, Y3
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdrows_95
+	JLE        Gemm6x16S_bwdrows_99
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI)(BX*2), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -7367,7 +7437,7 @@ Gemm6x16S_bwdrelu_90:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y5, Y5
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdrows_95
+	JLE        Gemm6x16S_bwdrows_99
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (R9), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -7379,7 +7449,7 @@ Gemm6x16S_bwdrelu_90:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y7, Y7
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdrows_95
+	JLE        Gemm6x16S_bwdrows_99
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (R9)(BX*1), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -7391,7 +7461,7 @@ Gemm6x16S_bwdrelu_90:
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y9, Y9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdrows_95
+	JLE        Gemm6x16S_bwdrows_99
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (R9)(BX*2), Y12, Y12
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
@@ -7402,381 +7472,381 @@ Gemm6x16S_bwdrelu_90:
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
 	VANDPS     k3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y11, Y11
-
-Gemm6x16S_bwdrows_95:
-	JMP Gemm6x16S_store_76
-
-Gemm6x16S_bwdleakyrelu_91:
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y0, Y0
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y1, Y1
-	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdrows_96
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y2, Y2
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y3, Y3
-	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdrows_96
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y5, Y5
-	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdrows_96
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y6, Y6
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y7, Y7
-	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdrows_96
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y8, Y8
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y9, Y9
-	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdrows_96
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y10, Y10
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VANDNPS    64(SP), Y12, Y13
-	VANDPS     k3f800000<>+0(SB), Y12, Y12
-	VORPS      Y13, Y12, Y12
-	VMULPS     Y12, Y11, Y11
-
-Gemm6x16S_bwdrows_96:
-	JMP Gemm6x16S_store_76
-
-Gemm6x16S_bwdelu_92:
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y0, Y0
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y1, Y1
-	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdrows_97
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y2, Y2
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y3, Y3
-	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdrows_97
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y5, Y5
-	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdrows_97
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y6, Y6
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y7, Y7
-	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdrows_97
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y8, Y8
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y9, Y9
-	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdrows_97
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y10, Y10
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
-	VADDPS     64(SP), Y12, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
-	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
-	VMULPS     Y12, Y11, Y11
-
-Gemm6x16S_bwdrows_97:
-	JMP Gemm6x16S_store_76
-
-Gemm6x16S_bwdsigmoid_93:
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y0, Y0
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y1, Y1
-	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdrows_98
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y2, Y2
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y3, Y3
-	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdrows_98
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y4, Y4
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y5, Y5
-	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdrows_98
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y6, Y6
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y7, Y7
-	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdrows_98
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y8, Y8
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y9, Y9
-	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdrows_98
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y10, Y10
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y11, Y11
-
-Gemm6x16S_bwdrows_98:
-	JMP Gemm6x16S_store_76
-
-Gemm6x16S_bwdtanh_94:
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y0, Y0
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y1, Y1
-	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdrows_99
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y2, Y2
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y3, Y3
-	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdrows_99
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (DI)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y4, Y4
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y5, Y5
-	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdrows_99
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y6, Y6
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y7, Y7
-	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdrows_99
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y8, Y8
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y9, Y9
-	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdrows_99
-	VMOVUPS    (SP), Y12
-	VMASKMOVPS (R9)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y10, Y10
-	VMOVUPS    32(SP), Y12
-	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
-	VMOVUPS    k3f800000<>+0(SB), Y13
-	VSUBPS     Y12, Y13, Y13
-	VADDPS     k3f800000<>+0(SB), Y12, Y12
-	VMULPS     Y12, Y13, Y13
-	VMULPS     Y13, Y11, Y11
 
 Gemm6x16S_bwdrows_99:
-Gemm6x16S_store_76:
+	JMP Gemm6x16S_store_80
+
+Gemm6x16S_bwdleakyrelu_95:
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y0, Y0
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y1, Y1
+	CMPQ       R8, $0x01
+	JLE        Gemm6x16S_bwdrows_100
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*1), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y2, Y2
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y3, Y3
+	CMPQ       R8, $0x02
+	JLE        Gemm6x16S_bwdrows_100
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*2), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y4, Y4
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y5, Y5
+	CMPQ       R8, $0x03
+	JLE        Gemm6x16S_bwdrows_100
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y6, Y6
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y7, Y7
+	CMPQ       R8, $0x04
+	JLE        Gemm6x16S_bwdrows_100
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*1), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y8, Y8
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y9, Y9
+	CMPQ       R8, $0x05
+	JLE        Gemm6x16S_bwdrows_100
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*2), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y10, Y10
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VANDNPS    64(SP), Y12, Y13
+	VANDPS     k3f800000<>+0(SB), Y12, Y12
+	VORPS      Y13, Y12, Y12
+	VMULPS     Y12, Y11, Y11
+
+Gemm6x16S_bwdrows_100:
+	JMP Gemm6x16S_store_80
+
+Gemm6x16S_bwdelu_96:
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y0, Y0
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y1, Y1
+	CMPQ       R8, $0x01
+	JLE        Gemm6x16S_bwdrows_101
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y2, Y2
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y3, Y3
+	CMPQ       R8, $0x02
+	JLE        Gemm6x16S_bwdrows_101
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y4, Y4
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y5, Y5
+	CMPQ       R8, $0x03
+	JLE        Gemm6x16S_bwdrows_101
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y6, Y6
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y7, Y7
+	CMPQ       R8, $0x04
+	JLE        Gemm6x16S_bwdrows_101
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y8, Y8
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y9, Y9
+	CMPQ       R8, $0x05
+	JLE        Gemm6x16S_bwdrows_101
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y10, Y10
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
+	VADDPS     64(SP), Y12, Y13
+	VCMPPS     $0x0e, k00000000<>+0(SB), Y12, Y12
+	VBLENDVPS  Y12, k3f800000<>+0(SB), Y13, Y12
+	VMULPS     Y12, Y11, Y11
+
+Gemm6x16S_bwdrows_101:
+	JMP Gemm6x16S_store_80
+
+Gemm6x16S_bwdsigmoid_97:
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y0, Y0
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y1, Y1
+	CMPQ       R8, $0x01
+	JLE        Gemm6x16S_bwdrows_102
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y2, Y2
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y3, Y3
+	CMPQ       R8, $0x02
+	JLE        Gemm6x16S_bwdrows_102
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y4, Y4
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y5, Y5
+	CMPQ       R8, $0x03
+	JLE        Gemm6x16S_bwdrows_102
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y6, Y6
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y7, Y7
+	CMPQ       R8, $0x04
+	JLE        Gemm6x16S_bwdrows_102
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y8, Y8
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y9, Y9
+	CMPQ       R8, $0x05
+	JLE        Gemm6x16S_bwdrows_102
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y10, Y10
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y11, Y11
+
+Gemm6x16S_bwdrows_102:
+	JMP Gemm6x16S_store_80
+
+Gemm6x16S_bwdtanh_98:
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y0, Y0
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y1, Y1
+	CMPQ       R8, $0x01
+	JLE        Gemm6x16S_bwdrows_103
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y2, Y2
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y3, Y3
+	CMPQ       R8, $0x02
+	JLE        Gemm6x16S_bwdrows_103
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (DI)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y4, Y4
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(DI)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y5, Y5
+	CMPQ       R8, $0x03
+	JLE        Gemm6x16S_bwdrows_103
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y6, Y6
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y7, Y7
+	CMPQ       R8, $0x04
+	JLE        Gemm6x16S_bwdrows_103
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y8, Y8
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*1), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y9, Y9
+	CMPQ       R8, $0x05
+	JLE        Gemm6x16S_bwdrows_103
+	VMOVUPS    (SP), Y12
+	VMASKMOVPS (R9)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y10, Y10
+	VMOVUPS    32(SP), Y12
+	VMASKMOVPS 32(R9)(BX*2), Y12, Y12
+	VMOVUPS    k3f800000<>+0(SB), Y13
+	VSUBPS     Y12, Y13, Y13
+	VADDPS     k3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y12, Y13, Y13
+	VMULPS     Y13, Y11, Y11
+
+Gemm6x16S_bwdrows_103:
+Gemm6x16S_store_80:
 	MOVQ       ldc+56(FP), DX
 	SHLQ       $0x02, DX
 	LEAQ       (SI)(DX*2), BX
@@ -7786,38 +7856,38 @@ Gemm6x16S_store_76:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(SI)
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_storerows_100
+	JLE        Gemm6x16S_storerows_104
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)(DX*1)
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_storerows_100
+	JLE        Gemm6x16S_storerows_104
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)(DX*2)
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_storerows_100
+	JLE        Gemm6x16S_storerows_104
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (BX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(BX)
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_storerows_100
+	JLE        Gemm6x16S_storerows_104
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (BX)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(BX)(DX*1)
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_storerows_100
+	JLE        Gemm6x16S_storerows_104
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (BX)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(BX)(DX*2)
 
-Gemm6x16S_storerows_100:
-Gemm6x16S_epidone_86:
+Gemm6x16S_storerows_104:
+Gemm6x16S_epidone_90:
 Gemm6x16S_next:
 	MOVQ   ldc+56(FP), DX
 	IMUL3Q $0x00000018, DX, DX
@@ -7856,15 +7926,16 @@ TEXT ·Gemm4x16(SB), NOSPLIT, $352-108
 	MOVQ         bsrc+40(FP), R8
 	MOVQ         ldb+48(FP), R9
 	SHLQ         $0x02, R9
-	XORQ         R10, R10
+	LEAQ         (R9)(R9*2), R10
+	XORQ         R11, R11
 	TESTQ        R8, R8
 	JZ           Gemm4x16_nocopy
-	MOVQ         kc+0(FP), R10
+	MOVQ         kc+0(FP), R11
 
 Gemm4x16_nocopy:
-	MOVQ kc+0(FP), R11
-	SHLQ $0x06, R11
-	ADDQ b+32(FP), R11
+	MOVQ kc+0(FP), R12
+	SHLQ $0x06, R12
+	ADDQ b+32(FP), R12
 	CMPQ BX, $0x00
 	JLE  Gemm4x16_copytail
 
@@ -7879,21 +7950,21 @@ Gemm4x16_tile:
 	VXORPS     Y7, Y7, Y7
 	MOVQ       b+32(FP), SI
 	MOVQ       kc+0(FP), DI
-	MOVQ       ldc+64(FP), R12
-	SHLQ       $0x02, R12
-	IMUL3Q     $0x00000004, R12, R13
-	ADDQ       CX, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
-	ADDQ       R12, R13
-	PREFETCHT1 (R13)
-	PREFETCHT1 60(R13)
+	MOVQ       ldc+64(FP), R13
+	SHLQ       $0x02, R13
+	IMUL3Q     $0x00000004, R13, R14
+	ADDQ       CX, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
 	CMPQ       DI, $0x04
 	JL         Gemm4x16_ktail
 
@@ -7954,17 +8025,51 @@ Gemm4x16_kloop:
 	VBROADCASTSS 84(AX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	TESTQ        R10, R10
+	TESTQ        R11, R11
 	JZ           Gemm4x16_nocopyrow
-	PREFETCHT0   (R8)(R9*8)
-	VMOVUPS      (R8), Y8
-	VMOVUPS      Y8, (R11)
-	VMOVUPS      32(R8), Y8
-	VMOVUPS      Y8, 32(R11)
-	ADDQ         R9, R8
-	ADDQ         $0x40, R11
-	DECQ         R10
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm4x16_copyrow_105
+	PREFETCHT0   64(R8)
+	PREFETCHT0   64(R8)(R9*1)
+	PREFETCHT0   64(R8)(R9*2)
+	PREFETCHT0   64(R8)(R10*1)
+	VMOVUPS      (R8), X8
+	VMOVUPS      (R8)(R9*2), X9
+	VUNPCKLPS    (R8)(R9*1), X8, X10
+	VUNPCKHPS    (R8)(R9*1), X8, X8
+	VUNPCKLPS    (R8)(R10*1), X9, X11
+	VUNPCKHPS    (R8)(R10*1), X9, X9
+	VMOVLPS      X10, (R12)
+	VMOVLPS      X11, 8(R12)
+	VMOVHPS      X10, 64(R12)
+	VMOVHPS      X11, 72(R12)
+	VMOVLPS      X8, 128(R12)
+	VMOVLPS      X9, 136(R12)
+	VMOVHPS      X8, 192(R12)
+	VMOVHPS      X9, 200(R12)
+	LEAQ         (R8)(R9*4), R8
+	ADDQ         $0x10, R12
+	DECQ         R11
+	TESTQ        $0x00000003, R11
+	JNZ          Gemm4x16_copied_106
+	MOVQ         R9, R13
+	SHLQ         $0x04, R13
+	SUBQ         R13, R8
+	ADDQ         $0x10, R8
+	ADDQ         $0x000000c0, R12
+	JMP          Gemm4x16_copied_106
 
+Gemm4x16_copyrow_105:
+	PREFETCHT0 (R8)(R9*8)
+	VMOVUPS    (R8), Y8
+	VMOVUPS    Y8, (R12)
+	VMOVUPS    32(R8), Y8
+	VMOVUPS    Y8, 32(R12)
+	ADDQ       R9, R8
+	ADDQ       $0x40, R12
+	DECQ       R11
+
+Gemm4x16_copied_106:
 Gemm4x16_nocopyrow:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000100, SI
@@ -8004,7 +8109,7 @@ Gemm4x16_epi:
 	JL     Gemm4x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm4x16_noacc_102
+	JZ     Gemm4x16_noacc_108
 	MOVQ   ldc+64(FP), SI
 	SHLQ   $0x02, SI
 	LEAQ   (CX)(SI*2), DI
@@ -8018,12 +8123,12 @@ Gemm4x16_epi:
 	VADDPS (DI), Y6, Y6
 	VADDPS 32(DI), Y7, Y7
 
-Gemm4x16_noacc_102:
+Gemm4x16_noacc_108:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm4x16_bwd_103
+	JNZ    Gemm4x16_bwd_109
 	TESTQ  $0x00000002, SI
-	JZ     Gemm4x16_nobias_105
+	JZ     Gemm4x16_nobias_111
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Y0, Y0
 	VADDPS 32(DI), Y1, Y1
@@ -8034,21 +8139,21 @@ Gemm4x16_noacc_102:
 	VADDPS (DI), Y6, Y6
 	VADDPS 32(DI), Y7, Y7
 
-Gemm4x16_nobias_105:
+Gemm4x16_nobias_111:
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm4x16_fwdrelu_106
+	JE   Gemm4x16_fwdrelu_112
 	CMPQ SI, $0x02
-	JE   Gemm4x16_fwdleakyrelu_107
+	JE   Gemm4x16_fwdleakyrelu_113
 	CMPQ SI, $0x03
-	JE   Gemm4x16_fwdelu_108
+	JE   Gemm4x16_fwdelu_114
 	CMPQ SI, $0x04
-	JE   Gemm4x16_fwdsigmoid_109
+	JE   Gemm4x16_fwdsigmoid_115
 	CMPQ SI, $0x05
-	JE   Gemm4x16_fwdtanh_110
-	JMP  Gemm4x16_store_101
+	JE   Gemm4x16_fwdtanh_116
+	JMP  Gemm4x16_store_107
 
-Gemm4x16_fwdrelu_106:
+Gemm4x16_fwdrelu_112:
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y0, Y8, Y0
 	VXORPS Y8, Y8, Y8
@@ -8065,9 +8170,9 @@ Gemm4x16_fwdrelu_106:
 	VMAXPS Y6, Y8, Y6
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y7, Y8, Y7
-	JMP    Gemm4x16_store_101
+	JMP    Gemm4x16_store_107
 
-Gemm4x16_fwdleakyrelu_107:
+Gemm4x16_fwdleakyrelu_113:
 	VMULPS    64(SP), Y0, Y8
 	VCMPPS    $0x07, Y8, Y8, Y9
 	VORPS     k80000000<>+0(SB), Y9, Y9
@@ -8116,9 +8221,9 @@ Gemm4x16_fwdleakyrelu_107:
 	VANDPS    Y9, Y8, Y8
 	VCMPPS    $0x01, k00000000<>+0(SB), Y7, Y9
 	VBLENDVPS Y9, Y8, Y7, Y7
-	JMP       Gemm4x16_store_101
+	JMP       Gemm4x16_store_107
 
-Gemm4x16_fwdelu_108:
+Gemm4x16_fwdelu_114:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -8299,9 +8404,9 @@ Gemm4x16_fwdelu_108:
 	VMOVUPS      Y5, 32(CX)(SI*2)
 	VMOVUPS      Y6, (DI)
 	VMOVUPS      Y7, 32(DI)
-	JMP          Gemm4x16_epidone_111
+	JMP          Gemm4x16_epidone_117
 
-Gemm4x16_fwdsigmoid_109:
+Gemm4x16_fwdsigmoid_115:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -8546,9 +8651,9 @@ Gemm4x16_fwdsigmoid_109:
 	VMOVUPS      Y5, 32(CX)(SI*2)
 	VMOVUPS      Y6, (DI)
 	VMOVUPS      Y7, 32(DI)
-	JMP          Gemm4x16_epidone_111
+	JMP          Gemm4x16_epidone_117
 
-Gemm4x16_fwdtanh_110:
+Gemm4x16_fwdtanh_116:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -8873,27 +8978,27 @@ Gemm4x16_fwdtanh_110:
 	VMOVUPS      Y5, 32(CX)(SI*2)
 	VMOVUPS      Y6, (DI)
 	VMOVUPS      Y7, 32(DI)
-	JMP          Gemm4x16_epidone_111
+	JMP          Gemm4x16_epidone_117
 
-Gemm4x16_bwd_103:
+Gemm4x16_bwd_109:
 	MOVQ ldy+88(FP), DI
 	SHLQ $0x02, DI
-	LEAQ (DX)(DI*2), R12
-	ADDQ DI, R12
+	LEAQ (DX)(DI*2), R13
+	ADDQ DI, R13
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm4x16_bwdrelu_115
+	JE   Gemm4x16_bwdrelu_121
 	CMPQ SI, $0x02
-	JE   Gemm4x16_bwdleakyrelu_116
+	JE   Gemm4x16_bwdleakyrelu_122
 	CMPQ SI, $0x03
-	JE   Gemm4x16_bwdelu_117
+	JE   Gemm4x16_bwdelu_123
 	CMPQ SI, $0x04
-	JE   Gemm4x16_bwdsigmoid_118
+	JE   Gemm4x16_bwdsigmoid_124
 	CMPQ SI, $0x05
-	JE   Gemm4x16_bwdtanh_119
-	JMP  Gemm4x16_store_101
+	JE   Gemm4x16_bwdtanh_125
+	JMP  Gemm4x16_store_107
 
-Gemm4x16_bwdrelu_115:
+Gemm4x16_bwdrelu_121:
 	VMOVUPS (DX), Y8
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDPS  k3f800000<>+0(SB), Y8, Y8
@@ -8918,17 +9023,17 @@ Gemm4x16_bwdrelu_115:
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDPS  k3f800000<>+0(SB), Y8, Y8
 	VMULPS  Y8, Y5, Y5
-	VMOVUPS (R12), Y8
+	VMOVUPS (R13), Y8
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDPS  k3f800000<>+0(SB), Y8, Y8
 	VMULPS  Y8, Y6, Y6
-	VMOVUPS 32(R12), Y8
+	VMOVUPS 32(R13), Y8
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDPS  k3f800000<>+0(SB), Y8, Y8
 	VMULPS  Y8, Y7, Y7
-	JMP     Gemm4x16_store_101
+	JMP     Gemm4x16_store_107
 
-Gemm4x16_bwdleakyrelu_116:
+Gemm4x16_bwdleakyrelu_122:
 	VMOVUPS (DX), Y8
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDNPS 64(SP), Y8, Y9
@@ -8965,21 +9070,21 @@ Gemm4x16_bwdleakyrelu_116:
 	VANDPS  k3f800000<>+0(SB), Y8, Y8
 	VORPS   Y9, Y8, Y8
 	VMULPS  Y8, Y5, Y5
-	VMOVUPS (R12), Y8
+	VMOVUPS (R13), Y8
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDNPS 64(SP), Y8, Y9
 	VANDPS  k3f800000<>+0(SB), Y8, Y8
 	VORPS   Y9, Y8, Y8
 	VMULPS  Y8, Y6, Y6
-	VMOVUPS 32(R12), Y8
+	VMOVUPS 32(R13), Y8
 	VCMPPS  $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDNPS 64(SP), Y8, Y9
 	VANDPS  k3f800000<>+0(SB), Y8, Y8
 	VORPS   Y9, Y8, Y8
 	VMULPS  Y8, Y7, Y7
-	JMP     Gemm4x16_store_101
+	JMP     Gemm4x16_store_107
 
-Gemm4x16_bwdelu_117:
+Gemm4x16_bwdelu_123:
 	VMOVUPS   (DX), Y8
 	VADDPS    64(SP), Y8, Y9
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
@@ -9010,19 +9115,19 @@ Gemm4x16_bwdelu_117:
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
 	VBLENDVPS Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS    Y8, Y5, Y5
-	VMOVUPS   (R12), Y8
+	VMOVUPS   (R13), Y8
 	VADDPS    64(SP), Y8, Y9
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
 	VBLENDVPS Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS    Y8, Y6, Y6
-	VMOVUPS   32(R12), Y8
+	VMOVUPS   32(R13), Y8
 	VADDPS    64(SP), Y8, Y9
 	VCMPPS    $0x0e, k00000000<>+0(SB), Y8, Y8
 	VBLENDVPS Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS    Y8, Y7, Y7
-	JMP       Gemm4x16_store_101
+	JMP       Gemm4x16_store_107
 
-Gemm4x16_bwdsigmoid_118:
+Gemm4x16_bwdsigmoid_124:
 	VMOVUPS (DX), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VSUBPS  Y8, Y9, Y9
@@ -9053,19 +9158,19 @@ Gemm4x16_bwdsigmoid_118:
 	VSUBPS  Y8, Y9, Y9
 	VMULPS  Y8, Y9, Y9
 	VMULPS  Y9, Y5, Y5
-	VMOVUPS (R12), Y8
+	VMOVUPS (R13), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VSUBPS  Y8, Y9, Y9
 	VMULPS  Y8, Y9, Y9
 	VMULPS  Y9, Y6, Y6
-	VMOVUPS 32(R12), Y8
+	VMOVUPS 32(R13), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VSUBPS  Y8, Y9, Y9
 	VMULPS  Y8, Y9, Y9
 	VMULPS  Y9, Y7, Y7
-	JMP     Gemm4x16_store_101
+	JMP     Gemm4x16_store_107
 
-Gemm4x16_bwdtanh_119:
+Gemm4x16_bwdtanh_125:
 	VMOVUPS (DX), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VSUBPS  Y8, Y9, Y9
@@ -9102,20 +9207,20 @@ Gemm4x16_bwdtanh_119:
 	VADDPS  k3f800000<>+0(SB), Y8, Y8
 	VMULPS  Y8, Y9, Y9
 	VMULPS  Y9, Y5, Y5
-	VMOVUPS (R12), Y8
+	VMOVUPS (R13), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VSUBPS  Y8, Y9, Y9
 	VADDPS  k3f800000<>+0(SB), Y8, Y8
 	VMULPS  Y8, Y9, Y9
 	VMULPS  Y9, Y6, Y6
-	VMOVUPS 32(R12), Y8
+	VMOVUPS 32(R13), Y8
 	VMOVUPS k3f800000<>+0(SB), Y9
 	VSUBPS  Y8, Y9, Y9
 	VADDPS  k3f800000<>+0(SB), Y8, Y8
 	VMULPS  Y8, Y9, Y9
 	VMULPS  Y9, Y7, Y7
 
-Gemm4x16_store_101:
+Gemm4x16_store_107:
 	MOVQ    ldc+64(FP), SI
 	SHLQ    $0x02, SI
 	LEAQ    (CX)(SI*2), DI
@@ -9129,13 +9234,13 @@ Gemm4x16_store_101:
 	VMOVUPS Y6, (DI)
 	VMOVUPS Y7, 32(DI)
 
-Gemm4x16_epidone_111:
+Gemm4x16_epidone_117:
 	JMP Gemm4x16_next
 
 Gemm4x16_edge:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000001, SI
-	JZ         Gemm4x16_noacc_127
+	JZ         Gemm4x16_noacc_133
 	MOVQ       ldc+64(FP), SI
 	SHLQ       $0x02, SI
 	LEAQ       (CX)(SI*2), DI
@@ -9147,7 +9252,7 @@ Gemm4x16_edge:
 	VMASKMOVPS 32(CX), Y8, Y8
 	VADDPS     Y8, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_accrows_129
+	JLE        Gemm4x16_accrows_135
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (CX)(SI*1), Y8, Y8
 	VADDPS     Y8, Y2, Y2
@@ -9155,7 +9260,7 @@ Gemm4x16_edge:
 	VMASKMOVPS 32(CX)(SI*1), Y8, Y8
 	VADDPS     Y8, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_accrows_129
+	JLE        Gemm4x16_accrows_135
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (CX)(SI*2), Y8, Y8
 	VADDPS     Y8, Y4, Y4
@@ -9163,7 +9268,7 @@ Gemm4x16_edge:
 	VMASKMOVPS 32(CX)(SI*2), Y8, Y8
 	VADDPS     Y8, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_accrows_129
+	JLE        Gemm4x16_accrows_135
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DI), Y8, Y8
 	VADDPS     Y8, Y6, Y6
@@ -9171,13 +9276,13 @@ Gemm4x16_edge:
 	VMASKMOVPS 32(DI), Y8, Y8
 	VADDPS     Y8, Y7, Y7
 
-Gemm4x16_accrows_129:
-Gemm4x16_noacc_127:
+Gemm4x16_accrows_135:
+Gemm4x16_noacc_133:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000004, SI
-	JNZ        Gemm4x16_bwd_128
+	JNZ        Gemm4x16_bwd_134
 	TESTQ      $0x00000002, SI
-	JZ         Gemm4x16_nobias_130
+	JZ         Gemm4x16_nobias_136
 	MOVQ       bias+72(FP), DI
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DI), Y8, Y8
@@ -9192,21 +9297,21 @@ Gemm4x16_noacc_127:
 	VADDPS     Y8, Y6, Y6
 	VADDPS     Y9, Y7, Y7
 
-Gemm4x16_nobias_130:
+Gemm4x16_nobias_136:
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm4x16_fwdrelu_131
+	JE   Gemm4x16_fwdrelu_137
 	CMPQ SI, $0x02
-	JE   Gemm4x16_fwdleakyrelu_132
+	JE   Gemm4x16_fwdleakyrelu_138
 	CMPQ SI, $0x03
-	JE   Gemm4x16_fwdelu_133
+	JE   Gemm4x16_fwdelu_139
 	CMPQ SI, $0x04
-	JE   Gemm4x16_fwdsigmoid_134
+	JE   Gemm4x16_fwdsigmoid_140
 	CMPQ SI, $0x05
-	JE   Gemm4x16_fwdtanh_135
-	JMP  Gemm4x16_store_126
+	JE   Gemm4x16_fwdtanh_141
+	JMP  Gemm4x16_store_132
 
-Gemm4x16_fwdrelu_131:
+Gemm4x16_fwdrelu_137:
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y0, Y8, Y0
 	VXORPS Y8, Y8, Y8
@@ -9223,9 +9328,9 @@ Gemm4x16_fwdrelu_131:
 	VMAXPS Y6, Y8, Y6
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y7, Y8, Y7
-	JMP    Gemm4x16_store_126
+	JMP    Gemm4x16_store_132
 
-Gemm4x16_fwdleakyrelu_132:
+Gemm4x16_fwdleakyrelu_138:
 	VMULPS    64(SP), Y0, Y8
 	VCMPPS    $0x07, Y8, Y8, Y9
 	VORPS     k80000000<>+0(SB), Y9, Y9
@@ -9274,9 +9379,9 @@ Gemm4x16_fwdleakyrelu_132:
 	VANDPS    Y9, Y8, Y8
 	VCMPPS    $0x01, k00000000<>+0(SB), Y7, Y9
 	VBLENDVPS Y9, Y8, Y7, Y7
-	JMP       Gemm4x16_store_126
+	JMP       Gemm4x16_store_132
 
-Gemm4x16_fwdelu_133:
+Gemm4x16_fwdelu_139:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -9370,13 +9475,13 @@ Gemm4x16_fwdelu_133:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(CX)
 	CMPQ         BX, $0x01
-	JLE          Gemm4x16_pairsdone_137
+	JLE          Gemm4x16_pairsdone_143
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (CX)(SI*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
-	JLE          Gemm4x16_pairsdone_137
+	JLE          Gemm4x16_pairsdone_143
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -9466,16 +9571,16 @@ Gemm4x16_fwdelu_133:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
-	JLE          Gemm4x16_pairsdone_137
+	JLE          Gemm4x16_pairsdone_143
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (DI)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(DI)
 
-Gemm4x16_pairsdone_137:
-	JMP Gemm4x16_epidone_136
+Gemm4x16_pairsdone_143:
+	JMP Gemm4x16_epidone_142
 
-Gemm4x16_fwdsigmoid_134:
+Gemm4x16_fwdsigmoid_140:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -9601,13 +9706,13 @@ Gemm4x16_fwdsigmoid_134:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(CX)
 	CMPQ         BX, $0x01
-	JLE          Gemm4x16_pairsdone_138
+	JLE          Gemm4x16_pairsdone_144
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (CX)(SI*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
-	JLE          Gemm4x16_pairsdone_138
+	JLE          Gemm4x16_pairsdone_144
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -9729,16 +9834,16 @@ Gemm4x16_fwdsigmoid_134:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
-	JLE          Gemm4x16_pairsdone_138
+	JLE          Gemm4x16_pairsdone_144
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (DI)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(DI)
 
-Gemm4x16_pairsdone_138:
-	JMP Gemm4x16_epidone_136
+Gemm4x16_pairsdone_144:
+	JMP Gemm4x16_epidone_142
 
-Gemm4x16_fwdtanh_135:
+Gemm4x16_fwdtanh_141:
 	VMOVUPS      Y4, 96(SP)
 	VMOVUPS      Y5, 128(SP)
 	VMOVUPS      Y6, 160(SP)
@@ -9904,13 +10009,13 @@ Gemm4x16_fwdtanh_135:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(CX)
 	CMPQ         BX, $0x01
-	JLE          Gemm4x16_pairsdone_139
+	JLE          Gemm4x16_pairsdone_145
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y2, Y0, (CX)(SI*1)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
-	JLE          Gemm4x16_pairsdone_139
+	JLE          Gemm4x16_pairsdone_145
 	VMOVUPS      96(SP), Y4
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      160(SP), Y6
@@ -10072,34 +10177,34 @@ Gemm4x16_fwdtanh_135:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y5, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
-	JLE          Gemm4x16_pairsdone_139
+	JLE          Gemm4x16_pairsdone_145
 	VMOVUPS      (SP), Y0
 	VMASKMOVPS   Y6, Y0, (DI)
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(DI)
 
-Gemm4x16_pairsdone_139:
-	JMP Gemm4x16_epidone_136
+Gemm4x16_pairsdone_145:
+	JMP Gemm4x16_epidone_142
 
-Gemm4x16_bwd_128:
+Gemm4x16_bwd_134:
 	MOVQ ldy+88(FP), DI
 	SHLQ $0x02, DI
-	LEAQ (DX)(DI*2), R12
-	ADDQ DI, R12
+	LEAQ (DX)(DI*2), R13
+	ADDQ DI, R13
 	SHRQ $0x08, SI
 	CMPQ SI, $0x01
-	JE   Gemm4x16_bwdrelu_140
+	JE   Gemm4x16_bwdrelu_146
 	CMPQ SI, $0x02
-	JE   Gemm4x16_bwdleakyrelu_141
+	JE   Gemm4x16_bwdleakyrelu_147
 	CMPQ SI, $0x03
-	JE   Gemm4x16_bwdelu_142
+	JE   Gemm4x16_bwdelu_148
 	CMPQ SI, $0x04
-	JE   Gemm4x16_bwdsigmoid_143
+	JE   Gemm4x16_bwdsigmoid_149
 	CMPQ SI, $0x05
-	JE   Gemm4x16_bwdtanh_144
-	JMP  Gemm4x16_store_126
+	JE   Gemm4x16_bwdtanh_150
+	JMP  Gemm4x16_store_132
 
-Gemm4x16_bwdrelu_140:
+Gemm4x16_bwdrelu_146:
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
@@ -10111,7 +10216,7 @@ Gemm4x16_bwdrelu_140:
 	VANDPS     k3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdrows_145
+	JLE        Gemm4x16_bwdrows_151
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*1), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
@@ -10123,7 +10228,7 @@ Gemm4x16_bwdrelu_140:
 	VANDPS     k3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdrows_145
+	JLE        Gemm4x16_bwdrows_151
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*2), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
@@ -10135,22 +10240,22 @@ Gemm4x16_bwdrelu_140:
 	VANDPS     k3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdrows_145
+	JLE        Gemm4x16_bwdrows_151
 	VMOVUPS    (SP), Y8
-	VMASKMOVPS (R12), Y8, Y8
+	VMASKMOVPS (R13), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDPS     k3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y6, Y6
 	VMOVUPS    32(SP), Y8
-	VMASKMOVPS 32(R12), Y8, Y8
+	VMASKMOVPS 32(R13), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDPS     k3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y7, Y7
 
-Gemm4x16_bwdrows_145:
-	JMP Gemm4x16_store_126
+Gemm4x16_bwdrows_151:
+	JMP Gemm4x16_store_132
 
-Gemm4x16_bwdleakyrelu_141:
+Gemm4x16_bwdleakyrelu_147:
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
@@ -10166,7 +10271,7 @@ Gemm4x16_bwdleakyrelu_141:
 	VORPS      Y9, Y8, Y8
 	VMULPS     Y8, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdrows_146
+	JLE        Gemm4x16_bwdrows_152
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*1), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
@@ -10182,7 +10287,7 @@ Gemm4x16_bwdleakyrelu_141:
 	VORPS      Y9, Y8, Y8
 	VMULPS     Y8, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdrows_146
+	JLE        Gemm4x16_bwdrows_152
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*2), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
@@ -10198,26 +10303,26 @@ Gemm4x16_bwdleakyrelu_141:
 	VORPS      Y9, Y8, Y8
 	VMULPS     Y8, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdrows_146
+	JLE        Gemm4x16_bwdrows_152
 	VMOVUPS    (SP), Y8
-	VMASKMOVPS (R12), Y8, Y8
+	VMASKMOVPS (R13), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDNPS    64(SP), Y8, Y9
 	VANDPS     k3f800000<>+0(SB), Y8, Y8
 	VORPS      Y9, Y8, Y8
 	VMULPS     Y8, Y6, Y6
 	VMOVUPS    32(SP), Y8
-	VMASKMOVPS 32(R12), Y8, Y8
+	VMASKMOVPS 32(R13), Y8, Y8
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
 	VANDNPS    64(SP), Y8, Y9
 	VANDPS     k3f800000<>+0(SB), Y8, Y8
 	VORPS      Y9, Y8, Y8
 	VMULPS     Y8, Y7, Y7
 
-Gemm4x16_bwdrows_146:
-	JMP Gemm4x16_store_126
+Gemm4x16_bwdrows_152:
+	JMP Gemm4x16_store_132
 
-Gemm4x16_bwdelu_142:
+Gemm4x16_bwdelu_148:
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX), Y8, Y8
 	VADDPS     64(SP), Y8, Y9
@@ -10231,7 +10336,7 @@ Gemm4x16_bwdelu_142:
 	VBLENDVPS  Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS     Y8, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdrows_147
+	JLE        Gemm4x16_bwdrows_153
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*1), Y8, Y8
 	VADDPS     64(SP), Y8, Y9
@@ -10245,7 +10350,7 @@ Gemm4x16_bwdelu_142:
 	VBLENDVPS  Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS     Y8, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdrows_147
+	JLE        Gemm4x16_bwdrows_153
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*2), Y8, Y8
 	VADDPS     64(SP), Y8, Y9
@@ -10259,24 +10364,24 @@ Gemm4x16_bwdelu_142:
 	VBLENDVPS  Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS     Y8, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdrows_147
+	JLE        Gemm4x16_bwdrows_153
 	VMOVUPS    (SP), Y8
-	VMASKMOVPS (R12), Y8, Y8
+	VMASKMOVPS (R13), Y8, Y8
 	VADDPS     64(SP), Y8, Y9
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
 	VBLENDVPS  Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS     Y8, Y6, Y6
 	VMOVUPS    32(SP), Y8
-	VMASKMOVPS 32(R12), Y8, Y8
+	VMASKMOVPS 32(R13), Y8, Y8
 	VADDPS     64(SP), Y8, Y9
 	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
 	VBLENDVPS  Y8, k3f800000<>+0(SB), Y9, Y8
 	VMULPS     Y8, Y7, Y7
 
-Gemm4x16_bwdrows_147:
-	JMP Gemm4x16_store_126
+Gemm4x16_bwdrows_153:
+	JMP Gemm4x16_store_132
 
-Gemm4x16_bwdsigmoid_143:
+Gemm4x16_bwdsigmoid_149:
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
@@ -10290,7 +10395,7 @@ Gemm4x16_bwdsigmoid_143:
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdrows_148
+	JLE        Gemm4x16_bwdrows_154
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*1), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
@@ -10304,7 +10409,7 @@ Gemm4x16_bwdsigmoid_143:
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdrows_148
+	JLE        Gemm4x16_bwdrows_154
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*2), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
@@ -10318,24 +10423,24 @@ Gemm4x16_bwdsigmoid_143:
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdrows_148
+	JLE        Gemm4x16_bwdrows_154
 	VMOVUPS    (SP), Y8
-	VMASKMOVPS (R12), Y8, Y8
+	VMASKMOVPS (R13), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
 	VSUBPS     Y8, Y9, Y9
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y6, Y6
 	VMOVUPS    32(SP), Y8
-	VMASKMOVPS 32(R12), Y8, Y8
+	VMASKMOVPS 32(R13), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
 	VSUBPS     Y8, Y9, Y9
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y7, Y7
 
-Gemm4x16_bwdrows_148:
-	JMP Gemm4x16_store_126
+Gemm4x16_bwdrows_154:
+	JMP Gemm4x16_store_132
 
-Gemm4x16_bwdtanh_144:
+Gemm4x16_bwdtanh_150:
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
@@ -10351,7 +10456,7 @@ Gemm4x16_bwdtanh_144:
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y1, Y1
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdrows_149
+	JLE        Gemm4x16_bwdrows_155
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*1), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
@@ -10367,7 +10472,7 @@ Gemm4x16_bwdtanh_144:
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y3, Y3
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdrows_149
+	JLE        Gemm4x16_bwdrows_155
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX)(DI*2), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
@@ -10383,24 +10488,24 @@ Gemm4x16_bwdtanh_144:
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y5, Y5
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdrows_149
+	JLE        Gemm4x16_bwdrows_155
 	VMOVUPS    (SP), Y8
-	VMASKMOVPS (R12), Y8, Y8
+	VMASKMOVPS (R13), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
 	VSUBPS     Y8, Y9, Y9
 	VADDPS     k3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y6, Y6
 	VMOVUPS    32(SP), Y8
-	VMASKMOVPS 32(R12), Y8, Y8
+	VMASKMOVPS 32(R13), Y8, Y8
 	VMOVUPS    k3f800000<>+0(SB), Y9
 	VSUBPS     Y8, Y9, Y9
 	VADDPS     k3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y9, Y9
 	VMULPS     Y9, Y7, Y7
 
-Gemm4x16_bwdrows_149:
-Gemm4x16_store_126:
+Gemm4x16_bwdrows_155:
+Gemm4x16_store_132:
 	MOVQ       ldc+64(FP), SI
 	SHLQ       $0x02, SI
 	LEAQ       (CX)(SI*2), DI
@@ -10410,26 +10515,26 @@ Gemm4x16_store_126:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_storerows_150
+	JLE        Gemm4x16_storerows_156
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_storerows_150
+	JLE        Gemm4x16_storerows_156
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_storerows_150
+	JLE        Gemm4x16_storerows_156
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 
-Gemm4x16_storerows_150:
-Gemm4x16_epidone_136:
+Gemm4x16_storerows_156:
+Gemm4x16_epidone_142:
 Gemm4x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000010, SI, SI
@@ -10441,17 +10546,52 @@ Gemm4x16_next:
 	JG     Gemm4x16_tile
 
 Gemm4x16_copytail:
-	TESTQ      R10, R10
+	TESTQ      R11, R11
 	JZ         Gemm4x16_done
+	TESTQ      $0x00000008, flags+96(FP)
+	JZ         Gemm4x16_copyrow_157
+	PREFETCHT0 64(R8)
+	PREFETCHT0 64(R8)(R9*1)
+	PREFETCHT0 64(R8)(R9*2)
+	PREFETCHT0 64(R8)(R10*1)
+	VMOVUPS    (R8), X0
+	VMOVUPS    (R8)(R9*2), X1
+	VUNPCKLPS  (R8)(R9*1), X0, X2
+	VUNPCKHPS  (R8)(R9*1), X0, X0
+	VUNPCKLPS  (R8)(R10*1), X1, X3
+	VUNPCKHPS  (R8)(R10*1), X1, X1
+	VMOVLPS    X2, (R12)
+	VMOVLPS    X3, 8(R12)
+	VMOVHPS    X2, 64(R12)
+	VMOVHPS    X3, 72(R12)
+	VMOVLPS    X0, 128(R12)
+	VMOVLPS    X1, 136(R12)
+	VMOVHPS    X0, 192(R12)
+	VMOVHPS    X1, 200(R12)
+	LEAQ       (R8)(R9*4), R8
+	ADDQ       $0x10, R12
+	DECQ       R11
+	TESTQ      $0x00000003, R11
+	JNZ        Gemm4x16_copied_158
+	MOVQ       R9, AX
+	SHLQ       $0x04, AX
+	SUBQ       AX, R8
+	ADDQ       $0x10, R8
+	ADDQ       $0x000000c0, R12
+	JMP        Gemm4x16_copied_158
+
+Gemm4x16_copyrow_157:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y0
-	VMOVUPS    Y0, (R11)
+	VMOVUPS    Y0, (R12)
 	VMOVUPS    32(R8), Y0
-	VMOVUPS    Y0, 32(R11)
+	VMOVUPS    Y0, 32(R12)
 	ADDQ       R9, R8
-	ADDQ       $0x40, R11
-	DECQ       R10
-	JMP        Gemm4x16_copytail
+	ADDQ       $0x40, R12
+	DECQ       R11
+
+Gemm4x16_copied_158:
+	JMP Gemm4x16_copytail
 
 Gemm4x16_done:
 	VZEROUPPER
