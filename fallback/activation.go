@@ -102,6 +102,7 @@ func Forward(a Activation, dst, x []float32) {
 const (
 	signBit = 0x80000000
 	infBits = 0x7f800000
+	oneBits = 0x3f800000 // 1.0
 )
 
 // isNeg reports whether the float32 with bits b is < 0 (negative, not -0,
@@ -194,31 +195,34 @@ func backwardRow(a Activation, dx, dy, y []float32) {
 	switch a.Func {
 	case Identity:
 		copy(dx, dy)
+	// The derivatives select on the bits of y (isPos is y > 0), which the
+	// compiler turns into conditional moves: a branch on the sign of y
+	// would be mispredicted half the time on real activations.
 	case ReLU:
 		for i, v := range y {
-			var d float32
-			if v > 0 {
-				d = 1
+			var d uint32 // +0
+			if isPos(math.Float32bits(v)) {
+				d = oneBits
 			}
-			dx[i] = dy[i] * d
+			dx[i] = dy[i] * math.Float32frombits(d)
 		}
 	case LeakyReLU:
-		alpha := a.Alpha
+		alpha := math.Float32bits(a.Alpha)
 		for i, v := range y {
 			d := alpha
-			if v > 0 {
-				d = 1
+			if isPos(math.Float32bits(v)) {
+				d = oneBits
 			}
-			dx[i] = dy[i] * d
+			dx[i] = dy[i] * math.Float32frombits(d)
 		}
 	case ELU:
 		alpha := a.Alpha
 		for i, v := range y {
-			d := v + alpha
-			if v > 0 {
-				d = 1
+			d := math.Float32bits(v + alpha)
+			if isPos(math.Float32bits(v)) {
+				d = oneBits
 			}
-			dx[i] = dy[i] * d
+			dx[i] = dy[i] * math.Float32frombits(d)
 		}
 	case Sigmoid:
 		for i, v := range y {
