@@ -22,8 +22,11 @@ type impl struct {
 	// package fallback's.
 	maxoutForward  func(k int, dst []float32, argmax []int32, x []float32)
 	maxoutBackward func(k int, dx, dy []float32, argmax []int32)
-	// momentumUpdate is MomentumUpdate; nil means fallback.MomentumUpdate.
+	// momentumUpdate, sgdUpdate and adamUpdate are the optimizer updates;
+	// nil means package fallback's.
 	momentumUpdate func(w, v []float32, lr, mu, wd float32) bool
+	sgdUpdate      func(w, v, g []float32, lr, mu, wd float32, nesterov bool) bool
+	adamUpdate     func(w, m, v, g []float32, lr, beta1, beta2, eps, wd float32) bool
 	// gemm computes the rows [i0, i1) and columns [j0, j1) of a Gemm call.
 	gemm func(g *gemmCall, i0, i1, j0, j1 int)
 }

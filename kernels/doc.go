@@ -15,9 +15,10 @@
 // a persistent pool (SetThreads changes the number); results are
 // deterministic: bitwise identical for every thread count.
 //
-// MomentumUpdate is the in-place parameter update of SGD with momentum for a
-// velocity the weight-gradient Gemm has accumulated into; it reports whether
-// every new weight is finite.
+// The optimizer updates change parameters in place and report whether every
+// new weight is finite: MomentumUpdate for a velocity the weight-gradient
+// Gemm has accumulated into (no gradient buffer), SGDUpdate (plain,
+// classical or Nesterov momentum) and AdamUpdate from a gradient buffer.
 //
 // PeakGFLOPS measures this core's fused multiply-add peak with an assembly
 // loop of independent FMAs, so that benchmarks can report GEMM speed as a

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/actfuse/actfuse/fallback"
@@ -72,4 +73,157 @@ func TestMomentumUpdateLengths(t *testing.T) {
 		}()
 		kernels.MomentumUpdate(make([]float32, 4), make([]float32, 3), 1, 1, 0)
 	})
+}
+
+// updateCase runs an optimizer update on guarded copies of the slices in0
+// (w first) under the active implementation and under package fallback, and
+// checks that both give the same bits, write nothing outside the slices, and
+// report finiteness as the new weights are.
+func updateCase(t *testing.T, what string, in0 [][]float32, run, ref func(s [][]float32) bool) {
+	t.Helper()
+	n := len(in0[0])
+	got := make([][]float32, len(in0))
+	checks := make([]func(*testing.T, string), len(in0))
+	want := make([][]float32, len(in0))
+	for j, s := range in0 {
+		_, got[j], checks[j] = guarded(n, 2*j+1)
+		copy(got[j], s)
+		want[j] = append([]float32(nil), s...)
+	}
+	finite := run(got)
+	wantFinite := ref(want)
+	for j := range got {
+		checks[j](t, fmt.Sprintf("%s slice %d", what, j))
+		for i := range got[j] {
+			if !sameBits(got[j][i], want[j][i]) {
+				t.Fatalf("%s: slice %d [%d] = %g, fallback gives %g (inputs %v)", what, j, i, got[j][i], want[j][i], column(in0, i))
+			}
+		}
+	}
+	allFinite := true
+	for _, x := range want[0] {
+		allFinite = allFinite && !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0)
+	}
+	if finite != allFinite || wantFinite != allFinite {
+		t.Fatalf("%s: finite = %v (fallback %v), the new weights say %v", what, finite, wantFinite, allFinite)
+	}
+}
+
+func column(s [][]float32, i int) []float32 {
+	c := make([]float32, len(s))
+	for j := range s {
+		c[j] = s[j][i]
+	}
+	return c
+}
+
+// updateInputs returns k slices of n values: normal values, or half the
+// time the mixed special values of testInputs.
+func updateInputs(rng *rand.Rand, k, n int) [][]float32 {
+	s := make([][]float32, k)
+	special := rng.IntN(2) == 0
+	for j := range s {
+		if special {
+			s[j] = testInputs(rng, n)
+			continue
+		}
+		s[j] = make([]float32, n)
+		for i := range s[j] {
+			s[j][i] = float32(rng.NormFloat64())
+		}
+	}
+	return s
+}
+
+// TestSGDUpdate checks the three forms of SGDUpdate against the fallback
+// for lengths 0..70, with guards, and the fallback against float64 steps.
+func TestSGDUpdate(t *testing.T) {
+	var lr, wd float32 = 0.05, 1e-3
+	eachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 9))
+		for _, mu := range []float32{0, 0.9} {
+			for _, nesterov := range []bool{false, true} {
+				for n := 0; n <= 70; n++ {
+					in := updateInputs(rng, 3, n) // w, v, g
+					what := fmt.Sprintf("mu=%v nesterov=%v n=%d", mu, nesterov, n)
+					updateCase(t, what, in,
+						func(s [][]float32) bool { return kernels.SGDUpdate(s[0], s[1], s[2], lr, mu, wd, nesterov) },
+						func(s [][]float32) bool { return fallback.SGDUpdate(s[0], s[1], s[2], lr, mu, wd, nesterov) })
+					// The fallback against the same steps in float64, each rounded.
+					w, v := append([]float32(nil), in[0]...), append([]float32(nil), in[1]...)
+					fallback.SGDUpdate(w, v, in[2], lr, mu, wd, nesterov)
+					for i := range w {
+						gi := float32(float64(in[2][i]) + float64(float32(float64(wd)*float64(in[0][i]))))
+						step, vi := gi, in[1][i]
+						if mu != 0 {
+							vi = float32(float64(float32(float64(mu)*float64(in[1][i]))) + float64(gi))
+							step = vi
+							if nesterov {
+								step = float32(float64(gi) + float64(float32(float64(mu)*float64(vi))))
+							}
+						}
+						ww := float32(float64(in[0][i]) - float64(float32(float64(lr)*float64(step))))
+						if !sameBits(w[i], ww) || !sameBits(v[i], vi) {
+							t.Fatalf("%s [%d]: fallback w, v = %g, %g; float64 steps %g, %g", what, i, w[i], v[i], ww, vi)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestAdamUpdate checks AdamUpdate against the fallback for lengths 0..70,
+// with guards, and the fallback against float64 steps.
+func TestAdamUpdate(t *testing.T) {
+	var lr, b1, b2, eps, wd float32 = 1e-3, 0.9, 0.999, 1e-8, 1e-4
+	eachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(10, 10))
+		for n := 0; n <= 70; n++ {
+			in := updateInputs(rng, 4, n) // w, m, v, g
+			for i := range in[2] {
+				in[2][i] = float32(math.Abs(float64(in[2][i])))
+			}
+			what := fmt.Sprintf("n=%d", n)
+			updateCase(t, what, in,
+				func(s [][]float32) bool { return kernels.AdamUpdate(s[0], s[1], s[2], s[3], lr, b1, b2, eps, wd) },
+				func(s [][]float32) bool { return fallback.AdamUpdate(s[0], s[1], s[2], s[3], lr, b1, b2, eps, wd) })
+			w, m, v := append([]float32(nil), in[0]...), append([]float32(nil), in[1]...), append([]float32(nil), in[2]...)
+			fallback.AdamUpdate(w, m, v, in[3], lr, b1, b2, eps, wd)
+			r := func(x float64) float64 { return float64(float32(x)) }
+			for i := range w {
+				gi := r(float64(in[3][i]) + r(float64(wd)*float64(in[0][i])))
+				mi := r(r(float64(b1)*float64(in[1][i])) + r(float64(1-b1)*gi))
+				vi := r(r(float64(b2)*float64(in[2][i])) + r(r(float64(1-b2)*gi)*gi))
+				ww := r(float64(in[0][i]) - r(r(float64(lr)*mi)/r(r(math.Sqrt(vi))+float64(eps))))
+				if !sameBits(w[i], float32(ww)) || !sameBits(m[i], float32(mi)) || !sameBits(v[i], float32(vi)) {
+					t.Fatalf("%s [%d]: fallback w, m, v = %g, %g, %g; float64 steps %g, %g, %g", what, i, w[i], m[i], v[i], ww, mi, vi)
+				}
+			}
+		}
+	})
+}
+
+// TestUpdateLengths checks that mismatched lengths panic with the lengths
+// named.
+func TestUpdateLengths(t *testing.T) {
+	s3, s4 := make([]float32, 3), make([]float32, 4)
+	for _, c := range []struct {
+		want string
+		f    func()
+	}{
+		{"SGDUpdate: len(g) = 3 != len(w) = 4", func() { kernels.SGDUpdate(s4, s4, s3, 1, 0.9, 0, false) }},
+		{"SGDUpdate: len(v) = 3 != len(w) = 4", func() { kernels.SGDUpdate(s4, s3, s4, 1, 0.9, 0, false) }},
+		{"AdamUpdate: len(v) = 3 != len(w) = 4", func() { kernels.AdamUpdate(s4, s4, s3, s4, 1, 0.9, 0.99, 1e-8, 0) }},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), c.want) {
+					t.Fatalf("panic %v, want %q", r, c.want)
+				}
+			}()
+			c.f()
+		}()
+	}
+	kernels.SGDUpdate(s4, nil, s4, 1, 0, 0, false) // v is not used without momentum
 }

@@ -22,8 +22,8 @@ func BenchmarkUpdate(b *testing.B) {
 		f    func()
 	}{
 		{"momentum", func() { kernels.MomentumUpdate(p, v, 0.01, 0.9, 0) }},
-		{"nesterov", func() { sgd(p, v, g, 0.01, 0.9, 0, true) }},
-		{"adam", func() { adam(p, v, v2, g, 0.001, 0.9, 0.999, 1e-8, 0) }},
+		{"nesterov", func() { kernels.SGDUpdate(p, v, g, 0.01, 0.9, 0, true) }},
+		{"adam", func() { kernels.AdamUpdate(p, v, v2, g, 0.001, 0.9, 0.999, 1e-8, 0) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			cpu0 := cpuTime()

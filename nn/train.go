@@ -479,13 +479,18 @@ type updateTask struct {
 
 // run updates u.p and reports whether every new value is finite.
 func (u *updateTask) run() bool {
+	n := len(u.p)
 	if u.method == Adam {
-		return adam(u.p, u.s1, u.s2, u.g, u.lr, u.b1, u.b2, u.eps, u.wd)
+		return kernels.AdamUpdate(u.p, u.s1[:n], u.s2[:n], u.g[:n], u.lr, u.b1, u.b2, u.eps, u.wd)
 	}
 	if u.fused {
-		return kernels.MomentumUpdate(u.p, u.s1[:len(u.p)], u.lr, u.mu, u.wd)
+		return kernels.MomentumUpdate(u.p, u.s1[:n], u.lr, u.mu, u.wd)
 	}
-	return sgd(u.p, u.s1, u.g, u.lr, u.mu, u.wd, u.nesterov)
+	v := u.s1
+	if u.mu != 0 {
+		v = v[:n]
+	}
+	return kernels.SGDUpdate(u.p, v, u.g[:n], u.lr, u.mu, u.wd, u.nesterov)
 }
 
 // minUpdateChunk is the least number of parameters worth handing to another
@@ -551,54 +556,6 @@ func (t *Trainer) parallelUpdate(u *updateTask) bool {
 	return ok
 }
 
-// sgd updates p with momentum and weight decay and reports whether every
-// new value is finite. The check sums the new values in float64 (a sum of
-// finite float32 values cannot overflow), which costs no branch per element.
-func sgd(p, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
-	v, g = v[:len(p)], g[:len(p)]
-	var s0, s1 float64
-	switch {
-	case mu == 0:
-		for i, w := range p {
-			w -= lr * (g[i] + wd*w)
-			p[i] = w
-			s0 += float64(w)
-		}
-	case nesterov:
-		for i, w := range p {
-			gi := g[i] + wd*w
-			vi := mu*v[i] + gi
-			v[i] = vi
-			w -= lr * (gi + mu*vi)
-			p[i] = w
-			s0 += float64(w)
-		}
-	default:
-		i := 0
-		for ; i+2 <= len(p); i += 2 {
-			w0, w1 := p[i], p[i+1]
-			v0 := mu*v[i] + (g[i] + wd*w0)
-			v1 := mu*v[i+1] + (g[i+1] + wd*w1)
-			v[i], v[i+1] = v0, v1
-			w0 -= lr * v0
-			w1 -= lr * v1
-			p[i], p[i+1] = w0, w1
-			s0 += float64(w0)
-			s1 += float64(w1)
-		}
-		for ; i < len(p); i++ {
-			w := p[i]
-			vi := mu*v[i] + (g[i] + wd*w)
-			v[i] = vi
-			w -= lr * vi
-			p[i] = w
-			s0 += float64(w)
-		}
-	}
-	s := s0 + s1
-	return s-s == 0
-}
-
 // diffSquares returns Σ (a-b)².
 func diffSquares(a, b []float32) float64 {
 	b = b[:len(a)]
@@ -614,24 +571,6 @@ func diffSquares(a, b []float32) float64 {
 		s0 += d * d
 	}
 	return s0 + s1
-}
-
-// adam updates p with the Adam rule; lr and eps already include the bias
-// corrections of the step.
-func adam(p, m, v, g []float32, lr, b1, b2, eps, wd float32) bool {
-	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
-	var s float64
-	c1, c2 := 1-b1, 1-b2
-	for i, w := range p {
-		gi := g[i] + wd*w
-		mi := b1*m[i] + c1*gi
-		vi := b2*v[i] + c2*gi*gi
-		m[i], v[i] = mi, vi
-		w -= lr * mi / (float32(math.Sqrt(float64(vi))) + eps)
-		p[i] = w
-		s += float64(w)
-	}
-	return s-s == 0
 }
 
 // sumSquares returns Σ g², with four partial sums.

@@ -617,7 +617,7 @@ func TestOptimizerRules(t *testing.T) {
 	}
 	for _, nesterov := range []bool{false, true} {
 		p, v := cloneF32(p0), cloneF32(v0)
-		sgd(p, v, g, lr, mu, wd, nesterov)
+		kernels.SGDUpdate(p, v, g, lr, mu, wd, nesterov)
 		for i := range p {
 			gi := float64(g[i]) + wd*float64(p0[i])
 			vi := mu*float64(v0[i]) + gi
@@ -649,7 +649,7 @@ func TestOptimizerRules(t *testing.T) {
 	tr.step, tr.lr = 3, lr
 	tr.prepareUpdate()
 	p, m1, m2 := cloneF32(p0), cloneF32(v0), cloneF32(v20)
-	adam(p, m1, m2, g, tr.upd.lr, b1, b2, tr.upd.eps, wd)
+	kernels.AdamUpdate(p, m1, m2, g, tr.upd.lr, b1, b2, tr.upd.eps, wd)
 	for i := range p {
 		gi := float64(g[i]) + wd*float64(p0[i])
 		mi := b1*float64(v0[i]) + (1-b1)*gi

@@ -10,3 +10,29 @@ package asm
 //
 //go:noescape
 func MomentumUpdate(w []float32, v []float32, lr float32, mu float32, wd float32) bool
+
+// SGDUpdate computes, for each i, w[i] -= lr·(g[i] + wd·w[i]) and reports
+// whether every new w[i] is finite; len(g) must equal len(w).
+//
+//go:noescape
+func SGDUpdate(w []float32, g []float32, lr float32, wd float32) bool
+
+// SGDMomentumUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
+// and w[i] -= lr·v[i], or with nesterov w[i] -= lr·(g' + mu·v[i]), and reports
+// whether every new w[i] is finite; the three lengths must be equal.
+//
+//go:noescape
+func SGDMomentumUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+
+// SGDNesterovUpdate is SGDMomentumUpdate with the Nesterov step
+// w[i] -= lr·(g' + mu·v[i]).
+//
+//go:noescape
+func SGDNesterovUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+
+// AdamUpdate computes, for each i, g' = g[i] + wd·w[i], m[i] = b1·m[i] + c1·g',
+// v[i] = b2·v[i] + c2·g'·g' and w[i] -= lr·m[i]/(sqrt(v[i]) + eps), and reports
+// whether every new w[i] is finite; the four lengths must be equal.
+//
+//go:noescape
+func AdamUpdate(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool

@@ -19,9 +19,9 @@ TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
 	MOVQ         DX, SI
 	SUBQ         $+15, SI
 	CMPQ         BX, SI
-	JGE          mom_one
+	JGE          upd_one
 
-mom_wide:
+upd_wide:
 	PREFETCHT0 1024(AX)(BX*4)
 	PREFETCHT0 1024(CX)(BX*4)
 	VMOVUPS    (AX)(BX*4), Y4
@@ -49,15 +49,15 @@ mom_wide:
 	ADDQ       $0x10, BX
 	ADDQ       $0x40, DI
 	CMPQ       BX, SI
-	JL         mom_wide
+	JL         upd_wide
 
-mom_one:
+upd_one:
 	MOVQ DX, SI
 	ANDQ $-8, SI
 	CMPQ BX, SI
-	JAE  mom_tail
+	JAE  upd_tail
 
-mom_oneloop:
+upd_oneloop:
 	VMOVUPS (AX)(BX*4), Y4
 	VMOVUPS (CX)(BX*4), Y5
 	VMULPS  Y2, Y4, Y6
@@ -72,11 +72,11 @@ mom_oneloop:
 	ADDQ    $0x08, BX
 	ADDQ    $0x20, DI
 	CMPQ    BX, SI
-	JB      mom_oneloop
+	JB      upd_oneloop
 
-mom_tail:
+upd_tail:
 	CMPQ       BX, DX
-	JAE        mom_done
+	JAE        upd_done
 	ANDQ       $0x07, DX
 	SHLQ       $0x02, DX
 	LEAQ       tailmask<>+32(SB), SI
@@ -89,12 +89,12 @@ mom_tail:
 	VMULPS     Y0, Y6, Y2
 	VSUBPS     Y2, Y5, Y5
 	VMULPS     Y1, Y6, Y6
-	VSUBPS     Y5, Y5, Y2
-	VORPS      Y2, Y3, Y3
+	VSUBPS     Y5, Y5, Y0
+	VORPS      Y0, Y3, Y3
 	VMASKMOVPS Y5, Y4, (DI)
 	VMASKMOVPS Y6, Y4, (CX)(BX*4)
 
-mom_done:
+upd_done:
 	VPTEST Y3, Y3
 	SETEQ  AL
 	MOVB   AL, ret+64(FP)
@@ -118,3 +118,408 @@ DATA tailmask<>+52(SB)/4, $0x00000000
 DATA tailmask<>+56(SB)/4, $0x00000000
 DATA tailmask<>+60(SB)/4, $0x00000000
 GLOBL tailmask<>(SB), RODATA|NOPTR, $64
+
+// func SGDUpdate(w []float32, g []float32, lr float32, wd float32) bool
+// Requires: AVX, MMX+
+TEXT ·SGDUpdate(SB), NOSPLIT, $0-57
+	MOVQ         w_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         w_len+8(FP), DX
+	VBROADCASTSS lr+48(FP), Y0
+	VBROADCASTSS wd+52(FP), Y1
+	VXORPS       Y2, Y2, Y2
+	XORQ         BX, BX
+	MOVQ         AX, DI
+	MOVQ         DX, SI
+	SUBQ         $+15, SI
+	CMPQ         BX, SI
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(BX*4)
+	PREFETCHT0 1024(CX)(BX*4)
+	VMOVUPS    (AX)(BX*4), Y3
+	VMOVUPS    32(AX)(BX*4), Y4
+	VMOVUPS    (CX)(BX*4), Y5
+	VMOVUPS    32(CX)(BX*4), Y6
+	VMULPS     Y1, Y3, Y7
+	VMULPS     Y1, Y4, Y8
+	VADDPS     Y7, Y5, Y5
+	VADDPS     Y8, Y6, Y6
+	VMULPS     Y0, Y5, Y5
+	VMULPS     Y0, Y6, Y6
+	VSUBPS     Y5, Y3, Y3
+	VSUBPS     Y6, Y4, Y4
+	VSUBPS     Y3, Y3, Y5
+	VSUBPS     Y4, Y4, Y6
+	VORPS      Y5, Y2, Y2
+	VORPS      Y6, Y2, Y2
+	VMOVUPS    Y3, (DI)
+	VMOVUPS    Y4, 32(DI)
+	ADDQ       $0x10, BX
+	ADDQ       $0x40, DI
+	CMPQ       BX, SI
+	JL         upd_wide
+
+upd_one:
+	MOVQ DX, SI
+	ANDQ $-8, SI
+	CMPQ BX, SI
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(BX*4), Y3
+	VMOVUPS (CX)(BX*4), Y4
+	VMULPS  Y1, Y3, Y5
+	VADDPS  Y5, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VSUBPS  Y4, Y3, Y3
+	VSUBPS  Y3, Y3, Y4
+	VORPS   Y4, Y2, Y2
+	VMOVUPS Y3, (DI)
+	ADDQ    $0x08, BX
+	ADDQ    $0x20, DI
+	CMPQ    BX, SI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ       BX, DX
+	JAE        upd_done
+	ANDQ       $0x07, DX
+	SHLQ       $0x02, DX
+	LEAQ       tailmask<>+32(SB), SI
+	SUBQ       DX, SI
+	VMOVDQU    (SI), Y3
+	VMASKMOVPS (AX)(BX*4), Y3, Y4
+	VMASKMOVPS (CX)(BX*4), Y3, Y5
+	VMULPS     Y1, Y4, Y1
+	VADDPS     Y1, Y5, Y5
+	VMULPS     Y0, Y5, Y5
+	VSUBPS     Y5, Y4, Y4
+	VSUBPS     Y4, Y4, Y0
+	VORPS      Y0, Y2, Y2
+	VMASKMOVPS Y4, Y3, (DI)
+
+upd_done:
+	VPTEST Y2, Y2
+	SETEQ  AL
+	MOVB   AL, ret+56(FP)
+	VZEROUPPER
+	RET
+
+// func SGDMomentumUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+// Requires: AVX, MMX+
+TEXT ·SGDMomentumUpdate(SB), NOSPLIT, $0-89
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         w_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS mu+76(FP), Y1
+	VBROADCASTSS wd+80(FP), Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         SI, SI
+	MOVQ         AX, R8
+	MOVQ         BX, DI
+	SUBQ         $+15, DI
+	CMPQ         SI, DI
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(SI*4)
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	VMOVUPS    (AX)(SI*4), Y4
+	VMOVUPS    32(AX)(SI*4), Y5
+	VMOVUPS    (CX)(SI*4), Y6
+	VMOVUPS    32(CX)(SI*4), Y7
+	VMOVUPS    (DX)(SI*4), Y8
+	VMOVUPS    32(DX)(SI*4), Y9
+	VMULPS     Y2, Y4, Y10
+	VMULPS     Y2, Y5, Y11
+	VADDPS     Y10, Y8, Y8
+	VADDPS     Y11, Y9, Y9
+	VMULPS     Y1, Y6, Y6
+	VMULPS     Y1, Y7, Y7
+	VADDPS     Y8, Y6, Y6
+	VADDPS     Y9, Y7, Y7
+	VMOVUPS    Y6, Y10
+	VMOVUPS    Y7, Y11
+	VMULPS     Y0, Y10, Y10
+	VMULPS     Y0, Y11, Y11
+	VSUBPS     Y10, Y4, Y4
+	VSUBPS     Y11, Y5, Y5
+	VSUBPS     Y4, Y4, Y8
+	VSUBPS     Y5, Y5, Y9
+	VORPS      Y8, Y3, Y3
+	VORPS      Y9, Y3, Y3
+	VMOVUPS    Y4, (R8)
+	VMOVUPS    Y5, 32(R8)
+	VMOVUPS    Y6, (CX)(SI*4)
+	VMOVUPS    Y7, 32(CX)(SI*4)
+	ADDQ       $0x10, SI
+	ADDQ       $0x40, R8
+	CMPQ       SI, DI
+	JL         upd_wide
+
+upd_one:
+	MOVQ BX, DI
+	ANDQ $-8, DI
+	CMPQ SI, DI
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(SI*4), Y4
+	VMOVUPS (CX)(SI*4), Y5
+	VMOVUPS (DX)(SI*4), Y6
+	VMULPS  Y2, Y4, Y7
+	VADDPS  Y7, Y6, Y6
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, Y7
+	VMULPS  Y0, Y7, Y7
+	VSUBPS  Y7, Y4, Y4
+	VSUBPS  Y4, Y4, Y6
+	VORPS   Y6, Y3, Y3
+	VMOVUPS Y4, (R8)
+	VMOVUPS Y5, (CX)(SI*4)
+	ADDQ    $0x08, SI
+	ADDQ    $0x20, R8
+	CMPQ    SI, DI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ       SI, BX
+	JAE        upd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y4
+	VMASKMOVPS (AX)(SI*4), Y4, Y5
+	VMASKMOVPS (CX)(SI*4), Y4, Y6
+	VMASKMOVPS (DX)(SI*4), Y4, Y7
+	VMULPS     Y2, Y5, Y2
+	VADDPS     Y2, Y7, Y7
+	VMULPS     Y1, Y6, Y6
+	VADDPS     Y7, Y6, Y6
+	VMOVUPS    Y6, Y2
+	VMULPS     Y0, Y2, Y2
+	VSUBPS     Y2, Y5, Y5
+	VSUBPS     Y5, Y5, Y0
+	VORPS      Y0, Y3, Y3
+	VMASKMOVPS Y5, Y4, (R8)
+	VMASKMOVPS Y6, Y4, (CX)(SI*4)
+
+upd_done:
+	VPTEST Y3, Y3
+	SETEQ  AL
+	MOVB   AL, ret+88(FP)
+	VZEROUPPER
+	RET
+
+// func SGDNesterovUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+// Requires: AVX, MMX+
+TEXT ·SGDNesterovUpdate(SB), NOSPLIT, $0-89
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         w_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS mu+76(FP), Y1
+	VBROADCASTSS wd+80(FP), Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         SI, SI
+	MOVQ         AX, R8
+	MOVQ         BX, DI
+	SUBQ         $+15, DI
+	CMPQ         SI, DI
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(SI*4)
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	VMOVUPS    (AX)(SI*4), Y4
+	VMOVUPS    32(AX)(SI*4), Y5
+	VMOVUPS    (CX)(SI*4), Y6
+	VMOVUPS    32(CX)(SI*4), Y7
+	VMOVUPS    (DX)(SI*4), Y8
+	VMOVUPS    32(DX)(SI*4), Y9
+	VMULPS     Y2, Y4, Y10
+	VMULPS     Y2, Y5, Y11
+	VADDPS     Y10, Y8, Y8
+	VADDPS     Y11, Y9, Y9
+	VMULPS     Y1, Y6, Y6
+	VMULPS     Y1, Y7, Y7
+	VADDPS     Y8, Y6, Y6
+	VADDPS     Y9, Y7, Y7
+	VMULPS     Y1, Y6, Y10
+	VMULPS     Y1, Y7, Y11
+	VADDPS     Y10, Y8, Y10
+	VADDPS     Y11, Y9, Y11
+	VMULPS     Y0, Y10, Y10
+	VMULPS     Y0, Y11, Y11
+	VSUBPS     Y10, Y4, Y4
+	VSUBPS     Y11, Y5, Y5
+	VSUBPS     Y4, Y4, Y8
+	VSUBPS     Y5, Y5, Y9
+	VORPS      Y8, Y3, Y3
+	VORPS      Y9, Y3, Y3
+	VMOVUPS    Y4, (R8)
+	VMOVUPS    Y5, 32(R8)
+	VMOVUPS    Y6, (CX)(SI*4)
+	VMOVUPS    Y7, 32(CX)(SI*4)
+	ADDQ       $0x10, SI
+	ADDQ       $0x40, R8
+	CMPQ       SI, DI
+	JL         upd_wide
+
+upd_one:
+	MOVQ BX, DI
+	ANDQ $-8, DI
+	CMPQ SI, DI
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(SI*4), Y4
+	VMOVUPS (CX)(SI*4), Y5
+	VMOVUPS (DX)(SI*4), Y6
+	VMULPS  Y2, Y4, Y7
+	VADDPS  Y7, Y6, Y6
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y6, Y5, Y5
+	VMULPS  Y1, Y5, Y7
+	VADDPS  Y7, Y6, Y7
+	VMULPS  Y0, Y7, Y7
+	VSUBPS  Y7, Y4, Y4
+	VSUBPS  Y4, Y4, Y6
+	VORPS   Y6, Y3, Y3
+	VMOVUPS Y4, (R8)
+	VMOVUPS Y5, (CX)(SI*4)
+	ADDQ    $0x08, SI
+	ADDQ    $0x20, R8
+	CMPQ    SI, DI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ       SI, BX
+	JAE        upd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y4
+	VMASKMOVPS (AX)(SI*4), Y4, Y5
+	VMASKMOVPS (CX)(SI*4), Y4, Y6
+	VMASKMOVPS (DX)(SI*4), Y4, Y7
+	VMULPS     Y2, Y5, Y2
+	VADDPS     Y2, Y7, Y7
+	VMULPS     Y1, Y6, Y6
+	VADDPS     Y7, Y6, Y6
+	VMULPS     Y1, Y6, Y2
+	VADDPS     Y2, Y7, Y2
+	VMULPS     Y0, Y2, Y2
+	VSUBPS     Y2, Y5, Y5
+	VSUBPS     Y5, Y5, Y0
+	VORPS      Y0, Y3, Y3
+	VMASKMOVPS Y5, Y4, (R8)
+	VMASKMOVPS Y6, Y4, (CX)(SI*4)
+
+upd_done:
+	VPTEST Y3, Y3
+	SETEQ  AL
+	MOVB   AL, ret+88(FP)
+	VZEROUPPER
+	RET
+
+// func AdamUpdate(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool
+// Requires: AVX
+TEXT ·AdamUpdate(SB), NOSPLIT, $0-129
+	MOVQ         w_base+0(FP), AX
+	MOVQ         m_base+24(FP), CX
+	MOVQ         v_base+48(FP), DX
+	MOVQ         g_base+72(FP), BX
+	MOVQ         w_len+8(FP), SI
+	VBROADCASTSS lr+96(FP), Y0
+	VBROADCASTSS b1+100(FP), Y1
+	VBROADCASTSS b2+104(FP), Y2
+	VBROADCASTSS c1+108(FP), Y3
+	VBROADCASTSS c2+112(FP), Y4
+	VBROADCASTSS eps+116(FP), Y5
+	VBROADCASTSS wd+120(FP), Y6
+	VXORPS       Y7, Y7, Y7
+	XORQ         DI, DI
+	MOVQ         AX, R9
+	MOVQ         SI, R8
+	ANDQ         $-8, R8
+	CMPQ         DI, R8
+	JAE          upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(DI*4), Y8
+	VMOVUPS (CX)(DI*4), Y9
+	VMOVUPS (DX)(DI*4), Y10
+	VMOVUPS (BX)(DI*4), Y11
+	VMULPS  Y6, Y8, Y12
+	VADDPS  Y12, Y11, Y11
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y3, Y11, Y12
+	VADDPS  Y12, Y9, Y9
+	VMULPS  Y4, Y11, Y12
+	VMULPS  Y11, Y12, Y12
+	VMULPS  Y2, Y10, Y10
+	VADDPS  Y12, Y10, Y10
+	VSQRTPS Y10, Y12
+	VADDPS  Y5, Y12, Y12
+	VMULPS  Y0, Y9, Y11
+	VDIVPS  Y12, Y11, Y11
+	VSUBPS  Y11, Y8, Y8
+	VSUBPS  Y8, Y8, Y11
+	VORPS   Y11, Y7, Y7
+	VMOVUPS Y8, (R9)
+	VMOVUPS Y9, (CX)(DI*4)
+	VMOVUPS Y10, (DX)(DI*4)
+	ADDQ    $0x08, DI
+	ADDQ    $0x20, R9
+	CMPQ    DI, R8
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ       DI, SI
+	JAE        upd_done
+	ANDQ       $0x07, SI
+	SHLQ       $0x02, SI
+	LEAQ       tailmask<>+32(SB), R8
+	SUBQ       SI, R8
+	VMOVDQU    (R8), Y8
+	VMASKMOVPS (AX)(DI*4), Y8, Y9
+	VMASKMOVPS (CX)(DI*4), Y8, Y10
+	VMASKMOVPS (DX)(DI*4), Y8, Y11
+	VMASKMOVPS (BX)(DI*4), Y8, Y12
+	VMULPS     Y6, Y9, Y6
+	VADDPS     Y6, Y12, Y12
+	VMULPS     Y1, Y10, Y10
+	VMULPS     Y3, Y12, Y6
+	VADDPS     Y6, Y10, Y10
+	VMULPS     Y4, Y12, Y6
+	VMULPS     Y12, Y6, Y6
+	VMULPS     Y2, Y11, Y11
+	VADDPS     Y6, Y11, Y11
+	VSQRTPS    Y11, Y6
+	VADDPS     Y5, Y6, Y6
+	VMULPS     Y0, Y10, Y12
+	VDIVPS     Y6, Y12, Y12
+	VSUBPS     Y12, Y9, Y9
+	VSUBPS     Y9, Y9, Y0
+	VORPS      Y0, Y7, Y7
+	VMASKMOVPS Y9, Y8, (R9)
+	VMASKMOVPS Y10, Y8, (CX)(DI*4)
+	VMASKMOVPS Y11, Y8, (DX)(DI*4)
+
+upd_done:
+	VPTEST Y7, Y7
+	SETEQ  AL
+	MOVB   AL, ret+128(FP)
+	VZEROUPPER
+	RET
