@@ -2,11 +2,9 @@
 
 package kernels
 
-import "github.com/actfuse/actfuse/kernels/asm"
-
 // neonImpl wires the NEON assembly of package asm into the dispatch table:
-// the activation kernels (simd.go), the GEMM micro-kernel (gemm_arm64.go)
-// and the momentum update.
+// the activation and optimizer kernels (simd.go) and the GEMM micro-kernel
+// (gemm_arm64.go).
 func neonImpl() *impl {
-	return simdActivations(&impl{name: "neon", gemm: neonGemm, momentumUpdate: asm.MomentumUpdate})
+	return simdActivations(&impl{name: "neon", gemm: neonGemm})
 }

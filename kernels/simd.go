@@ -9,19 +9,39 @@ import (
 	"github.com/actfuse/actfuse/kernels/asm"
 )
 
-// The activation kernels of package asm have the same names and signatures
-// on amd64 (AVX2+FMA) and arm64 (NEON), so one set of wrappers serves both
-// SIMD implementations. Every wrapper makes one assembly call per slice or
-// matrix.
+// The activation and optimizer kernels of package asm have the same names
+// and signatures on amd64 (AVX2+FMA) and arm64 (NEON), so one set of
+// wrappers serves both SIMD implementations. Every wrapper makes one
+// assembly call per slice or matrix.
 
-// simdActivations fills the activation fields of im with the assembly kernels.
+// simdActivations fills the activation and optimizer fields of im with the
+// assembly kernels.
 func simdActivations(im *impl) *impl {
 	im.forward = simdForward
 	im.backward = simdBackward
 	im.backwardBias = simdBackwardBias
 	im.maxoutForward = simdMaxoutForward
 	im.maxoutBackward = simdMaxoutBackward
+	im.momentumUpdate = asm.MomentumUpdate
+	im.sgdUpdate = simdSGDUpdate
+	im.adamUpdate = simdAdamUpdate
 	return im
+}
+
+// simdSGDUpdate picks the SGD kernel of the momentum variant.
+func simdSGDUpdate(w, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
+	switch {
+	case mu == 0:
+		return asm.SGDUpdate(w, g, lr, wd)
+	case nesterov:
+		return asm.SGDNesterovUpdate(w, v, g, lr, mu, wd)
+	}
+	return asm.SGDMomentumUpdate(w, v, g, lr, mu, wd)
+}
+
+// simdAdamUpdate forms 1-beta1 and 1-beta2 as fallback.AdamUpdate does.
+func simdAdamUpdate(w, m, v, g []float32, lr, beta1, beta2, eps, wd float32) bool {
+	return asm.AdamUpdate(w, m, v, g, lr, beta1, beta2, 1-beta1, 1-beta2, eps, wd)
 }
 
 // simdForward computes dst = f(x).

@@ -188,6 +188,20 @@ func TestAdamUpdate(t *testing.T) {
 			updateCase(t, what, in,
 				func(s [][]float32) bool { return kernels.AdamUpdate(s[0], s[1], s[2], s[3], lr, b1, b2, eps, wd) },
 				func(s [][]float32) bool { return fallback.AdamUpdate(s[0], s[1], s[2], s[3], lr, b1, b2, eps, wd) })
+			// eps = 0 with v > 0: every weight stays finite, whatever the
+			// lanes past the end of the slice compute.
+			pos := updateInputs(rng, 4, n)
+			for i := range pos[2] {
+				pos[2][i] = float32(math.Abs(rng.NormFloat64())) + 0.1
+				for j := range pos {
+					if x := pos[j][i]; x != x || math.IsInf(float64(x), 0) || math.Abs(float64(x)) > 1e30 {
+						pos[j][i] = 1
+					}
+				}
+			}
+			updateCase(t, what+" eps=0", pos,
+				func(s [][]float32) bool { return kernels.AdamUpdate(s[0], s[1], s[2], s[3], lr, b1, b2, 0, wd) },
+				func(s [][]float32) bool { return fallback.AdamUpdate(s[0], s[1], s[2], s[3], lr, b1, b2, 0, wd) })
 			w, m, v := append([]float32(nil), in[0]...), append([]float32(nil), in[1]...), append([]float32(nil), in[2]...)
 			fallback.AdamUpdate(w, m, v, in[3], lr, b1, b2, eps, wd)
 			r := func(x float64) float64 { return float64(float32(x)) }

@@ -158,29 +158,31 @@ func (u updateKernel) emit() {
 	}
 	bad := YMM()
 	VXORPS(bad, bad, bad)
-	// The elementwise row loop: w is its stored result, the other written
-	// slices are stored by the after hook.
+	// The elementwise row loop: w is its stored result; the after hook
+	// stores the other written slices and folds w - w into bad.
 	l := &rowLoop{prefix: "upd", unroll: u.unroll, n: n, ins: ptr, out: ptr[0]}
 	var cur []vecs
 	l.body = func(in []vecs) vecs {
 		cur = in
 		u.body(in, k)
-		w := in[0]
+		return in[0]
+	}
+	l.after = func(w vecs, i reg.Register, masked bool) {
 		t := newVecs(len(w))
 		each(len(w), func(i int) { VSUBPS(w[i], w[i], t[i]) }) // +0, or NaN if w is not finite
+		if masked {
+			// Lanes past the end hold zeros run through the arithmetic
+			// (0/0 for Adam with eps = 0): only the slice's lanes count.
+			each(len(w), func(i int) { VANDPS(l.mask, t[i], t[i]) })
+		}
 		each(len(w), func(i int) { VORPS(t[i], bad, bad) })
-		return w
-	}
-	if len(u.writes) > 0 {
-		l.after = func(_ vecs, i reg.Register, masked bool) {
-			for _, s := range u.writes {
-				for j, r := range cur[s] {
-					at := operand.Mem{Base: ptr[s], Index: i, Scale: 4, Disp: 32 * j}
-					if masked {
-						VMASKMOVPS(r, l.mask, at)
-					} else {
-						VMOVUPS(r, at)
-					}
+		for _, s := range u.writes {
+			for j, r := range cur[s] {
+				at := operand.Mem{Base: ptr[s], Index: i, Scale: 4, Disp: 32 * j}
+				if masked {
+					VMASKMOVPS(r, l.mask, at)
+				} else {
+					VMOVUPS(r, at)
 				}
 			}
 		}

@@ -38,12 +38,12 @@ upd_wide:
 	VSUBPS     Y9, Y5, Y5
 	VMULPS     Y1, Y6, Y6
 	VMULPS     Y1, Y7, Y7
-	VSUBPS     Y4, Y4, Y8
-	VSUBPS     Y5, Y5, Y9
-	VORPS      Y8, Y3, Y3
-	VORPS      Y9, Y3, Y3
 	VMOVUPS    Y4, (DI)
 	VMOVUPS    Y5, 32(DI)
+	VSUBPS     Y4, Y4, Y4
+	VSUBPS     Y5, Y5, Y5
+	VORPS      Y4, Y3, Y3
+	VORPS      Y5, Y3, Y3
 	VMOVUPS    Y6, (CX)(BX*4)
 	VMOVUPS    Y7, 32(CX)(BX*4)
 	ADDQ       $0x10, BX
@@ -65,9 +65,9 @@ upd_oneloop:
 	VMULPS  Y0, Y5, Y6
 	VSUBPS  Y6, Y4, Y4
 	VMULPS  Y1, Y5, Y5
-	VSUBPS  Y4, Y4, Y6
-	VORPS   Y6, Y3, Y3
 	VMOVUPS Y4, (DI)
+	VSUBPS  Y4, Y4, Y4
+	VORPS   Y4, Y3, Y3
 	VMOVUPS Y5, (CX)(BX*4)
 	ADDQ    $0x08, BX
 	ADDQ    $0x20, DI
@@ -89,9 +89,10 @@ upd_tail:
 	VMULPS     Y0, Y6, Y2
 	VSUBPS     Y2, Y5, Y5
 	VMULPS     Y1, Y6, Y6
-	VSUBPS     Y5, Y5, Y0
-	VORPS      Y0, Y3, Y3
 	VMASKMOVPS Y5, Y4, (DI)
+	VSUBPS     Y5, Y5, Y0
+	VANDPS     Y4, Y0, Y0
+	VORPS      Y0, Y3, Y3
 	VMASKMOVPS Y6, Y4, (CX)(BX*4)
 
 upd_done:
@@ -150,12 +151,12 @@ upd_wide:
 	VMULPS     Y0, Y6, Y6
 	VSUBPS     Y5, Y3, Y3
 	VSUBPS     Y6, Y4, Y4
-	VSUBPS     Y3, Y3, Y5
-	VSUBPS     Y4, Y4, Y6
-	VORPS      Y5, Y2, Y2
-	VORPS      Y6, Y2, Y2
 	VMOVUPS    Y3, (DI)
 	VMOVUPS    Y4, 32(DI)
+	VSUBPS     Y3, Y3, Y3
+	VSUBPS     Y4, Y4, Y4
+	VORPS      Y3, Y2, Y2
+	VORPS      Y4, Y2, Y2
 	ADDQ       $0x10, BX
 	ADDQ       $0x40, DI
 	CMPQ       BX, SI
@@ -174,9 +175,9 @@ upd_oneloop:
 	VADDPS  Y5, Y4, Y4
 	VMULPS  Y0, Y4, Y4
 	VSUBPS  Y4, Y3, Y3
-	VSUBPS  Y3, Y3, Y4
-	VORPS   Y4, Y2, Y2
 	VMOVUPS Y3, (DI)
+	VSUBPS  Y3, Y3, Y3
+	VORPS   Y3, Y2, Y2
 	ADDQ    $0x08, BX
 	ADDQ    $0x20, DI
 	CMPQ    BX, SI
@@ -196,9 +197,10 @@ upd_tail:
 	VADDPS     Y1, Y5, Y5
 	VMULPS     Y0, Y5, Y5
 	VSUBPS     Y5, Y4, Y4
-	VSUBPS     Y4, Y4, Y0
-	VORPS      Y0, Y2, Y2
 	VMASKMOVPS Y4, Y3, (DI)
+	VSUBPS     Y4, Y4, Y0
+	VANDPS     Y3, Y0, Y0
+	VORPS      Y0, Y2, Y2
 
 upd_done:
 	VPTEST Y2, Y2
@@ -249,12 +251,12 @@ upd_wide:
 	VMULPS     Y0, Y11, Y11
 	VSUBPS     Y10, Y4, Y4
 	VSUBPS     Y11, Y5, Y5
-	VSUBPS     Y4, Y4, Y8
-	VSUBPS     Y5, Y5, Y9
-	VORPS      Y8, Y3, Y3
-	VORPS      Y9, Y3, Y3
 	VMOVUPS    Y4, (R8)
 	VMOVUPS    Y5, 32(R8)
+	VSUBPS     Y4, Y4, Y4
+	VSUBPS     Y5, Y5, Y5
+	VORPS      Y4, Y3, Y3
+	VORPS      Y5, Y3, Y3
 	VMOVUPS    Y6, (CX)(SI*4)
 	VMOVUPS    Y7, 32(CX)(SI*4)
 	ADDQ       $0x10, SI
@@ -279,9 +281,9 @@ upd_oneloop:
 	VMOVUPS Y5, Y7
 	VMULPS  Y0, Y7, Y7
 	VSUBPS  Y7, Y4, Y4
-	VSUBPS  Y4, Y4, Y6
-	VORPS   Y6, Y3, Y3
 	VMOVUPS Y4, (R8)
+	VSUBPS  Y4, Y4, Y4
+	VORPS   Y4, Y3, Y3
 	VMOVUPS Y5, (CX)(SI*4)
 	ADDQ    $0x08, SI
 	ADDQ    $0x20, R8
@@ -306,9 +308,10 @@ upd_tail:
 	VMOVUPS    Y6, Y2
 	VMULPS     Y0, Y2, Y2
 	VSUBPS     Y2, Y5, Y5
-	VSUBPS     Y5, Y5, Y0
-	VORPS      Y0, Y3, Y3
 	VMASKMOVPS Y5, Y4, (R8)
+	VSUBPS     Y5, Y5, Y0
+	VANDPS     Y4, Y0, Y0
+	VORPS      Y0, Y3, Y3
 	VMASKMOVPS Y6, Y4, (CX)(SI*4)
 
 upd_done:
@@ -362,12 +365,12 @@ upd_wide:
 	VMULPS     Y0, Y11, Y11
 	VSUBPS     Y10, Y4, Y4
 	VSUBPS     Y11, Y5, Y5
-	VSUBPS     Y4, Y4, Y8
-	VSUBPS     Y5, Y5, Y9
-	VORPS      Y8, Y3, Y3
-	VORPS      Y9, Y3, Y3
 	VMOVUPS    Y4, (R8)
 	VMOVUPS    Y5, 32(R8)
+	VSUBPS     Y4, Y4, Y4
+	VSUBPS     Y5, Y5, Y5
+	VORPS      Y4, Y3, Y3
+	VORPS      Y5, Y3, Y3
 	VMOVUPS    Y6, (CX)(SI*4)
 	VMOVUPS    Y7, 32(CX)(SI*4)
 	ADDQ       $0x10, SI
@@ -393,9 +396,9 @@ upd_oneloop:
 	VADDPS  Y7, Y6, Y7
 	VMULPS  Y0, Y7, Y7
 	VSUBPS  Y7, Y4, Y4
-	VSUBPS  Y4, Y4, Y6
-	VORPS   Y6, Y3, Y3
 	VMOVUPS Y4, (R8)
+	VSUBPS  Y4, Y4, Y4
+	VORPS   Y4, Y3, Y3
 	VMOVUPS Y5, (CX)(SI*4)
 	ADDQ    $0x08, SI
 	ADDQ    $0x20, R8
@@ -421,9 +424,10 @@ upd_tail:
 	VADDPS     Y2, Y7, Y2
 	VMULPS     Y0, Y2, Y2
 	VSUBPS     Y2, Y5, Y5
-	VSUBPS     Y5, Y5, Y0
-	VORPS      Y0, Y3, Y3
 	VMASKMOVPS Y5, Y4, (R8)
+	VSUBPS     Y5, Y5, Y0
+	VANDPS     Y4, Y0, Y0
+	VORPS      Y0, Y3, Y3
 	VMASKMOVPS Y6, Y4, (CX)(SI*4)
 
 upd_done:
@@ -475,9 +479,9 @@ upd_oneloop:
 	VMULPS  Y0, Y9, Y11
 	VDIVPS  Y12, Y11, Y11
 	VSUBPS  Y11, Y8, Y8
-	VSUBPS  Y8, Y8, Y11
-	VORPS   Y11, Y7, Y7
 	VMOVUPS Y8, (R9)
+	VSUBPS  Y8, Y8, Y8
+	VORPS   Y8, Y7, Y7
 	VMOVUPS Y9, (CX)(DI*4)
 	VMOVUPS Y10, (DX)(DI*4)
 	ADDQ    $0x08, DI
@@ -511,9 +515,10 @@ upd_tail:
 	VMULPS     Y0, Y10, Y12
 	VDIVPS     Y6, Y12, Y12
 	VSUBPS     Y12, Y9, Y9
-	VSUBPS     Y9, Y9, Y0
-	VORPS      Y0, Y7, Y7
 	VMASKMOVPS Y9, Y8, (R9)
+	VSUBPS     Y9, Y9, Y0
+	VANDPS     Y8, Y0, Y0
+	VORPS      Y0, Y7, Y7
 	VMASKMOVPS Y10, Y8, (CX)(DI*4)
 	VMASKMOVPS Y11, Y8, (DX)(DI*4)
 

@@ -7,10 +7,10 @@
 // func MomentumUpdate(w, v []float32, lr, mu, wd float32) bool
 TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
 	MOVD w_base+0(FP), R0
+	MOVD R0, R10
 	MOVD v_base+24(FP), R1
+	MOVD R1, R11
 	MOVD w_len+8(FP), R4
-	MOVD R0, R2
-	MOVD R1, R3
 	MOVWU lr+48(FP), R5
 	VDUP R5, V31.S4
 	MOVWU mu+52(FP), R5
@@ -18,6 +18,7 @@ TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
 	MOVWU wd+56(FP), R5
 	VDUP R5, V29.S4
 	VEOR V0.B16, V0.B16, V0.B16
+	MOVD $0, R6
 
 	// 2 vectors per iteration.
 	CMP $8, R4
@@ -36,12 +37,12 @@ loopU:
 	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
 	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
 	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
-	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
-	WORD $0x4ea2d446 // fsub v6.4s, v2.4s, v2.4s
-	VORR V5.B16, V0.B16, V0.B16
-	VORR V6.B16, V0.B16, V0.B16
-	VST1.P [V1.S4, V2.S4], 32(R2)
-	VST1.P [V3.S4, V4.S4], 32(R3)
+	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
+	WORD $0x4ea2d448 // fsub v8.4s, v2.4s, v2.4s
+	VORR V7.B16, V0.B16, V0.B16
+	VORR V8.B16, V0.B16, V0.B16
+	VST1.P [V1.S4, V2.S4], 32(R10)
+	VST1.P [V3.S4, V4.S4], 32(R11)
 	SUB $8, R4
 	CMP $8, R4
 	BGE loopU
@@ -57,10 +58,10 @@ vec1:
 	WORD $0x6e3fdc65 // fmul v5.4s, v3.4s, v31.4s
 	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
 	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
-	VORR V5.B16, V0.B16, V0.B16
-	VST1.P [V1.S4], 16(R2)
-	VST1.P [V3.S4], 16(R3)
+	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
+	VORR V7.B16, V0.B16, V0.B16
+	VST1.P [V1.S4], 16(R10)
+	VST1.P [V3.S4], 16(R11)
 	SUB $4, R4
 
 tail:
@@ -75,16 +76,18 @@ loopS:
 	WORD $0x6e3fdc65 // fmul v5.4s, v3.4s, v31.4s
 	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
 	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
-	VORR V5.B16, V0.B16, V0.B16
-	FMOVS.P F1, 4(R2)
-	FMOVS.P F3, 4(R3)
+	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
+	VMOV V7.S[0], R5
+	ADD R5, R6, R6
+	FMOVS.P F1, 4(R10)
+	FMOVS.P F3, 4(R11)
 	SUBS $1, R4
 	BNE loopS
 
 check:
 	// Sum the four lanes of the OR: zero only if every weight is finite.
-	VMOV V0.S[0], R6
+	VMOV V0.S[0], R5
+	ADD R5, R6, R6
 	VMOV V0.S[1], R5
 	ADD R5, R6, R6
 	VMOV V0.S[2], R5
@@ -97,4 +100,474 @@ check:
 
 store:
 	MOVB R5, ret+64(FP)
+	RET
+
+// func SGDUpdate(w, g []float32, lr, wd float32) bool
+TEXT ·SGDUpdate(SB), NOSPLIT, $0-57
+	MOVD w_base+0(FP), R0
+	MOVD R0, R10
+	MOVD g_base+24(FP), R1
+	MOVD R1, R11
+	MOVD w_len+8(FP), R4
+	MOVWU lr+48(FP), R5
+	VDUP R5, V31.S4
+	MOVWU wd+52(FP), R5
+	VDUP R5, V30.S4
+	VEOR V0.B16, V0.B16, V0.B16
+	MOVD $0, R6
+
+	// 2 vectors per iteration.
+	CMP $8, R4
+	BLT vec1
+
+loopU:
+	VLD1.P 32(R0), [V1.S4, V2.S4]
+	VLD1.P 32(R1), [V3.S4, V4.S4]
+	WORD $0x6e3edc25 // fmul v5.4s, v1.4s, v30.4s
+	WORD $0x6e3edc46 // fmul v6.4s, v2.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
+	WORD $0x4ea2d448 // fsub v8.4s, v2.4s, v2.4s
+	VORR V7.B16, V0.B16, V0.B16
+	VORR V8.B16, V0.B16, V0.B16
+	VST1.P [V1.S4, V2.S4], 32(R10)
+	SUB $8, R4
+	CMP $8, R4
+	BGE loopU
+
+vec1:
+	// One vector.
+	CMP $4, R4
+	BLT tail
+	VLD1.P 16(R0), [V1.S4]
+	VLD1.P 16(R1), [V3.S4]
+	WORD $0x6e3edc25 // fmul v5.4s, v1.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
+	VORR V7.B16, V0.B16, V0.B16
+	VST1.P [V1.S4], 16(R10)
+	SUB $4, R4
+
+tail:
+	// The last 0-3 elements, one lane at a time (FMOVS zeroes the other lanes).
+	CBZ R4, check
+
+loopS:
+	FMOVS.P 4(R0), F1
+	FMOVS.P 4(R1), F3
+	WORD $0x6e3edc25 // fmul v5.4s, v1.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
+	VMOV V7.S[0], R5
+	ADD R5, R6, R6
+	FMOVS.P F1, 4(R10)
+	SUBS $1, R4
+	BNE loopS
+
+check:
+	// Sum the four lanes of the OR: zero only if every weight is finite.
+	VMOV V0.S[0], R5
+	ADD R5, R6, R6
+	VMOV V0.S[1], R5
+	ADD R5, R6, R6
+	VMOV V0.S[2], R5
+	ADD R5, R6, R6
+	VMOV V0.S[3], R5
+	ADD R5, R6, R6
+	MOVD $0, R5
+	CBNZ R6, store
+	MOVD $1, R5
+
+store:
+	MOVB R5, ret+56(FP)
+	RET
+
+// func SGDMomentumUpdate(w, v, g []float32, lr, mu, wd float32) bool
+TEXT ·SGDMomentumUpdate(SB), NOSPLIT, $0-89
+	MOVD w_base+0(FP), R0
+	MOVD R0, R10
+	MOVD v_base+24(FP), R1
+	MOVD R1, R11
+	MOVD g_base+48(FP), R2
+	MOVD R2, R12
+	MOVD w_len+8(FP), R4
+	MOVWU lr+72(FP), R5
+	VDUP R5, V31.S4
+	MOVWU mu+76(FP), R5
+	VDUP R5, V30.S4
+	MOVWU wd+80(FP), R5
+	VDUP R5, V29.S4
+	VEOR V0.B16, V0.B16, V0.B16
+	MOVD $0, R6
+
+	// 2 vectors per iteration.
+	CMP $8, R4
+	BLT vec1
+
+loopU:
+	VLD1.P 32(R0), [V1.S4, V2.S4]
+	VLD1.P 32(R1), [V3.S4, V4.S4]
+	VLD1.P 32(R2), [V5.S4, V6.S4]
+	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
+	WORD $0x6e3ddc48 // fmul v8.4s, v2.4s, v29.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	VORR V3.B16, V3.B16, V7.B16
+	VORR V4.B16, V4.B16, V8.B16
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea8d442 // fsub v2.4s, v2.4s, v8.4s
+	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
+	WORD $0x4ea2d44a // fsub v10.4s, v2.4s, v2.4s
+	VORR V9.B16, V0.B16, V0.B16
+	VORR V10.B16, V0.B16, V0.B16
+	VST1.P [V1.S4, V2.S4], 32(R10)
+	VST1.P [V3.S4, V4.S4], 32(R11)
+	SUB $8, R4
+	CMP $8, R4
+	BGE loopU
+
+vec1:
+	// One vector.
+	CMP $4, R4
+	BLT tail
+	VLD1.P 16(R0), [V1.S4]
+	VLD1.P 16(R1), [V3.S4]
+	VLD1.P 16(R2), [V5.S4]
+	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	VORR V3.B16, V3.B16, V7.B16
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
+	VORR V9.B16, V0.B16, V0.B16
+	VST1.P [V1.S4], 16(R10)
+	VST1.P [V3.S4], 16(R11)
+	SUB $4, R4
+
+tail:
+	// The last 0-3 elements, one lane at a time (FMOVS zeroes the other lanes).
+	CBZ R4, check
+
+loopS:
+	FMOVS.P 4(R0), F1
+	FMOVS.P 4(R1), F3
+	FMOVS.P 4(R2), F5
+	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	VORR V3.B16, V3.B16, V7.B16
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
+	VMOV V9.S[0], R5
+	ADD R5, R6, R6
+	FMOVS.P F1, 4(R10)
+	FMOVS.P F3, 4(R11)
+	SUBS $1, R4
+	BNE loopS
+
+check:
+	// Sum the four lanes of the OR: zero only if every weight is finite.
+	VMOV V0.S[0], R5
+	ADD R5, R6, R6
+	VMOV V0.S[1], R5
+	ADD R5, R6, R6
+	VMOV V0.S[2], R5
+	ADD R5, R6, R6
+	VMOV V0.S[3], R5
+	ADD R5, R6, R6
+	MOVD $0, R5
+	CBNZ R6, store
+	MOVD $1, R5
+
+store:
+	MOVB R5, ret+88(FP)
+	RET
+
+// func SGDNesterovUpdate(w, v, g []float32, lr, mu, wd float32) bool
+TEXT ·SGDNesterovUpdate(SB), NOSPLIT, $0-89
+	MOVD w_base+0(FP), R0
+	MOVD R0, R10
+	MOVD v_base+24(FP), R1
+	MOVD R1, R11
+	MOVD g_base+48(FP), R2
+	MOVD R2, R12
+	MOVD w_len+8(FP), R4
+	MOVWU lr+72(FP), R5
+	VDUP R5, V31.S4
+	MOVWU mu+76(FP), R5
+	VDUP R5, V30.S4
+	MOVWU wd+80(FP), R5
+	VDUP R5, V29.S4
+	VEOR V0.B16, V0.B16, V0.B16
+	MOVD $0, R6
+
+	// 2 vectors per iteration.
+	CMP $8, R4
+	BLT vec1
+
+loopU:
+	VLD1.P 32(R0), [V1.S4, V2.S4]
+	VLD1.P 32(R1), [V3.S4, V4.S4]
+	VLD1.P 32(R2), [V5.S4, V6.S4]
+	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
+	WORD $0x6e3ddc48 // fmul v8.4s, v2.4s, v29.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD $0x6e3edc67 // fmul v7.4s, v3.4s, v30.4s
+	WORD $0x6e3edc88 // fmul v8.4s, v4.4s, v30.4s
+	WORD $0x4e27d4a7 // fadd v7.4s, v5.4s, v7.4s
+	WORD $0x4e28d4c8 // fadd v8.4s, v6.4s, v8.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea8d442 // fsub v2.4s, v2.4s, v8.4s
+	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
+	WORD $0x4ea2d44a // fsub v10.4s, v2.4s, v2.4s
+	VORR V9.B16, V0.B16, V0.B16
+	VORR V10.B16, V0.B16, V0.B16
+	VST1.P [V1.S4, V2.S4], 32(R10)
+	VST1.P [V3.S4, V4.S4], 32(R11)
+	SUB $8, R4
+	CMP $8, R4
+	BGE loopU
+
+vec1:
+	// One vector.
+	CMP $4, R4
+	BLT tail
+	VLD1.P 16(R0), [V1.S4]
+	VLD1.P 16(R1), [V3.S4]
+	VLD1.P 16(R2), [V5.S4]
+	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x6e3edc67 // fmul v7.4s, v3.4s, v30.4s
+	WORD $0x4e27d4a7 // fadd v7.4s, v5.4s, v7.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
+	VORR V9.B16, V0.B16, V0.B16
+	VST1.P [V1.S4], 16(R10)
+	VST1.P [V3.S4], 16(R11)
+	SUB $4, R4
+
+tail:
+	// The last 0-3 elements, one lane at a time (FMOVS zeroes the other lanes).
+	CBZ R4, check
+
+loopS:
+	FMOVS.P 4(R0), F1
+	FMOVS.P 4(R1), F3
+	FMOVS.P 4(R2), F5
+	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x6e3edc67 // fmul v7.4s, v3.4s, v30.4s
+	WORD $0x4e27d4a7 // fadd v7.4s, v5.4s, v7.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
+	VMOV V9.S[0], R5
+	ADD R5, R6, R6
+	FMOVS.P F1, 4(R10)
+	FMOVS.P F3, 4(R11)
+	SUBS $1, R4
+	BNE loopS
+
+check:
+	// Sum the four lanes of the OR: zero only if every weight is finite.
+	VMOV V0.S[0], R5
+	ADD R5, R6, R6
+	VMOV V0.S[1], R5
+	ADD R5, R6, R6
+	VMOV V0.S[2], R5
+	ADD R5, R6, R6
+	VMOV V0.S[3], R5
+	ADD R5, R6, R6
+	MOVD $0, R5
+	CBNZ R6, store
+	MOVD $1, R5
+
+store:
+	MOVB R5, ret+88(FP)
+	RET
+
+// func AdamUpdate(w, m, v, g []float32, lr, b1, b2, c1, c2, eps, wd float32) bool
+TEXT ·AdamUpdate(SB), NOSPLIT, $0-129
+	MOVD w_base+0(FP), R0
+	MOVD R0, R10
+	MOVD m_base+24(FP), R1
+	MOVD R1, R11
+	MOVD v_base+48(FP), R2
+	MOVD R2, R12
+	MOVD g_base+72(FP), R3
+	MOVD R3, R13
+	MOVD w_len+8(FP), R4
+	MOVWU lr+96(FP), R5
+	VDUP R5, V31.S4
+	MOVWU b1+100(FP), R5
+	VDUP R5, V30.S4
+	MOVWU b2+104(FP), R5
+	VDUP R5, V29.S4
+	MOVWU c1+108(FP), R5
+	VDUP R5, V28.S4
+	MOVWU c2+112(FP), R5
+	VDUP R5, V27.S4
+	MOVWU eps+116(FP), R5
+	VDUP R5, V26.S4
+	MOVWU wd+120(FP), R5
+	VDUP R5, V25.S4
+	VEOR V0.B16, V0.B16, V0.B16
+	MOVD $0, R6
+
+	// 2 vectors per iteration.
+	CMP $8, R4
+	BLT vec1
+
+loopU:
+	VLD1.P 32(R0), [V1.S4, V2.S4]
+	VLD1.P 32(R1), [V3.S4, V4.S4]
+	VLD1.P 32(R2), [V5.S4, V6.S4]
+	VLD1.P 32(R3), [V7.S4, V8.S4]
+	WORD $0x6e39dc29 // fmul v9.4s, v1.4s, v25.4s
+	WORD $0x6e39dc4a // fmul v10.4s, v2.4s, v25.4s
+	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	WORD $0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
+	WORD $0x6e3cdce9 // fmul v9.4s, v7.4s, v28.4s
+	WORD $0x6e3cdd0a // fmul v10.4s, v8.4s, v28.4s
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
+	WORD $0x6e3bdce9 // fmul v9.4s, v7.4s, v27.4s
+	WORD $0x6e3bdd0a // fmul v10.4s, v8.4s, v27.4s
+	WORD $0x6e27dd29 // fmul v9.4s, v9.4s, v7.4s
+	WORD $0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
+	WORD $0x6e3ddca5 // fmul v5.4s, v5.4s, v29.4s
+	WORD $0x6e3ddcc6 // fmul v6.4s, v6.4s, v29.4s
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD $0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
+	WORD $0x4e3ad54a // fadd v10.4s, v10.4s, v26.4s
+	WORD $0x6e3fdc67 // fmul v7.4s, v3.4s, v31.4s
+	WORD $0x6e3fdc88 // fmul v8.4s, v4.4s, v31.4s
+	WORD $0x6e29fce7 // fdiv v7.4s, v7.4s, v9.4s
+	WORD $0x6e2afd08 // fdiv v8.4s, v8.4s, v10.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea8d442 // fsub v2.4s, v2.4s, v8.4s
+	WORD $0x4ea1d42b // fsub v11.4s, v1.4s, v1.4s
+	WORD $0x4ea2d44c // fsub v12.4s, v2.4s, v2.4s
+	VORR V11.B16, V0.B16, V0.B16
+	VORR V12.B16, V0.B16, V0.B16
+	VST1.P [V1.S4, V2.S4], 32(R10)
+	VST1.P [V3.S4, V4.S4], 32(R11)
+	VST1.P [V5.S4, V6.S4], 32(R12)
+	SUB $8, R4
+	CMP $8, R4
+	BGE loopU
+
+vec1:
+	// One vector.
+	CMP $4, R4
+	BLT tail
+	VLD1.P 16(R0), [V1.S4]
+	VLD1.P 16(R1), [V3.S4]
+	VLD1.P 16(R2), [V5.S4]
+	VLD1.P 16(R3), [V7.S4]
+	WORD $0x6e39dc29 // fmul v9.4s, v1.4s, v25.4s
+	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e3cdce9 // fmul v9.4s, v7.4s, v28.4s
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x6e3bdce9 // fmul v9.4s, v7.4s, v27.4s
+	WORD $0x6e27dd29 // fmul v9.4s, v9.4s, v7.4s
+	WORD $0x6e3ddca5 // fmul v5.4s, v5.4s, v29.4s
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
+	WORD $0x6e3fdc67 // fmul v7.4s, v3.4s, v31.4s
+	WORD $0x6e29fce7 // fdiv v7.4s, v7.4s, v9.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea1d42b // fsub v11.4s, v1.4s, v1.4s
+	VORR V11.B16, V0.B16, V0.B16
+	VST1.P [V1.S4], 16(R10)
+	VST1.P [V3.S4], 16(R11)
+	VST1.P [V5.S4], 16(R12)
+	SUB $4, R4
+
+tail:
+	// The last 0-3 elements, one lane at a time (FMOVS zeroes the other lanes).
+	CBZ R4, check
+
+loopS:
+	FMOVS.P 4(R0), F1
+	FMOVS.P 4(R1), F3
+	FMOVS.P 4(R2), F5
+	FMOVS.P 4(R3), F7
+	WORD $0x6e39dc29 // fmul v9.4s, v1.4s, v25.4s
+	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e3cdce9 // fmul v9.4s, v7.4s, v28.4s
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x6e3bdce9 // fmul v9.4s, v7.4s, v27.4s
+	WORD $0x6e27dd29 // fmul v9.4s, v9.4s, v7.4s
+	WORD $0x6e3ddca5 // fmul v5.4s, v5.4s, v29.4s
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
+	WORD $0x6e3fdc67 // fmul v7.4s, v3.4s, v31.4s
+	WORD $0x6e29fce7 // fdiv v7.4s, v7.4s, v9.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea1d42b // fsub v11.4s, v1.4s, v1.4s
+	VMOV V11.S[0], R5
+	ADD R5, R6, R6
+	FMOVS.P F1, 4(R10)
+	FMOVS.P F3, 4(R11)
+	FMOVS.P F5, 4(R12)
+	SUBS $1, R4
+	BNE loopS
+
+check:
+	// Sum the four lanes of the OR: zero only if every weight is finite.
+	VMOV V0.S[0], R5
+	ADD R5, R6, R6
+	VMOV V0.S[1], R5
+	ADD R5, R6, R6
+	VMOV V0.S[2], R5
+	ADD R5, R6, R6
+	VMOV V0.S[3], R5
+	ADD R5, R6, R6
+	MOVD $0, R5
+	CBNZ R6, store
+	MOVD $1, R5
+
+store:
+	MOVB R5, ret+128(FP)
 	RET
