@@ -241,3 +241,41 @@ func TestUpdateLengths(t *testing.T) {
 	}
 	kernels.SGDUpdate(s4, nil, s4, 1, 0, 0, false) // v is not used without momentum
 }
+
+// FuzzUpdate runs the optimizer updates under every implementation on
+// arbitrary weights, states, gradients and hyperparameters, at arbitrary
+// offsets inside guard values, and checks the bits against package fallback
+// and the finiteness report against the new weights.
+//
+//	go test ./kernels -run '^$' -fuzz FuzzUpdate -fuzztime 1m
+func FuzzUpdate(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64}, uint8(0), float32(0.1), float32(0.9), float32(0.01))
+	f.Add(make([]byte, 4*4*37), uint8(3), float32(1e-3), float32(0.99), float32(0))
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8, lr, mu, wd float32) {
+		x := fuzzFloats(data)
+		n := len(x) / 4
+		in := [][]float32{x[:n], x[n : 2*n], x[2*n : 3*n], x[3*n : 4*n]}
+		prev := kernels.ISA()
+		defer kernels.Use(prev)
+		for _, name := range kernels.Implementations() {
+			if err := kernels.Use(name); err != nil {
+				t.Fatal(err)
+			}
+			switch kind % 4 {
+			case 0:
+				updateCase(t, name+" momentum", in[:2],
+					func(s [][]float32) bool { return kernels.MomentumUpdate(s[0], s[1], lr, mu, wd) },
+					func(s [][]float32) bool { return fallback.MomentumUpdate(s[0], s[1], lr, mu, wd) })
+			case 1, 2:
+				nesterov := kind%4 == 2
+				updateCase(t, name+" sgd", in[:3],
+					func(s [][]float32) bool { return kernels.SGDUpdate(s[0], s[1], s[2], lr, mu, wd, nesterov) },
+					func(s [][]float32) bool { return fallback.SGDUpdate(s[0], s[1], s[2], lr, mu, wd, nesterov) })
+			case 3:
+				updateCase(t, name+" adam", in,
+					func(s [][]float32) bool { return kernels.AdamUpdate(s[0], s[1], s[2], s[3], lr, mu, 1-wd, wd, wd) },
+					func(s [][]float32) bool { return fallback.AdamUpdate(s[0], s[1], s[2], s[3], lr, mu, 1-wd, wd, wd) })
+			}
+		}
+	})
+}
