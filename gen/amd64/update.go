@@ -8,7 +8,7 @@ package main
 // only if all are finite.
 
 import (
-	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
@@ -142,7 +142,7 @@ func (u updateKernel) emit() {
 		}
 		return
 	}
-	sig := "func(" + joinNames(u.slices) + " []float32, " + joinNames(u.scalars) + " float32) bool"
+	sig := "func(" + strings.Join(u.slices, ", ") + " []float32, " + strings.Join(u.scalars, ", ") + " float32) bool"
 	TEXT(u.name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(u.doc...)
@@ -194,16 +194,4 @@ func (u updateKernel) emit() {
 	Store(ok, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
-}
-
-// joinNames joins parameter names with commas.
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return fmt.Sprint(s)
 }
