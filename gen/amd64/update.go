@@ -68,14 +68,8 @@ func updateKernels() []updateKernel {
 				each(n, func(i int) { VSUBPS(g[i], w[i], w[i]) })
 			},
 		},
-		{
-			name: "SGDMomentumUpdate",
-			doc: []string{"SGDMomentumUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'",
-				"and w[i] -= lr·v[i], or with nesterov w[i] -= lr·(g' + mu·v[i]), and reports",
-				"whether every new w[i] is finite; the three lengths must be equal."},
-			slices: []string{"w", "v", "g"}, writes: []int{1}, scalars: []string{"lr", "mu", "wd"}, unroll: 2,
-			body: nil, // set by sgdMomentumBody for the two variants below
-		},
+		sgdMomentum("SGDMomentumUpdate", false),
+		sgdMomentum("SGDNesterovUpdate", true),
 		{
 			name: "AdamUpdate",
 			doc: []string{"AdamUpdate computes, for each i, g' = g[i] + wd·w[i], m[i] = b1·m[i] + c1·g',",
@@ -106,42 +100,39 @@ func updateKernels() []updateKernel {
 	}
 }
 
-// sgdMomentumBody returns the arithmetic of SGDMomentumUpdate, classical or
-// Nesterov.
-func sgdMomentumBody(nesterov bool) func(in []vecs, k map[string]reg.VecVirtual) {
-	return func(in []vecs, k map[string]reg.VecVirtual) {
-		w, v, g := in[0], in[1], in[2]
-		n := len(w)
-		t := newVecs(n)
-		each(n, func(i int) { VMULPS(k["wd"], w[i], t[i]) }) // wd·w
-		each(n, func(i int) { VADDPS(t[i], g[i], g[i]) })    // g'
-		each(n, func(i int) { VMULPS(k["mu"], v[i], v[i]) }) // mu·v
-		each(n, func(i int) { VADDPS(g[i], v[i], v[i]) })    // v = mu·v + g'
-		if nesterov {
-			each(n, func(i int) { VMULPS(k["mu"], v[i], t[i]) }) // mu·v
-			each(n, func(i int) { VADDPS(t[i], g[i], t[i]) })    // g' + mu·v
-		} else {
-			each(n, func(i int) { VMOVUPS(v[i], t[i]) })
-		}
-		each(n, func(i int) { VMULPS(k["lr"], t[i], t[i]) })
-		each(n, func(i int) { VSUBPS(t[i], w[i], w[i]) })
+// sgdMomentum describes SGDMomentumUpdate (classical) or SGDNesterovUpdate.
+func sgdMomentum(name string, nesterov bool) updateKernel {
+	doc := []string{name + " computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g' and",
+		"w[i] -= lr·v[i], and reports whether every new w[i] is finite; the three lengths",
+		"must be equal."}
+	if nesterov {
+		doc[1] = "w[i] -= lr·(g' + mu·v[i]), and reports whether every new w[i] is finite; the three"
+		doc[2] = "lengths must be equal."
+	}
+	return updateKernel{
+		name: name, doc: doc,
+		slices: []string{"w", "v", "g"}, writes: []int{1}, scalars: []string{"lr", "mu", "wd"}, unroll: 2,
+		body: func(in []vecs, k map[string]reg.VecVirtual) {
+			w, v, g := in[0], in[1], in[2]
+			n := len(w)
+			t := newVecs(n)
+			each(n, func(i int) { VMULPS(k["wd"], w[i], t[i]) }) // wd·w
+			each(n, func(i int) { VADDPS(t[i], g[i], g[i]) })    // g'
+			each(n, func(i int) { VMULPS(k["mu"], v[i], v[i]) }) // mu·v
+			each(n, func(i int) { VADDPS(g[i], v[i], v[i]) })    // v = mu·v + g'
+			if nesterov {
+				each(n, func(i int) { VMULPS(k["mu"], v[i], t[i]) }) // mu·v
+				each(n, func(i int) { VADDPS(t[i], g[i], t[i]) })    // g' + mu·v
+			} else {
+				each(n, func(i int) { VMOVUPS(v[i], t[i]) })
+			}
+			each(n, func(i int) { VMULPS(k["lr"], t[i], t[i]) })
+			each(n, func(i int) { VSUBPS(t[i], w[i], w[i]) })
+		},
 	}
 }
 
 func (u updateKernel) emit() {
-	if u.body == nil { // SGDMomentumUpdate: two entry points
-		for _, nesterov := range []bool{false, true} {
-			v := u
-			v.body = sgdMomentumBody(nesterov)
-			if nesterov {
-				v.name = "SGDNesterovUpdate"
-				v.doc = []string{"SGDNesterovUpdate is SGDMomentumUpdate with the Nesterov step",
-					"w[i] -= lr·(g' + mu·v[i])."}
-			}
-			v.emit()
-		}
-		return
-	}
 	sig := "func(" + strings.Join(u.slices, ", ") + " []float32, " + strings.Join(u.scalars, ", ") + " float32) bool"
 	TEXT(u.name, NOSPLIT, sig)
 	Pragma("noescape")

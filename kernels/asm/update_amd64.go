@@ -17,15 +17,16 @@ func MomentumUpdate(w []float32, v []float32, lr float32, mu float32, wd float32
 //go:noescape
 func SGDUpdate(w []float32, g []float32, lr float32, wd float32) bool
 
-// SGDMomentumUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
-// and w[i] -= lr·v[i], or with nesterov w[i] -= lr·(g' + mu·v[i]), and reports
-// whether every new w[i] is finite; the three lengths must be equal.
+// SGDMomentumUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g' and
+// w[i] -= lr·v[i], and reports whether every new w[i] is finite; the three lengths
+// must be equal.
 //
 //go:noescape
 func SGDMomentumUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
 
-// SGDNesterovUpdate is SGDMomentumUpdate with the Nesterov step
-// w[i] -= lr·(g' + mu·v[i]).
+// SGDNesterovUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g' and
+// w[i] -= lr·(g' + mu·v[i]), and reports whether every new w[i] is finite; the three
+// lengths must be equal.
 //
 //go:noescape
 func SGDNesterovUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
