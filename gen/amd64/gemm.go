@@ -13,7 +13,7 @@ import (
 //
 // Micro-kernel contract (mirrored by kernels/gemm.go):
 //
-//	Gemm6x16(kc, m, nr int, a, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)
+//	Gemm6x16(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)
 //
 // sweeps ceil(m/6) tiles of 6 rows down one column panel of C. For each tile
 // it forms Z = Apanel·Bpanel over kc steps, where the packed A micro-panel
@@ -27,7 +27,9 @@ import (
 //
 // where act = flags>>8. Only the first nr ≤ 16 columns and, in the last
 // tile, the first m mod 6 rows are read or written (masked loads and stores),
-// so no memory outside the m×nr block of C, Y and bias is touched.
+// so no memory outside the m×nr block of C, Y and bias is touched. With
+// bsrc not nil the sweep also copies the next B panel (row-major, or
+// transposed with flags&gemmTransCopy) into b[16*kc:]; see genKernel.
 // Gemm6x16S is the same with an unpacked, row-major A (a[i*lda+p]); it reads
 // rows of A only below m, so m must be a multiple of 6 for it unless the
 // caller pads A.
