@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +257,34 @@ func TestTimeVariants(t *testing.T) {
 	t.Logf("slow/fast = %.2f (about 4 expected)", float64(ts[0].median)/float64(ts[1].median))
 	if ts[0].median < ts[0].min {
 		t.Errorf("median %v below min %v", ts[0].median, ts[0].min)
+	}
+}
+
+// TestNoiseWatch checks that a table is marked noisy exactly when some
+// variant's samples spread by more than noisySpread.
+func TestNoiseWatch(t *testing.T) {
+	ms := func(v ...int) timing {
+		tm := timing{}
+		for _, x := range v {
+			tm.all = append(tm.all, time.Duration(x)*time.Millisecond)
+		}
+		s := slices.Clone(tm.all)
+		slices.Sort(s)
+		tm.median = s[len(s)/2]
+		return tm
+	}
+	var quiet, busy noiseWatch
+	quiet.add("steady", ms(100, 101, 99, 100, 102, 100, 98))
+	quiet.add("three samples", ms(100, 300, 50)) // too few to judge
+	busy.add("steady", ms(100, 101, 99, 100, 102, 100, 98))
+	busy.add("jumpy", ms(100, 140, 95, 100, 150, 100, 99))
+	tq, tb := &Table{}, &Table{}
+	quiet.note(tq)
+	busy.note(tb)
+	if len(tq.Notes) != 0 {
+		t.Errorf("quiet samples gave notes %q", tq.Notes)
+	}
+	if len(tb.Notes) != 1 || !strings.Contains(tb.Notes[0], "jumpy") || !strings.Contains(tb.Notes[0], "41%") {
+		t.Errorf("busy samples gave notes %q, want one naming jumpy with 41%%", tb.Notes)
 	}
 }

@@ -124,6 +124,8 @@ func costTable(o *Options, dir string, impls []string, c CostConfig, ref *stream
 	p.Start("cost "+dir, len(c.Sizes)*len(c.Acts))
 	defer p.Done()
 	rng := rand.New(rand.NewPCG(o.Seed, 0xc057))
+	var noise noiseWatch
+	defer noise.note(t)
 	for _, s := range c.Sizes {
 		x := make([]float32, s.N)
 		for i := range x {
@@ -163,6 +165,7 @@ func costTable(o *Options, dir string, impls []string, c CostConfig, ref *stream
 				ref.sumD = append(ref.sumD, ts[len(impls)+1].all...)
 			}
 			for i, impl := range impls {
+				noise.add(fmt.Sprintf("%v %s n=%d", a.Func, impl, s.N), ts[i])
 				ns := float64(ts[i].median) / float64(s.N)
 				if a.Func == kernels.ReLU {
 					reluNs[impl] = ns

@@ -161,6 +161,7 @@ func Gemm(o Options, c GemmConfig) []*Table {
 	defer setThreads(0)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6e33))
 	p.Start("gemm", len(c.Shapes)*len(threads))
+	var noise noiseWatch
 	defer p.Done()
 	for _, s := range c.Shapes {
 		a := randSlice(rng, s.M*s.K)
@@ -210,6 +211,7 @@ func Gemm(o Options, c GemmConfig) []*Table {
 			res := map[key]timing{}
 			for i, k := range keys {
 				res[k] = ts[i]
+				noise.add(vs[i].name, ts[i])
 			}
 			flops := 2 * float64(s.M) * float64(s.N) * float64(s.K)
 			for _, impl := range o.Impls {
@@ -231,6 +233,7 @@ func Gemm(o Options, c GemmConfig) []*Table {
 			p.Step()
 		}
 	}
+	noise.note(t)
 	return []*Table{peakT, t}
 }
 

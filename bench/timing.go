@@ -249,3 +249,34 @@ func use(impl string) {
 func (o *Options) labels(experiment, kernel string, f func()) {
 	pprof.Do(o.ctx(), pprof.Labels("experiment", experiment, "kernel", kernel), func(context.Context) { f() })
 }
+
+// noisySpread is the interquartile range of a variant's samples, relative
+// to their median, above which a table says the machine was busy.
+const noisySpread = 0.10
+
+// noiseWatch follows the spread of the samples of the variants of one table.
+type noiseWatch struct {
+	worst float64
+	where string
+}
+
+// add records the spread of t's samples, where naming the variant.
+func (w *noiseWatch) add(where string, t timing) {
+	if len(t.all) < 4 || t.median <= 0 {
+		return
+	}
+	d := slices.Clone(t.all)
+	slices.Sort(d)
+	q1, q3 := d[len(d)/4], d[3*len(d)/4]
+	if s := float64(q3-q1) / float64(t.median); s > w.worst {
+		w.worst, w.where = s, where
+	}
+}
+
+// note adds a note to t when some variant's samples spread by more than
+// noisySpread.
+func (w *noiseWatch) note(t *Table) {
+	if w.worst > noisySpread {
+		t.Notes = append(t.Notes, fmt.Sprintf("noisy: the samples of %s spread by %.0f%% (interquartile range over median); the machine was busy, so trust the ratios within a row group more than absolute times, or rerun with more -samples", w.where, 100*w.worst))
+	}
+}
