@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,14 +263,11 @@ func TestTimeVariants(t *testing.T) {
 // variant's samples spread by more than noisySpread.
 func TestNoiseWatch(t *testing.T) {
 	ms := func(v ...int) timing {
-		tm := timing{}
+		var all []time.Duration
 		for _, x := range v {
-			tm.all = append(tm.all, time.Duration(x)*time.Millisecond)
+			all = append(all, time.Duration(x)*time.Millisecond)
 		}
-		s := slices.Clone(tm.all)
-		slices.Sort(s)
-		tm.median = s[len(s)/2]
-		return tm
+		return summarize(all, 1)
 	}
 	var quiet, busy noiseWatch
 	quiet.add("steady", ms(100, 101, 99, 100, 102, 100, 98))

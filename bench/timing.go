@@ -151,6 +151,7 @@ type timing struct {
 	samples int
 	calls   int             // calls per sample
 	all     []time.Duration // per-call time of every sample, in order
+	spread  float64         // interquartile range over median; 0 below 4 samples
 }
 
 // each returns f of every sample's per-call time.
@@ -203,11 +204,21 @@ func (o *Options) timeVariants(experiment string, vs []variant) []timing {
 	}
 	out := make([]timing, len(vs))
 	for i := range vs {
-		all := slices.Clone(per[i])
-		slices.Sort(per[i])
-		out[i] = timing{median: median(per[i]), min: per[i][0], samples: len(per[i]), calls: iters[i], all: all}
+		out[i] = summarize(per[i], iters[i])
 	}
 	return out
+}
+
+// summarize returns the timing of the per-call times all (in sample order)
+// of samples of calls calls each.
+func summarize(all []time.Duration, calls int) timing {
+	s := slices.Clone(all)
+	slices.Sort(s)
+	t := timing{median: median(s), min: s[0], samples: len(s), calls: calls, all: all}
+	if len(s) >= 4 && t.median > 0 {
+		t.spread = float64(s[3*len(s)/4]-s[len(s)/4]) / float64(t.median)
+	}
+	return t
 }
 
 func median(s []time.Duration) time.Duration {
@@ -262,14 +273,8 @@ type noiseWatch struct {
 
 // add records the spread of t's samples, where naming the variant.
 func (w *noiseWatch) add(where string, t timing) {
-	if len(t.all) < 4 || t.median <= 0 {
-		return
-	}
-	d := slices.Clone(t.all)
-	slices.Sort(d)
-	q1, q3 := d[len(d)/4], d[3*len(d)/4]
-	if s := float64(q3-q1) / float64(t.median); s > w.worst {
-		w.worst, w.where = s, where
+	if t.spread > w.worst {
+		w.worst, w.where = t.spread, where
 	}
 }
 

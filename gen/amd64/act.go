@@ -254,9 +254,7 @@ const backwardUnroll = 4
 // the temporaries of emitDeriv per vector, plus alpha and the constants).
 func backwardPlan(f actFunc) (unroll int, consts []uint32) {
 	switch f {
-	case fReLU, fSigmoid: // 4·3 + 2
-		return backwardUnroll, []uint32{0, oneBits}
-	case fLeakyReLU: // 4·3 + alpha + 2
+	case fReLU, fSigmoid, fLeakyReLU: // 4·3 + 2 (+ alpha for LeakyReLU)
 		return backwardUnroll, []uint32{0, oneBits}
 	case fELU: // 3·4 + alpha + 2
 		return 3, []uint32{0, oneBits}
