@@ -1,5 +1,8 @@
 // Package gen documents the generators that write the assembly in
-// kernels/asm. They run at `go generate ./...` time only and are never
+// kernels/asm. They form a module of their own (gen/go.mod), so that avo and
+// golang.org/x/tools are requirements of the generators only, never of a
+// program that imports actfuse. They run at `go generate ./...` time (the
+// go:generate lines in kernels/asm/doc.go use go -C gen) and are never
 // imported by the library:
 //
 //   - gen/amd64: AVX2+FMA kernels, built with avo (github.com/mmcloughlin/avo).

@@ -4,7 +4,7 @@
 // One run writes one assembly file and its Go declarations; -kernels chooses
 // which group:
 //
-//	go run ./gen/amd64 -kernels act -out kernels/asm/act_amd64.s -stubs kernels/asm/act_amd64.go -pkg asm
+//	go -C gen run ./amd64 -kernels act -out ../kernels/asm/act_amd64.s -stubs ../kernels/asm/act_amd64.go -pkg asm
 //
 // The go:generate lines in kernels/asm/doc.go run every group.
 package main

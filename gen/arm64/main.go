@@ -3,7 +3,7 @@
 // gen/arm64/neon. Each kernel group is written to <group>_arm64.s with its Go
 // declarations in <group>_arm64.go, in the directory given by -dir:
 //
-//	go run ./gen/arm64 -dir kernels/asm
+//	go -C gen run ./arm64 -dir ../kernels/asm
 //
 // The go:generate line in kernels/asm/doc.go runs it. The output depends
 // only on this program, so regenerating is deterministic.
@@ -17,6 +17,10 @@ import (
 
 	"github.com/actfuse/actfuse/gen/arm64/neon"
 )
+
+// command is the go:generate line (kernels/asm/doc.go) that runs this
+// program, as the generated files name it.
+const command = "go -C ../../gen run ./arm64 -dir ../kernels/asm"
 
 // group is one output file pair and the function that emits its kernels.
 type group struct {
@@ -37,7 +41,7 @@ func main() {
 		g.emit()
 		s := filepath.Join(*dir, g.name+"_arm64.s")
 		d := filepath.Join(*dir, g.name+"_arm64.go")
-		if err := neon.Generate(s, d, *pkg, "go run ../../gen/arm64 -dir ."); err != nil {
+		if err := neon.Generate(s, d, *pkg, command); err != nil {
 			fmt.Fprintf(os.Stderr, "arm64: group %s: %v\n", g.name, err)
 			os.Exit(1)
 		}

@@ -7,7 +7,10 @@
 // package is empty.
 package asm
 
-//go:generate go run ../../gen/amd64 -kernels act -out act_amd64.s -stubs act_amd64.go -pkg asm
-//go:generate go run ../../gen/amd64 -kernels gemm -out gemm_amd64.s -stubs gemm_amd64.go -pkg asm
-//go:generate go run ../../gen/amd64 -kernels update -out update_amd64.s -stubs update_amd64.go -pkg asm
-//go:generate go run ../../gen/arm64 -dir .
+// The generators are a module of their own (gen/go.mod), so that programs
+// importing actfuse do not depend on avo; go -C runs them inside it.
+//
+//go:generate go -C ../../gen run ./amd64 -kernels act -out ../kernels/asm/act_amd64.s -stubs ../kernels/asm/act_amd64.go -pkg asm
+//go:generate go -C ../../gen run ./amd64 -kernels gemm -out ../kernels/asm/gemm_amd64.s -stubs ../kernels/asm/gemm_amd64.go -pkg asm
+//go:generate go -C ../../gen run ./amd64 -kernels update -out ../kernels/asm/update_amd64.s -stubs ../kernels/asm/update_amd64.go -pkg asm
+//go:generate go -C ../../gen run ./arm64 -dir ../kernels/asm
