@@ -9,7 +9,11 @@
 // against float64 references; platforms without SIMD kernels, and builds with
 // the purego tag, run them directly.
 //
-// The code is written for speed as far as plain Go allows: cache-blocked loops,
-// no per-element indirect calls, and a float32 exponential of its own (Exp) that
-// meets the accuracy targets of the exp-based activations.
+// The activations and the optimizer updates are the programs of
+// internal/desc, which the assembly kernels run too, operation for
+// operation: programs_gen.go, written by gen/generic, evaluates them (ops.go
+// holds the operations Go has no operator for, among them the float32 fused
+// multiply-add), so every implementation computes them bit for bit alike.
 package fallback
+
+//go:generate go -C ../gen run ./generic -out ../fallback/programs_gen.go

@@ -3,42 +3,34 @@ package fallback
 import (
 	"fmt"
 	"math"
+
+	"github.com/actfuse/actfuse/internal/desc"
 )
 
-// Func identifies an activation function.
-type Func uint8
+// Func identifies an activation function (see the constants).
+type Func = desc.Func
 
 // The activation functions. Their derivatives are all expressed through the
-// output y = f(x), so a backward pass needs only the saved output.
+// output y = f(x), so a backward pass needs only the saved output:
+//
+//	Identity   f(x) = x
+//	ReLU       f(x) = max(x, 0);                 f'(y) = 1 if y > 0, else 0
+//	LeakyReLU  f(x) = x if x > 0, else alpha·x;  f'(y) = 1 if y > 0, else alpha
+//	ELU        f(x) = x if x > 0, else alpha·(exp(x)-1); f'(y) = 1 if y > 0, else y + alpha
+//	Sigmoid    f(x) = 1/(1+exp(-x));             f'(y) = y·(1-y)
+//	Tanh       f(x) = tanh(x);                   f'(y) = (1-y)·(1+y)
 const (
-	Identity  Func = iota // f(x) = x
-	ReLU                  // f(x) = max(x, 0); f'(y) = 1 if y > 0, else 0
-	LeakyReLU             // f(x) = x if x > 0, else alpha·x; f'(y) = 1 if y > 0, else alpha
-	ELU                   // f(x) = x if x > 0, else alpha·(exp(x)-1); f'(y) = 1 if y > 0, else y + alpha
-	Sigmoid               // f(x) = 1/(1+exp(-x)); f'(y) = y·(1-y)
-	Tanh                  // f(x) = tanh(x); f'(y) = (1-y)·(1+y)
-	NumFuncs              // number of activation functions
+	Identity  = desc.Identity
+	ReLU      = desc.ReLU
+	LeakyReLU = desc.LeakyReLU
+	ELU       = desc.ELU
+	Sigmoid   = desc.Sigmoid
+	Tanh      = desc.Tanh
+	NumFuncs  = desc.NumFuncs // number of activation functions
 )
 
-var funcNames = [NumFuncs]string{"identity", "relu", "leakyrelu", "elu", "sigmoid", "tanh"}
-
-// String returns the lower-case name of f, as used by ParseFunc.
-func (f Func) String() string {
-	if f < NumFuncs {
-		return funcNames[f]
-	}
-	return fmt.Sprintf("Func(%d)", uint8(f))
-}
-
 // ParseFunc returns the Func whose String is name.
-func ParseFunc(name string) (Func, error) {
-	for i, n := range funcNames {
-		if n == name {
-			return Func(i), nil
-		}
-	}
-	return 0, fmt.Errorf("actfuse: unknown activation %q (want one of %v)", name, funcNames)
-}
+func ParseFunc(name string) (Func, error) { return desc.ParseFunc(name) }
 
 // Activation is an activation function together with its parameter.
 type Activation struct {
@@ -49,10 +41,28 @@ type Activation struct {
 	Alpha float32
 }
 
+// param returns the field behind the parameter name of internal/desc.
+func (a Activation) param(name string) float32 {
+	switch name {
+	case "alpha":
+		return a.Alpha
+	}
+	panic(fmt.Sprintf("actfuse: internal error: activation parameter %q", name))
+}
+
+// Params returns the values of the parameters a's function takes, in the
+// order its kernels take them (the rest are zero): Alpha for LeakyReLU and
+// ELU, nothing for the others.
+func (a Activation) Params() (p [8]float32) {
+	for i, name := range desc.Funcs[a.Func].Params {
+		p[i] = a.param(name)
+	}
+	return p
+}
+
 // String returns the function name, with Alpha for the functions that use it.
 func (a Activation) String() string {
-	switch a.Func {
-	case LeakyReLU, ELU:
+	if a.Func < NumFuncs && len(desc.Funcs[a.Func].Params) > 0 {
 		return fmt.Sprintf("%v(%g)", a.Func, a.Alpha)
 	}
 	return a.Func.String()
@@ -155,9 +165,9 @@ func CheckActivation(fn string, a Activation) {
 	if a.Func >= NumFuncs {
 		panic(fmt.Sprintf("actfuse: %s: unknown activation %v", fn, a.Func))
 	}
-	if a.Func == LeakyReLU || a.Func == ELU {
-		if !(a.Alpha >= 0) || math.IsInf(float64(a.Alpha), 1) {
-			panic(fmt.Sprintf("actfuse: %s: %v needs a finite Alpha >= 0, have %v", fn, a.Func, a.Alpha))
+	for _, name := range desc.Funcs[a.Func].Params {
+		if v := a.param(name); name == "alpha" && (!(v >= 0) || math.IsInf(float64(v), 1)) {
+			panic(fmt.Sprintf("actfuse: %s: %v needs a finite Alpha >= 0, have %v", fn, a.Func, v))
 		}
 	}
 }

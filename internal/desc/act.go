@@ -1,0 +1,131 @@
+package desc
+
+import (
+	"fmt"
+	"math"
+)
+
+// Func identifies an activation function. Its value is also the activation
+// field of a GEMM micro-kernel's flags (see Flags).
+type Func uint8
+
+// The activation functions. Their derivatives are all expressed through the
+// output y = f(x), so a backward pass needs only the saved output.
+const (
+	Identity  Func = iota // f(x) = x
+	ReLU                  // f(x) = max(x, 0); f'(y) = 1 if y > 0, else 0
+	LeakyReLU             // f(x) = x if x > 0, else alpha·x; f'(y) = 1 if y > 0, else alpha
+	ELU                   // f(x) = x if x > 0, else alpha·(exp(x)-1); f'(y) = 1 if y > 0, else y + alpha
+	Sigmoid               // f(x) = 1/(1+exp(-x)); f'(y) = y·(1-y)
+	Tanh                  // f(x) = tanh(x); f'(y) = (1-y)·(1+y)
+	NumFuncs              // number of activation functions
+)
+
+// FuncDesc describes one activation function.
+type FuncDesc struct {
+	Name string // lower-case name, as Func.String and ParseFunc spell it
+	Stem string // the stem of its kernels' names: "LeakyReLU" gives LeakyReLUForward
+	// Params are the parameters its programs take, by their names in
+	// package fallback's Activation: "alpha".
+	Params []string
+	// Forward computes y = f(x) from the input "x"; Deriv computes
+	// dz = dy·f'(y) from the inputs "dy" and "y". Identity has neither: its
+	// kernels are copies.
+	Forward, Deriv *Program
+}
+
+// Funcs describes every activation function, indexed by Func.
+var Funcs = [NumFuncs]FuncDesc{
+	Identity:  {Name: "identity", Stem: "Identity"},
+	ReLU:      {Name: "relu", Stem: "ReLU", Forward: relu(), Deriv: reluDeriv()},
+	LeakyReLU: {Name: "leakyrelu", Stem: "LeakyReLU", Params: alphaParam, Forward: leakyReLU(), Deriv: leakyReLUDeriv()},
+	ELU:       {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr2_p6_expm1", alphaParam)), Deriv: eluDeriv()},
+	Sigmoid:   {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_p6_div", nil)), Deriv: sigmoidDeriv()},
+	Tanh:      {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr2_p6_div", nil)), Deriv: tanhDeriv()},
+}
+
+var alphaParam = []string{"alpha"}
+
+// String returns the lower-case name of f, as used by ParseFunc.
+func (f Func) String() string {
+	if f < NumFuncs {
+		return Funcs[f].Name
+	}
+	return fmt.Sprintf("Func(%d)", uint8(f))
+}
+
+// ParseFunc returns the Func whose String is name.
+func ParseFunc(name string) (Func, error) {
+	names := make([]string, NumFuncs)
+	for i, d := range Funcs {
+		if d.Name == name {
+			return Func(i), nil
+		}
+		names[i] = d.Name
+	}
+	return 0, fmt.Errorf("actfuse: unknown activation %q (want one of %v)", name, names)
+}
+
+func forward(stem, algo string, params []string) *Builder {
+	return NewBuilder(stem, algo, []string{"x"}, params)
+}
+
+func deriv(stem string, params []string) *Builder {
+	return NewBuilder(stem, "", []string{"dy", "y"}, params)
+}
+
+// relu is x < 0 ? +0 : x: NaN and -0 pass through.
+func relu() *Program {
+	b := forward("ReLU", "", nil)
+	x, zero := b.In(0), b.F(0)
+	return b.Return(b.Select(b.Less(x, zero), zero, x))
+}
+
+// leakyReLU is x < 0 ? alpha·x : x. With alpha = 0, alpha·(-Inf) is NaN
+// where the limit -0 is wanted: min(alpha·x, -0) turns that NaN into -0 and
+// leaves every other product of a negative x (which is <= 0) as it is.
+func leakyReLU() *Program {
+	b := forward("LeakyReLU", "", alphaParam)
+	x, alpha := b.In(0), b.P(0)
+	p := b.Min(b.Mul(x, alpha), b.F(negZero))
+	return b.Return(b.Select(b.Less(x, b.F(0)), p, x))
+}
+
+var negZero = float32(math.Copysign(0, -1))
+
+// The derivatives, from the saved output y, multiplied into dy. Each f'(y)
+// is formed in float32 and the product dy·f'(y) rounded once.
+
+func reluDeriv() *Program {
+	b := deriv("ReLU", nil)
+	dy, y := b.In(0), b.In(1)
+	d := b.Select(b.Greater(y, b.F(0)), b.F(1), b.F(0))
+	return b.Return(b.Mul(dy, d))
+}
+
+func leakyReLUDeriv() *Program {
+	b := deriv("LeakyReLU", alphaParam)
+	dy, y, alpha := b.In(0), b.In(1), b.P(0)
+	d := b.Select(b.Greater(y, b.F(0)), b.F(1), alpha)
+	return b.Return(b.Mul(dy, d))
+}
+
+func eluDeriv() *Program {
+	b := deriv("ELU", alphaParam)
+	dy, y, alpha := b.In(0), b.In(1), b.P(0)
+	d := b.Select(b.Greater(y, b.F(0)), b.F(1), b.Add(y, alpha))
+	return b.Return(b.Mul(dy, d))
+}
+
+func sigmoidDeriv() *Program {
+	b := deriv("Sigmoid", nil)
+	dy, y := b.In(0), b.In(1)
+	return b.Return(b.Mul(dy, b.Mul(b.Sub(b.F(1), y), y)))
+}
+
+func tanhDeriv() *Program {
+	b := deriv("Tanh", nil)
+	dy, y := b.In(0), b.In(1)
+	one := b.F(1)
+	return b.Return(b.Mul(dy, b.Mul(b.Sub(one, y), b.Add(one, y))))
+}

@@ -1,0 +1,139 @@
+package desc
+
+// The exp-based activations, one algorithm each, named as XNNPACK names its
+// variants (rr2: two-constant Cody–Waite range reduction; p6: a degree-6
+// polynomial for e^t; div: a true division):
+//
+//	sigmoid  rr2_p6_div          e = e^-|x|, (x < 0 ? e : 1)/(1 + e), corrected for the rounding of 1 + e
+//	tanh     p11_rr2_p6_div      x + x³·P(x²) for |x| < 0.625, else 1 - 2e/(1 + e) with e = e^-2|x|
+//	elu      rr2_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
+//
+// Every path (the fallback and each ISA) runs these programs operation for
+// operation, so their results agree bit for bit on every input that is not
+// a NaN; the accuracy of the programs is measured once, on all 2^32 inputs
+// (go test ./kernels -run TestAccuracyExhaustive -exhaustive).
+
+// Constants of the exp core.
+const (
+	// ExpMagic is 1.5·2^23 + 127: z·log2(e) + ExpMagic rounds z/ln2 to an
+	// integer n (ties to even) held in the low mantissa bits as n + 127, the
+	// biased exponent of 2^n, for |n| < 2^22.
+	ExpMagic = 0x4b40007f
+	Log2e    = 0x3fb8aa3b // log2(e)
+	// Ln2Hi is ln 2 rounded to 16 significant bits, so n·Ln2Hi is exact for
+	// |n| < 2^8 and z - n·Ln2Hi is exact; Ln2Lo is ln 2 - Ln2Hi.
+	Ln2Hi = 0x3f317200
+	Ln2Lo = 0x35bfbe8e
+
+	// SigmoidCutoff is ln(2^-126) rounded toward zero (-87.33654): below it
+	// e^z is below the smallest normal float32 and the sigmoid flushes e to
+	// 0 (the exact result is below 2^-126 or rounds to 1).
+	SigmoidCutoff = 0xc2aeac50
+	// TanhClamp (-20) bounds -2|x|: tanh(10) rounds to 1.
+	TanhClamp = 0xc1a00000
+	// ELUClamp (-17.5) bounds x for expm1: below it expm1 rounds to -1.
+	ELUClamp = 0xc18c0000
+	// TanhSplit (0.625) is where tanh leaves its polynomial: from there on
+	// tanh(x) > 0.55 and 1 - 2e/(1+e) has no harmful cancellation.
+	TanhSplit = 0x3f200000
+
+	signBit = 0x80000000
+)
+
+// ExpPoly is q, highest degree first, with e^t ≈ 1 + t + t²·q(t) on
+// |t| <= ln2/2: the minimax fit of (e^t - 1 - t)/t² for the relative error
+// of e^t, rounded to float32 (relative error of e^t below 2^-28; the test
+// TestExpPoly measures it).
+var ExpPoly = []uint32{0x3ab5121a, 0x3c091cf1, 0x3d2aac79, 0x3e2aaa49, 0x3efffffe}
+
+// TanhPoly is p, highest degree first, with tanh(x) ≈ x + x³·p(x²) for
+// |x| < TanhSplit: the minimax fit for the relative error of tanh, rounded
+// to float32 (TestTanhPoly measures it).
+var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa99}
+
+// expParts computes, for z <= 0 (or NaN) with round(z/ln2) >= -126, the
+// scale s = 2^n and m = s·(e^t - 1), where z = n·ln2 + t and |t| <= ln2/2,
+// so that e^z = s + m and e^z - 1 = (s - 1) + m with s - 1 exact.
+//
+//	k = z·log2e + magic       (n + 127 in the low bits of k)
+//	s = k << 23               (2^n)
+//	t = z - n·ln2hi - n·ln2lo (the first step exact)
+//	m = ts + ts·(t·q(t))      with ts = t·s exact
+func expParts(b *Builder, z Value) (s, m Value) {
+	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
+	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
+	b.Note("s = 2^n")
+	s = b.Shl(k, 23)
+	n := b.Sub(k, b.Bits(ExpMagic))
+	b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
+	t := b.FNMA(n, b.Bits(Ln2Hi), z)
+	t = b.FNMA(n, b.Bits(Ln2Lo), t)
+	b.Note("q(t), (e^t - 1 - t)/t²")
+	q := Horner(b, t, ExpPoly)
+	tq := b.Mul(t, q)
+	ts := b.Mul(t, s)
+	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
+	m = b.FMA(ts, tq, ts)
+	return s, m
+}
+
+// sigmoid is 1/(1 + e^-x) from e = e^-|x|: (x < 0 ? e : 1)/d with d = 1 + e
+// rounded, so exp never overflows, then corrected for the rounding of d:
+// with dlo = e - (d - 1) (exact), num/(d + dlo) ≈ q - q·(dlo/d), where 1/d
+// is 1 - q for x < 0 and q itself for x >= 0.
+func sigmoid(b *Builder) *Program {
+	x := b.In(0)
+	one := b.F(1)
+	b.Note("sigmoid: z = -|x|")
+	z := b.Or(x, b.Bits(signBit))
+	s, m := expParts(b, z)
+	e := b.Add(s, m)
+	b.Note("e = 0 where -|x| < ln(2^-126)")
+	cut := b.Less(b.Or(x, b.Bits(signBit)), b.Bits(SigmoidCutoff))
+	e = b.Select(cut, b.F(0), e)
+	d := b.Add(e, one)
+	neg := b.SignMask(x)
+	b.Note("q = (x < 0 ? e : 1)/(1 + e)")
+	q := b.Div(b.Select(neg, e, one), d)
+	b.Note("dlo = e - (d - 1), the rounding error of d (exact)")
+	dlo := b.Sub(e, b.Sub(d, one))
+	w := b.Select(b.SignMask(x), b.Sub(one, q), q)
+	b.Note("y = q - q·(dlo·(1/d))")
+	return b.Return(b.FNMA(q, b.Mul(dlo, w), q))
+}
+
+// tanh is sign(x)·tanh(|x|): the odd polynomial |x| + |x|³·p(x²) for
+// |x| < TanhSplit (no cancellation near 0), and 1 - 2e/(1 + e) with
+// e = e^-2|x| beyond, -2|x| clamped at TanhClamp. Both are computed and
+// one is selected; a NaN x makes the polynomial NaN, which GreaterEq does
+// not select away.
+func tanh(b *Builder) *Program {
+	x := b.In(0)
+	one := b.F(1)
+	b.Note("tanh: z = max(-2|x|, -20)")
+	z := b.Or(x, b.Bits(signBit))
+	z = b.Max(b.Add(z, z), b.Bits(TanhClamp))
+	s, m := expParts(b, z)
+	e := b.Add(s, m)
+	b.Note("1 - 2·e/(1 + e)")
+	big := b.FNMA(b.Div(e, b.Add(e, one)), b.F(2), one)
+	b.Note("x + x³·p(x²)")
+	u := b.Mul(x, x)
+	p := Horner(b, u, TanhPoly)
+	poly := b.FMA(b.Mul(x, u), p, x)
+	abs := b.AndNot(x, b.Bits(signBit))
+	r := b.Select(b.GreaterEq(abs, b.Bits(TanhSplit)), big, poly)
+	b.Note("the sign of x, last: tanh(-0) = -0")
+	return b.Return(b.Or(r, b.And(x, b.Bits(signBit))))
+}
+
+// elu is x >= 0 ? x : alpha·expm1(x) with expm1(z) = (s - 1) + m for
+// z = max(x, ELUClamp): no cancellation near 0 (n = 0 there, s - 1 = 0).
+func elu(b *Builder) *Program {
+	x, alpha := b.In(0), b.P(0)
+	b.Note("elu: z = max(x, -17.5)")
+	s, m := expParts(b, b.Max(x, b.Bits(ELUClamp)))
+	b.Note("alpha·expm1(z) = alpha·((s - 1) + m)")
+	e := b.Mul(b.Add(b.Sub(s, b.F(1)), m), alpha)
+	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))
+}
