@@ -64,7 +64,6 @@ func backwardRow(a Activation, dx, dy, y []float32) {
 	backwardKernel(a.Func, dx, dy, y, &p)
 }
 
-
 // MaxoutForward computes, for each of the len(dst) groups of k consecutive
 // values of x, dst[i] = max(x[i·k : i·k+k]) and argmax[i] = the index within
 // the group of the winner.

@@ -1,6 +1,5 @@
 package fallback
 
-
 // finite reports whether every w[i] is finite: w - w is +0 for a finite w
 // and NaN otherwise, so the sum stays 0 only if all are.
 func finite(w []float32) bool {
