@@ -5,7 +5,7 @@ package fallback
 import "math"
 
 // reluForwardLane is reluForward on one lane.
-func reluForwardLane(v0 float32, p *[8]float32) (r0 float32) {
+func reluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x00000000) // 0
 	v2 := lanemask(v0 < v1)
 	v3 := fromBits(bits(v1)&v2 | bits(v0)&^v2)
@@ -14,7 +14,7 @@ func reluForwardLane(v0 float32, p *[8]float32) (r0 float32) {
 
 // reluForward computes dst[i] = relu(x[i]).
 // It evaluates the program ReLU of internal/desc.
-func reluForward(dst, x []float32, p *[8]float32) {
+func reluForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
 	for ; i+4 <= len(dst); i += 4 {
@@ -52,7 +52,7 @@ func reluForward(dst, x []float32, p *[8]float32) {
 }
 
 // reluBackwardLane is reluBackward on one lane.
-func reluBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
+func reluBackwardLane(v0, v1 float32, p *[4]float32) (r0 float32) {
 	v2 := math.Float32frombits(0x00000000) // 0
 	v3 := lanemask(v1 > v2)
 	v4 := math.Float32frombits(0x3f800000) // 1
@@ -63,7 +63,7 @@ func reluBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
 
 // reluBackward computes dx[i] = dy[i]·f'(y[i]) for f = relu.
 // It evaluates the program ReLU of internal/desc.
-func reluBackward(dx, dy, y []float32, p *[8]float32) {
+func reluBackward(dx, dy, y []float32, p *[4]float32) {
 	dy = dy[:len(dx)]
 	y = y[:len(dx)]
 	i := 0
@@ -112,7 +112,7 @@ func reluBackward(dx, dy, y []float32, p *[8]float32) {
 }
 
 // leakyreluForwardLane is leakyreluForward on one lane.
-func leakyreluForwardLane(v0 float32, p *[8]float32) (r0 float32) {
+func leakyreluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := p[0] // alpha
 	v2 := float32(v0 * v1)
 	v3 := math.Float32frombits(0x80000000) // -0
@@ -125,7 +125,7 @@ func leakyreluForwardLane(v0 float32, p *[8]float32) (r0 float32) {
 
 // leakyreluForward computes dst[i] = leakyrelu(x[i]).
 // It evaluates the program LeakyReLU of internal/desc.
-func leakyreluForward(dst, x []float32, p *[8]float32) {
+func leakyreluForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
 	for ; i+4 <= len(dst); i += 4 {
@@ -173,7 +173,7 @@ func leakyreluForward(dst, x []float32, p *[8]float32) {
 }
 
 // leakyreluBackwardLane is leakyreluBackward on one lane.
-func leakyreluBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
+func leakyreluBackwardLane(v0, v1 float32, p *[4]float32) (r0 float32) {
 	v2 := p[0]                             // alpha
 	v3 := math.Float32frombits(0x00000000) // 0
 	v4 := lanemask(v1 > v3)
@@ -185,7 +185,7 @@ func leakyreluBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
 
 // leakyreluBackward computes dx[i] = dy[i]·f'(y[i]) for f = leakyrelu.
 // It evaluates the program LeakyReLU of internal/desc.
-func leakyreluBackward(dx, dy, y []float32, p *[8]float32) {
+func leakyreluBackward(dx, dy, y []float32, p *[4]float32) {
 	dy = dy[:len(dx)]
 	y = y[:len(dx)]
 	i := 0
@@ -235,7 +235,7 @@ func leakyreluBackward(dx, dy, y []float32, p *[8]float32) {
 }
 
 // eluForwardLane is eluForward on one lane.
-func eluForwardLane(v0 float32, p *[8]float32) (r0 float32) {
+func eluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := p[0] // alpha
 	// elu: z = max(x, -17.5)
 	v2 := math.Float32frombits(0xc18c0000) // -17.5
@@ -279,7 +279,7 @@ func eluForwardLane(v0 float32, p *[8]float32) (r0 float32) {
 
 // eluForward computes dst[i] = elu(x[i]).
 // It evaluates the program ELU, algorithm rr2_p6_expm1 of internal/desc.
-func eluForward(dst, x []float32, p *[8]float32) {
+func eluForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
 	for ; i+4 <= len(dst); i += 4 {
@@ -464,7 +464,7 @@ func eluForward(dst, x []float32, p *[8]float32) {
 }
 
 // eluBackwardLane is eluBackward on one lane.
-func eluBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
+func eluBackwardLane(v0, v1 float32, p *[4]float32) (r0 float32) {
 	v2 := p[0]                             // alpha
 	v3 := math.Float32frombits(0x00000000) // 0
 	v4 := lanemask(v1 > v3)
@@ -477,7 +477,7 @@ func eluBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
 
 // eluBackward computes dx[i] = dy[i]·f'(y[i]) for f = elu.
 // It evaluates the program ELU of internal/desc.
-func eluBackward(dx, dy, y []float32, p *[8]float32) {
+func eluBackward(dx, dy, y []float32, p *[4]float32) {
 	dy = dy[:len(dx)]
 	y = y[:len(dx)]
 	i := 0
@@ -531,7 +531,7 @@ func eluBackward(dx, dy, y []float32, p *[8]float32) {
 }
 
 // sigmoidForwardLane is sigmoidForward on one lane.
-func sigmoidForwardLane(v0 float32, p *[8]float32) (r0 float32) {
+func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x3f800000) // 1
 	// sigmoid: z = -|x|
 	v2 := math.Float32frombits(0x80000000) // -0
@@ -588,7 +588,7 @@ func sigmoidForwardLane(v0 float32, p *[8]float32) (r0 float32) {
 
 // sigmoidForward computes dst[i] = sigmoid(x[i]).
 // It evaluates the program Sigmoid, algorithm rr2_p6_div of internal/desc.
-func sigmoidForward(dst, x []float32, p *[8]float32) {
+func sigmoidForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
 	for ; i+4 <= len(dst); i += 4 {
@@ -824,7 +824,7 @@ func sigmoidForward(dst, x []float32, p *[8]float32) {
 }
 
 // sigmoidBackwardLane is sigmoidBackward on one lane.
-func sigmoidBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
+func sigmoidBackwardLane(v0, v1 float32, p *[4]float32) (r0 float32) {
 	v2 := math.Float32frombits(0x3f800000) // 1
 	v3 := float32(v2 - v1)
 	v4 := float32(v3 * v1)
@@ -834,7 +834,7 @@ func sigmoidBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
 
 // sigmoidBackward computes dx[i] = dy[i]·f'(y[i]) for f = sigmoid.
 // It evaluates the program Sigmoid of internal/desc.
-func sigmoidBackward(dx, dy, y []float32, p *[8]float32) {
+func sigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 	dy = dy[:len(dx)]
 	y = y[:len(dx)]
 	i := 0
@@ -882,7 +882,7 @@ func sigmoidBackward(dx, dy, y []float32, p *[8]float32) {
 }
 
 // tanhForwardLane is tanhForward on one lane.
-func tanhForwardLane(v0 float32, p *[8]float32) (r0 float32) {
+func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x3f800000) // 1
 	// tanh: z = max(-2|x|, -20)
 	v2 := math.Float32frombits(0x80000000) // -0
@@ -947,7 +947,7 @@ func tanhForwardLane(v0 float32, p *[8]float32) (r0 float32) {
 
 // tanhForward computes dst[i] = tanh(x[i]).
 // It evaluates the program Tanh, algorithm p11_rr2_p6_div of internal/desc.
-func tanhForward(dst, x []float32, p *[8]float32) {
+func tanhForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
 	for ; i+4 <= len(dst); i += 4 {
@@ -1240,7 +1240,7 @@ func tanhForward(dst, x []float32, p *[8]float32) {
 }
 
 // tanhBackwardLane is tanhBackward on one lane.
-func tanhBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
+func tanhBackwardLane(v0, v1 float32, p *[4]float32) (r0 float32) {
 	v2 := math.Float32frombits(0x3f800000) // 1
 	v3 := float32(v2 - v1)
 	v4 := float32(v2 + v1)
@@ -1251,7 +1251,7 @@ func tanhBackwardLane(v0, v1 float32, p *[8]float32) (r0 float32) {
 
 // tanhBackward computes dx[i] = dy[i]·f'(y[i]) for f = tanh.
 // It evaluates the program Tanh of internal/desc.
-func tanhBackward(dx, dy, y []float32, p *[8]float32) {
+func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 	dy = dy[:len(dx)]
 	y = y[:len(dx)]
 	i := 0
@@ -1303,7 +1303,7 @@ func tanhBackward(dx, dy, y []float32, p *[8]float32) {
 }
 
 // forwardKernel runs the forward kernel of f, which must not be Identity.
-func forwardKernel(f Func, dst, x []float32, p *[8]float32) {
+func forwardKernel(f Func, dst, x []float32, p *[4]float32) {
 	switch f {
 	case ReLU:
 		reluForward(dst, x, p)
@@ -1321,7 +1321,7 @@ func forwardKernel(f Func, dst, x []float32, p *[8]float32) {
 }
 
 // backwardKernel runs the backward kernel of f, which must not be Identity.
-func backwardKernel(f Func, dx, dy, y []float32, p *[8]float32) {
+func backwardKernel(f Func, dx, dy, y []float32, p *[4]float32) {
 	switch f {
 	case ReLU:
 		reluBackward(dx, dy, y, p)

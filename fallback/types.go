@@ -53,7 +53,7 @@ func (a Activation) param(name string) float32 {
 // Params returns the values of the parameters a's function takes, in the
 // order its kernels take them (the rest are zero): Alpha for LeakyReLU and
 // ELU, nothing for the others.
-func (a Activation) Params() (p [8]float32) {
+func (a Activation) Params() (p [4]float32) {
 	for i, name := range desc.Funcs[a.Func].Params {
 		p[i] = a.param(name)
 	}

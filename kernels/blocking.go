@@ -23,7 +23,7 @@ const (
 // or NR rows of kc values with flags&gemmTransCopy) into the packed panel
 // that follows b (b[NR·kc:]). bias and y may be nil when flags do not
 // use them.
-type kernelFunc func(kc, m, nr int, a []float32, lda int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32)
+type kernelFunc func(kc, m, nr int, a []float32, lda int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32)
 
 // microKernel describes a register-blocked micro-kernel for the blocked
 // driver; see the contract in gemm.go.
@@ -91,8 +91,9 @@ func kBlocks(k, kcMax int) (count, kc int) {
 
 // gemmBuffers are the packing buffers of one goroutine.
 type gemmBuffers struct {
-	a, b []float32
-	tmpA []float32 // the last rows of A for a strided kernel, padded to MR
+	params [4]float32 // the activation's parameters (Activation.Params)
+	a, b   []float32
+	tmpA   []float32 // the last rows of A for a strided kernel, padded to MR
 }
 
 var bufPool scratch.List[gemmBuffers]
@@ -114,6 +115,10 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 	defer bufPool.Put(buf)
 
 	act := ep.Act
+	// The parameters live in the pooled buffers: a local passed through
+	// the kernel's function value would escape to the heap.
+	buf.params = act.Params()
+	params := &buf.params
 	fused := ep.Y != nil || mk.fused[act.Func]
 	// The strided kernel avoids packing A where it cannot be amortised: op(A)
 	// row-major and few column panels to sweep.
@@ -168,7 +173,7 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 				packB(&mk.pack, buf.b, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr)
 			}
 			if useStrided {
-				stridedPanels(mk, buf, g, i0, i1, jc, nc, pc, kc, flags, bias)
+				stridedPanels(mk, buf, g, i0, i1, jc, nc, pc, kc, flags, bias, params)
 			} else {
 				// Row blocks of nearly equal size (multiples of MR), at most MC.
 				nb := (i1 - i0 + bs.mc - 1) / bs.mc
@@ -196,7 +201,7 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 								bsrc = g.b[pc*g.ldb+j+nr:]
 							}
 						}
-						mk.kernel(kc, mc, w, buf.a, 0, buf.b[r*nr*kc:], bsrc, g.ldb, g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, act.Alpha)
+						mk.kernel(kc, mc, w, buf.a, 0, buf.b[r*nr*kc:], bsrc, g.ldb, g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, params)
 					}
 					if last && !fused {
 						applyForward(mk, act, g, ic, ic+mc, jc, jc+nc)
@@ -213,7 +218,7 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 // stridedPanels runs the strided kernel on the rows [i0,i1) for every column
 // panel of the packed B block; the last i1-i0 mod MR rows go through a small
 // padded copy of A and the packed kernel.
-func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, nc, pc, kc, flags int, bias []float32) {
+func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, nc, pc, kc, flags int, bias []float32, params *[4]float32) {
 	ep := g.ep
 	mr, nr := mk.mr, mk.nr
 	npan := (nc + nr - 1) / nr
@@ -236,7 +241,7 @@ func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, n
 			if ep.Y != nil {
 				y = ep.Y[i0*ep.LdY+j:]
 			}
-			mk.strided(kc, mFull, w, g.a[i0*g.lda+pc:], g.lda, bp, nil, 0, g.c[i0*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
+			mk.strided(kc, mFull, w, g.a[i0*g.lda+pc:], g.lda, bp, nil, 0, g.c[i0*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, params)
 		}
 		if rest > 0 {
 			i := i0 + mFull
@@ -244,7 +249,7 @@ func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, n
 			if ep.Y != nil {
 				y = ep.Y[i*ep.LdY+j:]
 			}
-			mk.kernel(kc, rest, w, buf.tmpA, 0, bp, nil, 0, g.c[i*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, ep.Act.Alpha)
+			mk.kernel(kc, rest, w, buf.tmpA, 0, bp, nil, 0, g.c[i*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, params)
 		}
 	}
 }

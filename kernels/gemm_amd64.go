@@ -60,7 +60,7 @@ func ptr(s []float32) *float32 {
 // avx2Packed runs Gemm6x16 on the full 6-row tiles and, when the panel ends
 // with 1 to 4 rows, Gemm4x16 on them (8 accumulators, two thirds of the cost
 // of a 6-row tile, the same operations per element).
-func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
 	checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
 	if m > 0 && kc > 0 {
 		_ = a[(m+5)/6*6*kc-1] // packed micro-panels of 6 rows
@@ -82,7 +82,7 @@ func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c
 	}
 	full -= rest
 	if full > 0 {
-		asm.Gemm6x16(kc, full, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
+		asm.Gemm6x16(kc, full, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 		bsrc = nil
 	}
 	if rest > 0 {
@@ -91,16 +91,16 @@ func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c
 		if y != nil {
 			y = y[full*ldy:]
 		}
-		asm.Gemm4x16(kc, rest, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
+		asm.Gemm4x16(kc, rest, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 	}
 }
 
-func avx2Strided(kc, m, nr int, a []float32, lda int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+func avx2Strided(kc, m, nr int, a []float32, lda int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
 	checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
 	if m > 0 && kc > 0 {
 		_ = a[(m-1)*lda+kc-1] // row-major op(A)
 	}
-	asm.Gemm6x16S(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, alpha)
+	asm.Gemm6x16S(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 }
 
 // avx2Gemm computes a block of a Gemm call with the AVX2+FMA micro-kernel.

@@ -40,7 +40,7 @@ func neonPtr(s []float32) *float32 {
 // bias, so the assembly never reads or writes outside the matrices.
 //
 // The kernel does not pack B itself (packsB is false), so bsrc is always nil.
-func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, alpha float32) {
+func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
 	full := 0
 	if nr == 12 {
 		full = m / 8
@@ -58,7 +58,7 @@ func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []fl
 		if flags&gemmBias != 0 {
 			_ = bias[11]
 		}
-		asm.Gemm8x12(kc, full, neonPtr(a), neonPtr(b), neonPtr(c), ldc, neonPtr(bias), neonPtr(y), ldy, flags, alpha)
+		asm.Gemm8x12(kc, full, neonPtr(a), neonPtr(b), neonPtr(c), ldc, neonPtr(bias), neonPtr(y), ldy, flags, p[0])
 	}
 	for t := full; t*8 < m; t++ {
 		rows := min(8, m-t*8)
@@ -87,7 +87,7 @@ func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []fl
 			_ = a[(t+1)*8*kc-1]
 			_ = b[12*kc-1]
 		}
-		asm.Gemm8x12(kc, 1, neonPtr(a[t*8*kc:]), neonPtr(b), &tc[0], 12, bp, yp, 12, flags, alpha)
+		asm.Gemm8x12(kc, 1, neonPtr(a[t*8*kc:]), neonPtr(b), &tc[0], 12, bp, yp, 12, flags, p[0])
 		for i := 0; i < rows; i++ {
 			copy(cs[i*ldc:i*ldc+nr], tc[i*12:i*12+nr])
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/actfuse/actfuse/internal/desc"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -25,7 +27,7 @@ import (
 //	flags&gemmBackward:   C = Z ⊙ act'(Y)
 //	otherwise:            C = act(Z [+ bias])  (bias when flags&gemmBias)
 //
-// where act = flags>>8. Only the first nr ≤ 16 columns and, in the last
+// where act = flags>>8 (a desc.Func) and p its parameters. Only the first nr ≤ 16 columns and, in the last
 // tile, the first m mod 6 rows are read or written (masked loads and stores),
 // so no memory outside the m×nr block of C, Y and bias is touched. With
 // bsrc not nil the sweep also copies the next B panel (row-major, or
@@ -34,17 +36,22 @@ import (
 // rows of A only below m, so m must be a multiple of 6 for it unless the
 // caller pads A.
 const (
-	gemmAccumulate = 1 << 0
-	gemmBias       = 1 << 1
-	gemmBackward   = 1 << 2
-	gemmTransCopy  = 1 << 3 // bsrc is a transposed panel (see genKernel)
-	gemmActShift   = 8
+	gemmAccumulate = desc.FlagAccumulate
+	gemmBias       = desc.FlagBias
+	gemmBackward   = desc.FlagBackward
+	gemmTransCopy  = desc.FlagTransCopy // bsrc is a transposed panel (see genKernel)
+	gemmActShift   = desc.ActShift
 )
 
-const (
-	mr = 6
-	nr = 16
+// The register tile of the AVX2 kernel, and the height of its edge tile.
+var (
+	mr     = desc.ImplByName("avx2").MR
+	nr     = desc.ImplByName("avx2").NR
+	edgeMR = desc.ImplByName("avx2").EdgeMR
 )
+
+// maxTileRows bounds the rows of any register tile of this file.
+const maxTileRows = 6
 
 func init() { groups["gemm"] = genGemm }
 
@@ -61,9 +68,10 @@ func genGemm() {
 		}
 		DATA(4*i, U32(v))
 	}
-	genKernel("Gemm6x16", false, mr)
-	genKernel("Gemm6x16S", true, mr)
-	genKernel("Gemm4x16", false, 4)
+	name := fmt.Sprintf("Gemm%dx%d", mr, nr)
+	genKernel(name, false, mr)
+	genKernel(name+"S", true, mr)
+	genKernel(fmt.Sprintf("Gemm%dx%d", edgeMR, nr), false, edgeMR)
 	genPeak()
 	genPackRows()
 	genPackRowsEdge()
@@ -77,18 +85,17 @@ type kernel struct {
 	name    string
 	strided bool
 	nrows   int // rows of the register tile: 6, or 4 for the last rows of a panel
-	acc     [mr][2]VecVirtual
+	acc     [maxTileRows][2]VecVirtual
 	cp, yp  GPVirtual // current tile of C and Y
 	mcnt    GPVirtual // rows left, including the current tile
 	mask    [2]Mem    // local copies of the column masks
-	alphaV  Mem       // local broadcast alpha
-	spill   Mem       // local space for 8 accumulators
+	params  []Mem     // local broadcast rows of the activation's parameters
 }
 
 func genKernel(name string, strided bool, nrows int) {
-	sig := "func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
+	sig := "func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)"
 	if strided {
-		sig = "func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)"
+		sig = "func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)"
 	}
 	TEXT(name, NOSPLIT, sig)
 	if nrows != mr {
@@ -111,11 +118,12 @@ func genKernel(name string, strided bool, nrows int) {
 	}
 	k := &kernel{name: name, strided: strided, nrows: nrows}
 
-	// Locals: column masks and broadcast alpha.
-	loc := AllocLocal(96 + 8*32)
+	// Locals: column masks and the broadcast parameters.
+	loc := AllocLocal(64 + 4*32)
 	k.mask = [2]Mem{loc, loc.Offset(32)}
-	k.alphaV = loc.Offset(64)
-	k.spill = loc.Offset(96)
+	for i := 0; i < 4; i++ {
+		k.params = append(k.params, loc.Offset(64+32*i))
+	}
 	{
 		nrr := Load(Param("nr"), GP64())
 		tab := GP64()
@@ -127,9 +135,11 @@ func genKernel(name string, strided bool, nrows int) {
 		VMOVUPS(t, k.mask[0])
 		VMOVUPS(Mem{Base: tab, Disp: 32}, t)
 		VMOVUPS(t, k.mask[1])
-		al := Load(Param("alpha"), XMM())
-		VBROADCASTSS(al, t)
-		VMOVUPS(t, k.alphaV)
+		pp := Load(Param("p"), GP64())
+		for i, row := range k.params {
+			VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, t)
+			VMOVUPS(t, row)
+		}
 	}
 
 	var ap, atile, lda4, a3 GPVirtual
@@ -381,13 +391,13 @@ func genKernel(name string, strided bool, nrows int) {
 
 // rowAddr returns the addresses of the rows of the current tile of a matrix
 // whose tile pointer is p and leading dimension parameter ld.
-func rowAddrs(p GPVirtual, ld string) [mr]Mem {
+func rowAddrs(p GPVirtual, ld string) [maxTileRows]Mem {
 	ld4 := Load(Param(ld), GP64())
 	SHLQ(U8(2), ld4)
 	p3 := GP64()
 	LEAQ(Mem{Base: p, Index: ld4, Scale: 2}, p3)
 	ADDQ(ld4, p3)
-	return [mr]Mem{
+	return [maxTileRows]Mem{
 		{Base: p}, {Base: p, Index: ld4, Scale: 1}, {Base: p, Index: ld4, Scale: 2},
 		{Base: p3}, {Base: p3, Index: ld4, Scale: 1}, {Base: p3, Index: ld4, Scale: 2},
 	}
@@ -485,84 +495,50 @@ func (k *kernel) epilogue(edge bool) {
 		}
 	}
 	Label(lNoBias)
-	act := GP64()
-	MOVQ(flags, act)
+	act := flags
 	SHRQ(U8(gemmActShift), act)
-	// Forward activations, from expmath.go, one accumulator at a time (each
-	// needs at most 3 temporaries beside the 12 accumulators).
-	fwd := []actFunc{fReLU, fLeakyReLU, fELU, fSigmoid, fTanh}
-	fwdLabels := make([]string, len(fwd))
-	for i, f := range fwd {
-		fwdLabels[i] = k.label("fwd" + actNames[f])
-		CMPQ(act, U8(int(f)))
-		JE(LabelRef(fwdLabels[i]))
-	}
-	JMP(LabelRef(lStore))
+	// The activation runs on one accumulator at a time, in row order, and
+	// each result is stored at once: the other accumulators stay in their
+	// registers, and the out-of-order core overlaps the chains of
+	// consecutive accumulators.
 	lNext := k.label("epidone")
-	for i, f := range fwd {
-		Label(fwdLabels[i])
-		if f == fReLU || f == fLeakyReLU {
-			k.all(func(v VecVirtual) { emitActivation(f, vecs{v}, k.alphaV) })
-			JMP(LabelRef(lStore))
+	for f, d := range desc.Funcs {
+		if d.Forward == nil {
 			continue
 		}
-		// The exp-based functions need 3 temporaries per register: spill rows
-		// 2-5 to the stack, then run two rows (4 registers, 12 temporaries) at
-		// a time for instruction-level parallelism, storing each pair.
-		for r := 2; r < k.nrows; r++ {
-			for h := 0; h < 2; h++ {
-				VMOVUPS(k.acc[r][h], k.spill.Offset(32*(2*(r-2)+h)))
-			}
-		}
+		skip := k.label("not" + d.Name)
+		CMPQ(act, U8(f))
+		JNE(LabelRef(skip))
+		l := newLower(avx2)
+		l.paramRows = k.params
 		c := rowAddrs(k.cp, "ldc")
-		lEnd := k.label("pairsdone")
-		for p := 0; p < k.nrows/2; p++ {
-			r0, r1 := 2*p, 2*p+1
-			if p > 0 {
-				if edge {
-					CMPQ(k.mcnt, U8(r0))
-					JLE(LabelRef(lEnd))
-				}
-				for _, r := range []int{r0, r1} {
-					for h := 0; h < 2; h++ {
-						VMOVUPS(k.spill.Offset(32*(2*(r-2)+h)), k.acc[r][h])
-					}
-				}
-			}
-			emitActivation(f, vecs{k.acc[r0][0], k.acc[r0][1], k.acc[r1][0], k.acc[r1][1]}, k.alphaV)
+		k.rows(edge, k.label("fwd"+d.Name), func(r int) {
 			for h := 0; h < 2; h++ {
-				k.store(edge, k.acc[r0][h], c[r0], h)
+				res := l.emit(d.Forward, [][]VecVirtual{{k.acc[r][h]}})[0][0]
+				k.store(edge, res, c[r], h)
 			}
-			if edge {
-				CMPQ(k.mcnt, U8(r1))
-				JLE(LabelRef(lEnd))
-			}
-			for h := 0; h < 2; h++ {
-				k.store(edge, k.acc[r1][h], c[r1], h)
-			}
-		}
-		Label(lEnd)
+		})
 		JMP(LabelRef(lNext))
+		Label(skip)
 	}
+	JMP(LabelRef(lStore))
 
-	// Backward: multiply by the derivative computed from Y (expmath.go).
+	// Backward: multiply by the derivative computed from Y.
 	Label(lBwd)
 	{
-		y := rowAddrs(k.yp, "ldy")
-		act := GP64()
-		MOVQ(flags, act)
+		act := flags
 		SHRQ(U8(gemmActShift), act)
-		bwd := []actFunc{fReLU, fLeakyReLU, fELU, fSigmoid, fTanh}
-		labels := make([]string, len(bwd))
-		for i, f := range bwd {
-			labels[i] = k.label("bwd" + actNames[f])
-			CMPQ(act, U8(int(f)))
-			JE(LabelRef(labels[i]))
-		}
-		JMP(LabelRef(lStore))
-		for i, f := range bwd {
-			Label(labels[i])
-			k.rows(edge, k.label("bwdrows"), func(r int) {
+		for f, d := range desc.Funcs {
+			if d.Deriv == nil {
+				continue
+			}
+			skip := k.label("bnot" + d.Name)
+			CMPQ(act, U8(f))
+			JNE(LabelRef(skip))
+			l := newLower(avx2)
+			l.paramRows = k.params
+			c, y := rowAddrs(k.cp, "ldc"), rowAddrs(k.yp, "ldy")
+			k.rows(edge, k.label("bwd"+d.Name), func(r int) {
 				for h := 0; h < 2; h++ {
 					yv := k.src(edge, y[r], h)
 					yr, ok := yv.(VecVirtual)
@@ -570,11 +546,13 @@ func (k *kernel) epilogue(edge bool) {
 						yr = YMM()
 						VMOVUPS(yv, yr)
 					}
-					emitDeriv(f, vecs{k.acc[r][h]}, vecs{yr}, k.alphaV)
+					k.store(edge, l.emit(d.Deriv, [][]VecVirtual{{k.acc[r][h]}, {yr}})[0][0], c[r], h)
 				}
 			})
-			JMP(LabelRef(lStore))
+			JMP(LabelRef(lNext))
+			Label(skip)
 		}
+		JMP(LabelRef(lStore))
 	}
 
 	Label(lStore)

@@ -49,19 +49,19 @@ func generate() ([]byte, error) {
 			continue
 		}
 		name := d.Name
-		emit(&w, name+"Forward", d.Forward, []string{"dst"}, fmt.Sprintf("%s computes dst[i] = %v(x[i]).", name+"Forward", desc.Func(f)))
-		emit(&w, name+"Backward", d.Deriv, []string{"dx"}, fmt.Sprintf("%s computes dx[i] = dy[i]·f'(y[i]) for f = %v.", name+"Backward", desc.Func(f)))
+		emit(&w, name+"Forward", d.Forward, []string{"dst"}, "*[4]float32", fmt.Sprintf("%s computes dst[i] = %v(x[i]).", name+"Forward", desc.Func(f)))
+		emit(&w, name+"Backward", d.Deriv, []string{"dx"}, "*[4]float32", fmt.Sprintf("%s computes dx[i] = dy[i]·f'(y[i]) for f = %v.", name+"Backward", desc.Func(f)))
 		fwd = append(fwd, fmt.Sprintf("\tcase %s:\n\t\t%sForward(dst, x, p)\n", d.Stem, name))
 		bwd = append(bwd, fmt.Sprintf("\tcase %s:\n\t\t%sBackward(dx, dy, y, p)\n", d.Stem, name))
 	}
 	// Switches rather than tables of functions: direct calls let p stay on
 	// the caller's stack.
 	w.WriteString("// forwardKernel runs the forward kernel of f, which must not be Identity.\n")
-	fmt.Fprintf(&w, "func forwardKernel(f Func, dst, x []float32, p *[8]float32) {\n\tswitch f {\n%s\tdefault:\n\t\tpanic(\"actfuse: internal error: no forward kernel for \" + f.String())\n\t}\n}\n\n", strings.Join(fwd, ""))
+	fmt.Fprintf(&w, "func forwardKernel(f Func, dst, x []float32, p *[4]float32) {\n\tswitch f {\n%s\tdefault:\n\t\tpanic(\"actfuse: internal error: no forward kernel for \" + f.String())\n\t}\n}\n\n", strings.Join(fwd, ""))
 	w.WriteString("// backwardKernel runs the backward kernel of f, which must not be Identity.\n")
-	fmt.Fprintf(&w, "func backwardKernel(f Func, dx, dy, y []float32, p *[8]float32) {\n\tswitch f {\n%s\tdefault:\n\t\tpanic(\"actfuse: internal error: no backward kernel for \" + f.String())\n\t}\n}\n\n", strings.Join(bwd, ""))
+	fmt.Fprintf(&w, "func backwardKernel(f Func, dx, dy, y []float32, p *[4]float32) {\n\tswitch f {\n%s\tdefault:\n\t\tpanic(\"actfuse: internal error: no backward kernel for \" + f.String())\n\t}\n}\n\n", strings.Join(bwd, ""))
 	for _, u := range desc.Updates {
-		emit(&w, lowerFirst(u.Name), u.Program, append([]string{"w"}, u.Writes...), strings.Join(u.Doc, "\n// ")+"\n// The slices must be of one length (the caller checks).")
+		emit(&w, lowerFirst(u.Name), u.Program, append([]string{"w"}, u.Writes...), "*[8]float32", strings.Join(u.Doc, "\n// ")+"\n// The slices must be of one length (the caller checks).")
 	}
 	return format.Source(w.Bytes())
 }
@@ -74,7 +74,7 @@ func generate() ([]byte, error) {
 // exact, the sum rounds once) and notes with roundsTwice the rare sums
 // whose rounding to float32 could differ from the fused result; a lane
 // with one of them is computed again by the Lane function.
-func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, doc string) {
+func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, ptype, doc string) {
 	params := []string{}
 	for _, s := range append(append([]string{}, outs...), p.Inputs...) {
 		if !contains(params, s) {
@@ -95,13 +95,13 @@ func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, doc stri
 
 	// The lane function.
 	fmt.Fprintf(w, "// %sLane is %s on one lane.\n", name, name)
-	fmt.Fprintf(w, "func %sLane(%s float32, p *[8]float32) (%s float32) {\n", name, strings.Join(ins, ", "), strings.Join(res, ", "))
+	fmt.Fprintf(w, "func %sLane(%s float32, p %s) (%s float32) {\n", name, strings.Join(ins, ", "), ptype, strings.Join(res, ", "))
 	body(w, p, false)
 	fmt.Fprintf(w, "\treturn %s\n}\n\n", outList(p))
 
 	// The loop: groups of interleaved lanes, then the last lanes one by one.
 	fmt.Fprintf(w, "// %s\n// It evaluates the program %s%s of internal/desc.\n", doc, p.Name, algo)
-	fmt.Fprintf(w, "func %s(%s []float32, p *[8]float32) {\n", name, strings.Join(params, ", "))
+	fmt.Fprintf(w, "func %s(%s []float32, p %s) {\n", name, strings.Join(params, ", "), ptype)
 	n := params[0]
 	for _, s := range params[1:] {
 		fmt.Fprintf(w, "\t%s = %s[:len(%s)]\n", s, s, n)

@@ -143,25 +143,29 @@ func (p *Program) LastUse() []int {
 }
 
 // MaxLive returns the largest number of non-constant values live at once
-// (defined and still to be read, counting the destination of the operation
-// being evaluated): the vector registers one lane group of the program
-// needs, apart from its constants and parameters.
+// (defined and still to be read): the vector registers one lane group of
+// the program needs, apart from its constants and parameters. An operation
+// may write the register of an operand it reads last, so the values live
+// across it are those live before it, or after it with its result.
 func (p *Program) MaxLive() int {
 	last := p.LastUse()
 	live, most := 0, 0
 	for i, op := range p.Ops {
-		if op.Kind != Const && op.Kind != Param && last[i] >= 0 {
-			live++
-			most = max(most, live)
-		}
+		most = max(most, live)
 		for j, a := range op.Args[:op.Kind.Arity()] {
-			if last[a] == i && !dupArg(op, j) && p.Ops[a].Kind != Const && p.Ops[a].Kind != Param {
+			if last[a] == i && !dupArg(op, j) && !constant(p.Ops[a].Kind) {
 				live--
 			}
 		}
+		if !constant(op.Kind) && last[i] >= 0 {
+			live++
+		}
+		most = max(most, live)
 	}
 	return most
 }
+
+func constant(k Kind) bool { return k == Const || k == Param }
 
 // dupArg reports whether operand j of op repeats an earlier operand.
 func dupArg(op Op, j int) bool {

@@ -4,96 +4,96 @@
 
 package asm
 
-// ReLUForward computes dst[i] = relu(x[i]) for the whole slice; len(dst) must equal len(x).
+// ReLUForwardAVX2 computes dst[i] = relu(x[i]) for the whole slice (program ReLU  of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
-func ReLUForward(dst []float32, x []float32)
+func ReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// LeakyReLUForward computes dst[i] = leakyrelu(x[i]) for the whole slice; len(dst) must equal len(x).
+// LeakyReLUForwardAVX2 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLU  of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
-func LeakyReLUForward(dst []float32, x []float32, alpha float32)
+func LeakyReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// ELUForward computes dst[i] = elu(x[i]) for the whole slice; len(dst) must equal len(x).
+// ELUForwardAVX2 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr2_p6_expm1 of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
-func ELUForward(dst []float32, x []float32, alpha float32)
+func ELUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// SigmoidForward computes dst[i] = sigmoid(x[i]) for the whole slice; len(dst) must equal len(x).
+// SigmoidForwardAVX2 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
-func SigmoidForward(dst []float32, x []float32)
+func SigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// TanhForward computes dst[i] = tanh(x[i]) for the whole slice; len(dst) must equal len(x).
+// TanhForwardAVX2 computes dst[i] = tanh(x[i]) for the whole slice (program Tanh p11_rr2_p6_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
-func TanhForward(dst []float32, x []float32)
+func TanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// ReLUBackward computes dx[i] = dy[i]·f'(y[i]) for f = relu, from the saved output y, for the whole slice; the three lengths must be equal.
+// ReLUBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = relu, from the saved output y, for the whole slice; the three lengths must be equal.
 //
 //go:noescape
-func ReLUBackward(dx []float32, dy []float32, y []float32)
+func ReLUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 
-// LeakyReLUBackward computes dx[i] = dy[i]·f'(y[i]) for f = leakyrelu, from the saved output y, for the whole slice; the three lengths must be equal.
+// LeakyReLUBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = leakyrelu, from the saved output y, for the whole slice; the three lengths must be equal.
 //
 //go:noescape
-func LeakyReLUBackward(dx []float32, dy []float32, y []float32, alpha float32)
+func LeakyReLUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 
-// ELUBackward computes dx[i] = dy[i]·f'(y[i]) for f = elu, from the saved output y, for the whole slice; the three lengths must be equal.
+// ELUBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = elu, from the saved output y, for the whole slice; the three lengths must be equal.
 //
 //go:noescape
-func ELUBackward(dx []float32, dy []float32, y []float32, alpha float32)
+func ELUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 
-// SigmoidBackward computes dx[i] = dy[i]·f'(y[i]) for f = sigmoid, from the saved output y, for the whole slice; the three lengths must be equal.
+// SigmoidBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = sigmoid, from the saved output y, for the whole slice; the three lengths must be equal.
 //
 //go:noescape
-func SigmoidBackward(dx []float32, dy []float32, y []float32)
+func SigmoidBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 
-// TanhBackward computes dx[i] = dy[i]·f'(y[i]) for f = tanh, from the saved output y, for the whole slice; the three lengths must be equal.
+// TanhBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = tanh, from the saved output y, for the whole slice; the three lengths must be equal.
 //
 //go:noescape
-func TanhBackward(dx []float32, dy []float32, y []float32)
+func TanhBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 
-// IdentityBackwardBias computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+// IdentityBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func IdentityBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func IdentityBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// ReLUBackwardBias computes dz = dy ⊙ f'(y) for f = relu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+// ReLUBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = relu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func ReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func ReLUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// LeakyReLUBackwardBias computes dz = dy ⊙ f'(y) for f = leakyrelu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+// LeakyReLUBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = leakyrelu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func LeakyReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+func LeakyReLUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// ELUBackwardBias computes dz = dy ⊙ f'(y) for f = elu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+// ELUBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = elu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func ELUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+func ELUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// SigmoidBackwardBias computes dz = dy ⊙ f'(y) for f = sigmoid over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+// SigmoidBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = sigmoid over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func SigmoidBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func SigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// TanhBackwardBias computes dz = dy ⊙ f'(y) for f = tanh over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+// TanhBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = tanh over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func TanhBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func TanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// MaxoutForward computes, for each of the len(dst) groups of k consecutive values of x,
+// MaxoutForwardAVX2 computes, for each of the len(dst) groups of k consecutive values of x,
 // dst[i] = the maximum and argmax[i] = its index in the group (first maximum; a NaN wins).
 // len(argmax) must equal len(dst) and len(x) must equal k·len(dst), k >= 1.
 //
 //go:noescape
-func MaxoutForward(k int, dst []float32, argmax []int32, x []float32)
+func MaxoutForwardAVX2(k int, dst []float32, argmax []int32, x []float32)
 
-// MaxoutBackward zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);
+// MaxoutBackwardAVX2 zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);
 // len(dx) must equal k·len(dy) and len(argmax) len(dy). It returns -1, or the first i
 // whose argmax[i] is outside [0, k), where it stops.
 //
 //go:noescape
-func MaxoutBackward(k int, dx []float32, dy []float32, argmax []int32) int
+func MaxoutBackwardAVX2(k int, dx []float32, dy []float32, argmax []int32) int

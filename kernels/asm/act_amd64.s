@@ -4,35 +4,35 @@
 
 #include "textflag.h"
 
-// func ReLUForward(dst []float32, x []float32)
+// func ReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ReLUForward(SB), NOSPLIT, $0-48
-	MOVQ dst_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ x_len+32(FP), DX
-	XORQ BX, BX
-	MOVQ AX, SI
-	MOVQ DX, AX
-	SUBQ $+31, AX
-	CMPQ BX, AX
-	JGE  fwd_one
+TEXT ·ReLUForwardAVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   x_len+32(FP), DX
+	VXORPS Y0, Y0, Y0
+	XORQ   BX, BX
+	MOVQ   AX, SI
+	MOVQ   DX, AX
+	SUBQ   $+31, AX
+	CMPQ   BX, AX
+	JGE    fwd_one
 
 fwd_wide:
 	PREFETCHT0 1024(CX)(BX*4)
 	PREFETCHT0 1088(CX)(BX*4)
-	VMOVUPS    (CX)(BX*4), Y0
-	VMOVUPS    32(CX)(BX*4), Y1
-	VMOVUPS    64(CX)(BX*4), Y2
-	VMOVUPS    96(CX)(BX*4), Y3
-	VXORPS     Y4, Y4, Y4
-	VMAXPS     Y0, Y4, Y0
-	VMAXPS     Y1, Y4, Y1
-	VMAXPS     Y2, Y4, Y2
-	VMAXPS     Y3, Y4, Y3
-	VMOVUPS    Y0, (SI)
-	VMOVUPS    Y1, 32(SI)
-	VMOVUPS    Y2, 64(SI)
-	VMOVUPS    Y3, 96(SI)
+	VMOVUPS    (CX)(BX*4), Y1
+	VMOVUPS    32(CX)(BX*4), Y2
+	VMOVUPS    64(CX)(BX*4), Y3
+	VMOVUPS    96(CX)(BX*4), Y4
+	VMAXPS     Y1, Y0, Y1
+	VMAXPS     Y2, Y0, Y2
+	VMAXPS     Y3, Y0, Y3
+	VMAXPS     Y4, Y0, Y4
+	VMOVUPS    Y1, (SI)
+	VMOVUPS    Y2, 32(SI)
+	VMOVUPS    Y3, 64(SI)
+	VMOVUPS    Y4, 96(SI)
 	ADDQ       $0x20, BX
 	ADDQ       $0x80, SI
 	CMPQ       BX, AX
@@ -45,10 +45,9 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Y0
-	VXORPS  Y1, Y1, Y1
-	VMAXPS  Y0, Y1, Y0
-	VMOVUPS Y0, (SI)
+	VMOVUPS (CX)(BX*4), Y1
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (SI)
 	ADDQ    $0x08, BX
 	ADDQ    $0x20, SI
 	CMPQ    BX, AX
@@ -60,49 +59,49 @@ fwd_tail:
 	MOVQ       DX, AX
 	ANDQ       $0x07, AX
 	SHLQ       $0x02, AX
-	LEAQ       tailmask<>+32(SB), DX
+	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
-	VMOVDQU    (DX), Y0
-	VMASKMOVPS (CX)(BX*4), Y0, Y1
-	VXORPS     Y2, Y2, Y2
-	VMAXPS     Y1, Y2, Y1
-	VMASKMOVPS Y1, Y0, (SI)
+	VMOVDQU    (DX), Y1
+	VMASKMOVPS (CX)(BX*4), Y1, Y2
+	VMAXPS     Y2, Y0, Y2
+	VMASKMOVPS Y2, Y1, (SI)
 
 fwd_done:
 	VZEROUPPER
 	RET
 
-DATA tailmask<>+0(SB)/4, $0xffffffff
-DATA tailmask<>+4(SB)/4, $0xffffffff
-DATA tailmask<>+8(SB)/4, $0xffffffff
-DATA tailmask<>+12(SB)/4, $0xffffffff
-DATA tailmask<>+16(SB)/4, $0xffffffff
-DATA tailmask<>+20(SB)/4, $0xffffffff
-DATA tailmask<>+24(SB)/4, $0xffffffff
-DATA tailmask<>+28(SB)/4, $0xffffffff
-DATA tailmask<>+32(SB)/4, $0x00000000
-DATA tailmask<>+36(SB)/4, $0x00000000
-DATA tailmask<>+40(SB)/4, $0x00000000
-DATA tailmask<>+44(SB)/4, $0x00000000
-DATA tailmask<>+48(SB)/4, $0x00000000
-DATA tailmask<>+52(SB)/4, $0x00000000
-DATA tailmask<>+56(SB)/4, $0x00000000
-DATA tailmask<>+60(SB)/4, $0x00000000
-GLOBL tailmask<>(SB), RODATA|NOPTR, $64
+DATA tailmask32<>+0(SB)/4, $0xffffffff
+DATA tailmask32<>+4(SB)/4, $0xffffffff
+DATA tailmask32<>+8(SB)/4, $0xffffffff
+DATA tailmask32<>+12(SB)/4, $0xffffffff
+DATA tailmask32<>+16(SB)/4, $0xffffffff
+DATA tailmask32<>+20(SB)/4, $0xffffffff
+DATA tailmask32<>+24(SB)/4, $0xffffffff
+DATA tailmask32<>+28(SB)/4, $0xffffffff
+DATA tailmask32<>+32(SB)/4, $0x00000000
+DATA tailmask32<>+36(SB)/4, $0x00000000
+DATA tailmask32<>+40(SB)/4, $0x00000000
+DATA tailmask32<>+44(SB)/4, $0x00000000
+DATA tailmask32<>+48(SB)/4, $0x00000000
+DATA tailmask32<>+52(SB)/4, $0x00000000
+DATA tailmask32<>+56(SB)/4, $0x00000000
+DATA tailmask32<>+60(SB)/4, $0x00000000
+GLOBL tailmask32<>(SB), RODATA|NOPTR, $64
 
-// func LeakyReLUForward(dst []float32, x []float32, alpha float32)
+// func LeakyReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·LeakyReLUForward(SB), NOSPLIT, $0-52
+TEXT ·LeakyReLUForwardAVX2(SB), NOSPLIT, $0-56
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
-	VBROADCASTSS alpha+48(FP), Y0
-	VMOVUPS      k00000000<>+0(SB), Y1
-	VMOVUPS      k80000000<>+0(SB), Y2
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Y0
+	VMOVUPS      k32_80000000<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
 	XORQ         BX, BX
 	MOVQ         AX, SI
 	MOVQ         DX, AX
-	SUBQ         $+31, AX
+	SUBQ         $+23, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
 
@@ -112,37 +111,23 @@ fwd_wide:
 	VMOVUPS    (CX)(BX*4), Y3
 	VMOVUPS    32(CX)(BX*4), Y4
 	VMOVUPS    64(CX)(BX*4), Y5
-	VMOVUPS    96(CX)(BX*4), Y6
-	VMULPS     Y0, Y3, Y7
-	VMULPS     Y0, Y4, Y8
-	VMULPS     Y0, Y5, Y9
-	VMULPS     Y0, Y6, Y10
-	VCMPPS     $0x07, Y7, Y7, Y11
-	VCMPPS     $0x07, Y8, Y8, Y12
-	VCMPPS     $0x07, Y9, Y9, Y13
-	VCMPPS     $0x07, Y10, Y10, Y14
-	VORPS      Y2, Y11, Y11
-	VORPS      Y2, Y12, Y12
-	VORPS      Y2, Y13, Y13
-	VORPS      Y2, Y14, Y14
-	VANDPS     Y11, Y7, Y7
-	VANDPS     Y12, Y8, Y8
-	VANDPS     Y13, Y9, Y9
-	VANDPS     Y14, Y10, Y10
-	VCMPPS     $0x01, Y1, Y3, Y11
-	VCMPPS     $0x01, Y1, Y4, Y12
-	VCMPPS     $0x01, Y1, Y5, Y13
-	VCMPPS     $0x01, Y1, Y6, Y14
-	VBLENDVPS  Y11, Y7, Y3, Y3
-	VBLENDVPS  Y12, Y8, Y4, Y4
-	VBLENDVPS  Y13, Y9, Y5, Y5
-	VBLENDVPS  Y14, Y10, Y6, Y6
+	VMULPS     Y0, Y3, Y6
+	VMULPS     Y0, Y4, Y7
+	VMULPS     Y0, Y5, Y8
+	VMINPS     Y1, Y6, Y6
+	VMINPS     Y1, Y7, Y7
+	VMINPS     Y1, Y8, Y8
+	VCMPPS     $0x01, Y2, Y3, Y9
+	VCMPPS     $0x01, Y2, Y4, Y10
+	VCMPPS     $0x01, Y2, Y5, Y11
+	VBLENDVPS  Y9, Y6, Y3, Y3
+	VBLENDVPS  Y10, Y7, Y4, Y4
+	VBLENDVPS  Y11, Y8, Y5, Y5
 	VMOVUPS    Y3, (SI)
 	VMOVUPS    Y4, 32(SI)
 	VMOVUPS    Y5, 64(SI)
-	VMOVUPS    Y6, 96(SI)
-	ADDQ       $0x20, BX
-	ADDQ       $0x80, SI
+	ADDQ       $0x18, BX
+	ADDQ       $0x60, SI
 	CMPQ       BX, AX
 	JL         fwd_wide
 
@@ -155,10 +140,8 @@ fwd_one:
 fwd_oneloop:
 	VMOVUPS   (CX)(BX*4), Y3
 	VMULPS    Y0, Y3, Y4
-	VCMPPS    $0x07, Y4, Y4, Y5
-	VORPS     Y2, Y5, Y5
-	VANDPS    Y5, Y4, Y4
-	VCMPPS    $0x01, Y1, Y3, Y5
+	VMINPS    Y1, Y4, Y4
+	VCMPPS    $0x01, Y2, Y3, Y5
 	VBLENDVPS Y5, Y4, Y3, Y3
 	VMOVUPS   Y3, (SI)
 	ADDQ      $0x08, BX
@@ -172,49 +155,38 @@ fwd_tail:
 	MOVQ       DX, AX
 	ANDQ       $0x07, AX
 	SHLQ       $0x02, AX
-	LEAQ       tailmask<>+32(SB), DX
+	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
 	VMOVDQU    (DX), Y3
 	VMASKMOVPS (CX)(BX*4), Y3, Y4
 	VMULPS     Y0, Y4, Y0
-	VCMPPS     $0x07, Y0, Y0, Y5
-	VORPS      Y2, Y5, Y5
-	VANDPS     Y5, Y0, Y0
-	VCMPPS     $0x01, Y1, Y4, Y5
-	VBLENDVPS  Y5, Y0, Y4, Y4
-	VMASKMOVPS Y4, Y3, (SI)
+	VMINPS     Y1, Y0, Y0
+	VCMPPS     $0x01, Y2, Y4, Y1
+	VBLENDVPS  Y1, Y0, Y4, Y0
+	VMASKMOVPS Y0, Y3, (SI)
 
 fwd_done:
 	VZEROUPPER
 	RET
 
-DATA k00000000<>+0(SB)/4, $0x00000000
-DATA k00000000<>+4(SB)/4, $0x00000000
-DATA k00000000<>+8(SB)/4, $0x00000000
-DATA k00000000<>+12(SB)/4, $0x00000000
-DATA k00000000<>+16(SB)/4, $0x00000000
-DATA k00000000<>+20(SB)/4, $0x00000000
-DATA k00000000<>+24(SB)/4, $0x00000000
-DATA k00000000<>+28(SB)/4, $0x00000000
-GLOBL k00000000<>(SB), RODATA|NOPTR, $32
+DATA k32_80000000<>+0(SB)/4, $0x80000000
+DATA k32_80000000<>+4(SB)/4, $0x80000000
+DATA k32_80000000<>+8(SB)/4, $0x80000000
+DATA k32_80000000<>+12(SB)/4, $0x80000000
+DATA k32_80000000<>+16(SB)/4, $0x80000000
+DATA k32_80000000<>+20(SB)/4, $0x80000000
+DATA k32_80000000<>+24(SB)/4, $0x80000000
+DATA k32_80000000<>+28(SB)/4, $0x80000000
+GLOBL k32_80000000<>(SB), RODATA|NOPTR, $32
 
-DATA k80000000<>+0(SB)/4, $0x80000000
-DATA k80000000<>+4(SB)/4, $0x80000000
-DATA k80000000<>+8(SB)/4, $0x80000000
-DATA k80000000<>+12(SB)/4, $0x80000000
-DATA k80000000<>+16(SB)/4, $0x80000000
-DATA k80000000<>+20(SB)/4, $0x80000000
-DATA k80000000<>+24(SB)/4, $0x80000000
-DATA k80000000<>+28(SB)/4, $0x80000000
-GLOBL k80000000<>(SB), RODATA|NOPTR, $32
-
-// func ELUForward(dst []float32, x []float32, alpha float32)
+// func ELUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 // Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·ELUForward(SB), NOSPLIT, $0-52
+TEXT ·ELUForwardAVX2(SB), NOSPLIT, $0-56
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
-	VBROADCASTSS alpha+48(FP), Y0
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Y0
 	XORQ         BX, BX
 	MOVQ         AX, SI
 	MOVQ         DX, AX
@@ -223,74 +195,400 @@ TEXT ·ELUForward(SB), NOSPLIT, $0-52
 	JGE          fwd_one
 
 fwd_wide:
-	PREFETCHT0   1024(CX)(BX*4)
-	PREFETCHT0   1088(CX)(BX*4)
-	VMOVUPS      (CX)(BX*4), Y1
-	VMOVUPS      32(CX)(BX*4), Y2
-	VMOVUPS      64(CX)(BX*4), Y3
-	VMAXPS       kc18c0000<>+0(SB), Y1, Y4
-	VMAXPS       kc18c0000<>+0(SB), Y2, Y5
-	VMAXPS       kc18c0000<>+0(SB), Y3, Y6
-	VMOVUPS      k4b40007f<>+0(SB), Y10
-	VMOVUPS      k4b40007f<>+0(SB), Y11
-	VMOVUPS      k4b40007f<>+0(SB), Y12
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y10
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y5, Y11
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y6, Y12
-	VPSLLD       $0x17, Y10, Y7
-	VPSLLD       $0x17, Y11, Y8
-	VPSLLD       $0x17, Y12, Y9
-	VSUBPS       k4b40007f<>+0(SB), Y10, Y10
-	VSUBPS       k4b40007f<>+0(SB), Y11, Y11
-	VSUBPS       k4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k3f317200<>+0(SB), Y10, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y11, Y5
-	VFNMADD231PS k3f317200<>+0(SB), Y12, Y6
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y10, Y4
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y11, Y5
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y12, Y6
-	VMOVUPS      k3ab5121a<>+0(SB), Y10
-	VMOVUPS      k3ab5121a<>+0(SB), Y11
-	VMOVUPS      k3ab5121a<>+0(SB), Y12
-	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y10
-	VFMADD213PS  k3c091cf1<>+0(SB), Y5, Y11
-	VFMADD213PS  k3c091cf1<>+0(SB), Y6, Y12
-	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y10
-	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y11
-	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y12
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y10
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y11
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y12
-	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y10
-	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y11
-	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y12
-	VMULPS       Y4, Y10, Y10
-	VMULPS       Y5, Y11, Y11
-	VMULPS       Y6, Y12, Y12
-	VMULPS       Y7, Y4, Y4
-	VMULPS       Y8, Y5, Y5
-	VMULPS       Y9, Y6, Y6
-	VFMADD213PS  Y4, Y4, Y10
-	VFMADD213PS  Y5, Y5, Y11
-	VFMADD213PS  Y6, Y6, Y12
-	VSUBPS       k3f800000<>+0(SB), Y7, Y7
-	VSUBPS       k3f800000<>+0(SB), Y8, Y8
-	VSUBPS       k3f800000<>+0(SB), Y9, Y9
-	VADDPS       Y7, Y10, Y10
-	VADDPS       Y8, Y11, Y11
-	VADDPS       Y9, Y12, Y12
-	VMULPS       Y0, Y10, Y10
-	VMULPS       Y0, Y11, Y11
-	VMULPS       Y0, Y12, Y12
-	VCMPPS       $0x05, k00000000<>+0(SB), Y1, Y4
-	VCMPPS       $0x05, k00000000<>+0(SB), Y2, Y5
-	VCMPPS       $0x05, k00000000<>+0(SB), Y3, Y6
-	VBLENDVPS    Y4, Y1, Y10, Y1
-	VBLENDVPS    Y5, Y2, Y11, Y2
-	VBLENDVPS    Y6, Y3, Y12, Y3
-	VMOVUPS      Y1, (SI)
-	VMOVUPS      Y2, 32(SI)
-	VMOVUPS      Y3, 64(SI)
+	PREFETCHT0  1024(CX)(BX*4)
+	PREFETCHT0  1088(CX)(BX*4)
+	VMOVUPS     (CX)(BX*4), Y1
+	VMOVUPS     32(CX)(BX*4), Y2
+	VMOVUPS     64(CX)(BX*4), Y3
+	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y4
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y5
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y7, Y10
+	VPSLLD       $0x17, Y8, Y11
+	VPSLLD       $0x17, Y9, Y12
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y9
+	VMULPS       Y7, Y4, Y7
+	VMULPS       Y8, Y5, Y8
+	VMULPS       Y9, Y6, Y9
+	VMULPS       Y10, Y4, Y4
+	VMULPS       Y11, Y5, Y5
+	VMULPS       Y12, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y4, Y4, Y7
+	VFMADD213PS Y5, Y5, Y8
+	VFMADD213PS Y6, Y6, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y12, Y12
+	VADDPS      Y7, Y10, Y10
+	VADDPS      Y8, Y11, Y11
+	VADDPS      Y9, Y12, Y12
+	VMULPS      Y0, Y10, Y10
+	VMULPS      Y0, Y11, Y11
+	VMULPS      Y0, Y12, Y12
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y4
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y5
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y6
+	VBLENDVPS   Y4, Y10, Y1, Y1
+	VBLENDVPS   Y5, Y11, Y2, Y2
+	VBLENDVPS   Y6, Y12, Y3, Y3
+	VMOVUPS     Y1, (SI)
+	VMOVUPS     Y2, 32(SI)
+	VMOVUPS     Y3, 64(SI)
+	ADDQ        $0x18, BX
+	ADDQ        $0x60, SI
+	CMPQ        BX, AX
+	JL          fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS     (CX)(BX*4), Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
+
+	// s = 2^n
+	VPSLLD       $0x17, Y3, Y4
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y3
+	VMULPS       Y4, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y2, Y2, Y3
+	VSUBPS      k32_3f800000<>+0(SB), Y4, Y4
+	VADDPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y2
+	VBLENDVPS   Y2, Y4, Y1, Y1
+	VMOVUPS     Y1, (SI)
+	ADDQ        $0x08, BX
+	ADDQ        $0x20, SI
+	CMPQ        BX, AX
+	JB          fwd_oneloop
+
+fwd_tail:
+	CMPQ        BX, DX
+	JAE         fwd_done
+	MOVQ        DX, AX
+	ANDQ        $0x07, AX
+	SHLQ        $0x02, AX
+	LEAQ        tailmask32<>+32(SB), DX
+	SUBQ        AX, DX
+	VMOVDQU     (DX), Y1
+	VMASKMOVPS  (CX)(BX*4), Y1, Y2
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
+
+	// s = 2^n
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y4
+	VMULPS       Y5, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y3, Y3, Y4
+	VSUBPS      k32_3f800000<>+0(SB), Y5, Y5
+	VADDPS      Y4, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
+	VBLENDVPS   Y0, Y5, Y2, Y0
+	VMASKMOVPS  Y0, Y1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+DATA k32_c18c0000<>+0(SB)/4, $0xc18c0000
+DATA k32_c18c0000<>+4(SB)/4, $0xc18c0000
+DATA k32_c18c0000<>+8(SB)/4, $0xc18c0000
+DATA k32_c18c0000<>+12(SB)/4, $0xc18c0000
+DATA k32_c18c0000<>+16(SB)/4, $0xc18c0000
+DATA k32_c18c0000<>+20(SB)/4, $0xc18c0000
+DATA k32_c18c0000<>+24(SB)/4, $0xc18c0000
+DATA k32_c18c0000<>+28(SB)/4, $0xc18c0000
+GLOBL k32_c18c0000<>(SB), RODATA|NOPTR, $32
+
+DATA k32_4b40007f<>+0(SB)/4, $0x4b40007f
+DATA k32_4b40007f<>+4(SB)/4, $0x4b40007f
+DATA k32_4b40007f<>+8(SB)/4, $0x4b40007f
+DATA k32_4b40007f<>+12(SB)/4, $0x4b40007f
+DATA k32_4b40007f<>+16(SB)/4, $0x4b40007f
+DATA k32_4b40007f<>+20(SB)/4, $0x4b40007f
+DATA k32_4b40007f<>+24(SB)/4, $0x4b40007f
+DATA k32_4b40007f<>+28(SB)/4, $0x4b40007f
+GLOBL k32_4b40007f<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3fb8aa3b<>+0(SB)/4, $0x3fb8aa3b
+DATA k32_3fb8aa3b<>+4(SB)/4, $0x3fb8aa3b
+DATA k32_3fb8aa3b<>+8(SB)/4, $0x3fb8aa3b
+DATA k32_3fb8aa3b<>+12(SB)/4, $0x3fb8aa3b
+DATA k32_3fb8aa3b<>+16(SB)/4, $0x3fb8aa3b
+DATA k32_3fb8aa3b<>+20(SB)/4, $0x3fb8aa3b
+DATA k32_3fb8aa3b<>+24(SB)/4, $0x3fb8aa3b
+DATA k32_3fb8aa3b<>+28(SB)/4, $0x3fb8aa3b
+GLOBL k32_3fb8aa3b<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3f317200<>+0(SB)/4, $0x3f317200
+DATA k32_3f317200<>+4(SB)/4, $0x3f317200
+DATA k32_3f317200<>+8(SB)/4, $0x3f317200
+DATA k32_3f317200<>+12(SB)/4, $0x3f317200
+DATA k32_3f317200<>+16(SB)/4, $0x3f317200
+DATA k32_3f317200<>+20(SB)/4, $0x3f317200
+DATA k32_3f317200<>+24(SB)/4, $0x3f317200
+DATA k32_3f317200<>+28(SB)/4, $0x3f317200
+GLOBL k32_3f317200<>(SB), RODATA|NOPTR, $32
+
+DATA k32_35bfbe8e<>+0(SB)/4, $0x35bfbe8e
+DATA k32_35bfbe8e<>+4(SB)/4, $0x35bfbe8e
+DATA k32_35bfbe8e<>+8(SB)/4, $0x35bfbe8e
+DATA k32_35bfbe8e<>+12(SB)/4, $0x35bfbe8e
+DATA k32_35bfbe8e<>+16(SB)/4, $0x35bfbe8e
+DATA k32_35bfbe8e<>+20(SB)/4, $0x35bfbe8e
+DATA k32_35bfbe8e<>+24(SB)/4, $0x35bfbe8e
+DATA k32_35bfbe8e<>+28(SB)/4, $0x35bfbe8e
+GLOBL k32_35bfbe8e<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3c091cf1<>+0(SB)/4, $0x3c091cf1
+DATA k32_3c091cf1<>+4(SB)/4, $0x3c091cf1
+DATA k32_3c091cf1<>+8(SB)/4, $0x3c091cf1
+DATA k32_3c091cf1<>+12(SB)/4, $0x3c091cf1
+DATA k32_3c091cf1<>+16(SB)/4, $0x3c091cf1
+DATA k32_3c091cf1<>+20(SB)/4, $0x3c091cf1
+DATA k32_3c091cf1<>+24(SB)/4, $0x3c091cf1
+DATA k32_3c091cf1<>+28(SB)/4, $0x3c091cf1
+GLOBL k32_3c091cf1<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3ab5121a<>+0(SB)/4, $0x3ab5121a
+DATA k32_3ab5121a<>+4(SB)/4, $0x3ab5121a
+DATA k32_3ab5121a<>+8(SB)/4, $0x3ab5121a
+DATA k32_3ab5121a<>+12(SB)/4, $0x3ab5121a
+DATA k32_3ab5121a<>+16(SB)/4, $0x3ab5121a
+DATA k32_3ab5121a<>+20(SB)/4, $0x3ab5121a
+DATA k32_3ab5121a<>+24(SB)/4, $0x3ab5121a
+DATA k32_3ab5121a<>+28(SB)/4, $0x3ab5121a
+GLOBL k32_3ab5121a<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3d2aac79<>+0(SB)/4, $0x3d2aac79
+DATA k32_3d2aac79<>+4(SB)/4, $0x3d2aac79
+DATA k32_3d2aac79<>+8(SB)/4, $0x3d2aac79
+DATA k32_3d2aac79<>+12(SB)/4, $0x3d2aac79
+DATA k32_3d2aac79<>+16(SB)/4, $0x3d2aac79
+DATA k32_3d2aac79<>+20(SB)/4, $0x3d2aac79
+DATA k32_3d2aac79<>+24(SB)/4, $0x3d2aac79
+DATA k32_3d2aac79<>+28(SB)/4, $0x3d2aac79
+GLOBL k32_3d2aac79<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3e2aaa49<>+0(SB)/4, $0x3e2aaa49
+DATA k32_3e2aaa49<>+4(SB)/4, $0x3e2aaa49
+DATA k32_3e2aaa49<>+8(SB)/4, $0x3e2aaa49
+DATA k32_3e2aaa49<>+12(SB)/4, $0x3e2aaa49
+DATA k32_3e2aaa49<>+16(SB)/4, $0x3e2aaa49
+DATA k32_3e2aaa49<>+20(SB)/4, $0x3e2aaa49
+DATA k32_3e2aaa49<>+24(SB)/4, $0x3e2aaa49
+DATA k32_3e2aaa49<>+28(SB)/4, $0x3e2aaa49
+GLOBL k32_3e2aaa49<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3efffffe<>+0(SB)/4, $0x3efffffe
+DATA k32_3efffffe<>+4(SB)/4, $0x3efffffe
+DATA k32_3efffffe<>+8(SB)/4, $0x3efffffe
+DATA k32_3efffffe<>+12(SB)/4, $0x3efffffe
+DATA k32_3efffffe<>+16(SB)/4, $0x3efffffe
+DATA k32_3efffffe<>+20(SB)/4, $0x3efffffe
+DATA k32_3efffffe<>+24(SB)/4, $0x3efffffe
+DATA k32_3efffffe<>+28(SB)/4, $0x3efffffe
+GLOBL k32_3efffffe<>(SB), RODATA|NOPTR, $32
+
+DATA k32_3f800000<>+0(SB)/4, $0x3f800000
+DATA k32_3f800000<>+4(SB)/4, $0x3f800000
+DATA k32_3f800000<>+8(SB)/4, $0x3f800000
+DATA k32_3f800000<>+12(SB)/4, $0x3f800000
+DATA k32_3f800000<>+16(SB)/4, $0x3f800000
+DATA k32_3f800000<>+20(SB)/4, $0x3f800000
+DATA k32_3f800000<>+24(SB)/4, $0x3f800000
+DATA k32_3f800000<>+28(SB)/4, $0x3f800000
+GLOBL k32_3f800000<>(SB), RODATA|NOPTR, $32
+
+DATA k32_00000000<>+0(SB)/4, $0x00000000
+DATA k32_00000000<>+4(SB)/4, $0x00000000
+DATA k32_00000000<>+8(SB)/4, $0x00000000
+DATA k32_00000000<>+12(SB)/4, $0x00000000
+DATA k32_00000000<>+16(SB)/4, $0x00000000
+DATA k32_00000000<>+20(SB)/4, $0x00000000
+DATA k32_00000000<>+24(SB)/4, $0x00000000
+DATA k32_00000000<>+28(SB)/4, $0x00000000
+GLOBL k32_00000000<>(SB), RODATA|NOPTR, $32
+
+// func SigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·SigmoidForwardAVX2(SB), NOSPLIT, $0-56
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	XORQ    BX, BX
+	MOVQ    AX, SI
+	MOVQ    DX, AX
+	SUBQ    $+23, AX
+	CMPQ    BX, AX
+	JGE     fwd_one
+
+fwd_wide:
+	PREFETCHT0  1024(CX)(BX*4)
+	PREFETCHT0  1088(CX)(BX*4)
+	VMOVUPS     (CX)(BX*4), Y1
+	VMOVUPS     32(CX)(BX*4), Y2
+	VMOVUPS     64(CX)(BX*4), Y3
+	VORPS       k32_80000000<>+0(SB), Y1, Y4
+	VORPS       k32_80000000<>+0(SB), Y2, Y5
+	VORPS       k32_80000000<>+0(SB), Y3, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y7, Y10
+	VPSLLD       $0x17, Y8, Y11
+	VPSLLD       $0x17, Y9, Y12
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y9
+	VMULPS       Y7, Y4, Y7
+	VMULPS       Y8, Y5, Y8
+	VMULPS       Y9, Y6, Y9
+	VMULPS       Y10, Y4, Y4
+	VMULPS       Y11, Y5, Y5
+	VMULPS       Y12, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y4, Y4, Y7
+	VFMADD213PS Y5, Y5, Y8
+	VFMADD213PS Y6, Y6, Y9
+	VADDPS      Y7, Y10, Y10
+	VADDPS      Y8, Y11, Y11
+	VADDPS      Y9, Y12, Y12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y1, Y4
+	VORPS   k32_80000000<>+0(SB), Y2, Y5
+	VORPS   k32_80000000<>+0(SB), Y3, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y6
+	VANDNPS Y10, Y4, Y4
+	VANDNPS Y11, Y5, Y5
+	VANDNPS Y12, Y6, Y6
+	VADDPS  Y0, Y4, Y7
+	VADDPS  Y0, Y5, Y8
+	VADDPS  Y0, Y6, Y9
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y1, Y4, Y0, Y10
+	VBLENDVPS Y2, Y5, Y0, Y11
+	VBLENDVPS Y3, Y6, Y0, Y12
+	VDIVPS    Y7, Y10, Y10
+	VDIVPS    Y8, Y11, Y11
+	VDIVPS    Y9, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y0, Y7, Y7
+	VSUBPS    Y0, Y8, Y8
+	VSUBPS    Y0, Y9, Y9
+	VSUBPS    Y7, Y4, Y4
+	VSUBPS    Y8, Y5, Y5
+	VSUBPS    Y9, Y6, Y6
+	VSUBPS    Y10, Y0, Y7
+	VSUBPS    Y11, Y0, Y8
+	VSUBPS    Y12, Y0, Y9
+	VBLENDVPS Y1, Y7, Y10, Y1
+	VBLENDVPS Y2, Y8, Y11, Y2
+	VBLENDVPS Y3, Y9, Y12, Y3
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y1, Y4, Y4
+	VMULPS       Y2, Y5, Y5
+	VMULPS       Y3, Y6, Y6
+	VFNMADD213PS Y10, Y10, Y4
+	VFNMADD213PS Y11, Y11, Y5
+	VFNMADD213PS Y12, Y12, Y6
+	VMOVUPS      Y4, (SI)
+	VMOVUPS      Y5, 32(SI)
+	VMOVUPS      Y6, 64(SI)
 	ADDQ         $0x18, BX
 	ADDQ         $0x60, SI
 	CMPQ         BX, AX
@@ -303,596 +601,261 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Y1
-	VMAXPS       kc18c0000<>+0(SB), Y1, Y2
-	VMOVUPS      k4b40007f<>+0(SB), Y4
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y2, Y4
-	VPSLLD       $0x17, Y4, Y3
-	VSUBPS       k4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y4, Y2
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k3ab5121a<>+0(SB), Y4
-	VFMADD213PS  k3c091cf1<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y2, Y2
-	VFMADD213PS  Y2, Y2, Y4
-	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VADDPS       Y3, Y4, Y4
-	VMULPS       Y0, Y4, Y4
-	VCMPPS       $0x05, k00000000<>+0(SB), Y1, Y2
-	VBLENDVPS    Y2, Y1, Y4, Y1
-	VMOVUPS      Y1, (SI)
-	ADDQ         $0x08, BX
-	ADDQ         $0x20, SI
-	CMPQ         BX, AX
-	JB           fwd_oneloop
+	VMOVUPS     (CX)(BX*4), Y1
+	VORPS       k32_80000000<>+0(SB), Y1, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
-fwd_tail:
-	CMPQ         BX, DX
-	JAE          fwd_done
-	MOVQ         DX, AX
-	ANDQ         $0x07, AX
-	SHLQ         $0x02, AX
-	LEAQ         tailmask<>+32(SB), DX
-	SUBQ         AX, DX
-	VMOVDQU      (DX), Y1
-	VMASKMOVPS   (CX)(BX*4), Y1, Y2
-	VMAXPS       kc18c0000<>+0(SB), Y2, Y3
-	VMOVUPS      k4b40007f<>+0(SB), Y5
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y3, Y5
-	VPSLLD       $0x17, Y5, Y4
-	VSUBPS       k4b40007f<>+0(SB), Y5, Y5
-	VFNMADD231PS k3f317200<>+0(SB), Y5, Y3
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y5, Y3
-	VMOVUPS      k3ab5121a<>+0(SB), Y5
-	VFMADD213PS  k3c091cf1<>+0(SB), Y3, Y5
-	VFMADD213PS  k3d2aac79<>+0(SB), Y3, Y5
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y3, Y5
-	VFMADD213PS  k3efffffe<>+0(SB), Y3, Y5
-	VMULPS       Y3, Y5, Y5
-	VMULPS       Y4, Y3, Y3
-	VFMADD213PS  Y3, Y3, Y5
-	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VADDPS       Y4, Y5, Y5
-	VMULPS       Y0, Y5, Y5
-	VCMPPS       $0x05, k00000000<>+0(SB), Y2, Y3
-	VBLENDVPS    Y3, Y2, Y5, Y2
-	VMASKMOVPS   Y2, Y1, (SI)
-
-fwd_done:
-	VZEROUPPER
-	RET
-
-DATA kc18c0000<>+0(SB)/4, $0xc18c0000
-DATA kc18c0000<>+4(SB)/4, $0xc18c0000
-DATA kc18c0000<>+8(SB)/4, $0xc18c0000
-DATA kc18c0000<>+12(SB)/4, $0xc18c0000
-DATA kc18c0000<>+16(SB)/4, $0xc18c0000
-DATA kc18c0000<>+20(SB)/4, $0xc18c0000
-DATA kc18c0000<>+24(SB)/4, $0xc18c0000
-DATA kc18c0000<>+28(SB)/4, $0xc18c0000
-GLOBL kc18c0000<>(SB), RODATA|NOPTR, $32
-
-DATA k4b40007f<>+0(SB)/4, $0x4b40007f
-DATA k4b40007f<>+4(SB)/4, $0x4b40007f
-DATA k4b40007f<>+8(SB)/4, $0x4b40007f
-DATA k4b40007f<>+12(SB)/4, $0x4b40007f
-DATA k4b40007f<>+16(SB)/4, $0x4b40007f
-DATA k4b40007f<>+20(SB)/4, $0x4b40007f
-DATA k4b40007f<>+24(SB)/4, $0x4b40007f
-DATA k4b40007f<>+28(SB)/4, $0x4b40007f
-GLOBL k4b40007f<>(SB), RODATA|NOPTR, $32
-
-DATA k3fb8aa3b<>+0(SB)/4, $0x3fb8aa3b
-DATA k3fb8aa3b<>+4(SB)/4, $0x3fb8aa3b
-DATA k3fb8aa3b<>+8(SB)/4, $0x3fb8aa3b
-DATA k3fb8aa3b<>+12(SB)/4, $0x3fb8aa3b
-DATA k3fb8aa3b<>+16(SB)/4, $0x3fb8aa3b
-DATA k3fb8aa3b<>+20(SB)/4, $0x3fb8aa3b
-DATA k3fb8aa3b<>+24(SB)/4, $0x3fb8aa3b
-DATA k3fb8aa3b<>+28(SB)/4, $0x3fb8aa3b
-GLOBL k3fb8aa3b<>(SB), RODATA|NOPTR, $32
-
-DATA k3f317200<>+0(SB)/4, $0x3f317200
-DATA k3f317200<>+4(SB)/4, $0x3f317200
-DATA k3f317200<>+8(SB)/4, $0x3f317200
-DATA k3f317200<>+12(SB)/4, $0x3f317200
-DATA k3f317200<>+16(SB)/4, $0x3f317200
-DATA k3f317200<>+20(SB)/4, $0x3f317200
-DATA k3f317200<>+24(SB)/4, $0x3f317200
-DATA k3f317200<>+28(SB)/4, $0x3f317200
-GLOBL k3f317200<>(SB), RODATA|NOPTR, $32
-
-DATA k35bfbe8e<>+0(SB)/4, $0x35bfbe8e
-DATA k35bfbe8e<>+4(SB)/4, $0x35bfbe8e
-DATA k35bfbe8e<>+8(SB)/4, $0x35bfbe8e
-DATA k35bfbe8e<>+12(SB)/4, $0x35bfbe8e
-DATA k35bfbe8e<>+16(SB)/4, $0x35bfbe8e
-DATA k35bfbe8e<>+20(SB)/4, $0x35bfbe8e
-DATA k35bfbe8e<>+24(SB)/4, $0x35bfbe8e
-DATA k35bfbe8e<>+28(SB)/4, $0x35bfbe8e
-GLOBL k35bfbe8e<>(SB), RODATA|NOPTR, $32
-
-DATA k3ab5121a<>+0(SB)/4, $0x3ab5121a
-DATA k3ab5121a<>+4(SB)/4, $0x3ab5121a
-DATA k3ab5121a<>+8(SB)/4, $0x3ab5121a
-DATA k3ab5121a<>+12(SB)/4, $0x3ab5121a
-DATA k3ab5121a<>+16(SB)/4, $0x3ab5121a
-DATA k3ab5121a<>+20(SB)/4, $0x3ab5121a
-DATA k3ab5121a<>+24(SB)/4, $0x3ab5121a
-DATA k3ab5121a<>+28(SB)/4, $0x3ab5121a
-GLOBL k3ab5121a<>(SB), RODATA|NOPTR, $32
-
-DATA k3c091cf1<>+0(SB)/4, $0x3c091cf1
-DATA k3c091cf1<>+4(SB)/4, $0x3c091cf1
-DATA k3c091cf1<>+8(SB)/4, $0x3c091cf1
-DATA k3c091cf1<>+12(SB)/4, $0x3c091cf1
-DATA k3c091cf1<>+16(SB)/4, $0x3c091cf1
-DATA k3c091cf1<>+20(SB)/4, $0x3c091cf1
-DATA k3c091cf1<>+24(SB)/4, $0x3c091cf1
-DATA k3c091cf1<>+28(SB)/4, $0x3c091cf1
-GLOBL k3c091cf1<>(SB), RODATA|NOPTR, $32
-
-DATA k3d2aac79<>+0(SB)/4, $0x3d2aac79
-DATA k3d2aac79<>+4(SB)/4, $0x3d2aac79
-DATA k3d2aac79<>+8(SB)/4, $0x3d2aac79
-DATA k3d2aac79<>+12(SB)/4, $0x3d2aac79
-DATA k3d2aac79<>+16(SB)/4, $0x3d2aac79
-DATA k3d2aac79<>+20(SB)/4, $0x3d2aac79
-DATA k3d2aac79<>+24(SB)/4, $0x3d2aac79
-DATA k3d2aac79<>+28(SB)/4, $0x3d2aac79
-GLOBL k3d2aac79<>(SB), RODATA|NOPTR, $32
-
-DATA k3e2aaa49<>+0(SB)/4, $0x3e2aaa49
-DATA k3e2aaa49<>+4(SB)/4, $0x3e2aaa49
-DATA k3e2aaa49<>+8(SB)/4, $0x3e2aaa49
-DATA k3e2aaa49<>+12(SB)/4, $0x3e2aaa49
-DATA k3e2aaa49<>+16(SB)/4, $0x3e2aaa49
-DATA k3e2aaa49<>+20(SB)/4, $0x3e2aaa49
-DATA k3e2aaa49<>+24(SB)/4, $0x3e2aaa49
-DATA k3e2aaa49<>+28(SB)/4, $0x3e2aaa49
-GLOBL k3e2aaa49<>(SB), RODATA|NOPTR, $32
-
-DATA k3efffffe<>+0(SB)/4, $0x3efffffe
-DATA k3efffffe<>+4(SB)/4, $0x3efffffe
-DATA k3efffffe<>+8(SB)/4, $0x3efffffe
-DATA k3efffffe<>+12(SB)/4, $0x3efffffe
-DATA k3efffffe<>+16(SB)/4, $0x3efffffe
-DATA k3efffffe<>+20(SB)/4, $0x3efffffe
-DATA k3efffffe<>+24(SB)/4, $0x3efffffe
-DATA k3efffffe<>+28(SB)/4, $0x3efffffe
-GLOBL k3efffffe<>(SB), RODATA|NOPTR, $32
-
-DATA k3f800000<>+0(SB)/4, $0x3f800000
-DATA k3f800000<>+4(SB)/4, $0x3f800000
-DATA k3f800000<>+8(SB)/4, $0x3f800000
-DATA k3f800000<>+12(SB)/4, $0x3f800000
-DATA k3f800000<>+16(SB)/4, $0x3f800000
-DATA k3f800000<>+20(SB)/4, $0x3f800000
-DATA k3f800000<>+24(SB)/4, $0x3f800000
-DATA k3f800000<>+28(SB)/4, $0x3f800000
-GLOBL k3f800000<>(SB), RODATA|NOPTR, $32
-
-// func SigmoidForward(dst []float32, x []float32)
-// Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·SigmoidForward(SB), NOSPLIT, $0-48
-	MOVQ dst_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ x_len+32(FP), DX
-	XORQ BX, BX
-	MOVQ AX, SI
-	MOVQ DX, AX
-	SUBQ $+31, AX
-	CMPQ BX, AX
-	JGE  fwd_one
-
-fwd_wide:
-	PREFETCHT0   1024(CX)(BX*4)
-	PREFETCHT0   1088(CX)(BX*4)
-	VMOVUPS      (CX)(BX*4), Y0
-	VMOVUPS      32(CX)(BX*4), Y1
-	VMOVUPS      64(CX)(BX*4), Y2
-	VMOVUPS      96(CX)(BX*4), Y3
-	VORPS        k80000000<>+0(SB), Y0, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y5
-	VORPS        k80000000<>+0(SB), Y2, Y6
-	VORPS        k80000000<>+0(SB), Y3, Y7
-	VMOVUPS      k4b40007f<>+0(SB), Y12
-	VMOVUPS      k4b40007f<>+0(SB), Y13
-	VMOVUPS      k4b40007f<>+0(SB), Y14
-	VMOVUPS      k4b40007f<>+0(SB), Y15
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y12
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y5, Y13
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y6, Y14
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y7, Y15
-	VPSLLD       $0x17, Y12, Y8
-	VPSLLD       $0x17, Y13, Y9
-	VPSLLD       $0x17, Y14, Y10
-	VPSLLD       $0x17, Y15, Y11
-	VSUBPS       k4b40007f<>+0(SB), Y12, Y12
-	VSUBPS       k4b40007f<>+0(SB), Y13, Y13
-	VSUBPS       k4b40007f<>+0(SB), Y14, Y14
-	VSUBPS       k4b40007f<>+0(SB), Y15, Y15
-	VFNMADD231PS k3f317200<>+0(SB), Y12, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y13, Y5
-	VFNMADD231PS k3f317200<>+0(SB), Y14, Y6
-	VFNMADD231PS k3f317200<>+0(SB), Y15, Y7
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y12, Y4
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y13, Y5
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y14, Y6
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y15, Y7
-	VMOVUPS      k3ab5121a<>+0(SB), Y12
-	VMOVUPS      k3ab5121a<>+0(SB), Y13
-	VMOVUPS      k3ab5121a<>+0(SB), Y14
-	VMOVUPS      k3ab5121a<>+0(SB), Y15
-	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y12
-	VFMADD213PS  k3c091cf1<>+0(SB), Y5, Y13
-	VFMADD213PS  k3c091cf1<>+0(SB), Y6, Y14
-	VFMADD213PS  k3c091cf1<>+0(SB), Y7, Y15
-	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y12
-	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y13
-	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y14
-	VFMADD213PS  k3d2aac79<>+0(SB), Y7, Y15
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y12
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y13
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y14
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y7, Y15
-	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y12
-	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y13
-	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y14
-	VFMADD213PS  k3efffffe<>+0(SB), Y7, Y15
-	VMULPS       Y4, Y12, Y12
-	VMULPS       Y5, Y13, Y13
-	VMULPS       Y6, Y14, Y14
-	VMULPS       Y7, Y15, Y15
-	VMULPS       Y8, Y4, Y4
-	VMULPS       Y9, Y5, Y5
-	VMULPS       Y10, Y6, Y6
-	VMULPS       Y11, Y7, Y7
-	VFMADD213PS  Y4, Y4, Y12
-	VFMADD213PS  Y5, Y5, Y13
-	VFMADD213PS  Y6, Y6, Y14
-	VFMADD213PS  Y7, Y7, Y15
-	VADDPS       Y8, Y12, Y12
-	VADDPS       Y9, Y13, Y13
-	VADDPS       Y10, Y14, Y14
-	VADDPS       Y11, Y15, Y15
-	VORPS        k80000000<>+0(SB), Y0, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y5
-	VORPS        k80000000<>+0(SB), Y2, Y6
-	VORPS        k80000000<>+0(SB), Y3, Y7
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y4, Y4
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y5, Y5
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y6, Y6
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y7, Y7
-	VANDNPS      Y12, Y4, Y12
-	VANDNPS      Y13, Y5, Y13
-	VANDNPS      Y14, Y6, Y14
-	VANDNPS      Y15, Y7, Y15
-	VADDPS       k3f800000<>+0(SB), Y12, Y8
-	VADDPS       k3f800000<>+0(SB), Y13, Y9
-	VADDPS       k3f800000<>+0(SB), Y14, Y10
-	VADDPS       k3f800000<>+0(SB), Y15, Y11
-	VXORPS       k80000000<>+0(SB), Y0, Y4
-	VXORPS       k80000000<>+0(SB), Y1, Y5
-	VXORPS       k80000000<>+0(SB), Y2, Y6
-	VXORPS       k80000000<>+0(SB), Y3, Y7
-	VBLENDVPS    Y4, k3f800000<>+0(SB), Y12, Y4
-	VBLENDVPS    Y5, k3f800000<>+0(SB), Y13, Y5
-	VBLENDVPS    Y6, k3f800000<>+0(SB), Y14, Y6
-	VBLENDVPS    Y7, k3f800000<>+0(SB), Y15, Y7
-	VDIVPS       Y8, Y4, Y0
-	VDIVPS       Y9, Y5, Y1
-	VDIVPS       Y10, Y6, Y2
-	VDIVPS       Y11, Y7, Y3
-	VSUBPS       k3f800000<>+0(SB), Y8, Y4
-	VSUBPS       k3f800000<>+0(SB), Y9, Y5
-	VSUBPS       k3f800000<>+0(SB), Y10, Y6
-	VSUBPS       k3f800000<>+0(SB), Y11, Y7
-	VSUBPS       Y4, Y12, Y12
-	VSUBPS       Y5, Y13, Y13
-	VSUBPS       Y6, Y14, Y14
-	VSUBPS       Y7, Y15, Y15
-	VRCPPS       Y8, Y4
-	VRCPPS       Y9, Y5
-	VRCPPS       Y10, Y6
-	VRCPPS       Y11, Y7
-	VMULPS       Y12, Y4, Y4
-	VMULPS       Y13, Y5, Y5
-	VMULPS       Y14, Y6, Y6
-	VMULPS       Y15, Y7, Y7
-	VFNMADD231PS Y0, Y4, Y0
-	VFNMADD231PS Y1, Y5, Y1
-	VFNMADD231PS Y2, Y6, Y2
-	VFNMADD231PS Y3, Y7, Y3
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      Y3, 96(SI)
-	ADDQ         $0x20, BX
-	ADDQ         $0x80, SI
-	CMPQ         BX, AX
-	JL           fwd_wide
-
-fwd_one:
-	MOVQ DX, AX
-	ANDQ $-8, AX
-	CMPQ BX, AX
-	JAE  fwd_tail
-
-fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Y0
-	VORPS        k80000000<>+0(SB), Y0, Y1
-	VMOVUPS      k4b40007f<>+0(SB), Y3
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y1, Y3
-	VPSLLD       $0x17, Y3, Y2
-	VSUBPS       k4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k3f317200<>+0(SB), Y3, Y1
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k3ab5121a<>+0(SB), Y3
-	VFMADD213PS  k3c091cf1<>+0(SB), Y1, Y3
-	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y3
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y1, Y3
-	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y3
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y1, Y1
-	VFMADD213PS  Y1, Y1, Y3
-	VADDPS       Y2, Y3, Y3
-	VORPS        k80000000<>+0(SB), Y0, Y1
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y1, Y1
-	VANDNPS      Y3, Y1, Y3
-	VADDPS       k3f800000<>+0(SB), Y3, Y2
-	VXORPS       k80000000<>+0(SB), Y0, Y1
-	VBLENDVPS    Y1, k3f800000<>+0(SB), Y3, Y1
-	VDIVPS       Y2, Y1, Y0
-	VSUBPS       k3f800000<>+0(SB), Y2, Y1
-	VSUBPS       Y1, Y3, Y3
-	VRCPPS       Y2, Y1
-	VMULPS       Y3, Y1, Y1
-	VFNMADD231PS Y0, Y1, Y0
-	VMOVUPS      Y0, (SI)
-	ADDQ         $0x08, BX
-	ADDQ         $0x20, SI
-	CMPQ         BX, AX
-	JB           fwd_oneloop
-
-fwd_tail:
-	CMPQ         BX, DX
-	JAE          fwd_done
-	MOVQ         DX, AX
-	ANDQ         $0x07, AX
-	SHLQ         $0x02, AX
-	LEAQ         tailmask<>+32(SB), DX
-	SUBQ         AX, DX
-	VMOVDQU      (DX), Y0
-	VMASKMOVPS   (CX)(BX*4), Y0, Y1
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VMOVUPS      k4b40007f<>+0(SB), Y4
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y2, Y4
-	VPSLLD       $0x17, Y4, Y3
-	VSUBPS       k4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y4, Y2
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k3ab5121a<>+0(SB), Y4
-	VFMADD213PS  k3c091cf1<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y2, Y2
-	VFMADD213PS  Y2, Y2, Y4
-	VADDPS       Y3, Y4, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y2, Y2
-	VANDNPS      Y4, Y2, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y3
-	VXORPS       k80000000<>+0(SB), Y1, Y2
-	VBLENDVPS    Y2, k3f800000<>+0(SB), Y4, Y2
-	VDIVPS       Y3, Y2, Y1
-	VSUBPS       k3f800000<>+0(SB), Y3, Y2
-	VSUBPS       Y2, Y4, Y4
-	VRCPPS       Y3, Y2
+	// s = 2^n
+	VPSLLD       $0x17, Y3, Y4
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y3
 	VMULPS       Y4, Y2, Y2
-	VFNMADD231PS Y1, Y2, Y1
-	VMASKMOVPS   Y1, Y0, (SI)
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y2, Y2, Y3
+	VADDPS      Y3, Y4, Y4
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y1, Y2
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y2
+	VANDNPS Y4, Y2, Y2
+	VADDPS  Y0, Y2, Y3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y1, Y2, Y0, Y4
+	VDIVPS    Y3, Y4, Y4
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y0, Y3, Y3
+	VSUBPS    Y3, Y2, Y2
+	VSUBPS    Y4, Y0, Y3
+	VBLENDVPS Y1, Y3, Y4, Y1
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y1, Y2, Y2
+	VFNMADD213PS Y4, Y4, Y2
+	VMOVUPS      Y2, (SI)
+	ADDQ         $0x08, BX
+	ADDQ         $0x20, SI
+	CMPQ         BX, AX
+	JB           fwd_oneloop
+
+fwd_tail:
+	CMPQ        BX, DX
+	JAE         fwd_done
+	MOVQ        DX, AX
+	ANDQ        $0x07, AX
+	SHLQ        $0x02, AX
+	LEAQ        tailmask32<>+32(SB), DX
+	SUBQ        AX, DX
+	VMOVDQU     (DX), Y1
+	VMASKMOVPS  (CX)(BX*4), Y1, Y2
+	VORPS       k32_80000000<>+0(SB), Y2, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
+
+	// s = 2^n
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y4
+	VMULPS       Y5, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y3, Y3, Y4
+	VADDPS      Y4, Y5, Y5
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y2, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y3
+	VANDNPS Y5, Y3, Y3
+	VADDPS  Y0, Y3, Y4
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y2, Y3, Y0, Y5
+	VDIVPS    Y4, Y5, Y5
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y0, Y4, Y4
+	VSUBPS    Y4, Y3, Y3
+	VSUBPS    Y5, Y0, Y0
+	VBLENDVPS Y2, Y0, Y5, Y0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y0, Y3, Y3
+	VFNMADD213PS Y5, Y5, Y3
+	VMASKMOVPS   Y3, Y1, (SI)
 
 fwd_done:
 	VZEROUPPER
 	RET
 
-DATA kc2aeac50<>+0(SB)/4, $0xc2aeac50
-DATA kc2aeac50<>+4(SB)/4, $0xc2aeac50
-DATA kc2aeac50<>+8(SB)/4, $0xc2aeac50
-DATA kc2aeac50<>+12(SB)/4, $0xc2aeac50
-DATA kc2aeac50<>+16(SB)/4, $0xc2aeac50
-DATA kc2aeac50<>+20(SB)/4, $0xc2aeac50
-DATA kc2aeac50<>+24(SB)/4, $0xc2aeac50
-DATA kc2aeac50<>+28(SB)/4, $0xc2aeac50
-GLOBL kc2aeac50<>(SB), RODATA|NOPTR, $32
+DATA k32_c2aeac50<>+0(SB)/4, $0xc2aeac50
+DATA k32_c2aeac50<>+4(SB)/4, $0xc2aeac50
+DATA k32_c2aeac50<>+8(SB)/4, $0xc2aeac50
+DATA k32_c2aeac50<>+12(SB)/4, $0xc2aeac50
+DATA k32_c2aeac50<>+16(SB)/4, $0xc2aeac50
+DATA k32_c2aeac50<>+20(SB)/4, $0xc2aeac50
+DATA k32_c2aeac50<>+24(SB)/4, $0xc2aeac50
+DATA k32_c2aeac50<>+28(SB)/4, $0xc2aeac50
+GLOBL k32_c2aeac50<>(SB), RODATA|NOPTR, $32
 
-// func TanhForward(dst []float32, x []float32)
+// func TanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
 // Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·TanhForward(SB), NOSPLIT, $0-48
-	MOVQ dst_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ x_len+32(FP), DX
-	XORQ BX, BX
-	MOVQ AX, SI
-	MOVQ DX, AX
-	SUBQ $+31, AX
-	CMPQ BX, AX
-	JGE  fwd_one
+TEXT ·TanhForwardAVX2(SB), NOSPLIT, $0-56
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	XORQ    BX, BX
+	MOVQ    AX, SI
+	MOVQ    DX, AX
+	SUBQ    $+23, AX
+	CMPQ    BX, AX
+	JGE     fwd_one
 
 fwd_wide:
-	PREFETCHT0   1024(CX)(BX*4)
-	PREFETCHT0   1088(CX)(BX*4)
-	VMOVUPS      (CX)(BX*4), Y0
-	VMOVUPS      32(CX)(BX*4), Y1
-	VMOVUPS      64(CX)(BX*4), Y2
-	VMOVUPS      96(CX)(BX*4), Y3
-	VORPS        k80000000<>+0(SB), Y0, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y5
-	VORPS        k80000000<>+0(SB), Y2, Y6
-	VORPS        k80000000<>+0(SB), Y3, Y7
-	VADDPS       Y4, Y4, Y4
-	VADDPS       Y5, Y5, Y5
-	VADDPS       Y6, Y6, Y6
-	VADDPS       Y7, Y7, Y7
-	VMOVUPS      k4b40007f<>+0(SB), Y12
-	VMOVUPS      k4b40007f<>+0(SB), Y13
-	VMOVUPS      k4b40007f<>+0(SB), Y14
-	VMOVUPS      k4b40007f<>+0(SB), Y15
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y4, Y12
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y5, Y13
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y6, Y14
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y7, Y15
-	VPSLLD       $0x17, Y12, Y8
-	VPSLLD       $0x17, Y13, Y9
-	VPSLLD       $0x17, Y14, Y10
-	VPSLLD       $0x17, Y15, Y11
-	VSUBPS       k4b40007f<>+0(SB), Y12, Y12
-	VSUBPS       k4b40007f<>+0(SB), Y13, Y13
-	VSUBPS       k4b40007f<>+0(SB), Y14, Y14
-	VSUBPS       k4b40007f<>+0(SB), Y15, Y15
-	VFNMADD231PS k3f317200<>+0(SB), Y12, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y13, Y5
-	VFNMADD231PS k3f317200<>+0(SB), Y14, Y6
-	VFNMADD231PS k3f317200<>+0(SB), Y15, Y7
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y12, Y4
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y13, Y5
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y14, Y6
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y15, Y7
-	VMOVUPS      k3ab5121a<>+0(SB), Y12
-	VMOVUPS      k3ab5121a<>+0(SB), Y13
-	VMOVUPS      k3ab5121a<>+0(SB), Y14
-	VMOVUPS      k3ab5121a<>+0(SB), Y15
-	VFMADD213PS  k3c091cf1<>+0(SB), Y4, Y12
-	VFMADD213PS  k3c091cf1<>+0(SB), Y5, Y13
-	VFMADD213PS  k3c091cf1<>+0(SB), Y6, Y14
-	VFMADD213PS  k3c091cf1<>+0(SB), Y7, Y15
-	VFMADD213PS  k3d2aac79<>+0(SB), Y4, Y12
-	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y13
-	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y14
-	VFMADD213PS  k3d2aac79<>+0(SB), Y7, Y15
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y4, Y12
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y13
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y14
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y7, Y15
-	VFMADD213PS  k3efffffe<>+0(SB), Y4, Y12
-	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y13
-	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y14
-	VFMADD213PS  k3efffffe<>+0(SB), Y7, Y15
-	VMULPS       Y4, Y12, Y12
-	VMULPS       Y5, Y13, Y13
-	VMULPS       Y6, Y14, Y14
-	VMULPS       Y7, Y15, Y15
-	VMULPS       Y8, Y4, Y4
-	VMULPS       Y9, Y5, Y5
-	VMULPS       Y10, Y6, Y6
-	VMULPS       Y11, Y7, Y7
-	VFMADD213PS  Y4, Y4, Y12
-	VFMADD213PS  Y5, Y5, Y13
-	VFMADD213PS  Y6, Y6, Y14
-	VFMADD213PS  Y7, Y7, Y15
-	VADDPS       Y8, Y12, Y12
-	VADDPS       Y9, Y13, Y13
-	VADDPS       Y10, Y14, Y14
-	VADDPS       Y11, Y15, Y15
-	VORPS        k80000000<>+0(SB), Y0, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y5
-	VORPS        k80000000<>+0(SB), Y2, Y6
-	VORPS        k80000000<>+0(SB), Y3, Y7
-	VADDPS       Y4, Y4, Y4
-	VADDPS       Y5, Y5, Y5
-	VADDPS       Y6, Y6, Y6
-	VADDPS       Y7, Y7, Y7
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y4, Y4
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y5, Y5
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y6, Y6
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y7, Y7
-	VANDNPS      Y12, Y4, Y12
-	VANDNPS      Y13, Y5, Y13
-	VANDNPS      Y14, Y6, Y14
-	VANDNPS      Y15, Y7, Y15
-	VADDPS       k3f800000<>+0(SB), Y12, Y8
-	VADDPS       k3f800000<>+0(SB), Y13, Y9
-	VADDPS       k3f800000<>+0(SB), Y14, Y10
-	VADDPS       k3f800000<>+0(SB), Y15, Y11
-	VDIVPS       Y8, Y12, Y12
-	VDIVPS       Y9, Y13, Y13
-	VDIVPS       Y10, Y14, Y14
-	VDIVPS       Y11, Y15, Y15
-	VMOVUPS      k3f800000<>+0(SB), Y8
-	VMOVUPS      k3f800000<>+0(SB), Y9
-	VMOVUPS      k3f800000<>+0(SB), Y10
-	VMOVUPS      k3f800000<>+0(SB), Y11
-	VFNMADD231PS k40000000<>+0(SB), Y12, Y8
-	VFNMADD231PS k40000000<>+0(SB), Y13, Y9
-	VFNMADD231PS k40000000<>+0(SB), Y14, Y10
-	VFNMADD231PS k40000000<>+0(SB), Y15, Y11
-	VMULPS       Y0, Y0, Y4
-	VMULPS       Y1, Y1, Y5
-	VMULPS       Y2, Y2, Y6
-	VMULPS       Y3, Y3, Y7
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y12
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y13
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y14
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y15
-	VFMADD213PS  k3ca9134f<>+0(SB), Y4, Y12
-	VFMADD213PS  k3ca9134f<>+0(SB), Y5, Y13
-	VFMADD213PS  k3ca9134f<>+0(SB), Y6, Y14
-	VFMADD213PS  k3ca9134f<>+0(SB), Y7, Y15
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y4, Y12
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y5, Y13
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y6, Y14
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y7, Y15
-	VFMADD213PS  k3e088393<>+0(SB), Y4, Y12
-	VFMADD213PS  k3e088393<>+0(SB), Y5, Y13
-	VFMADD213PS  k3e088393<>+0(SB), Y6, Y14
-	VFMADD213PS  k3e088393<>+0(SB), Y7, Y15
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y4, Y12
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y5, Y13
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y6, Y14
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y7, Y15
-	VMULPS       Y0, Y4, Y4
-	VMULPS       Y1, Y5, Y5
-	VMULPS       Y2, Y6, Y6
-	VMULPS       Y3, Y7, Y7
-	VFMADD213PS  Y0, Y4, Y12
-	VFMADD213PS  Y1, Y5, Y13
-	VFMADD213PS  Y2, Y6, Y14
-	VFMADD213PS  Y3, Y7, Y15
-	VANDPS       k7fffffff<>+0(SB), Y0, Y4
-	VANDPS       k7fffffff<>+0(SB), Y1, Y5
-	VANDPS       k7fffffff<>+0(SB), Y2, Y6
-	VANDPS       k7fffffff<>+0(SB), Y3, Y7
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y4, Y4
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y5, Y5
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y6, Y6
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y7, Y7
-	VBLENDVPS    Y4, Y12, Y8, Y8
-	VBLENDVPS    Y5, Y13, Y9, Y9
-	VBLENDVPS    Y6, Y14, Y10, Y10
-	VBLENDVPS    Y7, Y15, Y11, Y11
-	VANDPS       k80000000<>+0(SB), Y0, Y4
-	VANDPS       k80000000<>+0(SB), Y1, Y5
-	VANDPS       k80000000<>+0(SB), Y2, Y6
-	VANDPS       k80000000<>+0(SB), Y3, Y7
-	VORPS        Y4, Y8, Y0
-	VORPS        Y5, Y9, Y1
-	VORPS        Y6, Y10, Y2
-	VORPS        Y7, Y11, Y3
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      Y3, 96(SI)
-	ADDQ         $0x20, BX
-	ADDQ         $0x80, SI
-	CMPQ         BX, AX
-	JL           fwd_wide
+	PREFETCHT0  1024(CX)(BX*4)
+	PREFETCHT0  1088(CX)(BX*4)
+	VMOVUPS     (CX)(BX*4), Y1
+	VMOVUPS     32(CX)(BX*4), Y2
+	VMOVUPS     64(CX)(BX*4), Y3
+	VORPS       k32_80000000<>+0(SB), Y1, Y4
+	VORPS       k32_80000000<>+0(SB), Y2, Y5
+	VORPS       k32_80000000<>+0(SB), Y3, Y6
+	VADDPS      Y4, Y4, Y4
+	VADDPS      Y5, Y5, Y5
+	VADDPS      Y6, Y6, Y6
+	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
+	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y7, Y10
+	VPSLLD       $0x17, Y8, Y11
+	VPSLLD       $0x17, Y9, Y12
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y9
+	VMULPS       Y7, Y4, Y7
+	VMULPS       Y8, Y5, Y8
+	VMULPS       Y9, Y6, Y9
+	VMULPS       Y10, Y4, Y4
+	VMULPS       Y11, Y5, Y5
+	VMULPS       Y12, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y4, Y4, Y7
+	VFMADD213PS Y5, Y5, Y8
+	VFMADD213PS Y6, Y6, Y9
+	VADDPS      Y7, Y10, Y10
+	VADDPS      Y8, Y11, Y11
+	VADDPS      Y9, Y12, Y12
+
+	// 1 - 2·e/(1 + e)
+	VADDPS       Y0, Y10, Y4
+	VADDPS       Y0, Y11, Y5
+	VADDPS       Y0, Y12, Y6
+	VDIVPS       Y4, Y10, Y10
+	VDIVPS       Y5, Y11, Y11
+	VDIVPS       Y6, Y12, Y12
+	VMOVUPS      k32_40000000<>+0(SB), Y4
+	VFNMADD213PS Y0, Y4, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y4
+	VFNMADD213PS Y0, Y4, Y11
+	VMOVUPS      k32_40000000<>+0(SB), Y4
+	VFNMADD213PS Y0, Y4, Y12
+
+	// x + x³·p(x²)
+	VMULPS      Y1, Y1, Y4
+	VMULPS      Y2, Y2, Y5
+	VMULPS      Y3, Y3, Y6
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y4, Y7
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y5, Y8
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y6, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y4, Y7
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y5, Y8
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y6, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y4, Y7
+	VFMADD213PS k32_3e088393<>+0(SB), Y5, Y8
+	VFMADD213PS k32_3e088393<>+0(SB), Y6, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y4, Y7
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y5, Y8
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y6, Y9
+	VMULPS      Y4, Y1, Y4
+	VMULPS      Y5, Y2, Y5
+	VMULPS      Y6, Y3, Y6
+	VFMADD213PS Y1, Y7, Y4
+	VFMADD213PS Y2, Y8, Y5
+	VFMADD213PS Y3, Y9, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y1, Y7
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y8
+	VANDPS      k32_7fffffff<>+0(SB), Y3, Y9
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y7, Y7
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y9
+	VBLENDVPS   Y7, Y10, Y4, Y4
+	VBLENDVPS   Y8, Y11, Y5, Y5
+	VBLENDVPS   Y9, Y12, Y6, Y6
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  k32_80000000<>+0(SB), Y1, Y1
+	VANDPS  k32_80000000<>+0(SB), Y2, Y2
+	VANDPS  k32_80000000<>+0(SB), Y3, Y3
+	VORPS   Y1, Y4, Y4
+	VORPS   Y2, Y5, Y5
+	VORPS   Y3, Y6, Y6
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
+	VMOVUPS Y6, 64(SI)
+	ADDQ    $0x18, BX
+	ADDQ    $0x60, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -901,194 +864,218 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Y0
-	VORPS        k80000000<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y1, Y1
-	VMOVUPS      k4b40007f<>+0(SB), Y3
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y1, Y3
-	VPSLLD       $0x17, Y3, Y2
-	VSUBPS       k4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k3f317200<>+0(SB), Y3, Y1
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k3ab5121a<>+0(SB), Y3
-	VFMADD213PS  k3c091cf1<>+0(SB), Y1, Y3
-	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y3
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y1, Y3
-	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y3
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y1, Y1
-	VFMADD213PS  Y1, Y1, Y3
-	VADDPS       Y2, Y3, Y3
-	VORPS        k80000000<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y1, Y1
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y1, Y1
-	VANDNPS      Y3, Y1, Y3
-	VADDPS       k3f800000<>+0(SB), Y3, Y2
-	VDIVPS       Y2, Y3, Y3
-	VMOVUPS      k3f800000<>+0(SB), Y2
-	VFNMADD231PS k40000000<>+0(SB), Y3, Y2
-	VMULPS       Y0, Y0, Y1
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y3
-	VFMADD213PS  k3ca9134f<>+0(SB), Y1, Y3
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y1, Y3
-	VFMADD213PS  k3e088393<>+0(SB), Y1, Y3
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y1, Y3
-	VMULPS       Y0, Y1, Y1
-	VFMADD213PS  Y0, Y1, Y3
-	VANDPS       k7fffffff<>+0(SB), Y0, Y1
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS    Y1, Y3, Y2, Y2
-	VANDPS       k80000000<>+0(SB), Y0, Y1
-	VORPS        Y1, Y2, Y0
-	VMOVUPS      Y0, (SI)
-	ADDQ         $0x08, BX
-	ADDQ         $0x20, SI
-	CMPQ         BX, AX
-	JB           fwd_oneloop
+	VMOVUPS     (CX)(BX*4), Y1
+	VORPS       k32_80000000<>+0(SB), Y1, Y2
+	VADDPS      Y2, Y2, Y2
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
+
+	// s = 2^n
+	VPSLLD       $0x17, Y3, Y4
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y3
+	VMULPS       Y4, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y2, Y2, Y3
+	VADDPS      Y3, Y4, Y4
+
+	// 1 - 2·e/(1 + e)
+	VADDPS       Y0, Y4, Y2
+	VDIVPS       Y2, Y4, Y4
+	VMOVUPS      k32_40000000<>+0(SB), Y2
+	VFNMADD213PS Y0, Y2, Y4
+
+	// x + x³·p(x²)
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y2, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y2, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y2, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y2, Y3
+	VMULPS      Y2, Y1, Y2
+	VFMADD213PS Y1, Y3, Y2
+	VANDPS      k32_7fffffff<>+0(SB), Y1, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y3
+	VBLENDVPS   Y3, Y4, Y2, Y2
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  k32_80000000<>+0(SB), Y1, Y1
+	VORPS   Y1, Y2, Y2
+	VMOVUPS Y2, (SI)
+	ADDQ    $0x08, BX
+	ADDQ    $0x20, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
 
 fwd_tail:
-	CMPQ         BX, DX
-	JAE          fwd_done
-	MOVQ         DX, AX
-	ANDQ         $0x07, AX
-	SHLQ         $0x02, AX
-	LEAQ         tailmask<>+32(SB), DX
-	SUBQ         AX, DX
-	VMOVDQU      (DX), Y0
-	VMASKMOVPS   (CX)(BX*4), Y0, Y1
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y2, Y2
-	VMOVUPS      k4b40007f<>+0(SB), Y4
-	VFMADD231PS  k3fb8aa3b<>+0(SB), Y2, Y4
-	VPSLLD       $0x17, Y4, Y3
-	VSUBPS       k4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k3f317200<>+0(SB), Y4, Y2
-	VFNMADD231PS k35bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k3ab5121a<>+0(SB), Y4
-	VFMADD213PS  k3c091cf1<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y2, Y2
-	VFMADD213PS  Y2, Y2, Y4
-	VADDPS       Y3, Y4, Y4
-	VORPS        k80000000<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y2, Y2
-	VCMPPS       $0x01, kc2aeac50<>+0(SB), Y2, Y2
-	VANDNPS      Y4, Y2, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y3
-	VDIVPS       Y3, Y4, Y4
-	VMOVUPS      k3f800000<>+0(SB), Y3
-	VFNMADD231PS k40000000<>+0(SB), Y4, Y3
-	VMULPS       Y1, Y1, Y2
-	VMOVUPS      kbbbaf0eb<>+0(SB), Y4
-	VFMADD213PS  k3ca9134f<>+0(SB), Y2, Y4
-	VFMADD213PS  kbd5c1e2d<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e088393<>+0(SB), Y2, Y4
-	VFMADD213PS  kbeaaaa99<>+0(SB), Y2, Y4
-	VMULPS       Y1, Y2, Y2
-	VFMADD213PS  Y1, Y2, Y4
-	VANDPS       k7fffffff<>+0(SB), Y1, Y2
-	VCMPPS       $0x01, k3f200000<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y4, Y3, Y3
-	VANDPS       k80000000<>+0(SB), Y1, Y2
-	VORPS        Y2, Y3, Y1
-	VMASKMOVPS   Y1, Y0, (SI)
+	CMPQ        BX, DX
+	JAE         fwd_done
+	MOVQ        DX, AX
+	ANDQ        $0x07, AX
+	SHLQ        $0x02, AX
+	LEAQ        tailmask32<>+32(SB), DX
+	SUBQ        AX, DX
+	VMOVDQU     (DX), Y1
+	VMASKMOVPS  (CX)(BX*4), Y1, Y2
+	VORPS       k32_80000000<>+0(SB), Y2, Y3
+	VADDPS      Y3, Y3, Y3
+	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
+
+	// s = 2^n
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y4
+	VMULPS       Y5, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y3, Y3, Y4
+	VADDPS      Y4, Y5, Y5
+
+	// 1 - 2·e/(1 + e)
+	VADDPS       Y0, Y5, Y3
+	VDIVPS       Y3, Y5, Y5
+	VMOVUPS      k32_40000000<>+0(SB), Y3
+	VFNMADD213PS Y0, Y3, Y5
+
+	// x + x³·p(x²)
+	VMULPS      Y2, Y2, Y0
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y3
+	VMULPS      Y0, Y2, Y0
+	VFMADD213PS Y2, Y3, Y0
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y3
+	VBLENDVPS   Y3, Y5, Y0, Y0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS     k32_80000000<>+0(SB), Y2, Y2
+	VORPS      Y2, Y0, Y0
+	VMASKMOVPS Y0, Y1, (SI)
 
 fwd_done:
 	VZEROUPPER
 	RET
 
-DATA k40000000<>+0(SB)/4, $0x40000000
-DATA k40000000<>+4(SB)/4, $0x40000000
-DATA k40000000<>+8(SB)/4, $0x40000000
-DATA k40000000<>+12(SB)/4, $0x40000000
-DATA k40000000<>+16(SB)/4, $0x40000000
-DATA k40000000<>+20(SB)/4, $0x40000000
-DATA k40000000<>+24(SB)/4, $0x40000000
-DATA k40000000<>+28(SB)/4, $0x40000000
-GLOBL k40000000<>(SB), RODATA|NOPTR, $32
+DATA k32_c1a00000<>+0(SB)/4, $0xc1a00000
+DATA k32_c1a00000<>+4(SB)/4, $0xc1a00000
+DATA k32_c1a00000<>+8(SB)/4, $0xc1a00000
+DATA k32_c1a00000<>+12(SB)/4, $0xc1a00000
+DATA k32_c1a00000<>+16(SB)/4, $0xc1a00000
+DATA k32_c1a00000<>+20(SB)/4, $0xc1a00000
+DATA k32_c1a00000<>+24(SB)/4, $0xc1a00000
+DATA k32_c1a00000<>+28(SB)/4, $0xc1a00000
+GLOBL k32_c1a00000<>(SB), RODATA|NOPTR, $32
 
-DATA kbbbaf0eb<>+0(SB)/4, $0xbbbaf0eb
-DATA kbbbaf0eb<>+4(SB)/4, $0xbbbaf0eb
-DATA kbbbaf0eb<>+8(SB)/4, $0xbbbaf0eb
-DATA kbbbaf0eb<>+12(SB)/4, $0xbbbaf0eb
-DATA kbbbaf0eb<>+16(SB)/4, $0xbbbaf0eb
-DATA kbbbaf0eb<>+20(SB)/4, $0xbbbaf0eb
-DATA kbbbaf0eb<>+24(SB)/4, $0xbbbaf0eb
-DATA kbbbaf0eb<>+28(SB)/4, $0xbbbaf0eb
-GLOBL kbbbaf0eb<>(SB), RODATA|NOPTR, $32
+DATA k32_40000000<>+0(SB)/4, $0x40000000
+DATA k32_40000000<>+4(SB)/4, $0x40000000
+DATA k32_40000000<>+8(SB)/4, $0x40000000
+DATA k32_40000000<>+12(SB)/4, $0x40000000
+DATA k32_40000000<>+16(SB)/4, $0x40000000
+DATA k32_40000000<>+20(SB)/4, $0x40000000
+DATA k32_40000000<>+24(SB)/4, $0x40000000
+DATA k32_40000000<>+28(SB)/4, $0x40000000
+GLOBL k32_40000000<>(SB), RODATA|NOPTR, $32
 
-DATA k3ca9134f<>+0(SB)/4, $0x3ca9134f
-DATA k3ca9134f<>+4(SB)/4, $0x3ca9134f
-DATA k3ca9134f<>+8(SB)/4, $0x3ca9134f
-DATA k3ca9134f<>+12(SB)/4, $0x3ca9134f
-DATA k3ca9134f<>+16(SB)/4, $0x3ca9134f
-DATA k3ca9134f<>+20(SB)/4, $0x3ca9134f
-DATA k3ca9134f<>+24(SB)/4, $0x3ca9134f
-DATA k3ca9134f<>+28(SB)/4, $0x3ca9134f
-GLOBL k3ca9134f<>(SB), RODATA|NOPTR, $32
+DATA k32_3ca9134f<>+0(SB)/4, $0x3ca9134f
+DATA k32_3ca9134f<>+4(SB)/4, $0x3ca9134f
+DATA k32_3ca9134f<>+8(SB)/4, $0x3ca9134f
+DATA k32_3ca9134f<>+12(SB)/4, $0x3ca9134f
+DATA k32_3ca9134f<>+16(SB)/4, $0x3ca9134f
+DATA k32_3ca9134f<>+20(SB)/4, $0x3ca9134f
+DATA k32_3ca9134f<>+24(SB)/4, $0x3ca9134f
+DATA k32_3ca9134f<>+28(SB)/4, $0x3ca9134f
+GLOBL k32_3ca9134f<>(SB), RODATA|NOPTR, $32
 
-DATA kbd5c1e2d<>+0(SB)/4, $0xbd5c1e2d
-DATA kbd5c1e2d<>+4(SB)/4, $0xbd5c1e2d
-DATA kbd5c1e2d<>+8(SB)/4, $0xbd5c1e2d
-DATA kbd5c1e2d<>+12(SB)/4, $0xbd5c1e2d
-DATA kbd5c1e2d<>+16(SB)/4, $0xbd5c1e2d
-DATA kbd5c1e2d<>+20(SB)/4, $0xbd5c1e2d
-DATA kbd5c1e2d<>+24(SB)/4, $0xbd5c1e2d
-DATA kbd5c1e2d<>+28(SB)/4, $0xbd5c1e2d
-GLOBL kbd5c1e2d<>(SB), RODATA|NOPTR, $32
+DATA k32_bbbaf0eb<>+0(SB)/4, $0xbbbaf0eb
+DATA k32_bbbaf0eb<>+4(SB)/4, $0xbbbaf0eb
+DATA k32_bbbaf0eb<>+8(SB)/4, $0xbbbaf0eb
+DATA k32_bbbaf0eb<>+12(SB)/4, $0xbbbaf0eb
+DATA k32_bbbaf0eb<>+16(SB)/4, $0xbbbaf0eb
+DATA k32_bbbaf0eb<>+20(SB)/4, $0xbbbaf0eb
+DATA k32_bbbaf0eb<>+24(SB)/4, $0xbbbaf0eb
+DATA k32_bbbaf0eb<>+28(SB)/4, $0xbbbaf0eb
+GLOBL k32_bbbaf0eb<>(SB), RODATA|NOPTR, $32
 
-DATA k3e088393<>+0(SB)/4, $0x3e088393
-DATA k3e088393<>+4(SB)/4, $0x3e088393
-DATA k3e088393<>+8(SB)/4, $0x3e088393
-DATA k3e088393<>+12(SB)/4, $0x3e088393
-DATA k3e088393<>+16(SB)/4, $0x3e088393
-DATA k3e088393<>+20(SB)/4, $0x3e088393
-DATA k3e088393<>+24(SB)/4, $0x3e088393
-DATA k3e088393<>+28(SB)/4, $0x3e088393
-GLOBL k3e088393<>(SB), RODATA|NOPTR, $32
+DATA k32_bd5c1e2d<>+0(SB)/4, $0xbd5c1e2d
+DATA k32_bd5c1e2d<>+4(SB)/4, $0xbd5c1e2d
+DATA k32_bd5c1e2d<>+8(SB)/4, $0xbd5c1e2d
+DATA k32_bd5c1e2d<>+12(SB)/4, $0xbd5c1e2d
+DATA k32_bd5c1e2d<>+16(SB)/4, $0xbd5c1e2d
+DATA k32_bd5c1e2d<>+20(SB)/4, $0xbd5c1e2d
+DATA k32_bd5c1e2d<>+24(SB)/4, $0xbd5c1e2d
+DATA k32_bd5c1e2d<>+28(SB)/4, $0xbd5c1e2d
+GLOBL k32_bd5c1e2d<>(SB), RODATA|NOPTR, $32
 
-DATA kbeaaaa99<>+0(SB)/4, $0xbeaaaa99
-DATA kbeaaaa99<>+4(SB)/4, $0xbeaaaa99
-DATA kbeaaaa99<>+8(SB)/4, $0xbeaaaa99
-DATA kbeaaaa99<>+12(SB)/4, $0xbeaaaa99
-DATA kbeaaaa99<>+16(SB)/4, $0xbeaaaa99
-DATA kbeaaaa99<>+20(SB)/4, $0xbeaaaa99
-DATA kbeaaaa99<>+24(SB)/4, $0xbeaaaa99
-DATA kbeaaaa99<>+28(SB)/4, $0xbeaaaa99
-GLOBL kbeaaaa99<>(SB), RODATA|NOPTR, $32
+DATA k32_3e088393<>+0(SB)/4, $0x3e088393
+DATA k32_3e088393<>+4(SB)/4, $0x3e088393
+DATA k32_3e088393<>+8(SB)/4, $0x3e088393
+DATA k32_3e088393<>+12(SB)/4, $0x3e088393
+DATA k32_3e088393<>+16(SB)/4, $0x3e088393
+DATA k32_3e088393<>+20(SB)/4, $0x3e088393
+DATA k32_3e088393<>+24(SB)/4, $0x3e088393
+DATA k32_3e088393<>+28(SB)/4, $0x3e088393
+GLOBL k32_3e088393<>(SB), RODATA|NOPTR, $32
 
-DATA k7fffffff<>+0(SB)/4, $0x7fffffff
-DATA k7fffffff<>+4(SB)/4, $0x7fffffff
-DATA k7fffffff<>+8(SB)/4, $0x7fffffff
-DATA k7fffffff<>+12(SB)/4, $0x7fffffff
-DATA k7fffffff<>+16(SB)/4, $0x7fffffff
-DATA k7fffffff<>+20(SB)/4, $0x7fffffff
-DATA k7fffffff<>+24(SB)/4, $0x7fffffff
-DATA k7fffffff<>+28(SB)/4, $0x7fffffff
-GLOBL k7fffffff<>(SB), RODATA|NOPTR, $32
+DATA k32_beaaaa99<>+0(SB)/4, $0xbeaaaa99
+DATA k32_beaaaa99<>+4(SB)/4, $0xbeaaaa99
+DATA k32_beaaaa99<>+8(SB)/4, $0xbeaaaa99
+DATA k32_beaaaa99<>+12(SB)/4, $0xbeaaaa99
+DATA k32_beaaaa99<>+16(SB)/4, $0xbeaaaa99
+DATA k32_beaaaa99<>+20(SB)/4, $0xbeaaaa99
+DATA k32_beaaaa99<>+24(SB)/4, $0xbeaaaa99
+DATA k32_beaaaa99<>+28(SB)/4, $0xbeaaaa99
+GLOBL k32_beaaaa99<>(SB), RODATA|NOPTR, $32
 
-DATA k3f200000<>+0(SB)/4, $0x3f200000
-DATA k3f200000<>+4(SB)/4, $0x3f200000
-DATA k3f200000<>+8(SB)/4, $0x3f200000
-DATA k3f200000<>+12(SB)/4, $0x3f200000
-DATA k3f200000<>+16(SB)/4, $0x3f200000
-DATA k3f200000<>+20(SB)/4, $0x3f200000
-DATA k3f200000<>+24(SB)/4, $0x3f200000
-DATA k3f200000<>+28(SB)/4, $0x3f200000
-GLOBL k3f200000<>(SB), RODATA|NOPTR, $32
+DATA k32_7fffffff<>+0(SB)/4, $0x7fffffff
+DATA k32_7fffffff<>+4(SB)/4, $0x7fffffff
+DATA k32_7fffffff<>+8(SB)/4, $0x7fffffff
+DATA k32_7fffffff<>+12(SB)/4, $0x7fffffff
+DATA k32_7fffffff<>+16(SB)/4, $0x7fffffff
+DATA k32_7fffffff<>+20(SB)/4, $0x7fffffff
+DATA k32_7fffffff<>+24(SB)/4, $0x7fffffff
+DATA k32_7fffffff<>+28(SB)/4, $0x7fffffff
+GLOBL k32_7fffffff<>(SB), RODATA|NOPTR, $32
 
-// func ReLUBackward(dx []float32, dy []float32, y []float32)
+DATA k32_3f200000<>+0(SB)/4, $0x3f200000
+DATA k32_3f200000<>+4(SB)/4, $0x3f200000
+DATA k32_3f200000<>+8(SB)/4, $0x3f200000
+DATA k32_3f200000<>+12(SB)/4, $0x3f200000
+DATA k32_3f200000<>+16(SB)/4, $0x3f200000
+DATA k32_3f200000<>+20(SB)/4, $0x3f200000
+DATA k32_3f200000<>+24(SB)/4, $0x3f200000
+DATA k32_3f200000<>+28(SB)/4, $0x3f200000
+GLOBL k32_3f200000<>(SB), RODATA|NOPTR, $32
+
+// func ReLUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ReLUBackward(SB), NOSPLIT, $0-72
+TEXT ·ReLUBackwardAVX2(SB), NOSPLIT, $0-80
 	MOVQ    dx_base+0(FP), AX
 	MOVQ    dy_base+24(FP), CX
 	MOVQ    y_base+48(FP), DX
 	MOVQ    dx_len+8(FP), BX
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS k3f800000<>+0(SB), Y1
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS k32_3f800000<>+0(SB), Y1
 	XORQ    SI, SI
 	MOVQ    AX, DI
 	MOVQ    BX, AX
@@ -1154,7 +1141,7 @@ bwd_tail:
 	MOVQ       BX, AX
 	ANDQ       $0x07, AX
 	SHLQ       $0x02, AX
-	LEAQ       tailmask<>+32(SB), BX
+	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y2
 	VMASKMOVPS (CX)(SI*4), Y2, Y3
@@ -1168,16 +1155,17 @@ bwd_done:
 	VZEROUPPER
 	RET
 
-// func LeakyReLUBackward(dx []float32, dy []float32, y []float32, alpha float32)
+// func LeakyReLUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·LeakyReLUBackward(SB), NOSPLIT, $0-76
+TEXT ·LeakyReLUBackwardAVX2(SB), NOSPLIT, $0-80
 	MOVQ         dx_base+0(FP), AX
 	MOVQ         dy_base+24(FP), CX
 	MOVQ         y_base+48(FP), DX
 	MOVQ         dx_len+8(FP), BX
-	VBROADCASTSS alpha+72(FP), Y0
-	VMOVUPS      k00000000<>+0(SB), Y1
-	VMOVUPS      k3f800000<>+0(SB), Y2
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
 	XORQ         SI, SI
 	MOVQ         AX, DI
 	MOVQ         BX, AX
@@ -1243,30 +1231,31 @@ bwd_tail:
 	MOVQ       BX, AX
 	ANDQ       $0x07, AX
 	SHLQ       $0x02, AX
-	LEAQ       tailmask<>+32(SB), BX
+	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y3
 	VMASKMOVPS (CX)(SI*4), Y3, Y4
 	VMASKMOVPS (DX)(SI*4), Y3, Y5
 	VCMPPS     $0x0e, Y1, Y5, Y1
-	VBLENDVPS  Y1, Y2, Y0, Y1
-	VMULPS     Y1, Y4, Y4
+	VBLENDVPS  Y1, Y2, Y0, Y0
+	VMULPS     Y0, Y4, Y4
 	VMASKMOVPS Y4, Y3, (DI)
 
 bwd_done:
 	VZEROUPPER
 	RET
 
-// func ELUBackward(dx []float32, dy []float32, y []float32, alpha float32)
+// func ELUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ELUBackward(SB), NOSPLIT, $0-76
+TEXT ·ELUBackwardAVX2(SB), NOSPLIT, $0-80
 	MOVQ         dx_base+0(FP), AX
 	MOVQ         dy_base+24(FP), CX
 	MOVQ         y_base+48(FP), DX
 	MOVQ         dx_len+8(FP), BX
-	VBROADCASTSS alpha+72(FP), Y0
-	VMOVUPS      k00000000<>+0(SB), Y1
-	VMOVUPS      k3f800000<>+0(SB), Y2
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
 	XORQ         SI, SI
 	MOVQ         AX, DI
 	MOVQ         BX, AX
@@ -1285,15 +1274,15 @@ bwd_wide:
 	VMOVUPS    (DX)(SI*4), Y6
 	VMOVUPS    32(DX)(SI*4), Y7
 	VMOVUPS    64(DX)(SI*4), Y8
-	VADDPS     Y0, Y6, Y9
-	VADDPS     Y0, Y7, Y10
-	VADDPS     Y0, Y8, Y11
-	VCMPPS     $0x0e, Y1, Y6, Y6
-	VCMPPS     $0x0e, Y1, Y7, Y7
-	VCMPPS     $0x0e, Y1, Y8, Y8
-	VBLENDVPS  Y6, Y2, Y9, Y6
-	VBLENDVPS  Y7, Y2, Y10, Y7
-	VBLENDVPS  Y8, Y2, Y11, Y8
+	VCMPPS     $0x0e, Y1, Y6, Y9
+	VCMPPS     $0x0e, Y1, Y7, Y10
+	VCMPPS     $0x0e, Y1, Y8, Y11
+	VADDPS     Y0, Y6, Y6
+	VADDPS     Y0, Y7, Y7
+	VADDPS     Y0, Y8, Y8
+	VBLENDVPS  Y9, Y2, Y6, Y6
+	VBLENDVPS  Y10, Y2, Y7, Y7
+	VBLENDVPS  Y11, Y2, Y8, Y8
 	VMULPS     Y6, Y3, Y3
 	VMULPS     Y7, Y4, Y4
 	VMULPS     Y8, Y5, Y5
@@ -1314,9 +1303,9 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   (DX)(SI*4), Y4
-	VADDPS    Y0, Y4, Y5
-	VCMPPS    $0x0e, Y1, Y4, Y4
-	VBLENDVPS Y4, Y2, Y5, Y4
+	VCMPPS    $0x0e, Y1, Y4, Y5
+	VADDPS    Y0, Y4, Y4
+	VBLENDVPS Y5, Y2, Y4, Y4
 	VMULPS    Y4, Y3, Y3
 	VMOVUPS   Y3, (DI)
 	ADDQ      $0x08, SI
@@ -1330,70 +1319,68 @@ bwd_tail:
 	MOVQ       BX, AX
 	ANDQ       $0x07, AX
 	SHLQ       $0x02, AX
-	LEAQ       tailmask<>+32(SB), BX
+	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y3
 	VMASKMOVPS (CX)(SI*4), Y3, Y4
 	VMASKMOVPS (DX)(SI*4), Y3, Y5
-	VADDPS     Y0, Y5, Y0
 	VCMPPS     $0x0e, Y1, Y5, Y1
-	VBLENDVPS  Y1, Y2, Y0, Y1
-	VMULPS     Y1, Y4, Y4
+	VADDPS     Y0, Y5, Y5
+	VBLENDVPS  Y1, Y2, Y5, Y0
+	VMULPS     Y0, Y4, Y4
 	VMASKMOVPS Y4, Y3, (DI)
 
 bwd_done:
 	VZEROUPPER
 	RET
 
-// func SigmoidBackward(dx []float32, dy []float32, y []float32)
+// func SigmoidBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·SigmoidBackward(SB), NOSPLIT, $0-72
-	MOVQ    dx_base+0(FP), AX
-	MOVQ    dy_base+24(FP), CX
-	MOVQ    y_base+48(FP), DX
-	MOVQ    dx_len+8(FP), BX
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS k3f800000<>+0(SB), Y0
-	XORQ    SI, SI
-	MOVQ    AX, DI
-	MOVQ    BX, AX
-	SUBQ    $+31, AX
-	CMPQ    SI, AX
-	JGE     bwd_one
+TEXT ·SigmoidBackwardAVX2(SB), NOSPLIT, $0-80
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ dx_len+8(FP), BX
+	XORQ SI, SI
+	MOVQ AX, DI
+	MOVQ BX, AX
+	SUBQ $+31, AX
+	CMPQ SI, AX
+	JGE  bwd_one
 
 bwd_wide:
 	PREFETCHT0 1024(CX)(SI*4)
 	PREFETCHT0 1088(CX)(SI*4)
 	PREFETCHT0 1024(DX)(SI*4)
 	PREFETCHT0 1088(DX)(SI*4)
-	VMOVUPS    (CX)(SI*4), Y1
-	VMOVUPS    32(CX)(SI*4), Y2
-	VMOVUPS    64(CX)(SI*4), Y3
-	VMOVUPS    96(CX)(SI*4), Y4
-	VMOVUPS    (DX)(SI*4), Y5
-	VMOVUPS    32(DX)(SI*4), Y6
-	VMOVUPS    64(DX)(SI*4), Y7
-	VMOVUPS    96(DX)(SI*4), Y8
-	VMOVUPS    Y0, Y9
-	VMOVUPS    Y0, Y10
-	VMOVUPS    Y0, Y11
-	VMOVUPS    Y0, Y12
+	VMOVUPS    (CX)(SI*4), Y0
+	VMOVUPS    32(CX)(SI*4), Y1
+	VMOVUPS    64(CX)(SI*4), Y2
+	VMOVUPS    96(CX)(SI*4), Y3
+	VMOVUPS    (DX)(SI*4), Y4
+	VMOVUPS    32(DX)(SI*4), Y5
+	VMOVUPS    64(DX)(SI*4), Y6
+	VMOVUPS    96(DX)(SI*4), Y7
+	VMOVUPS    k32_3f800000<>+0(SB), Y8
+	VSUBPS     Y4, Y8, Y8
+	VMOVUPS    k32_3f800000<>+0(SB), Y9
 	VSUBPS     Y5, Y9, Y9
+	VMOVUPS    k32_3f800000<>+0(SB), Y10
 	VSUBPS     Y6, Y10, Y10
+	VMOVUPS    k32_3f800000<>+0(SB), Y11
 	VSUBPS     Y7, Y11, Y11
-	VSUBPS     Y8, Y12, Y12
+	VMULPS     Y4, Y8, Y8
 	VMULPS     Y5, Y9, Y9
 	VMULPS     Y6, Y10, Y10
 	VMULPS     Y7, Y11, Y11
-	VMULPS     Y8, Y12, Y12
+	VMULPS     Y8, Y0, Y0
 	VMULPS     Y9, Y1, Y1
 	VMULPS     Y10, Y2, Y2
 	VMULPS     Y11, Y3, Y3
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    Y1, (DI)
-	VMOVUPS    Y2, 32(DI)
-	VMOVUPS    Y3, 64(DI)
-	VMOVUPS    Y4, 96(DI)
+	VMOVUPS    Y0, (DI)
+	VMOVUPS    Y1, 32(DI)
+	VMOVUPS    Y2, 64(DI)
+	VMOVUPS    Y3, 96(DI)
 	ADDQ       $0x20, SI
 	ADDQ       $0x80, DI
 	CMPQ       SI, AX
@@ -1406,13 +1393,13 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS (DX)(SI*4), Y2
-	VMOVUPS Y0, Y3
-	VSUBPS  Y2, Y3, Y3
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (DI)
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS (DX)(SI*4), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
 	ADDQ    $0x08, SI
 	ADDQ    $0x20, DI
 	CMPQ    SI, AX
@@ -1424,67 +1411,74 @@ bwd_tail:
 	MOVQ       BX, AX
 	ANDQ       $0x07, AX
 	SHLQ       $0x02, AX
-	LEAQ       tailmask<>+32(SB), BX
+	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
-	VMOVDQU    (BX), Y1
-	VMASKMOVPS (CX)(SI*4), Y1, Y2
-	VMASKMOVPS (DX)(SI*4), Y1, Y3
-	VMOVUPS    Y0, Y0
-	VSUBPS     Y3, Y0, Y0
-	VMULPS     Y3, Y0, Y0
-	VMULPS     Y0, Y2, Y2
-	VMASKMOVPS Y2, Y1, (DI)
+	VMOVDQU    (BX), Y0
+	VMASKMOVPS (CX)(SI*4), Y0, Y1
+	VMASKMOVPS (DX)(SI*4), Y0, Y2
+	VMOVUPS    k32_3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (DI)
 
 bwd_done:
 	VZEROUPPER
 	RET
 
-// func TanhBackward(dx []float32, dy []float32, y []float32)
+// func TanhBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·TanhBackward(SB), NOSPLIT, $0-72
-	MOVQ    dx_base+0(FP), AX
-	MOVQ    dy_base+24(FP), CX
-	MOVQ    y_base+48(FP), DX
-	MOVQ    dx_len+8(FP), BX
-	VMOVUPS k3f800000<>+0(SB), Y0
-	XORQ    SI, SI
-	MOVQ    AX, DI
-	MOVQ    BX, AX
-	SUBQ    $+23, AX
-	CMPQ    SI, AX
-	JGE     bwd_one
+TEXT ·TanhBackwardAVX2(SB), NOSPLIT, $0-80
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ dx_len+8(FP), BX
+	XORQ SI, SI
+	MOVQ AX, DI
+	MOVQ BX, AX
+	SUBQ $+31, AX
+	CMPQ SI, AX
+	JGE  bwd_one
 
 bwd_wide:
 	PREFETCHT0 1024(CX)(SI*4)
 	PREFETCHT0 1088(CX)(SI*4)
 	PREFETCHT0 1024(DX)(SI*4)
 	PREFETCHT0 1088(DX)(SI*4)
-	VMOVUPS    (CX)(SI*4), Y1
-	VMOVUPS    32(CX)(SI*4), Y2
-	VMOVUPS    64(CX)(SI*4), Y3
+	VMOVUPS    (CX)(SI*4), Y0
+	VMOVUPS    32(CX)(SI*4), Y1
+	VMOVUPS    64(CX)(SI*4), Y2
+	VMOVUPS    96(CX)(SI*4), Y3
 	VMOVUPS    (DX)(SI*4), Y4
 	VMOVUPS    32(DX)(SI*4), Y5
 	VMOVUPS    64(DX)(SI*4), Y6
-	VMOVUPS    Y0, Y7
-	VMOVUPS    Y0, Y8
-	VMOVUPS    Y0, Y9
-	VSUBPS     Y4, Y7, Y7
-	VSUBPS     Y5, Y8, Y8
-	VSUBPS     Y6, Y9, Y9
-	VADDPS     Y0, Y4, Y4
-	VADDPS     Y0, Y5, Y5
-	VADDPS     Y0, Y6, Y6
-	VMULPS     Y4, Y7, Y7
-	VMULPS     Y5, Y8, Y8
-	VMULPS     Y6, Y9, Y9
-	VMULPS     Y7, Y1, Y1
-	VMULPS     Y8, Y2, Y2
-	VMULPS     Y9, Y3, Y3
-	VMOVUPS    Y1, (DI)
-	VMOVUPS    Y2, 32(DI)
-	VMOVUPS    Y3, 64(DI)
-	ADDQ       $0x18, SI
-	ADDQ       $0x60, DI
+	VMOVUPS    96(DX)(SI*4), Y7
+	VMOVUPS    k32_3f800000<>+0(SB), Y8
+	VSUBPS     Y4, Y8, Y8
+	VMOVUPS    k32_3f800000<>+0(SB), Y9
+	VSUBPS     Y5, Y9, Y9
+	VMOVUPS    k32_3f800000<>+0(SB), Y10
+	VSUBPS     Y6, Y10, Y10
+	VMOVUPS    k32_3f800000<>+0(SB), Y11
+	VSUBPS     Y7, Y11, Y11
+	VADDPS     k32_3f800000<>+0(SB), Y4, Y4
+	VADDPS     k32_3f800000<>+0(SB), Y5, Y5
+	VADDPS     k32_3f800000<>+0(SB), Y6, Y6
+	VADDPS     k32_3f800000<>+0(SB), Y7, Y7
+	VMULPS     Y4, Y8, Y8
+	VMULPS     Y5, Y9, Y9
+	VMULPS     Y6, Y10, Y10
+	VMULPS     Y7, Y11, Y11
+	VMULPS     Y8, Y0, Y0
+	VMULPS     Y9, Y1, Y1
+	VMULPS     Y10, Y2, Y2
+	VMULPS     Y11, Y3, Y3
+	VMOVUPS    Y0, (DI)
+	VMOVUPS    Y1, 32(DI)
+	VMOVUPS    Y2, 64(DI)
+	VMOVUPS    Y3, 96(DI)
+	ADDQ       $0x20, SI
+	ADDQ       $0x80, DI
 	CMPQ       SI, AX
 	JL         bwd_wide
 
@@ -1495,14 +1489,14 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS (CX)(SI*4), Y1
-	VMOVUPS (DX)(SI*4), Y2
-	VMOVUPS Y0, Y3
-	VSUBPS  Y2, Y3, Y3
-	VADDPS  Y0, Y2, Y2
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (DI)
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS (DX)(SI*4), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y2
+	VSUBPS  Y1, Y2, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
 	ADDQ    $0x08, SI
 	ADDQ    $0x20, DI
 	CMPQ    SI, AX
@@ -1514,25 +1508,25 @@ bwd_tail:
 	MOVQ       BX, AX
 	ANDQ       $0x07, AX
 	SHLQ       $0x02, AX
-	LEAQ       tailmask<>+32(SB), BX
+	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
-	VMOVDQU    (BX), Y1
-	VMASKMOVPS (CX)(SI*4), Y1, Y2
-	VMASKMOVPS (DX)(SI*4), Y1, Y3
-	VMOVUPS    Y0, Y4
-	VSUBPS     Y3, Y4, Y4
-	VADDPS     Y0, Y3, Y0
-	VMULPS     Y0, Y4, Y4
-	VMULPS     Y4, Y2, Y2
-	VMASKMOVPS Y2, Y1, (DI)
+	VMOVDQU    (BX), Y0
+	VMASKMOVPS (CX)(SI*4), Y0, Y1
+	VMASKMOVPS (DX)(SI*4), Y0, Y2
+	VMOVUPS    k32_3f800000<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y3
+	VADDPS     k32_3f800000<>+0(SB), Y2, Y2
+	VMULPS     Y2, Y3, Y3
+	VMULPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y0, (DI)
 
 bwd_done:
 	VZEROUPPER
 	RET
 
-// func IdentityBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+// func IdentityBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·IdentityBackwardBias(SB), NOSPLIT, $0-136
+TEXT ·IdentityBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -1549,7 +1543,7 @@ TEXT ·IdentityBackwardBias(SB), NOSPLIT, $0-136
 	MOVQ    CX, R12
 	ANDQ    $0x07, R12
 	SHLQ    $0x02, R12
-	LEAQ    tailmask<>+32(SB), R13
+	LEAQ    tailmask32<>+32(SB), R13
 	SUBQ    R12, R13
 	VMOVDQU (R13), Y0
 	TESTQ   AX, AX
@@ -1693,9 +1687,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func ReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+// func ReLUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ReLUBackwardBias(SB), NOSPLIT, $0-136
+TEXT ·ReLUBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -1709,12 +1703,14 @@ TEXT ·ReLUBackwardBias(SB), NOSPLIT, $0-136
 	SHLQ    $0x02, BX
 	SHLQ    $0x02, DI
 	SHLQ    $0x02, R9
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS k32_3f800000<>+0(SB), Y1
 	MOVQ    CX, R12
 	ANDQ    $0x07, R12
 	SHLQ    $0x02, R12
-	LEAQ    tailmask<>+32(SB), R13
+	LEAQ    tailmask32<>+32(SB), R13
 	SUBQ    R12, R13
-	VMOVDQU (R13), Y0
+	VMOVDQU (R13), Y2
 	TESTQ   AX, AX
 	JZ      done
 	TESTQ   R11, R11
@@ -1733,30 +1729,30 @@ nodb_wide:
 	PREFETCHT0 1088(DX)(R10*4)
 	PREFETCHT0 1024(SI)(R10*4)
 	PREFETCHT0 1088(SI)(R10*4)
-	VMOVUPS    (DX)(R10*4), Y1
-	VMOVUPS    32(DX)(R10*4), Y2
-	VMOVUPS    64(DX)(R10*4), Y3
-	VMOVUPS    96(DX)(R10*4), Y4
-	VMOVUPS    (SI)(R10*4), Y5
-	VMOVUPS    32(SI)(R10*4), Y6
-	VMOVUPS    64(SI)(R10*4), Y7
-	VMOVUPS    96(SI)(R10*4), Y8
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y5, Y5
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y6, Y6
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y7, Y7
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
-	VANDPS     k3f800000<>+0(SB), Y5, Y5
-	VANDPS     k3f800000<>+0(SB), Y6, Y6
-	VANDPS     k3f800000<>+0(SB), Y7, Y7
-	VANDPS     k3f800000<>+0(SB), Y8, Y8
-	VMULPS     Y5, Y1, Y1
-	VMULPS     Y6, Y2, Y2
+	VMOVUPS    (DX)(R10*4), Y3
+	VMOVUPS    32(DX)(R10*4), Y4
+	VMOVUPS    64(DX)(R10*4), Y5
+	VMOVUPS    96(DX)(R10*4), Y6
+	VMOVUPS    (SI)(R10*4), Y7
+	VMOVUPS    32(SI)(R10*4), Y8
+	VMOVUPS    64(SI)(R10*4), Y9
+	VMOVUPS    96(SI)(R10*4), Y10
+	VCMPPS     $0x0e, Y0, Y7, Y7
+	VCMPPS     $0x0e, Y0, Y8, Y8
+	VCMPPS     $0x0e, Y0, Y9, Y9
+	VCMPPS     $0x0e, Y0, Y10, Y10
+	VANDPS     Y1, Y7, Y7
+	VANDPS     Y1, Y8, Y8
+	VANDPS     Y1, Y9, Y9
+	VANDPS     Y1, Y10, Y10
 	VMULPS     Y7, Y3, Y3
 	VMULPS     Y8, Y4, Y4
-	VMOVUPS    Y1, (R12)
-	VMOVUPS    Y2, 32(R12)
-	VMOVUPS    Y3, 64(R12)
-	VMOVUPS    Y4, 96(R12)
+	VMULPS     Y9, Y5, Y5
+	VMULPS     Y10, Y6, Y6
+	VMOVUPS    Y3, (R12)
+	VMOVUPS    Y4, 32(R12)
+	VMOVUPS    Y5, 64(R12)
+	VMOVUPS    Y6, 96(R12)
 	ADDQ       $0x20, R10
 	ADDQ       $0x80, R12
 	CMPQ       R10, R11
@@ -1769,12 +1765,12 @@ nodb_one:
 	JAE  nodb_tail
 
 nodb_oneloop:
-	VMOVUPS (DX)(R10*4), Y1
-	VMOVUPS (SI)(R10*4), Y2
-	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
-	VANDPS  k3f800000<>+0(SB), Y2, Y2
-	VMULPS  Y2, Y1, Y1
-	VMOVUPS Y1, (R12)
+	VMOVUPS (DX)(R10*4), Y3
+	VMOVUPS (SI)(R10*4), Y4
+	VCMPPS  $0x0e, Y0, Y4, Y4
+	VANDPS  Y1, Y4, Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, (R12)
 	ADDQ    $0x08, R10
 	ADDQ    $0x20, R12
 	CMPQ    R10, R11
@@ -1783,12 +1779,12 @@ nodb_oneloop:
 nodb_tail:
 	CMPQ       R10, CX
 	JAE        nodb_done
-	VMASKMOVPS (DX)(R10*4), Y0, Y1
-	VMASKMOVPS (SI)(R10*4), Y0, Y2
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
-	VANDPS     k3f800000<>+0(SB), Y2, Y2
-	VMULPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R12)
+	VMASKMOVPS (DX)(R10*4), Y2, Y3
+	VMASKMOVPS (SI)(R10*4), Y2, Y4
+	VCMPPS     $0x0e, Y0, Y4, Y4
+	VANDPS     Y1, Y4, Y4
+	VMULPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -1811,38 +1807,38 @@ db_wide:
 	PREFETCHT0 1088(DX)(R11*4)
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
-	VMOVUPS    (DX)(R11*4), Y1
-	VMOVUPS    32(DX)(R11*4), Y2
-	VMOVUPS    64(DX)(R11*4), Y3
-	VMOVUPS    96(DX)(R11*4), Y4
-	VMOVUPS    (SI)(R11*4), Y5
-	VMOVUPS    32(SI)(R11*4), Y6
-	VMOVUPS    64(SI)(R11*4), Y7
-	VMOVUPS    96(SI)(R11*4), Y8
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y5, Y5
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y6, Y6
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y7, Y7
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
-	VANDPS     k3f800000<>+0(SB), Y5, Y5
-	VANDPS     k3f800000<>+0(SB), Y6, Y6
-	VANDPS     k3f800000<>+0(SB), Y7, Y7
-	VANDPS     k3f800000<>+0(SB), Y8, Y8
-	VMULPS     Y5, Y1, Y1
-	VMULPS     Y6, Y2, Y2
+	VMOVUPS    (DX)(R11*4), Y3
+	VMOVUPS    32(DX)(R11*4), Y4
+	VMOVUPS    64(DX)(R11*4), Y5
+	VMOVUPS    96(DX)(R11*4), Y6
+	VMOVUPS    (SI)(R11*4), Y7
+	VMOVUPS    32(SI)(R11*4), Y8
+	VMOVUPS    64(SI)(R11*4), Y9
+	VMOVUPS    96(SI)(R11*4), Y10
+	VCMPPS     $0x0e, Y0, Y7, Y7
+	VCMPPS     $0x0e, Y0, Y8, Y8
+	VCMPPS     $0x0e, Y0, Y9, Y9
+	VCMPPS     $0x0e, Y0, Y10, Y10
+	VANDPS     Y1, Y7, Y7
+	VANDPS     Y1, Y8, Y8
+	VANDPS     Y1, Y9, Y9
+	VANDPS     Y1, Y10, Y10
 	VMULPS     Y7, Y3, Y3
 	VMULPS     Y8, Y4, Y4
-	VMOVUPS    Y1, (R13)
-	VMOVUPS    Y2, 32(R13)
-	VMOVUPS    Y3, 64(R13)
-	VMOVUPS    Y4, 96(R13)
-	VADDPS     (R10)(R11*4), Y1, Y1
-	VMOVUPS    Y1, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y2, Y1
-	VMOVUPS    Y1, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y3, Y1
-	VMOVUPS    Y1, 64(R10)(R11*4)
-	VADDPS     96(R10)(R11*4), Y4, Y1
-	VMOVUPS    Y1, 96(R10)(R11*4)
+	VMULPS     Y9, Y5, Y5
+	VMULPS     Y10, Y6, Y6
+	VMOVUPS    Y3, (R13)
+	VMOVUPS    Y4, 32(R13)
+	VMOVUPS    Y5, 64(R13)
+	VMOVUPS    Y6, 96(R13)
+	VADDPS     (R10)(R11*4), Y3, Y3
+	VMOVUPS    Y3, (R10)(R11*4)
+	VADDPS     32(R10)(R11*4), Y4, Y3
+	VMOVUPS    Y3, 32(R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Y5, Y3
+	VMOVUPS    Y3, 64(R10)(R11*4)
+	VADDPS     96(R10)(R11*4), Y6, Y3
+	VMOVUPS    Y3, 96(R10)(R11*4)
 	ADDQ       $0x20, R11
 	ADDQ       $0x80, R13
 	CMPQ       R11, R12
@@ -1855,14 +1851,14 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS (DX)(R11*4), Y1
-	VMOVUPS (SI)(R11*4), Y2
-	VCMPPS  $0x0e, k00000000<>+0(SB), Y2, Y2
-	VANDPS  k3f800000<>+0(SB), Y2, Y2
-	VMULPS  Y2, Y1, Y1
-	VMOVUPS Y1, (R13)
-	VADDPS  (R10)(R11*4), Y1, Y1
-	VMOVUPS Y1, (R10)(R11*4)
+	VMOVUPS (DX)(R11*4), Y3
+	VMOVUPS (SI)(R11*4), Y4
+	VCMPPS  $0x0e, Y0, Y4, Y4
+	VANDPS  Y1, Y4, Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, (R13)
+	VADDPS  (R10)(R11*4), Y3, Y3
+	VMOVUPS Y3, (R10)(R11*4)
 	ADDQ    $0x08, R11
 	ADDQ    $0x20, R13
 	CMPQ    R11, R12
@@ -1871,15 +1867,15 @@ db_oneloop:
 db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
-	VMASKMOVPS (DX)(R11*4), Y0, Y1
-	VMASKMOVPS (SI)(R11*4), Y0, Y2
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y2, Y2
-	VANDPS     k3f800000<>+0(SB), Y2, Y2
-	VMULPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R13)
-	VMASKMOVPS (R10)(R11*4), Y0, Y2
-	VADDPS     Y1, Y2, Y2
-	VMASKMOVPS Y2, Y0, (R10)(R11*4)
+	VMASKMOVPS (DX)(R11*4), Y2, Y3
+	VMASKMOVPS (SI)(R11*4), Y2, Y4
+	VCMPPS     $0x0e, Y0, Y4, Y4
+	VANDPS     Y1, Y4, Y4
+	VMULPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R13)
+	VMASKMOVPS (R10)(R11*4), Y2, Y4
+	VADDPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y2, (R10)(R11*4)
 
 db_done:
 	ADDQ BX, DX
@@ -1892,9 +1888,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func LeakyReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+// func LeakyReLUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·LeakyReLUBackwardBias(SB), NOSPLIT, $0-140
+TEXT ·LeakyReLUBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -1908,13 +1904,15 @@ TEXT ·LeakyReLUBackwardBias(SB), NOSPLIT, $0-140
 	SHLQ         $0x02, BX
 	SHLQ         $0x02, DI
 	SHLQ         $0x02, R9
-	VBROADCASTSS alpha+136(FP), Y0
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Y0
+	VXORPS       Y1, Y1, Y1
 	MOVQ         CX, R12
 	ANDQ         $0x07, R12
 	SHLQ         $0x02, R12
-	LEAQ         tailmask<>+32(SB), R13
+	LEAQ         tailmask32<>+32(SB), R13
 	SUBQ         R12, R13
-	VMOVDQU      (R13), Y1
+	VMOVDQU      (R13), Y2
 	TESTQ        AX, AX
 	JZ           done
 	TESTQ        R11, R11
@@ -1933,30 +1931,30 @@ nodb_wide:
 	PREFETCHT0 1088(DX)(R10*4)
 	PREFETCHT0 1024(SI)(R10*4)
 	PREFETCHT0 1088(SI)(R10*4)
-	VMOVUPS    (DX)(R10*4), Y2
-	VMOVUPS    32(DX)(R10*4), Y3
-	VMOVUPS    64(DX)(R10*4), Y4
-	VMOVUPS    96(DX)(R10*4), Y5
-	VMOVUPS    (SI)(R10*4), Y6
-	VMOVUPS    32(SI)(R10*4), Y7
-	VMOVUPS    64(SI)(R10*4), Y8
-	VMOVUPS    96(SI)(R10*4), Y9
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y6, Y6
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y7, Y7
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y9, Y9
-	VBLENDVPS  Y6, k3f800000<>+0(SB), Y0, Y6
-	VBLENDVPS  Y7, k3f800000<>+0(SB), Y0, Y7
-	VBLENDVPS  Y8, k3f800000<>+0(SB), Y0, Y8
-	VBLENDVPS  Y9, k3f800000<>+0(SB), Y0, Y9
-	VMULPS     Y6, Y2, Y2
+	VMOVUPS    (DX)(R10*4), Y3
+	VMOVUPS    32(DX)(R10*4), Y4
+	VMOVUPS    64(DX)(R10*4), Y5
+	VMOVUPS    96(DX)(R10*4), Y6
+	VMOVUPS    (SI)(R10*4), Y7
+	VMOVUPS    32(SI)(R10*4), Y8
+	VMOVUPS    64(SI)(R10*4), Y9
+	VMOVUPS    96(SI)(R10*4), Y10
+	VCMPPS     $0x0e, Y1, Y7, Y7
+	VCMPPS     $0x0e, Y1, Y8, Y8
+	VCMPPS     $0x0e, Y1, Y9, Y9
+	VCMPPS     $0x0e, Y1, Y10, Y10
+	VBLENDVPS  Y7, k32_3f800000<>+0(SB), Y0, Y7
+	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y8
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y0, Y9
+	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y0, Y10
 	VMULPS     Y7, Y3, Y3
 	VMULPS     Y8, Y4, Y4
 	VMULPS     Y9, Y5, Y5
-	VMOVUPS    Y2, (R12)
-	VMOVUPS    Y3, 32(R12)
-	VMOVUPS    Y4, 64(R12)
-	VMOVUPS    Y5, 96(R12)
+	VMULPS     Y10, Y6, Y6
+	VMOVUPS    Y3, (R12)
+	VMOVUPS    Y4, 32(R12)
+	VMOVUPS    Y5, 64(R12)
+	VMOVUPS    Y6, 96(R12)
 	ADDQ       $0x20, R10
 	ADDQ       $0x80, R12
 	CMPQ       R10, R11
@@ -1969,12 +1967,12 @@ nodb_one:
 	JAE  nodb_tail
 
 nodb_oneloop:
-	VMOVUPS   (DX)(R10*4), Y2
-	VMOVUPS   (SI)(R10*4), Y3
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
-	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R12)
+	VMOVUPS   (DX)(R10*4), Y3
+	VMOVUPS   (SI)(R10*4), Y4
+	VCMPPS    $0x0e, Y1, Y4, Y4
+	VBLENDVPS Y4, k32_3f800000<>+0(SB), Y0, Y4
+	VMULPS    Y4, Y3, Y3
+	VMOVUPS   Y3, (R12)
 	ADDQ      $0x08, R10
 	ADDQ      $0x20, R12
 	CMPQ      R10, R11
@@ -1983,12 +1981,12 @@ nodb_oneloop:
 nodb_tail:
 	CMPQ       R10, CX
 	JAE        nodb_done
-	VMASKMOVPS (DX)(R10*4), Y1, Y2
-	VMASKMOVPS (SI)(R10*4), Y1, Y3
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
-	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R12)
+	VMASKMOVPS (DX)(R10*4), Y2, Y3
+	VMASKMOVPS (SI)(R10*4), Y2, Y4
+	VCMPPS     $0x0e, Y1, Y4, Y4
+	VBLENDVPS  Y4, k32_3f800000<>+0(SB), Y0, Y4
+	VMULPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2011,38 +2009,38 @@ db_wide:
 	PREFETCHT0 1088(DX)(R11*4)
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
-	VMOVUPS    (DX)(R11*4), Y2
-	VMOVUPS    32(DX)(R11*4), Y3
-	VMOVUPS    64(DX)(R11*4), Y4
-	VMOVUPS    96(DX)(R11*4), Y5
-	VMOVUPS    (SI)(R11*4), Y6
-	VMOVUPS    32(SI)(R11*4), Y7
-	VMOVUPS    64(SI)(R11*4), Y8
-	VMOVUPS    96(SI)(R11*4), Y9
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y6, Y6
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y7, Y7
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y9, Y9
-	VBLENDVPS  Y6, k3f800000<>+0(SB), Y0, Y6
-	VBLENDVPS  Y7, k3f800000<>+0(SB), Y0, Y7
-	VBLENDVPS  Y8, k3f800000<>+0(SB), Y0, Y8
-	VBLENDVPS  Y9, k3f800000<>+0(SB), Y0, Y9
-	VMULPS     Y6, Y2, Y2
+	VMOVUPS    (DX)(R11*4), Y3
+	VMOVUPS    32(DX)(R11*4), Y4
+	VMOVUPS    64(DX)(R11*4), Y5
+	VMOVUPS    96(DX)(R11*4), Y6
+	VMOVUPS    (SI)(R11*4), Y7
+	VMOVUPS    32(SI)(R11*4), Y8
+	VMOVUPS    64(SI)(R11*4), Y9
+	VMOVUPS    96(SI)(R11*4), Y10
+	VCMPPS     $0x0e, Y1, Y7, Y7
+	VCMPPS     $0x0e, Y1, Y8, Y8
+	VCMPPS     $0x0e, Y1, Y9, Y9
+	VCMPPS     $0x0e, Y1, Y10, Y10
+	VBLENDVPS  Y7, k32_3f800000<>+0(SB), Y0, Y7
+	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y8
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y0, Y9
+	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y0, Y10
 	VMULPS     Y7, Y3, Y3
 	VMULPS     Y8, Y4, Y4
 	VMULPS     Y9, Y5, Y5
-	VMOVUPS    Y2, (R13)
-	VMOVUPS    Y3, 32(R13)
-	VMOVUPS    Y4, 64(R13)
-	VMOVUPS    Y5, 96(R13)
-	VADDPS     (R10)(R11*4), Y2, Y2
-	VMOVUPS    Y2, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y3, Y2
-	VMOVUPS    Y2, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y4, Y2
-	VMOVUPS    Y2, 64(R10)(R11*4)
-	VADDPS     96(R10)(R11*4), Y5, Y2
-	VMOVUPS    Y2, 96(R10)(R11*4)
+	VMULPS     Y10, Y6, Y6
+	VMOVUPS    Y3, (R13)
+	VMOVUPS    Y4, 32(R13)
+	VMOVUPS    Y5, 64(R13)
+	VMOVUPS    Y6, 96(R13)
+	VADDPS     (R10)(R11*4), Y3, Y3
+	VMOVUPS    Y3, (R10)(R11*4)
+	VADDPS     32(R10)(R11*4), Y4, Y3
+	VMOVUPS    Y3, 32(R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Y5, Y3
+	VMOVUPS    Y3, 64(R10)(R11*4)
+	VADDPS     96(R10)(R11*4), Y6, Y3
+	VMOVUPS    Y3, 96(R10)(R11*4)
 	ADDQ       $0x20, R11
 	ADDQ       $0x80, R13
 	CMPQ       R11, R12
@@ -2055,14 +2053,14 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS   (DX)(R11*4), Y2
-	VMOVUPS   (SI)(R11*4), Y3
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS Y3, k3f800000<>+0(SB), Y0, Y3
-	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R13)
-	VADDPS    (R10)(R11*4), Y2, Y2
-	VMOVUPS   Y2, (R10)(R11*4)
+	VMOVUPS   (DX)(R11*4), Y3
+	VMOVUPS   (SI)(R11*4), Y4
+	VCMPPS    $0x0e, Y1, Y4, Y4
+	VBLENDVPS Y4, k32_3f800000<>+0(SB), Y0, Y4
+	VMULPS    Y4, Y3, Y3
+	VMOVUPS   Y3, (R13)
+	VADDPS    (R10)(R11*4), Y3, Y3
+	VMOVUPS   Y3, (R10)(R11*4)
 	ADDQ      $0x08, R11
 	ADDQ      $0x20, R13
 	CMPQ      R11, R12
@@ -2071,15 +2069,15 @@ db_oneloop:
 db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
-	VMASKMOVPS (DX)(R11*4), Y1, Y2
-	VMASKMOVPS (SI)(R11*4), Y1, Y3
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS  Y3, k3f800000<>+0(SB), Y0, Y3
-	VMULPS     Y3, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R13)
-	VMASKMOVPS (R10)(R11*4), Y1, Y3
-	VADDPS     Y2, Y3, Y3
-	VMASKMOVPS Y3, Y1, (R10)(R11*4)
+	VMASKMOVPS (DX)(R11*4), Y2, Y3
+	VMASKMOVPS (SI)(R11*4), Y2, Y4
+	VCMPPS     $0x0e, Y1, Y4, Y4
+	VBLENDVPS  Y4, k32_3f800000<>+0(SB), Y0, Y4
+	VMULPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R13)
+	VMASKMOVPS (R10)(R11*4), Y2, Y4
+	VADDPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y2, (R10)(R11*4)
 
 db_done:
 	ADDQ BX, DX
@@ -2092,9 +2090,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func ELUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+// func ELUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ELUBackwardBias(SB), NOSPLIT, $0-140
+TEXT ·ELUBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -2108,13 +2106,15 @@ TEXT ·ELUBackwardBias(SB), NOSPLIT, $0-140
 	SHLQ         $0x02, BX
 	SHLQ         $0x02, DI
 	SHLQ         $0x02, R9
-	VBROADCASTSS alpha+136(FP), Y0
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Y0
+	VXORPS       Y1, Y1, Y1
 	MOVQ         CX, R12
 	ANDQ         $0x07, R12
 	SHLQ         $0x02, R12
-	LEAQ         tailmask<>+32(SB), R13
+	LEAQ         tailmask32<>+32(SB), R13
 	SUBQ         R12, R13
-	VMOVDQU      (R13), Y1
+	VMOVDQU      (R13), Y2
 	TESTQ        AX, AX
 	JZ           done
 	TESTQ        R11, R11
@@ -2124,7 +2124,203 @@ nodb_rows:
 	XORQ R10, R10
 	MOVQ R8, R12
 	MOVQ CX, R11
-	SUBQ $+31, R11
+	SUBQ $+23, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Y3
+	VMOVUPS    32(DX)(R10*4), Y4
+	VMOVUPS    64(DX)(R10*4), Y5
+	VMOVUPS    (SI)(R10*4), Y6
+	VMOVUPS    32(SI)(R10*4), Y7
+	VMOVUPS    64(SI)(R10*4), Y8
+	VCMPPS     $0x0e, Y1, Y6, Y9
+	VCMPPS     $0x0e, Y1, Y7, Y10
+	VCMPPS     $0x0e, Y1, Y8, Y11
+	VADDPS     Y0, Y6, Y6
+	VADDPS     Y0, Y7, Y7
+	VADDPS     Y0, Y8, Y8
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y6, Y6
+	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y7, Y7
+	VBLENDVPS  Y11, k32_3f800000<>+0(SB), Y8, Y8
+	VMULPS     Y6, Y3, Y3
+	VMULPS     Y7, Y4, Y4
+	VMULPS     Y8, Y5, Y5
+	VMOVUPS    Y3, (R12)
+	VMOVUPS    Y4, 32(R12)
+	VMOVUPS    Y5, 64(R12)
+	ADDQ       $0x18, R10
+	ADDQ       $0x60, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS   (DX)(R10*4), Y3
+	VMOVUPS   (SI)(R10*4), Y4
+	VCMPPS    $0x0e, Y1, Y4, Y5
+	VADDPS    Y0, Y4, Y4
+	VBLENDVPS Y5, k32_3f800000<>+0(SB), Y4, Y4
+	VMULPS    Y4, Y3, Y3
+	VMOVUPS   Y3, (R12)
+	ADDQ      $0x08, R10
+	ADDQ      $0x20, R12
+	CMPQ      R10, R11
+	JB        nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y2, Y3
+	VMASKMOVPS (SI)(R10*4), Y2, Y4
+	VCMPPS     $0x0e, Y1, Y4, Y5
+	VADDPS     Y0, Y4, Y4
+	VBLENDVPS  Y5, k32_3f800000<>+0(SB), Y4, Y4
+	VMULPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+23, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Y3
+	VMOVUPS    32(DX)(R11*4), Y4
+	VMOVUPS    64(DX)(R11*4), Y5
+	VMOVUPS    (SI)(R11*4), Y6
+	VMOVUPS    32(SI)(R11*4), Y7
+	VMOVUPS    64(SI)(R11*4), Y8
+	VCMPPS     $0x0e, Y1, Y6, Y9
+	VCMPPS     $0x0e, Y1, Y7, Y10
+	VCMPPS     $0x0e, Y1, Y8, Y11
+	VADDPS     Y0, Y6, Y6
+	VADDPS     Y0, Y7, Y7
+	VADDPS     Y0, Y8, Y8
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y6, Y6
+	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y7, Y7
+	VBLENDVPS  Y11, k32_3f800000<>+0(SB), Y8, Y8
+	VMULPS     Y6, Y3, Y3
+	VMULPS     Y7, Y4, Y4
+	VMULPS     Y8, Y5, Y5
+	VMOVUPS    Y3, (R13)
+	VMOVUPS    Y4, 32(R13)
+	VMOVUPS    Y5, 64(R13)
+	VADDPS     (R10)(R11*4), Y3, Y3
+	VMOVUPS    Y3, (R10)(R11*4)
+	VADDPS     32(R10)(R11*4), Y4, Y3
+	VMOVUPS    Y3, 32(R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Y5, Y3
+	VMOVUPS    Y3, 64(R10)(R11*4)
+	ADDQ       $0x18, R11
+	ADDQ       $0x60, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS   (DX)(R11*4), Y3
+	VMOVUPS   (SI)(R11*4), Y4
+	VCMPPS    $0x0e, Y1, Y4, Y5
+	VADDPS    Y0, Y4, Y4
+	VBLENDVPS Y5, k32_3f800000<>+0(SB), Y4, Y4
+	VMULPS    Y4, Y3, Y3
+	VMOVUPS   Y3, (R13)
+	VADDPS    (R10)(R11*4), Y3, Y3
+	VMOVUPS   Y3, (R10)(R11*4)
+	ADDQ      $0x08, R11
+	ADDQ      $0x20, R13
+	CMPQ      R11, R12
+	JB        db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y2, Y3
+	VMASKMOVPS (SI)(R11*4), Y2, Y4
+	VCMPPS     $0x0e, Y1, Y4, Y5
+	VADDPS     Y0, Y4, Y4
+	VBLENDVPS  Y5, k32_3f800000<>+0(SB), Y4, Y4
+	VMULPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R13)
+	VMASKMOVPS (R10)(R11*4), Y2, Y4
+	VADDPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y2, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func SigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, MMX+
+TEXT ·SigmoidBackwardBiasAVX2(SB), NOSPLIT, $0-144
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	MOVQ    CX, R12
+	ANDQ    $0x07, R12
+	SHLQ    $0x02, R12
+	LEAQ    tailmask32<>+32(SB), R13
+	SUBQ    R12, R13
+	VMOVDQU (R13), Y1
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
 
@@ -2136,33 +2332,23 @@ nodb_wide:
 	VMOVUPS    (DX)(R10*4), Y2
 	VMOVUPS    32(DX)(R10*4), Y3
 	VMOVUPS    64(DX)(R10*4), Y4
-	VMOVUPS    96(DX)(R10*4), Y5
-	VMOVUPS    (SI)(R10*4), Y6
-	VMOVUPS    32(SI)(R10*4), Y7
-	VMOVUPS    64(SI)(R10*4), Y8
-	VMOVUPS    96(SI)(R10*4), Y9
-	VADDPS     Y0, Y6, Y10
-	VADDPS     Y0, Y7, Y11
-	VADDPS     Y0, Y8, Y12
-	VADDPS     Y0, Y9, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y6, Y6
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y7, Y7
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y9, Y9
-	VBLENDVPS  Y6, k3f800000<>+0(SB), Y10, Y6
-	VBLENDVPS  Y7, k3f800000<>+0(SB), Y11, Y7
-	VBLENDVPS  Y8, k3f800000<>+0(SB), Y12, Y8
-	VBLENDVPS  Y9, k3f800000<>+0(SB), Y13, Y9
-	VMULPS     Y6, Y2, Y2
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
+	VMOVUPS    (SI)(R10*4), Y5
+	VMOVUPS    32(SI)(R10*4), Y6
+	VMOVUPS    64(SI)(R10*4), Y7
+	VSUBPS     Y5, Y0, Y8
+	VSUBPS     Y6, Y0, Y9
+	VSUBPS     Y7, Y0, Y10
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y8, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
 	VMOVUPS    Y2, (R12)
 	VMOVUPS    Y3, 32(R12)
 	VMOVUPS    Y4, 64(R12)
-	VMOVUPS    Y5, 96(R12)
-	ADDQ       $0x20, R10
-	ADDQ       $0x80, R12
+	ADDQ       $0x18, R10
+	ADDQ       $0x60, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -2173,27 +2359,25 @@ nodb_one:
 	JAE  nodb_tail
 
 nodb_oneloop:
-	VMOVUPS   (DX)(R10*4), Y2
-	VMOVUPS   (SI)(R10*4), Y3
-	VADDPS    Y0, Y3, Y4
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
-	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R12)
-	ADDQ      $0x08, R10
-	ADDQ      $0x20, R12
-	CMPQ      R10, R11
-	JB        nodb_oneloop
+	VMOVUPS (DX)(R10*4), Y2
+	VMOVUPS (SI)(R10*4), Y3
+	VSUBPS  Y3, Y0, Y4
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y4, Y2, Y2
+	VMOVUPS Y2, (R12)
+	ADDQ    $0x08, R10
+	ADDQ    $0x20, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
 
 nodb_tail:
 	CMPQ       R10, CX
 	JAE        nodb_done
 	VMASKMOVPS (DX)(R10*4), Y1, Y2
 	VMASKMOVPS (SI)(R10*4), Y1, Y3
-	VADDPS     Y0, Y3, Y4
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS  Y3, k3f800000<>+0(SB), Y4, Y3
-	VMULPS     Y3, Y2, Y2
+	VSUBPS     Y3, Y0, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y4, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R12)
 
 nodb_done:
@@ -2208,7 +2392,7 @@ db_rows:
 	XORQ R11, R11
 	MOVQ R8, R13
 	MOVQ CX, R12
-	SUBQ $+31, R12
+	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
 
@@ -2220,41 +2404,29 @@ db_wide:
 	VMOVUPS    (DX)(R11*4), Y2
 	VMOVUPS    32(DX)(R11*4), Y3
 	VMOVUPS    64(DX)(R11*4), Y4
-	VMOVUPS    96(DX)(R11*4), Y5
-	VMOVUPS    (SI)(R11*4), Y6
-	VMOVUPS    32(SI)(R11*4), Y7
-	VMOVUPS    64(SI)(R11*4), Y8
-	VMOVUPS    96(SI)(R11*4), Y9
-	VADDPS     Y0, Y6, Y10
-	VADDPS     Y0, Y7, Y11
-	VADDPS     Y0, Y8, Y12
-	VADDPS     Y0, Y9, Y13
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y6, Y6
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y7, Y7
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y8, Y8
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y9, Y9
-	VBLENDVPS  Y6, k3f800000<>+0(SB), Y10, Y6
-	VBLENDVPS  Y7, k3f800000<>+0(SB), Y11, Y7
-	VBLENDVPS  Y8, k3f800000<>+0(SB), Y12, Y8
-	VBLENDVPS  Y9, k3f800000<>+0(SB), Y13, Y9
-	VMULPS     Y6, Y2, Y2
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
+	VMOVUPS    (SI)(R11*4), Y5
+	VMOVUPS    32(SI)(R11*4), Y6
+	VMOVUPS    64(SI)(R11*4), Y7
+	VSUBPS     Y5, Y0, Y8
+	VSUBPS     Y6, Y0, Y9
+	VSUBPS     Y7, Y0, Y10
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y8, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
 	VMOVUPS    Y2, (R13)
 	VMOVUPS    Y3, 32(R13)
 	VMOVUPS    Y4, 64(R13)
-	VMOVUPS    Y5, 96(R13)
 	VADDPS     (R10)(R11*4), Y2, Y2
 	VMOVUPS    Y2, (R10)(R11*4)
 	VADDPS     32(R10)(R11*4), Y3, Y2
 	VMOVUPS    Y2, 32(R10)(R11*4)
 	VADDPS     64(R10)(R11*4), Y4, Y2
 	VMOVUPS    Y2, 64(R10)(R11*4)
-	VADDPS     96(R10)(R11*4), Y5, Y2
-	VMOVUPS    Y2, 96(R10)(R11*4)
-	ADDQ       $0x20, R11
-	ADDQ       $0x80, R13
+	ADDQ       $0x18, R11
+	ADDQ       $0x60, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -2265,29 +2437,27 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS   (DX)(R11*4), Y2
-	VMOVUPS   (SI)(R11*4), Y3
-	VADDPS    Y0, Y3, Y4
-	VCMPPS    $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS Y3, k3f800000<>+0(SB), Y4, Y3
-	VMULPS    Y3, Y2, Y2
-	VMOVUPS   Y2, (R13)
-	VADDPS    (R10)(R11*4), Y2, Y2
-	VMOVUPS   Y2, (R10)(R11*4)
-	ADDQ      $0x08, R11
-	ADDQ      $0x20, R13
-	CMPQ      R11, R12
-	JB        db_oneloop
+	VMOVUPS (DX)(R11*4), Y2
+	VMOVUPS (SI)(R11*4), Y3
+	VSUBPS  Y3, Y0, Y4
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y4, Y2, Y2
+	VMOVUPS Y2, (R13)
+	VADDPS  (R10)(R11*4), Y2, Y2
+	VMOVUPS Y2, (R10)(R11*4)
+	ADDQ    $0x08, R11
+	ADDQ    $0x20, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
 
 db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y1, Y2
 	VMASKMOVPS (SI)(R11*4), Y1, Y3
-	VADDPS     Y0, Y3, Y4
-	VCMPPS     $0x0e, k00000000<>+0(SB), Y3, Y3
-	VBLENDVPS  Y3, k3f800000<>+0(SB), Y4, Y3
-	VMULPS     Y3, Y2, Y2
+	VSUBPS     Y3, Y0, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y4, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
@@ -2304,9 +2474,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func SigmoidBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+// func TanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·SigmoidBackwardBias(SB), NOSPLIT, $0-136
+TEXT ·TanhBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -2320,12 +2490,13 @@ TEXT ·SigmoidBackwardBias(SB), NOSPLIT, $0-136
 	SHLQ    $0x02, BX
 	SHLQ    $0x02, DI
 	SHLQ    $0x02, R9
+	VMOVUPS k32_3f800000<>+0(SB), Y0
 	MOVQ    CX, R12
 	ANDQ    $0x07, R12
 	SHLQ    $0x02, R12
-	LEAQ    tailmask<>+32(SB), R13
+	LEAQ    tailmask32<>+32(SB), R13
 	SUBQ    R12, R13
-	VMOVDQU (R13), Y0
+	VMOVDQU (R13), Y1
 	TESTQ   AX, AX
 	JZ      done
 	TESTQ   R11, R11
@@ -2335,7 +2506,7 @@ nodb_rows:
 	XORQ R10, R10
 	MOVQ R8, R12
 	MOVQ CX, R11
-	SUBQ $+31, R11
+	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
 
@@ -2344,36 +2515,29 @@ nodb_wide:
 	PREFETCHT0 1088(DX)(R10*4)
 	PREFETCHT0 1024(SI)(R10*4)
 	PREFETCHT0 1088(SI)(R10*4)
-	VMOVUPS    (DX)(R10*4), Y1
-	VMOVUPS    32(DX)(R10*4), Y2
-	VMOVUPS    64(DX)(R10*4), Y3
-	VMOVUPS    96(DX)(R10*4), Y4
+	VMOVUPS    (DX)(R10*4), Y2
+	VMOVUPS    32(DX)(R10*4), Y3
+	VMOVUPS    64(DX)(R10*4), Y4
 	VMOVUPS    (SI)(R10*4), Y5
 	VMOVUPS    32(SI)(R10*4), Y6
 	VMOVUPS    64(SI)(R10*4), Y7
-	VMOVUPS    96(SI)(R10*4), Y8
-	VMOVUPS    k3f800000<>+0(SB), Y9
-	VMOVUPS    k3f800000<>+0(SB), Y10
-	VMOVUPS    k3f800000<>+0(SB), Y11
-	VMOVUPS    k3f800000<>+0(SB), Y12
-	VSUBPS     Y5, Y9, Y9
-	VSUBPS     Y6, Y10, Y10
-	VSUBPS     Y7, Y11, Y11
-	VSUBPS     Y8, Y12, Y12
-	VMULPS     Y5, Y9, Y9
-	VMULPS     Y6, Y10, Y10
-	VMULPS     Y7, Y11, Y11
-	VMULPS     Y8, Y12, Y12
-	VMULPS     Y9, Y1, Y1
-	VMULPS     Y10, Y2, Y2
-	VMULPS     Y11, Y3, Y3
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    Y1, (R12)
-	VMOVUPS    Y2, 32(R12)
-	VMOVUPS    Y3, 64(R12)
-	VMOVUPS    Y4, 96(R12)
-	ADDQ       $0x20, R10
-	ADDQ       $0x80, R12
+	VSUBPS     Y5, Y0, Y8
+	VSUBPS     Y6, Y0, Y9
+	VSUBPS     Y7, Y0, Y10
+	VADDPS     Y0, Y5, Y5
+	VADDPS     Y0, Y6, Y6
+	VADDPS     Y0, Y7, Y7
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y8, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
+	VMOVUPS    Y2, (R12)
+	VMOVUPS    Y3, 32(R12)
+	VMOVUPS    Y4, 64(R12)
+	ADDQ       $0x18, R10
+	ADDQ       $0x60, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -2384,13 +2548,13 @@ nodb_one:
 	JAE  nodb_tail
 
 nodb_oneloop:
-	VMOVUPS (DX)(R10*4), Y1
-	VMOVUPS (SI)(R10*4), Y2
-	VMOVUPS k3f800000<>+0(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R12)
+	VMOVUPS (DX)(R10*4), Y2
+	VMOVUPS (SI)(R10*4), Y3
+	VSUBPS  Y3, Y0, Y4
+	VADDPS  Y0, Y3, Y3
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y4, Y2, Y2
+	VMOVUPS Y2, (R12)
 	ADDQ    $0x08, R10
 	ADDQ    $0x20, R12
 	CMPQ    R10, R11
@@ -2399,13 +2563,13 @@ nodb_oneloop:
 nodb_tail:
 	CMPQ       R10, CX
 	JAE        nodb_done
-	VMASKMOVPS (DX)(R10*4), Y0, Y1
-	VMASKMOVPS (SI)(R10*4), Y0, Y2
-	VMOVUPS    k3f800000<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y3
-	VMULPS     Y2, Y3, Y3
-	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R12)
+	VMASKMOVPS (DX)(R10*4), Y1, Y2
+	VMASKMOVPS (SI)(R10*4), Y1, Y3
+	VSUBPS     Y3, Y0, Y4
+	VADDPS     Y0, Y3, Y3
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y4, Y2, Y2
+	VMASKMOVPS Y2, Y1, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2419,7 +2583,7 @@ db_rows:
 	XORQ R11, R11
 	MOVQ R8, R13
 	MOVQ CX, R12
-	SUBQ $+31, R12
+	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
 
@@ -2428,44 +2592,35 @@ db_wide:
 	PREFETCHT0 1088(DX)(R11*4)
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
-	VMOVUPS    (DX)(R11*4), Y1
-	VMOVUPS    32(DX)(R11*4), Y2
-	VMOVUPS    64(DX)(R11*4), Y3
-	VMOVUPS    96(DX)(R11*4), Y4
+	VMOVUPS    (DX)(R11*4), Y2
+	VMOVUPS    32(DX)(R11*4), Y3
+	VMOVUPS    64(DX)(R11*4), Y4
 	VMOVUPS    (SI)(R11*4), Y5
 	VMOVUPS    32(SI)(R11*4), Y6
 	VMOVUPS    64(SI)(R11*4), Y7
-	VMOVUPS    96(SI)(R11*4), Y8
-	VMOVUPS    k3f800000<>+0(SB), Y9
-	VMOVUPS    k3f800000<>+0(SB), Y10
-	VMOVUPS    k3f800000<>+0(SB), Y11
-	VMOVUPS    k3f800000<>+0(SB), Y12
-	VSUBPS     Y5, Y9, Y9
-	VSUBPS     Y6, Y10, Y10
-	VSUBPS     Y7, Y11, Y11
-	VSUBPS     Y8, Y12, Y12
-	VMULPS     Y5, Y9, Y9
-	VMULPS     Y6, Y10, Y10
-	VMULPS     Y7, Y11, Y11
-	VMULPS     Y8, Y12, Y12
-	VMULPS     Y9, Y1, Y1
-	VMULPS     Y10, Y2, Y2
-	VMULPS     Y11, Y3, Y3
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    Y1, (R13)
-	VMOVUPS    Y2, 32(R13)
-	VMOVUPS    Y3, 64(R13)
-	VMOVUPS    Y4, 96(R13)
-	VADDPS     (R10)(R11*4), Y1, Y1
-	VMOVUPS    Y1, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y2, Y1
-	VMOVUPS    Y1, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y3, Y1
-	VMOVUPS    Y1, 64(R10)(R11*4)
-	VADDPS     96(R10)(R11*4), Y4, Y1
-	VMOVUPS    Y1, 96(R10)(R11*4)
-	ADDQ       $0x20, R11
-	ADDQ       $0x80, R13
+	VSUBPS     Y5, Y0, Y8
+	VSUBPS     Y6, Y0, Y9
+	VSUBPS     Y7, Y0, Y10
+	VADDPS     Y0, Y5, Y5
+	VADDPS     Y0, Y6, Y6
+	VADDPS     Y0, Y7, Y7
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y8, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
+	VMOVUPS    Y2, (R13)
+	VMOVUPS    Y3, 32(R13)
+	VMOVUPS    Y4, 64(R13)
+	VADDPS     (R10)(R11*4), Y2, Y2
+	VMOVUPS    Y2, (R10)(R11*4)
+	VADDPS     32(R10)(R11*4), Y3, Y2
+	VMOVUPS    Y2, 32(R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Y4, Y2
+	VMOVUPS    Y2, 64(R10)(R11*4)
+	ADDQ       $0x18, R11
+	ADDQ       $0x60, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -2476,15 +2631,15 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS (DX)(R11*4), Y1
-	VMOVUPS (SI)(R11*4), Y2
-	VMOVUPS k3f800000<>+0(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R13)
-	VADDPS  (R10)(R11*4), Y1, Y1
-	VMOVUPS Y1, (R10)(R11*4)
+	VMOVUPS (DX)(R11*4), Y2
+	VMOVUPS (SI)(R11*4), Y3
+	VSUBPS  Y3, Y0, Y4
+	VADDPS  Y0, Y3, Y3
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y4, Y2, Y2
+	VMOVUPS Y2, (R13)
+	VADDPS  (R10)(R11*4), Y2, Y2
+	VMOVUPS Y2, (R10)(R11*4)
 	ADDQ    $0x08, R11
 	ADDQ    $0x20, R13
 	CMPQ    R11, R12
@@ -2493,16 +2648,16 @@ db_oneloop:
 db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
-	VMASKMOVPS (DX)(R11*4), Y0, Y1
-	VMASKMOVPS (SI)(R11*4), Y0, Y2
-	VMOVUPS    k3f800000<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y3
-	VMULPS     Y2, Y3, Y3
-	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R13)
-	VMASKMOVPS (R10)(R11*4), Y0, Y2
-	VADDPS     Y1, Y2, Y2
-	VMASKMOVPS Y2, Y0, (R10)(R11*4)
+	VMASKMOVPS (DX)(R11*4), Y1, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y3
+	VSUBPS     Y3, Y0, Y4
+	VADDPS     Y0, Y3, Y3
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y4, Y2, Y2
+	VMASKMOVPS Y2, Y1, (R13)
+	VMASKMOVPS (R10)(R11*4), Y1, Y3
+	VADDPS     Y2, Y3, Y3
+	VMASKMOVPS Y3, Y1, (R10)(R11*4)
 
 db_done:
 	ADDQ BX, DX
@@ -2515,232 +2670,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func TanhBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
-// Requires: AVX, MMX+
-TEXT ·TanhBackwardBias(SB), NOSPLIT, $0-136
-	MOVQ    m+0(FP), AX
-	MOVQ    n+8(FP), CX
-	MOVQ    dy_base+16(FP), DX
-	MOVQ    lddy+40(FP), BX
-	MOVQ    y_base+48(FP), SI
-	MOVQ    ldy+72(FP), DI
-	MOVQ    dz_base+80(FP), R8
-	MOVQ    lddz+104(FP), R9
-	MOVQ    db_base+112(FP), R10
-	MOVQ    db_len+120(FP), R11
-	SHLQ    $0x02, BX
-	SHLQ    $0x02, DI
-	SHLQ    $0x02, R9
-	MOVQ    CX, R12
-	ANDQ    $0x07, R12
-	SHLQ    $0x02, R12
-	LEAQ    tailmask<>+32(SB), R13
-	SUBQ    R12, R13
-	VMOVDQU (R13), Y0
-	TESTQ   AX, AX
-	JZ      done
-	TESTQ   R11, R11
-	JNZ     db_rows
-
-nodb_rows:
-	XORQ R10, R10
-	MOVQ R8, R12
-	MOVQ CX, R11
-	SUBQ $+31, R11
-	CMPQ R10, R11
-	JGE  nodb_one
-
-nodb_wide:
-	PREFETCHT0 1024(DX)(R10*4)
-	PREFETCHT0 1088(DX)(R10*4)
-	PREFETCHT0 1024(SI)(R10*4)
-	PREFETCHT0 1088(SI)(R10*4)
-	VMOVUPS    (DX)(R10*4), Y1
-	VMOVUPS    32(DX)(R10*4), Y2
-	VMOVUPS    64(DX)(R10*4), Y3
-	VMOVUPS    96(DX)(R10*4), Y4
-	VMOVUPS    (SI)(R10*4), Y5
-	VMOVUPS    32(SI)(R10*4), Y6
-	VMOVUPS    64(SI)(R10*4), Y7
-	VMOVUPS    96(SI)(R10*4), Y8
-	VMOVUPS    k3f800000<>+0(SB), Y9
-	VMOVUPS    k3f800000<>+0(SB), Y10
-	VMOVUPS    k3f800000<>+0(SB), Y11
-	VMOVUPS    k3f800000<>+0(SB), Y12
-	VSUBPS     Y5, Y9, Y9
-	VSUBPS     Y6, Y10, Y10
-	VSUBPS     Y7, Y11, Y11
-	VSUBPS     Y8, Y12, Y12
-	VADDPS     k3f800000<>+0(SB), Y5, Y5
-	VADDPS     k3f800000<>+0(SB), Y6, Y6
-	VADDPS     k3f800000<>+0(SB), Y7, Y7
-	VADDPS     k3f800000<>+0(SB), Y8, Y8
-	VMULPS     Y5, Y9, Y9
-	VMULPS     Y6, Y10, Y10
-	VMULPS     Y7, Y11, Y11
-	VMULPS     Y8, Y12, Y12
-	VMULPS     Y9, Y1, Y1
-	VMULPS     Y10, Y2, Y2
-	VMULPS     Y11, Y3, Y3
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    Y1, (R12)
-	VMOVUPS    Y2, 32(R12)
-	VMOVUPS    Y3, 64(R12)
-	VMOVUPS    Y4, 96(R12)
-	ADDQ       $0x20, R10
-	ADDQ       $0x80, R12
-	CMPQ       R10, R11
-	JL         nodb_wide
-
-nodb_one:
-	MOVQ CX, R11
-	ANDQ $-8, R11
-	CMPQ R10, R11
-	JAE  nodb_tail
-
-nodb_oneloop:
-	VMOVUPS (DX)(R10*4), Y1
-	VMOVUPS (SI)(R10*4), Y2
-	VMOVUPS k3f800000<>+0(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VADDPS  k3f800000<>+0(SB), Y2, Y2
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R12)
-	ADDQ    $0x08, R10
-	ADDQ    $0x20, R12
-	CMPQ    R10, R11
-	JB      nodb_oneloop
-
-nodb_tail:
-	CMPQ       R10, CX
-	JAE        nodb_done
-	VMASKMOVPS (DX)(R10*4), Y0, Y1
-	VMASKMOVPS (SI)(R10*4), Y0, Y2
-	VMOVUPS    k3f800000<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y3
-	VADDPS     k3f800000<>+0(SB), Y2, Y2
-	VMULPS     Y2, Y3, Y3
-	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R12)
-
-nodb_done:
-	ADDQ BX, DX
-	ADDQ DI, SI
-	ADDQ R9, R8
-	DECQ AX
-	JNZ  nodb_rows
-	JMP  done
-
-db_rows:
-	XORQ R11, R11
-	MOVQ R8, R13
-	MOVQ CX, R12
-	SUBQ $+31, R12
-	CMPQ R11, R12
-	JGE  db_one
-
-db_wide:
-	PREFETCHT0 1024(DX)(R11*4)
-	PREFETCHT0 1088(DX)(R11*4)
-	PREFETCHT0 1024(SI)(R11*4)
-	PREFETCHT0 1088(SI)(R11*4)
-	VMOVUPS    (DX)(R11*4), Y1
-	VMOVUPS    32(DX)(R11*4), Y2
-	VMOVUPS    64(DX)(R11*4), Y3
-	VMOVUPS    96(DX)(R11*4), Y4
-	VMOVUPS    (SI)(R11*4), Y5
-	VMOVUPS    32(SI)(R11*4), Y6
-	VMOVUPS    64(SI)(R11*4), Y7
-	VMOVUPS    96(SI)(R11*4), Y8
-	VMOVUPS    k3f800000<>+0(SB), Y9
-	VMOVUPS    k3f800000<>+0(SB), Y10
-	VMOVUPS    k3f800000<>+0(SB), Y11
-	VMOVUPS    k3f800000<>+0(SB), Y12
-	VSUBPS     Y5, Y9, Y9
-	VSUBPS     Y6, Y10, Y10
-	VSUBPS     Y7, Y11, Y11
-	VSUBPS     Y8, Y12, Y12
-	VADDPS     k3f800000<>+0(SB), Y5, Y5
-	VADDPS     k3f800000<>+0(SB), Y6, Y6
-	VADDPS     k3f800000<>+0(SB), Y7, Y7
-	VADDPS     k3f800000<>+0(SB), Y8, Y8
-	VMULPS     Y5, Y9, Y9
-	VMULPS     Y6, Y10, Y10
-	VMULPS     Y7, Y11, Y11
-	VMULPS     Y8, Y12, Y12
-	VMULPS     Y9, Y1, Y1
-	VMULPS     Y10, Y2, Y2
-	VMULPS     Y11, Y3, Y3
-	VMULPS     Y12, Y4, Y4
-	VMOVUPS    Y1, (R13)
-	VMOVUPS    Y2, 32(R13)
-	VMOVUPS    Y3, 64(R13)
-	VMOVUPS    Y4, 96(R13)
-	VADDPS     (R10)(R11*4), Y1, Y1
-	VMOVUPS    Y1, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y2, Y1
-	VMOVUPS    Y1, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y3, Y1
-	VMOVUPS    Y1, 64(R10)(R11*4)
-	VADDPS     96(R10)(R11*4), Y4, Y1
-	VMOVUPS    Y1, 96(R10)(R11*4)
-	ADDQ       $0x20, R11
-	ADDQ       $0x80, R13
-	CMPQ       R11, R12
-	JL         db_wide
-
-db_one:
-	MOVQ CX, R12
-	ANDQ $-8, R12
-	CMPQ R11, R12
-	JAE  db_tail
-
-db_oneloop:
-	VMOVUPS (DX)(R11*4), Y1
-	VMOVUPS (SI)(R11*4), Y2
-	VMOVUPS k3f800000<>+0(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VADDPS  k3f800000<>+0(SB), Y2, Y2
-	VMULPS  Y2, Y3, Y3
-	VMULPS  Y3, Y1, Y1
-	VMOVUPS Y1, (R13)
-	VADDPS  (R10)(R11*4), Y1, Y1
-	VMOVUPS Y1, (R10)(R11*4)
-	ADDQ    $0x08, R11
-	ADDQ    $0x20, R13
-	CMPQ    R11, R12
-	JB      db_oneloop
-
-db_tail:
-	CMPQ       R11, CX
-	JAE        db_done
-	VMASKMOVPS (DX)(R11*4), Y0, Y1
-	VMASKMOVPS (SI)(R11*4), Y0, Y2
-	VMOVUPS    k3f800000<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y3
-	VADDPS     k3f800000<>+0(SB), Y2, Y2
-	VMULPS     Y2, Y3, Y3
-	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (R13)
-	VMASKMOVPS (R10)(R11*4), Y0, Y2
-	VADDPS     Y1, Y2, Y2
-	VMASKMOVPS Y2, Y0, (R10)(R11*4)
-
-db_done:
-	ADDQ BX, DX
-	ADDQ DI, SI
-	ADDQ R9, R8
-	DECQ AX
-	JNZ  db_rows
-
-done:
-	VZEROUPPER
-	RET
-
-// func MaxoutForward(k int, dst []float32, argmax []int32, x []float32)
+// func MaxoutForwardAVX2(k int, dst []float32, argmax []int32, x []float32)
 // Requires: AVX, AVX2, SSE2
-TEXT ·MaxoutForward(SB), NOSPLIT, $0-80
+TEXT ·MaxoutForwardAVX2(SB), NOSPLIT, $0-80
 	MOVQ         k+0(FP), AX
 	MOVQ         dst_base+8(FP), CX
 	MOVQ         argmax_base+32(FP), DX
@@ -2749,11 +2681,11 @@ TEXT ·MaxoutForward(SB), NOSPLIT, $0-80
 	MOVQ         AX, X0
 	VPBROADCASTD X0, Y0
 	VPMULLD      lanes<>+0(SB), Y0, Y0
-	VPBROADCASTD k00000001<>+0(SB), Y1
+	VPBROADCASTD k32_00000001<>+0(SB), Y1
 	MOVQ         SI, DI
 	ANDQ         $0x07, DI
 	SHLQ         $0x02, DI
-	LEAQ         tailmask<>+32(SB), R8
+	LEAQ         tailmask32<>+32(SB), R8
 	SUBQ         DI, R8
 	VMOVDQU      (R8), Y2
 	MOVQ         AX, DI
@@ -2809,17 +2741,17 @@ mo_quadloop:
 	VCMPPS    $0x07, Y7, Y7, Y10
 	VANDPS    Y10, Y9, Y9
 	VBLENDVPS Y9, Y5, Y7, Y7
-	VBLENDVPS Y9, k00000001<>+0(SB), Y6, Y6
+	VBLENDVPS Y9, k32_00000001<>+0(SB), Y6, Y6
 	VCMPPS    $0x06, Y7, Y8, Y9
 	VCMPPS    $0x07, Y7, Y7, Y10
 	VANDPS    Y10, Y9, Y9
 	VBLENDVPS Y9, Y8, Y7, Y7
-	VBLENDVPS Y9, k00000002<>+0(SB), Y6, Y6
+	VBLENDVPS Y9, k32_00000002<>+0(SB), Y6, Y6
 	VCMPPS    $0x06, Y7, Y4, Y9
 	VCMPPS    $0x07, Y7, Y7, Y10
 	VANDPS    Y10, Y9, Y9
 	VBLENDVPS Y9, Y4, Y7, Y7
-	VBLENDVPS Y9, k00000003<>+0(SB), Y6, Y6
+	VBLENDVPS Y9, k32_00000003<>+0(SB), Y6, Y6
 	VPERMPS   Y7, Y3, Y7
 	VPERMD    Y6, Y3, Y6
 	VMOVUPS   Y7, (CX)(R8*4)
@@ -2909,15 +2841,15 @@ DATA lanes<>+24(SB)/4, $0x00000006
 DATA lanes<>+28(SB)/4, $0x00000007
 GLOBL lanes<>(SB), RODATA|NOPTR, $32
 
-DATA k00000001<>+0(SB)/4, $0x00000001
-DATA k00000001<>+4(SB)/4, $0x00000001
-DATA k00000001<>+8(SB)/4, $0x00000001
-DATA k00000001<>+12(SB)/4, $0x00000001
-DATA k00000001<>+16(SB)/4, $0x00000001
-DATA k00000001<>+20(SB)/4, $0x00000001
-DATA k00000001<>+24(SB)/4, $0x00000001
-DATA k00000001<>+28(SB)/4, $0x00000001
-GLOBL k00000001<>(SB), RODATA|NOPTR, $32
+DATA k32_00000001<>+0(SB)/4, $0x00000001
+DATA k32_00000001<>+4(SB)/4, $0x00000001
+DATA k32_00000001<>+8(SB)/4, $0x00000001
+DATA k32_00000001<>+12(SB)/4, $0x00000001
+DATA k32_00000001<>+16(SB)/4, $0x00000001
+DATA k32_00000001<>+20(SB)/4, $0x00000001
+DATA k32_00000001<>+24(SB)/4, $0x00000001
+DATA k32_00000001<>+28(SB)/4, $0x00000001
+GLOBL k32_00000001<>(SB), RODATA|NOPTR, $32
 
 DATA perm04152637<>+0(SB)/4, $0x00000000
 DATA perm04152637<>+4(SB)/4, $0x00000004
@@ -2929,29 +2861,29 @@ DATA perm04152637<>+24(SB)/4, $0x00000003
 DATA perm04152637<>+28(SB)/4, $0x00000007
 GLOBL perm04152637<>(SB), RODATA|NOPTR, $32
 
-DATA k00000002<>+0(SB)/4, $0x00000002
-DATA k00000002<>+4(SB)/4, $0x00000002
-DATA k00000002<>+8(SB)/4, $0x00000002
-DATA k00000002<>+12(SB)/4, $0x00000002
-DATA k00000002<>+16(SB)/4, $0x00000002
-DATA k00000002<>+20(SB)/4, $0x00000002
-DATA k00000002<>+24(SB)/4, $0x00000002
-DATA k00000002<>+28(SB)/4, $0x00000002
-GLOBL k00000002<>(SB), RODATA|NOPTR, $32
+DATA k32_00000002<>+0(SB)/4, $0x00000002
+DATA k32_00000002<>+4(SB)/4, $0x00000002
+DATA k32_00000002<>+8(SB)/4, $0x00000002
+DATA k32_00000002<>+12(SB)/4, $0x00000002
+DATA k32_00000002<>+16(SB)/4, $0x00000002
+DATA k32_00000002<>+20(SB)/4, $0x00000002
+DATA k32_00000002<>+24(SB)/4, $0x00000002
+DATA k32_00000002<>+28(SB)/4, $0x00000002
+GLOBL k32_00000002<>(SB), RODATA|NOPTR, $32
 
-DATA k00000003<>+0(SB)/4, $0x00000003
-DATA k00000003<>+4(SB)/4, $0x00000003
-DATA k00000003<>+8(SB)/4, $0x00000003
-DATA k00000003<>+12(SB)/4, $0x00000003
-DATA k00000003<>+16(SB)/4, $0x00000003
-DATA k00000003<>+20(SB)/4, $0x00000003
-DATA k00000003<>+24(SB)/4, $0x00000003
-DATA k00000003<>+28(SB)/4, $0x00000003
-GLOBL k00000003<>(SB), RODATA|NOPTR, $32
+DATA k32_00000003<>+0(SB)/4, $0x00000003
+DATA k32_00000003<>+4(SB)/4, $0x00000003
+DATA k32_00000003<>+8(SB)/4, $0x00000003
+DATA k32_00000003<>+12(SB)/4, $0x00000003
+DATA k32_00000003<>+16(SB)/4, $0x00000003
+DATA k32_00000003<>+20(SB)/4, $0x00000003
+DATA k32_00000003<>+24(SB)/4, $0x00000003
+DATA k32_00000003<>+28(SB)/4, $0x00000003
+GLOBL k32_00000003<>(SB), RODATA|NOPTR, $32
 
-// func MaxoutBackward(k int, dx []float32, dy []float32, argmax []int32) int
+// func MaxoutBackwardAVX2(k int, dx []float32, dy []float32, argmax []int32) int
 // Requires: AVX
-TEXT ·MaxoutBackward(SB), NOSPLIT, $0-88
+TEXT ·MaxoutBackwardAVX2(SB), NOSPLIT, $0-88
 	MOVQ    k+0(FP), AX
 	MOVQ    dx_base+8(FP), CX
 	MOVQ    dx_len+16(FP), DX
@@ -2962,7 +2894,7 @@ TEXT ·MaxoutBackward(SB), NOSPLIT, $0-88
 	MOVQ    DX, R8
 	ANDQ    $0x07, R8
 	SHLQ    $0x02, R8
-	LEAQ    tailmask<>+32(SB), R9
+	LEAQ    tailmask32<>+32(SB), R9
 	SUBQ    R8, R9
 	VMOVDQU (R9), Y1
 	XORQ    R8, R8

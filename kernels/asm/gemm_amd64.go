@@ -13,16 +13,16 @@ package asm
 // bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the
 // transposed panel of 16 rows of kc values (row j at bsrc[j*ldb:], kc a
 // multiple of 4), one 4×4 block at a time.
-func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
+func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // Gemm6x16S is Gemm6x16 reading A unpacked: row i of the tile at a[i*lda:],
 // with m a multiple of 6 or rows padded by the caller.
-func Gemm6x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
+func Gemm6x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // Gemm4x16 is Gemm6x16 with a 4×16 register tile (8 accumulators) reading the
 // same 6-row packed A micro-panels: for the last m mod 6 <= 4 rows of a
 // panel, at two thirds of the cost of a 6-row tile and the same results.
-func Gemm4x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
+func Gemm4x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // FMAPeak runs n iterations of 12 independent 8-wide fused multiply-adds
 // (192 flops per iteration), a probe of the core's peak FMA throughput.

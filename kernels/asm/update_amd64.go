@@ -4,36 +4,36 @@
 
 package asm
 
-// MomentumUpdate computes, for each i, u = v[i] + wd·w[i], w[i] -= lr·u and
+// MomentumUpdateAVX2 computes, for each i, u = v[i] + wd·w[i], w[i] -= lr·u and
 // v[i] = mu·u, and reports whether every new w[i] is finite; len(v) must equal
 // len(w).
 //
 //go:noescape
-func MomentumUpdate(w []float32, v []float32, lr float32, mu float32, wd float32) bool
+func MomentumUpdateAVX2(w []float32, v []float32, lr float32, mu float32, wd float32) bool
 
-// SGDUpdate computes, for each i, w[i] -= lr·(g[i] + wd·w[i]) and reports
+// SGDUpdateAVX2 computes, for each i, w[i] -= lr·(g[i] + wd·w[i]) and reports
 // whether every new w[i] is finite; len(g) must equal len(w).
 //
 //go:noescape
-func SGDUpdate(w []float32, g []float32, lr float32, wd float32) bool
+func SGDUpdateAVX2(w []float32, g []float32, lr float32, wd float32) bool
 
-// SGDMomentumUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g' and
-// w[i] -= lr·v[i], and reports whether every new w[i] is finite; the three lengths
-// must be equal.
-//
-//go:noescape
-func SGDMomentumUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
-
-// SGDNesterovUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g' and
-// w[i] -= lr·(g' + mu·v[i]), and reports whether every new w[i] is finite; the three
+// SGDMomentumUpdateAVX2 computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
+// and w[i] -= lr·v[i], and reports whether every new w[i] is finite; the three
 // lengths must be equal.
 //
 //go:noescape
-func SGDNesterovUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+func SGDMomentumUpdateAVX2(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
 
-// AdamUpdate computes, for each i, g' = g[i] + wd·w[i], m[i] = b1·m[i] + c1·g',
+// SGDNesterovUpdateAVX2 computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
+// and w[i] -= lr·(g' + mu·v[i]), and reports whether every new w[i] is finite; the
+// three lengths must be equal.
+//
+//go:noescape
+func SGDNesterovUpdateAVX2(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+
+// AdamUpdateAVX2 computes, for each i, g' = g[i] + wd·w[i], m[i] = b1·m[i] + c1·g',
 // v[i] = b2·v[i] + c2·g'·g' and w[i] -= lr·m[i]/(sqrt(v[i]) + eps), and reports
 // whether every new w[i] is finite; the four lengths must be equal.
 //
 //go:noescape
-func AdamUpdate(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool
+func AdamUpdateAVX2(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool

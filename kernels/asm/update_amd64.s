@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func MomentumUpdate(w []float32, v []float32, lr float32, mu float32, wd float32) bool
+// func MomentumUpdateAVX2(w []float32, v []float32, lr float32, mu float32, wd float32) bool
 // Requires: AVX, MMX+
-TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
+TEXT ·MomentumUpdateAVX2(SB), NOSPLIT, $0-65
 	MOVQ         w_base+0(FP), AX
 	MOVQ         v_base+24(FP), CX
 	MOVQ         w_len+8(FP), DX
@@ -28,16 +28,16 @@ upd_wide:
 	VMOVUPS    32(AX)(BX*4), Y5
 	VMOVUPS    (CX)(BX*4), Y6
 	VMOVUPS    32(CX)(BX*4), Y7
-	VMULPS     Y2, Y4, Y8
-	VMULPS     Y2, Y5, Y9
+	VMULPS     Y4, Y2, Y8
+	VMULPS     Y5, Y2, Y9
 	VADDPS     Y8, Y6, Y6
 	VADDPS     Y9, Y7, Y7
-	VMULPS     Y0, Y6, Y8
-	VMULPS     Y0, Y7, Y9
+	VMULPS     Y6, Y0, Y8
+	VMULPS     Y7, Y0, Y9
 	VSUBPS     Y8, Y4, Y4
 	VSUBPS     Y9, Y5, Y5
-	VMULPS     Y1, Y6, Y6
-	VMULPS     Y1, Y7, Y7
+	VMULPS     Y6, Y1, Y6
+	VMULPS     Y7, Y1, Y7
 	VMOVUPS    Y4, (DI)
 	VMOVUPS    Y5, 32(DI)
 	VSUBPS     Y4, Y4, Y4
@@ -60,11 +60,11 @@ upd_one:
 upd_oneloop:
 	VMOVUPS (AX)(BX*4), Y4
 	VMOVUPS (CX)(BX*4), Y5
-	VMULPS  Y2, Y4, Y6
+	VMULPS  Y4, Y2, Y6
 	VADDPS  Y6, Y5, Y5
-	VMULPS  Y0, Y5, Y6
+	VMULPS  Y5, Y0, Y6
 	VSUBPS  Y6, Y4, Y4
-	VMULPS  Y1, Y5, Y5
+	VMULPS  Y5, Y1, Y5
 	VMOVUPS Y4, (DI)
 	VSUBPS  Y4, Y4, Y4
 	VORPS   Y4, Y3, Y3
@@ -79,21 +79,21 @@ upd_tail:
 	JAE        upd_done
 	ANDQ       $0x07, DX
 	SHLQ       $0x02, DX
-	LEAQ       tailmask<>+32(SB), SI
+	LEAQ       tailmask32<>+32(SB), SI
 	SUBQ       DX, SI
 	VMOVDQU    (SI), Y4
 	VMASKMOVPS (AX)(BX*4), Y4, Y5
 	VMASKMOVPS (CX)(BX*4), Y4, Y6
-	VMULPS     Y2, Y5, Y2
+	VMULPS     Y5, Y2, Y2
 	VADDPS     Y2, Y6, Y6
-	VMULPS     Y0, Y6, Y2
-	VSUBPS     Y2, Y5, Y5
-	VMULPS     Y1, Y6, Y6
+	VMULPS     Y6, Y0, Y0
+	VSUBPS     Y0, Y5, Y5
+	VMULPS     Y6, Y1, Y0
 	VMASKMOVPS Y5, Y4, (DI)
-	VSUBPS     Y5, Y5, Y0
-	VANDPS     Y4, Y0, Y0
-	VORPS      Y0, Y3, Y3
-	VMASKMOVPS Y6, Y4, (CX)(BX*4)
+	VSUBPS     Y5, Y5, Y1
+	VANDPS     Y4, Y1, Y1
+	VORPS      Y1, Y3, Y3
+	VMASKMOVPS Y0, Y4, (CX)(BX*4)
 
 upd_done:
 	VPTEST Y3, Y3
@@ -102,27 +102,27 @@ upd_done:
 	VZEROUPPER
 	RET
 
-DATA tailmask<>+0(SB)/4, $0xffffffff
-DATA tailmask<>+4(SB)/4, $0xffffffff
-DATA tailmask<>+8(SB)/4, $0xffffffff
-DATA tailmask<>+12(SB)/4, $0xffffffff
-DATA tailmask<>+16(SB)/4, $0xffffffff
-DATA tailmask<>+20(SB)/4, $0xffffffff
-DATA tailmask<>+24(SB)/4, $0xffffffff
-DATA tailmask<>+28(SB)/4, $0xffffffff
-DATA tailmask<>+32(SB)/4, $0x00000000
-DATA tailmask<>+36(SB)/4, $0x00000000
-DATA tailmask<>+40(SB)/4, $0x00000000
-DATA tailmask<>+44(SB)/4, $0x00000000
-DATA tailmask<>+48(SB)/4, $0x00000000
-DATA tailmask<>+52(SB)/4, $0x00000000
-DATA tailmask<>+56(SB)/4, $0x00000000
-DATA tailmask<>+60(SB)/4, $0x00000000
-GLOBL tailmask<>(SB), RODATA|NOPTR, $64
+DATA tailmask32<>+0(SB)/4, $0xffffffff
+DATA tailmask32<>+4(SB)/4, $0xffffffff
+DATA tailmask32<>+8(SB)/4, $0xffffffff
+DATA tailmask32<>+12(SB)/4, $0xffffffff
+DATA tailmask32<>+16(SB)/4, $0xffffffff
+DATA tailmask32<>+20(SB)/4, $0xffffffff
+DATA tailmask32<>+24(SB)/4, $0xffffffff
+DATA tailmask32<>+28(SB)/4, $0xffffffff
+DATA tailmask32<>+32(SB)/4, $0x00000000
+DATA tailmask32<>+36(SB)/4, $0x00000000
+DATA tailmask32<>+40(SB)/4, $0x00000000
+DATA tailmask32<>+44(SB)/4, $0x00000000
+DATA tailmask32<>+48(SB)/4, $0x00000000
+DATA tailmask32<>+52(SB)/4, $0x00000000
+DATA tailmask32<>+56(SB)/4, $0x00000000
+DATA tailmask32<>+60(SB)/4, $0x00000000
+GLOBL tailmask32<>(SB), RODATA|NOPTR, $64
 
-// func SGDUpdate(w []float32, g []float32, lr float32, wd float32) bool
+// func SGDUpdateAVX2(w []float32, g []float32, lr float32, wd float32) bool
 // Requires: AVX, MMX+
-TEXT ·SGDUpdate(SB), NOSPLIT, $0-57
+TEXT ·SGDUpdateAVX2(SB), NOSPLIT, $0-57
 	MOVQ         w_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         w_len+8(FP), DX
@@ -143,12 +143,12 @@ upd_wide:
 	VMOVUPS    32(AX)(BX*4), Y4
 	VMOVUPS    (CX)(BX*4), Y5
 	VMOVUPS    32(CX)(BX*4), Y6
-	VMULPS     Y1, Y3, Y7
-	VMULPS     Y1, Y4, Y8
+	VMULPS     Y3, Y1, Y7
+	VMULPS     Y4, Y1, Y8
 	VADDPS     Y7, Y5, Y5
 	VADDPS     Y8, Y6, Y6
-	VMULPS     Y0, Y5, Y5
-	VMULPS     Y0, Y6, Y6
+	VMULPS     Y5, Y0, Y5
+	VMULPS     Y6, Y0, Y6
 	VSUBPS     Y5, Y3, Y3
 	VSUBPS     Y6, Y4, Y4
 	VMOVUPS    Y3, (DI)
@@ -171,9 +171,9 @@ upd_one:
 upd_oneloop:
 	VMOVUPS (AX)(BX*4), Y3
 	VMOVUPS (CX)(BX*4), Y4
-	VMULPS  Y1, Y3, Y5
+	VMULPS  Y3, Y1, Y5
 	VADDPS  Y5, Y4, Y4
-	VMULPS  Y0, Y4, Y4
+	VMULPS  Y4, Y0, Y4
 	VSUBPS  Y4, Y3, Y3
 	VMOVUPS Y3, (DI)
 	VSUBPS  Y3, Y3, Y3
@@ -188,15 +188,15 @@ upd_tail:
 	JAE        upd_done
 	ANDQ       $0x07, DX
 	SHLQ       $0x02, DX
-	LEAQ       tailmask<>+32(SB), SI
+	LEAQ       tailmask32<>+32(SB), SI
 	SUBQ       DX, SI
 	VMOVDQU    (SI), Y3
 	VMASKMOVPS (AX)(BX*4), Y3, Y4
 	VMASKMOVPS (CX)(BX*4), Y3, Y5
-	VMULPS     Y1, Y4, Y1
+	VMULPS     Y4, Y1, Y1
 	VADDPS     Y1, Y5, Y5
-	VMULPS     Y0, Y5, Y5
-	VSUBPS     Y5, Y4, Y4
+	VMULPS     Y5, Y0, Y0
+	VSUBPS     Y0, Y4, Y4
 	VMASKMOVPS Y4, Y3, (DI)
 	VSUBPS     Y4, Y4, Y0
 	VANDPS     Y3, Y0, Y0
@@ -209,237 +209,147 @@ upd_done:
 	VZEROUPPER
 	RET
 
-// func SGDMomentumUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
-// Requires: AVX, MMX+
-TEXT ·SGDMomentumUpdate(SB), NOSPLIT, $0-89
-	MOVQ         w_base+0(FP), AX
-	MOVQ         v_base+24(FP), CX
-	MOVQ         g_base+48(FP), DX
-	MOVQ         w_len+8(FP), BX
-	VBROADCASTSS lr+72(FP), Y0
-	VBROADCASTSS mu+76(FP), Y1
-	VBROADCASTSS wd+80(FP), Y2
-	VXORPS       Y3, Y3, Y3
-	XORQ         SI, SI
-	MOVQ         AX, R8
-	MOVQ         BX, DI
-	SUBQ         $+15, DI
-	CMPQ         SI, DI
-	JGE          upd_one
-
-upd_wide:
-	PREFETCHT0 1024(AX)(SI*4)
-	PREFETCHT0 1024(CX)(SI*4)
-	PREFETCHT0 1024(DX)(SI*4)
-	VMOVUPS    (AX)(SI*4), Y4
-	VMOVUPS    32(AX)(SI*4), Y5
-	VMOVUPS    (CX)(SI*4), Y6
-	VMOVUPS    32(CX)(SI*4), Y7
-	VMOVUPS    (DX)(SI*4), Y8
-	VMOVUPS    32(DX)(SI*4), Y9
-	VMULPS     Y2, Y4, Y10
-	VMULPS     Y2, Y5, Y11
-	VADDPS     Y10, Y8, Y8
-	VADDPS     Y11, Y9, Y9
-	VMULPS     Y1, Y6, Y6
-	VMULPS     Y1, Y7, Y7
-	VADDPS     Y8, Y6, Y6
-	VADDPS     Y9, Y7, Y7
-	VMOVUPS    Y6, Y10
-	VMOVUPS    Y7, Y11
-	VMULPS     Y0, Y10, Y10
-	VMULPS     Y0, Y11, Y11
-	VSUBPS     Y10, Y4, Y4
-	VSUBPS     Y11, Y5, Y5
-	VMOVUPS    Y4, (R8)
-	VMOVUPS    Y5, 32(R8)
-	VSUBPS     Y4, Y4, Y4
-	VSUBPS     Y5, Y5, Y5
-	VORPS      Y4, Y3, Y3
-	VORPS      Y5, Y3, Y3
-	VMOVUPS    Y6, (CX)(SI*4)
-	VMOVUPS    Y7, 32(CX)(SI*4)
-	ADDQ       $0x10, SI
-	ADDQ       $0x40, R8
-	CMPQ       SI, DI
-	JL         upd_wide
-
-upd_one:
-	MOVQ BX, DI
-	ANDQ $-8, DI
-	CMPQ SI, DI
-	JAE  upd_tail
-
-upd_oneloop:
-	VMOVUPS (AX)(SI*4), Y4
-	VMOVUPS (CX)(SI*4), Y5
-	VMOVUPS (DX)(SI*4), Y6
-	VMULPS  Y2, Y4, Y7
-	VADDPS  Y7, Y6, Y6
-	VMULPS  Y1, Y5, Y5
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, Y7
-	VMULPS  Y0, Y7, Y7
-	VSUBPS  Y7, Y4, Y4
-	VMOVUPS Y4, (R8)
-	VSUBPS  Y4, Y4, Y4
-	VORPS   Y4, Y3, Y3
-	VMOVUPS Y5, (CX)(SI*4)
-	ADDQ    $0x08, SI
-	ADDQ    $0x20, R8
-	CMPQ    SI, DI
-	JB      upd_oneloop
-
-upd_tail:
-	CMPQ       SI, BX
-	JAE        upd_done
-	ANDQ       $0x07, BX
-	SHLQ       $0x02, BX
-	LEAQ       tailmask<>+32(SB), DI
-	SUBQ       BX, DI
-	VMOVDQU    (DI), Y4
-	VMASKMOVPS (AX)(SI*4), Y4, Y5
-	VMASKMOVPS (CX)(SI*4), Y4, Y6
-	VMASKMOVPS (DX)(SI*4), Y4, Y7
-	VMULPS     Y2, Y5, Y2
-	VADDPS     Y2, Y7, Y7
-	VMULPS     Y1, Y6, Y6
-	VADDPS     Y7, Y6, Y6
-	VMOVUPS    Y6, Y2
-	VMULPS     Y0, Y2, Y2
-	VSUBPS     Y2, Y5, Y5
-	VMASKMOVPS Y5, Y4, (R8)
-	VSUBPS     Y5, Y5, Y0
-	VANDPS     Y4, Y0, Y0
-	VORPS      Y0, Y3, Y3
-	VMASKMOVPS Y6, Y4, (CX)(SI*4)
-
-upd_done:
-	VPTEST Y3, Y3
-	SETEQ  AL
-	MOVB   AL, ret+88(FP)
-	VZEROUPPER
-	RET
-
-// func SGDNesterovUpdate(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
-// Requires: AVX, MMX+
-TEXT ·SGDNesterovUpdate(SB), NOSPLIT, $0-89
-	MOVQ         w_base+0(FP), AX
-	MOVQ         v_base+24(FP), CX
-	MOVQ         g_base+48(FP), DX
-	MOVQ         w_len+8(FP), BX
-	VBROADCASTSS lr+72(FP), Y0
-	VBROADCASTSS mu+76(FP), Y1
-	VBROADCASTSS wd+80(FP), Y2
-	VXORPS       Y3, Y3, Y3
-	XORQ         SI, SI
-	MOVQ         AX, R8
-	MOVQ         BX, DI
-	SUBQ         $+15, DI
-	CMPQ         SI, DI
-	JGE          upd_one
-
-upd_wide:
-	PREFETCHT0 1024(AX)(SI*4)
-	PREFETCHT0 1024(CX)(SI*4)
-	PREFETCHT0 1024(DX)(SI*4)
-	VMOVUPS    (AX)(SI*4), Y4
-	VMOVUPS    32(AX)(SI*4), Y5
-	VMOVUPS    (CX)(SI*4), Y6
-	VMOVUPS    32(CX)(SI*4), Y7
-	VMOVUPS    (DX)(SI*4), Y8
-	VMOVUPS    32(DX)(SI*4), Y9
-	VMULPS     Y2, Y4, Y10
-	VMULPS     Y2, Y5, Y11
-	VADDPS     Y10, Y8, Y8
-	VADDPS     Y11, Y9, Y9
-	VMULPS     Y1, Y6, Y6
-	VMULPS     Y1, Y7, Y7
-	VADDPS     Y8, Y6, Y6
-	VADDPS     Y9, Y7, Y7
-	VMULPS     Y1, Y6, Y10
-	VMULPS     Y1, Y7, Y11
-	VADDPS     Y10, Y8, Y10
-	VADDPS     Y11, Y9, Y11
-	VMULPS     Y0, Y10, Y10
-	VMULPS     Y0, Y11, Y11
-	VSUBPS     Y10, Y4, Y4
-	VSUBPS     Y11, Y5, Y5
-	VMOVUPS    Y4, (R8)
-	VMOVUPS    Y5, 32(R8)
-	VSUBPS     Y4, Y4, Y4
-	VSUBPS     Y5, Y5, Y5
-	VORPS      Y4, Y3, Y3
-	VORPS      Y5, Y3, Y3
-	VMOVUPS    Y6, (CX)(SI*4)
-	VMOVUPS    Y7, 32(CX)(SI*4)
-	ADDQ       $0x10, SI
-	ADDQ       $0x40, R8
-	CMPQ       SI, DI
-	JL         upd_wide
-
-upd_one:
-	MOVQ BX, DI
-	ANDQ $-8, DI
-	CMPQ SI, DI
-	JAE  upd_tail
-
-upd_oneloop:
-	VMOVUPS (AX)(SI*4), Y4
-	VMOVUPS (CX)(SI*4), Y5
-	VMOVUPS (DX)(SI*4), Y6
-	VMULPS  Y2, Y4, Y7
-	VADDPS  Y7, Y6, Y6
-	VMULPS  Y1, Y5, Y5
-	VADDPS  Y6, Y5, Y5
-	VMULPS  Y1, Y5, Y7
-	VADDPS  Y7, Y6, Y7
-	VMULPS  Y0, Y7, Y7
-	VSUBPS  Y7, Y4, Y4
-	VMOVUPS Y4, (R8)
-	VSUBPS  Y4, Y4, Y4
-	VORPS   Y4, Y3, Y3
-	VMOVUPS Y5, (CX)(SI*4)
-	ADDQ    $0x08, SI
-	ADDQ    $0x20, R8
-	CMPQ    SI, DI
-	JB      upd_oneloop
-
-upd_tail:
-	CMPQ       SI, BX
-	JAE        upd_done
-	ANDQ       $0x07, BX
-	SHLQ       $0x02, BX
-	LEAQ       tailmask<>+32(SB), DI
-	SUBQ       BX, DI
-	VMOVDQU    (DI), Y4
-	VMASKMOVPS (AX)(SI*4), Y4, Y5
-	VMASKMOVPS (CX)(SI*4), Y4, Y6
-	VMASKMOVPS (DX)(SI*4), Y4, Y7
-	VMULPS     Y2, Y5, Y2
-	VADDPS     Y2, Y7, Y7
-	VMULPS     Y1, Y6, Y6
-	VADDPS     Y7, Y6, Y6
-	VMULPS     Y1, Y6, Y2
-	VADDPS     Y2, Y7, Y2
-	VMULPS     Y0, Y2, Y2
-	VSUBPS     Y2, Y5, Y5
-	VMASKMOVPS Y5, Y4, (R8)
-	VSUBPS     Y5, Y5, Y0
-	VANDPS     Y4, Y0, Y0
-	VORPS      Y0, Y3, Y3
-	VMASKMOVPS Y6, Y4, (CX)(SI*4)
-
-upd_done:
-	VPTEST Y3, Y3
-	SETEQ  AL
-	MOVB   AL, ret+88(FP)
-	VZEROUPPER
-	RET
-
-// func AdamUpdate(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool
+// func SGDMomentumUpdateAVX2(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
 // Requires: AVX
-TEXT ·AdamUpdate(SB), NOSPLIT, $0-129
+TEXT ·SGDMomentumUpdateAVX2(SB), NOSPLIT, $0-89
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         w_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS mu+76(FP), Y1
+	VBROADCASTSS wd+80(FP), Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         SI, SI
+	MOVQ         AX, R8
+	MOVQ         BX, DI
+	ANDQ         $-8, DI
+	CMPQ         SI, DI
+	JAE          upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(SI*4), Y4
+	VMOVUPS (CX)(SI*4), Y5
+	VMOVUPS (DX)(SI*4), Y6
+	VMULPS  Y4, Y2, Y7
+	VADDPS  Y7, Y6, Y6
+	VMULPS  Y5, Y1, Y5
+	VADDPS  Y6, Y5, Y5
+	VMULPS  Y5, Y0, Y6
+	VSUBPS  Y6, Y4, Y4
+	VMOVUPS Y4, (R8)
+	VSUBPS  Y4, Y4, Y4
+	VORPS   Y4, Y3, Y3
+	VMOVUPS Y5, (CX)(SI*4)
+	ADDQ    $0x08, SI
+	ADDQ    $0x20, R8
+	CMPQ    SI, DI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ       SI, BX
+	JAE        upd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask32<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y4
+	VMASKMOVPS (AX)(SI*4), Y4, Y5
+	VMASKMOVPS (CX)(SI*4), Y4, Y6
+	VMASKMOVPS (DX)(SI*4), Y4, Y7
+	VMULPS     Y5, Y2, Y2
+	VADDPS     Y2, Y7, Y7
+	VMULPS     Y6, Y1, Y1
+	VADDPS     Y7, Y1, Y1
+	VMULPS     Y1, Y0, Y0
+	VSUBPS     Y0, Y5, Y5
+	VMASKMOVPS Y5, Y4, (R8)
+	VSUBPS     Y5, Y5, Y0
+	VANDPS     Y4, Y0, Y0
+	VORPS      Y0, Y3, Y3
+	VMASKMOVPS Y1, Y4, (CX)(SI*4)
+
+upd_done:
+	VPTEST Y3, Y3
+	SETEQ  AL
+	MOVB   AL, ret+88(FP)
+	VZEROUPPER
+	RET
+
+// func SGDNesterovUpdateAVX2(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+// Requires: AVX
+TEXT ·SGDNesterovUpdateAVX2(SB), NOSPLIT, $0-89
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         w_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS mu+76(FP), Y1
+	VBROADCASTSS wd+80(FP), Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         SI, SI
+	MOVQ         AX, R8
+	MOVQ         BX, DI
+	ANDQ         $-8, DI
+	CMPQ         SI, DI
+	JAE          upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(SI*4), Y4
+	VMOVUPS (CX)(SI*4), Y5
+	VMOVUPS (DX)(SI*4), Y6
+	VMULPS  Y4, Y2, Y7
+	VADDPS  Y7, Y6, Y6
+	VMULPS  Y5, Y1, Y5
+	VADDPS  Y6, Y5, Y5
+	VMULPS  Y5, Y1, Y7
+	VADDPS  Y7, Y6, Y6
+	VMULPS  Y6, Y0, Y6
+	VSUBPS  Y6, Y4, Y4
+	VMOVUPS Y4, (R8)
+	VSUBPS  Y4, Y4, Y4
+	VORPS   Y4, Y3, Y3
+	VMOVUPS Y5, (CX)(SI*4)
+	ADDQ    $0x08, SI
+	ADDQ    $0x20, R8
+	CMPQ    SI, DI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ       SI, BX
+	JAE        upd_done
+	ANDQ       $0x07, BX
+	SHLQ       $0x02, BX
+	LEAQ       tailmask32<>+32(SB), DI
+	SUBQ       BX, DI
+	VMOVDQU    (DI), Y4
+	VMASKMOVPS (AX)(SI*4), Y4, Y5
+	VMASKMOVPS (CX)(SI*4), Y4, Y6
+	VMASKMOVPS (DX)(SI*4), Y4, Y7
+	VMULPS     Y5, Y2, Y2
+	VADDPS     Y2, Y7, Y7
+	VMULPS     Y6, Y1, Y2
+	VADDPS     Y7, Y2, Y2
+	VMULPS     Y2, Y1, Y1
+	VADDPS     Y1, Y7, Y7
+	VMULPS     Y7, Y0, Y0
+	VSUBPS     Y0, Y5, Y5
+	VMASKMOVPS Y5, Y4, (R8)
+	VSUBPS     Y5, Y5, Y0
+	VANDPS     Y4, Y0, Y0
+	VORPS      Y0, Y3, Y3
+	VMASKMOVPS Y2, Y4, (CX)(SI*4)
+
+upd_done:
+	VPTEST Y3, Y3
+	SETEQ  AL
+	MOVB   AL, ret+88(FP)
+	VZEROUPPER
+	RET
+
+// func AdamUpdateAVX2(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool
+// Requires: AVX
+TEXT ·AdamUpdateAVX2(SB), NOSPLIT, $0-129
 	MOVQ         w_base+0(FP), AX
 	MOVQ         m_base+24(FP), CX
 	MOVQ         v_base+48(FP), DX
@@ -465,18 +375,18 @@ upd_oneloop:
 	VMOVUPS (CX)(DI*4), Y9
 	VMOVUPS (DX)(DI*4), Y10
 	VMOVUPS (BX)(DI*4), Y11
-	VMULPS  Y6, Y8, Y12
+	VMULPS  Y8, Y6, Y12
 	VADDPS  Y12, Y11, Y11
-	VMULPS  Y1, Y9, Y9
-	VMULPS  Y3, Y11, Y12
+	VMULPS  Y9, Y1, Y9
+	VMULPS  Y11, Y3, Y12
 	VADDPS  Y12, Y9, Y9
-	VMULPS  Y4, Y11, Y12
+	VMULPS  Y10, Y2, Y10
+	VMULPS  Y11, Y4, Y12
 	VMULPS  Y11, Y12, Y12
-	VMULPS  Y2, Y10, Y10
 	VADDPS  Y12, Y10, Y10
+	VMULPS  Y9, Y0, Y11
 	VSQRTPS Y10, Y12
 	VADDPS  Y5, Y12, Y12
-	VMULPS  Y0, Y9, Y11
 	VDIVPS  Y12, Y11, Y11
 	VSUBPS  Y11, Y8, Y8
 	VMOVUPS Y8, (R9)
@@ -494,33 +404,33 @@ upd_tail:
 	JAE        upd_done
 	ANDQ       $0x07, SI
 	SHLQ       $0x02, SI
-	LEAQ       tailmask<>+32(SB), R8
+	LEAQ       tailmask32<>+32(SB), R8
 	SUBQ       SI, R8
 	VMOVDQU    (R8), Y8
 	VMASKMOVPS (AX)(DI*4), Y8, Y9
 	VMASKMOVPS (CX)(DI*4), Y8, Y10
 	VMASKMOVPS (DX)(DI*4), Y8, Y11
 	VMASKMOVPS (BX)(DI*4), Y8, Y12
-	VMULPS     Y6, Y9, Y6
+	VMULPS     Y9, Y6, Y6
 	VADDPS     Y6, Y12, Y12
-	VMULPS     Y1, Y10, Y10
-	VMULPS     Y3, Y12, Y6
-	VADDPS     Y6, Y10, Y10
-	VMULPS     Y4, Y12, Y6
-	VMULPS     Y12, Y6, Y6
-	VMULPS     Y2, Y11, Y11
-	VADDPS     Y6, Y11, Y11
-	VSQRTPS    Y11, Y6
-	VADDPS     Y5, Y6, Y6
-	VMULPS     Y0, Y10, Y12
-	VDIVPS     Y6, Y12, Y12
-	VSUBPS     Y12, Y9, Y9
+	VMULPS     Y10, Y1, Y1
+	VMULPS     Y12, Y3, Y3
+	VADDPS     Y3, Y1, Y1
+	VMULPS     Y11, Y2, Y2
+	VMULPS     Y12, Y4, Y3
+	VMULPS     Y12, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VMULPS     Y1, Y0, Y0
+	VSQRTPS    Y2, Y3
+	VADDPS     Y5, Y3, Y3
+	VDIVPS     Y3, Y0, Y0
+	VSUBPS     Y0, Y9, Y9
 	VMASKMOVPS Y9, Y8, (R9)
 	VSUBPS     Y9, Y9, Y0
 	VANDPS     Y8, Y0, Y0
 	VORPS      Y0, Y7, Y7
-	VMASKMOVPS Y10, Y8, (CX)(DI*4)
-	VMASKMOVPS Y11, Y8, (DX)(DI*4)
+	VMASKMOVPS Y1, Y8, (CX)(DI*4)
+	VMASKMOVPS Y2, Y8, (DX)(DI*4)
 
 upd_done:
 	VPTEST Y7, Y7

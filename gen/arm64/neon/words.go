@@ -109,6 +109,8 @@ var (
 	encFDIV   = threeReg("fdiv", 0x2e20fc00, floatArr)
 	encFMAX   = threeReg("fmax", 0x0e20f400, floatArr)
 	encFMIN   = threeReg("fmin", 0x0ea0f400, floatArr)
+	encFMAXNM = threeReg("fmaxnm", 0x0e20c400, floatArr)
+	encFMINNM = threeReg("fminnm", 0x0ea0c400, floatArr)
 	encFCMEQ  = threeReg("fcmeq", 0x0e20e400, floatArr)
 	encFCMGE  = threeReg("fcmge", 0x2e20e400, floatArr)
 	encFCMGT  = threeReg("fcmgt", 0x2ea0e400, floatArr)
@@ -185,7 +187,8 @@ func init() {
 		enc  func(m, n, d Vec) Inst
 	}{
 		{"FADD", encFADD}, {"FSUB", encFSUB}, {"FMUL", encFMUL}, {"FDIV", encFDIV},
-		{"FMAX", encFMAX}, {"FMIN", encFMIN}, {"FCMEQ", encFCMEQ}, {"FCMGE", encFCMGE},
+		{"FMAX", encFMAX}, {"FMIN", encFMIN}, {"FMAXNM", encFMAXNM}, {"FMINNM", encFMINNM},
+		{"FCMEQ", encFCMEQ}, {"FCMGE", encFCMGE},
 		{"FCMGT", encFCMGT}, {"FRECPS", encFRECPS}, {"FMAXP", encFMAXP}, {"FADDP", encFADDP},
 	} {
 		addForm(f.name, threeSamples(f.enc, S4, S2))
@@ -260,6 +263,12 @@ func VFMAX(m, n, d Vec) { word(encFMAX(m, n, d)) }
 
 // VFMIN emits FMIN: d = min(n, m), NaN if either is NaN.
 func VFMIN(m, n, d Vec) { word(encFMIN(m, n, d)) }
+
+// VFMAXNM emits FMAXNM: d = maxNum(n, m), the number where one is a quiet NaN.
+func VFMAXNM(m, n, d Vec) { word(encFMAXNM(m, n, d)) }
+
+// VFMINNM emits FMINNM: d = minNum(n, m), the number where one is a quiet NaN.
+func VFMINNM(m, n, d Vec) { word(encFMINNM(m, n, d)) }
 
 // VFCMEQ emits FCMEQ: d = all ones where n == m.
 func VFCMEQ(m, n, d Vec) { word(encFCMEQ(m, n, d)) }

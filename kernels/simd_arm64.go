@@ -1,4 +1,4 @@
-//go:build !purego && (amd64 || arm64)
+//go:build !purego
 
 package kernels
 
@@ -9,10 +9,8 @@ import (
 	"github.com/actfuse/actfuse/kernels/asm"
 )
 
-// The activation and optimizer kernels of package asm have the same names
-// and signatures on amd64 (AVX2+FMA) and arm64 (NEON), so one set of
-// wrappers serves both SIMD implementations. Every wrapper makes one
-// assembly call per slice or matrix.
+// The wrappers of the NEON activation and optimizer kernels. Every wrapper
+// makes one assembly call per slice or matrix.
 
 // simdActivations fills the activation and optimizer fields of im with the
 // assembly kernels.
@@ -112,16 +110,8 @@ func simdBackwardBias(a Activation, m, n int, dy []float32, lddy int, y []float3
 	}
 }
 
-// maxGatherK is the largest group size asm.MaxoutForward takes: the AVX2
-// version gathers with int32 indices up to 7·k.
-const maxGatherK = 1 << 28
-
 // simdMaxoutForward computes the maxima and argmaxima of groups of k.
 func simdMaxoutForward(k int, dst []float32, argmax []int32, x []float32) {
-	if k > maxGatherK {
-		fallback.MaxoutForward(k, dst, argmax, x)
-		return
-	}
 	asm.MaxoutForward(k, dst, argmax, x)
 }
 

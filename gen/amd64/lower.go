@@ -1,0 +1,438 @@
+package main
+
+// The lowering of internal/desc's programs to AVX2 or AVX-512 instructions,
+// shared by the elementwise kernels (act.go, update.go) and the GEMM
+// epilogue (gemm.go). Each operation becomes one instruction (constants
+// that must sit in a register add a load); a program runs on a group of
+// vector registers in lockstep, every instruction emitted once per member
+// of the group before the next, so the members are independent dependency
+// chains for the out-of-order core. avo allocates the registers: a value
+// lives in a virtual register from its operation to its last use, so the
+// registers a group needs are the program's MaxLive per member.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/actfuse/actfuse/internal/desc"
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// isa is the vector instruction set a kernel is generated for.
+type isa struct {
+	name   string // implementation name (desc.Impls): "avx2"
+	suffix string // of the kernels' names: "AVX2"
+	bytes  int    // bytes of a vector register
+	kmask  bool   // comparisons set opmask registers (AVX-512) instead of vector masks
+}
+
+var avx2 = &isa{name: "avx2", suffix: "AVX2", bytes: 32}
+
+// lanes is the number of float32 lanes of a vector.
+func (s *isa) lanes() int { return s.bytes / 4 }
+
+// regs is the number of vector registers the kernels may use.
+func (s *isa) regs() int { return desc.ImplByName(s.name).Regs }
+
+// vec allocates a virtual vector register.
+func (s *isa) vec() reg.VecVirtual {
+	if s.bytes == 64 {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// vecs allocates n virtual vector registers.
+func (s *isa) vecs(n int) []reg.VecVirtual {
+	v := make([]reg.VecVirtual, n)
+	for i := range v {
+		v[i] = s.vec()
+	}
+	return v
+}
+
+// konsts memoizes the constant rows of the file being generated.
+var konsts = map[string]operand.Mem{}
+
+// konstTable returns the RODATA table name holding the 32-bit words v,
+// emitted on first use.
+func konstTable(name string, v []uint32) operand.Mem {
+	if m, ok := konsts[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for i, w := range v {
+		DATA(4*i, operand.U32(w))
+	}
+	konsts[name] = m
+	return m
+}
+
+// konstRow returns a RODATA row of one vector holding bits in every lane.
+func (s *isa) konstRow(bits uint32) operand.Mem {
+	v := make([]uint32, s.lanes())
+	for i := range v {
+		v[i] = bits
+	}
+	return konstTable(fmt.Sprintf("k%d_%08x", s.bytes, bits), v)
+}
+
+// lower holds the state of the lowering in one kernel: the constants
+// hoisted into registers and the registers of the program's parameters.
+type lower struct {
+	isa     *isa
+	hoisted map[uint32]reg.VecVirtual
+	// The program's parameters: broadcast in registers, or, where
+	// registers are short (the GEMM epilogue), in memory rows.
+	params    []reg.VecVirtual
+	paramRows []operand.Mem
+}
+
+func newLower(s *isa) *lower { return &lower{isa: s, hoisted: map[uint32]reg.VecVirtual{}} }
+
+// hoist loads the constants into registers for the rest of the kernel: the
+// lowering then uses the register instead of the memory row. A loop bound
+// by its loads gains a load slot per use; each costs a register.
+func (l *lower) hoist(bits ...uint32) {
+	for _, b := range bits {
+		if _, ok := l.hoisted[b]; ok {
+			continue
+		}
+		r := l.isa.vec()
+		if b == 0 {
+			VXORPS(r, r, r)
+		} else {
+			VMOVUPS(l.isa.konstRow(b), r)
+		}
+		l.hoisted[b] = r
+	}
+}
+
+// loadParams broadcasts the program's parameters, float32 values at
+// consecutive addresses from p, into registers.
+func (l *lower) loadParams(p operand.Mem, n int) {
+	l.params = make([]reg.VecVirtual, n)
+	for i := range l.params {
+		l.params[i] = l.isa.vec()
+		VBROADCASTSS(p.Offset(4*i), l.params[i])
+	}
+}
+
+// A value of the program in one member of the group.
+type value struct {
+	kind valueKind
+	r    reg.VecVirtual // vReg, vSignMask (the value whose sign is the mask), vVecMask
+	k    reg.Register   // vKMask
+	bits uint32         // vConst
+	m    operand.Mem    // vMem
+}
+
+type valueKind uint8
+
+const (
+	vReg      valueKind = iota
+	vConst              // a constant: a memory row or a hoisted register
+	vVecMask            // AVX2 mask: every bit of a lane set or clear
+	vSignMask           // AVX2 mask: the sign bits of a register
+	vKMask              // AVX-512 opmask
+	vMem                // a row in memory (a parameter)
+	vNone               // not materialized (fused into its user)
+)
+
+// mem reports whether v is read from memory unless it is loaded: a
+// constant or a parameter row. Such operands go to the r/m slot.
+func (v value) mem() bool { return v.kind == vConst || v.kind == vMem }
+
+// rm returns v as an operand for a register-or-memory slot.
+func (l *lower) rm(v value) operand.Op {
+	if v.kind == vMem {
+		return v.m
+	}
+	if v.kind == vConst {
+		if r, ok := l.hoisted[v.bits]; ok {
+			return r
+		}
+		return l.isa.konstRow(v.bits)
+	}
+	return v.r
+}
+
+// reg returns v in a register, loading a constant or a row into a new one.
+func (l *lower) reg(v value) reg.VecVirtual {
+	if v.kind == vMem {
+		r := l.isa.vec()
+		VMOVUPS(v.m, r)
+		return r
+	}
+	if v.kind != vConst {
+		return v.r
+	}
+	if r, ok := l.hoisted[v.bits]; ok {
+		return r
+	}
+	r := l.isa.vec()
+	if v.bits == 0 {
+		VXORPS(r, r, r)
+	} else {
+		VMOVUPS(l.isa.konstRow(v.bits), r)
+	}
+	return r
+}
+
+// VCMPPS predicates.
+const (
+	cmpEQ = 0  // EQ_OQ
+	cmpLT = 1  // LT_OS
+	cmpLE = 2  // LE_OS
+	cmpGE = 13 // GE_OS
+	cmpGT = 14 // GT_OS
+)
+
+// cmpPred gives the predicate of a comparison and of the comparison with
+// its operands swapped.
+var cmpPred = map[desc.Kind][2]uint8{
+	desc.Less: {cmpLT, cmpGT}, desc.LessEq: {cmpLE, cmpGE},
+	desc.Greater: {cmpGT, cmpLT}, desc.GreaterEq: {cmpGE, cmpLE}, desc.Equal: {cmpEQ, cmpEQ},
+}
+
+// emit lowers p on a group of registers: in[j][g] holds input j of member
+// g (an input register may be overwritten once the program no longer reads
+// it). It returns the results, out[j][g].
+func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual {
+	n := len(in[0])
+	last := p.LastUse()
+	fused := l.fusions(p)
+	vals := make([][]value, len(p.Ops))
+	dies := func(op int, v desc.Value) bool {
+		k := p.Ops[v].Kind
+		return last[v] == op && k != desc.Const && k != desc.Param && !repeated(p.Ops[op], v)
+	}
+	for i, op := range p.Ops {
+		vals[i] = make([]value, n)
+		if fused[i] {
+			for g := range vals[i] {
+				vals[i][g].kind = vNone
+			}
+			continue
+		}
+		if op.Note != "" && op.Kind != desc.Const && op.Kind != desc.Param && op.Kind != desc.Input {
+			Comment(op.Note)
+		}
+		for g := 0; g < n; g++ {
+			arg := func(j int) value { return vals[op.Args[j]][g] }
+			vals[i][g] = l.op(p, i, op, g, arg, func(j int) bool { return dies(i, op.Args[j]) }, in)
+		}
+	}
+	out := make([][]reg.VecVirtual, len(p.Out))
+	for j, v := range p.Out {
+		out[j] = make([]reg.VecVirtual, n)
+		for g := range out[j] {
+			x := vals[v][g]
+			if x.kind != vReg {
+				r := l.isa.vec()
+				VMOVUPS(l.rm(x), r)
+				x.r = r
+			}
+			out[j][g] = x.r
+		}
+	}
+	return out
+}
+
+func repeated(op desc.Op, v desc.Value) bool {
+	n := 0
+	for _, a := range op.Args[:op.Kind.Arity()] {
+		if a == v {
+			n++
+		}
+	}
+	return n > 1
+}
+
+// fusions marks the operations that another lowers together with itself:
+// ReLU's Select(Less(x, 0), 0, x) is one VMAXPS against zero, and the mask
+// is not materialized.
+func (l *lower) fusions(p *desc.Program) []bool {
+	uses := make([]int, len(p.Ops))
+	for _, op := range p.Ops {
+		for _, a := range op.Args[:op.Kind.Arity()] {
+			uses[a]++
+		}
+	}
+	fused := make([]bool, len(p.Ops))
+	for _, op := range p.Ops {
+		if m, ok := reluSelect(p, op); ok && uses[m] == 1 {
+			fused[m] = true
+		}
+	}
+	return fused
+}
+
+// reluSelect reports whether op is Select(Less(x, +0), +0, x), returning
+// the mask's value.
+func reluSelect(p *desc.Program, op desc.Op) (desc.Value, bool) {
+	if op.Kind != desc.Select {
+		return 0, false
+	}
+	m, zero, x := op.Args[0], op.Args[1], op.Args[2]
+	mop, zop := p.Ops[m], p.Ops[zero]
+	return m, mop.Kind == desc.Less && mop.Args[0] == x && mop.Args[1] == zero && zop.Kind == desc.Const && zop.Imm == 0
+}
+
+// op lowers operation i for one member of the group.
+func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, arg func(int) value, dies func(int) bool, in [][]reg.VecVirtual) value {
+	s := l.isa
+	newReg := func() value { return value{kind: vReg, r: s.vec()} }
+	switch op.Kind {
+	case desc.Input:
+		return value{kind: vReg, r: in[op.Imm][g]}
+	case desc.Param:
+		if l.paramRows != nil {
+			return value{kind: vMem, m: l.paramRows[op.Imm]}
+		}
+		return value{kind: vReg, r: l.params[op.Imm]}
+	case desc.Const:
+		return value{kind: vConst, bits: op.Imm}
+	}
+	a, b := arg(0), value{}
+	if op.Kind.Arity() > 1 {
+		b = arg(1)
+	}
+	// dst reuses a's register when a dies here, else a new one.
+	dstFor := func(v value, dying bool) value {
+		if dying && v.kind == vReg {
+			return v
+		}
+		return newReg()
+	}
+	switch op.Kind {
+	case desc.Add, desc.Mul, desc.And, desc.Or, desc.Xor:
+		da, db := dies(0), dies(1)
+		if a.mem() && !b.mem() {
+			a, b, da = b, a, db
+		}
+		d := dstFor(a, da)
+		ins := map[desc.Kind]func(...operand.Op){desc.Add: VADDPS, desc.Mul: VMULPS, desc.And: VANDPS, desc.Or: VORPS, desc.Xor: VXORPS}[op.Kind]
+		ins(l.rm(b), l.reg(a), d.r)
+		return d
+	case desc.Sub, desc.Div, desc.Min, desc.Max:
+		d := dstFor(a, dies(0))
+		ins := map[desc.Kind]func(...operand.Op){desc.Sub: VSUBPS, desc.Div: VDIVPS, desc.Min: VMINPS, desc.Max: VMAXPS}[op.Kind]
+		ins(l.rm(b), l.reg(a), d.r)
+		return d
+	case desc.AndNot:
+		d := newReg()
+		if b.kind == vConst { // a &^ c is a & ^c
+			VANDPS(l.rm(value{kind: vConst, bits: ^b.bits}), l.reg(a), d.r)
+			return d
+		}
+		VANDNPS(l.rm(a), l.reg(b), d.r) // ^b & a
+		return d
+	case desc.Sqrt:
+		d := newReg()
+		VSQRTPS(l.rm(a), d.r)
+		return d
+	case desc.Shl:
+		d := dstFor(a, dies(0))
+		VPSLLD(operand.Imm(uint64(op.Imm)), l.reg(a), d.r)
+		return d
+	case desc.FMA, desc.FNMA:
+		return l.fma(op.Kind == desc.FNMA, a, b, arg(2), dies(0), dies(1), dies(2))
+	case desc.Less, desc.LessEq, desc.Greater, desc.GreaterEq, desc.Equal:
+		pred := cmpPred[op.Kind][0]
+		if a.mem() && !b.mem() {
+			a, b, pred = b, a, cmpPred[op.Kind][1]
+		}
+		if s.kmask {
+			k := K()
+			VCMPPS(operand.Imm(uint64(pred)), l.rm(b), l.reg(a), k)
+			return value{kind: vKMask, k: k}
+		}
+		d := newReg()
+		VCMPPS(operand.Imm(uint64(pred)), l.rm(b), l.reg(a), d.r)
+		d.kind = vVecMask
+		return d
+	case desc.SignMask:
+		if s.kmask {
+			k := K()
+			VPMOVD2M(l.reg(a), k)
+			return value{kind: vKMask, k: k}
+		}
+		return value{kind: vSignMask, r: l.reg(a)}
+	case desc.Select:
+		if _, ok := reluSelect(p, op); ok && a.kind == vNone {
+			x := arg(2)
+			d := dstFor(x, dies(2))
+			VMAXPS(x.r, l.reg(b), d.r) // +0 > x ? +0 : x
+			return d
+		}
+		return l.sel(a, b, arg(2), dies(1), dies(2))
+	}
+	panic(fmt.Sprintf("amd64: %s: no lowering of %v", p.Name, op.Kind))
+}
+
+// fma lowers a·b + c (or c - a·b), choosing the form whose destination is an
+// operand that dies here: 231 (c += a·b) or 213 (a = a·b + c).
+func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool) value {
+	f231, f213 := VFMADD231PS, VFMADD213PS
+	if neg {
+		f231, f213 = VFNMADD231PS, VFNMADD213PS
+	}
+	// The multiplication commutes: keep a constant in b (the memory slot of
+	// the 231 form), a dying register in a.
+	if a.mem() || (!da && db && b.kind == vReg) {
+		a, b, da, db = b, a, db, da
+	}
+	switch {
+	case dc && c.kind == vReg:
+		f231(l.rm(b), l.reg(a), c.r) // c = a·b + c
+		return c
+	case da && a.kind == vReg:
+		f213(l.rm(c), l.reg(b), a.r) // a = b·a + c
+		return a
+	}
+	// Nothing dies: start from a copy of c (or from the constant a).
+	d := value{kind: vReg, r: l.isa.vec()}
+	if c.mem() {
+		VMOVUPS(l.rm(c), d.r)
+	} else {
+		VMOVAPS(c.r, d.r)
+	}
+	f231(l.rm(b), l.reg(a), d.r)
+	return d
+}
+
+// sel lowers m ? a : b.
+func (l *lower) sel(m, a, b value, da, db bool) value {
+	s := l.isa
+	zero := func(v value) bool { return v.kind == vConst && v.bits == 0 }
+	d := value{kind: vReg, r: s.vec()}
+	switch m.kind {
+	case vKMask:
+		switch {
+		case zero(b): // m ? a : 0
+			VMOVAPS_Z(l.rm(a), m.k, d.r)
+		default: // VBLENDMPS takes the second source where the mask is set
+			VBLENDMPS(l.rm(a), l.reg(b), m.k, d.r)
+		}
+	case vVecMask:
+		switch {
+		case zero(b): // m & a
+			VANDPS(l.rm(a), m.r, d.r)
+		case zero(a): // ^m & b
+			VANDNPS(l.rm(b), m.r, d.r)
+		default:
+			VBLENDVPS(m.r, l.rm(a), l.reg(b), d.r)
+		}
+	case vSignMask:
+		VBLENDVPS(m.r, l.rm(a), l.reg(b), d.r)
+	default:
+		panic("amd64: Select on a value that is not a mask")
+	}
+	return d
+}
+
+// f32 returns the float32 with the given bits (for comments).
+func f32(b uint32) float32 { return math.Float32frombits(b) }
