@@ -5,9 +5,11 @@
 //
 //	actbench [flags] [suite] [flags]
 //
-// Without a suite it runs the quick suite: the cost table of the activation
-// kernels, a GEMM summary and, where the trainer is available, a short
-// training race. Suites:
+// Without a suite it runs the quick suite, which takes well under 30 s: the
+// cost table of the activation kernels (its DRAM size capped at
+// bench.QuickMaxN elements, and samples stopped early where they agree), a
+// GEMM summary and, where the trainer is available, a short training race.
+// Suites:
 //
 //	cost      forward and backward ns/element per activation, implementation
 //	          and size (L1, L2, DRAM), ratio to ReLU, GB/s against the
@@ -76,6 +78,7 @@ type config struct {
 	samples    int
 	minTime    time.Duration
 	minTimeSet bool // -mintime given explicitly
+	samplesSet bool // -samples given explicitly
 	sizes      string
 	exhaustive bool
 	stride     uint
@@ -174,7 +177,10 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	if cfg.suite == "" {
 		cfg.suite = "quick"
 	}
-	fs.Visit(func(f *flag.Flag) { cfg.minTimeSet = cfg.minTimeSet || f.Name == "mintime" })
+	fs.Visit(func(f *flag.Flag) {
+		cfg.minTimeSet = cfg.minTimeSet || f.Name == "mintime"
+		cfg.samplesSet = cfg.samplesSet || f.Name == "samples"
+	})
 	if _, ok := suites[cfg.suite]; !ok {
 		return nil, fmt.Errorf("unknown suite %q", cfg.suite)
 	}
@@ -351,12 +357,22 @@ func runCost(e *env) ([]*bench.Table, error) {
 	return bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true}), nil
 }
 
+// quickMinSamples is the number of samples after which the quick suite
+// stops timing a group of variants whose samples agree (unless -samples is
+// given).
+const quickMinSamples = 3
+
 func runQuick(e *env) ([]*bench.Table, error) {
 	sizes, err := e.sizes()
 	if err != nil {
 		return nil, err
 	}
-	tables := bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true})
+	if !e.cfg.samplesSet {
+		e.opts.MinSamples = quickMinSamples
+	}
+	// The DRAM size is bounded, so that the suite stays short on a machine
+	// that reports a huge L3; the tables say which size was used.
+	tables := bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true, MaxN: bench.QuickMaxN})
 	shapes, err := e.shapes()
 	if err != nil {
 		return nil, err

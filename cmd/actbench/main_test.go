@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actfuse/actfuse/kernels"
 )
@@ -581,5 +582,33 @@ func TestPlots(t *testing.T) {
 		if err != nil || !bytes.Contains(svg, []byte("<svg")) {
 			t.Errorf("%s.svg: not an SVG (%v)", name, err)
 		}
+	}
+}
+
+func TestProgressWork(t *testing.T) {
+	var k work
+	k.begin("cost forward", 3, []float64{1, 1, 6})
+	if _, ok := k.left(); ok {
+		t.Error("an estimate before any work is done")
+	}
+	k.step()
+	if f := k.fraction(); f != 0.125 {
+		t.Errorf("after the first of steps weighing 1, 1, 6: %v of the work done, want 0.125", f)
+	}
+	// One second for an eighth of the work: at least seven more.
+	k.start = k.start.Add(-time.Second)
+	if left, ok := k.left(); !ok || left < 7*time.Second {
+		t.Errorf("remaining time %v (%v), want at least 7s", left, ok)
+	}
+	k.step()
+	k.step()
+	if f := k.fraction(); f != 1 {
+		t.Errorf("all steps done: fraction %v", f)
+	}
+	// Without weights the steps count alike.
+	k.begin("train", 4, nil)
+	k.step()
+	if f := k.fraction(); f != 0.25 {
+		t.Errorf("unweighted: %v after 1 of 4 steps", f)
 	}
 }
