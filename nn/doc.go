@@ -16,7 +16,9 @@
 // the optimizer as soon as the pass no longer needs its weights; with
 // classical momentum the dW Gemm accumulates straight into the velocity
 // (which holds μ·v between steps), leaving one pass over the weights and the
-// velocity.
+// velocity. Model.Gradients runs the same forward and backward passes on one
+// batch and returns every layer's weight and bias gradients without
+// updating anything, for measurements on the gradients themselves.
 //
 // A Trainer runs mini-batch SGD (with momentum, optionally Nesterov) or Adam
 // with L2 weight decay, Gaussian input noise, a learning-rate Schedule and
