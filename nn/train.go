@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/actfuse/actfuse/kernels"
@@ -205,8 +204,6 @@ type Trainer struct {
 	noiseR    *rand.Rand
 	trackGrad bool
 
-	wg       sync.WaitGroup // parallel optimizer update
-	oks      []bool
 	upd      updateTask // the optimizer step being applied
 	updateFn func(int)  // t.updateLayer, bound once
 	badLayer int        // first layer made non-finite by the step, or -1
@@ -441,7 +438,7 @@ func (t *Trainer) updateLayer(i int) {
 	if adam {
 		u.s2 = t.s2w[i]
 	}
-	okW := t.parallelUpdate(u)
+	okW := u.run()
 	u.wd, u.fused = 0, false
 	u.p, u.s1, u.g = l.b, t.s1b[i], t.gb[i]
 	if adam {
@@ -464,8 +461,7 @@ func (t *Trainer) update() int {
 	return t.badLayer
 }
 
-// updateTask is the optimizer update of one parameter slice (or a part of
-// it).
+// updateTask is the optimizer update of one parameter slice.
 type updateTask struct {
 	method              Method
 	nesterov            bool
@@ -473,11 +469,11 @@ type updateTask struct {
 	p, s1, s2, g        []float32
 	lr, mu, b1, b2, eps float32
 	wd                  float32
-	ok                  *bool
-	wg                  *sync.WaitGroup
 }
 
-// run updates u.p and reports whether every new value is finite.
+// run updates u.p and reports whether every new value is finite. The
+// kernels split a large update over their goroutines (kernels.SetThreads);
+// it is elementwise, so the result does not depend on the split.
 func (u *updateTask) run() bool {
 	n := len(u.p)
 	if u.method == Adam {
@@ -491,69 +487,6 @@ func (u *updateTask) run() bool {
 		v = v[:n]
 	}
 	return kernels.SGDUpdate(u.p, v, u.g[:n], u.lr, u.mu, u.wd, u.nesterov)
-}
-
-// minUpdateChunk is the least number of parameters worth handing to another
-// goroutine.
-const minUpdateChunk = 1 << 15
-
-// updateWorkers run updateTasks; they are shared by all trainers and started
-// on first use.
-var (
-	updateMu      sync.Mutex
-	updateWorkers []chan updateTask
-)
-
-func updateWorker(ch chan updateTask) {
-	for u := range ch {
-		*u.ok = u.run()
-		u.wg.Done()
-	}
-}
-
-// parallelUpdate runs u split into contiguous chunks over kernels.Threads()
-// goroutines. The update is elementwise, so the result does not depend on
-// the split.
-func (t *Trainer) parallelUpdate(u *updateTask) bool {
-	n := len(u.p)
-	parts := min(kernels.Threads(), n/minUpdateChunk, 64)
-	if parts < 2 {
-		return u.run()
-	}
-	updateMu.Lock()
-	for len(updateWorkers) < parts-1 {
-		ch := make(chan updateTask, 1)
-		updateWorkers = append(updateWorkers, ch)
-		go updateWorker(ch)
-	}
-	workers := updateWorkers[:parts-1]
-	updateMu.Unlock()
-	if len(t.oks) < parts {
-		t.oks = make([]bool, 64)
-	}
-	t.wg.Add(parts - 1)
-	for k := 1; k < parts; k++ {
-		lo, hi := n*k/parts, n*(k+1)/parts
-		c := *u
-		c.p, c.s1, c.g = u.p[lo:hi], u.s1[lo:hi], u.g[lo:min(hi, len(u.g))]
-		if u.s2 != nil {
-			c.s2 = u.s2[lo:hi]
-		}
-		c.ok, c.wg = &t.oks[k], &t.wg
-		workers[k-1] <- c
-	}
-	c := *u
-	hi := n / parts
-	c.p, c.s1, c.g = u.p[:hi], u.s1[:hi], u.g[:min(hi, len(u.g))]
-	if u.s2 != nil {
-		c.s2 = u.s2[:hi]
-	}
-	ok := c.run()
-	t.wg.Wait()
-	for k := 1; k < parts; k++ {
-		ok = ok && t.oks[k]
-	}
-	return ok
 }
 
 // diffSquares returns Σ (a-b)².
