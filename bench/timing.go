@@ -36,7 +36,10 @@ type Options struct {
 	Seed uint64
 	// Progress receives progress reports; nil for none.
 	Progress Progress
-	// Ctx carries pprof labels; nil means context.Background.
+	// Ctx carries pprof labels and cancellation; nil means
+	// context.Background. When it is done, the training suites (Train,
+	// Dead) stop between two training steps and return the tables of what
+	// they measured so far, with an error wrapping Ctx.Err().
 	Ctx context.Context
 }
 

@@ -30,7 +30,9 @@
 //
 // Training can be checkpointed (model, optimizer state and progress, in a
 // versioned file with a checksum, written atomically) and resumed: the resumed
-// run ends bitwise identical to an uninterrupted one. A NaN or infinity in the
+// run ends bitwise identical to an uninterrupted one. FitContext stops
+// between two steps when its context is done, returning an error that wraps
+// the context's, with the last checkpoint intact; Fit then continues the run. A NaN or infinity in the
 // loss or the weights stops training with a *DivergenceError naming the layer
 // and the step, and leaves the last good checkpoint in place.
 //

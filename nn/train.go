@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -547,13 +548,29 @@ func (t *Trainer) preparePerm(n int) {
 // nil, is evaluated after every epoch. It returns a *DivergenceError if the
 // loss or the weights become non-finite.
 func (t *Trainer) Fit(train, test Dataset) error {
-	return t.FitSteps(train, test, math.MaxInt64)
+	return t.FitStepsContext(context.Background(), train, test, math.MaxInt64)
+}
+
+// FitContext is Fit stopped early when ctx is done (see FitStepsContext).
+func (t *Trainer) FitContext(ctx context.Context, train, test Dataset) error {
+	return t.FitStepsContext(ctx, train, test, math.MaxInt64)
 }
 
 // FitSteps is Fit stopped after at most n more steps (an epoch completed by
 // the last of them is completed: statistics, callback and checkpoint). Save
 // then Restore and Fit continue the run exactly.
 func (t *Trainer) FitSteps(train, test Dataset, n int64) error {
+	return t.FitStepsContext(context.Background(), train, test, n)
+}
+
+// FitStepsContext is FitSteps stopped early when ctx is done. Cancellation
+// takes effect between two steps, never inside a step or a checkpoint's
+// write: Fit returns an error wrapping ctx.Err() (errors.Is(err,
+// context.Canceled) after a cancel), the trainer holds the state after its
+// last completed step, and the checkpoint file, if one is configured, holds
+// the state of its last save, intact. Calling Fit again continues the run
+// exactly as if it had not been stopped.
+func (t *Trainer) FitStepsContext(ctx context.Context, train, test Dataset, n int64) error {
 	mc := &t.m.cfg
 	if err := checkDataset("training", train, mc.Inputs, mc.Outputs); err != nil {
 		return err
@@ -577,12 +594,19 @@ func (t *Trainer) FitSteps(train, test Dataset, n int64) error {
 	steps := (size + bs - 1) / bs
 	stop := t.step + min(n, math.MaxInt64-t.step)
 	in, out := mc.Inputs, mc.Outputs
+	done := ctx.Done()
 	for t.epoch < t.cfg.Epochs {
 		t.preparePerm(size)
 		start := time.Now()
 		for t.stepInEpoch < steps {
 			if t.step >= stop {
 				return nil
+			}
+			select {
+			case <-done:
+				return fmt.Errorf("nn: training stopped after step %d (epoch %d, step %d of %d): %w",
+					t.step, t.epoch, t.stepInEpoch, steps, ctx.Err())
+			default:
 			}
 			r0 := t.stepInEpoch * bs
 			rows := min(bs, size-r0)
