@@ -5,11 +5,11 @@
 //
 //	actbench [flags] [suite] [flags]
 //
-// Without a suite it runs the quick suite, which takes well under 30 s: the
-// cost table of the activation kernels (its DRAM size capped at
-// bench.QuickMaxN elements, and samples stopped early where they agree), a
-// GEMM summary and, where the trainer is available, a short training race.
-// Suites:
+// Without a suite it runs the quick suite, meant to take well under 30 s on
+// any machine: the cost table of the activation kernels (its DRAM size
+// capped at bench.QuickMaxN elements, and samples stopped early where they
+// agree), a GEMM summary and, where the trainer is available, a short
+// training race. Suites:
 //
 //	cost      forward and backward ns/element per activation, implementation
 //	          and size (L1, L2, DRAM), ratio to ReLU, GB/s against the
