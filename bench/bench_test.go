@@ -284,3 +284,85 @@ func TestNoiseWatch(t *testing.T) {
 		t.Errorf("busy samples gave notes %q, want one naming jumpy with 41%%", tb.Notes)
 	}
 }
+
+func TestCapSizes(t *testing.T) {
+	// A virtual machine whose cpuid reports a 480 MiB L3: the DRAM size of
+	// 120 Mi elements is capped, below the L3, and the note says so.
+	big := Machine{L1D: 32 << 10, L2: 1 << 20, L3: 480 << 20}
+	_, _, dram := big.Sizes()
+	if dram != 120<<20 {
+		t.Fatalf("DRAM size for a 480 MiB L3: %d", dram)
+	}
+	sizes, note := capSizes(big, MachineSizes(big), QuickMaxN)
+	if want := (Size{"L3", QuickMaxN}); sizes[2] != want || sizes[0] != (Size{"L1", 4096}) || sizes[1] != (Size{"L2", 65536}) {
+		t.Errorf("capped sizes %v, want L1 4096, L2 65536, %v", sizes, want)
+	}
+	for _, s := range []string{"capped at n = 8388608 (32 MiB per array)", "does not exceed the reported L3 (480 MiB)", "`actbench cost` times n = 125829120 (480 MiB per array)"} {
+		if !strings.Contains(note, s) {
+			t.Errorf("note %q lacks %q", note, s)
+		}
+	}
+
+	// A 32 MiB L3: the DRAM size is the cap itself, not capped.
+	m := Machine{L1D: 32 << 10, L2: 1 << 20, L3: 32 << 20}
+	sizes, note = capSizes(m, MachineSizes(m), QuickMaxN)
+	if sizes[2] != (Size{"DRAM", 8 << 20}) || !strings.Contains(note, "largest size n = 8388608 (32 MiB per array): one array is at least as large as the reported L3 (32 MiB)") {
+		t.Errorf("32 MiB L3: %v, %q", sizes, note)
+	}
+
+	// Capped, but one array still fills the L3.
+	small := Machine{L1D: 32 << 10, L2: 8 << 20, L3: 8 << 20}
+	sizes, note = capSizes(small, []Size{{"L1", 4096}, {"DRAM", 4 << 20}}, 3<<20)
+	if sizes[1] != (Size{"DRAM", 3 << 20}) || !strings.Contains(note, "down from n = 4194304") || !strings.Contains(note, "still at least as large as the reported L3 (8 MiB)") {
+		t.Errorf("capped above the L3: %v, %q", sizes, note)
+	}
+}
+
+func TestAgree(t *testing.T) {
+	us := func(v ...int) []time.Duration {
+		d := make([]time.Duration, len(v))
+		for i, x := range v {
+			d[i] = time.Duration(x) * time.Microsecond
+		}
+		return d
+	}
+	for _, c := range []struct {
+		per  [][]time.Duration
+		want bool
+	}{
+		{[][]time.Duration{us(100, 104, 102), us(50, 50, 51)}, true},
+		{[][]time.Duration{us(100, 104, 102), us(50, 53, 51)}, false}, // 3 µs over a 51 µs median
+		{[][]time.Duration{us(200, 190)}, false},
+		{[][]time.Duration{us(0, 0, 0)}, false},
+	} {
+		if got := agree(c.per); got != c.want {
+			t.Errorf("agree(%v) = %v, want %v", c.per, got, c.want)
+		}
+	}
+}
+
+func TestCostEstimate(t *testing.T) {
+	o := Options{Samples: 7, MinTime: 2 * time.Millisecond}
+	impls := []string{"avx2", "generic", NaiveName}
+	sig := kernels.Activation{Func: kernels.Sigmoid}
+	// Small arrays: every variant takes 8 calls (calibration and 7 samples)
+	// of MinTime each.
+	if got, want := o.costEstimate("forward", impls, sig, 4096, false), 3*8*0.002; math.Abs(got-want) > 1e-12 {
+		t.Errorf("L1 estimate %v, want %v", got, want)
+	}
+	// 8 Mi elements: the SIMD kernel 8 calls of 8.4 ms, each Go loop
+	// (20 ns per element, 168 ms per call) about 6 samples to fit the 1 s
+	// budget and its calibration call.
+	n := 8 << 20
+	d := 20e-9 * float64(n)
+	want := 8*1e-9*float64(n) + 2*(sampleBudget.Seconds()/d+1)*d
+	if got := o.costEstimate("forward", impls, sig, n, false); math.Abs(got-want) > 1e-9 {
+		t.Errorf("DRAM estimate %v, want %v", got, want)
+	}
+	if o.costEstimate("backward", impls, sig, n, false) >= want {
+		t.Error("the backward pass is estimated as slow as the exp-based forward pass")
+	}
+	if a, b := o.costEstimate("forward", impls, sig, n, true), o.costEstimate("forward", impls, sig, n, false); a <= b {
+		t.Errorf("the stream loops add nothing: %v <= %v", a, b)
+	}
+}

@@ -44,7 +44,18 @@ type CostConfig struct {
 	// Stream measures the machine's streaming bandwidth (copy and sum) at
 	// the largest size and reports every kernel's achieved bandwidth there.
 	Stream bool
+	// MaxN, if positive and Sizes is nil, caps the largest size of
+	// MachineSizes (its DRAM size, one array at least as large as the L3)
+	// at MaxN elements, so that the run stays short whatever L3 the machine
+	// reports (cpuid reports hundreds of MiB on some virtual machines). The
+	// tables then say which size was used and whether one array of it is as
+	// large as the reported L3.
+	MaxN int
 }
+
+// QuickMaxN is the MaxN of the quick suite: 8 Mi elements, 32 MiB per
+// float32 array, 64 MiB streamed by a forward pass.
+const QuickMaxN = 8 << 20
 
 // Bytes per element moved by the kernels: forward reads x and writes y,
 // backward reads dy and y and writes dx.
@@ -59,8 +70,12 @@ const (
 // implementation and size.
 func Cost(m Machine, o Options, c CostConfig) []*Table {
 	o.Defaults()
+	var sizeNote string
 	if c.Sizes == nil {
 		c.Sizes = MachineSizes(m)
+		if c.MaxN > 0 {
+			c.Sizes, sizeNote = capSizes(m, c.Sizes, c.MaxN)
+		}
 	}
 	if c.Acts == nil {
 		c.Acts = Activations()
@@ -96,7 +111,38 @@ func Cost(m Machine, o Options, c CostConfig) []*Table {
 		}
 		tables = append(tables, stream)
 	}
+	if sizeNote != "" {
+		for _, t := range tables {
+			t.Notes = append(t.Notes, sizeNote)
+		}
+	}
 	return tables
+}
+
+// capSizes returns sizes with every size above maxN replaced by maxN
+// (labelled by SizeFor), and a note that says which largest size is used
+// and whether one array of it is at least as large as the reported L3, so
+// that a pass streams from memory.
+func capSizes(m Machine, sizes []Size, maxN int) ([]Size, string) {
+	out := slices.Clone(sizes)
+	largest, capped := 0, 0
+	for i, s := range out {
+		if s.N > maxN {
+			capped = max(capped, s.N)
+			out[i] = SizeFor(m, maxN)
+		}
+		largest = max(largest, out[i].N)
+	}
+	l3 := bytesText(m.L3)
+	size := fmt.Sprintf("n = %d (%s per array)", largest, bytesText(4*largest))
+	switch {
+	case capped == 0:
+		return out, fmt.Sprintf("largest size %s: one array is at least as large as the reported L3 (%s), so a pass streams from memory", size, l3)
+	case 4*largest >= m.L3:
+		return out, fmt.Sprintf("largest size capped at %s, down from n = %d, to keep the run short; one array is still at least as large as the reported L3 (%s)", size, capped, l3)
+	}
+	return out, fmt.Sprintf("largest size capped at %s to keep the run short: it does not exceed the reported L3 (%s), so it may run from that cache; `actbench cost` times n = %d (%s per array), which does",
+		size, l3, capped, bytesText(4*capped))
 }
 
 // costTable measures the kernels of one direction; at the size of ref, if
@@ -106,9 +152,13 @@ func costTable(o *Options, dir string, impls []string, c CostConfig, ref *stream
 	if dir == "backward" {
 		name = "Backward"
 	}
+	samples := fmt.Sprint(o.Samples)
+	if o.MinSamples > 0 && o.MinSamples < o.Samples {
+		samples = fmt.Sprintf("%d to %d", o.MinSamples, o.Samples)
+	}
 	t := &Table{
 		Name:  name,
-		Title: fmt.Sprintf("%s activation kernels: ns per element (median of %d interleaved samples), and ratio to ReLU", dir, o.Samples),
+		Title: fmt.Sprintf("%s activation kernels: ns per element (median of %s interleaved samples), and ratio to ReLU", dir, samples),
 		Columns: []Column{
 			{Name: "act", Label: true},
 			{Name: "level", Label: true},
@@ -120,8 +170,14 @@ func costTable(o *Options, dir string, impls []string, c CostConfig, ref *stream
 		},
 		Pivot: "impl",
 	}
+	var weights []float64
+	for _, s := range c.Sizes {
+		for _, a := range c.Acts {
+			weights = append(weights, o.costEstimate(dir, impls, a, s.N, ref != nil && s.N == ref.size.N))
+		}
+	}
 	p := o.progress()
-	p.Start("cost "+dir, len(c.Sizes)*len(c.Acts))
+	startWeighted(p, "cost "+dir, weights)
 	defer p.Done()
 	rng := rand.New(rand.NewPCG(o.Seed, 0xc057))
 	var noise noiseWatch
@@ -184,6 +240,42 @@ func costTable(o *Options, dir string, impls []string, c CostConfig, ref *stream
 		}
 	}
 	return t
+}
+
+// costEstimate guesses how long, in seconds, timing activation a at n
+// elements takes for the implementations impls (and the copy and sum loops
+// when stream is set), from per-element rates typical of each kind of loop:
+// 1 ns for the SIMD kernels, 20 ns for the exp-based functions forward in
+// Go, 3 ns for the other Go loops. Each variant takes its calibration call
+// and its samples, each at least MinTime long, fewer samples when they are
+// long (as timeVariants does). Progress reports weigh the steps of a cost
+// table with it, so that their estimate of the remaining time follows the
+// work rather than the count of steps.
+func (o *Options) costEstimate(dir string, impls []string, a kernels.Activation, n int, stream bool) float64 {
+	budget, minTime := sampleBudget.Seconds(), o.MinTime.Seconds()
+	variant := func(ns float64) float64 {
+		d := ns * 1e-9 * float64(n)
+		samples := float64(o.Samples)
+		if d > budget/samples {
+			samples = max(3, min(samples, budget/d))
+		}
+		return (samples + 1) * max(d, minTime)
+	}
+	var total float64
+	for _, impl := range impls {
+		ns := 3.0
+		switch {
+		case impl != "generic" && impl != NaiveName:
+			ns = 1
+		case dir == "forward" && (a.Func == kernels.ELU || a.Func == kernels.Sigmoid || a.Func == kernels.Tanh):
+			ns = 20
+		}
+		total += variant(ns)
+	}
+	if stream {
+		total += variant(0.3) + variant(0.2)
+	}
+	return total
 }
 
 // streamRef measures the streaming bandwidth of a plain copy (the builtin

@@ -25,6 +25,10 @@ type DeadConfig struct {
 // units whose output is never positive on any example of the monitoring
 // set (for ReLU no gradient flows through them; LeakyReLU and ELU units keep
 // a gradient there, which is the point of them).
+//
+// When o.Ctx is done, training stops after the current step: Dead
+// returns its table with the epochs completed so far, and an error wrapping
+// o.Ctx.Err().
 func Dead(o Options, c DeadConfig) ([]*Table, error) {
 	o.Defaults()
 	if c.Hidden == nil {
@@ -96,7 +100,12 @@ func Dead(o Options, c DeadConfig) ([]*Table, error) {
 				return nil, fmt.Errorf("bench: dead %v: %w", act, err)
 			}
 			var ferr error
-			o.labels("dead", fmt.Sprintf("%v/bias%g", act.Func, bias), func() { ferr = tr.Fit(train, mon) })
+			ctx := o.ctx()
+			o.labels("dead", fmt.Sprintf("%v/bias%g", act.Func, bias), func() { ferr = tr.FitContext(ctx, train, mon) })
+			if ferr != nil && ctx.Err() != nil && errors.Is(ferr, ctx.Err()) {
+				t.Notes = append(t.Notes, fmt.Sprintf("interrupted while training %v with bias %g: the rows show the epochs completed before", act.Func, bias))
+				return []*Table{t}, fmt.Errorf("bench: dead %v: %w", act, ferr)
+			}
 			if ferr != nil {
 				var de *nn.DivergenceError
 				if !errors.As(ferr, &de) {

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/actfuse/actfuse/nn"
+	"github.com/actfuse/actfuse/nn/dataset"
 )
 
 var mnistCache struct {
@@ -16,12 +17,12 @@ var mnistCache struct {
 
 // MNIST returns the first nTrain training and nTest test examples of MNIST
 // read from dir ("" finds the data module in the module cache, see
-// nn.LoadMNIST); 0 means all. The files are read once per process.
+// dataset.LoadMNIST); 0 means all. The files are read once per process.
 func MNIST(dir string, nTrain, nTest int) (train, test *nn.InMemory, err error) {
 	mnistCache.Lock()
 	defer mnistCache.Unlock()
 	if !mnistCache.loaded || mnistCache.dir != dir {
-		tr, te, err := nn.LoadMNIST(dir)
+		tr, te, err := dataset.LoadMNIST(dir)
 		if err != nil {
 			return nil, nil, fmt.Errorf("bench: loading MNIST: %w", err)
 		}

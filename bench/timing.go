@@ -22,6 +22,11 @@ type Options struct {
 	// Samples is the number of timed samples per variant; the median is
 	// reported. Variants are timed interleaved, one sample of each in turn.
 	Samples int
+	// MinSamples, when positive and below Samples, lets a group of variants
+	// timed together stop after MinSamples rounds or more, as soon as the
+	// samples of every variant range over at most 5% of their median: fewer
+	// samples where the spread allows, for a shorter run.
+	MinSamples int
 	// MinTime is the least duration of one sample; a sample repeats the
 	// measured call as often as needed to last that long.
 	MinTime time.Duration
@@ -31,7 +36,10 @@ type Options struct {
 	Seed uint64
 	// Progress receives progress reports; nil for none.
 	Progress Progress
-	// Ctx carries pprof labels; nil means context.Background.
+	// Ctx carries pprof labels and cancellation; nil means
+	// context.Background. When it is done, the training suites (Train,
+	// Dead) stop between two training steps and return the tables of what
+	// they measured so far, with an error wrapping Ctx.Err().
 	Ctx context.Context
 }
 
@@ -41,6 +49,27 @@ type Progress interface {
 	Start(phase string, total int)
 	Step()
 	Done()
+}
+
+// WeightedProgress is a Progress that can be told, when a phase starts, how
+// much of the phase's work each step is expected to be, for an estimate of
+// the remaining time better than a count of steps gives when steps differ
+// (a cost step at a DRAM size takes hundreds of times one at an L1 size).
+type WeightedProgress interface {
+	Progress
+	// StartWeighted starts a phase of len(weights) steps, step i being
+	// expected to take a share weights[i]/Σweights of the phase's time.
+	StartWeighted(phase string, weights []float64)
+}
+
+// startWeighted starts a phase on p with the weights of its steps if p
+// takes them, else as a count of steps.
+func startWeighted(p Progress, phase string, weights []float64) {
+	if wp, ok := p.(WeightedProgress); ok {
+		wp.StartWeighted(phase, weights)
+		return
+	}
+	p.Start(phase, len(weights))
 }
 
 type nopProgress struct{}
@@ -201,6 +230,9 @@ func (o *Options) timeVariants(experiment string, vs []variant) []timing {
 			d := o.batch(experiment, vs[i], iters[i])
 			per[i] = append(per[i], d/time.Duration(iters[i]))
 		}
+		if o.MinSamples > 0 && s+1 >= o.MinSamples && s+1 < samples && agree(per) {
+			break
+		}
 	}
 	out := make([]timing, len(vs))
 	for i := range vs {
@@ -219,6 +251,23 @@ func summarize(all []time.Duration, calls int) timing {
 		t.spread = float64(s[3*len(s)/4]-s[len(s)/4]) / float64(t.median)
 	}
 	return t
+}
+
+// agreeSpread is the largest range of a variant's samples, relative to
+// their median, at which Options.MinSamples lets timing stop early.
+const agreeSpread = 0.05
+
+// agree reports whether the samples of every variant lie within agreeSpread
+// of their median.
+func agree(per [][]time.Duration) bool {
+	for _, p := range per {
+		s := slices.Clone(p)
+		slices.Sort(s)
+		if m := median(s); m <= 0 || float64(s[len(s)-1]-s[0]) > agreeSpread*float64(m) {
+			return false
+		}
+	}
+	return true
 }
 
 func median(s []time.Duration) time.Duration {

@@ -61,6 +61,10 @@ func (c *TrainConfig) defaults() {
 // time needed to reach the target error, and the final test accuracy. The
 // AlexNet paper reports that a ReLU network reached 25% training error six
 // times faster than a tanh one; this measures the same quantity for an MLP.
+//
+// When o.Ctx is done, the race stops after the current training step: Train
+// returns its tables with the turns completed so far (and no test accuracy),
+// and an error wrapping o.Ctx.Err().
 func Train(o Options, c TrainConfig) ([]*Table, error) {
 	o.Defaults()
 	c.defaults()
@@ -144,6 +148,9 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 		e, q := int64(k/evalsPerEpoch), int64(k%evalsPerEpoch)
 		return e*steps + q*steps/evalsPerEpoch
 	}
+	ctx := o.ctx()
+	var stopped error // the interruption, if any
+race:
 	for k := 1; k <= c.MaxEpochs*evalsPerEpoch; k++ {
 		for _, r := range rs {
 			if r.done {
@@ -151,7 +158,13 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 			}
 			var ferr error
 			t0 := time.Now()
-			o.labels("train", r.act.Func.String(), func() { ferr = r.tr.FitSteps(train, nil, boundary(k)-boundary(k-1)) })
+			o.labels("train", r.act.Func.String(), func() { ferr = r.tr.FitStepsContext(ctx, train, nil, boundary(k)-boundary(k-1)) })
+			if ferr != nil && ctx.Err() != nil && errors.Is(ferr, ctx.Err()) {
+				// The unfinished turn counts neither in time nor in epochs.
+				stopped = fmt.Errorf("bench: train %v: %w", r.act, ferr)
+				race.Notes = append(race.Notes, fmt.Sprintf("interrupted during turn %d of %d (%v): the rows show the turns completed before; test accuracy not measured", k, c.MaxEpochs*evalsPerEpoch, r.act.Func))
+				break race
+			}
 			r.elapsed += time.Since(t0)
 			if ferr != nil {
 				var de *nn.DivergenceError
@@ -176,8 +189,10 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 			}
 		}
 	}
-	for range total - len(curve.Rows) {
-		p.Step()
+	if stopped == nil {
+		for range total - len(curve.Rows) {
+			p.Step()
+		}
 	}
 	var reluTime float64
 	for _, r := range rs {
@@ -191,7 +206,7 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 			ratio = Num(r.toTarget.F / reluTime)
 		}
 		testAcc, perEpoch, trainErr := Missing(), Missing(), Missing()
-		if !r.diverged {
+		if !r.diverged && stopped == nil {
 			ev, err := r.m.Evaluate(test)
 			if err != nil {
 				return nil, fmt.Errorf("bench: train %v: %w", r.act, err)
@@ -205,5 +220,5 @@ func Train(o Options, c TrainConfig) ([]*Table, error) {
 		}
 		race.Add(Str(r.act.Func.String()), r.epochsTo, r.toTarget, ratio, perEpoch, trainErr, testAcc, Num(epochs))
 	}
-	return []*Table{race, curve}, nil
+	return []*Table{race, curve}, stopped
 }

@@ -22,10 +22,10 @@ type ZigzagConfig struct {
 // are all positive, so the weight gradients dW[i,j] = x_i·dz_j of a unit j of
 // the next layer all share the sign of dz_j (per example), which forces
 // zig-zag updates; tanh outputs are zero-centred. It trains a 784→h→h→10 MLP
-// briefly with sigmoid and with tanh hidden layers, then computes, with the
-// kernels, the weight gradient of the second hidden layer on mini-batches of
-// several sizes and reports the fraction of units whose incoming weight
-// gradients all have one sign.
+// briefly with sigmoid and with tanh hidden layers, then computes the weight
+// gradient of the second hidden layer on mini-batches of several sizes
+// (nn.Model.Gradients, which leaves the model unchanged) and reports the
+// fraction of units whose incoming weight gradients all have one sign.
 func Zigzag(o Options, c ZigzagConfig) ([]*Table, error) {
 	o.Defaults()
 	if c.Train <= 0 {
@@ -72,30 +72,23 @@ func Zigzag(o Options, c ZigzagConfig) ([]*Table, error) {
 		if err := tr.Fit(train, nil); err != nil {
 			return nil, fmt.Errorf("bench: zigzag: %w", err)
 		}
-		w1, b1 := m.Params(0)
-		w2, b2 := m.Params(1)
-		w3, b3 := m.Params(2)
+		var g nn.Gradients
 		for _, bs := range c.Batches {
 			nb := min(train.Len()/bs, max(1, 4096/bs))
-			h1 := make([]float32, bs*h)
-			h2 := make([]float32, bs*h)
-			z3 := make([]float32, bs*10)
-			dz2 := make([]float32, bs*h)
-			dw2 := make([]float32, h*h)
+			x := make([]float32, bs*in)
+			tg := make([]float32, bs*10)
 			same, units := 0, 0
-			mean := 0.0
+			var gerr error
 			o.labels("zigzag", fmt.Sprintf("%v/batch%d", act.Func, bs), func() {
 				for bi := range nb {
-					x := train.X[bi*bs*in : (bi+1)*bs*in]
-					labels := train.Labels[bi*bs : (bi+1)*bs]
-					kernels.Gemm(false, false, bs, h, in, x, in, w1, h, h1, h, &kernels.Epilogue{Bias: b1, Act: act})
-					kernels.Gemm(false, false, bs, h, h, h1, h, w2, h, h2, h, &kernels.Epilogue{Bias: b2, Act: act})
-					kernels.Gemm(false, false, bs, 10, h, h2, h, w3, 10, z3, 10, &kernels.Epilogue{Bias: b3})
-					softmaxGrad(z3, labels, bs)
-					// dZ2 = (dZ3·W3ᵀ) ⊙ f'(H2), the derivative applied in the epilogue.
-					kernels.Gemm(false, true, bs, h, 10, z3, 10, w3, 10, dz2, h, &kernels.Epilogue{Act: act, Y: h2, LdY: h})
+					for r := range bs {
+						train.Example(bi*bs+r, x[r*in:(r+1)*in], tg[r*10:(r+1)*10])
+					}
+					if gerr = m.Gradients(x, tg, bs, &g); gerr != nil {
+						return
+					}
 					// dW2 = H1ᵀ·dZ2: column j holds the incoming gradients of unit j.
-					kernels.Gemm(true, false, h, h, bs, h1, h, dz2, h, dw2, h, nil)
+					dw2 := g.W[1]
 					for j := range h {
 						pos, neg := false, false
 						for i := range h {
@@ -110,44 +103,23 @@ func Zigzag(o Options, c ZigzagConfig) ([]*Table, error) {
 							units++
 						}
 					}
-					for _, v := range h1 {
-						mean += float64(v)
-					}
 				}
 			})
-			mean /= float64(nb * bs * h)
+			if gerr != nil {
+				return nil, fmt.Errorf("bench: zigzag: %w", gerr)
+			}
+			// The mean output of hidden layer 1 over the same examples.
+			ev, err := m.Evaluate(subset(train, nb*bs))
+			if err != nil {
+				return nil, fmt.Errorf("bench: zigzag: %w", err)
+			}
 			frac := math.NaN()
 			if units > 0 {
 				frac = 100 * float64(same) / float64(units)
 			}
-			t.Add(Str(act.Func.String()), Str(strconv.Itoa(bs)), Num(frac), Num(mean), Num(float64(units)))
+			t.Add(Str(act.Func.String()), Str(strconv.Itoa(bs)), Num(frac), Num(ev.Layers[0].Mean), Num(float64(units)))
 			p.Step()
 		}
 	}
 	return []*Table{t}, nil
-}
-
-// softmaxGrad replaces the logits z (rows×10) by the gradient of the mean
-// cross-entropy loss, (softmax(z) - onehot(label)) / rows.
-func softmaxGrad(z []float32, labels []uint8, rows int) {
-	for r := range rows {
-		row := z[r*10 : r*10+10]
-		mx := row[0]
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		s := 0.0
-		e := make([]float64, 10)
-		for i, v := range row {
-			e[i] = math.Exp(float64(v - mx))
-			s += e[i]
-		}
-		for i := range row {
-			g := e[i] / s
-			if i == int(labels[r]) {
-				g--
-			}
-			row[i] = float32(g / float64(rows))
-		}
-	}
 }

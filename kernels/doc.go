@@ -11,9 +11,10 @@
 //
 // Matrices are row-major float32 slices with a leading dimension, as in BLAS.
 // A call with inconsistent shapes panics with a message that names the
-// argument and the sizes. Large products run on up to Threads() goroutines of
-// a persistent pool (SetThreads changes the number); results are
-// deterministic: bitwise identical for every thread count.
+// argument and the sizes. Large products and large optimizer updates run on
+// up to Threads() goroutines of a persistent pool (SetThreads changes the
+// number); results are deterministic: bitwise identical for every thread
+// count.
 //
 // The optimizer updates change parameters in place and report whether every
 // new weight is finite: MomentumUpdate for a velocity the weight-gradient

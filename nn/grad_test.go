@@ -1,10 +1,12 @@
 package nn
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/actfuse/actfuse/kernels"
@@ -198,19 +200,17 @@ func checkGradients(t *testing.T, cfg Config, seed uint64) {
 	}
 	const rows = 6
 	x, tg := randomBatch(r, cfg, rows)
-	ws := m.newWorkspace(rows)
-	copy(ws.x, x)
-	copy(ws.t, tg)
-	m.forward(ws, rows)
-	m.lossGrad(ws, rows, true)
-	gw, gb := make([][]float32, len(m.layers)), make([][]float32, len(m.layers))
-	for i, l := range m.layers {
-		gw[i], gb[i] = make([]float32, len(l.w)), make([]float32, len(l.b))
+	var g Gradients
+	if err := m.Gradients(x, tg, rows, &g); err != nil {
+		t.Fatal(err)
 	}
-	m.backward(ws, rows, gw, gb, false, nil)
+	gw, gb := g.W, g.B
 
 	mr := newMirror(m)
-	_, base := mr.mirrorLoss(x, tg, rows, nil)
+	loss, base := mr.mirrorLoss(x, tg, rows, nil)
+	if d := math.Abs(g.Loss - loss); d > 1e-5*(1+math.Abs(loss)) {
+		t.Errorf("loss %.8g, float64 mirror %.8g", g.Loss, loss)
+	}
 	checked, skipped := 0, 0
 	var worst float64
 	check := func(li int, name string, p []float64, g []float32) {
@@ -276,6 +276,101 @@ func TestGradientHeads(t *testing.T) {
 			t.Run(fmt.Sprintf("%v/%d-hidden", h, len(hidden)), func(t *testing.T) {
 				checkGradients(t, Config{Inputs: 4, Hidden: hidden, Outputs: 3, Head: h, Seed: uint64(i)}, uint64(300+int(h)*10+i))
 			})
+		}
+	}
+}
+
+// TestGradientsAPI checks Model.Gradients beyond its values (which the
+// finite-difference tests above check): it leaves the model unchanged, one
+// plain SGD step of a Trainer moves every parameter by exactly -lr times
+// it, its buffers are reused without allocation, and bad arguments give an
+// error.
+func TestGradientsAPI(t *testing.T) {
+	cfg := smallConfig()
+	m, _ := New(cfg)
+	r := rand.New(rand.NewPCG(5, 6))
+	const rows = 32
+	x, tg := randomBatch(r, cfg, rows)
+	before := paramsBytes(m)
+	var g Gradients
+	if err := m.Gradients(x, tg, rows, &g); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(paramsBytes(m), before) {
+		t.Fatal("Gradients changed the model")
+	}
+
+	// The same step taken by a trainer on a twin model: w' = w - lr·g.
+	twin, _ := New(cfg)
+	const lr = 0.05
+	tr, err := NewTrainer(twin, TrainConfig{BatchSize: rows, Optimizer: Optimizer{Method: SGD, LR: lr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := tr.Step(x, tg, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loss != float32(g.Loss) {
+		t.Errorf("trainer loss %v, Gradients loss %v", loss, g.Loss)
+	}
+	for i := range m.NumLayers() {
+		w0, b0 := m.Params(i)
+		w1, b1 := twin.Params(i)
+		for _, p := range []struct {
+			name       string
+			p0, p1, gr []float32
+		}{{"W", w0, w1, g.W[i]}, {"b", b0, b1, g.B[i]}} {
+			for j := range p.p0 {
+				if want := p.p0[j] - float32(lr*p.gr[j]); p.p1[j] != want {
+					t.Fatalf("%s %s[%d]: trainer step gives %v, w - lr·g = %v", m.layerName(i), p.name, j, p.p1[j], want)
+				}
+			}
+		}
+	}
+
+	// A smaller batch after a larger one reuses the buffers and gives the
+	// bits of a fresh computation; so does a repeated call.
+	w0 := slices.Clone(g.W[0])
+	if err := m.Gradients(x, tg, 5, &g); err != nil {
+		t.Fatal(err)
+	}
+	var fresh Gradients
+	if err := m.Gradients(x[:5*cfg.Inputs], tg[:5*cfg.Outputs], 5, &fresh); err != nil {
+		t.Fatal(err)
+	}
+	for i := range g.W {
+		if !slices.Equal(g.W[i], fresh.W[i]) || !slices.Equal(g.B[i], fresh.B[i]) || g.Loss != fresh.Loss {
+			t.Fatalf("layer %d: gradients of 5 rows differ after a call on %d rows", i, rows)
+		}
+	}
+	if err := m.Gradients(x, tg, rows, &g); err != nil || !slices.Equal(g.W[0], w0) {
+		t.Errorf("a repeated call gives other bits (%v)", err)
+	}
+
+	if !raceEnabled {
+		got := testing.AllocsPerRun(10, func() { m.Gradients(x, tg, rows, &g) })
+		a, c := make([]float32, 64), make([]float32, 64)
+		ep := &kernels.Epilogue{}
+		gemm := testing.AllocsPerRun(10, func() { kernels.Gemm(false, false, 8, 8, 8, a, 8, a, 8, c, 8, ep) })
+		// 4 forward Gemm calls, 2 backward ones per layer but the first.
+		if want := 11 * gemm; got != want {
+			t.Errorf("Gradients makes %v allocations, its kernel calls %v", got, want)
+		}
+	}
+
+	for _, c := range []struct {
+		name     string
+		x, tg    []float32
+		rows     int
+		contains string
+	}{
+		{"no rows", x, tg, 0, "rows = 0"},
+		{"short x", x[:10], tg, 2, "len(x) = 10"},
+		{"short target", x, tg[:3], 2, "len(target) = 3"},
+	} {
+		if err := m.Gradients(c.x, c.tg, c.rows, &g); err == nil || !strings.Contains(err.Error(), c.contains) {
+			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.contains)
 		}
 	}
 }

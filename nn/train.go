@@ -1,10 +1,10 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/actfuse/actfuse/kernels"
@@ -205,8 +205,6 @@ type Trainer struct {
 	noiseR    *rand.Rand
 	trackGrad bool
 
-	wg       sync.WaitGroup // parallel optimizer update
-	oks      []bool
 	upd      updateTask // the optimizer step being applied
 	updateFn func(int)  // t.updateLayer, bound once
 	badLayer int        // first layer made non-finite by the step, or -1
@@ -441,7 +439,7 @@ func (t *Trainer) updateLayer(i int) {
 	if adam {
 		u.s2 = t.s2w[i]
 	}
-	okW := t.parallelUpdate(u)
+	okW := u.run()
 	u.wd, u.fused = 0, false
 	u.p, u.s1, u.g = l.b, t.s1b[i], t.gb[i]
 	if adam {
@@ -464,8 +462,7 @@ func (t *Trainer) update() int {
 	return t.badLayer
 }
 
-// updateTask is the optimizer update of one parameter slice (or a part of
-// it).
+// updateTask is the optimizer update of one parameter slice.
 type updateTask struct {
 	method              Method
 	nesterov            bool
@@ -473,11 +470,11 @@ type updateTask struct {
 	p, s1, s2, g        []float32
 	lr, mu, b1, b2, eps float32
 	wd                  float32
-	ok                  *bool
-	wg                  *sync.WaitGroup
 }
 
-// run updates u.p and reports whether every new value is finite.
+// run updates u.p and reports whether every new value is finite. The
+// kernels split a large update over their goroutines (kernels.SetThreads);
+// it is elementwise, so the result does not depend on the split.
 func (u *updateTask) run() bool {
 	n := len(u.p)
 	if u.method == Adam {
@@ -491,69 +488,6 @@ func (u *updateTask) run() bool {
 		v = v[:n]
 	}
 	return kernels.SGDUpdate(u.p, v, u.g[:n], u.lr, u.mu, u.wd, u.nesterov)
-}
-
-// minUpdateChunk is the least number of parameters worth handing to another
-// goroutine.
-const minUpdateChunk = 1 << 15
-
-// updateWorkers run updateTasks; they are shared by all trainers and started
-// on first use.
-var (
-	updateMu      sync.Mutex
-	updateWorkers []chan updateTask
-)
-
-func updateWorker(ch chan updateTask) {
-	for u := range ch {
-		*u.ok = u.run()
-		u.wg.Done()
-	}
-}
-
-// parallelUpdate runs u split into contiguous chunks over kernels.Threads()
-// goroutines. The update is elementwise, so the result does not depend on
-// the split.
-func (t *Trainer) parallelUpdate(u *updateTask) bool {
-	n := len(u.p)
-	parts := min(kernels.Threads(), n/minUpdateChunk, 64)
-	if parts < 2 {
-		return u.run()
-	}
-	updateMu.Lock()
-	for len(updateWorkers) < parts-1 {
-		ch := make(chan updateTask, 1)
-		updateWorkers = append(updateWorkers, ch)
-		go updateWorker(ch)
-	}
-	workers := updateWorkers[:parts-1]
-	updateMu.Unlock()
-	if len(t.oks) < parts {
-		t.oks = make([]bool, 64)
-	}
-	t.wg.Add(parts - 1)
-	for k := 1; k < parts; k++ {
-		lo, hi := n*k/parts, n*(k+1)/parts
-		c := *u
-		c.p, c.s1, c.g = u.p[lo:hi], u.s1[lo:hi], u.g[lo:min(hi, len(u.g))]
-		if u.s2 != nil {
-			c.s2 = u.s2[lo:hi]
-		}
-		c.ok, c.wg = &t.oks[k], &t.wg
-		workers[k-1] <- c
-	}
-	c := *u
-	hi := n / parts
-	c.p, c.s1, c.g = u.p[:hi], u.s1[:hi], u.g[:min(hi, len(u.g))]
-	if u.s2 != nil {
-		c.s2 = u.s2[:hi]
-	}
-	ok := c.run()
-	t.wg.Wait()
-	for k := 1; k < parts; k++ {
-		ok = ok && t.oks[k]
-	}
-	return ok
 }
 
 // diffSquares returns Σ (a-b)².
@@ -614,13 +548,29 @@ func (t *Trainer) preparePerm(n int) {
 // nil, is evaluated after every epoch. It returns a *DivergenceError if the
 // loss or the weights become non-finite.
 func (t *Trainer) Fit(train, test Dataset) error {
-	return t.FitSteps(train, test, math.MaxInt64)
+	return t.FitStepsContext(context.Background(), train, test, math.MaxInt64)
+}
+
+// FitContext is Fit stopped early when ctx is done (see FitStepsContext).
+func (t *Trainer) FitContext(ctx context.Context, train, test Dataset) error {
+	return t.FitStepsContext(ctx, train, test, math.MaxInt64)
 }
 
 // FitSteps is Fit stopped after at most n more steps (an epoch completed by
 // the last of them is completed: statistics, callback and checkpoint). Save
 // then Restore and Fit continue the run exactly.
 func (t *Trainer) FitSteps(train, test Dataset, n int64) error {
+	return t.FitStepsContext(context.Background(), train, test, n)
+}
+
+// FitStepsContext is FitSteps stopped early when ctx is done. Cancellation
+// takes effect between two steps, never inside a step or a checkpoint's
+// write: Fit returns an error wrapping ctx.Err() (errors.Is(err,
+// context.Canceled) after a cancel), the trainer holds the state after its
+// last completed step, and the checkpoint file, if one is configured, holds
+// the state of its last save, intact. Calling Fit again continues the run
+// exactly as if it had not been stopped.
+func (t *Trainer) FitStepsContext(ctx context.Context, train, test Dataset, n int64) error {
 	mc := &t.m.cfg
 	if err := checkDataset("training", train, mc.Inputs, mc.Outputs); err != nil {
 		return err
@@ -644,12 +594,19 @@ func (t *Trainer) FitSteps(train, test Dataset, n int64) error {
 	steps := (size + bs - 1) / bs
 	stop := t.step + min(n, math.MaxInt64-t.step)
 	in, out := mc.Inputs, mc.Outputs
+	done := ctx.Done()
 	for t.epoch < t.cfg.Epochs {
 		t.preparePerm(size)
 		start := time.Now()
 		for t.stepInEpoch < steps {
 			if t.step >= stop {
 				return nil
+			}
+			select {
+			case <-done:
+				return fmt.Errorf("nn: training stopped after step %d (epoch %d, step %d of %d): %w",
+					t.step, t.epoch, t.stepInEpoch, steps, ctx.Err())
+			default:
 			}
 			r0 := t.stepInEpoch * bs
 			rows := min(bs, size-r0)

