@@ -27,7 +27,7 @@ import (
 // kernels do; when beta is neither 0 nor 1 as well, the product goes to a
 // scratch buffer of m×n values (kept for later calls, so a program that
 // repeats its calls does not allocate) and each element of C becomes
-// alpha·p + beta·c, rounded once.
+// alpha·p + beta·c, evaluated in float64 and rounded to float32 once.
 //
 // alpha = 0 or k = 0 sets C to beta·C without reading A or B, as the
 // reference BLAS does; gonum's Sgemm multiplies A and B by alpha = 0
@@ -166,9 +166,10 @@ func scale(m, n int, s float32, c []float32, ldc int) {
 }
 
 // combine sets C to alpha·P + beta·C, P being m×n with leading dimension n.
-// Each element is evaluated in float64, where both products are exact, and
-// rounded to float32 once more, so the result is within one rounding of the
-// exact alpha·p + beta·c (the float64 sum itself is rounded at 2^-53).
+// Each element is evaluated in float64, where both products are exact and
+// the sum is rounded at 2^-53, then rounded to float32: the result is within
+// a float32 rounding (and 2^-53 relative) of the exact alpha·p + beta·c,
+// whether or not the compiler fuses the multiply and the add.
 func combine(m, n int, alpha float32, p []float32, beta float32, c []float32, ldc int) {
 	a64, b64 := float64(alpha), float64(beta)
 	for i := range m {
