@@ -7,13 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/actfuse/actfuse/fallback"
 	"github.com/actfuse/actfuse/internal/ref"
 	"github.com/actfuse/actfuse/kernels"
 )
 
 // These tests run every kernel of the public API under every implementation
 // this machine can run (kernels.Implementations), against the float64
-// references of package internal/ref.
+// references of package internal/ref and, bit for bit, against package
+// fallback: every implementation runs the programs of internal/desc
+// operation for operation, so they agree on every input that is not a NaN.
 
 // maxULP is the accuracy target of the exp-based activations (DESIGN.md).
 const maxULP = 2
@@ -131,9 +134,14 @@ func TestForward(t *testing.T) {
 					kernels.Forward(a, out, x)
 					what := fmt.Sprintf("%v n=%d off=%d", a, n, off)
 					check(t, what)
+					spec := make([]float32, n)
+					fallback.Forward(a, spec, x)
 					for i, v := range x {
 						if ok, want := forwardOK(a, v, out[i]); !ok {
 							t.Fatalf("%s: f(%g) = %g (%#x), want %g (%.2f ULP)", what, v, out[i], math.Float32bits(out[i]), want, ref.ULP(out[i], want))
+						}
+						if !sameBits(out[i], spec[i]) {
+							t.Fatalf("%s: f(%g) = %g (%#x), the fallback gives %g (%#x)", what, v, out[i], math.Float32bits(out[i]), spec[i], math.Float32bits(spec[i]))
 						}
 					}
 					// In place: the same bits.
@@ -153,36 +161,107 @@ func TestForward(t *testing.T) {
 	})
 }
 
-// TestForwardSpecial pins the special values every implementation must give.
+// TestForwardSpecial pins the special values every implementation must
+// give: ±Inf, ±0, denormals, the extremes, the saturation points, the sign
+// of zero results, and NaNs of every kind in, NaN out (Identity keeps their
+// bits).
 func TestForwardSpecial(t *testing.T) {
 	type tc struct{ x, want float32 }
-	nan := float32(math.NaN())
+	const den = 0x1p-140
+	nans := []float32{
+		math.Float32frombits(0x7fc00000), math.Float32frombits(0xffc00000),
+		math.Float32frombits(0x7f800001), math.Float32frombits(0xff812345),
+	}
 	cases := []struct {
 		a  kernels.Activation
 		cs []tc
 	}{
-		{kernels.Activation{Func: kernels.Sigmoid}, []tc{{-inf32, 0}, {inf32, 1}, {0, 0.5}, {negZero, 0.5}, {0x1p-149, 0.5}, {nan, nan}, {-200, 0}, {30, 1}}},
-		{kernels.Activation{Func: kernels.Tanh}, []tc{{-inf32, -1}, {inf32, 1}, {0, 0}, {negZero, negZero}, {0x1p-140, 0x1p-140}, {-0x1p-149, -0x1p-149}, {nan, nan}, {20, 1}, {-20, -1}}},
-		{kernels.Activation{Func: kernels.ELU, Alpha: 1}, []tc{{-inf32, -1}, {inf32, inf32}, {0, 0}, {negZero, negZero}, {-0x1p-140, -0x1p-140}, {nan, nan}, {-50, -1}}},
-		{kernels.Activation{Func: kernels.ELU, Alpha: 0.5}, []tc{{-inf32, -0.5}, {2, 2}}},
-		{kernels.Activation{Func: kernels.ReLU}, []tc{{-inf32, 0}, {inf32, inf32}, {negZero, negZero}, {0, 0}, {nan, nan}, {-3, 0}, {3, 3}, {-0x1p-149, 0}}},
-		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0.5}, []tc{{-inf32, -inf32}, {negZero, negZero}, {nan, nan}, {-3, -1.5}, {-0x1p-149, negZero}}},
-		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0}, []tc{{-inf32, negZero}, {-3, negZero}, {3, 3}, {nan, nan}}},
+		{kernels.Activation{Func: kernels.Sigmoid}, []tc{
+			{-inf32, 0}, {inf32, 1}, {0, 0.5}, {negZero, 0.5}, {0x1p-149, 0.5}, {den, 0.5}, {-den, 0.5},
+			{-math.MaxFloat32, 0}, {math.MaxFloat32, 1}, {-88, 0}, {-200, 0}, {17, 1 - 0x1p-24}, {20, 1}, {30, 1}}},
+		{kernels.Activation{Func: kernels.Tanh}, []tc{
+			{-inf32, -1}, {inf32, 1}, {0, 0}, {negZero, negZero}, {den, den}, {-den, -den}, {-0x1p-149, -0x1p-149},
+			{0x1p-126, 0x1p-126}, {-math.MaxFloat32, -1}, {math.MaxFloat32, 1}, {9.1, 1}, {20, 1}, {-20, -1}}},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 1}, []tc{
+			{-inf32, -1}, {inf32, inf32}, {0, 0}, {negZero, negZero}, {den, den}, {-den, -den},
+			{-math.MaxFloat32, -1}, {math.MaxFloat32, math.MaxFloat32}, {-30, -1}, {-50, -1}}},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 0.25}, []tc{{-inf32, -0.25}, {-100, -0.25}, {3, 3}}},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 0}, []tc{{-inf32, negZero}, {-1, negZero}, {3, 3}}},
+		{kernels.Activation{Func: kernels.ReLU}, []tc{
+			{-inf32, 0}, {inf32, inf32}, {0, 0}, {negZero, negZero}, {-den, 0}, {den, den}, {-3, 0}, {3, 3}, {-0x1p-149, 0}}},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0.5}, []tc{
+			{-inf32, -inf32}, {inf32, inf32}, {0, 0}, {negZero, negZero}, {-4, -2}, {-3, -1.5},
+			{-0x1p-149, negZero}, {-0x1p-148, -0x1p-149}}},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0}, []tc{{-inf32, negZero}, {-3, negZero}, {negZero, negZero}, {3, 3}, {inf32, inf32}}},
+		{kernels.Activation{Func: kernels.Identity}, []tc{{-inf32, -inf32}, {negZero, negZero}, {den, den}}},
 	}
 	eachImpl(t, func(t *testing.T) {
 		for _, c := range cases {
-			x := make([]float32, 0, 3*len(c.cs))
+			x := make([]float32, 0, 3*(len(c.cs)+len(nans)))
 			for range 3 { // repeat so that vector bodies, not only tails, see them
 				for _, e := range c.cs {
 					x = append(x, e.x)
 				}
+				x = append(x, nans...)
 			}
 			got := make([]float32, len(x))
 			kernels.Forward(c.a, got, x)
 			for i, v := range got {
-				e := c.cs[i%len(c.cs)]
-				if !sameBits(v, e.want) {
+				j := i % (len(c.cs) + len(nans))
+				if j >= len(c.cs) {
+					n := nans[j-len(c.cs)]
+					if v == v || c.a.Func == kernels.Identity && math.Float32bits(v) != math.Float32bits(n) {
+						t.Errorf("%v(NaN %#x) = %g (%#x), want a NaN", c.a, math.Float32bits(n), v, math.Float32bits(v))
+					}
+					continue
+				}
+				if e := c.cs[j]; !sameBits(v, e.want) {
 					t.Errorf("%v(%g) = %g (%#x), want %g (%#x)", c.a, e.x, v, math.Float32bits(v), e.want, math.Float32bits(e.want))
+				}
+			}
+		}
+	})
+}
+
+// TestBackwardSpecial pins the IEEE product semantics of dx = dy·f'(y):
+// a NaN or infinite dy gives NaN where f'(y) = 0.
+func TestBackwardSpecial(t *testing.T) {
+	nan := float32(math.NaN())
+	cases := []struct {
+		a           kernels.Activation
+		dy, y, want float32
+	}{
+		{kernels.Activation{Func: kernels.ReLU}, 3, 2, 3},
+		{kernels.Activation{Func: kernels.ReLU}, 3, 0, 0},
+		{kernels.Activation{Func: kernels.ReLU}, -3, 0, negZero},
+		{kernels.Activation{Func: kernels.ReLU}, nan, 0, nan},
+		{kernels.Activation{Func: kernels.ReLU}, inf32, 0, nan},
+		{kernels.Activation{Func: kernels.ReLU}, 1, nan, 0},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0.5}, 4, -1, 2},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 1}, 2, -1, 0},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 1}, 2, -0.5, 1},
+		{kernels.Activation{Func: kernels.ELU, Alpha: 1}, 2, 5, 2},
+		{kernels.Activation{Func: kernels.Sigmoid}, 4, 0.5, 1},
+		{kernels.Activation{Func: kernels.Sigmoid}, 4, 1, 0},
+		{kernels.Activation{Func: kernels.Sigmoid}, 4, 0, 0},
+		{kernels.Activation{Func: kernels.Tanh}, 4, 0, 4},
+		{kernels.Activation{Func: kernels.Tanh}, 4, 1, 0},
+		{kernels.Activation{Func: kernels.Tanh}, 4, -1, 0},
+		{kernels.Activation{Func: kernels.Tanh}, 4, nan, nan},
+		{kernels.Activation{Func: kernels.Identity}, nan, 1, nan},
+	}
+	eachImpl(t, func(t *testing.T) {
+		for _, c := range cases {
+			// Nine copies: a vector body and a tail.
+			dy, y, dx := make([]float32, 9), make([]float32, 9), make([]float32, 9)
+			for i := range dy {
+				dy[i], y[i] = c.dy, c.y
+			}
+			kernels.Backward(c.a, dx, dy, y)
+			for _, v := range dx {
+				if !sameBits(v, c.want) {
+					t.Errorf("%v backward dy=%g y=%g: %g, want %g", c.a, c.dy, c.y, v, c.want)
+					break
 				}
 			}
 		}
@@ -233,9 +312,14 @@ func TestBackward(t *testing.T) {
 					kernels.Backward(a, out, dy, y)
 					what := fmt.Sprintf("%v backward n=%d off=%d", a, n, off)
 					check(t, what)
+					spec := make([]float32, n)
+					fallback.Backward(a, spec, dy, y)
 					for i := range out {
 						if ok, want := backwardOK(a, dy[i], y[i], out[i]); !ok {
 							t.Fatalf("%s: dy=%g y=%g: %g, want %g (%.2f ULP)", what, dy[i], y[i], out[i], want, ref.ULP(out[i], want))
+						}
+						if !sameBits(out[i], spec[i]) {
+							t.Fatalf("%s: dy=%g y=%g: %g, the fallback gives %g", what, dy[i], y[i], out[i], spec[i])
 						}
 					}
 					ref1 := append([]float32(nil), out...)

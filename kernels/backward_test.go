@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/actfuse/actfuse/fallback"
 	"github.com/actfuse/actfuse/internal/ref"
 	"github.com/actfuse/actfuse/kernels"
 )
@@ -14,7 +15,8 @@ import (
 // dimensions and leading dimensions larger than n: dz within the Backward
 // tolerance of the float64 reference, the gaps between rows and the values
 // after dz and db untouched, and db[j] within m·2^-24·Σ|dz| of the float64
-// column sum of the dz it returned. It also checks dz == dy and db == nil.
+// column sum of the dz it returned, and dz and db bit for bit those of the
+// fallback. It also checks dz == dy and db == nil.
 func TestBackwardBias(t *testing.T) {
 	shapes := [][2]int{{0, 0}, {0, 9}, {9, 0}, {1, 1}, {1, 17}, {3, 5}, {7, 8}, {5, 31}, {13, 33}, {2, 70}, {64, 100}, {3, 1100}}
 	eachImpl(t, func(t *testing.T) {
@@ -72,6 +74,21 @@ func TestBackwardBias(t *testing.T) {
 					}
 					if math.Abs(got-sum) > bound {
 						t.Fatalf("%s: db[%d] = %g, column sum %g, error %g > %g", what, j, got, sum, math.Abs(got-sum), bound)
+					}
+				}
+				// Bit for bit the fallback, whose db sums the rows in order.
+				specDz, specDb := make([]float32, len(dz)), make([]float32, n)
+				fallback.BackwardBias(a, m, n, dy, lddy, y, ldy, specDz, lddz, specDb)
+				for i := range m {
+					for j := range n {
+						if !sameBits(dz[i*lddz+j], specDz[i*lddz+j]) {
+							t.Fatalf("%s: dz[%d,%d] = %g, the fallback gives %g", what, i, j, dz[i*lddz+j], specDz[i*lddz+j])
+						}
+					}
+				}
+				for j := range n {
+					if !sameBits(db[j], specDb[j]) {
+						t.Fatalf("%s: db[%d] = %g, the fallback gives %g", what, j, db[j], specDb[j])
 					}
 				}
 				// dz == dy, db == nil: the same dz.

@@ -14,7 +14,7 @@ var neonKernel = &microKernel{
 	nr:      12,
 	kernel:  neonPacked,
 	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
-	forward: func(a Activation, dst, x []float32) { simdForward(a, dst, x) },
+	forward: func(a Activation, dst, x []float32) { active.Load().forward(a, dst, x) },
 }
 
 // neonBlocks are the cache blocking parameters of neonKernel. cpuid reports
@@ -58,7 +58,7 @@ func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []fl
 		if flags&gemmBias != 0 {
 			_ = bias[11]
 		}
-		asm.Gemm8x12(kc, full, neonPtr(a), neonPtr(b), neonPtr(c), ldc, neonPtr(bias), neonPtr(y), ldy, flags, p[0])
+		asm.Gemm8x12(kc, full, neonPtr(a), neonPtr(b), neonPtr(c), ldc, neonPtr(bias), neonPtr(y), ldy, flags, p)
 	}
 	for t := full; t*8 < m; t++ {
 		rows := min(8, m-t*8)
@@ -87,7 +87,7 @@ func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []fl
 			_ = a[(t+1)*8*kc-1]
 			_ = b[12*kc-1]
 		}
-		asm.Gemm8x12(kc, 1, neonPtr(a[t*8*kc:]), neonPtr(b), &tc[0], 12, bp, yp, 12, flags, p[0])
+		asm.Gemm8x12(kc, 1, neonPtr(a[t*8*kc:]), neonPtr(b), &tc[0], 12, bp, yp, 12, flags, p)
 		for i := 0; i < rows; i++ {
 			copy(cs[i*ldc:i*ldc+nr], tc[i*12:i*12+nr])
 		}

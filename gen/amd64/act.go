@@ -9,8 +9,8 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/actfuse/actfuse/gen/glue"
 	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
@@ -379,32 +379,6 @@ func emitBackwardBias(s *isa, d desc.FuncDesc) {
 	RET()
 }
 
-// actSwitch returns the Go file that calls the activation kernels of every
-// ISA by desc.Func: the glue between package kernels and the kernels.
-func actSwitch() string {
-	var b strings.Builder
-	b.WriteString("import \"github.com/actfuse/actfuse/internal/desc\"\n\n")
-	for _, s := range []*isa{avx2} {
-		kinds := []struct{ kind, sig, args, doc string }{
-			{"Forward", "dst, x []float32", "dst, x", "dst = f(x)"},
-			{"Backward", "dx, dy, y []float32", "dx, dy, y", "dx = dy ⊙ f'(y)"},
-		}
-		for _, k := range kinds {
-			fmt.Fprintf(&b, "// %s%s computes %s with the %s kernel of f; it reports false if f has\n// none (Identity).\n", k.kind, s.suffix, k.doc, s.name)
-			fmt.Fprintf(&b, "func %s%s(f desc.Func, %s, p *[4]float32) bool {\n\tswitch f {\n", k.kind, s.suffix, k.sig)
-			for _, d := range desc.Funcs {
-				if d.Forward != nil {
-					fmt.Fprintf(&b, "\tcase desc.%s:\n\t\t%s(%s, p)\n", d.Stem, kernelName(s, d, k.kind), k.args)
-				}
-			}
-			b.WriteString("\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n\n")
-		}
-		fmt.Fprintf(&b, "// BackwardBias%s computes dz = dy ⊙ f'(y) and adds the rows of dz to db\n// (unless db is empty) with the %s kernel of f.\n", s.suffix, s.name)
-		fmt.Fprintf(&b, "func BackwardBias%s(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32) {\n\tswitch f {\n", s.suffix)
-		for _, d := range desc.Funcs {
-			fmt.Fprintf(&b, "\tcase desc.%s:\n\t\t%s(m, n, dy, lddy, y, ldy, dz, lddz, db, p)\n", d.Stem, kernelName(s, d, "BackwardBias"))
-		}
-		b.WriteString("\tdefault:\n\t\tpanic(\"actfuse: internal error: no BackwardBias kernel for \" + f.String())\n\t}\n}\n\n")
-	}
-	return b.String()
-}
+// actSwitch returns the Go file that calls the AVX2 activation kernels by
+// desc.Func.
+func actSwitch() string { return glue.ElementwiseSet(avx2.suffix, avx2.name) }

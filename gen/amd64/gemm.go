@@ -449,13 +449,6 @@ func (k *kernel) label(s string) string {
 	return fmt.Sprintf("%s_%s_%d", k.name, s, labelSeq)
 }
 
-func (k *kernel) all(f func(v VecVirtual)) {
-	for r := 0; r < k.nrows; r++ {
-		f(k.acc[r][0])
-		f(k.acc[r][1])
-	}
-}
-
 func (k *kernel) epilogue(edge bool) {
 	flags := Load(Param("flags"), GP64())
 	lStore := k.label("store")

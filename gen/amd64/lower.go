@@ -12,7 +12,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/mmcloughlin/avo/build"
@@ -433,6 +432,3 @@ func (l *lower) sel(m, a, b value, da, db bool) value {
 	}
 	return d
 }
-
-// f32 returns the float32 with the given bits (for comments).
-func f32(b uint32) float32 { return math.Float32frombits(b) }

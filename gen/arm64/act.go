@@ -1,28 +1,27 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/actfuse/actfuse/gen/glue"
+	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/actfuse/actfuse/gen/arm64/neon"
 )
 
 func init() {
-	groups = append(groups, group{"act", actKernels})
+	groups = append(groups, group{name: "act", emit: actKernels, glue: actSwitch})
 }
 
-// elementwise describes a kernel out[i] = f(in0[i], in1[i], ...) over float32
-// slices of equal length, optionally with a float32 parameter alpha.
+// elementwise describes a kernel whose output stream is the result of a
+// program of internal/desc over its input streams, float32 slices of equal
+// length, with the program's parameters read from the array p.
 type elementwise struct {
-	name   string
-	doc    []string
-	out    string   // output slice parameter
-	in     []string // input slice parameters
-	alpha  bool     // takes "alpha float32" as last parameter
-	unroll int      // vectors of four lanes per main-loop iteration (1-4)
-	temps  int      // scratch groups the body needs
-	// body computes out from in for the vectors of the groups; alpha is the
-	// broadcast parameter (nil without one).
-	body func(k *regs, alpha G, in []G, out G, t []G)
+	name string
+	doc  []string
+	out  string         // output slice parameter
+	in   []string       // input slice parameters, the program's inputs
+	prog *desc.Program // nil: the output is a copy of the first input
 }
 
 // General registers of the elementwise kernels.
@@ -30,7 +29,7 @@ const (
 	rOut   = R0 // output pointer
 	rIn    = R1 // first input pointer; the next inputs use R2, R3
 	rN     = R7 // elements left
-	rAlpha = R8
+	rParam = R8
 	rTmp   = R9
 )
 
@@ -42,29 +41,16 @@ func emitElementwise(e elementwise) {
 			params = append(params, p)
 		}
 	}
-	sig := "func(" + strings.Join(params, ", ") + " []float32"
-	if e.alpha {
-		sig += ", alpha float32"
-	}
-	sig += ")"
-	TEXT(e.name, sig)
+	TEXT(e.name, "func("+strings.Join(params, ", ")+" []float32, p *[4]float32)")
 	Doc(e.doc...)
-
 	k := newRegs()
-	var alpha G
-	if e.alpha {
-		alpha = G{k.constReg()}
-	}
-	st := newStream(k, e, alpha, false)
+	st := newStream(k, e, false)
 	Load(GetParam(e.out).Base(), rOut)
 	for j, p := range e.in {
 		Load(GetParam(p).Base(), rIn+Reg(j))
 	}
 	Load(GetParam(e.out).Len(), rN)
-	if e.alpha {
-		Load(GetParam("alpha").Mem(), rAlpha)
-		VDUP(rAlpha, alpha.at(0))
-	}
+	st.loadParams()
 	k.loadConsts(rTmp)
 	st.loops("", rOut, rIn, rN, 0)
 	DefineLabel("done")
@@ -77,25 +63,60 @@ func emitElementwise(e elementwise) {
 type stream struct {
 	e            elementwise
 	u            int
+	params       []G
 	in           []G
-	out, acc     G
+	outU, out1   G // the results of the bodies
+	acc          G
 	bodyU, body1 string
 }
 
-// newStream allocates the registers of e and captures its bodies (alpha is
-// the register holding the broadcast parameter, if e has one); with acc,
-// it also allocates registers for an accumulator row (acc[i] += out[i]).
-func newStream(k *regs, e elementwise, alpha G, acc bool) *stream {
-	st := &stream{e: e, u: e.unroll}
+// newStream chooses the unroll of e from the registers its program needs,
+// allocates the registers and captures its bodies; with acc, it also
+// allocates registers for an accumulator row (acc[i] += out[i]).
+func newStream(k *regs, e elementwise, acc bool) *stream {
+	st := &stream{e: e}
+	data, consts := len(e.in), 0 // a copy needs only its inputs
+	if e.prog != nil {
+		data, consts = peakRegs(e.prog)
+		for range e.prog.Params {
+			st.params = append(st.params, G{k.constReg()})
+		}
+	}
+	free := 32 - consts - len(st.params)
+	per := data
+	if acc {
+		per++
+	}
+	st.u = max(1, min(4, free/per))
 	st.in = k.groups(len(e.in), st.u)
-	st.out = k.group(st.u)
 	if acc {
 		st.acc = k.group(st.u)
 	}
-	t := k.groups(e.temps, st.u)
-	st.bodyU = Capture(func() { e.body(k, alpha, st.in, st.out, t) })
-	st.body1 = Capture(func() { e.body(k, alpha, firsts(st.in, 1), st.out.first(1), firsts(t, 1)) })
+	pool := k.group(st.u * (data - len(e.in)))
+	body := func(u int) (string, G) {
+		if e.prog == nil {
+			return "", firsts(st.in, u)[0]
+		}
+		l := &lower{k: k, params: st.params, pool: append([]VReg{}, pool[:u*(data-len(e.in))]...)}
+		var out G
+		code := Capture(func() { out = l.emit(e.prog, firsts(st.in, u))[0] })
+		return code, out
+	}
+	st.bodyU, st.outU = body(st.u)
+	st.body1, st.out1 = body(1)
 	return st
+}
+
+// loadParams broadcasts the parameters from the array at the "p" argument.
+func (st *stream) loadParams() {
+	if len(st.params) == 0 {
+		return
+	}
+	Load(GetParam("p").Mem(), rParam)
+	for _, g := range st.params {
+		MOVWULoadP(rParam, rTmp)
+		VDUP(rTmp, g.at(0))
+	}
 }
 
 func firsts(gs []G, n int) []G {
@@ -142,13 +163,13 @@ func (st *stream) loops(p string, out, in, n, acc Reg) {
 		Comment("%d vectors per iteration.", u)
 		CMPConst(4*u, n)
 		BLT(Label(p + "vec1"))
-		loop(Label(p+"loopU"), 4*u, st.in, st.out, st.acc, st.bodyU)
+		loop(Label(p+"loopU"), 4*u, st.in, st.outU, st.acc, st.bodyU)
 		DefineLabel(Label(p + "vec1"))
 	}
 	Comment("One vector per iteration.")
 	CMPConst(4, n)
 	BLT(Label(p + "tail"))
-	loop(Label(p+"loop1"), 4, firsts(st.in, 1), st.out.first(1), st.acc.first(1), st.body1)
+	loop(Label(p+"loop1"), 4, firsts(st.in, 1), st.out1, st.acc.first(1), st.body1)
 	DefineLabel(Label(p + "tail"))
 	Comment("The last 0-3 elements, one lane at a time.")
 	CBZ(n, Label(p+"done"))
@@ -157,142 +178,62 @@ func (st *stream) loops(p string, out, in, n, acc Reg) {
 		FMOVSLoadP(in+Reg(j), st.in[j][0].F())
 	}
 	Raw(st.body1)
-	FMOVSStoreP(st.out[0].F(), out)
+	FMOVSStoreP(st.out1[0].F(), out)
 	if acc != 0 {
 		FMOVSLoad(acc, st.acc[0].F())
-		fadd(st.out.first(1), st.acc.first(1), st.acc.first(1))
+		fadd(st.out1.first(1), st.acc.first(1), st.acc.first(1))
 		FMOVSStoreP(st.acc[0].F(), acc)
 	}
 	SUBSConst(1, n)
 	BNE(Label(p + "loopS"))
 }
 
+// actKernels emits the forward, backward and backward-with-bias kernels of
+// every activation with a program.
 func actKernels() {
 	for _, e := range actElementwise() {
 		emitElementwise(e)
 	}
-	for _, e := range actElementwise() {
-		if len(e.in) == 2 && e.in[1] == "y" {
-			emitBackwardBias(e)
+	for _, d := range desc.Funcs {
+		emitBackwardBias(d)
+	}
+}
+
+// actElementwise lists the elementwise activation kernels: forward and
+// backward of every function with a program.
+func actElementwise() []elementwise {
+	var es []elementwise
+	for _, d := range desc.Funcs {
+		if d.Forward != nil {
+			es = append(es, elementwise{
+				name: d.Stem + "ForwardNEON", out: "dst", in: []string{"x"}, prog: d.Forward,
+				doc: []string{fmt.Sprintf("%sForwardNEON sets dst[i] = %s(x[i]) (program %s %s of internal/desc).", d.Stem, d.Name, d.Forward.Name, d.Forward.Algo)},
+			})
 		}
 	}
-	emitBackwardBias(elementwise{
-		name: "IdentityBackward", out: "dx", in: []string{"dy", "y"}, unroll: 4,
-		body: func(k *regs, _ G, in []G, out G, _ []G) { mov(in[0], out) },
-	})
+	for _, d := range desc.Funcs {
+		if d.Deriv != nil {
+			es = append(es, elementwise{
+				name: d.Stem + "BackwardNEON", out: "dx", in: []string{"dy", "y"}, prog: d.Deriv,
+				doc: []string{fmt.Sprintf("%sBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = %s.", d.Stem, d.Name)},
+			})
+		}
+	}
+	return es
 }
 
-// actElementwise lists the elementwise activation kernels.
-func actElementwise() []elementwise {
-	return []elementwise{
-		{
-			name: "ReLUForward", out: "dst", in: []string{"x"}, unroll: 4, temps: 1,
-			doc: []string{"ReLUForward sets dst[i] = x[i] < 0 ? +0 : x[i] (NaN and -0 pass through)."},
-			body: func(k *regs, _ G, in []G, out G, t []G) {
-				relu(in[0], out, t)
-			},
-		},
-		{
-			name: "LeakyReLUForward", out: "dst", in: []string{"x"}, alpha: true, unroll: 4, temps: 2,
-			doc: []string{"LeakyReLUForward sets dst[i] = x[i] < 0 ? alpha·x[i] : x[i] (NaN and -0 pass through;",
-				"with alpha = 0, -Inf gives -0)."},
-			body: func(k *regs, alpha G, in []G, out G, t []G) {
-				leakyReLU(k, alpha, in[0], out, t)
-			},
-		},
-		{
-			name: "ELUForward", out: "dst", in: []string{"x"}, alpha: true, unroll: 2, temps: 5,
-			doc: []string{"ELUForward sets dst[i] = x[i] if x[i] >= 0, else alpha·(exp(x[i])-1)."},
-			body: func(k *regs, alpha G, in []G, out G, t []G) {
-				elu(k, alpha, in[0], out, t)
-			},
-		},
-		{
-			name: "SigmoidForward", out: "dst", in: []string{"x"}, unroll: 2, temps: 5,
-			doc: []string{"SigmoidForward sets dst[i] = 1/(1+exp(-x[i]))."},
-			body: func(k *regs, _ G, in []G, out G, t []G) {
-				sigmoid(k, in[0], out, t)
-			},
-		},
-		{
-			name: "TanhForward", out: "dst", in: []string{"x"}, unroll: 2, temps: 7,
-			doc: []string{"TanhForward sets dst[i] = tanh(x[i])."},
-			body: func(k *regs, _ G, in []G, out G, t []G) {
-				tanh(k, in[0], out, t)
-			},
-		},
-		{
-			name: "ReLUBackward", out: "dx", in: []string{"dy", "y"}, unroll: 4, temps: 1,
-			doc: []string{"ReLUBackward sets dx[i] = dy[i]·(1 if y[i] > 0, else 0)."},
-			body: func(k *regs, _ G, in []G, out G, t []G) {
-				fcmgt0(in[1], t[0])
-				and(k.f(1), t[0], t[0])
-				fmul(t[0], in[0], out)
-			},
-		},
-		{
-			name: "LeakyReLUBackward", out: "dx", in: []string{"dy", "y"}, alpha: true, unroll: 4, temps: 1,
-			doc: []string{"LeakyReLUBackward sets dx[i] = dy[i]·(1 if y[i] > 0, else alpha)."},
-			body: func(k *regs, alpha G, in []G, out G, t []G) {
-				fcmgt0(in[1], t[0])
-				bsl(alpha, k.f(1), t[0])
-				fmul(t[0], in[0], out)
-			},
-		},
-		{
-			name: "ELUBackward", out: "dx", in: []string{"dy", "y"}, alpha: true, unroll: 4, temps: 2,
-			doc: []string{"ELUBackward sets dx[i] = dy[i]·(1 if y[i] > 0, else y[i]+alpha)."},
-			body: func(k *regs, alpha G, in []G, out G, t []G) {
-				fadd(alpha, in[1], t[1])
-				fcmgt0(in[1], t[0])
-				bsl(t[1], k.f(1), t[0])
-				fmul(t[0], in[0], out)
-			},
-		},
-		{
-			name: "SigmoidBackward", out: "dx", in: []string{"dy", "y"}, unroll: 4, temps: 1,
-			doc: []string{"SigmoidBackward sets dx[i] = dy[i]·(y[i]·(1-y[i]))."},
-			body: func(k *regs, _ G, in []G, out G, t []G) {
-				fsub(in[1], k.f(1), t[0])
-				fmul(t[0], in[1], t[0])
-				fmul(t[0], in[0], out)
-			},
-		},
-		{
-			name: "TanhBackward", out: "dx", in: []string{"dy", "y"}, unroll: 4, temps: 2,
-			doc: []string{"TanhBackward sets dx[i] = dy[i]·((1-y[i])·(1+y[i]))."},
-			body: func(k *regs, _ G, in []G, out G, t []G) {
-				one := k.f(1)
-				fsub(in[1], one, t[0])
-				fadd(one, in[1], t[1])
-				fmul(t[1], t[0], t[0])
-				fmul(t[0], in[0], out)
-			},
-		},
-	}
-}
-
-// emitBackwardBias writes the matrix form of the backward kernel e (named
-// like e with "Bias" appended): dz = dy ⊙ f'(y) row by row and, unless db is
-// empty, db[:n] += each row of dz in row order (the caller zeroes db).
-func emitBackwardBias(e elementwise) {
-	name := e.name + "Bias"
-	sig := "func(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32"
-	if e.alpha {
-		sig += ", alpha float32"
-	}
-	TEXT(name, sig+")")
-	f := strings.TrimSuffix(e.name, "Backward")
-	Doc(name+" computes dz = dy ⊙ f'(y) for f = "+strings.ToLower(f)+" over the m×n matrices dy, y, dz",
+// emitBackwardBias writes <Stem>BackwardBiasNEON: dz = dy ⊙ f'(y) row by row
+// and, unless db is empty, db[:n] += each row of dz in row order (the caller
+// zeroes db); Identity copies dy.
+func emitBackwardBias(d desc.FuncDesc) {
+	name := d.Stem + "BackwardBiasNEON"
+	TEXT(name, "func(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)")
+	Doc(name+" computes dz = dy ⊙ f'(y) for f = "+d.Name+" over the m×n matrices dy, y, dz",
 		"(leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in",
 		"row order; db must be zeroed by the caller. Arguments are not checked.")
 	k := newRegs()
-	var alpha G
-	if e.alpha {
-		alpha = G{k.constReg()}
-	}
-	e.out, e.in = "dz", []string{"dy", "y"}
-	st := newStream(k, e, alpha, true)
+	e := elementwise{out: "dz", in: []string{"dy", "y"}, prog: d.Deriv}
+	st := newStream(k, e, true)
 	const (
 		rM, rCols, rLdDy, rLdY, rLdDz, rDbLen = R10, R11, R12, R13, R14, R16
 		rDz, rDy, rY, rDb                     = R0, R1, R2, R3
@@ -308,10 +249,7 @@ func emitBackwardBias(e elementwise) {
 	Load(GetParam("lddz").Mem(), rLdDz)
 	Load(GetParam("db").Base(), rDb)
 	Load(GetParam("db").Len(), rDbLen)
-	if e.alpha {
-		Load(GetParam("alpha").Mem(), rAlpha)
-		VDUP(rAlpha, alpha.at(0))
-	}
+	st.loadParams()
 	k.loadConsts(rTmp)
 	LSLConst(2, rLdDy, rLdDy)
 	LSLConst(2, rLdY, rLdY)
@@ -346,3 +284,7 @@ func emitBackwardBias(e elementwise) {
 	DefineLabel("done")
 	RET()
 }
+
+// actSwitch returns the Go file body that calls the NEON activation kernels
+// by desc.Func.
+func actSwitch() string { return glue.ElementwiseSet("NEON", "NEON") }

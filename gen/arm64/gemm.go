@@ -2,40 +2,41 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
+
+	"github.com/actfuse/actfuse/internal/desc"
 
 	. "github.com/actfuse/actfuse/gen/arm64/neon"
 )
 
 func init() {
-	groups = append(groups, group{"gemm", gemmKernels})
+	groups = append(groups, group{name: "gemm", emit: gemmKernels})
 }
 
-// The GEMM micro-kernel tile: gemmMR rows by gemmNR columns, 24 accumulator
-// registers V0-V23 (row i in V3i, V3i+1, V3i+2); the k loop loads the packed
-// A step into V24, V25 (eight rows, broadcast by lane with FMLA by element)
-// and the packed B step into V26-V28.
+// The GEMM micro-kernel tile (desc.Impls): gemmMR rows by gemmNR columns,
+// 24 accumulator registers V0-V23 (row i in V3i, V3i+1, V3i+2); the k loop
+// loads the packed A step into V24, V25 (eight rows, broadcast by lane with
+// FMLA by element) and the packed B step into V26-V28. The code below is
+// written for this tile: the init check says so if the description moves.
 const (
 	gemmMR = 8
 	gemmNR = 12
 )
 
-// Flags of a micro-kernel call, as in package kernels.
-const (
-	flagAccumulate = 0
-	flagBias       = 1
-	flagBackward   = 2
-	actShift       = 8
+func init() {
+	if im := desc.ImplByName("neon"); im.MR != gemmMR || im.NR != gemmNR {
+		panic(fmt.Sprintf("arm64: the NEON GEMM kernel is written for %dx%d, desc says %dx%d", gemmMR, gemmNR, im.MR, im.NR))
+	}
+}
+
+// Flags of a micro-kernel call (desc.Flag*), as the bit numbers TBZ tests.
+var (
+	flagAccumulate = bits.TrailingZeros(desc.FlagAccumulate)
+	flagBias       = bits.TrailingZeros(desc.FlagBias)
+	flagBackward   = bits.TrailingZeros(desc.FlagBackward)
 )
 
-// Activation numbers, as fallback.Func.
-const (
-	fIdentity = iota
-	fReLU
-	fLeakyReLU
-	fELU
-	fSigmoid
-	fTanh
-)
+const actShift = desc.ActShift
 
 func acc(i, j int) VReg { return VReg(3*i + j) }
 
@@ -43,19 +44,19 @@ func accRow(i int) []Vec { return []Vec{acc(i, 0).S4(), acc(i, 1).S4(), acc(i, 2
 
 // General registers of the GEMM kernel.
 const (
-	gKC, gTiles, gA, gB, gC, gLdc, gBias, gY, gLdy, gFlags, gAlpha = R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10
+	gKC, gTiles, gA, gB, gC, gLdc, gBias, gY, gLdy, gFlags, gP = R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10
 	gK, gBp, gCrow, gYrow, gAct, gT0, gT1                          = R11, R12, R13, R14, R15, R16, R17
 )
 
 func gemmKernels() {
-	TEXT("Gemm8x12", "func(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)")
+	TEXT("Gemm8x12", "func(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)")
 	Doc("Gemm8x12 computes tiles full 8×12 tiles down one column panel: tile t multiplies",
 		"the packed A micro-panel t (a + t·8·kc, kc steps of 8 values) by the packed B panel b",
 		"(kc steps of 12 values) into Z with one fused multiply-add per step, in increasing k,",
 		"starting from zero; then, with C at c + t·8·ldc (ldc, ldy in elements):",
 		"flags&1 (accumulate): Z += C; flags&4 (backward): C = Z ⊙ act'(Y) with Y at",
 		"y + t·8·ldy; otherwise C = act(Z + bias) (bias[0:12] added when flags&2), where",
-		"act = flags>>8 (fallback.Func) and alpha its parameter. Arguments are not checked.")
+		"act = flags>>8 (a desc.Func) and p its parameters. Arguments are not checked.")
 	Load(GetParam("kc").Mem(), gKC)
 	Load(GetParam("tiles").Mem(), gTiles)
 	Load(GetParam("a").Mem(), gA)
@@ -66,7 +67,7 @@ func gemmKernels() {
 	Load(GetParam("y").Mem(), gY)
 	Load(GetParam("ldy").Mem(), gLdy)
 	Load(GetParam("flags").Mem(), gFlags)
-	Load(GetParam("alpha").Mem(), gAlpha)
+	Load(GetParam("p").Mem(), gP)
 	LSLConst(2, gLdc, gLdc)
 	LSLConst(2, gLdy, gLdy)
 	LSRConst(actShift, gFlags, gAct)
@@ -119,33 +120,38 @@ func gemmKernels() {
 		}
 	}
 	DefineLabel("nobias")
-	for _, f := range []struct {
-		act   int
-		label Label
-		body  func(k *regs, alpha, x, y G, t []G)
-	}{
-		{fReLU, "frelu", func(_ *regs, _, x, y G, t []G) { relu(x, y, t) }},
-		{fLeakyReLU, "fleaky", leakyReLU},
-	} {
-		skip := Label(string(f.label) + "skip")
-		CMPConst(f.act, gAct)
+	// The activations whose program fits the eight registers V24-V31 beside
+	// the accumulators run in registers, one accumulator at a time; the
+	// others make a second pass over the stored tile, still in L1, with
+	// every register free.
+	var second []desc.FuncDesc
+	for f, d := range desc.Funcs {
+		if d.Forward == nil {
+			continue
+		}
+		data, consts := peakRegs(d.Forward)
+		if data-1+consts+len(d.Params) > 8 {
+			second = append(second, d)
+			continue
+		}
+		skip := Label(fmt.Sprintf("fnot%d", f))
+		CMPConst(f, gAct)
 		BNE(skip)
-		Comment("%s in registers (V24-V31 are free after the k loop).", f.label[1:])
-		k := newRegs()
-		k.next = 24
-		alpha := G{k.constReg()}
-		t := k.groups(2, 1)
-		var code string
-		code = Capture(func() {
+		Comment("%s in registers (V24-V31 are free after the k loop).", d.Name)
+		k, l := epilogueLower(d, data-1)
+		code := Capture(func() {
 			for i := 0; i < gemmMR; i++ {
 				for j := 0; j < 3; j++ {
 					a := G{acc(i, j)}
-					f.body(k, alpha, a, a, t)
+					out := l.emit(d.Forward, []G{a})[0]
+					if !same(out, a) {
+						mov(out, a)
+						l.release(out)
+					}
 				}
 			}
 		})
-		VDUP(gAlpha, alpha.at(0))
-		k.loadConsts(gT0)
+		loadEpilogue(k, l)
 		Raw(code)
 		JMP("fstore")
 		DefineLabel(skip)
@@ -155,49 +161,34 @@ func gemmKernels() {
 		VST1(gCrow, accRow(i)...)
 		ADD(gLdc, gCrow, gCrow)
 	}
-	Comment("ELU, sigmoid and tanh: one more pass over the tile, still in L1.")
-	CMPConst(fELU, gAct)
-	BEQ("felu")
-	CMPConst(fSigmoid, gAct)
-	BEQ("fsigmoid")
-	CMPConst(fTanh, gAct)
-	BEQ("ftanh")
+	Comment("The other activations: one more pass over the tile, still in L1.")
+	for _, d := range second {
+		CMPConst(int(funcOf(d)), gAct)
+		BEQ(Label("f" + d.Name))
+	}
 	JMP("next")
-	for _, f := range []struct {
-		label Label
-		u     int
-		temps int
-		alpha bool
-		body  func(k *regs, alpha, x, y G, t []G)
-	}{
-		{"felu", 3, 5, true, func(k *regs, alpha, x, y G, t []G) { elu(k, alpha, x, y, t) }},
-		{"fsigmoid", 3, 5, false, func(k *regs, _, x, y G, t []G) { sigmoid(k, x, y, t) }},
-		{"ftanh", 1, 7, false, func(k *regs, _, x, y G, t []G) { tanh(k, x, y, t) }},
-	} {
-		DefineLabel(f.label)
+	for _, d := range second {
+		DefineLabel(Label("f" + d.Name))
+		data, _ := peakRegs(d.Forward)
 		k := newRegs()
-		var alpha G
-		if f.alpha {
-			alpha = G{k.constReg()}
+		l := &lower{k: k}
+		for range d.Params {
+			l.params = append(l.params, G{k.constReg()})
 		}
-		x := k.group(f.u)
-		y := k.group(f.u)
-		t := k.groups(f.temps, f.u)
-		body := Capture(func() { f.body(k, alpha, x, y, t) })
-		if f.alpha {
-			VDUP(gAlpha, alpha.at(0))
-		}
-		k.loadConsts(gT0)
+		const u = 3 // the vectors of a row
+		x := k.group(u)
+		l.pool = k.group(u * (data - 1))
+		var y G
+		body := Capture(func() { y = l.emit(d.Forward, []G{x})[0] })
+		loadEpilogue(k, l)
 		MOVDReg(gC, gCrow)
 		MOVDConst(gemmMR, gT1)
-		row := Label(string(f.label) + "row")
+		row := Label("f" + d.Name + "row")
 		DefineLabel(row)
 		MOVDReg(gCrow, gT0)
-		for v := 0; v < 3/f.u; v++ {
-			VLD1(gT0, vecs(x)...)
-			Raw(body)
-			VST1P(gT0, vecs(y)...)
-		}
+		VLD1(gT0, vecs(x)...)
+		Raw(body)
+		VST1(gT0, vecs(y)...)
 		ADD(gLdc, gCrow, gCrow)
 		SUBSConst(1, gT1)
 		BNE(row)
@@ -207,39 +198,33 @@ func gemmKernels() {
 	DefineLabel("backward")
 	Comment("Backward: C = Z ⊙ act'(Y), the derivative as in the elementwise kernels.")
 	MOVDReg(gY, gYrow)
-	bw := map[string]elementwise{}
-	for _, e := range actElementwise() {
-		bw[e.name] = e
-	}
-	for _, f := range []struct {
-		act  int
-		name string
-	}{{fReLU, "ReLUBackward"}, {fLeakyReLU, "LeakyReLUBackward"}, {fELU, "ELUBackward"}, {fSigmoid, "SigmoidBackward"}, {fTanh, "TanhBackward"}} {
-		skip := Label(fmt.Sprintf("bnot%d", f.act))
-		CMPConst(f.act, gAct)
-		BNE(skip)
-		e := bw[f.name]
-		k := newRegs()
-		k.next = 24
-		var alpha G
-		if e.alpha {
-			alpha = G{k.constReg()}
+	for f, d := range desc.Funcs {
+		if d.Deriv == nil {
+			continue
 		}
-		yv := k.group(3)
-		t := k.groups(2, 1)
+		skip := Label(fmt.Sprintf("bnot%d", f))
+		CMPConst(f, gAct)
+		BNE(skip)
+		data, _ := peakRegs(d.Deriv)
+		k, l := epilogueLower(d, 3+data-2)
+		yv := l.alloc(3) // loaded for each row: the rows' programs must not take them
+		for _, r := range yv {
+			l.keep[r] = true
+		}
 		var rows []string
 		for i := 0; i < gemmMR; i++ {
 			rows = append(rows, Capture(func() {
 				for j := 0; j < 3; j++ {
 					z := G{acc(i, j)}
-					e.body(k, alpha, []G{z, G{yv[j]}}, z, t)
+					out := l.emit(d.Deriv, []G{z, {yv[j]}})[0]
+					if !same(out, z) {
+						mov(out, z)
+						l.release(out)
+					}
 				}
 			}))
 		}
-		if e.alpha {
-			VDUP(gAlpha, alpha.at(0))
-		}
-		k.loadConsts(gT0)
+		loadEpilogue(k, l)
 		for i := 0; i < gemmMR; i++ {
 			VLD1(gYrow, vecs(yv)...)
 			ADD(gLdy, gYrow, gYrow)
@@ -289,4 +274,41 @@ func emitPeak() {
 	BNE("loop")
 	DefineLabel("done")
 	RET()
+}
+
+// epilogueLower returns the register file and the lowering of an epilogue
+// that runs d's programs beside the 24 accumulators: its parameters and
+// constants at the top, data data registers from V24 upward.
+func epilogueLower(d desc.FuncDesc, data int) (*regs, *lower) {
+	k := newRegs()
+	k.next = 24
+	l := &lower{k: k, keep: map[VReg]bool{}}
+	for r := V0; r < V24; r++ {
+		l.keep[r] = true // the accumulators
+	}
+	for range d.Params {
+		l.params = append(l.params, G{k.constReg()})
+	}
+	l.pool = k.group(data)
+	return k, l
+}
+
+// loadEpilogue fills the parameter and constant registers of l: the
+// parameters come from the array whose address is in gP.
+func loadEpilogue(k *regs, l *lower) {
+	MOVDReg(gP, gT0)
+	for _, g := range l.params {
+		MOVWULoadP(gT0, gT1)
+		VDUP(gT1, g.at(0))
+	}
+	k.loadConsts(gT0)
+}
+
+// funcOf returns the desc.Func of d.
+func funcOf(d desc.FuncDesc) desc.Func {
+	f, err := desc.ParseFunc(d.Name)
+	if err != nil {
+		panic(err)
+	}
+	return f
 }

@@ -13,6 +13,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/actfuse/actfuse/gen/arm64/neon"
 	"github.com/actfuse/actfuse/internal/desc"
@@ -26,6 +27,10 @@ type lower struct {
 	pool   []VReg
 	peak   int // most data registers in use at once
 	inUse  int
+	// keep holds registers that never join the pool, though a program may
+	// write them: the accumulators of the GEMM epilogue, which are stored
+	// after all of them are done.
+	keep map[VReg]bool
 }
 
 // alloc takes n data registers from the pool.
@@ -41,8 +46,12 @@ func (l *lower) alloc(n int) G {
 }
 
 func (l *lower) release(g G) {
-	l.pool = append(l.pool, g...)
-	l.inUse -= len(g)
+	for _, r := range g {
+		if !l.keep[r] {
+			l.pool = append(l.pool, r)
+			l.inUse--
+		}
+	}
 }
 
 // nval is a program value on the group.
@@ -70,8 +79,8 @@ func (l *lower) full(v nval) G {
 
 // emit lowers p on the group whose input j is in[j]. An input's registers
 // join the pool once the program no longer reads them (a loop reloads its
-// inputs; the GEMM epilogue is done with its accumulators). It returns the
-// results, whose registers the caller owns.
+// inputs), unless keep holds them. It returns the results, whose registers
+// the caller owns.
 func (l *lower) emit(p *desc.Program, in []G) []G {
 	n := len(in[0])
 	last := p.LastUse()
@@ -324,5 +333,7 @@ func peakRegs(p *desc.Program) (data, consts int) {
 		in[j] = l.alloc(1)
 	}
 	Capture(func() { l.emit(p, in) })
-	return l.peak, 31 - k.top
+	return l.peak, 31 - k.top - len(p.Params)
 }
+
+func f32bits(b uint32) float32 { return math.Float32frombits(b) }

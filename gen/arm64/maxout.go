@@ -3,12 +3,12 @@ package main
 import . "github.com/actfuse/actfuse/gen/arm64/neon"
 
 func init() {
-	groups = append(groups, group{"maxout", maxoutKernels})
+	groups = append(groups, group{name: "maxout", emit: maxoutKernels})
 }
 
 func maxoutKernels() {
-	TEXT("MaxoutForward", "func(k int, dst []float32, argmax []int32, x []float32)")
-	Doc("MaxoutForward sets, for each of the len(dst) groups of k consecutive values of x,",
+	TEXT("MaxoutForwardNEON", "func(k int, dst []float32, argmax []int32, x []float32)")
+	Doc("MaxoutForwardNEON sets, for each of the len(dst) groups of k consecutive values of x,",
 		"dst[i] = the maximum of the group and argmax[i] its index within the group: ties go to",
 		"the first maximum, and the first NaN of a group wins over every number. Four groups",
 		"are processed at once, one per lane. Arguments are not checked (k >= 1, len(argmax) =",
@@ -96,8 +96,8 @@ func maxoutKernels() {
 }
 
 func emitMaxoutBackward() {
-	TEXT("MaxoutBackward", "func(k int, dx []float32, dy []float32, argmax []int32) int")
-	Doc("MaxoutBackward zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);",
+	TEXT("MaxoutBackwardNEON", "func(k int, dx []float32, dy []float32, argmax []int32) int")
+	Doc("MaxoutBackwardNEON zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);",
 		"len(dx) must equal k·len(dy) and len(argmax) len(dy). It returns -1, or the first i",
 		"whose argmax[i] is outside [0, k), where it stops.")
 	const (

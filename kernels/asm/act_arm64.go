@@ -4,95 +4,94 @@
 
 package asm
 
-// ReLUForward sets dst[i] = x[i] < 0 ? +0 : x[i] (NaN and -0 pass through).
+// ReLUForwardNEON sets dst[i] = relu(x[i]) (program ReLU  of internal/desc).
 //
 //go:noescape
-func ReLUForward(dst, x []float32)
+func ReLUForwardNEON(dst, x []float32, p *[4]float32)
 
-// LeakyReLUForward sets dst[i] = x[i] < 0 ? alpha·x[i] : x[i] (NaN and -0 pass through;
-// with alpha = 0, -Inf gives -0).
+// LeakyReLUForwardNEON sets dst[i] = leakyrelu(x[i]) (program LeakyReLU  of internal/desc).
 //
 //go:noescape
-func LeakyReLUForward(dst, x []float32, alpha float32)
+func LeakyReLUForwardNEON(dst, x []float32, p *[4]float32)
 
-// ELUForward sets dst[i] = x[i] if x[i] >= 0, else alpha·(exp(x[i])-1).
+// ELUForwardNEON sets dst[i] = elu(x[i]) (program ELU rr2_p6_expm1 of internal/desc).
 //
 //go:noescape
-func ELUForward(dst, x []float32, alpha float32)
+func ELUForwardNEON(dst, x []float32, p *[4]float32)
 
-// SigmoidForward sets dst[i] = 1/(1+exp(-x[i])).
+// SigmoidForwardNEON sets dst[i] = sigmoid(x[i]) (program Sigmoid rr2_p6_div of internal/desc).
 //
 //go:noescape
-func SigmoidForward(dst, x []float32)
+func SigmoidForwardNEON(dst, x []float32, p *[4]float32)
 
-// TanhForward sets dst[i] = tanh(x[i]).
+// TanhForwardNEON sets dst[i] = tanh(x[i]) (program Tanh p11_rr2_p6_div of internal/desc).
 //
 //go:noescape
-func TanhForward(dst, x []float32)
+func TanhForwardNEON(dst, x []float32, p *[4]float32)
 
-// ReLUBackward sets dx[i] = dy[i]·(1 if y[i] > 0, else 0).
+// ReLUBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = relu.
 //
 //go:noescape
-func ReLUBackward(dx, dy, y []float32)
+func ReLUBackwardNEON(dx, dy, y []float32, p *[4]float32)
 
-// LeakyReLUBackward sets dx[i] = dy[i]·(1 if y[i] > 0, else alpha).
+// LeakyReLUBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = leakyrelu.
 //
 //go:noescape
-func LeakyReLUBackward(dx, dy, y []float32, alpha float32)
+func LeakyReLUBackwardNEON(dx, dy, y []float32, p *[4]float32)
 
-// ELUBackward sets dx[i] = dy[i]·(1 if y[i] > 0, else y[i]+alpha).
+// ELUBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = elu.
 //
 //go:noescape
-func ELUBackward(dx, dy, y []float32, alpha float32)
+func ELUBackwardNEON(dx, dy, y []float32, p *[4]float32)
 
-// SigmoidBackward sets dx[i] = dy[i]·(y[i]·(1-y[i])).
+// SigmoidBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = sigmoid.
 //
 //go:noescape
-func SigmoidBackward(dx, dy, y []float32)
+func SigmoidBackwardNEON(dx, dy, y []float32, p *[4]float32)
 
-// TanhBackward sets dx[i] = dy[i]·((1-y[i])·(1+y[i])).
+// TanhBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = tanh.
 //
 //go:noescape
-func TanhBackward(dx, dy, y []float32)
+func TanhBackwardNEON(dx, dy, y []float32, p *[4]float32)
 
-// ReLUBackwardBias computes dz = dy ⊙ f'(y) for f = relu over the m×n matrices dy, y, dz
+// IdentityBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz
 // (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
 // row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func ReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func IdentityBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// LeakyReLUBackwardBias computes dz = dy ⊙ f'(y) for f = leakyrelu over the m×n matrices dy, y, dz
+// ReLUBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = relu over the m×n matrices dy, y, dz
 // (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
 // row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func LeakyReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+func ReLUBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// ELUBackwardBias computes dz = dy ⊙ f'(y) for f = elu over the m×n matrices dy, y, dz
+// LeakyReLUBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = leakyrelu over the m×n matrices dy, y, dz
 // (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
 // row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func ELUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
+func LeakyReLUBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// SigmoidBackwardBias computes dz = dy ⊙ f'(y) for f = sigmoid over the m×n matrices dy, y, dz
+// ELUBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = elu over the m×n matrices dy, y, dz
 // (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
 // row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func SigmoidBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func ELUBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// TanhBackwardBias computes dz = dy ⊙ f'(y) for f = tanh over the m×n matrices dy, y, dz
+// SigmoidBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = sigmoid over the m×n matrices dy, y, dz
 // (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
 // row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func TanhBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func SigmoidBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// IdentityBackwardBias computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz
+// TanhBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = tanh over the m×n matrices dy, y, dz
 // (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
 // row order; db must be zeroed by the caller. Arguments are not checked.
 //
 //go:noescape
-func IdentityBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
+func TanhBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)

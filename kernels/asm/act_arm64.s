@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func ReLUForward(dst, x []float32)
-TEXT ·ReLUForward(SB), NOSPLIT, $0-48
+// func ReLUForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·ReLUForwardNEON(SB), NOSPLIT, $0-56
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD dst_len+8(FP), R7
@@ -16,14 +16,14 @@ TEXT ·ReLUForward(SB), NOSPLIT, $0-48
 
 loopU:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	WORD $0x4ea0e808 // fcmlt v8.4s, v0.4s, #0.0
-	WORD $0x4ea0e829 // fcmlt v9.4s, v1.4s, #0.0
-	WORD $0x4ea0e84a // fcmlt v10.4s, v2.4s, #0.0
-	WORD $0x4ea0e86b // fcmlt v11.4s, v3.4s, #0.0
-	WORD $0x4e681c04 // bic v4.16b, v0.16b, v8.16b
-	WORD $0x4e691c25 // bic v5.16b, v1.16b, v9.16b
-	WORD $0x4e6a1c46 // bic v6.16b, v2.16b, v10.16b
-	WORD $0x4e6b1c67 // bic v7.16b, v3.16b, v11.16b
+	WORD $0x4ea0e804 // fcmlt v4.4s, v0.4s, #0.0
+	WORD $0x4ea0e825 // fcmlt v5.4s, v1.4s, #0.0
+	WORD $0x4ea0e846 // fcmlt v6.4s, v2.4s, #0.0
+	WORD $0x4ea0e867 // fcmlt v7.4s, v3.4s, #0.0
+	WORD $0x4e641c04 // bic v4.16b, v0.16b, v4.16b
+	WORD $0x4e651c25 // bic v5.16b, v1.16b, v5.16b
+	WORD $0x4e661c46 // bic v6.16b, v2.16b, v6.16b
+	WORD $0x4e671c67 // bic v7.16b, v3.16b, v7.16b
 	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
@@ -36,8 +36,8 @@ vec1:
 
 loop1:
 	VLD1.P 16(R1), [V0.S4]
-	WORD $0x4ea0e808 // fcmlt v8.4s, v0.4s, #0.0
-	WORD $0x4e681c04 // bic v4.16b, v0.16b, v8.16b
+	WORD $0x4ea0e804 // fcmlt v4.4s, v0.4s, #0.0
+	WORD $0x4e641c04 // bic v4.16b, v0.16b, v4.16b
 	VST1.P [V4.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -49,8 +49,8 @@ tail:
 
 loopS:
 	FMOVS.P 4(R1), F0
-	WORD $0x4ea0e808 // fcmlt v8.4s, v0.4s, #0.0
-	WORD $0x4e681c04 // bic v4.16b, v0.16b, v8.16b
+	WORD $0x4ea0e804 // fcmlt v4.4s, v0.4s, #0.0
+	WORD $0x4e641c04 // bic v4.16b, v0.16b, v4.16b
 	FMOVS.P F4, 4(R0)
 	SUBS $1, R7
 	BNE loopS
@@ -58,13 +58,14 @@ loopS:
 done:
 	RET
 
-// func LeakyReLUForward(dst, x []float32, alpha float32)
-TEXT ·LeakyReLUForward(SB), NOSPLIT, $0-52
+// func LeakyReLUForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·LeakyReLUForwardNEON(SB), NOSPLIT, $0-56
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD dst_len+8(FP), R7
-	MOVWU alpha+48(FP), R8
-	VDUP R8, V31.S4
+	MOVD p+48(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
 
 	// Constants.
 	MOVW $0x80000000, R9
@@ -80,30 +81,18 @@ loopU:
 	WORD $0x6e3fdc29 // fmul v9.4s, v1.4s, v31.4s
 	WORD $0x6e3fdc4a // fmul v10.4s, v2.4s, v31.4s
 	WORD $0x6e3fdc6b // fmul v11.4s, v3.4s, v31.4s
-	WORD $0x4e28e50c // fcmeq v12.4s, v8.4s, v8.4s
-	WORD $0x4e29e52d // fcmeq v13.4s, v9.4s, v9.4s
-	WORD $0x4e2ae54e // fcmeq v14.4s, v10.4s, v10.4s
-	WORD $0x4e2be56f // fcmeq v15.4s, v11.4s, v11.4s
-	VAND V12.B16, V8.B16, V8.B16
-	VAND V13.B16, V9.B16, V9.B16
-	VAND V14.B16, V10.B16, V10.B16
-	VAND V15.B16, V11.B16, V11.B16
-	VORR V30.B16, V8.B16, V8.B16
-	VORR V30.B16, V9.B16, V9.B16
-	VORR V30.B16, V10.B16, V10.B16
-	VORR V30.B16, V11.B16, V11.B16
-	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
-	WORD $0x4ea0e82d // fcmlt v13.4s, v1.4s, #0.0
-	WORD $0x4ea0e84e // fcmlt v14.4s, v2.4s, #0.0
-	WORD $0x4ea0e86f // fcmlt v15.4s, v3.4s, #0.0
-	VORR V0.B16, V0.B16, V4.B16
-	VORR V1.B16, V1.B16, V5.B16
-	VORR V2.B16, V2.B16, V6.B16
-	VORR V3.B16, V3.B16, V7.B16
-	VBIT V12.B16, V8.B16, V4.B16
-	VBIT V13.B16, V9.B16, V5.B16
-	VBIT V14.B16, V10.B16, V6.B16
-	VBIT V15.B16, V11.B16, V7.B16
+	WORD $0x4ebec508 // fminnm v8.4s, v8.4s, v30.4s
+	WORD $0x4ebec529 // fminnm v9.4s, v9.4s, v30.4s
+	WORD $0x4ebec54a // fminnm v10.4s, v10.4s, v30.4s
+	WORD $0x4ebec56b // fminnm v11.4s, v11.4s, v30.4s
+	WORD $0x4ea0e804 // fcmlt v4.4s, v0.4s, #0.0
+	WORD $0x4ea0e825 // fcmlt v5.4s, v1.4s, #0.0
+	WORD $0x4ea0e846 // fcmlt v6.4s, v2.4s, #0.0
+	WORD $0x4ea0e867 // fcmlt v7.4s, v3.4s, #0.0
+	VBSL V0.B16, V8.B16, V4.B16
+	VBSL V1.B16, V9.B16, V5.B16
+	VBSL V2.B16, V10.B16, V6.B16
+	VBSL V3.B16, V11.B16, V7.B16
 	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
@@ -116,13 +105,10 @@ vec1:
 
 loop1:
 	VLD1.P 16(R1), [V0.S4]
-	WORD $0x6e3fdc08 // fmul v8.4s, v0.4s, v31.4s
-	WORD $0x4e28e50c // fcmeq v12.4s, v8.4s, v8.4s
-	VAND V12.B16, V8.B16, V8.B16
-	VORR V30.B16, V8.B16, V8.B16
-	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
-	VORR V0.B16, V0.B16, V4.B16
-	VBIT V12.B16, V8.B16, V4.B16
+	WORD $0x6e3fdc05 // fmul v5.4s, v0.4s, v31.4s
+	WORD $0x4ebec4a5 // fminnm v5.4s, v5.4s, v30.4s
+	WORD $0x4ea0e804 // fcmlt v4.4s, v0.4s, #0.0
+	VBSL V0.B16, V5.B16, V4.B16
 	VST1.P [V4.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -134,13 +120,10 @@ tail:
 
 loopS:
 	FMOVS.P 4(R1), F0
-	WORD $0x6e3fdc08 // fmul v8.4s, v0.4s, v31.4s
-	WORD $0x4e28e50c // fcmeq v12.4s, v8.4s, v8.4s
-	VAND V12.B16, V8.B16, V8.B16
-	VORR V30.B16, V8.B16, V8.B16
-	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
-	VORR V0.B16, V0.B16, V4.B16
-	VBIT V12.B16, V8.B16, V4.B16
+	WORD $0x6e3fdc05 // fmul v5.4s, v0.4s, v31.4s
+	WORD $0x4ebec4a5 // fminnm v5.4s, v5.4s, v30.4s
+	WORD $0x4ea0e804 // fcmlt v4.4s, v0.4s, #0.0
+	VBSL V0.B16, V5.B16, V4.B16
 	FMOVS.P F4, 4(R0)
 	SUBS $1, R7
 	BNE loopS
@@ -148,341 +131,146 @@ loopS:
 done:
 	RET
 
-// func ELUForward(dst, x []float32, alpha float32)
-TEXT ·ELUForward(SB), NOSPLIT, $0-52
+// func ELUForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·ELUForwardNEON(SB), NOSPLIT, $0-56
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD dst_len+8(FP), R7
-	MOVWU alpha+48(FP), R8
-	VDUP R8, V31.S4
+	MOVD p+48(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
 
 	// Constants.
 	MOVW $0xc18c0000, R9
 	VDUP R9, V30.S4
 	MOVW $0x4b40007f, R9
-	VDUP R9, V29.S4
+	VMOV R9, V29.S[0]
 	MOVW $0x3fb8aa3b, R9
-	VMOV R9, V28.S[0]
+	VMOV R9, V29.S[1]
+	MOVW $0x4b40007f, R9
+	VDUP R9, V28.S4
 	MOVW $0x3f317200, R9
-	VMOV R9, V28.S[1]
+	VMOV R9, V29.S[2]
 	MOVW $0x35bfbe8e, R9
-	VMOV R9, V28.S[2]
-	MOVW $0x3ab60b61, R9
-	VMOV R9, V28.S[3]
-	MOVW $0x39500d01, R9
+	VMOV R9, V29.S[3]
+	MOVW $0x3c091cf1, R9
 	VMOV R9, V27.S[0]
-	MOVW $0x3c088889, R9
+	MOVW $0x3ab5121a, R9
 	VMOV R9, V27.S[1]
-	MOVW $0x3d2aaaab, R9
+	MOVW $0x3d2aac79, R9
 	VMOV R9, V27.S[2]
-	MOVW $0x3e2aaaab, R9
+	MOVW $0x3e2aaa49, R9
 	VMOV R9, V27.S[3]
-	MOVW $0x3f000000, R9
+	MOVW $0x3efffffe, R9
 	VMOV R9, V26.S[0]
 	MOVW $0x3f800000, R9
 	VDUP R9, V25.S4
 
-	// 2 vectors per iteration.
-	CMP $8, R7
+	// 4 vectors per iteration.
+	CMP $16, R7
 	BLT vec1
 
 loopU:
-	VLD1.P 32(R1), [V0.S4, V1.S4]
-	// elu: x >= 0 ? x : alpha·expm1(max(x, -17.5)).
-	WORD $0x4e3ef404 // fmax v4.4s, v0.4s, v30.4s
-	WORD $0x4e3ef425 // fmax v5.4s, v1.4s, v30.4s
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x4e3ec410 // fmaxnm v16.4s, v0.4s, v30.4s
+	WORD $0x4e3ec431 // fmaxnm v17.4s, v1.4s, v30.4s
+	WORD $0x4e3ec452 // fmaxnm v18.4s, v2.4s, v30.4s
+	WORD $0x4e3ec473 // fmaxnm v19.4s, v3.4s, v30.4s
+	VDUP V29.S[0], V12.S4
+	VDUP V29.S[0], V13.S4
+	VDUP V29.S[0], V14.S4
+	VDUP V29.S[0], V15.S4
+	WORD $0x4fbd120c // fmla v12.4s, v16.4s, v29.s[1]
+	WORD $0x4fbd122d // fmla v13.4s, v17.4s, v29.s[1]
+	WORD $0x4fbd124e // fmla v14.4s, v18.4s, v29.s[1]
+	WORD $0x4fbd126f // fmla v15.4s, v19.4s, v29.s[1]
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V6.B16
-	VORR V29.B16, V29.B16, V7.B16
-	WORD $0x4f9c1086 // fmla v6.4s, v4.4s, v28.s[0]
-	WORD $0x4f9c10a7 // fmla v7.4s, v5.4s, v28.s[0]
-	VSHL $23, V6.S4, V8.S4
-	VSHL $23, V7.S4, V9.S4
-	WORD $0x4ebdd4c6 // fsub v6.4s, v6.4s, v29.4s
-	WORD $0x4ebdd4e7 // fsub v7.4s, v7.4s, v29.4s
-	VORR V4.B16, V4.B16, V10.B16
-	VORR V5.B16, V5.B16, V11.B16
-	WORD $0x4fbc50ca // fmls v10.4s, v6.4s, v28.s[1]
-	WORD $0x4fbc50eb // fmls v11.4s, v7.4s, v28.s[1]
-	WORD $0x4f9c58ca // fmls v10.4s, v6.4s, v28.s[2]
-	WORD $0x4f9c58eb // fmls v11.4s, v7.4s, v28.s[2]
-	VDUP V28.S[3], V12.S4
-	VDUP V28.S[3], V13.S4
-	WORD $0x4f9b114c // fmla v12.4s, v10.4s, v27.s[0]
-	WORD $0x4f9b116d // fmla v13.4s, v11.4s, v27.s[0]
-	VDUP V27.S[1], V6.S4
-	VDUP V27.S[1], V7.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VFMLA V13.S4, V11.S4, V7.S4
-	VDUP V27.S[2], V12.S4
-	VDUP V27.S[2], V13.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VFMLA V7.S4, V11.S4, V13.S4
-	VDUP V27.S[3], V6.S4
-	VDUP V27.S[3], V7.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VFMLA V13.S4, V11.S4, V7.S4
-	VDUP V26.S[0], V12.S4
-	VDUP V26.S[0], V13.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VFMLA V7.S4, V11.S4, V13.S4
-	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
-	WORD $0x6e2bdd65 // fmul v5.4s, v11.4s, v11.4s
-	VFMLA V12.S4, V4.S4, V10.S4
-	VFMLA V13.S4, V5.S4, V11.S4
-
-	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
-	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
-	WORD $0x4eb9d506 // fsub v6.4s, v8.4s, v25.4s
-	WORD $0x4eb9d527 // fsub v7.4s, v9.4s, v25.4s
-	VORR V6.B16, V6.B16, V12.B16
-	VORR V7.B16, V7.B16, V13.B16
-	VFMLA V10.S4, V8.S4, V6.S4
-	VFMLA V11.S4, V9.S4, V7.S4
-	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
-	WORD $0x4ea7d5ad // fsub v13.4s, v13.4s, v7.4s
-	VFMLA V10.S4, V8.S4, V12.S4
-	VFMLA V11.S4, V9.S4, V13.S4
-	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
-	WORD $0x6e3fddad // fmul v13.4s, v13.4s, v31.4s
-	VFMLA V31.S4, V6.S4, V12.S4
-	VFMLA V31.S4, V7.S4, V13.S4
-	WORD $0x6ea0c802 // fcmge v2.4s, v0.4s, #0.0
-	WORD $0x6ea0c823 // fcmge v3.4s, v1.4s, #0.0
-	VBSL V12.B16, V0.B16, V2.B16
-	VBSL V13.B16, V1.B16, V3.B16
-	VST1.P [V2.S4, V3.S4], 32(R0)
-	SUB $8, R7
-	CMP $8, R7
-	BGE loopU
-
-vec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT tail
-
-loop1:
-	VLD1.P 16(R1), [V0.S4]
-	// elu: x >= 0 ? x : alpha·expm1(max(x, -17.5)).
-	WORD $0x4e3ef404 // fmax v4.4s, v0.4s, v30.4s
-
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V6.B16
-	WORD $0x4f9c1086 // fmla v6.4s, v4.4s, v28.s[0]
-	VSHL $23, V6.S4, V8.S4
-	WORD $0x4ebdd4c6 // fsub v6.4s, v6.4s, v29.4s
-	VORR V4.B16, V4.B16, V10.B16
-	WORD $0x4fbc50ca // fmls v10.4s, v6.4s, v28.s[1]
-	WORD $0x4f9c58ca // fmls v10.4s, v6.4s, v28.s[2]
-	VDUP V28.S[3], V12.S4
-	WORD $0x4f9b114c // fmla v12.4s, v10.4s, v27.s[0]
-	VDUP V27.S[1], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V27.S[2], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VDUP V27.S[3], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V26.S[0], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
-	VFMLA V12.S4, V4.S4, V10.S4
-
-	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
-	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
-	WORD $0x4eb9d506 // fsub v6.4s, v8.4s, v25.4s
-	VORR V6.B16, V6.B16, V12.B16
-	VFMLA V10.S4, V8.S4, V6.S4
-	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
-	VFMLA V10.S4, V8.S4, V12.S4
-	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
-	VFMLA V31.S4, V6.S4, V12.S4
-	WORD $0x6ea0c802 // fcmge v2.4s, v0.4s, #0.0
-	VBSL V12.B16, V0.B16, V2.B16
-	VST1.P [V2.S4], 16(R0)
-	SUB $4, R7
-	CMP $4, R7
-	BGE loop1
-
-tail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, done
-
-loopS:
-	FMOVS.P 4(R1), F0
-	// elu: x >= 0 ? x : alpha·expm1(max(x, -17.5)).
-	WORD $0x4e3ef404 // fmax v4.4s, v0.4s, v30.4s
-
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V6.B16
-	WORD $0x4f9c1086 // fmla v6.4s, v4.4s, v28.s[0]
-	VSHL $23, V6.S4, V8.S4
-	WORD $0x4ebdd4c6 // fsub v6.4s, v6.4s, v29.4s
-	VORR V4.B16, V4.B16, V10.B16
-	WORD $0x4fbc50ca // fmls v10.4s, v6.4s, v28.s[1]
-	WORD $0x4f9c58ca // fmls v10.4s, v6.4s, v28.s[2]
-	VDUP V28.S[3], V12.S4
-	WORD $0x4f9b114c // fmla v12.4s, v10.4s, v27.s[0]
-	VDUP V27.S[1], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V27.S[2], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VDUP V27.S[3], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V26.S[0], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
-	VFMLA V12.S4, V4.S4, V10.S4
-
-	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
-	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
-	WORD $0x4eb9d506 // fsub v6.4s, v8.4s, v25.4s
-	VORR V6.B16, V6.B16, V12.B16
-	VFMLA V10.S4, V8.S4, V6.S4
-	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
-	VFMLA V10.S4, V8.S4, V12.S4
-	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
-	VFMLA V31.S4, V6.S4, V12.S4
-	WORD $0x6ea0c802 // fcmge v2.4s, v0.4s, #0.0
-	VBSL V12.B16, V0.B16, V2.B16
-	FMOVS.P F2, 4(R0)
-	SUBS $1, R7
-	BNE loopS
-
-done:
-	RET
-
-// func SigmoidForward(dst, x []float32)
-TEXT ·SigmoidForward(SB), NOSPLIT, $0-48
-	MOVD dst_base+0(FP), R0
-	MOVD x_base+24(FP), R1
-	MOVD dst_len+8(FP), R7
-
-	// Constants.
-	MOVW $0xc2afcccd, R9
-	VDUP R9, V31.S4
-	MOVW $0x4b40007f, R9
-	VDUP R9, V30.S4
-	MOVW $0x3fb8aa3b, R9
-	VMOV R9, V29.S[0]
-	MOVW $0x3f317200, R9
-	VMOV R9, V29.S[1]
-	MOVW $0x35bfbe8e, R9
-	VMOV R9, V29.S[2]
-	MOVW $0x3ab60b61, R9
-	VMOV R9, V29.S[3]
-	MOVW $0x39500d01, R9
-	VMOV R9, V28.S[0]
-	MOVW $0x3c088889, R9
-	VMOV R9, V28.S[1]
-	MOVW $0x3d2aaaab, R9
-	VMOV R9, V28.S[2]
-	MOVW $0x3e2aaaab, R9
-	VMOV R9, V28.S[3]
-	MOVW $0x3f000000, R9
-	VMOV R9, V27.S[0]
-	MOVW $0x3f800000, R9
-	VDUP R9, V26.S4
-
-	// 2 vectors per iteration.
-	CMP $8, R7
-	BLT vec1
-
-loopU:
-	VLD1.P 32(R1), [V0.S4, V1.S4]
-	// sigmoid: e = exp(-|x|); y = (x > 0 ? 1 : e) / (1 + e).
-	WORD $0x4ea0f804 // fabs v4.4s, v0.4s
-	WORD $0x4ea0f825 // fabs v5.4s, v1.4s
-	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
-	WORD $0x6ea0f8a5 // fneg v5.4s, v5.4s
-	WORD $0x4e3ff484 // fmax v4.4s, v4.4s, v31.4s
-	WORD $0x4e3ff4a5 // fmax v5.4s, v5.4s, v31.4s
-
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V30.B16, V30.B16, V6.B16
-	VORR V30.B16, V30.B16, V7.B16
-	WORD $0x4f9d1086 // fmla v6.4s, v4.4s, v29.s[0]
-	WORD $0x4f9d10a7 // fmla v7.4s, v5.4s, v29.s[0]
-	VSHL $23, V6.S4, V8.S4
-	VSHL $23, V7.S4, V9.S4
-	WORD $0x4ebed4c6 // fsub v6.4s, v6.4s, v30.4s
-	WORD $0x4ebed4e7 // fsub v7.4s, v7.4s, v30.4s
-	VORR V4.B16, V4.B16, V10.B16
-	VORR V5.B16, V5.B16, V11.B16
-	WORD $0x4fbd50ca // fmls v10.4s, v6.4s, v29.s[1]
-	WORD $0x4fbd50eb // fmls v11.4s, v7.4s, v29.s[1]
-	WORD $0x4f9d58ca // fmls v10.4s, v6.4s, v29.s[2]
-	WORD $0x4f9d58eb // fmls v11.4s, v7.4s, v29.s[2]
-	VDUP V29.S[3], V12.S4
-	VDUP V29.S[3], V13.S4
-	WORD $0x4f9c114c // fmla v12.4s, v10.4s, v28.s[0]
-	WORD $0x4f9c116d // fmla v13.4s, v11.4s, v28.s[0]
-	VDUP V28.S[1], V6.S4
-	VDUP V28.S[1], V7.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VFMLA V13.S4, V11.S4, V7.S4
-	VDUP V28.S[2], V12.S4
-	VDUP V28.S[2], V13.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VFMLA V7.S4, V11.S4, V13.S4
-	VDUP V28.S[3], V6.S4
-	VDUP V28.S[3], V7.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VFMLA V13.S4, V11.S4, V7.S4
+	// s = 2^n
+	VSHL $23, V12.S4, V8.S4
+	VSHL $23, V13.S4, V9.S4
+	VSHL $23, V14.S4, V10.S4
+	VSHL $23, V15.S4, V11.S4
+	WORD $0x4ebcd58c // fsub v12.4s, v12.4s, v28.4s
+	WORD $0x4ebcd5ad // fsub v13.4s, v13.4s, v28.4s
+	WORD $0x4ebcd5ce // fsub v14.4s, v14.4s, v28.4s
+	WORD $0x4ebcd5ef // fsub v15.4s, v15.4s, v28.4s
+	WORD $0x4f9d5990 // fmls v16.4s, v12.4s, v29.s[2]
+	WORD $0x4f9d59b1 // fmls v17.4s, v13.4s, v29.s[2]
+	WORD $0x4f9d59d2 // fmls v18.4s, v14.4s, v29.s[2]
+	WORD $0x4f9d59f3 // fmls v19.4s, v15.4s, v29.s[2]
+	WORD $0x4fbd5990 // fmls v16.4s, v12.4s, v29.s[3]
+	WORD $0x4fbd59b1 // fmls v17.4s, v13.4s, v29.s[3]
+	WORD $0x4fbd59d2 // fmls v18.4s, v14.4s, v29.s[3]
+	WORD $0x4fbd59f3 // fmls v19.4s, v15.4s, v29.s[3]
 	VDUP V27.S[0], V12.S4
 	VDUP V27.S[0], V13.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VFMLA V7.S4, V11.S4, V13.S4
-	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
-	WORD $0x6e2bdd65 // fmul v5.4s, v11.4s, v11.4s
-	VFMLA V12.S4, V4.S4, V10.S4
-	VFMLA V13.S4, V5.S4, V11.S4
-	VORR V8.B16, V8.B16, V6.B16
-	VORR V9.B16, V9.B16, V7.B16
-	VFMLA V10.S4, V8.S4, V6.S4
-	VFMLA V11.S4, V9.S4, V7.S4
+	VDUP V27.S[0], V14.S4
+	VDUP V27.S[0], V15.S4
+	WORD $0x4fbb120c // fmla v12.4s, v16.4s, v27.s[1]
+	WORD $0x4fbb122d // fmla v13.4s, v17.4s, v27.s[1]
+	WORD $0x4fbb124e // fmla v14.4s, v18.4s, v27.s[1]
+	WORD $0x4fbb126f // fmla v15.4s, v19.4s, v27.s[1]
+	VDUP V27.S[2], V4.S4
+	VDUP V27.S[2], V5.S4
+	VDUP V27.S[2], V6.S4
+	VDUP V27.S[2], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	VDUP V27.S[3], V12.S4
+	VDUP V27.S[3], V13.S4
+	VDUP V27.S[3], V14.S4
+	VDUP V27.S[3], V15.S4
+	VFMLA V16.S4, V4.S4, V12.S4
+	VFMLA V17.S4, V5.S4, V13.S4
+	VFMLA V18.S4, V6.S4, V14.S4
+	VFMLA V19.S4, V7.S4, V15.S4
+	VDUP V26.S[0], V4.S4
+	VDUP V26.S[0], V5.S4
+	VDUP V26.S[0], V6.S4
+	VDUP V26.S[0], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
+	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
+	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
+	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
+	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
 
-	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
-	WORD $0x4ea6d504 // fsub v4.4s, v8.4s, v6.4s
-	WORD $0x4ea7d525 // fsub v5.4s, v9.4s, v7.4s
-	VFMLA V10.S4, V8.S4, V4.S4
-	VFMLA V11.S4, V9.S4, V5.S4
-
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
-	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
-	WORD $0x4e3ad4ed // fadd v13.4s, v7.4s, v26.4s
-	WORD $0x4ebad588 // fsub v8.4s, v12.4s, v26.4s
-	WORD $0x4ebad5a9 // fsub v9.4s, v13.4s, v26.4s
-	WORD $0x4ea8d4c8 // fsub v8.4s, v6.4s, v8.4s
-	WORD $0x4ea9d4e9 // fsub v9.4s, v7.4s, v9.4s
-	WORD $0x4e24d508 // fadd v8.4s, v8.4s, v4.4s
-	WORD $0x4e25d529 // fadd v9.4s, v9.4s, v5.4s
-	WORD $0x4ea0c80a // fcmgt v10.4s, v0.4s, #0.0
-	WORD $0x4ea0c82b // fcmgt v11.4s, v1.4s, #0.0
-	WORD $0x4e6a1c84 // bic v4.16b, v4.16b, v10.16b
-	WORD $0x4e6b1ca5 // bic v5.16b, v5.16b, v11.16b
-	VBSL V6.B16, V26.B16, V10.B16
-	VBSL V7.B16, V26.B16, V11.B16
-
-	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e2cfd46 // fdiv v6.4s, v10.4s, v12.4s
-	WORD $0x6e2dfd67 // fdiv v7.4s, v11.4s, v13.4s
-	VFMLS V6.S4, V12.S4, V10.S4
-	VFMLS V7.S4, V13.S4, V11.S4
-	VFMLS V6.S4, V8.S4, V10.S4
-	VFMLS V7.S4, V9.S4, V11.S4
-	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD $0x4e25d56b // fadd v11.4s, v11.4s, v5.4s
-	WORD $0x4ea1d988 // frecpe v8.4s, v12.4s
-	WORD $0x4ea1d9a9 // frecpe v9.4s, v13.4s
-	VORR V6.B16, V6.B16, V2.B16
-	VORR V7.B16, V7.B16, V3.B16
-	VFMLA V8.S4, V10.S4, V2.S4
-	VFMLA V9.S4, V11.S4, V3.S4
-	VST1.P [V2.S4, V3.S4], 32(R0)
-	SUB $8, R7
-	CMP $8, R7
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V16.S4, V16.S4
+	VFMLA V5.S4, V17.S4, V17.S4
+	VFMLA V6.S4, V18.S4, V18.S4
+	VFMLA V7.S4, V19.S4, V19.S4
+	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
+	WORD $0x4eb9d529 // fsub v9.4s, v9.4s, v25.4s
+	WORD $0x4eb9d54a // fsub v10.4s, v10.4s, v25.4s
+	WORD $0x4eb9d56b // fsub v11.4s, v11.4s, v25.4s
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
+	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
+	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	WORD $0x6e3fdd29 // fmul v9.4s, v9.4s, v31.4s
+	WORD $0x6e3fdd4a // fmul v10.4s, v10.4s, v31.4s
+	WORD $0x6e3fdd6b // fmul v11.4s, v11.4s, v31.4s
+	WORD $0x4ea0e810 // fcmlt v16.4s, v0.4s, #0.0
+	WORD $0x4ea0e831 // fcmlt v17.4s, v1.4s, #0.0
+	WORD $0x4ea0e852 // fcmlt v18.4s, v2.4s, #0.0
+	WORD $0x4ea0e873 // fcmlt v19.4s, v3.4s, #0.0
+	VBSL V0.B16, V8.B16, V16.B16
+	VBSL V1.B16, V9.B16, V17.B16
+	VBSL V2.B16, V10.B16, V18.B16
+	VBSL V3.B16, V11.B16, V19.B16
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
 	BGE loopU
 
 vec1:
@@ -492,57 +280,34 @@ vec1:
 
 loop1:
 	VLD1.P 16(R1), [V0.S4]
-	// sigmoid: e = exp(-|x|); y = (x > 0 ? 1 : e) / (1 + e).
-	WORD $0x4ea0f804 // fabs v4.4s, v0.4s
-	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
-	WORD $0x4e3ff484 // fmax v4.4s, v4.4s, v31.4s
+	WORD $0x4e3ec407 // fmaxnm v7.4s, v0.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V30.B16, V30.B16, V6.B16
-	WORD $0x4f9d1086 // fmla v6.4s, v4.4s, v29.s[0]
-	VSHL $23, V6.S4, V8.S4
-	WORD $0x4ebed4c6 // fsub v6.4s, v6.4s, v30.4s
-	VORR V4.B16, V4.B16, V10.B16
-	WORD $0x4fbd50ca // fmls v10.4s, v6.4s, v29.s[1]
-	WORD $0x4f9d58ca // fmls v10.4s, v6.4s, v29.s[2]
-	VDUP V29.S[3], V12.S4
-	WORD $0x4f9c114c // fmla v12.4s, v10.4s, v28.s[0]
-	VDUP V28.S[1], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V28.S[2], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VDUP V28.S[3], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V27.S[0], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
-	VFMLA V12.S4, V4.S4, V10.S4
-	VORR V8.B16, V8.B16, V6.B16
-	VFMLA V10.S4, V8.S4, V6.S4
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
+	VDUP V27.S[0], V6.S4
+	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
+	VDUP V27.S[2], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V27.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V26.S[0], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
-	WORD $0x4ea6d504 // fsub v4.4s, v8.4s, v6.4s
-	VFMLA V10.S4, V8.S4, V4.S4
-
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
-	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
-	WORD $0x4ebad588 // fsub v8.4s, v12.4s, v26.4s
-	WORD $0x4ea8d4c8 // fsub v8.4s, v6.4s, v8.4s
-	WORD $0x4e24d508 // fadd v8.4s, v8.4s, v4.4s
-	WORD $0x4ea0c80a // fcmgt v10.4s, v0.4s, #0.0
-	WORD $0x4e6a1c84 // bic v4.16b, v4.16b, v10.16b
-	VBSL V6.B16, V26.B16, V10.B16
-
-	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e2cfd46 // fdiv v6.4s, v10.4s, v12.4s
-	VFMLS V6.S4, V12.S4, V10.S4
-	VFMLS V6.S4, V8.S4, V10.S4
-	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD $0x4ea1d988 // frecpe v8.4s, v12.4s
-	VORR V6.B16, V6.B16, V2.B16
-	VFMLA V8.S4, V10.S4, V2.S4
-	VST1.P [V2.S4], 16(R0)
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
+	VBSL V0.B16, V5.B16, V7.B16
+	VST1.P [V7.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -553,252 +318,581 @@ tail:
 
 loopS:
 	FMOVS.P 4(R1), F0
-	// sigmoid: e = exp(-|x|); y = (x > 0 ? 1 : e) / (1 + e).
-	WORD $0x4ea0f804 // fabs v4.4s, v0.4s
-	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
-	WORD $0x4e3ff484 // fmax v4.4s, v4.4s, v31.4s
+	WORD $0x4e3ec407 // fmaxnm v7.4s, v0.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V30.B16, V30.B16, V6.B16
-	WORD $0x4f9d1086 // fmla v6.4s, v4.4s, v29.s[0]
-	VSHL $23, V6.S4, V8.S4
-	WORD $0x4ebed4c6 // fsub v6.4s, v6.4s, v30.4s
-	VORR V4.B16, V4.B16, V10.B16
-	WORD $0x4fbd50ca // fmls v10.4s, v6.4s, v29.s[1]
-	WORD $0x4f9d58ca // fmls v10.4s, v6.4s, v29.s[2]
-	VDUP V29.S[3], V12.S4
-	WORD $0x4f9c114c // fmla v12.4s, v10.4s, v28.s[0]
-	VDUP V28.S[1], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V28.S[2], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	VDUP V28.S[3], V6.S4
-	VFMLA V12.S4, V10.S4, V6.S4
-	VDUP V27.S[0], V12.S4
-	VFMLA V6.S4, V10.S4, V12.S4
-	WORD $0x6e2add44 // fmul v4.4s, v10.4s, v10.4s
-	VFMLA V12.S4, V4.S4, V10.S4
-	VORR V8.B16, V8.B16, V6.B16
-	VFMLA V10.S4, V8.S4, V6.S4
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
+	VDUP V27.S[0], V6.S4
+	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
+	VDUP V27.S[2], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V27.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V26.S[0], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
-	WORD $0x4ea6d504 // fsub v4.4s, v8.4s, v6.4s
-	VFMLA V10.S4, V8.S4, V4.S4
-
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
-	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
-	WORD $0x4ebad588 // fsub v8.4s, v12.4s, v26.4s
-	WORD $0x4ea8d4c8 // fsub v8.4s, v6.4s, v8.4s
-	WORD $0x4e24d508 // fadd v8.4s, v8.4s, v4.4s
-	WORD $0x4ea0c80a // fcmgt v10.4s, v0.4s, #0.0
-	WORD $0x4e6a1c84 // bic v4.16b, v4.16b, v10.16b
-	VBSL V6.B16, V26.B16, V10.B16
-
-	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e2cfd46 // fdiv v6.4s, v10.4s, v12.4s
-	VFMLS V6.S4, V12.S4, V10.S4
-	VFMLS V6.S4, V8.S4, V10.S4
-	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD $0x4ea1d988 // frecpe v8.4s, v12.4s
-	VORR V6.B16, V6.B16, V2.B16
-	VFMLA V8.S4, V10.S4, V2.S4
-	FMOVS.P F2, 4(R0)
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
+	VBSL V0.B16, V5.B16, V7.B16
+	FMOVS.P F7, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
 done:
 	RET
 
-// func TanhForward(dst, x []float32)
-TEXT ·TanhForward(SB), NOSPLIT, $0-48
+// func SigmoidForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·SigmoidForwardNEON(SB), NOSPLIT, $0-56
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD dst_len+8(FP), R7
 
 	// Constants.
-	MOVW $0x3f800000, R9
+	MOVW $0x80000000, R9
 	VDUP R9, V31.S4
-	MOVW $0xc2afcccd, R9
-	VDUP R9, V30.S4
+	MOVW $0x4b40007f, R9
+	VMOV R9, V30.S[0]
+	MOVW $0x3fb8aa3b, R9
+	VMOV R9, V30.S[1]
 	MOVW $0x4b40007f, R9
 	VDUP R9, V29.S4
-	MOVW $0x3fb8aa3b, R9
-	VMOV R9, V28.S[0]
 	MOVW $0x3f317200, R9
-	VMOV R9, V28.S[1]
+	VMOV R9, V30.S[2]
 	MOVW $0x35bfbe8e, R9
+	VMOV R9, V30.S[3]
+	MOVW $0x3c091cf1, R9
+	VMOV R9, V28.S[0]
+	MOVW $0x3ab5121a, R9
+	VMOV R9, V28.S[1]
+	MOVW $0x3d2aac79, R9
 	VMOV R9, V28.S[2]
-	MOVW $0x3ab60b61, R9
+	MOVW $0x3e2aaa49, R9
 	VMOV R9, V28.S[3]
-	MOVW $0x39500d01, R9
+	MOVW $0x3efffffe, R9
 	VMOV R9, V27.S[0]
-	MOVW $0x3c088889, R9
-	VMOV R9, V27.S[1]
-	MOVW $0x3d2aaaab, R9
-	VMOV R9, V27.S[2]
-	MOVW $0x3e2aaaab, R9
-	VMOV R9, V27.S[3]
-	MOVW $0x3f000000, R9
-	VMOV R9, V26.S[0]
-	MOVW $0xbeaaaaa5, R9
-	VMOV R9, V26.S[1]
-	MOVW $0x3e0886ed, R9
-	VMOV R9, V26.S[2]
-	MOVW $0xbd5cc0ca, R9
-	VMOV R9, V26.S[3]
-	MOVW $0x3cafcba3, R9
-	VMOV R9, V25.S[0]
-	MOVW $0xbbfb4dba, R9
-	VMOV R9, V25.S[1]
-	MOVW $0x3ae49ab5, R9
-	VMOV R9, V25.S[2]
-	MOVW $0x3f400000, R9
-	VDUP R9, V24.S4
+	MOVW $0xc2aeac50, R9
+	VDUP R9, V26.S4
+	MOVW $0x3f800000, R9
+	VDUP R9, V25.S4
 
-	// 2 vectors per iteration.
-	CMP $8, R7
+	// 4 vectors per iteration.
+	CMP $16, R7
 	BLT vec1
 
 loopU:
-	VLD1.P 32(R1), [V0.S4, V1.S4]
-	// tanh: a = |x|, sign bit of x kept apart.
-	WORD $0x4ea0f804 // fabs v4.4s, v0.4s
-	WORD $0x4ea0f825 // fabs v5.4s, v1.4s
-	VUSHR $31, V0.S4, V6.S4
-	VUSHR $31, V1.S4, V7.S4
-	VSHL $31, V6.S4, V6.S4
-	VSHL $31, V7.S4, V7.S4
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VORR V31.B16, V0.B16, V16.B16
+	VORR V31.B16, V1.B16, V17.B16
+	VORR V31.B16, V2.B16, V18.B16
+	VORR V31.B16, V3.B16, V19.B16
+	VDUP V30.S[0], V12.S4
+	VDUP V30.S[0], V13.S4
+	VDUP V30.S[0], V14.S4
+	VDUP V30.S[0], V15.S4
+	WORD $0x4fbe120c // fmla v12.4s, v16.4s, v30.s[1]
+	WORD $0x4fbe122d // fmla v13.4s, v17.4s, v30.s[1]
+	WORD $0x4fbe124e // fmla v14.4s, v18.4s, v30.s[1]
+	WORD $0x4fbe126f // fmla v15.4s, v19.4s, v30.s[1]
 
-	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
-	WORD $0x4e24d488 // fadd v8.4s, v4.4s, v4.4s
-	WORD $0x4e25d4a9 // fadd v9.4s, v5.4s, v5.4s
-	WORD $0x6ea0f908 // fneg v8.4s, v8.4s
-	WORD $0x6ea0f929 // fneg v9.4s, v9.4s
-	WORD $0x4e3ef508 // fmax v8.4s, v8.4s, v30.4s
-	WORD $0x4e3ef529 // fmax v9.4s, v9.4s, v30.4s
+	// s = 2^n
+	VSHL $23, V12.S4, V8.S4
+	VSHL $23, V13.S4, V9.S4
+	VSHL $23, V14.S4, V10.S4
+	VSHL $23, V15.S4, V11.S4
+	WORD $0x4ebdd58c // fsub v12.4s, v12.4s, v29.4s
+	WORD $0x4ebdd5ad // fsub v13.4s, v13.4s, v29.4s
+	WORD $0x4ebdd5ce // fsub v14.4s, v14.4s, v29.4s
+	WORD $0x4ebdd5ef // fsub v15.4s, v15.4s, v29.4s
+	WORD $0x4f9e5990 // fmls v16.4s, v12.4s, v30.s[2]
+	WORD $0x4f9e59b1 // fmls v17.4s, v13.4s, v30.s[2]
+	WORD $0x4f9e59d2 // fmls v18.4s, v14.4s, v30.s[2]
+	WORD $0x4f9e59f3 // fmls v19.4s, v15.4s, v30.s[2]
+	WORD $0x4fbe5990 // fmls v16.4s, v12.4s, v30.s[3]
+	WORD $0x4fbe59b1 // fmls v17.4s, v13.4s, v30.s[3]
+	WORD $0x4fbe59d2 // fmls v18.4s, v14.4s, v30.s[3]
+	WORD $0x4fbe59f3 // fmls v19.4s, v15.4s, v30.s[3]
+	VDUP V28.S[0], V12.S4
+	VDUP V28.S[0], V13.S4
+	VDUP V28.S[0], V14.S4
+	VDUP V28.S[0], V15.S4
+	WORD $0x4fbc120c // fmla v12.4s, v16.4s, v28.s[1]
+	WORD $0x4fbc122d // fmla v13.4s, v17.4s, v28.s[1]
+	WORD $0x4fbc124e // fmla v14.4s, v18.4s, v28.s[1]
+	WORD $0x4fbc126f // fmla v15.4s, v19.4s, v28.s[1]
+	VDUP V28.S[2], V4.S4
+	VDUP V28.S[2], V5.S4
+	VDUP V28.S[2], V6.S4
+	VDUP V28.S[2], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	VDUP V28.S[3], V12.S4
+	VDUP V28.S[3], V13.S4
+	VDUP V28.S[3], V14.S4
+	VDUP V28.S[3], V15.S4
+	VFMLA V16.S4, V4.S4, V12.S4
+	VFMLA V17.S4, V5.S4, V13.S4
+	VFMLA V18.S4, V6.S4, V14.S4
+	VFMLA V19.S4, V7.S4, V15.S4
+	VDUP V27.S[0], V4.S4
+	VDUP V27.S[0], V5.S4
+	VDUP V27.S[0], V6.S4
+	VDUP V27.S[0], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
+	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
+	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
+	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
+	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V10.B16
-	VORR V29.B16, V29.B16, V11.B16
-	WORD $0x4f9c110a // fmla v10.4s, v8.4s, v28.s[0]
-	WORD $0x4f9c112b // fmla v11.4s, v9.4s, v28.s[0]
-	VSHL $23, V10.S4, V12.S4
-	VSHL $23, V11.S4, V13.S4
-	WORD $0x4ebdd54a // fsub v10.4s, v10.4s, v29.4s
-	WORD $0x4ebdd56b // fsub v11.4s, v11.4s, v29.4s
-	VORR V8.B16, V8.B16, V14.B16
-	VORR V9.B16, V9.B16, V15.B16
-	WORD $0x4fbc514e // fmls v14.4s, v10.4s, v28.s[1]
-	WORD $0x4fbc516f // fmls v15.4s, v11.4s, v28.s[1]
-	WORD $0x4f9c594e // fmls v14.4s, v10.4s, v28.s[2]
-	WORD $0x4f9c596f // fmls v15.4s, v11.4s, v28.s[2]
-	VDUP V28.S[3], V16.S4
-	VDUP V28.S[3], V17.S4
-	WORD $0x4f9b11d0 // fmla v16.4s, v14.4s, v27.s[0]
-	WORD $0x4f9b11f1 // fmla v17.4s, v15.4s, v27.s[0]
-	VDUP V27.S[1], V10.S4
-	VDUP V27.S[1], V11.S4
-	VFMLA V16.S4, V14.S4, V10.S4
-	VFMLA V17.S4, V15.S4, V11.S4
-	VDUP V27.S[2], V16.S4
-	VDUP V27.S[2], V17.S4
-	VFMLA V10.S4, V14.S4, V16.S4
-	VFMLA V11.S4, V15.S4, V17.S4
-	VDUP V27.S[3], V10.S4
-	VDUP V27.S[3], V11.S4
-	VFMLA V16.S4, V14.S4, V10.S4
-	VFMLA V17.S4, V15.S4, V11.S4
-	VDUP V26.S[0], V16.S4
-	VDUP V26.S[0], V17.S4
-	VFMLA V10.S4, V14.S4, V16.S4
-	VFMLA V11.S4, V15.S4, V17.S4
-	WORD $0x6e2eddc8 // fmul v8.4s, v14.4s, v14.4s
-	WORD $0x6e2fdde9 // fmul v9.4s, v15.4s, v15.4s
-	VFMLA V16.S4, V8.S4, V14.S4
-	VFMLA V17.S4, V9.S4, V15.S4
-	VORR V12.B16, V12.B16, V10.B16
-	VORR V13.B16, V13.B16, V11.B16
-	VFMLA V14.S4, V12.S4, V10.S4
-	VFMLA V15.S4, V13.S4, V11.S4
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V16.S4, V16.S4
+	VFMLA V5.S4, V17.S4, V17.S4
+	VFMLA V6.S4, V18.S4, V18.S4
+	VFMLA V7.S4, V19.S4, V19.S4
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
+	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
 
-	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
-	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
-	WORD $0x4e3fd550 // fadd v16.4s, v10.4s, v31.4s
-	WORD $0x4e3fd571 // fadd v17.4s, v11.4s, v31.4s
-	WORD $0x4ebfd60c // fsub v12.4s, v16.4s, v31.4s
-	WORD $0x4ebfd62d // fsub v13.4s, v17.4s, v31.4s
-	WORD $0x4eacd54c // fsub v12.4s, v10.4s, v12.4s
-	WORD $0x4eadd56d // fsub v13.4s, v11.4s, v13.4s
-	WORD $0x6e30fd4e // fdiv v14.4s, v10.4s, v16.4s
-	WORD $0x6e31fd6f // fdiv v15.4s, v11.4s, v17.4s
-	VORR V10.B16, V10.B16, V8.B16
-	VORR V11.B16, V11.B16, V9.B16
-	VFMLS V14.S4, V16.S4, V8.S4
-	VFMLS V15.S4, V17.S4, V9.S4
-	VFMLS V14.S4, V12.S4, V8.S4
-	VFMLS V15.S4, V13.S4, V9.S4
-	WORD $0x4ea1da0c // frecpe v12.4s, v16.4s
-	WORD $0x4ea1da2d // frecpe v13.4s, v17.4s
-	WORD $0x6e2cdd08 // fmul v8.4s, v8.4s, v12.4s
-	WORD $0x6e2ddd29 // fmul v9.4s, v9.4s, v13.4s
+	// e = 0 where -|x| < ln(2^-126)
+	VORR V31.B16, V0.B16, V16.B16
+	VORR V31.B16, V1.B16, V17.B16
+	VORR V31.B16, V2.B16, V18.B16
+	VORR V31.B16, V3.B16, V19.B16
+	WORD $0x6eb0e750 // fcmgt v16.4s, v26.4s, v16.4s
+	WORD $0x6eb1e751 // fcmgt v17.4s, v26.4s, v17.4s
+	WORD $0x6eb2e752 // fcmgt v18.4s, v26.4s, v18.4s
+	WORD $0x6eb3e753 // fcmgt v19.4s, v26.4s, v19.4s
+	WORD $0x4e701d10 // bic v16.16b, v8.16b, v16.16b
+	WORD $0x4e711d31 // bic v17.16b, v9.16b, v17.16b
+	WORD $0x4e721d52 // bic v18.16b, v10.16b, v18.16b
+	WORD $0x4e731d73 // bic v19.16b, v11.16b, v19.16b
+	WORD $0x4e39d608 // fadd v8.4s, v16.4s, v25.4s
+	WORD $0x4e39d629 // fadd v9.4s, v17.4s, v25.4s
+	WORD $0x4e39d64a // fadd v10.4s, v18.4s, v25.4s
+	WORD $0x4e39d66b // fadd v11.4s, v19.4s, v25.4s
+	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
+	WORD $0x4f210425 // sshr v5.4s, v1.4s, #31
+	WORD $0x4f210446 // sshr v6.4s, v2.4s, #31
+	WORD $0x4f210467 // sshr v7.4s, v3.4s, #31
 
-	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
-	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
-	WORD $0x4e2fd5ef // fadd v15.4s, v15.4s, v15.4s
-	WORD $0x4e28d508 // fadd v8.4s, v8.4s, v8.4s
-	WORD $0x4e29d529 // fadd v9.4s, v9.4s, v9.4s
-	WORD $0x4eaed7f0 // fsub v16.4s, v31.4s, v14.4s
-	WORD $0x4eafd7f1 // fsub v17.4s, v31.4s, v15.4s
-	WORD $0x4eb0d7ec // fsub v12.4s, v31.4s, v16.4s
-	WORD $0x4eb1d7ed // fsub v13.4s, v31.4s, v17.4s
-	WORD $0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
-	WORD $0x4eafd5ad // fsub v13.4s, v13.4s, v15.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4e2cd60a // fadd v10.4s, v16.4s, v12.4s
-	WORD $0x4e2dd62b // fadd v11.4s, v17.4s, v13.4s
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBSL V25.B16, V16.B16, V4.B16
+	VBSL V25.B16, V17.B16, V5.B16
+	VBSL V25.B16, V18.B16, V6.B16
+	VBSL V25.B16, V19.B16, V7.B16
+	WORD $0x6e28fc84 // fdiv v4.4s, v4.4s, v8.4s
+	WORD $0x6e29fca5 // fdiv v5.4s, v5.4s, v9.4s
+	WORD $0x6e2afcc6 // fdiv v6.4s, v6.4s, v10.4s
+	WORD $0x6e2bfce7 // fdiv v7.4s, v7.4s, v11.4s
 
-	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
-	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
-	WORD $0x6e25dca9 // fmul v9.4s, v5.4s, v5.4s
-	VDUP V25.S[1], V16.S4
-	VDUP V25.S[1], V17.S4
-	WORD $0x4f991910 // fmla v16.4s, v8.4s, v25.s[2]
-	WORD $0x4f991931 // fmla v17.4s, v9.4s, v25.s[2]
-	VDUP V25.S[0], V12.S4
-	VDUP V25.S[0], V13.S4
-	VFMLA V16.S4, V8.S4, V12.S4
-	VFMLA V17.S4, V9.S4, V13.S4
-	VDUP V26.S[3], V16.S4
-	VDUP V26.S[3], V17.S4
-	VFMLA V12.S4, V8.S4, V16.S4
-	VFMLA V13.S4, V9.S4, V17.S4
-	VDUP V26.S[2], V12.S4
-	VDUP V26.S[2], V13.S4
-	VFMLA V16.S4, V8.S4, V12.S4
-	VFMLA V17.S4, V9.S4, V13.S4
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
+	WORD $0x4eb9d529 // fsub v9.4s, v9.4s, v25.4s
+	WORD $0x4eb9d54a // fsub v10.4s, v10.4s, v25.4s
+	WORD $0x4eb9d56b // fsub v11.4s, v11.4s, v25.4s
+	WORD $0x4ea8d610 // fsub v16.4s, v16.4s, v8.4s
+	WORD $0x4ea9d631 // fsub v17.4s, v17.4s, v9.4s
+	WORD $0x4eaad652 // fsub v18.4s, v18.4s, v10.4s
+	WORD $0x4eabd673 // fsub v19.4s, v19.4s, v11.4s
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
+	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
+	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
+	WORD $0x4f210463 // sshr v3.4s, v3.4s, #31
+	WORD $0x4ea4d728 // fsub v8.4s, v25.4s, v4.4s
+	WORD $0x4ea5d729 // fsub v9.4s, v25.4s, v5.4s
+	WORD $0x4ea6d72a // fsub v10.4s, v25.4s, v6.4s
+	WORD $0x4ea7d72b // fsub v11.4s, v25.4s, v7.4s
+	VBSL V4.B16, V8.B16, V0.B16
+	VBSL V5.B16, V9.B16, V1.B16
+	VBSL V6.B16, V10.B16, V2.B16
+	VBSL V7.B16, V11.B16, V3.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e20de10 // fmul v16.4s, v16.4s, v0.4s
+	WORD $0x6e21de31 // fmul v17.4s, v17.4s, v1.4s
+	WORD $0x6e22de52 // fmul v18.4s, v18.4s, v2.4s
+	WORD $0x6e23de73 // fmul v19.4s, v19.4s, v3.4s
+	VFMLS V16.S4, V4.S4, V4.S4
+	VFMLS V17.S4, V5.S4, V5.S4
+	VFMLS V18.S4, V6.S4, V6.S4
+	VFMLS V19.S4, V7.S4, V7.S4
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	VORR V31.B16, V0.B16, V7.B16
+	VDUP V30.S[0], V6.S4
+	WORD $0x4fbe10e6 // fmla v6.4s, v7.4s, v30.s[1]
+
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+	WORD $0x4ebdd4c6 // fsub v6.4s, v6.4s, v29.4s
+	WORD $0x4f9e58c7 // fmls v7.4s, v6.4s, v30.s[2]
+	WORD $0x4fbe58c7 // fmls v7.4s, v6.4s, v30.s[3]
+	VDUP V28.S[0], V6.S4
+	WORD $0x4fbc10e6 // fmla v6.4s, v7.4s, v28.s[1]
+	VDUP V28.S[2], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V28.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V27.S[0], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORR V31.B16, V0.B16, V7.B16
+	WORD $0x6ea7e747 // fcmgt v7.4s, v26.4s, v7.4s
+	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
+	WORD $0x4e39d4e5 // fadd v5.4s, v7.4s, v25.4s
+	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBSL V25.B16, V7.B16, V4.B16
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
+	WORD $0x4ea4d725 // fsub v5.4s, v25.4s, v4.4s
+	VBSL V4.B16, V5.B16, V0.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
+	VFMLS V7.S4, V4.S4, V4.S4
+	VST1.P [V4.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	VORR V31.B16, V0.B16, V7.B16
+	VDUP V30.S[0], V6.S4
+	WORD $0x4fbe10e6 // fmla v6.4s, v7.4s, v30.s[1]
+
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+	WORD $0x4ebdd4c6 // fsub v6.4s, v6.4s, v29.4s
+	WORD $0x4f9e58c7 // fmls v7.4s, v6.4s, v30.s[2]
+	WORD $0x4fbe58c7 // fmls v7.4s, v6.4s, v30.s[3]
+	VDUP V28.S[0], V6.S4
+	WORD $0x4fbc10e6 // fmla v6.4s, v7.4s, v28.s[1]
+	VDUP V28.S[2], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V28.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V27.S[0], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORR V31.B16, V0.B16, V7.B16
+	WORD $0x6ea7e747 // fcmgt v7.4s, v26.4s, v7.4s
+	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
+	WORD $0x4e39d4e5 // fadd v5.4s, v7.4s, v25.4s
+	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBSL V25.B16, V7.B16, V4.B16
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
+	WORD $0x4ea4d725 // fsub v5.4s, v25.4s, v4.4s
+	VBSL V4.B16, V5.B16, V0.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
+	VFMLS V7.S4, V4.S4, V4.S4
+	FMOVS.P F4, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
+// func TanhForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·TanhForwardNEON(SB), NOSPLIT, $0-56
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD dst_len+8(FP), R7
+
+	// Constants.
+	MOVW $0x80000000, R9
+	VDUP R9, V31.S4
+	MOVW $0xc1a00000, R9
+	VDUP R9, V30.S4
+	MOVW $0x4b40007f, R9
+	VMOV R9, V29.S[0]
+	MOVW $0x3fb8aa3b, R9
+	VMOV R9, V29.S[1]
+	MOVW $0x4b40007f, R9
+	VDUP R9, V28.S4
+	MOVW $0x3f317200, R9
+	VMOV R9, V29.S[2]
+	MOVW $0x35bfbe8e, R9
+	VMOV R9, V29.S[3]
+	MOVW $0x3c091cf1, R9
+	VMOV R9, V27.S[0]
+	MOVW $0x3ab5121a, R9
+	VMOV R9, V27.S[1]
+	MOVW $0x3d2aac79, R9
+	VMOV R9, V27.S[2]
+	MOVW $0x3e2aaa49, R9
+	VMOV R9, V27.S[3]
+	MOVW $0x3efffffe, R9
+	VMOV R9, V26.S[0]
+	MOVW $0x3f800000, R9
+	VDUP R9, V25.S4
+	MOVW $0x3f800000, R9
+	VMOV R9, V26.S[1]
+	MOVW $0x40000000, R9
+	VMOV R9, V26.S[2]
+	MOVW $0x3ca9134f, R9
+	VMOV R9, V26.S[3]
+	MOVW $0xbbbaf0eb, R9
+	VMOV R9, V24.S[0]
+	MOVW $0xbd5c1e2d, R9
+	VMOV R9, V24.S[1]
+	MOVW $0x3e088393, R9
+	VMOV R9, V24.S[2]
+	MOVW $0xbeaaaa99, R9
+	VMOV R9, V24.S[3]
+	MOVW $0x3f200000, R9
+	VDUP R9, V23.S4
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VORR V31.B16, V0.B16, V16.B16
+	VORR V31.B16, V1.B16, V17.B16
+	VORR V31.B16, V2.B16, V18.B16
+	VORR V31.B16, V3.B16, V19.B16
+	WORD $0x4e30d610 // fadd v16.4s, v16.4s, v16.4s
+	WORD $0x4e31d631 // fadd v17.4s, v17.4s, v17.4s
+	WORD $0x4e32d652 // fadd v18.4s, v18.4s, v18.4s
+	WORD $0x4e33d673 // fadd v19.4s, v19.4s, v19.4s
+	WORD $0x4e3ec610 // fmaxnm v16.4s, v16.4s, v30.4s
+	WORD $0x4e3ec631 // fmaxnm v17.4s, v17.4s, v30.4s
+	WORD $0x4e3ec652 // fmaxnm v18.4s, v18.4s, v30.4s
+	WORD $0x4e3ec673 // fmaxnm v19.4s, v19.4s, v30.4s
+	VDUP V29.S[0], V12.S4
+	VDUP V29.S[0], V13.S4
+	VDUP V29.S[0], V14.S4
+	VDUP V29.S[0], V15.S4
+	WORD $0x4fbd120c // fmla v12.4s, v16.4s, v29.s[1]
+	WORD $0x4fbd122d // fmla v13.4s, v17.4s, v29.s[1]
+	WORD $0x4fbd124e // fmla v14.4s, v18.4s, v29.s[1]
+	WORD $0x4fbd126f // fmla v15.4s, v19.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V12.S4, V8.S4
+	VSHL $23, V13.S4, V9.S4
+	VSHL $23, V14.S4, V10.S4
+	VSHL $23, V15.S4, V11.S4
+	WORD $0x4ebcd58c // fsub v12.4s, v12.4s, v28.4s
+	WORD $0x4ebcd5ad // fsub v13.4s, v13.4s, v28.4s
+	WORD $0x4ebcd5ce // fsub v14.4s, v14.4s, v28.4s
+	WORD $0x4ebcd5ef // fsub v15.4s, v15.4s, v28.4s
+	WORD $0x4f9d5990 // fmls v16.4s, v12.4s, v29.s[2]
+	WORD $0x4f9d59b1 // fmls v17.4s, v13.4s, v29.s[2]
+	WORD $0x4f9d59d2 // fmls v18.4s, v14.4s, v29.s[2]
+	WORD $0x4f9d59f3 // fmls v19.4s, v15.4s, v29.s[2]
+	WORD $0x4fbd5990 // fmls v16.4s, v12.4s, v29.s[3]
+	WORD $0x4fbd59b1 // fmls v17.4s, v13.4s, v29.s[3]
+	WORD $0x4fbd59d2 // fmls v18.4s, v14.4s, v29.s[3]
+	WORD $0x4fbd59f3 // fmls v19.4s, v15.4s, v29.s[3]
+	VDUP V27.S[0], V12.S4
+	VDUP V27.S[0], V13.S4
+	VDUP V27.S[0], V14.S4
+	VDUP V27.S[0], V15.S4
+	WORD $0x4fbb120c // fmla v12.4s, v16.4s, v27.s[1]
+	WORD $0x4fbb122d // fmla v13.4s, v17.4s, v27.s[1]
+	WORD $0x4fbb124e // fmla v14.4s, v18.4s, v27.s[1]
+	WORD $0x4fbb126f // fmla v15.4s, v19.4s, v27.s[1]
+	VDUP V27.S[2], V4.S4
+	VDUP V27.S[2], V5.S4
+	VDUP V27.S[2], V6.S4
+	VDUP V27.S[2], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	VDUP V27.S[3], V12.S4
+	VDUP V27.S[3], V13.S4
+	VDUP V27.S[3], V14.S4
+	VDUP V27.S[3], V15.S4
+	VFMLA V16.S4, V4.S4, V12.S4
+	VFMLA V17.S4, V5.S4, V13.S4
+	VFMLA V18.S4, V6.S4, V14.S4
+	VFMLA V19.S4, V7.S4, V15.S4
+	VDUP V26.S[0], V4.S4
+	VDUP V26.S[0], V5.S4
+	VDUP V26.S[0], V6.S4
+	VDUP V26.S[0], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
+	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
+	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
+	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
+	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V16.S4, V16.S4
+	VFMLA V5.S4, V17.S4, V17.S4
+	VFMLA V6.S4, V18.S4, V18.S4
+	VFMLA V7.S4, V19.S4, V19.S4
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
+	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
+
+	// 1 - 2·e/(1 + e)
+	WORD $0x4e39d510 // fadd v16.4s, v8.4s, v25.4s
+	WORD $0x4e39d531 // fadd v17.4s, v9.4s, v25.4s
+	WORD $0x4e39d552 // fadd v18.4s, v10.4s, v25.4s
+	WORD $0x4e39d573 // fadd v19.4s, v11.4s, v25.4s
+	WORD $0x6e30fd08 // fdiv v8.4s, v8.4s, v16.4s
+	WORD $0x6e31fd29 // fdiv v9.4s, v9.4s, v17.4s
+	WORD $0x6e32fd4a // fdiv v10.4s, v10.4s, v18.4s
+	WORD $0x6e33fd6b // fdiv v11.4s, v11.4s, v19.4s
 	VDUP V26.S[1], V16.S4
 	VDUP V26.S[1], V17.S4
-	VFMLA V12.S4, V8.S4, V16.S4
-	VFMLA V13.S4, V9.S4, V17.S4
-	WORD $0x6e28dc8c // fmul v12.4s, v4.4s, v8.4s
-	WORD $0x6e29dcad // fmul v13.4s, v5.4s, v9.4s
-	VORR V4.B16, V4.B16, V14.B16
-	VORR V5.B16, V5.B16, V15.B16
-	VFMLA V16.S4, V12.S4, V14.S4
-	VFMLA V17.S4, V13.S4, V15.S4
+	VDUP V26.S[1], V18.S4
+	VDUP V26.S[1], V19.S4
+	WORD $0x4f9a5910 // fmls v16.4s, v8.4s, v26.s[2]
+	WORD $0x4f9a5931 // fmls v17.4s, v9.4s, v26.s[2]
+	WORD $0x4f9a5952 // fmls v18.4s, v10.4s, v26.s[2]
+	WORD $0x4f9a5973 // fmls v19.4s, v11.4s, v26.s[2]
 
-	// tanh: select by |x| < 0.75, then restore the sign.
-	WORD $0x6ea4e708 // fcmgt v8.4s, v24.4s, v4.4s
-	WORD $0x6ea5e709 // fcmgt v9.4s, v24.4s, v5.4s
-	VBSL V10.B16, V14.B16, V8.B16
-	VBSL V11.B16, V15.B16, V9.B16
-	VORR V6.B16, V8.B16, V2.B16
-	VORR V7.B16, V9.B16, V3.B16
-	VST1.P [V2.S4, V3.S4], 32(R0)
-	SUB $8, R7
-	CMP $8, R7
+	// x + x³·p(x²)
+	WORD $0x6e20dc08 // fmul v8.4s, v0.4s, v0.4s
+	WORD $0x6e21dc29 // fmul v9.4s, v1.4s, v1.4s
+	WORD $0x6e22dc4a // fmul v10.4s, v2.4s, v2.4s
+	WORD $0x6e23dc6b // fmul v11.4s, v3.4s, v3.4s
+	VDUP V26.S[3], V4.S4
+	VDUP V26.S[3], V5.S4
+	VDUP V26.S[3], V6.S4
+	VDUP V26.S[3], V7.S4
+	WORD $0x4f981104 // fmla v4.4s, v8.4s, v24.s[0]
+	WORD $0x4f981125 // fmla v5.4s, v9.4s, v24.s[0]
+	WORD $0x4f981146 // fmla v6.4s, v10.4s, v24.s[0]
+	WORD $0x4f981167 // fmla v7.4s, v11.4s, v24.s[0]
+	VDUP V24.S[1], V12.S4
+	VDUP V24.S[1], V13.S4
+	VDUP V24.S[1], V14.S4
+	VDUP V24.S[1], V15.S4
+	VFMLA V8.S4, V4.S4, V12.S4
+	VFMLA V9.S4, V5.S4, V13.S4
+	VFMLA V10.S4, V6.S4, V14.S4
+	VFMLA V11.S4, V7.S4, V15.S4
+	VDUP V24.S[2], V4.S4
+	VDUP V24.S[2], V5.S4
+	VDUP V24.S[2], V6.S4
+	VDUP V24.S[2], V7.S4
+	VFMLA V8.S4, V12.S4, V4.S4
+	VFMLA V9.S4, V13.S4, V5.S4
+	VFMLA V10.S4, V14.S4, V6.S4
+	VFMLA V11.S4, V15.S4, V7.S4
+	VDUP V24.S[3], V12.S4
+	VDUP V24.S[3], V13.S4
+	VDUP V24.S[3], V14.S4
+	VDUP V24.S[3], V15.S4
+	VFMLA V8.S4, V4.S4, V12.S4
+	VFMLA V9.S4, V5.S4, V13.S4
+	VFMLA V10.S4, V6.S4, V14.S4
+	VFMLA V11.S4, V7.S4, V15.S4
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	VORR V0.B16, V0.B16, V4.B16
+	VORR V1.B16, V1.B16, V5.B16
+	VORR V2.B16, V2.B16, V6.B16
+	VORR V3.B16, V3.B16, V7.B16
+	VFMLA V12.S4, V8.S4, V4.S4
+	VFMLA V13.S4, V9.S4, V5.S4
+	VFMLA V14.S4, V10.S4, V6.S4
+	VFMLA V15.S4, V11.S4, V7.S4
+	WORD $0x4e7f1c0c // bic v12.16b, v0.16b, v31.16b
+	WORD $0x4e7f1c2d // bic v13.16b, v1.16b, v31.16b
+	WORD $0x4e7f1c4e // bic v14.16b, v2.16b, v31.16b
+	WORD $0x4e7f1c6f // bic v15.16b, v3.16b, v31.16b
+	WORD $0x6e37e58c // fcmge v12.4s, v12.4s, v23.4s
+	WORD $0x6e37e5ad // fcmge v13.4s, v13.4s, v23.4s
+	WORD $0x6e37e5ce // fcmge v14.4s, v14.4s, v23.4s
+	WORD $0x6e37e5ef // fcmge v15.4s, v15.4s, v23.4s
+	VBSL V4.B16, V16.B16, V12.B16
+	VBSL V5.B16, V17.B16, V13.B16
+	VBSL V6.B16, V18.B16, V14.B16
+	VBSL V7.B16, V19.B16, V15.B16
+
+	// the sign of x, last: tanh(-0) = -0
+	VAND V31.B16, V0.B16, V0.B16
+	VAND V31.B16, V1.B16, V1.B16
+	VAND V31.B16, V2.B16, V2.B16
+	VAND V31.B16, V3.B16, V3.B16
+	VORR V0.B16, V12.B16, V12.B16
+	VORR V1.B16, V13.B16, V13.B16
+	VORR V2.B16, V14.B16, V14.B16
+	VORR V3.B16, V15.B16, V15.B16
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
 	BGE loopU
 
 vec1:
@@ -808,81 +902,59 @@ vec1:
 
 loop1:
 	VLD1.P 16(R1), [V0.S4]
-	// tanh: a = |x|, sign bit of x kept apart.
-	WORD $0x4ea0f804 // fabs v4.4s, v0.4s
-	VUSHR $31, V0.S4, V6.S4
-	VSHL $31, V6.S4, V6.S4
+	VORR V31.B16, V0.B16, V7.B16
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
 
-	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
-	WORD $0x4e24d488 // fadd v8.4s, v4.4s, v4.4s
-	WORD $0x6ea0f908 // fneg v8.4s, v8.4s
-	WORD $0x4e3ef508 // fmax v8.4s, v8.4s, v30.4s
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
+	VDUP V27.S[0], V6.S4
+	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
+	VDUP V27.S[2], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V27.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V26.S[0], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V10.B16
-	WORD $0x4f9c110a // fmla v10.4s, v8.4s, v28.s[0]
-	VSHL $23, V10.S4, V12.S4
-	WORD $0x4ebdd54a // fsub v10.4s, v10.4s, v29.4s
-	VORR V8.B16, V8.B16, V14.B16
-	WORD $0x4fbc514e // fmls v14.4s, v10.4s, v28.s[1]
-	WORD $0x4f9c594e // fmls v14.4s, v10.4s, v28.s[2]
-	VDUP V28.S[3], V16.S4
-	WORD $0x4f9b11d0 // fmla v16.4s, v14.4s, v27.s[0]
-	VDUP V27.S[1], V10.S4
-	VFMLA V16.S4, V14.S4, V10.S4
-	VDUP V27.S[2], V16.S4
-	VFMLA V10.S4, V14.S4, V16.S4
-	VDUP V27.S[3], V10.S4
-	VFMLA V16.S4, V14.S4, V10.S4
-	VDUP V26.S[0], V16.S4
-	VFMLA V10.S4, V14.S4, V16.S4
-	WORD $0x6e2eddc8 // fmul v8.4s, v14.4s, v14.4s
-	VFMLA V16.S4, V8.S4, V14.S4
-	VORR V12.B16, V12.B16, V10.B16
-	VFMLA V14.S4, V12.S4, V10.S4
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
 
-	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
-	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
-	WORD $0x4e3fd550 // fadd v16.4s, v10.4s, v31.4s
-	WORD $0x4ebfd60c // fsub v12.4s, v16.4s, v31.4s
-	WORD $0x4eacd54c // fsub v12.4s, v10.4s, v12.4s
-	WORD $0x6e30fd4e // fdiv v14.4s, v10.4s, v16.4s
-	VORR V10.B16, V10.B16, V8.B16
-	VFMLS V14.S4, V16.S4, V8.S4
-	VFMLS V14.S4, V12.S4, V8.S4
-	WORD $0x4ea1da0c // frecpe v12.4s, v16.4s
-	WORD $0x6e2cdd08 // fmul v8.4s, v8.4s, v12.4s
+	// 1 - 2·e/(1 + e)
+	WORD $0x4e39d4a7 // fadd v7.4s, v5.4s, v25.4s
+	WORD $0x6e27fca5 // fdiv v5.4s, v5.4s, v7.4s
+	VDUP V26.S[1], V7.S4
+	WORD $0x4f9a58a7 // fmls v7.4s, v5.4s, v26.s[2]
 
-	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
-	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
-	WORD $0x4e28d508 // fadd v8.4s, v8.4s, v8.4s
-	WORD $0x4eaed7f0 // fsub v16.4s, v31.4s, v14.4s
-	WORD $0x4eb0d7ec // fsub v12.4s, v31.4s, v16.4s
-	WORD $0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4e2cd60a // fadd v10.4s, v16.4s, v12.4s
+	// x + x³·p(x²)
+	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
+	VDUP V26.S[3], V4.S4
+	WORD $0x4f9810a4 // fmla v4.4s, v5.4s, v24.s[0]
+	VDUP V24.S[1], V6.S4
+	VFMLA V5.S4, V4.S4, V6.S4
+	VDUP V24.S[2], V4.S4
+	VFMLA V5.S4, V6.S4, V4.S4
+	VDUP V24.S[3], V6.S4
+	VFMLA V5.S4, V4.S4, V6.S4
+	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
+	VORR V0.B16, V0.B16, V4.B16
+	VFMLA V6.S4, V5.S4, V4.S4
+	WORD $0x4e7f1c06 // bic v6.16b, v0.16b, v31.16b
+	WORD $0x6e37e4c6 // fcmge v6.4s, v6.4s, v23.4s
+	VBSL V4.B16, V7.B16, V6.B16
 
-	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
-	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
-	VDUP V25.S[1], V16.S4
-	WORD $0x4f991910 // fmla v16.4s, v8.4s, v25.s[2]
-	VDUP V25.S[0], V12.S4
-	VFMLA V16.S4, V8.S4, V12.S4
-	VDUP V26.S[3], V16.S4
-	VFMLA V12.S4, V8.S4, V16.S4
-	VDUP V26.S[2], V12.S4
-	VFMLA V16.S4, V8.S4, V12.S4
-	VDUP V26.S[1], V16.S4
-	VFMLA V12.S4, V8.S4, V16.S4
-	WORD $0x6e28dc8c // fmul v12.4s, v4.4s, v8.4s
-	VORR V4.B16, V4.B16, V14.B16
-	VFMLA V16.S4, V12.S4, V14.S4
-
-	// tanh: select by |x| < 0.75, then restore the sign.
-	WORD $0x6ea4e708 // fcmgt v8.4s, v24.4s, v4.4s
-	VBSL V10.B16, V14.B16, V8.B16
-	VORR V6.B16, V8.B16, V2.B16
-	VST1.P [V2.S4], 16(R0)
+	// the sign of x, last: tanh(-0) = -0
+	VAND V31.B16, V0.B16, V0.B16
+	VORR V0.B16, V6.B16, V6.B16
+	VST1.P [V6.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -893,89 +965,67 @@ tail:
 
 loopS:
 	FMOVS.P 4(R1), F0
-	// tanh: a = |x|, sign bit of x kept apart.
-	WORD $0x4ea0f804 // fabs v4.4s, v0.4s
-	VUSHR $31, V0.S4, V6.S4
-	VSHL $31, V6.S4, V6.S4
+	VORR V31.B16, V0.B16, V7.B16
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
 
-	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
-	WORD $0x4e24d488 // fadd v8.4s, v4.4s, v4.4s
-	WORD $0x6ea0f908 // fneg v8.4s, v8.4s
-	WORD $0x4e3ef508 // fmax v8.4s, v8.4s, v30.4s
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
+	VDUP V27.S[0], V6.S4
+	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
+	VDUP V27.S[2], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V27.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V26.S[0], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V10.B16
-	WORD $0x4f9c110a // fmla v10.4s, v8.4s, v28.s[0]
-	VSHL $23, V10.S4, V12.S4
-	WORD $0x4ebdd54a // fsub v10.4s, v10.4s, v29.4s
-	VORR V8.B16, V8.B16, V14.B16
-	WORD $0x4fbc514e // fmls v14.4s, v10.4s, v28.s[1]
-	WORD $0x4f9c594e // fmls v14.4s, v10.4s, v28.s[2]
-	VDUP V28.S[3], V16.S4
-	WORD $0x4f9b11d0 // fmla v16.4s, v14.4s, v27.s[0]
-	VDUP V27.S[1], V10.S4
-	VFMLA V16.S4, V14.S4, V10.S4
-	VDUP V27.S[2], V16.S4
-	VFMLA V10.S4, V14.S4, V16.S4
-	VDUP V27.S[3], V10.S4
-	VFMLA V16.S4, V14.S4, V10.S4
-	VDUP V26.S[0], V16.S4
-	VFMLA V10.S4, V14.S4, V16.S4
-	WORD $0x6e2eddc8 // fmul v8.4s, v14.4s, v14.4s
-	VFMLA V16.S4, V8.S4, V14.S4
-	VORR V12.B16, V12.B16, V10.B16
-	VFMLA V14.S4, V12.S4, V10.S4
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
 
-	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
-	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
-	WORD $0x4e3fd550 // fadd v16.4s, v10.4s, v31.4s
-	WORD $0x4ebfd60c // fsub v12.4s, v16.4s, v31.4s
-	WORD $0x4eacd54c // fsub v12.4s, v10.4s, v12.4s
-	WORD $0x6e30fd4e // fdiv v14.4s, v10.4s, v16.4s
-	VORR V10.B16, V10.B16, V8.B16
-	VFMLS V14.S4, V16.S4, V8.S4
-	VFMLS V14.S4, V12.S4, V8.S4
-	WORD $0x4ea1da0c // frecpe v12.4s, v16.4s
-	WORD $0x6e2cdd08 // fmul v8.4s, v8.4s, v12.4s
+	// 1 - 2·e/(1 + e)
+	WORD $0x4e39d4a7 // fadd v7.4s, v5.4s, v25.4s
+	WORD $0x6e27fca5 // fdiv v5.4s, v5.4s, v7.4s
+	VDUP V26.S[1], V7.S4
+	WORD $0x4f9a58a7 // fmls v7.4s, v5.4s, v26.s[2]
 
-	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
-	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
-	WORD $0x4e28d508 // fadd v8.4s, v8.4s, v8.4s
-	WORD $0x4eaed7f0 // fsub v16.4s, v31.4s, v14.4s
-	WORD $0x4eb0d7ec // fsub v12.4s, v31.4s, v16.4s
-	WORD $0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4e2cd60a // fadd v10.4s, v16.4s, v12.4s
+	// x + x³·p(x²)
+	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
+	VDUP V26.S[3], V4.S4
+	WORD $0x4f9810a4 // fmla v4.4s, v5.4s, v24.s[0]
+	VDUP V24.S[1], V6.S4
+	VFMLA V5.S4, V4.S4, V6.S4
+	VDUP V24.S[2], V4.S4
+	VFMLA V5.S4, V6.S4, V4.S4
+	VDUP V24.S[3], V6.S4
+	VFMLA V5.S4, V4.S4, V6.S4
+	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
+	VORR V0.B16, V0.B16, V4.B16
+	VFMLA V6.S4, V5.S4, V4.S4
+	WORD $0x4e7f1c06 // bic v6.16b, v0.16b, v31.16b
+	WORD $0x6e37e4c6 // fcmge v6.4s, v6.4s, v23.4s
+	VBSL V4.B16, V7.B16, V6.B16
 
-	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
-	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
-	VDUP V25.S[1], V16.S4
-	WORD $0x4f991910 // fmla v16.4s, v8.4s, v25.s[2]
-	VDUP V25.S[0], V12.S4
-	VFMLA V16.S4, V8.S4, V12.S4
-	VDUP V26.S[3], V16.S4
-	VFMLA V12.S4, V8.S4, V16.S4
-	VDUP V26.S[2], V12.S4
-	VFMLA V16.S4, V8.S4, V12.S4
-	VDUP V26.S[1], V16.S4
-	VFMLA V12.S4, V8.S4, V16.S4
-	WORD $0x6e28dc8c // fmul v12.4s, v4.4s, v8.4s
-	VORR V4.B16, V4.B16, V14.B16
-	VFMLA V16.S4, V12.S4, V14.S4
-
-	// tanh: select by |x| < 0.75, then restore the sign.
-	WORD $0x6ea4e708 // fcmgt v8.4s, v24.4s, v4.4s
-	VBSL V10.B16, V14.B16, V8.B16
-	VORR V6.B16, V8.B16, V2.B16
-	FMOVS.P F2, 4(R0)
+	// the sign of x, last: tanh(-0) = -0
+	VAND V31.B16, V0.B16, V0.B16
+	VORR V0.B16, V6.B16, V6.B16
+	FMOVS.P F6, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
 done:
 	RET
 
-// func ReLUBackward(dx, dy, y []float32)
-TEXT ·ReLUBackward(SB), NOSPLIT, $0-72
+// func ReLUBackwardNEON(dx, dy, y []float32, p *[4]float32)
+TEXT ·ReLUBackwardNEON(SB), NOSPLIT, $0-80
 	MOVD dx_base+0(FP), R0
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R2
@@ -992,19 +1042,19 @@ TEXT ·ReLUBackward(SB), NOSPLIT, $0-72
 loopU:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	WORD $0x4ea0c8ad // fcmgt v13.4s, v5.4s, #0.0
-	WORD $0x4ea0c8ce // fcmgt v14.4s, v6.4s, #0.0
-	WORD $0x4ea0c8ef // fcmgt v15.4s, v7.4s, #0.0
-	VAND V31.B16, V12.B16, V12.B16
-	VAND V31.B16, V13.B16, V13.B16
-	VAND V31.B16, V14.B16, V14.B16
-	VAND V31.B16, V15.B16, V15.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc29 // fmul v9.4s, v1.4s, v13.4s
-	WORD $0x6e2edc4a // fmul v10.4s, v2.4s, v14.4s
-	WORD $0x6e2fdc6b // fmul v11.4s, v3.4s, v15.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	WORD $0x4ea0c8a5 // fcmgt v5.4s, v5.4s, #0.0
+	WORD $0x4ea0c8c6 // fcmgt v6.4s, v6.4s, #0.0
+	WORD $0x4ea0c8e7 // fcmgt v7.4s, v7.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	VAND V5.B16, V31.B16, V5.B16
+	VAND V6.B16, V31.B16, V6.B16
+	VAND V7.B16, V31.B16, V7.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -1017,10 +1067,10 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R2), [V4.S4]
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	VAND V31.B16, V12.B16, V12.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	VST1.P [V8.S4], 16(R0)
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VST1.P [V0.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1032,24 +1082,25 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	FMOVS.P 4(R2), F4
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	VAND V31.B16, V12.B16, V12.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	FMOVS.P F8, 4(R0)
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
 done:
 	RET
 
-// func LeakyReLUBackward(dx, dy, y []float32, alpha float32)
-TEXT ·LeakyReLUBackward(SB), NOSPLIT, $0-76
+// func LeakyReLUBackwardNEON(dx, dy, y []float32, p *[4]float32)
+TEXT ·LeakyReLUBackwardNEON(SB), NOSPLIT, $0-80
 	MOVD dx_base+0(FP), R0
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R2
 	MOVD dx_len+8(FP), R7
-	MOVWU alpha+72(FP), R8
-	VDUP R8, V31.S4
+	MOVD p+72(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
 
 	// Constants.
 	MOVW $0x3f800000, R9
@@ -1062,19 +1113,19 @@ TEXT ·LeakyReLUBackward(SB), NOSPLIT, $0-76
 loopU:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	WORD $0x4ea0c8ad // fcmgt v13.4s, v5.4s, #0.0
-	WORD $0x4ea0c8ce // fcmgt v14.4s, v6.4s, #0.0
-	WORD $0x4ea0c8ef // fcmgt v15.4s, v7.4s, #0.0
-	VBSL V31.B16, V30.B16, V12.B16
-	VBSL V31.B16, V30.B16, V13.B16
-	VBSL V31.B16, V30.B16, V14.B16
-	VBSL V31.B16, V30.B16, V15.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc29 // fmul v9.4s, v1.4s, v13.4s
-	WORD $0x6e2edc4a // fmul v10.4s, v2.4s, v14.4s
-	WORD $0x6e2fdc6b // fmul v11.4s, v3.4s, v15.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	WORD $0x4ea0c8a5 // fcmgt v5.4s, v5.4s, #0.0
+	WORD $0x4ea0c8c6 // fcmgt v6.4s, v6.4s, #0.0
+	WORD $0x4ea0c8e7 // fcmgt v7.4s, v7.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	VBSL V31.B16, V30.B16, V5.B16
+	VBSL V31.B16, V30.B16, V6.B16
+	VBSL V31.B16, V30.B16, V7.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -1087,10 +1138,10 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R2), [V4.S4]
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	VBSL V31.B16, V30.B16, V12.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	VST1.P [V8.S4], 16(R0)
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VST1.P [V0.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1102,24 +1153,25 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	FMOVS.P 4(R2), F4
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	VBSL V31.B16, V30.B16, V12.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	FMOVS.P F8, 4(R0)
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
 done:
 	RET
 
-// func ELUBackward(dx, dy, y []float32, alpha float32)
-TEXT ·ELUBackward(SB), NOSPLIT, $0-76
+// func ELUBackwardNEON(dx, dy, y []float32, p *[4]float32)
+TEXT ·ELUBackwardNEON(SB), NOSPLIT, $0-80
 	MOVD dx_base+0(FP), R0
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R2
 	MOVD dx_len+8(FP), R7
-	MOVWU alpha+72(FP), R8
-	VDUP R8, V31.S4
+	MOVD p+72(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
 
 	// Constants.
 	MOVW $0x3f800000, R9
@@ -1132,23 +1184,23 @@ TEXT ·ELUBackward(SB), NOSPLIT, $0-76
 loopU:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4e3fd490 // fadd v16.4s, v4.4s, v31.4s
-	WORD $0x4e3fd4b1 // fadd v17.4s, v5.4s, v31.4s
-	WORD $0x4e3fd4d2 // fadd v18.4s, v6.4s, v31.4s
-	WORD $0x4e3fd4f3 // fadd v19.4s, v7.4s, v31.4s
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	WORD $0x4ea0c8ad // fcmgt v13.4s, v5.4s, #0.0
-	WORD $0x4ea0c8ce // fcmgt v14.4s, v6.4s, #0.0
-	WORD $0x4ea0c8ef // fcmgt v15.4s, v7.4s, #0.0
-	VBSL V16.B16, V30.B16, V12.B16
-	VBSL V17.B16, V30.B16, V13.B16
-	VBSL V18.B16, V30.B16, V14.B16
-	VBSL V19.B16, V30.B16, V15.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc29 // fmul v9.4s, v1.4s, v13.4s
-	WORD $0x6e2edc4a // fmul v10.4s, v2.4s, v14.4s
-	WORD $0x6e2fdc6b // fmul v11.4s, v3.4s, v15.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	WORD $0x4ea0c888 // fcmgt v8.4s, v4.4s, #0.0
+	WORD $0x4ea0c8a9 // fcmgt v9.4s, v5.4s, #0.0
+	WORD $0x4ea0c8ca // fcmgt v10.4s, v6.4s, #0.0
+	WORD $0x4ea0c8eb // fcmgt v11.4s, v7.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	WORD $0x4e3fd4a5 // fadd v5.4s, v5.4s, v31.4s
+	WORD $0x4e3fd4c6 // fadd v6.4s, v6.4s, v31.4s
+	WORD $0x4e3fd4e7 // fadd v7.4s, v7.4s, v31.4s
+	VBSL V4.B16, V30.B16, V8.B16
+	VBSL V5.B16, V30.B16, V9.B16
+	VBSL V6.B16, V30.B16, V10.B16
+	VBSL V7.B16, V30.B16, V11.B16
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -1161,11 +1213,11 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R2), [V4.S4]
-	WORD $0x4e3fd490 // fadd v16.4s, v4.4s, v31.4s
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	VBSL V16.B16, V30.B16, V12.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	VST1.P [V8.S4], 16(R0)
+	WORD $0x4ea0c888 // fcmgt v8.4s, v4.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	VBSL V4.B16, V30.B16, V8.B16
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	VST1.P [V0.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1177,19 +1229,19 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	FMOVS.P 4(R2), F4
-	WORD $0x4e3fd490 // fadd v16.4s, v4.4s, v31.4s
-	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
-	VBSL V16.B16, V30.B16, V12.B16
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	FMOVS.P F8, 4(R0)
+	WORD $0x4ea0c888 // fcmgt v8.4s, v4.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	VBSL V4.B16, V30.B16, V8.B16
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
 done:
 	RET
 
-// func SigmoidBackward(dx, dy, y []float32)
-TEXT ·SigmoidBackward(SB), NOSPLIT, $0-72
+// func SigmoidBackwardNEON(dx, dy, y []float32, p *[4]float32)
+TEXT ·SigmoidBackwardNEON(SB), NOSPLIT, $0-80
 	MOVD dx_base+0(FP), R0
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R2
@@ -1206,132 +1258,985 @@ TEXT ·SigmoidBackward(SB), NOSPLIT, $0-72
 loopU:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7e9 // fsub v9.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ea // fsub v10.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7eb // fsub v11.4s, v31.4s, v7.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V4.S4]
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	VST1.P [V0.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F4
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	FMOVS.P F0, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
+// func TanhBackwardNEON(dx, dy, y []float32, p *[4]float32)
+TEXT ·TanhBackwardNEON(SB), NOSPLIT, $0-80
+	MOVD dx_base+0(FP), R0
+	MOVD dy_base+24(FP), R1
+	MOVD y_base+48(FP), R2
+	MOVD dx_len+8(FP), R7
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V31.S4
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7e9 // fsub v9.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ea // fsub v10.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7eb // fsub v11.4s, v31.4s, v7.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x4e25d7e5 // fadd v5.4s, v31.4s, v5.4s
+	WORD $0x4e26d7e6 // fadd v6.4s, v31.4s, v6.4s
+	WORD $0x4e27d7e7 // fadd v7.4s, v31.4s, v7.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V4.S4]
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	VST1.P [V0.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F4
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	FMOVS.P F0, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
+// func IdentityBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·IdentityBackwardBiasNEON(SB), NOSPLIT, $0-144
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	VST1.P [V0.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	FMOVS.P F0, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func ReLUBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·ReLUBackwardBiasNEON(SB), NOSPLIT, $0-144
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V31.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	WORD $0x4ea0c8a5 // fcmgt v5.4s, v5.4s, #0.0
+	WORD $0x4ea0c8c6 // fcmgt v6.4s, v6.4s, #0.0
+	WORD $0x4ea0c8e7 // fcmgt v7.4s, v7.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	VAND V5.B16, V31.B16, V5.B16
+	VAND V6.B16, V31.B16, V6.B16
+	VAND V7.B16, V31.B16, V7.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	WORD $0x4ea0c8a5 // fcmgt v5.4s, v5.4s, #0.0
+	WORD $0x4ea0c8c6 // fcmgt v6.4s, v6.4s, #0.0
+	WORD $0x4ea0c8e7 // fcmgt v7.4s, v7.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	VAND V5.B16, V31.B16, V5.B16
+	VAND V6.B16, V31.B16, V6.B16
+	VAND V7.B16, V31.B16, V7.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VST1.P [V0.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VAND V4.B16, V31.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	FMOVS.P F0, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func LeakyReLUBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·LeakyReLUBackwardBiasNEON(SB), NOSPLIT, $0-144
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	MOVD p+136(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V30.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	WORD $0x4ea0c8a5 // fcmgt v5.4s, v5.4s, #0.0
+	WORD $0x4ea0c8c6 // fcmgt v6.4s, v6.4s, #0.0
+	WORD $0x4ea0c8e7 // fcmgt v7.4s, v7.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	VBSL V31.B16, V30.B16, V5.B16
+	VBSL V31.B16, V30.B16, V6.B16
+	VBSL V31.B16, V30.B16, V7.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	WORD $0x4ea0c8a5 // fcmgt v5.4s, v5.4s, #0.0
+	WORD $0x4ea0c8c6 // fcmgt v6.4s, v6.4s, #0.0
+	WORD $0x4ea0c8e7 // fcmgt v7.4s, v7.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	VBSL V31.B16, V30.B16, V5.B16
+	VBSL V31.B16, V30.B16, V6.B16
+	VBSL V31.B16, V30.B16, V7.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VST1.P [V0.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c884 // fcmgt v4.4s, v4.4s, #0.0
+	VBSL V31.B16, V30.B16, V4.B16
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	FMOVS.P F0, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func ELUBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·ELUBackwardBiasNEON(SB), NOSPLIT, $0-144
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	MOVD p+136(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V30.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
+	WORD $0x4ea0c8ad // fcmgt v13.4s, v5.4s, #0.0
+	WORD $0x4ea0c8ce // fcmgt v14.4s, v6.4s, #0.0
+	WORD $0x4ea0c8ef // fcmgt v15.4s, v7.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	WORD $0x4e3fd4a5 // fadd v5.4s, v5.4s, v31.4s
+	WORD $0x4e3fd4c6 // fadd v6.4s, v6.4s, v31.4s
+	WORD $0x4e3fd4e7 // fadd v7.4s, v7.4s, v31.4s
+	VBSL V4.B16, V30.B16, V12.B16
+	VBSL V5.B16, V30.B16, V13.B16
+	VBSL V6.B16, V30.B16, V14.B16
+	VBSL V7.B16, V30.B16, V15.B16
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	VBSL V4.B16, V30.B16, V12.B16
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	VBSL V4.B16, V30.B16, V12.B16
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
+	WORD $0x4ea0c8ad // fcmgt v13.4s, v5.4s, #0.0
+	WORD $0x4ea0c8ce // fcmgt v14.4s, v6.4s, #0.0
+	WORD $0x4ea0c8ef // fcmgt v15.4s, v7.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	WORD $0x4e3fd4a5 // fadd v5.4s, v5.4s, v31.4s
+	WORD $0x4e3fd4c6 // fadd v6.4s, v6.4s, v31.4s
+	WORD $0x4e3fd4e7 // fadd v7.4s, v7.4s, v31.4s
+	VBSL V4.B16, V30.B16, V12.B16
+	VBSL V5.B16, V30.B16, V13.B16
+	VBSL V6.B16, V30.B16, V14.B16
+	VBSL V7.B16, V30.B16, V15.B16
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	VBSL V4.B16, V30.B16, V12.B16
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea0c88c // fcmgt v12.4s, v4.4s, #0.0
+	WORD $0x4e3fd484 // fadd v4.4s, v4.4s, v31.4s
+	VBSL V4.B16, V30.B16, V12.B16
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func SigmoidBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·SigmoidBackwardBiasNEON(SB), NOSPLIT, $0-144
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V31.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
 	WORD $0x4ea5d7ed // fsub v13.4s, v31.4s, v5.4s
 	WORD $0x4ea6d7ee // fsub v14.4s, v31.4s, v6.4s
 	WORD $0x4ea7d7ef // fsub v15.4s, v31.4s, v7.4s
-	WORD $0x6e2cdc8c // fmul v12.4s, v4.4s, v12.4s
-	WORD $0x6e2ddcad // fmul v13.4s, v5.4s, v13.4s
-	WORD $0x6e2edcce // fmul v14.4s, v6.4s, v14.4s
-	WORD $0x6e2fdcef // fmul v15.4s, v7.4s, v15.4s
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc29 // fmul v9.4s, v1.4s, v13.4s
-	WORD $0x6e2edc4a // fmul v10.4s, v2.4s, v14.4s
-	WORD $0x6e2fdc6b // fmul v11.4s, v3.4s, v15.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
 	SUB $16, R7
 	CMP $16, R7
-	BGE loopU
+	BGE aloopU
 
-vec1:
+avec1:
 	// One vector per iteration.
 	CMP $4, R7
-	BLT tail
+	BLT atail
 
-loop1:
-	VLD1.P 16(R1), [V0.S4]
-	VLD1.P 16(R2), [V4.S4]
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
 	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
-	WORD $0x6e2cdc8c // fmul v12.4s, v4.4s, v12.4s
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	VST1.P [V8.S4], 16(R0)
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
 	SUB $4, R7
 	CMP $4, R7
-	BGE loop1
+	BGE aloop1
 
-tail:
+atail:
 	// The last 0-3 elements, one lane at a time.
-	CBZ R7, done
+	CBZ R7, adone
 
-loopS:
-	FMOVS.P 4(R1), F0
-	FMOVS.P 4(R2), F4
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
 	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
-	WORD $0x6e2cdc8c // fmul v12.4s, v4.4s, v12.4s
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	FMOVS.P F8, 4(R0)
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
 	SUBS $1, R7
-	BNE loopS
+	BNE aloopS
 
-done:
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
 	RET
 
-// func TanhBackward(dx, dy, y []float32)
-TEXT ·TanhBackward(SB), NOSPLIT, $0-72
-	MOVD dx_base+0(FP), R0
-	MOVD dy_base+24(FP), R1
-	MOVD y_base+48(FP), R2
-	MOVD dx_len+8(FP), R7
+nodb:
 
-	// Constants.
-	MOVW $0x3f800000, R9
-	VDUP R9, V31.S4
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
 
 	// 4 vectors per iteration.
 	CMP $16, R7
-	BLT vec1
+	BLT bvec1
 
-loopU:
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
 	WORD $0x4ea5d7ed // fsub v13.4s, v31.4s, v5.4s
 	WORD $0x4ea6d7ee // fsub v14.4s, v31.4s, v6.4s
 	WORD $0x4ea7d7ef // fsub v15.4s, v31.4s, v7.4s
-	WORD $0x4e3fd490 // fadd v16.4s, v4.4s, v31.4s
-	WORD $0x4e3fd4b1 // fadd v17.4s, v5.4s, v31.4s
-	WORD $0x4e3fd4d2 // fadd v18.4s, v6.4s, v31.4s
-	WORD $0x4e3fd4f3 // fadd v19.4s, v7.4s, v31.4s
-	WORD $0x6e30dd8c // fmul v12.4s, v12.4s, v16.4s
-	WORD $0x6e31ddad // fmul v13.4s, v13.4s, v17.4s
-	WORD $0x6e32ddce // fmul v14.4s, v14.4s, v18.4s
-	WORD $0x6e33ddef // fmul v15.4s, v15.4s, v19.4s
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc29 // fmul v9.4s, v1.4s, v13.4s
-	WORD $0x6e2edc4a // fmul v10.4s, v2.4s, v14.4s
-	WORD $0x6e2fdc6b // fmul v11.4s, v3.4s, v15.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
 	SUB $16, R7
 	CMP $16, R7
-	BGE loopU
+	BGE bloopU
 
-vec1:
+bvec1:
 	// One vector per iteration.
 	CMP $4, R7
-	BLT tail
+	BLT btail
 
-loop1:
-	VLD1.P 16(R1), [V0.S4]
-	VLD1.P 16(R2), [V4.S4]
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
 	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
-	WORD $0x4e3fd490 // fadd v16.4s, v4.4s, v31.4s
-	WORD $0x6e30dd8c // fmul v12.4s, v12.4s, v16.4s
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	VST1.P [V8.S4], 16(R0)
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
 	SUB $4, R7
 	CMP $4, R7
-	BGE loop1
+	BGE bloop1
 
-tail:
+btail:
 	// The last 0-3 elements, one lane at a time.
-	CBZ R7, done
+	CBZ R7, bdone
 
-loopS:
-	FMOVS.P 4(R1), F0
-	FMOVS.P 4(R2), F4
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
 	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
-	WORD $0x4e3fd490 // fadd v16.4s, v4.4s, v31.4s
-	WORD $0x6e30dd8c // fmul v12.4s, v12.4s, v16.4s
-	WORD $0x6e2cdc08 // fmul v8.4s, v0.4s, v12.4s
-	FMOVS.P F8, 4(R0)
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
 	SUBS $1, R7
-	BNE loopS
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
 
 done:
 	RET
 
-// func ReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
-TEXT ·ReLUBackwardBias(SB), NOSPLIT, $0-136
+// func TanhBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·TanhBackwardBiasNEON(SB), NOSPLIT, $0-144
 	MOVD m+0(FP), R10
 	MOVD n+8(FP), R11
 	MOVD dy_base+16(FP), R1
@@ -1366,25 +2271,29 @@ arow:
 aloopU:
 	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
-	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
-	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
-	VAND V31.B16, V16.B16, V16.B16
-	VAND V31.B16, V17.B16, V17.B16
-	VAND V31.B16, V18.B16, V18.B16
-	VAND V31.B16, V19.B16, V19.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
-	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
-	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
-	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7ed // fsub v13.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ee // fsub v14.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7ef // fsub v15.4s, v31.4s, v7.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x4e25d7e5 // fadd v5.4s, v31.4s, v5.4s
+	WORD $0x4e26d7e6 // fadd v6.4s, v31.4s, v6.4s
+	WORD $0x4e27d7e7 // fadd v7.4s, v31.4s, v7.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
 	SUB $16, R7
 	CMP $16, R7
 	BGE aloopU
@@ -1397,13 +2306,14 @@ avec1:
 aloop1:
 	VLD1.P 16(R5), [V0.S4]
 	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VAND V31.B16, V16.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	VLD1 (R15), [V12.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	VST1.P [V12.S4], 16(R15)
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
 	SUB $4, R7
 	CMP $4, R7
 	BGE aloop1
@@ -1415,13 +2325,14 @@ atail:
 aloopS:
 	FMOVS.P 4(R5), F0
 	FMOVS.P 4(R6), F4
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VAND V31.B16, V16.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	FMOVS (R15), F12
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	FMOVS.P F12, 4(R15)
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
 	SUBS $1, R7
 	BNE aloopS
 
@@ -1448,19 +2359,23 @@ brow:
 bloopU:
 	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
-	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
-	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
-	VAND V31.B16, V16.B16, V16.B16
-	VAND V31.B16, V17.B16, V17.B16
-	VAND V31.B16, V18.B16, V18.B16
-	VAND V31.B16, V19.B16, V19.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7ed // fsub v13.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ee // fsub v14.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7ef // fsub v15.4s, v31.4s, v7.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x4e25d7e5 // fadd v5.4s, v31.4s, v5.4s
+	WORD $0x4e26d7e6 // fadd v6.4s, v31.4s, v6.4s
+	WORD $0x4e27d7e7 // fadd v7.4s, v31.4s, v7.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
 	SUB $16, R7
 	CMP $16, R7
 	BGE bloopU
@@ -1473,10 +2388,11 @@ bvec1:
 bloop1:
 	VLD1.P 16(R5), [V0.S4]
 	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VAND V31.B16, V16.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
 	SUB $4, R7
 	CMP $4, R7
 	BGE bloop1
@@ -1488,885 +2404,11 @@ btail:
 bloopS:
 	FMOVS.P 4(R5), F0
 	FMOVS.P 4(R6), F4
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VAND V31.B16, V16.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	SUBS $1, R7
-	BNE bloopS
-
-bdone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE brow
-
-done:
-	RET
-
-// func LeakyReLUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
-TEXT ·LeakyReLUBackwardBias(SB), NOSPLIT, $0-140
-	MOVD m+0(FP), R10
-	MOVD n+8(FP), R11
-	MOVD dy_base+16(FP), R1
-	MOVD lddy+40(FP), R12
-	MOVD y_base+48(FP), R2
-	MOVD ldy+72(FP), R13
-	MOVD dz_base+80(FP), R0
-	MOVD lddz+104(FP), R14
-	MOVD db_base+112(FP), R3
-	MOVD db_len+120(FP), R16
-	MOVWU alpha+136(FP), R8
-	VDUP R8, V31.S4
-
-	// Constants.
-	MOVW $0x3f800000, R9
-	VDUP R9, V30.S4
-	LSL $2, R12, R12
-	LSL $2, R13, R13
-	LSL $2, R14, R14
-	CBZ R10, done
-	CBZ R16, nodb
-
-arow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R3, R15
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT avec1
-
-aloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
-	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
-	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
-	VBSL V31.B16, V30.B16, V16.B16
-	VBSL V31.B16, V30.B16, V17.B16
-	VBSL V31.B16, V30.B16, V18.B16
-	VBSL V31.B16, V30.B16, V19.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
-	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
-	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
-	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
-	SUB $16, R7
-	CMP $16, R7
-	BGE aloopU
-
-avec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT atail
-
-aloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V31.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	VLD1 (R15), [V12.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	VST1.P [V12.S4], 16(R15)
-	SUB $4, R7
-	CMP $4, R7
-	BGE aloop1
-
-atail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, adone
-
-aloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V31.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	FMOVS (R15), F12
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	FMOVS.P F12, 4(R15)
-	SUBS $1, R7
-	BNE aloopS
-
-adone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE arow
-	RET
-
-nodb:
-
-brow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT bvec1
-
-bloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
-	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
-	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
-	VBSL V31.B16, V30.B16, V16.B16
-	VBSL V31.B16, V30.B16, V17.B16
-	VBSL V31.B16, V30.B16, V18.B16
-	VBSL V31.B16, V30.B16, V19.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	SUB $16, R7
-	CMP $16, R7
-	BGE bloopU
-
-bvec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT btail
-
-bloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V31.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	SUB $4, R7
-	CMP $4, R7
-	BGE bloop1
-
-btail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, bdone
-
-bloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V31.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	SUBS $1, R7
-	BNE bloopS
-
-bdone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE brow
-
-done:
-	RET
-
-// func ELUBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, alpha float32)
-TEXT ·ELUBackwardBias(SB), NOSPLIT, $0-140
-	MOVD m+0(FP), R10
-	MOVD n+8(FP), R11
-	MOVD dy_base+16(FP), R1
-	MOVD lddy+40(FP), R12
-	MOVD y_base+48(FP), R2
-	MOVD ldy+72(FP), R13
-	MOVD dz_base+80(FP), R0
-	MOVD lddz+104(FP), R14
-	MOVD db_base+112(FP), R3
-	MOVD db_len+120(FP), R16
-	MOVWU alpha+136(FP), R8
-	VDUP R8, V31.S4
-
-	// Constants.
-	MOVW $0x3f800000, R9
-	VDUP R9, V30.S4
-	LSL $2, R12, R12
-	LSL $2, R13, R13
-	LSL $2, R14, R14
-	CBZ R10, done
-	CBZ R16, nodb
-
-arow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R3, R15
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT avec1
-
-aloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
-	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
-	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
-	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
-	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
-	VBSL V20.B16, V30.B16, V16.B16
-	VBSL V21.B16, V30.B16, V17.B16
-	VBSL V22.B16, V30.B16, V18.B16
-	VBSL V23.B16, V30.B16, V19.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
-	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
-	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
-	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
-	SUB $16, R7
-	CMP $16, R7
-	BGE aloopU
-
-avec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT atail
-
-aloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V20.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	VLD1 (R15), [V12.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	VST1.P [V12.S4], 16(R15)
-	SUB $4, R7
-	CMP $4, R7
-	BGE aloop1
-
-atail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, adone
-
-aloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V20.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	FMOVS (R15), F12
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	FMOVS.P F12, 4(R15)
-	SUBS $1, R7
-	BNE aloopS
-
-adone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE arow
-	RET
-
-nodb:
-
-brow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT bvec1
-
-bloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
-	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
-	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	WORD $0x4ea0c8b1 // fcmgt v17.4s, v5.4s, #0.0
-	WORD $0x4ea0c8d2 // fcmgt v18.4s, v6.4s, #0.0
-	WORD $0x4ea0c8f3 // fcmgt v19.4s, v7.4s, #0.0
-	VBSL V20.B16, V30.B16, V16.B16
-	VBSL V21.B16, V30.B16, V17.B16
-	VBSL V22.B16, V30.B16, V18.B16
-	VBSL V23.B16, V30.B16, V19.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	SUB $16, R7
-	CMP $16, R7
-	BGE bloopU
-
-bvec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT btail
-
-bloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V20.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	SUB $4, R7
-	CMP $4, R7
-	BGE bloop1
-
-btail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, bdone
-
-bloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4ea0c890 // fcmgt v16.4s, v4.4s, #0.0
-	VBSL V20.B16, V30.B16, V16.B16
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	SUBS $1, R7
-	BNE bloopS
-
-bdone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE brow
-
-done:
-	RET
-
-// func SigmoidBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
-TEXT ·SigmoidBackwardBias(SB), NOSPLIT, $0-136
-	MOVD m+0(FP), R10
-	MOVD n+8(FP), R11
-	MOVD dy_base+16(FP), R1
-	MOVD lddy+40(FP), R12
-	MOVD y_base+48(FP), R2
-	MOVD ldy+72(FP), R13
-	MOVD dz_base+80(FP), R0
-	MOVD lddz+104(FP), R14
-	MOVD db_base+112(FP), R3
-	MOVD db_len+120(FP), R16
-
-	// Constants.
-	MOVW $0x3f800000, R9
-	VDUP R9, V31.S4
-	LSL $2, R12, R12
-	LSL $2, R13, R13
-	LSL $2, R14, R14
-	CBZ R10, done
-	CBZ R16, nodb
-
-arow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R3, R15
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT avec1
-
-aloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
-	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
-	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
-	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
-	WORD $0x6e31dcb1 // fmul v17.4s, v5.4s, v17.4s
-	WORD $0x6e32dcd2 // fmul v18.4s, v6.4s, v18.4s
-	WORD $0x6e33dcf3 // fmul v19.4s, v7.4s, v19.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
-	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
-	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
-	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
-	SUB $16, R7
-	CMP $16, R7
-	BGE aloopU
-
-avec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT atail
-
-aloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	VLD1 (R15), [V12.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	VST1.P [V12.S4], 16(R15)
-	SUB $4, R7
-	CMP $4, R7
-	BGE aloop1
-
-atail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, adone
-
-aloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	FMOVS (R15), F12
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	FMOVS.P F12, 4(R15)
-	SUBS $1, R7
-	BNE aloopS
-
-adone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE arow
-	RET
-
-nodb:
-
-brow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT bvec1
-
-bloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
-	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
-	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
-	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
-	WORD $0x6e31dcb1 // fmul v17.4s, v5.4s, v17.4s
-	WORD $0x6e32dcd2 // fmul v18.4s, v6.4s, v18.4s
-	WORD $0x6e33dcf3 // fmul v19.4s, v7.4s, v19.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	SUB $16, R7
-	CMP $16, R7
-	BGE bloopU
-
-bvec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT btail
-
-bloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	SUB $4, R7
-	CMP $4, R7
-	BGE bloop1
-
-btail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, bdone
-
-bloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x6e30dc90 // fmul v16.4s, v4.4s, v16.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	SUBS $1, R7
-	BNE bloopS
-
-bdone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE brow
-
-done:
-	RET
-
-// func TanhBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
-TEXT ·TanhBackwardBias(SB), NOSPLIT, $0-136
-	MOVD m+0(FP), R10
-	MOVD n+8(FP), R11
-	MOVD dy_base+16(FP), R1
-	MOVD lddy+40(FP), R12
-	MOVD y_base+48(FP), R2
-	MOVD ldy+72(FP), R13
-	MOVD dz_base+80(FP), R0
-	MOVD lddz+104(FP), R14
-	MOVD db_base+112(FP), R3
-	MOVD db_len+120(FP), R16
-
-	// Constants.
-	MOVW $0x3f800000, R9
-	VDUP R9, V31.S4
-	LSL $2, R12, R12
-	LSL $2, R13, R13
-	LSL $2, R14, R14
-	CBZ R10, done
-	CBZ R16, nodb
-
-arow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R3, R15
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT avec1
-
-aloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
-	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
-	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
-	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
-	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
-	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
-	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
-	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
-	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
-	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
-	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
-	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
-	SUB $16, R7
-	CMP $16, R7
-	BGE aloopU
-
-avec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT atail
-
-aloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	VLD1 (R15), [V12.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	VST1.P [V12.S4], 16(R15)
-	SUB $4, R7
-	CMP $4, R7
-	BGE aloop1
-
-atail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, adone
-
-aloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	FMOVS (R15), F12
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	FMOVS.P F12, 4(R15)
-	SUBS $1, R7
-	BNE aloopS
-
-adone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE arow
-	RET
-
-nodb:
-
-brow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT bvec1
-
-bloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4ea5d7f1 // fsub v17.4s, v31.4s, v5.4s
-	WORD $0x4ea6d7f2 // fsub v18.4s, v31.4s, v6.4s
-	WORD $0x4ea7d7f3 // fsub v19.4s, v31.4s, v7.4s
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x4e3fd4b5 // fadd v21.4s, v5.4s, v31.4s
-	WORD $0x4e3fd4d6 // fadd v22.4s, v6.4s, v31.4s
-	WORD $0x4e3fd4f7 // fadd v23.4s, v7.4s, v31.4s
-	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
-	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
-	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
-	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
-	WORD $0x6e32dc4a // fmul v10.4s, v2.4s, v18.4s
-	WORD $0x6e33dc6b // fmul v11.4s, v3.4s, v19.4s
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	SUB $16, R7
-	CMP $16, R7
-	BGE bloopU
-
-bvec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT btail
-
-bloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	VST1.P [V8.S4], 16(R4)
-	SUB $4, R7
-	CMP $4, R7
-	BGE bloop1
-
-btail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, bdone
-
-bloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	WORD $0x4ea4d7f0 // fsub v16.4s, v31.4s, v4.4s
-	WORD $0x4e3fd494 // fadd v20.4s, v4.4s, v31.4s
-	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
-	WORD $0x6e30dc08 // fmul v8.4s, v0.4s, v16.4s
-	FMOVS.P F8, 4(R4)
-	SUBS $1, R7
-	BNE bloopS
-
-bdone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE brow
-
-done:
-	RET
-
-// func IdentityBackwardBias(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32)
-TEXT ·IdentityBackwardBias(SB), NOSPLIT, $0-136
-	MOVD m+0(FP), R10
-	MOVD n+8(FP), R11
-	MOVD dy_base+16(FP), R1
-	MOVD lddy+40(FP), R12
-	MOVD y_base+48(FP), R2
-	MOVD ldy+72(FP), R13
-	MOVD dz_base+80(FP), R0
-	MOVD lddz+104(FP), R14
-	MOVD db_base+112(FP), R3
-	MOVD db_len+120(FP), R16
-	LSL $2, R12, R12
-	LSL $2, R13, R13
-	LSL $2, R14, R14
-	CBZ R10, done
-	CBZ R16, nodb
-
-arow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R3, R15
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT avec1
-
-aloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VORR V0.B16, V0.B16, V8.B16
-	VORR V1.B16, V1.B16, V9.B16
-	VORR V2.B16, V2.B16, V10.B16
-	VORR V3.B16, V3.B16, V11.B16
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	VLD1 (R15), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	WORD $0x4e29d5ad // fadd v13.4s, v13.4s, v9.4s
-	WORD $0x4e2ad5ce // fadd v14.4s, v14.4s, v10.4s
-	WORD $0x4e2bd5ef // fadd v15.4s, v15.4s, v11.4s
-	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R15)
-	SUB $16, R7
-	CMP $16, R7
-	BGE aloopU
-
-avec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT atail
-
-aloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	VORR V0.B16, V0.B16, V8.B16
-	VST1.P [V8.S4], 16(R4)
-	VLD1 (R15), [V12.S4]
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	VST1.P [V12.S4], 16(R15)
-	SUB $4, R7
-	CMP $4, R7
-	BGE aloop1
-
-atail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, adone
-
-aloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	VORR V0.B16, V0.B16, V8.B16
-	FMOVS.P F8, 4(R4)
-	FMOVS (R15), F12
-	WORD $0x4e28d58c // fadd v12.4s, v12.4s, v8.4s
-	FMOVS.P F12, 4(R15)
-	SUBS $1, R7
-	BNE aloopS
-
-adone:
-	ADD R14, R0, R0
-	ADD R12, R1, R1
-	ADD R13, R2, R2
-	SUBS $1, R10
-	BNE arow
-	RET
-
-nodb:
-
-brow:
-	MOVD R0, R4
-	MOVD R1, R5
-	MOVD R2, R6
-	MOVD R11, R7
-
-	// 4 vectors per iteration.
-	CMP $16, R7
-	BLT bvec1
-
-bloopU:
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VORR V0.B16, V0.B16, V8.B16
-	VORR V1.B16, V1.B16, V9.B16
-	VORR V2.B16, V2.B16, V10.B16
-	VORR V3.B16, V3.B16, V11.B16
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
-	SUB $16, R7
-	CMP $16, R7
-	BGE bloopU
-
-bvec1:
-	// One vector per iteration.
-	CMP $4, R7
-	BLT btail
-
-bloop1:
-	VLD1.P 16(R5), [V0.S4]
-	VLD1.P 16(R6), [V4.S4]
-	VORR V0.B16, V0.B16, V8.B16
-	VST1.P [V8.S4], 16(R4)
-	SUB $4, R7
-	CMP $4, R7
-	BGE bloop1
-
-btail:
-	// The last 0-3 elements, one lane at a time.
-	CBZ R7, bdone
-
-bloopS:
-	FMOVS.P 4(R5), F0
-	FMOVS.P 4(R6), F4
-	VORR V0.B16, V0.B16, V8.B16
-	FMOVS.P F8, 4(R4)
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
 	SUBS $1, R7
 	BNE bloopS
 

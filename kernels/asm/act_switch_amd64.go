@@ -8,18 +8,18 @@ import "github.com/actfuse/actfuse/internal/desc"
 
 // ForwardAVX2 computes dst = f(x) with the avx2 kernel of f; it reports false if f has
 // none (Identity).
-func ForwardAVX2(f desc.Func, dst, x []float32, p *[4]float32) bool {
+func ForwardAVX2(f desc.Func, dst, x []float32, p [4]float32) bool {
 	switch f {
 	case desc.ReLU:
-		ReLUForwardAVX2(dst, x, p)
+		ReLUForwardAVX2(dst, x, &p)
 	case desc.LeakyReLU:
-		LeakyReLUForwardAVX2(dst, x, p)
+		LeakyReLUForwardAVX2(dst, x, &p)
 	case desc.ELU:
-		ELUForwardAVX2(dst, x, p)
+		ELUForwardAVX2(dst, x, &p)
 	case desc.Sigmoid:
-		SigmoidForwardAVX2(dst, x, p)
+		SigmoidForwardAVX2(dst, x, &p)
 	case desc.Tanh:
-		TanhForwardAVX2(dst, x, p)
+		TanhForwardAVX2(dst, x, &p)
 	default:
 		return false
 	}
@@ -28,18 +28,18 @@ func ForwardAVX2(f desc.Func, dst, x []float32, p *[4]float32) bool {
 
 // BackwardAVX2 computes dx = dy ⊙ f'(y) with the avx2 kernel of f; it reports false if f has
 // none (Identity).
-func BackwardAVX2(f desc.Func, dx, dy, y []float32, p *[4]float32) bool {
+func BackwardAVX2(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
 	switch f {
 	case desc.ReLU:
-		ReLUBackwardAVX2(dx, dy, y, p)
+		ReLUBackwardAVX2(dx, dy, y, &p)
 	case desc.LeakyReLU:
-		LeakyReLUBackwardAVX2(dx, dy, y, p)
+		LeakyReLUBackwardAVX2(dx, dy, y, &p)
 	case desc.ELU:
-		ELUBackwardAVX2(dx, dy, y, p)
+		ELUBackwardAVX2(dx, dy, y, &p)
 	case desc.Sigmoid:
-		SigmoidBackwardAVX2(dx, dy, y, p)
+		SigmoidBackwardAVX2(dx, dy, y, &p)
 	case desc.Tanh:
-		TanhBackwardAVX2(dx, dy, y, p)
+		TanhBackwardAVX2(dx, dy, y, &p)
 	default:
 		return false
 	}
@@ -48,21 +48,35 @@ func BackwardAVX2(f desc.Func, dx, dy, y []float32, p *[4]float32) bool {
 
 // BackwardBiasAVX2 computes dz = dy ⊙ f'(y) and adds the rows of dz to db
 // (unless db is empty) with the avx2 kernel of f.
-func BackwardBiasAVX2(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32) {
+func BackwardBiasAVX2(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p [4]float32) {
 	switch f {
 	case desc.Identity:
-		IdentityBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, p)
+		IdentityBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.ReLU:
-		ReLUBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, p)
+		ReLUBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.LeakyReLU:
-		LeakyReLUBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, p)
+		LeakyReLUBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.ELU:
-		ELUBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, p)
+		ELUBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.Sigmoid:
-		SigmoidBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, p)
+		SigmoidBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.Tanh:
-		TanhBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, p)
+		TanhBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	default:
 		panic("actfuse: internal error: no BackwardBias kernel for " + f.String())
 	}
+}
+
+// AVX2 holds the avx2 elementwise kernels.
+var AVX2 = Set{
+	Forward:           ForwardAVX2,
+	Backward:          BackwardAVX2,
+	BackwardBias:      BackwardBiasAVX2,
+	MaxoutForward:     MaxoutForwardAVX2,
+	MaxoutBackward:    MaxoutBackwardAVX2,
+	MomentumUpdate:    MomentumUpdateAVX2,
+	SGDUpdate:         SGDUpdateAVX2,
+	SGDMomentumUpdate: SGDMomentumUpdateAVX2,
+	SGDNesterovUpdate: SGDNesterovUpdateAVX2,
+	AdamUpdate:        AdamUpdateAVX2,
 }

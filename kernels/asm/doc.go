@@ -1,6 +1,8 @@
 // Package asm holds the assembly kernels of actfuse and their Go
-// declarations. Every file here except this one is written by the generators
-// in gen/ (`go generate ./...`) and must not be edited by hand.
+// declarations. Every file here except this one and set.go (the type Set,
+// through which package kernels reads each implementation's elementwise
+// kernels) is written by the generators in gen/ (`go generate ./...`) and
+// must not be edited by hand.
 //
 // The functions take already-checked arguments: package kernels validates
 // shapes and lengths before calling them. On platforms without assembly the

@@ -10,10 +10,10 @@ package asm
 // starting from zero; then, with C at c + t·8·ldc (ldc, ldy in elements):
 // flags&1 (accumulate): Z += C; flags&4 (backward): C = Z ⊙ act'(Y) with Y at
 // y + t·8·ldy; otherwise C = act(Z + bias) (bias[0:12] added when flags&2), where
-// act = flags>>8 (fallback.Func) and alpha its parameter. Arguments are not checked.
+// act = flags>>8 (a desc.Func) and p its parameters. Arguments are not checked.
 //
 //go:noescape
-func Gemm8x12(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
+func Gemm8x12(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // FMAPeak runs n iterations of 24 independent 4-lane fused multiply-adds
 // (192 flops per iteration), to measure the FMA peak.

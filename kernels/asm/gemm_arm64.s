@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func Gemm8x12(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, alpha float32)
-TEXT ·Gemm8x12(SB), NOSPLIT, $0-84
+// func Gemm8x12(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+TEXT ·Gemm8x12(SB), NOSPLIT, $0-88
 	MOVD kc+0(FP), R0
 	MOVD tiles+8(FP), R1
 	MOVD a+16(FP), R2
@@ -16,7 +16,7 @@ TEXT ·Gemm8x12(SB), NOSPLIT, $0-84
 	MOVD y+56(FP), R7
 	MOVD ldy+64(FP), R8
 	MOVD flags+72(FP), R9
-	MOVWU alpha+80(FP), R10
+	MOVD p+80(FP), R10
 	LSL $2, R5, R5
 	LSL $2, R8, R8
 	LSR $8, R9, R15
@@ -162,217 +162,219 @@ noacc:
 
 nobias:
 	CMP $1, R15
-	BNE freluskip
+	BNE fnot1
 
 	// relu in registers (V24-V31 are free after the k loop).
-	VDUP R10, V31.S4
+	MOVD R10, R16
 	WORD $0x4ea0e818 // fcmlt v24.4s, v0.4s, #0.0
-	WORD $0x4e781c00 // bic v0.16b, v0.16b, v24.16b
+	WORD $0x4e781c18 // bic v24.16b, v0.16b, v24.16b
+	VORR V24.B16, V24.B16, V0.B16
 	WORD $0x4ea0e838 // fcmlt v24.4s, v1.4s, #0.0
-	WORD $0x4e781c21 // bic v1.16b, v1.16b, v24.16b
+	WORD $0x4e781c38 // bic v24.16b, v1.16b, v24.16b
+	VORR V24.B16, V24.B16, V1.B16
 	WORD $0x4ea0e858 // fcmlt v24.4s, v2.4s, #0.0
-	WORD $0x4e781c42 // bic v2.16b, v2.16b, v24.16b
+	WORD $0x4e781c58 // bic v24.16b, v2.16b, v24.16b
+	VORR V24.B16, V24.B16, V2.B16
 	WORD $0x4ea0e878 // fcmlt v24.4s, v3.4s, #0.0
-	WORD $0x4e781c63 // bic v3.16b, v3.16b, v24.16b
+	WORD $0x4e781c78 // bic v24.16b, v3.16b, v24.16b
+	VORR V24.B16, V24.B16, V3.B16
 	WORD $0x4ea0e898 // fcmlt v24.4s, v4.4s, #0.0
-	WORD $0x4e781c84 // bic v4.16b, v4.16b, v24.16b
+	WORD $0x4e781c98 // bic v24.16b, v4.16b, v24.16b
+	VORR V24.B16, V24.B16, V4.B16
 	WORD $0x4ea0e8b8 // fcmlt v24.4s, v5.4s, #0.0
-	WORD $0x4e781ca5 // bic v5.16b, v5.16b, v24.16b
+	WORD $0x4e781cb8 // bic v24.16b, v5.16b, v24.16b
+	VORR V24.B16, V24.B16, V5.B16
 	WORD $0x4ea0e8d8 // fcmlt v24.4s, v6.4s, #0.0
-	WORD $0x4e781cc6 // bic v6.16b, v6.16b, v24.16b
+	WORD $0x4e781cd8 // bic v24.16b, v6.16b, v24.16b
+	VORR V24.B16, V24.B16, V6.B16
 	WORD $0x4ea0e8f8 // fcmlt v24.4s, v7.4s, #0.0
-	WORD $0x4e781ce7 // bic v7.16b, v7.16b, v24.16b
+	WORD $0x4e781cf8 // bic v24.16b, v7.16b, v24.16b
+	VORR V24.B16, V24.B16, V7.B16
 	WORD $0x4ea0e918 // fcmlt v24.4s, v8.4s, #0.0
-	WORD $0x4e781d08 // bic v8.16b, v8.16b, v24.16b
+	WORD $0x4e781d18 // bic v24.16b, v8.16b, v24.16b
+	VORR V24.B16, V24.B16, V8.B16
 	WORD $0x4ea0e938 // fcmlt v24.4s, v9.4s, #0.0
-	WORD $0x4e781d29 // bic v9.16b, v9.16b, v24.16b
+	WORD $0x4e781d38 // bic v24.16b, v9.16b, v24.16b
+	VORR V24.B16, V24.B16, V9.B16
 	WORD $0x4ea0e958 // fcmlt v24.4s, v10.4s, #0.0
-	WORD $0x4e781d4a // bic v10.16b, v10.16b, v24.16b
+	WORD $0x4e781d58 // bic v24.16b, v10.16b, v24.16b
+	VORR V24.B16, V24.B16, V10.B16
 	WORD $0x4ea0e978 // fcmlt v24.4s, v11.4s, #0.0
-	WORD $0x4e781d6b // bic v11.16b, v11.16b, v24.16b
+	WORD $0x4e781d78 // bic v24.16b, v11.16b, v24.16b
+	VORR V24.B16, V24.B16, V11.B16
 	WORD $0x4ea0e998 // fcmlt v24.4s, v12.4s, #0.0
-	WORD $0x4e781d8c // bic v12.16b, v12.16b, v24.16b
+	WORD $0x4e781d98 // bic v24.16b, v12.16b, v24.16b
+	VORR V24.B16, V24.B16, V12.B16
 	WORD $0x4ea0e9b8 // fcmlt v24.4s, v13.4s, #0.0
-	WORD $0x4e781dad // bic v13.16b, v13.16b, v24.16b
+	WORD $0x4e781db8 // bic v24.16b, v13.16b, v24.16b
+	VORR V24.B16, V24.B16, V13.B16
 	WORD $0x4ea0e9d8 // fcmlt v24.4s, v14.4s, #0.0
-	WORD $0x4e781dce // bic v14.16b, v14.16b, v24.16b
+	WORD $0x4e781dd8 // bic v24.16b, v14.16b, v24.16b
+	VORR V24.B16, V24.B16, V14.B16
 	WORD $0x4ea0e9f8 // fcmlt v24.4s, v15.4s, #0.0
-	WORD $0x4e781def // bic v15.16b, v15.16b, v24.16b
+	WORD $0x4e781df8 // bic v24.16b, v15.16b, v24.16b
+	VORR V24.B16, V24.B16, V15.B16
 	WORD $0x4ea0ea18 // fcmlt v24.4s, v16.4s, #0.0
-	WORD $0x4e781e10 // bic v16.16b, v16.16b, v24.16b
+	WORD $0x4e781e18 // bic v24.16b, v16.16b, v24.16b
+	VORR V24.B16, V24.B16, V16.B16
 	WORD $0x4ea0ea38 // fcmlt v24.4s, v17.4s, #0.0
-	WORD $0x4e781e31 // bic v17.16b, v17.16b, v24.16b
+	WORD $0x4e781e38 // bic v24.16b, v17.16b, v24.16b
+	VORR V24.B16, V24.B16, V17.B16
 	WORD $0x4ea0ea58 // fcmlt v24.4s, v18.4s, #0.0
-	WORD $0x4e781e52 // bic v18.16b, v18.16b, v24.16b
+	WORD $0x4e781e58 // bic v24.16b, v18.16b, v24.16b
+	VORR V24.B16, V24.B16, V18.B16
 	WORD $0x4ea0ea78 // fcmlt v24.4s, v19.4s, #0.0
-	WORD $0x4e781e73 // bic v19.16b, v19.16b, v24.16b
+	WORD $0x4e781e78 // bic v24.16b, v19.16b, v24.16b
+	VORR V24.B16, V24.B16, V19.B16
 	WORD $0x4ea0ea98 // fcmlt v24.4s, v20.4s, #0.0
-	WORD $0x4e781e94 // bic v20.16b, v20.16b, v24.16b
+	WORD $0x4e781e98 // bic v24.16b, v20.16b, v24.16b
+	VORR V24.B16, V24.B16, V20.B16
 	WORD $0x4ea0eab8 // fcmlt v24.4s, v21.4s, #0.0
-	WORD $0x4e781eb5 // bic v21.16b, v21.16b, v24.16b
+	WORD $0x4e781eb8 // bic v24.16b, v21.16b, v24.16b
+	VORR V24.B16, V24.B16, V21.B16
 	WORD $0x4ea0ead8 // fcmlt v24.4s, v22.4s, #0.0
-	WORD $0x4e781ed6 // bic v22.16b, v22.16b, v24.16b
+	WORD $0x4e781ed8 // bic v24.16b, v22.16b, v24.16b
+	VORR V24.B16, V24.B16, V22.B16
 	WORD $0x4ea0eaf8 // fcmlt v24.4s, v23.4s, #0.0
-	WORD $0x4e781ef7 // bic v23.16b, v23.16b, v24.16b
+	WORD $0x4e781ef8 // bic v24.16b, v23.16b, v24.16b
+	VORR V24.B16, V24.B16, V23.B16
 	JMP fstore
 
-freluskip:
+fnot1:
 	CMP $2, R15
-	BNE fleakyskip
+	BNE fnot2
 
-	// leaky in registers (V24-V31 are free after the k loop).
-	VDUP R10, V31.S4
+	// leakyrelu in registers (V24-V31 are free after the k loop).
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
 
 	// Constants.
 	MOVW $0x80000000, R16
 	VDUP R16, V30.S4
-	WORD $0x6e3fdc18 // fmul v24.4s, v0.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e819 // fcmlt v25.4s, v0.4s, #0.0
-	VBIT V25.B16, V24.B16, V0.B16
+	WORD $0x6e3fdc19 // fmul v25.4s, v0.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e818 // fcmlt v24.4s, v0.4s, #0.0
+	VBSL V0.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V0.B16
 	WORD $0x6e3fdc38 // fmul v24.4s, v1.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e839 // fcmlt v25.4s, v1.4s, #0.0
-	VBIT V25.B16, V24.B16, V1.B16
-	WORD $0x6e3fdc58 // fmul v24.4s, v2.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e859 // fcmlt v25.4s, v2.4s, #0.0
-	VBIT V25.B16, V24.B16, V2.B16
+	VBSL V1.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V1.B16
+	WORD $0x6e3fdc59 // fmul v25.4s, v2.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e858 // fcmlt v24.4s, v2.4s, #0.0
+	VBSL V2.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V2.B16
 	WORD $0x6e3fdc78 // fmul v24.4s, v3.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e879 // fcmlt v25.4s, v3.4s, #0.0
-	VBIT V25.B16, V24.B16, V3.B16
-	WORD $0x6e3fdc98 // fmul v24.4s, v4.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e899 // fcmlt v25.4s, v4.4s, #0.0
-	VBIT V25.B16, V24.B16, V4.B16
+	VBSL V3.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V3.B16
+	WORD $0x6e3fdc99 // fmul v25.4s, v4.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e898 // fcmlt v24.4s, v4.4s, #0.0
+	VBSL V4.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V4.B16
 	WORD $0x6e3fdcb8 // fmul v24.4s, v5.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e8b9 // fcmlt v25.4s, v5.4s, #0.0
-	VBIT V25.B16, V24.B16, V5.B16
-	WORD $0x6e3fdcd8 // fmul v24.4s, v6.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e8d9 // fcmlt v25.4s, v6.4s, #0.0
-	VBIT V25.B16, V24.B16, V6.B16
+	VBSL V5.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V5.B16
+	WORD $0x6e3fdcd9 // fmul v25.4s, v6.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e8d8 // fcmlt v24.4s, v6.4s, #0.0
+	VBSL V6.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V6.B16
 	WORD $0x6e3fdcf8 // fmul v24.4s, v7.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e8f9 // fcmlt v25.4s, v7.4s, #0.0
-	VBIT V25.B16, V24.B16, V7.B16
-	WORD $0x6e3fdd18 // fmul v24.4s, v8.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e919 // fcmlt v25.4s, v8.4s, #0.0
-	VBIT V25.B16, V24.B16, V8.B16
+	VBSL V7.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V7.B16
+	WORD $0x6e3fdd19 // fmul v25.4s, v8.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e918 // fcmlt v24.4s, v8.4s, #0.0
+	VBSL V8.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V8.B16
 	WORD $0x6e3fdd38 // fmul v24.4s, v9.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e939 // fcmlt v25.4s, v9.4s, #0.0
-	VBIT V25.B16, V24.B16, V9.B16
-	WORD $0x6e3fdd58 // fmul v24.4s, v10.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e959 // fcmlt v25.4s, v10.4s, #0.0
-	VBIT V25.B16, V24.B16, V10.B16
+	VBSL V9.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V9.B16
+	WORD $0x6e3fdd59 // fmul v25.4s, v10.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e958 // fcmlt v24.4s, v10.4s, #0.0
+	VBSL V10.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V10.B16
 	WORD $0x6e3fdd78 // fmul v24.4s, v11.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e979 // fcmlt v25.4s, v11.4s, #0.0
-	VBIT V25.B16, V24.B16, V11.B16
-	WORD $0x6e3fdd98 // fmul v24.4s, v12.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e999 // fcmlt v25.4s, v12.4s, #0.0
-	VBIT V25.B16, V24.B16, V12.B16
+	VBSL V11.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V11.B16
+	WORD $0x6e3fdd99 // fmul v25.4s, v12.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e998 // fcmlt v24.4s, v12.4s, #0.0
+	VBSL V12.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V12.B16
 	WORD $0x6e3fddb8 // fmul v24.4s, v13.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e9b9 // fcmlt v25.4s, v13.4s, #0.0
-	VBIT V25.B16, V24.B16, V13.B16
-	WORD $0x6e3fddd8 // fmul v24.4s, v14.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0e9d9 // fcmlt v25.4s, v14.4s, #0.0
-	VBIT V25.B16, V24.B16, V14.B16
+	VBSL V13.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V13.B16
+	WORD $0x6e3fddd9 // fmul v25.4s, v14.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0e9d8 // fcmlt v24.4s, v14.4s, #0.0
+	VBSL V14.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V14.B16
 	WORD $0x6e3fddf8 // fmul v24.4s, v15.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0e9f9 // fcmlt v25.4s, v15.4s, #0.0
-	VBIT V25.B16, V24.B16, V15.B16
-	WORD $0x6e3fde18 // fmul v24.4s, v16.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0ea19 // fcmlt v25.4s, v16.4s, #0.0
-	VBIT V25.B16, V24.B16, V16.B16
+	VBSL V15.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V15.B16
+	WORD $0x6e3fde19 // fmul v25.4s, v16.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0ea18 // fcmlt v24.4s, v16.4s, #0.0
+	VBSL V16.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V16.B16
 	WORD $0x6e3fde38 // fmul v24.4s, v17.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0ea39 // fcmlt v25.4s, v17.4s, #0.0
-	VBIT V25.B16, V24.B16, V17.B16
-	WORD $0x6e3fde58 // fmul v24.4s, v18.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0ea59 // fcmlt v25.4s, v18.4s, #0.0
-	VBIT V25.B16, V24.B16, V18.B16
+	VBSL V17.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V17.B16
+	WORD $0x6e3fde59 // fmul v25.4s, v18.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0ea58 // fcmlt v24.4s, v18.4s, #0.0
+	VBSL V18.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V18.B16
 	WORD $0x6e3fde78 // fmul v24.4s, v19.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0ea79 // fcmlt v25.4s, v19.4s, #0.0
-	VBIT V25.B16, V24.B16, V19.B16
-	WORD $0x6e3fde98 // fmul v24.4s, v20.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0ea99 // fcmlt v25.4s, v20.4s, #0.0
-	VBIT V25.B16, V24.B16, V20.B16
+	VBSL V19.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V19.B16
+	WORD $0x6e3fde99 // fmul v25.4s, v20.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0ea98 // fcmlt v24.4s, v20.4s, #0.0
+	VBSL V20.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V20.B16
 	WORD $0x6e3fdeb8 // fmul v24.4s, v21.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0eab9 // fcmlt v25.4s, v21.4s, #0.0
-	VBIT V25.B16, V24.B16, V21.B16
-	WORD $0x6e3fded8 // fmul v24.4s, v22.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
-	WORD $0x4ea0ead9 // fcmlt v25.4s, v22.4s, #0.0
-	VBIT V25.B16, V24.B16, V22.B16
+	VBSL V21.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V21.B16
+	WORD $0x6e3fded9 // fmul v25.4s, v22.4s, v31.4s
+	WORD $0x4ebec739 // fminnm v25.4s, v25.4s, v30.4s
+	WORD $0x4ea0ead8 // fcmlt v24.4s, v22.4s, #0.0
+	VBSL V22.B16, V25.B16, V24.B16
+	VORR V24.B16, V24.B16, V22.B16
 	WORD $0x6e3fdef8 // fmul v24.4s, v23.4s, v31.4s
-	WORD $0x4e38e719 // fcmeq v25.4s, v24.4s, v24.4s
-	VAND V25.B16, V24.B16, V24.B16
-	VORR V30.B16, V24.B16, V24.B16
+	WORD $0x4ebec718 // fminnm v24.4s, v24.4s, v30.4s
 	WORD $0x4ea0eaf9 // fcmlt v25.4s, v23.4s, #0.0
-	VBIT V25.B16, V24.B16, V23.B16
+	VBSL V23.B16, V24.B16, V25.B16
+	VORR V25.B16, V25.B16, V23.B16
 	JMP fstore
 
-fleakyskip:
+fnot2:
 
 fstore:
 	VST1 [V0.S4, V1.S4, V2.S4], (R13)
@@ -392,7 +394,7 @@ fstore:
 	VST1 [V21.S4, V22.S4, V23.S4], (R13)
 	ADD R5, R13, R13
 
-	// ELU, sigmoid and tanh: one more pass over the tile, still in L1.
+	// The other activations: one more pass over the tile, still in L1.
 	CMP $3, R15
 	BEQ felu
 	CMP $4, R15
@@ -402,30 +404,32 @@ fstore:
 	JMP next
 
 felu:
-	VDUP R10, V31.S4
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
 
 	// Constants.
 	MOVW $0xc18c0000, R16
 	VDUP R16, V30.S4
 	MOVW $0x4b40007f, R16
-	VDUP R16, V29.S4
+	VMOV R16, V29.S[0]
 	MOVW $0x3fb8aa3b, R16
-	VMOV R16, V28.S[0]
+	VMOV R16, V29.S[1]
+	MOVW $0x4b40007f, R16
+	VDUP R16, V28.S4
 	MOVW $0x3f317200, R16
-	VMOV R16, V28.S[1]
+	VMOV R16, V29.S[2]
 	MOVW $0x35bfbe8e, R16
-	VMOV R16, V28.S[2]
-	MOVW $0x3ab60b61, R16
-	VMOV R16, V28.S[3]
-	MOVW $0x39500d01, R16
+	VMOV R16, V29.S[3]
+	MOVW $0x3c091cf1, R16
 	VMOV R16, V27.S[0]
-	MOVW $0x3c088889, R16
+	MOVW $0x3ab5121a, R16
 	VMOV R16, V27.S[1]
-	MOVW $0x3d2aaaab, R16
+	MOVW $0x3d2aac79, R16
 	VMOV R16, V27.S[2]
-	MOVW $0x3e2aaaab, R16
+	MOVW $0x3e2aaa49, R16
 	VMOV R16, V27.S[3]
-	MOVW $0x3f000000, R16
+	MOVW $0x3efffffe, R16
 	VMOV R16, V26.S[0]
 	MOVW $0x3f800000, R16
 	VDUP R16, V25.S4
@@ -435,546 +439,427 @@ felu:
 felurow:
 	MOVD R13, R16
 	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
-	// elu: x >= 0 ? x : alpha·expm1(max(x, -17.5)).
-	WORD $0x4e3ef406 // fmax v6.4s, v0.4s, v30.4s
-	WORD $0x4e3ef427 // fmax v7.4s, v1.4s, v30.4s
-	WORD $0x4e3ef448 // fmax v8.4s, v2.4s, v30.4s
+	WORD $0x4e3ec40c // fmaxnm v12.4s, v0.4s, v30.4s
+	WORD $0x4e3ec42d // fmaxnm v13.4s, v1.4s, v30.4s
+	WORD $0x4e3ec44e // fmaxnm v14.4s, v2.4s, v30.4s
+	VDUP V29.S[0], V9.S4
+	VDUP V29.S[0], V10.S4
+	VDUP V29.S[0], V11.S4
+	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
+	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
+	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V9.B16
-	VORR V29.B16, V29.B16, V10.B16
-	VORR V29.B16, V29.B16, V11.B16
-	WORD $0x4f9c10c9 // fmla v9.4s, v6.4s, v28.s[0]
-	WORD $0x4f9c10ea // fmla v10.4s, v7.4s, v28.s[0]
-	WORD $0x4f9c110b // fmla v11.4s, v8.4s, v28.s[0]
-	VSHL $23, V9.S4, V12.S4
-	VSHL $23, V10.S4, V13.S4
-	VSHL $23, V11.S4, V14.S4
-	WORD $0x4ebdd529 // fsub v9.4s, v9.4s, v29.4s
-	WORD $0x4ebdd54a // fsub v10.4s, v10.4s, v29.4s
-	WORD $0x4ebdd56b // fsub v11.4s, v11.4s, v29.4s
-	VORR V6.B16, V6.B16, V15.B16
-	VORR V7.B16, V7.B16, V16.B16
-	VORR V8.B16, V8.B16, V17.B16
-	WORD $0x4fbc512f // fmls v15.4s, v9.4s, v28.s[1]
-	WORD $0x4fbc5150 // fmls v16.4s, v10.4s, v28.s[1]
-	WORD $0x4fbc5171 // fmls v17.4s, v11.4s, v28.s[1]
-	WORD $0x4f9c592f // fmls v15.4s, v9.4s, v28.s[2]
-	WORD $0x4f9c5950 // fmls v16.4s, v10.4s, v28.s[2]
-	WORD $0x4f9c5971 // fmls v17.4s, v11.4s, v28.s[2]
-	VDUP V28.S[3], V18.S4
-	VDUP V28.S[3], V19.S4
-	VDUP V28.S[3], V20.S4
-	WORD $0x4f9b11f2 // fmla v18.4s, v15.4s, v27.s[0]
-	WORD $0x4f9b1213 // fmla v19.4s, v16.4s, v27.s[0]
-	WORD $0x4f9b1234 // fmla v20.4s, v17.4s, v27.s[0]
-	VDUP V27.S[1], V9.S4
-	VDUP V27.S[1], V10.S4
-	VDUP V27.S[1], V11.S4
-	VFMLA V18.S4, V15.S4, V9.S4
-	VFMLA V19.S4, V16.S4, V10.S4
-	VFMLA V20.S4, V17.S4, V11.S4
-	VDUP V27.S[2], V18.S4
-	VDUP V27.S[2], V19.S4
-	VDUP V27.S[2], V20.S4
-	VFMLA V9.S4, V15.S4, V18.S4
-	VFMLA V10.S4, V16.S4, V19.S4
-	VFMLA V11.S4, V17.S4, V20.S4
+	// s = 2^n
+	VSHL $23, V9.S4, V6.S4
+	VSHL $23, V10.S4, V7.S4
+	VSHL $23, V11.S4, V8.S4
+	WORD $0x4ebcd529 // fsub v9.4s, v9.4s, v28.4s
+	WORD $0x4ebcd54a // fsub v10.4s, v10.4s, v28.4s
+	WORD $0x4ebcd56b // fsub v11.4s, v11.4s, v28.4s
+	WORD $0x4f9d592c // fmls v12.4s, v9.4s, v29.s[2]
+	WORD $0x4f9d594d // fmls v13.4s, v10.4s, v29.s[2]
+	WORD $0x4f9d596e // fmls v14.4s, v11.4s, v29.s[2]
+	WORD $0x4fbd592c // fmls v12.4s, v9.4s, v29.s[3]
+	WORD $0x4fbd594d // fmls v13.4s, v10.4s, v29.s[3]
+	WORD $0x4fbd596e // fmls v14.4s, v11.4s, v29.s[3]
+	VDUP V27.S[0], V9.S4
+	VDUP V27.S[0], V10.S4
+	VDUP V27.S[0], V11.S4
+	WORD $0x4fbb1189 // fmla v9.4s, v12.4s, v27.s[1]
+	WORD $0x4fbb11aa // fmla v10.4s, v13.4s, v27.s[1]
+	WORD $0x4fbb11cb // fmla v11.4s, v14.4s, v27.s[1]
+	VDUP V27.S[2], V3.S4
+	VDUP V27.S[2], V4.S4
+	VDUP V27.S[2], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
 	VDUP V27.S[3], V9.S4
 	VDUP V27.S[3], V10.S4
 	VDUP V27.S[3], V11.S4
-	VFMLA V18.S4, V15.S4, V9.S4
-	VFMLA V19.S4, V16.S4, V10.S4
-	VFMLA V20.S4, V17.S4, V11.S4
-	VDUP V26.S[0], V18.S4
-	VDUP V26.S[0], V19.S4
-	VDUP V26.S[0], V20.S4
-	VFMLA V9.S4, V15.S4, V18.S4
-	VFMLA V10.S4, V16.S4, V19.S4
-	VFMLA V11.S4, V17.S4, V20.S4
-	WORD $0x6e2fdde6 // fmul v6.4s, v15.4s, v15.4s
-	WORD $0x6e30de07 // fmul v7.4s, v16.4s, v16.4s
-	WORD $0x6e31de28 // fmul v8.4s, v17.4s, v17.4s
-	VFMLA V18.S4, V6.S4, V15.S4
-	VFMLA V19.S4, V7.S4, V16.S4
-	VFMLA V20.S4, V8.S4, V17.S4
+	VFMLA V12.S4, V3.S4, V9.S4
+	VFMLA V13.S4, V4.S4, V10.S4
+	VFMLA V14.S4, V5.S4, V11.S4
+	VDUP V26.S[0], V3.S4
+	VDUP V26.S[0], V4.S4
+	VDUP V26.S[0], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
+	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
+	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
+	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
+	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
+	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
 
-	// elu: expm1 = eh + el, eh = (s-1) + s·p rounded, el = s·p + ((s-1) - eh)
-	// ((s-1) - eh is exact), then alpha·eh + alpha·el with one rounding.
-	WORD $0x4eb9d589 // fsub v9.4s, v12.4s, v25.4s
-	WORD $0x4eb9d5aa // fsub v10.4s, v13.4s, v25.4s
-	WORD $0x4eb9d5cb // fsub v11.4s, v14.4s, v25.4s
-	VORR V9.B16, V9.B16, V18.B16
-	VORR V10.B16, V10.B16, V19.B16
-	VORR V11.B16, V11.B16, V20.B16
-	VFMLA V15.S4, V12.S4, V9.S4
-	VFMLA V16.S4, V13.S4, V10.S4
-	VFMLA V17.S4, V14.S4, V11.S4
-	WORD $0x4ea9d652 // fsub v18.4s, v18.4s, v9.4s
-	WORD $0x4eaad673 // fsub v19.4s, v19.4s, v10.4s
-	WORD $0x4eabd694 // fsub v20.4s, v20.4s, v11.4s
-	VFMLA V15.S4, V12.S4, V18.S4
-	VFMLA V16.S4, V13.S4, V19.S4
-	VFMLA V17.S4, V14.S4, V20.S4
-	WORD $0x6e3fde52 // fmul v18.4s, v18.4s, v31.4s
-	WORD $0x6e3fde73 // fmul v19.4s, v19.4s, v31.4s
-	WORD $0x6e3fde94 // fmul v20.4s, v20.4s, v31.4s
-	VFMLA V31.S4, V9.S4, V18.S4
-	VFMLA V31.S4, V10.S4, V19.S4
-	VFMLA V31.S4, V11.S4, V20.S4
-	WORD $0x6ea0c803 // fcmge v3.4s, v0.4s, #0.0
-	WORD $0x6ea0c824 // fcmge v4.4s, v1.4s, #0.0
-	WORD $0x6ea0c845 // fcmge v5.4s, v2.4s, #0.0
-	VBSL V18.B16, V0.B16, V3.B16
-	VBSL V19.B16, V1.B16, V4.B16
-	VBSL V20.B16, V2.B16, V5.B16
-	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V3.S4, V12.S4, V12.S4
+	VFMLA V4.S4, V13.S4, V13.S4
+	VFMLA V5.S4, V14.S4, V14.S4
+	WORD $0x4eb9d4c6 // fsub v6.4s, v6.4s, v25.4s
+	WORD $0x4eb9d4e7 // fsub v7.4s, v7.4s, v25.4s
+	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
+	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
+	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
+	WORD $0x4ea0e82d // fcmlt v13.4s, v1.4s, #0.0
+	WORD $0x4ea0e84e // fcmlt v14.4s, v2.4s, #0.0
+	VBSL V0.B16, V6.B16, V12.B16
+	VBSL V1.B16, V7.B16, V13.B16
+	VBSL V2.B16, V8.B16, V14.B16
+	VST1 [V12.S4, V13.S4, V14.S4], (R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE felurow
 	JMP next
 
 fsigmoid:
+	MOVD R10, R16
+
 	// Constants.
-	MOVW $0xc2afcccd, R16
+	MOVW $0x80000000, R16
 	VDUP R16, V31.S4
 	MOVW $0x4b40007f, R16
-	VDUP R16, V30.S4
+	VMOV R16, V30.S[0]
 	MOVW $0x3fb8aa3b, R16
-	VMOV R16, V29.S[0]
+	VMOV R16, V30.S[1]
+	MOVW $0x4b40007f, R16
+	VDUP R16, V29.S4
 	MOVW $0x3f317200, R16
-	VMOV R16, V29.S[1]
+	VMOV R16, V30.S[2]
 	MOVW $0x35bfbe8e, R16
-	VMOV R16, V29.S[2]
-	MOVW $0x3ab60b61, R16
-	VMOV R16, V29.S[3]
-	MOVW $0x39500d01, R16
+	VMOV R16, V30.S[3]
+	MOVW $0x3c091cf1, R16
 	VMOV R16, V28.S[0]
-	MOVW $0x3c088889, R16
+	MOVW $0x3ab5121a, R16
 	VMOV R16, V28.S[1]
-	MOVW $0x3d2aaaab, R16
+	MOVW $0x3d2aac79, R16
 	VMOV R16, V28.S[2]
-	MOVW $0x3e2aaaab, R16
+	MOVW $0x3e2aaa49, R16
 	VMOV R16, V28.S[3]
-	MOVW $0x3f000000, R16
+	MOVW $0x3efffffe, R16
 	VMOV R16, V27.S[0]
-	MOVW $0x3f800000, R16
+	MOVW $0xc2aeac50, R16
 	VDUP R16, V26.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V25.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
 fsigmoidrow:
 	MOVD R13, R16
 	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
-	// sigmoid: e = exp(-|x|); y = (x > 0 ? 1 : e) / (1 + e).
-	WORD $0x4ea0f806 // fabs v6.4s, v0.4s
-	WORD $0x4ea0f827 // fabs v7.4s, v1.4s
-	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
-	WORD $0x6ea0f8c6 // fneg v6.4s, v6.4s
-	WORD $0x6ea0f8e7 // fneg v7.4s, v7.4s
-	WORD $0x6ea0f908 // fneg v8.4s, v8.4s
-	WORD $0x4e3ff4c6 // fmax v6.4s, v6.4s, v31.4s
-	WORD $0x4e3ff4e7 // fmax v7.4s, v7.4s, v31.4s
-	WORD $0x4e3ff508 // fmax v8.4s, v8.4s, v31.4s
+	VORR V31.B16, V0.B16, V12.B16
+	VORR V31.B16, V1.B16, V13.B16
+	VORR V31.B16, V2.B16, V14.B16
+	VDUP V30.S[0], V9.S4
+	VDUP V30.S[0], V10.S4
+	VDUP V30.S[0], V11.S4
+	WORD $0x4fbe1189 // fmla v9.4s, v12.4s, v30.s[1]
+	WORD $0x4fbe11aa // fmla v10.4s, v13.4s, v30.s[1]
+	WORD $0x4fbe11cb // fmla v11.4s, v14.4s, v30.s[1]
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V30.B16, V30.B16, V9.B16
-	VORR V30.B16, V30.B16, V10.B16
-	VORR V30.B16, V30.B16, V11.B16
-	WORD $0x4f9d10c9 // fmla v9.4s, v6.4s, v29.s[0]
-	WORD $0x4f9d10ea // fmla v10.4s, v7.4s, v29.s[0]
-	WORD $0x4f9d110b // fmla v11.4s, v8.4s, v29.s[0]
-	VSHL $23, V9.S4, V12.S4
-	VSHL $23, V10.S4, V13.S4
-	VSHL $23, V11.S4, V14.S4
-	WORD $0x4ebed529 // fsub v9.4s, v9.4s, v30.4s
-	WORD $0x4ebed54a // fsub v10.4s, v10.4s, v30.4s
-	WORD $0x4ebed56b // fsub v11.4s, v11.4s, v30.4s
-	VORR V6.B16, V6.B16, V15.B16
-	VORR V7.B16, V7.B16, V16.B16
-	VORR V8.B16, V8.B16, V17.B16
-	WORD $0x4fbd512f // fmls v15.4s, v9.4s, v29.s[1]
-	WORD $0x4fbd5150 // fmls v16.4s, v10.4s, v29.s[1]
-	WORD $0x4fbd5171 // fmls v17.4s, v11.4s, v29.s[1]
-	WORD $0x4f9d592f // fmls v15.4s, v9.4s, v29.s[2]
-	WORD $0x4f9d5950 // fmls v16.4s, v10.4s, v29.s[2]
-	WORD $0x4f9d5971 // fmls v17.4s, v11.4s, v29.s[2]
-	VDUP V29.S[3], V18.S4
-	VDUP V29.S[3], V19.S4
-	VDUP V29.S[3], V20.S4
-	WORD $0x4f9c11f2 // fmla v18.4s, v15.4s, v28.s[0]
-	WORD $0x4f9c1213 // fmla v19.4s, v16.4s, v28.s[0]
-	WORD $0x4f9c1234 // fmla v20.4s, v17.4s, v28.s[0]
-	VDUP V28.S[1], V9.S4
-	VDUP V28.S[1], V10.S4
-	VDUP V28.S[1], V11.S4
-	VFMLA V18.S4, V15.S4, V9.S4
-	VFMLA V19.S4, V16.S4, V10.S4
-	VFMLA V20.S4, V17.S4, V11.S4
-	VDUP V28.S[2], V18.S4
-	VDUP V28.S[2], V19.S4
-	VDUP V28.S[2], V20.S4
-	VFMLA V9.S4, V15.S4, V18.S4
-	VFMLA V10.S4, V16.S4, V19.S4
-	VFMLA V11.S4, V17.S4, V20.S4
+	// s = 2^n
+	VSHL $23, V9.S4, V6.S4
+	VSHL $23, V10.S4, V7.S4
+	VSHL $23, V11.S4, V8.S4
+	WORD $0x4ebdd529 // fsub v9.4s, v9.4s, v29.4s
+	WORD $0x4ebdd54a // fsub v10.4s, v10.4s, v29.4s
+	WORD $0x4ebdd56b // fsub v11.4s, v11.4s, v29.4s
+	WORD $0x4f9e592c // fmls v12.4s, v9.4s, v30.s[2]
+	WORD $0x4f9e594d // fmls v13.4s, v10.4s, v30.s[2]
+	WORD $0x4f9e596e // fmls v14.4s, v11.4s, v30.s[2]
+	WORD $0x4fbe592c // fmls v12.4s, v9.4s, v30.s[3]
+	WORD $0x4fbe594d // fmls v13.4s, v10.4s, v30.s[3]
+	WORD $0x4fbe596e // fmls v14.4s, v11.4s, v30.s[3]
+	VDUP V28.S[0], V9.S4
+	VDUP V28.S[0], V10.S4
+	VDUP V28.S[0], V11.S4
+	WORD $0x4fbc1189 // fmla v9.4s, v12.4s, v28.s[1]
+	WORD $0x4fbc11aa // fmla v10.4s, v13.4s, v28.s[1]
+	WORD $0x4fbc11cb // fmla v11.4s, v14.4s, v28.s[1]
+	VDUP V28.S[2], V3.S4
+	VDUP V28.S[2], V4.S4
+	VDUP V28.S[2], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
 	VDUP V28.S[3], V9.S4
 	VDUP V28.S[3], V10.S4
 	VDUP V28.S[3], V11.S4
-	VFMLA V18.S4, V15.S4, V9.S4
-	VFMLA V19.S4, V16.S4, V10.S4
-	VFMLA V20.S4, V17.S4, V11.S4
-	VDUP V27.S[0], V18.S4
-	VDUP V27.S[0], V19.S4
-	VDUP V27.S[0], V20.S4
-	VFMLA V9.S4, V15.S4, V18.S4
-	VFMLA V10.S4, V16.S4, V19.S4
-	VFMLA V11.S4, V17.S4, V20.S4
-	WORD $0x6e2fdde6 // fmul v6.4s, v15.4s, v15.4s
-	WORD $0x6e30de07 // fmul v7.4s, v16.4s, v16.4s
-	WORD $0x6e31de28 // fmul v8.4s, v17.4s, v17.4s
-	VFMLA V18.S4, V6.S4, V15.S4
-	VFMLA V19.S4, V7.S4, V16.S4
-	VFMLA V20.S4, V8.S4, V17.S4
-	VORR V12.B16, V12.B16, V9.B16
-	VORR V13.B16, V13.B16, V10.B16
-	VORR V14.B16, V14.B16, V11.B16
-	VFMLA V15.S4, V12.S4, V9.S4
-	VFMLA V16.S4, V13.S4, V10.S4
-	VFMLA V17.S4, V14.S4, V11.S4
+	VFMLA V12.S4, V3.S4, V9.S4
+	VFMLA V13.S4, V4.S4, V10.S4
+	VFMLA V14.S4, V5.S4, V11.S4
+	VDUP V27.S[0], V3.S4
+	VDUP V27.S[0], V4.S4
+	VDUP V27.S[0], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
+	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
+	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
+	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
+	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
+	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
 
-	// sigmoid: e = eh + el, el = s·p + (s - eh) the rounding error of exp's last step.
-	WORD $0x4ea9d586 // fsub v6.4s, v12.4s, v9.4s
-	WORD $0x4eaad5a7 // fsub v7.4s, v13.4s, v10.4s
-	WORD $0x4eabd5c8 // fsub v8.4s, v14.4s, v11.4s
-	VFMLA V15.S4, V12.S4, V6.S4
-	VFMLA V16.S4, V13.S4, V7.S4
-	VFMLA V17.S4, V14.S4, V8.S4
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V3.S4, V12.S4, V12.S4
+	VFMLA V4.S4, V13.S4, V13.S4
+	VFMLA V5.S4, V14.S4, V14.S4
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
+	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
 
-	// sigmoid: d + err = 1 + e exactly (Fast2Sum, plus el), num = x > 0 ? 1 : e.
-	WORD $0x4e3ad532 // fadd v18.4s, v9.4s, v26.4s
-	WORD $0x4e3ad553 // fadd v19.4s, v10.4s, v26.4s
-	WORD $0x4e3ad574 // fadd v20.4s, v11.4s, v26.4s
-	WORD $0x4ebad64c // fsub v12.4s, v18.4s, v26.4s
-	WORD $0x4ebad66d // fsub v13.4s, v19.4s, v26.4s
-	WORD $0x4ebad68e // fsub v14.4s, v20.4s, v26.4s
-	WORD $0x4eacd52c // fsub v12.4s, v9.4s, v12.4s
-	WORD $0x4eadd54d // fsub v13.4s, v10.4s, v13.4s
-	WORD $0x4eaed56e // fsub v14.4s, v11.4s, v14.4s
-	WORD $0x4e26d58c // fadd v12.4s, v12.4s, v6.4s
-	WORD $0x4e27d5ad // fadd v13.4s, v13.4s, v7.4s
-	WORD $0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD $0x4ea0c80f // fcmgt v15.4s, v0.4s, #0.0
-	WORD $0x4ea0c830 // fcmgt v16.4s, v1.4s, #0.0
-	WORD $0x4ea0c851 // fcmgt v17.4s, v2.4s, #0.0
-	WORD $0x4e6f1cc6 // bic v6.16b, v6.16b, v15.16b
-	WORD $0x4e701ce7 // bic v7.16b, v7.16b, v16.16b
-	WORD $0x4e711d08 // bic v8.16b, v8.16b, v17.16b
-	VBSL V9.B16, V26.B16, V15.B16
-	VBSL V10.B16, V26.B16, V16.B16
-	VBSL V11.B16, V26.B16, V17.B16
+	// e = 0 where -|x| < ln(2^-126)
+	VORR V31.B16, V0.B16, V12.B16
+	VORR V31.B16, V1.B16, V13.B16
+	VORR V31.B16, V2.B16, V14.B16
+	WORD $0x6eace74c // fcmgt v12.4s, v26.4s, v12.4s
+	WORD $0x6eade74d // fcmgt v13.4s, v26.4s, v13.4s
+	WORD $0x6eaee74e // fcmgt v14.4s, v26.4s, v14.4s
+	WORD $0x4e6c1ccc // bic v12.16b, v6.16b, v12.16b
+	WORD $0x4e6d1ced // bic v13.16b, v7.16b, v13.16b
+	WORD $0x4e6e1d0e // bic v14.16b, v8.16b, v14.16b
+	WORD $0x4e39d586 // fadd v6.4s, v12.4s, v25.4s
+	WORD $0x4e39d5a7 // fadd v7.4s, v13.4s, v25.4s
+	WORD $0x4e39d5c8 // fadd v8.4s, v14.4s, v25.4s
+	WORD $0x4f210403 // sshr v3.4s, v0.4s, #31
+	WORD $0x4f210424 // sshr v4.4s, v1.4s, #31
+	WORD $0x4f210445 // sshr v5.4s, v2.4s, #31
 
-	// sigmoid: y = num/(d+err): quotient num/d, then one correction step
-	// with the exact residual num - y·d - y·err over an estimate of 1/d.
-	WORD $0x6e32fde9 // fdiv v9.4s, v15.4s, v18.4s
-	WORD $0x6e33fe0a // fdiv v10.4s, v16.4s, v19.4s
-	WORD $0x6e34fe2b // fdiv v11.4s, v17.4s, v20.4s
-	VFMLS V9.S4, V18.S4, V15.S4
-	VFMLS V10.S4, V19.S4, V16.S4
-	VFMLS V11.S4, V20.S4, V17.S4
-	VFMLS V9.S4, V12.S4, V15.S4
-	VFMLS V10.S4, V13.S4, V16.S4
-	VFMLS V11.S4, V14.S4, V17.S4
-	WORD $0x4e26d5ef // fadd v15.4s, v15.4s, v6.4s
-	WORD $0x4e27d610 // fadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e28d631 // fadd v17.4s, v17.4s, v8.4s
-	WORD $0x4ea1da4c // frecpe v12.4s, v18.4s
-	WORD $0x4ea1da6d // frecpe v13.4s, v19.4s
-	WORD $0x4ea1da8e // frecpe v14.4s, v20.4s
-	VORR V9.B16, V9.B16, V3.B16
-	VORR V10.B16, V10.B16, V4.B16
-	VORR V11.B16, V11.B16, V5.B16
-	VFMLA V12.S4, V15.S4, V3.S4
-	VFMLA V13.S4, V16.S4, V4.S4
-	VFMLA V14.S4, V17.S4, V5.S4
-	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBSL V25.B16, V12.B16, V3.B16
+	VBSL V25.B16, V13.B16, V4.B16
+	VBSL V25.B16, V14.B16, V5.B16
+	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
+	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
+	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb9d4c6 // fsub v6.4s, v6.4s, v25.4s
+	WORD $0x4eb9d4e7 // fsub v7.4s, v7.4s, v25.4s
+	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
+	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
+	WORD $0x4ea7d5ad // fsub v13.4s, v13.4s, v7.4s
+	WORD $0x4ea8d5ce // fsub v14.4s, v14.4s, v8.4s
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
+	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
+	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
+	WORD $0x4ea3d726 // fsub v6.4s, v25.4s, v3.4s
+	WORD $0x4ea4d727 // fsub v7.4s, v25.4s, v4.4s
+	WORD $0x4ea5d728 // fsub v8.4s, v25.4s, v5.4s
+	VBSL V3.B16, V6.B16, V0.B16
+	VBSL V4.B16, V7.B16, V1.B16
+	VBSL V5.B16, V8.B16, V2.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e20dd8c // fmul v12.4s, v12.4s, v0.4s
+	WORD $0x6e21ddad // fmul v13.4s, v13.4s, v1.4s
+	WORD $0x6e22ddce // fmul v14.4s, v14.4s, v2.4s
+	VFMLS V12.S4, V3.S4, V3.S4
+	VFMLS V13.S4, V4.S4, V4.S4
+	VFMLS V14.S4, V5.S4, V5.S4
+	VST1 [V3.S4, V4.S4, V5.S4], (R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fsigmoidrow
 	JMP next
 
 ftanh:
+	MOVD R10, R16
+
 	// Constants.
-	MOVW $0x3f800000, R16
+	MOVW $0x80000000, R16
 	VDUP R16, V31.S4
-	MOVW $0xc2afcccd, R16
+	MOVW $0xc1a00000, R16
 	VDUP R16, V30.S4
 	MOVW $0x4b40007f, R16
-	VDUP R16, V29.S4
+	VMOV R16, V29.S[0]
 	MOVW $0x3fb8aa3b, R16
-	VMOV R16, V28.S[0]
+	VMOV R16, V29.S[1]
+	MOVW $0x4b40007f, R16
+	VDUP R16, V28.S4
 	MOVW $0x3f317200, R16
-	VMOV R16, V28.S[1]
+	VMOV R16, V29.S[2]
 	MOVW $0x35bfbe8e, R16
-	VMOV R16, V28.S[2]
-	MOVW $0x3ab60b61, R16
-	VMOV R16, V28.S[3]
-	MOVW $0x39500d01, R16
+	VMOV R16, V29.S[3]
+	MOVW $0x3c091cf1, R16
 	VMOV R16, V27.S[0]
-	MOVW $0x3c088889, R16
+	MOVW $0x3ab5121a, R16
 	VMOV R16, V27.S[1]
-	MOVW $0x3d2aaaab, R16
+	MOVW $0x3d2aac79, R16
 	VMOV R16, V27.S[2]
-	MOVW $0x3e2aaaab, R16
+	MOVW $0x3e2aaa49, R16
 	VMOV R16, V27.S[3]
-	MOVW $0x3f000000, R16
+	MOVW $0x3efffffe, R16
 	VMOV R16, V26.S[0]
-	MOVW $0xbeaaaaa5, R16
+	MOVW $0x3f800000, R16
+	VDUP R16, V25.S4
+	MOVW $0x3f800000, R16
 	VMOV R16, V26.S[1]
-	MOVW $0x3e0886ed, R16
+	MOVW $0x40000000, R16
 	VMOV R16, V26.S[2]
-	MOVW $0xbd5cc0ca, R16
+	MOVW $0x3ca9134f, R16
 	VMOV R16, V26.S[3]
-	MOVW $0x3cafcba3, R16
-	VMOV R16, V25.S[0]
-	MOVW $0xbbfb4dba, R16
-	VMOV R16, V25.S[1]
-	MOVW $0x3ae49ab5, R16
-	VMOV R16, V25.S[2]
-	MOVW $0x3f400000, R16
-	VDUP R16, V24.S4
+	MOVW $0xbbbaf0eb, R16
+	VMOV R16, V24.S[0]
+	MOVW $0xbd5c1e2d, R16
+	VMOV R16, V24.S[1]
+	MOVW $0x3e088393, R16
+	VMOV R16, V24.S[2]
+	MOVW $0xbeaaaa99, R16
+	VMOV R16, V24.S[3]
+	MOVW $0x3f200000, R16
+	VDUP R16, V23.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
 ftanhrow:
 	MOVD R13, R16
-	VLD1 (R16), [V0.S4]
-	// tanh: a = |x|, sign bit of x kept apart.
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	VUSHR $31, V0.S4, V3.S4
-	VSHL $31, V3.S4, V3.S4
+	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
+	VORR V31.B16, V0.B16, V12.B16
+	VORR V31.B16, V1.B16, V13.B16
+	VORR V31.B16, V2.B16, V14.B16
+	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
+	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
+	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
+	WORD $0x4e3ec58c // fmaxnm v12.4s, v12.4s, v30.4s
+	WORD $0x4e3ec5ad // fmaxnm v13.4s, v13.4s, v30.4s
+	WORD $0x4e3ec5ce // fmaxnm v14.4s, v14.4s, v30.4s
+	VDUP V29.S[0], V9.S4
+	VDUP V29.S[0], V10.S4
+	VDUP V29.S[0], V11.S4
+	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
+	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
+	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
 
-	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
-	WORD $0x4e22d444 // fadd v4.4s, v2.4s, v2.4s
-	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
-	WORD $0x4e3ef484 // fmax v4.4s, v4.4s, v30.4s
+	// s = 2^n
+	VSHL $23, V9.S4, V6.S4
+	VSHL $23, V10.S4, V7.S4
+	VSHL $23, V11.S4, V8.S4
+	WORD $0x4ebcd529 // fsub v9.4s, v9.4s, v28.4s
+	WORD $0x4ebcd54a // fsub v10.4s, v10.4s, v28.4s
+	WORD $0x4ebcd56b // fsub v11.4s, v11.4s, v28.4s
+	WORD $0x4f9d592c // fmls v12.4s, v9.4s, v29.s[2]
+	WORD $0x4f9d594d // fmls v13.4s, v10.4s, v29.s[2]
+	WORD $0x4f9d596e // fmls v14.4s, v11.4s, v29.s[2]
+	WORD $0x4fbd592c // fmls v12.4s, v9.4s, v29.s[3]
+	WORD $0x4fbd594d // fmls v13.4s, v10.4s, v29.s[3]
+	WORD $0x4fbd596e // fmls v14.4s, v11.4s, v29.s[3]
+	VDUP V27.S[0], V9.S4
+	VDUP V27.S[0], V10.S4
+	VDUP V27.S[0], V11.S4
+	WORD $0x4fbb1189 // fmla v9.4s, v12.4s, v27.s[1]
+	WORD $0x4fbb11aa // fmla v10.4s, v13.4s, v27.s[1]
+	WORD $0x4fbb11cb // fmla v11.4s, v14.4s, v27.s[1]
+	VDUP V27.S[2], V3.S4
+	VDUP V27.S[2], V4.S4
+	VDUP V27.S[2], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
+	VDUP V27.S[3], V9.S4
+	VDUP V27.S[3], V10.S4
+	VDUP V27.S[3], V11.S4
+	VFMLA V12.S4, V3.S4, V9.S4
+	VFMLA V13.S4, V4.S4, V10.S4
+	VFMLA V14.S4, V5.S4, V11.S4
+	VDUP V26.S[0], V3.S4
+	VDUP V26.S[0], V4.S4
+	VDUP V26.S[0], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
+	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
+	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
+	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
+	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
+	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
 
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V5.B16
-	WORD $0x4f9c1085 // fmla v5.4s, v4.4s, v28.s[0]
-	VSHL $23, V5.S4, V6.S4
-	WORD $0x4ebdd4a5 // fsub v5.4s, v5.4s, v29.4s
-	VORR V4.B16, V4.B16, V7.B16
-	WORD $0x4fbc50a7 // fmls v7.4s, v5.4s, v28.s[1]
-	WORD $0x4f9c58a7 // fmls v7.4s, v5.4s, v28.s[2]
-	VDUP V28.S[3], V8.S4
-	WORD $0x4f9b10e8 // fmla v8.4s, v7.4s, v27.s[0]
-	VDUP V27.S[1], V5.S4
-	VFMLA V8.S4, V7.S4, V5.S4
-	VDUP V27.S[2], V8.S4
-	VFMLA V5.S4, V7.S4, V8.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V8.S4, V7.S4, V5.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V5.S4, V7.S4, V8.S4
-	WORD $0x6e27dce4 // fmul v4.4s, v7.4s, v7.4s
-	VFMLA V8.S4, V4.S4, V7.S4
-	VORR V6.B16, V6.B16, V5.B16
-	VFMLA V7.S4, V6.S4, V5.S4
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V3.S4, V12.S4, V12.S4
+	VFMLA V4.S4, V13.S4, V13.S4
+	VFMLA V5.S4, V14.S4, V14.S4
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
+	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
 
-	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
-	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
-	WORD $0x4e3fd4a8 // fadd v8.4s, v5.4s, v31.4s
-	WORD $0x4ebfd506 // fsub v6.4s, v8.4s, v31.4s
-	WORD $0x4ea6d4a6 // fsub v6.4s, v5.4s, v6.4s
-	WORD $0x6e28fca7 // fdiv v7.4s, v5.4s, v8.4s
-	VORR V5.B16, V5.B16, V4.B16
-	VFMLS V7.S4, V8.S4, V4.S4
-	VFMLS V7.S4, V6.S4, V4.S4
-	WORD $0x4ea1d906 // frecpe v6.4s, v8.4s
-	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
+	// 1 - 2·e/(1 + e)
+	WORD $0x4e39d4cc // fadd v12.4s, v6.4s, v25.4s
+	WORD $0x4e39d4ed // fadd v13.4s, v7.4s, v25.4s
+	WORD $0x4e39d50e // fadd v14.4s, v8.4s, v25.4s
+	WORD $0x6e2cfcc6 // fdiv v6.4s, v6.4s, v12.4s
+	WORD $0x6e2dfce7 // fdiv v7.4s, v7.4s, v13.4s
+	WORD $0x6e2efd08 // fdiv v8.4s, v8.4s, v14.4s
+	VDUP V26.S[1], V12.S4
+	VDUP V26.S[1], V13.S4
+	VDUP V26.S[1], V14.S4
+	WORD $0x4f9a58cc // fmls v12.4s, v6.4s, v26.s[2]
+	WORD $0x4f9a58ed // fmls v13.4s, v7.4s, v26.s[2]
+	WORD $0x4f9a590e // fmls v14.4s, v8.4s, v26.s[2]
 
-	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
-	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4ea7d7e8 // fsub v8.4s, v31.4s, v7.4s
-	WORD $0x4ea8d7e6 // fsub v6.4s, v31.4s, v8.4s
-	WORD $0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
-	WORD $0x4ea4d4c6 // fsub v6.4s, v6.4s, v4.4s
-	WORD $0x4e26d505 // fadd v5.4s, v8.4s, v6.4s
+	// x + x³·p(x²)
+	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
+	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
+	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
+	VDUP V26.S[3], V3.S4
+	VDUP V26.S[3], V4.S4
+	VDUP V26.S[3], V5.S4
+	WORD $0x4f9810c3 // fmla v3.4s, v6.4s, v24.s[0]
+	WORD $0x4f9810e4 // fmla v4.4s, v7.4s, v24.s[0]
+	WORD $0x4f981105 // fmla v5.4s, v8.4s, v24.s[0]
+	VDUP V24.S[1], V9.S4
+	VDUP V24.S[1], V10.S4
+	VDUP V24.S[1], V11.S4
+	VFMLA V6.S4, V3.S4, V9.S4
+	VFMLA V7.S4, V4.S4, V10.S4
+	VFMLA V8.S4, V5.S4, V11.S4
+	VDUP V24.S[2], V3.S4
+	VDUP V24.S[2], V4.S4
+	VDUP V24.S[2], V5.S4
+	VFMLA V6.S4, V9.S4, V3.S4
+	VFMLA V7.S4, V10.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V5.S4
+	VDUP V24.S[3], V9.S4
+	VDUP V24.S[3], V10.S4
+	VDUP V24.S[3], V11.S4
+	VFMLA V6.S4, V3.S4, V9.S4
+	VFMLA V7.S4, V4.S4, V10.S4
+	VFMLA V8.S4, V5.S4, V11.S4
+	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
+	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
+	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
+	VORR V0.B16, V0.B16, V3.B16
+	VORR V1.B16, V1.B16, V4.B16
+	VORR V2.B16, V2.B16, V5.B16
+	VFMLA V9.S4, V6.S4, V3.S4
+	VFMLA V10.S4, V7.S4, V4.S4
+	VFMLA V11.S4, V8.S4, V5.S4
+	WORD $0x4e7f1c09 // bic v9.16b, v0.16b, v31.16b
+	WORD $0x4e7f1c2a // bic v10.16b, v1.16b, v31.16b
+	WORD $0x4e7f1c4b // bic v11.16b, v2.16b, v31.16b
+	WORD $0x6e37e529 // fcmge v9.4s, v9.4s, v23.4s
+	WORD $0x6e37e54a // fcmge v10.4s, v10.4s, v23.4s
+	WORD $0x6e37e56b // fcmge v11.4s, v11.4s, v23.4s
+	VBSL V3.B16, V12.B16, V9.B16
+	VBSL V4.B16, V13.B16, V10.B16
+	VBSL V5.B16, V14.B16, V11.B16
 
-	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
-	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
-	VDUP V25.S[1], V8.S4
-	WORD $0x4f991888 // fmla v8.4s, v4.4s, v25.s[2]
-	VDUP V25.S[0], V6.S4
-	VFMLA V8.S4, V4.S4, V6.S4
-	VDUP V26.S[3], V8.S4
-	VFMLA V6.S4, V4.S4, V8.S4
-	VDUP V26.S[2], V6.S4
-	VFMLA V8.S4, V4.S4, V6.S4
-	VDUP V26.S[1], V8.S4
-	VFMLA V6.S4, V4.S4, V8.S4
-	WORD $0x6e24dc46 // fmul v6.4s, v2.4s, v4.4s
-	VORR V2.B16, V2.B16, V7.B16
-	VFMLA V8.S4, V6.S4, V7.S4
-
-	// tanh: select by |x| < 0.75, then restore the sign.
-	WORD $0x6ea2e704 // fcmgt v4.4s, v24.4s, v2.4s
-	VBSL V5.B16, V7.B16, V4.B16
-	VORR V3.B16, V4.B16, V1.B16
-	VST1.P [V1.S4], 16(R16)
-	VLD1 (R16), [V0.S4]
-	// tanh: a = |x|, sign bit of x kept apart.
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	VUSHR $31, V0.S4, V3.S4
-	VSHL $31, V3.S4, V3.S4
-
-	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
-	WORD $0x4e22d444 // fadd v4.4s, v2.4s, v2.4s
-	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
-	WORD $0x4e3ef484 // fmax v4.4s, v4.4s, v30.4s
-
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V5.B16
-	WORD $0x4f9c1085 // fmla v5.4s, v4.4s, v28.s[0]
-	VSHL $23, V5.S4, V6.S4
-	WORD $0x4ebdd4a5 // fsub v5.4s, v5.4s, v29.4s
-	VORR V4.B16, V4.B16, V7.B16
-	WORD $0x4fbc50a7 // fmls v7.4s, v5.4s, v28.s[1]
-	WORD $0x4f9c58a7 // fmls v7.4s, v5.4s, v28.s[2]
-	VDUP V28.S[3], V8.S4
-	WORD $0x4f9b10e8 // fmla v8.4s, v7.4s, v27.s[0]
-	VDUP V27.S[1], V5.S4
-	VFMLA V8.S4, V7.S4, V5.S4
-	VDUP V27.S[2], V8.S4
-	VFMLA V5.S4, V7.S4, V8.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V8.S4, V7.S4, V5.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V5.S4, V7.S4, V8.S4
-	WORD $0x6e27dce4 // fmul v4.4s, v7.4s, v7.4s
-	VFMLA V8.S4, V4.S4, V7.S4
-	VORR V6.B16, V6.B16, V5.B16
-	VFMLA V7.S4, V6.S4, V5.S4
-
-	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
-	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
-	WORD $0x4e3fd4a8 // fadd v8.4s, v5.4s, v31.4s
-	WORD $0x4ebfd506 // fsub v6.4s, v8.4s, v31.4s
-	WORD $0x4ea6d4a6 // fsub v6.4s, v5.4s, v6.4s
-	WORD $0x6e28fca7 // fdiv v7.4s, v5.4s, v8.4s
-	VORR V5.B16, V5.B16, V4.B16
-	VFMLS V7.S4, V8.S4, V4.S4
-	VFMLS V7.S4, V6.S4, V4.S4
-	WORD $0x4ea1d906 // frecpe v6.4s, v8.4s
-	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
-
-	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
-	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4ea7d7e8 // fsub v8.4s, v31.4s, v7.4s
-	WORD $0x4ea8d7e6 // fsub v6.4s, v31.4s, v8.4s
-	WORD $0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
-	WORD $0x4ea4d4c6 // fsub v6.4s, v6.4s, v4.4s
-	WORD $0x4e26d505 // fadd v5.4s, v8.4s, v6.4s
-
-	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
-	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
-	VDUP V25.S[1], V8.S4
-	WORD $0x4f991888 // fmla v8.4s, v4.4s, v25.s[2]
-	VDUP V25.S[0], V6.S4
-	VFMLA V8.S4, V4.S4, V6.S4
-	VDUP V26.S[3], V8.S4
-	VFMLA V6.S4, V4.S4, V8.S4
-	VDUP V26.S[2], V6.S4
-	VFMLA V8.S4, V4.S4, V6.S4
-	VDUP V26.S[1], V8.S4
-	VFMLA V6.S4, V4.S4, V8.S4
-	WORD $0x6e24dc46 // fmul v6.4s, v2.4s, v4.4s
-	VORR V2.B16, V2.B16, V7.B16
-	VFMLA V8.S4, V6.S4, V7.S4
-
-	// tanh: select by |x| < 0.75, then restore the sign.
-	WORD $0x6ea2e704 // fcmgt v4.4s, v24.4s, v2.4s
-	VBSL V5.B16, V7.B16, V4.B16
-	VORR V3.B16, V4.B16, V1.B16
-	VST1.P [V1.S4], 16(R16)
-	VLD1 (R16), [V0.S4]
-	// tanh: a = |x|, sign bit of x kept apart.
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	VUSHR $31, V0.S4, V3.S4
-	VSHL $31, V3.S4, V3.S4
-
-	// tanh, |x| >= 0.75: e = exp(-2a), tanh = 1 - 2·e/(1+e).
-	WORD $0x4e22d444 // fadd v4.4s, v2.4s, v2.4s
-	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
-	WORD $0x4e3ef484 // fmax v4.4s, v4.4s, v30.4s
-
-	// exp: n = round(z·log2e) (magic-number rounding), s = 2^n, r = z - n·ln2, p = exp(r) - 1.
-	VORR V29.B16, V29.B16, V5.B16
-	WORD $0x4f9c1085 // fmla v5.4s, v4.4s, v28.s[0]
-	VSHL $23, V5.S4, V6.S4
-	WORD $0x4ebdd4a5 // fsub v5.4s, v5.4s, v29.4s
-	VORR V4.B16, V4.B16, V7.B16
-	WORD $0x4fbc50a7 // fmls v7.4s, v5.4s, v28.s[1]
-	WORD $0x4f9c58a7 // fmls v7.4s, v5.4s, v28.s[2]
-	VDUP V28.S[3], V8.S4
-	WORD $0x4f9b10e8 // fmla v8.4s, v7.4s, v27.s[0]
-	VDUP V27.S[1], V5.S4
-	VFMLA V8.S4, V7.S4, V5.S4
-	VDUP V27.S[2], V8.S4
-	VFMLA V5.S4, V7.S4, V8.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V8.S4, V7.S4, V5.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V5.S4, V7.S4, V8.S4
-	WORD $0x6e27dce4 // fmul v4.4s, v7.4s, v7.4s
-	VFMLA V8.S4, V4.S4, V7.S4
-	VORR V6.B16, V6.B16, V5.B16
-	VFMLA V7.S4, V6.S4, V5.S4
-
-	// e/(1+e) = quo + c as in sigmoid: d + err = 1 + e exactly, quo = e/d,
-	// c = (e - quo·d - quo·err)/d with an estimate of 1/d.
-	WORD $0x4e3fd4a8 // fadd v8.4s, v5.4s, v31.4s
-	WORD $0x4ebfd506 // fsub v6.4s, v8.4s, v31.4s
-	WORD $0x4ea6d4a6 // fsub v6.4s, v5.4s, v6.4s
-	WORD $0x6e28fca7 // fdiv v7.4s, v5.4s, v8.4s
-	VORR V5.B16, V5.B16, V4.B16
-	VFMLS V7.S4, V8.S4, V4.S4
-	VFMLS V7.S4, V6.S4, V4.S4
-	WORD $0x4ea1d906 // frecpe v6.4s, v8.4s
-	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
-
-	// 1 - 2(quo + c): u = 1 - 2quo rounded, plus its exact error (Fast2Sum) and -2c.
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
-	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4ea7d7e8 // fsub v8.4s, v31.4s, v7.4s
-	WORD $0x4ea8d7e6 // fsub v6.4s, v31.4s, v8.4s
-	WORD $0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
-	WORD $0x4ea4d4c6 // fsub v6.4s, v6.4s, v4.4s
-	WORD $0x4e26d505 // fadd v5.4s, v8.4s, v6.4s
-
-	// tanh, |x| < 0.75: a + a·u·P(u), u = a².
-	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
-	VDUP V25.S[1], V8.S4
-	WORD $0x4f991888 // fmla v8.4s, v4.4s, v25.s[2]
-	VDUP V25.S[0], V6.S4
-	VFMLA V8.S4, V4.S4, V6.S4
-	VDUP V26.S[3], V8.S4
-	VFMLA V6.S4, V4.S4, V8.S4
-	VDUP V26.S[2], V6.S4
-	VFMLA V8.S4, V4.S4, V6.S4
-	VDUP V26.S[1], V8.S4
-	VFMLA V6.S4, V4.S4, V8.S4
-	WORD $0x6e24dc46 // fmul v6.4s, v2.4s, v4.4s
-	VORR V2.B16, V2.B16, V7.B16
-	VFMLA V8.S4, V6.S4, V7.S4
-
-	// tanh: select by |x| < 0.75, then restore the sign.
-	WORD $0x6ea2e704 // fcmgt v4.4s, v24.4s, v2.4s
-	VBSL V5.B16, V7.B16, V4.B16
-	VORR V3.B16, V4.B16, V1.B16
-	VST1.P [V1.S4], 16(R16)
+	// the sign of x, last: tanh(-0) = -0
+	VAND V31.B16, V0.B16, V0.B16
+	VAND V31.B16, V1.B16, V1.B16
+	VAND V31.B16, V2.B16, V2.B16
+	VORR V0.B16, V9.B16, V9.B16
+	VORR V1.B16, V10.B16, V10.B16
+	VORR V2.B16, V11.B16, V11.B16
+	VST1 [V9.S4, V10.S4, V11.S4], (R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE ftanhrow
@@ -985,536 +870,543 @@ backward:
 	MOVD R7, R14
 	CMP $1, R15
 	BNE bnot1
+	MOVD R10, R16
 
 	// Constants.
 	MOVW $0x3f800000, R16
 	VDUP R16, V31.S4
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdc00 // fmul v0.4s, v0.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdc21 // fmul v1.4s, v1.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdc42 // fmul v2.4s, v2.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39dc21 // fmul v1.4s, v1.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdc84 // fmul v4.4s, v4.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdca5 // fmul v5.4s, v5.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38dc63 // fmul v3.4s, v3.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39dc84 // fmul v4.4s, v4.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdcc6 // fmul v6.4s, v6.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdce7 // fmul v7.4s, v7.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdd08 // fmul v8.4s, v8.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38dcc6 // fmul v6.4s, v6.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39dce7 // fmul v7.4s, v7.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3add08 // fmul v8.4s, v8.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdd29 // fmul v9.4s, v9.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdd4a // fmul v10.4s, v10.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdd6b // fmul v11.4s, v11.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38dd29 // fmul v9.4s, v9.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39dd4a // fmul v10.4s, v10.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3add6b // fmul v11.4s, v11.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdd8c // fmul v12.4s, v12.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bddad // fmul v13.4s, v13.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bddce // fmul v14.4s, v14.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39ddad // fmul v13.4s, v13.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3addce // fmul v14.4s, v14.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bddef // fmul v15.4s, v15.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bde10 // fmul v16.4s, v16.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bde31 // fmul v17.4s, v17.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39de10 // fmul v16.4s, v16.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3ade31 // fmul v17.4s, v17.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bde52 // fmul v18.4s, v18.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bde73 // fmul v19.4s, v19.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bde94 // fmul v20.4s, v20.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38de52 // fmul v18.4s, v18.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39de73 // fmul v19.4s, v19.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3ade94 // fmul v20.4s, v20.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdeb5 // fmul v21.4s, v21.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bded6 // fmul v22.4s, v22.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VAND V31.B16, V27.B16, V27.B16
-	WORD $0x6e3bdef7 // fmul v23.4s, v23.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VAND V24.B16, V31.B16, V24.B16
+	WORD $0x6e38deb5 // fmul v21.4s, v21.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VAND V25.B16, V31.B16, V25.B16
+	WORD $0x6e39ded6 // fmul v22.4s, v22.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VAND V26.B16, V31.B16, V26.B16
+	WORD $0x6e3adef7 // fmul v23.4s, v23.4s, v26.4s
 	JMP fstoreb
 
 bnot1:
 	CMP $2, R15
 	BNE bnot2
-	VDUP R10, V31.S4
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
 
 	// Constants.
 	MOVW $0x3f800000, R16
 	VDUP R16, V30.S4
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc00 // fmul v0.4s, v0.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc21 // fmul v1.4s, v1.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc42 // fmul v2.4s, v2.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39dc21 // fmul v1.4s, v1.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc84 // fmul v4.4s, v4.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdca5 // fmul v5.4s, v5.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38dc63 // fmul v3.4s, v3.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39dc84 // fmul v4.4s, v4.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdcc6 // fmul v6.4s, v6.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdce7 // fmul v7.4s, v7.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd08 // fmul v8.4s, v8.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38dcc6 // fmul v6.4s, v6.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39dce7 // fmul v7.4s, v7.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3add08 // fmul v8.4s, v8.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd29 // fmul v9.4s, v9.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd4a // fmul v10.4s, v10.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd6b // fmul v11.4s, v11.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38dd29 // fmul v9.4s, v9.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39dd4a // fmul v10.4s, v10.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3add6b // fmul v11.4s, v11.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd8c // fmul v12.4s, v12.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bddad // fmul v13.4s, v13.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bddce // fmul v14.4s, v14.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39ddad // fmul v13.4s, v13.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3addce // fmul v14.4s, v14.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bddef // fmul v15.4s, v15.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bde10 // fmul v16.4s, v16.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bde31 // fmul v17.4s, v17.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39de10 // fmul v16.4s, v16.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3ade31 // fmul v17.4s, v17.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bde52 // fmul v18.4s, v18.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bde73 // fmul v19.4s, v19.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bde94 // fmul v20.4s, v20.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38de52 // fmul v18.4s, v18.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39de73 // fmul v19.4s, v19.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3ade94 // fmul v20.4s, v20.4s, v26.4s
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
 	ADD R8, R14, R14
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdeb5 // fmul v21.4s, v21.4s, v27.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bded6 // fmul v22.4s, v22.4s, v27.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V31.B16, V30.B16, V27.B16
-	WORD $0x6e3bdef7 // fmul v23.4s, v23.4s, v27.4s
+	WORD $0x4ea0cb18 // fcmgt v24.4s, v24.4s, #0.0
+	VBSL V31.B16, V30.B16, V24.B16
+	WORD $0x6e38deb5 // fmul v21.4s, v21.4s, v24.4s
+	WORD $0x4ea0cb39 // fcmgt v25.4s, v25.4s, #0.0
+	VBSL V31.B16, V30.B16, V25.B16
+	WORD $0x6e39ded6 // fmul v22.4s, v22.4s, v25.4s
+	WORD $0x4ea0cb5a // fcmgt v26.4s, v26.4s, #0.0
+	VBSL V31.B16, V30.B16, V26.B16
+	WORD $0x6e3adef7 // fmul v23.4s, v23.4s, v26.4s
 	JMP fstoreb
 
 bnot2:
 	CMP $3, R15
 	BNE bnot3
-	VDUP R10, V31.S4
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
 
 	// Constants.
 	MOVW $0x3f800000, R16
 	VDUP R16, V30.S4
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc00 // fmul v0.4s, v0.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc21 // fmul v1.4s, v1.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc42 // fmul v2.4s, v2.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38dc21 // fmul v1.4s, v1.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38dc42 // fmul v2.4s, v2.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdc84 // fmul v4.4s, v4.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdca5 // fmul v5.4s, v5.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38dc63 // fmul v3.4s, v3.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38dc84 // fmul v4.4s, v4.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38dca5 // fmul v5.4s, v5.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdcc6 // fmul v6.4s, v6.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdce7 // fmul v7.4s, v7.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd08 // fmul v8.4s, v8.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38dcc6 // fmul v6.4s, v6.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38dce7 // fmul v7.4s, v7.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd29 // fmul v9.4s, v9.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd4a // fmul v10.4s, v10.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd6b // fmul v11.4s, v11.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38dd29 // fmul v9.4s, v9.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38dd4a // fmul v10.4s, v10.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38dd6b // fmul v11.4s, v11.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdd8c // fmul v12.4s, v12.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bddad // fmul v13.4s, v13.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bddce // fmul v14.4s, v14.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38ddad // fmul v13.4s, v13.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38ddce // fmul v14.4s, v14.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bddef // fmul v15.4s, v15.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bde10 // fmul v16.4s, v16.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bde31 // fmul v17.4s, v17.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38de10 // fmul v16.4s, v16.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38de31 // fmul v17.4s, v17.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bde52 // fmul v18.4s, v18.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bde73 // fmul v19.4s, v19.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bde94 // fmul v20.4s, v20.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38de52 // fmul v18.4s, v18.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38de73 // fmul v19.4s, v19.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38de94 // fmul v20.4s, v20.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x4ea0cb1b // fcmgt v27.4s, v24.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdeb5 // fmul v21.4s, v21.4s, v27.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x4ea0cb3b // fcmgt v27.4s, v25.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bded6 // fmul v22.4s, v22.4s, v27.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x4ea0cb5b // fcmgt v27.4s, v26.4s, #0.0
-	VBSL V28.B16, V30.B16, V27.B16
-	WORD $0x6e3bdef7 // fmul v23.4s, v23.4s, v27.4s
+	WORD $0x4ea0cb38 // fcmgt v24.4s, v25.4s, #0.0
+	WORD $0x4e3fd739 // fadd v25.4s, v25.4s, v31.4s
+	VBSL V25.B16, V30.B16, V24.B16
+	WORD $0x6e38deb5 // fmul v21.4s, v21.4s, v24.4s
+	WORD $0x4ea0cb58 // fcmgt v24.4s, v26.4s, #0.0
+	WORD $0x4e3fd75a // fadd v26.4s, v26.4s, v31.4s
+	VBSL V26.B16, V30.B16, V24.B16
+	WORD $0x6e38ded6 // fmul v22.4s, v22.4s, v24.4s
+	WORD $0x4ea0cb78 // fcmgt v24.4s, v27.4s, #0.0
+	WORD $0x4e3fd77b // fadd v27.4s, v27.4s, v31.4s
+	VBSL V27.B16, V30.B16, V24.B16
+	WORD $0x6e38def7 // fmul v23.4s, v23.4s, v24.4s
 	JMP fstoreb
 
 bnot3:
 	CMP $4, R15
 	BNE bnot4
+	MOVD R10, R16
 
 	// Constants.
 	MOVW $0x3f800000, R16
 	VDUP R16, V31.S4
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bdc00 // fmul v0.4s, v0.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bdc21 // fmul v1.4s, v1.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bdc42 // fmul v2.4s, v2.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dc21 // fmul v1.4s, v1.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dc42 // fmul v2.4s, v2.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bdc84 // fmul v4.4s, v4.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bdca5 // fmul v5.4s, v5.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dc63 // fmul v3.4s, v3.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dc84 // fmul v4.4s, v4.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dca5 // fmul v5.4s, v5.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bdcc6 // fmul v6.4s, v6.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bdce7 // fmul v7.4s, v7.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bdd08 // fmul v8.4s, v8.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dcc6 // fmul v6.4s, v6.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dce7 // fmul v7.4s, v7.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bdd29 // fmul v9.4s, v9.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bdd4a // fmul v10.4s, v10.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bdd6b // fmul v11.4s, v11.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dd29 // fmul v9.4s, v9.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dd4a // fmul v10.4s, v10.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dd6b // fmul v11.4s, v11.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bdd8c // fmul v12.4s, v12.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bddad // fmul v13.4s, v13.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bddce // fmul v14.4s, v14.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38ddad // fmul v13.4s, v13.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38ddce // fmul v14.4s, v14.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bddef // fmul v15.4s, v15.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bde10 // fmul v16.4s, v16.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bde31 // fmul v17.4s, v17.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38de10 // fmul v16.4s, v16.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38de31 // fmul v17.4s, v17.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bde52 // fmul v18.4s, v18.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bde73 // fmul v19.4s, v19.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bde94 // fmul v20.4s, v20.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38de52 // fmul v18.4s, v18.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38de73 // fmul v19.4s, v19.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38de94 // fmul v20.4s, v20.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x6e3bdf1b // fmul v27.4s, v24.4s, v27.4s
-	WORD $0x6e3bdeb5 // fmul v21.4s, v21.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x6e3bdf3b // fmul v27.4s, v25.4s, v27.4s
-	WORD $0x6e3bded6 // fmul v22.4s, v22.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x6e3bdf5b // fmul v27.4s, v26.4s, v27.4s
-	WORD $0x6e3bdef7 // fmul v23.4s, v23.4s, v27.4s
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38deb5 // fmul v21.4s, v21.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38ded6 // fmul v22.4s, v22.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38def7 // fmul v23.4s, v23.4s, v24.4s
 	JMP fstoreb
 
 bnot4:
 	CMP $5, R15
 	BNE bnot5
+	MOVD R10, R16
 
 	// Constants.
 	MOVW $0x3f800000, R16
 	VDUP R16, V31.S4
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdc00 // fmul v0.4s, v0.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdc21 // fmul v1.4s, v1.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdc42 // fmul v2.4s, v2.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dc21 // fmul v1.4s, v1.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dc42 // fmul v2.4s, v2.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdc84 // fmul v4.4s, v4.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdca5 // fmul v5.4s, v5.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dc63 // fmul v3.4s, v3.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dc84 // fmul v4.4s, v4.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dca5 // fmul v5.4s, v5.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdcc6 // fmul v6.4s, v6.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdce7 // fmul v7.4s, v7.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdd08 // fmul v8.4s, v8.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dcc6 // fmul v6.4s, v6.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dce7 // fmul v7.4s, v7.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdd29 // fmul v9.4s, v9.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdd4a // fmul v10.4s, v10.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdd6b // fmul v11.4s, v11.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dd29 // fmul v9.4s, v9.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38dd4a // fmul v10.4s, v10.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38dd6b // fmul v11.4s, v11.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdd8c // fmul v12.4s, v12.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bddad // fmul v13.4s, v13.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bddce // fmul v14.4s, v14.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38ddad // fmul v13.4s, v13.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38ddce // fmul v14.4s, v14.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bddef // fmul v15.4s, v15.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bde10 // fmul v16.4s, v16.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bde31 // fmul v17.4s, v17.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38de10 // fmul v16.4s, v16.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38de31 // fmul v17.4s, v17.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bde52 // fmul v18.4s, v18.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bde73 // fmul v19.4s, v19.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bde94 // fmul v20.4s, v20.4s, v27.4s
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4]
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38de52 // fmul v18.4s, v18.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38de73 // fmul v19.4s, v19.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38de94 // fmul v20.4s, v20.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
 	ADD R8, R14, R14
-	WORD $0x4eb8d7fb // fsub v27.4s, v31.4s, v24.4s
-	WORD $0x4e3fd71c // fadd v28.4s, v24.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdeb5 // fmul v21.4s, v21.4s, v27.4s
-	WORD $0x4eb9d7fb // fsub v27.4s, v31.4s, v25.4s
-	WORD $0x4e3fd73c // fadd v28.4s, v25.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bded6 // fmul v22.4s, v22.4s, v27.4s
-	WORD $0x4ebad7fb // fsub v27.4s, v31.4s, v26.4s
-	WORD $0x4e3fd75c // fadd v28.4s, v26.4s, v31.4s
-	WORD $0x6e3cdf7b // fmul v27.4s, v27.4s, v28.4s
-	WORD $0x6e3bdef7 // fmul v23.4s, v23.4s, v27.4s
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e38deb5 // fmul v21.4s, v21.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e38ded6 // fmul v22.4s, v22.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e38def7 // fmul v23.4s, v23.4s, v24.4s
 	JMP fstoreb
 
 bnot5:

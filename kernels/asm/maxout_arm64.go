@@ -4,18 +4,18 @@
 
 package asm
 
-// MaxoutForward sets, for each of the len(dst) groups of k consecutive values of x,
+// MaxoutForwardNEON sets, for each of the len(dst) groups of k consecutive values of x,
 // dst[i] = the maximum of the group and argmax[i] its index within the group: ties go to
 // the first maximum, and the first NaN of a group wins over every number. Four groups
 // are processed at once, one per lane. Arguments are not checked (k >= 1, len(argmax) =
 // len(dst), len(x) = k·len(dst)).
 //
 //go:noescape
-func MaxoutForward(k int, dst []float32, argmax []int32, x []float32)
+func MaxoutForwardNEON(k int, dst []float32, argmax []int32, x []float32)
 
-// MaxoutBackward zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);
+// MaxoutBackwardNEON zeroes dx and sets dx[i·k+argmax[i]] = dy[i] for every i < len(dy);
 // len(dx) must equal k·len(dy) and len(argmax) len(dy). It returns -1, or the first i
 // whose argmax[i] is outside [0, k), where it stops.
 //
 //go:noescape
-func MaxoutBackward(k int, dx []float32, dy []float32, argmax []int32) int
+func MaxoutBackwardNEON(k int, dx []float32, dy []float32, argmax []int32) int

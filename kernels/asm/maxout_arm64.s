@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func MaxoutForward(k int, dst []float32, argmax []int32, x []float32)
-TEXT ·MaxoutForward(SB), NOSPLIT, $0-80
+// func MaxoutForwardNEON(k int, dst []float32, argmax []int32, x []float32)
+TEXT ·MaxoutForwardNEON(SB), NOSPLIT, $0-80
 	MOVD k+0(FP), R4
 	MOVD dst_base+8(FP), R0
 	MOVD argmax_base+32(FP), R1
@@ -90,8 +90,8 @@ store1:
 done:
 	RET
 
-// func MaxoutBackward(k int, dx []float32, dy []float32, argmax []int32) int
-TEXT ·MaxoutBackward(SB), NOSPLIT, $0-88
+// func MaxoutBackwardNEON(k int, dx []float32, dy []float32, argmax []int32) int
+TEXT ·MaxoutBackwardNEON(SB), NOSPLIT, $0-88
 	MOVD k+0(FP), R0
 	MOVD dx_base+8(FP), R1
 	MOVD dy_base+32(FP), R2

@@ -4,36 +4,36 @@
 
 package asm
 
-// MomentumUpdate computes, for each i, u = v[i] + wd·w[i], w[i] -= lr·u and
+// MomentumUpdateNEON computes, for each i, u = v[i] + wd·w[i], w[i] -= lr·u and
 // v[i] = mu·u, and reports whether every new w[i] is finite; len(v) must equal
 // len(w).
 //
 //go:noescape
-func MomentumUpdate(w, v []float32, lr, mu, wd float32) bool
+func MomentumUpdateNEON(w, v []float32, lr, mu, wd float32) bool
 
-// SGDUpdate computes, for each i, w[i] -= lr·(g[i] + wd·w[i]) and reports
+// SGDUpdateNEON computes, for each i, w[i] -= lr·(g[i] + wd·w[i]) and reports
 // whether every new w[i] is finite; len(g) must equal len(w).
 //
 //go:noescape
-func SGDUpdate(w, g []float32, lr, wd float32) bool
+func SGDUpdateNEON(w, g []float32, lr, wd float32) bool
 
-// SGDMomentumUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g' and
-// w[i] -= lr·v[i], and reports whether every new w[i] is finite; the three lengths
-// must be equal.
-//
-//go:noescape
-func SGDMomentumUpdate(w, v, g []float32, lr, mu, wd float32) bool
-
-// SGDNesterovUpdate computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g' and
-// w[i] -= lr·(g' + mu·v[i]), and reports whether every new w[i] is finite; the three
+// SGDMomentumUpdateNEON computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
+// and w[i] -= lr·v[i], and reports whether every new w[i] is finite; the three
 // lengths must be equal.
 //
 //go:noescape
-func SGDNesterovUpdate(w, v, g []float32, lr, mu, wd float32) bool
+func SGDMomentumUpdateNEON(w, v, g []float32, lr, mu, wd float32) bool
 
-// AdamUpdate computes, for each i, g' = g[i] + wd·w[i], m[i] = b1·m[i] + c1·g',
+// SGDNesterovUpdateNEON computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
+// and w[i] -= lr·(g' + mu·v[i]), and reports whether every new w[i] is finite; the
+// three lengths must be equal.
+//
+//go:noescape
+func SGDNesterovUpdateNEON(w, v, g []float32, lr, mu, wd float32) bool
+
+// AdamUpdateNEON computes, for each i, g' = g[i] + wd·w[i], m[i] = b1·m[i] + c1·g',
 // v[i] = b2·v[i] + c2·g'·g' and w[i] -= lr·m[i]/(sqrt(v[i]) + eps), and reports
 // whether every new w[i] is finite; the four lengths must be equal.
 //
 //go:noescape
-func AdamUpdate(w, m, v, g []float32, lr, b1, b2, c1, c2, eps, wd float32) bool
+func AdamUpdateNEON(w, m, v, g []float32, lr, b1, b2, c1, c2, eps, wd float32) bool

@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func MomentumUpdate(w, v []float32, lr, mu, wd float32) bool
-TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
+// func MomentumUpdateNEON(w, v []float32, lr, mu, wd float32) bool
+TEXT ·MomentumUpdateNEON(SB), NOSPLIT, $0-65
 	MOVD w_base+0(FP), R0
 	MOVD R0, R10
 	MOVD v_base+24(FP), R1
@@ -27,16 +27,16 @@ TEXT ·MomentumUpdate(SB), NOSPLIT, $0-65
 loopU:
 	VLD1.P 32(R0), [V1.S4, V2.S4]
 	VLD1.P 32(R1), [V3.S4, V4.S4]
-	WORD $0x6e3ddc25 // fmul v5.4s, v1.4s, v29.4s
-	WORD $0x6e3ddc46 // fmul v6.4s, v2.4s, v29.4s
-	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
-	WORD $0x6e3fdc65 // fmul v5.4s, v3.4s, v31.4s
-	WORD $0x6e3fdc86 // fmul v6.4s, v4.4s, v31.4s
-	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
-	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
+	WORD $0x6e21dfa7 // fmul v7.4s, v29.4s, v1.4s
+	WORD $0x6e22dfa8 // fmul v8.4s, v29.4s, v2.4s
+	WORD $0x4e27d463 // fadd v3.4s, v3.4s, v7.4s
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x6e23dfe7 // fmul v7.4s, v31.4s, v3.4s
+	WORD $0x6e24dfe8 // fmul v8.4s, v31.4s, v4.4s
+	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
+	WORD $0x4ea8d442 // fsub v2.4s, v2.4s, v8.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x6e24dfc4 // fmul v4.4s, v30.4s, v4.4s
 	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
 	WORD $0x4ea2d448 // fsub v8.4s, v2.4s, v2.4s
 	VORR V7.B16, V0.B16, V0.B16
@@ -53,13 +53,13 @@ vec1:
 	BLT tail
 	VLD1.P 16(R0), [V1.S4]
 	VLD1.P 16(R1), [V3.S4]
-	WORD $0x6e3ddc25 // fmul v5.4s, v1.4s, v29.4s
-	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x6e3fdc65 // fmul v5.4s, v3.4s, v31.4s
-	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
-	VORR V7.B16, V0.B16, V0.B16
+	WORD $0x6e21dfa6 // fmul v6.4s, v29.4s, v1.4s
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	WORD $0x6e23dfe6 // fmul v6.4s, v31.4s, v3.4s
+	WORD $0x4ea6d421 // fsub v1.4s, v1.4s, v6.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x4ea1d426 // fsub v6.4s, v1.4s, v1.4s
+	VORR V6.B16, V0.B16, V0.B16
 	VST1.P [V1.S4], 16(R10)
 	VST1.P [V3.S4], 16(R11)
 	SUB $4, R4
@@ -71,13 +71,13 @@ tail:
 loopS:
 	FMOVS.P 4(R0), F1
 	FMOVS.P 4(R1), F3
-	WORD $0x6e3ddc25 // fmul v5.4s, v1.4s, v29.4s
-	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x6e3fdc65 // fmul v5.4s, v3.4s, v31.4s
-	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
-	VMOV V7.S[0], R5
+	WORD $0x6e21dfa6 // fmul v6.4s, v29.4s, v1.4s
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	WORD $0x6e23dfe6 // fmul v6.4s, v31.4s, v3.4s
+	WORD $0x4ea6d421 // fsub v1.4s, v1.4s, v6.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x4ea1d426 // fsub v6.4s, v1.4s, v1.4s
+	VMOV V6.S[0], R5
 	ADD R5, R6, R6
 	FMOVS.P F1, 4(R10)
 	FMOVS.P F3, 4(R11)
@@ -102,8 +102,8 @@ store:
 	MOVB R5, ret+64(FP)
 	RET
 
-// func SGDUpdate(w, g []float32, lr, wd float32) bool
-TEXT ·SGDUpdate(SB), NOSPLIT, $0-57
+// func SGDUpdateNEON(w, g []float32, lr, wd float32) bool
+TEXT ·SGDUpdateNEON(SB), NOSPLIT, $0-57
 	MOVD w_base+0(FP), R0
 	MOVD R0, R10
 	MOVD g_base+24(FP), R1
@@ -123,18 +123,18 @@ TEXT ·SGDUpdate(SB), NOSPLIT, $0-57
 loopU:
 	VLD1.P 32(R0), [V1.S4, V2.S4]
 	VLD1.P 32(R1), [V3.S4, V4.S4]
-	WORD $0x6e3edc25 // fmul v5.4s, v1.4s, v30.4s
-	WORD $0x6e3edc46 // fmul v6.4s, v2.4s, v30.4s
-	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
-	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
-	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x6e21dfc7 // fmul v7.4s, v30.4s, v1.4s
+	WORD $0x6e22dfc8 // fmul v8.4s, v30.4s, v2.4s
+	WORD $0x4e27d463 // fadd v3.4s, v3.4s, v7.4s
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x6e23dfe3 // fmul v3.4s, v31.4s, v3.4s
+	WORD $0x6e24dfe4 // fmul v4.4s, v31.4s, v4.4s
 	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
-	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
-	WORD $0x4ea2d448 // fsub v8.4s, v2.4s, v2.4s
-	VORR V7.B16, V0.B16, V0.B16
-	VORR V8.B16, V0.B16, V0.B16
+	WORD $0x4ea1d423 // fsub v3.4s, v1.4s, v1.4s
+	WORD $0x4ea2d444 // fsub v4.4s, v2.4s, v2.4s
+	VORR V3.B16, V0.B16, V0.B16
+	VORR V4.B16, V0.B16, V0.B16
 	VST1.P [V1.S4, V2.S4], 32(R10)
 	SUB $8, R4
 	CMP $8, R4
@@ -146,12 +146,12 @@ vec1:
 	BLT tail
 	VLD1.P 16(R0), [V1.S4]
 	VLD1.P 16(R1), [V3.S4]
-	WORD $0x6e3edc25 // fmul v5.4s, v1.4s, v30.4s
-	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x6e21dfc6 // fmul v6.4s, v30.4s, v1.4s
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	WORD $0x6e23dfe3 // fmul v3.4s, v31.4s, v3.4s
 	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
-	VORR V7.B16, V0.B16, V0.B16
+	WORD $0x4ea1d423 // fsub v3.4s, v1.4s, v1.4s
+	VORR V3.B16, V0.B16, V0.B16
 	VST1.P [V1.S4], 16(R10)
 	SUB $4, R4
 
@@ -162,12 +162,12 @@ tail:
 loopS:
 	FMOVS.P 4(R0), F1
 	FMOVS.P 4(R1), F3
-	WORD $0x6e3edc25 // fmul v5.4s, v1.4s, v30.4s
-	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x6e21dfc6 // fmul v6.4s, v30.4s, v1.4s
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	WORD $0x6e23dfe3 // fmul v3.4s, v31.4s, v3.4s
 	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	WORD $0x4ea1d427 // fsub v7.4s, v1.4s, v1.4s
-	VMOV V7.S[0], R5
+	WORD $0x4ea1d423 // fsub v3.4s, v1.4s, v1.4s
+	VMOV V3.S[0], R5
 	ADD R5, R6, R6
 	FMOVS.P F1, 4(R10)
 	SUBS $1, R4
@@ -191,8 +191,8 @@ store:
 	MOVB R5, ret+56(FP)
 	RET
 
-// func SGDMomentumUpdate(w, v, g []float32, lr, mu, wd float32) bool
-TEXT ·SGDMomentumUpdate(SB), NOSPLIT, $0-89
+// func SGDMomentumUpdateNEON(w, v, g []float32, lr, mu, wd float32) bool
+TEXT ·SGDMomentumUpdateNEON(SB), NOSPLIT, $0-89
 	MOVD w_base+0(FP), R0
 	MOVD R0, R10
 	MOVD v_base+24(FP), R1
@@ -217,24 +217,22 @@ loopU:
 	VLD1.P 32(R0), [V1.S4, V2.S4]
 	VLD1.P 32(R1), [V3.S4, V4.S4]
 	VLD1.P 32(R2), [V5.S4, V6.S4]
-	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
-	WORD $0x6e3ddc48 // fmul v8.4s, v2.4s, v29.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
+	WORD $0x6e21dfa9 // fmul v9.4s, v29.4s, v1.4s
+	WORD $0x6e22dfaa // fmul v10.4s, v29.4s, v2.4s
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD $0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x6e24dfc4 // fmul v4.4s, v30.4s, v4.4s
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
 	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
-	VORR V3.B16, V3.B16, V7.B16
-	VORR V4.B16, V4.B16, V8.B16
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
-	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea8d442 // fsub v2.4s, v2.4s, v8.4s
-	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
-	WORD $0x4ea2d44a // fsub v10.4s, v2.4s, v2.4s
-	VORR V9.B16, V0.B16, V0.B16
-	VORR V10.B16, V0.B16, V0.B16
+	WORD $0x6e23dfe5 // fmul v5.4s, v31.4s, v3.4s
+	WORD $0x6e24dfe6 // fmul v6.4s, v31.4s, v4.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
+	WORD $0x4ea2d446 // fsub v6.4s, v2.4s, v2.4s
+	VORR V5.B16, V0.B16, V0.B16
+	VORR V6.B16, V0.B16, V0.B16
 	VST1.P [V1.S4, V2.S4], 32(R10)
 	VST1.P [V3.S4, V4.S4], 32(R11)
 	SUB $8, R4
@@ -248,15 +246,14 @@ vec1:
 	VLD1.P 16(R0), [V1.S4]
 	VLD1.P 16(R1), [V3.S4]
 	VLD1.P 16(R2), [V5.S4]
-	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e21dfa8 // fmul v8.4s, v29.4s, v1.4s
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	VORR V3.B16, V3.B16, V7.B16
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
-	VORR V9.B16, V0.B16, V0.B16
+	WORD $0x6e23dfe5 // fmul v5.4s, v31.4s, v3.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
+	VORR V5.B16, V0.B16, V0.B16
 	VST1.P [V1.S4], 16(R10)
 	VST1.P [V3.S4], 16(R11)
 	SUB $4, R4
@@ -269,15 +266,14 @@ loopS:
 	FMOVS.P 4(R0), F1
 	FMOVS.P 4(R1), F3
 	FMOVS.P 4(R2), F5
-	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e21dfa8 // fmul v8.4s, v29.4s, v1.4s
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	VORR V3.B16, V3.B16, V7.B16
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
-	VMOV V9.S[0], R5
+	WORD $0x6e23dfe5 // fmul v5.4s, v31.4s, v3.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
+	VMOV V5.S[0], R5
 	ADD R5, R6, R6
 	FMOVS.P F1, 4(R10)
 	FMOVS.P F3, 4(R11)
@@ -302,8 +298,8 @@ store:
 	MOVB R5, ret+88(FP)
 	RET
 
-// func SGDNesterovUpdate(w, v, g []float32, lr, mu, wd float32) bool
-TEXT ·SGDNesterovUpdate(SB), NOSPLIT, $0-89
+// func SGDNesterovUpdateNEON(w, v, g []float32, lr, mu, wd float32) bool
+TEXT ·SGDNesterovUpdateNEON(SB), NOSPLIT, $0-89
 	MOVD w_base+0(FP), R0
 	MOVD R0, R10
 	MOVD v_base+24(FP), R1
@@ -328,26 +324,26 @@ loopU:
 	VLD1.P 32(R0), [V1.S4, V2.S4]
 	VLD1.P 32(R1), [V3.S4, V4.S4]
 	VLD1.P 32(R2), [V5.S4, V6.S4]
-	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
-	WORD $0x6e3ddc48 // fmul v8.4s, v2.4s, v29.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
+	WORD $0x6e21dfa9 // fmul v9.4s, v29.4s, v1.4s
+	WORD $0x6e22dfaa // fmul v10.4s, v29.4s, v2.4s
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD $0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x6e24dfc4 // fmul v4.4s, v30.4s, v4.4s
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
 	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
-	WORD $0x6e3edc67 // fmul v7.4s, v3.4s, v30.4s
-	WORD $0x6e3edc88 // fmul v8.4s, v4.4s, v30.4s
-	WORD $0x4e27d4a7 // fadd v7.4s, v5.4s, v7.4s
-	WORD $0x4e28d4c8 // fadd v8.4s, v6.4s, v8.4s
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
-	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea8d442 // fsub v2.4s, v2.4s, v8.4s
-	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
-	WORD $0x4ea2d44a // fsub v10.4s, v2.4s, v2.4s
-	VORR V9.B16, V0.B16, V0.B16
-	VORR V10.B16, V0.B16, V0.B16
+	WORD $0x6e23dfc9 // fmul v9.4s, v30.4s, v3.4s
+	WORD $0x6e24dfca // fmul v10.4s, v30.4s, v4.4s
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD $0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	WORD $0x6e25dfe5 // fmul v5.4s, v31.4s, v5.4s
+	WORD $0x6e26dfe6 // fmul v6.4s, v31.4s, v6.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
+	WORD $0x4ea2d446 // fsub v6.4s, v2.4s, v2.4s
+	VORR V5.B16, V0.B16, V0.B16
+	VORR V6.B16, V0.B16, V0.B16
 	VST1.P [V1.S4, V2.S4], 32(R10)
 	VST1.P [V3.S4, V4.S4], 32(R11)
 	SUB $8, R4
@@ -361,16 +357,16 @@ vec1:
 	VLD1.P 16(R0), [V1.S4]
 	VLD1.P 16(R1), [V3.S4]
 	VLD1.P 16(R2), [V5.S4]
-	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e21dfa8 // fmul v8.4s, v29.4s, v1.4s
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x6e3edc67 // fmul v7.4s, v3.4s, v30.4s
-	WORD $0x4e27d4a7 // fadd v7.4s, v5.4s, v7.4s
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
-	VORR V9.B16, V0.B16, V0.B16
+	WORD $0x6e23dfc8 // fmul v8.4s, v30.4s, v3.4s
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	WORD $0x6e25dfe5 // fmul v5.4s, v31.4s, v5.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
+	VORR V5.B16, V0.B16, V0.B16
 	VST1.P [V1.S4], 16(R10)
 	VST1.P [V3.S4], 16(R11)
 	SUB $4, R4
@@ -383,16 +379,16 @@ loopS:
 	FMOVS.P 4(R0), F1
 	FMOVS.P 4(R1), F3
 	FMOVS.P 4(R2), F5
-	WORD $0x6e3ddc27 // fmul v7.4s, v1.4s, v29.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
+	WORD $0x6e21dfa8 // fmul v8.4s, v29.4s, v1.4s
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x6e3edc67 // fmul v7.4s, v3.4s, v30.4s
-	WORD $0x4e27d4a7 // fadd v7.4s, v5.4s, v7.4s
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea1d429 // fsub v9.4s, v1.4s, v1.4s
-	VMOV V9.S[0], R5
+	WORD $0x6e23dfc8 // fmul v8.4s, v30.4s, v3.4s
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	WORD $0x6e25dfe5 // fmul v5.4s, v31.4s, v5.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea1d425 // fsub v5.4s, v1.4s, v1.4s
+	VMOV V5.S[0], R5
 	ADD R5, R6, R6
 	FMOVS.P F1, 4(R10)
 	FMOVS.P F3, 4(R11)
@@ -417,8 +413,8 @@ store:
 	MOVB R5, ret+88(FP)
 	RET
 
-// func AdamUpdate(w, m, v, g []float32, lr, b1, b2, c1, c2, eps, wd float32) bool
-TEXT ·AdamUpdate(SB), NOSPLIT, $0-129
+// func AdamUpdateNEON(w, m, v, g []float32, lr, b1, b2, c1, c2, eps, wd float32) bool
+TEXT ·AdamUpdateNEON(SB), NOSPLIT, $0-129
 	MOVD w_base+0(FP), R0
 	MOVD R0, R10
 	MOVD m_base+24(FP), R1
@@ -454,34 +450,34 @@ loopU:
 	VLD1.P 32(R1), [V3.S4, V4.S4]
 	VLD1.P 32(R2), [V5.S4, V6.S4]
 	VLD1.P 32(R3), [V7.S4, V8.S4]
-	WORD $0x6e39dc29 // fmul v9.4s, v1.4s, v25.4s
-	WORD $0x6e39dc4a // fmul v10.4s, v2.4s, v25.4s
-	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
-	WORD $0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x6e3edc84 // fmul v4.4s, v4.4s, v30.4s
-	WORD $0x6e3cdce9 // fmul v9.4s, v7.4s, v28.4s
-	WORD $0x6e3cdd0a // fmul v10.4s, v8.4s, v28.4s
-	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
-	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
-	WORD $0x6e3bdce9 // fmul v9.4s, v7.4s, v27.4s
-	WORD $0x6e3bdd0a // fmul v10.4s, v8.4s, v27.4s
-	WORD $0x6e27dd29 // fmul v9.4s, v9.4s, v7.4s
-	WORD $0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
-	WORD $0x6e3ddca5 // fmul v5.4s, v5.4s, v29.4s
-	WORD $0x6e3ddcc6 // fmul v6.4s, v6.4s, v29.4s
-	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
-	WORD $0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
-	WORD $0x4e3ad54a // fadd v10.4s, v10.4s, v26.4s
-	WORD $0x6e3fdc67 // fmul v7.4s, v3.4s, v31.4s
-	WORD $0x6e3fdc88 // fmul v8.4s, v4.4s, v31.4s
-	WORD $0x6e29fce7 // fdiv v7.4s, v7.4s, v9.4s
-	WORD $0x6e2afd08 // fdiv v8.4s, v8.4s, v10.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea8d442 // fsub v2.4s, v2.4s, v8.4s
+	WORD $0x6e21df2b // fmul v11.4s, v25.4s, v1.4s
+	WORD $0x6e22df2c // fmul v12.4s, v25.4s, v2.4s
+	WORD $0x4e2bd4e7 // fadd v7.4s, v7.4s, v11.4s
+	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x6e24dfc4 // fmul v4.4s, v30.4s, v4.4s
+	WORD $0x6e27df8b // fmul v11.4s, v28.4s, v7.4s
+	WORD $0x6e28df8c // fmul v12.4s, v28.4s, v8.4s
+	WORD $0x4e2bd463 // fadd v3.4s, v3.4s, v11.4s
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	WORD $0x6e25dfa5 // fmul v5.4s, v29.4s, v5.4s
+	WORD $0x6e26dfa6 // fmul v6.4s, v29.4s, v6.4s
+	WORD $0x6e27df6b // fmul v11.4s, v27.4s, v7.4s
+	WORD $0x6e28df6c // fmul v12.4s, v27.4s, v8.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD $0x6e23dfeb // fmul v11.4s, v31.4s, v3.4s
+	WORD $0x6e24dfec // fmul v12.4s, v31.4s, v4.4s
+	WORD $0x6ea1f8a7 // fsqrt v7.4s, v5.4s
+	WORD $0x6ea1f8c8 // fsqrt v8.4s, v6.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x4e3ad508 // fadd v8.4s, v8.4s, v26.4s
+	WORD $0x6e27fd6b // fdiv v11.4s, v11.4s, v7.4s
+	WORD $0x6e28fd8c // fdiv v12.4s, v12.4s, v8.4s
+	WORD $0x4eabd421 // fsub v1.4s, v1.4s, v11.4s
+	WORD $0x4eacd442 // fsub v2.4s, v2.4s, v12.4s
 	WORD $0x4ea1d42b // fsub v11.4s, v1.4s, v1.4s
 	WORD $0x4ea2d44c // fsub v12.4s, v2.4s, v2.4s
 	VORR V11.B16, V0.B16, V0.B16
@@ -501,22 +497,22 @@ vec1:
 	VLD1.P 16(R1), [V3.S4]
 	VLD1.P 16(R2), [V5.S4]
 	VLD1.P 16(R3), [V7.S4]
-	WORD $0x6e39dc29 // fmul v9.4s, v1.4s, v25.4s
-	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x6e3cdce9 // fmul v9.4s, v7.4s, v28.4s
-	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
-	WORD $0x6e3bdce9 // fmul v9.4s, v7.4s, v27.4s
-	WORD $0x6e27dd29 // fmul v9.4s, v9.4s, v7.4s
-	WORD $0x6e3ddca5 // fmul v5.4s, v5.4s, v29.4s
-	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
-	WORD $0x6e3fdc67 // fmul v7.4s, v3.4s, v31.4s
-	WORD $0x6e29fce7 // fdiv v7.4s, v7.4s, v9.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea1d42b // fsub v11.4s, v1.4s, v1.4s
-	VORR V11.B16, V0.B16, V0.B16
+	WORD $0x6e21df2a // fmul v10.4s, v25.4s, v1.4s
+	WORD $0x4e2ad4e7 // fadd v7.4s, v7.4s, v10.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x6e27df8a // fmul v10.4s, v28.4s, v7.4s
+	WORD $0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
+	WORD $0x6e25dfa5 // fmul v5.4s, v29.4s, v5.4s
+	WORD $0x6e27df6a // fmul v10.4s, v27.4s, v7.4s
+	WORD $0x6e27dd4a // fmul v10.4s, v10.4s, v7.4s
+	WORD $0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
+	WORD $0x6e23dfea // fmul v10.4s, v31.4s, v3.4s
+	WORD $0x6ea1f8a7 // fsqrt v7.4s, v5.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x6e27fd4a // fdiv v10.4s, v10.4s, v7.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4ea1d42a // fsub v10.4s, v1.4s, v1.4s
+	VORR V10.B16, V0.B16, V0.B16
 	VST1.P [V1.S4], 16(R10)
 	VST1.P [V3.S4], 16(R11)
 	VST1.P [V5.S4], 16(R12)
@@ -531,22 +527,22 @@ loopS:
 	FMOVS.P 4(R1), F3
 	FMOVS.P 4(R2), F5
 	FMOVS.P 4(R3), F7
-	WORD $0x6e39dc29 // fmul v9.4s, v1.4s, v25.4s
-	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
-	WORD $0x6e3edc63 // fmul v3.4s, v3.4s, v30.4s
-	WORD $0x6e3cdce9 // fmul v9.4s, v7.4s, v28.4s
-	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
-	WORD $0x6e3bdce9 // fmul v9.4s, v7.4s, v27.4s
-	WORD $0x6e27dd29 // fmul v9.4s, v9.4s, v7.4s
-	WORD $0x6e3ddca5 // fmul v5.4s, v5.4s, v29.4s
-	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
-	WORD $0x6e3fdc67 // fmul v7.4s, v3.4s, v31.4s
-	WORD $0x6e29fce7 // fdiv v7.4s, v7.4s, v9.4s
-	WORD $0x4ea7d421 // fsub v1.4s, v1.4s, v7.4s
-	WORD $0x4ea1d42b // fsub v11.4s, v1.4s, v1.4s
-	VMOV V11.S[0], R5
+	WORD $0x6e21df2a // fmul v10.4s, v25.4s, v1.4s
+	WORD $0x4e2ad4e7 // fadd v7.4s, v7.4s, v10.4s
+	WORD $0x6e23dfc3 // fmul v3.4s, v30.4s, v3.4s
+	WORD $0x6e27df8a // fmul v10.4s, v28.4s, v7.4s
+	WORD $0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
+	WORD $0x6e25dfa5 // fmul v5.4s, v29.4s, v5.4s
+	WORD $0x6e27df6a // fmul v10.4s, v27.4s, v7.4s
+	WORD $0x6e27dd4a // fmul v10.4s, v10.4s, v7.4s
+	WORD $0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
+	WORD $0x6e23dfea // fmul v10.4s, v31.4s, v3.4s
+	WORD $0x6ea1f8a7 // fsqrt v7.4s, v5.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x6e27fd4a // fdiv v10.4s, v10.4s, v7.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4ea1d42a // fsub v10.4s, v1.4s, v1.4s
+	VMOV V10.S[0], R5
 	ADD R5, R6, R6
 	FMOVS.P F1, 4(R10)
 	FMOVS.P F3, 4(R11)

@@ -341,6 +341,9 @@ func exprString(e ast.Expr) string {
 		if t.Len == nil {
 			return "[]" + exprString(t.Elt)
 		}
+		if n, ok := t.Len.(*ast.BasicLit); ok {
+			return "[" + n.Value + "]" + exprString(t.Elt)
+		}
 	case *ast.StarExpr:
 		return "*" + exprString(t.X)
 	}

@@ -1,4 +1,4 @@
-//go:build !purego
+//go:build !purego && (amd64 || arm64)
 
 package kernels
 
@@ -9,22 +9,19 @@ import (
 	"github.com/actfuse/actfuse/kernels/asm"
 )
 
-// avx2Impl wires the AVX2+FMA assembly of package asm into the dispatch
-// table: the activation and optimizer kernels through the generated
-// switches (asm/act_switch_amd64.go), the GEMM through its context
-// (gemm_amd64.go).
-func avx2Impl() *impl {
+// simdImpl returns the implementation name made of the elementwise kernels
+// of s (asm.AVX2, asm.NEON) and the GEMM gemm. Every wrapper makes one
+// assembly call per slice or matrix.
+func simdImpl(name string, s *asm.Set, gemm func(g *gemmCall, i0, i1, j0, j1 int)) *impl {
 	return &impl{
-		name: "avx2",
+		name: name,
 		forward: func(a Activation, dst, x []float32) {
-			p := a.Params()
-			if !asm.ForwardAVX2(a.Func, dst, x, &p) {
+			if !s.Forward(a.Func, dst, x, a.Params()) {
 				copy(dst, x)
 			}
 		},
 		backward: func(a Activation, dx, dy, y []float32) {
-			p := a.Params()
-			if !asm.BackwardAVX2(a.Func, dx, dy, y, &p) {
+			if !s.Backward(a.Func, dx, dy, y, a.Params()) {
 				copy(dx, dy)
 			}
 		},
@@ -36,39 +33,39 @@ func avx2Impl() *impl {
 			if m == 0 || n == 0 {
 				return
 			}
-			p := a.Params()
-			asm.BackwardBiasAVX2(a.Func, m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+			s.BackwardBias(a.Func, m, n, dy, lddy, y, ldy, dz, lddz, db, a.Params())
 		},
 		maxoutForward: func(k int, dst []float32, argmax []int32, x []float32) {
 			if k > maxGatherK {
 				fallback.MaxoutForward(k, dst, argmax, x)
 				return
 			}
-			asm.MaxoutForwardAVX2(k, dst, argmax, x)
+			s.MaxoutForward(k, dst, argmax, x)
 		},
 		maxoutBackward: func(k int, dx, dy []float32, argmax []int32) {
-			if i := asm.MaxoutBackwardAVX2(k, dx, dy, argmax); i >= 0 {
+			// The kernel reports the first argmax outside [0, k).
+			if i := s.MaxoutBackward(k, dx, dy, argmax); i >= 0 {
 				panic(fmt.Sprintf("actfuse: MaxoutBackward: argmax[%d] = %d outside [0, k = %d)", i, argmax[i], k))
 			}
 		},
-		momentumUpdate: asm.MomentumUpdateAVX2,
+		momentumUpdate: s.MomentumUpdate,
 		sgdUpdate: func(w, v, g []float32, lr, mu, wd float32, nesterov bool) bool {
 			switch {
 			case mu == 0:
-				return asm.SGDUpdateAVX2(w, g, lr, wd)
+				return s.SGDUpdate(w, g, lr, wd)
 			case nesterov:
-				return asm.SGDNesterovUpdateAVX2(w, v, g, lr, mu, wd)
+				return s.SGDNesterovUpdate(w, v, g, lr, mu, wd)
 			}
-			return asm.SGDMomentumUpdateAVX2(w, v, g, lr, mu, wd)
+			return s.SGDMomentumUpdate(w, v, g, lr, mu, wd)
 		},
 		adamUpdate: func(w, m, v, g []float32, lr, beta1, beta2, eps, wd float32) bool {
 			// 1-beta1 and 1-beta2 as fallback.AdamUpdate forms them.
-			return asm.AdamUpdateAVX2(w, m, v, g, lr, beta1, beta2, 1-beta1, 1-beta2, eps, wd)
+			return s.AdamUpdate(w, m, v, g, lr, beta1, beta2, 1-beta1, 1-beta2, eps, wd)
 		},
-		gemm: avx2Gemm,
+		gemm: gemm,
 	}
 }
 
-// maxGatherK is the largest group size the AVX2 maxout kernel takes: it
-// gathers with int32 indices up to 7·k.
+// maxGatherK is the largest group size the maxout kernels take: they index
+// with int32 offsets up to 7·k.
 const maxGatherK = 1 << 28
