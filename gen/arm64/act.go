@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	. "github.com/actfuse/actfuse/gen/arm64/neon"
 	"github.com/actfuse/actfuse/gen/glue"
 	"github.com/actfuse/actfuse/internal/desc"
-	. "github.com/actfuse/actfuse/gen/arm64/neon"
 )
 
 func init() {
@@ -19,8 +19,8 @@ func init() {
 type elementwise struct {
 	name string
 	doc  []string
-	out  string         // output slice parameter
-	in   []string       // input slice parameters, the program's inputs
+	out  string        // output slice parameter
+	in   []string      // input slice parameters, the program's inputs
 	prog *desc.Program // nil: the output is a copy of the first input
 }
 

@@ -45,7 +45,7 @@ func accRow(i int) []Vec { return []Vec{acc(i, 0).S4(), acc(i, 1).S4(), acc(i, 2
 // General registers of the GEMM kernel.
 const (
 	gKC, gTiles, gA, gB, gC, gLdc, gBias, gY, gLdy, gFlags, gP = R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10
-	gK, gBp, gCrow, gYrow, gAct, gT0, gT1                          = R11, R12, R13, R14, R15, R16, R17
+	gK, gBp, gCrow, gYrow, gAct, gT0, gT1                      = R11, R12, R13, R14, R15, R16, R17
 )
 
 func gemmKernels() {

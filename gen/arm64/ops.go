@@ -30,12 +30,9 @@ func fadd(m, n, d G)  { each(d, func(i int) { VFADD(m.at(i), n.at(i), d.at(i)) }
 func fsub(m, n, d G)  { each(d, func(i int) { VFSUB(m.at(i), n.at(i), d.at(i)) }) }
 func fmul(m, n, d G)  { each(d, func(i int) { VFMUL(m.at(i), n.at(i), d.at(i)) }) }
 func fdiv(m, n, d G)  { each(d, func(i int) { VFDIV(m.at(i), n.at(i), d.at(i)) }) }
-func fmax(m, n, d G)  { each(d, func(i int) { VFMAX(m.at(i), n.at(i), d.at(i)) }) }
 func fmla(m, n, d G)  { each(d, func(i int) { VFMLA(m.at(i), n.at(i), d.at(i)) }) }
 func fmls(m, n, d G)  { each(d, func(i int) { VFMLS(m.at(i), n.at(i), d.at(i)) }) }
-func frecpe(n, d G)   { each(d, func(i int) { VFRECPE(n.at(i), d.at(i)) }) }
 func fcmeq(m, n, d G) { each(d, func(i int) { VFCMEQ(m.at(i), n.at(i), d.at(i)) }) }
-func fcmlt0(n, d G)   { each(d, func(i int) { VFCMLT0(n.at(i), d.at(i)) }) }
 func bic(m, n, d G)   { each(d, func(i int) { VBIC(m.at(i).B16(), n.at(i).B16(), d.at(i).B16()) }) }
 
 // bit sets d = where the mask m is set, n, elsewhere d.
@@ -43,10 +40,6 @@ func bit(m, n, d G) { each(d, func(i int) { VBIT(m.at(i).B16(), n.at(i).B16(), d
 func fcmgt(m, n, d G) {
 	each(d, func(i int) { VFCMGT(m.at(i), n.at(i), d.at(i)) })
 }
-func fabs(n, d G)          { each(d, func(i int) { VFABS(n.at(i), d.at(i)) }) }
-func fneg(n, d G)          { each(d, func(i int) { VFNEG(n.at(i), d.at(i)) }) }
-func fcmgt0(n, d G)        { each(d, func(i int) { VFCMGT0(n.at(i), d.at(i)) }) }
-func fcmge0(n, d G)        { each(d, func(i int) { VFCMGE0(n.at(i), d.at(i)) }) }
 func fmlaL(l Lane, n, d G) { each(d, func(i int) { VFMLAE(l, n.at(i), d.at(i)) }) }
 func fmlsL(l Lane, n, d G) { each(d, func(i int) { VFMLSE(l, n.at(i), d.at(i)) }) }
 func dupL(l Lane, d G)     { each(d, func(i int) { VDUPLane(l, d.at(i)) }) }
@@ -58,9 +51,6 @@ func orr(m, n, d G)        { each(d, func(i int) { VORR(m.at(i).B16(), n.at(i).B
 func bsl(m, n, d G) { each(d, func(i int) { VBSL(m.at(i).B16(), n.at(i).B16(), d.at(i).B16()) }) }
 func shl(s int, n, d G) {
 	each(d, func(i int) { VSHL(s, n.at(i), d.at(i)) })
-}
-func ushr(s int, n, d G) {
-	each(d, func(i int) { VUSHR(s, n.at(i), d.at(i)) })
 }
 
 func each(d G, f func(i int)) {
@@ -131,9 +121,6 @@ func (r *regs) full32(b uint32) G {
 	r.consts = append(r.consts, constant{b, g[0], -1})
 	return g
 }
-
-// f returns a broadcast constant register holding v.
-func (r *regs) f(v float32) G { return r.full32(math.Float32bits(v)) }
 
 // lane returns a lane of a constant register holding the float32 v; the
 // by-element instructions (FMLA, FMLS, FMUL) and VDUP read it, so four

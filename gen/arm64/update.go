@@ -3,8 +3,8 @@ package main
 import (
 	"strings"
 
-	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/actfuse/actfuse/gen/arm64/neon"
+	"github.com/actfuse/actfuse/internal/desc"
 )
 
 func init() {
