@@ -1,0 +1,98 @@
+package desc
+
+import (
+	"math"
+	"testing"
+)
+
+func f32(b uint32) float64 { return float64(math.Float32frombits(b)) }
+
+// horner64 evaluates the float32 coefficients c (highest degree first) in
+// float64 at t.
+func horner64(c []uint32, t float64) float64 {
+	q := 0.0
+	for _, ci := range c {
+		q = q*t + f32(ci)
+	}
+	return q
+}
+
+// TestExpPoly measures the polynomial of the exp core against e^t on the
+// reduced interval, in float64: its own error must stay far below the
+// float32 roundings of the programs (2^-24), and the reduction constants
+// must be what they claim.
+func TestExpPoly(t *testing.T) {
+	worst := 0.0
+	const half = math.Ln2/2 + 1e-4 // the rounding of n leaves |t| a little above ln2/2
+	for i := -20000; i <= 20000; i++ {
+		x := half * float64(i) / 20000
+		p := 1 + x + x*x*horner64(ExpPoly, x)
+		worst = max(worst, math.Abs(p-math.Exp(x))/math.Exp(x))
+	}
+	if worst > 0x1p-27 {
+		t.Errorf("e^t polynomial: relative error 2^%.1f, want below 2^-27", math.Log2(worst))
+	}
+	t.Logf("e^t polynomial: relative error 2^%.2f", math.Log2(worst))
+	if hi := math.Float32frombits(Ln2Hi); math.Float32bits(hi)&0xff != 0 {
+		t.Errorf("Ln2Hi %#x has more than 16 significant bits: n·Ln2Hi is not exact", Ln2Hi)
+	}
+	// n·(ln 2 - Ln2Hi - Ln2Lo) is the reduction's error beyond its
+	// rounding: below 2^-36 of e^z for |n| <= 127.
+	if e := math.Abs(f32(Ln2Hi) + f32(Ln2Lo) - math.Ln2); e > 0x1p-43 {
+		t.Errorf("Ln2Hi + Ln2Lo is %g off ln 2", e)
+	}
+	if f32(Log2e) != float64(float32(math.Log2E)) {
+		t.Errorf("Log2e is not log2(e) rounded to float32")
+	}
+}
+
+// TestTanhPoly measures x + x³·p(x²) against tanh on [0, TanhSplit].
+func TestTanhPoly(t *testing.T) {
+	worst := 0.0
+	split := f32(TanhSplit)
+	for i := 1; i <= 40000; i++ {
+		x := split * float64(i) / 40000
+		p := x + x*x*x*horner64(TanhPoly, x*x)
+		worst = max(worst, math.Abs(p-math.Tanh(x))/math.Tanh(x))
+	}
+	if worst > 0x1p-26 {
+		t.Errorf("tanh polynomial: relative error 2^%.1f, want below 2^-26", math.Log2(worst))
+	}
+	t.Logf("tanh polynomial: relative error 2^%.2f", math.Log2(worst))
+}
+
+// TestPrograms checks what every lowering relies on: each program is in
+// SSA form with masks read only by Select (the Builder checks that as it
+// goes), its results are defined, and the activation programs take at most
+// the four parameters their kernels pass.
+func TestPrograms(t *testing.T) {
+	var progs []*Program
+	for _, d := range Funcs {
+		if d.Forward == nil {
+			continue
+		}
+		progs = append(progs, d.Forward, d.Deriv)
+		if len(d.Params) > 4 || len(d.Forward.Params) != len(d.Params) || len(d.Deriv.Params) != len(d.Params) {
+			t.Errorf("%s: parameters %v, programs %v and %v", d.Name, d.Params, d.Forward.Params, d.Deriv.Params)
+		}
+		if len(d.Forward.Inputs) != 1 || len(d.Deriv.Inputs) != 2 {
+			t.Errorf("%s: inputs %v and %v, want [x] and [dy y]", d.Name, d.Forward.Inputs, d.Deriv.Inputs)
+		}
+	}
+	for _, u := range Updates {
+		progs = append(progs, u.Program)
+		if len(u.Out) != 1+len(u.Writes) {
+			t.Errorf("%s: %d results for w and %v", u.Name, len(u.Out), u.Writes)
+		}
+	}
+	for _, p := range progs {
+		for _, v := range p.Out {
+			if int(v) >= len(p.Ops) || p.Ops[v].Kind.IsMask() {
+				t.Errorf("%s: result v%d is not a number", p.Name, v)
+			}
+		}
+		if p.MaxLive() < 1 {
+			t.Errorf("%s: MaxLive %d", p.Name, p.MaxLive())
+		}
+	}
+}
