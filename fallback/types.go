@@ -41,14 +41,18 @@ type Activation struct {
 	Alpha float32
 }
 
-// param returns the field behind the parameter name of internal/desc.
-func (a Activation) param(name string) float32 {
+// field returns the field of a behind the parameter name of internal/desc
+// (FuncDesc.Params).
+func (a *Activation) field(name string) *float32 {
 	switch name {
 	case "alpha":
-		return a.Alpha
+		return &a.Alpha
 	}
 	panic(fmt.Sprintf("actfuse: internal error: activation parameter %q", name))
 }
+
+// param returns the parameter name of a.
+func (a Activation) param(name string) float32 { return *a.field(name) }
 
 // Params returns the values of the parameters a's function takes, in the
 // order its kernels take them (the rest are zero): Alpha for LeakyReLU and
@@ -58,6 +62,15 @@ func (a Activation) Params() (p [4]float32) {
 		p[i] = a.param(name)
 	}
 	return p
+}
+
+// FromParams returns the Activation of f whose Params are p.
+func FromParams(f Func, p [4]float32) Activation {
+	a := Activation{Func: f}
+	for i, name := range desc.Funcs[f].Params {
+		*a.field(name) = p[i]
+	}
+	return a
 }
 
 // String returns the function name, with Alpha for the functions that use it.

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/actfuse/actfuse/internal/cputime"
 )
 
 // Benchmarks of the elementwise activation kernels, reporting ns/elem (one
@@ -73,7 +75,7 @@ type elemTimer struct {
 
 // startElemTimer reads the thread CPU clock; call it just before b.Loop.
 func startElemTimer() elemTimer {
-	c, ok := threadCPUTime()
+	c, ok := cputime.Thread()
 	return elemTimer{c, ok}
 }
 
@@ -81,7 +83,7 @@ func startElemTimer() elemTimer {
 func (t elemTimer) report(b *testing.B, n int) {
 	elems := float64(b.N) * float64(n)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/elems, "ns/elem")
-	if c, ok := threadCPUTime(); ok && t.ok {
+	if c, ok := cputime.Thread(); ok && t.ok {
 		b.ReportMetric(float64((c-t.cpu0).Nanoseconds())/elems, "cpu-ns/elem")
 	}
 }

@@ -1,18 +1,18 @@
 package kernels
 
 import (
-	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/desc"
 	"github.com/actfuse/actfuse/internal/scratch"
 	"github.com/klauspost/cpuid/v2"
 )
 
 // Flags of a micro-kernel call (see the contract in gemm.go).
 const (
-	gemmAccumulate = 1 << 0 // add the previous content of C to the tile
-	gemmBias       = 1 << 1 // add the bias row (forward)
-	gemmBackward   = 1 << 2 // multiply by act'(Y) instead of applying act
-	gemmTransCopy  = 1 << 3 // bsrc is a transposed panel (rows of op(B)ᵀ)
-	gemmActShift   = 8      // the activation (Func) is flags >> gemmActShift
+	gemmAccumulate = desc.FlagAccumulate // add the previous content of C to the tile
+	gemmBias       = desc.FlagBias       // add the bias row (forward)
+	gemmBackward   = desc.FlagBackward   // multiply by act'(Y) instead of applying act
+	gemmTransCopy  = desc.FlagTransCopy  // bsrc is a transposed panel (rows of op(B)ᵀ)
+	gemmActShift   = desc.ActShift       // the activation (Func) is flags >> gemmActShift
 )
 
 // kernelFunc is a micro-kernel entry: it sweeps ceil(m/MR) tiles down one
@@ -20,25 +20,34 @@ const (
 // strided kernel, row-major op(A) with leading dimension lda), b one packed B
 // panel. When bsrc is not nil (kernels with packsB), the sweep also copies
 // the next panel of op(B) at bsrc (leading dimension ldb; kc×NR row-major,
-// or NR rows of kc values with flags&gemmTransCopy) into the packed panel
-// that follows b (b[NR·kc:]). bias and y may be nil when flags do not
-// use them.
+// or NR rows of kc values with flags&desc.FlagTransCopy) into the packed panel
+// that follows b (b[NR·kc:]). bias and y may be nil when flags do not use
+// them; p holds the activation's parameters (Activation.Params).
 type kernelFunc func(kc, m, nr int, a []float32, lda int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32)
 
-// microKernel describes a register-blocked micro-kernel for the blocked
-// driver; see the contract in gemm.go.
-type microKernel struct {
+// gemmContext is an implementation's GEMM, in the manner of BLIS's
+// context (config/haswell/bli_cntx_init_haswell.c): its micro-kernels, their
+// register tile and what they do besides multiplying (from desc.Impls), the
+// block sizes derived from the caches, and the packers; the one driver,
+// blockedGemm, reads it. Every micro-kernel applies every epilogue itself.
+type gemmContext struct {
 	mr, nr  int
 	kernel  kernelFunc // packed A and B
-	strided kernelFunc // unpacked row-major A, packed B; may be nil
-	// fused[f] reports whether the kernel applies the forward activation f.
-	fused [fallback.NumFuncs]bool
+	strided kernelFunc // unpacked row-major A, packed B; nil if the implementation has none
 	// packsB reports whether kernel copies the next B panel during a sweep
 	// (bsrc), which hides the packing of a row-major B behind the FMAs.
 	packsB bool
-	// forward applies an activation to a row (for activations not fused).
-	forward func(a Activation, dst, x []float32)
-	pack    packers
+	pack   packers
+	blocks blockSizes
+}
+
+// newGemmContext returns the context of the implementation im (desc.Impls)
+// with its micro-kernels and packers.
+func newGemmContext(im *desc.Impl, kernel, strided kernelFunc, pack packers) *gemmContext {
+	if (strided != nil) != im.Strided {
+		panic("actfuse: internal error: " + im.Name + ": the strided kernel and desc.Impls disagree")
+	}
+	return &gemmContext{mr: im.MR, nr: im.NR, kernel: kernel, strided: strided, packsB: im.PacksB, pack: pack, blocks: cacheBlocks(im)}
 }
 
 // blockSizes are the cache blocking parameters of the driver: KC steps of k
@@ -46,16 +55,17 @@ type microKernel struct {
 // block.
 type blockSizes struct{ kc, mc, nc int }
 
-// cacheBlocks derives the block sizes for an MR×NR kernel from the cache
-// sizes cpuid reports: a KC×NR panel of B fills about three quarters of L1D
-// (the A micro-panel streaming past it takes MR/NR of that again, and a
-// longer KC halves the passes over C: at 1024³ KC = 384 runs 2–3% of peak
-// faster than KC = 256, and no measured shape is slower), an MC×KC
-// block of A about a quarter of L2 (the rest holds the B panels streaming
-// through and the C tiles), a KC×NC block of B about a quarter of L3
-// (shared by the cores). Missing sizes (cpuid reports -1 on some platforms)
-// fall back to 32 KiB, 512 KiB and 8 MiB.
-func cacheBlocks(mr, nr int) blockSizes {
+// cacheBlocks derives the block sizes of the implementation im from the
+// cache sizes cpuid reports and the fills of desc.Impls: a KC×NR panel of B
+// fills L1Fill of L1D (three quarters: the A micro-panel streaming past it
+// takes MR/NR of that again, and a longer KC halves the passes over C: at
+// 1024³ KC = 384 runs 2–3% of peak faster than KC = 256, and no measured
+// shape is slower), an MC×KC block of A L2Fill of L2 (a quarter: the rest
+// holds the B panels streaming through and the C tiles), a KC×NC block of B
+// L3Fill of L3 (a quarter: shared by the cores). Missing sizes (cpuid
+// reports -1 on some platforms) fall back to 32 KiB, 512 KiB and 8 MiB.
+func cacheBlocks(im *desc.Impl) blockSizes {
+	mr, nr := im.MR, im.NR
 	l1, l2, l3 := cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3
 	if l1 <= 0 {
 		l1 = 32 << 10
@@ -66,10 +76,10 @@ func cacheBlocks(mr, nr int) blockSizes {
 	if l3 <= 0 {
 		l3 = 8 << 20
 	}
-	kc := clamp(l1*3/4/(4*nr), 64, 512) &^ 7
-	mc := clamp(l2/4/(4*kc), mr, 1024)
+	kc := clamp(int(float64(l1)*im.L1Fill)/(4*nr), 64, 512) &^ 7
+	mc := clamp(int(float64(l2)*im.L2Fill)/(4*kc), mr, 1024)
 	mc -= mc % mr
-	nc := clamp(l3/4/(4*kc), nr, 8192)
+	nc := clamp(int(float64(l3)*im.L3Fill)/(4*kc), nr, 8192)
 	nc -= nc % nr
 	return blockSizes{kc, mc, nc}
 }
@@ -105,10 +115,11 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// blockedGemm computes the block [i0,i1)×[j0,j1) of the call g with the
-// micro-kernel mk and block sizes bs.
-func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int) {
+// run computes the block [i0,i1)×[j0,j1) of the call g: the driver of
+// every implementation (the loops are described in gemm.go).
+func (mk *gemmContext) run(g *gemmCall, i0, i1, j0, j1 int) {
 	ep := g.ep
+	bs := mk.blocks
 	mr, nr := mk.mr, mk.nr
 	nk, kcMax := kBlocks(g.k, bs.kc)
 	buf := bufPool.Get()
@@ -119,22 +130,16 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 	// the kernel's function value would escape to the heap.
 	buf.params = act.Params()
 	params := &buf.params
-	fused := ep.Y != nil || mk.fused[act.Func]
 	// The strided kernel avoids packing A where it cannot be amortised: op(A)
 	// row-major and few column panels to sweep.
 	useStrided := mk.strided != nil && !g.transA && (j1-j0) <= 2*nr
 
-	var finalFlags int
+	finalFlags := int(act.Func) << gemmActShift
 	var bias []float32
 	if ep.Y != nil {
-		finalFlags = gemmBackward | int(act.Func)<<gemmActShift
-	} else {
-		if ep.Bias != nil {
-			finalFlags = gemmBias
-		}
-		if fused {
-			finalFlags |= int(act.Func) << gemmActShift
-		}
+		finalFlags |= gemmBackward
+	} else if ep.Bias != nil {
+		finalFlags |= gemmBias
 	}
 
 	for jc := j0; jc < j1; jc += bs.nc {
@@ -203,14 +208,8 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 						}
 						mk.kernel(kc, mc, w, buf.a, 0, buf.b[r*nr*kc:], bsrc, g.ldb, g.c[ic*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, params)
 					}
-					if last && !fused {
-						applyForward(mk, act, g, ic, ic+mc, jc, jc+nc)
-					}
 				}
 			}
-		}
-		if useStrided && !fused {
-			applyForward(mk, act, g, i0, i1, jc, jc+nc)
 		}
 	}
 }
@@ -218,7 +217,7 @@ func blockedGemm(mk *microKernel, bs blockSizes, g *gemmCall, i0, i1, j0, j1 int
 // stridedPanels runs the strided kernel on the rows [i0,i1) for every column
 // panel of the packed B block; the last i1-i0 mod MR rows go through a small
 // padded copy of A and the packed kernel.
-func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, nc, pc, kc, flags int, bias []float32, params *[4]float32) {
+func stridedPanels(mk *gemmContext, buf *gemmBuffers, g *gemmCall, i0, i1, jc, nc, pc, kc, flags int, bias []float32, params *[4]float32) {
 	ep := g.ep
 	mr, nr := mk.mr, mk.nr
 	npan := (nc + nr - 1) / nr
@@ -251,14 +250,5 @@ func stridedPanels(mk *microKernel, buf *gemmBuffers, g *gemmCall, i0, i1, jc, n
 			}
 			mk.kernel(kc, rest, w, buf.tmpA, 0, bp, nil, 0, g.c[i*g.ldc+j:], g.ldc, bb, y, ep.LdY, flags, params)
 		}
-	}
-}
-
-// applyForward applies the activation to the finished block [i0,i1)×[j0,j1)
-// of C, for activations the micro-kernel does not fuse.
-func applyForward(mk *microKernel, act Activation, g *gemmCall, i0, i1, j0, j1 int) {
-	for i := i0; i < i1; i++ {
-		row := g.c[i*g.ldc+j0 : i*g.ldc+j1]
-		mk.forward(act, row, row)
 	}
 }

@@ -1,12 +1,10 @@
 package kernels
 
 import (
-	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/desc"
 	"github.com/actfuse/actfuse/internal/ref"
 )
 
@@ -20,119 +18,35 @@ func randSlice(r *rand.Rand, n int) []float32 {
 
 const guard = float32(-7.25e30)
 
-// gemmCase runs one randomized Gemm on the active implementation and checks
-// it against the float64 reference (internal/ref) and the guards around C.
-func gemmCase(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, act Activation, bias, acc, bwd bool) {
-	t.Helper()
-	pad := r.IntN(3)
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	lda, ldb, ldc := max(1, ac)+pad, max(1, bc)+r.IntN(3), n+r.IntN(3)
-	a := randSlice(r, max(0, (ar-1)*lda+ac))
-	b := randSlice(r, max(0, (br-1)*ldb+bc))
-	csz := max(0, (m-1)*ldc+n)
-	cbuf := make([]float32, csz+32)
-	for i := range cbuf {
-		cbuf[i] = guard
-	}
-	c := cbuf[16 : 16+csz]
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			c[i*ldc+j] = float32(r.NormFloat64())
-		}
-	}
-	c0 := append([]float32(nil), c...)
-	ep := &Epilogue{Act: act, Accumulate: acc}
-	if bwd {
-		ep.LdY = n + 1
-		ep.Y = make([]float32, max(0, (m-1)*ep.LdY+n))
-		fwd := ref.Forward(act)
-		for i := range ep.Y {
-			ep.Y[i] = float32(fwd(r.NormFloat64()))
-		}
-	} else if bias {
-		ep.Bias = randSlice(r, n)
-	}
-	want := ref.Gemm(transA, transB, m, n, k, a, lda, b, ldb, c0, ldc, ep)
-	Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep)
-	for i := range cbuf[:16] {
-		if cbuf[i] != guard || cbuf[16+csz+i] != guard {
-			t.Fatalf("%s %dx%dx%d: guard overwritten", act, m, n, k)
-		}
-	}
-	if i, j, got, w, bound, ok := want.Check(c, ldc); !ok {
-		t.Fatalf("%s tA=%v tB=%v %dx%dx%d bias=%v acc=%v bwd=%v: C[%d,%d] = %g, want %g (bound %g)",
-			act, transA, transB, m, n, k, bias, acc, bwd, i, j, got, w, bound)
-	}
-	for i := 0; i < m; i++ {
-		for j := n; j < ldc && i*ldc+j < len(c); j++ {
-			if c[i*ldc+j] != c0[i*ldc+j] {
-				t.Fatalf("%dx%dx%d: padding C[%d,%d] changed", m, n, k, i, j)
-			}
-		}
-	}
-}
-
-var testActs = []Activation{
-	{Func: Identity}, {Func: ReLU}, {Func: LeakyReLU, Alpha: 0.1}, {Func: ELU, Alpha: 1},
-	{Func: Sigmoid}, {Func: Tanh},
-}
-
-// TestBlockedGemm checks every implementation on shapes around the tile and
-// block sizes, with every epilogue, against a float64 reference.
-func TestBlockedGemm(t *testing.T) {
+// TestGemmSmallBlocks runs the driver of every implementation with tiny
+// cache blocks, so that every loop of run (several NC, KC and MC blocks, B
+// packed by the kernel during the first row block and reused by the others,
+// edge panels, the strided path) runs on small shapes, and checks the
+// results against the float64 reference on shapes around those blocks.
+func TestGemmSmallBlocks(t *testing.T) {
 	defer Use(ISA())
-	shapes := [][3]int{{1, 1, 1}, {6, 16, 4}, {7, 17, 5}, {5, 15, 0}, {13, 33, 9}, {128, 10, 70},
-		{30, 70, 300}, {61, 35, 530}, {19, 129, 257}}
-	for _, name := range Implementations() {
-		if err := Use(name); err != nil {
+	for _, im := range impls {
+		if err := Use(im.name); err != nil {
 			t.Fatal(err)
 		}
-		r := rand.New(rand.NewPCG(1, 2))
-		for _, s := range shapes {
-			for _, act := range testActs {
-				for mode := 0; mode < 8; mode++ {
-					tA, tB := mode&1 != 0, mode&2 != 0
-					bias, acc, bwd := mode&4 != 0, r.IntN(2) == 0, r.IntN(3) == 0
-					t.Run(fmt.Sprintf("%s/%dx%dx%d/%v/tA=%v/tB=%v", name, s[0], s[1], s[2], act, tA, tB), func(t *testing.T) {
-						gemmCase(t, r, tA, tB, s[0], s[1], s[2], act, bias, acc, bwd)
-					})
+		ctx := im.gemm
+		saved, savedPacksB := ctx.blocks, ctx.packsB
+		r := rand.New(rand.NewPCG(5, 6))
+		for i, f := range [][3]int{{1, 1, 1}, {2, 2, 2}, {3, 3, 3}, {1, 1, 1}, {2, 2, 2}} {
+			ctx.blocks = blockSizes{kc: 8 * f[0], mc: ctx.mr * f[1], nc: ctx.nr * f[2]}
+			ctx.packsB = savedPacksB && i < 3 // B panels copied by the kernel during the sweeps
+			for _, s := range [][3]int{{13, 40, 33}, {30, 70, 29}, {25, 17, 100}, {6, 32, 9}, {10, 24, 40}, {9, 40, 17}, {16, 9, 20}, {4, 40, 24}, {2, 70, 32}} {
+				for j, act := range ref.GemmActivations {
+					mode := (i + j) % 4
+					tc := ref.GemmCase{TransA: mode&1 != 0, TransB: mode&2 != 0, M: s[0], N: s[1], K: s[2], PadA: j % 3, PadB: i % 2, PadC: 1,
+						Act: act, HasBias: r.IntN(2) == 0, Accumulate: r.IntN(2) == 0, Backward: r.IntN(3) == 0}
+					if err := tc.Run(r, Gemm); err != nil {
+						t.Errorf("%s, blocks %+v, packsB %v: %v", im.name, ctx.blocks, ctx.packsB, err)
+					}
 				}
 			}
 		}
-	}
-}
-
-// TestGemmThreadsBitwise checks that the result is bitwise the same for every
-// thread count.
-func TestGemmThreadsBitwise(t *testing.T) {
-	defer SetThreads(0)
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, s := range [][3]int{{200, 300, 100}, {300, 100, 200}, {97, 500, 77}} {
-		m, n, k := s[0], s[1], s[2]
-		a, b := randSlice(r, m*k), randSlice(r, k*n)
-		ep := &Epilogue{Act: Activation{Func: Sigmoid}, Bias: randSlice(r, n)}
-		var ref []float32
-		for th := 1; th <= 4; th++ {
-			SetThreads(th)
-			c := make([]float32, m*n)
-			Gemm(false, false, m, n, k, a, k, b, n, c, n, ep)
-			if ref == nil {
-				ref = c
-				continue
-			}
-			for i := range c {
-				if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
-					t.Fatalf("%v threads: C[%d] = %v, 1 thread gave %v", th, i, c[i], ref[i])
-				}
-			}
-		}
+		ctx.blocks, ctx.packsB = saved, savedPacksB
 	}
 }
 
@@ -152,33 +66,40 @@ func TestKBlocks(t *testing.T) {
 	}
 }
 
-var _ = fallback.Gemm
-
-// TestCacheBlocks checks the block sizes for both tile shapes: multiples of
-// the tile, KC a multiple of 8, and a B block wide enough to amortise packing
-// A (the defaults apply where cpuid reports no cache sizes).
+// TestCacheBlocks checks the block sizes of every implementation of
+// desc.Impls: multiples of the tile, KC a multiple of 8, and a B block wide
+// enough to amortise packing A (the defaults apply where cpuid reports no
+// cache sizes).
 func TestCacheBlocks(t *testing.T) {
-	for _, tile := range [][2]int{{6, 16}, {8, 12}} {
-		bs := cacheBlocks(tile[0], tile[1])
-		if bs.kc < 64 || bs.kc%8 != 0 || bs.mc < tile[0] || bs.mc%tile[0] != 0 || bs.nc < 256 || bs.nc%tile[1] != 0 {
-			t.Errorf("cacheBlocks(%d, %d) = %+v", tile[0], tile[1], bs)
+	for i := range desc.Impls {
+		im := &desc.Impls[i]
+		bs := cacheBlocks(im)
+		if bs.kc < 64 || bs.kc%8 != 0 || bs.mc < im.MR || bs.mc%im.MR != 0 || bs.nc < 256 || bs.nc%im.NR != 0 {
+			t.Errorf("cacheBlocks(%s) = %+v", im.Name, bs)
 		}
 	}
 }
 
 // TestGemmAllocs checks that Gemm allocates nothing once warm, on one thread
-// and on several.
+// and on several, under every implementation, with an activation that has
+// a parameter.
 func TestGemmAllocs(t *testing.T) {
 	defer SetThreads(0)
+	defer Use(ISA())
 	r := rand.New(rand.NewPCG(9, 9))
 	a, b, c := randSlice(r, 256*256), randSlice(r, 256*256), make([]float32, 256*256)
-	ep := &Epilogue{Act: Activation{Func: ReLU}, Bias: randSlice(r, 256)}
-	for _, th := range []int{1, 2} {
-		SetThreads(th)
-		for _, n := range []int{8, 256} {
-			got := testing.AllocsPerRun(10, func() { Gemm(false, false, n, n, n, a, n, b, n, c, n, ep) })
-			if got != 0 {
-				t.Errorf("threads=%d, %d³: %v allocations per call", th, n, got)
+	ep := &Epilogue{Act: Activation{Func: ELU, Alpha: 0.5}, Bias: randSlice(r, 256)}
+	for _, im := range impls {
+		if err := Use(im.name); err != nil {
+			t.Fatal(err)
+		}
+		for _, th := range []int{1, 2} {
+			SetThreads(th)
+			for _, n := range []int{8, 256} {
+				got := testing.AllocsPerRun(5, func() { Gemm(false, false, n, n, n, a, n, b, n, c, n, ep) })
+				if got != 0 {
+					t.Errorf("%s, threads=%d, %d³: %v allocations per call", im.name, th, n, got)
+				}
 			}
 		}
 	}

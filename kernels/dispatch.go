@@ -27,8 +27,8 @@ type impl struct {
 	momentumUpdate func(w, v []float32, lr, mu, wd float32) bool
 	sgdUpdate      func(w, v, g []float32, lr, mu, wd float32, nesterov bool) bool
 	adamUpdate     func(w, m, v, g []float32, lr, beta1, beta2, eps, wd float32) bool
-	// gemm computes the rows [i0, i1) and columns [j0, j1) of a Gemm call.
-	gemm func(g *gemmCall, i0, i1, j0, j1 int)
+	// gemm is the implementation's GEMM: its micro-kernels and blocking.
+	gemm *gemmContext
 }
 
 // genericImpl runs package fallback.
@@ -36,7 +36,7 @@ var genericImpl = &impl{
 	name:     "generic",
 	forward:  fallback.Forward,
 	backward: fallback.Backward,
-	gemm:     genericGemm,
+	gemm:     genericContext,
 }
 
 // impls lists the implementations this machine can run, best first; the

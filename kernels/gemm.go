@@ -4,10 +4,11 @@ import "github.com/actfuse/actfuse/fallback"
 
 // GEMM structure
 //
-// Gemm splits C into at most Threads() blocks (see pool.go), and each block
-// is computed by the implementation's gemm function. The SIMD implementations
-// use the BLIS-style driver of blocking.go around a register-blocked
-// micro-kernel, described by a microKernel value:
+// Gemm splits C into at most Threads() blocks (see pool.go), on multiples
+// of the implementation's register tile, and the driver of blocking.go
+// computes each block around the implementation's register-blocked
+// micro-kernel, described by its gemmContext (BLIS's cntx): every
+// implementation, the generic one included, runs this driver.
 //
 //	for jc over n in steps of NC:             (B panel, L3)
 //	  for pc over k in steps of KC:           (k blocks of equal size)
@@ -17,10 +18,11 @@ import "github.com/actfuse/actfuse/fallback"
 //	      for jr over the NR-column panels:   (one micro-kernel call per panel)
 //	        micro-kernel: every MR-row tile of the column panel
 //
-// Micro-kernel contract (the fields of microKernel):
+// Micro-kernel contract (the fields of gemmContext):
 //
-//   - MR×NR is the register tile (AVX2: 6×16; an arm64 kernel may use 8×12 or
-//     12×8). Any MR ≤ 16 and NR ≤ 32 work with the Go driver.
+//   - MR×NR is the register tile (desc.Impls: AVX2 6×16, NEON 8×12, the Go
+//     kernel of the generic implementation 2×4). Any MR ≤ 16 and NR ≤ 32
+//     work with the driver.
 //   - Packed A: ceil(mc/MR) micro-panels, each kc steps of MR consecutive
 //     values: panel q holds op(A)[ic+q·MR+i, pc+p] at index q·MR·kc + p·MR + i,
 //     rows beyond mc are zero.
@@ -28,7 +30,7 @@ import "github.com/actfuse/actfuse/fallback"
 //     panel r holds op(B)[pc+p, jc+r·NR+j] at index r·NR·kc + p·NR + j, columns
 //     beyond nc are zero.
 //   - One call, kernel(kc, m, nr, a, lda, b, bsrc, ldb, c, ldc, bias, y, ldy,
-//     flags, alpha), sweeps ceil(m/MR) tiles down one column panel: tile t
+//     flags, p), sweeps ceil(m/MR) tiles down one column panel: tile t
 //     uses the A micro-panel t (a advances by MR·kc per tile) and the same B
 //     panel b; its
 //     C tile starts at c[t·MR·ldc] (and Y at y[t·MR·ldy]). It forms
@@ -39,7 +41,8 @@ import "github.com/actfuse/actfuse/fallback"
 //     flags&gemmAccumulate: Z += C;
 //     flags&gemmBackward:   C = Z ⊙ act'(Y);
 //     otherwise:            C = act(Z [+ bias]) (bias added when flags&gemmBias),
-//     with act = Func(flags>>gemmActShift) and alpha its parameter. Only the
+//     with act = Func(flags>>desc.ActShift) and p its parameters
+//     (Activation.Params). Only the
 //     first nr ≤ NR columns, and in the last tile the first m-t·MR rows, of C,
 //     Y and bias are read or written.
 //   - packsB: the kernel accepts bsrc, the next NR-column panel of op(B)
@@ -50,15 +53,12 @@ import "github.com/actfuse/actfuse/fallback"
 //     multiple of 4). The driver then packs beforehand only the first and
 //     the edge panel (all of a transposed B whose kc is not a multiple of
 //     4). Kernels without packsB get bsrc = nil.
-//   - fused[f] says whether the forward activation f runs in the kernel; for
-//     the others the driver applies forward on each finished block of C.
 //   - strided, when not nil, is the same kernel reading A unpacked from a
 //     row-major op(A) with leading dimension lda (row i of the tile at
 //     a[i·lda:]); it is used where packing A cannot be amortised (few column
 //     panels). It reads only rows below m, and m must be a multiple of MR.
 //   - pack holds optional assembly packing loops (see packers); the Go loops
 //     of pack.go handle the rest, so a new kernel works without any.
-//   - forward applies a forward activation the kernel does not fuse.
 //
 // The k loop is cut into blocks of equal size that depend only on k (see
 // kBlocks), and all variants of a kernel perform the same operations in the
@@ -103,30 +103,6 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 
 // noEpilogue is the epilogue of a Gemm call with ep == nil; never modified.
 var noEpilogue Epilogue
-
-// genericGemm runs fallback.Gemm on the block [i0,i1)×[j0,j1) of C.
-func genericGemm(g *gemmCall, i0, i1, j0, j1 int) {
-	a := g.a
-	if g.transA {
-		a = a[i0:]
-	} else {
-		a = a[i0*g.lda:]
-	}
-	b := g.b
-	if g.transB {
-		b = b[j0*g.ldb:]
-	} else {
-		b = b[j0:]
-	}
-	ep := *g.ep
-	if ep.Bias != nil {
-		ep.Bias = ep.Bias[j0:]
-	}
-	if ep.Y != nil {
-		ep.Y = ep.Y[i0*ep.LdY+j0:]
-	}
-	fallback.Gemm(g.transA, g.transB, i1-i0, j1-j0, g.k, a, g.lda, b, g.ldb, g.c[i0*g.ldc+j0:], g.ldc, &ep)
-}
 
 // BackwardBias computes dz = dy ⊙ f'(y) for m×n matrices (y is the saved
 // forward output of the activation act) and, when db is not nil, the bias

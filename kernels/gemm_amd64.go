@@ -3,59 +3,41 @@
 package kernels
 
 import (
-	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/desc"
 	"github.com/actfuse/actfuse/kernels/asm"
 )
 
-// avx2Kernel is the 6×16 AVX2+FMA micro-kernel (12 ymm accumulators) with its
-// fused epilogue; see the contract in gemm.go.
-var avx2Kernel = &microKernel{
-	mr:      6,
-	nr:      16,
-	kernel:  avx2Packed,
-	packsB:  true, // copies the next B panel during each sweep
-	strided: avx2Strided,
-	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
-	forward: func(a Activation, dst, x []float32) { active.Load().forward(a, dst, x) },
-	pack: packers{
-		rows: func(dst, src []float32, ld, kc, npan int) {
-			_ = dst[npan*16*kc-1]
-			_ = src[(kc-1)*ld+npan*16-1]
-			asm.PackRows16(&dst[0], &src[0], ld, kc, npan)
-		},
-		rowsEdge: func(dst, src []float32, ld, kc, w int) {
-			_ = dst[16*kc-1]
-			_ = src[(kc-1)*ld+w-1]
-			asm.PackRowsEdge16(&dst[0], &src[0], ld, kc, w)
-		},
-		cols6: func(dst, src []float32, ld, kc int) {
-			_ = dst[6*kc-1]
-			_ = src[(kc-1)*ld+5]
-			asm.PackCols6(&dst[0], &src[0], ld, kc)
-		},
-		tA: func(dst, src []float32, ld, kc int) {
-			_ = dst[6*kc-1]
-			_ = src[5*ld+kc-1]
-			asm.PackT6(&dst[0], &src[0], ld, kc)
-		},
-		tB: func(dst, src []float32, ld, kc int) {
-			_ = dst[16*kc-1]
-			_ = src[15*ld+kc-1]
-			asm.PackT16(&dst[0], &src[0], ld, kc)
-		},
+// avx2Gemm is the GEMM of the avx2 implementation: the 6×16 AVX2+FMA
+// micro-kernel (12 ymm accumulators) with its fused epilogue, the 4×16
+// edge tile and the strided variant (gemm_amd64.s), and the assembly
+// packers; see the contract in gemm.go.
+var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Packed, avx2Strided, packers{
+	rows: func(dst, src []float32, ld, kc, npan int) {
+		_ = dst[npan*16*kc-1]
+		_ = src[(kc-1)*ld+npan*16-1]
+		asm.PackRows16(&dst[0], &src[0], ld, kc, npan)
 	},
-}
-
-// avx2Blocks are the cache blocking parameters of avx2Kernel.
-var avx2Blocks = cacheBlocks(6, 16)
-
-// ptr returns the address of s[0], or nil for an empty slice.
-func ptr(s []float32) *float32 {
-	if len(s) == 0 {
-		return nil
-	}
-	return &s[0]
-}
+	rowsEdge: func(dst, src []float32, ld, kc, w int) {
+		_ = dst[16*kc-1]
+		_ = src[(kc-1)*ld+w-1]
+		asm.PackRowsEdge16(&dst[0], &src[0], ld, kc, w)
+	},
+	cols6: func(dst, src []float32, ld, kc int) {
+		_ = dst[6*kc-1]
+		_ = src[(kc-1)*ld+5]
+		asm.PackCols6(&dst[0], &src[0], ld, kc)
+	},
+	tA: func(dst, src []float32, ld, kc int) {
+		_ = dst[6*kc-1]
+		_ = src[5*ld+kc-1]
+		asm.PackT6(&dst[0], &src[0], ld, kc)
+	},
+	tB: func(dst, src []float32, ld, kc int) {
+		_ = dst[16*kc-1]
+		_ = src[15*ld+kc-1]
+		asm.PackT16(&dst[0], &src[0], ld, kc)
+	},
+})
 
 // avx2Packed runs Gemm6x16 on the full 6-row tiles and, when the panel ends
 // with 1 to 4 rows, Gemm4x16 on them (8 accumulators, two thirds of the cost
@@ -101,11 +83,6 @@ func avx2Strided(kc, m, nr int, a []float32, lda int, b, _ []float32, _ int, c [
 		_ = a[(m-1)*lda+kc-1] // row-major op(A)
 	}
 	asm.Gemm6x16S(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
-}
-
-// avx2Gemm computes a block of a Gemm call with the AVX2+FMA micro-kernel.
-func avx2Gemm(g *gemmCall, i0, i1, j0, j1 int) {
-	blockedGemm(avx2Kernel, avx2Blocks, g, i0, i1, j0, j1)
 }
 
 // checkTile makes sure, before an assembly call, that the m×nr block of C

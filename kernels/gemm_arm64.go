@@ -3,36 +3,15 @@
 package kernels
 
 import (
-	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/desc"
 	"github.com/actfuse/actfuse/kernels/asm"
 )
 
-// neonKernel is the 8×12 NEON micro-kernel (24 accumulator registers) with
-// its fused epilogue; see the contract in gemm.go. Packing is done in Go.
-var neonKernel = &microKernel{
-	mr:      8,
-	nr:      12,
-	kernel:  neonPacked,
-	fused:   [fallback.NumFuncs]bool{true, true, true, true, true, true},
-	forward: func(a Activation, dst, x []float32) { active.Load().forward(a, dst, x) },
-}
-
-// neonBlocks are the cache blocking parameters of neonKernel. cpuid reports
-// no cache sizes on arm64, so they come from cacheBlocks' defaults.
-var neonBlocks = cacheBlocks(8, 12)
-
-// neonGemm computes a block of a Gemm call with the NEON micro-kernel.
-func neonGemm(g *gemmCall, i0, i1, j0, j1 int) {
-	blockedGemm(neonKernel, neonBlocks, g, i0, i1, j0, j1)
-}
-
-// neonPtr returns the address of s[0], or nil for an empty slice.
-func neonPtr(s []float32) *float32 {
-	if len(s) == 0 {
-		return nil
-	}
-	return &s[0]
-}
+// neonGemm is the GEMM of the neon implementation: the 8×12 NEON
+// micro-kernel (24 accumulator registers) with its fused epilogue; see the
+// contract in gemm.go. Packing is done in Go, and the block sizes come
+// from the defaults of cacheBlocks (cpuid reports no cache sizes on arm64).
+var neonGemm = newGemmContext(desc.ImplByName("neon"), neonPacked, nil, packers{})
 
 // neonPacked runs the micro-kernel over the ceil(m/8) tiles of one column
 // panel of nr <= 12 columns. Full tiles (8 rows, 12 columns) go straight to
@@ -58,7 +37,7 @@ func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []fl
 		if flags&gemmBias != 0 {
 			_ = bias[11]
 		}
-		asm.Gemm8x12(kc, full, neonPtr(a), neonPtr(b), neonPtr(c), ldc, neonPtr(bias), neonPtr(y), ldy, flags, p)
+		asm.Gemm8x12(kc, full, ptr(a), ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 	}
 	for t := full; t*8 < m; t++ {
 		rows := min(8, m-t*8)
@@ -87,7 +66,7 @@ func neonPacked(kc, m, nr int, a []float32, _ int, b, _ []float32, _ int, c []fl
 			_ = a[(t+1)*8*kc-1]
 			_ = b[12*kc-1]
 		}
-		asm.Gemm8x12(kc, 1, neonPtr(a[t*8*kc:]), neonPtr(b), &tc[0], 12, bp, yp, 12, flags, p)
+		asm.Gemm8x12(kc, 1, ptr(a[t*8*kc:]), ptr(b), &tc[0], 12, bp, yp, 12, flags, p)
 		for i := 0; i < rows; i++ {
 			copy(cs[i*ldc:i*ldc+nr], tc[i*12:i*12+nr])
 		}

@@ -55,30 +55,6 @@ func TestGemmScales(t *testing.T) {
 	})
 }
 
-// TestGemmGenericMatchesFallback checks that the generic implementation of
-// package kernels, which splits C into blocks and threads, gives bitwise the
-// result of one fallback.Gemm call.
-func TestGemmGenericMatchesFallback(t *testing.T) {
-	prev := kernels.ISA()
-	defer kernels.Use(prev)
-	kernels.ForceGeneric()
-	defer kernels.SetThreads(0)
-	kernels.SetThreads(4)
-	rng := rand.New(rand.NewPCG(15, 16))
-	// 8 Mflop: split in two on two threads or more. The activations rotate
-	// over the layouts and forms.
-	for i := range 8 {
-		tr, bwd := i%4, i >= 4
-		act := ref.GemmActivations[(i+2)%len(ref.GemmActivations)]
-		g := newGemmInputs(rng, tr&1 != 0, tr&2 != 0, 150, 170, 161, act, bwd)
-		want := g.run(fallback.Gemm)
-		got := g.run(kernels.Gemm)
-		if i, ok := gemmSameBits(got, want); !ok {
-			t.Errorf("%v: C[%d] = %g in kernels (generic), %g in fallback", g, i, got[i], want[i])
-		}
-	}
-}
-
 // TestGemmThreadCountsBitwise checks, for every implementation, that the result
 // of Gemm is bitwise the same for every thread count.
 func TestGemmThreadCountsBitwise(t *testing.T) {

@@ -38,19 +38,6 @@ func Threads() int {
 // cost of waking a parked worker.
 const minFlopsPerThread = 4 << 20
 
-// partitionGrain returns the row and column multiples on which blocks of C
-// start for the implementation im: its micro-kernel tile, so that no block
-// adds an edge tile; 24×48 (a multiple of every tile size) for others.
-func partitionGrain(im *impl) (rows, cols int) {
-	switch im.name {
-	case "avx2":
-		return 6, 16
-	case "neon":
-		return 8, 12
-	}
-	return 24, 48
-}
-
 // gemmJob is the state of one Gemm call, pooled so that calls do not
 // allocate.
 type gemmJob struct {
@@ -107,7 +94,7 @@ func runTask(t gemmTask) {
 			t.job.mu.Unlock()
 		}
 	}()
-	t.im.gemm(&t.job.g, t.i0, t.i1, t.j0, t.j1)
+	t.im.gemm.run(&t.job.g, t.i0, t.i1, t.j0, t.j1)
 }
 
 // workers returns n worker channels, starting goroutines as needed.
@@ -147,8 +134,9 @@ func parallelGemm(im *impl, job *gemmJob) {
 	} else {
 		t = min(t, int(flops/minFlopsPerThread))
 	}
-	// Split the larger dimension, in units of its grain.
-	rowGrain, colGrain := partitionGrain(im)
+	// Split the larger dimension on multiples of the register tile, so that
+	// no block adds an edge tile.
+	rowGrain, colGrain := im.gemm.mr, im.gemm.nr
 	byCols := g.n >= g.m
 	if byCols {
 		t = min(t, (g.n+colGrain-1)/colGrain)
@@ -156,7 +144,7 @@ func parallelGemm(im *impl, job *gemmJob) {
 		t = min(t, (g.m+rowGrain-1)/rowGrain)
 	}
 	if t <= 1 {
-		im.gemm(g, 0, g.m, 0, g.n)
+		im.gemm.run(g, 0, g.m, 0, g.n)
 		return
 	}
 	var b []int
@@ -181,10 +169,10 @@ func parallelGemm(im *impl, job *gemmJob) {
 	}
 	if byCols {
 		if b[1] > 0 {
-			im.gemm(g, 0, g.m, 0, b[1])
+			im.gemm.run(g, 0, g.m, 0, b[1])
 		}
 	} else if b[1] > 0 {
-		im.gemm(g, 0, b[1], 0, g.n)
+		im.gemm.run(g, 0, b[1], 0, g.n)
 	}
 	wg.Wait()
 	if job.panicked != nil {

@@ -1,9 +1,13 @@
 package kernels
 
 import (
+	"unsafe"
+
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/actfuse/actfuse/internal/desc"
 )
 
 // mustPanic runs f and fails unless it panics with a message containing want.
@@ -93,14 +97,19 @@ func TestActivationAlphaChecked(t *testing.T) {
 func TestWorkerPanicReachesCaller(t *testing.T) {
 	defer SetThreads(0)
 	SetThreads(2)
-	boom := &impl{name: "boom", gemm: func(g *gemmCall, i0, i1, j0, j1 int) {
-		if i0 > 0 || j0 > 0 {
+	const m, n, k = 512, 512, 512
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	// The kernel panics in the right half of C, which the split by columns
+	// gives to the worker.
+	base := uintptr(unsafe.Pointer(&c[0]))
+	kernel := func(kc, mm, nr int, _ []float32, _ int, _, _ []float32, _ int, cc []float32, ldc int, _, _ []float32, _, _ int, _ *[4]float32) {
+		if col := (uintptr(unsafe.Pointer(&cc[0])) - base) / 4 % uintptr(ldc); col >= n/2 {
 			panic("boom: block computed by a worker")
 		}
-	}}
+	}
+	boom := &impl{name: "boom", gemm: newGemmContext(&desc.Impl{Name: "boom", MR: 4, NR: 4, L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25}, kernel, nil, packers{})}
 	job := jobPool.Get()
-	const m, n, k = 512, 512, 512
-	job.g = gemmCall{m: m, n: n, k: k, ep: &noEpilogue}
+	job.g = gemmCall{m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, ep: &noEpilogue}
 	mustPanic(t, "boom: block computed by a worker", func() { parallelGemm(boom, job) })
 	if job.panicked != nil {
 		t.Fatal("the recorded panic was not cleared")

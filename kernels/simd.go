@@ -10,9 +10,9 @@ import (
 )
 
 // simdImpl returns the implementation name made of the elementwise kernels
-// of s (asm.AVX2, asm.NEON) and the GEMM gemm. Every wrapper makes one
+// of s (asm.AVX2, asm.NEON) and the GEMM context gemm. Every wrapper makes one
 // assembly call per slice or matrix.
-func simdImpl(name string, s *asm.Set, gemm func(g *gemmCall, i0, i1, j0, j1 int)) *impl {
+func simdImpl(name string, s *asm.Set, gemm *gemmContext) *impl {
 	return &impl{
 		name: name,
 		forward: func(a Activation, dst, x []float32) {
@@ -69,3 +69,12 @@ func simdImpl(name string, s *asm.Set, gemm func(g *gemmCall, i0, i1, j0, j1 int
 // maxGatherK is the largest group size the maxout kernels take: they index
 // with int32 offsets up to 7·k.
 const maxGatherK = 1 << 28
+
+// ptr returns the address of s[0], or nil for an empty slice: the form in
+// which the assembly kernels take their matrices.
+func ptr(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}

@@ -7,7 +7,6 @@ import "hash/crc32"
 var (
 	MNISTModel    = mnistModel
 	MNISTTraining = mnistTraining
-	CPUTime       = cpuTime
 )
 
 // ParamsCRC returns the CRC-32C of the parameters of m, as stored in a

@@ -26,12 +26,12 @@ func BenchmarkUpdate(b *testing.B) {
 		{"adam", func() { kernels.AdamUpdate(p, v, v2, g, 0.001, 0.9, 0.999, 1e-8, 0) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := processCPU()
 			for range b.N {
 				c.f()
 			}
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/n*1e9, "ns/param")
-			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N)/n*1e9, "cpu-ns/param")
+			b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N)/n*1e9, "cpu-ns/param")
 		})
 	}
 }

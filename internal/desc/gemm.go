@@ -36,7 +36,7 @@ var Impls = []Impl{
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
 	{Name: "neon", Arch: "arm64", Lanes: 4, Regs: 32, MR: 8, NR: 12,
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
-	{Name: "generic", Lanes: 1, MR: 4, NR: 4,
+	{Name: "generic", Lanes: 1, MR: 2, NR: 4,
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
 }
 

@@ -1,4 +1,4 @@
-package fallback_test
+package kernels_test
 
 import (
 	"fmt"
@@ -7,19 +7,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actfuse/actfuse/internal/cputime"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 
-	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/kernels"
 )
 
-// The GEMM benchmarks compare fallback.Gemm with gonum's Sgemm
-// (gonum.org/v1/gonum/blas/gonum; Go code whose inner loops call SSE assembly
-// on amd64) on one thread. gonum splits a product into 64×64 blocks run by up
-// to GOMAXPROCS goroutines, so every benchmark here sets GOMAXPROCS to 1 for
-// its duration: both sides then run on one core. Reproduce with
+// These benchmarks compare the generic implementation's Gemm (the driver
+// around the Go micro-kernel, what platforms without assembly run) with
+// gonum's Sgemm (gonum.org/v1/gonum/blas/gonum; Go code whose inner loops
+// call SSE assembly on amd64) on one thread. gonum splits a product into
+// 64×64 blocks run by up to GOMAXPROCS goroutines, so every benchmark here
+// sets GOMAXPROCS to 1 and kernels.SetThreads(1) for its duration: both
+// sides then run on one core. Reproduce with
 //
-//	go test ./fallback -run '^$' -bench 'Gemm512Ratio' -benchtime 20x -count 5
+//	go test ./kernels -run '^$' -bench 'GenericGemm512Ratio' -benchtime 20x -count 5
 //
 // BenchmarkGemm512Ratio alternates the two calls inside one loop, so both
 // see the same machine, and reports the gonum/fallback time ratio (x-gonum,
@@ -29,33 +33,40 @@ import (
 // sub-benchmarks run one after the other, so on a busy machine compare the
 // ratio instead).
 
-func gemmOperands(m, n, k int) (a, b, c []float32) {
+func genericOperands(m, n, k int) (a, b, c []float32) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	return randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+	return gemmRandSlice(rng, m*k), gemmRandSlice(rng, k*n), make([]float32, m*n)
 }
 
-// oneThread sets GOMAXPROCS to 1 until the returned function is called.
-func oneThread() (restore func()) {
-	old := runtime.GOMAXPROCS(1)
-	return func() { runtime.GOMAXPROCS(old) }
+// genericOneThread switches to the generic implementation on one thread,
+// with GOMAXPROCS 1, until the returned function is called.
+func genericOneThread() (restore func()) {
+	old, isa := runtime.GOMAXPROCS(1), kernels.ISA()
+	kernels.ForceGeneric()
+	kernels.SetThreads(1)
+	return func() {
+		runtime.GOMAXPROCS(old)
+		kernels.SetThreads(0)
+		kernels.Use(isa)
+	}
 }
 
 func gflops(m, n, k int, d time.Duration, calls int) float64 {
 	return 2 * float64(m) * float64(n) * float64(k) * float64(calls) / d.Seconds() / 1e9
 }
 
-func BenchmarkGemm512(b *testing.B) {
+func BenchmarkGenericGemm512(b *testing.B) {
 	const m, n, k = 512, 512, 512
-	a, bm, c := gemmOperands(m, n, k)
+	a, bm, c := genericOperands(m, n, k)
 	b.Run("actfuse", func(b *testing.B) {
-		defer oneThread()()
+		defer genericOneThread()()
 		for b.Loop() {
-			fallback.Gemm(false, false, m, n, k, a, k, bm, n, c, n, nil)
+			kernels.Gemm(false, false, m, n, k, a, k, bm, n, c, n, nil)
 		}
 		b.ReportMetric(gflops(m, n, k, b.Elapsed(), b.N), "GFLOP/s")
 	})
 	b.Run("gonum", func(b *testing.B) {
-		defer oneThread()()
+		defer genericOneThread()()
 		for b.Loop() {
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bm, n, 0, c, n)
 		}
@@ -63,21 +74,21 @@ func BenchmarkGemm512(b *testing.B) {
 	})
 }
 
-func BenchmarkGemm512Ratio(b *testing.B) {
+func BenchmarkGenericGemm512Ratio(b *testing.B) {
 	const m, n, k = 512, 512, 512
-	a, bm, c := gemmOperands(m, n, k)
-	defer oneThread()()
+	a, bm, c := genericOperands(m, n, k)
+	defer genericOneThread()()
 	var ours, theirs, oursCPU, theirsCPU time.Duration
-	_, cpuOK := processCPUTime()
+	_, cpuOK := cputime.Process()
 	for b.Loop() {
-		c0, _ := processCPUTime()
+		c0, _ := cputime.Process()
 		t0 := time.Now()
-		fallback.Gemm(false, false, m, n, k, a, k, bm, n, c, n, nil)
+		kernels.Gemm(false, false, m, n, k, a, k, bm, n, c, n, nil)
 		t1 := time.Now()
-		c1, _ := processCPUTime()
+		c1, _ := cputime.Process()
 		gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bm, n, 0, c, n)
 		t2 := time.Now()
-		c2, _ := processCPUTime()
+		c2, _ := cputime.Process()
 		ours += t1.Sub(t0)
 		theirs += t2.Sub(t1)
 		oursCPU += c1 - c0
@@ -94,16 +105,16 @@ func BenchmarkGemm512Ratio(b *testing.B) {
 	}
 }
 
-// BenchmarkGemm measures fallback.Gemm on other shapes, layouts and
-// epilogues (one thread).
-func BenchmarkGemm(b *testing.B) {
+// BenchmarkGenericGemm measures the generic Gemm on other shapes, layouts
+// and epilogues (one thread).
+func BenchmarkGenericGemm(b *testing.B) {
 	type shape struct{ m, n, k int }
 	for _, s := range []shape{{64, 64, 64}, {256, 256, 256}, {1024, 128, 784}, {128, 1024, 128}, {1, 512, 512}} {
 		for _, tr := range []struct{ a, b bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
 			name := fmt.Sprintf("%dx%dx%d/%s%s", s.m, s.n, s.k, map[bool]string{false: "N", true: "T"}[tr.a], map[bool]string{false: "N", true: "T"}[tr.b])
 			b.Run(name, func(b *testing.B) {
-				defer oneThread()()
-				a, bm, c := gemmOperands(s.m, s.n, s.k)
+				defer genericOneThread()()
+				a, bm, c := genericOperands(s.m, s.n, s.k)
 				lda, ldb := s.k, s.n
 				if tr.a {
 					lda = s.m
@@ -111,9 +122,9 @@ func BenchmarkGemm(b *testing.B) {
 				if tr.b {
 					ldb = s.k
 				}
-				ep := &fallback.Epilogue{Act: fallback.Activation{Func: fallback.ReLU}, Bias: make([]float32, s.n)}
+				ep := &kernels.Epilogue{Act: kernels.Activation{Func: kernels.ReLU}, Bias: make([]float32, s.n)}
 				for b.Loop() {
-					fallback.Gemm(tr.a, tr.b, s.m, s.n, s.k, a, lda, bm, ldb, c, s.n, ep)
+					kernels.Gemm(tr.a, tr.b, s.m, s.n, s.k, a, lda, bm, ldb, c, s.n, ep)
 				}
 				b.ReportMetric(gflops(s.m, s.n, s.k, b.Elapsed(), b.N), "GFLOP/s")
 			})
