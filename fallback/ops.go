@@ -44,6 +44,11 @@ func roundsTwice(s float64) uint64 {
 	return mid | ((u>>52)&0x7ff-0x381)>>63
 }
 
+// notFinite returns 1 if x is an infinity or a NaN, else 0, without a
+// branch: the generated kernels flag a product by 2^k that overflowed, which
+// the fused operation would not have rounded.
+func notFinite(x float32) uint64 { return uint64((bits(x)&^(1<<31))+0x00800000) >> 31 }
+
 // fma32 returns a·b + c rounded once to float32, as a fused multiply-add
 // instruction computes it.
 func fma32(a, b, c float32) float32 {

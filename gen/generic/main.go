@@ -222,6 +222,17 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 					e = fmt.Sprintf("fma32(%s, %s, %s)", x, b, c)
 					break
 				}
+				if pow2(p, op.Args[0]) || pow2(p, op.Args[1]) {
+					// A product by 2^k (k >= 0) is exact unless it
+					// overflows, so one float32 addition rounds the sum
+					// as the fused operation does; the float64 route
+					// would take its many exact halfway sums (1 - 2q) for
+					// possible double roundings.
+					fmt.Fprintf(w, "\tp%d%s := %s * %s\n", i, l, x, b)
+					fmt.Fprintf(w, "\ttwice |= notFinite(p%d%s)\n", i, l)
+					e = fmt.Sprintf("float32(p%d%s + %s)", i, l, c)
+					break
+				}
 				fmt.Fprintf(w, "\ts%d%s := float64(%s)*float64(%s) + float64(%s)\n", i, l, x, b, c)
 				fmt.Fprintf(w, "\ttwice |= roundsTwice(s%d%s)\n", i, l)
 				e = fmt.Sprintf("float32(s%d%s)", i, l)
@@ -252,6 +263,12 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 			fmt.Fprintf(w, "\t%s := %s\n", d, e)
 		}
 	}
+}
+
+// pow2 reports whether v is a constant 2^k with k >= 0.
+func pow2(p *desc.Program, v desc.Value) bool {
+	op := p.Ops[v]
+	return op.Kind == desc.Const && op.Imm&0x807fffff == 0 && op.Imm>>23 >= 127 && op.Imm>>23 < 255
 }
 
 func contains(s []string, x string) bool {

@@ -116,6 +116,7 @@ Gemm6x16_tile:
 	PREFETCHT1 60(R14)
 	CMPQ       DI, $0x04
 	JL         Gemm6x16_ktail
+	PCALIGN    $0x40
 
 Gemm6x16_kloop:
 	VMOVUPS      (SI), Y12
@@ -5011,6 +5012,7 @@ Gemm6x16S_tile:
 	PREFETCHT1 60(R12)
 	CMPQ       R10, $0x04
 	JL         Gemm6x16S_ktail
+	PCALIGN    $0x40
 
 Gemm6x16S_kloop:
 	VMOVUPS      (R9), Y12
@@ -9585,6 +9587,7 @@ Gemm4x16_tile:
 	PREFETCHT1 60(R14)
 	CMPQ       DI, $0x04
 	JL         Gemm4x16_ktail
+	PCALIGN    $0x40
 
 Gemm4x16_kloop:
 	VMOVUPS      (SI), Y8
