@@ -18,7 +18,8 @@ import (
 // fallback: every implementation runs the programs of internal/desc
 // operation for operation, so they agree on every input that is not a NaN.
 
-// maxULP is the accuracy target of the exp-based activations (DESIGN.md).
+// maxULP is the accuracy target of the exp-based activations
+// (docs/ARCHITECTURE.md, "Accuracy targets").
 const maxULP = 2
 
 // guardBits is a NaN payload no kernel produces: the values around every
