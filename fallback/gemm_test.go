@@ -1,43 +1,16 @@
 package fallback_test
 
 import (
-	"flag"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/actfuse/actfuse/fallback"
-	"github.com/actfuse/actfuse/internal/ref"
 )
 
-var gemmExhaustive = flag.Bool("gemm-exhaustive", false, "run every Gemm shape with every epilogue (slow)")
-
-func TestGemm(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range ref.GemmCases(*gemmExhaustive) {
-		if err := tc.Run(rng, fallback.Gemm); err != nil {
-			t.Error(err)
-		}
-	}
-}
-
-// TestGemmScales checks the bound with entries of very different magnitudes,
-// where cancellation makes the relative error of the result large.
-func TestGemmScales(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, scale := range []float32{1e-20, 1e-3, 1e3, 1e15} {
-		for _, act := range ref.GemmActivations {
-			for tr := range 4 {
-				tc := ref.GemmCase{TransA: tr&1 != 0, TransB: tr&2 != 0, M: 9, N: 11, K: 37, PadA: 1, PadC: 2,
-					Act: act, HasBias: true, Scale: scale}
-				if err := tc.Run(rng, fallback.Gemm); err != nil {
-					t.Error(err)
-				}
-			}
-		}
-	}
-}
+// The cases of internal/ref run on fallback.Gemm, beside every
+// implementation of package kernels, in kernels/gemm_test.go.
 
 // TestGemmSumOrder pins the summation order of the specification: Z is the
 // float32 sum of the products in increasing k, from zero, then C, then the

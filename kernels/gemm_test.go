@@ -15,21 +15,31 @@ import (
 var gemmExhaustive = flag.Bool("gemm-exhaustive", false, "run every Gemm shape with every epilogue (slow)")
 
 // gemmEachImpl runs f under every implementation (see eachImpl), passing
-// the implementation's name.
+// the implementation's name, and once more, as "spec", with fallback.Gemm,
+// the specification.
 func gemmEachImpl(t *testing.T, f func(t *testing.T, name string)) {
 	t.Helper()
 	eachImpl(t, func(t *testing.T) { f(t, kernels.ISA()) })
+	t.Run("spec", func(t *testing.T) { f(t, "spec") })
 }
 
-// TestGemm checks kernels.Gemm, for every implementation, against the float64
-// reference on the standard cases (all transposes, edge shapes, padded
-// leading dimensions with guards, every activation, bias, accumulation and
-// the backward epilogue).
+// gemmOf returns the Gemm under test: fallback.Gemm for "spec".
+func gemmOf(name string) ref.GemmFunc {
+	if name == "spec" {
+		return fallback.Gemm
+	}
+	return kernels.Gemm
+}
+
+// TestGemm checks kernels.Gemm, for every implementation, and fallback.Gemm
+// against the float64 reference on the standard cases (all transposes, edge
+// shapes, padded leading dimensions with guards, every activation, bias,
+// accumulation and the backward epilogue).
 func TestGemm(t *testing.T) {
 	gemmEachImpl(t, func(t *testing.T, name string) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for _, tc := range ref.GemmCases(*gemmExhaustive) {
-			if err := tc.Run(rng, kernels.Gemm); err != nil {
+			if err := tc.Run(rng, gemmOf(name)); err != nil {
 				t.Error(err)
 			}
 		}
@@ -37,7 +47,8 @@ func TestGemm(t *testing.T) {
 }
 
 // TestGemmScales checks the error bound with entries of very different
-// magnitudes.
+// magnitudes, where cancellation makes the relative error of the result
+// large.
 func TestGemmScales(t *testing.T) {
 	gemmEachImpl(t, func(t *testing.T, name string) {
 		rng := rand.New(rand.NewPCG(13, 14))
@@ -46,7 +57,7 @@ func TestGemmScales(t *testing.T) {
 				for tr := range 4 {
 					tc := ref.GemmCase{TransA: tr&1 != 0, TransB: tr&2 != 0, M: 13, N: 19, K: 37, PadA: 1, PadC: 2,
 						Act: act, HasBias: true, Scale: scale}
-					if err := tc.Run(rng, kernels.Gemm); err != nil {
+					if err := tc.Run(rng, gemmOf(name)); err != nil {
 						t.Error(err)
 					}
 				}
@@ -59,7 +70,7 @@ func TestGemmScales(t *testing.T) {
 // of Gemm is bitwise the same for every thread count.
 func TestGemmThreadCountsBitwise(t *testing.T) {
 	defer kernels.SetThreads(0)
-	gemmEachImpl(t, func(t *testing.T, name string) {
+	eachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(17, 18))
 		// 16 Mflop each: large enough to be split across up to 4 threads.
 		shapes := []struct{ m, n, k int }{{128, 400, 160}, {40, 1031, 200}}
