@@ -147,14 +147,14 @@ func ParseImpls(s string) (impls []string, naive bool, err error) {
 }
 
 // roleOf names an implementation by its role, for benchmark names that must
-// compare across machines: "native" for a SIMD implementation, "generic" and
-// "naive" for themselves.
+// compare across machines: "native" for the best implementation of this
+// machine (the default of package kernels), the others ("avx2" beside
+// avx512, "generic", "naive") for themselves.
 func roleOf(impl string) string {
-	switch impl {
-	case "generic", NaiveName:
-		return impl
+	if impl != "generic" && impl != NaiveName && impl == kernels.Implementations()[0] {
+		return "native"
 	}
-	return "native"
+	return impl
 }
 
 // NaiveName is the implementation name of the naive Go loops.

@@ -29,6 +29,8 @@ type impl struct {
 	adamUpdate     func(w, m, v, g []float32, lr, beta1, beta2, eps, wd float32) bool
 	// gemm is the implementation's GEMM: its micro-kernels and blocking.
 	gemm *gemmContext
+	// peak is its FMA peak probe (none for generic).
+	peak probe
 }
 
 // genericImpl runs package fallback.
@@ -39,9 +41,35 @@ var genericImpl = &impl{
 	gemm:     genericContext,
 }
 
-// impls lists the implementations this machine can run, best first; the
-// generic one is always last.
-var impls = append(archImpls(), genericImpl)
+// impls lists the implementations this machine can run, best first, at
+// most the one MaxISAEnv names; the generic one is always last.
+var impls = capped(append(archImpls(), genericImpl), os.Getenv(MaxISAEnv))
+
+// MaxISAEnv is the environment variable that caps the implementations at
+// start-up, as ONEDNN_MAX_CPU_ISA caps oneDNN's: set to an implementation's
+// name ("avx2"), it removes the better ones from Implementations (so that
+// Use refuses them) and makes that one the default. An unknown name is
+// reported on standard error and ignored.
+const MaxISAEnv = "ACTFUSE_MAX_ISA"
+
+// capped returns ims without the implementations before the one called
+// max; all of them if max is empty or unknown.
+func capped(ims []*impl, max string) []*impl {
+	if max == "" {
+		return ims
+	}
+	for i, im := range ims {
+		if im.name == max {
+			return ims[i:]
+		}
+	}
+	names := make([]string, len(ims))
+	for i, im := range ims {
+		names[i] = im.name
+	}
+	fmt.Fprintf(os.Stderr, "actfuse: %s=%q is none of %v: ignored\n", MaxISAEnv, max, names)
+	return ims
+}
 
 // active is the implementation in use.
 var active atomic.Pointer[impl]
@@ -57,8 +85,8 @@ func init() {
 	}
 }
 
-// ISA returns the name of the implementation in use: "avx2", "neon" or
-// "generic".
+// ISA returns the name of the implementation in use: "avx512", "avx2",
+// "neon" or "generic".
 func ISA() string { return active.Load().name }
 
 // Implementations returns the names of the implementations this machine can

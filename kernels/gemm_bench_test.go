@@ -21,19 +21,27 @@ import (
 // threads=<t> sub-name appears for the cases measured on several threads
 // (SetThreads(t)); the others run on one. threads=t is skipped when
 // GOMAXPROCS < t, so run with -cpu 2 (or more) for the parallel figures.
-// %peak is always relative to one core's peak (Peak), so threads=2 can
-// approach 200.
+// %peak is relative to one core's peak at the vector width of the
+// implementation measured (Peak under it), %widest to the peak of the
+// widest implementation the machine has (WidestPeak): the two differ where
+// an implementation leaves width idle (avx2 on an AVX-512 core with two
+// 512-bit FMA units). Both are single-core, so threads=2 can approach 200.
 
-// BenchmarkPeak reports the single-core FMA peak (GFLOP/s).
+// BenchmarkPeak reports the single-core FMA peak (GFLOP/s) of every
+// implementation with a probe: BenchmarkPeak/<impl>.
 func BenchmarkPeak(b *testing.B) {
-	if !havePeakProbe() {
-		b.Skip("no FMA peak probe on this platform")
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			if im.peak.run == nil {
+				b.Skip("no FMA peak probe for " + im.name)
+			}
+			const chunk = 1 << 14
+			for b.Loop() {
+				im.peak.run(chunk)
+			}
+			b.ReportMetric(float64(b.N)*chunk*float64(im.peak.flops)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
-	const chunk = 1 << 14
-	for b.Loop() {
-		fmaPeak(chunk)
-	}
-	b.ReportMetric(float64(b.N)*chunk*peakFlopsPerIter/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 type matmulCase struct {
@@ -63,7 +71,7 @@ func matmulCases() []matmulCase {
 // BenchmarkMatMul reports GFLOP/s and %peak of Gemm for the shapes of an MLP
 // (forward, and the two backward products) for every implementation.
 func BenchmarkMatMul(b *testing.B) {
-	peak := Peak()
+	widest := WidestPeak()
 	defer Use(ISA())
 	defer SetThreads(0)
 	for _, c := range matmulCases() {
@@ -97,6 +105,7 @@ func BenchmarkMatMul(b *testing.B) {
 					if err := Use(im); err != nil {
 						b.Fatal(err)
 					}
+					peak := Peak()
 					ths := c.threads
 					if ths == nil {
 						ths = []int{1}
@@ -115,6 +124,7 @@ func BenchmarkMatMul(b *testing.B) {
 							b.ReportMetric(gf, "GFLOP/s")
 							if peak > 0 {
 								b.ReportMetric(100*gf/peak, "%peak")
+								b.ReportMetric(100*gf/widest, "%widest")
 							}
 						}
 						if len(c.threads) == 0 {

@@ -20,6 +20,7 @@ import (
 func init() {
 	groups["act"] = func() {
 		emitActKernels(avx2)
+		emitActKernels(avx512)
 		emitMaxoutForward()
 		emitMaxoutBackward()
 	}
@@ -178,8 +179,8 @@ func (l *rowLoop) emit() {
 			}
 		}
 		block(l.unroll, false)
-		ADDQ(operand.Imm(uint64(lanes*l.unroll)), i)
-		ADDQ(operand.Imm(uint64(w*l.unroll)), o)
+		ADDQ(operand.U32(uint32(lanes*l.unroll)), i)
+		ADDQ(operand.U32(uint32(w*l.unroll)), o)
 		CMPQ(i, lim)
 		JL(operand.LabelRef(l.prefix + "_wide"))
 		Label(l.prefix + "_one")
@@ -190,8 +191,8 @@ func (l *rowLoop) emit() {
 	JAE(operand.LabelRef(l.prefix + "_tail"))
 	Label(l.prefix + "_oneloop")
 	block(1, false)
-	ADDQ(operand.Imm(uint64(lanes)), i)
-	ADDQ(operand.Imm(uint64(w)), o)
+	ADDQ(operand.U32(uint32(lanes)), i)
+	ADDQ(operand.U32(uint32(w)), o)
 	CMPQ(i, lim)
 	JB(operand.LabelRef(l.prefix + "_oneloop"))
 	Label(l.prefix + "_tail")
@@ -379,6 +380,9 @@ func emitBackwardBias(s *isa, d desc.FuncDesc) {
 	RET()
 }
 
-// actSwitch returns the Go file that calls the AVX2 activation kernels by
-// desc.Func.
-func actSwitch() string { return glue.ElementwiseSet(avx2.suffix, avx2.name) }
+// actSwitch returns the Go file that calls the AVX2 and AVX-512 activation
+// kernels by desc.Func. The AVX-512 set uses the AVX2 maxout kernels.
+func actSwitch() string {
+	return glue.Imports + glue.ElementwiseSet(avx2.suffix, avx2.name, avx2.suffix) +
+		"\n" + glue.ElementwiseSet(avx512.suffix, avx512.name, avx2.suffix)
+}

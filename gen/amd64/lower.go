@@ -27,7 +27,12 @@ type isa struct {
 	kmask  bool   // comparisons set opmask registers (AVX-512) instead of vector masks
 }
 
-var avx2 = &isa{name: "avx2", suffix: "AVX2", bytes: 32}
+// The two amd64 vector ISAs: AVX2+FMA on ymm registers, and AVX-512
+// (F, DQ, BW, VL) on zmm registers with opmask comparisons.
+var (
+	avx2   = &isa{name: "avx2", suffix: "AVX2", bytes: 32}
+	avx512 = &isa{name: "avx512", suffix: "AVX512", bytes: 64, kmask: true}
+)
 
 // lanes is the number of float32 lanes of a vector.
 func (s *isa) lanes() int { return s.bytes / 4 }
@@ -87,9 +92,42 @@ type lower struct {
 	// registers are short (the GEMM epilogue), in memory rows.
 	params    []reg.VecVirtual
 	paramRows []operand.Mem
+	// The virtual registers of values that died, taken again by new values:
+	// avo's greedy allocator then sees about as many registers as are live
+	// at once (given a fresh register per value it needs far more room).
+	free  []reg.VecVirtual
+	freeK []reg.Register
+	temps []reg.VecVirtual // registers taken by the operation being lowered
 }
 
 func newLower(s *isa) *lower { return &lower{isa: s, hoisted: map[uint32]reg.VecVirtual{}} }
+
+// newVec returns a register for a new value, a freed one if there is one.
+func (l *lower) newVec() reg.VecVirtual {
+	if n := len(l.free); n > 0 {
+		r := l.free[n-1]
+		l.free = l.free[:n-1]
+		return r
+	}
+	return l.isa.vec()
+}
+
+// newK returns an opmask register for a new mask.
+func (l *lower) newK() reg.Register {
+	if n := len(l.freeK); n > 0 {
+		k := l.freeK[n-1]
+		l.freeK = l.freeK[:n-1]
+		return k
+	}
+	return K()
+}
+
+// temp returns a register that lives for the operation being lowered.
+func (l *lower) temp() reg.VecVirtual {
+	r := l.newVec()
+	l.temps = append(l.temps, r)
+	return r
+}
 
 // hoist loads the constants into registers for the rest of the kernel: the
 // lowering then uses the register instead of the memory row. A loop bound
@@ -126,6 +164,9 @@ type value struct {
 	k    reg.Register   // vKMask
 	bits uint32         // vConst
 	m    operand.Mem    // vMem
+	// owns: the register of a vSignMask is its own (its source was read
+	// for the last time by the SignMask), to be freed with the mask.
+	owns bool
 }
 
 type valueKind uint8
@@ -158,10 +199,11 @@ func (l *lower) rm(v value) operand.Op {
 	return v.r
 }
 
-// reg returns v in a register, loading a constant or a row into a new one.
+// reg returns v in a register, loading a constant or a row into a
+// temporary.
 func (l *lower) reg(v value) reg.VecVirtual {
 	if v.kind == vMem {
-		r := l.isa.vec()
+		r := l.temp()
 		VMOVUPS(v.m, r)
 		return r
 	}
@@ -171,7 +213,7 @@ func (l *lower) reg(v value) reg.VecVirtual {
 	if r, ok := l.hoisted[v.bits]; ok {
 		return r
 	}
-	r := l.isa.vec()
+	r := l.temp()
 	if v.bits == 0 {
 		VXORPS(r, r, r)
 	} else {
@@ -222,6 +264,7 @@ func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual 
 		for g := 0; g < n; g++ {
 			arg := func(j int) value { return vals[op.Args[j]][g] }
 			vals[i][g] = l.op(p, i, op, g, arg, func(j int) bool { return dies(i, op.Args[j]) }, in)
+			l.recycle(p, i, g, vals, last)
 		}
 	}
 	out := make([][]reg.VecVirtual, len(p.Out))
@@ -230,7 +273,7 @@ func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual 
 		for g := range out[j] {
 			x := vals[v][g]
 			if x.kind != vReg {
-				r := l.isa.vec()
+				r := l.newVec()
 				VMOVUPS(l.rm(x), r)
 				x.r = r
 			}
@@ -248,6 +291,53 @@ func repeated(op desc.Op, v desc.Value) bool {
 		}
 	}
 	return n > 1
+}
+
+// recycle gives back the registers of the values that operation i read for
+// the last time in member g, and the temporaries it took, unless the
+// result holds them.
+func (l *lower) recycle(p *desc.Program, i, g int, vals [][]value, last []int) {
+	res := vals[i][g]
+	keep := func(r reg.VecVirtual) bool { return r == res.r }
+	for _, r := range l.temps {
+		if !keep(r) {
+			l.free = append(l.free, r)
+		}
+	}
+	l.temps = l.temps[:0]
+	op := p.Ops[i]
+	for j, a := range op.Args[:op.Kind.Arity()] {
+		if last[a] != i || repeats(op.Args[:j], a) {
+			continue
+		}
+		v := vals[a][g]
+		if op.Kind == desc.SignMask && !l.isa.kmask {
+			continue // the mask is a view of the register: freed with it
+		}
+		switch v.kind {
+		case vReg, vVecMask:
+			if k := p.Ops[a].Kind; k != desc.Param && !keep(v.r) {
+				l.free = append(l.free, v.r)
+			}
+		case vSignMask:
+			if v.owns && !keep(v.r) {
+				l.free = append(l.free, v.r)
+			}
+		case vKMask:
+			if v.k != res.k {
+				l.freeK = append(l.freeK, v.k)
+			}
+		}
+	}
+}
+
+func repeats(args []desc.Value, a desc.Value) bool {
+	for _, x := range args {
+		if x == a {
+			return true
+		}
+	}
+	return false
 }
 
 // fusions marks the operations that another lowers together with itself:
@@ -283,7 +373,7 @@ func reluSelect(p *desc.Program, op desc.Op) (desc.Value, bool) {
 // op lowers operation i for one member of the group.
 func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, arg func(int) value, dies func(int) bool, in [][]reg.VecVirtual) value {
 	s := l.isa
-	newReg := func() value { return value{kind: vReg, r: s.vec()} }
+	newReg := func() value { return value{kind: vReg, r: l.newVec()} }
 	switch op.Kind {
 	case desc.Input:
 		return value{kind: vReg, r: in[op.Imm][g]}
@@ -345,7 +435,7 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, arg func(int) valu
 			a, b, pred = b, a, cmpPred[op.Kind][1]
 		}
 		if s.kmask {
-			k := K()
+			k := l.newK()
 			VCMPPS(operand.Imm(uint64(pred)), l.rm(b), l.reg(a), k)
 			return value{kind: vKMask, k: k}
 		}
@@ -355,11 +445,11 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, arg func(int) valu
 		return d
 	case desc.SignMask:
 		if s.kmask {
-			k := K()
+			k := l.newK()
 			VPMOVD2M(l.reg(a), k)
 			return value{kind: vKMask, k: k}
 		}
-		return value{kind: vSignMask, r: l.reg(a)}
+		return value{kind: vSignMask, r: l.reg(a), owns: dies(0)}
 	case desc.Select:
 		if _, ok := reluSelect(p, op); ok && a.kind == vNone {
 			x := arg(2)
@@ -393,7 +483,7 @@ func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool) value {
 		return a
 	}
 	// Nothing dies: start from a copy of c (or from the constant a).
-	d := value{kind: vReg, r: l.isa.vec()}
+	d := value{kind: vReg, r: l.newVec()}
 	if c.mem() {
 		VMOVUPS(l.rm(c), d.r)
 	} else {
@@ -405,14 +495,13 @@ func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool) value {
 
 // sel lowers m ? a : b.
 func (l *lower) sel(m, a, b value, da, db bool) value {
-	s := l.isa
 	zero := func(v value) bool { return v.kind == vConst && v.bits == 0 }
-	d := value{kind: vReg, r: s.vec()}
+	d := value{kind: vReg, r: l.newVec()}
 	switch m.kind {
 	case vKMask:
 		switch {
 		case zero(b): // m ? a : 0
-			VMOVAPS_Z(l.rm(a), m.k, d.r)
+			VMOVUPS_Z(l.rm(a), m.k, d.r)
 		default: // VBLENDMPS takes the second source where the mask is set
 			VBLENDMPS(l.rm(a), l.reg(b), m.k, d.r)
 		}

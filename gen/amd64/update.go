@@ -18,8 +18,10 @@ import (
 
 func init() {
 	groups["update"] = func() {
-		for _, u := range desc.Updates {
-			emitUpdate(avx2, u)
+		for _, s := range []*isa{avx2, avx512} {
+			for _, u := range desc.Updates {
+				emitUpdate(s, u)
+			}
 		}
 	}
 }

@@ -287,4 +287,4 @@ func emitBackwardBias(d desc.FuncDesc) {
 
 // actSwitch returns the Go file body that calls the NEON activation kernels
 // by desc.Func.
-func actSwitch() string { return glue.ElementwiseSet("NEON", "NEON") }
+func actSwitch() string { return glue.Imports + glue.ElementwiseSet("NEON", "NEON", "NEON") }

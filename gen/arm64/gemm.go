@@ -255,8 +255,8 @@ func gemmKernels() {
 const peakAccs = 24
 
 func emitPeak() {
-	TEXT("FMAPeak", "func(n int)")
-	Doc(fmt.Sprintf("FMAPeak runs n iterations of %d independent 4-lane fused multiply-adds", peakAccs),
+	TEXT("FMAPeakNEON", "func(n int)")
+	Doc(fmt.Sprintf("FMAPeakNEON runs n iterations of %d independent 4-lane fused multiply-adds", peakAccs),
 		fmt.Sprintf("(%d flops per iteration), to measure the FMA peak.", peakAccs*8))
 	Load(GetParam("n").Mem(), R0)
 	CBZ(R0, "done")

@@ -13,13 +13,13 @@ import (
 	"github.com/actfuse/actfuse/internal/desc"
 )
 
-// ElementwiseSet returns the body of a Go file of package asm (after the
-// package clause) with the switches Forward<suffix>, Backward<suffix> and
-// BackwardBias<suffix> and the variable <suffix> of type Set; isa names the
-// implementation in the doc comments.
-func ElementwiseSet(suffix, isa string) string {
+// ElementwiseSet returns Go declarations of package asm: the switches
+// Forward<suffix>, Backward<suffix> and BackwardBias<suffix> and the
+// variable <suffix> of type Set, whose maxout kernels are those named with
+// maxoutSuffix; isa names the implementation in the doc comments. The file
+// imports internal/desc (Imports).
+func ElementwiseSet(suffix, isa, maxoutSuffix string) string {
 	var b strings.Builder
-	b.WriteString("import \"github.com/actfuse/actfuse/internal/desc\"\n\n")
 	kinds := []struct{ kind, sig, args, doc string }{
 		{"Forward", "dst, x []float32", "dst, x", "dst = f(x)"},
 		{"Backward", "dx, dy, y []float32", "dx, dy, y", "dx = dy ⊙ f'(y)"},
@@ -41,8 +41,11 @@ func ElementwiseSet(suffix, isa string) string {
 	}
 	b.WriteString("\tdefault:\n\t\tpanic(\"actfuse: internal error: no BackwardBias kernel for \" + f.String())\n\t}\n}\n\n")
 	fmt.Fprintf(&b, "// %s holds the %s elementwise kernels.\nvar %s = Set{\n", suffix, isa, suffix)
-	for _, f := range []string{"Forward", "Backward", "BackwardBias", "MaxoutForward", "MaxoutBackward"} {
+	for _, f := range []string{"Forward", "Backward", "BackwardBias"} {
 		fmt.Fprintf(&b, "\t%s: %s%s,\n", f, f, suffix)
+	}
+	for _, f := range []string{"MaxoutForward", "MaxoutBackward"} {
+		fmt.Fprintf(&b, "\t%s: %s%s,\n", f, f, maxoutSuffix)
 	}
 	for _, u := range desc.Updates {
 		fmt.Fprintf(&b, "\t%s: %s%s,\n", u.Name, u.Name, suffix)
@@ -50,3 +53,6 @@ func ElementwiseSet(suffix, isa string) string {
 	b.WriteString("}\n")
 	return b.String()
 }
+
+// Imports is the import clause of the files ElementwiseSet writes.
+const Imports = "import \"github.com/actfuse/actfuse/internal/desc\"\n\n"

@@ -32,6 +32,8 @@ type Impl struct {
 
 // Impls lists the implementations, best first within an architecture.
 var Impls = []Impl{
+	{Name: "avx512", Arch: "amd64", Lanes: 16, Regs: 32, MR: 6, NR: 16, EdgeMR: 4, PacksB: true, Strided: true,
+		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
 	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16, MR: 6, NR: 16, EdgeMR: 4, PacksB: true, Strided: true,
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
 	{Name: "neon", Arch: "arm64", Lanes: 4, Regs: 32, MR: 8, NR: 12,

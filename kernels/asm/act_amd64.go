@@ -84,6 +84,86 @@ func SigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, 
 //go:noescape
 func TanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
+// ReLUForwardAVX512 computes dst[i] = relu(x[i]) for the whole slice (program ReLU  of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// LeakyReLUForwardAVX512 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLU  of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func LeakyReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// ELUForwardAVX512 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr2_p6_expm1 of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ELUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// SigmoidForwardAVX512 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func SigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// TanhForwardAVX512 computes dst[i] = tanh(x[i]) for the whole slice (program Tanh p11_rr2_p6_div of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func TanhForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// ReLUBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = relu, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func ReLUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// LeakyReLUBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = leakyrelu, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func LeakyReLUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// ELUBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = elu, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func ELUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// SigmoidBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = sigmoid, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func SigmoidBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// TanhBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = tanh, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func TanhBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// IdentityBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func IdentityBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// ReLUBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = relu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ReLUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// LeakyReLUBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = leakyrelu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func LeakyReLUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// ELUBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = elu over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ELUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// SigmoidBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = sigmoid over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func SigmoidBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// TanhBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = tanh over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func TanhBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
 // MaxoutForwardAVX2 computes, for each of the len(dst) groups of k consecutive values of x,
 // dst[i] = the maximum and argmax[i] = its index in the group (first maximum; a NaN wins).
 // len(argmax) must equal len(dst) and len(x) must equal k·len(dst), k >= 1.

@@ -33,8 +33,8 @@ fwd_wide:
 	VMOVUPS    Y2, 32(SI)
 	VMOVUPS    Y3, 64(SI)
 	VMOVUPS    Y4, 96(SI)
-	ADDQ       $0x20, BX
-	ADDQ       $0x80, SI
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, SI
 	CMPQ       BX, AX
 	JL         fwd_wide
 
@@ -48,8 +48,8 @@ fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Y1
 	VMAXPS  Y1, Y0, Y1
 	VMOVUPS Y1, (SI)
-	ADDQ    $0x08, BX
-	ADDQ    $0x20, SI
+	ADDQ    $0x00000008, BX
+	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
 	JB      fwd_oneloop
 
@@ -120,14 +120,14 @@ fwd_wide:
 	VCMPPS     $0x01, Y2, Y3, Y9
 	VCMPPS     $0x01, Y2, Y4, Y10
 	VCMPPS     $0x01, Y2, Y5, Y11
-	VBLENDVPS  Y9, Y6, Y3, Y3
-	VBLENDVPS  Y10, Y7, Y4, Y4
-	VBLENDVPS  Y11, Y8, Y5, Y5
-	VMOVUPS    Y3, (SI)
-	VMOVUPS    Y4, 32(SI)
-	VMOVUPS    Y5, 64(SI)
-	ADDQ       $0x18, BX
-	ADDQ       $0x60, SI
+	VBLENDVPS  Y9, Y6, Y3, Y6
+	VBLENDVPS  Y10, Y7, Y4, Y3
+	VBLENDVPS  Y11, Y8, Y5, Y4
+	VMOVUPS    Y6, (SI)
+	VMOVUPS    Y3, 32(SI)
+	VMOVUPS    Y4, 64(SI)
+	ADDQ       $0x00000018, BX
+	ADDQ       $0x00000060, SI
 	CMPQ       BX, AX
 	JL         fwd_wide
 
@@ -139,13 +139,13 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS   (CX)(BX*4), Y3
-	VMULPS    Y0, Y3, Y4
-	VMINPS    Y1, Y4, Y4
-	VCMPPS    $0x01, Y2, Y3, Y5
-	VBLENDVPS Y5, Y4, Y3, Y3
-	VMOVUPS   Y3, (SI)
-	ADDQ      $0x08, BX
-	ADDQ      $0x20, SI
+	VMULPS    Y0, Y3, Y5
+	VMINPS    Y1, Y5, Y5
+	VCMPPS    $0x01, Y2, Y3, Y8
+	VBLENDVPS Y8, Y5, Y3, Y11
+	VMOVUPS   Y11, (SI)
+	ADDQ      $0x00000008, BX
+	ADDQ      $0x00000020, SI
 	CMPQ      BX, AX
 	JB        fwd_oneloop
 
@@ -157,13 +157,13 @@ fwd_tail:
 	SHLQ       $0x02, AX
 	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
-	VMOVDQU    (DX), Y3
-	VMASKMOVPS (CX)(BX*4), Y3, Y4
-	VMULPS     Y0, Y4, Y0
-	VMINPS     Y1, Y0, Y0
-	VCMPPS     $0x01, Y2, Y4, Y1
-	VBLENDVPS  Y1, Y0, Y4, Y0
-	VMASKMOVPS Y0, Y3, (SI)
+	VMOVDQU    (DX), Y4
+	VMASKMOVPS (CX)(BX*4), Y4, Y6
+	VMULPS     Y0, Y6, Y3
+	VMINPS     Y1, Y3, Y3
+	VCMPPS     $0x01, Y2, Y6, Y5
+	VBLENDVPS  Y5, Y3, Y6, Y8
+	VMASKMOVPS Y8, Y4, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -223,52 +223,52 @@ fwd_wide:
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y4
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y5
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y6
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y9
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
 	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y8
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y9
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y9
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y9
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y9
-	VMULPS       Y7, Y4, Y7
-	VMULPS       Y8, Y5, Y8
-	VMULPS       Y9, Y6, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y7
+	VMULPS       Y9, Y4, Y13
+	VMULPS       Y8, Y5, Y9
+	VMULPS       Y7, Y6, Y8
 	VMULPS       Y10, Y4, Y4
 	VMULPS       Y11, Y5, Y5
 	VMULPS       Y12, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y4, Y4, Y7
-	VFMADD213PS Y5, Y5, Y8
-	VFMADD213PS Y6, Y6, Y9
+	VFMADD213PS Y4, Y4, Y13
+	VFMADD213PS Y5, Y5, Y9
+	VFMADD213PS Y6, Y6, Y8
 	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
 	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
 	VSUBPS      k32_3f800000<>+0(SB), Y12, Y12
-	VADDPS      Y7, Y10, Y10
-	VADDPS      Y8, Y11, Y11
-	VADDPS      Y9, Y12, Y12
+	VADDPS      Y13, Y10, Y10
+	VADDPS      Y9, Y11, Y11
+	VADDPS      Y8, Y12, Y12
 	VMULPS      Y0, Y10, Y10
 	VMULPS      Y0, Y11, Y11
 	VMULPS      Y0, Y12, Y12
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y4
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y5
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y6
-	VBLENDVPS   Y4, Y10, Y1, Y1
-	VBLENDVPS   Y5, Y11, Y2, Y2
-	VBLENDVPS   Y6, Y12, Y3, Y3
-	VMOVUPS     Y1, (SI)
-	VMOVUPS     Y2, 32(SI)
-	VMOVUPS     Y3, 64(SI)
-	ADDQ        $0x18, BX
-	ADDQ        $0x60, SI
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y8
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y9
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y13
+	VBLENDVPS   Y8, Y10, Y1, Y6
+	VBLENDVPS   Y9, Y11, Y2, Y1
+	VBLENDVPS   Y13, Y12, Y3, Y2
+	VMOVUPS     Y6, (SI)
+	VMOVUPS     Y1, 32(SI)
+	VMOVUPS     Y2, 64(SI)
+	ADDQ        $0x00000018, BX
+	ADDQ        $0x00000060, SI
 	CMPQ        BX, AX
 	JL          fwd_wide
 
@@ -280,33 +280,33 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Y1
-	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y2
-	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
+	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y12
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y12
 
 	// s = 2^n
-	VPSLLD       $0x17, Y3, Y4
-	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
-	VMULPS       Y3, Y2, Y3
-	VMULPS       Y4, Y2, Y2
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
+	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y12
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y12
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y12
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y12
+	VMULPS       Y12, Y3, Y11
+	VMULPS       Y13, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y2, Y2, Y3
-	VSUBPS      k32_3f800000<>+0(SB), Y4, Y4
-	VADDPS      Y3, Y4, Y4
-	VMULPS      Y0, Y4, Y4
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y2
-	VBLENDVPS   Y2, Y4, Y1, Y1
-	VMOVUPS     Y1, (SI)
-	ADDQ        $0x08, BX
-	ADDQ        $0x20, SI
+	VFMADD213PS Y3, Y3, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y11, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y11
+	VBLENDVPS   Y11, Y13, Y1, Y3
+	VMOVUPS     Y3, (SI)
+	ADDQ        $0x00000008, BX
+	ADDQ        $0x00000020, SI
 	CMPQ        BX, AX
 	JB          fwd_oneloop
 
@@ -318,33 +318,33 @@ fwd_tail:
 	SHLQ        $0x02, AX
 	LEAQ        tailmask32<>+32(SB), DX
 	SUBQ        AX, DX
-	VMOVDQU     (DX), Y1
-	VMASKMOVPS  (CX)(BX*4), Y1, Y2
-	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y4
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
+	VMOVDQU     (DX), Y2
+	VMASKMOVPS  (CX)(BX*4), Y2, Y3
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
-	VMULPS       Y4, Y3, Y4
-	VMULPS       Y5, Y3, Y3
+	VPSLLD       $0x17, Y13, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y13
+	VMULPS       Y13, Y1, Y12
+	VMULPS       Y11, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y4
-	VSUBPS      k32_3f800000<>+0(SB), Y5, Y5
-	VADDPS      Y4, Y5, Y5
-	VMULPS      Y0, Y5, Y5
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
-	VBLENDVPS   Y0, Y5, Y2, Y0
-	VMASKMOVPS  Y0, Y1, (SI)
+	VFMADD213PS Y1, Y1, Y12
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VADDPS      Y12, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y12
+	VBLENDVPS   Y12, Y11, Y3, Y1
+	VMASKMOVPS  Y1, Y2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -513,84 +513,84 @@ fwd_wide:
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y4
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y5
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y6
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y9
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
 	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y8
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y9
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y9
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y9
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y9
-	VMULPS       Y7, Y4, Y7
-	VMULPS       Y8, Y5, Y8
-	VMULPS       Y9, Y6, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y7
+	VMULPS       Y9, Y4, Y13
+	VMULPS       Y8, Y5, Y9
+	VMULPS       Y7, Y6, Y8
 	VMULPS       Y10, Y4, Y4
 	VMULPS       Y11, Y5, Y5
 	VMULPS       Y12, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y4, Y4, Y7
-	VFMADD213PS Y5, Y5, Y8
-	VFMADD213PS Y6, Y6, Y9
-	VADDPS      Y7, Y10, Y10
-	VADDPS      Y8, Y11, Y11
-	VADDPS      Y9, Y12, Y12
+	VFMADD213PS Y4, Y4, Y13
+	VFMADD213PS Y5, Y5, Y9
+	VFMADD213PS Y6, Y6, Y8
+	VADDPS      Y13, Y10, Y10
+	VADDPS      Y9, Y11, Y11
+	VADDPS      Y8, Y12, Y12
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y1, Y4
-	VORPS   k32_80000000<>+0(SB), Y2, Y5
-	VORPS   k32_80000000<>+0(SB), Y3, Y6
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y4
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y5
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y6
-	VANDNPS Y10, Y4, Y4
-	VANDNPS Y11, Y5, Y5
-	VANDNPS Y12, Y6, Y6
-	VADDPS  Y0, Y4, Y7
-	VADDPS  Y0, Y5, Y8
-	VADDPS  Y0, Y6, Y9
+	VORPS   k32_80000000<>+0(SB), Y1, Y8
+	VORPS   k32_80000000<>+0(SB), Y2, Y9
+	VORPS   k32_80000000<>+0(SB), Y3, Y13
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y8
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y13, Y9
+	VANDNPS Y10, Y6, Y13
+	VANDNPS Y11, Y8, Y10
+	VANDNPS Y12, Y9, Y11
+	VADDPS  Y0, Y13, Y12
+	VADDPS  Y0, Y10, Y9
+	VADDPS  Y0, Y11, Y8
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y1, Y4, Y0, Y10
-	VBLENDVPS Y2, Y5, Y0, Y11
-	VBLENDVPS Y3, Y6, Y0, Y12
-	VDIVPS    Y7, Y10, Y10
-	VDIVPS    Y8, Y11, Y11
-	VDIVPS    Y9, Y12, Y12
+	VBLENDVPS Y1, Y13, Y0, Y6
+	VBLENDVPS Y2, Y10, Y0, Y5
+	VBLENDVPS Y3, Y11, Y0, Y4
+	VDIVPS    Y12, Y6, Y6
+	VDIVPS    Y9, Y5, Y5
+	VDIVPS    Y8, Y4, Y4
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y0, Y7, Y7
-	VSUBPS    Y0, Y8, Y8
+	VSUBPS    Y0, Y12, Y12
 	VSUBPS    Y0, Y9, Y9
-	VSUBPS    Y7, Y4, Y4
-	VSUBPS    Y8, Y5, Y5
-	VSUBPS    Y9, Y6, Y6
-	VSUBPS    Y10, Y0, Y7
-	VSUBPS    Y11, Y0, Y8
-	VSUBPS    Y12, Y0, Y9
-	VBLENDVPS Y1, Y7, Y10, Y1
-	VBLENDVPS Y2, Y8, Y11, Y2
-	VBLENDVPS Y3, Y9, Y12, Y3
+	VSUBPS    Y0, Y8, Y8
+	VSUBPS    Y12, Y13, Y13
+	VSUBPS    Y9, Y10, Y10
+	VSUBPS    Y8, Y11, Y11
+	VSUBPS    Y6, Y0, Y8
+	VSUBPS    Y5, Y0, Y9
+	VSUBPS    Y4, Y0, Y12
+	VBLENDVPS Y1, Y8, Y6, Y7
+	VBLENDVPS Y2, Y9, Y5, Y8
+	VBLENDVPS Y3, Y12, Y4, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y4, Y4
-	VMULPS       Y2, Y5, Y5
-	VMULPS       Y3, Y6, Y6
-	VFNMADD213PS Y10, Y10, Y4
-	VFNMADD213PS Y11, Y11, Y5
-	VFNMADD213PS Y12, Y12, Y6
-	VMOVUPS      Y4, (SI)
-	VMOVUPS      Y5, 32(SI)
-	VMOVUPS      Y6, 64(SI)
-	ADDQ         $0x18, BX
-	ADDQ         $0x60, SI
+	VMULPS       Y7, Y13, Y13
+	VMULPS       Y8, Y10, Y10
+	VMULPS       Y9, Y11, Y11
+	VFNMADD213PS Y6, Y6, Y13
+	VFNMADD213PS Y5, Y5, Y10
+	VFNMADD213PS Y4, Y4, Y11
+	VMOVUPS      Y13, (SI)
+	VMOVUPS      Y10, 32(SI)
+	VMOVUPS      Y11, 64(SI)
+	ADDQ         $0x00000018, BX
+	ADDQ         $0x00000060, SI
 	CMPQ         BX, AX
 	JL           fwd_wide
 
@@ -602,49 +602,49 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Y1
-	VORPS       k32_80000000<>+0(SB), Y1, Y2
-	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
+	VORPS       k32_80000000<>+0(SB), Y1, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y3, Y4
-	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
-	VMULPS       Y3, Y2, Y3
-	VMULPS       Y4, Y2, Y2
+	VPSLLD       $0x17, Y5, Y6
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y9
+	VMULPS       Y6, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y2, Y2, Y3
-	VADDPS      Y3, Y4, Y4
+	VFMADD213PS Y4, Y4, Y9
+	VADDPS      Y9, Y6, Y6
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y1, Y2
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y2
-	VANDNPS Y4, Y2, Y2
-	VADDPS  Y0, Y2, Y3
+	VORPS   k32_80000000<>+0(SB), Y1, Y9
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y4
+	VANDNPS Y6, Y4, Y9
+	VADDPS  Y0, Y9, Y6
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y1, Y2, Y0, Y4
-	VDIVPS    Y3, Y4, Y4
+	VBLENDVPS Y1, Y9, Y0, Y4
+	VDIVPS    Y6, Y4, Y4
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y0, Y3, Y3
-	VSUBPS    Y3, Y2, Y2
-	VSUBPS    Y4, Y0, Y3
-	VBLENDVPS Y1, Y3, Y4, Y1
+	VSUBPS    Y0, Y6, Y6
+	VSUBPS    Y6, Y9, Y9
+	VSUBPS    Y4, Y0, Y6
+	VBLENDVPS Y1, Y6, Y4, Y5
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y2, Y2
-	VFNMADD213PS Y4, Y4, Y2
-	VMOVUPS      Y2, (SI)
-	ADDQ         $0x08, BX
-	ADDQ         $0x20, SI
+	VMULPS       Y5, Y9, Y9
+	VFNMADD213PS Y4, Y4, Y9
+	VMOVUPS      Y9, (SI)
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000020, SI
 	CMPQ         BX, AX
 	JB           fwd_oneloop
 
@@ -656,49 +656,49 @@ fwd_tail:
 	SHLQ        $0x02, AX
 	LEAQ        tailmask32<>+32(SB), DX
 	SUBQ        AX, DX
-	VMOVDQU     (DX), Y1
-	VMASKMOVPS  (CX)(BX*4), Y1, Y2
-	VORPS       k32_80000000<>+0(SB), Y2, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y4
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
+	VMOVDQU     (DX), Y2
+	VMASKMOVPS  (CX)(BX*4), Y2, Y3
+	VORPS       k32_80000000<>+0(SB), Y3, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
-	VMULPS       Y4, Y3, Y4
-	VMULPS       Y5, Y3, Y3
+	VPSLLD       $0x17, Y5, Y6
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y1
+	VMULPS       Y6, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y4
-	VADDPS      Y4, Y5, Y5
+	VFMADD213PS Y4, Y4, Y1
+	VADDPS      Y1, Y6, Y6
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y2, Y3
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y3
-	VANDNPS Y5, Y3, Y3
-	VADDPS  Y0, Y3, Y4
+	VORPS   k32_80000000<>+0(SB), Y3, Y1
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y4
+	VANDNPS Y6, Y4, Y1
+	VADDPS  Y0, Y1, Y6
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y2, Y3, Y0, Y5
-	VDIVPS    Y4, Y5, Y5
+	VBLENDVPS Y3, Y1, Y0, Y4
+	VDIVPS    Y6, Y4, Y4
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y0, Y4, Y4
-	VSUBPS    Y4, Y3, Y3
-	VSUBPS    Y5, Y0, Y0
-	VBLENDVPS Y2, Y0, Y5, Y0
+	VSUBPS    Y0, Y6, Y6
+	VSUBPS    Y6, Y1, Y1
+	VSUBPS    Y4, Y0, Y6
+	VBLENDVPS Y3, Y6, Y4, Y5
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y0, Y3, Y3
-	VFNMADD213PS Y5, Y5, Y3
-	VMASKMOVPS   Y3, Y1, (SI)
+	VMULPS       Y5, Y1, Y1
+	VFNMADD213PS Y4, Y4, Y1
+	VMASKMOVPS   Y1, Y2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -737,123 +737,123 @@ fwd_wide:
 	VORPS       k32_80000000<>+0(SB), Y1, Y4
 	VORPS       k32_80000000<>+0(SB), Y2, Y5
 	VORPS       k32_80000000<>+0(SB), Y3, Y6
-	VADDPS      Y4, Y4, Y4
-	VADDPS      Y5, Y5, Y5
-	VADDPS      Y6, Y6, Y6
+	VADDPS      Y4, Y4, Y7
+	VADDPS      Y5, Y5, Y4
+	VADDPS      Y6, Y6, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y7, Y7
 	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
 	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
-	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
-	VMOVUPS     k32_4b40007f<>+0(SB), Y7
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y6
 	VMOVUPS     k32_4b40007f<>+0(SB), Y8
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y8
 	VMOVUPS     k32_4b40007f<>+0(SB), Y9
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y7, Y10
+	VPSLLD       $0x17, Y6, Y10
 	VPSLLD       $0x17, Y8, Y11
 	VPSLLD       $0x17, Y9, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
 	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
 	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
-	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y4
-	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y5
-	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y6
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y4
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y5
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y6
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y7
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y7
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y5
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y7
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y7
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y9
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y7
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y9
-	VMULPS       Y7, Y4, Y7
-	VMULPS       Y8, Y5, Y8
-	VMULPS       Y9, Y6, Y9
-	VMULPS       Y10, Y4, Y4
-	VMULPS       Y11, Y5, Y5
-	VMULPS       Y12, Y6, Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y6
+	VMULPS       Y9, Y7, Y13
+	VMULPS       Y8, Y4, Y9
+	VMULPS       Y6, Y5, Y8
+	VMULPS       Y10, Y7, Y7
+	VMULPS       Y11, Y4, Y4
+	VMULPS       Y12, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y4, Y4, Y7
+	VFMADD213PS Y7, Y7, Y13
+	VFMADD213PS Y4, Y4, Y9
 	VFMADD213PS Y5, Y5, Y8
-	VFMADD213PS Y6, Y6, Y9
-	VADDPS      Y7, Y10, Y10
-	VADDPS      Y8, Y11, Y11
-	VADDPS      Y9, Y12, Y12
+	VADDPS      Y13, Y10, Y10
+	VADDPS      Y9, Y11, Y11
+	VADDPS      Y8, Y12, Y12
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       Y0, Y10, Y4
-	VADDPS       Y0, Y11, Y5
-	VADDPS       Y0, Y12, Y6
-	VDIVPS       Y4, Y10, Y10
-	VDIVPS       Y5, Y11, Y11
-	VDIVPS       Y6, Y12, Y12
-	VMOVUPS      k32_40000000<>+0(SB), Y4
-	VFNMADD213PS Y0, Y4, Y10
-	VMOVUPS      k32_40000000<>+0(SB), Y4
-	VFNMADD213PS Y0, Y4, Y11
-	VMOVUPS      k32_40000000<>+0(SB), Y4
-	VFNMADD213PS Y0, Y4, Y12
+	VADDPS       Y0, Y10, Y8
+	VADDPS       Y0, Y11, Y9
+	VADDPS       Y0, Y12, Y13
+	VDIVPS       Y8, Y10, Y10
+	VDIVPS       Y9, Y11, Y11
+	VDIVPS       Y13, Y12, Y12
+	VMOVUPS      k32_40000000<>+0(SB), Y13
+	VFNMADD213PS Y0, Y13, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y13
+	VFNMADD213PS Y0, Y13, Y11
+	VMOVUPS      k32_40000000<>+0(SB), Y13
+	VFNMADD213PS Y0, Y13, Y12
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y4
-	VMULPS      Y2, Y2, Y5
-	VMULPS      Y3, Y3, Y6
+	VMULPS      Y1, Y1, Y13
+	VMULPS      Y2, Y2, Y9
+	VMULPS      Y3, Y3, Y8
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y13, Y5
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y9, Y4
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y4, Y7
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y5, Y8
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y6, Y9
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y4, Y7
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y5, Y8
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y6, Y9
-	VFMADD213PS k32_3e088393<>+0(SB), Y4, Y7
-	VFMADD213PS k32_3e088393<>+0(SB), Y5, Y8
-	VFMADD213PS k32_3e088393<>+0(SB), Y6, Y9
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y4, Y7
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y5, Y8
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y6, Y9
-	VMULPS      Y4, Y1, Y4
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y6, Y3, Y6
-	VFMADD213PS Y1, Y7, Y4
-	VFMADD213PS Y2, Y8, Y5
-	VFMADD213PS Y3, Y9, Y6
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y8, Y7
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y13, Y5
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y9, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y8, Y7
+	VFMADD213PS k32_3e088393<>+0(SB), Y13, Y5
+	VFMADD213PS k32_3e088393<>+0(SB), Y9, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y8, Y7
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y13, Y5
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y9, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y8, Y7
+	VMULPS      Y13, Y1, Y6
+	VMULPS      Y9, Y2, Y13
+	VMULPS      Y8, Y3, Y9
+	VFMADD213PS Y1, Y5, Y6
+	VFMADD213PS Y2, Y4, Y13
+	VFMADD213PS Y3, Y7, Y9
 	VANDPS      k32_7fffffff<>+0(SB), Y1, Y7
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y8
-	VANDPS      k32_7fffffff<>+0(SB), Y3, Y9
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y7, Y7
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y8
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y9
-	VBLENDVPS   Y7, Y10, Y4, Y4
-	VBLENDVPS   Y8, Y11, Y5, Y5
-	VBLENDVPS   Y9, Y12, Y6, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y3, Y5
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y7, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y7
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y5, Y4
+	VBLENDVPS   Y8, Y10, Y6, Y5
+	VBLENDVPS   Y7, Y11, Y13, Y6
+	VBLENDVPS   Y4, Y12, Y9, Y13
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS  k32_80000000<>+0(SB), Y1, Y1
 	VANDPS  k32_80000000<>+0(SB), Y2, Y2
 	VANDPS  k32_80000000<>+0(SB), Y3, Y3
-	VORPS   Y1, Y4, Y4
-	VORPS   Y2, Y5, Y5
-	VORPS   Y3, Y6, Y6
-	VMOVUPS Y4, (SI)
-	VMOVUPS Y5, 32(SI)
-	VMOVUPS Y6, 64(SI)
-	ADDQ    $0x18, BX
-	ADDQ    $0x60, SI
+	VORPS   Y1, Y5, Y5
+	VORPS   Y2, Y6, Y6
+	VORPS   Y3, Y13, Y13
+	VMOVUPS Y5, (SI)
+	VMOVUPS Y6, 32(SI)
+	VMOVUPS Y13, 64(SI)
+	ADDQ    $0x00000018, BX
+	ADDQ    $0x00000060, SI
 	CMPQ    BX, AX
 	JL      fwd_wide
 
@@ -864,15 +864,15 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS     (CX)(BX*4), Y1
-	VORPS       k32_80000000<>+0(SB), Y1, Y2
-	VADDPS      Y2, Y2, Y2
+	VMOVUPS     (CX)(BX*4), Y4
+	VORPS       k32_80000000<>+0(SB), Y4, Y3
+	VADDPS      Y3, Y3, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y3
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
-	VPSLLD       $0x17, Y3, Y4
+	VPSLLD       $0x17, Y3, Y1
 	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
 	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
@@ -881,38 +881,38 @@ fwd_oneloop:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
-	VMULPS       Y3, Y2, Y3
-	VMULPS       Y4, Y2, Y2
+	VMULPS       Y3, Y2, Y9
+	VMULPS       Y1, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y2, Y2, Y3
-	VADDPS      Y3, Y4, Y4
+	VFMADD213PS Y2, Y2, Y9
+	VADDPS      Y9, Y1, Y1
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       Y0, Y4, Y2
-	VDIVPS       Y2, Y4, Y4
-	VMOVUPS      k32_40000000<>+0(SB), Y2
-	VFNMADD213PS Y0, Y2, Y4
+	VADDPS       Y0, Y1, Y9
+	VDIVPS       Y9, Y1, Y1
+	VMOVUPS      k32_40000000<>+0(SB), Y9
+	VFNMADD213PS Y0, Y9, Y1
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y2
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y2, Y3
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y2, Y3
-	VFMADD213PS k32_3e088393<>+0(SB), Y2, Y3
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y2, Y3
-	VMULPS      Y2, Y1, Y2
-	VFMADD213PS Y1, Y3, Y2
-	VANDPS      k32_7fffffff<>+0(SB), Y1, Y3
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y3
-	VBLENDVPS   Y3, Y4, Y2, Y2
+	VMULPS      Y4, Y4, Y9
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y9, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y9, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y9, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y9, Y2
+	VMULPS      Y9, Y4, Y3
+	VFMADD213PS Y4, Y2, Y3
+	VANDPS      k32_7fffffff<>+0(SB), Y4, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y9
+	VBLENDVPS   Y9, Y1, Y3, Y2
 
 	// the sign of x, last: tanh(-0) = -0
-	VANDPS  k32_80000000<>+0(SB), Y1, Y1
-	VORPS   Y1, Y2, Y2
+	VANDPS  k32_80000000<>+0(SB), Y4, Y4
+	VORPS   Y4, Y2, Y2
 	VMOVUPS Y2, (SI)
-	ADDQ    $0x08, BX
-	ADDQ    $0x20, SI
+	ADDQ    $0x00000008, BX
+	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
 	JB      fwd_oneloop
 
@@ -924,16 +924,16 @@ fwd_tail:
 	SHLQ        $0x02, AX
 	LEAQ        tailmask32<>+32(SB), DX
 	SUBQ        AX, DX
-	VMOVDQU     (DX), Y1
-	VMASKMOVPS  (CX)(BX*4), Y1, Y2
-	VORPS       k32_80000000<>+0(SB), Y2, Y3
-	VADDPS      Y3, Y3, Y3
+	VMOVDQU     (DX), Y2
+	VMASKMOVPS  (CX)(BX*4), Y2, Y5
+	VORPS       k32_80000000<>+0(SB), Y5, Y4
+	VADDPS      Y4, Y4, Y3
 	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y4
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
 
 	// s = 2^n
-	VPSLLD       $0x17, Y4, Y5
+	VPSLLD       $0x17, Y4, Y1
 	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
 	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
@@ -942,36 +942,36 @@ fwd_tail:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
-	VMULPS       Y4, Y3, Y4
-	VMULPS       Y5, Y3, Y3
+	VMULPS       Y4, Y3, Y9
+	VMULPS       Y1, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y4
-	VADDPS      Y4, Y5, Y5
+	VFMADD213PS Y3, Y3, Y9
+	VADDPS      Y9, Y1, Y1
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       Y0, Y5, Y3
-	VDIVPS       Y3, Y5, Y5
-	VMOVUPS      k32_40000000<>+0(SB), Y3
-	VFNMADD213PS Y0, Y3, Y5
+	VADDPS       Y0, Y1, Y9
+	VDIVPS       Y9, Y1, Y1
+	VMOVUPS      k32_40000000<>+0(SB), Y9
+	VFNMADD213PS Y0, Y9, Y1
 
 	// x + x³·p(x²)
-	VMULPS      Y2, Y2, Y0
+	VMULPS      Y5, Y5, Y9
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y3
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y3
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y3
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y3
-	VMULPS      Y0, Y2, Y0
-	VFMADD213PS Y2, Y3, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y3
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y3
-	VBLENDVPS   Y3, Y5, Y0, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y9, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y9, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y9, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y9, Y3
+	VMULPS      Y9, Y5, Y4
+	VFMADD213PS Y5, Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y9
+	VBLENDVPS   Y9, Y1, Y4, Y3
 
 	// the sign of x, last: tanh(-0) = -0
-	VANDPS     k32_80000000<>+0(SB), Y2, Y2
-	VORPS      Y2, Y0, Y0
-	VMASKMOVPS Y0, Y1, (SI)
+	VANDPS     k32_80000000<>+0(SB), Y5, Y5
+	VORPS      Y5, Y3, Y3
+	VMASKMOVPS Y3, Y2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -1096,24 +1096,24 @@ bwd_wide:
 	VMOVUPS    32(DX)(SI*4), Y7
 	VMOVUPS    64(DX)(SI*4), Y8
 	VMOVUPS    96(DX)(SI*4), Y9
-	VCMPPS     $0x0e, Y0, Y6, Y6
-	VCMPPS     $0x0e, Y0, Y7, Y7
-	VCMPPS     $0x0e, Y0, Y8, Y8
-	VCMPPS     $0x0e, Y0, Y9, Y9
-	VANDPS     Y1, Y6, Y6
-	VANDPS     Y1, Y7, Y7
-	VANDPS     Y1, Y8, Y8
-	VANDPS     Y1, Y9, Y9
-	VMULPS     Y6, Y2, Y2
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
+	VCMPPS     $0x0e, Y0, Y6, Y10
+	VCMPPS     $0x0e, Y0, Y7, Y6
+	VCMPPS     $0x0e, Y0, Y8, Y7
+	VCMPPS     $0x0e, Y0, Y9, Y8
+	VANDPS     Y1, Y10, Y9
+	VANDPS     Y1, Y6, Y10
+	VANDPS     Y1, Y7, Y6
+	VANDPS     Y1, Y8, Y7
+	VMULPS     Y9, Y2, Y2
+	VMULPS     Y10, Y3, Y3
+	VMULPS     Y6, Y4, Y4
+	VMULPS     Y7, Y5, Y5
 	VMOVUPS    Y2, (DI)
 	VMOVUPS    Y3, 32(DI)
 	VMOVUPS    Y4, 64(DI)
 	VMOVUPS    Y5, 96(DI)
-	ADDQ       $0x20, SI
-	ADDQ       $0x80, DI
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
 	JL         bwd_wide
 
@@ -1126,12 +1126,12 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y2
 	VMOVUPS (DX)(SI*4), Y3
-	VCMPPS  $0x0e, Y0, Y3, Y3
-	VANDPS  Y1, Y3, Y3
+	VCMPPS  $0x0e, Y0, Y3, Y7
+	VANDPS  Y1, Y7, Y3
 	VMULPS  Y3, Y2, Y2
 	VMOVUPS Y2, (DI)
-	ADDQ    $0x08, SI
-	ADDQ    $0x20, DI
+	ADDQ    $0x00000008, SI
+	ADDQ    $0x00000020, DI
 	CMPQ    SI, AX
 	JB      bwd_oneloop
 
@@ -1144,12 +1144,12 @@ bwd_tail:
 	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y2
-	VMASKMOVPS (CX)(SI*4), Y2, Y3
-	VMASKMOVPS (DX)(SI*4), Y2, Y4
-	VCMPPS     $0x0e, Y0, Y4, Y0
-	VANDPS     Y1, Y0, Y0
-	VMULPS     Y0, Y3, Y3
-	VMASKMOVPS Y3, Y2, (DI)
+	VMASKMOVPS (CX)(SI*4), Y2, Y4
+	VMASKMOVPS (DX)(SI*4), Y2, Y3
+	VCMPPS     $0x0e, Y0, Y3, Y3
+	VANDPS     Y1, Y3, Y3
+	VMULPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y2, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1186,24 +1186,24 @@ bwd_wide:
 	VMOVUPS    32(DX)(SI*4), Y8
 	VMOVUPS    64(DX)(SI*4), Y9
 	VMOVUPS    96(DX)(SI*4), Y10
-	VCMPPS     $0x0e, Y1, Y7, Y7
-	VCMPPS     $0x0e, Y1, Y8, Y8
-	VCMPPS     $0x0e, Y1, Y9, Y9
-	VCMPPS     $0x0e, Y1, Y10, Y10
-	VBLENDVPS  Y7, Y2, Y0, Y7
-	VBLENDVPS  Y8, Y2, Y0, Y8
-	VBLENDVPS  Y9, Y2, Y0, Y9
-	VBLENDVPS  Y10, Y2, Y0, Y10
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
-	VMULPS     Y10, Y6, Y6
+	VCMPPS     $0x0e, Y1, Y7, Y11
+	VCMPPS     $0x0e, Y1, Y8, Y7
+	VCMPPS     $0x0e, Y1, Y9, Y8
+	VCMPPS     $0x0e, Y1, Y10, Y9
+	VBLENDVPS  Y11, Y2, Y0, Y10
+	VBLENDVPS  Y7, Y2, Y0, Y11
+	VBLENDVPS  Y8, Y2, Y0, Y7
+	VBLENDVPS  Y9, Y2, Y0, Y8
+	VMULPS     Y10, Y3, Y3
+	VMULPS     Y11, Y4, Y4
+	VMULPS     Y7, Y5, Y5
+	VMULPS     Y8, Y6, Y6
 	VMOVUPS    Y3, (DI)
 	VMOVUPS    Y4, 32(DI)
 	VMOVUPS    Y5, 64(DI)
 	VMOVUPS    Y6, 96(DI)
-	ADDQ       $0x20, SI
-	ADDQ       $0x80, DI
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
 	JL         bwd_wide
 
@@ -1216,12 +1216,12 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   (DX)(SI*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y4
-	VBLENDVPS Y4, Y2, Y0, Y4
+	VCMPPS    $0x0e, Y1, Y4, Y8
+	VBLENDVPS Y8, Y2, Y0, Y4
 	VMULPS    Y4, Y3, Y3
 	VMOVUPS   Y3, (DI)
-	ADDQ      $0x08, SI
-	ADDQ      $0x20, DI
+	ADDQ      $0x00000008, SI
+	ADDQ      $0x00000020, DI
 	CMPQ      SI, AX
 	JB        bwd_oneloop
 
@@ -1234,12 +1234,12 @@ bwd_tail:
 	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y3
-	VMASKMOVPS (CX)(SI*4), Y3, Y4
-	VMASKMOVPS (DX)(SI*4), Y3, Y5
-	VCMPPS     $0x0e, Y1, Y5, Y1
-	VBLENDVPS  Y1, Y2, Y0, Y0
-	VMULPS     Y0, Y4, Y4
-	VMASKMOVPS Y4, Y3, (DI)
+	VMASKMOVPS (CX)(SI*4), Y3, Y5
+	VMASKMOVPS (DX)(SI*4), Y3, Y4
+	VCMPPS     $0x0e, Y1, Y4, Y4
+	VBLENDVPS  Y4, Y2, Y0, Y4
+	VMULPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y3, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1280,17 +1280,17 @@ bwd_wide:
 	VADDPS     Y0, Y6, Y6
 	VADDPS     Y0, Y7, Y7
 	VADDPS     Y0, Y8, Y8
-	VBLENDVPS  Y9, Y2, Y6, Y6
-	VBLENDVPS  Y10, Y2, Y7, Y7
-	VBLENDVPS  Y11, Y2, Y8, Y8
-	VMULPS     Y6, Y3, Y3
-	VMULPS     Y7, Y4, Y4
-	VMULPS     Y8, Y5, Y5
+	VBLENDVPS  Y9, Y2, Y6, Y9
+	VBLENDVPS  Y10, Y2, Y7, Y6
+	VBLENDVPS  Y11, Y2, Y8, Y7
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y6, Y4, Y4
+	VMULPS     Y7, Y5, Y5
 	VMOVUPS    Y3, (DI)
 	VMOVUPS    Y4, 32(DI)
 	VMOVUPS    Y5, 64(DI)
-	ADDQ       $0x18, SI
-	ADDQ       $0x60, DI
+	ADDQ       $0x00000018, SI
+	ADDQ       $0x00000060, DI
 	CMPQ       SI, AX
 	JL         bwd_wide
 
@@ -1303,13 +1303,13 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   (DX)(SI*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y5
+	VCMPPS    $0x0e, Y1, Y4, Y7
 	VADDPS    Y0, Y4, Y4
-	VBLENDVPS Y5, Y2, Y4, Y4
-	VMULPS    Y4, Y3, Y3
+	VBLENDVPS Y7, Y2, Y4, Y6
+	VMULPS    Y6, Y3, Y3
 	VMOVUPS   Y3, (DI)
-	ADDQ      $0x08, SI
-	ADDQ      $0x20, DI
+	ADDQ      $0x00000008, SI
+	ADDQ      $0x00000020, DI
 	CMPQ      SI, AX
 	JB        bwd_oneloop
 
@@ -1322,13 +1322,13 @@ bwd_tail:
 	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y3
-	VMASKMOVPS (CX)(SI*4), Y3, Y4
-	VMASKMOVPS (DX)(SI*4), Y3, Y5
-	VCMPPS     $0x0e, Y1, Y5, Y1
-	VADDPS     Y0, Y5, Y5
-	VBLENDVPS  Y1, Y2, Y5, Y0
-	VMULPS     Y0, Y4, Y4
-	VMASKMOVPS Y4, Y3, (DI)
+	VMASKMOVPS (CX)(SI*4), Y3, Y5
+	VMASKMOVPS (DX)(SI*4), Y3, Y4
+	VCMPPS     $0x0e, Y1, Y4, Y6
+	VADDPS     Y0, Y4, Y4
+	VBLENDVPS  Y6, Y2, Y4, Y4
+	VMULPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y3, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1361,12 +1361,12 @@ bwd_wide:
 	VMOVUPS    32(DX)(SI*4), Y5
 	VMOVUPS    64(DX)(SI*4), Y6
 	VMOVUPS    96(DX)(SI*4), Y7
-	VMOVUPS    k32_3f800000<>+0(SB), Y8
-	VSUBPS     Y4, Y8, Y8
 	VMOVUPS    k32_3f800000<>+0(SB), Y9
-	VSUBPS     Y5, Y9, Y9
+	VSUBPS     Y4, Y9, Y8
 	VMOVUPS    k32_3f800000<>+0(SB), Y10
-	VSUBPS     Y6, Y10, Y10
+	VSUBPS     Y5, Y10, Y9
+	VMOVUPS    k32_3f800000<>+0(SB), Y11
+	VSUBPS     Y6, Y11, Y10
 	VMOVUPS    k32_3f800000<>+0(SB), Y11
 	VSUBPS     Y7, Y11, Y11
 	VMULPS     Y4, Y8, Y8
@@ -1381,8 +1381,8 @@ bwd_wide:
 	VMOVUPS    Y1, 32(DI)
 	VMOVUPS    Y2, 64(DI)
 	VMOVUPS    Y3, 96(DI)
-	ADDQ       $0x20, SI
-	ADDQ       $0x80, DI
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
 	JL         bwd_wide
 
@@ -1395,13 +1395,13 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y0
 	VMOVUPS (DX)(SI*4), Y1
-	VMOVUPS k32_3f800000<>+0(SB), Y2
-	VSUBPS  Y1, Y2, Y2
-	VMULPS  Y1, Y2, Y2
-	VMULPS  Y2, Y0, Y0
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y1, Y10, Y11
+	VMULPS  Y1, Y11, Y11
+	VMULPS  Y11, Y0, Y0
 	VMOVUPS Y0, (DI)
-	ADDQ    $0x08, SI
-	ADDQ    $0x20, DI
+	ADDQ    $0x00000008, SI
+	ADDQ    $0x00000020, DI
 	CMPQ    SI, AX
 	JB      bwd_oneloop
 
@@ -1414,13 +1414,13 @@ bwd_tail:
 	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y0
-	VMASKMOVPS (CX)(SI*4), Y0, Y1
-	VMASKMOVPS (DX)(SI*4), Y0, Y2
-	VMOVUPS    k32_3f800000<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y3
-	VMULPS     Y2, Y3, Y3
-	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS (CX)(SI*4), Y0, Y2
+	VMASKMOVPS (DX)(SI*4), Y0, Y3
+	VMOVUPS    k32_3f800000<>+0(SB), Y1
+	VSUBPS     Y3, Y1, Y11
+	VMULPS     Y3, Y11, Y11
+	VMULPS     Y11, Y2, Y2
+	VMASKMOVPS Y2, Y0, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1453,12 +1453,12 @@ bwd_wide:
 	VMOVUPS    32(DX)(SI*4), Y5
 	VMOVUPS    64(DX)(SI*4), Y6
 	VMOVUPS    96(DX)(SI*4), Y7
-	VMOVUPS    k32_3f800000<>+0(SB), Y8
-	VSUBPS     Y4, Y8, Y8
 	VMOVUPS    k32_3f800000<>+0(SB), Y9
-	VSUBPS     Y5, Y9, Y9
+	VSUBPS     Y4, Y9, Y8
 	VMOVUPS    k32_3f800000<>+0(SB), Y10
-	VSUBPS     Y6, Y10, Y10
+	VSUBPS     Y5, Y10, Y9
+	VMOVUPS    k32_3f800000<>+0(SB), Y11
+	VSUBPS     Y6, Y11, Y10
 	VMOVUPS    k32_3f800000<>+0(SB), Y11
 	VSUBPS     Y7, Y11, Y11
 	VADDPS     k32_3f800000<>+0(SB), Y4, Y4
@@ -1477,8 +1477,8 @@ bwd_wide:
 	VMOVUPS    Y1, 32(DI)
 	VMOVUPS    Y2, 64(DI)
 	VMOVUPS    Y3, 96(DI)
-	ADDQ       $0x20, SI
-	ADDQ       $0x80, DI
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
 	JL         bwd_wide
 
@@ -1491,14 +1491,14 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y0
 	VMOVUPS (DX)(SI*4), Y1
-	VMOVUPS k32_3f800000<>+0(SB), Y2
-	VSUBPS  Y1, Y2, Y2
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y1, Y10, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
-	VMULPS  Y1, Y2, Y2
-	VMULPS  Y2, Y0, Y0
+	VMULPS  Y1, Y11, Y11
+	VMULPS  Y11, Y0, Y0
 	VMOVUPS Y0, (DI)
-	ADDQ    $0x08, SI
-	ADDQ    $0x20, DI
+	ADDQ    $0x00000008, SI
+	ADDQ    $0x00000020, DI
 	CMPQ    SI, AX
 	JB      bwd_oneloop
 
@@ -1511,14 +1511,14 @@ bwd_tail:
 	LEAQ       tailmask32<>+32(SB), BX
 	SUBQ       AX, BX
 	VMOVDQU    (BX), Y0
-	VMASKMOVPS (CX)(SI*4), Y0, Y1
-	VMASKMOVPS (DX)(SI*4), Y0, Y2
-	VMOVUPS    k32_3f800000<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y3
-	VADDPS     k32_3f800000<>+0(SB), Y2, Y2
-	VMULPS     Y2, Y3, Y3
-	VMULPS     Y3, Y1, Y1
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS (CX)(SI*4), Y0, Y2
+	VMASKMOVPS (DX)(SI*4), Y0, Y3
+	VMOVUPS    k32_3f800000<>+0(SB), Y1
+	VSUBPS     Y3, Y1, Y11
+	VADDPS     k32_3f800000<>+0(SB), Y3, Y3
+	VMULPS     Y3, Y11, Y11
+	VMULPS     Y11, Y2, Y2
+	VMASKMOVPS Y2, Y0, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -1576,8 +1576,8 @@ nodb_wide:
 	VMOVUPS    Y2, 32(R12)
 	VMOVUPS    Y3, 64(R12)
 	VMOVUPS    Y4, 96(R12)
-	ADDQ       $0x20, R10
-	ADDQ       $0x80, R12
+	ADDQ       $0x00000020, R10
+	ADDQ       $0x00000080, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -1591,8 +1591,8 @@ nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y1
 	VMOVUPS (SI)(R10*4), Y2
 	VMOVUPS Y1, (R12)
-	ADDQ    $0x08, R10
-	ADDQ    $0x20, R12
+	ADDQ    $0x00000008, R10
+	ADDQ    $0x00000020, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
@@ -1644,8 +1644,8 @@ db_wide:
 	VMOVUPS    Y1, 64(R10)(R11*4)
 	VADDPS     96(R10)(R11*4), Y4, Y1
 	VMOVUPS    Y1, 96(R10)(R11*4)
-	ADDQ       $0x20, R11
-	ADDQ       $0x80, R13
+	ADDQ       $0x00000020, R11
+	ADDQ       $0x00000080, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -1661,8 +1661,8 @@ db_oneloop:
 	VMOVUPS Y1, (R13)
 	VADDPS  (R10)(R11*4), Y1, Y1
 	VMOVUPS Y1, (R10)(R11*4)
-	ADDQ    $0x08, R11
-	ADDQ    $0x20, R13
+	ADDQ    $0x00000008, R11
+	ADDQ    $0x00000020, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -1737,24 +1737,24 @@ nodb_wide:
 	VMOVUPS    32(SI)(R10*4), Y8
 	VMOVUPS    64(SI)(R10*4), Y9
 	VMOVUPS    96(SI)(R10*4), Y10
-	VCMPPS     $0x0e, Y0, Y7, Y7
-	VCMPPS     $0x0e, Y0, Y8, Y8
-	VCMPPS     $0x0e, Y0, Y9, Y9
-	VCMPPS     $0x0e, Y0, Y10, Y10
-	VANDPS     Y1, Y7, Y7
-	VANDPS     Y1, Y8, Y8
-	VANDPS     Y1, Y9, Y9
-	VANDPS     Y1, Y10, Y10
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
-	VMULPS     Y10, Y6, Y6
+	VCMPPS     $0x0e, Y0, Y7, Y11
+	VCMPPS     $0x0e, Y0, Y8, Y7
+	VCMPPS     $0x0e, Y0, Y9, Y8
+	VCMPPS     $0x0e, Y0, Y10, Y9
+	VANDPS     Y1, Y11, Y10
+	VANDPS     Y1, Y7, Y11
+	VANDPS     Y1, Y8, Y7
+	VANDPS     Y1, Y9, Y8
+	VMULPS     Y10, Y3, Y3
+	VMULPS     Y11, Y4, Y4
+	VMULPS     Y7, Y5, Y5
+	VMULPS     Y8, Y6, Y6
 	VMOVUPS    Y3, (R12)
 	VMOVUPS    Y4, 32(R12)
 	VMOVUPS    Y5, 64(R12)
 	VMOVUPS    Y6, 96(R12)
-	ADDQ       $0x20, R10
-	ADDQ       $0x80, R12
+	ADDQ       $0x00000020, R10
+	ADDQ       $0x00000080, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -1767,12 +1767,12 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y3
 	VMOVUPS (SI)(R10*4), Y4
-	VCMPPS  $0x0e, Y0, Y4, Y4
-	VANDPS  Y1, Y4, Y4
+	VCMPPS  $0x0e, Y0, Y4, Y8
+	VANDPS  Y1, Y8, Y4
 	VMULPS  Y4, Y3, Y3
 	VMOVUPS Y3, (R12)
-	ADDQ    $0x08, R10
-	ADDQ    $0x20, R12
+	ADDQ    $0x00000008, R10
+	ADDQ    $0x00000020, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
@@ -1808,39 +1808,39 @@ db_wide:
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
 	VMOVUPS    (DX)(R11*4), Y3
-	VMOVUPS    32(DX)(R11*4), Y4
-	VMOVUPS    64(DX)(R11*4), Y5
-	VMOVUPS    96(DX)(R11*4), Y6
-	VMOVUPS    (SI)(R11*4), Y7
-	VMOVUPS    32(SI)(R11*4), Y8
-	VMOVUPS    64(SI)(R11*4), Y9
-	VMOVUPS    96(SI)(R11*4), Y10
-	VCMPPS     $0x0e, Y0, Y7, Y7
-	VCMPPS     $0x0e, Y0, Y8, Y8
-	VCMPPS     $0x0e, Y0, Y9, Y9
-	VCMPPS     $0x0e, Y0, Y10, Y10
-	VANDPS     Y1, Y7, Y7
-	VANDPS     Y1, Y8, Y8
-	VANDPS     Y1, Y9, Y9
-	VANDPS     Y1, Y10, Y10
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
-	VMULPS     Y10, Y6, Y6
+	VMOVUPS    32(DX)(R11*4), Y5
+	VMOVUPS    64(DX)(R11*4), Y6
+	VMOVUPS    96(DX)(R11*4), Y7
+	VMOVUPS    (SI)(R11*4), Y8
+	VMOVUPS    32(SI)(R11*4), Y9
+	VMOVUPS    64(SI)(R11*4), Y10
+	VMOVUPS    96(SI)(R11*4), Y11
+	VCMPPS     $0x0e, Y0, Y8, Y4
+	VCMPPS     $0x0e, Y0, Y9, Y8
+	VCMPPS     $0x0e, Y0, Y10, Y9
+	VCMPPS     $0x0e, Y0, Y11, Y10
+	VANDPS     Y1, Y4, Y11
+	VANDPS     Y1, Y8, Y4
+	VANDPS     Y1, Y9, Y8
+	VANDPS     Y1, Y10, Y9
+	VMULPS     Y11, Y3, Y3
+	VMULPS     Y4, Y5, Y5
+	VMULPS     Y8, Y6, Y6
+	VMULPS     Y9, Y7, Y7
 	VMOVUPS    Y3, (R13)
-	VMOVUPS    Y4, 32(R13)
-	VMOVUPS    Y5, 64(R13)
-	VMOVUPS    Y6, 96(R13)
+	VMOVUPS    Y5, 32(R13)
+	VMOVUPS    Y6, 64(R13)
+	VMOVUPS    Y7, 96(R13)
 	VADDPS     (R10)(R11*4), Y3, Y3
 	VMOVUPS    Y3, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y4, Y3
+	VADDPS     32(R10)(R11*4), Y5, Y3
 	VMOVUPS    Y3, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y5, Y3
+	VADDPS     64(R10)(R11*4), Y6, Y3
 	VMOVUPS    Y3, 64(R10)(R11*4)
-	VADDPS     96(R10)(R11*4), Y6, Y3
+	VADDPS     96(R10)(R11*4), Y7, Y3
 	VMOVUPS    Y3, 96(R10)(R11*4)
-	ADDQ       $0x20, R11
-	ADDQ       $0x80, R13
+	ADDQ       $0x00000020, R11
+	ADDQ       $0x00000080, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -1853,14 +1853,14 @@ db_one:
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Y3
 	VMOVUPS (SI)(R11*4), Y4
-	VCMPPS  $0x0e, Y0, Y4, Y4
-	VANDPS  Y1, Y4, Y4
+	VCMPPS  $0x0e, Y0, Y4, Y9
+	VANDPS  Y1, Y9, Y4
 	VMULPS  Y4, Y3, Y3
 	VMOVUPS Y3, (R13)
 	VADDPS  (R10)(R11*4), Y3, Y3
 	VMOVUPS Y3, (R10)(R11*4)
-	ADDQ    $0x08, R11
-	ADDQ    $0x20, R13
+	ADDQ    $0x00000008, R11
+	ADDQ    $0x00000020, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -1939,24 +1939,24 @@ nodb_wide:
 	VMOVUPS    32(SI)(R10*4), Y8
 	VMOVUPS    64(SI)(R10*4), Y9
 	VMOVUPS    96(SI)(R10*4), Y10
-	VCMPPS     $0x0e, Y1, Y7, Y7
-	VCMPPS     $0x0e, Y1, Y8, Y8
-	VCMPPS     $0x0e, Y1, Y9, Y9
-	VCMPPS     $0x0e, Y1, Y10, Y10
-	VBLENDVPS  Y7, k32_3f800000<>+0(SB), Y0, Y7
-	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y8
-	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y0, Y9
-	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y0, Y10
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
-	VMULPS     Y10, Y6, Y6
+	VCMPPS     $0x0e, Y1, Y7, Y11
+	VCMPPS     $0x0e, Y1, Y8, Y7
+	VCMPPS     $0x0e, Y1, Y9, Y8
+	VCMPPS     $0x0e, Y1, Y10, Y9
+	VBLENDVPS  Y11, k32_3f800000<>+0(SB), Y0, Y10
+	VBLENDVPS  Y7, k32_3f800000<>+0(SB), Y0, Y11
+	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y7
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y0, Y8
+	VMULPS     Y10, Y3, Y3
+	VMULPS     Y11, Y4, Y4
+	VMULPS     Y7, Y5, Y5
+	VMULPS     Y8, Y6, Y6
 	VMOVUPS    Y3, (R12)
 	VMOVUPS    Y4, 32(R12)
 	VMOVUPS    Y5, 64(R12)
 	VMOVUPS    Y6, 96(R12)
-	ADDQ       $0x20, R10
-	ADDQ       $0x80, R12
+	ADDQ       $0x00000020, R10
+	ADDQ       $0x00000080, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -1969,12 +1969,12 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS   (DX)(R10*4), Y3
 	VMOVUPS   (SI)(R10*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y4
-	VBLENDVPS Y4, k32_3f800000<>+0(SB), Y0, Y4
+	VCMPPS    $0x0e, Y1, Y4, Y8
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y4
 	VMULPS    Y4, Y3, Y3
 	VMOVUPS   Y3, (R12)
-	ADDQ      $0x08, R10
-	ADDQ      $0x20, R12
+	ADDQ      $0x00000008, R10
+	ADDQ      $0x00000020, R12
 	CMPQ      R10, R11
 	JB        nodb_oneloop
 
@@ -2010,39 +2010,39 @@ db_wide:
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
 	VMOVUPS    (DX)(R11*4), Y3
-	VMOVUPS    32(DX)(R11*4), Y4
-	VMOVUPS    64(DX)(R11*4), Y5
-	VMOVUPS    96(DX)(R11*4), Y6
-	VMOVUPS    (SI)(R11*4), Y7
-	VMOVUPS    32(SI)(R11*4), Y8
-	VMOVUPS    64(SI)(R11*4), Y9
-	VMOVUPS    96(SI)(R11*4), Y10
-	VCMPPS     $0x0e, Y1, Y7, Y7
-	VCMPPS     $0x0e, Y1, Y8, Y8
-	VCMPPS     $0x0e, Y1, Y9, Y9
-	VCMPPS     $0x0e, Y1, Y10, Y10
-	VBLENDVPS  Y7, k32_3f800000<>+0(SB), Y0, Y7
-	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y8
-	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y0, Y9
-	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y0, Y10
-	VMULPS     Y7, Y3, Y3
-	VMULPS     Y8, Y4, Y4
-	VMULPS     Y9, Y5, Y5
-	VMULPS     Y10, Y6, Y6
+	VMOVUPS    32(DX)(R11*4), Y5
+	VMOVUPS    64(DX)(R11*4), Y6
+	VMOVUPS    96(DX)(R11*4), Y7
+	VMOVUPS    (SI)(R11*4), Y8
+	VMOVUPS    32(SI)(R11*4), Y9
+	VMOVUPS    64(SI)(R11*4), Y10
+	VMOVUPS    96(SI)(R11*4), Y11
+	VCMPPS     $0x0e, Y1, Y8, Y4
+	VCMPPS     $0x0e, Y1, Y9, Y8
+	VCMPPS     $0x0e, Y1, Y10, Y9
+	VCMPPS     $0x0e, Y1, Y11, Y10
+	VBLENDVPS  Y4, k32_3f800000<>+0(SB), Y0, Y11
+	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y4
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y0, Y8
+	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y0, Y9
+	VMULPS     Y11, Y3, Y3
+	VMULPS     Y4, Y5, Y5
+	VMULPS     Y8, Y6, Y6
+	VMULPS     Y9, Y7, Y7
 	VMOVUPS    Y3, (R13)
-	VMOVUPS    Y4, 32(R13)
-	VMOVUPS    Y5, 64(R13)
-	VMOVUPS    Y6, 96(R13)
+	VMOVUPS    Y5, 32(R13)
+	VMOVUPS    Y6, 64(R13)
+	VMOVUPS    Y7, 96(R13)
 	VADDPS     (R10)(R11*4), Y3, Y3
 	VMOVUPS    Y3, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y4, Y3
+	VADDPS     32(R10)(R11*4), Y5, Y3
 	VMOVUPS    Y3, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y5, Y3
+	VADDPS     64(R10)(R11*4), Y6, Y3
 	VMOVUPS    Y3, 64(R10)(R11*4)
-	VADDPS     96(R10)(R11*4), Y6, Y3
+	VADDPS     96(R10)(R11*4), Y7, Y3
 	VMOVUPS    Y3, 96(R10)(R11*4)
-	ADDQ       $0x20, R11
-	ADDQ       $0x80, R13
+	ADDQ       $0x00000020, R11
+	ADDQ       $0x00000080, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -2055,14 +2055,14 @@ db_one:
 db_oneloop:
 	VMOVUPS   (DX)(R11*4), Y3
 	VMOVUPS   (SI)(R11*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y4
-	VBLENDVPS Y4, k32_3f800000<>+0(SB), Y0, Y4
+	VCMPPS    $0x0e, Y1, Y4, Y9
+	VBLENDVPS Y9, k32_3f800000<>+0(SB), Y0, Y4
 	VMULPS    Y4, Y3, Y3
 	VMOVUPS   Y3, (R13)
 	VADDPS    (R10)(R11*4), Y3, Y3
 	VMOVUPS   Y3, (R10)(R11*4)
-	ADDQ      $0x08, R11
-	ADDQ      $0x20, R13
+	ADDQ      $0x00000008, R11
+	ADDQ      $0x00000020, R13
 	CMPQ      R11, R12
 	JB        db_oneloop
 
@@ -2145,17 +2145,17 @@ nodb_wide:
 	VADDPS     Y0, Y6, Y6
 	VADDPS     Y0, Y7, Y7
 	VADDPS     Y0, Y8, Y8
-	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y6, Y6
-	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y7, Y7
-	VBLENDVPS  Y11, k32_3f800000<>+0(SB), Y8, Y8
-	VMULPS     Y6, Y3, Y3
-	VMULPS     Y7, Y4, Y4
-	VMULPS     Y8, Y5, Y5
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y6, Y9
+	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y7, Y6
+	VBLENDVPS  Y11, k32_3f800000<>+0(SB), Y8, Y7
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y6, Y4, Y4
+	VMULPS     Y7, Y5, Y5
 	VMOVUPS    Y3, (R12)
 	VMOVUPS    Y4, 32(R12)
 	VMOVUPS    Y5, 64(R12)
-	ADDQ       $0x18, R10
-	ADDQ       $0x60, R12
+	ADDQ       $0x00000018, R10
+	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -2168,26 +2168,26 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS   (DX)(R10*4), Y3
 	VMOVUPS   (SI)(R10*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y5
+	VCMPPS    $0x0e, Y1, Y4, Y7
 	VADDPS    Y0, Y4, Y4
-	VBLENDVPS Y5, k32_3f800000<>+0(SB), Y4, Y4
-	VMULPS    Y4, Y3, Y3
+	VBLENDVPS Y7, k32_3f800000<>+0(SB), Y4, Y6
+	VMULPS    Y6, Y3, Y3
 	VMOVUPS   Y3, (R12)
-	ADDQ      $0x08, R10
-	ADDQ      $0x20, R12
+	ADDQ      $0x00000008, R10
+	ADDQ      $0x00000020, R12
 	CMPQ      R10, R11
 	JB        nodb_oneloop
 
 nodb_tail:
 	CMPQ       R10, CX
 	JAE        nodb_done
-	VMASKMOVPS (DX)(R10*4), Y2, Y3
-	VMASKMOVPS (SI)(R10*4), Y2, Y4
-	VCMPPS     $0x0e, Y1, Y4, Y5
-	VADDPS     Y0, Y4, Y4
-	VBLENDVPS  Y5, k32_3f800000<>+0(SB), Y4, Y4
-	VMULPS     Y4, Y3, Y3
-	VMASKMOVPS Y3, Y2, (R12)
+	VMASKMOVPS (DX)(R10*4), Y2, Y5
+	VMASKMOVPS (SI)(R10*4), Y2, Y3
+	VCMPPS     $0x0e, Y1, Y3, Y6
+	VADDPS     Y0, Y3, Y3
+	VBLENDVPS  Y6, k32_3f800000<>+0(SB), Y3, Y4
+	VMULPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2210,35 +2210,35 @@ db_wide:
 	PREFETCHT0 1088(DX)(R11*4)
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
-	VMOVUPS    (DX)(R11*4), Y3
-	VMOVUPS    32(DX)(R11*4), Y4
-	VMOVUPS    64(DX)(R11*4), Y5
-	VMOVUPS    (SI)(R11*4), Y6
-	VMOVUPS    32(SI)(R11*4), Y7
-	VMOVUPS    64(SI)(R11*4), Y8
-	VCMPPS     $0x0e, Y1, Y6, Y9
-	VCMPPS     $0x0e, Y1, Y7, Y10
-	VCMPPS     $0x0e, Y1, Y8, Y11
-	VADDPS     Y0, Y6, Y6
-	VADDPS     Y0, Y7, Y7
-	VADDPS     Y0, Y8, Y8
-	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y6, Y6
-	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y7, Y7
-	VBLENDVPS  Y11, k32_3f800000<>+0(SB), Y8, Y8
-	VMULPS     Y6, Y3, Y3
-	VMULPS     Y7, Y4, Y4
-	VMULPS     Y8, Y5, Y5
-	VMOVUPS    Y3, (R13)
-	VMOVUPS    Y4, 32(R13)
-	VMOVUPS    Y5, 64(R13)
-	VADDPS     (R10)(R11*4), Y3, Y3
+	VMOVUPS    (DX)(R11*4), Y5
+	VMOVUPS    32(DX)(R11*4), Y8
+	VMOVUPS    64(DX)(R11*4), Y9
+	VMOVUPS    (SI)(R11*4), Y10
+	VMOVUPS    32(SI)(R11*4), Y11
+	VMOVUPS    64(SI)(R11*4), Y12
+	VCMPPS     $0x0e, Y1, Y10, Y4
+	VCMPPS     $0x0e, Y1, Y11, Y3
+	VCMPPS     $0x0e, Y1, Y12, Y6
+	VADDPS     Y0, Y10, Y10
+	VADDPS     Y0, Y11, Y11
+	VADDPS     Y0, Y12, Y12
+	VBLENDVPS  Y4, k32_3f800000<>+0(SB), Y10, Y7
+	VBLENDVPS  Y3, k32_3f800000<>+0(SB), Y11, Y10
+	VBLENDVPS  Y6, k32_3f800000<>+0(SB), Y12, Y11
+	VMULPS     Y7, Y5, Y5
+	VMULPS     Y10, Y8, Y8
+	VMULPS     Y11, Y9, Y9
+	VMOVUPS    Y5, (R13)
+	VMOVUPS    Y8, 32(R13)
+	VMOVUPS    Y9, 64(R13)
+	VADDPS     (R10)(R11*4), Y5, Y3
 	VMOVUPS    Y3, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y4, Y3
+	VADDPS     32(R10)(R11*4), Y8, Y3
 	VMOVUPS    Y3, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y5, Y3
+	VADDPS     64(R10)(R11*4), Y9, Y3
 	VMOVUPS    Y3, 64(R10)(R11*4)
-	ADDQ       $0x18, R11
-	ADDQ       $0x60, R13
+	ADDQ       $0x00000018, R11
+	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -2251,15 +2251,15 @@ db_one:
 db_oneloop:
 	VMOVUPS   (DX)(R11*4), Y3
 	VMOVUPS   (SI)(R11*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y5
+	VCMPPS    $0x0e, Y1, Y4, Y11
 	VADDPS    Y0, Y4, Y4
-	VBLENDVPS Y5, k32_3f800000<>+0(SB), Y4, Y4
-	VMULPS    Y4, Y3, Y3
+	VBLENDVPS Y11, k32_3f800000<>+0(SB), Y4, Y10
+	VMULPS    Y10, Y3, Y3
 	VMOVUPS   Y3, (R13)
 	VADDPS    (R10)(R11*4), Y3, Y3
 	VMOVUPS   Y3, (R10)(R11*4)
-	ADDQ      $0x08, R11
-	ADDQ      $0x20, R13
+	ADDQ      $0x00000008, R11
+	ADDQ      $0x00000020, R13
 	CMPQ      R11, R12
 	JB        db_oneloop
 
@@ -2268,9 +2268,9 @@ db_tail:
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y2, Y3
 	VMASKMOVPS (SI)(R11*4), Y2, Y4
-	VCMPPS     $0x0e, Y1, Y4, Y5
+	VCMPPS     $0x0e, Y1, Y4, Y10
 	VADDPS     Y0, Y4, Y4
-	VBLENDVPS  Y5, k32_3f800000<>+0(SB), Y4, Y4
+	VBLENDVPS  Y10, k32_3f800000<>+0(SB), Y4, Y4
 	VMULPS     Y4, Y3, Y3
 	VMASKMOVPS Y3, Y2, (R13)
 	VMASKMOVPS (R10)(R11*4), Y2, Y4
@@ -2347,8 +2347,8 @@ nodb_wide:
 	VMOVUPS    Y2, (R12)
 	VMOVUPS    Y3, 32(R12)
 	VMOVUPS    Y4, 64(R12)
-	ADDQ       $0x18, R10
-	ADDQ       $0x60, R12
+	ADDQ       $0x00000018, R10
+	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -2361,24 +2361,24 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y2
 	VMOVUPS (SI)(R10*4), Y3
-	VSUBPS  Y3, Y0, Y4
-	VMULPS  Y3, Y4, Y4
-	VMULPS  Y4, Y2, Y2
+	VSUBPS  Y3, Y0, Y10
+	VMULPS  Y3, Y10, Y10
+	VMULPS  Y10, Y2, Y2
 	VMOVUPS Y2, (R12)
-	ADDQ    $0x08, R10
-	ADDQ    $0x20, R12
+	ADDQ    $0x00000008, R10
+	ADDQ    $0x00000020, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
 nodb_tail:
 	CMPQ       R10, CX
 	JAE        nodb_done
-	VMASKMOVPS (DX)(R10*4), Y1, Y2
-	VMASKMOVPS (SI)(R10*4), Y1, Y3
-	VSUBPS     Y3, Y0, Y4
-	VMULPS     Y3, Y4, Y4
-	VMULPS     Y4, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R12)
+	VMASKMOVPS (DX)(R10*4), Y1, Y3
+	VMASKMOVPS (SI)(R10*4), Y1, Y2
+	VSUBPS     Y2, Y0, Y10
+	VMULPS     Y2, Y10, Y10
+	VMULPS     Y10, Y3, Y3
+	VMASKMOVPS Y3, Y1, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2401,32 +2401,32 @@ db_wide:
 	PREFETCHT0 1088(DX)(R11*4)
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
-	VMOVUPS    (DX)(R11*4), Y2
-	VMOVUPS    32(DX)(R11*4), Y3
-	VMOVUPS    64(DX)(R11*4), Y4
-	VMOVUPS    (SI)(R11*4), Y5
-	VMOVUPS    32(SI)(R11*4), Y6
-	VMOVUPS    64(SI)(R11*4), Y7
-	VSUBPS     Y5, Y0, Y8
-	VSUBPS     Y6, Y0, Y9
+	VMOVUPS    (DX)(R11*4), Y4
+	VMOVUPS    32(DX)(R11*4), Y5
+	VMOVUPS    64(DX)(R11*4), Y6
+	VMOVUPS    (SI)(R11*4), Y7
+	VMOVUPS    32(SI)(R11*4), Y8
+	VMOVUPS    64(SI)(R11*4), Y9
 	VSUBPS     Y7, Y0, Y10
-	VMULPS     Y5, Y8, Y8
-	VMULPS     Y6, Y9, Y9
+	VSUBPS     Y8, Y0, Y2
+	VSUBPS     Y9, Y0, Y3
 	VMULPS     Y7, Y10, Y10
 	VMULPS     Y8, Y2, Y2
 	VMULPS     Y9, Y3, Y3
 	VMULPS     Y10, Y4, Y4
-	VMOVUPS    Y2, (R13)
-	VMOVUPS    Y3, 32(R13)
-	VMOVUPS    Y4, 64(R13)
-	VADDPS     (R10)(R11*4), Y2, Y2
+	VMULPS     Y2, Y5, Y5
+	VMULPS     Y3, Y6, Y6
+	VMOVUPS    Y4, (R13)
+	VMOVUPS    Y5, 32(R13)
+	VMOVUPS    Y6, 64(R13)
+	VADDPS     (R10)(R11*4), Y4, Y2
 	VMOVUPS    Y2, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y3, Y2
+	VADDPS     32(R10)(R11*4), Y5, Y2
 	VMOVUPS    Y2, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y4, Y2
+	VADDPS     64(R10)(R11*4), Y6, Y2
 	VMOVUPS    Y2, 64(R10)(R11*4)
-	ADDQ       $0x18, R11
-	ADDQ       $0x60, R13
+	ADDQ       $0x00000018, R11
+	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -2438,15 +2438,15 @@ db_one:
 
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Y2
-	VMOVUPS (SI)(R11*4), Y3
-	VSUBPS  Y3, Y0, Y4
-	VMULPS  Y3, Y4, Y4
-	VMULPS  Y4, Y2, Y2
+	VMOVUPS (SI)(R11*4), Y4
+	VSUBPS  Y4, Y0, Y3
+	VMULPS  Y4, Y3, Y3
+	VMULPS  Y3, Y2, Y2
 	VMOVUPS Y2, (R13)
 	VADDPS  (R10)(R11*4), Y2, Y2
 	VMOVUPS Y2, (R10)(R11*4)
-	ADDQ    $0x08, R11
-	ADDQ    $0x20, R13
+	ADDQ    $0x00000008, R11
+	ADDQ    $0x00000020, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -2454,10 +2454,10 @@ db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y1, Y2
-	VMASKMOVPS (SI)(R11*4), Y1, Y3
-	VSUBPS     Y3, Y0, Y4
-	VMULPS     Y3, Y4, Y4
-	VMULPS     Y4, Y2, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y4
+	VSUBPS     Y4, Y0, Y3
+	VMULPS     Y4, Y3, Y3
+	VMULPS     Y3, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
@@ -2536,8 +2536,8 @@ nodb_wide:
 	VMOVUPS    Y2, (R12)
 	VMOVUPS    Y3, 32(R12)
 	VMOVUPS    Y4, 64(R12)
-	ADDQ       $0x18, R10
-	ADDQ       $0x60, R12
+	ADDQ       $0x00000018, R10
+	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
 	JL         nodb_wide
 
@@ -2550,26 +2550,26 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y2
 	VMOVUPS (SI)(R10*4), Y3
-	VSUBPS  Y3, Y0, Y4
+	VSUBPS  Y3, Y0, Y10
 	VADDPS  Y0, Y3, Y3
-	VMULPS  Y3, Y4, Y4
-	VMULPS  Y4, Y2, Y2
+	VMULPS  Y3, Y10, Y10
+	VMULPS  Y10, Y2, Y2
 	VMOVUPS Y2, (R12)
-	ADDQ    $0x08, R10
-	ADDQ    $0x20, R12
+	ADDQ    $0x00000008, R10
+	ADDQ    $0x00000020, R12
 	CMPQ    R10, R11
 	JB      nodb_oneloop
 
 nodb_tail:
 	CMPQ       R10, CX
 	JAE        nodb_done
-	VMASKMOVPS (DX)(R10*4), Y1, Y2
-	VMASKMOVPS (SI)(R10*4), Y1, Y3
-	VSUBPS     Y3, Y0, Y4
-	VADDPS     Y0, Y3, Y3
-	VMULPS     Y3, Y4, Y4
-	VMULPS     Y4, Y2, Y2
-	VMASKMOVPS Y2, Y1, (R12)
+	VMASKMOVPS (DX)(R10*4), Y1, Y3
+	VMASKMOVPS (SI)(R10*4), Y1, Y2
+	VSUBPS     Y2, Y0, Y10
+	VADDPS     Y0, Y2, Y2
+	VMULPS     Y2, Y10, Y10
+	VMULPS     Y10, Y3, Y3
+	VMASKMOVPS Y3, Y1, (R12)
 
 nodb_done:
 	ADDQ BX, DX
@@ -2592,35 +2592,35 @@ db_wide:
 	PREFETCHT0 1088(DX)(R11*4)
 	PREFETCHT0 1024(SI)(R11*4)
 	PREFETCHT0 1088(SI)(R11*4)
-	VMOVUPS    (DX)(R11*4), Y2
-	VMOVUPS    32(DX)(R11*4), Y3
-	VMOVUPS    64(DX)(R11*4), Y4
-	VMOVUPS    (SI)(R11*4), Y5
-	VMOVUPS    32(SI)(R11*4), Y6
-	VMOVUPS    64(SI)(R11*4), Y7
-	VSUBPS     Y5, Y0, Y8
-	VSUBPS     Y6, Y0, Y9
+	VMOVUPS    (DX)(R11*4), Y4
+	VMOVUPS    32(DX)(R11*4), Y5
+	VMOVUPS    64(DX)(R11*4), Y6
+	VMOVUPS    (SI)(R11*4), Y7
+	VMOVUPS    32(SI)(R11*4), Y8
+	VMOVUPS    64(SI)(R11*4), Y9
 	VSUBPS     Y7, Y0, Y10
-	VADDPS     Y0, Y5, Y5
-	VADDPS     Y0, Y6, Y6
+	VSUBPS     Y8, Y0, Y2
+	VSUBPS     Y9, Y0, Y3
 	VADDPS     Y0, Y7, Y7
-	VMULPS     Y5, Y8, Y8
-	VMULPS     Y6, Y9, Y9
+	VADDPS     Y0, Y8, Y8
+	VADDPS     Y0, Y9, Y9
 	VMULPS     Y7, Y10, Y10
 	VMULPS     Y8, Y2, Y2
 	VMULPS     Y9, Y3, Y3
 	VMULPS     Y10, Y4, Y4
-	VMOVUPS    Y2, (R13)
-	VMOVUPS    Y3, 32(R13)
-	VMOVUPS    Y4, 64(R13)
-	VADDPS     (R10)(R11*4), Y2, Y2
+	VMULPS     Y2, Y5, Y5
+	VMULPS     Y3, Y6, Y6
+	VMOVUPS    Y4, (R13)
+	VMOVUPS    Y5, 32(R13)
+	VMOVUPS    Y6, 64(R13)
+	VADDPS     (R10)(R11*4), Y4, Y2
 	VMOVUPS    Y2, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y3, Y2
+	VADDPS     32(R10)(R11*4), Y5, Y2
 	VMOVUPS    Y2, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y4, Y2
+	VADDPS     64(R10)(R11*4), Y6, Y2
 	VMOVUPS    Y2, 64(R10)(R11*4)
-	ADDQ       $0x18, R11
-	ADDQ       $0x60, R13
+	ADDQ       $0x00000018, R11
+	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
 	JL         db_wide
 
@@ -2632,16 +2632,16 @@ db_one:
 
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Y2
-	VMOVUPS (SI)(R11*4), Y3
-	VSUBPS  Y3, Y0, Y4
-	VADDPS  Y0, Y3, Y3
-	VMULPS  Y3, Y4, Y4
-	VMULPS  Y4, Y2, Y2
+	VMOVUPS (SI)(R11*4), Y4
+	VSUBPS  Y4, Y0, Y3
+	VADDPS  Y0, Y4, Y4
+	VMULPS  Y4, Y3, Y3
+	VMULPS  Y3, Y2, Y2
 	VMOVUPS Y2, (R13)
 	VADDPS  (R10)(R11*4), Y2, Y2
 	VMOVUPS Y2, (R10)(R11*4)
-	ADDQ    $0x08, R11
-	ADDQ    $0x20, R13
+	ADDQ    $0x00000008, R11
+	ADDQ    $0x00000020, R13
 	CMPQ    R11, R12
 	JB      db_oneloop
 
@@ -2649,15 +2649,3110 @@ db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y1, Y2
-	VMASKMOVPS (SI)(R11*4), Y1, Y3
-	VSUBPS     Y3, Y0, Y4
-	VADDPS     Y0, Y3, Y3
-	VMULPS     Y3, Y4, Y4
-	VMULPS     Y4, Y2, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y4
+	VSUBPS     Y4, Y0, Y3
+	VADDPS     Y0, Y4, Y4
+	VMULPS     Y4, Y3, Y3
+	VMULPS     Y3, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
 	VMASKMOVPS Y3, Y1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·ReLUForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   x_len+32(FP), DX
+	VXORPS Z0, Z0, Z0
+	XORQ   BX, BX
+	MOVQ   AX, SI
+	MOVQ   DX, AX
+	SUBQ   $+63, AX
+	CMPQ   BX, AX
+	JGE    fwd_one
+
+fwd_wide:
+	PREFETCHT0 1024(CX)(BX*4)
+	PREFETCHT0 1088(CX)(BX*4)
+	PREFETCHT0 1152(CX)(BX*4)
+	PREFETCHT0 1216(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z1
+	VMOVUPS    64(CX)(BX*4), Z2
+	VMOVUPS    128(CX)(BX*4), Z3
+	VMOVUPS    192(CX)(BX*4), Z4
+	VMAXPS     Z1, Z0, Z1
+	VMAXPS     Z2, Z0, Z2
+	VMAXPS     Z3, Z0, Z3
+	VMAXPS     Z4, Z0, Z4
+	VMOVUPS    Z1, (SI)
+	VMOVUPS    Z2, 64(SI)
+	VMOVUPS    Z3, 128(SI)
+	VMOVUPS    Z4, 192(SI)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000100, SI
+	CMPQ       BX, AX
+	JL         fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Z1
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, (SI)
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
+
+fwd_tail:
+	CMPQ      BX, DX
+	JAE       fwd_done
+	MOVQ      DX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, DX
+	SHLXQ     AX, DX, DX
+	DECQ      DX
+	KMOVW     DX, K1
+	VMOVUPS.Z (CX)(BX*4), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+// func LeakyReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·LeakyReLUForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Z0
+	VMOVUPS      k64_80000000<>+0(SB), Z1
+	VXORPS       Z2, Z2, Z2
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+63, AX
+	CMPQ         BX, AX
+	JGE          fwd_one
+
+fwd_wide:
+	PREFETCHT0 1024(CX)(BX*4)
+	PREFETCHT0 1088(CX)(BX*4)
+	PREFETCHT0 1152(CX)(BX*4)
+	PREFETCHT0 1216(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z3
+	VMOVUPS    64(CX)(BX*4), Z4
+	VMOVUPS    128(CX)(BX*4), Z5
+	VMOVUPS    192(CX)(BX*4), Z6
+	VMULPS     Z0, Z3, Z7
+	VMULPS     Z0, Z4, Z8
+	VMULPS     Z0, Z5, Z9
+	VMULPS     Z0, Z6, Z10
+	VMINPS     Z1, Z7, Z7
+	VMINPS     Z1, Z8, Z8
+	VMINPS     Z1, Z9, Z9
+	VMINPS     Z1, Z10, Z10
+	VCMPPS     $0x01, Z2, Z3, K1
+	VCMPPS     $0x01, Z2, Z4, K2
+	VCMPPS     $0x01, Z2, Z5, K3
+	VCMPPS     $0x01, Z2, Z6, K4
+	VBLENDMPS  Z7, Z3, K1, Z11
+	VBLENDMPS  Z8, Z4, K2, Z3
+	VBLENDMPS  Z9, Z5, K3, Z4
+	VBLENDMPS  Z10, Z6, K4, Z5
+	VMOVUPS    Z11, (SI)
+	VMOVUPS    Z3, 64(SI)
+	VMOVUPS    Z4, 128(SI)
+	VMOVUPS    Z5, 192(SI)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000100, SI
+	CMPQ       BX, AX
+	JL         fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS   (CX)(BX*4), Z3
+	VMULPS    Z0, Z3, Z6
+	VMINPS    Z1, Z6, Z6
+	VCMPPS    $0x01, Z2, Z3, K4
+	VBLENDMPS Z6, Z3, K4, Z10
+	VMOVUPS   Z10, (SI)
+	ADDQ      $0x00000010, BX
+	ADDQ      $0x00000040, SI
+	CMPQ      BX, AX
+	JB        fwd_oneloop
+
+fwd_tail:
+	CMPQ      BX, DX
+	JAE       fwd_done
+	MOVQ      DX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, DX
+	SHLXQ     AX, DX, DX
+	DECQ      DX
+	KMOVW     DX, K1
+	VMOVUPS.Z (CX)(BX*4), K1, Z4
+	VMULPS    Z0, Z4, Z3
+	VMINPS    Z1, Z3, Z3
+	VCMPPS    $0x01, Z2, Z4, K4
+	VBLENDMPS Z3, Z4, K4, Z6
+	VMOVUPS   Z6, K1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+DATA k64_80000000<>+0(SB)/4, $0x80000000
+DATA k64_80000000<>+4(SB)/4, $0x80000000
+DATA k64_80000000<>+8(SB)/4, $0x80000000
+DATA k64_80000000<>+12(SB)/4, $0x80000000
+DATA k64_80000000<>+16(SB)/4, $0x80000000
+DATA k64_80000000<>+20(SB)/4, $0x80000000
+DATA k64_80000000<>+24(SB)/4, $0x80000000
+DATA k64_80000000<>+28(SB)/4, $0x80000000
+DATA k64_80000000<>+32(SB)/4, $0x80000000
+DATA k64_80000000<>+36(SB)/4, $0x80000000
+DATA k64_80000000<>+40(SB)/4, $0x80000000
+DATA k64_80000000<>+44(SB)/4, $0x80000000
+DATA k64_80000000<>+48(SB)/4, $0x80000000
+DATA k64_80000000<>+52(SB)/4, $0x80000000
+DATA k64_80000000<>+56(SB)/4, $0x80000000
+DATA k64_80000000<>+60(SB)/4, $0x80000000
+GLOBL k64_80000000<>(SB), RODATA|NOPTR, $64
+
+// func ELUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·ELUForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Z0
+	VMOVUPS      k64_c18c0000<>+0(SB), Z1
+	VMOVUPS      k64_3fb8aa3b<>+0(SB), Z2
+	VMOVUPS      k64_4b40007f<>+0(SB), Z3
+	VMOVUPS      k64_3f317200<>+0(SB), Z4
+	VMOVUPS      k64_35bfbe8e<>+0(SB), Z5
+	VMOVUPS      k64_3ab5121a<>+0(SB), Z6
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z7
+	VMOVUPS      k64_3d2aac79<>+0(SB), Z8
+	VMOVUPS      k64_3e2aaa49<>+0(SB), Z9
+	VMOVUPS      k64_3efffffe<>+0(SB), Z10
+	VMOVUPS      k64_3f800000<>+0(SB), Z11
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+63, AX
+	CMPQ         BX, AX
+	JGE          fwd_one
+
+fwd_wide:
+	PREFETCHT0  1024(CX)(BX*4)
+	PREFETCHT0  1088(CX)(BX*4)
+	PREFETCHT0  1152(CX)(BX*4)
+	PREFETCHT0  1216(CX)(BX*4)
+	VMOVUPS     (CX)(BX*4), Z12
+	VMOVUPS     64(CX)(BX*4), Z13
+	VMOVUPS     128(CX)(BX*4), Z14
+	VMOVUPS     192(CX)(BX*4), Z15
+	VMAXPS      Z1, Z12, Z16
+	VMAXPS      Z1, Z13, Z17
+	VMAXPS      Z1, Z14, Z18
+	VMAXPS      Z1, Z15, Z19
+	VMOVUPS     Z3, Z20
+	VFMADD231PS Z2, Z16, Z20
+	VMOVUPS     Z3, Z21
+	VFMADD231PS Z2, Z17, Z21
+	VMOVUPS     Z3, Z22
+	VFMADD231PS Z2, Z18, Z22
+	VMOVUPS     Z3, Z23
+	VFMADD231PS Z2, Z19, Z23
+
+	// s = 2^n
+	VPSLLD       $0x17, Z20, Z24
+	VPSLLD       $0x17, Z21, Z25
+	VPSLLD       $0x17, Z22, Z26
+	VPSLLD       $0x17, Z23, Z27
+	VSUBPS       Z3, Z20, Z20
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z3, Z22, Z22
+	VSUBPS       Z3, Z23, Z23
+	VFNMADD231PS Z4, Z20, Z16
+	VFNMADD231PS Z4, Z21, Z17
+	VFNMADD231PS Z4, Z22, Z18
+	VFNMADD231PS Z4, Z23, Z19
+	VFNMADD231PS Z5, Z20, Z16
+	VFNMADD231PS Z5, Z21, Z17
+	VFNMADD231PS Z5, Z22, Z18
+	VFNMADD231PS Z5, Z23, Z19
+	VMOVUPS      Z7, Z23
+	VFMADD231PS  Z6, Z16, Z23
+	VMOVUPS      Z7, Z22
+	VFMADD231PS  Z6, Z17, Z22
+	VMOVUPS      Z7, Z21
+	VFMADD231PS  Z6, Z18, Z21
+	VMOVUPS      Z7, Z20
+	VFMADD231PS  Z6, Z19, Z20
+	VFMADD213PS  Z8, Z16, Z23
+	VFMADD213PS  Z8, Z17, Z22
+	VFMADD213PS  Z8, Z18, Z21
+	VFMADD213PS  Z8, Z19, Z20
+	VFMADD213PS  Z9, Z16, Z23
+	VFMADD213PS  Z9, Z17, Z22
+	VFMADD213PS  Z9, Z18, Z21
+	VFMADD213PS  Z9, Z19, Z20
+	VFMADD213PS  Z10, Z16, Z23
+	VFMADD213PS  Z10, Z17, Z22
+	VFMADD213PS  Z10, Z18, Z21
+	VFMADD213PS  Z10, Z19, Z20
+	VMULPS       Z23, Z16, Z28
+	VMULPS       Z22, Z17, Z23
+	VMULPS       Z21, Z18, Z22
+	VMULPS       Z20, Z19, Z21
+	VMULPS       Z24, Z16, Z16
+	VMULPS       Z25, Z17, Z17
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z27, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z28
+	VFMADD213PS Z17, Z17, Z23
+	VFMADD213PS Z18, Z18, Z22
+	VFMADD213PS Z19, Z19, Z21
+	VSUBPS      Z11, Z24, Z24
+	VSUBPS      Z11, Z25, Z25
+	VSUBPS      Z11, Z26, Z26
+	VSUBPS      Z11, Z27, Z27
+	VADDPS      Z28, Z24, Z24
+	VADDPS      Z23, Z25, Z25
+	VADDPS      Z22, Z26, Z26
+	VADDPS      Z21, Z27, Z27
+	VMULPS      Z0, Z24, Z24
+	VMULPS      Z0, Z25, Z25
+	VMULPS      Z0, Z26, Z26
+	VMULPS      Z0, Z27, Z27
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z12, K1
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z13, K2
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z14, K3
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z15, K4
+	VBLENDMPS   Z24, Z12, K1, Z21
+	VBLENDMPS   Z25, Z13, K2, Z12
+	VBLENDMPS   Z26, Z14, K3, Z13
+	VBLENDMPS   Z27, Z15, K4, Z14
+	VMOVUPS     Z21, (SI)
+	VMOVUPS     Z12, 64(SI)
+	VMOVUPS     Z13, 128(SI)
+	VMOVUPS     Z14, 192(SI)
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000100, SI
+	CMPQ        BX, AX
+	JL          fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS     (CX)(BX*4), Z12
+	VMAXPS      Z1, Z12, Z15
+	VMOVUPS     Z3, Z27
+	VFMADD231PS Z2, Z15, Z27
+
+	// s = 2^n
+	VPSLLD       $0x17, Z27, Z26
+	VSUBPS       Z3, Z27, Z27
+	VFNMADD231PS Z4, Z27, Z15
+	VFNMADD231PS Z5, Z27, Z15
+	VMOVUPS      Z7, Z27
+	VFMADD231PS  Z6, Z15, Z27
+	VFMADD213PS  Z8, Z15, Z27
+	VFMADD213PS  Z9, Z15, Z27
+	VFMADD213PS  Z10, Z15, Z27
+	VMULPS       Z27, Z15, Z25
+	VMULPS       Z26, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z25
+	VSUBPS      Z11, Z26, Z26
+	VADDPS      Z25, Z26, Z26
+	VMULPS      Z0, Z26, Z26
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z12, K4
+	VBLENDMPS   Z26, Z12, K4, Z25
+	VMOVUPS     Z25, (SI)
+	ADDQ        $0x00000010, BX
+	ADDQ        $0x00000040, SI
+	CMPQ        BX, AX
+	JB          fwd_oneloop
+
+fwd_tail:
+	CMPQ        BX, DX
+	JAE         fwd_done
+	MOVQ        DX, AX
+	ANDQ        $0x0f, AX
+	MOVQ        $0x00000001, DX
+	SHLXQ       AX, DX, DX
+	DECQ        DX
+	KMOVW       DX, K1
+	VMOVUPS.Z   (CX)(BX*4), K1, Z13
+	VMAXPS      Z1, Z13, Z12
+	VMOVUPS     Z3, Z26
+	VFMADD231PS Z2, Z12, Z26
+
+	// s = 2^n
+	VPSLLD       $0x17, Z26, Z15
+	VSUBPS       Z3, Z26, Z26
+	VFNMADD231PS Z4, Z26, Z12
+	VFNMADD231PS Z5, Z26, Z12
+	VMOVUPS      Z7, Z26
+	VFMADD231PS  Z6, Z12, Z26
+	VFMADD213PS  Z8, Z12, Z26
+	VFMADD213PS  Z9, Z12, Z26
+	VFMADD213PS  Z10, Z12, Z26
+	VMULPS       Z26, Z12, Z27
+	VMULPS       Z15, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z27
+	VSUBPS      Z11, Z15, Z15
+	VADDPS      Z27, Z15, Z15
+	VMULPS      Z0, Z15, Z15
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z13, K4
+	VBLENDMPS   Z15, Z13, K4, Z27
+	VMOVUPS     Z27, K1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+DATA k64_c18c0000<>+0(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+4(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+8(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+12(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+16(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+20(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+24(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+28(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+32(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+36(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+40(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+44(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+48(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+52(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+56(SB)/4, $0xc18c0000
+DATA k64_c18c0000<>+60(SB)/4, $0xc18c0000
+GLOBL k64_c18c0000<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3fb8aa3b<>+0(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+4(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+8(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+12(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+16(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+20(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+24(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+28(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+32(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+36(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+40(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+44(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+48(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+52(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+56(SB)/4, $0x3fb8aa3b
+DATA k64_3fb8aa3b<>+60(SB)/4, $0x3fb8aa3b
+GLOBL k64_3fb8aa3b<>(SB), RODATA|NOPTR, $64
+
+DATA k64_4b40007f<>+0(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+4(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+8(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+12(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+16(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+20(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+24(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+28(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+32(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+36(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+40(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+44(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+48(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+52(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+56(SB)/4, $0x4b40007f
+DATA k64_4b40007f<>+60(SB)/4, $0x4b40007f
+GLOBL k64_4b40007f<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3f317200<>+0(SB)/4, $0x3f317200
+DATA k64_3f317200<>+4(SB)/4, $0x3f317200
+DATA k64_3f317200<>+8(SB)/4, $0x3f317200
+DATA k64_3f317200<>+12(SB)/4, $0x3f317200
+DATA k64_3f317200<>+16(SB)/4, $0x3f317200
+DATA k64_3f317200<>+20(SB)/4, $0x3f317200
+DATA k64_3f317200<>+24(SB)/4, $0x3f317200
+DATA k64_3f317200<>+28(SB)/4, $0x3f317200
+DATA k64_3f317200<>+32(SB)/4, $0x3f317200
+DATA k64_3f317200<>+36(SB)/4, $0x3f317200
+DATA k64_3f317200<>+40(SB)/4, $0x3f317200
+DATA k64_3f317200<>+44(SB)/4, $0x3f317200
+DATA k64_3f317200<>+48(SB)/4, $0x3f317200
+DATA k64_3f317200<>+52(SB)/4, $0x3f317200
+DATA k64_3f317200<>+56(SB)/4, $0x3f317200
+DATA k64_3f317200<>+60(SB)/4, $0x3f317200
+GLOBL k64_3f317200<>(SB), RODATA|NOPTR, $64
+
+DATA k64_35bfbe8e<>+0(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+4(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+8(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+12(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+16(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+20(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+24(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+28(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+32(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+36(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+40(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+44(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+48(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+52(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+56(SB)/4, $0x35bfbe8e
+DATA k64_35bfbe8e<>+60(SB)/4, $0x35bfbe8e
+GLOBL k64_35bfbe8e<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3ab5121a<>+0(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+4(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+8(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+12(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+16(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+20(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+24(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+28(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+32(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+36(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+40(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+44(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+48(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+52(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+56(SB)/4, $0x3ab5121a
+DATA k64_3ab5121a<>+60(SB)/4, $0x3ab5121a
+GLOBL k64_3ab5121a<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3c091cf1<>+0(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+4(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+8(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+12(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+16(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+20(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+24(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+28(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+32(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+36(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+40(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+44(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+48(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+52(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+56(SB)/4, $0x3c091cf1
+DATA k64_3c091cf1<>+60(SB)/4, $0x3c091cf1
+GLOBL k64_3c091cf1<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3d2aac79<>+0(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+4(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+8(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+12(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+16(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+20(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+24(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+28(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+32(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+36(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+40(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+44(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+48(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+52(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+56(SB)/4, $0x3d2aac79
+DATA k64_3d2aac79<>+60(SB)/4, $0x3d2aac79
+GLOBL k64_3d2aac79<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3e2aaa49<>+0(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+4(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+8(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+12(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+16(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+20(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+24(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+28(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+32(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+36(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+40(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+44(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+48(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+52(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+56(SB)/4, $0x3e2aaa49
+DATA k64_3e2aaa49<>+60(SB)/4, $0x3e2aaa49
+GLOBL k64_3e2aaa49<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3efffffe<>+0(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+4(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+8(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+12(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+16(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+20(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+24(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+28(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+32(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+36(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+40(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+44(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+48(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+52(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+56(SB)/4, $0x3efffffe
+DATA k64_3efffffe<>+60(SB)/4, $0x3efffffe
+GLOBL k64_3efffffe<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3f800000<>+0(SB)/4, $0x3f800000
+DATA k64_3f800000<>+4(SB)/4, $0x3f800000
+DATA k64_3f800000<>+8(SB)/4, $0x3f800000
+DATA k64_3f800000<>+12(SB)/4, $0x3f800000
+DATA k64_3f800000<>+16(SB)/4, $0x3f800000
+DATA k64_3f800000<>+20(SB)/4, $0x3f800000
+DATA k64_3f800000<>+24(SB)/4, $0x3f800000
+DATA k64_3f800000<>+28(SB)/4, $0x3f800000
+DATA k64_3f800000<>+32(SB)/4, $0x3f800000
+DATA k64_3f800000<>+36(SB)/4, $0x3f800000
+DATA k64_3f800000<>+40(SB)/4, $0x3f800000
+DATA k64_3f800000<>+44(SB)/4, $0x3f800000
+DATA k64_3f800000<>+48(SB)/4, $0x3f800000
+DATA k64_3f800000<>+52(SB)/4, $0x3f800000
+DATA k64_3f800000<>+56(SB)/4, $0x3f800000
+DATA k64_3f800000<>+60(SB)/4, $0x3f800000
+GLOBL k64_3f800000<>(SB), RODATA|NOPTR, $64
+
+DATA k64_00000000<>+0(SB)/4, $0x00000000
+DATA k64_00000000<>+4(SB)/4, $0x00000000
+DATA k64_00000000<>+8(SB)/4, $0x00000000
+DATA k64_00000000<>+12(SB)/4, $0x00000000
+DATA k64_00000000<>+16(SB)/4, $0x00000000
+DATA k64_00000000<>+20(SB)/4, $0x00000000
+DATA k64_00000000<>+24(SB)/4, $0x00000000
+DATA k64_00000000<>+28(SB)/4, $0x00000000
+DATA k64_00000000<>+32(SB)/4, $0x00000000
+DATA k64_00000000<>+36(SB)/4, $0x00000000
+DATA k64_00000000<>+40(SB)/4, $0x00000000
+DATA k64_00000000<>+44(SB)/4, $0x00000000
+DATA k64_00000000<>+48(SB)/4, $0x00000000
+DATA k64_00000000<>+52(SB)/4, $0x00000000
+DATA k64_00000000<>+56(SB)/4, $0x00000000
+DATA k64_00000000<>+60(SB)/4, $0x00000000
+GLOBL k64_00000000<>(SB), RODATA|NOPTR, $64
+
+// func SigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·SigmoidForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS k64_3f800000<>+0(SB), Z0
+	VMOVUPS k64_80000000<>+0(SB), Z1
+	VMOVUPS k64_3fb8aa3b<>+0(SB), Z2
+	VMOVUPS k64_4b40007f<>+0(SB), Z3
+	VMOVUPS k64_3f317200<>+0(SB), Z4
+	VMOVUPS k64_35bfbe8e<>+0(SB), Z5
+	VMOVUPS k64_3ab5121a<>+0(SB), Z6
+	VMOVUPS k64_3c091cf1<>+0(SB), Z7
+	VMOVUPS k64_3d2aac79<>+0(SB), Z8
+	VMOVUPS k64_3e2aaa49<>+0(SB), Z9
+	VMOVUPS k64_3efffffe<>+0(SB), Z10
+	VMOVUPS k64_c2aeac50<>+0(SB), Z11
+	XORQ    BX, BX
+	MOVQ    AX, SI
+	MOVQ    DX, AX
+	SUBQ    $+63, AX
+	CMPQ    BX, AX
+	JGE     fwd_one
+
+fwd_wide:
+	PREFETCHT0  1024(CX)(BX*4)
+	PREFETCHT0  1088(CX)(BX*4)
+	PREFETCHT0  1152(CX)(BX*4)
+	PREFETCHT0  1216(CX)(BX*4)
+	VMOVUPS     (CX)(BX*4), Z12
+	VMOVUPS     64(CX)(BX*4), Z13
+	VMOVUPS     128(CX)(BX*4), Z14
+	VMOVUPS     192(CX)(BX*4), Z15
+	VORPS       Z1, Z12, Z16
+	VORPS       Z1, Z13, Z17
+	VORPS       Z1, Z14, Z18
+	VORPS       Z1, Z15, Z19
+	VMOVUPS     Z3, Z20
+	VFMADD231PS Z2, Z16, Z20
+	VMOVUPS     Z3, Z21
+	VFMADD231PS Z2, Z17, Z21
+	VMOVUPS     Z3, Z22
+	VFMADD231PS Z2, Z18, Z22
+	VMOVUPS     Z3, Z23
+	VFMADD231PS Z2, Z19, Z23
+
+	// s = 2^n
+	VPSLLD       $0x17, Z20, Z24
+	VPSLLD       $0x17, Z21, Z25
+	VPSLLD       $0x17, Z22, Z26
+	VPSLLD       $0x17, Z23, Z27
+	VSUBPS       Z3, Z20, Z20
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z3, Z22, Z22
+	VSUBPS       Z3, Z23, Z23
+	VFNMADD231PS Z4, Z20, Z16
+	VFNMADD231PS Z4, Z21, Z17
+	VFNMADD231PS Z4, Z22, Z18
+	VFNMADD231PS Z4, Z23, Z19
+	VFNMADD231PS Z5, Z20, Z16
+	VFNMADD231PS Z5, Z21, Z17
+	VFNMADD231PS Z5, Z22, Z18
+	VFNMADD231PS Z5, Z23, Z19
+	VMOVUPS      Z7, Z23
+	VFMADD231PS  Z6, Z16, Z23
+	VMOVUPS      Z7, Z22
+	VFMADD231PS  Z6, Z17, Z22
+	VMOVUPS      Z7, Z21
+	VFMADD231PS  Z6, Z18, Z21
+	VMOVUPS      Z7, Z20
+	VFMADD231PS  Z6, Z19, Z20
+	VFMADD213PS  Z8, Z16, Z23
+	VFMADD213PS  Z8, Z17, Z22
+	VFMADD213PS  Z8, Z18, Z21
+	VFMADD213PS  Z8, Z19, Z20
+	VFMADD213PS  Z9, Z16, Z23
+	VFMADD213PS  Z9, Z17, Z22
+	VFMADD213PS  Z9, Z18, Z21
+	VFMADD213PS  Z9, Z19, Z20
+	VFMADD213PS  Z10, Z16, Z23
+	VFMADD213PS  Z10, Z17, Z22
+	VFMADD213PS  Z10, Z18, Z21
+	VFMADD213PS  Z10, Z19, Z20
+	VMULPS       Z23, Z16, Z28
+	VMULPS       Z22, Z17, Z23
+	VMULPS       Z21, Z18, Z22
+	VMULPS       Z20, Z19, Z21
+	VMULPS       Z24, Z16, Z16
+	VMULPS       Z25, Z17, Z17
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z27, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z28
+	VFMADD213PS Z17, Z17, Z23
+	VFMADD213PS Z18, Z18, Z22
+	VFMADD213PS Z19, Z19, Z21
+	VADDPS      Z28, Z24, Z24
+	VADDPS      Z23, Z25, Z25
+	VADDPS      Z22, Z26, Z26
+	VADDPS      Z21, Z27, Z27
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS     Z1, Z12, Z21
+	VORPS     Z1, Z13, Z22
+	VORPS     Z1, Z14, Z23
+	VORPS     Z1, Z15, Z28
+	VCMPPS    $0x01, Z11, Z21, K1
+	VCMPPS    $0x01, Z11, Z22, K2
+	VCMPPS    $0x01, Z11, Z23, K3
+	VCMPPS    $0x01, Z11, Z28, K4
+	VBLENDMPS k64_00000000<>+0(SB), Z24, K1, Z28
+	VBLENDMPS k64_00000000<>+0(SB), Z25, K2, Z24
+	VBLENDMPS k64_00000000<>+0(SB), Z26, K3, Z25
+	VBLENDMPS k64_00000000<>+0(SB), Z27, K4, Z26
+	VADDPS    Z0, Z28, Z27
+	VADDPS    Z0, Z24, Z23
+	VADDPS    Z0, Z25, Z22
+	VADDPS    Z0, Z26, Z21
+	VPMOVD2M  Z12, K4
+	VPMOVD2M  Z13, K3
+	VPMOVD2M  Z14, K2
+	VPMOVD2M  Z15, K1
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDMPS Z28, Z0, K4, Z19
+	VBLENDMPS Z24, Z0, K3, Z18
+	VBLENDMPS Z25, Z0, K2, Z17
+	VBLENDMPS Z26, Z0, K1, Z16
+	VDIVPS    Z27, Z19, Z19
+	VDIVPS    Z23, Z18, Z18
+	VDIVPS    Z22, Z17, Z17
+	VDIVPS    Z21, Z16, Z16
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Z0, Z27, Z27
+	VSUBPS    Z0, Z23, Z23
+	VSUBPS    Z0, Z22, Z22
+	VSUBPS    Z0, Z21, Z21
+	VSUBPS    Z27, Z28, Z28
+	VSUBPS    Z23, Z24, Z24
+	VSUBPS    Z22, Z25, Z25
+	VSUBPS    Z21, Z26, Z26
+	VPMOVD2M  Z12, K1
+	VPMOVD2M  Z13, K2
+	VPMOVD2M  Z14, K3
+	VPMOVD2M  Z15, K4
+	VSUBPS    Z19, Z0, Z15
+	VSUBPS    Z18, Z0, Z14
+	VSUBPS    Z17, Z0, Z13
+	VSUBPS    Z16, Z0, Z12
+	VBLENDMPS Z15, Z19, K1, Z21
+	VBLENDMPS Z14, Z18, K2, Z15
+	VBLENDMPS Z13, Z17, K3, Z14
+	VBLENDMPS Z12, Z16, K4, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z21, Z28, Z28
+	VMULPS       Z15, Z24, Z24
+	VMULPS       Z14, Z25, Z25
+	VMULPS       Z13, Z26, Z26
+	VFNMADD213PS Z19, Z19, Z28
+	VFNMADD213PS Z18, Z18, Z24
+	VFNMADD213PS Z17, Z17, Z25
+	VFNMADD213PS Z16, Z16, Z26
+	VMOVUPS      Z28, (SI)
+	VMOVUPS      Z24, 64(SI)
+	VMOVUPS      Z25, 128(SI)
+	VMOVUPS      Z26, 192(SI)
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000100, SI
+	CMPQ         BX, AX
+	JL           fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS     (CX)(BX*4), Z12
+	VORPS       Z1, Z12, Z16
+	VMOVUPS     Z3, Z17
+	VFMADD231PS Z2, Z16, Z17
+
+	// s = 2^n
+	VPSLLD       $0x17, Z17, Z18
+	VSUBPS       Z3, Z17, Z17
+	VFNMADD231PS Z4, Z17, Z16
+	VFNMADD231PS Z5, Z17, Z16
+	VMOVUPS      Z7, Z17
+	VFMADD231PS  Z6, Z16, Z17
+	VFMADD213PS  Z8, Z16, Z17
+	VFMADD213PS  Z9, Z16, Z17
+	VFMADD213PS  Z10, Z16, Z17
+	VMULPS       Z17, Z16, Z19
+	VMULPS       Z18, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z19
+	VADDPS      Z19, Z18, Z18
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS     Z1, Z12, Z19
+	VCMPPS    $0x01, Z11, Z19, K4
+	VBLENDMPS k64_00000000<>+0(SB), Z18, K4, Z19
+	VADDPS    Z0, Z19, Z18
+	VPMOVD2M  Z12, K4
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDMPS Z19, Z0, K4, Z16
+	VDIVPS    Z18, Z16, Z16
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Z0, Z18, Z18
+	VSUBPS    Z18, Z19, Z19
+	VPMOVD2M  Z12, K4
+	VSUBPS    Z16, Z0, Z12
+	VBLENDMPS Z12, Z16, K4, Z18
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z18, Z19, Z19
+	VFNMADD213PS Z16, Z16, Z19
+	VMOVUPS      Z19, (SI)
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000040, SI
+	CMPQ         BX, AX
+	JB           fwd_oneloop
+
+fwd_tail:
+	CMPQ        BX, DX
+	JAE         fwd_done
+	MOVQ        DX, AX
+	ANDQ        $0x0f, AX
+	MOVQ        $0x00000001, DX
+	SHLXQ       AX, DX, DX
+	DECQ        DX
+	KMOVW       DX, K1
+	VMOVUPS.Z   (CX)(BX*4), K1, Z13
+	VORPS       Z1, Z13, Z16
+	VMOVUPS     Z3, Z18
+	VFMADD231PS Z2, Z16, Z18
+
+	// s = 2^n
+	VPSLLD       $0x17, Z18, Z12
+	VSUBPS       Z3, Z18, Z18
+	VFNMADD231PS Z4, Z18, Z16
+	VFNMADD231PS Z5, Z18, Z16
+	VMOVUPS      Z7, Z18
+	VFMADD231PS  Z6, Z16, Z18
+	VFMADD213PS  Z8, Z16, Z18
+	VFMADD213PS  Z9, Z16, Z18
+	VFMADD213PS  Z10, Z16, Z18
+	VMULPS       Z18, Z16, Z17
+	VMULPS       Z12, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z17
+	VADDPS      Z17, Z12, Z12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS     Z1, Z13, Z17
+	VCMPPS    $0x01, Z11, Z17, K4
+	VBLENDMPS k64_00000000<>+0(SB), Z12, K4, Z17
+	VADDPS    Z0, Z17, Z12
+	VPMOVD2M  Z13, K4
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDMPS Z17, Z0, K4, Z16
+	VDIVPS    Z12, Z16, Z16
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Z0, Z12, Z12
+	VSUBPS    Z12, Z17, Z17
+	VPMOVD2M  Z13, K4
+	VSUBPS    Z16, Z0, Z13
+	VBLENDMPS Z13, Z16, K4, Z12
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z12, Z17, Z17
+	VFNMADD213PS Z16, Z16, Z17
+	VMOVUPS      Z17, K1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+DATA k64_c2aeac50<>+0(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+4(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+8(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+12(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+16(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+20(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+24(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+28(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+32(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+36(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+40(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+44(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+48(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+52(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+56(SB)/4, $0xc2aeac50
+DATA k64_c2aeac50<>+60(SB)/4, $0xc2aeac50
+GLOBL k64_c2aeac50<>(SB), RODATA|NOPTR, $64
+
+// func TanhForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·TanhForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS k64_3f800000<>+0(SB), Z0
+	VMOVUPS k64_80000000<>+0(SB), Z1
+	VMOVUPS k64_c1a00000<>+0(SB), Z2
+	VMOVUPS k64_3fb8aa3b<>+0(SB), Z3
+	VMOVUPS k64_4b40007f<>+0(SB), Z4
+	VMOVUPS k64_3f317200<>+0(SB), Z5
+	VMOVUPS k64_35bfbe8e<>+0(SB), Z6
+	VMOVUPS k64_3ab5121a<>+0(SB), Z7
+	VMOVUPS k64_3c091cf1<>+0(SB), Z8
+	VMOVUPS k64_3d2aac79<>+0(SB), Z9
+	VMOVUPS k64_3e2aaa49<>+0(SB), Z10
+	VMOVUPS k64_3efffffe<>+0(SB), Z11
+	XORQ    BX, BX
+	MOVQ    AX, SI
+	MOVQ    DX, AX
+	SUBQ    $+63, AX
+	CMPQ    BX, AX
+	JGE     fwd_one
+
+fwd_wide:
+	PREFETCHT0  1024(CX)(BX*4)
+	PREFETCHT0  1088(CX)(BX*4)
+	PREFETCHT0  1152(CX)(BX*4)
+	PREFETCHT0  1216(CX)(BX*4)
+	VMOVUPS     (CX)(BX*4), Z12
+	VMOVUPS     64(CX)(BX*4), Z13
+	VMOVUPS     128(CX)(BX*4), Z14
+	VMOVUPS     192(CX)(BX*4), Z15
+	VORPS       Z1, Z12, Z16
+	VORPS       Z1, Z13, Z17
+	VORPS       Z1, Z14, Z18
+	VORPS       Z1, Z15, Z19
+	VADDPS      Z16, Z16, Z20
+	VADDPS      Z17, Z17, Z16
+	VADDPS      Z18, Z18, Z17
+	VADDPS      Z19, Z19, Z18
+	VMAXPS      Z2, Z20, Z20
+	VMAXPS      Z2, Z16, Z16
+	VMAXPS      Z2, Z17, Z17
+	VMAXPS      Z2, Z18, Z18
+	VMOVUPS     Z4, Z19
+	VFMADD231PS Z3, Z20, Z19
+	VMOVUPS     Z4, Z21
+	VFMADD231PS Z3, Z16, Z21
+	VMOVUPS     Z4, Z22
+	VFMADD231PS Z3, Z17, Z22
+	VMOVUPS     Z4, Z23
+	VFMADD231PS Z3, Z18, Z23
+
+	// s = 2^n
+	VPSLLD       $0x17, Z19, Z24
+	VPSLLD       $0x17, Z21, Z25
+	VPSLLD       $0x17, Z22, Z26
+	VPSLLD       $0x17, Z23, Z27
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z4, Z21, Z21
+	VSUBPS       Z4, Z22, Z22
+	VSUBPS       Z4, Z23, Z23
+	VFNMADD231PS Z5, Z19, Z20
+	VFNMADD231PS Z5, Z21, Z16
+	VFNMADD231PS Z5, Z22, Z17
+	VFNMADD231PS Z5, Z23, Z18
+	VFNMADD231PS Z6, Z19, Z20
+	VFNMADD231PS Z6, Z21, Z16
+	VFNMADD231PS Z6, Z22, Z17
+	VFNMADD231PS Z6, Z23, Z18
+	VMOVUPS      Z8, Z23
+	VFMADD231PS  Z7, Z20, Z23
+	VMOVUPS      Z8, Z22
+	VFMADD231PS  Z7, Z16, Z22
+	VMOVUPS      Z8, Z21
+	VFMADD231PS  Z7, Z17, Z21
+	VMOVUPS      Z8, Z19
+	VFMADD231PS  Z7, Z18, Z19
+	VFMADD213PS  Z9, Z20, Z23
+	VFMADD213PS  Z9, Z16, Z22
+	VFMADD213PS  Z9, Z17, Z21
+	VFMADD213PS  Z9, Z18, Z19
+	VFMADD213PS  Z10, Z20, Z23
+	VFMADD213PS  Z10, Z16, Z22
+	VFMADD213PS  Z10, Z17, Z21
+	VFMADD213PS  Z10, Z18, Z19
+	VFMADD213PS  Z11, Z20, Z23
+	VFMADD213PS  Z11, Z16, Z22
+	VFMADD213PS  Z11, Z17, Z21
+	VFMADD213PS  Z11, Z18, Z19
+	VMULPS       Z23, Z20, Z28
+	VMULPS       Z22, Z16, Z23
+	VMULPS       Z21, Z17, Z22
+	VMULPS       Z19, Z18, Z21
+	VMULPS       Z24, Z20, Z20
+	VMULPS       Z25, Z16, Z16
+	VMULPS       Z26, Z17, Z17
+	VMULPS       Z27, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z20, Z20, Z28
+	VFMADD213PS Z16, Z16, Z23
+	VFMADD213PS Z17, Z17, Z22
+	VFMADD213PS Z18, Z18, Z21
+	VADDPS      Z28, Z24, Z24
+	VADDPS      Z23, Z25, Z25
+	VADDPS      Z22, Z26, Z26
+	VADDPS      Z21, Z27, Z27
+
+	// 1 - 2·e/(1 + e)
+	VADDPS       Z0, Z24, Z21
+	VADDPS       Z0, Z25, Z22
+	VADDPS       Z0, Z26, Z23
+	VADDPS       Z0, Z27, Z28
+	VDIVPS       Z21, Z24, Z24
+	VDIVPS       Z22, Z25, Z25
+	VDIVPS       Z23, Z26, Z26
+	VDIVPS       Z28, Z27, Z27
+	VMOVUPS      k64_40000000<>+0(SB), Z28
+	VFNMADD213PS Z0, Z28, Z24
+	VMOVUPS      k64_40000000<>+0(SB), Z28
+	VFNMADD213PS Z0, Z28, Z25
+	VMOVUPS      k64_40000000<>+0(SB), Z28
+	VFNMADD213PS Z0, Z28, Z26
+	VMOVUPS      k64_40000000<>+0(SB), Z28
+	VFNMADD213PS Z0, Z28, Z27
+
+	// x + x³·p(x²)
+	VMULPS      Z12, Z12, Z28
+	VMULPS      Z13, Z13, Z23
+	VMULPS      Z14, Z14, Z22
+	VMULPS      Z15, Z15, Z21
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z18
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z28, Z18
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z17
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z23, Z17
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z16
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z22, Z16
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z20
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z21, Z20
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z28, Z18
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z23, Z17
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z22, Z16
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z21, Z20
+	VFMADD213PS k64_3e088393<>+0(SB), Z28, Z18
+	VFMADD213PS k64_3e088393<>+0(SB), Z23, Z17
+	VFMADD213PS k64_3e088393<>+0(SB), Z22, Z16
+	VFMADD213PS k64_3e088393<>+0(SB), Z21, Z20
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z28, Z18
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z23, Z17
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z22, Z16
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z21, Z20
+	VMULPS      Z28, Z12, Z19
+	VMULPS      Z23, Z13, Z28
+	VMULPS      Z22, Z14, Z23
+	VMULPS      Z21, Z15, Z22
+	VFMADD213PS Z12, Z18, Z19
+	VFMADD213PS Z13, Z17, Z28
+	VFMADD213PS Z14, Z16, Z23
+	VFMADD213PS Z15, Z20, Z22
+	VANDPS      k64_7fffffff<>+0(SB), Z12, Z20
+	VANDPS      k64_7fffffff<>+0(SB), Z13, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z15, Z18
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z20, K1
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z16, K2
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z17, K3
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z18, K4
+	VBLENDMPS   Z24, Z19, K1, Z18
+	VBLENDMPS   Z25, Z28, K2, Z19
+	VBLENDMPS   Z26, Z23, K3, Z28
+	VBLENDMPS   Z27, Z22, K4, Z23
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z1, Z12, Z12
+	VANDPS  Z1, Z13, Z13
+	VANDPS  Z1, Z14, Z14
+	VANDPS  Z1, Z15, Z15
+	VORPS   Z12, Z18, Z18
+	VORPS   Z13, Z19, Z19
+	VORPS   Z14, Z28, Z28
+	VORPS   Z15, Z23, Z23
+	VMOVUPS Z18, (SI)
+	VMOVUPS Z19, 64(SI)
+	VMOVUPS Z28, 128(SI)
+	VMOVUPS Z23, 192(SI)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000100, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS     (CX)(BX*4), Z16
+	VORPS       Z1, Z16, Z15
+	VADDPS      Z15, Z15, Z14
+	VMAXPS      Z2, Z14, Z14
+	VMOVUPS     Z4, Z15
+	VFMADD231PS Z3, Z14, Z15
+
+	// s = 2^n
+	VPSLLD       $0x17, Z15, Z13
+	VSUBPS       Z4, Z15, Z15
+	VFNMADD231PS Z5, Z15, Z14
+	VFNMADD231PS Z6, Z15, Z14
+	VMOVUPS      Z8, Z15
+	VFMADD231PS  Z7, Z14, Z15
+	VFMADD213PS  Z9, Z14, Z15
+	VFMADD213PS  Z10, Z14, Z15
+	VFMADD213PS  Z11, Z14, Z15
+	VMULPS       Z15, Z14, Z12
+	VMULPS       Z13, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z12
+	VADDPS      Z12, Z13, Z13
+
+	// 1 - 2·e/(1 + e)
+	VADDPS       Z0, Z13, Z12
+	VDIVPS       Z12, Z13, Z13
+	VMOVUPS      k64_40000000<>+0(SB), Z12
+	VFNMADD213PS Z0, Z12, Z13
+
+	// x + x³·p(x²)
+	VMULPS      Z16, Z16, Z12
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z14
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z12, Z14
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z12, Z14
+	VFMADD213PS k64_3e088393<>+0(SB), Z12, Z14
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z12, Z14
+	VMULPS      Z12, Z16, Z15
+	VFMADD213PS Z16, Z14, Z15
+	VANDPS      k64_7fffffff<>+0(SB), Z16, Z14
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z14, K4
+	VBLENDMPS   Z13, Z15, K4, Z14
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z1, Z16, Z16
+	VORPS   Z16, Z14, Z14
+	VMOVUPS Z14, (SI)
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
+
+fwd_tail:
+	CMPQ        BX, DX
+	JAE         fwd_done
+	MOVQ        DX, AX
+	ANDQ        $0x0f, AX
+	MOVQ        $0x00000001, DX
+	SHLXQ       AX, DX, DX
+	DECQ        DX
+	KMOVW       DX, K1
+	VMOVUPS.Z   (CX)(BX*4), K1, Z14
+	VORPS       Z1, Z14, Z16
+	VADDPS      Z16, Z16, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z3, Z15, Z16
+
+	// s = 2^n
+	VPSLLD       $0x17, Z16, Z13
+	VSUBPS       Z4, Z16, Z16
+	VFNMADD231PS Z5, Z16, Z15
+	VFNMADD231PS Z6, Z16, Z15
+	VMOVUPS      Z8, Z16
+	VFMADD231PS  Z7, Z15, Z16
+	VFMADD213PS  Z9, Z15, Z16
+	VFMADD213PS  Z10, Z15, Z16
+	VFMADD213PS  Z11, Z15, Z16
+	VMULPS       Z16, Z15, Z12
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z12
+	VADDPS      Z12, Z13, Z13
+
+	// 1 - 2·e/(1 + e)
+	VADDPS       Z0, Z13, Z12
+	VDIVPS       Z12, Z13, Z13
+	VMOVUPS      k64_40000000<>+0(SB), Z12
+	VFNMADD213PS Z0, Z12, Z13
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z12
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z15
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z12, Z15
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z12, Z15
+	VFMADD213PS k64_3e088393<>+0(SB), Z12, Z15
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z12, Z15
+	VMULPS      Z12, Z14, Z16
+	VFMADD213PS Z14, Z15, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z15
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z15, K4
+	VBLENDMPS   Z13, Z16, K4, Z15
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z1, Z14, Z14
+	VORPS   Z14, Z15, Z15
+	VMOVUPS Z15, K1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+DATA k64_c1a00000<>+0(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+4(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+8(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+12(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+16(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+20(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+24(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+28(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+32(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+36(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+40(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+44(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+48(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+52(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+56(SB)/4, $0xc1a00000
+DATA k64_c1a00000<>+60(SB)/4, $0xc1a00000
+GLOBL k64_c1a00000<>(SB), RODATA|NOPTR, $64
+
+DATA k64_40000000<>+0(SB)/4, $0x40000000
+DATA k64_40000000<>+4(SB)/4, $0x40000000
+DATA k64_40000000<>+8(SB)/4, $0x40000000
+DATA k64_40000000<>+12(SB)/4, $0x40000000
+DATA k64_40000000<>+16(SB)/4, $0x40000000
+DATA k64_40000000<>+20(SB)/4, $0x40000000
+DATA k64_40000000<>+24(SB)/4, $0x40000000
+DATA k64_40000000<>+28(SB)/4, $0x40000000
+DATA k64_40000000<>+32(SB)/4, $0x40000000
+DATA k64_40000000<>+36(SB)/4, $0x40000000
+DATA k64_40000000<>+40(SB)/4, $0x40000000
+DATA k64_40000000<>+44(SB)/4, $0x40000000
+DATA k64_40000000<>+48(SB)/4, $0x40000000
+DATA k64_40000000<>+52(SB)/4, $0x40000000
+DATA k64_40000000<>+56(SB)/4, $0x40000000
+DATA k64_40000000<>+60(SB)/4, $0x40000000
+GLOBL k64_40000000<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3ca9134f<>+0(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+4(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+8(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+12(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+16(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+20(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+24(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+28(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+32(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+36(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+40(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+44(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+48(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+52(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+56(SB)/4, $0x3ca9134f
+DATA k64_3ca9134f<>+60(SB)/4, $0x3ca9134f
+GLOBL k64_3ca9134f<>(SB), RODATA|NOPTR, $64
+
+DATA k64_bbbaf0eb<>+0(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+4(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+8(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+12(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+16(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+20(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+24(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+28(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+32(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+36(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+40(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+44(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+48(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+52(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+56(SB)/4, $0xbbbaf0eb
+DATA k64_bbbaf0eb<>+60(SB)/4, $0xbbbaf0eb
+GLOBL k64_bbbaf0eb<>(SB), RODATA|NOPTR, $64
+
+DATA k64_bd5c1e2d<>+0(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+4(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+8(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+12(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+16(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+20(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+24(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+28(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+32(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+36(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+40(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+44(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+48(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+52(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+56(SB)/4, $0xbd5c1e2d
+DATA k64_bd5c1e2d<>+60(SB)/4, $0xbd5c1e2d
+GLOBL k64_bd5c1e2d<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3e088393<>+0(SB)/4, $0x3e088393
+DATA k64_3e088393<>+4(SB)/4, $0x3e088393
+DATA k64_3e088393<>+8(SB)/4, $0x3e088393
+DATA k64_3e088393<>+12(SB)/4, $0x3e088393
+DATA k64_3e088393<>+16(SB)/4, $0x3e088393
+DATA k64_3e088393<>+20(SB)/4, $0x3e088393
+DATA k64_3e088393<>+24(SB)/4, $0x3e088393
+DATA k64_3e088393<>+28(SB)/4, $0x3e088393
+DATA k64_3e088393<>+32(SB)/4, $0x3e088393
+DATA k64_3e088393<>+36(SB)/4, $0x3e088393
+DATA k64_3e088393<>+40(SB)/4, $0x3e088393
+DATA k64_3e088393<>+44(SB)/4, $0x3e088393
+DATA k64_3e088393<>+48(SB)/4, $0x3e088393
+DATA k64_3e088393<>+52(SB)/4, $0x3e088393
+DATA k64_3e088393<>+56(SB)/4, $0x3e088393
+DATA k64_3e088393<>+60(SB)/4, $0x3e088393
+GLOBL k64_3e088393<>(SB), RODATA|NOPTR, $64
+
+DATA k64_beaaaa99<>+0(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+4(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+8(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+12(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+16(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+20(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+24(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+28(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+32(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+36(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+40(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+44(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+48(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+52(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+56(SB)/4, $0xbeaaaa99
+DATA k64_beaaaa99<>+60(SB)/4, $0xbeaaaa99
+GLOBL k64_beaaaa99<>(SB), RODATA|NOPTR, $64
+
+DATA k64_7fffffff<>+0(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+4(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+8(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+12(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+16(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+20(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+24(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+28(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+32(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+36(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+40(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+44(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+48(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+52(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+56(SB)/4, $0x7fffffff
+DATA k64_7fffffff<>+60(SB)/4, $0x7fffffff
+GLOBL k64_7fffffff<>(SB), RODATA|NOPTR, $64
+
+DATA k64_3f200000<>+0(SB)/4, $0x3f200000
+DATA k64_3f200000<>+4(SB)/4, $0x3f200000
+DATA k64_3f200000<>+8(SB)/4, $0x3f200000
+DATA k64_3f200000<>+12(SB)/4, $0x3f200000
+DATA k64_3f200000<>+16(SB)/4, $0x3f200000
+DATA k64_3f200000<>+20(SB)/4, $0x3f200000
+DATA k64_3f200000<>+24(SB)/4, $0x3f200000
+DATA k64_3f200000<>+28(SB)/4, $0x3f200000
+DATA k64_3f200000<>+32(SB)/4, $0x3f200000
+DATA k64_3f200000<>+36(SB)/4, $0x3f200000
+DATA k64_3f200000<>+40(SB)/4, $0x3f200000
+DATA k64_3f200000<>+44(SB)/4, $0x3f200000
+DATA k64_3f200000<>+48(SB)/4, $0x3f200000
+DATA k64_3f200000<>+52(SB)/4, $0x3f200000
+DATA k64_3f200000<>+56(SB)/4, $0x3f200000
+DATA k64_3f200000<>+60(SB)/4, $0x3f200000
+GLOBL k64_3f200000<>(SB), RODATA|NOPTR, $64
+
+// func ReLUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·ReLUBackwardAVX512(SB), NOSPLIT, $0-80
+	MOVQ    dx_base+0(FP), AX
+	MOVQ    dy_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dx_len+8(FP), BX
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS k64_3f800000<>+0(SB), Z1
+	XORQ    SI, SI
+	MOVQ    AX, DI
+	MOVQ    BX, AX
+	SUBQ    $+63, AX
+	CMPQ    SI, AX
+	JGE     bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1152(CX)(SI*4)
+	PREFETCHT0 1216(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	PREFETCHT0 1152(DX)(SI*4)
+	PREFETCHT0 1216(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z2
+	VMOVUPS    64(CX)(SI*4), Z3
+	VMOVUPS    128(CX)(SI*4), Z4
+	VMOVUPS    192(CX)(SI*4), Z5
+	VMOVUPS    (DX)(SI*4), Z6
+	VMOVUPS    64(DX)(SI*4), Z7
+	VMOVUPS    128(DX)(SI*4), Z8
+	VMOVUPS    192(DX)(SI*4), Z9
+	VCMPPS     $0x0e, Z0, Z6, K1
+	VCMPPS     $0x0e, Z0, Z7, K2
+	VCMPPS     $0x0e, Z0, Z8, K3
+	VCMPPS     $0x0e, Z0, Z9, K4
+	VMOVUPS.Z  Z1, K1, Z9
+	VMOVUPS.Z  Z1, K2, Z8
+	VMOVUPS.Z  Z1, K3, Z7
+	VMOVUPS.Z  Z1, K4, Z6
+	VMULPS     Z9, Z2, Z2
+	VMULPS     Z8, Z3, Z3
+	VMULPS     Z7, Z4, Z4
+	VMULPS     Z6, Z5, Z5
+	VMOVUPS    Z2, (DI)
+	VMOVUPS    Z3, 64(DI)
+	VMOVUPS    Z4, 128(DI)
+	VMOVUPS    Z5, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-16, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS   (CX)(SI*4), Z2
+	VMOVUPS   (DX)(SI*4), Z3
+	VCMPPS    $0x0e, Z0, Z3, K4
+	VMOVUPS.Z Z1, K4, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, (DI)
+	ADDQ      $0x00000010, SI
+	ADDQ      $0x00000040, DI
+	CMPQ      SI, AX
+	JB        bwd_oneloop
+
+bwd_tail:
+	CMPQ      SI, BX
+	JAE       bwd_done
+	MOVQ      BX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, BX
+	SHLXQ     AX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z2
+	VMOVUPS.Z (DX)(SI*4), K1, Z3
+	VCMPPS    $0x0e, Z0, Z3, K4
+	VMOVUPS.Z Z1, K4, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func LeakyReLUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·LeakyReLUBackwardAVX512(SB), NOSPLIT, $0-80
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Z0
+	VXORPS       Z1, Z1, Z1
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
+	XORQ         SI, SI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+63, AX
+	CMPQ         SI, AX
+	JGE          bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1152(CX)(SI*4)
+	PREFETCHT0 1216(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	PREFETCHT0 1152(DX)(SI*4)
+	PREFETCHT0 1216(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z3
+	VMOVUPS    64(CX)(SI*4), Z4
+	VMOVUPS    128(CX)(SI*4), Z5
+	VMOVUPS    192(CX)(SI*4), Z6
+	VMOVUPS    (DX)(SI*4), Z7
+	VMOVUPS    64(DX)(SI*4), Z8
+	VMOVUPS    128(DX)(SI*4), Z9
+	VMOVUPS    192(DX)(SI*4), Z10
+	VCMPPS     $0x0e, Z1, Z7, K1
+	VCMPPS     $0x0e, Z1, Z8, K2
+	VCMPPS     $0x0e, Z1, Z9, K3
+	VCMPPS     $0x0e, Z1, Z10, K4
+	VBLENDMPS  Z2, Z0, K1, Z10
+	VBLENDMPS  Z2, Z0, K2, Z9
+	VBLENDMPS  Z2, Z0, K3, Z8
+	VBLENDMPS  Z2, Z0, K4, Z7
+	VMULPS     Z10, Z3, Z3
+	VMULPS     Z9, Z4, Z4
+	VMULPS     Z8, Z5, Z5
+	VMULPS     Z7, Z6, Z6
+	VMOVUPS    Z3, (DI)
+	VMOVUPS    Z4, 64(DI)
+	VMOVUPS    Z5, 128(DI)
+	VMOVUPS    Z6, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-16, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS   (CX)(SI*4), Z3
+	VMOVUPS   (DX)(SI*4), Z4
+	VCMPPS    $0x0e, Z1, Z4, K4
+	VBLENDMPS Z2, Z0, K4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, (DI)
+	ADDQ      $0x00000010, SI
+	ADDQ      $0x00000040, DI
+	CMPQ      SI, AX
+	JB        bwd_oneloop
+
+bwd_tail:
+	CMPQ      SI, BX
+	JAE       bwd_done
+	MOVQ      BX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, BX
+	SHLXQ     AX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z3
+	VMOVUPS.Z (DX)(SI*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K4
+	VBLENDMPS Z2, Z0, K4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func ELUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·ELUBackwardAVX512(SB), NOSPLIT, $0-80
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Z0
+	VXORPS       Z1, Z1, Z1
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
+	XORQ         SI, SI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+63, AX
+	CMPQ         SI, AX
+	JGE          bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1152(CX)(SI*4)
+	PREFETCHT0 1216(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	PREFETCHT0 1152(DX)(SI*4)
+	PREFETCHT0 1216(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z3
+	VMOVUPS    64(CX)(SI*4), Z4
+	VMOVUPS    128(CX)(SI*4), Z5
+	VMOVUPS    192(CX)(SI*4), Z6
+	VMOVUPS    (DX)(SI*4), Z7
+	VMOVUPS    64(DX)(SI*4), Z8
+	VMOVUPS    128(DX)(SI*4), Z9
+	VMOVUPS    192(DX)(SI*4), Z10
+	VCMPPS     $0x0e, Z1, Z7, K1
+	VCMPPS     $0x0e, Z1, Z8, K2
+	VCMPPS     $0x0e, Z1, Z9, K3
+	VCMPPS     $0x0e, Z1, Z10, K4
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VADDPS     Z0, Z9, Z9
+	VADDPS     Z0, Z10, Z10
+	VBLENDMPS  Z2, Z7, K1, Z11
+	VBLENDMPS  Z2, Z8, K2, Z7
+	VBLENDMPS  Z2, Z9, K3, Z8
+	VBLENDMPS  Z2, Z10, K4, Z9
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z7, Z4, Z4
+	VMULPS     Z8, Z5, Z5
+	VMULPS     Z9, Z6, Z6
+	VMOVUPS    Z3, (DI)
+	VMOVUPS    Z4, 64(DI)
+	VMOVUPS    Z5, 128(DI)
+	VMOVUPS    Z6, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-16, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS   (CX)(SI*4), Z3
+	VMOVUPS   (DX)(SI*4), Z4
+	VCMPPS    $0x0e, Z1, Z4, K4
+	VADDPS    Z0, Z4, Z4
+	VBLENDMPS Z2, Z4, K4, Z9
+	VMULPS    Z9, Z3, Z3
+	VMOVUPS   Z3, (DI)
+	ADDQ      $0x00000010, SI
+	ADDQ      $0x00000040, DI
+	CMPQ      SI, AX
+	JB        bwd_oneloop
+
+bwd_tail:
+	CMPQ      SI, BX
+	JAE       bwd_done
+	MOVQ      BX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, BX
+	SHLXQ     AX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z3
+	VMOVUPS.Z (DX)(SI*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K4
+	VADDPS    Z0, Z4, Z4
+	VBLENDMPS Z2, Z4, K4, Z9
+	VMULPS    Z9, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func SigmoidBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·SigmoidBackwardAVX512(SB), NOSPLIT, $0-80
+	MOVQ    dx_base+0(FP), AX
+	MOVQ    dy_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dx_len+8(FP), BX
+	VMOVUPS k64_3f800000<>+0(SB), Z0
+	XORQ    SI, SI
+	MOVQ    AX, DI
+	MOVQ    BX, AX
+	SUBQ    $+63, AX
+	CMPQ    SI, AX
+	JGE     bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1152(CX)(SI*4)
+	PREFETCHT0 1216(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	PREFETCHT0 1152(DX)(SI*4)
+	PREFETCHT0 1216(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z1
+	VMOVUPS    64(CX)(SI*4), Z2
+	VMOVUPS    128(CX)(SI*4), Z3
+	VMOVUPS    192(CX)(SI*4), Z4
+	VMOVUPS    (DX)(SI*4), Z5
+	VMOVUPS    64(DX)(SI*4), Z6
+	VMOVUPS    128(DX)(SI*4), Z7
+	VMOVUPS    192(DX)(SI*4), Z8
+	VSUBPS     Z5, Z0, Z9
+	VSUBPS     Z6, Z0, Z10
+	VSUBPS     Z7, Z0, Z11
+	VSUBPS     Z8, Z0, Z12
+	VMULPS     Z5, Z9, Z9
+	VMULPS     Z6, Z10, Z10
+	VMULPS     Z7, Z11, Z11
+	VMULPS     Z8, Z12, Z12
+	VMULPS     Z9, Z1, Z1
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMOVUPS    Z1, (DI)
+	VMOVUPS    Z2, 64(DI)
+	VMOVUPS    Z3, 128(DI)
+	VMOVUPS    Z4, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-16, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Z1
+	VMOVUPS (DX)(SI*4), Z2
+	VSUBPS  Z2, Z0, Z12
+	VMULPS  Z2, Z12, Z12
+	VMULPS  Z12, Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ      SI, BX
+	JAE       bwd_done
+	MOVQ      BX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, BX
+	SHLXQ     AX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z1
+	VMOVUPS.Z (DX)(SI*4), K1, Z2
+	VSUBPS    Z2, Z0, Z12
+	VMULPS    Z2, Z12, Z12
+	VMULPS    Z12, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func TanhBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·TanhBackwardAVX512(SB), NOSPLIT, $0-80
+	MOVQ    dx_base+0(FP), AX
+	MOVQ    dy_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dx_len+8(FP), BX
+	VMOVUPS k64_3f800000<>+0(SB), Z0
+	XORQ    SI, SI
+	MOVQ    AX, DI
+	MOVQ    BX, AX
+	SUBQ    $+63, AX
+	CMPQ    SI, AX
+	JGE     bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1152(CX)(SI*4)
+	PREFETCHT0 1216(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	PREFETCHT0 1152(DX)(SI*4)
+	PREFETCHT0 1216(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z1
+	VMOVUPS    64(CX)(SI*4), Z2
+	VMOVUPS    128(CX)(SI*4), Z3
+	VMOVUPS    192(CX)(SI*4), Z4
+	VMOVUPS    (DX)(SI*4), Z5
+	VMOVUPS    64(DX)(SI*4), Z6
+	VMOVUPS    128(DX)(SI*4), Z7
+	VMOVUPS    192(DX)(SI*4), Z8
+	VSUBPS     Z5, Z0, Z9
+	VSUBPS     Z6, Z0, Z10
+	VSUBPS     Z7, Z0, Z11
+	VSUBPS     Z8, Z0, Z12
+	VADDPS     Z0, Z5, Z5
+	VADDPS     Z0, Z6, Z6
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VMULPS     Z5, Z9, Z9
+	VMULPS     Z6, Z10, Z10
+	VMULPS     Z7, Z11, Z11
+	VMULPS     Z8, Z12, Z12
+	VMULPS     Z9, Z1, Z1
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMOVUPS    Z1, (DI)
+	VMOVUPS    Z2, 64(DI)
+	VMOVUPS    Z3, 128(DI)
+	VMOVUPS    Z4, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-16, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Z1
+	VMOVUPS (DX)(SI*4), Z2
+	VSUBPS  Z2, Z0, Z12
+	VADDPS  Z0, Z2, Z2
+	VMULPS  Z2, Z12, Z12
+	VMULPS  Z12, Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ      SI, BX
+	JAE       bwd_done
+	MOVQ      BX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, BX
+	SHLXQ     AX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z1
+	VMOVUPS.Z (DX)(SI*4), K1, Z2
+	VSUBPS    Z2, Z0, Z12
+	VADDPS    Z0, Z2, Z2
+	VMULPS    Z2, Z12, Z12
+	VMULPS    Z12, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func IdentityBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·IdentityBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ  m+0(FP), AX
+	MOVQ  n+8(FP), CX
+	MOVQ  dy_base+16(FP), DX
+	MOVQ  lddy+40(FP), BX
+	MOVQ  y_base+48(FP), SI
+	MOVQ  ldy+72(FP), DI
+	MOVQ  dz_base+80(FP), R8
+	MOVQ  lddz+104(FP), R9
+	MOVQ  db_base+112(FP), R10
+	MOVQ  db_len+120(FP), R11
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R12
+	ANDQ  $0x0f, R12
+	MOVQ  $0x00000001, R13
+	SHLXQ R12, R13, R13
+	DECQ  R13
+	KMOVW R13, K1
+	TESTQ AX, AX
+	JZ    done
+	TESTQ R11, R11
+	JNZ   db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z0
+	VMOVUPS    64(DX)(R10*4), Z1
+	VMOVUPS    128(DX)(R10*4), Z2
+	VMOVUPS    192(DX)(R10*4), Z3
+	VMOVUPS    (SI)(R10*4), Z4
+	VMOVUPS    64(SI)(R10*4), Z4
+	VMOVUPS    128(SI)(R10*4), Z4
+	VMOVUPS    192(SI)(R10*4), Z4
+	VMOVUPS    Z0, (R12)
+	VMOVUPS    Z1, 64(R12)
+	VMOVUPS    Z2, 128(R12)
+	VMOVUPS    Z3, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Z0
+	VMOVUPS (SI)(R10*4), Z1
+	VMOVUPS Z0, (R12)
+	ADDQ    $0x00000010, R10
+	ADDQ    $0x00000040, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z0
+	VMOVUPS.Z (SI)(R10*4), K1, Z1
+	VMOVUPS   Z0, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z0
+	VMOVUPS    64(DX)(R11*4), Z1
+	VMOVUPS    128(DX)(R11*4), Z2
+	VMOVUPS    192(DX)(R11*4), Z3
+	VMOVUPS    (SI)(R11*4), Z4
+	VMOVUPS    64(SI)(R11*4), Z4
+	VMOVUPS    128(SI)(R11*4), Z4
+	VMOVUPS    192(SI)(R11*4), Z4
+	VMOVUPS    Z0, (R13)
+	VMOVUPS    Z1, 64(R13)
+	VMOVUPS    Z2, 128(R13)
+	VMOVUPS    Z3, 192(R13)
+	VADDPS     (R10)(R11*4), Z0, Z0
+	VMOVUPS    Z0, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z1, Z0
+	VMOVUPS    Z0, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z2, Z0
+	VMOVUPS    Z0, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z3, Z0
+	VMOVUPS    Z0, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Z0
+	VMOVUPS (SI)(R11*4), Z1
+	VMOVUPS Z0, (R13)
+	VADDPS  (R10)(R11*4), Z0, Z0
+	VMOVUPS Z0, (R10)(R11*4)
+	ADDQ    $0x00000010, R11
+	ADDQ    $0x00000040, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z0
+	VMOVUPS.Z (SI)(R11*4), K1, Z1
+	VMOVUPS   Z0, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ReLUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·ReLUBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS k64_3f800000<>+0(SB), Z1
+	MOVQ    CX, R12
+	ANDQ    $0x0f, R12
+	MOVQ    $0x00000001, R13
+	SHLXQ   R12, R13, R13
+	DECQ    R13
+	KMOVW   R13, K1
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z2
+	VMOVUPS    64(DX)(R10*4), Z3
+	VMOVUPS    128(DX)(R10*4), Z4
+	VMOVUPS    192(DX)(R10*4), Z5
+	VMOVUPS    (SI)(R10*4), Z6
+	VMOVUPS    64(SI)(R10*4), Z7
+	VMOVUPS    128(SI)(R10*4), Z8
+	VMOVUPS    192(SI)(R10*4), Z9
+	VCMPPS     $0x0e, Z0, Z6, K2
+	VCMPPS     $0x0e, Z0, Z7, K3
+	VCMPPS     $0x0e, Z0, Z8, K4
+	VCMPPS     $0x0e, Z0, Z9, K5
+	VMOVUPS.Z  Z1, K2, Z9
+	VMOVUPS.Z  Z1, K3, Z8
+	VMOVUPS.Z  Z1, K4, Z7
+	VMOVUPS.Z  Z1, K5, Z6
+	VMULPS     Z9, Z2, Z2
+	VMULPS     Z8, Z3, Z3
+	VMULPS     Z7, Z4, Z4
+	VMULPS     Z6, Z5, Z5
+	VMOVUPS    Z2, (R12)
+	VMOVUPS    Z3, 64(R12)
+	VMOVUPS    Z4, 128(R12)
+	VMOVUPS    Z5, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS   (DX)(R10*4), Z2
+	VMOVUPS   (SI)(R10*4), Z3
+	VCMPPS    $0x0e, Z0, Z3, K5
+	VMOVUPS.Z Z1, K5, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, (R12)
+	ADDQ      $0x00000010, R10
+	ADDQ      $0x00000040, R12
+	CMPQ      R10, R11
+	JB        nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z2
+	VMOVUPS.Z (SI)(R10*4), K1, Z3
+	VCMPPS    $0x0e, Z0, Z3, K5
+	VMOVUPS.Z Z1, K5, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z2
+	VMOVUPS    64(DX)(R11*4), Z3
+	VMOVUPS    128(DX)(R11*4), Z4
+	VMOVUPS    192(DX)(R11*4), Z5
+	VMOVUPS    (SI)(R11*4), Z6
+	VMOVUPS    64(SI)(R11*4), Z7
+	VMOVUPS    128(SI)(R11*4), Z8
+	VMOVUPS    192(SI)(R11*4), Z9
+	VCMPPS     $0x0e, Z0, Z6, K5
+	VCMPPS     $0x0e, Z0, Z7, K4
+	VCMPPS     $0x0e, Z0, Z8, K3
+	VCMPPS     $0x0e, Z0, Z9, K2
+	VMOVUPS.Z  Z1, K5, Z9
+	VMOVUPS.Z  Z1, K4, Z8
+	VMOVUPS.Z  Z1, K3, Z7
+	VMOVUPS.Z  Z1, K2, Z6
+	VMULPS     Z9, Z2, Z2
+	VMULPS     Z8, Z3, Z3
+	VMULPS     Z7, Z4, Z4
+	VMULPS     Z6, Z5, Z5
+	VMOVUPS    Z2, (R13)
+	VMOVUPS    Z3, 64(R13)
+	VMOVUPS    Z4, 128(R13)
+	VMOVUPS    Z5, 192(R13)
+	VADDPS     (R10)(R11*4), Z2, Z2
+	VMOVUPS    Z2, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z3, Z2
+	VMOVUPS    Z2, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z4, Z2
+	VMOVUPS    Z2, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z5, Z2
+	VMOVUPS    Z2, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS   (DX)(R11*4), Z2
+	VMOVUPS   (SI)(R11*4), Z3
+	VCMPPS    $0x0e, Z0, Z3, K2
+	VMOVUPS.Z Z1, K2, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, (R13)
+	VADDPS    (R10)(R11*4), Z2, Z2
+	VMOVUPS   Z2, (R10)(R11*4)
+	ADDQ      $0x00000010, R11
+	ADDQ      $0x00000040, R13
+	CMPQ      R11, R12
+	JB        db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z2
+	VMOVUPS.Z (SI)(R11*4), K1, Z3
+	VCMPPS    $0x0e, Z0, Z3, K2
+	VMOVUPS.Z Z1, K2, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z3
+	VADDPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func LeakyReLUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·LeakyReLUBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Z0
+	VXORPS       Z1, Z1, Z1
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
+	MOVQ         CX, R12
+	ANDQ         $0x0f, R12
+	MOVQ         $0x00000001, R13
+	SHLXQ        R12, R13, R13
+	DECQ         R13
+	KMOVW        R13, K1
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z3
+	VMOVUPS    64(DX)(R10*4), Z4
+	VMOVUPS    128(DX)(R10*4), Z5
+	VMOVUPS    192(DX)(R10*4), Z6
+	VMOVUPS    (SI)(R10*4), Z7
+	VMOVUPS    64(SI)(R10*4), Z8
+	VMOVUPS    128(SI)(R10*4), Z9
+	VMOVUPS    192(SI)(R10*4), Z10
+	VCMPPS     $0x0e, Z1, Z7, K2
+	VCMPPS     $0x0e, Z1, Z8, K3
+	VCMPPS     $0x0e, Z1, Z9, K4
+	VCMPPS     $0x0e, Z1, Z10, K5
+	VBLENDMPS  Z2, Z0, K2, Z10
+	VBLENDMPS  Z2, Z0, K3, Z9
+	VBLENDMPS  Z2, Z0, K4, Z8
+	VBLENDMPS  Z2, Z0, K5, Z7
+	VMULPS     Z10, Z3, Z3
+	VMULPS     Z9, Z4, Z4
+	VMULPS     Z8, Z5, Z5
+	VMULPS     Z7, Z6, Z6
+	VMOVUPS    Z3, (R12)
+	VMOVUPS    Z4, 64(R12)
+	VMOVUPS    Z5, 128(R12)
+	VMOVUPS    Z6, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS   (DX)(R10*4), Z3
+	VMOVUPS   (SI)(R10*4), Z4
+	VCMPPS    $0x0e, Z1, Z4, K5
+	VBLENDMPS Z2, Z0, K5, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, (R12)
+	ADDQ      $0x00000010, R10
+	ADDQ      $0x00000040, R12
+	CMPQ      R10, R11
+	JB        nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z3
+	VMOVUPS.Z (SI)(R10*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K5
+	VBLENDMPS Z2, Z0, K5, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z3
+	VMOVUPS    64(DX)(R11*4), Z4
+	VMOVUPS    128(DX)(R11*4), Z5
+	VMOVUPS    192(DX)(R11*4), Z6
+	VMOVUPS    (SI)(R11*4), Z7
+	VMOVUPS    64(SI)(R11*4), Z8
+	VMOVUPS    128(SI)(R11*4), Z9
+	VMOVUPS    192(SI)(R11*4), Z10
+	VCMPPS     $0x0e, Z1, Z7, K5
+	VCMPPS     $0x0e, Z1, Z8, K4
+	VCMPPS     $0x0e, Z1, Z9, K3
+	VCMPPS     $0x0e, Z1, Z10, K2
+	VBLENDMPS  Z2, Z0, K5, Z10
+	VBLENDMPS  Z2, Z0, K4, Z9
+	VBLENDMPS  Z2, Z0, K3, Z8
+	VBLENDMPS  Z2, Z0, K2, Z7
+	VMULPS     Z10, Z3, Z3
+	VMULPS     Z9, Z4, Z4
+	VMULPS     Z8, Z5, Z5
+	VMULPS     Z7, Z6, Z6
+	VMOVUPS    Z3, (R13)
+	VMOVUPS    Z4, 64(R13)
+	VMOVUPS    Z5, 128(R13)
+	VMOVUPS    Z6, 192(R13)
+	VADDPS     (R10)(R11*4), Z3, Z3
+	VMOVUPS    Z3, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z4, Z3
+	VMOVUPS    Z3, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z5, Z3
+	VMOVUPS    Z3, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z6, Z3
+	VMOVUPS    Z3, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS   (DX)(R11*4), Z3
+	VMOVUPS   (SI)(R11*4), Z4
+	VCMPPS    $0x0e, Z1, Z4, K2
+	VBLENDMPS Z2, Z0, K2, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, (R13)
+	VADDPS    (R10)(R11*4), Z3, Z3
+	VMOVUPS   Z3, (R10)(R11*4)
+	ADDQ      $0x00000010, R11
+	ADDQ      $0x00000040, R13
+	CMPQ      R11, R12
+	JB        db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z3
+	VMOVUPS.Z (SI)(R11*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K2
+	VBLENDMPS Z2, Z0, K2, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z4
+	VADDPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ELUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·ELUBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Z0
+	VXORPS       Z1, Z1, Z1
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
+	MOVQ         CX, R12
+	ANDQ         $0x0f, R12
+	MOVQ         $0x00000001, R13
+	SHLXQ        R12, R13, R13
+	DECQ         R13
+	KMOVW        R13, K1
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z3
+	VMOVUPS    64(DX)(R10*4), Z4
+	VMOVUPS    128(DX)(R10*4), Z5
+	VMOVUPS    192(DX)(R10*4), Z6
+	VMOVUPS    (SI)(R10*4), Z7
+	VMOVUPS    64(SI)(R10*4), Z8
+	VMOVUPS    128(SI)(R10*4), Z9
+	VMOVUPS    192(SI)(R10*4), Z10
+	VCMPPS     $0x0e, Z1, Z7, K2
+	VCMPPS     $0x0e, Z1, Z8, K3
+	VCMPPS     $0x0e, Z1, Z9, K4
+	VCMPPS     $0x0e, Z1, Z10, K5
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VADDPS     Z0, Z9, Z9
+	VADDPS     Z0, Z10, Z10
+	VBLENDMPS  Z2, Z7, K2, Z11
+	VBLENDMPS  Z2, Z8, K3, Z7
+	VBLENDMPS  Z2, Z9, K4, Z8
+	VBLENDMPS  Z2, Z10, K5, Z9
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z7, Z4, Z4
+	VMULPS     Z8, Z5, Z5
+	VMULPS     Z9, Z6, Z6
+	VMOVUPS    Z3, (R12)
+	VMOVUPS    Z4, 64(R12)
+	VMOVUPS    Z5, 128(R12)
+	VMOVUPS    Z6, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS   (DX)(R10*4), Z3
+	VMOVUPS   (SI)(R10*4), Z4
+	VCMPPS    $0x0e, Z1, Z4, K5
+	VADDPS    Z0, Z4, Z4
+	VBLENDMPS Z2, Z4, K5, Z9
+	VMULPS    Z9, Z3, Z3
+	VMOVUPS   Z3, (R12)
+	ADDQ      $0x00000010, R10
+	ADDQ      $0x00000040, R12
+	CMPQ      R10, R11
+	JB        nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z3
+	VMOVUPS.Z (SI)(R10*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K5
+	VADDPS    Z0, Z4, Z4
+	VBLENDMPS Z2, Z4, K5, Z9
+	VMULPS    Z9, Z3, Z3
+	VMOVUPS   Z3, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z3
+	VMOVUPS    64(DX)(R11*4), Z4
+	VMOVUPS    128(DX)(R11*4), Z5
+	VMOVUPS    192(DX)(R11*4), Z6
+	VMOVUPS    (SI)(R11*4), Z7
+	VMOVUPS    64(SI)(R11*4), Z8
+	VMOVUPS    128(SI)(R11*4), Z10
+	VMOVUPS    192(SI)(R11*4), Z11
+	VCMPPS     $0x0e, Z1, Z7, K5
+	VCMPPS     $0x0e, Z1, Z8, K4
+	VCMPPS     $0x0e, Z1, Z10, K3
+	VCMPPS     $0x0e, Z1, Z11, K2
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VADDPS     Z0, Z10, Z10
+	VADDPS     Z0, Z11, Z11
+	VBLENDMPS  Z2, Z7, K5, Z9
+	VBLENDMPS  Z2, Z8, K4, Z7
+	VBLENDMPS  Z2, Z10, K3, Z8
+	VBLENDMPS  Z2, Z11, K2, Z10
+	VMULPS     Z9, Z3, Z3
+	VMULPS     Z7, Z4, Z4
+	VMULPS     Z8, Z5, Z5
+	VMULPS     Z10, Z6, Z6
+	VMOVUPS    Z3, (R13)
+	VMOVUPS    Z4, 64(R13)
+	VMOVUPS    Z5, 128(R13)
+	VMOVUPS    Z6, 192(R13)
+	VADDPS     (R10)(R11*4), Z3, Z3
+	VMOVUPS    Z3, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z4, Z3
+	VMOVUPS    Z3, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z5, Z3
+	VMOVUPS    Z3, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z6, Z3
+	VMOVUPS    Z3, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS   (DX)(R11*4), Z3
+	VMOVUPS   (SI)(R11*4), Z4
+	VCMPPS    $0x0e, Z1, Z4, K2
+	VADDPS    Z0, Z4, Z4
+	VBLENDMPS Z2, Z4, K2, Z10
+	VMULPS    Z10, Z3, Z3
+	VMOVUPS   Z3, (R13)
+	VADDPS    (R10)(R11*4), Z3, Z3
+	VMOVUPS   Z3, (R10)(R11*4)
+	ADDQ      $0x00000010, R11
+	ADDQ      $0x00000040, R13
+	CMPQ      R11, R12
+	JB        db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z3
+	VMOVUPS.Z (SI)(R11*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K2
+	VADDPS    Z0, Z4, Z4
+	VBLENDMPS Z2, Z4, K2, Z10
+	VMULPS    Z10, Z3, Z3
+	VMOVUPS   Z3, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z4
+	VADDPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func SigmoidBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·SigmoidBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	VMOVUPS k64_3f800000<>+0(SB), Z0
+	MOVQ    CX, R12
+	ANDQ    $0x0f, R12
+	MOVQ    $0x00000001, R13
+	SHLXQ   R12, R13, R13
+	DECQ    R13
+	KMOVW   R13, K1
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z1
+	VMOVUPS    64(DX)(R10*4), Z2
+	VMOVUPS    128(DX)(R10*4), Z3
+	VMOVUPS    192(DX)(R10*4), Z4
+	VMOVUPS    (SI)(R10*4), Z5
+	VMOVUPS    64(SI)(R10*4), Z6
+	VMOVUPS    128(SI)(R10*4), Z7
+	VMOVUPS    192(SI)(R10*4), Z8
+	VSUBPS     Z5, Z0, Z9
+	VSUBPS     Z6, Z0, Z10
+	VSUBPS     Z7, Z0, Z11
+	VSUBPS     Z8, Z0, Z12
+	VMULPS     Z5, Z9, Z9
+	VMULPS     Z6, Z10, Z10
+	VMULPS     Z7, Z11, Z11
+	VMULPS     Z8, Z12, Z12
+	VMULPS     Z9, Z1, Z1
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMOVUPS    Z1, (R12)
+	VMOVUPS    Z2, 64(R12)
+	VMOVUPS    Z3, 128(R12)
+	VMOVUPS    Z4, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Z2
+	VMOVUPS (SI)(R10*4), Z1
+	VSUBPS  Z1, Z0, Z12
+	VMULPS  Z1, Z12, Z12
+	VMULPS  Z12, Z2, Z2
+	VMOVUPS Z2, (R12)
+	ADDQ    $0x00000010, R10
+	ADDQ    $0x00000040, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z1
+	VMOVUPS.Z (SI)(R10*4), K1, Z2
+	VSUBPS    Z2, Z0, Z12
+	VMULPS    Z2, Z12, Z12
+	VMULPS    Z12, Z1, Z1
+	VMOVUPS   Z1, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z3
+	VMOVUPS    64(DX)(R11*4), Z4
+	VMOVUPS    128(DX)(R11*4), Z5
+	VMOVUPS    192(DX)(R11*4), Z6
+	VMOVUPS    (SI)(R11*4), Z7
+	VMOVUPS    64(SI)(R11*4), Z8
+	VMOVUPS    128(SI)(R11*4), Z9
+	VMOVUPS    192(SI)(R11*4), Z10
+	VSUBPS     Z7, Z0, Z12
+	VSUBPS     Z8, Z0, Z2
+	VSUBPS     Z9, Z0, Z1
+	VSUBPS     Z10, Z0, Z11
+	VMULPS     Z7, Z12, Z12
+	VMULPS     Z8, Z2, Z2
+	VMULPS     Z9, Z1, Z1
+	VMULPS     Z10, Z11, Z11
+	VMULPS     Z12, Z3, Z3
+	VMULPS     Z2, Z4, Z4
+	VMULPS     Z1, Z5, Z5
+	VMULPS     Z11, Z6, Z6
+	VMOVUPS    Z3, (R13)
+	VMOVUPS    Z4, 64(R13)
+	VMOVUPS    Z5, 128(R13)
+	VMOVUPS    Z6, 192(R13)
+	VADDPS     (R10)(R11*4), Z3, Z1
+	VMOVUPS    Z1, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z4, Z1
+	VMOVUPS    Z1, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z5, Z1
+	VMOVUPS    Z1, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z6, Z1
+	VMOVUPS    Z1, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Z1
+	VMOVUPS (SI)(R11*4), Z2
+	VSUBPS  Z2, Z0, Z11
+	VMULPS  Z2, Z11, Z11
+	VMULPS  Z11, Z1, Z1
+	VMOVUPS Z1, (R13)
+	VADDPS  (R10)(R11*4), Z1, Z1
+	VMOVUPS Z1, (R10)(R11*4)
+	ADDQ    $0x00000010, R11
+	ADDQ    $0x00000040, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z1
+	VMOVUPS.Z (SI)(R11*4), K1, Z2
+	VSUBPS    Z2, Z0, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z11, Z1, Z1
+	VMOVUPS   Z1, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z2
+	VADDPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func TanhBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·TanhBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    dy_base+16(FP), DX
+	MOVQ    lddy+40(FP), BX
+	MOVQ    y_base+48(FP), SI
+	MOVQ    ldy+72(FP), DI
+	MOVQ    dz_base+80(FP), R8
+	MOVQ    lddz+104(FP), R9
+	MOVQ    db_base+112(FP), R10
+	MOVQ    db_len+120(FP), R11
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R9
+	VMOVUPS k64_3f800000<>+0(SB), Z0
+	MOVQ    CX, R12
+	ANDQ    $0x0f, R12
+	MOVQ    $0x00000001, R13
+	SHLXQ   R12, R13, R13
+	DECQ    R13
+	KMOVW   R13, K1
+	TESTQ   AX, AX
+	JZ      done
+	TESTQ   R11, R11
+	JNZ     db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z1
+	VMOVUPS    64(DX)(R10*4), Z2
+	VMOVUPS    128(DX)(R10*4), Z3
+	VMOVUPS    192(DX)(R10*4), Z4
+	VMOVUPS    (SI)(R10*4), Z5
+	VMOVUPS    64(SI)(R10*4), Z6
+	VMOVUPS    128(SI)(R10*4), Z7
+	VMOVUPS    192(SI)(R10*4), Z8
+	VSUBPS     Z5, Z0, Z9
+	VSUBPS     Z6, Z0, Z10
+	VSUBPS     Z7, Z0, Z11
+	VSUBPS     Z8, Z0, Z12
+	VADDPS     Z0, Z5, Z5
+	VADDPS     Z0, Z6, Z6
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VMULPS     Z5, Z9, Z9
+	VMULPS     Z6, Z10, Z10
+	VMULPS     Z7, Z11, Z11
+	VMULPS     Z8, Z12, Z12
+	VMULPS     Z9, Z1, Z1
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMOVUPS    Z1, (R12)
+	VMOVUPS    Z2, 64(R12)
+	VMOVUPS    Z3, 128(R12)
+	VMOVUPS    Z4, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Z2
+	VMOVUPS (SI)(R10*4), Z1
+	VSUBPS  Z1, Z0, Z12
+	VADDPS  Z0, Z1, Z1
+	VMULPS  Z1, Z12, Z12
+	VMULPS  Z12, Z2, Z2
+	VMOVUPS Z2, (R12)
+	ADDQ    $0x00000010, R10
+	ADDQ    $0x00000040, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z1
+	VMOVUPS.Z (SI)(R10*4), K1, Z2
+	VSUBPS    Z2, Z0, Z12
+	VADDPS    Z0, Z2, Z2
+	VMULPS    Z2, Z12, Z12
+	VMULPS    Z12, Z1, Z1
+	VMOVUPS   Z1, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z3
+	VMOVUPS    64(DX)(R11*4), Z4
+	VMOVUPS    128(DX)(R11*4), Z5
+	VMOVUPS    192(DX)(R11*4), Z6
+	VMOVUPS    (SI)(R11*4), Z7
+	VMOVUPS    64(SI)(R11*4), Z8
+	VMOVUPS    128(SI)(R11*4), Z9
+	VMOVUPS    192(SI)(R11*4), Z10
+	VSUBPS     Z7, Z0, Z12
+	VSUBPS     Z8, Z0, Z2
+	VSUBPS     Z9, Z0, Z1
+	VSUBPS     Z10, Z0, Z11
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VADDPS     Z0, Z9, Z9
+	VADDPS     Z0, Z10, Z10
+	VMULPS     Z7, Z12, Z12
+	VMULPS     Z8, Z2, Z2
+	VMULPS     Z9, Z1, Z1
+	VMULPS     Z10, Z11, Z11
+	VMULPS     Z12, Z3, Z3
+	VMULPS     Z2, Z4, Z4
+	VMULPS     Z1, Z5, Z5
+	VMULPS     Z11, Z6, Z6
+	VMOVUPS    Z3, (R13)
+	VMOVUPS    Z4, 64(R13)
+	VMOVUPS    Z5, 128(R13)
+	VMOVUPS    Z6, 192(R13)
+	VADDPS     (R10)(R11*4), Z3, Z1
+	VMOVUPS    Z1, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z4, Z1
+	VMOVUPS    Z1, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z5, Z1
+	VMOVUPS    Z1, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z6, Z1
+	VMOVUPS    Z1, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Z1
+	VMOVUPS (SI)(R11*4), Z2
+	VSUBPS  Z2, Z0, Z11
+	VADDPS  Z0, Z2, Z2
+	VMULPS  Z2, Z11, Z11
+	VMULPS  Z11, Z1, Z1
+	VMOVUPS Z1, (R13)
+	VADDPS  (R10)(R11*4), Z1, Z1
+	VMOVUPS Z1, (R10)(R11*4)
+	ADDQ    $0x00000010, R11
+	ADDQ    $0x00000040, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z1
+	VMOVUPS.Z (SI)(R11*4), K1, Z2
+	VSUBPS    Z2, Z0, Z11
+	VADDPS    Z0, Z2, Z2
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z11, Z1, Z1
+	VMOVUPS   Z1, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z2
+	VADDPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (R10)(R11*4)
 
 db_done:
 	ADDQ BX, DX

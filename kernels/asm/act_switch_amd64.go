@@ -80,3 +80,78 @@ var AVX2 = Set{
 	SGDNesterovUpdate: SGDNesterovUpdateAVX2,
 	AdamUpdate:        AdamUpdateAVX2,
 }
+
+// ForwardAVX512 computes dst = f(x) with the avx512 kernel of f; it reports false if f has
+// none (Identity).
+func ForwardAVX512(f desc.Func, dst, x []float32, p [4]float32) bool {
+	switch f {
+	case desc.ReLU:
+		ReLUForwardAVX512(dst, x, &p)
+	case desc.LeakyReLU:
+		LeakyReLUForwardAVX512(dst, x, &p)
+	case desc.ELU:
+		ELUForwardAVX512(dst, x, &p)
+	case desc.Sigmoid:
+		SigmoidForwardAVX512(dst, x, &p)
+	case desc.Tanh:
+		TanhForwardAVX512(dst, x, &p)
+	default:
+		return false
+	}
+	return true
+}
+
+// BackwardAVX512 computes dx = dy ⊙ f'(y) with the avx512 kernel of f; it reports false if f has
+// none (Identity).
+func BackwardAVX512(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
+	switch f {
+	case desc.ReLU:
+		ReLUBackwardAVX512(dx, dy, y, &p)
+	case desc.LeakyReLU:
+		LeakyReLUBackwardAVX512(dx, dy, y, &p)
+	case desc.ELU:
+		ELUBackwardAVX512(dx, dy, y, &p)
+	case desc.Sigmoid:
+		SigmoidBackwardAVX512(dx, dy, y, &p)
+	case desc.Tanh:
+		TanhBackwardAVX512(dx, dy, y, &p)
+	default:
+		return false
+	}
+	return true
+}
+
+// BackwardBiasAVX512 computes dz = dy ⊙ f'(y) and adds the rows of dz to db
+// (unless db is empty) with the avx512 kernel of f.
+func BackwardBiasAVX512(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p [4]float32) {
+	switch f {
+	case desc.Identity:
+		IdentityBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ReLU:
+		ReLUBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.LeakyReLU:
+		LeakyReLUBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ELU:
+		ELUBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.Sigmoid:
+		SigmoidBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.Tanh:
+		TanhBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	default:
+		panic("actfuse: internal error: no BackwardBias kernel for " + f.String())
+	}
+}
+
+// AVX512 holds the avx512 elementwise kernels.
+var AVX512 = Set{
+	Forward:           ForwardAVX512,
+	Backward:          BackwardAVX512,
+	BackwardBias:      BackwardBiasAVX512,
+	MaxoutForward:     MaxoutForwardAVX2,
+	MaxoutBackward:    MaxoutBackwardAVX2,
+	MomentumUpdate:    MomentumUpdateAVX512,
+	SGDUpdate:         SGDUpdateAVX512,
+	SGDMomentumUpdate: SGDMomentumUpdateAVX512,
+	SGDNesterovUpdate: SGDNesterovUpdateAVX512,
+	AdamUpdate:        AdamUpdateAVX512,
+}

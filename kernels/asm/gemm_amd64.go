@@ -24,9 +24,13 @@ func Gemm6x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float3
 // panel, at two thirds of the cost of a 6-row tile and the same results.
 func Gemm4x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// FMAPeak runs n iterations of 12 independent 8-wide fused multiply-adds
-// (192 flops per iteration), a probe of the core's peak FMA throughput.
-func FMAPeak(n int)
+// FMAPeakAVX2 runs n iterations of 12 independent 8-wide fused multiply-adds
+// (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
+func FMAPeakAVX2(n int)
+
+// FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
+// (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
+func FMAPeakAVX512(n int)
 
 // PackRows16 copies kc rows of npan·16 values (row p at src[p*ld:]) into
 // npan panels of kc×16: dst[(r*kc+p)*16+j] = src[p*ld+r*16+j].

@@ -338,38 +338,38 @@ Gemm6x16_nobias_7:
 	VXORPS  Y12, Y12, Y12
 	VMAXPS  Y0, Y12, Y0
 	VMOVUPS Y0, (CX)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y1, Y0, Y1
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y1, Y12, Y1
 	VMOVUPS Y1, 32(CX)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y2, Y0, Y2
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y2, Y12, Y2
 	VMOVUPS Y2, (CX)(SI*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y3, Y0, Y3
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y3, Y12, Y3
 	VMOVUPS Y3, 32(CX)(SI*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y4, Y0, Y4
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y4, Y12, Y4
 	VMOVUPS Y4, (CX)(SI*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y5, Y0, Y5
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y5, Y12, Y5
 	VMOVUPS Y5, 32(CX)(SI*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y6, Y0, Y6
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y6, Y12, Y6
 	VMOVUPS Y6, (DI)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y7, Y0, Y7
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y7, Y12, Y7
 	VMOVUPS Y7, 32(DI)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y8, Y0, Y8
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y8, Y12, Y8
 	VMOVUPS Y8, (DI)(SI*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y9, Y0, Y9
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y9, Y12, Y9
 	VMOVUPS Y9, 32(DI)(SI*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y10, Y0, Y10
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y10, Y12, Y10
 	VMOVUPS Y10, (DI)(SI*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y11, Y0, Y11
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y11, Y12, Y11
 	VMOVUPS Y11, 32(DI)(SI*2)
 	JMP     Gemm6x16_epidone_8
 
@@ -388,58 +388,58 @@ Gemm6x16_notrelu_9:
 	VMULPS    64(SP), Y1, Y0
 	VMINPS    k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y1, Y12
-	VBLENDVPS Y12, Y0, Y1, Y0
-	VMOVUPS   Y0, 32(CX)
-	VMULPS    64(SP), Y2, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y2, Y1
-	VBLENDVPS Y1, Y0, Y2, Y0
-	VMOVUPS   Y0, (CX)(SI*1)
-	VMULPS    64(SP), Y3, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
+	VBLENDVPS Y12, Y0, Y1, Y13
+	VMOVUPS   Y13, 32(CX)
+	VMULPS    64(SP), Y2, Y1
+	VMINPS    k32_80000000<>+0(SB), Y1, Y1
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y2, Y0
+	VBLENDVPS Y0, Y1, Y2, Y12
+	VMOVUPS   Y12, (CX)(SI*1)
+	VMULPS    64(SP), Y3, Y2
+	VMINPS    k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y3, Y1
-	VBLENDVPS Y1, Y0, Y3, Y0
+	VBLENDVPS Y1, Y2, Y3, Y0
 	VMOVUPS   Y0, 32(CX)(SI*1)
-	VMULPS    64(SP), Y4, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y4, Y1
-	VBLENDVPS Y1, Y0, Y4, Y0
-	VMOVUPS   Y0, (CX)(SI*2)
-	VMULPS    64(SP), Y5, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y5, Y1
-	VBLENDVPS Y1, Y0, Y5, Y0
-	VMOVUPS   Y0, 32(CX)(SI*2)
-	VMULPS    64(SP), Y6, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y6, Y1
-	VBLENDVPS Y1, Y0, Y6, Y0
-	VMOVUPS   Y0, (DI)
-	VMULPS    64(SP), Y7, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y1
-	VBLENDVPS Y1, Y0, Y7, Y0
-	VMOVUPS   Y0, 32(DI)
-	VMULPS    64(SP), Y8, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y8, Y1
-	VBLENDVPS Y1, Y0, Y8, Y0
-	VMOVUPS   Y0, (DI)(SI*1)
-	VMULPS    64(SP), Y9, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y9, Y1
-	VBLENDVPS Y1, Y0, Y9, Y0
-	VMOVUPS   Y0, 32(DI)(SI*1)
-	VMULPS    64(SP), Y10, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y10, Y1
-	VBLENDVPS Y1, Y0, Y10, Y0
-	VMOVUPS   Y0, (DI)(SI*2)
-	VMULPS    64(SP), Y11, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y1
-	VBLENDVPS Y1, Y0, Y11, Y0
-	VMOVUPS   Y0, 32(DI)(SI*2)
+	VMULPS    64(SP), Y4, Y3
+	VMINPS    k32_80000000<>+0(SB), Y3, Y3
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y4, Y2
+	VBLENDVPS Y2, Y3, Y4, Y1
+	VMOVUPS   Y1, (CX)(SI*2)
+	VMULPS    64(SP), Y5, Y4
+	VMINPS    k32_80000000<>+0(SB), Y4, Y4
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y5, Y3
+	VBLENDVPS Y3, Y4, Y5, Y2
+	VMOVUPS   Y2, 32(CX)(SI*2)
+	VMULPS    64(SP), Y6, Y5
+	VMINPS    k32_80000000<>+0(SB), Y5, Y5
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y6, Y4
+	VBLENDVPS Y4, Y5, Y6, Y3
+	VMOVUPS   Y3, (DI)
+	VMULPS    64(SP), Y7, Y6
+	VMINPS    k32_80000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y5
+	VBLENDVPS Y5, Y6, Y7, Y4
+	VMOVUPS   Y4, 32(DI)
+	VMULPS    64(SP), Y8, Y7
+	VMINPS    k32_80000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y8, Y6
+	VBLENDVPS Y6, Y7, Y8, Y5
+	VMOVUPS   Y5, (DI)(SI*1)
+	VMULPS    64(SP), Y9, Y8
+	VMINPS    k32_80000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y9, Y7
+	VBLENDVPS Y7, Y8, Y9, Y6
+	VMOVUPS   Y6, 32(DI)(SI*1)
+	VMULPS    64(SP), Y10, Y9
+	VMINPS    k32_80000000<>+0(SB), Y9, Y9
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y10, Y8
+	VBLENDVPS Y8, Y9, Y10, Y7
+	VMOVUPS   Y7, (DI)(SI*2)
+	VMULPS    64(SP), Y11, Y10
+	VMINPS    k32_80000000<>+0(SB), Y10, Y10
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y9
+	VBLENDVPS Y9, Y10, Y11, Y8
+	VMOVUPS   Y8, 32(DI)(SI*2)
 	JMP       Gemm6x16_epidone_8
 
 Gemm6x16_notleakyrelu_11:
@@ -463,292 +463,292 @@ Gemm6x16_notleakyrelu_11:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
+	VFMADD213PS Y12, Y12, Y15
 	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
-	VADDPS      Y13, Y14, Y14
+	VADDPS      Y15, Y14, Y14
 	VMULPS      64(SP), Y14, Y14
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y12
-	VBLENDVPS   Y12, Y14, Y0, Y0
-	VMOVUPS     Y0, (CX)
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
+	VMOVUPS     Y12, (CX)
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y14
+	VMULPS       Y14, Y0, Y13
+	VMULPS       Y15, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
-	VADDPS      Y12, Y13, Y13
-	VMULPS      64(SP), Y13, Y13
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y0
-	VBLENDVPS   Y0, Y13, Y1, Y0
+	VFMADD213PS Y0, Y0, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y13
+	VBLENDVPS   Y13, Y15, Y1, Y0
 	VMOVUPS     Y0, 32(CX)
-	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y15
+	VMULPS       Y15, Y1, Y14
+	VMULPS       Y13, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y12, Y12
-	VADDPS      Y1, Y12, Y12
-	VMULPS      64(SP), Y12, Y12
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
-	VBLENDVPS   Y0, Y12, Y2, Y0
-	VMOVUPS     Y0, (CX)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y1, Y1, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y14
+	VBLENDVPS   Y14, Y13, Y2, Y1
+	VMOVUPS     Y1, (CX)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y13
+	VMULPS       Y13, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y0
-	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMOVUPS     Y0, 32(CX)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y2, Y2, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
+	VMOVUPS     Y2, 32(CX)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y14
+	VMULPS       Y14, Y3, Y13
+	VMULPS       Y15, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y0
-	VBLENDVPS   Y0, Y2, Y4, Y0
-	VMOVUPS     Y0, (CX)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y3, Y3, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y13
+	VBLENDVPS   Y13, Y15, Y4, Y3
+	VMOVUPS     Y3, (CX)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y15
+	VMULPS       Y15, Y4, Y14
+	VMULPS       Y13, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y0
-	VBLENDVPS   Y0, Y2, Y5, Y0
-	VMOVUPS     Y0, 32(CX)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y4, Y4, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y14
+	VBLENDVPS   Y14, Y13, Y5, Y4
+	VMOVUPS     Y4, 32(CX)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y13
+	VMULPS       Y13, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y0
-	VBLENDVPS   Y0, Y2, Y6, Y0
-	VMOVUPS     Y0, (DI)
-	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y5, Y5, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
+	VMOVUPS     Y5, (DI)
+	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y14
+	VMULPS       Y14, Y6, Y13
+	VMULPS       Y15, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y0
-	VBLENDVPS   Y0, Y2, Y7, Y0
-	VMOVUPS     Y0, 32(DI)
-	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y6, Y6, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y13
+	VBLENDVPS   Y13, Y15, Y7, Y6
+	VMOVUPS     Y6, 32(DI)
+	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y15
+	VMULPS       Y15, Y7, Y14
+	VMULPS       Y13, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y0
-	VBLENDVPS   Y0, Y2, Y8, Y0
-	VMOVUPS     Y0, (DI)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y7, Y7, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y14
+	VBLENDVPS   Y14, Y13, Y8, Y7
+	VMOVUPS     Y7, (DI)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y13
+	VMULPS       Y13, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y0
-	VBLENDVPS   Y0, Y2, Y9, Y0
-	VMOVUPS     Y0, 32(DI)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y8, Y8, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
+	VMOVUPS     Y8, 32(DI)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y14
+	VMULPS       Y14, Y9, Y13
+	VMULPS       Y15, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y0
-	VBLENDVPS   Y0, Y2, Y10, Y0
-	VMOVUPS     Y0, (DI)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y9, Y9, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y13
+	VBLENDVPS   Y13, Y15, Y10, Y9
+	VMOVUPS     Y9, (DI)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y10
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y10, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y10
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y10, Y15
+	VMULPS       Y15, Y10, Y14
+	VMULPS       Y13, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y0
-	VBLENDVPS   Y0, Y2, Y11, Y0
-	VMOVUPS     Y0, 32(DI)(SI*2)
+	VFMADD213PS Y10, Y10, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
+	VBLENDVPS   Y14, Y13, Y11, Y10
+	VMOVUPS     Y10, 32(DI)(SI*2)
 	JMP         Gemm6x16_epidone_8
 
 Gemm6x16_notelu_13:
@@ -772,522 +772,38 @@ Gemm6x16_notelu_13:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y0, Y12
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y12, Y12
-	VANDNPS Y14, Y12, Y12
-	VADDPS  k32_3f800000<>+0(SB), Y12, Y13
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y14
-	VBLENDVPS Y0, Y12, Y14, Y14
-	VDIVPS    Y13, Y14, Y14
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y13, Y13
-	VSUBPS    Y13, Y12, Y12
-	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VSUBPS    Y14, Y13, Y13
-	VBLENDVPS Y0, Y13, Y14, Y0
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y0, Y12, Y12
-	VFNMADD213PS Y14, Y14, Y12
-	VMOVUPS      Y12, (CX)
-	VORPS        k32_80000000<>+0(SB), Y1, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y12
-
-	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y1, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y13, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y12
+	VORPS   k32_80000000<>+0(SB), Y0, Y15
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y15, Y12
+	VANDNPS Y14, Y12, Y15
+	VADDPS  k32_3f800000<>+0(SB), Y15, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VBLENDVPS Y1, Y0, Y13, Y13
-	VDIVPS    Y12, Y13, Y13
+	VBLENDVPS Y0, Y15, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS    Y12, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VSUBPS    Y13, Y12, Y12
-	VBLENDVPS Y1, Y12, Y13, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y15, Y15
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y0, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y13, Y13, Y0
-	VMOVUPS      Y0, 32(CX)
-	VORPS        k32_80000000<>+0(SB), Y2, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y2, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y12, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VBLENDVPS Y2, Y0, Y12, Y12
-	VDIVPS    Y1, Y12, Y12
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y12, Y1, Y1
-	VBLENDVPS Y2, Y1, Y12, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y12, Y12, Y0
-	VMOVUPS      Y0, (CX)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y3, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y3, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y3, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y3, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(CX)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y4, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y4, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y4, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y4, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (CX)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y5, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y5, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y5, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y5, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(CX)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y6, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y6, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y6, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y6, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (DI)
-	VORPS        k32_80000000<>+0(SB), Y7, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y7, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y7, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y7, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(DI)
-	VORPS        k32_80000000<>+0(SB), Y8, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y8, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y8, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y8, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (DI)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y9, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y9, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y9, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y9, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(DI)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y10, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y10, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y10, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y10, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (DI)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y11, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y11, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y11, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y11, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(DI)(SI*2)
-	JMP          Gemm6x16_epidone_8
-
-Gemm6x16_notsigmoid_15:
-	CMPQ        SI, $0x05
-	JNE         Gemm6x16_nottanh_17
-	MOVQ        ldc+64(FP), SI
-	SHLQ        $0x02, SI
-	LEAQ        (CX)(SI*2), DI
-	ADDQ        SI, DI
-	VORPS       k32_80000000<>+0(SB), Y0, Y12
-	VADDPS      Y12, Y12, Y12
-	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
-	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y15, Y15
+	VFNMADD213PS Y12, Y12, Y15
+	VMOVUPS      Y15, (CX)
+	VORPS        k32_80000000<>+0(SB), Y1, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
 	VPSLLD       $0x17, Y13, Y14
@@ -1299,90 +815,574 @@ Gemm6x16_notsigmoid_15:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y0
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y12, Y12, Y0
+	VADDPS      Y0, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y1, Y0
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y12
+	VANDNPS Y14, Y12, Y0
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y1, Y0, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y0, Y0
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y1, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y0, Y0
+	VFNMADD213PS Y12, Y12, Y0
+	VMOVUPS      Y0, 32(CX)
+	VORPS        k32_80000000<>+0(SB), Y2, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y1
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y1
+	VADDPS      Y1, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y12
+	VANDNPS Y14, Y12, Y1
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y2, Y1, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y1, Y1
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y2, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y1, Y1
+	VFNMADD213PS Y12, Y12, Y1
+	VMOVUPS      Y1, (CX)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y3, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y2
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y2
+	VADDPS      Y2, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y3, Y2
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y12
+	VANDNPS Y14, Y12, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y2, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y3, Y2, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y3, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y2, Y2
+	VFNMADD213PS Y12, Y12, Y2
+	VMOVUPS      Y2, 32(CX)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y4, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y3
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y3
+	VADDPS      Y3, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y4, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y12
+	VANDNPS Y14, Y12, Y3
+	VADDPS  k32_3f800000<>+0(SB), Y3, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y4, Y3, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y3, Y3
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y4, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y3, Y3
+	VFNMADD213PS Y12, Y12, Y3
+	VMOVUPS      Y3, (CX)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y5, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y4
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y4
+	VADDPS      Y4, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y5, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y12
+	VANDNPS Y14, Y12, Y4
+	VADDPS  k32_3f800000<>+0(SB), Y4, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y5, Y4, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y4, Y4
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y5, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y4, Y4
+	VFNMADD213PS Y12, Y12, Y4
+	VMOVUPS      Y4, 32(CX)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y6, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y5
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y5
+	VADDPS      Y5, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y6, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y12
+	VANDNPS Y14, Y12, Y5
+	VADDPS  k32_3f800000<>+0(SB), Y5, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y6, Y5, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y5, Y5
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y6, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y5, Y5
+	VFNMADD213PS Y12, Y12, Y5
+	VMOVUPS      Y5, (DI)
+	VORPS        k32_80000000<>+0(SB), Y7, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y6
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y6
+	VADDPS      Y6, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y7, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y12
+	VANDNPS Y14, Y12, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y7, Y6, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y6, Y6
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y7, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y6, Y6
+	VFNMADD213PS Y12, Y12, Y6
+	VMOVUPS      Y6, 32(DI)
+	VORPS        k32_80000000<>+0(SB), Y8, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y7
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y7
+	VADDPS      Y7, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y8, Y7
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y12
+	VANDNPS Y14, Y12, Y7
+	VADDPS  k32_3f800000<>+0(SB), Y7, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y8, Y7, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y7, Y7
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y8, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y7, Y7
+	VFNMADD213PS Y12, Y12, Y7
+	VMOVUPS      Y7, (DI)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y9, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y8
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y8
+	VADDPS      Y8, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y9, Y8
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y12
+	VANDNPS Y14, Y12, Y8
+	VADDPS  k32_3f800000<>+0(SB), Y8, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y9, Y8, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y8, Y8
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y9, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y8, Y8
+	VFNMADD213PS Y12, Y12, Y8
+	VMOVUPS      Y8, 32(DI)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y10, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y9
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y9
+	VADDPS      Y9, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y10, Y9
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y12
+	VANDNPS Y14, Y12, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y9, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y10, Y9, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y9, Y9
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y10, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y9, Y9
+	VFNMADD213PS Y12, Y12, Y9
+	VMOVUPS      Y9, (DI)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y11, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y10
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y10
+	VADDPS      Y10, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y11, Y10
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y12
+	VANDNPS Y14, Y12, Y10
+	VADDPS  k32_3f800000<>+0(SB), Y10, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y11, Y10, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y10, Y10
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y11, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y10, Y10
+	VFNMADD213PS Y12, Y12, Y10
+	VMOVUPS      Y10, 32(DI)(SI*2)
+	JMP          Gemm6x16_epidone_8
+
+Gemm6x16_notsigmoid_15:
+	CMPQ        SI, $0x05
+	JNE         Gemm6x16_nottanh_17
+	MOVQ        ldc+64(FP), SI
+	SHLQ        $0x02, SI
+	LEAQ        (CX)(SI*2), DI
+	ADDQ        SI, DI
+	VORPS       k32_80000000<>+0(SB), Y0, Y12
+	VADDPS      Y12, Y12, Y13
+	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
+	VMOVUPS     k32_4b40007f<>+0(SB), Y12
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y12
+
+	// s = 2^n
+	VPSLLD       $0x17, Y12, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
+	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y13
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y13
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y12
+	VMULPS       Y12, Y13, Y15
+	VMULPS       Y14, Y13, Y13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y13, Y13, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y14, Y12
-	VDIVPS       Y12, Y14, Y14
-	VMOVUPS      k32_40000000<>+0(SB), Y12
-	VFNMADD213PS k32_3f800000<>+0(SB), Y12, Y14
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y0, Y0, Y12
+	VMULPS      Y0, Y0, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y13
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y12, Y13
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y12, Y13
-	VFMADD213PS k32_3e088393<>+0(SB), Y12, Y13
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y12, Y13
-	VMULPS      Y12, Y0, Y12
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y13
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y13
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y13
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y13
+	VMULPS      Y15, Y0, Y12
 	VFMADD213PS Y0, Y13, Y12
 	VANDPS      k32_7fffffff<>+0(SB), Y0, Y13
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y13
-	VBLENDVPS   Y13, Y14, Y12, Y12
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y15
+	VBLENDVPS   Y15, Y14, Y12, Y13
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y0, Y0
-	VORPS       Y0, Y12, Y12
-	VMOVUPS     Y12, (CX)
+	VORPS       Y0, Y13, Y13
+	VMOVUPS     Y13, (CX)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VADDPS      Y0, Y0, Y12
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y0
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y0, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y0
+	VMULPS       Y0, Y12, Y15
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y13, Y0
-	VDIVPS       Y0, Y13, Y13
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y13
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y0
+	VMULPS      Y1, Y1, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y12
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y12
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y12
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y12
-	VMULPS      Y0, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y12
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y12
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y12
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y12
+	VMULPS      Y15, Y1, Y0
 	VFMADD213PS Y1, Y12, Y0
 	VANDPS      k32_7fffffff<>+0(SB), Y1, Y12
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y12
-	VBLENDVPS   Y12, Y13, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y1, Y1
-	VORPS       Y1, Y0, Y0
-	VMOVUPS     Y0, 32(CX)
-	VORPS       k32_80000000<>+0(SB), Y2, Y0
-	VADDPS      Y0, Y0, Y0
+	VORPS       Y1, Y12, Y12
+	VMOVUPS     Y12, 32(CX)
+	VORPS       k32_80000000<>+0(SB), Y2, Y1
+	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
+	VPSLLD       $0x17, Y1, Y14
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
 	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
@@ -1391,450 +1391,450 @@ Gemm6x16_notsigmoid_15:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VMULPS       Y1, Y0, Y15
+	VMULPS       Y14, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
+	VFMADD213PS Y0, Y0, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y12, Y0
-	VDIVPS       Y0, Y12, Y12
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y12
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y2, Y2, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y2, Y0
-	VFMADD213PS Y2, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y12, Y0, Y0
+	VMULPS      Y2, Y2, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y0
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y0
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y0
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y0
+	VMULPS      Y15, Y2, Y1
+	VFMADD213PS Y2, Y0, Y1
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y1, Y0
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y2, Y2
 	VORPS       Y2, Y0, Y0
 	VMOVUPS     Y0, (CX)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y3, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y3, Y2
+	VADDPS      Y2, Y2, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y2, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y2
+	VMULPS       Y2, Y1, Y15
+	VMULPS       Y14, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y1, Y1, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y3, Y3, Y0
+	VMULPS      Y3, Y3, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y3, Y0
-	VFMADD213PS Y3, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y1
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y1
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y1
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y1
+	VMULPS      Y15, Y3, Y2
+	VFMADD213PS Y3, Y1, Y2
 	VANDPS      k32_7fffffff<>+0(SB), Y3, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y15
+	VBLENDVPS   Y15, Y14, Y2, Y1
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y3, Y3
-	VORPS       Y3, Y0, Y0
-	VMOVUPS     Y0, 32(CX)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y3, Y1, Y1
+	VMOVUPS     Y1, 32(CX)(SI*1)
+	VORPS       k32_80000000<>+0(SB), Y4, Y3
+	VADDPS      Y3, Y3, Y2
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y3, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y2, Y2, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y4, Y0
-	VFMADD213PS Y4, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y4, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y4, Y4, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y2
+	VMULPS      Y15, Y4, Y3
+	VFMADD213PS Y4, Y2, Y3
+	VANDPS      k32_7fffffff<>+0(SB), Y4, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
-	VORPS       Y4, Y0, Y0
-	VMOVUPS     Y0, (CX)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y5, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y5, Y4
+	VADDPS      Y4, Y4, Y3
+	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y4, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y15
+	VMULPS       Y14, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y3, Y3, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y5, Y5, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y5, Y0
-	VFMADD213PS Y5, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y5, Y5, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y3
+	VMULPS      Y15, Y5, Y4
+	VFMADD213PS Y5, Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y4, Y3
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y5, Y5
-	VORPS       Y5, Y0, Y0
-	VMOVUPS     Y0, 32(CX)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y6, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y5, Y3, Y3
+	VMOVUPS     Y3, 32(CX)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y6, Y5
+	VADDPS      Y5, Y5, Y4
+	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y5, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y15
+	VMULPS       Y14, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y4, Y4, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y6, Y6, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y6, Y0
-	VFMADD213PS Y6, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y6, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y6, Y6, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y4
+	VMULPS      Y15, Y6, Y5
+	VFMADD213PS Y6, Y4, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y15
+	VBLENDVPS   Y15, Y14, Y5, Y4
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y6, Y6
-	VORPS       Y6, Y0, Y0
-	VMOVUPS     Y0, (DI)
-	VORPS       k32_80000000<>+0(SB), Y7, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y6, Y4, Y4
+	VMOVUPS     Y4, (DI)
+	VORPS       k32_80000000<>+0(SB), Y7, Y6
+	VADDPS      Y6, Y6, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y6, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y6
+	VMULPS       Y6, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y5, Y5, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y7, Y7, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y7, Y0
-	VFMADD213PS Y7, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y7, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y7, Y7, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y5
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y5
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y5
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y5
+	VMULPS      Y15, Y7, Y6
+	VFMADD213PS Y7, Y5, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y7, Y5
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y5, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y7, Y7
-	VORPS       Y7, Y0, Y0
-	VMOVUPS     Y0, 32(DI)
-	VORPS       k32_80000000<>+0(SB), Y8, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y7, Y5, Y5
+	VMOVUPS     Y5, 32(DI)
+	VORPS       k32_80000000<>+0(SB), Y8, Y7
+	VADDPS      Y7, Y7, Y6
+	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y7
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y7, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y7
+	VMULPS       Y7, Y6, Y15
+	VMULPS       Y14, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y6, Y6, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y8, Y8, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y8, Y0
-	VFMADD213PS Y8, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y8, Y8, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y6
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y6
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y6
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y6
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y6
+	VMULPS      Y15, Y8, Y7
+	VFMADD213PS Y8, Y6, Y7
+	VANDPS      k32_7fffffff<>+0(SB), Y8, Y6
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y7, Y6
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y8, Y8
-	VORPS       Y8, Y0, Y0
-	VMOVUPS     Y0, (DI)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y9, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y8, Y6, Y6
+	VMOVUPS     Y6, (DI)(SI*1)
+	VORPS       k32_80000000<>+0(SB), Y9, Y8
+	VADDPS      Y8, Y8, Y7
+	VMAXPS      k32_c1a00000<>+0(SB), Y7, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y8, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y8
+	VMULPS       Y8, Y7, Y15
+	VMULPS       Y14, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y7, Y7, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y9, Y9, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y9, Y0
-	VFMADD213PS Y9, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y9, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y9, Y9, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y7
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y7
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y7
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y7
+	VMULPS      Y15, Y9, Y8
+	VFMADD213PS Y9, Y7, Y8
+	VANDPS      k32_7fffffff<>+0(SB), Y9, Y7
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y7, Y15
+	VBLENDVPS   Y15, Y14, Y8, Y7
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y9, Y9
-	VORPS       Y9, Y0, Y0
-	VMOVUPS     Y0, 32(DI)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y10, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y9, Y7, Y7
+	VMOVUPS     Y7, 32(DI)(SI*1)
+	VORPS       k32_80000000<>+0(SB), Y10, Y9
+	VADDPS      Y9, Y9, Y8
+	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y10, Y10, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y10, Y0
-	VFMADD213PS Y10, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y10, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y10, Y10, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y8
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y8
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y8
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y8
+	VMULPS      Y15, Y10, Y9
+	VFMADD213PS Y10, Y8, Y9
+	VANDPS      k32_7fffffff<>+0(SB), Y10, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y10, Y10
-	VORPS       Y10, Y0, Y0
-	VMOVUPS     Y0, (DI)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y11, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y10, Y8, Y8
+	VMOVUPS     Y8, (DI)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y11, Y10
+	VADDPS      Y10, Y10, Y9
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y10
+	VMULPS       Y10, Y9, Y15
+	VMULPS       Y14, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y9, Y9, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y11, Y11, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y11, Y0
-	VFMADD213PS Y11, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y11, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y11, Y11, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y9
+	VMULPS      Y15, Y11, Y10
+	VFMADD213PS Y11, Y9, Y10
+	VANDPS      k32_7fffffff<>+0(SB), Y11, Y9
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y10, Y9
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS  k32_80000000<>+0(SB), Y11, Y11
-	VORPS   Y11, Y0, Y0
-	VMOVUPS Y0, 32(DI)(SI*2)
+	VORPS   Y11, Y9, Y9
+	VMOVUPS Y9, 32(DI)(SI*2)
 	JMP     Gemm6x16_epidone_8
 
 Gemm6x16_nottanh_17:
@@ -1858,8 +1858,8 @@ Gemm6x16_bwd_5:
 	VMULPS  Y12, Y0, Y0
 	VMOVUPS Y0, (CX)
 	VMOVUPS 32(DX), Y0
-	VCMPPS  $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
+	VCMPPS  $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VANDPS  k32_3f800000<>+0(SB), Y12, Y0
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, 32(CX)
 	VMOVUPS (DX)(R13*1), Y0
@@ -1926,75 +1926,75 @@ Gemm6x16_bnotrelu_19:
 	LEAQ      (DX)(R13*2), R14
 	ADDQ      R13, R14
 	VMOVUPS   (DX), Y12
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y12, Y12
-	VMOVUPS   64(SP), Y13
-	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y13, Y12
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y12, Y13
+	VMOVUPS   64(SP), Y12
+	VBLENDVPS Y13, k32_3f800000<>+0(SB), Y12, Y12
 	VMULPS    Y12, Y0, Y0
 	VMOVUPS   Y0, (CX)
 	VMOVUPS   32(DX), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y12
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y12, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VMOVUPS   64(SP), Y13
+	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y13, Y0
 	VMULPS    Y0, Y1, Y1
 	VMOVUPS   Y1, 32(CX)
-	VMOVUPS   (DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y2, Y2
+	VMOVUPS   (DX)(R13*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VMOVUPS   64(SP), Y12
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y12, Y1
+	VMULPS    Y1, Y2, Y2
 	VMOVUPS   Y2, (CX)(SI*1)
 	VMOVUPS   32(DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y3, Y3
 	VMOVUPS   Y3, 32(CX)(SI*1)
-	VMOVUPS   (DX)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (DX)(R13*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y4, Y4
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y4, Y4
 	VMOVUPS   Y4, (CX)(SI*2)
 	VMOVUPS   32(DX)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y5, Y5
 	VMOVUPS   Y5, 32(CX)(SI*2)
-	VMOVUPS   (R14), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (R14), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y6, Y6
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y6, Y6
 	VMOVUPS   Y6, (DI)
 	VMOVUPS   32(R14), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(DI)
-	VMOVUPS   (R14)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (R14)(R13*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y8, Y8
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y8, Y8
 	VMOVUPS   Y8, (DI)(SI*1)
 	VMOVUPS   32(R14)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y9, Y9
 	VMOVUPS   Y9, 32(DI)(SI*1)
-	VMOVUPS   (R14)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (R14)(R13*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y10, Y10
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y10, Y10
 	VMOVUPS   Y10, (DI)(SI*2)
 	VMOVUPS   32(R14)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(DI)(SI*2)
 	JMP       Gemm6x16_epidone_8
@@ -2019,32 +2019,32 @@ Gemm6x16_bnotleakyrelu_21:
 	VMOVUPS   32(DX), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y1, Y1
+	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y0, Y12
+	VMULPS    Y12, Y1, Y1
 	VMOVUPS   Y1, 32(CX)
 	VMOVUPS   (DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y2, Y2
 	VMOVUPS   Y2, (CX)(SI*1)
-	VMOVUPS   32(DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(DX)(R13*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y3, Y3
 	VMOVUPS   Y3, 32(CX)(SI*1)
-	VMOVUPS   (DX)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y4, Y4
+	VMOVUPS   (DX)(R13*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y4, Y4
 	VMOVUPS   Y4, (CX)(SI*2)
 	VMOVUPS   32(DX)(R13*2), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y5, Y5
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS    Y1, Y5, Y5
 	VMOVUPS   Y5, 32(CX)(SI*2)
 	VMOVUPS   (R14), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -2052,23 +2052,23 @@ Gemm6x16_bnotleakyrelu_21:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y6, Y6
 	VMOVUPS   Y6, (DI)
-	VMOVUPS   32(R14), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(R14), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(DI)
-	VMOVUPS   (R14)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y8, Y8
+	VMOVUPS   (R14)(R13*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y8, Y8
 	VMOVUPS   Y8, (DI)(SI*1)
 	VMOVUPS   32(R14)(R13*1), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y9, Y9
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS    Y1, Y9, Y9
 	VMOVUPS   Y9, 32(DI)(SI*1)
 	VMOVUPS   (R14)(R13*2), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -2076,10 +2076,10 @@ Gemm6x16_bnotleakyrelu_21:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y10, Y10
 	VMOVUPS   Y10, (DI)(SI*2)
-	VMOVUPS   32(R14)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(R14)(R13*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(DI)(SI*2)
 	JMP       Gemm6x16_epidone_8
@@ -2103,69 +2103,69 @@ Gemm6x16_bnotelu_23:
 	VMOVUPS Y0, (CX)
 	VMOVUPS 32(DX), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y12
-	VSUBPS  Y0, Y12, Y12
-	VMULPS  Y0, Y12, Y12
-	VMULPS  Y12, Y1, Y1
+	VSUBPS  Y0, Y12, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y1, Y1
 	VMOVUPS Y1, 32(CX)
-	VMOVUPS (DX)(R13*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y2, Y2
+	VMOVUPS (DX)(R13*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y2, Y2
 	VMOVUPS Y2, (CX)(SI*1)
 	VMOVUPS 32(DX)(R13*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y3, Y3
 	VMOVUPS Y3, 32(CX)(SI*1)
-	VMOVUPS (DX)(R13*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y4, Y4
+	VMOVUPS (DX)(R13*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y4, Y4
 	VMOVUPS Y4, (CX)(SI*2)
 	VMOVUPS 32(DX)(R13*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y5, Y5
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y5, Y5
 	VMOVUPS Y5, 32(CX)(SI*2)
-	VMOVUPS (R14), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y6, Y6
+	VMOVUPS (R14), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y6, Y6
 	VMOVUPS Y6, (DI)
 	VMOVUPS 32(R14), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y7, Y7
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y7, Y7
 	VMOVUPS Y7, 32(DI)
-	VMOVUPS (R14)(R13*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y8, Y8
+	VMOVUPS (R14)(R13*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y8, Y8
 	VMOVUPS Y8, (DI)(SI*1)
 	VMOVUPS 32(R14)(R13*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y9, Y9
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y9, Y9
 	VMOVUPS Y9, 32(DI)(SI*1)
-	VMOVUPS (R14)(R13*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y10, Y10
+	VMOVUPS (R14)(R13*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y10, Y10
 	VMOVUPS Y10, (DI)(SI*2)
 	VMOVUPS 32(R14)(R13*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y11, Y11
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DI)(SI*2)
 	JMP     Gemm6x16_epidone_8
 
@@ -2189,80 +2189,80 @@ Gemm6x16_bnotsigmoid_25:
 	VMOVUPS Y0, (CX)
 	VMOVUPS 32(DX), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y12
-	VSUBPS  Y0, Y12, Y12
+	VSUBPS  Y0, Y12, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y12, Y12
-	VMULPS  Y12, Y1, Y1
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y1, Y1
 	VMOVUPS Y1, 32(CX)
-	VMOVUPS (DX)(R13*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y2, Y2
+	VMOVUPS (DX)(R13*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y2, Y2
 	VMOVUPS Y2, (CX)(SI*1)
 	VMOVUPS 32(DX)(R13*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y3, Y3
 	VMOVUPS Y3, 32(CX)(SI*1)
-	VMOVUPS (DX)(R13*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y4, Y4
+	VMOVUPS (DX)(R13*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y4, Y4
 	VMOVUPS Y4, (CX)(SI*2)
 	VMOVUPS 32(DX)(R13*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y5, Y5
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y5, Y5
 	VMOVUPS Y5, 32(CX)(SI*2)
-	VMOVUPS (R14), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y6, Y6
+	VMOVUPS (R14), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y6, Y6
 	VMOVUPS Y6, (DI)
 	VMOVUPS 32(R14), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y7, Y7
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y7, Y7
 	VMOVUPS Y7, 32(DI)
-	VMOVUPS (R14)(R13*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y8, Y8
+	VMOVUPS (R14)(R13*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y8, Y8
 	VMOVUPS Y8, (DI)(SI*1)
 	VMOVUPS 32(R14)(R13*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y9, Y9
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y9, Y9
 	VMOVUPS Y9, 32(DI)(SI*1)
-	VMOVUPS (R14)(R13*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y10, Y10
+	VMOVUPS (R14)(R13*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y10, Y10
 	VMOVUPS Y10, (DI)(SI*2)
 	VMOVUPS 32(R14)(R13*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y11, Y11
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DI)(SI*2)
 	JMP     Gemm6x16_epidone_8
 
@@ -2380,58 +2380,58 @@ Gemm6x16_nobias_34:
 	VMAXPS     Y0, Y12, Y0
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS Y0, Y12, (CX)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y1, Y0, Y1
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y1, Y12, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_fwdrelu_37
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y2, Y0, Y2
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y2, Y12, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y3, Y0, Y3
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y3, Y12, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_fwdrelu_37
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y4, Y0, Y4
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y4, Y12, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y5, Y0, Y5
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y5, Y12, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm6x16_fwdrelu_37
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y6, Y0, Y6
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y6, Y12, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y7, Y0, Y7
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y7, Y12, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 	CMPQ       BX, $0x04
 	JLE        Gemm6x16_fwdrelu_37
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y8, Y0, Y8
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y8, Y12, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DI)(SI*1)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y9, Y0, Y9
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y9, Y12, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DI)(SI*1)
 	CMPQ       BX, $0x05
 	JLE        Gemm6x16_fwdrelu_37
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y10, Y0, Y10
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y10, Y12, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DI)(SI*2)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y11, Y0, Y11
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y11, Y12, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DI)(SI*2)
 
@@ -2454,79 +2454,79 @@ Gemm6x16_notrelu_36:
 	VMULPS     64(SP), Y1, Y0
 	VMINPS     k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y1, Y12
-	VBLENDVPS  Y12, Y0, Y1, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(CX)
+	VBLENDVPS  Y12, Y0, Y1, Y13
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y13, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_fwdleakyrelu_39
-	VMULPS     64(SP), Y2, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y1
-	VBLENDVPS  Y1, Y0, Y2, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (CX)(SI*1)
-	VMULPS     64(SP), Y3, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
+	VMULPS     64(SP), Y2, Y1
+	VMINPS     k32_80000000<>+0(SB), Y1, Y1
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
+	VBLENDVPS  Y0, Y1, Y2, Y12
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y12, Y0, (CX)(SI*1)
+	VMULPS     64(SP), Y3, Y2
+	VMINPS     k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y3, Y1
-	VBLENDVPS  Y1, Y0, Y3, Y0
+	VBLENDVPS  Y1, Y2, Y3, Y0
 	VMOVUPS    32(SP), Y1
 	VMASKMOVPS Y0, Y1, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_fwdleakyrelu_39
-	VMULPS     64(SP), Y4, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y1
-	VBLENDVPS  Y1, Y0, Y4, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (CX)(SI*2)
-	VMULPS     64(SP), Y5, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y5, Y1
-	VBLENDVPS  Y1, Y0, Y5, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(CX)(SI*2)
+	VMULPS     64(SP), Y4, Y3
+	VMINPS     k32_80000000<>+0(SB), Y3, Y3
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
+	VBLENDVPS  Y2, Y3, Y4, Y1
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y1, Y0, (CX)(SI*2)
+	VMULPS     64(SP), Y5, Y4
+	VMINPS     k32_80000000<>+0(SB), Y4, Y4
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y5, Y3
+	VBLENDVPS  Y3, Y4, Y5, Y2
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y2, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm6x16_fwdleakyrelu_39
-	VMULPS     64(SP), Y6, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y1
-	VBLENDVPS  Y1, Y0, Y6, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (DI)
-	VMULPS     64(SP), Y7, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y7, Y1
-	VBLENDVPS  Y1, Y0, Y7, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(DI)
+	VMULPS     64(SP), Y6, Y5
+	VMINPS     k32_80000000<>+0(SB), Y5, Y5
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
+	VBLENDVPS  Y4, Y5, Y6, Y3
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y3, Y0, (DI)
+	VMULPS     64(SP), Y7, Y6
+	VMINPS     k32_80000000<>+0(SB), Y6, Y6
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y7, Y5
+	VBLENDVPS  Y5, Y6, Y7, Y4
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y4, Y0, 32(DI)
 	CMPQ       BX, $0x04
 	JLE        Gemm6x16_fwdleakyrelu_39
-	VMULPS     64(SP), Y8, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y1
-	VBLENDVPS  Y1, Y0, Y8, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (DI)(SI*1)
-	VMULPS     64(SP), Y9, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y9, Y1
-	VBLENDVPS  Y1, Y0, Y9, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(DI)(SI*1)
+	VMULPS     64(SP), Y8, Y7
+	VMINPS     k32_80000000<>+0(SB), Y7, Y7
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y6
+	VBLENDVPS  Y6, Y7, Y8, Y5
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y5, Y0, (DI)(SI*1)
+	VMULPS     64(SP), Y9, Y8
+	VMINPS     k32_80000000<>+0(SB), Y8, Y8
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y9, Y7
+	VBLENDVPS  Y7, Y8, Y9, Y6
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y6, Y0, 32(DI)(SI*1)
 	CMPQ       BX, $0x05
 	JLE        Gemm6x16_fwdleakyrelu_39
-	VMULPS     64(SP), Y10, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y1
-	VBLENDVPS  Y1, Y0, Y10, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (DI)(SI*2)
-	VMULPS     64(SP), Y11, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y11, Y1
-	VBLENDVPS  Y1, Y0, Y11, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(DI)(SI*2)
+	VMULPS     64(SP), Y10, Y9
+	VMINPS     k32_80000000<>+0(SB), Y9, Y9
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y8
+	VBLENDVPS  Y8, Y9, Y10, Y7
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y7, Y0, (DI)(SI*2)
+	VMULPS     64(SP), Y11, Y10
+	VMINPS     k32_80000000<>+0(SB), Y10, Y10
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y11, Y9
+	VBLENDVPS  Y9, Y10, Y11, Y8
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y8, Y0, 32(DI)(SI*2)
 
 Gemm6x16_fwdleakyrelu_39:
 	JMP Gemm6x16_epidone_35
@@ -2552,314 +2552,314 @@ Gemm6x16_notleakyrelu_38:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
+	VFMADD213PS Y12, Y12, Y15
 	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
-	VADDPS      Y13, Y14, Y14
+	VADDPS      Y15, Y14, Y14
 	VMULPS      64(SP), Y14, Y14
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y12
-	VBLENDVPS   Y12, Y14, Y0, Y0
-	VMOVUPS     (SP), Y12
-	VMASKMOVPS  Y0, Y12, (CX)
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y12, Y0, (CX)
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y14
+	VMULPS       Y14, Y0, Y13
+	VMULPS       Y15, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
-	VADDPS      Y12, Y13, Y13
-	VMULPS      64(SP), Y13, Y13
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y0
-	VBLENDVPS   Y0, Y13, Y1, Y0
+	VFMADD213PS Y0, Y0, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y13
+	VBLENDVPS   Y13, Y15, Y1, Y0
 	VMOVUPS     32(SP), Y1
 	VMASKMOVPS  Y0, Y1, 32(CX)
 	CMPQ        BX, $0x01
 	JLE         Gemm6x16_fwdelu_41
-	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y15
+	VMULPS       Y15, Y1, Y14
+	VMULPS       Y13, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y12, Y12
-	VADDPS      Y1, Y12, Y12
-	VMULPS      64(SP), Y12, Y12
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
-	VBLENDVPS   Y0, Y12, Y2, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (CX)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y1, Y1, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y14
+	VBLENDVPS   Y14, Y13, Y2, Y1
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y1, Y0, (CX)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y13
+	VMULPS       Y13, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y0
-	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*1)
+	VFMADD213PS Y2, Y2, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y2, Y0, 32(CX)(SI*1)
 	CMPQ        BX, $0x02
 	JLE         Gemm6x16_fwdelu_41
-	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y14
+	VMULPS       Y14, Y3, Y13
+	VMULPS       Y15, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y0
-	VBLENDVPS   Y0, Y2, Y4, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (CX)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y3, Y3, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y13
+	VBLENDVPS   Y13, Y15, Y4, Y3
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y3, Y0, (CX)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y15
+	VMULPS       Y15, Y4, Y14
+	VMULPS       Y13, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y0
-	VBLENDVPS   Y0, Y2, Y5, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*2)
+	VFMADD213PS Y4, Y4, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y14
+	VBLENDVPS   Y14, Y13, Y5, Y4
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y4, Y0, 32(CX)(SI*2)
 	CMPQ        BX, $0x03
 	JLE         Gemm6x16_fwdelu_41
-	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y13
+	VMULPS       Y13, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y0
-	VBLENDVPS   Y0, Y2, Y6, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)
-	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y5, Y5, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y5, Y0, (DI)
+	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y14
+	VMULPS       Y14, Y6, Y13
+	VMULPS       Y15, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y0
-	VBLENDVPS   Y0, Y2, Y7, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(DI)
+	VFMADD213PS Y6, Y6, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y13
+	VBLENDVPS   Y13, Y15, Y7, Y6
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y6, Y0, 32(DI)
 	CMPQ        BX, $0x04
 	JLE         Gemm6x16_fwdelu_41
-	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y15
+	VMULPS       Y15, Y7, Y14
+	VMULPS       Y13, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y0
-	VBLENDVPS   Y0, Y2, Y8, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y7, Y7, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y14
+	VBLENDVPS   Y14, Y13, Y8, Y7
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y7, Y0, (DI)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y13
+	VMULPS       Y13, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y0
-	VBLENDVPS   Y0, Y2, Y9, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(DI)(SI*1)
+	VFMADD213PS Y8, Y8, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y8, Y0, 32(DI)(SI*1)
 	CMPQ        BX, $0x05
 	JLE         Gemm6x16_fwdelu_41
-	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y14
+	VMULPS       Y14, Y9, Y13
+	VMULPS       Y15, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y0
-	VBLENDVPS   Y0, Y2, Y10, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y9, Y9, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y13
+	VBLENDVPS   Y13, Y15, Y10, Y9
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y9, Y0, (DI)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y10
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y10, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y10
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y10, Y15
+	VMULPS       Y15, Y10, Y14
+	VMULPS       Y13, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y0
-	VBLENDVPS   Y0, Y2, Y11, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(DI)(SI*2)
+	VFMADD213PS Y10, Y10, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
+	VBLENDVPS   Y14, Y13, Y11, Y10
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y10, Y0, 32(DI)(SI*2)
 
 Gemm6x16_fwdelu_41:
 	JMP Gemm6x16_epidone_35
@@ -2885,530 +2885,530 @@ Gemm6x16_notelu_40:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y0, Y12
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y12, Y12
-	VANDNPS Y14, Y12, Y12
-	VADDPS  k32_3f800000<>+0(SB), Y12, Y13
+	VORPS   k32_80000000<>+0(SB), Y0, Y15
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y15, Y12
+	VANDNPS Y14, Y12, Y15
+	VADDPS  k32_3f800000<>+0(SB), Y15, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y14
-	VBLENDVPS Y0, Y12, Y14, Y14
-	VDIVPS    Y13, Y14, Y14
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y0, Y15, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y13, Y13
-	VSUBPS    Y13, Y12, Y12
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y15, Y15
 	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VSUBPS    Y14, Y13, Y13
-	VBLENDVPS Y0, Y13, Y14, Y0
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y0, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y0, Y12, Y12
-	VFNMADD213PS Y14, Y14, Y12
+	VMULPS       Y13, Y15, Y15
+	VFNMADD213PS Y12, Y12, Y15
 	VMOVUPS      (SP), Y0
-	VMASKMOVPS   Y12, Y0, (CX)
-	VORPS        k32_80000000<>+0(SB), Y1, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VMASKMOVPS   Y15, Y0, (CX)
+	VORPS        k32_80000000<>+0(SB), Y1, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y0
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
+	VFMADD213PS Y12, Y12, Y0
+	VADDPS      Y0, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y13, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y12
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y12
+	VANDNPS Y14, Y12, Y0
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VBLENDVPS Y1, Y0, Y13, Y13
-	VDIVPS    Y12, Y13, Y13
+	VBLENDVPS Y1, Y0, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS    Y12, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VSUBPS    Y13, Y12, Y12
-	VBLENDVPS Y1, Y12, Y13, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y0, Y0
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y1, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y13, Y13, Y0
+	VMULPS       Y13, Y0, Y0
+	VFNMADD213PS Y12, Y12, Y0
 	VMOVUPS      32(SP), Y1
 	VMASKMOVPS   Y0, Y1, 32(CX)
 	CMPQ         BX, $0x01
 	JLE          Gemm6x16_fwdsigmoid_43
-	VORPS        k32_80000000<>+0(SB), Y2, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y2, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y1
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
+	VFMADD213PS Y12, Y12, Y1
+	VADDPS      Y1, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y2, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y12, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y12
+	VANDNPS Y14, Y12, Y1
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VBLENDVPS Y2, Y0, Y12, Y12
-	VDIVPS    Y1, Y12, Y12
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y2, Y1, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y12, Y1, Y1
-	VBLENDVPS Y2, Y1, Y12, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y1, Y1
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y2, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y12, Y12, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (CX)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y3, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y1, Y1
+	VFNMADD213PS Y12, Y12, Y1
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y1, Y0, (CX)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y3, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y2
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y2
+	VADDPS      Y2, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y3, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y3, Y2
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y12
+	VANDNPS Y14, Y12, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y2, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y3, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y3, Y2, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y3, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y3, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(CX)(SI*1)
+	VMULPS       Y13, Y2, Y2
+	VFNMADD213PS Y12, Y12, Y2
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y2, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
 	JLE          Gemm6x16_fwdsigmoid_43
-	VORPS        k32_80000000<>+0(SB), Y4, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y4, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y3
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y3
+	VADDPS      Y3, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y4, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y4, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y12
+	VANDNPS Y14, Y12, Y3
+	VADDPS  k32_3f800000<>+0(SB), Y3, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y4, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y4, Y3, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y4, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y3, Y3
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y4, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (CX)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y5, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y3, Y3
+	VFNMADD213PS Y12, Y12, Y3
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y3, Y0, (CX)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y5, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y4
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y4
+	VADDPS      Y4, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y5, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y5, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y12
+	VANDNPS Y14, Y12, Y4
+	VADDPS  k32_3f800000<>+0(SB), Y4, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y5, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y5, Y4, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y5, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y4, Y4
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y5, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(CX)(SI*2)
+	VMULPS       Y13, Y4, Y4
+	VFNMADD213PS Y12, Y12, Y4
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y4, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
 	JLE          Gemm6x16_fwdsigmoid_43
-	VORPS        k32_80000000<>+0(SB), Y6, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y6, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y5
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y5
+	VADDPS      Y5, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y6, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y6, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y12
+	VANDNPS Y14, Y12, Y5
+	VADDPS  k32_3f800000<>+0(SB), Y5, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y6, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y6, Y5, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y6, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y5, Y5
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y6, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (DI)
-	VORPS        k32_80000000<>+0(SB), Y7, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y5, Y5
+	VFNMADD213PS Y12, Y12, Y5
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y5, Y0, (DI)
+	VORPS        k32_80000000<>+0(SB), Y7, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y6
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y6
+	VADDPS      Y6, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y7, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y7, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y12
+	VANDNPS Y14, Y12, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y7, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y7, Y6, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y7, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y6, Y6
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y7, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(DI)
+	VMULPS       Y13, Y6, Y6
+	VFNMADD213PS Y12, Y12, Y6
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y6, Y0, 32(DI)
 	CMPQ         BX, $0x04
 	JLE          Gemm6x16_fwdsigmoid_43
-	VORPS        k32_80000000<>+0(SB), Y8, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y8, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y7
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y7
+	VADDPS      Y7, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y8, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y8, Y7
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y12
+	VANDNPS Y14, Y12, Y7
+	VADDPS  k32_3f800000<>+0(SB), Y7, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y8, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y8, Y7, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y8, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y7, Y7
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y8, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (DI)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y9, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y7, Y7
+	VFNMADD213PS Y12, Y12, Y7
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y7, Y0, (DI)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y9, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y8
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y8
+	VADDPS      Y8, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y9, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y9, Y8
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y12
+	VANDNPS Y14, Y12, Y8
+	VADDPS  k32_3f800000<>+0(SB), Y8, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y9, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y9, Y8, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y9, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y8, Y8
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y9, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(DI)(SI*1)
+	VMULPS       Y13, Y8, Y8
+	VFNMADD213PS Y12, Y12, Y8
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y8, Y0, 32(DI)(SI*1)
 	CMPQ         BX, $0x05
 	JLE          Gemm6x16_fwdsigmoid_43
-	VORPS        k32_80000000<>+0(SB), Y10, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y10, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y9
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y9
+	VADDPS      Y9, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y10, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y10, Y9
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y12
+	VANDNPS Y14, Y12, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y9, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y10, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y10, Y9, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y10, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y9, Y9
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y10, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (DI)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y11, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y9, Y9
+	VFNMADD213PS Y12, Y12, Y9
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y9, Y0, (DI)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y11, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y10
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y10
+	VADDPS      Y10, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y11, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y11, Y10
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y12
+	VANDNPS Y14, Y12, Y10
+	VADDPS  k32_3f800000<>+0(SB), Y10, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y11, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y11, Y10, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y11, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y10, Y10
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y11, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(DI)(SI*2)
+	VMULPS       Y13, Y10, Y10
+	VFNMADD213PS Y12, Y12, Y10
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y10, Y0, 32(DI)(SI*2)
 
 Gemm6x16_fwdsigmoid_43:
 	JMP Gemm6x16_epidone_35
@@ -3421,109 +3421,109 @@ Gemm6x16_notsigmoid_42:
 	LEAQ        (CX)(SI*2), DI
 	ADDQ        SI, DI
 	VORPS       k32_80000000<>+0(SB), Y0, Y12
-	VADDPS      Y12, Y12, Y12
-	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
-	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
+	VADDPS      Y12, Y12, Y13
+	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
+	VMOVUPS     k32_4b40007f<>+0(SB), Y12
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y12
 
 	// s = 2^n
-	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
-	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
-	VMULPS       Y14, Y12, Y12
+	VPSLLD       $0x17, Y12, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
+	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y13
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y13
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y12
+	VMULPS       Y12, Y13, Y15
+	VMULPS       Y14, Y13, Y13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y13, Y13, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y14, Y12
-	VDIVPS       Y12, Y14, Y14
-	VMOVUPS      k32_40000000<>+0(SB), Y12
-	VFNMADD213PS k32_3f800000<>+0(SB), Y12, Y14
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y0, Y0, Y12
+	VMULPS      Y0, Y0, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y13
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y12, Y13
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y12, Y13
-	VFMADD213PS k32_3e088393<>+0(SB), Y12, Y13
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y12, Y13
-	VMULPS      Y12, Y0, Y12
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y13
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y13
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y13
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y13
+	VMULPS      Y15, Y0, Y12
 	VFMADD213PS Y0, Y13, Y12
 	VANDPS      k32_7fffffff<>+0(SB), Y0, Y13
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y13
-	VBLENDVPS   Y13, Y14, Y12, Y12
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y15
+	VBLENDVPS   Y15, Y14, Y12, Y13
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y0, Y0
-	VORPS       Y0, Y12, Y12
+	VORPS       Y0, Y13, Y13
 	VMOVUPS     (SP), Y0
-	VMASKMOVPS  Y12, Y0, (CX)
+	VMASKMOVPS  Y13, Y0, (CX)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VADDPS      Y0, Y0, Y12
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y0
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y0, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y0
+	VMULPS       Y0, Y12, Y15
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y13, Y0
-	VDIVPS       Y0, Y13, Y13
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y13
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y0
+	VMULPS      Y1, Y1, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y12
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y12
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y12
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y12
-	VMULPS      Y0, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y12
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y12
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y12
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y12
+	VMULPS      Y15, Y1, Y0
 	VFMADD213PS Y1, Y12, Y0
 	VANDPS      k32_7fffffff<>+0(SB), Y1, Y12
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y12
-	VBLENDVPS   Y12, Y13, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y1, Y1
-	VORPS       Y1, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)
+	VORPS       Y1, Y12, Y12
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y12, Y0, 32(CX)
 	CMPQ        BX, $0x01
 	JLE         Gemm6x16_fwdtanh_45
-	VORPS       k32_80000000<>+0(SB), Y2, Y0
-	VADDPS      Y0, Y0, Y0
+	VORPS       k32_80000000<>+0(SB), Y2, Y1
+	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
+	VPSLLD       $0x17, Y1, Y14
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
 	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
@@ -3532,468 +3532,468 @@ Gemm6x16_notsigmoid_42:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VMULPS       Y1, Y0, Y15
+	VMULPS       Y14, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
+	VFMADD213PS Y0, Y0, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y12, Y0
-	VDIVPS       Y0, Y12, Y12
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y12
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y2, Y2, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y2, Y0
-	VFMADD213PS Y2, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y12, Y0, Y0
+	VMULPS      Y2, Y2, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y0
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y0
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y0
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y0
+	VMULPS      Y15, Y2, Y1
+	VFMADD213PS Y2, Y0, Y1
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y1, Y0
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y2, Y2
 	VORPS       Y2, Y0, Y0
 	VMOVUPS     (SP), Y1
 	VMASKMOVPS  Y0, Y1, (CX)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y3, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y3, Y2
+	VADDPS      Y2, Y2, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y2, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y2
+	VMULPS       Y2, Y1, Y15
+	VMULPS       Y14, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y1, Y1, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y3, Y3, Y0
+	VMULPS      Y3, Y3, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y3, Y0
-	VFMADD213PS Y3, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y1
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y1
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y1
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y1
+	VMULPS      Y15, Y3, Y2
+	VFMADD213PS Y3, Y1, Y2
 	VANDPS      k32_7fffffff<>+0(SB), Y3, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y15
+	VBLENDVPS   Y15, Y14, Y2, Y1
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y3, Y3
-	VORPS       Y3, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*1)
+	VORPS       Y3, Y1, Y1
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y1, Y0, 32(CX)(SI*1)
 	CMPQ        BX, $0x02
 	JLE         Gemm6x16_fwdtanh_45
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y4, Y3
+	VADDPS      Y3, Y3, Y2
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y3, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y2, Y2, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y4, Y0
-	VFMADD213PS Y4, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y4, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y4, Y4, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y2
+	VMULPS      Y15, Y4, Y3
+	VFMADD213PS Y4, Y2, Y3
+	VANDPS      k32_7fffffff<>+0(SB), Y4, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
-	VORPS       Y4, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (CX)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y5, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y4, Y2, Y2
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y2, Y0, (CX)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y5, Y4
+	VADDPS      Y4, Y4, Y3
+	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y4, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y15
+	VMULPS       Y14, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y3, Y3, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y5, Y5, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y5, Y0
-	VFMADD213PS Y5, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y5, Y5, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y3
+	VMULPS      Y15, Y5, Y4
+	VFMADD213PS Y5, Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y4, Y3
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y5, Y5
-	VORPS       Y5, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*2)
+	VORPS       Y5, Y3, Y3
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y3, Y0, 32(CX)(SI*2)
 	CMPQ        BX, $0x03
 	JLE         Gemm6x16_fwdtanh_45
-	VORPS       k32_80000000<>+0(SB), Y6, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y6, Y5
+	VADDPS      Y5, Y5, Y4
+	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y5, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y15
+	VMULPS       Y14, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y4, Y4, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y6, Y6, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y6, Y0
-	VFMADD213PS Y6, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y6, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y6, Y6, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y4
+	VMULPS      Y15, Y6, Y5
+	VFMADD213PS Y6, Y4, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y15
+	VBLENDVPS   Y15, Y14, Y5, Y4
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y6, Y6
-	VORPS       Y6, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)
-	VORPS       k32_80000000<>+0(SB), Y7, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y6, Y4, Y4
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y4, Y0, (DI)
+	VORPS       k32_80000000<>+0(SB), Y7, Y6
+	VADDPS      Y6, Y6, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y6, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y6
+	VMULPS       Y6, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y5, Y5, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y7, Y7, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y7, Y0
-	VFMADD213PS Y7, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y7, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y7, Y7, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y5
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y5
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y5
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y5
+	VMULPS      Y15, Y7, Y6
+	VFMADD213PS Y7, Y5, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y7, Y5
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y5, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y7, Y7
-	VORPS       Y7, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(DI)
+	VORPS       Y7, Y5, Y5
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y5, Y0, 32(DI)
 	CMPQ        BX, $0x04
 	JLE         Gemm6x16_fwdtanh_45
-	VORPS       k32_80000000<>+0(SB), Y8, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y8, Y7
+	VADDPS      Y7, Y7, Y6
+	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y7
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y7, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y7
+	VMULPS       Y7, Y6, Y15
+	VMULPS       Y14, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y6, Y6, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y8, Y8, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y8, Y0
-	VFMADD213PS Y8, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y8, Y8, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y6
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y6
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y6
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y6
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y6
+	VMULPS      Y15, Y8, Y7
+	VFMADD213PS Y8, Y6, Y7
+	VANDPS      k32_7fffffff<>+0(SB), Y8, Y6
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y7, Y6
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y8, Y8
-	VORPS       Y8, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y9, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y8, Y6, Y6
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y6, Y0, (DI)(SI*1)
+	VORPS       k32_80000000<>+0(SB), Y9, Y8
+	VADDPS      Y8, Y8, Y7
+	VMAXPS      k32_c1a00000<>+0(SB), Y7, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y8, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y8
+	VMULPS       Y8, Y7, Y15
+	VMULPS       Y14, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y7, Y7, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y9, Y9, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y9, Y0
-	VFMADD213PS Y9, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y9, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y9, Y9, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y7
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y7
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y7
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y7
+	VMULPS      Y15, Y9, Y8
+	VFMADD213PS Y9, Y7, Y8
+	VANDPS      k32_7fffffff<>+0(SB), Y9, Y7
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y7, Y15
+	VBLENDVPS   Y15, Y14, Y8, Y7
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y9, Y9
-	VORPS       Y9, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(DI)(SI*1)
+	VORPS       Y9, Y7, Y7
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y7, Y0, 32(DI)(SI*1)
 	CMPQ        BX, $0x05
 	JLE         Gemm6x16_fwdtanh_45
-	VORPS       k32_80000000<>+0(SB), Y10, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y10, Y9
+	VADDPS      Y9, Y9, Y8
+	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y10, Y10, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y10, Y0
-	VFMADD213PS Y10, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y10, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y10, Y10, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y8
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y8
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y8
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y8
+	VMULPS      Y15, Y10, Y9
+	VFMADD213PS Y10, Y8, Y9
+	VANDPS      k32_7fffffff<>+0(SB), Y10, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y10, Y10
-	VORPS       Y10, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y11, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y10, Y8, Y8
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y8, Y0, (DI)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y11, Y10
+	VADDPS      Y10, Y10, Y9
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y10
+	VMULPS       Y10, Y9, Y15
+	VMULPS       Y14, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y9, Y9, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y11, Y11, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y11, Y0
-	VFMADD213PS Y11, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y11, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y11, Y11, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y9
+	VMULPS      Y15, Y11, Y10
+	VFMADD213PS Y11, Y9, Y10
+	VANDPS      k32_7fffffff<>+0(SB), Y11, Y9
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y10, Y9
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS     k32_80000000<>+0(SB), Y11, Y11
-	VORPS      Y11, Y0, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(DI)(SI*2)
+	VORPS      Y11, Y9, Y9
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y9, Y0, 32(DI)(SI*2)
 
 Gemm6x16_fwdtanh_45:
 	JMP Gemm6x16_epidone_35
@@ -4022,8 +4022,8 @@ Gemm6x16_bwd_32:
 	VMASKMOVPS Y0, Y12, (CX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VANDPS     k32_3f800000<>+0(SB), Y0, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VANDPS     k32_3f800000<>+0(SB), Y12, Y0
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
@@ -4124,107 +4124,107 @@ Gemm6x16_bnotrelu_46:
 	ADDQ       R13, R14
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y12, Y12
-	VMOVUPS    64(SP), Y13
-	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y13, Y12
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y12, Y13
+	VMOVUPS    64(SP), Y12
+	VBLENDVPS  Y13, k32_3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y0, Y0
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS Y0, Y12, (CX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y12
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y12, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VMOVUPS    64(SP), Y13
+	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y13, Y0
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_bwdleakyrelu_49
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VMOVUPS    64(SP), Y12
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y12, Y1
+	VMULPS     Y1, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_bwdleakyrelu_49
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y4, Y4
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm6x16_bwdleakyrelu_49
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y6, Y6
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 	CMPQ       BX, $0x04
 	JLE        Gemm6x16_bwdleakyrelu_49
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14)(R13*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y8, Y8
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DI)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DI)(SI*1)
 	CMPQ       BX, $0x05
 	JLE        Gemm6x16_bwdleakyrelu_49
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14)(R13*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y10, Y10
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DI)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DI)(SI*2)
@@ -4255,44 +4255,44 @@ Gemm6x16_bnotleakyrelu_48:
 	VMASKMOVPS 32(DX), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
+	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y0, Y12
+	VMULPS     Y12, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_bwdelu_51
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(DX)(R13*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_bwdelu_51
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y5, Y5
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS     Y1, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
@@ -4305,30 +4305,30 @@ Gemm6x16_bnotleakyrelu_48:
 	VMULPS     Y0, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(R14), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(R14), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 	CMPQ       BX, $0x04
 	JLE        Gemm6x16_bwdelu_51
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y8, Y8
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14)(R13*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DI)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14)(R13*1), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y9, Y9
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS     Y1, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DI)(SI*1)
 	CMPQ       BX, $0x05
@@ -4341,11 +4341,11 @@ Gemm6x16_bnotleakyrelu_48:
 	VMULPS     Y0, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DI)(SI*2)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(R14)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(R14)(R13*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DI)(SI*2)
@@ -4375,99 +4375,99 @@ Gemm6x16_bnotelu_50:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y12
-	VSUBPS     Y0, Y12, Y12
-	VMULPS     Y0, Y12, Y12
-	VMULPS     Y12, Y1, Y1
+	VSUBPS     Y0, Y12, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_bwdsigmoid_53
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y3, Y3
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_bwdsigmoid_53
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y5, Y5
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm6x16_bwdsigmoid_53
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y6, Y6
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y7, Y7
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 	CMPQ       BX, $0x04
 	JLE        Gemm6x16_bwdsigmoid_53
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14)(R13*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y8, Y8
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14)(R13*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DI)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14)(R13*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y9, Y9
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DI)(SI*1)
 	CMPQ       BX, $0x05
 	JLE        Gemm6x16_bwdsigmoid_53
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14)(R13*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y10, Y10
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14)(R13*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DI)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14)(R13*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y11, Y11
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DI)(SI*2)
 
@@ -4497,110 +4497,110 @@ Gemm6x16_bnotsigmoid_52:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y12
-	VSUBPS     Y0, Y12, Y12
+	VSUBPS     Y0, Y12, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y12, Y12
-	VMULPS     Y12, Y1, Y1
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_bwdtanh_55
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y3, Y3
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_bwdtanh_55
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y5, Y5
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm6x16_bwdtanh_55
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y6, Y6
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y7, Y7
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 	CMPQ       BX, $0x04
 	JLE        Gemm6x16_bwdtanh_55
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14)(R13*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y8, Y8
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14)(R13*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DI)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14)(R13*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y9, Y9
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DI)(SI*1)
 	CMPQ       BX, $0x05
 	JLE        Gemm6x16_bwdtanh_55
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14)(R13*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y10, Y10
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14)(R13*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DI)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14)(R13*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y11, Y11
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DI)(SI*2)
 
@@ -5190,38 +5190,38 @@ Gemm6x16S_nobias_63:
 	VXORPS  Y12, Y12, Y12
 	VMAXPS  Y0, Y12, Y0
 	VMOVUPS Y0, (SI)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y1, Y0, Y1
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y1, Y12, Y1
 	VMOVUPS Y1, 32(SI)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y2, Y0, Y2
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y2, Y12, Y2
 	VMOVUPS Y2, (SI)(DX*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y3, Y0, Y3
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y3, Y12, Y3
 	VMOVUPS Y3, 32(SI)(DX*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y4, Y0, Y4
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y4, Y12, Y4
 	VMOVUPS Y4, (SI)(DX*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y5, Y0, Y5
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y5, Y12, Y5
 	VMOVUPS Y5, 32(SI)(DX*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y6, Y0, Y6
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y6, Y12, Y6
 	VMOVUPS Y6, (BX)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y7, Y0, Y7
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y7, Y12, Y7
 	VMOVUPS Y7, 32(BX)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y8, Y0, Y8
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y8, Y12, Y8
 	VMOVUPS Y8, (BX)(DX*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y9, Y0, Y9
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y9, Y12, Y9
 	VMOVUPS Y9, 32(BX)(DX*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y10, Y0, Y10
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y10, Y12, Y10
 	VMOVUPS Y10, (BX)(DX*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y11, Y0, Y11
+	VXORPS  Y12, Y12, Y12
+	VMAXPS  Y11, Y12, Y11
 	VMOVUPS Y11, 32(BX)(DX*2)
 	JMP     Gemm6x16S_epidone_64
 
@@ -5240,58 +5240,58 @@ Gemm6x16S_notrelu_65:
 	VMULPS    64(SP), Y1, Y0
 	VMINPS    k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y1, Y12
-	VBLENDVPS Y12, Y0, Y1, Y0
-	VMOVUPS   Y0, 32(SI)
-	VMULPS    64(SP), Y2, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y2, Y1
-	VBLENDVPS Y1, Y0, Y2, Y0
-	VMOVUPS   Y0, (SI)(DX*1)
-	VMULPS    64(SP), Y3, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
+	VBLENDVPS Y12, Y0, Y1, Y13
+	VMOVUPS   Y13, 32(SI)
+	VMULPS    64(SP), Y2, Y1
+	VMINPS    k32_80000000<>+0(SB), Y1, Y1
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y2, Y0
+	VBLENDVPS Y0, Y1, Y2, Y12
+	VMOVUPS   Y12, (SI)(DX*1)
+	VMULPS    64(SP), Y3, Y2
+	VMINPS    k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y3, Y1
-	VBLENDVPS Y1, Y0, Y3, Y0
+	VBLENDVPS Y1, Y2, Y3, Y0
 	VMOVUPS   Y0, 32(SI)(DX*1)
-	VMULPS    64(SP), Y4, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y4, Y1
-	VBLENDVPS Y1, Y0, Y4, Y0
-	VMOVUPS   Y0, (SI)(DX*2)
-	VMULPS    64(SP), Y5, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y5, Y1
-	VBLENDVPS Y1, Y0, Y5, Y0
-	VMOVUPS   Y0, 32(SI)(DX*2)
-	VMULPS    64(SP), Y6, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y6, Y1
-	VBLENDVPS Y1, Y0, Y6, Y0
-	VMOVUPS   Y0, (BX)
-	VMULPS    64(SP), Y7, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y1
-	VBLENDVPS Y1, Y0, Y7, Y0
-	VMOVUPS   Y0, 32(BX)
-	VMULPS    64(SP), Y8, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y8, Y1
-	VBLENDVPS Y1, Y0, Y8, Y0
-	VMOVUPS   Y0, (BX)(DX*1)
-	VMULPS    64(SP), Y9, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y9, Y1
-	VBLENDVPS Y1, Y0, Y9, Y0
-	VMOVUPS   Y0, 32(BX)(DX*1)
-	VMULPS    64(SP), Y10, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y10, Y1
-	VBLENDVPS Y1, Y0, Y10, Y0
-	VMOVUPS   Y0, (BX)(DX*2)
-	VMULPS    64(SP), Y11, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y1
-	VBLENDVPS Y1, Y0, Y11, Y0
-	VMOVUPS   Y0, 32(BX)(DX*2)
+	VMULPS    64(SP), Y4, Y3
+	VMINPS    k32_80000000<>+0(SB), Y3, Y3
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y4, Y2
+	VBLENDVPS Y2, Y3, Y4, Y1
+	VMOVUPS   Y1, (SI)(DX*2)
+	VMULPS    64(SP), Y5, Y4
+	VMINPS    k32_80000000<>+0(SB), Y4, Y4
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y5, Y3
+	VBLENDVPS Y3, Y4, Y5, Y2
+	VMOVUPS   Y2, 32(SI)(DX*2)
+	VMULPS    64(SP), Y6, Y5
+	VMINPS    k32_80000000<>+0(SB), Y5, Y5
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y6, Y4
+	VBLENDVPS Y4, Y5, Y6, Y3
+	VMOVUPS   Y3, (BX)
+	VMULPS    64(SP), Y7, Y6
+	VMINPS    k32_80000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y5
+	VBLENDVPS Y5, Y6, Y7, Y4
+	VMOVUPS   Y4, 32(BX)
+	VMULPS    64(SP), Y8, Y7
+	VMINPS    k32_80000000<>+0(SB), Y7, Y7
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y8, Y6
+	VBLENDVPS Y6, Y7, Y8, Y5
+	VMOVUPS   Y5, (BX)(DX*1)
+	VMULPS    64(SP), Y9, Y8
+	VMINPS    k32_80000000<>+0(SB), Y8, Y8
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y9, Y7
+	VBLENDVPS Y7, Y8, Y9, Y6
+	VMOVUPS   Y6, 32(BX)(DX*1)
+	VMULPS    64(SP), Y10, Y9
+	VMINPS    k32_80000000<>+0(SB), Y9, Y9
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y10, Y8
+	VBLENDVPS Y8, Y9, Y10, Y7
+	VMOVUPS   Y7, (BX)(DX*2)
+	VMULPS    64(SP), Y11, Y10
+	VMINPS    k32_80000000<>+0(SB), Y10, Y10
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y9
+	VBLENDVPS Y9, Y10, Y11, Y8
+	VMOVUPS   Y8, 32(BX)(DX*2)
 	JMP       Gemm6x16S_epidone_64
 
 Gemm6x16S_notleakyrelu_67:
@@ -5315,292 +5315,292 @@ Gemm6x16S_notleakyrelu_67:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
+	VFMADD213PS Y12, Y12, Y15
 	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
-	VADDPS      Y13, Y14, Y14
+	VADDPS      Y15, Y14, Y14
 	VMULPS      64(SP), Y14, Y14
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y12
-	VBLENDVPS   Y12, Y14, Y0, Y0
-	VMOVUPS     Y0, (SI)
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
+	VMOVUPS     Y12, (SI)
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y14
+	VMULPS       Y14, Y0, Y13
+	VMULPS       Y15, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
-	VADDPS      Y12, Y13, Y13
-	VMULPS      64(SP), Y13, Y13
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y0
-	VBLENDVPS   Y0, Y13, Y1, Y0
+	VFMADD213PS Y0, Y0, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y13
+	VBLENDVPS   Y13, Y15, Y1, Y0
 	VMOVUPS     Y0, 32(SI)
-	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y15
+	VMULPS       Y15, Y1, Y14
+	VMULPS       Y13, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y12, Y12
-	VADDPS      Y1, Y12, Y12
-	VMULPS      64(SP), Y12, Y12
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
-	VBLENDVPS   Y0, Y12, Y2, Y0
-	VMOVUPS     Y0, (SI)(DX*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y1, Y1, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y14
+	VBLENDVPS   Y14, Y13, Y2, Y1
+	VMOVUPS     Y1, (SI)(DX*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y13
+	VMULPS       Y13, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y0
-	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMOVUPS     Y0, 32(SI)(DX*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y2, Y2, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
+	VMOVUPS     Y2, 32(SI)(DX*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y14
+	VMULPS       Y14, Y3, Y13
+	VMULPS       Y15, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y0
-	VBLENDVPS   Y0, Y2, Y4, Y0
-	VMOVUPS     Y0, (SI)(DX*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y3, Y3, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y13
+	VBLENDVPS   Y13, Y15, Y4, Y3
+	VMOVUPS     Y3, (SI)(DX*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y15
+	VMULPS       Y15, Y4, Y14
+	VMULPS       Y13, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y0
-	VBLENDVPS   Y0, Y2, Y5, Y0
-	VMOVUPS     Y0, 32(SI)(DX*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y4, Y4, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y14
+	VBLENDVPS   Y14, Y13, Y5, Y4
+	VMOVUPS     Y4, 32(SI)(DX*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y13
+	VMULPS       Y13, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y0
-	VBLENDVPS   Y0, Y2, Y6, Y0
-	VMOVUPS     Y0, (BX)
-	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y5, Y5, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
+	VMOVUPS     Y5, (BX)
+	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y14
+	VMULPS       Y14, Y6, Y13
+	VMULPS       Y15, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y0
-	VBLENDVPS   Y0, Y2, Y7, Y0
-	VMOVUPS     Y0, 32(BX)
-	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y6, Y6, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y13
+	VBLENDVPS   Y13, Y15, Y7, Y6
+	VMOVUPS     Y6, 32(BX)
+	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y15
+	VMULPS       Y15, Y7, Y14
+	VMULPS       Y13, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y0
-	VBLENDVPS   Y0, Y2, Y8, Y0
-	VMOVUPS     Y0, (BX)(DX*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y7, Y7, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y14
+	VBLENDVPS   Y14, Y13, Y8, Y7
+	VMOVUPS     Y7, (BX)(DX*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y13
+	VMULPS       Y13, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y0
-	VBLENDVPS   Y0, Y2, Y9, Y0
-	VMOVUPS     Y0, 32(BX)(DX*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y8, Y8, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
+	VMOVUPS     Y8, 32(BX)(DX*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y14
+	VMULPS       Y14, Y9, Y13
+	VMULPS       Y15, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y0
-	VBLENDVPS   Y0, Y2, Y10, Y0
-	VMOVUPS     Y0, (BX)(DX*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y9, Y9, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y13
+	VBLENDVPS   Y13, Y15, Y10, Y9
+	VMOVUPS     Y9, (BX)(DX*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y10
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y10, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y10
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y10, Y15
+	VMULPS       Y15, Y10, Y14
+	VMULPS       Y13, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y0
-	VBLENDVPS   Y0, Y2, Y11, Y0
-	VMOVUPS     Y0, 32(BX)(DX*2)
+	VFMADD213PS Y10, Y10, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
+	VBLENDVPS   Y14, Y13, Y11, Y10
+	VMOVUPS     Y10, 32(BX)(DX*2)
 	JMP         Gemm6x16S_epidone_64
 
 Gemm6x16S_notelu_69:
@@ -5624,522 +5624,38 @@ Gemm6x16S_notelu_69:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y0, Y12
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y12, Y12
-	VANDNPS Y14, Y12, Y12
-	VADDPS  k32_3f800000<>+0(SB), Y12, Y13
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y14
-	VBLENDVPS Y0, Y12, Y14, Y14
-	VDIVPS    Y13, Y14, Y14
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y13, Y13
-	VSUBPS    Y13, Y12, Y12
-	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VSUBPS    Y14, Y13, Y13
-	VBLENDVPS Y0, Y13, Y14, Y0
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y0, Y12, Y12
-	VFNMADD213PS Y14, Y14, Y12
-	VMOVUPS      Y12, (SI)
-	VORPS        k32_80000000<>+0(SB), Y1, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y12
-
-	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y1, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y13, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y12
+	VORPS   k32_80000000<>+0(SB), Y0, Y15
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y15, Y12
+	VANDNPS Y14, Y12, Y15
+	VADDPS  k32_3f800000<>+0(SB), Y15, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VBLENDVPS Y1, Y0, Y13, Y13
-	VDIVPS    Y12, Y13, Y13
+	VBLENDVPS Y0, Y15, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS    Y12, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VSUBPS    Y13, Y12, Y12
-	VBLENDVPS Y1, Y12, Y13, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y15, Y15
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y0, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y13, Y13, Y0
-	VMOVUPS      Y0, 32(SI)
-	VORPS        k32_80000000<>+0(SB), Y2, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y2, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y12, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VBLENDVPS Y2, Y0, Y12, Y12
-	VDIVPS    Y1, Y12, Y12
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y12, Y1, Y1
-	VBLENDVPS Y2, Y1, Y12, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y12, Y12, Y0
-	VMOVUPS      Y0, (SI)(DX*1)
-	VORPS        k32_80000000<>+0(SB), Y3, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y3, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y3, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y3, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(SI)(DX*1)
-	VORPS        k32_80000000<>+0(SB), Y4, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y4, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y4, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y4, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (SI)(DX*2)
-	VORPS        k32_80000000<>+0(SB), Y5, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y5, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y5, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y5, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(SI)(DX*2)
-	VORPS        k32_80000000<>+0(SB), Y6, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y6, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y6, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y6, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (BX)
-	VORPS        k32_80000000<>+0(SB), Y7, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y7, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y7, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y7, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(BX)
-	VORPS        k32_80000000<>+0(SB), Y8, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y8, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y8, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y8, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (BX)(DX*1)
-	VORPS        k32_80000000<>+0(SB), Y9, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y9, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y9, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y9, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(BX)(DX*1)
-	VORPS        k32_80000000<>+0(SB), Y10, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y10, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y10, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y10, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (BX)(DX*2)
-	VORPS        k32_80000000<>+0(SB), Y11, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y11, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y11, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y11, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(BX)(DX*2)
-	JMP          Gemm6x16S_epidone_64
-
-Gemm6x16S_notsigmoid_71:
-	CMPQ        DX, $0x05
-	JNE         Gemm6x16S_nottanh_73
-	MOVQ        ldc+56(FP), DX
-	SHLQ        $0x02, DX
-	LEAQ        (SI)(DX*2), BX
-	ADDQ        DX, BX
-	VORPS       k32_80000000<>+0(SB), Y0, Y12
-	VADDPS      Y12, Y12, Y12
-	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
-	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y15, Y15
+	VFNMADD213PS Y12, Y12, Y15
+	VMOVUPS      Y15, (SI)
+	VORPS        k32_80000000<>+0(SB), Y1, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
 	VPSLLD       $0x17, Y13, Y14
@@ -6151,90 +5667,574 @@ Gemm6x16S_notsigmoid_71:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y0
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y12, Y12, Y0
+	VADDPS      Y0, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y1, Y0
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y12
+	VANDNPS Y14, Y12, Y0
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y1, Y0, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y0, Y0
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y1, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y0, Y0
+	VFNMADD213PS Y12, Y12, Y0
+	VMOVUPS      Y0, 32(SI)
+	VORPS        k32_80000000<>+0(SB), Y2, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y1
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y1
+	VADDPS      Y1, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y12
+	VANDNPS Y14, Y12, Y1
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y2, Y1, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y1, Y1
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y2, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y1, Y1
+	VFNMADD213PS Y12, Y12, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	VORPS        k32_80000000<>+0(SB), Y3, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y2
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y2
+	VADDPS      Y2, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y3, Y2
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y12
+	VANDNPS Y14, Y12, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y2, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y3, Y2, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y3, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y2, Y2
+	VFNMADD213PS Y12, Y12, Y2
+	VMOVUPS      Y2, 32(SI)(DX*1)
+	VORPS        k32_80000000<>+0(SB), Y4, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y3
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y3
+	VADDPS      Y3, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y4, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y12
+	VANDNPS Y14, Y12, Y3
+	VADDPS  k32_3f800000<>+0(SB), Y3, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y4, Y3, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y3, Y3
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y4, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y3, Y3
+	VFNMADD213PS Y12, Y12, Y3
+	VMOVUPS      Y3, (SI)(DX*2)
+	VORPS        k32_80000000<>+0(SB), Y5, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y4
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y4
+	VADDPS      Y4, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y5, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y12
+	VANDNPS Y14, Y12, Y4
+	VADDPS  k32_3f800000<>+0(SB), Y4, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y5, Y4, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y4, Y4
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y5, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y4, Y4
+	VFNMADD213PS Y12, Y12, Y4
+	VMOVUPS      Y4, 32(SI)(DX*2)
+	VORPS        k32_80000000<>+0(SB), Y6, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y5
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y5
+	VADDPS      Y5, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y6, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y12
+	VANDNPS Y14, Y12, Y5
+	VADDPS  k32_3f800000<>+0(SB), Y5, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y6, Y5, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y5, Y5
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y6, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y5, Y5
+	VFNMADD213PS Y12, Y12, Y5
+	VMOVUPS      Y5, (BX)
+	VORPS        k32_80000000<>+0(SB), Y7, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y6
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y6
+	VADDPS      Y6, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y7, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y12
+	VANDNPS Y14, Y12, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y7, Y6, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y6, Y6
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y7, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y6, Y6
+	VFNMADD213PS Y12, Y12, Y6
+	VMOVUPS      Y6, 32(BX)
+	VORPS        k32_80000000<>+0(SB), Y8, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y7
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y7
+	VADDPS      Y7, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y8, Y7
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y12
+	VANDNPS Y14, Y12, Y7
+	VADDPS  k32_3f800000<>+0(SB), Y7, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y8, Y7, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y7, Y7
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y8, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y7, Y7
+	VFNMADD213PS Y12, Y12, Y7
+	VMOVUPS      Y7, (BX)(DX*1)
+	VORPS        k32_80000000<>+0(SB), Y9, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y8
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y8
+	VADDPS      Y8, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y9, Y8
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y12
+	VANDNPS Y14, Y12, Y8
+	VADDPS  k32_3f800000<>+0(SB), Y8, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y9, Y8, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y8, Y8
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y9, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y8, Y8
+	VFNMADD213PS Y12, Y12, Y8
+	VMOVUPS      Y8, 32(BX)(DX*1)
+	VORPS        k32_80000000<>+0(SB), Y10, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y9
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y9
+	VADDPS      Y9, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y10, Y9
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y12
+	VANDNPS Y14, Y12, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y9, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y10, Y9, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y9, Y9
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y10, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y9, Y9
+	VFNMADD213PS Y12, Y12, Y9
+	VMOVUPS      Y9, (BX)(DX*2)
+	VORPS        k32_80000000<>+0(SB), Y11, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y10
+	VMULPS       Y14, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y10
+	VADDPS      Y10, Y14, Y14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y11, Y10
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y12
+	VANDNPS Y14, Y12, Y10
+	VADDPS  k32_3f800000<>+0(SB), Y10, Y14
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y11, Y10, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y10, Y10
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y11, Y14, Y12, Y13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y13, Y10, Y10
+	VFNMADD213PS Y12, Y12, Y10
+	VMOVUPS      Y10, 32(BX)(DX*2)
+	JMP          Gemm6x16S_epidone_64
+
+Gemm6x16S_notsigmoid_71:
+	CMPQ        DX, $0x05
+	JNE         Gemm6x16S_nottanh_73
+	MOVQ        ldc+56(FP), DX
+	SHLQ        $0x02, DX
+	LEAQ        (SI)(DX*2), BX
+	ADDQ        DX, BX
+	VORPS       k32_80000000<>+0(SB), Y0, Y12
+	VADDPS      Y12, Y12, Y13
+	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
+	VMOVUPS     k32_4b40007f<>+0(SB), Y12
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y12
+
+	// s = 2^n
+	VPSLLD       $0x17, Y12, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
+	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y13
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y13
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y12
+	VMULPS       Y12, Y13, Y15
+	VMULPS       Y14, Y13, Y13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y13, Y13, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y14, Y12
-	VDIVPS       Y12, Y14, Y14
-	VMOVUPS      k32_40000000<>+0(SB), Y12
-	VFNMADD213PS k32_3f800000<>+0(SB), Y12, Y14
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y0, Y0, Y12
+	VMULPS      Y0, Y0, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y13
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y12, Y13
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y12, Y13
-	VFMADD213PS k32_3e088393<>+0(SB), Y12, Y13
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y12, Y13
-	VMULPS      Y12, Y0, Y12
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y13
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y13
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y13
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y13
+	VMULPS      Y15, Y0, Y12
 	VFMADD213PS Y0, Y13, Y12
 	VANDPS      k32_7fffffff<>+0(SB), Y0, Y13
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y13
-	VBLENDVPS   Y13, Y14, Y12, Y12
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y15
+	VBLENDVPS   Y15, Y14, Y12, Y13
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y0, Y0
-	VORPS       Y0, Y12, Y12
-	VMOVUPS     Y12, (SI)
+	VORPS       Y0, Y13, Y13
+	VMOVUPS     Y13, (SI)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VADDPS      Y0, Y0, Y12
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y0
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y0, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y0
+	VMULPS       Y0, Y12, Y15
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y13, Y0
-	VDIVPS       Y0, Y13, Y13
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y13
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y0
+	VMULPS      Y1, Y1, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y12
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y12
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y12
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y12
-	VMULPS      Y0, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y12
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y12
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y12
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y12
+	VMULPS      Y15, Y1, Y0
 	VFMADD213PS Y1, Y12, Y0
 	VANDPS      k32_7fffffff<>+0(SB), Y1, Y12
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y12
-	VBLENDVPS   Y12, Y13, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y1, Y1
-	VORPS       Y1, Y0, Y0
-	VMOVUPS     Y0, 32(SI)
-	VORPS       k32_80000000<>+0(SB), Y2, Y0
-	VADDPS      Y0, Y0, Y0
+	VORPS       Y1, Y12, Y12
+	VMOVUPS     Y12, 32(SI)
+	VORPS       k32_80000000<>+0(SB), Y2, Y1
+	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
+	VPSLLD       $0x17, Y1, Y14
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
 	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
@@ -6243,450 +6243,450 @@ Gemm6x16S_notsigmoid_71:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VMULPS       Y1, Y0, Y15
+	VMULPS       Y14, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
+	VFMADD213PS Y0, Y0, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y12, Y0
-	VDIVPS       Y0, Y12, Y12
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y12
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y2, Y2, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y2, Y0
-	VFMADD213PS Y2, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y12, Y0, Y0
+	VMULPS      Y2, Y2, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y0
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y0
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y0
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y0
+	VMULPS      Y15, Y2, Y1
+	VFMADD213PS Y2, Y0, Y1
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y1, Y0
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y2, Y2
 	VORPS       Y2, Y0, Y0
 	VMOVUPS     Y0, (SI)(DX*1)
-	VORPS       k32_80000000<>+0(SB), Y3, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y3, Y2
+	VADDPS      Y2, Y2, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y2, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y2
+	VMULPS       Y2, Y1, Y15
+	VMULPS       Y14, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y1, Y1, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y3, Y3, Y0
+	VMULPS      Y3, Y3, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y3, Y0
-	VFMADD213PS Y3, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y1
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y1
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y1
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y1
+	VMULPS      Y15, Y3, Y2
+	VFMADD213PS Y3, Y1, Y2
 	VANDPS      k32_7fffffff<>+0(SB), Y3, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y15
+	VBLENDVPS   Y15, Y14, Y2, Y1
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y3, Y3
-	VORPS       Y3, Y0, Y0
-	VMOVUPS     Y0, 32(SI)(DX*1)
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y3, Y1, Y1
+	VMOVUPS     Y1, 32(SI)(DX*1)
+	VORPS       k32_80000000<>+0(SB), Y4, Y3
+	VADDPS      Y3, Y3, Y2
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y3, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y2, Y2, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y4, Y0
-	VFMADD213PS Y4, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y4, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y4, Y4, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y2
+	VMULPS      Y15, Y4, Y3
+	VFMADD213PS Y4, Y2, Y3
+	VANDPS      k32_7fffffff<>+0(SB), Y4, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
-	VORPS       Y4, Y0, Y0
-	VMOVUPS     Y0, (SI)(DX*2)
-	VORPS       k32_80000000<>+0(SB), Y5, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y4, Y2, Y2
+	VMOVUPS     Y2, (SI)(DX*2)
+	VORPS       k32_80000000<>+0(SB), Y5, Y4
+	VADDPS      Y4, Y4, Y3
+	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y4, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y15
+	VMULPS       Y14, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y3, Y3, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y5, Y5, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y5, Y0
-	VFMADD213PS Y5, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y5, Y5, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y3
+	VMULPS      Y15, Y5, Y4
+	VFMADD213PS Y5, Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y4, Y3
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y5, Y5
-	VORPS       Y5, Y0, Y0
-	VMOVUPS     Y0, 32(SI)(DX*2)
-	VORPS       k32_80000000<>+0(SB), Y6, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y5, Y3, Y3
+	VMOVUPS     Y3, 32(SI)(DX*2)
+	VORPS       k32_80000000<>+0(SB), Y6, Y5
+	VADDPS      Y5, Y5, Y4
+	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y5, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y15
+	VMULPS       Y14, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y4, Y4, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y6, Y6, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y6, Y0
-	VFMADD213PS Y6, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y6, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y6, Y6, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y4
+	VMULPS      Y15, Y6, Y5
+	VFMADD213PS Y6, Y4, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y15
+	VBLENDVPS   Y15, Y14, Y5, Y4
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y6, Y6
-	VORPS       Y6, Y0, Y0
-	VMOVUPS     Y0, (BX)
-	VORPS       k32_80000000<>+0(SB), Y7, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y6, Y4, Y4
+	VMOVUPS     Y4, (BX)
+	VORPS       k32_80000000<>+0(SB), Y7, Y6
+	VADDPS      Y6, Y6, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y6, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y6
+	VMULPS       Y6, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y5, Y5, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y7, Y7, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y7, Y0
-	VFMADD213PS Y7, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y7, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y7, Y7, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y5
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y5
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y5
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y5
+	VMULPS      Y15, Y7, Y6
+	VFMADD213PS Y7, Y5, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y7, Y5
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y5, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y7, Y7
-	VORPS       Y7, Y0, Y0
-	VMOVUPS     Y0, 32(BX)
-	VORPS       k32_80000000<>+0(SB), Y8, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y7, Y5, Y5
+	VMOVUPS     Y5, 32(BX)
+	VORPS       k32_80000000<>+0(SB), Y8, Y7
+	VADDPS      Y7, Y7, Y6
+	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y7
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y7, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y7
+	VMULPS       Y7, Y6, Y15
+	VMULPS       Y14, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y6, Y6, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y8, Y8, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y8, Y0
-	VFMADD213PS Y8, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y8, Y8, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y6
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y6
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y6
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y6
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y6
+	VMULPS      Y15, Y8, Y7
+	VFMADD213PS Y8, Y6, Y7
+	VANDPS      k32_7fffffff<>+0(SB), Y8, Y6
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y7, Y6
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y8, Y8
-	VORPS       Y8, Y0, Y0
-	VMOVUPS     Y0, (BX)(DX*1)
-	VORPS       k32_80000000<>+0(SB), Y9, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y8, Y6, Y6
+	VMOVUPS     Y6, (BX)(DX*1)
+	VORPS       k32_80000000<>+0(SB), Y9, Y8
+	VADDPS      Y8, Y8, Y7
+	VMAXPS      k32_c1a00000<>+0(SB), Y7, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y8, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y8
+	VMULPS       Y8, Y7, Y15
+	VMULPS       Y14, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y7, Y7, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y9, Y9, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y9, Y0
-	VFMADD213PS Y9, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y9, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y9, Y9, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y7
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y7
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y7
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y7
+	VMULPS      Y15, Y9, Y8
+	VFMADD213PS Y9, Y7, Y8
+	VANDPS      k32_7fffffff<>+0(SB), Y9, Y7
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y7, Y15
+	VBLENDVPS   Y15, Y14, Y8, Y7
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y9, Y9
-	VORPS       Y9, Y0, Y0
-	VMOVUPS     Y0, 32(BX)(DX*1)
-	VORPS       k32_80000000<>+0(SB), Y10, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y9, Y7, Y7
+	VMOVUPS     Y7, 32(BX)(DX*1)
+	VORPS       k32_80000000<>+0(SB), Y10, Y9
+	VADDPS      Y9, Y9, Y8
+	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y10, Y10, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y10, Y0
-	VFMADD213PS Y10, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y10, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y10, Y10, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y8
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y8
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y8
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y8
+	VMULPS      Y15, Y10, Y9
+	VFMADD213PS Y10, Y8, Y9
+	VANDPS      k32_7fffffff<>+0(SB), Y10, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y10, Y10
-	VORPS       Y10, Y0, Y0
-	VMOVUPS     Y0, (BX)(DX*2)
-	VORPS       k32_80000000<>+0(SB), Y11, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y10, Y8, Y8
+	VMOVUPS     Y8, (BX)(DX*2)
+	VORPS       k32_80000000<>+0(SB), Y11, Y10
+	VADDPS      Y10, Y10, Y9
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y10
+	VMULPS       Y10, Y9, Y15
+	VMULPS       Y14, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y9, Y9, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y11, Y11, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y11, Y0
-	VFMADD213PS Y11, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y11, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y11, Y11, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y9
+	VMULPS      Y15, Y11, Y10
+	VFMADD213PS Y11, Y9, Y10
+	VANDPS      k32_7fffffff<>+0(SB), Y11, Y9
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y10, Y9
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS  k32_80000000<>+0(SB), Y11, Y11
-	VORPS   Y11, Y0, Y0
-	VMOVUPS Y0, 32(BX)(DX*2)
+	VORPS   Y11, Y9, Y9
+	VMOVUPS Y9, 32(BX)(DX*2)
 	JMP     Gemm6x16S_epidone_64
 
 Gemm6x16S_nottanh_73:
@@ -6710,8 +6710,8 @@ Gemm6x16S_bwd_61:
 	VMULPS  Y12, Y0, Y0
 	VMOVUPS Y0, (SI)
 	VMOVUPS 32(DI), Y0
-	VCMPPS  $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
+	VCMPPS  $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VANDPS  k32_3f800000<>+0(SB), Y12, Y0
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, 32(SI)
 	VMOVUPS (DI)(R9*1), Y0
@@ -6778,75 +6778,75 @@ Gemm6x16S_bnotrelu_75:
 	LEAQ      (DI)(R9*2), R10
 	ADDQ      R9, R10
 	VMOVUPS   (DI), Y12
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y12, Y12
-	VMOVUPS   64(SP), Y13
-	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y13, Y12
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y12, Y13
+	VMOVUPS   64(SP), Y12
+	VBLENDVPS Y13, k32_3f800000<>+0(SB), Y12, Y12
 	VMULPS    Y12, Y0, Y0
 	VMOVUPS   Y0, (SI)
 	VMOVUPS   32(DI), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y12
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y12, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VMOVUPS   64(SP), Y13
+	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y13, Y0
 	VMULPS    Y0, Y1, Y1
 	VMOVUPS   Y1, 32(SI)
-	VMOVUPS   (DI)(R9*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y2, Y2
+	VMOVUPS   (DI)(R9*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VMOVUPS   64(SP), Y12
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y12, Y1
+	VMULPS    Y1, Y2, Y2
 	VMOVUPS   Y2, (SI)(DX*1)
 	VMOVUPS   32(DI)(R9*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y3, Y3
 	VMOVUPS   Y3, 32(SI)(DX*1)
-	VMOVUPS   (DI)(R9*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (DI)(R9*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y4, Y4
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y4, Y4
 	VMOVUPS   Y4, (SI)(DX*2)
 	VMOVUPS   32(DI)(R9*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y5, Y5
 	VMOVUPS   Y5, 32(SI)(DX*2)
-	VMOVUPS   (R10), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (R10), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y6, Y6
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y6, Y6
 	VMOVUPS   Y6, (BX)
 	VMOVUPS   32(R10), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(BX)
-	VMOVUPS   (R10)(R9*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (R10)(R9*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y8, Y8
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y8, Y8
 	VMOVUPS   Y8, (BX)(DX*1)
 	VMOVUPS   32(R10)(R9*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y9, Y9
 	VMOVUPS   Y9, 32(BX)(DX*1)
-	VMOVUPS   (R10)(R9*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (R10)(R9*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y10, Y10
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y10, Y10
 	VMOVUPS   Y10, (BX)(DX*2)
 	VMOVUPS   32(R10)(R9*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(BX)(DX*2)
 	JMP       Gemm6x16S_epidone_64
@@ -6871,32 +6871,32 @@ Gemm6x16S_bnotleakyrelu_77:
 	VMOVUPS   32(DI), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y1, Y1
+	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y0, Y12
+	VMULPS    Y12, Y1, Y1
 	VMOVUPS   Y1, 32(SI)
 	VMOVUPS   (DI)(R9*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VBLENDVPS Y12, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y2, Y2
 	VMOVUPS   Y2, (SI)(DX*1)
-	VMOVUPS   32(DI)(R9*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(DI)(R9*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y3, Y3
 	VMOVUPS   Y3, 32(SI)(DX*1)
-	VMOVUPS   (DI)(R9*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y4, Y4
+	VMOVUPS   (DI)(R9*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y4, Y4
 	VMOVUPS   Y4, (SI)(DX*2)
 	VMOVUPS   32(DI)(R9*2), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y5, Y5
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS    Y1, Y5, Y5
 	VMOVUPS   Y5, 32(SI)(DX*2)
 	VMOVUPS   (R10), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -6904,23 +6904,23 @@ Gemm6x16S_bnotleakyrelu_77:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y6, Y6
 	VMOVUPS   Y6, (BX)
-	VMOVUPS   32(R10), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(R10), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(BX)
-	VMOVUPS   (R10)(R9*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y8, Y8
+	VMOVUPS   (R10)(R9*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y8, Y8
 	VMOVUPS   Y8, (BX)(DX*1)
 	VMOVUPS   32(R10)(R9*1), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y9, Y9
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS    Y1, Y9, Y9
 	VMOVUPS   Y9, 32(BX)(DX*1)
 	VMOVUPS   (R10)(R9*2), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -6928,10 +6928,10 @@ Gemm6x16S_bnotleakyrelu_77:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y10, Y10
 	VMOVUPS   Y10, (BX)(DX*2)
-	VMOVUPS   32(R10)(R9*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(R10)(R9*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(BX)(DX*2)
 	JMP       Gemm6x16S_epidone_64
@@ -6955,69 +6955,69 @@ Gemm6x16S_bnotelu_79:
 	VMOVUPS Y0, (SI)
 	VMOVUPS 32(DI), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y12
-	VSUBPS  Y0, Y12, Y12
-	VMULPS  Y0, Y12, Y12
-	VMULPS  Y12, Y1, Y1
+	VSUBPS  Y0, Y12, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y1, Y1
 	VMOVUPS Y1, 32(SI)
-	VMOVUPS (DI)(R9*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y2, Y2
+	VMOVUPS (DI)(R9*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y2, Y2
 	VMOVUPS Y2, (SI)(DX*1)
 	VMOVUPS 32(DI)(R9*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y3, Y3
 	VMOVUPS Y3, 32(SI)(DX*1)
-	VMOVUPS (DI)(R9*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y4, Y4
+	VMOVUPS (DI)(R9*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y4, Y4
 	VMOVUPS Y4, (SI)(DX*2)
 	VMOVUPS 32(DI)(R9*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y5, Y5
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y5, Y5
 	VMOVUPS Y5, 32(SI)(DX*2)
-	VMOVUPS (R10), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y6, Y6
+	VMOVUPS (R10), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y6, Y6
 	VMOVUPS Y6, (BX)
 	VMOVUPS 32(R10), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y7, Y7
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y7, Y7
 	VMOVUPS Y7, 32(BX)
-	VMOVUPS (R10)(R9*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y8, Y8
+	VMOVUPS (R10)(R9*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y8, Y8
 	VMOVUPS Y8, (BX)(DX*1)
 	VMOVUPS 32(R10)(R9*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y9, Y9
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y9, Y9
 	VMOVUPS Y9, 32(BX)(DX*1)
-	VMOVUPS (R10)(R9*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y10, Y10
+	VMOVUPS (R10)(R9*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y10, Y10
 	VMOVUPS Y10, (BX)(DX*2)
 	VMOVUPS 32(R10)(R9*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y11, Y11
+	VSUBPS  Y0, Y1, Y13
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(BX)(DX*2)
 	JMP     Gemm6x16S_epidone_64
 
@@ -7041,80 +7041,80 @@ Gemm6x16S_bnotsigmoid_81:
 	VMOVUPS Y0, (SI)
 	VMOVUPS 32(DI), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y12
-	VSUBPS  Y0, Y12, Y12
+	VSUBPS  Y0, Y12, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y12, Y12
-	VMULPS  Y12, Y1, Y1
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y1, Y1
 	VMOVUPS Y1, 32(SI)
-	VMOVUPS (DI)(R9*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y2, Y2
+	VMOVUPS (DI)(R9*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y2, Y2
 	VMOVUPS Y2, (SI)(DX*1)
 	VMOVUPS 32(DI)(R9*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y3, Y3
 	VMOVUPS Y3, 32(SI)(DX*1)
-	VMOVUPS (DI)(R9*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y4, Y4
+	VMOVUPS (DI)(R9*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y4, Y4
 	VMOVUPS Y4, (SI)(DX*2)
 	VMOVUPS 32(DI)(R9*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y5, Y5
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y5, Y5
 	VMOVUPS Y5, 32(SI)(DX*2)
-	VMOVUPS (R10), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y6, Y6
+	VMOVUPS (R10), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y6, Y6
 	VMOVUPS Y6, (BX)
 	VMOVUPS 32(R10), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y7, Y7
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y7, Y7
 	VMOVUPS Y7, 32(BX)
-	VMOVUPS (R10)(R9*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y8, Y8
+	VMOVUPS (R10)(R9*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y8, Y8
 	VMOVUPS Y8, (BX)(DX*1)
 	VMOVUPS 32(R10)(R9*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y9, Y9
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y9, Y9
 	VMOVUPS Y9, 32(BX)(DX*1)
-	VMOVUPS (R10)(R9*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y10, Y10
+	VMOVUPS (R10)(R9*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y13
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y13, Y13
+	VMULPS  Y13, Y10, Y10
 	VMOVUPS Y10, (BX)(DX*2)
 	VMOVUPS 32(R10)(R9*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y13
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y11, Y11
+	VMULPS  Y0, Y13, Y13
+	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(BX)(DX*2)
 	JMP     Gemm6x16S_epidone_64
 
@@ -7232,58 +7232,58 @@ Gemm6x16S_nobias_90:
 	VMAXPS     Y0, Y12, Y0
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS Y0, Y12, (SI)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y1, Y0, Y1
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y1, Y12, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(SI)
 	CMPQ       R8, $0x01
 	JLE        Gemm6x16S_fwdrelu_93
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y2, Y0, Y2
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y2, Y12, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)(DX*1)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y3, Y0, Y3
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y3, Y12, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)(DX*1)
 	CMPQ       R8, $0x02
 	JLE        Gemm6x16S_fwdrelu_93
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y4, Y0, Y4
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y4, Y12, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)(DX*2)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y5, Y0, Y5
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y5, Y12, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)(DX*2)
 	CMPQ       R8, $0x03
 	JLE        Gemm6x16S_fwdrelu_93
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y6, Y0, Y6
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y6, Y12, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (BX)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y7, Y0, Y7
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y7, Y12, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(BX)
 	CMPQ       R8, $0x04
 	JLE        Gemm6x16S_fwdrelu_93
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y8, Y0, Y8
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y8, Y12, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (BX)(DX*1)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y9, Y0, Y9
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y9, Y12, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(BX)(DX*1)
 	CMPQ       R8, $0x05
 	JLE        Gemm6x16S_fwdrelu_93
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y10, Y0, Y10
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y10, Y12, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (BX)(DX*2)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y11, Y0, Y11
+	VXORPS     Y12, Y12, Y12
+	VMAXPS     Y11, Y12, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(BX)(DX*2)
 
@@ -7306,79 +7306,79 @@ Gemm6x16S_notrelu_92:
 	VMULPS     64(SP), Y1, Y0
 	VMINPS     k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y1, Y12
-	VBLENDVPS  Y12, Y0, Y1, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(SI)
+	VBLENDVPS  Y12, Y0, Y1, Y13
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y13, Y0, 32(SI)
 	CMPQ       R8, $0x01
 	JLE        Gemm6x16S_fwdleakyrelu_95
-	VMULPS     64(SP), Y2, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y1
-	VBLENDVPS  Y1, Y0, Y2, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (SI)(DX*1)
-	VMULPS     64(SP), Y3, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
+	VMULPS     64(SP), Y2, Y1
+	VMINPS     k32_80000000<>+0(SB), Y1, Y1
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
+	VBLENDVPS  Y0, Y1, Y2, Y12
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y12, Y0, (SI)(DX*1)
+	VMULPS     64(SP), Y3, Y2
+	VMINPS     k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y3, Y1
-	VBLENDVPS  Y1, Y0, Y3, Y0
+	VBLENDVPS  Y1, Y2, Y3, Y0
 	VMOVUPS    32(SP), Y1
 	VMASKMOVPS Y0, Y1, 32(SI)(DX*1)
 	CMPQ       R8, $0x02
 	JLE        Gemm6x16S_fwdleakyrelu_95
-	VMULPS     64(SP), Y4, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y1
-	VBLENDVPS  Y1, Y0, Y4, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (SI)(DX*2)
-	VMULPS     64(SP), Y5, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y5, Y1
-	VBLENDVPS  Y1, Y0, Y5, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(SI)(DX*2)
+	VMULPS     64(SP), Y4, Y3
+	VMINPS     k32_80000000<>+0(SB), Y3, Y3
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
+	VBLENDVPS  Y2, Y3, Y4, Y1
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y1, Y0, (SI)(DX*2)
+	VMULPS     64(SP), Y5, Y4
+	VMINPS     k32_80000000<>+0(SB), Y4, Y4
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y5, Y3
+	VBLENDVPS  Y3, Y4, Y5, Y2
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y2, Y0, 32(SI)(DX*2)
 	CMPQ       R8, $0x03
 	JLE        Gemm6x16S_fwdleakyrelu_95
-	VMULPS     64(SP), Y6, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y1
-	VBLENDVPS  Y1, Y0, Y6, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (BX)
-	VMULPS     64(SP), Y7, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y7, Y1
-	VBLENDVPS  Y1, Y0, Y7, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(BX)
+	VMULPS     64(SP), Y6, Y5
+	VMINPS     k32_80000000<>+0(SB), Y5, Y5
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
+	VBLENDVPS  Y4, Y5, Y6, Y3
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y3, Y0, (BX)
+	VMULPS     64(SP), Y7, Y6
+	VMINPS     k32_80000000<>+0(SB), Y6, Y6
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y7, Y5
+	VBLENDVPS  Y5, Y6, Y7, Y4
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y4, Y0, 32(BX)
 	CMPQ       R8, $0x04
 	JLE        Gemm6x16S_fwdleakyrelu_95
-	VMULPS     64(SP), Y8, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y1
-	VBLENDVPS  Y1, Y0, Y8, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (BX)(DX*1)
-	VMULPS     64(SP), Y9, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y9, Y1
-	VBLENDVPS  Y1, Y0, Y9, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(BX)(DX*1)
+	VMULPS     64(SP), Y8, Y7
+	VMINPS     k32_80000000<>+0(SB), Y7, Y7
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y6
+	VBLENDVPS  Y6, Y7, Y8, Y5
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y5, Y0, (BX)(DX*1)
+	VMULPS     64(SP), Y9, Y8
+	VMINPS     k32_80000000<>+0(SB), Y8, Y8
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y9, Y7
+	VBLENDVPS  Y7, Y8, Y9, Y6
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y6, Y0, 32(BX)(DX*1)
 	CMPQ       R8, $0x05
 	JLE        Gemm6x16S_fwdleakyrelu_95
-	VMULPS     64(SP), Y10, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y1
-	VBLENDVPS  Y1, Y0, Y10, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (BX)(DX*2)
-	VMULPS     64(SP), Y11, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y11, Y1
-	VBLENDVPS  Y1, Y0, Y11, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(BX)(DX*2)
+	VMULPS     64(SP), Y10, Y9
+	VMINPS     k32_80000000<>+0(SB), Y9, Y9
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y8
+	VBLENDVPS  Y8, Y9, Y10, Y7
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y7, Y0, (BX)(DX*2)
+	VMULPS     64(SP), Y11, Y10
+	VMINPS     k32_80000000<>+0(SB), Y10, Y10
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y11, Y9
+	VBLENDVPS  Y9, Y10, Y11, Y8
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y8, Y0, 32(BX)(DX*2)
 
 Gemm6x16S_fwdleakyrelu_95:
 	JMP Gemm6x16S_epidone_91
@@ -7404,314 +7404,314 @@ Gemm6x16S_notleakyrelu_94:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
+	VFMADD213PS Y12, Y12, Y15
 	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
-	VADDPS      Y13, Y14, Y14
+	VADDPS      Y15, Y14, Y14
 	VMULPS      64(SP), Y14, Y14
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y12
-	VBLENDVPS   Y12, Y14, Y0, Y0
-	VMOVUPS     (SP), Y12
-	VMASKMOVPS  Y0, Y12, (SI)
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y12, Y0, (SI)
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y14
+	VMULPS       Y14, Y0, Y13
+	VMULPS       Y15, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
-	VADDPS      Y12, Y13, Y13
-	VMULPS      64(SP), Y13, Y13
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y0
-	VBLENDVPS   Y0, Y13, Y1, Y0
+	VFMADD213PS Y0, Y0, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y13
+	VBLENDVPS   Y13, Y15, Y1, Y0
 	VMOVUPS     32(SP), Y1
 	VMASKMOVPS  Y0, Y1, 32(SI)
 	CMPQ        R8, $0x01
 	JLE         Gemm6x16S_fwdelu_97
-	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y15
+	VMULPS       Y15, Y1, Y14
+	VMULPS       Y13, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y12, Y12
-	VADDPS      Y1, Y12, Y12
-	VMULPS      64(SP), Y12, Y12
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
-	VBLENDVPS   Y0, Y12, Y2, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (SI)(DX*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y1, Y1, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y14
+	VBLENDVPS   Y14, Y13, Y2, Y1
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y1, Y0, (SI)(DX*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y13
+	VMULPS       Y13, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y0
-	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(SI)(DX*1)
+	VFMADD213PS Y2, Y2, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y2, Y0, 32(SI)(DX*1)
 	CMPQ        R8, $0x02
 	JLE         Gemm6x16S_fwdelu_97
-	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y14
+	VMULPS       Y14, Y3, Y13
+	VMULPS       Y15, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y0
-	VBLENDVPS   Y0, Y2, Y4, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (SI)(DX*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y3, Y3, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y13
+	VBLENDVPS   Y13, Y15, Y4, Y3
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y3, Y0, (SI)(DX*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y15
+	VMULPS       Y15, Y4, Y14
+	VMULPS       Y13, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y0
-	VBLENDVPS   Y0, Y2, Y5, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(SI)(DX*2)
+	VFMADD213PS Y4, Y4, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y14
+	VBLENDVPS   Y14, Y13, Y5, Y4
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y4, Y0, 32(SI)(DX*2)
 	CMPQ        R8, $0x03
 	JLE         Gemm6x16S_fwdelu_97
-	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y13
+	VMULPS       Y13, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y0
-	VBLENDVPS   Y0, Y2, Y6, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (BX)
-	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y5, Y5, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y5, Y0, (BX)
+	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y14
+	VMULPS       Y14, Y6, Y13
+	VMULPS       Y15, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y0
-	VBLENDVPS   Y0, Y2, Y7, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(BX)
+	VFMADD213PS Y6, Y6, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y13
+	VBLENDVPS   Y13, Y15, Y7, Y6
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y6, Y0, 32(BX)
 	CMPQ        R8, $0x04
 	JLE         Gemm6x16S_fwdelu_97
-	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y15
+	VMULPS       Y15, Y7, Y14
+	VMULPS       Y13, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y0
-	VBLENDVPS   Y0, Y2, Y8, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (BX)(DX*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y7, Y7, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y8, Y14
+	VBLENDVPS   Y14, Y13, Y8, Y7
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y7, Y0, (BX)(DX*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y9, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y13
+	VMULPS       Y13, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y0
-	VBLENDVPS   Y0, Y2, Y9, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(BX)(DX*1)
+	VFMADD213PS Y8, Y8, Y15
+	VSUBPS      k32_3f800000<>+0(SB), Y14, Y14
+	VADDPS      Y15, Y14, Y14
+	VMULPS      64(SP), Y14, Y14
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y8, Y0, 32(BX)(DX*1)
 	CMPQ        R8, $0x05
 	JLE         Gemm6x16S_fwdelu_97
-	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y14
+	VMULPS       Y14, Y9, Y13
+	VMULPS       Y15, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y0
-	VBLENDVPS   Y0, Y2, Y10, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (BX)(DX*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y9, Y9, Y13
+	VSUBPS      k32_3f800000<>+0(SB), Y15, Y15
+	VADDPS      Y13, Y15, Y15
+	VMULPS      64(SP), Y15, Y15
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y10, Y13
+	VBLENDVPS   Y13, Y15, Y10, Y9
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y9, Y0, (BX)(DX*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y11, Y10
+	VMOVUPS     k32_4b40007f<>+0(SB), Y15
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y10, Y15
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y15, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y15, Y15
+	VFNMADD231PS k32_3f317200<>+0(SB), Y15, Y10
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y15, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y15
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y10, Y15
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y10, Y15
+	VMULPS       Y15, Y10, Y14
+	VMULPS       Y13, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y0
-	VBLENDVPS   Y0, Y2, Y11, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(BX)(DX*2)
+	VFMADD213PS Y10, Y10, Y14
+	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
+	VADDPS      Y14, Y13, Y13
+	VMULPS      64(SP), Y13, Y13
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
+	VBLENDVPS   Y14, Y13, Y11, Y10
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y10, Y0, 32(BX)(DX*2)
 
 Gemm6x16S_fwdelu_97:
 	JMP Gemm6x16S_epidone_91
@@ -7737,530 +7737,530 @@ Gemm6x16S_notelu_96:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
+	VMULPS       Y13, Y12, Y15
 	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y0, Y12
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y12, Y12
-	VANDNPS Y14, Y12, Y12
-	VADDPS  k32_3f800000<>+0(SB), Y12, Y13
+	VORPS   k32_80000000<>+0(SB), Y0, Y15
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y15, Y12
+	VANDNPS Y14, Y12, Y15
+	VADDPS  k32_3f800000<>+0(SB), Y15, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y14
-	VBLENDVPS Y0, Y12, Y14, Y14
-	VDIVPS    Y13, Y14, Y14
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y0, Y15, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y13, Y13
-	VSUBPS    Y13, Y12, Y12
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y15, Y15
 	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VSUBPS    Y14, Y13, Y13
-	VBLENDVPS Y0, Y13, Y14, Y0
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y0, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y0, Y12, Y12
-	VFNMADD213PS Y14, Y14, Y12
+	VMULPS       Y13, Y15, Y15
+	VFNMADD213PS Y12, Y12, Y15
 	VMOVUPS      (SP), Y0
-	VMASKMOVPS   Y12, Y0, (SI)
-	VORPS        k32_80000000<>+0(SB), Y1, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VMASKMOVPS   Y15, Y0, (SI)
+	VORPS        k32_80000000<>+0(SB), Y1, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y0
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
+	VFMADD213PS Y12, Y12, Y0
+	VADDPS      Y0, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y13, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y12
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y12
+	VANDNPS Y14, Y12, Y0
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y13
-	VBLENDVPS Y1, Y0, Y13, Y13
-	VDIVPS    Y12, Y13, Y13
+	VBLENDVPS Y1, Y0, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS    Y12, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VSUBPS    Y13, Y12, Y12
-	VBLENDVPS Y1, Y12, Y13, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y0, Y0
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y1, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y13, Y13, Y0
+	VMULPS       Y13, Y0, Y0
+	VFNMADD213PS Y12, Y12, Y0
 	VMOVUPS      32(SP), Y1
 	VMASKMOVPS   Y0, Y1, 32(SI)
 	CMPQ         R8, $0x01
 	JLE          Gemm6x16S_fwdsigmoid_99
-	VORPS        k32_80000000<>+0(SB), Y2, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y2, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y1
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
+	VFMADD213PS Y12, Y12, Y1
+	VADDPS      Y1, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y2, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y12, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y12
+	VANDNPS Y14, Y12, Y1
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y12
-	VBLENDVPS Y2, Y0, Y12, Y12
-	VDIVPS    Y1, Y12, Y12
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y2, Y1, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y12, Y1, Y1
-	VBLENDVPS Y2, Y1, Y12, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y1, Y1
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y2, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y12, Y12, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (SI)(DX*1)
-	VORPS        k32_80000000<>+0(SB), Y3, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y1, Y1
+	VFNMADD213PS Y12, Y12, Y1
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y1, Y0, (SI)(DX*1)
+	VORPS        k32_80000000<>+0(SB), Y3, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y2
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y2
+	VADDPS      Y2, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y3, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y3, Y2
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y12
+	VANDNPS Y14, Y12, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y2, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y3, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y3, Y2, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y3, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y3, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(SI)(DX*1)
+	VMULPS       Y13, Y2, Y2
+	VFNMADD213PS Y12, Y12, Y2
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y2, Y0, 32(SI)(DX*1)
 	CMPQ         R8, $0x02
 	JLE          Gemm6x16S_fwdsigmoid_99
-	VORPS        k32_80000000<>+0(SB), Y4, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y4, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y3
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y3
+	VADDPS      Y3, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y4, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y4, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y12
+	VANDNPS Y14, Y12, Y3
+	VADDPS  k32_3f800000<>+0(SB), Y3, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y4, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y4, Y3, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y4, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y3, Y3
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y4, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (SI)(DX*2)
-	VORPS        k32_80000000<>+0(SB), Y5, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y3, Y3
+	VFNMADD213PS Y12, Y12, Y3
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y3, Y0, (SI)(DX*2)
+	VORPS        k32_80000000<>+0(SB), Y5, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y4
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y4
+	VADDPS      Y4, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y5, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y5, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y12
+	VANDNPS Y14, Y12, Y4
+	VADDPS  k32_3f800000<>+0(SB), Y4, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y5, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y5, Y4, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y5, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y4, Y4
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y5, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(SI)(DX*2)
+	VMULPS       Y13, Y4, Y4
+	VFNMADD213PS Y12, Y12, Y4
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y4, Y0, 32(SI)(DX*2)
 	CMPQ         R8, $0x03
 	JLE          Gemm6x16S_fwdsigmoid_99
-	VORPS        k32_80000000<>+0(SB), Y6, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y6, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y5
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y5
+	VADDPS      Y5, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y6, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y6, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y12
+	VANDNPS Y14, Y12, Y5
+	VADDPS  k32_3f800000<>+0(SB), Y5, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y6, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y6, Y5, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y6, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y5, Y5
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y6, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (BX)
-	VORPS        k32_80000000<>+0(SB), Y7, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y5, Y5
+	VFNMADD213PS Y12, Y12, Y5
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y5, Y0, (BX)
+	VORPS        k32_80000000<>+0(SB), Y7, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y6
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y6
+	VADDPS      Y6, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y7, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y7, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y12
+	VANDNPS Y14, Y12, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y7, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y7, Y6, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y7, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y6, Y6
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y7, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(BX)
+	VMULPS       Y13, Y6, Y6
+	VFNMADD213PS Y12, Y12, Y6
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y6, Y0, 32(BX)
 	CMPQ         R8, $0x04
 	JLE          Gemm6x16S_fwdsigmoid_99
-	VORPS        k32_80000000<>+0(SB), Y8, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y8, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y7
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y7
+	VADDPS      Y7, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y8, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y8, Y7
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y12
+	VANDNPS Y14, Y12, Y7
+	VADDPS  k32_3f800000<>+0(SB), Y7, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y8, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y8, Y7, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y8, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y7, Y7
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y8, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (BX)(DX*1)
-	VORPS        k32_80000000<>+0(SB), Y9, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y7, Y7
+	VFNMADD213PS Y12, Y12, Y7
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y7, Y0, (BX)(DX*1)
+	VORPS        k32_80000000<>+0(SB), Y9, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y8
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y8
+	VADDPS      Y8, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y9, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y9, Y8
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y12
+	VANDNPS Y14, Y12, Y8
+	VADDPS  k32_3f800000<>+0(SB), Y8, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y9, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y9, Y8, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y9, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y8, Y8
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y9, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(BX)(DX*1)
+	VMULPS       Y13, Y8, Y8
+	VFNMADD213PS Y12, Y12, Y8
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y8, Y0, 32(BX)(DX*1)
 	CMPQ         R8, $0x05
 	JLE          Gemm6x16S_fwdsigmoid_99
-	VORPS        k32_80000000<>+0(SB), Y10, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y10, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y9
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y9
+	VADDPS      Y9, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y10, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y10, Y9
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y12
+	VANDNPS Y14, Y12, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y9, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y10, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y10, Y9, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y10, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y9, Y9
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y10, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (BX)(DX*2)
-	VORPS        k32_80000000<>+0(SB), Y11, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y13, Y9, Y9
+	VFNMADD213PS Y12, Y12, Y9
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y9, Y0, (BX)(DX*2)
+	VORPS        k32_80000000<>+0(SB), Y11, Y12
+	VMOVUPS      k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
+	VMULPS       Y13, Y12, Y10
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y12, Y12, Y10
+	VADDPS      Y10, Y14, Y14
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y11, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y11, Y10
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y12
+	VANDNPS Y14, Y12, Y10
+	VADDPS  k32_3f800000<>+0(SB), Y10, Y14
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y11, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VBLENDVPS Y11, Y10, Y13, Y12
+	VDIVPS    Y14, Y12, Y12
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y11, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS    Y14, Y10, Y10
+	VMOVUPS   k32_3f800000<>+0(SB), Y13
+	VSUBPS    Y12, Y13, Y14
+	VBLENDVPS Y11, Y14, Y12, Y13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(BX)(DX*2)
+	VMULPS       Y13, Y10, Y10
+	VFNMADD213PS Y12, Y12, Y10
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y10, Y0, 32(BX)(DX*2)
 
 Gemm6x16S_fwdsigmoid_99:
 	JMP Gemm6x16S_epidone_91
@@ -8273,109 +8273,109 @@ Gemm6x16S_notsigmoid_98:
 	LEAQ        (SI)(DX*2), BX
 	ADDQ        DX, BX
 	VORPS       k32_80000000<>+0(SB), Y0, Y12
-	VADDPS      Y12, Y12, Y12
-	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
-	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
+	VADDPS      Y12, Y12, Y13
+	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
+	VMOVUPS     k32_4b40007f<>+0(SB), Y12
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y12
 
 	// s = 2^n
-	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
-	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y12
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y13
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y13
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y13
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y13
-	VMULPS       Y13, Y12, Y13
-	VMULPS       Y14, Y12, Y12
+	VPSLLD       $0x17, Y12, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
+	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y13
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y13
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y12
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y12
+	VMULPS       Y12, Y13, Y15
+	VMULPS       Y14, Y13, Y13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y14, Y14
+	VFMADD213PS Y13, Y13, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y14, Y12
-	VDIVPS       Y12, Y14, Y14
-	VMOVUPS      k32_40000000<>+0(SB), Y12
-	VFNMADD213PS k32_3f800000<>+0(SB), Y12, Y14
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y0, Y0, Y12
+	VMULPS      Y0, Y0, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y13
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y12, Y13
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y12, Y13
-	VFMADD213PS k32_3e088393<>+0(SB), Y12, Y13
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y12, Y13
-	VMULPS      Y12, Y0, Y12
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y13
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y13
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y13
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y13
+	VMULPS      Y15, Y0, Y12
 	VFMADD213PS Y0, Y13, Y12
 	VANDPS      k32_7fffffff<>+0(SB), Y0, Y13
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y13
-	VBLENDVPS   Y13, Y14, Y12, Y12
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y13, Y15
+	VBLENDVPS   Y15, Y14, Y12, Y13
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y0, Y0
-	VORPS       Y0, Y12, Y12
+	VORPS       Y0, Y13, Y13
 	VMOVUPS     (SP), Y0
-	VMASKMOVPS  Y12, Y0, (SI)
+	VMASKMOVPS  Y13, Y0, (SI)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y12
+	VADDPS      Y0, Y0, Y12
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y0
 
 	// s = 2^n
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317200<>+0(SB), Y12, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y12, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y12
-	VMULPS       Y12, Y0, Y12
-	VMULPS       Y13, Y0, Y0
+	VPSLLD       $0x17, Y0, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y0
+	VMULPS       Y0, Y12, Y15
+	VMULPS       Y14, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y12
-	VADDPS      Y12, Y13, Y13
+	VFMADD213PS Y12, Y12, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y13, Y0
-	VDIVPS       Y0, Y13, Y13
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y13
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y0
+	VMULPS      Y1, Y1, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y12
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y12
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y12
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y12
-	VMULPS      Y0, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y12
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y12
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y12
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y12
+	VMULPS      Y15, Y1, Y0
 	VFMADD213PS Y1, Y12, Y0
 	VANDPS      k32_7fffffff<>+0(SB), Y1, Y12
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y12
-	VBLENDVPS   Y12, Y13, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y12, Y15
+	VBLENDVPS   Y15, Y14, Y0, Y12
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y1, Y1
-	VORPS       Y1, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(SI)
+	VORPS       Y1, Y12, Y12
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y12, Y0, 32(SI)
 	CMPQ        R8, $0x01
 	JLE         Gemm6x16S_fwdtanh_101
-	VORPS       k32_80000000<>+0(SB), Y2, Y0
-	VADDPS      Y0, Y0, Y0
+	VORPS       k32_80000000<>+0(SB), Y2, Y1
+	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y12
+	VPSLLD       $0x17, Y1, Y14
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
 	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
@@ -8384,468 +8384,468 @@ Gemm6x16S_notsigmoid_98:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y12, Y0, Y0
+	VMULPS       Y1, Y0, Y15
+	VMULPS       Y14, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y12, Y12
+	VFMADD213PS Y0, Y0, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y12, Y0
-	VDIVPS       Y0, Y12, Y12
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y12
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y2, Y2, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y2, Y0
-	VFMADD213PS Y2, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y12, Y0, Y0
+	VMULPS      Y2, Y2, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y0
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y0
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y0
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y0
+	VMULPS      Y15, Y2, Y1
+	VFMADD213PS Y2, Y0, Y1
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y0, Y15
+	VBLENDVPS   Y15, Y14, Y1, Y0
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y2, Y2
 	VORPS       Y2, Y0, Y0
 	VMOVUPS     (SP), Y1
 	VMASKMOVPS  Y0, Y1, (SI)(DX*1)
-	VORPS       k32_80000000<>+0(SB), Y3, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y3, Y2
+	VADDPS      Y2, Y2, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y2, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y2
+	VMULPS       Y2, Y1, Y15
+	VMULPS       Y14, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y1, Y1, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y3, Y3, Y0
+	VMULPS      Y3, Y3, Y15
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y3, Y0
-	VFMADD213PS Y3, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y1
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y1
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y1
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y1
+	VMULPS      Y15, Y3, Y2
+	VFMADD213PS Y3, Y1, Y2
 	VANDPS      k32_7fffffff<>+0(SB), Y3, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y15
+	VBLENDVPS   Y15, Y14, Y2, Y1
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y3, Y3
-	VORPS       Y3, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(SI)(DX*1)
+	VORPS       Y3, Y1, Y1
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y1, Y0, 32(SI)(DX*1)
 	CMPQ        R8, $0x02
 	JLE         Gemm6x16S_fwdtanh_101
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y4, Y3
+	VADDPS      Y3, Y3, Y2
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y3, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y15
+	VMULPS       Y14, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y2, Y2, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y4, Y0
-	VFMADD213PS Y4, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y4, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y4, Y4, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y2
+	VMULPS      Y15, Y4, Y3
+	VFMADD213PS Y4, Y2, Y3
+	VANDPS      k32_7fffffff<>+0(SB), Y4, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y15
+	VBLENDVPS   Y15, Y14, Y3, Y2
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
-	VORPS       Y4, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (SI)(DX*2)
-	VORPS       k32_80000000<>+0(SB), Y5, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y4, Y2, Y2
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y2, Y0, (SI)(DX*2)
+	VORPS       k32_80000000<>+0(SB), Y5, Y4
+	VADDPS      Y4, Y4, Y3
+	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y4, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y15
+	VMULPS       Y14, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y3, Y3, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y5, Y5, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y5, Y0
-	VFMADD213PS Y5, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y5, Y5, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y3
+	VMULPS      Y15, Y5, Y4
+	VFMADD213PS Y5, Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y15
+	VBLENDVPS   Y15, Y14, Y4, Y3
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y5, Y5
-	VORPS       Y5, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(SI)(DX*2)
+	VORPS       Y5, Y3, Y3
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y3, Y0, 32(SI)(DX*2)
 	CMPQ        R8, $0x03
 	JLE         Gemm6x16S_fwdtanh_101
-	VORPS       k32_80000000<>+0(SB), Y6, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y6, Y5
+	VADDPS      Y5, Y5, Y4
+	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y5, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y15
+	VMULPS       Y14, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y4, Y4, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y6, Y6, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y6, Y0
-	VFMADD213PS Y6, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y6, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y6, Y6, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y4
+	VMULPS      Y15, Y6, Y5
+	VFMADD213PS Y6, Y4, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y15
+	VBLENDVPS   Y15, Y14, Y5, Y4
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y6, Y6
-	VORPS       Y6, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (BX)
-	VORPS       k32_80000000<>+0(SB), Y7, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y6, Y4, Y4
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y4, Y0, (BX)
+	VORPS       k32_80000000<>+0(SB), Y7, Y6
+	VADDPS      Y6, Y6, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y6, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y6
+	VMULPS       Y6, Y5, Y15
+	VMULPS       Y14, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y5, Y5, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y7, Y7, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y7, Y0
-	VFMADD213PS Y7, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y7, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y7, Y7, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y5
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y5
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y5
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y5
+	VMULPS      Y15, Y7, Y6
+	VFMADD213PS Y7, Y5, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y7, Y5
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y5, Y15
+	VBLENDVPS   Y15, Y14, Y6, Y5
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y7, Y7
-	VORPS       Y7, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(BX)
+	VORPS       Y7, Y5, Y5
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y5, Y0, 32(BX)
 	CMPQ        R8, $0x04
 	JLE         Gemm6x16S_fwdtanh_101
-	VORPS       k32_80000000<>+0(SB), Y8, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y8, Y7
+	VADDPS      Y7, Y7, Y6
+	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y7
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y7, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y7
+	VMULPS       Y7, Y6, Y15
+	VMULPS       Y14, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y6, Y6, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y8, Y8, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y8, Y0
-	VFMADD213PS Y8, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y8, Y8, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y6
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y6
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y6
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y6
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y6
+	VMULPS      Y15, Y8, Y7
+	VFMADD213PS Y8, Y6, Y7
+	VANDPS      k32_7fffffff<>+0(SB), Y8, Y6
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y6, Y15
+	VBLENDVPS   Y15, Y14, Y7, Y6
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y8, Y8
-	VORPS       Y8, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (BX)(DX*1)
-	VORPS       k32_80000000<>+0(SB), Y9, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y8, Y6, Y6
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y6, Y0, (BX)(DX*1)
+	VORPS       k32_80000000<>+0(SB), Y9, Y8
+	VADDPS      Y8, Y8, Y7
+	VMAXPS      k32_c1a00000<>+0(SB), Y7, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y8, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y7
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y7
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y7, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y7, Y8
+	VMULPS       Y8, Y7, Y15
+	VMULPS       Y14, Y7, Y7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y7, Y7, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y9, Y9, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y9, Y0
-	VFMADD213PS Y9, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y9, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y9, Y9, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y7
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y7
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y7
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y7
+	VMULPS      Y15, Y9, Y8
+	VFMADD213PS Y9, Y7, Y8
+	VANDPS      k32_7fffffff<>+0(SB), Y9, Y7
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y7, Y15
+	VBLENDVPS   Y15, Y14, Y8, Y7
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y9, Y9
-	VORPS       Y9, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(BX)(DX*1)
+	VORPS       Y9, Y7, Y7
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y7, Y0, 32(BX)(DX*1)
 	CMPQ        R8, $0x05
 	JLE         Gemm6x16S_fwdtanh_101
-	VORPS       k32_80000000<>+0(SB), Y10, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y10, Y9
+	VADDPS      Y9, Y9, Y8
+	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y15
+	VMULPS       Y14, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y10, Y10, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y10, Y0
-	VFMADD213PS Y10, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y10, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y10, Y10, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y8
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y8
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y8
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y8
+	VMULPS      Y15, Y10, Y9
+	VFMADD213PS Y10, Y8, Y9
+	VANDPS      k32_7fffffff<>+0(SB), Y10, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y15
+	VBLENDVPS   Y15, Y14, Y9, Y8
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y10, Y10
-	VORPS       Y10, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (BX)(DX*2)
-	VORPS       k32_80000000<>+0(SB), Y11, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y10, Y8, Y8
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y8, Y0, (BX)(DX*2)
+	VORPS       k32_80000000<>+0(SB), Y11, Y10
+	VADDPS      Y10, Y10, Y9
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y14
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y10
+	VMULPS       Y10, Y9, Y15
+	VMULPS       Y14, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y9, Y9, Y15
+	VADDPS      Y15, Y14, Y14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y15
+	VDIVPS       Y15, Y14, Y14
+	VMOVUPS      k32_40000000<>+0(SB), Y15
+	VFNMADD213PS k32_3f800000<>+0(SB), Y15, Y14
 
 	// x + x³·p(x²)
-	VMULPS      Y11, Y11, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y11, Y0
-	VFMADD213PS Y11, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y11, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y11, Y11, Y15
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y15, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y15, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y15, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y15, Y9
+	VMULPS      Y15, Y11, Y10
+	VFMADD213PS Y11, Y9, Y10
+	VANDPS      k32_7fffffff<>+0(SB), Y11, Y9
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y15
+	VBLENDVPS   Y15, Y14, Y10, Y9
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS     k32_80000000<>+0(SB), Y11, Y11
-	VORPS      Y11, Y0, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(BX)(DX*2)
+	VORPS      Y11, Y9, Y9
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y9, Y0, 32(BX)(DX*2)
 
 Gemm6x16S_fwdtanh_101:
 	JMP Gemm6x16S_epidone_91
@@ -8874,8 +8874,8 @@ Gemm6x16S_bwd_88:
 	VMASKMOVPS Y0, Y12, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VANDPS     k32_3f800000<>+0(SB), Y0, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VANDPS     k32_3f800000<>+0(SB), Y12, Y0
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(SI)
@@ -8976,107 +8976,107 @@ Gemm6x16S_bnotrelu_102:
 	ADDQ       R9, R10
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI), Y12, Y12
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y12, Y12
-	VMOVUPS    64(SP), Y13
-	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y13, Y12
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y12, Y13
+	VMOVUPS    64(SP), Y12
+	VBLENDVPS  Y13, k32_3f800000<>+0(SB), Y12, Y12
 	VMULPS     Y12, Y0, Y0
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS Y0, Y12, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y12
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y12, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
+	VMOVUPS    64(SP), Y13
+	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y13, Y0
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(SI)
 	CMPQ       R8, $0x01
 	JLE        Gemm6x16S_bwdleakyrelu_105
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DI)(R9*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DI)(R9*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VMOVUPS    64(SP), Y12
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y12, Y1
+	VMULPS     Y1, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI)(R9*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)(DX*1)
 	CMPQ       R8, $0x02
 	JLE        Gemm6x16S_bwdleakyrelu_105
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DI)(R9*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DI)(R9*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y4, Y4
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI)(R9*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)(DX*2)
 	CMPQ       R8, $0x03
 	JLE        Gemm6x16S_bwdleakyrelu_105
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y6, Y6
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (BX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(BX)
 	CMPQ       R8, $0x04
 	JLE        Gemm6x16S_bwdleakyrelu_105
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10)(R9*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10)(R9*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y8, Y8
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (BX)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10)(R9*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(BX)(DX*1)
 	CMPQ       R8, $0x05
 	JLE        Gemm6x16S_bwdleakyrelu_105
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10)(R9*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10)(R9*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y10, Y10
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (BX)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10)(R9*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(BX)(DX*2)
@@ -9107,44 +9107,44 @@ Gemm6x16S_bnotleakyrelu_104:
 	VMASKMOVPS 32(DI), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
+	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y0, Y12
+	VMULPS     Y12, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(SI)
 	CMPQ       R8, $0x01
 	JLE        Gemm6x16S_bwdelu_107
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (DI)(R9*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VBLENDVPS  Y12, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)(DX*1)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(DI)(R9*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(DI)(R9*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)(DX*1)
 	CMPQ       R8, $0x02
 	JLE        Gemm6x16S_bwdelu_107
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DI)(R9*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DI)(R9*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI)(R9*2), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y5, Y5
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS     Y1, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)(DX*2)
 	CMPQ       R8, $0x03
@@ -9157,30 +9157,30 @@ Gemm6x16S_bnotleakyrelu_104:
 	VMULPS     Y0, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (BX)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(R10), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(R10), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(BX)
 	CMPQ       R8, $0x04
 	JLE        Gemm6x16S_bwdelu_107
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10)(R9*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y8, Y8
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10)(R9*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (BX)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10)(R9*1), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y9, Y9
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS     Y1, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(BX)(DX*1)
 	CMPQ       R8, $0x05
@@ -9193,11 +9193,11 @@ Gemm6x16S_bnotleakyrelu_104:
 	VMULPS     Y0, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (BX)(DX*2)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(R10)(R9*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(R10)(R9*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(BX)(DX*2)
@@ -9227,99 +9227,99 @@ Gemm6x16S_bnotelu_106:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y12
-	VSUBPS     Y0, Y12, Y12
-	VMULPS     Y0, Y12, Y12
-	VMULPS     Y12, Y1, Y1
+	VSUBPS     Y0, Y12, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(SI)
 	CMPQ       R8, $0x01
 	JLE        Gemm6x16S_bwdsigmoid_109
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DI)(R9*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DI)(R9*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI)(R9*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y3, Y3
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)(DX*1)
 	CMPQ       R8, $0x02
 	JLE        Gemm6x16S_bwdsigmoid_109
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DI)(R9*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DI)(R9*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI)(R9*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y5, Y5
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)(DX*2)
 	CMPQ       R8, $0x03
 	JLE        Gemm6x16S_bwdsigmoid_109
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y6, Y6
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (BX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y7, Y7
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(BX)
 	CMPQ       R8, $0x04
 	JLE        Gemm6x16S_bwdsigmoid_109
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10)(R9*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y8, Y8
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10)(R9*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (BX)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10)(R9*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y9, Y9
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(BX)(DX*1)
 	CMPQ       R8, $0x05
 	JLE        Gemm6x16S_bwdsigmoid_109
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10)(R9*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y10, Y10
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10)(R9*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (BX)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10)(R9*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y11, Y11
+	VSUBPS     Y0, Y1, Y13
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(BX)(DX*2)
 
@@ -9349,110 +9349,110 @@ Gemm6x16S_bnotsigmoid_108:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y12
-	VSUBPS     Y0, Y12, Y12
+	VSUBPS     Y0, Y12, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y12, Y12
-	VMULPS     Y12, Y1, Y1
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(SI)
 	CMPQ       R8, $0x01
 	JLE        Gemm6x16S_bwdtanh_111
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DI)(R9*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DI)(R9*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI)(R9*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y3, Y3
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)(DX*1)
 	CMPQ       R8, $0x02
 	JLE        Gemm6x16S_bwdtanh_111
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DI)(R9*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DI)(R9*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DI)(R9*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y5, Y5
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)(DX*2)
 	CMPQ       R8, $0x03
 	JLE        Gemm6x16S_bwdtanh_111
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y6, Y6
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (BX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y7, Y7
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(BX)
 	CMPQ       R8, $0x04
 	JLE        Gemm6x16S_bwdtanh_111
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10)(R9*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y8, Y8
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10)(R9*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y8, Y8
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (BX)(DX*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10)(R9*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y9, Y9
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y9, Y9
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(BX)(DX*1)
 	CMPQ       R8, $0x05
 	JLE        Gemm6x16S_bwdtanh_111
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R10)(R9*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y10, Y10
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R10)(R9*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y13
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y13, Y13
+	VMULPS     Y13, Y10, Y10
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (BX)(DX*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R10)(R9*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y13
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y11, Y11
+	VMULPS     Y0, Y13, Y13
+	VMULPS     Y13, Y11, Y11
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(BX)(DX*2)
 
@@ -9771,26 +9771,26 @@ Gemm4x16_nobias_119:
 	VXORPS  Y8, Y8, Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS Y0, (CX)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y1, Y0, Y1
+	VXORPS  Y8, Y8, Y8
+	VMAXPS  Y1, Y8, Y1
 	VMOVUPS Y1, 32(CX)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y2, Y0, Y2
+	VXORPS  Y8, Y8, Y8
+	VMAXPS  Y2, Y8, Y2
 	VMOVUPS Y2, (CX)(SI*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y3, Y0, Y3
+	VXORPS  Y8, Y8, Y8
+	VMAXPS  Y3, Y8, Y3
 	VMOVUPS Y3, 32(CX)(SI*1)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y4, Y0, Y4
+	VXORPS  Y8, Y8, Y8
+	VMAXPS  Y4, Y8, Y4
 	VMOVUPS Y4, (CX)(SI*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y5, Y0, Y5
+	VXORPS  Y8, Y8, Y8
+	VMAXPS  Y5, Y8, Y5
 	VMOVUPS Y5, 32(CX)(SI*2)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y6, Y0, Y6
+	VXORPS  Y8, Y8, Y8
+	VMAXPS  Y6, Y8, Y6
 	VMOVUPS Y6, (DI)
-	VXORPS  Y0, Y0, Y0
-	VMAXPS  Y7, Y0, Y7
+	VXORPS  Y8, Y8, Y8
+	VMAXPS  Y7, Y8, Y7
 	VMOVUPS Y7, 32(DI)
 	JMP     Gemm4x16_epidone_120
 
@@ -9809,38 +9809,38 @@ Gemm4x16_notrelu_121:
 	VMULPS    64(SP), Y1, Y0
 	VMINPS    k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y1, Y8
-	VBLENDVPS Y8, Y0, Y1, Y0
-	VMOVUPS   Y0, 32(CX)
-	VMULPS    64(SP), Y2, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y2, Y1
-	VBLENDVPS Y1, Y0, Y2, Y0
-	VMOVUPS   Y0, (CX)(SI*1)
-	VMULPS    64(SP), Y3, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
+	VBLENDVPS Y8, Y0, Y1, Y9
+	VMOVUPS   Y9, 32(CX)
+	VMULPS    64(SP), Y2, Y1
+	VMINPS    k32_80000000<>+0(SB), Y1, Y1
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y2, Y0
+	VBLENDVPS Y0, Y1, Y2, Y8
+	VMOVUPS   Y8, (CX)(SI*1)
+	VMULPS    64(SP), Y3, Y2
+	VMINPS    k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y3, Y1
-	VBLENDVPS Y1, Y0, Y3, Y0
+	VBLENDVPS Y1, Y2, Y3, Y0
 	VMOVUPS   Y0, 32(CX)(SI*1)
-	VMULPS    64(SP), Y4, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y4, Y1
-	VBLENDVPS Y1, Y0, Y4, Y0
-	VMOVUPS   Y0, (CX)(SI*2)
-	VMULPS    64(SP), Y5, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y5, Y1
-	VBLENDVPS Y1, Y0, Y5, Y0
-	VMOVUPS   Y0, 32(CX)(SI*2)
-	VMULPS    64(SP), Y6, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y6, Y1
-	VBLENDVPS Y1, Y0, Y6, Y0
-	VMOVUPS   Y0, (DI)
-	VMULPS    64(SP), Y7, Y0
-	VMINPS    k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y1
-	VBLENDVPS Y1, Y0, Y7, Y0
-	VMOVUPS   Y0, 32(DI)
+	VMULPS    64(SP), Y4, Y3
+	VMINPS    k32_80000000<>+0(SB), Y3, Y3
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y4, Y2
+	VBLENDVPS Y2, Y3, Y4, Y1
+	VMOVUPS   Y1, (CX)(SI*2)
+	VMULPS    64(SP), Y5, Y4
+	VMINPS    k32_80000000<>+0(SB), Y4, Y4
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y5, Y3
+	VBLENDVPS Y3, Y4, Y5, Y2
+	VMOVUPS   Y2, 32(CX)(SI*2)
+	VMULPS    64(SP), Y6, Y5
+	VMINPS    k32_80000000<>+0(SB), Y5, Y5
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y6, Y4
+	VBLENDVPS Y4, Y5, Y6, Y3
+	VMOVUPS   Y3, (DI)
+	VMULPS    64(SP), Y7, Y6
+	VMINPS    k32_80000000<>+0(SB), Y6, Y6
+	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y5
+	VBLENDVPS Y5, Y6, Y7, Y4
+	VMOVUPS   Y4, 32(DI)
 	JMP       Gemm4x16_epidone_120
 
 Gemm4x16_notleakyrelu_123:
@@ -9864,192 +9864,192 @@ Gemm4x16_notleakyrelu_123:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
-	VMULPS       Y9, Y8, Y9
+	VMULPS       Y9, Y8, Y11
 	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y8, Y8, Y9
+	VFMADD213PS Y8, Y8, Y11
 	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
-	VADDPS      Y9, Y10, Y10
+	VADDPS      Y11, Y10, Y10
 	VMULPS      64(SP), Y10, Y10
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y8
-	VBLENDVPS   Y8, Y10, Y0, Y0
-	VMOVUPS     Y0, (CX)
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y11
+	VBLENDVPS   Y11, Y10, Y0, Y8
+	VMOVUPS     Y8, (CX)
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y8
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y8
-	VMULPS       Y8, Y0, Y8
-	VMULPS       Y9, Y0, Y0
+	VPSLLD       $0x17, Y10, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y10
+	VMULPS       Y10, Y0, Y9
+	VMULPS       Y11, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y8
-	VSUBPS      k32_3f800000<>+0(SB), Y9, Y9
-	VADDPS      Y8, Y9, Y9
-	VMULPS      64(SP), Y9, Y9
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y0
-	VBLENDVPS   Y0, Y9, Y1, Y0
+	VFMADD213PS Y0, Y0, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VADDPS      Y9, Y11, Y11
+	VMULPS      64(SP), Y11, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y9
+	VBLENDVPS   Y9, Y11, Y1, Y0
 	VMOVUPS     Y0, 32(CX)
-	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y8
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y8, Y0, Y0
+	VPSLLD       $0x17, Y11, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y11
+	VMULPS       Y11, Y1, Y10
+	VMULPS       Y9, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y8, Y8
-	VADDPS      Y1, Y8, Y8
-	VMULPS      64(SP), Y8, Y8
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
-	VBLENDVPS   Y0, Y8, Y2, Y0
-	VMOVUPS     Y0, (CX)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y1, Y1, Y10
+	VSUBPS      k32_3f800000<>+0(SB), Y9, Y9
+	VADDPS      Y10, Y9, Y9
+	VMULPS      64(SP), Y9, Y9
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y10
+	VBLENDVPS   Y10, Y9, Y2, Y1
+	VMOVUPS     Y1, (CX)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y9
+	VMULPS       Y9, Y2, Y11
+	VMULPS       Y10, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y0
-	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMOVUPS     Y0, 32(CX)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y2, Y2, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
+	VADDPS      Y11, Y10, Y10
+	VMULPS      64(SP), Y10, Y10
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y11
+	VBLENDVPS   Y11, Y10, Y3, Y2
+	VMOVUPS     Y2, 32(CX)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y10
+	VMULPS       Y10, Y3, Y9
+	VMULPS       Y11, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y0
-	VBLENDVPS   Y0, Y2, Y4, Y0
-	VMOVUPS     Y0, (CX)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y3, Y3, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VADDPS      Y9, Y11, Y11
+	VMULPS      64(SP), Y11, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y9
+	VBLENDVPS   Y9, Y11, Y4, Y3
+	VMOVUPS     Y3, (CX)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y11, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y11
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y11
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y11
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y11
+	VMULPS       Y11, Y4, Y10
+	VMULPS       Y9, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y0
-	VBLENDVPS   Y0, Y2, Y5, Y0
-	VMOVUPS     Y0, 32(CX)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y4, Y4, Y10
+	VSUBPS      k32_3f800000<>+0(SB), Y9, Y9
+	VADDPS      Y10, Y9, Y9
+	VMULPS      64(SP), Y9, Y9
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y10
+	VBLENDVPS   Y10, Y9, Y5, Y4
+	VMOVUPS     Y4, 32(CX)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y9
+	VMULPS       Y9, Y5, Y11
+	VMULPS       Y10, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y0
-	VBLENDVPS   Y0, Y2, Y6, Y0
-	VMOVUPS     Y0, (DI)
-	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y5, Y5, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
+	VADDPS      Y11, Y10, Y10
+	VMULPS      64(SP), Y10, Y10
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y11
+	VBLENDVPS   Y11, Y10, Y6, Y5
+	VMOVUPS     Y5, (DI)
+	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y10
+	VMULPS       Y10, Y6, Y9
+	VMULPS       Y11, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y0
-	VBLENDVPS   Y0, Y2, Y7, Y0
-	VMOVUPS     Y0, 32(DI)
+	VFMADD213PS Y6, Y6, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VADDPS      Y9, Y11, Y11
+	VMULPS      64(SP), Y11, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y9
+	VBLENDVPS   Y9, Y11, Y7, Y6
+	VMOVUPS     Y6, 32(DI)
 	JMP         Gemm4x16_epidone_120
 
 Gemm4x16_notelu_125:
@@ -10073,350 +10073,38 @@ Gemm4x16_notelu_125:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
-	VMULPS       Y9, Y8, Y9
+	VMULPS       Y9, Y8, Y11
 	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y8, Y8, Y9
-	VADDPS      Y9, Y10, Y10
+	VFMADD213PS Y8, Y8, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y0, Y8
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y8
-	VANDNPS Y10, Y8, Y8
-	VADDPS  k32_3f800000<>+0(SB), Y8, Y9
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y10
-	VBLENDVPS Y0, Y8, Y10, Y10
-	VDIVPS    Y9, Y10, Y10
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y9, Y9
-	VSUBPS    Y9, Y8, Y8
-	VMOVUPS   k32_3f800000<>+0(SB), Y9
-	VSUBPS    Y10, Y9, Y9
-	VBLENDVPS Y0, Y9, Y10, Y0
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y0, Y8, Y8
-	VFNMADD213PS Y10, Y10, Y8
-	VMOVUPS      Y8, (CX)
-	VORPS        k32_80000000<>+0(SB), Y1, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y8
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y8
-
-	// s = 2^n
-	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y8
-	VMULPS       Y8, Y0, Y8
-	VMULPS       Y9, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y8
-	VADDPS      Y8, Y9, Y9
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y1, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y9, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y8
+	VORPS   k32_80000000<>+0(SB), Y0, Y11
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y8
+	VANDNPS Y10, Y8, Y11
+	VADDPS  k32_3f800000<>+0(SB), Y11, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y9
-	VBLENDVPS Y1, Y0, Y9, Y9
-	VDIVPS    Y8, Y9, Y9
+	VBLENDVPS Y0, Y11, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y8, Y8
-	VSUBPS    Y8, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y8
-	VSUBPS    Y9, Y8, Y8
-	VBLENDVPS Y1, Y8, Y9, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y11, Y11
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y0, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y9, Y9, Y0
-	VMOVUPS      Y0, 32(CX)
-	VORPS        k32_80000000<>+0(SB), Y2, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y8
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y8, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y8, Y8
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y2, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y8, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y8
-	VBLENDVPS Y2, Y0, Y8, Y8
-	VDIVPS    Y1, Y8, Y8
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y8, Y1, Y1
-	VBLENDVPS Y2, Y1, Y8, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y8, Y8, Y0
-	VMOVUPS      Y0, (CX)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y3, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y3, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y3, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y3, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(CX)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y4, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y4, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y4, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y4, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (CX)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y5, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y5, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y5, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y5, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(CX)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y6, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y6, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y6, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y6, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, (DI)
-	VORPS        k32_80000000<>+0(SB), Y7, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
-
-	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y7, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y7, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y7, Y1, Y2, Y1
-
-	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      Y0, 32(DI)
-	JMP          Gemm4x16_epidone_120
-
-Gemm4x16_notsigmoid_127:
-	CMPQ        SI, $0x05
-	JNE         Gemm4x16_nottanh_129
-	MOVQ        ldc+64(FP), SI
-	SHLQ        $0x02, SI
-	LEAQ        (CX)(SI*2), DI
-	ADDQ        SI, DI
-	VORPS       k32_80000000<>+0(SB), Y0, Y8
-	VADDPS      Y8, Y8, Y8
-	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
-	VMOVUPS     k32_4b40007f<>+0(SB), Y9
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y11, Y11
+	VFNMADD213PS Y8, Y8, Y11
+	VMOVUPS      Y11, (CX)
+	VORPS        k32_80000000<>+0(SB), Y1, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
 	VPSLLD       $0x17, Y9, Y10
@@ -10428,90 +10116,402 @@ Gemm4x16_notsigmoid_127:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
-	VMULPS       Y9, Y8, Y9
+	VMULPS       Y9, Y8, Y0
 	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y8, Y8, Y9
-	VADDPS      Y9, Y10, Y10
+	VFMADD213PS Y8, Y8, Y0
+	VADDPS      Y0, Y10, Y10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y1, Y0
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y8
+	VANDNPS Y10, Y8, Y0
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y10
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y1, Y0, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y0, Y0
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y1, Y10, Y8, Y9
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y9, Y0, Y0
+	VFNMADD213PS Y8, Y8, Y0
+	VMOVUPS      Y0, 32(CX)
+	VORPS        k32_80000000<>+0(SB), Y2, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y1
+	VMULPS       Y10, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y8, Y8, Y1
+	VADDPS      Y1, Y10, Y10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y8
+	VANDNPS Y10, Y8, Y1
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y10
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y2, Y1, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y1, Y1
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y2, Y10, Y8, Y9
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y9, Y1, Y1
+	VFNMADD213PS Y8, Y8, Y1
+	VMOVUPS      Y1, (CX)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y3, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y2
+	VMULPS       Y10, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y8, Y8, Y2
+	VADDPS      Y2, Y10, Y10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y3, Y2
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y8
+	VANDNPS Y10, Y8, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y2, Y10
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y3, Y2, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y3, Y10, Y8, Y9
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y9, Y2, Y2
+	VFNMADD213PS Y8, Y8, Y2
+	VMOVUPS      Y2, 32(CX)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y4, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y3
+	VMULPS       Y10, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y8, Y8, Y3
+	VADDPS      Y3, Y10, Y10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y4, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y8
+	VANDNPS Y10, Y8, Y3
+	VADDPS  k32_3f800000<>+0(SB), Y3, Y10
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y4, Y3, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y3, Y3
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y4, Y10, Y8, Y9
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y9, Y3, Y3
+	VFNMADD213PS Y8, Y8, Y3
+	VMOVUPS      Y3, (CX)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y5, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y4
+	VMULPS       Y10, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y8, Y8, Y4
+	VADDPS      Y4, Y10, Y10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y5, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y8
+	VANDNPS Y10, Y8, Y4
+	VADDPS  k32_3f800000<>+0(SB), Y4, Y10
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y5, Y4, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y4, Y4
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y5, Y10, Y8, Y9
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y9, Y4, Y4
+	VFNMADD213PS Y8, Y8, Y4
+	VMOVUPS      Y4, 32(CX)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y6, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y5
+	VMULPS       Y10, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y8, Y8, Y5
+	VADDPS      Y5, Y10, Y10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y6, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y8
+	VANDNPS Y10, Y8, Y5
+	VADDPS  k32_3f800000<>+0(SB), Y5, Y10
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y6, Y5, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y5, Y5
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y6, Y10, Y8, Y9
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y9, Y5, Y5
+	VFNMADD213PS Y8, Y8, Y5
+	VMOVUPS      Y5, (DI)
+	VORPS        k32_80000000<>+0(SB), Y7, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y6
+	VMULPS       Y10, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y8, Y8, Y6
+	VADDPS      Y6, Y10, Y10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y7, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y8
+	VANDNPS Y10, Y8, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y10
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y7, Y6, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y6, Y6
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y7, Y10, Y8, Y9
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y9, Y6, Y6
+	VFNMADD213PS Y8, Y8, Y6
+	VMOVUPS      Y6, 32(DI)
+	JMP          Gemm4x16_epidone_120
+
+Gemm4x16_notsigmoid_127:
+	CMPQ        SI, $0x05
+	JNE         Gemm4x16_nottanh_129
+	MOVQ        ldc+64(FP), SI
+	SHLQ        $0x02, SI
+	LEAQ        (CX)(SI*2), DI
+	ADDQ        SI, DI
+	VORPS       k32_80000000<>+0(SB), Y0, Y8
+	VADDPS      Y8, Y8, Y9
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y8
+
+	// s = 2^n
+	VPSLLD       $0x17, Y8, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y8
+	VMULPS       Y8, Y9, Y11
+	VMULPS       Y10, Y9, Y9
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y9, Y9, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y8
-	VDIVPS       Y8, Y10, Y10
-	VMOVUPS      k32_40000000<>+0(SB), Y8
-	VFNMADD213PS k32_3f800000<>+0(SB), Y8, Y10
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y0, Y0, Y8
+	VMULPS      Y0, Y0, Y11
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y8, Y9
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y8, Y9
-	VFMADD213PS k32_3e088393<>+0(SB), Y8, Y9
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y8, Y9
-	VMULPS      Y8, Y0, Y8
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y9
+	VMULPS      Y11, Y0, Y8
 	VFMADD213PS Y0, Y9, Y8
 	VANDPS      k32_7fffffff<>+0(SB), Y0, Y9
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y9
-	VBLENDVPS   Y9, Y10, Y8, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y11
+	VBLENDVPS   Y11, Y10, Y8, Y9
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y0, Y0
-	VORPS       Y0, Y8, Y8
-	VMOVUPS     Y8, (CX)
+	VORPS       Y0, Y9, Y9
+	VMOVUPS     Y9, (CX)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y8
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y8
+	VADDPS      Y0, Y0, Y8
+	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y0
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y8
-	VMULPS       Y8, Y0, Y8
-	VMULPS       Y9, Y0, Y0
+	VPSLLD       $0x17, Y0, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y0
+	VMULPS       Y0, Y8, Y11
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y8
-	VADDPS      Y8, Y9, Y9
+	VFMADD213PS Y8, Y8, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y0
-	VDIVPS       Y0, Y9, Y9
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y0
+	VMULPS      Y1, Y1, Y11
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y8
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y8
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y8
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y8
-	VMULPS      Y0, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y8
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y8
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y8
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y8
+	VMULPS      Y11, Y1, Y0
 	VFMADD213PS Y1, Y8, Y0
 	VANDPS      k32_7fffffff<>+0(SB), Y1, Y8
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y8
-	VBLENDVPS   Y8, Y9, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y11
+	VBLENDVPS   Y11, Y10, Y0, Y8
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y1, Y1
-	VORPS       Y1, Y0, Y0
-	VMOVUPS     Y0, 32(CX)
-	VORPS       k32_80000000<>+0(SB), Y2, Y0
-	VADDPS      Y0, Y0, Y0
+	VORPS       Y1, Y8, Y8
+	VMOVUPS     Y8, 32(CX)
+	VORPS       k32_80000000<>+0(SB), Y2, Y1
+	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y8
+	VPSLLD       $0x17, Y1, Y10
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
 	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
@@ -10520,266 +10520,266 @@ Gemm4x16_notsigmoid_127:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y8, Y0, Y0
+	VMULPS       Y1, Y0, Y11
+	VMULPS       Y10, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y8, Y8
+	VFMADD213PS Y0, Y0, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y8, Y0
-	VDIVPS       Y0, Y8, Y8
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y8
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y2, Y2, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y2, Y0
-	VFMADD213PS Y2, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y8, Y0, Y0
+	VMULPS      Y2, Y2, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y0
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y0
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y0
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y0
+	VMULPS      Y11, Y2, Y1
+	VFMADD213PS Y2, Y0, Y1
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y0, Y11
+	VBLENDVPS   Y11, Y10, Y1, Y0
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y2, Y2
 	VORPS       Y2, Y0, Y0
 	VMOVUPS     Y0, (CX)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y3, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y3, Y2
+	VADDPS      Y2, Y2, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y2, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y2
+	VMULPS       Y2, Y1, Y11
+	VMULPS       Y10, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y1, Y1, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y3, Y3, Y0
+	VMULPS      Y3, Y3, Y11
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y3, Y0
-	VFMADD213PS Y3, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y1
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y1
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y1
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y1
+	VMULPS      Y11, Y3, Y2
+	VFMADD213PS Y3, Y1, Y2
 	VANDPS      k32_7fffffff<>+0(SB), Y3, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y11
+	VBLENDVPS   Y11, Y10, Y2, Y1
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y3, Y3
-	VORPS       Y3, Y0, Y0
-	VMOVUPS     Y0, 32(CX)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y3, Y1, Y1
+	VMOVUPS     Y1, 32(CX)(SI*1)
+	VORPS       k32_80000000<>+0(SB), Y4, Y3
+	VADDPS      Y3, Y3, Y2
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y3, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y11
+	VMULPS       Y10, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y2, Y2, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y4, Y0
-	VFMADD213PS Y4, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y4, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y4, Y4, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y2
+	VMULPS      Y11, Y4, Y3
+	VFMADD213PS Y4, Y2, Y3
+	VANDPS      k32_7fffffff<>+0(SB), Y4, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y11
+	VBLENDVPS   Y11, Y10, Y3, Y2
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
-	VORPS       Y4, Y0, Y0
-	VMOVUPS     Y0, (CX)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y5, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y5, Y4
+	VADDPS      Y4, Y4, Y3
+	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y4, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y11
+	VMULPS       Y10, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y3, Y3, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y5, Y5, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y5, Y0
-	VFMADD213PS Y5, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y5, Y5, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y3
+	VMULPS      Y11, Y5, Y4
+	VFMADD213PS Y5, Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y11
+	VBLENDVPS   Y11, Y10, Y4, Y3
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y5, Y5
-	VORPS       Y5, Y0, Y0
-	VMOVUPS     Y0, 32(CX)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y6, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y5, Y3, Y3
+	VMOVUPS     Y3, 32(CX)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y6, Y5
+	VADDPS      Y5, Y5, Y4
+	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y5, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y11
+	VMULPS       Y10, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y4, Y4, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y6, Y6, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y6, Y0
-	VFMADD213PS Y6, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y6, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y6, Y6, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y4
+	VMULPS      Y11, Y6, Y5
+	VFMADD213PS Y6, Y4, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y11
+	VBLENDVPS   Y11, Y10, Y5, Y4
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y6, Y6
-	VORPS       Y6, Y0, Y0
-	VMOVUPS     Y0, (DI)
-	VORPS       k32_80000000<>+0(SB), Y7, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y6, Y4, Y4
+	VMOVUPS     Y4, (DI)
+	VORPS       k32_80000000<>+0(SB), Y7, Y6
+	VADDPS      Y6, Y6, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y6, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y6
+	VMULPS       Y6, Y5, Y11
+	VMULPS       Y10, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y5, Y5, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y7, Y7, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y7, Y0
-	VFMADD213PS Y7, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y7, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y7, Y7, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y5
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y5
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y5
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y5
+	VMULPS      Y11, Y7, Y6
+	VFMADD213PS Y7, Y5, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y7, Y5
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y5, Y11
+	VBLENDVPS   Y11, Y10, Y6, Y5
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS  k32_80000000<>+0(SB), Y7, Y7
-	VORPS   Y7, Y0, Y0
-	VMOVUPS Y0, 32(DI)
+	VORPS   Y7, Y5, Y5
+	VMOVUPS Y5, 32(DI)
 	JMP     Gemm4x16_epidone_120
 
 Gemm4x16_nottanh_129:
@@ -10803,8 +10803,8 @@ Gemm4x16_bwd_117:
 	VMULPS  Y8, Y0, Y0
 	VMOVUPS Y0, (CX)
 	VMOVUPS 32(DX), Y0
-	VCMPPS  $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
+	VCMPPS  $0x0e, k32_00000000<>+0(SB), Y0, Y8
+	VANDPS  k32_3f800000<>+0(SB), Y8, Y0
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, 32(CX)
 	VMOVUPS (DX)(R13*1), Y0
@@ -10851,51 +10851,51 @@ Gemm4x16_bnotrelu_131:
 	LEAQ      (DX)(R13*2), R14
 	ADDQ      R13, R14
 	VMOVUPS   (DX), Y8
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y8, Y8
-	VMOVUPS   64(SP), Y9
-	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y9, Y8
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y8, Y9
+	VMOVUPS   64(SP), Y8
+	VBLENDVPS Y9, k32_3f800000<>+0(SB), Y8, Y8
 	VMULPS    Y8, Y0, Y0
 	VMOVUPS   Y0, (CX)
 	VMOVUPS   32(DX), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y8
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y8, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y8
+	VMOVUPS   64(SP), Y9
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y9, Y0
 	VMULPS    Y0, Y1, Y1
 	VMOVUPS   Y1, 32(CX)
-	VMOVUPS   (DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y2, Y2
+	VMOVUPS   (DX)(R13*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VMOVUPS   64(SP), Y8
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y8, Y1
+	VMULPS    Y1, Y2, Y2
 	VMOVUPS   Y2, (CX)(SI*1)
 	VMOVUPS   32(DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y3, Y3
 	VMOVUPS   Y3, 32(CX)(SI*1)
-	VMOVUPS   (DX)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (DX)(R13*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y4, Y4
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y4, Y4
 	VMOVUPS   Y4, (CX)(SI*2)
 	VMOVUPS   32(DX)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y5, Y5
 	VMOVUPS   Y5, 32(CX)(SI*2)
-	VMOVUPS   (R14), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS   (R14), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS    Y0, Y6, Y6
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y6, Y6
 	VMOVUPS   Y6, (DI)
 	VMOVUPS   32(R14), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS   64(SP), Y1
-	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS   64(SP), Y0
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(DI)
 	JMP       Gemm4x16_epidone_120
@@ -10920,32 +10920,32 @@ Gemm4x16_bnotleakyrelu_133:
 	VMOVUPS   32(DX), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y8
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y1, Y1
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y8
+	VMULPS    Y8, Y1, Y1
 	VMOVUPS   Y1, 32(CX)
 	VMOVUPS   (DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y8
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y2, Y2
 	VMOVUPS   Y2, (CX)(SI*1)
-	VMOVUPS   32(DX)(R13*1), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(DX)(R13*1), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y3, Y3
 	VMOVUPS   Y3, 32(CX)(SI*1)
-	VMOVUPS   (DX)(R13*2), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y4, Y4
+	VMOVUPS   (DX)(R13*2), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS    Y1, Y4, Y4
 	VMOVUPS   Y4, (CX)(SI*2)
 	VMOVUPS   32(DX)(R13*2), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS    Y0, Y5, Y5
+	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS    Y1, Y5, Y5
 	VMOVUPS   Y5, 32(CX)(SI*2)
 	VMOVUPS   (R14), Y0
 	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -10953,10 +10953,10 @@ Gemm4x16_bnotleakyrelu_133:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y6, Y6
 	VMOVUPS   Y6, (DI)
-	VMOVUPS   32(R14), Y0
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS    64(SP), Y0, Y0
-	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS   32(R14), Y1
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS    64(SP), Y1, Y1
+	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(DI)
 	JMP       Gemm4x16_epidone_120
@@ -10980,45 +10980,45 @@ Gemm4x16_bnotelu_135:
 	VMOVUPS Y0, (CX)
 	VMOVUPS 32(DX), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y8
-	VSUBPS  Y0, Y8, Y8
-	VMULPS  Y0, Y8, Y8
-	VMULPS  Y8, Y1, Y1
+	VSUBPS  Y0, Y8, Y9
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y1, Y1
 	VMOVUPS Y1, 32(CX)
-	VMOVUPS (DX)(R13*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y2, Y2
+	VMOVUPS (DX)(R13*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y9
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y2, Y2
 	VMOVUPS Y2, (CX)(SI*1)
 	VMOVUPS 32(DX)(R13*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y0, Y1, Y9
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y3, Y3
 	VMOVUPS Y3, 32(CX)(SI*1)
-	VMOVUPS (DX)(R13*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y4, Y4
+	VMOVUPS (DX)(R13*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y9
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y4, Y4
 	VMOVUPS Y4, (CX)(SI*2)
 	VMOVUPS 32(DX)(R13*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y5, Y5
+	VSUBPS  Y0, Y1, Y9
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y5, Y5
 	VMOVUPS Y5, 32(CX)(SI*2)
-	VMOVUPS (R14), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y6, Y6
+	VMOVUPS (R14), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y9
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y6, Y6
 	VMOVUPS Y6, (DI)
 	VMOVUPS 32(R14), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y7, Y7
+	VSUBPS  Y0, Y1, Y9
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(DI)
 	JMP     Gemm4x16_epidone_120
 
@@ -11042,52 +11042,52 @@ Gemm4x16_bnotsigmoid_137:
 	VMOVUPS Y0, (CX)
 	VMOVUPS 32(DX), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y8
-	VSUBPS  Y0, Y8, Y8
+	VSUBPS  Y0, Y8, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y8, Y8
-	VMULPS  Y8, Y1, Y1
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y1, Y1
 	VMOVUPS Y1, 32(CX)
-	VMOVUPS (DX)(R13*1), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y2, Y2
+	VMOVUPS (DX)(R13*1), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y2, Y2
 	VMOVUPS Y2, (CX)(SI*1)
 	VMOVUPS 32(DX)(R13*1), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y3, Y3
 	VMOVUPS Y3, 32(CX)(SI*1)
-	VMOVUPS (DX)(R13*2), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y4, Y4
+	VMOVUPS (DX)(R13*2), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y4, Y4
 	VMOVUPS Y4, (CX)(SI*2)
 	VMOVUPS 32(DX)(R13*2), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y5, Y5
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y5, Y5
 	VMOVUPS Y5, 32(CX)(SI*2)
-	VMOVUPS (R14), Y0
-	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y6, Y6
+	VMOVUPS (R14), Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y0
+	VSUBPS  Y1, Y0, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y6, Y6
 	VMOVUPS Y6, (DI)
 	VMOVUPS 32(R14), Y0
 	VMOVUPS k32_3f800000<>+0(SB), Y1
-	VSUBPS  Y0, Y1, Y1
+	VSUBPS  Y0, Y1, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS  Y0, Y1, Y1
-	VMULPS  Y1, Y7, Y7
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(DI)
 	JMP     Gemm4x16_epidone_120
 
@@ -11181,38 +11181,38 @@ Gemm4x16_nobias_146:
 	VMAXPS     Y0, Y8, Y0
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS Y0, Y8, (CX)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y1, Y0, Y1
+	VXORPS     Y8, Y8, Y8
+	VMAXPS     Y1, Y8, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm4x16_fwdrelu_149
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y2, Y0, Y2
+	VXORPS     Y8, Y8, Y8
+	VMAXPS     Y2, Y8, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y3, Y0, Y3
+	VXORPS     Y8, Y8, Y8
+	VMAXPS     Y3, Y8, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm4x16_fwdrelu_149
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y4, Y0, Y4
+	VXORPS     Y8, Y8, Y8
+	VMAXPS     Y4, Y8, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y5, Y0, Y5
+	VXORPS     Y8, Y8, Y8
+	VMAXPS     Y5, Y8, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm4x16_fwdrelu_149
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y6, Y0, Y6
+	VXORPS     Y8, Y8, Y8
+	VMAXPS     Y6, Y8, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
-	VXORPS     Y0, Y0, Y0
-	VMAXPS     Y7, Y0, Y7
+	VXORPS     Y8, Y8, Y8
+	VMAXPS     Y7, Y8, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 
@@ -11235,51 +11235,51 @@ Gemm4x16_notrelu_148:
 	VMULPS     64(SP), Y1, Y0
 	VMINPS     k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y1, Y8
-	VBLENDVPS  Y8, Y0, Y1, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(CX)
+	VBLENDVPS  Y8, Y0, Y1, Y9
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y9, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm4x16_fwdleakyrelu_151
-	VMULPS     64(SP), Y2, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y1
-	VBLENDVPS  Y1, Y0, Y2, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (CX)(SI*1)
-	VMULPS     64(SP), Y3, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
+	VMULPS     64(SP), Y2, Y1
+	VMINPS     k32_80000000<>+0(SB), Y1, Y1
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
+	VBLENDVPS  Y0, Y1, Y2, Y8
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y8, Y0, (CX)(SI*1)
+	VMULPS     64(SP), Y3, Y2
+	VMINPS     k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y3, Y1
-	VBLENDVPS  Y1, Y0, Y3, Y0
+	VBLENDVPS  Y1, Y2, Y3, Y0
 	VMOVUPS    32(SP), Y1
 	VMASKMOVPS Y0, Y1, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm4x16_fwdleakyrelu_151
-	VMULPS     64(SP), Y4, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y1
-	VBLENDVPS  Y1, Y0, Y4, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (CX)(SI*2)
-	VMULPS     64(SP), Y5, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y5, Y1
-	VBLENDVPS  Y1, Y0, Y5, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(CX)(SI*2)
+	VMULPS     64(SP), Y4, Y3
+	VMINPS     k32_80000000<>+0(SB), Y3, Y3
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
+	VBLENDVPS  Y2, Y3, Y4, Y1
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y1, Y0, (CX)(SI*2)
+	VMULPS     64(SP), Y5, Y4
+	VMINPS     k32_80000000<>+0(SB), Y4, Y4
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y5, Y3
+	VBLENDVPS  Y3, Y4, Y5, Y2
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y2, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm4x16_fwdleakyrelu_151
-	VMULPS     64(SP), Y6, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y1
-	VBLENDVPS  Y1, Y0, Y6, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (DI)
-	VMULPS     64(SP), Y7, Y0
-	VMINPS     k32_80000000<>+0(SB), Y0, Y0
-	VCMPPS     $0x01, k32_00000000<>+0(SB), Y7, Y1
-	VBLENDVPS  Y1, Y0, Y7, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(DI)
+	VMULPS     64(SP), Y6, Y5
+	VMINPS     k32_80000000<>+0(SB), Y5, Y5
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
+	VBLENDVPS  Y4, Y5, Y6, Y3
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y3, Y0, (DI)
+	VMULPS     64(SP), Y7, Y6
+	VMINPS     k32_80000000<>+0(SB), Y6, Y6
+	VCMPPS     $0x01, k32_00000000<>+0(SB), Y7, Y5
+	VBLENDVPS  Y5, Y6, Y7, Y4
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y4, Y0, 32(DI)
 
 Gemm4x16_fwdleakyrelu_151:
 	JMP Gemm4x16_epidone_147
@@ -11305,206 +11305,206 @@ Gemm4x16_notleakyrelu_150:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
-	VMULPS       Y9, Y8, Y9
+	VMULPS       Y9, Y8, Y11
 	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y8, Y8, Y9
+	VFMADD213PS Y8, Y8, Y11
 	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
-	VADDPS      Y9, Y10, Y10
+	VADDPS      Y11, Y10, Y10
 	VMULPS      64(SP), Y10, Y10
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y8
-	VBLENDVPS   Y8, Y10, Y0, Y0
-	VMOVUPS     (SP), Y8
-	VMASKMOVPS  Y0, Y8, (CX)
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y0, Y11
+	VBLENDVPS   Y11, Y10, Y0, Y8
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y8, Y0, (CX)
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y8
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y8
-	VMULPS       Y8, Y0, Y8
-	VMULPS       Y9, Y0, Y0
+	VPSLLD       $0x17, Y10, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y10
+	VMULPS       Y10, Y0, Y9
+	VMULPS       Y11, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y8
-	VSUBPS      k32_3f800000<>+0(SB), Y9, Y9
-	VADDPS      Y8, Y9, Y9
-	VMULPS      64(SP), Y9, Y9
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y0
-	VBLENDVPS   Y0, Y9, Y1, Y0
+	VFMADD213PS Y0, Y0, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VADDPS      Y9, Y11, Y11
+	VMULPS      64(SP), Y11, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y9
+	VBLENDVPS   Y9, Y11, Y1, Y0
 	VMOVUPS     32(SP), Y1
 	VMASKMOVPS  Y0, Y1, 32(CX)
 	CMPQ        BX, $0x01
 	JLE         Gemm4x16_fwdelu_153
-	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y8
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y8, Y0, Y0
+	VPSLLD       $0x17, Y11, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y11
+	VMULPS       Y11, Y1, Y10
+	VMULPS       Y9, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y8, Y8
-	VADDPS      Y1, Y8, Y8
-	VMULPS      64(SP), Y8, Y8
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y0
-	VBLENDVPS   Y0, Y8, Y2, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (CX)(SI*1)
-	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y1, Y1, Y10
+	VSUBPS      k32_3f800000<>+0(SB), Y9, Y9
+	VADDPS      Y10, Y9, Y9
+	VMULPS      64(SP), Y9, Y9
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y10
+	VBLENDVPS   Y10, Y9, Y2, Y1
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y1, Y0, (CX)(SI*1)
+	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y9
+	VMULPS       Y9, Y2, Y11
+	VMULPS       Y10, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y0
-	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*1)
+	VFMADD213PS Y2, Y2, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
+	VADDPS      Y11, Y10, Y10
+	VMULPS      64(SP), Y10, Y10
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y11
+	VBLENDVPS   Y11, Y10, Y3, Y2
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y2, Y0, 32(CX)(SI*1)
 	CMPQ        BX, $0x02
 	JLE         Gemm4x16_fwdelu_153
-	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y10
+	VMULPS       Y10, Y3, Y9
+	VMULPS       Y11, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y0
-	VBLENDVPS   Y0, Y2, Y4, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (CX)(SI*2)
-	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y3, Y3, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VADDPS      Y9, Y11, Y11
+	VMULPS      64(SP), Y11, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y9
+	VBLENDVPS   Y9, Y11, Y4, Y3
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y3, Y0, (CX)(SI*2)
+	VMAXPS      k32_c18c0000<>+0(SB), Y5, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y11, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y11
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y11
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y11
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y11
+	VMULPS       Y11, Y4, Y10
+	VMULPS       Y9, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y0
-	VBLENDVPS   Y0, Y2, Y5, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*2)
+	VFMADD213PS Y4, Y4, Y10
+	VSUBPS      k32_3f800000<>+0(SB), Y9, Y9
+	VADDPS      Y10, Y9, Y9
+	VMULPS      64(SP), Y9, Y9
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y5, Y10
+	VBLENDVPS   Y10, Y9, Y5, Y4
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y4, Y0, 32(CX)(SI*2)
 	CMPQ        BX, $0x03
 	JLE         Gemm4x16_fwdelu_153
-	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y9
+	VMULPS       Y9, Y5, Y11
+	VMULPS       Y10, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y0
-	VBLENDVPS   Y0, Y2, Y6, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)
-	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VFMADD213PS Y5, Y5, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y10, Y10
+	VADDPS      Y11, Y10, Y10
+	VMULPS      64(SP), Y10, Y10
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y11
+	VBLENDVPS   Y11, Y10, Y6, Y5
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y5, Y0, (DI)
+	VMAXPS      k32_c18c0000<>+0(SB), Y7, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y10, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y10
+	VMULPS       Y10, Y6, Y9
+	VMULPS       Y11, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VSUBPS      k32_3f800000<>+0(SB), Y2, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      64(SP), Y2, Y2
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y0
-	VBLENDVPS   Y0, Y2, Y7, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(DI)
+	VFMADD213PS Y6, Y6, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
+	VADDPS      Y9, Y11, Y11
+	VMULPS      64(SP), Y11, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y9
+	VBLENDVPS   Y9, Y11, Y7, Y6
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y6, Y0, 32(DI)
 
 Gemm4x16_fwdelu_153:
 	JMP Gemm4x16_epidone_147
@@ -11530,350 +11530,350 @@ Gemm4x16_notelu_152:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
-	VMULPS       Y9, Y8, Y9
+	VMULPS       Y9, Y8, Y11
 	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y8, Y8, Y9
-	VADDPS      Y9, Y10, Y10
+	VFMADD213PS Y8, Y8, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y0, Y8
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y8
-	VANDNPS Y10, Y8, Y8
-	VADDPS  k32_3f800000<>+0(SB), Y8, Y9
+	VORPS   k32_80000000<>+0(SB), Y0, Y11
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y8
+	VANDNPS Y10, Y8, Y11
+	VADDPS  k32_3f800000<>+0(SB), Y11, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y10
-	VBLENDVPS Y0, Y8, Y10, Y10
-	VDIVPS    Y9, Y10, Y10
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y0, Y11, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y9, Y9
-	VSUBPS    Y9, Y8, Y8
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y11, Y11
 	VMOVUPS   k32_3f800000<>+0(SB), Y9
-	VSUBPS    Y10, Y9, Y9
-	VBLENDVPS Y0, Y9, Y10, Y0
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y0, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y0, Y8, Y8
-	VFNMADD213PS Y10, Y10, Y8
+	VMULPS       Y9, Y11, Y11
+	VFNMADD213PS Y8, Y8, Y11
 	VMOVUPS      (SP), Y0
-	VMASKMOVPS   Y8, Y0, (CX)
-	VORPS        k32_80000000<>+0(SB), Y1, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y8
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y8
+	VMASKMOVPS   Y11, Y0, (CX)
+	VORPS        k32_80000000<>+0(SB), Y1, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y8
-	VMULPS       Y8, Y0, Y8
-	VMULPS       Y9, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y0
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y8
-	VADDPS      Y8, Y9, Y9
+	VFMADD213PS Y8, Y8, Y0
+	VADDPS      Y0, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y9, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y8
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y8
+	VANDNPS Y10, Y8, Y0
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y9
-	VBLENDVPS Y1, Y0, Y9, Y9
-	VDIVPS    Y8, Y9, Y9
+	VBLENDVPS Y1, Y0, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y8, Y8
-	VSUBPS    Y8, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y8
-	VSUBPS    Y9, Y8, Y8
-	VBLENDVPS Y1, Y8, Y9, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y0, Y0
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y1, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y9, Y9, Y0
+	VMULPS       Y9, Y0, Y0
+	VFNMADD213PS Y8, Y8, Y0
 	VMOVUPS      32(SP), Y1
 	VMASKMOVPS   Y0, Y1, 32(CX)
 	CMPQ         BX, $0x01
 	JLE          Gemm4x16_fwdsigmoid_155
-	VORPS        k32_80000000<>+0(SB), Y2, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y2, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y8
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y8, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y1
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y8, Y8
+	VFMADD213PS Y8, Y8, Y1
+	VADDPS      Y1, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y2, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y8, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y8
+	VANDNPS Y10, Y8, Y1
+	VADDPS  k32_3f800000<>+0(SB), Y1, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y8
-	VBLENDVPS Y2, Y0, Y8, Y8
-	VDIVPS    Y1, Y8, Y8
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y2, Y1, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y8, Y1, Y1
-	VBLENDVPS Y2, Y1, Y8, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y1, Y1
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y2, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y8, Y8, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (CX)(SI*1)
-	VORPS        k32_80000000<>+0(SB), Y3, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y9, Y1, Y1
+	VFNMADD213PS Y8, Y8, Y1
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y1, Y0, (CX)(SI*1)
+	VORPS        k32_80000000<>+0(SB), Y3, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y2
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y2
+	VADDPS      Y2, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y3, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y3, Y2
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y8
+	VANDNPS Y10, Y8, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y2, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y3, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y3, Y2, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y3, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y3, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(CX)(SI*1)
+	VMULPS       Y9, Y2, Y2
+	VFNMADD213PS Y8, Y8, Y2
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y2, Y0, 32(CX)(SI*1)
 	CMPQ         BX, $0x02
 	JLE          Gemm4x16_fwdsigmoid_155
-	VORPS        k32_80000000<>+0(SB), Y4, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y4, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y3
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y3
+	VADDPS      Y3, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y4, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y4, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y8
+	VANDNPS Y10, Y8, Y3
+	VADDPS  k32_3f800000<>+0(SB), Y3, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y4, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y4, Y3, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y4, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y3, Y3
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y4, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (CX)(SI*2)
-	VORPS        k32_80000000<>+0(SB), Y5, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y9, Y3, Y3
+	VFNMADD213PS Y8, Y8, Y3
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y3, Y0, (CX)(SI*2)
+	VORPS        k32_80000000<>+0(SB), Y5, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y4
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y4
+	VADDPS      Y4, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y5, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y5, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y8
+	VANDNPS Y10, Y8, Y4
+	VADDPS  k32_3f800000<>+0(SB), Y4, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y5, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y5, Y4, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y5, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y4, Y4
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y5, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(CX)(SI*2)
+	VMULPS       Y9, Y4, Y4
+	VFNMADD213PS Y8, Y8, Y4
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y4, Y0, 32(CX)(SI*2)
 	CMPQ         BX, $0x03
 	JLE          Gemm4x16_fwdsigmoid_155
-	VORPS        k32_80000000<>+0(SB), Y6, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS        k32_80000000<>+0(SB), Y6, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y5
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y5
+	VADDPS      Y5, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y6, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y6, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y8
+	VANDNPS Y10, Y8, Y5
+	VADDPS  k32_3f800000<>+0(SB), Y5, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y6, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y6, Y5, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y6, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y5, Y5
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y6, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      (SP), Y1
-	VMASKMOVPS   Y0, Y1, (DI)
-	VORPS        k32_80000000<>+0(SB), Y7, Y0
-	VMOVUPS      k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VMULPS       Y9, Y5, Y5
+	VFNMADD213PS Y8, Y8, Y5
+	VMOVUPS      (SP), Y0
+	VMASKMOVPS   Y5, Y0, (DI)
+	VORPS        k32_80000000<>+0(SB), Y7, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
+	VMULPS       Y9, Y8, Y6
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y8, Y8, Y6
+	VADDPS      Y6, Y10, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y7, Y0
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y0
-	VANDNPS Y2, Y0, Y0
-	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VORPS   k32_80000000<>+0(SB), Y7, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y8
+	VANDNPS Y10, Y8, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS   k32_3f800000<>+0(SB), Y2
-	VBLENDVPS Y7, Y0, Y2, Y2
-	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VBLENDVPS Y7, Y6, Y9, Y8
+	VDIVPS    Y10, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
-	VSUBPS    Y1, Y0, Y0
-	VMOVUPS   k32_3f800000<>+0(SB), Y1
-	VSUBPS    Y2, Y1, Y1
-	VBLENDVPS Y7, Y1, Y2, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS    Y10, Y6, Y6
+	VMOVUPS   k32_3f800000<>+0(SB), Y9
+	VSUBPS    Y8, Y9, Y10
+	VBLENDVPS Y7, Y10, Y8, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y1, Y0, Y0
-	VFNMADD213PS Y2, Y2, Y0
-	VMOVUPS      32(SP), Y1
-	VMASKMOVPS   Y0, Y1, 32(DI)
+	VMULPS       Y9, Y6, Y6
+	VFNMADD213PS Y8, Y8, Y6
+	VMOVUPS      32(SP), Y0
+	VMASKMOVPS   Y6, Y0, 32(DI)
 
 Gemm4x16_fwdsigmoid_155:
 	JMP Gemm4x16_epidone_147
@@ -11886,109 +11886,109 @@ Gemm4x16_notsigmoid_154:
 	LEAQ        (CX)(SI*2), DI
 	ADDQ        SI, DI
 	VORPS       k32_80000000<>+0(SB), Y0, Y8
-	VADDPS      Y8, Y8, Y8
-	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
-	VMOVUPS     k32_4b40007f<>+0(SB), Y9
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y9
+	VADDPS      Y8, Y8, Y9
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
-	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y8
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y8
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y9
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y9
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y9
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y9
-	VMULPS       Y9, Y8, Y9
-	VMULPS       Y10, Y8, Y8
+	VPSLLD       $0x17, Y8, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y9
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y8
+	VMULPS       Y8, Y9, Y11
+	VMULPS       Y10, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y8, Y8, Y9
-	VADDPS      Y9, Y10, Y10
+	VFMADD213PS Y9, Y9, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y8
-	VDIVPS       Y8, Y10, Y10
-	VMOVUPS      k32_40000000<>+0(SB), Y8
-	VFNMADD213PS k32_3f800000<>+0(SB), Y8, Y10
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y0, Y0, Y8
+	VMULPS      Y0, Y0, Y11
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y8, Y9
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y8, Y9
-	VFMADD213PS k32_3e088393<>+0(SB), Y8, Y9
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y8, Y9
-	VMULPS      Y8, Y0, Y8
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y9
+	VMULPS      Y11, Y0, Y8
 	VFMADD213PS Y0, Y9, Y8
 	VANDPS      k32_7fffffff<>+0(SB), Y0, Y9
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y9
-	VBLENDVPS   Y9, Y10, Y8, Y8
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y11
+	VBLENDVPS   Y11, Y10, Y8, Y9
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y0, Y0
-	VORPS       Y0, Y8, Y8
+	VORPS       Y0, Y9, Y9
 	VMOVUPS     (SP), Y0
-	VMASKMOVPS  Y8, Y0, (CX)
+	VMASKMOVPS  Y9, Y0, (CX)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y8
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y8
+	VADDPS      Y0, Y0, Y8
+	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b40007f<>+0(SB), Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y8, Y0
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
-	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y8
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y8
-	VMULPS       Y8, Y0, Y8
-	VMULPS       Y9, Y0, Y0
+	VPSLLD       $0x17, Y0, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y0
+	VMULPS       Y0, Y8, Y11
+	VMULPS       Y10, Y8, Y8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y8
-	VADDPS      Y8, Y9, Y9
+	VFMADD213PS Y8, Y8, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y0
-	VDIVPS       Y0, Y9, Y9
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y1, Y1, Y0
+	VMULPS      Y1, Y1, Y11
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y8
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y8
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y8
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y8
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y8
-	VMULPS      Y0, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y8
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y8
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y8
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y8
+	VMULPS      Y11, Y1, Y0
 	VFMADD213PS Y1, Y8, Y0
 	VANDPS      k32_7fffffff<>+0(SB), Y1, Y8
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y8
-	VBLENDVPS   Y8, Y9, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y8, Y11
+	VBLENDVPS   Y11, Y10, Y0, Y8
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y1, Y1
-	VORPS       Y1, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)
+	VORPS       Y1, Y8, Y8
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y8, Y0, 32(CX)
 	CMPQ        BX, $0x01
 	JLE         Gemm4x16_fwdtanh_157
-	VORPS       k32_80000000<>+0(SB), Y2, Y0
-	VADDPS      Y0, Y0, Y0
+	VORPS       k32_80000000<>+0(SB), Y2, Y1
+	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y8
+	VPSLLD       $0x17, Y1, Y10
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
 	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
@@ -11997,276 +11997,276 @@ Gemm4x16_notsigmoid_154:
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y8, Y0, Y0
+	VMULPS       Y1, Y0, Y11
+	VMULPS       Y10, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y8, Y8
+	VFMADD213PS Y0, Y0, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y8, Y0
-	VDIVPS       Y0, Y8, Y8
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y8
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y2, Y2, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y2, Y0
-	VFMADD213PS Y2, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y8, Y0, Y0
+	VMULPS      Y2, Y2, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y0
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y0
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y0
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y0
+	VMULPS      Y11, Y2, Y1
+	VFMADD213PS Y2, Y0, Y1
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y0, Y11
+	VBLENDVPS   Y11, Y10, Y1, Y0
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y2, Y2
 	VORPS       Y2, Y0, Y0
 	VMOVUPS     (SP), Y1
 	VMASKMOVPS  Y0, Y1, (CX)(SI*1)
-	VORPS       k32_80000000<>+0(SB), Y3, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y3, Y2
+	VADDPS      Y2, Y2, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y2, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y2
+	VMULPS       Y2, Y1, Y11
+	VMULPS       Y10, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y1, Y1, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y3, Y3, Y0
+	VMULPS      Y3, Y3, Y11
 	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y3, Y0
-	VFMADD213PS Y3, Y1, Y0
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y1
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y1
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y1
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y1
+	VMULPS      Y11, Y3, Y2
+	VFMADD213PS Y3, Y1, Y2
 	VANDPS      k32_7fffffff<>+0(SB), Y3, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y11
+	VBLENDVPS   Y11, Y10, Y2, Y1
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y3, Y3
-	VORPS       Y3, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*1)
+	VORPS       Y3, Y1, Y1
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y1, Y0, 32(CX)(SI*1)
 	CMPQ        BX, $0x02
 	JLE         Gemm4x16_fwdtanh_157
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y4, Y3
+	VADDPS      Y3, Y3, Y2
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b40007f<>+0(SB), Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y3, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y3
+	VMULPS       Y3, Y2, Y11
+	VMULPS       Y10, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y2, Y2, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y4, Y0
-	VFMADD213PS Y4, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y4, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y4, Y4, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y2
+	VMULPS      Y11, Y4, Y3
+	VFMADD213PS Y4, Y2, Y3
+	VANDPS      k32_7fffffff<>+0(SB), Y4, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y11
+	VBLENDVPS   Y11, Y10, Y3, Y2
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
-	VORPS       Y4, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (CX)(SI*2)
-	VORPS       k32_80000000<>+0(SB), Y5, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y4, Y2, Y2
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y2, Y0, (CX)(SI*2)
+	VORPS       k32_80000000<>+0(SB), Y5, Y4
+	VADDPS      Y4, Y4, Y3
+	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y4
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y4, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y3
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y4
+	VMULPS       Y4, Y3, Y11
+	VMULPS       Y10, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y3, Y3, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y5, Y5, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y5, Y0
-	VFMADD213PS Y5, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y5, Y5, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y3
+	VMULPS      Y11, Y5, Y4
+	VFMADD213PS Y5, Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y11
+	VBLENDVPS   Y11, Y10, Y4, Y3
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y5, Y5
-	VORPS       Y5, Y0, Y0
-	VMOVUPS     32(SP), Y1
-	VMASKMOVPS  Y0, Y1, 32(CX)(SI*2)
+	VORPS       Y5, Y3, Y3
+	VMOVUPS     32(SP), Y0
+	VMASKMOVPS  Y3, Y0, 32(CX)(SI*2)
 	CMPQ        BX, $0x03
 	JLE         Gemm4x16_fwdtanh_157
-	VORPS       k32_80000000<>+0(SB), Y6, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       k32_80000000<>+0(SB), Y6, Y5
+	VADDPS      Y5, Y5, Y4
+	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y5
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y5, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y5
+	VMULPS       Y5, Y4, Y11
+	VMULPS       Y10, Y4, Y4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y4, Y4, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y6, Y6, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y6, Y0
-	VFMADD213PS Y6, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y6, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y6, Y6, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y4
+	VMULPS      Y11, Y6, Y5
+	VFMADD213PS Y6, Y4, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y11
+	VBLENDVPS   Y11, Y10, Y5, Y4
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS      k32_80000000<>+0(SB), Y6, Y6
-	VORPS       Y6, Y0, Y0
-	VMOVUPS     (SP), Y1
-	VMASKMOVPS  Y0, Y1, (DI)
-	VORPS       k32_80000000<>+0(SB), Y7, Y0
-	VADDPS      Y0, Y0, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
+	VORPS       Y6, Y4, Y4
+	VMOVUPS     (SP), Y0
+	VMASKMOVPS  Y4, Y0, (DI)
+	VORPS       k32_80000000<>+0(SB), Y7, Y6
+	VADDPS      Y6, Y6, Y5
+	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
-	VMULPS       Y1, Y0, Y1
-	VMULPS       Y2, Y0, Y0
+	VPSLLD       $0x17, Y6, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y5
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y6
+	VMULPS       Y6, Y5, Y11
+	VMULPS       Y10, Y5, Y5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS      Y1, Y2, Y2
+	VFMADD213PS Y5, Y5, Y11
+	VADDPS      Y11, Y10, Y10
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
-	VMOVUPS      k32_40000000<>+0(SB), Y0
-	VFNMADD213PS k32_3f800000<>+0(SB), Y0, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
+	VDIVPS       Y11, Y10, Y10
+	VMOVUPS      k32_40000000<>+0(SB), Y11
+	VFNMADD213PS k32_3f800000<>+0(SB), Y11, Y10
 
 	// x + x³·p(x²)
-	VMULPS      Y7, Y7, Y0
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y1
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y1
-	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y1
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y1
-	VMULPS      Y0, Y7, Y0
-	VFMADD213PS Y7, Y1, Y0
-	VANDPS      k32_7fffffff<>+0(SB), Y7, Y1
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y2, Y0, Y0
+	VMULPS      Y7, Y7, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y5
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y5
+	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y5
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y5
+	VMULPS      Y11, Y7, Y6
+	VFMADD213PS Y7, Y5, Y6
+	VANDPS      k32_7fffffff<>+0(SB), Y7, Y5
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y5, Y11
+	VBLENDVPS   Y11, Y10, Y6, Y5
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS     k32_80000000<>+0(SB), Y7, Y7
-	VORPS      Y7, Y0, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(DI)
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y5, Y0, 32(DI)
 
 Gemm4x16_fwdtanh_157:
 	JMP Gemm4x16_epidone_147
@@ -12295,8 +12295,8 @@ Gemm4x16_bwd_144:
 	VMASKMOVPS Y0, Y8, (CX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VANDPS     k32_3f800000<>+0(SB), Y0, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y8
+	VANDPS     k32_3f800000<>+0(SB), Y8, Y0
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
@@ -12365,71 +12365,71 @@ Gemm4x16_bnotrelu_158:
 	ADDQ       R13, R14
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX), Y8, Y8
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y8, Y8
-	VMOVUPS    64(SP), Y9
-	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y9, Y8
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y8, Y9
+	VMOVUPS    64(SP), Y8
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y8, Y8
 	VMULPS     Y8, Y0, Y0
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS Y0, Y8, (CX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y8
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y8, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y8
+	VMOVUPS    64(SP), Y9
+	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y9, Y0
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm4x16_bwdleakyrelu_161
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VMOVUPS    64(SP), Y8
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y8, Y1
+	VMULPS     Y1, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm4x16_bwdleakyrelu_161
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y4, Y4
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm4x16_bwdleakyrelu_161
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
 	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
-	VMULPS     Y0, Y6, Y6
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
-	VMOVUPS    64(SP), Y1
-	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VMOVUPS    64(SP), Y0
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
@@ -12460,44 +12460,44 @@ Gemm4x16_bnotleakyrelu_160:
 	VMASKMOVPS 32(DX), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y8
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
+	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y8
+	VMULPS     Y8, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm4x16_bwdelu_163
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y8
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VBLENDVPS  Y8, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(DX)(R13*1), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm4x16_bwdelu_163
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
 	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y5, Y5
+	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y1
+	VMULPS     Y1, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
@@ -12510,11 +12510,11 @@ Gemm4x16_bnotleakyrelu_160:
 	VMULPS     Y0, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(R14), Y0, Y0
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
-	VADDPS     64(SP), Y0, Y0
-	VBLENDVPS  Y1, k32_3f800000<>+0(SB), Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS 32(R14), Y1, Y1
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
+	VADDPS     64(SP), Y1, Y1
+	VBLENDVPS  Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS     Y0, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
@@ -12544,63 +12544,63 @@ Gemm4x16_bnotelu_162:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y8
-	VSUBPS     Y0, Y8, Y8
-	VMULPS     Y0, Y8, Y8
-	VMULPS     Y8, Y1, Y1
+	VSUBPS     Y0, Y8, Y9
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm4x16_bwdsigmoid_165
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y3, Y3
+	VSUBPS     Y0, Y1, Y9
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm4x16_bwdsigmoid_165
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y5, Y5
+	VSUBPS     Y0, Y1, Y9
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm4x16_bwdsigmoid_165
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y6, Y6
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y7, Y7
+	VSUBPS     Y0, Y1, Y9
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 
@@ -12630,70 +12630,70 @@ Gemm4x16_bnotsigmoid_164:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y8
-	VSUBPS     Y0, Y8, Y8
+	VSUBPS     Y0, Y8, Y9
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y8, Y8
-	VMULPS     Y8, Y1, Y1
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y1, Y1
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y1, Y0, 32(CX)
 	CMPQ       BX, $0x01
 	JLE        Gemm4x16_bwdtanh_167
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*1), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y2, Y2
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*1), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y9
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y2, Y2
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (CX)(SI*1)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*1), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y9
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y3, Y3
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y3, Y3
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(CX)(SI*1)
 	CMPQ       BX, $0x02
 	JLE        Gemm4x16_bwdtanh_167
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (DX)(R13*2), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y4, Y4
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (DX)(R13*2), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y9
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y4, Y4
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (CX)(SI*2)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(DX)(R13*2), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y9
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y5, Y5
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y5, Y5
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(CX)(SI*2)
 	CMPQ       BX, $0x03
 	JLE        Gemm4x16_bwdtanh_167
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS (R14), Y0, Y0
-	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y6, Y6
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R14), Y1, Y1
+	VMOVUPS    k32_3f800000<>+0(SB), Y0
+	VSUBPS     Y1, Y0, Y9
+	VADDPS     k32_3f800000<>+0(SB), Y1, Y1
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y6, Y6
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS 32(R14), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
+	VSUBPS     Y0, Y1, Y9
 	VADDPS     k32_3f800000<>+0(SB), Y0, Y0
-	VMULPS     Y0, Y1, Y1
-	VMULPS     Y1, Y7, Y7
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y9, Y7, Y7
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DI)
 
@@ -12793,9 +12793,9 @@ Gemm4x16_done:
 	VZEROUPPER
 	RET
 
-// func FMAPeak(n int)
+// func FMAPeakAVX2(n int)
 // Requires: AVX, FMA3
-TEXT ·FMAPeak(SB), NOSPLIT, $0-8
+TEXT ·FMAPeakAVX2(SB), NOSPLIT, $0-8
 	MOVQ   n+0(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -12812,9 +12812,9 @@ TEXT ·FMAPeak(SB), NOSPLIT, $0-8
 	VXORPS Y12, Y12, Y12
 	VXORPS Y13, Y13, Y13
 	TESTQ  AX, AX
-	JLE    FMAPeak_done
+	JLE    FMAPeakAVX2_done
 
-FMAPeak_loop:
+FMAPeakAVX2_loop:
 	VFMADD231PS Y12, Y13, Y0
 	VFMADD231PS Y12, Y13, Y1
 	VFMADD231PS Y12, Y13, Y2
@@ -12828,9 +12828,50 @@ FMAPeak_loop:
 	VFMADD231PS Y12, Y13, Y10
 	VFMADD231PS Y12, Y13, Y11
 	DECQ        AX
-	JNZ         FMAPeak_loop
+	JNZ         FMAPeakAVX2_loop
 
-FMAPeak_done:
+FMAPeakAVX2_done:
+	VZEROUPPER
+	RET
+
+// func FMAPeakAVX512(n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·FMAPeakAVX512(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	TESTQ  AX, AX
+	JLE    FMAPeakAVX512_done
+
+FMAPeakAVX512_loop:
+	VFMADD231PS Z12, Z13, Z0
+	VFMADD231PS Z12, Z13, Z1
+	VFMADD231PS Z12, Z13, Z2
+	VFMADD231PS Z12, Z13, Z3
+	VFMADD231PS Z12, Z13, Z4
+	VFMADD231PS Z12, Z13, Z5
+	VFMADD231PS Z12, Z13, Z6
+	VFMADD231PS Z12, Z13, Z7
+	VFMADD231PS Z12, Z13, Z8
+	VFMADD231PS Z12, Z13, Z9
+	VFMADD231PS Z12, Z13, Z10
+	VFMADD231PS Z12, Z13, Z11
+	DECQ        AX
+	JNZ         FMAPeakAVX512_loop
+
+FMAPeakAVX512_done:
 	VZEROUPPER
 	RET
 

@@ -15,8 +15,8 @@ package asm
 //go:noescape
 func Gemm8x12(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// FMAPeak runs n iterations of 24 independent 4-lane fused multiply-adds
+// FMAPeakNEON runs n iterations of 24 independent 4-lane fused multiply-adds
 // (192 flops per iteration), to measure the FMA peak.
 //
 //go:noescape
-func FMAPeak(n int)
+func FMAPeakNEON(n int)

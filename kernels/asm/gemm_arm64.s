@@ -1438,8 +1438,8 @@ next:
 done:
 	RET
 
-// func FMAPeak(n int)
-TEXT ·FMAPeak(SB), NOSPLIT, $0-8
+// func FMAPeakNEON(n int)
+TEXT ·FMAPeakNEON(SB), NOSPLIT, $0-8
 	MOVD n+0(FP), R0
 	CBZ R0, done
 	MOVW $0x3f800000, R1

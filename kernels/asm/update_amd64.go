@@ -37,3 +37,37 @@ func SGDNesterovUpdateAVX2(w []float32, v []float32, g []float32, lr float32, mu
 //
 //go:noescape
 func AdamUpdateAVX2(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool
+
+// MomentumUpdateAVX512 computes, for each i, u = v[i] + wd·w[i], w[i] -= lr·u and
+// v[i] = mu·u, and reports whether every new w[i] is finite; len(v) must equal
+// len(w).
+//
+//go:noescape
+func MomentumUpdateAVX512(w []float32, v []float32, lr float32, mu float32, wd float32) bool
+
+// SGDUpdateAVX512 computes, for each i, w[i] -= lr·(g[i] + wd·w[i]) and reports
+// whether every new w[i] is finite; len(g) must equal len(w).
+//
+//go:noescape
+func SGDUpdateAVX512(w []float32, g []float32, lr float32, wd float32) bool
+
+// SGDMomentumUpdateAVX512 computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
+// and w[i] -= lr·v[i], and reports whether every new w[i] is finite; the three
+// lengths must be equal.
+//
+//go:noescape
+func SGDMomentumUpdateAVX512(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+
+// SGDNesterovUpdateAVX512 computes, for each i, g' = g[i] + wd·w[i], v[i] = mu·v[i] + g'
+// and w[i] -= lr·(g' + mu·v[i]), and reports whether every new w[i] is finite; the
+// three lengths must be equal.
+//
+//go:noescape
+func SGDNesterovUpdateAVX512(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+
+// AdamUpdateAVX512 computes, for each i, g' = g[i] + wd·w[i], m[i] = b1·m[i] + c1·g',
+// v[i] = b2·v[i] + c2·g'·g' and w[i] -= lr·m[i]/(sqrt(v[i]) + eps), and reports
+// whether every new w[i] is finite; the four lengths must be equal.
+//
+//go:noescape
+func AdamUpdateAVX512(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool

@@ -32,22 +32,22 @@ upd_wide:
 	VMULPS     Y5, Y2, Y9
 	VADDPS     Y8, Y6, Y6
 	VADDPS     Y9, Y7, Y7
-	VMULPS     Y6, Y0, Y8
-	VMULPS     Y7, Y0, Y9
-	VSUBPS     Y8, Y4, Y4
-	VSUBPS     Y9, Y5, Y5
-	VMULPS     Y6, Y1, Y6
-	VMULPS     Y7, Y1, Y7
+	VMULPS     Y6, Y0, Y9
+	VMULPS     Y7, Y0, Y8
+	VSUBPS     Y9, Y4, Y4
+	VSUBPS     Y8, Y5, Y5
+	VMULPS     Y6, Y1, Y8
+	VMULPS     Y7, Y1, Y6
 	VMOVUPS    Y4, (DI)
 	VMOVUPS    Y5, 32(DI)
 	VSUBPS     Y4, Y4, Y4
 	VSUBPS     Y5, Y5, Y5
 	VORPS      Y4, Y3, Y3
 	VORPS      Y5, Y3, Y3
-	VMOVUPS    Y6, (CX)(BX*4)
-	VMOVUPS    Y7, 32(CX)(BX*4)
-	ADDQ       $0x10, BX
-	ADDQ       $0x40, DI
+	VMOVUPS    Y8, (CX)(BX*4)
+	VMOVUPS    Y6, 32(CX)(BX*4)
+	ADDQ       $0x00000010, BX
+	ADDQ       $0x00000040, DI
 	CMPQ       BX, SI
 	JL         upd_wide
 
@@ -60,17 +60,17 @@ upd_one:
 upd_oneloop:
 	VMOVUPS (AX)(BX*4), Y4
 	VMOVUPS (CX)(BX*4), Y5
-	VMULPS  Y4, Y2, Y6
-	VADDPS  Y6, Y5, Y5
-	VMULPS  Y5, Y0, Y6
-	VSUBPS  Y6, Y4, Y4
-	VMULPS  Y5, Y1, Y5
+	VMULPS  Y4, Y2, Y7
+	VADDPS  Y7, Y5, Y5
+	VMULPS  Y5, Y0, Y7
+	VSUBPS  Y7, Y4, Y4
+	VMULPS  Y5, Y1, Y7
 	VMOVUPS Y4, (DI)
 	VSUBPS  Y4, Y4, Y4
 	VORPS   Y4, Y3, Y3
-	VMOVUPS Y5, (CX)(BX*4)
-	ADDQ    $0x08, BX
-	ADDQ    $0x20, DI
+	VMOVUPS Y7, (CX)(BX*4)
+	ADDQ    $0x00000008, BX
+	ADDQ    $0x00000020, DI
 	CMPQ    BX, SI
 	JB      upd_oneloop
 
@@ -82,18 +82,18 @@ upd_tail:
 	LEAQ       tailmask32<>+32(SB), SI
 	SUBQ       DX, SI
 	VMOVDQU    (SI), Y4
-	VMASKMOVPS (AX)(BX*4), Y4, Y5
-	VMASKMOVPS (CX)(BX*4), Y4, Y6
-	VMULPS     Y5, Y2, Y2
-	VADDPS     Y2, Y6, Y6
-	VMULPS     Y6, Y0, Y0
-	VSUBPS     Y0, Y5, Y5
-	VMULPS     Y6, Y1, Y0
-	VMASKMOVPS Y5, Y4, (DI)
-	VSUBPS     Y5, Y5, Y1
-	VANDPS     Y4, Y1, Y1
-	VORPS      Y1, Y3, Y3
-	VMASKMOVPS Y0, Y4, (CX)(BX*4)
+	VMASKMOVPS (AX)(BX*4), Y4, Y6
+	VMASKMOVPS (CX)(BX*4), Y4, Y7
+	VMULPS     Y6, Y2, Y5
+	VADDPS     Y5, Y7, Y7
+	VMULPS     Y7, Y0, Y5
+	VSUBPS     Y5, Y6, Y6
+	VMULPS     Y7, Y1, Y5
+	VMASKMOVPS Y6, Y4, (DI)
+	VSUBPS     Y6, Y6, Y0
+	VANDPS     Y4, Y0, Y0
+	VORPS      Y0, Y3, Y3
+	VMASKMOVPS Y5, Y4, (CX)(BX*4)
 
 upd_done:
 	VPTEST Y3, Y3
@@ -147,18 +147,18 @@ upd_wide:
 	VMULPS     Y4, Y1, Y8
 	VADDPS     Y7, Y5, Y5
 	VADDPS     Y8, Y6, Y6
-	VMULPS     Y5, Y0, Y5
-	VMULPS     Y6, Y0, Y6
-	VSUBPS     Y5, Y3, Y3
-	VSUBPS     Y6, Y4, Y4
+	VMULPS     Y5, Y0, Y8
+	VMULPS     Y6, Y0, Y5
+	VSUBPS     Y8, Y3, Y3
+	VSUBPS     Y5, Y4, Y4
 	VMOVUPS    Y3, (DI)
 	VMOVUPS    Y4, 32(DI)
 	VSUBPS     Y3, Y3, Y3
 	VSUBPS     Y4, Y4, Y4
 	VORPS      Y3, Y2, Y2
 	VORPS      Y4, Y2, Y2
-	ADDQ       $0x10, BX
-	ADDQ       $0x40, DI
+	ADDQ       $0x00000010, BX
+	ADDQ       $0x00000040, DI
 	CMPQ       BX, SI
 	JL         upd_wide
 
@@ -173,13 +173,13 @@ upd_oneloop:
 	VMOVUPS (CX)(BX*4), Y4
 	VMULPS  Y3, Y1, Y5
 	VADDPS  Y5, Y4, Y4
-	VMULPS  Y4, Y0, Y4
-	VSUBPS  Y4, Y3, Y3
+	VMULPS  Y4, Y0, Y5
+	VSUBPS  Y5, Y3, Y3
 	VMOVUPS Y3, (DI)
 	VSUBPS  Y3, Y3, Y3
 	VORPS   Y3, Y2, Y2
-	ADDQ    $0x08, BX
-	ADDQ    $0x20, DI
+	ADDQ    $0x00000008, BX
+	ADDQ    $0x00000020, DI
 	CMPQ    BX, SI
 	JB      upd_oneloop
 
@@ -192,11 +192,11 @@ upd_tail:
 	SUBQ       DX, SI
 	VMOVDQU    (SI), Y3
 	VMASKMOVPS (AX)(BX*4), Y3, Y4
-	VMASKMOVPS (CX)(BX*4), Y3, Y5
-	VMULPS     Y4, Y1, Y1
-	VADDPS     Y1, Y5, Y5
-	VMULPS     Y5, Y0, Y0
-	VSUBPS     Y0, Y4, Y4
+	VMASKMOVPS (CX)(BX*4), Y3, Y6
+	VMULPS     Y4, Y1, Y5
+	VADDPS     Y5, Y6, Y6
+	VMULPS     Y6, Y0, Y5
+	VSUBPS     Y5, Y4, Y4
 	VMASKMOVPS Y4, Y3, (DI)
 	VSUBPS     Y4, Y4, Y0
 	VANDPS     Y3, Y0, Y0
@@ -233,16 +233,16 @@ upd_oneloop:
 	VMOVUPS (DX)(SI*4), Y6
 	VMULPS  Y4, Y2, Y7
 	VADDPS  Y7, Y6, Y6
-	VMULPS  Y5, Y1, Y5
-	VADDPS  Y6, Y5, Y5
-	VMULPS  Y5, Y0, Y6
+	VMULPS  Y5, Y1, Y7
+	VADDPS  Y6, Y7, Y7
+	VMULPS  Y7, Y0, Y6
 	VSUBPS  Y6, Y4, Y4
 	VMOVUPS Y4, (R8)
 	VSUBPS  Y4, Y4, Y4
 	VORPS   Y4, Y3, Y3
-	VMOVUPS Y5, (CX)(SI*4)
-	ADDQ    $0x08, SI
-	ADDQ    $0x20, R8
+	VMOVUPS Y7, (CX)(SI*4)
+	ADDQ    $0x00000008, SI
+	ADDQ    $0x00000020, R8
 	CMPQ    SI, DI
 	JB      upd_oneloop
 
@@ -255,19 +255,19 @@ upd_tail:
 	SUBQ       BX, DI
 	VMOVDQU    (DI), Y4
 	VMASKMOVPS (AX)(SI*4), Y4, Y5
-	VMASKMOVPS (CX)(SI*4), Y4, Y6
-	VMASKMOVPS (DX)(SI*4), Y4, Y7
-	VMULPS     Y5, Y2, Y2
-	VADDPS     Y2, Y7, Y7
-	VMULPS     Y6, Y1, Y1
-	VADDPS     Y7, Y1, Y1
-	VMULPS     Y1, Y0, Y0
-	VSUBPS     Y0, Y5, Y5
+	VMASKMOVPS (CX)(SI*4), Y4, Y7
+	VMASKMOVPS (DX)(SI*4), Y4, Y8
+	VMULPS     Y5, Y2, Y6
+	VADDPS     Y6, Y8, Y8
+	VMULPS     Y7, Y1, Y6
+	VADDPS     Y8, Y6, Y6
+	VMULPS     Y6, Y0, Y8
+	VSUBPS     Y8, Y5, Y5
 	VMASKMOVPS Y5, Y4, (R8)
 	VSUBPS     Y5, Y5, Y0
 	VANDPS     Y4, Y0, Y0
 	VORPS      Y0, Y3, Y3
-	VMASKMOVPS Y1, Y4, (CX)(SI*4)
+	VMASKMOVPS Y6, Y4, (CX)(SI*4)
 
 upd_done:
 	VPTEST Y3, Y3
@@ -300,18 +300,18 @@ upd_oneloop:
 	VMOVUPS (DX)(SI*4), Y6
 	VMULPS  Y4, Y2, Y7
 	VADDPS  Y7, Y6, Y6
-	VMULPS  Y5, Y1, Y5
-	VADDPS  Y6, Y5, Y5
 	VMULPS  Y5, Y1, Y7
-	VADDPS  Y7, Y6, Y6
-	VMULPS  Y6, Y0, Y6
-	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y6, Y7, Y7
+	VMULPS  Y7, Y1, Y5
+	VADDPS  Y5, Y6, Y6
+	VMULPS  Y6, Y0, Y5
+	VSUBPS  Y5, Y4, Y4
 	VMOVUPS Y4, (R8)
 	VSUBPS  Y4, Y4, Y4
 	VORPS   Y4, Y3, Y3
-	VMOVUPS Y5, (CX)(SI*4)
-	ADDQ    $0x08, SI
-	ADDQ    $0x20, R8
+	VMOVUPS Y7, (CX)(SI*4)
+	ADDQ    $0x00000008, SI
+	ADDQ    $0x00000020, R8
 	CMPQ    SI, DI
 	JB      upd_oneloop
 
@@ -323,22 +323,22 @@ upd_tail:
 	LEAQ       tailmask32<>+32(SB), DI
 	SUBQ       BX, DI
 	VMOVDQU    (DI), Y4
-	VMASKMOVPS (AX)(SI*4), Y4, Y5
-	VMASKMOVPS (CX)(SI*4), Y4, Y6
-	VMASKMOVPS (DX)(SI*4), Y4, Y7
-	VMULPS     Y5, Y2, Y2
-	VADDPS     Y2, Y7, Y7
-	VMULPS     Y6, Y1, Y2
-	VADDPS     Y7, Y2, Y2
-	VMULPS     Y2, Y1, Y1
-	VADDPS     Y1, Y7, Y7
-	VMULPS     Y7, Y0, Y0
-	VSUBPS     Y0, Y5, Y5
-	VMASKMOVPS Y5, Y4, (R8)
-	VSUBPS     Y5, Y5, Y0
+	VMASKMOVPS (AX)(SI*4), Y4, Y6
+	VMASKMOVPS (CX)(SI*4), Y4, Y7
+	VMASKMOVPS (DX)(SI*4), Y4, Y8
+	VMULPS     Y6, Y2, Y5
+	VADDPS     Y5, Y8, Y8
+	VMULPS     Y7, Y1, Y5
+	VADDPS     Y8, Y5, Y5
+	VMULPS     Y5, Y1, Y7
+	VADDPS     Y7, Y8, Y8
+	VMULPS     Y8, Y0, Y7
+	VSUBPS     Y7, Y6, Y6
+	VMASKMOVPS Y6, Y4, (R8)
+	VSUBPS     Y6, Y6, Y0
 	VANDPS     Y4, Y0, Y0
 	VORPS      Y0, Y3, Y3
-	VMASKMOVPS Y2, Y4, (CX)(SI*4)
+	VMASKMOVPS Y5, Y4, (CX)(SI*4)
 
 upd_done:
 	VPTEST Y3, Y3
@@ -377,25 +377,25 @@ upd_oneloop:
 	VMOVUPS (BX)(DI*4), Y11
 	VMULPS  Y8, Y6, Y12
 	VADDPS  Y12, Y11, Y11
-	VMULPS  Y9, Y1, Y9
-	VMULPS  Y11, Y3, Y12
-	VADDPS  Y12, Y9, Y9
-	VMULPS  Y10, Y2, Y10
-	VMULPS  Y11, Y4, Y12
-	VMULPS  Y11, Y12, Y12
-	VADDPS  Y12, Y10, Y10
-	VMULPS  Y9, Y0, Y11
-	VSQRTPS Y10, Y12
-	VADDPS  Y5, Y12, Y12
-	VDIVPS  Y12, Y11, Y11
-	VSUBPS  Y11, Y8, Y8
+	VMULPS  Y9, Y1, Y12
+	VMULPS  Y11, Y3, Y9
+	VADDPS  Y9, Y12, Y12
+	VMULPS  Y10, Y2, Y9
+	VMULPS  Y11, Y4, Y10
+	VMULPS  Y11, Y10, Y10
+	VADDPS  Y10, Y9, Y9
+	VMULPS  Y12, Y0, Y10
+	VSQRTPS Y9, Y11
+	VADDPS  Y5, Y11, Y11
+	VDIVPS  Y11, Y10, Y10
+	VSUBPS  Y10, Y8, Y8
 	VMOVUPS Y8, (R9)
 	VSUBPS  Y8, Y8, Y8
 	VORPS   Y8, Y7, Y7
-	VMOVUPS Y9, (CX)(DI*4)
-	VMOVUPS Y10, (DX)(DI*4)
-	ADDQ    $0x08, DI
-	ADDQ    $0x20, R9
+	VMOVUPS Y12, (CX)(DI*4)
+	VMOVUPS Y9, (DX)(DI*4)
+	ADDQ    $0x00000008, DI
+	ADDQ    $0x00000020, R9
 	CMPQ    DI, R8
 	JB      upd_oneloop
 
@@ -408,33 +408,612 @@ upd_tail:
 	SUBQ       SI, R8
 	VMOVDQU    (R8), Y8
 	VMASKMOVPS (AX)(DI*4), Y8, Y9
-	VMASKMOVPS (CX)(DI*4), Y8, Y10
-	VMASKMOVPS (DX)(DI*4), Y8, Y11
-	VMASKMOVPS (BX)(DI*4), Y8, Y12
-	VMULPS     Y9, Y6, Y6
-	VADDPS     Y6, Y12, Y12
-	VMULPS     Y10, Y1, Y1
-	VMULPS     Y12, Y3, Y3
-	VADDPS     Y3, Y1, Y1
-	VMULPS     Y11, Y2, Y2
-	VMULPS     Y12, Y4, Y3
-	VMULPS     Y12, Y3, Y3
-	VADDPS     Y3, Y2, Y2
-	VMULPS     Y1, Y0, Y0
-	VSQRTPS    Y2, Y3
-	VADDPS     Y5, Y3, Y3
-	VDIVPS     Y3, Y0, Y0
-	VSUBPS     Y0, Y9, Y9
+	VMASKMOVPS (CX)(DI*4), Y8, Y11
+	VMASKMOVPS (DX)(DI*4), Y8, Y12
+	VMASKMOVPS (BX)(DI*4), Y8, Y13
+	VMULPS     Y9, Y6, Y10
+	VADDPS     Y10, Y13, Y13
+	VMULPS     Y11, Y1, Y10
+	VMULPS     Y13, Y3, Y11
+	VADDPS     Y11, Y10, Y10
+	VMULPS     Y12, Y2, Y11
+	VMULPS     Y13, Y4, Y12
+	VMULPS     Y13, Y12, Y12
+	VADDPS     Y12, Y11, Y11
+	VMULPS     Y10, Y0, Y12
+	VSQRTPS    Y11, Y13
+	VADDPS     Y5, Y13, Y13
+	VDIVPS     Y13, Y12, Y12
+	VSUBPS     Y12, Y9, Y9
 	VMASKMOVPS Y9, Y8, (R9)
 	VSUBPS     Y9, Y9, Y0
 	VANDPS     Y8, Y0, Y0
 	VORPS      Y0, Y7, Y7
-	VMASKMOVPS Y1, Y8, (CX)(DI*4)
-	VMASKMOVPS Y2, Y8, (DX)(DI*4)
+	VMASKMOVPS Y10, Y8, (CX)(DI*4)
+	VMASKMOVPS Y11, Y8, (DX)(DI*4)
 
 upd_done:
 	VPTEST Y7, Y7
 	SETEQ  AL
 	MOVB   AL, ret+128(FP)
+	VZEROUPPER
+	RET
+
+// func MomentumUpdateAVX512(w []float32, v []float32, lr float32, mu float32, wd float32) bool
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·MomentumUpdateAVX512(SB), NOSPLIT, $0-65
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         w_len+8(FP), DX
+	VBROADCASTSS lr+48(FP), Z0
+	VBROADCASTSS mu+52(FP), Z1
+	VBROADCASTSS wd+56(FP), Z2
+	VXORPS       Z3, Z3, Z3
+	XORQ         BX, BX
+	MOVQ         AX, DI
+	MOVQ         DX, SI
+	SUBQ         $+31, SI
+	CMPQ         BX, SI
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(BX*4)
+	PREFETCHT0 1088(AX)(BX*4)
+	PREFETCHT0 1024(CX)(BX*4)
+	PREFETCHT0 1088(CX)(BX*4)
+	VMOVUPS    (AX)(BX*4), Z4
+	VMOVUPS    64(AX)(BX*4), Z5
+	VMOVUPS    (CX)(BX*4), Z6
+	VMOVUPS    64(CX)(BX*4), Z7
+	VMULPS     Z4, Z2, Z8
+	VMULPS     Z5, Z2, Z9
+	VADDPS     Z8, Z6, Z6
+	VADDPS     Z9, Z7, Z7
+	VMULPS     Z6, Z0, Z9
+	VMULPS     Z7, Z0, Z8
+	VSUBPS     Z9, Z4, Z4
+	VSUBPS     Z8, Z5, Z5
+	VMULPS     Z6, Z1, Z8
+	VMULPS     Z7, Z1, Z6
+	VMOVUPS    Z4, (DI)
+	VMOVUPS    Z5, 64(DI)
+	VSUBPS     Z4, Z4, Z4
+	VSUBPS     Z5, Z5, Z5
+	VORPS      Z4, Z3, Z3
+	VORPS      Z5, Z3, Z3
+	VMOVUPS    Z8, (CX)(BX*4)
+	VMOVUPS    Z6, 64(CX)(BX*4)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, DI
+	CMPQ       BX, SI
+	JL         upd_wide
+
+upd_one:
+	MOVQ DX, SI
+	ANDQ $-16, SI
+	CMPQ BX, SI
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(BX*4), Z4
+	VMOVUPS (CX)(BX*4), Z5
+	VMULPS  Z4, Z2, Z7
+	VADDPS  Z7, Z5, Z5
+	VMULPS  Z5, Z0, Z7
+	VSUBPS  Z7, Z4, Z4
+	VMULPS  Z5, Z1, Z7
+	VMOVUPS Z4, (DI)
+	VSUBPS  Z4, Z4, Z4
+	VORPS   Z4, Z3, Z3
+	VMOVUPS Z7, (CX)(BX*4)
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, DI
+	CMPQ    BX, SI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ      BX, DX
+	JAE       upd_done
+	ANDQ      $0x0f, DX
+	MOVQ      $0x00000001, SI
+	SHLXQ     DX, SI, SI
+	DECQ      SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (AX)(BX*4), K1, Z4
+	VMOVUPS.Z (CX)(BX*4), K1, Z6
+	VMULPS    Z4, Z2, Z5
+	VADDPS    Z5, Z6, Z6
+	VMULPS    Z6, Z0, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMULPS    Z6, Z1, Z5
+	VMOVUPS   Z4, K1, (DI)
+	VSUBPS    Z4, Z4, Z0
+	VORPS     Z0, Z3, K1, Z3
+	VMOVUPS   Z5, K1, (CX)(BX*4)
+
+upd_done:
+	VPTESTMD Z3, Z3, K1
+	KORTESTW K1, K1
+	SETEQ    AL
+	MOVB     AL, ret+64(FP)
+	VZEROUPPER
+	RET
+
+// func SGDUpdateAVX512(w []float32, g []float32, lr float32, wd float32) bool
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·SGDUpdateAVX512(SB), NOSPLIT, $0-57
+	MOVQ         w_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         w_len+8(FP), DX
+	VBROADCASTSS lr+48(FP), Z0
+	VBROADCASTSS wd+52(FP), Z1
+	VXORPS       Z2, Z2, Z2
+	XORQ         BX, BX
+	MOVQ         AX, DI
+	MOVQ         DX, SI
+	SUBQ         $+31, SI
+	CMPQ         BX, SI
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(BX*4)
+	PREFETCHT0 1088(AX)(BX*4)
+	PREFETCHT0 1024(CX)(BX*4)
+	PREFETCHT0 1088(CX)(BX*4)
+	VMOVUPS    (AX)(BX*4), Z3
+	VMOVUPS    64(AX)(BX*4), Z4
+	VMOVUPS    (CX)(BX*4), Z5
+	VMOVUPS    64(CX)(BX*4), Z6
+	VMULPS     Z3, Z1, Z7
+	VMULPS     Z4, Z1, Z8
+	VADDPS     Z7, Z5, Z5
+	VADDPS     Z8, Z6, Z6
+	VMULPS     Z5, Z0, Z8
+	VMULPS     Z6, Z0, Z5
+	VSUBPS     Z8, Z3, Z3
+	VSUBPS     Z5, Z4, Z4
+	VMOVUPS    Z3, (DI)
+	VMOVUPS    Z4, 64(DI)
+	VSUBPS     Z3, Z3, Z3
+	VSUBPS     Z4, Z4, Z4
+	VORPS      Z3, Z2, Z2
+	VORPS      Z4, Z2, Z2
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, DI
+	CMPQ       BX, SI
+	JL         upd_wide
+
+upd_one:
+	MOVQ DX, SI
+	ANDQ $-16, SI
+	CMPQ BX, SI
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(BX*4), Z3
+	VMOVUPS (CX)(BX*4), Z4
+	VMULPS  Z3, Z1, Z5
+	VADDPS  Z5, Z4, Z4
+	VMULPS  Z4, Z0, Z5
+	VSUBPS  Z5, Z3, Z3
+	VMOVUPS Z3, (DI)
+	VSUBPS  Z3, Z3, Z3
+	VORPS   Z3, Z2, Z2
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, DI
+	CMPQ    BX, SI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ      BX, DX
+	JAE       upd_done
+	ANDQ      $0x0f, DX
+	MOVQ      $0x00000001, SI
+	SHLXQ     DX, SI, SI
+	DECQ      SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (AX)(BX*4), K1, Z3
+	VMOVUPS.Z (CX)(BX*4), K1, Z4
+	VMULPS    Z3, Z1, Z5
+	VADDPS    Z5, Z4, Z4
+	VMULPS    Z4, Z0, Z5
+	VSUBPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	VSUBPS    Z3, Z3, Z0
+	VORPS     Z0, Z2, K1, Z2
+
+upd_done:
+	VPTESTMD Z2, Z2, K1
+	KORTESTW K1, K1
+	SETEQ    AL
+	MOVB     AL, ret+56(FP)
+	VZEROUPPER
+	RET
+
+// func SGDMomentumUpdateAVX512(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·SGDMomentumUpdateAVX512(SB), NOSPLIT, $0-89
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         w_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS mu+76(FP), Z1
+	VBROADCASTSS wd+80(FP), Z2
+	VXORPS       Z3, Z3, Z3
+	XORQ         SI, SI
+	MOVQ         AX, R8
+	MOVQ         BX, DI
+	SUBQ         $+31, DI
+	CMPQ         SI, DI
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(SI*4)
+	PREFETCHT0 1088(AX)(SI*4)
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	VMOVUPS    (AX)(SI*4), Z4
+	VMOVUPS    64(AX)(SI*4), Z5
+	VMOVUPS    (CX)(SI*4), Z6
+	VMOVUPS    64(CX)(SI*4), Z7
+	VMOVUPS    (DX)(SI*4), Z8
+	VMOVUPS    64(DX)(SI*4), Z9
+	VMULPS     Z4, Z2, Z10
+	VMULPS     Z5, Z2, Z11
+	VADDPS     Z10, Z8, Z8
+	VADDPS     Z11, Z9, Z9
+	VMULPS     Z6, Z1, Z11
+	VMULPS     Z7, Z1, Z6
+	VADDPS     Z8, Z11, Z11
+	VADDPS     Z9, Z6, Z6
+	VMULPS     Z11, Z0, Z9
+	VMULPS     Z6, Z0, Z8
+	VSUBPS     Z9, Z4, Z4
+	VSUBPS     Z8, Z5, Z5
+	VMOVUPS    Z4, (R8)
+	VMOVUPS    Z5, 64(R8)
+	VSUBPS     Z4, Z4, Z4
+	VSUBPS     Z5, Z5, Z5
+	VORPS      Z4, Z3, Z3
+	VORPS      Z5, Z3, Z3
+	VMOVUPS    Z11, (CX)(SI*4)
+	VMOVUPS    Z6, 64(CX)(SI*4)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, R8
+	CMPQ       SI, DI
+	JL         upd_wide
+
+upd_one:
+	MOVQ BX, DI
+	ANDQ $-16, DI
+	CMPQ SI, DI
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(SI*4), Z4
+	VMOVUPS (CX)(SI*4), Z5
+	VMOVUPS (DX)(SI*4), Z6
+	VMULPS  Z4, Z2, Z8
+	VADDPS  Z8, Z6, Z6
+	VMULPS  Z5, Z1, Z8
+	VADDPS  Z6, Z8, Z8
+	VMULPS  Z8, Z0, Z6
+	VSUBPS  Z6, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VSUBPS  Z4, Z4, Z4
+	VORPS   Z4, Z3, Z3
+	VMOVUPS Z8, (CX)(SI*4)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, R8
+	CMPQ    SI, DI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ      SI, BX
+	JAE       upd_done
+	ANDQ      $0x0f, BX
+	MOVQ      $0x00000001, DI
+	SHLXQ     BX, DI, DI
+	DECQ      DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (AX)(SI*4), K1, Z4
+	VMOVUPS.Z (CX)(SI*4), K1, Z5
+	VMOVUPS.Z (DX)(SI*4), K1, Z7
+	VMULPS    Z4, Z2, Z6
+	VADDPS    Z6, Z7, Z7
+	VMULPS    Z5, Z1, Z6
+	VADDPS    Z7, Z6, Z6
+	VMULPS    Z6, Z0, Z7
+	VSUBPS    Z7, Z4, Z4
+	VMOVUPS   Z4, K1, (R8)
+	VSUBPS    Z4, Z4, Z0
+	VORPS     Z0, Z3, K1, Z3
+	VMOVUPS   Z6, K1, (CX)(SI*4)
+
+upd_done:
+	VPTESTMD Z3, Z3, K1
+	KORTESTW K1, K1
+	SETEQ    AL
+	MOVB     AL, ret+88(FP)
+	VZEROUPPER
+	RET
+
+// func SGDNesterovUpdateAVX512(w []float32, v []float32, g []float32, lr float32, mu float32, wd float32) bool
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·SGDNesterovUpdateAVX512(SB), NOSPLIT, $0-89
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         w_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS mu+76(FP), Z1
+	VBROADCASTSS wd+80(FP), Z2
+	VXORPS       Z3, Z3, Z3
+	XORQ         SI, SI
+	MOVQ         AX, R8
+	MOVQ         BX, DI
+	SUBQ         $+31, DI
+	CMPQ         SI, DI
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(SI*4)
+	PREFETCHT0 1088(AX)(SI*4)
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	VMOVUPS    (AX)(SI*4), Z4
+	VMOVUPS    64(AX)(SI*4), Z5
+	VMOVUPS    (CX)(SI*4), Z6
+	VMOVUPS    64(CX)(SI*4), Z7
+	VMOVUPS    (DX)(SI*4), Z8
+	VMOVUPS    64(DX)(SI*4), Z9
+	VMULPS     Z4, Z2, Z10
+	VMULPS     Z5, Z2, Z11
+	VADDPS     Z10, Z8, Z8
+	VADDPS     Z11, Z9, Z9
+	VMULPS     Z6, Z1, Z11
+	VMULPS     Z7, Z1, Z6
+	VADDPS     Z8, Z11, Z11
+	VADDPS     Z9, Z6, Z6
+	VMULPS     Z11, Z1, Z7
+	VMULPS     Z6, Z1, Z10
+	VADDPS     Z7, Z8, Z8
+	VADDPS     Z10, Z9, Z9
+	VMULPS     Z8, Z0, Z10
+	VMULPS     Z9, Z0, Z8
+	VSUBPS     Z10, Z4, Z4
+	VSUBPS     Z8, Z5, Z5
+	VMOVUPS    Z4, (R8)
+	VMOVUPS    Z5, 64(R8)
+	VSUBPS     Z4, Z4, Z4
+	VSUBPS     Z5, Z5, Z5
+	VORPS      Z4, Z3, Z3
+	VORPS      Z5, Z3, Z3
+	VMOVUPS    Z11, (CX)(SI*4)
+	VMOVUPS    Z6, 64(CX)(SI*4)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, R8
+	CMPQ       SI, DI
+	JL         upd_wide
+
+upd_one:
+	MOVQ BX, DI
+	ANDQ $-16, DI
+	CMPQ SI, DI
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(SI*4), Z4
+	VMOVUPS (CX)(SI*4), Z5
+	VMOVUPS (DX)(SI*4), Z6
+	VMULPS  Z4, Z2, Z8
+	VADDPS  Z8, Z6, Z6
+	VMULPS  Z5, Z1, Z8
+	VADDPS  Z6, Z8, Z8
+	VMULPS  Z8, Z1, Z5
+	VADDPS  Z5, Z6, Z6
+	VMULPS  Z6, Z0, Z5
+	VSUBPS  Z5, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VSUBPS  Z4, Z4, Z4
+	VORPS   Z4, Z3, Z3
+	VMOVUPS Z8, (CX)(SI*4)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, R8
+	CMPQ    SI, DI
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ      SI, BX
+	JAE       upd_done
+	ANDQ      $0x0f, BX
+	MOVQ      $0x00000001, DI
+	SHLXQ     BX, DI, DI
+	DECQ      DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (AX)(SI*4), K1, Z4
+	VMOVUPS.Z (CX)(SI*4), K1, Z6
+	VMOVUPS.Z (DX)(SI*4), K1, Z7
+	VMULPS    Z4, Z2, Z5
+	VADDPS    Z5, Z7, Z7
+	VMULPS    Z6, Z1, Z5
+	VADDPS    Z7, Z5, Z5
+	VMULPS    Z5, Z1, Z6
+	VADDPS    Z6, Z7, Z7
+	VMULPS    Z7, Z0, Z6
+	VSUBPS    Z6, Z4, Z4
+	VMOVUPS   Z4, K1, (R8)
+	VSUBPS    Z4, Z4, Z0
+	VORPS     Z0, Z3, K1, Z3
+	VMOVUPS   Z5, K1, (CX)(SI*4)
+
+upd_done:
+	VPTESTMD Z3, Z3, K1
+	KORTESTW K1, K1
+	SETEQ    AL
+	MOVB     AL, ret+88(FP)
+	VZEROUPPER
+	RET
+
+// func AdamUpdateAVX512(w []float32, m []float32, v []float32, g []float32, lr float32, b1 float32, b2 float32, c1 float32, c2 float32, eps float32, wd float32) bool
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·AdamUpdateAVX512(SB), NOSPLIT, $0-129
+	MOVQ         w_base+0(FP), AX
+	MOVQ         m_base+24(FP), CX
+	MOVQ         v_base+48(FP), DX
+	MOVQ         g_base+72(FP), BX
+	MOVQ         w_len+8(FP), SI
+	VBROADCASTSS lr+96(FP), Z0
+	VBROADCASTSS b1+100(FP), Z1
+	VBROADCASTSS b2+104(FP), Z2
+	VBROADCASTSS c1+108(FP), Z3
+	VBROADCASTSS c2+112(FP), Z4
+	VBROADCASTSS eps+116(FP), Z5
+	VBROADCASTSS wd+120(FP), Z6
+	VXORPS       Z7, Z7, Z7
+	XORQ         DI, DI
+	MOVQ         AX, R9
+	MOVQ         SI, R8
+	SUBQ         $+31, R8
+	CMPQ         DI, R8
+	JGE          upd_one
+
+upd_wide:
+	PREFETCHT0 1024(AX)(DI*4)
+	PREFETCHT0 1088(AX)(DI*4)
+	PREFETCHT0 1024(CX)(DI*4)
+	PREFETCHT0 1088(CX)(DI*4)
+	PREFETCHT0 1024(DX)(DI*4)
+	PREFETCHT0 1088(DX)(DI*4)
+	PREFETCHT0 1024(BX)(DI*4)
+	PREFETCHT0 1088(BX)(DI*4)
+	VMOVUPS    (AX)(DI*4), Z8
+	VMOVUPS    64(AX)(DI*4), Z9
+	VMOVUPS    (CX)(DI*4), Z10
+	VMOVUPS    64(CX)(DI*4), Z11
+	VMOVUPS    (DX)(DI*4), Z12
+	VMOVUPS    64(DX)(DI*4), Z13
+	VMOVUPS    (BX)(DI*4), Z14
+	VMOVUPS    64(BX)(DI*4), Z15
+	VMULPS     Z8, Z6, Z16
+	VMULPS     Z9, Z6, Z17
+	VADDPS     Z16, Z14, Z14
+	VADDPS     Z17, Z15, Z15
+	VMULPS     Z10, Z1, Z17
+	VMULPS     Z11, Z1, Z10
+	VMULPS     Z14, Z3, Z11
+	VMULPS     Z15, Z3, Z16
+	VADDPS     Z11, Z17, Z17
+	VADDPS     Z16, Z10, Z10
+	VMULPS     Z12, Z2, Z16
+	VMULPS     Z13, Z2, Z12
+	VMULPS     Z14, Z4, Z13
+	VMULPS     Z15, Z4, Z11
+	VMULPS     Z14, Z13, Z13
+	VMULPS     Z15, Z11, Z11
+	VADDPS     Z13, Z16, Z16
+	VADDPS     Z11, Z12, Z12
+	VMULPS     Z17, Z0, Z11
+	VMULPS     Z10, Z0, Z13
+	VSQRTPS    Z16, Z15
+	VSQRTPS    Z12, Z14
+	VADDPS     Z5, Z15, Z15
+	VADDPS     Z5, Z14, Z14
+	VDIVPS     Z15, Z11, Z11
+	VDIVPS     Z14, Z13, Z13
+	VSUBPS     Z11, Z8, Z8
+	VSUBPS     Z13, Z9, Z9
+	VMOVUPS    Z8, (R9)
+	VMOVUPS    Z9, 64(R9)
+	VSUBPS     Z8, Z8, Z8
+	VSUBPS     Z9, Z9, Z9
+	VORPS      Z8, Z7, Z7
+	VORPS      Z9, Z7, Z7
+	VMOVUPS    Z17, (CX)(DI*4)
+	VMOVUPS    Z10, 64(CX)(DI*4)
+	VMOVUPS    Z16, (DX)(DI*4)
+	VMOVUPS    Z12, 64(DX)(DI*4)
+	ADDQ       $0x00000020, DI
+	ADDQ       $0x00000080, R9
+	CMPQ       DI, R8
+	JL         upd_wide
+
+upd_one:
+	MOVQ SI, R8
+	ANDQ $-16, R8
+	CMPQ DI, R8
+	JAE  upd_tail
+
+upd_oneloop:
+	VMOVUPS (AX)(DI*4), Z8
+	VMOVUPS (CX)(DI*4), Z9
+	VMOVUPS (DX)(DI*4), Z10
+	VMOVUPS (BX)(DI*4), Z11
+	VMULPS  Z8, Z6, Z13
+	VADDPS  Z13, Z11, Z11
+	VMULPS  Z9, Z1, Z13
+	VMULPS  Z11, Z3, Z9
+	VADDPS  Z9, Z13, Z13
+	VMULPS  Z10, Z2, Z9
+	VMULPS  Z11, Z4, Z10
+	VMULPS  Z11, Z10, Z10
+	VADDPS  Z10, Z9, Z9
+	VMULPS  Z13, Z0, Z10
+	VSQRTPS Z9, Z11
+	VADDPS  Z5, Z11, Z11
+	VDIVPS  Z11, Z10, Z10
+	VSUBPS  Z10, Z8, Z8
+	VMOVUPS Z8, (R9)
+	VSUBPS  Z8, Z8, Z8
+	VORPS   Z8, Z7, Z7
+	VMOVUPS Z13, (CX)(DI*4)
+	VMOVUPS Z9, (DX)(DI*4)
+	ADDQ    $0x00000010, DI
+	ADDQ    $0x00000040, R9
+	CMPQ    DI, R8
+	JB      upd_oneloop
+
+upd_tail:
+	CMPQ      DI, SI
+	JAE       upd_done
+	ANDQ      $0x0f, SI
+	MOVQ      $0x00000001, R8
+	SHLXQ     SI, R8, R8
+	DECQ      R8
+	KMOVW     R8, K1
+	VMOVUPS.Z (AX)(DI*4), K1, Z8
+	VMOVUPS.Z (CX)(DI*4), K1, Z9
+	VMOVUPS.Z (DX)(DI*4), K1, Z11
+	VMOVUPS.Z (BX)(DI*4), K1, Z12
+	VMULPS    Z8, Z6, Z10
+	VADDPS    Z10, Z12, Z12
+	VMULPS    Z9, Z1, Z10
+	VMULPS    Z12, Z3, Z9
+	VADDPS    Z9, Z10, Z10
+	VMULPS    Z11, Z2, Z9
+	VMULPS    Z12, Z4, Z11
+	VMULPS    Z12, Z11, Z11
+	VADDPS    Z11, Z9, Z9
+	VMULPS    Z10, Z0, Z11
+	VSQRTPS   Z9, Z12
+	VADDPS    Z5, Z12, Z12
+	VDIVPS    Z12, Z11, Z11
+	VSUBPS    Z11, Z8, Z8
+	VMOVUPS   Z8, K1, (R9)
+	VSUBPS    Z8, Z8, Z0
+	VORPS     Z0, Z7, K1, Z7
+	VMOVUPS   Z10, K1, (CX)(DI*4)
+	VMOVUPS   Z9, K1, (DX)(DI*4)
+
+upd_done:
+	VPTESTMD Z7, Z7, K1
+	KORTESTW K1, K1
+	SETEQ    AL
+	MOVB     AL, ret+128(FP)
 	VZEROUPPER
 	RET
