@@ -39,6 +39,19 @@ type gemmContext struct {
 	packsB bool
 	pack   packers
 	blocks blockSizes
+	// narrow, when not nil, computes the calls whose C has at most
+	// narrowN columns (an output layer): a narrower tile wastes fewer
+	// lanes on them.
+	narrow  *gemmContext
+	narrowN int
+}
+
+// forCall returns the context that computes the call g.
+func (mk *gemmContext) forCall(g *gemmCall) *gemmContext {
+	if mk.narrow != nil && g.n <= mk.narrowN {
+		return mk.narrow
+	}
+	return mk
 }
 
 // newGemmContext returns the context of the implementation im (desc.Impls)

@@ -11,7 +11,7 @@ import (
 // micro-kernel (12 ymm accumulators) with its fused epilogue, the 4×16
 // edge tile and the strided variant (gemm_amd64.s), and the assembly
 // packers; see the contract in gemm.go.
-var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Packed, avx2Strided, packers{
+var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Tiles.strided, packers{
 	rows: func(dst, src []float32, ld, kc, npan int) {
 		_ = dst[npan*16*kc-1]
 		_ = src[(kc-1)*ld+npan*16-1]
@@ -39,32 +39,90 @@ var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Packed, avx2Strided, 
 	},
 })
 
-// avx2Packed runs Gemm6x16 on the full 6-row tiles and, when the panel ends
-// with 1 to 4 rows, Gemm4x16 on them (8 accumulators, two thirds of the cost
-// of a 6-row tile, the same operations per element).
-func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
-	checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
+// avx512Gemm is the GEMM of the avx512 implementation: the 12×32 micro-kernel
+// on zmm registers (24 accumulators), its 8- and 4-row edge tiles and the
+// strided variant, with the Go packers of pack.go; a C of at most 16
+// columns (an output layer) goes to the 6×16 tile of avx2Gemm, whose 16
+// columns are a half of the zmm tile's.
+var avx512Gemm = func() *gemmContext {
+	ctx := newGemmContext(desc.ImplByName("avx512"), avx512Tiles.packed, avx512Tiles.strided, packers{})
+	ctx.narrow, ctx.narrowN = avx2Gemm, 16
+	return ctx
+}()
+
+// asmKernel is a micro-kernel of gemm_amd64.s (see the contract there).
+type asmKernel func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)
+
+// amd64Tiles are the micro-kernels of one amd64 implementation: the MR×NR
+// tile, its strided variant, and the edge tiles, tallest first, which take
+// the last m mod MR rows of a panel when they fit.
+type amd64Tiles struct {
+	mr, nr   int
+	main     asmKernel
+	stridedK func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)
+	edges    []amd64Edge
+}
+
+type amd64Edge struct {
+	rows int
+	k    asmKernel
+}
+
+var (
+	avx2Tiles = &amd64Tiles{mr: 6, nr: 16, main: asm.Gemm6x16, stridedK: asm.Gemm6x16S,
+		edges: []amd64Edge{{4, asm.Gemm4x16}}}
+	avx512Tiles = &amd64Tiles{mr: 12, nr: 32, main: asm.Gemm12x32, stridedK: asm.Gemm12x32S,
+		edges: []amd64Edge{{8, asm.Gemm8x32}, {4, asm.Gemm4x32}}}
+)
+
+func init() {
+	for _, t := range []struct {
+		name string
+		t    *amd64Tiles
+	}{{"avx2", avx2Tiles}, {"avx512", avx512Tiles}} {
+		im := desc.ImplByName(t.name)
+		ok := im.MR == t.t.mr && im.NR == t.t.nr && len(im.Edges) == len(t.t.edges)
+		for i := 0; ok && i < len(im.Edges); i++ {
+			ok = im.Edges[i] == t.t.edges[i].rows
+		}
+		if !ok {
+			panic("actfuse: internal error: the " + t.name + " micro-kernels of package asm and desc.Impls disagree")
+		}
+	}
+}
+
+// packed runs the main kernel on the full tiles and, when the panel ends
+// with rows that an edge tile holds, the smallest such edge tile on them
+// (the same operations per element at a fraction of the cost).
+func (t *amd64Tiles) packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
+	t.checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
 	if m > 0 && kc > 0 {
-		_ = a[(m+5)/6*6*kc-1] // packed micro-panels of 6 rows
+		_ = a[(m+t.mr-1)/t.mr*t.mr*kc-1] // packed micro-panels of MR rows
 	}
 	if bsrc != nil {
 		if flags&gemmTransCopy != 0 {
-			_ = bsrc[15*ldb+kc-1] // 16 rows of kc values, kc a multiple of 4
+			_ = bsrc[(t.nr-1)*ldb+kc-1] // NR rows of kc values, kc a multiple of 4
 			if kc%4 != 0 {
 				panic("actfuse: internal error: transposed panel copy with kc not a multiple of 4")
 			}
 		} else {
-			_ = bsrc[(kc-1)*ldb+15]
+			_ = bsrc[(kc-1)*ldb+t.nr-1]
 		}
-		_ = b[32*kc-1]
+		_ = b[2*t.nr*kc-1]
 	}
-	full, rest := m, m%6
-	if rest > 4 {
+	rest := m % t.mr
+	var edge asmKernel
+	for _, e := range t.edges {
+		if rest <= e.rows {
+			edge = e.k
+		}
+	}
+	if rest == 0 || edge == nil {
 		rest = 0
 	}
-	full -= rest
+	full := m - rest
 	if full > 0 {
-		asm.Gemm6x16(kc, full, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
+		t.main(kc, full, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 		bsrc = nil
 	}
 	if rest > 0 {
@@ -73,29 +131,30 @@ func avx2Packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c
 		if y != nil {
 			y = y[full*ldy:]
 		}
-		asm.Gemm4x16(kc, rest, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
+		edge(kc, rest, nr, ptr(a), ptr(b), ptr(bsrc), ldb, ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 	}
 }
 
-func avx2Strided(kc, m, nr int, a []float32, lda int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
-	checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
+// strided runs the strided variant: A row-major, unpacked.
+func (t *amd64Tiles) strided(kc, m, nr int, a []float32, lda int, b, _ []float32, _ int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
+	t.checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
 	if m > 0 && kc > 0 {
 		_ = a[(m-1)*lda+kc-1] // row-major op(A)
 	}
-	asm.Gemm6x16S(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
+	t.stridedK(kc, m, nr, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 }
 
 // checkTile makes sure, before an assembly call, that the m×nr block of C
 // (and of Y, and the nr bias values, when the flags use them) and a packed
-// 16-column B panel of kc steps lie inside their slices: a Go bounds-check
+// NR-column B panel of kc steps lie inside their slices: a Go bounds-check
 // panic here is what keeps a wrong argument from becoming a wild memory access.
-func checkTile(kc, m, nr int, b, c []float32, ldc int, bias, y []float32, ldy, flags int) {
+func (t *amd64Tiles) checkTile(kc, m, nr int, b, c []float32, ldc int, bias, y []float32, ldy, flags int) {
 	if m == 0 || nr == 0 {
 		return
 	}
 	_ = c[(m-1)*ldc+nr-1]
 	if kc > 0 {
-		_ = b[16*kc-1]
+		_ = b[t.nr*kc-1]
 	}
 	if flags&gemmBackward != 0 {
 		_ = y[(m-1)*ldy+nr-1]

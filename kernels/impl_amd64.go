@@ -15,7 +15,7 @@ import (
 func archImpls() []*impl {
 	var ims []*impl
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.FMA3, cpuid.AVX2, cpuid.BMI2) {
-		im := simdImpl("avx512", &asm.AVX512, avx2Gemm)
+		im := simdImpl("avx512", &asm.AVX512, avx512Gemm)
 		im.peak = probe{asm.FMAPeakAVX512, 12 * 32}
 		ims = append(ims, im)
 	}

@@ -56,7 +56,7 @@ var jobPool scratch.List[gemmJob]
 // gemmTask is one block of a Gemm call, or, when upd is set, one chunk of an
 // optimizer update, run by a worker.
 type gemmTask struct {
-	im             *impl
+	ctx            *gemmContext // the GEMM of the call
 	job            *gemmJob
 	i0, i1, j0, j1 int
 	upd            *updateJob // the update whose elements [i0, i1) to update
@@ -94,7 +94,7 @@ func runTask(t gemmTask) {
 			t.job.mu.Unlock()
 		}
 	}()
-	t.im.gemm.run(&t.job.g, t.i0, t.i1, t.j0, t.j1)
+	t.ctx.run(&t.job.g, t.i0, t.i1, t.j0, t.j1)
 }
 
 // workers returns n worker channels, starting goroutines as needed.
@@ -125,7 +125,8 @@ func split(b []int, n, t, grain int) []int {
 }
 
 // parallelGemm runs the call job.g on im, split into blocks of C over up to
-// Threads() goroutines (the caller's included).
+// Threads() goroutines (the caller's included); the context computing the
+// blocks is the one im chooses for the call's shape.
 func parallelGemm(im *impl, job *gemmJob) {
 	g := &job.g
 	t := Threads()
@@ -134,9 +135,10 @@ func parallelGemm(im *impl, job *gemmJob) {
 	} else {
 		t = min(t, int(flops/minFlopsPerThread))
 	}
+	ctx := im.gemm.forCall(g)
 	// Split the larger dimension on multiples of the register tile, so that
 	// no block adds an edge tile.
-	rowGrain, colGrain := im.gemm.mr, im.gemm.nr
+	rowGrain, colGrain := ctx.mr, ctx.nr
 	byCols := g.n >= g.m
 	if byCols {
 		t = min(t, (g.n+colGrain-1)/colGrain)
@@ -144,7 +146,7 @@ func parallelGemm(im *impl, job *gemmJob) {
 		t = min(t, (g.m+rowGrain-1)/rowGrain)
 	}
 	if t <= 1 {
-		im.gemm.run(g, 0, g.m, 0, g.n)
+		ctx.run(g, 0, g.m, 0, g.n)
 		return
 	}
 	var b []int
@@ -157,7 +159,7 @@ func parallelGemm(im *impl, job *gemmJob) {
 	wg := &job.wg
 	ws := workers(t - 1)
 	for p := 1; p < t; p++ {
-		task := gemmTask{im: im, job: job, i0: 0, i1: g.m, j0: b[p], j1: b[p+1]}
+		task := gemmTask{ctx: ctx, job: job, i0: 0, i1: g.m, j0: b[p], j1: b[p+1]}
 		if !byCols {
 			task.i0, task.i1, task.j0, task.j1 = b[p], b[p+1], 0, g.n
 		}
@@ -169,10 +171,10 @@ func parallelGemm(im *impl, job *gemmJob) {
 	}
 	if byCols {
 		if b[1] > 0 {
-			im.gemm.run(g, 0, g.m, 0, b[1])
+			ctx.run(g, 0, g.m, 0, b[1])
 		}
 	} else if b[1] > 0 {
-		im.gemm.run(g, 0, b[1], 0, g.n)
+		ctx.run(g, 0, b[1], 0, g.n)
 	}
 	wg.Wait()
 	if job.panicked != nil {

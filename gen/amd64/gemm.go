@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/actfuse/actfuse/internal/desc"
 
@@ -11,31 +12,36 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The GEMM group: the 6×16 AVX2+FMA micro-kernels with their fused epilogue
-// and the FMA peak probe.
+// The GEMM group: the register-tile micro-kernels of the amd64
+// implementations (desc.Impls: AVX2 6×16 on ymm, AVX-512 12×32 on zmm),
+// their edge tiles and strided variants, with the fused epilogue; the FMA
+// peak probes; the AVX2 packers. One generator serves both widths: a row of
+// the tile is two vectors, and masked edges use a mask row (AVX2) or an
+// opmask (AVX-512).
 //
 // Micro-kernel contract (mirrored by kernels/gemm.go):
 //
-//	Gemm6x16(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, alpha float32)
+//	Gemm<MR>x<NR>(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)
 //
-// sweeps ceil(m/6) tiles of 6 rows down one column panel of C. For each tile
-// it forms Z = Apanel·Bpanel over kc steps, where the packed A micro-panel
-// holds 6 values per step (a[p*6+i]) and the packed B panel holds 16 values
-// per step (b[p*16+j]); consecutive tiles read consecutive A micro-panels and
-// the same B panel. Then, while Z is in registers:
+// sweeps ceil(m/MR) tiles of MR rows down one column panel of C. For each
+// tile it forms Z = Apanel·Bpanel over kc steps, where the packed A
+// micro-panel holds MR values per step (a[p*MR+i]) and the packed B panel
+// holds NR values per step (b[p*NR+j]); consecutive tiles read consecutive
+// A micro-panels and the same B panel. Then, while Z is in registers:
 //
 //	flags&gemmAccumulate: Z += C
 //	flags&gemmBackward:   C = Z ⊙ act'(Y)
 //	otherwise:            C = act(Z [+ bias])  (bias when flags&gemmBias)
 //
-// where act = flags>>8 (a desc.Func) and p its parameters. Only the first nr ≤ 16 columns and, in the last
-// tile, the first m mod 6 rows are read or written (masked loads and stores),
-// so no memory outside the m×nr block of C, Y and bias is touched. With
-// bsrc not nil the sweep also copies the next B panel (row-major, or
-// transposed with flags&gemmTransCopy) into b[16*kc:]; see genKernel.
-// Gemm6x16S is the same with an unpacked, row-major A (a[i*lda+p]); it reads
-// rows of A only below m, so m must be a multiple of 6 for it unless the
-// caller pads A.
+// where act = flags>>8 (a desc.Func) and p its parameters. Only the first
+// nr ≤ NR columns and, in the last tile, the first m mod MR rows are read or
+// written (masked loads and stores), so no memory outside the m×nr block of
+// C, Y and bias is touched. With bsrc not nil the sweep also copies the next
+// B panel (row-major, or transposed with flags&gemmTransCopy) into
+// b[NR*kc:]; see genKernel. An edge tile Gemm<E>x<NR> computes E < MR rows
+// from the same MR-row packed micro-panels. Gemm<MR>x<NR>S reads an
+// unpacked, row-major A (a[i*lda+p]) and reads rows of A only below m, so m
+// must be a multiple of MR for it unless the caller pads A.
 const (
 	gemmAccumulate = desc.FlagAccumulate
 	gemmBias       = desc.FlagBias
@@ -44,21 +50,11 @@ const (
 	gemmActShift   = desc.ActShift
 )
 
-// The register tile of the AVX2 kernel, and the height of its edge tile.
-var (
-	mr     = desc.ImplByName("avx2").MR
-	nr     = desc.ImplByName("avx2").NR
-	edgeMR = desc.ImplByName("avx2").EdgeMR
-)
-
-// maxTileRows bounds the rows of any register tile of this file.
-const maxTileRows = 6
-
 func init() { groups["gemm"] = genGemm }
 
-var (
-	gemmConst Mem // column mask table: 16 × -1, then 16 × 0
-)
+// gemmConst is the column mask table of the AVX2 kernels: 16 all-ones
+// words, then 16 zero words.
+var gemmConst Mem
 
 func genGemm() {
 	gemmConst = GLOBL("gemmconst", RODATA|NOPTR)
@@ -69,12 +65,19 @@ func genGemm() {
 		}
 		DATA(4*i, U32(v))
 	}
-	name := fmt.Sprintf("Gemm%dx%d", mr, nr)
-	genKernel(name, false, mr)
-	genKernel(name+"S", true, mr)
-	genKernel(fmt.Sprintf("Gemm%dx%d", edgeMR, nr), false, edgeMR)
-	genPeak(avx2)
-	genPeak(avx512)
+	for _, s := range []*isa{avx2, avx512} {
+		im := desc.ImplByName(s.name)
+		if im.NR != 2*s.lanes() {
+			panic(fmt.Sprintf("amd64: %s: the kernels hold a row of the tile in two vectors, NR = %d", s.name, im.NR))
+		}
+		name := fmt.Sprintf("Gemm%dx%d", im.MR, im.NR)
+		genKernel(s, name, im.MR, im.MR, false)
+		genKernel(s, name+"S", im.MR, im.MR, true)
+		for _, e := range im.Edges {
+			genKernel(s, fmt.Sprintf("Gemm%dx%d", e, im.NR), im.MR, e, false)
+		}
+		genPeak(s)
+	}
 	genPackRows()
 	genPackRowsEdge()
 	genPackCols6()
@@ -84,59 +87,86 @@ func genGemm() {
 
 // kernel holds the registers of one micro-kernel being generated.
 type kernel struct {
+	s       *isa
 	name    string
 	strided bool
-	nrows   int // rows of the register tile: 6, or 4 for the last rows of a panel
-	acc     [maxTileRows][2]VecVirtual
+	mr      int // rows of a packed A micro-panel
+	nrows   int // rows of the register tile
+	nr      int // columns of the tile: two vectors
+	acc     [][2]VecVirtual
 	cp, yp  GPVirtual // current tile of C and Y
 	mcnt    GPVirtual // rows left, including the current tile
-	mask    [2]Mem    // local copies of the column masks
+	maskRow [2]Mem    // AVX2: local copies of the column masks
+	maskK   [2]Op     // AVX-512: the column masks
 	params  []Mem     // local broadcast rows of the activation's parameters
 }
 
-func genKernel(name string, strided bool, nrows int) {
+// rowBytes is the size of one step of a packed B panel.
+func (k *kernel) rowBytes() int { return 4 * k.nr }
+
+func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 	sig := "func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)"
 	if strided {
 		sig = "func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)"
 	}
 	TEXT(name, NOSPLIT, sig)
-	if nrows != mr {
-		Doc(name+" is Gemm6x16 with a 4×16 register tile (8 accumulators) reading the",
-			"same 6-row packed A micro-panels: for the last m mod 6 <= 4 rows of a",
-			"panel, at two thirds of the cost of a 6-row tile and the same results.")
-	} else if strided {
-		Doc(name+" is Gemm6x16 reading A unpacked: row i of the tile at a[i*lda:],",
-			"with m a multiple of 6 or rows padded by the caller.")
-	} else {
-		Doc(name+" computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one",
-			"column panel from a packed A (6 values per k step, one micro-panel per",
-			"tile) and a packed B panel (16 values per k step); see kernels/gemm.go for",
-			"the contract and the flags. When bsrc is not nil, the sweep also copies",
-			"the next B panel into the packed panel that follows b (b[16*kc:]), one",
-			"piece per 4 k steps: the kc×16 row-major panel at bsrc (row p at",
+	nr := 2 * s.lanes()
+	main := fmt.Sprintf("Gemm%dx%d", mr, nr)
+	switch {
+	case nrows != mr:
+		Doc(fmt.Sprintf("%s is %s with a %d×%d register tile reading the same %d-row packed A", name, main, nrows, nr, mr),
+			fmt.Sprintf("micro-panels: for the last rows of a panel, at %d/%d of the cost of a %d-row tile", nrows, mr, mr),
+			"and the same results.")
+	case strided:
+		Doc(fmt.Sprintf("%s is %s reading A unpacked: row i of the tile at a[i*lda:],", name, main),
+			fmt.Sprintf("with m a multiple of %d or rows padded by the caller.", mr))
+	default:
+		Doc(fmt.Sprintf("%s computes ceil(m/%d) tiles of %d×nr of C = epilogue(A·B) down one", name, mr, mr),
+			fmt.Sprintf("column panel from a packed A (%d values per k step, one micro-panel per", mr),
+			fmt.Sprintf("tile) and a packed B panel (%d values per k step) on %s; see kernels/gemm.go", nr, s.name),
+			"for the contract and the flags. When bsrc is not nil, the sweep also copies",
+			fmt.Sprintf("the next B panel into the packed panel that follows b (b[%d*kc:]), one", nr),
+			fmt.Sprintf("piece per 4 k steps: the kc×%d row-major panel at bsrc (row p at", nr),
 			"bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the",
-			"transposed panel of 16 rows of kc values (row j at bsrc[j*ldb:], kc a",
+			fmt.Sprintf("transposed panel of %d rows of kc values (row j at bsrc[j*ldb:], kc a", nr),
 			"multiple of 4), one 4×4 block at a time.")
 	}
-	k := &kernel{name: name, strided: strided, nrows: nrows}
+	k := &kernel{s: s, name: name, strided: strided, mr: mr, nrows: nrows, nr: nr}
+	w := s.bytes
 
-	// Locals: column masks and the broadcast parameters.
-	loc := AllocLocal(64 + 4*32)
-	k.mask = [2]Mem{loc, loc.Offset(32)}
+	// Locals: the AVX2 column masks and the broadcast parameters.
+	loc := AllocLocal(2*w + 4*w)
 	for i := 0; i < 4; i++ {
-		k.params = append(k.params, loc.Offset(64+32*i))
+		k.params = append(k.params, loc.Offset(2*w+w*i))
 	}
 	{
 		nrr := Load(Param("nr"), GP64())
-		tab := GP64()
-		LEAQ(gemmConst.Offset(64), tab) // start of the zero half
-		SHLQ(U8(2), nrr)
-		SUBQ(nrr, tab) // &table[16-nr]
-		t := YMM()
-		VMOVUPS(Mem{Base: tab}, t)
-		VMOVUPS(t, k.mask[0])
-		VMOVUPS(Mem{Base: tab, Disp: 32}, t)
-		VMOVUPS(t, k.mask[1])
+		if s.kmask {
+			// The first nr bits, in two 16-lane halves.
+			t := GP64()
+			MOVQ(I32(-1), t)
+			BZHIQ(nrr, t, t)
+			for h := 0; h < 2; h++ {
+				km := K()
+				KMOVW(t.As32(), km)
+				k.maskK[h] = km
+				if h == 0 {
+					SHRQ(U8(16), t)
+				}
+			}
+		} else {
+			k.maskRow = [2]Mem{loc, loc.Offset(w)}
+			tab := GP64()
+			LEAQ(gemmConst.Offset(4*nr), tab) // start of the zero half
+			SHLQ(U8(2), nrr)
+			SUBQ(nrr, tab) // &table[nr_max-nr]
+			t := s.vec()
+			for h := 0; h < 2; h++ {
+				VMOVUPS(Mem{Base: tab, Disp: w * h}, t)
+				VMOVUPS(t, k.maskRow[h])
+			}
+		}
+		t := s.vec()
 		pp := Load(Param("p"), GP64())
 		for i, row := range k.params {
 			VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, t)
@@ -144,13 +174,17 @@ func genKernel(name string, strided bool, nrows int) {
 		}
 	}
 
-	var ap, atile, lda4, a3 GPVirtual
+	// A: the packed micro-panels (ap), or the rows of an unpacked A, three
+	// to a base register (abase[0] at row 0, abase[1] at row 3, ...).
+	var ap, atile, lda4 GPVirtual
+	var abase []GPVirtual
 	if strided {
 		atile = Load(Param("a"), GP64()).(GPVirtual)
 		lda4 = Load(Param("lda"), GP64()).(GPVirtual)
 		SHLQ(U8(2), lda4)
-		ap = GP64()
-		a3 = GP64()
+		for i := 0; i < (nrows+2)/3; i++ {
+			abase = append(abase, GP64())
+		}
 	} else {
 		ap = Load(Param("a"), GP64()).(GPVirtual)
 	}
@@ -159,8 +193,8 @@ func genKernel(name string, strided bool, nrows int) {
 	k.mcnt = Load(Param("m"), GP64()).(GPVirtual)
 	bp := GP64()
 	kcnt := GP64()
-	// Copy of the next B panel during the sweep: bs (row-major source, rows
-	// ldb4 bytes apart), bn (the packed panel after b), prow rows left.
+	// Copy of the next B panel during the sweep: bs (source, rows ldb4
+	// bytes apart), bn (the packed panel after b), prow pieces left.
 	var bs, bn, prow, ldb4, ld3 GPVirtual
 	var flagsAddr Mem
 	if !strided {
@@ -174,22 +208,30 @@ func genKernel(name string, strided bool, nrows int) {
 			panic(err)
 		}
 		flagsAddr = fp.Addr
+		// Pieces: kc rows of a row-major panel, or kc/4·NR/4 blocks of 4×4
+		// of a transposed one.
 		prow = GP64()
 		XORQ(prow, prow)
 		TESTQ(bs, bs)
 		JZ(LabelRef(name + "_nocopy"))
 		Load(Param("kc"), prow)
+		if nr > 16 {
+			TESTQ(U32(gemmTransCopy), flagsAddr)
+			JZ(LabelRef(name + "_nocopy"))
+			SHLQ(U8(bits.TrailingZeros(uint(nr/16))), prow)
+		}
 		Label(name + "_nocopy")
 		bn = Load(Param("kc"), GP64()).(GPVirtual)
-		SHLQ(U8(6), bn) // 16 floats per row
+		SHLQ(U8(bits.TrailingZeros(uint(k.rowBytes()))), bn)
 		bParam, err := Param("b").Resolve()
 		if err != nil {
 			panic(err)
 		}
 		ADDQ(bParam.Addr, bn)
 	}
-	for r := 0; r < nrows; r++ {
-		k.acc[r] = [2]VecVirtual{YMM(), YMM()}
+	k.acc = make([][2]VecVirtual, nrows)
+	for r := range k.acc {
+		k.acc[r] = [2]VecVirtual{s.vec(), s.vec()}
 	}
 
 	CMPQ(k.mcnt, U8(0))
@@ -204,13 +246,14 @@ func genKernel(name string, strided bool, nrows int) {
 	Load(Param("b"), bp)
 	Load(Param("kc"), kcnt)
 	if strided {
-		MOVQ(atile, ap)
-		LEAQ(Mem{Base: atile, Index: lda4, Scale: 2}, a3)
-		ADDQ(lda4, a3)
+		MOVQ(atile, abase[0])
+		for i := 1; i < len(abase); i++ {
+			LEAQ(Mem{Base: abase[i-1], Index: lda4, Scale: 2}, abase[i])
+			ADDQ(lda4, abase[i])
+		}
 	}
 	// Prefetch the C tile of the next sweep step into L2 (its rows are often
-	// 4 KiB apart, which would conflict in one L1 set), and the current one
-	// into L1 on the first tile.
+	// 4 KiB apart, which would conflict in one L1 set).
 	{
 		ldc4 := Load(Param("ldc"), GP64())
 		SHLQ(U8(2), ldc4)
@@ -218,8 +261,10 @@ func genKernel(name string, strided bool, nrows int) {
 		IMUL3Q(U32(nrows), ldc4, c)
 		ADDQ(k.cp, c)
 		for r := 0; r < nrows; r++ {
-			PREFETCHT1(Mem{Base: c})
-			PREFETCHT1(Mem{Base: c, Disp: 60})
+			for off := 0; off < k.rowBytes(); off += 64 {
+				PREFETCHT1(Mem{Base: c, Disp: off})
+			}
+			PREFETCHT1(Mem{Base: c, Disp: k.rowBytes() - 4})
 			if r < nrows-1 {
 				ADDQ(ldc4, c)
 			}
@@ -230,11 +275,12 @@ func genKernel(name string, strided bool, nrows int) {
 	// row-major source, or a 4×4 block of the transposed one. The blocks go
 	// across the panel (4 rows of the source, 16 bytes of the packed rows)
 	// and then down 4 k steps, so that the source pointer walks 4 source
-	// rows at a time and returns to row 0 every 4 blocks; the 4 ymm
-	// registers free beside the 12 accumulators hold the transpose, whose
-	// second operands come straight from memory.
+	// rows at a time and returns to row 0 every NR/4 blocks; 4 xmm
+	// registers beside the accumulators hold the transpose, whose second
+	// operands come straight from memory.
 	copyPiece := func() {
 		lRow, lDone := k.label("copyrow"), k.label("copied")
+		rb := k.rowBytes()
 		TESTQ(U32(gemmTransCopy), flagsAddr)
 		JZ(LabelRef(lRow))
 		{
@@ -251,51 +297,47 @@ func genKernel(name string, strided bool, nrows int) {
 			VUNPCKLPS(Mem{Base: bs, Index: ld3, Scale: 1}, x1, t1)  // r2k0 r3k0 r2k1 r3k1
 			VUNPCKHPS(Mem{Base: bs, Index: ld3, Scale: 1}, x1, x1)  // r2k2 r3k2 r2k3 r3k3
 			for q, pair := range [][2]VecVirtual{{t0, t1}, {x0, x1}} {
-				VMOVLPS(pair[0], Mem{Base: bn, Disp: 128 * q})
-				VMOVLPS(pair[1], Mem{Base: bn, Disp: 128*q + 8})
-				VMOVHPS(pair[0], Mem{Base: bn, Disp: 128*q + 64})
-				VMOVHPS(pair[1], Mem{Base: bn, Disp: 128*q + 72})
+				VMOVLPS(pair[0], Mem{Base: bn, Disp: 2 * q * rb})
+				VMOVLPS(pair[1], Mem{Base: bn, Disp: 2*q*rb + 8})
+				VMOVHPS(pair[0], Mem{Base: bn, Disp: (2*q + 1) * rb})
+				VMOVHPS(pair[1], Mem{Base: bn, Disp: (2*q+1)*rb + 8})
 			}
 			LEAQ(Mem{Base: bs, Index: ldb4, Scale: 4}, bs)
 			ADDQ(U8(16), bn)
 			DECQ(prow)
-			TESTQ(U32(3), prow)
+			TESTQ(U32(uint32(k.nr/4-1)), prow)
 			JNZ(LabelRef(lDone))
-			// Across the panel: back 16 source rows and on 4 k steps.
+			// Across the panel: back NR source rows and on 4 k steps.
 			t := GP64()
 			MOVQ(ldb4, t)
-			SHLQ(U8(4), t)
+			SHLQ(U8(bits.TrailingZeros(uint(k.nr))), t)
 			SUBQ(t, bs)
 			ADDQ(U8(16), bs)
-			ADDQ(U32(192), bn)
+			ADDQ(U32(uint32(3*rb)), bn)
 			JMP(LabelRef(lDone))
 		}
 		Label(lRow)
 		{
-			t := YMM()
+			t := s.vec()
 			PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 8})
-			VMOVUPS(Mem{Base: bs}, t)
-			VMOVUPS(t, Mem{Base: bn})
-			VMOVUPS(Mem{Base: bs, Disp: 32}, t)
-			VMOVUPS(t, Mem{Base: bn, Disp: 32})
+			for h := 0; h < 2; h++ {
+				VMOVUPS(Mem{Base: bs, Disp: w * h}, t)
+				VMOVUPS(t, Mem{Base: bn, Disp: w * h})
+			}
 			ADDQ(ldb4, bs)
-			ADDQ(U8(64), bn)
+			ADDQ(U32(uint32(rb)), bn)
 			DECQ(prow)
 		}
 		Label(lDone)
 	}
 	step := func(u int) {
-		b0, b1 := YMM(), YMM()
-		VMOVUPS(Mem{Base: bp, Disp: 64 * u}, b0)
-		VMOVUPS(Mem{Base: bp, Disp: 64*u + 32}, b1)
+		b0, b1 := s.vec(), s.vec()
+		VMOVUPS(Mem{Base: bp, Disp: k.rowBytes() * u}, b0)
+		VMOVUPS(Mem{Base: bp, Disp: k.rowBytes()*u + w}, b1)
 		for r := 0; r < nrows; r++ {
 			var src Mem
 			if strided {
-				base := ap
-				rr := r
-				if r >= 3 {
-					base, rr = a3, r-3
-				}
+				base, rr := abase[r/3], r%3
 				src = Mem{Base: base, Disp: 4 * u}
 				if rr > 0 {
 					src = Mem{Base: base, Index: lda4, Scale: uint8(rr), Disp: 4 * u}
@@ -303,7 +345,7 @@ func genKernel(name string, strided bool, nrows int) {
 			} else {
 				src = Mem{Base: ap, Disp: 4 * (mr*u + r)}
 			}
-			t := YMM()
+			t := s.vec()
 			VBROADCASTSS(src, t)
 			VFMADD231PS(b0, t, k.acc[r][0])
 			VFMADD231PS(b1, t, k.acc[r][1])
@@ -311,12 +353,13 @@ func genKernel(name string, strided bool, nrows int) {
 	}
 	advance := func(u int) {
 		if strided {
-			ADDQ(U32(4*u), ap)
-			ADDQ(U32(4*u), a3)
+			for _, b := range abase {
+				ADDQ(U32(uint32(4*u)), b)
+			}
 		} else {
-			ADDQ(U32(4*mr*u), ap)
+			ADDQ(U32(uint32(4*mr*u)), ap)
 		}
-		ADDQ(U32(4*nr*u), bp)
+		ADDQ(U32(uint32(k.rowBytes()*u)), bp)
 	}
 
 	const unroll = 4
@@ -367,16 +410,15 @@ func genKernel(name string, strided bool, nrows int) {
 	{
 		// Advance C and Y by nrows rows.
 		ldc4 := Load(Param("ldc"), GP64())
-		IMUL3Q(U32(4*nrows), ldc4, ldc4)
+		IMUL3Q(U32(uint32(4*nrows)), ldc4, ldc4)
 		ADDQ(ldc4, k.cp)
 		ldy4 := Load(Param("ldy"), GP64())
-		IMUL3Q(U32(4*nrows), ldy4, ldy4)
+		IMUL3Q(U32(uint32(4*nrows)), ldy4, ldy4)
 		ADDQ(ldy4, k.yp)
 	}
 	if strided {
 		t := GP64()
-		LEAQ(Mem{Base: lda4, Index: lda4, Scale: 2}, t)
-		SHLQ(U8(1), t)
+		IMUL3Q(U32(uint32(nrows)), lda4, t)
 		ADDQ(t, atile)
 	}
 	SUBQ(U8(nrows), k.mcnt)
@@ -395,53 +437,65 @@ func genKernel(name string, strided bool, nrows int) {
 	RET()
 }
 
-// rowAddr returns the addresses of the rows of the current tile of a matrix
-// whose tile pointer is p and leading dimension parameter ld.
-func rowAddrs(p GPVirtual, ld string) [maxTileRows]Mem {
-	ld4 := Load(Param(ld), GP64())
-	SHLQ(U8(2), ld4)
-	p3 := GP64()
-	LEAQ(Mem{Base: p, Index: ld4, Scale: 2}, p3)
-	ADDQ(ld4, p3)
-	return [maxTileRows]Mem{
-		{Base: p}, {Base: p, Index: ld4, Scale: 1}, {Base: p, Index: ld4, Scale: 2},
-		{Base: p3}, {Base: p3, Index: ld4, Scale: 1}, {Base: p3, Index: ld4, Scale: 2},
-	}
-}
-
-// src returns an operand holding the h-th half (8 floats) of the row at m:
-// the memory itself in a full tile, a masked load into a register at an edge.
+// src returns an operand holding the h-th vector of the row at m: the
+// memory itself in a full tile, a masked load into a register at an edge.
 func (k *kernel) src(edge bool, m Mem, h int) Op {
-	m = m.Offset(32 * h)
+	m = m.Offset(k.s.bytes * h)
 	if !edge {
 		return m
 	}
-	t := YMM()
-	VMOVUPS(k.mask[h], t)
+	t := k.s.vec()
+	if k.s.kmask {
+		VMOVUPS_Z(m, k.maskK[h], t)
+		return t
+	}
+	VMOVUPS(k.maskRow[h], t)
 	VMASKMOVPS(m, t, t)
 	return t
 }
 
 func (k *kernel) store(edge bool, v VecVirtual, m Mem, h int) {
-	m = m.Offset(32 * h)
+	m = m.Offset(k.s.bytes * h)
 	if !edge {
 		VMOVUPS(v, m)
 		return
 	}
-	t := YMM()
-	VMOVUPS(k.mask[h], t)
+	if k.s.kmask {
+		VMOVUPS(v, k.maskK[h], m)
+		return
+	}
+	t := k.s.vec()
+	VMOVUPS(k.maskRow[h], t)
 	VMASKMOVPS(v, t, m)
 }
 
-// rows emits body for each row of the tile; at an edge it stops after the
-// last valid row (mcnt < 6 in the last tile).
-func (k *kernel) rows(edge bool, label string, body func(r int)) {
+// rows emits body for each row r of the tile with pointers to row r of the
+// matrices at ps (leading dimension parameters lds), advanced from row to
+// row; at an edge it stops after the last valid row (mcnt < nrows in the
+// last tile).
+func (k *kernel) rows(edge bool, label string, ps []GPVirtual, lds []string, body func(r int, rows []Mem)) {
+	ptr := make([]GPVirtual, len(ps))
+	ld4 := make([]GPVirtual, len(ps))
+	for i, p := range ps {
+		ptr[i], ld4[i] = GP64(), Load(Param(lds[i]), GP64()).(GPVirtual)
+		MOVQ(p, ptr[i])
+		SHLQ(U8(2), ld4[i])
+	}
+	rows := make([]Mem, len(ps))
+	for i := range ptr {
+		rows[i] = Mem{Base: ptr[i]}
+	}
 	for r := 0; r < k.nrows; r++ {
 		if edge && r > 0 {
 			CMPQ(k.mcnt, U8(r))
 			JLE(LabelRef(label))
 		}
-		body(r)
+		body(r, rows)
+		if r < k.nrows-1 {
+			for i := range ptr {
+				ADDQ(ld4[i], ptr[i])
+			}
+		}
 	}
 	if edge {
 		Label(label)
@@ -460,17 +514,15 @@ func (k *kernel) epilogue(edge bool) {
 	lStore := k.label("store")
 	lNoAcc := k.label("noacc")
 	lBwd := k.label("bwd")
+	lNext := k.label("epidone")
 
 	TESTQ(U32(gemmAccumulate), flags)
 	JZ(LabelRef(lNoAcc))
-	{
-		c := rowAddrs(k.cp, "ldc")
-		k.rows(edge, k.label("accrows"), func(r int) {
-			for h := 0; h < 2; h++ {
-				VADDPS(k.src(edge, c[r], h), k.acc[r][h], k.acc[r][h])
-			}
-		})
-	}
+	k.rows(edge, k.label("accrows"), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
+		for h := 0; h < 2; h++ {
+			VADDPS(k.src(edge, c[0], h), k.acc[r][h], k.acc[r][h])
+		}
+	})
 	Label(lNoAcc)
 	flags = Load(Param("flags"), GP64())
 	TESTQ(U32(gemmBackward), flags)
@@ -500,7 +552,6 @@ func (k *kernel) epilogue(edge bool) {
 	// each result is stored at once: the other accumulators stay in their
 	// registers, and the out-of-order core overlaps the chains of
 	// consecutive accumulators.
-	lNext := k.label("epidone")
 	for f, d := range desc.Funcs {
 		if d.Forward == nil {
 			continue
@@ -508,13 +559,12 @@ func (k *kernel) epilogue(edge bool) {
 		skip := k.label("not" + d.Name)
 		CMPQ(act, U8(f))
 		JNE(LabelRef(skip))
-		l := newLower(avx2)
+		l := newLower(k.s)
 		l.paramRows = k.params
-		c := rowAddrs(k.cp, "ldc")
-		k.rows(edge, k.label("fwd"+d.Name), func(r int) {
+		k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
 			for h := 0; h < 2; h++ {
 				res := l.emit(d.Forward, [][]VecVirtual{{k.acc[r][h]}})[0][0]
-				k.store(edge, res, c[r], h)
+				k.store(edge, res, c[0], h)
 			}
 		})
 		JMP(LabelRef(lNext))
@@ -534,18 +584,17 @@ func (k *kernel) epilogue(edge bool) {
 			skip := k.label("bnot" + d.Name)
 			CMPQ(act, U8(f))
 			JNE(LabelRef(skip))
-			l := newLower(avx2)
+			l := newLower(k.s)
 			l.paramRows = k.params
-			c, y := rowAddrs(k.cp, "ldc"), rowAddrs(k.yp, "ldy")
-			k.rows(edge, k.label("bwd"+d.Name), func(r int) {
+			k.rows(edge, k.label("bwd"+d.Name), []GPVirtual{k.cp, k.yp}, []string{"ldc", "ldy"}, func(r int, cy []Mem) {
 				for h := 0; h < 2; h++ {
-					yv := k.src(edge, y[r], h)
+					yv := k.src(edge, cy[1], h)
 					yr, ok := yv.(VecVirtual)
 					if !ok {
-						yr = YMM()
+						yr = k.s.vec()
 						VMOVUPS(yv, yr)
 					}
-					k.store(edge, l.emit(d.Deriv, [][]VecVirtual{{k.acc[r][h]}, {yr}})[0][0], c[r], h)
+					k.store(edge, l.emit(d.Deriv, [][]VecVirtual{{k.acc[r][h]}, {yr}})[0][0], cy[0], h)
 				}
 			})
 			JMP(LabelRef(lNext))
@@ -555,14 +604,11 @@ func (k *kernel) epilogue(edge bool) {
 	}
 
 	Label(lStore)
-	{
-		c := rowAddrs(k.cp, "ldc")
-		k.rows(edge, k.label("storerows"), func(r int) {
-			for h := 0; h < 2; h++ {
-				k.store(edge, k.acc[r][h], c[r], h)
-			}
-		})
-	}
+	k.rows(edge, k.label("storerows"), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
+		for h := 0; h < 2; h++ {
+			k.store(edge, k.acc[r][h], c[0], h)
+		}
+	})
 	Label(lNext)
 }
 

@@ -17,10 +17,12 @@ type Impl struct {
 	Arch  string // GOARCH of its assembly; "" for the generic Go implementation
 	Lanes int    // float32 lanes of a vector register
 	Regs  int    // vector registers the kernels may use
-	// MR×NR is the register tile of the GEMM micro-kernel; EdgeMR, when not
-	// 0, is the height of a second, smaller tile for the last rows of a
-	// column panel (it reads the same MR-row packed A).
-	MR, NR, EdgeMR int
+	// MR×NR is the register tile of the GEMM micro-kernel; Edges are the
+	// heights of smaller tiles for the last rows of a column panel, tallest
+	// first (they read the same MR-row packed A): the last m mod MR rows go
+	// to the smallest that holds them, or to the MR-row tile.
+	MR, NR int
+	Edges  []int
 	// PacksB: the micro-kernel copies the next packed B panel during its
 	// sweep. Strided: it has a variant reading A unpacked.
 	PacksB, Strided bool
@@ -32,9 +34,9 @@ type Impl struct {
 
 // Impls lists the implementations, best first within an architecture.
 var Impls = []Impl{
-	{Name: "avx512", Arch: "amd64", Lanes: 16, Regs: 32, MR: 6, NR: 16, EdgeMR: 4, PacksB: true, Strided: true,
+	{Name: "avx512", Arch: "amd64", Lanes: 16, Regs: 32, MR: 12, NR: 32, Edges: []int{8, 4}, PacksB: true, Strided: true,
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
-	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16, MR: 6, NR: 16, EdgeMR: 4, PacksB: true, Strided: true,
+	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16, MR: 6, NR: 16, Edges: []int{4}, PacksB: true, Strided: true,
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
 	{Name: "neon", Arch: "arm64", Lanes: 4, Regs: 32, MR: 8, NR: 12,
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},

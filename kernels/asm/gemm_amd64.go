@@ -6,8 +6,8 @@ package asm
 
 // Gemm6x16 computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one
 // column panel from a packed A (6 values per k step, one micro-panel per
-// tile) and a packed B panel (16 values per k step); see kernels/gemm.go for
-// the contract and the flags. When bsrc is not nil, the sweep also copies
+// tile) and a packed B panel (16 values per k step) on avx2; see kernels/gemm.go
+// for the contract and the flags. When bsrc is not nil, the sweep also copies
 // the next B panel into the packed panel that follows b (b[16*kc:]), one
 // piece per 4 k steps: the kc×16 row-major panel at bsrc (row p at
 // bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the
@@ -19,14 +19,39 @@ func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb 
 // with m a multiple of 6 or rows padded by the caller.
 func Gemm6x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// Gemm4x16 is Gemm6x16 with a 4×16 register tile (8 accumulators) reading the
-// same 6-row packed A micro-panels: for the last m mod 6 <= 4 rows of a
-// panel, at two thirds of the cost of a 6-row tile and the same results.
+// Gemm4x16 is Gemm6x16 with a 4×16 register tile reading the same 6-row packed A
+// micro-panels: for the last rows of a panel, at 4/6 of the cost of a 6-row tile
+// and the same results.
 func Gemm4x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // FMAPeakAVX2 runs n iterations of 12 independent 8-wide fused multiply-adds
 // (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
 func FMAPeakAVX2(n int)
+
+// Gemm12x32 computes ceil(m/12) tiles of 12×nr of C = epilogue(A·B) down one
+// column panel from a packed A (12 values per k step, one micro-panel per
+// tile) and a packed B panel (32 values per k step) on avx512; see kernels/gemm.go
+// for the contract and the flags. When bsrc is not nil, the sweep also copies
+// the next B panel into the packed panel that follows b (b[32*kc:]), one
+// piece per 4 k steps: the kc×32 row-major panel at bsrc (row p at
+// bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the
+// transposed panel of 32 rows of kc values (row j at bsrc[j*ldb:], kc a
+// multiple of 4), one 4×4 block at a time.
+func Gemm12x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// Gemm12x32S is Gemm12x32 reading A unpacked: row i of the tile at a[i*lda:],
+// with m a multiple of 12 or rows padded by the caller.
+func Gemm12x32S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// Gemm8x32 is Gemm12x32 with a 8×32 register tile reading the same 12-row packed A
+// micro-panels: for the last rows of a panel, at 8/12 of the cost of a 12-row tile
+// and the same results.
+func Gemm8x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// Gemm4x32 is Gemm12x32 with a 4×32 register tile reading the same 12-row packed A
+// micro-panels: for the last rows of a panel, at 4/12 of the cost of a 12-row tile
+// and the same results.
+func Gemm4x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
 // (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
