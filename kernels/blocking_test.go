@@ -16,8 +16,6 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return s
 }
 
-const guard = float32(-7.25e30)
-
 // TestGemmSmallBlocks runs the driver of every implementation with tiny
 // cache blocks, so that every loop of run (several NC, KC and MC blocks, B
 // packed by the kernel during the first row block and reused by the others,
