@@ -112,31 +112,45 @@ func Gemm(o Options, c GemmConfig) []*Table {
 	}
 	p := o.progress()
 	p.Start("gemm peak probe", 1)
-	var peak Peak
-	o.labels("gemm", "peak", func() { peak = MeasurePeak(c.Peak) })
+	var peaks map[string]Peak
+	var widest Peak
+	o.labels("gemm", "peak", func() { peaks, widest = MeasurePeaks(c.Peak, o.Impls) })
 	p.Step()
 	p.Done()
 	peakT := &Table{
 		Name:  "Peak",
-		Title: "FMA peak of one core, measured in this run",
+		Title: "FMA peak of one core, measured in this run, per implementation (at its vector width)",
 		Columns: []Column{
 			{Name: "probe", Label: true},
 			{Name: "GFLOP/s", Unit: "GFLOP/s"},
 		},
 	}
-	probe := Str(peak.Probe)
-	probe.Bench = "scalar-go"
-	if peak.SIMD {
-		probe.Bench = "simd"
+	seen := map[string]bool{}
+	for _, im := range append(append([]string{}, o.Impls...), widest.Impl) {
+		pk, ok := peaks[im]
+		if im == widest.Impl {
+			pk, ok = widest, true
+		}
+		if !ok || seen[pk.Probe] {
+			continue
+		}
+		seen[pk.Probe] = true
+		probe := Str(pk.Probe)
+		probe.Bench = "scalar-go"
+		if pk.SIMD {
+			probe.Bench = "simd-" + roleOf(pk.Impl)
+		}
+		peakT.Add(probe, Num(pk.GFLOPS))
 	}
-	peakT.Add(probe, Num(peak.GFLOPS))
-	if !peak.SIMD {
+	if !widest.SIMD {
 		peakT.Notes = append(peakT.Notes, "no SIMD peak probe in this build: %peak below is relative to scalar Go code")
+	} else {
+		peakT.Notes = append(peakT.Notes, fmt.Sprintf("widest: %s, %.1f GFLOP/s; %%peak below is against the peak of the row's implementation, %%widest against this one", widest.Impl, widest.GFLOPS))
 	}
 
 	t := &Table{
 		Name:  "Gemm",
-		Title: fmt.Sprintf("GEMM C = act(A·B + bias): GFLOP/s fused and unfused (GEMM, then a Forward pass), %% of the measured peak (%.1f GFLOP/s per core × threads)", peak.GFLOPS),
+		Title: "GEMM C = act(A·B + bias): GFLOP/s fused and unfused (GEMM, then a Forward pass), % of the measured peak of the implementation and of the widest (per core × threads)",
 		Columns: []Column{
 			{Name: "shape", Label: true},
 			{Name: "act", Label: true},
@@ -144,6 +158,7 @@ func Gemm(o Options, c GemmConfig) []*Table {
 			{Name: "impl", Label: true},
 			{Name: "GFLOP/s", Unit: "GFLOP/s"},
 			{Name: "%peak", Unit: "%peak", Prec: 1},
+			{Name: "%widest", Unit: "%widest", Prec: 1},
 			{Name: "unfused GFLOP/s", Unit: "unfused-GFLOP/s"},
 			{Name: "fused gain", Unit: "x-unfused", NoBench: true, Prec: 2},
 			{Name: "samples", Unit: "samples", Int: true},
@@ -227,7 +242,8 @@ func Gemm(o Options, c GemmConfig) []*Table {
 					implC.Bench = roleOf(impl)
 					gfC := NumSamples(gf, f.each(func(d time.Duration) float64 { return flops / float64(d.Nanoseconds()) }))
 					t.Add(Str(s.String()), Str(act.Func.String()), Str(strconv.Itoa(th)), implC,
-						gfC, Num(100*gf/(peak.GFLOPS*float64(th))), unf, gain, Num(float64(f.samples)))
+						gfC, Num(100*gf/(peaks[impl].GFLOPS*float64(th))), Num(100*gf/(widest.GFLOPS*float64(th))),
+						unf, gain, Num(float64(f.samples)))
 				}
 			}
 			p.Step()

@@ -12,6 +12,7 @@ import (
 
 // Peak is the measured FMA peak of one core.
 type Peak struct {
+	Impl   string  `json:"impl"` // the implementation whose probe ran ("" for the scalar loop)
 	GFLOPS float64 `json:"gflops"`
 	// Probe says what was measured: the kernels' SIMD FMA loop, or a scalar
 	// Go loop of math.FMA where no SIMD probe exists (then GEMM percentages
@@ -21,14 +22,49 @@ type Peak struct {
 	SIMD bool `json:"simd"`
 }
 
-// MeasurePeak measures the FMA peak of one core for about d, with the
-// kernels' SIMD probe (kernels.PeakGFLOPS) where the build has one, else
-// with a scalar Go loop.
-func MeasurePeak(d time.Duration) Peak {
-	if g := kernels.PeakGFLOPS(d); g > 0 {
-		return Peak{GFLOPS: g, Probe: "SIMD FMA loop (kernels.PeakGFLOPS, " + kernels.ISA() + " build)", SIMD: true}
+// MeasurePeak measures the FMA peak of one core for about d, with the SIMD
+// probe of the kernels' implementation impl (kernels.PeakGFLOPS, at its
+// vector width) where it has one, else with a scalar Go loop.
+func MeasurePeak(d time.Duration, impl string) Peak {
+	prev := kernels.ISA()
+	defer kernels.Use(prev)
+	if kernels.Use(impl) == nil {
+		if g := kernels.PeakGFLOPS(d); g > 0 {
+			return Peak{Impl: impl, GFLOPS: g, Probe: "SIMD FMA loop (kernels.PeakGFLOPS, " + impl + ")", SIMD: true}
+		}
 	}
 	return Peak{GFLOPS: goFMAPeak(d), Probe: "scalar Go math.FMA loop (float64, one lane; not the SIMD peak)"}
+}
+
+// MeasurePeaks measures the peak of each implementation of impls and of
+// every implementation this machine runs, and returns the peaks of impls
+// by name and the widest one (the largest SIMD peak; the scalar loop where
+// the build has no SIMD probe).
+func MeasurePeaks(d time.Duration, impls []string) (map[string]Peak, Peak) {
+	all := map[string]Peak{}
+	var widest Peak
+	for _, im := range kernels.Implementations() {
+		p := MeasurePeak(d, im)
+		if !p.SIMD {
+			continue
+		}
+		all[im] = p
+		if p.GFLOPS > widest.GFLOPS {
+			widest = p
+		}
+	}
+	if widest.GFLOPS == 0 {
+		widest = MeasurePeak(d, "generic")
+	}
+	peaks := map[string]Peak{}
+	for _, im := range impls {
+		if p, ok := all[im]; ok {
+			peaks[im] = p
+		} else {
+			peaks[im] = widest // the generic implementation: against the machine's peak
+		}
+	}
+	return peaks, widest
 }
 
 // goFMAPeak measures a loop of eight independent scalar math.FMA chains,

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 )
 
 // Benchmarks of the GEMM, reporting GFLOP/s and the percentage of the FMA
@@ -133,6 +135,54 @@ func BenchmarkMatMul(b *testing.B) {
 							b.Run(fmt.Sprintf("threads=%d", th), run)
 						}
 					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkEpilogueOverhead measures what each fused activation adds to a
+// GEMM of 256×1024×1024 on one thread: every iteration times the product
+// with the identity epilogue and with the activation, in alternating
+// order, and the benchmark reports the median of the ratios of the pairs
+// minus one (%overhead), which a shared machine's drift does not bias.
+// BenchmarkEpilogueOverhead/<act>/<impl>.
+func BenchmarkEpilogueOverhead(b *testing.B) {
+	const m, k, n = 256, 1024, 1024
+	r := rand.New(rand.NewPCG(2, 2))
+	a, bb, bias := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, n)
+	cc := make([]float32, m*n)
+	defer Use(ISA())
+	defer SetThreads(0)
+	for _, act := range []Func{ReLU, LeakyReLU, ELU, Sigmoid, Tanh} {
+		b.Run(act.String(), func(b *testing.B) {
+			for _, im := range Implementations() {
+				if im == "generic" {
+					continue
+				}
+				b.Run(im, func(b *testing.B) {
+					if err := Use(im); err != nil {
+						b.Fatal(err)
+					}
+					SetThreads(1)
+					plain := &Epilogue{Bias: bias}
+					fused := &Epilogue{Bias: bias, Act: Activation{Func: act, Alpha: 0.5}}
+					var ratios []float64
+					for i := 0; b.Loop(); i++ {
+						var d [2]time.Duration
+						for j := range 2 {
+							ep := plain
+							if (i+j)%2 == 1 {
+								ep = fused
+							}
+							t0 := time.Now()
+							Gemm(false, false, m, n, k, a, k, bb, n, cc, n, ep)
+							d[(i+j)%2] += time.Since(t0)
+						}
+						ratios = append(ratios, d[1].Seconds()/d[0].Seconds())
+					}
+					slices.Sort(ratios)
+					b.ReportMetric(100*(ratios[len(ratios)/2]-1), "%overhead")
 				})
 			}
 		})
