@@ -11,44 +11,58 @@ import (
 // micro-kernel (12 ymm accumulators) with its fused epilogue, the 4×16
 // edge tile and the strided variant (gemm_amd64.s), and the assembly
 // packers; see the contract in gemm.go.
-var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Tiles.strided, packers{
-	rows: func(dst, src []float32, ld, kc, npan int) {
-		_ = dst[npan*16*kc-1]
-		_ = src[(kc-1)*ld+npan*16-1]
-		asm.PackRows16(&dst[0], &src[0], ld, kc, npan)
-	},
-	rowsEdge: func(dst, src []float32, ld, kc, w int) {
-		_ = dst[16*kc-1]
-		_ = src[(kc-1)*ld+w-1]
-		asm.PackRowsEdge16(&dst[0], &src[0], ld, kc, w)
-	},
-	cols6: func(dst, src []float32, ld, kc int) {
-		_ = dst[6*kc-1]
-		_ = src[(kc-1)*ld+5]
-		asm.PackCols6(&dst[0], &src[0], ld, kc)
-	},
-	tA: func(dst, src []float32, ld, kc int) {
-		_ = dst[6*kc-1]
-		_ = src[5*ld+kc-1]
-		asm.PackT6(&dst[0], &src[0], ld, kc)
-	},
-	tB: func(dst, src []float32, ld, kc int) {
-		_ = dst[16*kc-1]
-		_ = src[15*ld+kc-1]
-		asm.PackT16(&dst[0], &src[0], ld, kc)
-	},
-})
+var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Tiles.strided,
+	asmPackers(6, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols6, asm.PackT6, asm.PackT16))
 
 // avx512Gemm is the GEMM of the avx512 implementation: the 12×32 micro-kernel
-// on zmm registers (24 accumulators), its 8- and 4-row edge tiles and the
-// strided variant, with the Go packers of pack.go; a C of at most 16
-// columns (an output layer) goes to the 6×16 tile of avx2Gemm, whose 16
-// columns are a half of the zmm tile's.
+// on zmm registers (24 accumulators), its 8- and 4-row edge tiles, the
+// strided variant and the assembly packers; a C of at most 16 columns (an
+// output layer) goes to the 6×16 tile of avx2Gemm, whose 16 columns are a
+// half of the zmm tile's.
 var avx512Gemm = func() *gemmContext {
-	ctx := newGemmContext(desc.ImplByName("avx512"), avx512Tiles.packed, avx512Tiles.strided, packers{})
+	ctx := newGemmContext(desc.ImplByName("avx512"), avx512Tiles.packed, avx512Tiles.strided,
+		asmPackers(12, 32, asm.PackRows32, asm.PackRowsEdge32, asm.PackCols12, asm.PackT12, asm.PackT32))
 	ctx.narrow, ctx.narrowN = avx2Gemm, 16
 	return ctx
 }()
+
+// asmPackers wraps the assembly packers of an MR×NR tile (gemm_amd64.s)
+// with the bounds checks that keep them inside their slices.
+func asmPackers(mr, nr int,
+	rows func(dst, src *float32, ld, kc, npan int),
+	rowsEdge func(dst, src *float32, ld, kc, w int),
+	cols, tA, tB func(dst, src *float32, ld, kc int)) packers {
+	return packers{
+		rows: func(dst, src []float32, ld, kc, npan int) {
+			_ = dst[npan*nr*kc-1]
+			_ = src[(kc-1)*ld+npan*nr-1]
+			rows(&dst[0], &src[0], ld, kc, npan)
+		},
+		rowsEdge: func(dst, src []float32, ld, kc, w int) {
+			_ = dst[nr*kc-1]
+			_ = src[(kc-1)*ld+w-1]
+			if w > nr {
+				panic("actfuse: internal error: an edge panel wider than NR")
+			}
+			rowsEdge(&dst[0], &src[0], ld, kc, w)
+		},
+		cols: func(dst, src []float32, ld, kc int) {
+			_ = dst[mr*kc-1]
+			_ = src[(kc-1)*ld+mr-1]
+			cols(&dst[0], &src[0], ld, kc)
+		},
+		tA: func(dst, src []float32, ld, kc int) {
+			_ = dst[mr*kc-1]
+			_ = src[(mr-1)*ld+kc-1]
+			tA(&dst[0], &src[0], ld, kc)
+		},
+		tB: func(dst, src []float32, ld, kc int) {
+			_ = dst[nr*kc-1]
+			_ = src[(nr-1)*ld+kc-1]
+			tB(&dst[0], &src[0], ld, kc)
+		},
+	}
+}
 
 // asmKernel is a micro-kernel of gemm_amd64.s (see the contract there).
 type asmKernel func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)

@@ -3,45 +3,84 @@
 package kernels
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // guard is the value around the packed panels, which must survive.
 const guard = float32(-7.25e30)
 
-// TestAVX2PackT checks the transposing packers, including columns beyond a
-// multiple of 8, against the definition.
-func TestAVX2PackT(t *testing.T) {
-	if Use("avx2") != nil {
-		t.Skip("no AVX2+FMA")
+// TestAsmPackers checks the assembly packers of every amd64 context against
+// their definitions, for every panel depth up to 40 (the transposing ones
+// beyond a multiple of 8 through packTransposed) and every edge width, with
+// guard values after the destination and around the source's rows.
+func TestAsmPackers(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2: the packers cannot run on this CPU")
 	}
-	defer Use(ISA())
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, w := range []int{6, 16} {
-		for kc := 0; kc < 40; kc++ {
-			ld := kc + 3
-			src := randSlice(r, w*ld)
-			dst := make([]float32, w*kc+8)
+	for _, ctx := range []struct {
+		name string
+		mk   *gemmContext
+	}{{"avx2", avx2Gemm}, {"avx512", avx512Gemm}} {
+		mr, nr, pk := ctx.mk.mr, ctx.mk.nr, &ctx.mk.pack
+		// check runs pack into a guarded destination of n values and
+		// compares each with want(i).
+		check := func(what string, n int, pack func(dst []float32), want func(i int) float32) {
+			t.Helper()
+			dst := make([]float32, n+16)
 			for i := range dst {
 				dst[i] = guard
 			}
-			fast := avx2Gemm.pack.tA
-			if w == 16 {
-				fast = avx2Gemm.pack.tB
-			}
-			packTransposed(fast, dst, src, ld, 0, w, 0, kc, w)
-			for p := 0; p < kc; p++ {
-				for i := 0; i < w; i++ {
-					if dst[p*w+i] != src[i*ld+p] {
-						t.Fatalf("w=%d kc=%d: dst[%d*%d+%d] = %v, want %v", w, kc, p, w, i, dst[p*w+i], src[i*ld+p])
-					}
+			pack(dst[:n:n])
+			for i := 0; i < n; i++ {
+				if dst[i] != want(i) {
+					t.Fatalf("%s %s: dst[%d] = %v, want %v", ctx.name, what, i, dst[i], want(i))
 				}
 			}
-			for i := w * kc; i < len(dst); i++ {
+			for i := n; i < len(dst); i++ {
 				if dst[i] != guard {
-					t.Fatalf("w=%d kc=%d: guard dst[%d] overwritten", w, kc, i)
+					t.Fatalf("%s %s: guard dst[%d] overwritten", ctx.name, what, i)
 				}
+			}
+		}
+		for kc := 1; kc <= 40; kc++ {
+			const npan = 3
+			ld := npan*nr + 5
+			src := randSlice(r, kc*ld)
+			check(fmt.Sprintf("rows kc=%d", kc), npan*nr*kc, func(d []float32) { pk.rows(d, src, ld, kc, npan) },
+				func(i int) float32 {
+					q, rest := i/(nr*kc), i%(nr*kc)
+					p, j := rest/nr, rest%nr
+					return src[p*ld+q*nr+j]
+				})
+			for w := 1; w <= nr; w++ {
+				// The last row ends at column w: a read beyond it panics
+				// in the bounds check or faults under the guard.
+				s := src[:(kc-1)*ld+w]
+				check(fmt.Sprintf("rowsEdge kc=%d w=%d", kc, w), nr*kc, func(d []float32) { pk.rowsEdge(d, s, ld, kc, w) },
+					func(i int) float32 {
+						p, j := i/nr, i%nr
+						if j >= w {
+							return 0
+						}
+						return s[p*ld+j]
+					})
+			}
+			check(fmt.Sprintf("cols kc=%d", kc), mr*kc, func(d []float32) { pk.cols(d, src, ld, kc) },
+				func(i int) float32 { return src[(i/mr)*ld+i%mr] })
+			for _, w := range []int{mr, nr} {
+				fast := pk.tA
+				if w == nr {
+					fast = pk.tB
+				}
+				lt := kc + 3
+				st := randSlice(r, w*lt)
+				check(fmt.Sprintf("transposed w=%d kc=%d", w, kc), w*kc, func(d []float32) { packTransposed(fast, d, st, lt, 0, w, 0, kc, w) },
+					func(i int) float32 { return st[(i%w)*lt+i/w] })
 			}
 		}
 	}

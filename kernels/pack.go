@@ -8,9 +8,9 @@ type packers struct {
 	rows func(dst, src []float32, ld, kc, npan int)
 	// rowsEdge packs one panel of w < NR columns, zero-padded.
 	rowsEdge func(dst, src []float32, ld, kc, w int)
-	// cols6 packs a transposed A into a full 6-row micro-panel:
-	// dst[p*6+i] = src[p*ld+i] for i < 6, p < kc.
-	cols6 func(dst, src []float32, ld, kc int)
+	// cols packs a transposed A into a full micro-panel of MR rows:
+	// dst[p*MR+i] = src[p*ld+i] for i < MR, p < kc.
+	cols func(dst, src []float32, ld, kc int)
 	// tA and tB write dst[p*w+i] = src[i*ld+p] for i < w and p < kc, a
 	// multiple of 8, with w = MR (tA) and w = NR (tB).
 	tA, tB func(dst, src []float32, ld, kc int)
@@ -32,11 +32,6 @@ func packB(pk *packers, dst []float32, transB bool, b []float32, ldb, pc, kc, jc
 		w := min(nr, jc+nc-j0)
 		d := dst[r*nr*kc : (r+1)*nr*kc]
 		switch {
-		case !transB && w == 16 && nr == 16:
-			for p := 0; p < kc; p++ {
-				s := (pc+p)*ldb + j0
-				*(*[16]float32)(d[p*16:]) = *(*[16]float32)(b[s : s+16])
-			}
 		case !transB && pk.rowsEdge != nil && kc > 0:
 			pk.rowsEdge(d, b[pc*ldb+j0:], ldb, kc, w)
 		case !transB:
@@ -65,15 +60,10 @@ func packA(pk *packers, dst []float32, transA bool, a []float32, lda, ic, mc, pc
 		h := min(mr, ic+mc-i0)
 		d := dst[q*mr*kc : (q+1)*mr*kc]
 		switch {
-		case transA && h == 6 && mr == 6 && pk.cols6 != nil && kc > 0:
-			pk.cols6(d, a[pc*lda+i0:], lda, kc)
-		case transA && h == 6 && mr == 6:
-			// op(A)[i, p] = A[p, i]: MR consecutive values per step.
-			for p := 0; p < kc; p++ {
-				s := (pc+p)*lda + i0
-				*(*[6]float32)(d[p*6:]) = *(*[6]float32)(a[s : s+6])
-			}
+		case transA && h == mr && pk.cols != nil && kc > 0:
+			pk.cols(d, a[pc*lda+i0:], lda, kc)
 		case transA:
+			// op(A)[i, p] = A[p, i]: h consecutive values per step.
 			for p := 0; p < kc; p++ {
 				s := (pc+p)*lda + i0
 				col := d[p*mr : p*mr+mr]

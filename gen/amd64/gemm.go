@@ -52,15 +52,19 @@ const (
 
 func init() { groups["gemm"] = genGemm }
 
-// gemmConst is the column mask table of the AVX2 kernels: 16 all-ones
-// words, then 16 zero words.
+// gemmConst is the column mask table of the AVX2 kernels and packers:
+// maskWords all-ones words, then maskWords zero words; w ones followed by
+// zeros start at gemmConst+4·(maskWords-w).
 var gemmConst Mem
+
+// maskWords is the widest masked row: the NR of every amd64 implementation.
+const maskWords = 32
 
 func genGemm() {
 	gemmConst = GLOBL("gemmconst", RODATA|NOPTR)
-	for i := 0; i < 32; i++ {
+	for i := 0; i < 2*maskWords; i++ {
 		v := uint32(0)
-		if i < 16 {
+		if i < maskWords {
 			v = 0xffffffff
 		}
 		DATA(4*i, U32(v))
@@ -77,12 +81,8 @@ func genGemm() {
 			genKernel(s, fmt.Sprintf("Gemm%dx%d", e, im.NR), im.MR, e, false)
 		}
 		genPeak(s)
+		genPackers(im)
 	}
-	genPackRows()
-	genPackRowsEdge()
-	genPackCols6()
-	genPackT(6)
-	genPackT(16)
 }
 
 // kernel holds the registers of one micro-kernel being generated.
@@ -157,9 +157,9 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 		} else {
 			k.maskRow = [2]Mem{loc, loc.Offset(w)}
 			tab := GP64()
-			LEAQ(gemmConst.Offset(4*nr), tab) // start of the zero half
+			LEAQ(gemmConst.Offset(4*maskWords), tab) // start of the zero half
 			SHLQ(U8(2), nrr)
-			SUBQ(nrr, tab) // &table[nr_max-nr]
+			SUBQ(nrr, tab) // &gemmConst[maskWords-nr]
 			t := s.vec()
 			for h := 0; h < 2; h++ {
 				VMOVUPS(Mem{Base: tab, Disp: w * h}, t)

@@ -28,6 +28,25 @@ func Gemm4x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb 
 // (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
 func FMAPeakAVX2(n int)
 
+// PackRows16 copies kc rows of npan·16 values (row p at src[p*ld:]) into
+// npan panels of kc×16: dst[(r*kc+p)*16+j] = src[p*ld+r*16+j].
+func PackRows16(dst *float32, src *float32, ld int, kc int, npan int)
+
+// PackRowsEdge16 copies kc rows of w <= 16 values (row p at src[p*ld:]) into
+// one kc×16 panel padded with zeros: dst[p*16+j] = j < w ? src[p*ld+j] : 0.
+func PackRowsEdge16(dst *float32, src *float32, ld int, kc int, w int)
+
+// PackCols6 writes dst[p*6+i] = src[p*ld+i] for i < 6 and p < kc.
+func PackCols6(dst *float32, src *float32, ld int, kc int)
+
+// PackT6 writes dst[p*6+i] = src[i*ld+p] for i < 6 and p < kc, a
+// multiple of 8: the rows of src become the columns of a packed panel.
+func PackT6(dst *float32, src *float32, ld int, kc int)
+
+// PackT16 writes dst[p*16+i] = src[i*ld+p] for i < 16 and p < kc, a
+// multiple of 8: the rows of src become the columns of a packed panel.
+func PackT16(dst *float32, src *float32, ld int, kc int)
+
 // Gemm12x32 computes ceil(m/12) tiles of 12×nr of C = epilogue(A·B) down one
 // column panel from a packed A (12 values per k step, one micro-panel per
 // tile) and a packed B panel (32 values per k step) on avx512; see kernels/gemm.go
@@ -57,21 +76,21 @@ func Gemm4x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb 
 // (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
 func FMAPeakAVX512(n int)
 
-// PackRows16 copies kc rows of npan·16 values (row p at src[p*ld:]) into
-// npan panels of kc×16: dst[(r*kc+p)*16+j] = src[p*ld+r*16+j].
-func PackRows16(dst *float32, src *float32, ld int, kc int, npan int)
+// PackRows32 copies kc rows of npan·32 values (row p at src[p*ld:]) into
+// npan panels of kc×32: dst[(r*kc+p)*32+j] = src[p*ld+r*32+j].
+func PackRows32(dst *float32, src *float32, ld int, kc int, npan int)
 
-// PackRowsEdge16 copies kc rows of w <= 16 values (row p at src[p*ld:]) into
-// one kc×16 panel padded with zeros: dst[p*16+j] = j < w ? src[p*ld+j] : 0.
-func PackRowsEdge16(dst *float32, src *float32, ld int, kc int, w int)
+// PackRowsEdge32 copies kc rows of w <= 32 values (row p at src[p*ld:]) into
+// one kc×32 panel padded with zeros: dst[p*32+j] = j < w ? src[p*ld+j] : 0.
+func PackRowsEdge32(dst *float32, src *float32, ld int, kc int, w int)
 
-// PackCols6 writes dst[p*6+i] = src[p*ld+i] for i < 6 and p < kc.
-func PackCols6(dst *float32, src *float32, ld int, kc int)
+// PackCols12 writes dst[p*12+i] = src[p*ld+i] for i < 12 and p < kc.
+func PackCols12(dst *float32, src *float32, ld int, kc int)
 
-// PackT6 writes dst[p*6+i] = src[i*ld+p] for i < 6 and p < kc, a
+// PackT12 writes dst[p*12+i] = src[i*ld+p] for i < 12 and p < kc, a
 // multiple of 8: the rows of src become the columns of a packed panel.
-func PackT6(dst *float32, src *float32, ld int, kc int)
+func PackT12(dst *float32, src *float32, ld int, kc int)
 
-// PackT16 writes dst[p*16+i] = src[i*ld+p] for i < 16 and p < kc, a
+// PackT32 writes dst[p*32+i] = src[i*ld+p] for i < 32 and p < kc, a
 // multiple of 8: the rows of src become the columns of a packed panel.
-func PackT16(dst *float32, src *float32, ld int, kc int)
+func PackT32(dst *float32, src *float32, ld int, kc int)

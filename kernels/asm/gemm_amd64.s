@@ -20,29 +20,61 @@ DATA gemmconst<>+48(SB)/4, $0xffffffff
 DATA gemmconst<>+52(SB)/4, $0xffffffff
 DATA gemmconst<>+56(SB)/4, $0xffffffff
 DATA gemmconst<>+60(SB)/4, $0xffffffff
-DATA gemmconst<>+64(SB)/4, $0x00000000
-DATA gemmconst<>+68(SB)/4, $0x00000000
-DATA gemmconst<>+72(SB)/4, $0x00000000
-DATA gemmconst<>+76(SB)/4, $0x00000000
-DATA gemmconst<>+80(SB)/4, $0x00000000
-DATA gemmconst<>+84(SB)/4, $0x00000000
-DATA gemmconst<>+88(SB)/4, $0x00000000
-DATA gemmconst<>+92(SB)/4, $0x00000000
-DATA gemmconst<>+96(SB)/4, $0x00000000
-DATA gemmconst<>+100(SB)/4, $0x00000000
-DATA gemmconst<>+104(SB)/4, $0x00000000
-DATA gemmconst<>+108(SB)/4, $0x00000000
-DATA gemmconst<>+112(SB)/4, $0x00000000
-DATA gemmconst<>+116(SB)/4, $0x00000000
-DATA gemmconst<>+120(SB)/4, $0x00000000
-DATA gemmconst<>+124(SB)/4, $0x00000000
-GLOBL gemmconst<>(SB), RODATA|NOPTR, $128
+DATA gemmconst<>+64(SB)/4, $0xffffffff
+DATA gemmconst<>+68(SB)/4, $0xffffffff
+DATA gemmconst<>+72(SB)/4, $0xffffffff
+DATA gemmconst<>+76(SB)/4, $0xffffffff
+DATA gemmconst<>+80(SB)/4, $0xffffffff
+DATA gemmconst<>+84(SB)/4, $0xffffffff
+DATA gemmconst<>+88(SB)/4, $0xffffffff
+DATA gemmconst<>+92(SB)/4, $0xffffffff
+DATA gemmconst<>+96(SB)/4, $0xffffffff
+DATA gemmconst<>+100(SB)/4, $0xffffffff
+DATA gemmconst<>+104(SB)/4, $0xffffffff
+DATA gemmconst<>+108(SB)/4, $0xffffffff
+DATA gemmconst<>+112(SB)/4, $0xffffffff
+DATA gemmconst<>+116(SB)/4, $0xffffffff
+DATA gemmconst<>+120(SB)/4, $0xffffffff
+DATA gemmconst<>+124(SB)/4, $0xffffffff
+DATA gemmconst<>+128(SB)/4, $0x00000000
+DATA gemmconst<>+132(SB)/4, $0x00000000
+DATA gemmconst<>+136(SB)/4, $0x00000000
+DATA gemmconst<>+140(SB)/4, $0x00000000
+DATA gemmconst<>+144(SB)/4, $0x00000000
+DATA gemmconst<>+148(SB)/4, $0x00000000
+DATA gemmconst<>+152(SB)/4, $0x00000000
+DATA gemmconst<>+156(SB)/4, $0x00000000
+DATA gemmconst<>+160(SB)/4, $0x00000000
+DATA gemmconst<>+164(SB)/4, $0x00000000
+DATA gemmconst<>+168(SB)/4, $0x00000000
+DATA gemmconst<>+172(SB)/4, $0x00000000
+DATA gemmconst<>+176(SB)/4, $0x00000000
+DATA gemmconst<>+180(SB)/4, $0x00000000
+DATA gemmconst<>+184(SB)/4, $0x00000000
+DATA gemmconst<>+188(SB)/4, $0x00000000
+DATA gemmconst<>+192(SB)/4, $0x00000000
+DATA gemmconst<>+196(SB)/4, $0x00000000
+DATA gemmconst<>+200(SB)/4, $0x00000000
+DATA gemmconst<>+204(SB)/4, $0x00000000
+DATA gemmconst<>+208(SB)/4, $0x00000000
+DATA gemmconst<>+212(SB)/4, $0x00000000
+DATA gemmconst<>+216(SB)/4, $0x00000000
+DATA gemmconst<>+220(SB)/4, $0x00000000
+DATA gemmconst<>+224(SB)/4, $0x00000000
+DATA gemmconst<>+228(SB)/4, $0x00000000
+DATA gemmconst<>+232(SB)/4, $0x00000000
+DATA gemmconst<>+236(SB)/4, $0x00000000
+DATA gemmconst<>+240(SB)/4, $0x00000000
+DATA gemmconst<>+244(SB)/4, $0x00000000
+DATA gemmconst<>+248(SB)/4, $0x00000000
+DATA gemmconst<>+252(SB)/4, $0x00000000
+GLOBL gemmconst<>(SB), RODATA|NOPTR, $256
 
 // func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·Gemm6x16(SB), NOSPLIT, $192-112
 	MOVQ         nr+16(FP), AX
-	LEAQ         gemmconst<>+64(SB), CX
+	LEAQ         gemmconst<>+128(SB), CX
 	SHLQ         $0x02, AX
 	SUBQ         AX, CX
 	VMOVUPS      (CX), Y0
@@ -5082,7 +5114,7 @@ GLOBL k32_3f200000<>(SB), RODATA|NOPTR, $32
 // Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·Gemm6x16S(SB), NOSPLIT, $192-104
 	MOVQ         nr+16(FP), AX
-	LEAQ         gemmconst<>+64(SB), CX
+	LEAQ         gemmconst<>+128(SB), CX
 	SHLQ         $0x02, AX
 	SUBQ         AX, CX
 	VMOVUPS      (CX), Y0
@@ -9794,7 +9826,7 @@ Gemm6x16S_copytail:
 // Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·Gemm4x16(SB), NOSPLIT, $192-112
 	MOVQ         nr+16(FP), AX
-	LEAQ         gemmconst<>+64(SB), CX
+	LEAQ         gemmconst<>+128(SB), CX
 	SHLQ         $0x02, AX
 	SUBQ         AX, CX
 	VMOVUPS      (CX), Y0
@@ -13170,6 +13202,287 @@ FMAPeakAVX2_loop:
 	JNZ         FMAPeakAVX2_loop
 
 FMAPeakAVX2_done:
+	VZEROUPPER
+	RET
+
+// func PackRows16(dst *float32, src *float32, ld int, kc int, npan int)
+// Requires: AVX
+TEXT ·PackRows16(SB), NOSPLIT, $0-40
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   ld+16(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   kc+24(FP), BX
+	MOVQ   npan+32(FP), SI
+	MOVQ   BX, DI
+	IMUL3Q $0x00000040, DI, DI
+	TESTQ  BX, BX
+	JZ     PackRows16_done
+	TESTQ  SI, SI
+	JZ     PackRows16_done
+
+PackRows16_row:
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ SI, R10
+
+PackRows16_pan:
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS Y0, (R9)
+	VMOVUPS Y1, 32(R9)
+	ADDQ    $0x40, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNZ     PackRows16_pan
+	ADDQ    DX, CX
+	ADDQ    $0x40, AX
+	DECQ    BX
+	JNZ     PackRows16_row
+
+PackRows16_done:
+	VZEROUPPER
+	RET
+
+// func PackRowsEdge16(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX
+TEXT ·PackRowsEdge16(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    ld+16(FP), DX
+	SHLQ    $0x02, DX
+	MOVQ    kc+24(FP), BX
+	MOVQ    w+32(FP), SI
+	LEAQ    gemmconst<>+128(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	TESTQ   BX, BX
+	JZ      PackRowsEdge16_done
+
+PackRowsEdge16_loop:
+	VMASKMOVPS (CX), Y0, Y2
+	VMASKMOVPS 32(CX), Y1, Y3
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y3, 32(AX)
+	ADDQ       DX, CX
+	ADDQ       $0x40, AX
+	DECQ       BX
+	JNZ        PackRowsEdge16_loop
+
+PackRowsEdge16_done:
+	VZEROUPPER
+	RET
+
+// func PackCols6(dst *float32, src *float32, ld int, kc int)
+// Requires: AVX
+TEXT ·PackCols6(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  kc+24(FP), BX
+	TESTQ BX, BX
+	JZ    PackCols6_done
+
+PackCols6_loop:
+	VMOVUPS (CX), X0
+	VMOVSD  16(CX), X1
+	VMOVUPS X0, (AX)
+	VMOVSD  X1, 16(AX)
+	ADDQ    DX, CX
+	ADDQ    $0x18, AX
+	DECQ    BX
+	JNZ     PackCols6_loop
+
+PackCols6_done:
+	RET
+
+// func PackT6(dst *float32, src *float32, ld int, kc int)
+// Requires: AVX
+TEXT ·PackT6(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), BX
+	MOVQ kc+24(FP), SI
+	SHRQ $0x03, SI
+	JZ   PackT6_done
+
+PackT6_loop:
+	MOVQ         CX, DI
+	LEAQ         (DI)(BX*1), R8
+	VMOVUPS      (DI), X0
+	VINSERTF128  $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS      (DI)(DX*1), X2
+	VINSERTF128  $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS      (DI)(DX*2), X4
+	VINSERTF128  $0x01, (R8)(DX*2), Y4, Y4
+	VMOVUPS      (R8), X6
+	VINSERTF128  $0x01, (R8)(DX*2), Y6, Y6
+	VUNPCKLPS    Y2, Y0, Y3
+	VUNPCKHPS    Y2, Y0, Y7
+	VUNPCKLPS    Y6, Y4, Y5
+	VUNPCKHPS    Y6, Y4, Y8
+	VSHUFPS      $0x44, Y5, Y3, Y1
+	VSHUFPS      $0xee, Y5, Y3, Y3
+	VSHUFPS      $0x44, Y8, Y7, Y5
+	VSHUFPS      $0xee, Y8, Y7, Y7
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VMOVSD       X0, 16(AX)
+	VMOVUPS      X3, 24(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VMOVSD       X0, 40(AX)
+	VMOVUPS      X5, 48(AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VMOVSD       X0, 64(AX)
+	VMOVUPS      X7, 72(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VMOVSD       X0, 88(AX)
+	VMOVUPS      16(DI), X0
+	VINSERTF128  $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS      16(DI)(DX*1), X2
+	VINSERTF128  $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS      16(DI)(DX*2), X4
+	VINSERTF128  $0x01, 16(R8)(DX*2), Y4, Y4
+	VMOVUPS      16(R8), X6
+	VINSERTF128  $0x01, 16(R8)(DX*2), Y6, Y6
+	VUNPCKLPS    Y2, Y0, Y3
+	VUNPCKHPS    Y2, Y0, Y7
+	VUNPCKLPS    Y6, Y4, Y5
+	VUNPCKHPS    Y6, Y4, Y8
+	VSHUFPS      $0x44, Y5, Y3, Y1
+	VSHUFPS      $0xee, Y5, Y3, Y3
+	VSHUFPS      $0x44, Y8, Y7, Y5
+	VSHUFPS      $0xee, Y8, Y7, Y7
+	VMOVUPS      X1, 96(AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VMOVSD       X0, 112(AX)
+	VMOVUPS      X3, 120(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VMOVSD       X0, 136(AX)
+	VMOVUPS      X5, 144(AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VMOVSD       X0, 160(AX)
+	VMOVUPS      X7, 168(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VMOVSD       X0, 184(AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x000000c0, AX
+	DECQ         SI
+	JNZ          PackT6_loop
+
+PackT6_done:
+	VZEROUPPER
+	RET
+
+// func PackT16(dst *float32, src *float32, ld int, kc int)
+// Requires: AVX
+TEXT ·PackT16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), BX
+	MOVQ kc+24(FP), SI
+	SHRQ $0x03, SI
+	JZ   PackT16_done
+
+PackT16_loop:
+	MOVQ        CX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8)(BX*1), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     Y5, 128(AX)
+	VMOVUPS     Y7, 192(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8)(BX*1), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 256(AX)
+	VMOVUPS     Y3, 320(AX)
+	VMOVUPS     Y5, 384(AX)
+	VMOVUPS     Y7, 448(AX)
+	LEAQ        (R8)(DX*4), DI
+	ADDQ        DX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8)(BX*1), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     Y3, 96(AX)
+	VMOVUPS     Y5, 160(AX)
+	VMOVUPS     Y7, 224(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8)(BX*1), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 288(AX)
+	VMOVUPS     Y3, 352(AX)
+	VMOVUPS     Y5, 416(AX)
+	VMOVUPS     Y7, 480(AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x00000200, AX
+	DECQ        SI
+	JNZ         PackT16_loop
+
+PackT16_done:
 	VZEROUPPER
 	RET
 
@@ -40679,213 +40992,134 @@ FMAPeakAVX512_done:
 	VZEROUPPER
 	RET
 
-// func PackRows16(dst *float32, src *float32, ld int, kc int, npan int)
+// func PackRows32(dst *float32, src *float32, ld int, kc int, npan int)
 // Requires: AVX
-TEXT ·PackRows16(SB), NOSPLIT, $0-40
-	MOVQ  dst+0(FP), AX
-	MOVQ  src+8(FP), CX
-	MOVQ  ld+16(FP), DX
-	SHLQ  $0x02, DX
-	MOVQ  kc+24(FP), BX
-	MOVQ  npan+32(FP), SI
-	MOVQ  BX, DI
-	SHLQ  $0x06, DI
-	TESTQ BX, BX
-	JZ    PackRows16_done
-	TESTQ SI, SI
-	JZ    PackRows16_done
+TEXT ·PackRows32(SB), NOSPLIT, $0-40
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   ld+16(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   kc+24(FP), BX
+	MOVQ   npan+32(FP), SI
+	MOVQ   BX, DI
+	IMUL3Q $0x00000080, DI, DI
+	TESTQ  BX, BX
+	JZ     PackRows32_done
+	TESTQ  SI, SI
+	JZ     PackRows32_done
 
-PackRows16_row:
+PackRows32_row:
 	MOVQ CX, R8
 	MOVQ AX, R9
 	MOVQ SI, R10
 
-PackRows16_pan:
+PackRows32_pan:
 	VMOVUPS (R8), Y0
 	VMOVUPS 32(R8), Y1
+	VMOVUPS 64(R8), Y2
+	VMOVUPS 96(R8), Y3
 	VMOVUPS Y0, (R9)
 	VMOVUPS Y1, 32(R9)
-	ADDQ    $0x40, R8
+	VMOVUPS Y2, 64(R9)
+	VMOVUPS Y3, 96(R9)
+	ADDQ    $0x80, R8
 	ADDQ    DI, R9
 	DECQ    R10
-	JNZ     PackRows16_pan
+	JNZ     PackRows32_pan
 	ADDQ    DX, CX
-	ADDQ    $0x40, AX
+	ADDQ    $0x80, AX
 	DECQ    BX
-	JNZ     PackRows16_row
+	JNZ     PackRows32_row
 
-PackRows16_done:
+PackRows32_done:
 	VZEROUPPER
 	RET
 
-// func PackRowsEdge16(dst *float32, src *float32, ld int, kc int, w int)
+// func PackRowsEdge32(dst *float32, src *float32, ld int, kc int, w int)
 // Requires: AVX
-TEXT ·PackRowsEdge16(SB), NOSPLIT, $0-40
+TEXT ·PackRowsEdge32(SB), NOSPLIT, $0-40
 	MOVQ    dst+0(FP), AX
 	MOVQ    src+8(FP), CX
 	MOVQ    ld+16(FP), DX
 	SHLQ    $0x02, DX
 	MOVQ    kc+24(FP), BX
 	MOVQ    w+32(FP), SI
-	LEAQ    gemmconst<>+64(SB), DI
+	LEAQ    gemmconst<>+128(SB), DI
 	SHLQ    $0x02, SI
 	SUBQ    SI, DI
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
 	TESTQ   BX, BX
-	JZ      PackRowsEdge16_done
+	JZ      PackRowsEdge32_done
 
-PackRowsEdge16_loop:
-	VMASKMOVPS (CX), Y0, Y2
-	VMASKMOVPS 32(CX), Y1, Y3
-	VMOVUPS    Y2, (AX)
-	VMOVUPS    Y3, 32(AX)
+PackRowsEdge32_loop:
+	VMASKMOVPS (CX), Y0, Y4
+	VMASKMOVPS 32(CX), Y1, Y5
+	VMASKMOVPS 64(CX), Y2, Y6
+	VMASKMOVPS 96(CX), Y3, Y7
+	VMOVUPS    Y4, (AX)
+	VMOVUPS    Y5, 32(AX)
+	VMOVUPS    Y6, 64(AX)
+	VMOVUPS    Y7, 96(AX)
 	ADDQ       DX, CX
-	ADDQ       $0x40, AX
+	ADDQ       $0x80, AX
 	DECQ       BX
-	JNZ        PackRowsEdge16_loop
+	JNZ        PackRowsEdge32_loop
 
-PackRowsEdge16_done:
+PackRowsEdge32_done:
 	VZEROUPPER
 	RET
 
-// func PackCols6(dst *float32, src *float32, ld int, kc int)
+// func PackCols12(dst *float32, src *float32, ld int, kc int)
 // Requires: AVX
-TEXT ·PackCols6(SB), NOSPLIT, $0-32
+TEXT ·PackCols12(SB), NOSPLIT, $0-32
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
 	MOVQ  ld+16(FP), DX
 	SHLQ  $0x02, DX
 	MOVQ  kc+24(FP), BX
 	TESTQ BX, BX
-	JZ    PackCols6_done
+	JZ    PackCols12_done
 
-PackCols6_loop:
-	VMOVUPS (CX), X0
-	VMOVSD  16(CX), X1
-	VMOVUPS X0, (AX)
-	VMOVSD  X1, 16(AX)
+PackCols12_loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), X1
+	VMOVUPS Y0, (AX)
+	VMOVUPS X1, 32(AX)
 	ADDQ    DX, CX
-	ADDQ    $0x18, AX
+	ADDQ    $0x30, AX
 	DECQ    BX
-	JNZ     PackCols6_loop
+	JNZ     PackCols12_loop
 
-PackCols6_done:
-	RET
-
-// func PackT6(dst *float32, src *float32, ld int, kc int)
-// Requires: AVX
-TEXT ·PackT6(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ ld+16(FP), DX
-	SHLQ $0x02, DX
-	MOVQ kc+24(FP), BX
-	SHRQ $0x03, BX
-	JZ   PackT6_done
-	LEAQ (CX)(DX*2), SI
-	ADDQ DX, SI
-	LEAQ (SI)(DX*2), DI
-	ADDQ DX, DI
-
-PackT6_loop:
-	VMOVUPS      (CX), X0
-	VINSERTF128  $0x01, (CX)(DX*4), Y0, Y0
-	VMOVUPS      (CX)(DX*1), X2
-	VINSERTF128  $0x01, (SI)(DX*2), Y2, Y2
-	VMOVUPS      (CX)(DX*2), X4
-	VINSERTF128  $0x01, (SI)(DX*2), Y4, Y4
-	VMOVUPS      (SI), X6
-	VINSERTF128  $0x01, (SI)(DX*2), Y6, Y6
-	VUNPCKLPS    Y2, Y0, Y3
-	VUNPCKHPS    Y2, Y0, Y7
-	VUNPCKLPS    Y6, Y4, Y5
-	VUNPCKHPS    Y6, Y4, Y8
-	VSHUFPS      $0x44, Y5, Y3, Y1
-	VSHUFPS      $0xee, Y5, Y3, Y3
-	VSHUFPS      $0x44, Y8, Y7, Y5
-	VSHUFPS      $0xee, Y8, Y7, Y7
-	VMOVUPS      X1, (AX)
-	VEXTRACTF128 $0x01, Y1, X0
-	VMOVSD       X0, 16(AX)
-	VMOVUPS      X3, 24(AX)
-	VEXTRACTF128 $0x01, Y3, X0
-	VMOVSD       X0, 40(AX)
-	VMOVUPS      X5, 48(AX)
-	VEXTRACTF128 $0x01, Y5, X0
-	VMOVSD       X0, 64(AX)
-	VMOVUPS      X7, 72(AX)
-	VEXTRACTF128 $0x01, Y7, X0
-	VMOVSD       X0, 88(AX)
-	VMOVUPS      16(CX), X0
-	VINSERTF128  $0x01, 16(CX)(DX*4), Y0, Y0
-	VMOVUPS      16(CX)(DX*1), X2
-	VINSERTF128  $0x01, 16(SI)(DX*2), Y2, Y2
-	VMOVUPS      16(CX)(DX*2), X4
-	VINSERTF128  $0x01, 16(SI)(DX*2), Y4, Y4
-	VMOVUPS      16(SI), X6
-	VINSERTF128  $0x01, 16(SI)(DX*2), Y6, Y6
-	VUNPCKLPS    Y2, Y0, Y3
-	VUNPCKHPS    Y2, Y0, Y7
-	VUNPCKLPS    Y6, Y4, Y5
-	VUNPCKHPS    Y6, Y4, Y8
-	VSHUFPS      $0x44, Y5, Y3, Y1
-	VSHUFPS      $0xee, Y5, Y3, Y3
-	VSHUFPS      $0x44, Y8, Y7, Y5
-	VSHUFPS      $0xee, Y8, Y7, Y7
-	VMOVUPS      X1, 96(AX)
-	VEXTRACTF128 $0x01, Y1, X0
-	VMOVSD       X0, 112(AX)
-	VMOVUPS      X3, 120(AX)
-	VEXTRACTF128 $0x01, Y3, X0
-	VMOVSD       X0, 136(AX)
-	VMOVUPS      X5, 144(AX)
-	VEXTRACTF128 $0x01, Y5, X0
-	VMOVSD       X0, 160(AX)
-	VMOVUPS      X7, 168(AX)
-	VEXTRACTF128 $0x01, Y7, X0
-	VMOVSD       X0, 184(AX)
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, SI
-	ADDQ         $0x20, DI
-	ADDQ         $0x000000c0, AX
-	DECQ         BX
-	JNZ          PackT6_loop
-
-PackT6_done:
+PackCols12_done:
 	VZEROUPPER
 	RET
 
-// func PackT16(dst *float32, src *float32, ld int, kc int)
+// func PackT12(dst *float32, src *float32, ld int, kc int)
 // Requires: AVX
-TEXT ·PackT16(SB), NOSPLIT, $0-32
+TEXT ·PackT12(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ ld+16(FP), DX
 	SHLQ $0x02, DX
-	MOVQ kc+24(FP), BX
-	SHRQ $0x03, BX
-	JZ   PackT16_done
-	MOVQ CX, SI
-	LEAQ (SI)(DX*2), DI
-	ADDQ DX, DI
-	LEAQ (DI)(DX*2), R8
-	ADDQ DX, R8
-	LEAQ (CX)(DX*8), CX
-	LEAQ (CX)(DX*2), R9
-	ADDQ DX, R9
-	LEAQ (R9)(DX*2), R10
-	ADDQ DX, R10
+	LEAQ (DX)(DX*2), BX
+	MOVQ kc+24(FP), SI
+	SHRQ $0x03, SI
+	JZ   PackT12_done
 
-PackT16_loop:
-	VMOVUPS     (SI), X0
-	VINSERTF128 $0x01, (SI)(DX*4), Y0, Y0
-	VMOVUPS     (SI)(DX*1), X2
-	VINSERTF128 $0x01, (DI)(DX*2), Y2, Y2
-	VMOVUPS     (SI)(DX*2), X4
-	VINSERTF128 $0x01, (R8), Y4, Y4
-	VMOVUPS     (DI), X6
-	VINSERTF128 $0x01, (DI)(DX*4), Y6, Y6
+PackT12_loop:
+	MOVQ        CX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8)(BX*1), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8)(DX*4), Y6, Y6
 	VUNPCKLPS   Y2, Y0, Y3
 	VUNPCKHPS   Y2, Y0, Y7
 	VUNPCKLPS   Y6, Y4, Y5
@@ -40895,17 +41129,17 @@ PackT16_loop:
 	VSHUFPS     $0x44, Y8, Y7, Y5
 	VSHUFPS     $0xee, Y8, Y7, Y7
 	VMOVUPS     Y1, (AX)
-	VMOVUPS     Y3, 64(AX)
-	VMOVUPS     Y5, 128(AX)
-	VMOVUPS     Y7, 192(AX)
-	VMOVUPS     16(SI), X0
-	VINSERTF128 $0x01, 16(SI)(DX*4), Y0, Y0
-	VMOVUPS     16(SI)(DX*1), X2
-	VINSERTF128 $0x01, 16(DI)(DX*2), Y2, Y2
-	VMOVUPS     16(SI)(DX*2), X4
-	VINSERTF128 $0x01, 16(R8), Y4, Y4
-	VMOVUPS     16(DI), X6
-	VINSERTF128 $0x01, 16(DI)(DX*4), Y6, Y6
+	VMOVUPS     Y3, 48(AX)
+	VMOVUPS     Y5, 96(AX)
+	VMOVUPS     Y7, 144(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8)(BX*1), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8)(DX*4), Y6, Y6
 	VUNPCKLPS   Y2, Y0, Y3
 	VUNPCKHPS   Y2, Y0, Y7
 	VUNPCKLPS   Y6, Y4, Y5
@@ -40914,21 +41148,128 @@ PackT16_loop:
 	VSHUFPS     $0xee, Y5, Y3, Y3
 	VSHUFPS     $0x44, Y8, Y7, Y5
 	VSHUFPS     $0xee, Y8, Y7, Y7
-	VMOVUPS     Y1, 256(AX)
-	VMOVUPS     Y3, 320(AX)
-	VMOVUPS     Y5, 384(AX)
-	VMOVUPS     Y7, 448(AX)
-	ADDQ        $0x20, SI
-	ADDQ        $0x20, DI
-	ADDQ        $0x20, R8
-	VMOVUPS     (CX), X0
-	VINSERTF128 $0x01, (CX)(DX*4), Y0, Y0
-	VMOVUPS     (CX)(DX*1), X2
-	VINSERTF128 $0x01, (R9)(DX*2), Y2, Y2
-	VMOVUPS     (CX)(DX*2), X4
-	VINSERTF128 $0x01, (R10), Y4, Y4
-	VMOVUPS     (R9), X6
-	VINSERTF128 $0x01, (R9)(DX*4), Y6, Y6
+	VMOVUPS     Y1, 192(AX)
+	VMOVUPS     Y3, 240(AX)
+	VMOVUPS     Y5, 288(AX)
+	VMOVUPS     Y7, 336(AX)
+	LEAQ        (R8)(DX*4), DI
+	ADDQ        DX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (R8), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     X1, 32(AX)
+	VMOVUPS     X3, 80(AX)
+	VMOVUPS     X5, 128(AX)
+	VMOVUPS     X7, 176(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(R8), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     X1, 224(AX)
+	VMOVUPS     X3, 272(AX)
+	VMOVUPS     X5, 320(AX)
+	VMOVUPS     X7, 368(AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x00000180, AX
+	DECQ        SI
+	JNZ         PackT12_loop
+
+PackT12_done:
+	VZEROUPPER
+	RET
+
+// func PackT32(dst *float32, src *float32, ld int, kc int)
+// Requires: AVX
+TEXT ·PackT32(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), BX
+	MOVQ kc+24(FP), SI
+	SHRQ $0x03, SI
+	JZ   PackT32_done
+
+PackT32_loop:
+	MOVQ        CX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8)(BX*1), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     Y3, 128(AX)
+	VMOVUPS     Y5, 256(AX)
+	VMOVUPS     Y7, 384(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8)(BX*1), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 512(AX)
+	VMOVUPS     Y3, 640(AX)
+	VMOVUPS     Y5, 768(AX)
+	VMOVUPS     Y7, 896(AX)
+	LEAQ        (R8)(DX*4), DI
+	ADDQ        DX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8)(BX*1), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8)(DX*4), Y6, Y6
 	VUNPCKLPS   Y2, Y0, Y3
 	VUNPCKHPS   Y2, Y0, Y7
 	VUNPCKLPS   Y6, Y4, Y5
@@ -40938,17 +41279,17 @@ PackT16_loop:
 	VSHUFPS     $0x44, Y8, Y7, Y5
 	VSHUFPS     $0xee, Y8, Y7, Y7
 	VMOVUPS     Y1, 32(AX)
-	VMOVUPS     Y3, 96(AX)
-	VMOVUPS     Y5, 160(AX)
-	VMOVUPS     Y7, 224(AX)
-	VMOVUPS     16(CX), X0
-	VINSERTF128 $0x01, 16(CX)(DX*4), Y0, Y0
-	VMOVUPS     16(CX)(DX*1), X2
-	VINSERTF128 $0x01, 16(R9)(DX*2), Y2, Y2
-	VMOVUPS     16(CX)(DX*2), X4
-	VINSERTF128 $0x01, 16(R10), Y4, Y4
-	VMOVUPS     16(R9), X6
-	VINSERTF128 $0x01, 16(R9)(DX*4), Y6, Y6
+	VMOVUPS     Y3, 160(AX)
+	VMOVUPS     Y5, 288(AX)
+	VMOVUPS     Y7, 416(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8)(BX*1), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8)(DX*4), Y6, Y6
 	VUNPCKLPS   Y2, Y0, Y3
 	VUNPCKHPS   Y2, Y0, Y7
 	VUNPCKLPS   Y6, Y4, Y5
@@ -40957,17 +41298,101 @@ PackT16_loop:
 	VSHUFPS     $0xee, Y5, Y3, Y3
 	VSHUFPS     $0x44, Y8, Y7, Y5
 	VSHUFPS     $0xee, Y8, Y7, Y7
-	VMOVUPS     Y1, 288(AX)
-	VMOVUPS     Y3, 352(AX)
-	VMOVUPS     Y5, 416(AX)
+	VMOVUPS     Y1, 544(AX)
+	VMOVUPS     Y3, 672(AX)
+	VMOVUPS     Y5, 800(AX)
+	VMOVUPS     Y7, 928(AX)
+	LEAQ        (R8)(DX*4), DI
+	ADDQ        DX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8)(BX*1), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     Y3, 192(AX)
+	VMOVUPS     Y5, 320(AX)
+	VMOVUPS     Y7, 448(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8)(BX*1), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 576(AX)
+	VMOVUPS     Y3, 704(AX)
+	VMOVUPS     Y5, 832(AX)
+	VMOVUPS     Y7, 960(AX)
+	LEAQ        (R8)(DX*4), DI
+	ADDQ        DX, DI
+	LEAQ        (DI)(BX*1), R8
+	VMOVUPS     (DI), X0
+	VINSERTF128 $0x01, (DI)(DX*4), Y0, Y0
+	VMOVUPS     (DI)(DX*1), X2
+	VINSERTF128 $0x01, (R8)(DX*2), Y2, Y2
+	VMOVUPS     (DI)(DX*2), X4
+	VINSERTF128 $0x01, (R8)(BX*1), Y4, Y4
+	VMOVUPS     (R8), X6
+	VINSERTF128 $0x01, (R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 96(AX)
+	VMOVUPS     Y3, 224(AX)
+	VMOVUPS     Y5, 352(AX)
 	VMOVUPS     Y7, 480(AX)
+	VMOVUPS     16(DI), X0
+	VINSERTF128 $0x01, 16(DI)(DX*4), Y0, Y0
+	VMOVUPS     16(DI)(DX*1), X2
+	VINSERTF128 $0x01, 16(R8)(DX*2), Y2, Y2
+	VMOVUPS     16(DI)(DX*2), X4
+	VINSERTF128 $0x01, 16(R8)(BX*1), Y4, Y4
+	VMOVUPS     16(R8), X6
+	VINSERTF128 $0x01, 16(R8)(DX*4), Y6, Y6
+	VUNPCKLPS   Y2, Y0, Y3
+	VUNPCKHPS   Y2, Y0, Y7
+	VUNPCKLPS   Y6, Y4, Y5
+	VUNPCKHPS   Y6, Y4, Y8
+	VSHUFPS     $0x44, Y5, Y3, Y1
+	VSHUFPS     $0xee, Y5, Y3, Y3
+	VSHUFPS     $0x44, Y8, Y7, Y5
+	VSHUFPS     $0xee, Y8, Y7, Y7
+	VMOVUPS     Y1, 608(AX)
+	VMOVUPS     Y3, 736(AX)
+	VMOVUPS     Y5, 864(AX)
+	VMOVUPS     Y7, 992(AX)
 	ADDQ        $0x20, CX
-	ADDQ        $0x20, R9
-	ADDQ        $0x20, R10
-	ADDQ        $0x00000200, AX
-	DECQ        BX
-	JNZ         PackT16_loop
+	ADDQ        $0x00000400, AX
+	DECQ        SI
+	JNZ         PackT32_loop
 
-PackT16_done:
+PackT32_done:
 	VZEROUPPER
 	RET
