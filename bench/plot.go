@@ -26,7 +26,10 @@ import (
 //     bars, one bar per implementation, on a log scale, one panel per size
 //     (L1, L2, DRAM); a dashed line in each implementation's colour marks
 //     its ReLU time;
-//   - gemm: GFLOP/s per shape and activation;
+//   - gemm: % of the widest FMA peak of the run per shape (identity
+//     epilogue), one bar per implementation, one panel per thread count,
+//     with lines at 100% (the widest peak) and at the peak of every other
+//     implementation with a SIMD probe (from the Gemm and Peak tables);
 //   - accuracy (max ULP), train (training error per epoch), dead (dead units
 //     per epoch), noise (weights) and zigzag (same-sign rows per batch size).
 //
@@ -71,8 +74,9 @@ type figure struct {
 // one returns the figure of a single panel.
 func one(name string, p *plot.Plot) *figure { return &figure{name: name, rows: [][]*plot.Plot{{p}}} }
 
-// figureOf returns the figure of t, or nil for tables without a figure.
-func figureOf(_ *Report, t *Table) (*figure, error) {
+// figureOf returns the figure of t, or nil for tables without a figure; r
+// gives the tables that t's figure reads beside it.
+func figureOf(r *Report, t *Table) (*figure, error) {
 	if err := checkRows(t); err != nil {
 		return nil, err
 	}
@@ -80,14 +84,7 @@ func figureOf(_ *Report, t *Table) (*figure, error) {
 	case "Forward", "Backward":
 		return costFigure(t)
 	case "Gemm":
-		if err := needColumns(t, "shape", "act", "threads", "impl", "GFLOP/s"); err != nil {
-			return nil, err
-		}
-		th := distinct(t, "threads", nil)[0]
-		impl := distinct(t, "impl", nil)[0]
-		p, err := groupedBars(t, fmt.Sprintf("fused GEMM, %s, %s thread(s)", impl, th), "GFLOP/s", "shape", "act", "GFLOP/s",
-			func(row []Cell) bool { return row[t.Col("threads")].S == th && row[t.Col("impl")].S == impl })
-		return one("gemm", p), err
+		return gemmFigure(r, t)
 	case "Accuracy":
 		if err := needColumns(t, "act", "impl", "max ULP"); err != nil {
 			return nil, err

@@ -160,7 +160,7 @@ func TestWritePlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][2]int{ // width in pixels, rows of panels
-		"cost-forward": {960, 3}, "cost-backward": {960, 3}, "gemm": {480, 1},
+		"cost-forward": {960, 3}, "cost-backward": {960, 3}, "gemm": {960, 2},
 		"train": {480, 1}, "dead": {960, 1}, "accuracy": {480, 1}, "noise": {480, 1}, "zigzag": {480, 1},
 	}
 	var names []string
@@ -237,8 +237,9 @@ func TestWritePlotsDeterministic(t *testing.T) {
 }
 
 // TestPlotLegends checks what the shared legends say: every
-// implementation and the ReLU marks of the cost figures, the series of the
-// dead units.
+// implementation, the ReLU marks, the widest peak with its probe and the
+// avx2 peak as a percentage of it, and no line for generic, which has no
+// SIMD probe.
 func TestPlotLegends(t *testing.T) {
 	texts := func(f *figure) []string {
 		var s []string
@@ -250,6 +251,25 @@ func TestPlotLegends(t *testing.T) {
 	cost := texts(figureFor(t, "cost-forward"))
 	if len(cost) != 5 || !slices.Equal(cost[:4], []string{"avx512", "avx2", "generic", "naive"}) || !strings.Contains(cost[4], "ReLU") {
 		t.Errorf("cost legend %q", cost)
+	}
+	gemm := texts(figureFor(t, "gemm"))
+	if len(gemm) != 5 || !slices.Equal(gemm[:3], []string{"avx512", "avx2", "generic"}) {
+		t.Fatalf("gemm legend %q", gemm)
+	}
+	if want := "100% = the widest peak: SIMD FMA loop (kernels.PeakGFLOPS, avx512), 152.4 GFLOP/s per core"; gemm[3] != want {
+		t.Errorf("widest peak: %q, want %q", gemm[3], want)
+	}
+	if want := "avx2 peak = 55.2%: SIMD FMA loop (kernels.PeakGFLOPS, avx2), 84.1 GFLOP/s per core"; gemm[4] != want {
+		t.Errorf("avx2 peak: %q, want %q", gemm[4], want)
+	}
+	// Without the Peak table the lines are there, unnamed.
+	_, g := gemmSample()
+	f, err := gemmFigure(&Report{Tables: []*Table{g}}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(f); len(got) != 5 || got[3] != "100% = the widest peak, 152.4 GFLOP/s per core" || got[4] != "avx2 peak = 55.2%, 84.1 GFLOP/s per core" {
+		t.Errorf("gemm legend without the Peak table: %q", got)
 	}
 	// The shared legend of the dead units names each series once.
 	if dead := texts(figureFor(t, "dead")); len(dead) != 6 || dead[0] != "relu bias 0" {
@@ -264,7 +284,7 @@ func TestWritePlotsBadTables(t *testing.T) {
 	needs := map[string][]string{
 		"Forward":      {"act", "level", "impl", "ns/elem"},
 		"Backward":     {"act", "level", "impl", "ns/elem"},
-		"Gemm":         {"shape", "act", "threads", "impl", "GFLOP/s"},
+		"Gemm":         {"shape", "act", "threads", "impl", "%peak", "%widest"},
 		"TrainCurve":   {"act", "epoch", "train err %"},
 		"Dead":         {"act", "bias init", "epoch", "dead% L1"},
 		"Accuracy":     {"act", "impl", "max ULP"},

@@ -22,6 +22,7 @@ const (
 	wideFigure  = 720 // points
 	plotArea    = 640 // about the width of a wide figure's data area, in points
 	costRowH    = 210
+	gemmRowH    = 270
 	maxBarWidth = 24
 )
 
@@ -105,6 +106,133 @@ func costFigure(t *Table) (*figure, error) {
 	return f, nil
 }
 
+// gemmFigure draws the Gemm table: per thread count, one group of bars per
+// shape with one bar per implementation, the %widest column (GFLOP/s as a
+// percentage of the widest peak of the run times the threads) of the
+// identity epilogue (of the table's first activation if it has no
+// identity rows), a line at 100% and one at the peak of every other
+// implementation with a SIMD probe. The probes are named from r's Peak
+// table, when it has one.
+func gemmFigure(r *Report, t *Table) (*figure, error) {
+	if err := needColumns(t, "shape", "act", "threads", "impl", "%peak", "%widest"); err != nil {
+		return nil, err
+	}
+	sc, ac, tc, ic, pc, wc := t.Col("shape"), t.Col("act"), t.Col("threads"), t.Col("impl"), t.Col("%peak"), t.Col("%widest")
+	act := "identity"
+	if acts := distinct(t, "act", nil); !slices.Contains(acts, act) {
+		act = acts[0]
+	}
+	keep := func(row []Cell) bool { return row[ac].S == act }
+	shapes, threads, impls := distinct(t, "shape", keep), distinct(t, "threads", keep), distinct(t, "impl", keep)
+	// An implementation's peak relative to the widest is %widest/%peak of
+	// any of its rows; the GFLOP/s column and the thread count give the
+	// widest peak itself.
+	rel := map[string]float64{}
+	hi, widestGF := 100.0, 0.0
+	gc := t.Col("GFLOP/s")
+	for _, row := range t.Rows {
+		if !keep(row) || !row[wc].Num {
+			continue
+		}
+		hi = max(hi, row[wc].F)
+		if _, ok := rel[row[ic].S]; !ok && row[pc].Num && row[pc].F > 0 {
+			rel[row[ic].S] = row[wc].F / row[pc].F
+		}
+		if th, err := strconv.Atoi(row[tc].S); err == nil && th > 0 && gc >= 0 && row[gc].Num && row[wc].F > 0 && widestGF == 0 {
+			widestGF = 100 * row[gc].F / (row[wc].F * float64(th))
+		}
+	}
+	probes, probeGF := peakRows(r)
+	probeOf := func(gf float64) string {
+		for i, g := range probeGF {
+			if math.Abs(g-gf) <= 1e-6*gf {
+				return probes[i]
+			}
+		}
+		return ""
+	}
+	if widestGF == 0 && len(probeGF) > 0 {
+		widestGF = slices.Max(probeGF)
+	}
+	colors := implColors(impls)
+	title := "GEMM C = A·B + bias (identity epilogue)"
+	if act != "identity" {
+		title = fmt.Sprintf("GEMM C = %s(A·B + bias)", act)
+	}
+	f := &figure{
+		name:  "gemm",
+		title: title + ": GFLOP/s as % of the widest FMA peak measured in the run",
+		width: wideFigure,
+		rowH:  gemmRowH,
+	}
+	for i, im := range impls {
+		f.legend = append(f.legend, legendItem{text: im, thumbs: []plot.Thumbnailer{&barSet{color: plotutil.Color(colors[i])}}})
+	}
+	widestLine := &hline{y: 100, style: draw.LineStyle{Color: color.Black, Width: vg.Points(1.5)}}
+	label := "100% = the widest peak"
+	if p := probeOf(widestGF); p != "" {
+		label += ": " + p
+	}
+	if widestGF > 0 {
+		label += fmt.Sprintf(", %.1f GFLOP/s per core", widestGF)
+	}
+	f.legend = append(f.legend, legendItem{text: label, thumbs: []plot.Thumbnailer{widestLine}})
+	peakLines := []plot.Plotter{widestLine}
+	for i, im := range impls {
+		q, ok := rel[im]
+		if !ok || q > 0.999 {
+			continue // the widest itself, or no SIMD probe (measured against the widest)
+		}
+		l := &hline{y: 100 * q, style: markStyle(colors[i])}
+		l.style.Width = vg.Points(1.5)
+		label := fmt.Sprintf("%s peak = %.1f%%", im, 100*q)
+		if widestGF > 0 {
+			if p := probeOf(q * widestGF); p != "" {
+				label += ": " + p
+			}
+			label += fmt.Sprintf(", %.1f GFLOP/s per core", q*widestGF)
+		}
+		f.legend = append(f.legend, legendItem{text: label, thumbs: []plot.Thumbnailer{l}})
+		peakLines = append(peakLines, l)
+	}
+	labels := make([]string, len(shapes))
+	for i, s := range shapes {
+		labels[i] = shapeLabel(s)
+	}
+	w := barWidth(len(shapes), len(impls))
+	for ti, th := range threads {
+		p := plot.New()
+		p.Title.Text = th + " threads"
+		if th == "1" {
+			p.Title.Text = "1 thread"
+		}
+		p.Y.Label.Text = "% of the widest peak × threads"
+		p.Add(hgrid())
+		for i, im := range impls {
+			b := &barSet{vals: nanValues(len(shapes)), width: w, offset: barOffset(w, i, len(impls)), color: plotutil.Color(colors[i])}
+			for _, row := range t.Rows {
+				if keep(row) && row[tc].S == th && row[ic].S == im && row[wc].Num {
+					b.vals[slices.Index(shapes, row[sc].S)] = row[wc].F
+				}
+			}
+			p.Add(b)
+		}
+		p.Add(peakLines...)
+		p.NominalX(labels...)
+		p.X.Min, p.X.Max = -0.5, float64(len(labels))-0.5
+		p.Y.Padding = 0
+		p.Y.Min, p.Y.Max = 0, 1.08*hi
+		if p.Y.Max <= 150 {
+			p.Y.Tick.Marker = percentTicks(p.Y.Max)
+		}
+		if ti == len(threads)-1 {
+			p.X.Label.Text = "shape M×K×N"
+		}
+		f.rows = append(f.rows, []*plot.Plot{p})
+	}
+	return f, nil
+}
+
 // logTicks returns the ticks of an axis of log10 values from lo to hi:
 // labelled powers of ten, unlabelled multiples of them.
 func logTicks(lo, hi float64) plot.ConstantTicks {
@@ -124,6 +252,60 @@ func logTicks(lo, hi float64) plot.ConstantTicks {
 		}
 	}
 	return ticks
+}
+
+// percentTicks returns ticks every 10 from 0 to max, labelled every 20.
+func percentTicks(max float64) plot.ConstantTicks {
+	var ticks plot.ConstantTicks
+	for v := 0; float64(v) <= max; v += 10 {
+		t := plot.Tick{Value: float64(v)}
+		if v%20 == 0 {
+			t.Label = strconv.Itoa(v)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// peakRows returns the probes and GFLOP/s of r's Peak table, if it has one
+// with those columns.
+func peakRows(r *Report) ([]string, []float64) {
+	var probes []string
+	var gfs []float64
+	for _, t := range r.Tables {
+		if t.Name != "Peak" || needColumns(t, "probe", "GFLOP/s") != nil || checkRows(t) != nil {
+			continue
+		}
+		pc, gc := t.Col("probe"), t.Col("GFLOP/s")
+		for _, row := range t.Rows {
+			if row[gc].Num {
+				probes = append(probes, row[pc].S)
+				gfs = append(gfs, row[gc].F)
+			}
+		}
+	}
+	return probes, gfs
+}
+
+// shapeLabel writes a shape of the Gemm table ("784x128x512/At") as a tick
+// label, the transposed operands on a second line.
+func shapeLabel(s string) string {
+	parts := strings.Split(s, "/")
+	var ops []string
+	for _, p := range parts[1:] {
+		switch p {
+		case "At":
+			ops = append(ops, "A")
+		case "Bt":
+			ops = append(ops, "B")
+		default:
+			return s
+		}
+	}
+	if len(ops) == 0 {
+		return s
+	}
+	return parts[0] + "\n" + strings.Join(ops, ", ") + " transposed"
 }
 
 // implColors returns the palette index of each implementation: fixed for
