@@ -56,8 +56,8 @@ func costSample(name string) *Table {
 func gemmSample() (*Table, *Table) {
 	peaks := map[string]float64{"avx512": 152.4, "avx2": 84.1, "generic": 152.4}
 	peakT := &Table{Name: "Peak", Columns: []Column{{Name: "probe", Label: true}, {Name: "GFLOP/s", Unit: "GFLOP/s"}}}
-	peakT.Add(Str("SIMD FMA loop (kernels.PeakGFLOPS, avx512)"), Num(peaks["avx512"]))
-	peakT.Add(Str("SIMD FMA loop (kernels.PeakGFLOPS, avx2)"), Num(peaks["avx2"]))
+	peakT.Add(Str(simdProbe("avx512")), Num(peaks["avx512"]))
+	peakT.Add(Str(simdProbe("avx2")), Num(peaks["avx2"]))
 	g := &Table{Name: "Gemm", Columns: []Column{
 		{Name: "shape", Label: true}, {Name: "act", Label: true}, {Name: "threads", Label: true}, {Name: "impl", Label: true},
 		{Name: "GFLOP/s", Unit: "GFLOP/s"}, {Name: "%peak", Unit: "%peak"}, {Name: "%widest", Unit: "%widest"},
@@ -270,6 +270,22 @@ func TestPlotLegends(t *testing.T) {
 	}
 	if got := texts(f); len(got) != 5 || got[3] != "100% = the widest peak, 152.4 GFLOP/s per core" || got[4] != "avx2 peak = 55.2%, 84.1 GFLOP/s per core" {
 		t.Errorf("gemm legend without the Peak table: %q", got)
+	}
+	// An avx2 peak as high as the avx512 one (as on Zen 4) has its line
+	// at 100%.
+	peak, g := gemmSample()
+	peak.Rows[1][1] = peak.Rows[0][1]
+	for _, row := range g.Rows {
+		if row[g.Col("impl")].S == "avx2" {
+			row[g.Col("%peak")] = row[g.Col("%widest")]
+		}
+	}
+	f, err = gemmFigure(&Report{Tables: []*Table{peak, g}}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(f); len(got) != 5 || got[4] != "avx2 peak = 100.0%: SIMD FMA loop (kernels.PeakGFLOPS, avx2), 152.4 GFLOP/s per core" {
+		t.Errorf("gemm legend with equal peaks: %q", got)
 	}
 	// The shared legend of the dead units names each series once.
 	if dead := texts(figureFor(t, "dead")); len(dead) != 6 || dead[0] != "relu bias 0" {

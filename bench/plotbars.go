@@ -126,7 +126,7 @@ func gemmFigure(r *Report, t *Table) (*figure, error) {
 	shapes, threads, impls := distinct(t, "shape", keep), distinct(t, "threads", keep), distinct(t, "impl", keep)
 	// An implementation's peak relative to the widest is %widest/%peak of
 	// any of its rows; the GFLOP/s column and the thread count give the
-	// widest peak itself.
+	// widest peak itself where the report has no Peak table.
 	rel := map[string]float64{}
 	hi, widestGF := 100.0, 0.0
 	gc := t.Col("GFLOP/s")
@@ -142,17 +142,13 @@ func gemmFigure(r *Report, t *Table) (*figure, error) {
 			widestGF = 100 * row[gc].F / (row[wc].F * float64(th))
 		}
 	}
+	// The Peak table lists each implementation's SIMD probe, the widest
+	// (the highest) among them.
 	probes, probeGF := peakRows(r)
-	probeOf := func(gf float64) string {
-		for i, g := range probeGF {
-			if math.Abs(g-gf) <= 1e-6*gf {
-				return probes[i]
-			}
-		}
-		return ""
-	}
-	if widestGF == 0 && len(probeGF) > 0 {
-		widestGF = slices.Max(probeGF)
+	widestProbe := ""
+	if len(probeGF) > 0 {
+		i := slices.Index(probeGF, slices.Max(probeGF))
+		widestProbe, widestGF = probes[i], probeGF[i]
 	}
 	colors := implColors(impls)
 	title := "GEMM C = A·B + bias (identity epilogue)"
@@ -170,8 +166,8 @@ func gemmFigure(r *Report, t *Table) (*figure, error) {
 	}
 	widestLine := &hline{y: 100, style: draw.LineStyle{Color: color.Black, Width: vg.Points(1.5)}}
 	label := "100% = the widest peak"
-	if p := probeOf(widestGF); p != "" {
-		label += ": " + p
+	if widestProbe != "" {
+		label += ": " + widestProbe
 	}
 	if widestGF > 0 {
 		label += fmt.Sprintf(", %.1f GFLOP/s per core", widestGF)
@@ -180,17 +176,32 @@ func gemmFigure(r *Report, t *Table) (*figure, error) {
 	peakLines := []plot.Plotter{widestLine}
 	for i, im := range impls {
 		q, ok := rel[im]
-		if !ok || q > 0.999 {
-			continue // the widest itself, or no SIMD probe (measured against the widest)
+		probe, gf := "", q*widestGF
+		if len(probes) > 0 {
+			// A line for each implementation with a SIMD probe of its
+			// own but the widest, even at the widest's height.
+			j := slices.Index(probes, simdProbe(im))
+			if j < 0 || probes[j] == widestProbe {
+				continue
+			}
+			probe, gf = probes[j], probeGF[j]
+			if !ok {
+				q, ok = gf/widestGF, true
+			}
+		} else if q > 0.999 {
+			continue // the widest, or measured against it (no SIMD probe)
+		}
+		if !ok {
+			continue
 		}
 		l := &hline{y: 100 * q, style: markStyle(colors[i])}
 		l.style.Width = vg.Points(1.5)
 		label := fmt.Sprintf("%s peak = %.1f%%", im, 100*q)
-		if widestGF > 0 {
-			if p := probeOf(q * widestGF); p != "" {
-				label += ": " + p
-			}
-			label += fmt.Sprintf(", %.1f GFLOP/s per core", q*widestGF)
+		if probe != "" {
+			label += ": " + probe
+		}
+		if gf > 0 {
+			label += fmt.Sprintf(", %.1f GFLOP/s per core", gf)
 		}
 		f.legend = append(f.legend, legendItem{text: label, thumbs: []plot.Thumbnailer{l}})
 		peakLines = append(peakLines, l)
