@@ -38,7 +38,9 @@
 //
 // Every number printed is measured in that run. Output is an aligned table
 // (-format table), JSON (-format json, schema in package bench) or the Go
-// benchmark format (-format bench) that benchstat compares across machines.
+// benchmark format (-format bench) that benchstat compares across machines;
+// -plot DIR then writes the figures of the tables, PNG and SVG, to DIR
+// (see bench.WritePlots).
 // Under an instruction-set emulator (qemu-user) the header says so: speeds are
 // then meaningless.
 package main
