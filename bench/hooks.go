@@ -30,11 +30,15 @@ func MeasurePeak(d time.Duration, impl string) Peak {
 	defer kernels.Use(prev)
 	if kernels.Use(impl) == nil {
 		if g := kernels.PeakGFLOPS(d); g > 0 {
-			return Peak{Impl: impl, GFLOPS: g, Probe: "SIMD FMA loop (kernels.PeakGFLOPS, " + impl + ")", SIMD: true}
+			return Peak{Impl: impl, GFLOPS: g, Probe: simdProbe(impl), SIMD: true}
 		}
 	}
 	return Peak{GFLOPS: goFMAPeak(d), Probe: "scalar Go math.FMA loop (float64, one lane; not the SIMD peak)"}
 }
+
+// simdProbe is the Probe of the SIMD peak of implementation impl, by which
+// the figures find each implementation's row of the Peak table.
+func simdProbe(impl string) string { return "SIMD FMA loop (kernels.PeakGFLOPS, " + impl + ")" }
 
 // MeasurePeaks measures the peak of each implementation of impls and of
 // every implementation this machine runs, and returns the peaks of impls

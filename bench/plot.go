@@ -3,10 +3,12 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,25 +20,38 @@ import (
 )
 
 // WritePlots writes a PNG and an SVG figure into dir for every table of r
-// that has one: cost-forward, cost-backward (ns/element per activation and
-// implementation, one panel per size), gemm (GFLOP/s per shape and
-// activation), accuracy (max ULP), train (training error per epoch), dead
-// (dead units per epoch), noise (weights) and zigzag (same-sign rows per
-// batch size). It returns the names of the files written.
+// that has one, and returns the names of the files written:
+//
+//   - cost-forward, cost-backward: ns/element of each activation as grouped
+//     bars, one bar per implementation, on a log scale, one panel per size
+//     (L1, L2, DRAM); a dashed line in each implementation's colour marks
+//     its ReLU time;
+//   - gemm: % of the widest FMA peak of the run per shape (identity
+//     epilogue), one bar per implementation, one panel per thread count,
+//     with lines at 100% (the widest peak) and at the peak of every other
+//     implementation with a SIMD probe (from the Gemm and Peak tables);
+//   - accuracy (max ULP), train (training error per epoch), dead (dead units
+//     per epoch), noise (weights) and zigzag (same-sign rows per batch size).
+//
+// Tables without rows are skipped; a table that lacks a column its figure
+// needs gives an error. The images depend on the tables only.
 func WritePlots(dir string, r *Report) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: plots: %w", err)
 	}
 	var written []string
 	for _, t := range r.Tables {
-		name, rows, err := figure(t)
+		if len(t.Rows) == 0 {
+			continue
+		}
+		f, err := figureOf(r, t)
 		if err != nil {
 			return written, fmt.Errorf("bench: plot of %s: %w", t.Name, err)
 		}
-		if rows == nil {
+		if f == nil {
 			continue
 		}
-		files, err := savePlots(dir, name, rows)
+		files, err := f.save(dir)
 		written = append(written, files...)
 		if err != nil {
 			return written, err
@@ -45,63 +60,124 @@ func WritePlots(dir string, r *Report) ([]string, error) {
 	return written, nil
 }
 
-// figure returns the file name and the panels of the figure of t, or nil
-// panels for tables without a figure.
-func figure(t *Table) (string, [][]*plot.Plot, error) {
+// A figure is a grid of panels, optionally under a title and a legend
+// shared by the panels (drawn outside them, so that it hides no data).
+type figure struct {
+	name   string // file name without extension
+	title  string
+	legend []legendItem
+	rows   [][]*plot.Plot
+	width  vg.Length // 0: 360 points per column
+	rowH   vg.Length // 0: 300 points per row
+}
+
+// one returns the figure of a single panel.
+func one(name string, p *plot.Plot) *figure { return &figure{name: name, rows: [][]*plot.Plot{{p}}} }
+
+// figureOf returns the figure of t, or nil for tables without a figure; r
+// gives the tables that t's figure reads beside it.
+func figureOf(r *Report, t *Table) (*figure, error) {
+	if err := checkRows(t); err != nil {
+		return nil, err
+	}
 	switch t.Name {
 	case "Forward", "Backward":
-		var panels []*plot.Plot
-		for _, level := range distinct(t, "level", nil) {
-			p, err := nominalLog(t, fmt.Sprintf("%s, %s-resident", t.Name, level), "ns per element (log)",
-				"act", "impl", "ns/elem", func(row []Cell) bool { return row[t.Col("level")].S == level })
-			if err != nil {
-				return "", nil, err
-			}
-			panels = append(panels, p)
-		}
-		return "cost-" + map[string]string{"Forward": "forward", "Backward": "backward"}[t.Name], [][]*plot.Plot{panels}, nil
+		return costFigure(t)
 	case "Gemm":
-		th := distinct(t, "threads", nil)[0]
-		impl := distinct(t, "impl", nil)[0]
-		p, err := groupedBars(t, fmt.Sprintf("fused GEMM, %s, %s thread(s)", impl, th), "GFLOP/s", "shape", "act", "GFLOP/s",
-			func(row []Cell) bool { return row[t.Col("threads")].S == th && row[t.Col("impl")].S == impl })
-		return "gemm", [][]*plot.Plot{{p}}, err
+		return gemmFigure(r, t)
 	case "Accuracy":
+		if err := needColumns(t, "act", "impl", "max ULP"); err != nil {
+			return nil, err
+		}
 		p, err := groupedBars(t, "max ULP error of the forward kernels", "max ULP (infinite shown as 0)", "act", "impl", "max ULP", nil)
-		return "accuracy", [][]*plot.Plot{{p}}, err
+		return one("accuracy", p), err
 	case "TrainCurve":
-		p, err := lines(t, "training error per epoch", "epoch", "training error %", "act", "epoch", "train err %")
-		return "train", [][]*plot.Plot{{p}}, err
+		if err := needColumns(t, "act", "epoch", "train err %"); err != nil {
+			return nil, err
+		}
+		p, entries, err := lines(t, "training error per epoch", "epoch", "training error %", "act", "epoch", "train err %")
+		if err != nil {
+			return nil, err
+		}
+		addLegend(p, entries)
+		return one("train", p), nil
 	case "Dead":
-		var panels []*plot.Plot
+		if err := needColumns(t, "act", "bias init", "epoch"); err != nil {
+			return nil, err
+		}
+		f := &figure{name: "dead", rows: [][]*plot.Plot{nil}}
 		for _, col := range t.Columns {
 			if len(col.Name) > 5 && col.Name[:5] == "dead%" {
-				p, err := linesBy(t, "dead units, "+col.Name[6:], "epoch", "dead %", func(row []Cell) string {
+				p, entries, err := linesBy(t, "dead units, "+col.Name[6:], "epoch", "dead %", func(row []Cell) string {
 					return row[t.Col("act")].S + " bias " + row[t.Col("bias init")].S
 				}, "epoch", col.Name)
 				if err != nil {
-					return "", nil, err
+					return nil, err
 				}
-				panels = append(panels, p)
+				p.Y.Min = min(p.Y.Min, 0)
+				// One legend above the panels: the series are alike in
+				// each, and a legend inside would cover the top of the
+				// data (ELU with a positive bias dies to 100%).
+				if f.legend == nil {
+					f.legend = entries
+				}
+				f.rows[0] = append(f.rows[0], p)
 			}
 		}
-		return "dead", [][]*plot.Plot{panels}, nil
+		if len(f.rows[0]) == 0 {
+			return nil, fmt.Errorf("table has no dead%% column (columns: %s)", columnNames(t))
+		}
+		return f, nil
 	case "NoiseWeights":
-		p, err := plot.New(), error(nil)
+		cols := []string{"noise", "L2", "ridge (exact)"}
+		if err := needColumns(t, append([]string{"weight"}, cols...)...); err != nil {
+			return nil, err
+		}
+		p := plot.New()
 		p.Title.Text = "weights: input noise vs L2 vs exact ridge"
 		p.Y.Label.Text = "weight"
 		cats := distinct(t, "weight", nil)
 		var series []series
-		for _, col := range []string{"noise", "L2", "ridge (exact)"} {
+		for _, col := range cols {
 			series = append(series, valuesOf(t, "weight", cats, col, nil, col))
 		}
-		err = addBars(p, cats, series)
-		return "noise", [][]*plot.Plot{{p}}, err
+		return one("noise", p), addBars(p, cats, series)
 	case "Zigzag":
+		if err := needColumns(t, "act", "batch", "same-sign %"); err != nil {
+			return nil, err
+		}
 		p, err := groupedBars(t, "units whose incoming weight gradients share one sign", "same-sign %", "batch", "act", "same-sign %", nil)
-		return "zigzag", [][]*plot.Plot{{p}}, err
+		return one("zigzag", p), err
 	}
-	return "", nil, nil
+	return nil, nil
+}
+
+// needColumns returns an error naming the first of names that t lacks.
+func needColumns(t *Table, names ...string) error {
+	for _, n := range names {
+		if t.Col(n) < 0 {
+			return fmt.Errorf("table has no %q column (columns: %s)", n, columnNames(t))
+		}
+	}
+	return nil
+}
+
+// checkRows returns an error unless every row of t has one cell per column.
+func checkRows(t *Table) error {
+	for i, row := range t.Rows {
+		if len(row) != len(t.Columns) {
+			return fmt.Errorf("row %d has %d cells for %d columns", i, len(row), len(t.Columns))
+		}
+	}
+	return nil
+}
+
+func columnNames(t *Table) string {
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = strconv.Quote(c.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // distinct returns the values of a label column in order of appearance.
@@ -184,54 +260,29 @@ func hgrid() *plotter.Grid {
 	return g
 }
 
-// nominalLog plots metric col on a log scale against the categories of
-// catCol, one line with points per value of lineCol.
-func nominalLog(t *Table, title, ylabel, catCol, lineCol, col string, keep func([]Cell) bool) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = ylabel
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	cats := distinct(t, catCol, keep)
-	lc := t.Col(lineCol)
-	for i, name := range distinct(t, lineCol, keep) {
-		s := valuesOf(t, catCol, cats, col, func(row []Cell) bool {
-			return row[lc].S == name && (keep == nil || keep(row))
-		}, name)
-		var pts plotter.XYs
-		for j, v := range s.vals {
-			if v > 0 {
-				pts = append(pts, plotter.XY{X: float64(j), Y: v})
-			}
-		}
-		if len(pts) == 0 {
-			continue
-		}
-		l, sc, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return nil, err
-		}
-		l.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
-		sc.Shape = plotutil.Shape(i)
-		p.Add(l, sc)
-		p.Legend.Add(name, l, sc)
-	}
-	p.NominalX(cats...)
-	p.Add(hgrid())
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Y.Max *= 10 // room for the legend
-	return p, nil
-}
-
 // lines plots metric ycol against the numeric label xcol, one line per
-// value of the label column by.
-func lines(t *Table, title, xlabel, ylabel, by, xcol, ycol string) (*plot.Plot, error) {
+// value of the label column by, with the legend inside the plot at the top
+// right (above the data: the y axis gets 30% more room).
+func lines(t *Table, title, xlabel, ylabel, by, xcol, ycol string) (*plot.Plot, []legendItem, error) {
 	bc := t.Col(by)
-	return linesBy(t, title, xlabel, ylabel, func(row []Cell) string { return row[bc].S }, xcol, ycol)
+	p, entries, err := linesBy(t, title, xlabel, ylabel, func(row []Cell) string { return row[bc].S }, xcol, ycol)
+	if err == nil {
+		p.Y.Max += 0.3 * (p.Y.Max - p.Y.Min) // room for the legend
+	}
+	return p, entries, err
 }
 
-func linesBy(t *Table, title, xlabel, ylabel string, key func([]Cell) string, xcol, ycol string) (*plot.Plot, error) {
+// addLegend adds entries to the legend of p, at its top.
+func addLegend(p *plot.Plot, entries []legendItem) {
+	for _, e := range entries {
+		p.Legend.Add(e.text, e.thumbs...)
+	}
+	p.Legend.Top = true
+}
+
+// linesBy plots metric ycol against the numeric label xcol, one line with
+// markers per key of the rows, and returns the legend entries of the lines.
+func linesBy(t *Table, title, xlabel, ylabel string, key func([]Cell) string, xcol, ycol string) (*plot.Plot, []legendItem, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
@@ -250,34 +301,51 @@ func linesBy(t *Table, title, xlabel, ylabel string, key func([]Cell) string, xc
 		}
 		pts[k] = append(pts[k], plotter.XY{X: x, Y: row[yc].F})
 	}
+	var entries []legendItem
 	for i, k := range keys {
 		l, s, err := plotter.NewLinePoints(pts[k])
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("line %s: %w", k, err)
 		}
 		l.Color, s.Color = plotutil.Color(i), plotutil.Color(i)
 		s.Shape = plotutil.Shape(i) // a marker of its own: neighbouring colours are close
 		l.Dashes = plotutil.Dashes(i / 7)
 		p.Add(l, s)
-		p.Legend.Add(k, l, s)
+		entries = append(entries, legendItem{text: k, thumbs: []plot.Thumbnailer{l, s}})
 	}
-	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
-	p.Y.Max += 0.3 * (p.Y.Max - p.Y.Min) // room for the legend
-	return p, nil
+	return p, entries, nil
 }
 
-// savePlots draws the panels into name.png and name.svg in dir.
-func savePlots(dir, name string, rows [][]*plot.Plot) ([]string, error) {
-	cols := 0
-	for _, r := range rows {
+// pngDPI is the resolution of the PNG files: a point is 4/3 pixels.
+const pngDPI = 96
+
+// layout returns the size of the figure, its number of columns and its
+// laid out header. The height is a whole number of PNG pixels.
+func (f *figure) layout() (w, h vg.Length, cols int, head header) {
+	for _, r := range f.rows {
 		cols = max(cols, len(r))
 	}
-	w, h := vg.Points(float64(cols)*360), vg.Points(float64(len(rows))*300)
-	tiles := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+	w, rowH := f.width, f.rowH
+	if w == 0 {
+		w = vg.Points(float64(cols) * 360)
+	}
+	if rowH == 0 {
+		rowH = vg.Points(300)
+	}
+	head = f.headerLayout(w)
+	px := vg.Inch / pngDPI
+	h = vg.Length(math.Ceil(float64((head.height+rowH*vg.Length(len(f.rows)))/px))) * px
+	return w, h, cols, head
+}
+
+// save draws the figure into name.png and name.svg in dir.
+func (f *figure) save(dir string) ([]string, error) {
+	w, h, cols, head := f.layout()
+	tiles := draw.Tiles{Rows: len(f.rows), Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	grid := make([][]*plot.Plot, len(rows))
-	for i, r := range rows {
+	grid := make([][]*plot.Plot, len(f.rows))
+	for i, r := range f.rows {
 		grid[i] = make([]*plot.Plot, cols)
 		copy(grid[i], r)
 	}
@@ -288,11 +356,15 @@ func savePlots(dir, name string, rows [][]*plot.Plot) ([]string, error) {
 			io.WriterTo
 		}
 		if format == "png" {
-			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
+			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI))}
 		} else {
 			c = vgsvg.New(w, h)
 		}
 		dc := draw.New(c)
+		if head.height > 0 {
+			head.draw(draw.Crop(dc, 0, 0, h-head.height, 0))
+			dc = draw.Crop(dc, 0, 0, 0, -head.height)
+		}
 		canvases := plot.Align(grid, tiles, dc)
 		for i := range grid {
 			for j, p := range grid[i] {
@@ -301,7 +373,7 @@ func savePlots(dir, name string, rows [][]*plot.Plot) ([]string, error) {
 				}
 			}
 		}
-		path := filepath.Join(dir, name+"."+format)
+		path := filepath.Join(dir, f.name+"."+format)
 		if err := writeFileAtomic(path, c); err != nil {
 			return written, err
 		}

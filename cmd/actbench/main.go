@@ -38,7 +38,9 @@
 //
 // Every number printed is measured in that run. Output is an aligned table
 // (-format table), JSON (-format json, schema in package bench) or the Go
-// benchmark format (-format bench) that benchstat compares across machines.
+// benchmark format (-format bench) that benchstat compares across machines;
+// -plot DIR then writes the figures of the tables, PNG and SVG, to DIR
+// (see bench.WritePlots).
 // Under an instruction-set emulator (qemu-user) the header says so: speeds are
 // then meaningless.
 package main
@@ -131,7 +133,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.impl, "impl", "all", "implementations: native, generic, naive, all, or a comma-separated list")
 	fs.StringVar(&cfg.threads, "threads", "", "comma-separated thread counts for gemm (default 1 and the number of CPUs)")
 	fs.StringVar(&cfg.format, "format", "table", "output format: table, json or bench (Go benchmark format for benchstat)")
-	fs.StringVar(&cfg.plotDir, "plot", "", "write PNG and SVG figures to this directory")
+	fs.StringVar(&cfg.plotDir, "plot", "", "write PNG and SVG figures of the tables to this directory (cost-forward, cost-backward, gemm, train, dead, ...)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof labels: experiment, kernel)")
 	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile at the end")
 	fs.StringVar(&cfg.tracefile, "trace", "", "write an execution trace")
@@ -309,11 +311,6 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err er
 		return runErr
 	}
 	rep := &bench.Report{Machine: e.machine, Tables: tables}
-	if cfg.plotDir != "" {
-		if err := writePlots(cfg.plotDir, rep, stderr, cfg.quiet); err != nil {
-			return err
-		}
-	}
 	switch cfg.format {
 	case "json":
 		err = rep.WriteJSON(stdout)
@@ -324,6 +321,13 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err er
 	}
 	if err != nil {
 		return err
+	}
+	// The figures after the tables: a figure that cannot be written does
+	// not lose what was measured.
+	if cfg.plotDir != "" {
+		if err := writePlots(cfg.plotDir, rep, stderr, cfg.quiet); err != nil {
+			return err
+		}
 	}
 	if cfg.memprofile != "" {
 		f, err := os.Create(cfg.memprofile)

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -587,20 +588,35 @@ func TestProfiles(t *testing.T) {
 
 func TestPlots(t *testing.T) {
 	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	args := append([]string{"-q", "-plot", dir, "cost", "-sizes", "1000,8000", "-impl", "native,generic"}, tiny...)
-	if code := run(args, &out, &errb); code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
+	for _, args := range [][]string{
+		{"-q", "-plot", dir, "cost", "-sizes", "1000,8000", "-impl", "native,generic"},
+		{"-q", "-plot", dir, "gemm", "-shapes", "24x40x56,8x16x20/At", "-threads", "1", "-impl", "native,generic"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(append(args, tiny...), &out, &errb); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
+		}
 	}
-	for _, name := range []string{"cost-forward", "cost-backward"} {
-		png, err := os.ReadFile(filepath.Join(dir, name+".png"))
-		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
-			t.Errorf("%s.png: not a PNG (%v)", name, err)
+	for _, name := range []string{"cost-forward", "cost-backward", "gemm"} {
+		b, err := os.ReadFile(filepath.Join(dir, name+".png"))
+		if err != nil {
+			t.Errorf("%s.png: %v", name, err)
+			continue
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s.png: %v", name, err)
 		}
 		svg, err := os.ReadFile(filepath.Join(dir, name+".svg"))
 		if err != nil || !bytes.Contains(svg, []byte("<svg")) {
 			t.Errorf("%s.svg: not an SVG (%v)", name, err)
 		}
+	}
+	// A directory that cannot be made: the tables are printed all the same.
+	file := filepath.Join(dir, "cost-forward.png")
+	var out, errb bytes.Buffer
+	args := append([]string{"-q", "-plot", file, "cost", "-sizes", "1000", "-impl", "native"}, tiny...)
+	if code := run(args, &out, &errb); code != 1 || !strings.Contains(out.String(), "forward activation kernels") || !strings.Contains(errb.String(), "-plot") {
+		t.Errorf("-plot into a file: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
 
