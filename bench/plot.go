@@ -383,13 +383,17 @@ func (f *figure) save(dir string) ([]string, error) {
 }
 
 // writeFileAtomic writes what w writes to path through a temporary file
-// renamed over it.
+// renamed over it, with mode 0644 (CreateTemp's files are private, and a
+// figure is for everyone to read).
 func writeFileAtomic(path string, w io.WriterTo) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("bench: writing %s: %w", path, err)
 	}
-	_, err = w.WriteTo(f)
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = w.WriteTo(f)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

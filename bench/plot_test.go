@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -175,6 +176,11 @@ func TestWritePlots(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, name+".png"))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if st, err := os.Stat(filepath.Join(dir, name+".png")); err != nil {
+			t.Error(err)
+		} else if runtime.GOOS != "windows" && st.Mode().Perm() != 0o644 {
+			t.Errorf("%s.png: mode %v, want -rw-r--r--", name, st.Mode())
 		}
 		img, err := png.Decode(bytes.NewReader(b))
 		if err != nil {
