@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/actfuse/actfuse/internal/scratch"
 )
@@ -19,7 +20,11 @@ var threads atomic.Int32
 // blocks of whole rows or columns and every element is computed by exactly
 // the same operations, and an update, elementwise, is split into contiguous
 // chunks. Small products and updates run on one goroutine whatever the
-// setting, because waking another costs more than it saves.
+// setting, because waking another costs more than it saves. After a call a
+// worker polls for the next one for 200 µs before it parks, and so does a
+// caller waiting for its workers (yielding to other goroutines meanwhile),
+// as OpenMP runtimes do: a parked thread takes tens to hundreds of
+// microseconds to wake, in a virtual machine above all.
 func SetThreads(n int) {
 	threads.Store(int32(max(n, 0)))
 }
@@ -43,7 +48,8 @@ const minFlopsPerThread = 4 << 20
 type gemmJob struct {
 	g      gemmCall
 	wg     sync.WaitGroup
-	bounds []int // block boundaries, reused across calls
+	left   atomic.Int32 // tasks not yet done, which the caller polls (spinWait)
+	bounds []int        // block boundaries, reused across calls
 
 	// panicked holds the first panic of a worker, re-raised by the caller
 	// of Gemm so that it can be recovered there.
@@ -71,9 +77,14 @@ var workerPool struct {
 }
 
 func worker(ch chan gemmTask) {
-	for t := range ch {
+	for {
+		t, ok := receive(ch)
+		if !ok {
+			return
+		}
 		if t.upd != nil {
 			t.upd.ok[t.part] = t.upd.chunk(t.i0, t.i1)
+			t.upd.left.Add(-1)
 			t.upd.wg.Done()
 			continue
 		}
@@ -81,10 +92,55 @@ func worker(ch chan gemmTask) {
 	}
 }
 
+// spinWait is how long a worker polls its channel after a task, and a
+// caller its job's counter, before parking: a parked goroutine's thread
+// sleeps, and waking it (a futex, and in a virtual machine the wake-up of
+// an idle vCPU) takes tens to hundreds of microseconds, the time of a
+// whole layer's GEMM. Back-to-back calls, as in training, find the workers
+// awake; OpenMP runtimes spin in the same way (GOMP_SPINCOUNT).
+const spinWait = 200 * time.Microsecond
+
+// spinUntil polls done for up to spinWait, yielding the processor to any
+// other runnable goroutine between polls (with fewer Ps than threads, or a
+// busy program, spinning must not hold up the work it waits for).
+func spinUntil(done func() bool) {
+	start := time.Now()
+	for i := 1; !done(); i++ {
+		runtime.Gosched()
+		if i&15 == 0 && time.Since(start) > spinWait {
+			return
+		}
+	}
+}
+
+// receive returns the next task of ch, polling it for up to spinWait
+// before blocking.
+func receive(ch chan gemmTask) (gemmTask, bool) {
+	select {
+	case t, ok := <-ch:
+		return t, ok
+	default:
+	}
+	var t gemmTask
+	var ok, got bool
+	spinUntil(func() bool {
+		select {
+		case t, ok = <-ch:
+			got = true
+		default:
+		}
+		return got
+	})
+	if !got {
+		t, ok = <-ch
+	}
+	return t, ok
+}
 // runTask computes one block and records a panic instead of letting it end
 // the process.
 func runTask(t gemmTask) {
 	defer t.job.wg.Done()
+	defer t.job.left.Add(-1)
 	defer func() {
 		if r := recover(); r != nil {
 			t.job.mu.Lock()
@@ -167,6 +223,7 @@ func parallelGemm(im *impl, job *gemmJob) {
 			continue
 		}
 		wg.Add(1)
+		job.left.Add(1)
 		ws[p-1] <- task
 	}
 	if byCols {
@@ -176,6 +233,7 @@ func parallelGemm(im *impl, job *gemmJob) {
 	} else if b[1] > 0 {
 		ctx.run(g, 0, b[1], 0, g.n)
 	}
+	spinUntil(func() bool { return job.left.Load() == 0 })
 	wg.Wait()
 	if job.panicked != nil {
 		r := job.panicked
@@ -208,10 +266,12 @@ func (j *updateJob) run(parts int) bool {
 	j.bounds = b
 	ws := workers(parts - 1)
 	j.wg.Add(parts - 1)
+	j.left.Store(int32(parts - 1))
 	for p := 1; p < parts; p++ {
 		ws[p-1] <- gemmTask{upd: j, i0: b[p], i1: b[p+1], part: p}
 	}
 	ok := j.chunk(0, b[1])
+	spinUntil(func() bool { return j.left.Load() == 0 })
 	j.wg.Wait()
 	for p := 1; p < parts; p++ {
 		ok = ok && j.ok[p]

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/actfuse/actfuse/fallback"
 	"github.com/actfuse/actfuse/internal/scratch"
@@ -119,6 +120,7 @@ type updateJob struct {
 	bounds []int                // chunk boundaries, reused across calls
 	ok     [maxUpdateParts]bool // finiteness of each worker's chunk
 	wg     sync.WaitGroup
+	left   atomic.Int32 // chunks not yet done, which the caller polls (spinWait)
 }
 
 var updateJobs scratch.List[updateJob]
