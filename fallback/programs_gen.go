@@ -1302,6 +1302,933 @@ func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 	}
 }
 
+// scaledsigmoidForwardLane is scaledsigmoidForward on one lane.
+func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
+	v1 := p[0]                             // slope
+	v2 := math.Float32frombits(0x3f800000) // 1
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	v3 := float32(v1 * v0)
+	v4 := fma32(-v1, v0, v3)
+	// -|z| = -|zh| + c, c = zh >= 0 ? r : -r
+	v5 := math.Float32frombits(0x80000000) // -0
+	v6 := fromBits(bits(v3) & bits(v5))
+	v7 := fromBits(bits(v4) ^ bits(v6))
+	v8 := fromBits(bits(v3) | bits(v5))
+	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
+	v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
+	v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	v11 := fma32(v8, v9, v10)
+	// s = 2^n
+	v12 := fromBits(bits(v11) << 23)
+	v13 := float32(v11 - v10)
+	// t = z - n·ln2, in two steps (Cody–Waite)
+	v14 := math.Float32frombits(0x3f317200) // 0.69314575
+	v15 := fma32(-v13, v14, v8)
+	v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+	v17 := fma32(-v13, v16, v7)
+	v18 := float32(v15 + v17)
+	// q(t), (e^t - 1 - t)/t²
+	v19 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+	v20 := math.Float32frombits(0x3c091cf1) // 0.008368717
+	v21 := fma32(v19, v18, v20)
+	v22 := math.Float32frombits(0x3d2aac79) // 0.04166839
+	v23 := fma32(v21, v18, v22)
+	v24 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+	v25 := fma32(v23, v18, v24)
+	v26 := math.Float32frombits(0x3efffffe) // 0.49999994
+	v27 := fma32(v25, v18, v26)
+	v28 := float32(v18 * v27)
+	v29 := float32(v18 * v12)
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	v30 := fma32(v29, v28, v29)
+	v31 := float32(v12 + v30)
+	// e = 0 where -|zh| < ln(2^-126)
+	v32 := fromBits(bits(v3) | bits(v5))
+	v33 := math.Float32frombits(0xc2aeac50) // -87.33655
+	v34 := lanemask(v32 < v33)
+	v35 := math.Float32frombits(0x00000000) // 0
+	v36 := fromBits(bits(v35)&v34 | bits(v31)&^v34)
+	v37 := float32(v36 + v2)
+	v38 := uint32(int32(bits(v3)) >> 31)
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	v39 := fromBits(bits(v36)&v38 | bits(v2)&^v38)
+	v40 := float32(v39 / v37)
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	v41 := float32(v37 - v2)
+	v42 := float32(v36 - v41)
+	v43 := uint32(int32(bits(v3)) >> 31)
+	v44 := float32(v2 - v40)
+	v45 := fromBits(bits(v44)&v43 | bits(v40)&^v43)
+	// y = q - q·(dlo·(1/d))
+	v46 := float32(v42 * v45)
+	v47 := fma32(-v40, v46, v40)
+	return v47
+}
+
+// scaledsigmoidForward computes dst[i] = scaledsigmoid(x[i]).
+// It evaluates the program ScaledSigmoid, algorithm rr2_p6_div of internal/desc.
+func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
+	x = x[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst := dst[i : i+4 : i+4]
+		x := x[i : i+4 : i+4]
+		v0_0 := x[0]
+		v0_1 := x[1]
+		v0_2 := x[2]
+		v0_3 := x[3]
+		var twice uint64
+		v1 := p[0]                             // slope
+		v2 := math.Float32frombits(0x3f800000) // 1
+		// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+		v3_0 := float32(v1 * v0_0)
+		v3_1 := float32(v1 * v0_1)
+		v3_2 := float32(v1 * v0_2)
+		v3_3 := float32(v1 * v0_3)
+		s4_0 := float64(-v1)*float64(v0_0) + float64(v3_0)
+		twice |= roundsTwice(s4_0)
+		v4_0 := float32(s4_0)
+		s4_1 := float64(-v1)*float64(v0_1) + float64(v3_1)
+		twice |= roundsTwice(s4_1)
+		v4_1 := float32(s4_1)
+		s4_2 := float64(-v1)*float64(v0_2) + float64(v3_2)
+		twice |= roundsTwice(s4_2)
+		v4_2 := float32(s4_2)
+		s4_3 := float64(-v1)*float64(v0_3) + float64(v3_3)
+		twice |= roundsTwice(s4_3)
+		v4_3 := float32(s4_3)
+		// -|z| = -|zh| + c, c = zh >= 0 ? r : -r
+		v5 := math.Float32frombits(0x80000000) // -0
+		v6_0 := fromBits(bits(v3_0) & bits(v5))
+		v6_1 := fromBits(bits(v3_1) & bits(v5))
+		v6_2 := fromBits(bits(v3_2) & bits(v5))
+		v6_3 := fromBits(bits(v3_3) & bits(v5))
+		v7_0 := fromBits(bits(v4_0) ^ bits(v6_0))
+		v7_1 := fromBits(bits(v4_1) ^ bits(v6_1))
+		v7_2 := fromBits(bits(v4_2) ^ bits(v6_2))
+		v7_3 := fromBits(bits(v4_3) ^ bits(v6_3))
+		v8_0 := fromBits(bits(v3_0) | bits(v5))
+		v8_1 := fromBits(bits(v3_1) | bits(v5))
+		v8_2 := fromBits(bits(v3_2) | bits(v5))
+		v8_3 := fromBits(bits(v3_3) | bits(v5))
+		// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
+		v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
+		v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		s11_0 := float64(v8_0)*float64(v9) + float64(v10)
+		twice |= roundsTwice(s11_0)
+		v11_0 := float32(s11_0)
+		s11_1 := float64(v8_1)*float64(v9) + float64(v10)
+		twice |= roundsTwice(s11_1)
+		v11_1 := float32(s11_1)
+		s11_2 := float64(v8_2)*float64(v9) + float64(v10)
+		twice |= roundsTwice(s11_2)
+		v11_2 := float32(s11_2)
+		s11_3 := float64(v8_3)*float64(v9) + float64(v10)
+		twice |= roundsTwice(s11_3)
+		v11_3 := float32(s11_3)
+		// s = 2^n
+		v12_0 := fromBits(bits(v11_0) << 23)
+		v12_1 := fromBits(bits(v11_1) << 23)
+		v12_2 := fromBits(bits(v11_2) << 23)
+		v12_3 := fromBits(bits(v11_3) << 23)
+		v13_0 := float32(v11_0 - v10)
+		v13_1 := float32(v11_1 - v10)
+		v13_2 := float32(v11_2 - v10)
+		v13_3 := float32(v11_3 - v10)
+		// t = z - n·ln2, in two steps (Cody–Waite)
+		v14 := math.Float32frombits(0x3f317200) // 0.69314575
+		s15_0 := float64(-v13_0)*float64(v14) + float64(v8_0)
+		twice |= roundsTwice(s15_0)
+		v15_0 := float32(s15_0)
+		s15_1 := float64(-v13_1)*float64(v14) + float64(v8_1)
+		twice |= roundsTwice(s15_1)
+		v15_1 := float32(s15_1)
+		s15_2 := float64(-v13_2)*float64(v14) + float64(v8_2)
+		twice |= roundsTwice(s15_2)
+		v15_2 := float32(s15_2)
+		s15_3 := float64(-v13_3)*float64(v14) + float64(v8_3)
+		twice |= roundsTwice(s15_3)
+		v15_3 := float32(s15_3)
+		v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+		s17_0 := float64(-v13_0)*float64(v16) + float64(v7_0)
+		twice |= roundsTwice(s17_0)
+		v17_0 := float32(s17_0)
+		s17_1 := float64(-v13_1)*float64(v16) + float64(v7_1)
+		twice |= roundsTwice(s17_1)
+		v17_1 := float32(s17_1)
+		s17_2 := float64(-v13_2)*float64(v16) + float64(v7_2)
+		twice |= roundsTwice(s17_2)
+		v17_2 := float32(s17_2)
+		s17_3 := float64(-v13_3)*float64(v16) + float64(v7_3)
+		twice |= roundsTwice(s17_3)
+		v17_3 := float32(s17_3)
+		v18_0 := float32(v15_0 + v17_0)
+		v18_1 := float32(v15_1 + v17_1)
+		v18_2 := float32(v15_2 + v17_2)
+		v18_3 := float32(v15_3 + v17_3)
+		// q(t), (e^t - 1 - t)/t²
+		v19 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+		v20 := math.Float32frombits(0x3c091cf1) // 0.008368717
+		s21_0 := float64(v19)*float64(v18_0) + float64(v20)
+		twice |= roundsTwice(s21_0)
+		v21_0 := float32(s21_0)
+		s21_1 := float64(v19)*float64(v18_1) + float64(v20)
+		twice |= roundsTwice(s21_1)
+		v21_1 := float32(s21_1)
+		s21_2 := float64(v19)*float64(v18_2) + float64(v20)
+		twice |= roundsTwice(s21_2)
+		v21_2 := float32(s21_2)
+		s21_3 := float64(v19)*float64(v18_3) + float64(v20)
+		twice |= roundsTwice(s21_3)
+		v21_3 := float32(s21_3)
+		v22 := math.Float32frombits(0x3d2aac79) // 0.04166839
+		s23_0 := float64(v21_0)*float64(v18_0) + float64(v22)
+		twice |= roundsTwice(s23_0)
+		v23_0 := float32(s23_0)
+		s23_1 := float64(v21_1)*float64(v18_1) + float64(v22)
+		twice |= roundsTwice(s23_1)
+		v23_1 := float32(s23_1)
+		s23_2 := float64(v21_2)*float64(v18_2) + float64(v22)
+		twice |= roundsTwice(s23_2)
+		v23_2 := float32(s23_2)
+		s23_3 := float64(v21_3)*float64(v18_3) + float64(v22)
+		twice |= roundsTwice(s23_3)
+		v23_3 := float32(s23_3)
+		v24 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+		s25_0 := float64(v23_0)*float64(v18_0) + float64(v24)
+		twice |= roundsTwice(s25_0)
+		v25_0 := float32(s25_0)
+		s25_1 := float64(v23_1)*float64(v18_1) + float64(v24)
+		twice |= roundsTwice(s25_1)
+		v25_1 := float32(s25_1)
+		s25_2 := float64(v23_2)*float64(v18_2) + float64(v24)
+		twice |= roundsTwice(s25_2)
+		v25_2 := float32(s25_2)
+		s25_3 := float64(v23_3)*float64(v18_3) + float64(v24)
+		twice |= roundsTwice(s25_3)
+		v25_3 := float32(s25_3)
+		v26 := math.Float32frombits(0x3efffffe) // 0.49999994
+		s27_0 := float64(v25_0)*float64(v18_0) + float64(v26)
+		twice |= roundsTwice(s27_0)
+		v27_0 := float32(s27_0)
+		s27_1 := float64(v25_1)*float64(v18_1) + float64(v26)
+		twice |= roundsTwice(s27_1)
+		v27_1 := float32(s27_1)
+		s27_2 := float64(v25_2)*float64(v18_2) + float64(v26)
+		twice |= roundsTwice(s27_2)
+		v27_2 := float32(s27_2)
+		s27_3 := float64(v25_3)*float64(v18_3) + float64(v26)
+		twice |= roundsTwice(s27_3)
+		v27_3 := float32(s27_3)
+		v28_0 := float32(v18_0 * v27_0)
+		v28_1 := float32(v18_1 * v27_1)
+		v28_2 := float32(v18_2 * v27_2)
+		v28_3 := float32(v18_3 * v27_3)
+		v29_0 := float32(v18_0 * v12_0)
+		v29_1 := float32(v18_1 * v12_1)
+		v29_2 := float32(v18_2 * v12_2)
+		v29_3 := float32(v18_3 * v12_3)
+		// m = s·(e^t - 1) = ts + ts·(t·q)
+		s30_0 := float64(v29_0)*float64(v28_0) + float64(v29_0)
+		twice |= roundsTwice(s30_0)
+		v30_0 := float32(s30_0)
+		s30_1 := float64(v29_1)*float64(v28_1) + float64(v29_1)
+		twice |= roundsTwice(s30_1)
+		v30_1 := float32(s30_1)
+		s30_2 := float64(v29_2)*float64(v28_2) + float64(v29_2)
+		twice |= roundsTwice(s30_2)
+		v30_2 := float32(s30_2)
+		s30_3 := float64(v29_3)*float64(v28_3) + float64(v29_3)
+		twice |= roundsTwice(s30_3)
+		v30_3 := float32(s30_3)
+		v31_0 := float32(v12_0 + v30_0)
+		v31_1 := float32(v12_1 + v30_1)
+		v31_2 := float32(v12_2 + v30_2)
+		v31_3 := float32(v12_3 + v30_3)
+		// e = 0 where -|zh| < ln(2^-126)
+		v32_0 := fromBits(bits(v3_0) | bits(v5))
+		v32_1 := fromBits(bits(v3_1) | bits(v5))
+		v32_2 := fromBits(bits(v3_2) | bits(v5))
+		v32_3 := fromBits(bits(v3_3) | bits(v5))
+		v33 := math.Float32frombits(0xc2aeac50) // -87.33655
+		v34_0 := lanemask(v32_0 < v33)
+		v34_1 := lanemask(v32_1 < v33)
+		v34_2 := lanemask(v32_2 < v33)
+		v34_3 := lanemask(v32_3 < v33)
+		v35 := math.Float32frombits(0x00000000) // 0
+		v36_0 := fromBits(bits(v35)&v34_0 | bits(v31_0)&^v34_0)
+		v36_1 := fromBits(bits(v35)&v34_1 | bits(v31_1)&^v34_1)
+		v36_2 := fromBits(bits(v35)&v34_2 | bits(v31_2)&^v34_2)
+		v36_3 := fromBits(bits(v35)&v34_3 | bits(v31_3)&^v34_3)
+		v37_0 := float32(v36_0 + v2)
+		v37_1 := float32(v36_1 + v2)
+		v37_2 := float32(v36_2 + v2)
+		v37_3 := float32(v36_3 + v2)
+		v38_0 := uint32(int32(bits(v3_0)) >> 31)
+		v38_1 := uint32(int32(bits(v3_1)) >> 31)
+		v38_2 := uint32(int32(bits(v3_2)) >> 31)
+		v38_3 := uint32(int32(bits(v3_3)) >> 31)
+		// q = (zh < 0 ? e : 1)/(1 + e)
+		v39_0 := fromBits(bits(v36_0)&v38_0 | bits(v2)&^v38_0)
+		v39_1 := fromBits(bits(v36_1)&v38_1 | bits(v2)&^v38_1)
+		v39_2 := fromBits(bits(v36_2)&v38_2 | bits(v2)&^v38_2)
+		v39_3 := fromBits(bits(v36_3)&v38_3 | bits(v2)&^v38_3)
+		v40_0 := float32(v39_0 / v37_0)
+		v40_1 := float32(v39_1 / v37_1)
+		v40_2 := float32(v39_2 / v37_2)
+		v40_3 := float32(v39_3 / v37_3)
+		// dlo = e - (d - 1), the rounding error of d (exact)
+		v41_0 := float32(v37_0 - v2)
+		v41_1 := float32(v37_1 - v2)
+		v41_2 := float32(v37_2 - v2)
+		v41_3 := float32(v37_3 - v2)
+		v42_0 := float32(v36_0 - v41_0)
+		v42_1 := float32(v36_1 - v41_1)
+		v42_2 := float32(v36_2 - v41_2)
+		v42_3 := float32(v36_3 - v41_3)
+		v43_0 := uint32(int32(bits(v3_0)) >> 31)
+		v43_1 := uint32(int32(bits(v3_1)) >> 31)
+		v43_2 := uint32(int32(bits(v3_2)) >> 31)
+		v43_3 := uint32(int32(bits(v3_3)) >> 31)
+		v44_0 := float32(v2 - v40_0)
+		v44_1 := float32(v2 - v40_1)
+		v44_2 := float32(v2 - v40_2)
+		v44_3 := float32(v2 - v40_3)
+		v45_0 := fromBits(bits(v44_0)&v43_0 | bits(v40_0)&^v43_0)
+		v45_1 := fromBits(bits(v44_1)&v43_1 | bits(v40_1)&^v43_1)
+		v45_2 := fromBits(bits(v44_2)&v43_2 | bits(v40_2)&^v43_2)
+		v45_3 := fromBits(bits(v44_3)&v43_3 | bits(v40_3)&^v43_3)
+		// y = q - q·(dlo·(1/d))
+		v46_0 := float32(v42_0 * v45_0)
+		v46_1 := float32(v42_1 * v45_1)
+		v46_2 := float32(v42_2 * v45_2)
+		v46_3 := float32(v42_3 * v45_3)
+		s47_0 := float64(-v40_0)*float64(v46_0) + float64(v40_0)
+		twice |= roundsTwice(s47_0)
+		v47_0 := float32(s47_0)
+		s47_1 := float64(-v40_1)*float64(v46_1) + float64(v40_1)
+		twice |= roundsTwice(s47_1)
+		v47_1 := float32(s47_1)
+		s47_2 := float64(-v40_2)*float64(v46_2) + float64(v40_2)
+		twice |= roundsTwice(s47_2)
+		v47_2 := float32(s47_2)
+		s47_3 := float64(-v40_3)*float64(v46_3) + float64(v40_3)
+		twice |= roundsTwice(s47_3)
+		v47_3 := float32(s47_3)
+		if twice != 0 {
+			dst[0] = scaledsigmoidForwardLane(v0_0, p)
+			dst[1] = scaledsigmoidForwardLane(v0_1, p)
+			dst[2] = scaledsigmoidForwardLane(v0_2, p)
+			dst[3] = scaledsigmoidForwardLane(v0_3, p)
+			continue
+		}
+		dst[0] = v47_0
+		dst[1] = v47_1
+		dst[2] = v47_2
+		dst[3] = v47_3
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = scaledsigmoidForwardLane(x[i], p)
+	}
+}
+
+// scaledsigmoidBackwardLane is scaledsigmoidBackward on one lane.
+func scaledsigmoidBackwardLane(v0, v1 float32, p *[4]float32) (r0 float32) {
+	v2 := p[0]                             // slope
+	v3 := math.Float32frombits(0x3f800000) // 1
+	v4 := float32(v3 - v1)
+	v5 := float32(v4 * v1)
+	v6 := float32(v5 * v2)
+	v7 := float32(v0 * v6)
+	return v7
+}
+
+// scaledsigmoidBackward computes dx[i] = dy[i]·f'(y[i]) for f = scaledsigmoid.
+// It evaluates the program ScaledSigmoid of internal/desc.
+func scaledsigmoidBackward(dx, dy, y []float32, p *[4]float32) {
+	dy = dy[:len(dx)]
+	y = y[:len(dx)]
+	i := 0
+	for ; i+4 <= len(dx); i += 4 {
+		dx := dx[i : i+4 : i+4]
+		dy := dy[i : i+4 : i+4]
+		y := y[i : i+4 : i+4]
+		v0_0 := dy[0]
+		v0_1 := dy[1]
+		v0_2 := dy[2]
+		v0_3 := dy[3]
+		v1_0 := y[0]
+		v1_1 := y[1]
+		v1_2 := y[2]
+		v1_3 := y[3]
+		var twice uint64
+		v2 := p[0]                             // slope
+		v3 := math.Float32frombits(0x3f800000) // 1
+		v4_0 := float32(v3 - v1_0)
+		v4_1 := float32(v3 - v1_1)
+		v4_2 := float32(v3 - v1_2)
+		v4_3 := float32(v3 - v1_3)
+		v5_0 := float32(v4_0 * v1_0)
+		v5_1 := float32(v4_1 * v1_1)
+		v5_2 := float32(v4_2 * v1_2)
+		v5_3 := float32(v4_3 * v1_3)
+		v6_0 := float32(v5_0 * v2)
+		v6_1 := float32(v5_1 * v2)
+		v6_2 := float32(v5_2 * v2)
+		v6_3 := float32(v5_3 * v2)
+		v7_0 := float32(v0_0 * v6_0)
+		v7_1 := float32(v0_1 * v6_1)
+		v7_2 := float32(v0_2 * v6_2)
+		v7_3 := float32(v0_3 * v6_3)
+		if twice != 0 {
+			dx[0] = scaledsigmoidBackwardLane(v0_0, v1_0, p)
+			dx[1] = scaledsigmoidBackwardLane(v0_1, v1_1, p)
+			dx[2] = scaledsigmoidBackwardLane(v0_2, v1_2, p)
+			dx[3] = scaledsigmoidBackwardLane(v0_3, v1_3, p)
+			continue
+		}
+		dx[0] = v7_0
+		dx[1] = v7_1
+		dx[2] = v7_2
+		dx[3] = v7_3
+	}
+	for ; i < len(dx); i++ {
+		dx[i] = scaledsigmoidBackwardLane(dy[i], y[i], p)
+	}
+}
+
+// scaledtanhForwardLane is scaledtanhForward on one lane.
+func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
+	v1 := p[0]                             // gain
+	v2 := p[1]                             // slope
+	v3 := p[2]                             // 2gain
+	v5 := math.Float32frombits(0x3f800000) // 1
+	v6 := math.Float32frombits(0x80000000) // -0
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	v7 := float32(v2 * v0)
+	v8 := fma32(-v2, v0, v7)
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	v9 := float32(v7 * v7)
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	v10 := float32(v1 * v7)
+	v11 := float32(v1 * v8)
+	v12 := fma32(-v1, v7, v10)
+	v13 := float32(v12 + v11)
+	v14 := fma32(-v11, v9, v13)
+	v15 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+	v16 := math.Float32frombits(0x3ca9134f) // 0.02063909
+	v17 := fma32(v15, v9, v16)
+	v18 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+	v19 := fma32(v17, v9, v18)
+	v20 := math.Float32frombits(0x3e088393) // 0.13331442
+	v21 := fma32(v19, v9, v20)
+	v22 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+	v23 := fma32(v21, v9, v22)
+	v24 := float32(v10 * v9)
+	v25 := fma32(-v24, v23, v14)
+	v26 := float32(v10 - v25)
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	v27 := fromBits(bits(v7) | bits(v6))
+	v28 := float32(v27 + v27)
+	v29 := float32(v8 + v8)
+	v30 := fromBits(bits(v7) & bits(v6))
+	v31 := fromBits(bits(v29) ^ bits(v30))
+	v32 := math.Float32frombits(0xc1a00000) // -20
+	v33 := lanemask(v28 < v32)
+	v34 := math.Float32frombits(0x00000000) // 0
+	v35 := fromBits(bits(v34)&v33 | bits(v31)&^v33)
+	v36 := pick(v28 > v32, v28, v32)
+	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
+	v37 := math.Float32frombits(0x3fb8aa3b) // 1.442695
+	v38 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	v39 := fma32(v36, v37, v38)
+	// s = 2^n
+	v40 := fromBits(bits(v39) << 23)
+	v41 := float32(v39 - v38)
+	// t = z - n·ln2, in two steps (Cody–Waite)
+	v42 := math.Float32frombits(0x3f317200) // 0.69314575
+	v43 := fma32(-v41, v42, v36)
+	v44 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+	v45 := fma32(-v41, v44, v35)
+	v46 := float32(v43 + v45)
+	// q(t), (e^t - 1 - t)/t²
+	v47 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+	v48 := math.Float32frombits(0x3c091cf1) // 0.008368717
+	v49 := fma32(v47, v46, v48)
+	v50 := math.Float32frombits(0x3d2aac79) // 0.04166839
+	v51 := fma32(v49, v46, v50)
+	v52 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+	v53 := fma32(v51, v46, v52)
+	v54 := math.Float32frombits(0x3efffffe) // 0.49999994
+	v55 := fma32(v53, v46, v54)
+	v56 := float32(v46 * v55)
+	v57 := float32(v46 * v40)
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	v58 := fma32(v57, v56, v57)
+	v59 := float32(v40 + v58)
+	// gain - 2gain·e/(1 + e)
+	v60 := float32(v59 + v5)
+	v61 := float32(v59 / v60)
+	v62 := fma32(-v61, v3, v1)
+	v63 := fromBits(bits(v7) &^ bits(v6))
+	v64 := math.Float32frombits(0x3f200000) // 0.625
+	v65 := lanemask(v63 >= v64)
+	v66 := fromBits(bits(v62)&v65 | bits(v26)&^v65)
+	// the sign of zh, last: the result of -0 is -0
+	v67 := fromBits(bits(v7) & bits(v6))
+	v68 := fromBits(bits(v66) | bits(v67))
+	return v68
+}
+
+// scaledtanhForward computes dst[i] = scaledtanh(x[i]).
+// It evaluates the program ScaledTanh, algorithm p11_rr2_p6_div of internal/desc.
+func scaledtanhForward(dst, x []float32, p *[4]float32) {
+	x = x[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst := dst[i : i+4 : i+4]
+		x := x[i : i+4 : i+4]
+		v0_0 := x[0]
+		v0_1 := x[1]
+		v0_2 := x[2]
+		v0_3 := x[3]
+		var twice uint64
+		v1 := p[0]                             // gain
+		v2 := p[1]                             // slope
+		v3 := p[2]                             // 2gain
+		v5 := math.Float32frombits(0x3f800000) // 1
+		v6 := math.Float32frombits(0x80000000) // -0
+		// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+		v7_0 := float32(v2 * v0_0)
+		v7_1 := float32(v2 * v0_1)
+		v7_2 := float32(v2 * v0_2)
+		v7_3 := float32(v2 * v0_3)
+		s8_0 := float64(-v2)*float64(v0_0) + float64(v7_0)
+		twice |= roundsTwice(s8_0)
+		v8_0 := float32(s8_0)
+		s8_1 := float64(-v2)*float64(v0_1) + float64(v7_1)
+		twice |= roundsTwice(s8_1)
+		v8_1 := float32(s8_1)
+		s8_2 := float64(-v2)*float64(v0_2) + float64(v7_2)
+		twice |= roundsTwice(s8_2)
+		v8_2 := float32(s8_2)
+		s8_3 := float64(-v2)*float64(v0_3) + float64(v7_3)
+		twice |= roundsTwice(s8_3)
+		v8_3 := float32(s8_3)
+		// gh + (gl + gh·u·p(u)) with u = zh²
+		v9_0 := float32(v7_0 * v7_0)
+		v9_1 := float32(v7_1 * v7_1)
+		v9_2 := float32(v7_2 * v7_2)
+		v9_3 := float32(v7_3 * v7_3)
+		// -gl = (gh - gain·zh) + gain·r - gain·r·u
+		v10_0 := float32(v1 * v7_0)
+		v10_1 := float32(v1 * v7_1)
+		v10_2 := float32(v1 * v7_2)
+		v10_3 := float32(v1 * v7_3)
+		v11_0 := float32(v1 * v8_0)
+		v11_1 := float32(v1 * v8_1)
+		v11_2 := float32(v1 * v8_2)
+		v11_3 := float32(v1 * v8_3)
+		s12_0 := float64(-v1)*float64(v7_0) + float64(v10_0)
+		twice |= roundsTwice(s12_0)
+		v12_0 := float32(s12_0)
+		s12_1 := float64(-v1)*float64(v7_1) + float64(v10_1)
+		twice |= roundsTwice(s12_1)
+		v12_1 := float32(s12_1)
+		s12_2 := float64(-v1)*float64(v7_2) + float64(v10_2)
+		twice |= roundsTwice(s12_2)
+		v12_2 := float32(s12_2)
+		s12_3 := float64(-v1)*float64(v7_3) + float64(v10_3)
+		twice |= roundsTwice(s12_3)
+		v12_3 := float32(s12_3)
+		v13_0 := float32(v12_0 + v11_0)
+		v13_1 := float32(v12_1 + v11_1)
+		v13_2 := float32(v12_2 + v11_2)
+		v13_3 := float32(v12_3 + v11_3)
+		s14_0 := float64(-v11_0)*float64(v9_0) + float64(v13_0)
+		twice |= roundsTwice(s14_0)
+		v14_0 := float32(s14_0)
+		s14_1 := float64(-v11_1)*float64(v9_1) + float64(v13_1)
+		twice |= roundsTwice(s14_1)
+		v14_1 := float32(s14_1)
+		s14_2 := float64(-v11_2)*float64(v9_2) + float64(v13_2)
+		twice |= roundsTwice(s14_2)
+		v14_2 := float32(s14_2)
+		s14_3 := float64(-v11_3)*float64(v9_3) + float64(v13_3)
+		twice |= roundsTwice(s14_3)
+		v14_3 := float32(s14_3)
+		v15 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+		v16 := math.Float32frombits(0x3ca9134f) // 0.02063909
+		s17_0 := float64(v15)*float64(v9_0) + float64(v16)
+		twice |= roundsTwice(s17_0)
+		v17_0 := float32(s17_0)
+		s17_1 := float64(v15)*float64(v9_1) + float64(v16)
+		twice |= roundsTwice(s17_1)
+		v17_1 := float32(s17_1)
+		s17_2 := float64(v15)*float64(v9_2) + float64(v16)
+		twice |= roundsTwice(s17_2)
+		v17_2 := float32(s17_2)
+		s17_3 := float64(v15)*float64(v9_3) + float64(v16)
+		twice |= roundsTwice(s17_3)
+		v17_3 := float32(s17_3)
+		v18 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+		s19_0 := float64(v17_0)*float64(v9_0) + float64(v18)
+		twice |= roundsTwice(s19_0)
+		v19_0 := float32(s19_0)
+		s19_1 := float64(v17_1)*float64(v9_1) + float64(v18)
+		twice |= roundsTwice(s19_1)
+		v19_1 := float32(s19_1)
+		s19_2 := float64(v17_2)*float64(v9_2) + float64(v18)
+		twice |= roundsTwice(s19_2)
+		v19_2 := float32(s19_2)
+		s19_3 := float64(v17_3)*float64(v9_3) + float64(v18)
+		twice |= roundsTwice(s19_3)
+		v19_3 := float32(s19_3)
+		v20 := math.Float32frombits(0x3e088393) // 0.13331442
+		s21_0 := float64(v19_0)*float64(v9_0) + float64(v20)
+		twice |= roundsTwice(s21_0)
+		v21_0 := float32(s21_0)
+		s21_1 := float64(v19_1)*float64(v9_1) + float64(v20)
+		twice |= roundsTwice(s21_1)
+		v21_1 := float32(s21_1)
+		s21_2 := float64(v19_2)*float64(v9_2) + float64(v20)
+		twice |= roundsTwice(s21_2)
+		v21_2 := float32(s21_2)
+		s21_3 := float64(v19_3)*float64(v9_3) + float64(v20)
+		twice |= roundsTwice(s21_3)
+		v21_3 := float32(s21_3)
+		v22 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+		s23_0 := float64(v21_0)*float64(v9_0) + float64(v22)
+		twice |= roundsTwice(s23_0)
+		v23_0 := float32(s23_0)
+		s23_1 := float64(v21_1)*float64(v9_1) + float64(v22)
+		twice |= roundsTwice(s23_1)
+		v23_1 := float32(s23_1)
+		s23_2 := float64(v21_2)*float64(v9_2) + float64(v22)
+		twice |= roundsTwice(s23_2)
+		v23_2 := float32(s23_2)
+		s23_3 := float64(v21_3)*float64(v9_3) + float64(v22)
+		twice |= roundsTwice(s23_3)
+		v23_3 := float32(s23_3)
+		v24_0 := float32(v10_0 * v9_0)
+		v24_1 := float32(v10_1 * v9_1)
+		v24_2 := float32(v10_2 * v9_2)
+		v24_3 := float32(v10_3 * v9_3)
+		s25_0 := float64(-v24_0)*float64(v23_0) + float64(v14_0)
+		twice |= roundsTwice(s25_0)
+		v25_0 := float32(s25_0)
+		s25_1 := float64(-v24_1)*float64(v23_1) + float64(v14_1)
+		twice |= roundsTwice(s25_1)
+		v25_1 := float32(s25_1)
+		s25_2 := float64(-v24_2)*float64(v23_2) + float64(v14_2)
+		twice |= roundsTwice(s25_2)
+		v25_2 := float32(s25_2)
+		s25_3 := float64(-v24_3)*float64(v23_3) + float64(v14_3)
+		twice |= roundsTwice(s25_3)
+		v25_3 := float32(s25_3)
+		v26_0 := float32(v10_0 - v25_0)
+		v26_1 := float32(v10_1 - v25_1)
+		v26_2 := float32(v10_2 - v25_2)
+		v26_3 := float32(v10_3 - v25_3)
+		// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+		v27_0 := fromBits(bits(v7_0) | bits(v6))
+		v27_1 := fromBits(bits(v7_1) | bits(v6))
+		v27_2 := fromBits(bits(v7_2) | bits(v6))
+		v27_3 := fromBits(bits(v7_3) | bits(v6))
+		v28_0 := float32(v27_0 + v27_0)
+		v28_1 := float32(v27_1 + v27_1)
+		v28_2 := float32(v27_2 + v27_2)
+		v28_3 := float32(v27_3 + v27_3)
+		v29_0 := float32(v8_0 + v8_0)
+		v29_1 := float32(v8_1 + v8_1)
+		v29_2 := float32(v8_2 + v8_2)
+		v29_3 := float32(v8_3 + v8_3)
+		v30_0 := fromBits(bits(v7_0) & bits(v6))
+		v30_1 := fromBits(bits(v7_1) & bits(v6))
+		v30_2 := fromBits(bits(v7_2) & bits(v6))
+		v30_3 := fromBits(bits(v7_3) & bits(v6))
+		v31_0 := fromBits(bits(v29_0) ^ bits(v30_0))
+		v31_1 := fromBits(bits(v29_1) ^ bits(v30_1))
+		v31_2 := fromBits(bits(v29_2) ^ bits(v30_2))
+		v31_3 := fromBits(bits(v29_3) ^ bits(v30_3))
+		v32 := math.Float32frombits(0xc1a00000) // -20
+		v33_0 := lanemask(v28_0 < v32)
+		v33_1 := lanemask(v28_1 < v32)
+		v33_2 := lanemask(v28_2 < v32)
+		v33_3 := lanemask(v28_3 < v32)
+		v34 := math.Float32frombits(0x00000000) // 0
+		v35_0 := fromBits(bits(v34)&v33_0 | bits(v31_0)&^v33_0)
+		v35_1 := fromBits(bits(v34)&v33_1 | bits(v31_1)&^v33_1)
+		v35_2 := fromBits(bits(v34)&v33_2 | bits(v31_2)&^v33_2)
+		v35_3 := fromBits(bits(v34)&v33_3 | bits(v31_3)&^v33_3)
+		v36_0 := pick(v28_0 > v32, v28_0, v32)
+		v36_1 := pick(v28_1 > v32, v28_1, v32)
+		v36_2 := pick(v28_2 > v32, v28_2, v32)
+		v36_3 := pick(v28_3 > v32, v28_3, v32)
+		// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
+		v37 := math.Float32frombits(0x3fb8aa3b) // 1.442695
+		v38 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		s39_0 := float64(v36_0)*float64(v37) + float64(v38)
+		twice |= roundsTwice(s39_0)
+		v39_0 := float32(s39_0)
+		s39_1 := float64(v36_1)*float64(v37) + float64(v38)
+		twice |= roundsTwice(s39_1)
+		v39_1 := float32(s39_1)
+		s39_2 := float64(v36_2)*float64(v37) + float64(v38)
+		twice |= roundsTwice(s39_2)
+		v39_2 := float32(s39_2)
+		s39_3 := float64(v36_3)*float64(v37) + float64(v38)
+		twice |= roundsTwice(s39_3)
+		v39_3 := float32(s39_3)
+		// s = 2^n
+		v40_0 := fromBits(bits(v39_0) << 23)
+		v40_1 := fromBits(bits(v39_1) << 23)
+		v40_2 := fromBits(bits(v39_2) << 23)
+		v40_3 := fromBits(bits(v39_3) << 23)
+		v41_0 := float32(v39_0 - v38)
+		v41_1 := float32(v39_1 - v38)
+		v41_2 := float32(v39_2 - v38)
+		v41_3 := float32(v39_3 - v38)
+		// t = z - n·ln2, in two steps (Cody–Waite)
+		v42 := math.Float32frombits(0x3f317200) // 0.69314575
+		s43_0 := float64(-v41_0)*float64(v42) + float64(v36_0)
+		twice |= roundsTwice(s43_0)
+		v43_0 := float32(s43_0)
+		s43_1 := float64(-v41_1)*float64(v42) + float64(v36_1)
+		twice |= roundsTwice(s43_1)
+		v43_1 := float32(s43_1)
+		s43_2 := float64(-v41_2)*float64(v42) + float64(v36_2)
+		twice |= roundsTwice(s43_2)
+		v43_2 := float32(s43_2)
+		s43_3 := float64(-v41_3)*float64(v42) + float64(v36_3)
+		twice |= roundsTwice(s43_3)
+		v43_3 := float32(s43_3)
+		v44 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+		s45_0 := float64(-v41_0)*float64(v44) + float64(v35_0)
+		twice |= roundsTwice(s45_0)
+		v45_0 := float32(s45_0)
+		s45_1 := float64(-v41_1)*float64(v44) + float64(v35_1)
+		twice |= roundsTwice(s45_1)
+		v45_1 := float32(s45_1)
+		s45_2 := float64(-v41_2)*float64(v44) + float64(v35_2)
+		twice |= roundsTwice(s45_2)
+		v45_2 := float32(s45_2)
+		s45_3 := float64(-v41_3)*float64(v44) + float64(v35_3)
+		twice |= roundsTwice(s45_3)
+		v45_3 := float32(s45_3)
+		v46_0 := float32(v43_0 + v45_0)
+		v46_1 := float32(v43_1 + v45_1)
+		v46_2 := float32(v43_2 + v45_2)
+		v46_3 := float32(v43_3 + v45_3)
+		// q(t), (e^t - 1 - t)/t²
+		v47 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+		v48 := math.Float32frombits(0x3c091cf1) // 0.008368717
+		s49_0 := float64(v47)*float64(v46_0) + float64(v48)
+		twice |= roundsTwice(s49_0)
+		v49_0 := float32(s49_0)
+		s49_1 := float64(v47)*float64(v46_1) + float64(v48)
+		twice |= roundsTwice(s49_1)
+		v49_1 := float32(s49_1)
+		s49_2 := float64(v47)*float64(v46_2) + float64(v48)
+		twice |= roundsTwice(s49_2)
+		v49_2 := float32(s49_2)
+		s49_3 := float64(v47)*float64(v46_3) + float64(v48)
+		twice |= roundsTwice(s49_3)
+		v49_3 := float32(s49_3)
+		v50 := math.Float32frombits(0x3d2aac79) // 0.04166839
+		s51_0 := float64(v49_0)*float64(v46_0) + float64(v50)
+		twice |= roundsTwice(s51_0)
+		v51_0 := float32(s51_0)
+		s51_1 := float64(v49_1)*float64(v46_1) + float64(v50)
+		twice |= roundsTwice(s51_1)
+		v51_1 := float32(s51_1)
+		s51_2 := float64(v49_2)*float64(v46_2) + float64(v50)
+		twice |= roundsTwice(s51_2)
+		v51_2 := float32(s51_2)
+		s51_3 := float64(v49_3)*float64(v46_3) + float64(v50)
+		twice |= roundsTwice(s51_3)
+		v51_3 := float32(s51_3)
+		v52 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+		s53_0 := float64(v51_0)*float64(v46_0) + float64(v52)
+		twice |= roundsTwice(s53_0)
+		v53_0 := float32(s53_0)
+		s53_1 := float64(v51_1)*float64(v46_1) + float64(v52)
+		twice |= roundsTwice(s53_1)
+		v53_1 := float32(s53_1)
+		s53_2 := float64(v51_2)*float64(v46_2) + float64(v52)
+		twice |= roundsTwice(s53_2)
+		v53_2 := float32(s53_2)
+		s53_3 := float64(v51_3)*float64(v46_3) + float64(v52)
+		twice |= roundsTwice(s53_3)
+		v53_3 := float32(s53_3)
+		v54 := math.Float32frombits(0x3efffffe) // 0.49999994
+		s55_0 := float64(v53_0)*float64(v46_0) + float64(v54)
+		twice |= roundsTwice(s55_0)
+		v55_0 := float32(s55_0)
+		s55_1 := float64(v53_1)*float64(v46_1) + float64(v54)
+		twice |= roundsTwice(s55_1)
+		v55_1 := float32(s55_1)
+		s55_2 := float64(v53_2)*float64(v46_2) + float64(v54)
+		twice |= roundsTwice(s55_2)
+		v55_2 := float32(s55_2)
+		s55_3 := float64(v53_3)*float64(v46_3) + float64(v54)
+		twice |= roundsTwice(s55_3)
+		v55_3 := float32(s55_3)
+		v56_0 := float32(v46_0 * v55_0)
+		v56_1 := float32(v46_1 * v55_1)
+		v56_2 := float32(v46_2 * v55_2)
+		v56_3 := float32(v46_3 * v55_3)
+		v57_0 := float32(v46_0 * v40_0)
+		v57_1 := float32(v46_1 * v40_1)
+		v57_2 := float32(v46_2 * v40_2)
+		v57_3 := float32(v46_3 * v40_3)
+		// m = s·(e^t - 1) = ts + ts·(t·q)
+		s58_0 := float64(v57_0)*float64(v56_0) + float64(v57_0)
+		twice |= roundsTwice(s58_0)
+		v58_0 := float32(s58_0)
+		s58_1 := float64(v57_1)*float64(v56_1) + float64(v57_1)
+		twice |= roundsTwice(s58_1)
+		v58_1 := float32(s58_1)
+		s58_2 := float64(v57_2)*float64(v56_2) + float64(v57_2)
+		twice |= roundsTwice(s58_2)
+		v58_2 := float32(s58_2)
+		s58_3 := float64(v57_3)*float64(v56_3) + float64(v57_3)
+		twice |= roundsTwice(s58_3)
+		v58_3 := float32(s58_3)
+		v59_0 := float32(v40_0 + v58_0)
+		v59_1 := float32(v40_1 + v58_1)
+		v59_2 := float32(v40_2 + v58_2)
+		v59_3 := float32(v40_3 + v58_3)
+		// gain - 2gain·e/(1 + e)
+		v60_0 := float32(v59_0 + v5)
+		v60_1 := float32(v59_1 + v5)
+		v60_2 := float32(v59_2 + v5)
+		v60_3 := float32(v59_3 + v5)
+		v61_0 := float32(v59_0 / v60_0)
+		v61_1 := float32(v59_1 / v60_1)
+		v61_2 := float32(v59_2 / v60_2)
+		v61_3 := float32(v59_3 / v60_3)
+		s62_0 := float64(-v61_0)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s62_0)
+		v62_0 := float32(s62_0)
+		s62_1 := float64(-v61_1)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s62_1)
+		v62_1 := float32(s62_1)
+		s62_2 := float64(-v61_2)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s62_2)
+		v62_2 := float32(s62_2)
+		s62_3 := float64(-v61_3)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s62_3)
+		v62_3 := float32(s62_3)
+		v63_0 := fromBits(bits(v7_0) &^ bits(v6))
+		v63_1 := fromBits(bits(v7_1) &^ bits(v6))
+		v63_2 := fromBits(bits(v7_2) &^ bits(v6))
+		v63_3 := fromBits(bits(v7_3) &^ bits(v6))
+		v64 := math.Float32frombits(0x3f200000) // 0.625
+		v65_0 := lanemask(v63_0 >= v64)
+		v65_1 := lanemask(v63_1 >= v64)
+		v65_2 := lanemask(v63_2 >= v64)
+		v65_3 := lanemask(v63_3 >= v64)
+		v66_0 := fromBits(bits(v62_0)&v65_0 | bits(v26_0)&^v65_0)
+		v66_1 := fromBits(bits(v62_1)&v65_1 | bits(v26_1)&^v65_1)
+		v66_2 := fromBits(bits(v62_2)&v65_2 | bits(v26_2)&^v65_2)
+		v66_3 := fromBits(bits(v62_3)&v65_3 | bits(v26_3)&^v65_3)
+		// the sign of zh, last: the result of -0 is -0
+		v67_0 := fromBits(bits(v7_0) & bits(v6))
+		v67_1 := fromBits(bits(v7_1) & bits(v6))
+		v67_2 := fromBits(bits(v7_2) & bits(v6))
+		v67_3 := fromBits(bits(v7_3) & bits(v6))
+		v68_0 := fromBits(bits(v66_0) | bits(v67_0))
+		v68_1 := fromBits(bits(v66_1) | bits(v67_1))
+		v68_2 := fromBits(bits(v66_2) | bits(v67_2))
+		v68_3 := fromBits(bits(v66_3) | bits(v67_3))
+		if twice != 0 {
+			dst[0] = scaledtanhForwardLane(v0_0, p)
+			dst[1] = scaledtanhForwardLane(v0_1, p)
+			dst[2] = scaledtanhForwardLane(v0_2, p)
+			dst[3] = scaledtanhForwardLane(v0_3, p)
+			continue
+		}
+		dst[0] = v68_0
+		dst[1] = v68_1
+		dst[2] = v68_2
+		dst[3] = v68_3
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = scaledtanhForwardLane(x[i], p)
+	}
+}
+
+// scaledtanhBackwardLane is scaledtanhBackward on one lane.
+func scaledtanhBackwardLane(v0, v1 float32, p *[4]float32) (r0 float32) {
+	v2 := p[0] // gain
+	v5 := p[3] // slope/gain
+	v6 := float32(v2 - v1)
+	v7 := float32(v2 + v1)
+	v8 := float32(v6 * v7)
+	v9 := float32(v8 * v5)
+	v10 := float32(v0 * v9)
+	return v10
+}
+
+// scaledtanhBackward computes dx[i] = dy[i]·f'(y[i]) for f = scaledtanh.
+// It evaluates the program ScaledTanh of internal/desc.
+func scaledtanhBackward(dx, dy, y []float32, p *[4]float32) {
+	dy = dy[:len(dx)]
+	y = y[:len(dx)]
+	i := 0
+	for ; i+4 <= len(dx); i += 4 {
+		dx := dx[i : i+4 : i+4]
+		dy := dy[i : i+4 : i+4]
+		y := y[i : i+4 : i+4]
+		v0_0 := dy[0]
+		v0_1 := dy[1]
+		v0_2 := dy[2]
+		v0_3 := dy[3]
+		v1_0 := y[0]
+		v1_1 := y[1]
+		v1_2 := y[2]
+		v1_3 := y[3]
+		var twice uint64
+		v2 := p[0] // gain
+		v5 := p[3] // slope/gain
+		v6_0 := float32(v2 - v1_0)
+		v6_1 := float32(v2 - v1_1)
+		v6_2 := float32(v2 - v1_2)
+		v6_3 := float32(v2 - v1_3)
+		v7_0 := float32(v2 + v1_0)
+		v7_1 := float32(v2 + v1_1)
+		v7_2 := float32(v2 + v1_2)
+		v7_3 := float32(v2 + v1_3)
+		v8_0 := float32(v6_0 * v7_0)
+		v8_1 := float32(v6_1 * v7_1)
+		v8_2 := float32(v6_2 * v7_2)
+		v8_3 := float32(v6_3 * v7_3)
+		v9_0 := float32(v8_0 * v5)
+		v9_1 := float32(v8_1 * v5)
+		v9_2 := float32(v8_2 * v5)
+		v9_3 := float32(v8_3 * v5)
+		v10_0 := float32(v0_0 * v9_0)
+		v10_1 := float32(v0_1 * v9_1)
+		v10_2 := float32(v0_2 * v9_2)
+		v10_3 := float32(v0_3 * v9_3)
+		if twice != 0 {
+			dx[0] = scaledtanhBackwardLane(v0_0, v1_0, p)
+			dx[1] = scaledtanhBackwardLane(v0_1, v1_1, p)
+			dx[2] = scaledtanhBackwardLane(v0_2, v1_2, p)
+			dx[3] = scaledtanhBackwardLane(v0_3, v1_3, p)
+			continue
+		}
+		dx[0] = v10_0
+		dx[1] = v10_1
+		dx[2] = v10_2
+		dx[3] = v10_3
+	}
+	for ; i < len(dx); i++ {
+		dx[i] = scaledtanhBackwardLane(dy[i], y[i], p)
+	}
+}
+
 // forwardKernel runs the forward kernel of f, which must not be Identity.
 func forwardKernel(f Func, dst, x []float32, p *[4]float32) {
 	switch f {
@@ -1315,6 +2242,10 @@ func forwardKernel(f Func, dst, x []float32, p *[4]float32) {
 		sigmoidForward(dst, x, p)
 	case Tanh:
 		tanhForward(dst, x, p)
+	case ScaledSigmoid:
+		scaledsigmoidForward(dst, x, p)
+	case ScaledTanh:
+		scaledtanhForward(dst, x, p)
 	default:
 		panic("actfuse: internal error: no forward kernel for " + f.String())
 	}
@@ -1333,6 +2264,10 @@ func backwardKernel(f Func, dx, dy, y []float32, p *[4]float32) {
 		sigmoidBackward(dx, dy, y, p)
 	case Tanh:
 		tanhBackward(dx, dy, y, p)
+	case ScaledSigmoid:
+		scaledsigmoidBackward(dx, dy, y, p)
+	case ScaledTanh:
+		scaledtanhBackward(dx, dy, y, p)
 	default:
 		panic("actfuse: internal error: no backward kernel for " + f.String())
 	}

@@ -1,8 +1,11 @@
 package fallback
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/actfuse/actfuse/internal/desc"
 )
@@ -19,6 +22,8 @@ type Func = desc.Func
 //	ELU        f(x) = x if x > 0, else alpha·(exp(x)-1); f'(y) = 1 if y > 0, else y + alpha
 //	Sigmoid    f(x) = 1/(1+exp(-x));             f'(y) = y·(1-y)
 //	Tanh       f(x) = tanh(x);                   f'(y) = (1-y)·(1+y)
+//	ScaledSigmoid  f(x) = 1/(1+exp(-slope·x));    f'(y) = slope·y·(1-y)
+//	ScaledTanh     f(x) = gain·tanh(slope·x);     f'(y) = (slope/gain)·(gain-y)·(gain+y)
 const (
 	Identity  = desc.Identity
 	ReLU      = desc.ReLU
@@ -26,37 +31,87 @@ const (
 	ELU       = desc.ELU
 	Sigmoid   = desc.Sigmoid
 	Tanh      = desc.Tanh
-	NumFuncs  = desc.NumFuncs // number of activation functions
+	// ScaledSigmoid is the sigmoid with a slope (a temperature): a slope
+	// below 1 widens its linear region.
+	ScaledSigmoid = desc.ScaledSigmoid
+	// ScaledTanh is tanh with a gain and a slope; by default LeCun's
+	// 1.7159·tanh(2x/3) from "Efficient BackProp" (1998), for which
+	// f(±1) = ±1 and unit-variance inputs stay where the gradient is large.
+	ScaledTanh = desc.ScaledTanh
+	NumFuncs   = desc.NumFuncs // number of activation functions
+)
+
+// The default coefficients of the scaled forms, which a zero Gain or Slope
+// stands for.
+const (
+	LeCunGain  = 1.7159    // ScaledTanh's default gain
+	LeCunSlope = 2.0 / 3.0 // ScaledTanh's default slope (rounded to float32)
+	// SigmoidSlope is ScaledSigmoid's default slope: the plain sigmoid's.
+	SigmoidSlope = 1
 )
 
 // ParseFunc returns the Func whose String is name.
 func ParseFunc(name string) (Func, error) { return desc.ParseFunc(name) }
 
-// Activation is an activation function together with its parameter.
+// Activation is an activation function together with its parameters.
 type Activation struct {
 	Func Func
 	// Alpha is the slope of LeakyReLU for x <= 0 and the saturation value of
 	// ELU (ELU(-Inf) = -Alpha). Both require Alpha >= 0 so that the sign of
 	// the output tells the side of the input. Other functions ignore it.
 	Alpha float32
+	// Gain (ScaledTanh) and Slope (ScaledTanh, ScaledSigmoid) are the
+	// coefficients of the scaled forms: finite and positive, and zero for
+	// the defaults (LeCunGain and LeCunSlope, SigmoidSlope). Other
+	// functions ignore them.
+	Gain, Slope float32
 }
 
+// LeCunTanh is LeCun's scaled tanh, 1.7159·tanh(2x/3).
+var LeCunTanh = Activation{Func: ScaledTanh, Gain: LeCunGain, Slope: LeCunSlope}
+
 // field returns the field of a behind the parameter name of internal/desc
-// (FuncDesc.Params).
+// (FuncDesc.Params), or nil for a derived parameter.
 func (a *Activation) field(name string) *float32 {
 	switch name {
 	case "alpha":
 		return &a.Alpha
+	case "gain":
+		return &a.Gain
+	case "slope":
+		return &a.Slope
+	case "2gain", "slope/gain":
+		return nil
 	}
 	panic(fmt.Sprintf("actfuse: internal error: activation parameter %q", name))
 }
 
-// param returns the parameter name of a.
-func (a Activation) param(name string) float32 { return *a.field(name) }
+// param returns the value of the parameter name of a, defaults and
+// derived values included.
+func (a Activation) param(name string) float32 {
+	switch name {
+	case "alpha":
+		return a.Alpha
+	case "gain":
+		return cmp.Or(a.Gain, LeCunGain)
+	case "slope":
+		if a.Func == ScaledSigmoid {
+			return cmp.Or(a.Slope, SigmoidSlope)
+		}
+		return cmp.Or(a.Slope, LeCunSlope)
+	case "2gain":
+		return 2 * a.param("gain")
+	case "slope/gain":
+		return a.param("slope") / a.param("gain")
+	}
+	panic(fmt.Sprintf("actfuse: internal error: activation parameter %q", name))
+}
 
 // Params returns the values of the parameters a's function takes, in the
 // order its kernels take them (the rest are zero): Alpha for LeakyReLU and
-// ELU, nothing for the others.
+// ELU; the slope for ScaledSigmoid; the gain, the slope, twice the gain and
+// slope/gain for ScaledTanh (zero coefficients replaced by the defaults);
+// nothing for the others.
 func (a Activation) Params() (p [4]float32) {
 	for i, name := range desc.Funcs[a.Func].Params {
 		p[i] = a.param(name)
@@ -68,17 +123,29 @@ func (a Activation) Params() (p [4]float32) {
 func FromParams(f Func, p [4]float32) Activation {
 	a := Activation{Func: f}
 	for i, name := range desc.Funcs[f].Params {
-		*a.field(name) = p[i]
+		if fp := a.field(name); fp != nil {
+			*fp = p[i]
+		}
 	}
 	return a
 }
 
-// String returns the function name, with Alpha for the functions that use it.
+// String returns the function name, with its parameters for the functions
+// that take them: "elu(1)", "scaledtanh(1.7159,0.6666667)".
 func (a Activation) String() string {
-	if a.Func < NumFuncs && len(desc.Funcs[a.Func].Params) > 0 {
-		return fmt.Sprintf("%v(%g)", a.Func, a.Alpha)
+	if a.Func >= NumFuncs {
+		return a.Func.String()
 	}
-	return a.Func.String()
+	var ps []string
+	for _, name := range desc.Funcs[a.Func].Params {
+		if a.field(name) != nil {
+			ps = append(ps, strconv.FormatFloat(float64(a.param(name)), 'g', -1, 32))
+		}
+	}
+	if len(ps) == 0 {
+		return a.Func.String()
+	}
+	return fmt.Sprintf("%v(%s)", a.Func, strings.Join(ps, ","))
 }
 
 // Epilogue describes what Gemm does with the product Z = op(A)·op(B) of a tile
@@ -171,19 +238,36 @@ func checkMatrix(fn, name, ldName string, rows, cols int, s []float32, ld int) {
 	}
 }
 
-// CheckActivation panics unless a names a known function with a valid
-// parameter: LeakyReLU and ELU need a finite Alpha >= 0 (their derivatives are
-// read from the sign of the output, which a negative Alpha would flip).
+// CheckActivation panics unless a names a known function with valid
+// parameters: LeakyReLU and ELU need a finite Alpha >= 0 (their derivatives
+// are read from the sign of the output, which a negative Alpha would flip);
+// the scaled forms a finite, positive Gain and Slope (zero for the default),
+// with a finite 2·Gain and Slope/Gain.
 func CheckActivation(fn string, a Activation) {
 	if a.Func >= NumFuncs {
 		panic(fmt.Sprintf("actfuse: %s: unknown activation %v", fn, a.Func))
 	}
 	for _, name := range desc.Funcs[a.Func].Params {
-		if v := a.param(name); name == "alpha" && (!(v >= 0) || math.IsInf(float64(v), 1)) {
-			panic(fmt.Sprintf("actfuse: %s: %v needs a finite Alpha >= 0, have %v", fn, a.Func, v))
+		v := a.param(name)
+		switch name {
+		case "alpha":
+			if !(v >= 0) || math.IsInf(float64(v), 1) {
+				panic(fmt.Sprintf("actfuse: %s: %v needs a finite Alpha >= 0, have %v", fn, a.Func, v))
+			}
+		case "gain", "slope":
+			if !(v > 0) || math.IsInf(float64(v), 1) {
+				panic(fmt.Sprintf("actfuse: %s: %v needs a finite, positive %s (0 for the default), have %v", fn, a.Func, cases(name), *a.field(name)))
+			}
+		default:
+			if !(v > 0) || math.IsInf(float64(v), 1) {
+				panic(fmt.Sprintf("actfuse: %s: %v: %s = %v is not a finite, positive float32", fn, a, name, v))
+			}
 		}
 	}
 }
+
+// cases returns the field name of the parameter name: "gain" gives "Gain".
+func cases(name string) string { return strings.ToUpper(name[:1]) + name[1:] }
 
 // CheckUnary panics unless dst and x have the same length.
 func CheckUnary(fn string, dst, x []float32) {

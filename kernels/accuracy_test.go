@@ -23,13 +23,25 @@ var exhaustive = flag.Bool("exhaustive", false, "run TestAccuracyExhaustive over
 // about a million inputs per function, spread over every exponent.
 const accuracyStride = 4093
 
-// accuracyActs are the activations measured in ULP by the sweeps.
+// accuracyActs are the activations measured in ULP by the sweeps; the
+// first exhaustiveActs of them also by the exhaustive one.
 var accuracyActs = []kernels.Activation{
 	{Func: kernels.Sigmoid},
 	{Func: kernels.Tanh},
 	{Func: kernels.ELU, Alpha: 1},
+	kernels.LeCunTanh,
+	{Func: kernels.ScaledTanh, Gain: kernels.LeCunGain, Slope: 0.25},
+	{Func: kernels.ScaledTanh, Gain: kernels.LeCunGain, Slope: 4},
+	{Func: kernels.ScaledSigmoid, Slope: 0.25},
+	{Func: kernels.ScaledSigmoid, Slope: 4},
 	{Func: kernels.ELU, Alpha: 0.3},
+	{Func: kernels.ScaledTanh, Gain: 1, Slope: 0.1},
+	{Func: kernels.ScaledTanh, Gain: 3, Slope: 1.5},
+	{Func: kernels.ScaledSigmoid, Slope: 0.01},
+	{Func: kernels.ScaledSigmoid, Slope: 30},
 }
+
+const exhaustiveActs = 8
 
 func kernelForward(a kernels.Activation) func(dst, x []float32) {
 	return func(dst, x []float32) { kernels.Forward(a, dst, x) }
@@ -86,14 +98,16 @@ func checkExactSweep(t *testing.T, a kernels.Activation, stride uint64) {
 }
 
 // TestAccuracyExhaustive is TestAccuracy over all 2^32 inputs for sigmoid,
-// tanh and ELU(1) (and the exact functions), enabled by -exhaustive.
+// tanh, ELU(1), the scaled tanh with LeCun's coefficients and slopes 0.25
+// and 4, and the scaled sigmoid with slopes 0.25 and 4 (and the exact
+// functions), enabled by -exhaustive.
 func TestAccuracyExhaustive(t *testing.T) {
 	if !*exhaustive {
 		t.Skip("needs -exhaustive (see the flag's documentation)")
 	}
 	eachImpl(t, func(t *testing.T) {
-		for _, a := range accuracyActs[:3] {
-			t.Run(a.Func.String(), func(t *testing.T) {
+		for _, a := range accuracyActs[:exhaustiveActs] {
+			t.Run(a.String(), func(t *testing.T) {
 				r := ref.Sweep(kernelForward(a), ref.Forward(a), ref.SweepOptions{Stride: 1})
 				t.Logf("%v: max %.3f ULP at x = %g (%#x): got %g, want %.9g; above 1 ULP: %d, above 2 ULP: %d, of %d",
 					a, r.MaxULP, r.Worst, math.Float32bits(r.Worst), r.Got, r.Want, r.Over1, r.Over2, r.Count)

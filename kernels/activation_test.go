@@ -47,6 +47,11 @@ var testActs = []kernels.Activation{
 	{Func: kernels.ELU, Alpha: 0.3},
 	{Func: kernels.Sigmoid},
 	{Func: kernels.Tanh},
+	{Func: kernels.ScaledSigmoid, Slope: 0.25},
+	{Func: kernels.ScaledSigmoid, Slope: 4},
+	kernels.LeCunTanh,
+	{Func: kernels.ScaledTanh, Gain: 1, Slope: 0.25},
+	{Func: kernels.ScaledTanh, Gain: 2.5, Slope: 4},
 }
 
 // eachImpl runs body as a subtest under every implementation and restores
@@ -209,6 +214,16 @@ func TestForwardSpecial(t *testing.T) {
 			{-0x1p-149, negZero}, {-0x1p-148, -0x1p-149}}},
 		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0}, []tc{{-inf32, negZero}, {-3, negZero}, {negZero, negZero}, {3, 3}, {inf32, inf32}}},
 		{kernels.Activation{Func: kernels.Identity}, []tc{{-inf32, -inf32}, {negZero, negZero}, {den, den}}},
+		{kernels.LeCunTanh, []tc{
+			{-inf32, -kernels.LeCunGain}, {inf32, kernels.LeCunGain}, {0, 0}, {negZero, negZero},
+			{-math.MaxFloat32, -kernels.LeCunGain}, {math.MaxFloat32, kernels.LeCunGain}, {30, kernels.LeCunGain}, {-30, -kernels.LeCunGain}}},
+		{kernels.Activation{Func: kernels.ScaledTanh, Gain: 2.5, Slope: 4}, []tc{
+			{-inf32, -2.5}, {inf32, 2.5}, {0, 0}, {negZero, negZero}, {1e30, 2.5}, {-1e30, -2.5}}},
+		{kernels.Activation{Func: kernels.ScaledSigmoid, Slope: 0.25}, []tc{
+			{-inf32, 0}, {inf32, 1}, {0, 0.5}, {negZero, 0.5}, {den, 0.5},
+			{-math.MaxFloat32, 0}, {math.MaxFloat32, 1}, {-400, 0}, {120, 1}}},
+		{kernels.Activation{Func: kernels.ScaledSigmoid, Slope: 30}, []tc{
+			{-inf32, 0}, {inf32, 1}, {0, 0.5}, {-math.MaxFloat32, 0}, {math.MaxFloat32, 1}, {-3, 0}, {1e37, 1}}},
 	}
 	eachImpl(t, func(t *testing.T) {
 		for _, c := range cases {

@@ -92,6 +92,31 @@ func TestActivationAlphaChecked(t *testing.T) {
 	Forward(Activation{Func: LeakyReLU, Alpha: 0}, x, x) // zero is valid
 }
 
+// TestActivationCoefficientsChecked checks that the scaled forms reject a
+// negative or non-finite Gain or Slope, and coefficients whose derived
+// values (2·Gain, Slope/Gain) overflow, on every entry point; zero stands
+// for the default.
+func TestActivationCoefficientsChecked(t *testing.T) {
+	x := make([]float32, 4)
+	bad := []float32{-1, float32(math.NaN()), float32(math.Inf(1))}
+	var acts []Activation
+	for _, v := range bad {
+		acts = append(acts,
+			Activation{Func: ScaledSigmoid, Slope: v},
+			Activation{Func: ScaledTanh, Gain: v},
+			Activation{Func: ScaledTanh, Slope: v})
+	}
+	acts = append(acts, Activation{Func: ScaledTanh, Gain: 3e38}, Activation{Func: ScaledTanh, Gain: 1e-30, Slope: 1e10})
+	for _, a := range acts {
+		mustPanic(t, "positive", func() { Forward(a, x, x) })
+		mustPanic(t, "positive", func() { Backward(a, x, x, x) })
+		mustPanic(t, "positive", func() { BackwardBias(a, 2, 2, x, 2, x, 2, x, 2, nil) })
+		mustPanic(t, "positive", func() { Gemm(false, false, 2, 2, 2, x, 2, x, 2, x, 2, &Epilogue{Act: a}) })
+	}
+	Forward(Activation{Func: ScaledTanh}, x, x) // zero: LeCun's coefficients
+	Forward(Activation{Func: ScaledSigmoid}, x, x)
+}
+
 // TestWorkerPanicReachesCaller checks that a panic inside a worker goroutine
 // is re-raised in the goroutine that called Gemm, where it can be recovered.
 func TestWorkerPanicReachesCaller(t *testing.T) {

@@ -14,11 +14,27 @@ const (
 	ELU       = fallback.ELU
 	Sigmoid   = fallback.Sigmoid
 	Tanh      = fallback.Tanh
+	// ScaledSigmoid is 1/(1+exp(-Slope·x)): a Slope below 1 widens the
+	// sigmoid's linear region.
+	ScaledSigmoid = fallback.ScaledSigmoid
+	// ScaledTanh is Gain·tanh(Slope·x), by default LeCun's 1.7159·tanh(2x/3).
+	ScaledTanh = fallback.ScaledTanh
 )
 
-// Activation is an activation function with its parameter Alpha (LeakyReLU
-// slope, ELU saturation).
+// The default coefficients of the scaled forms (a zero Gain or Slope).
+const (
+	LeCunGain    = fallback.LeCunGain
+	LeCunSlope   = fallback.LeCunSlope
+	SigmoidSlope = fallback.SigmoidSlope
+)
+
+// Activation is an activation function with its parameters: Alpha
+// (LeakyReLU slope, ELU saturation), Gain and Slope (the scaled forms).
 type Activation = fallback.Activation
+
+// LeCunTanh is LeCun's scaled tanh, 1.7159·tanh(2x/3) ("Efficient
+// BackProp", 1998): f(±1) = ±1, and the second derivative is largest there.
+var LeCunTanh = fallback.LeCunTanh
 
 // Epilogue says what Gemm does with each tile of the product before storing
 // it: bias, activation, accumulation, or the backward derivative. See

@@ -454,6 +454,20 @@ func (k *kernel) src(edge bool, m Mem, h int) Op {
 	return t
 }
 
+// load loads half h of a row at m into v, masked at an edge.
+func (k *kernel) load(edge bool, m Mem, h int, v VecVirtual) {
+	m = m.Offset(k.s.bytes * h)
+	switch {
+	case !edge:
+		VMOVUPS(m, v)
+	case k.s.kmask:
+		VMOVUPS_Z(m, k.maskK[h], v)
+	default:
+		VMOVUPS(k.maskRow[h], v)
+		VMASKMOVPS(m, v, v)
+	}
+}
+
 func (k *kernel) store(edge bool, v VecVirtual, m Mem, h int) {
 	m = m.Offset(k.s.bytes * h)
 	if !edge {
@@ -551,7 +565,10 @@ func (k *kernel) epilogue(edge bool) {
 	// The activation runs on one accumulator at a time, in row order, and
 	// each result is stored at once: the other accumulators stay in their
 	// registers, and the out-of-order core overlaps the chains of
-	// consecutive accumulators.
+	// consecutive accumulators. A program that needs more registers than
+	// the accumulators leave runs on the tile stored to C and read back,
+	// one vector at a time.
+	free := k.s.regs() - 2*k.nrows
 	for f, d := range desc.Funcs {
 		if d.Forward == nil {
 			continue
@@ -561,12 +578,31 @@ func (k *kernel) epilogue(edge bool) {
 		JNE(LabelRef(skip))
 		l := newLower(k.s)
 		l.paramRows = k.params
-		k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
-			for h := 0; h < 2; h++ {
-				res := l.emit(d.Forward, [][]VecVirtual{{k.acc[r][h]}})[0][0]
-				k.store(edge, res, c[0], h)
+		if d.Forward.MaxLive() <= free {
+			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
+				for h := 0; h < 2; h++ {
+					res := l.emit(d.Forward, [][]VecVirtual{{k.acc[r][h]}})[0][0]
+					k.store(edge, res, c[0], h)
+				}
+			})
+		} else {
+			k.rows(edge, k.label("spill"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
+				for h := 0; h < 2; h++ {
+					k.store(edge, k.acc[r][h], c[0], h)
+				}
+			})
+			// The accumulators are dead: the lowering takes their registers.
+			for _, a := range k.acc {
+				l.free = append(l.free, a[0], a[1])
 			}
-		})
+			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
+				for h := 0; h < 2; h++ {
+					v := l.newVec()
+					k.load(edge, c[0], h, v)
+					k.store(edge, l.emit(d.Forward, [][]VecVirtual{{v}})[0][0], c[0], h)
+				}
+			})
+		}
 		JMP(LabelRef(lNext))
 		Label(skip)
 	}

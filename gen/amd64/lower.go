@@ -496,15 +496,29 @@ func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool) value {
 // sel lowers m ? a : b.
 func (l *lower) sel(m, a, b value, da, db bool) value {
 	zero := func(v value) bool { return v.kind == vConst && v.bits == 0 }
+	if m.kind == vKMask && !zero(b) {
+		// A merge-masked move of a into b: avo reads a masked destination
+		// as an input, so the destination is b itself where b dies, or a
+		// copy of b (a fresh register under VBLENDMPS would be live from
+		// the entry of the function, against every other register).
+		d := value{kind: vReg}
+		if db && b.kind == vReg {
+			d.r = b.r
+		} else {
+			d.r = l.newVec()
+			if b.mem() {
+				VMOVUPS(l.rm(b), d.r)
+			} else {
+				VMOVAPS(b.r, d.r)
+			}
+		}
+		VMOVUPS(l.rm(a), m.k, d.r)
+		return d
+	}
 	d := value{kind: vReg, r: l.newVec()}
 	switch m.kind {
-	case vKMask:
-		switch {
-		case zero(b): // m ? a : 0
-			VMOVUPS_Z(l.rm(a), m.k, d.r)
-		default: // VBLENDMPS takes the second source where the mask is set
-			VBLENDMPS(l.rm(a), l.reg(b), m.k, d.r)
-		}
+	case vKMask: // m ? a : 0
+		VMOVUPS_Z(l.rm(a), m.k, d.r)
 	case vVecMask:
 		switch {
 		case zero(b): // m & a

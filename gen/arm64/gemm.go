@@ -169,13 +169,18 @@ func gemmKernels() {
 	JMP("next")
 	for _, d := range second {
 		DefineLabel(Label("f" + d.Name))
-		data, _ := peakRegs(d.Forward)
+		data, consts := peakRegs(d.Forward)
 		k := newRegs()
 		l := &lower{k: k}
 		for range d.Params {
 			l.params = append(l.params, G{k.constReg()})
 		}
-		const u = 3 // the vectors of a row
+		// The three vectors of a row at once where the registers allow,
+		// else one at a time.
+		u := 3
+		if u*data+consts+len(d.Params) > 32 {
+			u = 1
+		}
 		x := k.group(u)
 		l.pool = k.group(u * (data - 1))
 		var y G
@@ -186,9 +191,11 @@ func gemmKernels() {
 		row := Label("f" + d.Name + "row")
 		DefineLabel(row)
 		MOVDReg(gCrow, gT0)
-		VLD1(gT0, vecs(x)...)
-		Raw(body)
-		VST1(gT0, vecs(y)...)
+		for j := 0; j < 3/u; j++ {
+			VLD1(gT0, vecs(x)...)
+			Raw(body)
+			VST1P(gT0, vecs(y)...)
+		}
 		ADD(gLdc, gCrow, gCrow)
 		SUBSConst(1, gT1)
 		BNE(row)

@@ -174,9 +174,10 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 			lanes = append(lanes, fmt.Sprintf("_%d", l))
 		}
 	}
+	last := p.LastUse()
 	for i, op := range p.Ops {
-		if op.Kind == desc.Input {
-			continue
+		if op.Kind == desc.Input || op.Kind == desc.Param && last[i] < 0 {
+			continue // inputs are defined; a parameter of the other direction is unused
 		}
 		if op.Note != "" {
 			fmt.Fprintf(w, "\t// %s\n", op.Note)

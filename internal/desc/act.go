@@ -18,7 +18,13 @@ const (
 	ELU                   // f(x) = x if x > 0, else alpha·(exp(x)-1); f'(y) = 1 if y > 0, else y + alpha
 	Sigmoid               // f(x) = 1/(1+exp(-x)); f'(y) = y·(1-y)
 	Tanh                  // f(x) = tanh(x); f'(y) = (1-y)·(1+y)
-	NumFuncs              // number of activation functions
+	// ScaledSigmoid is the sigmoid with a slope: f(x) = 1/(1+exp(-slope·x));
+	// f'(y) = slope·y·(1-y).
+	ScaledSigmoid
+	// ScaledTanh is f(x) = gain·tanh(slope·x);
+	// f'(y) = (slope/gain)·(gain-y)·(gain+y).
+	ScaledTanh
+	NumFuncs // number of activation functions
 )
 
 // FuncDesc describes one activation function.
@@ -26,7 +32,9 @@ type FuncDesc struct {
 	Name string // lower-case name, as Func.String and ParseFunc spell it
 	Stem string // the stem of its kernels' names: "LeakyReLU" gives LeakyReLUForward
 	// Params are the parameters its programs take, by their names in
-	// package fallback's Activation: "alpha".
+	// package fallback's Activation ("alpha", "gain", "slope"), or values
+	// derived from those ("2gain" = 2·gain, "slope/gain"), which the
+	// programs take precomputed.
 	Params []string
 	// Forward computes y = f(x) from the input "x"; Deriv computes
 	// dz = dy·f'(y) from the inputs "dy" and "y". Identity has neither: its
@@ -42,9 +50,17 @@ var Funcs = [NumFuncs]FuncDesc{
 	ELU:       {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr2_p6_expm1", alphaParam)), Deriv: eluDeriv()},
 	Sigmoid:   {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_p6_div", nil)), Deriv: sigmoidDeriv()},
 	Tanh:      {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr2_p6_div", nil)), Deriv: tanhDeriv()},
+	ScaledSigmoid: {Name: "scaledsigmoid", Stem: "ScaledSigmoid", Params: slopeParam,
+		Forward: scaledSigmoid(forward("ScaledSigmoid", "rr2_p6_div", slopeParam)), Deriv: scaledSigmoidDeriv()},
+	ScaledTanh: {Name: "scaledtanh", Stem: "ScaledTanh", Params: gainSlopeParams,
+		Forward: scaledTanh(forward("ScaledTanh", "p11_rr2_p6_div", gainSlopeParams)), Deriv: scaledTanhDeriv()},
 }
 
-var alphaParam = []string{"alpha"}
+var (
+	alphaParam      = []string{"alpha"}
+	slopeParam      = []string{"slope"}
+	gainSlopeParams = []string{"gain", "slope", "2gain", "slope/gain"}
+)
 
 // String returns the lower-case name of f, as used by ParseFunc.
 func (f Func) String() string {
@@ -121,6 +137,18 @@ func sigmoidDeriv() *Program {
 	b := deriv("Sigmoid", nil)
 	dy, y := b.In(0), b.In(1)
 	return b.Return(b.Mul(dy, b.Mul(b.Sub(b.F(1), y), y)))
+}
+
+func scaledSigmoidDeriv() *Program {
+	b := deriv("ScaledSigmoid", slopeParam)
+	dy, y, slope := b.In(0), b.In(1), b.P(0)
+	return b.Return(b.Mul(dy, b.Mul(b.Mul(b.Sub(b.F(1), y), y), slope)))
+}
+
+func scaledTanhDeriv() *Program {
+	b := deriv("ScaledTanh", gainSlopeParams)
+	dy, y, gain, ratio := b.In(0), b.In(1), b.P(0), b.P(3)
+	return b.Return(b.Mul(dy, b.Mul(b.Mul(b.Sub(gain, y), b.Add(gain, y)), ratio)))
 }
 
 func tanhDeriv() *Program {

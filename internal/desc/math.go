@@ -8,6 +8,11 @@ package desc
 //	tanh     p11_rr2_p6_div      x + x³·P(x²) for |x| < 0.625, else 1 - 2e/(1 + e) with e = e^-2|x|
 //	elu      rr2_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
+// The scaled forms run the same algorithms on z = slope·x carried as the
+// rounded product and its exact error (an FMA), which the range reduction
+// and the polynomial take in, and fold the gain into their last operation,
+// so that neither the product nor the gain adds a rounding to the result.
+//
 // Every path (the fallback and each ISA) runs these programs operation for
 // operation, so their results agree bit for bit on every input that is not
 // a NaN; the accuracy of the programs is measured once, on all 2^32 inputs
@@ -59,7 +64,15 @@ var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa
 //	s = k << 23               (2^n)
 //	t = z - n·ln2hi - n·ln2lo (the first step exact)
 //	m = ts + ts·(t·q(t))      with ts = t·s exact
-func expParts(b *Builder, z Value) (s, m Value) {
+func expParts(b *Builder, z Value) (s, m Value) { return expPartsLo(b, z, noValue) }
+
+// noValue is the absent low part of expPartsLo.
+const noValue Value = -1
+
+// expPartsLo is expParts of z + lo, for a lo far below z's last bit (the
+// rounding error of a product), or of z alone if lo is noValue: lo joins
+// the second step of the range reduction, t = z - n·ln2hi + (lo - n·ln2lo).
+func expPartsLo(b *Builder, z, lo Value) (s, m Value) {
 	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
 	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
 	b.Note("s = 2^n")
@@ -67,7 +80,11 @@ func expParts(b *Builder, z Value) (s, m Value) {
 	n := b.Sub(k, b.Bits(ExpMagic))
 	b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
 	t := b.FNMA(n, b.Bits(Ln2Hi), z)
-	t = b.FNMA(n, b.Bits(Ln2Lo), t)
+	if lo == noValue {
+		t = b.FNMA(n, b.Bits(Ln2Lo), t)
+	} else {
+		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Lo), lo))
+	}
 	b.Note("q(t), (e^t - 1 - t)/t²")
 	q := Horner(b, t, ExpPoly)
 	tq := b.Mul(t, q)
@@ -136,4 +153,77 @@ func elu(b *Builder) *Program {
 	b.Note("alpha·expm1(z) = alpha·((s - 1) + m)")
 	e := b.Mul(b.Add(b.Sub(s, b.F(1)), m), alpha)
 	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))
+}
+
+// scaledSigmoid is sigmoid(slope·x) by the algorithm of sigmoid, on
+// z = zh + zl with zh = slope·x rounded and zl its error: e = e^-|z| takes
+// zl into its range reduction (-|z| = -|zh| + c with c = ±zl), as the
+// relative error of e^-|z| is |z| times that of z, up to 87 times the
+// rounding of the product otherwise. Where -|zh| is below the cutoff
+// (also for an infinite product, whose zl is NaN) e is 0 as in sigmoid.
+func scaledSigmoid(b *Builder) *Program {
+	x, slope := b.In(0), b.P(0)
+	one := b.F(1)
+	b.Note("scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)")
+	zh := b.Mul(slope, x)
+	r := b.FNMA(slope, x, zh)
+	b.Note("-|z| = -|zh| + c, c = zh >= 0 ? r : -r")
+	c := b.Xor(r, b.And(zh, b.Bits(signBit)))
+	z := b.Or(zh, b.Bits(signBit))
+	s, m := expPartsLo(b, z, c)
+	e := b.Add(s, m)
+	b.Note("e = 0 where -|zh| < ln(2^-126)")
+	cut := b.Less(b.Or(zh, b.Bits(signBit)), b.Bits(SigmoidCutoff))
+	e = b.Select(cut, b.F(0), e)
+	d := b.Add(e, one)
+	neg := b.SignMask(zh)
+	b.Note("q = (zh < 0 ? e : 1)/(1 + e)")
+	q := b.Div(b.Select(neg, e, one), d)
+	b.Note("dlo = e - (d - 1), the rounding error of d (exact)")
+	dlo := b.Sub(e, b.Sub(d, one))
+	w := b.Select(b.SignMask(zh), b.Sub(one, q), q)
+	b.Note("y = q - q·(dlo·(1/d))")
+	return b.Return(b.FNMA(q, b.Mul(dlo, w), q))
+}
+
+// scaledTanh is gain·tanh(slope·x) by the algorithm of tanh, on z = zh + zl
+// (zh = slope·x rounded, zl its error) with the gain inside the last
+// operation of each branch:
+//
+//	|zh| >= TanhSplit: gain - 2gain·e/(1 + e), e = e^-2|z| with zl in its
+//	                   range reduction (dropped where -2|zh| is clamped)
+//	|zh| <  TanhSplit: gh + (gl + gh·u·p(u)), u = zh², gh = gain·zh rounded,
+//	                   gl = its error + gain·zl·(1 - u) (tanh'(z) ≈ 1 - z²)
+//
+// The parameters are gain, slope, 2·gain and slope/gain (the derivative's).
+func scaledTanh(b *Builder) *Program {
+	x, gain, slope, gain2 := b.In(0), b.P(0), b.P(1), b.P(2)
+	one := b.F(1)
+	sign := b.Bits(signBit)
+	b.Note("scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)")
+	zh := b.Mul(slope, x)
+	r := b.FNMA(slope, x, zh)
+	// The polynomial first: its values die before the exp core's are born.
+	b.Note("gh + (gl + gh·u·p(u)) with u = zh²")
+	u := b.Mul(zh, zh)
+	b.Note("-gl = (gh - gain·zh) + gain·r - gain·r·u")
+	gh := b.Mul(gain, zh)
+	gr := b.Mul(gain, r)
+	ngl := b.FNMA(gr, u, b.Add(b.FNMA(gain, zh, gh), gr))
+	p := Horner(b, u, TanhPoly)
+	poly := b.Sub(gh, b.FNMA(b.Mul(gh, u), p, ngl))
+	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20")
+	z := b.Or(zh, sign)
+	z = b.Add(z, z)
+	c := b.Xor(b.Add(r, r), b.And(zh, sign))
+	c = b.Select(b.Less(z, b.Bits(TanhClamp)), b.F(0), c)
+	z = b.Max(z, b.Bits(TanhClamp))
+	s, m := expPartsLo(b, z, c)
+	e := b.Add(s, m)
+	b.Note("gain - 2gain·e/(1 + e)")
+	big := b.FNMA(b.Div(e, b.Add(e, one)), gain2, gain)
+	abs := b.AndNot(zh, sign)
+	res := b.Select(b.GreaterEq(abs, b.Bits(TanhSplit)), big, poly)
+	b.Note("the sign of zh, last: the result of -0 is -0")
+	return b.Return(b.Or(res, b.And(zh, sign)))
 }

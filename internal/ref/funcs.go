@@ -67,6 +67,13 @@ func Forward(a fallback.Activation) func(x float64) float64 {
 		return Sigmoid
 	case fallback.Tanh:
 		return Tanh
+	case fallback.ScaledSigmoid:
+		slope := float64(a.Params()[0])
+		return func(x float64) float64 { return Sigmoid(slope * x) }
+	case fallback.ScaledTanh:
+		p := a.Params()
+		gain, slope := float64(p[0]), float64(p[1])
+		return func(x float64) float64 { return gain * math.Tanh(slope*x) }
 	}
 	return func(x float64) float64 { return x }
 }
@@ -74,7 +81,8 @@ func Forward(a fallback.Activation) func(x float64) float64 {
 // Derivative returns the float64 value of f'(y) for the activation a as a
 // function of its output y (see fallback.Func): ReLU y > 0 ? 1 : 0, LeakyReLU
 // y > 0 ? 1 : alpha, ELU y > 0 ? 1 : y + alpha, Sigmoid y·(1-y), Tanh
-// (1-y)·(1+y), Identity 1.
+// (1-y)·(1+y), ScaledSigmoid slope·y·(1-y), ScaledTanh
+// (slope/gain)·(gain-y)·(gain+y), Identity 1.
 func Derivative(a fallback.Activation, y float64) float64 {
 	alpha := float64(a.Alpha)
 	switch a.Func {
@@ -97,6 +105,12 @@ func Derivative(a fallback.Activation, y float64) float64 {
 		return y * (1 - y)
 	case fallback.Tanh:
 		return (1 - y) * (1 + y)
+	case fallback.ScaledSigmoid:
+		return float64(a.Params()[0]) * y * (1 - y)
+	case fallback.ScaledTanh:
+		p := a.Params()
+		gain, slope := float64(p[0]), float64(p[1])
+		return slope / gain * (gain - y) * (gain + y)
 	}
 	return 1
 }

@@ -49,9 +49,16 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	r := GemmResult{M: m, N: n, Want: make([]float64, m*n), Bound: make([]float64, m*n)}
 	gamma := 2 * float64(k+2) * Eps32
 	act := Forward(ep.Act)
+	// slope bounds |f'|, which scales the error of z into the result.
 	slope := 1.0
-	if f := ep.Act.Func; (f == fallback.LeakyReLU || f == fallback.ELU) && float64(ep.Act.Alpha) > 1 {
-		slope = float64(ep.Act.Alpha)
+	p := ep.Act.Params()
+	switch f := ep.Act.Func; f {
+	case fallback.LeakyReLU, fallback.ELU:
+		slope = max(1, float64(ep.Act.Alpha))
+	case fallback.ScaledSigmoid:
+		slope = max(1, float64(p[0])/4)
+	case fallback.ScaledTanh:
+		slope = max(1, float64(p[0])*float64(p[1]))
 	}
 	for i := range m {
 		for j := range n {
@@ -85,7 +92,17 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 					d = 1
 				}
 				want = z * d
-				bound = math.Abs(d)*gamma*s + math.Abs(z)*4*Eps32*(math.Abs(d)+math.Abs(y)+y*y) + 2*Eps32*math.Abs(want)
+				// The roundings of f'(y): of its factors (1 ± y, or gain ± y,
+				// and the scale) and their products.
+				fe := math.Abs(y) + y*y
+				switch ep.Act.Func {
+				case fallback.ScaledSigmoid:
+					fe *= float64(p[0])
+				case fallback.ScaledTanh:
+					gain := float64(p[0])
+					fe = float64(p[3]) * (gain*gain + gain*math.Abs(y) + y*y)
+				}
+				bound = math.Abs(d)*gamma*s + math.Abs(z)*4*Eps32*(math.Abs(d)+fe) + 2*Eps32*math.Abs(want)
 			} else {
 				if ep.Bias != nil {
 					z += float64(ep.Bias[j])
@@ -293,6 +310,9 @@ var GemmActivations = []fallback.Activation{
 	{Func: fallback.ELU, Alpha: 1.7},
 	{Func: fallback.Sigmoid},
 	{Func: fallback.Tanh},
+	{Func: fallback.ScaledSigmoid, Slope: 4},
+	fallback.LeCunTanh,
+	{Func: fallback.ScaledTanh, Gain: 2.5, Slope: 0.25},
 }
 
 // gemmEpilogues returns the epilogue variants: every activation forward with

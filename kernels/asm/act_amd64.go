@@ -29,6 +29,16 @@ func SigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func TanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
+// ScaledSigmoidForwardAVX2 computes dst[i] = scaledsigmoid(x[i]) for the whole slice (program ScaledSigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ScaledSigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
+
+// ScaledTanhForwardAVX2 computes dst[i] = scaledtanh(x[i]) for the whole slice (program ScaledTanh p11_rr2_p6_div of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ScaledTanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
+
 // ReLUBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = relu, from the saved output y, for the whole slice; the three lengths must be equal.
 //
 //go:noescape
@@ -53,6 +63,16 @@ func SigmoidBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 //
 //go:noescape
 func TanhBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// ScaledSigmoidBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = scaledsigmoid, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func ScaledSigmoidBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// ScaledTanhBackwardAVX2 computes dx[i] = dy[i]·f'(y[i]) for f = scaledtanh, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func ScaledTanhBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 
 // IdentityBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
@@ -84,6 +104,16 @@ func SigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, 
 //go:noescape
 func TanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
+// ScaledSigmoidBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = scaledsigmoid over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ScaledSigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// ScaledTanhBackwardBiasAVX2 computes dz = dy ⊙ f'(y) for f = scaledtanh over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ScaledTanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
 // ReLUForwardAVX512 computes dst[i] = relu(x[i]) for the whole slice (program ReLU  of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
@@ -109,6 +139,16 @@ func SigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func TanhForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
+// ScaledSigmoidForwardAVX512 computes dst[i] = scaledsigmoid(x[i]) for the whole slice (program ScaledSigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ScaledSigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// ScaledTanhForwardAVX512 computes dst[i] = scaledtanh(x[i]) for the whole slice (program ScaledTanh p11_rr2_p6_div of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ScaledTanhForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
 // ReLUBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = relu, from the saved output y, for the whole slice; the three lengths must be equal.
 //
 //go:noescape
@@ -133,6 +173,16 @@ func SigmoidBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float3
 //
 //go:noescape
 func TanhBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// ScaledSigmoidBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = scaledsigmoid, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func ScaledSigmoidBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+
+// ScaledTanhBackwardAVX512 computes dx[i] = dy[i]·f'(y[i]) for f = scaledtanh, from the saved output y, for the whole slice; the three lengths must be equal.
+//
+//go:noescape
+func ScaledTanhBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
 
 // IdentityBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
 //
@@ -163,6 +213,16 @@ func SigmoidBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32
 //
 //go:noescape
 func TanhBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// ScaledSigmoidBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = scaledsigmoid over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ScaledSigmoidBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// ScaledTanhBackwardBiasAVX512 computes dz = dy ⊙ f'(y) for f = scaledtanh over the m×n matrices dy, y, dz (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ScaledTanhBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
 // MaxoutForwardAVX2 computes, for each of the len(dst) groups of k consecutive values of x,
 // dst[i] = the maximum and argmax[i] = its index in the group (first maximum; a NaN wins).

@@ -1067,6 +1067,416 @@ DATA k32_3f200000<>+24(SB)/4, $0x3f200000
 DATA k32_3f200000<>+28(SB)/4, $0x3f200000
 GLOBL k32_3f200000<>(SB), RODATA|NOPTR, $32
 
+// func ScaledSigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·ScaledSigmoidForwardAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VMOVUPS      k32_80000000<>+0(SB), Y2
+	VMOVUPS      k32_3fb8aa3b<>+0(SB), Y3
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+15, AX
+	CMPQ         BX, AX
+	JGE          fwd_one
+
+fwd_wide:
+	PREFETCHT0 1024(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y4
+	VMOVUPS    32(CX)(BX*4), Y5
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y4, Y0, Y6
+	VMULPS       Y5, Y0, Y7
+	VFNMADD213PS Y6, Y0, Y4
+	VFNMADD213PS Y7, Y0, Y5
+	VANDPS       Y2, Y6, Y8
+	VANDPS       Y2, Y7, Y9
+	VXORPS       Y8, Y4, Y4
+	VXORPS       Y9, Y5, Y5
+	VORPS        Y2, Y6, Y9
+	VORPS        Y2, Y7, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS  Y3, Y9, Y10
+	VMOVUPS      k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS  Y3, Y8, Y11
+
+	// s = 2^n
+	VPSLLD       $0x17, Y10, Y12
+	VPSLLD       $0x17, Y11, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y4
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y5
+	VADDPS       Y4, Y9, Y9
+	VADDPS       Y5, Y8, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y5
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y5
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y5
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y5
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y4
+	VMULPS       Y5, Y9, Y11
+	VMULPS       Y4, Y8, Y5
+	VMULPS       Y12, Y9, Y9
+	VMULPS       Y13, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y9, Y9, Y11
+	VFMADD213PS Y8, Y8, Y5
+	VADDPS      Y11, Y12, Y12
+	VADDPS      Y5, Y13, Y13
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORPS   Y2, Y6, Y5
+	VORPS   Y2, Y7, Y11
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y8
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y5
+	VANDNPS Y12, Y8, Y11
+	VANDNPS Y13, Y5, Y12
+	VADDPS  Y1, Y11, Y13
+	VADDPS  Y1, Y12, Y5
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y6, Y11, Y1, Y8
+	VBLENDVPS Y7, Y12, Y1, Y9
+	VDIVPS    Y13, Y8, Y8
+	VDIVPS    Y5, Y9, Y9
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y1, Y13, Y13
+	VSUBPS    Y1, Y5, Y5
+	VSUBPS    Y13, Y11, Y11
+	VSUBPS    Y5, Y12, Y12
+	VSUBPS    Y8, Y1, Y5
+	VSUBPS    Y9, Y1, Y13
+	VBLENDVPS Y6, Y5, Y8, Y4
+	VBLENDVPS Y7, Y13, Y9, Y5
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y4, Y11, Y11
+	VMULPS       Y5, Y12, Y12
+	VFNMADD213PS Y8, Y8, Y11
+	VFNMADD213PS Y9, Y9, Y12
+	VMOVUPS      Y11, (SI)
+	VMOVUPS      Y12, 32(SI)
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000040, SI
+	CMPQ         BX, AX
+	JL           fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Y6
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y6, Y0, Y9
+	VFNMADD213PS Y9, Y0, Y6
+	VANDPS       Y2, Y9, Y8
+	VXORPS       Y8, Y6, Y6
+	VORPS        Y2, Y9, Y8
+	VMOVUPS      k32_4b40007f<>+0(SB), Y5
+	VFMADD231PS  Y3, Y8, Y5
+
+	// s = 2^n
+	VPSLLD       $0x17, Y5, Y4
+	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
+	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y6
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y8, Y5
+	VMULPS       Y4, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y8, Y8, Y5
+	VADDPS      Y5, Y4, Y4
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORPS   Y2, Y9, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y8
+	VANDNPS Y4, Y8, Y5
+	VADDPS  Y1, Y5, Y4
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y9, Y5, Y1, Y8
+	VDIVPS    Y4, Y8, Y8
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y1, Y4, Y4
+	VSUBPS    Y4, Y5, Y5
+	VSUBPS    Y8, Y1, Y4
+	VBLENDVPS Y9, Y4, Y8, Y6
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y6, Y5, Y5
+	VFNMADD213PS Y8, Y8, Y5
+	VMOVUPS      Y5, (SI)
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000020, SI
+	CMPQ         BX, AX
+	JB           fwd_oneloop
+
+fwd_tail:
+	CMPQ       BX, DX
+	JAE        fwd_done
+	MOVQ       DX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask32<>+32(SB), DX
+	SUBQ       AX, DX
+	VMOVDQU    (DX), Y5
+	VMASKMOVPS (CX)(BX*4), Y5, Y7
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y7, Y0, Y8
+	VFNMADD213PS Y8, Y0, Y7
+	VANDPS       Y2, Y8, Y6
+	VXORPS       Y6, Y7, Y7
+	VORPS        Y2, Y8, Y6
+	VMOVUPS      k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS  Y3, Y6, Y4
+
+	// s = 2^n
+	VPSLLD       $0x17, Y4, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y6
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y7
+	VMULPS       Y7, Y6, Y4
+	VMULPS       Y9, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y6, Y6, Y4
+	VADDPS      Y4, Y9, Y9
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORPS   Y2, Y8, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y6
+	VANDNPS Y9, Y6, Y4
+	VADDPS  Y1, Y4, Y9
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y8, Y4, Y1, Y6
+	VDIVPS    Y9, Y6, Y6
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y1, Y9, Y9
+	VSUBPS    Y9, Y4, Y4
+	VSUBPS    Y6, Y1, Y9
+	VBLENDVPS Y8, Y9, Y6, Y7
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y7, Y4, Y4
+	VFNMADD213PS Y6, Y6, Y4
+	VMASKMOVPS   Y4, Y5, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+// func ScaledTanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·ScaledTanhForwardAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Y0
+	VBROADCASTSS 4(BX), Y1
+	VBROADCASTSS 8(BX), Y2
+	VBROADCASTSS 12(BX), Y3
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VMOVUPS      k32_80000000<>+0(SB), Y4
+	VMOVUPS      k32_bbbaf0eb<>+0(SB), Y5
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
+	VMOVUPS      k32_bd5c1e2d<>+0(SB), Y7
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	ANDQ         $-8, AX
+	CMPQ         BX, AX
+	JAE          fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Y8
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y8, Y1, Y9
+	VFNMADD213PS Y9, Y1, Y8
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y9, Y9, Y10
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Y9, Y0, Y11
+	VMULPS       Y8, Y0, Y12
+	VMOVAPS      Y11, Y13
+	VFNMADD231PS Y9, Y0, Y13
+	VADDPS       Y12, Y13, Y13
+	VFNMADD231PS Y10, Y12, Y13
+	VMOVUPS      Y6, Y12
+	VFMADD231PS  Y5, Y10, Y12
+	VFMADD213PS  Y7, Y10, Y12
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
+	VMULPS       Y10, Y11, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VSUBPS       Y13, Y11, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       Y4, Y9, Y13
+	VADDPS      Y13, Y13, Y12
+	VADDPS      Y8, Y8, Y13
+	VANDPS      Y4, Y9, Y8
+	VXORPS      Y8, Y13, Y13
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y12, Y8
+	VANDNPS     Y13, Y8, Y14
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
+
+	// s = 2^n
+	VPSLLD       $0x17, Y13, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y14
+	VADDPS       Y14, Y12, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y14
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y14
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y14
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y14
+	VMULPS       Y14, Y12, Y13
+	VMULPS       Y8, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y13
+	VADDPS      Y13, Y8, Y8
+
+	// gain - 2gain·e/(1 + e)
+	VADDPS       Y3, Y8, Y13
+	VDIVPS       Y13, Y8, Y8
+	VFNMADD213PS Y0, Y2, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y13
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y12
+	VBLENDVPS    Y12, Y8, Y11, Y13
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Y4, Y9, Y9
+	VORPS   Y9, Y13, Y13
+	VMOVUPS Y13, (SI)
+	ADDQ    $0x00000008, BX
+	ADDQ    $0x00000020, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
+
+fwd_tail:
+	CMPQ       BX, DX
+	JAE        fwd_done
+	MOVQ       DX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask32<>+32(SB), DX
+	SUBQ       AX, DX
+	VMOVDQU    (DX), Y13
+	VMASKMOVPS (CX)(BX*4), Y13, Y15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y15, Y1, Y9
+	VFNMADD213PS Y9, Y1, Y15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y9, Y9, Y11
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Y9, Y0, Y8
+	VMULPS       Y15, Y0, Y12
+	VMOVAPS      Y8, Y14
+	VFNMADD231PS Y9, Y0, Y14
+	VADDPS       Y12, Y14, Y14
+	VFNMADD231PS Y11, Y12, Y14
+	VMOVUPS      Y6, Y12
+	VFMADD231PS  Y5, Y11, Y12
+	VFMADD213PS  Y7, Y11, Y12
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y12
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y12
+	VMULPS       Y11, Y8, Y10
+	VFNMADD231PS Y12, Y10, Y14
+	VSUBPS       Y14, Y8, Y8
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       Y4, Y9, Y14
+	VADDPS      Y14, Y14, Y12
+	VADDPS      Y15, Y15, Y14
+	VANDPS      Y4, Y9, Y15
+	VXORPS      Y15, Y14, Y14
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y12, Y15
+	VANDNPS     Y14, Y15, Y10
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b40007f<>+0(SB), Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y14
+
+	// s = 2^n
+	VPSLLD       $0x17, Y14, Y15
+	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y12
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y10
+	VADDPS       Y10, Y12, Y12
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y10
+	VMULPS       Y10, Y12, Y14
+	VMULPS       Y15, Y12, Y12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y12, Y12, Y14
+	VADDPS      Y14, Y15, Y15
+
+	// gain - 2gain·e/(1 + e)
+	VADDPS       Y3, Y15, Y14
+	VDIVPS       Y14, Y15, Y15
+	VFNMADD213PS Y0, Y2, Y15
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y14
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y14, Y12
+	VBLENDVPS    Y12, Y15, Y8, Y14
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     Y4, Y9, Y9
+	VORPS      Y9, Y14, Y14
+	VMASKMOVPS Y14, Y13, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
 // func ReLUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
 TEXT ·ReLUBackwardAVX2(SB), NOSPLIT, $0-80
@@ -1519,6 +1929,189 @@ bwd_tail:
 	VMULPS     Y3, Y11, Y11
 	VMULPS     Y11, Y2, Y2
 	VMASKMOVPS Y2, Y0, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func ScaledSigmoidBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, MMX+
+TEXT ·ScaledSigmoidBackwardAVX2(SB), NOSPLIT, $0-80
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	XORQ         SI, SI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+23, AX
+	CMPQ         SI, AX
+	JGE          bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y2
+	VMOVUPS    32(CX)(SI*4), Y3
+	VMOVUPS    64(CX)(SI*4), Y4
+	VMOVUPS    (DX)(SI*4), Y5
+	VMOVUPS    32(DX)(SI*4), Y6
+	VMOVUPS    64(DX)(SI*4), Y7
+	VSUBPS     Y5, Y1, Y8
+	VSUBPS     Y6, Y1, Y9
+	VSUBPS     Y7, Y1, Y10
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y0, Y10, Y10
+	VMULPS     Y8, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
+	VMOVUPS    Y2, (DI)
+	VMOVUPS    Y3, 32(DI)
+	VMOVUPS    Y4, 64(DI)
+	ADDQ       $0x00000018, SI
+	ADDQ       $0x00000060, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-8, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Y2
+	VMOVUPS (DX)(SI*4), Y3
+	VSUBPS  Y3, Y1, Y10
+	VMULPS  Y3, Y10, Y10
+	VMULPS  Y0, Y10, Y10
+	VMULPS  Y10, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $0x00000008, SI
+	ADDQ    $0x00000020, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ       SI, BX
+	JAE        bwd_done
+	MOVQ       BX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask32<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y2
+	VMASKMOVPS (CX)(SI*4), Y2, Y3
+	VMASKMOVPS (DX)(SI*4), Y2, Y4
+	VSUBPS     Y4, Y1, Y10
+	VMULPS     Y4, Y10, Y10
+	VMULPS     Y0, Y10, Y10
+	VMULPS     Y10, Y3, Y3
+	VMASKMOVPS Y3, Y2, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func ScaledTanhBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, MMX+
+TEXT ·ScaledTanhBackwardAVX2(SB), NOSPLIT, $0-80
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Y0
+	VBROADCASTSS 4(SI), Y1
+	VBROADCASTSS 8(SI), Y1
+	VBROADCASTSS 12(SI), Y1
+	XORQ         SI, SI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+23, AX
+	CMPQ         SI, AX
+	JGE          bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y2
+	VMOVUPS    32(CX)(SI*4), Y3
+	VMOVUPS    64(CX)(SI*4), Y4
+	VMOVUPS    (DX)(SI*4), Y5
+	VMOVUPS    32(DX)(SI*4), Y6
+	VMOVUPS    64(DX)(SI*4), Y7
+	VSUBPS     Y5, Y0, Y8
+	VSUBPS     Y6, Y0, Y9
+	VSUBPS     Y7, Y0, Y10
+	VADDPS     Y5, Y0, Y11
+	VADDPS     Y6, Y0, Y5
+	VADDPS     Y7, Y0, Y6
+	VMULPS     Y11, Y8, Y8
+	VMULPS     Y5, Y9, Y9
+	VMULPS     Y6, Y10, Y10
+	VMULPS     Y1, Y8, Y8
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y1, Y10, Y10
+	VMULPS     Y8, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
+	VMOVUPS    Y2, (DI)
+	VMOVUPS    Y3, 32(DI)
+	VMOVUPS    Y4, 64(DI)
+	ADDQ       $0x00000018, SI
+	ADDQ       $0x00000060, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-8, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Y2
+	VMOVUPS (DX)(SI*4), Y3
+	VSUBPS  Y3, Y0, Y10
+	VADDPS  Y3, Y0, Y9
+	VMULPS  Y9, Y10, Y10
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y10, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $0x00000008, SI
+	ADDQ    $0x00000020, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ       SI, BX
+	JAE        bwd_done
+	MOVQ       BX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask32<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y2
+	VMASKMOVPS (CX)(SI*4), Y2, Y3
+	VMASKMOVPS (DX)(SI*4), Y2, Y4
+	VSUBPS     Y4, Y0, Y10
+	VADDPS     Y4, Y0, Y9
+	VMULPS     Y9, Y10, Y10
+	VMULPS     Y1, Y10, Y10
+	VMULPS     Y10, Y3, Y3
+	VMASKMOVPS Y3, Y2, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -2670,6 +3263,392 @@ done:
 	VZEROUPPER
 	RET
 
+// func ScaledSigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, MMX+
+TEXT ·ScaledSigmoidBackwardBiasAVX2(SB), NOSPLIT, $0-144
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	MOVQ         CX, R12
+	ANDQ         $0x07, R12
+	SHLQ         $0x02, R12
+	LEAQ         tailmask32<>+32(SB), R13
+	SUBQ         R12, R13
+	VMOVDQU      (R13), Y2
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+23, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Y3
+	VMOVUPS    32(DX)(R10*4), Y4
+	VMOVUPS    64(DX)(R10*4), Y5
+	VMOVUPS    (SI)(R10*4), Y6
+	VMOVUPS    32(SI)(R10*4), Y7
+	VMOVUPS    64(SI)(R10*4), Y8
+	VSUBPS     Y6, Y1, Y9
+	VSUBPS     Y7, Y1, Y10
+	VSUBPS     Y8, Y1, Y11
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y8, Y11, Y11
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y0, Y10, Y10
+	VMULPS     Y0, Y11, Y11
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
+	VMULPS     Y11, Y5, Y5
+	VMOVUPS    Y3, (R12)
+	VMOVUPS    Y4, 32(R12)
+	VMOVUPS    Y5, 64(R12)
+	ADDQ       $0x00000018, R10
+	ADDQ       $0x00000060, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Y3
+	VMOVUPS (SI)(R10*4), Y4
+	VSUBPS  Y4, Y1, Y11
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VMULPS  Y11, Y3, Y3
+	VMOVUPS Y3, (R12)
+	ADDQ    $0x00000008, R10
+	ADDQ    $0x00000020, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y2, Y4
+	VMASKMOVPS (SI)(R10*4), Y2, Y3
+	VSUBPS     Y3, Y1, Y11
+	VMULPS     Y3, Y11, Y11
+	VMULPS     Y0, Y11, Y11
+	VMULPS     Y11, Y4, Y4
+	VMASKMOVPS Y4, Y2, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+23, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Y5
+	VMOVUPS    32(DX)(R11*4), Y6
+	VMOVUPS    64(DX)(R11*4), Y7
+	VMOVUPS    (SI)(R11*4), Y8
+	VMOVUPS    32(SI)(R11*4), Y9
+	VMOVUPS    64(SI)(R11*4), Y10
+	VSUBPS     Y8, Y1, Y11
+	VSUBPS     Y9, Y1, Y3
+	VSUBPS     Y10, Y1, Y4
+	VMULPS     Y8, Y11, Y11
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y10, Y4, Y4
+	VMULPS     Y0, Y11, Y11
+	VMULPS     Y0, Y3, Y3
+	VMULPS     Y0, Y4, Y4
+	VMULPS     Y11, Y5, Y5
+	VMULPS     Y3, Y6, Y6
+	VMULPS     Y4, Y7, Y7
+	VMOVUPS    Y5, (R13)
+	VMOVUPS    Y6, 32(R13)
+	VMOVUPS    Y7, 64(R13)
+	VADDPS     (R10)(R11*4), Y5, Y3
+	VMOVUPS    Y3, (R10)(R11*4)
+	VADDPS     32(R10)(R11*4), Y6, Y3
+	VMOVUPS    Y3, 32(R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Y7, Y3
+	VMOVUPS    Y3, 64(R10)(R11*4)
+	ADDQ       $0x00000018, R11
+	ADDQ       $0x00000060, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Y3
+	VMOVUPS (SI)(R11*4), Y5
+	VSUBPS  Y5, Y1, Y4
+	VMULPS  Y5, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, (R13)
+	VADDPS  (R10)(R11*4), Y3, Y3
+	VMOVUPS Y3, (R10)(R11*4)
+	ADDQ    $0x00000008, R11
+	ADDQ    $0x00000020, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y2, Y3
+	VMASKMOVPS (SI)(R11*4), Y2, Y5
+	VSUBPS     Y5, Y1, Y4
+	VMULPS     Y5, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMULPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R13)
+	VMASKMOVPS (R10)(R11*4), Y2, Y4
+	VADDPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y2, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ScaledTanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, MMX+
+TEXT ·ScaledTanhBackwardBiasAVX2(SB), NOSPLIT, $0-144
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Y0
+	VBROADCASTSS 4(R12), Y1
+	VBROADCASTSS 8(R12), Y1
+	VBROADCASTSS 12(R12), Y1
+	MOVQ         CX, R12
+	ANDQ         $0x07, R12
+	SHLQ         $0x02, R12
+	LEAQ         tailmask32<>+32(SB), R13
+	SUBQ         R12, R13
+	VMOVDQU      (R13), Y2
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+15, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Y3
+	VMOVUPS    32(DX)(R10*4), Y4
+	VMOVUPS    (SI)(R10*4), Y5
+	VMOVUPS    32(SI)(R10*4), Y6
+	VSUBPS     Y5, Y0, Y7
+	VSUBPS     Y6, Y0, Y8
+	VADDPS     Y5, Y0, Y9
+	VADDPS     Y6, Y0, Y5
+	VMULPS     Y9, Y7, Y7
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y1, Y7, Y7
+	VMULPS     Y1, Y8, Y8
+	VMULPS     Y7, Y3, Y3
+	VMULPS     Y8, Y4, Y4
+	VMOVUPS    Y3, (R12)
+	VMOVUPS    Y4, 32(R12)
+	ADDQ       $0x00000010, R10
+	ADDQ       $0x00000040, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-8, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Y3
+	VMOVUPS (SI)(R10*4), Y4
+	VSUBPS  Y4, Y0, Y8
+	VADDPS  Y4, Y0, Y7
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y1, Y8, Y8
+	VMULPS  Y8, Y3, Y3
+	VMOVUPS Y3, (R12)
+	ADDQ    $0x00000008, R10
+	ADDQ    $0x00000020, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ       R10, CX
+	JAE        nodb_done
+	VMASKMOVPS (DX)(R10*4), Y2, Y3
+	VMASKMOVPS (SI)(R10*4), Y2, Y4
+	VSUBPS     Y4, Y0, Y8
+	VADDPS     Y4, Y0, Y7
+	VMULPS     Y7, Y8, Y8
+	VMULPS     Y1, Y8, Y8
+	VMULPS     Y8, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+15, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Y3
+	VMOVUPS    32(DX)(R11*4), Y5
+	VMOVUPS    (SI)(R11*4), Y6
+	VMOVUPS    32(SI)(R11*4), Y9
+	VSUBPS     Y6, Y0, Y8
+	VSUBPS     Y9, Y0, Y7
+	VADDPS     Y6, Y0, Y4
+	VADDPS     Y9, Y0, Y6
+	VMULPS     Y4, Y8, Y8
+	VMULPS     Y6, Y7, Y7
+	VMULPS     Y1, Y8, Y8
+	VMULPS     Y1, Y7, Y7
+	VMULPS     Y8, Y3, Y3
+	VMULPS     Y7, Y5, Y5
+	VMOVUPS    Y3, (R13)
+	VMOVUPS    Y5, 32(R13)
+	VADDPS     (R10)(R11*4), Y3, Y3
+	VMOVUPS    Y3, (R10)(R11*4)
+	VADDPS     32(R10)(R11*4), Y5, Y3
+	VMOVUPS    Y3, 32(R10)(R11*4)
+	ADDQ       $0x00000010, R11
+	ADDQ       $0x00000040, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-8, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Y3
+	VMOVUPS (SI)(R11*4), Y4
+	VSUBPS  Y4, Y0, Y7
+	VADDPS  Y4, Y0, Y8
+	VMULPS  Y8, Y7, Y7
+	VMULPS  Y1, Y7, Y7
+	VMULPS  Y7, Y3, Y3
+	VMOVUPS Y3, (R13)
+	VADDPS  (R10)(R11*4), Y3, Y3
+	VMOVUPS Y3, (R10)(R11*4)
+	ADDQ    $0x00000008, R11
+	ADDQ    $0x00000020, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ       R11, CX
+	JAE        db_done
+	VMASKMOVPS (DX)(R11*4), Y2, Y3
+	VMASKMOVPS (SI)(R11*4), Y2, Y4
+	VSUBPS     Y4, Y0, Y7
+	VADDPS     Y4, Y0, Y8
+	VMULPS     Y8, Y7, Y7
+	VMULPS     Y1, Y7, Y7
+	VMULPS     Y7, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R13)
+	VMASKMOVPS (R10)(R11*4), Y2, Y4
+	VADDPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y2, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
 // func ReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
 TEXT ·ReLUForwardAVX512(SB), NOSPLIT, $0-56
@@ -2776,14 +3755,14 @@ fwd_wide:
 	VCMPPS     $0x01, Z2, Z4, K2
 	VCMPPS     $0x01, Z2, Z5, K3
 	VCMPPS     $0x01, Z2, Z6, K4
-	VBLENDMPS  Z7, Z3, K1, Z11
-	VBLENDMPS  Z8, Z4, K2, Z3
-	VBLENDMPS  Z9, Z5, K3, Z4
-	VBLENDMPS  Z10, Z6, K4, Z5
-	VMOVUPS    Z11, (SI)
-	VMOVUPS    Z3, 64(SI)
-	VMOVUPS    Z4, 128(SI)
-	VMOVUPS    Z5, 192(SI)
+	VMOVUPS    Z7, K1, Z3
+	VMOVUPS    Z8, K2, Z4
+	VMOVUPS    Z9, K3, Z5
+	VMOVUPS    Z10, K4, Z6
+	VMOVUPS    Z3, (SI)
+	VMOVUPS    Z4, 64(SI)
+	VMOVUPS    Z5, 128(SI)
+	VMOVUPS    Z6, 192(SI)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000100, SI
 	CMPQ       BX, AX
@@ -2796,16 +3775,16 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS   (CX)(BX*4), Z3
-	VMULPS    Z0, Z3, Z6
-	VMINPS    Z1, Z6, Z6
-	VCMPPS    $0x01, Z2, Z3, K4
-	VBLENDMPS Z6, Z3, K4, Z10
-	VMOVUPS   Z10, (SI)
-	ADDQ      $0x00000010, BX
-	ADDQ      $0x00000040, SI
-	CMPQ      BX, AX
-	JB        fwd_oneloop
+	VMOVUPS (CX)(BX*4), Z3
+	VMULPS  Z0, Z3, Z10
+	VMINPS  Z1, Z10, Z10
+	VCMPPS  $0x01, Z2, Z3, K4
+	VMOVUPS Z10, K4, Z3
+	VMOVUPS Z3, (SI)
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
 
 fwd_tail:
 	CMPQ      BX, DX
@@ -2816,12 +3795,12 @@ fwd_tail:
 	SHLXQ     AX, DX, DX
 	DECQ      DX
 	KMOVW     DX, K1
-	VMOVUPS.Z (CX)(BX*4), K1, Z4
-	VMULPS    Z0, Z4, Z3
-	VMINPS    Z1, Z3, Z3
-	VCMPPS    $0x01, Z2, Z4, K4
-	VBLENDMPS Z3, Z4, K4, Z6
-	VMOVUPS   Z6, K1, (SI)
+	VMOVUPS.Z (CX)(BX*4), K1, Z3
+	VMULPS    Z0, Z3, Z10
+	VMINPS    Z1, Z10, Z10
+	VCMPPS    $0x01, Z2, Z3, K4
+	VMOVUPS   Z10, K4, Z3
+	VMOVUPS   Z3, K1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -2960,14 +3939,14 @@ fwd_wide:
 	VCMPPS      $0x01, k64_00000000<>+0(SB), Z13, K2
 	VCMPPS      $0x01, k64_00000000<>+0(SB), Z14, K3
 	VCMPPS      $0x01, k64_00000000<>+0(SB), Z15, K4
-	VBLENDMPS   Z24, Z12, K1, Z21
-	VBLENDMPS   Z25, Z13, K2, Z12
-	VBLENDMPS   Z26, Z14, K3, Z13
-	VBLENDMPS   Z27, Z15, K4, Z14
-	VMOVUPS     Z21, (SI)
-	VMOVUPS     Z12, 64(SI)
-	VMOVUPS     Z13, 128(SI)
-	VMOVUPS     Z14, 192(SI)
+	VMOVUPS     Z24, K1, Z12
+	VMOVUPS     Z25, K2, Z13
+	VMOVUPS     Z26, K3, Z14
+	VMOVUPS     Z27, K4, Z15
+	VMOVUPS     Z12, (SI)
+	VMOVUPS     Z13, 64(SI)
+	VMOVUPS     Z14, 128(SI)
+	VMOVUPS     Z15, 192(SI)
 	ADDQ        $0x00000040, BX
 	ADDQ        $0x00000100, SI
 	CMPQ        BX, AX
@@ -2981,31 +3960,31 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Z12
-	VMAXPS      Z1, Z12, Z15
-	VMOVUPS     Z3, Z27
-	VFMADD231PS Z2, Z15, Z27
+	VMAXPS      Z1, Z12, Z27
+	VMOVUPS     Z3, Z26
+	VFMADD231PS Z2, Z27, Z26
 
 	// s = 2^n
-	VPSLLD       $0x17, Z27, Z26
-	VSUBPS       Z3, Z27, Z27
-	VFNMADD231PS Z4, Z27, Z15
-	VFNMADD231PS Z5, Z27, Z15
-	VMOVUPS      Z7, Z27
-	VFMADD231PS  Z6, Z15, Z27
-	VFMADD213PS  Z8, Z15, Z27
-	VFMADD213PS  Z9, Z15, Z27
-	VFMADD213PS  Z10, Z15, Z27
-	VMULPS       Z27, Z15, Z25
-	VMULPS       Z26, Z15, Z15
+	VPSLLD       $0x17, Z26, Z25
+	VSUBPS       Z3, Z26, Z26
+	VFNMADD231PS Z4, Z26, Z27
+	VFNMADD231PS Z5, Z26, Z27
+	VMOVUPS      Z7, Z26
+	VFMADD231PS  Z6, Z27, Z26
+	VFMADD213PS  Z8, Z27, Z26
+	VFMADD213PS  Z9, Z27, Z26
+	VFMADD213PS  Z10, Z27, Z26
+	VMULPS       Z26, Z27, Z24
+	VMULPS       Z25, Z27, Z27
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z15, Z15, Z25
-	VSUBPS      Z11, Z26, Z26
-	VADDPS      Z25, Z26, Z26
-	VMULPS      Z0, Z26, Z26
+	VFMADD213PS Z27, Z27, Z24
+	VSUBPS      Z11, Z25, Z25
+	VADDPS      Z24, Z25, Z25
+	VMULPS      Z0, Z25, Z25
 	VCMPPS      $0x01, k64_00000000<>+0(SB), Z12, K4
-	VBLENDMPS   Z26, Z12, K4, Z25
-	VMOVUPS     Z25, (SI)
+	VMOVUPS     Z25, K4, Z12
+	VMOVUPS     Z12, (SI)
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
 	CMPQ        BX, AX
@@ -3020,32 +3999,32 @@ fwd_tail:
 	SHLXQ       AX, DX, DX
 	DECQ        DX
 	KMOVW       DX, K1
-	VMOVUPS.Z   (CX)(BX*4), K1, Z13
-	VMAXPS      Z1, Z13, Z12
-	VMOVUPS     Z3, Z26
-	VFMADD231PS Z2, Z12, Z26
+	VMOVUPS.Z   (CX)(BX*4), K1, Z12
+	VMAXPS      Z1, Z12, Z25
+	VMOVUPS     Z3, Z24
+	VFMADD231PS Z2, Z25, Z24
 
 	// s = 2^n
-	VPSLLD       $0x17, Z26, Z15
-	VSUBPS       Z3, Z26, Z26
-	VFNMADD231PS Z4, Z26, Z12
-	VFNMADD231PS Z5, Z26, Z12
-	VMOVUPS      Z7, Z26
-	VFMADD231PS  Z6, Z12, Z26
-	VFMADD213PS  Z8, Z12, Z26
-	VFMADD213PS  Z9, Z12, Z26
-	VFMADD213PS  Z10, Z12, Z26
-	VMULPS       Z26, Z12, Z27
-	VMULPS       Z15, Z12, Z12
+	VPSLLD       $0x17, Z24, Z27
+	VSUBPS       Z3, Z24, Z24
+	VFNMADD231PS Z4, Z24, Z25
+	VFNMADD231PS Z5, Z24, Z25
+	VMOVUPS      Z7, Z24
+	VFMADD231PS  Z6, Z25, Z24
+	VFMADD213PS  Z8, Z25, Z24
+	VFMADD213PS  Z9, Z25, Z24
+	VFMADD213PS  Z10, Z25, Z24
+	VMULPS       Z24, Z25, Z26
+	VMULPS       Z27, Z25, Z25
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z12, Z12, Z27
-	VSUBPS      Z11, Z15, Z15
-	VADDPS      Z27, Z15, Z15
-	VMULPS      Z0, Z15, Z15
-	VCMPPS      $0x01, k64_00000000<>+0(SB), Z13, K4
-	VBLENDMPS   Z15, Z13, K4, Z27
-	VMOVUPS     Z27, K1, (SI)
+	VFMADD213PS Z25, Z25, Z26
+	VSUBPS      Z11, Z27, Z27
+	VADDPS      Z26, Z27, Z27
+	VMULPS      Z0, Z27, Z27
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z12, K4
+	VMOVUPS     Z27, K4, Z12
+	VMOVUPS     Z12, K1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -3371,72 +4350,80 @@ fwd_wide:
 	VADDPS      Z21, Z27, Z27
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS     Z1, Z12, Z21
-	VORPS     Z1, Z13, Z22
-	VORPS     Z1, Z14, Z23
-	VORPS     Z1, Z15, Z28
-	VCMPPS    $0x01, Z11, Z21, K1
-	VCMPPS    $0x01, Z11, Z22, K2
-	VCMPPS    $0x01, Z11, Z23, K3
-	VCMPPS    $0x01, Z11, Z28, K4
-	VBLENDMPS k64_00000000<>+0(SB), Z24, K1, Z28
-	VBLENDMPS k64_00000000<>+0(SB), Z25, K2, Z24
-	VBLENDMPS k64_00000000<>+0(SB), Z26, K3, Z25
-	VBLENDMPS k64_00000000<>+0(SB), Z27, K4, Z26
-	VADDPS    Z0, Z28, Z27
-	VADDPS    Z0, Z24, Z23
-	VADDPS    Z0, Z25, Z22
-	VADDPS    Z0, Z26, Z21
-	VPMOVD2M  Z12, K4
-	VPMOVD2M  Z13, K3
-	VPMOVD2M  Z14, K2
-	VPMOVD2M  Z15, K1
+	VORPS    Z1, Z12, Z21
+	VORPS    Z1, Z13, Z22
+	VORPS    Z1, Z14, Z23
+	VORPS    Z1, Z15, Z28
+	VCMPPS   $0x01, Z11, Z21, K1
+	VCMPPS   $0x01, Z11, Z22, K2
+	VCMPPS   $0x01, Z11, Z23, K3
+	VCMPPS   $0x01, Z11, Z28, K4
+	VMOVUPS  k64_00000000<>+0(SB), K1, Z24
+	VMOVUPS  k64_00000000<>+0(SB), K2, Z25
+	VMOVUPS  k64_00000000<>+0(SB), K3, Z26
+	VMOVUPS  k64_00000000<>+0(SB), K4, Z27
+	VADDPS   Z0, Z24, Z28
+	VADDPS   Z0, Z25, Z23
+	VADDPS   Z0, Z26, Z22
+	VADDPS   Z0, Z27, Z21
+	VPMOVD2M Z12, K4
+	VPMOVD2M Z13, K3
+	VPMOVD2M Z14, K2
+	VPMOVD2M Z15, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDMPS Z28, Z0, K4, Z19
-	VBLENDMPS Z24, Z0, K3, Z18
-	VBLENDMPS Z25, Z0, K2, Z17
-	VBLENDMPS Z26, Z0, K1, Z16
-	VDIVPS    Z27, Z19, Z19
-	VDIVPS    Z23, Z18, Z18
-	VDIVPS    Z22, Z17, Z17
-	VDIVPS    Z21, Z16, Z16
+	VMOVUPS Z0, Z19
+	VMOVUPS Z24, K4, Z19
+	VMOVUPS Z0, Z18
+	VMOVUPS Z25, K3, Z18
+	VMOVUPS Z0, Z17
+	VMOVUPS Z26, K2, Z17
+	VMOVUPS Z0, Z16
+	VMOVUPS Z27, K1, Z16
+	VDIVPS  Z28, Z19, Z19
+	VDIVPS  Z23, Z18, Z18
+	VDIVPS  Z22, Z17, Z17
+	VDIVPS  Z21, Z16, Z16
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Z0, Z27, Z27
-	VSUBPS    Z0, Z23, Z23
-	VSUBPS    Z0, Z22, Z22
-	VSUBPS    Z0, Z21, Z21
-	VSUBPS    Z27, Z28, Z28
-	VSUBPS    Z23, Z24, Z24
-	VSUBPS    Z22, Z25, Z25
-	VSUBPS    Z21, Z26, Z26
-	VPMOVD2M  Z12, K1
-	VPMOVD2M  Z13, K2
-	VPMOVD2M  Z14, K3
-	VPMOVD2M  Z15, K4
-	VSUBPS    Z19, Z0, Z15
-	VSUBPS    Z18, Z0, Z14
-	VSUBPS    Z17, Z0, Z13
-	VSUBPS    Z16, Z0, Z12
-	VBLENDMPS Z15, Z19, K1, Z21
-	VBLENDMPS Z14, Z18, K2, Z15
-	VBLENDMPS Z13, Z17, K3, Z14
-	VBLENDMPS Z12, Z16, K4, Z13
+	VSUBPS   Z0, Z28, Z28
+	VSUBPS   Z0, Z23, Z23
+	VSUBPS   Z0, Z22, Z22
+	VSUBPS   Z0, Z21, Z21
+	VSUBPS   Z28, Z24, Z24
+	VSUBPS   Z23, Z25, Z25
+	VSUBPS   Z22, Z26, Z26
+	VSUBPS   Z21, Z27, Z27
+	VPMOVD2M Z12, K1
+	VPMOVD2M Z13, K2
+	VPMOVD2M Z14, K3
+	VPMOVD2M Z15, K4
+	VSUBPS   Z19, Z0, Z15
+	VSUBPS   Z18, Z0, Z14
+	VSUBPS   Z17, Z0, Z13
+	VSUBPS   Z16, Z0, Z12
+	VMOVAPS  Z19, Z21
+	VMOVUPS  Z15, K1, Z21
+	VMOVAPS  Z18, Z15
+	VMOVUPS  Z14, K2, Z15
+	VMOVAPS  Z17, Z14
+	VMOVUPS  Z13, K3, Z14
+	VMOVAPS  Z16, Z13
+	VMOVUPS  Z12, K4, Z13
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z21, Z28, Z28
-	VMULPS       Z15, Z24, Z24
-	VMULPS       Z14, Z25, Z25
-	VMULPS       Z13, Z26, Z26
-	VFNMADD213PS Z19, Z19, Z28
-	VFNMADD213PS Z18, Z18, Z24
-	VFNMADD213PS Z17, Z17, Z25
-	VFNMADD213PS Z16, Z16, Z26
-	VMOVUPS      Z28, (SI)
-	VMOVUPS      Z24, 64(SI)
-	VMOVUPS      Z25, 128(SI)
-	VMOVUPS      Z26, 192(SI)
+	VMULPS       Z21, Z24, Z24
+	VMULPS       Z15, Z25, Z25
+	VMULPS       Z14, Z26, Z26
+	VMULPS       Z13, Z27, Z27
+	VFNMADD213PS Z19, Z19, Z24
+	VFNMADD213PS Z18, Z18, Z25
+	VFNMADD213PS Z17, Z17, Z26
+	VFNMADD213PS Z16, Z16, Z27
+	VMOVUPS      Z24, (SI)
+	VMOVUPS      Z25, 64(SI)
+	VMOVUPS      Z26, 128(SI)
+	VMOVUPS      Z27, 192(SI)
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000100, SI
 	CMPQ         BX, AX
@@ -3472,27 +4459,29 @@ fwd_oneloop:
 	VADDPS      Z19, Z18, Z18
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS     Z1, Z12, Z19
-	VCMPPS    $0x01, Z11, Z19, K4
-	VBLENDMPS k64_00000000<>+0(SB), Z18, K4, Z19
-	VADDPS    Z0, Z19, Z18
-	VPMOVD2M  Z12, K4
+	VORPS    Z1, Z12, Z19
+	VCMPPS   $0x01, Z11, Z19, K4
+	VMOVUPS  k64_00000000<>+0(SB), K4, Z18
+	VADDPS   Z0, Z18, Z19
+	VPMOVD2M Z12, K4
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDMPS Z19, Z0, K4, Z16
-	VDIVPS    Z18, Z16, Z16
+	VMOVUPS Z0, Z16
+	VMOVUPS Z18, K4, Z16
+	VDIVPS  Z19, Z16, Z16
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Z0, Z18, Z18
-	VSUBPS    Z18, Z19, Z19
-	VPMOVD2M  Z12, K4
-	VSUBPS    Z16, Z0, Z12
-	VBLENDMPS Z12, Z16, K4, Z18
+	VSUBPS   Z0, Z19, Z19
+	VSUBPS   Z19, Z18, Z18
+	VPMOVD2M Z12, K4
+	VSUBPS   Z16, Z0, Z12
+	VMOVAPS  Z16, Z19
+	VMOVUPS  Z12, K4, Z19
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z18, Z19, Z19
-	VFNMADD213PS Z16, Z16, Z19
-	VMOVUPS      Z19, (SI)
+	VMULPS       Z19, Z18, Z18
+	VFNMADD213PS Z16, Z16, Z18
+	VMOVUPS      Z18, (SI)
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
@@ -3509,20 +4498,20 @@ fwd_tail:
 	KMOVW       DX, K1
 	VMOVUPS.Z   (CX)(BX*4), K1, Z13
 	VORPS       Z1, Z13, Z16
-	VMOVUPS     Z3, Z18
-	VFMADD231PS Z2, Z16, Z18
+	VMOVUPS     Z3, Z19
+	VFMADD231PS Z2, Z16, Z19
 
 	// s = 2^n
-	VPSLLD       $0x17, Z18, Z12
-	VSUBPS       Z3, Z18, Z18
-	VFNMADD231PS Z4, Z18, Z16
-	VFNMADD231PS Z5, Z18, Z16
-	VMOVUPS      Z7, Z18
-	VFMADD231PS  Z6, Z16, Z18
-	VFMADD213PS  Z8, Z16, Z18
-	VFMADD213PS  Z9, Z16, Z18
-	VFMADD213PS  Z10, Z16, Z18
-	VMULPS       Z18, Z16, Z17
+	VPSLLD       $0x17, Z19, Z12
+	VSUBPS       Z3, Z19, Z19
+	VFNMADD231PS Z4, Z19, Z16
+	VFNMADD231PS Z5, Z19, Z16
+	VMOVUPS      Z7, Z19
+	VFMADD231PS  Z6, Z16, Z19
+	VFMADD213PS  Z8, Z16, Z19
+	VFMADD213PS  Z9, Z16, Z19
+	VFMADD213PS  Z10, Z16, Z19
+	VMULPS       Z19, Z16, Z17
 	VMULPS       Z12, Z16, Z16
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
@@ -3530,27 +4519,29 @@ fwd_tail:
 	VADDPS      Z17, Z12, Z12
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS     Z1, Z13, Z17
-	VCMPPS    $0x01, Z11, Z17, K4
-	VBLENDMPS k64_00000000<>+0(SB), Z12, K4, Z17
-	VADDPS    Z0, Z17, Z12
-	VPMOVD2M  Z13, K4
+	VORPS    Z1, Z13, Z17
+	VCMPPS   $0x01, Z11, Z17, K4
+	VMOVUPS  k64_00000000<>+0(SB), K4, Z12
+	VADDPS   Z0, Z12, Z17
+	VPMOVD2M Z13, K4
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDMPS Z17, Z0, K4, Z16
-	VDIVPS    Z12, Z16, Z16
+	VMOVUPS Z0, Z16
+	VMOVUPS Z12, K4, Z16
+	VDIVPS  Z17, Z16, Z16
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Z0, Z12, Z12
-	VSUBPS    Z12, Z17, Z17
-	VPMOVD2M  Z13, K4
-	VSUBPS    Z16, Z0, Z13
-	VBLENDMPS Z13, Z16, K4, Z12
+	VSUBPS   Z0, Z17, Z17
+	VSUBPS   Z17, Z12, Z12
+	VPMOVD2M Z13, K4
+	VSUBPS   Z16, Z0, Z13
+	VMOVAPS  Z16, Z17
+	VMOVUPS  Z13, K4, Z17
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z12, Z17, Z17
-	VFNMADD213PS Z16, Z16, Z17
-	VMOVUPS      Z17, K1, (SI)
+	VMULPS       Z17, Z12, Z12
+	VFNMADD213PS Z16, Z16, Z12
+	VMOVUPS      Z12, K1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -3744,24 +4735,24 @@ fwd_wide:
 	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z16, K2
 	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z17, K3
 	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z18, K4
-	VBLENDMPS   Z24, Z19, K1, Z18
-	VBLENDMPS   Z25, Z28, K2, Z19
-	VBLENDMPS   Z26, Z23, K3, Z28
-	VBLENDMPS   Z27, Z22, K4, Z23
+	VMOVUPS     Z24, K1, Z19
+	VMOVUPS     Z25, K2, Z28
+	VMOVUPS     Z26, K3, Z23
+	VMOVUPS     Z27, K4, Z22
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS  Z1, Z12, Z12
 	VANDPS  Z1, Z13, Z13
 	VANDPS  Z1, Z14, Z14
 	VANDPS  Z1, Z15, Z15
-	VORPS   Z12, Z18, Z18
-	VORPS   Z13, Z19, Z19
-	VORPS   Z14, Z28, Z28
-	VORPS   Z15, Z23, Z23
-	VMOVUPS Z18, (SI)
-	VMOVUPS Z19, 64(SI)
-	VMOVUPS Z28, 128(SI)
-	VMOVUPS Z23, 192(SI)
+	VORPS   Z12, Z19, Z19
+	VORPS   Z13, Z28, Z28
+	VORPS   Z14, Z23, Z23
+	VORPS   Z15, Z22, Z22
+	VMOVUPS Z19, (SI)
+	VMOVUPS Z28, 64(SI)
+	VMOVUPS Z23, 128(SI)
+	VMOVUPS Z22, 192(SI)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000100, SI
 	CMPQ    BX, AX
@@ -3815,12 +4806,12 @@ fwd_oneloop:
 	VFMADD213PS Z16, Z14, Z15
 	VANDPS      k64_7fffffff<>+0(SB), Z16, Z14
 	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z14, K4
-	VBLENDMPS   Z13, Z15, K4, Z14
+	VMOVUPS     Z13, K4, Z15
 
 	// the sign of x, last: tanh(-0) = -0
 	VANDPS  Z1, Z16, Z16
-	VORPS   Z16, Z14, Z14
-	VMOVUPS Z14, (SI)
+	VORPS   Z16, Z15, Z15
+	VMOVUPS Z15, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
 	CMPQ    BX, AX
@@ -3835,53 +4826,53 @@ fwd_tail:
 	SHLXQ       AX, DX, DX
 	DECQ        DX
 	KMOVW       DX, K1
-	VMOVUPS.Z   (CX)(BX*4), K1, Z14
-	VORPS       Z1, Z14, Z16
-	VADDPS      Z16, Z16, Z15
-	VMAXPS      Z2, Z15, Z15
+	VMOVUPS.Z   (CX)(BX*4), K1, Z15
+	VORPS       Z1, Z15, Z16
+	VADDPS      Z16, Z16, Z13
+	VMAXPS      Z2, Z13, Z13
 	VMOVUPS     Z4, Z16
-	VFMADD231PS Z3, Z15, Z16
+	VFMADD231PS Z3, Z13, Z16
 
 	// s = 2^n
-	VPSLLD       $0x17, Z16, Z13
+	VPSLLD       $0x17, Z16, Z14
 	VSUBPS       Z4, Z16, Z16
-	VFNMADD231PS Z5, Z16, Z15
-	VFNMADD231PS Z6, Z16, Z15
+	VFNMADD231PS Z5, Z16, Z13
+	VFNMADD231PS Z6, Z16, Z13
 	VMOVUPS      Z8, Z16
-	VFMADD231PS  Z7, Z15, Z16
-	VFMADD213PS  Z9, Z15, Z16
-	VFMADD213PS  Z10, Z15, Z16
-	VFMADD213PS  Z11, Z15, Z16
-	VMULPS       Z16, Z15, Z12
-	VMULPS       Z13, Z15, Z15
+	VFMADD231PS  Z7, Z13, Z16
+	VFMADD213PS  Z9, Z13, Z16
+	VFMADD213PS  Z10, Z13, Z16
+	VFMADD213PS  Z11, Z13, Z16
+	VMULPS       Z16, Z13, Z12
+	VMULPS       Z14, Z13, Z13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z15, Z15, Z12
-	VADDPS      Z12, Z13, Z13
+	VFMADD213PS Z13, Z13, Z12
+	VADDPS      Z12, Z14, Z14
 
 	// 1 - 2·e/(1 + e)
-	VADDPS       Z0, Z13, Z12
-	VDIVPS       Z12, Z13, Z13
+	VADDPS       Z0, Z14, Z12
+	VDIVPS       Z12, Z14, Z14
 	VMOVUPS      k64_40000000<>+0(SB), Z12
-	VFNMADD213PS Z0, Z12, Z13
+	VFNMADD213PS Z0, Z12, Z14
 
 	// x + x³·p(x²)
-	VMULPS      Z14, Z14, Z12
-	VMOVUPS     k64_3ca9134f<>+0(SB), Z15
-	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z12, Z15
-	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z12, Z15
-	VFMADD213PS k64_3e088393<>+0(SB), Z12, Z15
-	VFMADD213PS k64_beaaaa99<>+0(SB), Z12, Z15
-	VMULPS      Z12, Z14, Z16
-	VFMADD213PS Z14, Z15, Z16
-	VANDPS      k64_7fffffff<>+0(SB), Z14, Z15
-	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z15, K4
-	VBLENDMPS   Z13, Z16, K4, Z15
+	VMULPS      Z15, Z15, Z12
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z13
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z12, Z13
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z12, Z13
+	VFMADD213PS k64_3e088393<>+0(SB), Z12, Z13
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z12, Z13
+	VMULPS      Z12, Z15, Z16
+	VFMADD213PS Z15, Z13, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z15, Z13
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z13, K4
+	VMOVUPS     Z14, K4, Z16
 
 	// the sign of x, last: tanh(-0) = -0
-	VANDPS  Z1, Z14, Z14
-	VORPS   Z14, Z15, Z15
-	VMOVUPS Z15, K1, (SI)
+	VANDPS  Z1, Z15, Z15
+	VORPS   Z15, Z16, Z16
+	VMOVUPS Z16, K1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -4049,6 +5040,748 @@ DATA k64_3f200000<>+56(SB)/4, $0x3f200000
 DATA k64_3f200000<>+60(SB)/4, $0x3f200000
 GLOBL k64_3f200000<>(SB), RODATA|NOPTR, $64
 
+// func ScaledSigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·ScaledSigmoidForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Z0
+	VMOVUPS      k64_3f800000<>+0(SB), Z1
+	VMOVUPS      k64_80000000<>+0(SB), Z2
+	VMOVUPS      k64_3fb8aa3b<>+0(SB), Z3
+	VMOVUPS      k64_4b40007f<>+0(SB), Z4
+	VMOVUPS      k64_3f317200<>+0(SB), Z5
+	VMOVUPS      k64_35bfbe8e<>+0(SB), Z6
+	VMOVUPS      k64_3ab5121a<>+0(SB), Z7
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+63, AX
+	CMPQ         BX, AX
+	JGE          fwd_one
+
+fwd_wide:
+	PREFETCHT0 1024(CX)(BX*4)
+	PREFETCHT0 1088(CX)(BX*4)
+	PREFETCHT0 1152(CX)(BX*4)
+	PREFETCHT0 1216(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z8
+	VMOVUPS    64(CX)(BX*4), Z9
+	VMOVUPS    128(CX)(BX*4), Z10
+	VMOVUPS    192(CX)(BX*4), Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z8, Z0, Z12
+	VMULPS       Z9, Z0, Z13
+	VMULPS       Z10, Z0, Z14
+	VMULPS       Z11, Z0, Z15
+	VFNMADD213PS Z12, Z0, Z8
+	VFNMADD213PS Z13, Z0, Z9
+	VFNMADD213PS Z14, Z0, Z10
+	VFNMADD213PS Z15, Z0, Z11
+	VANDPS       Z2, Z12, Z16
+	VANDPS       Z2, Z13, Z17
+	VANDPS       Z2, Z14, Z18
+	VANDPS       Z2, Z15, Z19
+	VXORPS       Z16, Z8, Z8
+	VXORPS       Z17, Z9, Z9
+	VXORPS       Z18, Z10, Z10
+	VXORPS       Z19, Z11, Z11
+	VORPS        Z2, Z12, Z19
+	VORPS        Z2, Z13, Z18
+	VORPS        Z2, Z14, Z17
+	VORPS        Z2, Z15, Z16
+	VMOVUPS      Z4, Z20
+	VFMADD231PS  Z3, Z19, Z20
+	VMOVUPS      Z4, Z21
+	VFMADD231PS  Z3, Z18, Z21
+	VMOVUPS      Z4, Z22
+	VFMADD231PS  Z3, Z17, Z22
+	VMOVUPS      Z4, Z23
+	VFMADD231PS  Z3, Z16, Z23
+
+	// s = 2^n
+	VPSLLD       $0x17, Z20, Z24
+	VPSLLD       $0x17, Z21, Z25
+	VPSLLD       $0x17, Z22, Z26
+	VPSLLD       $0x17, Z23, Z27
+	VSUBPS       Z4, Z20, Z20
+	VSUBPS       Z4, Z21, Z21
+	VSUBPS       Z4, Z22, Z22
+	VSUBPS       Z4, Z23, Z23
+	VFNMADD231PS Z5, Z20, Z19
+	VFNMADD231PS Z5, Z21, Z18
+	VFNMADD231PS Z5, Z22, Z17
+	VFNMADD231PS Z5, Z23, Z16
+	VFNMADD231PS Z6, Z20, Z8
+	VFNMADD231PS Z6, Z21, Z9
+	VFNMADD231PS Z6, Z22, Z10
+	VFNMADD231PS Z6, Z23, Z11
+	VADDPS       Z8, Z19, Z19
+	VADDPS       Z9, Z18, Z18
+	VADDPS       Z10, Z17, Z17
+	VADDPS       Z11, Z16, Z16
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z11
+	VFMADD231PS  Z7, Z19, Z11
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z10
+	VFMADD231PS  Z7, Z18, Z10
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z9
+	VFMADD231PS  Z7, Z17, Z9
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z8
+	VFMADD231PS  Z7, Z16, Z8
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z11
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z18, Z10
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z16, Z8
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z11
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z18, Z10
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z16, Z8
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z11
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z18, Z10
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z16, Z8
+	VMULPS       Z11, Z19, Z23
+	VMULPS       Z10, Z18, Z11
+	VMULPS       Z9, Z17, Z10
+	VMULPS       Z8, Z16, Z9
+	VMULPS       Z24, Z19, Z19
+	VMULPS       Z25, Z18, Z18
+	VMULPS       Z26, Z17, Z17
+	VMULPS       Z27, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z19, Z19, Z23
+	VFMADD213PS Z18, Z18, Z11
+	VFMADD213PS Z17, Z17, Z10
+	VFMADD213PS Z16, Z16, Z9
+	VADDPS      Z23, Z24, Z24
+	VADDPS      Z11, Z25, Z25
+	VADDPS      Z10, Z26, Z26
+	VADDPS      Z9, Z27, Z27
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORPS    Z2, Z12, Z9
+	VORPS    Z2, Z13, Z10
+	VORPS    Z2, Z14, Z11
+	VORPS    Z2, Z15, Z23
+	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z9, K1
+	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K2
+	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z11, K3
+	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z23, K4
+	VMOVUPS  k64_00000000<>+0(SB), K1, Z24
+	VMOVUPS  k64_00000000<>+0(SB), K2, Z25
+	VMOVUPS  k64_00000000<>+0(SB), K3, Z26
+	VMOVUPS  k64_00000000<>+0(SB), K4, Z27
+	VADDPS   Z1, Z24, Z23
+	VADDPS   Z1, Z25, Z11
+	VADDPS   Z1, Z26, Z10
+	VADDPS   Z1, Z27, Z9
+	VPMOVD2M Z12, K4
+	VPMOVD2M Z13, K3
+	VPMOVD2M Z14, K2
+	VPMOVD2M Z15, K1
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z16
+	VMOVUPS Z24, K4, Z16
+	VMOVUPS Z1, Z17
+	VMOVUPS Z25, K3, Z17
+	VMOVUPS Z1, Z18
+	VMOVUPS Z26, K2, Z18
+	VMOVUPS Z1, Z19
+	VMOVUPS Z27, K1, Z19
+	VDIVPS  Z23, Z16, Z16
+	VDIVPS  Z11, Z17, Z17
+	VDIVPS  Z10, Z18, Z18
+	VDIVPS  Z9, Z19, Z19
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS   Z1, Z23, Z23
+	VSUBPS   Z1, Z11, Z11
+	VSUBPS   Z1, Z10, Z10
+	VSUBPS   Z1, Z9, Z9
+	VSUBPS   Z23, Z24, Z24
+	VSUBPS   Z11, Z25, Z25
+	VSUBPS   Z10, Z26, Z26
+	VSUBPS   Z9, Z27, Z27
+	VPMOVD2M Z12, K1
+	VPMOVD2M Z13, K2
+	VPMOVD2M Z14, K3
+	VPMOVD2M Z15, K4
+	VSUBPS   Z16, Z1, Z15
+	VSUBPS   Z17, Z1, Z14
+	VSUBPS   Z18, Z1, Z13
+	VSUBPS   Z19, Z1, Z12
+	VMOVAPS  Z16, Z9
+	VMOVUPS  Z15, K1, Z9
+	VMOVAPS  Z17, Z15
+	VMOVUPS  Z14, K2, Z15
+	VMOVAPS  Z18, Z14
+	VMOVUPS  Z13, K3, Z14
+	VMOVAPS  Z19, Z13
+	VMOVUPS  Z12, K4, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z9, Z24, Z24
+	VMULPS       Z15, Z25, Z25
+	VMULPS       Z14, Z26, Z26
+	VMULPS       Z13, Z27, Z27
+	VFNMADD213PS Z16, Z16, Z24
+	VFNMADD213PS Z17, Z17, Z25
+	VFNMADD213PS Z18, Z18, Z26
+	VFNMADD213PS Z19, Z19, Z27
+	VMOVUPS      Z24, (SI)
+	VMOVUPS      Z25, 64(SI)
+	VMOVUPS      Z26, 128(SI)
+	VMOVUPS      Z27, 192(SI)
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000100, SI
+	CMPQ         BX, AX
+	JL           fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Z8
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z8, Z0, Z19
+	VFNMADD213PS Z19, Z0, Z8
+	VANDPS       Z2, Z19, Z18
+	VXORPS       Z18, Z8, Z8
+	VORPS        Z2, Z19, Z18
+	VMOVUPS      Z4, Z17
+	VFMADD231PS  Z3, Z18, Z17
+
+	// s = 2^n
+	VPSLLD       $0x17, Z17, Z16
+	VSUBPS       Z4, Z17, Z17
+	VFNMADD231PS Z5, Z17, Z18
+	VFNMADD231PS Z6, Z17, Z8
+	VADDPS       Z8, Z18, Z18
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z8
+	VFMADD231PS  Z7, Z18, Z8
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z18, Z8
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z18, Z8
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z18, Z8
+	VMULPS       Z8, Z18, Z17
+	VMULPS       Z16, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z18, Z18, Z17
+	VADDPS      Z17, Z16, Z16
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORPS    Z2, Z19, Z17
+	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K4
+	VMOVUPS  k64_00000000<>+0(SB), K4, Z16
+	VADDPS   Z1, Z16, Z17
+	VPMOVD2M Z19, K4
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z18
+	VMOVUPS Z16, K4, Z18
+	VDIVPS  Z17, Z18, Z18
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS   Z1, Z17, Z17
+	VSUBPS   Z17, Z16, Z16
+	VPMOVD2M Z19, K4
+	VSUBPS   Z18, Z1, Z19
+	VMOVAPS  Z18, Z17
+	VMOVUPS  Z19, K4, Z17
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z17, Z16, Z16
+	VFNMADD213PS Z18, Z18, Z16
+	VMOVUPS      Z16, (SI)
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000040, SI
+	CMPQ         BX, AX
+	JB           fwd_oneloop
+
+fwd_tail:
+	CMPQ      BX, DX
+	JAE       fwd_done
+	MOVQ      DX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, DX
+	SHLXQ     AX, DX, DX
+	DECQ      DX
+	KMOVW     DX, K1
+	VMOVUPS.Z (CX)(BX*4), K1, Z9
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z9, Z0, Z18
+	VFNMADD213PS Z18, Z0, Z9
+	VANDPS       Z2, Z18, Z17
+	VXORPS       Z17, Z9, Z9
+	VORPS        Z2, Z18, Z17
+	VMOVUPS      Z4, Z19
+	VFMADD231PS  Z3, Z17, Z19
+
+	// s = 2^n
+	VPSLLD       $0x17, Z19, Z8
+	VSUBPS       Z4, Z19, Z19
+	VFNMADD231PS Z5, Z19, Z17
+	VFNMADD231PS Z6, Z19, Z9
+	VADDPS       Z9, Z17, Z17
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z9
+	VFMADD231PS  Z7, Z17, Z9
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z17, Z9
+	VMULPS       Z9, Z17, Z19
+	VMULPS       Z8, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z19
+	VADDPS      Z19, Z8, Z8
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORPS    Z2, Z18, Z19
+	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z19, K4
+	VMOVUPS  k64_00000000<>+0(SB), K4, Z8
+	VADDPS   Z1, Z8, Z19
+	VPMOVD2M Z18, K4
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z17
+	VMOVUPS Z8, K4, Z17
+	VDIVPS  Z19, Z17, Z17
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS   Z1, Z19, Z19
+	VSUBPS   Z19, Z8, Z8
+	VPMOVD2M Z18, K4
+	VSUBPS   Z17, Z1, Z18
+	VMOVAPS  Z17, Z19
+	VMOVUPS  Z18, K4, Z19
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z19, Z8, Z8
+	VFNMADD213PS Z17, Z17, Z8
+	VMOVUPS      Z8, K1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
+// func ScaledTanhForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Z0
+	VBROADCASTSS 4(BX), Z1
+	VBROADCASTSS 8(BX), Z2
+	VBROADCASTSS 12(BX), Z3
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+63, AX
+	CMPQ         BX, AX
+	JGE          fwd_one
+
+fwd_wide:
+	PREFETCHT0 1024(CX)(BX*4)
+	PREFETCHT0 1088(CX)(BX*4)
+	PREFETCHT0 1152(CX)(BX*4)
+	PREFETCHT0 1216(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z3
+	VMOVUPS    64(CX)(BX*4), Z4
+	VMOVUPS    128(CX)(BX*4), Z5
+	VMOVUPS    192(CX)(BX*4), Z6
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z3, Z1, Z7
+	VMULPS       Z4, Z1, Z8
+	VMULPS       Z5, Z1, Z9
+	VMULPS       Z6, Z1, Z10
+	VFNMADD213PS Z7, Z1, Z3
+	VFNMADD213PS Z8, Z1, Z4
+	VFNMADD213PS Z9, Z1, Z5
+	VFNMADD213PS Z10, Z1, Z6
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z7, Z7, Z11
+	VMULPS Z8, Z8, Z12
+	VMULPS Z9, Z9, Z13
+	VMULPS Z10, Z10, Z14
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Z7, Z0, Z15
+	VMULPS       Z8, Z0, Z16
+	VMULPS       Z9, Z0, Z17
+	VMULPS       Z10, Z0, Z18
+	VMULPS       Z3, Z0, Z19
+	VMULPS       Z4, Z0, Z20
+	VMULPS       Z5, Z0, Z21
+	VMULPS       Z6, Z0, Z22
+	VMOVAPS      Z15, Z23
+	VFNMADD231PS Z7, Z0, Z23
+	VMOVAPS      Z16, Z24
+	VFNMADD231PS Z8, Z0, Z24
+	VMOVAPS      Z17, Z25
+	VFNMADD231PS Z9, Z0, Z25
+	VMOVAPS      Z18, Z26
+	VFNMADD231PS Z10, Z0, Z26
+	VADDPS       Z19, Z23, Z23
+	VADDPS       Z20, Z24, Z24
+	VADDPS       Z21, Z25, Z25
+	VADDPS       Z22, Z26, Z26
+	VFNMADD231PS Z11, Z19, Z23
+	VFNMADD231PS Z12, Z20, Z24
+	VFNMADD231PS Z13, Z21, Z25
+	VFNMADD231PS Z14, Z22, Z26
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z22
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z11, Z22
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z21
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z12, Z21
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z20
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z13, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z14, Z19
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z11, Z22
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z12, Z21
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z14, Z19
+	VFMADD213PS  k64_3e088393<>+0(SB), Z11, Z22
+	VFMADD213PS  k64_3e088393<>+0(SB), Z12, Z21
+	VFMADD213PS  k64_3e088393<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_3e088393<>+0(SB), Z14, Z19
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z11, Z22
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z12, Z21
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z14, Z19
+	VMULPS       Z11, Z15, Z27
+	VMULPS       Z12, Z16, Z11
+	VMULPS       Z13, Z17, Z12
+	VMULPS       Z14, Z18, Z13
+	VFNMADD231PS Z22, Z27, Z23
+	VFNMADD231PS Z21, Z11, Z24
+	VFNMADD231PS Z20, Z12, Z25
+	VFNMADD231PS Z19, Z13, Z26
+	VSUBPS       Z23, Z15, Z15
+	VSUBPS       Z24, Z16, Z16
+	VSUBPS       Z25, Z17, Z17
+	VSUBPS       Z26, Z18, Z18
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k64_80000000<>+0(SB), Z7, Z26
+	VORPS       k64_80000000<>+0(SB), Z8, Z25
+	VORPS       k64_80000000<>+0(SB), Z9, Z24
+	VORPS       k64_80000000<>+0(SB), Z10, Z23
+	VADDPS      Z26, Z26, Z19
+	VADDPS      Z25, Z25, Z26
+	VADDPS      Z24, Z24, Z25
+	VADDPS      Z23, Z23, Z24
+	VADDPS      Z3, Z3, Z23
+	VADDPS      Z4, Z4, Z3
+	VADDPS      Z5, Z5, Z4
+	VADDPS      Z6, Z6, Z5
+	VANDPS      k64_80000000<>+0(SB), Z7, Z6
+	VANDPS      k64_80000000<>+0(SB), Z8, Z13
+	VANDPS      k64_80000000<>+0(SB), Z9, Z20
+	VANDPS      k64_80000000<>+0(SB), Z10, Z12
+	VXORPS      Z6, Z23, Z23
+	VXORPS      Z13, Z3, Z3
+	VXORPS      Z20, Z4, Z4
+	VXORPS      Z12, Z5, Z5
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K1
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z26, K2
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z25, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z24, K4
+	VMOVUPS     k64_00000000<>+0(SB), K1, Z23
+	VMOVUPS     k64_00000000<>+0(SB), K2, Z3
+	VMOVUPS     k64_00000000<>+0(SB), K3, Z4
+	VMOVUPS     k64_00000000<>+0(SB), K4, Z5
+	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z26, Z26
+	VMAXPS      k64_c1a00000<>+0(SB), Z25, Z25
+	VMAXPS      k64_c1a00000<>+0(SB), Z24, Z24
+	VMOVUPS     k64_4b40007f<>+0(SB), Z12
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z12
+	VMOVUPS     k64_4b40007f<>+0(SB), Z20
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z26, Z20
+	VMOVUPS     k64_4b40007f<>+0(SB), Z13
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z25, Z13
+	VMOVUPS     k64_4b40007f<>+0(SB), Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z24, Z6
+
+	// s = 2^n
+	VPSLLD       $0x17, Z12, Z21
+	VPSLLD       $0x17, Z20, Z11
+	VPSLLD       $0x17, Z13, Z22
+	VPSLLD       $0x17, Z6, Z27
+	VSUBPS       k64_4b40007f<>+0(SB), Z12, Z12
+	VSUBPS       k64_4b40007f<>+0(SB), Z20, Z20
+	VSUBPS       k64_4b40007f<>+0(SB), Z13, Z13
+	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
+	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z26
+	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z25
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z24
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z12, Z23
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z20, Z3
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z13, Z4
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z5
+	VADDPS       Z23, Z19, Z19
+	VADDPS       Z3, Z26, Z26
+	VADDPS       Z4, Z25, Z25
+	VADDPS       Z5, Z24, Z24
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z5
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z5
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z4
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z26, Z4
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z3
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z25, Z3
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z23
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z24, Z23
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z5
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z26, Z4
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z24, Z23
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z5
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z26, Z4
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z24, Z23
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z5
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z26, Z4
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z24, Z23
+	VMULPS       Z5, Z19, Z6
+	VMULPS       Z4, Z26, Z5
+	VMULPS       Z3, Z25, Z4
+	VMULPS       Z23, Z24, Z3
+	VMULPS       Z21, Z19, Z19
+	VMULPS       Z11, Z26, Z26
+	VMULPS       Z22, Z25, Z25
+	VMULPS       Z27, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z19, Z19, Z6
+	VFMADD213PS Z26, Z26, Z5
+	VFMADD213PS Z25, Z25, Z4
+	VFMADD213PS Z24, Z24, Z3
+	VADDPS      Z6, Z21, Z21
+	VADDPS      Z5, Z11, Z11
+	VADDPS      Z4, Z22, Z22
+	VADDPS      Z3, Z27, Z27
+
+	// gain - 2gain·e/(1 + e)
+	VADDPS       k64_3f800000<>+0(SB), Z21, Z3
+	VADDPS       k64_3f800000<>+0(SB), Z11, Z4
+	VADDPS       k64_3f800000<>+0(SB), Z22, Z5
+	VADDPS       k64_3f800000<>+0(SB), Z27, Z6
+	VDIVPS       Z3, Z21, Z21
+	VDIVPS       Z4, Z11, Z11
+	VDIVPS       Z5, Z22, Z22
+	VDIVPS       Z6, Z27, Z27
+	VFNMADD213PS Z0, Z2, Z21
+	VFNMADD213PS Z0, Z2, Z11
+	VFNMADD213PS Z0, Z2, Z22
+	VFNMADD213PS Z0, Z2, Z27
+	VANDPS       k64_7fffffff<>+0(SB), Z7, Z6
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z5
+	VANDPS       k64_7fffffff<>+0(SB), Z9, Z4
+	VANDPS       k64_7fffffff<>+0(SB), Z10, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K1
+	VMOVUPS      Z21, K4, Z15
+	VMOVUPS      Z11, K3, Z16
+	VMOVUPS      Z22, K2, Z17
+	VMOVUPS      Z27, K1, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k64_80000000<>+0(SB), Z7, Z7
+	VANDPS  k64_80000000<>+0(SB), Z8, Z8
+	VANDPS  k64_80000000<>+0(SB), Z9, Z9
+	VANDPS  k64_80000000<>+0(SB), Z10, Z10
+	VORPS   Z7, Z15, Z15
+	VORPS   Z8, Z16, Z16
+	VORPS   Z9, Z17, Z17
+	VORPS   Z10, Z18, Z18
+	VMOVUPS Z15, (SI)
+	VMOVUPS Z16, 64(SI)
+	VMOVUPS Z17, 128(SI)
+	VMOVUPS Z18, 192(SI)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000100, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Z3
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z3, Z1, Z10
+	VFNMADD213PS Z10, Z1, Z3
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z10, Z10, Z9
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Z10, Z0, Z8
+	VMULPS       Z3, Z0, Z7
+	VMOVAPS      Z8, Z27
+	VFNMADD231PS Z10, Z0, Z27
+	VADDPS       Z7, Z27, Z27
+	VFNMADD231PS Z9, Z7, Z27
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z7
+	VMULPS       Z9, Z8, Z22
+	VFNMADD231PS Z7, Z22, Z27
+	VSUBPS       Z27, Z8, Z8
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k64_80000000<>+0(SB), Z10, Z27
+	VADDPS      Z27, Z27, Z7
+	VADDPS      Z3, Z3, Z27
+	VANDPS      k64_80000000<>+0(SB), Z10, Z3
+	VXORPS      Z3, Z27, Z27
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K1
+	VMOVUPS     k64_00000000<>+0(SB), K1, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
+	VMOVUPS     k64_4b40007f<>+0(SB), Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z3
+
+	// s = 2^n
+	VPSLLD       $0x17, Z3, Z22
+	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z7
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z27
+	VADDPS       Z27, Z7, Z7
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z27
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z27
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z27
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z27
+	VMULPS       Z27, Z7, Z3
+	VMULPS       Z22, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z7, Z7, Z3
+	VADDPS      Z3, Z22, Z22
+
+	// gain - 2gain·e/(1 + e)
+	VADDPS       k64_3f800000<>+0(SB), Z22, Z3
+	VDIVPS       Z3, Z22, Z22
+	VFNMADD213PS Z0, Z2, Z22
+	VANDPS       k64_7fffffff<>+0(SB), Z10, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K1
+	VMOVUPS      Z22, K1, Z8
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k64_80000000<>+0(SB), Z10, Z10
+	VORPS   Z10, Z8, Z8
+	VMOVUPS Z8, (SI)
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
+
+fwd_tail:
+	CMPQ      BX, DX
+	JAE       fwd_done
+	MOVQ      DX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, DX
+	SHLXQ     AX, DX, DX
+	DECQ      DX
+	KMOVW     DX, K2
+	VMOVUPS.Z (CX)(BX*4), K2, Z4
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z4, Z1, Z10
+	VFNMADD213PS Z10, Z1, Z4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z10, Z10, Z22
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Z10, Z0, Z3
+	VMULPS       Z4, Z0, Z7
+	VMOVAPS      Z3, Z27
+	VFNMADD231PS Z10, Z0, Z27
+	VADDPS       Z7, Z27, Z27
+	VFNMADD231PS Z22, Z7, Z27
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z22, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z22, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z22, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z22, Z7
+	VMULPS       Z22, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z27
+	VSUBPS       Z27, Z3, Z3
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k64_80000000<>+0(SB), Z10, Z27
+	VADDPS      Z27, Z27, Z7
+	VADDPS      Z4, Z4, Z27
+	VANDPS      k64_80000000<>+0(SB), Z10, Z4
+	VXORPS      Z4, Z27, Z27
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K1
+	VMOVUPS     k64_00000000<>+0(SB), K1, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
+	VMOVUPS     k64_4b40007f<>+0(SB), Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z4
+
+	// s = 2^n
+	VPSLLD       $0x17, Z4, Z9
+	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z7
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z27
+	VADDPS       Z27, Z7, Z7
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z27
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z27
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z27
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z27
+	VMULPS       Z27, Z7, Z4
+	VMULPS       Z9, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z7, Z7, Z4
+	VADDPS      Z4, Z9, Z9
+
+	// gain - 2gain·e/(1 + e)
+	VADDPS       k64_3f800000<>+0(SB), Z9, Z4
+	VDIVPS       Z4, Z9, Z9
+	VFNMADD213PS Z0, Z2, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z10, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K1
+	VMOVUPS      Z9, K1, Z3
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k64_80000000<>+0(SB), Z10, Z10
+	VORPS   Z10, Z3, Z3
+	VMOVUPS Z3, K2, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
 // func ReLUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
 TEXT ·ReLUBackwardAVX512(SB), NOSPLIT, $0-80
@@ -4180,10 +5913,14 @@ bwd_wide:
 	VCMPPS     $0x0e, Z1, Z8, K2
 	VCMPPS     $0x0e, Z1, Z9, K3
 	VCMPPS     $0x0e, Z1, Z10, K4
-	VBLENDMPS  Z2, Z0, K1, Z10
-	VBLENDMPS  Z2, Z0, K2, Z9
-	VBLENDMPS  Z2, Z0, K3, Z8
-	VBLENDMPS  Z2, Z0, K4, Z7
+	VMOVAPS    Z0, Z10
+	VMOVUPS    Z2, K1, Z10
+	VMOVAPS    Z0, Z9
+	VMOVUPS    Z2, K2, Z9
+	VMOVAPS    Z0, Z8
+	VMOVUPS    Z2, K3, Z8
+	VMOVAPS    Z0, Z7
+	VMOVUPS    Z2, K4, Z7
 	VMULPS     Z10, Z3, Z3
 	VMULPS     Z9, Z4, Z4
 	VMULPS     Z8, Z5, Z5
@@ -4204,16 +5941,17 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS   (CX)(SI*4), Z3
-	VMOVUPS   (DX)(SI*4), Z4
-	VCMPPS    $0x0e, Z1, Z4, K4
-	VBLENDMPS Z2, Z0, K4, Z4
-	VMULPS    Z4, Z3, Z3
-	VMOVUPS   Z3, (DI)
-	ADDQ      $0x00000010, SI
-	ADDQ      $0x00000040, DI
-	CMPQ      SI, AX
-	JB        bwd_oneloop
+	VMOVUPS (CX)(SI*4), Z3
+	VMOVUPS (DX)(SI*4), Z4
+	VCMPPS  $0x0e, Z1, Z4, K4
+	VMOVAPS Z0, Z4
+	VMOVUPS Z2, K4, Z4
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, (DI)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
 
 bwd_tail:
 	CMPQ      SI, BX
@@ -4227,7 +5965,8 @@ bwd_tail:
 	VMOVUPS.Z (CX)(SI*4), K1, Z3
 	VMOVUPS.Z (DX)(SI*4), K1, Z4
 	VCMPPS    $0x0e, Z1, Z4, K4
-	VBLENDMPS Z2, Z0, K4, Z4
+	VMOVAPS   Z0, Z4
+	VMOVUPS   Z2, K4, Z4
 	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (DI)
 
@@ -4278,14 +6017,14 @@ bwd_wide:
 	VADDPS     Z0, Z8, Z8
 	VADDPS     Z0, Z9, Z9
 	VADDPS     Z0, Z10, Z10
-	VBLENDMPS  Z2, Z7, K1, Z11
-	VBLENDMPS  Z2, Z8, K2, Z7
-	VBLENDMPS  Z2, Z9, K3, Z8
-	VBLENDMPS  Z2, Z10, K4, Z9
-	VMULPS     Z11, Z3, Z3
-	VMULPS     Z7, Z4, Z4
-	VMULPS     Z8, Z5, Z5
-	VMULPS     Z9, Z6, Z6
+	VMOVUPS    Z2, K1, Z7
+	VMOVUPS    Z2, K2, Z8
+	VMOVUPS    Z2, K3, Z9
+	VMOVUPS    Z2, K4, Z10
+	VMULPS     Z7, Z3, Z3
+	VMULPS     Z8, Z4, Z4
+	VMULPS     Z9, Z5, Z5
+	VMULPS     Z10, Z6, Z6
 	VMOVUPS    Z3, (DI)
 	VMOVUPS    Z4, 64(DI)
 	VMOVUPS    Z5, 128(DI)
@@ -4302,17 +6041,17 @@ bwd_one:
 	JAE  bwd_tail
 
 bwd_oneloop:
-	VMOVUPS   (CX)(SI*4), Z3
-	VMOVUPS   (DX)(SI*4), Z4
-	VCMPPS    $0x0e, Z1, Z4, K4
-	VADDPS    Z0, Z4, Z4
-	VBLENDMPS Z2, Z4, K4, Z9
-	VMULPS    Z9, Z3, Z3
-	VMOVUPS   Z3, (DI)
-	ADDQ      $0x00000010, SI
-	ADDQ      $0x00000040, DI
-	CMPQ      SI, AX
-	JB        bwd_oneloop
+	VMOVUPS (CX)(SI*4), Z3
+	VMOVUPS (DX)(SI*4), Z4
+	VCMPPS  $0x0e, Z1, Z4, K4
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z2, K4, Z4
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, (DI)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
 
 bwd_tail:
 	CMPQ      SI, BX
@@ -4327,8 +6066,8 @@ bwd_tail:
 	VMOVUPS.Z (DX)(SI*4), K1, Z4
 	VCMPPS    $0x0e, Z1, Z4, K4
 	VADDPS    Z0, Z4, Z4
-	VBLENDMPS Z2, Z4, K4, Z9
-	VMULPS    Z9, Z3, Z3
+	VMOVUPS   Z2, K4, Z4
+	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (DI)
 
 bwd_done:
@@ -4518,6 +6257,212 @@ bwd_tail:
 	VMULPS    Z2, Z12, Z12
 	VMULPS    Z12, Z1, Z1
 	VMOVUPS   Z1, K1, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func ScaledSigmoidBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·ScaledSigmoidBackwardAVX512(SB), NOSPLIT, $0-80
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVUPS      k64_3f800000<>+0(SB), Z1
+	XORQ         SI, SI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+63, AX
+	CMPQ         SI, AX
+	JGE          bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1152(CX)(SI*4)
+	PREFETCHT0 1216(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	PREFETCHT0 1152(DX)(SI*4)
+	PREFETCHT0 1216(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z2
+	VMOVUPS    64(CX)(SI*4), Z3
+	VMOVUPS    128(CX)(SI*4), Z4
+	VMOVUPS    192(CX)(SI*4), Z5
+	VMOVUPS    (DX)(SI*4), Z6
+	VMOVUPS    64(DX)(SI*4), Z7
+	VMOVUPS    128(DX)(SI*4), Z8
+	VMOVUPS    192(DX)(SI*4), Z9
+	VSUBPS     Z6, Z1, Z10
+	VSUBPS     Z7, Z1, Z11
+	VSUBPS     Z8, Z1, Z12
+	VSUBPS     Z9, Z1, Z13
+	VMULPS     Z6, Z10, Z10
+	VMULPS     Z7, Z11, Z11
+	VMULPS     Z8, Z12, Z12
+	VMULPS     Z9, Z13, Z13
+	VMULPS     Z0, Z10, Z10
+	VMULPS     Z0, Z11, Z11
+	VMULPS     Z0, Z12, Z12
+	VMULPS     Z0, Z13, Z13
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMULPS     Z13, Z5, Z5
+	VMOVUPS    Z2, (DI)
+	VMOVUPS    Z3, 64(DI)
+	VMOVUPS    Z4, 128(DI)
+	VMOVUPS    Z5, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-16, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Z2
+	VMOVUPS (DX)(SI*4), Z3
+	VSUBPS  Z3, Z1, Z13
+	VMULPS  Z3, Z13, Z13
+	VMULPS  Z0, Z13, Z13
+	VMULPS  Z13, Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ      SI, BX
+	JAE       bwd_done
+	MOVQ      BX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, BX
+	SHLXQ     AX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z2
+	VMOVUPS.Z (DX)(SI*4), K1, Z3
+	VSUBPS    Z3, Z1, Z13
+	VMULPS    Z3, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VMULPS    Z13, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+bwd_done:
+	VZEROUPPER
+	RET
+
+// func ScaledTanhBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·ScaledTanhBackwardAVX512(SB), NOSPLIT, $0-80
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dy_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dx_len+8(FP), BX
+	MOVQ         p+72(FP), SI
+	VBROADCASTSS (SI), Z0
+	VBROADCASTSS 4(SI), Z1
+	VBROADCASTSS 8(SI), Z1
+	VBROADCASTSS 12(SI), Z1
+	XORQ         SI, SI
+	MOVQ         AX, DI
+	MOVQ         BX, AX
+	SUBQ         $+63, AX
+	CMPQ         SI, AX
+	JGE          bwd_one
+
+bwd_wide:
+	PREFETCHT0 1024(CX)(SI*4)
+	PREFETCHT0 1088(CX)(SI*4)
+	PREFETCHT0 1152(CX)(SI*4)
+	PREFETCHT0 1216(CX)(SI*4)
+	PREFETCHT0 1024(DX)(SI*4)
+	PREFETCHT0 1088(DX)(SI*4)
+	PREFETCHT0 1152(DX)(SI*4)
+	PREFETCHT0 1216(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z2
+	VMOVUPS    64(CX)(SI*4), Z3
+	VMOVUPS    128(CX)(SI*4), Z4
+	VMOVUPS    192(CX)(SI*4), Z5
+	VMOVUPS    (DX)(SI*4), Z6
+	VMOVUPS    64(DX)(SI*4), Z7
+	VMOVUPS    128(DX)(SI*4), Z8
+	VMOVUPS    192(DX)(SI*4), Z9
+	VSUBPS     Z6, Z0, Z10
+	VSUBPS     Z7, Z0, Z11
+	VSUBPS     Z8, Z0, Z12
+	VSUBPS     Z9, Z0, Z13
+	VADDPS     Z6, Z0, Z14
+	VADDPS     Z7, Z0, Z6
+	VADDPS     Z8, Z0, Z7
+	VADDPS     Z9, Z0, Z8
+	VMULPS     Z14, Z10, Z10
+	VMULPS     Z6, Z11, Z11
+	VMULPS     Z7, Z12, Z12
+	VMULPS     Z8, Z13, Z13
+	VMULPS     Z1, Z10, Z10
+	VMULPS     Z1, Z11, Z11
+	VMULPS     Z1, Z12, Z12
+	VMULPS     Z1, Z13, Z13
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMULPS     Z13, Z5, Z5
+	VMOVUPS    Z2, (DI)
+	VMOVUPS    Z3, 64(DI)
+	VMOVUPS    Z4, 128(DI)
+	VMOVUPS    Z5, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wide
+
+bwd_one:
+	MOVQ BX, AX
+	ANDQ $-16, AX
+	CMPQ SI, AX
+	JAE  bwd_tail
+
+bwd_oneloop:
+	VMOVUPS (CX)(SI*4), Z2
+	VMOVUPS (DX)(SI*4), Z3
+	VSUBPS  Z3, Z0, Z13
+	VADDPS  Z3, Z0, Z12
+	VMULPS  Z12, Z13, Z13
+	VMULPS  Z1, Z13, Z13
+	VMULPS  Z13, Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ    $0x00000010, SI
+	ADDQ    $0x00000040, DI
+	CMPQ    SI, AX
+	JB      bwd_oneloop
+
+bwd_tail:
+	CMPQ      SI, BX
+	JAE       bwd_done
+	MOVQ      BX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, BX
+	SHLXQ     AX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z2
+	VMOVUPS.Z (DX)(SI*4), K1, Z3
+	VSUBPS    Z3, Z0, Z13
+	VADDPS    Z3, Z0, Z12
+	VMULPS    Z12, Z13, Z13
+	VMULPS    Z1, Z13, Z13
+	VMULPS    Z13, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -4963,10 +6908,14 @@ nodb_wide:
 	VCMPPS     $0x0e, Z1, Z8, K3
 	VCMPPS     $0x0e, Z1, Z9, K4
 	VCMPPS     $0x0e, Z1, Z10, K5
-	VBLENDMPS  Z2, Z0, K2, Z10
-	VBLENDMPS  Z2, Z0, K3, Z9
-	VBLENDMPS  Z2, Z0, K4, Z8
-	VBLENDMPS  Z2, Z0, K5, Z7
+	VMOVAPS    Z0, Z10
+	VMOVUPS    Z2, K2, Z10
+	VMOVAPS    Z0, Z9
+	VMOVUPS    Z2, K3, Z9
+	VMOVAPS    Z0, Z8
+	VMOVUPS    Z2, K4, Z8
+	VMOVAPS    Z0, Z7
+	VMOVUPS    Z2, K5, Z7
 	VMULPS     Z10, Z3, Z3
 	VMULPS     Z9, Z4, Z4
 	VMULPS     Z8, Z5, Z5
@@ -4987,16 +6936,17 @@ nodb_one:
 	JAE  nodb_tail
 
 nodb_oneloop:
-	VMOVUPS   (DX)(R10*4), Z3
-	VMOVUPS   (SI)(R10*4), Z4
-	VCMPPS    $0x0e, Z1, Z4, K5
-	VBLENDMPS Z2, Z0, K5, Z4
-	VMULPS    Z4, Z3, Z3
-	VMOVUPS   Z3, (R12)
-	ADDQ      $0x00000010, R10
-	ADDQ      $0x00000040, R12
-	CMPQ      R10, R11
-	JB        nodb_oneloop
+	VMOVUPS (DX)(R10*4), Z3
+	VMOVUPS (SI)(R10*4), Z4
+	VCMPPS  $0x0e, Z1, Z4, K5
+	VMOVAPS Z0, Z4
+	VMOVUPS Z2, K5, Z4
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, (R12)
+	ADDQ    $0x00000010, R10
+	ADDQ    $0x00000040, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
 
 nodb_tail:
 	CMPQ      R10, CX
@@ -5004,7 +6954,8 @@ nodb_tail:
 	VMOVUPS.Z (DX)(R10*4), K1, Z3
 	VMOVUPS.Z (SI)(R10*4), K1, Z4
 	VCMPPS    $0x0e, Z1, Z4, K5
-	VBLENDMPS Z2, Z0, K5, Z4
+	VMOVAPS   Z0, Z4
+	VMOVUPS   Z2, K5, Z4
 	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (R12)
 
@@ -5045,10 +6996,14 @@ db_wide:
 	VCMPPS     $0x0e, Z1, Z8, K4
 	VCMPPS     $0x0e, Z1, Z9, K3
 	VCMPPS     $0x0e, Z1, Z10, K2
-	VBLENDMPS  Z2, Z0, K5, Z10
-	VBLENDMPS  Z2, Z0, K4, Z9
-	VBLENDMPS  Z2, Z0, K3, Z8
-	VBLENDMPS  Z2, Z0, K2, Z7
+	VMOVAPS    Z0, Z10
+	VMOVUPS    Z2, K5, Z10
+	VMOVAPS    Z0, Z9
+	VMOVUPS    Z2, K4, Z9
+	VMOVAPS    Z0, Z8
+	VMOVUPS    Z2, K3, Z8
+	VMOVAPS    Z0, Z7
+	VMOVUPS    Z2, K2, Z7
 	VMULPS     Z10, Z3, Z3
 	VMULPS     Z9, Z4, Z4
 	VMULPS     Z8, Z5, Z5
@@ -5077,18 +7032,19 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS   (DX)(R11*4), Z3
-	VMOVUPS   (SI)(R11*4), Z4
-	VCMPPS    $0x0e, Z1, Z4, K2
-	VBLENDMPS Z2, Z0, K2, Z4
-	VMULPS    Z4, Z3, Z3
-	VMOVUPS   Z3, (R13)
-	VADDPS    (R10)(R11*4), Z3, Z3
-	VMOVUPS   Z3, (R10)(R11*4)
-	ADDQ      $0x00000010, R11
-	ADDQ      $0x00000040, R13
-	CMPQ      R11, R12
-	JB        db_oneloop
+	VMOVUPS (DX)(R11*4), Z3
+	VMOVUPS (SI)(R11*4), Z4
+	VCMPPS  $0x0e, Z1, Z4, K2
+	VMOVAPS Z0, Z4
+	VMOVUPS Z2, K2, Z4
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, (R13)
+	VADDPS  (R10)(R11*4), Z3, Z3
+	VMOVUPS Z3, (R10)(R11*4)
+	ADDQ    $0x00000010, R11
+	ADDQ    $0x00000040, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
 
 db_tail:
 	CMPQ      R11, CX
@@ -5096,7 +7052,8 @@ db_tail:
 	VMOVUPS.Z (DX)(R11*4), K1, Z3
 	VMOVUPS.Z (SI)(R11*4), K1, Z4
 	VCMPPS    $0x0e, Z1, Z4, K2
-	VBLENDMPS Z2, Z0, K2, Z4
+	VMOVAPS   Z0, Z4
+	VMOVUPS   Z2, K2, Z4
 	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (R13)
 	VMOVUPS.Z (R10)(R11*4), K1, Z4
@@ -5178,14 +7135,14 @@ nodb_wide:
 	VADDPS     Z0, Z8, Z8
 	VADDPS     Z0, Z9, Z9
 	VADDPS     Z0, Z10, Z10
-	VBLENDMPS  Z2, Z7, K2, Z11
-	VBLENDMPS  Z2, Z8, K3, Z7
-	VBLENDMPS  Z2, Z9, K4, Z8
-	VBLENDMPS  Z2, Z10, K5, Z9
-	VMULPS     Z11, Z3, Z3
-	VMULPS     Z7, Z4, Z4
-	VMULPS     Z8, Z5, Z5
-	VMULPS     Z9, Z6, Z6
+	VMOVUPS    Z2, K2, Z7
+	VMOVUPS    Z2, K3, Z8
+	VMOVUPS    Z2, K4, Z9
+	VMOVUPS    Z2, K5, Z10
+	VMULPS     Z7, Z3, Z3
+	VMULPS     Z8, Z4, Z4
+	VMULPS     Z9, Z5, Z5
+	VMULPS     Z10, Z6, Z6
 	VMOVUPS    Z3, (R12)
 	VMOVUPS    Z4, 64(R12)
 	VMOVUPS    Z5, 128(R12)
@@ -5202,17 +7159,17 @@ nodb_one:
 	JAE  nodb_tail
 
 nodb_oneloop:
-	VMOVUPS   (DX)(R10*4), Z3
-	VMOVUPS   (SI)(R10*4), Z4
-	VCMPPS    $0x0e, Z1, Z4, K5
-	VADDPS    Z0, Z4, Z4
-	VBLENDMPS Z2, Z4, K5, Z9
-	VMULPS    Z9, Z3, Z3
-	VMOVUPS   Z3, (R12)
-	ADDQ      $0x00000010, R10
-	ADDQ      $0x00000040, R12
-	CMPQ      R10, R11
-	JB        nodb_oneloop
+	VMOVUPS (DX)(R10*4), Z3
+	VMOVUPS (SI)(R10*4), Z4
+	VCMPPS  $0x0e, Z1, Z4, K5
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z2, K5, Z4
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, (R12)
+	ADDQ    $0x00000010, R10
+	ADDQ    $0x00000040, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
 
 nodb_tail:
 	CMPQ      R10, CX
@@ -5221,8 +7178,8 @@ nodb_tail:
 	VMOVUPS.Z (SI)(R10*4), K1, Z4
 	VCMPPS    $0x0e, Z1, Z4, K5
 	VADDPS    Z0, Z4, Z4
-	VBLENDMPS Z2, Z4, K5, Z9
-	VMULPS    Z9, Z3, Z3
+	VMOVUPS   Z2, K5, Z4
+	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (R12)
 
 nodb_done:
@@ -5256,23 +7213,23 @@ db_wide:
 	VMOVUPS    192(DX)(R11*4), Z6
 	VMOVUPS    (SI)(R11*4), Z7
 	VMOVUPS    64(SI)(R11*4), Z8
-	VMOVUPS    128(SI)(R11*4), Z10
-	VMOVUPS    192(SI)(R11*4), Z11
+	VMOVUPS    128(SI)(R11*4), Z9
+	VMOVUPS    192(SI)(R11*4), Z10
 	VCMPPS     $0x0e, Z1, Z7, K5
 	VCMPPS     $0x0e, Z1, Z8, K4
-	VCMPPS     $0x0e, Z1, Z10, K3
-	VCMPPS     $0x0e, Z1, Z11, K2
+	VCMPPS     $0x0e, Z1, Z9, K3
+	VCMPPS     $0x0e, Z1, Z10, K2
 	VADDPS     Z0, Z7, Z7
 	VADDPS     Z0, Z8, Z8
+	VADDPS     Z0, Z9, Z9
 	VADDPS     Z0, Z10, Z10
-	VADDPS     Z0, Z11, Z11
-	VBLENDMPS  Z2, Z7, K5, Z9
-	VBLENDMPS  Z2, Z8, K4, Z7
-	VBLENDMPS  Z2, Z10, K3, Z8
-	VBLENDMPS  Z2, Z11, K2, Z10
-	VMULPS     Z9, Z3, Z3
-	VMULPS     Z7, Z4, Z4
-	VMULPS     Z8, Z5, Z5
+	VMOVUPS    Z2, K5, Z7
+	VMOVUPS    Z2, K4, Z8
+	VMOVUPS    Z2, K3, Z9
+	VMOVUPS    Z2, K2, Z10
+	VMULPS     Z7, Z3, Z3
+	VMULPS     Z8, Z4, Z4
+	VMULPS     Z9, Z5, Z5
 	VMULPS     Z10, Z6, Z6
 	VMOVUPS    Z3, (R13)
 	VMOVUPS    Z4, 64(R13)
@@ -5298,19 +7255,19 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS   (DX)(R11*4), Z3
-	VMOVUPS   (SI)(R11*4), Z4
-	VCMPPS    $0x0e, Z1, Z4, K2
-	VADDPS    Z0, Z4, Z4
-	VBLENDMPS Z2, Z4, K2, Z10
-	VMULPS    Z10, Z3, Z3
-	VMOVUPS   Z3, (R13)
-	VADDPS    (R10)(R11*4), Z3, Z3
-	VMOVUPS   Z3, (R10)(R11*4)
-	ADDQ      $0x00000010, R11
-	ADDQ      $0x00000040, R13
-	CMPQ      R11, R12
-	JB        db_oneloop
+	VMOVUPS (DX)(R11*4), Z3
+	VMOVUPS (SI)(R11*4), Z4
+	VCMPPS  $0x0e, Z1, Z4, K2
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z2, K2, Z4
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, (R13)
+	VADDPS  (R10)(R11*4), Z3, Z3
+	VMOVUPS Z3, (R10)(R11*4)
+	ADDQ    $0x00000010, R11
+	ADDQ    $0x00000040, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
 
 db_tail:
 	CMPQ      R11, CX
@@ -5319,8 +7276,8 @@ db_tail:
 	VMOVUPS.Z (SI)(R11*4), K1, Z4
 	VCMPPS    $0x0e, Z1, Z4, K2
 	VADDPS    Z0, Z4, Z4
-	VBLENDMPS Z2, Z4, K2, Z10
-	VMULPS    Z10, Z3, Z3
+	VMOVUPS   Z2, K2, Z4
+	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (R13)
 	VMOVUPS.Z (R10)(R11*4), K1, Z4
 	VADDPS    Z3, Z4, Z4
@@ -5752,6 +7709,464 @@ db_tail:
 	VMOVUPS   Z1, K1, (R13)
 	VMOVUPS.Z (R10)(R11*4), K1, Z2
 	VADDPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ScaledSigmoidBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·ScaledSigmoidBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Z0
+	VMOVUPS      k64_3f800000<>+0(SB), Z1
+	MOVQ         CX, R12
+	ANDQ         $0x0f, R12
+	MOVQ         $0x00000001, R13
+	SHLXQ        R12, R13, R13
+	DECQ         R13
+	KMOVW        R13, K1
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z2
+	VMOVUPS    64(DX)(R10*4), Z3
+	VMOVUPS    128(DX)(R10*4), Z4
+	VMOVUPS    192(DX)(R10*4), Z5
+	VMOVUPS    (SI)(R10*4), Z6
+	VMOVUPS    64(SI)(R10*4), Z7
+	VMOVUPS    128(SI)(R10*4), Z8
+	VMOVUPS    192(SI)(R10*4), Z9
+	VSUBPS     Z6, Z1, Z10
+	VSUBPS     Z7, Z1, Z11
+	VSUBPS     Z8, Z1, Z12
+	VSUBPS     Z9, Z1, Z13
+	VMULPS     Z6, Z10, Z10
+	VMULPS     Z7, Z11, Z11
+	VMULPS     Z8, Z12, Z12
+	VMULPS     Z9, Z13, Z13
+	VMULPS     Z0, Z10, Z10
+	VMULPS     Z0, Z11, Z11
+	VMULPS     Z0, Z12, Z12
+	VMULPS     Z0, Z13, Z13
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMULPS     Z13, Z5, Z5
+	VMOVUPS    Z2, (R12)
+	VMOVUPS    Z3, 64(R12)
+	VMOVUPS    Z4, 128(R12)
+	VMOVUPS    Z5, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Z3
+	VMOVUPS (SI)(R10*4), Z2
+	VSUBPS  Z2, Z1, Z13
+	VMULPS  Z2, Z13, Z13
+	VMULPS  Z0, Z13, Z13
+	VMULPS  Z13, Z3, Z3
+	VMOVUPS Z3, (R12)
+	ADDQ    $0x00000010, R10
+	ADDQ    $0x00000040, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z2
+	VMOVUPS.Z (SI)(R10*4), K1, Z3
+	VSUBPS    Z3, Z1, Z13
+	VMULPS    Z3, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VMULPS    Z13, Z2, Z2
+	VMOVUPS   Z2, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z4
+	VMOVUPS    64(DX)(R11*4), Z5
+	VMOVUPS    128(DX)(R11*4), Z6
+	VMOVUPS    192(DX)(R11*4), Z7
+	VMOVUPS    (SI)(R11*4), Z8
+	VMOVUPS    64(SI)(R11*4), Z9
+	VMOVUPS    128(SI)(R11*4), Z10
+	VMOVUPS    192(SI)(R11*4), Z11
+	VSUBPS     Z8, Z1, Z13
+	VSUBPS     Z9, Z1, Z3
+	VSUBPS     Z10, Z1, Z2
+	VSUBPS     Z11, Z1, Z12
+	VMULPS     Z8, Z13, Z13
+	VMULPS     Z9, Z3, Z3
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z12, Z12
+	VMULPS     Z0, Z13, Z13
+	VMULPS     Z0, Z3, Z3
+	VMULPS     Z0, Z2, Z2
+	VMULPS     Z0, Z12, Z12
+	VMULPS     Z13, Z4, Z4
+	VMULPS     Z3, Z5, Z5
+	VMULPS     Z2, Z6, Z6
+	VMULPS     Z12, Z7, Z7
+	VMOVUPS    Z4, (R13)
+	VMOVUPS    Z5, 64(R13)
+	VMOVUPS    Z6, 128(R13)
+	VMOVUPS    Z7, 192(R13)
+	VADDPS     (R10)(R11*4), Z4, Z2
+	VMOVUPS    Z2, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z5, Z2
+	VMOVUPS    Z2, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z6, Z2
+	VMOVUPS    Z2, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z7, Z2
+	VMOVUPS    Z2, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Z2
+	VMOVUPS (SI)(R11*4), Z3
+	VSUBPS  Z3, Z1, Z12
+	VMULPS  Z3, Z12, Z12
+	VMULPS  Z0, Z12, Z12
+	VMULPS  Z12, Z2, Z2
+	VMOVUPS Z2, (R13)
+	VADDPS  (R10)(R11*4), Z2, Z2
+	VMOVUPS Z2, (R10)(R11*4)
+	ADDQ    $0x00000010, R11
+	ADDQ    $0x00000040, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z2
+	VMOVUPS.Z (SI)(R11*4), K1, Z3
+	VSUBPS    Z3, Z1, Z12
+	VMULPS    Z3, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VMULPS    Z12, Z2, Z2
+	VMOVUPS   Z2, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z3
+	VADDPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (R10)(R11*4)
+
+db_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  db_rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func ScaledTanhBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·ScaledTanhBackwardBiasAVX512(SB), NOSPLIT, $0-144
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         dy_base+16(FP), DX
+	MOVQ         lddy+40(FP), BX
+	MOVQ         y_base+48(FP), SI
+	MOVQ         ldy+72(FP), DI
+	MOVQ         dz_base+80(FP), R8
+	MOVQ         lddz+104(FP), R9
+	MOVQ         db_base+112(FP), R10
+	MOVQ         db_len+120(FP), R11
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R9
+	MOVQ         p+136(FP), R12
+	VBROADCASTSS (R12), Z0
+	VBROADCASTSS 4(R12), Z1
+	VBROADCASTSS 8(R12), Z1
+	VBROADCASTSS 12(R12), Z1
+	MOVQ         CX, R12
+	ANDQ         $0x0f, R12
+	MOVQ         $0x00000001, R13
+	SHLXQ        R12, R13, R13
+	DECQ         R13
+	KMOVW        R13, K1
+	TESTQ        AX, AX
+	JZ           done
+	TESTQ        R11, R11
+	JNZ          db_rows
+
+nodb_rows:
+	XORQ R10, R10
+	MOVQ R8, R12
+	MOVQ CX, R11
+	SUBQ $+63, R11
+	CMPQ R10, R11
+	JGE  nodb_one
+
+nodb_wide:
+	PREFETCHT0 1024(DX)(R10*4)
+	PREFETCHT0 1088(DX)(R10*4)
+	PREFETCHT0 1152(DX)(R10*4)
+	PREFETCHT0 1216(DX)(R10*4)
+	PREFETCHT0 1024(SI)(R10*4)
+	PREFETCHT0 1088(SI)(R10*4)
+	PREFETCHT0 1152(SI)(R10*4)
+	PREFETCHT0 1216(SI)(R10*4)
+	VMOVUPS    (DX)(R10*4), Z2
+	VMOVUPS    64(DX)(R10*4), Z3
+	VMOVUPS    128(DX)(R10*4), Z4
+	VMOVUPS    192(DX)(R10*4), Z5
+	VMOVUPS    (SI)(R10*4), Z6
+	VMOVUPS    64(SI)(R10*4), Z7
+	VMOVUPS    128(SI)(R10*4), Z8
+	VMOVUPS    192(SI)(R10*4), Z9
+	VSUBPS     Z6, Z0, Z10
+	VSUBPS     Z7, Z0, Z11
+	VSUBPS     Z8, Z0, Z12
+	VSUBPS     Z9, Z0, Z13
+	VADDPS     Z6, Z0, Z14
+	VADDPS     Z7, Z0, Z6
+	VADDPS     Z8, Z0, Z7
+	VADDPS     Z9, Z0, Z8
+	VMULPS     Z14, Z10, Z10
+	VMULPS     Z6, Z11, Z11
+	VMULPS     Z7, Z12, Z12
+	VMULPS     Z8, Z13, Z13
+	VMULPS     Z1, Z10, Z10
+	VMULPS     Z1, Z11, Z11
+	VMULPS     Z1, Z12, Z12
+	VMULPS     Z1, Z13, Z13
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z11, Z3, Z3
+	VMULPS     Z12, Z4, Z4
+	VMULPS     Z13, Z5, Z5
+	VMOVUPS    Z2, (R12)
+	VMOVUPS    Z3, 64(R12)
+	VMOVUPS    Z4, 128(R12)
+	VMOVUPS    Z5, 192(R12)
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000100, R12
+	CMPQ       R10, R11
+	JL         nodb_wide
+
+nodb_one:
+	MOVQ CX, R11
+	ANDQ $-16, R11
+	CMPQ R10, R11
+	JAE  nodb_tail
+
+nodb_oneloop:
+	VMOVUPS (DX)(R10*4), Z3
+	VMOVUPS (SI)(R10*4), Z2
+	VSUBPS  Z2, Z0, Z13
+	VADDPS  Z2, Z0, Z12
+	VMULPS  Z12, Z13, Z13
+	VMULPS  Z1, Z13, Z13
+	VMULPS  Z13, Z3, Z3
+	VMOVUPS Z3, (R12)
+	ADDQ    $0x00000010, R10
+	ADDQ    $0x00000040, R12
+	CMPQ    R10, R11
+	JB      nodb_oneloop
+
+nodb_tail:
+	CMPQ      R10, CX
+	JAE       nodb_done
+	VMOVUPS.Z (DX)(R10*4), K1, Z2
+	VMOVUPS.Z (SI)(R10*4), K1, Z3
+	VSUBPS    Z3, Z0, Z13
+	VADDPS    Z3, Z0, Z12
+	VMULPS    Z12, Z13, Z13
+	VMULPS    Z1, Z13, Z13
+	VMULPS    Z13, Z2, Z2
+	VMOVUPS   Z2, K1, (R12)
+
+nodb_done:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNZ  nodb_rows
+	JMP  done
+
+db_rows:
+	XORQ R11, R11
+	MOVQ R8, R13
+	MOVQ CX, R12
+	SUBQ $+63, R12
+	CMPQ R11, R12
+	JGE  db_one
+
+db_wide:
+	PREFETCHT0 1024(DX)(R11*4)
+	PREFETCHT0 1088(DX)(R11*4)
+	PREFETCHT0 1152(DX)(R11*4)
+	PREFETCHT0 1216(DX)(R11*4)
+	PREFETCHT0 1024(SI)(R11*4)
+	PREFETCHT0 1088(SI)(R11*4)
+	PREFETCHT0 1152(SI)(R11*4)
+	PREFETCHT0 1216(SI)(R11*4)
+	VMOVUPS    (DX)(R11*4), Z4
+	VMOVUPS    64(DX)(R11*4), Z5
+	VMOVUPS    128(DX)(R11*4), Z6
+	VMOVUPS    192(DX)(R11*4), Z7
+	VMOVUPS    (SI)(R11*4), Z8
+	VMOVUPS    64(SI)(R11*4), Z9
+	VMOVUPS    128(SI)(R11*4), Z10
+	VMOVUPS    192(SI)(R11*4), Z14
+	VSUBPS     Z8, Z0, Z13
+	VSUBPS     Z9, Z0, Z12
+	VSUBPS     Z10, Z0, Z3
+	VSUBPS     Z14, Z0, Z2
+	VADDPS     Z8, Z0, Z11
+	VADDPS     Z9, Z0, Z8
+	VADDPS     Z10, Z0, Z9
+	VADDPS     Z14, Z0, Z10
+	VMULPS     Z11, Z13, Z13
+	VMULPS     Z8, Z12, Z12
+	VMULPS     Z9, Z3, Z3
+	VMULPS     Z10, Z2, Z2
+	VMULPS     Z1, Z13, Z13
+	VMULPS     Z1, Z12, Z12
+	VMULPS     Z1, Z3, Z3
+	VMULPS     Z1, Z2, Z2
+	VMULPS     Z13, Z4, Z4
+	VMULPS     Z12, Z5, Z5
+	VMULPS     Z3, Z6, Z6
+	VMULPS     Z2, Z7, Z7
+	VMOVUPS    Z4, (R13)
+	VMOVUPS    Z5, 64(R13)
+	VMOVUPS    Z6, 128(R13)
+	VMOVUPS    Z7, 192(R13)
+	VADDPS     (R10)(R11*4), Z4, Z2
+	VMOVUPS    Z2, (R10)(R11*4)
+	VADDPS     64(R10)(R11*4), Z5, Z2
+	VMOVUPS    Z2, 64(R10)(R11*4)
+	VADDPS     128(R10)(R11*4), Z6, Z2
+	VMOVUPS    Z2, 128(R10)(R11*4)
+	VADDPS     192(R10)(R11*4), Z7, Z2
+	VMOVUPS    Z2, 192(R10)(R11*4)
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000100, R13
+	CMPQ       R11, R12
+	JL         db_wide
+
+db_one:
+	MOVQ CX, R12
+	ANDQ $-16, R12
+	CMPQ R11, R12
+	JAE  db_tail
+
+db_oneloop:
+	VMOVUPS (DX)(R11*4), Z4
+	VMOVUPS (SI)(R11*4), Z3
+	VSUBPS  Z3, Z0, Z2
+	VADDPS  Z3, Z0, Z3
+	VMULPS  Z3, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z2, Z4, Z4
+	VMOVUPS Z4, (R13)
+	VADDPS  (R10)(R11*4), Z4, Z2
+	VMOVUPS Z2, (R10)(R11*4)
+	ADDQ    $0x00000010, R11
+	ADDQ    $0x00000040, R13
+	CMPQ    R11, R12
+	JB      db_oneloop
+
+db_tail:
+	CMPQ      R11, CX
+	JAE       db_done
+	VMOVUPS.Z (DX)(R11*4), K1, Z4
+	VMOVUPS.Z (SI)(R11*4), K1, Z3
+	VSUBPS    Z3, Z0, Z2
+	VADDPS    Z3, Z0, Z3
+	VMULPS    Z3, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z2, Z4, Z4
+	VMOVUPS   Z4, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z2
+	VADDPS    Z4, Z2, Z2
 	VMOVUPS   Z2, K1, (R10)(R11*4)
 
 db_done:

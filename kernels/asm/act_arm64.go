@@ -29,6 +29,16 @@ func SigmoidForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func TanhForwardNEON(dst, x []float32, p *[4]float32)
 
+// ScaledSigmoidForwardNEON sets dst[i] = scaledsigmoid(x[i]) (program ScaledSigmoid rr2_p6_div of internal/desc).
+//
+//go:noescape
+func ScaledSigmoidForwardNEON(dst, x []float32, p *[4]float32)
+
+// ScaledTanhForwardNEON sets dst[i] = scaledtanh(x[i]) (program ScaledTanh p11_rr2_p6_div of internal/desc).
+//
+//go:noescape
+func ScaledTanhForwardNEON(dst, x []float32, p *[4]float32)
+
 // ReLUBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = relu.
 //
 //go:noescape
@@ -53,6 +63,16 @@ func SigmoidBackwardNEON(dx, dy, y []float32, p *[4]float32)
 //
 //go:noescape
 func TanhBackwardNEON(dx, dy, y []float32, p *[4]float32)
+
+// ScaledSigmoidBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = scaledsigmoid.
+//
+//go:noescape
+func ScaledSigmoidBackwardNEON(dx, dy, y []float32, p *[4]float32)
+
+// ScaledTanhBackwardNEON sets dx[i] = dy[i]·f'(y[i]) for f = scaledtanh.
+//
+//go:noescape
+func ScaledTanhBackwardNEON(dx, dy, y []float32, p *[4]float32)
 
 // IdentityBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = identity over the m×n matrices dy, y, dz
 // (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
@@ -95,3 +115,17 @@ func SigmoidBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, 
 //
 //go:noescape
 func TanhBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// ScaledSigmoidBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = scaledsigmoid over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ScaledSigmoidBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+
+// ScaledTanhBackwardBiasNEON computes dz = dy ⊙ f'(y) for f = scaledtanh over the m×n matrices dy, y, dz
+// (leading dimensions in elements) and, unless db is empty, adds each row of dz to db[:n] in
+// row order; db must be zeroed by the caller. Arguments are not checked.
+//
+//go:noescape
+func ScaledTanhBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)

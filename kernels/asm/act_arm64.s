@@ -1024,6 +1024,716 @@ loopS:
 done:
 	RET
 
+// func ScaledSigmoidForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·ScaledSigmoidForwardNEON(SB), NOSPLIT, $0-56
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD dst_len+8(FP), R7
+	MOVD p+48(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+
+	// Constants.
+	MOVW $0x80000000, R9
+	VDUP R9, V30.S4
+	MOVW $0x4b40007f, R9
+	VMOV R9, V29.S[0]
+	MOVW $0x3fb8aa3b, R9
+	VMOV R9, V29.S[1]
+	MOVW $0x4b40007f, R9
+	VDUP R9, V28.S4
+	MOVW $0x3f317200, R9
+	VMOV R9, V29.S[2]
+	MOVW $0x35bfbe8e, R9
+	VMOV R9, V29.S[3]
+	MOVW $0x3c091cf1, R9
+	VMOV R9, V27.S[0]
+	MOVW $0x3ab5121a, R9
+	VMOV R9, V27.S[1]
+	MOVW $0x3d2aac79, R9
+	VMOV R9, V27.S[2]
+	MOVW $0x3e2aaa49, R9
+	VMOV R9, V27.S[3]
+	MOVW $0x3efffffe, R9
+	VMOV R9, V26.S[0]
+	MOVW $0xc2aeac50, R9
+	VDUP R9, V25.S4
+	MOVW $0x3f800000, R9
+	VDUP R9, V24.S4
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dff0 // fmul v16.4s, v31.4s, v0.4s
+	WORD $0x6e21dff1 // fmul v17.4s, v31.4s, v1.4s
+	WORD $0x6e22dff2 // fmul v18.4s, v31.4s, v2.4s
+	WORD $0x6e23dff3 // fmul v19.4s, v31.4s, v3.4s
+	VORR V16.B16, V16.B16, V12.B16
+	VORR V17.B16, V17.B16, V13.B16
+	VORR V18.B16, V18.B16, V14.B16
+	VORR V19.B16, V19.B16, V15.B16
+	VFMLS V0.S4, V31.S4, V12.S4
+	VFMLS V1.S4, V31.S4, V13.S4
+	VFMLS V2.S4, V31.S4, V14.S4
+	VFMLS V3.S4, V31.S4, V15.S4
+	VAND V30.B16, V16.B16, V0.B16
+	VAND V30.B16, V17.B16, V1.B16
+	VAND V30.B16, V18.B16, V2.B16
+	VAND V30.B16, V19.B16, V3.B16
+	VEOR V0.B16, V12.B16, V12.B16
+	VEOR V1.B16, V13.B16, V13.B16
+	VEOR V2.B16, V14.B16, V14.B16
+	VEOR V3.B16, V15.B16, V15.B16
+	VORR V30.B16, V16.B16, V0.B16
+	VORR V30.B16, V17.B16, V1.B16
+	VORR V30.B16, V18.B16, V2.B16
+	VORR V30.B16, V19.B16, V3.B16
+	VDUP V29.S[0], V8.S4
+	VDUP V29.S[0], V9.S4
+	VDUP V29.S[0], V10.S4
+	VDUP V29.S[0], V11.S4
+	WORD $0x4fbd1008 // fmla v8.4s, v0.4s, v29.s[1]
+	WORD $0x4fbd1029 // fmla v9.4s, v1.4s, v29.s[1]
+	WORD $0x4fbd104a // fmla v10.4s, v2.4s, v29.s[1]
+	WORD $0x4fbd106b // fmla v11.4s, v3.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V8.S4, V4.S4
+	VSHL $23, V9.S4, V5.S4
+	VSHL $23, V10.S4, V6.S4
+	VSHL $23, V11.S4, V7.S4
+	WORD $0x4ebcd508 // fsub v8.4s, v8.4s, v28.4s
+	WORD $0x4ebcd529 // fsub v9.4s, v9.4s, v28.4s
+	WORD $0x4ebcd54a // fsub v10.4s, v10.4s, v28.4s
+	WORD $0x4ebcd56b // fsub v11.4s, v11.4s, v28.4s
+	WORD $0x4f9d5900 // fmls v0.4s, v8.4s, v29.s[2]
+	WORD $0x4f9d5921 // fmls v1.4s, v9.4s, v29.s[2]
+	WORD $0x4f9d5942 // fmls v2.4s, v10.4s, v29.s[2]
+	WORD $0x4f9d5963 // fmls v3.4s, v11.4s, v29.s[2]
+	WORD $0x4fbd590c // fmls v12.4s, v8.4s, v29.s[3]
+	WORD $0x4fbd592d // fmls v13.4s, v9.4s, v29.s[3]
+	WORD $0x4fbd594e // fmls v14.4s, v10.4s, v29.s[3]
+	WORD $0x4fbd596f // fmls v15.4s, v11.4s, v29.s[3]
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	WORD $0x4e2dd421 // fadd v1.4s, v1.4s, v13.4s
+	WORD $0x4e2ed442 // fadd v2.4s, v2.4s, v14.4s
+	WORD $0x4e2fd463 // fadd v3.4s, v3.4s, v15.4s
+	VDUP V27.S[0], V12.S4
+	VDUP V27.S[0], V13.S4
+	VDUP V27.S[0], V14.S4
+	VDUP V27.S[0], V15.S4
+	WORD $0x4fbb100c // fmla v12.4s, v0.4s, v27.s[1]
+	WORD $0x4fbb102d // fmla v13.4s, v1.4s, v27.s[1]
+	WORD $0x4fbb104e // fmla v14.4s, v2.4s, v27.s[1]
+	WORD $0x4fbb106f // fmla v15.4s, v3.4s, v27.s[1]
+	VDUP V27.S[2], V8.S4
+	VDUP V27.S[2], V9.S4
+	VDUP V27.S[2], V10.S4
+	VDUP V27.S[2], V11.S4
+	VFMLA V0.S4, V12.S4, V8.S4
+	VFMLA V1.S4, V13.S4, V9.S4
+	VFMLA V2.S4, V14.S4, V10.S4
+	VFMLA V3.S4, V15.S4, V11.S4
+	VDUP V27.S[3], V12.S4
+	VDUP V27.S[3], V13.S4
+	VDUP V27.S[3], V14.S4
+	VDUP V27.S[3], V15.S4
+	VFMLA V0.S4, V8.S4, V12.S4
+	VFMLA V1.S4, V9.S4, V13.S4
+	VFMLA V2.S4, V10.S4, V14.S4
+	VFMLA V3.S4, V11.S4, V15.S4
+	VDUP V26.S[0], V8.S4
+	VDUP V26.S[0], V9.S4
+	VDUP V26.S[0], V10.S4
+	VDUP V26.S[0], V11.S4
+	VFMLA V0.S4, V12.S4, V8.S4
+	VFMLA V1.S4, V13.S4, V9.S4
+	VFMLA V2.S4, V14.S4, V10.S4
+	VFMLA V3.S4, V15.S4, V11.S4
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V8.S4, V0.S4, V0.S4
+	VFMLA V9.S4, V1.S4, V1.S4
+	VFMLA V10.S4, V2.S4, V2.S4
+	VFMLA V11.S4, V3.S4, V3.S4
+	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x4e23d4e7 // fadd v7.4s, v7.4s, v3.4s
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORR V30.B16, V16.B16, V0.B16
+	VORR V30.B16, V17.B16, V1.B16
+	VORR V30.B16, V18.B16, V2.B16
+	VORR V30.B16, V19.B16, V3.B16
+	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
+	WORD $0x6ea1e721 // fcmgt v1.4s, v25.4s, v1.4s
+	WORD $0x6ea2e722 // fcmgt v2.4s, v25.4s, v2.4s
+	WORD $0x6ea3e723 // fcmgt v3.4s, v25.4s, v3.4s
+	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
+	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
+	WORD $0x4e621cc2 // bic v2.16b, v6.16b, v2.16b
+	WORD $0x4e631ce3 // bic v3.16b, v7.16b, v3.16b
+	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
+	WORD $0x4e38d425 // fadd v5.4s, v1.4s, v24.4s
+	WORD $0x4e38d446 // fadd v6.4s, v2.4s, v24.4s
+	WORD $0x4e38d467 // fadd v7.4s, v3.4s, v24.4s
+	WORD $0x4f210608 // sshr v8.4s, v16.4s, #31
+	WORD $0x4f210629 // sshr v9.4s, v17.4s, #31
+	WORD $0x4f21064a // sshr v10.4s, v18.4s, #31
+	WORD $0x4f21066b // sshr v11.4s, v19.4s, #31
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VBSL V24.B16, V0.B16, V8.B16
+	VBSL V24.B16, V1.B16, V9.B16
+	VBSL V24.B16, V2.B16, V10.B16
+	VBSL V24.B16, V3.B16, V11.B16
+	WORD $0x6e24fd08 // fdiv v8.4s, v8.4s, v4.4s
+	WORD $0x6e25fd29 // fdiv v9.4s, v9.4s, v5.4s
+	WORD $0x6e26fd4a // fdiv v10.4s, v10.4s, v6.4s
+	WORD $0x6e27fd6b // fdiv v11.4s, v11.4s, v7.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
+	WORD $0x4eb8d4a5 // fsub v5.4s, v5.4s, v24.4s
+	WORD $0x4eb8d4c6 // fsub v6.4s, v6.4s, v24.4s
+	WORD $0x4eb8d4e7 // fsub v7.4s, v7.4s, v24.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD $0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
+	WORD $0x4f210610 // sshr v16.4s, v16.4s, #31
+	WORD $0x4f210631 // sshr v17.4s, v17.4s, #31
+	WORD $0x4f210652 // sshr v18.4s, v18.4s, #31
+	WORD $0x4f210673 // sshr v19.4s, v19.4s, #31
+	WORD $0x4ea8d704 // fsub v4.4s, v24.4s, v8.4s
+	WORD $0x4ea9d705 // fsub v5.4s, v24.4s, v9.4s
+	WORD $0x4eaad706 // fsub v6.4s, v24.4s, v10.4s
+	WORD $0x4eabd707 // fsub v7.4s, v24.4s, v11.4s
+	VBSL V8.B16, V4.B16, V16.B16
+	VBSL V9.B16, V5.B16, V17.B16
+	VBSL V10.B16, V6.B16, V18.B16
+	VBSL V11.B16, V7.B16, V19.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e30dc00 // fmul v0.4s, v0.4s, v16.4s
+	WORD $0x6e31dc21 // fmul v1.4s, v1.4s, v17.4s
+	WORD $0x6e32dc42 // fmul v2.4s, v2.4s, v18.4s
+	WORD $0x6e33dc63 // fmul v3.4s, v3.4s, v19.4s
+	VFMLS V0.S4, V8.S4, V8.S4
+	VFMLS V1.S4, V9.S4, V9.S4
+	VFMLS V2.S4, V10.S4, V10.S4
+	VFMLS V3.S4, V11.S4, V11.S4
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfe7 // fmul v7.4s, v31.4s, v0.4s
+	VORR V7.B16, V7.B16, V6.B16
+	VFMLS V0.S4, V31.S4, V6.S4
+	VAND V30.B16, V7.B16, V0.B16
+	VEOR V0.B16, V6.B16, V6.B16
+	VORR V30.B16, V7.B16, V0.B16
+	VDUP V29.S[0], V5.S4
+	WORD $0x4fbd1005 // fmla v5.4s, v0.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V5.S4, V4.S4
+	WORD $0x4ebcd4a5 // fsub v5.4s, v5.4s, v28.4s
+	WORD $0x4f9d58a0 // fmls v0.4s, v5.4s, v29.s[2]
+	WORD $0x4fbd58a6 // fmls v6.4s, v5.4s, v29.s[3]
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	VDUP V27.S[0], V6.S4
+	WORD $0x4fbb1006 // fmla v6.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V5.S4
+	VFMLA V0.S4, V6.S4, V5.S4
+	VDUP V27.S[3], V6.S4
+	VFMLA V0.S4, V5.S4, V6.S4
+	VDUP V26.S[0], V5.S4
+	VFMLA V0.S4, V6.S4, V5.S4
+	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V5.S4, V0.S4, V0.S4
+	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORR V30.B16, V7.B16, V0.B16
+	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
+	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
+	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
+	WORD $0x4f2104e5 // sshr v5.4s, v7.4s, #31
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VBSL V24.B16, V0.B16, V5.B16
+	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea5d704 // fsub v4.4s, v24.4s, v5.4s
+	VBSL V5.B16, V4.B16, V7.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+	VST1.P [V5.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfe7 // fmul v7.4s, v31.4s, v0.4s
+	VORR V7.B16, V7.B16, V6.B16
+	VFMLS V0.S4, V31.S4, V6.S4
+	VAND V30.B16, V7.B16, V0.B16
+	VEOR V0.B16, V6.B16, V6.B16
+	VORR V30.B16, V7.B16, V0.B16
+	VDUP V29.S[0], V5.S4
+	WORD $0x4fbd1005 // fmla v5.4s, v0.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V5.S4, V4.S4
+	WORD $0x4ebcd4a5 // fsub v5.4s, v5.4s, v28.4s
+	WORD $0x4f9d58a0 // fmls v0.4s, v5.4s, v29.s[2]
+	WORD $0x4fbd58a6 // fmls v6.4s, v5.4s, v29.s[3]
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	VDUP V27.S[0], V6.S4
+	WORD $0x4fbb1006 // fmla v6.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V5.S4
+	VFMLA V0.S4, V6.S4, V5.S4
+	VDUP V27.S[3], V6.S4
+	VFMLA V0.S4, V5.S4, V6.S4
+	VDUP V26.S[0], V5.S4
+	VFMLA V0.S4, V6.S4, V5.S4
+	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V5.S4, V0.S4, V0.S4
+	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORR V30.B16, V7.B16, V0.B16
+	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
+	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
+	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
+	WORD $0x4f2104e5 // sshr v5.4s, v7.4s, #31
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VBSL V24.B16, V0.B16, V5.B16
+	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea5d704 // fsub v4.4s, v24.4s, v5.4s
+	VBSL V5.B16, V4.B16, V7.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+	FMOVS.P F5, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
+// func ScaledTanhForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·ScaledTanhForwardNEON(SB), NOSPLIT, $0-56
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD dst_len+8(FP), R7
+	MOVD p+48(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V30.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V29.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V28.S4
+
+	// Constants.
+	MOVW $0x3ca9134f, R9
+	VMOV R9, V27.S[0]
+	MOVW $0xbbbaf0eb, R9
+	VMOV R9, V27.S[1]
+	MOVW $0xbd5c1e2d, R9
+	VMOV R9, V27.S[2]
+	MOVW $0x3e088393, R9
+	VMOV R9, V27.S[3]
+	MOVW $0xbeaaaa99, R9
+	VMOV R9, V26.S[0]
+	MOVW $0x80000000, R9
+	VDUP R9, V25.S4
+	MOVW $0xc1a00000, R9
+	VDUP R9, V24.S4
+	MOVW $0x4b40007f, R9
+	VMOV R9, V26.S[1]
+	MOVW $0x3fb8aa3b, R9
+	VMOV R9, V26.S[2]
+	MOVW $0x4b40007f, R9
+	VDUP R9, V23.S4
+	MOVW $0x3f317200, R9
+	VMOV R9, V26.S[3]
+	MOVW $0x35bfbe8e, R9
+	VMOV R9, V22.S[0]
+	MOVW $0x3c091cf1, R9
+	VMOV R9, V22.S[1]
+	MOVW $0x3ab5121a, R9
+	VMOV R9, V22.S[2]
+	MOVW $0x3d2aac79, R9
+	VMOV R9, V22.S[3]
+	MOVW $0x3e2aaa49, R9
+	VMOV R9, V21.S[0]
+	MOVW $0x3efffffe, R9
+	VMOV R9, V21.S[1]
+	MOVW $0x3f800000, R9
+	VDUP R9, V20.S4
+	MOVW $0x3f200000, R9
+	VDUP R9, V19.S4
+
+	// 2 vectors per iteration.
+	CMP $8, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfcc // fmul v12.4s, v30.4s, v0.4s
+	WORD $0x6e21dfcd // fmul v13.4s, v30.4s, v1.4s
+	VORR V12.B16, V12.B16, V10.B16
+	VORR V13.B16, V13.B16, V11.B16
+	VFMLS V0.S4, V30.S4, V10.S4
+	VFMLS V1.S4, V30.S4, V11.S4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	WORD $0x6e2cdd80 // fmul v0.4s, v12.4s, v12.4s
+	WORD $0x6e2ddda1 // fmul v1.4s, v13.4s, v13.4s
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	WORD $0x6e2cdfe8 // fmul v8.4s, v31.4s, v12.4s
+	WORD $0x6e2ddfe9 // fmul v9.4s, v31.4s, v13.4s
+	WORD $0x6e2adfe6 // fmul v6.4s, v31.4s, v10.4s
+	WORD $0x6e2bdfe7 // fmul v7.4s, v31.4s, v11.4s
+	VORR V8.B16, V8.B16, V4.B16
+	VORR V9.B16, V9.B16, V5.B16
+	VFMLS V12.S4, V31.S4, V4.S4
+	VFMLS V13.S4, V31.S4, V5.S4
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	VFMLS V0.S4, V6.S4, V4.S4
+	VFMLS V1.S4, V7.S4, V5.S4
+	VDUP V27.S[0], V6.S4
+	VDUP V27.S[0], V7.S4
+	WORD $0x4fbb1006 // fmla v6.4s, v0.4s, v27.s[1]
+	WORD $0x4fbb1027 // fmla v7.4s, v1.4s, v27.s[1]
+	VDUP V27.S[2], V2.S4
+	VDUP V27.S[2], V3.S4
+	VFMLA V0.S4, V6.S4, V2.S4
+	VFMLA V1.S4, V7.S4, V3.S4
+	VDUP V27.S[3], V6.S4
+	VDUP V27.S[3], V7.S4
+	VFMLA V0.S4, V2.S4, V6.S4
+	VFMLA V1.S4, V3.S4, V7.S4
+	VDUP V26.S[0], V2.S4
+	VDUP V26.S[0], V3.S4
+	VFMLA V0.S4, V6.S4, V2.S4
+	VFMLA V1.S4, V7.S4, V3.S4
+	WORD $0x6e20dd00 // fmul v0.4s, v8.4s, v0.4s
+	WORD $0x6e21dd21 // fmul v1.4s, v9.4s, v1.4s
+	VFMLS V2.S4, V0.S4, V4.S4
+	VFMLS V3.S4, V1.S4, V5.S4
+	WORD $0x4ea4d508 // fsub v8.4s, v8.4s, v4.4s
+	WORD $0x4ea5d529 // fsub v9.4s, v9.4s, v5.4s
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORR V25.B16, V12.B16, V4.B16
+	VORR V25.B16, V13.B16, V5.B16
+	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
+	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
+	WORD $0x4e2ad54a // fadd v10.4s, v10.4s, v10.4s
+	WORD $0x4e2bd56b // fadd v11.4s, v11.4s, v11.4s
+	VAND V25.B16, V12.B16, V2.B16
+	VAND V25.B16, V13.B16, V3.B16
+	VEOR V2.B16, V10.B16, V10.B16
+	VEOR V3.B16, V11.B16, V11.B16
+	WORD $0x6ea4e702 // fcmgt v2.4s, v24.4s, v4.4s
+	WORD $0x6ea5e703 // fcmgt v3.4s, v24.4s, v5.4s
+	WORD $0x4e621d42 // bic v2.16b, v10.16b, v2.16b
+	WORD $0x4e631d63 // bic v3.16b, v11.16b, v3.16b
+	WORD $0x4e38c484 // fmaxnm v4.4s, v4.4s, v24.4s
+	WORD $0x4e38c4a5 // fmaxnm v5.4s, v5.4s, v24.4s
+	VDUP V26.S[1], V10.S4
+	VDUP V26.S[1], V11.S4
+	WORD $0x4f9a188a // fmla v10.4s, v4.4s, v26.s[2]
+	WORD $0x4f9a18ab // fmla v11.4s, v5.4s, v26.s[2]
+
+	// s = 2^n
+	VSHL $23, V10.S4, V0.S4
+	VSHL $23, V11.S4, V1.S4
+	WORD $0x4eb7d54a // fsub v10.4s, v10.4s, v23.4s
+	WORD $0x4eb7d56b // fsub v11.4s, v11.4s, v23.4s
+	WORD $0x4fba5944 // fmls v4.4s, v10.4s, v26.s[3]
+	WORD $0x4fba5965 // fmls v5.4s, v11.4s, v26.s[3]
+	WORD $0x4f965142 // fmls v2.4s, v10.4s, v22.s[0]
+	WORD $0x4f965163 // fmls v3.4s, v11.4s, v22.s[0]
+	WORD $0x4e22d484 // fadd v4.4s, v4.4s, v2.4s
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	VDUP V22.S[1], V2.S4
+	VDUP V22.S[1], V3.S4
+	WORD $0x4f961882 // fmla v2.4s, v4.4s, v22.s[2]
+	WORD $0x4f9618a3 // fmla v3.4s, v5.4s, v22.s[2]
+	VDUP V22.S[3], V10.S4
+	VDUP V22.S[3], V11.S4
+	VFMLA V4.S4, V2.S4, V10.S4
+	VFMLA V5.S4, V3.S4, V11.S4
+	VDUP V21.S[0], V2.S4
+	VDUP V21.S[0], V3.S4
+	VFMLA V4.S4, V10.S4, V2.S4
+	VFMLA V5.S4, V11.S4, V3.S4
+	VDUP V21.S[1], V10.S4
+	VDUP V21.S[1], V11.S4
+	VFMLA V4.S4, V2.S4, V10.S4
+	VFMLA V5.S4, V3.S4, V11.S4
+	WORD $0x6e2adc8a // fmul v10.4s, v4.4s, v10.4s
+	WORD $0x6e2bdcab // fmul v11.4s, v5.4s, v11.4s
+	WORD $0x6e20dc84 // fmul v4.4s, v4.4s, v0.4s
+	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V10.S4, V4.S4, V4.S4
+	VFMLA V11.S4, V5.S4, V5.S4
+	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD $0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+
+	// gain - 2gain·e/(1 + e)
+	WORD $0x4e34d404 // fadd v4.4s, v0.4s, v20.4s
+	WORD $0x4e34d425 // fadd v5.4s, v1.4s, v20.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x6e25fc21 // fdiv v1.4s, v1.4s, v5.4s
+	VORR V31.B16, V31.B16, V4.B16
+	VORR V31.B16, V31.B16, V5.B16
+	VFMLS V29.S4, V0.S4, V4.S4
+	VFMLS V29.S4, V1.S4, V5.S4
+	WORD $0x4e791d80 // bic v0.16b, v12.16b, v25.16b
+	WORD $0x4e791da1 // bic v1.16b, v13.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	WORD $0x6e33e421 // fcmge v1.4s, v1.4s, v19.4s
+	VBSL V8.B16, V4.B16, V0.B16
+	VBSL V9.B16, V5.B16, V1.B16
+
+	// the sign of zh, last: the result of -0 is -0
+	VAND V25.B16, V12.B16, V12.B16
+	VAND V25.B16, V13.B16, V13.B16
+	VORR V12.B16, V0.B16, V0.B16
+	VORR V13.B16, V1.B16, V1.B16
+	VST1.P [V0.S4, V1.S4], 32(R0)
+	SUB $8, R7
+	CMP $8, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfc7 // fmul v7.4s, v30.4s, v0.4s
+	VORR V7.B16, V7.B16, V6.B16
+	VFMLS V0.S4, V30.S4, V6.S4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	WORD $0x6e27dce0 // fmul v0.4s, v7.4s, v7.4s
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	WORD $0x6e27dfe5 // fmul v5.4s, v31.4s, v7.4s
+	WORD $0x6e26dfe4 // fmul v4.4s, v31.4s, v6.4s
+	VORR V5.B16, V5.B16, V3.B16
+	VFMLS V7.S4, V31.S4, V3.S4
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	VFMLS V0.S4, V4.S4, V3.S4
+	VDUP V27.S[0], V4.S4
+	WORD $0x4fbb1004 // fmla v4.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V2.S4
+	VFMLA V0.S4, V4.S4, V2.S4
+	VDUP V27.S[3], V4.S4
+	VFMLA V0.S4, V2.S4, V4.S4
+	VDUP V26.S[0], V2.S4
+	VFMLA V0.S4, V4.S4, V2.S4
+	WORD $0x6e20dca0 // fmul v0.4s, v5.4s, v0.4s
+	VFMLS V2.S4, V0.S4, V3.S4
+	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORR V25.B16, V7.B16, V3.B16
+	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
+	WORD $0x4e26d4c6 // fadd v6.4s, v6.4s, v6.4s
+	VAND V25.B16, V7.B16, V2.B16
+	VEOR V2.B16, V6.B16, V6.B16
+	WORD $0x6ea3e702 // fcmgt v2.4s, v24.4s, v3.4s
+	WORD $0x4e621cc2 // bic v2.16b, v6.16b, v2.16b
+	WORD $0x4e38c463 // fmaxnm v3.4s, v3.4s, v24.4s
+	VDUP V26.S[1], V6.S4
+	WORD $0x4f9a1866 // fmla v6.4s, v3.4s, v26.s[2]
+
+	// s = 2^n
+	VSHL $23, V6.S4, V0.S4
+	WORD $0x4eb7d4c6 // fsub v6.4s, v6.4s, v23.4s
+	WORD $0x4fba58c3 // fmls v3.4s, v6.4s, v26.s[3]
+	WORD $0x4f9650c2 // fmls v2.4s, v6.4s, v22.s[0]
+	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
+	VDUP V22.S[1], V2.S4
+	WORD $0x4f961862 // fmla v2.4s, v3.4s, v22.s[2]
+	VDUP V22.S[3], V6.S4
+	VFMLA V3.S4, V2.S4, V6.S4
+	VDUP V21.S[0], V2.S4
+	VFMLA V3.S4, V6.S4, V2.S4
+	VDUP V21.S[1], V6.S4
+	VFMLA V3.S4, V2.S4, V6.S4
+	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
+	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V6.S4, V3.S4, V3.S4
+	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+
+	// gain - 2gain·e/(1 + e)
+	WORD $0x4e34d403 // fadd v3.4s, v0.4s, v20.4s
+	WORD $0x6e23fc00 // fdiv v0.4s, v0.4s, v3.4s
+	VORR V31.B16, V31.B16, V3.B16
+	VFMLS V29.S4, V0.S4, V3.S4
+	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V5.B16, V3.B16, V0.B16
+
+	// the sign of zh, last: the result of -0 is -0
+	VAND V25.B16, V7.B16, V7.B16
+	VORR V7.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfc7 // fmul v7.4s, v30.4s, v0.4s
+	VORR V7.B16, V7.B16, V6.B16
+	VFMLS V0.S4, V30.S4, V6.S4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	WORD $0x6e27dce0 // fmul v0.4s, v7.4s, v7.4s
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	WORD $0x6e27dfe5 // fmul v5.4s, v31.4s, v7.4s
+	WORD $0x6e26dfe4 // fmul v4.4s, v31.4s, v6.4s
+	VORR V5.B16, V5.B16, V3.B16
+	VFMLS V7.S4, V31.S4, V3.S4
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	VFMLS V0.S4, V4.S4, V3.S4
+	VDUP V27.S[0], V4.S4
+	WORD $0x4fbb1004 // fmla v4.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V2.S4
+	VFMLA V0.S4, V4.S4, V2.S4
+	VDUP V27.S[3], V4.S4
+	VFMLA V0.S4, V2.S4, V4.S4
+	VDUP V26.S[0], V2.S4
+	VFMLA V0.S4, V4.S4, V2.S4
+	WORD $0x6e20dca0 // fmul v0.4s, v5.4s, v0.4s
+	VFMLS V2.S4, V0.S4, V3.S4
+	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORR V25.B16, V7.B16, V3.B16
+	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
+	WORD $0x4e26d4c6 // fadd v6.4s, v6.4s, v6.4s
+	VAND V25.B16, V7.B16, V2.B16
+	VEOR V2.B16, V6.B16, V6.B16
+	WORD $0x6ea3e702 // fcmgt v2.4s, v24.4s, v3.4s
+	WORD $0x4e621cc2 // bic v2.16b, v6.16b, v2.16b
+	WORD $0x4e38c463 // fmaxnm v3.4s, v3.4s, v24.4s
+	VDUP V26.S[1], V6.S4
+	WORD $0x4f9a1866 // fmla v6.4s, v3.4s, v26.s[2]
+
+	// s = 2^n
+	VSHL $23, V6.S4, V0.S4
+	WORD $0x4eb7d4c6 // fsub v6.4s, v6.4s, v23.4s
+	WORD $0x4fba58c3 // fmls v3.4s, v6.4s, v26.s[3]
+	WORD $0x4f9650c2 // fmls v2.4s, v6.4s, v22.s[0]
+	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
+	VDUP V22.S[1], V2.S4
+	WORD $0x4f961862 // fmla v2.4s, v3.4s, v22.s[2]
+	VDUP V22.S[3], V6.S4
+	VFMLA V3.S4, V2.S4, V6.S4
+	VDUP V21.S[0], V2.S4
+	VFMLA V3.S4, V6.S4, V2.S4
+	VDUP V21.S[1], V6.S4
+	VFMLA V3.S4, V2.S4, V6.S4
+	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
+	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V6.S4, V3.S4, V3.S4
+	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+
+	// gain - 2gain·e/(1 + e)
+	WORD $0x4e34d403 // fadd v3.4s, v0.4s, v20.4s
+	WORD $0x6e23fc00 // fdiv v0.4s, v0.4s, v3.4s
+	VORR V31.B16, V31.B16, V3.B16
+	VFMLS V29.S4, V0.S4, V3.S4
+	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V5.B16, V3.B16, V0.B16
+
+	// the sign of zh, last: the result of -0 is -0
+	VAND V25.B16, V7.B16, V7.B16
+	VORR V7.B16, V0.B16, V0.B16
+	FMOVS.P F0, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
 // func ReLUBackwardNEON(dx, dy, y []float32, p *[4]float32)
 TEXT ·ReLUBackwardNEON(SB), NOSPLIT, $0-80
 	MOVD dx_base+0(FP), R0
@@ -1374,6 +2084,168 @@ loopS:
 	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
 	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
 	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	FMOVS.P F0, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
+// func ScaledSigmoidBackwardNEON(dx, dy, y []float32, p *[4]float32)
+TEXT ·ScaledSigmoidBackwardNEON(SB), NOSPLIT, $0-80
+	MOVD dx_base+0(FP), R0
+	MOVD dy_base+24(FP), R1
+	MOVD y_base+48(FP), R2
+	MOVD dx_len+8(FP), R7
+	MOVD p+72(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V30.S4
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7c8 // fsub v8.4s, v30.4s, v4.4s
+	WORD $0x4ea5d7c9 // fsub v9.4s, v30.4s, v5.4s
+	WORD $0x4ea6d7ca // fsub v10.4s, v30.4s, v6.4s
+	WORD $0x4ea7d7cb // fsub v11.4s, v30.4s, v7.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	WORD $0x6e3fdd29 // fmul v9.4s, v9.4s, v31.4s
+	WORD $0x6e3fdd4a // fmul v10.4s, v10.4s, v31.4s
+	WORD $0x6e3fdd6b // fmul v11.4s, v11.4s, v31.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V4.S4]
+	WORD $0x4ea4d7c8 // fsub v8.4s, v30.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	VST1.P [V0.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F4
+	WORD $0x4ea4d7c8 // fsub v8.4s, v30.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	FMOVS.P F0, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
+// func ScaledTanhBackwardNEON(dx, dy, y []float32, p *[4]float32)
+TEXT ·ScaledTanhBackwardNEON(SB), NOSPLIT, $0-80
+	MOVD dx_base+0(FP), R0
+	MOVD dy_base+24(FP), R1
+	MOVD y_base+48(FP), R2
+	MOVD dx_len+8(FP), R7
+	MOVD p+72(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V30.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V29.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V28.S4
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7e9 // fsub v9.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ea // fsub v10.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7eb // fsub v11.4s, v31.4s, v7.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x4e25d7e5 // fadd v5.4s, v31.4s, v5.4s
+	WORD $0x4e26d7e6 // fadd v6.4s, v31.4s, v6.4s
+	WORD $0x4e27d7e7 // fadd v7.4s, v31.4s, v7.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e3cdd08 // fmul v8.4s, v8.4s, v28.4s
+	WORD $0x6e3cdd29 // fmul v9.4s, v9.4s, v28.4s
+	WORD $0x6e3cdd4a // fmul v10.4s, v10.4s, v28.4s
+	WORD $0x6e3cdd6b // fmul v11.4s, v11.4s, v28.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V4.S4]
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e3cdd08 // fmul v8.4s, v8.4s, v28.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	VST1.P [V0.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F4
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e3cdd08 // fmul v8.4s, v8.4s, v28.4s
 	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
 	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
@@ -2407,6 +3279,400 @@ bloopS:
 	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
 	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
 	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func ScaledSigmoidBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·ScaledSigmoidBackwardBiasNEON(SB), NOSPLIT, $0-144
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	MOVD p+136(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+
+	// Constants.
+	MOVW $0x3f800000, R9
+	VDUP R9, V30.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7cc // fsub v12.4s, v30.4s, v4.4s
+	WORD $0x4ea5d7cd // fsub v13.4s, v30.4s, v5.4s
+	WORD $0x4ea6d7ce // fsub v14.4s, v30.4s, v6.4s
+	WORD $0x4ea7d7cf // fsub v15.4s, v30.4s, v7.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e3fddad // fmul v13.4s, v13.4s, v31.4s
+	WORD $0x6e3fddce // fmul v14.4s, v14.4s, v31.4s
+	WORD $0x6e3fddef // fmul v15.4s, v15.4s, v31.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7cc // fsub v12.4s, v30.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7cc // fsub v12.4s, v30.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7cc // fsub v12.4s, v30.4s, v4.4s
+	WORD $0x4ea5d7cd // fsub v13.4s, v30.4s, v5.4s
+	WORD $0x4ea6d7ce // fsub v14.4s, v30.4s, v6.4s
+	WORD $0x4ea7d7cf // fsub v15.4s, v30.4s, v7.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e3fddad // fmul v13.4s, v13.4s, v31.4s
+	WORD $0x6e3fddce // fmul v14.4s, v14.4s, v31.4s
+	WORD $0x6e3fddef // fmul v15.4s, v15.4s, v31.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7cc // fsub v12.4s, v30.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7cc // fsub v12.4s, v30.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	SUBS $1, R7
+	BNE bloopS
+
+bdone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE brow
+
+done:
+	RET
+
+// func ScaledTanhBackwardBiasNEON(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
+TEXT ·ScaledTanhBackwardBiasNEON(SB), NOSPLIT, $0-144
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD dy_base+16(FP), R1
+	MOVD lddy+40(FP), R12
+	MOVD y_base+48(FP), R2
+	MOVD ldy+72(FP), R13
+	MOVD dz_base+80(FP), R0
+	MOVD lddz+104(FP), R14
+	MOVD db_base+112(FP), R3
+	MOVD db_len+120(FP), R16
+	MOVD p+136(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V30.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V29.S4
+	MOVWU.P 4(R8), R9
+	VDUP R9, V28.S4
+	LSL $2, R12, R12
+	LSL $2, R13, R13
+	LSL $2, R14, R14
+	CBZ R10, done
+	CBZ R16, nodb
+
+arow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R3, R15
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT avec1
+
+aloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7ed // fsub v13.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ee // fsub v14.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7ef // fsub v15.4s, v31.4s, v7.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x4e25d7e5 // fadd v5.4s, v31.4s, v5.4s
+	WORD $0x4e26d7e6 // fadd v6.4s, v31.4s, v6.4s
+	WORD $0x4e27d7e7 // fadd v7.4s, v31.4s, v7.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e3cdd8c // fmul v12.4s, v12.4s, v28.4s
+	WORD $0x6e3cddad // fmul v13.4s, v13.4s, v28.4s
+	WORD $0x6e3cddce // fmul v14.4s, v14.4s, v28.4s
+	WORD $0x6e3cddef // fmul v15.4s, v15.4s, v28.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VLD1 (R15), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	WORD $0x4e21d529 // fadd v9.4s, v9.4s, v1.4s
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R15)
+	SUB $16, R7
+	CMP $16, R7
+	BGE aloopU
+
+avec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT atail
+
+aloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3cdd8c // fmul v12.4s, v12.4s, v28.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	VLD1 (R15), [V8.S4]
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	VST1.P [V8.S4], 16(R15)
+	SUB $4, R7
+	CMP $4, R7
+	BGE aloop1
+
+atail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, adone
+
+aloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3cdd8c // fmul v12.4s, v12.4s, v28.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS (R15), F8
+	WORD $0x4e20d508 // fadd v8.4s, v8.4s, v0.4s
+	FMOVS.P F8, 4(R15)
+	SUBS $1, R7
+	BNE aloopS
+
+adone:
+	ADD R14, R0, R0
+	ADD R12, R1, R1
+	ADD R13, R2, R2
+	SUBS $1, R10
+	BNE arow
+	RET
+
+nodb:
+
+brow:
+	MOVD R0, R4
+	MOVD R1, R5
+	MOVD R2, R6
+	MOVD R11, R7
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT bvec1
+
+bloopU:
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7ed // fsub v13.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ee // fsub v14.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7ef // fsub v15.4s, v31.4s, v7.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x4e25d7e5 // fadd v5.4s, v31.4s, v5.4s
+	WORD $0x4e26d7e6 // fadd v6.4s, v31.4s, v6.4s
+	WORD $0x4e27d7e7 // fadd v7.4s, v31.4s, v7.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e3cdd8c // fmul v12.4s, v12.4s, v28.4s
+	WORD $0x6e3cddad // fmul v13.4s, v13.4s, v28.4s
+	WORD $0x6e3cddce // fmul v14.4s, v14.4s, v28.4s
+	WORD $0x6e3cddef // fmul v15.4s, v15.4s, v28.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	SUB $16, R7
+	CMP $16, R7
+	BGE bloopU
+
+bvec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT btail
+
+bloop1:
+	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R6), [V4.S4]
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3cdd8c // fmul v12.4s, v12.4s, v28.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	VST1.P [V0.S4], 16(R4)
+	SUB $4, R7
+	CMP $4, R7
+	BGE bloop1
+
+btail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, bdone
+
+bloopS:
+	FMOVS.P 4(R5), F0
+	FMOVS.P 4(R6), F4
+	WORD $0x4ea4d7ec // fsub v12.4s, v31.4s, v4.4s
+	WORD $0x4e24d7e4 // fadd v4.4s, v31.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e3cdd8c // fmul v12.4s, v12.4s, v28.4s
 	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
 	FMOVS.P F0, 4(R4)
 	SUBS $1, R7

@@ -20,6 +20,10 @@ func ForwardAVX2(f desc.Func, dst, x []float32, p [4]float32) bool {
 		SigmoidForwardAVX2(dst, x, &p)
 	case desc.Tanh:
 		TanhForwardAVX2(dst, x, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidForwardAVX2(dst, x, &p)
+	case desc.ScaledTanh:
+		ScaledTanhForwardAVX2(dst, x, &p)
 	default:
 		return false
 	}
@@ -40,6 +44,10 @@ func BackwardAVX2(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
 		SigmoidBackwardAVX2(dx, dy, y, &p)
 	case desc.Tanh:
 		TanhBackwardAVX2(dx, dy, y, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidBackwardAVX2(dx, dy, y, &p)
+	case desc.ScaledTanh:
+		ScaledTanhBackwardAVX2(dx, dy, y, &p)
 	default:
 		return false
 	}
@@ -62,6 +70,10 @@ func BackwardBiasAVX2(f desc.Func, m, n int, dy []float32, lddy int, y []float32
 		SigmoidBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.Tanh:
 		TanhBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ScaledTanh:
+		ScaledTanhBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	default:
 		panic("actfuse: internal error: no BackwardBias kernel for " + f.String())
 	}
@@ -95,6 +107,10 @@ func ForwardAVX512(f desc.Func, dst, x []float32, p [4]float32) bool {
 		SigmoidForwardAVX512(dst, x, &p)
 	case desc.Tanh:
 		TanhForwardAVX512(dst, x, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidForwardAVX512(dst, x, &p)
+	case desc.ScaledTanh:
+		ScaledTanhForwardAVX512(dst, x, &p)
 	default:
 		return false
 	}
@@ -115,6 +131,10 @@ func BackwardAVX512(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
 		SigmoidBackwardAVX512(dx, dy, y, &p)
 	case desc.Tanh:
 		TanhBackwardAVX512(dx, dy, y, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidBackwardAVX512(dx, dy, y, &p)
+	case desc.ScaledTanh:
+		ScaledTanhBackwardAVX512(dx, dy, y, &p)
 	default:
 		return false
 	}
@@ -137,6 +157,10 @@ func BackwardBiasAVX512(f desc.Func, m, n int, dy []float32, lddy int, y []float
 		SigmoidBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.Tanh:
 		TanhBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ScaledTanh:
+		ScaledTanhBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	default:
 		panic("actfuse: internal error: no BackwardBias kernel for " + f.String())
 	}

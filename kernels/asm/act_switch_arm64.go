@@ -20,6 +20,10 @@ func ForwardNEON(f desc.Func, dst, x []float32, p [4]float32) bool {
 		SigmoidForwardNEON(dst, x, &p)
 	case desc.Tanh:
 		TanhForwardNEON(dst, x, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidForwardNEON(dst, x, &p)
+	case desc.ScaledTanh:
+		ScaledTanhForwardNEON(dst, x, &p)
 	default:
 		return false
 	}
@@ -40,6 +44,10 @@ func BackwardNEON(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
 		SigmoidBackwardNEON(dx, dy, y, &p)
 	case desc.Tanh:
 		TanhBackwardNEON(dx, dy, y, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidBackwardNEON(dx, dy, y, &p)
+	case desc.ScaledTanh:
+		ScaledTanhBackwardNEON(dx, dy, y, &p)
 	default:
 		return false
 	}
@@ -62,6 +70,10 @@ func BackwardBiasNEON(f desc.Func, m, n int, dy []float32, lddy int, y []float32
 		SigmoidBackwardBiasNEON(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	case desc.Tanh:
 		TanhBackwardBiasNEON(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ScaledSigmoid:
+		ScaledSigmoidBackwardBiasNEON(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
+	case desc.ScaledTanh:
+		ScaledTanhBackwardBiasNEON(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
 	default:
 		panic("actfuse: internal error: no BackwardBias kernel for " + f.String())
 	}

@@ -401,6 +401,10 @@ fstore:
 	BEQ fsigmoid
 	CMP $5, R15
 	BEQ ftanh
+	CMP $6, R15
+	BEQ fscaledsigmoid
+	CMP $7, R15
+	BEQ fscaledtanh
 	JMP next
 
 felu:
@@ -512,7 +516,7 @@ felurow:
 	VBSL V0.B16, V6.B16, V12.B16
 	VBSL V1.B16, V7.B16, V13.B16
 	VBSL V2.B16, V8.B16, V14.B16
-	VST1 [V12.S4, V13.S4, V14.S4], (R16)
+	VST1.P [V12.S4, V13.S4, V14.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE felurow
@@ -665,7 +669,7 @@ fsigmoidrow:
 	VFMLS V12.S4, V3.S4, V3.S4
 	VFMLS V13.S4, V4.S4, V4.S4
 	VFMLS V14.S4, V5.S4, V5.S4
-	VST1 [V3.S4, V4.S4, V5.S4], (R16)
+	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fsigmoidrow
@@ -859,10 +863,466 @@ ftanhrow:
 	VORR V0.B16, V9.B16, V9.B16
 	VORR V1.B16, V10.B16, V10.B16
 	VORR V2.B16, V11.B16, V11.B16
-	VST1 [V9.S4, V10.S4, V11.S4], (R16)
+	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE ftanhrow
+	JMP next
+
+fscaledsigmoid:
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
+
+	// Constants.
+	MOVW $0x80000000, R16
+	VDUP R16, V30.S4
+	MOVW $0x4b40007f, R16
+	VMOV R16, V29.S[0]
+	MOVW $0x3fb8aa3b, R16
+	VMOV R16, V29.S[1]
+	MOVW $0x4b40007f, R16
+	VDUP R16, V28.S4
+	MOVW $0x3f317200, R16
+	VMOV R16, V29.S[2]
+	MOVW $0x35bfbe8e, R16
+	VMOV R16, V29.S[3]
+	MOVW $0x3c091cf1, R16
+	VMOV R16, V27.S[0]
+	MOVW $0x3ab5121a, R16
+	VMOV R16, V27.S[1]
+	MOVW $0x3d2aac79, R16
+	VMOV R16, V27.S[2]
+	MOVW $0x3e2aaa49, R16
+	VMOV R16, V27.S[3]
+	MOVW $0x3efffffe, R16
+	VMOV R16, V26.S[0]
+	MOVW $0xc2aeac50, R16
+	VDUP R16, V25.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V24.S4
+	MOVD R4, R13
+	MOVD $8, R17
+
+fscaledsigmoidrow:
+	MOVD R13, R16
+	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfec // fmul v12.4s, v31.4s, v0.4s
+	WORD $0x6e21dfed // fmul v13.4s, v31.4s, v1.4s
+	WORD $0x6e22dfee // fmul v14.4s, v31.4s, v2.4s
+	VORR V12.B16, V12.B16, V9.B16
+	VORR V13.B16, V13.B16, V10.B16
+	VORR V14.B16, V14.B16, V11.B16
+	VFMLS V0.S4, V31.S4, V9.S4
+	VFMLS V1.S4, V31.S4, V10.S4
+	VFMLS V2.S4, V31.S4, V11.S4
+	VAND V30.B16, V12.B16, V0.B16
+	VAND V30.B16, V13.B16, V1.B16
+	VAND V30.B16, V14.B16, V2.B16
+	VEOR V0.B16, V9.B16, V9.B16
+	VEOR V1.B16, V10.B16, V10.B16
+	VEOR V2.B16, V11.B16, V11.B16
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	VDUP V29.S[0], V6.S4
+	VDUP V29.S[0], V7.S4
+	VDUP V29.S[0], V8.S4
+	WORD $0x4fbd1006 // fmla v6.4s, v0.4s, v29.s[1]
+	WORD $0x4fbd1027 // fmla v7.4s, v1.4s, v29.s[1]
+	WORD $0x4fbd1048 // fmla v8.4s, v2.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V6.S4, V3.S4
+	VSHL $23, V7.S4, V4.S4
+	VSHL $23, V8.S4, V5.S4
+	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	WORD $0x4ebcd4e7 // fsub v7.4s, v7.4s, v28.4s
+	WORD $0x4ebcd508 // fsub v8.4s, v8.4s, v28.4s
+	WORD $0x4f9d58c0 // fmls v0.4s, v6.4s, v29.s[2]
+	WORD $0x4f9d58e1 // fmls v1.4s, v7.4s, v29.s[2]
+	WORD $0x4f9d5902 // fmls v2.4s, v8.4s, v29.s[2]
+	WORD $0x4fbd58c9 // fmls v9.4s, v6.4s, v29.s[3]
+	WORD $0x4fbd58ea // fmls v10.4s, v7.4s, v29.s[3]
+	WORD $0x4fbd590b // fmls v11.4s, v8.4s, v29.s[3]
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+	VDUP V27.S[0], V9.S4
+	VDUP V27.S[0], V10.S4
+	VDUP V27.S[0], V11.S4
+	WORD $0x4fbb1009 // fmla v9.4s, v0.4s, v27.s[1]
+	WORD $0x4fbb102a // fmla v10.4s, v1.4s, v27.s[1]
+	WORD $0x4fbb104b // fmla v11.4s, v2.4s, v27.s[1]
+	VDUP V27.S[2], V6.S4
+	VDUP V27.S[2], V7.S4
+	VDUP V27.S[2], V8.S4
+	VFMLA V0.S4, V9.S4, V6.S4
+	VFMLA V1.S4, V10.S4, V7.S4
+	VFMLA V2.S4, V11.S4, V8.S4
+	VDUP V27.S[3], V9.S4
+	VDUP V27.S[3], V10.S4
+	VDUP V27.S[3], V11.S4
+	VFMLA V0.S4, V6.S4, V9.S4
+	VFMLA V1.S4, V7.S4, V10.S4
+	VFMLA V2.S4, V8.S4, V11.S4
+	VDUP V26.S[0], V6.S4
+	VDUP V26.S[0], V7.S4
+	VDUP V26.S[0], V8.S4
+	VFMLA V0.S4, V9.S4, V6.S4
+	VFMLA V1.S4, V10.S4, V7.S4
+	VFMLA V2.S4, V11.S4, V8.S4
+	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
+	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
+	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V6.S4, V0.S4, V0.S4
+	VFMLA V7.S4, V1.S4, V1.S4
+	VFMLA V8.S4, V2.S4, V2.S4
+	WORD $0x4e20d463 // fadd v3.4s, v3.4s, v0.4s
+	WORD $0x4e21d484 // fadd v4.4s, v4.4s, v1.4s
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+
+	// e = 0 where -|zh| < ln(2^-126)
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
+	WORD $0x6ea1e721 // fcmgt v1.4s, v25.4s, v1.4s
+	WORD $0x6ea2e722 // fcmgt v2.4s, v25.4s, v2.4s
+	WORD $0x4e601c60 // bic v0.16b, v3.16b, v0.16b
+	WORD $0x4e611c81 // bic v1.16b, v4.16b, v1.16b
+	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+	WORD $0x4e38d403 // fadd v3.4s, v0.4s, v24.4s
+	WORD $0x4e38d424 // fadd v4.4s, v1.4s, v24.4s
+	WORD $0x4e38d445 // fadd v5.4s, v2.4s, v24.4s
+	WORD $0x4f210586 // sshr v6.4s, v12.4s, #31
+	WORD $0x4f2105a7 // sshr v7.4s, v13.4s, #31
+	WORD $0x4f2105c8 // sshr v8.4s, v14.4s, #31
+
+	// q = (zh < 0 ? e : 1)/(1 + e)
+	VBSL V24.B16, V0.B16, V6.B16
+	VBSL V24.B16, V1.B16, V7.B16
+	VBSL V24.B16, V2.B16, V8.B16
+	WORD $0x6e23fcc6 // fdiv v6.4s, v6.4s, v3.4s
+	WORD $0x6e24fce7 // fdiv v7.4s, v7.4s, v4.4s
+	WORD $0x6e25fd08 // fdiv v8.4s, v8.4s, v5.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb8d463 // fsub v3.4s, v3.4s, v24.4s
+	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
+	WORD $0x4eb8d4a5 // fsub v5.4s, v5.4s, v24.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
+	WORD $0x4ea5d442 // fsub v2.4s, v2.4s, v5.4s
+	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
+	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
+	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
+	WORD $0x4ea6d703 // fsub v3.4s, v24.4s, v6.4s
+	WORD $0x4ea7d704 // fsub v4.4s, v24.4s, v7.4s
+	WORD $0x4ea8d705 // fsub v5.4s, v24.4s, v8.4s
+	VBSL V6.B16, V3.B16, V12.B16
+	VBSL V7.B16, V4.B16, V13.B16
+	VBSL V8.B16, V5.B16, V14.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	VFMLS V0.S4, V6.S4, V6.S4
+	VFMLS V1.S4, V7.S4, V7.S4
+	VFMLS V2.S4, V8.S4, V8.S4
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
+	ADD R5, R13, R13
+	SUBS $1, R17
+	BNE fscaledsigmoidrow
+	JMP next
+
+fscaledtanh:
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
+	MOVWU.P 4(R16), R17
+	VDUP R17, V30.S4
+	MOVWU.P 4(R16), R17
+	VDUP R17, V29.S4
+	MOVWU.P 4(R16), R17
+	VDUP R17, V28.S4
+
+	// Constants.
+	MOVW $0x3ca9134f, R16
+	VMOV R16, V27.S[0]
+	MOVW $0xbbbaf0eb, R16
+	VMOV R16, V27.S[1]
+	MOVW $0xbd5c1e2d, R16
+	VMOV R16, V27.S[2]
+	MOVW $0x3e088393, R16
+	VMOV R16, V27.S[3]
+	MOVW $0xbeaaaa99, R16
+	VMOV R16, V26.S[0]
+	MOVW $0x80000000, R16
+	VDUP R16, V25.S4
+	MOVW $0xc1a00000, R16
+	VDUP R16, V24.S4
+	MOVW $0x4b40007f, R16
+	VMOV R16, V26.S[1]
+	MOVW $0x3fb8aa3b, R16
+	VMOV R16, V26.S[2]
+	MOVW $0x4b40007f, R16
+	VDUP R16, V23.S4
+	MOVW $0x3f317200, R16
+	VMOV R16, V26.S[3]
+	MOVW $0x35bfbe8e, R16
+	VMOV R16, V22.S[0]
+	MOVW $0x3c091cf1, R16
+	VMOV R16, V22.S[1]
+	MOVW $0x3ab5121a, R16
+	VMOV R16, V22.S[2]
+	MOVW $0x3d2aac79, R16
+	VMOV R16, V22.S[3]
+	MOVW $0x3e2aaa49, R16
+	VMOV R16, V21.S[0]
+	MOVW $0x3efffffe, R16
+	VMOV R16, V21.S[1]
+	MOVW $0x3f800000, R16
+	VDUP R16, V20.S4
+	MOVW $0x3f200000, R16
+	VDUP R16, V19.S4
+	MOVD R4, R13
+	MOVD $8, R17
+
+fscaledtanhrow:
+	MOVD R13, R16
+	VLD1 (R16), [V0.S4]
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V30.S4, V5.S4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	WORD $0x6e26dcc0 // fmul v0.4s, v6.4s, v6.4s
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	WORD $0x6e26dfe4 // fmul v4.4s, v31.4s, v6.4s
+	WORD $0x6e25dfe3 // fmul v3.4s, v31.4s, v5.4s
+	VORR V4.B16, V4.B16, V2.B16
+	VFMLS V6.S4, V31.S4, V2.S4
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	VFMLS V0.S4, V3.S4, V2.S4
+	VDUP V27.S[0], V3.S4
+	WORD $0x4fbb1003 // fmla v3.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	VDUP V27.S[3], V3.S4
+	VFMLA V0.S4, V1.S4, V3.S4
+	VDUP V26.S[0], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	WORD $0x6e20dc80 // fmul v0.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V0.S4, V2.S4
+	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORR V25.B16, V6.B16, V2.B16
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
+	VAND V25.B16, V6.B16, V1.B16
+	VEOR V1.B16, V5.B16, V5.B16
+	WORD $0x6ea2e701 // fcmgt v1.4s, v24.4s, v2.4s
+	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V5.S4
+	WORD $0x4f9a1845 // fmla v5.4s, v2.4s, v26.s[2]
+
+	// s = 2^n
+	VSHL $23, V5.S4, V0.S4
+	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
+	WORD $0x4f9650a1 // fmls v1.4s, v5.4s, v22.s[0]
+	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
+	VDUP V22.S[1], V1.S4
+	WORD $0x4f961841 // fmla v1.4s, v2.4s, v22.s[2]
+	VDUP V22.S[3], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V21.S[0], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
+	VDUP V21.S[1], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V5.S4, V2.S4, V2.S4
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+
+	// gain - 2gain·e/(1 + e)
+	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
+	WORD $0x6e22fc00 // fdiv v0.4s, v0.4s, v2.4s
+	VORR V31.B16, V31.B16, V2.B16
+	VFMLS V29.S4, V0.S4, V2.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V4.B16, V2.B16, V0.B16
+
+	// the sign of zh, last: the result of -0 is -0
+	VAND V25.B16, V6.B16, V6.B16
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
+	VLD1 (R16), [V0.S4]
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V30.S4, V5.S4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	WORD $0x6e26dcc0 // fmul v0.4s, v6.4s, v6.4s
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	WORD $0x6e26dfe4 // fmul v4.4s, v31.4s, v6.4s
+	WORD $0x6e25dfe3 // fmul v3.4s, v31.4s, v5.4s
+	VORR V4.B16, V4.B16, V2.B16
+	VFMLS V6.S4, V31.S4, V2.S4
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	VFMLS V0.S4, V3.S4, V2.S4
+	VDUP V27.S[0], V3.S4
+	WORD $0x4fbb1003 // fmla v3.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	VDUP V27.S[3], V3.S4
+	VFMLA V0.S4, V1.S4, V3.S4
+	VDUP V26.S[0], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	WORD $0x6e20dc80 // fmul v0.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V0.S4, V2.S4
+	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORR V25.B16, V6.B16, V2.B16
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
+	VAND V25.B16, V6.B16, V1.B16
+	VEOR V1.B16, V5.B16, V5.B16
+	WORD $0x6ea2e701 // fcmgt v1.4s, v24.4s, v2.4s
+	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V5.S4
+	WORD $0x4f9a1845 // fmla v5.4s, v2.4s, v26.s[2]
+
+	// s = 2^n
+	VSHL $23, V5.S4, V0.S4
+	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
+	WORD $0x4f9650a1 // fmls v1.4s, v5.4s, v22.s[0]
+	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
+	VDUP V22.S[1], V1.S4
+	WORD $0x4f961841 // fmla v1.4s, v2.4s, v22.s[2]
+	VDUP V22.S[3], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V21.S[0], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
+	VDUP V21.S[1], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V5.S4, V2.S4, V2.S4
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+
+	// gain - 2gain·e/(1 + e)
+	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
+	WORD $0x6e22fc00 // fdiv v0.4s, v0.4s, v2.4s
+	VORR V31.B16, V31.B16, V2.B16
+	VFMLS V29.S4, V0.S4, V2.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V4.B16, V2.B16, V0.B16
+
+	// the sign of zh, last: the result of -0 is -0
+	VAND V25.B16, V6.B16, V6.B16
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
+	VLD1 (R16), [V0.S4]
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V30.S4, V5.S4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	WORD $0x6e26dcc0 // fmul v0.4s, v6.4s, v6.4s
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	WORD $0x6e26dfe4 // fmul v4.4s, v31.4s, v6.4s
+	WORD $0x6e25dfe3 // fmul v3.4s, v31.4s, v5.4s
+	VORR V4.B16, V4.B16, V2.B16
+	VFMLS V6.S4, V31.S4, V2.S4
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	VFMLS V0.S4, V3.S4, V2.S4
+	VDUP V27.S[0], V3.S4
+	WORD $0x4fbb1003 // fmla v3.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	VDUP V27.S[3], V3.S4
+	VFMLA V0.S4, V1.S4, V3.S4
+	VDUP V26.S[0], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	WORD $0x6e20dc80 // fmul v0.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V0.S4, V2.S4
+	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORR V25.B16, V6.B16, V2.B16
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
+	VAND V25.B16, V6.B16, V1.B16
+	VEOR V1.B16, V5.B16, V5.B16
+	WORD $0x6ea2e701 // fcmgt v1.4s, v24.4s, v2.4s
+	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V5.S4
+	WORD $0x4f9a1845 // fmla v5.4s, v2.4s, v26.s[2]
+
+	// s = 2^n
+	VSHL $23, V5.S4, V0.S4
+	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
+	WORD $0x4f9650a1 // fmls v1.4s, v5.4s, v22.s[0]
+	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
+	VDUP V22.S[1], V1.S4
+	WORD $0x4f961841 // fmla v1.4s, v2.4s, v22.s[2]
+	VDUP V22.S[3], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V21.S[0], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
+	VDUP V21.S[1], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V5.S4, V2.S4, V2.S4
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+
+	// gain - 2gain·e/(1 + e)
+	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
+	WORD $0x6e22fc00 // fdiv v0.4s, v0.4s, v2.4s
+	VORR V31.B16, V31.B16, V2.B16
+	VFMLS V29.S4, V0.S4, V2.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V4.B16, V2.B16, V0.B16
+
+	// the sign of zh, last: the result of -0 is -0
+	VAND V25.B16, V6.B16, V6.B16
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
+	ADD R5, R13, R13
+	SUBS $1, R17
+	BNE fscaledtanhrow
 	JMP next
 
 backward:
@@ -1410,6 +1870,280 @@ bnot4:
 	JMP fstoreb
 
 bnot5:
+	CMP $6, R15
+	BNE bnot6
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
+
+	// Constants.
+	MOVW $0x3f800000, R16
+	VDUP R16, V30.S4
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dc21 // fmul v1.4s, v1.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dc42 // fmul v2.4s, v2.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dc63 // fmul v3.4s, v3.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dc84 // fmul v4.4s, v4.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dca5 // fmul v5.4s, v5.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dcc6 // fmul v6.4s, v6.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dce7 // fmul v7.4s, v7.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dd29 // fmul v9.4s, v9.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dd4a // fmul v10.4s, v10.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dd6b // fmul v11.4s, v11.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38ddad // fmul v13.4s, v13.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38ddce // fmul v14.4s, v14.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38de10 // fmul v16.4s, v16.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38de31 // fmul v17.4s, v17.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38de52 // fmul v18.4s, v18.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38de73 // fmul v19.4s, v19.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38de94 // fmul v20.4s, v20.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7d8 // fsub v24.4s, v30.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38deb5 // fmul v21.4s, v21.4s, v24.4s
+	WORD $0x4ebad7d8 // fsub v24.4s, v30.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38ded6 // fmul v22.4s, v22.4s, v24.4s
+	WORD $0x4ebbd7d8 // fsub v24.4s, v30.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3fdf18 // fmul v24.4s, v24.4s, v31.4s
+	WORD $0x6e38def7 // fmul v23.4s, v23.4s, v24.4s
+	JMP fstoreb
+
+bnot6:
+	CMP $7, R15
+	BNE bnot7
+	MOVD R10, R16
+	MOVWU.P 4(R16), R17
+	VDUP R17, V31.S4
+	MOVWU.P 4(R16), R17
+	VDUP R17, V30.S4
+	MOVWU.P 4(R16), R17
+	VDUP R17, V29.S4
+	MOVWU.P 4(R16), R17
+	VDUP R17, V28.S4
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dc21 // fmul v1.4s, v1.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dc42 // fmul v2.4s, v2.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dc63 // fmul v3.4s, v3.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dc84 // fmul v4.4s, v4.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dca5 // fmul v5.4s, v5.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dcc6 // fmul v6.4s, v6.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dce7 // fmul v7.4s, v7.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dd29 // fmul v9.4s, v9.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dd4a // fmul v10.4s, v10.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dd6b // fmul v11.4s, v11.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38ddad // fmul v13.4s, v13.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38ddce // fmul v14.4s, v14.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38de10 // fmul v16.4s, v16.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38de31 // fmul v17.4s, v17.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38de52 // fmul v18.4s, v18.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38de73 // fmul v19.4s, v19.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38de94 // fmul v20.4s, v20.4s, v24.4s
+	VLD1 (R14), [V25.S4, V26.S4, V27.S4]
+	ADD R8, R14, R14
+	WORD $0x4eb9d7f8 // fsub v24.4s, v31.4s, v25.4s
+	WORD $0x4e39d7f9 // fadd v25.4s, v31.4s, v25.4s
+	WORD $0x6e39df18 // fmul v24.4s, v24.4s, v25.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38deb5 // fmul v21.4s, v21.4s, v24.4s
+	WORD $0x4ebad7f8 // fsub v24.4s, v31.4s, v26.4s
+	WORD $0x4e3ad7fa // fadd v26.4s, v31.4s, v26.4s
+	WORD $0x6e3adf18 // fmul v24.4s, v24.4s, v26.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38ded6 // fmul v22.4s, v22.4s, v24.4s
+	WORD $0x4ebbd7f8 // fsub v24.4s, v31.4s, v27.4s
+	WORD $0x4e3bd7fb // fadd v27.4s, v31.4s, v27.4s
+	WORD $0x6e3bdf18 // fmul v24.4s, v24.4s, v27.4s
+	WORD $0x6e3cdf18 // fmul v24.4s, v24.4s, v28.4s
+	WORD $0x6e38def7 // fmul v23.4s, v23.4s, v24.4s
+	JMP fstoreb
+
+bnot7:
 
 fstoreb:
 	VST1 [V0.S4, V1.S4, V2.S4], (R13)
