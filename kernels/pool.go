@@ -136,6 +136,7 @@ func receive(ch chan gemmTask) (gemmTask, bool) {
 	}
 	return t, ok
 }
+
 // runTask computes one block and records a panic instead of letting it end
 // the process.
 func runTask(t gemmTask) {
