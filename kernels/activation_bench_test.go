@@ -35,6 +35,8 @@ var benchActivations = []Activation{
 	{Func: ELU, Alpha: 1},
 	{Func: Sigmoid},
 	{Func: Tanh},
+	{Func: ScaledSigmoid, Slope: 0.5},
+	LeCunTanh,
 }
 
 var benchSizes = []int{4096, 65536, 16777216}

@@ -154,8 +154,9 @@ func BenchmarkEpilogueOverhead(b *testing.B) {
 	cc := make([]float32, m*n)
 	defer Use(ISA())
 	defer SetThreads(0)
-	for _, act := range []Func{ReLU, LeakyReLU, ELU, Sigmoid, Tanh} {
-		b.Run(act.String(), func(b *testing.B) {
+	for _, act := range []Activation{{Func: ReLU}, {Func: LeakyReLU, Alpha: 0.5}, {Func: ELU, Alpha: 0.5}, {Func: Sigmoid}, {Func: Tanh},
+		{Func: ScaledSigmoid, Slope: 0.5}, LeCunTanh} {
+		b.Run(act.Func.String(), func(b *testing.B) {
 			for _, im := range Implementations() {
 				if im == "generic" {
 					continue
@@ -166,7 +167,7 @@ func BenchmarkEpilogueOverhead(b *testing.B) {
 					}
 					SetThreads(1)
 					plain := &Epilogue{Bias: bias}
-					fused := &Epilogue{Bias: bias, Act: Activation{Func: act, Alpha: 0.5}}
+					fused := &Epilogue{Bias: bias, Act: act}
 					var ratios []float64
 					for i := 0; b.Loop(); i++ {
 						var d [2]time.Duration

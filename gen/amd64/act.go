@@ -233,9 +233,12 @@ func hoistable(p *desc.Program, spare int) []uint32 {
 // plan chooses the unroll of a loop over the program p with nin input
 // streams and the constants it hoists.
 func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
-	reserved += len(p.Params)
+	n, _ := p.UsedParams()
+	reserved += n
 	unroll = unrollFor(s, p, reserved)
-	spare := s.regs() - reserved - unroll*(p.MaxLive()+1)
+	// One register of slack: a constant loaded for an operation while the
+	// program's live values peak.
+	spare := s.regs() - reserved - unroll*(p.MaxLive()+1) - 1
 	return unroll, hoistable(p, spare)
 }
 
@@ -253,7 +256,7 @@ func emitForward(s *isa, d desc.FuncDesc) {
 	n := Load(Param("x").Len(), GP64())
 	l := newLower(s)
 	if len(d.Params) > 0 {
-		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, len(d.Params))
+		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, d.Forward)
 	}
 	unroll, consts := plan(s, d.Forward, 0)
 	l.hoist(consts...)
@@ -283,7 +286,7 @@ func emitBackward(s *isa, d desc.FuncDesc) {
 	n := Load(Param("dx").Len(), GP64())
 	l := newLower(s)
 	if len(d.Params) > 0 {
-		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, len(d.Params))
+		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, d.Deriv)
 	}
 	unroll, consts := plan(s, d.Deriv, 0)
 	l.hoist(consts...)
@@ -329,7 +332,7 @@ func emitBackwardBias(s *isa, d desc.FuncDesc) {
 	unroll := 4
 	if d.Deriv != nil {
 		if len(d.Params) > 0 {
-			l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, len(d.Params))
+			l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, d.Deriv)
 		}
 		// The mask and a temporary of the bias sum stay live.
 		var consts []uint32

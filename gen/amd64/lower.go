@@ -147,13 +147,16 @@ func (l *lower) hoist(bits ...uint32) {
 	}
 }
 
-// loadParams broadcasts the program's parameters, float32 values at
-// consecutive addresses from p, into registers.
-func (l *lower) loadParams(p operand.Mem, n int) {
-	l.params = make([]reg.VecVirtual, n)
-	for i := range l.params {
-		l.params[i] = l.isa.vec()
-		VBROADCASTSS(p.Offset(4*i), l.params[i])
+// loadParams broadcasts the parameters the program prog reads, float32
+// values at consecutive addresses from p, into registers.
+func (l *lower) loadParams(p operand.Mem, prog *desc.Program) {
+	_, used := prog.UsedParams()
+	l.params = make([]reg.VecVirtual, len(used))
+	for i, u := range used {
+		if u {
+			l.params[i] = l.isa.vec()
+			VBROADCASTSS(p.Offset(4*i), l.params[i])
+		}
 	}
 }
 

@@ -165,6 +165,21 @@ func (p *Program) MaxLive() int {
 	return most
 }
 
+// UsedParams returns the number of parameters the program reads, and
+// whether it reads each one: a forward and a backward program share their
+// function's parameter list, and each may leave some of it unread.
+func (p *Program) UsedParams() (n int, used []bool) {
+	last := p.LastUse()
+	used = make([]bool, len(p.Params))
+	for i, op := range p.Ops {
+		if op.Kind == Param && last[i] >= 0 {
+			used[op.Imm] = true
+			n++
+		}
+	}
+	return n, used
+}
+
 func constant(k Kind) bool { return k == Const || k == Param }
 
 // dupArg reports whether operand j of op repeats an earlier operand.
