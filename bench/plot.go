@@ -105,29 +105,16 @@ func figureOf(r *Report, t *Table) (*figure, error) {
 		if err := needColumns(t, "act", "bias init", "epoch"); err != nil {
 			return nil, err
 		}
-		f := &figure{name: "dead", rows: [][]*plot.Plot{nil}}
-		for _, col := range t.Columns {
-			if len(col.Name) > 5 && col.Name[:5] == "dead%" {
-				p, entries, err := linesBy(t, "dead units, "+col.Name[6:], "epoch", "dead %", func(row []Cell) string {
-					return row[t.Col("act")].S + " bias " + row[t.Col("bias init")].S
-				}, "epoch", col.Name)
-				if err != nil {
-					return nil, err
-				}
-				p.Y.Min = min(p.Y.Min, 0)
-				// One legend above the panels: the series are alike in
-				// each, and a legend inside would cover the top of the
-				// data (ELU with a positive bias dies to 100%).
-				if f.legend == nil {
-					f.legend = entries
-				}
-				f.rows[0] = append(f.rows[0], p)
-			}
+		return perLayerFigure(t, "dead", "dead%", "dead units, ", "dead %", func(row []Cell) string {
+			return row[t.Col("act")].S + " bias " + row[t.Col("bias init")].S
+		})
+	case "Linear":
+		if err := needColumns(t, "act", "epoch"); err != nil {
+			return nil, err
 		}
-		if len(f.rows[0]) == 0 {
-			return nil, fmt.Errorf("table has no dead%% column (columns: %s)", columnNames(t))
-		}
-		return f, nil
+		return perLayerFigure(t, "linear", "linear%", "outputs in the linear region, ", "in the linear region %", func(row []Cell) string {
+			return row[t.Col("act")].S
+		})
 	case "NoiseWeights":
 		cols := []string{"noise", "L2", "ridge (exact)"}
 		if err := needColumns(t, append([]string{"weight"}, cols...)...); err != nil {
@@ -150,6 +137,33 @@ func figureOf(r *Report, t *Table) (*figure, error) {
 		return one("zigzag", p), err
 	}
 	return nil, nil
+}
+
+// perLayerFigure returns the figure name of one panel per column of t
+// whose name starts with prefix and a space ("dead% L1"): the column
+// against the epoch, one line per series (named by seriesOf), with one
+// legend above the panels (the series are alike in each, and a legend
+// inside would cover the top of the data: ELU with a positive bias dies to
+// 100%).
+func perLayerFigure(t *Table, name, prefix, title, ylabel string, seriesOf func(row []Cell) string) (*figure, error) {
+	f := &figure{name: name, rows: [][]*plot.Plot{nil}}
+	for _, col := range t.Columns {
+		if strings.HasPrefix(col.Name, prefix+" ") {
+			p, entries, err := linesBy(t, title+col.Name[len(prefix)+1:], "epoch", ylabel, seriesOf, "epoch", col.Name)
+			if err != nil {
+				return nil, err
+			}
+			p.Y.Min = min(p.Y.Min, 0)
+			if f.legend == nil {
+				f.legend = entries
+			}
+			f.rows[0] = append(f.rows[0], p)
+		}
+	}
+	if len(f.rows[0]) == 0 {
+		return nil, fmt.Errorf("table has no %s column (columns: %s)", prefix, columnNames(t))
+	}
+	return f, nil
 }
 
 // needColumns returns an error naming the first of names that t lacks.

@@ -111,6 +111,19 @@ func deadSample() *Table {
 	return t
 }
 
+func linearSample() *Table {
+	t := &Table{Name: "Linear", Columns: []Column{{Name: "act", Label: true}, {Name: "epoch", Label: true},
+		{Name: "linear% L1", Unit: "linear-%-layer1"}, {Name: "sat% L1", Unit: "saturated-%-layer1"},
+		{Name: "linear% L2", Unit: "linear-%-layer2"}, {Name: "sat% L2", Unit: "saturated-%-layer2"},
+		{Name: "train err %", Unit: "train-err-%"}}}
+	for i, a := range []string{"sigmoid", "scaledsigmoid(0.5)", "tanh", "scaledtanh(1.7159,0.6666667)"} {
+		for e := 0; e <= 4; e++ {
+			t.Add(Str(a), Str(fmt.Sprint(e)), Num(90-float64(e*(i+1))), Num(float64(e)), Num(80-float64(e*i)), Num(float64(e)), Num(10/float64(e+1)))
+		}
+	}
+	return t
+}
+
 func accuracySample() *Table {
 	t := &Table{Name: "Accuracy", Columns: []Column{{Name: "act", Label: true}, {Name: "impl", Label: true}, {Name: "max ULP", Unit: "max-ulp"}}}
 	for _, a := range []string{"sigmoid", "tanh", "elu"} {
@@ -145,7 +158,7 @@ func zigzagSample() *Table {
 func plotSample() *Report {
 	peak, gemm := gemmSample()
 	return &Report{Tables: []*Table{costSample("Forward"), costSample("Backward"), peak, gemm,
-		trainCurveSample(), deadSample(), accuracySample(), noiseSample(), zigzagSample()}}
+		trainCurveSample(), deadSample(), linearSample(), accuracySample(), noiseSample(), zigzagSample()}}
 }
 
 // TestWritePlots writes every figure and checks the files: each PNG
@@ -162,7 +175,7 @@ func TestWritePlots(t *testing.T) {
 	}
 	want := map[string][2]int{ // width in pixels, rows of panels
 		"cost-forward": {960, 3}, "cost-backward": {960, 3}, "gemm": {960, 2},
-		"train": {480, 1}, "dead": {960, 1}, "accuracy": {480, 1}, "noise": {480, 1}, "zigzag": {480, 1},
+		"train": {480, 1}, "dead": {960, 1}, "linear": {960, 1}, "accuracy": {480, 1}, "noise": {480, 1}, "zigzag": {480, 1},
 	}
 	var names []string
 	for _, f := range files {
@@ -309,6 +322,7 @@ func TestWritePlotsBadTables(t *testing.T) {
 		"Gemm":         {"shape", "act", "threads", "impl", "%peak", "%widest"},
 		"TrainCurve":   {"act", "epoch", "train err %"},
 		"Dead":         {"act", "bias init", "epoch", "dead% L1"},
+		"Linear":       {"act", "epoch", "linear% L1"},
 		"Accuracy":     {"act", "impl", "max ULP"},
 		"NoiseWeights": {"weight", "noise", "L2", "ridge (exact)"},
 		"Zigzag":       {"act", "batch", "same-sign %"},
@@ -323,16 +337,19 @@ func TestWritePlotsBadTables(t *testing.T) {
 			for j := range tab.Rows {
 				tab.Rows[j] = slices.Delete(tab.Rows[j], c, c+1)
 			}
-			if name == "Dead" && col == "dead% L1" {
-				c := tab.Col("dead% L2")
-				tab.Columns[c].Name = "dead L2"
+			// Without its per-layer columns a figure has no panel: rename
+			// the second one too.
+			perLayer := name == "Dead" && col == "dead% L1" || name == "Linear" && col == "linear% L1"
+			if perLayer {
+				c := tab.Col(strings.Replace(col, "L1", "L2", 1))
+				tab.Columns[c].Name = "other L2"
 			}
 			r.Tables = []*Table{tab}
 			_, err := WritePlots(t.TempDir(), r)
 			if err == nil || !strings.Contains(err.Error(), "plot of "+name) || !strings.Contains(err.Error(), "no ") {
 				t.Errorf("%s without %q: error %v", name, col, err)
 			}
-			if col != "dead% L1" && err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", col)) {
+			if !perLayer && err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", col)) {
 				t.Errorf("%s without %q: the error does not name the column: %v", name, col, err)
 			}
 		}

@@ -238,32 +238,41 @@ func checkMatrix(fn, name, ldName string, rows, cols int, s []float32, ld int) {
 	}
 }
 
-// CheckActivation panics unless a names a known function with valid
-// parameters: LeakyReLU and ELU need a finite Alpha >= 0 (their derivatives
-// are read from the sign of the output, which a negative Alpha would flip);
-// the scaled forms a finite, positive Gain and Slope (zero for the default),
-// with a finite 2·Gain and Slope/Gain.
+// CheckActivation panics with the error of a.Validate, prefixed by fn
+// (the entry point), unless a is valid.
 func CheckActivation(fn string, a Activation) {
+	if err := a.Validate(); err != nil {
+		panic(fmt.Sprintf("actfuse: %s: %v", fn, err))
+	}
+}
+
+// Validate reports whether a names a known function with valid parameters:
+// LeakyReLU and ELU need a finite Alpha >= 0 (their derivatives are read
+// from the sign of the output, which a negative Alpha would flip); the
+// scaled forms a finite, positive Gain and Slope (zero for the default),
+// with a finite 2·Gain and Slope/Gain.
+func (a Activation) Validate() error {
 	if a.Func >= NumFuncs {
-		panic(fmt.Sprintf("actfuse: %s: unknown activation %v", fn, a.Func))
+		return fmt.Errorf("unknown activation %v", a.Func)
 	}
 	for _, name := range desc.Funcs[a.Func].Params {
 		v := a.param(name)
 		switch name {
 		case "alpha":
 			if !(v >= 0) || math.IsInf(float64(v), 1) {
-				panic(fmt.Sprintf("actfuse: %s: %v needs a finite Alpha >= 0, have %v", fn, a.Func, v))
+				return fmt.Errorf("%v needs a finite Alpha >= 0, have %v", a.Func, v)
 			}
 		case "gain", "slope":
 			if !(v > 0) || math.IsInf(float64(v), 1) {
-				panic(fmt.Sprintf("actfuse: %s: %v needs a finite, positive %s (0 for the default), have %v", fn, a.Func, cases(name), *a.field(name)))
+				return fmt.Errorf("%v needs a finite, positive %s (0 for the default), have %v", a.Func, cases(name), *a.field(name))
 			}
 		default:
 			if !(v > 0) || math.IsInf(float64(v), 1) {
-				panic(fmt.Sprintf("actfuse: %s: %v: %s = %v is not a finite, positive float32", fn, a, name, v))
+				return fmt.Errorf("%v: %s = %v is not a finite, positive float32", a, name, v)
 			}
 		}
 	}
+	return nil
 }
 
 // cases returns the field name of the parameter name: "gain" gives "Gain".

@@ -26,8 +26,9 @@ import (
 // the optimizer state.
 
 // CheckpointVersion is the version of the checkpoint format this package
-// writes and reads.
-const CheckpointVersion = 1
+// writes. It reads it and version 1, whose layers have no Gain and Slope
+// (they came with version 2).
+const CheckpointVersion = 2
 
 const (
 	ckptMagic     = "AFNNCKPT"
@@ -60,11 +61,11 @@ func (t *Trainer) Save(path string) error {
 
 // Load reads a model from a file written by Model.Save or Trainer.Save.
 func Load(path string) (*Model, error) {
-	payload, err := readCheckpoint(path)
+	payload, version, err := readCheckpoint(path)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{b: payload}
+	d := &decoder{b: payload, version: version}
 	m, err := decodeModel(d)
 	if err != nil {
 		return nil, fmt.Errorf("nn: checkpoint %s: %w", path, err)
@@ -78,11 +79,11 @@ func Load(path string) (*Model, error) {
 // callbacks and checkpoint settings aside); Fit then continues exactly where
 // the saved run was. On error t is unchanged.
 func (t *Trainer) Restore(path string) error {
-	payload, err := readCheckpoint(path)
+	payload, version, err := readCheckpoint(path)
 	if err != nil {
 		return err
 	}
-	d := &decoder{b: payload}
+	d := &decoder{b: payload, version: version}
 	m, err := decodeModel(d)
 	if err == nil {
 		err = sameShape(m, t.m)
@@ -142,55 +143,58 @@ func writeAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// readCheckpoint reads path and returns the verified payload.
-func readCheckpoint(path string) ([]byte, error) {
+// readCheckpoint reads path and returns the verified payload and its
+// format version.
+func readCheckpoint(path string) ([]byte, uint32, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("nn: reading checkpoint: %w", err)
+		return nil, 0, fmt.Errorf("nn: reading checkpoint: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("nn: reading checkpoint: %w", err)
+		return nil, 0, fmt.Errorf("nn: reading checkpoint: %w", err)
 	}
 	size := fi.Size()
 	if size > maxCheckpoint {
-		return nil, fmt.Errorf("nn: checkpoint %s: %d bytes is larger than the %d-byte limit: %w", path, size, int64(maxCheckpoint), ErrCorruptCheckpoint)
+		return nil, 0, fmt.Errorf("nn: checkpoint %s: %d bytes is larger than the %d-byte limit: %w", path, size, int64(maxCheckpoint), ErrCorruptCheckpoint)
 	}
 	if size < ckptHeader+ckptTrailer {
-		return nil, fmt.Errorf("nn: checkpoint %s: %d bytes is too short for a checkpoint: %w", path, size, ErrCorruptCheckpoint)
+		return nil, 0, fmt.Errorf("nn: checkpoint %s: %d bytes is too short for a checkpoint: %w", path, size, ErrCorruptCheckpoint)
 	}
 	buf := make([]byte, size)
 	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("nn: reading checkpoint %s: %w", path, err)
+		return nil, 0, fmt.Errorf("nn: reading checkpoint %s: %w", path, err)
 	}
 	return parseCheckpoint(path, buf)
 }
 
-// parseCheckpoint checks the framing of a checkpoint file held in buf.
-func parseCheckpoint(path string, buf []byte) ([]byte, error) {
+// parseCheckpoint checks the framing of a checkpoint file held in buf and
+// returns its payload and format version.
+func parseCheckpoint(path string, buf []byte) ([]byte, uint32, error) {
 	if len(buf) < ckptHeader+ckptTrailer {
-		return nil, fmt.Errorf("nn: checkpoint %s: %d bytes is too short for a checkpoint: %w", path, len(buf), ErrCorruptCheckpoint)
+		return nil, 0, fmt.Errorf("nn: checkpoint %s: %d bytes is too short for a checkpoint: %w", path, len(buf), ErrCorruptCheckpoint)
 	}
 	if string(buf[:8]) != ckptMagic {
-		return nil, fmt.Errorf("nn: %s is not a checkpoint (magic %q, want %q): %w", path, buf[:8], ckptMagic, ErrCorruptCheckpoint)
+		return nil, 0, fmt.Errorf("nn: %s is not a checkpoint (magic %q, want %q): %w", path, buf[:8], ckptMagic, ErrCorruptCheckpoint)
 	}
-	if v := binary.LittleEndian.Uint32(buf[8:]); v != CheckpointVersion {
-		return nil, fmt.Errorf("nn: checkpoint %s has format version %d, this package reads version %d: %w", path, v, CheckpointVersion, ErrCheckpointMismatch)
+	v := binary.LittleEndian.Uint32(buf[8:])
+	if v < 1 || v > CheckpointVersion {
+		return nil, 0, fmt.Errorf("nn: checkpoint %s has format version %d, this package reads versions 1 to %d: %w", path, v, CheckpointVersion, ErrCheckpointMismatch)
 	}
 	n := binary.LittleEndian.Uint64(buf[12:])
 	if have := uint64(len(buf) - ckptHeader - ckptTrailer); n != have {
 		if n > have {
-			return nil, fmt.Errorf("nn: checkpoint %s is truncated: header announces %d payload bytes, file holds %d: %w", path, n, have, ErrCorruptCheckpoint)
+			return nil, 0, fmt.Errorf("nn: checkpoint %s is truncated: header announces %d payload bytes, file holds %d: %w", path, n, have, ErrCorruptCheckpoint)
 		}
-		return nil, fmt.Errorf("nn: checkpoint %s: header announces %d payload bytes, file holds %d: %w", path, n, have, ErrCorruptCheckpoint)
+		return nil, 0, fmt.Errorf("nn: checkpoint %s: header announces %d payload bytes, file holds %d: %w", path, n, have, ErrCorruptCheckpoint)
 	}
 	body := buf[:len(buf)-ckptTrailer]
 	want := binary.LittleEndian.Uint32(buf[len(buf)-ckptTrailer:])
 	if got := crc32.Checksum(body, crcTable); got != want {
-		return nil, fmt.Errorf("nn: checkpoint %s: checksum %08x, file says %08x (damaged file): %w", path, got, want, ErrCorruptCheckpoint)
+		return nil, 0, fmt.Errorf("nn: checkpoint %s: checksum %08x, file says %08x (damaged file): %w", path, got, want, ErrCorruptCheckpoint)
 	}
-	return body[ckptHeader:], nil
+	return body[ckptHeader:], v, nil
 }
 
 // encode serialises the model and, if t is not nil, the trainer state.
@@ -209,6 +213,8 @@ func (m *Model) encode(b []byte, t *Trainer) []byte {
 		b = le32(b, uint32(l.Units))
 		b = append(b, byte(l.Act.Func))
 		b = lef32(b, l.Act.Alpha)
+		b = lef32(b, l.Act.Gain)
+		b = lef32(b, l.Act.Slope)
 		b = le32(b, uint32(l.Pieces))
 	}
 	for _, l := range m.layers {
@@ -277,6 +283,9 @@ func b2u(v bool) byte {
 type decoder struct {
 	b   []byte
 	err error
+	// version is the format version of the payload; 0 stands for
+	// CheckpointVersion.
+	version uint32
 }
 
 func (d *decoder) take(n int) []byte {
@@ -340,7 +349,11 @@ func decodeModel(d *decoder) (*Model, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	if uint64(nh)*13 > uint64(len(d.b)) {
+	perLayer := uint64(21) // units, function, alpha, gain, slope, pieces
+	if d.version == 1 {
+		perLayer = 13
+	}
+	if uint64(nh)*perLayer > uint64(len(d.b)) {
 		return nil, fmt.Errorf("%d hidden layers do not fit in the remaining %d bytes: %w", nh, len(d.b), ErrCorruptCheckpoint)
 	}
 	c.Hidden = make([]Layer, nh)
@@ -349,6 +362,10 @@ func decodeModel(d *decoder) (*Model, error) {
 		l.Units = int(d.u32())
 		l.Act.Func = kernels.Func(d.u8())
 		l.Act.Alpha = d.f32()
+		if d.version != 1 {
+			l.Act.Gain = d.f32()
+			l.Act.Slope = d.f32()
+		}
 		l.Pieces = int(d.u32())
 	}
 	if d.err != nil {

@@ -2,7 +2,8 @@
 // kernels of package kernels.
 //
 // A Model is a stack of fully connected layers, each either a dense layer with
-// an activation (ReLU, LeakyReLU, ELU, sigmoid, tanh or identity) or a maxout
+// an activation (ReLU, LeakyReLU, ELU, sigmoid, tanh, the scaled sigmoid and
+// tanh, or identity) or a maxout
 // layer of k pieces, followed by an output layer and a loss head (softmax with
 // cross-entropy, linear with mean squared error, or sigmoid with binary
 // cross-entropy).
@@ -37,8 +38,9 @@
 // and the step, and leaves the last good checkpoint in place.
 //
 // Per-epoch statistics (loss and accuracy on the training and test sets, and,
-// per layer, the fraction of dead and saturated units, the activation mean
-// and spread and the gradient norm) are delivered to a callback.
+// per layer, the fraction of dead and saturated units and of outputs in the
+// activation's linear region, the activation mean and spread and the
+// gradient norm) are delivered to a callback.
 //
 // Data comes through the Dataset interface; InMemory holds a dataset in
 // memory. Package nn/dataset reads datasets from files: the MNIST IDX files,

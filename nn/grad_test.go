@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/actfuse/actfuse/internal/ref"
 	"github.com/actfuse/actfuse/kernels"
 )
 
@@ -62,27 +63,8 @@ func newMirror(m *Model) *mirror {
 	return mr
 }
 
-func act64(a kernels.Activation, z float64) float64 {
-	switch a.Func {
-	case kernels.ReLU:
-		return math.Max(z, 0)
-	case kernels.LeakyReLU:
-		if z > 0 {
-			return z
-		}
-		return float64(a.Alpha) * z
-	case kernels.ELU:
-		if z > 0 {
-			return z
-		}
-		return float64(a.Alpha) * math.Expm1(z)
-	case kernels.Sigmoid:
-		return 1 / (1 + math.Exp(-z))
-	case kernels.Tanh:
-		return math.Tanh(z)
-	}
-	return z
-}
+// act64 is the float64 reference of the activation a (package internal/ref).
+func act64(a kernels.Activation, z float64) float64 { return ref.Forward(a)(z) }
 
 // mirrorLoss returns the mean loss of rows examples and appends to pattern a
 // record of every kink-side decision (signs of ReLU-like pre-activations,
@@ -248,6 +230,8 @@ func TestGradientDense(t *testing.T) {
 	acts := []kernels.Activation{
 		{Func: kernels.Identity}, {Func: kernels.ReLU}, {Func: kernels.LeakyReLU, Alpha: 0.1},
 		{Func: kernels.ELU, Alpha: 1}, {Func: kernels.ELU, Alpha: 0.5}, {Func: kernels.Sigmoid}, {Func: kernels.Tanh},
+		{Func: kernels.ScaledSigmoid, Slope: 0.5}, {Func: kernels.ScaledSigmoid, Slope: 3}, kernels.LeCunTanh,
+		{Func: kernels.ScaledTanh, Gain: 2, Slope: 0.3},
 	}
 	for i, a := range acts {
 		t.Run(a.String(), func(t *testing.T) {

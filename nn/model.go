@@ -80,19 +80,23 @@ type Init uint8
 
 // The weight initialisations.
 const (
-	// InitAuto uses He for ReLU, LeakyReLU, ELU and maxout layers and Xavier
-	// for the others.
+	// InitAuto uses He for ReLU, LeakyReLU, ELU and maxout layers, LeCun
+	// for ScaledTanh, and Xavier for the others.
 	InitAuto Init = iota
 	// InitHe draws weights from N(0, 2/fanIn).
 	InitHe
 	// InitXavier draws weights uniformly from ±sqrt(6/(fanIn+fanOut)).
 	InitXavier
+	// InitLeCun draws weights from N(0, 1/fanIn): with inputs of zero mean
+	// and unit variance, the pre-activations then have unit variance, the
+	// prescription of "Efficient BackProp" for its scaled tanh.
+	InitLeCun
 	numInits
 )
 
-var initNames = [numInits]string{"auto", "he", "xavier"}
+var initNames = [numInits]string{"auto", "he", "xavier", "lecun"}
 
-// String returns "auto", "he" or "xavier".
+// String returns "auto", "he", "xavier" or "lecun".
 func (i Init) String() string {
 	if i < numInits {
 		return initNames[i]
@@ -157,14 +161,11 @@ func (c *Config) validate() error {
 		if l.Pieces < 0 {
 			return fmt.Errorf("nn: hidden layer %d: Pieces = %d, want >= 0", i, l.Pieces)
 		}
-		if l.Act.Func >= kernels.Func(len(funcs)) {
-			return fmt.Errorf("nn: hidden layer %d: unknown activation %v", i, l.Act.Func)
-		}
 		if l.maxout() && l.Act != (kernels.Activation{}) {
 			return fmt.Errorf("nn: hidden layer %d: a maxout layer takes no activation (got %v)", i, l.Act)
 		}
-		if a := float64(l.Act.Alpha); a < 0 || math.IsNaN(a) || math.IsInf(a, 0) {
-			return fmt.Errorf("nn: hidden layer %d: Alpha = %v, want a finite value >= 0", i, l.Act.Alpha)
+		if err := l.Act.Validate(); err != nil {
+			return fmt.Errorf("nn: hidden layer %d: %w", i, err)
 		}
 		if l.Units > 1<<24 || l.Pieces > 1<<10 {
 			return fmt.Errorf("nn: hidden layer %d: %v is too large", i, l)
@@ -175,9 +176,6 @@ func (c *Config) validate() error {
 	}
 	return nil
 }
-
-// funcs lists the activation functions a dense layer may use.
-var funcs = [...]kernels.Func{kernels.Identity, kernels.ReLU, kernels.LeakyReLU, kernels.ELU, kernels.Sigmoid, kernels.Tanh}
 
 // New returns a model with freshly initialised parameters.
 func New(cfg Config) (*Model, error) {
@@ -220,19 +218,24 @@ func (m *Model) initParams() {
 	r := rand.New(&src)
 	for li, l := range m.layers {
 		src.Seed(m.cfg.Seed, 0x1a7e5eed00000000|uint64(li))
-		he := false
-		switch m.cfg.Init {
-		case InitHe:
-			he = true
-		case InitAuto:
+		init := m.cfg.Init
+		if init == InitAuto {
+			init = InitXavier
 			switch l.spec.Act.Func {
 			case kernels.ReLU, kernels.LeakyReLU, kernels.ELU:
-				he = true
+				init = InitHe
+			case kernels.ScaledTanh:
+				init = InitLeCun
 			}
-			he = he || l.spec.maxout()
+			if l.spec.maxout() {
+				init = InitHe
+			}
 		}
-		if he {
-			sd := math.Sqrt(2 / float64(l.in))
+		if init == InitHe || init == InitLeCun {
+			sd := math.Sqrt(1 / float64(l.in))
+			if init == InitHe {
+				sd = math.Sqrt(2 / float64(l.in))
+			}
 			for i := range l.w {
 				l.w[i] = float32(r.NormFloat64() * sd)
 			}

@@ -33,6 +33,7 @@ type layerAcc struct {
 	alive     []bool
 	sum, sum2 float64
 	saturated int64
+	linear    int64
 	count     int64
 }
 
@@ -52,6 +53,7 @@ func (m *Model) evaluate(d Dataset, stats bool) (loss, acc float64, layers []Lay
 	}
 	var sum float64
 	var correct int
+	var slopes []float32 // f'(y) of a layer's outputs
 	for r0 := 0; r0 < n; r0 += chunk {
 		rows := min(chunk, n-r0)
 		for r := 0; r < rows; r++ {
@@ -62,7 +64,11 @@ func (m *Model) evaluate(d Dataset, stats bool) (loss, acc float64, layers []Lay
 		sum += s
 		correct += c
 		for i := range accs {
-			accs[i].add(ws.y[i][:rows*m.layers[i].spec.Units], m.layers[i].spec.Units, m.satAct(i))
+			y := ws.y[i][:rows*m.layers[i].spec.Units]
+			accs[i].add(y, m.layers[i].spec.Units, m.satAct(i))
+			if act, ok := m.linearAct(i); ok {
+				accs[i].addLinear(y, act, &slopes)
+			}
 		}
 	}
 	loss = sum / float64(n)
@@ -85,24 +91,82 @@ func (m *Model) evaluate(d Dataset, stats bool) (loss, acc float64, layers []Lay
 		ls.Dead = float64(dead) / float64(len(a.alive))
 		ls.Mean = a.sum / float64(a.count)
 		ls.Std = math.Sqrt(max(0, a.sum2/float64(a.count)-ls.Mean*ls.Mean))
-		if f := m.satAct(i); f == kernels.Sigmoid || f == kernels.Tanh {
+		switch m.satAct(i).Func {
+		case kernels.Sigmoid, kernels.Tanh, kernels.ScaledSigmoid, kernels.ScaledTanh:
 			ls.Saturated = float64(a.saturated) / float64(a.count)
+		}
+		if _, ok := m.linearAct(i); ok {
+			ls.Linear = float64(a.linear) / float64(a.count)
 		}
 	}
 	return loss, acc, layers
 }
 
 // satAct returns the activation whose saturation layer i reports.
-func (m *Model) satAct(i int) kernels.Func {
+func (m *Model) satAct(i int) kernels.Activation {
 	l := m.layers[i]
 	if l.spec.maxout() {
-		return kernels.Identity
+		return kernels.Activation{}
 	}
-	return l.spec.Act.Func
+	return l.spec.Act
 }
 
-// add accumulates the outputs y (rows×units) of a layer with activation f.
-func (a *layerAcc) add(y []float32, units int, f kernels.Func) {
+// linearAct returns the activation of layer i whose linear region it
+// reports, and false for a maxout layer (whose pieces are linear) and the
+// output layer of a softmax or MSE head (no activation).
+func (m *Model) linearAct(i int) (kernels.Activation, bool) {
+	l := m.layers[i]
+	if l.spec.maxout() || l.spec.Act.Func == kernels.Identity {
+		return kernels.Activation{}, false
+	}
+	return l.spec.Act, true
+}
+
+// MaxSlope returns the largest value of the derivative of the activation a
+// over its inputs: 1 for ReLU, max(1, Alpha) for LeakyReLU and ELU, 1/4
+// for the sigmoid and Slope/4 for the scaled one, 1 for tanh and Gain·Slope
+// for the scaled one.
+func MaxSlope(a kernels.Activation) float64 {
+	p := a.Params()
+	switch a.Func {
+	case kernels.LeakyReLU, kernels.ELU:
+		return max(1, float64(a.Alpha))
+	case kernels.Sigmoid:
+		return 0.25
+	case kernels.ScaledSigmoid:
+		return float64(p[0]) / 4
+	case kernels.ScaledTanh:
+		return float64(p[0]) * float64(p[1])
+	}
+	return 1
+}
+
+// addLinear counts the outputs y of a layer with activation act (ok false:
+// none) inside its linear region, where f' >= MaxSlope/2; f'(y) is computed
+// by kernels.Backward into slopes, grown as needed.
+func (a *layerAcc) addLinear(y []float32, act kernels.Activation, slopes *[]float32) {
+	if len(*slopes) < 2*len(y) {
+		*slopes = make([]float32, 2*len(y))
+	}
+	ones, d := (*slopes)[:len(y)], (*slopes)[len(y):2*len(y)]
+	for i := range ones {
+		ones[i] = 1
+	}
+	kernels.Backward(act, d, ones, y)
+	half := float32(MaxSlope(act) / 2)
+	for _, v := range d {
+		if v >= half {
+			a.linear++
+		}
+	}
+}
+
+// add accumulates the outputs y (rows×units) of a layer with activation act.
+func (a *layerAcc) add(y []float32, units int, act kernels.Activation) {
+	gain := float32(1)
+	if act.Func == kernels.ScaledTanh {
+		gain = act.Params()[0]
+	}
 	for r := 0; r+units <= len(y); r += units {
 		row := y[r : r+units]
 		for j, v := range row {
@@ -111,13 +175,13 @@ func (a *layerAcc) add(y []float32, units int, f kernels.Func) {
 			}
 			a.sum += float64(v)
 			a.sum2 += float64(v) * float64(v)
-			switch f {
-			case kernels.Sigmoid:
+			switch act.Func {
+			case kernels.Sigmoid, kernels.ScaledSigmoid:
 				if v < 0.01 || v > 0.99 {
 					a.saturated++
 				}
-			case kernels.Tanh:
-				if v < -0.98 || v > 0.98 {
+			case kernels.Tanh, kernels.ScaledTanh:
+				if v < -0.98*gain || v > 0.98*gain {
 					a.saturated++
 				}
 			}
@@ -131,7 +195,7 @@ func (m *Model) emptyStats() []LayerStats {
 	s := make([]LayerStats, len(m.layers))
 	nan := math.NaN()
 	for i := range s {
-		s[i] = LayerStats{Name: m.layerName(i), Dead: nan, Saturated: nan, Mean: nan, Std: nan, GradNorm: nan}
+		s[i] = LayerStats{Name: m.layerName(i), Dead: nan, Saturated: nan, Linear: nan, Mean: nan, Std: nan, GradNorm: nan}
 	}
 	return s
 }

@@ -144,9 +144,17 @@ type LayerStats struct {
 	Dead float64
 	// Saturated is the fraction of the outputs of sigmoid and tanh units
 	// (over units and examples) within 1% of the range of a bound: y < 0.01
-	// or y > 0.99 for sigmoid, |y| > 0.98 for tanh. NaN for other
-	// activations.
+	// or y > 0.99 for the sigmoids, |y| > 0.98·Gain for the tanhs (Gain 1
+	// for the plain one). NaN for other activations.
 	Saturated float64
+	// Linear is the fraction of the outputs (over units and examples) in
+	// the activation's linear region, where its derivative is at least half
+	// its largest (f'(x) >= MaxSlope/2): |slope·x| <= 1.7627 for the
+	// sigmoids (0.146 <= y <= 0.854), |slope·x| <= 0.8814 for the tanhs
+	// (|y| <= Gain/√2), x > 0 for ReLU, and for ELU x > 0 or
+	// Alpha·e^x >= max(1, Alpha)/2. NaN for maxout layers and an output
+	// layer without activation.
+	Linear float64
 	// Mean and Std are the mean and standard deviation of the layer's
 	// outputs over units and examples of the monitoring set (for the output
 	// layer of the softmax head: of the logits).

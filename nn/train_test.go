@@ -703,3 +703,50 @@ func TestFusedMomentumGradNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestLinearRegion checks the linear-region fraction against its
+// definition computed here from the pre-activations in float64: a
+// bias-only layer puts every unit at a chosen pre-activation z, inside or
+// outside |slope·z| <= atanh(1/√2) (tanh) or 2·atanh(1/√2) (sigmoid).
+func TestLinearRegion(t *testing.T) {
+	bound := math.Atanh(1 / math.Sqrt2)
+	for _, c := range []struct {
+		act   kernels.Activation
+		slope float64
+		limit float64 // |slope·z| at the edge of the region
+	}{
+		{kernels.LeCunTanh, 2.0 / 3, bound},
+		{kernels.Activation{Func: kernels.ScaledTanh, Gain: 1, Slope: 0.25}, 0.25, bound},
+		{kernels.Activation{Func: kernels.Tanh}, 1, bound},
+		{kernels.Activation{Func: kernels.Sigmoid}, 1, 2 * bound},
+		{kernels.Activation{Func: kernels.ScaledSigmoid, Slope: 0.5}, 0.5, 2 * bound},
+		{kernels.Activation{Func: kernels.ReLU}, 1, math.Inf(1)}, // linear iff z > 0
+	} {
+		zs := []float32{-8, -2.5, -1.2, -0.7, -0.1, 0.3, 0.8, 1.25, 2.6, 9}
+		m, err := New(Config{Inputs: 1, Hidden: []Layer{Dense(len(zs), c.act)}, Outputs: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, b := m.Params(0)
+		clear(w)
+		copy(b, zs)
+		inside := 0
+		for _, z := range zs {
+			x := c.slope * float64(z)
+			if math.IsInf(c.limit, 1) && x > 0 || !math.IsInf(c.limit, 1) && math.Abs(x) <= c.limit {
+				inside++
+			}
+		}
+		d := &InMemory{In: 1, Out: 2, X: []float32{0.5, 1}, Labels: []uint8{0, 1}}
+		ev, err := m.Evaluate(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := float64(inside) / float64(len(zs)); ev.Layers[0].Linear != want {
+			t.Errorf("%v: linear fraction %v, want %v", c.act, ev.Layers[0].Linear, want)
+		}
+		if got := ev.Layers[1].Linear; !math.IsNaN(got) {
+			t.Errorf("%v: output layer's linear fraction %v, want NaN", c.act, got)
+		}
+	}
+}

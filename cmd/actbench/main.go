@@ -120,6 +120,7 @@ var suites = map[string]suite{
 	"quick":    {about: "cost table, GEMM summary and short training race (the default)", run: runQuick},
 	"train":    {about: "activation race on MNIST: epochs and time to a target training error, test accuracy", run: runTrain, interruptible: true},
 	"dead":     {about: "fraction of dead units over training for ReLU, LeakyReLU, ELU with zero and positive bias init", run: runDead, interruptible: true},
+	"linear":   {about: "fraction in the linear region and saturated per layer and epoch: sigmoid, sigmoid slope 1/2, tanh, LeCun's scaled tanh on standardized MNIST", run: runLinear, interruptible: true},
 	"noise":    {about: "Gaussian input noise against L2 weight decay on a linear MSE model: weights, losses, gap", run: runNoise},
 	"zigzag":   {about: "fraction of same-sign weight-gradient rows after sigmoid against tanh", run: runZigzag},
 	"accuracy": {about: "max ULP error per activation and implementation, worst input (-exhaustive: all 2^32 inputs)", run: runAccuracy},
@@ -145,13 +146,13 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.exhaustive, "exhaustive", false, "accuracy: test all 2^32 float32 inputs")
 	fs.UintVar(&cfg.stride, "stride", 4099, "accuracy: test every stride-th float32 bit pattern")
 	fs.StringVar(&cfg.shapes, "shapes", "", "gemm: comma-separated MxKxN shapes (default: square sizes and MLP layers)")
-	fs.StringVar(&cfg.data, "data", "", "train, dead, zigzag: MNIST directory (default: the data module in the Go module cache)")
-	fs.IntVar(&cfg.nTrain, "train", 0, "train, dead, zigzag, noise: training examples (0: the suite's default; all of MNIST for train and dead)")
-	fs.IntVar(&cfg.nTest, "test", 0, "train, dead: test or monitoring examples (0: all)")
-	fs.IntVar(&cfg.epochs, "epochs", 0, "train: epoch budget; dead, noise, zigzag: epochs (0: the suite's default)")
-	fs.StringVar(&cfg.hidden, "hidden", "", "train, dead: comma-separated hidden widths (default 256,256); zigzag: the width")
-	fs.Float64Var(&cfg.target, "target", 0, "train: training error to reach (default 0.02)")
-	fs.Float64Var(&cfg.lr, "lr", 0, "train, dead: learning rate (default 0.05 for train, 0.2 for dead)")
+	fs.StringVar(&cfg.data, "data", "", "train, dead, linear, zigzag: MNIST directory (default: the data module in the Go module cache)")
+	fs.IntVar(&cfg.nTrain, "train", 0, "train, dead, linear, zigzag, noise: training examples (0: the suite's default; all of MNIST for train, dead and linear)")
+	fs.IntVar(&cfg.nTest, "test", 0, "train, dead, linear: test or monitoring examples (0: all)")
+	fs.IntVar(&cfg.epochs, "epochs", 0, "train: epoch budget; dead, linear, noise, zigzag: epochs (0: the suite's default)")
+	fs.StringVar(&cfg.hidden, "hidden", "", "train, dead, linear: comma-separated hidden widths (default 256,256); zigzag: the width")
+	fs.Float64Var(&cfg.target, "target", 0, "train, linear: training error to reach (default 0.02)")
+	fs.Float64Var(&cfg.lr, "lr", 0, "train, dead, linear: learning rate (default 0.05 for train and linear, 0.2 for dead)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: actbench [flags] [suite] [flags]\n\nsuites:\n")
 		names := make([]string, 0, len(suites))
@@ -503,6 +504,20 @@ func runDead(e *env) ([]*bench.Table, error) {
 	}
 	return bench.Dead(e.opts, bench.DeadConfig{Data: e.cfg.data, Train: e.cfg.nTrain, Test: e.cfg.nTest,
 		Hidden: hidden, Epochs: e.cfg.epochs, LR: float32(e.cfg.lr)})
+}
+
+func runLinear(e *env) ([]*bench.Table, error) {
+	restore, err := e.useImpl()
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+	hidden, err := e.hiddenWidths()
+	if err != nil {
+		return nil, err
+	}
+	return bench.Linear(e.opts, bench.LinearConfig{Data: e.cfg.data, Train: e.cfg.nTrain, Test: e.cfg.nTest,
+		Hidden: hidden, Epochs: e.cfg.epochs, LR: float32(e.cfg.lr), Target: e.cfg.target})
 }
 
 func runNoise(e *env) ([]*bench.Table, error) {

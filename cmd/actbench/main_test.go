@@ -404,6 +404,40 @@ func TestDead(t *testing.T) {
 	}
 }
 
+func TestLinear(t *testing.T) {
+	_, tables := runJSON(t, "linear", "-data", dataDir(t), "-hidden", "16,16", "-epochs", "4", "-test", "200", "-target", "0.5")
+	need(t, tables, "Linear", "LinearSummary")
+	l, s := tables["Linear"], tables["LinearSummary"]
+	if len(l.rows) != 4*5 || len(s.rows) != 4 {
+		t.Fatalf("linear: %d and %d rows, want 4 activations × 5 epochs (0..4) and 4", len(l.rows), len(s.rows))
+	}
+	for i := range l.rows {
+		for _, col := range []string{"linear% L1", "linear% L2", "sat% L1", "sat% L2"} {
+			if v, ok := l.num(t, i, col); !ok || v < 0 || v > 100 {
+				t.Errorf("row %d: %s = %v", i, col, v)
+			}
+		}
+		lin, _ := l.num(t, i, "linear% L1")
+		sat, _ := l.num(t, i, "sat% L1")
+		if lin+sat > 100 {
+			t.Errorf("row %d: %v%% linear and %v%% saturated", i, lin, sat)
+		}
+	}
+	for i, want := range []string{"sigmoid", "scaledsigmoid(0.5)", "tanh", "scaledtanh(1.7159,0.6666667)"} {
+		if got := s.str(i, "act"); got != want {
+			t.Errorf("summary row %d: %q, want %q", i, got, want)
+		}
+		// Training moves every model away from its initial accuracy, and
+		// the tanh forms, with the larger gradients, past chance by far.
+		before, _ := l.num(t, 5*i, "test acc %")
+		after, ok := s.num(t, i, "final test acc %")
+		t.Logf("%s: test accuracy %.1f%% before training, %.1f%% after 4 epochs", want, before, after)
+		if !ok || after <= before || strings.Contains(want, "tanh") && after < 50 {
+			t.Errorf("%s: test accuracy %v%% before training, %v%% after", want, before, after)
+		}
+	}
+}
+
 func TestNoise(t *testing.T) {
 	_, tables := runJSON(t, "noise", "-train", "1000", "-epochs", "30")
 	need(t, tables, "Noise", "NoiseWeights")
