@@ -1766,18 +1766,24 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	v58 := fma32(v57, v56, v57)
 	v59 := float32(v40 + v58)
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	v60 := float32(v59 + v5)
 	v61 := float32(v59 / v60)
-	v62 := fma32(-v61, v3, v1)
-	v63 := fromBits(bits(v7) &^ bits(v6))
-	v64 := math.Float32frombits(0x3f200000) // 0.625
-	v65 := lanemask(v63 >= v64)
-	v66 := fromBits(bits(v62)&v65 | bits(v26)&^v65)
+	v62 := float32(v60 - v5)
+	v63 := float32(v59 - v62)
+	v64 := float32(v5 - v61)
+	v65 := float32(v63 * v64)
+	v66 := fma32(-v61, v65, v61)
+	// gain - 2gain·q
+	v67 := fma32(-v66, v3, v1)
+	v68 := fromBits(bits(v7) &^ bits(v6))
+	v69 := math.Float32frombits(0x3f200000) // 0.625
+	v70 := lanemask(v68 >= v69)
+	v71 := fromBits(bits(v67)&v70 | bits(v26)&^v70)
 	// the sign of zh, last: the result of -0 is -0
-	v67 := fromBits(bits(v7) & bits(v6))
-	v68 := fromBits(bits(v66) | bits(v67))
-	return v68
+	v72 := fromBits(bits(v7) & bits(v6))
+	v73 := fromBits(bits(v71) | bits(v72))
+	return v73
 }
 
 // scaledtanhForward computes dst[i] = scaledtanh(x[i]).
@@ -2099,7 +2105,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v59_1 := float32(v40_1 + v58_1)
 		v59_2 := float32(v40_2 + v58_2)
 		v59_3 := float32(v40_3 + v58_3)
-		// gain - 2gain·e/(1 + e)
+		// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 		v60_0 := float32(v59_0 + v5)
 		v60_1 := float32(v59_1 + v5)
 		v60_2 := float32(v59_2 + v5)
@@ -2108,40 +2114,69 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v61_1 := float32(v59_1 / v60_1)
 		v61_2 := float32(v59_2 / v60_2)
 		v61_3 := float32(v59_3 / v60_3)
-		s62_0 := float64(-v61_0)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s62_0)
-		v62_0 := float32(s62_0)
-		s62_1 := float64(-v61_1)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s62_1)
-		v62_1 := float32(s62_1)
-		s62_2 := float64(-v61_2)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s62_2)
-		v62_2 := float32(s62_2)
-		s62_3 := float64(-v61_3)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s62_3)
-		v62_3 := float32(s62_3)
-		v63_0 := fromBits(bits(v7_0) &^ bits(v6))
-		v63_1 := fromBits(bits(v7_1) &^ bits(v6))
-		v63_2 := fromBits(bits(v7_2) &^ bits(v6))
-		v63_3 := fromBits(bits(v7_3) &^ bits(v6))
-		v64 := math.Float32frombits(0x3f200000) // 0.625
-		v65_0 := lanemask(v63_0 >= v64)
-		v65_1 := lanemask(v63_1 >= v64)
-		v65_2 := lanemask(v63_2 >= v64)
-		v65_3 := lanemask(v63_3 >= v64)
-		v66_0 := fromBits(bits(v62_0)&v65_0 | bits(v26_0)&^v65_0)
-		v66_1 := fromBits(bits(v62_1)&v65_1 | bits(v26_1)&^v65_1)
-		v66_2 := fromBits(bits(v62_2)&v65_2 | bits(v26_2)&^v65_2)
-		v66_3 := fromBits(bits(v62_3)&v65_3 | bits(v26_3)&^v65_3)
+		v62_0 := float32(v60_0 - v5)
+		v62_1 := float32(v60_1 - v5)
+		v62_2 := float32(v60_2 - v5)
+		v62_3 := float32(v60_3 - v5)
+		v63_0 := float32(v59_0 - v62_0)
+		v63_1 := float32(v59_1 - v62_1)
+		v63_2 := float32(v59_2 - v62_2)
+		v63_3 := float32(v59_3 - v62_3)
+		v64_0 := float32(v5 - v61_0)
+		v64_1 := float32(v5 - v61_1)
+		v64_2 := float32(v5 - v61_2)
+		v64_3 := float32(v5 - v61_3)
+		v65_0 := float32(v63_0 * v64_0)
+		v65_1 := float32(v63_1 * v64_1)
+		v65_2 := float32(v63_2 * v64_2)
+		v65_3 := float32(v63_3 * v64_3)
+		s66_0 := float64(-v61_0)*float64(v65_0) + float64(v61_0)
+		twice |= roundsTwice(s66_0)
+		v66_0 := float32(s66_0)
+		s66_1 := float64(-v61_1)*float64(v65_1) + float64(v61_1)
+		twice |= roundsTwice(s66_1)
+		v66_1 := float32(s66_1)
+		s66_2 := float64(-v61_2)*float64(v65_2) + float64(v61_2)
+		twice |= roundsTwice(s66_2)
+		v66_2 := float32(s66_2)
+		s66_3 := float64(-v61_3)*float64(v65_3) + float64(v61_3)
+		twice |= roundsTwice(s66_3)
+		v66_3 := float32(s66_3)
+		// gain - 2gain·q
+		s67_0 := float64(-v66_0)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s67_0)
+		v67_0 := float32(s67_0)
+		s67_1 := float64(-v66_1)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s67_1)
+		v67_1 := float32(s67_1)
+		s67_2 := float64(-v66_2)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s67_2)
+		v67_2 := float32(s67_2)
+		s67_3 := float64(-v66_3)*float64(v3) + float64(v1)
+		twice |= roundsTwice(s67_3)
+		v67_3 := float32(s67_3)
+		v68_0 := fromBits(bits(v7_0) &^ bits(v6))
+		v68_1 := fromBits(bits(v7_1) &^ bits(v6))
+		v68_2 := fromBits(bits(v7_2) &^ bits(v6))
+		v68_3 := fromBits(bits(v7_3) &^ bits(v6))
+		v69 := math.Float32frombits(0x3f200000) // 0.625
+		v70_0 := lanemask(v68_0 >= v69)
+		v70_1 := lanemask(v68_1 >= v69)
+		v70_2 := lanemask(v68_2 >= v69)
+		v70_3 := lanemask(v68_3 >= v69)
+		v71_0 := fromBits(bits(v67_0)&v70_0 | bits(v26_0)&^v70_0)
+		v71_1 := fromBits(bits(v67_1)&v70_1 | bits(v26_1)&^v70_1)
+		v71_2 := fromBits(bits(v67_2)&v70_2 | bits(v26_2)&^v70_2)
+		v71_3 := fromBits(bits(v67_3)&v70_3 | bits(v26_3)&^v70_3)
 		// the sign of zh, last: the result of -0 is -0
-		v67_0 := fromBits(bits(v7_0) & bits(v6))
-		v67_1 := fromBits(bits(v7_1) & bits(v6))
-		v67_2 := fromBits(bits(v7_2) & bits(v6))
-		v67_3 := fromBits(bits(v7_3) & bits(v6))
-		v68_0 := fromBits(bits(v66_0) | bits(v67_0))
-		v68_1 := fromBits(bits(v66_1) | bits(v67_1))
-		v68_2 := fromBits(bits(v66_2) | bits(v67_2))
-		v68_3 := fromBits(bits(v66_3) | bits(v67_3))
+		v72_0 := fromBits(bits(v7_0) & bits(v6))
+		v72_1 := fromBits(bits(v7_1) & bits(v6))
+		v72_2 := fromBits(bits(v7_2) & bits(v6))
+		v72_3 := fromBits(bits(v7_3) & bits(v6))
+		v73_0 := fromBits(bits(v71_0) | bits(v72_0))
+		v73_1 := fromBits(bits(v71_1) | bits(v72_1))
+		v73_2 := fromBits(bits(v71_2) | bits(v72_2))
+		v73_3 := fromBits(bits(v71_3) | bits(v72_3))
 		if twice != 0 {
 			dst[0] = scaledtanhForwardLane(v0_0, p)
 			dst[1] = scaledtanhForwardLane(v0_1, p)
@@ -2149,10 +2184,10 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 			dst[3] = scaledtanhForwardLane(v0_3, p)
 			continue
 		}
-		dst[0] = v68_0
-		dst[1] = v68_1
-		dst[2] = v68_2
-		dst[3] = v68_3
+		dst[0] = v73_0
+		dst[1] = v73_1
+		dst[2] = v73_2
+		dst[3] = v73_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledtanhForwardLane(x[i], p)

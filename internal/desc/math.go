@@ -191,7 +191,10 @@ func scaledSigmoid(b *Builder) *Program {
 // operation of each branch:
 //
 //	|zh| >= TanhSplit: gain - 2gain·e/(1 + e), e = e^-2|z| with zl in its
-//	                   range reduction (dropped where -2|zh| is clamped)
+//	                   range reduction (dropped where -2|zh| is clamped), the
+//	                   quotient corrected for the rounding of 1 + e (the
+//	                   gain moves results up their binade, where tanh's
+//	                   uncorrected error would exceed 2 ULP near the split)
 //	|zh| <  TanhSplit: gh + (gl + gh·u·p(u)), u = zh², gh = gain·zh rounded,
 //	                   gl = its error + gain·zl·(1 - u) (tanh'(z) ≈ 1 - z²)
 //
@@ -220,8 +223,13 @@ func scaledTanh(b *Builder) *Program {
 	z = b.Max(z, b.Bits(TanhClamp))
 	s, m := expPartsLo(b, z, c)
 	e := b.Add(s, m)
-	b.Note("gain - 2gain·e/(1 + e)")
-	big := b.FNMA(b.Div(e, b.Add(e, one)), gain2, gain)
+	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")
+	d := b.Add(e, one)
+	q := b.Div(e, d)
+	dlo := b.Sub(e, b.Sub(d, one))
+	q = b.FNMA(q, b.Mul(dlo, b.Sub(one, q)), q)
+	b.Note("gain - 2gain·q")
+	big := b.FNMA(q, gain2, gain)
 	abs := b.AndNot(zh, sign)
 	res := b.Select(b.GreaterEq(abs, b.Bits(TanhSplit)), big, poly)
 	b.Note("the sign of zh, last: the result of -0 is -0")

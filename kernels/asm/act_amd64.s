@@ -1385,18 +1385,25 @@ fwd_oneloop:
 	VFMADD213PS Y12, Y12, Y13
 	VADDPS      Y13, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       Y3, Y8, Y13
-	VDIVPS       Y13, Y8, Y8
+	VDIVPS       Y13, Y8, Y12
+	VSUBPS       Y3, Y13, Y13
+	VSUBPS       Y13, Y8, Y8
+	VSUBPS       Y12, Y3, Y13
+	VMULPS       Y13, Y8, Y8
+	VFNMADD213PS Y12, Y12, Y8
+
+	// gain - 2gain·q
 	VFNMADD213PS Y0, Y2, Y8
-	VANDPS       k32_7fffffff<>+0(SB), Y9, Y13
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y12
-	VBLENDVPS    Y12, Y8, Y11, Y13
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y12
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y12, Y13
+	VBLENDVPS    Y13, Y8, Y11, Y12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  Y4, Y9, Y9
-	VORPS   Y9, Y13, Y13
-	VMOVUPS Y13, (SI)
+	VORPS   Y9, Y12, Y12
+	VMOVUPS Y12, (SI)
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
@@ -1410,8 +1417,8 @@ fwd_tail:
 	SHLQ       $0x02, AX
 	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
-	VMOVDQU    (DX), Y13
-	VMASKMOVPS (CX)(BX*4), Y13, Y15
+	VMOVDQU    (DX), Y12
+	VMASKMOVPS (CX)(BX*4), Y12, Y15
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Y15, Y1, Y9
@@ -1422,62 +1429,69 @@ fwd_tail:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       Y9, Y0, Y8
-	VMULPS       Y15, Y0, Y12
+	VMULPS       Y15, Y0, Y13
 	VMOVAPS      Y8, Y14
 	VFNMADD231PS Y9, Y0, Y14
-	VADDPS       Y12, Y14, Y14
-	VFNMADD231PS Y11, Y12, Y14
-	VMOVUPS      Y6, Y12
-	VFMADD231PS  Y5, Y11, Y12
-	VFMADD213PS  Y7, Y11, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y12
+	VADDPS       Y13, Y14, Y14
+	VFNMADD231PS Y11, Y13, Y14
+	VMOVUPS      Y6, Y13
+	VFMADD231PS  Y5, Y11, Y13
+	VFMADD213PS  Y7, Y11, Y13
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y13
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y13
 	VMULPS       Y11, Y8, Y10
-	VFNMADD231PS Y12, Y10, Y14
+	VFNMADD231PS Y13, Y10, Y14
 	VSUBPS       Y14, Y8, Y8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       Y4, Y9, Y14
-	VADDPS      Y14, Y14, Y12
+	VADDPS      Y14, Y14, Y13
 	VADDPS      Y15, Y15, Y14
 	VANDPS      Y4, Y9, Y15
 	VXORPS      Y15, Y14, Y14
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y12, Y15
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y13, Y15
 	VANDNPS     Y14, Y15, Y10
-	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y14
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y14
 
 	// s = 2^n
 	VPSLLD       $0x17, Y14, Y15
 	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
-	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y12
+	VFNMADD231PS k32_3f317200<>+0(SB), Y14, Y13
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y14, Y10
-	VADDPS       Y10, Y12, Y12
+	VADDPS       Y10, Y13, Y13
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y10
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y10
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y10
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y10
-	VMULPS       Y10, Y12, Y14
-	VMULPS       Y15, Y12, Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y10
+	VMULPS       Y10, Y13, Y14
+	VMULPS       Y15, Y13, Y13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y14
+	VFMADD213PS Y13, Y13, Y14
 	VADDPS      Y14, Y15, Y15
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       Y3, Y15, Y14
-	VDIVPS       Y14, Y15, Y15
+	VDIVPS       Y14, Y15, Y13
+	VSUBPS       Y3, Y14, Y14
+	VSUBPS       Y14, Y15, Y15
+	VSUBPS       Y13, Y3, Y14
+	VMULPS       Y14, Y15, Y15
+	VFNMADD213PS Y13, Y13, Y15
+
+	// gain - 2gain·q
 	VFNMADD213PS Y0, Y2, Y15
-	VANDPS       k32_7fffffff<>+0(SB), Y9, Y14
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y14, Y12
-	VBLENDVPS    Y12, Y15, Y8, Y14
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y13
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y14
+	VBLENDVPS    Y14, Y15, Y8, Y13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     Y4, Y9, Y9
-	VORPS      Y9, Y14, Y14
-	VMASKMOVPS Y14, Y13, (SI)
+	VORPS      Y9, Y13, Y13
+	VMASKMOVPS Y13, Y12, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -5603,27 +5617,53 @@ fwd_wide:
 	VADDPS      Z4, Z22, Z22
 	VADDPS      Z3, Z27, Z27
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z21, Z3
 	VADDPS       k64_3f800000<>+0(SB), Z11, Z4
 	VADDPS       k64_3f800000<>+0(SB), Z22, Z5
 	VADDPS       k64_3f800000<>+0(SB), Z27, Z6
-	VDIVPS       Z3, Z21, Z21
-	VDIVPS       Z4, Z11, Z11
-	VDIVPS       Z5, Z22, Z22
-	VDIVPS       Z6, Z27, Z27
+	VDIVPS       Z3, Z21, Z24
+	VDIVPS       Z4, Z11, Z25
+	VDIVPS       Z5, Z22, Z26
+	VDIVPS       Z6, Z27, Z19
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z4, Z11, Z11
+	VSUBPS       Z5, Z22, Z22
+	VSUBPS       Z6, Z27, Z27
+	VMOVUPS      k64_3f800000<>+0(SB), Z5
+	VSUBPS       Z24, Z5, Z6
+	VMOVUPS      k64_3f800000<>+0(SB), Z4
+	VSUBPS       Z25, Z4, Z5
+	VMOVUPS      k64_3f800000<>+0(SB), Z3
+	VSUBPS       Z26, Z3, Z4
+	VMOVUPS      k64_3f800000<>+0(SB), Z23
+	VSUBPS       Z19, Z23, Z3
+	VMULPS       Z6, Z21, Z21
+	VMULPS       Z5, Z11, Z11
+	VMULPS       Z4, Z22, Z22
+	VMULPS       Z3, Z27, Z27
+	VFNMADD213PS Z24, Z24, Z21
+	VFNMADD213PS Z25, Z25, Z11
+	VFNMADD213PS Z26, Z26, Z22
+	VFNMADD213PS Z19, Z19, Z27
+
+	// gain - 2gain·q
 	VFNMADD213PS Z0, Z2, Z21
 	VFNMADD213PS Z0, Z2, Z11
 	VFNMADD213PS Z0, Z2, Z22
 	VFNMADD213PS Z0, Z2, Z27
-	VANDPS       k64_7fffffff<>+0(SB), Z7, Z6
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z5
-	VANDPS       k64_7fffffff<>+0(SB), Z9, Z4
-	VANDPS       k64_7fffffff<>+0(SB), Z10, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K1
+	VANDPS       k64_7fffffff<>+0(SB), Z7, Z19
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z26
+	VANDPS       k64_7fffffff<>+0(SB), Z9, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z10, Z24
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z26, K3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z25, K2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z24, K1
 	VMOVUPS      Z21, K4, Z15
 	VMOVUPS      Z11, K3, Z16
 	VMOVUPS      Z22, K2, Z17
@@ -5709,12 +5749,20 @@ fwd_oneloop:
 	VFMADD213PS Z7, Z7, Z3
 	VADDPS      Z3, Z22, Z22
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z22, Z3
-	VDIVPS       Z3, Z22, Z22
+	VDIVPS       Z3, Z22, Z7
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z22, Z22
+	VMOVUPS      k64_3f800000<>+0(SB), Z27
+	VSUBPS       Z7, Z27, Z3
+	VMULPS       Z3, Z22, Z22
+	VFNMADD213PS Z7, Z7, Z22
+
+	// gain - 2gain·q
 	VFNMADD213PS Z0, Z2, Z22
-	VANDPS       k64_7fffffff<>+0(SB), Z10, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K1
+	VANDPS       k64_7fffffff<>+0(SB), Z10, Z7
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K1
 	VMOVUPS      Z22, K1, Z8
 
 	// the sign of zh, last: the result of -0 is -0
@@ -5745,63 +5793,71 @@ fwd_tail:
 	VMULPS Z10, Z10, Z22
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z10, Z0, Z3
-	VMULPS       Z4, Z0, Z7
-	VMOVAPS      Z3, Z27
+	VMULPS       Z10, Z0, Z7
+	VMULPS       Z4, Z0, Z3
+	VMOVAPS      Z7, Z27
 	VFNMADD231PS Z10, Z0, Z27
-	VADDPS       Z7, Z27, Z27
-	VFNMADD231PS Z22, Z7, Z27
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z22, Z7
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z22, Z7
-	VFMADD213PS  k64_3e088393<>+0(SB), Z22, Z7
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z22, Z7
-	VMULPS       Z22, Z3, Z9
-	VFNMADD231PS Z7, Z9, Z27
-	VSUBPS       Z27, Z3, Z3
+	VADDPS       Z3, Z27, Z27
+	VFNMADD231PS Z22, Z3, Z27
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z22, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z22, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z22, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z22, Z3
+	VMULPS       Z22, Z7, Z9
+	VFNMADD231PS Z3, Z9, Z27
+	VSUBPS       Z27, Z7, Z7
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z10, Z27
-	VADDPS      Z27, Z27, Z7
+	VADDPS      Z27, Z27, Z3
 	VADDPS      Z4, Z4, Z27
 	VANDPS      k64_80000000<>+0(SB), Z10, Z4
 	VXORPS      Z4, Z27, Z27
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K1
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K1
 	VMOVUPS     k64_00000000<>+0(SB), K1, Z27
-	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z7
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z27
-	VADDPS       Z27, Z7, Z7
+	VADDPS       Z27, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z27
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z27
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z27
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z27
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z27
-	VMULPS       Z27, Z7, Z4
-	VMULPS       Z9, Z7, Z7
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z27
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z27
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z27
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z27
+	VMULPS       Z27, Z3, Z4
+	VMULPS       Z9, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z7, Z7, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z4
-	VDIVPS       Z4, Z9, Z9
+	VDIVPS       Z4, Z9, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z27
+	VSUBPS       Z3, Z27, Z4
+	VMULPS       Z4, Z9, Z9
+	VFNMADD213PS Z3, Z3, Z9
+
+	// gain - 2gain·q
 	VFNMADD213PS Z0, Z2, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z10, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K1
-	VMOVUPS      Z9, K1, Z3
+	VANDPS       k64_7fffffff<>+0(SB), Z10, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K1
+	VMOVUPS      Z9, K1, Z7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z10, Z10
-	VORPS   Z10, Z3, Z3
-	VMOVUPS Z3, K2, (SI)
+	VORPS   Z10, Z7, Z7
+	VMOVUPS Z7, K2, (SI)
 
 fwd_done:
 	VZEROUPPER

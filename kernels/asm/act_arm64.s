@@ -1539,28 +1539,40 @@ loopU:
 	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
 	WORD $0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e34d404 // fadd v4.4s, v0.4s, v20.4s
 	WORD $0x4e34d425 // fadd v5.4s, v1.4s, v20.4s
-	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
-	WORD $0x6e25fc21 // fdiv v1.4s, v1.4s, v5.4s
-	VORR V31.B16, V31.B16, V4.B16
-	VORR V31.B16, V31.B16, V5.B16
-	VFMLS V29.S4, V0.S4, V4.S4
-	VFMLS V29.S4, V1.S4, V5.S4
-	WORD $0x4e791d80 // bic v0.16b, v12.16b, v25.16b
-	WORD $0x4e791da1 // bic v1.16b, v13.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	WORD $0x6e33e421 // fcmge v1.4s, v1.4s, v19.4s
-	VBSL V8.B16, V4.B16, V0.B16
-	VBSL V9.B16, V5.B16, V1.B16
+	WORD $0x6e24fc0a // fdiv v10.4s, v0.4s, v4.4s
+	WORD $0x6e25fc2b // fdiv v11.4s, v1.4s, v5.4s
+	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
+	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4eaad684 // fsub v4.4s, v20.4s, v10.4s
+	WORD $0x4eabd685 // fsub v5.4s, v20.4s, v11.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	VFMLS V0.S4, V10.S4, V10.S4
+	VFMLS V1.S4, V11.S4, V11.S4
+
+	// gain - 2gain·q
+	VORR V31.B16, V31.B16, V0.B16
+	VORR V31.B16, V31.B16, V1.B16
+	VFMLS V29.S4, V10.S4, V0.S4
+	VFMLS V29.S4, V11.S4, V1.S4
+	WORD $0x4e791d8a // bic v10.16b, v12.16b, v25.16b
+	WORD $0x4e791dab // bic v11.16b, v13.16b, v25.16b
+	WORD $0x6e33e54a // fcmge v10.4s, v10.4s, v19.4s
+	WORD $0x6e33e56b // fcmge v11.4s, v11.4s, v19.4s
+	VBSL V8.B16, V0.B16, V10.B16
+	VBSL V9.B16, V1.B16, V11.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V12.B16, V12.B16
 	VAND V25.B16, V13.B16, V13.B16
-	VORR V12.B16, V0.B16, V0.B16
-	VORR V13.B16, V1.B16, V1.B16
-	VST1.P [V0.S4, V1.S4], 32(R0)
+	VORR V12.B16, V10.B16, V10.B16
+	VORR V13.B16, V11.B16, V11.B16
+	VST1.P [V10.S4, V11.S4], 32(R0)
 	SUB $8, R7
 	CMP $8, R7
 	BGE loopU
@@ -1632,19 +1644,26 @@ loop1:
 	VFMLA V6.S4, V3.S4, V3.S4
 	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e34d403 // fadd v3.4s, v0.4s, v20.4s
-	WORD $0x6e23fc00 // fdiv v0.4s, v0.4s, v3.4s
-	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V0.S4, V3.S4
-	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V5.B16, V3.B16, V0.B16
+	WORD $0x6e23fc06 // fdiv v6.4s, v0.4s, v3.4s
+	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea6d683 // fsub v3.4s, v20.4s, v6.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	VFMLS V0.S4, V6.S4, V6.S4
+
+	// gain - 2gain·q
+	VORR V31.B16, V31.B16, V0.B16
+	VFMLS V29.S4, V6.S4, V0.S4
+	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
+	WORD $0x6e33e4c6 // fcmge v6.4s, v6.4s, v19.4s
+	VBSL V5.B16, V0.B16, V6.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R0)
+	VORR V7.B16, V6.B16, V6.B16
+	VST1.P [V6.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1715,19 +1734,26 @@ loopS:
 	VFMLA V6.S4, V3.S4, V3.S4
 	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e34d403 // fadd v3.4s, v0.4s, v20.4s
-	WORD $0x6e23fc00 // fdiv v0.4s, v0.4s, v3.4s
-	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V0.S4, V3.S4
-	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V5.B16, V3.B16, V0.B16
+	WORD $0x6e23fc06 // fdiv v6.4s, v0.4s, v3.4s
+	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea6d683 // fsub v3.4s, v20.4s, v6.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	VFMLS V0.S4, V6.S4, V6.S4
+
+	// gain - 2gain·q
+	VORR V31.B16, V31.B16, V0.B16
+	VFMLS V29.S4, V6.S4, V0.S4
+	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
+	WORD $0x6e33e4c6 // fcmge v6.4s, v6.4s, v19.4s
+	VBSL V5.B16, V0.B16, V6.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V0.B16, V0.B16
-	FMOVS.P F0, 4(R0)
+	VORR V7.B16, V6.B16, V6.B16
+	FMOVS.P F6, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

@@ -2632,19 +2632,27 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS Y7, Y7, Y6
 	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
-	VDIVPS       Y6, Y11, Y11
-	VMOVUPS      128(SP), Y6
-	VFNMADD213PS 64(SP), Y6, Y11
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y7
-	VBLENDVPS    Y7, Y11, Y8, Y6
+	VDIVPS       Y6, Y11, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y7, Y5, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y7, Y7, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y7
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y10, Y10
-	VORPS   Y10, Y6, Y6
-	VMOVUPS Y6, (SI)
+	VORPS   Y10, Y7, Y7
+	VMOVUPS Y7, (SI)
 	VMOVUPS 32(SI), Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -2656,9 +2664,9 @@ Gemm6x16_notscaledsigmoid_19:
 	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y8, Y6
 	VMULPS       64(SP), Y10, Y5
-	VMOVAPS      Y7, Y9
+	VMOVAPS      Y6, Y9
 	VFNMADD231PS 64(SP), Y8, Y9
 	VADDPS       Y5, Y9, Y9
 	VFNMADD231PS Y11, Y5, Y9
@@ -2667,9 +2675,9 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y5
-	VMULPS       Y11, Y7, Y4
+	VMULPS       Y11, Y6, Y4
 	VFNMADD231PS Y5, Y4, Y9
-	VSUBPS       Y9, Y7, Y7
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
@@ -2701,35 +2709,43 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
-	VDIVPS       Y9, Y10, Y10
-	VMOVUPS      128(SP), Y9
-	VFNMADD213PS 64(SP), Y9, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y5
-	VBLENDVPS    Y5, Y10, Y7, Y9
+	VDIVPS       Y9, Y10, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y5, Y4, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y5, Y5, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y5
+	VFNMADD213PS 64(SP), Y5, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y5
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y9, Y9
-	VMOVUPS Y9, 32(SI)
+	VORPS   Y8, Y5, Y5
+	VMOVUPS Y5, 32(SI)
 	ADDQ    DI, SI
 	VMOVUPS (SI), Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y8, Y7
+	VMULPS       96(SP), Y8, Y6
 	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y7, Y10, Y8
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y7, Y7, Y10
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y7, Y5
+	VMULPS       64(SP), Y6, Y9
 	VMULPS       64(SP), Y8, Y4
-	VMOVAPS      Y5, Y11
-	VFNMADD231PS 64(SP), Y7, Y11
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
 	VADDPS       Y4, Y11, Y11
 	VFNMADD231PS Y10, Y4, Y11
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
@@ -2737,15 +2753,15 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y4
-	VMULPS       Y10, Y5, Y3
+	VMULPS       Y10, Y9, Y3
 	VFNMADD231PS Y4, Y3, Y11
-	VSUBPS       Y11, Y5, Y5
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y7, Y11
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
 	VADDPS      Y11, Y11, Y4
 	VADDPS      Y8, Y8, Y11
-	VANDPS      k32_80000000<>+0(SB), Y7, Y8
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
 	VXORPS      Y8, Y11, Y11
 	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y8
 	VANDNPS     Y11, Y8, Y3
@@ -2771,34 +2787,42 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS Y4, Y4, Y11
 	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
-	VDIVPS       Y11, Y8, Y8
-	VMOVUPS      128(SP), Y11
-	VFNMADD213PS 64(SP), Y11, Y8
-	VANDPS       k32_7fffffff<>+0(SB), Y7, Y11
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y11, Y4
-	VBLENDVPS    Y4, Y8, Y5, Y11
+	VDIVPS       Y11, Y8, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y4, Y3, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y4, Y4, Y8
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y4
+	VFNMADD213PS 64(SP), Y4, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y4
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y7, Y7
-	VORPS   Y7, Y11, Y11
-	VMOVUPS Y11, (SI)
-	VMOVUPS 32(SI), Y7
+	VANDPS  k32_80000000<>+0(SB), Y6, Y6
+	VORPS   Y6, Y4, Y4
+	VMOVUPS Y4, (SI)
+	VMOVUPS 32(SI), Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y7, Y5
+	VMULPS       96(SP), Y6, Y9
 	VMOVUPS      96(SP), Y8
-	VFNMADD213PS Y5, Y8, Y7
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y8
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y7, Y3
-	VMOVAPS      Y4, Y10
-	VFNMADD231PS 64(SP), Y5, Y10
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y3
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
 	VADDPS       Y3, Y10, Y10
 	VFNMADD231PS Y8, Y3, Y10
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
@@ -2806,24 +2830,24 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y3
-	VMULPS       Y8, Y4, Y2
+	VMULPS       Y8, Y11, Y2
 	VFNMADD231PS Y3, Y2, Y10
-	VSUBPS       Y10, Y4, Y4
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y10
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
 	VADDPS      Y10, Y10, Y3
-	VADDPS      Y7, Y7, Y10
-	VANDPS      k32_80000000<>+0(SB), Y5, Y7
-	VXORPS      Y7, Y10, Y10
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y7
-	VANDNPS     Y10, Y7, Y2
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
+	VANDNPS     Y10, Y6, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y10, Y7
+	VPSLLD       $0x17, Y10, Y6
 	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
 	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y3
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y2
@@ -2834,66 +2858,74 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
 	VMULPS       Y2, Y3, Y10
-	VMULPS       Y7, Y3, Y3
+	VMULPS       Y6, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y10
-	VADDPS      Y10, Y7, Y7
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y7, Y10
-	VDIVPS       Y10, Y7, Y7
-	VMOVUPS      128(SP), Y10
-	VFNMADD213PS 64(SP), Y10, Y7
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y10
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y3
-	VBLENDVPS    Y3, Y7, Y4, Y10
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y3
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y3, Y3, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y3
+	VFNMADD213PS 64(SP), Y3, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y3
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y3
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y5, Y5
-	VORPS   Y5, Y10, Y10
-	VMOVUPS Y10, 32(SI)
+	VANDPS  k32_80000000<>+0(SB), Y9, Y9
+	VORPS   Y9, Y3, Y3
+	VMOVUPS Y3, 32(SI)
 	ADDQ    DI, SI
-	VMOVUPS (SI), Y5
+	VMOVUPS (SI), Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
-	VMOVUPS      96(SP), Y7
-	VFNMADD213PS Y4, Y7, Y5
+	VMULPS       96(SP), Y9, Y11
+	VMOVUPS      96(SP), Y6
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y7
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS 64(SP), Y4, Y8
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y2
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
 	VADDPS       Y2, Y8, Y8
-	VFNMADD231PS Y7, Y2, Y8
+	VFNMADD231PS Y6, Y2, Y8
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y7, Y2
-	VMULPS       Y7, Y3, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
+	VMULPS       Y6, Y10, Y1
 	VFNMADD231PS Y2, Y1, Y8
-	VSUBPS       Y8, Y3, Y3
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y8
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
 	VADDPS      Y8, Y8, Y2
-	VADDPS      Y5, Y5, Y8
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y8, Y8
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y8, Y5, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y9
+	VANDNPS     Y8, Y9, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y8
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y5
+	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
 	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y2
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y1
@@ -2904,511 +2936,575 @@ Gemm6x16_notscaledsigmoid_19:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
 	VMULPS       Y1, Y2, Y8
-	VMULPS       Y5, Y2, Y2
+	VMULPS       Y9, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y8
-	VADDPS      Y8, Y5, Y5
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y5
-	VMOVUPS      128(SP), Y8
-	VFNMADD213PS 64(SP), Y8, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y8
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y8, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y8
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y2
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y2, Y1, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y2, Y2, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y2
+	VFNMADD213PS 64(SP), Y2, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y2
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y2
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y4, Y4
-	VORPS   Y4, Y8, Y8
-	VMOVUPS Y8, (SI)
-	VMOVUPS 32(SI), Y4
+	VANDPS  k32_80000000<>+0(SB), Y11, Y11
+	VORPS   Y11, Y2, Y2
+	VMOVUPS Y2, (SI)
+	VMOVUPS 32(SI), Y11
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y4, Y3
-	VMOVUPS      96(SP), Y5
-	VFNMADD213PS Y3, Y5, Y4
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y3, Y3, Y5
+	VMULPS Y10, Y10, Y9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y3, Y2
-	VMULPS       64(SP), Y4, Y1
-	VMOVAPS      Y2, Y7
-	VFNMADD231PS 64(SP), Y3, Y7
-	VADDPS       Y1, Y7, Y7
-	VFNMADD231PS Y5, Y1, Y7
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y1
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y1, Y6, Y6
+	VFNMADD231PS Y9, Y1, Y6
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y1
-	VMULPS       Y5, Y2, Y0
-	VFNMADD231PS Y1, Y0, Y7
-	VSUBPS       Y7, Y2, Y2
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y1
+	VMULPS       Y9, Y8, Y0
+	VFNMADD231PS Y1, Y0, Y6
+	VSUBPS       Y6, Y8, Y8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y3, Y7
-	VADDPS      Y7, Y7, Y1
-	VADDPS      Y4, Y4, Y7
-	VANDPS      k32_80000000<>+0(SB), Y3, Y4
-	VXORPS      Y4, Y7, Y7
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y4
-	VANDNPS     Y7, Y4, Y0
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y1
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y11
+	VANDNPS     Y6, Y11, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
-	VMOVUPS     k32_4b40007f<>+0(SB), Y7
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y7, Y4
-	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
-	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y1
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y0
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y0
 	VADDPS       Y0, Y1, Y1
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
 	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
-	VMULPS       Y0, Y1, Y7
-	VMULPS       Y4, Y1, Y1
+	VMULPS       Y0, Y1, Y6
+	VMULPS       Y11, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y1, Y1, Y7
-	VADDPS      Y7, Y4, Y4
+	VFMADD213PS Y1, Y1, Y6
+	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y4
-	VMOVUPS      128(SP), Y7
-	VFNMADD213PS 64(SP), Y7, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y1
-	VBLENDVPS    Y1, Y4, Y2, Y7
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y1, Y1, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y3, Y3
-	VORPS   Y3, Y7, Y7
-	VMOVUPS Y7, 32(SI)
+	VANDPS  k32_80000000<>+0(SB), Y10, Y10
+	VORPS   Y10, Y1, Y1
+	VMOVUPS Y1, 32(SI)
 	ADDQ    DI, SI
-	VMOVUPS (SI), Y3
+	VMOVUPS (SI), Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y3, Y2
-	VMOVUPS      96(SP), Y4
-	VFNMADD213PS Y2, Y4, Y3
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y2, Y2, Y4
+	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y2, Y1
-	VMULPS       64(SP), Y3, Y0
-	VMOVAPS      Y1, Y5
-	VFNMADD231PS 64(SP), Y2, Y5
-	VADDPS       Y0, Y5, Y5
-	VFNMADD231PS Y4, Y0, Y5
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y0
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y0, Y9, Y9
+	VFNMADD231PS Y11, Y0, Y9
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y0
-	VMULPS       Y4, Y1, Y6
-	VFNMADD231PS Y0, Y6, Y5
-	VSUBPS       Y5, Y1, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y0
+	VMULPS       Y11, Y6, Y1
+	VFNMADD231PS Y0, Y1, Y9
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y2, Y5
-	VADDPS      Y5, Y5, Y0
-	VADDPS      Y3, Y3, Y5
-	VANDPS      k32_80000000<>+0(SB), Y2, Y3
-	VXORPS      Y3, Y5, Y5
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y3
-	VANDNPS     Y5, Y3, Y6
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y0
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y10
+	VANDNPS     Y9, Y10, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y5
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y5, Y3
-	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
-	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y6
-	VADDPS       Y6, Y0, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y6
-	VMULPS       Y6, Y0, Y5
-	VMULPS       Y3, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y9
+	VMULPS       Y10, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y5
-	VADDPS      Y5, Y3, Y3
+	VFMADD213PS Y0, Y0, Y9
+	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y0
-	VBLENDVPS    Y0, Y3, Y1, Y5
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y0, Y0, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y2, Y2
-	VORPS   Y2, Y5, Y5
-	VMOVUPS Y5, (SI)
-	VMOVUPS 32(SI), Y2
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(SI), Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y2, Y1
-	VMOVUPS      96(SP), Y3
-	VFNMADD213PS Y1, Y3, Y2
+	VMULPS       96(SP), Y8, Y6
+	VMOVUPS      96(SP), Y10
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y1, Y1, Y3
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y1, Y0
-	VMULPS       64(SP), Y2, Y6
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS 64(SP), Y1, Y4
-	VADDPS       Y6, Y4, Y4
-	VFNMADD231PS Y3, Y6, Y4
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y6
-	VMULPS       Y3, Y0, Y5
-	VFNMADD231PS Y6, Y5, Y4
-	VSUBPS       Y4, Y0, Y0
+	VMULPS       64(SP), Y6, Y9
+	VMULPS       64(SP), Y8, Y1
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
+	VADDPS       Y1, Y11, Y11
+	VFNMADD231PS Y10, Y1, Y11
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y1
+	VMULPS       Y10, Y9, Y0
+	VFNMADD231PS Y1, Y0, Y11
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y1, Y4
-	VADDPS      Y4, Y4, Y6
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y1, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y6, Y2
-	VANDNPS     Y4, Y2, Y5
-	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
-	VMOVUPS     k32_4b40007f<>+0(SB), Y4
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y4
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
+	VADDPS      Y11, Y11, Y1
+	VADDPS      Y8, Y8, Y11
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
+	VXORPS      Y8, Y11, Y11
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y8
+	VANDNPS     Y11, Y8, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y4, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y6
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y5
-	VADDPS       Y5, Y6, Y6
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y5
-	VMULPS       Y5, Y6, Y4
-	VMULPS       Y2, Y6, Y6
+	VPSLLD       $0x17, Y11, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y11
+	VMULPS       Y8, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y6, Y6, Y4
-	VADDPS      Y4, Y2, Y2
+	VFMADD213PS Y1, Y1, Y11
+	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y4
-	VDIVPS       Y4, Y2, Y2
-	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y1, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y6
-	VBLENDVPS    Y6, Y2, Y0, Y4
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
+	VDIVPS       Y11, Y8, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y1, Y1, Y8
 
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y1, Y1
-	VORPS   Y1, Y4, Y4
-	VMOVUPS Y4, 32(SI)
-	ADDQ    DI, SI
-	VMOVUPS (SI), Y1
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y1, Y0
-	VMOVUPS      96(SP), Y2
-	VFNMADD213PS Y0, Y2, Y1
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y0, Y0, Y2
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y0, Y6
-	VMULPS       64(SP), Y1, Y5
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS 64(SP), Y0, Y3
-	VADDPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y5, Y3
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y5
-	VMULPS       Y2, Y6, Y4
-	VFNMADD231PS Y5, Y4, Y3
-	VSUBPS       Y3, Y6, Y6
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y0, Y3
-	VADDPS      Y3, Y3, Y5
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y5, Y1
-	VANDNPS     Y3, Y1, Y4
-	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
-	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y3
-
-	// s = 2^n
-	VPSLLD       $0x17, Y3, Y1
-	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y5
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y4
-	VADDPS       Y4, Y5, Y5
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y4
-	VMULPS       Y4, Y5, Y3
-	VMULPS       Y1, Y5, Y5
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y5, Y5, Y3
-	VADDPS      Y3, Y1, Y1
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y1, Y3
-	VDIVPS       Y3, Y1, Y1
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y1
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y5
-	VBLENDVPS    Y5, Y1, Y6, Y3
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y0, Y0
-	VORPS   Y0, Y3, Y3
-	VMOVUPS Y3, (SI)
-	VMOVUPS 32(SI), Y0
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y0, Y6
-	VMOVUPS      96(SP), Y1
-	VFNMADD213PS Y6, Y1, Y0
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y6, Y6, Y1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y6, Y5
-	VMULPS       64(SP), Y0, Y4
-	VMOVAPS      Y5, Y2
-	VFNMADD231PS 64(SP), Y6, Y2
-	VADDPS       Y4, Y2, Y2
-	VFNMADD231PS Y1, Y4, Y2
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y4
-	VMULPS       Y1, Y5, Y3
-	VFNMADD231PS Y4, Y3, Y2
-	VSUBPS       Y2, Y5, Y5
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y6, Y2
-	VADDPS      Y2, Y2, Y4
-	VADDPS      Y0, Y0, Y2
-	VANDPS      k32_80000000<>+0(SB), Y6, Y0
-	VXORPS      Y0, Y2, Y2
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y0
-	VANDNPS     Y2, Y0, Y3
-	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
-	VMOVUPS     k32_4b40007f<>+0(SB), Y2
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y2
-
-	// s = 2^n
-	VPSLLD       $0x17, Y2, Y0
-	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
-	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y4
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y3
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y3
-	VMULPS       Y3, Y4, Y2
-	VMULPS       Y0, Y4, Y4
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y4, Y4, Y2
-	VADDPS      Y2, Y0, Y0
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y0, Y2
-	VDIVPS       Y2, Y0, Y0
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y0
-	VANDPS       k32_7fffffff<>+0(SB), Y6, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y4
-	VBLENDVPS    Y4, Y0, Y5, Y2
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y6, Y6
-	VORPS   Y6, Y2, Y2
-	VMOVUPS Y2, 32(SI)
+	VORPS   Y6, Y1, Y1
+	VMOVUPS Y1, 32(SI)
 	ADDQ    DI, SI
 	VMOVUPS (SI), Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y6, Y5
-	VMOVUPS      96(SP), Y0
-	VFNMADD213PS Y5, Y0, Y6
+	VMULPS       96(SP), Y6, Y9
+	VMOVUPS      96(SP), Y8
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y0
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y6, Y3
-	VMOVAPS      Y4, Y1
-	VFNMADD231PS 64(SP), Y5, Y1
-	VADDPS       Y3, Y1, Y1
-	VFNMADD231PS Y0, Y3, Y1
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y3
-	VMULPS       Y0, Y4, Y2
-	VFNMADD231PS Y3, Y2, Y1
-	VSUBPS       Y1, Y4, Y4
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y0
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
+	VADDPS       Y0, Y10, Y10
+	VFNMADD231PS Y8, Y0, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y0
+	VMULPS       Y8, Y11, Y1
+	VFNMADD231PS Y0, Y1, Y10
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y1
-	VADDPS      Y1, Y1, Y3
-	VADDPS      Y6, Y6, Y1
-	VANDPS      k32_80000000<>+0(SB), Y5, Y6
-	VXORPS      Y6, Y1, Y1
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
-	VANDNPS     Y1, Y6, Y2
-	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y1
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
+	VADDPS      Y10, Y10, Y0
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y6
+	VANDNPS     Y10, Y6, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y6
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y3
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y3, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
-	VMULPS       Y2, Y3, Y1
-	VMULPS       Y6, Y3, Y3
+	VPSLLD       $0x17, Y10, Y6
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y10
+	VMULPS       Y6, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y1
-	VADDPS      Y1, Y6, Y6
+	VFMADD213PS Y0, Y0, Y10
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
-	VDIVPS       Y1, Y6, Y6
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y3
-	VBLENDVPS    Y3, Y6, Y4, Y1
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y0, Y0, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y5, Y5
-	VORPS   Y5, Y1, Y1
-	VMOVUPS Y1, (SI)
-	VMOVUPS 32(SI), Y5
+	VANDPS  k32_80000000<>+0(SB), Y9, Y9
+	VORPS   Y9, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(SI), Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
+	VMULPS       96(SP), Y9, Y11
 	VMOVUPS      96(SP), Y6
-	VFNMADD213PS Y4, Y6, Y5
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y6
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS 64(SP), Y4, Y0
-	VADDPS       Y2, Y0, Y0
-	VFNMADD231PS Y6, Y2, Y0
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
-	VMULPS       Y6, Y3, Y1
-	VFNMADD231PS Y2, Y1, Y0
-	VSUBPS       Y0, Y3, Y3
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y1
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
+	VADDPS       Y1, Y8, Y8
+	VFNMADD231PS Y6, Y1, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y1
+	VMULPS       Y6, Y10, Y0
+	VFNMADD231PS Y1, Y0, Y8
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y2
-	VADDPS      Y5, Y5, Y0
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y0, Y0
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y0, Y5, Y1
-	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
-	VMOVUPS     k32_4b40007f<>+0(SB), Y0
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y0
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
+	VADDPS      Y8, Y8, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y9
+	VANDNPS     Y8, Y9, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y0, Y5
-	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
-	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y2
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
-	VMULPS       Y1, Y2, Y0
-	VMULPS       Y5, Y2, Y2
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y8
+	VMULPS       Y9, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y2, Y2, Y0
-	VADDPS      Y0, Y5, Y5
+	VFMADD213PS Y1, Y1, Y8
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y0
-	VDIVPS       Y0, Y5, Y5
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y0
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y1, Y1, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y4, Y4
-	VORPS   Y4, Y0, Y0
-	VMOVUPS Y0, 32(SI)
+	VANDPS  k32_80000000<>+0(SB), Y11, Y11
+	VORPS   Y11, Y1, Y1
+	VMOVUPS Y1, 32(SI)
+	ADDQ    DI, SI
+	VMOVUPS (SI), Y11
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y10, Y10, Y9
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y0
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y0, Y6, Y6
+	VFNMADD231PS Y9, Y0, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y0
+	VMULPS       Y9, Y8, Y1
+	VFNMADD231PS Y0, Y1, Y6
+	VSUBPS       Y6, Y8, Y8
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y0
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y11
+	VANDNPS     Y6, Y11, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y6
+
+	// s = 2^n
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y6
+	VMULPS       Y11, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y0, Y0, Y6
+	VADDPS      Y6, Y11, Y11
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y0, Y0, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y0
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y10, Y10
+	VORPS   Y10, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(SI), Y10
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y11
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y1
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y1, Y9, Y9
+	VFNMADD231PS Y11, Y1, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y1
+	VMULPS       Y11, Y6, Y0
+	VFNMADD231PS Y1, Y0, Y9
+	VSUBPS       Y9, Y6, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y1
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y10
+	VANDNPS     Y9, Y10, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y9
+	VMULPS       Y10, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y1, Y1, Y9
+	VADDPS      Y9, Y10, Y10
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y1, Y1, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y1
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y1, Y1
+	VMOVUPS Y1, 32(SI)
 	JMP     Gemm6x16_epidone_6
 
 Gemm6x16_notscaledtanh_22:
@@ -6686,20 +6782,28 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS Y7, Y7, Y6
 	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
-	VDIVPS       Y6, Y11, Y11
-	VMOVUPS      128(SP), Y6
-	VFNMADD213PS 64(SP), Y6, Y11
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y7
-	VBLENDVPS    Y7, Y11, Y8, Y6
+	VDIVPS       Y6, Y11, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y7, Y5, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y7, Y7, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y7
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y10, Y10
-	VORPS      Y10, Y6, Y6
+	VORPS      Y10, Y7, Y7
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y6, Y0, (SI)
+	VMASKMOVPS Y7, Y0, (SI)
 	VMOVUPS    32(SP), Y10
 	VMASKMOVPS 32(SI), Y10, Y10
 
@@ -6712,9 +6816,9 @@ Gemm6x16_spillscaledtanh_60:
 	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y8, Y6
 	VMULPS       64(SP), Y10, Y5
-	VMOVAPS      Y7, Y9
+	VMOVAPS      Y6, Y9
 	VFNMADD231PS 64(SP), Y8, Y9
 	VADDPS       Y5, Y9, Y9
 	VFNMADD231PS Y11, Y5, Y9
@@ -6723,9 +6827,9 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y5
-	VMULPS       Y11, Y7, Y4
+	VMULPS       Y11, Y6, Y4
 	VFNMADD231PS Y5, Y4, Y9
-	VSUBPS       Y9, Y7, Y7
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
@@ -6757,20 +6861,28 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
-	VDIVPS       Y9, Y10, Y10
-	VMOVUPS      128(SP), Y9
-	VFNMADD213PS 64(SP), Y9, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y5
-	VBLENDVPS    Y5, Y10, Y7, Y9
+	VDIVPS       Y9, Y10, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y5, Y4, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y5, Y5, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y5
+	VFNMADD213PS 64(SP), Y5, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y5
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y9, Y9
+	VORPS      Y8, Y5, Y5
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y9, Y0, 32(SI)
+	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
 	JLE        Gemm6x16_fwdscaledtanh_61
@@ -6778,18 +6890,18 @@ Gemm6x16_spillscaledtanh_60:
 	VMASKMOVPS (SI), Y8, Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y8, Y7
+	VMULPS       96(SP), Y8, Y6
 	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y7, Y10, Y8
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y7, Y7, Y10
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y7, Y5
+	VMULPS       64(SP), Y6, Y9
 	VMULPS       64(SP), Y8, Y4
-	VMOVAPS      Y5, Y11
-	VFNMADD231PS 64(SP), Y7, Y11
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
 	VADDPS       Y4, Y11, Y11
 	VFNMADD231PS Y10, Y4, Y11
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
@@ -6797,15 +6909,15 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y4
-	VMULPS       Y10, Y5, Y3
+	VMULPS       Y10, Y9, Y3
 	VFNMADD231PS Y4, Y3, Y11
-	VSUBPS       Y11, Y5, Y5
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y7, Y11
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
 	VADDPS      Y11, Y11, Y4
 	VADDPS      Y8, Y8, Y11
-	VANDPS      k32_80000000<>+0(SB), Y7, Y8
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
 	VXORPS      Y8, Y11, Y11
 	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y8
 	VANDNPS     Y11, Y8, Y3
@@ -6831,36 +6943,44 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS Y4, Y4, Y11
 	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
-	VDIVPS       Y11, Y8, Y8
-	VMOVUPS      128(SP), Y11
-	VFNMADD213PS 64(SP), Y11, Y8
-	VANDPS       k32_7fffffff<>+0(SB), Y7, Y11
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y11, Y4
-	VBLENDVPS    Y4, Y8, Y5, Y11
+	VDIVPS       Y11, Y8, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y4, Y3, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y4, Y4, Y8
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y4
+	VFNMADD213PS 64(SP), Y4, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y4
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y7, Y7
-	VORPS      Y7, Y11, Y11
+	VANDPS     k32_80000000<>+0(SB), Y6, Y6
+	VORPS      Y6, Y4, Y4
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y11, Y0, (SI)
-	VMOVUPS    32(SP), Y7
-	VMASKMOVPS 32(SI), Y7, Y7
+	VMASKMOVPS Y4, Y0, (SI)
+	VMOVUPS    32(SP), Y6
+	VMASKMOVPS 32(SI), Y6, Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y7, Y5
+	VMULPS       96(SP), Y6, Y9
 	VMOVUPS      96(SP), Y8
-	VFNMADD213PS Y5, Y8, Y7
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y8
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y7, Y3
-	VMOVAPS      Y4, Y10
-	VFNMADD231PS 64(SP), Y5, Y10
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y3
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
 	VADDPS       Y3, Y10, Y10
 	VFNMADD231PS Y8, Y3, Y10
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
@@ -6868,24 +6988,24 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y3
-	VMULPS       Y8, Y4, Y2
+	VMULPS       Y8, Y11, Y2
 	VFNMADD231PS Y3, Y2, Y10
-	VSUBPS       Y10, Y4, Y4
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y10
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
 	VADDPS      Y10, Y10, Y3
-	VADDPS      Y7, Y7, Y10
-	VANDPS      k32_80000000<>+0(SB), Y5, Y7
-	VXORPS      Y7, Y10, Y10
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y7
-	VANDNPS     Y10, Y7, Y2
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
+	VANDNPS     Y10, Y6, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y10, Y7
+	VPSLLD       $0x17, Y10, Y6
 	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
 	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y3
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y2
@@ -6896,70 +7016,78 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
 	VMULPS       Y2, Y3, Y10
-	VMULPS       Y7, Y3, Y3
+	VMULPS       Y6, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y10
-	VADDPS      Y10, Y7, Y7
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y7, Y10
-	VDIVPS       Y10, Y7, Y7
-	VMOVUPS      128(SP), Y10
-	VFNMADD213PS 64(SP), Y10, Y7
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y10
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y3
-	VBLENDVPS    Y3, Y7, Y4, Y10
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y3
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y3, Y3, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y3
+	VFNMADD213PS 64(SP), Y3, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y3
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y3
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y5, Y5
-	VORPS      Y5, Y10, Y10
+	VANDPS     k32_80000000<>+0(SB), Y9, Y9
+	VORPS      Y9, Y3, Y3
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y10, Y0, 32(SI)
+	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
 	JLE        Gemm6x16_fwdscaledtanh_61
-	VMOVUPS    (SP), Y5
-	VMASKMOVPS (SI), Y5, Y5
+	VMOVUPS    (SP), Y9
+	VMASKMOVPS (SI), Y9, Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
-	VMOVUPS      96(SP), Y7
-	VFNMADD213PS Y4, Y7, Y5
+	VMULPS       96(SP), Y9, Y11
+	VMOVUPS      96(SP), Y6
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y7
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS 64(SP), Y4, Y8
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y2
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
 	VADDPS       Y2, Y8, Y8
-	VFNMADD231PS Y7, Y2, Y8
+	VFNMADD231PS Y6, Y2, Y8
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y7, Y2
-	VMULPS       Y7, Y3, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
+	VMULPS       Y6, Y10, Y1
 	VFNMADD231PS Y2, Y1, Y8
-	VSUBPS       Y8, Y3, Y3
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y8
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
 	VADDPS      Y8, Y8, Y2
-	VADDPS      Y5, Y5, Y8
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y8, Y8
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y8, Y5, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y9
+	VANDNPS     Y8, Y9, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y8
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y5
+	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
 	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y2
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y1
@@ -6970,532 +7098,596 @@ Gemm6x16_spillscaledtanh_60:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
 	VMULPS       Y1, Y2, Y8
-	VMULPS       Y5, Y2, Y2
+	VMULPS       Y9, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y8
-	VADDPS      Y8, Y5, Y5
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y5
-	VMOVUPS      128(SP), Y8
-	VFNMADD213PS 64(SP), Y8, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y8
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y8, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y8
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y2
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y2, Y1, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y2, Y2, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y2
+	VFNMADD213PS 64(SP), Y2, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y2
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y2
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y8, Y8
+	VANDPS     k32_80000000<>+0(SB), Y11, Y11
+	VORPS      Y11, Y2, Y2
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y8, Y0, (SI)
-	VMOVUPS    32(SP), Y4
-	VMASKMOVPS 32(SI), Y4, Y4
+	VMASKMOVPS Y2, Y0, (SI)
+	VMOVUPS    32(SP), Y11
+	VMASKMOVPS 32(SI), Y11, Y11
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y4, Y3
-	VMOVUPS      96(SP), Y5
-	VFNMADD213PS Y3, Y5, Y4
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y3, Y3, Y5
+	VMULPS Y10, Y10, Y9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y3, Y2
-	VMULPS       64(SP), Y4, Y1
-	VMOVAPS      Y2, Y7
-	VFNMADD231PS 64(SP), Y3, Y7
-	VADDPS       Y1, Y7, Y7
-	VFNMADD231PS Y5, Y1, Y7
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y1
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y1, Y6, Y6
+	VFNMADD231PS Y9, Y1, Y6
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y1
-	VMULPS       Y5, Y2, Y0
-	VFNMADD231PS Y1, Y0, Y7
-	VSUBPS       Y7, Y2, Y2
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y1
+	VMULPS       Y9, Y8, Y0
+	VFNMADD231PS Y1, Y0, Y6
+	VSUBPS       Y6, Y8, Y8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y3, Y7
-	VADDPS      Y7, Y7, Y1
-	VADDPS      Y4, Y4, Y7
-	VANDPS      k32_80000000<>+0(SB), Y3, Y4
-	VXORPS      Y4, Y7, Y7
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y4
-	VANDNPS     Y7, Y4, Y0
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y1
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y11
+	VANDNPS     Y6, Y11, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
-	VMOVUPS     k32_4b40007f<>+0(SB), Y7
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y7, Y4
-	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
-	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y1
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y0
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y0
 	VADDPS       Y0, Y1, Y1
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
 	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
-	VMULPS       Y0, Y1, Y7
-	VMULPS       Y4, Y1, Y1
+	VMULPS       Y0, Y1, Y6
+	VMULPS       Y11, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y1, Y1, Y7
-	VADDPS      Y7, Y4, Y4
+	VFMADD213PS Y1, Y1, Y6
+	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y4
-	VMOVUPS      128(SP), Y7
-	VFNMADD213PS 64(SP), Y7, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y1
-	VBLENDVPS    Y1, Y4, Y2, Y7
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y1, Y1, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y3, Y3
-	VORPS      Y3, Y7, Y7
+	VANDPS     k32_80000000<>+0(SB), Y10, Y10
+	VORPS      Y10, Y1, Y1
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y7, Y0, 32(SI)
+	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
 	JLE        Gemm6x16_fwdscaledtanh_61
-	VMOVUPS    (SP), Y3
-	VMASKMOVPS (SI), Y3, Y3
+	VMOVUPS    (SP), Y10
+	VMASKMOVPS (SI), Y10, Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y3, Y2
-	VMOVUPS      96(SP), Y4
-	VFNMADD213PS Y2, Y4, Y3
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y2, Y2, Y4
+	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y2, Y1
-	VMULPS       64(SP), Y3, Y0
-	VMOVAPS      Y1, Y5
-	VFNMADD231PS 64(SP), Y2, Y5
-	VADDPS       Y0, Y5, Y5
-	VFNMADD231PS Y4, Y0, Y5
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y0
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y0, Y9, Y9
+	VFNMADD231PS Y11, Y0, Y9
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y0
-	VMULPS       Y4, Y1, Y6
-	VFNMADD231PS Y0, Y6, Y5
-	VSUBPS       Y5, Y1, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y0
+	VMULPS       Y11, Y6, Y1
+	VFNMADD231PS Y0, Y1, Y9
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y2, Y5
-	VADDPS      Y5, Y5, Y0
-	VADDPS      Y3, Y3, Y5
-	VANDPS      k32_80000000<>+0(SB), Y2, Y3
-	VXORPS      Y3, Y5, Y5
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y3
-	VANDNPS     Y5, Y3, Y6
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y0
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y10
+	VANDNPS     Y9, Y10, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y5
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y5, Y3
-	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
-	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y6
-	VADDPS       Y6, Y0, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y6
-	VMULPS       Y6, Y0, Y5
-	VMULPS       Y3, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y9
+	VMULPS       Y10, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y5
-	VADDPS      Y5, Y3, Y3
+	VFMADD213PS Y0, Y0, Y9
+	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y0
-	VBLENDVPS    Y0, Y3, Y1, Y5
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y0, Y0, Y10
 
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y2, Y2
-	VORPS      Y2, Y5, Y5
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y5, Y0, (SI)
-	VMOVUPS    32(SP), Y2
-	VMASKMOVPS 32(SI), Y2, Y2
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y2, Y1
-	VMOVUPS      96(SP), Y3
-	VFNMADD213PS Y1, Y3, Y2
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y1, Y1, Y3
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y1, Y0
-	VMULPS       64(SP), Y2, Y6
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS 64(SP), Y1, Y4
-	VADDPS       Y6, Y4, Y4
-	VFNMADD231PS Y3, Y6, Y4
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y6
-	VMULPS       Y3, Y0, Y5
-	VFNMADD231PS Y6, Y5, Y4
-	VSUBPS       Y4, Y0, Y0
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y1, Y4
-	VADDPS      Y4, Y4, Y6
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y1, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y6, Y2
-	VANDNPS     Y4, Y2, Y5
-	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
-	VMOVUPS     k32_4b40007f<>+0(SB), Y4
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y4
-
-	// s = 2^n
-	VPSLLD       $0x17, Y4, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y6
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y5
-	VADDPS       Y5, Y6, Y6
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y5
-	VMULPS       Y5, Y6, Y4
-	VMULPS       Y2, Y6, Y6
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y6, Y6, Y4
-	VADDPS      Y4, Y2, Y2
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y4
-	VDIVPS       Y4, Y2, Y2
-	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y1, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y6
-	VBLENDVPS    Y6, Y2, Y0, Y4
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y1, Y1
-	VORPS      Y1, Y4, Y4
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y4, Y0, 32(SI)
-	ADDQ       DI, SI
-	CMPQ       BX, $0x04
-	JLE        Gemm6x16_fwdscaledtanh_61
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y0, Y0
 	VMOVUPS    (SP), Y1
-	VMASKMOVPS (SI), Y1, Y1
+	VMASKMOVPS Y0, Y1, (SI)
+	VMOVUPS    32(SP), Y8
+	VMASKMOVPS 32(SI), Y8, Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y1, Y0
-	VMOVUPS      96(SP), Y2
-	VFNMADD213PS Y0, Y2, Y1
+	VMULPS       96(SP), Y8, Y6
+	VMOVUPS      96(SP), Y10
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y0, Y0, Y2
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y0, Y6
-	VMULPS       64(SP), Y1, Y5
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS 64(SP), Y0, Y3
-	VADDPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y5, Y3
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y5
-	VMULPS       Y2, Y6, Y4
-	VFNMADD231PS Y5, Y4, Y3
-	VSUBPS       Y3, Y6, Y6
+	VMULPS       64(SP), Y6, Y9
+	VMULPS       64(SP), Y8, Y1
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
+	VADDPS       Y1, Y11, Y11
+	VFNMADD231PS Y10, Y1, Y11
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y1
+	VMULPS       Y10, Y9, Y0
+	VFNMADD231PS Y1, Y0, Y11
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y0, Y3
-	VADDPS      Y3, Y3, Y5
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y5, Y1
-	VANDNPS     Y3, Y1, Y4
-	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
-	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y3
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
+	VADDPS      Y11, Y11, Y1
+	VADDPS      Y8, Y8, Y11
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
+	VXORPS      Y8, Y11, Y11
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y8
+	VANDNPS     Y11, Y8, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y3, Y1
-	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y5
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y4
-	VADDPS       Y4, Y5, Y5
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y4
-	VMULPS       Y4, Y5, Y3
-	VMULPS       Y1, Y5, Y5
+	VPSLLD       $0x17, Y11, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y11
+	VMULPS       Y8, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y5, Y5, Y3
-	VADDPS      Y3, Y1, Y1
+	VFMADD213PS Y1, Y1, Y11
+	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y1, Y3
-	VDIVPS       Y3, Y1, Y1
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y1
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y5
-	VBLENDVPS    Y5, Y1, Y6, Y3
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
+	VDIVPS       Y11, Y8, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y1, Y1, Y8
 
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y3, Y3
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y3, Y0, (SI)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(SI), Y0, Y0
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y0, Y6
-	VMOVUPS      96(SP), Y1
-	VFNMADD213PS Y6, Y1, Y0
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y6, Y6, Y1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y6, Y5
-	VMULPS       64(SP), Y0, Y4
-	VMOVAPS      Y5, Y2
-	VFNMADD231PS 64(SP), Y6, Y2
-	VADDPS       Y4, Y2, Y2
-	VFNMADD231PS Y1, Y4, Y2
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y4
-	VMULPS       Y1, Y5, Y3
-	VFNMADD231PS Y4, Y3, Y2
-	VSUBPS       Y2, Y5, Y5
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y6, Y2
-	VADDPS      Y2, Y2, Y4
-	VADDPS      Y0, Y0, Y2
-	VANDPS      k32_80000000<>+0(SB), Y6, Y0
-	VXORPS      Y0, Y2, Y2
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y0
-	VANDNPS     Y2, Y0, Y3
-	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
-	VMOVUPS     k32_4b40007f<>+0(SB), Y2
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y2
-
-	// s = 2^n
-	VPSLLD       $0x17, Y2, Y0
-	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
-	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y4
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y3
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y3
-	VMULPS       Y3, Y4, Y2
-	VMULPS       Y0, Y4, Y4
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y4, Y4, Y2
-	VADDPS      Y2, Y0, Y0
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y0, Y2
-	VDIVPS       Y2, Y0, Y0
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y0
-	VANDPS       k32_7fffffff<>+0(SB), Y6, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y4
-	VBLENDVPS    Y4, Y0, Y5, Y2
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y6, Y6
-	VORPS      Y6, Y2, Y2
+	VORPS      Y6, Y1, Y1
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y2, Y0, 32(SI)
+	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
-	CMPQ       BX, $0x05
+	CMPQ       BX, $0x04
 	JLE        Gemm6x16_fwdscaledtanh_61
 	VMOVUPS    (SP), Y6
 	VMASKMOVPS (SI), Y6, Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y6, Y5
-	VMOVUPS      96(SP), Y0
-	VFNMADD213PS Y5, Y0, Y6
+	VMULPS       96(SP), Y6, Y9
+	VMOVUPS      96(SP), Y8
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y0
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y6, Y3
-	VMOVAPS      Y4, Y1
-	VFNMADD231PS 64(SP), Y5, Y1
-	VADDPS       Y3, Y1, Y1
-	VFNMADD231PS Y0, Y3, Y1
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y3
-	VMULPS       Y0, Y4, Y2
-	VFNMADD231PS Y3, Y2, Y1
-	VSUBPS       Y1, Y4, Y4
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y0
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
+	VADDPS       Y0, Y10, Y10
+	VFNMADD231PS Y8, Y0, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y0
+	VMULPS       Y8, Y11, Y1
+	VFNMADD231PS Y0, Y1, Y10
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y1
-	VADDPS      Y1, Y1, Y3
-	VADDPS      Y6, Y6, Y1
-	VANDPS      k32_80000000<>+0(SB), Y5, Y6
-	VXORPS      Y6, Y1, Y1
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
-	VANDNPS     Y1, Y6, Y2
-	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y1
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
+	VADDPS      Y10, Y10, Y0
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y6
+	VANDNPS     Y10, Y6, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y6
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y3
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y3, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
-	VMULPS       Y2, Y3, Y1
-	VMULPS       Y6, Y3, Y3
+	VPSLLD       $0x17, Y10, Y6
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y10
+	VMULPS       Y6, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y1
-	VADDPS      Y1, Y6, Y6
+	VFMADD213PS Y0, Y0, Y10
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
-	VDIVPS       Y1, Y6, Y6
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y3
-	VBLENDVPS    Y3, Y6, Y4, Y1
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y0, Y0, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y5, Y5
-	VORPS      Y5, Y1, Y1
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y1, Y0, (SI)
-	VMOVUPS    32(SP), Y5
-	VMASKMOVPS 32(SI), Y5, Y5
+	VANDPS     k32_80000000<>+0(SB), Y9, Y9
+	VORPS      Y9, Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS Y0, Y1, (SI)
+	VMOVUPS    32(SP), Y9
+	VMASKMOVPS 32(SI), Y9, Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
+	VMULPS       96(SP), Y9, Y11
 	VMOVUPS      96(SP), Y6
-	VFNMADD213PS Y4, Y6, Y5
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y6
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS 64(SP), Y4, Y0
-	VADDPS       Y2, Y0, Y0
-	VFNMADD231PS Y6, Y2, Y0
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
-	VMULPS       Y6, Y3, Y1
-	VFNMADD231PS Y2, Y1, Y0
-	VSUBPS       Y0, Y3, Y3
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y1
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
+	VADDPS       Y1, Y8, Y8
+	VFNMADD231PS Y6, Y1, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y1
+	VMULPS       Y6, Y10, Y0
+	VFNMADD231PS Y1, Y0, Y8
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y2
-	VADDPS      Y5, Y5, Y0
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y0, Y0
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y0, Y5, Y1
-	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
-	VMOVUPS     k32_4b40007f<>+0(SB), Y0
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y0
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
+	VADDPS      Y8, Y8, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y9
+	VANDNPS     Y8, Y9, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y0, Y5
-	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
-	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y2
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
-	VMULPS       Y1, Y2, Y0
-	VMULPS       Y5, Y2, Y2
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y8
+	VMULPS       Y9, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y2, Y2, Y0
-	VADDPS      Y0, Y5, Y5
+	VFMADD213PS Y1, Y1, Y8
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y0
-	VDIVPS       Y0, Y5, Y5
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y0
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y1, Y1, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y0, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(SI)
+	VANDPS     k32_80000000<>+0(SB), Y11, Y11
+	VORPS      Y11, Y1, Y1
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y1, Y0, 32(SI)
+	ADDQ       DI, SI
+	CMPQ       BX, $0x05
+	JLE        Gemm6x16_fwdscaledtanh_61
+	VMOVUPS    (SP), Y11
+	VMASKMOVPS (SI), Y11, Y11
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y10, Y10, Y9
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y0
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y0, Y6, Y6
+	VFNMADD231PS Y9, Y0, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y0
+	VMULPS       Y9, Y8, Y1
+	VFNMADD231PS Y0, Y1, Y6
+	VSUBPS       Y6, Y8, Y8
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y0
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y11
+	VANDNPS     Y6, Y11, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y6
+
+	// s = 2^n
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y6
+	VMULPS       Y11, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y0, Y0, Y6
+	VADDPS      Y6, Y11, Y11
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y0, Y0, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y0
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y10, Y10
+	VORPS      Y10, Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS Y0, Y1, (SI)
+	VMOVUPS    32(SP), Y10
+	VMASKMOVPS 32(SI), Y10, Y10
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y11
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y1
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y1, Y9, Y9
+	VFNMADD231PS Y11, Y1, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y1
+	VMULPS       Y11, Y6, Y0
+	VFNMADD231PS Y1, Y0, Y9
+	VSUBPS       Y9, Y6, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y1
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y10
+	VANDNPS     Y9, Y10, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y9
+	VMULPS       Y10, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y1, Y1, Y9
+	VADDPS      Y9, Y10, Y10
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y1, Y1, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y1
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y1, Y1
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y1, Y0, 32(SI)
 
 Gemm6x16_fwdscaledtanh_61:
 	JMP Gemm6x16_epidone_43
@@ -11292,19 +11484,27 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS Y7, Y7, Y6
 	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
-	VDIVPS       Y6, Y11, Y11
-	VMOVUPS      128(SP), Y6
-	VFNMADD213PS 64(SP), Y6, Y11
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y7
-	VBLENDVPS    Y7, Y11, Y8, Y6
+	VDIVPS       Y6, Y11, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y7, Y5, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y7, Y7, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y7
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y10, Y10
-	VORPS   Y10, Y6, Y6
-	VMOVUPS Y6, (DX)
+	VORPS   Y10, Y7, Y7
+	VMOVUPS Y7, (DX)
 	VMOVUPS 32(DX), Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -11316,9 +11516,9 @@ Gemm6x16S_notscaledsigmoid_95:
 	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y8, Y6
 	VMULPS       64(SP), Y10, Y5
-	VMOVAPS      Y7, Y9
+	VMOVAPS      Y6, Y9
 	VFNMADD231PS 64(SP), Y8, Y9
 	VADDPS       Y5, Y9, Y9
 	VFNMADD231PS Y11, Y5, Y9
@@ -11327,9 +11527,9 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y5
-	VMULPS       Y11, Y7, Y4
+	VMULPS       Y11, Y6, Y4
 	VFNMADD231PS Y5, Y4, Y9
-	VSUBPS       Y9, Y7, Y7
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
@@ -11361,35 +11561,43 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
-	VDIVPS       Y9, Y10, Y10
-	VMOVUPS      128(SP), Y9
-	VFNMADD213PS 64(SP), Y9, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y5
-	VBLENDVPS    Y5, Y10, Y7, Y9
+	VDIVPS       Y9, Y10, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y5, Y4, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y5, Y5, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y5
+	VFNMADD213PS 64(SP), Y5, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y5
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y9, Y9
-	VMOVUPS Y9, 32(DX)
+	VORPS   Y8, Y5, Y5
+	VMOVUPS Y5, 32(DX)
 	ADDQ    BX, DX
 	VMOVUPS (DX), Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y8, Y7
+	VMULPS       96(SP), Y8, Y6
 	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y7, Y10, Y8
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y7, Y7, Y10
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y7, Y5
+	VMULPS       64(SP), Y6, Y9
 	VMULPS       64(SP), Y8, Y4
-	VMOVAPS      Y5, Y11
-	VFNMADD231PS 64(SP), Y7, Y11
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
 	VADDPS       Y4, Y11, Y11
 	VFNMADD231PS Y10, Y4, Y11
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
@@ -11397,15 +11605,15 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y4
-	VMULPS       Y10, Y5, Y3
+	VMULPS       Y10, Y9, Y3
 	VFNMADD231PS Y4, Y3, Y11
-	VSUBPS       Y11, Y5, Y5
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y7, Y11
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
 	VADDPS      Y11, Y11, Y4
 	VADDPS      Y8, Y8, Y11
-	VANDPS      k32_80000000<>+0(SB), Y7, Y8
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
 	VXORPS      Y8, Y11, Y11
 	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y8
 	VANDNPS     Y11, Y8, Y3
@@ -11431,34 +11639,42 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS Y4, Y4, Y11
 	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
-	VDIVPS       Y11, Y8, Y8
-	VMOVUPS      128(SP), Y11
-	VFNMADD213PS 64(SP), Y11, Y8
-	VANDPS       k32_7fffffff<>+0(SB), Y7, Y11
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y11, Y4
-	VBLENDVPS    Y4, Y8, Y5, Y11
+	VDIVPS       Y11, Y8, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y4, Y3, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y4, Y4, Y8
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y4
+	VFNMADD213PS 64(SP), Y4, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y4
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y7, Y7
-	VORPS   Y7, Y11, Y11
-	VMOVUPS Y11, (DX)
-	VMOVUPS 32(DX), Y7
+	VANDPS  k32_80000000<>+0(SB), Y6, Y6
+	VORPS   Y6, Y4, Y4
+	VMOVUPS Y4, (DX)
+	VMOVUPS 32(DX), Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y7, Y5
+	VMULPS       96(SP), Y6, Y9
 	VMOVUPS      96(SP), Y8
-	VFNMADD213PS Y5, Y8, Y7
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y8
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y7, Y3
-	VMOVAPS      Y4, Y10
-	VFNMADD231PS 64(SP), Y5, Y10
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y3
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
 	VADDPS       Y3, Y10, Y10
 	VFNMADD231PS Y8, Y3, Y10
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
@@ -11466,24 +11682,24 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y3
-	VMULPS       Y8, Y4, Y2
+	VMULPS       Y8, Y11, Y2
 	VFNMADD231PS Y3, Y2, Y10
-	VSUBPS       Y10, Y4, Y4
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y10
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
 	VADDPS      Y10, Y10, Y3
-	VADDPS      Y7, Y7, Y10
-	VANDPS      k32_80000000<>+0(SB), Y5, Y7
-	VXORPS      Y7, Y10, Y10
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y7
-	VANDNPS     Y10, Y7, Y2
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
+	VANDNPS     Y10, Y6, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y10, Y7
+	VPSLLD       $0x17, Y10, Y6
 	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
 	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y3
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y2
@@ -11494,66 +11710,74 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
 	VMULPS       Y2, Y3, Y10
-	VMULPS       Y7, Y3, Y3
+	VMULPS       Y6, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y10
-	VADDPS      Y10, Y7, Y7
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y7, Y10
-	VDIVPS       Y10, Y7, Y7
-	VMOVUPS      128(SP), Y10
-	VFNMADD213PS 64(SP), Y10, Y7
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y10
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y3
-	VBLENDVPS    Y3, Y7, Y4, Y10
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y3
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y3, Y3, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y3
+	VFNMADD213PS 64(SP), Y3, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y3
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y3
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y5, Y5
-	VORPS   Y5, Y10, Y10
-	VMOVUPS Y10, 32(DX)
+	VANDPS  k32_80000000<>+0(SB), Y9, Y9
+	VORPS   Y9, Y3, Y3
+	VMOVUPS Y3, 32(DX)
 	ADDQ    BX, DX
-	VMOVUPS (DX), Y5
+	VMOVUPS (DX), Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
-	VMOVUPS      96(SP), Y7
-	VFNMADD213PS Y4, Y7, Y5
+	VMULPS       96(SP), Y9, Y11
+	VMOVUPS      96(SP), Y6
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y7
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS 64(SP), Y4, Y8
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y2
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
 	VADDPS       Y2, Y8, Y8
-	VFNMADD231PS Y7, Y2, Y8
+	VFNMADD231PS Y6, Y2, Y8
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y7, Y2
-	VMULPS       Y7, Y3, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
+	VMULPS       Y6, Y10, Y1
 	VFNMADD231PS Y2, Y1, Y8
-	VSUBPS       Y8, Y3, Y3
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y8
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
 	VADDPS      Y8, Y8, Y2
-	VADDPS      Y5, Y5, Y8
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y8, Y8
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y8, Y5, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y9
+	VANDNPS     Y8, Y9, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y8
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y5
+	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
 	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y2
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y1
@@ -11564,511 +11788,575 @@ Gemm6x16S_notscaledsigmoid_95:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
 	VMULPS       Y1, Y2, Y8
-	VMULPS       Y5, Y2, Y2
+	VMULPS       Y9, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y8
-	VADDPS      Y8, Y5, Y5
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y5
-	VMOVUPS      128(SP), Y8
-	VFNMADD213PS 64(SP), Y8, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y8
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y8, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y8
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y2
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y2, Y1, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y2, Y2, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y2
+	VFNMADD213PS 64(SP), Y2, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y2
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y2
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y4, Y4
-	VORPS   Y4, Y8, Y8
-	VMOVUPS Y8, (DX)
-	VMOVUPS 32(DX), Y4
+	VANDPS  k32_80000000<>+0(SB), Y11, Y11
+	VORPS   Y11, Y2, Y2
+	VMOVUPS Y2, (DX)
+	VMOVUPS 32(DX), Y11
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y4, Y3
-	VMOVUPS      96(SP), Y5
-	VFNMADD213PS Y3, Y5, Y4
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y3, Y3, Y5
+	VMULPS Y10, Y10, Y9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y3, Y2
-	VMULPS       64(SP), Y4, Y1
-	VMOVAPS      Y2, Y7
-	VFNMADD231PS 64(SP), Y3, Y7
-	VADDPS       Y1, Y7, Y7
-	VFNMADD231PS Y5, Y1, Y7
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y1
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y1, Y6, Y6
+	VFNMADD231PS Y9, Y1, Y6
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y1
-	VMULPS       Y5, Y2, Y0
-	VFNMADD231PS Y1, Y0, Y7
-	VSUBPS       Y7, Y2, Y2
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y1
+	VMULPS       Y9, Y8, Y0
+	VFNMADD231PS Y1, Y0, Y6
+	VSUBPS       Y6, Y8, Y8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y3, Y7
-	VADDPS      Y7, Y7, Y1
-	VADDPS      Y4, Y4, Y7
-	VANDPS      k32_80000000<>+0(SB), Y3, Y4
-	VXORPS      Y4, Y7, Y7
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y4
-	VANDNPS     Y7, Y4, Y0
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y1
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y11
+	VANDNPS     Y6, Y11, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
-	VMOVUPS     k32_4b40007f<>+0(SB), Y7
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y7, Y4
-	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
-	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y1
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y0
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y0
 	VADDPS       Y0, Y1, Y1
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
 	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
-	VMULPS       Y0, Y1, Y7
-	VMULPS       Y4, Y1, Y1
+	VMULPS       Y0, Y1, Y6
+	VMULPS       Y11, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y1, Y1, Y7
-	VADDPS      Y7, Y4, Y4
+	VFMADD213PS Y1, Y1, Y6
+	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y4
-	VMOVUPS      128(SP), Y7
-	VFNMADD213PS 64(SP), Y7, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y1
-	VBLENDVPS    Y1, Y4, Y2, Y7
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y1, Y1, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y3, Y3
-	VORPS   Y3, Y7, Y7
-	VMOVUPS Y7, 32(DX)
+	VANDPS  k32_80000000<>+0(SB), Y10, Y10
+	VORPS   Y10, Y1, Y1
+	VMOVUPS Y1, 32(DX)
 	ADDQ    BX, DX
-	VMOVUPS (DX), Y3
+	VMOVUPS (DX), Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y3, Y2
-	VMOVUPS      96(SP), Y4
-	VFNMADD213PS Y2, Y4, Y3
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y2, Y2, Y4
+	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y2, Y1
-	VMULPS       64(SP), Y3, Y0
-	VMOVAPS      Y1, Y5
-	VFNMADD231PS 64(SP), Y2, Y5
-	VADDPS       Y0, Y5, Y5
-	VFNMADD231PS Y4, Y0, Y5
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y0
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y0, Y9, Y9
+	VFNMADD231PS Y11, Y0, Y9
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y0
-	VMULPS       Y4, Y1, Y6
-	VFNMADD231PS Y0, Y6, Y5
-	VSUBPS       Y5, Y1, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y0
+	VMULPS       Y11, Y6, Y1
+	VFNMADD231PS Y0, Y1, Y9
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y2, Y5
-	VADDPS      Y5, Y5, Y0
-	VADDPS      Y3, Y3, Y5
-	VANDPS      k32_80000000<>+0(SB), Y2, Y3
-	VXORPS      Y3, Y5, Y5
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y3
-	VANDNPS     Y5, Y3, Y6
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y0
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y10
+	VANDNPS     Y9, Y10, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y5
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y5, Y3
-	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
-	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y6
-	VADDPS       Y6, Y0, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y6
-	VMULPS       Y6, Y0, Y5
-	VMULPS       Y3, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y9
+	VMULPS       Y10, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y5
-	VADDPS      Y5, Y3, Y3
+	VFMADD213PS Y0, Y0, Y9
+	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y0
-	VBLENDVPS    Y0, Y3, Y1, Y5
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y0, Y0, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y2, Y2
-	VORPS   Y2, Y5, Y5
-	VMOVUPS Y5, (DX)
-	VMOVUPS 32(DX), Y2
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VMOVUPS 32(DX), Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y2, Y1
-	VMOVUPS      96(SP), Y3
-	VFNMADD213PS Y1, Y3, Y2
+	VMULPS       96(SP), Y8, Y6
+	VMOVUPS      96(SP), Y10
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y1, Y1, Y3
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y1, Y0
-	VMULPS       64(SP), Y2, Y6
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS 64(SP), Y1, Y4
-	VADDPS       Y6, Y4, Y4
-	VFNMADD231PS Y3, Y6, Y4
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y6
-	VMULPS       Y3, Y0, Y5
-	VFNMADD231PS Y6, Y5, Y4
-	VSUBPS       Y4, Y0, Y0
+	VMULPS       64(SP), Y6, Y9
+	VMULPS       64(SP), Y8, Y1
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
+	VADDPS       Y1, Y11, Y11
+	VFNMADD231PS Y10, Y1, Y11
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y1
+	VMULPS       Y10, Y9, Y0
+	VFNMADD231PS Y1, Y0, Y11
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y1, Y4
-	VADDPS      Y4, Y4, Y6
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y1, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y6, Y2
-	VANDNPS     Y4, Y2, Y5
-	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
-	VMOVUPS     k32_4b40007f<>+0(SB), Y4
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y4
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
+	VADDPS      Y11, Y11, Y1
+	VADDPS      Y8, Y8, Y11
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
+	VXORPS      Y8, Y11, Y11
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y8
+	VANDNPS     Y11, Y8, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y4, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y6
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y5
-	VADDPS       Y5, Y6, Y6
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y5
-	VMULPS       Y5, Y6, Y4
-	VMULPS       Y2, Y6, Y6
+	VPSLLD       $0x17, Y11, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y11
+	VMULPS       Y8, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y6, Y6, Y4
-	VADDPS      Y4, Y2, Y2
+	VFMADD213PS Y1, Y1, Y11
+	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y4
-	VDIVPS       Y4, Y2, Y2
-	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y1, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y6
-	VBLENDVPS    Y6, Y2, Y0, Y4
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
+	VDIVPS       Y11, Y8, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y1, Y1, Y8
 
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y1, Y1
-	VORPS   Y1, Y4, Y4
-	VMOVUPS Y4, 32(DX)
-	ADDQ    BX, DX
-	VMOVUPS (DX), Y1
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y1, Y0
-	VMOVUPS      96(SP), Y2
-	VFNMADD213PS Y0, Y2, Y1
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y0, Y0, Y2
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y0, Y6
-	VMULPS       64(SP), Y1, Y5
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS 64(SP), Y0, Y3
-	VADDPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y5, Y3
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y5
-	VMULPS       Y2, Y6, Y4
-	VFNMADD231PS Y5, Y4, Y3
-	VSUBPS       Y3, Y6, Y6
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y0, Y3
-	VADDPS      Y3, Y3, Y5
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y5, Y1
-	VANDNPS     Y3, Y1, Y4
-	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
-	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y3
-
-	// s = 2^n
-	VPSLLD       $0x17, Y3, Y1
-	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y5
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y4
-	VADDPS       Y4, Y5, Y5
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y4
-	VMULPS       Y4, Y5, Y3
-	VMULPS       Y1, Y5, Y5
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y5, Y5, Y3
-	VADDPS      Y3, Y1, Y1
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y1, Y3
-	VDIVPS       Y3, Y1, Y1
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y1
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y5
-	VBLENDVPS    Y5, Y1, Y6, Y3
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y0, Y0
-	VORPS   Y0, Y3, Y3
-	VMOVUPS Y3, (DX)
-	VMOVUPS 32(DX), Y0
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y0, Y6
-	VMOVUPS      96(SP), Y1
-	VFNMADD213PS Y6, Y1, Y0
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y6, Y6, Y1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y6, Y5
-	VMULPS       64(SP), Y0, Y4
-	VMOVAPS      Y5, Y2
-	VFNMADD231PS 64(SP), Y6, Y2
-	VADDPS       Y4, Y2, Y2
-	VFNMADD231PS Y1, Y4, Y2
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y4
-	VMULPS       Y1, Y5, Y3
-	VFNMADD231PS Y4, Y3, Y2
-	VSUBPS       Y2, Y5, Y5
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y6, Y2
-	VADDPS      Y2, Y2, Y4
-	VADDPS      Y0, Y0, Y2
-	VANDPS      k32_80000000<>+0(SB), Y6, Y0
-	VXORPS      Y0, Y2, Y2
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y0
-	VANDNPS     Y2, Y0, Y3
-	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
-	VMOVUPS     k32_4b40007f<>+0(SB), Y2
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y2
-
-	// s = 2^n
-	VPSLLD       $0x17, Y2, Y0
-	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
-	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y4
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y3
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y3
-	VMULPS       Y3, Y4, Y2
-	VMULPS       Y0, Y4, Y4
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y4, Y4, Y2
-	VADDPS      Y2, Y0, Y0
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y0, Y2
-	VDIVPS       Y2, Y0, Y0
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y0
-	VANDPS       k32_7fffffff<>+0(SB), Y6, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y4
-	VBLENDVPS    Y4, Y0, Y5, Y2
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y6, Y6
-	VORPS   Y6, Y2, Y2
-	VMOVUPS Y2, 32(DX)
+	VORPS   Y6, Y1, Y1
+	VMOVUPS Y1, 32(DX)
 	ADDQ    BX, DX
 	VMOVUPS (DX), Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y6, Y5
-	VMOVUPS      96(SP), Y0
-	VFNMADD213PS Y5, Y0, Y6
+	VMULPS       96(SP), Y6, Y9
+	VMOVUPS      96(SP), Y8
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y0
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y6, Y3
-	VMOVAPS      Y4, Y1
-	VFNMADD231PS 64(SP), Y5, Y1
-	VADDPS       Y3, Y1, Y1
-	VFNMADD231PS Y0, Y3, Y1
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y3
-	VMULPS       Y0, Y4, Y2
-	VFNMADD231PS Y3, Y2, Y1
-	VSUBPS       Y1, Y4, Y4
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y0
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
+	VADDPS       Y0, Y10, Y10
+	VFNMADD231PS Y8, Y0, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y0
+	VMULPS       Y8, Y11, Y1
+	VFNMADD231PS Y0, Y1, Y10
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y1
-	VADDPS      Y1, Y1, Y3
-	VADDPS      Y6, Y6, Y1
-	VANDPS      k32_80000000<>+0(SB), Y5, Y6
-	VXORPS      Y6, Y1, Y1
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
-	VANDNPS     Y1, Y6, Y2
-	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y1
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
+	VADDPS      Y10, Y10, Y0
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y6
+	VANDNPS     Y10, Y6, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y6
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y3
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y3, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
-	VMULPS       Y2, Y3, Y1
-	VMULPS       Y6, Y3, Y3
+	VPSLLD       $0x17, Y10, Y6
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y10
+	VMULPS       Y6, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y1
-	VADDPS      Y1, Y6, Y6
+	VFMADD213PS Y0, Y0, Y10
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
-	VDIVPS       Y1, Y6, Y6
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y3
-	VBLENDVPS    Y3, Y6, Y4, Y1
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y0, Y0, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y5, Y5
-	VORPS   Y5, Y1, Y1
-	VMOVUPS Y1, (DX)
-	VMOVUPS 32(DX), Y5
+	VANDPS  k32_80000000<>+0(SB), Y9, Y9
+	VORPS   Y9, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VMOVUPS 32(DX), Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
+	VMULPS       96(SP), Y9, Y11
 	VMOVUPS      96(SP), Y6
-	VFNMADD213PS Y4, Y6, Y5
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y6
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS 64(SP), Y4, Y0
-	VADDPS       Y2, Y0, Y0
-	VFNMADD231PS Y6, Y2, Y0
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
-	VMULPS       Y6, Y3, Y1
-	VFNMADD231PS Y2, Y1, Y0
-	VSUBPS       Y0, Y3, Y3
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y1
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
+	VADDPS       Y1, Y8, Y8
+	VFNMADD231PS Y6, Y1, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y1
+	VMULPS       Y6, Y10, Y0
+	VFNMADD231PS Y1, Y0, Y8
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y2
-	VADDPS      Y5, Y5, Y0
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y0, Y0
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y0, Y5, Y1
-	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
-	VMOVUPS     k32_4b40007f<>+0(SB), Y0
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y0
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
+	VADDPS      Y8, Y8, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y9
+	VANDNPS     Y8, Y9, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y0, Y5
-	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
-	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y2
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
-	VMULPS       Y1, Y2, Y0
-	VMULPS       Y5, Y2, Y2
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y8
+	VMULPS       Y9, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y2, Y2, Y0
-	VADDPS      Y0, Y5, Y5
+	VFMADD213PS Y1, Y1, Y8
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y0
-	VDIVPS       Y0, Y5, Y5
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y0
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y1, Y1, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y4, Y4
-	VORPS   Y4, Y0, Y0
-	VMOVUPS Y0, 32(DX)
+	VANDPS  k32_80000000<>+0(SB), Y11, Y11
+	VORPS   Y11, Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	ADDQ    BX, DX
+	VMOVUPS (DX), Y11
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y10, Y10, Y9
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y0
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y0, Y6, Y6
+	VFNMADD231PS Y9, Y0, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y0
+	VMULPS       Y9, Y8, Y1
+	VFNMADD231PS Y0, Y1, Y6
+	VSUBPS       Y6, Y8, Y8
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y0
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y11
+	VANDNPS     Y6, Y11, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y6
+
+	// s = 2^n
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y6
+	VMULPS       Y11, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y0, Y0, Y6
+	VADDPS      Y6, Y11, Y11
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y0, Y0, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y0
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y10, Y10
+	VORPS   Y10, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VMOVUPS 32(DX), Y10
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y11
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y1
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y1, Y9, Y9
+	VFNMADD231PS Y11, Y1, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y1
+	VMULPS       Y11, Y6, Y0
+	VFNMADD231PS Y1, Y0, Y9
+	VSUBPS       Y9, Y6, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y1
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y10
+	VANDNPS     Y9, Y10, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y9
+	VMULPS       Y10, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y1, Y1, Y9
+	VADDPS      Y9, Y10, Y10
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y1, Y1, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y1
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y1, Y1
+	VMOVUPS Y1, 32(DX)
 	JMP     Gemm6x16S_epidone_82
 
 Gemm6x16S_notscaledtanh_98:
@@ -15346,20 +15634,28 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS Y7, Y7, Y6
 	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
-	VDIVPS       Y6, Y11, Y11
-	VMOVUPS      128(SP), Y6
-	VFNMADD213PS 64(SP), Y6, Y11
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y7
-	VBLENDVPS    Y7, Y11, Y8, Y6
+	VDIVPS       Y6, Y11, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y7, Y5, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y7, Y7, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y7
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y10, Y10
-	VORPS      Y10, Y6, Y6
+	VORPS      Y10, Y7, Y7
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y6, Y0, (DX)
+	VMASKMOVPS Y7, Y0, (DX)
 	VMOVUPS    32(SP), Y10
 	VMASKMOVPS 32(DX), Y10, Y10
 
@@ -15372,9 +15668,9 @@ Gemm6x16S_spillscaledtanh_136:
 	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y8, Y6
 	VMULPS       64(SP), Y10, Y5
-	VMOVAPS      Y7, Y9
+	VMOVAPS      Y6, Y9
 	VFNMADD231PS 64(SP), Y8, Y9
 	VADDPS       Y5, Y9, Y9
 	VFNMADD231PS Y11, Y5, Y9
@@ -15383,9 +15679,9 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y5
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y5
-	VMULPS       Y11, Y7, Y4
+	VMULPS       Y11, Y6, Y4
 	VFNMADD231PS Y5, Y4, Y9
-	VSUBPS       Y9, Y7, Y7
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
@@ -15417,20 +15713,28 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
-	VDIVPS       Y9, Y10, Y10
-	VMOVUPS      128(SP), Y9
-	VFNMADD213PS 64(SP), Y9, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y5
-	VBLENDVPS    Y5, Y10, Y7, Y9
+	VDIVPS       Y9, Y10, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y5, Y4, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y5, Y5, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y5
+	VFNMADD213PS 64(SP), Y5, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y5
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y9, Y9
+	VORPS      Y8, Y5, Y5
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y9, Y0, 32(DX)
+	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
 	JLE        Gemm6x16S_fwdscaledtanh_137
@@ -15438,18 +15742,18 @@ Gemm6x16S_spillscaledtanh_136:
 	VMASKMOVPS (DX), Y8, Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y8, Y7
+	VMULPS       96(SP), Y8, Y6
 	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y7, Y10, Y8
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y7, Y7, Y10
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y7, Y5
+	VMULPS       64(SP), Y6, Y9
 	VMULPS       64(SP), Y8, Y4
-	VMOVAPS      Y5, Y11
-	VFNMADD231PS 64(SP), Y7, Y11
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
 	VADDPS       Y4, Y11, Y11
 	VFNMADD231PS Y10, Y4, Y11
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
@@ -15457,15 +15761,15 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y4
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y4
-	VMULPS       Y10, Y5, Y3
+	VMULPS       Y10, Y9, Y3
 	VFNMADD231PS Y4, Y3, Y11
-	VSUBPS       Y11, Y5, Y5
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y7, Y11
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
 	VADDPS      Y11, Y11, Y4
 	VADDPS      Y8, Y8, Y11
-	VANDPS      k32_80000000<>+0(SB), Y7, Y8
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
 	VXORPS      Y8, Y11, Y11
 	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y8
 	VANDNPS     Y11, Y8, Y3
@@ -15491,36 +15795,44 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS Y4, Y4, Y11
 	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
-	VDIVPS       Y11, Y8, Y8
-	VMOVUPS      128(SP), Y11
-	VFNMADD213PS 64(SP), Y11, Y8
-	VANDPS       k32_7fffffff<>+0(SB), Y7, Y11
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y11, Y4
-	VBLENDVPS    Y4, Y8, Y5, Y11
+	VDIVPS       Y11, Y8, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y4, Y3, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y4, Y4, Y8
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y4
+	VFNMADD213PS 64(SP), Y4, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y4
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y4
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y7, Y7
-	VORPS      Y7, Y11, Y11
+	VANDPS     k32_80000000<>+0(SB), Y6, Y6
+	VORPS      Y6, Y4, Y4
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y11, Y0, (DX)
-	VMOVUPS    32(SP), Y7
-	VMASKMOVPS 32(DX), Y7, Y7
+	VMASKMOVPS Y4, Y0, (DX)
+	VMOVUPS    32(SP), Y6
+	VMASKMOVPS 32(DX), Y6, Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y7, Y5
+	VMULPS       96(SP), Y6, Y9
 	VMOVUPS      96(SP), Y8
-	VFNMADD213PS Y5, Y8, Y7
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y8
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y7, Y3
-	VMOVAPS      Y4, Y10
-	VFNMADD231PS 64(SP), Y5, Y10
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y3
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
 	VADDPS       Y3, Y10, Y10
 	VFNMADD231PS Y8, Y3, Y10
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
@@ -15528,24 +15840,24 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y3
 	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y3
-	VMULPS       Y8, Y4, Y2
+	VMULPS       Y8, Y11, Y2
 	VFNMADD231PS Y3, Y2, Y10
-	VSUBPS       Y10, Y4, Y4
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y10
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
 	VADDPS      Y10, Y10, Y3
-	VADDPS      Y7, Y7, Y10
-	VANDPS      k32_80000000<>+0(SB), Y5, Y7
-	VXORPS      Y7, Y10, Y10
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y7
-	VANDNPS     Y10, Y7, Y2
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
+	VANDNPS     Y10, Y6, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y10, Y7
+	VPSLLD       $0x17, Y10, Y6
 	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
 	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y3
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y2
@@ -15556,70 +15868,78 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
 	VMULPS       Y2, Y3, Y10
-	VMULPS       Y7, Y3, Y3
+	VMULPS       Y6, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y10
-	VADDPS      Y10, Y7, Y7
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y7, Y10
-	VDIVPS       Y10, Y7, Y7
-	VMOVUPS      128(SP), Y10
-	VFNMADD213PS 64(SP), Y10, Y7
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y10
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y3
-	VBLENDVPS    Y3, Y7, Y4, Y10
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y3
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y3, Y3, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y3
+	VFNMADD213PS 64(SP), Y3, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y3
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y3
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y5, Y5
-	VORPS      Y5, Y10, Y10
+	VANDPS     k32_80000000<>+0(SB), Y9, Y9
+	VORPS      Y9, Y3, Y3
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y10, Y0, 32(DX)
+	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
 	JLE        Gemm6x16S_fwdscaledtanh_137
-	VMOVUPS    (SP), Y5
-	VMASKMOVPS (DX), Y5, Y5
+	VMOVUPS    (SP), Y9
+	VMASKMOVPS (DX), Y9, Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
-	VMOVUPS      96(SP), Y7
-	VFNMADD213PS Y4, Y7, Y5
+	VMULPS       96(SP), Y9, Y11
+	VMOVUPS      96(SP), Y6
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y7
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS 64(SP), Y4, Y8
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y2
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
 	VADDPS       Y2, Y8, Y8
-	VFNMADD231PS Y7, Y2, Y8
+	VFNMADD231PS Y6, Y2, Y8
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y7, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y7, Y2
-	VMULPS       Y7, Y3, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
+	VMULPS       Y6, Y10, Y1
 	VFNMADD231PS Y2, Y1, Y8
-	VSUBPS       Y8, Y3, Y3
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y8
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
 	VADDPS      Y8, Y8, Y2
-	VADDPS      Y5, Y5, Y8
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y8, Y8
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y8, Y5, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y9
+	VANDNPS     Y8, Y9, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y8
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y8, Y5
+	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
 	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y2
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y1
@@ -15630,532 +15950,596 @@ Gemm6x16S_spillscaledtanh_136:
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
 	VMULPS       Y1, Y2, Y8
-	VMULPS       Y5, Y2, Y2
+	VMULPS       Y9, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y8
-	VADDPS      Y8, Y5, Y5
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y5
-	VMOVUPS      128(SP), Y8
-	VFNMADD213PS 64(SP), Y8, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y8
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y8, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y8
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y2
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y2, Y1, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y2, Y2, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y2
+	VFNMADD213PS 64(SP), Y2, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y2
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y2
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y8, Y8
+	VANDPS     k32_80000000<>+0(SB), Y11, Y11
+	VORPS      Y11, Y2, Y2
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y8, Y0, (DX)
-	VMOVUPS    32(SP), Y4
-	VMASKMOVPS 32(DX), Y4, Y4
+	VMASKMOVPS Y2, Y0, (DX)
+	VMOVUPS    32(SP), Y11
+	VMASKMOVPS 32(DX), Y11, Y11
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y4, Y3
-	VMOVUPS      96(SP), Y5
-	VFNMADD213PS Y3, Y5, Y4
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y3, Y3, Y5
+	VMULPS Y10, Y10, Y9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y3, Y2
-	VMULPS       64(SP), Y4, Y1
-	VMOVAPS      Y2, Y7
-	VFNMADD231PS 64(SP), Y3, Y7
-	VADDPS       Y1, Y7, Y7
-	VFNMADD231PS Y5, Y1, Y7
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y1
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y1, Y6, Y6
+	VFNMADD231PS Y9, Y1, Y6
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y1
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y1
-	VMULPS       Y5, Y2, Y0
-	VFNMADD231PS Y1, Y0, Y7
-	VSUBPS       Y7, Y2, Y2
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y1
+	VMULPS       Y9, Y8, Y0
+	VFNMADD231PS Y1, Y0, Y6
+	VSUBPS       Y6, Y8, Y8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y3, Y7
-	VADDPS      Y7, Y7, Y1
-	VADDPS      Y4, Y4, Y7
-	VANDPS      k32_80000000<>+0(SB), Y3, Y4
-	VXORPS      Y4, Y7, Y7
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y4
-	VANDNPS     Y7, Y4, Y0
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y1
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y11
+	VANDNPS     Y6, Y11, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
-	VMOVUPS     k32_4b40007f<>+0(SB), Y7
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y7
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y6
 
 	// s = 2^n
-	VPSLLD       $0x17, Y7, Y4
-	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
-	VFNMADD231PS k32_3f317200<>+0(SB), Y7, Y1
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y7, Y0
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y0
 	VADDPS       Y0, Y1, Y1
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
 	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
 	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
-	VMULPS       Y0, Y1, Y7
-	VMULPS       Y4, Y1, Y1
+	VMULPS       Y0, Y1, Y6
+	VMULPS       Y11, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y1, Y1, Y7
-	VADDPS      Y7, Y4, Y4
+	VFMADD213PS Y1, Y1, Y6
+	VADDPS      Y6, Y11, Y11
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y4
-	VMOVUPS      128(SP), Y7
-	VFNMADD213PS 64(SP), Y7, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y1
-	VBLENDVPS    Y1, Y4, Y2, Y7
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y1, Y1, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y3, Y3
-	VORPS      Y3, Y7, Y7
+	VANDPS     k32_80000000<>+0(SB), Y10, Y10
+	VORPS      Y10, Y1, Y1
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y7, Y0, 32(DX)
+	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
 	JLE        Gemm6x16S_fwdscaledtanh_137
-	VMOVUPS    (SP), Y3
-	VMASKMOVPS (DX), Y3, Y3
+	VMOVUPS    (SP), Y10
+	VMASKMOVPS (DX), Y10, Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y3, Y2
-	VMOVUPS      96(SP), Y4
-	VFNMADD213PS Y2, Y4, Y3
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y2, Y2, Y4
+	VMULPS Y8, Y8, Y11
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y2, Y1
-	VMULPS       64(SP), Y3, Y0
-	VMOVAPS      Y1, Y5
-	VFNMADD231PS 64(SP), Y2, Y5
-	VADDPS       Y0, Y5, Y5
-	VFNMADD231PS Y4, Y0, Y5
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y0
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y0, Y9, Y9
+	VFNMADD231PS Y11, Y0, Y9
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y0
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y0
-	VMULPS       Y4, Y1, Y6
-	VFNMADD231PS Y0, Y6, Y5
-	VSUBPS       Y5, Y1, Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y0
+	VMULPS       Y11, Y6, Y1
+	VFNMADD231PS Y0, Y1, Y9
+	VSUBPS       Y9, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y2, Y5
-	VADDPS      Y5, Y5, Y0
-	VADDPS      Y3, Y3, Y5
-	VANDPS      k32_80000000<>+0(SB), Y2, Y3
-	VXORPS      Y3, Y5, Y5
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y3
-	VANDNPS     Y5, Y3, Y6
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y0
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y10
+	VANDNPS     Y9, Y10, Y1
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
-	VMOVUPS     k32_4b40007f<>+0(SB), Y5
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y5
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y5, Y3
-	VSUBPS       k32_4b40007f<>+0(SB), Y5, Y5
-	VFNMADD231PS k32_3f317200<>+0(SB), Y5, Y0
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y5, Y6
-	VADDPS       Y6, Y0, Y0
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y6
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y6
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y6
-	VMULPS       Y6, Y0, Y5
-	VMULPS       Y3, Y0, Y0
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y9
+	VMULPS       Y10, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y0, Y0, Y5
-	VADDPS      Y5, Y3, Y3
+	VFMADD213PS Y0, Y0, Y9
+	VADDPS      Y9, Y10, Y10
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y0
-	VBLENDVPS    Y0, Y3, Y1, Y5
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y0, Y0, Y10
 
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y2, Y2
-	VORPS      Y2, Y5, Y5
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y5, Y0, (DX)
-	VMOVUPS    32(SP), Y2
-	VMASKMOVPS 32(DX), Y2, Y2
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y2, Y1
-	VMOVUPS      96(SP), Y3
-	VFNMADD213PS Y1, Y3, Y2
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y1, Y1, Y3
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y1, Y0
-	VMULPS       64(SP), Y2, Y6
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS 64(SP), Y1, Y4
-	VADDPS       Y6, Y4, Y4
-	VFNMADD231PS Y3, Y6, Y4
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y6
-	VMULPS       Y3, Y0, Y5
-	VFNMADD231PS Y6, Y5, Y4
-	VSUBPS       Y4, Y0, Y0
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y1, Y4
-	VADDPS      Y4, Y4, Y6
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y1, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y6, Y2
-	VANDNPS     Y4, Y2, Y5
-	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
-	VMOVUPS     k32_4b40007f<>+0(SB), Y4
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y4
-
-	// s = 2^n
-	VPSLLD       $0x17, Y4, Y2
-	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
-	VFNMADD231PS k32_3f317200<>+0(SB), Y4, Y6
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y4, Y5
-	VADDPS       Y5, Y6, Y6
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y5
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y5
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y5
-	VMULPS       Y5, Y6, Y4
-	VMULPS       Y2, Y6, Y6
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y6, Y6, Y4
-	VADDPS      Y4, Y2, Y2
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y4
-	VDIVPS       Y4, Y2, Y2
-	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y1, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y6
-	VBLENDVPS    Y6, Y2, Y0, Y4
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y1, Y1
-	VORPS      Y1, Y4, Y4
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y4, Y0, 32(DX)
-	ADDQ       BX, DX
-	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_fwdscaledtanh_137
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y0, Y0
 	VMOVUPS    (SP), Y1
-	VMASKMOVPS (DX), Y1, Y1
+	VMASKMOVPS Y0, Y1, (DX)
+	VMOVUPS    32(SP), Y8
+	VMASKMOVPS 32(DX), Y8, Y8
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y1, Y0
-	VMOVUPS      96(SP), Y2
-	VFNMADD213PS Y0, Y2, Y1
+	VMULPS       96(SP), Y8, Y6
+	VMOVUPS      96(SP), Y10
+	VFNMADD213PS Y6, Y10, Y8
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y0, Y0, Y2
+	VMULPS Y6, Y6, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y0, Y6
-	VMULPS       64(SP), Y1, Y5
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS 64(SP), Y0, Y3
-	VADDPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y5, Y3
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y5
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y5
-	VMULPS       Y2, Y6, Y4
-	VFNMADD231PS Y5, Y4, Y3
-	VSUBPS       Y3, Y6, Y6
+	VMULPS       64(SP), Y6, Y9
+	VMULPS       64(SP), Y8, Y1
+	VMOVAPS      Y9, Y11
+	VFNMADD231PS 64(SP), Y6, Y11
+	VADDPS       Y1, Y11, Y11
+	VFNMADD231PS Y10, Y1, Y11
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y1
+	VMULPS       Y10, Y9, Y0
+	VFNMADD231PS Y1, Y0, Y11
+	VSUBPS       Y11, Y9, Y9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y0, Y3
-	VADDPS      Y3, Y3, Y5
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y5, Y1
-	VANDNPS     Y3, Y1, Y4
-	VMAXPS      k32_c1a00000<>+0(SB), Y5, Y5
-	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y3
+	VORPS       k32_80000000<>+0(SB), Y6, Y11
+	VADDPS      Y11, Y11, Y1
+	VADDPS      Y8, Y8, Y11
+	VANDPS      k32_80000000<>+0(SB), Y6, Y8
+	VXORPS      Y8, Y11, Y11
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y8
+	VANDNPS     Y11, Y8, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
 
 	// s = 2^n
-	VPSLLD       $0x17, Y3, Y1
-	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y5
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y4
-	VADDPS       Y4, Y5, Y5
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y4
-	VMULPS       Y4, Y5, Y3
-	VMULPS       Y1, Y5, Y5
+	VPSLLD       $0x17, Y11, Y8
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y11, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y11
+	VMULPS       Y8, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y5, Y5, Y3
-	VADDPS      Y3, Y1, Y1
+	VFMADD213PS Y1, Y1, Y11
+	VADDPS      Y11, Y8, Y8
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y1, Y3
-	VDIVPS       Y3, Y1, Y1
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y1
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y5
-	VBLENDVPS    Y5, Y1, Y6, Y3
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y11
+	VDIVPS       Y11, Y8, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y11
+	VMULPS       Y11, Y8, Y8
+	VFNMADD213PS Y1, Y1, Y8
 
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y3, Y3
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y3, Y0, (DX)
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS 32(DX), Y0, Y0
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y0, Y6
-	VMOVUPS      96(SP), Y1
-	VFNMADD213PS Y6, Y1, Y0
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y6, Y6, Y1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y6, Y5
-	VMULPS       64(SP), Y0, Y4
-	VMOVAPS      Y5, Y2
-	VFNMADD231PS 64(SP), Y6, Y2
-	VADDPS       Y4, Y2, Y2
-	VFNMADD231PS Y1, Y4, Y2
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y4
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y4
-	VMULPS       Y1, Y5, Y3
-	VFNMADD231PS Y4, Y3, Y2
-	VSUBPS       Y2, Y5, Y5
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y6, Y2
-	VADDPS      Y2, Y2, Y4
-	VADDPS      Y0, Y0, Y2
-	VANDPS      k32_80000000<>+0(SB), Y6, Y0
-	VXORPS      Y0, Y2, Y2
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y4, Y0
-	VANDNPS     Y2, Y0, Y3
-	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
-	VMOVUPS     k32_4b40007f<>+0(SB), Y2
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y2
-
-	// s = 2^n
-	VPSLLD       $0x17, Y2, Y0
-	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
-	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y4
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y3
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y3
-	VMULPS       Y3, Y4, Y2
-	VMULPS       Y0, Y4, Y4
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y4, Y4, Y2
-	VADDPS      Y2, Y0, Y0
-
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y0, Y2
-	VDIVPS       Y2, Y0, Y0
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y0
-	VANDPS       k32_7fffffff<>+0(SB), Y6, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y4
-	VBLENDVPS    Y4, Y0, Y5, Y2
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y8
+	VANDPS       k32_7fffffff<>+0(SB), Y6, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y11
+	VBLENDVPS    Y11, Y8, Y9, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y6, Y6
-	VORPS      Y6, Y2, Y2
+	VORPS      Y6, Y1, Y1
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y2, Y0, 32(DX)
+	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
-	CMPQ       R8, $0x05
+	CMPQ       R8, $0x04
 	JLE        Gemm6x16S_fwdscaledtanh_137
 	VMOVUPS    (SP), Y6
 	VMASKMOVPS (DX), Y6, Y6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y6, Y5
-	VMOVUPS      96(SP), Y0
-	VFNMADD213PS Y5, Y0, Y6
+	VMULPS       96(SP), Y6, Y9
+	VMOVUPS      96(SP), Y8
+	VFNMADD213PS Y9, Y8, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y5, Y5, Y0
+	VMULPS Y9, Y9, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y5, Y4
-	VMULPS       64(SP), Y6, Y3
-	VMOVAPS      Y4, Y1
-	VFNMADD231PS 64(SP), Y5, Y1
-	VADDPS       Y3, Y1, Y1
-	VFNMADD231PS Y0, Y3, Y1
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y3
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y3
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y3
-	VMULPS       Y0, Y4, Y2
-	VFNMADD231PS Y3, Y2, Y1
-	VSUBPS       Y1, Y4, Y4
+	VMULPS       64(SP), Y9, Y11
+	VMULPS       64(SP), Y6, Y0
+	VMOVAPS      Y11, Y10
+	VFNMADD231PS 64(SP), Y9, Y10
+	VADDPS       Y0, Y10, Y10
+	VFNMADD231PS Y8, Y0, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y0
+	VMULPS       Y8, Y11, Y1
+	VFNMADD231PS Y0, Y1, Y10
+	VSUBPS       Y10, Y11, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y5, Y1
-	VADDPS      Y1, Y1, Y3
-	VADDPS      Y6, Y6, Y1
-	VANDPS      k32_80000000<>+0(SB), Y5, Y6
-	VXORPS      Y6, Y1, Y1
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y3, Y6
-	VANDNPS     Y1, Y6, Y2
-	VMAXPS      k32_c1a00000<>+0(SB), Y3, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y1
+	VORPS       k32_80000000<>+0(SB), Y9, Y10
+	VADDPS      Y10, Y10, Y0
+	VADDPS      Y6, Y6, Y10
+	VANDPS      k32_80000000<>+0(SB), Y9, Y6
+	VXORPS      Y6, Y10, Y10
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y6
+	VANDNPS     Y10, Y6, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y1, Y6
-	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y3
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y3, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y2
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y2
-	VMULPS       Y2, Y3, Y1
-	VMULPS       Y6, Y3, Y3
+	VPSLLD       $0x17, Y10, Y6
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y10
+	VMULPS       Y6, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y1
-	VADDPS      Y1, Y6, Y6
+	VFMADD213PS Y0, Y0, Y10
+	VADDPS      Y10, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
-	VDIVPS       Y1, Y6, Y6
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y5, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y3
-	VBLENDVPS    Y3, Y6, Y4, Y1
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y10
+	VDIVPS       Y10, Y6, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y10
+	VMULPS       Y10, Y6, Y6
+	VFNMADD213PS Y0, Y0, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y9, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y10
+	VBLENDVPS    Y10, Y6, Y11, Y0
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y5, Y5
-	VORPS      Y5, Y1, Y1
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y1, Y0, (DX)
-	VMOVUPS    32(SP), Y5
-	VMASKMOVPS 32(DX), Y5, Y5
+	VANDPS     k32_80000000<>+0(SB), Y9, Y9
+	VORPS      Y9, Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS Y0, Y1, (DX)
+	VMOVUPS    32(SP), Y9
+	VMASKMOVPS 32(DX), Y9, Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y4
+	VMULPS       96(SP), Y9, Y11
 	VMOVUPS      96(SP), Y6
-	VFNMADD213PS Y4, Y6, Y5
+	VFNMADD213PS Y11, Y6, Y9
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y6
+	VMULPS Y11, Y11, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y4, Y3
-	VMULPS       64(SP), Y5, Y2
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS 64(SP), Y4, Y0
-	VADDPS       Y2, Y0, Y0
-	VFNMADD231PS Y6, Y2, Y0
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y2
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y2
-	VMULPS       Y6, Y3, Y1
-	VFNMADD231PS Y2, Y1, Y0
-	VSUBPS       Y0, Y3, Y3
+	VMULPS       64(SP), Y11, Y10
+	VMULPS       64(SP), Y9, Y1
+	VMOVAPS      Y10, Y8
+	VFNMADD231PS 64(SP), Y11, Y8
+	VADDPS       Y1, Y8, Y8
+	VFNMADD231PS Y6, Y1, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y1
+	VMULPS       Y6, Y10, Y0
+	VFNMADD231PS Y1, Y0, Y8
+	VSUBPS       Y8, Y10, Y10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       k32_80000000<>+0(SB), Y4, Y0
-	VADDPS      Y0, Y0, Y2
-	VADDPS      Y5, Y5, Y0
-	VANDPS      k32_80000000<>+0(SB), Y4, Y5
-	VXORPS      Y5, Y0, Y0
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y5
-	VANDNPS     Y0, Y5, Y1
-	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
-	VMOVUPS     k32_4b40007f<>+0(SB), Y0
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y0
+	VORPS       k32_80000000<>+0(SB), Y11, Y8
+	VADDPS      Y8, Y8, Y1
+	VADDPS      Y9, Y9, Y8
+	VANDPS      k32_80000000<>+0(SB), Y11, Y9
+	VXORPS      Y9, Y8, Y8
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y9
+	VANDNPS     Y8, Y9, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y8
 
 	// s = 2^n
-	VPSLLD       $0x17, Y0, Y5
-	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
-	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y2
-	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y1
-	VMULPS       Y1, Y2, Y0
-	VMULPS       Y5, Y2, Y2
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317200<>+0(SB), Y8, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y8, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y8
+	VMULPS       Y9, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y2, Y2, Y0
-	VADDPS      Y0, Y5, Y5
+	VFMADD213PS Y1, Y1, Y8
+	VADDPS      Y8, Y9, Y9
 
-	// gain - 2gain·e/(1 + e)
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y0
-	VDIVPS       Y0, Y5, Y5
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y0
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y8
+	VDIVPS       Y8, Y9, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y8
+	VMULPS       Y8, Y9, Y9
+	VFNMADD213PS Y1, Y1, Y9
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y9
+	VANDPS       k32_7fffffff<>+0(SB), Y11, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y8
+	VBLENDVPS    Y8, Y9, Y10, Y1
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y0, Y0
-	VMOVUPS    32(SP), Y1
-	VMASKMOVPS Y0, Y1, 32(DX)
+	VANDPS     k32_80000000<>+0(SB), Y11, Y11
+	VORPS      Y11, Y1, Y1
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y1, Y0, 32(DX)
+	ADDQ       BX, DX
+	CMPQ       R8, $0x05
+	JLE        Gemm6x16S_fwdscaledtanh_137
+	VMOVUPS    (SP), Y11
+	VMASKMOVPS (DX), Y11, Y11
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y11, Y10
+	VMOVUPS      96(SP), Y9
+	VFNMADD213PS Y10, Y9, Y11
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y10, Y10, Y9
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y10, Y8
+	VMULPS       64(SP), Y11, Y0
+	VMOVAPS      Y8, Y6
+	VFNMADD231PS 64(SP), Y10, Y6
+	VADDPS       Y0, Y6, Y6
+	VFNMADD231PS Y9, Y0, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y0
+	VMULPS       Y9, Y8, Y1
+	VFNMADD231PS Y0, Y1, Y6
+	VSUBPS       Y6, Y8, Y8
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VADDPS      Y6, Y6, Y0
+	VADDPS      Y11, Y11, Y6
+	VANDPS      k32_80000000<>+0(SB), Y10, Y11
+	VXORPS      Y11, Y6, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y11
+	VANDNPS     Y6, Y11, Y1
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b40007f<>+0(SB), Y6
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y6
+
+	// s = 2^n
+	VPSLLD       $0x17, Y6, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y6, Y6
+	VFNMADD231PS k32_3f317200<>+0(SB), Y6, Y0
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y6, Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y1
+	VMULPS       Y1, Y0, Y6
+	VMULPS       Y11, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y0, Y0, Y6
+	VADDPS      Y6, Y11, Y11
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y6
+	VDIVPS       Y6, Y11, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y6
+	VMULPS       Y6, Y11, Y11
+	VFNMADD213PS Y0, Y0, Y11
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y10, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y6
+	VBLENDVPS    Y6, Y11, Y8, Y0
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y10, Y10
+	VORPS      Y10, Y0, Y0
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS Y0, Y1, (DX)
+	VMOVUPS    32(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y10
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y10, Y8
+	VMOVUPS      96(SP), Y11
+	VFNMADD213PS Y8, Y11, Y10
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y11
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y6
+	VMULPS       64(SP), Y10, Y1
+	VMOVAPS      Y6, Y9
+	VFNMADD231PS 64(SP), Y8, Y9
+	VADDPS       Y1, Y9, Y9
+	VFNMADD231PS Y11, Y1, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y1
+	VMULPS       Y11, Y6, Y0
+	VFNMADD231PS Y1, Y0, Y9
+	VSUBPS       Y9, Y6, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k32_80000000<>+0(SB), Y8, Y9
+	VADDPS      Y9, Y9, Y1
+	VADDPS      Y10, Y10, Y9
+	VANDPS      k32_80000000<>+0(SB), Y8, Y10
+	VXORPS      Y10, Y9, Y9
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y10
+	VANDNPS     Y9, Y10, Y0
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y9
+
+	// s = 2^n
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y1
+	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y0
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y0
+	VMULPS       Y0, Y1, Y9
+	VMULPS       Y10, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y1, Y1, Y9
+	VADDPS      Y9, Y10, Y10
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y9
+	VDIVPS       Y9, Y10, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y1, Y0, Y9
+	VMULPS       Y9, Y10, Y10
+	VFNMADD213PS Y1, Y1, Y10
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y10
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y9
+	VBLENDVPS    Y9, Y10, Y6, Y1
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y1, Y1
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y1, Y0, 32(DX)
 
 Gemm6x16S_fwdscaledtanh_137:
 	JMP Gemm6x16S_epidone_119
@@ -18921,19 +19305,27 @@ Gemm4x16_notscaledsigmoid_171:
 	VFMADD213PS Y11, Y11, Y12
 	VADDPS      Y12, Y0, Y0
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y0, Y12
-	VDIVPS       Y12, Y0, Y0
-	VMOVUPS      128(SP), Y12
-	VFNMADD213PS 64(SP), Y12, Y0
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y12
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y12, Y11
-	VBLENDVPS    Y11, Y0, Y10, Y12
+	VDIVPS       Y12, Y0, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
+	VSUBPS       Y12, Y0, Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y13
+	VSUBPS       Y11, Y13, Y12
+	VMULPS       Y12, Y0, Y0
+	VFNMADD213PS Y11, Y11, Y0
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y0
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y11
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y11, Y12
+	VBLENDVPS    Y12, Y0, Y10, Y11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y12, Y12
-	VMOVUPS Y12, (SI)
+	VORPS   Y8, Y11, Y11
+	VMOVUPS Y11, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y1, Y8
@@ -18945,63 +19337,71 @@ Gemm4x16_notscaledsigmoid_171:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y0
-	VMULPS       64(SP), Y1, Y11
+	VMULPS       64(SP), Y1, Y12
 	VMOVAPS      Y0, Y13
 	VFNMADD231PS 64(SP), Y8, Y13
-	VADDPS       Y11, Y13, Y13
-	VFNMADD231PS Y10, Y11, Y13
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y11
+	VADDPS       Y12, Y13, Y13
+	VFNMADD231PS Y10, Y12, Y13
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
 	VMULPS       Y10, Y0, Y9
-	VFNMADD231PS Y11, Y9, Y13
+	VFNMADD231PS Y12, Y9, Y13
 	VSUBPS       Y13, Y0, Y0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y13
-	VADDPS      Y13, Y13, Y11
+	VADDPS      Y13, Y13, Y12
 	VADDPS      Y1, Y1, Y13
 	VANDPS      k32_80000000<>+0(SB), Y8, Y1
 	VXORPS      Y1, Y13, Y13
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y1
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y12, Y1
 	VANDNPS     Y13, Y1, Y9
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
 	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
 	VPSLLD       $0x17, Y13, Y1
 	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
-	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y9
-	VADDPS       Y9, Y11, Y11
+	VADDPS       Y9, Y12, Y12
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y9
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y9
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y9
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y9
-	VMULPS       Y9, Y11, Y13
-	VMULPS       Y1, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y9
+	VMULPS       Y9, Y12, Y13
+	VMULPS       Y1, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y13
+	VFMADD213PS Y12, Y12, Y13
 	VADDPS      Y13, Y1, Y1
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y1, Y13
-	VDIVPS       Y13, Y1, Y1
-	VMOVUPS      128(SP), Y13
-	VFNMADD213PS 64(SP), Y13, Y1
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y13
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y11
-	VBLENDVPS    Y11, Y1, Y0, Y13
+	VDIVPS       Y13, Y1, Y12
+	VSUBPS       k32_3f800000<>+0(SB), Y13, Y13
+	VSUBPS       Y13, Y1, Y1
+	VMOVUPS      k32_3f800000<>+0(SB), Y9
+	VSUBPS       Y12, Y9, Y13
+	VMULPS       Y13, Y1, Y1
+	VFNMADD213PS Y12, Y12, Y1
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y12
+	VFNMADD213PS 64(SP), Y12, Y1
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y12
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y12, Y13
+	VBLENDVPS    Y13, Y1, Y0, Y12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y13, Y13
-	VMOVUPS Y13, 32(SI)
+	VORPS   Y8, Y12, Y12
+	VMOVUPS Y12, 32(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -19014,63 +19414,71 @@ Gemm4x16_notscaledsigmoid_171:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y1
-	VMULPS       64(SP), Y2, Y11
+	VMULPS       64(SP), Y2, Y13
 	VMOVAPS      Y1, Y9
 	VFNMADD231PS 64(SP), Y8, Y9
-	VADDPS       Y11, Y9, Y9
-	VFNMADD231PS Y0, Y11, Y9
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y11
+	VADDPS       Y13, Y9, Y9
+	VFNMADD231PS Y0, Y13, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y13
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y13
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y13
+	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y13
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y13
 	VMULPS       Y0, Y1, Y10
-	VFNMADD231PS Y11, Y10, Y9
+	VFNMADD231PS Y13, Y10, Y9
 	VSUBPS       Y9, Y1, Y1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
-	VADDPS      Y9, Y9, Y11
+	VADDPS      Y9, Y9, Y13
 	VADDPS      Y2, Y2, Y9
 	VANDPS      k32_80000000<>+0(SB), Y8, Y2
 	VXORPS      Y2, Y9, Y9
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y2
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y13, Y2
 	VANDNPS     Y9, Y2, Y10
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
 	VMOVUPS     k32_4b40007f<>+0(SB), Y9
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y9
 
 	// s = 2^n
 	VPSLLD       $0x17, Y9, Y2
 	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
-	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y13
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y10
-	VADDPS       Y10, Y11, Y11
+	VADDPS       Y10, Y13, Y13
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y10
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y10
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y10
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y10
-	VMULPS       Y10, Y11, Y9
-	VMULPS       Y2, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y10
+	VMULPS       Y10, Y13, Y9
+	VMULPS       Y2, Y13, Y13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y9
+	VFMADD213PS Y13, Y13, Y9
 	VADDPS      Y9, Y2, Y2
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y2, Y9
-	VDIVPS       Y9, Y2, Y2
-	VMOVUPS      128(SP), Y9
-	VFNMADD213PS 64(SP), Y9, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y11
-	VBLENDVPS    Y11, Y2, Y1, Y9
+	VDIVPS       Y9, Y2, Y13
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y2, Y2
+	VMOVUPS      k32_3f800000<>+0(SB), Y10
+	VSUBPS       Y13, Y10, Y9
+	VMULPS       Y9, Y2, Y2
+	VFNMADD213PS Y13, Y13, Y2
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y13
+	VFNMADD213PS 64(SP), Y13, Y2
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y13
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y9
+	VBLENDVPS    Y9, Y2, Y1, Y13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y9, Y9
-	VMOVUPS Y9, (SI)
+	VORPS   Y8, Y13, Y13
+	VMOVUPS Y13, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y3, Y8
@@ -19082,63 +19490,71 @@ Gemm4x16_notscaledsigmoid_171:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y2
-	VMULPS       64(SP), Y3, Y11
+	VMULPS       64(SP), Y3, Y9
 	VMOVAPS      Y2, Y10
 	VFNMADD231PS 64(SP), Y8, Y10
-	VADDPS       Y11, Y10, Y10
-	VFNMADD231PS Y1, Y11, Y10
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y11
+	VADDPS       Y9, Y10, Y10
+	VFNMADD231PS Y1, Y9, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y9
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y9
+	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y9
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y9
 	VMULPS       Y1, Y2, Y0
-	VFNMADD231PS Y11, Y0, Y10
+	VFNMADD231PS Y9, Y0, Y10
 	VSUBPS       Y10, Y2, Y2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y10
-	VADDPS      Y10, Y10, Y11
+	VADDPS      Y10, Y10, Y9
 	VADDPS      Y3, Y3, Y10
 	VANDPS      k32_80000000<>+0(SB), Y8, Y3
 	VXORPS      Y3, Y10, Y10
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y3
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y9, Y3
 	VANDNPS     Y10, Y3, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y10
 
 	// s = 2^n
 	VPSLLD       $0x17, Y10, Y3
 	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
-	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y9
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y0
-	VADDPS       Y0, Y11, Y11
+	VADDPS       Y0, Y9, Y9
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y0
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y0
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y0
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y0
-	VMULPS       Y0, Y11, Y10
-	VMULPS       Y3, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y0
+	VMULPS       Y0, Y9, Y10
+	VMULPS       Y3, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y10
+	VFMADD213PS Y9, Y9, Y10
 	VADDPS      Y10, Y3, Y3
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y3, Y10
-	VDIVPS       Y10, Y3, Y3
-	VMOVUPS      128(SP), Y10
-	VFNMADD213PS 64(SP), Y10, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y10
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y11
-	VBLENDVPS    Y11, Y3, Y2, Y10
+	VDIVPS       Y10, Y3, Y9
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y3, Y3
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y9, Y0, Y10
+	VMULPS       Y10, Y3, Y3
+	VFNMADD213PS Y9, Y9, Y3
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y9
+	VFNMADD213PS 64(SP), Y9, Y3
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y10
+	VBLENDVPS    Y10, Y3, Y2, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y10, Y10
-	VMOVUPS Y10, 32(SI)
+	VORPS   Y8, Y9, Y9
+	VMOVUPS Y9, 32(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -19151,63 +19567,71 @@ Gemm4x16_notscaledsigmoid_171:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y3
-	VMULPS       64(SP), Y4, Y11
+	VMULPS       64(SP), Y4, Y10
 	VMOVAPS      Y3, Y0
 	VFNMADD231PS 64(SP), Y8, Y0
-	VADDPS       Y11, Y0, Y0
-	VFNMADD231PS Y2, Y11, Y0
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y11
+	VADDPS       Y10, Y0, Y0
+	VFNMADD231PS Y2, Y10, Y0
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y10
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y10
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y10
+	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y10
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y10
 	VMULPS       Y2, Y3, Y1
-	VFNMADD231PS Y11, Y1, Y0
+	VFNMADD231PS Y10, Y1, Y0
 	VSUBPS       Y0, Y3, Y3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y0
-	VADDPS      Y0, Y0, Y11
+	VADDPS      Y0, Y0, Y10
 	VADDPS      Y4, Y4, Y0
 	VANDPS      k32_80000000<>+0(SB), Y8, Y4
 	VXORPS      Y4, Y0, Y0
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y4
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y10, Y4
 	VANDNPS     Y0, Y4, Y1
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y10, Y10
 	VMOVUPS     k32_4b40007f<>+0(SB), Y0
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y10, Y0
 
 	// s = 2^n
 	VPSLLD       $0x17, Y0, Y4
 	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
-	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y10
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y11, Y11
+	VADDPS       Y1, Y10, Y10
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y1
-	VMULPS       Y1, Y11, Y0
-	VMULPS       Y4, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y10, Y1
+	VMULPS       Y1, Y10, Y0
+	VMULPS       Y4, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y0
+	VFMADD213PS Y10, Y10, Y0
 	VADDPS      Y0, Y4, Y4
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y4, Y0
-	VDIVPS       Y0, Y4, Y4
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y11
-	VBLENDVPS    Y11, Y4, Y3, Y0
+	VDIVPS       Y0, Y4, Y10
+	VSUBPS       k32_3f800000<>+0(SB), Y0, Y0
+	VSUBPS       Y0, Y4, Y4
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y10, Y1, Y0
+	VMULPS       Y0, Y4, Y4
+	VFNMADD213PS Y10, Y10, Y4
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y10
+	VFNMADD213PS 64(SP), Y10, Y4
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y10
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y0
+	VBLENDVPS    Y0, Y4, Y3, Y10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y0, Y0
-	VMOVUPS Y0, (SI)
+	VORPS   Y8, Y10, Y10
+	VMOVUPS Y10, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y5, Y8
@@ -19219,63 +19643,71 @@ Gemm4x16_notscaledsigmoid_171:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y4
-	VMULPS       64(SP), Y5, Y11
+	VMULPS       64(SP), Y5, Y0
 	VMOVAPS      Y4, Y1
 	VFNMADD231PS 64(SP), Y8, Y1
-	VADDPS       Y11, Y1, Y1
-	VFNMADD231PS Y3, Y11, Y1
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y11
+	VADDPS       Y0, Y1, Y1
+	VFNMADD231PS Y3, Y0, Y1
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y0
 	VMULPS       Y3, Y4, Y2
-	VFNMADD231PS Y11, Y2, Y1
+	VFNMADD231PS Y0, Y2, Y1
 	VSUBPS       Y1, Y4, Y4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y1
-	VADDPS      Y1, Y1, Y11
+	VADDPS      Y1, Y1, Y0
 	VADDPS      Y5, Y5, Y1
 	VANDPS      k32_80000000<>+0(SB), Y8, Y5
 	VXORPS      Y5, Y1, Y1
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y5
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y5
 	VANDNPS     Y1, Y5, Y2
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y1
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
 	VPSLLD       $0x17, Y1, Y5
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y11, Y11
+	VADDPS       Y2, Y0, Y0
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y2
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y2
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y2
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y2
-	VMULPS       Y2, Y11, Y1
-	VMULPS       Y5, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y2
+	VMULPS       Y2, Y0, Y1
+	VMULPS       Y5, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y1
+	VFMADD213PS Y0, Y0, Y1
 	VADDPS      Y1, Y5, Y5
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y5, Y1
-	VDIVPS       Y1, Y5, Y5
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y11
-	VBLENDVPS    Y11, Y5, Y4, Y1
+	VDIVPS       Y1, Y5, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y5, Y5
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y0, Y2, Y1
+	VMULPS       Y1, Y5, Y5
+	VFNMADD213PS Y0, Y0, Y5
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y5
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y1
+	VBLENDVPS    Y1, Y5, Y4, Y0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y1, Y1
-	VMOVUPS Y1, 32(SI)
+	VORPS   Y8, Y0, Y0
+	VMOVUPS Y0, 32(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -19288,63 +19720,71 @@ Gemm4x16_notscaledsigmoid_171:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y5
-	VMULPS       64(SP), Y6, Y11
+	VMULPS       64(SP), Y6, Y1
 	VMOVAPS      Y5, Y2
 	VFNMADD231PS 64(SP), Y8, Y2
-	VADDPS       Y11, Y2, Y2
-	VFNMADD231PS Y4, Y11, Y2
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y11
+	VADDPS       Y1, Y2, Y2
+	VFNMADD231PS Y4, Y1, Y2
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y1
 	VMULPS       Y4, Y5, Y3
-	VFNMADD231PS Y11, Y3, Y2
+	VFNMADD231PS Y1, Y3, Y2
 	VSUBPS       Y2, Y5, Y5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y2
-	VADDPS      Y2, Y2, Y11
+	VADDPS      Y2, Y2, Y1
 	VADDPS      Y6, Y6, Y2
 	VANDPS      k32_80000000<>+0(SB), Y8, Y6
 	VXORPS      Y6, Y2, Y2
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y6
 	VANDNPS     Y2, Y6, Y3
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y2
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
 	VPSLLD       $0x17, Y2, Y6
 	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
-	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y3
-	VADDPS       Y3, Y11, Y11
+	VADDPS       Y3, Y1, Y1
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y3
-	VMULPS       Y3, Y11, Y2
-	VMULPS       Y6, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y3
+	VMULPS       Y3, Y1, Y2
+	VMULPS       Y6, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y2
+	VFMADD213PS Y1, Y1, Y2
 	VADDPS      Y2, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y6, Y2
-	VDIVPS       Y2, Y6, Y6
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y11
-	VBLENDVPS    Y11, Y6, Y5, Y2
+	VDIVPS       Y2, Y6, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y2, Y2
+	VSUBPS       Y2, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y2
+	VMULPS       Y2, Y6, Y6
+	VFNMADD213PS Y1, Y1, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y2
+	VBLENDVPS    Y2, Y6, Y5, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y2, Y2
-	VMOVUPS Y2, (SI)
+	VORPS   Y8, Y1, Y1
+	VMOVUPS Y1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y7, Y8
@@ -19356,63 +19796,71 @@ Gemm4x16_notscaledsigmoid_171:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y6
-	VMULPS       64(SP), Y7, Y11
+	VMULPS       64(SP), Y7, Y2
 	VMOVAPS      Y6, Y3
 	VFNMADD231PS 64(SP), Y8, Y3
-	VADDPS       Y11, Y3, Y3
-	VFNMADD231PS Y5, Y11, Y3
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y11
+	VADDPS       Y2, Y3, Y3
+	VFNMADD231PS Y5, Y2, Y3
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y2
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y2
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y2
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y2
 	VMULPS       Y5, Y6, Y4
-	VFNMADD231PS Y11, Y4, Y3
+	VFNMADD231PS Y2, Y4, Y3
 	VSUBPS       Y3, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y3
-	VADDPS      Y3, Y3, Y11
+	VADDPS      Y3, Y3, Y2
 	VADDPS      Y7, Y7, Y3
 	VANDPS      k32_80000000<>+0(SB), Y8, Y7
 	VXORPS      Y7, Y3, Y3
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y7
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y7
 	VANDNPS     Y3, Y7, Y4
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
 	VPSLLD       $0x17, Y3, Y7
 	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y4
-	VADDPS       Y4, Y11, Y11
+	VADDPS       Y4, Y2, Y2
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y4
-	VMULPS       Y4, Y11, Y3
-	VMULPS       Y7, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y4
+	VMULPS       Y4, Y2, Y3
+	VMULPS       Y7, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y3
+	VFMADD213PS Y2, Y2, Y3
 	VADDPS      Y3, Y7, Y7
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y7, Y3
-	VDIVPS       Y3, Y7, Y7
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y7
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y11
-	VBLENDVPS    Y11, Y7, Y6, Y3
+	VDIVPS       Y3, Y7, Y2
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y3
+	VMULPS       Y3, Y7, Y7
+	VFNMADD213PS Y2, Y2, Y7
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y2
+	VFNMADD213PS 64(SP), Y2, Y7
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y2
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y3
+	VBLENDVPS    Y3, Y7, Y6, Y2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y3, Y3
-	VMOVUPS Y3, 32(SI)
+	VORPS   Y8, Y2, Y2
+	VMOVUPS Y2, 32(SI)
 	JMP     Gemm4x16_epidone_158
 
 Gemm4x16_notscaledtanh_173:
@@ -21588,20 +22036,28 @@ Gemm4x16_notscaledsigmoid_206:
 	VFMADD213PS Y11, Y11, Y12
 	VADDPS      Y12, Y0, Y0
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y0, Y12
-	VDIVPS       Y12, Y0, Y0
-	VMOVUPS      128(SP), Y12
-	VFNMADD213PS 64(SP), Y12, Y0
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y12
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y12, Y11
-	VBLENDVPS    Y11, Y0, Y10, Y12
+	VDIVPS       Y12, Y0, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
+	VSUBPS       Y12, Y0, Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y13
+	VSUBPS       Y11, Y13, Y12
+	VMULPS       Y12, Y0, Y0
+	VFNMADD213PS Y11, Y11, Y0
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y0
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y11
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y11, Y12
+	VBLENDVPS    Y12, Y0, Y10, Y11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y12, Y12
+	VORPS      Y8, Y11, Y11
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y12, Y0, (SI)
+	VMASKMOVPS Y11, Y0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y1, Y8
@@ -21613,64 +22069,72 @@ Gemm4x16_notscaledsigmoid_206:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y0
-	VMULPS       64(SP), Y1, Y11
+	VMULPS       64(SP), Y1, Y12
 	VMOVAPS      Y0, Y13
 	VFNMADD231PS 64(SP), Y8, Y13
-	VADDPS       Y11, Y13, Y13
-	VFNMADD231PS Y10, Y11, Y13
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y11
+	VADDPS       Y12, Y13, Y13
+	VFNMADD231PS Y10, Y12, Y13
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
 	VMULPS       Y10, Y0, Y9
-	VFNMADD231PS Y11, Y9, Y13
+	VFNMADD231PS Y12, Y9, Y13
 	VSUBPS       Y13, Y0, Y0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y13
-	VADDPS      Y13, Y13, Y11
+	VADDPS      Y13, Y13, Y12
 	VADDPS      Y1, Y1, Y13
 	VANDPS      k32_80000000<>+0(SB), Y8, Y1
 	VXORPS      Y1, Y13, Y13
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y1
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y12, Y1
 	VANDNPS     Y13, Y1, Y9
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
 	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y13
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
 
 	// s = 2^n
 	VPSLLD       $0x17, Y13, Y1
 	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
-	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y13, Y12
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y13, Y9
-	VADDPS       Y9, Y11, Y11
+	VADDPS       Y9, Y12, Y12
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y9
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y9
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y9
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y9
-	VMULPS       Y9, Y11, Y13
-	VMULPS       Y1, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y9
+	VMULPS       Y9, Y12, Y13
+	VMULPS       Y1, Y12, Y12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y13
+	VFMADD213PS Y12, Y12, Y13
 	VADDPS      Y13, Y1, Y1
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y1, Y13
-	VDIVPS       Y13, Y1, Y1
-	VMOVUPS      128(SP), Y13
-	VFNMADD213PS 64(SP), Y13, Y1
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y13
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y11
-	VBLENDVPS    Y11, Y1, Y0, Y13
+	VDIVPS       Y13, Y1, Y12
+	VSUBPS       k32_3f800000<>+0(SB), Y13, Y13
+	VSUBPS       Y13, Y1, Y1
+	VMOVUPS      k32_3f800000<>+0(SB), Y9
+	VSUBPS       Y12, Y9, Y13
+	VMULPS       Y13, Y1, Y1
+	VFNMADD213PS Y12, Y12, Y1
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y12
+	VFNMADD213PS 64(SP), Y12, Y1
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y12
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y12, Y13
+	VBLENDVPS    Y13, Y1, Y0, Y12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y13, Y13
+	VORPS      Y8, Y12, Y12
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y13, Y0, 32(SI)
+	VMASKMOVPS Y12, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
 	JLE        Gemm4x16_fwdscaledtanh_209
@@ -21685,64 +22149,72 @@ Gemm4x16_notscaledsigmoid_206:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y1
-	VMULPS       64(SP), Y2, Y11
+	VMULPS       64(SP), Y2, Y13
 	VMOVAPS      Y1, Y9
 	VFNMADD231PS 64(SP), Y8, Y9
-	VADDPS       Y11, Y9, Y9
-	VFNMADD231PS Y0, Y11, Y9
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y11
+	VADDPS       Y13, Y9, Y9
+	VFNMADD231PS Y0, Y13, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y13
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y13
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y13
+	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y13
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y13
 	VMULPS       Y0, Y1, Y10
-	VFNMADD231PS Y11, Y10, Y9
+	VFNMADD231PS Y13, Y10, Y9
 	VSUBPS       Y9, Y1, Y1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
-	VADDPS      Y9, Y9, Y11
+	VADDPS      Y9, Y9, Y13
 	VADDPS      Y2, Y2, Y9
 	VANDPS      k32_80000000<>+0(SB), Y8, Y2
 	VXORPS      Y2, Y9, Y9
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y2
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y13, Y2
 	VANDNPS     Y9, Y2, Y10
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
 	VMOVUPS     k32_4b40007f<>+0(SB), Y9
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y9
 
 	// s = 2^n
 	VPSLLD       $0x17, Y9, Y2
 	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
-	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y9, Y13
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y9, Y10
-	VADDPS       Y10, Y11, Y11
+	VADDPS       Y10, Y13, Y13
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y10
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y10
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y10
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y10
-	VMULPS       Y10, Y11, Y9
-	VMULPS       Y2, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y10
+	VMULPS       Y10, Y13, Y9
+	VMULPS       Y2, Y13, Y13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y9
+	VFMADD213PS Y13, Y13, Y9
 	VADDPS      Y9, Y2, Y2
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y2, Y9
-	VDIVPS       Y9, Y2, Y2
-	VMOVUPS      128(SP), Y9
-	VFNMADD213PS 64(SP), Y9, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y11
-	VBLENDVPS    Y11, Y2, Y1, Y9
+	VDIVPS       Y9, Y2, Y13
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y2, Y2
+	VMOVUPS      k32_3f800000<>+0(SB), Y10
+	VSUBPS       Y13, Y10, Y9
+	VMULPS       Y9, Y2, Y2
+	VFNMADD213PS Y13, Y13, Y2
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y13
+	VFNMADD213PS 64(SP), Y13, Y2
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y13
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y9
+	VBLENDVPS    Y9, Y2, Y1, Y13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y9, Y9
+	VORPS      Y8, Y13, Y13
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y9, Y0, (SI)
+	VMASKMOVPS Y13, Y0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y3, Y8
@@ -21754,64 +22226,72 @@ Gemm4x16_notscaledsigmoid_206:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y2
-	VMULPS       64(SP), Y3, Y11
+	VMULPS       64(SP), Y3, Y9
 	VMOVAPS      Y2, Y10
 	VFNMADD231PS 64(SP), Y8, Y10
-	VADDPS       Y11, Y10, Y10
-	VFNMADD231PS Y1, Y11, Y10
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y11
+	VADDPS       Y9, Y10, Y10
+	VFNMADD231PS Y1, Y9, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y9
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y9
+	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y9
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y9
 	VMULPS       Y1, Y2, Y0
-	VFNMADD231PS Y11, Y0, Y10
+	VFNMADD231PS Y9, Y0, Y10
 	VSUBPS       Y10, Y2, Y2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y10
-	VADDPS      Y10, Y10, Y11
+	VADDPS      Y10, Y10, Y9
 	VADDPS      Y3, Y3, Y10
 	VANDPS      k32_80000000<>+0(SB), Y8, Y3
 	VXORPS      Y3, Y10, Y10
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y3
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y9, Y3
 	VANDNPS     Y10, Y3, Y0
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y9, Y9
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y10
 
 	// s = 2^n
 	VPSLLD       $0x17, Y10, Y3
 	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
-	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y10, Y9
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y10, Y0
-	VADDPS       Y0, Y11, Y11
+	VADDPS       Y0, Y9, Y9
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y0
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y0
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y0
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y0
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y0
-	VMULPS       Y0, Y11, Y10
-	VMULPS       Y3, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y0
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y0
+	VMULPS       Y0, Y9, Y10
+	VMULPS       Y3, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y10
+	VFMADD213PS Y9, Y9, Y10
 	VADDPS      Y10, Y3, Y3
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y3, Y10
-	VDIVPS       Y10, Y3, Y3
-	VMOVUPS      128(SP), Y10
-	VFNMADD213PS 64(SP), Y10, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y10
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y11
-	VBLENDVPS    Y11, Y3, Y2, Y10
+	VDIVPS       Y10, Y3, Y9
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y3, Y3
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y9, Y0, Y10
+	VMULPS       Y10, Y3, Y3
+	VFNMADD213PS Y9, Y9, Y3
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y9
+	VFNMADD213PS 64(SP), Y9, Y3
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y10
+	VBLENDVPS    Y10, Y3, Y2, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y10, Y10
+	VORPS      Y8, Y9, Y9
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y10, Y0, 32(SI)
+	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
 	JLE        Gemm4x16_fwdscaledtanh_209
@@ -21826,64 +22306,72 @@ Gemm4x16_notscaledsigmoid_206:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y3
-	VMULPS       64(SP), Y4, Y11
+	VMULPS       64(SP), Y4, Y10
 	VMOVAPS      Y3, Y0
 	VFNMADD231PS 64(SP), Y8, Y0
-	VADDPS       Y11, Y0, Y0
-	VFNMADD231PS Y2, Y11, Y0
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y11
+	VADDPS       Y10, Y0, Y0
+	VFNMADD231PS Y2, Y10, Y0
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y10
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y10
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y10
+	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y10
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y10
 	VMULPS       Y2, Y3, Y1
-	VFNMADD231PS Y11, Y1, Y0
+	VFNMADD231PS Y10, Y1, Y0
 	VSUBPS       Y0, Y3, Y3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y0
-	VADDPS      Y0, Y0, Y11
+	VADDPS      Y0, Y0, Y10
 	VADDPS      Y4, Y4, Y0
 	VANDPS      k32_80000000<>+0(SB), Y8, Y4
 	VXORPS      Y4, Y0, Y0
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y4
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y10, Y4
 	VANDNPS     Y0, Y4, Y1
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y10, Y10
 	VMOVUPS     k32_4b40007f<>+0(SB), Y0
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y0
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y10, Y0
 
 	// s = 2^n
 	VPSLLD       $0x17, Y0, Y4
 	VSUBPS       k32_4b40007f<>+0(SB), Y0, Y0
-	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y0, Y10
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y0, Y1
-	VADDPS       Y1, Y11, Y11
+	VADDPS       Y1, Y10, Y10
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y1
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y1
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y1
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y1
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y1
-	VMULPS       Y1, Y11, Y0
-	VMULPS       Y4, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y10, Y1
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y10, Y1
+	VMULPS       Y1, Y10, Y0
+	VMULPS       Y4, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y0
+	VFMADD213PS Y10, Y10, Y0
 	VADDPS      Y0, Y4, Y4
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y4, Y0
-	VDIVPS       Y0, Y4, Y4
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y11
-	VBLENDVPS    Y11, Y4, Y3, Y0
+	VDIVPS       Y0, Y4, Y10
+	VSUBPS       k32_3f800000<>+0(SB), Y0, Y0
+	VSUBPS       Y0, Y4, Y4
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y10, Y1, Y0
+	VMULPS       Y0, Y4, Y4
+	VFNMADD213PS Y10, Y10, Y4
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y10
+	VFNMADD213PS 64(SP), Y10, Y4
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y10
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y0
+	VBLENDVPS    Y0, Y4, Y3, Y10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y0, Y0
-	VMOVUPS    (SP), Y1
-	VMASKMOVPS Y0, Y1, (SI)
+	VORPS      Y8, Y10, Y10
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y10, Y0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y5, Y8
@@ -21895,64 +22383,72 @@ Gemm4x16_notscaledsigmoid_206:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y4
-	VMULPS       64(SP), Y5, Y11
+	VMULPS       64(SP), Y5, Y0
 	VMOVAPS      Y4, Y1
 	VFNMADD231PS 64(SP), Y8, Y1
-	VADDPS       Y11, Y1, Y1
-	VFNMADD231PS Y3, Y11, Y1
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y11
+	VADDPS       Y0, Y1, Y1
+	VFNMADD231PS Y3, Y0, Y1
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y0
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y3, Y0
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y3, Y0
+	VFMADD213PS  k32_3e088393<>+0(SB), Y3, Y0
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y3, Y0
 	VMULPS       Y3, Y4, Y2
-	VFNMADD231PS Y11, Y2, Y1
+	VFNMADD231PS Y0, Y2, Y1
 	VSUBPS       Y1, Y4, Y4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y1
-	VADDPS      Y1, Y1, Y11
+	VADDPS      Y1, Y1, Y0
 	VADDPS      Y5, Y5, Y1
 	VANDPS      k32_80000000<>+0(SB), Y8, Y5
 	VXORPS      Y5, Y1, Y1
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y5
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y0, Y5
 	VANDNPS     Y1, Y5, Y2
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y1
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y1
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y1
 
 	// s = 2^n
 	VPSLLD       $0x17, Y1, Y5
 	VSUBPS       k32_4b40007f<>+0(SB), Y1, Y1
-	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y1, Y0
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y1, Y2
-	VADDPS       Y2, Y11, Y11
+	VADDPS       Y2, Y0, Y0
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y2
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y2
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y2
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y2
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y2
-	VMULPS       Y2, Y11, Y1
-	VMULPS       Y5, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y0, Y2
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y0, Y2
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y0, Y2
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y0, Y2
+	VMULPS       Y2, Y0, Y1
+	VMULPS       Y5, Y0, Y0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y1
+	VFMADD213PS Y0, Y0, Y1
 	VADDPS      Y1, Y5, Y5
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y5, Y1
-	VDIVPS       Y1, Y5, Y5
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y11
-	VBLENDVPS    Y11, Y5, Y4, Y1
+	VDIVPS       Y1, Y5, Y0
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y5, Y5
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y0, Y2, Y1
+	VMULPS       Y1, Y5, Y5
+	VFNMADD213PS Y0, Y0, Y5
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y0
+	VFNMADD213PS 64(SP), Y0, Y5
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y1
+	VBLENDVPS    Y1, Y5, Y4, Y0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y1, Y1
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y1, Y0, 32(SI)
+	VORPS      Y8, Y0, Y0
+	VMOVUPS    32(SP), Y1
+	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
 	JLE        Gemm4x16_fwdscaledtanh_209
@@ -21967,64 +22463,72 @@ Gemm4x16_notscaledsigmoid_206:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y5
-	VMULPS       64(SP), Y6, Y11
+	VMULPS       64(SP), Y6, Y1
 	VMOVAPS      Y5, Y2
 	VFNMADD231PS 64(SP), Y8, Y2
-	VADDPS       Y11, Y2, Y2
-	VFNMADD231PS Y4, Y11, Y2
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y11
+	VADDPS       Y1, Y2, Y2
+	VFNMADD231PS Y4, Y1, Y2
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y1
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y1
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y1
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y1
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y1
 	VMULPS       Y4, Y5, Y3
-	VFNMADD231PS Y11, Y3, Y2
+	VFNMADD231PS Y1, Y3, Y2
 	VSUBPS       Y2, Y5, Y5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y2
-	VADDPS      Y2, Y2, Y11
+	VADDPS      Y2, Y2, Y1
 	VADDPS      Y6, Y6, Y2
 	VANDPS      k32_80000000<>+0(SB), Y8, Y6
 	VXORPS      Y6, Y2, Y2
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y6
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y1, Y6
 	VANDNPS     Y2, Y6, Y3
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y2
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y2
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y2
 
 	// s = 2^n
 	VPSLLD       $0x17, Y2, Y6
 	VSUBPS       k32_4b40007f<>+0(SB), Y2, Y2
-	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y2, Y1
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y2, Y3
-	VADDPS       Y3, Y11, Y11
+	VADDPS       Y3, Y1, Y1
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y3
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y3
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y3
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y3
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y3
-	VMULPS       Y3, Y11, Y2
-	VMULPS       Y6, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y3
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y3
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y3
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y3
+	VMULPS       Y3, Y1, Y2
+	VMULPS       Y6, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y2
+	VFMADD213PS Y1, Y1, Y2
 	VADDPS      Y2, Y6, Y6
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y6, Y2
-	VDIVPS       Y2, Y6, Y6
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y11
-	VBLENDVPS    Y11, Y6, Y5, Y2
+	VDIVPS       Y2, Y6, Y1
+	VSUBPS       k32_3f800000<>+0(SB), Y2, Y2
+	VSUBPS       Y2, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y2
+	VMULPS       Y2, Y6, Y6
+	VFNMADD213PS Y1, Y1, Y6
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y1
+	VFNMADD213PS 64(SP), Y1, Y6
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y2
+	VBLENDVPS    Y2, Y6, Y5, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y2, Y2
+	VORPS      Y8, Y1, Y1
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y2, Y0, (SI)
+	VMASKMOVPS Y1, Y0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y7, Y8
@@ -22036,64 +22540,72 @@ Gemm4x16_notscaledsigmoid_206:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       64(SP), Y8, Y6
-	VMULPS       64(SP), Y7, Y11
+	VMULPS       64(SP), Y7, Y2
 	VMOVAPS      Y6, Y3
 	VFNMADD231PS 64(SP), Y8, Y3
-	VADDPS       Y11, Y3, Y3
-	VFNMADD231PS Y5, Y11, Y3
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y11
+	VADDPS       Y2, Y3, Y3
+	VFNMADD231PS Y5, Y2, Y3
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y2
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y2
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y2
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y2
 	VMULPS       Y5, Y6, Y4
-	VFNMADD231PS Y11, Y4, Y3
+	VFNMADD231PS Y2, Y4, Y3
 	VSUBPS       Y3, Y6, Y6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k32_80000000<>+0(SB), Y8, Y3
-	VADDPS      Y3, Y3, Y11
+	VADDPS      Y3, Y3, Y2
 	VADDPS      Y7, Y7, Y3
 	VANDPS      k32_80000000<>+0(SB), Y8, Y7
 	VXORPS      Y7, Y3, Y3
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y11, Y7
+	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y2, Y7
 	VANDNPS     Y3, Y7, Y4
-	VMAXPS      k32_c1a00000<>+0(SB), Y11, Y11
+	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y3
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y11, Y3
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y3
 
 	// s = 2^n
 	VPSLLD       $0x17, Y3, Y7
 	VSUBPS       k32_4b40007f<>+0(SB), Y3, Y3
-	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y11
+	VFNMADD231PS k32_3f317200<>+0(SB), Y3, Y2
 	VFNMADD231PS k32_35bfbe8e<>+0(SB), Y3, Y4
-	VADDPS       Y4, Y11, Y11
+	VADDPS       Y4, Y2, Y2
 	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y4
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y4
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y4
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y4
-	VMULPS       Y4, Y11, Y3
-	VMULPS       Y7, Y11, Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y2, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y2, Y4
+	VMULPS       Y4, Y2, Y3
+	VMULPS       Y7, Y2, Y2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y11, Y11, Y3
+	VFMADD213PS Y2, Y2, Y3
 	VADDPS      Y3, Y7, Y7
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k32_3f800000<>+0(SB), Y7, Y3
-	VDIVPS       Y3, Y7, Y7
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y7
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y11
-	VBLENDVPS    Y11, Y7, Y6, Y3
+	VDIVPS       Y3, Y7, Y2
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y3
+	VMULPS       Y3, Y7, Y7
+	VFNMADD213PS Y2, Y2, Y7
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y2
+	VFNMADD213PS 64(SP), Y2, Y7
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y2
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y3
+	VBLENDVPS    Y3, Y7, Y6, Y2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y3, Y3
+	VORPS      Y8, Y2, Y2
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y3, Y0, 32(SI)
+	VMASKMOVPS Y2, Y0, 32(SI)
 
 Gemm4x16_fwdscaledtanh_209:
 	JMP Gemm4x16_epidone_193
@@ -28094,13 +28606,21 @@ Gemm12x32_notscaledsigmoid_245:
 	VFMADD213PS Z27, Z27, Z0
 	VADDPS      Z0, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z0
-	VDIVPS       Z0, Z25, Z25
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z25, Z27
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z27, Z28, Z0
+	VMULPS       Z0, Z25, Z25
+	VFNMADD213PS Z27, Z27, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z27
+	VFNMADD213PS 128(SP), Z27, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z27
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z27, K3
 	VMOVUPS      Z25, K3, Z26
 
 	// the sign of zh, last: the result of -0 is -0
@@ -28117,64 +28637,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z0
-	VMULPS       128(SP), Z1, Z27
-	VMOVAPS      Z0, Z28
+	VMULPS       128(SP), Z24, Z27
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z27, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z0, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z0, Z0
+	VADDPS       Z0, Z28, Z28
+	VFNMADD231PS Z25, Z0, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z0
+	VMULPS       Z25, Z27, Z25
+	VFNMADD231PS Z0, Z25, Z28
+	VSUBPS       Z28, Z27, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z0
 	VADDPS      Z1, Z1, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z1
 	VXORPS      Z1, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z1
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z28
+	VMULPS       Z28, Z0, Z1
+	VMULPS       Z25, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z1
-	VDIVPS       Z1, Z25, Z25
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z25, K3, Z0
+	VDIVPS       Z1, Z25, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z0, Z28, Z1
+	VMULPS       Z1, Z25, Z25
+	VFNMADD213PS Z0, Z0, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z25, K3, Z27
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z0, Z0
-	VMOVUPS Z0, 64(SI)
+	VORPS   Z24, Z27, Z27
+	VMOVUPS Z27, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -28186,64 +28714,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z1
-	VMULPS       128(SP), Z2, Z27
-	VMOVAPS      Z1, Z28
+	VMULPS       128(SP), Z24, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z1, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z1, Z1
+	VADDPS       Z1, Z28, Z28
+	VFNMADD231PS Z25, Z1, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z1
+	VMULPS       Z25, Z0, Z25
+	VFNMADD231PS Z1, Z25, Z28
+	VSUBPS       Z28, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z1
 	VADDPS      Z2, Z2, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z2
 	VXORPS      Z2, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z2
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z28
+	VMULPS       Z28, Z1, Z2
+	VMULPS       Z25, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z2
-	VDIVPS       Z2, Z25, Z25
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z25, K3, Z1
+	VDIVPS       Z2, Z25, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z1, Z28, Z2
+	VMULPS       Z2, Z25, Z25
+	VFNMADD213PS Z1, Z1, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z25, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z1, Z1
-	VMOVUPS Z1, (SI)
+	VORPS   Z24, Z0, Z0
+	VMOVUPS Z0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z24
@@ -28254,64 +28790,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z2
-	VMULPS       128(SP), Z3, Z27
-	VMOVAPS      Z2, Z28
+	VMULPS       128(SP), Z24, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z2, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z2, Z2
+	VADDPS       Z2, Z28, Z28
+	VFNMADD231PS Z25, Z2, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z2
+	VMULPS       Z25, Z1, Z25
+	VFNMADD231PS Z2, Z25, Z28
+	VSUBPS       Z28, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z2
 	VADDPS      Z3, Z3, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z3
 	VXORPS      Z3, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z3
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z28
+	VMULPS       Z28, Z2, Z3
+	VMULPS       Z25, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z3
-	VDIVPS       Z3, Z25, Z25
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z25, K3, Z2
+	VDIVPS       Z3, Z25, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z2, Z28, Z3
+	VMULPS       Z3, Z25, Z25
+	VFNMADD213PS Z2, Z2, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z25, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z2, Z2
-	VMOVUPS Z2, 64(SI)
+	VORPS   Z24, Z1, Z1
+	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -28323,64 +28867,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z3
-	VMULPS       128(SP), Z4, Z27
-	VMOVAPS      Z3, Z28
+	VMULPS       128(SP), Z24, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z3, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z3, Z3
+	VADDPS       Z3, Z28, Z28
+	VFNMADD231PS Z25, Z3, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z3
+	VMULPS       Z25, Z2, Z25
+	VFNMADD231PS Z3, Z25, Z28
+	VSUBPS       Z28, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z3
 	VADDPS      Z4, Z4, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z4
 	VXORPS      Z4, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z4
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z28
+	VMULPS       Z28, Z3, Z4
+	VMULPS       Z25, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z4
-	VDIVPS       Z4, Z25, Z25
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z25, K3, Z3
+	VDIVPS       Z4, Z25, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z3, Z28, Z4
+	VMULPS       Z4, Z25, Z25
+	VFNMADD213PS Z3, Z3, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z25, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z3, Z3
-	VMOVUPS Z3, (SI)
+	VORPS   Z24, Z2, Z2
+	VMOVUPS Z2, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z24
@@ -28391,64 +28943,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z4
-	VMULPS       128(SP), Z5, Z27
-	VMOVAPS      Z4, Z28
+	VMULPS       128(SP), Z24, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z4, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z4, Z4
+	VADDPS       Z4, Z28, Z28
+	VFNMADD231PS Z25, Z4, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z4
+	VMULPS       Z25, Z3, Z25
+	VFNMADD231PS Z4, Z25, Z28
+	VSUBPS       Z28, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z4
 	VADDPS      Z5, Z5, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z5
 	VXORPS      Z5, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z5
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z28
+	VMULPS       Z28, Z4, Z5
+	VMULPS       Z25, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z5
-	VDIVPS       Z5, Z25, Z25
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z25, K3, Z4
+	VDIVPS       Z5, Z25, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z4, Z28, Z5
+	VMULPS       Z5, Z25, Z25
+	VFNMADD213PS Z4, Z4, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z25, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z4, Z4
-	VMOVUPS Z4, 64(SI)
+	VORPS   Z24, Z3, Z3
+	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -28460,64 +29020,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z5
-	VMULPS       128(SP), Z6, Z27
-	VMOVAPS      Z5, Z28
+	VMULPS       128(SP), Z24, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z5, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z5, Z5
+	VADDPS       Z5, Z28, Z28
+	VFNMADD231PS Z25, Z5, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z5
+	VMULPS       Z25, Z4, Z25
+	VFNMADD231PS Z5, Z25, Z28
+	VSUBPS       Z28, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z5
 	VADDPS      Z6, Z6, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z6
 	VXORPS      Z6, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z6
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z28
+	VMULPS       Z28, Z5, Z6
+	VMULPS       Z25, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z6
-	VDIVPS       Z6, Z25, Z25
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z25, K3, Z5
+	VDIVPS       Z6, Z25, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z5, Z28, Z6
+	VMULPS       Z6, Z25, Z25
+	VFNMADD213PS Z5, Z5, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z25, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z5, Z5
-	VMOVUPS Z5, (SI)
+	VORPS   Z24, Z4, Z4
+	VMOVUPS Z4, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z24
@@ -28528,64 +29096,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z6
-	VMULPS       128(SP), Z7, Z27
-	VMOVAPS      Z6, Z28
+	VMULPS       128(SP), Z24, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z6, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z6, Z6
+	VADDPS       Z6, Z28, Z28
+	VFNMADD231PS Z25, Z6, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z6
+	VMULPS       Z25, Z5, Z25
+	VFNMADD231PS Z6, Z25, Z28
+	VSUBPS       Z28, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z6
 	VADDPS      Z7, Z7, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z7
 	VXORPS      Z7, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z7
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z28
+	VMULPS       Z28, Z6, Z7
+	VMULPS       Z25, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z7
-	VDIVPS       Z7, Z25, Z25
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z25, K3, Z6
+	VDIVPS       Z7, Z25, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z6, Z28, Z7
+	VMULPS       Z7, Z25, Z25
+	VFNMADD213PS Z6, Z6, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z25, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z6, Z6
-	VMOVUPS Z6, 64(SI)
+	VORPS   Z24, Z5, Z5
+	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -28597,64 +29173,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z7
-	VMULPS       128(SP), Z8, Z27
-	VMOVAPS      Z7, Z28
+	VMULPS       128(SP), Z24, Z6
+	VMULPS       128(SP), Z8, Z7
+	VMOVAPS      Z6, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z7, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z7, Z7
+	VADDPS       Z7, Z28, Z28
+	VFNMADD231PS Z25, Z7, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z7
+	VMULPS       Z25, Z6, Z25
+	VFNMADD231PS Z7, Z25, Z28
+	VSUBPS       Z28, Z6, Z6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z7
 	VADDPS      Z8, Z8, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z8
 	VXORPS      Z8, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
 	VMOVUPS     k64_4b40007f<>+0(SB), Z8
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z8
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z8
 
 	// s = 2^n
 	VPSLLD       $0x17, Z8, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z8, Z8
-	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z7
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z8, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z7, Z7
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z8
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z28
+	VMULPS       Z28, Z7, Z8
+	VMULPS       Z25, Z7, Z7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z8
+	VFMADD213PS Z7, Z7, Z8
 	VADDPS      Z8, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z8
-	VDIVPS       Z8, Z25, Z25
-	VMOVUPS      256(SP), Z8
-	VFNMADD213PS 128(SP), Z8, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
-	VMOVUPS      Z25, K3, Z7
+	VDIVPS       Z8, Z25, Z7
+	VSUBPS       k64_3f800000<>+0(SB), Z8, Z8
+	VSUBPS       Z8, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z7, Z28, Z8
+	VMULPS       Z8, Z25, Z25
+	VFNMADD213PS Z7, Z7, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z7
+	VFNMADD213PS 128(SP), Z7, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
+	VMOVUPS      Z25, K3, Z6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z7, Z7
-	VMOVUPS Z7, (SI)
+	VORPS   Z24, Z6, Z6
+	VMOVUPS Z6, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z9, Z24
@@ -28665,64 +29249,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z8
-	VMULPS       128(SP), Z9, Z27
-	VMOVAPS      Z8, Z28
+	VMULPS       128(SP), Z24, Z7
+	VMULPS       128(SP), Z9, Z8
+	VMOVAPS      Z7, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z8, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z8, Z8
+	VADDPS       Z8, Z28, Z28
+	VFNMADD231PS Z25, Z8, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z8
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z8
+	VMULPS       Z25, Z7, Z25
+	VFNMADD231PS Z8, Z25, Z28
+	VSUBPS       Z28, Z7, Z7
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z8
 	VADDPS      Z9, Z9, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z9
 	VXORPS      Z9, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z8, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z8, Z8
 	VMOVUPS     k64_4b40007f<>+0(SB), Z9
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z9
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z8, Z9
 
 	// s = 2^n
 	VPSLLD       $0x17, Z9, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z9, Z9
-	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z8
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z9, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z8, Z8
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z9
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z8, Z28
+	VMULPS       Z28, Z8, Z9
+	VMULPS       Z25, Z8, Z8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z9
+	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z9
-	VDIVPS       Z9, Z25, Z25
-	VMOVUPS      256(SP), Z9
-	VFNMADD213PS 128(SP), Z9, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
-	VMOVUPS      Z25, K3, Z8
+	VDIVPS       Z9, Z25, Z8
+	VSUBPS       k64_3f800000<>+0(SB), Z9, Z9
+	VSUBPS       Z9, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z8, Z28, Z9
+	VMULPS       Z9, Z25, Z25
+	VFNMADD213PS Z8, Z8, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z8
+	VFNMADD213PS 128(SP), Z8, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
+	VMOVUPS      Z25, K3, Z7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z8, Z8
-	VMOVUPS Z8, 64(SI)
+	VORPS   Z24, Z7, Z7
+	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -28734,64 +29326,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z9
-	VMULPS       128(SP), Z10, Z27
-	VMOVAPS      Z9, Z28
+	VMULPS       128(SP), Z24, Z8
+	VMULPS       128(SP), Z10, Z9
+	VMOVAPS      Z8, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z9, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z9, Z9
+	VADDPS       Z9, Z28, Z28
+	VFNMADD231PS Z25, Z9, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z9
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z9
+	VMULPS       Z25, Z8, Z25
+	VFNMADD231PS Z9, Z25, Z28
+	VSUBPS       Z28, Z8, Z8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z9
 	VADDPS      Z10, Z10, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z10
 	VXORPS      Z10, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z9, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z9, Z9
 	VMOVUPS     k64_4b40007f<>+0(SB), Z10
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z10
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z9, Z10
 
 	// s = 2^n
 	VPSLLD       $0x17, Z10, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z10, Z10
-	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z9
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z10, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z9, Z9
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z10
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z9, Z28
+	VMULPS       Z28, Z9, Z10
+	VMULPS       Z25, Z9, Z9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z10
+	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z10
-	VDIVPS       Z10, Z25, Z25
-	VMOVUPS      256(SP), Z10
-	VFNMADD213PS 128(SP), Z10, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
-	VMOVUPS      Z25, K3, Z9
+	VDIVPS       Z10, Z25, Z9
+	VSUBPS       k64_3f800000<>+0(SB), Z10, Z10
+	VSUBPS       Z10, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z9, Z28, Z10
+	VMULPS       Z10, Z25, Z25
+	VFNMADD213PS Z9, Z9, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z9
+	VFNMADD213PS 128(SP), Z9, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
+	VMOVUPS      Z25, K3, Z8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z9, Z9
-	VMOVUPS Z9, (SI)
+	VORPS   Z24, Z8, Z8
+	VMOVUPS Z8, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z11, Z24
@@ -28802,64 +29402,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z10
-	VMULPS       128(SP), Z11, Z27
-	VMOVAPS      Z10, Z28
+	VMULPS       128(SP), Z24, Z9
+	VMULPS       128(SP), Z11, Z10
+	VMOVAPS      Z9, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z10, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z10, Z10
+	VADDPS       Z10, Z28, Z28
+	VFNMADD231PS Z25, Z10, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z10
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z10
+	VMULPS       Z25, Z9, Z25
+	VFNMADD231PS Z10, Z25, Z28
+	VSUBPS       Z28, Z9, Z9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z10
 	VADDPS      Z11, Z11, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z11
 	VXORPS      Z11, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z10, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z10, Z10
 	VMOVUPS     k64_4b40007f<>+0(SB), Z11
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z11
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z10, Z11
 
 	// s = 2^n
 	VPSLLD       $0x17, Z11, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z11, Z11
-	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z10
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z11, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z10, Z10
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z11
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z10, Z28
+	VMULPS       Z28, Z10, Z11
+	VMULPS       Z25, Z10, Z10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z11
+	VFMADD213PS Z10, Z10, Z11
 	VADDPS      Z11, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z11
-	VDIVPS       Z11, Z25, Z25
-	VMOVUPS      256(SP), Z11
-	VFNMADD213PS 128(SP), Z11, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
-	VMOVUPS      Z25, K3, Z10
+	VDIVPS       Z11, Z25, Z10
+	VSUBPS       k64_3f800000<>+0(SB), Z11, Z11
+	VSUBPS       Z11, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z10, Z28, Z11
+	VMULPS       Z11, Z25, Z25
+	VFNMADD213PS Z10, Z10, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z10
+	VFNMADD213PS 128(SP), Z10, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
+	VMOVUPS      Z25, K3, Z9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z10, Z10
-	VMOVUPS Z10, 64(SI)
+	VORPS   Z24, Z9, Z9
+	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -28871,64 +29479,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z11
-	VMULPS       128(SP), Z12, Z27
-	VMOVAPS      Z11, Z28
+	VMULPS       128(SP), Z24, Z10
+	VMULPS       128(SP), Z12, Z11
+	VMOVAPS      Z10, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z11, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z11, Z11
+	VADDPS       Z11, Z28, Z28
+	VFNMADD231PS Z25, Z11, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z11
+	VMULPS       Z25, Z10, Z25
+	VFNMADD231PS Z11, Z25, Z28
+	VSUBPS       Z28, Z10, Z10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z11
 	VADDPS      Z12, Z12, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z12
 	VXORPS      Z12, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
 	VMOVUPS     k64_4b40007f<>+0(SB), Z12
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z12
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z12
 
 	// s = 2^n
 	VPSLLD       $0x17, Z12, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z12, Z12
-	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z11
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z12, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z11, Z11
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z12
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z28
+	VMULPS       Z28, Z11, Z12
+	VMULPS       Z25, Z11, Z11
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z12
+	VFMADD213PS Z11, Z11, Z12
 	VADDPS      Z12, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z12
-	VDIVPS       Z12, Z25, Z25
-	VMOVUPS      256(SP), Z12
-	VFNMADD213PS 128(SP), Z12, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
-	VMOVUPS      Z25, K3, Z11
+	VDIVPS       Z12, Z25, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z12, Z12
+	VSUBPS       Z12, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z11, Z28, Z12
+	VMULPS       Z12, Z25, Z25
+	VFNMADD213PS Z11, Z11, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
+	VMOVUPS      Z25, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z11, Z11
-	VMOVUPS Z11, (SI)
+	VORPS   Z24, Z10, Z10
+	VMOVUPS Z10, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z13, Z24
@@ -28939,64 +29555,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z12
-	VMULPS       128(SP), Z13, Z27
-	VMOVAPS      Z12, Z28
+	VMULPS       128(SP), Z24, Z11
+	VMULPS       128(SP), Z13, Z12
+	VMOVAPS      Z11, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z12, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z12, Z12
+	VADDPS       Z12, Z28, Z28
+	VFNMADD231PS Z25, Z12, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z12
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z12
+	VMULPS       Z25, Z11, Z25
+	VFNMADD231PS Z12, Z25, Z28
+	VSUBPS       Z28, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z12
 	VADDPS      Z13, Z13, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z13
 	VXORPS      Z13, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z12, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z12, Z12
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z13
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z12, Z13
 
 	// s = 2^n
 	VPSLLD       $0x17, Z13, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z13, Z13
-	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z12
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z13, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z12, Z12
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z13
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z12, Z28
+	VMULPS       Z28, Z12, Z13
+	VMULPS       Z25, Z12, Z12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z13
+	VFMADD213PS Z12, Z12, Z13
 	VADDPS      Z13, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z13
-	VDIVPS       Z13, Z25, Z25
-	VMOVUPS      256(SP), Z13
-	VFNMADD213PS 128(SP), Z13, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
-	VMOVUPS      Z25, K3, Z12
+	VDIVPS       Z13, Z25, Z12
+	VSUBPS       k64_3f800000<>+0(SB), Z13, Z13
+	VSUBPS       Z13, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z12, Z28, Z13
+	VMULPS       Z13, Z25, Z25
+	VFNMADD213PS Z12, Z12, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z12
+	VFNMADD213PS 128(SP), Z12, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
+	VMOVUPS      Z25, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z12, Z12
-	VMOVUPS Z12, 64(SI)
+	VORPS   Z24, Z11, Z11
+	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -29008,64 +29632,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z13
-	VMULPS       128(SP), Z14, Z27
-	VMOVAPS      Z13, Z28
+	VMULPS       128(SP), Z24, Z12
+	VMULPS       128(SP), Z14, Z13
+	VMOVAPS      Z12, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z13, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z13, Z13
+	VADDPS       Z13, Z28, Z28
+	VFNMADD231PS Z25, Z13, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z13
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z13
+	VMULPS       Z25, Z12, Z25
+	VFNMADD231PS Z13, Z25, Z28
+	VSUBPS       Z28, Z12, Z12
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z13
 	VADDPS      Z14, Z14, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z14
 	VXORPS      Z14, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z13, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z13, Z13
 	VMOVUPS     k64_4b40007f<>+0(SB), Z14
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z14
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z13, Z14
 
 	// s = 2^n
 	VPSLLD       $0x17, Z14, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z14, Z14
-	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z13
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z14, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z13, Z13
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z14
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z13, Z28
+	VMULPS       Z28, Z13, Z14
+	VMULPS       Z25, Z13, Z13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z14
+	VFMADD213PS Z13, Z13, Z14
 	VADDPS      Z14, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z14
-	VDIVPS       Z14, Z25, Z25
-	VMOVUPS      256(SP), Z14
-	VFNMADD213PS 128(SP), Z14, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
-	VMOVUPS      Z25, K3, Z13
+	VDIVPS       Z14, Z25, Z13
+	VSUBPS       k64_3f800000<>+0(SB), Z14, Z14
+	VSUBPS       Z14, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z13, Z28, Z14
+	VMULPS       Z14, Z25, Z25
+	VFNMADD213PS Z13, Z13, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z13
+	VFNMADD213PS 128(SP), Z13, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
+	VMOVUPS      Z25, K3, Z12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z13, Z13
-	VMOVUPS Z13, (SI)
+	VORPS   Z24, Z12, Z12
+	VMOVUPS Z12, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z15, Z24
@@ -29076,64 +29708,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z14
-	VMULPS       128(SP), Z15, Z27
-	VMOVAPS      Z14, Z28
+	VMULPS       128(SP), Z24, Z13
+	VMULPS       128(SP), Z15, Z14
+	VMOVAPS      Z13, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z14, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z14, Z14
+	VADDPS       Z14, Z28, Z28
+	VFNMADD231PS Z25, Z14, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z14
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z14
+	VMULPS       Z25, Z13, Z25
+	VFNMADD231PS Z14, Z25, Z28
+	VSUBPS       Z28, Z13, Z13
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z14
 	VADDPS      Z15, Z15, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z15
 	VXORPS      Z15, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z14, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z14, Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z15
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z15
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z14, Z15
 
 	// s = 2^n
 	VPSLLD       $0x17, Z15, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z15, Z15
-	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z14
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z15, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z14, Z14
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z15
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z14, Z28
+	VMULPS       Z28, Z14, Z15
+	VMULPS       Z25, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z15
+	VFMADD213PS Z14, Z14, Z15
 	VADDPS      Z15, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z15
-	VDIVPS       Z15, Z25, Z25
-	VMOVUPS      256(SP), Z15
-	VFNMADD213PS 128(SP), Z15, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
-	VMOVUPS      Z25, K3, Z14
+	VDIVPS       Z15, Z25, Z14
+	VSUBPS       k64_3f800000<>+0(SB), Z15, Z15
+	VSUBPS       Z15, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z14, Z28, Z15
+	VMULPS       Z15, Z25, Z25
+	VFNMADD213PS Z14, Z14, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z14
+	VFNMADD213PS 128(SP), Z14, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
+	VMOVUPS      Z25, K3, Z13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z14, Z14
-	VMOVUPS Z14, 64(SI)
+	VORPS   Z24, Z13, Z13
+	VMOVUPS Z13, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -29145,64 +29785,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z15
-	VMULPS       128(SP), Z16, Z27
-	VMOVAPS      Z15, Z28
+	VMULPS       128(SP), Z24, Z14
+	VMULPS       128(SP), Z16, Z15
+	VMOVAPS      Z14, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z15, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z15, Z15
+	VADDPS       Z15, Z28, Z28
+	VFNMADD231PS Z25, Z15, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z15
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z15
+	VMULPS       Z25, Z14, Z25
+	VFNMADD231PS Z15, Z25, Z28
+	VSUBPS       Z28, Z14, Z14
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z15
 	VADDPS      Z16, Z16, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z16
 	VXORPS      Z16, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z15, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z15, Z15
 	VMOVUPS     k64_4b40007f<>+0(SB), Z16
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z16
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z15, Z16
 
 	// s = 2^n
 	VPSLLD       $0x17, Z16, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z16, Z16
-	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z15
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z16, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z15, Z15
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z16
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z15, Z28
+	VMULPS       Z28, Z15, Z16
+	VMULPS       Z25, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z16
+	VFMADD213PS Z15, Z15, Z16
 	VADDPS      Z16, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z16
-	VDIVPS       Z16, Z25, Z25
-	VMOVUPS      256(SP), Z16
-	VFNMADD213PS 128(SP), Z16, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
-	VMOVUPS      Z25, K3, Z15
+	VDIVPS       Z16, Z25, Z15
+	VSUBPS       k64_3f800000<>+0(SB), Z16, Z16
+	VSUBPS       Z16, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z15, Z28, Z16
+	VMULPS       Z16, Z25, Z25
+	VFNMADD213PS Z15, Z15, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z15
+	VFNMADD213PS 128(SP), Z15, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
+	VMOVUPS      Z25, K3, Z14
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z15, Z15
-	VMOVUPS Z15, (SI)
+	VORPS   Z24, Z14, Z14
+	VMOVUPS Z14, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z17, Z24
@@ -29213,64 +29861,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z16
-	VMULPS       128(SP), Z17, Z27
-	VMOVAPS      Z16, Z28
+	VMULPS       128(SP), Z24, Z15
+	VMULPS       128(SP), Z17, Z16
+	VMOVAPS      Z15, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z16, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z16, Z16
+	VADDPS       Z16, Z28, Z28
+	VFNMADD231PS Z25, Z16, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z16
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z16
+	VMULPS       Z25, Z15, Z25
+	VFNMADD231PS Z16, Z25, Z28
+	VSUBPS       Z28, Z15, Z15
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z16
 	VADDPS      Z17, Z17, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z17
 	VXORPS      Z17, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z16, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z16, Z16
 	VMOVUPS     k64_4b40007f<>+0(SB), Z17
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z17
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z16, Z17
 
 	// s = 2^n
 	VPSLLD       $0x17, Z17, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z17, Z17
-	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z16
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z17, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z16, Z16
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z17
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z16, Z28
+	VMULPS       Z28, Z16, Z17
+	VMULPS       Z25, Z16, Z16
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z17
+	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z17
-	VDIVPS       Z17, Z25, Z25
-	VMOVUPS      256(SP), Z17
-	VFNMADD213PS 128(SP), Z17, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
-	VMOVUPS      Z25, K3, Z16
+	VDIVPS       Z17, Z25, Z16
+	VSUBPS       k64_3f800000<>+0(SB), Z17, Z17
+	VSUBPS       Z17, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z16, Z28, Z17
+	VMULPS       Z17, Z25, Z25
+	VFNMADD213PS Z16, Z16, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z16
+	VFNMADD213PS 128(SP), Z16, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
+	VMOVUPS      Z25, K3, Z15
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z16, Z16
-	VMOVUPS Z16, 64(SI)
+	VORPS   Z24, Z15, Z15
+	VMOVUPS Z15, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -29282,64 +29938,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z17
-	VMULPS       128(SP), Z18, Z27
-	VMOVAPS      Z17, Z28
+	VMULPS       128(SP), Z24, Z16
+	VMULPS       128(SP), Z18, Z17
+	VMOVAPS      Z16, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z17, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z17, Z17
+	VADDPS       Z17, Z28, Z28
+	VFNMADD231PS Z25, Z17, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z17
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z17
+	VMULPS       Z25, Z16, Z25
+	VFNMADD231PS Z17, Z25, Z28
+	VSUBPS       Z28, Z16, Z16
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z17
 	VADDPS      Z18, Z18, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z18
 	VXORPS      Z18, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z17, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z17, Z17
 	VMOVUPS     k64_4b40007f<>+0(SB), Z18
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z18
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z17, Z18
 
 	// s = 2^n
 	VPSLLD       $0x17, Z18, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z18, Z18
-	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z17
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z18, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z17, Z17
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z18
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z17, Z28
+	VMULPS       Z28, Z17, Z18
+	VMULPS       Z25, Z17, Z17
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z18
+	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z18
-	VDIVPS       Z18, Z25, Z25
-	VMOVUPS      256(SP), Z18
-	VFNMADD213PS 128(SP), Z18, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
-	VMOVUPS      Z25, K3, Z17
+	VDIVPS       Z18, Z25, Z17
+	VSUBPS       k64_3f800000<>+0(SB), Z18, Z18
+	VSUBPS       Z18, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z17, Z28, Z18
+	VMULPS       Z18, Z25, Z25
+	VFNMADD213PS Z17, Z17, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z17
+	VFNMADD213PS 128(SP), Z17, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
+	VMOVUPS      Z25, K3, Z16
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z17, Z17
-	VMOVUPS Z17, (SI)
+	VORPS   Z24, Z16, Z16
+	VMOVUPS Z16, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z19, Z24
@@ -29350,64 +30014,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z18
-	VMULPS       128(SP), Z19, Z27
-	VMOVAPS      Z18, Z28
+	VMULPS       128(SP), Z24, Z17
+	VMULPS       128(SP), Z19, Z18
+	VMOVAPS      Z17, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z18, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z18, Z18
+	VADDPS       Z18, Z28, Z28
+	VFNMADD231PS Z25, Z18, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z18
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z18
+	VMULPS       Z25, Z17, Z25
+	VFNMADD231PS Z18, Z25, Z28
+	VSUBPS       Z28, Z17, Z17
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z18
 	VADDPS      Z19, Z19, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z19
 	VXORPS      Z19, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z18, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z18, Z18
 	VMOVUPS     k64_4b40007f<>+0(SB), Z19
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z19
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z18, Z19
 
 	// s = 2^n
 	VPSLLD       $0x17, Z19, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z19, Z19
-	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z18
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z19, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z18, Z18
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z19
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z18, Z28
+	VMULPS       Z28, Z18, Z19
+	VMULPS       Z25, Z18, Z18
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z19
+	VFMADD213PS Z18, Z18, Z19
 	VADDPS      Z19, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z19
-	VDIVPS       Z19, Z25, Z25
-	VMOVUPS      256(SP), Z19
-	VFNMADD213PS 128(SP), Z19, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
-	VMOVUPS      Z25, K3, Z18
+	VDIVPS       Z19, Z25, Z18
+	VSUBPS       k64_3f800000<>+0(SB), Z19, Z19
+	VSUBPS       Z19, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z18, Z28, Z19
+	VMULPS       Z19, Z25, Z25
+	VFNMADD213PS Z18, Z18, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z18
+	VFNMADD213PS 128(SP), Z18, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
+	VMOVUPS      Z25, K3, Z17
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z18, Z18
-	VMOVUPS Z18, 64(SI)
+	VORPS   Z24, Z17, Z17
+	VMOVUPS Z17, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -29419,64 +30091,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z19
-	VMULPS       128(SP), Z20, Z27
-	VMOVAPS      Z19, Z28
+	VMULPS       128(SP), Z24, Z18
+	VMULPS       128(SP), Z20, Z19
+	VMOVAPS      Z18, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z19, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z19, Z19
+	VADDPS       Z19, Z28, Z28
+	VFNMADD231PS Z25, Z19, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z19
+	VMULPS       Z25, Z18, Z25
+	VFNMADD231PS Z19, Z25, Z28
+	VSUBPS       Z28, Z18, Z18
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z19
 	VADDPS      Z20, Z20, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z20
 	VXORPS      Z20, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
 	VMOVUPS     k64_4b40007f<>+0(SB), Z20
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z20
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z20
 
 	// s = 2^n
 	VPSLLD       $0x17, Z20, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z20, Z20
-	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z19
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z20, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z19, Z19
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z20
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z28
+	VMULPS       Z28, Z19, Z20
+	VMULPS       Z25, Z19, Z19
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z20
+	VFMADD213PS Z19, Z19, Z20
 	VADDPS      Z20, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z20
-	VDIVPS       Z20, Z25, Z25
-	VMOVUPS      256(SP), Z20
-	VFNMADD213PS 128(SP), Z20, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
-	VMOVUPS      Z25, K3, Z19
+	VDIVPS       Z20, Z25, Z19
+	VSUBPS       k64_3f800000<>+0(SB), Z20, Z20
+	VSUBPS       Z20, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z19, Z28, Z20
+	VMULPS       Z20, Z25, Z25
+	VFNMADD213PS Z19, Z19, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z19
+	VFNMADD213PS 128(SP), Z19, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
+	VMOVUPS      Z25, K3, Z18
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z19, Z19
-	VMOVUPS Z19, (SI)
+	VORPS   Z24, Z18, Z18
+	VMOVUPS Z18, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z21, Z24
@@ -29487,64 +30167,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z20
-	VMULPS       128(SP), Z21, Z27
-	VMOVAPS      Z20, Z28
+	VMULPS       128(SP), Z24, Z19
+	VMULPS       128(SP), Z21, Z20
+	VMOVAPS      Z19, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z20, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z20, Z20
+	VADDPS       Z20, Z28, Z28
+	VFNMADD231PS Z25, Z20, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z20
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z20
+	VMULPS       Z25, Z19, Z25
+	VFNMADD231PS Z20, Z25, Z28
+	VSUBPS       Z28, Z19, Z19
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z20
 	VADDPS      Z21, Z21, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z21
 	VXORPS      Z21, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z20, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z20, Z20
 	VMOVUPS     k64_4b40007f<>+0(SB), Z21
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z21
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z20, Z21
 
 	// s = 2^n
 	VPSLLD       $0x17, Z21, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z21, Z21
-	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z20
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z21, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z20, Z20
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z21
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z20, Z28
+	VMULPS       Z28, Z20, Z21
+	VMULPS       Z25, Z20, Z20
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z21
+	VFMADD213PS Z20, Z20, Z21
 	VADDPS      Z21, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z21
-	VDIVPS       Z21, Z25, Z25
-	VMOVUPS      256(SP), Z21
-	VFNMADD213PS 128(SP), Z21, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
-	VMOVUPS      Z25, K3, Z20
+	VDIVPS       Z21, Z25, Z20
+	VSUBPS       k64_3f800000<>+0(SB), Z21, Z21
+	VSUBPS       Z21, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z20, Z28, Z21
+	VMULPS       Z21, Z25, Z25
+	VFNMADD213PS Z20, Z20, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z20
+	VFNMADD213PS 128(SP), Z20, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
+	VMOVUPS      Z25, K3, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z20, Z20
-	VMOVUPS Z20, 64(SI)
+	VORPS   Z24, Z19, Z19
+	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -29556,64 +30244,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z21
-	VMULPS       128(SP), Z22, Z27
-	VMOVAPS      Z21, Z28
+	VMULPS       128(SP), Z24, Z20
+	VMULPS       128(SP), Z22, Z21
+	VMOVAPS      Z20, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z21, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z21, Z21
+	VADDPS       Z21, Z28, Z28
+	VFNMADD231PS Z25, Z21, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z21
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z21
+	VMULPS       Z25, Z20, Z25
+	VFNMADD231PS Z21, Z25, Z28
+	VSUBPS       Z28, Z20, Z20
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z21
 	VADDPS      Z22, Z22, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z22
 	VXORPS      Z22, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z21, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z21, Z21
 	VMOVUPS     k64_4b40007f<>+0(SB), Z22
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z22
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z21, Z22
 
 	// s = 2^n
 	VPSLLD       $0x17, Z22, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z22, Z22
-	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z21
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z22, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z21, Z21
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z22
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z21, Z28
+	VMULPS       Z28, Z21, Z22
+	VMULPS       Z25, Z21, Z21
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z22
+	VFMADD213PS Z21, Z21, Z22
 	VADDPS      Z22, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z22
-	VDIVPS       Z22, Z25, Z25
-	VMOVUPS      256(SP), Z22
-	VFNMADD213PS 128(SP), Z22, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
-	VMOVUPS      Z25, K3, Z21
+	VDIVPS       Z22, Z25, Z21
+	VSUBPS       k64_3f800000<>+0(SB), Z22, Z22
+	VSUBPS       Z22, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z21, Z28, Z22
+	VMULPS       Z22, Z25, Z25
+	VFNMADD213PS Z21, Z21, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z21
+	VFNMADD213PS 128(SP), Z21, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
+	VMOVUPS      Z25, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z21, Z21
-	VMOVUPS Z21, (SI)
+	VORPS   Z24, Z20, Z20
+	VMOVUPS Z20, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z23, Z24
@@ -29624,64 +30320,72 @@ Gemm12x32_notscaledsigmoid_245:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z22
-	VMULPS       128(SP), Z23, Z27
-	VMOVAPS      Z22, Z28
+	VMULPS       128(SP), Z24, Z21
+	VMULPS       128(SP), Z23, Z22
+	VMOVAPS      Z21, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z22, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z22, Z22
+	VADDPS       Z22, Z28, Z28
+	VFNMADD231PS Z25, Z22, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z22
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z22
+	VMULPS       Z25, Z21, Z25
+	VFNMADD231PS Z22, Z25, Z28
+	VSUBPS       Z28, Z21, Z21
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z22
 	VADDPS      Z23, Z23, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z23
 	VXORPS      Z23, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z22, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z22, Z22
 	VMOVUPS     k64_4b40007f<>+0(SB), Z23
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z23
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z22, Z23
 
 	// s = 2^n
 	VPSLLD       $0x17, Z23, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z23, Z23
-	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z22
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z23, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z22, Z22
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z23
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z22, Z28
+	VMULPS       Z28, Z22, Z23
+	VMULPS       Z25, Z22, Z22
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z23
+	VFMADD213PS Z22, Z22, Z23
 	VADDPS      Z23, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z23
-	VDIVPS       Z23, Z25, Z25
-	VMOVUPS      256(SP), Z23
-	VFNMADD213PS 128(SP), Z23, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z23
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z23, K3
-	VMOVUPS      Z25, K3, Z22
+	VDIVPS       Z23, Z25, Z22
+	VSUBPS       k64_3f800000<>+0(SB), Z23, Z23
+	VSUBPS       Z23, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z22, Z28, Z23
+	VMULPS       Z23, Z25, Z25
+	VFNMADD213PS Z22, Z22, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z22
+	VFNMADD213PS 128(SP), Z22, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
+	VMOVUPS      Z25, K3, Z21
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z22, Z22
-	VMOVUPS Z22, 64(SI)
+	VORPS   Z24, Z21, Z21
+	VMOVUPS Z21, 64(SI)
 	JMP     Gemm12x32_epidone_232
 
 Gemm12x32_notscaledtanh_247:
@@ -35783,13 +36487,21 @@ Gemm12x32_notscaledsigmoid_280:
 	VFMADD213PS Z27, Z27, Z0
 	VADDPS      Z0, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z0
-	VDIVPS       Z0, Z25, Z25
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z25, Z27
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z27, Z28, Z0
+	VMULPS       Z0, Z25, Z25
+	VFNMADD213PS Z27, Z27, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z27
+	VFNMADD213PS 128(SP), Z27, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z27
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z27, K3
 	VMOVUPS      Z25, K3, Z26
 
 	// the sign of zh, last: the result of -0 is -0
@@ -35806,64 +36518,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z0
-	VMULPS       128(SP), Z1, Z27
-	VMOVAPS      Z0, Z28
+	VMULPS       128(SP), Z24, Z27
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z27, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z0, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z0, Z0
+	VADDPS       Z0, Z28, Z28
+	VFNMADD231PS Z25, Z0, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z0
+	VMULPS       Z25, Z27, Z25
+	VFNMADD231PS Z0, Z25, Z28
+	VSUBPS       Z28, Z27, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z0
 	VADDPS      Z1, Z1, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z1
 	VXORPS      Z1, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z1
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z28
+	VMULPS       Z28, Z0, Z1
+	VMULPS       Z25, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z1
-	VDIVPS       Z1, Z25, Z25
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z25, K3, Z0
+	VDIVPS       Z1, Z25, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z0, Z28, Z1
+	VMULPS       Z1, Z25, Z25
+	VFNMADD213PS Z0, Z0, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z25, K3, Z27
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z0, Z0
-	VMOVUPS Z0, K2, 64(SI)
+	VORPS   Z24, Z27, Z27
+	VMOVUPS Z27, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -35877,64 +36597,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z1
-	VMULPS       128(SP), Z2, Z27
-	VMOVAPS      Z1, Z28
+	VMULPS       128(SP), Z24, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z1, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z1, Z1
+	VADDPS       Z1, Z28, Z28
+	VFNMADD231PS Z25, Z1, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z1
+	VMULPS       Z25, Z0, Z25
+	VFNMADD231PS Z1, Z25, Z28
+	VSUBPS       Z28, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z1
 	VADDPS      Z2, Z2, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z2
 	VXORPS      Z2, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z2
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z28
+	VMULPS       Z28, Z1, Z2
+	VMULPS       Z25, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z2
-	VDIVPS       Z2, Z25, Z25
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z25, K3, Z1
+	VDIVPS       Z2, Z25, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z1, Z28, Z2
+	VMULPS       Z2, Z25, Z25
+	VFNMADD213PS Z1, Z1, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z25, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z1, Z1
-	VMOVUPS Z1, K1, (SI)
+	VORPS   Z24, Z0, Z0
+	VMOVUPS Z0, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z24
@@ -35945,64 +36673,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z2
-	VMULPS       128(SP), Z3, Z27
-	VMOVAPS      Z2, Z28
+	VMULPS       128(SP), Z24, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z2, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z2, Z2
+	VADDPS       Z2, Z28, Z28
+	VFNMADD231PS Z25, Z2, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z2
+	VMULPS       Z25, Z1, Z25
+	VFNMADD231PS Z2, Z25, Z28
+	VSUBPS       Z28, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z2
 	VADDPS      Z3, Z3, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z3
 	VXORPS      Z3, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z3
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z28
+	VMULPS       Z28, Z2, Z3
+	VMULPS       Z25, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z3
-	VDIVPS       Z3, Z25, Z25
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z25, K3, Z2
+	VDIVPS       Z3, Z25, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z2, Z28, Z3
+	VMULPS       Z3, Z25, Z25
+	VFNMADD213PS Z2, Z2, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z25, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z2, Z2
-	VMOVUPS Z2, K2, 64(SI)
+	VORPS   Z24, Z1, Z1
+	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36016,64 +36752,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z3
-	VMULPS       128(SP), Z4, Z27
-	VMOVAPS      Z3, Z28
+	VMULPS       128(SP), Z24, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z3, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z3, Z3
+	VADDPS       Z3, Z28, Z28
+	VFNMADD231PS Z25, Z3, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z3
+	VMULPS       Z25, Z2, Z25
+	VFNMADD231PS Z3, Z25, Z28
+	VSUBPS       Z28, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z3
 	VADDPS      Z4, Z4, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z4
 	VXORPS      Z4, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z4
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z28
+	VMULPS       Z28, Z3, Z4
+	VMULPS       Z25, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z4
-	VDIVPS       Z4, Z25, Z25
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z25, K3, Z3
+	VDIVPS       Z4, Z25, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z3, Z28, Z4
+	VMULPS       Z4, Z25, Z25
+	VFNMADD213PS Z3, Z3, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z25, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z3, Z3
-	VMOVUPS Z3, K1, (SI)
+	VORPS   Z24, Z2, Z2
+	VMOVUPS Z2, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z24
@@ -36084,64 +36828,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z4
-	VMULPS       128(SP), Z5, Z27
-	VMOVAPS      Z4, Z28
+	VMULPS       128(SP), Z24, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z4, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z4, Z4
+	VADDPS       Z4, Z28, Z28
+	VFNMADD231PS Z25, Z4, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z4
+	VMULPS       Z25, Z3, Z25
+	VFNMADD231PS Z4, Z25, Z28
+	VSUBPS       Z28, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z4
 	VADDPS      Z5, Z5, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z5
 	VXORPS      Z5, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z5
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z28
+	VMULPS       Z28, Z4, Z5
+	VMULPS       Z25, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z5
-	VDIVPS       Z5, Z25, Z25
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z25, K3, Z4
+	VDIVPS       Z5, Z25, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z4, Z28, Z5
+	VMULPS       Z5, Z25, Z25
+	VFNMADD213PS Z4, Z4, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z25, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z4, Z4
-	VMOVUPS Z4, K2, 64(SI)
+	VORPS   Z24, Z3, Z3
+	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36155,64 +36907,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z5
-	VMULPS       128(SP), Z6, Z27
-	VMOVAPS      Z5, Z28
+	VMULPS       128(SP), Z24, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z5, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z5, Z5
+	VADDPS       Z5, Z28, Z28
+	VFNMADD231PS Z25, Z5, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z5
+	VMULPS       Z25, Z4, Z25
+	VFNMADD231PS Z5, Z25, Z28
+	VSUBPS       Z28, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z5
 	VADDPS      Z6, Z6, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z6
 	VXORPS      Z6, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z6
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z28
+	VMULPS       Z28, Z5, Z6
+	VMULPS       Z25, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z6
-	VDIVPS       Z6, Z25, Z25
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z25, K3, Z5
+	VDIVPS       Z6, Z25, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z5, Z28, Z6
+	VMULPS       Z6, Z25, Z25
+	VFNMADD213PS Z5, Z5, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z25, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z5, Z5
-	VMOVUPS Z5, K1, (SI)
+	VORPS   Z24, Z4, Z4
+	VMOVUPS Z4, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z24
@@ -36223,64 +36983,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z6
-	VMULPS       128(SP), Z7, Z27
-	VMOVAPS      Z6, Z28
+	VMULPS       128(SP), Z24, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z6, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z6, Z6
+	VADDPS       Z6, Z28, Z28
+	VFNMADD231PS Z25, Z6, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z6
+	VMULPS       Z25, Z5, Z25
+	VFNMADD231PS Z6, Z25, Z28
+	VSUBPS       Z28, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z6
 	VADDPS      Z7, Z7, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z7
 	VXORPS      Z7, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z7
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z28
+	VMULPS       Z28, Z6, Z7
+	VMULPS       Z25, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z7
-	VDIVPS       Z7, Z25, Z25
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z25, K3, Z6
+	VDIVPS       Z7, Z25, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z6, Z28, Z7
+	VMULPS       Z7, Z25, Z25
+	VFNMADD213PS Z6, Z6, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z25, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z6, Z6
-	VMOVUPS Z6, K2, 64(SI)
+	VORPS   Z24, Z5, Z5
+	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36294,64 +37062,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z7
-	VMULPS       128(SP), Z8, Z27
-	VMOVAPS      Z7, Z28
+	VMULPS       128(SP), Z24, Z6
+	VMULPS       128(SP), Z8, Z7
+	VMOVAPS      Z6, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z7, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z7, Z7
+	VADDPS       Z7, Z28, Z28
+	VFNMADD231PS Z25, Z7, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z7
+	VMULPS       Z25, Z6, Z25
+	VFNMADD231PS Z7, Z25, Z28
+	VSUBPS       Z28, Z6, Z6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z7
 	VADDPS      Z8, Z8, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z8
 	VXORPS      Z8, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
 	VMOVUPS     k64_4b40007f<>+0(SB), Z8
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z8
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z8
 
 	// s = 2^n
 	VPSLLD       $0x17, Z8, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z8, Z8
-	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z7
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z8, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z7, Z7
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z8
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z28
+	VMULPS       Z28, Z7, Z8
+	VMULPS       Z25, Z7, Z7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z8
+	VFMADD213PS Z7, Z7, Z8
 	VADDPS      Z8, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z8
-	VDIVPS       Z8, Z25, Z25
-	VMOVUPS      256(SP), Z8
-	VFNMADD213PS 128(SP), Z8, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
-	VMOVUPS      Z25, K3, Z7
+	VDIVPS       Z8, Z25, Z7
+	VSUBPS       k64_3f800000<>+0(SB), Z8, Z8
+	VSUBPS       Z8, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z7, Z28, Z8
+	VMULPS       Z8, Z25, Z25
+	VFNMADD213PS Z7, Z7, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z7
+	VFNMADD213PS 128(SP), Z7, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
+	VMOVUPS      Z25, K3, Z6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z7, Z7
-	VMOVUPS Z7, K1, (SI)
+	VORPS   Z24, Z6, Z6
+	VMOVUPS Z6, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z9, Z24
@@ -36362,64 +37138,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z8
-	VMULPS       128(SP), Z9, Z27
-	VMOVAPS      Z8, Z28
+	VMULPS       128(SP), Z24, Z7
+	VMULPS       128(SP), Z9, Z8
+	VMOVAPS      Z7, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z8, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z8, Z8
+	VADDPS       Z8, Z28, Z28
+	VFNMADD231PS Z25, Z8, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z8
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z8
+	VMULPS       Z25, Z7, Z25
+	VFNMADD231PS Z8, Z25, Z28
+	VSUBPS       Z28, Z7, Z7
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z8
 	VADDPS      Z9, Z9, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z9
 	VXORPS      Z9, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z8, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z8, Z8
 	VMOVUPS     k64_4b40007f<>+0(SB), Z9
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z9
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z8, Z9
 
 	// s = 2^n
 	VPSLLD       $0x17, Z9, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z9, Z9
-	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z8
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z9, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z8, Z8
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z9
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z8, Z28
+	VMULPS       Z28, Z8, Z9
+	VMULPS       Z25, Z8, Z8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z9
+	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z9
-	VDIVPS       Z9, Z25, Z25
-	VMOVUPS      256(SP), Z9
-	VFNMADD213PS 128(SP), Z9, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
-	VMOVUPS      Z25, K3, Z8
+	VDIVPS       Z9, Z25, Z8
+	VSUBPS       k64_3f800000<>+0(SB), Z9, Z9
+	VSUBPS       Z9, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z8, Z28, Z9
+	VMULPS       Z9, Z25, Z25
+	VFNMADD213PS Z8, Z8, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z8
+	VFNMADD213PS 128(SP), Z8, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
+	VMOVUPS      Z25, K3, Z7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z8, Z8
-	VMOVUPS Z8, K2, 64(SI)
+	VORPS   Z24, Z7, Z7
+	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36433,64 +37217,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z9
-	VMULPS       128(SP), Z10, Z27
-	VMOVAPS      Z9, Z28
+	VMULPS       128(SP), Z24, Z8
+	VMULPS       128(SP), Z10, Z9
+	VMOVAPS      Z8, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z9, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z9, Z9
+	VADDPS       Z9, Z28, Z28
+	VFNMADD231PS Z25, Z9, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z9
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z9
+	VMULPS       Z25, Z8, Z25
+	VFNMADD231PS Z9, Z25, Z28
+	VSUBPS       Z28, Z8, Z8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z9
 	VADDPS      Z10, Z10, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z10
 	VXORPS      Z10, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z9, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z9, Z9
 	VMOVUPS     k64_4b40007f<>+0(SB), Z10
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z10
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z9, Z10
 
 	// s = 2^n
 	VPSLLD       $0x17, Z10, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z10, Z10
-	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z9
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z10, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z9, Z9
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z10
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z9, Z28
+	VMULPS       Z28, Z9, Z10
+	VMULPS       Z25, Z9, Z9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z10
+	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z10
-	VDIVPS       Z10, Z25, Z25
-	VMOVUPS      256(SP), Z10
-	VFNMADD213PS 128(SP), Z10, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
-	VMOVUPS      Z25, K3, Z9
+	VDIVPS       Z10, Z25, Z9
+	VSUBPS       k64_3f800000<>+0(SB), Z10, Z10
+	VSUBPS       Z10, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z9, Z28, Z10
+	VMULPS       Z10, Z25, Z25
+	VFNMADD213PS Z9, Z9, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z9
+	VFNMADD213PS 128(SP), Z9, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
+	VMOVUPS      Z25, K3, Z8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z9, Z9
-	VMOVUPS Z9, K1, (SI)
+	VORPS   Z24, Z8, Z8
+	VMOVUPS Z8, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z11, Z24
@@ -36501,64 +37293,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z10
-	VMULPS       128(SP), Z11, Z27
-	VMOVAPS      Z10, Z28
+	VMULPS       128(SP), Z24, Z9
+	VMULPS       128(SP), Z11, Z10
+	VMOVAPS      Z9, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z10, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z10, Z10
+	VADDPS       Z10, Z28, Z28
+	VFNMADD231PS Z25, Z10, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z10
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z10
+	VMULPS       Z25, Z9, Z25
+	VFNMADD231PS Z10, Z25, Z28
+	VSUBPS       Z28, Z9, Z9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z10
 	VADDPS      Z11, Z11, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z11
 	VXORPS      Z11, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z10, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z10, Z10
 	VMOVUPS     k64_4b40007f<>+0(SB), Z11
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z11
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z10, Z11
 
 	// s = 2^n
 	VPSLLD       $0x17, Z11, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z11, Z11
-	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z10
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z11, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z10, Z10
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z11
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z10, Z28
+	VMULPS       Z28, Z10, Z11
+	VMULPS       Z25, Z10, Z10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z11
+	VFMADD213PS Z10, Z10, Z11
 	VADDPS      Z11, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z11
-	VDIVPS       Z11, Z25, Z25
-	VMOVUPS      256(SP), Z11
-	VFNMADD213PS 128(SP), Z11, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
-	VMOVUPS      Z25, K3, Z10
+	VDIVPS       Z11, Z25, Z10
+	VSUBPS       k64_3f800000<>+0(SB), Z11, Z11
+	VSUBPS       Z11, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z10, Z28, Z11
+	VMULPS       Z11, Z25, Z25
+	VFNMADD213PS Z10, Z10, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z10
+	VFNMADD213PS 128(SP), Z10, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
+	VMOVUPS      Z25, K3, Z9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z10, Z10
-	VMOVUPS Z10, K2, 64(SI)
+	VORPS   Z24, Z9, Z9
+	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36572,64 +37372,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z11
-	VMULPS       128(SP), Z12, Z27
-	VMOVAPS      Z11, Z28
+	VMULPS       128(SP), Z24, Z10
+	VMULPS       128(SP), Z12, Z11
+	VMOVAPS      Z10, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z11, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z11, Z11
+	VADDPS       Z11, Z28, Z28
+	VFNMADD231PS Z25, Z11, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z11
+	VMULPS       Z25, Z10, Z25
+	VFNMADD231PS Z11, Z25, Z28
+	VSUBPS       Z28, Z10, Z10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z11
 	VADDPS      Z12, Z12, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z12
 	VXORPS      Z12, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
 	VMOVUPS     k64_4b40007f<>+0(SB), Z12
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z12
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z12
 
 	// s = 2^n
 	VPSLLD       $0x17, Z12, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z12, Z12
-	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z11
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z12, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z11, Z11
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z12
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z28
+	VMULPS       Z28, Z11, Z12
+	VMULPS       Z25, Z11, Z11
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z12
+	VFMADD213PS Z11, Z11, Z12
 	VADDPS      Z12, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z12
-	VDIVPS       Z12, Z25, Z25
-	VMOVUPS      256(SP), Z12
-	VFNMADD213PS 128(SP), Z12, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
-	VMOVUPS      Z25, K3, Z11
+	VDIVPS       Z12, Z25, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z12, Z12
+	VSUBPS       Z12, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z11, Z28, Z12
+	VMULPS       Z12, Z25, Z25
+	VFNMADD213PS Z11, Z11, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
+	VMOVUPS      Z25, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z11, Z11
-	VMOVUPS Z11, K1, (SI)
+	VORPS   Z24, Z10, Z10
+	VMOVUPS Z10, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z13, Z24
@@ -36640,64 +37448,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z12
-	VMULPS       128(SP), Z13, Z27
-	VMOVAPS      Z12, Z28
+	VMULPS       128(SP), Z24, Z11
+	VMULPS       128(SP), Z13, Z12
+	VMOVAPS      Z11, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z12, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z12, Z12
+	VADDPS       Z12, Z28, Z28
+	VFNMADD231PS Z25, Z12, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z12
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z12
+	VMULPS       Z25, Z11, Z25
+	VFNMADD231PS Z12, Z25, Z28
+	VSUBPS       Z28, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z12
 	VADDPS      Z13, Z13, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z13
 	VXORPS      Z13, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z12, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z12, Z12
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z13
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z12, Z13
 
 	// s = 2^n
 	VPSLLD       $0x17, Z13, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z13, Z13
-	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z12
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z13, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z12, Z12
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z13
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z12, Z28
+	VMULPS       Z28, Z12, Z13
+	VMULPS       Z25, Z12, Z12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z13
+	VFMADD213PS Z12, Z12, Z13
 	VADDPS      Z13, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z13
-	VDIVPS       Z13, Z25, Z25
-	VMOVUPS      256(SP), Z13
-	VFNMADD213PS 128(SP), Z13, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
-	VMOVUPS      Z25, K3, Z12
+	VDIVPS       Z13, Z25, Z12
+	VSUBPS       k64_3f800000<>+0(SB), Z13, Z13
+	VSUBPS       Z13, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z12, Z28, Z13
+	VMULPS       Z13, Z25, Z25
+	VFNMADD213PS Z12, Z12, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z12
+	VFNMADD213PS 128(SP), Z12, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
+	VMOVUPS      Z25, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z12, Z12
-	VMOVUPS Z12, K2, 64(SI)
+	VORPS   Z24, Z11, Z11
+	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36711,64 +37527,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z13
-	VMULPS       128(SP), Z14, Z27
-	VMOVAPS      Z13, Z28
+	VMULPS       128(SP), Z24, Z12
+	VMULPS       128(SP), Z14, Z13
+	VMOVAPS      Z12, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z13, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z13, Z13
+	VADDPS       Z13, Z28, Z28
+	VFNMADD231PS Z25, Z13, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z13
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z13
+	VMULPS       Z25, Z12, Z25
+	VFNMADD231PS Z13, Z25, Z28
+	VSUBPS       Z28, Z12, Z12
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z13
 	VADDPS      Z14, Z14, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z14
 	VXORPS      Z14, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z13, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z13, Z13
 	VMOVUPS     k64_4b40007f<>+0(SB), Z14
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z14
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z13, Z14
 
 	// s = 2^n
 	VPSLLD       $0x17, Z14, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z14, Z14
-	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z13
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z14, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z13, Z13
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z14
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z13, Z28
+	VMULPS       Z28, Z13, Z14
+	VMULPS       Z25, Z13, Z13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z14
+	VFMADD213PS Z13, Z13, Z14
 	VADDPS      Z14, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z14
-	VDIVPS       Z14, Z25, Z25
-	VMOVUPS      256(SP), Z14
-	VFNMADD213PS 128(SP), Z14, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
-	VMOVUPS      Z25, K3, Z13
+	VDIVPS       Z14, Z25, Z13
+	VSUBPS       k64_3f800000<>+0(SB), Z14, Z14
+	VSUBPS       Z14, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z13, Z28, Z14
+	VMULPS       Z14, Z25, Z25
+	VFNMADD213PS Z13, Z13, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z13
+	VFNMADD213PS 128(SP), Z13, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
+	VMOVUPS      Z25, K3, Z12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z13, Z13
-	VMOVUPS Z13, K1, (SI)
+	VORPS   Z24, Z12, Z12
+	VMOVUPS Z12, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z15, Z24
@@ -36779,64 +37603,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z14
-	VMULPS       128(SP), Z15, Z27
-	VMOVAPS      Z14, Z28
+	VMULPS       128(SP), Z24, Z13
+	VMULPS       128(SP), Z15, Z14
+	VMOVAPS      Z13, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z14, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z14, Z14
+	VADDPS       Z14, Z28, Z28
+	VFNMADD231PS Z25, Z14, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z14
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z14
+	VMULPS       Z25, Z13, Z25
+	VFNMADD231PS Z14, Z25, Z28
+	VSUBPS       Z28, Z13, Z13
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z14
 	VADDPS      Z15, Z15, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z15
 	VXORPS      Z15, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z14, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z14, Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z15
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z15
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z14, Z15
 
 	// s = 2^n
 	VPSLLD       $0x17, Z15, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z15, Z15
-	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z14
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z15, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z14, Z14
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z15
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z14, Z28
+	VMULPS       Z28, Z14, Z15
+	VMULPS       Z25, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z15
+	VFMADD213PS Z14, Z14, Z15
 	VADDPS      Z15, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z15
-	VDIVPS       Z15, Z25, Z25
-	VMOVUPS      256(SP), Z15
-	VFNMADD213PS 128(SP), Z15, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
-	VMOVUPS      Z25, K3, Z14
+	VDIVPS       Z15, Z25, Z14
+	VSUBPS       k64_3f800000<>+0(SB), Z15, Z15
+	VSUBPS       Z15, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z14, Z28, Z15
+	VMULPS       Z15, Z25, Z25
+	VFNMADD213PS Z14, Z14, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z14
+	VFNMADD213PS 128(SP), Z14, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
+	VMOVUPS      Z25, K3, Z13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z14, Z14
-	VMOVUPS Z14, K2, 64(SI)
+	VORPS   Z24, Z13, Z13
+	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36850,64 +37682,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z15
-	VMULPS       128(SP), Z16, Z27
-	VMOVAPS      Z15, Z28
+	VMULPS       128(SP), Z24, Z14
+	VMULPS       128(SP), Z16, Z15
+	VMOVAPS      Z14, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z15, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z15, Z15
+	VADDPS       Z15, Z28, Z28
+	VFNMADD231PS Z25, Z15, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z15
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z15
+	VMULPS       Z25, Z14, Z25
+	VFNMADD231PS Z15, Z25, Z28
+	VSUBPS       Z28, Z14, Z14
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z15
 	VADDPS      Z16, Z16, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z16
 	VXORPS      Z16, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z15, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z15, Z15
 	VMOVUPS     k64_4b40007f<>+0(SB), Z16
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z16
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z15, Z16
 
 	// s = 2^n
 	VPSLLD       $0x17, Z16, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z16, Z16
-	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z15
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z16, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z15, Z15
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z16
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z15, Z28
+	VMULPS       Z28, Z15, Z16
+	VMULPS       Z25, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z16
+	VFMADD213PS Z15, Z15, Z16
 	VADDPS      Z16, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z16
-	VDIVPS       Z16, Z25, Z25
-	VMOVUPS      256(SP), Z16
-	VFNMADD213PS 128(SP), Z16, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
-	VMOVUPS      Z25, K3, Z15
+	VDIVPS       Z16, Z25, Z15
+	VSUBPS       k64_3f800000<>+0(SB), Z16, Z16
+	VSUBPS       Z16, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z15, Z28, Z16
+	VMULPS       Z16, Z25, Z25
+	VFNMADD213PS Z15, Z15, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z15
+	VFNMADD213PS 128(SP), Z15, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
+	VMOVUPS      Z25, K3, Z14
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z15, Z15
-	VMOVUPS Z15, K1, (SI)
+	VORPS   Z24, Z14, Z14
+	VMOVUPS Z14, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z17, Z24
@@ -36918,64 +37758,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z16
-	VMULPS       128(SP), Z17, Z27
-	VMOVAPS      Z16, Z28
+	VMULPS       128(SP), Z24, Z15
+	VMULPS       128(SP), Z17, Z16
+	VMOVAPS      Z15, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z16, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z16, Z16
+	VADDPS       Z16, Z28, Z28
+	VFNMADD231PS Z25, Z16, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z16
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z16
+	VMULPS       Z25, Z15, Z25
+	VFNMADD231PS Z16, Z25, Z28
+	VSUBPS       Z28, Z15, Z15
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z16
 	VADDPS      Z17, Z17, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z17
 	VXORPS      Z17, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z16, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z16, Z16
 	VMOVUPS     k64_4b40007f<>+0(SB), Z17
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z17
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z16, Z17
 
 	// s = 2^n
 	VPSLLD       $0x17, Z17, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z17, Z17
-	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z16
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z17, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z16, Z16
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z17
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z16, Z28
+	VMULPS       Z28, Z16, Z17
+	VMULPS       Z25, Z16, Z16
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z17
+	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z17
-	VDIVPS       Z17, Z25, Z25
-	VMOVUPS      256(SP), Z17
-	VFNMADD213PS 128(SP), Z17, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
-	VMOVUPS      Z25, K3, Z16
+	VDIVPS       Z17, Z25, Z16
+	VSUBPS       k64_3f800000<>+0(SB), Z17, Z17
+	VSUBPS       Z17, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z16, Z28, Z17
+	VMULPS       Z17, Z25, Z25
+	VFNMADD213PS Z16, Z16, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z16
+	VFNMADD213PS 128(SP), Z16, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
+	VMOVUPS      Z25, K3, Z15
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z16, Z16
-	VMOVUPS Z16, K2, 64(SI)
+	VORPS   Z24, Z15, Z15
+	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -36989,64 +37837,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z17
-	VMULPS       128(SP), Z18, Z27
-	VMOVAPS      Z17, Z28
+	VMULPS       128(SP), Z24, Z16
+	VMULPS       128(SP), Z18, Z17
+	VMOVAPS      Z16, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z17, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z17, Z17
+	VADDPS       Z17, Z28, Z28
+	VFNMADD231PS Z25, Z17, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z17
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z17
+	VMULPS       Z25, Z16, Z25
+	VFNMADD231PS Z17, Z25, Z28
+	VSUBPS       Z28, Z16, Z16
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z17
 	VADDPS      Z18, Z18, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z18
 	VXORPS      Z18, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z17, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z17, Z17
 	VMOVUPS     k64_4b40007f<>+0(SB), Z18
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z18
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z17, Z18
 
 	// s = 2^n
 	VPSLLD       $0x17, Z18, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z18, Z18
-	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z17
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z18, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z17, Z17
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z18
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z17, Z28
+	VMULPS       Z28, Z17, Z18
+	VMULPS       Z25, Z17, Z17
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z18
+	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z18
-	VDIVPS       Z18, Z25, Z25
-	VMOVUPS      256(SP), Z18
-	VFNMADD213PS 128(SP), Z18, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
-	VMOVUPS      Z25, K3, Z17
+	VDIVPS       Z18, Z25, Z17
+	VSUBPS       k64_3f800000<>+0(SB), Z18, Z18
+	VSUBPS       Z18, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z17, Z28, Z18
+	VMULPS       Z18, Z25, Z25
+	VFNMADD213PS Z17, Z17, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z17
+	VFNMADD213PS 128(SP), Z17, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
+	VMOVUPS      Z25, K3, Z16
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z17, Z17
-	VMOVUPS Z17, K1, (SI)
+	VORPS   Z24, Z16, Z16
+	VMOVUPS Z16, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z19, Z24
@@ -37057,64 +37913,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z18
-	VMULPS       128(SP), Z19, Z27
-	VMOVAPS      Z18, Z28
+	VMULPS       128(SP), Z24, Z17
+	VMULPS       128(SP), Z19, Z18
+	VMOVAPS      Z17, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z18, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z18, Z18
+	VADDPS       Z18, Z28, Z28
+	VFNMADD231PS Z25, Z18, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z18
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z18
+	VMULPS       Z25, Z17, Z25
+	VFNMADD231PS Z18, Z25, Z28
+	VSUBPS       Z28, Z17, Z17
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z18
 	VADDPS      Z19, Z19, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z19
 	VXORPS      Z19, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z18, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z18, Z18
 	VMOVUPS     k64_4b40007f<>+0(SB), Z19
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z19
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z18, Z19
 
 	// s = 2^n
 	VPSLLD       $0x17, Z19, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z19, Z19
-	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z18
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z19, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z18, Z18
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z19
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z18, Z28
+	VMULPS       Z28, Z18, Z19
+	VMULPS       Z25, Z18, Z18
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z19
+	VFMADD213PS Z18, Z18, Z19
 	VADDPS      Z19, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z19
-	VDIVPS       Z19, Z25, Z25
-	VMOVUPS      256(SP), Z19
-	VFNMADD213PS 128(SP), Z19, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
-	VMOVUPS      Z25, K3, Z18
+	VDIVPS       Z19, Z25, Z18
+	VSUBPS       k64_3f800000<>+0(SB), Z19, Z19
+	VSUBPS       Z19, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z18, Z28, Z19
+	VMULPS       Z19, Z25, Z25
+	VFNMADD213PS Z18, Z18, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z18
+	VFNMADD213PS 128(SP), Z18, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
+	VMOVUPS      Z25, K3, Z17
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z18, Z18
-	VMOVUPS Z18, K2, 64(SI)
+	VORPS   Z24, Z17, Z17
+	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -37128,64 +37992,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z19
-	VMULPS       128(SP), Z20, Z27
-	VMOVAPS      Z19, Z28
+	VMULPS       128(SP), Z24, Z18
+	VMULPS       128(SP), Z20, Z19
+	VMOVAPS      Z18, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z19, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z19, Z19
+	VADDPS       Z19, Z28, Z28
+	VFNMADD231PS Z25, Z19, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z19
+	VMULPS       Z25, Z18, Z25
+	VFNMADD231PS Z19, Z25, Z28
+	VSUBPS       Z28, Z18, Z18
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z19
 	VADDPS      Z20, Z20, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z20
 	VXORPS      Z20, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
 	VMOVUPS     k64_4b40007f<>+0(SB), Z20
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z20
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z20
 
 	// s = 2^n
 	VPSLLD       $0x17, Z20, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z20, Z20
-	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z19
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z20, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z19, Z19
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z20
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z28
+	VMULPS       Z28, Z19, Z20
+	VMULPS       Z25, Z19, Z19
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z20
+	VFMADD213PS Z19, Z19, Z20
 	VADDPS      Z20, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z20
-	VDIVPS       Z20, Z25, Z25
-	VMOVUPS      256(SP), Z20
-	VFNMADD213PS 128(SP), Z20, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
-	VMOVUPS      Z25, K3, Z19
+	VDIVPS       Z20, Z25, Z19
+	VSUBPS       k64_3f800000<>+0(SB), Z20, Z20
+	VSUBPS       Z20, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z19, Z28, Z20
+	VMULPS       Z20, Z25, Z25
+	VFNMADD213PS Z19, Z19, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z19
+	VFNMADD213PS 128(SP), Z19, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
+	VMOVUPS      Z25, K3, Z18
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z19, Z19
-	VMOVUPS Z19, K1, (SI)
+	VORPS   Z24, Z18, Z18
+	VMOVUPS Z18, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z21, Z24
@@ -37196,64 +38068,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z20
-	VMULPS       128(SP), Z21, Z27
-	VMOVAPS      Z20, Z28
+	VMULPS       128(SP), Z24, Z19
+	VMULPS       128(SP), Z21, Z20
+	VMOVAPS      Z19, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z20, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z20, Z20
+	VADDPS       Z20, Z28, Z28
+	VFNMADD231PS Z25, Z20, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z20
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z20
+	VMULPS       Z25, Z19, Z25
+	VFNMADD231PS Z20, Z25, Z28
+	VSUBPS       Z28, Z19, Z19
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z20
 	VADDPS      Z21, Z21, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z21
 	VXORPS      Z21, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z20, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z20, Z20
 	VMOVUPS     k64_4b40007f<>+0(SB), Z21
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z21
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z20, Z21
 
 	// s = 2^n
 	VPSLLD       $0x17, Z21, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z21, Z21
-	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z20
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z21, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z20, Z20
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z21
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z20, Z28
+	VMULPS       Z28, Z20, Z21
+	VMULPS       Z25, Z20, Z20
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z21
+	VFMADD213PS Z20, Z20, Z21
 	VADDPS      Z21, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z21
-	VDIVPS       Z21, Z25, Z25
-	VMOVUPS      256(SP), Z21
-	VFNMADD213PS 128(SP), Z21, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
-	VMOVUPS      Z25, K3, Z20
+	VDIVPS       Z21, Z25, Z20
+	VSUBPS       k64_3f800000<>+0(SB), Z21, Z21
+	VSUBPS       Z21, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z20, Z28, Z21
+	VMULPS       Z21, Z25, Z25
+	VFNMADD213PS Z20, Z20, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z20
+	VFNMADD213PS 128(SP), Z20, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
+	VMOVUPS      Z25, K3, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z20, Z20
-	VMOVUPS Z20, K2, 64(SI)
+	VORPS   Z24, Z19, Z19
+	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
 	JLE     Gemm12x32_fwdscaledtanh_283
@@ -37267,64 +38147,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z21
-	VMULPS       128(SP), Z22, Z27
-	VMOVAPS      Z21, Z28
+	VMULPS       128(SP), Z24, Z20
+	VMULPS       128(SP), Z22, Z21
+	VMOVAPS      Z20, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z21, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z21, Z21
+	VADDPS       Z21, Z28, Z28
+	VFNMADD231PS Z25, Z21, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z21
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z21
+	VMULPS       Z25, Z20, Z25
+	VFNMADD231PS Z21, Z25, Z28
+	VSUBPS       Z28, Z20, Z20
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z21
 	VADDPS      Z22, Z22, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z22
 	VXORPS      Z22, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z21, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z21, Z21
 	VMOVUPS     k64_4b40007f<>+0(SB), Z22
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z22
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z21, Z22
 
 	// s = 2^n
 	VPSLLD       $0x17, Z22, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z22, Z22
-	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z21
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z22, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z21, Z21
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z22
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z21, Z28
+	VMULPS       Z28, Z21, Z22
+	VMULPS       Z25, Z21, Z21
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z22
+	VFMADD213PS Z21, Z21, Z22
 	VADDPS      Z22, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z22
-	VDIVPS       Z22, Z25, Z25
-	VMOVUPS      256(SP), Z22
-	VFNMADD213PS 128(SP), Z22, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
-	VMOVUPS      Z25, K3, Z21
+	VDIVPS       Z22, Z25, Z21
+	VSUBPS       k64_3f800000<>+0(SB), Z22, Z22
+	VSUBPS       Z22, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z21, Z28, Z22
+	VMULPS       Z22, Z25, Z25
+	VFNMADD213PS Z21, Z21, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z21
+	VFNMADD213PS 128(SP), Z21, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
+	VMOVUPS      Z25, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z21, Z21
-	VMOVUPS Z21, K1, (SI)
+	VORPS   Z24, Z20, Z20
+	VMOVUPS Z20, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z23, Z24
@@ -37335,64 +38223,72 @@ Gemm12x32_notscaledsigmoid_280:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z22
-	VMULPS       128(SP), Z23, Z27
-	VMOVAPS      Z22, Z28
+	VMULPS       128(SP), Z24, Z21
+	VMULPS       128(SP), Z23, Z22
+	VMOVAPS      Z21, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z22, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z22, Z22
+	VADDPS       Z22, Z28, Z28
+	VFNMADD231PS Z25, Z22, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z22
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z22
+	VMULPS       Z25, Z21, Z25
+	VFNMADD231PS Z22, Z25, Z28
+	VSUBPS       Z28, Z21, Z21
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z22
 	VADDPS      Z23, Z23, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z23
 	VXORPS      Z23, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z22, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z22, Z22
 	VMOVUPS     k64_4b40007f<>+0(SB), Z23
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z23
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z22, Z23
 
 	// s = 2^n
 	VPSLLD       $0x17, Z23, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z23, Z23
-	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z22
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z23, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z22, Z22
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z23
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z22, Z28
+	VMULPS       Z28, Z22, Z23
+	VMULPS       Z25, Z22, Z22
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z23
+	VFMADD213PS Z22, Z22, Z23
 	VADDPS      Z23, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z23
-	VDIVPS       Z23, Z25, Z25
-	VMOVUPS      256(SP), Z23
-	VFNMADD213PS 128(SP), Z23, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z23
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z23, K3
-	VMOVUPS      Z25, K3, Z22
+	VDIVPS       Z23, Z25, Z22
+	VSUBPS       k64_3f800000<>+0(SB), Z23, Z23
+	VSUBPS       Z23, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z22, Z28, Z23
+	VMULPS       Z23, Z25, Z25
+	VFNMADD213PS Z22, Z22, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z22
+	VFNMADD213PS 128(SP), Z22, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
+	VMOVUPS      Z25, K3, Z21
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z22, Z22
-	VMOVUPS Z22, K2, 64(SI)
+	VORPS   Z24, Z21, Z21
+	VMOVUPS Z21, K2, 64(SI)
 
 Gemm12x32_fwdscaledtanh_283:
 	JMP Gemm12x32_epidone_267
@@ -44302,13 +45198,21 @@ Gemm12x32S_notscaledsigmoid_317:
 	VFMADD213PS Z27, Z27, Z0
 	VADDPS      Z0, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z0
-	VDIVPS       Z0, Z25, Z25
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z25, Z27
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z27, Z28, Z0
+	VMULPS       Z0, Z25, Z25
+	VFNMADD213PS Z27, Z27, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z27
+	VFNMADD213PS 128(SP), Z27, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z27
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z27, K3
 	VMOVUPS      Z25, K3, Z26
 
 	// the sign of zh, last: the result of -0 is -0
@@ -44325,64 +45229,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z0
-	VMULPS       128(SP), Z1, Z27
-	VMOVAPS      Z0, Z28
+	VMULPS       128(SP), Z24, Z27
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z27, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z0, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z0, Z0
+	VADDPS       Z0, Z28, Z28
+	VFNMADD231PS Z25, Z0, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z0
+	VMULPS       Z25, Z27, Z25
+	VFNMADD231PS Z0, Z25, Z28
+	VSUBPS       Z28, Z27, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z0
 	VADDPS      Z1, Z1, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z1
 	VXORPS      Z1, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z1
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z28
+	VMULPS       Z28, Z0, Z1
+	VMULPS       Z25, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z1
-	VDIVPS       Z1, Z25, Z25
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z25, K3, Z0
+	VDIVPS       Z1, Z25, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z0, Z28, Z1
+	VMULPS       Z1, Z25, Z25
+	VFNMADD213PS Z0, Z0, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z25, K3, Z27
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z0, Z0
-	VMOVUPS Z0, 64(DX)
+	VORPS   Z24, Z27, Z27
+	VMOVUPS Z27, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -44394,64 +45306,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z1
-	VMULPS       128(SP), Z2, Z27
-	VMOVAPS      Z1, Z28
+	VMULPS       128(SP), Z24, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z1, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z1, Z1
+	VADDPS       Z1, Z28, Z28
+	VFNMADD231PS Z25, Z1, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z1
+	VMULPS       Z25, Z0, Z25
+	VFNMADD231PS Z1, Z25, Z28
+	VSUBPS       Z28, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z1
 	VADDPS      Z2, Z2, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z2
 	VXORPS      Z2, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z2
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z28
+	VMULPS       Z28, Z1, Z2
+	VMULPS       Z25, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z2
-	VDIVPS       Z2, Z25, Z25
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z25, K3, Z1
+	VDIVPS       Z2, Z25, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z1, Z28, Z2
+	VMULPS       Z2, Z25, Z25
+	VFNMADD213PS Z1, Z1, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z25, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z1, Z1
-	VMOVUPS Z1, (DX)
+	VORPS   Z24, Z0, Z0
+	VMOVUPS Z0, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z24
@@ -44462,64 +45382,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z2
-	VMULPS       128(SP), Z3, Z27
-	VMOVAPS      Z2, Z28
+	VMULPS       128(SP), Z24, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z2, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z2, Z2
+	VADDPS       Z2, Z28, Z28
+	VFNMADD231PS Z25, Z2, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z2
+	VMULPS       Z25, Z1, Z25
+	VFNMADD231PS Z2, Z25, Z28
+	VSUBPS       Z28, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z2
 	VADDPS      Z3, Z3, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z3
 	VXORPS      Z3, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z3
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z28
+	VMULPS       Z28, Z2, Z3
+	VMULPS       Z25, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z3
-	VDIVPS       Z3, Z25, Z25
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z25, K3, Z2
+	VDIVPS       Z3, Z25, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z2, Z28, Z3
+	VMULPS       Z3, Z25, Z25
+	VFNMADD213PS Z2, Z2, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z25, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z2, Z2
-	VMOVUPS Z2, 64(DX)
+	VORPS   Z24, Z1, Z1
+	VMOVUPS Z1, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -44531,64 +45459,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z3
-	VMULPS       128(SP), Z4, Z27
-	VMOVAPS      Z3, Z28
+	VMULPS       128(SP), Z24, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z3, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z3, Z3
+	VADDPS       Z3, Z28, Z28
+	VFNMADD231PS Z25, Z3, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z3
+	VMULPS       Z25, Z2, Z25
+	VFNMADD231PS Z3, Z25, Z28
+	VSUBPS       Z28, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z3
 	VADDPS      Z4, Z4, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z4
 	VXORPS      Z4, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z4
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z28
+	VMULPS       Z28, Z3, Z4
+	VMULPS       Z25, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z4
-	VDIVPS       Z4, Z25, Z25
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z25, K3, Z3
+	VDIVPS       Z4, Z25, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z3, Z28, Z4
+	VMULPS       Z4, Z25, Z25
+	VFNMADD213PS Z3, Z3, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z25, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z3, Z3
-	VMOVUPS Z3, (DX)
+	VORPS   Z24, Z2, Z2
+	VMOVUPS Z2, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z24
@@ -44599,64 +45535,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z4
-	VMULPS       128(SP), Z5, Z27
-	VMOVAPS      Z4, Z28
+	VMULPS       128(SP), Z24, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z4, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z4, Z4
+	VADDPS       Z4, Z28, Z28
+	VFNMADD231PS Z25, Z4, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z4
+	VMULPS       Z25, Z3, Z25
+	VFNMADD231PS Z4, Z25, Z28
+	VSUBPS       Z28, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z4
 	VADDPS      Z5, Z5, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z5
 	VXORPS      Z5, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z5
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z28
+	VMULPS       Z28, Z4, Z5
+	VMULPS       Z25, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z5
-	VDIVPS       Z5, Z25, Z25
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z25, K3, Z4
+	VDIVPS       Z5, Z25, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z4, Z28, Z5
+	VMULPS       Z5, Z25, Z25
+	VFNMADD213PS Z4, Z4, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z25, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z4, Z4
-	VMOVUPS Z4, 64(DX)
+	VORPS   Z24, Z3, Z3
+	VMOVUPS Z3, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -44668,64 +45612,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z5
-	VMULPS       128(SP), Z6, Z27
-	VMOVAPS      Z5, Z28
+	VMULPS       128(SP), Z24, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z5, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z5, Z5
+	VADDPS       Z5, Z28, Z28
+	VFNMADD231PS Z25, Z5, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z5
+	VMULPS       Z25, Z4, Z25
+	VFNMADD231PS Z5, Z25, Z28
+	VSUBPS       Z28, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z5
 	VADDPS      Z6, Z6, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z6
 	VXORPS      Z6, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z6
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z28
+	VMULPS       Z28, Z5, Z6
+	VMULPS       Z25, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z6
-	VDIVPS       Z6, Z25, Z25
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z25, K3, Z5
+	VDIVPS       Z6, Z25, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z5, Z28, Z6
+	VMULPS       Z6, Z25, Z25
+	VFNMADD213PS Z5, Z5, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z25, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z5, Z5
-	VMOVUPS Z5, (DX)
+	VORPS   Z24, Z4, Z4
+	VMOVUPS Z4, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z24
@@ -44736,64 +45688,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z6
-	VMULPS       128(SP), Z7, Z27
-	VMOVAPS      Z6, Z28
+	VMULPS       128(SP), Z24, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z6, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z6, Z6
+	VADDPS       Z6, Z28, Z28
+	VFNMADD231PS Z25, Z6, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z6
+	VMULPS       Z25, Z5, Z25
+	VFNMADD231PS Z6, Z25, Z28
+	VSUBPS       Z28, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z6
 	VADDPS      Z7, Z7, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z7
 	VXORPS      Z7, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z7
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z28
+	VMULPS       Z28, Z6, Z7
+	VMULPS       Z25, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z7
-	VDIVPS       Z7, Z25, Z25
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z25, K3, Z6
+	VDIVPS       Z7, Z25, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z6, Z28, Z7
+	VMULPS       Z7, Z25, Z25
+	VFNMADD213PS Z6, Z6, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z25, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z6, Z6
-	VMOVUPS Z6, 64(DX)
+	VORPS   Z24, Z5, Z5
+	VMOVUPS Z5, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -44805,64 +45765,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z7
-	VMULPS       128(SP), Z8, Z27
-	VMOVAPS      Z7, Z28
+	VMULPS       128(SP), Z24, Z6
+	VMULPS       128(SP), Z8, Z7
+	VMOVAPS      Z6, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z7, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z7, Z7
+	VADDPS       Z7, Z28, Z28
+	VFNMADD231PS Z25, Z7, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z7
+	VMULPS       Z25, Z6, Z25
+	VFNMADD231PS Z7, Z25, Z28
+	VSUBPS       Z28, Z6, Z6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z7
 	VADDPS      Z8, Z8, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z8
 	VXORPS      Z8, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
 	VMOVUPS     k64_4b40007f<>+0(SB), Z8
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z8
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z8
 
 	// s = 2^n
 	VPSLLD       $0x17, Z8, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z8, Z8
-	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z7
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z8, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z7, Z7
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z8
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z28
+	VMULPS       Z28, Z7, Z8
+	VMULPS       Z25, Z7, Z7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z8
+	VFMADD213PS Z7, Z7, Z8
 	VADDPS      Z8, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z8
-	VDIVPS       Z8, Z25, Z25
-	VMOVUPS      256(SP), Z8
-	VFNMADD213PS 128(SP), Z8, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
-	VMOVUPS      Z25, K3, Z7
+	VDIVPS       Z8, Z25, Z7
+	VSUBPS       k64_3f800000<>+0(SB), Z8, Z8
+	VSUBPS       Z8, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z7, Z28, Z8
+	VMULPS       Z8, Z25, Z25
+	VFNMADD213PS Z7, Z7, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z7
+	VFNMADD213PS 128(SP), Z7, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
+	VMOVUPS      Z25, K3, Z6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z7, Z7
-	VMOVUPS Z7, (DX)
+	VORPS   Z24, Z6, Z6
+	VMOVUPS Z6, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z9, Z24
@@ -44873,64 +45841,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z8
-	VMULPS       128(SP), Z9, Z27
-	VMOVAPS      Z8, Z28
+	VMULPS       128(SP), Z24, Z7
+	VMULPS       128(SP), Z9, Z8
+	VMOVAPS      Z7, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z8, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z8, Z8
+	VADDPS       Z8, Z28, Z28
+	VFNMADD231PS Z25, Z8, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z8
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z8
+	VMULPS       Z25, Z7, Z25
+	VFNMADD231PS Z8, Z25, Z28
+	VSUBPS       Z28, Z7, Z7
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z8
 	VADDPS      Z9, Z9, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z9
 	VXORPS      Z9, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z8, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z8, Z8
 	VMOVUPS     k64_4b40007f<>+0(SB), Z9
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z9
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z8, Z9
 
 	// s = 2^n
 	VPSLLD       $0x17, Z9, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z9, Z9
-	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z8
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z9, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z8, Z8
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z9
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z8, Z28
+	VMULPS       Z28, Z8, Z9
+	VMULPS       Z25, Z8, Z8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z9
+	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z9
-	VDIVPS       Z9, Z25, Z25
-	VMOVUPS      256(SP), Z9
-	VFNMADD213PS 128(SP), Z9, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
-	VMOVUPS      Z25, K3, Z8
+	VDIVPS       Z9, Z25, Z8
+	VSUBPS       k64_3f800000<>+0(SB), Z9, Z9
+	VSUBPS       Z9, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z8, Z28, Z9
+	VMULPS       Z9, Z25, Z25
+	VFNMADD213PS Z8, Z8, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z8
+	VFNMADD213PS 128(SP), Z8, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
+	VMOVUPS      Z25, K3, Z7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z8, Z8
-	VMOVUPS Z8, 64(DX)
+	VORPS   Z24, Z7, Z7
+	VMOVUPS Z7, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -44942,64 +45918,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z9
-	VMULPS       128(SP), Z10, Z27
-	VMOVAPS      Z9, Z28
+	VMULPS       128(SP), Z24, Z8
+	VMULPS       128(SP), Z10, Z9
+	VMOVAPS      Z8, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z9, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z9, Z9
+	VADDPS       Z9, Z28, Z28
+	VFNMADD231PS Z25, Z9, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z9
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z9
+	VMULPS       Z25, Z8, Z25
+	VFNMADD231PS Z9, Z25, Z28
+	VSUBPS       Z28, Z8, Z8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z9
 	VADDPS      Z10, Z10, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z10
 	VXORPS      Z10, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z9, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z9, Z9
 	VMOVUPS     k64_4b40007f<>+0(SB), Z10
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z10
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z9, Z10
 
 	// s = 2^n
 	VPSLLD       $0x17, Z10, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z10, Z10
-	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z9
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z10, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z9, Z9
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z10
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z9, Z28
+	VMULPS       Z28, Z9, Z10
+	VMULPS       Z25, Z9, Z9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z10
+	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z10
-	VDIVPS       Z10, Z25, Z25
-	VMOVUPS      256(SP), Z10
-	VFNMADD213PS 128(SP), Z10, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
-	VMOVUPS      Z25, K3, Z9
+	VDIVPS       Z10, Z25, Z9
+	VSUBPS       k64_3f800000<>+0(SB), Z10, Z10
+	VSUBPS       Z10, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z9, Z28, Z10
+	VMULPS       Z10, Z25, Z25
+	VFNMADD213PS Z9, Z9, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z9
+	VFNMADD213PS 128(SP), Z9, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
+	VMOVUPS      Z25, K3, Z8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z9, Z9
-	VMOVUPS Z9, (DX)
+	VORPS   Z24, Z8, Z8
+	VMOVUPS Z8, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z11, Z24
@@ -45010,64 +45994,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z10
-	VMULPS       128(SP), Z11, Z27
-	VMOVAPS      Z10, Z28
+	VMULPS       128(SP), Z24, Z9
+	VMULPS       128(SP), Z11, Z10
+	VMOVAPS      Z9, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z10, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z10, Z10
+	VADDPS       Z10, Z28, Z28
+	VFNMADD231PS Z25, Z10, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z10
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z10
+	VMULPS       Z25, Z9, Z25
+	VFNMADD231PS Z10, Z25, Z28
+	VSUBPS       Z28, Z9, Z9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z10
 	VADDPS      Z11, Z11, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z11
 	VXORPS      Z11, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z10, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z10, Z10
 	VMOVUPS     k64_4b40007f<>+0(SB), Z11
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z11
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z10, Z11
 
 	// s = 2^n
 	VPSLLD       $0x17, Z11, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z11, Z11
-	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z10
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z11, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z10, Z10
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z11
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z10, Z28
+	VMULPS       Z28, Z10, Z11
+	VMULPS       Z25, Z10, Z10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z11
+	VFMADD213PS Z10, Z10, Z11
 	VADDPS      Z11, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z11
-	VDIVPS       Z11, Z25, Z25
-	VMOVUPS      256(SP), Z11
-	VFNMADD213PS 128(SP), Z11, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
-	VMOVUPS      Z25, K3, Z10
+	VDIVPS       Z11, Z25, Z10
+	VSUBPS       k64_3f800000<>+0(SB), Z11, Z11
+	VSUBPS       Z11, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z10, Z28, Z11
+	VMULPS       Z11, Z25, Z25
+	VFNMADD213PS Z10, Z10, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z10
+	VFNMADD213PS 128(SP), Z10, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
+	VMOVUPS      Z25, K3, Z9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z10, Z10
-	VMOVUPS Z10, 64(DX)
+	VORPS   Z24, Z9, Z9
+	VMOVUPS Z9, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -45079,64 +46071,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z11
-	VMULPS       128(SP), Z12, Z27
-	VMOVAPS      Z11, Z28
+	VMULPS       128(SP), Z24, Z10
+	VMULPS       128(SP), Z12, Z11
+	VMOVAPS      Z10, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z11, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z11, Z11
+	VADDPS       Z11, Z28, Z28
+	VFNMADD231PS Z25, Z11, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z11
+	VMULPS       Z25, Z10, Z25
+	VFNMADD231PS Z11, Z25, Z28
+	VSUBPS       Z28, Z10, Z10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z11
 	VADDPS      Z12, Z12, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z12
 	VXORPS      Z12, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
 	VMOVUPS     k64_4b40007f<>+0(SB), Z12
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z12
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z12
 
 	// s = 2^n
 	VPSLLD       $0x17, Z12, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z12, Z12
-	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z11
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z12, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z11, Z11
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z12
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z28
+	VMULPS       Z28, Z11, Z12
+	VMULPS       Z25, Z11, Z11
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z12
+	VFMADD213PS Z11, Z11, Z12
 	VADDPS      Z12, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z12
-	VDIVPS       Z12, Z25, Z25
-	VMOVUPS      256(SP), Z12
-	VFNMADD213PS 128(SP), Z12, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
-	VMOVUPS      Z25, K3, Z11
+	VDIVPS       Z12, Z25, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z12, Z12
+	VSUBPS       Z12, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z11, Z28, Z12
+	VMULPS       Z12, Z25, Z25
+	VFNMADD213PS Z11, Z11, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
+	VMOVUPS      Z25, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z11, Z11
-	VMOVUPS Z11, (DX)
+	VORPS   Z24, Z10, Z10
+	VMOVUPS Z10, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z13, Z24
@@ -45147,64 +46147,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z12
-	VMULPS       128(SP), Z13, Z27
-	VMOVAPS      Z12, Z28
+	VMULPS       128(SP), Z24, Z11
+	VMULPS       128(SP), Z13, Z12
+	VMOVAPS      Z11, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z12, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z12, Z12
+	VADDPS       Z12, Z28, Z28
+	VFNMADD231PS Z25, Z12, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z12
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z12
+	VMULPS       Z25, Z11, Z25
+	VFNMADD231PS Z12, Z25, Z28
+	VSUBPS       Z28, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z12
 	VADDPS      Z13, Z13, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z13
 	VXORPS      Z13, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z12, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z12, Z12
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z13
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z12, Z13
 
 	// s = 2^n
 	VPSLLD       $0x17, Z13, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z13, Z13
-	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z12
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z13, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z12, Z12
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z13
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z12, Z28
+	VMULPS       Z28, Z12, Z13
+	VMULPS       Z25, Z12, Z12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z13
+	VFMADD213PS Z12, Z12, Z13
 	VADDPS      Z13, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z13
-	VDIVPS       Z13, Z25, Z25
-	VMOVUPS      256(SP), Z13
-	VFNMADD213PS 128(SP), Z13, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
-	VMOVUPS      Z25, K3, Z12
+	VDIVPS       Z13, Z25, Z12
+	VSUBPS       k64_3f800000<>+0(SB), Z13, Z13
+	VSUBPS       Z13, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z12, Z28, Z13
+	VMULPS       Z13, Z25, Z25
+	VFNMADD213PS Z12, Z12, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z12
+	VFNMADD213PS 128(SP), Z12, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
+	VMOVUPS      Z25, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z12, Z12
-	VMOVUPS Z12, 64(DX)
+	VORPS   Z24, Z11, Z11
+	VMOVUPS Z11, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -45216,64 +46224,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z13
-	VMULPS       128(SP), Z14, Z27
-	VMOVAPS      Z13, Z28
+	VMULPS       128(SP), Z24, Z12
+	VMULPS       128(SP), Z14, Z13
+	VMOVAPS      Z12, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z13, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z13, Z13
+	VADDPS       Z13, Z28, Z28
+	VFNMADD231PS Z25, Z13, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z13
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z13
+	VMULPS       Z25, Z12, Z25
+	VFNMADD231PS Z13, Z25, Z28
+	VSUBPS       Z28, Z12, Z12
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z13
 	VADDPS      Z14, Z14, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z14
 	VXORPS      Z14, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z13, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z13, Z13
 	VMOVUPS     k64_4b40007f<>+0(SB), Z14
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z14
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z13, Z14
 
 	// s = 2^n
 	VPSLLD       $0x17, Z14, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z14, Z14
-	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z13
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z14, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z13, Z13
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z14
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z13, Z28
+	VMULPS       Z28, Z13, Z14
+	VMULPS       Z25, Z13, Z13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z14
+	VFMADD213PS Z13, Z13, Z14
 	VADDPS      Z14, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z14
-	VDIVPS       Z14, Z25, Z25
-	VMOVUPS      256(SP), Z14
-	VFNMADD213PS 128(SP), Z14, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
-	VMOVUPS      Z25, K3, Z13
+	VDIVPS       Z14, Z25, Z13
+	VSUBPS       k64_3f800000<>+0(SB), Z14, Z14
+	VSUBPS       Z14, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z13, Z28, Z14
+	VMULPS       Z14, Z25, Z25
+	VFNMADD213PS Z13, Z13, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z13
+	VFNMADD213PS 128(SP), Z13, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
+	VMOVUPS      Z25, K3, Z12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z13, Z13
-	VMOVUPS Z13, (DX)
+	VORPS   Z24, Z12, Z12
+	VMOVUPS Z12, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z15, Z24
@@ -45284,64 +46300,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z14
-	VMULPS       128(SP), Z15, Z27
-	VMOVAPS      Z14, Z28
+	VMULPS       128(SP), Z24, Z13
+	VMULPS       128(SP), Z15, Z14
+	VMOVAPS      Z13, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z14, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z14, Z14
+	VADDPS       Z14, Z28, Z28
+	VFNMADD231PS Z25, Z14, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z14
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z14
+	VMULPS       Z25, Z13, Z25
+	VFNMADD231PS Z14, Z25, Z28
+	VSUBPS       Z28, Z13, Z13
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z14
 	VADDPS      Z15, Z15, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z15
 	VXORPS      Z15, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z14, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z14, Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z15
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z15
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z14, Z15
 
 	// s = 2^n
 	VPSLLD       $0x17, Z15, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z15, Z15
-	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z14
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z15, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z14, Z14
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z15
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z14, Z28
+	VMULPS       Z28, Z14, Z15
+	VMULPS       Z25, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z15
+	VFMADD213PS Z14, Z14, Z15
 	VADDPS      Z15, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z15
-	VDIVPS       Z15, Z25, Z25
-	VMOVUPS      256(SP), Z15
-	VFNMADD213PS 128(SP), Z15, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
-	VMOVUPS      Z25, K3, Z14
+	VDIVPS       Z15, Z25, Z14
+	VSUBPS       k64_3f800000<>+0(SB), Z15, Z15
+	VSUBPS       Z15, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z14, Z28, Z15
+	VMULPS       Z15, Z25, Z25
+	VFNMADD213PS Z14, Z14, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z14
+	VFNMADD213PS 128(SP), Z14, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
+	VMOVUPS      Z25, K3, Z13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z14, Z14
-	VMOVUPS Z14, 64(DX)
+	VORPS   Z24, Z13, Z13
+	VMOVUPS Z13, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -45353,64 +46377,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z15
-	VMULPS       128(SP), Z16, Z27
-	VMOVAPS      Z15, Z28
+	VMULPS       128(SP), Z24, Z14
+	VMULPS       128(SP), Z16, Z15
+	VMOVAPS      Z14, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z15, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z15, Z15
+	VADDPS       Z15, Z28, Z28
+	VFNMADD231PS Z25, Z15, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z15
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z15
+	VMULPS       Z25, Z14, Z25
+	VFNMADD231PS Z15, Z25, Z28
+	VSUBPS       Z28, Z14, Z14
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z15
 	VADDPS      Z16, Z16, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z16
 	VXORPS      Z16, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z15, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z15, Z15
 	VMOVUPS     k64_4b40007f<>+0(SB), Z16
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z16
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z15, Z16
 
 	// s = 2^n
 	VPSLLD       $0x17, Z16, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z16, Z16
-	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z15
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z16, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z15, Z15
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z16
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z15, Z28
+	VMULPS       Z28, Z15, Z16
+	VMULPS       Z25, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z16
+	VFMADD213PS Z15, Z15, Z16
 	VADDPS      Z16, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z16
-	VDIVPS       Z16, Z25, Z25
-	VMOVUPS      256(SP), Z16
-	VFNMADD213PS 128(SP), Z16, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
-	VMOVUPS      Z25, K3, Z15
+	VDIVPS       Z16, Z25, Z15
+	VSUBPS       k64_3f800000<>+0(SB), Z16, Z16
+	VSUBPS       Z16, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z15, Z28, Z16
+	VMULPS       Z16, Z25, Z25
+	VFNMADD213PS Z15, Z15, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z15
+	VFNMADD213PS 128(SP), Z15, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
+	VMOVUPS      Z25, K3, Z14
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z15, Z15
-	VMOVUPS Z15, (DX)
+	VORPS   Z24, Z14, Z14
+	VMOVUPS Z14, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z17, Z24
@@ -45421,64 +46453,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z16
-	VMULPS       128(SP), Z17, Z27
-	VMOVAPS      Z16, Z28
+	VMULPS       128(SP), Z24, Z15
+	VMULPS       128(SP), Z17, Z16
+	VMOVAPS      Z15, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z16, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z16, Z16
+	VADDPS       Z16, Z28, Z28
+	VFNMADD231PS Z25, Z16, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z16
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z16
+	VMULPS       Z25, Z15, Z25
+	VFNMADD231PS Z16, Z25, Z28
+	VSUBPS       Z28, Z15, Z15
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z16
 	VADDPS      Z17, Z17, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z17
 	VXORPS      Z17, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z16, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z16, Z16
 	VMOVUPS     k64_4b40007f<>+0(SB), Z17
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z17
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z16, Z17
 
 	// s = 2^n
 	VPSLLD       $0x17, Z17, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z17, Z17
-	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z16
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z17, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z16, Z16
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z17
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z16, Z28
+	VMULPS       Z28, Z16, Z17
+	VMULPS       Z25, Z16, Z16
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z17
+	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z17
-	VDIVPS       Z17, Z25, Z25
-	VMOVUPS      256(SP), Z17
-	VFNMADD213PS 128(SP), Z17, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
-	VMOVUPS      Z25, K3, Z16
+	VDIVPS       Z17, Z25, Z16
+	VSUBPS       k64_3f800000<>+0(SB), Z17, Z17
+	VSUBPS       Z17, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z16, Z28, Z17
+	VMULPS       Z17, Z25, Z25
+	VFNMADD213PS Z16, Z16, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z16
+	VFNMADD213PS 128(SP), Z16, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
+	VMOVUPS      Z25, K3, Z15
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z16, Z16
-	VMOVUPS Z16, 64(DX)
+	VORPS   Z24, Z15, Z15
+	VMOVUPS Z15, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -45490,64 +46530,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z17
-	VMULPS       128(SP), Z18, Z27
-	VMOVAPS      Z17, Z28
+	VMULPS       128(SP), Z24, Z16
+	VMULPS       128(SP), Z18, Z17
+	VMOVAPS      Z16, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z17, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z17, Z17
+	VADDPS       Z17, Z28, Z28
+	VFNMADD231PS Z25, Z17, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z17
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z17
+	VMULPS       Z25, Z16, Z25
+	VFNMADD231PS Z17, Z25, Z28
+	VSUBPS       Z28, Z16, Z16
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z17
 	VADDPS      Z18, Z18, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z18
 	VXORPS      Z18, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z17, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z17, Z17
 	VMOVUPS     k64_4b40007f<>+0(SB), Z18
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z18
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z17, Z18
 
 	// s = 2^n
 	VPSLLD       $0x17, Z18, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z18, Z18
-	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z17
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z18, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z17, Z17
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z18
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z17, Z28
+	VMULPS       Z28, Z17, Z18
+	VMULPS       Z25, Z17, Z17
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z18
+	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z18
-	VDIVPS       Z18, Z25, Z25
-	VMOVUPS      256(SP), Z18
-	VFNMADD213PS 128(SP), Z18, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
-	VMOVUPS      Z25, K3, Z17
+	VDIVPS       Z18, Z25, Z17
+	VSUBPS       k64_3f800000<>+0(SB), Z18, Z18
+	VSUBPS       Z18, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z17, Z28, Z18
+	VMULPS       Z18, Z25, Z25
+	VFNMADD213PS Z17, Z17, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z17
+	VFNMADD213PS 128(SP), Z17, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
+	VMOVUPS      Z25, K3, Z16
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z17, Z17
-	VMOVUPS Z17, (DX)
+	VORPS   Z24, Z16, Z16
+	VMOVUPS Z16, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z19, Z24
@@ -45558,64 +46606,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z18
-	VMULPS       128(SP), Z19, Z27
-	VMOVAPS      Z18, Z28
+	VMULPS       128(SP), Z24, Z17
+	VMULPS       128(SP), Z19, Z18
+	VMOVAPS      Z17, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z18, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z18, Z18
+	VADDPS       Z18, Z28, Z28
+	VFNMADD231PS Z25, Z18, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z18
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z18
+	VMULPS       Z25, Z17, Z25
+	VFNMADD231PS Z18, Z25, Z28
+	VSUBPS       Z28, Z17, Z17
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z18
 	VADDPS      Z19, Z19, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z19
 	VXORPS      Z19, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z18, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z18, Z18
 	VMOVUPS     k64_4b40007f<>+0(SB), Z19
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z19
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z18, Z19
 
 	// s = 2^n
 	VPSLLD       $0x17, Z19, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z19, Z19
-	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z18
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z19, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z18, Z18
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z19
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z18, Z28
+	VMULPS       Z28, Z18, Z19
+	VMULPS       Z25, Z18, Z18
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z19
+	VFMADD213PS Z18, Z18, Z19
 	VADDPS      Z19, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z19
-	VDIVPS       Z19, Z25, Z25
-	VMOVUPS      256(SP), Z19
-	VFNMADD213PS 128(SP), Z19, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
-	VMOVUPS      Z25, K3, Z18
+	VDIVPS       Z19, Z25, Z18
+	VSUBPS       k64_3f800000<>+0(SB), Z19, Z19
+	VSUBPS       Z19, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z18, Z28, Z19
+	VMULPS       Z19, Z25, Z25
+	VFNMADD213PS Z18, Z18, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z18
+	VFNMADD213PS 128(SP), Z18, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
+	VMOVUPS      Z25, K3, Z17
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z18, Z18
-	VMOVUPS Z18, 64(DX)
+	VORPS   Z24, Z17, Z17
+	VMOVUPS Z17, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -45627,64 +46683,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z19
-	VMULPS       128(SP), Z20, Z27
-	VMOVAPS      Z19, Z28
+	VMULPS       128(SP), Z24, Z18
+	VMULPS       128(SP), Z20, Z19
+	VMOVAPS      Z18, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z19, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z19, Z19
+	VADDPS       Z19, Z28, Z28
+	VFNMADD231PS Z25, Z19, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z19
+	VMULPS       Z25, Z18, Z25
+	VFNMADD231PS Z19, Z25, Z28
+	VSUBPS       Z28, Z18, Z18
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z19
 	VADDPS      Z20, Z20, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z20
 	VXORPS      Z20, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
 	VMOVUPS     k64_4b40007f<>+0(SB), Z20
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z20
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z20
 
 	// s = 2^n
 	VPSLLD       $0x17, Z20, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z20, Z20
-	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z19
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z20, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z19, Z19
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z20
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z28
+	VMULPS       Z28, Z19, Z20
+	VMULPS       Z25, Z19, Z19
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z20
+	VFMADD213PS Z19, Z19, Z20
 	VADDPS      Z20, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z20
-	VDIVPS       Z20, Z25, Z25
-	VMOVUPS      256(SP), Z20
-	VFNMADD213PS 128(SP), Z20, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
-	VMOVUPS      Z25, K3, Z19
+	VDIVPS       Z20, Z25, Z19
+	VSUBPS       k64_3f800000<>+0(SB), Z20, Z20
+	VSUBPS       Z20, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z19, Z28, Z20
+	VMULPS       Z20, Z25, Z25
+	VFNMADD213PS Z19, Z19, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z19
+	VFNMADD213PS 128(SP), Z19, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
+	VMOVUPS      Z25, K3, Z18
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z19, Z19
-	VMOVUPS Z19, (DX)
+	VORPS   Z24, Z18, Z18
+	VMOVUPS Z18, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z21, Z24
@@ -45695,64 +46759,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z20
-	VMULPS       128(SP), Z21, Z27
-	VMOVAPS      Z20, Z28
+	VMULPS       128(SP), Z24, Z19
+	VMULPS       128(SP), Z21, Z20
+	VMOVAPS      Z19, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z20, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z20, Z20
+	VADDPS       Z20, Z28, Z28
+	VFNMADD231PS Z25, Z20, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z20
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z20
+	VMULPS       Z25, Z19, Z25
+	VFNMADD231PS Z20, Z25, Z28
+	VSUBPS       Z28, Z19, Z19
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z20
 	VADDPS      Z21, Z21, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z21
 	VXORPS      Z21, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z20, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z20, Z20
 	VMOVUPS     k64_4b40007f<>+0(SB), Z21
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z21
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z20, Z21
 
 	// s = 2^n
 	VPSLLD       $0x17, Z21, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z21, Z21
-	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z20
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z21, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z20, Z20
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z21
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z20, Z28
+	VMULPS       Z28, Z20, Z21
+	VMULPS       Z25, Z20, Z20
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z21
+	VFMADD213PS Z20, Z20, Z21
 	VADDPS      Z21, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z21
-	VDIVPS       Z21, Z25, Z25
-	VMOVUPS      256(SP), Z21
-	VFNMADD213PS 128(SP), Z21, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
-	VMOVUPS      Z25, K3, Z20
+	VDIVPS       Z21, Z25, Z20
+	VSUBPS       k64_3f800000<>+0(SB), Z21, Z21
+	VSUBPS       Z21, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z20, Z28, Z21
+	VMULPS       Z21, Z25, Z25
+	VFNMADD213PS Z20, Z20, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z20
+	VFNMADD213PS 128(SP), Z20, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
+	VMOVUPS      Z25, K3, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z20, Z20
-	VMOVUPS Z20, 64(DX)
+	VORPS   Z24, Z19, Z19
+	VMOVUPS Z19, 64(DX)
 	ADDQ    BX, DX
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -45764,64 +46836,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z21
-	VMULPS       128(SP), Z22, Z27
-	VMOVAPS      Z21, Z28
+	VMULPS       128(SP), Z24, Z20
+	VMULPS       128(SP), Z22, Z21
+	VMOVAPS      Z20, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z21, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z21, Z21
+	VADDPS       Z21, Z28, Z28
+	VFNMADD231PS Z25, Z21, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z21
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z21
+	VMULPS       Z25, Z20, Z25
+	VFNMADD231PS Z21, Z25, Z28
+	VSUBPS       Z28, Z20, Z20
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z21
 	VADDPS      Z22, Z22, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z22
 	VXORPS      Z22, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z21, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z21, Z21
 	VMOVUPS     k64_4b40007f<>+0(SB), Z22
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z22
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z21, Z22
 
 	// s = 2^n
 	VPSLLD       $0x17, Z22, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z22, Z22
-	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z21
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z22, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z21, Z21
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z22
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z21, Z28
+	VMULPS       Z28, Z21, Z22
+	VMULPS       Z25, Z21, Z21
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z22
+	VFMADD213PS Z21, Z21, Z22
 	VADDPS      Z22, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z22
-	VDIVPS       Z22, Z25, Z25
-	VMOVUPS      256(SP), Z22
-	VFNMADD213PS 128(SP), Z22, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
-	VMOVUPS      Z25, K3, Z21
+	VDIVPS       Z22, Z25, Z21
+	VSUBPS       k64_3f800000<>+0(SB), Z22, Z22
+	VSUBPS       Z22, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z21, Z28, Z22
+	VMULPS       Z22, Z25, Z25
+	VFNMADD213PS Z21, Z21, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z21
+	VFNMADD213PS 128(SP), Z21, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
+	VMOVUPS      Z25, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z21, Z21
-	VMOVUPS Z21, (DX)
+	VORPS   Z24, Z20, Z20
+	VMOVUPS Z20, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z23, Z24
@@ -45832,64 +46912,72 @@ Gemm12x32S_notscaledsigmoid_317:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z22
-	VMULPS       128(SP), Z23, Z27
-	VMOVAPS      Z22, Z28
+	VMULPS       128(SP), Z24, Z21
+	VMULPS       128(SP), Z23, Z22
+	VMOVAPS      Z21, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z22, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z22, Z22
+	VADDPS       Z22, Z28, Z28
+	VFNMADD231PS Z25, Z22, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z22
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z22
+	VMULPS       Z25, Z21, Z25
+	VFNMADD231PS Z22, Z25, Z28
+	VSUBPS       Z28, Z21, Z21
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z22
 	VADDPS      Z23, Z23, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z23
 	VXORPS      Z23, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z22, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z22, Z22
 	VMOVUPS     k64_4b40007f<>+0(SB), Z23
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z23
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z22, Z23
 
 	// s = 2^n
 	VPSLLD       $0x17, Z23, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z23, Z23
-	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z22
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z23, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z22, Z22
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z23
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z22, Z28
+	VMULPS       Z28, Z22, Z23
+	VMULPS       Z25, Z22, Z22
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z23
+	VFMADD213PS Z22, Z22, Z23
 	VADDPS      Z23, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z23
-	VDIVPS       Z23, Z25, Z25
-	VMOVUPS      256(SP), Z23
-	VFNMADD213PS 128(SP), Z23, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z23
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z23, K3
-	VMOVUPS      Z25, K3, Z22
+	VDIVPS       Z23, Z25, Z22
+	VSUBPS       k64_3f800000<>+0(SB), Z23, Z23
+	VSUBPS       Z23, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z22, Z28, Z23
+	VMULPS       Z23, Z25, Z25
+	VFNMADD213PS Z22, Z22, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z22
+	VFNMADD213PS 128(SP), Z22, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
+	VMOVUPS      Z25, K3, Z21
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z22, Z22
-	VMOVUPS Z22, 64(DX)
+	VORPS   Z24, Z21, Z21
+	VMOVUPS Z21, 64(DX)
 	JMP     Gemm12x32S_epidone_304
 
 Gemm12x32S_notscaledtanh_319:
@@ -51991,13 +53079,21 @@ Gemm12x32S_notscaledsigmoid_352:
 	VFMADD213PS Z27, Z27, Z0
 	VADDPS      Z0, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z0
-	VDIVPS       Z0, Z25, Z25
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z25, Z27
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z27, Z28, Z0
+	VMULPS       Z0, Z25, Z25
+	VFNMADD213PS Z27, Z27, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z27
+	VFNMADD213PS 128(SP), Z27, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z27
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z27, K3
 	VMOVUPS      Z25, K3, Z26
 
 	// the sign of zh, last: the result of -0 is -0
@@ -52014,64 +53110,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z0
-	VMULPS       128(SP), Z1, Z27
-	VMOVAPS      Z0, Z28
+	VMULPS       128(SP), Z24, Z27
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z27, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z0, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z0, Z0
+	VADDPS       Z0, Z28, Z28
+	VFNMADD231PS Z25, Z0, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z0
+	VMULPS       Z25, Z27, Z25
+	VFNMADD231PS Z0, Z25, Z28
+	VSUBPS       Z28, Z27, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z0
 	VADDPS      Z1, Z1, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z1
 	VXORPS      Z1, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z1
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z28
+	VMULPS       Z28, Z0, Z1
+	VMULPS       Z25, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z1
-	VDIVPS       Z1, Z25, Z25
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z25, K3, Z0
+	VDIVPS       Z1, Z25, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z0, Z28, Z1
+	VMULPS       Z1, Z25, Z25
+	VFNMADD213PS Z0, Z0, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z25, K3, Z27
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z0, Z0
-	VMOVUPS Z0, K2, 64(DX)
+	VORPS   Z24, Z27, Z27
+	VMOVUPS Z27, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -52085,64 +53189,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z1
-	VMULPS       128(SP), Z2, Z27
-	VMOVAPS      Z1, Z28
+	VMULPS       128(SP), Z24, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z1, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z1, Z1
+	VADDPS       Z1, Z28, Z28
+	VFNMADD231PS Z25, Z1, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z1
+	VMULPS       Z25, Z0, Z25
+	VFNMADD231PS Z1, Z25, Z28
+	VSUBPS       Z28, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z1
 	VADDPS      Z2, Z2, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z2
 	VXORPS      Z2, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z2
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z28
+	VMULPS       Z28, Z1, Z2
+	VMULPS       Z25, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z2
-	VDIVPS       Z2, Z25, Z25
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z25, K3, Z1
+	VDIVPS       Z2, Z25, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z1, Z28, Z2
+	VMULPS       Z2, Z25, Z25
+	VFNMADD213PS Z1, Z1, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z25, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z1, Z1
-	VMOVUPS Z1, K1, (DX)
+	VORPS   Z24, Z0, Z0
+	VMOVUPS Z0, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z24
@@ -52153,64 +53265,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z2
-	VMULPS       128(SP), Z3, Z27
-	VMOVAPS      Z2, Z28
+	VMULPS       128(SP), Z24, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z2, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z2, Z2
+	VADDPS       Z2, Z28, Z28
+	VFNMADD231PS Z25, Z2, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z2
+	VMULPS       Z25, Z1, Z25
+	VFNMADD231PS Z2, Z25, Z28
+	VSUBPS       Z28, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z2
 	VADDPS      Z3, Z3, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z3
 	VXORPS      Z3, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z3
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z28
+	VMULPS       Z28, Z2, Z3
+	VMULPS       Z25, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z3
-	VDIVPS       Z3, Z25, Z25
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z25, K3, Z2
+	VDIVPS       Z3, Z25, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z2, Z28, Z3
+	VMULPS       Z3, Z25, Z25
+	VFNMADD213PS Z2, Z2, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z25, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z2, Z2
-	VMOVUPS Z2, K2, 64(DX)
+	VORPS   Z24, Z1, Z1
+	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -52224,64 +53344,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z3
-	VMULPS       128(SP), Z4, Z27
-	VMOVAPS      Z3, Z28
+	VMULPS       128(SP), Z24, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z3, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z3, Z3
+	VADDPS       Z3, Z28, Z28
+	VFNMADD231PS Z25, Z3, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z3
+	VMULPS       Z25, Z2, Z25
+	VFNMADD231PS Z3, Z25, Z28
+	VSUBPS       Z28, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z3
 	VADDPS      Z4, Z4, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z4
 	VXORPS      Z4, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z4
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z28
+	VMULPS       Z28, Z3, Z4
+	VMULPS       Z25, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z4
-	VDIVPS       Z4, Z25, Z25
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z25, K3, Z3
+	VDIVPS       Z4, Z25, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z3, Z28, Z4
+	VMULPS       Z4, Z25, Z25
+	VFNMADD213PS Z3, Z3, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z25, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z3, Z3
-	VMOVUPS Z3, K1, (DX)
+	VORPS   Z24, Z2, Z2
+	VMOVUPS Z2, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z24
@@ -52292,64 +53420,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z4
-	VMULPS       128(SP), Z5, Z27
-	VMOVAPS      Z4, Z28
+	VMULPS       128(SP), Z24, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z4, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z4, Z4
+	VADDPS       Z4, Z28, Z28
+	VFNMADD231PS Z25, Z4, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z4
+	VMULPS       Z25, Z3, Z25
+	VFNMADD231PS Z4, Z25, Z28
+	VSUBPS       Z28, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z4
 	VADDPS      Z5, Z5, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z5
 	VXORPS      Z5, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z5
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z28
+	VMULPS       Z28, Z4, Z5
+	VMULPS       Z25, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z5
-	VDIVPS       Z5, Z25, Z25
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z25, K3, Z4
+	VDIVPS       Z5, Z25, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z4, Z28, Z5
+	VMULPS       Z5, Z25, Z25
+	VFNMADD213PS Z4, Z4, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z25, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z4, Z4
-	VMOVUPS Z4, K2, 64(DX)
+	VORPS   Z24, Z3, Z3
+	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -52363,64 +53499,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z5
-	VMULPS       128(SP), Z6, Z27
-	VMOVAPS      Z5, Z28
+	VMULPS       128(SP), Z24, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z5, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z5, Z5
+	VADDPS       Z5, Z28, Z28
+	VFNMADD231PS Z25, Z5, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z5
+	VMULPS       Z25, Z4, Z25
+	VFNMADD231PS Z5, Z25, Z28
+	VSUBPS       Z28, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z5
 	VADDPS      Z6, Z6, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z6
 	VXORPS      Z6, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z6
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z28
+	VMULPS       Z28, Z5, Z6
+	VMULPS       Z25, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z6
-	VDIVPS       Z6, Z25, Z25
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z25, K3, Z5
+	VDIVPS       Z6, Z25, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z5, Z28, Z6
+	VMULPS       Z6, Z25, Z25
+	VFNMADD213PS Z5, Z5, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z25, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z5, Z5
-	VMOVUPS Z5, K1, (DX)
+	VORPS   Z24, Z4, Z4
+	VMOVUPS Z4, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z24
@@ -52431,64 +53575,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z6
-	VMULPS       128(SP), Z7, Z27
-	VMOVAPS      Z6, Z28
+	VMULPS       128(SP), Z24, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z6, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z6, Z6
+	VADDPS       Z6, Z28, Z28
+	VFNMADD231PS Z25, Z6, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z6
+	VMULPS       Z25, Z5, Z25
+	VFNMADD231PS Z6, Z25, Z28
+	VSUBPS       Z28, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z6
 	VADDPS      Z7, Z7, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z7
 	VXORPS      Z7, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z7
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z28
+	VMULPS       Z28, Z6, Z7
+	VMULPS       Z25, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z7
-	VDIVPS       Z7, Z25, Z25
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z25, K3, Z6
+	VDIVPS       Z7, Z25, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z6, Z28, Z7
+	VMULPS       Z7, Z25, Z25
+	VFNMADD213PS Z6, Z6, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z25, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z6, Z6
-	VMOVUPS Z6, K2, 64(DX)
+	VORPS   Z24, Z5, Z5
+	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -52502,64 +53654,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z7
-	VMULPS       128(SP), Z8, Z27
-	VMOVAPS      Z7, Z28
+	VMULPS       128(SP), Z24, Z6
+	VMULPS       128(SP), Z8, Z7
+	VMOVAPS      Z6, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z7, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z7, Z7
+	VADDPS       Z7, Z28, Z28
+	VFNMADD231PS Z25, Z7, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z7
+	VMULPS       Z25, Z6, Z25
+	VFNMADD231PS Z7, Z25, Z28
+	VSUBPS       Z28, Z6, Z6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z7
 	VADDPS      Z8, Z8, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z8
 	VXORPS      Z8, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
 	VMOVUPS     k64_4b40007f<>+0(SB), Z8
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z8
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z8
 
 	// s = 2^n
 	VPSLLD       $0x17, Z8, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z8, Z8
-	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z7
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z8, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z7, Z7
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z8
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z28
+	VMULPS       Z28, Z7, Z8
+	VMULPS       Z25, Z7, Z7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z8
+	VFMADD213PS Z7, Z7, Z8
 	VADDPS      Z8, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z8
-	VDIVPS       Z8, Z25, Z25
-	VMOVUPS      256(SP), Z8
-	VFNMADD213PS 128(SP), Z8, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
-	VMOVUPS      Z25, K3, Z7
+	VDIVPS       Z8, Z25, Z7
+	VSUBPS       k64_3f800000<>+0(SB), Z8, Z8
+	VSUBPS       Z8, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z7, Z28, Z8
+	VMULPS       Z8, Z25, Z25
+	VFNMADD213PS Z7, Z7, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z7
+	VFNMADD213PS 128(SP), Z7, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z7
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
+	VMOVUPS      Z25, K3, Z6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z7, Z7
-	VMOVUPS Z7, K1, (DX)
+	VORPS   Z24, Z6, Z6
+	VMOVUPS Z6, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z9, Z24
@@ -52570,64 +53730,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z8
-	VMULPS       128(SP), Z9, Z27
-	VMOVAPS      Z8, Z28
+	VMULPS       128(SP), Z24, Z7
+	VMULPS       128(SP), Z9, Z8
+	VMOVAPS      Z7, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z8, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z8, Z8
+	VADDPS       Z8, Z28, Z28
+	VFNMADD231PS Z25, Z8, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z8
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z8
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z8
+	VMULPS       Z25, Z7, Z25
+	VFNMADD231PS Z8, Z25, Z28
+	VSUBPS       Z28, Z7, Z7
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z8
 	VADDPS      Z9, Z9, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z9
 	VXORPS      Z9, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z8, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z8, Z8
 	VMOVUPS     k64_4b40007f<>+0(SB), Z9
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z9
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z8, Z9
 
 	// s = 2^n
 	VPSLLD       $0x17, Z9, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z9, Z9
-	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z8
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z9, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z8, Z8
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z9
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z8, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z8, Z28
+	VMULPS       Z28, Z8, Z9
+	VMULPS       Z25, Z8, Z8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z9
+	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z9
-	VDIVPS       Z9, Z25, Z25
-	VMOVUPS      256(SP), Z9
-	VFNMADD213PS 128(SP), Z9, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
-	VMOVUPS      Z25, K3, Z8
+	VDIVPS       Z9, Z25, Z8
+	VSUBPS       k64_3f800000<>+0(SB), Z9, Z9
+	VSUBPS       Z9, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z8, Z28, Z9
+	VMULPS       Z9, Z25, Z25
+	VFNMADD213PS Z8, Z8, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z8
+	VFNMADD213PS 128(SP), Z8, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z8
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
+	VMOVUPS      Z25, K3, Z7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z8, Z8
-	VMOVUPS Z8, K2, 64(DX)
+	VORPS   Z24, Z7, Z7
+	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -52641,64 +53809,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z9
-	VMULPS       128(SP), Z10, Z27
-	VMOVAPS      Z9, Z28
+	VMULPS       128(SP), Z24, Z8
+	VMULPS       128(SP), Z10, Z9
+	VMOVAPS      Z8, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z9, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z9, Z9
+	VADDPS       Z9, Z28, Z28
+	VFNMADD231PS Z25, Z9, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z9
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z9
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z9
+	VMULPS       Z25, Z8, Z25
+	VFNMADD231PS Z9, Z25, Z28
+	VSUBPS       Z28, Z8, Z8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z9
 	VADDPS      Z10, Z10, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z10
 	VXORPS      Z10, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z9, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z9, Z9
 	VMOVUPS     k64_4b40007f<>+0(SB), Z10
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z10
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z9, Z10
 
 	// s = 2^n
 	VPSLLD       $0x17, Z10, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z10, Z10
-	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z9
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z10, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z9, Z9
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z10
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z9, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z9, Z28
+	VMULPS       Z28, Z9, Z10
+	VMULPS       Z25, Z9, Z9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z10
+	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z10
-	VDIVPS       Z10, Z25, Z25
-	VMOVUPS      256(SP), Z10
-	VFNMADD213PS 128(SP), Z10, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
-	VMOVUPS      Z25, K3, Z9
+	VDIVPS       Z10, Z25, Z9
+	VSUBPS       k64_3f800000<>+0(SB), Z10, Z10
+	VSUBPS       Z10, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z9, Z28, Z10
+	VMULPS       Z10, Z25, Z25
+	VFNMADD213PS Z9, Z9, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z9
+	VFNMADD213PS 128(SP), Z9, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z9
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
+	VMOVUPS      Z25, K3, Z8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z9, Z9
-	VMOVUPS Z9, K1, (DX)
+	VORPS   Z24, Z8, Z8
+	VMOVUPS Z8, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z11, Z24
@@ -52709,64 +53885,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z10
-	VMULPS       128(SP), Z11, Z27
-	VMOVAPS      Z10, Z28
+	VMULPS       128(SP), Z24, Z9
+	VMULPS       128(SP), Z11, Z10
+	VMOVAPS      Z9, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z10, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z10, Z10
+	VADDPS       Z10, Z28, Z28
+	VFNMADD231PS Z25, Z10, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z10
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z10
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z10
+	VMULPS       Z25, Z9, Z25
+	VFNMADD231PS Z10, Z25, Z28
+	VSUBPS       Z28, Z9, Z9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z10
 	VADDPS      Z11, Z11, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z11
 	VXORPS      Z11, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z10, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z10, Z10
 	VMOVUPS     k64_4b40007f<>+0(SB), Z11
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z11
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z10, Z11
 
 	// s = 2^n
 	VPSLLD       $0x17, Z11, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z11, Z11
-	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z10
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z11, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z10, Z10
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z11
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z10, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z10, Z28
+	VMULPS       Z28, Z10, Z11
+	VMULPS       Z25, Z10, Z10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z11
+	VFMADD213PS Z10, Z10, Z11
 	VADDPS      Z11, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z11
-	VDIVPS       Z11, Z25, Z25
-	VMOVUPS      256(SP), Z11
-	VFNMADD213PS 128(SP), Z11, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
-	VMOVUPS      Z25, K3, Z10
+	VDIVPS       Z11, Z25, Z10
+	VSUBPS       k64_3f800000<>+0(SB), Z11, Z11
+	VSUBPS       Z11, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z10, Z28, Z11
+	VMULPS       Z11, Z25, Z25
+	VFNMADD213PS Z10, Z10, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z10
+	VFNMADD213PS 128(SP), Z10, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z10
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
+	VMOVUPS      Z25, K3, Z9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z10, Z10
-	VMOVUPS Z10, K2, 64(DX)
+	VORPS   Z24, Z9, Z9
+	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -52780,64 +53964,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z11
-	VMULPS       128(SP), Z12, Z27
-	VMOVAPS      Z11, Z28
+	VMULPS       128(SP), Z24, Z10
+	VMULPS       128(SP), Z12, Z11
+	VMOVAPS      Z10, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z11, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z11, Z11
+	VADDPS       Z11, Z28, Z28
+	VFNMADD231PS Z25, Z11, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z11
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z11
+	VMULPS       Z25, Z10, Z25
+	VFNMADD231PS Z11, Z25, Z28
+	VSUBPS       Z28, Z10, Z10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z11
 	VADDPS      Z12, Z12, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z12
 	VXORPS      Z12, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
 	VMOVUPS     k64_4b40007f<>+0(SB), Z12
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z12
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z12
 
 	// s = 2^n
 	VPSLLD       $0x17, Z12, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z12, Z12
-	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z11
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z12, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z11, Z11
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z12
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z28
+	VMULPS       Z28, Z11, Z12
+	VMULPS       Z25, Z11, Z11
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z12
+	VFMADD213PS Z11, Z11, Z12
 	VADDPS      Z12, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z12
-	VDIVPS       Z12, Z25, Z25
-	VMOVUPS      256(SP), Z12
-	VFNMADD213PS 128(SP), Z12, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
-	VMOVUPS      Z25, K3, Z11
+	VDIVPS       Z12, Z25, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z12, Z12
+	VSUBPS       Z12, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z11, Z28, Z12
+	VMULPS       Z12, Z25, Z25
+	VFNMADD213PS Z11, Z11, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
+	VMOVUPS      Z25, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z11, Z11
-	VMOVUPS Z11, K1, (DX)
+	VORPS   Z24, Z10, Z10
+	VMOVUPS Z10, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z13, Z24
@@ -52848,64 +54040,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z12
-	VMULPS       128(SP), Z13, Z27
-	VMOVAPS      Z12, Z28
+	VMULPS       128(SP), Z24, Z11
+	VMULPS       128(SP), Z13, Z12
+	VMOVAPS      Z11, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z12, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z12, Z12
+	VADDPS       Z12, Z28, Z28
+	VFNMADD231PS Z25, Z12, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z12
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z12
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z12
+	VMULPS       Z25, Z11, Z25
+	VFNMADD231PS Z12, Z25, Z28
+	VSUBPS       Z28, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z12
 	VADDPS      Z13, Z13, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z13
 	VXORPS      Z13, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z12, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z12, Z12
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z13
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z12, Z13
 
 	// s = 2^n
 	VPSLLD       $0x17, Z13, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z13, Z13
-	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z12
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z13, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z12, Z12
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z13
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z12, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z12, Z28
+	VMULPS       Z28, Z12, Z13
+	VMULPS       Z25, Z12, Z12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z13
+	VFMADD213PS Z12, Z12, Z13
 	VADDPS      Z13, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z13
-	VDIVPS       Z13, Z25, Z25
-	VMOVUPS      256(SP), Z13
-	VFNMADD213PS 128(SP), Z13, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
-	VMOVUPS      Z25, K3, Z12
+	VDIVPS       Z13, Z25, Z12
+	VSUBPS       k64_3f800000<>+0(SB), Z13, Z13
+	VSUBPS       Z13, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z12, Z28, Z13
+	VMULPS       Z13, Z25, Z25
+	VFNMADD213PS Z12, Z12, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z12
+	VFNMADD213PS 128(SP), Z12, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z12
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
+	VMOVUPS      Z25, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z12, Z12
-	VMOVUPS Z12, K2, 64(DX)
+	VORPS   Z24, Z11, Z11
+	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -52919,64 +54119,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z13
-	VMULPS       128(SP), Z14, Z27
-	VMOVAPS      Z13, Z28
+	VMULPS       128(SP), Z24, Z12
+	VMULPS       128(SP), Z14, Z13
+	VMOVAPS      Z12, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z13, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z13, Z13
+	VADDPS       Z13, Z28, Z28
+	VFNMADD231PS Z25, Z13, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z13
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z13
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z13
+	VMULPS       Z25, Z12, Z25
+	VFNMADD231PS Z13, Z25, Z28
+	VSUBPS       Z28, Z12, Z12
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z13
 	VADDPS      Z14, Z14, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z14
 	VXORPS      Z14, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z13, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z13, Z13
 	VMOVUPS     k64_4b40007f<>+0(SB), Z14
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z14
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z13, Z14
 
 	// s = 2^n
 	VPSLLD       $0x17, Z14, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z14, Z14
-	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z13
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z14, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z13, Z13
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z14
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z13, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z13, Z28
+	VMULPS       Z28, Z13, Z14
+	VMULPS       Z25, Z13, Z13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z14
+	VFMADD213PS Z13, Z13, Z14
 	VADDPS      Z14, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z14
-	VDIVPS       Z14, Z25, Z25
-	VMOVUPS      256(SP), Z14
-	VFNMADD213PS 128(SP), Z14, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
-	VMOVUPS      Z25, K3, Z13
+	VDIVPS       Z14, Z25, Z13
+	VSUBPS       k64_3f800000<>+0(SB), Z14, Z14
+	VSUBPS       Z14, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z13, Z28, Z14
+	VMULPS       Z14, Z25, Z25
+	VFNMADD213PS Z13, Z13, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z13
+	VFNMADD213PS 128(SP), Z13, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z13
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
+	VMOVUPS      Z25, K3, Z12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z13, Z13
-	VMOVUPS Z13, K1, (DX)
+	VORPS   Z24, Z12, Z12
+	VMOVUPS Z12, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z15, Z24
@@ -52987,64 +54195,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z14
-	VMULPS       128(SP), Z15, Z27
-	VMOVAPS      Z14, Z28
+	VMULPS       128(SP), Z24, Z13
+	VMULPS       128(SP), Z15, Z14
+	VMOVAPS      Z13, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z14, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z14, Z14
+	VADDPS       Z14, Z28, Z28
+	VFNMADD231PS Z25, Z14, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z14
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z14
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z14
+	VMULPS       Z25, Z13, Z25
+	VFNMADD231PS Z14, Z25, Z28
+	VSUBPS       Z28, Z13, Z13
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z14
 	VADDPS      Z15, Z15, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z15
 	VXORPS      Z15, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z14, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z14, Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z15
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z15
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z14, Z15
 
 	// s = 2^n
 	VPSLLD       $0x17, Z15, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z15, Z15
-	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z14
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z15, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z14, Z14
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z15
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z14, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z14, Z28
+	VMULPS       Z28, Z14, Z15
+	VMULPS       Z25, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z15
+	VFMADD213PS Z14, Z14, Z15
 	VADDPS      Z15, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z15
-	VDIVPS       Z15, Z25, Z25
-	VMOVUPS      256(SP), Z15
-	VFNMADD213PS 128(SP), Z15, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
-	VMOVUPS      Z25, K3, Z14
+	VDIVPS       Z15, Z25, Z14
+	VSUBPS       k64_3f800000<>+0(SB), Z15, Z15
+	VSUBPS       Z15, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z14, Z28, Z15
+	VMULPS       Z15, Z25, Z25
+	VFNMADD213PS Z14, Z14, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z14
+	VFNMADD213PS 128(SP), Z14, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
+	VMOVUPS      Z25, K3, Z13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z14, Z14
-	VMOVUPS Z14, K2, 64(DX)
+	VORPS   Z24, Z13, Z13
+	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -53058,64 +54274,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z15
-	VMULPS       128(SP), Z16, Z27
-	VMOVAPS      Z15, Z28
+	VMULPS       128(SP), Z24, Z14
+	VMULPS       128(SP), Z16, Z15
+	VMOVAPS      Z14, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z15, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z15, Z15
+	VADDPS       Z15, Z28, Z28
+	VFNMADD231PS Z25, Z15, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z15
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z15
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z15
+	VMULPS       Z25, Z14, Z25
+	VFNMADD231PS Z15, Z25, Z28
+	VSUBPS       Z28, Z14, Z14
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z15
 	VADDPS      Z16, Z16, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z16
 	VXORPS      Z16, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z15, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z15, Z15
 	VMOVUPS     k64_4b40007f<>+0(SB), Z16
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z16
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z15, Z16
 
 	// s = 2^n
 	VPSLLD       $0x17, Z16, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z16, Z16
-	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z16, Z15
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z16, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z15, Z15
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z16
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z15, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z15, Z28
+	VMULPS       Z28, Z15, Z16
+	VMULPS       Z25, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z16
+	VFMADD213PS Z15, Z15, Z16
 	VADDPS      Z16, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z16
-	VDIVPS       Z16, Z25, Z25
-	VMOVUPS      256(SP), Z16
-	VFNMADD213PS 128(SP), Z16, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
-	VMOVUPS      Z25, K3, Z15
+	VDIVPS       Z16, Z25, Z15
+	VSUBPS       k64_3f800000<>+0(SB), Z16, Z16
+	VSUBPS       Z16, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z15, Z28, Z16
+	VMULPS       Z16, Z25, Z25
+	VFNMADD213PS Z15, Z15, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z15
+	VFNMADD213PS 128(SP), Z15, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z15
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
+	VMOVUPS      Z25, K3, Z14
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z15, Z15
-	VMOVUPS Z15, K1, (DX)
+	VORPS   Z24, Z14, Z14
+	VMOVUPS Z14, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z17, Z24
@@ -53126,64 +54350,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z16
-	VMULPS       128(SP), Z17, Z27
-	VMOVAPS      Z16, Z28
+	VMULPS       128(SP), Z24, Z15
+	VMULPS       128(SP), Z17, Z16
+	VMOVAPS      Z15, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z16, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z16, Z16
+	VADDPS       Z16, Z28, Z28
+	VFNMADD231PS Z25, Z16, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z16
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z16
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z16
+	VMULPS       Z25, Z15, Z25
+	VFNMADD231PS Z16, Z25, Z28
+	VSUBPS       Z28, Z15, Z15
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z16
 	VADDPS      Z17, Z17, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z17
 	VXORPS      Z17, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z16, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z16, Z16
 	VMOVUPS     k64_4b40007f<>+0(SB), Z17
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z17
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z16, Z17
 
 	// s = 2^n
 	VPSLLD       $0x17, Z17, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z17, Z17
-	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z17, Z16
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z17, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z16, Z16
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z17
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z16, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z16, Z28
+	VMULPS       Z28, Z16, Z17
+	VMULPS       Z25, Z16, Z16
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z17
+	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z17
-	VDIVPS       Z17, Z25, Z25
-	VMOVUPS      256(SP), Z17
-	VFNMADD213PS 128(SP), Z17, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
-	VMOVUPS      Z25, K3, Z16
+	VDIVPS       Z17, Z25, Z16
+	VSUBPS       k64_3f800000<>+0(SB), Z17, Z17
+	VSUBPS       Z17, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z16, Z28, Z17
+	VMULPS       Z17, Z25, Z25
+	VFNMADD213PS Z16, Z16, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z16
+	VFNMADD213PS 128(SP), Z16, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z16
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K3
+	VMOVUPS      Z25, K3, Z15
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z16, Z16
-	VMOVUPS Z16, K2, 64(DX)
+	VORPS   Z24, Z15, Z15
+	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -53197,64 +54429,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z17
-	VMULPS       128(SP), Z18, Z27
-	VMOVAPS      Z17, Z28
+	VMULPS       128(SP), Z24, Z16
+	VMULPS       128(SP), Z18, Z17
+	VMOVAPS      Z16, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z17, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z17, Z17
+	VADDPS       Z17, Z28, Z28
+	VFNMADD231PS Z25, Z17, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z17
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z17
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z17
+	VMULPS       Z25, Z16, Z25
+	VFNMADD231PS Z17, Z25, Z28
+	VSUBPS       Z28, Z16, Z16
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z17
 	VADDPS      Z18, Z18, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z18
 	VXORPS      Z18, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z17, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z17, Z17
 	VMOVUPS     k64_4b40007f<>+0(SB), Z18
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z18
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z17, Z18
 
 	// s = 2^n
 	VPSLLD       $0x17, Z18, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z18, Z18
-	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z18, Z17
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z18, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z17, Z17
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z18
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z17, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z17, Z28
+	VMULPS       Z28, Z17, Z18
+	VMULPS       Z25, Z17, Z17
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z18
+	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z18
-	VDIVPS       Z18, Z25, Z25
-	VMOVUPS      256(SP), Z18
-	VFNMADD213PS 128(SP), Z18, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
-	VMOVUPS      Z25, K3, Z17
+	VDIVPS       Z18, Z25, Z17
+	VSUBPS       k64_3f800000<>+0(SB), Z18, Z18
+	VSUBPS       Z18, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z17, Z28, Z18
+	VMULPS       Z18, Z25, Z25
+	VFNMADD213PS Z17, Z17, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z17
+	VFNMADD213PS 128(SP), Z17, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z17
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z17, K3
+	VMOVUPS      Z25, K3, Z16
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z17, Z17
-	VMOVUPS Z17, K1, (DX)
+	VORPS   Z24, Z16, Z16
+	VMOVUPS Z16, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z19, Z24
@@ -53265,64 +54505,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z18
-	VMULPS       128(SP), Z19, Z27
-	VMOVAPS      Z18, Z28
+	VMULPS       128(SP), Z24, Z17
+	VMULPS       128(SP), Z19, Z18
+	VMOVAPS      Z17, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z18, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z18, Z18
+	VADDPS       Z18, Z28, Z28
+	VFNMADD231PS Z25, Z18, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z18
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z18
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z18
+	VMULPS       Z25, Z17, Z25
+	VFNMADD231PS Z18, Z25, Z28
+	VSUBPS       Z28, Z17, Z17
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z18
 	VADDPS      Z19, Z19, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z19
 	VXORPS      Z19, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z18, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z18, Z18
 	VMOVUPS     k64_4b40007f<>+0(SB), Z19
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z19
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z18, Z19
 
 	// s = 2^n
 	VPSLLD       $0x17, Z19, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z19, Z19
-	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z19, Z18
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z19, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z18, Z18
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z19
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z18, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z18, Z28
+	VMULPS       Z28, Z18, Z19
+	VMULPS       Z25, Z18, Z18
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z19
+	VFMADD213PS Z18, Z18, Z19
 	VADDPS      Z19, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z19
-	VDIVPS       Z19, Z25, Z25
-	VMOVUPS      256(SP), Z19
-	VFNMADD213PS 128(SP), Z19, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
-	VMOVUPS      Z25, K3, Z18
+	VDIVPS       Z19, Z25, Z18
+	VSUBPS       k64_3f800000<>+0(SB), Z19, Z19
+	VSUBPS       Z19, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z18, Z28, Z19
+	VMULPS       Z19, Z25, Z25
+	VFNMADD213PS Z18, Z18, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z18
+	VFNMADD213PS 128(SP), Z18, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z18
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K3
+	VMOVUPS      Z25, K3, Z17
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z18, Z18
-	VMOVUPS Z18, K2, 64(DX)
+	VORPS   Z24, Z17, Z17
+	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -53336,64 +54584,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z19
-	VMULPS       128(SP), Z20, Z27
-	VMOVAPS      Z19, Z28
+	VMULPS       128(SP), Z24, Z18
+	VMULPS       128(SP), Z20, Z19
+	VMOVAPS      Z18, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z19, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z19, Z19
+	VADDPS       Z19, Z28, Z28
+	VFNMADD231PS Z25, Z19, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z19
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z19
+	VMULPS       Z25, Z18, Z25
+	VFNMADD231PS Z19, Z25, Z28
+	VSUBPS       Z28, Z18, Z18
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z19
 	VADDPS      Z20, Z20, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z20
 	VXORPS      Z20, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
 	VMOVUPS     k64_4b40007f<>+0(SB), Z20
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z20
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z20
 
 	// s = 2^n
 	VPSLLD       $0x17, Z20, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z20, Z20
-	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z20, Z19
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z20, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z19, Z19
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z20
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z28
+	VMULPS       Z28, Z19, Z20
+	VMULPS       Z25, Z19, Z19
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z20
+	VFMADD213PS Z19, Z19, Z20
 	VADDPS      Z20, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z20
-	VDIVPS       Z20, Z25, Z25
-	VMOVUPS      256(SP), Z20
-	VFNMADD213PS 128(SP), Z20, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
-	VMOVUPS      Z25, K3, Z19
+	VDIVPS       Z20, Z25, Z19
+	VSUBPS       k64_3f800000<>+0(SB), Z20, Z20
+	VSUBPS       Z20, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z19, Z28, Z20
+	VMULPS       Z20, Z25, Z25
+	VFNMADD213PS Z19, Z19, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z19
+	VFNMADD213PS 128(SP), Z19, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z19
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
+	VMOVUPS      Z25, K3, Z18
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z19, Z19
-	VMOVUPS Z19, K1, (DX)
+	VORPS   Z24, Z18, Z18
+	VMOVUPS Z18, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z21, Z24
@@ -53404,64 +54660,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z20
-	VMULPS       128(SP), Z21, Z27
-	VMOVAPS      Z20, Z28
+	VMULPS       128(SP), Z24, Z19
+	VMULPS       128(SP), Z21, Z20
+	VMOVAPS      Z19, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z20, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z20, Z20
+	VADDPS       Z20, Z28, Z28
+	VFNMADD231PS Z25, Z20, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z20
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z20
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z20
+	VMULPS       Z25, Z19, Z25
+	VFNMADD231PS Z20, Z25, Z28
+	VSUBPS       Z28, Z19, Z19
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z20
 	VADDPS      Z21, Z21, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z21
 	VXORPS      Z21, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z20, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z20, Z20
 	VMOVUPS     k64_4b40007f<>+0(SB), Z21
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z21
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z20, Z21
 
 	// s = 2^n
 	VPSLLD       $0x17, Z21, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z21, Z21
-	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z21, Z20
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z21, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z20, Z20
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z21
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z20, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z20, Z28
+	VMULPS       Z28, Z20, Z21
+	VMULPS       Z25, Z20, Z20
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z21
+	VFMADD213PS Z20, Z20, Z21
 	VADDPS      Z21, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z21
-	VDIVPS       Z21, Z25, Z25
-	VMOVUPS      256(SP), Z21
-	VFNMADD213PS 128(SP), Z21, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
-	VMOVUPS      Z25, K3, Z20
+	VDIVPS       Z21, Z25, Z20
+	VSUBPS       k64_3f800000<>+0(SB), Z21, Z21
+	VSUBPS       Z21, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z20, Z28, Z21
+	VMULPS       Z21, Z25, Z25
+	VFNMADD213PS Z20, Z20, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z20
+	VFNMADD213PS 128(SP), Z20, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z20
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z20, K3
+	VMOVUPS      Z25, K3, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z20, Z20
-	VMOVUPS Z20, K2, 64(DX)
+	VORPS   Z24, Z19, Z19
+	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
 	JLE     Gemm12x32S_fwdscaledtanh_355
@@ -53475,64 +54739,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z21
-	VMULPS       128(SP), Z22, Z27
-	VMOVAPS      Z21, Z28
+	VMULPS       128(SP), Z24, Z20
+	VMULPS       128(SP), Z22, Z21
+	VMOVAPS      Z20, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z21, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z21, Z21
+	VADDPS       Z21, Z28, Z28
+	VFNMADD231PS Z25, Z21, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z21
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z21
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z21
+	VMULPS       Z25, Z20, Z25
+	VFNMADD231PS Z21, Z25, Z28
+	VSUBPS       Z28, Z20, Z20
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z21
 	VADDPS      Z22, Z22, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z22
 	VXORPS      Z22, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z21, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z21, Z21
 	VMOVUPS     k64_4b40007f<>+0(SB), Z22
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z22
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z21, Z22
 
 	// s = 2^n
 	VPSLLD       $0x17, Z22, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z22, Z22
-	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z22, Z21
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z22, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z21, Z21
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z22
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z21, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z21, Z28
+	VMULPS       Z28, Z21, Z22
+	VMULPS       Z25, Z21, Z21
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z22
+	VFMADD213PS Z21, Z21, Z22
 	VADDPS      Z22, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z22
-	VDIVPS       Z22, Z25, Z25
-	VMOVUPS      256(SP), Z22
-	VFNMADD213PS 128(SP), Z22, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
-	VMOVUPS      Z25, K3, Z21
+	VDIVPS       Z22, Z25, Z21
+	VSUBPS       k64_3f800000<>+0(SB), Z22, Z22
+	VSUBPS       Z22, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z21, Z28, Z22
+	VMULPS       Z22, Z25, Z25
+	VFNMADD213PS Z21, Z21, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z21
+	VFNMADD213PS 128(SP), Z21, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z21
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K3
+	VMOVUPS      Z25, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z21, Z21
-	VMOVUPS Z21, K1, (DX)
+	VORPS   Z24, Z20, Z20
+	VMOVUPS Z20, K1, (DX)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z23, Z24
@@ -53543,64 +54815,72 @@ Gemm12x32S_notscaledsigmoid_352:
 	VMULPS Z24, Z24, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z24, Z22
-	VMULPS       128(SP), Z23, Z27
-	VMOVAPS      Z22, Z28
+	VMULPS       128(SP), Z24, Z21
+	VMULPS       128(SP), Z23, Z22
+	VMOVAPS      Z21, Z28
 	VFNMADD231PS 128(SP), Z24, Z28
-	VADDPS       Z27, Z28, Z28
-	VFNMADD231PS Z25, Z27, Z28
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z27
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z27
-	VMULPS       Z25, Z22, Z25
-	VFNMADD231PS Z27, Z25, Z28
-	VSUBPS       Z28, Z22, Z22
+	VADDPS       Z22, Z28, Z28
+	VFNMADD231PS Z25, Z22, Z28
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z22
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_3e088393<>+0(SB), Z25, Z22
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z25, Z22
+	VMULPS       Z25, Z21, Z25
+	VFNMADD231PS Z22, Z25, Z28
+	VSUBPS       Z28, Z21, Z21
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z24, Z28
-	VADDPS      Z28, Z28, Z27
+	VADDPS      Z28, Z28, Z22
 	VADDPS      Z23, Z23, Z28
 	VANDPS      k64_80000000<>+0(SB), Z24, Z23
 	VXORPS      Z23, Z28, Z28
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z27, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z22, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z28
-	VMAXPS      k64_c1a00000<>+0(SB), Z27, Z27
+	VMAXPS      k64_c1a00000<>+0(SB), Z22, Z22
 	VMOVUPS     k64_4b40007f<>+0(SB), Z23
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z27, Z23
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z22, Z23
 
 	// s = 2^n
 	VPSLLD       $0x17, Z23, Z25
 	VSUBPS       k64_4b40007f<>+0(SB), Z23, Z23
-	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z23, Z22
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z23, Z28
-	VADDPS       Z28, Z27, Z27
+	VADDPS       Z28, Z22, Z22
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z28
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z28
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z28
-	VMULPS       Z28, Z27, Z23
-	VMULPS       Z25, Z27, Z27
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z22, Z28
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z22, Z28
+	VMULPS       Z28, Z22, Z23
+	VMULPS       Z25, Z22, Z22
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z27, Z27, Z23
+	VFMADD213PS Z22, Z22, Z23
 	VADDPS      Z23, Z25, Z25
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z25, Z23
-	VDIVPS       Z23, Z25, Z25
-	VMOVUPS      256(SP), Z23
-	VFNMADD213PS 128(SP), Z23, Z25
-	VANDPS       k64_7fffffff<>+0(SB), Z24, Z23
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z23, K3
-	VMOVUPS      Z25, K3, Z22
+	VDIVPS       Z23, Z25, Z22
+	VSUBPS       k64_3f800000<>+0(SB), Z23, Z23
+	VSUBPS       Z23, Z25, Z25
+	VMOVUPS      k64_3f800000<>+0(SB), Z28
+	VSUBPS       Z22, Z28, Z23
+	VMULPS       Z23, Z25, Z25
+	VFNMADD213PS Z22, Z22, Z25
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z22
+	VFNMADD213PS 128(SP), Z22, Z25
+	VANDPS       k64_7fffffff<>+0(SB), Z24, Z22
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K3
+	VMOVUPS      Z25, K3, Z21
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z24, Z24
-	VORPS   Z24, Z22, Z22
-	VMOVUPS Z22, K2, 64(DX)
+	VORPS   Z24, Z21, Z21
+	VMOVUPS Z21, K2, 64(DX)
 
 Gemm12x32S_fwdscaledtanh_355:
 	JMP Gemm12x32S_epidone_339
@@ -58537,13 +59817,21 @@ Gemm8x32_notscaledsigmoid_389:
 	VFMADD213PS Z19, Z19, Z0
 	VADDPS      Z0, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z0
-	VDIVPS       Z0, Z17, Z17
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z17, Z19
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z19, Z20, Z0
+	VMULPS       Z0, Z17, Z17
+	VFNMADD213PS Z19, Z19, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z19
+	VFNMADD213PS 128(SP), Z19, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z19
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
 	VMOVUPS      Z17, K3, Z18
 
 	// the sign of zh, last: the result of -0 is -0
@@ -58560,64 +59848,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z0
-	VMULPS       128(SP), Z1, Z19
-	VMOVAPS      Z0, Z20
+	VMULPS       128(SP), Z16, Z19
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z19, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z0, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z0, Z0
+	VADDPS       Z0, Z20, Z20
+	VFNMADD231PS Z17, Z0, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z0
+	VMULPS       Z17, Z19, Z17
+	VFNMADD231PS Z0, Z17, Z20
+	VSUBPS       Z20, Z19, Z19
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z0
 	VADDPS      Z1, Z1, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z1
 	VXORPS      Z1, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z1
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z20
+	VMULPS       Z20, Z0, Z1
+	VMULPS       Z17, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z1
-	VDIVPS       Z1, Z17, Z17
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z17, K3, Z0
+	VDIVPS       Z1, Z17, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z0, Z20, Z1
+	VMULPS       Z1, Z17, Z17
+	VFNMADD213PS Z0, Z0, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z17, K3, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z0, Z0
-	VMOVUPS Z0, 64(SI)
+	VORPS   Z16, Z19, Z19
+	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -58629,64 +59925,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z1
-	VMULPS       128(SP), Z2, Z19
-	VMOVAPS      Z1, Z20
+	VMULPS       128(SP), Z16, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z1, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z1, Z1
+	VADDPS       Z1, Z20, Z20
+	VFNMADD231PS Z17, Z1, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z1
+	VMULPS       Z17, Z0, Z17
+	VFNMADD231PS Z1, Z17, Z20
+	VSUBPS       Z20, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z1
 	VADDPS      Z2, Z2, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z2
 	VXORPS      Z2, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z2
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z20
+	VMULPS       Z20, Z1, Z2
+	VMULPS       Z17, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z2
-	VDIVPS       Z2, Z17, Z17
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z17, K3, Z1
+	VDIVPS       Z2, Z17, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z1, Z20, Z2
+	VMULPS       Z2, Z17, Z17
+	VFNMADD213PS Z1, Z1, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z17, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z1, Z1
-	VMOVUPS Z1, (SI)
+	VORPS   Z16, Z0, Z0
+	VMOVUPS Z0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z16
@@ -58697,64 +60001,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z2
-	VMULPS       128(SP), Z3, Z19
-	VMOVAPS      Z2, Z20
+	VMULPS       128(SP), Z16, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z2, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z2, Z2
+	VADDPS       Z2, Z20, Z20
+	VFNMADD231PS Z17, Z2, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z2
+	VMULPS       Z17, Z1, Z17
+	VFNMADD231PS Z2, Z17, Z20
+	VSUBPS       Z20, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z2
 	VADDPS      Z3, Z3, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z3
 	VXORPS      Z3, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z3
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z20
+	VMULPS       Z20, Z2, Z3
+	VMULPS       Z17, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z3
-	VDIVPS       Z3, Z17, Z17
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z17, K3, Z2
+	VDIVPS       Z3, Z17, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z2, Z20, Z3
+	VMULPS       Z3, Z17, Z17
+	VFNMADD213PS Z2, Z2, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z17, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z2, Z2
-	VMOVUPS Z2, 64(SI)
+	VORPS   Z16, Z1, Z1
+	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -58766,64 +60078,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z3
-	VMULPS       128(SP), Z4, Z19
-	VMOVAPS      Z3, Z20
+	VMULPS       128(SP), Z16, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z3, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z3, Z3
+	VADDPS       Z3, Z20, Z20
+	VFNMADD231PS Z17, Z3, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z3
+	VMULPS       Z17, Z2, Z17
+	VFNMADD231PS Z3, Z17, Z20
+	VSUBPS       Z20, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z3
 	VADDPS      Z4, Z4, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z4
 	VXORPS      Z4, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z4
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z20
+	VMULPS       Z20, Z3, Z4
+	VMULPS       Z17, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z4
-	VDIVPS       Z4, Z17, Z17
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z17, K3, Z3
+	VDIVPS       Z4, Z17, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z3, Z20, Z4
+	VMULPS       Z4, Z17, Z17
+	VFNMADD213PS Z3, Z3, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z17, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z3, Z3
-	VMOVUPS Z3, (SI)
+	VORPS   Z16, Z2, Z2
+	VMOVUPS Z2, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z16
@@ -58834,64 +60154,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z4
-	VMULPS       128(SP), Z5, Z19
-	VMOVAPS      Z4, Z20
+	VMULPS       128(SP), Z16, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z4, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z4, Z4
+	VADDPS       Z4, Z20, Z20
+	VFNMADD231PS Z17, Z4, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z4
+	VMULPS       Z17, Z3, Z17
+	VFNMADD231PS Z4, Z17, Z20
+	VSUBPS       Z20, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z4
 	VADDPS      Z5, Z5, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z5
 	VXORPS      Z5, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z5
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z20
+	VMULPS       Z20, Z4, Z5
+	VMULPS       Z17, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z5
-	VDIVPS       Z5, Z17, Z17
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z17, K3, Z4
+	VDIVPS       Z5, Z17, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z4, Z20, Z5
+	VMULPS       Z5, Z17, Z17
+	VFNMADD213PS Z4, Z4, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z17, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z4, Z4
-	VMOVUPS Z4, 64(SI)
+	VORPS   Z16, Z3, Z3
+	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -58903,64 +60231,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z5
-	VMULPS       128(SP), Z6, Z19
-	VMOVAPS      Z5, Z20
+	VMULPS       128(SP), Z16, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z5, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z5, Z5
+	VADDPS       Z5, Z20, Z20
+	VFNMADD231PS Z17, Z5, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z5
+	VMULPS       Z17, Z4, Z17
+	VFNMADD231PS Z5, Z17, Z20
+	VSUBPS       Z20, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z5
 	VADDPS      Z6, Z6, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z6
 	VXORPS      Z6, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z6
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z20
+	VMULPS       Z20, Z5, Z6
+	VMULPS       Z17, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z6
-	VDIVPS       Z6, Z17, Z17
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z17, K3, Z5
+	VDIVPS       Z6, Z17, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z5, Z20, Z6
+	VMULPS       Z6, Z17, Z17
+	VFNMADD213PS Z5, Z5, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z17, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z5, Z5
-	VMOVUPS Z5, (SI)
+	VORPS   Z16, Z4, Z4
+	VMOVUPS Z4, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z16
@@ -58971,64 +60307,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z6
-	VMULPS       128(SP), Z7, Z19
-	VMOVAPS      Z6, Z20
+	VMULPS       128(SP), Z16, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z6, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z6, Z6
+	VADDPS       Z6, Z20, Z20
+	VFNMADD231PS Z17, Z6, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z6
+	VMULPS       Z17, Z5, Z17
+	VFNMADD231PS Z6, Z17, Z20
+	VSUBPS       Z20, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z6
 	VADDPS      Z7, Z7, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z7
 	VXORPS      Z7, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z7
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z20
+	VMULPS       Z20, Z6, Z7
+	VMULPS       Z17, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z7
-	VDIVPS       Z7, Z17, Z17
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z17, K3, Z6
+	VDIVPS       Z7, Z17, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z6, Z20, Z7
+	VMULPS       Z7, Z17, Z17
+	VFNMADD213PS Z6, Z6, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z17, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z6, Z6
-	VMOVUPS Z6, 64(SI)
+	VORPS   Z16, Z5, Z5
+	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -59040,64 +60384,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z7
-	VMULPS       128(SP), Z8, Z19
-	VMOVAPS      Z7, Z20
+	VMULPS       128(SP), Z16, Z6
+	VMULPS       128(SP), Z8, Z7
+	VMOVAPS      Z6, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z7, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z7, Z7
+	VADDPS       Z7, Z20, Z20
+	VFNMADD231PS Z17, Z7, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z7
+	VMULPS       Z17, Z6, Z17
+	VFNMADD231PS Z7, Z17, Z20
+	VSUBPS       Z20, Z6, Z6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z7
 	VADDPS      Z8, Z8, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z8
 	VXORPS      Z8, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
 	VMOVUPS     k64_4b40007f<>+0(SB), Z8
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z8
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z8
 
 	// s = 2^n
 	VPSLLD       $0x17, Z8, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z8, Z8
-	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z7
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z8, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z7, Z7
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z8
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z20
+	VMULPS       Z20, Z7, Z8
+	VMULPS       Z17, Z7, Z7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z8
+	VFMADD213PS Z7, Z7, Z8
 	VADDPS      Z8, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z8
-	VDIVPS       Z8, Z17, Z17
-	VMOVUPS      256(SP), Z8
-	VFNMADD213PS 128(SP), Z8, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z8
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
-	VMOVUPS      Z17, K3, Z7
+	VDIVPS       Z8, Z17, Z7
+	VSUBPS       k64_3f800000<>+0(SB), Z8, Z8
+	VSUBPS       Z8, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z7, Z20, Z8
+	VMULPS       Z8, Z17, Z17
+	VFNMADD213PS Z7, Z7, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z7
+	VFNMADD213PS 128(SP), Z7, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z7
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
+	VMOVUPS      Z17, K3, Z6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z7, Z7
-	VMOVUPS Z7, (SI)
+	VORPS   Z16, Z6, Z6
+	VMOVUPS Z6, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z9, Z16
@@ -59108,64 +60460,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z8
-	VMULPS       128(SP), Z9, Z19
-	VMOVAPS      Z8, Z20
+	VMULPS       128(SP), Z16, Z7
+	VMULPS       128(SP), Z9, Z8
+	VMOVAPS      Z7, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z8, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z8, Z8
+	VADDPS       Z8, Z20, Z20
+	VFNMADD231PS Z17, Z8, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z8
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z8
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z8
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z8
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z8
+	VMULPS       Z17, Z7, Z17
+	VFNMADD231PS Z8, Z17, Z20
+	VSUBPS       Z20, Z7, Z7
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z8
 	VADDPS      Z9, Z9, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z9
 	VXORPS      Z9, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z8, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z8, Z8
 	VMOVUPS     k64_4b40007f<>+0(SB), Z9
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z9
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z8, Z9
 
 	// s = 2^n
 	VPSLLD       $0x17, Z9, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z9, Z9
-	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z8
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z9, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z8, Z8
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z9
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z8, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z8, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z8, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z8, Z20
+	VMULPS       Z20, Z8, Z9
+	VMULPS       Z17, Z8, Z8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z9
+	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z9
-	VDIVPS       Z9, Z17, Z17
-	VMOVUPS      256(SP), Z9
-	VFNMADD213PS 128(SP), Z9, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z9
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
-	VMOVUPS      Z17, K3, Z8
+	VDIVPS       Z9, Z17, Z8
+	VSUBPS       k64_3f800000<>+0(SB), Z9, Z9
+	VSUBPS       Z9, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z8, Z20, Z9
+	VMULPS       Z9, Z17, Z17
+	VFNMADD213PS Z8, Z8, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z8
+	VFNMADD213PS 128(SP), Z8, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z8
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
+	VMOVUPS      Z17, K3, Z7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z8, Z8
-	VMOVUPS Z8, 64(SI)
+	VORPS   Z16, Z7, Z7
+	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -59177,64 +60537,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z9
-	VMULPS       128(SP), Z10, Z19
-	VMOVAPS      Z9, Z20
+	VMULPS       128(SP), Z16, Z8
+	VMULPS       128(SP), Z10, Z9
+	VMOVAPS      Z8, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z9, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z9, Z9
+	VADDPS       Z9, Z20, Z20
+	VFNMADD231PS Z17, Z9, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z9
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z9
+	VMULPS       Z17, Z8, Z17
+	VFNMADD231PS Z9, Z17, Z20
+	VSUBPS       Z20, Z8, Z8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z9
 	VADDPS      Z10, Z10, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z10
 	VXORPS      Z10, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z9, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z9, Z9
 	VMOVUPS     k64_4b40007f<>+0(SB), Z10
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z10
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z9, Z10
 
 	// s = 2^n
 	VPSLLD       $0x17, Z10, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z10, Z10
-	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z9
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z10, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z9, Z9
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z10
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z9, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z9, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z9, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z9, Z20
+	VMULPS       Z20, Z9, Z10
+	VMULPS       Z17, Z9, Z9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z10
+	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z10
-	VDIVPS       Z10, Z17, Z17
-	VMOVUPS      256(SP), Z10
-	VFNMADD213PS 128(SP), Z10, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z10
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
-	VMOVUPS      Z17, K3, Z9
+	VDIVPS       Z10, Z17, Z9
+	VSUBPS       k64_3f800000<>+0(SB), Z10, Z10
+	VSUBPS       Z10, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z9, Z20, Z10
+	VMULPS       Z10, Z17, Z17
+	VFNMADD213PS Z9, Z9, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z9
+	VFNMADD213PS 128(SP), Z9, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z9
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
+	VMOVUPS      Z17, K3, Z8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z9, Z9
-	VMOVUPS Z9, (SI)
+	VORPS   Z16, Z8, Z8
+	VMOVUPS Z8, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z11, Z16
@@ -59245,64 +60613,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z10
-	VMULPS       128(SP), Z11, Z19
-	VMOVAPS      Z10, Z20
+	VMULPS       128(SP), Z16, Z9
+	VMULPS       128(SP), Z11, Z10
+	VMOVAPS      Z9, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z10, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z10, Z10
+	VADDPS       Z10, Z20, Z20
+	VFNMADD231PS Z17, Z10, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z10
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z10
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z10
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z10
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z10
+	VMULPS       Z17, Z9, Z17
+	VFNMADD231PS Z10, Z17, Z20
+	VSUBPS       Z20, Z9, Z9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z10
 	VADDPS      Z11, Z11, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z11
 	VXORPS      Z11, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z10, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z10, Z10
 	VMOVUPS     k64_4b40007f<>+0(SB), Z11
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z11
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z10, Z11
 
 	// s = 2^n
 	VPSLLD       $0x17, Z11, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z11, Z11
-	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z10
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z11, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z10, Z10
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z11
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z10, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z10, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z10, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z10, Z20
+	VMULPS       Z20, Z10, Z11
+	VMULPS       Z17, Z10, Z10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z11
+	VFMADD213PS Z10, Z10, Z11
 	VADDPS      Z11, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z11
-	VDIVPS       Z11, Z17, Z17
-	VMOVUPS      256(SP), Z11
-	VFNMADD213PS 128(SP), Z11, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z11
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
-	VMOVUPS      Z17, K3, Z10
+	VDIVPS       Z11, Z17, Z10
+	VSUBPS       k64_3f800000<>+0(SB), Z11, Z11
+	VSUBPS       Z11, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z10, Z20, Z11
+	VMULPS       Z11, Z17, Z17
+	VFNMADD213PS Z10, Z10, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z10
+	VFNMADD213PS 128(SP), Z10, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z10
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
+	VMOVUPS      Z17, K3, Z9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z10, Z10
-	VMOVUPS Z10, 64(SI)
+	VORPS   Z16, Z9, Z9
+	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -59314,64 +60690,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z11
-	VMULPS       128(SP), Z12, Z19
-	VMOVAPS      Z11, Z20
+	VMULPS       128(SP), Z16, Z10
+	VMULPS       128(SP), Z12, Z11
+	VMOVAPS      Z10, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z11, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z11, Z11
+	VADDPS       Z11, Z20, Z20
+	VFNMADD231PS Z17, Z11, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z11
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z11
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z11
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z11
+	VMULPS       Z17, Z10, Z17
+	VFNMADD231PS Z11, Z17, Z20
+	VSUBPS       Z20, Z10, Z10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z11
 	VADDPS      Z12, Z12, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z12
 	VXORPS      Z12, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
 	VMOVUPS     k64_4b40007f<>+0(SB), Z12
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z12
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z12
 
 	// s = 2^n
 	VPSLLD       $0x17, Z12, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z12, Z12
-	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z11
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z12, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z11, Z11
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z12
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z20
+	VMULPS       Z20, Z11, Z12
+	VMULPS       Z17, Z11, Z11
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z12
+	VFMADD213PS Z11, Z11, Z12
 	VADDPS      Z12, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z12
-	VDIVPS       Z12, Z17, Z17
-	VMOVUPS      256(SP), Z12
-	VFNMADD213PS 128(SP), Z12, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z12
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
-	VMOVUPS      Z17, K3, Z11
+	VDIVPS       Z12, Z17, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z12, Z12
+	VSUBPS       Z12, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z11, Z20, Z12
+	VMULPS       Z12, Z17, Z17
+	VFNMADD213PS Z11, Z11, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
+	VMOVUPS      Z17, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z11, Z11
-	VMOVUPS Z11, (SI)
+	VORPS   Z16, Z10, Z10
+	VMOVUPS Z10, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z13, Z16
@@ -59382,64 +60766,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z12
-	VMULPS       128(SP), Z13, Z19
-	VMOVAPS      Z12, Z20
+	VMULPS       128(SP), Z16, Z11
+	VMULPS       128(SP), Z13, Z12
+	VMOVAPS      Z11, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z12, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z12, Z12
+	VADDPS       Z12, Z20, Z20
+	VFNMADD231PS Z17, Z12, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z12
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z12
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z12
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z12
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z12
+	VMULPS       Z17, Z11, Z17
+	VFNMADD231PS Z12, Z17, Z20
+	VSUBPS       Z20, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z12
 	VADDPS      Z13, Z13, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z13
 	VXORPS      Z13, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z12, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z12, Z12
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z13
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z12, Z13
 
 	// s = 2^n
 	VPSLLD       $0x17, Z13, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z13, Z13
-	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z12
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z13, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z12, Z12
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z13
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z12, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z12, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z12, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z12, Z20
+	VMULPS       Z20, Z12, Z13
+	VMULPS       Z17, Z12, Z12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z13
+	VFMADD213PS Z12, Z12, Z13
 	VADDPS      Z13, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z13
-	VDIVPS       Z13, Z17, Z17
-	VMOVUPS      256(SP), Z13
-	VFNMADD213PS 128(SP), Z13, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z13
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
-	VMOVUPS      Z17, K3, Z12
+	VDIVPS       Z13, Z17, Z12
+	VSUBPS       k64_3f800000<>+0(SB), Z13, Z13
+	VSUBPS       Z13, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z12, Z20, Z13
+	VMULPS       Z13, Z17, Z17
+	VFNMADD213PS Z12, Z12, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z12
+	VFNMADD213PS 128(SP), Z12, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z12
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
+	VMOVUPS      Z17, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z12, Z12
-	VMOVUPS Z12, 64(SI)
+	VORPS   Z16, Z11, Z11
+	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -59451,64 +60843,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z13
-	VMULPS       128(SP), Z14, Z19
-	VMOVAPS      Z13, Z20
+	VMULPS       128(SP), Z16, Z12
+	VMULPS       128(SP), Z14, Z13
+	VMOVAPS      Z12, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z13, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z13, Z13
+	VADDPS       Z13, Z20, Z20
+	VFNMADD231PS Z17, Z13, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z13
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z13
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z13
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z13
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z13
+	VMULPS       Z17, Z12, Z17
+	VFNMADD231PS Z13, Z17, Z20
+	VSUBPS       Z20, Z12, Z12
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z13
 	VADDPS      Z14, Z14, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z14
 	VXORPS      Z14, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z13, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z13, Z13
 	VMOVUPS     k64_4b40007f<>+0(SB), Z14
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z14
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z13, Z14
 
 	// s = 2^n
 	VPSLLD       $0x17, Z14, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z14, Z14
-	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z13
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z14, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z13, Z13
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z14
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z13, Z20
+	VMULPS       Z20, Z13, Z14
+	VMULPS       Z17, Z13, Z13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z14
+	VFMADD213PS Z13, Z13, Z14
 	VADDPS      Z14, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z14
-	VDIVPS       Z14, Z17, Z17
-	VMOVUPS      256(SP), Z14
-	VFNMADD213PS 128(SP), Z14, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z14
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
-	VMOVUPS      Z17, K3, Z13
+	VDIVPS       Z14, Z17, Z13
+	VSUBPS       k64_3f800000<>+0(SB), Z14, Z14
+	VSUBPS       Z14, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z13, Z20, Z14
+	VMULPS       Z14, Z17, Z17
+	VFNMADD213PS Z13, Z13, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z13
+	VFNMADD213PS 128(SP), Z13, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z13
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
+	VMOVUPS      Z17, K3, Z12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z13, Z13
-	VMOVUPS Z13, (SI)
+	VORPS   Z16, Z12, Z12
+	VMOVUPS Z12, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z15, Z16
@@ -59519,64 +60919,72 @@ Gemm8x32_notscaledsigmoid_389:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z14
-	VMULPS       128(SP), Z15, Z19
-	VMOVAPS      Z14, Z20
+	VMULPS       128(SP), Z16, Z13
+	VMULPS       128(SP), Z15, Z14
+	VMOVAPS      Z13, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z14, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z14, Z14
+	VADDPS       Z14, Z20, Z20
+	VFNMADD231PS Z17, Z14, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z14
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z14
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z14
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z14
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z14
+	VMULPS       Z17, Z13, Z17
+	VFNMADD231PS Z14, Z17, Z20
+	VSUBPS       Z20, Z13, Z13
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z14
 	VADDPS      Z15, Z15, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z15
 	VXORPS      Z15, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z14, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z14, Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z15
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z15
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z14, Z15
 
 	// s = 2^n
 	VPSLLD       $0x17, Z15, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z15, Z15
-	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z14
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z15, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z14, Z14
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z15
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z14, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z14, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z14, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z14, Z20
+	VMULPS       Z20, Z14, Z15
+	VMULPS       Z17, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z15
+	VFMADD213PS Z14, Z14, Z15
 	VADDPS      Z15, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z15
-	VDIVPS       Z15, Z17, Z17
-	VMOVUPS      256(SP), Z15
-	VFNMADD213PS 128(SP), Z15, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
-	VMOVUPS      Z17, K3, Z14
+	VDIVPS       Z15, Z17, Z14
+	VSUBPS       k64_3f800000<>+0(SB), Z15, Z15
+	VSUBPS       Z15, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z14, Z20, Z15
+	VMULPS       Z15, Z17, Z17
+	VFNMADD213PS Z14, Z14, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z14
+	VFNMADD213PS 128(SP), Z14, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
+	VMOVUPS      Z17, K3, Z13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z14, Z14
-	VMOVUPS Z14, 64(SI)
+	VORPS   Z16, Z13, Z13
+	VMOVUPS Z13, 64(SI)
 	JMP     Gemm8x32_epidone_376
 
 Gemm8x32_notscaledtanh_391:
@@ -63710,13 +65118,21 @@ Gemm8x32_notscaledsigmoid_424:
 	VFMADD213PS Z19, Z19, Z0
 	VADDPS      Z0, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z0
-	VDIVPS       Z0, Z17, Z17
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z17, Z19
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z19, Z20, Z0
+	VMULPS       Z0, Z17, Z17
+	VFNMADD213PS Z19, Z19, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z19
+	VFNMADD213PS 128(SP), Z19, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z19
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K3
 	VMOVUPS      Z17, K3, Z18
 
 	// the sign of zh, last: the result of -0 is -0
@@ -63733,64 +65149,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z0
-	VMULPS       128(SP), Z1, Z19
-	VMOVAPS      Z0, Z20
+	VMULPS       128(SP), Z16, Z19
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z19, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z0, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z0, Z0
+	VADDPS       Z0, Z20, Z20
+	VFNMADD231PS Z17, Z0, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z0
+	VMULPS       Z17, Z19, Z17
+	VFNMADD231PS Z0, Z17, Z20
+	VSUBPS       Z20, Z19, Z19
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z0
 	VADDPS      Z1, Z1, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z1
 	VXORPS      Z1, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z1
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z20
+	VMULPS       Z20, Z0, Z1
+	VMULPS       Z17, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z1
-	VDIVPS       Z1, Z17, Z17
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z17, K3, Z0
+	VDIVPS       Z1, Z17, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z0, Z20, Z1
+	VMULPS       Z1, Z17, Z17
+	VFNMADD213PS Z0, Z0, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z17, K3, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z0, Z0
-	VMOVUPS Z0, K2, 64(SI)
+	VORPS   Z16, Z19, Z19
+	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
 	JLE     Gemm8x32_fwdscaledtanh_427
@@ -63804,64 +65228,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z1
-	VMULPS       128(SP), Z2, Z19
-	VMOVAPS      Z1, Z20
+	VMULPS       128(SP), Z16, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z1, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z1, Z1
+	VADDPS       Z1, Z20, Z20
+	VFNMADD231PS Z17, Z1, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z1
+	VMULPS       Z17, Z0, Z17
+	VFNMADD231PS Z1, Z17, Z20
+	VSUBPS       Z20, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z1
 	VADDPS      Z2, Z2, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z2
 	VXORPS      Z2, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z2
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z20
+	VMULPS       Z20, Z1, Z2
+	VMULPS       Z17, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z2
-	VDIVPS       Z2, Z17, Z17
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z17, K3, Z1
+	VDIVPS       Z2, Z17, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z1, Z20, Z2
+	VMULPS       Z2, Z17, Z17
+	VFNMADD213PS Z1, Z1, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z17, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z1, Z1
-	VMOVUPS Z1, K1, (SI)
+	VORPS   Z16, Z0, Z0
+	VMOVUPS Z0, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z16
@@ -63872,64 +65304,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z2
-	VMULPS       128(SP), Z3, Z19
-	VMOVAPS      Z2, Z20
+	VMULPS       128(SP), Z16, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z2, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z2, Z2
+	VADDPS       Z2, Z20, Z20
+	VFNMADD231PS Z17, Z2, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z2
+	VMULPS       Z17, Z1, Z17
+	VFNMADD231PS Z2, Z17, Z20
+	VSUBPS       Z20, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z2
 	VADDPS      Z3, Z3, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z3
 	VXORPS      Z3, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z3
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z20
+	VMULPS       Z20, Z2, Z3
+	VMULPS       Z17, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z3
-	VDIVPS       Z3, Z17, Z17
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z17, K3, Z2
+	VDIVPS       Z3, Z17, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z2, Z20, Z3
+	VMULPS       Z3, Z17, Z17
+	VFNMADD213PS Z2, Z2, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z17, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z2, Z2
-	VMOVUPS Z2, K2, 64(SI)
+	VORPS   Z16, Z1, Z1
+	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
 	JLE     Gemm8x32_fwdscaledtanh_427
@@ -63943,64 +65383,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z3
-	VMULPS       128(SP), Z4, Z19
-	VMOVAPS      Z3, Z20
+	VMULPS       128(SP), Z16, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z3, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z3, Z3
+	VADDPS       Z3, Z20, Z20
+	VFNMADD231PS Z17, Z3, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z3
+	VMULPS       Z17, Z2, Z17
+	VFNMADD231PS Z3, Z17, Z20
+	VSUBPS       Z20, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z3
 	VADDPS      Z4, Z4, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z4
 	VXORPS      Z4, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z4
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z20
+	VMULPS       Z20, Z3, Z4
+	VMULPS       Z17, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z4
-	VDIVPS       Z4, Z17, Z17
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z17, K3, Z3
+	VDIVPS       Z4, Z17, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z3, Z20, Z4
+	VMULPS       Z4, Z17, Z17
+	VFNMADD213PS Z3, Z3, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z17, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z3, Z3
-	VMOVUPS Z3, K1, (SI)
+	VORPS   Z16, Z2, Z2
+	VMOVUPS Z2, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z16
@@ -64011,64 +65459,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z4
-	VMULPS       128(SP), Z5, Z19
-	VMOVAPS      Z4, Z20
+	VMULPS       128(SP), Z16, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z4, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z4, Z4
+	VADDPS       Z4, Z20, Z20
+	VFNMADD231PS Z17, Z4, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z4
+	VMULPS       Z17, Z3, Z17
+	VFNMADD231PS Z4, Z17, Z20
+	VSUBPS       Z20, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z4
 	VADDPS      Z5, Z5, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z5
 	VXORPS      Z5, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z5
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z20
+	VMULPS       Z20, Z4, Z5
+	VMULPS       Z17, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z5
-	VDIVPS       Z5, Z17, Z17
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z17, K3, Z4
+	VDIVPS       Z5, Z17, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z4, Z20, Z5
+	VMULPS       Z5, Z17, Z17
+	VFNMADD213PS Z4, Z4, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z17, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z4, Z4
-	VMOVUPS Z4, K2, 64(SI)
+	VORPS   Z16, Z3, Z3
+	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
 	JLE     Gemm8x32_fwdscaledtanh_427
@@ -64082,64 +65538,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z5
-	VMULPS       128(SP), Z6, Z19
-	VMOVAPS      Z5, Z20
+	VMULPS       128(SP), Z16, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z5, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z5, Z5
+	VADDPS       Z5, Z20, Z20
+	VFNMADD231PS Z17, Z5, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z5
+	VMULPS       Z17, Z4, Z17
+	VFNMADD231PS Z5, Z17, Z20
+	VSUBPS       Z20, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z5
 	VADDPS      Z6, Z6, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z6
 	VXORPS      Z6, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z6
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z20
+	VMULPS       Z20, Z5, Z6
+	VMULPS       Z17, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z6
-	VDIVPS       Z6, Z17, Z17
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z17, K3, Z5
+	VDIVPS       Z6, Z17, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z5, Z20, Z6
+	VMULPS       Z6, Z17, Z17
+	VFNMADD213PS Z5, Z5, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z17, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z5, Z5
-	VMOVUPS Z5, K1, (SI)
+	VORPS   Z16, Z4, Z4
+	VMOVUPS Z4, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z16
@@ -64150,64 +65614,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z6
-	VMULPS       128(SP), Z7, Z19
-	VMOVAPS      Z6, Z20
+	VMULPS       128(SP), Z16, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z6, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z6, Z6
+	VADDPS       Z6, Z20, Z20
+	VFNMADD231PS Z17, Z6, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z6
+	VMULPS       Z17, Z5, Z17
+	VFNMADD231PS Z6, Z17, Z20
+	VSUBPS       Z20, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z6
 	VADDPS      Z7, Z7, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z7
 	VXORPS      Z7, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z7
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z20
+	VMULPS       Z20, Z6, Z7
+	VMULPS       Z17, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z7
-	VDIVPS       Z7, Z17, Z17
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z17, K3, Z6
+	VDIVPS       Z7, Z17, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z6, Z20, Z7
+	VMULPS       Z7, Z17, Z17
+	VFNMADD213PS Z6, Z6, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z17, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z6, Z6
-	VMOVUPS Z6, K2, 64(SI)
+	VORPS   Z16, Z5, Z5
+	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
 	JLE     Gemm8x32_fwdscaledtanh_427
@@ -64221,64 +65693,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z7
-	VMULPS       128(SP), Z8, Z19
-	VMOVAPS      Z7, Z20
+	VMULPS       128(SP), Z16, Z6
+	VMULPS       128(SP), Z8, Z7
+	VMOVAPS      Z6, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z7, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z7, Z7
+	VADDPS       Z7, Z20, Z20
+	VFNMADD231PS Z17, Z7, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z7
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z7
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z7
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z7
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z7
+	VMULPS       Z17, Z6, Z17
+	VFNMADD231PS Z7, Z17, Z20
+	VSUBPS       Z20, Z6, Z6
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z7
 	VADDPS      Z8, Z8, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z8
 	VXORPS      Z8, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z7, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z7, Z7
 	VMOVUPS     k64_4b40007f<>+0(SB), Z8
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z8
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z7, Z8
 
 	// s = 2^n
 	VPSLLD       $0x17, Z8, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z8, Z8
-	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z8, Z7
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z8, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z7, Z7
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z8
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z7, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z7, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z7, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z7, Z20
+	VMULPS       Z20, Z7, Z8
+	VMULPS       Z17, Z7, Z7
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z8
+	VFMADD213PS Z7, Z7, Z8
 	VADDPS      Z8, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z8
-	VDIVPS       Z8, Z17, Z17
-	VMOVUPS      256(SP), Z8
-	VFNMADD213PS 128(SP), Z8, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z8
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
-	VMOVUPS      Z17, K3, Z7
+	VDIVPS       Z8, Z17, Z7
+	VSUBPS       k64_3f800000<>+0(SB), Z8, Z8
+	VSUBPS       Z8, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z7, Z20, Z8
+	VMULPS       Z8, Z17, Z17
+	VFNMADD213PS Z7, Z7, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z7
+	VFNMADD213PS 128(SP), Z7, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z7
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
+	VMOVUPS      Z17, K3, Z6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z7, Z7
-	VMOVUPS Z7, K1, (SI)
+	VORPS   Z16, Z6, Z6
+	VMOVUPS Z6, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z9, Z16
@@ -64289,64 +65769,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z8
-	VMULPS       128(SP), Z9, Z19
-	VMOVAPS      Z8, Z20
+	VMULPS       128(SP), Z16, Z7
+	VMULPS       128(SP), Z9, Z8
+	VMOVAPS      Z7, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z8, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z8, Z8
+	VADDPS       Z8, Z20, Z20
+	VFNMADD231PS Z17, Z8, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z8
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z8
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z8
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z8
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z8
+	VMULPS       Z17, Z7, Z17
+	VFNMADD231PS Z8, Z17, Z20
+	VSUBPS       Z20, Z7, Z7
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z8
 	VADDPS      Z9, Z9, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z9
 	VXORPS      Z9, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z8, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z8, Z8
 	VMOVUPS     k64_4b40007f<>+0(SB), Z9
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z9
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z8, Z9
 
 	// s = 2^n
 	VPSLLD       $0x17, Z9, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z9, Z9
-	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z9, Z8
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z9, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z8, Z8
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z9
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z8, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z8, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z8, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z8, Z20
+	VMULPS       Z20, Z8, Z9
+	VMULPS       Z17, Z8, Z8
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z9
+	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z9
-	VDIVPS       Z9, Z17, Z17
-	VMOVUPS      256(SP), Z9
-	VFNMADD213PS 128(SP), Z9, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z9
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
-	VMOVUPS      Z17, K3, Z8
+	VDIVPS       Z9, Z17, Z8
+	VSUBPS       k64_3f800000<>+0(SB), Z9, Z9
+	VSUBPS       Z9, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z8, Z20, Z9
+	VMULPS       Z9, Z17, Z17
+	VFNMADD213PS Z8, Z8, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z8
+	VFNMADD213PS 128(SP), Z8, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z8
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z8, K3
+	VMOVUPS      Z17, K3, Z7
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z8, Z8
-	VMOVUPS Z8, K2, 64(SI)
+	VORPS   Z16, Z7, Z7
+	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
 	JLE     Gemm8x32_fwdscaledtanh_427
@@ -64360,64 +65848,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z9
-	VMULPS       128(SP), Z10, Z19
-	VMOVAPS      Z9, Z20
+	VMULPS       128(SP), Z16, Z8
+	VMULPS       128(SP), Z10, Z9
+	VMOVAPS      Z8, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z9, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z9, Z9
+	VADDPS       Z9, Z20, Z20
+	VFNMADD231PS Z17, Z9, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z9
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z9
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z9
+	VMULPS       Z17, Z8, Z17
+	VFNMADD231PS Z9, Z17, Z20
+	VSUBPS       Z20, Z8, Z8
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z9
 	VADDPS      Z10, Z10, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z10
 	VXORPS      Z10, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z9, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z9, Z9
 	VMOVUPS     k64_4b40007f<>+0(SB), Z10
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z10
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z9, Z10
 
 	// s = 2^n
 	VPSLLD       $0x17, Z10, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z10, Z10
-	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z10, Z9
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z10, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z9, Z9
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z10
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z9, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z9, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z9, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z9, Z20
+	VMULPS       Z20, Z9, Z10
+	VMULPS       Z17, Z9, Z9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z10
+	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z10
-	VDIVPS       Z10, Z17, Z17
-	VMOVUPS      256(SP), Z10
-	VFNMADD213PS 128(SP), Z10, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z10
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
-	VMOVUPS      Z17, K3, Z9
+	VDIVPS       Z10, Z17, Z9
+	VSUBPS       k64_3f800000<>+0(SB), Z10, Z10
+	VSUBPS       Z10, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z9, Z20, Z10
+	VMULPS       Z10, Z17, Z17
+	VFNMADD213PS Z9, Z9, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z9
+	VFNMADD213PS 128(SP), Z9, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z9
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z9, K3
+	VMOVUPS      Z17, K3, Z8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z9, Z9
-	VMOVUPS Z9, K1, (SI)
+	VORPS   Z16, Z8, Z8
+	VMOVUPS Z8, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z11, Z16
@@ -64428,64 +65924,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z10
-	VMULPS       128(SP), Z11, Z19
-	VMOVAPS      Z10, Z20
+	VMULPS       128(SP), Z16, Z9
+	VMULPS       128(SP), Z11, Z10
+	VMOVAPS      Z9, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z10, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z10, Z10
+	VADDPS       Z10, Z20, Z20
+	VFNMADD231PS Z17, Z10, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z10
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z10
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z10
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z10
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z10
+	VMULPS       Z17, Z9, Z17
+	VFNMADD231PS Z10, Z17, Z20
+	VSUBPS       Z20, Z9, Z9
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z10
 	VADDPS      Z11, Z11, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z11
 	VXORPS      Z11, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z10, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z10, Z10
 	VMOVUPS     k64_4b40007f<>+0(SB), Z11
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z11
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z10, Z11
 
 	// s = 2^n
 	VPSLLD       $0x17, Z11, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z11, Z11
-	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z11, Z10
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z11, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z10, Z10
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z11
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z10, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z10, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z10, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z10, Z20
+	VMULPS       Z20, Z10, Z11
+	VMULPS       Z17, Z10, Z10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z11
+	VFMADD213PS Z10, Z10, Z11
 	VADDPS      Z11, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z11
-	VDIVPS       Z11, Z17, Z17
-	VMOVUPS      256(SP), Z11
-	VFNMADD213PS 128(SP), Z11, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z11
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
-	VMOVUPS      Z17, K3, Z10
+	VDIVPS       Z11, Z17, Z10
+	VSUBPS       k64_3f800000<>+0(SB), Z11, Z11
+	VSUBPS       Z11, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z10, Z20, Z11
+	VMULPS       Z11, Z17, Z17
+	VFNMADD213PS Z10, Z10, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z10
+	VFNMADD213PS 128(SP), Z10, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z10
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z10, K3
+	VMOVUPS      Z17, K3, Z9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z10, Z10
-	VMOVUPS Z10, K2, 64(SI)
+	VORPS   Z16, Z9, Z9
+	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
 	JLE     Gemm8x32_fwdscaledtanh_427
@@ -64499,64 +66003,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z11
-	VMULPS       128(SP), Z12, Z19
-	VMOVAPS      Z11, Z20
+	VMULPS       128(SP), Z16, Z10
+	VMULPS       128(SP), Z12, Z11
+	VMOVAPS      Z10, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z11, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z11, Z11
+	VADDPS       Z11, Z20, Z20
+	VFNMADD231PS Z17, Z11, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z11
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z11
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z11
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z11
+	VMULPS       Z17, Z10, Z17
+	VFNMADD231PS Z11, Z17, Z20
+	VSUBPS       Z20, Z10, Z10
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z11
 	VADDPS      Z12, Z12, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z12
 	VXORPS      Z12, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
 	VMOVUPS     k64_4b40007f<>+0(SB), Z12
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z12
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z12
 
 	// s = 2^n
 	VPSLLD       $0x17, Z12, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z12, Z12
-	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z12, Z11
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z12, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z11, Z11
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z12
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z20
+	VMULPS       Z20, Z11, Z12
+	VMULPS       Z17, Z11, Z11
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z12
+	VFMADD213PS Z11, Z11, Z12
 	VADDPS      Z12, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z12
-	VDIVPS       Z12, Z17, Z17
-	VMOVUPS      256(SP), Z12
-	VFNMADD213PS 128(SP), Z12, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z12
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
-	VMOVUPS      Z17, K3, Z11
+	VDIVPS       Z12, Z17, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z12, Z12
+	VSUBPS       Z12, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z11, Z20, Z12
+	VMULPS       Z12, Z17, Z17
+	VFNMADD213PS Z11, Z11, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
+	VMOVUPS      Z17, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z11, Z11
-	VMOVUPS Z11, K1, (SI)
+	VORPS   Z16, Z10, Z10
+	VMOVUPS Z10, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z13, Z16
@@ -64567,64 +66079,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z12
-	VMULPS       128(SP), Z13, Z19
-	VMOVAPS      Z12, Z20
+	VMULPS       128(SP), Z16, Z11
+	VMULPS       128(SP), Z13, Z12
+	VMOVAPS      Z11, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z12, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z12, Z12
+	VADDPS       Z12, Z20, Z20
+	VFNMADD231PS Z17, Z12, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z12
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z12
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z12
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z12
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z12
+	VMULPS       Z17, Z11, Z17
+	VFNMADD231PS Z12, Z17, Z20
+	VSUBPS       Z20, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z12
 	VADDPS      Z13, Z13, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z13
 	VXORPS      Z13, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z12, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z12, Z12
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z13
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z12, Z13
 
 	// s = 2^n
 	VPSLLD       $0x17, Z13, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z13, Z13
-	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z13, Z12
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z13, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z12, Z12
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z13
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z12, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z12, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z12, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z12, Z20
+	VMULPS       Z20, Z12, Z13
+	VMULPS       Z17, Z12, Z12
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z13
+	VFMADD213PS Z12, Z12, Z13
 	VADDPS      Z13, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z13
-	VDIVPS       Z13, Z17, Z17
-	VMOVUPS      256(SP), Z13
-	VFNMADD213PS 128(SP), Z13, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z13
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
-	VMOVUPS      Z17, K3, Z12
+	VDIVPS       Z13, Z17, Z12
+	VSUBPS       k64_3f800000<>+0(SB), Z13, Z13
+	VSUBPS       Z13, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z12, Z20, Z13
+	VMULPS       Z13, Z17, Z17
+	VFNMADD213PS Z12, Z12, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z12
+	VFNMADD213PS 128(SP), Z12, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z12
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z12, K3
+	VMOVUPS      Z17, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z12, Z12
-	VMOVUPS Z12, K2, 64(SI)
+	VORPS   Z16, Z11, Z11
+	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
 	JLE     Gemm8x32_fwdscaledtanh_427
@@ -64638,64 +66158,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z13
-	VMULPS       128(SP), Z14, Z19
-	VMOVAPS      Z13, Z20
+	VMULPS       128(SP), Z16, Z12
+	VMULPS       128(SP), Z14, Z13
+	VMOVAPS      Z12, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z13, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z13, Z13
+	VADDPS       Z13, Z20, Z20
+	VFNMADD231PS Z17, Z13, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z13
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z13
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z13
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z13
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z13
+	VMULPS       Z17, Z12, Z17
+	VFNMADD231PS Z13, Z17, Z20
+	VSUBPS       Z20, Z12, Z12
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z13
 	VADDPS      Z14, Z14, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z14
 	VXORPS      Z14, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z13, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z13, Z13
 	VMOVUPS     k64_4b40007f<>+0(SB), Z14
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z14
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z13, Z14
 
 	// s = 2^n
 	VPSLLD       $0x17, Z14, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z14, Z14
-	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z14, Z13
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z14, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z13, Z13
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z14
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z13, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z13, Z20
+	VMULPS       Z20, Z13, Z14
+	VMULPS       Z17, Z13, Z13
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z14
+	VFMADD213PS Z13, Z13, Z14
 	VADDPS      Z14, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z14
-	VDIVPS       Z14, Z17, Z17
-	VMOVUPS      256(SP), Z14
-	VFNMADD213PS 128(SP), Z14, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z14
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
-	VMOVUPS      Z17, K3, Z13
+	VDIVPS       Z14, Z17, Z13
+	VSUBPS       k64_3f800000<>+0(SB), Z14, Z14
+	VSUBPS       Z14, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z13, Z20, Z14
+	VMULPS       Z14, Z17, Z17
+	VFNMADD213PS Z13, Z13, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z13
+	VFNMADD213PS 128(SP), Z13, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z13
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z13, K3
+	VMOVUPS      Z17, K3, Z12
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z13, Z13
-	VMOVUPS Z13, K1, (SI)
+	VORPS   Z16, Z12, Z12
+	VMOVUPS Z12, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z15, Z16
@@ -64706,64 +66234,72 @@ Gemm8x32_notscaledsigmoid_424:
 	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z16, Z14
-	VMULPS       128(SP), Z15, Z19
-	VMOVAPS      Z14, Z20
+	VMULPS       128(SP), Z16, Z13
+	VMULPS       128(SP), Z15, Z14
+	VMOVAPS      Z13, Z20
 	VFNMADD231PS 128(SP), Z16, Z20
-	VADDPS       Z19, Z20, Z20
-	VFNMADD231PS Z17, Z19, Z20
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z19
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z19
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z19
-	VMULPS       Z17, Z14, Z17
-	VFNMADD231PS Z19, Z17, Z20
-	VSUBPS       Z20, Z14, Z14
+	VADDPS       Z14, Z20, Z20
+	VFNMADD231PS Z17, Z14, Z20
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z14
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z17, Z14
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z17, Z14
+	VFMADD213PS  k64_3e088393<>+0(SB), Z17, Z14
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z17, Z14
+	VMULPS       Z17, Z13, Z17
+	VFNMADD231PS Z14, Z17, Z20
+	VSUBPS       Z20, Z13, Z13
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z16, Z20
-	VADDPS      Z20, Z20, Z19
+	VADDPS      Z20, Z20, Z14
 	VADDPS      Z15, Z15, Z20
 	VANDPS      k64_80000000<>+0(SB), Z16, Z15
 	VXORPS      Z15, Z20, Z20
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z19, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z14, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z20
-	VMAXPS      k64_c1a00000<>+0(SB), Z19, Z19
+	VMAXPS      k64_c1a00000<>+0(SB), Z14, Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z15
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z19, Z15
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z14, Z15
 
 	// s = 2^n
 	VPSLLD       $0x17, Z15, Z17
 	VSUBPS       k64_4b40007f<>+0(SB), Z15, Z15
-	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z19
+	VFNMADD231PS k64_3f317200<>+0(SB), Z15, Z14
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z15, Z20
-	VADDPS       Z20, Z19, Z19
+	VADDPS       Z20, Z14, Z14
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z20
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z19, Z20
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z19, Z20
-	VMULPS       Z20, Z19, Z15
-	VMULPS       Z17, Z19, Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z14, Z20
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z14, Z20
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z14, Z20
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z14, Z20
+	VMULPS       Z20, Z14, Z15
+	VMULPS       Z17, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z15
+	VFMADD213PS Z14, Z14, Z15
 	VADDPS      Z15, Z17, Z17
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z17, Z15
-	VDIVPS       Z15, Z17, Z17
-	VMOVUPS      256(SP), Z15
-	VFNMADD213PS 128(SP), Z15, Z17
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K3
-	VMOVUPS      Z17, K3, Z14
+	VDIVPS       Z15, Z17, Z14
+	VSUBPS       k64_3f800000<>+0(SB), Z15, Z15
+	VSUBPS       Z15, Z17, Z17
+	VMOVUPS      k64_3f800000<>+0(SB), Z20
+	VSUBPS       Z14, Z20, Z15
+	VMULPS       Z15, Z17, Z17
+	VFNMADD213PS Z14, Z14, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z14
+	VFNMADD213PS 128(SP), Z14, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K3
+	VMOVUPS      Z17, K3, Z13
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z16, Z16
-	VORPS   Z16, Z14, Z14
-	VMOVUPS Z14, K2, 64(SI)
+	VORPS   Z16, Z13, Z13
+	VMOVUPS Z13, K2, 64(SI)
 
 Gemm8x32_fwdscaledtanh_427:
 	JMP Gemm8x32_epidone_411
@@ -67694,13 +69230,21 @@ Gemm4x32_notscaledsigmoid_463:
 	VFMADD213PS Z11, Z11, Z0
 	VADDPS      Z0, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z0
-	VDIVPS       Z0, Z9, Z9
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z9, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z11, Z12, Z0
+	VMULPS       Z0, Z9, Z9
+	VFNMADD213PS Z11, Z11, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
 	VMOVUPS      Z9, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
@@ -67717,64 +69261,72 @@ Gemm4x32_notscaledsigmoid_463:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z0
-	VMULPS       128(SP), Z1, Z11
-	VMOVAPS      Z0, Z12
+	VMULPS       128(SP), Z8, Z11
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z11, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z0, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z0, Z0
+	VADDPS       Z0, Z12, Z12
+	VFNMADD231PS Z9, Z0, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z0
+	VMULPS       Z9, Z11, Z9
+	VFNMADD231PS Z0, Z9, Z12
+	VSUBPS       Z12, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z0
 	VADDPS      Z1, Z1, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z1
 	VXORPS      Z1, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z1
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z12
+	VMULPS       Z12, Z0, Z1
+	VMULPS       Z9, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z1
-	VDIVPS       Z1, Z9, Z9
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z9, K3, Z0
+	VDIVPS       Z1, Z9, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z0, Z12, Z1
+	VMULPS       Z1, Z9, Z9
+	VFNMADD213PS Z0, Z0, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z9, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z0, Z0
-	VMOVUPS Z0, 64(SI)
+	VORPS   Z8, Z11, Z11
+	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -67786,64 +69338,72 @@ Gemm4x32_notscaledsigmoid_463:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z1
-	VMULPS       128(SP), Z2, Z11
-	VMOVAPS      Z1, Z12
+	VMULPS       128(SP), Z8, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z1, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z1, Z1
+	VADDPS       Z1, Z12, Z12
+	VFNMADD231PS Z9, Z1, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z1
+	VMULPS       Z9, Z0, Z9
+	VFNMADD231PS Z1, Z9, Z12
+	VSUBPS       Z12, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z1
 	VADDPS      Z2, Z2, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z2
 	VXORPS      Z2, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z2
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z12
+	VMULPS       Z12, Z1, Z2
+	VMULPS       Z9, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z2
-	VDIVPS       Z2, Z9, Z9
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z9, K3, Z1
+	VDIVPS       Z2, Z9, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z1, Z12, Z2
+	VMULPS       Z2, Z9, Z9
+	VFNMADD213PS Z1, Z1, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z9, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z1, Z1
-	VMOVUPS Z1, (SI)
+	VORPS   Z8, Z0, Z0
+	VMOVUPS Z0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z8
@@ -67854,64 +69414,72 @@ Gemm4x32_notscaledsigmoid_463:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z2
-	VMULPS       128(SP), Z3, Z11
-	VMOVAPS      Z2, Z12
+	VMULPS       128(SP), Z8, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z2, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z2, Z2
+	VADDPS       Z2, Z12, Z12
+	VFNMADD231PS Z9, Z2, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z2
+	VMULPS       Z9, Z1, Z9
+	VFNMADD231PS Z2, Z9, Z12
+	VSUBPS       Z12, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z2
 	VADDPS      Z3, Z3, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z3
 	VXORPS      Z3, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z3
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z12
+	VMULPS       Z12, Z2, Z3
+	VMULPS       Z9, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z3
-	VDIVPS       Z3, Z9, Z9
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z9, K3, Z2
+	VDIVPS       Z3, Z9, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z2, Z12, Z3
+	VMULPS       Z3, Z9, Z9
+	VFNMADD213PS Z2, Z2, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z9, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z2, Z2
-	VMOVUPS Z2, 64(SI)
+	VORPS   Z8, Z1, Z1
+	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -67923,64 +69491,72 @@ Gemm4x32_notscaledsigmoid_463:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z3
-	VMULPS       128(SP), Z4, Z11
-	VMOVAPS      Z3, Z12
+	VMULPS       128(SP), Z8, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z3, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z3, Z3
+	VADDPS       Z3, Z12, Z12
+	VFNMADD231PS Z9, Z3, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z3
+	VMULPS       Z9, Z2, Z9
+	VFNMADD231PS Z3, Z9, Z12
+	VSUBPS       Z12, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z3
 	VADDPS      Z4, Z4, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z4
 	VXORPS      Z4, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z4
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z12
+	VMULPS       Z12, Z3, Z4
+	VMULPS       Z9, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z4
-	VDIVPS       Z4, Z9, Z9
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z9, K3, Z3
+	VDIVPS       Z4, Z9, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z3, Z12, Z4
+	VMULPS       Z4, Z9, Z9
+	VFNMADD213PS Z3, Z3, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z9, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z3, Z3
-	VMOVUPS Z3, (SI)
+	VORPS   Z8, Z2, Z2
+	VMOVUPS Z2, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z8
@@ -67991,64 +69567,72 @@ Gemm4x32_notscaledsigmoid_463:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z4
-	VMULPS       128(SP), Z5, Z11
-	VMOVAPS      Z4, Z12
+	VMULPS       128(SP), Z8, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z4, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z4, Z4
+	VADDPS       Z4, Z12, Z12
+	VFNMADD231PS Z9, Z4, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z4
+	VMULPS       Z9, Z3, Z9
+	VFNMADD231PS Z4, Z9, Z12
+	VSUBPS       Z12, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z4
 	VADDPS      Z5, Z5, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z5
 	VXORPS      Z5, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z5
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z12
+	VMULPS       Z12, Z4, Z5
+	VMULPS       Z9, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z5
-	VDIVPS       Z5, Z9, Z9
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z9, K3, Z4
+	VDIVPS       Z5, Z9, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z4, Z12, Z5
+	VMULPS       Z5, Z9, Z9
+	VFNMADD213PS Z4, Z4, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z9, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z4, Z4
-	VMOVUPS Z4, 64(SI)
+	VORPS   Z8, Z3, Z3
+	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -68060,64 +69644,72 @@ Gemm4x32_notscaledsigmoid_463:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z5
-	VMULPS       128(SP), Z6, Z11
-	VMOVAPS      Z5, Z12
+	VMULPS       128(SP), Z8, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z5, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z5, Z5
+	VADDPS       Z5, Z12, Z12
+	VFNMADD231PS Z9, Z5, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z5
+	VMULPS       Z9, Z4, Z9
+	VFNMADD231PS Z5, Z9, Z12
+	VSUBPS       Z12, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z5
 	VADDPS      Z6, Z6, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z6
 	VXORPS      Z6, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z6
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z12
+	VMULPS       Z12, Z5, Z6
+	VMULPS       Z9, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z6
-	VDIVPS       Z6, Z9, Z9
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z9, K3, Z5
+	VDIVPS       Z6, Z9, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z5, Z12, Z6
+	VMULPS       Z6, Z9, Z9
+	VFNMADD213PS Z5, Z5, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z9, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z5, Z5
-	VMOVUPS Z5, (SI)
+	VORPS   Z8, Z4, Z4
+	VMOVUPS Z4, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z8
@@ -68128,64 +69720,72 @@ Gemm4x32_notscaledsigmoid_463:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z6
-	VMULPS       128(SP), Z7, Z11
-	VMOVAPS      Z6, Z12
+	VMULPS       128(SP), Z8, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z6, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z6, Z6
+	VADDPS       Z6, Z12, Z12
+	VFNMADD231PS Z9, Z6, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z6
+	VMULPS       Z9, Z5, Z9
+	VFNMADD231PS Z6, Z9, Z12
+	VSUBPS       Z12, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z6
 	VADDPS      Z7, Z7, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z7
 	VXORPS      Z7, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z7
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z12
+	VMULPS       Z12, Z6, Z7
+	VMULPS       Z9, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z7
-	VDIVPS       Z7, Z9, Z9
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z9, K3, Z6
+	VDIVPS       Z7, Z9, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z6, Z12, Z7
+	VMULPS       Z7, Z9, Z9
+	VFNMADD213PS Z6, Z6, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z9, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z6, Z6
-	VMOVUPS Z6, 64(SI)
+	VORPS   Z8, Z5, Z5
+	VMOVUPS Z5, 64(SI)
 	JMP     Gemm4x32_epidone_450
 
 Gemm4x32_notscaledtanh_465:
@@ -70351,13 +71951,21 @@ Gemm4x32_notscaledsigmoid_498:
 	VFMADD213PS Z11, Z11, Z0
 	VADDPS      Z0, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z0
-	VDIVPS       Z0, Z9, Z9
-	VMOVUPS      256(SP), Z0
-	VFNMADD213PS 128(SP), Z0, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z0
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VDIVPS       Z0, Z9, Z11
+	VSUBPS       k64_3f800000<>+0(SB), Z0, Z0
+	VSUBPS       Z0, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z11, Z12, Z0
+	VMULPS       Z0, Z9, Z9
+	VFNMADD213PS Z11, Z11, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z11
+	VFNMADD213PS 128(SP), Z11, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z11
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z11, K3
 	VMOVUPS      Z9, K3, Z10
 
 	// the sign of zh, last: the result of -0 is -0
@@ -70374,64 +71982,72 @@ Gemm4x32_notscaledsigmoid_498:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z0
-	VMULPS       128(SP), Z1, Z11
-	VMOVAPS      Z0, Z12
+	VMULPS       128(SP), Z8, Z11
+	VMULPS       128(SP), Z1, Z0
+	VMOVAPS      Z11, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z0, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z0, Z0
+	VADDPS       Z0, Z12, Z12
+	VFNMADD231PS Z9, Z0, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z0
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z0
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z0
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z0
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z0
+	VMULPS       Z9, Z11, Z9
+	VFNMADD231PS Z0, Z9, Z12
+	VSUBPS       Z12, Z11, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z0
 	VADDPS      Z1, Z1, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z1
 	VXORPS      Z1, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z0, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z0, Z0
 	VMOVUPS     k64_4b40007f<>+0(SB), Z1
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z1
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z0, Z1
 
 	// s = 2^n
 	VPSLLD       $0x17, Z1, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z1, Z1
-	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z1, Z0
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z1, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z0, Z0
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z1
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z0, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z0, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z0, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z0, Z12
+	VMULPS       Z12, Z0, Z1
+	VMULPS       Z9, Z0, Z0
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z1
+	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z1, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z1
-	VDIVPS       Z1, Z9, Z9
-	VMOVUPS      256(SP), Z1
-	VFNMADD213PS 128(SP), Z1, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z1
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
-	VMOVUPS      Z9, K3, Z0
+	VDIVPS       Z1, Z9, Z0
+	VSUBPS       k64_3f800000<>+0(SB), Z1, Z1
+	VSUBPS       Z1, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z0, Z12, Z1
+	VMULPS       Z1, Z9, Z9
+	VFNMADD213PS Z0, Z0, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z0
+	VFNMADD213PS 128(SP), Z0, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z0
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z0, K3
+	VMOVUPS      Z9, K3, Z11
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z0, Z0
-	VMOVUPS Z0, K2, 64(SI)
+	VORPS   Z8, Z11, Z11
+	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
 	JLE     Gemm4x32_fwdscaledtanh_501
@@ -70445,64 +72061,72 @@ Gemm4x32_notscaledsigmoid_498:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z1
-	VMULPS       128(SP), Z2, Z11
-	VMOVAPS      Z1, Z12
+	VMULPS       128(SP), Z8, Z0
+	VMULPS       128(SP), Z2, Z1
+	VMOVAPS      Z0, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z1, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z1, Z1
+	VADDPS       Z1, Z12, Z12
+	VFNMADD231PS Z9, Z1, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z1
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z1
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z1
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z1
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z1
+	VMULPS       Z9, Z0, Z9
+	VFNMADD231PS Z1, Z9, Z12
+	VSUBPS       Z12, Z0, Z0
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z1
 	VADDPS      Z2, Z2, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z2
 	VXORPS      Z2, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z1, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z1, Z1
 	VMOVUPS     k64_4b40007f<>+0(SB), Z2
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z2
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z1, Z2
 
 	// s = 2^n
 	VPSLLD       $0x17, Z2, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z2, Z2
-	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z2, Z1
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z2, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z1, Z1
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z2
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z1, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z1, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z1, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z1, Z12
+	VMULPS       Z12, Z1, Z2
+	VMULPS       Z9, Z1, Z1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z2
+	VFMADD213PS Z1, Z1, Z2
 	VADDPS      Z2, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z2
-	VDIVPS       Z2, Z9, Z9
-	VMOVUPS      256(SP), Z2
-	VFNMADD213PS 128(SP), Z2, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
-	VMOVUPS      Z9, K3, Z1
+	VDIVPS       Z2, Z9, Z1
+	VSUBPS       k64_3f800000<>+0(SB), Z2, Z2
+	VSUBPS       Z2, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z1, Z12, Z2
+	VMULPS       Z2, Z9, Z9
+	VFNMADD213PS Z1, Z1, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z1
+	VFNMADD213PS 128(SP), Z1, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z1
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z1, K3
+	VMOVUPS      Z9, K3, Z0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z1, Z1
-	VMOVUPS Z1, K1, (SI)
+	VORPS   Z8, Z0, Z0
+	VMOVUPS Z0, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z3, Z8
@@ -70513,64 +72137,72 @@ Gemm4x32_notscaledsigmoid_498:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z2
-	VMULPS       128(SP), Z3, Z11
-	VMOVAPS      Z2, Z12
+	VMULPS       128(SP), Z8, Z1
+	VMULPS       128(SP), Z3, Z2
+	VMOVAPS      Z1, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z2, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z2, Z2
+	VADDPS       Z2, Z12, Z12
+	VFNMADD231PS Z9, Z2, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z2
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z2
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z2
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z2
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z2
+	VMULPS       Z9, Z1, Z9
+	VFNMADD231PS Z2, Z9, Z12
+	VSUBPS       Z12, Z1, Z1
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z2
 	VADDPS      Z3, Z3, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z3
 	VXORPS      Z3, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z2, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z2, Z2
 	VMOVUPS     k64_4b40007f<>+0(SB), Z3
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z3
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z2, Z3
 
 	// s = 2^n
 	VPSLLD       $0x17, Z3, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z3, Z3
-	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z3, Z2
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z3, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z2, Z2
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z3
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z2, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z2, Z12
+	VMULPS       Z12, Z2, Z3
+	VMULPS       Z9, Z2, Z2
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z3
+	VFMADD213PS Z2, Z2, Z3
 	VADDPS      Z3, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z3
-	VDIVPS       Z3, Z9, Z9
-	VMOVUPS      256(SP), Z3
-	VFNMADD213PS 128(SP), Z3, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z3
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
-	VMOVUPS      Z9, K3, Z2
+	VDIVPS       Z3, Z9, Z2
+	VSUBPS       k64_3f800000<>+0(SB), Z3, Z3
+	VSUBPS       Z3, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z2, Z12, Z3
+	VMULPS       Z3, Z9, Z9
+	VFNMADD213PS Z2, Z2, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z2
+	VFNMADD213PS 128(SP), Z2, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z2, K3
+	VMOVUPS      Z9, K3, Z1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z2, Z2
-	VMOVUPS Z2, K2, 64(SI)
+	VORPS   Z8, Z1, Z1
+	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
 	JLE     Gemm4x32_fwdscaledtanh_501
@@ -70584,64 +72216,72 @@ Gemm4x32_notscaledsigmoid_498:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z3
-	VMULPS       128(SP), Z4, Z11
-	VMOVAPS      Z3, Z12
+	VMULPS       128(SP), Z8, Z2
+	VMULPS       128(SP), Z4, Z3
+	VMOVAPS      Z2, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z3, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z3, Z3
+	VADDPS       Z3, Z12, Z12
+	VFNMADD231PS Z9, Z3, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z3
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z3
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z3
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z3
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z3
+	VMULPS       Z9, Z2, Z9
+	VFNMADD231PS Z3, Z9, Z12
+	VSUBPS       Z12, Z2, Z2
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z3
 	VADDPS      Z4, Z4, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z4
 	VXORPS      Z4, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z3, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z3, Z3
 	VMOVUPS     k64_4b40007f<>+0(SB), Z4
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z4
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z3, Z4
 
 	// s = 2^n
 	VPSLLD       $0x17, Z4, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z4, Z4
-	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z4, Z3
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z4, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z3, Z3
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z4
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z3, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z3, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z3, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z3, Z12
+	VMULPS       Z12, Z3, Z4
+	VMULPS       Z9, Z3, Z3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z4
+	VFMADD213PS Z3, Z3, Z4
 	VADDPS      Z4, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z4
-	VDIVPS       Z4, Z9, Z9
-	VMOVUPS      256(SP), Z4
-	VFNMADD213PS 128(SP), Z4, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z4
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
-	VMOVUPS      Z9, K3, Z3
+	VDIVPS       Z4, Z9, Z3
+	VSUBPS       k64_3f800000<>+0(SB), Z4, Z4
+	VSUBPS       Z4, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z3, Z12, Z4
+	VMULPS       Z4, Z9, Z9
+	VFNMADD213PS Z3, Z3, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z3
+	VFNMADD213PS 128(SP), Z3, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z3
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z3, K3
+	VMOVUPS      Z9, K3, Z2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z3, Z3
-	VMOVUPS Z3, K1, (SI)
+	VORPS   Z8, Z2, Z2
+	VMOVUPS Z2, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z5, Z8
@@ -70652,64 +72292,72 @@ Gemm4x32_notscaledsigmoid_498:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z4
-	VMULPS       128(SP), Z5, Z11
-	VMOVAPS      Z4, Z12
+	VMULPS       128(SP), Z8, Z3
+	VMULPS       128(SP), Z5, Z4
+	VMOVAPS      Z3, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z4, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z4, Z4
+	VADDPS       Z4, Z12, Z12
+	VFNMADD231PS Z9, Z4, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z4
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z4
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z4
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z4
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z4
+	VMULPS       Z9, Z3, Z9
+	VFNMADD231PS Z4, Z9, Z12
+	VSUBPS       Z12, Z3, Z3
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z4
 	VADDPS      Z5, Z5, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z5
 	VXORPS      Z5, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z4, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z4, Z4
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z5
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z4, Z5
 
 	// s = 2^n
 	VPSLLD       $0x17, Z5, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z5, Z5
-	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z5, Z4
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z5, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z4, Z4
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z5
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z4, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z4, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z4, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z4, Z12
+	VMULPS       Z12, Z4, Z5
+	VMULPS       Z9, Z4, Z4
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z5
+	VFMADD213PS Z4, Z4, Z5
 	VADDPS      Z5, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z5
-	VDIVPS       Z5, Z9, Z9
-	VMOVUPS      256(SP), Z5
-	VFNMADD213PS 128(SP), Z5, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z5
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
-	VMOVUPS      Z9, K3, Z4
+	VDIVPS       Z5, Z9, Z4
+	VSUBPS       k64_3f800000<>+0(SB), Z5, Z5
+	VSUBPS       Z5, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z4, Z12, Z5
+	VMULPS       Z5, Z9, Z9
+	VFNMADD213PS Z4, Z4, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z4
+	VFNMADD213PS 128(SP), Z4, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z4
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z4, K3
+	VMOVUPS      Z9, K3, Z3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z4, Z4
-	VMOVUPS Z4, K2, 64(SI)
+	VORPS   Z8, Z3, Z3
+	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
 	JLE     Gemm4x32_fwdscaledtanh_501
@@ -70723,64 +72371,72 @@ Gemm4x32_notscaledsigmoid_498:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z5
-	VMULPS       128(SP), Z6, Z11
-	VMOVAPS      Z5, Z12
+	VMULPS       128(SP), Z8, Z4
+	VMULPS       128(SP), Z6, Z5
+	VMOVAPS      Z4, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z5, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z5, Z5
+	VADDPS       Z5, Z12, Z12
+	VFNMADD231PS Z9, Z5, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z5
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z5
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z5
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z5
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z5
+	VMULPS       Z9, Z4, Z9
+	VFNMADD231PS Z5, Z9, Z12
+	VSUBPS       Z12, Z4, Z4
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z5
 	VADDPS      Z6, Z6, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z6
 	VXORPS      Z6, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z5, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z5, Z5
 	VMOVUPS     k64_4b40007f<>+0(SB), Z6
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z6
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z5, Z6
 
 	// s = 2^n
 	VPSLLD       $0x17, Z6, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z6, Z6
-	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z6, Z5
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z6, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z5, Z5
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z6
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z5, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z5, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z5, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z5, Z12
+	VMULPS       Z12, Z5, Z6
+	VMULPS       Z9, Z5, Z5
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z6
+	VFMADD213PS Z5, Z5, Z6
 	VADDPS      Z6, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z6
-	VDIVPS       Z6, Z9, Z9
-	VMOVUPS      256(SP), Z6
-	VFNMADD213PS 128(SP), Z6, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z6
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
-	VMOVUPS      Z9, K3, Z5
+	VDIVPS       Z6, Z9, Z5
+	VSUBPS       k64_3f800000<>+0(SB), Z6, Z6
+	VSUBPS       Z6, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z5, Z12, Z6
+	VMULPS       Z6, Z9, Z9
+	VFNMADD213PS Z5, Z5, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z5
+	VFNMADD213PS 128(SP), Z5, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z5
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z5, K3
+	VMOVUPS      Z9, K3, Z4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z5, Z5
-	VMOVUPS Z5, K1, (SI)
+	VORPS   Z8, Z4, Z4
+	VMOVUPS Z4, K1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       192(SP), Z7, Z8
@@ -70791,64 +72447,72 @@ Gemm4x32_notscaledsigmoid_498:
 	VMULPS Z8, Z8, Z9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       128(SP), Z8, Z6
-	VMULPS       128(SP), Z7, Z11
-	VMOVAPS      Z6, Z12
+	VMULPS       128(SP), Z8, Z5
+	VMULPS       128(SP), Z7, Z6
+	VMOVAPS      Z5, Z12
 	VFNMADD231PS 128(SP), Z8, Z12
-	VADDPS       Z11, Z12, Z12
-	VFNMADD231PS Z9, Z11, Z12
-	VMOVUPS      k64_3ca9134f<>+0(SB), Z11
-	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z11
-	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z11
-	VMULPS       Z9, Z6, Z9
-	VFNMADD231PS Z11, Z9, Z12
-	VSUBPS       Z12, Z6, Z6
+	VADDPS       Z6, Z12, Z12
+	VFNMADD231PS Z9, Z6, Z12
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z6
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z9, Z6
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z9, Z6
+	VFMADD213PS  k64_3e088393<>+0(SB), Z9, Z6
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z9, Z6
+	VMULPS       Z9, Z5, Z9
+	VFNMADD231PS Z6, Z9, Z12
+	VSUBPS       Z12, Z5, Z5
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
 	VORPS       k64_80000000<>+0(SB), Z8, Z12
-	VADDPS      Z12, Z12, Z11
+	VADDPS      Z12, Z12, Z6
 	VADDPS      Z7, Z7, Z12
 	VANDPS      k64_80000000<>+0(SB), Z8, Z7
 	VXORPS      Z7, Z12, Z12
-	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z11, K3
+	VCMPPS      $0x01, k64_c1a00000<>+0(SB), Z6, K3
 	VMOVUPS     k64_00000000<>+0(SB), K3, Z12
-	VMAXPS      k64_c1a00000<>+0(SB), Z11, Z11
+	VMAXPS      k64_c1a00000<>+0(SB), Z6, Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z7
-	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z11, Z7
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z6, Z7
 
 	// s = 2^n
 	VPSLLD       $0x17, Z7, Z9
 	VSUBPS       k64_4b40007f<>+0(SB), Z7, Z7
-	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z11
+	VFNMADD231PS k64_3f317200<>+0(SB), Z7, Z6
 	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z7, Z12
-	VADDPS       Z12, Z11, Z11
+	VADDPS       Z12, Z6, Z6
 	VMOVUPS      k64_3c091cf1<>+0(SB), Z12
-	VFMADD231PS  k64_3ab5121a<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z11, Z12
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z11, Z12
-	VMULPS       Z12, Z11, Z7
-	VMULPS       Z9, Z11, Z11
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z6, Z12
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z6, Z12
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z6, Z12
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z6, Z12
+	VMULPS       Z12, Z6, Z7
+	VMULPS       Z9, Z6, Z6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z11, Z11, Z7
+	VFMADD213PS Z6, Z6, Z7
 	VADDPS      Z7, Z9, Z9
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       k64_3f800000<>+0(SB), Z9, Z7
-	VDIVPS       Z7, Z9, Z9
-	VMOVUPS      256(SP), Z7
-	VFNMADD213PS 128(SP), Z7, Z9
-	VANDPS       k64_7fffffff<>+0(SB), Z8, Z7
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z7, K3
-	VMOVUPS      Z9, K3, Z6
+	VDIVPS       Z7, Z9, Z6
+	VSUBPS       k64_3f800000<>+0(SB), Z7, Z7
+	VSUBPS       Z7, Z9, Z9
+	VMOVUPS      k64_3f800000<>+0(SB), Z12
+	VSUBPS       Z6, Z12, Z7
+	VMULPS       Z7, Z9, Z9
+	VFNMADD213PS Z6, Z6, Z9
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z6
+	VFNMADD213PS 128(SP), Z6, Z9
+	VANDPS       k64_7fffffff<>+0(SB), Z8, Z6
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z6, K3
+	VMOVUPS      Z9, K3, Z5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k64_80000000<>+0(SB), Z8, Z8
-	VORPS   Z8, Z6, Z6
-	VMOVUPS Z6, K2, 64(SI)
+	VORPS   Z8, Z5, Z5
+	VMOVUPS Z5, K2, 64(SI)
 
 Gemm4x32_fwdscaledtanh_501:
 	JMP Gemm4x32_epidone_485

@@ -1159,19 +1159,26 @@ fscaledtanhrow:
 	VFMLA V5.S4, V2.S4, V2.S4
 	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
-	WORD $0x6e22fc00 // fdiv v0.4s, v0.4s, v2.4s
-	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V0.S4, V2.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V4.B16, V2.B16, V0.B16
+	WORD $0x6e22fc05 // fdiv v5.4s, v0.4s, v2.4s
+	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4ea5d682 // fsub v2.4s, v20.4s, v5.4s
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+
+	// gain - 2gain·q
+	VORR V31.B16, V31.B16, V0.B16
+	VFMLS V29.S4, V5.S4, V0.S4
+	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
+	WORD $0x6e33e4a5 // fcmge v5.4s, v5.4s, v19.4s
+	VBSL V4.B16, V0.B16, V5.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R16)
+	VORR V6.B16, V5.B16, V5.B16
+	VST1.P [V5.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1233,19 +1240,26 @@ fscaledtanhrow:
 	VFMLA V5.S4, V2.S4, V2.S4
 	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
-	WORD $0x6e22fc00 // fdiv v0.4s, v0.4s, v2.4s
-	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V0.S4, V2.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V4.B16, V2.B16, V0.B16
+	WORD $0x6e22fc05 // fdiv v5.4s, v0.4s, v2.4s
+	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4ea5d682 // fsub v2.4s, v20.4s, v5.4s
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+
+	// gain - 2gain·q
+	VORR V31.B16, V31.B16, V0.B16
+	VFMLS V29.S4, V5.S4, V0.S4
+	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
+	WORD $0x6e33e4a5 // fcmge v5.4s, v5.4s, v19.4s
+	VBSL V4.B16, V0.B16, V5.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R16)
+	VORR V6.B16, V5.B16, V5.B16
+	VST1.P [V5.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1307,19 +1321,26 @@ fscaledtanhrow:
 	VFMLA V5.S4, V2.S4, V2.S4
 	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
 
-	// gain - 2gain·e/(1 + e)
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
-	WORD $0x6e22fc00 // fdiv v0.4s, v0.4s, v2.4s
-	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V0.S4, V2.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V4.B16, V2.B16, V0.B16
+	WORD $0x6e22fc05 // fdiv v5.4s, v0.4s, v2.4s
+	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4ea5d682 // fsub v2.4s, v20.4s, v5.4s
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+
+	// gain - 2gain·q
+	VORR V31.B16, V31.B16, V0.B16
+	VFMLS V29.S4, V5.S4, V0.S4
+	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
+	WORD $0x6e33e4a5 // fcmge v5.4s, v5.4s, v19.4s
+	VBSL V4.B16, V0.B16, V5.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R16)
+	VORR V6.B16, V5.B16, V5.B16
+	VST1.P [V5.S4], 16(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledtanhrow
