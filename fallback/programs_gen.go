@@ -532,8 +532,8 @@ func eluBackward(dx, dy, y []float32, p *[4]float32) {
 
 // sigmoidForwardLane is sigmoidForward on one lane.
 func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
-	v1 := math.Float32frombits(0x3f800000) // 1
 	// sigmoid: z = -|x|
+	v1 := math.Float32frombits(0x3f800000) // 1
 	v2 := math.Float32frombits(0x80000000) // -0
 	v3 := fromBits(bits(v0) | bits(v2))
 	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
@@ -599,8 +599,8 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v0_2 := x[2]
 		v0_3 := x[3]
 		var twice uint64
-		v1 := math.Float32frombits(0x3f800000) // 1
 		// sigmoid: z = -|x|
+		v1 := math.Float32frombits(0x3f800000) // 1
 		v2 := math.Float32frombits(0x80000000) // -0
 		v3_0 := fromBits(bits(v0_0) | bits(v2))
 		v3_1 := fromBits(bits(v0_1) | bits(v2))
@@ -1304,16 +1304,16 @@ func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 
 // scaledsigmoidForwardLane is scaledsigmoidForward on one lane.
 func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
-	v1 := p[0]                             // slope
-	v2 := math.Float32frombits(0x3f800000) // 1
+	v1 := p[0] // slope
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	v3 := float32(v1 * v0)
-	v4 := fma32(-v1, v0, v3)
+	v2 := float32(v1 * v0)
+	v3 := fma32(-v1, v0, v2)
 	// -|z| = -|zh| + c, c = zh >= 0 ? r : -r
-	v5 := math.Float32frombits(0x80000000) // -0
-	v6 := fromBits(bits(v3) & bits(v5))
-	v7 := fromBits(bits(v4) ^ bits(v6))
-	v8 := fromBits(bits(v3) | bits(v5))
+	v4 := math.Float32frombits(0x80000000) // -0
+	v5 := fromBits(bits(v2) & bits(v4))
+	v6 := fromBits(bits(v3) ^ bits(v5))
+	v7 := math.Float32frombits(0x3f800000) // 1
+	v8 := fromBits(bits(v2) | bits(v4))
 	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
 	v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
 	v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
@@ -1325,7 +1325,7 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v14 := math.Float32frombits(0x3f317200) // 0.69314575
 	v15 := fma32(-v13, v14, v8)
 	v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v17 := fma32(-v13, v16, v7)
+	v17 := fma32(-v13, v16, v6)
 	v18 := float32(v15 + v17)
 	// q(t), (e^t - 1 - t)/t²
 	v19 := math.Float32frombits(0x3ab5121a) // 0.0013814599
@@ -1342,22 +1342,22 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	v30 := fma32(v29, v28, v29)
 	v31 := float32(v12 + v30)
-	// e = 0 where -|zh| < ln(2^-126)
-	v32 := fromBits(bits(v3) | bits(v5))
+	// e = 0 where -|x| < ln(2^-126)
+	v32 := fromBits(bits(v2) | bits(v4))
 	v33 := math.Float32frombits(0xc2aeac50) // -87.33655
 	v34 := lanemask(v32 < v33)
 	v35 := math.Float32frombits(0x00000000) // 0
 	v36 := fromBits(bits(v35)&v34 | bits(v31)&^v34)
-	v37 := float32(v36 + v2)
-	v38 := uint32(int32(bits(v3)) >> 31)
-	// q = (zh < 0 ? e : 1)/(1 + e)
-	v39 := fromBits(bits(v36)&v38 | bits(v2)&^v38)
+	v37 := float32(v36 + v7)
+	v38 := uint32(int32(bits(v2)) >> 31)
+	// q = (x < 0 ? e : 1)/(1 + e)
+	v39 := fromBits(bits(v36)&v38 | bits(v7)&^v38)
 	v40 := float32(v39 / v37)
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	v41 := float32(v37 - v2)
+	v41 := float32(v37 - v7)
 	v42 := float32(v36 - v41)
-	v43 := uint32(int32(bits(v3)) >> 31)
-	v44 := float32(v2 - v40)
+	v43 := uint32(int32(bits(v2)) >> 31)
+	v44 := float32(v7 - v40)
 	v45 := fromBits(bits(v44)&v43 | bits(v40)&^v43)
 	// y = q - q·(dlo·(1/d))
 	v46 := float32(v42 * v45)
@@ -1378,39 +1378,39 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v0_2 := x[2]
 		v0_3 := x[3]
 		var twice uint64
-		v1 := p[0]                             // slope
-		v2 := math.Float32frombits(0x3f800000) // 1
+		v1 := p[0] // slope
 		// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-		v3_0 := float32(v1 * v0_0)
-		v3_1 := float32(v1 * v0_1)
-		v3_2 := float32(v1 * v0_2)
-		v3_3 := float32(v1 * v0_3)
-		s4_0 := float64(-v1)*float64(v0_0) + float64(v3_0)
-		twice |= roundsTwice(s4_0)
-		v4_0 := float32(s4_0)
-		s4_1 := float64(-v1)*float64(v0_1) + float64(v3_1)
-		twice |= roundsTwice(s4_1)
-		v4_1 := float32(s4_1)
-		s4_2 := float64(-v1)*float64(v0_2) + float64(v3_2)
-		twice |= roundsTwice(s4_2)
-		v4_2 := float32(s4_2)
-		s4_3 := float64(-v1)*float64(v0_3) + float64(v3_3)
-		twice |= roundsTwice(s4_3)
-		v4_3 := float32(s4_3)
+		v2_0 := float32(v1 * v0_0)
+		v2_1 := float32(v1 * v0_1)
+		v2_2 := float32(v1 * v0_2)
+		v2_3 := float32(v1 * v0_3)
+		s3_0 := float64(-v1)*float64(v0_0) + float64(v2_0)
+		twice |= roundsTwice(s3_0)
+		v3_0 := float32(s3_0)
+		s3_1 := float64(-v1)*float64(v0_1) + float64(v2_1)
+		twice |= roundsTwice(s3_1)
+		v3_1 := float32(s3_1)
+		s3_2 := float64(-v1)*float64(v0_2) + float64(v2_2)
+		twice |= roundsTwice(s3_2)
+		v3_2 := float32(s3_2)
+		s3_3 := float64(-v1)*float64(v0_3) + float64(v2_3)
+		twice |= roundsTwice(s3_3)
+		v3_3 := float32(s3_3)
 		// -|z| = -|zh| + c, c = zh >= 0 ? r : -r
-		v5 := math.Float32frombits(0x80000000) // -0
-		v6_0 := fromBits(bits(v3_0) & bits(v5))
-		v6_1 := fromBits(bits(v3_1) & bits(v5))
-		v6_2 := fromBits(bits(v3_2) & bits(v5))
-		v6_3 := fromBits(bits(v3_3) & bits(v5))
-		v7_0 := fromBits(bits(v4_0) ^ bits(v6_0))
-		v7_1 := fromBits(bits(v4_1) ^ bits(v6_1))
-		v7_2 := fromBits(bits(v4_2) ^ bits(v6_2))
-		v7_3 := fromBits(bits(v4_3) ^ bits(v6_3))
-		v8_0 := fromBits(bits(v3_0) | bits(v5))
-		v8_1 := fromBits(bits(v3_1) | bits(v5))
-		v8_2 := fromBits(bits(v3_2) | bits(v5))
-		v8_3 := fromBits(bits(v3_3) | bits(v5))
+		v4 := math.Float32frombits(0x80000000) // -0
+		v5_0 := fromBits(bits(v2_0) & bits(v4))
+		v5_1 := fromBits(bits(v2_1) & bits(v4))
+		v5_2 := fromBits(bits(v2_2) & bits(v4))
+		v5_3 := fromBits(bits(v2_3) & bits(v4))
+		v6_0 := fromBits(bits(v3_0) ^ bits(v5_0))
+		v6_1 := fromBits(bits(v3_1) ^ bits(v5_1))
+		v6_2 := fromBits(bits(v3_2) ^ bits(v5_2))
+		v6_3 := fromBits(bits(v3_3) ^ bits(v5_3))
+		v7 := math.Float32frombits(0x3f800000) // 1
+		v8_0 := fromBits(bits(v2_0) | bits(v4))
+		v8_1 := fromBits(bits(v2_1) | bits(v4))
+		v8_2 := fromBits(bits(v2_2) | bits(v4))
+		v8_3 := fromBits(bits(v2_3) | bits(v4))
 		// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
 		v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
 		v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
@@ -1450,16 +1450,16 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		twice |= roundsTwice(s15_3)
 		v15_3 := float32(s15_3)
 		v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		s17_0 := float64(-v13_0)*float64(v16) + float64(v7_0)
+		s17_0 := float64(-v13_0)*float64(v16) + float64(v6_0)
 		twice |= roundsTwice(s17_0)
 		v17_0 := float32(s17_0)
-		s17_1 := float64(-v13_1)*float64(v16) + float64(v7_1)
+		s17_1 := float64(-v13_1)*float64(v16) + float64(v6_1)
 		twice |= roundsTwice(s17_1)
 		v17_1 := float32(s17_1)
-		s17_2 := float64(-v13_2)*float64(v16) + float64(v7_2)
+		s17_2 := float64(-v13_2)*float64(v16) + float64(v6_2)
 		twice |= roundsTwice(s17_2)
 		v17_2 := float32(s17_2)
-		s17_3 := float64(-v13_3)*float64(v16) + float64(v7_3)
+		s17_3 := float64(-v13_3)*float64(v16) + float64(v6_3)
 		twice |= roundsTwice(s17_3)
 		v17_3 := float32(s17_3)
 		v18_0 := float32(v15_0 + v17_0)
@@ -1545,11 +1545,11 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v31_1 := float32(v12_1 + v30_1)
 		v31_2 := float32(v12_2 + v30_2)
 		v31_3 := float32(v12_3 + v30_3)
-		// e = 0 where -|zh| < ln(2^-126)
-		v32_0 := fromBits(bits(v3_0) | bits(v5))
-		v32_1 := fromBits(bits(v3_1) | bits(v5))
-		v32_2 := fromBits(bits(v3_2) | bits(v5))
-		v32_3 := fromBits(bits(v3_3) | bits(v5))
+		// e = 0 where -|x| < ln(2^-126)
+		v32_0 := fromBits(bits(v2_0) | bits(v4))
+		v32_1 := fromBits(bits(v2_1) | bits(v4))
+		v32_2 := fromBits(bits(v2_2) | bits(v4))
+		v32_3 := fromBits(bits(v2_3) | bits(v4))
 		v33 := math.Float32frombits(0xc2aeac50) // -87.33655
 		v34_0 := lanemask(v32_0 < v33)
 		v34_1 := lanemask(v32_1 < v33)
@@ -1560,40 +1560,40 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v36_1 := fromBits(bits(v35)&v34_1 | bits(v31_1)&^v34_1)
 		v36_2 := fromBits(bits(v35)&v34_2 | bits(v31_2)&^v34_2)
 		v36_3 := fromBits(bits(v35)&v34_3 | bits(v31_3)&^v34_3)
-		v37_0 := float32(v36_0 + v2)
-		v37_1 := float32(v36_1 + v2)
-		v37_2 := float32(v36_2 + v2)
-		v37_3 := float32(v36_3 + v2)
-		v38_0 := uint32(int32(bits(v3_0)) >> 31)
-		v38_1 := uint32(int32(bits(v3_1)) >> 31)
-		v38_2 := uint32(int32(bits(v3_2)) >> 31)
-		v38_3 := uint32(int32(bits(v3_3)) >> 31)
-		// q = (zh < 0 ? e : 1)/(1 + e)
-		v39_0 := fromBits(bits(v36_0)&v38_0 | bits(v2)&^v38_0)
-		v39_1 := fromBits(bits(v36_1)&v38_1 | bits(v2)&^v38_1)
-		v39_2 := fromBits(bits(v36_2)&v38_2 | bits(v2)&^v38_2)
-		v39_3 := fromBits(bits(v36_3)&v38_3 | bits(v2)&^v38_3)
+		v37_0 := float32(v36_0 + v7)
+		v37_1 := float32(v36_1 + v7)
+		v37_2 := float32(v36_2 + v7)
+		v37_3 := float32(v36_3 + v7)
+		v38_0 := uint32(int32(bits(v2_0)) >> 31)
+		v38_1 := uint32(int32(bits(v2_1)) >> 31)
+		v38_2 := uint32(int32(bits(v2_2)) >> 31)
+		v38_3 := uint32(int32(bits(v2_3)) >> 31)
+		// q = (x < 0 ? e : 1)/(1 + e)
+		v39_0 := fromBits(bits(v36_0)&v38_0 | bits(v7)&^v38_0)
+		v39_1 := fromBits(bits(v36_1)&v38_1 | bits(v7)&^v38_1)
+		v39_2 := fromBits(bits(v36_2)&v38_2 | bits(v7)&^v38_2)
+		v39_3 := fromBits(bits(v36_3)&v38_3 | bits(v7)&^v38_3)
 		v40_0 := float32(v39_0 / v37_0)
 		v40_1 := float32(v39_1 / v37_1)
 		v40_2 := float32(v39_2 / v37_2)
 		v40_3 := float32(v39_3 / v37_3)
 		// dlo = e - (d - 1), the rounding error of d (exact)
-		v41_0 := float32(v37_0 - v2)
-		v41_1 := float32(v37_1 - v2)
-		v41_2 := float32(v37_2 - v2)
-		v41_3 := float32(v37_3 - v2)
+		v41_0 := float32(v37_0 - v7)
+		v41_1 := float32(v37_1 - v7)
+		v41_2 := float32(v37_2 - v7)
+		v41_3 := float32(v37_3 - v7)
 		v42_0 := float32(v36_0 - v41_0)
 		v42_1 := float32(v36_1 - v41_1)
 		v42_2 := float32(v36_2 - v41_2)
 		v42_3 := float32(v36_3 - v41_3)
-		v43_0 := uint32(int32(bits(v3_0)) >> 31)
-		v43_1 := uint32(int32(bits(v3_1)) >> 31)
-		v43_2 := uint32(int32(bits(v3_2)) >> 31)
-		v43_3 := uint32(int32(bits(v3_3)) >> 31)
-		v44_0 := float32(v2 - v40_0)
-		v44_1 := float32(v2 - v40_1)
-		v44_2 := float32(v2 - v40_2)
-		v44_3 := float32(v2 - v40_3)
+		v43_0 := uint32(int32(bits(v2_0)) >> 31)
+		v43_1 := uint32(int32(bits(v2_1)) >> 31)
+		v43_2 := uint32(int32(bits(v2_2)) >> 31)
+		v43_3 := uint32(int32(bits(v2_3)) >> 31)
+		v44_0 := float32(v7 - v40_0)
+		v44_1 := float32(v7 - v40_1)
+		v44_2 := float32(v7 - v40_2)
+		v44_3 := float32(v7 - v40_3)
 		v45_0 := fromBits(bits(v44_0)&v43_0 | bits(v40_0)&^v43_0)
 		v45_1 := fromBits(bits(v44_1)&v43_1 | bits(v40_1)&^v43_1)
 		v45_2 := fromBits(bits(v44_2)&v43_2 | bits(v40_2)&^v43_2)

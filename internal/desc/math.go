@@ -99,11 +99,16 @@ func expPartsLo(b *Builder, z, lo Value) (s, m Value) {
 // with dlo = e - (d - 1) (exact), num/(d + dlo) ≈ q - q·(dlo/d), where 1/d
 // is 1 - q for x < 0 and q itself for x >= 0.
 func sigmoid(b *Builder) *Program {
-	x := b.In(0)
-	one := b.F(1)
 	b.Note("sigmoid: z = -|x|")
+	return sigmoidOf(b, b.In(0), noValue)
+}
+
+// sigmoidOf returns the program's result, the sigmoid of x + lo (lo far
+// below x's last bit, or noValue for x alone), by the algorithm of sigmoid.
+func sigmoidOf(b *Builder, x, lo Value) *Program {
+	one := b.F(1)
 	z := b.Or(x, b.Bits(signBit))
-	s, m := expParts(b, z)
+	s, m := expPartsLo(b, z, lo)
 	e := b.Add(s, m)
 	b.Note("e = 0 where -|x| < ln(2^-126)")
 	cut := b.Less(b.Or(x, b.Bits(signBit)), b.Bits(SigmoidCutoff))
@@ -163,27 +168,12 @@ func elu(b *Builder) *Program {
 // (also for an infinite product, whose zl is NaN) e is 0 as in sigmoid.
 func scaledSigmoid(b *Builder) *Program {
 	x, slope := b.In(0), b.P(0)
-	one := b.F(1)
 	b.Note("scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)")
 	zh := b.Mul(slope, x)
 	r := b.FNMA(slope, x, zh)
 	b.Note("-|z| = -|zh| + c, c = zh >= 0 ? r : -r")
 	c := b.Xor(r, b.And(zh, b.Bits(signBit)))
-	z := b.Or(zh, b.Bits(signBit))
-	s, m := expPartsLo(b, z, c)
-	e := b.Add(s, m)
-	b.Note("e = 0 where -|zh| < ln(2^-126)")
-	cut := b.Less(b.Or(zh, b.Bits(signBit)), b.Bits(SigmoidCutoff))
-	e = b.Select(cut, b.F(0), e)
-	d := b.Add(e, one)
-	neg := b.SignMask(zh)
-	b.Note("q = (zh < 0 ? e : 1)/(1 + e)")
-	q := b.Div(b.Select(neg, e, one), d)
-	b.Note("dlo = e - (d - 1), the rounding error of d (exact)")
-	dlo := b.Sub(e, b.Sub(d, one))
-	w := b.Select(b.SignMask(zh), b.Sub(one, q), q)
-	b.Note("y = q - q·(dlo·(1/d))")
-	return b.Return(b.FNMA(q, b.Mul(dlo, w), q))
+	return sigmoidOf(b, zh, c)
 }
 
 // scaledTanh is gain·tanh(slope·x) by the algorithm of tanh, on z = zh + zl

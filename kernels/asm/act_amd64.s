@@ -1083,8 +1083,8 @@ TEXT ·ScaledSigmoidForwardAVX2(SB), NOSPLIT, $0-56
 	MOVQ         x_len+32(FP), DX
 	MOVQ         p+48(FP), BX
 	VBROADCASTSS (BX), Y0
-	VMOVUPS      k32_3f800000<>+0(SB), Y1
-	VMOVUPS      k32_80000000<>+0(SB), Y2
+	VMOVUPS      k32_80000000<>+0(SB), Y1
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
 	XORQ         BX, BX
 	MOVQ         AX, SI
 	MOVQ         DX, AX
@@ -1102,12 +1102,12 @@ fwd_wide:
 	VMULPS       Y4, Y0, Y6
 	VFNMADD213PS Y5, Y0, Y3
 	VFNMADD213PS Y6, Y0, Y4
-	VANDPS       Y2, Y5, Y7
-	VANDPS       Y2, Y6, Y8
+	VANDPS       Y1, Y5, Y7
+	VANDPS       Y1, Y6, Y8
 	VXORPS       Y7, Y3, Y3
 	VXORPS       Y8, Y4, Y4
-	VORPS        Y2, Y5, Y8
-	VORPS        Y2, Y6, Y7
+	VORPS        Y1, Y5, Y8
+	VORPS        Y1, Y6, Y7
 	VMOVUPS      k32_4b40007f<>+0(SB), Y9
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
 	VMOVUPS      k32_4b40007f<>+0(SB), Y10
@@ -1145,29 +1145,29 @@ fwd_wide:
 	VADDPS      Y10, Y11, Y11
 	VADDPS      Y4, Y12, Y12
 
-	// e = 0 where -|zh| < ln(2^-126)
-	VORPS   Y2, Y5, Y4
-	VORPS   Y2, Y6, Y10
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   Y1, Y5, Y4
+	VORPS   Y1, Y6, Y10
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y7
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y4
 	VANDNPS Y11, Y7, Y10
 	VANDNPS Y12, Y4, Y11
-	VADDPS  Y1, Y10, Y12
-	VADDPS  Y1, Y11, Y4
+	VADDPS  Y2, Y10, Y12
+	VADDPS  Y2, Y11, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y5, Y10, Y1, Y7
-	VBLENDVPS Y6, Y11, Y1, Y8
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y5, Y10, Y2, Y7
+	VBLENDVPS Y6, Y11, Y2, Y8
 	VDIVPS    Y12, Y7, Y7
 	VDIVPS    Y4, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y1, Y12, Y12
-	VSUBPS    Y1, Y4, Y4
+	VSUBPS    Y2, Y12, Y12
+	VSUBPS    Y2, Y4, Y4
 	VSUBPS    Y12, Y10, Y10
 	VSUBPS    Y4, Y11, Y11
-	VSUBPS    Y7, Y1, Y4
-	VSUBPS    Y8, Y1, Y12
+	VSUBPS    Y7, Y2, Y4
+	VSUBPS    Y8, Y2, Y12
 	VBLENDVPS Y5, Y4, Y7, Y3
 	VBLENDVPS Y6, Y12, Y8, Y4
 
@@ -1195,9 +1195,9 @@ fwd_oneloop:
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Y5, Y0, Y8
 	VFNMADD213PS Y8, Y0, Y5
-	VANDPS       Y2, Y8, Y7
+	VANDPS       Y1, Y8, Y7
 	VXORPS       Y7, Y5, Y5
-	VORPS        Y2, Y8, Y7
+	VORPS        Y1, Y8, Y7
 	VMOVUPS      k32_4b40007f<>+0(SB), Y4
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y7, Y4
 
@@ -1219,20 +1219,20 @@ fwd_oneloop:
 	VFMADD213PS Y7, Y7, Y4
 	VADDPS      Y4, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
-	VORPS   Y2, Y8, Y4
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   Y1, Y8, Y4
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y7
 	VANDNPS Y3, Y7, Y4
-	VADDPS  Y1, Y4, Y3
+	VADDPS  Y2, Y4, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y8, Y4, Y1, Y7
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y8, Y4, Y2, Y7
 	VDIVPS    Y3, Y7, Y7
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y1, Y3, Y3
+	VSUBPS    Y2, Y3, Y3
 	VSUBPS    Y3, Y4, Y4
-	VSUBPS    Y7, Y1, Y3
+	VSUBPS    Y7, Y2, Y3
 	VBLENDVPS Y8, Y3, Y7, Y5
 
 	// y = q - q·(dlo·(1/d))
@@ -1258,9 +1258,9 @@ fwd_tail:
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Y6, Y0, Y7
 	VFNMADD213PS Y7, Y0, Y6
-	VANDPS       Y2, Y7, Y5
+	VANDPS       Y1, Y7, Y5
 	VXORPS       Y5, Y6, Y6
-	VORPS        Y2, Y7, Y5
+	VORPS        Y1, Y7, Y5
 	VMOVUPS      k32_4b40007f<>+0(SB), Y3
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y5, Y3
 
@@ -1282,20 +1282,20 @@ fwd_tail:
 	VFMADD213PS Y5, Y5, Y3
 	VADDPS      Y3, Y8, Y8
 
-	// e = 0 where -|zh| < ln(2^-126)
-	VORPS   Y2, Y7, Y3
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   Y1, Y7, Y3
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y5
 	VANDNPS Y8, Y5, Y3
-	VADDPS  Y1, Y3, Y8
+	VADDPS  Y2, Y3, Y8
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y7, Y3, Y1, Y5
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y7, Y3, Y2, Y5
 	VDIVPS    Y8, Y5, Y5
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y1, Y8, Y8
+	VSUBPS    Y2, Y8, Y8
 	VSUBPS    Y8, Y3, Y3
-	VSUBPS    Y5, Y1, Y8
+	VSUBPS    Y5, Y2, Y8
 	VBLENDVPS Y7, Y8, Y5, Y6
 
 	// y = q - q·(dlo·(1/d))
@@ -5089,8 +5089,8 @@ TEXT ·ScaledSigmoidForwardAVX512(SB), NOSPLIT, $0-56
 	MOVQ         x_len+32(FP), DX
 	MOVQ         p+48(FP), BX
 	VBROADCASTSS (BX), Z0
-	VMOVUPS      k64_3f800000<>+0(SB), Z1
-	VMOVUPS      k64_80000000<>+0(SB), Z2
+	VMOVUPS      k64_80000000<>+0(SB), Z1
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
 	VMOVUPS      k64_3fb8aa3b<>+0(SB), Z3
 	VMOVUPS      k64_4b40007f<>+0(SB), Z4
 	VMOVUPS      k64_3f317200<>+0(SB), Z5
@@ -5121,18 +5121,18 @@ fwd_wide:
 	VFNMADD213PS Z12, Z0, Z8
 	VFNMADD213PS Z13, Z0, Z9
 	VFNMADD213PS Z14, Z0, Z10
-	VANDPS       Z2, Z11, Z15
-	VANDPS       Z2, Z12, Z16
-	VANDPS       Z2, Z13, Z17
-	VANDPS       Z2, Z14, Z18
+	VANDPS       Z1, Z11, Z15
+	VANDPS       Z1, Z12, Z16
+	VANDPS       Z1, Z13, Z17
+	VANDPS       Z1, Z14, Z18
 	VXORPS       Z15, Z7, Z7
 	VXORPS       Z16, Z8, Z8
 	VXORPS       Z17, Z9, Z9
 	VXORPS       Z18, Z10, Z10
-	VORPS        Z2, Z11, Z18
-	VORPS        Z2, Z12, Z17
-	VORPS        Z2, Z13, Z16
-	VORPS        Z2, Z14, Z15
+	VORPS        Z1, Z11, Z18
+	VORPS        Z1, Z12, Z17
+	VORPS        Z1, Z13, Z16
+	VORPS        Z1, Z14, Z15
 	VMOVUPS      Z4, Z19
 	VFMADD231PS  Z3, Z18, Z19
 	VMOVUPS      Z4, Z20
@@ -5202,11 +5202,11 @@ fwd_wide:
 	VADDPS      Z9, Z25, Z25
 	VADDPS      Z8, Z26, Z26
 
-	// e = 0 where -|zh| < ln(2^-126)
-	VORPS    Z2, Z11, Z8
-	VORPS    Z2, Z12, Z9
-	VORPS    Z2, Z13, Z10
-	VORPS    Z2, Z14, Z22
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z11, Z8
+	VORPS    Z1, Z12, Z9
+	VORPS    Z1, Z13, Z10
+	VORPS    Z1, Z14, Z22
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z8, K1
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z9, K2
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K3
@@ -5215,23 +5215,23 @@ fwd_wide:
 	VMOVUPS  k64_00000000<>+0(SB), K2, Z24
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z25
 	VMOVUPS  k64_00000000<>+0(SB), K4, Z26
-	VADDPS   Z1, Z23, Z22
-	VADDPS   Z1, Z24, Z10
-	VADDPS   Z1, Z25, Z9
-	VADDPS   Z1, Z26, Z8
+	VADDPS   Z2, Z23, Z22
+	VADDPS   Z2, Z24, Z10
+	VADDPS   Z2, Z25, Z9
+	VADDPS   Z2, Z26, Z8
 	VPMOVD2M Z11, K4
 	VPMOVD2M Z12, K3
 	VPMOVD2M Z13, K2
 	VPMOVD2M Z14, K1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z1, Z15
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z15
 	VMOVUPS Z23, K4, Z15
-	VMOVUPS Z1, Z16
+	VMOVUPS Z2, Z16
 	VMOVUPS Z24, K3, Z16
-	VMOVUPS Z1, Z17
+	VMOVUPS Z2, Z17
 	VMOVUPS Z25, K2, Z17
-	VMOVUPS Z1, Z18
+	VMOVUPS Z2, Z18
 	VMOVUPS Z26, K1, Z18
 	VDIVPS  Z22, Z15, Z15
 	VDIVPS  Z10, Z16, Z16
@@ -5239,10 +5239,10 @@ fwd_wide:
 	VDIVPS  Z8, Z18, Z18
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS   Z1, Z22, Z22
-	VSUBPS   Z1, Z10, Z10
-	VSUBPS   Z1, Z9, Z9
-	VSUBPS   Z1, Z8, Z8
+	VSUBPS   Z2, Z22, Z22
+	VSUBPS   Z2, Z10, Z10
+	VSUBPS   Z2, Z9, Z9
+	VSUBPS   Z2, Z8, Z8
 	VSUBPS   Z22, Z23, Z23
 	VSUBPS   Z10, Z24, Z24
 	VSUBPS   Z9, Z25, Z25
@@ -5251,10 +5251,10 @@ fwd_wide:
 	VPMOVD2M Z12, K2
 	VPMOVD2M Z13, K3
 	VPMOVD2M Z14, K4
-	VSUBPS   Z15, Z1, Z14
-	VSUBPS   Z16, Z1, Z13
-	VSUBPS   Z17, Z1, Z12
-	VSUBPS   Z18, Z1, Z11
+	VSUBPS   Z15, Z2, Z14
+	VSUBPS   Z16, Z2, Z13
+	VSUBPS   Z17, Z2, Z12
+	VSUBPS   Z18, Z2, Z11
 	VMOVAPS  Z15, Z8
 	VMOVUPS  Z14, K1, Z8
 	VMOVAPS  Z16, Z14
@@ -5294,9 +5294,9 @@ fwd_oneloop:
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Z7, Z0, Z18
 	VFNMADD213PS Z18, Z0, Z7
-	VANDPS       Z2, Z18, Z17
+	VANDPS       Z1, Z18, Z17
 	VXORPS       Z17, Z7, Z7
-	VORPS        Z2, Z18, Z17
+	VORPS        Z1, Z18, Z17
 	VMOVUPS      Z4, Z16
 	VFMADD231PS  Z3, Z17, Z16
 
@@ -5318,23 +5318,23 @@ fwd_oneloop:
 	VFMADD213PS Z17, Z17, Z16
 	VADDPS      Z16, Z15, Z15
 
-	// e = 0 where -|zh| < ln(2^-126)
-	VORPS    Z2, Z18, Z16
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z18, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K4
 	VMOVUPS  k64_00000000<>+0(SB), K4, Z15
-	VADDPS   Z1, Z15, Z16
+	VADDPS   Z2, Z15, Z16
 	VPMOVD2M Z18, K4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z1, Z17
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z17
 	VMOVUPS Z15, K4, Z17
 	VDIVPS  Z16, Z17, Z17
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS   Z1, Z16, Z16
+	VSUBPS   Z2, Z16, Z16
 	VSUBPS   Z16, Z15, Z15
 	VPMOVD2M Z18, K4
-	VSUBPS   Z17, Z1, Z18
+	VSUBPS   Z17, Z2, Z18
 	VMOVAPS  Z17, Z16
 	VMOVUPS  Z18, K4, Z16
 
@@ -5361,9 +5361,9 @@ fwd_tail:
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Z8, Z0, Z17
 	VFNMADD213PS Z17, Z0, Z8
-	VANDPS       Z2, Z17, Z16
+	VANDPS       Z1, Z17, Z16
 	VXORPS       Z16, Z8, Z8
-	VORPS        Z2, Z17, Z16
+	VORPS        Z1, Z17, Z16
 	VMOVUPS      Z4, Z18
 	VFMADD231PS  Z3, Z16, Z18
 
@@ -5385,23 +5385,23 @@ fwd_tail:
 	VFMADD213PS Z16, Z16, Z18
 	VADDPS      Z18, Z7, Z7
 
-	// e = 0 where -|zh| < ln(2^-126)
-	VORPS    Z2, Z17, Z18
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z17, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K4
 	VMOVUPS  k64_00000000<>+0(SB), K4, Z7
-	VADDPS   Z1, Z7, Z18
+	VADDPS   Z2, Z7, Z18
 	VPMOVD2M Z17, K4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z1, Z16
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z16
 	VMOVUPS Z7, K4, Z16
 	VDIVPS  Z18, Z16, Z16
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS   Z1, Z18, Z18
+	VSUBPS   Z2, Z18, Z18
 	VSUBPS   Z18, Z7, Z7
 	VPMOVD2M Z17, K4
-	VSUBPS   Z16, Z1, Z17
+	VSUBPS   Z16, Z2, Z17
 	VMOVAPS  Z16, Z18
 	VMOVUPS  Z17, K4, Z18
 

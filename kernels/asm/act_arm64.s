@@ -1173,7 +1173,7 @@ loopU:
 	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
 	WORD $0x4e23d4e7 // fadd v7.4s, v7.4s, v3.4s
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORR V30.B16, V16.B16, V0.B16
 	VORR V30.B16, V17.B16, V1.B16
 	VORR V30.B16, V18.B16, V2.B16
@@ -1195,7 +1195,7 @@ loopU:
 	WORD $0x4f21064a // sshr v10.4s, v18.4s, #31
 	WORD $0x4f21066b // sshr v11.4s, v19.4s, #31
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VBSL V24.B16, V0.B16, V8.B16
 	VBSL V24.B16, V1.B16, V9.B16
 	VBSL V24.B16, V2.B16, V10.B16
@@ -1279,14 +1279,14 @@ loop1:
 	VFMLA V5.S4, V0.S4, V0.S4
 	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORR V30.B16, V7.B16, V0.B16
 	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
 	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
 	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
 	WORD $0x4f2104e5 // sshr v5.4s, v7.4s, #31
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VBSL V24.B16, V0.B16, V5.B16
 	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
 
@@ -1342,14 +1342,14 @@ loopS:
 	VFMLA V5.S4, V0.S4, V0.S4
 	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORR V30.B16, V7.B16, V0.B16
 	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
 	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
 	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
 	WORD $0x4f2104e5 // sshr v5.4s, v7.4s, #31
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VBSL V24.B16, V0.B16, V5.B16
 	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
 

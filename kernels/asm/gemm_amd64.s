@@ -1949,13 +1949,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y9, Y9, Y8
 	VADDPS      Y8, Y7, Y7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y10, Y8
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y9
 	VANDNPS Y7, Y9, Y8
 	VADDPS  k32_3f800000<>+0(SB), Y8, Y7
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y11
 	VBLENDVPS Y10, Y8, Y11, Y9
 	VDIVPS    Y7, Y9, Y9
@@ -2001,13 +2001,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y7, Y7, Y10
 	VADDPS      Y10, Y6, Y6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y11, Y10
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y7
 	VANDNPS Y6, Y7, Y10
 	VADDPS  k32_3f800000<>+0(SB), Y10, Y6
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y9
 	VBLENDVPS Y11, Y10, Y9, Y7
 	VDIVPS    Y6, Y7, Y7
@@ -2054,13 +2054,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y6, Y6, Y11
 	VADDPS      Y11, Y5, Y5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y9, Y11
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y6
 	VANDNPS Y5, Y6, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y11, Y5
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y7
 	VBLENDVPS Y9, Y11, Y7, Y6
 	VDIVPS    Y5, Y6, Y6
@@ -2106,13 +2106,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y7, Y9
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y5
 	VANDNPS Y4, Y5, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y9, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y6
 	VBLENDVPS Y7, Y9, Y6, Y5
 	VDIVPS    Y4, Y5, Y5
@@ -2159,13 +2159,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y4, Y4, Y7
 	VADDPS      Y7, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y6, Y7
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y4
 	VANDNPS Y3, Y4, Y7
 	VADDPS  k32_3f800000<>+0(SB), Y7, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y5
 	VBLENDVPS Y6, Y7, Y5, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -2211,13 +2211,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y3, Y3, Y6
 	VADDPS      Y6, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y5, Y6
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y3
 	VANDNPS Y2, Y3, Y6
 	VADDPS  k32_3f800000<>+0(SB), Y6, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y5, Y6, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -2264,13 +2264,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y2, Y2, Y5
 	VADDPS      Y5, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y5
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y2
 	VANDNPS Y1, Y2, Y5
 	VADDPS  k32_3f800000<>+0(SB), Y5, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y5, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -2316,13 +2316,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y1, Y1, Y4
 	VADDPS      Y4, Y0, Y0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y3, Y4
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y1
 	VANDNPS Y0, Y1, Y4
 	VADDPS  k32_3f800000<>+0(SB), Y4, Y0
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y2
 	VBLENDVPS Y3, Y4, Y2, Y1
 	VDIVPS    Y0, Y1, Y1
@@ -2369,13 +2369,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y0, Y0, Y3
 	VADDPS      Y3, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y2, Y3
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y0
 	VANDNPS Y4, Y0, Y3
 	VADDPS  k32_3f800000<>+0(SB), Y3, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y1
 	VBLENDVPS Y2, Y3, Y1, Y0
 	VDIVPS    Y4, Y0, Y0
@@ -2421,13 +2421,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y4, Y4, Y2
 	VADDPS      Y2, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y2
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y4
 	VANDNPS Y3, Y4, Y2
 	VADDPS  k32_3f800000<>+0(SB), Y2, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y0
 	VBLENDVPS Y1, Y2, Y0, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -2474,13 +2474,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y3, Y3, Y1
 	VADDPS      Y1, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y0, Y1
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y3
 	VANDNPS Y2, Y3, Y1
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y0, Y1, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -2526,13 +2526,13 @@ Gemm6x16_nottanh_17:
 	VFMADD213PS Y2, Y2, Y0
 	VADDPS      Y0, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y0
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y2
 	VANDNPS Y1, Y2, Y0
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y0, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -6039,13 +6039,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y9, Y9, Y8
 	VADDPS      Y8, Y7, Y7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y10, Y8
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y9
 	VANDNPS Y7, Y9, Y8
 	VADDPS  k32_3f800000<>+0(SB), Y8, Y7
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y11
 	VBLENDVPS Y10, Y8, Y11, Y9
 	VDIVPS    Y7, Y9, Y9
@@ -6093,13 +6093,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y7, Y7, Y10
 	VADDPS      Y10, Y6, Y6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y11, Y10
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y7
 	VANDNPS Y6, Y7, Y10
 	VADDPS  k32_3f800000<>+0(SB), Y10, Y6
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y9
 	VBLENDVPS Y11, Y10, Y9, Y7
 	VDIVPS    Y6, Y7, Y7
@@ -6150,13 +6150,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y6, Y6, Y11
 	VADDPS      Y11, Y5, Y5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y9, Y11
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y6
 	VANDNPS Y5, Y6, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y11, Y5
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y7
 	VBLENDVPS Y9, Y11, Y7, Y6
 	VDIVPS    Y5, Y6, Y6
@@ -6204,13 +6204,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y7, Y9
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y5
 	VANDNPS Y4, Y5, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y9, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y6
 	VBLENDVPS Y7, Y9, Y6, Y5
 	VDIVPS    Y4, Y5, Y5
@@ -6261,13 +6261,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y4, Y4, Y7
 	VADDPS      Y7, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y6, Y7
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y4
 	VANDNPS Y3, Y4, Y7
 	VADDPS  k32_3f800000<>+0(SB), Y7, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y5
 	VBLENDVPS Y6, Y7, Y5, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -6315,13 +6315,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y3, Y3, Y6
 	VADDPS      Y6, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y5, Y6
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y3
 	VANDNPS Y2, Y3, Y6
 	VADDPS  k32_3f800000<>+0(SB), Y6, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y5, Y6, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -6372,13 +6372,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y2, Y2, Y5
 	VADDPS      Y5, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y5
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y2
 	VANDNPS Y1, Y2, Y5
 	VADDPS  k32_3f800000<>+0(SB), Y5, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y5, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -6426,13 +6426,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y1, Y1, Y4
 	VADDPS      Y4, Y0, Y0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y3, Y4
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y1
 	VANDNPS Y0, Y1, Y4
 	VADDPS  k32_3f800000<>+0(SB), Y4, Y0
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y2
 	VBLENDVPS Y3, Y4, Y2, Y1
 	VDIVPS    Y0, Y1, Y1
@@ -6483,13 +6483,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y0, Y0, Y3
 	VADDPS      Y3, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y2, Y3
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y0
 	VANDNPS Y4, Y0, Y3
 	VADDPS  k32_3f800000<>+0(SB), Y3, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y1
 	VBLENDVPS Y2, Y3, Y1, Y0
 	VDIVPS    Y4, Y0, Y0
@@ -6537,13 +6537,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y4, Y4, Y2
 	VADDPS      Y2, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y2
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y4
 	VANDNPS Y3, Y4, Y2
 	VADDPS  k32_3f800000<>+0(SB), Y2, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y0
 	VBLENDVPS Y1, Y2, Y0, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -6594,13 +6594,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y3, Y3, Y1
 	VADDPS      Y1, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y0, Y1
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y3
 	VANDNPS Y2, Y3, Y1
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y0, Y1, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -6648,13 +6648,13 @@ Gemm6x16_spillscaledsigmoid_57:
 	VFMADD213PS Y2, Y2, Y0
 	VADDPS      Y0, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y0
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y2
 	VANDNPS Y1, Y2, Y0
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y0, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -10801,13 +10801,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y9, Y9, Y8
 	VADDPS      Y8, Y7, Y7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y10, Y8
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y9
 	VANDNPS Y7, Y9, Y8
 	VADDPS  k32_3f800000<>+0(SB), Y8, Y7
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y11
 	VBLENDVPS Y10, Y8, Y11, Y9
 	VDIVPS    Y7, Y9, Y9
@@ -10853,13 +10853,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y7, Y7, Y10
 	VADDPS      Y10, Y6, Y6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y11, Y10
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y7
 	VANDNPS Y6, Y7, Y10
 	VADDPS  k32_3f800000<>+0(SB), Y10, Y6
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y9
 	VBLENDVPS Y11, Y10, Y9, Y7
 	VDIVPS    Y6, Y7, Y7
@@ -10906,13 +10906,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y6, Y6, Y11
 	VADDPS      Y11, Y5, Y5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y9, Y11
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y6
 	VANDNPS Y5, Y6, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y11, Y5
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y7
 	VBLENDVPS Y9, Y11, Y7, Y6
 	VDIVPS    Y5, Y6, Y6
@@ -10958,13 +10958,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y7, Y9
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y5
 	VANDNPS Y4, Y5, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y9, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y6
 	VBLENDVPS Y7, Y9, Y6, Y5
 	VDIVPS    Y4, Y5, Y5
@@ -11011,13 +11011,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y4, Y4, Y7
 	VADDPS      Y7, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y6, Y7
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y4
 	VANDNPS Y3, Y4, Y7
 	VADDPS  k32_3f800000<>+0(SB), Y7, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y5
 	VBLENDVPS Y6, Y7, Y5, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -11063,13 +11063,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y3, Y3, Y6
 	VADDPS      Y6, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y5, Y6
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y3
 	VANDNPS Y2, Y3, Y6
 	VADDPS  k32_3f800000<>+0(SB), Y6, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y5, Y6, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -11116,13 +11116,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y2, Y2, Y5
 	VADDPS      Y5, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y5
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y2
 	VANDNPS Y1, Y2, Y5
 	VADDPS  k32_3f800000<>+0(SB), Y5, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y5, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -11168,13 +11168,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y1, Y1, Y4
 	VADDPS      Y4, Y0, Y0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y3, Y4
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y1
 	VANDNPS Y0, Y1, Y4
 	VADDPS  k32_3f800000<>+0(SB), Y4, Y0
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y2
 	VBLENDVPS Y3, Y4, Y2, Y1
 	VDIVPS    Y0, Y1, Y1
@@ -11221,13 +11221,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y0, Y0, Y3
 	VADDPS      Y3, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y2, Y3
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y0
 	VANDNPS Y4, Y0, Y3
 	VADDPS  k32_3f800000<>+0(SB), Y3, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y1
 	VBLENDVPS Y2, Y3, Y1, Y0
 	VDIVPS    Y4, Y0, Y0
@@ -11273,13 +11273,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y4, Y4, Y2
 	VADDPS      Y2, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y2
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y4
 	VANDNPS Y3, Y4, Y2
 	VADDPS  k32_3f800000<>+0(SB), Y2, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y0
 	VBLENDVPS Y1, Y2, Y0, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -11326,13 +11326,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y3, Y3, Y1
 	VADDPS      Y1, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y0, Y1
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y3
 	VANDNPS Y2, Y3, Y1
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y0, Y1, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -11378,13 +11378,13 @@ Gemm6x16S_nottanh_93:
 	VFMADD213PS Y2, Y2, Y0
 	VADDPS      Y0, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y0
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y2
 	VANDNPS Y1, Y2, Y0
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y0, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -14891,13 +14891,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y9, Y9, Y8
 	VADDPS      Y8, Y7, Y7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y10, Y8
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y9
 	VANDNPS Y7, Y9, Y8
 	VADDPS  k32_3f800000<>+0(SB), Y8, Y7
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y11
 	VBLENDVPS Y10, Y8, Y11, Y9
 	VDIVPS    Y7, Y9, Y9
@@ -14945,13 +14945,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y7, Y7, Y10
 	VADDPS      Y10, Y6, Y6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y11, Y10
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y7
 	VANDNPS Y6, Y7, Y10
 	VADDPS  k32_3f800000<>+0(SB), Y10, Y6
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y9
 	VBLENDVPS Y11, Y10, Y9, Y7
 	VDIVPS    Y6, Y7, Y7
@@ -15002,13 +15002,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y6, Y6, Y11
 	VADDPS      Y11, Y5, Y5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y9, Y11
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y6
 	VANDNPS Y5, Y6, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y11, Y5
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y7
 	VBLENDVPS Y9, Y11, Y7, Y6
 	VDIVPS    Y5, Y6, Y6
@@ -15056,13 +15056,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y7, Y9
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y5
 	VANDNPS Y4, Y5, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y9, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y6
 	VBLENDVPS Y7, Y9, Y6, Y5
 	VDIVPS    Y4, Y5, Y5
@@ -15113,13 +15113,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y4, Y4, Y7
 	VADDPS      Y7, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y6, Y7
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y4
 	VANDNPS Y3, Y4, Y7
 	VADDPS  k32_3f800000<>+0(SB), Y7, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y5
 	VBLENDVPS Y6, Y7, Y5, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -15167,13 +15167,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y3, Y3, Y6
 	VADDPS      Y6, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y5, Y6
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y3
 	VANDNPS Y2, Y3, Y6
 	VADDPS  k32_3f800000<>+0(SB), Y6, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y5, Y6, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -15224,13 +15224,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y2, Y2, Y5
 	VADDPS      Y5, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y5
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y2
 	VANDNPS Y1, Y2, Y5
 	VADDPS  k32_3f800000<>+0(SB), Y5, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y5, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -15278,13 +15278,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y1, Y1, Y4
 	VADDPS      Y4, Y0, Y0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y3, Y4
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y1
 	VANDNPS Y0, Y1, Y4
 	VADDPS  k32_3f800000<>+0(SB), Y4, Y0
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y2
 	VBLENDVPS Y3, Y4, Y2, Y1
 	VDIVPS    Y0, Y1, Y1
@@ -15335,13 +15335,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y0, Y0, Y3
 	VADDPS      Y3, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y2, Y3
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y0
 	VANDNPS Y4, Y0, Y3
 	VADDPS  k32_3f800000<>+0(SB), Y3, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y1
 	VBLENDVPS Y2, Y3, Y1, Y0
 	VDIVPS    Y4, Y0, Y0
@@ -15389,13 +15389,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y4, Y4, Y2
 	VADDPS      Y2, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y2
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y4
 	VANDNPS Y3, Y4, Y2
 	VADDPS  k32_3f800000<>+0(SB), Y2, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y0
 	VBLENDVPS Y1, Y2, Y0, Y4
 	VDIVPS    Y3, Y4, Y4
@@ -15446,13 +15446,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y3, Y3, Y1
 	VADDPS      Y1, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y0, Y1
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y3
 	VANDNPS Y2, Y3, Y1
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y0, Y1, Y4, Y3
 	VDIVPS    Y2, Y3, Y3
@@ -15500,13 +15500,13 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VFMADD213PS Y2, Y2, Y0
 	VADDPS      Y0, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y0
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y2
 	VANDNPS Y1, Y2, Y0
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y4, Y0, Y3, Y2
 	VDIVPS    Y1, Y2, Y2
@@ -18860,13 +18860,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y9, Y9, Y10
 	VADDPS      Y10, Y11, Y11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y8, Y10
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y9
 	VANDNPS Y11, Y9, Y10
 	VADDPS  k32_3f800000<>+0(SB), Y10, Y11
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y0
 	VBLENDVPS Y8, Y10, Y0, Y9
 	VDIVPS    Y11, Y9, Y9
@@ -18911,13 +18911,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y0, Y0, Y11
 	VADDPS      Y11, Y8, Y8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y9, Y11
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y0
 	VANDNPS Y8, Y0, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y11, Y8
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y1
 	VBLENDVPS Y9, Y11, Y1, Y0
 	VDIVPS    Y8, Y0, Y0
@@ -18963,13 +18963,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y1, Y1, Y8
 	VADDPS      Y8, Y9, Y9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y0, Y8
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y1
 	VANDNPS Y9, Y1, Y8
 	VADDPS  k32_3f800000<>+0(SB), Y8, Y9
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y2
 	VBLENDVPS Y0, Y8, Y2, Y1
 	VDIVPS    Y9, Y1, Y1
@@ -19014,13 +19014,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y2, Y2, Y9
 	VADDPS      Y9, Y0, Y0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y9
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y2
 	VANDNPS Y0, Y2, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y9, Y0
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y1, Y9, Y3, Y2
 	VDIVPS    Y0, Y2, Y2
@@ -19066,13 +19066,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y3, Y3, Y0
 	VADDPS      Y0, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y2, Y0
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y3
 	VANDNPS Y1, Y3, Y0
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y2, Y0, Y4, Y3
 	VDIVPS    Y1, Y3, Y3
@@ -19117,13 +19117,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y4, Y4, Y1
 	VADDPS      Y1, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y3, Y1
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y4
 	VANDNPS Y2, Y4, Y1
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y5
 	VBLENDVPS Y3, Y1, Y5, Y4
 	VDIVPS    Y2, Y4, Y4
@@ -19169,13 +19169,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y5, Y5, Y2
 	VADDPS      Y2, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y2
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y5
 	VANDNPS Y3, Y5, Y2
 	VADDPS  k32_3f800000<>+0(SB), Y2, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y6
 	VBLENDVPS Y4, Y2, Y6, Y5
 	VDIVPS    Y3, Y5, Y5
@@ -19220,13 +19220,13 @@ Gemm4x16_nottanh_169:
 	VFMADD213PS Y6, Y6, Y3
 	VADDPS      Y3, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y5, Y3
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y6
 	VANDNPS Y4, Y6, Y3
 	VADDPS  k32_3f800000<>+0(SB), Y3, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y7
 	VBLENDVPS Y5, Y3, Y7, Y6
 	VDIVPS    Y4, Y6, Y6
@@ -21575,13 +21575,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y9, Y9, Y10
 	VADDPS      Y10, Y11, Y11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y8, Y10
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y10, Y9
 	VANDNPS Y11, Y9, Y10
 	VADDPS  k32_3f800000<>+0(SB), Y10, Y11
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y0
 	VBLENDVPS Y8, Y10, Y0, Y9
 	VDIVPS    Y11, Y9, Y9
@@ -21627,13 +21627,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y0, Y0, Y11
 	VADDPS      Y11, Y8, Y8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y9, Y11
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y0
 	VANDNPS Y8, Y0, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y11, Y8
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y1
 	VBLENDVPS Y9, Y11, Y1, Y0
 	VDIVPS    Y8, Y0, Y0
@@ -21682,13 +21682,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y1, Y1, Y8
 	VADDPS      Y8, Y9, Y9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y0, Y8
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y1
 	VANDNPS Y9, Y1, Y8
 	VADDPS  k32_3f800000<>+0(SB), Y8, Y9
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y2
 	VBLENDVPS Y0, Y8, Y2, Y1
 	VDIVPS    Y9, Y1, Y1
@@ -21734,13 +21734,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y2, Y2, Y9
 	VADDPS      Y9, Y0, Y0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y1, Y9
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y2
 	VANDNPS Y0, Y2, Y9
 	VADDPS  k32_3f800000<>+0(SB), Y9, Y0
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y3
 	VBLENDVPS Y1, Y9, Y3, Y2
 	VDIVPS    Y0, Y2, Y2
@@ -21789,13 +21789,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y3, Y3, Y0
 	VADDPS      Y0, Y1, Y1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y2, Y0
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y3
 	VANDNPS Y1, Y3, Y0
 	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VBLENDVPS Y2, Y0, Y4, Y3
 	VDIVPS    Y1, Y3, Y3
@@ -21841,13 +21841,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y4, Y4, Y1
 	VADDPS      Y1, Y2, Y2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y3, Y1
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y1, Y4
 	VANDNPS Y2, Y4, Y1
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y2
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y5
 	VBLENDVPS Y3, Y1, Y5, Y4
 	VDIVPS    Y2, Y4, Y4
@@ -21896,13 +21896,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y5, Y5, Y2
 	VADDPS      Y2, Y3, Y3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y4, Y2
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y2, Y5
 	VANDNPS Y3, Y5, Y2
 	VADDPS  k32_3f800000<>+0(SB), Y2, Y3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y6
 	VBLENDVPS Y4, Y2, Y6, Y5
 	VDIVPS    Y3, Y5, Y5
@@ -21948,13 +21948,13 @@ Gemm4x16_nottanh_204:
 	VFMADD213PS Y6, Y6, Y3
 	VADDPS      Y3, Y4, Y4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS   k32_80000000<>+0(SB), Y5, Y3
 	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y6
 	VANDNPS Y4, Y6, Y3
 	VADDPS  k32_3f800000<>+0(SB), Y3, Y4
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y7
 	VBLENDVPS Y5, Y3, Y7, Y6
 	VDIVPS    Y4, Y6, Y6
@@ -27265,14 +27265,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z27, Z27
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z27
 	VADDPS   k64_3f800000<>+0(SB), Z27, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z27, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -27319,14 +27319,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z0, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -27374,14 +27374,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z1, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -27428,14 +27428,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z2, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -27483,14 +27483,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z3, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -27537,14 +27537,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z4, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -27592,14 +27592,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z5, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -27646,14 +27646,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z6, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -27701,14 +27701,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z7, Z7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z7
 	VADDPS   k64_3f800000<>+0(SB), Z7, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z7, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -27755,14 +27755,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z8, Z8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z8
 	VADDPS   k64_3f800000<>+0(SB), Z8, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z8, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -27810,14 +27810,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z9, Z9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z9
 	VADDPS   k64_3f800000<>+0(SB), Z9, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z9, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -27864,14 +27864,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z10, Z10
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z10
 	VADDPS   k64_3f800000<>+0(SB), Z10, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z10, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -27919,14 +27919,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z11, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -27973,14 +27973,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z12, Z12
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z12
 	VADDPS   k64_3f800000<>+0(SB), Z12, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z12, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -28028,14 +28028,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z13, Z13
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z13
 	VADDPS   k64_3f800000<>+0(SB), Z13, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z13, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -28082,14 +28082,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z14, Z14
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z14
 	VADDPS   k64_3f800000<>+0(SB), Z14, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z14, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -28137,14 +28137,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z15, Z15
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z15
 	VADDPS   k64_3f800000<>+0(SB), Z15, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z15, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -28191,14 +28191,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z16, Z16
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z16
 	VADDPS   k64_3f800000<>+0(SB), Z16, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z16, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -28246,14 +28246,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z17, Z17
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z17
 	VADDPS   k64_3f800000<>+0(SB), Z17, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z17, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -28300,14 +28300,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z18, Z18
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z18
 	VADDPS   k64_3f800000<>+0(SB), Z18, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z18, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -28355,14 +28355,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z19, Z19
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z19
 	VADDPS   k64_3f800000<>+0(SB), Z19, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z19, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -28409,14 +28409,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z20, Z20
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z20
 	VADDPS   k64_3f800000<>+0(SB), Z20, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z20, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -28464,14 +28464,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z21, Z21
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z21
 	VADDPS   k64_3f800000<>+0(SB), Z21, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z21, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -28518,14 +28518,14 @@ Gemm12x32_nottanh_243:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z22, Z22
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z22
 	VADDPS   k64_3f800000<>+0(SB), Z22, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z22, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -35122,14 +35122,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z27, Z27
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z27
 	VADDPS   k64_3f800000<>+0(SB), Z27, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z27, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -35176,14 +35176,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z0, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -35233,14 +35233,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z1, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -35287,14 +35287,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z2, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -35344,14 +35344,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z3, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -35398,14 +35398,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z4, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -35455,14 +35455,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z5, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -35509,14 +35509,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z6, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -35566,14 +35566,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z7, Z7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z7
 	VADDPS   k64_3f800000<>+0(SB), Z7, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z7, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -35620,14 +35620,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z8, Z8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z8
 	VADDPS   k64_3f800000<>+0(SB), Z8, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z8, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -35677,14 +35677,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z9, Z9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z9
 	VADDPS   k64_3f800000<>+0(SB), Z9, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z9, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -35731,14 +35731,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z10, Z10
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z10
 	VADDPS   k64_3f800000<>+0(SB), Z10, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z10, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -35788,14 +35788,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z11, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -35842,14 +35842,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z12, Z12
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z12
 	VADDPS   k64_3f800000<>+0(SB), Z12, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z12, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -35899,14 +35899,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z13, Z13
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z13
 	VADDPS   k64_3f800000<>+0(SB), Z13, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z13, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -35953,14 +35953,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z14, Z14
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z14
 	VADDPS   k64_3f800000<>+0(SB), Z14, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z14, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -36010,14 +36010,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z15, Z15
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z15
 	VADDPS   k64_3f800000<>+0(SB), Z15, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z15, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -36064,14 +36064,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z16, Z16
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z16
 	VADDPS   k64_3f800000<>+0(SB), Z16, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z16, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -36121,14 +36121,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z17, Z17
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z17
 	VADDPS   k64_3f800000<>+0(SB), Z17, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z17, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -36175,14 +36175,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z18, Z18
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z18
 	VADDPS   k64_3f800000<>+0(SB), Z18, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z18, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -36232,14 +36232,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z19, Z19
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z19
 	VADDPS   k64_3f800000<>+0(SB), Z19, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z19, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -36286,14 +36286,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z20, Z20
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z20
 	VADDPS   k64_3f800000<>+0(SB), Z20, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z20, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -36343,14 +36343,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z21, Z21
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z21
 	VADDPS   k64_3f800000<>+0(SB), Z21, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z21, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -36397,14 +36397,14 @@ Gemm12x32_nottanh_278:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z22, Z22
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z22
 	VADDPS   k64_3f800000<>+0(SB), Z22, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z22, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -43857,14 +43857,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z27, Z27
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z27
 	VADDPS   k64_3f800000<>+0(SB), Z27, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z27, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -43911,14 +43911,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z0, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -43966,14 +43966,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z1, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -44020,14 +44020,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z2, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -44075,14 +44075,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z3, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -44129,14 +44129,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z4, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -44184,14 +44184,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z5, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -44238,14 +44238,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z6, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -44293,14 +44293,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z7, Z7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z7
 	VADDPS   k64_3f800000<>+0(SB), Z7, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z7, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -44347,14 +44347,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z8, Z8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z8
 	VADDPS   k64_3f800000<>+0(SB), Z8, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z8, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -44402,14 +44402,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z9, Z9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z9
 	VADDPS   k64_3f800000<>+0(SB), Z9, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z9, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -44456,14 +44456,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z10, Z10
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z10
 	VADDPS   k64_3f800000<>+0(SB), Z10, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z10, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -44511,14 +44511,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z11, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -44565,14 +44565,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z12, Z12
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z12
 	VADDPS   k64_3f800000<>+0(SB), Z12, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z12, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -44620,14 +44620,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z13, Z13
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z13
 	VADDPS   k64_3f800000<>+0(SB), Z13, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z13, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -44674,14 +44674,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z14, Z14
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z14
 	VADDPS   k64_3f800000<>+0(SB), Z14, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z14, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -44729,14 +44729,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z15, Z15
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z15
 	VADDPS   k64_3f800000<>+0(SB), Z15, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z15, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -44783,14 +44783,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z16, Z16
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z16
 	VADDPS   k64_3f800000<>+0(SB), Z16, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z16, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -44838,14 +44838,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z17, Z17
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z17
 	VADDPS   k64_3f800000<>+0(SB), Z17, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z17, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -44892,14 +44892,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z18, Z18
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z18
 	VADDPS   k64_3f800000<>+0(SB), Z18, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z18, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -44947,14 +44947,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z19, Z19
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z19
 	VADDPS   k64_3f800000<>+0(SB), Z19, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z19, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -45001,14 +45001,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z20, Z20
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z20
 	VADDPS   k64_3f800000<>+0(SB), Z20, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z20, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -45056,14 +45056,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z21, Z21
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z21
 	VADDPS   k64_3f800000<>+0(SB), Z21, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z21, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -45110,14 +45110,14 @@ Gemm12x32S_nottanh_315:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z22, Z22
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z22
 	VADDPS   k64_3f800000<>+0(SB), Z22, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z22, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -51714,14 +51714,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z27, Z27
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z27
 	VADDPS   k64_3f800000<>+0(SB), Z27, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z27, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -51768,14 +51768,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z0, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -51825,14 +51825,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z1, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -51879,14 +51879,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z2, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -51936,14 +51936,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z3, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -51990,14 +51990,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z4, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -52047,14 +52047,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z5, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -52101,14 +52101,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z6, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -52158,14 +52158,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z7, Z7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z7
 	VADDPS   k64_3f800000<>+0(SB), Z7, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z7, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -52212,14 +52212,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z8, Z8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z8
 	VADDPS   k64_3f800000<>+0(SB), Z8, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z8, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -52269,14 +52269,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z9, Z9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z9
 	VADDPS   k64_3f800000<>+0(SB), Z9, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z9, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -52323,14 +52323,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z10, Z10
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z10
 	VADDPS   k64_3f800000<>+0(SB), Z10, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z10, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -52380,14 +52380,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z11, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -52434,14 +52434,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z12, Z12
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z12
 	VADDPS   k64_3f800000<>+0(SB), Z12, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z12, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -52491,14 +52491,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z13, Z13
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z13
 	VADDPS   k64_3f800000<>+0(SB), Z13, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z13, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -52545,14 +52545,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z14, Z14
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z14
 	VADDPS   k64_3f800000<>+0(SB), Z14, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z14, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -52602,14 +52602,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z15, Z15
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z15
 	VADDPS   k64_3f800000<>+0(SB), Z15, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z15, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -52656,14 +52656,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z16, Z16
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z16
 	VADDPS   k64_3f800000<>+0(SB), Z16, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z16, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -52713,14 +52713,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z17, Z17
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z17
 	VADDPS   k64_3f800000<>+0(SB), Z17, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z17, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -52767,14 +52767,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z18, Z18
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z18
 	VADDPS   k64_3f800000<>+0(SB), Z18, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z18, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -52824,14 +52824,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z19, Z19
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z19
 	VADDPS   k64_3f800000<>+0(SB), Z19, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z19, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -52878,14 +52878,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z25, Z25, Z26
 	VADDPS      Z26, Z20, Z20
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z24, Z26
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z26, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z20
 	VADDPS   k64_3f800000<>+0(SB), Z20, Z26
 	VPMOVD2M Z24, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VMOVUPS Z20, K3, Z25
 	VDIVPS  Z26, Z25, Z25
@@ -52935,14 +52935,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z26, Z26, Z24
 	VADDPS      Z24, Z21, Z21
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z25, Z24
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z24, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z21
 	VADDPS   k64_3f800000<>+0(SB), Z21, Z24
 	VPMOVD2M Z25, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z26
 	VMOVUPS Z21, K3, Z26
 	VDIVPS  Z24, Z26, Z26
@@ -52989,14 +52989,14 @@ Gemm12x32S_nottanh_350:
 	VFMADD213PS Z24, Z24, Z25
 	VADDPS      Z25, Z22, Z22
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z26, Z25
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z25, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z22
 	VADDPS   k64_3f800000<>+0(SB), Z22, Z25
 	VPMOVD2M Z26, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VMOVUPS Z22, K3, Z24
 	VDIVPS  Z25, Z24, Z24
@@ -58912,14 +58912,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z19, Z19
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z19
 	VADDPS   k64_3f800000<>+0(SB), Z19, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z19, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -58966,14 +58966,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z0, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -59021,14 +59021,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z1, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -59075,14 +59075,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z2, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -59130,14 +59130,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z3, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -59184,14 +59184,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z4, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -59239,14 +59239,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z5, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -59293,14 +59293,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z6, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -59348,14 +59348,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z7, Z7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z7
 	VADDPS   k64_3f800000<>+0(SB), Z7, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z7, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -59402,14 +59402,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z8, Z8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z8
 	VADDPS   k64_3f800000<>+0(SB), Z8, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z8, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -59457,14 +59457,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z9, Z9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z9
 	VADDPS   k64_3f800000<>+0(SB), Z9, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z9, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -59511,14 +59511,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z10, Z10
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z10
 	VADDPS   k64_3f800000<>+0(SB), Z10, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z10, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -59566,14 +59566,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z11, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -59620,14 +59620,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z12, Z12
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z12
 	VADDPS   k64_3f800000<>+0(SB), Z12, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z12, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -59675,14 +59675,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z13, Z13
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z13
 	VADDPS   k64_3f800000<>+0(SB), Z13, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z13, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -59729,14 +59729,14 @@ Gemm8x32_nottanh_387:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z14, Z14
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z14
 	VADDPS   k64_3f800000<>+0(SB), Z14, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z14, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -64197,14 +64197,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z19, Z19
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z19
 	VADDPS   k64_3f800000<>+0(SB), Z19, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z19, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -64251,14 +64251,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z0, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -64308,14 +64308,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z1, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -64362,14 +64362,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z2, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -64419,14 +64419,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z3, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -64473,14 +64473,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z4, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -64530,14 +64530,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z5, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -64584,14 +64584,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z6, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -64641,14 +64641,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z7, Z7
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z7
 	VADDPS   k64_3f800000<>+0(SB), Z7, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z7, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -64695,14 +64695,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z8, Z8
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z8
 	VADDPS   k64_3f800000<>+0(SB), Z8, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z8, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -64752,14 +64752,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z9, Z9
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z9
 	VADDPS   k64_3f800000<>+0(SB), Z9, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z9, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -64806,14 +64806,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z10, Z10
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z10
 	VADDPS   k64_3f800000<>+0(SB), Z10, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z10, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -64863,14 +64863,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z11, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -64917,14 +64917,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z18, Z18, Z16
 	VADDPS      Z16, Z12, Z12
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z17, Z16
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z16, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z12
 	VADDPS   k64_3f800000<>+0(SB), Z12, Z16
 	VPMOVD2M Z17, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z18
 	VMOVUPS Z12, K3, Z18
 	VDIVPS  Z16, Z18, Z18
@@ -64974,14 +64974,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z16, Z16, Z17
 	VADDPS      Z17, Z13, Z13
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z18, Z17
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z17, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z13
 	VADDPS   k64_3f800000<>+0(SB), Z13, Z17
 	VPMOVD2M Z18, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z16
 	VMOVUPS Z13, K3, Z16
 	VDIVPS  Z17, Z16, Z16
@@ -65028,14 +65028,14 @@ Gemm8x32_nottanh_422:
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z14, Z14
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z16, Z18
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z18, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z14
 	VADDPS   k64_3f800000<>+0(SB), Z14, Z18
 	VPMOVD2M Z16, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z17
 	VMOVUPS Z14, K3, Z17
 	VDIVPS  Z18, Z17, Z17
@@ -68761,14 +68761,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z8, Z10
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z10
 	VPMOVD2M Z8, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z9
 	VMOVUPS Z11, K3, Z9
 	VDIVPS  Z10, Z9, Z9
@@ -68815,14 +68815,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z10, Z10, Z8
 	VADDPS      Z8, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z9, Z8
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z8, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z8
 	VPMOVD2M Z9, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z10
 	VMOVUPS Z0, K3, Z10
 	VDIVPS  Z8, Z10, Z10
@@ -68870,14 +68870,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z10, Z9
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z9, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z9
 	VPMOVD2M Z10, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z8
 	VMOVUPS Z1, K3, Z8
 	VDIVPS  Z9, Z8, Z8
@@ -68924,14 +68924,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z8, Z10
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z10
 	VPMOVD2M Z8, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z9
 	VMOVUPS Z2, K3, Z9
 	VDIVPS  Z10, Z9, Z9
@@ -68979,14 +68979,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z10, Z10, Z8
 	VADDPS      Z8, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z9, Z8
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z8, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z8
 	VPMOVD2M Z9, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z10
 	VMOVUPS Z3, K3, Z10
 	VDIVPS  Z8, Z10, Z10
@@ -69033,14 +69033,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z10, Z9
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z9, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z9
 	VPMOVD2M Z10, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z8
 	VMOVUPS Z4, K3, Z8
 	VDIVPS  Z9, Z8, Z8
@@ -69088,14 +69088,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z8, Z10
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z10
 	VPMOVD2M Z8, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z9
 	VMOVUPS Z5, K3, Z9
 	VDIVPS  Z10, Z9, Z9
@@ -69142,14 +69142,14 @@ Gemm4x32_nottanh_461:
 	VFMADD213PS Z10, Z10, Z8
 	VADDPS      Z8, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z9, Z8
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z8, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z8
 	VPMOVD2M Z9, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z10
 	VMOVUPS Z6, K3, Z10
 	VDIVPS  Z8, Z10, Z10
@@ -71474,14 +71474,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z11, Z11
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z8, Z10
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z11
 	VADDPS   k64_3f800000<>+0(SB), Z11, Z10
 	VPMOVD2M Z8, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z9
 	VMOVUPS Z11, K3, Z9
 	VDIVPS  Z10, Z9, Z9
@@ -71528,14 +71528,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z10, Z10, Z8
 	VADDPS      Z8, Z0, Z0
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z9, Z8
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z8, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z0
 	VADDPS   k64_3f800000<>+0(SB), Z0, Z8
 	VPMOVD2M Z9, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z10
 	VMOVUPS Z0, K3, Z10
 	VDIVPS  Z8, Z10, Z10
@@ -71585,14 +71585,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z1, Z1
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z10, Z9
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z9, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z1
 	VADDPS   k64_3f800000<>+0(SB), Z1, Z9
 	VPMOVD2M Z10, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z8
 	VMOVUPS Z1, K3, Z8
 	VDIVPS  Z9, Z8, Z8
@@ -71639,14 +71639,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z2, Z2
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z8, Z10
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z2
 	VADDPS   k64_3f800000<>+0(SB), Z2, Z10
 	VPMOVD2M Z8, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z9
 	VMOVUPS Z2, K3, Z9
 	VDIVPS  Z10, Z9, Z9
@@ -71696,14 +71696,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z10, Z10, Z8
 	VADDPS      Z8, Z3, Z3
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z9, Z8
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z8, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z3
 	VADDPS   k64_3f800000<>+0(SB), Z3, Z8
 	VPMOVD2M Z9, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z10
 	VMOVUPS Z3, K3, Z10
 	VDIVPS  Z8, Z10, Z10
@@ -71750,14 +71750,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z8, Z8, Z9
 	VADDPS      Z9, Z4, Z4
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z10, Z9
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z9, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z4
 	VADDPS   k64_3f800000<>+0(SB), Z4, Z9
 	VPMOVD2M Z10, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z8
 	VMOVUPS Z4, K3, Z8
 	VDIVPS  Z9, Z8, Z8
@@ -71807,14 +71807,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z9, Z9, Z10
 	VADDPS      Z10, Z5, Z5
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z8, Z10
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z10, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z5
 	VADDPS   k64_3f800000<>+0(SB), Z5, Z10
 	VPMOVD2M Z8, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z9
 	VMOVUPS Z5, K3, Z9
 	VDIVPS  Z10, Z9, Z9
@@ -71861,14 +71861,14 @@ Gemm4x32_nottanh_496:
 	VFMADD213PS Z10, Z10, Z8
 	VADDPS      Z8, Z6, Z6
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORPS    k64_80000000<>+0(SB), Z9, Z8
 	VCMPPS   $0x01, k64_c2aeac50<>+0(SB), Z8, K3
 	VMOVUPS  k64_00000000<>+0(SB), K3, Z6
 	VADDPS   k64_3f800000<>+0(SB), Z6, Z8
 	VPMOVD2M Z9, K3
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS k64_3f800000<>+0(SB), Z10
 	VMOVUPS Z6, K3, Z10
 	VDIVPS  Z8, Z10, Z10

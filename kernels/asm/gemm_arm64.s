@@ -988,7 +988,7 @@ fscaledsigmoidrow:
 	WORD $0x4e21d484 // fadd v4.4s, v4.4s, v1.4s
 	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
 
-	// e = 0 where -|zh| < ln(2^-126)
+	// e = 0 where -|x| < ln(2^-126)
 	VORR V30.B16, V12.B16, V0.B16
 	VORR V30.B16, V13.B16, V1.B16
 	VORR V30.B16, V14.B16, V2.B16
@@ -1005,7 +1005,7 @@ fscaledsigmoidrow:
 	WORD $0x4f2105a7 // sshr v7.4s, v13.4s, #31
 	WORD $0x4f2105c8 // sshr v8.4s, v14.4s, #31
 
-	// q = (zh < 0 ? e : 1)/(1 + e)
+	// q = (x < 0 ? e : 1)/(1 + e)
 	VBSL V24.B16, V0.B16, V6.B16
 	VBSL V24.B16, V1.B16, V7.B16
 	VBSL V24.B16, V2.B16, V8.B16
