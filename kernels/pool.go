@@ -24,9 +24,7 @@ var threads atomic.Int32
 // worker polls for the next one for 200 µs before it parks, and so does a
 // caller waiting for its workers (yielding to other goroutines meanwhile),
 // as OpenMP runtimes do: a parked thread takes tens to hundreds of
-// microseconds to wake, in a virtual machine above all. While workers
-// poll, products of a tenth of the size are split too (back-to-back
-// calls, as in training, find them polling).
+// microseconds to wake, in a virtual machine above all.
 func SetThreads(n int) {
 	threads.Store(int32(max(n, 0)))
 }
@@ -40,14 +38,10 @@ func Threads() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// minFlopsPerThread is the least work, in flops, worth handing to a parked
+// minFlopsPerThread is the least work, in flops, worth handing to another
 // goroutine: about 50 µs of one AVX2 core, an order of magnitude above the
-// cost of waking it; minFlopsAwake the least worth handing to a worker that
-// is polling for work (awake): about 5 µs.
-const (
-	minFlopsPerThread = 4 << 20
-	minFlopsAwake     = 512 << 10
-)
+// cost of waking a parked worker.
+const minFlopsPerThread = 4 << 20
 
 // gemmJob is the state of one Gemm call, pooled so that calls do not
 // allocate.
@@ -119,11 +113,6 @@ func spinUntil(done func() bool) {
 	}
 }
 
-// awake counts the workers polling their channels: a task handed to one
-// of them starts within a microsecond, so smaller products are worth
-// splitting (minFlopsAwake).
-var awake atomic.Int32
-
 // receive returns the next task of ch, polling it for up to spinWait
 // before blocking.
 func receive(ch chan gemmTask) (gemmTask, bool) {
@@ -134,8 +123,6 @@ func receive(ch chan gemmTask) (gemmTask, bool) {
 	}
 	var t gemmTask
 	var ok, got bool
-	awake.Add(1)
-	defer awake.Add(-1)
 	spinUntil(func() bool {
 		select {
 		case t, ok = <-ch:
@@ -200,17 +187,10 @@ func split(b []int, n, t, grain int) []int {
 func parallelGemm(im *impl, job *gemmJob) {
 	g := &job.g
 	t := Threads()
-	flops := 2 * float64(g.m) * float64(g.n) * float64(max(g.k, 1))
-	switch {
-	case g.k == 0:
+	if flops := 2 * float64(g.m) * float64(g.n) * float64(max(g.k, 1)); flops < 2*minFlopsPerThread || g.k == 0 {
 		t = 1
-	case flops >= 2*minFlopsPerThread:
+	} else {
 		t = min(t, int(flops/minFlopsPerThread))
-	case flops >= 2*minFlopsAwake && awake.Load() > 0:
-		// The workers are polling: a smaller product is worth splitting.
-		t = min(t, 1+int(awake.Load()), int(flops/minFlopsAwake))
-	default:
-		t = 1
 	}
 	ctx := im.gemm.forCall(g)
 	// Split the larger dimension on multiples of the register tile, so that
