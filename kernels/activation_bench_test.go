@@ -17,7 +17,7 @@ import (
 //
 // Names: BenchmarkForward/<act>/<n>/<impl>, BenchmarkBackward/<act>/<n>/<impl>
 // and BenchmarkBackwardBias/<act>/<m>x<n>/<impl>, where <impl> is an
-// implementation name (avx2, neon, generic). The sizes are L1 (4096
+// implementation name (avx512, avx2, neon, generic). The sizes are L1 (4096
 // elements, 16 KiB per slice), L2 (65536) and DRAM (16777216, 64 MiB per
 // slice). Forward writes a separate output; Backward reads dy and y and
 // writes dx.

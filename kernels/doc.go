@@ -3,11 +3,13 @@
 // epilogue, dispatched once at start-up to the best implementation the CPU
 // supports.
 //
-// Implementations: "avx2" (AVX2+FMA, amd64), "neon" (ASIMD, arm64) and
-// "generic" (package fallback, pure Go, every platform). ISA reports the one in
-// use, Implementations lists those this machine can run, and Use switches.
-// Setting the environment variable ACTFUSE_GENERIC=1 before start-up, building
-// with the purego tag, or calling Use("generic") forces the generic path.
+// Implementations: "avx512" (AVX512F/DQ/BW/VL, amd64), "avx2" (AVX2+FMA,
+// amd64), "neon" (ASIMD, arm64) and "generic" (package fallback, pure Go,
+// every platform). ISA reports the one in use, Implementations lists those
+// this machine can run, best first, and Use switches. ACTFUSE_MAX_ISA=avx2
+// (MaxISAEnv) caps the choice at start-up. Setting ACTFUSE_GENERIC=1 before
+// start-up, building with the purego tag, or calling Use("generic") forces
+// the generic path.
 //
 // Matrices are row-major float32 slices with a leading dimension, as in BLAS.
 // A call with inconsistent shapes panics with a message that names the
