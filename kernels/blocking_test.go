@@ -27,24 +27,42 @@ func TestGemmSmallBlocks(t *testing.T) {
 		if err := Use(im.name); err != nil {
 			t.Fatal(err)
 		}
-		ctx := im.gemm
-		saved, savedPacksB := ctx.blocks, ctx.packsB
-		r := rand.New(rand.NewPCG(5, 6))
-		for i, f := range [][3]int{{1, 1, 1}, {2, 2, 2}, {3, 3, 3}, {1, 1, 1}, {2, 2, 2}} {
-			ctx.blocks = blockSizes{kc: 8 * f[0], mc: ctx.mr * f[1], nc: ctx.nr * f[2]}
-			ctx.packsB = savedPacksB && i < 3 // B panels copied by the kernel during the sweeps
-			for _, s := range [][3]int{{13, 40, 33}, {30, 70, 29}, {25, 17, 100}, {6, 32, 9}, {10, 24, 40}, {9, 40, 17}, {16, 9, 20}, {4, 40, 24}, {2, 70, 32}} {
-				for j, act := range ref.GemmActivations {
-					mode := (i + j) % 4
-					tc := ref.GemmCase{TransA: mode&1 != 0, TransB: mode&2 != 0, M: s[0], N: s[1], K: s[2], PadA: j % 3, PadB: i % 2, PadC: 1,
-						Act: act, HasBias: r.IntN(2) == 0, Accumulate: r.IntN(2) == 0, Backward: r.IntN(3) == 0}
-					if err := tc.Run(r, Gemm); err != nil {
-						t.Errorf("%s, blocks %+v, packsB %v: %v", im.name, ctx.blocks, ctx.packsB, err)
+		// The implementation's context, then its narrow one on every
+		// shape (narrowN raised), so that the narrow tile also sweeps
+		// several panels and copies B during its sweeps.
+		type pass struct {
+			name string
+			ctx  *gemmContext
+		}
+		passes := []pass{{im.name, im.gemm}}
+		if im.gemm.narrow != nil {
+			passes = append(passes, pass{im.name + " narrow", im.gemm.narrow})
+		}
+		for _, ps := range passes {
+			ctx := ps.ctx
+			savedN := im.gemm.narrowN
+			if ctx != im.gemm {
+				im.gemm.narrowN = 1 << 30
+			}
+			saved, savedPacksB := ctx.blocks, ctx.packsB
+			r := rand.New(rand.NewPCG(5, 6))
+			for i, f := range [][3]int{{1, 1, 1}, {2, 2, 2}, {3, 3, 3}, {1, 1, 1}, {2, 2, 2}} {
+				ctx.blocks = blockSizes{kc: 8 * f[0], mc: ctx.mr * f[1], nc: ctx.nr * f[2]}
+				ctx.packsB = savedPacksB && i < 3 // B panels copied by the kernel during the sweeps
+				for _, s := range [][3]int{{13, 40, 33}, {30, 70, 29}, {25, 17, 100}, {6, 32, 9}, {10, 24, 40}, {9, 40, 17}, {16, 9, 20}, {4, 40, 24}, {2, 70, 32}, {45, 14, 23}} {
+					for j, act := range ref.GemmActivations {
+						mode := (i + j) % 4
+						tc := ref.GemmCase{TransA: mode&1 != 0, TransB: mode&2 != 0, M: s[0], N: s[1], K: s[2], PadA: j % 3, PadB: i % 2, PadC: 1,
+							Act: act, HasBias: r.IntN(2) == 0, Accumulate: r.IntN(2) == 0, Backward: r.IntN(3) == 0}
+						if err := tc.Run(r, Gemm); err != nil {
+							t.Errorf("%s, blocks %+v, packsB %v: %v", ps.name, ctx.blocks, ctx.packsB, err)
+						}
 					}
 				}
 			}
+			ctx.blocks, ctx.packsB = saved, savedPacksB
+			im.gemm.narrowN = savedN
 		}
-		ctx.blocks, ctx.packsB = saved, savedPacksB
 	}
 }
 

@@ -17,12 +17,16 @@ var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Til
 // avx512Gemm is the GEMM of the avx512 implementation: the 12×32 micro-kernel
 // on zmm registers (24 accumulators), its 8- and 4-row edge tiles, the
 // strided variant and the assembly packers; a C of at most 16 columns (an
-// output layer) goes to the 6×16 tile of avx2Gemm, whose 16 columns are a
-// half of the zmm tile's.
+// output layer) goes to the narrow 16×16 tile (one zmm per row, 16
+// accumulators), which wastes 16−n lanes of a row where the 12×32 tile
+// wastes 32−n.
 var avx512Gemm = func() *gemmContext {
-	ctx := newGemmContext(desc.ImplByName("avx512"), avx512Tiles.packed, avx512Tiles.strided,
+	im := desc.ImplByName("avx512")
+	ctx := newGemmContext(im, avx512Tiles.packed, avx512Tiles.strided,
 		asmPackers(12, 32, asm.PackRows32, asm.PackRowsEdge32, asm.PackCols12, asm.PackT12, asm.PackT32))
-	ctx.narrow, ctx.narrowN = avx2Gemm, 16
+	ctx.narrow = newGemmContext(im.NarrowImpl(), avx512NarrowTiles.packed, avx512NarrowTiles.strided,
+		asmPackers(16, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols16, asm.PackT16, asm.PackT16))
+	ctx.narrowN = im.Narrow.NR
 	return ctx
 }()
 
@@ -87,20 +91,22 @@ var (
 		edges: []amd64Edge{{4, asm.Gemm4x16}}}
 	avx512Tiles = &amd64Tiles{mr: 12, nr: 32, main: asm.Gemm12x32, stridedK: asm.Gemm12x32S,
 		edges: []amd64Edge{{8, asm.Gemm8x32}, {4, asm.Gemm4x32}}}
+	avx512NarrowTiles = &amd64Tiles{mr: 16, nr: 16, main: asm.Gemm16x16, stridedK: asm.Gemm16x16S,
+		edges: []amd64Edge{{8, asm.Gemm8x16}}}
 )
 
 func init() {
 	for _, t := range []struct {
-		name string
-		t    *amd64Tiles
-	}{{"avx2", avx2Tiles}, {"avx512", avx512Tiles}} {
-		im := desc.ImplByName(t.name)
+		im *desc.Impl
+		t  *amd64Tiles
+	}{{desc.ImplByName("avx2"), avx2Tiles}, {desc.ImplByName("avx512"), avx512Tiles}, {desc.ImplByName("avx512").NarrowImpl(), avx512NarrowTiles}} {
+		im := t.im
 		ok := im.MR == t.t.mr && im.NR == t.t.nr && len(im.Edges) == len(t.t.edges)
 		for i := 0; ok && i < len(im.Edges); i++ {
 			ok = im.Edges[i] == t.t.edges[i].rows
 		}
 		if !ok {
-			panic("actfuse: internal error: the " + t.name + " micro-kernels of package asm and desc.Impls disagree")
+			panic("actfuse: internal error: the " + im.Name + " micro-kernels of package asm and desc.Impls disagree")
 		}
 	}
 }

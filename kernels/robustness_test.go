@@ -132,7 +132,7 @@ func TestWorkerPanicReachesCaller(t *testing.T) {
 			panic("boom: block computed by a worker")
 		}
 	}
-	boom := &impl{name: "boom", gemm: newGemmContext(&desc.Impl{Name: "boom", MR: 4, NR: 4, L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25}, kernel, nil, packers{})}
+	boom := &impl{name: "boom", gemm: newGemmContext(&desc.Impl{Name: "boom", Tile: desc.Tile{MR: 4, NR: 4}, L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25}, kernel, nil, packers{})}
 	job := jobPool.Get()
 	job.g = gemmCall{m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, ep: &noEpilogue}
 	mustPanic(t, "boom: block computed by a worker", func() { parallelGemm(boom, job) })

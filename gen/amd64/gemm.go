@@ -13,10 +13,11 @@ import (
 )
 
 // The GEMM group: the register-tile micro-kernels of the amd64
-// implementations (desc.Impls: AVX2 6×16 on ymm, AVX-512 12×32 on zmm),
-// their edge tiles and strided variants, with the fused epilogue; the FMA
-// peak probes; the AVX2 packers. One generator serves both widths: a row of
-// the tile is two vectors, and masked edges use a mask row (AVX2) or an
+// implementations (desc.Impls: AVX2 6×16 on ymm; AVX-512 12×32 on zmm and,
+// for products of at most 16 columns, 16×16), their edge tiles and strided
+// variants, with the fused epilogue; the FMA peak probes; the AVX2 packers.
+// One generator serves both widths and both tile shapes: a row of the tile
+// is one or two vectors, and masked edges use a mask row (AVX2) or an
 // opmask (AVX-512).
 //
 // Micro-kernel contract (mirrored by kernels/gemm.go):
@@ -71,17 +72,26 @@ func genGemm() {
 	}
 	for _, s := range []*isa{avx2, avx512} {
 		im := desc.ImplByName(s.name)
-		if im.NR != 2*s.lanes() {
-			panic(fmt.Sprintf("amd64: %s: the kernels hold a row of the tile in two vectors, NR = %d", s.name, im.NR))
+		tiles := []desc.Tile{im.Tile}
+		if im.Narrow != nil {
+			tiles = append(tiles, *im.Narrow)
 		}
-		name := fmt.Sprintf("Gemm%dx%d", im.MR, im.NR)
-		genKernel(s, name, im.MR, im.MR, false)
-		genKernel(s, name+"S", im.MR, im.MR, true)
-		for _, e := range im.Edges {
-			genKernel(s, fmt.Sprintf("Gemm%dx%d", e, im.NR), im.MR, e, false)
+		for _, t := range tiles {
+			if t.NR != s.lanes() && t.NR != 2*s.lanes() {
+				panic(fmt.Sprintf("amd64: %s: the kernels hold a row of the tile in one or two vectors, NR = %d", s.name, t.NR))
+			}
+			if !t.PacksB || !t.Strided {
+				panic(fmt.Sprintf("amd64: %s: every tile copies B panels in its sweep and has a strided variant", s.name))
+			}
+			name := fmt.Sprintf("Gemm%dx%d", t.MR, t.NR)
+			genKernel(s, name, t.MR, t.NR, t.MR, false)
+			genKernel(s, name+"S", t.MR, t.NR, t.MR, true)
+			for _, e := range t.Edges {
+				genKernel(s, fmt.Sprintf("Gemm%dx%d", e, t.NR), t.MR, t.NR, e, false)
+			}
+			genPackers(t.MR, t.NR)
 		}
 		genPeak(s)
-		genPackers(im)
 	}
 }
 
@@ -92,8 +102,9 @@ type kernel struct {
 	strided bool
 	mr      int // rows of a packed A micro-panel
 	nrows   int // rows of the register tile
-	nr      int // columns of the tile: two vectors
-	acc     [][2]VecVirtual
+	nr      int // columns of the tile: vecs vectors
+	vecs    int
+	acc     [][]VecVirtual
 	cp, yp  GPVirtual // current tile of C and Y
 	mcnt    GPVirtual // rows left, including the current tile
 	maskRow [2]Mem    // AVX2: local copies of the column masks
@@ -104,13 +115,12 @@ type kernel struct {
 // rowBytes is the size of one step of a packed B panel.
 func (k *kernel) rowBytes() int { return 4 * k.nr }
 
-func genKernel(s *isa, name string, mr, nrows int, strided bool) {
+func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	sig := "func(kc, m, nr int, a, b, bsrc *float32, ldb int, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)"
 	if strided {
 		sig = "func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)"
 	}
 	TEXT(name, NOSPLIT, sig)
-	nr := 2 * s.lanes()
 	main := fmt.Sprintf("Gemm%dx%d", mr, nr)
 	switch {
 	case nrows != mr:
@@ -131,7 +141,7 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 			fmt.Sprintf("transposed panel of %d rows of kc values (row j at bsrc[j*ldb:], kc a", nr),
 			"multiple of 4), one 4×4 block at a time.")
 	}
-	k := &kernel{s: s, name: name, strided: strided, mr: mr, nrows: nrows, nr: nr}
+	k := &kernel{s: s, name: name, strided: strided, mr: mr, nrows: nrows, nr: nr, vecs: nr / s.lanes()}
 	w := s.bytes
 
 	// Locals: the AVX2 column masks and the broadcast parameters.
@@ -142,15 +152,15 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 	{
 		nrr := Load(Param("nr"), GP64())
 		if s.kmask {
-			// The first nr bits, in two 16-lane halves.
+			// The first nr bits, in 16-lane vectors.
 			t := GP64()
 			MOVQ(I32(-1), t)
 			BZHIQ(nrr, t, t)
-			for h := 0; h < 2; h++ {
+			for h := 0; h < k.vecs; h++ {
 				km := K()
 				KMOVW(t.As32(), km)
 				k.maskK[h] = km
-				if h == 0 {
+				if h < k.vecs-1 {
 					SHRQ(U8(16), t)
 				}
 			}
@@ -161,7 +171,7 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 			SHLQ(U8(2), nrr)
 			SUBQ(nrr, tab) // &gemmConst[maskWords-nr]
 			t := s.vec()
-			for h := 0; h < 2; h++ {
+			for h := 0; h < k.vecs; h++ {
 				VMOVUPS(Mem{Base: tab, Disp: w * h}, t)
 				VMOVUPS(t, k.maskRow[h])
 			}
@@ -229,9 +239,9 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 		}
 		ADDQ(bParam.Addr, bn)
 	}
-	k.acc = make([][2]VecVirtual, nrows)
+	k.acc = make([][]VecVirtual, nrows)
 	for r := range k.acc {
-		k.acc[r] = [2]VecVirtual{s.vec(), s.vec()}
+		k.acc[r] = s.vecs(k.vecs)
 	}
 
 	CMPQ(k.mcnt, U8(0))
@@ -239,7 +249,7 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 
 	Label(name + "_tile")
 	for r := 0; r < nrows; r++ {
-		for h := 0; h < 2; h++ {
+		for h := 0; h < k.vecs; h++ {
 			VXORPS(k.acc[r][h], k.acc[r][h], k.acc[r][h])
 		}
 	}
@@ -320,7 +330,7 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 		{
 			t := s.vec()
 			PREFETCHT0(Mem{Base: bs, Index: ldb4, Scale: 8})
-			for h := 0; h < 2; h++ {
+			for h := 0; h < k.vecs; h++ {
 				VMOVUPS(Mem{Base: bs, Disp: w * h}, t)
 				VMOVUPS(t, Mem{Base: bn, Disp: w * h})
 			}
@@ -331,9 +341,10 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 		Label(lDone)
 	}
 	step := func(u int) {
-		b0, b1 := s.vec(), s.vec()
-		VMOVUPS(Mem{Base: bp, Disp: k.rowBytes() * u}, b0)
-		VMOVUPS(Mem{Base: bp, Disp: k.rowBytes()*u + w}, b1)
+		bv := s.vecs(k.vecs)
+		for h, v := range bv {
+			VMOVUPS(Mem{Base: bp, Disp: k.rowBytes()*u + w*h}, v)
+		}
 		for r := 0; r < nrows; r++ {
 			var src Mem
 			if strided {
@@ -347,8 +358,9 @@ func genKernel(s *isa, name string, mr, nrows int, strided bool) {
 			}
 			t := s.vec()
 			VBROADCASTSS(src, t)
-			VFMADD231PS(b0, t, k.acc[r][0])
-			VFMADD231PS(b1, t, k.acc[r][1])
+			for h, v := range bv {
+				VFMADD231PS(v, t, k.acc[r][h])
+			}
 		}
 	}
 	advance := func(u int) {
@@ -533,7 +545,7 @@ func (k *kernel) epilogue(edge bool) {
 	TESTQ(U32(gemmAccumulate), flags)
 	JZ(LabelRef(lNoAcc))
 	k.rows(edge, k.label("accrows"), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
-		for h := 0; h < 2; h++ {
+		for h := 0; h < k.vecs; h++ {
 			VADDPS(k.src(edge, c[0], h), k.acc[r][h], k.acc[r][h])
 		}
 	})
@@ -549,12 +561,12 @@ func (k *kernel) epilogue(edge bool) {
 	{
 		bias := Load(Param("bias"), GP64())
 		bm := Mem{Base: bias}
-		var bv [2]Op
-		for h := 0; h < 2; h++ {
+		bv := make([]Op, k.vecs)
+		for h := 0; h < k.vecs; h++ {
 			bv[h] = k.src(edge, bm, h)
 		}
 		for r := 0; r < k.nrows; r++ {
-			for h := 0; h < 2; h++ {
+			for h := 0; h < k.vecs; h++ {
 				VADDPS(bv[h], k.acc[r][h], k.acc[r][h])
 			}
 		}
@@ -568,7 +580,7 @@ func (k *kernel) epilogue(edge bool) {
 	// consecutive accumulators. A program that needs more registers than
 	// the accumulators leave runs on the tile stored to C and read back,
 	// one vector at a time.
-	free := k.s.regs() - 2*k.nrows
+	free := k.s.regs() - k.vecs*k.nrows
 	for f, d := range desc.Funcs {
 		if d.Forward == nil {
 			continue
@@ -580,23 +592,23 @@ func (k *kernel) epilogue(edge bool) {
 		l.paramRows = k.params
 		if d.Forward.MaxLive() <= free {
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
-				for h := 0; h < 2; h++ {
+				for h := 0; h < k.vecs; h++ {
 					res := l.emit(d.Forward, [][]VecVirtual{{k.acc[r][h]}})[0][0]
 					k.store(edge, res, c[0], h)
 				}
 			})
 		} else {
 			k.rows(edge, k.label("spill"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
-				for h := 0; h < 2; h++ {
+				for h := 0; h < k.vecs; h++ {
 					k.store(edge, k.acc[r][h], c[0], h)
 				}
 			})
 			// The accumulators are dead: the lowering takes their registers.
 			for _, a := range k.acc {
-				l.free = append(l.free, a[0], a[1])
+				l.free = append(l.free, a...)
 			}
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
-				for h := 0; h < 2; h++ {
+				for h := 0; h < k.vecs; h++ {
 					v := l.newVec()
 					k.load(edge, c[0], h, v)
 					k.store(edge, l.emit(d.Forward, [][]VecVirtual{{v}})[0][0], c[0], h)
@@ -623,7 +635,7 @@ func (k *kernel) epilogue(edge bool) {
 			l := newLower(k.s)
 			l.paramRows = k.params
 			k.rows(edge, k.label("bwd"+d.Name), []GPVirtual{k.cp, k.yp}, []string{"ldc", "ldy"}, func(r int, cy []Mem) {
-				for h := 0; h < 2; h++ {
+				for h := 0; h < k.vecs; h++ {
 					yv := k.src(edge, cy[1], h)
 					yr, ok := yv.(VecVirtual)
 					if !ok {
@@ -641,7 +653,7 @@ func (k *kernel) epilogue(edge bool) {
 
 	Label(lStore)
 	k.rows(edge, k.label("storerows"), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
-		for h := 0; h < 2; h++ {
+		for h := 0; h < k.vecs; h++ {
 			k.store(edge, k.acc[r][h], c[0], h)
 		}
 	})

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -17,20 +16,21 @@ import (
 // packersDone records the packers emitted, which implementations may share.
 var packersDone = map[string]bool{}
 
-// genPackers emits the packers of the implementation im: PackRows<NR>,
-// PackRowsEdge<NR>, PackCols<MR>, PackT<MR> and PackT<NR>.
-func genPackers(im *desc.Impl) {
+// genPackers emits the packers of an MR×NR tile: PackRows<NR>,
+// PackRowsEdge<NR>, PackCols<MR>, PackT<MR> and PackT<NR>, each once (a
+// packer depends only on its width, so tiles share them).
+func genPackers(mr, nr int) {
 	once := func(name string, gen func()) {
 		if !packersDone[name] {
 			packersDone[name] = true
 			gen()
 		}
 	}
-	once(fmt.Sprint("PackRows", im.NR), func() { genPackRows(im.NR) })
-	once(fmt.Sprint("PackRowsEdge", im.NR), func() { genPackRowsEdge(im.NR) })
-	once(fmt.Sprint("PackCols", im.MR), func() { genPackCols(im.MR) })
-	once(fmt.Sprint("PackT", im.MR), func() { genPackT(im.MR) })
-	once(fmt.Sprint("PackT", im.NR), func() { genPackT(im.NR) })
+	once(fmt.Sprint("PackRows", nr), func() { genPackRows(nr) })
+	once(fmt.Sprint("PackRowsEdge", nr), func() { genPackRowsEdge(nr) })
+	once(fmt.Sprint("PackCols", mr), func() { genPackCols(mr) })
+	once(fmt.Sprint("PackT", mr), func() { genPackT(mr) })
+	once(fmt.Sprint("PackT", nr), func() { genPackT(nr) })
 }
 
 // genPackRows emits PackRows<nr>: npan panels of nr columns from kc rows.

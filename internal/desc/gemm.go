@@ -10,22 +10,32 @@ const (
 	ActShift       = 8      // the activation (a Func) is flags >> ActShift
 )
 
-// Impl describes one implementation: its registers and its GEMM
-// micro-kernel, which the generators build and package kernels drives.
-type Impl struct {
-	Name  string // as kernels.ISA reports it: "avx2"
-	Arch  string // GOARCH of its assembly; "" for the generic Go implementation
-	Lanes int    // float32 lanes of a vector register
-	Regs  int    // vector registers the kernels may use
-	// MR×NR is the register tile of the GEMM micro-kernel; Edges are the
-	// heights of smaller tiles for the last rows of a column panel, tallest
-	// first (they read the same MR-row packed A): the last m mod MR rows go
-	// to the smallest that holds them, or to the MR-row tile.
+// Tile is a GEMM micro-kernel family: its MR×NR register tile, the heights
+// of its edge tiles and what it does besides multiplying.
+type Tile struct {
+	// MR×NR is the register tile; Edges are the heights of smaller tiles
+	// for the last rows of a column panel, tallest first (they read the same
+	// MR-row packed A): the last m mod MR rows go to the smallest that holds
+	// them, or to the MR-row tile.
 	MR, NR int
 	Edges  []int
 	// PacksB: the micro-kernel copies the next packed B panel during its
 	// sweep. Strided: it has a variant reading A unpacked.
 	PacksB, Strided bool
+}
+
+// Impl describes one implementation: its registers and its GEMM
+// micro-kernels, which the generators build and package kernels drives.
+type Impl struct {
+	Name  string // as kernels.ISA reports it: "avx2"
+	Arch  string // GOARCH of its assembly; "" for the generic Go implementation
+	Lanes int    // float32 lanes of a vector register
+	Regs  int    // vector registers the kernels may use
+	Tile         // the micro-kernel of every product but the narrow ones
+	// Narrow, when not nil, is the tile of the products whose C has at
+	// most Narrow.NR columns (an output layer): a tile of one vector per
+	// row wastes fewer lanes on them than the two-vector rows of Tile.
+	Narrow *Tile
 	// Block sizes (package kernels, blocking.go) come from the cache sizes:
 	// a KC×NR panel of B fills L1Fill of L1D, an MC×KC block of A L2Fill
 	// of L2, a KC×NC block of B L3Fill of L3.
@@ -34,14 +44,28 @@ type Impl struct {
 
 // Impls lists the implementations, best first within an architecture.
 var Impls = []Impl{
-	{Name: "avx512", Arch: "amd64", Lanes: 16, Regs: 32, MR: 12, NR: 32, Edges: []int{8, 4}, PacksB: true, Strided: true,
+	{Name: "avx512", Arch: "amd64", Lanes: 16, Regs: 32,
+		Tile:   Tile{MR: 12, NR: 32, Edges: []int{8, 4}, PacksB: true, Strided: true},
+		Narrow: &Tile{MR: 16, NR: 16, Edges: []int{8}, PacksB: true, Strided: true},
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
-	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16, MR: 6, NR: 16, Edges: []int{4}, PacksB: true, Strided: true,
+	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16,
+		Tile:   Tile{MR: 6, NR: 16, Edges: []int{4}, PacksB: true, Strided: true},
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
-	{Name: "neon", Arch: "arm64", Lanes: 4, Regs: 32, MR: 8, NR: 12,
+	{Name: "neon", Arch: "arm64", Lanes: 4, Regs: 32, Tile: Tile{MR: 8, NR: 12},
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
-	{Name: "generic", Lanes: 1, MR: 2, NR: 4,
+	{Name: "generic", Lanes: 1, Tile: Tile{MR: 2, NR: 4},
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
+}
+
+// NarrowImpl returns im with its narrow tile as the tile (and no narrow
+// tile), or nil if im has none.
+func (im *Impl) NarrowImpl() *Impl {
+	if im.Narrow == nil {
+		return nil
+	}
+	n := *im
+	n.Tile, n.Narrow = *im.Narrow, nil
+	return &n
 }
 
 // ImplByName returns the implementation called name; it panics if there is

@@ -24,10 +24,6 @@ func Gemm6x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float3
 // and the same results.
 func Gemm4x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// FMAPeakAVX2 runs n iterations of 12 independent 8-wide fused multiply-adds
-// (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
-func FMAPeakAVX2(n int)
-
 // PackRows16 copies kc rows of npan·16 values (row p at src[p*ld:]) into
 // npan panels of kc×16: dst[(r*kc+p)*16+j] = src[p*ld+r*16+j].
 func PackRows16(dst *float32, src *float32, ld int, kc int, npan int)
@@ -46,6 +42,10 @@ func PackT6(dst *float32, src *float32, ld int, kc int)
 // PackT16 writes dst[p*16+i] = src[i*ld+p] for i < 16 and p < kc, a
 // multiple of 8: the rows of src become the columns of a packed panel.
 func PackT16(dst *float32, src *float32, ld int, kc int)
+
+// FMAPeakAVX2 runs n iterations of 12 independent 8-wide fused multiply-adds
+// (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
+func FMAPeakAVX2(n int)
 
 // Gemm12x32 computes ceil(m/12) tiles of 12×nr of C = epilogue(A·B) down one
 // column panel from a packed A (12 values per k step, one micro-panel per
@@ -72,10 +72,6 @@ func Gemm8x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb 
 // and the same results.
 func Gemm4x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
-// (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
-func FMAPeakAVX512(n int)
-
 // PackRows32 copies kc rows of npan·32 values (row p at src[p*ld:]) into
 // npan panels of kc×32: dst[(r*kc+p)*32+j] = src[p*ld+r*32+j].
 func PackRows32(dst *float32, src *float32, ld int, kc int, npan int)
@@ -94,3 +90,30 @@ func PackT12(dst *float32, src *float32, ld int, kc int)
 // PackT32 writes dst[p*32+i] = src[i*ld+p] for i < 32 and p < kc, a
 // multiple of 8: the rows of src become the columns of a packed panel.
 func PackT32(dst *float32, src *float32, ld int, kc int)
+
+// Gemm16x16 computes ceil(m/16) tiles of 16×nr of C = epilogue(A·B) down one
+// column panel from a packed A (16 values per k step, one micro-panel per
+// tile) and a packed B panel (16 values per k step) on avx512; see kernels/gemm.go
+// for the contract and the flags. When bsrc is not nil, the sweep also copies
+// the next B panel into the packed panel that follows b (b[16*kc:]), one
+// piece per 4 k steps: the kc×16 row-major panel at bsrc (row p at
+// bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the
+// transposed panel of 16 rows of kc values (row j at bsrc[j*ldb:], kc a
+// multiple of 4), one 4×4 block at a time.
+func Gemm16x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// Gemm16x16S is Gemm16x16 reading A unpacked: row i of the tile at a[i*lda:],
+// with m a multiple of 16 or rows padded by the caller.
+func Gemm16x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// Gemm8x16 is Gemm16x16 with a 8×16 register tile reading the same 16-row packed A
+// micro-panels: for the last rows of a panel, at 8/16 of the cost of a 16-row tile
+// and the same results.
+func Gemm8x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// PackCols16 writes dst[p*16+i] = src[p*ld+i] for i < 16 and p < kc.
+func PackCols16(dst *float32, src *float32, ld int, kc int)
+
+// FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
+// (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
+func FMAPeakAVX512(n int)
