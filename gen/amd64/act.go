@@ -217,7 +217,8 @@ func paramAddr(name string) operand.Mem {
 // unrollFor returns how many vectors of the program p a loop body can hold
 // in the registers left after reserved (parameters, hoisted constants,
 // masks): the program's live values plus one for the constants it loads
-// into a register, at most 4 (more gives the out-of-order core nothing).
+// into a register, at most 4 (6 on Zen 5 leaves no register for constants: ELU and tanh
+// then take twice the time).
 func unrollFor(s *isa, p *desc.Program, reserved int) int {
 	return max(1, min(4, (s.regs()-reserved)/(p.MaxLive()+1)))
 }
@@ -235,12 +236,29 @@ func hoistable(p *desc.Program, spare int) []uint32 {
 func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
 	n, _ := p.UsedParams()
 	reserved += n
-	unroll = unrollFor(s, p, reserved)
 	// One register of slack: a constant loaded for an operation while the
 	// program's live values peak.
-	spare := s.regs() - reserved - unroll*(p.MaxLive()+1) - 1
-	return unroll, hoistable(p, spare)
+	spare := func(u int) int { return s.regs() - reserved - u*(p.MaxLive()+1) - 1 }
+	// AVX-512: a shorter loop where the longer one would leave fewer than
+	// minHoisted of the program's constants in registers. Each constant
+	// left in memory is one more 64-byte load per vector, and the loads,
+	// not the arithmetic, then bound the loop (Zen 5: LeCun's tanh at 2
+	// vectors with 14 constants hoisted takes 0.72× the time of 4 vectors
+	// with none; sigmoid, tanh and ELU keep 4 vectors and 10 or more
+	// constants). On AVX2 the shorter loops lose more than they gain
+	// (sigmoid at 1 vector instead of 3: 1.2× the time), so it keeps the
+	// longest loop that fits.
+	unroll = unrollFor(s, p, reserved)
+	want := min(minHoisted, len(p.Consts()))
+	for s.kmask && unroll > 1 && spare(unroll) < want {
+		unroll--
+	}
+	return unroll, hoistable(p, spare(unroll))
 }
+
+// minHoisted is the number of a program's constants (or all of them, if it
+// has fewer) that plan keeps in registers when it can by unrolling less.
+const minHoisted = 8
 
 // kernelName returns the name of the kernel kind of d on s: "SigmoidForwardAVX2".
 func kernelName(s *isa, d desc.FuncDesc, kind string) string { return d.Stem + kind + s.suffix }
