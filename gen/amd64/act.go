@@ -217,8 +217,8 @@ func paramAddr(name string) operand.Mem {
 // unrollFor returns how many vectors of the program p a loop body can hold
 // in the registers left after reserved (parameters, hoisted constants,
 // masks): the program's live values plus one for the constants it loads
-// into a register, at most 4 (6 on Zen 5 leaves no register for constants: ELU and tanh
-// then take twice the time).
+// into a register, at most 4 (6 on Zen 5 leaves no register for the
+// constants: ELU and tanh then take twice the time).
 func unrollFor(s *isa, p *desc.Program, reserved int) int {
 	return max(1, min(4, (s.regs()-reserved)/(p.MaxLive()+1)))
 }
