@@ -590,7 +590,12 @@ func (k *kernel) epilogue(edge bool) {
 		JNE(LabelRef(skip))
 		l := newLower(k.s)
 		l.paramRows = k.params
-		if d.Forward.MaxLive() <= free {
+		// AVX-512: a program with many constants runs on the stored tile,
+		// with the accumulators' registers holding its constants, as the
+		// elementwise loops do (each constant left in memory is a 64-byte
+		// load per vector).
+		stored := k.s.kmask && len(d.Forward.Consts()) >= minHoisted
+		if d.Forward.MaxLive() <= free && !stored {
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
 				for h := 0; h < k.vecs; h++ {
 					res := l.emit(d.Forward, [][]VecVirtual{{k.acc[r][h]}})[0][0]
@@ -607,11 +612,25 @@ func (k *kernel) epilogue(edge bool) {
 			for _, a := range k.acc {
 				l.free = append(l.free, a...)
 			}
+			// The vectors of a row go through the program together, beside
+			// as many of its constants as the registers hold.
+			g := 1
+			if k.vecs*(d.Forward.MaxLive()+1) < k.s.regs() {
+				g = k.vecs
+			}
+			if stored {
+				l.hoist(hoistable(d.Forward, k.s.regs()-g*(d.Forward.MaxLive()+1)-1)...)
+			}
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
-				for h := 0; h < k.vecs; h++ {
-					v := l.newVec()
-					k.load(edge, c[0], h, v)
-					k.store(edge, l.emit(d.Forward, [][]VecVirtual{{v}})[0][0], c[0], h)
+				for h0 := 0; h0 < k.vecs; h0 += g {
+					vs := make([]VecVirtual, g)
+					for i := range vs {
+						vs[i] = l.newVec()
+						k.load(edge, c[0], h0+i, vs[i])
+					}
+					for i, v := range l.emit(d.Forward, [][]VecVirtual{vs})[0] {
+						k.store(edge, v, c[0], h0+i)
+					}
 				}
 			})
 		}

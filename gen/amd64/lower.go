@@ -129,15 +129,16 @@ func (l *lower) temp() reg.VecVirtual {
 	return r
 }
 
-// hoist loads the constants into registers for the rest of the kernel: the
-// lowering then uses the register instead of the memory row. A loop bound
-// by its loads gains a load slot per use; each costs a register.
+// hoist loads the constants into registers for the rest of the kernel (the
+// free ones first, see newVec): the lowering then uses the register instead
+// of the memory row. A loop bound by its loads gains a load slot per use;
+// each costs a register.
 func (l *lower) hoist(bits ...uint32) {
 	for _, b := range bits {
 		if _, ok := l.hoisted[b]; ok {
 			continue
 		}
-		r := l.isa.vec()
+		r := l.newVec()
 		if b == 0 {
 			VXORPS(r, r, r)
 		} else {
