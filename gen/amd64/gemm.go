@@ -578,8 +578,9 @@ func (k *kernel) epilogue(edge bool) {
 	// each result is stored at once: the other accumulators stay in their
 	// registers, and the out-of-order core overlaps the chains of
 	// consecutive accumulators. A program that needs more registers than
-	// the accumulators leave runs on the tile stored to C and read back,
-	// one vector at a time.
+	// the accumulators leave (or, on AVX-512, has minHoisted constants or
+	// more) runs on the tile stored to C and read back, a row's vectors
+	// together where they fit.
 	free := k.s.regs() - k.vecs*k.nrows
 	for f, d := range desc.Funcs {
 		if d.Forward == nil {
