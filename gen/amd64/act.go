@@ -236,9 +236,7 @@ func hoistable(p *desc.Program, spare int) []uint32 {
 func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
 	n, _ := p.UsedParams()
 	reserved += n
-	// One register of slack: a constant loaded for an operation while the
-	// program's live values peak.
-	spare := func(u int) int { return s.regs() - reserved - u*(p.MaxLive()+1) - 1 }
+	spare := func(u int) int { return spareRegs(s, p, reserved, u) }
 	// AVX-512: a shorter loop where the longer one would leave fewer than
 	// minHoisted of the program's constants in registers. Each constant
 	// left in memory is one more 64-byte load per vector, and the loads,
@@ -254,6 +252,13 @@ func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
 		unroll--
 	}
 	return unroll, hoistable(p, spare(unroll))
+}
+
+// spareRegs returns the registers left for hoisted constants by u lane
+// groups of the program p beside reserved others, with one register of
+// slack: a constant loaded for an operation while the live values peak.
+func spareRegs(s *isa, p *desc.Program, reserved, u int) int {
+	return s.regs() - reserved - u*(p.MaxLive()+1) - 1
 }
 
 // minHoisted is the number of a program's constants (or all of them, if it

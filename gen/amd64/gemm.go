@@ -616,11 +616,11 @@ func (k *kernel) epilogue(edge bool) {
 			// The vectors of a row go through the program together, beside
 			// as many of its constants as the registers hold.
 			g := 1
-			if k.vecs*(d.Forward.MaxLive()+1) < k.s.regs() {
+			if spareRegs(k.s, d.Forward, 0, k.vecs) >= 0 {
 				g = k.vecs
 			}
 			if stored {
-				l.hoist(hoistable(d.Forward, k.s.regs()-g*(d.Forward.MaxLive()+1)-1)...)
+				l.hoist(hoistable(d.Forward, spareRegs(k.s, d.Forward, 0, g))...)
 			}
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
 				for h0 := 0; h0 < k.vecs; h0 += g {
