@@ -233,6 +233,9 @@ const (
 	cmpLE = 2  // LE_OS
 	cmpGE = 13 // GE_OS
 	cmpGT = 14 // GT_OS
+	// cmpNot turns a predicate into its negation: LT_OS (1) into NLT_US
+	// (5), true where the operands are unordered.
+	cmpNot = 4
 )
 
 // cmpPred gives the predicate of a comparison and of the comparison with
@@ -247,8 +250,16 @@ var cmpPred = map[desc.Kind][2]uint8{
 // it). It returns the results, out[j][g].
 func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual {
 	n := len(in[0])
+	fu := l.fusions(p)
 	last := p.LastUse()
-	fused := l.fusions(p)
+	// An operation lowered inside its Select reads its operands there.
+	for s, pi := range fu.prod {
+		if pi >= 0 {
+			for _, a := range p.Ops[pi].Args[:p.Ops[pi].Kind.Arity()] {
+				last[a] = max(last[a], s)
+			}
+		}
+	}
 	vals := make([][]value, len(p.Ops))
 	dies := func(op int, v desc.Value) bool {
 		k := p.Ops[v].Kind
@@ -256,7 +267,7 @@ func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual 
 	}
 	for i, op := range p.Ops {
 		vals[i] = make([]value, n)
-		if fused[i] {
+		if fu.skip[i] {
 			for g := range vals[i] {
 				vals[i][g].kind = vNone
 			}
@@ -266,9 +277,9 @@ func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual 
 			Comment(op.Note)
 		}
 		for g := 0; g < n; g++ {
-			arg := func(j int) value { return vals[op.Args[j]][g] }
-			vals[i][g] = l.op(p, i, op, g, arg, func(j int) bool { return dies(i, op.Args[j]) }, in)
-			l.recycle(p, i, g, vals, last)
+			val := func(v desc.Value) value { return vals[v][g] }
+			vals[i][g] = l.op(p, i, op, g, fu, val, func(v desc.Value) bool { return dies(i, v) }, in)
+			l.recycle(p, i, g, fu, vals, last)
 		}
 	}
 	out := make([][]reg.VecVirtual, len(p.Out))
@@ -298,9 +309,9 @@ func repeated(op desc.Op, v desc.Value) bool {
 }
 
 // recycle gives back the registers of the values that operation i read for
-// the last time in member g, and the temporaries it took, unless the
-// result holds them.
-func (l *lower) recycle(p *desc.Program, i, g int, vals [][]value, last []int) {
+// the last time in member g (with the operands of an operation lowered
+// inside it), and the temporaries it took, unless the result holds them.
+func (l *lower) recycle(p *desc.Program, i, g int, fu fusion, vals [][]value, last []int) {
 	res := vals[i][g]
 	keep := func(r reg.VecVirtual) bool { return r == res.r }
 	for _, r := range l.temps {
@@ -310,8 +321,12 @@ func (l *lower) recycle(p *desc.Program, i, g int, vals [][]value, last []int) {
 	}
 	l.temps = l.temps[:0]
 	op := p.Ops[i]
-	for j, a := range op.Args[:op.Kind.Arity()] {
-		if last[a] != i || repeats(op.Args[:j], a) {
+	args := op.Args[:op.Kind.Arity()]
+	if pi := fu.prod[i]; pi >= 0 {
+		args = append(args[:len(args):len(args)], p.Ops[pi].Args[:p.Ops[pi].Kind.Arity()]...)
+	}
+	for j, a := range args {
+		if last[a] != i || repeats(args[:j], a) {
 			continue
 		}
 		v := vals[a][g]
@@ -344,23 +359,81 @@ func repeats(args []desc.Value, a desc.Value) bool {
 	return false
 }
 
-// fusions marks the operations that another lowers together with itself:
-// ReLU's Select(Less(x, 0), 0, x) is one VMAXPS against zero, and the mask
-// is not materialized.
-func (l *lower) fusions(p *desc.Program) []bool {
+// A fusion says which operations the lowering emits together with a user.
+type fusion struct {
+	// skip: not emitted where the operation stands; its user lowers it.
+	skip []bool
+	// prod: for a Select, the operation it lowers as a masked instruction
+	// (AVX-512), or -1.
+	prod []int
+	// negate: a comparison emitted with the opposite predicate, for the
+	// Select that zeroes the lanes where it holds.
+	negate []bool
+}
+
+// fusions finds what emit lowers together:
+//   - ReLU's Select(Less(x, 0), 0, x) is one VMAXPS against zero, and the
+//     mask is not materialized;
+//   - with opmasks, Select(m, a op b, c), where the Select is the only
+//     reader of a op b (an addition, subtraction, product, quotient or
+//     bitwise operation), is op under the merge mask m
+//     into c's register, one instruction instead of two (Select(m, a op b,
+//     0) zeroes instead, and Select(m, 0, a op b) zeroes under the opposite
+//     of the comparison m, where m has no other reader). On Zen 5 this
+//     takes sigmoid from 0.207 to 0.178 ns/element: the masked moves were
+//     a step of each lane's longest dependency chain.
+func (l *lower) fusions(p *desc.Program) fusion {
 	uses := make([]int, len(p.Ops))
 	for _, op := range p.Ops {
 		for _, a := range op.Args[:op.Kind.Arity()] {
 			uses[a]++
 		}
 	}
-	fused := make([]bool, len(p.Ops))
-	for _, op := range p.Ops {
-		if m, ok := reluSelect(p, op); ok && uses[m] == 1 {
-			fused[m] = true
+	fu := fusion{skip: make([]bool, len(p.Ops)), prod: make([]int, len(p.Ops)), negate: make([]bool, len(p.Ops))}
+	for i := range fu.prod {
+		fu.prod[i] = -1
+	}
+	zero := func(v desc.Value) bool { return p.Ops[v].Kind == desc.Const && p.Ops[v].Imm == 0 }
+	for i, op := range p.Ops {
+		if m, ok := reluSelect(p, op); ok {
+			if uses[m] == 1 {
+				fu.skip[m] = true
+			}
+			continue
+		}
+		if op.Kind != desc.Select || !l.isa.kmask {
+			continue
+		}
+		m, a, b := op.Args[0], op.Args[1], op.Args[2]
+		switch {
+		case maskable(p.Ops[a].Kind) && uses[a] == 1:
+			fu.prod[i], fu.skip[a] = int(a), true
+		case zero(a) && maskable(p.Ops[b].Kind) && uses[b] == 1 && p.Ops[m].Kind != desc.SignMask && uses[m] == 1:
+			fu.prod[i], fu.skip[b], fu.negate[m] = int(b), true, true
 		}
 	}
-	return fused
+	return fu
+}
+
+// maskable reports whether the lowering fuses k into a Select as a masked
+// instruction.
+func maskable(k desc.Kind) bool {
+	_, ok := maskedIns[k]
+	return ok
+}
+
+// maskedIns gives the merge-masked and the zero-masked instruction of an
+// operation, and whether its operands commute.
+var maskedIns = map[desc.Kind]struct {
+	merge    func(...operand.Op)
+	zero     func(mxyz, xyz, k, xyz1 operand.Op)
+	commutes bool
+}{
+	desc.Add: {VADDPS, VADDPS_Z, true}, desc.Mul: {VMULPS, VMULPS_Z, true},
+	desc.And: {VANDPS, VANDPS_Z, true}, desc.Or: {VORPS, VORPS_Z, true}, desc.Xor: {VXORPS, VXORPS_Z, true},
+	desc.Sub: {VSUBPS, VSUBPS_Z, false}, desc.Div: {VDIVPS, VDIVPS_Z, false},
+	// Not Min and Max: LeakyReLU's masked VMINPS took 0.027 ns/element on
+	// Zen 5 against 0.024 for VMINPS and a masked move.
 }
 
 // reluSelect reports whether op is Select(Less(x, +0), +0, x), returning
@@ -375,8 +448,10 @@ func reluSelect(p *desc.Program, op desc.Op) (desc.Value, bool) {
 }
 
 // op lowers operation i for one member of the group.
-func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, arg func(int) value, dies func(int) bool, in [][]reg.VecVirtual) value {
+func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val func(desc.Value) value, diesV func(desc.Value) bool, in [][]reg.VecVirtual) value {
 	s := l.isa
+	arg := func(j int) value { return val(op.Args[j]) }
+	dies := func(j int) bool { return diesV(op.Args[j]) }
 	newReg := func() value { return value{kind: vReg, r: l.newVec()} }
 	switch op.Kind {
 	case desc.Input:
@@ -438,6 +513,9 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, arg func(int) valu
 		if a.mem() && !b.mem() {
 			a, b, pred = b, a, cmpPred[op.Kind][1]
 		}
+		if fu.negate[i] {
+			pred ^= cmpNot
+		}
 		if s.kmask {
 			k := l.newK()
 			VCMPPS(operand.Imm(uint64(pred)), l.rm(b), l.reg(a), k)
@@ -455,6 +533,15 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, arg func(int) valu
 		}
 		return value{kind: vSignMask, r: l.reg(a), owns: dies(0)}
 	case desc.Select:
+		if pi := fu.prod[i]; pi >= 0 {
+			po := p.Ops[pi]
+			x, y := val(po.Args[0]), val(po.Args[1])
+			if desc.Value(pi) == op.Args[2] || zeroConst(arg(2)) {
+				return l.masked(po.Kind, x, y, diesV(po.Args[0]), diesV(po.Args[1]), a.k, nil, false)
+			}
+			c := arg(2)
+			return l.masked(po.Kind, x, y, diesV(po.Args[0]), diesV(po.Args[1]), a.k, &c, dies(2))
+		}
 		if _, ok := reluSelect(p, op); ok && a.kind == vNone {
 			x := arg(2)
 			d := dstFor(x, dies(2))
@@ -496,6 +583,38 @@ func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool) value {
 	f231(l.rm(b), l.reg(a), d.r)
 	return d
 }
+
+// masked lowers x op y under the opmask k: merged into c (its register
+// where c dies, else a copy), or zeroed where k is clear if c is nil.
+func (l *lower) masked(kind desc.Kind, x, y value, dx, dy bool, k reg.Register, c *value, dc bool) value {
+	ins := maskedIns[kind]
+	if ins.commutes && x.mem() && !y.mem() {
+		x, y, dx = y, x, dy
+	}
+	xr, yo := l.reg(x), l.rm(y)
+	if c == nil {
+		d := value{kind: vReg, r: xr}
+		if !dx || x.kind != vReg {
+			d.r = l.newVec()
+		}
+		ins.zero(yo, xr, k, d.r)
+		return d
+	}
+	d := *c
+	if !dc || c.kind != vReg {
+		d = value{kind: vReg, r: l.newVec()}
+		if c.mem() {
+			VMOVUPS(l.rm(*c), d.r)
+		} else {
+			VMOVAPS(c.r, d.r)
+		}
+	}
+	ins.merge(yo, xr, k, d.r)
+	return d
+}
+
+// zeroConst reports whether v is the constant +0.
+func zeroConst(v value) bool { return v.kind == vConst && v.bits == 0 }
 
 // sel lowers m ? a : b.
 func (l *lower) sel(m, a, b value, da, db bool) value {
