@@ -9,6 +9,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/actfuse/actfuse/gen/glue"
 	"github.com/actfuse/actfuse/internal/desc"
@@ -238,20 +239,37 @@ func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
 	reserved += n
 	spare := func(u int) int { return spareRegs(s, p, reserved, u) }
 	// AVX-512: a shorter loop where the longer one would leave fewer than
-	// minHoisted of the program's constants in registers. Each constant
-	// left in memory is one more 64-byte load per vector, and the loads,
-	// not the arithmetic, then bound the loop (Zen 5: LeCun's tanh at 2
-	// vectors with 14 constants hoisted takes 0.72× the time of 4 vectors
-	// with none; sigmoid, tanh and ELU keep 4 vectors and 10 or more
-	// constants). On AVX2 the shorter loops lose more than they gain
-	// (sigmoid at 1 vector instead of 3: 1.2× the time), so it keeps the
-	// longest loop that fits.
+	// minHoisted of the program's constants in registers, or more than
+	// maxMemConsts operands per vector in memory (down to 2 vectors: at 1,
+	// LeCun's tanh takes 1.1× the time). Each constant left in
+	// memory is one more 64-byte load per vector, and the loads, not the
+	// arithmetic, then bound the loop (Zen 5: LeCun's tanh at 2 vectors
+	// with 14 constants hoisted takes 0.72× the time of 4 vectors with
+	// none; tanh at 3 vectors with 4 operands in memory per vector instead
+	// of 4 vectors with 9 takes the same time on 4096 elements in L1 and
+	// 0.70× on 16M, where the loads wait behind the misses). On AVX2 the
+	// shorter loops lose more than they gain (sigmoid at 1 vector instead
+	// of 3: 1.2× the time), so it keeps the longest loop that fits.
 	unroll = unrollFor(s, p, reserved)
 	want := min(minHoisted, len(p.Consts()))
-	for s.kmask && unroll > 1 && spare(unroll) < want {
+	for s.kmask && unroll > 1 && (spare(unroll) < want || unroll > 2 && memConsts(p, hoistable(p, spare(unroll))) > maxMemConsts) {
 		unroll--
 	}
 	return unroll, hoistable(p, spare(unroll))
+}
+
+// memConsts returns the number of operands of p that are constants not in
+// hoisted: each a load from memory per vector.
+func memConsts(p *desc.Program, hoisted []uint32) int {
+	n := 0
+	for _, op := range p.Ops {
+		for _, a := range op.Args[:op.Kind.Arity()] {
+			if c := p.Ops[a]; c.Kind == desc.Const && !slices.Contains(hoisted, c.Imm) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // spareRegs returns the registers left for hoisted constants by u lane
@@ -264,6 +282,10 @@ func spareRegs(s *isa, p *desc.Program, reserved, u int) int {
 // minHoisted is the number of a program's constants (or all of them, if it
 // has fewer) that plan keeps in registers when it can by unrolling less.
 const minHoisted = 8
+
+// maxMemConsts is the most constant operands per vector that plan leaves
+// in memory when it can keep them in registers by unrolling less.
+const maxMemConsts = 4
 
 // kernelName returns the name of the kernel kind of d on s: "SigmoidForwardAVX2".
 func kernelName(s *isa, d desc.FuncDesc, kind string) string { return d.Stem + kind + s.suffix }
