@@ -20,7 +20,9 @@ var threads atomic.Int32
 // blocks of whole rows or columns and every element is computed by exactly
 // the same operations, and an update, elementwise, is split into contiguous
 // chunks. Small products and updates run on one goroutine whatever the
-// setting, because waking another costs more than it saves. After a call a
+// setting, because waking another costs more than it saves; products from
+// 1 MFLOP called within 200 µs of the previous one, when the workers are
+// awake, share their blocks with them without waiting for any. After a call a
 // worker polls for the next one for 200 µs before it parks, and so does a
 // caller waiting for its workers (yielding to other goroutines meanwhile),
 // as OpenMP runtimes do: a parked thread takes tens to hundreds of
@@ -43,6 +45,20 @@ func Threads() int {
 // cost of waking a parked worker.
 const minFlopsPerThread = 4 << 20
 
+// minSharedFlops is the least work of a product shared with workers that
+// are awake (see sharedGemm): 128×512×10, a classifier's output layer, is
+// 1.3 MFLOP, about 10 µs of one AVX-512 core.
+const minSharedFlops = 1 << 20
+
+// sharedParts is the number of blocks of a shared product per goroutine:
+// a helper that wakes late finds the blocks it would have taken done.
+const sharedParts = 2
+
+// lastGemm is the time (UnixNano) at which the last Gemm call that used
+// workers, or might have, ended: a call shortly after it (within spinWait)
+// finds them awake.
+var lastGemm atomic.Int64
+
 // gemmJob is the state of one Gemm call, pooled so that calls do not
 // allocate.
 type gemmJob struct {
@@ -55,6 +71,18 @@ type gemmJob struct {
 	// of Gemm so that it can be recovered there.
 	mu       sync.Mutex
 	panicked any
+
+	// A shared call (sharedGemm): claim holds the call's generation in its
+	// high 32 bits, its number of blocks in the next 16 and the next
+	// unclaimed block in the low 16; done counts the blocks computed. A
+	// helper may arrive after the call has ended and the job serves
+	// another: it finds another generation and leaves, having read nothing
+	// but claim.
+	gen    uint32
+	claim  atomic.Uint64
+	done   atomic.Int32
+	byCols bool
+	ctx    *gemmContext
 }
 
 var jobPool scratch.List[gemmJob]
@@ -67,6 +95,9 @@ type gemmTask struct {
 	i0, i1, j0, j1 int
 	upd            *updateJob // the update whose elements [i0, i1) to update
 	part           int        // the chunk's index, for its result in upd.ok
+	// help: claim blocks of the shared call job of generation gen.
+	help bool
+	gen  uint32
 }
 
 // workerPool is the set of persistent worker goroutines, grown on demand
@@ -86,6 +117,10 @@ func worker(ch chan gemmTask) {
 			t.upd.ok[t.part] = t.upd.chunk(t.i0, t.i1)
 			t.upd.left.Add(-1)
 			t.upd.wg.Done()
+			continue
+		}
+		if t.help {
+			t.job.claimBlocks(t.gen)
 			continue
 		}
 		runTask(t)
@@ -197,6 +232,17 @@ func parallelGemm(im *impl, job *gemmJob) {
 	// no block adds an edge tile.
 	rowGrain, colGrain := ctx.mr, ctx.nr
 	byCols := g.n >= g.m
+	if flops := 2 * float64(g.m) * float64(g.n) * float64(g.k); t == 1 && Threads() > 1 && flops >= minSharedFlops {
+		units := (g.m + rowGrain - 1) / rowGrain
+		if byCols {
+			units = (g.n + colGrain - 1) / colGrain
+		}
+		if units > 1 && time.Now().UnixNano()-lastGemm.Load() < int64(spinWait) {
+			sharedGemm(ctx, job, min(Threads(), units), byCols, rowGrain, colGrain)
+			return
+		}
+		defer lastGemm.Store(time.Now().UnixNano())
+	}
 	if byCols {
 		t = min(t, (g.n+colGrain-1)/colGrain)
 	} else {
@@ -236,10 +282,87 @@ func parallelGemm(im *impl, job *gemmJob) {
 	}
 	spinUntil(func() bool { return job.left.Load() == 0 })
 	wg.Wait()
+	lastGemm.Store(time.Now().UnixNano())
 	if job.panicked != nil {
 		r := job.panicked
 		job.panicked = nil
 		panic(r)
+	}
+}
+
+// sharedGemm runs a product too small to wait for a worker on the caller,
+// with help from t-1 workers that are awake: the call is cut into blocks of
+// C, each taken by whoever claims it first, so a worker that is parked, and
+// takes longer to wake than the call to finish, costs the call nothing but
+// the message to it. The blocks are those of a split over threads, so the
+// result is bitwise that of one thread.
+func sharedGemm(ctx *gemmContext, job *gemmJob, t int, byCols bool, rowGrain, colGrain int) {
+	g := &job.g
+	n, grain := g.m, rowGrain
+	if byCols {
+		n, grain = g.n, colGrain
+	}
+	parts := min(sharedParts*t, (n+grain-1)/grain, 1<<15)
+	job.bounds = split(job.bounds, n, parts, grain)
+	job.byCols, job.ctx = byCols, ctx
+	job.gen++
+	job.done.Store(0)
+	job.claim.Store(uint64(job.gen)<<32 | uint64(parts)<<16)
+	for _, w := range workers(t - 1) {
+		select {
+		case w <- gemmTask{job: job, help: true, gen: job.gen}:
+		default: // busy: the caller takes its share
+		}
+	}
+	job.claimBlocks(job.gen)
+	spinUntil(func() bool { return job.done.Load() == int32(parts) })
+	for job.done.Load() != int32(parts) { // a block a helper claimed, in progress
+		runtime.Gosched()
+	}
+	job.ctx = nil
+	lastGemm.Store(time.Now().UnixNano())
+	if job.panicked != nil {
+		r := job.panicked
+		job.panicked = nil
+		panic(r)
+	}
+}
+
+// claimBlocks computes blocks of the shared call of generation gen until
+// none is left, or returns at once if the job is in another call.
+func (job *gemmJob) claimBlocks(gen uint32) {
+	for {
+		s := job.claim.Load()
+		if uint32(s>>32) != gen || uint16(s) >= uint16(s>>16) {
+			return
+		}
+		if !job.claim.CompareAndSwap(s, s+1) {
+			continue
+		}
+		// Claimed: the call cannot end before this block is done, so the
+		// job's fields are the call's.
+		job.runBlock(int(uint16(s)))
+	}
+}
+
+// runBlock computes block i of a shared call, recording a panic for the
+// caller.
+func (job *gemmJob) runBlock(i int) {
+	defer job.done.Add(1)
+	defer func() {
+		if r := recover(); r != nil {
+			job.mu.Lock()
+			if job.panicked == nil {
+				job.panicked = r
+			}
+			job.mu.Unlock()
+		}
+	}()
+	b := job.bounds
+	if job.byCols {
+		job.ctx.run(&job.g, 0, job.g.m, b[i], b[i+1])
+	} else {
+		job.ctx.run(&job.g, b[i], b[i+1], 0, job.g.n)
 	}
 }
 
