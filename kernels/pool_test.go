@@ -5,9 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
-	"unsafe"
-
-	"github.com/actfuse/actfuse/internal/desc"
 )
 
 // TestSharedGemmBitwise checks that products small enough to be shared
@@ -110,13 +107,7 @@ func TestSharedGemmPanic(t *testing.T) {
 	SetThreads(2)
 	const m, n, k = 64, 64, 128 // 1 MFLOP: a shared call
 	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-	base := uintptr(unsafe.Pointer(&c[0]))
-	kernel := func(kc, mm, nr int, _ []float32, _ int, _, _ []float32, _ int, cc []float32, ldc int, _, _ []float32, _, _ int, _ *[4]float32) {
-		if col := (uintptr(unsafe.Pointer(&cc[0])) - base) / 4 % uintptr(ldc); col >= n/2 {
-			panic("boom: block of a shared call")
-		}
-	}
-	boom := &impl{name: "boom", gemm: newGemmContext(&desc.Impl{Name: "boom", Tile: desc.Tile{MR: 4, NR: 4}, L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25}, kernel, nil, packers{})}
+	boom := boomImpl(c, n/2, "boom: block of a shared call")
 	job := jobPool.Get()
 	job.g = gemmCall{m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, ep: &noEpilogue}
 	shared := false

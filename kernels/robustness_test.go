@@ -126,17 +126,23 @@ func TestWorkerPanicReachesCaller(t *testing.T) {
 	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	// The kernel panics in the right half of C, which the split by columns
 	// gives to the worker.
-	base := uintptr(unsafe.Pointer(&c[0]))
-	kernel := func(kc, mm, nr int, _ []float32, _ int, _, _ []float32, _ int, cc []float32, ldc int, _, _ []float32, _, _ int, _ *[4]float32) {
-		if col := (uintptr(unsafe.Pointer(&cc[0])) - base) / 4 % uintptr(ldc); col >= n/2 {
-			panic("boom: block computed by a worker")
-		}
-	}
-	boom := &impl{name: "boom", gemm: newGemmContext(&desc.Impl{Name: "boom", Tile: desc.Tile{MR: 4, NR: 4}, L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25}, kernel, nil, packers{})}
+	boom := boomImpl(c, n/2, "boom: block computed by a worker")
 	job := jobPool.Get()
 	job.g = gemmCall{m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, ep: &noEpilogue}
 	mustPanic(t, "boom: block computed by a worker", func() { parallelGemm(boom, job) })
 	if job.panicked != nil {
 		t.Fatal("the recorded panic was not cleared")
 	}
+}
+
+// boomImpl returns an implementation whose 4×4 micro-kernel panics with msg
+// on the tiles of C (row-major, starting at c[0]) from column col on.
+func boomImpl(c []float32, col int, msg string) *impl {
+	base := uintptr(unsafe.Pointer(&c[0]))
+	kernel := func(kc, mm, nr int, _ []float32, _ int, _, _ []float32, _ int, cc []float32, ldc int, _, _ []float32, _, _ int, _ *[4]float32) {
+		if j := (uintptr(unsafe.Pointer(&cc[0])) - base) / 4 % uintptr(ldc); j >= uintptr(col) {
+			panic(msg)
+		}
+	}
+	return &impl{name: "boom", gemm: newGemmContext(&desc.Impl{Name: "boom", Tile: desc.Tile{MR: 4, NR: 4}, L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25}, kernel, nil, packers{})}
 }
