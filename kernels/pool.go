@@ -177,16 +177,28 @@ func receive(ch chan gemmTask) (gemmTask, bool) {
 func runTask(t gemmTask) {
 	defer t.job.wg.Done()
 	defer t.job.left.Add(-1)
-	defer func() {
-		if r := recover(); r != nil {
-			t.job.mu.Lock()
-			if t.job.panicked == nil {
-				t.job.panicked = r
-			}
-			t.job.mu.Unlock()
-		}
-	}()
+	defer t.job.catch()
 	t.ctx.run(&t.job.g, t.i0, t.i1, t.j0, t.j1)
+}
+
+// catch, deferred by the goroutine computing a block, records the first
+// panic of the call for its caller (rethrow).
+func (job *gemmJob) catch() {
+	if r := recover(); r != nil {
+		job.mu.Lock()
+		if job.panicked == nil {
+			job.panicked = r
+		}
+		job.mu.Unlock()
+	}
+}
+
+// rethrow re-raises, in the caller of Gemm, a panic recorded by catch.
+func (job *gemmJob) rethrow() {
+	if r := job.panicked; r != nil {
+		job.panicked = nil
+		panic(r)
+	}
 }
 
 // workers returns n worker channels, starting goroutines as needed.
@@ -216,56 +228,57 @@ func split(b []int, n, t, grain int) []int {
 	return b
 }
 
+// block returns the rows [i0, i1) and columns [j0, j1) of C in part p of
+// the call job.g split at the bounds b of its columns (byCols) or rows.
+func (job *gemmJob) block(b []int, p int, byCols bool) (i0, i1, j0, j1 int) {
+	if byCols {
+		return 0, job.g.m, b[p], b[p+1]
+	}
+	return b[p], b[p+1], 0, job.g.n
+}
+
 // parallelGemm runs the call job.g on im, split into blocks of C over up to
 // Threads() goroutines (the caller's included); the context computing the
 // blocks is the one im chooses for the call's shape.
 func parallelGemm(im *impl, job *gemmJob) {
 	g := &job.g
-	t := Threads()
-	if flops := 2 * float64(g.m) * float64(g.n) * float64(max(g.k, 1)); flops < 2*minFlopsPerThread || g.k == 0 {
-		t = 1
-	} else {
-		t = min(t, int(flops/minFlopsPerThread))
-	}
 	ctx := im.gemm.forCall(g)
 	// Split the larger dimension on multiples of the register tile, so that
 	// no block adds an edge tile.
-	rowGrain, colGrain := ctx.mr, ctx.nr
 	byCols := g.n >= g.m
-	if flops := 2 * float64(g.m) * float64(g.n) * float64(g.k); t == 1 && Threads() > 1 && flops >= minSharedFlops {
-		units := (g.m + rowGrain - 1) / rowGrain
-		if byCols {
-			units = (g.n + colGrain - 1) / colGrain
-		}
-		if units > 1 && time.Now().UnixNano()-lastGemm.Load() < int64(spinWait) {
-			sharedGemm(ctx, job, min(Threads(), units), byCols, rowGrain, colGrain)
+	n, grain := g.m, ctx.mr
+	if byCols {
+		n, grain = g.n, ctx.nr
+	}
+	units := (n + grain - 1) / grain
+	flops := 2 * float64(g.m) * float64(g.n) * float64(g.k)
+	t := min(Threads(), units, max(1, int(flops/minFlopsPerThread)))
+	if flops < 2*minFlopsPerThread {
+		t = 1
+		if Threads() == 1 || flops < minSharedFlops || units == 1 {
+			ctx.run(g, 0, g.m, 0, g.n)
 			return
 		}
-		defer lastGemm.Store(time.Now().UnixNano())
-	}
-	if byCols {
-		t = min(t, (g.n+colGrain-1)/colGrain)
-	} else {
-		t = min(t, (g.m+rowGrain-1)/rowGrain)
+		// Workers are awake within spinWait of the last call that used
+		// them or could have.
+		defer func() { lastGemm.Store(time.Now().UnixNano()) }()
+		if time.Now().UnixNano()-lastGemm.Load() < int64(spinWait) {
+			sharedGemm(ctx, job, min(Threads(), units), byCols, n, grain)
+			return
+		}
 	}
 	if t <= 1 {
 		ctx.run(g, 0, g.m, 0, g.n)
 		return
 	}
-	var b []int
-	if byCols {
-		b = split(job.bounds, g.n, t, colGrain)
-	} else {
-		b = split(job.bounds, g.m, t, rowGrain)
-	}
+	defer func() { lastGemm.Store(time.Now().UnixNano()) }()
+	b := split(job.bounds, n, t, grain)
 	job.bounds = b
 	wg := &job.wg
 	ws := workers(t - 1)
 	for p := 1; p < t; p++ {
-		task := gemmTask{ctx: ctx, job: job, i0: 0, i1: g.m, j0: b[p], j1: b[p+1]}
-		if !byCols {
-			task.i0, task.i1, task.j0, task.j1 = b[p], b[p+1], 0, g.n
-		}
+		task := gemmTask{ctx: ctx, job: job}
+		task.i0, task.i1, task.j0, task.j1 = job.block(b, p, byCols)
 		if task.i0 == task.i1 || task.j0 == task.j1 {
 			continue
 		}
@@ -273,35 +286,23 @@ func parallelGemm(im *impl, job *gemmJob) {
 		job.left.Add(1)
 		ws[p-1] <- task
 	}
-	if byCols {
-		if b[1] > 0 {
-			ctx.run(g, 0, g.m, 0, b[1])
-		}
-	} else if b[1] > 0 {
-		ctx.run(g, 0, b[1], 0, g.n)
+	if b[1] > 0 {
+		i0, i1, j0, j1 := job.block(b, 0, byCols)
+		ctx.run(g, i0, i1, j0, j1)
 	}
 	spinUntil(func() bool { return job.left.Load() == 0 })
 	wg.Wait()
-	lastGemm.Store(time.Now().UnixNano())
-	if job.panicked != nil {
-		r := job.panicked
-		job.panicked = nil
-		panic(r)
-	}
+	job.rethrow()
 }
 
 // sharedGemm runs a product too small to wait for a worker on the caller,
 // with help from t-1 workers that are awake: the call is cut into blocks of
-// C, each taken by whoever claims it first, so a worker that is parked, and
-// takes longer to wake than the call to finish, costs the call nothing but
-// the message to it. The blocks are those of a split over threads, so the
-// result is bitwise that of one thread.
-func sharedGemm(ctx *gemmContext, job *gemmJob, t int, byCols bool, rowGrain, colGrain int) {
-	g := &job.g
-	n, grain := g.m, rowGrain
-	if byCols {
-		n, grain = g.n, colGrain
-	}
+// C (of the n rows or columns, on multiples of grain), each taken by
+// whoever claims it first, so a worker that is parked, and takes longer to
+// wake than the call to finish, costs the call nothing but the message to
+// it. The blocks are those of a split over threads, so the result is
+// bitwise that of one thread.
+func sharedGemm(ctx *gemmContext, job *gemmJob, t int, byCols bool, n, grain int) {
 	parts := min(sharedParts*t, (n+grain-1)/grain, 1<<15)
 	job.bounds = split(job.bounds, n, parts, grain)
 	job.byCols, job.ctx = byCols, ctx
@@ -320,12 +321,7 @@ func sharedGemm(ctx *gemmContext, job *gemmJob, t int, byCols bool, rowGrain, co
 		runtime.Gosched()
 	}
 	job.ctx = nil
-	lastGemm.Store(time.Now().UnixNano())
-	if job.panicked != nil {
-		r := job.panicked
-		job.panicked = nil
-		panic(r)
-	}
+	job.rethrow()
 }
 
 // claimBlocks computes blocks of the shared call of generation gen until
@@ -349,21 +345,9 @@ func (job *gemmJob) claimBlocks(gen uint32) {
 // caller.
 func (job *gemmJob) runBlock(i int) {
 	defer job.done.Add(1)
-	defer func() {
-		if r := recover(); r != nil {
-			job.mu.Lock()
-			if job.panicked == nil {
-				job.panicked = r
-			}
-			job.mu.Unlock()
-		}
-	}()
-	b := job.bounds
-	if job.byCols {
-		job.ctx.run(&job.g, 0, job.g.m, b[i], b[i+1])
-	} else {
-		job.ctx.run(&job.g, b[i], b[i+1], 0, job.g.n)
-	}
+	defer job.catch()
+	i0, i1, j0, j1 := job.block(job.bounds, i, job.byCols)
+	job.ctx.run(&job.g, i0, i1, j0, j1)
 }
 
 // minUpdateChunk is the least number of elements of an optimizer update
