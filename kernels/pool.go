@@ -50,9 +50,15 @@ const minFlopsPerThread = 4 << 20
 // 1.3 MFLOP, about 10 µs of one AVX-512 core.
 const minSharedFlops = 1 << 20
 
-// sharedParts is the number of blocks of a shared product per goroutine:
-// a helper that wakes late finds the blocks it would have taken done.
-const sharedParts = 2
+// sharedParts is the number of blocks of a shared product per goroutine.
+// A helper that wakes late finds its block taken by the caller, which then
+// computes the whole product, as on one thread. More, smaller blocks would
+// let a late helper take part of the rest, but every block packs its own B
+// panels: on Zen 4, 128×512×10 on 2 threads ran at 93.7 GFLOP/s with 2
+// blocks per goroutine and 112.5 with 1, and an MNIST training step
+// (BenchmarkTrainStep, 2 threads) 1.196 → 1.164 s/epoch (5 alternated
+// runs).
+const sharedParts = 1
 
 // lastGemm is the time (UnixNano) at which the last Gemm call that used
 // workers, or might have, ended: a call shortly after it (within spinWait)
