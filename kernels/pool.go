@@ -50,16 +50,6 @@ const minFlopsPerThread = 4 << 20
 // 1.3 MFLOP, about 10 µs of one AVX-512 core.
 const minSharedFlops = 1 << 20
 
-// sharedParts is the number of blocks of a shared product per goroutine.
-// A helper that wakes late finds its block taken by the caller, which then
-// computes the whole product, as on one thread. More, smaller blocks would
-// let a late helper take part of the rest, but every block packs its own B
-// panels: on Zen 4, 128×512×10 on 2 threads ran at 93.7 GFLOP/s with 2
-// blocks per goroutine and 112.5 with 1, and an MNIST training step
-// (BenchmarkTrainStep, 2 threads) 1.196 → 1.164 s/epoch (5 alternated
-// runs).
-const sharedParts = 1
-
 // lastGemm is the time (UnixNano) at which the last Gemm call that used
 // workers, or might have, ended: a call shortly after it (within spinWait)
 // finds them awake.
@@ -307,9 +297,16 @@ func parallelGemm(im *impl, job *gemmJob) {
 // whoever claims it first, so a worker that is parked, and takes longer to
 // wake than the call to finish, costs the call nothing but the message to
 // it. The blocks are those of a split over threads, so the result is
-// bitwise that of one thread.
+// bitwise that of one thread. There is one block per goroutine: a helper
+// that wakes late finds its block taken by the caller, which then computes
+// the whole product, as on one thread. More, smaller blocks would let a
+// late helper take part of the rest, but every block packs its own B
+// panels: on Zen 4, 128×512×10 on 2 threads ran at 93.7 GFLOP/s with 2
+// blocks per goroutine and 112.5 with 1, and an MNIST training step
+// (BenchmarkTrainStep, 2 threads) 1.196 → 1.164 s/epoch (5 alternated
+// runs).
 func sharedGemm(ctx *gemmContext, job *gemmJob, t int, byCols bool, n, grain int) {
-	parts := min(sharedParts*t, (n+grain-1)/grain, 1<<15)
+	parts := min(t, (n+grain-1)/grain, 1<<15)
 	job.bounds = split(job.bounds, n, parts, grain)
 	job.byCols, job.ctx = byCols, ctx
 	job.gen++

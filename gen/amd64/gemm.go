@@ -362,7 +362,7 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 				// takes a slot of the vector pipes, so the narrow tile
 				// (one broadcast per FMA) ran its kernel at 72% of the
 				// FMA peak against 97% with the embedded broadcast
-				// (128×512×10: 49 → 66 GFLOP/s). The two-vector rows
+				// (128×512×10: 47.1 → 63.5 GFLOP/s). The two-vector rows
 				// keep one broadcast for two FMAs: two embedded
 				// broadcasts there measured no faster.
 				VFMADD231PS_BCST(src, bv[0], k.acc[r][0])
