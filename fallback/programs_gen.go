@@ -577,13 +577,12 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	v35 := float32(v31 - v1)
 	v36 := float32(v30 - v35)
-	v37 := uint32(int32(bits(v0)) >> 31)
-	v38 := float32(v1 - v34)
-	v39 := fromBits(bits(v38)&v37 | bits(v34)&^v37)
+	v37 := float32(v1 - v34)
+	v38 := fromBits(bits(v37)&v32 | bits(v34)&^v32)
 	// y = q - q·(dlo·(1/d))
-	v40 := float32(v36 * v39)
-	v41 := fma32(-v34, v40, v34)
-	return v41
+	v39 := float32(v36 * v38)
+	v40 := fma32(-v34, v39, v34)
+	return v40
 }
 
 // sigmoidForward computes dst[i] = sigmoid(x[i]).
@@ -777,35 +776,31 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v36_1 := float32(v30_1 - v35_1)
 		v36_2 := float32(v30_2 - v35_2)
 		v36_3 := float32(v30_3 - v35_3)
-		v37_0 := uint32(int32(bits(v0_0)) >> 31)
-		v37_1 := uint32(int32(bits(v0_1)) >> 31)
-		v37_2 := uint32(int32(bits(v0_2)) >> 31)
-		v37_3 := uint32(int32(bits(v0_3)) >> 31)
-		v38_0 := float32(v1 - v34_0)
-		v38_1 := float32(v1 - v34_1)
-		v38_2 := float32(v1 - v34_2)
-		v38_3 := float32(v1 - v34_3)
-		v39_0 := fromBits(bits(v38_0)&v37_0 | bits(v34_0)&^v37_0)
-		v39_1 := fromBits(bits(v38_1)&v37_1 | bits(v34_1)&^v37_1)
-		v39_2 := fromBits(bits(v38_2)&v37_2 | bits(v34_2)&^v37_2)
-		v39_3 := fromBits(bits(v38_3)&v37_3 | bits(v34_3)&^v37_3)
+		v37_0 := float32(v1 - v34_0)
+		v37_1 := float32(v1 - v34_1)
+		v37_2 := float32(v1 - v34_2)
+		v37_3 := float32(v1 - v34_3)
+		v38_0 := fromBits(bits(v37_0)&v32_0 | bits(v34_0)&^v32_0)
+		v38_1 := fromBits(bits(v37_1)&v32_1 | bits(v34_1)&^v32_1)
+		v38_2 := fromBits(bits(v37_2)&v32_2 | bits(v34_2)&^v32_2)
+		v38_3 := fromBits(bits(v37_3)&v32_3 | bits(v34_3)&^v32_3)
 		// y = q - q·(dlo·(1/d))
-		v40_0 := float32(v36_0 * v39_0)
-		v40_1 := float32(v36_1 * v39_1)
-		v40_2 := float32(v36_2 * v39_2)
-		v40_3 := float32(v36_3 * v39_3)
-		s41_0 := float64(-v34_0)*float64(v40_0) + float64(v34_0)
-		twice |= roundsTwice(s41_0)
-		v41_0 := float32(s41_0)
-		s41_1 := float64(-v34_1)*float64(v40_1) + float64(v34_1)
-		twice |= roundsTwice(s41_1)
-		v41_1 := float32(s41_1)
-		s41_2 := float64(-v34_2)*float64(v40_2) + float64(v34_2)
-		twice |= roundsTwice(s41_2)
-		v41_2 := float32(s41_2)
-		s41_3 := float64(-v34_3)*float64(v40_3) + float64(v34_3)
-		twice |= roundsTwice(s41_3)
-		v41_3 := float32(s41_3)
+		v39_0 := float32(v36_0 * v38_0)
+		v39_1 := float32(v36_1 * v38_1)
+		v39_2 := float32(v36_2 * v38_2)
+		v39_3 := float32(v36_3 * v38_3)
+		s40_0 := float64(-v34_0)*float64(v39_0) + float64(v34_0)
+		twice |= roundsTwice(s40_0)
+		v40_0 := float32(s40_0)
+		s40_1 := float64(-v34_1)*float64(v39_1) + float64(v34_1)
+		twice |= roundsTwice(s40_1)
+		v40_1 := float32(s40_1)
+		s40_2 := float64(-v34_2)*float64(v39_2) + float64(v34_2)
+		twice |= roundsTwice(s40_2)
+		v40_2 := float32(s40_2)
+		s40_3 := float64(-v34_3)*float64(v39_3) + float64(v34_3)
+		twice |= roundsTwice(s40_3)
+		v40_3 := float32(s40_3)
 		if twice != 0 {
 			dst[0] = sigmoidForwardLane(v0_0, p)
 			dst[1] = sigmoidForwardLane(v0_1, p)
@@ -813,10 +808,10 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 			dst[3] = sigmoidForwardLane(v0_3, p)
 			continue
 		}
-		dst[0] = v41_0
-		dst[1] = v41_1
-		dst[2] = v41_2
-		dst[3] = v41_3
+		dst[0] = v40_0
+		dst[1] = v40_1
+		dst[2] = v40_2
+		dst[3] = v40_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = sigmoidForwardLane(x[i], p)
@@ -1356,13 +1351,12 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	v41 := float32(v37 - v7)
 	v42 := float32(v36 - v41)
-	v43 := uint32(int32(bits(v2)) >> 31)
-	v44 := float32(v7 - v40)
-	v45 := fromBits(bits(v44)&v43 | bits(v40)&^v43)
+	v43 := float32(v7 - v40)
+	v44 := fromBits(bits(v43)&v38 | bits(v40)&^v38)
 	// y = q - q·(dlo·(1/d))
-	v46 := float32(v42 * v45)
-	v47 := fma32(-v40, v46, v40)
-	return v47
+	v45 := float32(v42 * v44)
+	v46 := fma32(-v40, v45, v40)
+	return v46
 }
 
 // scaledsigmoidForward computes dst[i] = scaledsigmoid(x[i]).
@@ -1586,35 +1580,31 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v42_1 := float32(v36_1 - v41_1)
 		v42_2 := float32(v36_2 - v41_2)
 		v42_3 := float32(v36_3 - v41_3)
-		v43_0 := uint32(int32(bits(v2_0)) >> 31)
-		v43_1 := uint32(int32(bits(v2_1)) >> 31)
-		v43_2 := uint32(int32(bits(v2_2)) >> 31)
-		v43_3 := uint32(int32(bits(v2_3)) >> 31)
-		v44_0 := float32(v7 - v40_0)
-		v44_1 := float32(v7 - v40_1)
-		v44_2 := float32(v7 - v40_2)
-		v44_3 := float32(v7 - v40_3)
-		v45_0 := fromBits(bits(v44_0)&v43_0 | bits(v40_0)&^v43_0)
-		v45_1 := fromBits(bits(v44_1)&v43_1 | bits(v40_1)&^v43_1)
-		v45_2 := fromBits(bits(v44_2)&v43_2 | bits(v40_2)&^v43_2)
-		v45_3 := fromBits(bits(v44_3)&v43_3 | bits(v40_3)&^v43_3)
+		v43_0 := float32(v7 - v40_0)
+		v43_1 := float32(v7 - v40_1)
+		v43_2 := float32(v7 - v40_2)
+		v43_3 := float32(v7 - v40_3)
+		v44_0 := fromBits(bits(v43_0)&v38_0 | bits(v40_0)&^v38_0)
+		v44_1 := fromBits(bits(v43_1)&v38_1 | bits(v40_1)&^v38_1)
+		v44_2 := fromBits(bits(v43_2)&v38_2 | bits(v40_2)&^v38_2)
+		v44_3 := fromBits(bits(v43_3)&v38_3 | bits(v40_3)&^v38_3)
 		// y = q - q·(dlo·(1/d))
-		v46_0 := float32(v42_0 * v45_0)
-		v46_1 := float32(v42_1 * v45_1)
-		v46_2 := float32(v42_2 * v45_2)
-		v46_3 := float32(v42_3 * v45_3)
-		s47_0 := float64(-v40_0)*float64(v46_0) + float64(v40_0)
-		twice |= roundsTwice(s47_0)
-		v47_0 := float32(s47_0)
-		s47_1 := float64(-v40_1)*float64(v46_1) + float64(v40_1)
-		twice |= roundsTwice(s47_1)
-		v47_1 := float32(s47_1)
-		s47_2 := float64(-v40_2)*float64(v46_2) + float64(v40_2)
-		twice |= roundsTwice(s47_2)
-		v47_2 := float32(s47_2)
-		s47_3 := float64(-v40_3)*float64(v46_3) + float64(v40_3)
-		twice |= roundsTwice(s47_3)
-		v47_3 := float32(s47_3)
+		v45_0 := float32(v42_0 * v44_0)
+		v45_1 := float32(v42_1 * v44_1)
+		v45_2 := float32(v42_2 * v44_2)
+		v45_3 := float32(v42_3 * v44_3)
+		s46_0 := float64(-v40_0)*float64(v45_0) + float64(v40_0)
+		twice |= roundsTwice(s46_0)
+		v46_0 := float32(s46_0)
+		s46_1 := float64(-v40_1)*float64(v45_1) + float64(v40_1)
+		twice |= roundsTwice(s46_1)
+		v46_1 := float32(s46_1)
+		s46_2 := float64(-v40_2)*float64(v45_2) + float64(v40_2)
+		twice |= roundsTwice(s46_2)
+		v46_2 := float32(s46_2)
+		s46_3 := float64(-v40_3)*float64(v45_3) + float64(v40_3)
+		twice |= roundsTwice(s46_3)
+		v46_3 := float32(s46_3)
 		if twice != 0 {
 			dst[0] = scaledsigmoidForwardLane(v0_0, p)
 			dst[1] = scaledsigmoidForwardLane(v0_1, p)
@@ -1622,10 +1612,10 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 			dst[3] = scaledsigmoidForwardLane(v0_3, p)
 			continue
 		}
-		dst[0] = v47_0
-		dst[1] = v47_1
-		dst[2] = v47_2
-		dst[3] = v47_3
+		dst[0] = v46_0
+		dst[1] = v46_1
+		dst[2] = v46_2
+		dst[3] = v46_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledsigmoidForwardLane(x[i], p)

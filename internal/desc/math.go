@@ -119,7 +119,7 @@ func sigmoidOf(b *Builder, x, lo Value) *Program {
 	q := b.Div(b.Select(neg, e, one), d)
 	b.Note("dlo = e - (d - 1), the rounding error of d (exact)")
 	dlo := b.Sub(e, b.Sub(d, one))
-	w := b.Select(b.SignMask(x), b.Sub(one, q), q)
+	w := b.Select(neg, b.Sub(one, q), q)
 	b.Note("y = q - q·(dlo·(1/d))")
 	return b.Return(b.FNMA(q, b.Mul(dlo, w), q))
 }

@@ -490,12 +490,16 @@ loopU:
 	WORD $0x4e39d629 // fadd v9.4s, v17.4s, v25.4s
 	WORD $0x4e39d64a // fadd v10.4s, v18.4s, v25.4s
 	WORD $0x4e39d66b // fadd v11.4s, v19.4s, v25.4s
-	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
-	WORD $0x4f210425 // sshr v5.4s, v1.4s, #31
-	WORD $0x4f210446 // sshr v6.4s, v2.4s, #31
-	WORD $0x4f210467 // sshr v7.4s, v3.4s, #31
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
+	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
+	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
+	WORD $0x4f210463 // sshr v3.4s, v3.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V0.B16, V0.B16, V4.B16
+	VORR V1.B16, V1.B16, V5.B16
+	VORR V2.B16, V2.B16, V6.B16
+	VORR V3.B16, V3.B16, V7.B16
 	VBSL V25.B16, V16.B16, V4.B16
 	VBSL V25.B16, V17.B16, V5.B16
 	VBSL V25.B16, V18.B16, V6.B16
@@ -514,10 +518,6 @@ loopU:
 	WORD $0x4ea9d631 // fsub v17.4s, v17.4s, v9.4s
 	WORD $0x4eaad652 // fsub v18.4s, v18.4s, v10.4s
 	WORD $0x4eabd673 // fsub v19.4s, v19.4s, v11.4s
-	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
-	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
-	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
-	WORD $0x4f210463 // sshr v3.4s, v3.4s, #31
 	WORD $0x4ea4d728 // fsub v8.4s, v25.4s, v4.4s
 	WORD $0x4ea5d729 // fsub v9.4s, v25.4s, v5.4s
 	WORD $0x4ea6d72a // fsub v10.4s, v25.4s, v6.4s
@@ -577,16 +577,16 @@ loop1:
 	WORD $0x6ea7e747 // fcmgt v7.4s, v26.4s, v7.4s
 	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
 	WORD $0x4e39d4e5 // fadd v5.4s, v7.4s, v25.4s
-	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V0.B16, V0.B16, V4.B16
 	VBSL V25.B16, V7.B16, V4.B16
 	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
 	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
-	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4ea4d725 // fsub v5.4s, v25.4s, v4.4s
 	VBSL V4.B16, V5.B16, V0.B16
 
@@ -633,16 +633,16 @@ loopS:
 	WORD $0x6ea7e747 // fcmgt v7.4s, v26.4s, v7.4s
 	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
 	WORD $0x4e39d4e5 // fadd v5.4s, v7.4s, v25.4s
-	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V0.B16, V0.B16, V4.B16
 	VBSL V25.B16, V7.B16, V4.B16
 	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
 	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
-	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4ea4d725 // fsub v5.4s, v25.4s, v4.4s
 	VBSL V4.B16, V5.B16, V0.B16
 
@@ -1190,12 +1190,16 @@ loopU:
 	WORD $0x4e38d425 // fadd v5.4s, v1.4s, v24.4s
 	WORD $0x4e38d446 // fadd v6.4s, v2.4s, v24.4s
 	WORD $0x4e38d467 // fadd v7.4s, v3.4s, v24.4s
-	WORD $0x4f210608 // sshr v8.4s, v16.4s, #31
-	WORD $0x4f210629 // sshr v9.4s, v17.4s, #31
-	WORD $0x4f21064a // sshr v10.4s, v18.4s, #31
-	WORD $0x4f21066b // sshr v11.4s, v19.4s, #31
+	WORD $0x4f210610 // sshr v16.4s, v16.4s, #31
+	WORD $0x4f210631 // sshr v17.4s, v17.4s, #31
+	WORD $0x4f210652 // sshr v18.4s, v18.4s, #31
+	WORD $0x4f210673 // sshr v19.4s, v19.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V16.B16, V16.B16, V8.B16
+	VORR V17.B16, V17.B16, V9.B16
+	VORR V18.B16, V18.B16, V10.B16
+	VORR V19.B16, V19.B16, V11.B16
 	VBSL V24.B16, V0.B16, V8.B16
 	VBSL V24.B16, V1.B16, V9.B16
 	VBSL V24.B16, V2.B16, V10.B16
@@ -1214,10 +1218,6 @@ loopU:
 	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
 	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
 	WORD $0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
-	WORD $0x4f210610 // sshr v16.4s, v16.4s, #31
-	WORD $0x4f210631 // sshr v17.4s, v17.4s, #31
-	WORD $0x4f210652 // sshr v18.4s, v18.4s, #31
-	WORD $0x4f210673 // sshr v19.4s, v19.4s, #31
 	WORD $0x4ea8d704 // fsub v4.4s, v24.4s, v8.4s
 	WORD $0x4ea9d705 // fsub v5.4s, v24.4s, v9.4s
 	WORD $0x4eaad706 // fsub v6.4s, v24.4s, v10.4s
@@ -1284,16 +1284,16 @@ loop1:
 	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
 	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
 	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
-	WORD $0x4f2104e5 // sshr v5.4s, v7.4s, #31
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V7.B16, V7.B16, V5.B16
 	VBSL V24.B16, V0.B16, V5.B16
 	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
 	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea5d704 // fsub v4.4s, v24.4s, v5.4s
 	VBSL V5.B16, V4.B16, V7.B16
 
@@ -1347,16 +1347,16 @@ loopS:
 	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
 	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
 	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
-	WORD $0x4f2104e5 // sshr v5.4s, v7.4s, #31
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V7.B16, V7.B16, V5.B16
 	VBSL V24.B16, V0.B16, V5.B16
 	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
 	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea5d704 // fsub v4.4s, v24.4s, v5.4s
 	VBSL V5.B16, V4.B16, V7.B16
 

@@ -633,11 +633,14 @@ fsigmoidrow:
 	WORD $0x4e39d586 // fadd v6.4s, v12.4s, v25.4s
 	WORD $0x4e39d5a7 // fadd v7.4s, v13.4s, v25.4s
 	WORD $0x4e39d5c8 // fadd v8.4s, v14.4s, v25.4s
-	WORD $0x4f210403 // sshr v3.4s, v0.4s, #31
-	WORD $0x4f210424 // sshr v4.4s, v1.4s, #31
-	WORD $0x4f210445 // sshr v5.4s, v2.4s, #31
+	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
+	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
+	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V0.B16, V0.B16, V3.B16
+	VORR V1.B16, V1.B16, V4.B16
+	VORR V2.B16, V2.B16, V5.B16
 	VBSL V25.B16, V12.B16, V3.B16
 	VBSL V25.B16, V13.B16, V4.B16
 	VBSL V25.B16, V14.B16, V5.B16
@@ -652,9 +655,6 @@ fsigmoidrow:
 	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
 	WORD $0x4ea7d5ad // fsub v13.4s, v13.4s, v7.4s
 	WORD $0x4ea8d5ce // fsub v14.4s, v14.4s, v8.4s
-	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
-	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
-	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 	WORD $0x4ea3d726 // fsub v6.4s, v25.4s, v3.4s
 	WORD $0x4ea4d727 // fsub v7.4s, v25.4s, v4.4s
 	WORD $0x4ea5d728 // fsub v8.4s, v25.4s, v5.4s
@@ -1001,11 +1001,14 @@ fscaledsigmoidrow:
 	WORD $0x4e38d403 // fadd v3.4s, v0.4s, v24.4s
 	WORD $0x4e38d424 // fadd v4.4s, v1.4s, v24.4s
 	WORD $0x4e38d445 // fadd v5.4s, v2.4s, v24.4s
-	WORD $0x4f210586 // sshr v6.4s, v12.4s, #31
-	WORD $0x4f2105a7 // sshr v7.4s, v13.4s, #31
-	WORD $0x4f2105c8 // sshr v8.4s, v14.4s, #31
+	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
+	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
+	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V12.B16, V12.B16, V6.B16
+	VORR V13.B16, V13.B16, V7.B16
+	VORR V14.B16, V14.B16, V8.B16
 	VBSL V24.B16, V0.B16, V6.B16
 	VBSL V24.B16, V1.B16, V7.B16
 	VBSL V24.B16, V2.B16, V8.B16
@@ -1020,9 +1023,6 @@ fscaledsigmoidrow:
 	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
 	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
 	WORD $0x4ea5d442 // fsub v2.4s, v2.4s, v5.4s
-	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
-	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
-	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 	WORD $0x4ea6d703 // fsub v3.4s, v24.4s, v6.4s
 	WORD $0x4ea7d704 // fsub v4.4s, v24.4s, v7.4s
 	WORD $0x4ea8d705 // fsub v5.4s, v24.4s, v8.4s
