@@ -61,7 +61,7 @@ func emitUpdate(s *isa, u desc.Update) {
 	// The main loop holds the inputs, the results and the program's
 	// temporaries of each vector, besides the parameters and bad.
 	unroll := max(1, min(2, (s.regs()-len(u.Params)-2)/(u.MaxLive()+len(u.Inputs))))
-	loop := &rowLoop{isa: s, prefix: "upd", unroll: unroll, n: n, ins: ptr, out: ptr[0]}
+	loop := &rowLoop{isa: s, prefix: "upd", unroll: unroll, ahead: updatePrefetch, n: n, ins: ptr, out: ptr[0]}
 	var outs [][]reg.VecVirtual
 	loop.body = func(in [][]reg.VecVirtual) []reg.VecVirtual {
 		outs = l.emit(u.Program, in)
