@@ -33,15 +33,23 @@ func sqrt32(a float32) float32 { return float32(math.Sqrt(float64(a))) }
 // a, b, c (whose product is exact in float64), may round to a float32 other
 // than the correctly rounded a·b + c, and 0 otherwise: only if s lies
 // exactly halfway between two float32 numbers (the low 29 bits of its
-// mantissa are 1<<28) or below 2^-126 (where the halfway points lie
-// elsewhere; zero included). It does not branch.
+// mantissa are 1<<28) or is a nonzero number below 2^-126 (where the
+// halfway points lie elsewhere). A zero s is exact: a nonzero a·b + c is
+// at least 2^-298 in magnitude, so s is zero only where the sum is, and
+// float64 gives it the sign the fused operation gives (-0 for -0 + -0
+// only). The exact zeros of the programs (the error of a product that has
+// none, as the scaled forms compute with a slope of 1) thus stay on the
+// fast path. It does not branch.
 func roundsTwice(s float64) uint64 {
 	u := math.Float64bits(s)
 	var mid uint64
 	if u&(1<<29-1) == 1<<28 {
 		mid = 1
 	}
-	return mid | ((u>>52)&0x7ff-0x381)>>63
+	// e is the biased exponent minus 1: all ones for a zero, below 0x380
+	// for the nonzero numbers under 2^-126.
+	e := (u>>52)&0x7ff - 1
+	return mid | ((e-0x380)&^e)>>63
 }
 
 // notFinite returns 1 if x is an infinity or a NaN, else 0, without a

@@ -42,6 +42,7 @@ func TestFMA32(t *testing.T) {
 		{3, 0x1p-150, 0}, {1.5, 0x1p-149, 0x1p-149}, {0, 0, float32(math.Copysign(0, -1))},
 		{float32(math.Copysign(0, -1)), 1, float32(math.Copysign(0, -1))},
 		{math.MaxFloat32, 2, -math.MaxFloat32}, {0x1p64, 0x1p64, 1},
+		{3, 2, -6}, {-3, 2, 6}, {0x1p-75, 0x1p-74, -0x1p-149}, {0, -1, 0}, {float32(math.Copysign(0, -1)), -1, 0},
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for range 200000 {
@@ -65,5 +66,15 @@ func TestFMA32(t *testing.T) {
 	}
 	if roundsTwice(float64(p)*float64(p)+0x1p-80) != 1 {
 		t.Error("roundsTwice does not flag the halfway sum")
+	}
+	// The boundaries of the flagged range below 2^-126, and zeros, which
+	// are exact (the float64 route gives the fused operation's zero).
+	for _, c := range []struct {
+		s    float64
+		want uint64
+	}{{0x1p-126, 0}, {-0x1p-126, 0}, {0x1.fffffp-127, 1}, {0x1p-149, 1}, {0x1p-298, 1}, {0, 0}, {math.Copysign(0, -1), 0}} {
+		if got := roundsTwice(c.s); got != c.want {
+			t.Errorf("roundsTwice(%g) = %d, want %d", c.s, got, c.want)
+		}
 	}
 }

@@ -24,7 +24,6 @@ func reluForward(dst, x []float32, p *[4]float32) {
 		v0_1 := x[1]
 		v0_2 := x[2]
 		v0_3 := x[3]
-		var twice uint64
 		v1 := math.Float32frombits(0x00000000) // 0
 		v2_0 := lanemask(v0_0 < v1)
 		v2_1 := lanemask(v0_1 < v1)
@@ -34,13 +33,6 @@ func reluForward(dst, x []float32, p *[4]float32) {
 		v3_1 := fromBits(bits(v1)&v2_1 | bits(v0_1)&^v2_1)
 		v3_2 := fromBits(bits(v1)&v2_2 | bits(v0_2)&^v2_2)
 		v3_3 := fromBits(bits(v1)&v2_3 | bits(v0_3)&^v2_3)
-		if twice != 0 {
-			dst[0] = reluForwardLane(v0_0, p)
-			dst[1] = reluForwardLane(v0_1, p)
-			dst[2] = reluForwardLane(v0_2, p)
-			dst[3] = reluForwardLane(v0_3, p)
-			continue
-		}
 		dst[0] = v3_0
 		dst[1] = v3_1
 		dst[2] = v3_2
@@ -79,7 +71,6 @@ func reluBackward(dx, dy, y []float32, p *[4]float32) {
 		v1_1 := y[1]
 		v1_2 := y[2]
 		v1_3 := y[3]
-		var twice uint64
 		v2 := math.Float32frombits(0x00000000) // 0
 		v3_0 := lanemask(v1_0 > v2)
 		v3_1 := lanemask(v1_1 > v2)
@@ -94,13 +85,6 @@ func reluBackward(dx, dy, y []float32, p *[4]float32) {
 		v6_1 := float32(v0_1 * v5_1)
 		v6_2 := float32(v0_2 * v5_2)
 		v6_3 := float32(v0_3 * v5_3)
-		if twice != 0 {
-			dx[0] = reluBackwardLane(v0_0, v1_0, p)
-			dx[1] = reluBackwardLane(v0_1, v1_1, p)
-			dx[2] = reluBackwardLane(v0_2, v1_2, p)
-			dx[3] = reluBackwardLane(v0_3, v1_3, p)
-			continue
-		}
 		dx[0] = v6_0
 		dx[1] = v6_1
 		dx[2] = v6_2
@@ -135,7 +119,6 @@ func leakyreluForward(dst, x []float32, p *[4]float32) {
 		v0_1 := x[1]
 		v0_2 := x[2]
 		v0_3 := x[3]
-		var twice uint64
 		v1 := p[0] // alpha
 		v2_0 := float32(v0_0 * v1)
 		v2_1 := float32(v0_1 * v1)
@@ -155,13 +138,6 @@ func leakyreluForward(dst, x []float32, p *[4]float32) {
 		v7_1 := fromBits(bits(v4_1)&v6_1 | bits(v0_1)&^v6_1)
 		v7_2 := fromBits(bits(v4_2)&v6_2 | bits(v0_2)&^v6_2)
 		v7_3 := fromBits(bits(v4_3)&v6_3 | bits(v0_3)&^v6_3)
-		if twice != 0 {
-			dst[0] = leakyreluForwardLane(v0_0, p)
-			dst[1] = leakyreluForwardLane(v0_1, p)
-			dst[2] = leakyreluForwardLane(v0_2, p)
-			dst[3] = leakyreluForwardLane(v0_3, p)
-			continue
-		}
 		dst[0] = v7_0
 		dst[1] = v7_1
 		dst[2] = v7_2
@@ -201,7 +177,6 @@ func leakyreluBackward(dx, dy, y []float32, p *[4]float32) {
 		v1_1 := y[1]
 		v1_2 := y[2]
 		v1_3 := y[3]
-		var twice uint64
 		v2 := p[0]                             // alpha
 		v3 := math.Float32frombits(0x00000000) // 0
 		v4_0 := lanemask(v1_0 > v3)
@@ -217,13 +192,6 @@ func leakyreluBackward(dx, dy, y []float32, p *[4]float32) {
 		v7_1 := float32(v0_1 * v6_1)
 		v7_2 := float32(v0_2 * v6_2)
 		v7_3 := float32(v0_3 * v6_3)
-		if twice != 0 {
-			dx[0] = leakyreluBackwardLane(v0_0, v1_0, p)
-			dx[1] = leakyreluBackwardLane(v0_1, v1_1, p)
-			dx[2] = leakyreluBackwardLane(v0_2, v1_2, p)
-			dx[3] = leakyreluBackwardLane(v0_3, v1_3, p)
-			continue
-		}
 		dx[0] = v7_0
 		dx[1] = v7_1
 		dx[2] = v7_2
@@ -289,7 +257,6 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v0_1 := x[1]
 		v0_2 := x[2]
 		v0_3 := x[3]
-		var twice uint64
 		v1 := p[0] // alpha
 		// elu: z = max(x, -17.5)
 		v2 := math.Float32frombits(0xc18c0000) // -17.5
@@ -301,17 +268,25 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v4 := math.Float32frombits(0x3fb8aa3b) // 1.442695
 		v5 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_0)
 		v6_0 := float32(s6_0)
+		if roundsTwice(s6_0) != 0 {
+			v6_0 = fma32(v3_0, v4, v5)
+		}
 		s6_1 := float64(v3_1)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_1)
 		v6_1 := float32(s6_1)
+		if roundsTwice(s6_1) != 0 {
+			v6_1 = fma32(v3_1, v4, v5)
+		}
 		s6_2 := float64(v3_2)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_2)
 		v6_2 := float32(s6_2)
+		if roundsTwice(s6_2) != 0 {
+			v6_2 = fma32(v3_2, v4, v5)
+		}
 		s6_3 := float64(v3_3)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_3)
 		v6_3 := float32(s6_3)
+		if roundsTwice(s6_3) != 0 {
+			v6_3 = fma32(v3_3, v4, v5)
+		}
 		// s = 2^n
 		v7_0 := fromBits(bits(v6_0) << 23)
 		v7_1 := fromBits(bits(v6_1) << 23)
@@ -324,84 +299,132 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		// t = z - n·ln2, in two steps (Cody–Waite)
 		v9 := math.Float32frombits(0x3f317200) // 0.69314575
 		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
-		twice |= roundsTwice(s10_0)
 		v10_0 := float32(s10_0)
+		if roundsTwice(s10_0) != 0 {
+			v10_0 = fma32(-v8_0, v9, v3_0)
+		}
 		s10_1 := float64(-v8_1)*float64(v9) + float64(v3_1)
-		twice |= roundsTwice(s10_1)
 		v10_1 := float32(s10_1)
+		if roundsTwice(s10_1) != 0 {
+			v10_1 = fma32(-v8_1, v9, v3_1)
+		}
 		s10_2 := float64(-v8_2)*float64(v9) + float64(v3_2)
-		twice |= roundsTwice(s10_2)
 		v10_2 := float32(s10_2)
+		if roundsTwice(s10_2) != 0 {
+			v10_2 = fma32(-v8_2, v9, v3_2)
+		}
 		s10_3 := float64(-v8_3)*float64(v9) + float64(v3_3)
-		twice |= roundsTwice(s10_3)
 		v10_3 := float32(s10_3)
+		if roundsTwice(s10_3) != 0 {
+			v10_3 = fma32(-v8_3, v9, v3_3)
+		}
 		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
-		twice |= roundsTwice(s12_0)
 		v12_0 := float32(s12_0)
+		if roundsTwice(s12_0) != 0 {
+			v12_0 = fma32(-v8_0, v11, v10_0)
+		}
 		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
-		twice |= roundsTwice(s12_1)
 		v12_1 := float32(s12_1)
+		if roundsTwice(s12_1) != 0 {
+			v12_1 = fma32(-v8_1, v11, v10_1)
+		}
 		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
-		twice |= roundsTwice(s12_2)
 		v12_2 := float32(s12_2)
+		if roundsTwice(s12_2) != 0 {
+			v12_2 = fma32(-v8_2, v11, v10_2)
+		}
 		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
-		twice |= roundsTwice(s12_3)
 		v12_3 := float32(s12_3)
+		if roundsTwice(s12_3) != 0 {
+			v12_3 = fma32(-v8_3, v11, v10_3)
+		}
 		// q(t), (e^t - 1 - t)/t²
 		v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 		v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s15_0 := float64(v13)*float64(v12_0) + float64(v14)
-		twice |= roundsTwice(s15_0)
 		v15_0 := float32(s15_0)
+		if roundsTwice(s15_0) != 0 {
+			v15_0 = fma32(v13, v12_0, v14)
+		}
 		s15_1 := float64(v13)*float64(v12_1) + float64(v14)
-		twice |= roundsTwice(s15_1)
 		v15_1 := float32(s15_1)
+		if roundsTwice(s15_1) != 0 {
+			v15_1 = fma32(v13, v12_1, v14)
+		}
 		s15_2 := float64(v13)*float64(v12_2) + float64(v14)
-		twice |= roundsTwice(s15_2)
 		v15_2 := float32(s15_2)
+		if roundsTwice(s15_2) != 0 {
+			v15_2 = fma32(v13, v12_2, v14)
+		}
 		s15_3 := float64(v13)*float64(v12_3) + float64(v14)
-		twice |= roundsTwice(s15_3)
 		v15_3 := float32(s15_3)
+		if roundsTwice(s15_3) != 0 {
+			v15_3 = fma32(v13, v12_3, v14)
+		}
 		v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s17_0 := float64(v15_0)*float64(v12_0) + float64(v16)
-		twice |= roundsTwice(s17_0)
 		v17_0 := float32(s17_0)
+		if roundsTwice(s17_0) != 0 {
+			v17_0 = fma32(v15_0, v12_0, v16)
+		}
 		s17_1 := float64(v15_1)*float64(v12_1) + float64(v16)
-		twice |= roundsTwice(s17_1)
 		v17_1 := float32(s17_1)
+		if roundsTwice(s17_1) != 0 {
+			v17_1 = fma32(v15_1, v12_1, v16)
+		}
 		s17_2 := float64(v15_2)*float64(v12_2) + float64(v16)
-		twice |= roundsTwice(s17_2)
 		v17_2 := float32(s17_2)
+		if roundsTwice(s17_2) != 0 {
+			v17_2 = fma32(v15_2, v12_2, v16)
+		}
 		s17_3 := float64(v15_3)*float64(v12_3) + float64(v16)
-		twice |= roundsTwice(s17_3)
 		v17_3 := float32(s17_3)
+		if roundsTwice(s17_3) != 0 {
+			v17_3 = fma32(v15_3, v12_3, v16)
+		}
 		v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s19_0 := float64(v17_0)*float64(v12_0) + float64(v18)
-		twice |= roundsTwice(s19_0)
 		v19_0 := float32(s19_0)
+		if roundsTwice(s19_0) != 0 {
+			v19_0 = fma32(v17_0, v12_0, v18)
+		}
 		s19_1 := float64(v17_1)*float64(v12_1) + float64(v18)
-		twice |= roundsTwice(s19_1)
 		v19_1 := float32(s19_1)
+		if roundsTwice(s19_1) != 0 {
+			v19_1 = fma32(v17_1, v12_1, v18)
+		}
 		s19_2 := float64(v17_2)*float64(v12_2) + float64(v18)
-		twice |= roundsTwice(s19_2)
 		v19_2 := float32(s19_2)
+		if roundsTwice(s19_2) != 0 {
+			v19_2 = fma32(v17_2, v12_2, v18)
+		}
 		s19_3 := float64(v17_3)*float64(v12_3) + float64(v18)
-		twice |= roundsTwice(s19_3)
 		v19_3 := float32(s19_3)
+		if roundsTwice(s19_3) != 0 {
+			v19_3 = fma32(v17_3, v12_3, v18)
+		}
 		v20 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s21_0 := float64(v19_0)*float64(v12_0) + float64(v20)
-		twice |= roundsTwice(s21_0)
 		v21_0 := float32(s21_0)
+		if roundsTwice(s21_0) != 0 {
+			v21_0 = fma32(v19_0, v12_0, v20)
+		}
 		s21_1 := float64(v19_1)*float64(v12_1) + float64(v20)
-		twice |= roundsTwice(s21_1)
 		v21_1 := float32(s21_1)
+		if roundsTwice(s21_1) != 0 {
+			v21_1 = fma32(v19_1, v12_1, v20)
+		}
 		s21_2 := float64(v19_2)*float64(v12_2) + float64(v20)
-		twice |= roundsTwice(s21_2)
 		v21_2 := float32(s21_2)
+		if roundsTwice(s21_2) != 0 {
+			v21_2 = fma32(v19_2, v12_2, v20)
+		}
 		s21_3 := float64(v19_3)*float64(v12_3) + float64(v20)
-		twice |= roundsTwice(s21_3)
 		v21_3 := float32(s21_3)
+		if roundsTwice(s21_3) != 0 {
+			v21_3 = fma32(v19_3, v12_3, v20)
+		}
 		v22_0 := float32(v12_0 * v21_0)
 		v22_1 := float32(v12_1 * v21_1)
 		v22_2 := float32(v12_2 * v21_2)
@@ -412,17 +435,25 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v23_3 := float32(v12_3 * v7_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s24_0 := float64(v23_0)*float64(v22_0) + float64(v23_0)
-		twice |= roundsTwice(s24_0)
 		v24_0 := float32(s24_0)
+		if roundsTwice(s24_0) != 0 {
+			v24_0 = fma32(v23_0, v22_0, v23_0)
+		}
 		s24_1 := float64(v23_1)*float64(v22_1) + float64(v23_1)
-		twice |= roundsTwice(s24_1)
 		v24_1 := float32(s24_1)
+		if roundsTwice(s24_1) != 0 {
+			v24_1 = fma32(v23_1, v22_1, v23_1)
+		}
 		s24_2 := float64(v23_2)*float64(v22_2) + float64(v23_2)
-		twice |= roundsTwice(s24_2)
 		v24_2 := float32(s24_2)
+		if roundsTwice(s24_2) != 0 {
+			v24_2 = fma32(v23_2, v22_2, v23_2)
+		}
 		s24_3 := float64(v23_3)*float64(v22_3) + float64(v23_3)
-		twice |= roundsTwice(s24_3)
 		v24_3 := float32(s24_3)
+		if roundsTwice(s24_3) != 0 {
+			v24_3 = fma32(v23_3, v22_3, v23_3)
+		}
 		// alpha·expm1(z) = alpha·((s - 1) + m)
 		v25 := math.Float32frombits(0x3f800000) // 1
 		v26_0 := float32(v7_0 - v25)
@@ -446,13 +477,6 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v31_1 := fromBits(bits(v28_1)&v30_1 | bits(v0_1)&^v30_1)
 		v31_2 := fromBits(bits(v28_2)&v30_2 | bits(v0_2)&^v30_2)
 		v31_3 := fromBits(bits(v28_3)&v30_3 | bits(v0_3)&^v30_3)
-		if twice != 0 {
-			dst[0] = eluForwardLane(v0_0, p)
-			dst[1] = eluForwardLane(v0_1, p)
-			dst[2] = eluForwardLane(v0_2, p)
-			dst[3] = eluForwardLane(v0_3, p)
-			continue
-		}
 		dst[0] = v31_0
 		dst[1] = v31_1
 		dst[2] = v31_2
@@ -493,7 +517,6 @@ func eluBackward(dx, dy, y []float32, p *[4]float32) {
 		v1_1 := y[1]
 		v1_2 := y[2]
 		v1_3 := y[3]
-		var twice uint64
 		v2 := p[0]                             // alpha
 		v3 := math.Float32frombits(0x00000000) // 0
 		v4_0 := lanemask(v1_0 > v3)
@@ -513,13 +536,6 @@ func eluBackward(dx, dy, y []float32, p *[4]float32) {
 		v8_1 := float32(v0_1 * v7_1)
 		v8_2 := float32(v0_2 * v7_2)
 		v8_3 := float32(v0_3 * v7_3)
-		if twice != 0 {
-			dx[0] = eluBackwardLane(v0_0, v1_0, p)
-			dx[1] = eluBackwardLane(v0_1, v1_1, p)
-			dx[2] = eluBackwardLane(v0_2, v1_2, p)
-			dx[3] = eluBackwardLane(v0_3, v1_3, p)
-			continue
-		}
 		dx[0] = v8_0
 		dx[1] = v8_1
 		dx[2] = v8_2
@@ -597,7 +613,6 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v0_1 := x[1]
 		v0_2 := x[2]
 		v0_3 := x[3]
-		var twice uint64
 		// sigmoid: z = -|x|
 		v1 := math.Float32frombits(0x3f800000) // 1
 		v2 := math.Float32frombits(0x80000000) // -0
@@ -609,17 +624,25 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v4 := math.Float32frombits(0x3fb8aa3b) // 1.442695
 		v5 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_0)
 		v6_0 := float32(s6_0)
+		if roundsTwice(s6_0) != 0 {
+			v6_0 = fma32(v3_0, v4, v5)
+		}
 		s6_1 := float64(v3_1)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_1)
 		v6_1 := float32(s6_1)
+		if roundsTwice(s6_1) != 0 {
+			v6_1 = fma32(v3_1, v4, v5)
+		}
 		s6_2 := float64(v3_2)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_2)
 		v6_2 := float32(s6_2)
+		if roundsTwice(s6_2) != 0 {
+			v6_2 = fma32(v3_2, v4, v5)
+		}
 		s6_3 := float64(v3_3)*float64(v4) + float64(v5)
-		twice |= roundsTwice(s6_3)
 		v6_3 := float32(s6_3)
+		if roundsTwice(s6_3) != 0 {
+			v6_3 = fma32(v3_3, v4, v5)
+		}
 		// s = 2^n
 		v7_0 := fromBits(bits(v6_0) << 23)
 		v7_1 := fromBits(bits(v6_1) << 23)
@@ -632,84 +655,132 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		// t = z - n·ln2, in two steps (Cody–Waite)
 		v9 := math.Float32frombits(0x3f317200) // 0.69314575
 		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
-		twice |= roundsTwice(s10_0)
 		v10_0 := float32(s10_0)
+		if roundsTwice(s10_0) != 0 {
+			v10_0 = fma32(-v8_0, v9, v3_0)
+		}
 		s10_1 := float64(-v8_1)*float64(v9) + float64(v3_1)
-		twice |= roundsTwice(s10_1)
 		v10_1 := float32(s10_1)
+		if roundsTwice(s10_1) != 0 {
+			v10_1 = fma32(-v8_1, v9, v3_1)
+		}
 		s10_2 := float64(-v8_2)*float64(v9) + float64(v3_2)
-		twice |= roundsTwice(s10_2)
 		v10_2 := float32(s10_2)
+		if roundsTwice(s10_2) != 0 {
+			v10_2 = fma32(-v8_2, v9, v3_2)
+		}
 		s10_3 := float64(-v8_3)*float64(v9) + float64(v3_3)
-		twice |= roundsTwice(s10_3)
 		v10_3 := float32(s10_3)
+		if roundsTwice(s10_3) != 0 {
+			v10_3 = fma32(-v8_3, v9, v3_3)
+		}
 		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
-		twice |= roundsTwice(s12_0)
 		v12_0 := float32(s12_0)
+		if roundsTwice(s12_0) != 0 {
+			v12_0 = fma32(-v8_0, v11, v10_0)
+		}
 		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
-		twice |= roundsTwice(s12_1)
 		v12_1 := float32(s12_1)
+		if roundsTwice(s12_1) != 0 {
+			v12_1 = fma32(-v8_1, v11, v10_1)
+		}
 		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
-		twice |= roundsTwice(s12_2)
 		v12_2 := float32(s12_2)
+		if roundsTwice(s12_2) != 0 {
+			v12_2 = fma32(-v8_2, v11, v10_2)
+		}
 		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
-		twice |= roundsTwice(s12_3)
 		v12_3 := float32(s12_3)
+		if roundsTwice(s12_3) != 0 {
+			v12_3 = fma32(-v8_3, v11, v10_3)
+		}
 		// q(t), (e^t - 1 - t)/t²
 		v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 		v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s15_0 := float64(v13)*float64(v12_0) + float64(v14)
-		twice |= roundsTwice(s15_0)
 		v15_0 := float32(s15_0)
+		if roundsTwice(s15_0) != 0 {
+			v15_0 = fma32(v13, v12_0, v14)
+		}
 		s15_1 := float64(v13)*float64(v12_1) + float64(v14)
-		twice |= roundsTwice(s15_1)
 		v15_1 := float32(s15_1)
+		if roundsTwice(s15_1) != 0 {
+			v15_1 = fma32(v13, v12_1, v14)
+		}
 		s15_2 := float64(v13)*float64(v12_2) + float64(v14)
-		twice |= roundsTwice(s15_2)
 		v15_2 := float32(s15_2)
+		if roundsTwice(s15_2) != 0 {
+			v15_2 = fma32(v13, v12_2, v14)
+		}
 		s15_3 := float64(v13)*float64(v12_3) + float64(v14)
-		twice |= roundsTwice(s15_3)
 		v15_3 := float32(s15_3)
+		if roundsTwice(s15_3) != 0 {
+			v15_3 = fma32(v13, v12_3, v14)
+		}
 		v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s17_0 := float64(v15_0)*float64(v12_0) + float64(v16)
-		twice |= roundsTwice(s17_0)
 		v17_0 := float32(s17_0)
+		if roundsTwice(s17_0) != 0 {
+			v17_0 = fma32(v15_0, v12_0, v16)
+		}
 		s17_1 := float64(v15_1)*float64(v12_1) + float64(v16)
-		twice |= roundsTwice(s17_1)
 		v17_1 := float32(s17_1)
+		if roundsTwice(s17_1) != 0 {
+			v17_1 = fma32(v15_1, v12_1, v16)
+		}
 		s17_2 := float64(v15_2)*float64(v12_2) + float64(v16)
-		twice |= roundsTwice(s17_2)
 		v17_2 := float32(s17_2)
+		if roundsTwice(s17_2) != 0 {
+			v17_2 = fma32(v15_2, v12_2, v16)
+		}
 		s17_3 := float64(v15_3)*float64(v12_3) + float64(v16)
-		twice |= roundsTwice(s17_3)
 		v17_3 := float32(s17_3)
+		if roundsTwice(s17_3) != 0 {
+			v17_3 = fma32(v15_3, v12_3, v16)
+		}
 		v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s19_0 := float64(v17_0)*float64(v12_0) + float64(v18)
-		twice |= roundsTwice(s19_0)
 		v19_0 := float32(s19_0)
+		if roundsTwice(s19_0) != 0 {
+			v19_0 = fma32(v17_0, v12_0, v18)
+		}
 		s19_1 := float64(v17_1)*float64(v12_1) + float64(v18)
-		twice |= roundsTwice(s19_1)
 		v19_1 := float32(s19_1)
+		if roundsTwice(s19_1) != 0 {
+			v19_1 = fma32(v17_1, v12_1, v18)
+		}
 		s19_2 := float64(v17_2)*float64(v12_2) + float64(v18)
-		twice |= roundsTwice(s19_2)
 		v19_2 := float32(s19_2)
+		if roundsTwice(s19_2) != 0 {
+			v19_2 = fma32(v17_2, v12_2, v18)
+		}
 		s19_3 := float64(v17_3)*float64(v12_3) + float64(v18)
-		twice |= roundsTwice(s19_3)
 		v19_3 := float32(s19_3)
+		if roundsTwice(s19_3) != 0 {
+			v19_3 = fma32(v17_3, v12_3, v18)
+		}
 		v20 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s21_0 := float64(v19_0)*float64(v12_0) + float64(v20)
-		twice |= roundsTwice(s21_0)
 		v21_0 := float32(s21_0)
+		if roundsTwice(s21_0) != 0 {
+			v21_0 = fma32(v19_0, v12_0, v20)
+		}
 		s21_1 := float64(v19_1)*float64(v12_1) + float64(v20)
-		twice |= roundsTwice(s21_1)
 		v21_1 := float32(s21_1)
+		if roundsTwice(s21_1) != 0 {
+			v21_1 = fma32(v19_1, v12_1, v20)
+		}
 		s21_2 := float64(v19_2)*float64(v12_2) + float64(v20)
-		twice |= roundsTwice(s21_2)
 		v21_2 := float32(s21_2)
+		if roundsTwice(s21_2) != 0 {
+			v21_2 = fma32(v19_2, v12_2, v20)
+		}
 		s21_3 := float64(v19_3)*float64(v12_3) + float64(v20)
-		twice |= roundsTwice(s21_3)
 		v21_3 := float32(s21_3)
+		if roundsTwice(s21_3) != 0 {
+			v21_3 = fma32(v19_3, v12_3, v20)
+		}
 		v22_0 := float32(v12_0 * v21_0)
 		v22_1 := float32(v12_1 * v21_1)
 		v22_2 := float32(v12_2 * v21_2)
@@ -720,17 +791,25 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v23_3 := float32(v12_3 * v7_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s24_0 := float64(v23_0)*float64(v22_0) + float64(v23_0)
-		twice |= roundsTwice(s24_0)
 		v24_0 := float32(s24_0)
+		if roundsTwice(s24_0) != 0 {
+			v24_0 = fma32(v23_0, v22_0, v23_0)
+		}
 		s24_1 := float64(v23_1)*float64(v22_1) + float64(v23_1)
-		twice |= roundsTwice(s24_1)
 		v24_1 := float32(s24_1)
+		if roundsTwice(s24_1) != 0 {
+			v24_1 = fma32(v23_1, v22_1, v23_1)
+		}
 		s24_2 := float64(v23_2)*float64(v22_2) + float64(v23_2)
-		twice |= roundsTwice(s24_2)
 		v24_2 := float32(s24_2)
+		if roundsTwice(s24_2) != 0 {
+			v24_2 = fma32(v23_2, v22_2, v23_2)
+		}
 		s24_3 := float64(v23_3)*float64(v22_3) + float64(v23_3)
-		twice |= roundsTwice(s24_3)
 		v24_3 := float32(s24_3)
+		if roundsTwice(s24_3) != 0 {
+			v24_3 = fma32(v23_3, v22_3, v23_3)
+		}
 		v25_0 := float32(v7_0 + v24_0)
 		v25_1 := float32(v7_1 + v24_1)
 		v25_2 := float32(v7_2 + v24_2)
@@ -790,23 +869,24 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v39_2 := float32(v36_2 * v38_2)
 		v39_3 := float32(v36_3 * v38_3)
 		s40_0 := float64(-v34_0)*float64(v39_0) + float64(v34_0)
-		twice |= roundsTwice(s40_0)
 		v40_0 := float32(s40_0)
+		if roundsTwice(s40_0) != 0 {
+			v40_0 = fma32(-v34_0, v39_0, v34_0)
+		}
 		s40_1 := float64(-v34_1)*float64(v39_1) + float64(v34_1)
-		twice |= roundsTwice(s40_1)
 		v40_1 := float32(s40_1)
+		if roundsTwice(s40_1) != 0 {
+			v40_1 = fma32(-v34_1, v39_1, v34_1)
+		}
 		s40_2 := float64(-v34_2)*float64(v39_2) + float64(v34_2)
-		twice |= roundsTwice(s40_2)
 		v40_2 := float32(s40_2)
+		if roundsTwice(s40_2) != 0 {
+			v40_2 = fma32(-v34_2, v39_2, v34_2)
+		}
 		s40_3 := float64(-v34_3)*float64(v39_3) + float64(v34_3)
-		twice |= roundsTwice(s40_3)
 		v40_3 := float32(s40_3)
-		if twice != 0 {
-			dst[0] = sigmoidForwardLane(v0_0, p)
-			dst[1] = sigmoidForwardLane(v0_1, p)
-			dst[2] = sigmoidForwardLane(v0_2, p)
-			dst[3] = sigmoidForwardLane(v0_3, p)
-			continue
+		if roundsTwice(s40_3) != 0 {
+			v40_3 = fma32(-v34_3, v39_3, v34_3)
 		}
 		dst[0] = v40_0
 		dst[1] = v40_1
@@ -845,7 +925,6 @@ func sigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 		v1_1 := y[1]
 		v1_2 := y[2]
 		v1_3 := y[3]
-		var twice uint64
 		v2 := math.Float32frombits(0x3f800000) // 1
 		v3_0 := float32(v2 - v1_0)
 		v3_1 := float32(v2 - v1_1)
@@ -859,13 +938,6 @@ func sigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 		v5_1 := float32(v0_1 * v4_1)
 		v5_2 := float32(v0_2 * v4_2)
 		v5_3 := float32(v0_3 * v4_3)
-		if twice != 0 {
-			dx[0] = sigmoidBackwardLane(v0_0, v1_0, p)
-			dx[1] = sigmoidBackwardLane(v0_1, v1_1, p)
-			dx[2] = sigmoidBackwardLane(v0_2, v1_2, p)
-			dx[3] = sigmoidBackwardLane(v0_3, v1_3, p)
-			continue
-		}
 		dx[0] = v5_0
 		dx[1] = v5_1
 		dx[2] = v5_2
@@ -952,7 +1024,6 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v0_1 := x[1]
 		v0_2 := x[2]
 		v0_3 := x[3]
-		var twice uint64
 		v1 := math.Float32frombits(0x3f800000) // 1
 		// tanh: z = max(-2|x|, -20)
 		v2 := math.Float32frombits(0x80000000) // -0
@@ -973,17 +1044,25 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v7 := math.Float32frombits(0x3fb8aa3b) // 1.442695
 		v8 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s9_0 := float64(v6_0)*float64(v7) + float64(v8)
-		twice |= roundsTwice(s9_0)
 		v9_0 := float32(s9_0)
+		if roundsTwice(s9_0) != 0 {
+			v9_0 = fma32(v6_0, v7, v8)
+		}
 		s9_1 := float64(v6_1)*float64(v7) + float64(v8)
-		twice |= roundsTwice(s9_1)
 		v9_1 := float32(s9_1)
+		if roundsTwice(s9_1) != 0 {
+			v9_1 = fma32(v6_1, v7, v8)
+		}
 		s9_2 := float64(v6_2)*float64(v7) + float64(v8)
-		twice |= roundsTwice(s9_2)
 		v9_2 := float32(s9_2)
+		if roundsTwice(s9_2) != 0 {
+			v9_2 = fma32(v6_2, v7, v8)
+		}
 		s9_3 := float64(v6_3)*float64(v7) + float64(v8)
-		twice |= roundsTwice(s9_3)
 		v9_3 := float32(s9_3)
+		if roundsTwice(s9_3) != 0 {
+			v9_3 = fma32(v6_3, v7, v8)
+		}
 		// s = 2^n
 		v10_0 := fromBits(bits(v9_0) << 23)
 		v10_1 := fromBits(bits(v9_1) << 23)
@@ -996,84 +1075,132 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		// t = z - n·ln2, in two steps (Cody–Waite)
 		v12 := math.Float32frombits(0x3f317200) // 0.69314575
 		s13_0 := float64(-v11_0)*float64(v12) + float64(v6_0)
-		twice |= roundsTwice(s13_0)
 		v13_0 := float32(s13_0)
+		if roundsTwice(s13_0) != 0 {
+			v13_0 = fma32(-v11_0, v12, v6_0)
+		}
 		s13_1 := float64(-v11_1)*float64(v12) + float64(v6_1)
-		twice |= roundsTwice(s13_1)
 		v13_1 := float32(s13_1)
+		if roundsTwice(s13_1) != 0 {
+			v13_1 = fma32(-v11_1, v12, v6_1)
+		}
 		s13_2 := float64(-v11_2)*float64(v12) + float64(v6_2)
-		twice |= roundsTwice(s13_2)
 		v13_2 := float32(s13_2)
+		if roundsTwice(s13_2) != 0 {
+			v13_2 = fma32(-v11_2, v12, v6_2)
+		}
 		s13_3 := float64(-v11_3)*float64(v12) + float64(v6_3)
-		twice |= roundsTwice(s13_3)
 		v13_3 := float32(s13_3)
+		if roundsTwice(s13_3) != 0 {
+			v13_3 = fma32(-v11_3, v12, v6_3)
+		}
 		v14 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s15_0 := float64(-v11_0)*float64(v14) + float64(v13_0)
-		twice |= roundsTwice(s15_0)
 		v15_0 := float32(s15_0)
+		if roundsTwice(s15_0) != 0 {
+			v15_0 = fma32(-v11_0, v14, v13_0)
+		}
 		s15_1 := float64(-v11_1)*float64(v14) + float64(v13_1)
-		twice |= roundsTwice(s15_1)
 		v15_1 := float32(s15_1)
+		if roundsTwice(s15_1) != 0 {
+			v15_1 = fma32(-v11_1, v14, v13_1)
+		}
 		s15_2 := float64(-v11_2)*float64(v14) + float64(v13_2)
-		twice |= roundsTwice(s15_2)
 		v15_2 := float32(s15_2)
+		if roundsTwice(s15_2) != 0 {
+			v15_2 = fma32(-v11_2, v14, v13_2)
+		}
 		s15_3 := float64(-v11_3)*float64(v14) + float64(v13_3)
-		twice |= roundsTwice(s15_3)
 		v15_3 := float32(s15_3)
+		if roundsTwice(s15_3) != 0 {
+			v15_3 = fma32(-v11_3, v14, v13_3)
+		}
 		// q(t), (e^t - 1 - t)/t²
 		v16 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 		v17 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s18_0 := float64(v16)*float64(v15_0) + float64(v17)
-		twice |= roundsTwice(s18_0)
 		v18_0 := float32(s18_0)
+		if roundsTwice(s18_0) != 0 {
+			v18_0 = fma32(v16, v15_0, v17)
+		}
 		s18_1 := float64(v16)*float64(v15_1) + float64(v17)
-		twice |= roundsTwice(s18_1)
 		v18_1 := float32(s18_1)
+		if roundsTwice(s18_1) != 0 {
+			v18_1 = fma32(v16, v15_1, v17)
+		}
 		s18_2 := float64(v16)*float64(v15_2) + float64(v17)
-		twice |= roundsTwice(s18_2)
 		v18_2 := float32(s18_2)
+		if roundsTwice(s18_2) != 0 {
+			v18_2 = fma32(v16, v15_2, v17)
+		}
 		s18_3 := float64(v16)*float64(v15_3) + float64(v17)
-		twice |= roundsTwice(s18_3)
 		v18_3 := float32(s18_3)
+		if roundsTwice(s18_3) != 0 {
+			v18_3 = fma32(v16, v15_3, v17)
+		}
 		v19 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s20_0 := float64(v18_0)*float64(v15_0) + float64(v19)
-		twice |= roundsTwice(s20_0)
 		v20_0 := float32(s20_0)
+		if roundsTwice(s20_0) != 0 {
+			v20_0 = fma32(v18_0, v15_0, v19)
+		}
 		s20_1 := float64(v18_1)*float64(v15_1) + float64(v19)
-		twice |= roundsTwice(s20_1)
 		v20_1 := float32(s20_1)
+		if roundsTwice(s20_1) != 0 {
+			v20_1 = fma32(v18_1, v15_1, v19)
+		}
 		s20_2 := float64(v18_2)*float64(v15_2) + float64(v19)
-		twice |= roundsTwice(s20_2)
 		v20_2 := float32(s20_2)
+		if roundsTwice(s20_2) != 0 {
+			v20_2 = fma32(v18_2, v15_2, v19)
+		}
 		s20_3 := float64(v18_3)*float64(v15_3) + float64(v19)
-		twice |= roundsTwice(s20_3)
 		v20_3 := float32(s20_3)
+		if roundsTwice(s20_3) != 0 {
+			v20_3 = fma32(v18_3, v15_3, v19)
+		}
 		v21 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s22_0 := float64(v20_0)*float64(v15_0) + float64(v21)
-		twice |= roundsTwice(s22_0)
 		v22_0 := float32(s22_0)
+		if roundsTwice(s22_0) != 0 {
+			v22_0 = fma32(v20_0, v15_0, v21)
+		}
 		s22_1 := float64(v20_1)*float64(v15_1) + float64(v21)
-		twice |= roundsTwice(s22_1)
 		v22_1 := float32(s22_1)
+		if roundsTwice(s22_1) != 0 {
+			v22_1 = fma32(v20_1, v15_1, v21)
+		}
 		s22_2 := float64(v20_2)*float64(v15_2) + float64(v21)
-		twice |= roundsTwice(s22_2)
 		v22_2 := float32(s22_2)
+		if roundsTwice(s22_2) != 0 {
+			v22_2 = fma32(v20_2, v15_2, v21)
+		}
 		s22_3 := float64(v20_3)*float64(v15_3) + float64(v21)
-		twice |= roundsTwice(s22_3)
 		v22_3 := float32(s22_3)
+		if roundsTwice(s22_3) != 0 {
+			v22_3 = fma32(v20_3, v15_3, v21)
+		}
 		v23 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s24_0 := float64(v22_0)*float64(v15_0) + float64(v23)
-		twice |= roundsTwice(s24_0)
 		v24_0 := float32(s24_0)
+		if roundsTwice(s24_0) != 0 {
+			v24_0 = fma32(v22_0, v15_0, v23)
+		}
 		s24_1 := float64(v22_1)*float64(v15_1) + float64(v23)
-		twice |= roundsTwice(s24_1)
 		v24_1 := float32(s24_1)
+		if roundsTwice(s24_1) != 0 {
+			v24_1 = fma32(v22_1, v15_1, v23)
+		}
 		s24_2 := float64(v22_2)*float64(v15_2) + float64(v23)
-		twice |= roundsTwice(s24_2)
 		v24_2 := float32(s24_2)
+		if roundsTwice(s24_2) != 0 {
+			v24_2 = fma32(v22_2, v15_2, v23)
+		}
 		s24_3 := float64(v22_3)*float64(v15_3) + float64(v23)
-		twice |= roundsTwice(s24_3)
 		v24_3 := float32(s24_3)
+		if roundsTwice(s24_3) != 0 {
+			v24_3 = fma32(v22_3, v15_3, v23)
+		}
 		v25_0 := float32(v15_0 * v24_0)
 		v25_1 := float32(v15_1 * v24_1)
 		v25_2 := float32(v15_2 * v24_2)
@@ -1084,17 +1211,25 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v26_3 := float32(v15_3 * v10_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s27_0 := float64(v26_0)*float64(v25_0) + float64(v26_0)
-		twice |= roundsTwice(s27_0)
 		v27_0 := float32(s27_0)
+		if roundsTwice(s27_0) != 0 {
+			v27_0 = fma32(v26_0, v25_0, v26_0)
+		}
 		s27_1 := float64(v26_1)*float64(v25_1) + float64(v26_1)
-		twice |= roundsTwice(s27_1)
 		v27_1 := float32(s27_1)
+		if roundsTwice(s27_1) != 0 {
+			v27_1 = fma32(v26_1, v25_1, v26_1)
+		}
 		s27_2 := float64(v26_2)*float64(v25_2) + float64(v26_2)
-		twice |= roundsTwice(s27_2)
 		v27_2 := float32(s27_2)
+		if roundsTwice(s27_2) != 0 {
+			v27_2 = fma32(v26_2, v25_2, v26_2)
+		}
 		s27_3 := float64(v26_3)*float64(v25_3) + float64(v26_3)
-		twice |= roundsTwice(s27_3)
 		v27_3 := float32(s27_3)
+		if roundsTwice(s27_3) != 0 {
+			v27_3 = fma32(v26_3, v25_3, v26_3)
+		}
 		v28_0 := float32(v10_0 + v27_0)
 		v28_1 := float32(v10_1 + v27_1)
 		v28_2 := float32(v10_2 + v27_2)
@@ -1110,17 +1245,25 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v30_3 := float32(v28_3 / v29_3)
 		v31 := math.Float32frombits(0x40000000) // 2
 		p32_0 := -v30_0 * v31
-		twice |= notFinite(p32_0)
 		v32_0 := float32(p32_0 + v1)
+		if notFinite(p32_0) != 0 {
+			v32_0 = fma32(-v30_0, v31, v1)
+		}
 		p32_1 := -v30_1 * v31
-		twice |= notFinite(p32_1)
 		v32_1 := float32(p32_1 + v1)
+		if notFinite(p32_1) != 0 {
+			v32_1 = fma32(-v30_1, v31, v1)
+		}
 		p32_2 := -v30_2 * v31
-		twice |= notFinite(p32_2)
 		v32_2 := float32(p32_2 + v1)
+		if notFinite(p32_2) != 0 {
+			v32_2 = fma32(-v30_2, v31, v1)
+		}
 		p32_3 := -v30_3 * v31
-		twice |= notFinite(p32_3)
 		v32_3 := float32(p32_3 + v1)
+		if notFinite(p32_3) != 0 {
+			v32_3 = fma32(-v30_3, v31, v1)
+		}
 		// x + x³·p(x²)
 		v33_0 := float32(v0_0 * v0_0)
 		v33_1 := float32(v0_1 * v0_1)
@@ -1129,72 +1272,112 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v34 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
 		v35 := math.Float32frombits(0x3ca9134f) // 0.02063909
 		s36_0 := float64(v34)*float64(v33_0) + float64(v35)
-		twice |= roundsTwice(s36_0)
 		v36_0 := float32(s36_0)
+		if roundsTwice(s36_0) != 0 {
+			v36_0 = fma32(v34, v33_0, v35)
+		}
 		s36_1 := float64(v34)*float64(v33_1) + float64(v35)
-		twice |= roundsTwice(s36_1)
 		v36_1 := float32(s36_1)
+		if roundsTwice(s36_1) != 0 {
+			v36_1 = fma32(v34, v33_1, v35)
+		}
 		s36_2 := float64(v34)*float64(v33_2) + float64(v35)
-		twice |= roundsTwice(s36_2)
 		v36_2 := float32(s36_2)
+		if roundsTwice(s36_2) != 0 {
+			v36_2 = fma32(v34, v33_2, v35)
+		}
 		s36_3 := float64(v34)*float64(v33_3) + float64(v35)
-		twice |= roundsTwice(s36_3)
 		v36_3 := float32(s36_3)
+		if roundsTwice(s36_3) != 0 {
+			v36_3 = fma32(v34, v33_3, v35)
+		}
 		v37 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
 		s38_0 := float64(v36_0)*float64(v33_0) + float64(v37)
-		twice |= roundsTwice(s38_0)
 		v38_0 := float32(s38_0)
+		if roundsTwice(s38_0) != 0 {
+			v38_0 = fma32(v36_0, v33_0, v37)
+		}
 		s38_1 := float64(v36_1)*float64(v33_1) + float64(v37)
-		twice |= roundsTwice(s38_1)
 		v38_1 := float32(s38_1)
+		if roundsTwice(s38_1) != 0 {
+			v38_1 = fma32(v36_1, v33_1, v37)
+		}
 		s38_2 := float64(v36_2)*float64(v33_2) + float64(v37)
-		twice |= roundsTwice(s38_2)
 		v38_2 := float32(s38_2)
+		if roundsTwice(s38_2) != 0 {
+			v38_2 = fma32(v36_2, v33_2, v37)
+		}
 		s38_3 := float64(v36_3)*float64(v33_3) + float64(v37)
-		twice |= roundsTwice(s38_3)
 		v38_3 := float32(s38_3)
+		if roundsTwice(s38_3) != 0 {
+			v38_3 = fma32(v36_3, v33_3, v37)
+		}
 		v39 := math.Float32frombits(0x3e088393) // 0.13331442
 		s40_0 := float64(v38_0)*float64(v33_0) + float64(v39)
-		twice |= roundsTwice(s40_0)
 		v40_0 := float32(s40_0)
+		if roundsTwice(s40_0) != 0 {
+			v40_0 = fma32(v38_0, v33_0, v39)
+		}
 		s40_1 := float64(v38_1)*float64(v33_1) + float64(v39)
-		twice |= roundsTwice(s40_1)
 		v40_1 := float32(s40_1)
+		if roundsTwice(s40_1) != 0 {
+			v40_1 = fma32(v38_1, v33_1, v39)
+		}
 		s40_2 := float64(v38_2)*float64(v33_2) + float64(v39)
-		twice |= roundsTwice(s40_2)
 		v40_2 := float32(s40_2)
+		if roundsTwice(s40_2) != 0 {
+			v40_2 = fma32(v38_2, v33_2, v39)
+		}
 		s40_3 := float64(v38_3)*float64(v33_3) + float64(v39)
-		twice |= roundsTwice(s40_3)
 		v40_3 := float32(s40_3)
+		if roundsTwice(s40_3) != 0 {
+			v40_3 = fma32(v38_3, v33_3, v39)
+		}
 		v41 := math.Float32frombits(0xbeaaaa99) // -0.3333328
 		s42_0 := float64(v40_0)*float64(v33_0) + float64(v41)
-		twice |= roundsTwice(s42_0)
 		v42_0 := float32(s42_0)
+		if roundsTwice(s42_0) != 0 {
+			v42_0 = fma32(v40_0, v33_0, v41)
+		}
 		s42_1 := float64(v40_1)*float64(v33_1) + float64(v41)
-		twice |= roundsTwice(s42_1)
 		v42_1 := float32(s42_1)
+		if roundsTwice(s42_1) != 0 {
+			v42_1 = fma32(v40_1, v33_1, v41)
+		}
 		s42_2 := float64(v40_2)*float64(v33_2) + float64(v41)
-		twice |= roundsTwice(s42_2)
 		v42_2 := float32(s42_2)
+		if roundsTwice(s42_2) != 0 {
+			v42_2 = fma32(v40_2, v33_2, v41)
+		}
 		s42_3 := float64(v40_3)*float64(v33_3) + float64(v41)
-		twice |= roundsTwice(s42_3)
 		v42_3 := float32(s42_3)
+		if roundsTwice(s42_3) != 0 {
+			v42_3 = fma32(v40_3, v33_3, v41)
+		}
 		v43_0 := float32(v0_0 * v33_0)
 		v43_1 := float32(v0_1 * v33_1)
 		v43_2 := float32(v0_2 * v33_2)
 		v43_3 := float32(v0_3 * v33_3)
 		s44_0 := float64(v43_0)*float64(v42_0) + float64(v0_0)
-		twice |= roundsTwice(s44_0)
 		v44_0 := float32(s44_0)
+		if roundsTwice(s44_0) != 0 {
+			v44_0 = fma32(v43_0, v42_0, v0_0)
+		}
 		s44_1 := float64(v43_1)*float64(v42_1) + float64(v0_1)
-		twice |= roundsTwice(s44_1)
 		v44_1 := float32(s44_1)
+		if roundsTwice(s44_1) != 0 {
+			v44_1 = fma32(v43_1, v42_1, v0_1)
+		}
 		s44_2 := float64(v43_2)*float64(v42_2) + float64(v0_2)
-		twice |= roundsTwice(s44_2)
 		v44_2 := float32(s44_2)
+		if roundsTwice(s44_2) != 0 {
+			v44_2 = fma32(v43_2, v42_2, v0_2)
+		}
 		s44_3 := float64(v43_3)*float64(v42_3) + float64(v0_3)
-		twice |= roundsTwice(s44_3)
 		v44_3 := float32(s44_3)
+		if roundsTwice(s44_3) != 0 {
+			v44_3 = fma32(v43_3, v42_3, v0_3)
+		}
 		v45_0 := fromBits(bits(v0_0) &^ bits(v2))
 		v45_1 := fromBits(bits(v0_1) &^ bits(v2))
 		v45_2 := fromBits(bits(v0_2) &^ bits(v2))
@@ -1217,13 +1400,6 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v50_1 := fromBits(bits(v48_1) | bits(v49_1))
 		v50_2 := fromBits(bits(v48_2) | bits(v49_2))
 		v50_3 := fromBits(bits(v48_3) | bits(v49_3))
-		if twice != 0 {
-			dst[0] = tanhForwardLane(v0_0, p)
-			dst[1] = tanhForwardLane(v0_1, p)
-			dst[2] = tanhForwardLane(v0_2, p)
-			dst[3] = tanhForwardLane(v0_3, p)
-			continue
-		}
 		dst[0] = v50_0
 		dst[1] = v50_1
 		dst[2] = v50_2
@@ -1262,7 +1438,6 @@ func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 		v1_1 := y[1]
 		v1_2 := y[2]
 		v1_3 := y[3]
-		var twice uint64
 		v2 := math.Float32frombits(0x3f800000) // 1
 		v3_0 := float32(v2 - v1_0)
 		v3_1 := float32(v2 - v1_1)
@@ -1280,13 +1455,6 @@ func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 		v6_1 := float32(v0_1 * v5_1)
 		v6_2 := float32(v0_2 * v5_2)
 		v6_3 := float32(v0_3 * v5_3)
-		if twice != 0 {
-			dx[0] = tanhBackwardLane(v0_0, v1_0, p)
-			dx[1] = tanhBackwardLane(v0_1, v1_1, p)
-			dx[2] = tanhBackwardLane(v0_2, v1_2, p)
-			dx[3] = tanhBackwardLane(v0_3, v1_3, p)
-			continue
-		}
 		dx[0] = v6_0
 		dx[1] = v6_1
 		dx[2] = v6_2
@@ -1371,7 +1539,6 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v0_1 := x[1]
 		v0_2 := x[2]
 		v0_3 := x[3]
-		var twice uint64
 		v1 := p[0] // slope
 		// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 		v2_0 := float32(v1 * v0_0)
@@ -1379,17 +1546,25 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v2_2 := float32(v1 * v0_2)
 		v2_3 := float32(v1 * v0_3)
 		s3_0 := float64(-v1)*float64(v0_0) + float64(v2_0)
-		twice |= roundsTwice(s3_0)
 		v3_0 := float32(s3_0)
+		if roundsTwice(s3_0) != 0 {
+			v3_0 = fma32(-v1, v0_0, v2_0)
+		}
 		s3_1 := float64(-v1)*float64(v0_1) + float64(v2_1)
-		twice |= roundsTwice(s3_1)
 		v3_1 := float32(s3_1)
+		if roundsTwice(s3_1) != 0 {
+			v3_1 = fma32(-v1, v0_1, v2_1)
+		}
 		s3_2 := float64(-v1)*float64(v0_2) + float64(v2_2)
-		twice |= roundsTwice(s3_2)
 		v3_2 := float32(s3_2)
+		if roundsTwice(s3_2) != 0 {
+			v3_2 = fma32(-v1, v0_2, v2_2)
+		}
 		s3_3 := float64(-v1)*float64(v0_3) + float64(v2_3)
-		twice |= roundsTwice(s3_3)
 		v3_3 := float32(s3_3)
+		if roundsTwice(s3_3) != 0 {
+			v3_3 = fma32(-v1, v0_3, v2_3)
+		}
 		// -|z| = -|zh| + c, c = zh >= 0 ? r : -r
 		v4 := math.Float32frombits(0x80000000) // -0
 		v5_0 := fromBits(bits(v2_0) & bits(v4))
@@ -1409,17 +1584,25 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
 		v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s11_0 := float64(v8_0)*float64(v9) + float64(v10)
-		twice |= roundsTwice(s11_0)
 		v11_0 := float32(s11_0)
+		if roundsTwice(s11_0) != 0 {
+			v11_0 = fma32(v8_0, v9, v10)
+		}
 		s11_1 := float64(v8_1)*float64(v9) + float64(v10)
-		twice |= roundsTwice(s11_1)
 		v11_1 := float32(s11_1)
+		if roundsTwice(s11_1) != 0 {
+			v11_1 = fma32(v8_1, v9, v10)
+		}
 		s11_2 := float64(v8_2)*float64(v9) + float64(v10)
-		twice |= roundsTwice(s11_2)
 		v11_2 := float32(s11_2)
+		if roundsTwice(s11_2) != 0 {
+			v11_2 = fma32(v8_2, v9, v10)
+		}
 		s11_3 := float64(v8_3)*float64(v9) + float64(v10)
-		twice |= roundsTwice(s11_3)
 		v11_3 := float32(s11_3)
+		if roundsTwice(s11_3) != 0 {
+			v11_3 = fma32(v8_3, v9, v10)
+		}
 		// s = 2^n
 		v12_0 := fromBits(bits(v11_0) << 23)
 		v12_1 := fromBits(bits(v11_1) << 23)
@@ -1432,30 +1615,46 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		// t = z - n·ln2, in two steps (Cody–Waite)
 		v14 := math.Float32frombits(0x3f317200) // 0.69314575
 		s15_0 := float64(-v13_0)*float64(v14) + float64(v8_0)
-		twice |= roundsTwice(s15_0)
 		v15_0 := float32(s15_0)
+		if roundsTwice(s15_0) != 0 {
+			v15_0 = fma32(-v13_0, v14, v8_0)
+		}
 		s15_1 := float64(-v13_1)*float64(v14) + float64(v8_1)
-		twice |= roundsTwice(s15_1)
 		v15_1 := float32(s15_1)
+		if roundsTwice(s15_1) != 0 {
+			v15_1 = fma32(-v13_1, v14, v8_1)
+		}
 		s15_2 := float64(-v13_2)*float64(v14) + float64(v8_2)
-		twice |= roundsTwice(s15_2)
 		v15_2 := float32(s15_2)
+		if roundsTwice(s15_2) != 0 {
+			v15_2 = fma32(-v13_2, v14, v8_2)
+		}
 		s15_3 := float64(-v13_3)*float64(v14) + float64(v8_3)
-		twice |= roundsTwice(s15_3)
 		v15_3 := float32(s15_3)
+		if roundsTwice(s15_3) != 0 {
+			v15_3 = fma32(-v13_3, v14, v8_3)
+		}
 		v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s17_0 := float64(-v13_0)*float64(v16) + float64(v6_0)
-		twice |= roundsTwice(s17_0)
 		v17_0 := float32(s17_0)
+		if roundsTwice(s17_0) != 0 {
+			v17_0 = fma32(-v13_0, v16, v6_0)
+		}
 		s17_1 := float64(-v13_1)*float64(v16) + float64(v6_1)
-		twice |= roundsTwice(s17_1)
 		v17_1 := float32(s17_1)
+		if roundsTwice(s17_1) != 0 {
+			v17_1 = fma32(-v13_1, v16, v6_1)
+		}
 		s17_2 := float64(-v13_2)*float64(v16) + float64(v6_2)
-		twice |= roundsTwice(s17_2)
 		v17_2 := float32(s17_2)
+		if roundsTwice(s17_2) != 0 {
+			v17_2 = fma32(-v13_2, v16, v6_2)
+		}
 		s17_3 := float64(-v13_3)*float64(v16) + float64(v6_3)
-		twice |= roundsTwice(s17_3)
 		v17_3 := float32(s17_3)
+		if roundsTwice(s17_3) != 0 {
+			v17_3 = fma32(-v13_3, v16, v6_3)
+		}
 		v18_0 := float32(v15_0 + v17_0)
 		v18_1 := float32(v15_1 + v17_1)
 		v18_2 := float32(v15_2 + v17_2)
@@ -1464,56 +1663,88 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v19 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 		v20 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s21_0 := float64(v19)*float64(v18_0) + float64(v20)
-		twice |= roundsTwice(s21_0)
 		v21_0 := float32(s21_0)
+		if roundsTwice(s21_0) != 0 {
+			v21_0 = fma32(v19, v18_0, v20)
+		}
 		s21_1 := float64(v19)*float64(v18_1) + float64(v20)
-		twice |= roundsTwice(s21_1)
 		v21_1 := float32(s21_1)
+		if roundsTwice(s21_1) != 0 {
+			v21_1 = fma32(v19, v18_1, v20)
+		}
 		s21_2 := float64(v19)*float64(v18_2) + float64(v20)
-		twice |= roundsTwice(s21_2)
 		v21_2 := float32(s21_2)
+		if roundsTwice(s21_2) != 0 {
+			v21_2 = fma32(v19, v18_2, v20)
+		}
 		s21_3 := float64(v19)*float64(v18_3) + float64(v20)
-		twice |= roundsTwice(s21_3)
 		v21_3 := float32(s21_3)
+		if roundsTwice(s21_3) != 0 {
+			v21_3 = fma32(v19, v18_3, v20)
+		}
 		v22 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s23_0 := float64(v21_0)*float64(v18_0) + float64(v22)
-		twice |= roundsTwice(s23_0)
 		v23_0 := float32(s23_0)
+		if roundsTwice(s23_0) != 0 {
+			v23_0 = fma32(v21_0, v18_0, v22)
+		}
 		s23_1 := float64(v21_1)*float64(v18_1) + float64(v22)
-		twice |= roundsTwice(s23_1)
 		v23_1 := float32(s23_1)
+		if roundsTwice(s23_1) != 0 {
+			v23_1 = fma32(v21_1, v18_1, v22)
+		}
 		s23_2 := float64(v21_2)*float64(v18_2) + float64(v22)
-		twice |= roundsTwice(s23_2)
 		v23_2 := float32(s23_2)
+		if roundsTwice(s23_2) != 0 {
+			v23_2 = fma32(v21_2, v18_2, v22)
+		}
 		s23_3 := float64(v21_3)*float64(v18_3) + float64(v22)
-		twice |= roundsTwice(s23_3)
 		v23_3 := float32(s23_3)
+		if roundsTwice(s23_3) != 0 {
+			v23_3 = fma32(v21_3, v18_3, v22)
+		}
 		v24 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s25_0 := float64(v23_0)*float64(v18_0) + float64(v24)
-		twice |= roundsTwice(s25_0)
 		v25_0 := float32(s25_0)
+		if roundsTwice(s25_0) != 0 {
+			v25_0 = fma32(v23_0, v18_0, v24)
+		}
 		s25_1 := float64(v23_1)*float64(v18_1) + float64(v24)
-		twice |= roundsTwice(s25_1)
 		v25_1 := float32(s25_1)
+		if roundsTwice(s25_1) != 0 {
+			v25_1 = fma32(v23_1, v18_1, v24)
+		}
 		s25_2 := float64(v23_2)*float64(v18_2) + float64(v24)
-		twice |= roundsTwice(s25_2)
 		v25_2 := float32(s25_2)
+		if roundsTwice(s25_2) != 0 {
+			v25_2 = fma32(v23_2, v18_2, v24)
+		}
 		s25_3 := float64(v23_3)*float64(v18_3) + float64(v24)
-		twice |= roundsTwice(s25_3)
 		v25_3 := float32(s25_3)
+		if roundsTwice(s25_3) != 0 {
+			v25_3 = fma32(v23_3, v18_3, v24)
+		}
 		v26 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s27_0 := float64(v25_0)*float64(v18_0) + float64(v26)
-		twice |= roundsTwice(s27_0)
 		v27_0 := float32(s27_0)
+		if roundsTwice(s27_0) != 0 {
+			v27_0 = fma32(v25_0, v18_0, v26)
+		}
 		s27_1 := float64(v25_1)*float64(v18_1) + float64(v26)
-		twice |= roundsTwice(s27_1)
 		v27_1 := float32(s27_1)
+		if roundsTwice(s27_1) != 0 {
+			v27_1 = fma32(v25_1, v18_1, v26)
+		}
 		s27_2 := float64(v25_2)*float64(v18_2) + float64(v26)
-		twice |= roundsTwice(s27_2)
 		v27_2 := float32(s27_2)
+		if roundsTwice(s27_2) != 0 {
+			v27_2 = fma32(v25_2, v18_2, v26)
+		}
 		s27_3 := float64(v25_3)*float64(v18_3) + float64(v26)
-		twice |= roundsTwice(s27_3)
 		v27_3 := float32(s27_3)
+		if roundsTwice(s27_3) != 0 {
+			v27_3 = fma32(v25_3, v18_3, v26)
+		}
 		v28_0 := float32(v18_0 * v27_0)
 		v28_1 := float32(v18_1 * v27_1)
 		v28_2 := float32(v18_2 * v27_2)
@@ -1524,17 +1755,25 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v29_3 := float32(v18_3 * v12_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s30_0 := float64(v29_0)*float64(v28_0) + float64(v29_0)
-		twice |= roundsTwice(s30_0)
 		v30_0 := float32(s30_0)
+		if roundsTwice(s30_0) != 0 {
+			v30_0 = fma32(v29_0, v28_0, v29_0)
+		}
 		s30_1 := float64(v29_1)*float64(v28_1) + float64(v29_1)
-		twice |= roundsTwice(s30_1)
 		v30_1 := float32(s30_1)
+		if roundsTwice(s30_1) != 0 {
+			v30_1 = fma32(v29_1, v28_1, v29_1)
+		}
 		s30_2 := float64(v29_2)*float64(v28_2) + float64(v29_2)
-		twice |= roundsTwice(s30_2)
 		v30_2 := float32(s30_2)
+		if roundsTwice(s30_2) != 0 {
+			v30_2 = fma32(v29_2, v28_2, v29_2)
+		}
 		s30_3 := float64(v29_3)*float64(v28_3) + float64(v29_3)
-		twice |= roundsTwice(s30_3)
 		v30_3 := float32(s30_3)
+		if roundsTwice(s30_3) != 0 {
+			v30_3 = fma32(v29_3, v28_3, v29_3)
+		}
 		v31_0 := float32(v12_0 + v30_0)
 		v31_1 := float32(v12_1 + v30_1)
 		v31_2 := float32(v12_2 + v30_2)
@@ -1594,23 +1833,24 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v45_2 := float32(v42_2 * v44_2)
 		v45_3 := float32(v42_3 * v44_3)
 		s46_0 := float64(-v40_0)*float64(v45_0) + float64(v40_0)
-		twice |= roundsTwice(s46_0)
 		v46_0 := float32(s46_0)
+		if roundsTwice(s46_0) != 0 {
+			v46_0 = fma32(-v40_0, v45_0, v40_0)
+		}
 		s46_1 := float64(-v40_1)*float64(v45_1) + float64(v40_1)
-		twice |= roundsTwice(s46_1)
 		v46_1 := float32(s46_1)
+		if roundsTwice(s46_1) != 0 {
+			v46_1 = fma32(-v40_1, v45_1, v40_1)
+		}
 		s46_2 := float64(-v40_2)*float64(v45_2) + float64(v40_2)
-		twice |= roundsTwice(s46_2)
 		v46_2 := float32(s46_2)
+		if roundsTwice(s46_2) != 0 {
+			v46_2 = fma32(-v40_2, v45_2, v40_2)
+		}
 		s46_3 := float64(-v40_3)*float64(v45_3) + float64(v40_3)
-		twice |= roundsTwice(s46_3)
 		v46_3 := float32(s46_3)
-		if twice != 0 {
-			dst[0] = scaledsigmoidForwardLane(v0_0, p)
-			dst[1] = scaledsigmoidForwardLane(v0_1, p)
-			dst[2] = scaledsigmoidForwardLane(v0_2, p)
-			dst[3] = scaledsigmoidForwardLane(v0_3, p)
-			continue
+		if roundsTwice(s46_3) != 0 {
+			v46_3 = fma32(-v40_3, v45_3, v40_3)
 		}
 		dst[0] = v46_0
 		dst[1] = v46_1
@@ -1651,7 +1891,6 @@ func scaledsigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 		v1_1 := y[1]
 		v1_2 := y[2]
 		v1_3 := y[3]
-		var twice uint64
 		v2 := p[0]                             // slope
 		v3 := math.Float32frombits(0x3f800000) // 1
 		v4_0 := float32(v3 - v1_0)
@@ -1670,13 +1909,6 @@ func scaledsigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 		v7_1 := float32(v0_1 * v6_1)
 		v7_2 := float32(v0_2 * v6_2)
 		v7_3 := float32(v0_3 * v6_3)
-		if twice != 0 {
-			dx[0] = scaledsigmoidBackwardLane(v0_0, v1_0, p)
-			dx[1] = scaledsigmoidBackwardLane(v0_1, v1_1, p)
-			dx[2] = scaledsigmoidBackwardLane(v0_2, v1_2, p)
-			dx[3] = scaledsigmoidBackwardLane(v0_3, v1_3, p)
-			continue
-		}
 		dx[0] = v7_0
 		dx[1] = v7_1
 		dx[2] = v7_2
@@ -1788,7 +2020,6 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v0_1 := x[1]
 		v0_2 := x[2]
 		v0_3 := x[3]
-		var twice uint64
 		v1 := p[0]                             // gain
 		v2 := p[1]                             // slope
 		v3 := p[2]                             // 2gain
@@ -1800,17 +2031,25 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v7_2 := float32(v2 * v0_2)
 		v7_3 := float32(v2 * v0_3)
 		s8_0 := float64(-v2)*float64(v0_0) + float64(v7_0)
-		twice |= roundsTwice(s8_0)
 		v8_0 := float32(s8_0)
+		if roundsTwice(s8_0) != 0 {
+			v8_0 = fma32(-v2, v0_0, v7_0)
+		}
 		s8_1 := float64(-v2)*float64(v0_1) + float64(v7_1)
-		twice |= roundsTwice(s8_1)
 		v8_1 := float32(s8_1)
+		if roundsTwice(s8_1) != 0 {
+			v8_1 = fma32(-v2, v0_1, v7_1)
+		}
 		s8_2 := float64(-v2)*float64(v0_2) + float64(v7_2)
-		twice |= roundsTwice(s8_2)
 		v8_2 := float32(s8_2)
+		if roundsTwice(s8_2) != 0 {
+			v8_2 = fma32(-v2, v0_2, v7_2)
+		}
 		s8_3 := float64(-v2)*float64(v0_3) + float64(v7_3)
-		twice |= roundsTwice(s8_3)
 		v8_3 := float32(s8_3)
+		if roundsTwice(s8_3) != 0 {
+			v8_3 = fma32(-v2, v0_3, v7_3)
+		}
 		// gh + (gl + gh·u·p(u)) with u = zh²
 		v9_0 := float32(v7_0 * v7_0)
 		v9_1 := float32(v7_1 * v7_1)
@@ -1826,102 +2065,158 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v11_2 := float32(v1 * v8_2)
 		v11_3 := float32(v1 * v8_3)
 		s12_0 := float64(-v1)*float64(v7_0) + float64(v10_0)
-		twice |= roundsTwice(s12_0)
 		v12_0 := float32(s12_0)
+		if roundsTwice(s12_0) != 0 {
+			v12_0 = fma32(-v1, v7_0, v10_0)
+		}
 		s12_1 := float64(-v1)*float64(v7_1) + float64(v10_1)
-		twice |= roundsTwice(s12_1)
 		v12_1 := float32(s12_1)
+		if roundsTwice(s12_1) != 0 {
+			v12_1 = fma32(-v1, v7_1, v10_1)
+		}
 		s12_2 := float64(-v1)*float64(v7_2) + float64(v10_2)
-		twice |= roundsTwice(s12_2)
 		v12_2 := float32(s12_2)
+		if roundsTwice(s12_2) != 0 {
+			v12_2 = fma32(-v1, v7_2, v10_2)
+		}
 		s12_3 := float64(-v1)*float64(v7_3) + float64(v10_3)
-		twice |= roundsTwice(s12_3)
 		v12_3 := float32(s12_3)
+		if roundsTwice(s12_3) != 0 {
+			v12_3 = fma32(-v1, v7_3, v10_3)
+		}
 		v13_0 := float32(v12_0 + v11_0)
 		v13_1 := float32(v12_1 + v11_1)
 		v13_2 := float32(v12_2 + v11_2)
 		v13_3 := float32(v12_3 + v11_3)
 		s14_0 := float64(-v11_0)*float64(v9_0) + float64(v13_0)
-		twice |= roundsTwice(s14_0)
 		v14_0 := float32(s14_0)
+		if roundsTwice(s14_0) != 0 {
+			v14_0 = fma32(-v11_0, v9_0, v13_0)
+		}
 		s14_1 := float64(-v11_1)*float64(v9_1) + float64(v13_1)
-		twice |= roundsTwice(s14_1)
 		v14_1 := float32(s14_1)
+		if roundsTwice(s14_1) != 0 {
+			v14_1 = fma32(-v11_1, v9_1, v13_1)
+		}
 		s14_2 := float64(-v11_2)*float64(v9_2) + float64(v13_2)
-		twice |= roundsTwice(s14_2)
 		v14_2 := float32(s14_2)
+		if roundsTwice(s14_2) != 0 {
+			v14_2 = fma32(-v11_2, v9_2, v13_2)
+		}
 		s14_3 := float64(-v11_3)*float64(v9_3) + float64(v13_3)
-		twice |= roundsTwice(s14_3)
 		v14_3 := float32(s14_3)
+		if roundsTwice(s14_3) != 0 {
+			v14_3 = fma32(-v11_3, v9_3, v13_3)
+		}
 		v15 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
 		v16 := math.Float32frombits(0x3ca9134f) // 0.02063909
 		s17_0 := float64(v15)*float64(v9_0) + float64(v16)
-		twice |= roundsTwice(s17_0)
 		v17_0 := float32(s17_0)
+		if roundsTwice(s17_0) != 0 {
+			v17_0 = fma32(v15, v9_0, v16)
+		}
 		s17_1 := float64(v15)*float64(v9_1) + float64(v16)
-		twice |= roundsTwice(s17_1)
 		v17_1 := float32(s17_1)
+		if roundsTwice(s17_1) != 0 {
+			v17_1 = fma32(v15, v9_1, v16)
+		}
 		s17_2 := float64(v15)*float64(v9_2) + float64(v16)
-		twice |= roundsTwice(s17_2)
 		v17_2 := float32(s17_2)
+		if roundsTwice(s17_2) != 0 {
+			v17_2 = fma32(v15, v9_2, v16)
+		}
 		s17_3 := float64(v15)*float64(v9_3) + float64(v16)
-		twice |= roundsTwice(s17_3)
 		v17_3 := float32(s17_3)
+		if roundsTwice(s17_3) != 0 {
+			v17_3 = fma32(v15, v9_3, v16)
+		}
 		v18 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
 		s19_0 := float64(v17_0)*float64(v9_0) + float64(v18)
-		twice |= roundsTwice(s19_0)
 		v19_0 := float32(s19_0)
+		if roundsTwice(s19_0) != 0 {
+			v19_0 = fma32(v17_0, v9_0, v18)
+		}
 		s19_1 := float64(v17_1)*float64(v9_1) + float64(v18)
-		twice |= roundsTwice(s19_1)
 		v19_1 := float32(s19_1)
+		if roundsTwice(s19_1) != 0 {
+			v19_1 = fma32(v17_1, v9_1, v18)
+		}
 		s19_2 := float64(v17_2)*float64(v9_2) + float64(v18)
-		twice |= roundsTwice(s19_2)
 		v19_2 := float32(s19_2)
+		if roundsTwice(s19_2) != 0 {
+			v19_2 = fma32(v17_2, v9_2, v18)
+		}
 		s19_3 := float64(v17_3)*float64(v9_3) + float64(v18)
-		twice |= roundsTwice(s19_3)
 		v19_3 := float32(s19_3)
+		if roundsTwice(s19_3) != 0 {
+			v19_3 = fma32(v17_3, v9_3, v18)
+		}
 		v20 := math.Float32frombits(0x3e088393) // 0.13331442
 		s21_0 := float64(v19_0)*float64(v9_0) + float64(v20)
-		twice |= roundsTwice(s21_0)
 		v21_0 := float32(s21_0)
+		if roundsTwice(s21_0) != 0 {
+			v21_0 = fma32(v19_0, v9_0, v20)
+		}
 		s21_1 := float64(v19_1)*float64(v9_1) + float64(v20)
-		twice |= roundsTwice(s21_1)
 		v21_1 := float32(s21_1)
+		if roundsTwice(s21_1) != 0 {
+			v21_1 = fma32(v19_1, v9_1, v20)
+		}
 		s21_2 := float64(v19_2)*float64(v9_2) + float64(v20)
-		twice |= roundsTwice(s21_2)
 		v21_2 := float32(s21_2)
+		if roundsTwice(s21_2) != 0 {
+			v21_2 = fma32(v19_2, v9_2, v20)
+		}
 		s21_3 := float64(v19_3)*float64(v9_3) + float64(v20)
-		twice |= roundsTwice(s21_3)
 		v21_3 := float32(s21_3)
+		if roundsTwice(s21_3) != 0 {
+			v21_3 = fma32(v19_3, v9_3, v20)
+		}
 		v22 := math.Float32frombits(0xbeaaaa99) // -0.3333328
 		s23_0 := float64(v21_0)*float64(v9_0) + float64(v22)
-		twice |= roundsTwice(s23_0)
 		v23_0 := float32(s23_0)
+		if roundsTwice(s23_0) != 0 {
+			v23_0 = fma32(v21_0, v9_0, v22)
+		}
 		s23_1 := float64(v21_1)*float64(v9_1) + float64(v22)
-		twice |= roundsTwice(s23_1)
 		v23_1 := float32(s23_1)
+		if roundsTwice(s23_1) != 0 {
+			v23_1 = fma32(v21_1, v9_1, v22)
+		}
 		s23_2 := float64(v21_2)*float64(v9_2) + float64(v22)
-		twice |= roundsTwice(s23_2)
 		v23_2 := float32(s23_2)
+		if roundsTwice(s23_2) != 0 {
+			v23_2 = fma32(v21_2, v9_2, v22)
+		}
 		s23_3 := float64(v21_3)*float64(v9_3) + float64(v22)
-		twice |= roundsTwice(s23_3)
 		v23_3 := float32(s23_3)
+		if roundsTwice(s23_3) != 0 {
+			v23_3 = fma32(v21_3, v9_3, v22)
+		}
 		v24_0 := float32(v10_0 * v9_0)
 		v24_1 := float32(v10_1 * v9_1)
 		v24_2 := float32(v10_2 * v9_2)
 		v24_3 := float32(v10_3 * v9_3)
 		s25_0 := float64(-v24_0)*float64(v23_0) + float64(v14_0)
-		twice |= roundsTwice(s25_0)
 		v25_0 := float32(s25_0)
+		if roundsTwice(s25_0) != 0 {
+			v25_0 = fma32(-v24_0, v23_0, v14_0)
+		}
 		s25_1 := float64(-v24_1)*float64(v23_1) + float64(v14_1)
-		twice |= roundsTwice(s25_1)
 		v25_1 := float32(s25_1)
+		if roundsTwice(s25_1) != 0 {
+			v25_1 = fma32(-v24_1, v23_1, v14_1)
+		}
 		s25_2 := float64(-v24_2)*float64(v23_2) + float64(v14_2)
-		twice |= roundsTwice(s25_2)
 		v25_2 := float32(s25_2)
+		if roundsTwice(s25_2) != 0 {
+			v25_2 = fma32(-v24_2, v23_2, v14_2)
+		}
 		s25_3 := float64(-v24_3)*float64(v23_3) + float64(v14_3)
-		twice |= roundsTwice(s25_3)
 		v25_3 := float32(s25_3)
+		if roundsTwice(s25_3) != 0 {
+			v25_3 = fma32(-v24_3, v23_3, v14_3)
+		}
 		v26_0 := float32(v10_0 - v25_0)
 		v26_1 := float32(v10_1 - v25_1)
 		v26_2 := float32(v10_2 - v25_2)
@@ -1965,17 +2260,25 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v37 := math.Float32frombits(0x3fb8aa3b) // 1.442695
 		v38 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s39_0 := float64(v36_0)*float64(v37) + float64(v38)
-		twice |= roundsTwice(s39_0)
 		v39_0 := float32(s39_0)
+		if roundsTwice(s39_0) != 0 {
+			v39_0 = fma32(v36_0, v37, v38)
+		}
 		s39_1 := float64(v36_1)*float64(v37) + float64(v38)
-		twice |= roundsTwice(s39_1)
 		v39_1 := float32(s39_1)
+		if roundsTwice(s39_1) != 0 {
+			v39_1 = fma32(v36_1, v37, v38)
+		}
 		s39_2 := float64(v36_2)*float64(v37) + float64(v38)
-		twice |= roundsTwice(s39_2)
 		v39_2 := float32(s39_2)
+		if roundsTwice(s39_2) != 0 {
+			v39_2 = fma32(v36_2, v37, v38)
+		}
 		s39_3 := float64(v36_3)*float64(v37) + float64(v38)
-		twice |= roundsTwice(s39_3)
 		v39_3 := float32(s39_3)
+		if roundsTwice(s39_3) != 0 {
+			v39_3 = fma32(v36_3, v37, v38)
+		}
 		// s = 2^n
 		v40_0 := fromBits(bits(v39_0) << 23)
 		v40_1 := fromBits(bits(v39_1) << 23)
@@ -1988,30 +2291,46 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		// t = z - n·ln2, in two steps (Cody–Waite)
 		v42 := math.Float32frombits(0x3f317200) // 0.69314575
 		s43_0 := float64(-v41_0)*float64(v42) + float64(v36_0)
-		twice |= roundsTwice(s43_0)
 		v43_0 := float32(s43_0)
+		if roundsTwice(s43_0) != 0 {
+			v43_0 = fma32(-v41_0, v42, v36_0)
+		}
 		s43_1 := float64(-v41_1)*float64(v42) + float64(v36_1)
-		twice |= roundsTwice(s43_1)
 		v43_1 := float32(s43_1)
+		if roundsTwice(s43_1) != 0 {
+			v43_1 = fma32(-v41_1, v42, v36_1)
+		}
 		s43_2 := float64(-v41_2)*float64(v42) + float64(v36_2)
-		twice |= roundsTwice(s43_2)
 		v43_2 := float32(s43_2)
+		if roundsTwice(s43_2) != 0 {
+			v43_2 = fma32(-v41_2, v42, v36_2)
+		}
 		s43_3 := float64(-v41_3)*float64(v42) + float64(v36_3)
-		twice |= roundsTwice(s43_3)
 		v43_3 := float32(s43_3)
+		if roundsTwice(s43_3) != 0 {
+			v43_3 = fma32(-v41_3, v42, v36_3)
+		}
 		v44 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s45_0 := float64(-v41_0)*float64(v44) + float64(v35_0)
-		twice |= roundsTwice(s45_0)
 		v45_0 := float32(s45_0)
+		if roundsTwice(s45_0) != 0 {
+			v45_0 = fma32(-v41_0, v44, v35_0)
+		}
 		s45_1 := float64(-v41_1)*float64(v44) + float64(v35_1)
-		twice |= roundsTwice(s45_1)
 		v45_1 := float32(s45_1)
+		if roundsTwice(s45_1) != 0 {
+			v45_1 = fma32(-v41_1, v44, v35_1)
+		}
 		s45_2 := float64(-v41_2)*float64(v44) + float64(v35_2)
-		twice |= roundsTwice(s45_2)
 		v45_2 := float32(s45_2)
+		if roundsTwice(s45_2) != 0 {
+			v45_2 = fma32(-v41_2, v44, v35_2)
+		}
 		s45_3 := float64(-v41_3)*float64(v44) + float64(v35_3)
-		twice |= roundsTwice(s45_3)
 		v45_3 := float32(s45_3)
+		if roundsTwice(s45_3) != 0 {
+			v45_3 = fma32(-v41_3, v44, v35_3)
+		}
 		v46_0 := float32(v43_0 + v45_0)
 		v46_1 := float32(v43_1 + v45_1)
 		v46_2 := float32(v43_2 + v45_2)
@@ -2020,56 +2339,88 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v47 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 		v48 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s49_0 := float64(v47)*float64(v46_0) + float64(v48)
-		twice |= roundsTwice(s49_0)
 		v49_0 := float32(s49_0)
+		if roundsTwice(s49_0) != 0 {
+			v49_0 = fma32(v47, v46_0, v48)
+		}
 		s49_1 := float64(v47)*float64(v46_1) + float64(v48)
-		twice |= roundsTwice(s49_1)
 		v49_1 := float32(s49_1)
+		if roundsTwice(s49_1) != 0 {
+			v49_1 = fma32(v47, v46_1, v48)
+		}
 		s49_2 := float64(v47)*float64(v46_2) + float64(v48)
-		twice |= roundsTwice(s49_2)
 		v49_2 := float32(s49_2)
+		if roundsTwice(s49_2) != 0 {
+			v49_2 = fma32(v47, v46_2, v48)
+		}
 		s49_3 := float64(v47)*float64(v46_3) + float64(v48)
-		twice |= roundsTwice(s49_3)
 		v49_3 := float32(s49_3)
+		if roundsTwice(s49_3) != 0 {
+			v49_3 = fma32(v47, v46_3, v48)
+		}
 		v50 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s51_0 := float64(v49_0)*float64(v46_0) + float64(v50)
-		twice |= roundsTwice(s51_0)
 		v51_0 := float32(s51_0)
+		if roundsTwice(s51_0) != 0 {
+			v51_0 = fma32(v49_0, v46_0, v50)
+		}
 		s51_1 := float64(v49_1)*float64(v46_1) + float64(v50)
-		twice |= roundsTwice(s51_1)
 		v51_1 := float32(s51_1)
+		if roundsTwice(s51_1) != 0 {
+			v51_1 = fma32(v49_1, v46_1, v50)
+		}
 		s51_2 := float64(v49_2)*float64(v46_2) + float64(v50)
-		twice |= roundsTwice(s51_2)
 		v51_2 := float32(s51_2)
+		if roundsTwice(s51_2) != 0 {
+			v51_2 = fma32(v49_2, v46_2, v50)
+		}
 		s51_3 := float64(v49_3)*float64(v46_3) + float64(v50)
-		twice |= roundsTwice(s51_3)
 		v51_3 := float32(s51_3)
+		if roundsTwice(s51_3) != 0 {
+			v51_3 = fma32(v49_3, v46_3, v50)
+		}
 		v52 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s53_0 := float64(v51_0)*float64(v46_0) + float64(v52)
-		twice |= roundsTwice(s53_0)
 		v53_0 := float32(s53_0)
+		if roundsTwice(s53_0) != 0 {
+			v53_0 = fma32(v51_0, v46_0, v52)
+		}
 		s53_1 := float64(v51_1)*float64(v46_1) + float64(v52)
-		twice |= roundsTwice(s53_1)
 		v53_1 := float32(s53_1)
+		if roundsTwice(s53_1) != 0 {
+			v53_1 = fma32(v51_1, v46_1, v52)
+		}
 		s53_2 := float64(v51_2)*float64(v46_2) + float64(v52)
-		twice |= roundsTwice(s53_2)
 		v53_2 := float32(s53_2)
+		if roundsTwice(s53_2) != 0 {
+			v53_2 = fma32(v51_2, v46_2, v52)
+		}
 		s53_3 := float64(v51_3)*float64(v46_3) + float64(v52)
-		twice |= roundsTwice(s53_3)
 		v53_3 := float32(s53_3)
+		if roundsTwice(s53_3) != 0 {
+			v53_3 = fma32(v51_3, v46_3, v52)
+		}
 		v54 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s55_0 := float64(v53_0)*float64(v46_0) + float64(v54)
-		twice |= roundsTwice(s55_0)
 		v55_0 := float32(s55_0)
+		if roundsTwice(s55_0) != 0 {
+			v55_0 = fma32(v53_0, v46_0, v54)
+		}
 		s55_1 := float64(v53_1)*float64(v46_1) + float64(v54)
-		twice |= roundsTwice(s55_1)
 		v55_1 := float32(s55_1)
+		if roundsTwice(s55_1) != 0 {
+			v55_1 = fma32(v53_1, v46_1, v54)
+		}
 		s55_2 := float64(v53_2)*float64(v46_2) + float64(v54)
-		twice |= roundsTwice(s55_2)
 		v55_2 := float32(s55_2)
+		if roundsTwice(s55_2) != 0 {
+			v55_2 = fma32(v53_2, v46_2, v54)
+		}
 		s55_3 := float64(v53_3)*float64(v46_3) + float64(v54)
-		twice |= roundsTwice(s55_3)
 		v55_3 := float32(s55_3)
+		if roundsTwice(s55_3) != 0 {
+			v55_3 = fma32(v53_3, v46_3, v54)
+		}
 		v56_0 := float32(v46_0 * v55_0)
 		v56_1 := float32(v46_1 * v55_1)
 		v56_2 := float32(v46_2 * v55_2)
@@ -2080,17 +2431,25 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v57_3 := float32(v46_3 * v40_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s58_0 := float64(v57_0)*float64(v56_0) + float64(v57_0)
-		twice |= roundsTwice(s58_0)
 		v58_0 := float32(s58_0)
+		if roundsTwice(s58_0) != 0 {
+			v58_0 = fma32(v57_0, v56_0, v57_0)
+		}
 		s58_1 := float64(v57_1)*float64(v56_1) + float64(v57_1)
-		twice |= roundsTwice(s58_1)
 		v58_1 := float32(s58_1)
+		if roundsTwice(s58_1) != 0 {
+			v58_1 = fma32(v57_1, v56_1, v57_1)
+		}
 		s58_2 := float64(v57_2)*float64(v56_2) + float64(v57_2)
-		twice |= roundsTwice(s58_2)
 		v58_2 := float32(s58_2)
+		if roundsTwice(s58_2) != 0 {
+			v58_2 = fma32(v57_2, v56_2, v57_2)
+		}
 		s58_3 := float64(v57_3)*float64(v56_3) + float64(v57_3)
-		twice |= roundsTwice(s58_3)
 		v58_3 := float32(s58_3)
+		if roundsTwice(s58_3) != 0 {
+			v58_3 = fma32(v57_3, v56_3, v57_3)
+		}
 		v59_0 := float32(v40_0 + v58_0)
 		v59_1 := float32(v40_1 + v58_1)
 		v59_2 := float32(v40_2 + v58_2)
@@ -2121,30 +2480,46 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v65_2 := float32(v63_2 * v64_2)
 		v65_3 := float32(v63_3 * v64_3)
 		s66_0 := float64(-v61_0)*float64(v65_0) + float64(v61_0)
-		twice |= roundsTwice(s66_0)
 		v66_0 := float32(s66_0)
+		if roundsTwice(s66_0) != 0 {
+			v66_0 = fma32(-v61_0, v65_0, v61_0)
+		}
 		s66_1 := float64(-v61_1)*float64(v65_1) + float64(v61_1)
-		twice |= roundsTwice(s66_1)
 		v66_1 := float32(s66_1)
+		if roundsTwice(s66_1) != 0 {
+			v66_1 = fma32(-v61_1, v65_1, v61_1)
+		}
 		s66_2 := float64(-v61_2)*float64(v65_2) + float64(v61_2)
-		twice |= roundsTwice(s66_2)
 		v66_2 := float32(s66_2)
+		if roundsTwice(s66_2) != 0 {
+			v66_2 = fma32(-v61_2, v65_2, v61_2)
+		}
 		s66_3 := float64(-v61_3)*float64(v65_3) + float64(v61_3)
-		twice |= roundsTwice(s66_3)
 		v66_3 := float32(s66_3)
+		if roundsTwice(s66_3) != 0 {
+			v66_3 = fma32(-v61_3, v65_3, v61_3)
+		}
 		// gain - 2gain·q
 		s67_0 := float64(-v66_0)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s67_0)
 		v67_0 := float32(s67_0)
+		if roundsTwice(s67_0) != 0 {
+			v67_0 = fma32(-v66_0, v3, v1)
+		}
 		s67_1 := float64(-v66_1)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s67_1)
 		v67_1 := float32(s67_1)
+		if roundsTwice(s67_1) != 0 {
+			v67_1 = fma32(-v66_1, v3, v1)
+		}
 		s67_2 := float64(-v66_2)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s67_2)
 		v67_2 := float32(s67_2)
+		if roundsTwice(s67_2) != 0 {
+			v67_2 = fma32(-v66_2, v3, v1)
+		}
 		s67_3 := float64(-v66_3)*float64(v3) + float64(v1)
-		twice |= roundsTwice(s67_3)
 		v67_3 := float32(s67_3)
+		if roundsTwice(s67_3) != 0 {
+			v67_3 = fma32(-v66_3, v3, v1)
+		}
 		v68_0 := fromBits(bits(v7_0) &^ bits(v6))
 		v68_1 := fromBits(bits(v7_1) &^ bits(v6))
 		v68_2 := fromBits(bits(v7_2) &^ bits(v6))
@@ -2167,13 +2542,6 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v73_1 := fromBits(bits(v71_1) | bits(v72_1))
 		v73_2 := fromBits(bits(v71_2) | bits(v72_2))
 		v73_3 := fromBits(bits(v71_3) | bits(v72_3))
-		if twice != 0 {
-			dst[0] = scaledtanhForwardLane(v0_0, p)
-			dst[1] = scaledtanhForwardLane(v0_1, p)
-			dst[2] = scaledtanhForwardLane(v0_2, p)
-			dst[3] = scaledtanhForwardLane(v0_3, p)
-			continue
-		}
 		dst[0] = v73_0
 		dst[1] = v73_1
 		dst[2] = v73_2
@@ -2214,7 +2582,6 @@ func scaledtanhBackward(dx, dy, y []float32, p *[4]float32) {
 		v1_1 := y[1]
 		v1_2 := y[2]
 		v1_3 := y[3]
-		var twice uint64
 		v2 := p[0] // gain
 		v5 := p[3] // slope/gain
 		v6_0 := float32(v2 - v1_0)
@@ -2237,13 +2604,6 @@ func scaledtanhBackward(dx, dy, y []float32, p *[4]float32) {
 		v10_1 := float32(v0_1 * v9_1)
 		v10_2 := float32(v0_2 * v9_2)
 		v10_3 := float32(v0_3 * v9_3)
-		if twice != 0 {
-			dx[0] = scaledtanhBackwardLane(v0_0, v1_0, p)
-			dx[1] = scaledtanhBackwardLane(v0_1, v1_1, p)
-			dx[2] = scaledtanhBackwardLane(v0_2, v1_2, p)
-			dx[3] = scaledtanhBackwardLane(v0_3, v1_3, p)
-			continue
-		}
 		dx[0] = v10_0
 		dx[1] = v10_1
 		dx[2] = v10_2
@@ -2330,7 +2690,6 @@ func momentumUpdate(w, v []float32, p *[8]float32) {
 		v1_1 := v[1]
 		v1_2 := v[2]
 		v1_3 := v[3]
-		var twice uint64
 		v2 := p[0] // lr
 		v3 := p[1] // mu
 		v4 := p[2] // wd
@@ -2354,13 +2713,6 @@ func momentumUpdate(w, v []float32, p *[8]float32) {
 		v9_1 := float32(v3 * v6_1)
 		v9_2 := float32(v3 * v6_2)
 		v9_3 := float32(v3 * v6_3)
-		if twice != 0 {
-			w[0], v[0] = momentumUpdateLane(v0_0, v1_0, p)
-			w[1], v[1] = momentumUpdateLane(v0_1, v1_1, p)
-			w[2], v[2] = momentumUpdateLane(v0_2, v1_2, p)
-			w[3], v[3] = momentumUpdateLane(v0_3, v1_3, p)
-			continue
-		}
 		w[0], v[0] = v8_0, v9_0
 		w[1], v[1] = v8_1, v9_1
 		w[2], v[2] = v8_2, v9_2
@@ -2400,7 +2752,6 @@ func sgdUpdate(w, g []float32, p *[8]float32) {
 		v1_1 := g[1]
 		v1_2 := g[2]
 		v1_3 := g[3]
-		var twice uint64
 		v2 := p[0] // lr
 		v3 := p[1] // wd
 		v4_0 := float32(v3 * v0_0)
@@ -2419,13 +2770,6 @@ func sgdUpdate(w, g []float32, p *[8]float32) {
 		v7_1 := float32(v0_1 - v6_1)
 		v7_2 := float32(v0_2 - v6_2)
 		v7_3 := float32(v0_3 - v6_3)
-		if twice != 0 {
-			w[0] = sgdUpdateLane(v0_0, v1_0, p)
-			w[1] = sgdUpdateLane(v0_1, v1_1, p)
-			w[2] = sgdUpdateLane(v0_2, v1_2, p)
-			w[3] = sgdUpdateLane(v0_3, v1_3, p)
-			continue
-		}
 		w[0] = v7_0
 		w[1] = v7_1
 		w[2] = v7_2
@@ -2475,7 +2819,6 @@ func sgdMomentumUpdate(w, v, g []float32, p *[8]float32) {
 		v2_1 := g[1]
 		v2_2 := g[2]
 		v2_3 := g[3]
-		var twice uint64
 		v3 := p[0] // lr
 		v4 := p[1] // mu
 		v5 := p[2] // wd
@@ -2503,13 +2846,6 @@ func sgdMomentumUpdate(w, v, g []float32, p *[8]float32) {
 		v11_1 := float32(v0_1 - v10_1)
 		v11_2 := float32(v0_2 - v10_2)
 		v11_3 := float32(v0_3 - v10_3)
-		if twice != 0 {
-			w[0], v[0] = sgdMomentumUpdateLane(v0_0, v1_0, v2_0, p)
-			w[1], v[1] = sgdMomentumUpdateLane(v0_1, v1_1, v2_1, p)
-			w[2], v[2] = sgdMomentumUpdateLane(v0_2, v1_2, v2_2, p)
-			w[3], v[3] = sgdMomentumUpdateLane(v0_3, v1_3, v2_3, p)
-			continue
-		}
 		w[0], v[0] = v11_0, v9_0
 		w[1], v[1] = v11_1, v9_1
 		w[2], v[2] = v11_2, v9_2
@@ -2561,7 +2897,6 @@ func sgdNesterovUpdate(w, v, g []float32, p *[8]float32) {
 		v2_1 := g[1]
 		v2_2 := g[2]
 		v2_3 := g[3]
-		var twice uint64
 		v3 := p[0] // lr
 		v4 := p[1] // mu
 		v5 := p[2] // wd
@@ -2597,13 +2932,6 @@ func sgdNesterovUpdate(w, v, g []float32, p *[8]float32) {
 		v13_1 := float32(v0_1 - v12_1)
 		v13_2 := float32(v0_2 - v12_2)
 		v13_3 := float32(v0_3 - v12_3)
-		if twice != 0 {
-			w[0], v[0] = sgdNesterovUpdateLane(v0_0, v1_0, v2_0, p)
-			w[1], v[1] = sgdNesterovUpdateLane(v0_1, v1_1, v2_1, p)
-			w[2], v[2] = sgdNesterovUpdateLane(v0_2, v1_2, v2_2, p)
-			w[3], v[3] = sgdNesterovUpdateLane(v0_3, v1_3, v2_3, p)
-			continue
-		}
 		w[0], v[0] = v13_0, v9_0
 		w[1], v[1] = v13_1, v9_1
 		w[2], v[2] = v13_2, v9_2
@@ -2671,7 +2999,6 @@ func adamUpdate(w, m, v, g []float32, p *[8]float32) {
 		v3_1 := g[1]
 		v3_2 := g[2]
 		v3_3 := g[3]
-		var twice uint64
 		v4 := p[0]  // lr
 		v5 := p[1]  // b1
 		v6 := p[2]  // b2
@@ -2735,13 +3062,6 @@ func adamUpdate(w, m, v, g []float32, p *[8]float32) {
 		v24_1 := float32(v0_1 - v23_1)
 		v24_2 := float32(v0_2 - v23_2)
 		v24_3 := float32(v0_3 - v23_3)
-		if twice != 0 {
-			w[0], m[0], v[0] = adamUpdateLane(v0_0, v1_0, v2_0, v3_0, p)
-			w[1], m[1], v[1] = adamUpdateLane(v0_1, v1_1, v2_1, v3_1, p)
-			w[2], m[2], v[2] = adamUpdateLane(v0_2, v1_2, v2_2, v3_2, p)
-			w[3], m[3], v[3] = adamUpdateLane(v0_3, v1_3, v2_3, v3_3, p)
-			continue
-		}
 		w[0], m[0], v[0] = v24_0, v15_0, v19_0
 		w[1], m[1], v[1] = v24_1, v15_1, v19_1
 		w[2], m[2], v[2] = v24_2, v15_2, v19_2

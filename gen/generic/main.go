@@ -71,9 +71,11 @@ func generate() ([]byte, error) {
 // fused multiply-add rounded by fma32 (the readable form), and name, the
 // loop over slices writing the results to outs (which may be inputs too).
 // The loop computes each fused multiply-add in float64 (the product is
-// exact, the sum rounds once) and notes with roundsTwice the rare sums
-// whose rounding to float32 could differ from the fused result; a lane
-// with one of them is computed again by the Lane function.
+// exact, the sum rounds once) and takes fma32 only for the rare sums whose
+// rounding to float32 could differ from the fused result (roundsTwice): a
+// branch that is almost never taken, so that a program whose data often
+// meets such a sum (an exact sum on a float32 halfway point, as the scaled
+// forms' n·ln2lo + 0 with a slope of 1) pays for that operation only.
 func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, ptype, doc string) {
 	params := []string{}
 	for _, s := range append(append([]string{}, outs...), p.Inputs...) {
@@ -116,20 +118,7 @@ func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, ptype, d
 			fmt.Fprintf(w, "\t\tv%d_%d := %s[%d]\n", i, l, in, l)
 		}
 	}
-	w.WriteString("\t\tvar twice uint64\n")
 	body(w, p, true)
-	fmt.Fprintf(w, "\t\tif twice != 0 {\n")
-	for l := 0; l < group; l++ {
-		var lhs, args []string
-		for j := range p.Out {
-			lhs = append(lhs, fmt.Sprintf("%s[%d]", outs[j], l))
-		}
-		for i := range p.Inputs {
-			args = append(args, fmt.Sprintf("v%d_%d", i, l))
-		}
-		fmt.Fprintf(w, "\t\t\t%s = %sLane(%s, p)\n", strings.Join(lhs, ", "), name, strings.Join(args, ", "))
-	}
-	w.WriteString("\t\t\tcontinue\n\t\t}\n")
 	for l := 0; l < group; l++ {
 		var lhs, rhs []string
 		for j, v := range p.Out {
@@ -164,8 +153,8 @@ func outList(p *desc.Program) string {
 }
 
 // body writes the operations of p after its inputs v0... are defined; in
-// the loop form (fast) fused multiply-adds go through float64 and mark the
-// lane in the variable twice.
+// the loop form (fast) fused multiply-adds go through float64, and through
+// fma32 where roundsTwice (or notFinite, for a product by 2^k) says so.
 func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 	lanes := []string{""}
 	if fast {
@@ -230,13 +219,14 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 					// would take its many exact halfway sums (1 - 2q) for
 					// possible double roundings.
 					fmt.Fprintf(w, "\tp%d%s := %s * %s\n", i, l, x, b)
-					fmt.Fprintf(w, "\ttwice |= notFinite(p%d%s)\n", i, l)
-					e = fmt.Sprintf("float32(p%d%s + %s)", i, l, c)
-					break
+					fmt.Fprintf(w, "\t%s := float32(p%d%s + %s)\n", d, i, l, c)
+					fmt.Fprintf(w, "\tif notFinite(p%d%s) != 0 {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
+					continue
 				}
 				fmt.Fprintf(w, "\ts%d%s := float64(%s)*float64(%s) + float64(%s)\n", i, l, x, b, c)
-				fmt.Fprintf(w, "\ttwice |= roundsTwice(s%d%s)\n", i, l)
-				e = fmt.Sprintf("float32(s%d%s)", i, l)
+				fmt.Fprintf(w, "\t%s := float32(s%d%s)\n", d, i, l)
+				fmt.Fprintf(w, "\tif roundsTwice(s%d%s) != 0 {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
+				continue
 			case desc.Min:
 				e = fmt.Sprintf("pick(%s < %s, %s, %s)", a, b, a, b)
 			case desc.Max:
