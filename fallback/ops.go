@@ -29,33 +29,27 @@ func pick(t bool, a, b float32) float32 {
 // a float32 rounds to float32 without a double-rounding error.
 func sqrt32(a float32) float32 { return float32(math.Sqrt(float64(a))) }
 
-// roundsTwice returns 1 if s, the float64 rounding of a·b + c for float32
-// a, b, c (whose product is exact in float64), may round to a float32 other
-// than the correctly rounded a·b + c, and 0 otherwise: only if s lies
-// exactly halfway between two float32 numbers (the low 29 bits of its
-// mantissa are 1<<28) or is a nonzero number below 2^-126 (where the
-// halfway points lie elsewhere). A zero s is exact: a nonzero a·b + c is
-// at least 2^-298 in magnitude, so s is zero only where the sum is, and
-// float64 gives it the sign the fused operation gives (-0 for -0 + -0
-// only). The exact zeros of the programs (the error of a product that has
-// none, as the scaled forms compute with a slope of 1) thus stay on the
-// fast path. It does not branch.
-func roundsTwice(s float64) uint64 {
+// roundsTwice reports whether s, the float64 rounding of a·b + c for
+// float32 a, b, c (whose product is exact in float64), may round to a
+// float32 other than the correctly rounded a·b + c: only if s lies exactly
+// halfway between two float32 numbers (the low 29 bits of its mantissa are
+// 1<<28) or is a nonzero number below 2^-126 (where the halfway points lie
+// elsewhere). A zero s is exact: a nonzero a·b + c is at least 2^-298 in
+// magnitude, so s is zero only where the sum is, and float64 gives it the
+// sign the fused operation gives (-0 for -0 + -0 only). The exact zeros of
+// the programs (the error of a product that has none, as the scaled forms
+// compute with a slope of 1) thus stay on the fast path.
+func roundsTwice(s float64) bool {
 	u := math.Float64bits(s)
-	var mid uint64
-	if u&(1<<29-1) == 1<<28 {
-		mid = 1
-	}
-	// e is the biased exponent minus 1: all ones for a zero, below 0x380
-	// for the nonzero numbers under 2^-126.
-	e := (u>>52)&0x7ff - 1
-	return mid | ((e-0x380)&^e)>>63
+	// (u>>52)&0x7ff - 1 is the biased exponent minus 1: all ones for a
+	// zero, below 0x380 for the nonzero numbers under 2^-126.
+	return u&(1<<29-1) == 1<<28 || (u>>52)&0x7ff-1 < 0x380
 }
 
-// notFinite returns 1 if x is an infinity or a NaN, else 0, without a
-// branch: the generated kernels flag a product by 2^k that overflowed, which
-// the fused operation would not have rounded.
-func notFinite(x float32) uint64 { return uint64((bits(x)&^(1<<31))+0x00800000) >> 31 }
+// notFinite reports whether x is an infinity or a NaN: the generated
+// kernels flag a product by 2^k that overflowed, which the fused operation
+// would not have rounded.
+func notFinite(x float32) bool { return bits(x)&^(1<<31) >= 0x7f800000 }
 
 // fma32 returns a·b + c rounded once to float32, as a fused multiply-add
 // instruction computes it.

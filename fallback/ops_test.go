@@ -60,21 +60,21 @@ func TestFMA32(t *testing.T) {
 			t.Fatalf("fma32(%g, %g, %g) = %g (%#x), want %g (%#x)", c.a, c.b, c.c, got, math.Float32bits(got), want, math.Float32bits(want))
 		}
 		s := float64(c.a)*float64(c.b) + float64(c.c)
-		if fast := float32(s); math.Float32bits(fast) != math.Float32bits(want) && !(fast != fast && want != want) && roundsTwice(s) == 0 {
+		if fast := float32(s); math.Float32bits(fast) != math.Float32bits(want) && !(fast != fast && want != want) && !roundsTwice(s) {
 			t.Fatalf("roundsTwice misses %g·%g + %g: the float64 route gives %g, the exact sum %g", c.a, c.b, c.c, fast, want)
 		}
 	}
-	if roundsTwice(float64(p)*float64(p)+0x1p-80) != 1 {
+	if !roundsTwice(float64(p)*float64(p) + 0x1p-80) {
 		t.Error("roundsTwice does not flag the halfway sum")
 	}
 	// The boundaries of the flagged range below 2^-126, and zeros, which
 	// are exact (the float64 route gives the fused operation's zero).
 	for _, c := range []struct {
 		s    float64
-		want uint64
-	}{{0x1p-126, 0}, {-0x1p-126, 0}, {0x1.fffffp-127, 1}, {0x1p-149, 1}, {0x1p-298, 1}, {0, 0}, {math.Copysign(0, -1), 0}} {
+		want bool
+	}{{0x1p-126, false}, {-0x1p-126, false}, {0x1.fffffp-127, true}, {0x1p-149, true}, {0x1p-298, true}, {0, false}, {math.Copysign(0, -1), false}} {
 		if got := roundsTwice(c.s); got != c.want {
-			t.Errorf("roundsTwice(%g) = %d, want %d", c.s, got, c.want)
+			t.Errorf("roundsTwice(%g) = %v, want %v", c.s, got, c.want)
 		}
 	}
 }

@@ -269,22 +269,22 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v5 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
 		v6_0 := float32(s6_0)
-		if roundsTwice(s6_0) != 0 {
+		if roundsTwice(s6_0) {
 			v6_0 = fma32(v3_0, v4, v5)
 		}
 		s6_1 := float64(v3_1)*float64(v4) + float64(v5)
 		v6_1 := float32(s6_1)
-		if roundsTwice(s6_1) != 0 {
+		if roundsTwice(s6_1) {
 			v6_1 = fma32(v3_1, v4, v5)
 		}
 		s6_2 := float64(v3_2)*float64(v4) + float64(v5)
 		v6_2 := float32(s6_2)
-		if roundsTwice(s6_2) != 0 {
+		if roundsTwice(s6_2) {
 			v6_2 = fma32(v3_2, v4, v5)
 		}
 		s6_3 := float64(v3_3)*float64(v4) + float64(v5)
 		v6_3 := float32(s6_3)
-		if roundsTwice(s6_3) != 0 {
+		if roundsTwice(s6_3) {
 			v6_3 = fma32(v3_3, v4, v5)
 		}
 		// s = 2^n
@@ -300,43 +300,43 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v9 := math.Float32frombits(0x3f317200) // 0.69314575
 		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
 		v10_0 := float32(s10_0)
-		if roundsTwice(s10_0) != 0 {
+		if roundsTwice(s10_0) {
 			v10_0 = fma32(-v8_0, v9, v3_0)
 		}
 		s10_1 := float64(-v8_1)*float64(v9) + float64(v3_1)
 		v10_1 := float32(s10_1)
-		if roundsTwice(s10_1) != 0 {
+		if roundsTwice(s10_1) {
 			v10_1 = fma32(-v8_1, v9, v3_1)
 		}
 		s10_2 := float64(-v8_2)*float64(v9) + float64(v3_2)
 		v10_2 := float32(s10_2)
-		if roundsTwice(s10_2) != 0 {
+		if roundsTwice(s10_2) {
 			v10_2 = fma32(-v8_2, v9, v3_2)
 		}
 		s10_3 := float64(-v8_3)*float64(v9) + float64(v3_3)
 		v10_3 := float32(s10_3)
-		if roundsTwice(s10_3) != 0 {
+		if roundsTwice(s10_3) {
 			v10_3 = fma32(-v8_3, v9, v3_3)
 		}
 		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
 		v12_0 := float32(s12_0)
-		if roundsTwice(s12_0) != 0 {
+		if roundsTwice(s12_0) {
 			v12_0 = fma32(-v8_0, v11, v10_0)
 		}
 		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
 		v12_1 := float32(s12_1)
-		if roundsTwice(s12_1) != 0 {
+		if roundsTwice(s12_1) {
 			v12_1 = fma32(-v8_1, v11, v10_1)
 		}
 		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
 		v12_2 := float32(s12_2)
-		if roundsTwice(s12_2) != 0 {
+		if roundsTwice(s12_2) {
 			v12_2 = fma32(-v8_2, v11, v10_2)
 		}
 		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
 		v12_3 := float32(s12_3)
-		if roundsTwice(s12_3) != 0 {
+		if roundsTwice(s12_3) {
 			v12_3 = fma32(-v8_3, v11, v10_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
@@ -344,85 +344,85 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s15_0 := float64(v13)*float64(v12_0) + float64(v14)
 		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) != 0 {
+		if roundsTwice(s15_0) {
 			v15_0 = fma32(v13, v12_0, v14)
 		}
 		s15_1 := float64(v13)*float64(v12_1) + float64(v14)
 		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) != 0 {
+		if roundsTwice(s15_1) {
 			v15_1 = fma32(v13, v12_1, v14)
 		}
 		s15_2 := float64(v13)*float64(v12_2) + float64(v14)
 		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) != 0 {
+		if roundsTwice(s15_2) {
 			v15_2 = fma32(v13, v12_2, v14)
 		}
 		s15_3 := float64(v13)*float64(v12_3) + float64(v14)
 		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) != 0 {
+		if roundsTwice(s15_3) {
 			v15_3 = fma32(v13, v12_3, v14)
 		}
 		v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s17_0 := float64(v15_0)*float64(v12_0) + float64(v16)
 		v17_0 := float32(s17_0)
-		if roundsTwice(s17_0) != 0 {
+		if roundsTwice(s17_0) {
 			v17_0 = fma32(v15_0, v12_0, v16)
 		}
 		s17_1 := float64(v15_1)*float64(v12_1) + float64(v16)
 		v17_1 := float32(s17_1)
-		if roundsTwice(s17_1) != 0 {
+		if roundsTwice(s17_1) {
 			v17_1 = fma32(v15_1, v12_1, v16)
 		}
 		s17_2 := float64(v15_2)*float64(v12_2) + float64(v16)
 		v17_2 := float32(s17_2)
-		if roundsTwice(s17_2) != 0 {
+		if roundsTwice(s17_2) {
 			v17_2 = fma32(v15_2, v12_2, v16)
 		}
 		s17_3 := float64(v15_3)*float64(v12_3) + float64(v16)
 		v17_3 := float32(s17_3)
-		if roundsTwice(s17_3) != 0 {
+		if roundsTwice(s17_3) {
 			v17_3 = fma32(v15_3, v12_3, v16)
 		}
 		v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s19_0 := float64(v17_0)*float64(v12_0) + float64(v18)
 		v19_0 := float32(s19_0)
-		if roundsTwice(s19_0) != 0 {
+		if roundsTwice(s19_0) {
 			v19_0 = fma32(v17_0, v12_0, v18)
 		}
 		s19_1 := float64(v17_1)*float64(v12_1) + float64(v18)
 		v19_1 := float32(s19_1)
-		if roundsTwice(s19_1) != 0 {
+		if roundsTwice(s19_1) {
 			v19_1 = fma32(v17_1, v12_1, v18)
 		}
 		s19_2 := float64(v17_2)*float64(v12_2) + float64(v18)
 		v19_2 := float32(s19_2)
-		if roundsTwice(s19_2) != 0 {
+		if roundsTwice(s19_2) {
 			v19_2 = fma32(v17_2, v12_2, v18)
 		}
 		s19_3 := float64(v17_3)*float64(v12_3) + float64(v18)
 		v19_3 := float32(s19_3)
-		if roundsTwice(s19_3) != 0 {
+		if roundsTwice(s19_3) {
 			v19_3 = fma32(v17_3, v12_3, v18)
 		}
 		v20 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s21_0 := float64(v19_0)*float64(v12_0) + float64(v20)
 		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) != 0 {
+		if roundsTwice(s21_0) {
 			v21_0 = fma32(v19_0, v12_0, v20)
 		}
 		s21_1 := float64(v19_1)*float64(v12_1) + float64(v20)
 		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) != 0 {
+		if roundsTwice(s21_1) {
 			v21_1 = fma32(v19_1, v12_1, v20)
 		}
 		s21_2 := float64(v19_2)*float64(v12_2) + float64(v20)
 		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) != 0 {
+		if roundsTwice(s21_2) {
 			v21_2 = fma32(v19_2, v12_2, v20)
 		}
 		s21_3 := float64(v19_3)*float64(v12_3) + float64(v20)
 		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) != 0 {
+		if roundsTwice(s21_3) {
 			v21_3 = fma32(v19_3, v12_3, v20)
 		}
 		v22_0 := float32(v12_0 * v21_0)
@@ -436,22 +436,22 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s24_0 := float64(v23_0)*float64(v22_0) + float64(v23_0)
 		v24_0 := float32(s24_0)
-		if roundsTwice(s24_0) != 0 {
+		if roundsTwice(s24_0) {
 			v24_0 = fma32(v23_0, v22_0, v23_0)
 		}
 		s24_1 := float64(v23_1)*float64(v22_1) + float64(v23_1)
 		v24_1 := float32(s24_1)
-		if roundsTwice(s24_1) != 0 {
+		if roundsTwice(s24_1) {
 			v24_1 = fma32(v23_1, v22_1, v23_1)
 		}
 		s24_2 := float64(v23_2)*float64(v22_2) + float64(v23_2)
 		v24_2 := float32(s24_2)
-		if roundsTwice(s24_2) != 0 {
+		if roundsTwice(s24_2) {
 			v24_2 = fma32(v23_2, v22_2, v23_2)
 		}
 		s24_3 := float64(v23_3)*float64(v22_3) + float64(v23_3)
 		v24_3 := float32(s24_3)
-		if roundsTwice(s24_3) != 0 {
+		if roundsTwice(s24_3) {
 			v24_3 = fma32(v23_3, v22_3, v23_3)
 		}
 		// alpha·expm1(z) = alpha·((s - 1) + m)
@@ -625,22 +625,22 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v5 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
 		v6_0 := float32(s6_0)
-		if roundsTwice(s6_0) != 0 {
+		if roundsTwice(s6_0) {
 			v6_0 = fma32(v3_0, v4, v5)
 		}
 		s6_1 := float64(v3_1)*float64(v4) + float64(v5)
 		v6_1 := float32(s6_1)
-		if roundsTwice(s6_1) != 0 {
+		if roundsTwice(s6_1) {
 			v6_1 = fma32(v3_1, v4, v5)
 		}
 		s6_2 := float64(v3_2)*float64(v4) + float64(v5)
 		v6_2 := float32(s6_2)
-		if roundsTwice(s6_2) != 0 {
+		if roundsTwice(s6_2) {
 			v6_2 = fma32(v3_2, v4, v5)
 		}
 		s6_3 := float64(v3_3)*float64(v4) + float64(v5)
 		v6_3 := float32(s6_3)
-		if roundsTwice(s6_3) != 0 {
+		if roundsTwice(s6_3) {
 			v6_3 = fma32(v3_3, v4, v5)
 		}
 		// s = 2^n
@@ -656,43 +656,43 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v9 := math.Float32frombits(0x3f317200) // 0.69314575
 		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
 		v10_0 := float32(s10_0)
-		if roundsTwice(s10_0) != 0 {
+		if roundsTwice(s10_0) {
 			v10_0 = fma32(-v8_0, v9, v3_0)
 		}
 		s10_1 := float64(-v8_1)*float64(v9) + float64(v3_1)
 		v10_1 := float32(s10_1)
-		if roundsTwice(s10_1) != 0 {
+		if roundsTwice(s10_1) {
 			v10_1 = fma32(-v8_1, v9, v3_1)
 		}
 		s10_2 := float64(-v8_2)*float64(v9) + float64(v3_2)
 		v10_2 := float32(s10_2)
-		if roundsTwice(s10_2) != 0 {
+		if roundsTwice(s10_2) {
 			v10_2 = fma32(-v8_2, v9, v3_2)
 		}
 		s10_3 := float64(-v8_3)*float64(v9) + float64(v3_3)
 		v10_3 := float32(s10_3)
-		if roundsTwice(s10_3) != 0 {
+		if roundsTwice(s10_3) {
 			v10_3 = fma32(-v8_3, v9, v3_3)
 		}
 		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
 		v12_0 := float32(s12_0)
-		if roundsTwice(s12_0) != 0 {
+		if roundsTwice(s12_0) {
 			v12_0 = fma32(-v8_0, v11, v10_0)
 		}
 		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
 		v12_1 := float32(s12_1)
-		if roundsTwice(s12_1) != 0 {
+		if roundsTwice(s12_1) {
 			v12_1 = fma32(-v8_1, v11, v10_1)
 		}
 		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
 		v12_2 := float32(s12_2)
-		if roundsTwice(s12_2) != 0 {
+		if roundsTwice(s12_2) {
 			v12_2 = fma32(-v8_2, v11, v10_2)
 		}
 		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
 		v12_3 := float32(s12_3)
-		if roundsTwice(s12_3) != 0 {
+		if roundsTwice(s12_3) {
 			v12_3 = fma32(-v8_3, v11, v10_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
@@ -700,85 +700,85 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s15_0 := float64(v13)*float64(v12_0) + float64(v14)
 		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) != 0 {
+		if roundsTwice(s15_0) {
 			v15_0 = fma32(v13, v12_0, v14)
 		}
 		s15_1 := float64(v13)*float64(v12_1) + float64(v14)
 		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) != 0 {
+		if roundsTwice(s15_1) {
 			v15_1 = fma32(v13, v12_1, v14)
 		}
 		s15_2 := float64(v13)*float64(v12_2) + float64(v14)
 		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) != 0 {
+		if roundsTwice(s15_2) {
 			v15_2 = fma32(v13, v12_2, v14)
 		}
 		s15_3 := float64(v13)*float64(v12_3) + float64(v14)
 		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) != 0 {
+		if roundsTwice(s15_3) {
 			v15_3 = fma32(v13, v12_3, v14)
 		}
 		v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s17_0 := float64(v15_0)*float64(v12_0) + float64(v16)
 		v17_0 := float32(s17_0)
-		if roundsTwice(s17_0) != 0 {
+		if roundsTwice(s17_0) {
 			v17_0 = fma32(v15_0, v12_0, v16)
 		}
 		s17_1 := float64(v15_1)*float64(v12_1) + float64(v16)
 		v17_1 := float32(s17_1)
-		if roundsTwice(s17_1) != 0 {
+		if roundsTwice(s17_1) {
 			v17_1 = fma32(v15_1, v12_1, v16)
 		}
 		s17_2 := float64(v15_2)*float64(v12_2) + float64(v16)
 		v17_2 := float32(s17_2)
-		if roundsTwice(s17_2) != 0 {
+		if roundsTwice(s17_2) {
 			v17_2 = fma32(v15_2, v12_2, v16)
 		}
 		s17_3 := float64(v15_3)*float64(v12_3) + float64(v16)
 		v17_3 := float32(s17_3)
-		if roundsTwice(s17_3) != 0 {
+		if roundsTwice(s17_3) {
 			v17_3 = fma32(v15_3, v12_3, v16)
 		}
 		v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s19_0 := float64(v17_0)*float64(v12_0) + float64(v18)
 		v19_0 := float32(s19_0)
-		if roundsTwice(s19_0) != 0 {
+		if roundsTwice(s19_0) {
 			v19_0 = fma32(v17_0, v12_0, v18)
 		}
 		s19_1 := float64(v17_1)*float64(v12_1) + float64(v18)
 		v19_1 := float32(s19_1)
-		if roundsTwice(s19_1) != 0 {
+		if roundsTwice(s19_1) {
 			v19_1 = fma32(v17_1, v12_1, v18)
 		}
 		s19_2 := float64(v17_2)*float64(v12_2) + float64(v18)
 		v19_2 := float32(s19_2)
-		if roundsTwice(s19_2) != 0 {
+		if roundsTwice(s19_2) {
 			v19_2 = fma32(v17_2, v12_2, v18)
 		}
 		s19_3 := float64(v17_3)*float64(v12_3) + float64(v18)
 		v19_3 := float32(s19_3)
-		if roundsTwice(s19_3) != 0 {
+		if roundsTwice(s19_3) {
 			v19_3 = fma32(v17_3, v12_3, v18)
 		}
 		v20 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s21_0 := float64(v19_0)*float64(v12_0) + float64(v20)
 		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) != 0 {
+		if roundsTwice(s21_0) {
 			v21_0 = fma32(v19_0, v12_0, v20)
 		}
 		s21_1 := float64(v19_1)*float64(v12_1) + float64(v20)
 		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) != 0 {
+		if roundsTwice(s21_1) {
 			v21_1 = fma32(v19_1, v12_1, v20)
 		}
 		s21_2 := float64(v19_2)*float64(v12_2) + float64(v20)
 		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) != 0 {
+		if roundsTwice(s21_2) {
 			v21_2 = fma32(v19_2, v12_2, v20)
 		}
 		s21_3 := float64(v19_3)*float64(v12_3) + float64(v20)
 		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) != 0 {
+		if roundsTwice(s21_3) {
 			v21_3 = fma32(v19_3, v12_3, v20)
 		}
 		v22_0 := float32(v12_0 * v21_0)
@@ -792,22 +792,22 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s24_0 := float64(v23_0)*float64(v22_0) + float64(v23_0)
 		v24_0 := float32(s24_0)
-		if roundsTwice(s24_0) != 0 {
+		if roundsTwice(s24_0) {
 			v24_0 = fma32(v23_0, v22_0, v23_0)
 		}
 		s24_1 := float64(v23_1)*float64(v22_1) + float64(v23_1)
 		v24_1 := float32(s24_1)
-		if roundsTwice(s24_1) != 0 {
+		if roundsTwice(s24_1) {
 			v24_1 = fma32(v23_1, v22_1, v23_1)
 		}
 		s24_2 := float64(v23_2)*float64(v22_2) + float64(v23_2)
 		v24_2 := float32(s24_2)
-		if roundsTwice(s24_2) != 0 {
+		if roundsTwice(s24_2) {
 			v24_2 = fma32(v23_2, v22_2, v23_2)
 		}
 		s24_3 := float64(v23_3)*float64(v22_3) + float64(v23_3)
 		v24_3 := float32(s24_3)
-		if roundsTwice(s24_3) != 0 {
+		if roundsTwice(s24_3) {
 			v24_3 = fma32(v23_3, v22_3, v23_3)
 		}
 		v25_0 := float32(v7_0 + v24_0)
@@ -870,22 +870,22 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v39_3 := float32(v36_3 * v38_3)
 		s40_0 := float64(-v34_0)*float64(v39_0) + float64(v34_0)
 		v40_0 := float32(s40_0)
-		if roundsTwice(s40_0) != 0 {
+		if roundsTwice(s40_0) {
 			v40_0 = fma32(-v34_0, v39_0, v34_0)
 		}
 		s40_1 := float64(-v34_1)*float64(v39_1) + float64(v34_1)
 		v40_1 := float32(s40_1)
-		if roundsTwice(s40_1) != 0 {
+		if roundsTwice(s40_1) {
 			v40_1 = fma32(-v34_1, v39_1, v34_1)
 		}
 		s40_2 := float64(-v34_2)*float64(v39_2) + float64(v34_2)
 		v40_2 := float32(s40_2)
-		if roundsTwice(s40_2) != 0 {
+		if roundsTwice(s40_2) {
 			v40_2 = fma32(-v34_2, v39_2, v34_2)
 		}
 		s40_3 := float64(-v34_3)*float64(v39_3) + float64(v34_3)
 		v40_3 := float32(s40_3)
-		if roundsTwice(s40_3) != 0 {
+		if roundsTwice(s40_3) {
 			v40_3 = fma32(-v34_3, v39_3, v34_3)
 		}
 		dst[0] = v40_0
@@ -1045,22 +1045,22 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v8 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s9_0 := float64(v6_0)*float64(v7) + float64(v8)
 		v9_0 := float32(s9_0)
-		if roundsTwice(s9_0) != 0 {
+		if roundsTwice(s9_0) {
 			v9_0 = fma32(v6_0, v7, v8)
 		}
 		s9_1 := float64(v6_1)*float64(v7) + float64(v8)
 		v9_1 := float32(s9_1)
-		if roundsTwice(s9_1) != 0 {
+		if roundsTwice(s9_1) {
 			v9_1 = fma32(v6_1, v7, v8)
 		}
 		s9_2 := float64(v6_2)*float64(v7) + float64(v8)
 		v9_2 := float32(s9_2)
-		if roundsTwice(s9_2) != 0 {
+		if roundsTwice(s9_2) {
 			v9_2 = fma32(v6_2, v7, v8)
 		}
 		s9_3 := float64(v6_3)*float64(v7) + float64(v8)
 		v9_3 := float32(s9_3)
-		if roundsTwice(s9_3) != 0 {
+		if roundsTwice(s9_3) {
 			v9_3 = fma32(v6_3, v7, v8)
 		}
 		// s = 2^n
@@ -1076,43 +1076,43 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v12 := math.Float32frombits(0x3f317200) // 0.69314575
 		s13_0 := float64(-v11_0)*float64(v12) + float64(v6_0)
 		v13_0 := float32(s13_0)
-		if roundsTwice(s13_0) != 0 {
+		if roundsTwice(s13_0) {
 			v13_0 = fma32(-v11_0, v12, v6_0)
 		}
 		s13_1 := float64(-v11_1)*float64(v12) + float64(v6_1)
 		v13_1 := float32(s13_1)
-		if roundsTwice(s13_1) != 0 {
+		if roundsTwice(s13_1) {
 			v13_1 = fma32(-v11_1, v12, v6_1)
 		}
 		s13_2 := float64(-v11_2)*float64(v12) + float64(v6_2)
 		v13_2 := float32(s13_2)
-		if roundsTwice(s13_2) != 0 {
+		if roundsTwice(s13_2) {
 			v13_2 = fma32(-v11_2, v12, v6_2)
 		}
 		s13_3 := float64(-v11_3)*float64(v12) + float64(v6_3)
 		v13_3 := float32(s13_3)
-		if roundsTwice(s13_3) != 0 {
+		if roundsTwice(s13_3) {
 			v13_3 = fma32(-v11_3, v12, v6_3)
 		}
 		v14 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s15_0 := float64(-v11_0)*float64(v14) + float64(v13_0)
 		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) != 0 {
+		if roundsTwice(s15_0) {
 			v15_0 = fma32(-v11_0, v14, v13_0)
 		}
 		s15_1 := float64(-v11_1)*float64(v14) + float64(v13_1)
 		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) != 0 {
+		if roundsTwice(s15_1) {
 			v15_1 = fma32(-v11_1, v14, v13_1)
 		}
 		s15_2 := float64(-v11_2)*float64(v14) + float64(v13_2)
 		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) != 0 {
+		if roundsTwice(s15_2) {
 			v15_2 = fma32(-v11_2, v14, v13_2)
 		}
 		s15_3 := float64(-v11_3)*float64(v14) + float64(v13_3)
 		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) != 0 {
+		if roundsTwice(s15_3) {
 			v15_3 = fma32(-v11_3, v14, v13_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
@@ -1120,85 +1120,85 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v17 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s18_0 := float64(v16)*float64(v15_0) + float64(v17)
 		v18_0 := float32(s18_0)
-		if roundsTwice(s18_0) != 0 {
+		if roundsTwice(s18_0) {
 			v18_0 = fma32(v16, v15_0, v17)
 		}
 		s18_1 := float64(v16)*float64(v15_1) + float64(v17)
 		v18_1 := float32(s18_1)
-		if roundsTwice(s18_1) != 0 {
+		if roundsTwice(s18_1) {
 			v18_1 = fma32(v16, v15_1, v17)
 		}
 		s18_2 := float64(v16)*float64(v15_2) + float64(v17)
 		v18_2 := float32(s18_2)
-		if roundsTwice(s18_2) != 0 {
+		if roundsTwice(s18_2) {
 			v18_2 = fma32(v16, v15_2, v17)
 		}
 		s18_3 := float64(v16)*float64(v15_3) + float64(v17)
 		v18_3 := float32(s18_3)
-		if roundsTwice(s18_3) != 0 {
+		if roundsTwice(s18_3) {
 			v18_3 = fma32(v16, v15_3, v17)
 		}
 		v19 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s20_0 := float64(v18_0)*float64(v15_0) + float64(v19)
 		v20_0 := float32(s20_0)
-		if roundsTwice(s20_0) != 0 {
+		if roundsTwice(s20_0) {
 			v20_0 = fma32(v18_0, v15_0, v19)
 		}
 		s20_1 := float64(v18_1)*float64(v15_1) + float64(v19)
 		v20_1 := float32(s20_1)
-		if roundsTwice(s20_1) != 0 {
+		if roundsTwice(s20_1) {
 			v20_1 = fma32(v18_1, v15_1, v19)
 		}
 		s20_2 := float64(v18_2)*float64(v15_2) + float64(v19)
 		v20_2 := float32(s20_2)
-		if roundsTwice(s20_2) != 0 {
+		if roundsTwice(s20_2) {
 			v20_2 = fma32(v18_2, v15_2, v19)
 		}
 		s20_3 := float64(v18_3)*float64(v15_3) + float64(v19)
 		v20_3 := float32(s20_3)
-		if roundsTwice(s20_3) != 0 {
+		if roundsTwice(s20_3) {
 			v20_3 = fma32(v18_3, v15_3, v19)
 		}
 		v21 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s22_0 := float64(v20_0)*float64(v15_0) + float64(v21)
 		v22_0 := float32(s22_0)
-		if roundsTwice(s22_0) != 0 {
+		if roundsTwice(s22_0) {
 			v22_0 = fma32(v20_0, v15_0, v21)
 		}
 		s22_1 := float64(v20_1)*float64(v15_1) + float64(v21)
 		v22_1 := float32(s22_1)
-		if roundsTwice(s22_1) != 0 {
+		if roundsTwice(s22_1) {
 			v22_1 = fma32(v20_1, v15_1, v21)
 		}
 		s22_2 := float64(v20_2)*float64(v15_2) + float64(v21)
 		v22_2 := float32(s22_2)
-		if roundsTwice(s22_2) != 0 {
+		if roundsTwice(s22_2) {
 			v22_2 = fma32(v20_2, v15_2, v21)
 		}
 		s22_3 := float64(v20_3)*float64(v15_3) + float64(v21)
 		v22_3 := float32(s22_3)
-		if roundsTwice(s22_3) != 0 {
+		if roundsTwice(s22_3) {
 			v22_3 = fma32(v20_3, v15_3, v21)
 		}
 		v23 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s24_0 := float64(v22_0)*float64(v15_0) + float64(v23)
 		v24_0 := float32(s24_0)
-		if roundsTwice(s24_0) != 0 {
+		if roundsTwice(s24_0) {
 			v24_0 = fma32(v22_0, v15_0, v23)
 		}
 		s24_1 := float64(v22_1)*float64(v15_1) + float64(v23)
 		v24_1 := float32(s24_1)
-		if roundsTwice(s24_1) != 0 {
+		if roundsTwice(s24_1) {
 			v24_1 = fma32(v22_1, v15_1, v23)
 		}
 		s24_2 := float64(v22_2)*float64(v15_2) + float64(v23)
 		v24_2 := float32(s24_2)
-		if roundsTwice(s24_2) != 0 {
+		if roundsTwice(s24_2) {
 			v24_2 = fma32(v22_2, v15_2, v23)
 		}
 		s24_3 := float64(v22_3)*float64(v15_3) + float64(v23)
 		v24_3 := float32(s24_3)
-		if roundsTwice(s24_3) != 0 {
+		if roundsTwice(s24_3) {
 			v24_3 = fma32(v22_3, v15_3, v23)
 		}
 		v25_0 := float32(v15_0 * v24_0)
@@ -1212,22 +1212,22 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s27_0 := float64(v26_0)*float64(v25_0) + float64(v26_0)
 		v27_0 := float32(s27_0)
-		if roundsTwice(s27_0) != 0 {
+		if roundsTwice(s27_0) {
 			v27_0 = fma32(v26_0, v25_0, v26_0)
 		}
 		s27_1 := float64(v26_1)*float64(v25_1) + float64(v26_1)
 		v27_1 := float32(s27_1)
-		if roundsTwice(s27_1) != 0 {
+		if roundsTwice(s27_1) {
 			v27_1 = fma32(v26_1, v25_1, v26_1)
 		}
 		s27_2 := float64(v26_2)*float64(v25_2) + float64(v26_2)
 		v27_2 := float32(s27_2)
-		if roundsTwice(s27_2) != 0 {
+		if roundsTwice(s27_2) {
 			v27_2 = fma32(v26_2, v25_2, v26_2)
 		}
 		s27_3 := float64(v26_3)*float64(v25_3) + float64(v26_3)
 		v27_3 := float32(s27_3)
-		if roundsTwice(s27_3) != 0 {
+		if roundsTwice(s27_3) {
 			v27_3 = fma32(v26_3, v25_3, v26_3)
 		}
 		v28_0 := float32(v10_0 + v27_0)
@@ -1246,22 +1246,22 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v31 := math.Float32frombits(0x40000000) // 2
 		p32_0 := -v30_0 * v31
 		v32_0 := float32(p32_0 + v1)
-		if notFinite(p32_0) != 0 {
+		if notFinite(p32_0) {
 			v32_0 = fma32(-v30_0, v31, v1)
 		}
 		p32_1 := -v30_1 * v31
 		v32_1 := float32(p32_1 + v1)
-		if notFinite(p32_1) != 0 {
+		if notFinite(p32_1) {
 			v32_1 = fma32(-v30_1, v31, v1)
 		}
 		p32_2 := -v30_2 * v31
 		v32_2 := float32(p32_2 + v1)
-		if notFinite(p32_2) != 0 {
+		if notFinite(p32_2) {
 			v32_2 = fma32(-v30_2, v31, v1)
 		}
 		p32_3 := -v30_3 * v31
 		v32_3 := float32(p32_3 + v1)
-		if notFinite(p32_3) != 0 {
+		if notFinite(p32_3) {
 			v32_3 = fma32(-v30_3, v31, v1)
 		}
 		// x + x³·p(x²)
@@ -1273,85 +1273,85 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v35 := math.Float32frombits(0x3ca9134f) // 0.02063909
 		s36_0 := float64(v34)*float64(v33_0) + float64(v35)
 		v36_0 := float32(s36_0)
-		if roundsTwice(s36_0) != 0 {
+		if roundsTwice(s36_0) {
 			v36_0 = fma32(v34, v33_0, v35)
 		}
 		s36_1 := float64(v34)*float64(v33_1) + float64(v35)
 		v36_1 := float32(s36_1)
-		if roundsTwice(s36_1) != 0 {
+		if roundsTwice(s36_1) {
 			v36_1 = fma32(v34, v33_1, v35)
 		}
 		s36_2 := float64(v34)*float64(v33_2) + float64(v35)
 		v36_2 := float32(s36_2)
-		if roundsTwice(s36_2) != 0 {
+		if roundsTwice(s36_2) {
 			v36_2 = fma32(v34, v33_2, v35)
 		}
 		s36_3 := float64(v34)*float64(v33_3) + float64(v35)
 		v36_3 := float32(s36_3)
-		if roundsTwice(s36_3) != 0 {
+		if roundsTwice(s36_3) {
 			v36_3 = fma32(v34, v33_3, v35)
 		}
 		v37 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
 		s38_0 := float64(v36_0)*float64(v33_0) + float64(v37)
 		v38_0 := float32(s38_0)
-		if roundsTwice(s38_0) != 0 {
+		if roundsTwice(s38_0) {
 			v38_0 = fma32(v36_0, v33_0, v37)
 		}
 		s38_1 := float64(v36_1)*float64(v33_1) + float64(v37)
 		v38_1 := float32(s38_1)
-		if roundsTwice(s38_1) != 0 {
+		if roundsTwice(s38_1) {
 			v38_1 = fma32(v36_1, v33_1, v37)
 		}
 		s38_2 := float64(v36_2)*float64(v33_2) + float64(v37)
 		v38_2 := float32(s38_2)
-		if roundsTwice(s38_2) != 0 {
+		if roundsTwice(s38_2) {
 			v38_2 = fma32(v36_2, v33_2, v37)
 		}
 		s38_3 := float64(v36_3)*float64(v33_3) + float64(v37)
 		v38_3 := float32(s38_3)
-		if roundsTwice(s38_3) != 0 {
+		if roundsTwice(s38_3) {
 			v38_3 = fma32(v36_3, v33_3, v37)
 		}
 		v39 := math.Float32frombits(0x3e088393) // 0.13331442
 		s40_0 := float64(v38_0)*float64(v33_0) + float64(v39)
 		v40_0 := float32(s40_0)
-		if roundsTwice(s40_0) != 0 {
+		if roundsTwice(s40_0) {
 			v40_0 = fma32(v38_0, v33_0, v39)
 		}
 		s40_1 := float64(v38_1)*float64(v33_1) + float64(v39)
 		v40_1 := float32(s40_1)
-		if roundsTwice(s40_1) != 0 {
+		if roundsTwice(s40_1) {
 			v40_1 = fma32(v38_1, v33_1, v39)
 		}
 		s40_2 := float64(v38_2)*float64(v33_2) + float64(v39)
 		v40_2 := float32(s40_2)
-		if roundsTwice(s40_2) != 0 {
+		if roundsTwice(s40_2) {
 			v40_2 = fma32(v38_2, v33_2, v39)
 		}
 		s40_3 := float64(v38_3)*float64(v33_3) + float64(v39)
 		v40_3 := float32(s40_3)
-		if roundsTwice(s40_3) != 0 {
+		if roundsTwice(s40_3) {
 			v40_3 = fma32(v38_3, v33_3, v39)
 		}
 		v41 := math.Float32frombits(0xbeaaaa99) // -0.3333328
 		s42_0 := float64(v40_0)*float64(v33_0) + float64(v41)
 		v42_0 := float32(s42_0)
-		if roundsTwice(s42_0) != 0 {
+		if roundsTwice(s42_0) {
 			v42_0 = fma32(v40_0, v33_0, v41)
 		}
 		s42_1 := float64(v40_1)*float64(v33_1) + float64(v41)
 		v42_1 := float32(s42_1)
-		if roundsTwice(s42_1) != 0 {
+		if roundsTwice(s42_1) {
 			v42_1 = fma32(v40_1, v33_1, v41)
 		}
 		s42_2 := float64(v40_2)*float64(v33_2) + float64(v41)
 		v42_2 := float32(s42_2)
-		if roundsTwice(s42_2) != 0 {
+		if roundsTwice(s42_2) {
 			v42_2 = fma32(v40_2, v33_2, v41)
 		}
 		s42_3 := float64(v40_3)*float64(v33_3) + float64(v41)
 		v42_3 := float32(s42_3)
-		if roundsTwice(s42_3) != 0 {
+		if roundsTwice(s42_3) {
 			v42_3 = fma32(v40_3, v33_3, v41)
 		}
 		v43_0 := float32(v0_0 * v33_0)
@@ -1360,22 +1360,22 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v43_3 := float32(v0_3 * v33_3)
 		s44_0 := float64(v43_0)*float64(v42_0) + float64(v0_0)
 		v44_0 := float32(s44_0)
-		if roundsTwice(s44_0) != 0 {
+		if roundsTwice(s44_0) {
 			v44_0 = fma32(v43_0, v42_0, v0_0)
 		}
 		s44_1 := float64(v43_1)*float64(v42_1) + float64(v0_1)
 		v44_1 := float32(s44_1)
-		if roundsTwice(s44_1) != 0 {
+		if roundsTwice(s44_1) {
 			v44_1 = fma32(v43_1, v42_1, v0_1)
 		}
 		s44_2 := float64(v43_2)*float64(v42_2) + float64(v0_2)
 		v44_2 := float32(s44_2)
-		if roundsTwice(s44_2) != 0 {
+		if roundsTwice(s44_2) {
 			v44_2 = fma32(v43_2, v42_2, v0_2)
 		}
 		s44_3 := float64(v43_3)*float64(v42_3) + float64(v0_3)
 		v44_3 := float32(s44_3)
-		if roundsTwice(s44_3) != 0 {
+		if roundsTwice(s44_3) {
 			v44_3 = fma32(v43_3, v42_3, v0_3)
 		}
 		v45_0 := fromBits(bits(v0_0) &^ bits(v2))
@@ -1547,22 +1547,22 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v2_3 := float32(v1 * v0_3)
 		s3_0 := float64(-v1)*float64(v0_0) + float64(v2_0)
 		v3_0 := float32(s3_0)
-		if roundsTwice(s3_0) != 0 {
+		if roundsTwice(s3_0) {
 			v3_0 = fma32(-v1, v0_0, v2_0)
 		}
 		s3_1 := float64(-v1)*float64(v0_1) + float64(v2_1)
 		v3_1 := float32(s3_1)
-		if roundsTwice(s3_1) != 0 {
+		if roundsTwice(s3_1) {
 			v3_1 = fma32(-v1, v0_1, v2_1)
 		}
 		s3_2 := float64(-v1)*float64(v0_2) + float64(v2_2)
 		v3_2 := float32(s3_2)
-		if roundsTwice(s3_2) != 0 {
+		if roundsTwice(s3_2) {
 			v3_2 = fma32(-v1, v0_2, v2_2)
 		}
 		s3_3 := float64(-v1)*float64(v0_3) + float64(v2_3)
 		v3_3 := float32(s3_3)
-		if roundsTwice(s3_3) != 0 {
+		if roundsTwice(s3_3) {
 			v3_3 = fma32(-v1, v0_3, v2_3)
 		}
 		// -|z| = -|zh| + c, c = zh >= 0 ? r : -r
@@ -1585,22 +1585,22 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s11_0 := float64(v8_0)*float64(v9) + float64(v10)
 		v11_0 := float32(s11_0)
-		if roundsTwice(s11_0) != 0 {
+		if roundsTwice(s11_0) {
 			v11_0 = fma32(v8_0, v9, v10)
 		}
 		s11_1 := float64(v8_1)*float64(v9) + float64(v10)
 		v11_1 := float32(s11_1)
-		if roundsTwice(s11_1) != 0 {
+		if roundsTwice(s11_1) {
 			v11_1 = fma32(v8_1, v9, v10)
 		}
 		s11_2 := float64(v8_2)*float64(v9) + float64(v10)
 		v11_2 := float32(s11_2)
-		if roundsTwice(s11_2) != 0 {
+		if roundsTwice(s11_2) {
 			v11_2 = fma32(v8_2, v9, v10)
 		}
 		s11_3 := float64(v8_3)*float64(v9) + float64(v10)
 		v11_3 := float32(s11_3)
-		if roundsTwice(s11_3) != 0 {
+		if roundsTwice(s11_3) {
 			v11_3 = fma32(v8_3, v9, v10)
 		}
 		// s = 2^n
@@ -1616,43 +1616,43 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v14 := math.Float32frombits(0x3f317200) // 0.69314575
 		s15_0 := float64(-v13_0)*float64(v14) + float64(v8_0)
 		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) != 0 {
+		if roundsTwice(s15_0) {
 			v15_0 = fma32(-v13_0, v14, v8_0)
 		}
 		s15_1 := float64(-v13_1)*float64(v14) + float64(v8_1)
 		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) != 0 {
+		if roundsTwice(s15_1) {
 			v15_1 = fma32(-v13_1, v14, v8_1)
 		}
 		s15_2 := float64(-v13_2)*float64(v14) + float64(v8_2)
 		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) != 0 {
+		if roundsTwice(s15_2) {
 			v15_2 = fma32(-v13_2, v14, v8_2)
 		}
 		s15_3 := float64(-v13_3)*float64(v14) + float64(v8_3)
 		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) != 0 {
+		if roundsTwice(s15_3) {
 			v15_3 = fma32(-v13_3, v14, v8_3)
 		}
 		v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s17_0 := float64(-v13_0)*float64(v16) + float64(v6_0)
 		v17_0 := float32(s17_0)
-		if roundsTwice(s17_0) != 0 {
+		if roundsTwice(s17_0) {
 			v17_0 = fma32(-v13_0, v16, v6_0)
 		}
 		s17_1 := float64(-v13_1)*float64(v16) + float64(v6_1)
 		v17_1 := float32(s17_1)
-		if roundsTwice(s17_1) != 0 {
+		if roundsTwice(s17_1) {
 			v17_1 = fma32(-v13_1, v16, v6_1)
 		}
 		s17_2 := float64(-v13_2)*float64(v16) + float64(v6_2)
 		v17_2 := float32(s17_2)
-		if roundsTwice(s17_2) != 0 {
+		if roundsTwice(s17_2) {
 			v17_2 = fma32(-v13_2, v16, v6_2)
 		}
 		s17_3 := float64(-v13_3)*float64(v16) + float64(v6_3)
 		v17_3 := float32(s17_3)
-		if roundsTwice(s17_3) != 0 {
+		if roundsTwice(s17_3) {
 			v17_3 = fma32(-v13_3, v16, v6_3)
 		}
 		v18_0 := float32(v15_0 + v17_0)
@@ -1664,85 +1664,85 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v20 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s21_0 := float64(v19)*float64(v18_0) + float64(v20)
 		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) != 0 {
+		if roundsTwice(s21_0) {
 			v21_0 = fma32(v19, v18_0, v20)
 		}
 		s21_1 := float64(v19)*float64(v18_1) + float64(v20)
 		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) != 0 {
+		if roundsTwice(s21_1) {
 			v21_1 = fma32(v19, v18_1, v20)
 		}
 		s21_2 := float64(v19)*float64(v18_2) + float64(v20)
 		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) != 0 {
+		if roundsTwice(s21_2) {
 			v21_2 = fma32(v19, v18_2, v20)
 		}
 		s21_3 := float64(v19)*float64(v18_3) + float64(v20)
 		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) != 0 {
+		if roundsTwice(s21_3) {
 			v21_3 = fma32(v19, v18_3, v20)
 		}
 		v22 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s23_0 := float64(v21_0)*float64(v18_0) + float64(v22)
 		v23_0 := float32(s23_0)
-		if roundsTwice(s23_0) != 0 {
+		if roundsTwice(s23_0) {
 			v23_0 = fma32(v21_0, v18_0, v22)
 		}
 		s23_1 := float64(v21_1)*float64(v18_1) + float64(v22)
 		v23_1 := float32(s23_1)
-		if roundsTwice(s23_1) != 0 {
+		if roundsTwice(s23_1) {
 			v23_1 = fma32(v21_1, v18_1, v22)
 		}
 		s23_2 := float64(v21_2)*float64(v18_2) + float64(v22)
 		v23_2 := float32(s23_2)
-		if roundsTwice(s23_2) != 0 {
+		if roundsTwice(s23_2) {
 			v23_2 = fma32(v21_2, v18_2, v22)
 		}
 		s23_3 := float64(v21_3)*float64(v18_3) + float64(v22)
 		v23_3 := float32(s23_3)
-		if roundsTwice(s23_3) != 0 {
+		if roundsTwice(s23_3) {
 			v23_3 = fma32(v21_3, v18_3, v22)
 		}
 		v24 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s25_0 := float64(v23_0)*float64(v18_0) + float64(v24)
 		v25_0 := float32(s25_0)
-		if roundsTwice(s25_0) != 0 {
+		if roundsTwice(s25_0) {
 			v25_0 = fma32(v23_0, v18_0, v24)
 		}
 		s25_1 := float64(v23_1)*float64(v18_1) + float64(v24)
 		v25_1 := float32(s25_1)
-		if roundsTwice(s25_1) != 0 {
+		if roundsTwice(s25_1) {
 			v25_1 = fma32(v23_1, v18_1, v24)
 		}
 		s25_2 := float64(v23_2)*float64(v18_2) + float64(v24)
 		v25_2 := float32(s25_2)
-		if roundsTwice(s25_2) != 0 {
+		if roundsTwice(s25_2) {
 			v25_2 = fma32(v23_2, v18_2, v24)
 		}
 		s25_3 := float64(v23_3)*float64(v18_3) + float64(v24)
 		v25_3 := float32(s25_3)
-		if roundsTwice(s25_3) != 0 {
+		if roundsTwice(s25_3) {
 			v25_3 = fma32(v23_3, v18_3, v24)
 		}
 		v26 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s27_0 := float64(v25_0)*float64(v18_0) + float64(v26)
 		v27_0 := float32(s27_0)
-		if roundsTwice(s27_0) != 0 {
+		if roundsTwice(s27_0) {
 			v27_0 = fma32(v25_0, v18_0, v26)
 		}
 		s27_1 := float64(v25_1)*float64(v18_1) + float64(v26)
 		v27_1 := float32(s27_1)
-		if roundsTwice(s27_1) != 0 {
+		if roundsTwice(s27_1) {
 			v27_1 = fma32(v25_1, v18_1, v26)
 		}
 		s27_2 := float64(v25_2)*float64(v18_2) + float64(v26)
 		v27_2 := float32(s27_2)
-		if roundsTwice(s27_2) != 0 {
+		if roundsTwice(s27_2) {
 			v27_2 = fma32(v25_2, v18_2, v26)
 		}
 		s27_3 := float64(v25_3)*float64(v18_3) + float64(v26)
 		v27_3 := float32(s27_3)
-		if roundsTwice(s27_3) != 0 {
+		if roundsTwice(s27_3) {
 			v27_3 = fma32(v25_3, v18_3, v26)
 		}
 		v28_0 := float32(v18_0 * v27_0)
@@ -1756,22 +1756,22 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s30_0 := float64(v29_0)*float64(v28_0) + float64(v29_0)
 		v30_0 := float32(s30_0)
-		if roundsTwice(s30_0) != 0 {
+		if roundsTwice(s30_0) {
 			v30_0 = fma32(v29_0, v28_0, v29_0)
 		}
 		s30_1 := float64(v29_1)*float64(v28_1) + float64(v29_1)
 		v30_1 := float32(s30_1)
-		if roundsTwice(s30_1) != 0 {
+		if roundsTwice(s30_1) {
 			v30_1 = fma32(v29_1, v28_1, v29_1)
 		}
 		s30_2 := float64(v29_2)*float64(v28_2) + float64(v29_2)
 		v30_2 := float32(s30_2)
-		if roundsTwice(s30_2) != 0 {
+		if roundsTwice(s30_2) {
 			v30_2 = fma32(v29_2, v28_2, v29_2)
 		}
 		s30_3 := float64(v29_3)*float64(v28_3) + float64(v29_3)
 		v30_3 := float32(s30_3)
-		if roundsTwice(s30_3) != 0 {
+		if roundsTwice(s30_3) {
 			v30_3 = fma32(v29_3, v28_3, v29_3)
 		}
 		v31_0 := float32(v12_0 + v30_0)
@@ -1834,22 +1834,22 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v45_3 := float32(v42_3 * v44_3)
 		s46_0 := float64(-v40_0)*float64(v45_0) + float64(v40_0)
 		v46_0 := float32(s46_0)
-		if roundsTwice(s46_0) != 0 {
+		if roundsTwice(s46_0) {
 			v46_0 = fma32(-v40_0, v45_0, v40_0)
 		}
 		s46_1 := float64(-v40_1)*float64(v45_1) + float64(v40_1)
 		v46_1 := float32(s46_1)
-		if roundsTwice(s46_1) != 0 {
+		if roundsTwice(s46_1) {
 			v46_1 = fma32(-v40_1, v45_1, v40_1)
 		}
 		s46_2 := float64(-v40_2)*float64(v45_2) + float64(v40_2)
 		v46_2 := float32(s46_2)
-		if roundsTwice(s46_2) != 0 {
+		if roundsTwice(s46_2) {
 			v46_2 = fma32(-v40_2, v45_2, v40_2)
 		}
 		s46_3 := float64(-v40_3)*float64(v45_3) + float64(v40_3)
 		v46_3 := float32(s46_3)
-		if roundsTwice(s46_3) != 0 {
+		if roundsTwice(s46_3) {
 			v46_3 = fma32(-v40_3, v45_3, v40_3)
 		}
 		dst[0] = v46_0
@@ -2032,22 +2032,22 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v7_3 := float32(v2 * v0_3)
 		s8_0 := float64(-v2)*float64(v0_0) + float64(v7_0)
 		v8_0 := float32(s8_0)
-		if roundsTwice(s8_0) != 0 {
+		if roundsTwice(s8_0) {
 			v8_0 = fma32(-v2, v0_0, v7_0)
 		}
 		s8_1 := float64(-v2)*float64(v0_1) + float64(v7_1)
 		v8_1 := float32(s8_1)
-		if roundsTwice(s8_1) != 0 {
+		if roundsTwice(s8_1) {
 			v8_1 = fma32(-v2, v0_1, v7_1)
 		}
 		s8_2 := float64(-v2)*float64(v0_2) + float64(v7_2)
 		v8_2 := float32(s8_2)
-		if roundsTwice(s8_2) != 0 {
+		if roundsTwice(s8_2) {
 			v8_2 = fma32(-v2, v0_2, v7_2)
 		}
 		s8_3 := float64(-v2)*float64(v0_3) + float64(v7_3)
 		v8_3 := float32(s8_3)
-		if roundsTwice(s8_3) != 0 {
+		if roundsTwice(s8_3) {
 			v8_3 = fma32(-v2, v0_3, v7_3)
 		}
 		// gh + (gl + gh·u·p(u)) with u = zh²
@@ -2066,22 +2066,22 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v11_3 := float32(v1 * v8_3)
 		s12_0 := float64(-v1)*float64(v7_0) + float64(v10_0)
 		v12_0 := float32(s12_0)
-		if roundsTwice(s12_0) != 0 {
+		if roundsTwice(s12_0) {
 			v12_0 = fma32(-v1, v7_0, v10_0)
 		}
 		s12_1 := float64(-v1)*float64(v7_1) + float64(v10_1)
 		v12_1 := float32(s12_1)
-		if roundsTwice(s12_1) != 0 {
+		if roundsTwice(s12_1) {
 			v12_1 = fma32(-v1, v7_1, v10_1)
 		}
 		s12_2 := float64(-v1)*float64(v7_2) + float64(v10_2)
 		v12_2 := float32(s12_2)
-		if roundsTwice(s12_2) != 0 {
+		if roundsTwice(s12_2) {
 			v12_2 = fma32(-v1, v7_2, v10_2)
 		}
 		s12_3 := float64(-v1)*float64(v7_3) + float64(v10_3)
 		v12_3 := float32(s12_3)
-		if roundsTwice(s12_3) != 0 {
+		if roundsTwice(s12_3) {
 			v12_3 = fma32(-v1, v7_3, v10_3)
 		}
 		v13_0 := float32(v12_0 + v11_0)
@@ -2090,107 +2090,107 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v13_3 := float32(v12_3 + v11_3)
 		s14_0 := float64(-v11_0)*float64(v9_0) + float64(v13_0)
 		v14_0 := float32(s14_0)
-		if roundsTwice(s14_0) != 0 {
+		if roundsTwice(s14_0) {
 			v14_0 = fma32(-v11_0, v9_0, v13_0)
 		}
 		s14_1 := float64(-v11_1)*float64(v9_1) + float64(v13_1)
 		v14_1 := float32(s14_1)
-		if roundsTwice(s14_1) != 0 {
+		if roundsTwice(s14_1) {
 			v14_1 = fma32(-v11_1, v9_1, v13_1)
 		}
 		s14_2 := float64(-v11_2)*float64(v9_2) + float64(v13_2)
 		v14_2 := float32(s14_2)
-		if roundsTwice(s14_2) != 0 {
+		if roundsTwice(s14_2) {
 			v14_2 = fma32(-v11_2, v9_2, v13_2)
 		}
 		s14_3 := float64(-v11_3)*float64(v9_3) + float64(v13_3)
 		v14_3 := float32(s14_3)
-		if roundsTwice(s14_3) != 0 {
+		if roundsTwice(s14_3) {
 			v14_3 = fma32(-v11_3, v9_3, v13_3)
 		}
 		v15 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
 		v16 := math.Float32frombits(0x3ca9134f) // 0.02063909
 		s17_0 := float64(v15)*float64(v9_0) + float64(v16)
 		v17_0 := float32(s17_0)
-		if roundsTwice(s17_0) != 0 {
+		if roundsTwice(s17_0) {
 			v17_0 = fma32(v15, v9_0, v16)
 		}
 		s17_1 := float64(v15)*float64(v9_1) + float64(v16)
 		v17_1 := float32(s17_1)
-		if roundsTwice(s17_1) != 0 {
+		if roundsTwice(s17_1) {
 			v17_1 = fma32(v15, v9_1, v16)
 		}
 		s17_2 := float64(v15)*float64(v9_2) + float64(v16)
 		v17_2 := float32(s17_2)
-		if roundsTwice(s17_2) != 0 {
+		if roundsTwice(s17_2) {
 			v17_2 = fma32(v15, v9_2, v16)
 		}
 		s17_3 := float64(v15)*float64(v9_3) + float64(v16)
 		v17_3 := float32(s17_3)
-		if roundsTwice(s17_3) != 0 {
+		if roundsTwice(s17_3) {
 			v17_3 = fma32(v15, v9_3, v16)
 		}
 		v18 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
 		s19_0 := float64(v17_0)*float64(v9_0) + float64(v18)
 		v19_0 := float32(s19_0)
-		if roundsTwice(s19_0) != 0 {
+		if roundsTwice(s19_0) {
 			v19_0 = fma32(v17_0, v9_0, v18)
 		}
 		s19_1 := float64(v17_1)*float64(v9_1) + float64(v18)
 		v19_1 := float32(s19_1)
-		if roundsTwice(s19_1) != 0 {
+		if roundsTwice(s19_1) {
 			v19_1 = fma32(v17_1, v9_1, v18)
 		}
 		s19_2 := float64(v17_2)*float64(v9_2) + float64(v18)
 		v19_2 := float32(s19_2)
-		if roundsTwice(s19_2) != 0 {
+		if roundsTwice(s19_2) {
 			v19_2 = fma32(v17_2, v9_2, v18)
 		}
 		s19_3 := float64(v17_3)*float64(v9_3) + float64(v18)
 		v19_3 := float32(s19_3)
-		if roundsTwice(s19_3) != 0 {
+		if roundsTwice(s19_3) {
 			v19_3 = fma32(v17_3, v9_3, v18)
 		}
 		v20 := math.Float32frombits(0x3e088393) // 0.13331442
 		s21_0 := float64(v19_0)*float64(v9_0) + float64(v20)
 		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) != 0 {
+		if roundsTwice(s21_0) {
 			v21_0 = fma32(v19_0, v9_0, v20)
 		}
 		s21_1 := float64(v19_1)*float64(v9_1) + float64(v20)
 		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) != 0 {
+		if roundsTwice(s21_1) {
 			v21_1 = fma32(v19_1, v9_1, v20)
 		}
 		s21_2 := float64(v19_2)*float64(v9_2) + float64(v20)
 		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) != 0 {
+		if roundsTwice(s21_2) {
 			v21_2 = fma32(v19_2, v9_2, v20)
 		}
 		s21_3 := float64(v19_3)*float64(v9_3) + float64(v20)
 		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) != 0 {
+		if roundsTwice(s21_3) {
 			v21_3 = fma32(v19_3, v9_3, v20)
 		}
 		v22 := math.Float32frombits(0xbeaaaa99) // -0.3333328
 		s23_0 := float64(v21_0)*float64(v9_0) + float64(v22)
 		v23_0 := float32(s23_0)
-		if roundsTwice(s23_0) != 0 {
+		if roundsTwice(s23_0) {
 			v23_0 = fma32(v21_0, v9_0, v22)
 		}
 		s23_1 := float64(v21_1)*float64(v9_1) + float64(v22)
 		v23_1 := float32(s23_1)
-		if roundsTwice(s23_1) != 0 {
+		if roundsTwice(s23_1) {
 			v23_1 = fma32(v21_1, v9_1, v22)
 		}
 		s23_2 := float64(v21_2)*float64(v9_2) + float64(v22)
 		v23_2 := float32(s23_2)
-		if roundsTwice(s23_2) != 0 {
+		if roundsTwice(s23_2) {
 			v23_2 = fma32(v21_2, v9_2, v22)
 		}
 		s23_3 := float64(v21_3)*float64(v9_3) + float64(v22)
 		v23_3 := float32(s23_3)
-		if roundsTwice(s23_3) != 0 {
+		if roundsTwice(s23_3) {
 			v23_3 = fma32(v21_3, v9_3, v22)
 		}
 		v24_0 := float32(v10_0 * v9_0)
@@ -2199,22 +2199,22 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v24_3 := float32(v10_3 * v9_3)
 		s25_0 := float64(-v24_0)*float64(v23_0) + float64(v14_0)
 		v25_0 := float32(s25_0)
-		if roundsTwice(s25_0) != 0 {
+		if roundsTwice(s25_0) {
 			v25_0 = fma32(-v24_0, v23_0, v14_0)
 		}
 		s25_1 := float64(-v24_1)*float64(v23_1) + float64(v14_1)
 		v25_1 := float32(s25_1)
-		if roundsTwice(s25_1) != 0 {
+		if roundsTwice(s25_1) {
 			v25_1 = fma32(-v24_1, v23_1, v14_1)
 		}
 		s25_2 := float64(-v24_2)*float64(v23_2) + float64(v14_2)
 		v25_2 := float32(s25_2)
-		if roundsTwice(s25_2) != 0 {
+		if roundsTwice(s25_2) {
 			v25_2 = fma32(-v24_2, v23_2, v14_2)
 		}
 		s25_3 := float64(-v24_3)*float64(v23_3) + float64(v14_3)
 		v25_3 := float32(s25_3)
-		if roundsTwice(s25_3) != 0 {
+		if roundsTwice(s25_3) {
 			v25_3 = fma32(-v24_3, v23_3, v14_3)
 		}
 		v26_0 := float32(v10_0 - v25_0)
@@ -2261,22 +2261,22 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v38 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
 		s39_0 := float64(v36_0)*float64(v37) + float64(v38)
 		v39_0 := float32(s39_0)
-		if roundsTwice(s39_0) != 0 {
+		if roundsTwice(s39_0) {
 			v39_0 = fma32(v36_0, v37, v38)
 		}
 		s39_1 := float64(v36_1)*float64(v37) + float64(v38)
 		v39_1 := float32(s39_1)
-		if roundsTwice(s39_1) != 0 {
+		if roundsTwice(s39_1) {
 			v39_1 = fma32(v36_1, v37, v38)
 		}
 		s39_2 := float64(v36_2)*float64(v37) + float64(v38)
 		v39_2 := float32(s39_2)
-		if roundsTwice(s39_2) != 0 {
+		if roundsTwice(s39_2) {
 			v39_2 = fma32(v36_2, v37, v38)
 		}
 		s39_3 := float64(v36_3)*float64(v37) + float64(v38)
 		v39_3 := float32(s39_3)
-		if roundsTwice(s39_3) != 0 {
+		if roundsTwice(s39_3) {
 			v39_3 = fma32(v36_3, v37, v38)
 		}
 		// s = 2^n
@@ -2292,43 +2292,43 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v42 := math.Float32frombits(0x3f317200) // 0.69314575
 		s43_0 := float64(-v41_0)*float64(v42) + float64(v36_0)
 		v43_0 := float32(s43_0)
-		if roundsTwice(s43_0) != 0 {
+		if roundsTwice(s43_0) {
 			v43_0 = fma32(-v41_0, v42, v36_0)
 		}
 		s43_1 := float64(-v41_1)*float64(v42) + float64(v36_1)
 		v43_1 := float32(s43_1)
-		if roundsTwice(s43_1) != 0 {
+		if roundsTwice(s43_1) {
 			v43_1 = fma32(-v41_1, v42, v36_1)
 		}
 		s43_2 := float64(-v41_2)*float64(v42) + float64(v36_2)
 		v43_2 := float32(s43_2)
-		if roundsTwice(s43_2) != 0 {
+		if roundsTwice(s43_2) {
 			v43_2 = fma32(-v41_2, v42, v36_2)
 		}
 		s43_3 := float64(-v41_3)*float64(v42) + float64(v36_3)
 		v43_3 := float32(s43_3)
-		if roundsTwice(s43_3) != 0 {
+		if roundsTwice(s43_3) {
 			v43_3 = fma32(-v41_3, v42, v36_3)
 		}
 		v44 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
 		s45_0 := float64(-v41_0)*float64(v44) + float64(v35_0)
 		v45_0 := float32(s45_0)
-		if roundsTwice(s45_0) != 0 {
+		if roundsTwice(s45_0) {
 			v45_0 = fma32(-v41_0, v44, v35_0)
 		}
 		s45_1 := float64(-v41_1)*float64(v44) + float64(v35_1)
 		v45_1 := float32(s45_1)
-		if roundsTwice(s45_1) != 0 {
+		if roundsTwice(s45_1) {
 			v45_1 = fma32(-v41_1, v44, v35_1)
 		}
 		s45_2 := float64(-v41_2)*float64(v44) + float64(v35_2)
 		v45_2 := float32(s45_2)
-		if roundsTwice(s45_2) != 0 {
+		if roundsTwice(s45_2) {
 			v45_2 = fma32(-v41_2, v44, v35_2)
 		}
 		s45_3 := float64(-v41_3)*float64(v44) + float64(v35_3)
 		v45_3 := float32(s45_3)
-		if roundsTwice(s45_3) != 0 {
+		if roundsTwice(s45_3) {
 			v45_3 = fma32(-v41_3, v44, v35_3)
 		}
 		v46_0 := float32(v43_0 + v45_0)
@@ -2340,85 +2340,85 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v48 := math.Float32frombits(0x3c091cf1) // 0.008368717
 		s49_0 := float64(v47)*float64(v46_0) + float64(v48)
 		v49_0 := float32(s49_0)
-		if roundsTwice(s49_0) != 0 {
+		if roundsTwice(s49_0) {
 			v49_0 = fma32(v47, v46_0, v48)
 		}
 		s49_1 := float64(v47)*float64(v46_1) + float64(v48)
 		v49_1 := float32(s49_1)
-		if roundsTwice(s49_1) != 0 {
+		if roundsTwice(s49_1) {
 			v49_1 = fma32(v47, v46_1, v48)
 		}
 		s49_2 := float64(v47)*float64(v46_2) + float64(v48)
 		v49_2 := float32(s49_2)
-		if roundsTwice(s49_2) != 0 {
+		if roundsTwice(s49_2) {
 			v49_2 = fma32(v47, v46_2, v48)
 		}
 		s49_3 := float64(v47)*float64(v46_3) + float64(v48)
 		v49_3 := float32(s49_3)
-		if roundsTwice(s49_3) != 0 {
+		if roundsTwice(s49_3) {
 			v49_3 = fma32(v47, v46_3, v48)
 		}
 		v50 := math.Float32frombits(0x3d2aac79) // 0.04166839
 		s51_0 := float64(v49_0)*float64(v46_0) + float64(v50)
 		v51_0 := float32(s51_0)
-		if roundsTwice(s51_0) != 0 {
+		if roundsTwice(s51_0) {
 			v51_0 = fma32(v49_0, v46_0, v50)
 		}
 		s51_1 := float64(v49_1)*float64(v46_1) + float64(v50)
 		v51_1 := float32(s51_1)
-		if roundsTwice(s51_1) != 0 {
+		if roundsTwice(s51_1) {
 			v51_1 = fma32(v49_1, v46_1, v50)
 		}
 		s51_2 := float64(v49_2)*float64(v46_2) + float64(v50)
 		v51_2 := float32(s51_2)
-		if roundsTwice(s51_2) != 0 {
+		if roundsTwice(s51_2) {
 			v51_2 = fma32(v49_2, v46_2, v50)
 		}
 		s51_3 := float64(v49_3)*float64(v46_3) + float64(v50)
 		v51_3 := float32(s51_3)
-		if roundsTwice(s51_3) != 0 {
+		if roundsTwice(s51_3) {
 			v51_3 = fma32(v49_3, v46_3, v50)
 		}
 		v52 := math.Float32frombits(0x3e2aaa49) // 0.16666521
 		s53_0 := float64(v51_0)*float64(v46_0) + float64(v52)
 		v53_0 := float32(s53_0)
-		if roundsTwice(s53_0) != 0 {
+		if roundsTwice(s53_0) {
 			v53_0 = fma32(v51_0, v46_0, v52)
 		}
 		s53_1 := float64(v51_1)*float64(v46_1) + float64(v52)
 		v53_1 := float32(s53_1)
-		if roundsTwice(s53_1) != 0 {
+		if roundsTwice(s53_1) {
 			v53_1 = fma32(v51_1, v46_1, v52)
 		}
 		s53_2 := float64(v51_2)*float64(v46_2) + float64(v52)
 		v53_2 := float32(s53_2)
-		if roundsTwice(s53_2) != 0 {
+		if roundsTwice(s53_2) {
 			v53_2 = fma32(v51_2, v46_2, v52)
 		}
 		s53_3 := float64(v51_3)*float64(v46_3) + float64(v52)
 		v53_3 := float32(s53_3)
-		if roundsTwice(s53_3) != 0 {
+		if roundsTwice(s53_3) {
 			v53_3 = fma32(v51_3, v46_3, v52)
 		}
 		v54 := math.Float32frombits(0x3efffffe) // 0.49999994
 		s55_0 := float64(v53_0)*float64(v46_0) + float64(v54)
 		v55_0 := float32(s55_0)
-		if roundsTwice(s55_0) != 0 {
+		if roundsTwice(s55_0) {
 			v55_0 = fma32(v53_0, v46_0, v54)
 		}
 		s55_1 := float64(v53_1)*float64(v46_1) + float64(v54)
 		v55_1 := float32(s55_1)
-		if roundsTwice(s55_1) != 0 {
+		if roundsTwice(s55_1) {
 			v55_1 = fma32(v53_1, v46_1, v54)
 		}
 		s55_2 := float64(v53_2)*float64(v46_2) + float64(v54)
 		v55_2 := float32(s55_2)
-		if roundsTwice(s55_2) != 0 {
+		if roundsTwice(s55_2) {
 			v55_2 = fma32(v53_2, v46_2, v54)
 		}
 		s55_3 := float64(v53_3)*float64(v46_3) + float64(v54)
 		v55_3 := float32(s55_3)
-		if roundsTwice(s55_3) != 0 {
+		if roundsTwice(s55_3) {
 			v55_3 = fma32(v53_3, v46_3, v54)
 		}
 		v56_0 := float32(v46_0 * v55_0)
@@ -2432,22 +2432,22 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s58_0 := float64(v57_0)*float64(v56_0) + float64(v57_0)
 		v58_0 := float32(s58_0)
-		if roundsTwice(s58_0) != 0 {
+		if roundsTwice(s58_0) {
 			v58_0 = fma32(v57_0, v56_0, v57_0)
 		}
 		s58_1 := float64(v57_1)*float64(v56_1) + float64(v57_1)
 		v58_1 := float32(s58_1)
-		if roundsTwice(s58_1) != 0 {
+		if roundsTwice(s58_1) {
 			v58_1 = fma32(v57_1, v56_1, v57_1)
 		}
 		s58_2 := float64(v57_2)*float64(v56_2) + float64(v57_2)
 		v58_2 := float32(s58_2)
-		if roundsTwice(s58_2) != 0 {
+		if roundsTwice(s58_2) {
 			v58_2 = fma32(v57_2, v56_2, v57_2)
 		}
 		s58_3 := float64(v57_3)*float64(v56_3) + float64(v57_3)
 		v58_3 := float32(s58_3)
-		if roundsTwice(s58_3) != 0 {
+		if roundsTwice(s58_3) {
 			v58_3 = fma32(v57_3, v56_3, v57_3)
 		}
 		v59_0 := float32(v40_0 + v58_0)
@@ -2481,43 +2481,43 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v65_3 := float32(v63_3 * v64_3)
 		s66_0 := float64(-v61_0)*float64(v65_0) + float64(v61_0)
 		v66_0 := float32(s66_0)
-		if roundsTwice(s66_0) != 0 {
+		if roundsTwice(s66_0) {
 			v66_0 = fma32(-v61_0, v65_0, v61_0)
 		}
 		s66_1 := float64(-v61_1)*float64(v65_1) + float64(v61_1)
 		v66_1 := float32(s66_1)
-		if roundsTwice(s66_1) != 0 {
+		if roundsTwice(s66_1) {
 			v66_1 = fma32(-v61_1, v65_1, v61_1)
 		}
 		s66_2 := float64(-v61_2)*float64(v65_2) + float64(v61_2)
 		v66_2 := float32(s66_2)
-		if roundsTwice(s66_2) != 0 {
+		if roundsTwice(s66_2) {
 			v66_2 = fma32(-v61_2, v65_2, v61_2)
 		}
 		s66_3 := float64(-v61_3)*float64(v65_3) + float64(v61_3)
 		v66_3 := float32(s66_3)
-		if roundsTwice(s66_3) != 0 {
+		if roundsTwice(s66_3) {
 			v66_3 = fma32(-v61_3, v65_3, v61_3)
 		}
 		// gain - 2gain·q
 		s67_0 := float64(-v66_0)*float64(v3) + float64(v1)
 		v67_0 := float32(s67_0)
-		if roundsTwice(s67_0) != 0 {
+		if roundsTwice(s67_0) {
 			v67_0 = fma32(-v66_0, v3, v1)
 		}
 		s67_1 := float64(-v66_1)*float64(v3) + float64(v1)
 		v67_1 := float32(s67_1)
-		if roundsTwice(s67_1) != 0 {
+		if roundsTwice(s67_1) {
 			v67_1 = fma32(-v66_1, v3, v1)
 		}
 		s67_2 := float64(-v66_2)*float64(v3) + float64(v1)
 		v67_2 := float32(s67_2)
-		if roundsTwice(s67_2) != 0 {
+		if roundsTwice(s67_2) {
 			v67_2 = fma32(-v66_2, v3, v1)
 		}
 		s67_3 := float64(-v66_3)*float64(v3) + float64(v1)
 		v67_3 := float32(s67_3)
-		if roundsTwice(s67_3) != 0 {
+		if roundsTwice(s67_3) {
 			v67_3 = fma32(-v66_3, v3, v1)
 		}
 		v68_0 := fromBits(bits(v7_0) &^ bits(v6))

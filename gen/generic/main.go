@@ -220,12 +220,12 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 					// possible double roundings.
 					fmt.Fprintf(w, "\tp%d%s := %s * %s\n", i, l, x, b)
 					fmt.Fprintf(w, "\t%s := float32(p%d%s + %s)\n", d, i, l, c)
-					fmt.Fprintf(w, "\tif notFinite(p%d%s) != 0 {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
+					fmt.Fprintf(w, "\tif notFinite(p%d%s) {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
 					continue
 				}
 				fmt.Fprintf(w, "\ts%d%s := float64(%s)*float64(%s) + float64(%s)\n", i, l, x, b, c)
 				fmt.Fprintf(w, "\t%s := float32(s%d%s)\n", d, i, l)
-				fmt.Fprintf(w, "\tif roundsTwice(s%d%s) != 0 {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
+				fmt.Fprintf(w, "\tif roundsTwice(s%d%s) {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
 				continue
 			case desc.Min:
 				e = fmt.Sprintf("pick(%s < %s, %s, %s)", a, b, a, b)
