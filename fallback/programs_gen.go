@@ -215,38 +215,36 @@ func eluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// s = 2^n
 	v7 := fromBits(bits(v6) << 23)
 	v8 := float32(v6 - v5)
-	// t = z - n·ln2, in two steps (Cody–Waite)
-	v9 := math.Float32frombits(0x3f317200) // 0.69314575
+	// t = z - n·ln2
+	v9 := math.Float32frombits(0x3f317218) // 0.6931472
 	v10 := fma32(-v8, v9, v3)
-	v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v12 := fma32(-v8, v11, v10)
 	// q(t), (e^t - 1 - t)/t²
-	v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-	v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
-	v15 := fma32(v13, v12, v14)
-	v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
-	v17 := fma32(v15, v12, v16)
-	v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-	v19 := fma32(v17, v12, v18)
-	v20 := math.Float32frombits(0x3efffffe) // 0.49999994
-	v21 := fma32(v19, v12, v20)
-	v22 := float32(v12 * v21)
-	v23 := float32(v12 * v7)
+	v11 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+	v12 := math.Float32frombits(0x3c091cf1) // 0.008368717
+	v13 := fma32(v11, v10, v12)
+	v14 := math.Float32frombits(0x3d2aac79) // 0.04166839
+	v15 := fma32(v13, v10, v14)
+	v16 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+	v17 := fma32(v15, v10, v16)
+	v18 := math.Float32frombits(0x3efffffe) // 0.49999994
+	v19 := fma32(v17, v10, v18)
+	v20 := float32(v10 * v19)
+	v21 := float32(v10 * v7)
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v24 := fma32(v23, v22, v23)
+	v22 := fma32(v21, v20, v21)
 	// alpha·expm1(z) = alpha·((s - 1) + m)
-	v25 := math.Float32frombits(0x3f800000) // 1
-	v26 := float32(v7 - v25)
-	v27 := float32(v26 + v24)
-	v28 := float32(v27 * v1)
-	v29 := math.Float32frombits(0x00000000) // 0
-	v30 := lanemask(v0 < v29)
-	v31 := fromBits(bits(v28)&v30 | bits(v0)&^v30)
-	return v31
+	v23 := math.Float32frombits(0x3f800000) // 1
+	v24 := float32(v7 - v23)
+	v25 := float32(v24 + v22)
+	v26 := float32(v25 * v1)
+	v27 := math.Float32frombits(0x00000000) // 0
+	v28 := lanemask(v0 < v27)
+	v29 := fromBits(bits(v26)&v28 | bits(v0)&^v28)
+	return v29
 }
 
 // eluForward computes dst[i] = elu(x[i]).
-// It evaluates the program ELU, algorithm rr2_p6_expm1 of internal/desc.
+// It evaluates the program ELU, algorithm rr1_p6_expm1 of internal/desc.
 func eluForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -296,8 +294,8 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v8_1 := float32(v6_1 - v5)
 		v8_2 := float32(v6_2 - v5)
 		v8_3 := float32(v6_3 - v5)
-		// t = z - n·ln2, in two steps (Cody–Waite)
-		v9 := math.Float32frombits(0x3f317200) // 0.69314575
+		// t = z - n·ln2
+		v9 := math.Float32frombits(0x3f317218) // 0.6931472
 		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
 		v10_0 := float32(s10_0)
 		if roundsTwice(s10_0) {
@@ -318,169 +316,148 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s10_3) {
 			v10_3 = fma32(-v8_3, v9, v3_3)
 		}
-		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
-		v12_0 := float32(s12_0)
-		if roundsTwice(s12_0) {
-			v12_0 = fma32(-v8_0, v11, v10_0)
-		}
-		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
-		v12_1 := float32(s12_1)
-		if roundsTwice(s12_1) {
-			v12_1 = fma32(-v8_1, v11, v10_1)
-		}
-		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
-		v12_2 := float32(s12_2)
-		if roundsTwice(s12_2) {
-			v12_2 = fma32(-v8_2, v11, v10_2)
-		}
-		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
-		v12_3 := float32(s12_3)
-		if roundsTwice(s12_3) {
-			v12_3 = fma32(-v8_3, v11, v10_3)
-		}
 		// q(t), (e^t - 1 - t)/t²
-		v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-		v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
-		s15_0 := float64(v13)*float64(v12_0) + float64(v14)
+		v11 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+		v12 := math.Float32frombits(0x3c091cf1) // 0.008368717
+		s13_0 := float64(v11)*float64(v10_0) + float64(v12)
+		v13_0 := float32(s13_0)
+		if roundsTwice(s13_0) {
+			v13_0 = fma32(v11, v10_0, v12)
+		}
+		s13_1 := float64(v11)*float64(v10_1) + float64(v12)
+		v13_1 := float32(s13_1)
+		if roundsTwice(s13_1) {
+			v13_1 = fma32(v11, v10_1, v12)
+		}
+		s13_2 := float64(v11)*float64(v10_2) + float64(v12)
+		v13_2 := float32(s13_2)
+		if roundsTwice(s13_2) {
+			v13_2 = fma32(v11, v10_2, v12)
+		}
+		s13_3 := float64(v11)*float64(v10_3) + float64(v12)
+		v13_3 := float32(s13_3)
+		if roundsTwice(s13_3) {
+			v13_3 = fma32(v11, v10_3, v12)
+		}
+		v14 := math.Float32frombits(0x3d2aac79) // 0.04166839
+		s15_0 := float64(v13_0)*float64(v10_0) + float64(v14)
 		v15_0 := float32(s15_0)
 		if roundsTwice(s15_0) {
-			v15_0 = fma32(v13, v12_0, v14)
+			v15_0 = fma32(v13_0, v10_0, v14)
 		}
-		s15_1 := float64(v13)*float64(v12_1) + float64(v14)
+		s15_1 := float64(v13_1)*float64(v10_1) + float64(v14)
 		v15_1 := float32(s15_1)
 		if roundsTwice(s15_1) {
-			v15_1 = fma32(v13, v12_1, v14)
+			v15_1 = fma32(v13_1, v10_1, v14)
 		}
-		s15_2 := float64(v13)*float64(v12_2) + float64(v14)
+		s15_2 := float64(v13_2)*float64(v10_2) + float64(v14)
 		v15_2 := float32(s15_2)
 		if roundsTwice(s15_2) {
-			v15_2 = fma32(v13, v12_2, v14)
+			v15_2 = fma32(v13_2, v10_2, v14)
 		}
-		s15_3 := float64(v13)*float64(v12_3) + float64(v14)
+		s15_3 := float64(v13_3)*float64(v10_3) + float64(v14)
 		v15_3 := float32(s15_3)
 		if roundsTwice(s15_3) {
-			v15_3 = fma32(v13, v12_3, v14)
+			v15_3 = fma32(v13_3, v10_3, v14)
 		}
-		v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
-		s17_0 := float64(v15_0)*float64(v12_0) + float64(v16)
+		v16 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+		s17_0 := float64(v15_0)*float64(v10_0) + float64(v16)
 		v17_0 := float32(s17_0)
 		if roundsTwice(s17_0) {
-			v17_0 = fma32(v15_0, v12_0, v16)
+			v17_0 = fma32(v15_0, v10_0, v16)
 		}
-		s17_1 := float64(v15_1)*float64(v12_1) + float64(v16)
+		s17_1 := float64(v15_1)*float64(v10_1) + float64(v16)
 		v17_1 := float32(s17_1)
 		if roundsTwice(s17_1) {
-			v17_1 = fma32(v15_1, v12_1, v16)
+			v17_1 = fma32(v15_1, v10_1, v16)
 		}
-		s17_2 := float64(v15_2)*float64(v12_2) + float64(v16)
+		s17_2 := float64(v15_2)*float64(v10_2) + float64(v16)
 		v17_2 := float32(s17_2)
 		if roundsTwice(s17_2) {
-			v17_2 = fma32(v15_2, v12_2, v16)
+			v17_2 = fma32(v15_2, v10_2, v16)
 		}
-		s17_3 := float64(v15_3)*float64(v12_3) + float64(v16)
+		s17_3 := float64(v15_3)*float64(v10_3) + float64(v16)
 		v17_3 := float32(s17_3)
 		if roundsTwice(s17_3) {
-			v17_3 = fma32(v15_3, v12_3, v16)
+			v17_3 = fma32(v15_3, v10_3, v16)
 		}
-		v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-		s19_0 := float64(v17_0)*float64(v12_0) + float64(v18)
+		v18 := math.Float32frombits(0x3efffffe) // 0.49999994
+		s19_0 := float64(v17_0)*float64(v10_0) + float64(v18)
 		v19_0 := float32(s19_0)
 		if roundsTwice(s19_0) {
-			v19_0 = fma32(v17_0, v12_0, v18)
+			v19_0 = fma32(v17_0, v10_0, v18)
 		}
-		s19_1 := float64(v17_1)*float64(v12_1) + float64(v18)
+		s19_1 := float64(v17_1)*float64(v10_1) + float64(v18)
 		v19_1 := float32(s19_1)
 		if roundsTwice(s19_1) {
-			v19_1 = fma32(v17_1, v12_1, v18)
+			v19_1 = fma32(v17_1, v10_1, v18)
 		}
-		s19_2 := float64(v17_2)*float64(v12_2) + float64(v18)
+		s19_2 := float64(v17_2)*float64(v10_2) + float64(v18)
 		v19_2 := float32(s19_2)
 		if roundsTwice(s19_2) {
-			v19_2 = fma32(v17_2, v12_2, v18)
+			v19_2 = fma32(v17_2, v10_2, v18)
 		}
-		s19_3 := float64(v17_3)*float64(v12_3) + float64(v18)
+		s19_3 := float64(v17_3)*float64(v10_3) + float64(v18)
 		v19_3 := float32(s19_3)
 		if roundsTwice(s19_3) {
-			v19_3 = fma32(v17_3, v12_3, v18)
+			v19_3 = fma32(v17_3, v10_3, v18)
 		}
-		v20 := math.Float32frombits(0x3efffffe) // 0.49999994
-		s21_0 := float64(v19_0)*float64(v12_0) + float64(v20)
-		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) {
-			v21_0 = fma32(v19_0, v12_0, v20)
-		}
-		s21_1 := float64(v19_1)*float64(v12_1) + float64(v20)
-		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) {
-			v21_1 = fma32(v19_1, v12_1, v20)
-		}
-		s21_2 := float64(v19_2)*float64(v12_2) + float64(v20)
-		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) {
-			v21_2 = fma32(v19_2, v12_2, v20)
-		}
-		s21_3 := float64(v19_3)*float64(v12_3) + float64(v20)
-		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) {
-			v21_3 = fma32(v19_3, v12_3, v20)
-		}
-		v22_0 := float32(v12_0 * v21_0)
-		v22_1 := float32(v12_1 * v21_1)
-		v22_2 := float32(v12_2 * v21_2)
-		v22_3 := float32(v12_3 * v21_3)
-		v23_0 := float32(v12_0 * v7_0)
-		v23_1 := float32(v12_1 * v7_1)
-		v23_2 := float32(v12_2 * v7_2)
-		v23_3 := float32(v12_3 * v7_3)
+		v20_0 := float32(v10_0 * v19_0)
+		v20_1 := float32(v10_1 * v19_1)
+		v20_2 := float32(v10_2 * v19_2)
+		v20_3 := float32(v10_3 * v19_3)
+		v21_0 := float32(v10_0 * v7_0)
+		v21_1 := float32(v10_1 * v7_1)
+		v21_2 := float32(v10_2 * v7_2)
+		v21_3 := float32(v10_3 * v7_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s24_0 := float64(v23_0)*float64(v22_0) + float64(v23_0)
-		v24_0 := float32(s24_0)
-		if roundsTwice(s24_0) {
-			v24_0 = fma32(v23_0, v22_0, v23_0)
+		s22_0 := float64(v21_0)*float64(v20_0) + float64(v21_0)
+		v22_0 := float32(s22_0)
+		if roundsTwice(s22_0) {
+			v22_0 = fma32(v21_0, v20_0, v21_0)
 		}
-		s24_1 := float64(v23_1)*float64(v22_1) + float64(v23_1)
-		v24_1 := float32(s24_1)
-		if roundsTwice(s24_1) {
-			v24_1 = fma32(v23_1, v22_1, v23_1)
+		s22_1 := float64(v21_1)*float64(v20_1) + float64(v21_1)
+		v22_1 := float32(s22_1)
+		if roundsTwice(s22_1) {
+			v22_1 = fma32(v21_1, v20_1, v21_1)
 		}
-		s24_2 := float64(v23_2)*float64(v22_2) + float64(v23_2)
-		v24_2 := float32(s24_2)
-		if roundsTwice(s24_2) {
-			v24_2 = fma32(v23_2, v22_2, v23_2)
+		s22_2 := float64(v21_2)*float64(v20_2) + float64(v21_2)
+		v22_2 := float32(s22_2)
+		if roundsTwice(s22_2) {
+			v22_2 = fma32(v21_2, v20_2, v21_2)
 		}
-		s24_3 := float64(v23_3)*float64(v22_3) + float64(v23_3)
-		v24_3 := float32(s24_3)
-		if roundsTwice(s24_3) {
-			v24_3 = fma32(v23_3, v22_3, v23_3)
+		s22_3 := float64(v21_3)*float64(v20_3) + float64(v21_3)
+		v22_3 := float32(s22_3)
+		if roundsTwice(s22_3) {
+			v22_3 = fma32(v21_3, v20_3, v21_3)
 		}
 		// alpha·expm1(z) = alpha·((s - 1) + m)
-		v25 := math.Float32frombits(0x3f800000) // 1
-		v26_0 := float32(v7_0 - v25)
-		v26_1 := float32(v7_1 - v25)
-		v26_2 := float32(v7_2 - v25)
-		v26_3 := float32(v7_3 - v25)
-		v27_0 := float32(v26_0 + v24_0)
-		v27_1 := float32(v26_1 + v24_1)
-		v27_2 := float32(v26_2 + v24_2)
-		v27_3 := float32(v26_3 + v24_3)
-		v28_0 := float32(v27_0 * v1)
-		v28_1 := float32(v27_1 * v1)
-		v28_2 := float32(v27_2 * v1)
-		v28_3 := float32(v27_3 * v1)
-		v29 := math.Float32frombits(0x00000000) // 0
-		v30_0 := lanemask(v0_0 < v29)
-		v30_1 := lanemask(v0_1 < v29)
-		v30_2 := lanemask(v0_2 < v29)
-		v30_3 := lanemask(v0_3 < v29)
-		v31_0 := fromBits(bits(v28_0)&v30_0 | bits(v0_0)&^v30_0)
-		v31_1 := fromBits(bits(v28_1)&v30_1 | bits(v0_1)&^v30_1)
-		v31_2 := fromBits(bits(v28_2)&v30_2 | bits(v0_2)&^v30_2)
-		v31_3 := fromBits(bits(v28_3)&v30_3 | bits(v0_3)&^v30_3)
-		dst[0] = v31_0
-		dst[1] = v31_1
-		dst[2] = v31_2
-		dst[3] = v31_3
+		v23 := math.Float32frombits(0x3f800000) // 1
+		v24_0 := float32(v7_0 - v23)
+		v24_1 := float32(v7_1 - v23)
+		v24_2 := float32(v7_2 - v23)
+		v24_3 := float32(v7_3 - v23)
+		v25_0 := float32(v24_0 + v22_0)
+		v25_1 := float32(v24_1 + v22_1)
+		v25_2 := float32(v24_2 + v22_2)
+		v25_3 := float32(v24_3 + v22_3)
+		v26_0 := float32(v25_0 * v1)
+		v26_1 := float32(v25_1 * v1)
+		v26_2 := float32(v25_2 * v1)
+		v26_3 := float32(v25_3 * v1)
+		v27 := math.Float32frombits(0x00000000) // 0
+		v28_0 := lanemask(v0_0 < v27)
+		v28_1 := lanemask(v0_1 < v27)
+		v28_2 := lanemask(v0_2 < v27)
+		v28_3 := lanemask(v0_3 < v27)
+		v29_0 := fromBits(bits(v26_0)&v28_0 | bits(v0_0)&^v28_0)
+		v29_1 := fromBits(bits(v26_1)&v28_1 | bits(v0_1)&^v28_1)
+		v29_2 := fromBits(bits(v26_2)&v28_2 | bits(v0_2)&^v28_2)
+		v29_3 := fromBits(bits(v26_3)&v28_3 | bits(v0_3)&^v28_3)
+		dst[0] = v29_0
+		dst[1] = v29_1
+		dst[2] = v29_2
+		dst[3] = v29_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = eluForwardLane(x[i], p)
@@ -560,10 +537,10 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v7 := fromBits(bits(v6) << 23)
 	v8 := float32(v6 - v5)
 	// t = z - n·ln2, in two steps (Cody–Waite)
-	v9 := math.Float32frombits(0x3f317200) // 0.69314575
-	v10 := fma32(-v8, v9, v3)
-	v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v12 := fma32(-v8, v11, v10)
+	v9 := math.Float32frombits(0x35bfbe8e)  // 1.4286068e-06
+	v10 := math.Float32frombits(0x3f317200) // 0.69314575
+	v11 := fma32(-v8, v10, v3)
+	v12 := fma32(-v8, v9, v11)
 	// q(t), (e^t - 1 - t)/t²
 	v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 	v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
@@ -653,47 +630,47 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v8_2 := float32(v6_2 - v5)
 		v8_3 := float32(v6_3 - v5)
 		// t = z - n·ln2, in two steps (Cody–Waite)
-		v9 := math.Float32frombits(0x3f317200) // 0.69314575
-		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
-		v10_0 := float32(s10_0)
-		if roundsTwice(s10_0) {
-			v10_0 = fma32(-v8_0, v9, v3_0)
+		v9 := math.Float32frombits(0x35bfbe8e)  // 1.4286068e-06
+		v10 := math.Float32frombits(0x3f317200) // 0.69314575
+		s11_0 := float64(-v8_0)*float64(v10) + float64(v3_0)
+		v11_0 := float32(s11_0)
+		if roundsTwice(s11_0) {
+			v11_0 = fma32(-v8_0, v10, v3_0)
 		}
-		s10_1 := float64(-v8_1)*float64(v9) + float64(v3_1)
-		v10_1 := float32(s10_1)
-		if roundsTwice(s10_1) {
-			v10_1 = fma32(-v8_1, v9, v3_1)
+		s11_1 := float64(-v8_1)*float64(v10) + float64(v3_1)
+		v11_1 := float32(s11_1)
+		if roundsTwice(s11_1) {
+			v11_1 = fma32(-v8_1, v10, v3_1)
 		}
-		s10_2 := float64(-v8_2)*float64(v9) + float64(v3_2)
-		v10_2 := float32(s10_2)
-		if roundsTwice(s10_2) {
-			v10_2 = fma32(-v8_2, v9, v3_2)
+		s11_2 := float64(-v8_2)*float64(v10) + float64(v3_2)
+		v11_2 := float32(s11_2)
+		if roundsTwice(s11_2) {
+			v11_2 = fma32(-v8_2, v10, v3_2)
 		}
-		s10_3 := float64(-v8_3)*float64(v9) + float64(v3_3)
-		v10_3 := float32(s10_3)
-		if roundsTwice(s10_3) {
-			v10_3 = fma32(-v8_3, v9, v3_3)
+		s11_3 := float64(-v8_3)*float64(v10) + float64(v3_3)
+		v11_3 := float32(s11_3)
+		if roundsTwice(s11_3) {
+			v11_3 = fma32(-v8_3, v10, v3_3)
 		}
-		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
+		s12_0 := float64(-v8_0)*float64(v9) + float64(v11_0)
 		v12_0 := float32(s12_0)
 		if roundsTwice(s12_0) {
-			v12_0 = fma32(-v8_0, v11, v10_0)
+			v12_0 = fma32(-v8_0, v9, v11_0)
 		}
-		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
+		s12_1 := float64(-v8_1)*float64(v9) + float64(v11_1)
 		v12_1 := float32(s12_1)
 		if roundsTwice(s12_1) {
-			v12_1 = fma32(-v8_1, v11, v10_1)
+			v12_1 = fma32(-v8_1, v9, v11_1)
 		}
-		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
+		s12_2 := float64(-v8_2)*float64(v9) + float64(v11_2)
 		v12_2 := float32(s12_2)
 		if roundsTwice(s12_2) {
-			v12_2 = fma32(-v8_2, v11, v10_2)
+			v12_2 = fma32(-v8_2, v9, v11_2)
 		}
-		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
+		s12_3 := float64(-v8_3)*float64(v9) + float64(v11_3)
 		v12_3 := float32(s12_3)
 		if roundsTwice(s12_3) {
-			v12_3 = fma32(-v8_3, v11, v10_3)
+			v12_3 = fma32(-v8_3, v9, v11_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
 		v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
@@ -965,10 +942,10 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v10 := fromBits(bits(v9) << 23)
 	v11 := float32(v9 - v8)
 	// t = z - n·ln2, in two steps (Cody–Waite)
-	v12 := math.Float32frombits(0x3f317200) // 0.69314575
-	v13 := fma32(-v11, v12, v6)
-	v14 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v15 := fma32(-v11, v14, v13)
+	v12 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+	v13 := math.Float32frombits(0x3f317200) // 0.69314575
+	v14 := fma32(-v11, v13, v6)
+	v15 := fma32(-v11, v12, v14)
 	// q(t), (e^t - 1 - t)/t²
 	v16 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 	v17 := math.Float32frombits(0x3c091cf1) // 0.008368717
@@ -1073,47 +1050,47 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v11_2 := float32(v9_2 - v8)
 		v11_3 := float32(v9_3 - v8)
 		// t = z - n·ln2, in two steps (Cody–Waite)
-		v12 := math.Float32frombits(0x3f317200) // 0.69314575
-		s13_0 := float64(-v11_0)*float64(v12) + float64(v6_0)
-		v13_0 := float32(s13_0)
-		if roundsTwice(s13_0) {
-			v13_0 = fma32(-v11_0, v12, v6_0)
+		v12 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+		v13 := math.Float32frombits(0x3f317200) // 0.69314575
+		s14_0 := float64(-v11_0)*float64(v13) + float64(v6_0)
+		v14_0 := float32(s14_0)
+		if roundsTwice(s14_0) {
+			v14_0 = fma32(-v11_0, v13, v6_0)
 		}
-		s13_1 := float64(-v11_1)*float64(v12) + float64(v6_1)
-		v13_1 := float32(s13_1)
-		if roundsTwice(s13_1) {
-			v13_1 = fma32(-v11_1, v12, v6_1)
+		s14_1 := float64(-v11_1)*float64(v13) + float64(v6_1)
+		v14_1 := float32(s14_1)
+		if roundsTwice(s14_1) {
+			v14_1 = fma32(-v11_1, v13, v6_1)
 		}
-		s13_2 := float64(-v11_2)*float64(v12) + float64(v6_2)
-		v13_2 := float32(s13_2)
-		if roundsTwice(s13_2) {
-			v13_2 = fma32(-v11_2, v12, v6_2)
+		s14_2 := float64(-v11_2)*float64(v13) + float64(v6_2)
+		v14_2 := float32(s14_2)
+		if roundsTwice(s14_2) {
+			v14_2 = fma32(-v11_2, v13, v6_2)
 		}
-		s13_3 := float64(-v11_3)*float64(v12) + float64(v6_3)
-		v13_3 := float32(s13_3)
-		if roundsTwice(s13_3) {
-			v13_3 = fma32(-v11_3, v12, v6_3)
+		s14_3 := float64(-v11_3)*float64(v13) + float64(v6_3)
+		v14_3 := float32(s14_3)
+		if roundsTwice(s14_3) {
+			v14_3 = fma32(-v11_3, v13, v6_3)
 		}
-		v14 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		s15_0 := float64(-v11_0)*float64(v14) + float64(v13_0)
+		s15_0 := float64(-v11_0)*float64(v12) + float64(v14_0)
 		v15_0 := float32(s15_0)
 		if roundsTwice(s15_0) {
-			v15_0 = fma32(-v11_0, v14, v13_0)
+			v15_0 = fma32(-v11_0, v12, v14_0)
 		}
-		s15_1 := float64(-v11_1)*float64(v14) + float64(v13_1)
+		s15_1 := float64(-v11_1)*float64(v12) + float64(v14_1)
 		v15_1 := float32(s15_1)
 		if roundsTwice(s15_1) {
-			v15_1 = fma32(-v11_1, v14, v13_1)
+			v15_1 = fma32(-v11_1, v12, v14_1)
 		}
-		s15_2 := float64(-v11_2)*float64(v14) + float64(v13_2)
+		s15_2 := float64(-v11_2)*float64(v12) + float64(v14_2)
 		v15_2 := float32(s15_2)
 		if roundsTwice(s15_2) {
-			v15_2 = fma32(-v11_2, v14, v13_2)
+			v15_2 = fma32(-v11_2, v12, v14_2)
 		}
-		s15_3 := float64(-v11_3)*float64(v14) + float64(v13_3)
+		s15_3 := float64(-v11_3)*float64(v12) + float64(v14_3)
 		v15_3 := float32(s15_3)
 		if roundsTwice(s15_3) {
-			v15_3 = fma32(-v11_3, v14, v13_3)
+			v15_3 = fma32(-v11_3, v12, v14_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
 		v16 := math.Float32frombits(0x3ab5121a) // 0.0013814599

@@ -47,7 +47,7 @@ var Funcs = [NumFuncs]FuncDesc{
 	Identity:  {Name: "identity", Stem: "Identity"},
 	ReLU:      {Name: "relu", Stem: "ReLU", Forward: relu(), Deriv: reluDeriv()},
 	LeakyReLU: {Name: "leakyrelu", Stem: "LeakyReLU", Params: alphaParam, Forward: leakyReLU(), Deriv: leakyReLUDeriv()},
-	ELU:       {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr2_p6_expm1", alphaParam)), Deriv: eluDeriv()},
+	ELU:       {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr1_p6_expm1", alphaParam)), Deriv: eluDeriv()},
 	Sigmoid:   {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_p6_div", nil)), Deriv: sigmoidDeriv()},
 	Tanh:      {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr2_p6_div", nil)), Deriv: tanhDeriv()},
 	ScaledSigmoid: {Name: "scaledsigmoid", Stem: "ScaledSigmoid", Params: slopeParam,

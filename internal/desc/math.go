@@ -1,12 +1,12 @@
 package desc
 
 // The exp-based activations, one algorithm each, named as XNNPACK names its
-// variants (rr2: two-constant Cody–Waite range reduction; p6: a degree-6
-// polynomial for e^t; div: a true division):
+// variants (rr2: two-constant Cody–Waite range reduction, rr1: one
+// constant; p6: a degree-6 polynomial for e^t; div: a true division):
 //
 //	sigmoid  rr2_p6_div          e = e^-|x|, (x < 0 ? e : 1)/(1 + e), corrected for the rounding of 1 + e
 //	tanh     p11_rr2_p6_div      x + x³·P(x²) for |x| < 0.625, else 1 - 2e/(1 + e) with e = e^-2|x|
-//	elu      rr2_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
+//	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
 // The scaled forms run the same algorithms on z = slope·x carried as the
 // rounded product and its exact error (an FMA), which the range reduction
@@ -29,6 +29,8 @@ const (
 	// |n| < 2^8 and z - n·Ln2Hi is exact; Ln2Lo is ln 2 - Ln2Hi.
 	Ln2Hi = 0x3f317200
 	Ln2Lo = 0x35bfbe8e
+	// Ln2 is ln 2 rounded to float32, for a one-step reduction.
+	Ln2 = 0x3f317218
 
 	// SigmoidCutoff is ln(2^-126) rounded toward zero (-87.33654): below it
 	// e^z is below the smallest normal float32 and the sigmoid flushes e to
@@ -72,18 +74,34 @@ const noValue Value = -1
 // expPartsLo is expParts of z + lo, for a lo far below z's last bit (the
 // rounding error of a product), or of z alone if lo is noValue: lo joins
 // the second step of the range reduction, t = z - n·ln2hi + (lo - n·ln2lo).
-func expPartsLo(b *Builder, z, lo Value) (s, m Value) {
+func expPartsLo(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, false) }
+
+// expm1Parts is expParts with a one-step range reduction, t = z - n·Ln2:
+// the error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative error of
+// e^z = 2^n·e^t that is also absolute in e^z - 1, at most 0.5·1.41·1.9e-9
+// (n = -1, -2), below 0.05 ULP of the result, which is at least 0.29 in
+// magnitude where n < 0. (Sigmoid and tanh need e^z itself to its last
+// bits, where 2^n is small: two steps.)
+func expm1Parts(b *Builder, z Value) (s, m Value) { return expCore(b, z, noValue, true) }
+
+// expCore is the exp core of expPartsLo, and of expm1Parts with oneStep.
+func expCore(b *Builder, z, lo Value, oneStep bool) (s, m Value) {
 	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
 	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
 	b.Note("s = 2^n")
 	s = b.Shl(k, 23)
 	n := b.Sub(k, b.Bits(ExpMagic))
-	b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
-	t := b.FNMA(n, b.Bits(Ln2Hi), z)
-	if lo == noValue {
-		t = b.FNMA(n, b.Bits(Ln2Lo), t)
-	} else {
-		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Lo), lo))
+	var t Value
+	switch {
+	case oneStep:
+		b.Note("t = z - n·ln2")
+		t = b.FNMA(n, b.Bits(Ln2), z)
+	case lo == noValue:
+		b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
+		t = b.FNMA(n, b.Bits(Ln2Lo), b.FNMA(n, b.Bits(Ln2Hi), z))
+	default:
+		b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
+		t = b.Add(b.FNMA(n, b.Bits(Ln2Hi), z), b.FNMA(n, b.Bits(Ln2Lo), lo))
 	}
 	b.Note("q(t), (e^t - 1 - t)/t²")
 	q := Horner(b, t, ExpPoly)
@@ -154,7 +172,7 @@ func tanh(b *Builder) *Program {
 func elu(b *Builder) *Program {
 	x, alpha := b.In(0), b.P(0)
 	b.Note("elu: z = max(x, -17.5)")
-	s, m := expParts(b, b.Max(x, b.Bits(ELUClamp)))
+	s, m := expm1Parts(b, b.Max(x, b.Bits(ELUClamp)))
 	b.Note("alpha·expm1(z) = alpha·((s - 1) + m)")
 	e := b.Mul(b.Add(b.Sub(s, b.F(1)), m), alpha)
 	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))

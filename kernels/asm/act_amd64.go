@@ -14,7 +14,7 @@ func ReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func LeakyReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// ELUForwardAVX2 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr2_p6_expm1 of internal/desc); len(dst) must equal len(x).
+// ELUForwardAVX2 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr1_p6_expm1 of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ELUForwardAVX2(dst []float32, x []float32, p *[4]float32)
@@ -124,7 +124,7 @@ func ReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func LeakyReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
-// ELUForwardAVX512 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr2_p6_expm1 of internal/desc); len(dst) must equal len(x).
+// ELUForwardAVX512 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr1_p6_expm1 of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ELUForwardAVX512(dst []float32, x []float32, p *[4]float32)

@@ -14,7 +14,7 @@ func ReLUForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func LeakyReLUForwardNEON(dst, x []float32, p *[4]float32)
 
-// ELUForwardNEON sets dst[i] = elu(x[i]) (program ELU rr2_p6_expm1 of internal/desc).
+// ELUForwardNEON sets dst[i] = elu(x[i]) (program ELU rr1_p6_expm1 of internal/desc).
 //
 //go:noescape
 func ELUForwardNEON(dst, x []float32, p *[4]float32)

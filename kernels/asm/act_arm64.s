@@ -149,22 +149,20 @@ TEXT ·ELUForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V29.S[1]
 	MOVW $0x4b40007f, R9
 	VDUP R9, V28.S4
-	MOVW $0x3f317200, R9
+	MOVW $0x3f317218, R9
 	VMOV R9, V29.S[2]
-	MOVW $0x35bfbe8e, R9
-	VMOV R9, V29.S[3]
 	MOVW $0x3c091cf1, R9
-	VMOV R9, V27.S[0]
+	VMOV R9, V29.S[3]
 	MOVW $0x3ab5121a, R9
-	VMOV R9, V27.S[1]
+	VMOV R9, V27.S[0]
 	MOVW $0x3d2aac79, R9
-	VMOV R9, V27.S[2]
+	VMOV R9, V27.S[1]
 	MOVW $0x3e2aaa49, R9
-	VMOV R9, V27.S[3]
+	VMOV R9, V27.S[2]
 	MOVW $0x3efffffe, R9
-	VMOV R9, V26.S[0]
+	VMOV R9, V27.S[3]
 	MOVW $0x3f800000, R9
-	VDUP R9, V25.S4
+	VDUP R9, V26.S4
 
 	// 4 vectors per iteration.
 	CMP $16, R7
@@ -198,38 +196,34 @@ loopU:
 	WORD $0x4f9d59b1 // fmls v17.4s, v13.4s, v29.s[2]
 	WORD $0x4f9d59d2 // fmls v18.4s, v14.4s, v29.s[2]
 	WORD $0x4f9d59f3 // fmls v19.4s, v15.4s, v29.s[2]
-	WORD $0x4fbd5990 // fmls v16.4s, v12.4s, v29.s[3]
-	WORD $0x4fbd59b1 // fmls v17.4s, v13.4s, v29.s[3]
-	WORD $0x4fbd59d2 // fmls v18.4s, v14.4s, v29.s[3]
-	WORD $0x4fbd59f3 // fmls v19.4s, v15.4s, v29.s[3]
-	VDUP V27.S[0], V12.S4
-	VDUP V27.S[0], V13.S4
-	VDUP V27.S[0], V14.S4
-	VDUP V27.S[0], V15.S4
-	WORD $0x4fbb120c // fmla v12.4s, v16.4s, v27.s[1]
-	WORD $0x4fbb122d // fmla v13.4s, v17.4s, v27.s[1]
-	WORD $0x4fbb124e // fmla v14.4s, v18.4s, v27.s[1]
-	WORD $0x4fbb126f // fmla v15.4s, v19.4s, v27.s[1]
-	VDUP V27.S[2], V4.S4
-	VDUP V27.S[2], V5.S4
-	VDUP V27.S[2], V6.S4
-	VDUP V27.S[2], V7.S4
+	VDUP V29.S[3], V12.S4
+	VDUP V29.S[3], V13.S4
+	VDUP V29.S[3], V14.S4
+	VDUP V29.S[3], V15.S4
+	WORD $0x4f9b120c // fmla v12.4s, v16.4s, v27.s[0]
+	WORD $0x4f9b122d // fmla v13.4s, v17.4s, v27.s[0]
+	WORD $0x4f9b124e // fmla v14.4s, v18.4s, v27.s[0]
+	WORD $0x4f9b126f // fmla v15.4s, v19.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
+	VDUP V27.S[1], V5.S4
+	VDUP V27.S[1], V6.S4
+	VDUP V27.S[1], V7.S4
 	VFMLA V16.S4, V12.S4, V4.S4
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
 	VFMLA V19.S4, V15.S4, V7.S4
-	VDUP V27.S[3], V12.S4
-	VDUP V27.S[3], V13.S4
-	VDUP V27.S[3], V14.S4
-	VDUP V27.S[3], V15.S4
+	VDUP V27.S[2], V12.S4
+	VDUP V27.S[2], V13.S4
+	VDUP V27.S[2], V14.S4
+	VDUP V27.S[2], V15.S4
 	VFMLA V16.S4, V4.S4, V12.S4
 	VFMLA V17.S4, V5.S4, V13.S4
 	VFMLA V18.S4, V6.S4, V14.S4
 	VFMLA V19.S4, V7.S4, V15.S4
-	VDUP V26.S[0], V4.S4
-	VDUP V26.S[0], V5.S4
-	VDUP V26.S[0], V6.S4
-	VDUP V26.S[0], V7.S4
+	VDUP V27.S[3], V4.S4
+	VDUP V27.S[3], V5.S4
+	VDUP V27.S[3], V6.S4
+	VDUP V27.S[3], V7.S4
 	VFMLA V16.S4, V12.S4, V4.S4
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
@@ -248,10 +242,10 @@ loopU:
 	VFMLA V5.S4, V17.S4, V17.S4
 	VFMLA V6.S4, V18.S4, V18.S4
 	VFMLA V7.S4, V19.S4, V19.S4
-	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
-	WORD $0x4eb9d529 // fsub v9.4s, v9.4s, v25.4s
-	WORD $0x4eb9d54a // fsub v10.4s, v10.4s, v25.4s
-	WORD $0x4eb9d56b // fsub v11.4s, v11.4s, v25.4s
+	WORD $0x4ebad508 // fsub v8.4s, v8.4s, v26.4s
+	WORD $0x4ebad529 // fsub v9.4s, v9.4s, v26.4s
+	WORD $0x4ebad54a // fsub v10.4s, v10.4s, v26.4s
+	WORD $0x4ebad56b // fsub v11.4s, v11.4s, v26.4s
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
 	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
 	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
@@ -288,21 +282,20 @@ loop1:
 	VSHL $23, V6.S4, V5.S4
 	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
-	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
-	VDUP V27.S[0], V6.S4
-	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
-	VDUP V27.S[2], V4.S4
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V27.S[3], V6.S4
+	VDUP V27.S[2], V6.S4
 	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V26.S[0], V4.S4
+	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
 	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
 	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
 	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
 	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
@@ -326,21 +319,20 @@ loopS:
 	VSHL $23, V6.S4, V5.S4
 	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
-	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
-	VDUP V27.S[0], V6.S4
-	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
-	VDUP V27.S[2], V4.S4
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V27.S[3], V6.S4
+	VDUP V27.S[2], V6.S4
 	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V26.S[0], V4.S4
+	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
 	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
 	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
 	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
 	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0

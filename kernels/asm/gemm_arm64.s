@@ -421,22 +421,20 @@ felu:
 	VMOV R16, V29.S[1]
 	MOVW $0x4b40007f, R16
 	VDUP R16, V28.S4
-	MOVW $0x3f317200, R16
+	MOVW $0x3f317218, R16
 	VMOV R16, V29.S[2]
-	MOVW $0x35bfbe8e, R16
-	VMOV R16, V29.S[3]
 	MOVW $0x3c091cf1, R16
-	VMOV R16, V27.S[0]
+	VMOV R16, V29.S[3]
 	MOVW $0x3ab5121a, R16
-	VMOV R16, V27.S[1]
+	VMOV R16, V27.S[0]
 	MOVW $0x3d2aac79, R16
-	VMOV R16, V27.S[2]
+	VMOV R16, V27.S[1]
 	MOVW $0x3e2aaa49, R16
-	VMOV R16, V27.S[3]
+	VMOV R16, V27.S[2]
 	MOVW $0x3efffffe, R16
-	VMOV R16, V26.S[0]
+	VMOV R16, V27.S[3]
 	MOVW $0x3f800000, R16
-	VDUP R16, V25.S4
+	VDUP R16, V26.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
@@ -463,30 +461,27 @@ felurow:
 	WORD $0x4f9d592c // fmls v12.4s, v9.4s, v29.s[2]
 	WORD $0x4f9d594d // fmls v13.4s, v10.4s, v29.s[2]
 	WORD $0x4f9d596e // fmls v14.4s, v11.4s, v29.s[2]
-	WORD $0x4fbd592c // fmls v12.4s, v9.4s, v29.s[3]
-	WORD $0x4fbd594d // fmls v13.4s, v10.4s, v29.s[3]
-	WORD $0x4fbd596e // fmls v14.4s, v11.4s, v29.s[3]
-	VDUP V27.S[0], V9.S4
-	VDUP V27.S[0], V10.S4
-	VDUP V27.S[0], V11.S4
-	WORD $0x4fbb1189 // fmla v9.4s, v12.4s, v27.s[1]
-	WORD $0x4fbb11aa // fmla v10.4s, v13.4s, v27.s[1]
-	WORD $0x4fbb11cb // fmla v11.4s, v14.4s, v27.s[1]
-	VDUP V27.S[2], V3.S4
-	VDUP V27.S[2], V4.S4
-	VDUP V27.S[2], V5.S4
+	VDUP V29.S[3], V9.S4
+	VDUP V29.S[3], V10.S4
+	VDUP V29.S[3], V11.S4
+	WORD $0x4f9b1189 // fmla v9.4s, v12.4s, v27.s[0]
+	WORD $0x4f9b11aa // fmla v10.4s, v13.4s, v27.s[0]
+	WORD $0x4f9b11cb // fmla v11.4s, v14.4s, v27.s[0]
+	VDUP V27.S[1], V3.S4
+	VDUP V27.S[1], V4.S4
+	VDUP V27.S[1], V5.S4
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
-	VDUP V27.S[3], V9.S4
-	VDUP V27.S[3], V10.S4
-	VDUP V27.S[3], V11.S4
+	VDUP V27.S[2], V9.S4
+	VDUP V27.S[2], V10.S4
+	VDUP V27.S[2], V11.S4
 	VFMLA V12.S4, V3.S4, V9.S4
 	VFMLA V13.S4, V4.S4, V10.S4
 	VFMLA V14.S4, V5.S4, V11.S4
-	VDUP V26.S[0], V3.S4
-	VDUP V26.S[0], V4.S4
-	VDUP V26.S[0], V5.S4
+	VDUP V27.S[3], V3.S4
+	VDUP V27.S[3], V4.S4
+	VDUP V27.S[3], V5.S4
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
@@ -501,9 +496,9 @@ felurow:
 	VFMLA V3.S4, V12.S4, V12.S4
 	VFMLA V4.S4, V13.S4, V13.S4
 	VFMLA V5.S4, V14.S4, V14.S4
-	WORD $0x4eb9d4c6 // fsub v6.4s, v6.4s, v25.4s
-	WORD $0x4eb9d4e7 // fsub v7.4s, v7.4s, v25.4s
-	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
+	WORD $0x4ebad4c6 // fsub v6.4s, v6.4s, v26.4s
+	WORD $0x4ebad4e7 // fsub v7.4s, v7.4s, v26.4s
+	WORD $0x4ebad508 // fsub v8.4s, v8.4s, v26.4s
 	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
 	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
 	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
