@@ -941,56 +941,54 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// s = 2^n
 	v10 := fromBits(bits(v9) << 23)
 	v11 := float32(v9 - v8)
-	// t = z - n·ln2, in two steps (Cody–Waite)
-	v12 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v13 := math.Float32frombits(0x3f317200) // 0.69314575
-	v14 := fma32(-v11, v13, v6)
-	v15 := fma32(-v11, v12, v14)
+	// t = z - n·ln2
+	v12 := math.Float32frombits(0x3f317218) // 0.6931472
+	v13 := fma32(-v11, v12, v6)
 	// q(t), (e^t - 1 - t)/t²
-	v16 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-	v17 := math.Float32frombits(0x3c091cf1) // 0.008368717
-	v18 := fma32(v16, v15, v17)
-	v19 := math.Float32frombits(0x3d2aac79) // 0.04166839
-	v20 := fma32(v18, v15, v19)
-	v21 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-	v22 := fma32(v20, v15, v21)
-	v23 := math.Float32frombits(0x3efffffe) // 0.49999994
-	v24 := fma32(v22, v15, v23)
-	v25 := float32(v15 * v24)
-	v26 := float32(v15 * v10)
+	v14 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+	v15 := math.Float32frombits(0x3c091cf1) // 0.008368717
+	v16 := fma32(v14, v13, v15)
+	v17 := math.Float32frombits(0x3d2aac79) // 0.04166839
+	v18 := fma32(v16, v13, v17)
+	v19 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+	v20 := fma32(v18, v13, v19)
+	v21 := math.Float32frombits(0x3efffffe) // 0.49999994
+	v22 := fma32(v20, v13, v21)
+	v23 := float32(v13 * v22)
+	v24 := float32(v13 * v10)
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v27 := fma32(v26, v25, v26)
-	v28 := float32(v10 + v27)
+	v25 := fma32(v24, v23, v24)
+	v26 := float32(v10 + v25)
 	// 1 - 2·e/(1 + e)
-	v29 := float32(v28 + v1)
-	v30 := float32(v28 / v29)
-	v31 := math.Float32frombits(0x40000000) // 2
-	v32 := fma32(-v30, v31, v1)
+	v27 := float32(v26 + v1)
+	v28 := float32(v26 / v27)
+	v29 := math.Float32frombits(0x40000000) // 2
+	v30 := fma32(-v28, v29, v1)
 	// x + x³·p(x²)
-	v33 := float32(v0 * v0)
-	v34 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-	v35 := math.Float32frombits(0x3ca9134f) // 0.02063909
-	v36 := fma32(v34, v33, v35)
-	v37 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-	v38 := fma32(v36, v33, v37)
-	v39 := math.Float32frombits(0x3e088393) // 0.13331442
-	v40 := fma32(v38, v33, v39)
-	v41 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-	v42 := fma32(v40, v33, v41)
-	v43 := float32(v0 * v33)
-	v44 := fma32(v43, v42, v0)
-	v45 := fromBits(bits(v0) &^ bits(v2))
-	v46 := math.Float32frombits(0x3f200000) // 0.625
-	v47 := lanemask(v45 >= v46)
-	v48 := fromBits(bits(v32)&v47 | bits(v44)&^v47)
+	v31 := float32(v0 * v0)
+	v32 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+	v33 := math.Float32frombits(0x3ca9134f) // 0.02063909
+	v34 := fma32(v32, v31, v33)
+	v35 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+	v36 := fma32(v34, v31, v35)
+	v37 := math.Float32frombits(0x3e088393) // 0.13331442
+	v38 := fma32(v36, v31, v37)
+	v39 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+	v40 := fma32(v38, v31, v39)
+	v41 := float32(v0 * v31)
+	v42 := fma32(v41, v40, v0)
+	v43 := fromBits(bits(v0) &^ bits(v2))
+	v44 := math.Float32frombits(0x3f200000) // 0.625
+	v45 := lanemask(v43 >= v44)
+	v46 := fromBits(bits(v30)&v45 | bits(v42)&^v45)
 	// the sign of x, last: tanh(-0) = -0
-	v49 := fromBits(bits(v0) & bits(v2))
-	v50 := fromBits(bits(v48) | bits(v49))
-	return v50
+	v47 := fromBits(bits(v0) & bits(v2))
+	v48 := fromBits(bits(v46) | bits(v47))
+	return v48
 }
 
 // tanhForward computes dst[i] = tanh(x[i]).
-// It evaluates the program Tanh, algorithm p11_rr2_p6_div of internal/desc.
+// It evaluates the program Tanh, algorithm p11_rr1_p6_div of internal/desc.
 func tanhForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -1049,338 +1047,317 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v11_1 := float32(v9_1 - v8)
 		v11_2 := float32(v9_2 - v8)
 		v11_3 := float32(v9_3 - v8)
-		// t = z - n·ln2, in two steps (Cody–Waite)
-		v12 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		v13 := math.Float32frombits(0x3f317200) // 0.69314575
-		s14_0 := float64(-v11_0)*float64(v13) + float64(v6_0)
-		v14_0 := float32(s14_0)
-		if roundsTwice(s14_0) {
-			v14_0 = fma32(-v11_0, v13, v6_0)
+		// t = z - n·ln2
+		v12 := math.Float32frombits(0x3f317218) // 0.6931472
+		s13_0 := float64(-v11_0)*float64(v12) + float64(v6_0)
+		v13_0 := float32(s13_0)
+		if roundsTwice(s13_0) {
+			v13_0 = fma32(-v11_0, v12, v6_0)
 		}
-		s14_1 := float64(-v11_1)*float64(v13) + float64(v6_1)
-		v14_1 := float32(s14_1)
-		if roundsTwice(s14_1) {
-			v14_1 = fma32(-v11_1, v13, v6_1)
+		s13_1 := float64(-v11_1)*float64(v12) + float64(v6_1)
+		v13_1 := float32(s13_1)
+		if roundsTwice(s13_1) {
+			v13_1 = fma32(-v11_1, v12, v6_1)
 		}
-		s14_2 := float64(-v11_2)*float64(v13) + float64(v6_2)
-		v14_2 := float32(s14_2)
-		if roundsTwice(s14_2) {
-			v14_2 = fma32(-v11_2, v13, v6_2)
+		s13_2 := float64(-v11_2)*float64(v12) + float64(v6_2)
+		v13_2 := float32(s13_2)
+		if roundsTwice(s13_2) {
+			v13_2 = fma32(-v11_2, v12, v6_2)
 		}
-		s14_3 := float64(-v11_3)*float64(v13) + float64(v6_3)
-		v14_3 := float32(s14_3)
-		if roundsTwice(s14_3) {
-			v14_3 = fma32(-v11_3, v13, v6_3)
-		}
-		s15_0 := float64(-v11_0)*float64(v12) + float64(v14_0)
-		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) {
-			v15_0 = fma32(-v11_0, v12, v14_0)
-		}
-		s15_1 := float64(-v11_1)*float64(v12) + float64(v14_1)
-		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) {
-			v15_1 = fma32(-v11_1, v12, v14_1)
-		}
-		s15_2 := float64(-v11_2)*float64(v12) + float64(v14_2)
-		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) {
-			v15_2 = fma32(-v11_2, v12, v14_2)
-		}
-		s15_3 := float64(-v11_3)*float64(v12) + float64(v14_3)
-		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) {
-			v15_3 = fma32(-v11_3, v12, v14_3)
+		s13_3 := float64(-v11_3)*float64(v12) + float64(v6_3)
+		v13_3 := float32(s13_3)
+		if roundsTwice(s13_3) {
+			v13_3 = fma32(-v11_3, v12, v6_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
-		v16 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-		v17 := math.Float32frombits(0x3c091cf1) // 0.008368717
-		s18_0 := float64(v16)*float64(v15_0) + float64(v17)
+		v14 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+		v15 := math.Float32frombits(0x3c091cf1) // 0.008368717
+		s16_0 := float64(v14)*float64(v13_0) + float64(v15)
+		v16_0 := float32(s16_0)
+		if roundsTwice(s16_0) {
+			v16_0 = fma32(v14, v13_0, v15)
+		}
+		s16_1 := float64(v14)*float64(v13_1) + float64(v15)
+		v16_1 := float32(s16_1)
+		if roundsTwice(s16_1) {
+			v16_1 = fma32(v14, v13_1, v15)
+		}
+		s16_2 := float64(v14)*float64(v13_2) + float64(v15)
+		v16_2 := float32(s16_2)
+		if roundsTwice(s16_2) {
+			v16_2 = fma32(v14, v13_2, v15)
+		}
+		s16_3 := float64(v14)*float64(v13_3) + float64(v15)
+		v16_3 := float32(s16_3)
+		if roundsTwice(s16_3) {
+			v16_3 = fma32(v14, v13_3, v15)
+		}
+		v17 := math.Float32frombits(0x3d2aac79) // 0.04166839
+		s18_0 := float64(v16_0)*float64(v13_0) + float64(v17)
 		v18_0 := float32(s18_0)
 		if roundsTwice(s18_0) {
-			v18_0 = fma32(v16, v15_0, v17)
+			v18_0 = fma32(v16_0, v13_0, v17)
 		}
-		s18_1 := float64(v16)*float64(v15_1) + float64(v17)
+		s18_1 := float64(v16_1)*float64(v13_1) + float64(v17)
 		v18_1 := float32(s18_1)
 		if roundsTwice(s18_1) {
-			v18_1 = fma32(v16, v15_1, v17)
+			v18_1 = fma32(v16_1, v13_1, v17)
 		}
-		s18_2 := float64(v16)*float64(v15_2) + float64(v17)
+		s18_2 := float64(v16_2)*float64(v13_2) + float64(v17)
 		v18_2 := float32(s18_2)
 		if roundsTwice(s18_2) {
-			v18_2 = fma32(v16, v15_2, v17)
+			v18_2 = fma32(v16_2, v13_2, v17)
 		}
-		s18_3 := float64(v16)*float64(v15_3) + float64(v17)
+		s18_3 := float64(v16_3)*float64(v13_3) + float64(v17)
 		v18_3 := float32(s18_3)
 		if roundsTwice(s18_3) {
-			v18_3 = fma32(v16, v15_3, v17)
+			v18_3 = fma32(v16_3, v13_3, v17)
 		}
-		v19 := math.Float32frombits(0x3d2aac79) // 0.04166839
-		s20_0 := float64(v18_0)*float64(v15_0) + float64(v19)
+		v19 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+		s20_0 := float64(v18_0)*float64(v13_0) + float64(v19)
 		v20_0 := float32(s20_0)
 		if roundsTwice(s20_0) {
-			v20_0 = fma32(v18_0, v15_0, v19)
+			v20_0 = fma32(v18_0, v13_0, v19)
 		}
-		s20_1 := float64(v18_1)*float64(v15_1) + float64(v19)
+		s20_1 := float64(v18_1)*float64(v13_1) + float64(v19)
 		v20_1 := float32(s20_1)
 		if roundsTwice(s20_1) {
-			v20_1 = fma32(v18_1, v15_1, v19)
+			v20_1 = fma32(v18_1, v13_1, v19)
 		}
-		s20_2 := float64(v18_2)*float64(v15_2) + float64(v19)
+		s20_2 := float64(v18_2)*float64(v13_2) + float64(v19)
 		v20_2 := float32(s20_2)
 		if roundsTwice(s20_2) {
-			v20_2 = fma32(v18_2, v15_2, v19)
+			v20_2 = fma32(v18_2, v13_2, v19)
 		}
-		s20_3 := float64(v18_3)*float64(v15_3) + float64(v19)
+		s20_3 := float64(v18_3)*float64(v13_3) + float64(v19)
 		v20_3 := float32(s20_3)
 		if roundsTwice(s20_3) {
-			v20_3 = fma32(v18_3, v15_3, v19)
+			v20_3 = fma32(v18_3, v13_3, v19)
 		}
-		v21 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-		s22_0 := float64(v20_0)*float64(v15_0) + float64(v21)
+		v21 := math.Float32frombits(0x3efffffe) // 0.49999994
+		s22_0 := float64(v20_0)*float64(v13_0) + float64(v21)
 		v22_0 := float32(s22_0)
 		if roundsTwice(s22_0) {
-			v22_0 = fma32(v20_0, v15_0, v21)
+			v22_0 = fma32(v20_0, v13_0, v21)
 		}
-		s22_1 := float64(v20_1)*float64(v15_1) + float64(v21)
+		s22_1 := float64(v20_1)*float64(v13_1) + float64(v21)
 		v22_1 := float32(s22_1)
 		if roundsTwice(s22_1) {
-			v22_1 = fma32(v20_1, v15_1, v21)
+			v22_1 = fma32(v20_1, v13_1, v21)
 		}
-		s22_2 := float64(v20_2)*float64(v15_2) + float64(v21)
+		s22_2 := float64(v20_2)*float64(v13_2) + float64(v21)
 		v22_2 := float32(s22_2)
 		if roundsTwice(s22_2) {
-			v22_2 = fma32(v20_2, v15_2, v21)
+			v22_2 = fma32(v20_2, v13_2, v21)
 		}
-		s22_3 := float64(v20_3)*float64(v15_3) + float64(v21)
+		s22_3 := float64(v20_3)*float64(v13_3) + float64(v21)
 		v22_3 := float32(s22_3)
 		if roundsTwice(s22_3) {
-			v22_3 = fma32(v20_3, v15_3, v21)
+			v22_3 = fma32(v20_3, v13_3, v21)
 		}
-		v23 := math.Float32frombits(0x3efffffe) // 0.49999994
-		s24_0 := float64(v22_0)*float64(v15_0) + float64(v23)
-		v24_0 := float32(s24_0)
-		if roundsTwice(s24_0) {
-			v24_0 = fma32(v22_0, v15_0, v23)
-		}
-		s24_1 := float64(v22_1)*float64(v15_1) + float64(v23)
-		v24_1 := float32(s24_1)
-		if roundsTwice(s24_1) {
-			v24_1 = fma32(v22_1, v15_1, v23)
-		}
-		s24_2 := float64(v22_2)*float64(v15_2) + float64(v23)
-		v24_2 := float32(s24_2)
-		if roundsTwice(s24_2) {
-			v24_2 = fma32(v22_2, v15_2, v23)
-		}
-		s24_3 := float64(v22_3)*float64(v15_3) + float64(v23)
-		v24_3 := float32(s24_3)
-		if roundsTwice(s24_3) {
-			v24_3 = fma32(v22_3, v15_3, v23)
-		}
-		v25_0 := float32(v15_0 * v24_0)
-		v25_1 := float32(v15_1 * v24_1)
-		v25_2 := float32(v15_2 * v24_2)
-		v25_3 := float32(v15_3 * v24_3)
-		v26_0 := float32(v15_0 * v10_0)
-		v26_1 := float32(v15_1 * v10_1)
-		v26_2 := float32(v15_2 * v10_2)
-		v26_3 := float32(v15_3 * v10_3)
+		v23_0 := float32(v13_0 * v22_0)
+		v23_1 := float32(v13_1 * v22_1)
+		v23_2 := float32(v13_2 * v22_2)
+		v23_3 := float32(v13_3 * v22_3)
+		v24_0 := float32(v13_0 * v10_0)
+		v24_1 := float32(v13_1 * v10_1)
+		v24_2 := float32(v13_2 * v10_2)
+		v24_3 := float32(v13_3 * v10_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s27_0 := float64(v26_0)*float64(v25_0) + float64(v26_0)
-		v27_0 := float32(s27_0)
-		if roundsTwice(s27_0) {
-			v27_0 = fma32(v26_0, v25_0, v26_0)
+		s25_0 := float64(v24_0)*float64(v23_0) + float64(v24_0)
+		v25_0 := float32(s25_0)
+		if roundsTwice(s25_0) {
+			v25_0 = fma32(v24_0, v23_0, v24_0)
 		}
-		s27_1 := float64(v26_1)*float64(v25_1) + float64(v26_1)
-		v27_1 := float32(s27_1)
-		if roundsTwice(s27_1) {
-			v27_1 = fma32(v26_1, v25_1, v26_1)
+		s25_1 := float64(v24_1)*float64(v23_1) + float64(v24_1)
+		v25_1 := float32(s25_1)
+		if roundsTwice(s25_1) {
+			v25_1 = fma32(v24_1, v23_1, v24_1)
 		}
-		s27_2 := float64(v26_2)*float64(v25_2) + float64(v26_2)
-		v27_2 := float32(s27_2)
-		if roundsTwice(s27_2) {
-			v27_2 = fma32(v26_2, v25_2, v26_2)
+		s25_2 := float64(v24_2)*float64(v23_2) + float64(v24_2)
+		v25_2 := float32(s25_2)
+		if roundsTwice(s25_2) {
+			v25_2 = fma32(v24_2, v23_2, v24_2)
 		}
-		s27_3 := float64(v26_3)*float64(v25_3) + float64(v26_3)
-		v27_3 := float32(s27_3)
-		if roundsTwice(s27_3) {
-			v27_3 = fma32(v26_3, v25_3, v26_3)
+		s25_3 := float64(v24_3)*float64(v23_3) + float64(v24_3)
+		v25_3 := float32(s25_3)
+		if roundsTwice(s25_3) {
+			v25_3 = fma32(v24_3, v23_3, v24_3)
 		}
-		v28_0 := float32(v10_0 + v27_0)
-		v28_1 := float32(v10_1 + v27_1)
-		v28_2 := float32(v10_2 + v27_2)
-		v28_3 := float32(v10_3 + v27_3)
+		v26_0 := float32(v10_0 + v25_0)
+		v26_1 := float32(v10_1 + v25_1)
+		v26_2 := float32(v10_2 + v25_2)
+		v26_3 := float32(v10_3 + v25_3)
 		// 1 - 2·e/(1 + e)
-		v29_0 := float32(v28_0 + v1)
-		v29_1 := float32(v28_1 + v1)
-		v29_2 := float32(v28_2 + v1)
-		v29_3 := float32(v28_3 + v1)
-		v30_0 := float32(v28_0 / v29_0)
-		v30_1 := float32(v28_1 / v29_1)
-		v30_2 := float32(v28_2 / v29_2)
-		v30_3 := float32(v28_3 / v29_3)
-		v31 := math.Float32frombits(0x40000000) // 2
-		p32_0 := -v30_0 * v31
-		v32_0 := float32(p32_0 + v1)
-		if notFinite(p32_0) {
-			v32_0 = fma32(-v30_0, v31, v1)
+		v27_0 := float32(v26_0 + v1)
+		v27_1 := float32(v26_1 + v1)
+		v27_2 := float32(v26_2 + v1)
+		v27_3 := float32(v26_3 + v1)
+		v28_0 := float32(v26_0 / v27_0)
+		v28_1 := float32(v26_1 / v27_1)
+		v28_2 := float32(v26_2 / v27_2)
+		v28_3 := float32(v26_3 / v27_3)
+		v29 := math.Float32frombits(0x40000000) // 2
+		p30_0 := -v28_0 * v29
+		v30_0 := float32(p30_0 + v1)
+		if notFinite(p30_0) {
+			v30_0 = fma32(-v28_0, v29, v1)
 		}
-		p32_1 := -v30_1 * v31
-		v32_1 := float32(p32_1 + v1)
-		if notFinite(p32_1) {
-			v32_1 = fma32(-v30_1, v31, v1)
+		p30_1 := -v28_1 * v29
+		v30_1 := float32(p30_1 + v1)
+		if notFinite(p30_1) {
+			v30_1 = fma32(-v28_1, v29, v1)
 		}
-		p32_2 := -v30_2 * v31
-		v32_2 := float32(p32_2 + v1)
-		if notFinite(p32_2) {
-			v32_2 = fma32(-v30_2, v31, v1)
+		p30_2 := -v28_2 * v29
+		v30_2 := float32(p30_2 + v1)
+		if notFinite(p30_2) {
+			v30_2 = fma32(-v28_2, v29, v1)
 		}
-		p32_3 := -v30_3 * v31
-		v32_3 := float32(p32_3 + v1)
-		if notFinite(p32_3) {
-			v32_3 = fma32(-v30_3, v31, v1)
+		p30_3 := -v28_3 * v29
+		v30_3 := float32(p30_3 + v1)
+		if notFinite(p30_3) {
+			v30_3 = fma32(-v28_3, v29, v1)
 		}
 		// x + x³·p(x²)
-		v33_0 := float32(v0_0 * v0_0)
-		v33_1 := float32(v0_1 * v0_1)
-		v33_2 := float32(v0_2 * v0_2)
-		v33_3 := float32(v0_3 * v0_3)
-		v34 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-		v35 := math.Float32frombits(0x3ca9134f) // 0.02063909
-		s36_0 := float64(v34)*float64(v33_0) + float64(v35)
+		v31_0 := float32(v0_0 * v0_0)
+		v31_1 := float32(v0_1 * v0_1)
+		v31_2 := float32(v0_2 * v0_2)
+		v31_3 := float32(v0_3 * v0_3)
+		v32 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+		v33 := math.Float32frombits(0x3ca9134f) // 0.02063909
+		s34_0 := float64(v32)*float64(v31_0) + float64(v33)
+		v34_0 := float32(s34_0)
+		if roundsTwice(s34_0) {
+			v34_0 = fma32(v32, v31_0, v33)
+		}
+		s34_1 := float64(v32)*float64(v31_1) + float64(v33)
+		v34_1 := float32(s34_1)
+		if roundsTwice(s34_1) {
+			v34_1 = fma32(v32, v31_1, v33)
+		}
+		s34_2 := float64(v32)*float64(v31_2) + float64(v33)
+		v34_2 := float32(s34_2)
+		if roundsTwice(s34_2) {
+			v34_2 = fma32(v32, v31_2, v33)
+		}
+		s34_3 := float64(v32)*float64(v31_3) + float64(v33)
+		v34_3 := float32(s34_3)
+		if roundsTwice(s34_3) {
+			v34_3 = fma32(v32, v31_3, v33)
+		}
+		v35 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+		s36_0 := float64(v34_0)*float64(v31_0) + float64(v35)
 		v36_0 := float32(s36_0)
 		if roundsTwice(s36_0) {
-			v36_0 = fma32(v34, v33_0, v35)
+			v36_0 = fma32(v34_0, v31_0, v35)
 		}
-		s36_1 := float64(v34)*float64(v33_1) + float64(v35)
+		s36_1 := float64(v34_1)*float64(v31_1) + float64(v35)
 		v36_1 := float32(s36_1)
 		if roundsTwice(s36_1) {
-			v36_1 = fma32(v34, v33_1, v35)
+			v36_1 = fma32(v34_1, v31_1, v35)
 		}
-		s36_2 := float64(v34)*float64(v33_2) + float64(v35)
+		s36_2 := float64(v34_2)*float64(v31_2) + float64(v35)
 		v36_2 := float32(s36_2)
 		if roundsTwice(s36_2) {
-			v36_2 = fma32(v34, v33_2, v35)
+			v36_2 = fma32(v34_2, v31_2, v35)
 		}
-		s36_3 := float64(v34)*float64(v33_3) + float64(v35)
+		s36_3 := float64(v34_3)*float64(v31_3) + float64(v35)
 		v36_3 := float32(s36_3)
 		if roundsTwice(s36_3) {
-			v36_3 = fma32(v34, v33_3, v35)
+			v36_3 = fma32(v34_3, v31_3, v35)
 		}
-		v37 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-		s38_0 := float64(v36_0)*float64(v33_0) + float64(v37)
+		v37 := math.Float32frombits(0x3e088393) // 0.13331442
+		s38_0 := float64(v36_0)*float64(v31_0) + float64(v37)
 		v38_0 := float32(s38_0)
 		if roundsTwice(s38_0) {
-			v38_0 = fma32(v36_0, v33_0, v37)
+			v38_0 = fma32(v36_0, v31_0, v37)
 		}
-		s38_1 := float64(v36_1)*float64(v33_1) + float64(v37)
+		s38_1 := float64(v36_1)*float64(v31_1) + float64(v37)
 		v38_1 := float32(s38_1)
 		if roundsTwice(s38_1) {
-			v38_1 = fma32(v36_1, v33_1, v37)
+			v38_1 = fma32(v36_1, v31_1, v37)
 		}
-		s38_2 := float64(v36_2)*float64(v33_2) + float64(v37)
+		s38_2 := float64(v36_2)*float64(v31_2) + float64(v37)
 		v38_2 := float32(s38_2)
 		if roundsTwice(s38_2) {
-			v38_2 = fma32(v36_2, v33_2, v37)
+			v38_2 = fma32(v36_2, v31_2, v37)
 		}
-		s38_3 := float64(v36_3)*float64(v33_3) + float64(v37)
+		s38_3 := float64(v36_3)*float64(v31_3) + float64(v37)
 		v38_3 := float32(s38_3)
 		if roundsTwice(s38_3) {
-			v38_3 = fma32(v36_3, v33_3, v37)
+			v38_3 = fma32(v36_3, v31_3, v37)
 		}
-		v39 := math.Float32frombits(0x3e088393) // 0.13331442
-		s40_0 := float64(v38_0)*float64(v33_0) + float64(v39)
+		v39 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+		s40_0 := float64(v38_0)*float64(v31_0) + float64(v39)
 		v40_0 := float32(s40_0)
 		if roundsTwice(s40_0) {
-			v40_0 = fma32(v38_0, v33_0, v39)
+			v40_0 = fma32(v38_0, v31_0, v39)
 		}
-		s40_1 := float64(v38_1)*float64(v33_1) + float64(v39)
+		s40_1 := float64(v38_1)*float64(v31_1) + float64(v39)
 		v40_1 := float32(s40_1)
 		if roundsTwice(s40_1) {
-			v40_1 = fma32(v38_1, v33_1, v39)
+			v40_1 = fma32(v38_1, v31_1, v39)
 		}
-		s40_2 := float64(v38_2)*float64(v33_2) + float64(v39)
+		s40_2 := float64(v38_2)*float64(v31_2) + float64(v39)
 		v40_2 := float32(s40_2)
 		if roundsTwice(s40_2) {
-			v40_2 = fma32(v38_2, v33_2, v39)
+			v40_2 = fma32(v38_2, v31_2, v39)
 		}
-		s40_3 := float64(v38_3)*float64(v33_3) + float64(v39)
+		s40_3 := float64(v38_3)*float64(v31_3) + float64(v39)
 		v40_3 := float32(s40_3)
 		if roundsTwice(s40_3) {
-			v40_3 = fma32(v38_3, v33_3, v39)
+			v40_3 = fma32(v38_3, v31_3, v39)
 		}
-		v41 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-		s42_0 := float64(v40_0)*float64(v33_0) + float64(v41)
+		v41_0 := float32(v0_0 * v31_0)
+		v41_1 := float32(v0_1 * v31_1)
+		v41_2 := float32(v0_2 * v31_2)
+		v41_3 := float32(v0_3 * v31_3)
+		s42_0 := float64(v41_0)*float64(v40_0) + float64(v0_0)
 		v42_0 := float32(s42_0)
 		if roundsTwice(s42_0) {
-			v42_0 = fma32(v40_0, v33_0, v41)
+			v42_0 = fma32(v41_0, v40_0, v0_0)
 		}
-		s42_1 := float64(v40_1)*float64(v33_1) + float64(v41)
+		s42_1 := float64(v41_1)*float64(v40_1) + float64(v0_1)
 		v42_1 := float32(s42_1)
 		if roundsTwice(s42_1) {
-			v42_1 = fma32(v40_1, v33_1, v41)
+			v42_1 = fma32(v41_1, v40_1, v0_1)
 		}
-		s42_2 := float64(v40_2)*float64(v33_2) + float64(v41)
+		s42_2 := float64(v41_2)*float64(v40_2) + float64(v0_2)
 		v42_2 := float32(s42_2)
 		if roundsTwice(s42_2) {
-			v42_2 = fma32(v40_2, v33_2, v41)
+			v42_2 = fma32(v41_2, v40_2, v0_2)
 		}
-		s42_3 := float64(v40_3)*float64(v33_3) + float64(v41)
+		s42_3 := float64(v41_3)*float64(v40_3) + float64(v0_3)
 		v42_3 := float32(s42_3)
 		if roundsTwice(s42_3) {
-			v42_3 = fma32(v40_3, v33_3, v41)
+			v42_3 = fma32(v41_3, v40_3, v0_3)
 		}
-		v43_0 := float32(v0_0 * v33_0)
-		v43_1 := float32(v0_1 * v33_1)
-		v43_2 := float32(v0_2 * v33_2)
-		v43_3 := float32(v0_3 * v33_3)
-		s44_0 := float64(v43_0)*float64(v42_0) + float64(v0_0)
-		v44_0 := float32(s44_0)
-		if roundsTwice(s44_0) {
-			v44_0 = fma32(v43_0, v42_0, v0_0)
-		}
-		s44_1 := float64(v43_1)*float64(v42_1) + float64(v0_1)
-		v44_1 := float32(s44_1)
-		if roundsTwice(s44_1) {
-			v44_1 = fma32(v43_1, v42_1, v0_1)
-		}
-		s44_2 := float64(v43_2)*float64(v42_2) + float64(v0_2)
-		v44_2 := float32(s44_2)
-		if roundsTwice(s44_2) {
-			v44_2 = fma32(v43_2, v42_2, v0_2)
-		}
-		s44_3 := float64(v43_3)*float64(v42_3) + float64(v0_3)
-		v44_3 := float32(s44_3)
-		if roundsTwice(s44_3) {
-			v44_3 = fma32(v43_3, v42_3, v0_3)
-		}
-		v45_0 := fromBits(bits(v0_0) &^ bits(v2))
-		v45_1 := fromBits(bits(v0_1) &^ bits(v2))
-		v45_2 := fromBits(bits(v0_2) &^ bits(v2))
-		v45_3 := fromBits(bits(v0_3) &^ bits(v2))
-		v46 := math.Float32frombits(0x3f200000) // 0.625
-		v47_0 := lanemask(v45_0 >= v46)
-		v47_1 := lanemask(v45_1 >= v46)
-		v47_2 := lanemask(v45_2 >= v46)
-		v47_3 := lanemask(v45_3 >= v46)
-		v48_0 := fromBits(bits(v32_0)&v47_0 | bits(v44_0)&^v47_0)
-		v48_1 := fromBits(bits(v32_1)&v47_1 | bits(v44_1)&^v47_1)
-		v48_2 := fromBits(bits(v32_2)&v47_2 | bits(v44_2)&^v47_2)
-		v48_3 := fromBits(bits(v32_3)&v47_3 | bits(v44_3)&^v47_3)
+		v43_0 := fromBits(bits(v0_0) &^ bits(v2))
+		v43_1 := fromBits(bits(v0_1) &^ bits(v2))
+		v43_2 := fromBits(bits(v0_2) &^ bits(v2))
+		v43_3 := fromBits(bits(v0_3) &^ bits(v2))
+		v44 := math.Float32frombits(0x3f200000) // 0.625
+		v45_0 := lanemask(v43_0 >= v44)
+		v45_1 := lanemask(v43_1 >= v44)
+		v45_2 := lanemask(v43_2 >= v44)
+		v45_3 := lanemask(v43_3 >= v44)
+		v46_0 := fromBits(bits(v30_0)&v45_0 | bits(v42_0)&^v45_0)
+		v46_1 := fromBits(bits(v30_1)&v45_1 | bits(v42_1)&^v45_1)
+		v46_2 := fromBits(bits(v30_2)&v45_2 | bits(v42_2)&^v45_2)
+		v46_3 := fromBits(bits(v30_3)&v45_3 | bits(v42_3)&^v45_3)
 		// the sign of x, last: tanh(-0) = -0
-		v49_0 := fromBits(bits(v0_0) & bits(v2))
-		v49_1 := fromBits(bits(v0_1) & bits(v2))
-		v49_2 := fromBits(bits(v0_2) & bits(v2))
-		v49_3 := fromBits(bits(v0_3) & bits(v2))
-		v50_0 := fromBits(bits(v48_0) | bits(v49_0))
-		v50_1 := fromBits(bits(v48_1) | bits(v49_1))
-		v50_2 := fromBits(bits(v48_2) | bits(v49_2))
-		v50_3 := fromBits(bits(v48_3) | bits(v49_3))
-		dst[0] = v50_0
-		dst[1] = v50_1
-		dst[2] = v50_2
-		dst[3] = v50_3
+		v47_0 := fromBits(bits(v0_0) & bits(v2))
+		v47_1 := fromBits(bits(v0_1) & bits(v2))
+		v47_2 := fromBits(bits(v0_2) & bits(v2))
+		v47_3 := fromBits(bits(v0_3) & bits(v2))
+		v48_0 := fromBits(bits(v46_0) | bits(v47_0))
+		v48_1 := fromBits(bits(v46_1) | bits(v47_1))
+		v48_2 := fromBits(bits(v46_2) | bits(v47_2))
+		v48_3 := fromBits(bits(v46_3) | bits(v47_3))
+		dst[0] = v48_0
+		dst[1] = v48_1
+		dst[2] = v48_2
+		dst[3] = v48_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = tanhForwardLane(x[i], p)
@@ -1944,49 +1921,47 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// s = 2^n
 	v40 := fromBits(bits(v39) << 23)
 	v41 := float32(v39 - v38)
-	// t = z - n·ln2, in two steps (Cody–Waite)
-	v42 := math.Float32frombits(0x3f317200) // 0.69314575
+	// t = z - n·ln2 + lo
+	v42 := math.Float32frombits(0x3f317218) // 0.6931472
 	v43 := fma32(-v41, v42, v36)
-	v44 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v45 := fma32(-v41, v44, v35)
-	v46 := float32(v43 + v45)
+	v44 := float32(v43 + v35)
 	// q(t), (e^t - 1 - t)/t²
-	v47 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-	v48 := math.Float32frombits(0x3c091cf1) // 0.008368717
-	v49 := fma32(v47, v46, v48)
-	v50 := math.Float32frombits(0x3d2aac79) // 0.04166839
-	v51 := fma32(v49, v46, v50)
-	v52 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-	v53 := fma32(v51, v46, v52)
-	v54 := math.Float32frombits(0x3efffffe) // 0.49999994
-	v55 := fma32(v53, v46, v54)
-	v56 := float32(v46 * v55)
-	v57 := float32(v46 * v40)
+	v45 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+	v46 := math.Float32frombits(0x3c091cf1) // 0.008368717
+	v47 := fma32(v45, v44, v46)
+	v48 := math.Float32frombits(0x3d2aac79) // 0.04166839
+	v49 := fma32(v47, v44, v48)
+	v50 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+	v51 := fma32(v49, v44, v50)
+	v52 := math.Float32frombits(0x3efffffe) // 0.49999994
+	v53 := fma32(v51, v44, v52)
+	v54 := float32(v44 * v53)
+	v55 := float32(v44 * v40)
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v58 := fma32(v57, v56, v57)
-	v59 := float32(v40 + v58)
+	v56 := fma32(v55, v54, v55)
+	v57 := float32(v40 + v56)
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	v60 := float32(v59 + v5)
-	v61 := float32(v59 / v60)
-	v62 := float32(v60 - v5)
-	v63 := float32(v59 - v62)
-	v64 := float32(v5 - v61)
-	v65 := float32(v63 * v64)
-	v66 := fma32(-v61, v65, v61)
+	v58 := float32(v57 + v5)
+	v59 := float32(v57 / v58)
+	v60 := float32(v58 - v5)
+	v61 := float32(v57 - v60)
+	v62 := float32(v5 - v59)
+	v63 := float32(v61 * v62)
+	v64 := fma32(-v59, v63, v59)
 	// gain - 2gain·q
-	v67 := fma32(-v66, v3, v1)
-	v68 := fromBits(bits(v7) &^ bits(v6))
-	v69 := math.Float32frombits(0x3f200000) // 0.625
-	v70 := lanemask(v68 >= v69)
-	v71 := fromBits(bits(v67)&v70 | bits(v26)&^v70)
+	v65 := fma32(-v64, v3, v1)
+	v66 := fromBits(bits(v7) &^ bits(v6))
+	v67 := math.Float32frombits(0x3f200000) // 0.625
+	v68 := lanemask(v66 >= v67)
+	v69 := fromBits(bits(v65)&v68 | bits(v26)&^v68)
 	// the sign of zh, last: the result of -0 is -0
-	v72 := fromBits(bits(v7) & bits(v6))
-	v73 := fromBits(bits(v71) | bits(v72))
-	return v73
+	v70 := fromBits(bits(v7) & bits(v6))
+	v71 := fromBits(bits(v69) | bits(v70))
+	return v71
 }
 
 // scaledtanhForward computes dst[i] = scaledtanh(x[i]).
-// It evaluates the program ScaledTanh, algorithm p11_rr2_p6_div of internal/desc.
+// It evaluates the program ScaledTanh, algorithm p11_rr1_p6_div of internal/desc.
 func scaledtanhForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -2265,8 +2240,8 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v41_1 := float32(v39_1 - v38)
 		v41_2 := float32(v39_2 - v38)
 		v41_3 := float32(v39_3 - v38)
-		// t = z - n·ln2, in two steps (Cody–Waite)
-		v42 := math.Float32frombits(0x3f317200) // 0.69314575
+		// t = z - n·ln2 + lo
+		v42 := math.Float32frombits(0x3f317218) // 0.6931472
 		s43_0 := float64(-v41_0)*float64(v42) + float64(v36_0)
 		v43_0 := float32(s43_0)
 		if roundsTwice(s43_0) {
@@ -2287,242 +2262,221 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s43_3) {
 			v43_3 = fma32(-v41_3, v42, v36_3)
 		}
-		v44 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		s45_0 := float64(-v41_0)*float64(v44) + float64(v35_0)
-		v45_0 := float32(s45_0)
-		if roundsTwice(s45_0) {
-			v45_0 = fma32(-v41_0, v44, v35_0)
-		}
-		s45_1 := float64(-v41_1)*float64(v44) + float64(v35_1)
-		v45_1 := float32(s45_1)
-		if roundsTwice(s45_1) {
-			v45_1 = fma32(-v41_1, v44, v35_1)
-		}
-		s45_2 := float64(-v41_2)*float64(v44) + float64(v35_2)
-		v45_2 := float32(s45_2)
-		if roundsTwice(s45_2) {
-			v45_2 = fma32(-v41_2, v44, v35_2)
-		}
-		s45_3 := float64(-v41_3)*float64(v44) + float64(v35_3)
-		v45_3 := float32(s45_3)
-		if roundsTwice(s45_3) {
-			v45_3 = fma32(-v41_3, v44, v35_3)
-		}
-		v46_0 := float32(v43_0 + v45_0)
-		v46_1 := float32(v43_1 + v45_1)
-		v46_2 := float32(v43_2 + v45_2)
-		v46_3 := float32(v43_3 + v45_3)
+		v44_0 := float32(v43_0 + v35_0)
+		v44_1 := float32(v43_1 + v35_1)
+		v44_2 := float32(v43_2 + v35_2)
+		v44_3 := float32(v43_3 + v35_3)
 		// q(t), (e^t - 1 - t)/t²
-		v47 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-		v48 := math.Float32frombits(0x3c091cf1) // 0.008368717
-		s49_0 := float64(v47)*float64(v46_0) + float64(v48)
+		v45 := math.Float32frombits(0x3ab5121a) // 0.0013814599
+		v46 := math.Float32frombits(0x3c091cf1) // 0.008368717
+		s47_0 := float64(v45)*float64(v44_0) + float64(v46)
+		v47_0 := float32(s47_0)
+		if roundsTwice(s47_0) {
+			v47_0 = fma32(v45, v44_0, v46)
+		}
+		s47_1 := float64(v45)*float64(v44_1) + float64(v46)
+		v47_1 := float32(s47_1)
+		if roundsTwice(s47_1) {
+			v47_1 = fma32(v45, v44_1, v46)
+		}
+		s47_2 := float64(v45)*float64(v44_2) + float64(v46)
+		v47_2 := float32(s47_2)
+		if roundsTwice(s47_2) {
+			v47_2 = fma32(v45, v44_2, v46)
+		}
+		s47_3 := float64(v45)*float64(v44_3) + float64(v46)
+		v47_3 := float32(s47_3)
+		if roundsTwice(s47_3) {
+			v47_3 = fma32(v45, v44_3, v46)
+		}
+		v48 := math.Float32frombits(0x3d2aac79) // 0.04166839
+		s49_0 := float64(v47_0)*float64(v44_0) + float64(v48)
 		v49_0 := float32(s49_0)
 		if roundsTwice(s49_0) {
-			v49_0 = fma32(v47, v46_0, v48)
+			v49_0 = fma32(v47_0, v44_0, v48)
 		}
-		s49_1 := float64(v47)*float64(v46_1) + float64(v48)
+		s49_1 := float64(v47_1)*float64(v44_1) + float64(v48)
 		v49_1 := float32(s49_1)
 		if roundsTwice(s49_1) {
-			v49_1 = fma32(v47, v46_1, v48)
+			v49_1 = fma32(v47_1, v44_1, v48)
 		}
-		s49_2 := float64(v47)*float64(v46_2) + float64(v48)
+		s49_2 := float64(v47_2)*float64(v44_2) + float64(v48)
 		v49_2 := float32(s49_2)
 		if roundsTwice(s49_2) {
-			v49_2 = fma32(v47, v46_2, v48)
+			v49_2 = fma32(v47_2, v44_2, v48)
 		}
-		s49_3 := float64(v47)*float64(v46_3) + float64(v48)
+		s49_3 := float64(v47_3)*float64(v44_3) + float64(v48)
 		v49_3 := float32(s49_3)
 		if roundsTwice(s49_3) {
-			v49_3 = fma32(v47, v46_3, v48)
+			v49_3 = fma32(v47_3, v44_3, v48)
 		}
-		v50 := math.Float32frombits(0x3d2aac79) // 0.04166839
-		s51_0 := float64(v49_0)*float64(v46_0) + float64(v50)
+		v50 := math.Float32frombits(0x3e2aaa49) // 0.16666521
+		s51_0 := float64(v49_0)*float64(v44_0) + float64(v50)
 		v51_0 := float32(s51_0)
 		if roundsTwice(s51_0) {
-			v51_0 = fma32(v49_0, v46_0, v50)
+			v51_0 = fma32(v49_0, v44_0, v50)
 		}
-		s51_1 := float64(v49_1)*float64(v46_1) + float64(v50)
+		s51_1 := float64(v49_1)*float64(v44_1) + float64(v50)
 		v51_1 := float32(s51_1)
 		if roundsTwice(s51_1) {
-			v51_1 = fma32(v49_1, v46_1, v50)
+			v51_1 = fma32(v49_1, v44_1, v50)
 		}
-		s51_2 := float64(v49_2)*float64(v46_2) + float64(v50)
+		s51_2 := float64(v49_2)*float64(v44_2) + float64(v50)
 		v51_2 := float32(s51_2)
 		if roundsTwice(s51_2) {
-			v51_2 = fma32(v49_2, v46_2, v50)
+			v51_2 = fma32(v49_2, v44_2, v50)
 		}
-		s51_3 := float64(v49_3)*float64(v46_3) + float64(v50)
+		s51_3 := float64(v49_3)*float64(v44_3) + float64(v50)
 		v51_3 := float32(s51_3)
 		if roundsTwice(s51_3) {
-			v51_3 = fma32(v49_3, v46_3, v50)
+			v51_3 = fma32(v49_3, v44_3, v50)
 		}
-		v52 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-		s53_0 := float64(v51_0)*float64(v46_0) + float64(v52)
+		v52 := math.Float32frombits(0x3efffffe) // 0.49999994
+		s53_0 := float64(v51_0)*float64(v44_0) + float64(v52)
 		v53_0 := float32(s53_0)
 		if roundsTwice(s53_0) {
-			v53_0 = fma32(v51_0, v46_0, v52)
+			v53_0 = fma32(v51_0, v44_0, v52)
 		}
-		s53_1 := float64(v51_1)*float64(v46_1) + float64(v52)
+		s53_1 := float64(v51_1)*float64(v44_1) + float64(v52)
 		v53_1 := float32(s53_1)
 		if roundsTwice(s53_1) {
-			v53_1 = fma32(v51_1, v46_1, v52)
+			v53_1 = fma32(v51_1, v44_1, v52)
 		}
-		s53_2 := float64(v51_2)*float64(v46_2) + float64(v52)
+		s53_2 := float64(v51_2)*float64(v44_2) + float64(v52)
 		v53_2 := float32(s53_2)
 		if roundsTwice(s53_2) {
-			v53_2 = fma32(v51_2, v46_2, v52)
+			v53_2 = fma32(v51_2, v44_2, v52)
 		}
-		s53_3 := float64(v51_3)*float64(v46_3) + float64(v52)
+		s53_3 := float64(v51_3)*float64(v44_3) + float64(v52)
 		v53_3 := float32(s53_3)
 		if roundsTwice(s53_3) {
-			v53_3 = fma32(v51_3, v46_3, v52)
+			v53_3 = fma32(v51_3, v44_3, v52)
 		}
-		v54 := math.Float32frombits(0x3efffffe) // 0.49999994
-		s55_0 := float64(v53_0)*float64(v46_0) + float64(v54)
-		v55_0 := float32(s55_0)
-		if roundsTwice(s55_0) {
-			v55_0 = fma32(v53_0, v46_0, v54)
-		}
-		s55_1 := float64(v53_1)*float64(v46_1) + float64(v54)
-		v55_1 := float32(s55_1)
-		if roundsTwice(s55_1) {
-			v55_1 = fma32(v53_1, v46_1, v54)
-		}
-		s55_2 := float64(v53_2)*float64(v46_2) + float64(v54)
-		v55_2 := float32(s55_2)
-		if roundsTwice(s55_2) {
-			v55_2 = fma32(v53_2, v46_2, v54)
-		}
-		s55_3 := float64(v53_3)*float64(v46_3) + float64(v54)
-		v55_3 := float32(s55_3)
-		if roundsTwice(s55_3) {
-			v55_3 = fma32(v53_3, v46_3, v54)
-		}
-		v56_0 := float32(v46_0 * v55_0)
-		v56_1 := float32(v46_1 * v55_1)
-		v56_2 := float32(v46_2 * v55_2)
-		v56_3 := float32(v46_3 * v55_3)
-		v57_0 := float32(v46_0 * v40_0)
-		v57_1 := float32(v46_1 * v40_1)
-		v57_2 := float32(v46_2 * v40_2)
-		v57_3 := float32(v46_3 * v40_3)
+		v54_0 := float32(v44_0 * v53_0)
+		v54_1 := float32(v44_1 * v53_1)
+		v54_2 := float32(v44_2 * v53_2)
+		v54_3 := float32(v44_3 * v53_3)
+		v55_0 := float32(v44_0 * v40_0)
+		v55_1 := float32(v44_1 * v40_1)
+		v55_2 := float32(v44_2 * v40_2)
+		v55_3 := float32(v44_3 * v40_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s58_0 := float64(v57_0)*float64(v56_0) + float64(v57_0)
-		v58_0 := float32(s58_0)
-		if roundsTwice(s58_0) {
-			v58_0 = fma32(v57_0, v56_0, v57_0)
+		s56_0 := float64(v55_0)*float64(v54_0) + float64(v55_0)
+		v56_0 := float32(s56_0)
+		if roundsTwice(s56_0) {
+			v56_0 = fma32(v55_0, v54_0, v55_0)
 		}
-		s58_1 := float64(v57_1)*float64(v56_1) + float64(v57_1)
-		v58_1 := float32(s58_1)
-		if roundsTwice(s58_1) {
-			v58_1 = fma32(v57_1, v56_1, v57_1)
+		s56_1 := float64(v55_1)*float64(v54_1) + float64(v55_1)
+		v56_1 := float32(s56_1)
+		if roundsTwice(s56_1) {
+			v56_1 = fma32(v55_1, v54_1, v55_1)
 		}
-		s58_2 := float64(v57_2)*float64(v56_2) + float64(v57_2)
-		v58_2 := float32(s58_2)
-		if roundsTwice(s58_2) {
-			v58_2 = fma32(v57_2, v56_2, v57_2)
+		s56_2 := float64(v55_2)*float64(v54_2) + float64(v55_2)
+		v56_2 := float32(s56_2)
+		if roundsTwice(s56_2) {
+			v56_2 = fma32(v55_2, v54_2, v55_2)
 		}
-		s58_3 := float64(v57_3)*float64(v56_3) + float64(v57_3)
-		v58_3 := float32(s58_3)
-		if roundsTwice(s58_3) {
-			v58_3 = fma32(v57_3, v56_3, v57_3)
+		s56_3 := float64(v55_3)*float64(v54_3) + float64(v55_3)
+		v56_3 := float32(s56_3)
+		if roundsTwice(s56_3) {
+			v56_3 = fma32(v55_3, v54_3, v55_3)
 		}
-		v59_0 := float32(v40_0 + v58_0)
-		v59_1 := float32(v40_1 + v58_1)
-		v59_2 := float32(v40_2 + v58_2)
-		v59_3 := float32(v40_3 + v58_3)
+		v57_0 := float32(v40_0 + v56_0)
+		v57_1 := float32(v40_1 + v56_1)
+		v57_2 := float32(v40_2 + v56_2)
+		v57_3 := float32(v40_3 + v56_3)
 		// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-		v60_0 := float32(v59_0 + v5)
-		v60_1 := float32(v59_1 + v5)
-		v60_2 := float32(v59_2 + v5)
-		v60_3 := float32(v59_3 + v5)
-		v61_0 := float32(v59_0 / v60_0)
-		v61_1 := float32(v59_1 / v60_1)
-		v61_2 := float32(v59_2 / v60_2)
-		v61_3 := float32(v59_3 / v60_3)
-		v62_0 := float32(v60_0 - v5)
-		v62_1 := float32(v60_1 - v5)
-		v62_2 := float32(v60_2 - v5)
-		v62_3 := float32(v60_3 - v5)
-		v63_0 := float32(v59_0 - v62_0)
-		v63_1 := float32(v59_1 - v62_1)
-		v63_2 := float32(v59_2 - v62_2)
-		v63_3 := float32(v59_3 - v62_3)
-		v64_0 := float32(v5 - v61_0)
-		v64_1 := float32(v5 - v61_1)
-		v64_2 := float32(v5 - v61_2)
-		v64_3 := float32(v5 - v61_3)
-		v65_0 := float32(v63_0 * v64_0)
-		v65_1 := float32(v63_1 * v64_1)
-		v65_2 := float32(v63_2 * v64_2)
-		v65_3 := float32(v63_3 * v64_3)
-		s66_0 := float64(-v61_0)*float64(v65_0) + float64(v61_0)
-		v66_0 := float32(s66_0)
-		if roundsTwice(s66_0) {
-			v66_0 = fma32(-v61_0, v65_0, v61_0)
+		v58_0 := float32(v57_0 + v5)
+		v58_1 := float32(v57_1 + v5)
+		v58_2 := float32(v57_2 + v5)
+		v58_3 := float32(v57_3 + v5)
+		v59_0 := float32(v57_0 / v58_0)
+		v59_1 := float32(v57_1 / v58_1)
+		v59_2 := float32(v57_2 / v58_2)
+		v59_3 := float32(v57_3 / v58_3)
+		v60_0 := float32(v58_0 - v5)
+		v60_1 := float32(v58_1 - v5)
+		v60_2 := float32(v58_2 - v5)
+		v60_3 := float32(v58_3 - v5)
+		v61_0 := float32(v57_0 - v60_0)
+		v61_1 := float32(v57_1 - v60_1)
+		v61_2 := float32(v57_2 - v60_2)
+		v61_3 := float32(v57_3 - v60_3)
+		v62_0 := float32(v5 - v59_0)
+		v62_1 := float32(v5 - v59_1)
+		v62_2 := float32(v5 - v59_2)
+		v62_3 := float32(v5 - v59_3)
+		v63_0 := float32(v61_0 * v62_0)
+		v63_1 := float32(v61_1 * v62_1)
+		v63_2 := float32(v61_2 * v62_2)
+		v63_3 := float32(v61_3 * v62_3)
+		s64_0 := float64(-v59_0)*float64(v63_0) + float64(v59_0)
+		v64_0 := float32(s64_0)
+		if roundsTwice(s64_0) {
+			v64_0 = fma32(-v59_0, v63_0, v59_0)
 		}
-		s66_1 := float64(-v61_1)*float64(v65_1) + float64(v61_1)
-		v66_1 := float32(s66_1)
-		if roundsTwice(s66_1) {
-			v66_1 = fma32(-v61_1, v65_1, v61_1)
+		s64_1 := float64(-v59_1)*float64(v63_1) + float64(v59_1)
+		v64_1 := float32(s64_1)
+		if roundsTwice(s64_1) {
+			v64_1 = fma32(-v59_1, v63_1, v59_1)
 		}
-		s66_2 := float64(-v61_2)*float64(v65_2) + float64(v61_2)
-		v66_2 := float32(s66_2)
-		if roundsTwice(s66_2) {
-			v66_2 = fma32(-v61_2, v65_2, v61_2)
+		s64_2 := float64(-v59_2)*float64(v63_2) + float64(v59_2)
+		v64_2 := float32(s64_2)
+		if roundsTwice(s64_2) {
+			v64_2 = fma32(-v59_2, v63_2, v59_2)
 		}
-		s66_3 := float64(-v61_3)*float64(v65_3) + float64(v61_3)
-		v66_3 := float32(s66_3)
-		if roundsTwice(s66_3) {
-			v66_3 = fma32(-v61_3, v65_3, v61_3)
+		s64_3 := float64(-v59_3)*float64(v63_3) + float64(v59_3)
+		v64_3 := float32(s64_3)
+		if roundsTwice(s64_3) {
+			v64_3 = fma32(-v59_3, v63_3, v59_3)
 		}
 		// gain - 2gain·q
-		s67_0 := float64(-v66_0)*float64(v3) + float64(v1)
-		v67_0 := float32(s67_0)
-		if roundsTwice(s67_0) {
-			v67_0 = fma32(-v66_0, v3, v1)
+		s65_0 := float64(-v64_0)*float64(v3) + float64(v1)
+		v65_0 := float32(s65_0)
+		if roundsTwice(s65_0) {
+			v65_0 = fma32(-v64_0, v3, v1)
 		}
-		s67_1 := float64(-v66_1)*float64(v3) + float64(v1)
-		v67_1 := float32(s67_1)
-		if roundsTwice(s67_1) {
-			v67_1 = fma32(-v66_1, v3, v1)
+		s65_1 := float64(-v64_1)*float64(v3) + float64(v1)
+		v65_1 := float32(s65_1)
+		if roundsTwice(s65_1) {
+			v65_1 = fma32(-v64_1, v3, v1)
 		}
-		s67_2 := float64(-v66_2)*float64(v3) + float64(v1)
-		v67_2 := float32(s67_2)
-		if roundsTwice(s67_2) {
-			v67_2 = fma32(-v66_2, v3, v1)
+		s65_2 := float64(-v64_2)*float64(v3) + float64(v1)
+		v65_2 := float32(s65_2)
+		if roundsTwice(s65_2) {
+			v65_2 = fma32(-v64_2, v3, v1)
 		}
-		s67_3 := float64(-v66_3)*float64(v3) + float64(v1)
-		v67_3 := float32(s67_3)
-		if roundsTwice(s67_3) {
-			v67_3 = fma32(-v66_3, v3, v1)
+		s65_3 := float64(-v64_3)*float64(v3) + float64(v1)
+		v65_3 := float32(s65_3)
+		if roundsTwice(s65_3) {
+			v65_3 = fma32(-v64_3, v3, v1)
 		}
-		v68_0 := fromBits(bits(v7_0) &^ bits(v6))
-		v68_1 := fromBits(bits(v7_1) &^ bits(v6))
-		v68_2 := fromBits(bits(v7_2) &^ bits(v6))
-		v68_3 := fromBits(bits(v7_3) &^ bits(v6))
-		v69 := math.Float32frombits(0x3f200000) // 0.625
-		v70_0 := lanemask(v68_0 >= v69)
-		v70_1 := lanemask(v68_1 >= v69)
-		v70_2 := lanemask(v68_2 >= v69)
-		v70_3 := lanemask(v68_3 >= v69)
-		v71_0 := fromBits(bits(v67_0)&v70_0 | bits(v26_0)&^v70_0)
-		v71_1 := fromBits(bits(v67_1)&v70_1 | bits(v26_1)&^v70_1)
-		v71_2 := fromBits(bits(v67_2)&v70_2 | bits(v26_2)&^v70_2)
-		v71_3 := fromBits(bits(v67_3)&v70_3 | bits(v26_3)&^v70_3)
+		v66_0 := fromBits(bits(v7_0) &^ bits(v6))
+		v66_1 := fromBits(bits(v7_1) &^ bits(v6))
+		v66_2 := fromBits(bits(v7_2) &^ bits(v6))
+		v66_3 := fromBits(bits(v7_3) &^ bits(v6))
+		v67 := math.Float32frombits(0x3f200000) // 0.625
+		v68_0 := lanemask(v66_0 >= v67)
+		v68_1 := lanemask(v66_1 >= v67)
+		v68_2 := lanemask(v66_2 >= v67)
+		v68_3 := lanemask(v66_3 >= v67)
+		v69_0 := fromBits(bits(v65_0)&v68_0 | bits(v26_0)&^v68_0)
+		v69_1 := fromBits(bits(v65_1)&v68_1 | bits(v26_1)&^v68_1)
+		v69_2 := fromBits(bits(v65_2)&v68_2 | bits(v26_2)&^v68_2)
+		v69_3 := fromBits(bits(v65_3)&v68_3 | bits(v26_3)&^v68_3)
 		// the sign of zh, last: the result of -0 is -0
-		v72_0 := fromBits(bits(v7_0) & bits(v6))
-		v72_1 := fromBits(bits(v7_1) & bits(v6))
-		v72_2 := fromBits(bits(v7_2) & bits(v6))
-		v72_3 := fromBits(bits(v7_3) & bits(v6))
-		v73_0 := fromBits(bits(v71_0) | bits(v72_0))
-		v73_1 := fromBits(bits(v71_1) | bits(v72_1))
-		v73_2 := fromBits(bits(v71_2) | bits(v72_2))
-		v73_3 := fromBits(bits(v71_3) | bits(v72_3))
-		dst[0] = v73_0
-		dst[1] = v73_1
-		dst[2] = v73_2
-		dst[3] = v73_3
+		v70_0 := fromBits(bits(v7_0) & bits(v6))
+		v70_1 := fromBits(bits(v7_1) & bits(v6))
+		v70_2 := fromBits(bits(v7_2) & bits(v6))
+		v70_3 := fromBits(bits(v7_3) & bits(v6))
+		v71_0 := fromBits(bits(v69_0) | bits(v70_0))
+		v71_1 := fromBits(bits(v69_1) | bits(v70_1))
+		v71_2 := fromBits(bits(v69_2) | bits(v70_2))
+		v71_3 := fromBits(bits(v69_3) | bits(v70_3))
+		dst[0] = v71_0
+		dst[1] = v71_1
+		dst[2] = v71_2
+		dst[3] = v71_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledtanhForwardLane(x[i], p)

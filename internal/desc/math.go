@@ -5,7 +5,7 @@ package desc
 // constant; p6: a degree-6 polynomial for e^t; div: a true division):
 //
 //	sigmoid  rr2_p6_div          e = e^-|x|, (x < 0 ? e : 1)/(1 + e), corrected for the rounding of 1 + e
-//	tanh     p11_rr2_p6_div      x + x³·P(x²) for |x| < 0.625, else 1 - 2e/(1 + e) with e = e^-2|x|
+//	tanh     p11_rr1_p6_div      x + x³·P(x²) for |x| < 0.625, else 1 - 2e/(1 + e) with e = e^-2|x|
 //	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
 // The scaled forms run the same algorithms on z = slope·x carried as the
@@ -76,15 +76,17 @@ const noValue Value = -1
 // the second step of the range reduction, t = z - n·ln2hi + (lo - n·ln2lo).
 func expPartsLo(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, false) }
 
-// expm1Parts is expParts with a one-step range reduction, t = z - n·Ln2:
-// the error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative error of
-// e^z = 2^n·e^t that is also absolute in e^z - 1, at most 0.5·1.41·1.9e-9
-// (n = -1, -2), below 0.05 ULP of the result, which is at least 0.29 in
-// magnitude where n < 0. (Sigmoid and tanh need e^z itself to its last
-// bits, where 2^n is small: two steps.)
-func expm1Parts(b *Builder, z Value) (s, m Value) { return expCore(b, z, noValue, true) }
+// expPartsAbs is expPartsLo with a one-step range reduction,
+// t = z - n·Ln2 (+ lo), for the callers that need e^z only to an absolute
+// error: the error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative
+// error of e^z = 2^n·e^t and an absolute one of at most 0.5·1.41·1.9e-9
+// (n = -1, -2). ELU's results are at least 0.29 in magnitude where n < 0,
+// and tanh's exp branch gives at least 0.55: below 0.05 ULP of either.
+// (Sigmoid needs e^z itself to its last bits where 2^n is small: two
+// steps.)
+func expPartsAbs(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, true) }
 
-// expCore is the exp core of expPartsLo, and of expm1Parts with oneStep.
+// expCore is the exp core of expPartsLo, and of expPartsAbs with oneStep.
 func expCore(b *Builder, z, lo Value, oneStep bool) (s, m Value) {
 	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
 	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
@@ -93,9 +95,12 @@ func expCore(b *Builder, z, lo Value, oneStep bool) (s, m Value) {
 	n := b.Sub(k, b.Bits(ExpMagic))
 	var t Value
 	switch {
-	case oneStep:
+	case oneStep && lo == noValue:
 		b.Note("t = z - n·ln2")
 		t = b.FNMA(n, b.Bits(Ln2), z)
+	case oneStep:
+		b.Note("t = z - n·ln2 + lo")
+		t = b.Add(b.FNMA(n, b.Bits(Ln2), z), lo)
 	case lo == noValue:
 		b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
 		t = b.FNMA(n, b.Bits(Ln2Lo), b.FNMA(n, b.Bits(Ln2Hi), z))
@@ -153,7 +158,7 @@ func tanh(b *Builder) *Program {
 	b.Note("tanh: z = max(-2|x|, -20)")
 	z := b.Or(x, b.Bits(signBit))
 	z = b.Max(b.Add(z, z), b.Bits(TanhClamp))
-	s, m := expParts(b, z)
+	s, m := expPartsAbs(b, z, noValue)
 	e := b.Add(s, m)
 	b.Note("1 - 2·e/(1 + e)")
 	big := b.FNMA(b.Div(e, b.Add(e, one)), b.F(2), one)
@@ -172,7 +177,7 @@ func tanh(b *Builder) *Program {
 func elu(b *Builder) *Program {
 	x, alpha := b.In(0), b.P(0)
 	b.Note("elu: z = max(x, -17.5)")
-	s, m := expm1Parts(b, b.Max(x, b.Bits(ELUClamp)))
+	s, m := expPartsAbs(b, b.Max(x, b.Bits(ELUClamp)), noValue)
 	b.Note("alpha·expm1(z) = alpha·((s - 1) + m)")
 	e := b.Mul(b.Add(b.Sub(s, b.F(1)), m), alpha)
 	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))
@@ -229,7 +234,7 @@ func scaledTanh(b *Builder) *Program {
 	c := b.Xor(b.Add(r, r), b.And(zh, sign))
 	c = b.Select(b.Less(z, b.Bits(TanhClamp)), b.F(0), c)
 	z = b.Max(z, b.Bits(TanhClamp))
-	s, m := expPartsLo(b, z, c)
+	s, m := expPartsAbs(b, z, c)
 	e := b.Add(s, m)
 	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")
 	d := b.Add(e, one)

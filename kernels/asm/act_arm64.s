@@ -665,36 +665,34 @@ TEXT ·TanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V29.S[1]
 	MOVW $0x4b40007f, R9
 	VDUP R9, V28.S4
-	MOVW $0x3f317200, R9
+	MOVW $0x3f317218, R9
 	VMOV R9, V29.S[2]
-	MOVW $0x35bfbe8e, R9
-	VMOV R9, V29.S[3]
 	MOVW $0x3c091cf1, R9
-	VMOV R9, V27.S[0]
+	VMOV R9, V29.S[3]
 	MOVW $0x3ab5121a, R9
-	VMOV R9, V27.S[1]
+	VMOV R9, V27.S[0]
 	MOVW $0x3d2aac79, R9
-	VMOV R9, V27.S[2]
+	VMOV R9, V27.S[1]
 	MOVW $0x3e2aaa49, R9
-	VMOV R9, V27.S[3]
+	VMOV R9, V27.S[2]
 	MOVW $0x3efffffe, R9
-	VMOV R9, V26.S[0]
+	VMOV R9, V27.S[3]
 	MOVW $0x3f800000, R9
-	VDUP R9, V25.S4
+	VDUP R9, V26.S4
 	MOVW $0x3f800000, R9
-	VMOV R9, V26.S[1]
+	VMOV R9, V25.S[0]
 	MOVW $0x40000000, R9
-	VMOV R9, V26.S[2]
+	VMOV R9, V25.S[1]
 	MOVW $0x3ca9134f, R9
-	VMOV R9, V26.S[3]
+	VMOV R9, V25.S[2]
 	MOVW $0xbbbaf0eb, R9
-	VMOV R9, V24.S[0]
+	VMOV R9, V25.S[3]
 	MOVW $0xbd5c1e2d, R9
-	VMOV R9, V24.S[1]
+	VMOV R9, V24.S[0]
 	MOVW $0x3e088393, R9
-	VMOV R9, V24.S[2]
+	VMOV R9, V24.S[1]
 	MOVW $0xbeaaaa99, R9
-	VMOV R9, V24.S[3]
+	VMOV R9, V24.S[2]
 	MOVW $0x3f200000, R9
 	VDUP R9, V23.S4
 
@@ -738,38 +736,34 @@ loopU:
 	WORD $0x4f9d59b1 // fmls v17.4s, v13.4s, v29.s[2]
 	WORD $0x4f9d59d2 // fmls v18.4s, v14.4s, v29.s[2]
 	WORD $0x4f9d59f3 // fmls v19.4s, v15.4s, v29.s[2]
-	WORD $0x4fbd5990 // fmls v16.4s, v12.4s, v29.s[3]
-	WORD $0x4fbd59b1 // fmls v17.4s, v13.4s, v29.s[3]
-	WORD $0x4fbd59d2 // fmls v18.4s, v14.4s, v29.s[3]
-	WORD $0x4fbd59f3 // fmls v19.4s, v15.4s, v29.s[3]
-	VDUP V27.S[0], V12.S4
-	VDUP V27.S[0], V13.S4
-	VDUP V27.S[0], V14.S4
-	VDUP V27.S[0], V15.S4
-	WORD $0x4fbb120c // fmla v12.4s, v16.4s, v27.s[1]
-	WORD $0x4fbb122d // fmla v13.4s, v17.4s, v27.s[1]
-	WORD $0x4fbb124e // fmla v14.4s, v18.4s, v27.s[1]
-	WORD $0x4fbb126f // fmla v15.4s, v19.4s, v27.s[1]
-	VDUP V27.S[2], V4.S4
-	VDUP V27.S[2], V5.S4
-	VDUP V27.S[2], V6.S4
-	VDUP V27.S[2], V7.S4
+	VDUP V29.S[3], V12.S4
+	VDUP V29.S[3], V13.S4
+	VDUP V29.S[3], V14.S4
+	VDUP V29.S[3], V15.S4
+	WORD $0x4f9b120c // fmla v12.4s, v16.4s, v27.s[0]
+	WORD $0x4f9b122d // fmla v13.4s, v17.4s, v27.s[0]
+	WORD $0x4f9b124e // fmla v14.4s, v18.4s, v27.s[0]
+	WORD $0x4f9b126f // fmla v15.4s, v19.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
+	VDUP V27.S[1], V5.S4
+	VDUP V27.S[1], V6.S4
+	VDUP V27.S[1], V7.S4
 	VFMLA V16.S4, V12.S4, V4.S4
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
 	VFMLA V19.S4, V15.S4, V7.S4
-	VDUP V27.S[3], V12.S4
-	VDUP V27.S[3], V13.S4
-	VDUP V27.S[3], V14.S4
-	VDUP V27.S[3], V15.S4
+	VDUP V27.S[2], V12.S4
+	VDUP V27.S[2], V13.S4
+	VDUP V27.S[2], V14.S4
+	VDUP V27.S[2], V15.S4
 	VFMLA V16.S4, V4.S4, V12.S4
 	VFMLA V17.S4, V5.S4, V13.S4
 	VFMLA V18.S4, V6.S4, V14.S4
 	VFMLA V19.S4, V7.S4, V15.S4
-	VDUP V26.S[0], V4.S4
-	VDUP V26.S[0], V5.S4
-	VDUP V26.S[0], V6.S4
-	VDUP V26.S[0], V7.S4
+	VDUP V27.S[3], V4.S4
+	VDUP V27.S[3], V5.S4
+	VDUP V27.S[3], V6.S4
+	VDUP V27.S[3], V7.S4
 	VFMLA V16.S4, V12.S4, V4.S4
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
@@ -794,56 +788,56 @@ loopU:
 	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
 
 	// 1 - 2·e/(1 + e)
-	WORD $0x4e39d510 // fadd v16.4s, v8.4s, v25.4s
-	WORD $0x4e39d531 // fadd v17.4s, v9.4s, v25.4s
-	WORD $0x4e39d552 // fadd v18.4s, v10.4s, v25.4s
-	WORD $0x4e39d573 // fadd v19.4s, v11.4s, v25.4s
+	WORD $0x4e3ad510 // fadd v16.4s, v8.4s, v26.4s
+	WORD $0x4e3ad531 // fadd v17.4s, v9.4s, v26.4s
+	WORD $0x4e3ad552 // fadd v18.4s, v10.4s, v26.4s
+	WORD $0x4e3ad573 // fadd v19.4s, v11.4s, v26.4s
 	WORD $0x6e30fd08 // fdiv v8.4s, v8.4s, v16.4s
 	WORD $0x6e31fd29 // fdiv v9.4s, v9.4s, v17.4s
 	WORD $0x6e32fd4a // fdiv v10.4s, v10.4s, v18.4s
 	WORD $0x6e33fd6b // fdiv v11.4s, v11.4s, v19.4s
-	VDUP V26.S[1], V16.S4
-	VDUP V26.S[1], V17.S4
-	VDUP V26.S[1], V18.S4
-	VDUP V26.S[1], V19.S4
-	WORD $0x4f9a5910 // fmls v16.4s, v8.4s, v26.s[2]
-	WORD $0x4f9a5931 // fmls v17.4s, v9.4s, v26.s[2]
-	WORD $0x4f9a5952 // fmls v18.4s, v10.4s, v26.s[2]
-	WORD $0x4f9a5973 // fmls v19.4s, v11.4s, v26.s[2]
+	VDUP V25.S[0], V16.S4
+	VDUP V25.S[0], V17.S4
+	VDUP V25.S[0], V18.S4
+	VDUP V25.S[0], V19.S4
+	WORD $0x4fb95110 // fmls v16.4s, v8.4s, v25.s[1]
+	WORD $0x4fb95131 // fmls v17.4s, v9.4s, v25.s[1]
+	WORD $0x4fb95152 // fmls v18.4s, v10.4s, v25.s[1]
+	WORD $0x4fb95173 // fmls v19.4s, v11.4s, v25.s[1]
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc08 // fmul v8.4s, v0.4s, v0.4s
 	WORD $0x6e21dc29 // fmul v9.4s, v1.4s, v1.4s
 	WORD $0x6e22dc4a // fmul v10.4s, v2.4s, v2.4s
 	WORD $0x6e23dc6b // fmul v11.4s, v3.4s, v3.4s
-	VDUP V26.S[3], V4.S4
-	VDUP V26.S[3], V5.S4
-	VDUP V26.S[3], V6.S4
-	VDUP V26.S[3], V7.S4
-	WORD $0x4f981104 // fmla v4.4s, v8.4s, v24.s[0]
-	WORD $0x4f981125 // fmla v5.4s, v9.4s, v24.s[0]
-	WORD $0x4f981146 // fmla v6.4s, v10.4s, v24.s[0]
-	WORD $0x4f981167 // fmla v7.4s, v11.4s, v24.s[0]
-	VDUP V24.S[1], V12.S4
-	VDUP V24.S[1], V13.S4
-	VDUP V24.S[1], V14.S4
-	VDUP V24.S[1], V15.S4
+	VDUP V25.S[2], V4.S4
+	VDUP V25.S[2], V5.S4
+	VDUP V25.S[2], V6.S4
+	VDUP V25.S[2], V7.S4
+	WORD $0x4fb91904 // fmla v4.4s, v8.4s, v25.s[3]
+	WORD $0x4fb91925 // fmla v5.4s, v9.4s, v25.s[3]
+	WORD $0x4fb91946 // fmla v6.4s, v10.4s, v25.s[3]
+	WORD $0x4fb91967 // fmla v7.4s, v11.4s, v25.s[3]
+	VDUP V24.S[0], V12.S4
+	VDUP V24.S[0], V13.S4
+	VDUP V24.S[0], V14.S4
+	VDUP V24.S[0], V15.S4
 	VFMLA V8.S4, V4.S4, V12.S4
 	VFMLA V9.S4, V5.S4, V13.S4
 	VFMLA V10.S4, V6.S4, V14.S4
 	VFMLA V11.S4, V7.S4, V15.S4
-	VDUP V24.S[2], V4.S4
-	VDUP V24.S[2], V5.S4
-	VDUP V24.S[2], V6.S4
-	VDUP V24.S[2], V7.S4
+	VDUP V24.S[1], V4.S4
+	VDUP V24.S[1], V5.S4
+	VDUP V24.S[1], V6.S4
+	VDUP V24.S[1], V7.S4
 	VFMLA V8.S4, V12.S4, V4.S4
 	VFMLA V9.S4, V13.S4, V5.S4
 	VFMLA V10.S4, V14.S4, V6.S4
 	VFMLA V11.S4, V15.S4, V7.S4
-	VDUP V24.S[3], V12.S4
-	VDUP V24.S[3], V13.S4
-	VDUP V24.S[3], V14.S4
-	VDUP V24.S[3], V15.S4
+	VDUP V24.S[2], V12.S4
+	VDUP V24.S[2], V13.S4
+	VDUP V24.S[2], V14.S4
+	VDUP V24.S[2], V15.S4
 	VFMLA V8.S4, V4.S4, V12.S4
 	VFMLA V9.S4, V5.S4, V13.S4
 	VFMLA V10.S4, V6.S4, V14.S4
@@ -904,14 +898,13 @@ loop1:
 	VSHL $23, V6.S4, V5.S4
 	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
-	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
-	VDUP V27.S[0], V6.S4
-	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
-	VDUP V27.S[2], V4.S4
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V27.S[3], V6.S4
+	VDUP V27.S[2], V6.S4
 	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V26.S[0], V4.S4
+	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
 	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
@@ -921,20 +914,20 @@ loop1:
 	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
 
 	// 1 - 2·e/(1 + e)
-	WORD $0x4e39d4a7 // fadd v7.4s, v5.4s, v25.4s
+	WORD $0x4e3ad4a7 // fadd v7.4s, v5.4s, v26.4s
 	WORD $0x6e27fca5 // fdiv v5.4s, v5.4s, v7.4s
-	VDUP V26.S[1], V7.S4
-	WORD $0x4f9a58a7 // fmls v7.4s, v5.4s, v26.s[2]
+	VDUP V25.S[0], V7.S4
+	WORD $0x4fb950a7 // fmls v7.4s, v5.4s, v25.s[1]
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V26.S[3], V4.S4
-	WORD $0x4f9810a4 // fmla v4.4s, v5.4s, v24.s[0]
-	VDUP V24.S[1], V6.S4
+	VDUP V25.S[2], V4.S4
+	WORD $0x4fb918a4 // fmla v4.4s, v5.4s, v25.s[3]
+	VDUP V24.S[0], V6.S4
 	VFMLA V5.S4, V4.S4, V6.S4
-	VDUP V24.S[2], V4.S4
+	VDUP V24.S[1], V4.S4
 	VFMLA V5.S4, V6.S4, V4.S4
-	VDUP V24.S[3], V6.S4
+	VDUP V24.S[2], V6.S4
 	VFMLA V5.S4, V4.S4, V6.S4
 	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
 	VORR V0.B16, V0.B16, V4.B16
@@ -967,14 +960,13 @@ loopS:
 	VSHL $23, V6.S4, V5.S4
 	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
-	WORD $0x4fbd58c7 // fmls v7.4s, v6.4s, v29.s[3]
-	VDUP V27.S[0], V6.S4
-	WORD $0x4fbb10e6 // fmla v6.4s, v7.4s, v27.s[1]
-	VDUP V27.S[2], V4.S4
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V27.S[3], V6.S4
+	VDUP V27.S[2], V6.S4
 	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V26.S[0], V4.S4
+	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
 	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
@@ -984,20 +976,20 @@ loopS:
 	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
 
 	// 1 - 2·e/(1 + e)
-	WORD $0x4e39d4a7 // fadd v7.4s, v5.4s, v25.4s
+	WORD $0x4e3ad4a7 // fadd v7.4s, v5.4s, v26.4s
 	WORD $0x6e27fca5 // fdiv v5.4s, v5.4s, v7.4s
-	VDUP V26.S[1], V7.S4
-	WORD $0x4f9a58a7 // fmls v7.4s, v5.4s, v26.s[2]
+	VDUP V25.S[0], V7.S4
+	WORD $0x4fb950a7 // fmls v7.4s, v5.4s, v25.s[1]
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V26.S[3], V4.S4
-	WORD $0x4f9810a4 // fmla v4.4s, v5.4s, v24.s[0]
-	VDUP V24.S[1], V6.S4
+	VDUP V25.S[2], V4.S4
+	WORD $0x4fb918a4 // fmla v4.4s, v5.4s, v25.s[3]
+	VDUP V24.S[0], V6.S4
 	VFMLA V5.S4, V4.S4, V6.S4
-	VDUP V24.S[2], V4.S4
+	VDUP V24.S[1], V4.S4
 	VFMLA V5.S4, V6.S4, V4.S4
-	VDUP V24.S[3], V6.S4
+	VDUP V24.S[2], V6.S4
 	VFMLA V5.S4, V4.S4, V6.S4
 	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
 	VORR V0.B16, V0.B16, V4.B16
@@ -1398,20 +1390,18 @@ TEXT ·ScaledTanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V26.S[2]
 	MOVW $0x4b40007f, R9
 	VDUP R9, V23.S4
-	MOVW $0x3f317200, R9
+	MOVW $0x3f317218, R9
 	VMOV R9, V26.S[3]
-	MOVW $0x35bfbe8e, R9
-	VMOV R9, V22.S[0]
 	MOVW $0x3c091cf1, R9
-	VMOV R9, V22.S[1]
+	VMOV R9, V22.S[0]
 	MOVW $0x3ab5121a, R9
-	VMOV R9, V22.S[2]
+	VMOV R9, V22.S[1]
 	MOVW $0x3d2aac79, R9
-	VMOV R9, V22.S[3]
+	VMOV R9, V22.S[2]
 	MOVW $0x3e2aaa49, R9
-	VMOV R9, V21.S[0]
+	VMOV R9, V22.S[3]
 	MOVW $0x3efffffe, R9
-	VMOV R9, V21.S[1]
+	VMOV R9, V21.S[0]
 	MOVW $0x3f800000, R9
 	VDUP R9, V20.S4
 	MOVW $0x3f200000, R9
@@ -1500,24 +1490,22 @@ loopU:
 	WORD $0x4eb7d56b // fsub v11.4s, v11.4s, v23.4s
 	WORD $0x4fba5944 // fmls v4.4s, v10.4s, v26.s[3]
 	WORD $0x4fba5965 // fmls v5.4s, v11.4s, v26.s[3]
-	WORD $0x4f965142 // fmls v2.4s, v10.4s, v22.s[0]
-	WORD $0x4f965163 // fmls v3.4s, v11.4s, v22.s[0]
 	WORD $0x4e22d484 // fadd v4.4s, v4.4s, v2.4s
 	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
-	VDUP V22.S[1], V2.S4
-	VDUP V22.S[1], V3.S4
-	WORD $0x4f961882 // fmla v2.4s, v4.4s, v22.s[2]
-	WORD $0x4f9618a3 // fmla v3.4s, v5.4s, v22.s[2]
-	VDUP V22.S[3], V10.S4
-	VDUP V22.S[3], V11.S4
+	VDUP V22.S[0], V2.S4
+	VDUP V22.S[0], V3.S4
+	WORD $0x4fb61082 // fmla v2.4s, v4.4s, v22.s[1]
+	WORD $0x4fb610a3 // fmla v3.4s, v5.4s, v22.s[1]
+	VDUP V22.S[2], V10.S4
+	VDUP V22.S[2], V11.S4
 	VFMLA V4.S4, V2.S4, V10.S4
 	VFMLA V5.S4, V3.S4, V11.S4
-	VDUP V21.S[0], V2.S4
-	VDUP V21.S[0], V3.S4
+	VDUP V22.S[3], V2.S4
+	VDUP V22.S[3], V3.S4
 	VFMLA V4.S4, V10.S4, V2.S4
 	VFMLA V5.S4, V11.S4, V3.S4
-	VDUP V21.S[1], V10.S4
-	VDUP V21.S[1], V11.S4
+	VDUP V21.S[0], V10.S4
+	VDUP V21.S[0], V11.S4
 	VFMLA V4.S4, V2.S4, V10.S4
 	VFMLA V5.S4, V3.S4, V11.S4
 	WORD $0x6e2adc8a // fmul v10.4s, v4.4s, v10.4s
@@ -1619,15 +1607,14 @@ loop1:
 	VSHL $23, V6.S4, V0.S4
 	WORD $0x4eb7d4c6 // fsub v6.4s, v6.4s, v23.4s
 	WORD $0x4fba58c3 // fmls v3.4s, v6.4s, v26.s[3]
-	WORD $0x4f9650c2 // fmls v2.4s, v6.4s, v22.s[0]
 	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
-	VDUP V22.S[1], V2.S4
-	WORD $0x4f961862 // fmla v2.4s, v3.4s, v22.s[2]
-	VDUP V22.S[3], V6.S4
+	VDUP V22.S[0], V2.S4
+	WORD $0x4fb61062 // fmla v2.4s, v3.4s, v22.s[1]
+	VDUP V22.S[2], V6.S4
 	VFMLA V3.S4, V2.S4, V6.S4
-	VDUP V21.S[0], V2.S4
+	VDUP V22.S[3], V2.S4
 	VFMLA V3.S4, V6.S4, V2.S4
-	VDUP V21.S[1], V6.S4
+	VDUP V21.S[0], V6.S4
 	VFMLA V3.S4, V2.S4, V6.S4
 	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
 	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
@@ -1709,15 +1696,14 @@ loopS:
 	VSHL $23, V6.S4, V0.S4
 	WORD $0x4eb7d4c6 // fsub v6.4s, v6.4s, v23.4s
 	WORD $0x4fba58c3 // fmls v3.4s, v6.4s, v26.s[3]
-	WORD $0x4f9650c2 // fmls v2.4s, v6.4s, v22.s[0]
 	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
-	VDUP V22.S[1], V2.S4
-	WORD $0x4f961862 // fmla v2.4s, v3.4s, v22.s[2]
-	VDUP V22.S[3], V6.S4
+	VDUP V22.S[0], V2.S4
+	WORD $0x4fb61062 // fmla v2.4s, v3.4s, v22.s[1]
+	VDUP V22.S[2], V6.S4
 	VFMLA V3.S4, V2.S4, V6.S4
-	VDUP V21.S[0], V2.S4
+	VDUP V22.S[3], V2.S4
 	VFMLA V3.S4, V6.S4, V2.S4
-	VDUP V21.S[1], V6.S4
+	VDUP V21.S[0], V6.S4
 	VFMLA V3.S4, V2.S4, V6.S4
 	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
 	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s

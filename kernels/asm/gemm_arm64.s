@@ -684,36 +684,34 @@ ftanh:
 	VMOV R16, V29.S[1]
 	MOVW $0x4b40007f, R16
 	VDUP R16, V28.S4
-	MOVW $0x3f317200, R16
+	MOVW $0x3f317218, R16
 	VMOV R16, V29.S[2]
-	MOVW $0x35bfbe8e, R16
-	VMOV R16, V29.S[3]
 	MOVW $0x3c091cf1, R16
-	VMOV R16, V27.S[0]
+	VMOV R16, V29.S[3]
 	MOVW $0x3ab5121a, R16
-	VMOV R16, V27.S[1]
+	VMOV R16, V27.S[0]
 	MOVW $0x3d2aac79, R16
-	VMOV R16, V27.S[2]
+	VMOV R16, V27.S[1]
 	MOVW $0x3e2aaa49, R16
-	VMOV R16, V27.S[3]
+	VMOV R16, V27.S[2]
 	MOVW $0x3efffffe, R16
-	VMOV R16, V26.S[0]
+	VMOV R16, V27.S[3]
 	MOVW $0x3f800000, R16
-	VDUP R16, V25.S4
+	VDUP R16, V26.S4
 	MOVW $0x3f800000, R16
-	VMOV R16, V26.S[1]
+	VMOV R16, V25.S[0]
 	MOVW $0x40000000, R16
-	VMOV R16, V26.S[2]
+	VMOV R16, V25.S[1]
 	MOVW $0x3ca9134f, R16
-	VMOV R16, V26.S[3]
+	VMOV R16, V25.S[2]
 	MOVW $0xbbbaf0eb, R16
-	VMOV R16, V24.S[0]
+	VMOV R16, V25.S[3]
 	MOVW $0xbd5c1e2d, R16
-	VMOV R16, V24.S[1]
+	VMOV R16, V24.S[0]
 	MOVW $0x3e088393, R16
-	VMOV R16, V24.S[2]
+	VMOV R16, V24.S[1]
 	MOVW $0xbeaaaa99, R16
-	VMOV R16, V24.S[3]
+	VMOV R16, V24.S[2]
 	MOVW $0x3f200000, R16
 	VDUP R16, V23.S4
 	MOVD R4, R13
@@ -748,30 +746,27 @@ ftanhrow:
 	WORD $0x4f9d592c // fmls v12.4s, v9.4s, v29.s[2]
 	WORD $0x4f9d594d // fmls v13.4s, v10.4s, v29.s[2]
 	WORD $0x4f9d596e // fmls v14.4s, v11.4s, v29.s[2]
-	WORD $0x4fbd592c // fmls v12.4s, v9.4s, v29.s[3]
-	WORD $0x4fbd594d // fmls v13.4s, v10.4s, v29.s[3]
-	WORD $0x4fbd596e // fmls v14.4s, v11.4s, v29.s[3]
-	VDUP V27.S[0], V9.S4
-	VDUP V27.S[0], V10.S4
-	VDUP V27.S[0], V11.S4
-	WORD $0x4fbb1189 // fmla v9.4s, v12.4s, v27.s[1]
-	WORD $0x4fbb11aa // fmla v10.4s, v13.4s, v27.s[1]
-	WORD $0x4fbb11cb // fmla v11.4s, v14.4s, v27.s[1]
-	VDUP V27.S[2], V3.S4
-	VDUP V27.S[2], V4.S4
-	VDUP V27.S[2], V5.S4
+	VDUP V29.S[3], V9.S4
+	VDUP V29.S[3], V10.S4
+	VDUP V29.S[3], V11.S4
+	WORD $0x4f9b1189 // fmla v9.4s, v12.4s, v27.s[0]
+	WORD $0x4f9b11aa // fmla v10.4s, v13.4s, v27.s[0]
+	WORD $0x4f9b11cb // fmla v11.4s, v14.4s, v27.s[0]
+	VDUP V27.S[1], V3.S4
+	VDUP V27.S[1], V4.S4
+	VDUP V27.S[1], V5.S4
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
-	VDUP V27.S[3], V9.S4
-	VDUP V27.S[3], V10.S4
-	VDUP V27.S[3], V11.S4
+	VDUP V27.S[2], V9.S4
+	VDUP V27.S[2], V10.S4
+	VDUP V27.S[2], V11.S4
 	VFMLA V12.S4, V3.S4, V9.S4
 	VFMLA V13.S4, V4.S4, V10.S4
 	VFMLA V14.S4, V5.S4, V11.S4
-	VDUP V26.S[0], V3.S4
-	VDUP V26.S[0], V4.S4
-	VDUP V26.S[0], V5.S4
+	VDUP V27.S[3], V3.S4
+	VDUP V27.S[3], V4.S4
+	VDUP V27.S[3], V5.S4
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
@@ -791,44 +786,44 @@ ftanhrow:
 	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
 
 	// 1 - 2·e/(1 + e)
-	WORD $0x4e39d4cc // fadd v12.4s, v6.4s, v25.4s
-	WORD $0x4e39d4ed // fadd v13.4s, v7.4s, v25.4s
-	WORD $0x4e39d50e // fadd v14.4s, v8.4s, v25.4s
+	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
+	WORD $0x4e3ad4ed // fadd v13.4s, v7.4s, v26.4s
+	WORD $0x4e3ad50e // fadd v14.4s, v8.4s, v26.4s
 	WORD $0x6e2cfcc6 // fdiv v6.4s, v6.4s, v12.4s
 	WORD $0x6e2dfce7 // fdiv v7.4s, v7.4s, v13.4s
 	WORD $0x6e2efd08 // fdiv v8.4s, v8.4s, v14.4s
-	VDUP V26.S[1], V12.S4
-	VDUP V26.S[1], V13.S4
-	VDUP V26.S[1], V14.S4
-	WORD $0x4f9a58cc // fmls v12.4s, v6.4s, v26.s[2]
-	WORD $0x4f9a58ed // fmls v13.4s, v7.4s, v26.s[2]
-	WORD $0x4f9a590e // fmls v14.4s, v8.4s, v26.s[2]
+	VDUP V25.S[0], V12.S4
+	VDUP V25.S[0], V13.S4
+	VDUP V25.S[0], V14.S4
+	WORD $0x4fb950cc // fmls v12.4s, v6.4s, v25.s[1]
+	WORD $0x4fb950ed // fmls v13.4s, v7.4s, v25.s[1]
+	WORD $0x4fb9510e // fmls v14.4s, v8.4s, v25.s[1]
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
 	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
 	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
-	VDUP V26.S[3], V3.S4
-	VDUP V26.S[3], V4.S4
-	VDUP V26.S[3], V5.S4
-	WORD $0x4f9810c3 // fmla v3.4s, v6.4s, v24.s[0]
-	WORD $0x4f9810e4 // fmla v4.4s, v7.4s, v24.s[0]
-	WORD $0x4f981105 // fmla v5.4s, v8.4s, v24.s[0]
-	VDUP V24.S[1], V9.S4
-	VDUP V24.S[1], V10.S4
-	VDUP V24.S[1], V11.S4
+	VDUP V25.S[2], V3.S4
+	VDUP V25.S[2], V4.S4
+	VDUP V25.S[2], V5.S4
+	WORD $0x4fb918c3 // fmla v3.4s, v6.4s, v25.s[3]
+	WORD $0x4fb918e4 // fmla v4.4s, v7.4s, v25.s[3]
+	WORD $0x4fb91905 // fmla v5.4s, v8.4s, v25.s[3]
+	VDUP V24.S[0], V9.S4
+	VDUP V24.S[0], V10.S4
+	VDUP V24.S[0], V11.S4
 	VFMLA V6.S4, V3.S4, V9.S4
 	VFMLA V7.S4, V4.S4, V10.S4
 	VFMLA V8.S4, V5.S4, V11.S4
-	VDUP V24.S[2], V3.S4
-	VDUP V24.S[2], V4.S4
-	VDUP V24.S[2], V5.S4
+	VDUP V24.S[1], V3.S4
+	VDUP V24.S[1], V4.S4
+	VDUP V24.S[1], V5.S4
 	VFMLA V6.S4, V9.S4, V3.S4
 	VFMLA V7.S4, V10.S4, V4.S4
 	VFMLA V8.S4, V11.S4, V5.S4
-	VDUP V24.S[3], V9.S4
-	VDUP V24.S[3], V10.S4
-	VDUP V24.S[3], V11.S4
+	VDUP V24.S[2], V9.S4
+	VDUP V24.S[2], V10.S4
+	VDUP V24.S[2], V11.S4
 	VFMLA V6.S4, V3.S4, V9.S4
 	VFMLA V7.S4, V4.S4, V10.S4
 	VFMLA V8.S4, V5.S4, V11.S4
@@ -1070,20 +1065,18 @@ fscaledtanh:
 	VMOV R16, V26.S[2]
 	MOVW $0x4b40007f, R16
 	VDUP R16, V23.S4
-	MOVW $0x3f317200, R16
+	MOVW $0x3f317218, R16
 	VMOV R16, V26.S[3]
-	MOVW $0x35bfbe8e, R16
-	VMOV R16, V22.S[0]
 	MOVW $0x3c091cf1, R16
-	VMOV R16, V22.S[1]
+	VMOV R16, V22.S[0]
 	MOVW $0x3ab5121a, R16
-	VMOV R16, V22.S[2]
+	VMOV R16, V22.S[1]
 	MOVW $0x3d2aac79, R16
-	VMOV R16, V22.S[3]
+	VMOV R16, V22.S[2]
 	MOVW $0x3e2aaa49, R16
-	VMOV R16, V21.S[0]
+	VMOV R16, V22.S[3]
 	MOVW $0x3efffffe, R16
-	VMOV R16, V21.S[1]
+	VMOV R16, V21.S[0]
 	MOVW $0x3f800000, R16
 	VDUP R16, V20.S4
 	MOVW $0x3f200000, R16
@@ -1137,15 +1130,14 @@ fscaledtanhrow:
 	VSHL $23, V5.S4, V0.S4
 	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
 	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
-	WORD $0x4f9650a1 // fmls v1.4s, v5.4s, v22.s[0]
 	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
-	VDUP V22.S[1], V1.S4
-	WORD $0x4f961841 // fmla v1.4s, v2.4s, v22.s[2]
-	VDUP V22.S[3], V5.S4
+	VDUP V22.S[0], V1.S4
+	WORD $0x4fb61041 // fmla v1.4s, v2.4s, v22.s[1]
+	VDUP V22.S[2], V5.S4
 	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V21.S[0], V1.S4
+	VDUP V22.S[3], V1.S4
 	VFMLA V2.S4, V5.S4, V1.S4
-	VDUP V21.S[1], V5.S4
+	VDUP V21.S[0], V5.S4
 	VFMLA V2.S4, V1.S4, V5.S4
 	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
 	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
@@ -1218,15 +1210,14 @@ fscaledtanhrow:
 	VSHL $23, V5.S4, V0.S4
 	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
 	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
-	WORD $0x4f9650a1 // fmls v1.4s, v5.4s, v22.s[0]
 	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
-	VDUP V22.S[1], V1.S4
-	WORD $0x4f961841 // fmla v1.4s, v2.4s, v22.s[2]
-	VDUP V22.S[3], V5.S4
+	VDUP V22.S[0], V1.S4
+	WORD $0x4fb61041 // fmla v1.4s, v2.4s, v22.s[1]
+	VDUP V22.S[2], V5.S4
 	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V21.S[0], V1.S4
+	VDUP V22.S[3], V1.S4
 	VFMLA V2.S4, V5.S4, V1.S4
-	VDUP V21.S[1], V5.S4
+	VDUP V21.S[0], V5.S4
 	VFMLA V2.S4, V1.S4, V5.S4
 	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
 	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
@@ -1299,15 +1290,14 @@ fscaledtanhrow:
 	VSHL $23, V5.S4, V0.S4
 	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
 	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
-	WORD $0x4f9650a1 // fmls v1.4s, v5.4s, v22.s[0]
 	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
-	VDUP V22.S[1], V1.S4
-	WORD $0x4f961841 // fmla v1.4s, v2.4s, v22.s[2]
-	VDUP V22.S[3], V5.S4
+	VDUP V22.S[0], V1.S4
+	WORD $0x4fb61041 // fmla v1.4s, v2.4s, v22.s[1]
+	VDUP V22.S[2], V5.S4
 	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V21.S[0], V1.S4
+	VDUP V22.S[3], V1.S4
 	VFMLA V2.S4, V5.S4, V1.S4
-	VDUP V21.S[1], V5.S4
+	VDUP V21.S[0], V5.S4
 	VFMLA V2.S4, V1.S4, V5.S4
 	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
 	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
