@@ -58,22 +58,19 @@ var ExpPoly = []uint32{0x3ab5121a, 0x3c091cf1, 0x3d2aac79, 0x3e2aaa49, 0x3efffff
 // to float32 (relative error 2^-26.8; TestTanhPoly measures it).
 var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa99}
 
-// expParts computes, for z <= 0 (or NaN) with round(z/ln2) >= -126, the
-// scale s = 2^n and m = s·(e^t - 1), where z = n·ln2 + t and |t| <= ln2/2,
-// so that e^z = s + m and e^z - 1 = (s - 1) + m with s - 1 exact.
-//
-//	k = z·log2e + magic       (n + 127 in the low bits of k)
-//	s = k << 23               (2^n)
-//	t = z - n·ln2hi - n·ln2lo (the first step exact)
-//	m = ts + ts·(t·q(t))      with ts = t·s exact
-func expParts(b *Builder, z Value) (s, m Value) { return expPartsLo(b, z, noValue) }
-
-// noValue is the absent low part of expPartsLo.
+// noValue is the absent low part of expPartsLo and expPartsAbs.
 const noValue Value = -1
 
-// expPartsLo is expParts of z + lo, for a lo far below z's last bit (the
-// rounding error of a product), or of z alone if lo is noValue: lo joins
-// the second step of the range reduction, t = z - n·ln2hi + (lo - n·ln2lo).
+// expPartsLo computes, for z + lo <= 0 (or NaN) with round(z/ln2) >= -126,
+// the scale s = 2^n and m = s·(e^t - 1), where z + lo = n·ln2 + t and
+// |t| <= ln2/2, so that e^(z+lo) = s + m and e^(z+lo) - 1 = (s - 1) + m
+// with s - 1 exact. lo is far below z's last bit (the rounding error of a
+// product), or noValue for z alone:
+//
+//	k = z·log2e + magic                (n + 127 in the low bits of k)
+//	s = k << 23                        (2^n)
+//	t = z - n·ln2hi + (lo - n·ln2lo)   (the first step exact)
+//	m = ts + ts·(t·q(t))               with ts = t·s exact
 func expPartsLo(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, false) }
 
 // expPartsAbs is expPartsLo with a one-step range reduction,
