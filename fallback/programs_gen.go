@@ -215,7 +215,7 @@ func eluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// s = 2^n
 	v7 := fromBits(bits(v6) << 23)
 	v8 := float32(v6 - v5)
-	// t = z - n·ln2
+	// t = z - n·ln2 (+ lo)
 	v9 := math.Float32frombits(0x3f317218) // 0.6931472
 	v10 := fma32(-v8, v9, v3)
 	// q(t), (e^t - 1 - t)/t²
@@ -294,7 +294,7 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v8_1 := float32(v6_1 - v5)
 		v8_2 := float32(v6_2 - v5)
 		v8_3 := float32(v6_3 - v5)
-		// t = z - n·ln2
+		// t = z - n·ln2 (+ lo)
 		v9 := math.Float32frombits(0x3f317218) // 0.6931472
 		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
 		v10_0 := float32(s10_0)
@@ -537,10 +537,10 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v7 := fromBits(bits(v6) << 23)
 	v8 := float32(v6 - v5)
 	// t = z - n·ln2, in two steps (Cody–Waite)
-	v9 := math.Float32frombits(0x35bfbe8e)  // 1.4286068e-06
-	v10 := math.Float32frombits(0x3f317200) // 0.69314575
-	v11 := fma32(-v8, v10, v3)
-	v12 := fma32(-v8, v9, v11)
+	v9 := math.Float32frombits(0x3f317200) // 0.69314575
+	v10 := fma32(-v8, v9, v3)
+	v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+	v12 := fma32(-v8, v11, v10)
 	// q(t), (e^t - 1 - t)/t²
 	v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 	v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
@@ -630,47 +630,47 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v8_2 := float32(v6_2 - v5)
 		v8_3 := float32(v6_3 - v5)
 		// t = z - n·ln2, in two steps (Cody–Waite)
-		v9 := math.Float32frombits(0x35bfbe8e)  // 1.4286068e-06
-		v10 := math.Float32frombits(0x3f317200) // 0.69314575
-		s11_0 := float64(-v8_0)*float64(v10) + float64(v3_0)
-		v11_0 := float32(s11_0)
-		if roundsTwice(s11_0) {
-			v11_0 = fma32(-v8_0, v10, v3_0)
+		v9 := math.Float32frombits(0x3f317200) // 0.69314575
+		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
+		v10_0 := float32(s10_0)
+		if roundsTwice(s10_0) {
+			v10_0 = fma32(-v8_0, v9, v3_0)
 		}
-		s11_1 := float64(-v8_1)*float64(v10) + float64(v3_1)
-		v11_1 := float32(s11_1)
-		if roundsTwice(s11_1) {
-			v11_1 = fma32(-v8_1, v10, v3_1)
+		s10_1 := float64(-v8_1)*float64(v9) + float64(v3_1)
+		v10_1 := float32(s10_1)
+		if roundsTwice(s10_1) {
+			v10_1 = fma32(-v8_1, v9, v3_1)
 		}
-		s11_2 := float64(-v8_2)*float64(v10) + float64(v3_2)
-		v11_2 := float32(s11_2)
-		if roundsTwice(s11_2) {
-			v11_2 = fma32(-v8_2, v10, v3_2)
+		s10_2 := float64(-v8_2)*float64(v9) + float64(v3_2)
+		v10_2 := float32(s10_2)
+		if roundsTwice(s10_2) {
+			v10_2 = fma32(-v8_2, v9, v3_2)
 		}
-		s11_3 := float64(-v8_3)*float64(v10) + float64(v3_3)
-		v11_3 := float32(s11_3)
-		if roundsTwice(s11_3) {
-			v11_3 = fma32(-v8_3, v10, v3_3)
+		s10_3 := float64(-v8_3)*float64(v9) + float64(v3_3)
+		v10_3 := float32(s10_3)
+		if roundsTwice(s10_3) {
+			v10_3 = fma32(-v8_3, v9, v3_3)
 		}
-		s12_0 := float64(-v8_0)*float64(v9) + float64(v11_0)
+		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
+		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
 		v12_0 := float32(s12_0)
 		if roundsTwice(s12_0) {
-			v12_0 = fma32(-v8_0, v9, v11_0)
+			v12_0 = fma32(-v8_0, v11, v10_0)
 		}
-		s12_1 := float64(-v8_1)*float64(v9) + float64(v11_1)
+		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
 		v12_1 := float32(s12_1)
 		if roundsTwice(s12_1) {
-			v12_1 = fma32(-v8_1, v9, v11_1)
+			v12_1 = fma32(-v8_1, v11, v10_1)
 		}
-		s12_2 := float64(-v8_2)*float64(v9) + float64(v11_2)
+		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
 		v12_2 := float32(s12_2)
 		if roundsTwice(s12_2) {
-			v12_2 = fma32(-v8_2, v9, v11_2)
+			v12_2 = fma32(-v8_2, v11, v10_2)
 		}
-		s12_3 := float64(-v8_3)*float64(v9) + float64(v11_3)
+		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
 		v12_3 := float32(s12_3)
 		if roundsTwice(s12_3) {
-			v12_3 = fma32(-v8_3, v9, v11_3)
+			v12_3 = fma32(-v8_3, v11, v10_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
 		v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
@@ -941,7 +941,7 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// s = 2^n
 	v10 := fromBits(bits(v9) << 23)
 	v11 := float32(v9 - v8)
-	// t = z - n·ln2
+	// t = z - n·ln2 (+ lo)
 	v12 := math.Float32frombits(0x3f317218) // 0.6931472
 	v13 := fma32(-v11, v12, v6)
 	// q(t), (e^t - 1 - t)/t²
@@ -1047,7 +1047,7 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v11_1 := float32(v9_1 - v8)
 		v11_2 := float32(v9_2 - v8)
 		v11_3 := float32(v9_3 - v8)
-		// t = z - n·ln2
+		// t = z - n·ln2 (+ lo)
 		v12 := math.Float32frombits(0x3f317218) // 0.6931472
 		s13_0 := float64(-v11_0)*float64(v12) + float64(v6_0)
 		v13_0 := float32(s13_0)
@@ -1921,7 +1921,7 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// s = 2^n
 	v40 := fromBits(bits(v39) << 23)
 	v41 := float32(v39 - v38)
-	// t = z - n·ln2 + lo
+	// t = z - n·ln2 (+ lo)
 	v42 := math.Float32frombits(0x3f317218) // 0.6931472
 	v43 := fma32(-v41, v42, v36)
 	v44 := float32(v43 + v35)
@@ -2240,7 +2240,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v41_1 := float32(v39_1 - v38)
 		v41_2 := float32(v39_2 - v38)
 		v41_3 := float32(v39_3 - v38)
-		// t = z - n·ln2 + lo
+		// t = z - n·ln2 (+ lo)
 		v42 := math.Float32frombits(0x3f317218) // 0.6931472
 		s43_0 := float64(-v41_0)*float64(v42) + float64(v36_0)
 		v43_0 := float32(s43_0)

@@ -90,28 +90,32 @@ func expCore(b *Builder, z, lo Value, oneStep bool) (s, m Value) {
 	b.Note("s = 2^n")
 	s = b.Shl(k, 23)
 	n := b.Sub(k, b.Bits(ExpMagic))
-	var t Value
-	switch {
-	case oneStep && lo == noValue:
-		b.Note("t = z - n·ln2")
-		t = b.FNMA(n, b.Bits(Ln2), z)
-	case oneStep:
-		b.Note("t = z - n·ln2 + lo")
-		t = b.Add(b.FNMA(n, b.Bits(Ln2), z), lo)
-	case lo == noValue:
-		b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
-		t = b.FNMA(n, b.Bits(Ln2Lo), b.FNMA(n, b.Bits(Ln2Hi), z))
-	default:
-		b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
-		t = b.Add(b.FNMA(n, b.Bits(Ln2Hi), z), b.FNMA(n, b.Bits(Ln2Lo), lo))
+	if oneStep {
+		b.Note("t = z - n·ln2 (+ lo)")
+		t := b.FNMA(n, b.Bits(Ln2), z)
+		if lo != noValue {
+			t = b.Add(t, lo)
+		}
+		return expPoly(b, t, s)
 	}
+	b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
+	t := b.FNMA(n, b.Bits(Ln2Hi), z)
+	if lo == noValue {
+		t = b.FNMA(n, b.Bits(Ln2Lo), t)
+	} else {
+		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Lo), lo))
+	}
+	return expPoly(b, t, s)
+}
+
+// expPoly returns s and m = s·(e^t - 1) for the reduced argument t.
+func expPoly(b *Builder, t, s Value) (Value, Value) {
 	b.Note("q(t), (e^t - 1 - t)/t²")
 	q := Horner(b, t, ExpPoly)
 	tq := b.Mul(t, q)
 	ts := b.Mul(t, s)
 	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
-	m = b.FMA(ts, tq, ts)
-	return s, m
+	return s, b.FMA(ts, tq, ts)
 }
 
 // sigmoid is 1/(1 + e^-x) from e = e^-|x|: (x < 0 ? e : 1)/d with d = 1 + e
