@@ -38,7 +38,8 @@ import "github.com/actfuse/actfuse/fallback"
 //     Z = Σ_p a·b over kc steps in increasing p, each step one fused
 //     multiply-add per element, starting from zero (so the result does not
 //     depend on where the tile lies, which makes any partition of C give the
-//     same bits). Then, in registers:
+//     same bits). Then, in registers (or on the tile stored in C, before
+//     the kernel returns):
 //     flags&gemmAccumulate: Z += C;
 //     flags&gemmBackward:   C = Z ⊙ act'(Y);
 //     otherwise:            C = act(Z [+ bias]) (bias added when flags&gemmBias),

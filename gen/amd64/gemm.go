@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"github.com/actfuse/actfuse/internal/desc"
 
@@ -95,6 +96,9 @@ func genGemm() {
 	}
 }
 
+// kUnroll is the unroll of the micro-kernels' k loops.
+const kUnroll = 4
+
 // kernel holds the registers of one micro-kernel being generated.
 type kernel struct {
 	s       *isa
@@ -110,6 +114,7 @@ type kernel struct {
 	maskRow [2]Mem    // AVX2: local copies of the column masks
 	maskK   [2]Op     // AVX-512: the column masks
 	params  []Mem     // local broadcast rows of the activation's parameters
+	ov      overlap   // the pending tile of an overlapped activation
 }
 
 // rowBytes is the size of one step of a packed B panel.
@@ -144,8 +149,9 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	k := &kernel{s: s, name: name, strided: strided, mr: mr, nrows: nrows, nr: nr, vecs: nr / s.lanes()}
 	w := s.bytes
 
-	// Locals: the AVX2 column masks and the broadcast parameters.
-	loc := AllocLocal(2*w + 4*w)
+	// Locals: the AVX2 column masks, the broadcast parameters and the
+	// overlap's row step.
+	loc := AllocLocal(2*w + 4*w + 8)
 	for i := 0; i < 4; i++ {
 		k.params = append(k.params, loc.Offset(2*w+w*i))
 	}
@@ -242,6 +248,10 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	k.acc = make([][]VecVirtual, nrows)
 	for r := range k.acc {
 		k.acc[r] = s.vecs(k.vecs)
+	}
+
+	if k.ov.funcs = k.overlapFuncs(); k.ov.funcs != nil {
+		k.initOverlap(loc.Offset(6 * w))
 	}
 
 	CMPQ(k.mcnt, U8(0))
@@ -386,7 +396,31 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 		ADDQ(U32(uint32(k.rowBytes()*u)), bp)
 	}
 
-	const unroll = 4
+	// One unrolled iteration of the k loop, with mid (an overlapped
+	// activation's vector, or nothing) after its second step.
+	const unroll = kUnroll
+	iteration := func(mid func()) {
+		for u := 0; u < unroll; u++ {
+			step(u)
+			if u == 1 {
+				mid()
+			}
+		}
+		if !strided {
+			// One piece of the next B panel per unrolled iteration.
+			lSkip := k.label("nocopyrow")
+			TESTQ(prow, prow)
+			JZ(LabelRef(lSkip))
+			copyPiece()
+			Label(lSkip)
+		}
+		advance(unroll)
+	}
+	if k.ov.funcs != nil {
+		TESTQ(k.ov.pendCnt, k.ov.pendCnt)
+		JNZ(LabelRef(name + "_pending"))
+	}
+	Label(name + "_kcheck")
 	CMPQ(kcnt, U8(unroll))
 	JL(LabelRef(name + "_ktail"))
 	// The loop starts on a 64-byte boundary: where it straddles one, the
@@ -394,17 +428,7 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	// slower on Zen 4 when the loop began 2 bytes before a boundary).
 	pcAlign(64)
 	Label(name + "_kloop")
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	if !strided {
-		// One piece of the next B panel per unrolled iteration.
-		TESTQ(prow, prow)
-		JZ(LabelRef(name + "_nocopyrow"))
-		copyPiece()
-		Label(name + "_nocopyrow")
-	}
-	advance(unroll)
+	iteration(func() {})
 	SUBQ(U8(unroll), kcnt)
 	CMPQ(kcnt, U8(unroll))
 	JGE(LabelRef(name + "_kloop"))
@@ -459,6 +483,9 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+	if k.ov.funcs != nil {
+		k.genOverlapLoops(kcnt, iteration, name+"_kcheck")
+	}
 }
 
 // src returns an operand holding the h-th vector of the row at m: the
@@ -592,7 +619,8 @@ func (k *kernel) epilogue(edge bool) {
 	// consecutive accumulators. A program that needs more registers than
 	// the accumulators leave (or, on AVX-512, has minHoisted constants or
 	// more) runs on the tile stored to C and read back, a row's vectors
-	// together where they fit.
+	// together where they fit, or, in the AVX-512 main tile, during the next
+	// tile's sweep (gemm_overlap.go).
 	free := k.s.regs() - k.vecs*k.nrows
 	for f, d := range desc.Funcs {
 		if d.Forward == nil {
@@ -621,6 +649,18 @@ func (k *kernel) epilogue(edge bool) {
 					k.store(edge, k.acc[r][h], c[0], h)
 				}
 			})
+			if !edge && slices.Contains(k.ov.funcs, desc.Func(f)) {
+				// A next tile in this sweep, long enough: it activates
+				// this one.
+				lLast := k.label("lasttile")
+				CMPQ(k.mcnt, U8(k.nrows))
+				JLE(LabelRef(lLast))
+				CMPQ(Load(Param("kc"), GP64()), U8(k.pendingSteps()))
+				JL(LabelRef(lLast))
+				k.setPending()
+				JMP(LabelRef(lNext))
+				Label(lLast)
+			}
 			// The accumulators are dead: the lowering takes their registers.
 			for _, a := range k.acc {
 				l.free = append(l.free, a...)

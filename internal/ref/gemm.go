@@ -333,11 +333,13 @@ func gemmEpilogues() []GemmCase {
 
 // GemmCases returns the standard test cases: all four transposes over shapes
 // that include 0 and 1, odd and prime sizes, and sizes around the register
-// tiles (2×4 in package fallback, 6×16 and 8×12 in the SIMD kernels), the k
-// unrolling and k blocks, and the cache blocks (64 rows, 512 columns, and the
-// smaller blocks of a large k), each with padded leading dimensions. Small
-// shapes run every epilogue; larger ones rotate through them unless
-// exhaustive.
+// tiles (2×4 in package fallback, 6×16, 12×32, 16×16 and 8×12 in the SIMD
+// kernels), the k unrolling and k blocks, and the cache blocks (64 rows, 512
+// columns, and the smaller blocks of a large k), each with padded leading
+// dimensions. Small shapes run every epilogue, and so does a shape of
+// several full 12×32 tiles per column panel with k >= 96, where the AVX-512
+// kernel activates a tile during the next tile's sweep; larger ones rotate
+// through them unless exhaustive.
 func GemmCases(exhaustive bool) []GemmCase {
 	type shape struct{ m, n, k int }
 	small := []shape{
@@ -350,6 +352,8 @@ func GemmCases(exhaustive bool) []GemmCase {
 		{17, 31, 64}, {6, 16, 17}, {7, 17, 256}, {12, 33, 257}, {18, 48, 513}, {25, 25, 129},
 		{97, 20, 300}, {45, 14, 70},
 	}
+	// Every epilogue also runs on these.
+	tiles := []shape{{37, 70, 100}}
 	eps := gemmEpilogues()
 	var cases []GemmCase
 	add := func(s shape, tr int, ep GemmCase) {
@@ -360,7 +364,7 @@ func GemmCases(exhaustive bool) []GemmCase {
 		tc.PadA, tc.PadB, tc.PadC, tc.PadY = (s.m+tr)%3, (s.n+2*tr)%4, (s.k+tr)%6, (s.m+s.n)%3
 		cases = append(cases, tc)
 	}
-	for _, s := range small {
+	for _, s := range append(small, tiles...) {
 		for tr := range 4 {
 			for _, ep := range eps {
 				add(s, tr, ep)

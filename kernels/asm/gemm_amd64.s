@@ -72,7 +72,7 @@ GLOBL gemmconst<>(SB), RODATA|NOPTR, $256
 
 // func Gemm6x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·Gemm6x16(SB), NOSPLIT, $192-112
+TEXT ·Gemm6x16(SB), NOSPLIT, $200-112
 	MOVQ         nr+16(FP), AX
 	LEAQ         gemmconst<>+128(SB), CX
 	SHLQ         $0x02, AX
@@ -232,9 +232,9 @@ Gemm6x16_kloop:
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
 	TESTQ        R11, R11
-	JZ           Gemm6x16_nocopyrow
+	JZ           Gemm6x16_nocopyrow_1
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm6x16_copyrow_1
+	JZ           Gemm6x16_copyrow_2
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -257,15 +257,15 @@ Gemm6x16_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x00000003, R11
-	JNZ          Gemm6x16_copied_2
+	JNZ          Gemm6x16_copied_3
 	MOVQ         R9, R13
 	SHLQ         $0x04, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x000000c0, R12
-	JMP          Gemm6x16_copied_2
+	JMP          Gemm6x16_copied_3
 
-Gemm6x16_copyrow_1:
+Gemm6x16_copyrow_2:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y12
 	VMOVUPS    Y12, (R12)
@@ -275,8 +275,8 @@ Gemm6x16_copyrow_1:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm6x16_copied_2:
-Gemm6x16_nocopyrow:
+Gemm6x16_copied_3:
+Gemm6x16_nocopyrow_1:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000100, SI
 	SUBQ $0x04, DI
@@ -321,7 +321,7 @@ Gemm6x16_epi:
 	JL     Gemm6x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm6x16_noacc_4
+	JZ     Gemm6x16_noacc_5
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -343,12 +343,12 @@ Gemm6x16_epi:
 	VADDPS (SI), Y10, Y10
 	VADDPS 32(SI), Y11, Y11
 
-Gemm6x16_noacc_4:
+Gemm6x16_noacc_5:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm6x16_bwd_5
+	JNZ    Gemm6x16_bwd_6
 	TESTQ  $0x00000002, SI
-	JZ     Gemm6x16_nobias_8
+	JZ     Gemm6x16_nobias_9
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Y0, Y0
 	VADDPS 32(DI), Y1, Y1
@@ -363,10 +363,10 @@ Gemm6x16_noacc_4:
 	VADDPS (DI), Y10, Y10
 	VADDPS 32(DI), Y11, Y11
 
-Gemm6x16_nobias_8:
+Gemm6x16_nobias_9:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm6x16_notrelu_9
+	JNE     Gemm6x16_notrelu_10
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -411,11 +411,11 @@ Gemm6x16_nobias_8:
 	VXORPS  Y12, Y12, Y12
 	VMAXPS  Y11, Y12, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_notrelu_9:
+Gemm6x16_notrelu_10:
 	CMPQ      SI, $0x02
-	JNE       Gemm6x16_notleakyrelu_11
+	JNE       Gemm6x16_notleakyrelu_12
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -484,11 +484,11 @@ Gemm6x16_notrelu_9:
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y9
 	VBLENDVPS Y9, Y10, Y11, Y8
 	VMOVUPS   Y8, 32(SI)
-	JMP       Gemm6x16_epidone_6
+	JMP       Gemm6x16_epidone_7
 
-Gemm6x16_notleakyrelu_11:
+Gemm6x16_notleakyrelu_12:
 	CMPQ        SI, $0x03
-	JNE         Gemm6x16_notelu_13
+	JNE         Gemm6x16_notelu_14
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -785,11 +785,11 @@ Gemm6x16_notleakyrelu_11:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
 	VBLENDVPS   Y14, Y13, Y11, Y10
 	VMOVUPS     Y10, 32(SI)
-	JMP         Gemm6x16_epidone_6
+	JMP         Gemm6x16_epidone_7
 
-Gemm6x16_notelu_13:
+Gemm6x16_notelu_14:
 	CMPQ        SI, $0x04
-	JNE         Gemm6x16_notsigmoid_15
+	JNE         Gemm6x16_notsigmoid_16
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -1314,11 +1314,11 @@ Gemm6x16_notelu_13:
 	VMULPS       Y13, Y10, Y10
 	VFNMADD213PS Y12, Y12, Y10
 	VMOVUPS      Y10, 32(SI)
-	JMP          Gemm6x16_epidone_6
+	JMP          Gemm6x16_epidone_7
 
-Gemm6x16_notsigmoid_15:
+Gemm6x16_notsigmoid_16:
 	CMPQ        SI, $0x05
-	JNE         Gemm6x16_nottanh_17
+	JNE         Gemm6x16_nottanh_18
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -1867,11 +1867,11 @@ Gemm6x16_notsigmoid_15:
 	VANDPS  k32_80000000<>+0(SB), Y11, Y11
 	VORPS   Y11, Y9, Y9
 	VMOVUPS Y9, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_nottanh_17:
+Gemm6x16_nottanh_18:
 	CMPQ    SI, $0x06
-	JNE     Gemm6x16_notscaledsigmoid_19
+	JNE     Gemm6x16_notscaledsigmoid_20
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -2440,11 +2440,11 @@ Gemm6x16_nottanh_17:
 	VFNMADD213PS Y11, Y11, Y1
 	VMOVUPS      Y2, (SI)
 	VMOVUPS      Y1, 32(SI)
-	JMP          Gemm6x16_epidone_6
+	JMP          Gemm6x16_epidone_7
 
-Gemm6x16_notscaledsigmoid_19:
+Gemm6x16_notscaledsigmoid_20:
 	CMPQ    SI, $0x07
-	JNE     Gemm6x16_notscaledtanh_22
+	JNE     Gemm6x16_notscaledtanh_23
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3277,15 +3277,15 @@ Gemm6x16_notscaledsigmoid_19:
 	VORPS   Y7, Y2, Y2
 	VMOVUPS Y0, (SI)
 	VMOVUPS Y2, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_notscaledtanh_22:
-	JMP Gemm6x16_store_3
+Gemm6x16_notscaledtanh_23:
+	JMP Gemm6x16_store_4
 
-Gemm6x16_bwd_5:
+Gemm6x16_bwd_6:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm6x16_bnotrelu_25
+	JNE     Gemm6x16_bnotrelu_26
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3362,11 +3362,11 @@ Gemm6x16_bwd_5:
 	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS  Y0, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_bnotrelu_25:
+Gemm6x16_bnotrelu_26:
 	CMPQ      SI, $0x02
-	JNE       Gemm6x16_bnotleakyrelu_27
+	JNE       Gemm6x16_bnotleakyrelu_28
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -3455,11 +3455,11 @@ Gemm6x16_bnotrelu_25:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(SI)
-	JMP       Gemm6x16_epidone_6
+	JMP       Gemm6x16_epidone_7
 
-Gemm6x16_bnotleakyrelu_27:
+Gemm6x16_bnotleakyrelu_28:
 	CMPQ      SI, $0x03
-	JNE       Gemm6x16_bnotelu_29
+	JNE       Gemm6x16_bnotelu_30
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -3548,11 +3548,11 @@ Gemm6x16_bnotleakyrelu_27:
 	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(SI)
-	JMP       Gemm6x16_epidone_6
+	JMP       Gemm6x16_epidone_7
 
-Gemm6x16_bnotelu_29:
+Gemm6x16_bnotelu_30:
 	CMPQ    SI, $0x04
-	JNE     Gemm6x16_bnotsigmoid_31
+	JNE     Gemm6x16_bnotsigmoid_32
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3641,11 +3641,11 @@ Gemm6x16_bnotelu_29:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_bnotsigmoid_31:
+Gemm6x16_bnotsigmoid_32:
 	CMPQ    SI, $0x05
-	JNE     Gemm6x16_bnottanh_33
+	JNE     Gemm6x16_bnottanh_34
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3746,11 +3746,11 @@ Gemm6x16_bnotsigmoid_31:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_bnottanh_33:
+Gemm6x16_bnottanh_34:
 	CMPQ    SI, $0x06
-	JNE     Gemm6x16_bnotscaledsigmoid_35
+	JNE     Gemm6x16_bnotscaledsigmoid_36
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3851,11 +3851,11 @@ Gemm6x16_bnottanh_33:
 	VMULPS  64(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_bnotscaledsigmoid_35:
+Gemm6x16_bnotscaledsigmoid_36:
 	CMPQ    SI, $0x07
-	JNE     Gemm6x16_bnotscaledtanh_37
+	JNE     Gemm6x16_bnotscaledtanh_38
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3968,10 +3968,10 @@ Gemm6x16_bnotscaledsigmoid_35:
 	VMULPS  160(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_6
+	JMP     Gemm6x16_epidone_7
 
-Gemm6x16_bnotscaledtanh_37:
-Gemm6x16_store_3:
+Gemm6x16_bnotscaledtanh_38:
+Gemm6x16_store_4:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3993,13 +3993,13 @@ Gemm6x16_store_3:
 	VMOVUPS Y10, (SI)
 	VMOVUPS Y11, 32(SI)
 
-Gemm6x16_epidone_6:
+Gemm6x16_epidone_7:
 	JMP Gemm6x16_next
 
 Gemm6x16_edge:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000001, SI
-	JZ         Gemm6x16_noacc_41
+	JZ         Gemm6x16_noacc_42
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -4011,7 +4011,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y1, Y1
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_accrows_44
+	JLE        Gemm6x16_accrows_45
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y2, Y2
@@ -4020,7 +4020,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y3, Y3
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_accrows_44
+	JLE        Gemm6x16_accrows_45
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y4, Y4
@@ -4029,7 +4029,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_accrows_44
+	JLE        Gemm6x16_accrows_45
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y6, Y6
@@ -4038,7 +4038,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y7, Y7
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_accrows_44
+	JLE        Gemm6x16_accrows_45
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y8, Y8
@@ -4047,7 +4047,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y9, Y9
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_accrows_44
+	JLE        Gemm6x16_accrows_45
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y10, Y10
@@ -4055,13 +4055,13 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(SI), Y12, Y12
 	VADDPS     Y12, Y11, Y11
 
-Gemm6x16_accrows_44:
-Gemm6x16_noacc_41:
+Gemm6x16_accrows_45:
+Gemm6x16_noacc_42:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000004, SI
-	JNZ        Gemm6x16_bwd_42
+	JNZ        Gemm6x16_bwd_43
 	TESTQ      $0x00000002, SI
-	JZ         Gemm6x16_nobias_45
+	JZ         Gemm6x16_nobias_46
 	MOVQ       bias+72(FP), DI
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI), Y12, Y12
@@ -4080,10 +4080,10 @@ Gemm6x16_noacc_41:
 	VADDPS     Y12, Y10, Y10
 	VADDPS     Y13, Y11, Y11
 
-Gemm6x16_nobias_45:
+Gemm6x16_nobias_46:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm6x16_notrelu_46
+	JNE        Gemm6x16_notrelu_47
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -4097,7 +4097,7 @@ Gemm6x16_nobias_45:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_fwdrelu_47
+	JLE        Gemm6x16_fwdrelu_48
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y2, Y12, Y2
 	VMOVUPS    (SP), Y0
@@ -4108,7 +4108,7 @@ Gemm6x16_nobias_45:
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_fwdrelu_47
+	JLE        Gemm6x16_fwdrelu_48
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y4, Y12, Y4
 	VMOVUPS    (SP), Y0
@@ -4119,7 +4119,7 @@ Gemm6x16_nobias_45:
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_fwdrelu_47
+	JLE        Gemm6x16_fwdrelu_48
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y6, Y12, Y6
 	VMOVUPS    (SP), Y0
@@ -4130,7 +4130,7 @@ Gemm6x16_nobias_45:
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_fwdrelu_47
+	JLE        Gemm6x16_fwdrelu_48
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y8, Y12, Y8
 	VMOVUPS    (SP), Y0
@@ -4141,7 +4141,7 @@ Gemm6x16_nobias_45:
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_fwdrelu_47
+	JLE        Gemm6x16_fwdrelu_48
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y10, Y12, Y10
 	VMOVUPS    (SP), Y0
@@ -4151,12 +4151,12 @@ Gemm6x16_nobias_45:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_fwdrelu_47:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_fwdrelu_48:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_notrelu_46:
+Gemm6x16_notrelu_47:
 	CMPQ       SI, $0x02
-	JNE        Gemm6x16_notleakyrelu_48
+	JNE        Gemm6x16_notleakyrelu_49
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -4174,7 +4174,7 @@ Gemm6x16_notrelu_46:
 	VMASKMOVPS Y13, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_fwdleakyrelu_49
+	JLE        Gemm6x16_fwdleakyrelu_50
 	VMULPS     64(SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -4189,7 +4189,7 @@ Gemm6x16_notrelu_46:
 	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_fwdleakyrelu_49
+	JLE        Gemm6x16_fwdleakyrelu_50
 	VMULPS     64(SP), Y4, Y3
 	VMINPS     k32_80000000<>+0(SB), Y3, Y3
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
@@ -4204,7 +4204,7 @@ Gemm6x16_notrelu_46:
 	VMASKMOVPS Y2, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_fwdleakyrelu_49
+	JLE        Gemm6x16_fwdleakyrelu_50
 	VMULPS     64(SP), Y6, Y5
 	VMINPS     k32_80000000<>+0(SB), Y5, Y5
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
@@ -4219,7 +4219,7 @@ Gemm6x16_notrelu_46:
 	VMASKMOVPS Y4, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_fwdleakyrelu_49
+	JLE        Gemm6x16_fwdleakyrelu_50
 	VMULPS     64(SP), Y8, Y7
 	VMINPS     k32_80000000<>+0(SB), Y7, Y7
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y6
@@ -4234,7 +4234,7 @@ Gemm6x16_notrelu_46:
 	VMASKMOVPS Y6, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_fwdleakyrelu_49
+	JLE        Gemm6x16_fwdleakyrelu_50
 	VMULPS     64(SP), Y10, Y9
 	VMINPS     k32_80000000<>+0(SB), Y9, Y9
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y8
@@ -4248,12 +4248,12 @@ Gemm6x16_notrelu_46:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y8, Y0, 32(SI)
 
-Gemm6x16_fwdleakyrelu_49:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_fwdleakyrelu_50:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_notleakyrelu_48:
+Gemm6x16_notleakyrelu_49:
 	CMPQ        SI, $0x03
-	JNE         Gemm6x16_notelu_50
+	JNE         Gemm6x16_notelu_51
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -4309,7 +4309,7 @@ Gemm6x16_notleakyrelu_48:
 	VMASKMOVPS  Y0, Y1, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm6x16_fwdelu_51
+	JLE         Gemm6x16_fwdelu_52
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
@@ -4362,7 +4362,7 @@ Gemm6x16_notleakyrelu_48:
 	VMASKMOVPS  Y2, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm6x16_fwdelu_51
+	JLE         Gemm6x16_fwdelu_52
 	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
@@ -4415,7 +4415,7 @@ Gemm6x16_notleakyrelu_48:
 	VMASKMOVPS  Y4, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm6x16_fwdelu_51
+	JLE         Gemm6x16_fwdelu_52
 	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
@@ -4468,7 +4468,7 @@ Gemm6x16_notleakyrelu_48:
 	VMASKMOVPS  Y6, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm6x16_fwdelu_51
+	JLE         Gemm6x16_fwdelu_52
 	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
@@ -4521,7 +4521,7 @@ Gemm6x16_notleakyrelu_48:
 	VMASKMOVPS  Y8, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm6x16_fwdelu_51
+	JLE         Gemm6x16_fwdelu_52
 	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
@@ -4573,12 +4573,12 @@ Gemm6x16_notleakyrelu_48:
 	VMOVUPS     32(SP), Y0
 	VMASKMOVPS  Y10, Y0, 32(SI)
 
-Gemm6x16_fwdelu_51:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_fwdelu_52:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_notelu_50:
+Gemm6x16_notelu_51:
 	CMPQ        SI, $0x04
-	JNE         Gemm6x16_notsigmoid_52
+	JNE         Gemm6x16_notsigmoid_53
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -4672,7 +4672,7 @@ Gemm6x16_notelu_50:
 	VMASKMOVPS   Y0, Y1, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm6x16_fwdsigmoid_53
+	JLE          Gemm6x16_fwdsigmoid_54
 	VORPS        k32_80000000<>+0(SB), Y2, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -4763,7 +4763,7 @@ Gemm6x16_notelu_50:
 	VMASKMOVPS   Y2, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm6x16_fwdsigmoid_53
+	JLE          Gemm6x16_fwdsigmoid_54
 	VORPS        k32_80000000<>+0(SB), Y4, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -4854,7 +4854,7 @@ Gemm6x16_notelu_50:
 	VMASKMOVPS   Y4, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm6x16_fwdsigmoid_53
+	JLE          Gemm6x16_fwdsigmoid_54
 	VORPS        k32_80000000<>+0(SB), Y6, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -4945,7 +4945,7 @@ Gemm6x16_notelu_50:
 	VMASKMOVPS   Y6, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm6x16_fwdsigmoid_53
+	JLE          Gemm6x16_fwdsigmoid_54
 	VORPS        k32_80000000<>+0(SB), Y8, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -5036,7 +5036,7 @@ Gemm6x16_notelu_50:
 	VMASKMOVPS   Y8, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm6x16_fwdsigmoid_53
+	JLE          Gemm6x16_fwdsigmoid_54
 	VORPS        k32_80000000<>+0(SB), Y10, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -5126,12 +5126,12 @@ Gemm6x16_notelu_50:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y10, Y0, 32(SI)
 
-Gemm6x16_fwdsigmoid_53:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_fwdsigmoid_54:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_notsigmoid_52:
+Gemm6x16_notsigmoid_53:
 	CMPQ        SI, $0x05
-	JNE         Gemm6x16_nottanh_54
+	JNE         Gemm6x16_nottanh_55
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -5229,7 +5229,7 @@ Gemm6x16_notsigmoid_52:
 	VMASKMOVPS  Y12, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm6x16_fwdtanh_55
+	JLE         Gemm6x16_fwdtanh_56
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
@@ -5324,7 +5324,7 @@ Gemm6x16_notsigmoid_52:
 	VMASKMOVPS  Y1, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm6x16_fwdtanh_55
+	JLE         Gemm6x16_fwdtanh_56
 	VORPS       k32_80000000<>+0(SB), Y4, Y3
 	VADDPS      Y3, Y3, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
@@ -5419,7 +5419,7 @@ Gemm6x16_notsigmoid_52:
 	VMASKMOVPS  Y3, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm6x16_fwdtanh_55
+	JLE         Gemm6x16_fwdtanh_56
 	VORPS       k32_80000000<>+0(SB), Y6, Y5
 	VADDPS      Y5, Y5, Y4
 	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
@@ -5514,7 +5514,7 @@ Gemm6x16_notsigmoid_52:
 	VMASKMOVPS  Y5, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm6x16_fwdtanh_55
+	JLE         Gemm6x16_fwdtanh_56
 	VORPS       k32_80000000<>+0(SB), Y8, Y7
 	VADDPS      Y7, Y7, Y6
 	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
@@ -5609,7 +5609,7 @@ Gemm6x16_notsigmoid_52:
 	VMASKMOVPS  Y7, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm6x16_fwdtanh_55
+	JLE         Gemm6x16_fwdtanh_56
 	VORPS       k32_80000000<>+0(SB), Y10, Y9
 	VADDPS      Y9, Y9, Y8
 	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
@@ -5703,12 +5703,12 @@ Gemm6x16_notsigmoid_52:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 
-Gemm6x16_fwdtanh_55:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_fwdtanh_56:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_nottanh_54:
+Gemm6x16_nottanh_55:
 	CMPQ       SI, $0x06
-	JNE        Gemm6x16_notscaledsigmoid_56
+	JNE        Gemm6x16_notscaledsigmoid_57
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -5718,41 +5718,41 @@ Gemm6x16_nottanh_54:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_spillscaledsigmoid_57
+	JLE        Gemm6x16_spillscaledsigmoid_58
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_spillscaledsigmoid_57
+	JLE        Gemm6x16_spillscaledsigmoid_58
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_spillscaledsigmoid_57
+	JLE        Gemm6x16_spillscaledsigmoid_58
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_spillscaledsigmoid_57
+	JLE        Gemm6x16_spillscaledsigmoid_58
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_spillscaledsigmoid_57
+	JLE        Gemm6x16_spillscaledsigmoid_58
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_spillscaledsigmoid_57:
+Gemm6x16_spillscaledsigmoid_58:
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -5852,7 +5852,7 @@ Gemm6x16_spillscaledsigmoid_57:
 	VMASKMOVPS   Y3, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm6x16_fwdscaledsigmoid_58
+	JLE          Gemm6x16_fwdscaledsigmoid_59
 	VMOVUPS      (SP), Y6
 	VMASKMOVPS   (SI), Y6, Y6
 	VMOVUPS      32(SP), Y7
@@ -5949,7 +5949,7 @@ Gemm6x16_spillscaledsigmoid_57:
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm6x16_fwdscaledsigmoid_58
+	JLE          Gemm6x16_fwdscaledsigmoid_59
 	VMOVUPS      (SP), Y8
 	VMASKMOVPS   (SI), Y8, Y8
 	VMOVUPS      32(SP), Y2
@@ -6046,7 +6046,7 @@ Gemm6x16_spillscaledsigmoid_57:
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm6x16_fwdscaledsigmoid_58
+	JLE          Gemm6x16_fwdscaledsigmoid_59
 	VMOVUPS      (SP), Y11
 	VMASKMOVPS   (SI), Y11, Y11
 	VMOVUPS      32(SP), Y0
@@ -6143,7 +6143,7 @@ Gemm6x16_spillscaledsigmoid_57:
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm6x16_fwdscaledsigmoid_58
+	JLE          Gemm6x16_fwdscaledsigmoid_59
 	VMOVUPS      (SP), Y6
 	VMASKMOVPS   (SI), Y6, Y6
 	VMOVUPS      32(SP), Y3
@@ -6240,7 +6240,7 @@ Gemm6x16_spillscaledsigmoid_57:
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm6x16_fwdscaledsigmoid_58
+	JLE          Gemm6x16_fwdscaledsigmoid_59
 	VMOVUPS      (SP), Y8
 	VMASKMOVPS   (SI), Y8, Y8
 	VMOVUPS      32(SP), Y4
@@ -6336,12 +6336,12 @@ Gemm6x16_spillscaledsigmoid_57:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(SI)
 
-Gemm6x16_fwdscaledsigmoid_58:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_fwdscaledsigmoid_59:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_notscaledsigmoid_56:
+Gemm6x16_notscaledsigmoid_57:
 	CMPQ       SI, $0x07
-	JNE        Gemm6x16_notscaledtanh_59
+	JNE        Gemm6x16_notscaledtanh_60
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -6351,41 +6351,41 @@ Gemm6x16_notscaledsigmoid_56:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_spillscaledtanh_60
+	JLE        Gemm6x16_spillscaledtanh_61
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_spillscaledtanh_60
+	JLE        Gemm6x16_spillscaledtanh_61
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_spillscaledtanh_60
+	JLE        Gemm6x16_spillscaledtanh_61
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_spillscaledtanh_60
+	JLE        Gemm6x16_spillscaledtanh_61
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_spillscaledtanh_60
+	JLE        Gemm6x16_spillscaledtanh_61
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_spillscaledtanh_60:
+Gemm6x16_spillscaledtanh_61:
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -6529,7 +6529,7 @@ Gemm6x16_spillscaledtanh_60:
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_fwdscaledtanh_61
+	JLE        Gemm6x16_fwdscaledtanh_62
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (SI), Y8, Y8
 	VMOVUPS    32(SP), Y9
@@ -6670,7 +6670,7 @@ Gemm6x16_spillscaledtanh_60:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_fwdscaledtanh_61
+	JLE        Gemm6x16_fwdscaledtanh_62
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VMOVUPS    32(SP), Y4
@@ -6811,7 +6811,7 @@ Gemm6x16_spillscaledtanh_60:
 	VMASKMOVPS Y6, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_fwdscaledtanh_61
+	JLE        Gemm6x16_fwdscaledtanh_62
 	VMOVUPS    (SP), Y5
 	VMASKMOVPS (SI), Y5, Y5
 	VMOVUPS    32(SP), Y10
@@ -6952,7 +6952,7 @@ Gemm6x16_spillscaledtanh_60:
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_fwdscaledtanh_61
+	JLE        Gemm6x16_fwdscaledtanh_62
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (SI), Y1, Y1
 	VMOVUPS    32(SP), Y9
@@ -7093,7 +7093,7 @@ Gemm6x16_spillscaledtanh_60:
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_fwdscaledtanh_61
+	JLE        Gemm6x16_fwdscaledtanh_62
 	VMOVUPS    (SP), Y6
 	VMASKMOVPS (SI), Y6, Y6
 	VMOVUPS    32(SP), Y4
@@ -7233,16 +7233,16 @@ Gemm6x16_spillscaledtanh_60:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y2, Y0, 32(SI)
 
-Gemm6x16_fwdscaledtanh_61:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_fwdscaledtanh_62:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_notscaledtanh_59:
-	JMP Gemm6x16_store_40
+Gemm6x16_notscaledtanh_60:
+	JMP Gemm6x16_store_41
 
-Gemm6x16_bwd_42:
+Gemm6x16_bwd_43:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm6x16_bnotrelu_62
+	JNE        Gemm6x16_bnotrelu_63
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -7266,7 +7266,7 @@ Gemm6x16_bwd_42:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdrelu_63
+	JLE        Gemm6x16_bwdrelu_64
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -7284,7 +7284,7 @@ Gemm6x16_bwd_42:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdrelu_63
+	JLE        Gemm6x16_bwdrelu_64
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -7302,7 +7302,7 @@ Gemm6x16_bwd_42:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdrelu_63
+	JLE        Gemm6x16_bwdrelu_64
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -7320,7 +7320,7 @@ Gemm6x16_bwd_42:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdrelu_63
+	JLE        Gemm6x16_bwdrelu_64
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -7338,7 +7338,7 @@ Gemm6x16_bwd_42:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdrelu_63
+	JLE        Gemm6x16_bwdrelu_64
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -7354,12 +7354,12 @@ Gemm6x16_bwd_42:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdrelu_63:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_bwdrelu_64:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_bnotrelu_62:
+Gemm6x16_bnotrelu_63:
 	CMPQ       SI, $0x02
-	JNE        Gemm6x16_bnotleakyrelu_64
+	JNE        Gemm6x16_bnotleakyrelu_65
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -7385,7 +7385,7 @@ Gemm6x16_bnotrelu_62:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdleakyrelu_65
+	JLE        Gemm6x16_bwdleakyrelu_66
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -7405,7 +7405,7 @@ Gemm6x16_bnotrelu_62:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdleakyrelu_65
+	JLE        Gemm6x16_bwdleakyrelu_66
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -7425,7 +7425,7 @@ Gemm6x16_bnotrelu_62:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdleakyrelu_65
+	JLE        Gemm6x16_bwdleakyrelu_66
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -7445,7 +7445,7 @@ Gemm6x16_bnotrelu_62:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdleakyrelu_65
+	JLE        Gemm6x16_bwdleakyrelu_66
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -7465,7 +7465,7 @@ Gemm6x16_bnotrelu_62:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdleakyrelu_65
+	JLE        Gemm6x16_bwdleakyrelu_66
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -7483,12 +7483,12 @@ Gemm6x16_bnotrelu_62:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdleakyrelu_65:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_bwdleakyrelu_66:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_bnotleakyrelu_64:
+Gemm6x16_bnotleakyrelu_65:
 	CMPQ       SI, $0x03
-	JNE        Gemm6x16_bnotelu_66
+	JNE        Gemm6x16_bnotelu_67
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -7514,7 +7514,7 @@ Gemm6x16_bnotleakyrelu_64:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdelu_67
+	JLE        Gemm6x16_bwdelu_68
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
@@ -7534,7 +7534,7 @@ Gemm6x16_bnotleakyrelu_64:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdelu_67
+	JLE        Gemm6x16_bwdelu_68
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -7554,7 +7554,7 @@ Gemm6x16_bnotleakyrelu_64:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdelu_67
+	JLE        Gemm6x16_bwdelu_68
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -7574,7 +7574,7 @@ Gemm6x16_bnotleakyrelu_64:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdelu_67
+	JLE        Gemm6x16_bwdelu_68
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -7594,7 +7594,7 @@ Gemm6x16_bnotleakyrelu_64:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdelu_67
+	JLE        Gemm6x16_bwdelu_68
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -7612,12 +7612,12 @@ Gemm6x16_bnotleakyrelu_64:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdelu_67:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_bwdelu_68:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_bnotelu_66:
+Gemm6x16_bnotelu_67:
 	CMPQ       SI, $0x04
-	JNE        Gemm6x16_bnotsigmoid_68
+	JNE        Gemm6x16_bnotsigmoid_69
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -7643,7 +7643,7 @@ Gemm6x16_bnotelu_66:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdsigmoid_69
+	JLE        Gemm6x16_bwdsigmoid_70
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7663,7 +7663,7 @@ Gemm6x16_bnotelu_66:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdsigmoid_69
+	JLE        Gemm6x16_bwdsigmoid_70
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7683,7 +7683,7 @@ Gemm6x16_bnotelu_66:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdsigmoid_69
+	JLE        Gemm6x16_bwdsigmoid_70
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7703,7 +7703,7 @@ Gemm6x16_bnotelu_66:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdsigmoid_69
+	JLE        Gemm6x16_bwdsigmoid_70
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7723,7 +7723,7 @@ Gemm6x16_bnotelu_66:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdsigmoid_69
+	JLE        Gemm6x16_bwdsigmoid_70
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7741,12 +7741,12 @@ Gemm6x16_bnotelu_66:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdsigmoid_69:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_bwdsigmoid_70:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_bnotsigmoid_68:
+Gemm6x16_bnotsigmoid_69:
 	CMPQ       SI, $0x05
-	JNE        Gemm6x16_bnottanh_70
+	JNE        Gemm6x16_bnottanh_71
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -7774,7 +7774,7 @@ Gemm6x16_bnotsigmoid_68:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdtanh_71
+	JLE        Gemm6x16_bwdtanh_72
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7796,7 +7796,7 @@ Gemm6x16_bnotsigmoid_68:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdtanh_71
+	JLE        Gemm6x16_bwdtanh_72
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7818,7 +7818,7 @@ Gemm6x16_bnotsigmoid_68:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdtanh_71
+	JLE        Gemm6x16_bwdtanh_72
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7840,7 +7840,7 @@ Gemm6x16_bnotsigmoid_68:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdtanh_71
+	JLE        Gemm6x16_bwdtanh_72
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7862,7 +7862,7 @@ Gemm6x16_bnotsigmoid_68:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdtanh_71
+	JLE        Gemm6x16_bwdtanh_72
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7882,12 +7882,12 @@ Gemm6x16_bnotsigmoid_68:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdtanh_71:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_bwdtanh_72:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_bnottanh_70:
+Gemm6x16_bnottanh_71:
 	CMPQ       SI, $0x06
-	JNE        Gemm6x16_bnotscaledsigmoid_72
+	JNE        Gemm6x16_bnotscaledsigmoid_73
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -7915,7 +7915,7 @@ Gemm6x16_bnottanh_70:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdscaledsigmoid_73
+	JLE        Gemm6x16_bwdscaledsigmoid_74
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7937,7 +7937,7 @@ Gemm6x16_bnottanh_70:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdscaledsigmoid_73
+	JLE        Gemm6x16_bwdscaledsigmoid_74
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7959,7 +7959,7 @@ Gemm6x16_bnottanh_70:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdscaledsigmoid_73
+	JLE        Gemm6x16_bwdscaledsigmoid_74
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -7981,7 +7981,7 @@ Gemm6x16_bnottanh_70:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdscaledsigmoid_73
+	JLE        Gemm6x16_bwdscaledsigmoid_74
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8003,7 +8003,7 @@ Gemm6x16_bnottanh_70:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdscaledsigmoid_73
+	JLE        Gemm6x16_bwdscaledsigmoid_74
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8023,12 +8023,12 @@ Gemm6x16_bnottanh_70:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdscaledsigmoid_73:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_bwdscaledsigmoid_74:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_bnotscaledsigmoid_72:
+Gemm6x16_bnotscaledsigmoid_73:
 	CMPQ       SI, $0x07
-	JNE        Gemm6x16_bnotscaledtanh_74
+	JNE        Gemm6x16_bnotscaledtanh_75
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -8058,7 +8058,7 @@ Gemm6x16_bnotscaledsigmoid_72:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdscaledtanh_75
+	JLE        Gemm6x16_bwdscaledtanh_76
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8082,7 +8082,7 @@ Gemm6x16_bnotscaledsigmoid_72:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdscaledtanh_75
+	JLE        Gemm6x16_bwdscaledtanh_76
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8106,7 +8106,7 @@ Gemm6x16_bnotscaledsigmoid_72:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdscaledtanh_75
+	JLE        Gemm6x16_bwdscaledtanh_76
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8130,7 +8130,7 @@ Gemm6x16_bnotscaledsigmoid_72:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdscaledtanh_75
+	JLE        Gemm6x16_bwdscaledtanh_76
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8154,7 +8154,7 @@ Gemm6x16_bnotscaledsigmoid_72:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdscaledtanh_75
+	JLE        Gemm6x16_bwdscaledtanh_76
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8176,11 +8176,11 @@ Gemm6x16_bnotscaledsigmoid_72:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdscaledtanh_75:
-	JMP Gemm6x16_epidone_43
+Gemm6x16_bwdscaledtanh_76:
+	JMP Gemm6x16_epidone_44
 
-Gemm6x16_bnotscaledtanh_74:
-Gemm6x16_store_40:
+Gemm6x16_bnotscaledtanh_75:
+Gemm6x16_store_41:
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -8190,42 +8190,42 @@ Gemm6x16_store_40:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_storerows_76
+	JLE        Gemm6x16_storerows_77
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_storerows_76
+	JLE        Gemm6x16_storerows_77
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_storerows_76
+	JLE        Gemm6x16_storerows_77
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_storerows_76
+	JLE        Gemm6x16_storerows_77
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_storerows_76
+	JLE        Gemm6x16_storerows_77
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_storerows_76:
-Gemm6x16_epidone_43:
+Gemm6x16_storerows_77:
+Gemm6x16_epidone_44:
 Gemm6x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000018, SI, SI
@@ -8240,7 +8240,7 @@ Gemm6x16_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm6x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm6x16_copyrow_77
+	JZ         Gemm6x16_copyrow_78
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -8263,15 +8263,15 @@ Gemm6x16_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000003, R11
-	JNZ        Gemm6x16_copied_78
+	JNZ        Gemm6x16_copied_79
 	MOVQ       R9, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x000000c0, R12
-	JMP        Gemm6x16_copied_78
+	JMP        Gemm6x16_copied_79
 
-Gemm6x16_copyrow_77:
+Gemm6x16_copyrow_78:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y0
 	VMOVUPS    Y0, (R12)
@@ -8281,7 +8281,7 @@ Gemm6x16_copyrow_77:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm6x16_copied_78:
+Gemm6x16_copied_79:
 	JMP Gemm6x16_copytail
 
 Gemm6x16_done:
@@ -8530,7 +8530,7 @@ GLOBL k32_3f200000<>(SB), RODATA|NOPTR, $32
 
 // func Gemm6x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·Gemm6x16S(SB), NOSPLIT, $192-104
+TEXT ·Gemm6x16S(SB), NOSPLIT, $200-104
 	MOVQ         nr+16(FP), AX
 	LEAQ         gemmconst<>+128(SB), CX
 	SHLQ         $0x02, AX
@@ -8727,7 +8727,7 @@ Gemm6x16S_epi:
 	JL     Gemm6x16S_edge
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000001, DX
-	JZ     Gemm6x16S_noacc_80
+	JZ     Gemm6x16S_noacc_81
 	MOVQ   ldc+56(FP), BX
 	MOVQ   SI, DX
 	SHLQ   $0x02, BX
@@ -8749,12 +8749,12 @@ Gemm6x16S_epi:
 	VADDPS (DX), Y10, Y10
 	VADDPS 32(DX), Y11, Y11
 
-Gemm6x16S_noacc_80:
+Gemm6x16S_noacc_81:
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000004, DX
-	JNZ    Gemm6x16S_bwd_81
+	JNZ    Gemm6x16S_bwd_82
 	TESTQ  $0x00000002, DX
-	JZ     Gemm6x16S_nobias_84
+	JZ     Gemm6x16S_nobias_85
 	MOVQ   bias+64(FP), BX
 	VADDPS (BX), Y0, Y0
 	VADDPS 32(BX), Y1, Y1
@@ -8769,10 +8769,10 @@ Gemm6x16S_noacc_80:
 	VADDPS (BX), Y10, Y10
 	VADDPS 32(BX), Y11, Y11
 
-Gemm6x16S_nobias_84:
+Gemm6x16S_nobias_85:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm6x16S_notrelu_85
+	JNE     Gemm6x16S_notrelu_86
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -8817,11 +8817,11 @@ Gemm6x16S_nobias_84:
 	VXORPS  Y12, Y12, Y12
 	VMAXPS  Y11, Y12, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_notrelu_85:
+Gemm6x16S_notrelu_86:
 	CMPQ      DX, $0x02
-	JNE       Gemm6x16S_notleakyrelu_87
+	JNE       Gemm6x16S_notleakyrelu_88
 	MOVQ      ldc+56(FP), BX
 	MOVQ      SI, DX
 	SHLQ      $0x02, BX
@@ -8890,11 +8890,11 @@ Gemm6x16S_notrelu_85:
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y9
 	VBLENDVPS Y9, Y10, Y11, Y8
 	VMOVUPS   Y8, 32(DX)
-	JMP       Gemm6x16S_epidone_82
+	JMP       Gemm6x16S_epidone_83
 
-Gemm6x16S_notleakyrelu_87:
+Gemm6x16S_notleakyrelu_88:
 	CMPQ        DX, $0x03
-	JNE         Gemm6x16S_notelu_89
+	JNE         Gemm6x16S_notelu_90
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -9191,11 +9191,11 @@ Gemm6x16S_notleakyrelu_87:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
 	VBLENDVPS   Y14, Y13, Y11, Y10
 	VMOVUPS     Y10, 32(DX)
-	JMP         Gemm6x16S_epidone_82
+	JMP         Gemm6x16S_epidone_83
 
-Gemm6x16S_notelu_89:
+Gemm6x16S_notelu_90:
 	CMPQ        DX, $0x04
-	JNE         Gemm6x16S_notsigmoid_91
+	JNE         Gemm6x16S_notsigmoid_92
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -9720,11 +9720,11 @@ Gemm6x16S_notelu_89:
 	VMULPS       Y13, Y10, Y10
 	VFNMADD213PS Y12, Y12, Y10
 	VMOVUPS      Y10, 32(DX)
-	JMP          Gemm6x16S_epidone_82
+	JMP          Gemm6x16S_epidone_83
 
-Gemm6x16S_notsigmoid_91:
+Gemm6x16S_notsigmoid_92:
 	CMPQ        DX, $0x05
-	JNE         Gemm6x16S_nottanh_93
+	JNE         Gemm6x16S_nottanh_94
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -10273,11 +10273,11 @@ Gemm6x16S_notsigmoid_91:
 	VANDPS  k32_80000000<>+0(SB), Y11, Y11
 	VORPS   Y11, Y9, Y9
 	VMOVUPS Y9, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_nottanh_93:
+Gemm6x16S_nottanh_94:
 	CMPQ    DX, $0x06
-	JNE     Gemm6x16S_notscaledsigmoid_95
+	JNE     Gemm6x16S_notscaledsigmoid_96
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -10846,11 +10846,11 @@ Gemm6x16S_nottanh_93:
 	VFNMADD213PS Y11, Y11, Y1
 	VMOVUPS      Y2, (DX)
 	VMOVUPS      Y1, 32(DX)
-	JMP          Gemm6x16S_epidone_82
+	JMP          Gemm6x16S_epidone_83
 
-Gemm6x16S_notscaledsigmoid_95:
+Gemm6x16S_notscaledsigmoid_96:
 	CMPQ    DX, $0x07
-	JNE     Gemm6x16S_notscaledtanh_98
+	JNE     Gemm6x16S_notscaledtanh_99
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -11683,15 +11683,15 @@ Gemm6x16S_notscaledsigmoid_95:
 	VORPS   Y7, Y2, Y2
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y2, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_notscaledtanh_98:
-	JMP Gemm6x16S_store_79
+Gemm6x16S_notscaledtanh_99:
+	JMP Gemm6x16S_store_80
 
-Gemm6x16S_bwd_81:
+Gemm6x16S_bwd_82:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm6x16S_bnotrelu_101
+	JNE     Gemm6x16S_bnotrelu_102
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -11768,11 +11768,11 @@ Gemm6x16S_bwd_81:
 	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS  Y0, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_bnotrelu_101:
+Gemm6x16S_bnotrelu_102:
 	CMPQ      DX, $0x02
-	JNE       Gemm6x16S_bnotleakyrelu_103
+	JNE       Gemm6x16S_bnotleakyrelu_104
 	MOVQ      ldc+56(FP), BX
 	MOVQ      SI, DX
 	SHLQ      $0x02, BX
@@ -11861,11 +11861,11 @@ Gemm6x16S_bnotrelu_101:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(DX)
-	JMP       Gemm6x16S_epidone_82
+	JMP       Gemm6x16S_epidone_83
 
-Gemm6x16S_bnotleakyrelu_103:
+Gemm6x16S_bnotleakyrelu_104:
 	CMPQ      DX, $0x03
-	JNE       Gemm6x16S_bnotelu_105
+	JNE       Gemm6x16S_bnotelu_106
 	MOVQ      ldc+56(FP), BX
 	MOVQ      SI, DX
 	SHLQ      $0x02, BX
@@ -11954,11 +11954,11 @@ Gemm6x16S_bnotleakyrelu_103:
 	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(DX)
-	JMP       Gemm6x16S_epidone_82
+	JMP       Gemm6x16S_epidone_83
 
-Gemm6x16S_bnotelu_105:
+Gemm6x16S_bnotelu_106:
 	CMPQ    DX, $0x04
-	JNE     Gemm6x16S_bnotsigmoid_107
+	JNE     Gemm6x16S_bnotsigmoid_108
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -12047,11 +12047,11 @@ Gemm6x16S_bnotelu_105:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_bnotsigmoid_107:
+Gemm6x16S_bnotsigmoid_108:
 	CMPQ    DX, $0x05
-	JNE     Gemm6x16S_bnottanh_109
+	JNE     Gemm6x16S_bnottanh_110
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -12152,11 +12152,11 @@ Gemm6x16S_bnotsigmoid_107:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_bnottanh_109:
+Gemm6x16S_bnottanh_110:
 	CMPQ    DX, $0x06
-	JNE     Gemm6x16S_bnotscaledsigmoid_111
+	JNE     Gemm6x16S_bnotscaledsigmoid_112
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -12257,11 +12257,11 @@ Gemm6x16S_bnottanh_109:
 	VMULPS  64(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_bnotscaledsigmoid_111:
+Gemm6x16S_bnotscaledsigmoid_112:
 	CMPQ    DX, $0x07
-	JNE     Gemm6x16S_bnotscaledtanh_113
+	JNE     Gemm6x16S_bnotscaledtanh_114
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -12374,10 +12374,10 @@ Gemm6x16S_bnotscaledsigmoid_111:
 	VMULPS  160(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_82
+	JMP     Gemm6x16S_epidone_83
 
-Gemm6x16S_bnotscaledtanh_113:
-Gemm6x16S_store_79:
+Gemm6x16S_bnotscaledtanh_114:
+Gemm6x16S_store_80:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -12399,13 +12399,13 @@ Gemm6x16S_store_79:
 	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
 
-Gemm6x16S_epidone_82:
+Gemm6x16S_epidone_83:
 	JMP Gemm6x16S_next
 
 Gemm6x16S_edge:
 	MOVQ       flags+88(FP), DX
 	TESTQ      $0x00000001, DX
-	JZ         Gemm6x16S_noacc_117
+	JZ         Gemm6x16S_noacc_118
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -12417,7 +12417,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y1, Y1
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_accrows_120
+	JLE        Gemm6x16S_accrows_121
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y2, Y2
@@ -12426,7 +12426,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y3, Y3
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_accrows_120
+	JLE        Gemm6x16S_accrows_121
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y4, Y4
@@ -12435,7 +12435,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_accrows_120
+	JLE        Gemm6x16S_accrows_121
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y6, Y6
@@ -12444,7 +12444,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y7, Y7
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_accrows_120
+	JLE        Gemm6x16S_accrows_121
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y8, Y8
@@ -12453,7 +12453,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y9, Y9
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_accrows_120
+	JLE        Gemm6x16S_accrows_121
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y10, Y10
@@ -12461,13 +12461,13 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(DX), Y12, Y12
 	VADDPS     Y12, Y11, Y11
 
-Gemm6x16S_accrows_120:
-Gemm6x16S_noacc_117:
+Gemm6x16S_accrows_121:
+Gemm6x16S_noacc_118:
 	MOVQ       flags+88(FP), DX
 	TESTQ      $0x00000004, DX
-	JNZ        Gemm6x16S_bwd_118
+	JNZ        Gemm6x16S_bwd_119
 	TESTQ      $0x00000002, DX
-	JZ         Gemm6x16S_nobias_121
+	JZ         Gemm6x16S_nobias_122
 	MOVQ       bias+64(FP), BX
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (BX), Y12, Y12
@@ -12486,10 +12486,10 @@ Gemm6x16S_noacc_117:
 	VADDPS     Y12, Y10, Y10
 	VADDPS     Y13, Y11, Y11
 
-Gemm6x16S_nobias_121:
+Gemm6x16S_nobias_122:
 	SHRQ       $0x08, DX
 	CMPQ       DX, $0x01
-	JNE        Gemm6x16S_notrelu_122
+	JNE        Gemm6x16S_notrelu_123
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -12503,7 +12503,7 @@ Gemm6x16S_nobias_121:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_fwdrelu_123
+	JLE        Gemm6x16S_fwdrelu_124
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y2, Y12, Y2
 	VMOVUPS    (SP), Y0
@@ -12514,7 +12514,7 @@ Gemm6x16S_nobias_121:
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_fwdrelu_123
+	JLE        Gemm6x16S_fwdrelu_124
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y4, Y12, Y4
 	VMOVUPS    (SP), Y0
@@ -12525,7 +12525,7 @@ Gemm6x16S_nobias_121:
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_fwdrelu_123
+	JLE        Gemm6x16S_fwdrelu_124
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y6, Y12, Y6
 	VMOVUPS    (SP), Y0
@@ -12536,7 +12536,7 @@ Gemm6x16S_nobias_121:
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_fwdrelu_123
+	JLE        Gemm6x16S_fwdrelu_124
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y8, Y12, Y8
 	VMOVUPS    (SP), Y0
@@ -12547,7 +12547,7 @@ Gemm6x16S_nobias_121:
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_fwdrelu_123
+	JLE        Gemm6x16S_fwdrelu_124
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y10, Y12, Y10
 	VMOVUPS    (SP), Y0
@@ -12557,12 +12557,12 @@ Gemm6x16S_nobias_121:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_fwdrelu_123:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_fwdrelu_124:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_notrelu_122:
+Gemm6x16S_notrelu_123:
 	CMPQ       DX, $0x02
-	JNE        Gemm6x16S_notleakyrelu_124
+	JNE        Gemm6x16S_notleakyrelu_125
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -12580,7 +12580,7 @@ Gemm6x16S_notrelu_122:
 	VMASKMOVPS Y13, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_fwdleakyrelu_125
+	JLE        Gemm6x16S_fwdleakyrelu_126
 	VMULPS     64(SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -12595,7 +12595,7 @@ Gemm6x16S_notrelu_122:
 	VMASKMOVPS Y0, Y1, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_fwdleakyrelu_125
+	JLE        Gemm6x16S_fwdleakyrelu_126
 	VMULPS     64(SP), Y4, Y3
 	VMINPS     k32_80000000<>+0(SB), Y3, Y3
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
@@ -12610,7 +12610,7 @@ Gemm6x16S_notrelu_122:
 	VMASKMOVPS Y2, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_fwdleakyrelu_125
+	JLE        Gemm6x16S_fwdleakyrelu_126
 	VMULPS     64(SP), Y6, Y5
 	VMINPS     k32_80000000<>+0(SB), Y5, Y5
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
@@ -12625,7 +12625,7 @@ Gemm6x16S_notrelu_122:
 	VMASKMOVPS Y4, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_fwdleakyrelu_125
+	JLE        Gemm6x16S_fwdleakyrelu_126
 	VMULPS     64(SP), Y8, Y7
 	VMINPS     k32_80000000<>+0(SB), Y7, Y7
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y6
@@ -12640,7 +12640,7 @@ Gemm6x16S_notrelu_122:
 	VMASKMOVPS Y6, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_fwdleakyrelu_125
+	JLE        Gemm6x16S_fwdleakyrelu_126
 	VMULPS     64(SP), Y10, Y9
 	VMINPS     k32_80000000<>+0(SB), Y9, Y9
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y8
@@ -12654,12 +12654,12 @@ Gemm6x16S_notrelu_122:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y8, Y0, 32(DX)
 
-Gemm6x16S_fwdleakyrelu_125:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_fwdleakyrelu_126:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_notleakyrelu_124:
+Gemm6x16S_notleakyrelu_125:
 	CMPQ        DX, $0x03
-	JNE         Gemm6x16S_notelu_126
+	JNE         Gemm6x16S_notelu_127
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -12715,7 +12715,7 @@ Gemm6x16S_notleakyrelu_124:
 	VMASKMOVPS  Y0, Y1, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x01
-	JLE         Gemm6x16S_fwdelu_127
+	JLE         Gemm6x16S_fwdelu_128
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
@@ -12768,7 +12768,7 @@ Gemm6x16S_notleakyrelu_124:
 	VMASKMOVPS  Y2, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x02
-	JLE         Gemm6x16S_fwdelu_127
+	JLE         Gemm6x16S_fwdelu_128
 	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
@@ -12821,7 +12821,7 @@ Gemm6x16S_notleakyrelu_124:
 	VMASKMOVPS  Y4, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x03
-	JLE         Gemm6x16S_fwdelu_127
+	JLE         Gemm6x16S_fwdelu_128
 	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
@@ -12874,7 +12874,7 @@ Gemm6x16S_notleakyrelu_124:
 	VMASKMOVPS  Y6, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x04
-	JLE         Gemm6x16S_fwdelu_127
+	JLE         Gemm6x16S_fwdelu_128
 	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
@@ -12927,7 +12927,7 @@ Gemm6x16S_notleakyrelu_124:
 	VMASKMOVPS  Y8, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x05
-	JLE         Gemm6x16S_fwdelu_127
+	JLE         Gemm6x16S_fwdelu_128
 	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
@@ -12979,12 +12979,12 @@ Gemm6x16S_notleakyrelu_124:
 	VMOVUPS     32(SP), Y0
 	VMASKMOVPS  Y10, Y0, 32(DX)
 
-Gemm6x16S_fwdelu_127:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_fwdelu_128:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_notelu_126:
+Gemm6x16S_notelu_127:
 	CMPQ        DX, $0x04
-	JNE         Gemm6x16S_notsigmoid_128
+	JNE         Gemm6x16S_notsigmoid_129
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -13078,7 +13078,7 @@ Gemm6x16S_notelu_126:
 	VMASKMOVPS   Y0, Y1, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x01
-	JLE          Gemm6x16S_fwdsigmoid_129
+	JLE          Gemm6x16S_fwdsigmoid_130
 	VORPS        k32_80000000<>+0(SB), Y2, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -13169,7 +13169,7 @@ Gemm6x16S_notelu_126:
 	VMASKMOVPS   Y2, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x02
-	JLE          Gemm6x16S_fwdsigmoid_129
+	JLE          Gemm6x16S_fwdsigmoid_130
 	VORPS        k32_80000000<>+0(SB), Y4, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -13260,7 +13260,7 @@ Gemm6x16S_notelu_126:
 	VMASKMOVPS   Y4, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x03
-	JLE          Gemm6x16S_fwdsigmoid_129
+	JLE          Gemm6x16S_fwdsigmoid_130
 	VORPS        k32_80000000<>+0(SB), Y6, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -13351,7 +13351,7 @@ Gemm6x16S_notelu_126:
 	VMASKMOVPS   Y6, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x04
-	JLE          Gemm6x16S_fwdsigmoid_129
+	JLE          Gemm6x16S_fwdsigmoid_130
 	VORPS        k32_80000000<>+0(SB), Y8, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -13442,7 +13442,7 @@ Gemm6x16S_notelu_126:
 	VMASKMOVPS   Y8, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x05
-	JLE          Gemm6x16S_fwdsigmoid_129
+	JLE          Gemm6x16S_fwdsigmoid_130
 	VORPS        k32_80000000<>+0(SB), Y10, Y12
 	VMOVUPS      k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y12, Y13
@@ -13532,12 +13532,12 @@ Gemm6x16S_notelu_126:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y10, Y0, 32(DX)
 
-Gemm6x16S_fwdsigmoid_129:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_fwdsigmoid_130:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_notsigmoid_128:
+Gemm6x16S_notsigmoid_129:
 	CMPQ        DX, $0x05
-	JNE         Gemm6x16S_nottanh_130
+	JNE         Gemm6x16S_nottanh_131
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -13635,7 +13635,7 @@ Gemm6x16S_notsigmoid_128:
 	VMASKMOVPS  Y12, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x01
-	JLE         Gemm6x16S_fwdtanh_131
+	JLE         Gemm6x16S_fwdtanh_132
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
@@ -13730,7 +13730,7 @@ Gemm6x16S_notsigmoid_128:
 	VMASKMOVPS  Y1, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x02
-	JLE         Gemm6x16S_fwdtanh_131
+	JLE         Gemm6x16S_fwdtanh_132
 	VORPS       k32_80000000<>+0(SB), Y4, Y3
 	VADDPS      Y3, Y3, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
@@ -13825,7 +13825,7 @@ Gemm6x16S_notsigmoid_128:
 	VMASKMOVPS  Y3, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x03
-	JLE         Gemm6x16S_fwdtanh_131
+	JLE         Gemm6x16S_fwdtanh_132
 	VORPS       k32_80000000<>+0(SB), Y6, Y5
 	VADDPS      Y5, Y5, Y4
 	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
@@ -13920,7 +13920,7 @@ Gemm6x16S_notsigmoid_128:
 	VMASKMOVPS  Y5, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x04
-	JLE         Gemm6x16S_fwdtanh_131
+	JLE         Gemm6x16S_fwdtanh_132
 	VORPS       k32_80000000<>+0(SB), Y8, Y7
 	VADDPS      Y7, Y7, Y6
 	VMAXPS      k32_c1a00000<>+0(SB), Y6, Y6
@@ -14015,7 +14015,7 @@ Gemm6x16S_notsigmoid_128:
 	VMASKMOVPS  Y7, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x05
-	JLE         Gemm6x16S_fwdtanh_131
+	JLE         Gemm6x16S_fwdtanh_132
 	VORPS       k32_80000000<>+0(SB), Y10, Y9
 	VADDPS      Y9, Y9, Y8
 	VMAXPS      k32_c1a00000<>+0(SB), Y8, Y8
@@ -14109,12 +14109,12 @@ Gemm6x16S_notsigmoid_128:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 
-Gemm6x16S_fwdtanh_131:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_fwdtanh_132:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_nottanh_130:
+Gemm6x16S_nottanh_131:
 	CMPQ       DX, $0x06
-	JNE        Gemm6x16S_notscaledsigmoid_132
+	JNE        Gemm6x16S_notscaledsigmoid_133
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -14124,41 +14124,41 @@ Gemm6x16S_nottanh_130:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_spillscaledsigmoid_133
+	JLE        Gemm6x16S_spillscaledsigmoid_134
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_spillscaledsigmoid_133
+	JLE        Gemm6x16S_spillscaledsigmoid_134
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_spillscaledsigmoid_133
+	JLE        Gemm6x16S_spillscaledsigmoid_134
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_spillscaledsigmoid_133
+	JLE        Gemm6x16S_spillscaledsigmoid_134
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_spillscaledsigmoid_133
+	JLE        Gemm6x16S_spillscaledsigmoid_134
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_spillscaledsigmoid_133:
+Gemm6x16S_spillscaledsigmoid_134:
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -14258,7 +14258,7 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VMASKMOVPS   Y3, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x01
-	JLE          Gemm6x16S_fwdscaledsigmoid_134
+	JLE          Gemm6x16S_fwdscaledsigmoid_135
 	VMOVUPS      (SP), Y6
 	VMASKMOVPS   (DX), Y6, Y6
 	VMOVUPS      32(SP), Y7
@@ -14355,7 +14355,7 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VMASKMOVPS   Y1, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x02
-	JLE          Gemm6x16S_fwdscaledsigmoid_134
+	JLE          Gemm6x16S_fwdscaledsigmoid_135
 	VMOVUPS      (SP), Y8
 	VMASKMOVPS   (DX), Y8, Y8
 	VMOVUPS      32(SP), Y2
@@ -14452,7 +14452,7 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VMASKMOVPS   Y1, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x03
-	JLE          Gemm6x16S_fwdscaledsigmoid_134
+	JLE          Gemm6x16S_fwdscaledsigmoid_135
 	VMOVUPS      (SP), Y11
 	VMASKMOVPS   (DX), Y11, Y11
 	VMOVUPS      32(SP), Y0
@@ -14549,7 +14549,7 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VMASKMOVPS   Y1, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x04
-	JLE          Gemm6x16S_fwdscaledsigmoid_134
+	JLE          Gemm6x16S_fwdscaledsigmoid_135
 	VMOVUPS      (SP), Y6
 	VMASKMOVPS   (DX), Y6, Y6
 	VMOVUPS      32(SP), Y3
@@ -14646,7 +14646,7 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VMASKMOVPS   Y1, Y0, 32(DX)
 	ADDQ         BX, DX
 	CMPQ         R8, $0x05
-	JLE          Gemm6x16S_fwdscaledsigmoid_134
+	JLE          Gemm6x16S_fwdscaledsigmoid_135
 	VMOVUPS      (SP), Y8
 	VMASKMOVPS   (DX), Y8, Y8
 	VMOVUPS      32(SP), Y4
@@ -14742,12 +14742,12 @@ Gemm6x16S_spillscaledsigmoid_133:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y1, Y0, 32(DX)
 
-Gemm6x16S_fwdscaledsigmoid_134:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_fwdscaledsigmoid_135:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_notscaledsigmoid_132:
+Gemm6x16S_notscaledsigmoid_133:
 	CMPQ       DX, $0x07
-	JNE        Gemm6x16S_notscaledtanh_135
+	JNE        Gemm6x16S_notscaledtanh_136
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -14757,41 +14757,41 @@ Gemm6x16S_notscaledsigmoid_132:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_spillscaledtanh_136
+	JLE        Gemm6x16S_spillscaledtanh_137
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_spillscaledtanh_136
+	JLE        Gemm6x16S_spillscaledtanh_137
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_spillscaledtanh_136
+	JLE        Gemm6x16S_spillscaledtanh_137
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_spillscaledtanh_136
+	JLE        Gemm6x16S_spillscaledtanh_137
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_spillscaledtanh_136
+	JLE        Gemm6x16S_spillscaledtanh_137
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_spillscaledtanh_136:
+Gemm6x16S_spillscaledtanh_137:
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -14935,7 +14935,7 @@ Gemm6x16S_spillscaledtanh_136:
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_fwdscaledtanh_137
+	JLE        Gemm6x16S_fwdscaledtanh_138
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DX), Y8, Y8
 	VMOVUPS    32(SP), Y9
@@ -15076,7 +15076,7 @@ Gemm6x16S_spillscaledtanh_136:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_fwdscaledtanh_137
+	JLE        Gemm6x16S_fwdscaledtanh_138
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VMOVUPS    32(SP), Y4
@@ -15217,7 +15217,7 @@ Gemm6x16S_spillscaledtanh_136:
 	VMASKMOVPS Y6, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_fwdscaledtanh_137
+	JLE        Gemm6x16S_fwdscaledtanh_138
 	VMOVUPS    (SP), Y5
 	VMASKMOVPS (DX), Y5, Y5
 	VMOVUPS    32(SP), Y10
@@ -15358,7 +15358,7 @@ Gemm6x16S_spillscaledtanh_136:
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_fwdscaledtanh_137
+	JLE        Gemm6x16S_fwdscaledtanh_138
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (DX), Y1, Y1
 	VMOVUPS    32(SP), Y9
@@ -15499,7 +15499,7 @@ Gemm6x16S_spillscaledtanh_136:
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_fwdscaledtanh_137
+	JLE        Gemm6x16S_fwdscaledtanh_138
 	VMOVUPS    (SP), Y6
 	VMASKMOVPS (DX), Y6, Y6
 	VMOVUPS    32(SP), Y4
@@ -15639,16 +15639,16 @@ Gemm6x16S_spillscaledtanh_136:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y2, Y0, 32(DX)
 
-Gemm6x16S_fwdscaledtanh_137:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_fwdscaledtanh_138:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_notscaledtanh_135:
-	JMP Gemm6x16S_store_116
+Gemm6x16S_notscaledtanh_136:
+	JMP Gemm6x16S_store_117
 
-Gemm6x16S_bwd_118:
+Gemm6x16S_bwd_119:
 	SHRQ       $0x08, DX
 	CMPQ       DX, $0x01
-	JNE        Gemm6x16S_bnotrelu_138
+	JNE        Gemm6x16S_bnotrelu_139
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -15672,7 +15672,7 @@ Gemm6x16S_bwd_118:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdrelu_139
+	JLE        Gemm6x16S_bwdrelu_140
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -15690,7 +15690,7 @@ Gemm6x16S_bwd_118:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdrelu_139
+	JLE        Gemm6x16S_bwdrelu_140
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -15708,7 +15708,7 @@ Gemm6x16S_bwd_118:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdrelu_139
+	JLE        Gemm6x16S_bwdrelu_140
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -15726,7 +15726,7 @@ Gemm6x16S_bwd_118:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdrelu_139
+	JLE        Gemm6x16S_bwdrelu_140
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -15744,7 +15744,7 @@ Gemm6x16S_bwd_118:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdrelu_139
+	JLE        Gemm6x16S_bwdrelu_140
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -15760,12 +15760,12 @@ Gemm6x16S_bwd_118:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdrelu_139:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_bwdrelu_140:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_bnotrelu_138:
+Gemm6x16S_bnotrelu_139:
 	CMPQ       DX, $0x02
-	JNE        Gemm6x16S_bnotleakyrelu_140
+	JNE        Gemm6x16S_bnotleakyrelu_141
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -15791,7 +15791,7 @@ Gemm6x16S_bnotrelu_138:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdleakyrelu_141
+	JLE        Gemm6x16S_bwdleakyrelu_142
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -15811,7 +15811,7 @@ Gemm6x16S_bnotrelu_138:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdleakyrelu_141
+	JLE        Gemm6x16S_bwdleakyrelu_142
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -15831,7 +15831,7 @@ Gemm6x16S_bnotrelu_138:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdleakyrelu_141
+	JLE        Gemm6x16S_bwdleakyrelu_142
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -15851,7 +15851,7 @@ Gemm6x16S_bnotrelu_138:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdleakyrelu_141
+	JLE        Gemm6x16S_bwdleakyrelu_142
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -15871,7 +15871,7 @@ Gemm6x16S_bnotrelu_138:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdleakyrelu_141
+	JLE        Gemm6x16S_bwdleakyrelu_142
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -15889,12 +15889,12 @@ Gemm6x16S_bnotrelu_138:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdleakyrelu_141:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_bwdleakyrelu_142:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_bnotleakyrelu_140:
+Gemm6x16S_bnotleakyrelu_141:
 	CMPQ       DX, $0x03
-	JNE        Gemm6x16S_bnotelu_142
+	JNE        Gemm6x16S_bnotelu_143
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -15920,7 +15920,7 @@ Gemm6x16S_bnotleakyrelu_140:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdelu_143
+	JLE        Gemm6x16S_bwdelu_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
@@ -15940,7 +15940,7 @@ Gemm6x16S_bnotleakyrelu_140:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdelu_143
+	JLE        Gemm6x16S_bwdelu_144
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -15960,7 +15960,7 @@ Gemm6x16S_bnotleakyrelu_140:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdelu_143
+	JLE        Gemm6x16S_bwdelu_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -15980,7 +15980,7 @@ Gemm6x16S_bnotleakyrelu_140:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdelu_143
+	JLE        Gemm6x16S_bwdelu_144
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -16000,7 +16000,7 @@ Gemm6x16S_bnotleakyrelu_140:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdelu_143
+	JLE        Gemm6x16S_bwdelu_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -16018,12 +16018,12 @@ Gemm6x16S_bnotleakyrelu_140:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdelu_143:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_bwdelu_144:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_bnotelu_142:
+Gemm6x16S_bnotelu_143:
 	CMPQ       DX, $0x04
-	JNE        Gemm6x16S_bnotsigmoid_144
+	JNE        Gemm6x16S_bnotsigmoid_145
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -16049,7 +16049,7 @@ Gemm6x16S_bnotelu_142:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdsigmoid_145
+	JLE        Gemm6x16S_bwdsigmoid_146
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16069,7 +16069,7 @@ Gemm6x16S_bnotelu_142:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdsigmoid_145
+	JLE        Gemm6x16S_bwdsigmoid_146
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16089,7 +16089,7 @@ Gemm6x16S_bnotelu_142:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdsigmoid_145
+	JLE        Gemm6x16S_bwdsigmoid_146
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16109,7 +16109,7 @@ Gemm6x16S_bnotelu_142:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdsigmoid_145
+	JLE        Gemm6x16S_bwdsigmoid_146
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16129,7 +16129,7 @@ Gemm6x16S_bnotelu_142:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdsigmoid_145
+	JLE        Gemm6x16S_bwdsigmoid_146
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16147,12 +16147,12 @@ Gemm6x16S_bnotelu_142:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdsigmoid_145:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_bwdsigmoid_146:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_bnotsigmoid_144:
+Gemm6x16S_bnotsigmoid_145:
 	CMPQ       DX, $0x05
-	JNE        Gemm6x16S_bnottanh_146
+	JNE        Gemm6x16S_bnottanh_147
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -16180,7 +16180,7 @@ Gemm6x16S_bnotsigmoid_144:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdtanh_147
+	JLE        Gemm6x16S_bwdtanh_148
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16202,7 +16202,7 @@ Gemm6x16S_bnotsigmoid_144:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdtanh_147
+	JLE        Gemm6x16S_bwdtanh_148
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16224,7 +16224,7 @@ Gemm6x16S_bnotsigmoid_144:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdtanh_147
+	JLE        Gemm6x16S_bwdtanh_148
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16246,7 +16246,7 @@ Gemm6x16S_bnotsigmoid_144:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdtanh_147
+	JLE        Gemm6x16S_bwdtanh_148
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16268,7 +16268,7 @@ Gemm6x16S_bnotsigmoid_144:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdtanh_147
+	JLE        Gemm6x16S_bwdtanh_148
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16288,12 +16288,12 @@ Gemm6x16S_bnotsigmoid_144:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdtanh_147:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_bwdtanh_148:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_bnottanh_146:
+Gemm6x16S_bnottanh_147:
 	CMPQ       DX, $0x06
-	JNE        Gemm6x16S_bnotscaledsigmoid_148
+	JNE        Gemm6x16S_bnotscaledsigmoid_149
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -16321,7 +16321,7 @@ Gemm6x16S_bnottanh_146:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdscaledsigmoid_149
+	JLE        Gemm6x16S_bwdscaledsigmoid_150
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16343,7 +16343,7 @@ Gemm6x16S_bnottanh_146:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdscaledsigmoid_149
+	JLE        Gemm6x16S_bwdscaledsigmoid_150
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16365,7 +16365,7 @@ Gemm6x16S_bnottanh_146:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdscaledsigmoid_149
+	JLE        Gemm6x16S_bwdscaledsigmoid_150
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16387,7 +16387,7 @@ Gemm6x16S_bnottanh_146:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdscaledsigmoid_149
+	JLE        Gemm6x16S_bwdscaledsigmoid_150
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16409,7 +16409,7 @@ Gemm6x16S_bnottanh_146:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdscaledsigmoid_149
+	JLE        Gemm6x16S_bwdscaledsigmoid_150
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16429,12 +16429,12 @@ Gemm6x16S_bnottanh_146:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdscaledsigmoid_149:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_bwdscaledsigmoid_150:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_bnotscaledsigmoid_148:
+Gemm6x16S_bnotscaledsigmoid_149:
 	CMPQ       DX, $0x07
-	JNE        Gemm6x16S_bnotscaledtanh_150
+	JNE        Gemm6x16S_bnotscaledtanh_151
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -16464,7 +16464,7 @@ Gemm6x16S_bnotscaledsigmoid_148:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdscaledtanh_151
+	JLE        Gemm6x16S_bwdscaledtanh_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -16488,7 +16488,7 @@ Gemm6x16S_bnotscaledsigmoid_148:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdscaledtanh_151
+	JLE        Gemm6x16S_bwdscaledtanh_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -16512,7 +16512,7 @@ Gemm6x16S_bnotscaledsigmoid_148:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdscaledtanh_151
+	JLE        Gemm6x16S_bwdscaledtanh_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -16536,7 +16536,7 @@ Gemm6x16S_bnotscaledsigmoid_148:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdscaledtanh_151
+	JLE        Gemm6x16S_bwdscaledtanh_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -16560,7 +16560,7 @@ Gemm6x16S_bnotscaledsigmoid_148:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdscaledtanh_151
+	JLE        Gemm6x16S_bwdscaledtanh_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -16582,11 +16582,11 @@ Gemm6x16S_bnotscaledsigmoid_148:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdscaledtanh_151:
-	JMP Gemm6x16S_epidone_119
+Gemm6x16S_bwdscaledtanh_152:
+	JMP Gemm6x16S_epidone_120
 
-Gemm6x16S_bnotscaledtanh_150:
-Gemm6x16S_store_116:
+Gemm6x16S_bnotscaledtanh_151:
+Gemm6x16S_store_117:
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -16596,42 +16596,42 @@ Gemm6x16S_store_116:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_storerows_152
+	JLE        Gemm6x16S_storerows_153
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_storerows_152
+	JLE        Gemm6x16S_storerows_153
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_storerows_152
+	JLE        Gemm6x16S_storerows_153
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_storerows_152
+	JLE        Gemm6x16S_storerows_153
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_storerows_152
+	JLE        Gemm6x16S_storerows_153
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_storerows_152:
-Gemm6x16S_epidone_119:
+Gemm6x16S_storerows_153:
+Gemm6x16S_epidone_120:
 Gemm6x16S_next:
 	MOVQ   ldc+56(FP), DX
 	IMUL3Q $0x00000018, DX, DX
@@ -16650,7 +16650,7 @@ Gemm6x16S_copytail:
 
 // func Gemm4x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·Gemm4x16(SB), NOSPLIT, $192-112
+TEXT ·Gemm4x16(SB), NOSPLIT, $200-112
 	MOVQ         nr+16(FP), AX
 	LEAQ         gemmconst<>+128(SB), CX
 	SHLQ         $0x02, AX
@@ -16776,9 +16776,9 @@ Gemm4x16_kloop:
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
 	TESTQ        R11, R11
-	JZ           Gemm4x16_nocopyrow
+	JZ           Gemm4x16_nocopyrow_154
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x16_copyrow_153
+	JZ           Gemm4x16_copyrow_155
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -16801,15 +16801,15 @@ Gemm4x16_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x00000003, R11
-	JNZ          Gemm4x16_copied_154
+	JNZ          Gemm4x16_copied_156
 	MOVQ         R9, R13
 	SHLQ         $0x04, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x000000c0, R12
-	JMP          Gemm4x16_copied_154
+	JMP          Gemm4x16_copied_156
 
-Gemm4x16_copyrow_153:
+Gemm4x16_copyrow_155:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y8
 	VMOVUPS    Y8, (R12)
@@ -16819,8 +16819,8 @@ Gemm4x16_copyrow_153:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm4x16_copied_154:
-Gemm4x16_nocopyrow:
+Gemm4x16_copied_156:
+Gemm4x16_nocopyrow_154:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000100, SI
 	SUBQ $0x04, DI
@@ -16859,7 +16859,7 @@ Gemm4x16_epi:
 	JL     Gemm4x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm4x16_noacc_156
+	JZ     Gemm4x16_noacc_158
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -16875,12 +16875,12 @@ Gemm4x16_epi:
 	VADDPS (SI), Y6, Y6
 	VADDPS 32(SI), Y7, Y7
 
-Gemm4x16_noacc_156:
+Gemm4x16_noacc_158:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm4x16_bwd_157
+	JNZ    Gemm4x16_bwd_159
 	TESTQ  $0x00000002, SI
-	JZ     Gemm4x16_nobias_160
+	JZ     Gemm4x16_nobias_162
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Y0, Y0
 	VADDPS 32(DI), Y1, Y1
@@ -16891,10 +16891,10 @@ Gemm4x16_noacc_156:
 	VADDPS (DI), Y6, Y6
 	VADDPS 32(DI), Y7, Y7
 
-Gemm4x16_nobias_160:
+Gemm4x16_nobias_162:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x16_notrelu_161
+	JNE     Gemm4x16_notrelu_163
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -16925,11 +16925,11 @@ Gemm4x16_nobias_160:
 	VXORPS  Y8, Y8, Y8
 	VMAXPS  Y7, Y8, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_notrelu_161:
+Gemm4x16_notrelu_163:
 	CMPQ      SI, $0x02
-	JNE       Gemm4x16_notleakyrelu_163
+	JNE       Gemm4x16_notleakyrelu_165
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -16976,11 +16976,11 @@ Gemm4x16_notrelu_161:
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y5
 	VBLENDVPS Y5, Y6, Y7, Y4
 	VMOVUPS   Y4, 32(SI)
-	JMP       Gemm4x16_epidone_158
+	JMP       Gemm4x16_epidone_160
 
-Gemm4x16_notleakyrelu_163:
+Gemm4x16_notleakyrelu_165:
 	CMPQ        SI, $0x03
-	JNE         Gemm4x16_notelu_165
+	JNE         Gemm4x16_notelu_167
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -17179,11 +17179,11 @@ Gemm4x16_notleakyrelu_163:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y9
 	VBLENDVPS   Y9, Y11, Y7, Y6
 	VMOVUPS     Y6, 32(SI)
-	JMP         Gemm4x16_epidone_158
+	JMP         Gemm4x16_epidone_160
 
-Gemm4x16_notelu_165:
+Gemm4x16_notelu_167:
 	CMPQ        SI, $0x04
-	JNE         Gemm4x16_notsigmoid_167
+	JNE         Gemm4x16_notsigmoid_169
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -17534,11 +17534,11 @@ Gemm4x16_notelu_165:
 	VMULPS       Y9, Y6, Y6
 	VFNMADD213PS Y8, Y8, Y6
 	VMOVUPS      Y6, 32(SI)
-	JMP          Gemm4x16_epidone_158
+	JMP          Gemm4x16_epidone_160
 
-Gemm4x16_notsigmoid_167:
+Gemm4x16_notsigmoid_169:
 	CMPQ        SI, $0x05
-	JNE         Gemm4x16_nottanh_169
+	JNE         Gemm4x16_nottanh_171
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -17905,11 +17905,11 @@ Gemm4x16_notsigmoid_167:
 	VANDPS  k32_80000000<>+0(SB), Y7, Y7
 	VORPS   Y7, Y5, Y5
 	VMOVUPS Y5, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_nottanh_169:
+Gemm4x16_nottanh_171:
 	CMPQ SI, $0x06
-	JNE  Gemm4x16_notscaledsigmoid_171
+	JNE  Gemm4x16_notscaledsigmoid_173
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -18324,11 +18324,11 @@ Gemm4x16_nottanh_169:
 	VMULPS       Y7, Y3, Y3
 	VFNMADD213PS Y6, Y6, Y3
 	VMOVUPS      Y3, 32(SI)
-	JMP          Gemm4x16_epidone_158
+	JMP          Gemm4x16_epidone_160
 
-Gemm4x16_notscaledsigmoid_171:
+Gemm4x16_notscaledsigmoid_173:
 	CMPQ SI, $0x07
-	JNE  Gemm4x16_notscaledtanh_173
+	JNE  Gemm4x16_notscaledtanh_175
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -18935,15 +18935,15 @@ Gemm4x16_notscaledsigmoid_171:
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
 	VORPS   Y8, Y2, Y2
 	VMOVUPS Y2, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_notscaledtanh_173:
-	JMP Gemm4x16_store_155
+Gemm4x16_notscaledtanh_175:
+	JMP Gemm4x16_store_157
 
-Gemm4x16_bwd_157:
+Gemm4x16_bwd_159:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x16_bnotrelu_175
+	JNE     Gemm4x16_bnotrelu_177
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -18996,11 +18996,11 @@ Gemm4x16_bwd_157:
 	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS  Y0, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_bnotrelu_175:
+Gemm4x16_bnotrelu_177:
 	CMPQ      SI, $0x02
-	JNE       Gemm4x16_bnotleakyrelu_177
+	JNE       Gemm4x16_bnotleakyrelu_179
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -19061,11 +19061,11 @@ Gemm4x16_bnotrelu_175:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(SI)
-	JMP       Gemm4x16_epidone_158
+	JMP       Gemm4x16_epidone_160
 
-Gemm4x16_bnotleakyrelu_177:
+Gemm4x16_bnotleakyrelu_179:
 	CMPQ      SI, $0x03
-	JNE       Gemm4x16_bnotelu_179
+	JNE       Gemm4x16_bnotelu_181
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -19126,11 +19126,11 @@ Gemm4x16_bnotleakyrelu_177:
 	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(SI)
-	JMP       Gemm4x16_epidone_158
+	JMP       Gemm4x16_epidone_160
 
-Gemm4x16_bnotelu_179:
+Gemm4x16_bnotelu_181:
 	CMPQ    SI, $0x04
-	JNE     Gemm4x16_bnotsigmoid_181
+	JNE     Gemm4x16_bnotsigmoid_183
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -19191,11 +19191,11 @@ Gemm4x16_bnotelu_179:
 	VMULPS  Y0, Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_bnotsigmoid_181:
+Gemm4x16_bnotsigmoid_183:
 	CMPQ    SI, $0x05
-	JNE     Gemm4x16_bnottanh_183
+	JNE     Gemm4x16_bnottanh_185
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -19264,11 +19264,11 @@ Gemm4x16_bnotsigmoid_181:
 	VMULPS  Y0, Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_bnottanh_183:
+Gemm4x16_bnottanh_185:
 	CMPQ    SI, $0x06
-	JNE     Gemm4x16_bnotscaledsigmoid_185
+	JNE     Gemm4x16_bnotscaledsigmoid_187
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -19337,11 +19337,11 @@ Gemm4x16_bnottanh_183:
 	VMULPS  64(SP), Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_bnotscaledsigmoid_185:
+Gemm4x16_bnotscaledsigmoid_187:
 	CMPQ    SI, $0x07
-	JNE     Gemm4x16_bnotscaledtanh_187
+	JNE     Gemm4x16_bnotscaledtanh_189
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -19418,10 +19418,10 @@ Gemm4x16_bnotscaledsigmoid_185:
 	VMULPS  160(SP), Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_158
+	JMP     Gemm4x16_epidone_160
 
-Gemm4x16_bnotscaledtanh_187:
-Gemm4x16_store_155:
+Gemm4x16_bnotscaledtanh_189:
+Gemm4x16_store_157:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -19437,13 +19437,13 @@ Gemm4x16_store_155:
 	VMOVUPS Y6, (SI)
 	VMOVUPS Y7, 32(SI)
 
-Gemm4x16_epidone_158:
+Gemm4x16_epidone_160:
 	JMP Gemm4x16_next
 
 Gemm4x16_edge:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000001, SI
-	JZ         Gemm4x16_noacc_191
+	JZ         Gemm4x16_noacc_193
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -19455,7 +19455,7 @@ Gemm4x16_edge:
 	VADDPS     Y8, Y1, Y1
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_accrows_194
+	JLE        Gemm4x16_accrows_196
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (SI), Y8, Y8
 	VADDPS     Y8, Y2, Y2
@@ -19464,7 +19464,7 @@ Gemm4x16_edge:
 	VADDPS     Y8, Y3, Y3
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_accrows_194
+	JLE        Gemm4x16_accrows_196
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (SI), Y8, Y8
 	VADDPS     Y8, Y4, Y4
@@ -19473,7 +19473,7 @@ Gemm4x16_edge:
 	VADDPS     Y8, Y5, Y5
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_accrows_194
+	JLE        Gemm4x16_accrows_196
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (SI), Y8, Y8
 	VADDPS     Y8, Y6, Y6
@@ -19481,13 +19481,13 @@ Gemm4x16_edge:
 	VMASKMOVPS 32(SI), Y8, Y8
 	VADDPS     Y8, Y7, Y7
 
-Gemm4x16_accrows_194:
-Gemm4x16_noacc_191:
+Gemm4x16_accrows_196:
+Gemm4x16_noacc_193:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000004, SI
-	JNZ        Gemm4x16_bwd_192
+	JNZ        Gemm4x16_bwd_194
 	TESTQ      $0x00000002, SI
-	JZ         Gemm4x16_nobias_195
+	JZ         Gemm4x16_nobias_197
 	MOVQ       bias+72(FP), DI
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DI), Y8, Y8
@@ -19502,10 +19502,10 @@ Gemm4x16_noacc_191:
 	VADDPS     Y8, Y6, Y6
 	VADDPS     Y9, Y7, Y7
 
-Gemm4x16_nobias_195:
+Gemm4x16_nobias_197:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm4x16_notrelu_196
+	JNE        Gemm4x16_notrelu_198
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -19519,7 +19519,7 @@ Gemm4x16_nobias_195:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_fwdrelu_197
+	JLE        Gemm4x16_fwdrelu_199
 	VXORPS     Y8, Y8, Y8
 	VMAXPS     Y2, Y8, Y2
 	VMOVUPS    (SP), Y0
@@ -19530,7 +19530,7 @@ Gemm4x16_nobias_195:
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_fwdrelu_197
+	JLE        Gemm4x16_fwdrelu_199
 	VXORPS     Y8, Y8, Y8
 	VMAXPS     Y4, Y8, Y4
 	VMOVUPS    (SP), Y0
@@ -19541,7 +19541,7 @@ Gemm4x16_nobias_195:
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_fwdrelu_197
+	JLE        Gemm4x16_fwdrelu_199
 	VXORPS     Y8, Y8, Y8
 	VMAXPS     Y6, Y8, Y6
 	VMOVUPS    (SP), Y0
@@ -19551,12 +19551,12 @@ Gemm4x16_nobias_195:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_fwdrelu_197:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_fwdrelu_199:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_notrelu_196:
+Gemm4x16_notrelu_198:
 	CMPQ       SI, $0x02
-	JNE        Gemm4x16_notleakyrelu_198
+	JNE        Gemm4x16_notleakyrelu_200
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -19574,7 +19574,7 @@ Gemm4x16_notrelu_196:
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_fwdleakyrelu_199
+	JLE        Gemm4x16_fwdleakyrelu_201
 	VMULPS     64(SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -19589,7 +19589,7 @@ Gemm4x16_notrelu_196:
 	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_fwdleakyrelu_199
+	JLE        Gemm4x16_fwdleakyrelu_201
 	VMULPS     64(SP), Y4, Y3
 	VMINPS     k32_80000000<>+0(SB), Y3, Y3
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
@@ -19604,7 +19604,7 @@ Gemm4x16_notrelu_196:
 	VMASKMOVPS Y2, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_fwdleakyrelu_199
+	JLE        Gemm4x16_fwdleakyrelu_201
 	VMULPS     64(SP), Y6, Y5
 	VMINPS     k32_80000000<>+0(SB), Y5, Y5
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
@@ -19618,12 +19618,12 @@ Gemm4x16_notrelu_196:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y4, Y0, 32(SI)
 
-Gemm4x16_fwdleakyrelu_199:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_fwdleakyrelu_201:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_notleakyrelu_198:
+Gemm4x16_notleakyrelu_200:
 	CMPQ        SI, $0x03
-	JNE         Gemm4x16_notelu_200
+	JNE         Gemm4x16_notelu_202
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -19679,7 +19679,7 @@ Gemm4x16_notleakyrelu_198:
 	VMASKMOVPS  Y0, Y1, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm4x16_fwdelu_201
+	JLE         Gemm4x16_fwdelu_203
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y11
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
@@ -19732,7 +19732,7 @@ Gemm4x16_notleakyrelu_198:
 	VMASKMOVPS  Y2, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm4x16_fwdelu_201
+	JLE         Gemm4x16_fwdelu_203
 	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
@@ -19785,7 +19785,7 @@ Gemm4x16_notleakyrelu_198:
 	VMASKMOVPS  Y4, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm4x16_fwdelu_201
+	JLE         Gemm4x16_fwdelu_203
 	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b40007f<>+0(SB), Y9
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y9
@@ -19837,12 +19837,12 @@ Gemm4x16_notleakyrelu_198:
 	VMOVUPS     32(SP), Y0
 	VMASKMOVPS  Y6, Y0, 32(SI)
 
-Gemm4x16_fwdelu_201:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_fwdelu_203:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_notelu_200:
+Gemm4x16_notelu_202:
 	CMPQ        SI, $0x04
-	JNE         Gemm4x16_notsigmoid_202
+	JNE         Gemm4x16_notsigmoid_204
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -19936,7 +19936,7 @@ Gemm4x16_notelu_200:
 	VMASKMOVPS   Y0, Y1, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm4x16_fwdsigmoid_203
+	JLE          Gemm4x16_fwdsigmoid_205
 	VORPS        k32_80000000<>+0(SB), Y2, Y8
 	VMOVUPS      k32_4b40007f<>+0(SB), Y9
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
@@ -20027,7 +20027,7 @@ Gemm4x16_notelu_200:
 	VMASKMOVPS   Y2, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm4x16_fwdsigmoid_203
+	JLE          Gemm4x16_fwdsigmoid_205
 	VORPS        k32_80000000<>+0(SB), Y4, Y8
 	VMOVUPS      k32_4b40007f<>+0(SB), Y9
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
@@ -20118,7 +20118,7 @@ Gemm4x16_notelu_200:
 	VMASKMOVPS   Y4, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm4x16_fwdsigmoid_203
+	JLE          Gemm4x16_fwdsigmoid_205
 	VORPS        k32_80000000<>+0(SB), Y6, Y8
 	VMOVUPS      k32_4b40007f<>+0(SB), Y9
 	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y8, Y9
@@ -20208,12 +20208,12 @@ Gemm4x16_notelu_200:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y6, Y0, 32(SI)
 
-Gemm4x16_fwdsigmoid_203:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_fwdsigmoid_205:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_notsigmoid_202:
+Gemm4x16_notsigmoid_204:
 	CMPQ        SI, $0x05
-	JNE         Gemm4x16_nottanh_204
+	JNE         Gemm4x16_nottanh_206
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -20311,7 +20311,7 @@ Gemm4x16_notsigmoid_202:
 	VMASKMOVPS  Y8, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm4x16_fwdtanh_205
+	JLE         Gemm4x16_fwdtanh_207
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VADDPS      Y1, Y1, Y0
 	VMAXPS      k32_c1a00000<>+0(SB), Y0, Y0
@@ -20406,7 +20406,7 @@ Gemm4x16_notsigmoid_202:
 	VMASKMOVPS  Y1, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm4x16_fwdtanh_205
+	JLE         Gemm4x16_fwdtanh_207
 	VORPS       k32_80000000<>+0(SB), Y4, Y3
 	VADDPS      Y3, Y3, Y2
 	VMAXPS      k32_c1a00000<>+0(SB), Y2, Y2
@@ -20501,7 +20501,7 @@ Gemm4x16_notsigmoid_202:
 	VMASKMOVPS  Y3, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm4x16_fwdtanh_205
+	JLE         Gemm4x16_fwdtanh_207
 	VORPS       k32_80000000<>+0(SB), Y6, Y5
 	VADDPS      Y5, Y5, Y4
 	VMAXPS      k32_c1a00000<>+0(SB), Y4, Y4
@@ -20595,12 +20595,12 @@ Gemm4x16_notsigmoid_202:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 
-Gemm4x16_fwdtanh_205:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_fwdtanh_207:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_nottanh_204:
+Gemm4x16_nottanh_206:
 	CMPQ SI, $0x06
-	JNE  Gemm4x16_notscaledsigmoid_206
+	JNE  Gemm4x16_notscaledsigmoid_208
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -20710,7 +20710,7 @@ Gemm4x16_nottanh_204:
 	VMASKMOVPS   Y11, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm4x16_fwdscaledsigmoid_207
+	JLE          Gemm4x16_fwdscaledsigmoid_209
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       64(SP), Y2, Y0
@@ -20817,7 +20817,7 @@ Gemm4x16_nottanh_204:
 	VMASKMOVPS   Y9, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm4x16_fwdscaledsigmoid_207
+	JLE          Gemm4x16_fwdscaledsigmoid_209
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       64(SP), Y4, Y2
@@ -20924,7 +20924,7 @@ Gemm4x16_nottanh_204:
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm4x16_fwdscaledsigmoid_207
+	JLE          Gemm4x16_fwdscaledsigmoid_209
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       64(SP), Y6, Y4
@@ -21030,12 +21030,12 @@ Gemm4x16_nottanh_204:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y3, Y0, 32(SI)
 
-Gemm4x16_fwdscaledsigmoid_207:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_fwdscaledsigmoid_209:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_notscaledsigmoid_206:
+Gemm4x16_notscaledsigmoid_208:
 	CMPQ SI, $0x07
-	JNE  Gemm4x16_notscaledtanh_208
+	JNE  Gemm4x16_notscaledtanh_210
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -21193,7 +21193,7 @@ Gemm4x16_notscaledsigmoid_206:
 	VMASKMOVPS Y12, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_fwdscaledtanh_209
+	JLE        Gemm4x16_fwdscaledtanh_211
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y2, Y8
@@ -21348,7 +21348,7 @@ Gemm4x16_notscaledsigmoid_206:
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_fwdscaledtanh_209
+	JLE        Gemm4x16_fwdscaledtanh_211
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y4, Y8
@@ -21503,7 +21503,7 @@ Gemm4x16_notscaledsigmoid_206:
 	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_fwdscaledtanh_209
+	JLE        Gemm4x16_fwdscaledtanh_211
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y6, Y8
@@ -21657,16 +21657,16 @@ Gemm4x16_notscaledsigmoid_206:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y2, Y0, 32(SI)
 
-Gemm4x16_fwdscaledtanh_209:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_fwdscaledtanh_211:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_notscaledtanh_208:
-	JMP Gemm4x16_store_190
+Gemm4x16_notscaledtanh_210:
+	JMP Gemm4x16_store_192
 
-Gemm4x16_bwd_192:
+Gemm4x16_bwd_194:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm4x16_bnotrelu_210
+	JNE        Gemm4x16_bnotrelu_212
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -21690,7 +21690,7 @@ Gemm4x16_bwd_192:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdrelu_211
+	JLE        Gemm4x16_bwdrelu_213
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -21708,7 +21708,7 @@ Gemm4x16_bwd_192:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdrelu_211
+	JLE        Gemm4x16_bwdrelu_213
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -21726,7 +21726,7 @@ Gemm4x16_bwd_192:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdrelu_211
+	JLE        Gemm4x16_bwdrelu_213
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -21742,12 +21742,12 @@ Gemm4x16_bwd_192:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdrelu_211:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_bwdrelu_213:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_bnotrelu_210:
+Gemm4x16_bnotrelu_212:
 	CMPQ       SI, $0x02
-	JNE        Gemm4x16_bnotleakyrelu_212
+	JNE        Gemm4x16_bnotleakyrelu_214
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -21773,7 +21773,7 @@ Gemm4x16_bnotrelu_210:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdleakyrelu_213
+	JLE        Gemm4x16_bwdleakyrelu_215
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -21793,7 +21793,7 @@ Gemm4x16_bnotrelu_210:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdleakyrelu_213
+	JLE        Gemm4x16_bwdleakyrelu_215
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -21813,7 +21813,7 @@ Gemm4x16_bnotrelu_210:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdleakyrelu_213
+	JLE        Gemm4x16_bwdleakyrelu_215
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -21831,12 +21831,12 @@ Gemm4x16_bnotrelu_210:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdleakyrelu_213:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_bwdleakyrelu_215:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_bnotleakyrelu_212:
+Gemm4x16_bnotleakyrelu_214:
 	CMPQ       SI, $0x03
-	JNE        Gemm4x16_bnotelu_214
+	JNE        Gemm4x16_bnotelu_216
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -21862,7 +21862,7 @@ Gemm4x16_bnotleakyrelu_212:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdelu_215
+	JLE        Gemm4x16_bwdelu_217
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y8
@@ -21882,7 +21882,7 @@ Gemm4x16_bnotleakyrelu_212:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdelu_215
+	JLE        Gemm4x16_bwdelu_217
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -21902,7 +21902,7 @@ Gemm4x16_bnotleakyrelu_212:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdelu_215
+	JLE        Gemm4x16_bwdelu_217
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -21920,12 +21920,12 @@ Gemm4x16_bnotleakyrelu_212:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdelu_215:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_bwdelu_217:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_bnotelu_214:
+Gemm4x16_bnotelu_216:
 	CMPQ       SI, $0x04
-	JNE        Gemm4x16_bnotsigmoid_216
+	JNE        Gemm4x16_bnotsigmoid_218
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -21951,7 +21951,7 @@ Gemm4x16_bnotelu_214:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdsigmoid_217
+	JLE        Gemm4x16_bwdsigmoid_219
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -21971,7 +21971,7 @@ Gemm4x16_bnotelu_214:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdsigmoid_217
+	JLE        Gemm4x16_bwdsigmoid_219
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -21991,7 +21991,7 @@ Gemm4x16_bnotelu_214:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdsigmoid_217
+	JLE        Gemm4x16_bwdsigmoid_219
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22009,12 +22009,12 @@ Gemm4x16_bnotelu_214:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdsigmoid_217:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_bwdsigmoid_219:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_bnotsigmoid_216:
+Gemm4x16_bnotsigmoid_218:
 	CMPQ       SI, $0x05
-	JNE        Gemm4x16_bnottanh_218
+	JNE        Gemm4x16_bnottanh_220
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -22042,7 +22042,7 @@ Gemm4x16_bnotsigmoid_216:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdtanh_219
+	JLE        Gemm4x16_bwdtanh_221
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22064,7 +22064,7 @@ Gemm4x16_bnotsigmoid_216:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdtanh_219
+	JLE        Gemm4x16_bwdtanh_221
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22086,7 +22086,7 @@ Gemm4x16_bnotsigmoid_216:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdtanh_219
+	JLE        Gemm4x16_bwdtanh_221
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22106,12 +22106,12 @@ Gemm4x16_bnotsigmoid_216:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdtanh_219:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_bwdtanh_221:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_bnottanh_218:
+Gemm4x16_bnottanh_220:
 	CMPQ       SI, $0x06
-	JNE        Gemm4x16_bnotscaledsigmoid_220
+	JNE        Gemm4x16_bnotscaledsigmoid_222
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -22139,7 +22139,7 @@ Gemm4x16_bnottanh_218:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdscaledsigmoid_221
+	JLE        Gemm4x16_bwdscaledsigmoid_223
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22161,7 +22161,7 @@ Gemm4x16_bnottanh_218:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdscaledsigmoid_221
+	JLE        Gemm4x16_bwdscaledsigmoid_223
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22183,7 +22183,7 @@ Gemm4x16_bnottanh_218:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdscaledsigmoid_221
+	JLE        Gemm4x16_bwdscaledsigmoid_223
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22203,12 +22203,12 @@ Gemm4x16_bnottanh_218:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdscaledsigmoid_221:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_bwdscaledsigmoid_223:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_bnotscaledsigmoid_220:
+Gemm4x16_bnotscaledsigmoid_222:
 	CMPQ       SI, $0x07
-	JNE        Gemm4x16_bnotscaledtanh_222
+	JNE        Gemm4x16_bnotscaledtanh_224
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -22238,7 +22238,7 @@ Gemm4x16_bnotscaledsigmoid_220:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdscaledtanh_223
+	JLE        Gemm4x16_bwdscaledtanh_225
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -22262,7 +22262,7 @@ Gemm4x16_bnotscaledsigmoid_220:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdscaledtanh_223
+	JLE        Gemm4x16_bwdscaledtanh_225
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -22286,7 +22286,7 @@ Gemm4x16_bnotscaledsigmoid_220:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdscaledtanh_223
+	JLE        Gemm4x16_bwdscaledtanh_225
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -22308,11 +22308,11 @@ Gemm4x16_bnotscaledsigmoid_220:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdscaledtanh_223:
-	JMP Gemm4x16_epidone_193
+Gemm4x16_bwdscaledtanh_225:
+	JMP Gemm4x16_epidone_195
 
-Gemm4x16_bnotscaledtanh_222:
-Gemm4x16_store_190:
+Gemm4x16_bnotscaledtanh_224:
+Gemm4x16_store_192:
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -22322,28 +22322,28 @@ Gemm4x16_store_190:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_storerows_224
+	JLE        Gemm4x16_storerows_226
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_storerows_224
+	JLE        Gemm4x16_storerows_226
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_storerows_224
+	JLE        Gemm4x16_storerows_226
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_storerows_224:
-Gemm4x16_epidone_193:
+Gemm4x16_storerows_226:
+Gemm4x16_epidone_195:
 Gemm4x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000010, SI, SI
@@ -22358,7 +22358,7 @@ Gemm4x16_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm4x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm4x16_copyrow_225
+	JZ         Gemm4x16_copyrow_227
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -22381,15 +22381,15 @@ Gemm4x16_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000003, R11
-	JNZ        Gemm4x16_copied_226
+	JNZ        Gemm4x16_copied_228
 	MOVQ       R9, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x000000c0, R12
-	JMP        Gemm4x16_copied_226
+	JMP        Gemm4x16_copied_228
 
-Gemm4x16_copyrow_225:
+Gemm4x16_copyrow_227:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y0
 	VMOVUPS    Y0, (R12)
@@ -22399,7 +22399,7 @@ Gemm4x16_copyrow_225:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm4x16_copied_226:
+Gemm4x16_copied_228:
 	JMP Gemm4x16_copytail
 
 Gemm4x16_done:
@@ -22730,7 +22730,7 @@ FMAPeakAVX2_done:
 
 // func Gemm12x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·Gemm12x32(SB), NOSPLIT, $384-112
+TEXT ·Gemm12x32(SB), NOSPLIT, $392-112
 	MOVQ         nr+16(FP), AX
 	MOVQ         $-1, CX
 	BZHIQ        AX, CX, CX
@@ -22766,6 +22766,12 @@ Gemm12x32_nocopy:
 	MOVQ kc+0(FP), R12
 	SHLQ $0x07, R12
 	ADDQ b+32(FP), R12
+	XORQ R14, R14
+	XORQ R13, R13
+	MOVQ ldc+64(FP), SI
+	SHLQ $0x02, SI
+	SUBQ $0x00000080, SI
+	MOVQ SI, 384(SP)
 	CMPQ BX, $0x00
 	JLE  Gemm12x32_copytail
 
@@ -22796,60 +22802,64 @@ Gemm12x32_tile:
 	VXORPS     Z23, Z23, Z23
 	MOVQ       b+32(FP), SI
 	MOVQ       kc+0(FP), DI
-	MOVQ       ldc+64(FP), R13
-	SHLQ       $0x02, R13
-	IMUL3Q     $0x0000000c, R13, R14
-	ADDQ       CX, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	ADDQ       R13, R14
-	PREFETCHT1 (R14)
-	PREFETCHT1 64(R14)
-	PREFETCHT1 124(R14)
-	CMPQ       DI, $0x04
-	JL         Gemm12x32_ktail
-	PCALIGN    $0x40
+	MOVQ       ldc+64(FP), R15
+	SHLQ       $0x02, R15
+	IMUL3Q     $0x0000000c, R15, BP
+	ADDQ       CX, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 124(BP)
+	TESTQ      R14, R14
+	JNZ        Gemm12x32_pending
+
+Gemm12x32_kcheck:
+	CMPQ    DI, $0x04
+	JL      Gemm12x32_ktail
+	PCALIGN $0x40
 
 Gemm12x32_kloop:
 	VMOVUPS      (SI), Z24
@@ -23005,9 +23015,9 @@ Gemm12x32_kloop:
 	VFMADD231PS  Z24, Z26, Z22
 	VFMADD231PS  Z25, Z26, Z23
 	TESTQ        R11, R11
-	JZ           Gemm12x32_nocopyrow
+	JZ           Gemm12x32_nocopyrow_229
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm12x32_copyrow_227
+	JZ           Gemm12x32_copyrow_230
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -23030,15 +23040,15 @@ Gemm12x32_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x00000007, R11
-	JNZ          Gemm12x32_copied_228
-	MOVQ         R9, R13
-	SHLQ         $0x05, R13
-	SUBQ         R13, R8
+	JNZ          Gemm12x32_copied_231
+	MOVQ         R9, R15
+	SHLQ         $0x05, R15
+	SUBQ         R15, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000180, R12
-	JMP          Gemm12x32_copied_228
+	JMP          Gemm12x32_copied_231
 
-Gemm12x32_copyrow_227:
+Gemm12x32_copyrow_230:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z24
 	VMOVUPS    Z24, (R12)
@@ -23048,8 +23058,8 @@ Gemm12x32_copyrow_227:
 	ADDQ       $0x00000080, R12
 	DECQ       R11
 
-Gemm12x32_copied_228:
-Gemm12x32_nocopyrow:
+Gemm12x32_copied_231:
+Gemm12x32_nocopyrow_229:
 	ADDQ $0x000000c0, AX
 	ADDQ $0x00000200, SI
 	SUBQ $0x04, DI
@@ -23112,7 +23122,7 @@ Gemm12x32_epi:
 	JL     Gemm12x32_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm12x32_noacc_230
+	JZ     Gemm12x32_noacc_233
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -23152,12 +23162,12 @@ Gemm12x32_epi:
 	VADDPS (SI), Z22, Z22
 	VADDPS 64(SI), Z23, Z23
 
-Gemm12x32_noacc_230:
+Gemm12x32_noacc_233:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm12x32_bwd_231
+	JNZ    Gemm12x32_bwd_234
 	TESTQ  $0x00000002, SI
-	JZ     Gemm12x32_nobias_234
+	JZ     Gemm12x32_nobias_237
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS 64(DI), Z1, Z1
@@ -23184,10 +23194,10 @@ Gemm12x32_noacc_230:
 	VADDPS (DI), Z22, Z22
 	VADDPS 64(DI), Z23, Z23
 
-Gemm12x32_nobias_234:
+Gemm12x32_nobias_237:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm12x32_notrelu_235
+	JNE     Gemm12x32_notrelu_238
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -23274,11 +23284,11 @@ Gemm12x32_nobias_234:
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z23, Z24, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_notrelu_235:
+Gemm12x32_notrelu_238:
 	CMPQ    SI, $0x02
-	JNE     Gemm12x32_notleakyrelu_237
+	JNE     Gemm12x32_notleakyrelu_240
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -23413,49 +23423,59 @@ Gemm12x32_notrelu_235:
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z23, K3
 	VMOVUPS Z24, K3, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_notleakyrelu_237:
-	CMPQ        SI, $0x03
-	JNE         Gemm12x32_notelu_239
-	MOVQ        ldc+64(FP), DI
-	MOVQ        CX, SI
-	SHLQ        $0x02, DI
-	VMOVUPS     Z0, (SI)
-	VMOVUPS     Z1, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z2, (SI)
-	VMOVUPS     Z3, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z4, (SI)
-	VMOVUPS     Z5, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z6, (SI)
-	VMOVUPS     Z7, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z8, (SI)
-	VMOVUPS     Z9, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z10, (SI)
-	VMOVUPS     Z11, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z12, (SI)
-	VMOVUPS     Z13, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z14, (SI)
-	VMOVUPS     Z15, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z16, (SI)
-	VMOVUPS     Z17, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z18, (SI)
-	VMOVUPS     Z19, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z20, (SI)
-	VMOVUPS     Z21, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z22, (SI)
-	VMOVUPS     Z23, 64(SI)
+Gemm12x32_notleakyrelu_240:
+	CMPQ    SI, $0x03
+	JNE     Gemm12x32_notelu_242
+	MOVQ    ldc+64(FP), DI
+	MOVQ    CX, SI
+	SHLQ    $0x02, DI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z5, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z6, (SI)
+	VMOVUPS Z7, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z8, (SI)
+	VMOVUPS Z9, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z10, (SI)
+	VMOVUPS Z11, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z12, (SI)
+	VMOVUPS Z13, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z14, (SI)
+	VMOVUPS Z15, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z16, (SI)
+	VMOVUPS Z17, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z18, (SI)
+	VMOVUPS Z19, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z20, (SI)
+	VMOVUPS Z21, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z22, (SI)
+	VMOVUPS Z23, 64(SI)
+	CMPQ    BX, $0x0c
+	JLE     Gemm12x32_lasttile_244
+	MOVQ    kc+0(FP), SI
+	CMPQ    SI, $0x60
+	JL      Gemm12x32_lasttile_244
+	MOVQ    CX, R13
+	MOVQ    $0x00000018, R14
+	JMP     Gemm12x32_epidone_235
+
+Gemm12x32_lasttile_244:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z23
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z22
 	VMOVUPS     k64_4b40007f<>+0(SB), Z21
@@ -24009,49 +24029,59 @@ Gemm12x32_notleakyrelu_237:
 	VMULPS      128(SP), Z0, K3, Z3
 	VMOVUPS     Z1, (SI)
 	VMOVUPS     Z3, 64(SI)
-	JMP         Gemm12x32_epidone_232
+	JMP         Gemm12x32_epidone_235
 
-Gemm12x32_notelu_239:
-	CMPQ        SI, $0x04
-	JNE         Gemm12x32_notsigmoid_242
-	MOVQ        ldc+64(FP), DI
-	MOVQ        CX, SI
-	SHLQ        $0x02, DI
-	VMOVUPS     Z0, (SI)
-	VMOVUPS     Z1, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z2, (SI)
-	VMOVUPS     Z3, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z4, (SI)
-	VMOVUPS     Z5, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z6, (SI)
-	VMOVUPS     Z7, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z8, (SI)
-	VMOVUPS     Z9, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z10, (SI)
-	VMOVUPS     Z11, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z12, (SI)
-	VMOVUPS     Z13, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z14, (SI)
-	VMOVUPS     Z15, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z16, (SI)
-	VMOVUPS     Z17, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z18, (SI)
-	VMOVUPS     Z19, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z20, (SI)
-	VMOVUPS     Z21, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z22, (SI)
-	VMOVUPS     Z23, 64(SI)
+Gemm12x32_notelu_242:
+	CMPQ    SI, $0x04
+	JNE     Gemm12x32_notsigmoid_246
+	MOVQ    ldc+64(FP), DI
+	MOVQ    CX, SI
+	SHLQ    $0x02, DI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z5, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z6, (SI)
+	VMOVUPS Z7, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z8, (SI)
+	VMOVUPS Z9, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z10, (SI)
+	VMOVUPS Z11, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z12, (SI)
+	VMOVUPS Z13, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z14, (SI)
+	VMOVUPS Z15, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z16, (SI)
+	VMOVUPS Z17, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z18, (SI)
+	VMOVUPS Z19, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z20, (SI)
+	VMOVUPS Z21, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z22, (SI)
+	VMOVUPS Z23, 64(SI)
+	CMPQ    BX, $0x0c
+	JLE     Gemm12x32_lasttile_248
+	MOVQ    kc+0(FP), SI
+	CMPQ    SI, $0x60
+	JL      Gemm12x32_lasttile_248
+	MOVQ    CX, R13
+	MOVQ    $0x00000018, R14
+	JMP     Gemm12x32_epidone_235
+
+Gemm12x32_lasttile_248:
 	VMOVUPS     k64_3f800000<>+0(SB), Z23
 	VMOVUPS     k64_80000000<>+0(SB), Z22
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z21
@@ -24967,49 +24997,59 @@ Gemm12x32_notelu_239:
 	VFNMADD213PS Z10, Z10, Z0
 	VMOVUPS      Z2, (SI)
 	VMOVUPS      Z0, 64(SI)
-	JMP          Gemm12x32_epidone_232
+	JMP          Gemm12x32_epidone_235
 
-Gemm12x32_notsigmoid_242:
-	CMPQ        SI, $0x05
-	JNE         Gemm12x32_nottanh_245
-	MOVQ        ldc+64(FP), DI
-	MOVQ        CX, SI
-	SHLQ        $0x02, DI
-	VMOVUPS     Z0, (SI)
-	VMOVUPS     Z1, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z2, (SI)
-	VMOVUPS     Z3, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z4, (SI)
-	VMOVUPS     Z5, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z6, (SI)
-	VMOVUPS     Z7, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z8, (SI)
-	VMOVUPS     Z9, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z10, (SI)
-	VMOVUPS     Z11, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z12, (SI)
-	VMOVUPS     Z13, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z14, (SI)
-	VMOVUPS     Z15, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z16, (SI)
-	VMOVUPS     Z17, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z18, (SI)
-	VMOVUPS     Z19, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z20, (SI)
-	VMOVUPS     Z21, 64(SI)
-	ADDQ        DI, SI
-	VMOVUPS     Z22, (SI)
-	VMOVUPS     Z23, 64(SI)
+Gemm12x32_notsigmoid_246:
+	CMPQ    SI, $0x05
+	JNE     Gemm12x32_nottanh_250
+	MOVQ    ldc+64(FP), DI
+	MOVQ    CX, SI
+	SHLQ    $0x02, DI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z5, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z6, (SI)
+	VMOVUPS Z7, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z8, (SI)
+	VMOVUPS Z9, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z10, (SI)
+	VMOVUPS Z11, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z12, (SI)
+	VMOVUPS Z13, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z14, (SI)
+	VMOVUPS Z15, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z16, (SI)
+	VMOVUPS Z17, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z18, (SI)
+	VMOVUPS Z19, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z20, (SI)
+	VMOVUPS Z21, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z22, (SI)
+	VMOVUPS Z23, 64(SI)
+	CMPQ    BX, $0x0c
+	JLE     Gemm12x32_lasttile_252
+	MOVQ    kc+0(FP), SI
+	CMPQ    SI, $0x60
+	JL      Gemm12x32_lasttile_252
+	MOVQ    CX, R13
+	MOVQ    $0x00000018, R14
+	JMP     Gemm12x32_epidone_235
+
+Gemm12x32_lasttile_252:
 	VMOVUPS     k64_3f800000<>+0(SB), Z23
 	VMOVUPS     k64_80000000<>+0(SB), Z22
 	VMOVUPS     k64_c1a00000<>+0(SB), Z21
@@ -26002,11 +26042,11 @@ Gemm12x32_notsigmoid_242:
 	VORPS   Z5, Z13, Z13
 	VMOVUPS Z25, (SI)
 	VMOVUPS Z13, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_nottanh_245:
+Gemm12x32_nottanh_250:
 	CMPQ    SI, $0x06
-	JNE     Gemm12x32_notscaledsigmoid_248
+	JNE     Gemm12x32_notscaledsigmoid_254
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -26045,6 +26085,16 @@ Gemm12x32_nottanh_245:
 	ADDQ    DI, SI
 	VMOVUPS Z22, (SI)
 	VMOVUPS Z23, 64(SI)
+	CMPQ    BX, $0x0c
+	JLE     Gemm12x32_lasttile_256
+	MOVQ    kc+0(FP), SI
+	CMPQ    SI, $0x60
+	JL      Gemm12x32_lasttile_256
+	MOVQ    CX, R13
+	MOVQ    $0x00000018, R14
+	JMP     Gemm12x32_epidone_235
+
+Gemm12x32_lasttile_256:
 	VMOVUPS k64_80000000<>+0(SB), Z23
 	VMOVUPS k64_3f800000<>+0(SB), Z22
 	VMOVUPS k64_3fb8aa3b<>+0(SB), Z21
@@ -27128,11 +27178,11 @@ Gemm12x32_nottanh_245:
 	VFNMADD213PS Z10, Z10, Z1
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
-	JMP          Gemm12x32_epidone_232
+	JMP          Gemm12x32_epidone_235
 
-Gemm12x32_notscaledsigmoid_248:
+Gemm12x32_notscaledsigmoid_254:
 	CMPQ    SI, $0x07
-	JNE     Gemm12x32_notscaledtanh_251
+	JNE     Gemm12x32_notscaledtanh_258
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -27171,6 +27221,16 @@ Gemm12x32_notscaledsigmoid_248:
 	ADDQ    DI, SI
 	VMOVUPS Z22, (SI)
 	VMOVUPS Z23, 64(SI)
+	CMPQ    BX, $0x0c
+	JLE     Gemm12x32_lasttile_260
+	MOVQ    kc+0(FP), SI
+	CMPQ    SI, $0x60
+	JL      Gemm12x32_lasttile_260
+	MOVQ    CX, R13
+	MOVQ    $0x00000018, R14
+	JMP     Gemm12x32_epidone_235
+
+Gemm12x32_lasttile_260:
 	VMOVUPS k64_3f800000<>+0(SB), Z23
 	VMOVUPS k64_80000000<>+0(SB), Z22
 	VMOVUPS k64_bbbaf0eb<>+0(SB), Z21
@@ -28762,713 +28822,713 @@ Gemm12x32_notscaledsigmoid_248:
 	VORPS   Z5, Z28, Z28
 	VMOVUPS Z6, (SI)
 	VMOVUPS Z28, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_notscaledtanh_251:
-	JMP Gemm12x32_store_229
+Gemm12x32_notscaledtanh_258:
+	JMP Gemm12x32_store_232
 
-Gemm12x32_bwd_231:
+Gemm12x32_bwd_234:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm12x32_bnotrelu_254
+	JNE       Gemm12x32_bnotrelu_262
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS   (R13), Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS   (R15), Z24
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z24, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z24
 	VMULPS    Z24, Z0, Z0
 	VMOVUPS   Z0, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z2, Z2
 	VMOVUPS   Z2, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z3, Z3
 	VMOVUPS   Z3, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z4, Z4
 	VMOVUPS   Z4, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z5, Z5
 	VMOVUPS   Z5, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z6, Z6
 	VMOVUPS   Z6, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z8, Z8
 	VMOVUPS   Z8, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z9, Z9
 	VMOVUPS   Z9, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z10, Z10
 	VMOVUPS   Z10, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z11, Z11
 	VMOVUPS   Z11, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z12, Z12
 	VMOVUPS   Z12, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z14, Z14
 	VMOVUPS   Z14, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z16, Z16
 	VMOVUPS   Z16, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z17, Z17
 	VMOVUPS   Z17, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z18, Z18
 	VMOVUPS   Z18, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z20, Z20
 	VMOVUPS   Z20, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z21, Z21
 	VMOVUPS   Z21, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
-	VMOVUPS   (R13), Z0
+	ADDQ      BP, R15
+	VMOVUPS   (R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z22, Z22
 	VMOVUPS   Z22, (SI)
-	VMOVUPS   64(R13), Z0
+	VMOVUPS   64(R15), Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, 64(SI)
-	JMP       Gemm12x32_epidone_232
+	JMP       Gemm12x32_epidone_235
 
-Gemm12x32_bnotrelu_254:
+Gemm12x32_bnotrelu_262:
 	CMPQ    SI, $0x02
-	JNE     Gemm12x32_bnotleakyrelu_256
+	JNE     Gemm12x32_bnotleakyrelu_264
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
-	MOVQ    ldy+88(FP), R14
-	MOVQ    DX, R13
-	SHLQ    $0x02, R14
-	VMOVUPS (R13), Z24
+	MOVQ    ldy+88(FP), BP
+	MOVQ    DX, R15
+	SHLQ    $0x02, BP
+	VMOVUPS (R15), Z24
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z24, K3
 	VMOVUPS 128(SP), Z24
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z24
 	VMULPS  Z24, Z0, Z0
 	VMOVUPS Z0, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z2, Z2
 	VMOVUPS Z2, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z3, Z3
 	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z4, Z4
 	VMOVUPS Z4, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z5, Z5
 	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z6, Z6
 	VMOVUPS Z6, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z7, Z7
 	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z8, Z8
 	VMOVUPS Z8, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z9, Z9
 	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z10, Z10
 	VMOVUPS Z10, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z11, Z11
 	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z12, Z12
 	VMOVUPS Z12, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z14, Z14
 	VMOVUPS Z14, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z16, Z16
 	VMOVUPS Z16, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z17, Z17
 	VMOVUPS Z17, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z18, Z18
 	VMOVUPS Z18, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z19, Z19
 	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z20, Z20
 	VMOVUPS Z20, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z21, Z21
 	VMOVUPS Z21, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z22, Z22
 	VMOVUPS Z22, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS 128(SP), Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z23, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_bnotleakyrelu_256:
+Gemm12x32_bnotleakyrelu_264:
 	CMPQ    SI, $0x03
-	JNE     Gemm12x32_bnotelu_258
+	JNE     Gemm12x32_bnotelu_266
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
-	MOVQ    ldy+88(FP), R14
-	MOVQ    DX, R13
-	SHLQ    $0x02, R14
-	VMOVUPS (R13), Z24
+	MOVQ    ldy+88(FP), BP
+	MOVQ    DX, R15
+	SHLQ    $0x02, BP
+	VMOVUPS (R15), Z24
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z24, K3
 	VADDPS  128(SP), Z24, Z24
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z24
 	VMULPS  Z24, Z0, Z0
 	VMOVUPS Z0, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z2, Z2
 	VMOVUPS Z2, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z3, Z3
 	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z4, Z4
 	VMOVUPS Z4, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z5, Z5
 	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z6, Z6
 	VMOVUPS Z6, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z7, Z7
 	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z8, Z8
 	VMOVUPS Z8, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z9, Z9
 	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z10, Z10
 	VMOVUPS Z10, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z11, Z11
 	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z12, Z12
 	VMOVUPS Z12, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z14, Z14
 	VMOVUPS Z14, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z16, Z16
 	VMOVUPS Z16, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z17, Z17
 	VMOVUPS Z17, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z18, Z18
 	VMOVUPS Z18, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z19, Z19
 	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z20, Z20
 	VMOVUPS Z20, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z21, Z21
 	VMOVUPS Z21, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z0
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z22, Z22
 	VMOVUPS Z22, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VCMPPS  $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS  128(SP), Z0, Z0
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z23, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_bnotelu_258:
+Gemm12x32_bnotelu_266:
 	CMPQ    SI, $0x04
-	JNE     Gemm12x32_bnotsigmoid_260
+	JNE     Gemm12x32_bnotsigmoid_268
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
-	MOVQ    ldy+88(FP), R14
-	MOVQ    DX, R13
-	SHLQ    $0x02, R14
-	VMOVUPS (R13), Z24
+	MOVQ    ldy+88(FP), BP
+	MOVQ    DX, R15
+	SHLQ    $0x02, BP
+	VMOVUPS (R15), Z24
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VSUBPS  Z24, Z25, Z25
 	VMULPS  Z24, Z25, Z25
 	VMULPS  Z25, Z0, Z0
 	VMOVUPS Z0, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VSUBPS  Z0, Z24, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z1, Z1
 	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z2, Z2
 	VMOVUPS Z2, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z3, Z3
 	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z4, Z4
 	VMOVUPS Z4, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z5, Z5
 	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z6, Z6
 	VMOVUPS Z6, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z7, Z7
 	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z8, Z8
 	VMOVUPS Z8, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z9, Z9
 	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z10, Z10
 	VMOVUPS Z10, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z11, Z11
 	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z12, Z12
 	VMOVUPS Z12, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z13, Z13
 	VMOVUPS Z13, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z14, Z14
 	VMOVUPS Z14, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z15, Z15
 	VMOVUPS Z15, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z16, Z16
 	VMOVUPS Z16, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z17, Z17
 	VMOVUPS Z17, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z18, Z18
 	VMOVUPS Z18, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z19, Z19
 	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z20, Z20
 	VMOVUPS Z20, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z21, Z21
 	VMOVUPS Z21, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z22, Z22
 	VMOVUPS Z22, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_bnotsigmoid_260:
+Gemm12x32_bnotsigmoid_268:
 	CMPQ    SI, $0x05
-	JNE     Gemm12x32_bnottanh_262
+	JNE     Gemm12x32_bnottanh_270
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
-	MOVQ    ldy+88(FP), R14
-	MOVQ    DX, R13
-	SHLQ    $0x02, R14
-	VMOVUPS (R13), Z24
+	MOVQ    ldy+88(FP), BP
+	MOVQ    DX, R15
+	SHLQ    $0x02, BP
+	VMOVUPS (R15), Z24
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VSUBPS  Z24, Z25, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z24, Z24
 	VMULPS  Z24, Z25, Z25
 	VMULPS  Z25, Z0, Z0
 	VMOVUPS Z0, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VSUBPS  Z0, Z24, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29476,15 +29536,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z1, Z1
 	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z2, Z2
 	VMOVUPS Z2, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29492,15 +29552,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z3, Z3
 	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z4, Z4
 	VMOVUPS Z4, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29508,15 +29568,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z5, Z5
 	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z6, Z6
 	VMOVUPS Z6, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29524,15 +29584,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z7, Z7
 	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z8, Z8
 	VMOVUPS Z8, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29540,15 +29600,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z9, Z9
 	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z10, Z10
 	VMOVUPS Z10, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29556,15 +29616,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z11, Z11
 	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z12, Z12
 	VMOVUPS Z12, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29572,15 +29632,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z13, Z13
 	VMOVUPS Z13, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z14, Z14
 	VMOVUPS Z14, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29588,15 +29648,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z15, Z15
 	VMOVUPS Z15, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z16, Z16
 	VMOVUPS Z16, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29604,15 +29664,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z17, Z17
 	VMOVUPS Z17, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z18, Z18
 	VMOVUPS Z18, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29620,15 +29680,15 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z19, Z19
 	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z20, Z20
 	VMOVUPS Z20, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
@@ -29636,40 +29696,40 @@ Gemm12x32_bnotsigmoid_260:
 	VMULPS  Z25, Z21, Z21
 	VMOVUPS Z21, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS  Z1, Z25, Z25
 	VMULPS  Z25, Z22, Z22
 	VMOVUPS Z22, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  k64_3f800000<>+0(SB), Z0, Z0
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_bnottanh_262:
+Gemm12x32_bnottanh_270:
 	CMPQ    SI, $0x06
-	JNE     Gemm12x32_bnotscaledsigmoid_264
+	JNE     Gemm12x32_bnotscaledsigmoid_272
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
-	MOVQ    ldy+88(FP), R14
-	MOVQ    DX, R13
-	SHLQ    $0x02, R14
-	VMOVUPS (R13), Z24
+	MOVQ    ldy+88(FP), BP
+	MOVQ    DX, R15
+	SHLQ    $0x02, BP
+	VMOVUPS (R15), Z24
 	VMOVUPS k64_3f800000<>+0(SB), Z25
 	VSUBPS  Z24, Z25, Z25
 	VMULPS  Z24, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z0, Z0
 	VMOVUPS Z0, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z24
 	VSUBPS  Z0, Z24, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29677,15 +29737,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z1, Z1
 	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z2, Z2
 	VMOVUPS Z2, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29693,15 +29753,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z3, Z3
 	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z4, Z4
 	VMOVUPS Z4, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29709,15 +29769,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z5, Z5
 	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z6, Z6
 	VMOVUPS Z6, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29725,15 +29785,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z7, Z7
 	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z8, Z8
 	VMOVUPS Z8, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29741,15 +29801,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z9, Z9
 	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z10, Z10
 	VMOVUPS Z10, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29757,15 +29817,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z11, Z11
 	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z12, Z12
 	VMOVUPS Z12, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29773,15 +29833,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z13, Z13
 	VMOVUPS Z13, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z14, Z14
 	VMOVUPS Z14, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29789,15 +29849,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z15, Z15
 	VMOVUPS Z15, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z16, Z16
 	VMOVUPS Z16, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29805,15 +29865,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z17, Z17
 	VMOVUPS Z17, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z18, Z18
 	VMOVUPS Z18, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29821,15 +29881,15 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z19, Z19
 	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z20, Z20
 	VMOVUPS Z20, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
@@ -29837,33 +29897,33 @@ Gemm12x32_bnottanh_262:
 	VMULPS  Z25, Z21, Z21
 	VMOVUPS Z21, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS k64_3f800000<>+0(SB), Z0
 	VSUBPS  Z1, Z0, Z25
 	VMULPS  Z1, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z22, Z22
 	VMOVUPS Z22, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS k64_3f800000<>+0(SB), Z1
 	VSUBPS  Z0, Z1, Z25
 	VMULPS  Z0, Z25, Z25
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_bnotscaledsigmoid_264:
+Gemm12x32_bnotscaledsigmoid_272:
 	CMPQ    SI, $0x07
-	JNE     Gemm12x32_bnotscaledtanh_266
+	JNE     Gemm12x32_bnotscaledtanh_274
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
-	MOVQ    ldy+88(FP), R14
-	MOVQ    DX, R13
-	SHLQ    $0x02, R14
-	VMOVUPS (R13), Z24
+	MOVQ    ldy+88(FP), BP
+	MOVQ    DX, R15
+	SHLQ    $0x02, BP
+	VMOVUPS (R15), Z24
 	VMOVUPS 128(SP), Z25
 	VSUBPS  Z24, Z25, Z25
 	VADDPS  128(SP), Z24, Z24
@@ -29871,7 +29931,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z0, Z0
 	VMOVUPS Z0, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z24
 	VSUBPS  Z0, Z24, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -29880,8 +29940,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z1, Z1
 	VMOVUPS Z1, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -29889,7 +29949,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z2, Z2
 	VMOVUPS Z2, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -29898,8 +29958,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z3, Z3
 	VMOVUPS Z3, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -29907,7 +29967,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z4, Z4
 	VMOVUPS Z4, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -29916,8 +29976,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z5, Z5
 	VMOVUPS Z5, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -29925,7 +29985,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z6, Z6
 	VMOVUPS Z6, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -29934,8 +29994,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z7, Z7
 	VMOVUPS Z7, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -29943,7 +30003,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z8, Z8
 	VMOVUPS Z8, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -29952,8 +30012,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z9, Z9
 	VMOVUPS Z9, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -29961,7 +30021,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z10, Z10
 	VMOVUPS Z10, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -29970,8 +30030,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z11, Z11
 	VMOVUPS Z11, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -29979,7 +30039,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z12, Z12
 	VMOVUPS Z12, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -29988,8 +30048,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z13, Z13
 	VMOVUPS Z13, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -29997,7 +30057,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z14, Z14
 	VMOVUPS Z14, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -30006,8 +30066,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z15, Z15
 	VMOVUPS Z15, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -30015,7 +30075,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z16, Z16
 	VMOVUPS Z16, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -30024,8 +30084,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z17, Z17
 	VMOVUPS Z17, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -30033,7 +30093,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z18, Z18
 	VMOVUPS Z18, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -30042,8 +30102,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z19, Z19
 	VMOVUPS Z19, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -30051,7 +30111,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z20, Z20
 	VMOVUPS Z20, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -30060,8 +30120,8 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  Z25, Z21, Z21
 	VMOVUPS Z21, 64(SI)
 	ADDQ    DI, SI
-	ADDQ    R14, R13
-	VMOVUPS (R13), Z1
+	ADDQ    BP, R15
+	VMOVUPS (R15), Z1
 	VMOVUPS 128(SP), Z0
 	VSUBPS  Z1, Z0, Z25
 	VADDPS  128(SP), Z1, Z1
@@ -30069,7 +30129,7 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z22, Z22
 	VMOVUPS Z22, (SI)
-	VMOVUPS 64(R13), Z0
+	VMOVUPS 64(R15), Z0
 	VMOVUPS 128(SP), Z1
 	VSUBPS  Z0, Z1, Z25
 	VADDPS  128(SP), Z0, Z0
@@ -30077,10 +30137,10 @@ Gemm12x32_bnotscaledsigmoid_264:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(SI)
-	JMP     Gemm12x32_epidone_232
+	JMP     Gemm12x32_epidone_235
 
-Gemm12x32_bnotscaledtanh_266:
-Gemm12x32_store_229:
+Gemm12x32_bnotscaledtanh_274:
+Gemm12x32_store_232:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -30120,13 +30180,13 @@ Gemm12x32_store_229:
 	VMOVUPS Z22, (SI)
 	VMOVUPS Z23, 64(SI)
 
-Gemm12x32_epidone_232:
+Gemm12x32_epidone_235:
 	JMP Gemm12x32_next
 
 Gemm12x32_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm12x32_noacc_270
+	JZ        Gemm12x32_noacc_278
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -30136,89 +30196,89 @@ Gemm12x32_edge:
 	VADDPS    Z24, Z1, Z1
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z2, Z2
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z4, Z4
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z5, Z5
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z6, Z6
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z7, Z7
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z8, Z8
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z9, Z9
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z10, Z10
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z11, Z11
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z12, Z12
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z13, Z13
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z14, Z14
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z15, Z15
 	ADDQ      DI, SI
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z16, Z16
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z17, Z17
 	ADDQ      DI, SI
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z18, Z18
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z19, Z19
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z20, Z20
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z21, Z21
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_accrows_273
+	JLE       Gemm12x32_accrows_281
 	VMOVUPS.Z (SI), K1, Z24
 	VADDPS    Z24, Z22, Z22
 	VMOVUPS.Z 64(SI), K2, Z24
 	VADDPS    Z24, Z23, Z23
 
-Gemm12x32_accrows_273:
-Gemm12x32_noacc_270:
+Gemm12x32_accrows_281:
+Gemm12x32_noacc_278:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm12x32_bwd_271
+	JNZ       Gemm12x32_bwd_279
 	TESTQ     $0x00000002, SI
-	JZ        Gemm12x32_nobias_274
+	JZ        Gemm12x32_nobias_282
 	MOVQ      bias+72(FP), DI
 	VMOVUPS.Z (DI), K1, Z24
 	VMOVUPS.Z 64(DI), K2, Z25
@@ -30247,10 +30307,10 @@ Gemm12x32_noacc_270:
 	VADDPS    Z24, Z22, Z22
 	VADDPS    Z25, Z23, Z23
 
-Gemm12x32_nobias_274:
+Gemm12x32_nobias_282:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm12x32_notrelu_275
+	JNE     Gemm12x32_notrelu_283
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -30262,7 +30322,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z2, Z24, Z2
 	VMOVUPS Z2, K1, (SI)
@@ -30271,7 +30331,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z4, Z24, Z4
 	VMOVUPS Z4, K1, (SI)
@@ -30280,7 +30340,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z6, Z24, Z6
 	VMOVUPS Z6, K1, (SI)
@@ -30289,7 +30349,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z8, Z24, Z8
 	VMOVUPS Z8, K1, (SI)
@@ -30298,7 +30358,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z10, Z24, Z10
 	VMOVUPS Z10, K1, (SI)
@@ -30307,7 +30367,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z12, Z24, Z12
 	VMOVUPS Z12, K1, (SI)
@@ -30316,7 +30376,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z14, Z24, Z14
 	VMOVUPS Z14, K1, (SI)
@@ -30325,7 +30385,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z16, Z24, Z16
 	VMOVUPS Z16, K1, (SI)
@@ -30334,7 +30394,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z18, Z24, Z18
 	VMOVUPS Z18, K1, (SI)
@@ -30343,7 +30403,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z20, Z24, Z20
 	VMOVUPS Z20, K1, (SI)
@@ -30352,7 +30412,7 @@ Gemm12x32_nobias_274:
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_fwdrelu_276
+	JLE     Gemm12x32_fwdrelu_284
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z22, Z24, Z22
 	VMOVUPS Z22, K1, (SI)
@@ -30360,12 +30420,12 @@ Gemm12x32_nobias_274:
 	VMAXPS  Z23, Z24, Z23
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_fwdrelu_276:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_fwdrelu_284:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_notrelu_275:
+Gemm12x32_notrelu_283:
 	CMPQ    SI, $0x02
-	JNE     Gemm12x32_notleakyrelu_277
+	JNE     Gemm12x32_notleakyrelu_285
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -30381,7 +30441,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z2, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
@@ -30394,7 +30454,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z4, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
@@ -30407,7 +30467,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z6, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z6, K3
@@ -30420,7 +30480,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z8, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z8, K3
@@ -30433,7 +30493,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z10, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z10, K3
@@ -30446,7 +30506,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z12, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z12, K3
@@ -30459,7 +30519,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z14, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z14, K3
@@ -30472,7 +30532,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z16, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z16, K3
@@ -30485,7 +30545,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z18, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z18, K3
@@ -30498,7 +30558,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z20, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z20, K3
@@ -30511,7 +30571,7 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_fwdleakyrelu_278
+	JLE     Gemm12x32_fwdleakyrelu_286
 	VMULPS  128(SP), Z22, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z22, K3
@@ -30523,12 +30583,12 @@ Gemm12x32_notrelu_275:
 	VMOVUPS Z24, K3, Z23
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_fwdleakyrelu_278:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_fwdleakyrelu_286:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_notleakyrelu_277:
+Gemm12x32_notleakyrelu_285:
 	CMPQ    SI, $0x03
-	JNE     Gemm12x32_notelu_279
+	JNE     Gemm12x32_notelu_287
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -30536,61 +30596,61 @@ Gemm12x32_notleakyrelu_277:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z16, K1, (SI)
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z18, K1, (SI)
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z20, K1, (SI)
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_spillelu_280
+	JLE     Gemm12x32_spillelu_288
 	VMOVUPS Z22, K1, (SI)
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_spillelu_280:
+Gemm12x32_spillelu_288:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z23
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z22
 	VMOVUPS     k64_4b40007f<>+0(SB), Z21
@@ -30651,7 +30711,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z11, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z5
 	VMOVUPS.Z   64(SI), K2, Z6
 	VMAXPS      Z23, Z5, Z7
@@ -30698,7 +30758,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z6, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z3
 	VMOVUPS.Z   64(SI), K2, Z8
 	VMAXPS      Z23, Z3, Z10
@@ -30745,7 +30805,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z8, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   64(SI), K2, Z9
 	VMAXPS      Z23, Z1, Z7
@@ -30792,7 +30852,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z9, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z3
 	VMOVUPS.Z   64(SI), K2, Z4
 	VMAXPS      Z23, Z3, Z10
@@ -30839,7 +30899,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z4, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   64(SI), K2, Z2
 	VMAXPS      Z23, Z1, Z7
@@ -30886,7 +30946,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z2, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z3
 	VMOVUPS.Z   64(SI), K2, Z0
 	VMAXPS      Z23, Z3, Z10
@@ -30933,7 +30993,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z0, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   64(SI), K2, Z5
 	VMAXPS      Z23, Z1, Z7
@@ -30980,7 +31040,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z5, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x08
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z0
 	VMOVUPS.Z   64(SI), K2, Z6
 	VMAXPS      Z23, Z0, Z10
@@ -31027,7 +31087,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z6, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x09
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   64(SI), K2, Z4
 	VMAXPS      Z23, Z1, Z7
@@ -31074,7 +31134,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z4, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0a
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z0
 	VMOVUPS.Z   64(SI), K2, Z2
 	VMAXPS      Z23, Z0, Z10
@@ -31121,7 +31181,7 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z2, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0b
-	JLE         Gemm12x32_fwdelu_281
+	JLE         Gemm12x32_fwdelu_289
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   64(SI), K2, Z3
 	VMAXPS      Z23, Z1, Z7
@@ -31167,12 +31227,12 @@ Gemm12x32_spillelu_280:
 	VMOVUPS     Z1, K1, (SI)
 	VMOVUPS     Z3, K2, 64(SI)
 
-Gemm12x32_fwdelu_281:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_fwdelu_289:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_notelu_279:
+Gemm12x32_notelu_287:
 	CMPQ    SI, $0x04
-	JNE     Gemm12x32_notsigmoid_282
+	JNE     Gemm12x32_notsigmoid_290
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -31180,61 +31240,61 @@ Gemm12x32_notelu_279:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z16, K1, (SI)
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z18, K1, (SI)
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z20, K1, (SI)
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_spillsigmoid_283
+	JLE     Gemm12x32_spillsigmoid_291
 	VMOVUPS Z22, K1, (SI)
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_spillsigmoid_283:
+Gemm12x32_spillsigmoid_291:
 	VMOVUPS     k64_3f800000<>+0(SB), Z23
 	VMOVUPS     k64_80000000<>+0(SB), Z22
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z21
@@ -31327,7 +31387,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z3, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z5
@@ -31404,7 +31464,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z7
@@ -31481,7 +31541,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z2
@@ -31558,7 +31618,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z0
@@ -31635,7 +31695,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z3
@@ -31712,7 +31772,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z4
@@ -31789,7 +31849,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z5
@@ -31866,7 +31926,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x08
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z6
@@ -31943,7 +32003,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x09
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z2
@@ -32020,7 +32080,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0a
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z1
@@ -32097,7 +32157,7 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0b
-	JLE          Gemm12x32_fwdsigmoid_284
+	JLE          Gemm12x32_fwdsigmoid_292
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 	VORPS        Z22, Z10, Z3
@@ -32173,12 +32233,12 @@ Gemm12x32_spillsigmoid_283:
 	VMOVUPS      Z2, K1, (SI)
 	VMOVUPS      Z0, K2, 64(SI)
 
-Gemm12x32_fwdsigmoid_284:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_fwdsigmoid_292:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_notsigmoid_282:
+Gemm12x32_notsigmoid_290:
 	CMPQ    SI, $0x05
-	JNE     Gemm12x32_nottanh_285
+	JNE     Gemm12x32_nottanh_293
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -32186,61 +32246,61 @@ Gemm12x32_notsigmoid_282:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z16, K1, (SI)
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z18, K1, (SI)
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z20, K1, (SI)
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_spilltanh_286
+	JLE     Gemm12x32_spilltanh_294
 	VMOVUPS Z22, K1, (SI)
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_spilltanh_286:
+Gemm12x32_spilltanh_294:
 	VMOVUPS     k64_3f800000<>+0(SB), Z23
 	VMOVUPS     k64_80000000<>+0(SB), Z22
 	VMOVUPS     k64_c1a00000<>+0(SB), Z21
@@ -32344,7 +32404,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z4
 	VMOVUPS.Z   64(SI), K2, Z5
 	VORPS       Z22, Z4, Z25
@@ -32427,7 +32487,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z5
 	VMOVUPS.Z   64(SI), K2, Z4
 	VORPS       Z22, Z5, Z2
@@ -32510,7 +32570,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z4
 	VMOVUPS.Z   64(SI), K2, Z5
 	VORPS       Z22, Z4, Z24
@@ -32593,7 +32653,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z5
 	VMOVUPS.Z   64(SI), K2, Z4
 	VORPS       Z22, Z5, Z0
@@ -32676,7 +32736,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z4
 	VMOVUPS.Z   64(SI), K2, Z5
 	VORPS       Z22, Z4, Z1
@@ -32759,7 +32819,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z5
 	VMOVUPS.Z   64(SI), K2, Z4
 	VORPS       Z22, Z5, Z3
@@ -32842,7 +32902,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z4
 	VMOVUPS.Z   64(SI), K2, Z5
 	VORPS       Z22, Z4, Z25
@@ -32925,7 +32985,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x08
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z5
 	VMOVUPS.Z   64(SI), K2, Z4
 	VORPS       Z22, Z5, Z2
@@ -33008,7 +33068,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x09
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z4
 	VMOVUPS.Z   64(SI), K2, Z5
 	VORPS       Z22, Z4, Z24
@@ -33091,7 +33151,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0a
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z5
 	VMOVUPS.Z   64(SI), K2, Z4
 	VORPS       Z22, Z5, Z0
@@ -33174,7 +33234,7 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0b
-	JLE         Gemm12x32_fwdtanh_287
+	JLE         Gemm12x32_fwdtanh_295
 	VMOVUPS.Z   (SI), K1, Z4
 	VMOVUPS.Z   64(SI), K2, Z5
 	VORPS       Z22, Z4, Z1
@@ -33256,12 +33316,12 @@ Gemm12x32_spilltanh_286:
 	VMOVUPS Z25, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 
-Gemm12x32_fwdtanh_287:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_fwdtanh_295:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_nottanh_285:
+Gemm12x32_nottanh_293:
 	CMPQ    SI, $0x06
-	JNE     Gemm12x32_notscaledsigmoid_288
+	JNE     Gemm12x32_notscaledsigmoid_296
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -33269,61 +33329,61 @@ Gemm12x32_nottanh_285:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z16, K1, (SI)
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z18, K1, (SI)
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z20, K1, (SI)
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_spillscaledsigmoid_289
+	JLE     Gemm12x32_spillscaledsigmoid_297
 	VMOVUPS Z22, K1, (SI)
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_spillscaledsigmoid_289:
+Gemm12x32_spillscaledsigmoid_297:
 	VMOVUPS   k64_80000000<>+0(SB), Z23
 	VMOVUPS   k64_3f800000<>+0(SB), Z22
 	VMOVUPS   k64_3fb8aa3b<>+0(SB), Z21
@@ -33430,7 +33490,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z8
 	VMOVUPS.Z    64(SI), K2, Z7
 
@@ -33521,7 +33581,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z9
 	VMOVUPS.Z    64(SI), K2, Z3
 
@@ -33612,7 +33672,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z7
 	VMOVUPS.Z    64(SI), K2, Z4
 
@@ -33703,7 +33763,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z3
 	VMOVUPS.Z    64(SI), K2, Z10
 
@@ -33794,7 +33854,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z4
 	VMOVUPS.Z    64(SI), K2, Z8
 
@@ -33885,7 +33945,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z10
 	VMOVUPS.Z    64(SI), K2, Z9
 
@@ -33976,7 +34036,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z8
 	VMOVUPS.Z    64(SI), K2, Z7
 
@@ -34067,7 +34127,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x08
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z9
 	VMOVUPS.Z    64(SI), K2, Z3
 
@@ -34158,7 +34218,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x09
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z7
 	VMOVUPS.Z    64(SI), K2, Z4
 
@@ -34249,7 +34309,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0a
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z3
 	VMOVUPS.Z    64(SI), K2, Z10
 
@@ -34340,7 +34400,7 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z1, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0b
-	JLE          Gemm12x32_fwdscaledsigmoid_290
+	JLE          Gemm12x32_fwdscaledsigmoid_298
 	VMOVUPS.Z    (SI), K1, Z4
 	VMOVUPS.Z    64(SI), K2, Z8
 
@@ -34430,12 +34490,12 @@ Gemm12x32_spillscaledsigmoid_289:
 	VMOVUPS      Z0, K1, (SI)
 	VMOVUPS      Z1, K2, 64(SI)
 
-Gemm12x32_fwdscaledsigmoid_290:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_fwdscaledsigmoid_298:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_notscaledsigmoid_288:
+Gemm12x32_notscaledsigmoid_296:
 	CMPQ    SI, $0x07
-	JNE     Gemm12x32_notscaledtanh_291
+	JNE     Gemm12x32_notscaledtanh_299
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -34443,61 +34503,61 @@ Gemm12x32_notscaledsigmoid_288:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z16, K1, (SI)
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z18, K1, (SI)
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z20, K1, (SI)
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_spillscaledtanh_292
+	JLE     Gemm12x32_spillscaledtanh_300
 	VMOVUPS Z22, K1, (SI)
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_spillscaledtanh_292:
+Gemm12x32_spillscaledtanh_300:
 	VMOVUPS   k64_3f800000<>+0(SB), Z23
 	VMOVUPS   k64_80000000<>+0(SB), Z22
 	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z21
@@ -34650,7 +34710,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z3
 	VMOVUPS.Z 64(SI), K2, Z4
 
@@ -34783,7 +34843,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z25
 	VMOVUPS.Z 64(SI), K2, Z28
 
@@ -34916,7 +34976,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z4, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z15
 
@@ -35049,7 +35109,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z28, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z27
 	VMOVUPS.Z 64(SI), K2, Z6
 
@@ -35182,7 +35242,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z 64(SI), K2, Z4
 
@@ -35315,7 +35375,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z6, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z5
 	VMOVUPS.Z 64(SI), K2, Z28
 
@@ -35448,7 +35508,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z4, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z3
 	VMOVUPS.Z 64(SI), K2, Z15
 
@@ -35581,7 +35641,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z28, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z25
 	VMOVUPS.Z 64(SI), K2, Z27
 
@@ -35714,7 +35774,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z4
 
@@ -35847,7 +35907,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z27, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z6
 	VMOVUPS.Z 64(SI), K2, Z28
 
@@ -35980,7 +36040,7 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS   Z4, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_fwdscaledtanh_293
+	JLE       Gemm12x32_fwdscaledtanh_301
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z 64(SI), K2, Z15
 
@@ -36112,810 +36172,810 @@ Gemm12x32_spillscaledtanh_292:
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z28, K2, 64(SI)
 
-Gemm12x32_fwdscaledtanh_293:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_fwdscaledtanh_301:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_notscaledtanh_291:
-	JMP Gemm12x32_store_269
+Gemm12x32_notscaledtanh_299:
+	JMP Gemm12x32_store_277
 
-Gemm12x32_bwd_271:
+Gemm12x32_bwd_279:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm12x32_bnotrelu_294
+	JNE       Gemm12x32_bnotrelu_302
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS.Z (R13), K1, Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS.Z (R15), K1, Z24
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z24, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z24
 	VMULPS    Z24, Z0, Z0
 	VMOVUPS   Z0, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z2, Z2
 	VMOVUPS   Z2, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z3, Z3
 	VMOVUPS   Z3, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z4, Z4
 	VMOVUPS   Z4, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z5, Z5
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z6, Z6
 	VMOVUPS   Z6, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z8, Z8
 	VMOVUPS   Z8, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z9, Z9
 	VMOVUPS   Z9, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z10, Z10
 	VMOVUPS   Z10, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z11, Z11
 	VMOVUPS   Z11, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z12, Z12
 	VMOVUPS   Z12, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z14, Z14
 	VMOVUPS   Z14, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z16, Z16
 	VMOVUPS   Z16, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z17, Z17
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z18, Z18
 	VMOVUPS   Z18, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z20, Z20
 	VMOVUPS   Z20, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z21, Z21
 	VMOVUPS   Z21, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_bwdrelu_295
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdrelu_303
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z22, Z22
 	VMOVUPS   Z22, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, K2, 64(SI)
 
-Gemm12x32_bwdrelu_295:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_bwdrelu_303:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_bnotrelu_294:
+Gemm12x32_bnotrelu_302:
 	CMPQ      SI, $0x02
-	JNE       Gemm12x32_bnotleakyrelu_296
+	JNE       Gemm12x32_bnotleakyrelu_304
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS.Z (R13), K1, Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS.Z (R15), K1, Z24
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z24, K3
 	VMOVUPS   128(SP), Z24
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z24
 	VMULPS    Z24, Z0, Z0
 	VMOVUPS   Z0, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z2, Z2
 	VMOVUPS   Z2, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z3, Z3
 	VMOVUPS   Z3, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z4, Z4
 	VMOVUPS   Z4, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z5, Z5
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z6, Z6
 	VMOVUPS   Z6, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z8, Z8
 	VMOVUPS   Z8, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z9, Z9
 	VMOVUPS   Z9, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z10, Z10
 	VMOVUPS   Z10, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z11, Z11
 	VMOVUPS   Z11, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z12, Z12
 	VMOVUPS   Z12, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z14, Z14
 	VMOVUPS   Z14, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z16, Z16
 	VMOVUPS   Z16, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z17, Z17
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z18, Z18
 	VMOVUPS   Z18, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z20, Z20
 	VMOVUPS   Z20, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z21, Z21
 	VMOVUPS   Z21, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_bwdleakyrelu_297
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdleakyrelu_305
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z22, Z22
 	VMOVUPS   Z22, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, K2, 64(SI)
 
-Gemm12x32_bwdleakyrelu_297:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_bwdleakyrelu_305:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_bnotleakyrelu_296:
+Gemm12x32_bnotleakyrelu_304:
 	CMPQ      SI, $0x03
-	JNE       Gemm12x32_bnotelu_298
+	JNE       Gemm12x32_bnotelu_306
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS.Z (R13), K1, Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS.Z (R15), K1, Z24
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z24, K3
 	VADDPS    128(SP), Z24, Z24
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z24
 	VMULPS    Z24, Z0, Z0
 	VMOVUPS   Z0, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z2, Z2
 	VMOVUPS   Z2, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z3, Z3
 	VMOVUPS   Z3, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z4, Z4
 	VMOVUPS   Z4, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z5, Z5
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z6, Z6
 	VMOVUPS   Z6, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z8, Z8
 	VMOVUPS   Z8, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z9, Z9
 	VMOVUPS   Z9, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z10, Z10
 	VMOVUPS   Z10, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z11, Z11
 	VMOVUPS   Z11, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z12, Z12
 	VMOVUPS   Z12, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z14, Z14
 	VMOVUPS   Z14, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z16, Z16
 	VMOVUPS   Z16, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z17, Z17
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z18, Z18
 	VMOVUPS   Z18, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z20, Z20
 	VMOVUPS   Z20, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z21, Z21
 	VMOVUPS   Z21, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_bwdelu_299
-	VMOVUPS.Z (R13), K1, Z0
+	JLE       Gemm12x32_bwdelu_307
+	VMOVUPS.Z (R15), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z22, Z22
 	VMOVUPS   Z22, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, K2, 64(SI)
 
-Gemm12x32_bwdelu_299:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_bwdelu_307:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_bnotelu_298:
+Gemm12x32_bnotelu_306:
 	CMPQ      SI, $0x04
-	JNE       Gemm12x32_bnotsigmoid_300
+	JNE       Gemm12x32_bnotsigmoid_308
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS.Z (R13), K1, Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS.Z (R15), K1, Z24
 	VMOVUPS   k64_3f800000<>+0(SB), Z25
 	VSUBPS    Z24, Z25, Z25
 	VMULPS    Z24, Z25, Z25
 	VMULPS    Z25, Z0, Z0
 	VMOVUPS   Z0, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z24
 	VSUBPS    Z0, Z24, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z1, Z1
 	VMOVUPS   Z1, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z2, Z2
 	VMOVUPS   Z2, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z3, Z3
 	VMOVUPS   Z3, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z4, Z4
 	VMOVUPS   Z4, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z5, Z5
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z6, Z6
 	VMOVUPS   Z6, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z8, Z8
 	VMOVUPS   Z8, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z9, Z9
 	VMOVUPS   Z9, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z10, Z10
 	VMOVUPS   Z10, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z11, Z11
 	VMOVUPS   Z11, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z12, Z12
 	VMOVUPS   Z12, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z13, Z13
 	VMOVUPS   Z13, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z14, Z14
 	VMOVUPS   Z14, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z16, Z16
 	VMOVUPS   Z16, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z17, Z17
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z18, Z18
 	VMOVUPS   Z18, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z19, Z19
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z20, Z20
 	VMOVUPS   Z20, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z21, Z21
 	VMOVUPS   Z21, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_bwdsigmoid_301
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdsigmoid_309
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z22, Z22
 	VMOVUPS   Z22, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(SI)
 
-Gemm12x32_bwdsigmoid_301:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_bwdsigmoid_309:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_bnotsigmoid_300:
+Gemm12x32_bnotsigmoid_308:
 	CMPQ      SI, $0x05
-	JNE       Gemm12x32_bnottanh_302
+	JNE       Gemm12x32_bnottanh_310
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS.Z (R13), K1, Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS.Z (R15), K1, Z24
 	VMOVUPS   k64_3f800000<>+0(SB), Z25
 	VSUBPS    Z24, Z25, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z24, Z24
 	VMULPS    Z24, Z25, Z25
 	VMULPS    Z25, Z0, Z0
 	VMOVUPS   Z0, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z24
 	VSUBPS    Z0, Z24, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -36923,17 +36983,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z1, Z1
 	VMOVUPS   Z1, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z2, Z2
 	VMOVUPS   Z2, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -36941,17 +37001,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z3, Z3
 	VMOVUPS   Z3, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z4, Z4
 	VMOVUPS   Z4, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -36959,17 +37019,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z5, Z5
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z6, Z6
 	VMOVUPS   Z6, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -36977,17 +37037,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z8, Z8
 	VMOVUPS   Z8, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -36995,17 +37055,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z9, Z9
 	VMOVUPS   Z9, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z10, Z10
 	VMOVUPS   Z10, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -37013,17 +37073,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z11, Z11
 	VMOVUPS   Z11, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z12, Z12
 	VMOVUPS   Z12, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -37031,17 +37091,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z13, Z13
 	VMOVUPS   Z13, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z14, Z14
 	VMOVUPS   Z14, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -37049,17 +37109,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z16, Z16
 	VMOVUPS   Z16, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -37067,17 +37127,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z17, Z17
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z18, Z18
 	VMOVUPS   Z18, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -37085,17 +37145,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z19, Z19
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z20, Z20
 	VMOVUPS   Z20, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -37103,17 +37163,17 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z21, Z21
 	VMOVUPS   Z21, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_bwdtanh_303
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdtanh_311
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
 	VMULPS    Z1, Z25, Z25
 	VMULPS    Z25, Z22, Z22
 	VMOVUPS   Z22, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
@@ -37121,26 +37181,26 @@ Gemm12x32_bnotsigmoid_300:
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(SI)
 
-Gemm12x32_bwdtanh_303:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_bwdtanh_311:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_bnottanh_302:
+Gemm12x32_bnottanh_310:
 	CMPQ      SI, $0x06
-	JNE       Gemm12x32_bnotscaledsigmoid_304
+	JNE       Gemm12x32_bnotscaledsigmoid_312
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS.Z (R13), K1, Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS.Z (R15), K1, Z24
 	VMOVUPS   k64_3f800000<>+0(SB), Z25
 	VSUBPS    Z24, Z25, Z25
 	VMULPS    Z24, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z0, Z0
 	VMOVUPS   Z0, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z24
 	VSUBPS    Z0, Z24, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37148,17 +37208,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z1, Z1
 	VMOVUPS   Z1, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z2, Z2
 	VMOVUPS   Z2, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37166,17 +37226,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z3, Z3
 	VMOVUPS   Z3, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z4, Z4
 	VMOVUPS   Z4, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37184,17 +37244,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z5, Z5
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z6, Z6
 	VMOVUPS   Z6, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37202,17 +37262,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z8, Z8
 	VMOVUPS   Z8, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37220,17 +37280,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z9, Z9
 	VMOVUPS   Z9, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z10, Z10
 	VMOVUPS   Z10, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37238,17 +37298,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z11, Z11
 	VMOVUPS   Z11, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z12, Z12
 	VMOVUPS   Z12, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37256,17 +37316,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z13, Z13
 	VMOVUPS   Z13, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z14, Z14
 	VMOVUPS   Z14, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37274,17 +37334,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z16, Z16
 	VMOVUPS   Z16, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37292,17 +37352,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z17, Z17
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z18, Z18
 	VMOVUPS   Z18, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37310,17 +37370,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z19, Z19
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z20, Z20
 	VMOVUPS   Z20, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37328,17 +37388,17 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z21, Z21
 	VMOVUPS   Z21, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_bwdscaledsigmoid_305
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledsigmoid_313
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
 	VMULPS    Z1, Z25, Z25
 	VMULPS    128(SP), Z25, Z25
 	VMULPS    Z25, Z22, Z22
 	VMOVUPS   Z22, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z25
 	VMULPS    Z0, Z25, Z25
@@ -37346,19 +37406,19 @@ Gemm12x32_bnottanh_302:
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(SI)
 
-Gemm12x32_bwdscaledsigmoid_305:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_bwdscaledsigmoid_313:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_bnotscaledsigmoid_304:
+Gemm12x32_bnotscaledsigmoid_312:
 	CMPQ      SI, $0x07
-	JNE       Gemm12x32_bnotscaledtanh_306
+	JNE       Gemm12x32_bnotscaledtanh_314
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
-	MOVQ      ldy+88(FP), R14
-	MOVQ      DX, R13
-	SHLQ      $0x02, R14
-	VMOVUPS.Z (R13), K1, Z24
+	MOVQ      ldy+88(FP), BP
+	MOVQ      DX, R15
+	SHLQ      $0x02, BP
+	VMOVUPS.Z (R15), K1, Z24
 	VMOVUPS   128(SP), Z25
 	VSUBPS    Z24, Z25, Z25
 	VADDPS    128(SP), Z24, Z24
@@ -37366,7 +37426,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z0, Z0
 	VMOVUPS   Z0, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z24
 	VSUBPS    Z0, Z24, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37375,10 +37435,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z1, Z1
 	VMOVUPS   Z1, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x01
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37386,7 +37446,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z2, Z2
 	VMOVUPS   Z2, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37395,10 +37455,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z3, Z3
 	VMOVUPS   Z3, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x02
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37406,7 +37466,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z4, Z4
 	VMOVUPS   Z4, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37415,10 +37475,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z5, Z5
 	VMOVUPS   Z5, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x03
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37426,7 +37486,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z6, Z6
 	VMOVUPS   Z6, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37435,10 +37495,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x04
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37446,7 +37506,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z8, Z8
 	VMOVUPS   Z8, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37455,10 +37515,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z9, Z9
 	VMOVUPS   Z9, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x05
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37466,7 +37526,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z10, Z10
 	VMOVUPS   Z10, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37475,10 +37535,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z11, Z11
 	VMOVUPS   Z11, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x06
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37486,7 +37546,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z12, Z12
 	VMOVUPS   Z12, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37495,10 +37555,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z13, Z13
 	VMOVUPS   Z13, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x07
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37506,7 +37566,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z14, Z14
 	VMOVUPS   Z14, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37515,10 +37575,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x08
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37526,7 +37586,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z16, Z16
 	VMOVUPS   Z16, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37535,10 +37595,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z17, Z17
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x09
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37546,7 +37606,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z18, Z18
 	VMOVUPS   Z18, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37555,10 +37615,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z19, Z19
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0a
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37566,7 +37626,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z20, Z20
 	VMOVUPS   Z20, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37575,10 +37635,10 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z21, Z21
 	VMOVUPS   Z21, K2, 64(SI)
 	ADDQ      DI, SI
-	ADDQ      R14, R13
+	ADDQ      BP, R15
 	CMPQ      BX, $0x0b
-	JLE       Gemm12x32_bwdscaledtanh_307
-	VMOVUPS.Z (R13), K1, Z1
+	JLE       Gemm12x32_bwdscaledtanh_315
+	VMOVUPS.Z (R15), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
 	VADDPS    128(SP), Z1, Z1
@@ -37586,7 +37646,7 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    320(SP), Z25, Z25
 	VMULPS    Z25, Z22, Z22
 	VMOVUPS   Z22, K1, (SI)
-	VMOVUPS.Z 64(R13), K2, Z0
+	VMOVUPS.Z 64(R15), K2, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z25
 	VADDPS    128(SP), Z0, Z0
@@ -37595,11 +37655,11 @@ Gemm12x32_bnotscaledsigmoid_304:
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(SI)
 
-Gemm12x32_bwdscaledtanh_307:
-	JMP Gemm12x32_epidone_272
+Gemm12x32_bwdscaledtanh_315:
+	JMP Gemm12x32_epidone_280
 
-Gemm12x32_bnotscaledtanh_306:
-Gemm12x32_store_269:
+Gemm12x32_bnotscaledtanh_314:
+Gemm12x32_store_277:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -37607,62 +37667,62 @@ Gemm12x32_store_269:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z16, K1, (SI)
 	VMOVUPS Z17, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z18, K1, (SI)
 	VMOVUPS Z19, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z20, K1, (SI)
 	VMOVUPS Z21, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm12x32_storerows_308
+	JLE     Gemm12x32_storerows_316
 	VMOVUPS Z22, K1, (SI)
 	VMOVUPS Z23, K2, 64(SI)
 
-Gemm12x32_storerows_308:
-Gemm12x32_epidone_272:
+Gemm12x32_storerows_316:
+Gemm12x32_epidone_280:
 Gemm12x32_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000030, SI, SI
@@ -37677,7 +37737,7 @@ Gemm12x32_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm12x32_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm12x32_copyrow_309
+	JZ         Gemm12x32_copyrow_317
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -37700,15 +37760,15 @@ Gemm12x32_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000007, R11
-	JNZ        Gemm12x32_copied_310
+	JNZ        Gemm12x32_copied_318
 	MOVQ       R9, AX
 	SHLQ       $0x05, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x00000180, R12
-	JMP        Gemm12x32_copied_310
+	JMP        Gemm12x32_copied_318
 
-Gemm12x32_copyrow_309:
+Gemm12x32_copyrow_317:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -37718,12 +37778,1338 @@ Gemm12x32_copyrow_309:
 	ADDQ       $0x00000080, R12
 	DECQ       R11
 
-Gemm12x32_copied_310:
+Gemm12x32_copied_318:
 	JMP Gemm12x32_copytail
 
 Gemm12x32_done:
 	VZEROUPPER
 	RET
+
+Gemm12x32_pending:
+	MOVQ flags+96(FP), R15
+	SHRQ $0x08, R15
+	CMPQ R15, $0x03
+	JE   Gemm12x32_pendingELU
+	CMPQ R15, $0x04
+	JE   Gemm12x32_pendingSigmoid
+	CMPQ R15, $0x05
+	JE   Gemm12x32_pendingTanh
+	CMPQ R15, $0x06
+	JE   Gemm12x32_pendingScaledSigmoid
+	CMPQ R15, $0x07
+	JE   Gemm12x32_pendingScaledTanh
+	JMP  Gemm12x32_kcheck
+	PCALIGN $0x40
+
+Gemm12x32_pendingELU:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 64(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 68(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 72(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 76(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 80(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 84(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 88(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 92(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      (R13), Z24
+	VMAXPS       k64_c18c0000<>+0(SB), Z24, Z25
+	VMOVUPS      k64_4b40007f<>+0(SB), Z26
+	VFMADD231PS  k64_3fb8aa3b<>+0(SB), Z25, Z26
+
+	// s = 2^n
+	VPSLLD       $0x17, Z26, Z27
+	VSUBPS       k64_4b40007f<>+0(SB), Z26, Z26
+	VFNMADD231PS k64_3f317218<>+0(SB), Z26, Z25
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z26
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z25, Z26
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z25, Z26
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z25, Z26
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z25, Z26
+	VMULPS       Z26, Z25, Z26
+	VMULPS       Z27, Z25, Z25
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z25, Z25, Z26
+	VSUBPS      k64_3f800000<>+0(SB), Z27, Z27
+	VADDPS      Z26, Z27, Z27
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z24, K3
+	VMULPS      128(SP), Z27, K3, Z24
+	VMOVUPS     Z24, (R13)
+	ADDQ        $0x40, R13
+	TESTQ       $0x00000001, R14
+	JZ          Gemm12x32_samerow_319
+	ADDQ        384(SP), R13
+
+Gemm12x32_samerow_319:
+	DECQ         R14
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 112(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 116(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 120(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 124(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 128(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 132(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 136(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 140(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 160(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 164(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 168(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 172(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 176(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 180(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 184(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 188(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	TESTQ        R11, R11
+	JZ           Gemm12x32_nocopyrow_320
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm12x32_copyrow_321
+	PREFETCHT0   64(R8)
+	PREFETCHT0   64(R8)(R9*1)
+	PREFETCHT0   64(R8)(R9*2)
+	PREFETCHT0   64(R8)(R10*1)
+	VMOVUPS      (R8), X24
+	VMOVUPS      (R8)(R9*2), X25
+	VUNPCKLPS    (R8)(R9*1), X24, X26
+	VUNPCKHPS    (R8)(R9*1), X24, X24
+	VUNPCKLPS    (R8)(R10*1), X25, X27
+	VUNPCKHPS    (R8)(R10*1), X25, X25
+	VMOVLPS      X26, (R12)
+	VMOVLPS      X27, 8(R12)
+	VMOVHPS      X26, 128(R12)
+	VMOVHPS      X27, 136(R12)
+	VMOVLPS      X24, 256(R12)
+	VMOVLPS      X25, 264(R12)
+	VMOVHPS      X24, 384(R12)
+	VMOVHPS      X25, 392(R12)
+	LEAQ         (R8)(R9*4), R8
+	ADDQ         $0x10, R12
+	DECQ         R11
+	TESTQ        $0x00000007, R11
+	JNZ          Gemm12x32_copied_322
+	MOVQ         R9, R15
+	SHLQ         $0x05, R15
+	SUBQ         R15, R8
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R12
+	JMP          Gemm12x32_copied_322
+
+Gemm12x32_copyrow_321:
+	PREFETCHT0 (R8)(R9*8)
+	VMOVUPS    (R8), Z24
+	VMOVUPS    Z24, (R12)
+	VMOVUPS    64(R8), Z24
+	VMOVUPS    Z24, 64(R12)
+	ADDQ       R9, R8
+	ADDQ       $0x00000080, R12
+	DECQ       R11
+
+Gemm12x32_copied_322:
+Gemm12x32_nocopyrow_320:
+	ADDQ  $0x000000c0, AX
+	ADDQ  $0x00000200, SI
+	SUBQ  $0x04, DI
+	TESTQ R14, R14
+	JNZ   Gemm12x32_pendingELU
+	JMP   Gemm12x32_kcheck
+	PCALIGN $0x40
+
+Gemm12x32_pendingSigmoid:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 64(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 68(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 72(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 76(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 80(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 84(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 88(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 92(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      (R13), Z24
+	VORPS        k64_80000000<>+0(SB), Z24, Z25
+	VMOVUPS      k64_4b40007f<>+0(SB), Z26
+	VFMADD231PS  k64_3fb8aa3b<>+0(SB), Z25, Z26
+
+	// s = 2^n
+	VPSLLD       $0x17, Z26, Z27
+	VSUBPS       k64_4b40007f<>+0(SB), Z26, Z26
+	VFNMADD231PS k64_3f317200<>+0(SB), Z26, Z25
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z26, Z25
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z26
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z25, Z26
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z25, Z26
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z25, Z26
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z25, Z26
+	VMULPS       Z26, Z25, Z26
+	VMULPS       Z27, Z25, Z25
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z25, Z25, Z26
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    k64_80000000<>+0(SB), Z24, Z25
+	VCMPPS   $0x05, k64_c2aeac50<>+0(SB), Z25, K3
+	VADDPS.Z Z26, Z27, K3, Z27
+	VADDPS   k64_3f800000<>+0(SB), Z27, Z26
+	VPMOVD2M Z24, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS k64_3f800000<>+0(SB), Z24
+	VMOVUPS Z27, K3, Z24
+	VDIVPS  Z26, Z24, Z24
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  k64_3f800000<>+0(SB), Z26, Z26
+	VSUBPS  Z26, Z27, Z27
+	VMOVUPS k64_3f800000<>+0(SB), Z26
+	VMOVAPS Z24, Z25
+	VSUBPS  Z24, Z26, K3, Z25
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z25, Z27, Z27
+	VFNMADD213PS Z24, Z24, Z27
+	VMOVUPS      Z27, (R13)
+	ADDQ         $0x40, R13
+	TESTQ        $0x00000001, R14
+	JZ           Gemm12x32_samerow_323
+	ADDQ         384(SP), R13
+
+Gemm12x32_samerow_323:
+	DECQ         R14
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 112(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 116(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 120(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 124(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 128(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 132(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 136(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 140(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 160(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 164(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 168(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 172(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 176(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 180(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 184(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 188(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	TESTQ        R11, R11
+	JZ           Gemm12x32_nocopyrow_324
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm12x32_copyrow_325
+	PREFETCHT0   64(R8)
+	PREFETCHT0   64(R8)(R9*1)
+	PREFETCHT0   64(R8)(R9*2)
+	PREFETCHT0   64(R8)(R10*1)
+	VMOVUPS      (R8), X24
+	VMOVUPS      (R8)(R9*2), X25
+	VUNPCKLPS    (R8)(R9*1), X24, X26
+	VUNPCKHPS    (R8)(R9*1), X24, X24
+	VUNPCKLPS    (R8)(R10*1), X25, X27
+	VUNPCKHPS    (R8)(R10*1), X25, X25
+	VMOVLPS      X26, (R12)
+	VMOVLPS      X27, 8(R12)
+	VMOVHPS      X26, 128(R12)
+	VMOVHPS      X27, 136(R12)
+	VMOVLPS      X24, 256(R12)
+	VMOVLPS      X25, 264(R12)
+	VMOVHPS      X24, 384(R12)
+	VMOVHPS      X25, 392(R12)
+	LEAQ         (R8)(R9*4), R8
+	ADDQ         $0x10, R12
+	DECQ         R11
+	TESTQ        $0x00000007, R11
+	JNZ          Gemm12x32_copied_326
+	MOVQ         R9, R15
+	SHLQ         $0x05, R15
+	SUBQ         R15, R8
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R12
+	JMP          Gemm12x32_copied_326
+
+Gemm12x32_copyrow_325:
+	PREFETCHT0 (R8)(R9*8)
+	VMOVUPS    (R8), Z24
+	VMOVUPS    Z24, (R12)
+	VMOVUPS    64(R8), Z24
+	VMOVUPS    Z24, 64(R12)
+	ADDQ       R9, R8
+	ADDQ       $0x00000080, R12
+	DECQ       R11
+
+Gemm12x32_copied_326:
+Gemm12x32_nocopyrow_324:
+	ADDQ  $0x000000c0, AX
+	ADDQ  $0x00000200, SI
+	SUBQ  $0x04, DI
+	TESTQ R14, R14
+	JNZ   Gemm12x32_pendingSigmoid
+	JMP   Gemm12x32_kcheck
+	PCALIGN $0x40
+
+Gemm12x32_pendingTanh:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 64(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 68(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 72(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 76(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 80(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 84(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 88(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 92(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      (R13), Z24
+	VORPS        k64_80000000<>+0(SB), Z24, Z25
+	VADDPS       Z25, Z25, Z26
+	VMAXPS       k64_c1a00000<>+0(SB), Z26, Z26
+	VMOVUPS      k64_4b40007f<>+0(SB), Z25
+	VFMADD231PS  k64_3fb8aa3b<>+0(SB), Z26, Z25
+
+	// s = 2^n
+	VPSLLD       $0x17, Z25, Z27
+	VSUBPS       k64_4b40007f<>+0(SB), Z25, Z25
+	VFNMADD231PS k64_3f317218<>+0(SB), Z25, Z26
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z25
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z26, Z25
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z26, Z25
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z26, Z25
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z26, Z25
+	VMULPS       Z25, Z26, Z25
+	VMULPS       Z27, Z26, Z26
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z26, Z26, Z25
+	VADDPS      Z25, Z27, Z27
+
+	// 1 - 2·e/(1 + e)
+	VADDPS       k64_3f800000<>+0(SB), Z27, Z25
+	VDIVPS       Z25, Z27, Z27
+	VMOVUPS      k64_40000000<>+0(SB), Z25
+	VFNMADD213PS k64_3f800000<>+0(SB), Z25, Z27
+
+	// x + x³·p(x²)
+	VMULPS      Z24, Z24, Z25
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z26
+	VFMADD231PS k64_bbbaf0eb<>+0(SB), Z25, Z26
+	VFMADD213PS k64_bd5c1e2d<>+0(SB), Z25, Z26
+	VFMADD213PS k64_3e088393<>+0(SB), Z25, Z26
+	VFMADD213PS k64_beaaaa99<>+0(SB), Z25, Z26
+	VMULPS      Z25, Z24, Z25
+	VFMADD213PS Z24, Z26, Z25
+	VANDPS      k64_7fffffff<>+0(SB), Z24, Z26
+	VCMPPS      $0x0d, k64_3f200000<>+0(SB), Z26, K3
+	VMOVUPS     Z27, K3, Z25
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  k64_80000000<>+0(SB), Z24, Z24
+	VORPS   Z24, Z25, Z25
+	VMOVUPS Z25, (R13)
+	ADDQ    $0x40, R13
+	TESTQ   $0x00000001, R14
+	JZ      Gemm12x32_samerow_327
+	ADDQ    384(SP), R13
+
+Gemm12x32_samerow_327:
+	DECQ         R14
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 112(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 116(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 120(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 124(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 128(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 132(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 136(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 140(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 160(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 164(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 168(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 172(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 176(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 180(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 184(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 188(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	TESTQ        R11, R11
+	JZ           Gemm12x32_nocopyrow_328
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm12x32_copyrow_329
+	PREFETCHT0   64(R8)
+	PREFETCHT0   64(R8)(R9*1)
+	PREFETCHT0   64(R8)(R9*2)
+	PREFETCHT0   64(R8)(R10*1)
+	VMOVUPS      (R8), X24
+	VMOVUPS      (R8)(R9*2), X25
+	VUNPCKLPS    (R8)(R9*1), X24, X26
+	VUNPCKHPS    (R8)(R9*1), X24, X24
+	VUNPCKLPS    (R8)(R10*1), X25, X27
+	VUNPCKHPS    (R8)(R10*1), X25, X25
+	VMOVLPS      X26, (R12)
+	VMOVLPS      X27, 8(R12)
+	VMOVHPS      X26, 128(R12)
+	VMOVHPS      X27, 136(R12)
+	VMOVLPS      X24, 256(R12)
+	VMOVLPS      X25, 264(R12)
+	VMOVHPS      X24, 384(R12)
+	VMOVHPS      X25, 392(R12)
+	LEAQ         (R8)(R9*4), R8
+	ADDQ         $0x10, R12
+	DECQ         R11
+	TESTQ        $0x00000007, R11
+	JNZ          Gemm12x32_copied_330
+	MOVQ         R9, R15
+	SHLQ         $0x05, R15
+	SUBQ         R15, R8
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R12
+	JMP          Gemm12x32_copied_330
+
+Gemm12x32_copyrow_329:
+	PREFETCHT0 (R8)(R9*8)
+	VMOVUPS    (R8), Z24
+	VMOVUPS    Z24, (R12)
+	VMOVUPS    64(R8), Z24
+	VMOVUPS    Z24, 64(R12)
+	ADDQ       R9, R8
+	ADDQ       $0x00000080, R12
+	DECQ       R11
+
+Gemm12x32_copied_330:
+Gemm12x32_nocopyrow_328:
+	ADDQ  $0x000000c0, AX
+	ADDQ  $0x00000200, SI
+	SUBQ  $0x04, DI
+	TESTQ R14, R14
+	JNZ   Gemm12x32_pendingTanh
+	JMP   Gemm12x32_kcheck
+	PCALIGN $0x40
+
+Gemm12x32_pendingScaledSigmoid:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 64(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 68(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 72(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 76(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 80(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 84(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 88(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 92(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      (R13), Z24
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       128(SP), Z24, Z25
+	VMOVUPS      128(SP), Z26
+	VFNMADD213PS Z25, Z26, Z24
+	VANDPS       k64_80000000<>+0(SB), Z25, Z26
+	VXORPS       Z26, Z24, Z24
+	VORPS        k64_80000000<>+0(SB), Z25, Z26
+	VMOVUPS      k64_4b40007f<>+0(SB), Z27
+	VFMADD231PS  k64_3fb8aa3b<>+0(SB), Z26, Z27
+
+	// s = 2^n
+	VPSLLD       $0x17, Z27, Z28
+	VSUBPS       k64_4b40007f<>+0(SB), Z27, Z27
+	VFNMADD231PS k64_3f317200<>+0(SB), Z27, Z26
+	VFNMADD231PS k64_35bfbe8e<>+0(SB), Z27, Z24
+	VADDPS       Z24, Z26, Z26
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z24
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z26, Z24
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z26, Z24
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z26, Z24
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z26, Z24
+	VMULPS       Z24, Z26, Z27
+	VMULPS       Z28, Z26, Z26
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z26, Z26, Z27
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    k64_80000000<>+0(SB), Z25, Z26
+	VCMPPS   $0x05, k64_c2aeac50<>+0(SB), Z26, K3
+	VADDPS.Z Z27, Z28, K3, Z28
+	VADDPS   k64_3f800000<>+0(SB), Z28, Z27
+	VPMOVD2M Z25, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS k64_3f800000<>+0(SB), Z25
+	VMOVUPS Z28, K3, Z25
+	VDIVPS  Z27, Z25, Z25
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  k64_3f800000<>+0(SB), Z27, Z27
+	VSUBPS  Z27, Z28, Z28
+	VMOVUPS k64_3f800000<>+0(SB), Z27
+	VMOVAPS Z25, Z26
+	VSUBPS  Z25, Z27, K3, Z26
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z26, Z28, Z28
+	VFNMADD213PS Z25, Z25, Z28
+	VMOVUPS      Z28, (R13)
+	ADDQ         $0x40, R13
+	TESTQ        $0x00000001, R14
+	JZ           Gemm12x32_samerow_331
+	ADDQ         384(SP), R13
+
+Gemm12x32_samerow_331:
+	DECQ         R14
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 112(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 116(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 120(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 124(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 128(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 132(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 136(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 140(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 160(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 164(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 168(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 172(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 176(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 180(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 184(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 188(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	TESTQ        R11, R11
+	JZ           Gemm12x32_nocopyrow_332
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm12x32_copyrow_333
+	PREFETCHT0   64(R8)
+	PREFETCHT0   64(R8)(R9*1)
+	PREFETCHT0   64(R8)(R9*2)
+	PREFETCHT0   64(R8)(R10*1)
+	VMOVUPS      (R8), X24
+	VMOVUPS      (R8)(R9*2), X25
+	VUNPCKLPS    (R8)(R9*1), X24, X26
+	VUNPCKHPS    (R8)(R9*1), X24, X24
+	VUNPCKLPS    (R8)(R10*1), X25, X27
+	VUNPCKHPS    (R8)(R10*1), X25, X25
+	VMOVLPS      X26, (R12)
+	VMOVLPS      X27, 8(R12)
+	VMOVHPS      X26, 128(R12)
+	VMOVHPS      X27, 136(R12)
+	VMOVLPS      X24, 256(R12)
+	VMOVLPS      X25, 264(R12)
+	VMOVHPS      X24, 384(R12)
+	VMOVHPS      X25, 392(R12)
+	LEAQ         (R8)(R9*4), R8
+	ADDQ         $0x10, R12
+	DECQ         R11
+	TESTQ        $0x00000007, R11
+	JNZ          Gemm12x32_copied_334
+	MOVQ         R9, R15
+	SHLQ         $0x05, R15
+	SUBQ         R15, R8
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R12
+	JMP          Gemm12x32_copied_334
+
+Gemm12x32_copyrow_333:
+	PREFETCHT0 (R8)(R9*8)
+	VMOVUPS    (R8), Z24
+	VMOVUPS    Z24, (R12)
+	VMOVUPS    64(R8), Z24
+	VMOVUPS    Z24, 64(R12)
+	ADDQ       R9, R8
+	ADDQ       $0x00000080, R12
+	DECQ       R11
+
+Gemm12x32_copied_334:
+Gemm12x32_nocopyrow_332:
+	ADDQ  $0x000000c0, AX
+	ADDQ  $0x00000200, SI
+	SUBQ  $0x04, DI
+	TESTQ R14, R14
+	JNZ   Gemm12x32_pendingScaledSigmoid
+	JMP   Gemm12x32_kcheck
+	PCALIGN $0x40
+
+Gemm12x32_pendingScaledTanh:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 64(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 68(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 72(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 76(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 80(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 84(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 88(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 92(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      (R13), Z24
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       192(SP), Z24, Z25
+	VMOVUPS      192(SP), Z26
+	VFNMADD213PS Z25, Z26, Z24
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z25, Z25, Z26
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       128(SP), Z25, Z27
+	VMULPS       128(SP), Z24, Z28
+	VMOVAPS      Z27, Z29
+	VFNMADD231PS 128(SP), Z25, Z29
+	VADDPS       Z28, Z29, Z29
+	VFNMADD231PS Z26, Z28, Z29
+	VMOVUPS      k64_3ca9134f<>+0(SB), Z28
+	VFMADD231PS  k64_bbbaf0eb<>+0(SB), Z26, Z28
+	VFMADD213PS  k64_bd5c1e2d<>+0(SB), Z26, Z28
+	VFMADD213PS  k64_3e088393<>+0(SB), Z26, Z28
+	VFMADD213PS  k64_beaaaa99<>+0(SB), Z26, Z28
+	VMULPS       Z26, Z27, Z26
+	VFNMADD231PS Z28, Z26, Z29
+	VSUBPS       Z29, Z27, Z27
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	VORPS       k64_80000000<>+0(SB), Z25, Z29
+	VADDPS      Z29, Z29, Z28
+	VADDPS      Z24, Z24, Z29
+	VANDPS      k64_80000000<>+0(SB), Z25, Z24
+	VCMPPS      $0x05, k64_c1a00000<>+0(SB), Z28, K3
+	VXORPS.Z    Z24, Z29, K3, Z29
+	VMAXPS      k64_c1a00000<>+0(SB), Z28, Z28
+	VMOVUPS     k64_4b40007f<>+0(SB), Z24
+	VFMADD231PS k64_3fb8aa3b<>+0(SB), Z28, Z24
+
+	// s = 2^n
+	VPSLLD       $0x17, Z24, Z26
+	VSUBPS       k64_4b40007f<>+0(SB), Z24, Z24
+	VFNMADD231PS k64_3f317218<>+0(SB), Z24, Z28
+	VADDPS       Z29, Z28, Z28
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z29
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z28, Z29
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z28, Z29
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z28, Z29
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z28, Z29
+	VMULPS       Z29, Z28, Z24
+	VMULPS       Z26, Z28, Z28
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z28, Z28, Z24
+	VADDPS      Z24, Z26, Z26
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k64_3f800000<>+0(SB), Z26, Z24
+	VDIVPS       Z24, Z26, Z28
+	VSUBPS       k64_3f800000<>+0(SB), Z24, Z24
+	VSUBPS       Z24, Z26, Z26
+	VMOVUPS      k64_3f800000<>+0(SB), Z29
+	VSUBPS       Z28, Z29, Z24
+	VMULPS       Z24, Z26, Z26
+	VFNMADD213PS Z28, Z28, Z26
+
+	// gain - 2gain·q
+	VMOVUPS      256(SP), Z28
+	VFNMADD213PS 128(SP), Z28, Z26
+	VANDPS       k64_7fffffff<>+0(SB), Z25, Z28
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z28, K3
+	VMOVUPS      Z26, K3, Z27
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k64_80000000<>+0(SB), Z25, Z25
+	VORPS   Z25, Z27, Z27
+	VMOVUPS Z27, (R13)
+	ADDQ    $0x40, R13
+	TESTQ   $0x00000001, R14
+	JZ      Gemm12x32_samerow_335
+	ADDQ    384(SP), R13
+
+Gemm12x32_samerow_335:
+	DECQ         R14
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 112(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 116(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 120(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 124(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 128(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 132(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 136(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 140(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 160(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 164(AX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 168(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 172(AX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 176(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 180(AX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 184(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 188(AX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	TESTQ        R11, R11
+	JZ           Gemm12x32_nocopyrow_336
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm12x32_copyrow_337
+	PREFETCHT0   64(R8)
+	PREFETCHT0   64(R8)(R9*1)
+	PREFETCHT0   64(R8)(R9*2)
+	PREFETCHT0   64(R8)(R10*1)
+	VMOVUPS      (R8), X24
+	VMOVUPS      (R8)(R9*2), X25
+	VUNPCKLPS    (R8)(R9*1), X24, X26
+	VUNPCKHPS    (R8)(R9*1), X24, X24
+	VUNPCKLPS    (R8)(R10*1), X25, X27
+	VUNPCKHPS    (R8)(R10*1), X25, X25
+	VMOVLPS      X26, (R12)
+	VMOVLPS      X27, 8(R12)
+	VMOVHPS      X26, 128(R12)
+	VMOVHPS      X27, 136(R12)
+	VMOVLPS      X24, 256(R12)
+	VMOVLPS      X25, 264(R12)
+	VMOVHPS      X24, 384(R12)
+	VMOVHPS      X25, 392(R12)
+	LEAQ         (R8)(R9*4), R8
+	ADDQ         $0x10, R12
+	DECQ         R11
+	TESTQ        $0x00000007, R11
+	JNZ          Gemm12x32_copied_338
+	MOVQ         R9, R15
+	SHLQ         $0x05, R15
+	SUBQ         R15, R8
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R12
+	JMP          Gemm12x32_copied_338
+
+Gemm12x32_copyrow_337:
+	PREFETCHT0 (R8)(R9*8)
+	VMOVUPS    (R8), Z24
+	VMOVUPS    Z24, (R12)
+	VMOVUPS    64(R8), Z24
+	VMOVUPS    Z24, 64(R12)
+	ADDQ       R9, R8
+	ADDQ       $0x00000080, R12
+	DECQ       R11
+
+Gemm12x32_copied_338:
+Gemm12x32_nocopyrow_336:
+	ADDQ  $0x000000c0, AX
+	ADDQ  $0x00000200, SI
+	SUBQ  $0x04, DI
+	TESTQ R14, R14
+	JNZ   Gemm12x32_pendingScaledTanh
+	JMP   Gemm12x32_kcheck
 
 DATA k64_80000000<>+0(SB)/4, $0x80000000
 DATA k64_80000000<>+4(SB)/4, $0x80000000
@@ -38159,7 +39545,7 @@ GLOBL k64_7fffffff<>(SB), RODATA|NOPTR, $64
 
 // func Gemm12x32S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·Gemm12x32S(SB), NOSPLIT, $384-104
+TEXT ·Gemm12x32S(SB), NOSPLIT, $392-104
 	MOVQ         nr+16(FP), AX
 	MOVQ         $-1, CX
 	BZHIQ        AX, CX, CX
@@ -38494,7 +39880,7 @@ Gemm12x32S_epi:
 	JL     Gemm12x32S_edge
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000001, DX
-	JZ     Gemm12x32S_noacc_312
+	JZ     Gemm12x32S_noacc_340
 	MOVQ   ldc+56(FP), BX
 	MOVQ   R8, DX
 	SHLQ   $0x02, BX
@@ -38534,12 +39920,12 @@ Gemm12x32S_epi:
 	VADDPS (DX), Z22, Z22
 	VADDPS 64(DX), Z23, Z23
 
-Gemm12x32S_noacc_312:
+Gemm12x32S_noacc_340:
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000004, DX
-	JNZ    Gemm12x32S_bwd_313
+	JNZ    Gemm12x32S_bwd_341
 	TESTQ  $0x00000002, DX
-	JZ     Gemm12x32S_nobias_316
+	JZ     Gemm12x32S_nobias_344
 	MOVQ   bias+64(FP), BX
 	VADDPS (BX), Z0, Z0
 	VADDPS 64(BX), Z1, Z1
@@ -38566,10 +39952,10 @@ Gemm12x32S_noacc_312:
 	VADDPS (BX), Z22, Z22
 	VADDPS 64(BX), Z23, Z23
 
-Gemm12x32S_nobias_316:
+Gemm12x32S_nobias_344:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm12x32S_notrelu_317
+	JNE     Gemm12x32S_notrelu_345
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -38656,11 +40042,11 @@ Gemm12x32S_nobias_316:
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z23, Z24, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_notrelu_317:
+Gemm12x32S_notrelu_345:
 	CMPQ    DX, $0x02
-	JNE     Gemm12x32S_notleakyrelu_319
+	JNE     Gemm12x32S_notleakyrelu_347
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -38795,11 +40181,11 @@ Gemm12x32S_notrelu_317:
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z23, K3
 	VMOVUPS Z24, K3, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_notleakyrelu_319:
+Gemm12x32S_notleakyrelu_347:
 	CMPQ        DX, $0x03
-	JNE         Gemm12x32S_notelu_321
+	JNE         Gemm12x32S_notelu_349
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R8, DX
 	SHLQ        $0x02, BX
@@ -39391,11 +40777,11 @@ Gemm12x32S_notleakyrelu_319:
 	VMULPS      128(SP), Z0, K3, Z3
 	VMOVUPS     Z1, (DX)
 	VMOVUPS     Z3, 64(DX)
-	JMP         Gemm12x32S_epidone_314
+	JMP         Gemm12x32S_epidone_342
 
-Gemm12x32S_notelu_321:
+Gemm12x32S_notelu_349:
 	CMPQ        DX, $0x04
-	JNE         Gemm12x32S_notsigmoid_324
+	JNE         Gemm12x32S_notsigmoid_352
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R8, DX
 	SHLQ        $0x02, BX
@@ -40349,11 +41735,11 @@ Gemm12x32S_notelu_321:
 	VFNMADD213PS Z10, Z10, Z0
 	VMOVUPS      Z2, (DX)
 	VMOVUPS      Z0, 64(DX)
-	JMP          Gemm12x32S_epidone_314
+	JMP          Gemm12x32S_epidone_342
 
-Gemm12x32S_notsigmoid_324:
+Gemm12x32S_notsigmoid_352:
 	CMPQ        DX, $0x05
-	JNE         Gemm12x32S_nottanh_327
+	JNE         Gemm12x32S_nottanh_355
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R8, DX
 	SHLQ        $0x02, BX
@@ -41384,11 +42770,11 @@ Gemm12x32S_notsigmoid_324:
 	VORPS   Z5, Z13, Z13
 	VMOVUPS Z25, (DX)
 	VMOVUPS Z13, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_nottanh_327:
+Gemm12x32S_nottanh_355:
 	CMPQ    DX, $0x06
-	JNE     Gemm12x32S_notscaledsigmoid_330
+	JNE     Gemm12x32S_notscaledsigmoid_358
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -42510,11 +43896,11 @@ Gemm12x32S_nottanh_327:
 	VFNMADD213PS Z10, Z10, Z1
 	VMOVUPS      Z0, (DX)
 	VMOVUPS      Z1, 64(DX)
-	JMP          Gemm12x32S_epidone_314
+	JMP          Gemm12x32S_epidone_342
 
-Gemm12x32S_notscaledsigmoid_330:
+Gemm12x32S_notscaledsigmoid_358:
 	CMPQ    DX, $0x07
-	JNE     Gemm12x32S_notscaledtanh_333
+	JNE     Gemm12x32S_notscaledtanh_361
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -44144,15 +45530,15 @@ Gemm12x32S_notscaledsigmoid_330:
 	VORPS   Z5, Z28, Z28
 	VMOVUPS Z6, (DX)
 	VMOVUPS Z28, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_notscaledtanh_333:
-	JMP Gemm12x32S_store_311
+Gemm12x32S_notscaledtanh_361:
+	JMP Gemm12x32S_store_339
 
-Gemm12x32S_bwd_313:
+Gemm12x32S_bwd_341:
 	SHRQ      $0x08, DX
 	CMPQ      DX, $0x01
-	JNE       Gemm12x32S_bnotrelu_336
+	JNE       Gemm12x32S_bnotrelu_364
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -44301,11 +45687,11 @@ Gemm12x32S_bwd_313:
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, 64(DX)
-	JMP       Gemm12x32S_epidone_314
+	JMP       Gemm12x32S_epidone_342
 
-Gemm12x32S_bnotrelu_336:
+Gemm12x32S_bnotrelu_364:
 	CMPQ    DX, $0x02
-	JNE     Gemm12x32S_bnotleakyrelu_338
+	JNE     Gemm12x32S_bnotleakyrelu_366
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -44478,11 +45864,11 @@ Gemm12x32S_bnotrelu_336:
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_bnotleakyrelu_338:
+Gemm12x32S_bnotleakyrelu_366:
 	CMPQ    DX, $0x03
-	JNE     Gemm12x32S_bnotelu_340
+	JNE     Gemm12x32S_bnotelu_368
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -44655,11 +46041,11 @@ Gemm12x32S_bnotleakyrelu_338:
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_bnotelu_340:
+Gemm12x32S_bnotelu_368:
 	CMPQ    DX, $0x04
-	JNE     Gemm12x32S_bnotsigmoid_342
+	JNE     Gemm12x32S_bnotsigmoid_370
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -44832,11 +46218,11 @@ Gemm12x32S_bnotelu_340:
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_bnotsigmoid_342:
+Gemm12x32S_bnotsigmoid_370:
 	CMPQ    DX, $0x05
-	JNE     Gemm12x32S_bnottanh_344
+	JNE     Gemm12x32S_bnottanh_372
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -45033,11 +46419,11 @@ Gemm12x32S_bnotsigmoid_342:
 	VMULPS  Z0, Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_bnottanh_344:
+Gemm12x32S_bnottanh_372:
 	CMPQ    DX, $0x06
-	JNE     Gemm12x32S_bnotscaledsigmoid_346
+	JNE     Gemm12x32S_bnotscaledsigmoid_374
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -45234,11 +46620,11 @@ Gemm12x32S_bnottanh_344:
 	VMULPS  128(SP), Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_bnotscaledsigmoid_346:
+Gemm12x32S_bnotscaledsigmoid_374:
 	CMPQ    DX, $0x07
-	JNE     Gemm12x32S_bnotscaledtanh_348
+	JNE     Gemm12x32S_bnotscaledtanh_376
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -45459,10 +46845,10 @@ Gemm12x32S_bnotscaledsigmoid_346:
 	VMULPS  320(SP), Z25, Z25
 	VMULPS  Z25, Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	JMP     Gemm12x32S_epidone_314
+	JMP     Gemm12x32S_epidone_342
 
-Gemm12x32S_bnotscaledtanh_348:
-Gemm12x32S_store_311:
+Gemm12x32S_bnotscaledtanh_376:
+Gemm12x32S_store_339:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -45502,13 +46888,13 @@ Gemm12x32S_store_311:
 	VMOVUPS Z22, (DX)
 	VMOVUPS Z23, 64(DX)
 
-Gemm12x32S_epidone_314:
+Gemm12x32S_epidone_342:
 	JMP Gemm12x32S_next
 
 Gemm12x32S_edge:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000001, DX
-	JZ        Gemm12x32S_noacc_352
+	JZ        Gemm12x32S_noacc_380
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -45518,89 +46904,89 @@ Gemm12x32S_edge:
 	VADDPS    Z24, Z1, Z1
 	ADDQ      BX, DX
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z2, Z2
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z3, Z3
 	ADDQ      BX, DX
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z4, Z4
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z5, Z5
 	ADDQ      BX, DX
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z6, Z6
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z7, Z7
 	ADDQ      BX, DX
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z8, Z8
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z9, Z9
 	ADDQ      BX, DX
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z10, Z10
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z11, Z11
 	ADDQ      BX, DX
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z12, Z12
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z13, Z13
 	ADDQ      BX, DX
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z14, Z14
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z15, Z15
 	ADDQ      BX, DX
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z16, Z16
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z17, Z17
 	ADDQ      BX, DX
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z18, Z18
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z19, Z19
 	ADDQ      BX, DX
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z20, Z20
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z21, Z21
 	ADDQ      BX, DX
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_accrows_355
+	JLE       Gemm12x32S_accrows_383
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z22, Z22
 	VMOVUPS.Z 64(DX), K2, Z24
 	VADDPS    Z24, Z23, Z23
 
-Gemm12x32S_accrows_355:
-Gemm12x32S_noacc_352:
+Gemm12x32S_accrows_383:
+Gemm12x32S_noacc_380:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000004, DX
-	JNZ       Gemm12x32S_bwd_353
+	JNZ       Gemm12x32S_bwd_381
 	TESTQ     $0x00000002, DX
-	JZ        Gemm12x32S_nobias_356
+	JZ        Gemm12x32S_nobias_384
 	MOVQ      bias+64(FP), BX
 	VMOVUPS.Z (BX), K1, Z24
 	VMOVUPS.Z 64(BX), K2, Z25
@@ -45629,10 +47015,10 @@ Gemm12x32S_noacc_352:
 	VADDPS    Z24, Z22, Z22
 	VADDPS    Z25, Z23, Z23
 
-Gemm12x32S_nobias_356:
+Gemm12x32S_nobias_384:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm12x32S_notrelu_357
+	JNE     Gemm12x32S_notrelu_385
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -45644,7 +47030,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z2, Z24, Z2
 	VMOVUPS Z2, K1, (DX)
@@ -45653,7 +47039,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z4, Z24, Z4
 	VMOVUPS Z4, K1, (DX)
@@ -45662,7 +47048,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z6, Z24, Z6
 	VMOVUPS Z6, K1, (DX)
@@ -45671,7 +47057,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z8, Z24, Z8
 	VMOVUPS Z8, K1, (DX)
@@ -45680,7 +47066,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z10, Z24, Z10
 	VMOVUPS Z10, K1, (DX)
@@ -45689,7 +47075,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z12, Z24, Z12
 	VMOVUPS Z12, K1, (DX)
@@ -45698,7 +47084,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z14, Z24, Z14
 	VMOVUPS Z14, K1, (DX)
@@ -45707,7 +47093,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z16, Z24, Z16
 	VMOVUPS Z16, K1, (DX)
@@ -45716,7 +47102,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z18, Z24, Z18
 	VMOVUPS Z18, K1, (DX)
@@ -45725,7 +47111,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z20, Z24, Z20
 	VMOVUPS Z20, K1, (DX)
@@ -45734,7 +47120,7 @@ Gemm12x32S_nobias_356:
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_fwdrelu_358
+	JLE     Gemm12x32S_fwdrelu_386
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z22, Z24, Z22
 	VMOVUPS Z22, K1, (DX)
@@ -45742,12 +47128,12 @@ Gemm12x32S_nobias_356:
 	VMAXPS  Z23, Z24, Z23
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_fwdrelu_358:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_fwdrelu_386:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_notrelu_357:
+Gemm12x32S_notrelu_385:
 	CMPQ    DX, $0x02
-	JNE     Gemm12x32S_notleakyrelu_359
+	JNE     Gemm12x32S_notleakyrelu_387
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -45763,7 +47149,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z2, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
@@ -45776,7 +47162,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z4, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
@@ -45789,7 +47175,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z6, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z6, K3
@@ -45802,7 +47188,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z8, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z8, K3
@@ -45815,7 +47201,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z10, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z10, K3
@@ -45828,7 +47214,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z12, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z12, K3
@@ -45841,7 +47227,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z14, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z14, K3
@@ -45854,7 +47240,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z16, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z16, K3
@@ -45867,7 +47253,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z18, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z18, K3
@@ -45880,7 +47266,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z20, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z20, K3
@@ -45893,7 +47279,7 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_fwdleakyrelu_360
+	JLE     Gemm12x32S_fwdleakyrelu_388
 	VMULPS  128(SP), Z22, Z24
 	VMINPS  k64_80000000<>+0(SB), Z24, Z24
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z22, K3
@@ -45905,12 +47291,12 @@ Gemm12x32S_notrelu_357:
 	VMOVUPS Z24, K3, Z23
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_fwdleakyrelu_360:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_fwdleakyrelu_388:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_notleakyrelu_359:
+Gemm12x32S_notleakyrelu_387:
 	CMPQ    DX, $0x03
-	JNE     Gemm12x32S_notelu_361
+	JNE     Gemm12x32S_notelu_389
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -45918,61 +47304,61 @@ Gemm12x32S_notleakyrelu_359:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z2, K1, (DX)
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z4, K1, (DX)
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z6, K1, (DX)
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z8, K1, (DX)
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z10, K1, (DX)
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z12, K1, (DX)
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z14, K1, (DX)
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z16, K1, (DX)
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z18, K1, (DX)
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z20, K1, (DX)
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_spillelu_362
+	JLE     Gemm12x32S_spillelu_390
 	VMOVUPS Z22, K1, (DX)
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_spillelu_362:
+Gemm12x32S_spillelu_390:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z23
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z22
 	VMOVUPS     k64_4b40007f<>+0(SB), Z21
@@ -46033,7 +47419,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z11, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x01
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z5
 	VMOVUPS.Z   64(DX), K2, Z6
 	VMAXPS      Z23, Z5, Z7
@@ -46080,7 +47466,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z6, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x02
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z3
 	VMOVUPS.Z   64(DX), K2, Z8
 	VMAXPS      Z23, Z3, Z10
@@ -46127,7 +47513,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z8, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x03
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z1
 	VMOVUPS.Z   64(DX), K2, Z9
 	VMAXPS      Z23, Z1, Z7
@@ -46174,7 +47560,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z9, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x04
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z3
 	VMOVUPS.Z   64(DX), K2, Z4
 	VMAXPS      Z23, Z3, Z10
@@ -46221,7 +47607,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z4, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x05
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z1
 	VMOVUPS.Z   64(DX), K2, Z2
 	VMAXPS      Z23, Z1, Z7
@@ -46268,7 +47654,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z2, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x06
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z3
 	VMOVUPS.Z   64(DX), K2, Z0
 	VMAXPS      Z23, Z3, Z10
@@ -46315,7 +47701,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z0, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x07
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z1
 	VMOVUPS.Z   64(DX), K2, Z5
 	VMAXPS      Z23, Z1, Z7
@@ -46362,7 +47748,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z5, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x08
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z0
 	VMOVUPS.Z   64(DX), K2, Z6
 	VMAXPS      Z23, Z0, Z10
@@ -46409,7 +47795,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z6, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x09
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z1
 	VMOVUPS.Z   64(DX), K2, Z4
 	VMAXPS      Z23, Z1, Z7
@@ -46456,7 +47842,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z4, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x0a
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z0
 	VMOVUPS.Z   64(DX), K2, Z2
 	VMAXPS      Z23, Z0, Z10
@@ -46503,7 +47889,7 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z2, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x0b
-	JLE         Gemm12x32S_fwdelu_363
+	JLE         Gemm12x32S_fwdelu_391
 	VMOVUPS.Z   (DX), K1, Z1
 	VMOVUPS.Z   64(DX), K2, Z3
 	VMAXPS      Z23, Z1, Z7
@@ -46549,12 +47935,12 @@ Gemm12x32S_spillelu_362:
 	VMOVUPS     Z1, K1, (DX)
 	VMOVUPS     Z3, K2, 64(DX)
 
-Gemm12x32S_fwdelu_363:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_fwdelu_391:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_notelu_361:
+Gemm12x32S_notelu_389:
 	CMPQ    DX, $0x04
-	JNE     Gemm12x32S_notsigmoid_364
+	JNE     Gemm12x32S_notsigmoid_392
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -46562,61 +47948,61 @@ Gemm12x32S_notelu_361:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z2, K1, (DX)
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z4, K1, (DX)
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z6, K1, (DX)
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z8, K1, (DX)
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z10, K1, (DX)
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z12, K1, (DX)
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z14, K1, (DX)
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z16, K1, (DX)
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z18, K1, (DX)
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z20, K1, (DX)
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_spillsigmoid_365
+	JLE     Gemm12x32S_spillsigmoid_393
 	VMOVUPS Z22, K1, (DX)
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_spillsigmoid_365:
+Gemm12x32S_spillsigmoid_393:
 	VMOVUPS     k64_3f800000<>+0(SB), Z23
 	VMOVUPS     k64_80000000<>+0(SB), Z22
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z21
@@ -46709,7 +48095,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z3, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x01
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z5
@@ -46786,7 +48172,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x02
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z7
@@ -46863,7 +48249,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x03
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z2
@@ -46940,7 +48326,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x04
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z0
@@ -47017,7 +48403,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x05
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z3
@@ -47094,7 +48480,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x06
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z4
@@ -47171,7 +48557,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x07
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z5
@@ -47248,7 +48634,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z0, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x08
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z6
@@ -47325,7 +48711,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z0, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x09
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z2
@@ -47402,7 +48788,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z0, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x0a
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z1
@@ -47479,7 +48865,7 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z0, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x0b
-	JLE          Gemm12x32S_fwdsigmoid_366
+	JLE          Gemm12x32S_fwdsigmoid_394
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 	VORPS        Z22, Z10, Z3
@@ -47555,12 +48941,12 @@ Gemm12x32S_spillsigmoid_365:
 	VMOVUPS      Z2, K1, (DX)
 	VMOVUPS      Z0, K2, 64(DX)
 
-Gemm12x32S_fwdsigmoid_366:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_fwdsigmoid_394:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_notsigmoid_364:
+Gemm12x32S_notsigmoid_392:
 	CMPQ    DX, $0x05
-	JNE     Gemm12x32S_nottanh_367
+	JNE     Gemm12x32S_nottanh_395
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -47568,61 +48954,61 @@ Gemm12x32S_notsigmoid_364:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z2, K1, (DX)
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z4, K1, (DX)
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z6, K1, (DX)
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z8, K1, (DX)
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z10, K1, (DX)
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z12, K1, (DX)
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z14, K1, (DX)
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z16, K1, (DX)
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z18, K1, (DX)
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z20, K1, (DX)
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_spilltanh_368
+	JLE     Gemm12x32S_spilltanh_396
 	VMOVUPS Z22, K1, (DX)
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_spilltanh_368:
+Gemm12x32S_spilltanh_396:
 	VMOVUPS     k64_3f800000<>+0(SB), Z23
 	VMOVUPS     k64_80000000<>+0(SB), Z22
 	VMOVUPS     k64_c1a00000<>+0(SB), Z21
@@ -47726,7 +49112,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x01
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z4
 	VMOVUPS.Z   64(DX), K2, Z5
 	VORPS       Z22, Z4, Z25
@@ -47809,7 +49195,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x02
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z5
 	VMOVUPS.Z   64(DX), K2, Z4
 	VORPS       Z22, Z5, Z2
@@ -47892,7 +49278,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x03
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z4
 	VMOVUPS.Z   64(DX), K2, Z5
 	VORPS       Z22, Z4, Z24
@@ -47975,7 +49361,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x04
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z5
 	VMOVUPS.Z   64(DX), K2, Z4
 	VORPS       Z22, Z5, Z0
@@ -48058,7 +49444,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x05
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z4
 	VMOVUPS.Z   64(DX), K2, Z5
 	VORPS       Z22, Z4, Z1
@@ -48141,7 +49527,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x06
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z5
 	VMOVUPS.Z   64(DX), K2, Z4
 	VORPS       Z22, Z5, Z3
@@ -48224,7 +49610,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x07
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z4
 	VMOVUPS.Z   64(DX), K2, Z5
 	VORPS       Z22, Z4, Z25
@@ -48307,7 +49693,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x08
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z5
 	VMOVUPS.Z   64(DX), K2, Z4
 	VORPS       Z22, Z5, Z2
@@ -48390,7 +49776,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x09
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z4
 	VMOVUPS.Z   64(DX), K2, Z5
 	VORPS       Z22, Z4, Z24
@@ -48473,7 +49859,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x0a
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z5
 	VMOVUPS.Z   64(DX), K2, Z4
 	VORPS       Z22, Z5, Z0
@@ -48556,7 +49942,7 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS     Z26, K2, 64(DX)
 	ADDQ        BX, DX
 	CMPQ        R10, $0x0b
-	JLE         Gemm12x32S_fwdtanh_369
+	JLE         Gemm12x32S_fwdtanh_397
 	VMOVUPS.Z   (DX), K1, Z4
 	VMOVUPS.Z   64(DX), K2, Z5
 	VORPS       Z22, Z4, Z1
@@ -48638,12 +50024,12 @@ Gemm12x32S_spilltanh_368:
 	VMOVUPS Z25, K1, (DX)
 	VMOVUPS Z13, K2, 64(DX)
 
-Gemm12x32S_fwdtanh_369:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_fwdtanh_397:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_nottanh_367:
+Gemm12x32S_nottanh_395:
 	CMPQ    DX, $0x06
-	JNE     Gemm12x32S_notscaledsigmoid_370
+	JNE     Gemm12x32S_notscaledsigmoid_398
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -48651,61 +50037,61 @@ Gemm12x32S_nottanh_367:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z2, K1, (DX)
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z4, K1, (DX)
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z6, K1, (DX)
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z8, K1, (DX)
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z10, K1, (DX)
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z12, K1, (DX)
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z14, K1, (DX)
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z16, K1, (DX)
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z18, K1, (DX)
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z20, K1, (DX)
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_spillscaledsigmoid_371
+	JLE     Gemm12x32S_spillscaledsigmoid_399
 	VMOVUPS Z22, K1, (DX)
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_spillscaledsigmoid_371:
+Gemm12x32S_spillscaledsigmoid_399:
 	VMOVUPS   k64_80000000<>+0(SB), Z23
 	VMOVUPS   k64_3f800000<>+0(SB), Z22
 	VMOVUPS   k64_3fb8aa3b<>+0(SB), Z21
@@ -48812,7 +50198,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x01
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z8
 	VMOVUPS.Z    64(DX), K2, Z7
 
@@ -48903,7 +50289,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x02
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z9
 	VMOVUPS.Z    64(DX), K2, Z3
 
@@ -48994,7 +50380,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x03
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z7
 	VMOVUPS.Z    64(DX), K2, Z4
 
@@ -49085,7 +50471,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x04
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z3
 	VMOVUPS.Z    64(DX), K2, Z10
 
@@ -49176,7 +50562,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x05
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z4
 	VMOVUPS.Z    64(DX), K2, Z8
 
@@ -49267,7 +50653,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x06
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z10
 	VMOVUPS.Z    64(DX), K2, Z9
 
@@ -49358,7 +50744,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x07
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z8
 	VMOVUPS.Z    64(DX), K2, Z7
 
@@ -49449,7 +50835,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x08
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z9
 	VMOVUPS.Z    64(DX), K2, Z3
 
@@ -49540,7 +50926,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x09
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z7
 	VMOVUPS.Z    64(DX), K2, Z4
 
@@ -49631,7 +51017,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x0a
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z3
 	VMOVUPS.Z    64(DX), K2, Z10
 
@@ -49722,7 +51108,7 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z1, K2, 64(DX)
 	ADDQ         BX, DX
 	CMPQ         R10, $0x0b
-	JLE          Gemm12x32S_fwdscaledsigmoid_372
+	JLE          Gemm12x32S_fwdscaledsigmoid_400
 	VMOVUPS.Z    (DX), K1, Z4
 	VMOVUPS.Z    64(DX), K2, Z8
 
@@ -49812,12 +51198,12 @@ Gemm12x32S_spillscaledsigmoid_371:
 	VMOVUPS      Z0, K1, (DX)
 	VMOVUPS      Z1, K2, 64(DX)
 
-Gemm12x32S_fwdscaledsigmoid_372:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_fwdscaledsigmoid_400:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_notscaledsigmoid_370:
+Gemm12x32S_notscaledsigmoid_398:
 	CMPQ    DX, $0x07
-	JNE     Gemm12x32S_notscaledtanh_373
+	JNE     Gemm12x32S_notscaledtanh_401
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -49825,61 +51211,61 @@ Gemm12x32S_notscaledsigmoid_370:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z2, K1, (DX)
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z4, K1, (DX)
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z6, K1, (DX)
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z8, K1, (DX)
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z10, K1, (DX)
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z12, K1, (DX)
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z14, K1, (DX)
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z16, K1, (DX)
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z18, K1, (DX)
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z20, K1, (DX)
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_spillscaledtanh_374
+	JLE     Gemm12x32S_spillscaledtanh_402
 	VMOVUPS Z22, K1, (DX)
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_spillscaledtanh_374:
+Gemm12x32S_spillscaledtanh_402:
 	VMOVUPS   k64_3f800000<>+0(SB), Z23
 	VMOVUPS   k64_80000000<>+0(SB), Z22
 	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z21
@@ -50032,7 +51418,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z15, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z3
 	VMOVUPS.Z 64(DX), K2, Z4
 
@@ -50165,7 +51551,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z5, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z25
 	VMOVUPS.Z 64(DX), K2, Z28
 
@@ -50298,7 +51684,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z4, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z2
 	VMOVUPS.Z 64(DX), K2, Z15
 
@@ -50431,7 +51817,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z28, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z27
 	VMOVUPS.Z 64(DX), K2, Z6
 
@@ -50564,7 +51950,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z15, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z0
 	VMOVUPS.Z 64(DX), K2, Z4
 
@@ -50697,7 +52083,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z6, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z5
 	VMOVUPS.Z 64(DX), K2, Z28
 
@@ -50830,7 +52216,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z4, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z3
 	VMOVUPS.Z 64(DX), K2, Z15
 
@@ -50963,7 +52349,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z28, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z25
 	VMOVUPS.Z 64(DX), K2, Z27
 
@@ -51096,7 +52482,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z15, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z2
 	VMOVUPS.Z 64(DX), K2, Z4
 
@@ -51229,7 +52615,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z27, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z6
 	VMOVUPS.Z 64(DX), K2, Z28
 
@@ -51362,7 +52748,7 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS   Z4, K2, 64(DX)
 	ADDQ      BX, DX
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_fwdscaledtanh_375
+	JLE       Gemm12x32S_fwdscaledtanh_403
 	VMOVUPS.Z (DX), K1, Z0
 	VMOVUPS.Z 64(DX), K2, Z15
 
@@ -51494,16 +52880,16 @@ Gemm12x32S_spillscaledtanh_374:
 	VMOVUPS Z6, K1, (DX)
 	VMOVUPS Z28, K2, 64(DX)
 
-Gemm12x32S_fwdscaledtanh_375:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_fwdscaledtanh_403:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_notscaledtanh_373:
-	JMP Gemm12x32S_store_351
+Gemm12x32S_notscaledtanh_401:
+	JMP Gemm12x32S_store_379
 
-Gemm12x32S_bwd_353:
+Gemm12x32S_bwd_381:
 	SHRQ      $0x08, DX
 	CMPQ      DX, $0x01
-	JNE       Gemm12x32S_bnotrelu_376
+	JNE       Gemm12x32S_bnotrelu_404
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -51523,7 +52909,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51537,7 +52923,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51551,7 +52937,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51565,7 +52951,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51579,7 +52965,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51593,7 +52979,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51607,7 +52993,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51621,7 +53007,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51635,7 +53021,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51649,7 +53035,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51663,7 +53049,7 @@ Gemm12x32S_bwd_353:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_bwdrelu_377
+	JLE       Gemm12x32S_bwdrelu_405
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -51675,12 +53061,12 @@ Gemm12x32S_bwd_353:
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, K2, 64(DX)
 
-Gemm12x32S_bwdrelu_377:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_bwdrelu_405:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_bnotrelu_376:
+Gemm12x32S_bnotrelu_404:
 	CMPQ      DX, $0x02
-	JNE       Gemm12x32S_bnotleakyrelu_378
+	JNE       Gemm12x32S_bnotleakyrelu_406
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -51702,7 +53088,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51718,7 +53104,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51734,7 +53120,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51750,7 +53136,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51766,7 +53152,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51782,7 +53168,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51798,7 +53184,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51814,7 +53200,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51830,7 +53216,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51846,7 +53232,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51862,7 +53248,7 @@ Gemm12x32S_bnotrelu_376:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_bwdleakyrelu_379
+	JLE       Gemm12x32S_bwdleakyrelu_407
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -51876,12 +53262,12 @@ Gemm12x32S_bnotrelu_376:
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, K2, 64(DX)
 
-Gemm12x32S_bwdleakyrelu_379:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_bwdleakyrelu_407:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_bnotleakyrelu_378:
+Gemm12x32S_bnotleakyrelu_406:
 	CMPQ      DX, $0x03
-	JNE       Gemm12x32S_bnotelu_380
+	JNE       Gemm12x32S_bnotelu_408
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -51903,7 +53289,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -51919,7 +53305,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -51935,7 +53321,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -51951,7 +53337,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -51967,7 +53353,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -51983,7 +53369,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -51999,7 +53385,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -52015,7 +53401,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -52031,7 +53417,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -52047,7 +53433,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -52063,7 +53449,7 @@ Gemm12x32S_bnotleakyrelu_378:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_bwdelu_381
+	JLE       Gemm12x32S_bwdelu_409
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -52077,12 +53463,12 @@ Gemm12x32S_bnotleakyrelu_378:
 	VMULPS    Z0, Z23, Z23
 	VMOVUPS   Z23, K2, 64(DX)
 
-Gemm12x32S_bwdelu_381:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_bwdelu_409:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_bnotelu_380:
+Gemm12x32S_bnotelu_408:
 	CMPQ      DX, $0x04
-	JNE       Gemm12x32S_bnotsigmoid_382
+	JNE       Gemm12x32S_bnotsigmoid_410
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -52104,7 +53490,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52120,7 +53506,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52136,7 +53522,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52152,7 +53538,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52168,7 +53554,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52184,7 +53570,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52200,7 +53586,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52216,7 +53602,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52232,7 +53618,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52248,7 +53634,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52264,7 +53650,7 @@ Gemm12x32S_bnotelu_380:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_bwdsigmoid_383
+	JLE       Gemm12x32S_bwdsigmoid_411
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52278,12 +53664,12 @@ Gemm12x32S_bnotelu_380:
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(DX)
 
-Gemm12x32S_bwdsigmoid_383:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_bwdsigmoid_411:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_bnotsigmoid_382:
+Gemm12x32S_bnotsigmoid_410:
 	CMPQ      DX, $0x05
-	JNE       Gemm12x32S_bnottanh_384
+	JNE       Gemm12x32S_bnottanh_412
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -52307,7 +53693,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52325,7 +53711,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52343,7 +53729,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52361,7 +53747,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52379,7 +53765,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52397,7 +53783,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52415,7 +53801,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52433,7 +53819,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52451,7 +53837,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52469,7 +53855,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52487,7 +53873,7 @@ Gemm12x32S_bnotsigmoid_382:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_bwdtanh_385
+	JLE       Gemm12x32S_bwdtanh_413
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52503,12 +53889,12 @@ Gemm12x32S_bnotsigmoid_382:
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(DX)
 
-Gemm12x32S_bwdtanh_385:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_bwdtanh_413:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_bnottanh_384:
+Gemm12x32S_bnottanh_412:
 	CMPQ      DX, $0x06
-	JNE       Gemm12x32S_bnotscaledsigmoid_386
+	JNE       Gemm12x32S_bnotscaledsigmoid_414
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -52532,7 +53918,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52550,7 +53936,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52568,7 +53954,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52586,7 +53972,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52604,7 +53990,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52622,7 +54008,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52640,7 +54026,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52658,7 +54044,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52676,7 +54062,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52694,7 +54080,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52712,7 +54098,7 @@ Gemm12x32S_bnottanh_384:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_bwdscaledsigmoid_387
+	JLE       Gemm12x32S_bwdscaledsigmoid_415
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52728,12 +54114,12 @@ Gemm12x32S_bnottanh_384:
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(DX)
 
-Gemm12x32S_bwdscaledsigmoid_387:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_bwdscaledsigmoid_415:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_bnotscaledsigmoid_386:
+Gemm12x32S_bnotscaledsigmoid_414:
 	CMPQ      DX, $0x07
-	JNE       Gemm12x32S_bnotscaledtanh_388
+	JNE       Gemm12x32S_bnotscaledtanh_416
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R8, DX
 	SHLQ      $0x02, BX
@@ -52759,7 +54145,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x01
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52779,7 +54165,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x02
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52799,7 +54185,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x03
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52819,7 +54205,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x04
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52839,7 +54225,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x05
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52859,7 +54245,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x06
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52879,7 +54265,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x07
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52899,7 +54285,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x08
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52919,7 +54305,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x09
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52939,7 +54325,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0a
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52959,7 +54345,7 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R10, $0x0b
-	JLE       Gemm12x32S_bwdscaledtanh_389
+	JLE       Gemm12x32S_bwdscaledtanh_417
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z25
@@ -52977,11 +54363,11 @@ Gemm12x32S_bnotscaledsigmoid_386:
 	VMULPS    Z25, Z23, Z23
 	VMOVUPS   Z23, K2, 64(DX)
 
-Gemm12x32S_bwdscaledtanh_389:
-	JMP Gemm12x32S_epidone_354
+Gemm12x32S_bwdscaledtanh_417:
+	JMP Gemm12x32S_epidone_382
 
-Gemm12x32S_bnotscaledtanh_388:
-Gemm12x32S_store_351:
+Gemm12x32S_bnotscaledtanh_416:
+Gemm12x32S_store_379:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R8, DX
 	SHLQ    $0x02, BX
@@ -52989,62 +54375,62 @@ Gemm12x32S_store_351:
 	VMOVUPS Z1, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x01
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z2, K1, (DX)
 	VMOVUPS Z3, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x02
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z4, K1, (DX)
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x03
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z6, K1, (DX)
 	VMOVUPS Z7, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x04
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z8, K1, (DX)
 	VMOVUPS Z9, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x05
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z10, K1, (DX)
 	VMOVUPS Z11, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x06
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z12, K1, (DX)
 	VMOVUPS Z13, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x07
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z14, K1, (DX)
 	VMOVUPS Z15, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x08
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z16, K1, (DX)
 	VMOVUPS Z17, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x09
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z18, K1, (DX)
 	VMOVUPS Z19, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0a
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z20, K1, (DX)
 	VMOVUPS Z21, K2, 64(DX)
 	ADDQ    BX, DX
 	CMPQ    R10, $0x0b
-	JLE     Gemm12x32S_storerows_390
+	JLE     Gemm12x32S_storerows_418
 	VMOVUPS Z22, K1, (DX)
 	VMOVUPS Z23, K2, 64(DX)
 
-Gemm12x32S_storerows_390:
-Gemm12x32S_epidone_354:
+Gemm12x32S_storerows_418:
+Gemm12x32S_epidone_382:
 Gemm12x32S_next:
 	MOVQ   ldc+56(FP), DX
 	IMUL3Q $0x00000030, DX, DX
@@ -53063,7 +54449,7 @@ Gemm12x32S_copytail:
 
 // func Gemm8x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·Gemm8x32(SB), NOSPLIT, $384-112
+TEXT ·Gemm8x32(SB), NOSPLIT, $392-112
 	MOVQ         nr+16(FP), AX
 	MOVQ         $-1, CX
 	BZHIQ        AX, CX, CX
@@ -53266,9 +54652,9 @@ Gemm8x32_kloop:
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
 	TESTQ        R11, R11
-	JZ           Gemm8x32_nocopyrow
+	JZ           Gemm8x32_nocopyrow_419
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm8x32_copyrow_391
+	JZ           Gemm8x32_copyrow_420
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -53291,15 +54677,15 @@ Gemm8x32_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x00000007, R11
-	JNZ          Gemm8x32_copied_392
+	JNZ          Gemm8x32_copied_421
 	MOVQ         R9, R13
 	SHLQ         $0x05, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000180, R12
-	JMP          Gemm8x32_copied_392
+	JMP          Gemm8x32_copied_421
 
-Gemm8x32_copyrow_391:
+Gemm8x32_copyrow_420:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z16
 	VMOVUPS    Z16, (R12)
@@ -53309,8 +54695,8 @@ Gemm8x32_copyrow_391:
 	ADDQ       $0x00000080, R12
 	DECQ       R11
 
-Gemm8x32_copied_392:
-Gemm8x32_nocopyrow:
+Gemm8x32_copied_421:
+Gemm8x32_nocopyrow_419:
 	ADDQ $0x000000c0, AX
 	ADDQ $0x00000200, SI
 	SUBQ $0x04, DI
@@ -53361,7 +54747,7 @@ Gemm8x32_epi:
 	JL     Gemm8x32_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm8x32_noacc_394
+	JZ     Gemm8x32_noacc_423
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -53389,12 +54775,12 @@ Gemm8x32_epi:
 	VADDPS (SI), Z14, Z14
 	VADDPS 64(SI), Z15, Z15
 
-Gemm8x32_noacc_394:
+Gemm8x32_noacc_423:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm8x32_bwd_395
+	JNZ    Gemm8x32_bwd_424
 	TESTQ  $0x00000002, SI
-	JZ     Gemm8x32_nobias_398
+	JZ     Gemm8x32_nobias_427
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS 64(DI), Z1, Z1
@@ -53413,10 +54799,10 @@ Gemm8x32_noacc_394:
 	VADDPS (DI), Z14, Z14
 	VADDPS 64(DI), Z15, Z15
 
-Gemm8x32_nobias_398:
+Gemm8x32_nobias_427:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm8x32_notrelu_399
+	JNE     Gemm8x32_notrelu_428
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -53475,11 +54861,11 @@ Gemm8x32_nobias_398:
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_notrelu_399:
+Gemm8x32_notrelu_428:
 	CMPQ    SI, $0x02
-	JNE     Gemm8x32_notleakyrelu_401
+	JNE     Gemm8x32_notleakyrelu_430
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -53570,11 +54956,11 @@ Gemm8x32_notrelu_399:
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z15, K3
 	VMOVUPS Z16, K3, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_notleakyrelu_401:
+Gemm8x32_notleakyrelu_430:
 	CMPQ        SI, $0x03
-	JNE         Gemm8x32_notelu_403
+	JNE         Gemm8x32_notelu_432
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -53974,11 +55360,11 @@ Gemm8x32_notleakyrelu_401:
 	VMULPS      128(SP), Z0, K3, Z3
 	VMOVUPS     Z1, (SI)
 	VMOVUPS     Z3, 64(SI)
-	JMP         Gemm8x32_epidone_396
+	JMP         Gemm8x32_epidone_425
 
-Gemm8x32_notelu_403:
+Gemm8x32_notelu_432:
 	CMPQ        SI, $0x04
-	JNE         Gemm8x32_notsigmoid_406
+	JNE         Gemm8x32_notsigmoid_435
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -54620,11 +56006,11 @@ Gemm8x32_notelu_403:
 	VFNMADD213PS Z2, Z2, Z0
 	VMOVUPS      Z18, (SI)
 	VMOVUPS      Z0, 64(SI)
-	JMP          Gemm8x32_epidone_396
+	JMP          Gemm8x32_epidone_425
 
-Gemm8x32_notsigmoid_406:
+Gemm8x32_notsigmoid_435:
 	CMPQ        SI, $0x05
-	JNE         Gemm8x32_nottanh_409
+	JNE         Gemm8x32_nottanh_438
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -55319,11 +56705,11 @@ Gemm8x32_notsigmoid_406:
 	VORPS   Z18, Z5, Z5
 	VMOVUPS Z24, (SI)
 	VMOVUPS Z5, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_nottanh_409:
+Gemm8x32_nottanh_438:
 	CMPQ    SI, $0x06
-	JNE     Gemm8x32_notscaledsigmoid_412
+	JNE     Gemm8x32_notscaledsigmoid_441
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -56077,11 +57463,11 @@ Gemm8x32_nottanh_409:
 	VFNMADD213PS Z1, Z1, Z20
 	VMOVUPS      Z13, (SI)
 	VMOVUPS      Z20, 64(SI)
-	JMP          Gemm8x32_epidone_396
+	JMP          Gemm8x32_epidone_425
 
-Gemm8x32_notscaledsigmoid_412:
+Gemm8x32_notscaledsigmoid_441:
 	CMPQ    SI, $0x07
-	JNE     Gemm8x32_notscaledtanh_415
+	JNE     Gemm8x32_notscaledtanh_444
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -57175,15 +58561,15 @@ Gemm8x32_notscaledsigmoid_412:
 	VORPS   Z25, Z28, Z28
 	VMOVUPS Z16, (SI)
 	VMOVUPS Z28, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_notscaledtanh_415:
-	JMP Gemm8x32_store_393
+Gemm8x32_notscaledtanh_444:
+	JMP Gemm8x32_store_422
 
-Gemm8x32_bwd_395:
+Gemm8x32_bwd_424:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm8x32_bnotrelu_418
+	JNE       Gemm8x32_bnotrelu_447
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -57284,11 +58670,11 @@ Gemm8x32_bwd_395:
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, 64(SI)
-	JMP       Gemm8x32_epidone_396
+	JMP       Gemm8x32_epidone_425
 
-Gemm8x32_bnotrelu_418:
+Gemm8x32_bnotrelu_447:
 	CMPQ    SI, $0x02
-	JNE     Gemm8x32_bnotleakyrelu_420
+	JNE     Gemm8x32_bnotleakyrelu_449
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -57405,11 +58791,11 @@ Gemm8x32_bnotrelu_418:
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_bnotleakyrelu_420:
+Gemm8x32_bnotleakyrelu_449:
 	CMPQ    SI, $0x03
-	JNE     Gemm8x32_bnotelu_422
+	JNE     Gemm8x32_bnotelu_451
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -57526,11 +58912,11 @@ Gemm8x32_bnotleakyrelu_420:
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_bnotelu_422:
+Gemm8x32_bnotelu_451:
 	CMPQ    SI, $0x04
-	JNE     Gemm8x32_bnotsigmoid_424
+	JNE     Gemm8x32_bnotsigmoid_453
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -57647,11 +59033,11 @@ Gemm8x32_bnotelu_422:
 	VMULPS  Z0, Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_bnotsigmoid_424:
+Gemm8x32_bnotsigmoid_453:
 	CMPQ    SI, $0x05
-	JNE     Gemm8x32_bnottanh_426
+	JNE     Gemm8x32_bnottanh_455
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -57784,11 +59170,11 @@ Gemm8x32_bnotsigmoid_424:
 	VMULPS  Z0, Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_bnottanh_426:
+Gemm8x32_bnottanh_455:
 	CMPQ    SI, $0x06
-	JNE     Gemm8x32_bnotscaledsigmoid_428
+	JNE     Gemm8x32_bnotscaledsigmoid_457
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -57921,11 +59307,11 @@ Gemm8x32_bnottanh_426:
 	VMULPS  128(SP), Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_bnotscaledsigmoid_428:
+Gemm8x32_bnotscaledsigmoid_457:
 	CMPQ    SI, $0x07
-	JNE     Gemm8x32_bnotscaledtanh_430
+	JNE     Gemm8x32_bnotscaledtanh_459
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -58074,10 +59460,10 @@ Gemm8x32_bnotscaledsigmoid_428:
 	VMULPS  320(SP), Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, 64(SI)
-	JMP     Gemm8x32_epidone_396
+	JMP     Gemm8x32_epidone_425
 
-Gemm8x32_bnotscaledtanh_430:
-Gemm8x32_store_393:
+Gemm8x32_bnotscaledtanh_459:
+Gemm8x32_store_422:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -58105,13 +59491,13 @@ Gemm8x32_store_393:
 	VMOVUPS Z14, (SI)
 	VMOVUPS Z15, 64(SI)
 
-Gemm8x32_epidone_396:
+Gemm8x32_epidone_425:
 	JMP Gemm8x32_next
 
 Gemm8x32_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm8x32_noacc_434
+	JZ        Gemm8x32_noacc_463
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -58121,61 +59507,61 @@ Gemm8x32_edge:
 	VADDPS    Z16, Z1, Z1
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_accrows_437
+	JLE       Gemm8x32_accrows_466
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z2, Z2
 	VMOVUPS.Z 64(SI), K2, Z16
 	VADDPS    Z16, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_accrows_437
+	JLE       Gemm8x32_accrows_466
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z4, Z4
 	VMOVUPS.Z 64(SI), K2, Z16
 	VADDPS    Z16, Z5, Z5
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_accrows_437
+	JLE       Gemm8x32_accrows_466
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z6, Z6
 	VMOVUPS.Z 64(SI), K2, Z16
 	VADDPS    Z16, Z7, Z7
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_accrows_437
+	JLE       Gemm8x32_accrows_466
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z8, Z8
 	VMOVUPS.Z 64(SI), K2, Z16
 	VADDPS    Z16, Z9, Z9
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_accrows_437
+	JLE       Gemm8x32_accrows_466
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z10, Z10
 	VMOVUPS.Z 64(SI), K2, Z16
 	VADDPS    Z16, Z11, Z11
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_accrows_437
+	JLE       Gemm8x32_accrows_466
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z12, Z12
 	VMOVUPS.Z 64(SI), K2, Z16
 	VADDPS    Z16, Z13, Z13
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_accrows_437
+	JLE       Gemm8x32_accrows_466
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z14, Z14
 	VMOVUPS.Z 64(SI), K2, Z16
 	VADDPS    Z16, Z15, Z15
 
-Gemm8x32_accrows_437:
-Gemm8x32_noacc_434:
+Gemm8x32_accrows_466:
+Gemm8x32_noacc_463:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm8x32_bwd_435
+	JNZ       Gemm8x32_bwd_464
 	TESTQ     $0x00000002, SI
-	JZ        Gemm8x32_nobias_438
+	JZ        Gemm8x32_nobias_467
 	MOVQ      bias+72(FP), DI
 	VMOVUPS.Z (DI), K1, Z16
 	VMOVUPS.Z 64(DI), K2, Z17
@@ -58196,10 +59582,10 @@ Gemm8x32_noacc_434:
 	VADDPS    Z16, Z14, Z14
 	VADDPS    Z17, Z15, Z15
 
-Gemm8x32_nobias_438:
+Gemm8x32_nobias_467:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm8x32_notrelu_439
+	JNE     Gemm8x32_notrelu_468
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -58211,7 +59597,7 @@ Gemm8x32_nobias_438:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_fwdrelu_440
+	JLE     Gemm8x32_fwdrelu_469
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z2, Z16, Z2
 	VMOVUPS Z2, K1, (SI)
@@ -58220,7 +59606,7 @@ Gemm8x32_nobias_438:
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_fwdrelu_440
+	JLE     Gemm8x32_fwdrelu_469
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z4, Z16, Z4
 	VMOVUPS Z4, K1, (SI)
@@ -58229,7 +59615,7 @@ Gemm8x32_nobias_438:
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_fwdrelu_440
+	JLE     Gemm8x32_fwdrelu_469
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z6, Z16, Z6
 	VMOVUPS Z6, K1, (SI)
@@ -58238,7 +59624,7 @@ Gemm8x32_nobias_438:
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_fwdrelu_440
+	JLE     Gemm8x32_fwdrelu_469
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z8, Z16, Z8
 	VMOVUPS Z8, K1, (SI)
@@ -58247,7 +59633,7 @@ Gemm8x32_nobias_438:
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_fwdrelu_440
+	JLE     Gemm8x32_fwdrelu_469
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z10, Z16, Z10
 	VMOVUPS Z10, K1, (SI)
@@ -58256,7 +59642,7 @@ Gemm8x32_nobias_438:
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_fwdrelu_440
+	JLE     Gemm8x32_fwdrelu_469
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z12, Z16, Z12
 	VMOVUPS Z12, K1, (SI)
@@ -58265,7 +59651,7 @@ Gemm8x32_nobias_438:
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_fwdrelu_440
+	JLE     Gemm8x32_fwdrelu_469
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z14, Z16, Z14
 	VMOVUPS Z14, K1, (SI)
@@ -58273,12 +59659,12 @@ Gemm8x32_nobias_438:
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_fwdrelu_440:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_fwdrelu_469:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_notrelu_439:
+Gemm8x32_notrelu_468:
 	CMPQ    SI, $0x02
-	JNE     Gemm8x32_notleakyrelu_441
+	JNE     Gemm8x32_notleakyrelu_470
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -58294,7 +59680,7 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_fwdleakyrelu_442
+	JLE     Gemm8x32_fwdleakyrelu_471
 	VMULPS  128(SP), Z2, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
@@ -58307,7 +59693,7 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_fwdleakyrelu_442
+	JLE     Gemm8x32_fwdleakyrelu_471
 	VMULPS  128(SP), Z4, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
@@ -58320,7 +59706,7 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_fwdleakyrelu_442
+	JLE     Gemm8x32_fwdleakyrelu_471
 	VMULPS  128(SP), Z6, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z6, K3
@@ -58333,7 +59719,7 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_fwdleakyrelu_442
+	JLE     Gemm8x32_fwdleakyrelu_471
 	VMULPS  128(SP), Z8, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z8, K3
@@ -58346,7 +59732,7 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_fwdleakyrelu_442
+	JLE     Gemm8x32_fwdleakyrelu_471
 	VMULPS  128(SP), Z10, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z10, K3
@@ -58359,7 +59745,7 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_fwdleakyrelu_442
+	JLE     Gemm8x32_fwdleakyrelu_471
 	VMULPS  128(SP), Z12, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z12, K3
@@ -58372,7 +59758,7 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_fwdleakyrelu_442
+	JLE     Gemm8x32_fwdleakyrelu_471
 	VMULPS  128(SP), Z14, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z14, K3
@@ -58384,12 +59770,12 @@ Gemm8x32_notrelu_439:
 	VMOVUPS Z16, K3, Z15
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_fwdleakyrelu_442:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_fwdleakyrelu_471:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_notleakyrelu_441:
+Gemm8x32_notleakyrelu_470:
 	CMPQ    SI, $0x03
-	JNE     Gemm8x32_notelu_443
+	JNE     Gemm8x32_notelu_472
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -58397,41 +59783,41 @@ Gemm8x32_notleakyrelu_441:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_spillelu_444
+	JLE     Gemm8x32_spillelu_473
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_spillelu_444
+	JLE     Gemm8x32_spillelu_473
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_spillelu_444
+	JLE     Gemm8x32_spillelu_473
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_spillelu_444
+	JLE     Gemm8x32_spillelu_473
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_spillelu_444
+	JLE     Gemm8x32_spillelu_473
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_spillelu_444
+	JLE     Gemm8x32_spillelu_473
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_spillelu_444
+	JLE     Gemm8x32_spillelu_473
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_spillelu_444:
+Gemm8x32_spillelu_473:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z15
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
@@ -58492,7 +59878,7 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z3, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm8x32_fwdelu_445
+	JLE         Gemm8x32_fwdelu_474
 	VMOVUPS.Z   (SI), K1, Z18
 	VMOVUPS.Z   64(SI), K2, Z17
 	VMAXPS      Z15, Z18, Z16
@@ -58539,7 +59925,7 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z17, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm8x32_fwdelu_445
+	JLE         Gemm8x32_fwdelu_474
 	VMOVUPS.Z   (SI), K1, Z3
 	VMOVUPS.Z   64(SI), K2, Z0
 	VMAXPS      Z15, Z3, Z2
@@ -58586,7 +59972,7 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z0, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm8x32_fwdelu_445
+	JLE         Gemm8x32_fwdelu_474
 	VMOVUPS.Z   (SI), K1, Z17
 	VMOVUPS.Z   64(SI), K2, Z1
 	VMAXPS      Z15, Z17, Z16
@@ -58633,7 +60019,7 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z1, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm8x32_fwdelu_445
+	JLE         Gemm8x32_fwdelu_474
 	VMOVUPS.Z   (SI), K1, Z0
 	VMOVUPS.Z   64(SI), K2, Z19
 	VMAXPS      Z15, Z0, Z2
@@ -58680,7 +60066,7 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z19, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm8x32_fwdelu_445
+	JLE         Gemm8x32_fwdelu_474
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   64(SI), K2, Z4
 	VMAXPS      Z15, Z1, Z16
@@ -58727,7 +60113,7 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z4, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm8x32_fwdelu_445
+	JLE         Gemm8x32_fwdelu_474
 	VMOVUPS.Z   (SI), K1, Z0
 	VMOVUPS.Z   64(SI), K2, Z18
 	VMAXPS      Z15, Z0, Z2
@@ -58774,7 +60160,7 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z18, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm8x32_fwdelu_445
+	JLE         Gemm8x32_fwdelu_474
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   64(SI), K2, Z3
 	VMAXPS      Z15, Z1, Z16
@@ -58820,12 +60206,12 @@ Gemm8x32_spillelu_444:
 	VMOVUPS     Z1, K1, (SI)
 	VMOVUPS     Z3, K2, 64(SI)
 
-Gemm8x32_fwdelu_445:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_fwdelu_474:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_notelu_443:
+Gemm8x32_notelu_472:
 	CMPQ    SI, $0x04
-	JNE     Gemm8x32_notsigmoid_446
+	JNE     Gemm8x32_notsigmoid_475
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -58833,41 +60219,41 @@ Gemm8x32_notelu_443:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_spillsigmoid_447
+	JLE     Gemm8x32_spillsigmoid_476
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_spillsigmoid_447
+	JLE     Gemm8x32_spillsigmoid_476
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_spillsigmoid_447
+	JLE     Gemm8x32_spillsigmoid_476
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_spillsigmoid_447
+	JLE     Gemm8x32_spillsigmoid_476
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_spillsigmoid_447
+	JLE     Gemm8x32_spillsigmoid_476
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_spillsigmoid_447
+	JLE     Gemm8x32_spillsigmoid_476
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_spillsigmoid_447
+	JLE     Gemm8x32_spillsigmoid_476
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_spillsigmoid_447:
+Gemm8x32_spillsigmoid_476:
 	VMOVUPS     k64_3f800000<>+0(SB), Z15
 	VMOVUPS     k64_80000000<>+0(SB), Z14
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z13
@@ -58960,7 +60346,7 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z19, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm8x32_fwdsigmoid_448
+	JLE          Gemm8x32_fwdsigmoid_477
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 	VORPS        Z14, Z2, Z17
@@ -59037,7 +60423,7 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z18, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm8x32_fwdsigmoid_448
+	JLE          Gemm8x32_fwdsigmoid_477
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 	VORPS        Z14, Z2, Z3
@@ -59114,7 +60500,7 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z16, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm8x32_fwdsigmoid_448
+	JLE          Gemm8x32_fwdsigmoid_477
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 	VORPS        Z14, Z2, Z20
@@ -59191,7 +60577,7 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm8x32_fwdsigmoid_448
+	JLE          Gemm8x32_fwdsigmoid_477
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 	VORPS        Z14, Z2, Z19
@@ -59268,7 +60654,7 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm8x32_fwdsigmoid_448
+	JLE          Gemm8x32_fwdsigmoid_477
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 	VORPS        Z14, Z2, Z18
@@ -59345,7 +60731,7 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm8x32_fwdsigmoid_448
+	JLE          Gemm8x32_fwdsigmoid_477
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 	VORPS        Z14, Z2, Z16
@@ -59422,7 +60808,7 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z0, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm8x32_fwdsigmoid_448
+	JLE          Gemm8x32_fwdsigmoid_477
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 	VORPS        Z14, Z2, Z17
@@ -59498,12 +60884,12 @@ Gemm8x32_spillsigmoid_447:
 	VMOVUPS      Z18, K1, (SI)
 	VMOVUPS      Z0, K2, 64(SI)
 
-Gemm8x32_fwdsigmoid_448:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_fwdsigmoid_477:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_notsigmoid_446:
+Gemm8x32_notsigmoid_475:
 	CMPQ    SI, $0x05
-	JNE     Gemm8x32_nottanh_449
+	JNE     Gemm8x32_nottanh_478
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -59511,41 +60897,41 @@ Gemm8x32_notsigmoid_446:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_spilltanh_450
+	JLE     Gemm8x32_spilltanh_479
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_spilltanh_450
+	JLE     Gemm8x32_spilltanh_479
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_spilltanh_450
+	JLE     Gemm8x32_spilltanh_479
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_spilltanh_450
+	JLE     Gemm8x32_spilltanh_479
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_spilltanh_450
+	JLE     Gemm8x32_spilltanh_479
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_spilltanh_450
+	JLE     Gemm8x32_spilltanh_479
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_spilltanh_450
+	JLE     Gemm8x32_spilltanh_479
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_spilltanh_450:
+Gemm8x32_spilltanh_479:
 	VMOVUPS     k64_3f800000<>+0(SB), Z15
 	VMOVUPS     k64_80000000<>+0(SB), Z14
 	VMOVUPS     k64_c1a00000<>+0(SB), Z13
@@ -59649,7 +61035,7 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm8x32_fwdtanh_451
+	JLE         Gemm8x32_fwdtanh_480
 	VMOVUPS.Z   (SI), K1, Z19
 	VMOVUPS.Z   64(SI), K2, Z18
 	VORPS       Z14, Z19, Z25
@@ -59732,7 +61118,7 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm8x32_fwdtanh_451
+	JLE         Gemm8x32_fwdtanh_480
 	VMOVUPS.Z   (SI), K1, Z18
 	VMOVUPS.Z   64(SI), K2, Z19
 	VORPS       Z14, Z18, Z21
@@ -59815,7 +61201,7 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm8x32_fwdtanh_451
+	JLE         Gemm8x32_fwdtanh_480
 	VMOVUPS.Z   (SI), K1, Z19
 	VMOVUPS.Z   64(SI), K2, Z18
 	VORPS       Z14, Z19, Z24
@@ -59898,7 +61284,7 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm8x32_fwdtanh_451
+	JLE         Gemm8x32_fwdtanh_480
 	VMOVUPS.Z   (SI), K1, Z18
 	VMOVUPS.Z   64(SI), K2, Z19
 	VORPS       Z14, Z18, Z23
@@ -59981,7 +61367,7 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm8x32_fwdtanh_451
+	JLE         Gemm8x32_fwdtanh_480
 	VMOVUPS.Z   (SI), K1, Z19
 	VMOVUPS.Z   64(SI), K2, Z18
 	VORPS       Z14, Z19, Z22
@@ -60064,7 +61450,7 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm8x32_fwdtanh_451
+	JLE         Gemm8x32_fwdtanh_480
 	VMOVUPS.Z   (SI), K1, Z18
 	VMOVUPS.Z   64(SI), K2, Z19
 	VORPS       Z14, Z18, Z20
@@ -60147,7 +61533,7 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm8x32_fwdtanh_451
+	JLE         Gemm8x32_fwdtanh_480
 	VMOVUPS.Z   (SI), K1, Z19
 	VMOVUPS.Z   64(SI), K2, Z18
 	VORPS       Z14, Z19, Z25
@@ -60229,12 +61615,12 @@ Gemm8x32_spilltanh_450:
 	VMOVUPS Z24, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 
-Gemm8x32_fwdtanh_451:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_fwdtanh_480:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_nottanh_449:
+Gemm8x32_nottanh_478:
 	CMPQ    SI, $0x06
-	JNE     Gemm8x32_notscaledsigmoid_452
+	JNE     Gemm8x32_notscaledsigmoid_481
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -60242,41 +61628,41 @@ Gemm8x32_nottanh_449:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_spillscaledsigmoid_453
+	JLE     Gemm8x32_spillscaledsigmoid_482
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_spillscaledsigmoid_453
+	JLE     Gemm8x32_spillscaledsigmoid_482
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_spillscaledsigmoid_453
+	JLE     Gemm8x32_spillscaledsigmoid_482
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_spillscaledsigmoid_453
+	JLE     Gemm8x32_spillscaledsigmoid_482
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_spillscaledsigmoid_453
+	JLE     Gemm8x32_spillscaledsigmoid_482
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_spillscaledsigmoid_453
+	JLE     Gemm8x32_spillscaledsigmoid_482
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_spillscaledsigmoid_453
+	JLE     Gemm8x32_spillscaledsigmoid_482
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_spillscaledsigmoid_453:
+Gemm8x32_spillscaledsigmoid_482:
 	VMOVUPS   k64_80000000<>+0(SB), Z15
 	VMOVUPS   k64_3f800000<>+0(SB), Z14
 	VMOVUPS   k64_3fb8aa3b<>+0(SB), Z13
@@ -60383,7 +61769,7 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm8x32_fwdscaledsigmoid_454
+	JLE          Gemm8x32_fwdscaledsigmoid_483
 	VMOVUPS.Z    (SI), K1, Z0
 	VMOVUPS.Z    64(SI), K2, Z3
 
@@ -60474,7 +61860,7 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm8x32_fwdscaledsigmoid_454
+	JLE          Gemm8x32_fwdscaledsigmoid_483
 	VMOVUPS.Z    (SI), K1, Z1
 	VMOVUPS.Z    64(SI), K2, Z19
 
@@ -60565,7 +61951,7 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm8x32_fwdscaledsigmoid_454
+	JLE          Gemm8x32_fwdscaledsigmoid_483
 	VMOVUPS.Z    (SI), K1, Z3
 	VMOVUPS.Z    64(SI), K2, Z18
 
@@ -60656,7 +62042,7 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm8x32_fwdscaledsigmoid_454
+	JLE          Gemm8x32_fwdscaledsigmoid_483
 	VMOVUPS.Z    (SI), K1, Z19
 	VMOVUPS.Z    64(SI), K2, Z2
 
@@ -60747,7 +62133,7 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm8x32_fwdscaledsigmoid_454
+	JLE          Gemm8x32_fwdscaledsigmoid_483
 	VMOVUPS.Z    (SI), K1, Z18
 	VMOVUPS.Z    64(SI), K2, Z0
 
@@ -60838,7 +62224,7 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm8x32_fwdscaledsigmoid_454
+	JLE          Gemm8x32_fwdscaledsigmoid_483
 	VMOVUPS.Z    (SI), K1, Z2
 	VMOVUPS.Z    64(SI), K2, Z1
 
@@ -60929,7 +62315,7 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm8x32_fwdscaledsigmoid_454
+	JLE          Gemm8x32_fwdscaledsigmoid_483
 	VMOVUPS.Z    (SI), K1, Z0
 	VMOVUPS.Z    64(SI), K2, Z3
 
@@ -61019,12 +62405,12 @@ Gemm8x32_spillscaledsigmoid_453:
 	VMOVUPS      Z13, K1, (SI)
 	VMOVUPS      Z20, K2, 64(SI)
 
-Gemm8x32_fwdscaledsigmoid_454:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_fwdscaledsigmoid_483:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_notscaledsigmoid_452:
+Gemm8x32_notscaledsigmoid_481:
 	CMPQ    SI, $0x07
-	JNE     Gemm8x32_notscaledtanh_455
+	JNE     Gemm8x32_notscaledtanh_484
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -61032,41 +62418,41 @@ Gemm8x32_notscaledsigmoid_452:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_spillscaledtanh_456
+	JLE     Gemm8x32_spillscaledtanh_485
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_spillscaledtanh_456
+	JLE     Gemm8x32_spillscaledtanh_485
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_spillscaledtanh_456
+	JLE     Gemm8x32_spillscaledtanh_485
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_spillscaledtanh_456
+	JLE     Gemm8x32_spillscaledtanh_485
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_spillscaledtanh_456
+	JLE     Gemm8x32_spillscaledtanh_485
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_spillscaledtanh_456
+	JLE     Gemm8x32_spillscaledtanh_485
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_spillscaledtanh_456
+	JLE     Gemm8x32_spillscaledtanh_485
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_spillscaledtanh_456:
+Gemm8x32_spillscaledtanh_485:
 	VMOVUPS   k64_3f800000<>+0(SB), Z15
 	VMOVUPS   k64_80000000<>+0(SB), Z14
 	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z13
@@ -61219,7 +62605,7 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS   Z23, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_fwdscaledtanh_457
+	JLE       Gemm8x32_fwdscaledtanh_486
 	VMOVUPS.Z (SI), K1, Z19
 	VMOVUPS.Z 64(SI), K2, Z18
 
@@ -61352,7 +62738,7 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_fwdscaledtanh_457
+	JLE       Gemm8x32_fwdscaledtanh_486
 	VMOVUPS.Z (SI), K1, Z25
 	VMOVUPS.Z 64(SI), K2, Z28
 
@@ -61485,7 +62871,7 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS   Z18, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_fwdscaledtanh_457
+	JLE       Gemm8x32_fwdscaledtanh_486
 	VMOVUPS.Z (SI), K1, Z20
 	VMOVUPS.Z 64(SI), K2, Z23
 
@@ -61618,7 +63004,7 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS   Z28, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_fwdscaledtanh_457
+	JLE       Gemm8x32_fwdscaledtanh_486
 	VMOVUPS.Z (SI), K1, Z27
 	VMOVUPS.Z 64(SI), K2, Z17
 
@@ -61751,7 +63137,7 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS   Z23, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_fwdscaledtanh_457
+	JLE       Gemm8x32_fwdscaledtanh_486
 	VMOVUPS.Z (SI), K1, Z22
 	VMOVUPS.Z 64(SI), K2, Z19
 
@@ -61884,7 +63270,7 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_fwdscaledtanh_457
+	JLE       Gemm8x32_fwdscaledtanh_486
 	VMOVUPS.Z (SI), K1, Z16
 	VMOVUPS.Z 64(SI), K2, Z28
 
@@ -62017,7 +63403,7 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS   Z19, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_fwdscaledtanh_457
+	JLE       Gemm8x32_fwdscaledtanh_486
 	VMOVUPS.Z (SI), K1, Z18
 	VMOVUPS.Z 64(SI), K2, Z23
 
@@ -62149,16 +63535,16 @@ Gemm8x32_spillscaledtanh_456:
 	VMOVUPS Z16, K1, (SI)
 	VMOVUPS Z28, K2, 64(SI)
 
-Gemm8x32_fwdscaledtanh_457:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_fwdscaledtanh_486:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_notscaledtanh_455:
-	JMP Gemm8x32_store_433
+Gemm8x32_notscaledtanh_484:
+	JMP Gemm8x32_store_462
 
-Gemm8x32_bwd_435:
+Gemm8x32_bwd_464:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm8x32_bnotrelu_458
+	JNE       Gemm8x32_bnotrelu_487
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -62178,7 +63564,7 @@ Gemm8x32_bwd_435:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_bwdrelu_459
+	JLE       Gemm8x32_bwdrelu_488
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -62192,7 +63578,7 @@ Gemm8x32_bwd_435:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_bwdrelu_459
+	JLE       Gemm8x32_bwdrelu_488
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -62206,7 +63592,7 @@ Gemm8x32_bwd_435:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_bwdrelu_459
+	JLE       Gemm8x32_bwdrelu_488
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -62220,7 +63606,7 @@ Gemm8x32_bwd_435:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_bwdrelu_459
+	JLE       Gemm8x32_bwdrelu_488
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -62234,7 +63620,7 @@ Gemm8x32_bwd_435:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_bwdrelu_459
+	JLE       Gemm8x32_bwdrelu_488
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -62248,7 +63634,7 @@ Gemm8x32_bwd_435:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_bwdrelu_459
+	JLE       Gemm8x32_bwdrelu_488
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -62262,7 +63648,7 @@ Gemm8x32_bwd_435:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_bwdrelu_459
+	JLE       Gemm8x32_bwdrelu_488
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -62274,12 +63660,12 @@ Gemm8x32_bwd_435:
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 
-Gemm8x32_bwdrelu_459:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_bwdrelu_488:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_bnotrelu_458:
+Gemm8x32_bnotrelu_487:
 	CMPQ      SI, $0x02
-	JNE       Gemm8x32_bnotleakyrelu_460
+	JNE       Gemm8x32_bnotleakyrelu_489
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -62301,7 +63687,7 @@ Gemm8x32_bnotrelu_458:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_bwdleakyrelu_461
+	JLE       Gemm8x32_bwdleakyrelu_490
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -62317,7 +63703,7 @@ Gemm8x32_bnotrelu_458:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_bwdleakyrelu_461
+	JLE       Gemm8x32_bwdleakyrelu_490
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -62333,7 +63719,7 @@ Gemm8x32_bnotrelu_458:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_bwdleakyrelu_461
+	JLE       Gemm8x32_bwdleakyrelu_490
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -62349,7 +63735,7 @@ Gemm8x32_bnotrelu_458:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_bwdleakyrelu_461
+	JLE       Gemm8x32_bwdleakyrelu_490
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -62365,7 +63751,7 @@ Gemm8x32_bnotrelu_458:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_bwdleakyrelu_461
+	JLE       Gemm8x32_bwdleakyrelu_490
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -62381,7 +63767,7 @@ Gemm8x32_bnotrelu_458:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_bwdleakyrelu_461
+	JLE       Gemm8x32_bwdleakyrelu_490
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -62397,7 +63783,7 @@ Gemm8x32_bnotrelu_458:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_bwdleakyrelu_461
+	JLE       Gemm8x32_bwdleakyrelu_490
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -62411,12 +63797,12 @@ Gemm8x32_bnotrelu_458:
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 
-Gemm8x32_bwdleakyrelu_461:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_bwdleakyrelu_490:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_bnotleakyrelu_460:
+Gemm8x32_bnotleakyrelu_489:
 	CMPQ      SI, $0x03
-	JNE       Gemm8x32_bnotelu_462
+	JNE       Gemm8x32_bnotelu_491
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -62438,7 +63824,7 @@ Gemm8x32_bnotleakyrelu_460:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_bwdelu_463
+	JLE       Gemm8x32_bwdelu_492
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -62454,7 +63840,7 @@ Gemm8x32_bnotleakyrelu_460:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_bwdelu_463
+	JLE       Gemm8x32_bwdelu_492
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -62470,7 +63856,7 @@ Gemm8x32_bnotleakyrelu_460:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_bwdelu_463
+	JLE       Gemm8x32_bwdelu_492
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -62486,7 +63872,7 @@ Gemm8x32_bnotleakyrelu_460:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_bwdelu_463
+	JLE       Gemm8x32_bwdelu_492
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -62502,7 +63888,7 @@ Gemm8x32_bnotleakyrelu_460:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_bwdelu_463
+	JLE       Gemm8x32_bwdelu_492
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -62518,7 +63904,7 @@ Gemm8x32_bnotleakyrelu_460:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_bwdelu_463
+	JLE       Gemm8x32_bwdelu_492
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -62534,7 +63920,7 @@ Gemm8x32_bnotleakyrelu_460:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_bwdelu_463
+	JLE       Gemm8x32_bwdelu_492
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -62548,12 +63934,12 @@ Gemm8x32_bnotleakyrelu_460:
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 
-Gemm8x32_bwdelu_463:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_bwdelu_492:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_bnotelu_462:
+Gemm8x32_bnotelu_491:
 	CMPQ      SI, $0x04
-	JNE       Gemm8x32_bnotsigmoid_464
+	JNE       Gemm8x32_bnotsigmoid_493
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -62575,7 +63961,7 @@ Gemm8x32_bnotelu_462:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_bwdsigmoid_465
+	JLE       Gemm8x32_bwdsigmoid_494
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62591,7 +63977,7 @@ Gemm8x32_bnotelu_462:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_bwdsigmoid_465
+	JLE       Gemm8x32_bwdsigmoid_494
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62607,7 +63993,7 @@ Gemm8x32_bnotelu_462:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_bwdsigmoid_465
+	JLE       Gemm8x32_bwdsigmoid_494
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62623,7 +64009,7 @@ Gemm8x32_bnotelu_462:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_bwdsigmoid_465
+	JLE       Gemm8x32_bwdsigmoid_494
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62639,7 +64025,7 @@ Gemm8x32_bnotelu_462:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_bwdsigmoid_465
+	JLE       Gemm8x32_bwdsigmoid_494
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62655,7 +64041,7 @@ Gemm8x32_bnotelu_462:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_bwdsigmoid_465
+	JLE       Gemm8x32_bwdsigmoid_494
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62671,7 +64057,7 @@ Gemm8x32_bnotelu_462:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_bwdsigmoid_465
+	JLE       Gemm8x32_bwdsigmoid_494
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62685,12 +64071,12 @@ Gemm8x32_bnotelu_462:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 
-Gemm8x32_bwdsigmoid_465:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_bwdsigmoid_494:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_bnotsigmoid_464:
+Gemm8x32_bnotsigmoid_493:
 	CMPQ      SI, $0x05
-	JNE       Gemm8x32_bnottanh_466
+	JNE       Gemm8x32_bnottanh_495
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -62714,7 +64100,7 @@ Gemm8x32_bnotsigmoid_464:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_bwdtanh_467
+	JLE       Gemm8x32_bwdtanh_496
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62732,7 +64118,7 @@ Gemm8x32_bnotsigmoid_464:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_bwdtanh_467
+	JLE       Gemm8x32_bwdtanh_496
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62750,7 +64136,7 @@ Gemm8x32_bnotsigmoid_464:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_bwdtanh_467
+	JLE       Gemm8x32_bwdtanh_496
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62768,7 +64154,7 @@ Gemm8x32_bnotsigmoid_464:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_bwdtanh_467
+	JLE       Gemm8x32_bwdtanh_496
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62786,7 +64172,7 @@ Gemm8x32_bnotsigmoid_464:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_bwdtanh_467
+	JLE       Gemm8x32_bwdtanh_496
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62804,7 +64190,7 @@ Gemm8x32_bnotsigmoid_464:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_bwdtanh_467
+	JLE       Gemm8x32_bwdtanh_496
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62822,7 +64208,7 @@ Gemm8x32_bnotsigmoid_464:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_bwdtanh_467
+	JLE       Gemm8x32_bwdtanh_496
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62838,12 +64224,12 @@ Gemm8x32_bnotsigmoid_464:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 
-Gemm8x32_bwdtanh_467:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_bwdtanh_496:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_bnottanh_466:
+Gemm8x32_bnottanh_495:
 	CMPQ      SI, $0x06
-	JNE       Gemm8x32_bnotscaledsigmoid_468
+	JNE       Gemm8x32_bnotscaledsigmoid_497
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -62867,7 +64253,7 @@ Gemm8x32_bnottanh_466:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_bwdscaledsigmoid_469
+	JLE       Gemm8x32_bwdscaledsigmoid_498
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62885,7 +64271,7 @@ Gemm8x32_bnottanh_466:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_bwdscaledsigmoid_469
+	JLE       Gemm8x32_bwdscaledsigmoid_498
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62903,7 +64289,7 @@ Gemm8x32_bnottanh_466:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_bwdscaledsigmoid_469
+	JLE       Gemm8x32_bwdscaledsigmoid_498
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62921,7 +64307,7 @@ Gemm8x32_bnottanh_466:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_bwdscaledsigmoid_469
+	JLE       Gemm8x32_bwdscaledsigmoid_498
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62939,7 +64325,7 @@ Gemm8x32_bnottanh_466:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_bwdscaledsigmoid_469
+	JLE       Gemm8x32_bwdscaledsigmoid_498
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62957,7 +64343,7 @@ Gemm8x32_bnottanh_466:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_bwdscaledsigmoid_469
+	JLE       Gemm8x32_bwdscaledsigmoid_498
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62975,7 +64361,7 @@ Gemm8x32_bnottanh_466:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_bwdscaledsigmoid_469
+	JLE       Gemm8x32_bwdscaledsigmoid_498
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -62991,12 +64377,12 @@ Gemm8x32_bnottanh_466:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 
-Gemm8x32_bwdscaledsigmoid_469:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_bwdscaledsigmoid_498:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_bnotscaledsigmoid_468:
+Gemm8x32_bnotscaledsigmoid_497:
 	CMPQ      SI, $0x07
-	JNE       Gemm8x32_bnotscaledtanh_470
+	JNE       Gemm8x32_bnotscaledtanh_499
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -63022,7 +64408,7 @@ Gemm8x32_bnotscaledsigmoid_468:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x32_bwdscaledtanh_471
+	JLE       Gemm8x32_bwdscaledtanh_500
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -63042,7 +64428,7 @@ Gemm8x32_bnotscaledsigmoid_468:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x32_bwdscaledtanh_471
+	JLE       Gemm8x32_bwdscaledtanh_500
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -63062,7 +64448,7 @@ Gemm8x32_bnotscaledsigmoid_468:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x32_bwdscaledtanh_471
+	JLE       Gemm8x32_bwdscaledtanh_500
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -63082,7 +64468,7 @@ Gemm8x32_bnotscaledsigmoid_468:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x32_bwdscaledtanh_471
+	JLE       Gemm8x32_bwdscaledtanh_500
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -63102,7 +64488,7 @@ Gemm8x32_bnotscaledsigmoid_468:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x32_bwdscaledtanh_471
+	JLE       Gemm8x32_bwdscaledtanh_500
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -63122,7 +64508,7 @@ Gemm8x32_bnotscaledsigmoid_468:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x32_bwdscaledtanh_471
+	JLE       Gemm8x32_bwdscaledtanh_500
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -63142,7 +64528,7 @@ Gemm8x32_bnotscaledsigmoid_468:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x32_bwdscaledtanh_471
+	JLE       Gemm8x32_bwdscaledtanh_500
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -63160,11 +64546,11 @@ Gemm8x32_bnotscaledsigmoid_468:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K2, 64(SI)
 
-Gemm8x32_bwdscaledtanh_471:
-	JMP Gemm8x32_epidone_436
+Gemm8x32_bwdscaledtanh_500:
+	JMP Gemm8x32_epidone_465
 
-Gemm8x32_bnotscaledtanh_470:
-Gemm8x32_store_433:
+Gemm8x32_bnotscaledtanh_499:
+Gemm8x32_store_462:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -63172,42 +64558,42 @@ Gemm8x32_store_433:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x32_storerows_472
+	JLE     Gemm8x32_storerows_501
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x32_storerows_472
+	JLE     Gemm8x32_storerows_501
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x32_storerows_472
+	JLE     Gemm8x32_storerows_501
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x32_storerows_472
+	JLE     Gemm8x32_storerows_501
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x32_storerows_472
+	JLE     Gemm8x32_storerows_501
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x32_storerows_472
+	JLE     Gemm8x32_storerows_501
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x32_storerows_472
+	JLE     Gemm8x32_storerows_501
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
 
-Gemm8x32_storerows_472:
-Gemm8x32_epidone_436:
+Gemm8x32_storerows_501:
+Gemm8x32_epidone_465:
 Gemm8x32_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000020, SI, SI
@@ -63222,7 +64608,7 @@ Gemm8x32_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm8x32_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm8x32_copyrow_473
+	JZ         Gemm8x32_copyrow_502
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -63245,15 +64631,15 @@ Gemm8x32_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000007, R11
-	JNZ        Gemm8x32_copied_474
+	JNZ        Gemm8x32_copied_503
 	MOVQ       R9, AX
 	SHLQ       $0x05, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x00000180, R12
-	JMP        Gemm8x32_copied_474
+	JMP        Gemm8x32_copied_503
 
-Gemm8x32_copyrow_473:
+Gemm8x32_copyrow_502:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -63263,7 +64649,7 @@ Gemm8x32_copyrow_473:
 	ADDQ       $0x00000080, R12
 	DECQ       R11
 
-Gemm8x32_copied_474:
+Gemm8x32_copied_503:
 	JMP Gemm8x32_copytail
 
 Gemm8x32_done:
@@ -63272,7 +64658,7 @@ Gemm8x32_done:
 
 // func Gemm4x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·Gemm4x32(SB), NOSPLIT, $384-112
+TEXT ·Gemm4x32(SB), NOSPLIT, $392-112
 	MOVQ         nr+16(FP), AX
 	MOVQ         $-1, CX
 	BZHIQ        AX, CX, CX
@@ -63403,9 +64789,9 @@ Gemm4x32_kloop:
 	VFMADD231PS  Z8, Z10, Z6
 	VFMADD231PS  Z9, Z10, Z7
 	TESTQ        R11, R11
-	JZ           Gemm4x32_nocopyrow
+	JZ           Gemm4x32_nocopyrow_504
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x32_copyrow_475
+	JZ           Gemm4x32_copyrow_505
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -63428,15 +64814,15 @@ Gemm4x32_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x00000007, R11
-	JNZ          Gemm4x32_copied_476
+	JNZ          Gemm4x32_copied_506
 	MOVQ         R9, R13
 	SHLQ         $0x05, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000180, R12
-	JMP          Gemm4x32_copied_476
+	JMP          Gemm4x32_copied_506
 
-Gemm4x32_copyrow_475:
+Gemm4x32_copyrow_505:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z8
 	VMOVUPS    Z8, (R12)
@@ -63446,8 +64832,8 @@ Gemm4x32_copyrow_475:
 	ADDQ       $0x00000080, R12
 	DECQ       R11
 
-Gemm4x32_copied_476:
-Gemm4x32_nocopyrow:
+Gemm4x32_copied_506:
+Gemm4x32_nocopyrow_504:
 	ADDQ $0x000000c0, AX
 	ADDQ $0x00000200, SI
 	SUBQ $0x04, DI
@@ -63486,7 +64872,7 @@ Gemm4x32_epi:
 	JL     Gemm4x32_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm4x32_noacc_478
+	JZ     Gemm4x32_noacc_508
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -63502,12 +64888,12 @@ Gemm4x32_epi:
 	VADDPS (SI), Z6, Z6
 	VADDPS 64(SI), Z7, Z7
 
-Gemm4x32_noacc_478:
+Gemm4x32_noacc_508:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm4x32_bwd_479
+	JNZ    Gemm4x32_bwd_509
 	TESTQ  $0x00000002, SI
-	JZ     Gemm4x32_nobias_482
+	JZ     Gemm4x32_nobias_512
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS 64(DI), Z1, Z1
@@ -63518,10 +64904,10 @@ Gemm4x32_noacc_478:
 	VADDPS (DI), Z6, Z6
 	VADDPS 64(DI), Z7, Z7
 
-Gemm4x32_nobias_482:
+Gemm4x32_nobias_512:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x32_notrelu_483
+	JNE     Gemm4x32_notrelu_513
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -63552,11 +64938,11 @@ Gemm4x32_nobias_482:
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z7, Z8, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_notrelu_483:
+Gemm4x32_notrelu_513:
 	CMPQ    SI, $0x02
-	JNE     Gemm4x32_notleakyrelu_485
+	JNE     Gemm4x32_notleakyrelu_515
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -63603,11 +64989,11 @@ Gemm4x32_notrelu_483:
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z7, K3
 	VMOVUPS Z8, K3, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_notleakyrelu_485:
+Gemm4x32_notleakyrelu_515:
 	CMPQ        SI, $0x03
-	JNE         Gemm4x32_notelu_487
+	JNE         Gemm4x32_notelu_517
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -63815,11 +65201,11 @@ Gemm4x32_notleakyrelu_485:
 	VMULPS      128(SP), Z6, K3, Z14
 	VMOVUPS     Z17, (SI)
 	VMOVUPS     Z14, 64(SI)
-	JMP         Gemm4x32_epidone_480
+	JMP         Gemm4x32_epidone_510
 
-Gemm4x32_notelu_487:
+Gemm4x32_notelu_517:
 	CMPQ        SI, $0x04
-	JNE         Gemm4x32_notsigmoid_490
+	JNE         Gemm4x32_notsigmoid_520
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -64149,11 +65535,11 @@ Gemm4x32_notelu_487:
 	VFNMADD213PS Z12, Z12, Z5
 	VMOVUPS      Z17, (SI)
 	VMOVUPS      Z5, 64(SI)
-	JMP          Gemm4x32_epidone_480
+	JMP          Gemm4x32_epidone_510
 
-Gemm4x32_notsigmoid_490:
+Gemm4x32_notsigmoid_520:
 	CMPQ        SI, $0x05
-	JNE         Gemm4x32_nottanh_493
+	JNE         Gemm4x32_nottanh_523
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -64512,11 +65898,11 @@ Gemm4x32_notsigmoid_490:
 	VORPS   Z18, Z0, Z0
 	VMOVUPS Z22, (SI)
 	VMOVUPS Z0, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_nottanh_493:
+Gemm4x32_nottanh_523:
 	CMPQ    SI, $0x06
-	JNE     Gemm4x32_notscaledsigmoid_496
+	JNE     Gemm4x32_notscaledsigmoid_526
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -64902,11 +66288,11 @@ Gemm4x32_nottanh_493:
 	VFNMADD213PS Z19, Z19, Z20
 	VMOVUPS      Z5, (SI)
 	VMOVUPS      Z20, 64(SI)
-	JMP          Gemm4x32_epidone_480
+	JMP          Gemm4x32_epidone_510
 
-Gemm4x32_notscaledsigmoid_496:
+Gemm4x32_notscaledsigmoid_526:
 	CMPQ    SI, $0x07
-	JNE     Gemm4x32_notscaledtanh_499
+	JNE     Gemm4x32_notscaledtanh_529
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65464,15 +66850,15 @@ Gemm4x32_notscaledsigmoid_496:
 	VORPS   Z27, Z28, Z28
 	VMOVUPS Z25, (SI)
 	VMOVUPS Z28, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_notscaledtanh_499:
-	JMP Gemm4x32_store_477
+Gemm4x32_notscaledtanh_529:
+	JMP Gemm4x32_store_507
 
-Gemm4x32_bwd_479:
+Gemm4x32_bwd_509:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm4x32_bnotrelu_502
+	JNE       Gemm4x32_bnotrelu_532
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -65525,11 +66911,11 @@ Gemm4x32_bwd_479:
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, 64(SI)
-	JMP       Gemm4x32_epidone_480
+	JMP       Gemm4x32_epidone_510
 
-Gemm4x32_bnotrelu_502:
+Gemm4x32_bnotrelu_532:
 	CMPQ    SI, $0x02
-	JNE     Gemm4x32_bnotleakyrelu_504
+	JNE     Gemm4x32_bnotleakyrelu_534
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65590,11 +66976,11 @@ Gemm4x32_bnotrelu_502:
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z7, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_bnotleakyrelu_504:
+Gemm4x32_bnotleakyrelu_534:
 	CMPQ    SI, $0x03
-	JNE     Gemm4x32_bnotelu_506
+	JNE     Gemm4x32_bnotelu_536
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65655,11 +67041,11 @@ Gemm4x32_bnotleakyrelu_504:
 	VMOVUPS k64_3f800000<>+0(SB), K3, Z0
 	VMULPS  Z0, Z7, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_bnotelu_506:
+Gemm4x32_bnotelu_536:
 	CMPQ    SI, $0x04
-	JNE     Gemm4x32_bnotsigmoid_508
+	JNE     Gemm4x32_bnotsigmoid_538
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65720,11 +67106,11 @@ Gemm4x32_bnotelu_506:
 	VMULPS  Z0, Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_bnotsigmoid_508:
+Gemm4x32_bnotsigmoid_538:
 	CMPQ    SI, $0x05
-	JNE     Gemm4x32_bnottanh_510
+	JNE     Gemm4x32_bnottanh_540
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65793,11 +67179,11 @@ Gemm4x32_bnotsigmoid_508:
 	VMULPS  Z0, Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_bnottanh_510:
+Gemm4x32_bnottanh_540:
 	CMPQ    SI, $0x06
-	JNE     Gemm4x32_bnotscaledsigmoid_512
+	JNE     Gemm4x32_bnotscaledsigmoid_542
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65866,11 +67252,11 @@ Gemm4x32_bnottanh_510:
 	VMULPS  128(SP), Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_bnotscaledsigmoid_512:
+Gemm4x32_bnotscaledsigmoid_542:
 	CMPQ    SI, $0x07
-	JNE     Gemm4x32_bnotscaledtanh_514
+	JNE     Gemm4x32_bnotscaledtanh_544
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65947,10 +67333,10 @@ Gemm4x32_bnotscaledsigmoid_512:
 	VMULPS  320(SP), Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, 64(SI)
-	JMP     Gemm4x32_epidone_480
+	JMP     Gemm4x32_epidone_510
 
-Gemm4x32_bnotscaledtanh_514:
-Gemm4x32_store_477:
+Gemm4x32_bnotscaledtanh_544:
+Gemm4x32_store_507:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -65966,13 +67352,13 @@ Gemm4x32_store_477:
 	VMOVUPS Z6, (SI)
 	VMOVUPS Z7, 64(SI)
 
-Gemm4x32_epidone_480:
+Gemm4x32_epidone_510:
 	JMP Gemm4x32_next
 
 Gemm4x32_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm4x32_noacc_518
+	JZ        Gemm4x32_noacc_548
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -65982,33 +67368,33 @@ Gemm4x32_edge:
 	VADDPS    Z8, Z1, Z1
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_accrows_521
+	JLE       Gemm4x32_accrows_551
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z2, Z2
 	VMOVUPS.Z 64(SI), K2, Z8
 	VADDPS    Z8, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_accrows_521
+	JLE       Gemm4x32_accrows_551
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z4, Z4
 	VMOVUPS.Z 64(SI), K2, Z8
 	VADDPS    Z8, Z5, Z5
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_accrows_521
+	JLE       Gemm4x32_accrows_551
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z6, Z6
 	VMOVUPS.Z 64(SI), K2, Z8
 	VADDPS    Z8, Z7, Z7
 
-Gemm4x32_accrows_521:
-Gemm4x32_noacc_518:
+Gemm4x32_accrows_551:
+Gemm4x32_noacc_548:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm4x32_bwd_519
+	JNZ       Gemm4x32_bwd_549
 	TESTQ     $0x00000002, SI
-	JZ        Gemm4x32_nobias_522
+	JZ        Gemm4x32_nobias_552
 	MOVQ      bias+72(FP), DI
 	VMOVUPS.Z (DI), K1, Z8
 	VMOVUPS.Z 64(DI), K2, Z9
@@ -66021,10 +67407,10 @@ Gemm4x32_noacc_518:
 	VADDPS    Z8, Z6, Z6
 	VADDPS    Z9, Z7, Z7
 
-Gemm4x32_nobias_522:
+Gemm4x32_nobias_552:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x32_notrelu_523
+	JNE     Gemm4x32_notrelu_553
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -66036,7 +67422,7 @@ Gemm4x32_nobias_522:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_fwdrelu_524
+	JLE     Gemm4x32_fwdrelu_554
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z2, Z8, Z2
 	VMOVUPS Z2, K1, (SI)
@@ -66045,7 +67431,7 @@ Gemm4x32_nobias_522:
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_fwdrelu_524
+	JLE     Gemm4x32_fwdrelu_554
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z4, Z8, Z4
 	VMOVUPS Z4, K1, (SI)
@@ -66054,7 +67440,7 @@ Gemm4x32_nobias_522:
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_fwdrelu_524
+	JLE     Gemm4x32_fwdrelu_554
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z6, Z8, Z6
 	VMOVUPS Z6, K1, (SI)
@@ -66062,12 +67448,12 @@ Gemm4x32_nobias_522:
 	VMAXPS  Z7, Z8, Z7
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_fwdrelu_524:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_fwdrelu_554:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_notrelu_523:
+Gemm4x32_notrelu_553:
 	CMPQ    SI, $0x02
-	JNE     Gemm4x32_notleakyrelu_525
+	JNE     Gemm4x32_notleakyrelu_555
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -66083,7 +67469,7 @@ Gemm4x32_notrelu_523:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_fwdleakyrelu_526
+	JLE     Gemm4x32_fwdleakyrelu_556
 	VMULPS  128(SP), Z2, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
@@ -66096,7 +67482,7 @@ Gemm4x32_notrelu_523:
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_fwdleakyrelu_526
+	JLE     Gemm4x32_fwdleakyrelu_556
 	VMULPS  128(SP), Z4, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
@@ -66109,7 +67495,7 @@ Gemm4x32_notrelu_523:
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_fwdleakyrelu_526
+	JLE     Gemm4x32_fwdleakyrelu_556
 	VMULPS  128(SP), Z6, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z6, K3
@@ -66121,12 +67507,12 @@ Gemm4x32_notrelu_523:
 	VMOVUPS Z8, K3, Z7
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_fwdleakyrelu_526:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_fwdleakyrelu_556:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_notleakyrelu_525:
+Gemm4x32_notleakyrelu_555:
 	CMPQ    SI, $0x03
-	JNE     Gemm4x32_notelu_527
+	JNE     Gemm4x32_notelu_557
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -66134,21 +67520,21 @@ Gemm4x32_notleakyrelu_525:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_spillelu_528
+	JLE     Gemm4x32_spillelu_558
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_spillelu_528
+	JLE     Gemm4x32_spillelu_558
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_spillelu_528
+	JLE     Gemm4x32_spillelu_558
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_spillelu_528:
+Gemm4x32_spillelu_558:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z7
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
@@ -66209,7 +67595,7 @@ Gemm4x32_spillelu_528:
 	VMOVUPS     Z12, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm4x32_fwdelu_529
+	JLE         Gemm4x32_fwdelu_559
 	VMOVUPS.Z   (SI), K1, Z18
 	VMOVUPS.Z   64(SI), K2, Z17
 	VMAXPS      Z7, Z18, Z16
@@ -66256,7 +67642,7 @@ Gemm4x32_spillelu_528:
 	VMOVUPS     Z17, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm4x32_fwdelu_529
+	JLE         Gemm4x32_fwdelu_559
 	VMOVUPS.Z   (SI), K1, Z11
 	VMOVUPS.Z   64(SI), K2, Z15
 	VMAXPS      Z7, Z11, Z13
@@ -66303,7 +67689,7 @@ Gemm4x32_spillelu_528:
 	VMOVUPS     Z15, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm4x32_fwdelu_529
+	JLE         Gemm4x32_fwdelu_559
 	VMOVUPS.Z   (SI), K1, Z17
 	VMOVUPS.Z   64(SI), K2, Z14
 	VMAXPS      Z7, Z17, Z16
@@ -66349,12 +67735,12 @@ Gemm4x32_spillelu_528:
 	VMOVUPS     Z17, K1, (SI)
 	VMOVUPS     Z14, K2, 64(SI)
 
-Gemm4x32_fwdelu_529:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_fwdelu_559:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_notelu_527:
+Gemm4x32_notelu_557:
 	CMPQ    SI, $0x04
-	JNE     Gemm4x32_notsigmoid_530
+	JNE     Gemm4x32_notsigmoid_560
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -66362,21 +67748,21 @@ Gemm4x32_notelu_527:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_spillsigmoid_531
+	JLE     Gemm4x32_spillsigmoid_561
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_spillsigmoid_531
+	JLE     Gemm4x32_spillsigmoid_561
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_spillsigmoid_531
+	JLE     Gemm4x32_spillsigmoid_561
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_spillsigmoid_531:
+Gemm4x32_spillsigmoid_561:
 	VMOVUPS     k64_3f800000<>+0(SB), Z7
 	VMOVUPS     k64_80000000<>+0(SB), Z6
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z5
@@ -66469,7 +67855,7 @@ Gemm4x32_spillsigmoid_531:
 	VMOVUPS      Z19, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm4x32_fwdsigmoid_532
+	JLE          Gemm4x32_fwdsigmoid_562
 	VMOVUPS.Z    (SI), K1, Z12
 	VMOVUPS.Z    64(SI), K2, Z13
 	VORPS        Z6, Z12, Z17
@@ -66546,7 +67932,7 @@ Gemm4x32_spillsigmoid_531:
 	VMOVUPS      Z18, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm4x32_fwdsigmoid_532
+	JLE          Gemm4x32_fwdsigmoid_562
 	VMOVUPS.Z    (SI), K1, Z12
 	VMOVUPS.Z    64(SI), K2, Z13
 	VORPS        Z6, Z12, Z15
@@ -66623,7 +68009,7 @@ Gemm4x32_spillsigmoid_531:
 	VMOVUPS      Z16, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm4x32_fwdsigmoid_532
+	JLE          Gemm4x32_fwdsigmoid_562
 	VMOVUPS.Z    (SI), K1, Z12
 	VMOVUPS.Z    64(SI), K2, Z13
 	VORPS        Z6, Z12, Z20
@@ -66699,12 +68085,12 @@ Gemm4x32_spillsigmoid_531:
 	VMOVUPS      Z17, K1, (SI)
 	VMOVUPS      Z5, K2, 64(SI)
 
-Gemm4x32_fwdsigmoid_532:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_fwdsigmoid_562:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_notsigmoid_530:
+Gemm4x32_notsigmoid_560:
 	CMPQ    SI, $0x05
-	JNE     Gemm4x32_nottanh_533
+	JNE     Gemm4x32_nottanh_563
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -66712,21 +68098,21 @@ Gemm4x32_notsigmoid_530:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_spilltanh_534
+	JLE     Gemm4x32_spilltanh_564
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_spilltanh_534
+	JLE     Gemm4x32_spilltanh_564
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_spilltanh_534
+	JLE     Gemm4x32_spilltanh_564
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_spilltanh_534:
+Gemm4x32_spilltanh_564:
 	VMOVUPS     k64_3f800000<>+0(SB), Z7
 	VMOVUPS     k64_80000000<>+0(SB), Z6
 	VMOVUPS     k64_c1a00000<>+0(SB), Z5
@@ -66830,7 +68216,7 @@ Gemm4x32_spilltanh_534:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm4x32_fwdtanh_535
+	JLE         Gemm4x32_fwdtanh_565
 	VMOVUPS.Z   (SI), K1, Z19
 	VMOVUPS.Z   64(SI), K2, Z18
 	VORPS       Z6, Z19, Z25
@@ -66913,7 +68299,7 @@ Gemm4x32_spilltanh_534:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm4x32_fwdtanh_535
+	JLE         Gemm4x32_fwdtanh_565
 	VMOVUPS.Z   (SI), K1, Z18
 	VMOVUPS.Z   64(SI), K2, Z19
 	VORPS       Z6, Z18, Z21
@@ -66996,7 +68382,7 @@ Gemm4x32_spilltanh_534:
 	VMOVUPS     Z26, K2, 64(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm4x32_fwdtanh_535
+	JLE         Gemm4x32_fwdtanh_565
 	VMOVUPS.Z   (SI), K1, Z19
 	VMOVUPS.Z   64(SI), K2, Z18
 	VORPS       Z6, Z19, Z24
@@ -67078,12 +68464,12 @@ Gemm4x32_spilltanh_534:
 	VMOVUPS Z22, K1, (SI)
 	VMOVUPS Z0, K2, 64(SI)
 
-Gemm4x32_fwdtanh_535:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_fwdtanh_565:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_nottanh_533:
+Gemm4x32_nottanh_563:
 	CMPQ    SI, $0x06
-	JNE     Gemm4x32_notscaledsigmoid_536
+	JNE     Gemm4x32_notscaledsigmoid_566
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -67091,21 +68477,21 @@ Gemm4x32_nottanh_533:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_spillscaledsigmoid_537
+	JLE     Gemm4x32_spillscaledsigmoid_567
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_spillscaledsigmoid_537
+	JLE     Gemm4x32_spillscaledsigmoid_567
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_spillscaledsigmoid_537
+	JLE     Gemm4x32_spillscaledsigmoid_567
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_spillscaledsigmoid_537:
+Gemm4x32_spillscaledsigmoid_567:
 	VMOVUPS   k64_80000000<>+0(SB), Z7
 	VMOVUPS   k64_3f800000<>+0(SB), Z6
 	VMOVUPS   k64_3fb8aa3b<>+0(SB), Z5
@@ -67212,7 +68598,7 @@ Gemm4x32_spillscaledsigmoid_537:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm4x32_fwdscaledsigmoid_538
+	JLE          Gemm4x32_fwdscaledsigmoid_568
 	VMOVUPS.Z    (SI), K1, Z14
 	VMOVUPS.Z    64(SI), K2, Z15
 
@@ -67303,7 +68689,7 @@ Gemm4x32_spillscaledsigmoid_537:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm4x32_fwdscaledsigmoid_538
+	JLE          Gemm4x32_fwdscaledsigmoid_568
 	VMOVUPS.Z    (SI), K1, Z13
 	VMOVUPS.Z    64(SI), K2, Z19
 
@@ -67394,7 +68780,7 @@ Gemm4x32_spillscaledsigmoid_537:
 	VMOVUPS      Z21, K2, 64(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm4x32_fwdscaledsigmoid_538
+	JLE          Gemm4x32_fwdscaledsigmoid_568
 	VMOVUPS.Z    (SI), K1, Z15
 	VMOVUPS.Z    64(SI), K2, Z18
 
@@ -67484,12 +68870,12 @@ Gemm4x32_spillscaledsigmoid_537:
 	VMOVUPS      Z5, K1, (SI)
 	VMOVUPS      Z20, K2, 64(SI)
 
-Gemm4x32_fwdscaledsigmoid_538:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_fwdscaledsigmoid_568:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_notscaledsigmoid_536:
+Gemm4x32_notscaledsigmoid_566:
 	CMPQ    SI, $0x07
-	JNE     Gemm4x32_notscaledtanh_539
+	JNE     Gemm4x32_notscaledtanh_569
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -67497,21 +68883,21 @@ Gemm4x32_notscaledsigmoid_536:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_spillscaledtanh_540
+	JLE     Gemm4x32_spillscaledtanh_570
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_spillscaledtanh_540
+	JLE     Gemm4x32_spillscaledtanh_570
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_spillscaledtanh_540
+	JLE     Gemm4x32_spillscaledtanh_570
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_spillscaledtanh_540:
+Gemm4x32_spillscaledtanh_570:
 	VMOVUPS   k64_3f800000<>+0(SB), Z7
 	VMOVUPS   k64_80000000<>+0(SB), Z6
 	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z5
@@ -67664,7 +69050,7 @@ Gemm4x32_spillscaledtanh_540:
 	VMOVUPS   Z23, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_fwdscaledtanh_541
+	JLE       Gemm4x32_fwdscaledtanh_571
 	VMOVUPS.Z (SI), K1, Z19
 	VMOVUPS.Z 64(SI), K2, Z18
 
@@ -67797,7 +69183,7 @@ Gemm4x32_spillscaledtanh_540:
 	VMOVUPS   Z17, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_fwdscaledtanh_541
+	JLE       Gemm4x32_fwdscaledtanh_571
 	VMOVUPS.Z (SI), K1, Z25
 	VMOVUPS.Z 64(SI), K2, Z28
 
@@ -67930,7 +69316,7 @@ Gemm4x32_spillscaledtanh_540:
 	VMOVUPS   Z18, K2, 64(SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_fwdscaledtanh_541
+	JLE       Gemm4x32_fwdscaledtanh_571
 	VMOVUPS.Z (SI), K1, Z20
 	VMOVUPS.Z 64(SI), K2, Z23
 
@@ -68062,16 +69448,16 @@ Gemm4x32_spillscaledtanh_540:
 	VMOVUPS Z25, K1, (SI)
 	VMOVUPS Z28, K2, 64(SI)
 
-Gemm4x32_fwdscaledtanh_541:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_fwdscaledtanh_571:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_notscaledtanh_539:
-	JMP Gemm4x32_store_517
+Gemm4x32_notscaledtanh_569:
+	JMP Gemm4x32_store_547
 
-Gemm4x32_bwd_519:
+Gemm4x32_bwd_549:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm4x32_bnotrelu_542
+	JNE       Gemm4x32_bnotrelu_572
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -68091,7 +69477,7 @@ Gemm4x32_bwd_519:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_bwdrelu_543
+	JLE       Gemm4x32_bwdrelu_573
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -68105,7 +69491,7 @@ Gemm4x32_bwd_519:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_bwdrelu_543
+	JLE       Gemm4x32_bwdrelu_573
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -68119,7 +69505,7 @@ Gemm4x32_bwd_519:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_bwdrelu_543
+	JLE       Gemm4x32_bwdrelu_573
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
@@ -68131,12 +69517,12 @@ Gemm4x32_bwd_519:
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 
-Gemm4x32_bwdrelu_543:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_bwdrelu_573:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_bnotrelu_542:
+Gemm4x32_bnotrelu_572:
 	CMPQ      SI, $0x02
-	JNE       Gemm4x32_bnotleakyrelu_544
+	JNE       Gemm4x32_bnotleakyrelu_574
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -68158,7 +69544,7 @@ Gemm4x32_bnotrelu_542:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_bwdleakyrelu_545
+	JLE       Gemm4x32_bwdleakyrelu_575
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -68174,7 +69560,7 @@ Gemm4x32_bnotrelu_542:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_bwdleakyrelu_545
+	JLE       Gemm4x32_bwdleakyrelu_575
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -68190,7 +69576,7 @@ Gemm4x32_bnotrelu_542:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_bwdleakyrelu_545
+	JLE       Gemm4x32_bwdleakyrelu_575
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VMOVUPS   128(SP), Z0
@@ -68204,12 +69590,12 @@ Gemm4x32_bnotrelu_542:
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 
-Gemm4x32_bwdleakyrelu_545:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_bwdleakyrelu_575:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_bnotleakyrelu_544:
+Gemm4x32_bnotleakyrelu_574:
 	CMPQ      SI, $0x03
-	JNE       Gemm4x32_bnotelu_546
+	JNE       Gemm4x32_bnotelu_576
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -68231,7 +69617,7 @@ Gemm4x32_bnotleakyrelu_544:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_bwdelu_547
+	JLE       Gemm4x32_bwdelu_577
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -68247,7 +69633,7 @@ Gemm4x32_bnotleakyrelu_544:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_bwdelu_547
+	JLE       Gemm4x32_bwdelu_577
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -68263,7 +69649,7 @@ Gemm4x32_bnotleakyrelu_544:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_bwdelu_547
+	JLE       Gemm4x32_bwdelu_577
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
 	VADDPS    128(SP), Z0, Z0
@@ -68277,12 +69663,12 @@ Gemm4x32_bnotleakyrelu_544:
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 
-Gemm4x32_bwdelu_547:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_bwdelu_577:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_bnotelu_546:
+Gemm4x32_bnotelu_576:
 	CMPQ      SI, $0x04
-	JNE       Gemm4x32_bnotsigmoid_548
+	JNE       Gemm4x32_bnotsigmoid_578
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -68304,7 +69690,7 @@ Gemm4x32_bnotelu_546:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_bwdsigmoid_549
+	JLE       Gemm4x32_bwdsigmoid_579
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68320,7 +69706,7 @@ Gemm4x32_bnotelu_546:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_bwdsigmoid_549
+	JLE       Gemm4x32_bwdsigmoid_579
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68336,7 +69722,7 @@ Gemm4x32_bnotelu_546:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_bwdsigmoid_549
+	JLE       Gemm4x32_bwdsigmoid_579
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68350,12 +69736,12 @@ Gemm4x32_bnotelu_546:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 
-Gemm4x32_bwdsigmoid_549:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_bwdsigmoid_579:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_bnotsigmoid_548:
+Gemm4x32_bnotsigmoid_578:
 	CMPQ      SI, $0x05
-	JNE       Gemm4x32_bnottanh_550
+	JNE       Gemm4x32_bnottanh_580
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -68379,7 +69765,7 @@ Gemm4x32_bnotsigmoid_548:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_bwdtanh_551
+	JLE       Gemm4x32_bwdtanh_581
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68397,7 +69783,7 @@ Gemm4x32_bnotsigmoid_548:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_bwdtanh_551
+	JLE       Gemm4x32_bwdtanh_581
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68415,7 +69801,7 @@ Gemm4x32_bnotsigmoid_548:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_bwdtanh_551
+	JLE       Gemm4x32_bwdtanh_581
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68431,12 +69817,12 @@ Gemm4x32_bnotsigmoid_548:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 
-Gemm4x32_bwdtanh_551:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_bwdtanh_581:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_bnottanh_550:
+Gemm4x32_bnottanh_580:
 	CMPQ      SI, $0x06
-	JNE       Gemm4x32_bnotscaledsigmoid_552
+	JNE       Gemm4x32_bnotscaledsigmoid_582
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -68460,7 +69846,7 @@ Gemm4x32_bnottanh_550:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_bwdscaledsigmoid_553
+	JLE       Gemm4x32_bwdscaledsigmoid_583
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68478,7 +69864,7 @@ Gemm4x32_bnottanh_550:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_bwdscaledsigmoid_553
+	JLE       Gemm4x32_bwdscaledsigmoid_583
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68496,7 +69882,7 @@ Gemm4x32_bnottanh_550:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_bwdscaledsigmoid_553
+	JLE       Gemm4x32_bwdscaledsigmoid_583
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68512,12 +69898,12 @@ Gemm4x32_bnottanh_550:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 
-Gemm4x32_bwdscaledsigmoid_553:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_bwdscaledsigmoid_583:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_bnotscaledsigmoid_552:
+Gemm4x32_bnotscaledsigmoid_582:
 	CMPQ      SI, $0x07
-	JNE       Gemm4x32_bnotscaledtanh_554
+	JNE       Gemm4x32_bnotscaledtanh_584
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -68543,7 +69929,7 @@ Gemm4x32_bnotscaledsigmoid_552:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm4x32_bwdscaledtanh_555
+	JLE       Gemm4x32_bwdscaledtanh_585
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68563,7 +69949,7 @@ Gemm4x32_bnotscaledsigmoid_552:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm4x32_bwdscaledtanh_555
+	JLE       Gemm4x32_bwdscaledtanh_585
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68583,7 +69969,7 @@ Gemm4x32_bnotscaledsigmoid_552:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm4x32_bwdscaledtanh_555
+	JLE       Gemm4x32_bwdscaledtanh_585
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -68601,11 +69987,11 @@ Gemm4x32_bnotscaledsigmoid_552:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K2, 64(SI)
 
-Gemm4x32_bwdscaledtanh_555:
-	JMP Gemm4x32_epidone_520
+Gemm4x32_bwdscaledtanh_585:
+	JMP Gemm4x32_epidone_550
 
-Gemm4x32_bnotscaledtanh_554:
-Gemm4x32_store_517:
+Gemm4x32_bnotscaledtanh_584:
+Gemm4x32_store_547:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -68613,22 +69999,22 @@ Gemm4x32_store_517:
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x32_storerows_556
+	JLE     Gemm4x32_storerows_586
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x32_storerows_556
+	JLE     Gemm4x32_storerows_586
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x32_storerows_556
+	JLE     Gemm4x32_storerows_586
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
 
-Gemm4x32_storerows_556:
-Gemm4x32_epidone_520:
+Gemm4x32_storerows_586:
+Gemm4x32_epidone_550:
 Gemm4x32_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000010, SI, SI
@@ -68643,7 +70029,7 @@ Gemm4x32_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm4x32_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm4x32_copyrow_557
+	JZ         Gemm4x32_copyrow_587
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -68666,15 +70052,15 @@ Gemm4x32_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000007, R11
-	JNZ        Gemm4x32_copied_558
+	JNZ        Gemm4x32_copied_588
 	MOVQ       R9, AX
 	SHLQ       $0x05, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x00000180, R12
-	JMP        Gemm4x32_copied_558
+	JMP        Gemm4x32_copied_588
 
-Gemm4x32_copyrow_557:
+Gemm4x32_copyrow_587:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -68684,7 +70070,7 @@ Gemm4x32_copyrow_557:
 	ADDQ       $0x00000080, R12
 	DECQ       R11
 
-Gemm4x32_copied_558:
+Gemm4x32_copied_588:
 	JMP Gemm4x32_copytail
 
 Gemm4x32_done:
@@ -69098,7 +70484,7 @@ PackT32_done:
 
 // func Gemm16x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·Gemm16x16(SB), NOSPLIT, $384-112
+TEXT ·Gemm16x16(SB), NOSPLIT, $392-112
 	MOVQ         nr+16(FP), AX
 	MOVQ         $-1, CX
 	BZHIQ        AX, CX, CX
@@ -69276,9 +70662,9 @@ Gemm16x16_kloop:
 	VFMADD231PS.BCST 248(AX), Z16, Z14
 	VFMADD231PS.BCST 252(AX), Z16, Z15
 	TESTQ            R11, R11
-	JZ               Gemm16x16_nocopyrow
+	JZ               Gemm16x16_nocopyrow_589
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm16x16_copyrow_559
+	JZ               Gemm16x16_copyrow_590
 	PREFETCHT0       64(R8)
 	PREFETCHT0       64(R8)(R9*1)
 	PREFETCHT0       64(R8)(R9*2)
@@ -69301,15 +70687,15 @@ Gemm16x16_kloop:
 	ADDQ             $0x10, R12
 	DECQ             R11
 	TESTQ            $0x00000003, R11
-	JNZ              Gemm16x16_copied_560
+	JNZ              Gemm16x16_copied_591
 	MOVQ             R9, R13
 	SHLQ             $0x04, R13
 	SUBQ             R13, R8
 	ADDQ             $0x10, R8
 	ADDQ             $0x000000c0, R12
-	JMP              Gemm16x16_copied_560
+	JMP              Gemm16x16_copied_591
 
-Gemm16x16_copyrow_559:
+Gemm16x16_copyrow_590:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z16
 	VMOVUPS    Z16, (R12)
@@ -69317,8 +70703,8 @@ Gemm16x16_copyrow_559:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm16x16_copied_560:
-Gemm16x16_nocopyrow:
+Gemm16x16_copied_591:
+Gemm16x16_nocopyrow_589:
 	ADDQ $0x00000100, AX
 	ADDQ $0x00000100, SI
 	SUBQ $0x04, DI
@@ -69360,7 +70746,7 @@ Gemm16x16_epi:
 	JL     Gemm16x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm16x16_noacc_562
+	JZ     Gemm16x16_noacc_593
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -69396,12 +70782,12 @@ Gemm16x16_epi:
 	ADDQ   DI, SI
 	VADDPS (SI), Z15, Z15
 
-Gemm16x16_noacc_562:
+Gemm16x16_noacc_593:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm16x16_bwd_563
+	JNZ    Gemm16x16_bwd_594
 	TESTQ  $0x00000002, SI
-	JZ     Gemm16x16_nobias_566
+	JZ     Gemm16x16_nobias_597
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS (DI), Z1, Z1
@@ -69420,10 +70806,10 @@ Gemm16x16_noacc_562:
 	VADDPS (DI), Z14, Z14
 	VADDPS (DI), Z15, Z15
 
-Gemm16x16_nobias_566:
+Gemm16x16_nobias_597:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm16x16_notrelu_567
+	JNE     Gemm16x16_notrelu_598
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -69490,11 +70876,11 @@ Gemm16x16_nobias_566:
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_notrelu_567:
+Gemm16x16_notrelu_598:
 	CMPQ    SI, $0x02
-	JNE     Gemm16x16_notleakyrelu_569
+	JNE     Gemm16x16_notleakyrelu_600
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -69593,11 +70979,11 @@ Gemm16x16_notrelu_567:
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z15, K2
 	VMOVUPS Z16, K2, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_notleakyrelu_569:
+Gemm16x16_notleakyrelu_600:
 	CMPQ        SI, $0x03
-	JNE         Gemm16x16_notelu_571
+	JNE         Gemm16x16_notelu_602
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -70045,11 +71431,11 @@ Gemm16x16_notleakyrelu_569:
 	VCMPPS      $0x01, Z5, Z4, K2
 	VMULPS      128(SP), Z1, K2, Z4
 	VMOVUPS     Z4, (SI)
-	JMP         Gemm16x16_epidone_564
+	JMP         Gemm16x16_epidone_595
 
-Gemm16x16_notelu_571:
+Gemm16x16_notelu_602:
 	CMPQ        SI, $0x04
-	JNE         Gemm16x16_notsigmoid_574
+	JNE         Gemm16x16_notsigmoid_605
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -70803,11 +72189,11 @@ Gemm16x16_notelu_571:
 	VMULPS       Z1, Z16, Z16
 	VFNMADD213PS Z2, Z2, Z16
 	VMOVUPS      Z16, (SI)
-	JMP          Gemm16x16_epidone_564
+	JMP          Gemm16x16_epidone_595
 
-Gemm16x16_notsigmoid_574:
+Gemm16x16_notsigmoid_605:
 	CMPQ        SI, $0x05
-	JNE         Gemm16x16_nottanh_577
+	JNE         Gemm16x16_nottanh_608
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -71598,11 +72984,11 @@ Gemm16x16_notsigmoid_574:
 	VANDPS  Z14, Z18, Z18
 	VORPS   Z18, Z21, Z21
 	VMOVUPS Z21, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_nottanh_577:
+Gemm16x16_nottanh_608:
 	CMPQ    SI, $0x06
-	JNE     Gemm16x16_notscaledsigmoid_580
+	JNE     Gemm16x16_notscaledsigmoid_611
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -72484,11 +73870,11 @@ Gemm16x16_nottanh_577:
 	VMULPS       Z3, Z13, Z13
 	VFNMADD213PS Z1, Z1, Z13
 	VMOVUPS      Z13, (SI)
-	JMP          Gemm16x16_epidone_564
+	JMP          Gemm16x16_epidone_595
 
-Gemm16x16_notscaledsigmoid_580:
+Gemm16x16_notscaledsigmoid_611:
 	CMPQ    SI, $0x07
-	JNE     Gemm16x16_notscaledtanh_583
+	JNE     Gemm16x16_notscaledtanh_614
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -73743,15 +75129,15 @@ Gemm16x16_notscaledsigmoid_580:
 	VANDPS  Z14, Z17, Z17
 	VORPS   Z17, Z23, Z23
 	VMOVUPS Z23, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_notscaledtanh_583:
-	JMP Gemm16x16_store_561
+Gemm16x16_notscaledtanh_614:
+	JMP Gemm16x16_store_592
 
-Gemm16x16_bwd_563:
+Gemm16x16_bwd_594:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm16x16_bnotrelu_586
+	JNE       Gemm16x16_bnotrelu_617
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -73868,11 +75254,11 @@ Gemm16x16_bwd_563:
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, (SI)
-	JMP       Gemm16x16_epidone_564
+	JMP       Gemm16x16_epidone_595
 
-Gemm16x16_bnotrelu_586:
+Gemm16x16_bnotrelu_617:
 	CMPQ    SI, $0x02
-	JNE     Gemm16x16_bnotleakyrelu_588
+	JNE     Gemm16x16_bnotleakyrelu_619
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74005,11 +75391,11 @@ Gemm16x16_bnotrelu_586:
 	VMOVUPS k64_3f800000<>+0(SB), K2, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_bnotleakyrelu_588:
+Gemm16x16_bnotleakyrelu_619:
 	CMPQ    SI, $0x03
-	JNE     Gemm16x16_bnotelu_590
+	JNE     Gemm16x16_bnotelu_621
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74142,11 +75528,11 @@ Gemm16x16_bnotleakyrelu_588:
 	VMOVUPS k64_3f800000<>+0(SB), K2, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_bnotelu_590:
+Gemm16x16_bnotelu_621:
 	CMPQ    SI, $0x04
-	JNE     Gemm16x16_bnotsigmoid_592
+	JNE     Gemm16x16_bnotsigmoid_623
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74279,11 +75665,11 @@ Gemm16x16_bnotelu_590:
 	VMULPS  Z0, Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_bnotsigmoid_592:
+Gemm16x16_bnotsigmoid_623:
 	CMPQ    SI, $0x05
-	JNE     Gemm16x16_bnottanh_594
+	JNE     Gemm16x16_bnottanh_625
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74432,11 +75818,11 @@ Gemm16x16_bnotsigmoid_592:
 	VMULPS  Z0, Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_bnottanh_594:
+Gemm16x16_bnottanh_625:
 	CMPQ    SI, $0x06
-	JNE     Gemm16x16_bnotscaledsigmoid_596
+	JNE     Gemm16x16_bnotscaledsigmoid_627
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74585,11 +75971,11 @@ Gemm16x16_bnottanh_594:
 	VMULPS  128(SP), Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_bnotscaledsigmoid_596:
+Gemm16x16_bnotscaledsigmoid_627:
 	CMPQ    SI, $0x07
-	JNE     Gemm16x16_bnotscaledtanh_598
+	JNE     Gemm16x16_bnotscaledtanh_629
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74754,10 +76140,10 @@ Gemm16x16_bnotscaledsigmoid_596:
 	VMULPS  320(SP), Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (SI)
-	JMP     Gemm16x16_epidone_564
+	JMP     Gemm16x16_epidone_595
 
-Gemm16x16_bnotscaledtanh_598:
-Gemm16x16_store_561:
+Gemm16x16_bnotscaledtanh_629:
+Gemm16x16_store_592:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74793,13 +76179,13 @@ Gemm16x16_store_561:
 	ADDQ    DI, SI
 	VMOVUPS Z15, (SI)
 
-Gemm16x16_epidone_564:
+Gemm16x16_epidone_595:
 	JMP Gemm16x16_next
 
 Gemm16x16_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm16x16_noacc_602
+	JZ        Gemm16x16_noacc_633
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -74807,87 +76193,87 @@ Gemm16x16_edge:
 	VADDPS    Z16, Z0, Z0
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z1, Z1
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z2, Z2
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z4, Z4
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z5, Z5
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z6, Z6
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z7, Z7
 	ADDQ      DI, SI
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z8, Z8
 	ADDQ      DI, SI
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z9, Z9
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z10, Z10
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z11, Z11
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z12, Z12
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z13, Z13
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z14, Z14
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_accrows_605
+	JLE       Gemm16x16_accrows_636
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16_accrows_605:
-Gemm16x16_noacc_602:
+Gemm16x16_accrows_636:
+Gemm16x16_noacc_633:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm16x16_bwd_603
+	JNZ       Gemm16x16_bwd_634
 	TESTQ     $0x00000002, SI
-	JZ        Gemm16x16_nobias_606
+	JZ        Gemm16x16_nobias_637
 	MOVQ      bias+72(FP), DI
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z0, Z0
@@ -74907,10 +76293,10 @@ Gemm16x16_noacc_602:
 	VADDPS    Z16, Z14, Z14
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16_nobias_606:
+Gemm16x16_nobias_637:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm16x16_notrelu_607
+	JNE     Gemm16x16_notrelu_638
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -74919,101 +76305,101 @@ Gemm16x16_nobias_606:
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z1, Z16, Z1
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z2, Z16, Z2
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z3, Z16, Z3
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z4, Z16, Z4
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z5, Z16, Z5
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z6, Z16, Z6
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z7, Z16, Z7
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z8, Z16, Z8
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z9, Z16, Z9
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z10, Z16, Z10
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z11, Z16, Z11
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z12, Z16, Z12
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z13, Z16, Z13
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z14, Z16, Z14
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_fwdrelu_608
+	JLE     Gemm16x16_fwdrelu_639
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_fwdrelu_608:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_fwdrelu_639:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_notrelu_607:
+Gemm16x16_notrelu_638:
 	CMPQ    SI, $0x02
-	JNE     Gemm16x16_notleakyrelu_609
+	JNE     Gemm16x16_notleakyrelu_640
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -75024,7 +76410,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z1, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K2
@@ -75032,7 +76418,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z2, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K2
@@ -75040,7 +76426,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z3, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K2
@@ -75048,7 +76434,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z4, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K2
@@ -75056,7 +76442,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z5, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z5, K2
@@ -75064,7 +76450,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z6, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z6, K2
@@ -75072,7 +76458,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z7, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z7, K2
@@ -75080,7 +76466,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z8, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z8, K2
@@ -75088,7 +76474,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z9, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z9, K2
@@ -75096,7 +76482,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z10, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z10, K2
@@ -75104,7 +76490,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z11, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z11, K2
@@ -75112,7 +76498,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z12, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z12, K2
@@ -75120,7 +76506,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z13, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z13, K2
@@ -75128,7 +76514,7 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z14, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z14, K2
@@ -75136,85 +76522,85 @@ Gemm16x16_notrelu_607:
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_fwdleakyrelu_610
+	JLE     Gemm16x16_fwdleakyrelu_641
 	VMULPS  128(SP), Z15, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z15, K2
 	VMOVUPS Z16, K2, Z15
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_fwdleakyrelu_610:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_fwdleakyrelu_641:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_notleakyrelu_609:
+Gemm16x16_notleakyrelu_640:
 	CMPQ    SI, $0x03
-	JNE     Gemm16x16_notelu_611
+	JNE     Gemm16x16_notelu_642
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_spillelu_612
+	JLE     Gemm16x16_spillelu_643
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_spillelu_612:
+Gemm16x16_spillelu_643:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z15
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
@@ -75255,7 +76641,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z4, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z1
 	VMAXPS      Z15, Z1, Z0
 	VMOVUPS     Z13, Z3
@@ -75282,7 +76668,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z1, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z2
 	VMAXPS      Z15, Z2, Z4
 	VMOVUPS     Z13, Z0
@@ -75309,7 +76695,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z2, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z3
 	VMAXPS      Z15, Z3, Z1
 	VMOVUPS     Z13, Z4
@@ -75336,7 +76722,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z3, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z0
 	VMAXPS      Z15, Z0, Z2
 	VMOVUPS     Z13, Z1
@@ -75363,7 +76749,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z0, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -75390,7 +76776,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z4, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z1
 	VMAXPS      Z15, Z1, Z0
 	VMOVUPS     Z13, Z3
@@ -75417,7 +76803,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z1, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z2
 	VMAXPS      Z15, Z2, Z4
 	VMOVUPS     Z13, Z0
@@ -75444,7 +76830,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z2, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x08
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z3
 	VMAXPS      Z15, Z3, Z1
 	VMOVUPS     Z13, Z4
@@ -75471,7 +76857,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z3, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x09
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z0
 	VMAXPS      Z15, Z0, Z2
 	VMOVUPS     Z13, Z1
@@ -75498,7 +76884,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z0, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0a
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -75525,7 +76911,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z4, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0b
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z1
 	VMAXPS      Z15, Z1, Z0
 	VMOVUPS     Z13, Z3
@@ -75552,7 +76938,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z1, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0c
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z2
 	VMAXPS      Z15, Z2, Z4
 	VMOVUPS     Z13, Z0
@@ -75579,7 +76965,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z2, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0d
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z3
 	VMAXPS      Z15, Z3, Z1
 	VMOVUPS     Z13, Z4
@@ -75606,7 +76992,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z3, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0e
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z0
 	VMAXPS      Z15, Z0, Z2
 	VMOVUPS     Z13, Z1
@@ -75633,7 +77019,7 @@ Gemm16x16_spillelu_612:
 	VMOVUPS     Z0, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0f
-	JLE         Gemm16x16_fwdelu_613
+	JLE         Gemm16x16_fwdelu_644
 	VMOVUPS.Z   (SI), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -75659,78 +77045,78 @@ Gemm16x16_spillelu_612:
 	VMULPS      128(SP), Z1, K2, Z4
 	VMOVUPS     Z4, K1, (SI)
 
-Gemm16x16_fwdelu_613:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_fwdelu_644:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_notelu_611:
+Gemm16x16_notelu_642:
 	CMPQ    SI, $0x04
-	JNE     Gemm16x16_notsigmoid_614
+	JNE     Gemm16x16_notsigmoid_645
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_spillsigmoid_615
+	JLE     Gemm16x16_spillsigmoid_646
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_spillsigmoid_615:
+Gemm16x16_spillsigmoid_646:
 	VMOVUPS     k64_3f800000<>+0(SB), Z15
 	VMOVUPS     k64_80000000<>+0(SB), Z14
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z13
@@ -75792,7 +77178,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z3, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -75838,7 +77224,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -75884,7 +77270,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z1, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -75930,7 +77316,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z1
 	VMOVUPS      Z12, Z0
@@ -75976,7 +77362,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z3, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -76022,7 +77408,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -76068,7 +77454,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z1, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -76114,7 +77500,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x08
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z1
 	VMOVUPS      Z12, Z0
@@ -76160,7 +77546,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z3, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x09
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -76206,7 +77592,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0a
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -76252,7 +77638,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z1, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0b
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -76298,7 +77684,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0c
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z1
 	VMOVUPS      Z12, Z0
@@ -76344,7 +77730,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z3, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0d
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -76390,7 +77776,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0e
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -76436,7 +77822,7 @@ Gemm16x16_spillsigmoid_615:
 	VMOVUPS      Z1, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0f
-	JLE          Gemm16x16_fwdsigmoid_616
+	JLE          Gemm16x16_fwdsigmoid_647
 	VMOVUPS.Z    (SI), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -76481,78 +77867,78 @@ Gemm16x16_spillsigmoid_615:
 	VFNMADD213PS Z2, Z2, Z16
 	VMOVUPS      Z16, K1, (SI)
 
-Gemm16x16_fwdsigmoid_616:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_fwdsigmoid_647:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_notsigmoid_614:
+Gemm16x16_notsigmoid_645:
 	CMPQ    SI, $0x05
-	JNE     Gemm16x16_nottanh_617
+	JNE     Gemm16x16_nottanh_648
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_spilltanh_618
+	JLE     Gemm16x16_spilltanh_649
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_spilltanh_618:
+Gemm16x16_spilltanh_649:
 	VMOVUPS     k64_3f800000<>+0(SB), Z15
 	VMOVUPS     k64_80000000<>+0(SB), Z14
 	VMOVUPS     k64_c1a00000<>+0(SB), Z13
@@ -76621,7 +78007,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -76669,7 +78055,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -76717,7 +78103,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -76765,7 +78151,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -76813,7 +78199,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -76861,7 +78247,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -76909,7 +78295,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -76957,7 +78343,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x08
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -77005,7 +78391,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x09
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -77053,7 +78439,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0a
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -77101,7 +78487,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0b
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -77149,7 +78535,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0c
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -77197,7 +78583,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0d
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -77245,7 +78631,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0e
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -77293,7 +78679,7 @@ Gemm16x16_spilltanh_618:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x0f
-	JLE         Gemm16x16_fwdtanh_619
+	JLE         Gemm16x16_fwdtanh_650
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -77340,78 +78726,78 @@ Gemm16x16_spilltanh_618:
 	VORPS   Z18, Z21, Z21
 	VMOVUPS Z21, K1, (SI)
 
-Gemm16x16_fwdtanh_619:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_fwdtanh_650:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_nottanh_617:
+Gemm16x16_nottanh_648:
 	CMPQ    SI, $0x06
-	JNE     Gemm16x16_notscaledsigmoid_620
+	JNE     Gemm16x16_notscaledsigmoid_651
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_spillscaledsigmoid_621
+	JLE     Gemm16x16_spillscaledsigmoid_652
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_spillscaledsigmoid_621:
+Gemm16x16_spillscaledsigmoid_652:
 	VMOVUPS   k64_80000000<>+0(SB), Z15
 	VMOVUPS   k64_3f800000<>+0(SB), Z14
 	VMOVUPS   k64_3fb8aa3b<>+0(SB), Z13
@@ -77481,7 +78867,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77535,7 +78921,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77589,7 +78975,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77643,7 +79029,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77697,7 +79083,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77751,7 +79137,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77805,7 +79191,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77859,7 +79245,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x08
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77913,7 +79299,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x09
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77967,7 +79353,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0a
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78021,7 +79407,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0b
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78075,7 +79461,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0c
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78129,7 +79515,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0d
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78183,7 +79569,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0e
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78237,7 +79623,7 @@ Gemm16x16_spillscaledsigmoid_621:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x0f
-	JLE          Gemm16x16_fwdscaledsigmoid_622
+	JLE          Gemm16x16_fwdscaledsigmoid_653
 	VMOVUPS.Z    (SI), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78290,78 +79676,78 @@ Gemm16x16_spillscaledsigmoid_621:
 	VFNMADD213PS Z1, Z1, Z13
 	VMOVUPS      Z13, K1, (SI)
 
-Gemm16x16_fwdscaledsigmoid_622:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_fwdscaledsigmoid_653:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_notscaledsigmoid_620:
+Gemm16x16_notscaledsigmoid_651:
 	CMPQ    SI, $0x07
-	JNE     Gemm16x16_notscaledtanh_623
+	JNE     Gemm16x16_notscaledtanh_654
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_spillscaledtanh_624
+	JLE     Gemm16x16_spillscaledtanh_655
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_spillscaledtanh_624:
+Gemm16x16_spillscaledtanh_655:
 	VMOVUPS   k64_3f800000<>+0(SB), Z15
 	VMOVUPS   k64_80000000<>+0(SB), Z14
 	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z13
@@ -78459,7 +79845,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z20, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78536,7 +79922,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z17, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78613,7 +79999,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z18, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78690,7 +80076,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z23, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78767,7 +80153,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z20, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78844,7 +80230,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z17, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78921,7 +80307,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z18, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78998,7 +80384,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z23, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79075,7 +80461,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z20, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79152,7 +80538,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z17, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79229,7 +80615,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z18, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79306,7 +80692,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z23, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79383,7 +80769,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z20, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79460,7 +80846,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z17, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79537,7 +80923,7 @@ Gemm16x16_spillscaledtanh_624:
 	VMOVUPS   Z18, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_fwdscaledtanh_625
+	JLE       Gemm16x16_fwdscaledtanh_656
 	VMOVUPS.Z (SI), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79613,16 +80999,16 @@ Gemm16x16_spillscaledtanh_624:
 	VORPS   Z17, Z23, Z23
 	VMOVUPS Z23, K1, (SI)
 
-Gemm16x16_fwdscaledtanh_625:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_fwdscaledtanh_656:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_notscaledtanh_623:
-	JMP Gemm16x16_store_601
+Gemm16x16_notscaledtanh_654:
+	JMP Gemm16x16_store_632
 
-Gemm16x16_bwd_603:
+Gemm16x16_bwd_634:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm16x16_bnotrelu_626
+	JNE       Gemm16x16_bnotrelu_657
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -79637,7 +81023,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79646,7 +81032,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79655,7 +81041,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79664,7 +81050,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79673,7 +81059,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79682,7 +81068,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79691,7 +81077,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79700,7 +81086,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79709,7 +81095,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79718,7 +81104,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79727,7 +81113,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79736,7 +81122,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79745,7 +81131,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79754,7 +81140,7 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -79763,19 +81149,19 @@ Gemm16x16_bwd_603:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_bwdrelu_627
+	JLE       Gemm16x16_bwdrelu_658
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K1, (SI)
 
-Gemm16x16_bwdrelu_627:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_bwdrelu_658:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_bnotrelu_626:
+Gemm16x16_bnotrelu_657:
 	CMPQ      SI, $0x02
-	JNE       Gemm16x16_bnotleakyrelu_628
+	JNE       Gemm16x16_bnotleakyrelu_659
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -79791,7 +81177,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79801,7 +81187,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79811,7 +81197,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79821,7 +81207,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79831,7 +81217,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79841,7 +81227,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79851,7 +81237,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79861,7 +81247,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79871,7 +81257,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79881,7 +81267,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79891,7 +81277,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79901,7 +81287,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79911,7 +81297,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79921,7 +81307,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79931,7 +81317,7 @@ Gemm16x16_bnotrelu_626:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_bwdleakyrelu_629
+	JLE       Gemm16x16_bwdleakyrelu_660
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -79939,12 +81325,12 @@ Gemm16x16_bnotrelu_626:
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K1, (SI)
 
-Gemm16x16_bwdleakyrelu_629:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_bwdleakyrelu_660:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_bnotleakyrelu_628:
+Gemm16x16_bnotleakyrelu_659:
 	CMPQ      SI, $0x03
-	JNE       Gemm16x16_bnotelu_630
+	JNE       Gemm16x16_bnotelu_661
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -79960,7 +81346,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -79970,7 +81356,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -79980,7 +81366,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -79990,7 +81376,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80000,7 +81386,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80010,7 +81396,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80020,7 +81406,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80030,7 +81416,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80040,7 +81426,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80050,7 +81436,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80060,7 +81446,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80070,7 +81456,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80080,7 +81466,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80090,7 +81476,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80100,7 +81486,7 @@ Gemm16x16_bnotleakyrelu_628:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_bwdelu_631
+	JLE       Gemm16x16_bwdelu_662
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -80108,12 +81494,12 @@ Gemm16x16_bnotleakyrelu_628:
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K1, (SI)
 
-Gemm16x16_bwdelu_631:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_bwdelu_662:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_bnotelu_630:
+Gemm16x16_bnotelu_661:
 	CMPQ      SI, $0x04
-	JNE       Gemm16x16_bnotsigmoid_632
+	JNE       Gemm16x16_bnotsigmoid_663
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -80129,7 +81515,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -80139,7 +81525,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80149,7 +81535,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80159,7 +81545,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80169,7 +81555,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80179,7 +81565,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80189,7 +81575,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80199,7 +81585,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80209,7 +81595,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80219,7 +81605,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80229,7 +81615,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80239,7 +81625,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80249,7 +81635,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80259,7 +81645,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80269,7 +81655,7 @@ Gemm16x16_bnotelu_630:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_bwdsigmoid_633
+	JLE       Gemm16x16_bwdsigmoid_664
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80277,12 +81663,12 @@ Gemm16x16_bnotelu_630:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (SI)
 
-Gemm16x16_bwdsigmoid_633:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_bwdsigmoid_664:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_bnotsigmoid_632:
+Gemm16x16_bnotsigmoid_663:
 	CMPQ      SI, $0x05
-	JNE       Gemm16x16_bnottanh_634
+	JNE       Gemm16x16_bnottanh_665
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -80299,7 +81685,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -80310,7 +81696,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80321,7 +81707,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80332,7 +81718,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80343,7 +81729,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80354,7 +81740,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80365,7 +81751,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80376,7 +81762,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80387,7 +81773,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80398,7 +81784,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80409,7 +81795,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80420,7 +81806,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80431,7 +81817,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80442,7 +81828,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80453,7 +81839,7 @@ Gemm16x16_bnotsigmoid_632:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_bwdtanh_635
+	JLE       Gemm16x16_bwdtanh_666
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80462,12 +81848,12 @@ Gemm16x16_bnotsigmoid_632:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (SI)
 
-Gemm16x16_bwdtanh_635:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_bwdtanh_666:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_bnottanh_634:
+Gemm16x16_bnottanh_665:
 	CMPQ      SI, $0x06
-	JNE       Gemm16x16_bnotscaledsigmoid_636
+	JNE       Gemm16x16_bnotscaledsigmoid_667
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -80484,7 +81870,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -80495,7 +81881,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80506,7 +81892,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80517,7 +81903,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80528,7 +81914,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80539,7 +81925,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80550,7 +81936,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80561,7 +81947,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80572,7 +81958,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80583,7 +81969,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80594,7 +81980,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80605,7 +81991,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80616,7 +82002,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80627,7 +82013,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80638,7 +82024,7 @@ Gemm16x16_bnottanh_634:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_bwdscaledsigmoid_637
+	JLE       Gemm16x16_bwdscaledsigmoid_668
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80647,12 +82033,12 @@ Gemm16x16_bnottanh_634:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (SI)
 
-Gemm16x16_bwdscaledsigmoid_637:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_bwdscaledsigmoid_668:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_bnotscaledsigmoid_636:
+Gemm16x16_bnotscaledsigmoid_667:
 	CMPQ      SI, $0x07
-	JNE       Gemm16x16_bnotscaledtanh_638
+	JNE       Gemm16x16_bnotscaledtanh_669
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -80670,7 +82056,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -80682,7 +82068,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80694,7 +82080,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80706,7 +82092,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80718,7 +82104,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80730,7 +82116,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80742,7 +82128,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80754,7 +82140,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x08
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80766,7 +82152,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x09
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80778,7 +82164,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0a
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80790,7 +82176,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0b
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80802,7 +82188,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0c
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80814,7 +82200,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0d
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80826,7 +82212,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0e
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -80838,7 +82224,7 @@ Gemm16x16_bnotscaledsigmoid_636:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x0f
-	JLE       Gemm16x16_bwdscaledtanh_639
+	JLE       Gemm16x16_bwdscaledtanh_670
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -80848,78 +82234,78 @@ Gemm16x16_bnotscaledsigmoid_636:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (SI)
 
-Gemm16x16_bwdscaledtanh_639:
-	JMP Gemm16x16_epidone_604
+Gemm16x16_bwdscaledtanh_670:
+	JMP Gemm16x16_epidone_635
 
-Gemm16x16_bnotscaledtanh_638:
-Gemm16x16_store_601:
+Gemm16x16_bnotscaledtanh_669:
+Gemm16x16_store_632:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z7, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x08
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z8, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x09
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z9, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0a
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z10, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0b
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z11, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0c
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z12, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0d
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z13, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0e
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z14, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x0f
-	JLE     Gemm16x16_storerows_640
+	JLE     Gemm16x16_storerows_671
 	VMOVUPS Z15, K1, (SI)
 
-Gemm16x16_storerows_640:
-Gemm16x16_epidone_604:
+Gemm16x16_storerows_671:
+Gemm16x16_epidone_635:
 Gemm16x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000040, SI, SI
@@ -80934,7 +82320,7 @@ Gemm16x16_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm16x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm16x16_copyrow_641
+	JZ         Gemm16x16_copyrow_672
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -80957,15 +82343,15 @@ Gemm16x16_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000003, R11
-	JNZ        Gemm16x16_copied_642
+	JNZ        Gemm16x16_copied_673
 	MOVQ       R9, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x000000c0, R12
-	JMP        Gemm16x16_copied_642
+	JMP        Gemm16x16_copied_673
 
-Gemm16x16_copyrow_641:
+Gemm16x16_copyrow_672:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -80973,7 +82359,7 @@ Gemm16x16_copyrow_641:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm16x16_copied_642:
+Gemm16x16_copied_673:
 	JMP Gemm16x16_copytail
 
 Gemm16x16_done:
@@ -80982,7 +82368,7 @@ Gemm16x16_done:
 
 // func Gemm16x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·Gemm16x16S(SB), NOSPLIT, $384-104
+TEXT ·Gemm16x16S(SB), NOSPLIT, $392-104
 	MOVQ         nr+16(FP), AX
 	MOVQ         $-1, CX
 	BZHIQ        AX, CX, CX
@@ -81210,7 +82596,7 @@ Gemm16x16S_epi:
 	JL     Gemm16x16S_edge
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000001, DX
-	JZ     Gemm16x16S_noacc_644
+	JZ     Gemm16x16S_noacc_675
 	MOVQ   ldc+56(FP), BX
 	MOVQ   R10, DX
 	SHLQ   $0x02, BX
@@ -81246,12 +82632,12 @@ Gemm16x16S_epi:
 	ADDQ   BX, DX
 	VADDPS (DX), Z15, Z15
 
-Gemm16x16S_noacc_644:
+Gemm16x16S_noacc_675:
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000004, DX
-	JNZ    Gemm16x16S_bwd_645
+	JNZ    Gemm16x16S_bwd_676
 	TESTQ  $0x00000002, DX
-	JZ     Gemm16x16S_nobias_648
+	JZ     Gemm16x16S_nobias_679
 	MOVQ   bias+64(FP), BX
 	VADDPS (BX), Z0, Z0
 	VADDPS (BX), Z1, Z1
@@ -81270,10 +82656,10 @@ Gemm16x16S_noacc_644:
 	VADDPS (BX), Z14, Z14
 	VADDPS (BX), Z15, Z15
 
-Gemm16x16S_nobias_648:
+Gemm16x16S_nobias_679:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm16x16S_notrelu_649
+	JNE     Gemm16x16S_notrelu_680
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -81340,11 +82726,11 @@ Gemm16x16S_nobias_648:
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_notrelu_649:
+Gemm16x16S_notrelu_680:
 	CMPQ    DX, $0x02
-	JNE     Gemm16x16S_notleakyrelu_651
+	JNE     Gemm16x16S_notleakyrelu_682
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -81443,11 +82829,11 @@ Gemm16x16S_notrelu_649:
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z15, K2
 	VMOVUPS Z16, K2, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_notleakyrelu_651:
+Gemm16x16S_notleakyrelu_682:
 	CMPQ        DX, $0x03
-	JNE         Gemm16x16S_notelu_653
+	JNE         Gemm16x16S_notelu_684
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R10, DX
 	SHLQ        $0x02, BX
@@ -81895,11 +83281,11 @@ Gemm16x16S_notleakyrelu_651:
 	VCMPPS      $0x01, Z5, Z4, K2
 	VMULPS      128(SP), Z1, K2, Z4
 	VMOVUPS     Z4, (DX)
-	JMP         Gemm16x16S_epidone_646
+	JMP         Gemm16x16S_epidone_677
 
-Gemm16x16S_notelu_653:
+Gemm16x16S_notelu_684:
 	CMPQ        DX, $0x04
-	JNE         Gemm16x16S_notsigmoid_656
+	JNE         Gemm16x16S_notsigmoid_687
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R10, DX
 	SHLQ        $0x02, BX
@@ -82653,11 +84039,11 @@ Gemm16x16S_notelu_653:
 	VMULPS       Z1, Z16, Z16
 	VFNMADD213PS Z2, Z2, Z16
 	VMOVUPS      Z16, (DX)
-	JMP          Gemm16x16S_epidone_646
+	JMP          Gemm16x16S_epidone_677
 
-Gemm16x16S_notsigmoid_656:
+Gemm16x16S_notsigmoid_687:
 	CMPQ        DX, $0x05
-	JNE         Gemm16x16S_nottanh_659
+	JNE         Gemm16x16S_nottanh_690
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R10, DX
 	SHLQ        $0x02, BX
@@ -83448,11 +84834,11 @@ Gemm16x16S_notsigmoid_656:
 	VANDPS  Z14, Z18, Z18
 	VORPS   Z18, Z21, Z21
 	VMOVUPS Z21, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_nottanh_659:
+Gemm16x16S_nottanh_690:
 	CMPQ    DX, $0x06
-	JNE     Gemm16x16S_notscaledsigmoid_662
+	JNE     Gemm16x16S_notscaledsigmoid_693
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -84334,11 +85720,11 @@ Gemm16x16S_nottanh_659:
 	VMULPS       Z3, Z13, Z13
 	VFNMADD213PS Z1, Z1, Z13
 	VMOVUPS      Z13, (DX)
-	JMP          Gemm16x16S_epidone_646
+	JMP          Gemm16x16S_epidone_677
 
-Gemm16x16S_notscaledsigmoid_662:
+Gemm16x16S_notscaledsigmoid_693:
 	CMPQ    DX, $0x07
-	JNE     Gemm16x16S_notscaledtanh_665
+	JNE     Gemm16x16S_notscaledtanh_696
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -85593,15 +86979,15 @@ Gemm16x16S_notscaledsigmoid_662:
 	VANDPS  Z14, Z17, Z17
 	VORPS   Z17, Z23, Z23
 	VMOVUPS Z23, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_notscaledtanh_665:
-	JMP Gemm16x16S_store_643
+Gemm16x16S_notscaledtanh_696:
+	JMP Gemm16x16S_store_674
 
-Gemm16x16S_bwd_645:
+Gemm16x16S_bwd_676:
 	SHRQ      $0x08, DX
 	CMPQ      DX, $0x01
-	JNE       Gemm16x16S_bnotrelu_668
+	JNE       Gemm16x16S_bnotrelu_699
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -85718,11 +87104,11 @@ Gemm16x16S_bwd_645:
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, (DX)
-	JMP       Gemm16x16S_epidone_646
+	JMP       Gemm16x16S_epidone_677
 
-Gemm16x16S_bnotrelu_668:
+Gemm16x16S_bnotrelu_699:
 	CMPQ    DX, $0x02
-	JNE     Gemm16x16S_bnotleakyrelu_670
+	JNE     Gemm16x16S_bnotleakyrelu_701
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -85855,11 +87241,11 @@ Gemm16x16S_bnotrelu_668:
 	VMOVUPS k64_3f800000<>+0(SB), K2, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_bnotleakyrelu_670:
+Gemm16x16S_bnotleakyrelu_701:
 	CMPQ    DX, $0x03
-	JNE     Gemm16x16S_bnotelu_672
+	JNE     Gemm16x16S_bnotelu_703
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -85992,11 +87378,11 @@ Gemm16x16S_bnotleakyrelu_670:
 	VMOVUPS k64_3f800000<>+0(SB), K2, Z0
 	VMULPS  Z0, Z15, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_bnotelu_672:
+Gemm16x16S_bnotelu_703:
 	CMPQ    DX, $0x04
-	JNE     Gemm16x16S_bnotsigmoid_674
+	JNE     Gemm16x16S_bnotsigmoid_705
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -86129,11 +87515,11 @@ Gemm16x16S_bnotelu_672:
 	VMULPS  Z0, Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_bnotsigmoid_674:
+Gemm16x16S_bnotsigmoid_705:
 	CMPQ    DX, $0x05
-	JNE     Gemm16x16S_bnottanh_676
+	JNE     Gemm16x16S_bnottanh_707
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -86282,11 +87668,11 @@ Gemm16x16S_bnotsigmoid_674:
 	VMULPS  Z0, Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_bnottanh_676:
+Gemm16x16S_bnottanh_707:
 	CMPQ    DX, $0x06
-	JNE     Gemm16x16S_bnotscaledsigmoid_678
+	JNE     Gemm16x16S_bnotscaledsigmoid_709
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -86435,11 +87821,11 @@ Gemm16x16S_bnottanh_676:
 	VMULPS  128(SP), Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_bnotscaledsigmoid_678:
+Gemm16x16S_bnotscaledsigmoid_709:
 	CMPQ    DX, $0x07
-	JNE     Gemm16x16S_bnotscaledtanh_680
+	JNE     Gemm16x16S_bnotscaledtanh_711
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -86604,10 +87990,10 @@ Gemm16x16S_bnotscaledsigmoid_678:
 	VMULPS  320(SP), Z17, Z17
 	VMULPS  Z17, Z15, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_646
+	JMP     Gemm16x16S_epidone_677
 
-Gemm16x16S_bnotscaledtanh_680:
-Gemm16x16S_store_643:
+Gemm16x16S_bnotscaledtanh_711:
+Gemm16x16S_store_674:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -86643,13 +88029,13 @@ Gemm16x16S_store_643:
 	ADDQ    BX, DX
 	VMOVUPS Z15, (DX)
 
-Gemm16x16S_epidone_646:
+Gemm16x16S_epidone_677:
 	JMP Gemm16x16S_next
 
 Gemm16x16S_edge:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000001, DX
-	JZ        Gemm16x16S_noacc_684
+	JZ        Gemm16x16S_noacc_715
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -86657,87 +88043,87 @@ Gemm16x16S_edge:
 	VADDPS    Z16, Z0, Z0
 	ADDQ      BX, DX
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z1, Z1
 	ADDQ      BX, DX
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z2, Z2
 	ADDQ      BX, DX
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z3, Z3
 	ADDQ      BX, DX
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z4, Z4
 	ADDQ      BX, DX
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z5, Z5
 	ADDQ      BX, DX
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z6, Z6
 	ADDQ      BX, DX
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z7, Z7
 	ADDQ      BX, DX
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z8, Z8
 	ADDQ      BX, DX
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z9, Z9
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z10, Z10
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z11, Z11
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z12, Z12
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z13, Z13
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z14, Z14
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_accrows_687
+	JLE       Gemm16x16S_accrows_718
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16S_accrows_687:
-Gemm16x16S_noacc_684:
+Gemm16x16S_accrows_718:
+Gemm16x16S_noacc_715:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000004, DX
-	JNZ       Gemm16x16S_bwd_685
+	JNZ       Gemm16x16S_bwd_716
 	TESTQ     $0x00000002, DX
-	JZ        Gemm16x16S_nobias_688
+	JZ        Gemm16x16S_nobias_719
 	MOVQ      bias+64(FP), BX
 	VMOVUPS.Z (BX), K1, Z16
 	VADDPS    Z16, Z0, Z0
@@ -86757,10 +88143,10 @@ Gemm16x16S_noacc_684:
 	VADDPS    Z16, Z14, Z14
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16S_nobias_688:
+Gemm16x16S_nobias_719:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm16x16S_notrelu_689
+	JNE     Gemm16x16S_notrelu_720
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -86769,101 +88155,101 @@ Gemm16x16S_nobias_688:
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z1, Z16, Z1
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z2, Z16, Z2
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z3, Z16, Z3
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z4, Z16, Z4
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z5, Z16, Z5
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z6, Z16, Z6
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z7, Z16, Z7
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z8, Z16, Z8
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z9, Z16, Z9
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z10, Z16, Z10
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z11, Z16, Z11
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z12, Z16, Z12
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z13, Z16, Z13
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z14, Z16, Z14
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_fwdrelu_690
+	JLE     Gemm16x16S_fwdrelu_721
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_fwdrelu_690:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_fwdrelu_721:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_notrelu_689:
+Gemm16x16S_notrelu_720:
 	CMPQ    DX, $0x02
-	JNE     Gemm16x16S_notleakyrelu_691
+	JNE     Gemm16x16S_notleakyrelu_722
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -86874,7 +88260,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z1, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K2
@@ -86882,7 +88268,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z2, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K2
@@ -86890,7 +88276,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z3, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K2
@@ -86898,7 +88284,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z4, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K2
@@ -86906,7 +88292,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z5, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z5, K2
@@ -86914,7 +88300,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z6, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z6, K2
@@ -86922,7 +88308,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z7, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z7, K2
@@ -86930,7 +88316,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z8, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z8, K2
@@ -86938,7 +88324,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z9, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z9, K2
@@ -86946,7 +88332,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z10, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z10, K2
@@ -86954,7 +88340,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z11, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z11, K2
@@ -86962,7 +88348,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z12, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z12, K2
@@ -86970,7 +88356,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z13, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z13, K2
@@ -86978,7 +88364,7 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z14, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z14, K2
@@ -86986,85 +88372,85 @@ Gemm16x16S_notrelu_689:
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_fwdleakyrelu_692
+	JLE     Gemm16x16S_fwdleakyrelu_723
 	VMULPS  128(SP), Z15, Z16
 	VMINPS  k64_80000000<>+0(SB), Z16, Z16
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z15, K2
 	VMOVUPS Z16, K2, Z15
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_fwdleakyrelu_692:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_fwdleakyrelu_723:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_notleakyrelu_691:
+Gemm16x16S_notleakyrelu_722:
 	CMPQ    DX, $0x03
-	JNE     Gemm16x16S_notelu_693
+	JNE     Gemm16x16S_notelu_724
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillelu_694
+	JLE     Gemm16x16S_spillelu_725
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillelu_694:
+Gemm16x16S_spillelu_725:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z15
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z14
 	VMOVUPS     k64_4b40007f<>+0(SB), Z13
@@ -87105,7 +88491,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z4, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x01
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z1
 	VMAXPS      Z15, Z1, Z0
 	VMOVUPS     Z13, Z3
@@ -87132,7 +88518,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z1, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x02
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z2
 	VMAXPS      Z15, Z2, Z4
 	VMOVUPS     Z13, Z0
@@ -87159,7 +88545,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z2, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x03
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z3
 	VMAXPS      Z15, Z3, Z1
 	VMOVUPS     Z13, Z4
@@ -87186,7 +88572,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z3, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x04
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z0
 	VMAXPS      Z15, Z0, Z2
 	VMOVUPS     Z13, Z1
@@ -87213,7 +88599,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z0, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x05
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -87240,7 +88626,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z4, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x06
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z1
 	VMAXPS      Z15, Z1, Z0
 	VMOVUPS     Z13, Z3
@@ -87267,7 +88653,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z1, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x07
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z2
 	VMAXPS      Z15, Z2, Z4
 	VMOVUPS     Z13, Z0
@@ -87294,7 +88680,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z2, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x08
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z3
 	VMAXPS      Z15, Z3, Z1
 	VMOVUPS     Z13, Z4
@@ -87321,7 +88707,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z3, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x09
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z0
 	VMAXPS      Z15, Z0, Z2
 	VMOVUPS     Z13, Z1
@@ -87348,7 +88734,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z0, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0a
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -87375,7 +88761,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z4, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0b
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z1
 	VMAXPS      Z15, Z1, Z0
 	VMOVUPS     Z13, Z3
@@ -87402,7 +88788,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z1, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0c
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z2
 	VMAXPS      Z15, Z2, Z4
 	VMOVUPS     Z13, Z0
@@ -87429,7 +88815,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z2, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0d
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z3
 	VMAXPS      Z15, Z3, Z1
 	VMOVUPS     Z13, Z4
@@ -87456,7 +88842,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z3, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0e
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z0
 	VMAXPS      Z15, Z0, Z2
 	VMOVUPS     Z13, Z1
@@ -87483,7 +88869,7 @@ Gemm16x16S_spillelu_694:
 	VMOVUPS     Z0, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0f
-	JLE         Gemm16x16S_fwdelu_695
+	JLE         Gemm16x16S_fwdelu_726
 	VMOVUPS.Z   (DX), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -87509,78 +88895,78 @@ Gemm16x16S_spillelu_694:
 	VMULPS      128(SP), Z1, K2, Z4
 	VMOVUPS     Z4, K1, (DX)
 
-Gemm16x16S_fwdelu_695:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_fwdelu_726:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_notelu_693:
+Gemm16x16S_notelu_724:
 	CMPQ    DX, $0x04
-	JNE     Gemm16x16S_notsigmoid_696
+	JNE     Gemm16x16S_notsigmoid_727
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillsigmoid_697
+	JLE     Gemm16x16S_spillsigmoid_728
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillsigmoid_697:
+Gemm16x16S_spillsigmoid_728:
 	VMOVUPS     k64_3f800000<>+0(SB), Z15
 	VMOVUPS     k64_80000000<>+0(SB), Z14
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z13
@@ -87642,7 +89028,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z3, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -87688,7 +89074,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z0, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -87734,7 +89120,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z1, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -87780,7 +89166,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z1
 	VMOVUPS      Z12, Z0
@@ -87826,7 +89212,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z3, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -87872,7 +89258,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z0, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -87918,7 +89304,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z1, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -87964,7 +89350,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z1
 	VMOVUPS      Z12, Z0
@@ -88010,7 +89396,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z3, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -88056,7 +89442,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z0, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -88102,7 +89488,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z1, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -88148,7 +89534,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z1
 	VMOVUPS      Z12, Z0
@@ -88194,7 +89580,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z3, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z16
 	VMOVUPS      Z12, Z1
@@ -88240,7 +89626,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z0, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z3
 	VMOVUPS      Z12, Z16
@@ -88286,7 +89672,7 @@ Gemm16x16S_spillsigmoid_697:
 	VMOVUPS      Z1, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_fwdsigmoid_698
+	JLE          Gemm16x16S_fwdsigmoid_729
 	VMOVUPS.Z    (DX), K1, Z2
 	VORPS        Z14, Z2, Z0
 	VMOVUPS      Z12, Z3
@@ -88331,78 +89717,78 @@ Gemm16x16S_spillsigmoid_697:
 	VFNMADD213PS Z2, Z2, Z16
 	VMOVUPS      Z16, K1, (DX)
 
-Gemm16x16S_fwdsigmoid_698:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_fwdsigmoid_729:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_notsigmoid_696:
+Gemm16x16S_notsigmoid_727:
 	CMPQ    DX, $0x05
-	JNE     Gemm16x16S_nottanh_699
+	JNE     Gemm16x16S_nottanh_730
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spilltanh_700
+	JLE     Gemm16x16S_spilltanh_731
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spilltanh_700:
+Gemm16x16S_spilltanh_731:
 	VMOVUPS     k64_3f800000<>+0(SB), Z15
 	VMOVUPS     k64_80000000<>+0(SB), Z14
 	VMOVUPS     k64_c1a00000<>+0(SB), Z13
@@ -88471,7 +89857,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x01
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -88519,7 +89905,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z21, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x02
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -88567,7 +89953,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x03
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -88615,7 +90001,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z21, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x04
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -88663,7 +90049,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x05
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -88711,7 +90097,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z21, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x06
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -88759,7 +90145,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x07
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -88807,7 +90193,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z21, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x08
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -88855,7 +90241,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x09
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -88903,7 +90289,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z21, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0a
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -88951,7 +90337,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0b
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -88999,7 +90385,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z21, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0c
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -89047,7 +90433,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0d
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -89095,7 +90481,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z21, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0e
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -89143,7 +90529,7 @@ Gemm16x16S_spilltanh_700:
 	VMOVUPS     Z19, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0f
-	JLE         Gemm16x16S_fwdtanh_701
+	JLE         Gemm16x16S_fwdtanh_732
 	VMOVUPS.Z   (DX), K1, Z18
 	VORPS       Z14, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -89190,78 +90576,78 @@ Gemm16x16S_spilltanh_700:
 	VORPS   Z18, Z21, Z21
 	VMOVUPS Z21, K1, (DX)
 
-Gemm16x16S_fwdtanh_701:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_fwdtanh_732:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_nottanh_699:
+Gemm16x16S_nottanh_730:
 	CMPQ    DX, $0x06
-	JNE     Gemm16x16S_notscaledsigmoid_702
+	JNE     Gemm16x16S_notscaledsigmoid_733
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillscaledsigmoid_703
+	JLE     Gemm16x16S_spillscaledsigmoid_734
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillscaledsigmoid_703:
+Gemm16x16S_spillscaledsigmoid_734:
 	VMOVUPS   k64_80000000<>+0(SB), Z15
 	VMOVUPS   k64_3f800000<>+0(SB), Z14
 	VMOVUPS   k64_3fb8aa3b<>+0(SB), Z13
@@ -89331,7 +90717,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89385,7 +90771,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89439,7 +90825,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89493,7 +90879,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89547,7 +90933,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89601,7 +90987,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89655,7 +91041,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89709,7 +91095,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89763,7 +91149,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89817,7 +91203,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89871,7 +91257,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89925,7 +91311,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -89979,7 +91365,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z1
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90033,7 +91419,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90087,7 +91473,7 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VMOVUPS      Z16, K1, (DX)
 	ADDQ         BX, DX
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_fwdscaledsigmoid_704
+	JLE          Gemm16x16S_fwdscaledsigmoid_735
 	VMOVUPS.Z    (DX), K1, Z2
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90140,78 +91526,78 @@ Gemm16x16S_spillscaledsigmoid_703:
 	VFNMADD213PS Z1, Z1, Z13
 	VMOVUPS      Z13, K1, (DX)
 
-Gemm16x16S_fwdscaledsigmoid_704:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_fwdscaledsigmoid_735:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_notscaledsigmoid_702:
+Gemm16x16S_notscaledsigmoid_733:
 	CMPQ    DX, $0x07
-	JNE     Gemm16x16S_notscaledtanh_705
+	JNE     Gemm16x16S_notscaledtanh_736
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillscaledtanh_706
+	JLE     Gemm16x16S_spillscaledtanh_737
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillscaledtanh_706:
+Gemm16x16S_spillscaledtanh_737:
 	VMOVUPS   k64_3f800000<>+0(SB), Z15
 	VMOVUPS   k64_80000000<>+0(SB), Z14
 	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z13
@@ -90309,7 +91695,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z20, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90386,7 +91772,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z17, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90463,7 +91849,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z18, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90540,7 +91926,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z23, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90617,7 +92003,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z20, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90694,7 +92080,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z17, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90771,7 +92157,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z18, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90848,7 +92234,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z23, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -90925,7 +92311,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z20, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -91002,7 +92388,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z17, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -91079,7 +92465,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z18, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -91156,7 +92542,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z23, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -91233,7 +92619,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z20, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -91310,7 +92696,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z17, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -91387,7 +92773,7 @@ Gemm16x16S_spillscaledtanh_706:
 	VMOVUPS   Z18, K1, (DX)
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_fwdscaledtanh_707
+	JLE       Gemm16x16S_fwdscaledtanh_738
 	VMOVUPS.Z (DX), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -91463,16 +92849,16 @@ Gemm16x16S_spillscaledtanh_706:
 	VORPS   Z17, Z23, Z23
 	VMOVUPS Z23, K1, (DX)
 
-Gemm16x16S_fwdscaledtanh_707:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_fwdscaledtanh_738:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_notscaledtanh_705:
-	JMP Gemm16x16S_store_683
+Gemm16x16S_notscaledtanh_736:
+	JMP Gemm16x16S_store_714
 
-Gemm16x16S_bwd_685:
+Gemm16x16S_bwd_716:
 	SHRQ      $0x08, DX
 	CMPQ      DX, $0x01
-	JNE       Gemm16x16S_bnotrelu_708
+	JNE       Gemm16x16S_bnotrelu_739
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -91487,7 +92873,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91496,7 +92882,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91505,7 +92891,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91514,7 +92900,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91523,7 +92909,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91532,7 +92918,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91541,7 +92927,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91550,7 +92936,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91559,7 +92945,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91568,7 +92954,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91577,7 +92963,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91586,7 +92972,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91595,7 +92981,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91604,7 +92990,7 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -91613,19 +92999,19 @@ Gemm16x16S_bwd_685:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_bwdrelu_709
+	JLE       Gemm16x16S_bwdrelu_740
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K1, (DX)
 
-Gemm16x16S_bwdrelu_709:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_bwdrelu_740:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_bnotrelu_708:
+Gemm16x16S_bnotrelu_739:
 	CMPQ      DX, $0x02
-	JNE       Gemm16x16S_bnotleakyrelu_710
+	JNE       Gemm16x16S_bnotleakyrelu_741
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -91641,7 +93027,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91651,7 +93037,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91661,7 +93047,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91671,7 +93057,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91681,7 +93067,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91691,7 +93077,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91701,7 +93087,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91711,7 +93097,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91721,7 +93107,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91731,7 +93117,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91741,7 +93127,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91751,7 +93137,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91761,7 +93147,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91771,7 +93157,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91781,7 +93167,7 @@ Gemm16x16S_bnotrelu_708:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_bwdleakyrelu_711
+	JLE       Gemm16x16S_bwdleakyrelu_742
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -91789,12 +93175,12 @@ Gemm16x16S_bnotrelu_708:
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K1, (DX)
 
-Gemm16x16S_bwdleakyrelu_711:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_bwdleakyrelu_742:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_bnotleakyrelu_710:
+Gemm16x16S_bnotleakyrelu_741:
 	CMPQ      DX, $0x03
-	JNE       Gemm16x16S_bnotelu_712
+	JNE       Gemm16x16S_bnotelu_743
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -91810,7 +93196,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91820,7 +93206,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91830,7 +93216,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91840,7 +93226,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91850,7 +93236,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91860,7 +93246,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91870,7 +93256,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91880,7 +93266,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91890,7 +93276,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91900,7 +93286,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91910,7 +93296,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91920,7 +93306,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91930,7 +93316,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91940,7 +93326,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91950,7 +93336,7 @@ Gemm16x16S_bnotleakyrelu_710:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_bwdelu_713
+	JLE       Gemm16x16S_bwdelu_744
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -91958,12 +93344,12 @@ Gemm16x16S_bnotleakyrelu_710:
 	VMULPS    Z0, Z15, Z15
 	VMOVUPS   Z15, K1, (DX)
 
-Gemm16x16S_bwdelu_713:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_bwdelu_744:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_bnotelu_712:
+Gemm16x16S_bnotelu_743:
 	CMPQ      DX, $0x04
-	JNE       Gemm16x16S_bnotsigmoid_714
+	JNE       Gemm16x16S_bnotsigmoid_745
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -91979,7 +93365,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -91989,7 +93375,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -91999,7 +93385,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92009,7 +93395,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92019,7 +93405,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92029,7 +93415,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92039,7 +93425,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92049,7 +93435,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92059,7 +93445,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92069,7 +93455,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92079,7 +93465,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92089,7 +93475,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92099,7 +93485,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92109,7 +93495,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92119,7 +93505,7 @@ Gemm16x16S_bnotelu_712:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_bwdsigmoid_715
+	JLE       Gemm16x16S_bwdsigmoid_746
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92127,12 +93513,12 @@ Gemm16x16S_bnotelu_712:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (DX)
 
-Gemm16x16S_bwdsigmoid_715:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_bwdsigmoid_746:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_bnotsigmoid_714:
+Gemm16x16S_bnotsigmoid_745:
 	CMPQ      DX, $0x05
-	JNE       Gemm16x16S_bnottanh_716
+	JNE       Gemm16x16S_bnottanh_747
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -92149,7 +93535,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -92160,7 +93546,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92171,7 +93557,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92182,7 +93568,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92193,7 +93579,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92204,7 +93590,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92215,7 +93601,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92226,7 +93612,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92237,7 +93623,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92248,7 +93634,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92259,7 +93645,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92270,7 +93656,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92281,7 +93667,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92292,7 +93678,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92303,7 +93689,7 @@ Gemm16x16S_bnotsigmoid_714:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_bwdtanh_717
+	JLE       Gemm16x16S_bwdtanh_748
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92312,12 +93698,12 @@ Gemm16x16S_bnotsigmoid_714:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (DX)
 
-Gemm16x16S_bwdtanh_717:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_bwdtanh_748:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_bnottanh_716:
+Gemm16x16S_bnottanh_747:
 	CMPQ      DX, $0x06
-	JNE       Gemm16x16S_bnotscaledsigmoid_718
+	JNE       Gemm16x16S_bnotscaledsigmoid_749
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -92334,7 +93720,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -92345,7 +93731,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92356,7 +93742,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92367,7 +93753,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92378,7 +93764,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92389,7 +93775,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92400,7 +93786,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92411,7 +93797,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92422,7 +93808,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92433,7 +93819,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92444,7 +93830,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92455,7 +93841,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92466,7 +93852,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92477,7 +93863,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92488,7 +93874,7 @@ Gemm16x16S_bnottanh_716:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_bwdscaledsigmoid_719
+	JLE       Gemm16x16S_bwdscaledsigmoid_750
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92497,12 +93883,12 @@ Gemm16x16S_bnottanh_716:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (DX)
 
-Gemm16x16S_bwdscaledsigmoid_719:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_bwdscaledsigmoid_750:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_bnotscaledsigmoid_718:
+Gemm16x16S_bnotscaledsigmoid_749:
 	CMPQ      DX, $0x07
-	JNE       Gemm16x16S_bnotscaledtanh_720
+	JNE       Gemm16x16S_bnotscaledtanh_751
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -92520,7 +93906,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z16
 	VSUBPS    Z0, Z16, Z17
@@ -92532,7 +93918,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92544,7 +93930,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92556,7 +93942,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92568,7 +93954,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92580,7 +93966,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92592,7 +93978,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92604,7 +93990,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92616,7 +94002,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92628,7 +94014,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92640,7 +94026,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92652,7 +94038,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92664,7 +94050,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92676,7 +94062,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z17
@@ -92688,7 +94074,7 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	ADDQ      BX, DX
 	ADDQ      DI, SI
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_bwdscaledtanh_721
+	JLE       Gemm16x16S_bwdscaledtanh_752
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z17
@@ -92698,78 +94084,78 @@ Gemm16x16S_bnotscaledsigmoid_718:
 	VMULPS    Z17, Z15, Z15
 	VMOVUPS   Z15, K1, (DX)
 
-Gemm16x16S_bwdscaledtanh_721:
-	JMP Gemm16x16S_epidone_686
+Gemm16x16S_bwdscaledtanh_752:
+	JMP Gemm16x16S_epidone_717
 
-Gemm16x16S_bnotscaledtanh_720:
-Gemm16x16S_store_683:
+Gemm16x16S_bnotscaledtanh_751:
+Gemm16x16S_store_714:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_storerows_722
+	JLE     Gemm16x16S_storerows_753
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_storerows_722:
-Gemm16x16S_epidone_686:
+Gemm16x16S_storerows_753:
+Gemm16x16S_epidone_717:
 Gemm16x16S_next:
 	MOVQ   ldc+56(FP), DX
 	IMUL3Q $0x00000040, DX, DX
@@ -92788,7 +94174,7 @@ Gemm16x16S_copytail:
 
 // func Gemm8x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·Gemm8x16(SB), NOSPLIT, $384-112
+TEXT ·Gemm8x16(SB), NOSPLIT, $392-112
 	MOVQ         nr+16(FP), AX
 	MOVQ         $-1, CX
 	BZHIQ        AX, CX, CX
@@ -92902,9 +94288,9 @@ Gemm8x16_kloop:
 	VFMADD231PS.BCST 216(AX), Z8, Z6
 	VFMADD231PS.BCST 220(AX), Z8, Z7
 	TESTQ            R11, R11
-	JZ               Gemm8x16_nocopyrow
+	JZ               Gemm8x16_nocopyrow_754
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm8x16_copyrow_723
+	JZ               Gemm8x16_copyrow_755
 	PREFETCHT0       64(R8)
 	PREFETCHT0       64(R8)(R9*1)
 	PREFETCHT0       64(R8)(R9*2)
@@ -92927,15 +94313,15 @@ Gemm8x16_kloop:
 	ADDQ             $0x10, R12
 	DECQ             R11
 	TESTQ            $0x00000003, R11
-	JNZ              Gemm8x16_copied_724
+	JNZ              Gemm8x16_copied_756
 	MOVQ             R9, R13
 	SHLQ             $0x04, R13
 	SUBQ             R13, R8
 	ADDQ             $0x10, R8
 	ADDQ             $0x000000c0, R12
-	JMP              Gemm8x16_copied_724
+	JMP              Gemm8x16_copied_756
 
-Gemm8x16_copyrow_723:
+Gemm8x16_copyrow_755:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z8
 	VMOVUPS    Z8, (R12)
@@ -92943,8 +94329,8 @@ Gemm8x16_copyrow_723:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm8x16_copied_724:
-Gemm8x16_nocopyrow:
+Gemm8x16_copied_756:
+Gemm8x16_nocopyrow_754:
 	ADDQ $0x00000100, AX
 	ADDQ $0x00000100, SI
 	SUBQ $0x04, DI
@@ -92978,7 +94364,7 @@ Gemm8x16_epi:
 	JL     Gemm8x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm8x16_noacc_726
+	JZ     Gemm8x16_noacc_758
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -92998,12 +94384,12 @@ Gemm8x16_epi:
 	ADDQ   DI, SI
 	VADDPS (SI), Z7, Z7
 
-Gemm8x16_noacc_726:
+Gemm8x16_noacc_758:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm8x16_bwd_727
+	JNZ    Gemm8x16_bwd_759
 	TESTQ  $0x00000002, SI
-	JZ     Gemm8x16_nobias_730
+	JZ     Gemm8x16_nobias_762
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS (DI), Z1, Z1
@@ -93014,10 +94400,10 @@ Gemm8x16_noacc_726:
 	VADDPS (DI), Z6, Z6
 	VADDPS (DI), Z7, Z7
 
-Gemm8x16_nobias_730:
+Gemm8x16_nobias_762:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm8x16_notrelu_731
+	JNE     Gemm8x16_notrelu_763
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -93052,11 +94438,11 @@ Gemm8x16_nobias_730:
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z7, Z8, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_notrelu_731:
+Gemm8x16_notrelu_763:
 	CMPQ    SI, $0x02
-	JNE     Gemm8x16_notleakyrelu_733
+	JNE     Gemm8x16_notleakyrelu_765
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -93107,11 +94493,11 @@ Gemm8x16_notrelu_731:
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z7, K2
 	VMOVUPS Z8, K2, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_notleakyrelu_733:
+Gemm8x16_notleakyrelu_765:
 	CMPQ        SI, $0x03
-	JNE         Gemm8x16_notelu_735
+	JNE         Gemm8x16_notelu_767
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -93343,11 +94729,11 @@ Gemm8x16_notleakyrelu_733:
 	VCMPPS      $0x01, Z10, Z13, K2
 	VMULPS      128(SP), Z12, K2, Z13
 	VMOVUPS     Z13, (SI)
-	JMP         Gemm8x16_epidone_728
+	JMP         Gemm8x16_epidone_760
 
-Gemm8x16_notelu_735:
+Gemm8x16_notelu_767:
 	CMPQ        SI, $0x04
-	JNE         Gemm8x16_notsigmoid_738
+	JNE         Gemm8x16_notsigmoid_770
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -93733,11 +95119,11 @@ Gemm8x16_notelu_735:
 	VMULPS       Z0, Z16, Z16
 	VFNMADD213PS Z12, Z12, Z16
 	VMOVUPS      Z16, (SI)
-	JMP          Gemm8x16_epidone_728
+	JMP          Gemm8x16_epidone_760
 
-Gemm8x16_notsigmoid_738:
+Gemm8x16_notsigmoid_770:
 	CMPQ        SI, $0x05
-	JNE         Gemm8x16_nottanh_741
+	JNE         Gemm8x16_nottanh_773
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -94144,11 +95530,11 @@ Gemm8x16_notsigmoid_738:
 	VANDPS  Z6, Z18, Z18
 	VORPS   Z18, Z21, Z21
 	VMOVUPS Z21, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_nottanh_741:
+Gemm8x16_nottanh_773:
 	CMPQ    SI, $0x06
-	JNE     Gemm8x16_notscaledsigmoid_744
+	JNE     Gemm8x16_notscaledsigmoid_776
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -94598,11 +95984,11 @@ Gemm8x16_nottanh_741:
 	VMULPS       Z12, Z5, Z5
 	VFNMADD213PS Z15, Z15, Z5
 	VMOVUPS      Z5, (SI)
-	JMP          Gemm8x16_epidone_728
+	JMP          Gemm8x16_epidone_760
 
-Gemm8x16_notscaledsigmoid_744:
+Gemm8x16_notscaledsigmoid_776:
 	CMPQ    SI, $0x07
-	JNE     Gemm8x16_notscaledtanh_747
+	JNE     Gemm8x16_notscaledtanh_779
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95241,15 +96627,15 @@ Gemm8x16_notscaledsigmoid_744:
 	VANDPS  Z6, Z17, Z17
 	VORPS   Z17, Z23, Z23
 	VMOVUPS Z23, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_notscaledtanh_747:
-	JMP Gemm8x16_store_725
+Gemm8x16_notscaledtanh_779:
+	JMP Gemm8x16_store_757
 
-Gemm8x16_bwd_727:
+Gemm8x16_bwd_759:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm8x16_bnotrelu_750
+	JNE       Gemm8x16_bnotrelu_782
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -95310,11 +96696,11 @@ Gemm8x16_bwd_727:
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, (SI)
-	JMP       Gemm8x16_epidone_728
+	JMP       Gemm8x16_epidone_760
 
-Gemm8x16_bnotrelu_750:
+Gemm8x16_bnotrelu_782:
 	CMPQ    SI, $0x02
-	JNE     Gemm8x16_bnotleakyrelu_752
+	JNE     Gemm8x16_bnotleakyrelu_784
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95383,11 +96769,11 @@ Gemm8x16_bnotrelu_750:
 	VMOVUPS k64_3f800000<>+0(SB), K2, Z0
 	VMULPS  Z0, Z7, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_bnotleakyrelu_752:
+Gemm8x16_bnotleakyrelu_784:
 	CMPQ    SI, $0x03
-	JNE     Gemm8x16_bnotelu_754
+	JNE     Gemm8x16_bnotelu_786
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95456,11 +96842,11 @@ Gemm8x16_bnotleakyrelu_752:
 	VMOVUPS k64_3f800000<>+0(SB), K2, Z0
 	VMULPS  Z0, Z7, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_bnotelu_754:
+Gemm8x16_bnotelu_786:
 	CMPQ    SI, $0x04
-	JNE     Gemm8x16_bnotsigmoid_756
+	JNE     Gemm8x16_bnotsigmoid_788
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95529,11 +96915,11 @@ Gemm8x16_bnotelu_754:
 	VMULPS  Z0, Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_bnotsigmoid_756:
+Gemm8x16_bnotsigmoid_788:
 	CMPQ    SI, $0x05
-	JNE     Gemm8x16_bnottanh_758
+	JNE     Gemm8x16_bnottanh_790
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95610,11 +96996,11 @@ Gemm8x16_bnotsigmoid_756:
 	VMULPS  Z0, Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_bnottanh_758:
+Gemm8x16_bnottanh_790:
 	CMPQ    SI, $0x06
-	JNE     Gemm8x16_bnotscaledsigmoid_760
+	JNE     Gemm8x16_bnotscaledsigmoid_792
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95691,11 +97077,11 @@ Gemm8x16_bnottanh_758:
 	VMULPS  128(SP), Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_bnotscaledsigmoid_760:
+Gemm8x16_bnotscaledsigmoid_792:
 	CMPQ    SI, $0x07
-	JNE     Gemm8x16_bnotscaledtanh_762
+	JNE     Gemm8x16_bnotscaledtanh_794
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95780,10 +97166,10 @@ Gemm8x16_bnotscaledsigmoid_760:
 	VMULPS  320(SP), Z9, Z9
 	VMULPS  Z9, Z7, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_728
+	JMP     Gemm8x16_epidone_760
 
-Gemm8x16_bnotscaledtanh_762:
-Gemm8x16_store_725:
+Gemm8x16_bnotscaledtanh_794:
+Gemm8x16_store_757:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95803,13 +97189,13 @@ Gemm8x16_store_725:
 	ADDQ    DI, SI
 	VMOVUPS Z7, (SI)
 
-Gemm8x16_epidone_728:
+Gemm8x16_epidone_760:
 	JMP Gemm8x16_next
 
 Gemm8x16_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm8x16_noacc_766
+	JZ        Gemm8x16_noacc_798
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -95817,47 +97203,47 @@ Gemm8x16_edge:
 	VADDPS    Z8, Z0, Z0
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_accrows_769
+	JLE       Gemm8x16_accrows_801
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z1, Z1
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_accrows_769
+	JLE       Gemm8x16_accrows_801
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z2, Z2
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_accrows_769
+	JLE       Gemm8x16_accrows_801
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_accrows_769
+	JLE       Gemm8x16_accrows_801
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z4, Z4
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_accrows_769
+	JLE       Gemm8x16_accrows_801
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z5, Z5
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_accrows_769
+	JLE       Gemm8x16_accrows_801
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z6, Z6
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_accrows_769
+	JLE       Gemm8x16_accrows_801
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z7, Z7
 
-Gemm8x16_accrows_769:
-Gemm8x16_noacc_766:
+Gemm8x16_accrows_801:
+Gemm8x16_noacc_798:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm8x16_bwd_767
+	JNZ       Gemm8x16_bwd_799
 	TESTQ     $0x00000002, SI
-	JZ        Gemm8x16_nobias_770
+	JZ        Gemm8x16_nobias_802
 	MOVQ      bias+72(FP), DI
 	VMOVUPS.Z (DI), K1, Z8
 	VADDPS    Z8, Z0, Z0
@@ -95869,10 +97255,10 @@ Gemm8x16_noacc_766:
 	VADDPS    Z8, Z6, Z6
 	VADDPS    Z8, Z7, Z7
 
-Gemm8x16_nobias_770:
+Gemm8x16_nobias_802:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm8x16_notrelu_771
+	JNE     Gemm8x16_notrelu_803
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95881,53 +97267,53 @@ Gemm8x16_nobias_770:
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_fwdrelu_772
+	JLE     Gemm8x16_fwdrelu_804
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z1, Z8, Z1
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_fwdrelu_772
+	JLE     Gemm8x16_fwdrelu_804
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z2, Z8, Z2
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_fwdrelu_772
+	JLE     Gemm8x16_fwdrelu_804
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z3, Z8, Z3
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_fwdrelu_772
+	JLE     Gemm8x16_fwdrelu_804
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z4, Z8, Z4
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_fwdrelu_772
+	JLE     Gemm8x16_fwdrelu_804
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z5, Z8, Z5
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_fwdrelu_772
+	JLE     Gemm8x16_fwdrelu_804
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z6, Z8, Z6
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_fwdrelu_772
+	JLE     Gemm8x16_fwdrelu_804
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z7, Z8, Z7
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_fwdrelu_772:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_fwdrelu_804:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_notrelu_771:
+Gemm8x16_notrelu_803:
 	CMPQ    SI, $0x02
-	JNE     Gemm8x16_notleakyrelu_773
+	JNE     Gemm8x16_notleakyrelu_805
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -95938,7 +97324,7 @@ Gemm8x16_notrelu_771:
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_fwdleakyrelu_774
+	JLE     Gemm8x16_fwdleakyrelu_806
 	VMULPS  128(SP), Z1, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K2
@@ -95946,7 +97332,7 @@ Gemm8x16_notrelu_771:
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_fwdleakyrelu_774
+	JLE     Gemm8x16_fwdleakyrelu_806
 	VMULPS  128(SP), Z2, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K2
@@ -95954,7 +97340,7 @@ Gemm8x16_notrelu_771:
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_fwdleakyrelu_774
+	JLE     Gemm8x16_fwdleakyrelu_806
 	VMULPS  128(SP), Z3, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K2
@@ -95962,7 +97348,7 @@ Gemm8x16_notrelu_771:
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_fwdleakyrelu_774
+	JLE     Gemm8x16_fwdleakyrelu_806
 	VMULPS  128(SP), Z4, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K2
@@ -95970,7 +97356,7 @@ Gemm8x16_notrelu_771:
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_fwdleakyrelu_774
+	JLE     Gemm8x16_fwdleakyrelu_806
 	VMULPS  128(SP), Z5, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z5, K2
@@ -95978,7 +97364,7 @@ Gemm8x16_notrelu_771:
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_fwdleakyrelu_774
+	JLE     Gemm8x16_fwdleakyrelu_806
 	VMULPS  128(SP), Z6, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z6, K2
@@ -95986,53 +97372,53 @@ Gemm8x16_notrelu_771:
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_fwdleakyrelu_774
+	JLE     Gemm8x16_fwdleakyrelu_806
 	VMULPS  128(SP), Z7, Z8
 	VMINPS  k64_80000000<>+0(SB), Z8, Z8
 	VCMPPS  $0x01, k64_00000000<>+0(SB), Z7, K2
 	VMOVUPS Z8, K2, Z7
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_fwdleakyrelu_774:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_fwdleakyrelu_806:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_notleakyrelu_773:
+Gemm8x16_notleakyrelu_805:
 	CMPQ    SI, $0x03
-	JNE     Gemm8x16_notelu_775
+	JNE     Gemm8x16_notelu_807
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillelu_776
+	JLE     Gemm8x16_spillelu_808
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillelu_776
+	JLE     Gemm8x16_spillelu_808
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillelu_776
+	JLE     Gemm8x16_spillelu_808
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillelu_776
+	JLE     Gemm8x16_spillelu_808
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillelu_776
+	JLE     Gemm8x16_spillelu_808
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillelu_776
+	JLE     Gemm8x16_spillelu_808
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillelu_776
+	JLE     Gemm8x16_spillelu_808
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillelu_776:
+Gemm8x16_spillelu_808:
 	VMOVUPS     k64_c18c0000<>+0(SB), Z7
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z6
 	VMOVUPS     k64_4b40007f<>+0(SB), Z5
@@ -96073,7 +97459,7 @@ Gemm8x16_spillelu_776:
 	VMOVUPS     Z11, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm8x16_fwdelu_777
+	JLE         Gemm8x16_fwdelu_809
 	VMOVUPS.Z   (SI), K1, Z14
 	VMAXPS      Z7, Z14, Z15
 	VMOVUPS     Z5, Z12
@@ -96100,7 +97486,7 @@ Gemm8x16_spillelu_776:
 	VMOVUPS     Z14, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm8x16_fwdelu_777
+	JLE         Gemm8x16_fwdelu_809
 	VMOVUPS.Z   (SI), K1, Z13
 	VMAXPS      Z7, Z13, Z11
 	VMOVUPS     Z5, Z15
@@ -96127,7 +97513,7 @@ Gemm8x16_spillelu_776:
 	VMOVUPS     Z13, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm8x16_fwdelu_777
+	JLE         Gemm8x16_fwdelu_809
 	VMOVUPS.Z   (SI), K1, Z12
 	VMAXPS      Z7, Z12, Z14
 	VMOVUPS     Z5, Z11
@@ -96154,7 +97540,7 @@ Gemm8x16_spillelu_776:
 	VMOVUPS     Z12, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm8x16_fwdelu_777
+	JLE         Gemm8x16_fwdelu_809
 	VMOVUPS.Z   (SI), K1, Z15
 	VMAXPS      Z7, Z15, Z13
 	VMOVUPS     Z5, Z14
@@ -96181,7 +97567,7 @@ Gemm8x16_spillelu_776:
 	VMOVUPS     Z15, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm8x16_fwdelu_777
+	JLE         Gemm8x16_fwdelu_809
 	VMOVUPS.Z   (SI), K1, Z11
 	VMAXPS      Z7, Z11, Z12
 	VMOVUPS     Z5, Z13
@@ -96208,7 +97594,7 @@ Gemm8x16_spillelu_776:
 	VMOVUPS     Z11, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm8x16_fwdelu_777
+	JLE         Gemm8x16_fwdelu_809
 	VMOVUPS.Z   (SI), K1, Z14
 	VMAXPS      Z7, Z14, Z15
 	VMOVUPS     Z5, Z12
@@ -96235,7 +97621,7 @@ Gemm8x16_spillelu_776:
 	VMOVUPS     Z14, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm8x16_fwdelu_777
+	JLE         Gemm8x16_fwdelu_809
 	VMOVUPS.Z   (SI), K1, Z13
 	VMAXPS      Z7, Z13, Z11
 	VMOVUPS     Z5, Z15
@@ -96261,46 +97647,46 @@ Gemm8x16_spillelu_776:
 	VMULPS      128(SP), Z12, K2, Z13
 	VMOVUPS     Z13, K1, (SI)
 
-Gemm8x16_fwdelu_777:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_fwdelu_809:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_notelu_775:
+Gemm8x16_notelu_807:
 	CMPQ    SI, $0x04
-	JNE     Gemm8x16_notsigmoid_778
+	JNE     Gemm8x16_notsigmoid_810
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillsigmoid_779
+	JLE     Gemm8x16_spillsigmoid_811
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillsigmoid_779
+	JLE     Gemm8x16_spillsigmoid_811
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillsigmoid_779
+	JLE     Gemm8x16_spillsigmoid_811
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillsigmoid_779
+	JLE     Gemm8x16_spillsigmoid_811
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillsigmoid_779
+	JLE     Gemm8x16_spillsigmoid_811
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillsigmoid_779
+	JLE     Gemm8x16_spillsigmoid_811
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillsigmoid_779
+	JLE     Gemm8x16_spillsigmoid_811
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillsigmoid_779:
+Gemm8x16_spillsigmoid_811:
 	VMOVUPS     k64_3f800000<>+0(SB), Z7
 	VMOVUPS     k64_80000000<>+0(SB), Z6
 	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z5
@@ -96362,7 +97748,7 @@ Gemm8x16_spillsigmoid_779:
 	VMOVUPS      Z15, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_fwdsigmoid_780
+	JLE          Gemm8x16_fwdsigmoid_812
 	VMOVUPS.Z    (SI), K1, Z12
 	VORPS        Z6, Z12, Z16
 	VMOVUPS      Z4, Z13
@@ -96408,7 +97794,7 @@ Gemm8x16_spillsigmoid_779:
 	VMOVUPS      Z14, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_fwdsigmoid_780
+	JLE          Gemm8x16_fwdsigmoid_812
 	VMOVUPS.Z    (SI), K1, Z12
 	VORPS        Z6, Z12, Z15
 	VMOVUPS      Z4, Z16
@@ -96454,7 +97840,7 @@ Gemm8x16_spillsigmoid_779:
 	VMOVUPS      Z13, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_fwdsigmoid_780
+	JLE          Gemm8x16_fwdsigmoid_812
 	VMOVUPS.Z    (SI), K1, Z12
 	VORPS        Z6, Z12, Z14
 	VMOVUPS      Z4, Z15
@@ -96500,7 +97886,7 @@ Gemm8x16_spillsigmoid_779:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_fwdsigmoid_780
+	JLE          Gemm8x16_fwdsigmoid_812
 	VMOVUPS.Z    (SI), K1, Z12
 	VORPS        Z6, Z12, Z13
 	VMOVUPS      Z4, Z14
@@ -96546,7 +97932,7 @@ Gemm8x16_spillsigmoid_779:
 	VMOVUPS      Z15, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_fwdsigmoid_780
+	JLE          Gemm8x16_fwdsigmoid_812
 	VMOVUPS.Z    (SI), K1, Z12
 	VORPS        Z6, Z12, Z16
 	VMOVUPS      Z4, Z13
@@ -96592,7 +97978,7 @@ Gemm8x16_spillsigmoid_779:
 	VMOVUPS      Z14, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_fwdsigmoid_780
+	JLE          Gemm8x16_fwdsigmoid_812
 	VMOVUPS.Z    (SI), K1, Z12
 	VORPS        Z6, Z12, Z15
 	VMOVUPS      Z4, Z16
@@ -96638,7 +98024,7 @@ Gemm8x16_spillsigmoid_779:
 	VMOVUPS      Z13, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_fwdsigmoid_780
+	JLE          Gemm8x16_fwdsigmoid_812
 	VMOVUPS.Z    (SI), K1, Z12
 	VORPS        Z6, Z12, Z14
 	VMOVUPS      Z4, Z15
@@ -96683,46 +98069,46 @@ Gemm8x16_spillsigmoid_779:
 	VFNMADD213PS Z12, Z12, Z16
 	VMOVUPS      Z16, K1, (SI)
 
-Gemm8x16_fwdsigmoid_780:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_fwdsigmoid_812:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_notsigmoid_778:
+Gemm8x16_notsigmoid_810:
 	CMPQ    SI, $0x05
-	JNE     Gemm8x16_nottanh_781
+	JNE     Gemm8x16_nottanh_813
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spilltanh_782
+	JLE     Gemm8x16_spilltanh_814
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spilltanh_782
+	JLE     Gemm8x16_spilltanh_814
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spilltanh_782
+	JLE     Gemm8x16_spilltanh_814
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spilltanh_782
+	JLE     Gemm8x16_spilltanh_814
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spilltanh_782
+	JLE     Gemm8x16_spilltanh_814
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spilltanh_782
+	JLE     Gemm8x16_spilltanh_814
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spilltanh_782
+	JLE     Gemm8x16_spilltanh_814
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spilltanh_782:
+Gemm8x16_spilltanh_814:
 	VMOVUPS     k64_3f800000<>+0(SB), Z7
 	VMOVUPS     k64_80000000<>+0(SB), Z6
 	VMOVUPS     k64_c1a00000<>+0(SB), Z5
@@ -96791,7 +98177,7 @@ Gemm8x16_spilltanh_782:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm8x16_fwdtanh_783
+	JLE         Gemm8x16_fwdtanh_815
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z6, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -96839,7 +98225,7 @@ Gemm8x16_spilltanh_782:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm8x16_fwdtanh_783
+	JLE         Gemm8x16_fwdtanh_815
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z6, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -96887,7 +98273,7 @@ Gemm8x16_spilltanh_782:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm8x16_fwdtanh_783
+	JLE         Gemm8x16_fwdtanh_815
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z6, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -96935,7 +98321,7 @@ Gemm8x16_spilltanh_782:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm8x16_fwdtanh_783
+	JLE         Gemm8x16_fwdtanh_815
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z6, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -96983,7 +98369,7 @@ Gemm8x16_spilltanh_782:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm8x16_fwdtanh_783
+	JLE         Gemm8x16_fwdtanh_815
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z6, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -97031,7 +98417,7 @@ Gemm8x16_spilltanh_782:
 	VMOVUPS     Z21, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm8x16_fwdtanh_783
+	JLE         Gemm8x16_fwdtanh_815
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z6, Z18, Z19
 	VADDPS      Z19, Z19, Z20
@@ -97079,7 +98465,7 @@ Gemm8x16_spilltanh_782:
 	VMOVUPS     Z19, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm8x16_fwdtanh_783
+	JLE         Gemm8x16_fwdtanh_815
 	VMOVUPS.Z   (SI), K1, Z18
 	VORPS       Z6, Z18, Z21
 	VADDPS      Z21, Z21, Z20
@@ -97126,46 +98512,46 @@ Gemm8x16_spilltanh_782:
 	VORPS   Z18, Z21, Z21
 	VMOVUPS Z21, K1, (SI)
 
-Gemm8x16_fwdtanh_783:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_fwdtanh_815:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_nottanh_781:
+Gemm8x16_nottanh_813:
 	CMPQ    SI, $0x06
-	JNE     Gemm8x16_notscaledsigmoid_784
+	JNE     Gemm8x16_notscaledsigmoid_816
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillscaledsigmoid_785
+	JLE     Gemm8x16_spillscaledsigmoid_817
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillscaledsigmoid_785
+	JLE     Gemm8x16_spillscaledsigmoid_817
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillscaledsigmoid_785
+	JLE     Gemm8x16_spillscaledsigmoid_817
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillscaledsigmoid_785
+	JLE     Gemm8x16_spillscaledsigmoid_817
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillscaledsigmoid_785
+	JLE     Gemm8x16_spillscaledsigmoid_817
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillscaledsigmoid_785
+	JLE     Gemm8x16_spillscaledsigmoid_817
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillscaledsigmoid_785
+	JLE     Gemm8x16_spillscaledsigmoid_817
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillscaledsigmoid_785:
+Gemm8x16_spillscaledsigmoid_817:
 	VMOVUPS   k64_80000000<>+0(SB), Z7
 	VMOVUPS   k64_3f800000<>+0(SB), Z6
 	VMOVUPS   k64_3fb8aa3b<>+0(SB), Z5
@@ -97235,7 +98621,7 @@ Gemm8x16_spillscaledsigmoid_785:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_fwdscaledsigmoid_786
+	JLE          Gemm8x16_fwdscaledsigmoid_818
 	VMOVUPS.Z    (SI), K1, Z13
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97289,7 +98675,7 @@ Gemm8x16_spillscaledsigmoid_785:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_fwdscaledsigmoid_786
+	JLE          Gemm8x16_fwdscaledsigmoid_818
 	VMOVUPS.Z    (SI), K1, Z15
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97343,7 +98729,7 @@ Gemm8x16_spillscaledsigmoid_785:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_fwdscaledsigmoid_786
+	JLE          Gemm8x16_fwdscaledsigmoid_818
 	VMOVUPS.Z    (SI), K1, Z12
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97397,7 +98783,7 @@ Gemm8x16_spillscaledsigmoid_785:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_fwdscaledsigmoid_786
+	JLE          Gemm8x16_fwdscaledsigmoid_818
 	VMOVUPS.Z    (SI), K1, Z13
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97451,7 +98837,7 @@ Gemm8x16_spillscaledsigmoid_785:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_fwdscaledsigmoid_786
+	JLE          Gemm8x16_fwdscaledsigmoid_818
 	VMOVUPS.Z    (SI), K1, Z15
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97505,7 +98891,7 @@ Gemm8x16_spillscaledsigmoid_785:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_fwdscaledsigmoid_786
+	JLE          Gemm8x16_fwdscaledsigmoid_818
 	VMOVUPS.Z    (SI), K1, Z12
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97559,7 +98945,7 @@ Gemm8x16_spillscaledsigmoid_785:
 	VMOVUPS      Z16, K1, (SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_fwdscaledsigmoid_786
+	JLE          Gemm8x16_fwdscaledsigmoid_818
 	VMOVUPS.Z    (SI), K1, Z13
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97612,46 +98998,46 @@ Gemm8x16_spillscaledsigmoid_785:
 	VFNMADD213PS Z15, Z15, Z5
 	VMOVUPS      Z5, K1, (SI)
 
-Gemm8x16_fwdscaledsigmoid_786:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_fwdscaledsigmoid_818:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_notscaledsigmoid_784:
+Gemm8x16_notscaledsigmoid_816:
 	CMPQ    SI, $0x07
-	JNE     Gemm8x16_notscaledtanh_787
+	JNE     Gemm8x16_notscaledtanh_819
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillscaledtanh_788
+	JLE     Gemm8x16_spillscaledtanh_820
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillscaledtanh_788
+	JLE     Gemm8x16_spillscaledtanh_820
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillscaledtanh_788
+	JLE     Gemm8x16_spillscaledtanh_820
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillscaledtanh_788
+	JLE     Gemm8x16_spillscaledtanh_820
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillscaledtanh_788
+	JLE     Gemm8x16_spillscaledtanh_820
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillscaledtanh_788
+	JLE     Gemm8x16_spillscaledtanh_820
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillscaledtanh_788
+	JLE     Gemm8x16_spillscaledtanh_820
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillscaledtanh_788:
+Gemm8x16_spillscaledtanh_820:
 	VMOVUPS   k64_3f800000<>+0(SB), Z7
 	VMOVUPS   k64_80000000<>+0(SB), Z6
 	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z5
@@ -97749,7 +99135,7 @@ Gemm8x16_spillscaledtanh_788:
 	VMOVUPS   Z20, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_fwdscaledtanh_789
+	JLE       Gemm8x16_fwdscaledtanh_821
 	VMOVUPS.Z (SI), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97826,7 +99212,7 @@ Gemm8x16_spillscaledtanh_788:
 	VMOVUPS   Z17, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_fwdscaledtanh_789
+	JLE       Gemm8x16_fwdscaledtanh_821
 	VMOVUPS.Z (SI), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97903,7 +99289,7 @@ Gemm8x16_spillscaledtanh_788:
 	VMOVUPS   Z18, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_fwdscaledtanh_789
+	JLE       Gemm8x16_fwdscaledtanh_821
 	VMOVUPS.Z (SI), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -97980,7 +99366,7 @@ Gemm8x16_spillscaledtanh_788:
 	VMOVUPS   Z23, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_fwdscaledtanh_789
+	JLE       Gemm8x16_fwdscaledtanh_821
 	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -98057,7 +99443,7 @@ Gemm8x16_spillscaledtanh_788:
 	VMOVUPS   Z20, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_fwdscaledtanh_789
+	JLE       Gemm8x16_fwdscaledtanh_821
 	VMOVUPS.Z (SI), K1, Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -98134,7 +99520,7 @@ Gemm8x16_spillscaledtanh_788:
 	VMOVUPS   Z17, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_fwdscaledtanh_789
+	JLE       Gemm8x16_fwdscaledtanh_821
 	VMOVUPS.Z (SI), K1, Z23
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -98211,7 +99597,7 @@ Gemm8x16_spillscaledtanh_788:
 	VMOVUPS   Z18, K1, (SI)
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_fwdscaledtanh_789
+	JLE       Gemm8x16_fwdscaledtanh_821
 	VMOVUPS.Z (SI), K1, Z20
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -98287,16 +99673,16 @@ Gemm8x16_spillscaledtanh_788:
 	VORPS   Z17, Z23, Z23
 	VMOVUPS Z23, K1, (SI)
 
-Gemm8x16_fwdscaledtanh_789:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_fwdscaledtanh_821:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_notscaledtanh_787:
-	JMP Gemm8x16_store_765
+Gemm8x16_notscaledtanh_819:
+	JMP Gemm8x16_store_797
 
-Gemm8x16_bwd_767:
+Gemm8x16_bwd_799:
 	SHRQ      $0x08, SI
 	CMPQ      SI, $0x01
-	JNE       Gemm8x16_bnotrelu_790
+	JNE       Gemm8x16_bnotrelu_822
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -98311,7 +99697,7 @@ Gemm8x16_bwd_767:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_bwdrelu_791
+	JLE       Gemm8x16_bwdrelu_823
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -98320,7 +99706,7 @@ Gemm8x16_bwd_767:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_bwdrelu_791
+	JLE       Gemm8x16_bwdrelu_823
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -98329,7 +99715,7 @@ Gemm8x16_bwd_767:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_bwdrelu_791
+	JLE       Gemm8x16_bwdrelu_823
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -98338,7 +99724,7 @@ Gemm8x16_bwd_767:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_bwdrelu_791
+	JLE       Gemm8x16_bwdrelu_823
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -98347,7 +99733,7 @@ Gemm8x16_bwd_767:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_bwdrelu_791
+	JLE       Gemm8x16_bwdrelu_823
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -98356,7 +99742,7 @@ Gemm8x16_bwd_767:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_bwdrelu_791
+	JLE       Gemm8x16_bwdrelu_823
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
@@ -98365,19 +99751,19 @@ Gemm8x16_bwd_767:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_bwdrelu_791
+	JLE       Gemm8x16_bwdrelu_823
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS.Z k64_3f800000<>+0(SB), K2, Z0
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K1, (SI)
 
-Gemm8x16_bwdrelu_791:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_bwdrelu_823:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_bnotrelu_790:
+Gemm8x16_bnotrelu_822:
 	CMPQ      SI, $0x02
-	JNE       Gemm8x16_bnotleakyrelu_792
+	JNE       Gemm8x16_bnotleakyrelu_824
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -98393,7 +99779,7 @@ Gemm8x16_bnotrelu_790:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_bwdleakyrelu_793
+	JLE       Gemm8x16_bwdleakyrelu_825
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -98403,7 +99789,7 @@ Gemm8x16_bnotrelu_790:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_bwdleakyrelu_793
+	JLE       Gemm8x16_bwdleakyrelu_825
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -98413,7 +99799,7 @@ Gemm8x16_bnotrelu_790:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_bwdleakyrelu_793
+	JLE       Gemm8x16_bwdleakyrelu_825
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -98423,7 +99809,7 @@ Gemm8x16_bnotrelu_790:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_bwdleakyrelu_793
+	JLE       Gemm8x16_bwdleakyrelu_825
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -98433,7 +99819,7 @@ Gemm8x16_bnotrelu_790:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_bwdleakyrelu_793
+	JLE       Gemm8x16_bwdleakyrelu_825
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -98443,7 +99829,7 @@ Gemm8x16_bnotrelu_790:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_bwdleakyrelu_793
+	JLE       Gemm8x16_bwdleakyrelu_825
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -98453,7 +99839,7 @@ Gemm8x16_bnotrelu_790:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_bwdleakyrelu_793
+	JLE       Gemm8x16_bwdleakyrelu_825
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VMOVUPS   128(SP), Z0
@@ -98461,12 +99847,12 @@ Gemm8x16_bnotrelu_790:
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K1, (SI)
 
-Gemm8x16_bwdleakyrelu_793:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_bwdleakyrelu_825:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_bnotleakyrelu_792:
+Gemm8x16_bnotleakyrelu_824:
 	CMPQ      SI, $0x03
-	JNE       Gemm8x16_bnotelu_794
+	JNE       Gemm8x16_bnotelu_826
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -98482,7 +99868,7 @@ Gemm8x16_bnotleakyrelu_792:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_bwdelu_795
+	JLE       Gemm8x16_bwdelu_827
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -98492,7 +99878,7 @@ Gemm8x16_bnotleakyrelu_792:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_bwdelu_795
+	JLE       Gemm8x16_bwdelu_827
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -98502,7 +99888,7 @@ Gemm8x16_bnotleakyrelu_792:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_bwdelu_795
+	JLE       Gemm8x16_bwdelu_827
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -98512,7 +99898,7 @@ Gemm8x16_bnotleakyrelu_792:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_bwdelu_795
+	JLE       Gemm8x16_bwdelu_827
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -98522,7 +99908,7 @@ Gemm8x16_bnotleakyrelu_792:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_bwdelu_795
+	JLE       Gemm8x16_bwdelu_827
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -98532,7 +99918,7 @@ Gemm8x16_bnotleakyrelu_792:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_bwdelu_795
+	JLE       Gemm8x16_bwdelu_827
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -98542,7 +99928,7 @@ Gemm8x16_bnotleakyrelu_792:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_bwdelu_795
+	JLE       Gemm8x16_bwdelu_827
 	VMOVUPS.Z (R13), K1, Z0
 	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K2
 	VADDPS    128(SP), Z0, Z0
@@ -98550,12 +99936,12 @@ Gemm8x16_bnotleakyrelu_792:
 	VMULPS    Z0, Z7, Z7
 	VMOVUPS   Z7, K1, (SI)
 
-Gemm8x16_bwdelu_795:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_bwdelu_827:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_bnotelu_794:
+Gemm8x16_bnotelu_826:
 	CMPQ      SI, $0x04
-	JNE       Gemm8x16_bnotsigmoid_796
+	JNE       Gemm8x16_bnotsigmoid_828
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -98571,7 +99957,7 @@ Gemm8x16_bnotelu_794:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_bwdsigmoid_797
+	JLE       Gemm8x16_bwdsigmoid_829
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z8
 	VSUBPS    Z0, Z8, Z9
@@ -98581,7 +99967,7 @@ Gemm8x16_bnotelu_794:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_bwdsigmoid_797
+	JLE       Gemm8x16_bwdsigmoid_829
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98591,7 +99977,7 @@ Gemm8x16_bnotelu_794:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_bwdsigmoid_797
+	JLE       Gemm8x16_bwdsigmoid_829
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98601,7 +99987,7 @@ Gemm8x16_bnotelu_794:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_bwdsigmoid_797
+	JLE       Gemm8x16_bwdsigmoid_829
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98611,7 +99997,7 @@ Gemm8x16_bnotelu_794:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_bwdsigmoid_797
+	JLE       Gemm8x16_bwdsigmoid_829
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98621,7 +100007,7 @@ Gemm8x16_bnotelu_794:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_bwdsigmoid_797
+	JLE       Gemm8x16_bwdsigmoid_829
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98631,7 +100017,7 @@ Gemm8x16_bnotelu_794:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_bwdsigmoid_797
+	JLE       Gemm8x16_bwdsigmoid_829
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98639,12 +100025,12 @@ Gemm8x16_bnotelu_794:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K1, (SI)
 
-Gemm8x16_bwdsigmoid_797:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_bwdsigmoid_829:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_bnotsigmoid_796:
+Gemm8x16_bnotsigmoid_828:
 	CMPQ      SI, $0x05
-	JNE       Gemm8x16_bnottanh_798
+	JNE       Gemm8x16_bnottanh_830
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -98661,7 +100047,7 @@ Gemm8x16_bnotsigmoid_796:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_bwdtanh_799
+	JLE       Gemm8x16_bwdtanh_831
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z8
 	VSUBPS    Z0, Z8, Z9
@@ -98672,7 +100058,7 @@ Gemm8x16_bnotsigmoid_796:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_bwdtanh_799
+	JLE       Gemm8x16_bwdtanh_831
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98683,7 +100069,7 @@ Gemm8x16_bnotsigmoid_796:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_bwdtanh_799
+	JLE       Gemm8x16_bwdtanh_831
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98694,7 +100080,7 @@ Gemm8x16_bnotsigmoid_796:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_bwdtanh_799
+	JLE       Gemm8x16_bwdtanh_831
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98705,7 +100091,7 @@ Gemm8x16_bnotsigmoid_796:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_bwdtanh_799
+	JLE       Gemm8x16_bwdtanh_831
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98716,7 +100102,7 @@ Gemm8x16_bnotsigmoid_796:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_bwdtanh_799
+	JLE       Gemm8x16_bwdtanh_831
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98727,7 +100113,7 @@ Gemm8x16_bnotsigmoid_796:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_bwdtanh_799
+	JLE       Gemm8x16_bwdtanh_831
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98736,12 +100122,12 @@ Gemm8x16_bnotsigmoid_796:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K1, (SI)
 
-Gemm8x16_bwdtanh_799:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_bwdtanh_831:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_bnottanh_798:
+Gemm8x16_bnottanh_830:
 	CMPQ      SI, $0x06
-	JNE       Gemm8x16_bnotscaledsigmoid_800
+	JNE       Gemm8x16_bnotscaledsigmoid_832
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -98758,7 +100144,7 @@ Gemm8x16_bnottanh_798:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_bwdscaledsigmoid_801
+	JLE       Gemm8x16_bwdscaledsigmoid_833
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z8
 	VSUBPS    Z0, Z8, Z9
@@ -98769,7 +100155,7 @@ Gemm8x16_bnottanh_798:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_bwdscaledsigmoid_801
+	JLE       Gemm8x16_bwdscaledsigmoid_833
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98780,7 +100166,7 @@ Gemm8x16_bnottanh_798:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_bwdscaledsigmoid_801
+	JLE       Gemm8x16_bwdscaledsigmoid_833
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98791,7 +100177,7 @@ Gemm8x16_bnottanh_798:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_bwdscaledsigmoid_801
+	JLE       Gemm8x16_bwdscaledsigmoid_833
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98802,7 +100188,7 @@ Gemm8x16_bnottanh_798:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_bwdscaledsigmoid_801
+	JLE       Gemm8x16_bwdscaledsigmoid_833
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98813,7 +100199,7 @@ Gemm8x16_bnottanh_798:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_bwdscaledsigmoid_801
+	JLE       Gemm8x16_bwdscaledsigmoid_833
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   k64_3f800000<>+0(SB), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98824,7 +100210,7 @@ Gemm8x16_bnottanh_798:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_bwdscaledsigmoid_801
+	JLE       Gemm8x16_bwdscaledsigmoid_833
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   k64_3f800000<>+0(SB), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98833,12 +100219,12 @@ Gemm8x16_bnottanh_798:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K1, (SI)
 
-Gemm8x16_bwdscaledsigmoid_801:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_bwdscaledsigmoid_833:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_bnotscaledsigmoid_800:
+Gemm8x16_bnotscaledsigmoid_832:
 	CMPQ      SI, $0x07
-	JNE       Gemm8x16_bnotscaledtanh_802
+	JNE       Gemm8x16_bnotscaledtanh_834
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -98856,7 +100242,7 @@ Gemm8x16_bnotscaledsigmoid_800:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_bwdscaledtanh_803
+	JLE       Gemm8x16_bwdscaledtanh_835
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z8
 	VSUBPS    Z0, Z8, Z9
@@ -98868,7 +100254,7 @@ Gemm8x16_bnotscaledsigmoid_800:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_bwdscaledtanh_803
+	JLE       Gemm8x16_bwdscaledtanh_835
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98880,7 +100266,7 @@ Gemm8x16_bnotscaledsigmoid_800:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_bwdscaledtanh_803
+	JLE       Gemm8x16_bwdscaledtanh_835
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98892,7 +100278,7 @@ Gemm8x16_bnotscaledsigmoid_800:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_bwdscaledtanh_803
+	JLE       Gemm8x16_bwdscaledtanh_835
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98904,7 +100290,7 @@ Gemm8x16_bnotscaledsigmoid_800:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_bwdscaledtanh_803
+	JLE       Gemm8x16_bwdscaledtanh_835
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98916,7 +100302,7 @@ Gemm8x16_bnotscaledsigmoid_800:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_bwdscaledtanh_803
+	JLE       Gemm8x16_bwdscaledtanh_835
 	VMOVUPS.Z (R13), K1, Z1
 	VMOVUPS   128(SP), Z0
 	VSUBPS    Z1, Z0, Z9
@@ -98928,7 +100314,7 @@ Gemm8x16_bnotscaledsigmoid_800:
 	ADDQ      DI, SI
 	ADDQ      R14, R13
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_bwdscaledtanh_803
+	JLE       Gemm8x16_bwdscaledtanh_835
 	VMOVUPS.Z (R13), K1, Z0
 	VMOVUPS   128(SP), Z1
 	VSUBPS    Z0, Z1, Z9
@@ -98938,46 +100324,46 @@ Gemm8x16_bnotscaledsigmoid_800:
 	VMULPS    Z9, Z7, Z7
 	VMOVUPS   Z7, K1, (SI)
 
-Gemm8x16_bwdscaledtanh_803:
-	JMP Gemm8x16_epidone_768
+Gemm8x16_bwdscaledtanh_835:
+	JMP Gemm8x16_epidone_800
 
-Gemm8x16_bnotscaledtanh_802:
-Gemm8x16_store_765:
+Gemm8x16_bnotscaledtanh_834:
+Gemm8x16_store_797:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_storerows_804
+	JLE     Gemm8x16_storerows_836
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_storerows_804
+	JLE     Gemm8x16_storerows_836
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_storerows_804
+	JLE     Gemm8x16_storerows_836
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_storerows_804
+	JLE     Gemm8x16_storerows_836
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_storerows_804
+	JLE     Gemm8x16_storerows_836
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_storerows_804
+	JLE     Gemm8x16_storerows_836
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_storerows_804
+	JLE     Gemm8x16_storerows_836
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_storerows_804:
-Gemm8x16_epidone_768:
+Gemm8x16_storerows_836:
+Gemm8x16_epidone_800:
 Gemm8x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000020, SI, SI
@@ -98992,7 +100378,7 @@ Gemm8x16_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm8x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm8x16_copyrow_805
+	JZ         Gemm8x16_copyrow_837
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -99015,15 +100401,15 @@ Gemm8x16_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000003, R11
-	JNZ        Gemm8x16_copied_806
+	JNZ        Gemm8x16_copied_838
 	MOVQ       R9, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x000000c0, R12
-	JMP        Gemm8x16_copied_806
+	JMP        Gemm8x16_copied_838
 
-Gemm8x16_copyrow_805:
+Gemm8x16_copyrow_837:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -99031,7 +100417,7 @@ Gemm8x16_copyrow_805:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm8x16_copied_806:
+Gemm8x16_copied_838:
 	JMP Gemm8x16_copytail
 
 Gemm8x16_done:
