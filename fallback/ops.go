@@ -46,11 +46,6 @@ func roundsTwice(s float64) bool {
 	return u&(1<<29-1) == 1<<28 || (u>>52)&0x7ff-1 < 0x380
 }
 
-// notFinite reports whether x is an infinity or a NaN: the generated
-// kernels flag a product by 2^k that overflowed, which the fused operation
-// would not have rounded.
-func notFinite(x float32) bool { return bits(x)&^(1<<31) >= 0x7f800000 }
-
 // fma32 returns a·b + c rounded once to float32, as a fused multiply-add
 // instruction computes it.
 func fma32(a, b, c float32) float32 {

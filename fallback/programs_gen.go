@@ -928,22 +928,22 @@ func sigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 // tanhForwardLane is tanhForward on one lane.
 func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x3f800000) // 1
-	// tanh: z = max(-2|x|, -20)
+	// tanh: e^z for z = 2·max(-|x|, -10)
 	v2 := math.Float32frombits(0x80000000) // -0
 	v3 := fromBits(bits(v0) | bits(v2))
-	v4 := float32(v3 + v3)
-	v5 := math.Float32frombits(0xc1a00000) // -20
-	v6 := pick(v4 > v5, v4, v5)
-	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-	v7 := math.Float32frombits(0x3fb8aa3b) // 1.442695
-	v8 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
-	v9 := fma32(v6, v7, v8)
+	v4 := math.Float32frombits(0xc1200000) // -10
+	v5 := pick(v3 > v4, v3, v4)
+	// exp: k = 2h·log2e + magic holds n = round(2h/ln2) + 127
+	v6 := math.Float32frombits(0x4038aa3b) // 2.88539
+	v7 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	v8 := fma32(v5, v6, v7)
+	v9 := float32(v5 + v5)
 	// s = 2^n
-	v10 := fromBits(bits(v9) << 23)
-	v11 := float32(v9 - v8)
+	v10 := fromBits(bits(v8) << 23)
+	v11 := float32(v8 - v7)
 	// t = z - n·ln2 (+ lo)
 	v12 := math.Float32frombits(0x3f317218) // 0.6931472
-	v13 := fma32(-v11, v12, v6)
+	v13 := fma32(-v11, v12, v9)
 	// q(t), (e^t - 1 - t)/t²
 	v14 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 	v15 := math.Float32frombits(0x3c091cf1) // 0.008368717
@@ -954,37 +954,36 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v20 := fma32(v18, v13, v19)
 	v21 := math.Float32frombits(0x3efffffe) // 0.49999994
 	v22 := fma32(v20, v13, v21)
-	v23 := float32(v13 * v22)
-	v24 := float32(v13 * v10)
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v25 := fma32(v24, v23, v24)
-	v26 := float32(v10 + v25)
-	// 1 - 2·e/(1 + e)
-	v27 := float32(v26 + v1)
-	v28 := float32(v26 / v27)
-	v29 := math.Float32frombits(0x40000000) // 2
-	v30 := fma32(-v28, v29, v1)
+	v23 := float32(v13 * v10)
+	// e^z = ts·(t·q) + (s + ts)
+	v24 := float32(v13 * v22)
+	v25 := float32(v10 + v23)
+	v26 := fma32(v23, v24, v25)
+	// (1 - e)/(1 + e)
+	v27 := float32(v1 - v26)
+	v28 := float32(v26 + v1)
+	v29 := float32(v27 / v28)
 	// x + x³·p(x²)
-	v31 := float32(v0 * v0)
-	v32 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-	v33 := math.Float32frombits(0x3ca9134f) // 0.02063909
-	v34 := fma32(v32, v31, v33)
-	v35 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-	v36 := fma32(v34, v31, v35)
-	v37 := math.Float32frombits(0x3e088393) // 0.13331442
-	v38 := fma32(v36, v31, v37)
-	v39 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-	v40 := fma32(v38, v31, v39)
-	v41 := float32(v0 * v31)
-	v42 := fma32(v41, v40, v0)
-	v43 := fromBits(bits(v0) &^ bits(v2))
-	v44 := math.Float32frombits(0x3f200000) // 0.625
-	v45 := lanemask(v43 >= v44)
-	v46 := fromBits(bits(v30)&v45 | bits(v42)&^v45)
+	v30 := float32(v0 * v0)
+	v31 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+	v32 := math.Float32frombits(0x3ca9134f) // 0.02063909
+	v33 := fma32(v31, v30, v32)
+	v34 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+	v35 := fma32(v33, v30, v34)
+	v36 := math.Float32frombits(0x3e088393) // 0.13331442
+	v37 := fma32(v35, v30, v36)
+	v38 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+	v39 := fma32(v37, v30, v38)
+	v40 := float32(v0 * v30)
+	v41 := fma32(v40, v39, v0)
+	v42 := fromBits(bits(v0) &^ bits(v2))
+	v43 := math.Float32frombits(0x3f200000) // 0.625
+	v44 := lanemask(v42 >= v43)
+	v45 := fromBits(bits(v29)&v44 | bits(v41)&^v44)
 	// the sign of x, last: tanh(-0) = -0
-	v47 := fromBits(bits(v0) & bits(v2))
-	v48 := fromBits(bits(v46) | bits(v47))
-	return v48
+	v46 := fromBits(bits(v0) & bits(v2))
+	v47 := fromBits(bits(v45) | bits(v46))
+	return v47
 }
 
 // tanhForward computes dst[i] = tanh(x[i]).
@@ -1000,74 +999,74 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v0_2 := x[2]
 		v0_3 := x[3]
 		v1 := math.Float32frombits(0x3f800000) // 1
-		// tanh: z = max(-2|x|, -20)
+		// tanh: e^z for z = 2·max(-|x|, -10)
 		v2 := math.Float32frombits(0x80000000) // -0
 		v3_0 := fromBits(bits(v0_0) | bits(v2))
 		v3_1 := fromBits(bits(v0_1) | bits(v2))
 		v3_2 := fromBits(bits(v0_2) | bits(v2))
 		v3_3 := fromBits(bits(v0_3) | bits(v2))
-		v4_0 := float32(v3_0 + v3_0)
-		v4_1 := float32(v3_1 + v3_1)
-		v4_2 := float32(v3_2 + v3_2)
-		v4_3 := float32(v3_3 + v3_3)
-		v5 := math.Float32frombits(0xc1a00000) // -20
-		v6_0 := pick(v4_0 > v5, v4_0, v5)
-		v6_1 := pick(v4_1 > v5, v4_1, v5)
-		v6_2 := pick(v4_2 > v5, v4_2, v5)
-		v6_3 := pick(v4_3 > v5, v4_3, v5)
-		// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-		v7 := math.Float32frombits(0x3fb8aa3b) // 1.442695
-		v8 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
-		s9_0 := float64(v6_0)*float64(v7) + float64(v8)
-		v9_0 := float32(s9_0)
-		if roundsTwice(s9_0) {
-			v9_0 = fma32(v6_0, v7, v8)
+		v4 := math.Float32frombits(0xc1200000) // -10
+		v5_0 := pick(v3_0 > v4, v3_0, v4)
+		v5_1 := pick(v3_1 > v4, v3_1, v4)
+		v5_2 := pick(v3_2 > v4, v3_2, v4)
+		v5_3 := pick(v3_3 > v4, v3_3, v4)
+		// exp: k = 2h·log2e + magic holds n = round(2h/ln2) + 127
+		v6 := math.Float32frombits(0x4038aa3b) // 2.88539
+		v7 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		s8_0 := float64(v5_0)*float64(v6) + float64(v7)
+		v8_0 := float32(s8_0)
+		if roundsTwice(s8_0) {
+			v8_0 = fma32(v5_0, v6, v7)
 		}
-		s9_1 := float64(v6_1)*float64(v7) + float64(v8)
-		v9_1 := float32(s9_1)
-		if roundsTwice(s9_1) {
-			v9_1 = fma32(v6_1, v7, v8)
+		s8_1 := float64(v5_1)*float64(v6) + float64(v7)
+		v8_1 := float32(s8_1)
+		if roundsTwice(s8_1) {
+			v8_1 = fma32(v5_1, v6, v7)
 		}
-		s9_2 := float64(v6_2)*float64(v7) + float64(v8)
-		v9_2 := float32(s9_2)
-		if roundsTwice(s9_2) {
-			v9_2 = fma32(v6_2, v7, v8)
+		s8_2 := float64(v5_2)*float64(v6) + float64(v7)
+		v8_2 := float32(s8_2)
+		if roundsTwice(s8_2) {
+			v8_2 = fma32(v5_2, v6, v7)
 		}
-		s9_3 := float64(v6_3)*float64(v7) + float64(v8)
-		v9_3 := float32(s9_3)
-		if roundsTwice(s9_3) {
-			v9_3 = fma32(v6_3, v7, v8)
+		s8_3 := float64(v5_3)*float64(v6) + float64(v7)
+		v8_3 := float32(s8_3)
+		if roundsTwice(s8_3) {
+			v8_3 = fma32(v5_3, v6, v7)
 		}
+		v9_0 := float32(v5_0 + v5_0)
+		v9_1 := float32(v5_1 + v5_1)
+		v9_2 := float32(v5_2 + v5_2)
+		v9_3 := float32(v5_3 + v5_3)
 		// s = 2^n
-		v10_0 := fromBits(bits(v9_0) << 23)
-		v10_1 := fromBits(bits(v9_1) << 23)
-		v10_2 := fromBits(bits(v9_2) << 23)
-		v10_3 := fromBits(bits(v9_3) << 23)
-		v11_0 := float32(v9_0 - v8)
-		v11_1 := float32(v9_1 - v8)
-		v11_2 := float32(v9_2 - v8)
-		v11_3 := float32(v9_3 - v8)
+		v10_0 := fromBits(bits(v8_0) << 23)
+		v10_1 := fromBits(bits(v8_1) << 23)
+		v10_2 := fromBits(bits(v8_2) << 23)
+		v10_3 := fromBits(bits(v8_3) << 23)
+		v11_0 := float32(v8_0 - v7)
+		v11_1 := float32(v8_1 - v7)
+		v11_2 := float32(v8_2 - v7)
+		v11_3 := float32(v8_3 - v7)
 		// t = z - n·ln2 (+ lo)
 		v12 := math.Float32frombits(0x3f317218) // 0.6931472
-		s13_0 := float64(-v11_0)*float64(v12) + float64(v6_0)
+		s13_0 := float64(-v11_0)*float64(v12) + float64(v9_0)
 		v13_0 := float32(s13_0)
 		if roundsTwice(s13_0) {
-			v13_0 = fma32(-v11_0, v12, v6_0)
+			v13_0 = fma32(-v11_0, v12, v9_0)
 		}
-		s13_1 := float64(-v11_1)*float64(v12) + float64(v6_1)
+		s13_1 := float64(-v11_1)*float64(v12) + float64(v9_1)
 		v13_1 := float32(s13_1)
 		if roundsTwice(s13_1) {
-			v13_1 = fma32(-v11_1, v12, v6_1)
+			v13_1 = fma32(-v11_1, v12, v9_1)
 		}
-		s13_2 := float64(-v11_2)*float64(v12) + float64(v6_2)
+		s13_2 := float64(-v11_2)*float64(v12) + float64(v9_2)
 		v13_2 := float32(s13_2)
 		if roundsTwice(s13_2) {
-			v13_2 = fma32(-v11_2, v12, v6_2)
+			v13_2 = fma32(-v11_2, v12, v9_2)
 		}
-		s13_3 := float64(-v11_3)*float64(v12) + float64(v6_3)
+		s13_3 := float64(-v11_3)*float64(v12) + float64(v9_3)
 		v13_3 := float32(s13_3)
 		if roundsTwice(s13_3) {
-			v13_3 = fma32(-v11_3, v12, v6_3)
+			v13_3 = fma32(-v11_3, v12, v9_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
 		v14 := math.Float32frombits(0x3ab5121a) // 0.0013814599
@@ -1155,209 +1154,192 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s22_3) {
 			v22_3 = fma32(v20_3, v13_3, v21)
 		}
-		v23_0 := float32(v13_0 * v22_0)
-		v23_1 := float32(v13_1 * v22_1)
-		v23_2 := float32(v13_2 * v22_2)
-		v23_3 := float32(v13_3 * v22_3)
-		v24_0 := float32(v13_0 * v10_0)
-		v24_1 := float32(v13_1 * v10_1)
-		v24_2 := float32(v13_2 * v10_2)
-		v24_3 := float32(v13_3 * v10_3)
-		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s25_0 := float64(v24_0)*float64(v23_0) + float64(v24_0)
-		v25_0 := float32(s25_0)
-		if roundsTwice(s25_0) {
-			v25_0 = fma32(v24_0, v23_0, v24_0)
+		v23_0 := float32(v13_0 * v10_0)
+		v23_1 := float32(v13_1 * v10_1)
+		v23_2 := float32(v13_2 * v10_2)
+		v23_3 := float32(v13_3 * v10_3)
+		// e^z = ts·(t·q) + (s + ts)
+		v24_0 := float32(v13_0 * v22_0)
+		v24_1 := float32(v13_1 * v22_1)
+		v24_2 := float32(v13_2 * v22_2)
+		v24_3 := float32(v13_3 * v22_3)
+		v25_0 := float32(v10_0 + v23_0)
+		v25_1 := float32(v10_1 + v23_1)
+		v25_2 := float32(v10_2 + v23_2)
+		v25_3 := float32(v10_3 + v23_3)
+		s26_0 := float64(v23_0)*float64(v24_0) + float64(v25_0)
+		v26_0 := float32(s26_0)
+		if roundsTwice(s26_0) {
+			v26_0 = fma32(v23_0, v24_0, v25_0)
 		}
-		s25_1 := float64(v24_1)*float64(v23_1) + float64(v24_1)
-		v25_1 := float32(s25_1)
-		if roundsTwice(s25_1) {
-			v25_1 = fma32(v24_1, v23_1, v24_1)
+		s26_1 := float64(v23_1)*float64(v24_1) + float64(v25_1)
+		v26_1 := float32(s26_1)
+		if roundsTwice(s26_1) {
+			v26_1 = fma32(v23_1, v24_1, v25_1)
 		}
-		s25_2 := float64(v24_2)*float64(v23_2) + float64(v24_2)
-		v25_2 := float32(s25_2)
-		if roundsTwice(s25_2) {
-			v25_2 = fma32(v24_2, v23_2, v24_2)
+		s26_2 := float64(v23_2)*float64(v24_2) + float64(v25_2)
+		v26_2 := float32(s26_2)
+		if roundsTwice(s26_2) {
+			v26_2 = fma32(v23_2, v24_2, v25_2)
 		}
-		s25_3 := float64(v24_3)*float64(v23_3) + float64(v24_3)
-		v25_3 := float32(s25_3)
-		if roundsTwice(s25_3) {
-			v25_3 = fma32(v24_3, v23_3, v24_3)
+		s26_3 := float64(v23_3)*float64(v24_3) + float64(v25_3)
+		v26_3 := float32(s26_3)
+		if roundsTwice(s26_3) {
+			v26_3 = fma32(v23_3, v24_3, v25_3)
 		}
-		v26_0 := float32(v10_0 + v25_0)
-		v26_1 := float32(v10_1 + v25_1)
-		v26_2 := float32(v10_2 + v25_2)
-		v26_3 := float32(v10_3 + v25_3)
-		// 1 - 2·e/(1 + e)
-		v27_0 := float32(v26_0 + v1)
-		v27_1 := float32(v26_1 + v1)
-		v27_2 := float32(v26_2 + v1)
-		v27_3 := float32(v26_3 + v1)
-		v28_0 := float32(v26_0 / v27_0)
-		v28_1 := float32(v26_1 / v27_1)
-		v28_2 := float32(v26_2 / v27_2)
-		v28_3 := float32(v26_3 / v27_3)
-		v29 := math.Float32frombits(0x40000000) // 2
-		p30_0 := -v28_0 * v29
-		v30_0 := float32(p30_0 + v1)
-		if notFinite(p30_0) {
-			v30_0 = fma32(-v28_0, v29, v1)
-		}
-		p30_1 := -v28_1 * v29
-		v30_1 := float32(p30_1 + v1)
-		if notFinite(p30_1) {
-			v30_1 = fma32(-v28_1, v29, v1)
-		}
-		p30_2 := -v28_2 * v29
-		v30_2 := float32(p30_2 + v1)
-		if notFinite(p30_2) {
-			v30_2 = fma32(-v28_2, v29, v1)
-		}
-		p30_3 := -v28_3 * v29
-		v30_3 := float32(p30_3 + v1)
-		if notFinite(p30_3) {
-			v30_3 = fma32(-v28_3, v29, v1)
-		}
+		// (1 - e)/(1 + e)
+		v27_0 := float32(v1 - v26_0)
+		v27_1 := float32(v1 - v26_1)
+		v27_2 := float32(v1 - v26_2)
+		v27_3 := float32(v1 - v26_3)
+		v28_0 := float32(v26_0 + v1)
+		v28_1 := float32(v26_1 + v1)
+		v28_2 := float32(v26_2 + v1)
+		v28_3 := float32(v26_3 + v1)
+		v29_0 := float32(v27_0 / v28_0)
+		v29_1 := float32(v27_1 / v28_1)
+		v29_2 := float32(v27_2 / v28_2)
+		v29_3 := float32(v27_3 / v28_3)
 		// x + x³·p(x²)
-		v31_0 := float32(v0_0 * v0_0)
-		v31_1 := float32(v0_1 * v0_1)
-		v31_2 := float32(v0_2 * v0_2)
-		v31_3 := float32(v0_3 * v0_3)
-		v32 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-		v33 := math.Float32frombits(0x3ca9134f) // 0.02063909
-		s34_0 := float64(v32)*float64(v31_0) + float64(v33)
-		v34_0 := float32(s34_0)
-		if roundsTwice(s34_0) {
-			v34_0 = fma32(v32, v31_0, v33)
+		v30_0 := float32(v0_0 * v0_0)
+		v30_1 := float32(v0_1 * v0_1)
+		v30_2 := float32(v0_2 * v0_2)
+		v30_3 := float32(v0_3 * v0_3)
+		v31 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+		v32 := math.Float32frombits(0x3ca9134f) // 0.02063909
+		s33_0 := float64(v31)*float64(v30_0) + float64(v32)
+		v33_0 := float32(s33_0)
+		if roundsTwice(s33_0) {
+			v33_0 = fma32(v31, v30_0, v32)
 		}
-		s34_1 := float64(v32)*float64(v31_1) + float64(v33)
-		v34_1 := float32(s34_1)
-		if roundsTwice(s34_1) {
-			v34_1 = fma32(v32, v31_1, v33)
+		s33_1 := float64(v31)*float64(v30_1) + float64(v32)
+		v33_1 := float32(s33_1)
+		if roundsTwice(s33_1) {
+			v33_1 = fma32(v31, v30_1, v32)
 		}
-		s34_2 := float64(v32)*float64(v31_2) + float64(v33)
-		v34_2 := float32(s34_2)
-		if roundsTwice(s34_2) {
-			v34_2 = fma32(v32, v31_2, v33)
+		s33_2 := float64(v31)*float64(v30_2) + float64(v32)
+		v33_2 := float32(s33_2)
+		if roundsTwice(s33_2) {
+			v33_2 = fma32(v31, v30_2, v32)
 		}
-		s34_3 := float64(v32)*float64(v31_3) + float64(v33)
-		v34_3 := float32(s34_3)
-		if roundsTwice(s34_3) {
-			v34_3 = fma32(v32, v31_3, v33)
+		s33_3 := float64(v31)*float64(v30_3) + float64(v32)
+		v33_3 := float32(s33_3)
+		if roundsTwice(s33_3) {
+			v33_3 = fma32(v31, v30_3, v32)
 		}
-		v35 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-		s36_0 := float64(v34_0)*float64(v31_0) + float64(v35)
-		v36_0 := float32(s36_0)
-		if roundsTwice(s36_0) {
-			v36_0 = fma32(v34_0, v31_0, v35)
+		v34 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+		s35_0 := float64(v33_0)*float64(v30_0) + float64(v34)
+		v35_0 := float32(s35_0)
+		if roundsTwice(s35_0) {
+			v35_0 = fma32(v33_0, v30_0, v34)
 		}
-		s36_1 := float64(v34_1)*float64(v31_1) + float64(v35)
-		v36_1 := float32(s36_1)
-		if roundsTwice(s36_1) {
-			v36_1 = fma32(v34_1, v31_1, v35)
+		s35_1 := float64(v33_1)*float64(v30_1) + float64(v34)
+		v35_1 := float32(s35_1)
+		if roundsTwice(s35_1) {
+			v35_1 = fma32(v33_1, v30_1, v34)
 		}
-		s36_2 := float64(v34_2)*float64(v31_2) + float64(v35)
-		v36_2 := float32(s36_2)
-		if roundsTwice(s36_2) {
-			v36_2 = fma32(v34_2, v31_2, v35)
+		s35_2 := float64(v33_2)*float64(v30_2) + float64(v34)
+		v35_2 := float32(s35_2)
+		if roundsTwice(s35_2) {
+			v35_2 = fma32(v33_2, v30_2, v34)
 		}
-		s36_3 := float64(v34_3)*float64(v31_3) + float64(v35)
-		v36_3 := float32(s36_3)
-		if roundsTwice(s36_3) {
-			v36_3 = fma32(v34_3, v31_3, v35)
+		s35_3 := float64(v33_3)*float64(v30_3) + float64(v34)
+		v35_3 := float32(s35_3)
+		if roundsTwice(s35_3) {
+			v35_3 = fma32(v33_3, v30_3, v34)
 		}
-		v37 := math.Float32frombits(0x3e088393) // 0.13331442
-		s38_0 := float64(v36_0)*float64(v31_0) + float64(v37)
-		v38_0 := float32(s38_0)
-		if roundsTwice(s38_0) {
-			v38_0 = fma32(v36_0, v31_0, v37)
+		v36 := math.Float32frombits(0x3e088393) // 0.13331442
+		s37_0 := float64(v35_0)*float64(v30_0) + float64(v36)
+		v37_0 := float32(s37_0)
+		if roundsTwice(s37_0) {
+			v37_0 = fma32(v35_0, v30_0, v36)
 		}
-		s38_1 := float64(v36_1)*float64(v31_1) + float64(v37)
-		v38_1 := float32(s38_1)
-		if roundsTwice(s38_1) {
-			v38_1 = fma32(v36_1, v31_1, v37)
+		s37_1 := float64(v35_1)*float64(v30_1) + float64(v36)
+		v37_1 := float32(s37_1)
+		if roundsTwice(s37_1) {
+			v37_1 = fma32(v35_1, v30_1, v36)
 		}
-		s38_2 := float64(v36_2)*float64(v31_2) + float64(v37)
-		v38_2 := float32(s38_2)
-		if roundsTwice(s38_2) {
-			v38_2 = fma32(v36_2, v31_2, v37)
+		s37_2 := float64(v35_2)*float64(v30_2) + float64(v36)
+		v37_2 := float32(s37_2)
+		if roundsTwice(s37_2) {
+			v37_2 = fma32(v35_2, v30_2, v36)
 		}
-		s38_3 := float64(v36_3)*float64(v31_3) + float64(v37)
-		v38_3 := float32(s38_3)
-		if roundsTwice(s38_3) {
-			v38_3 = fma32(v36_3, v31_3, v37)
+		s37_3 := float64(v35_3)*float64(v30_3) + float64(v36)
+		v37_3 := float32(s37_3)
+		if roundsTwice(s37_3) {
+			v37_3 = fma32(v35_3, v30_3, v36)
 		}
-		v39 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-		s40_0 := float64(v38_0)*float64(v31_0) + float64(v39)
-		v40_0 := float32(s40_0)
-		if roundsTwice(s40_0) {
-			v40_0 = fma32(v38_0, v31_0, v39)
+		v38 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+		s39_0 := float64(v37_0)*float64(v30_0) + float64(v38)
+		v39_0 := float32(s39_0)
+		if roundsTwice(s39_0) {
+			v39_0 = fma32(v37_0, v30_0, v38)
 		}
-		s40_1 := float64(v38_1)*float64(v31_1) + float64(v39)
-		v40_1 := float32(s40_1)
-		if roundsTwice(s40_1) {
-			v40_1 = fma32(v38_1, v31_1, v39)
+		s39_1 := float64(v37_1)*float64(v30_1) + float64(v38)
+		v39_1 := float32(s39_1)
+		if roundsTwice(s39_1) {
+			v39_1 = fma32(v37_1, v30_1, v38)
 		}
-		s40_2 := float64(v38_2)*float64(v31_2) + float64(v39)
-		v40_2 := float32(s40_2)
-		if roundsTwice(s40_2) {
-			v40_2 = fma32(v38_2, v31_2, v39)
+		s39_2 := float64(v37_2)*float64(v30_2) + float64(v38)
+		v39_2 := float32(s39_2)
+		if roundsTwice(s39_2) {
+			v39_2 = fma32(v37_2, v30_2, v38)
 		}
-		s40_3 := float64(v38_3)*float64(v31_3) + float64(v39)
-		v40_3 := float32(s40_3)
-		if roundsTwice(s40_3) {
-			v40_3 = fma32(v38_3, v31_3, v39)
+		s39_3 := float64(v37_3)*float64(v30_3) + float64(v38)
+		v39_3 := float32(s39_3)
+		if roundsTwice(s39_3) {
+			v39_3 = fma32(v37_3, v30_3, v38)
 		}
-		v41_0 := float32(v0_0 * v31_0)
-		v41_1 := float32(v0_1 * v31_1)
-		v41_2 := float32(v0_2 * v31_2)
-		v41_3 := float32(v0_3 * v31_3)
-		s42_0 := float64(v41_0)*float64(v40_0) + float64(v0_0)
-		v42_0 := float32(s42_0)
-		if roundsTwice(s42_0) {
-			v42_0 = fma32(v41_0, v40_0, v0_0)
+		v40_0 := float32(v0_0 * v30_0)
+		v40_1 := float32(v0_1 * v30_1)
+		v40_2 := float32(v0_2 * v30_2)
+		v40_3 := float32(v0_3 * v30_3)
+		s41_0 := float64(v40_0)*float64(v39_0) + float64(v0_0)
+		v41_0 := float32(s41_0)
+		if roundsTwice(s41_0) {
+			v41_0 = fma32(v40_0, v39_0, v0_0)
 		}
-		s42_1 := float64(v41_1)*float64(v40_1) + float64(v0_1)
-		v42_1 := float32(s42_1)
-		if roundsTwice(s42_1) {
-			v42_1 = fma32(v41_1, v40_1, v0_1)
+		s41_1 := float64(v40_1)*float64(v39_1) + float64(v0_1)
+		v41_1 := float32(s41_1)
+		if roundsTwice(s41_1) {
+			v41_1 = fma32(v40_1, v39_1, v0_1)
 		}
-		s42_2 := float64(v41_2)*float64(v40_2) + float64(v0_2)
-		v42_2 := float32(s42_2)
-		if roundsTwice(s42_2) {
-			v42_2 = fma32(v41_2, v40_2, v0_2)
+		s41_2 := float64(v40_2)*float64(v39_2) + float64(v0_2)
+		v41_2 := float32(s41_2)
+		if roundsTwice(s41_2) {
+			v41_2 = fma32(v40_2, v39_2, v0_2)
 		}
-		s42_3 := float64(v41_3)*float64(v40_3) + float64(v0_3)
-		v42_3 := float32(s42_3)
-		if roundsTwice(s42_3) {
-			v42_3 = fma32(v41_3, v40_3, v0_3)
+		s41_3 := float64(v40_3)*float64(v39_3) + float64(v0_3)
+		v41_3 := float32(s41_3)
+		if roundsTwice(s41_3) {
+			v41_3 = fma32(v40_3, v39_3, v0_3)
 		}
-		v43_0 := fromBits(bits(v0_0) &^ bits(v2))
-		v43_1 := fromBits(bits(v0_1) &^ bits(v2))
-		v43_2 := fromBits(bits(v0_2) &^ bits(v2))
-		v43_3 := fromBits(bits(v0_3) &^ bits(v2))
-		v44 := math.Float32frombits(0x3f200000) // 0.625
-		v45_0 := lanemask(v43_0 >= v44)
-		v45_1 := lanemask(v43_1 >= v44)
-		v45_2 := lanemask(v43_2 >= v44)
-		v45_3 := lanemask(v43_3 >= v44)
-		v46_0 := fromBits(bits(v30_0)&v45_0 | bits(v42_0)&^v45_0)
-		v46_1 := fromBits(bits(v30_1)&v45_1 | bits(v42_1)&^v45_1)
-		v46_2 := fromBits(bits(v30_2)&v45_2 | bits(v42_2)&^v45_2)
-		v46_3 := fromBits(bits(v30_3)&v45_3 | bits(v42_3)&^v45_3)
+		v42_0 := fromBits(bits(v0_0) &^ bits(v2))
+		v42_1 := fromBits(bits(v0_1) &^ bits(v2))
+		v42_2 := fromBits(bits(v0_2) &^ bits(v2))
+		v42_3 := fromBits(bits(v0_3) &^ bits(v2))
+		v43 := math.Float32frombits(0x3f200000) // 0.625
+		v44_0 := lanemask(v42_0 >= v43)
+		v44_1 := lanemask(v42_1 >= v43)
+		v44_2 := lanemask(v42_2 >= v43)
+		v44_3 := lanemask(v42_3 >= v43)
+		v45_0 := fromBits(bits(v29_0)&v44_0 | bits(v41_0)&^v44_0)
+		v45_1 := fromBits(bits(v29_1)&v44_1 | bits(v41_1)&^v44_1)
+		v45_2 := fromBits(bits(v29_2)&v44_2 | bits(v41_2)&^v44_2)
+		v45_3 := fromBits(bits(v29_3)&v44_3 | bits(v41_3)&^v44_3)
 		// the sign of x, last: tanh(-0) = -0
-		v47_0 := fromBits(bits(v0_0) & bits(v2))
-		v47_1 := fromBits(bits(v0_1) & bits(v2))
-		v47_2 := fromBits(bits(v0_2) & bits(v2))
-		v47_3 := fromBits(bits(v0_3) & bits(v2))
-		v48_0 := fromBits(bits(v46_0) | bits(v47_0))
-		v48_1 := fromBits(bits(v46_1) | bits(v47_1))
-		v48_2 := fromBits(bits(v46_2) | bits(v47_2))
-		v48_3 := fromBits(bits(v46_3) | bits(v47_3))
-		dst[0] = v48_0
-		dst[1] = v48_1
-		dst[2] = v48_2
-		dst[3] = v48_3
+		v46_0 := fromBits(bits(v0_0) & bits(v2))
+		v46_1 := fromBits(bits(v0_1) & bits(v2))
+		v46_2 := fromBits(bits(v0_2) & bits(v2))
+		v46_3 := fromBits(bits(v0_3) & bits(v2))
+		v47_0 := fromBits(bits(v45_0) | bits(v46_0))
+		v47_1 := fromBits(bits(v45_1) | bits(v46_1))
+		v47_2 := fromBits(bits(v45_2) | bits(v46_2))
+		v47_3 := fromBits(bits(v45_3) | bits(v46_3))
+		dst[0] = v47_0
+		dst[1] = v47_1
+		dst[2] = v47_2
+		dst[3] = v47_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = tanhForwardLane(x[i], p)

@@ -8,7 +8,7 @@ import (
 
 // TestLoopsMatchLanes checks the fast form of every generated activation
 // kernel, which takes the float64 route for its fused multiply-adds and
-// fma32 only where roundsTwice or notFinite say so, against its Lane
+// fma32 only where roundsTwice says so, against its Lane
 // function, which rounds every fused multiply-add by fma32 (itself checked
 // against an exact sum by TestFMA32): a slice shorter than a group of lanes
 // runs the Lane function alone. The inputs are normal samples of three

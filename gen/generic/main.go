@@ -154,7 +154,7 @@ func outList(p *desc.Program) string {
 
 // body writes the operations of p after its inputs v0... are defined; in
 // the loop form (fast) fused multiply-adds go through float64, and through
-// fma32 where roundsTwice (or notFinite, for a product by 2^k) says so.
+// fma32 where roundsTwice says so.
 func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 	lanes := []string{""}
 	if fast {
@@ -212,17 +212,6 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 					e = fmt.Sprintf("fma32(%s, %s, %s)", x, b, c)
 					break
 				}
-				if pow2(p, op.Args[0]) || pow2(p, op.Args[1]) {
-					// A product by 2^k (k >= 0) is exact unless it
-					// overflows, so one float32 addition rounds the sum
-					// as the fused operation does; the float64 route
-					// would take its many exact halfway sums (1 - 2q) for
-					// possible double roundings.
-					fmt.Fprintf(w, "\tp%d%s := %s * %s\n", i, l, x, b)
-					fmt.Fprintf(w, "\t%s := float32(p%d%s + %s)\n", d, i, l, c)
-					fmt.Fprintf(w, "\tif notFinite(p%d%s) {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
-					continue
-				}
 				fmt.Fprintf(w, "\ts%d%s := float64(%s)*float64(%s) + float64(%s)\n", i, l, x, b, c)
 				fmt.Fprintf(w, "\t%s := float32(s%d%s)\n", d, i, l)
 				fmt.Fprintf(w, "\tif roundsTwice(s%d%s) {\n\t\t%s = fma32(%s, %s, %s)\n\t}\n", i, l, d, x, b, c)
@@ -254,12 +243,6 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 			fmt.Fprintf(w, "\t%s := %s\n", d, e)
 		}
 	}
-}
-
-// pow2 reports whether v is a constant 2^k with k >= 0.
-func pow2(p *desc.Program, v desc.Value) bool {
-	op := p.Ops[v]
-	return op.Kind == desc.Const && op.Imm&0x807fffff == 0 && op.Imm>>23 >= 127 && op.Imm>>23 < 255
 }
 
 func contains(s []string, x string) bool {

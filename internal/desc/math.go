@@ -5,7 +5,7 @@ package desc
 // constant; p6: a degree-6 polynomial for e^t; div: a true division):
 //
 //	sigmoid  rr2_p6_div          e = e^-|x|, (x < 0 ? e : 1)/(1 + e), corrected for the rounding of 1 + e
-//	tanh     p11_rr1_p6_div      x + x³·P(x²) for |x| < 0.625, else 1 - 2e/(1 + e) with e = e^-2|x|
+//	tanh     p11_rr1_p6_div      x + x³·P(x²) for |x| < 0.625, else (1 - e)/(1 + e) with e = e^-2|x|
 //	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
 // The scaled forms run the same algorithms on z = slope·x carried as the
@@ -25,6 +25,7 @@ const (
 	// biased exponent of 2^n, for |n| < 2^22.
 	ExpMagic = 0x4b40007f
 	Log2e    = 0x3fb8aa3b // log2(e)
+	Log2e2   = 0x4038aa3b // 2·log2(e)
 	// Ln2Hi is ln 2 rounded to 16 significant bits, so n·Ln2Hi is exact for
 	// |n| < 2^8 and z - n·Ln2Hi is exact; Ln2Lo is ln 2 - Ln2Hi.
 	Ln2Hi = 0x3f317200
@@ -36,12 +37,14 @@ const (
 	// e^z is below the smallest normal float32 and the sigmoid flushes e to
 	// 0 (the exact result is below 2^-126 or rounds to 1).
 	SigmoidCutoff = 0xc2aeac50
-	// TanhClamp (-20) bounds -2|x|: tanh(10) rounds to 1.
-	TanhClamp = 0xc1a00000
+	// TanhClamp (-20) bounds -2|x|: tanh(10) rounds to 1; TanhClampHalf
+	// (-10) bounds -|x|.
+	TanhClamp     = 0xc1a00000
+	TanhClampHalf = 0xc1200000
 	// ELUClamp (-17.5) bounds x for expm1: below it expm1 rounds to -1.
 	ELUClamp = 0xc18c0000
 	// TanhSplit (0.625) is where tanh leaves its polynomial: from there on
-	// tanh(x) > 0.55 and 1 - 2e/(1+e) has no harmful cancellation.
+	// tanh(x) > 0.55 and (1 - e)/(1 + e) has no harmful cancellation.
 	TanhSplit = 0x3f200000
 
 	signBit = 0x80000000
@@ -83,29 +86,56 @@ func expPartsLo(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo,
 // steps.)
 func expPartsAbs(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, true) }
 
+// expAbsTwice returns e^(2h) for -10 <= h <= 0 (or NaN), for tanh's exp
+// branch, by the one-step reduction of expPartsAbs, with two changes that
+// shorten the dependency chain:
+//
+//   - k = h·(2·log2e) + magic is z·log2e + magic for z = 2h (both products
+//     exact scalings), so the doubling runs beside the chain to k;
+//   - e^z = ts·(t·q) + (s + ts), with s + ts formed beside the polynomial
+//     instead of s + m after it. That rounding adds at most half an ULP of
+//     e^z, and tanh's exp branch, with e^z <= 0.287 and results >= 0.55,
+//     passes at most 0.15 ULP of its result on.
+func expAbsTwice(b *Builder, h Value) Value {
+	b.Note("exp: k = 2h·log2e + magic holds n = round(2h/ln2) + 127")
+	k := b.FMA(h, b.Bits(Log2e2), b.Bits(ExpMagic))
+	s, t := expReduce(b, b.Add(h, h), k, noValue, true)
+	b.Note("q(t), (e^t - 1 - t)/t²")
+	q := Horner(b, t, ExpPoly)
+	ts := b.Mul(t, s)
+	b.Note("e^z = ts·(t·q) + (s + ts)")
+	return b.FMA(ts, b.Mul(t, q), b.Add(s, ts))
+}
+
 // expCore is the exp core of expPartsLo, and of expPartsAbs with oneStep.
 func expCore(b *Builder, z, lo Value, oneStep bool) (s, m Value) {
 	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
-	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
+	s, t := expReduce(b, z, b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic)), lo, oneStep)
+	return expPoly(b, t, s)
+}
+
+// expReduce returns, from z (+ lo) and k = z·log2e + magic, the scale
+// s = 2^n and the reduced argument t of the exp core.
+func expReduce(b *Builder, z, k, lo Value, oneStep bool) (s, t Value) {
 	b.Note("s = 2^n")
 	s = b.Shl(k, 23)
 	n := b.Sub(k, b.Bits(ExpMagic))
 	if oneStep {
 		b.Note("t = z - n·ln2 (+ lo)")
-		t := b.FNMA(n, b.Bits(Ln2), z)
+		t = b.FNMA(n, b.Bits(Ln2), z)
 		if lo != noValue {
 			t = b.Add(t, lo)
 		}
-		return expPoly(b, t, s)
+		return s, t
 	}
 	b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
-	t := b.FNMA(n, b.Bits(Ln2Hi), z)
+	t = b.FNMA(n, b.Bits(Ln2Hi), z)
 	if lo == noValue {
 		t = b.FNMA(n, b.Bits(Ln2Lo), t)
 	} else {
 		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Lo), lo))
 	}
-	return expPoly(b, t, s)
+	return s, t
 }
 
 // expPoly returns s and m = s·(e^t - 1) for the reduced argument t.
@@ -149,20 +179,19 @@ func sigmoidOf(b *Builder, x, lo Value) *Program {
 }
 
 // tanh is sign(x)·tanh(|x|): the odd polynomial |x| + |x|³·p(x²) for
-// |x| < TanhSplit (no cancellation near 0), and 1 - 2e/(1 + e) with
-// e = e^-2|x| beyond, -2|x| clamped at TanhClamp. Both are computed and
-// one is selected; a NaN x makes the polynomial NaN, which GreaterEq does
-// not select away.
+// |x| < TanhSplit (no cancellation near 0), and (1 - e)/(1 + e) with
+// e = e^-2|x| beyond (e <= 0.287: 1 - e and 1 + e are rounded once each
+// and pass on at most 0.63 times the error of e), -|x| clamped at -10.
+// Both are computed and one is selected; a NaN x makes the polynomial NaN,
+// which GreaterEq does not select away.
 func tanh(b *Builder) *Program {
 	x := b.In(0)
 	one := b.F(1)
-	b.Note("tanh: z = max(-2|x|, -20)")
-	z := b.Or(x, b.Bits(signBit))
-	z = b.Max(b.Add(z, z), b.Bits(TanhClamp))
-	s, m := expPartsAbs(b, z, noValue)
-	e := b.Add(s, m)
-	b.Note("1 - 2·e/(1 + e)")
-	big := b.FNMA(b.Div(e, b.Add(e, one)), b.F(2), one)
+	b.Note("tanh: e^z for z = 2·max(-|x|, -10)")
+	h := b.Max(b.Or(x, b.Bits(signBit)), b.Bits(TanhClampHalf))
+	e := expAbsTwice(b, h)
+	b.Note("(1 - e)/(1 + e)")
+	big := b.Div(b.Sub(one, e), b.Add(e, one))
 	b.Note("x + x³·p(x²)")
 	u := b.Mul(x, x)
 	p := Horner(b, u, TanhPoly)

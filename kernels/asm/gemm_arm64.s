@@ -676,11 +676,11 @@ ftanh:
 	// Constants.
 	MOVW $0x80000000, R16
 	VDUP R16, V31.S4
-	MOVW $0xc1a00000, R16
+	MOVW $0xc1200000, R16
 	VDUP R16, V30.S4
 	MOVW $0x4b40007f, R16
 	VMOV R16, V29.S[0]
-	MOVW $0x3fb8aa3b, R16
+	MOVW $0x4038aa3b, R16
 	VMOV R16, V29.S[1]
 	MOVW $0x4b40007f, R16
 	VDUP R16, V28.S4
@@ -698,20 +698,16 @@ ftanh:
 	VMOV R16, V27.S[3]
 	MOVW $0x3f800000, R16
 	VDUP R16, V26.S4
-	MOVW $0x3f800000, R16
-	VMOV R16, V25.S[0]
-	MOVW $0x40000000, R16
-	VMOV R16, V25.S[1]
 	MOVW $0x3ca9134f, R16
-	VMOV R16, V25.S[2]
+	VMOV R16, V25.S[0]
 	MOVW $0xbbbaf0eb, R16
-	VMOV R16, V25.S[3]
+	VMOV R16, V25.S[1]
 	MOVW $0xbd5c1e2d, R16
-	VMOV R16, V24.S[0]
+	VMOV R16, V25.S[2]
 	MOVW $0x3e088393, R16
-	VMOV R16, V24.S[1]
+	VMOV R16, V25.S[3]
 	MOVW $0xbeaaaa99, R16
-	VMOV R16, V24.S[2]
+	VMOV R16, V24.S[0]
 	MOVW $0x3f200000, R16
 	VDUP R16, V23.S4
 	MOVD R4, R13
@@ -723,9 +719,6 @@ ftanhrow:
 	VORR V31.B16, V0.B16, V12.B16
 	VORR V31.B16, V1.B16, V13.B16
 	VORR V31.B16, V2.B16, V14.B16
-	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
-	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
-	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
 	WORD $0x4e3ec58c // fmaxnm v12.4s, v12.4s, v30.4s
 	WORD $0x4e3ec5ad // fmaxnm v13.4s, v13.4s, v30.4s
 	WORD $0x4e3ec5ce // fmaxnm v14.4s, v14.4s, v30.4s
@@ -735,6 +728,9 @@ ftanhrow:
 	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
 	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
 	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
+	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
+	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
+	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
 
 	// s = 2^n
 	VSHL $23, V9.S4, V6.S4
@@ -770,90 +766,87 @@ ftanhrow:
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
-	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
-	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
-	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
-	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
-	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
-	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x6e26dd89 // fmul v9.4s, v12.4s, v6.4s
+	WORD $0x6e27ddaa // fmul v10.4s, v13.4s, v7.4s
+	WORD $0x6e28ddcb // fmul v11.4s, v14.4s, v8.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V3.S4, V12.S4, V12.S4
-	VFMLA V4.S4, V13.S4, V13.S4
-	VFMLA V5.S4, V14.S4, V14.S4
-	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
-	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
-	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
+	// e^z = ts·(t·q) + (s + ts)
+	WORD $0x6e23dd8c // fmul v12.4s, v12.4s, v3.4s
+	WORD $0x6e24ddad // fmul v13.4s, v13.4s, v4.4s
+	WORD $0x6e25ddce // fmul v14.4s, v14.4s, v5.4s
+	WORD $0x4e29d4c6 // fadd v6.4s, v6.4s, v9.4s
+	WORD $0x4e2ad4e7 // fadd v7.4s, v7.4s, v10.4s
+	WORD $0x4e2bd508 // fadd v8.4s, v8.4s, v11.4s
+	VFMLA V12.S4, V9.S4, V6.S4
+	VFMLA V13.S4, V10.S4, V7.S4
+	VFMLA V14.S4, V11.S4, V8.S4
 
-	// 1 - 2·e/(1 + e)
-	WORD $0x4e3ad4cc // fadd v12.4s, v6.4s, v26.4s
-	WORD $0x4e3ad4ed // fadd v13.4s, v7.4s, v26.4s
-	WORD $0x4e3ad50e // fadd v14.4s, v8.4s, v26.4s
-	WORD $0x6e2cfcc6 // fdiv v6.4s, v6.4s, v12.4s
-	WORD $0x6e2dfce7 // fdiv v7.4s, v7.4s, v13.4s
-	WORD $0x6e2efd08 // fdiv v8.4s, v8.4s, v14.4s
-	VDUP V25.S[0], V12.S4
-	VDUP V25.S[0], V13.S4
-	VDUP V25.S[0], V14.S4
-	WORD $0x4fb950cc // fmls v12.4s, v6.4s, v25.s[1]
-	WORD $0x4fb950ed // fmls v13.4s, v7.4s, v25.s[1]
-	WORD $0x4fb9510e // fmls v14.4s, v8.4s, v25.s[1]
+	// (1 - e)/(1 + e)
+	WORD $0x4ea6d74c // fsub v12.4s, v26.4s, v6.4s
+	WORD $0x4ea7d74d // fsub v13.4s, v26.4s, v7.4s
+	WORD $0x4ea8d74e // fsub v14.4s, v26.4s, v8.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x4e3ad508 // fadd v8.4s, v8.4s, v26.4s
+	WORD $0x6e26fd8c // fdiv v12.4s, v12.4s, v6.4s
+	WORD $0x6e27fdad // fdiv v13.4s, v13.4s, v7.4s
+	WORD $0x6e28fdce // fdiv v14.4s, v14.4s, v8.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
 	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
 	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
+	VDUP V25.S[0], V9.S4
+	VDUP V25.S[0], V10.S4
+	VDUP V25.S[0], V11.S4
+	WORD $0x4fb910c9 // fmla v9.4s, v6.4s, v25.s[1]
+	WORD $0x4fb910ea // fmla v10.4s, v7.4s, v25.s[1]
+	WORD $0x4fb9110b // fmla v11.4s, v8.4s, v25.s[1]
 	VDUP V25.S[2], V3.S4
 	VDUP V25.S[2], V4.S4
 	VDUP V25.S[2], V5.S4
-	WORD $0x4fb918c3 // fmla v3.4s, v6.4s, v25.s[3]
-	WORD $0x4fb918e4 // fmla v4.4s, v7.4s, v25.s[3]
-	WORD $0x4fb91905 // fmla v5.4s, v8.4s, v25.s[3]
-	VDUP V24.S[0], V9.S4
-	VDUP V24.S[0], V10.S4
-	VDUP V24.S[0], V11.S4
-	VFMLA V6.S4, V3.S4, V9.S4
-	VFMLA V7.S4, V4.S4, V10.S4
-	VFMLA V8.S4, V5.S4, V11.S4
-	VDUP V24.S[1], V3.S4
-	VDUP V24.S[1], V4.S4
-	VDUP V24.S[1], V5.S4
 	VFMLA V6.S4, V9.S4, V3.S4
 	VFMLA V7.S4, V10.S4, V4.S4
 	VFMLA V8.S4, V11.S4, V5.S4
-	VDUP V24.S[2], V9.S4
-	VDUP V24.S[2], V10.S4
-	VDUP V24.S[2], V11.S4
+	VDUP V25.S[3], V9.S4
+	VDUP V25.S[3], V10.S4
+	VDUP V25.S[3], V11.S4
 	VFMLA V6.S4, V3.S4, V9.S4
 	VFMLA V7.S4, V4.S4, V10.S4
 	VFMLA V8.S4, V5.S4, V11.S4
+	VDUP V24.S[0], V3.S4
+	VDUP V24.S[0], V4.S4
+	VDUP V24.S[0], V5.S4
+	VFMLA V6.S4, V9.S4, V3.S4
+	VFMLA V7.S4, V10.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V5.S4
 	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
 	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
 	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
-	VORR V0.B16, V0.B16, V3.B16
-	VORR V1.B16, V1.B16, V4.B16
-	VORR V2.B16, V2.B16, V5.B16
-	VFMLA V9.S4, V6.S4, V3.S4
-	VFMLA V10.S4, V7.S4, V4.S4
-	VFMLA V11.S4, V8.S4, V5.S4
-	WORD $0x4e7f1c09 // bic v9.16b, v0.16b, v31.16b
-	WORD $0x4e7f1c2a // bic v10.16b, v1.16b, v31.16b
-	WORD $0x4e7f1c4b // bic v11.16b, v2.16b, v31.16b
-	WORD $0x6e37e529 // fcmge v9.4s, v9.4s, v23.4s
-	WORD $0x6e37e54a // fcmge v10.4s, v10.4s, v23.4s
-	WORD $0x6e37e56b // fcmge v11.4s, v11.4s, v23.4s
-	VBSL V3.B16, V12.B16, V9.B16
-	VBSL V4.B16, V13.B16, V10.B16
-	VBSL V5.B16, V14.B16, V11.B16
+	VORR V0.B16, V0.B16, V9.B16
+	VORR V1.B16, V1.B16, V10.B16
+	VORR V2.B16, V2.B16, V11.B16
+	VFMLA V3.S4, V6.S4, V9.S4
+	VFMLA V4.S4, V7.S4, V10.S4
+	VFMLA V5.S4, V8.S4, V11.S4
+	WORD $0x4e7f1c03 // bic v3.16b, v0.16b, v31.16b
+	WORD $0x4e7f1c24 // bic v4.16b, v1.16b, v31.16b
+	WORD $0x4e7f1c45 // bic v5.16b, v2.16b, v31.16b
+	WORD $0x6e37e463 // fcmge v3.4s, v3.4s, v23.4s
+	WORD $0x6e37e484 // fcmge v4.4s, v4.4s, v23.4s
+	WORD $0x6e37e4a5 // fcmge v5.4s, v5.4s, v23.4s
+	VBSL V9.B16, V12.B16, V3.B16
+	VBSL V10.B16, V13.B16, V4.B16
+	VBSL V11.B16, V14.B16, V5.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
-	VORR V0.B16, V9.B16, V9.B16
-	VORR V1.B16, V10.B16, V10.B16
-	VORR V2.B16, V11.B16, V11.B16
-	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
+	VORR V0.B16, V3.B16, V3.B16
+	VORR V1.B16, V4.B16, V4.B16
+	VORR V2.B16, V5.B16, V5.B16
+	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE ftanhrow
