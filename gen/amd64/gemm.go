@@ -635,7 +635,7 @@ func (k *kernel) epilogue(edge bool) {
 		// with the accumulators' registers holding its constants, as the
 		// elementwise loops do (each constant left in memory is a 64-byte
 		// load per vector).
-		stored := k.s.kmask && len(d.Forward.Consts()) >= minHoisted
+		stored := k.storedAct(d)
 		if d.Forward.MaxLive() <= free && !stored {
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
 				for h := 0; h < k.vecs; h++ {
