@@ -1885,28 +1885,27 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v24 := float32(v10 * v9)
 	v25 := fma32(-v24, v23, v14)
 	v26 := float32(v10 - v25)
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 	v27 := fromBits(bits(v7) | bits(v6))
-	v28 := float32(v27 + v27)
-	v29 := float32(v8 + v8)
-	v30 := fromBits(bits(v7) & bits(v6))
-	v31 := fromBits(bits(v29) ^ bits(v30))
-	v32 := math.Float32frombits(0xc1a00000) // -20
-	v33 := lanemask(v28 < v32)
-	v34 := math.Float32frombits(0x00000000) // 0
-	v35 := fromBits(bits(v34)&v33 | bits(v31)&^v33)
-	v36 := pick(v28 > v32, v28, v32)
-	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-	v37 := math.Float32frombits(0x3fb8aa3b) // 1.442695
-	v38 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
-	v39 := fma32(v36, v37, v38)
+	v28 := math.Float32frombits(0xc1200000) // -10
+	v29 := pick(v27 > v28, v27, v28)
+	v30 := math.Float32frombits(0x4038aa3b) // 2.88539
+	v31 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	v32 := fma32(v29, v30, v31)
+	v33 := float32(v8 + v8)
+	v34 := fromBits(bits(v7) & bits(v6))
+	v35 := fromBits(bits(v33) ^ bits(v34))
+	v36 := lanemask(v27 < v28)
+	v37 := math.Float32frombits(0x00000000) // 0
+	v38 := fromBits(bits(v37)&v36 | bits(v35)&^v36)
+	v39 := float32(v29 + v29)
 	// s = 2^n
-	v40 := fromBits(bits(v39) << 23)
-	v41 := float32(v39 - v38)
+	v40 := fromBits(bits(v32) << 23)
+	v41 := float32(v32 - v31)
 	// t = z - n·ln2 (+ lo)
 	v42 := math.Float32frombits(0x3f317218) // 0.6931472
-	v43 := fma32(-v41, v42, v36)
-	v44 := float32(v43 + v35)
+	v43 := fma32(-v41, v42, v39)
+	v44 := float32(v43 + v38)
 	// q(t), (e^t - 1 - t)/t²
 	v45 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 	v46 := math.Float32frombits(0x3c091cf1) // 0.008368717
@@ -2155,99 +2154,98 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v26_1 := float32(v10_1 - v25_1)
 		v26_2 := float32(v10_2 - v25_2)
 		v26_3 := float32(v10_3 - v25_3)
-		// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+		// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 		v27_0 := fromBits(bits(v7_0) | bits(v6))
 		v27_1 := fromBits(bits(v7_1) | bits(v6))
 		v27_2 := fromBits(bits(v7_2) | bits(v6))
 		v27_3 := fromBits(bits(v7_3) | bits(v6))
-		v28_0 := float32(v27_0 + v27_0)
-		v28_1 := float32(v27_1 + v27_1)
-		v28_2 := float32(v27_2 + v27_2)
-		v28_3 := float32(v27_3 + v27_3)
-		v29_0 := float32(v8_0 + v8_0)
-		v29_1 := float32(v8_1 + v8_1)
-		v29_2 := float32(v8_2 + v8_2)
-		v29_3 := float32(v8_3 + v8_3)
-		v30_0 := fromBits(bits(v7_0) & bits(v6))
-		v30_1 := fromBits(bits(v7_1) & bits(v6))
-		v30_2 := fromBits(bits(v7_2) & bits(v6))
-		v30_3 := fromBits(bits(v7_3) & bits(v6))
-		v31_0 := fromBits(bits(v29_0) ^ bits(v30_0))
-		v31_1 := fromBits(bits(v29_1) ^ bits(v30_1))
-		v31_2 := fromBits(bits(v29_2) ^ bits(v30_2))
-		v31_3 := fromBits(bits(v29_3) ^ bits(v30_3))
-		v32 := math.Float32frombits(0xc1a00000) // -20
-		v33_0 := lanemask(v28_0 < v32)
-		v33_1 := lanemask(v28_1 < v32)
-		v33_2 := lanemask(v28_2 < v32)
-		v33_3 := lanemask(v28_3 < v32)
-		v34 := math.Float32frombits(0x00000000) // 0
-		v35_0 := fromBits(bits(v34)&v33_0 | bits(v31_0)&^v33_0)
-		v35_1 := fromBits(bits(v34)&v33_1 | bits(v31_1)&^v33_1)
-		v35_2 := fromBits(bits(v34)&v33_2 | bits(v31_2)&^v33_2)
-		v35_3 := fromBits(bits(v34)&v33_3 | bits(v31_3)&^v33_3)
-		v36_0 := pick(v28_0 > v32, v28_0, v32)
-		v36_1 := pick(v28_1 > v32, v28_1, v32)
-		v36_2 := pick(v28_2 > v32, v28_2, v32)
-		v36_3 := pick(v28_3 > v32, v28_3, v32)
-		// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-		v37 := math.Float32frombits(0x3fb8aa3b) // 1.442695
-		v38 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
-		s39_0 := float64(v36_0)*float64(v37) + float64(v38)
-		v39_0 := float32(s39_0)
-		if roundsTwice(s39_0) {
-			v39_0 = fma32(v36_0, v37, v38)
+		v28 := math.Float32frombits(0xc1200000) // -10
+		v29_0 := pick(v27_0 > v28, v27_0, v28)
+		v29_1 := pick(v27_1 > v28, v27_1, v28)
+		v29_2 := pick(v27_2 > v28, v27_2, v28)
+		v29_3 := pick(v27_3 > v28, v27_3, v28)
+		v30 := math.Float32frombits(0x4038aa3b) // 2.88539
+		v31 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		s32_0 := float64(v29_0)*float64(v30) + float64(v31)
+		v32_0 := float32(s32_0)
+		if roundsTwice(s32_0) {
+			v32_0 = fma32(v29_0, v30, v31)
 		}
-		s39_1 := float64(v36_1)*float64(v37) + float64(v38)
-		v39_1 := float32(s39_1)
-		if roundsTwice(s39_1) {
-			v39_1 = fma32(v36_1, v37, v38)
+		s32_1 := float64(v29_1)*float64(v30) + float64(v31)
+		v32_1 := float32(s32_1)
+		if roundsTwice(s32_1) {
+			v32_1 = fma32(v29_1, v30, v31)
 		}
-		s39_2 := float64(v36_2)*float64(v37) + float64(v38)
-		v39_2 := float32(s39_2)
-		if roundsTwice(s39_2) {
-			v39_2 = fma32(v36_2, v37, v38)
+		s32_2 := float64(v29_2)*float64(v30) + float64(v31)
+		v32_2 := float32(s32_2)
+		if roundsTwice(s32_2) {
+			v32_2 = fma32(v29_2, v30, v31)
 		}
-		s39_3 := float64(v36_3)*float64(v37) + float64(v38)
-		v39_3 := float32(s39_3)
-		if roundsTwice(s39_3) {
-			v39_3 = fma32(v36_3, v37, v38)
+		s32_3 := float64(v29_3)*float64(v30) + float64(v31)
+		v32_3 := float32(s32_3)
+		if roundsTwice(s32_3) {
+			v32_3 = fma32(v29_3, v30, v31)
 		}
+		v33_0 := float32(v8_0 + v8_0)
+		v33_1 := float32(v8_1 + v8_1)
+		v33_2 := float32(v8_2 + v8_2)
+		v33_3 := float32(v8_3 + v8_3)
+		v34_0 := fromBits(bits(v7_0) & bits(v6))
+		v34_1 := fromBits(bits(v7_1) & bits(v6))
+		v34_2 := fromBits(bits(v7_2) & bits(v6))
+		v34_3 := fromBits(bits(v7_3) & bits(v6))
+		v35_0 := fromBits(bits(v33_0) ^ bits(v34_0))
+		v35_1 := fromBits(bits(v33_1) ^ bits(v34_1))
+		v35_2 := fromBits(bits(v33_2) ^ bits(v34_2))
+		v35_3 := fromBits(bits(v33_3) ^ bits(v34_3))
+		v36_0 := lanemask(v27_0 < v28)
+		v36_1 := lanemask(v27_1 < v28)
+		v36_2 := lanemask(v27_2 < v28)
+		v36_3 := lanemask(v27_3 < v28)
+		v37 := math.Float32frombits(0x00000000) // 0
+		v38_0 := fromBits(bits(v37)&v36_0 | bits(v35_0)&^v36_0)
+		v38_1 := fromBits(bits(v37)&v36_1 | bits(v35_1)&^v36_1)
+		v38_2 := fromBits(bits(v37)&v36_2 | bits(v35_2)&^v36_2)
+		v38_3 := fromBits(bits(v37)&v36_3 | bits(v35_3)&^v36_3)
+		v39_0 := float32(v29_0 + v29_0)
+		v39_1 := float32(v29_1 + v29_1)
+		v39_2 := float32(v29_2 + v29_2)
+		v39_3 := float32(v29_3 + v29_3)
 		// s = 2^n
-		v40_0 := fromBits(bits(v39_0) << 23)
-		v40_1 := fromBits(bits(v39_1) << 23)
-		v40_2 := fromBits(bits(v39_2) << 23)
-		v40_3 := fromBits(bits(v39_3) << 23)
-		v41_0 := float32(v39_0 - v38)
-		v41_1 := float32(v39_1 - v38)
-		v41_2 := float32(v39_2 - v38)
-		v41_3 := float32(v39_3 - v38)
+		v40_0 := fromBits(bits(v32_0) << 23)
+		v40_1 := fromBits(bits(v32_1) << 23)
+		v40_2 := fromBits(bits(v32_2) << 23)
+		v40_3 := fromBits(bits(v32_3) << 23)
+		v41_0 := float32(v32_0 - v31)
+		v41_1 := float32(v32_1 - v31)
+		v41_2 := float32(v32_2 - v31)
+		v41_3 := float32(v32_3 - v31)
 		// t = z - n·ln2 (+ lo)
 		v42 := math.Float32frombits(0x3f317218) // 0.6931472
-		s43_0 := float64(-v41_0)*float64(v42) + float64(v36_0)
+		s43_0 := float64(-v41_0)*float64(v42) + float64(v39_0)
 		v43_0 := float32(s43_0)
 		if roundsTwice(s43_0) {
-			v43_0 = fma32(-v41_0, v42, v36_0)
+			v43_0 = fma32(-v41_0, v42, v39_0)
 		}
-		s43_1 := float64(-v41_1)*float64(v42) + float64(v36_1)
+		s43_1 := float64(-v41_1)*float64(v42) + float64(v39_1)
 		v43_1 := float32(s43_1)
 		if roundsTwice(s43_1) {
-			v43_1 = fma32(-v41_1, v42, v36_1)
+			v43_1 = fma32(-v41_1, v42, v39_1)
 		}
-		s43_2 := float64(-v41_2)*float64(v42) + float64(v36_2)
+		s43_2 := float64(-v41_2)*float64(v42) + float64(v39_2)
 		v43_2 := float32(s43_2)
 		if roundsTwice(s43_2) {
-			v43_2 = fma32(-v41_2, v42, v36_2)
+			v43_2 = fma32(-v41_2, v42, v39_2)
 		}
-		s43_3 := float64(-v41_3)*float64(v42) + float64(v36_3)
+		s43_3 := float64(-v41_3)*float64(v42) + float64(v39_3)
 		v43_3 := float32(s43_3)
 		if roundsTwice(s43_3) {
-			v43_3 = fma32(-v41_3, v42, v36_3)
+			v43_3 = fma32(-v41_3, v42, v39_3)
 		}
-		v44_0 := float32(v43_0 + v35_0)
-		v44_1 := float32(v43_1 + v35_1)
-		v44_2 := float32(v43_2 + v35_2)
-		v44_3 := float32(v43_3 + v35_3)
+		v44_0 := float32(v43_0 + v38_0)
+		v44_1 := float32(v43_1 + v38_1)
+		v44_2 := float32(v43_2 + v38_2)
+		v44_3 := float32(v43_3 + v38_3)
 		// q(t), (e^t - 1 - t)/t²
 		v45 := math.Float32frombits(0x3ab5121a) // 0.0013814599
 		v46 := math.Float32frombits(0x3c091cf1) // 0.008368717

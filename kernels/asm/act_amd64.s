@@ -1283,7 +1283,6 @@ TEXT ·ScaledTanhForwardAVX2(SB), NOSPLIT, $0-56
 	VMOVUPS      k32_80000000<>+0(SB), Y4
 	VMOVUPS      k32_bbbaf0eb<>+0(SB), Y5
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VMOVUPS      k32_bd5c1e2d<>+0(SB), Y7
 	XORQ         BX, BX
 	MOVQ         AX, SI
 	MOVQ         DX, AX
@@ -1292,79 +1291,79 @@ TEXT ·ScaledTanhForwardAVX2(SB), NOSPLIT, $0-56
 	JAE          fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Y8
+	VMOVUPS (CX)(BX*4), Y7
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Y8, Y1, Y9
-	VFNMADD213PS Y9, Y1, Y8
+	VMULPS       Y7, Y1, Y8
+	VFNMADD213PS Y8, Y1, Y7
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y9, Y9, Y10
+	VMULPS Y8, Y8, Y9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Y9, Y0, Y11
-	VMULPS       Y8, Y0, Y12
-	VMOVAPS      Y11, Y13
-	VFNMADD231PS Y9, Y0, Y13
-	VADDPS       Y12, Y13, Y13
-	VFNMADD231PS Y10, Y12, Y13
-	VMOVUPS      Y6, Y12
-	VFMADD231PS  Y5, Y10, Y12
-	VFMADD213PS  Y7, Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y11, Y14
-	VFNMADD231PS Y12, Y14, Y13
-	VSUBPS       Y13, Y11, Y11
+	VMULPS       Y8, Y0, Y10
+	VMULPS       Y7, Y0, Y11
+	VMOVAPS      Y10, Y12
+	VFNMADD231PS Y8, Y0, Y12
+	VADDPS       Y11, Y12, Y12
+	VFNMADD231PS Y9, Y11, Y12
+	VMOVUPS      Y6, Y11
+	VFMADD231PS  Y5, Y9, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y11
+	VMULPS       Y9, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VSUBPS       Y12, Y10, Y10
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       Y4, Y9, Y13
-	VADDPS      Y13, Y13, Y12
-	VADDPS      Y8, Y8, Y13
-	VANDPS      Y4, Y9, Y8
-	VXORPS      Y8, Y13, Y13
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y12, Y8
-	VANDNPS     Y13, Y8, Y14
-	VMAXPS      k32_c1a00000<>+0(SB), Y12, Y12
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	VORPS       Y4, Y8, Y12
+	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
 	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y13
+	VFMADD231PS k32_4038aa3b<>+0(SB), Y11, Y13
+	VADDPS      Y7, Y7, Y9
+	VANDPS      Y4, Y8, Y7
+	VXORPS      Y7, Y9, Y9
+	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y7
+	VANDNPS     Y9, Y7, Y12
+	VADDPS      Y11, Y11, Y9
 
 	// s = 2^n
-	VPSLLD       $0x17, Y13, Y8
+	VPSLLD       $0x17, Y13, Y11
 	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
-	VFNMADD231PS k32_3f317218<>+0(SB), Y13, Y12
-	VADDPS       Y14, Y12, Y12
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y14
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y14
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y14
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y14
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y14
-	VMULPS       Y14, Y12, Y13
-	VMULPS       Y8, Y12, Y12
+	VFNMADD231PS k32_3f317218<>+0(SB), Y13, Y9
+	VADDPS       Y12, Y9, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y9, Y12
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y9, Y12
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y9, Y12
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y9, Y12
+	VMULPS       Y12, Y9, Y13
+	VMULPS       Y11, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y12, Y12, Y13
-	VADDPS      Y13, Y8, Y8
+	VFMADD213PS Y9, Y9, Y13
+	VADDPS      Y13, Y11, Y11
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Y3, Y8, Y13
-	VDIVPS       Y13, Y8, Y12
+	VADDPS       Y3, Y11, Y13
+	VDIVPS       Y13, Y11, Y9
 	VSUBPS       Y3, Y13, Y13
-	VSUBPS       Y13, Y8, Y8
-	VSUBPS       Y12, Y3, Y13
-	VMULPS       Y13, Y8, Y8
-	VFNMADD213PS Y12, Y12, Y8
+	VSUBPS       Y13, Y11, Y11
+	VSUBPS       Y9, Y3, Y13
+	VMULPS       Y13, Y11, Y11
+	VFNMADD213PS Y9, Y9, Y11
 
 	// gain - 2gain·q
-	VFNMADD213PS Y0, Y2, Y8
-	VANDPS       k32_7fffffff<>+0(SB), Y9, Y12
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y12, Y13
-	VBLENDVPS    Y13, Y8, Y11, Y12
+	VFNMADD213PS Y0, Y2, Y11
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y13
+	VBLENDVPS    Y13, Y11, Y10, Y9
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  Y4, Y9, Y9
-	VORPS   Y9, Y12, Y12
-	VMOVUPS Y12, (SI)
+	VANDPS  Y4, Y8, Y8
+	VORPS   Y8, Y9, Y9
+	VMOVUPS Y9, (SI)
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
@@ -1378,94 +1377,84 @@ fwd_tail:
 	SHLQ       $0x02, AX
 	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
-	VMOVDQU    (DX), Y12
-	VMASKMOVPS (CX)(BX*4), Y12, Y15
+	VMOVDQU    (DX), Y9
+	VMASKMOVPS (CX)(BX*4), Y9, Y14
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Y15, Y1, Y9
-	VFNMADD213PS Y9, Y1, Y15
+	VMULPS       Y14, Y1, Y8
+	VFNMADD213PS Y8, Y1, Y14
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y9, Y9, Y11
+	VMULPS Y8, Y8, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Y9, Y0, Y8
-	VMULPS       Y15, Y0, Y13
-	VMOVAPS      Y8, Y14
-	VFNMADD231PS Y9, Y0, Y14
-	VADDPS       Y13, Y14, Y14
-	VFNMADD231PS Y11, Y13, Y14
+	VMULPS       Y8, Y0, Y11
+	VMULPS       Y14, Y0, Y13
+	VMOVAPS      Y11, Y12
+	VFNMADD231PS Y8, Y0, Y12
+	VADDPS       Y13, Y12, Y12
+	VFNMADD231PS Y10, Y13, Y12
 	VMOVUPS      Y6, Y13
-	VFMADD231PS  Y5, Y11, Y13
-	VFMADD213PS  Y7, Y11, Y13
-	VFMADD213PS  k32_3e088393<>+0(SB), Y11, Y13
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y11, Y13
-	VMULPS       Y11, Y8, Y10
-	VFNMADD231PS Y13, Y10, Y14
-	VSUBPS       Y14, Y8, Y8
+	VFMADD231PS  Y5, Y10, Y13
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y13
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y13
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y13
+	VMULPS       Y10, Y11, Y7
+	VFNMADD231PS Y13, Y7, Y12
+	VSUBPS       Y12, Y11, Y11
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       Y4, Y9, Y14
-	VADDPS      Y14, Y14, Y13
-	VADDPS      Y15, Y15, Y14
-	VANDPS      Y4, Y9, Y15
-	VXORPS      Y15, Y14, Y14
-	VCMPPS      $0x01, k32_c1a00000<>+0(SB), Y13, Y15
-	VANDNPS     Y14, Y15, Y10
-	VMAXPS      k32_c1a00000<>+0(SB), Y13, Y13
-	VMOVUPS     k32_4b40007f<>+0(SB), Y14
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y14
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	VORPS       Y4, Y8, Y12
+	VMAXPS      k32_c1200000<>+0(SB), Y12, Y13
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_4038aa3b<>+0(SB), Y13, Y7
+	VADDPS      Y14, Y14, Y10
+	VANDPS      Y4, Y8, Y14
+	VXORPS      Y14, Y10, Y10
+	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y14
+	VANDNPS     Y10, Y14, Y12
+	VADDPS      Y13, Y13, Y10
 
 	// s = 2^n
-	VPSLLD       $0x17, Y14, Y15
-	VSUBPS       k32_4b40007f<>+0(SB), Y14, Y14
-	VFNMADD231PS k32_3f317218<>+0(SB), Y14, Y13
-	VADDPS       Y10, Y13, Y13
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y10
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y10
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y10
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y10
-	VMULPS       Y10, Y13, Y14
-	VMULPS       Y15, Y13, Y13
+	VPSLLD       $0x17, Y7, Y13
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VFNMADD231PS k32_3f317218<>+0(SB), Y7, Y10
+	VADDPS       Y12, Y10, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y10, Y12
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y10, Y12
+	VMULPS       Y12, Y10, Y7
+	VMULPS       Y13, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y13, Y13, Y14
-	VADDPS      Y14, Y15, Y15
+	VFMADD213PS Y10, Y10, Y7
+	VADDPS      Y7, Y13, Y13
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Y3, Y15, Y14
-	VDIVPS       Y14, Y15, Y13
-	VSUBPS       Y3, Y14, Y14
-	VSUBPS       Y14, Y15, Y15
-	VSUBPS       Y13, Y3, Y14
-	VMULPS       Y14, Y15, Y15
-	VFNMADD213PS Y13, Y13, Y15
+	VADDPS       Y3, Y13, Y7
+	VDIVPS       Y7, Y13, Y10
+	VSUBPS       Y3, Y7, Y7
+	VSUBPS       Y7, Y13, Y13
+	VSUBPS       Y10, Y3, Y7
+	VMULPS       Y7, Y13, Y13
+	VFNMADD213PS Y10, Y10, Y13
 
 	// gain - 2gain·q
-	VFNMADD213PS Y0, Y2, Y15
-	VANDPS       k32_7fffffff<>+0(SB), Y9, Y13
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y14
-	VBLENDVPS    Y14, Y15, Y8, Y13
+	VFNMADD213PS Y0, Y2, Y13
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y10
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y7
+	VBLENDVPS    Y7, Y13, Y11, Y10
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS     Y4, Y9, Y9
-	VORPS      Y9, Y13, Y13
-	VMASKMOVPS Y13, Y12, (SI)
+	VANDPS     Y4, Y8, Y8
+	VORPS      Y8, Y10, Y10
+	VMASKMOVPS Y10, Y9, (SI)
 
 fwd_done:
 	VZEROUPPER
 	RET
-
-DATA k32_c1a00000<>+0(SB)/4, $0xc1a00000
-DATA k32_c1a00000<>+4(SB)/4, $0xc1a00000
-DATA k32_c1a00000<>+8(SB)/4, $0xc1a00000
-DATA k32_c1a00000<>+12(SB)/4, $0xc1a00000
-DATA k32_c1a00000<>+16(SB)/4, $0xc1a00000
-DATA k32_c1a00000<>+20(SB)/4, $0xc1a00000
-DATA k32_c1a00000<>+24(SB)/4, $0xc1a00000
-DATA k32_c1a00000<>+28(SB)/4, $0xc1a00000
-GLOBL k32_c1a00000<>(SB), RODATA|NOPTR, $32
 
 // func ReLUBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
@@ -5289,13 +5278,11 @@ TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
 	VMOVUPS      k64_bd5c1e2d<>+0(SB), Z7
 	VMOVUPS      k64_3e088393<>+0(SB), Z8
 	VMOVUPS      k64_beaaaa99<>+0(SB), Z9
-	VMOVUPS      k64_c1a00000<>+0(SB), Z10
-	VXORPS       Z11, Z11, Z11
-	VMOVUPS      k64_3fb8aa3b<>+0(SB), Z11
+	VMOVUPS      k64_c1200000<>+0(SB), Z10
+	VMOVUPS      k64_4038aa3b<>+0(SB), Z11
 	VMOVUPS      k64_4b40007f<>+0(SB), Z12
+	VXORPS       Z13, Z13, Z13
 	VMOVUPS      k64_3f317218<>+0(SB), Z13
-	VMOVUPS      k64_3ab5121a<>+0(SB), Z14
-	VMOVUPS      k64_3c091cf1<>+0(SB), Z15
 	XORQ         BX, BX
 	MOVQ         AX, SI
 	MOVQ         DX, AX
@@ -5306,132 +5293,132 @@ TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
 fwd_wide:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
-	VMOVUPS    (CX)(BX*4), Z16
-	VMOVUPS    64(CX)(BX*4), Z17
+	VMOVUPS    (CX)(BX*4), Z14
+	VMOVUPS    64(CX)(BX*4), Z15
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z16, Z1, Z18
-	VMULPS       Z17, Z1, Z19
-	VFNMADD213PS Z18, Z1, Z16
-	VFNMADD213PS Z19, Z1, Z17
+	VMULPS       Z14, Z1, Z16
+	VMULPS       Z15, Z1, Z17
+	VFNMADD213PS Z16, Z1, Z14
+	VFNMADD213PS Z17, Z1, Z15
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z18, Z18, Z20
-	VMULPS Z19, Z19, Z21
+	VMULPS Z16, Z16, Z18
+	VMULPS Z17, Z17, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z18, Z0, Z22
-	VMULPS       Z19, Z0, Z23
-	VMULPS       Z16, Z0, Z24
-	VMULPS       Z17, Z0, Z25
-	VMOVAPS      Z22, Z26
-	VFNMADD231PS Z18, Z0, Z26
-	VMOVAPS      Z23, Z27
-	VFNMADD231PS Z19, Z0, Z27
-	VADDPS       Z24, Z26, Z26
-	VADDPS       Z25, Z27, Z27
-	VFNMADD231PS Z20, Z24, Z26
-	VFNMADD231PS Z21, Z25, Z27
-	VMOVUPS      Z6, Z25
-	VFMADD231PS  Z5, Z20, Z25
-	VMOVUPS      Z6, Z24
-	VFMADD231PS  Z5, Z21, Z24
-	VFMADD213PS  Z7, Z20, Z25
-	VFMADD213PS  Z7, Z21, Z24
-	VFMADD213PS  Z8, Z20, Z25
-	VFMADD213PS  Z8, Z21, Z24
-	VFMADD213PS  Z9, Z20, Z25
-	VFMADD213PS  Z9, Z21, Z24
-	VMULPS       Z20, Z22, Z28
-	VMULPS       Z21, Z23, Z20
-	VFNMADD231PS Z25, Z28, Z26
-	VFNMADD231PS Z24, Z20, Z27
-	VSUBPS       Z26, Z22, Z22
-	VSUBPS       Z27, Z23, Z23
+	VMULPS       Z16, Z0, Z20
+	VMULPS       Z17, Z0, Z21
+	VMULPS       Z14, Z0, Z22
+	VMULPS       Z15, Z0, Z23
+	VMOVAPS      Z20, Z24
+	VFNMADD231PS Z16, Z0, Z24
+	VMOVAPS      Z21, Z25
+	VFNMADD231PS Z17, Z0, Z25
+	VADDPS       Z22, Z24, Z24
+	VADDPS       Z23, Z25, Z25
+	VFNMADD231PS Z18, Z22, Z24
+	VFNMADD231PS Z19, Z23, Z25
+	VMOVUPS      Z6, Z23
+	VFMADD231PS  Z5, Z18, Z23
+	VMOVUPS      Z6, Z22
+	VFMADD231PS  Z5, Z19, Z22
+	VFMADD213PS  Z7, Z18, Z23
+	VFMADD213PS  Z7, Z19, Z22
+	VFMADD213PS  Z8, Z18, Z23
+	VFMADD213PS  Z8, Z19, Z22
+	VFMADD213PS  Z9, Z18, Z23
+	VFMADD213PS  Z9, Z19, Z22
+	VMULPS       Z18, Z20, Z26
+	VMULPS       Z19, Z21, Z18
+	VFNMADD231PS Z23, Z26, Z24
+	VFNMADD231PS Z22, Z18, Z25
+	VSUBPS       Z24, Z20, Z20
+	VSUBPS       Z25, Z21, Z21
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       Z4, Z18, Z27
-	VORPS       Z4, Z19, Z26
-	VADDPS      Z27, Z27, Z24
-	VADDPS      Z26, Z26, Z27
-	VADDPS      Z16, Z16, Z26
-	VADDPS      Z17, Z17, Z16
-	VANDPS      Z4, Z18, Z17
-	VANDPS      Z4, Z19, Z20
-	VCMPPS      $0x05, Z10, Z24, K1
-	VCMPPS      $0x05, Z10, Z27, K2
-	VXORPS.Z    Z17, Z26, K1, Z26
-	VXORPS.Z    Z20, Z16, K2, Z16
-	VMAXPS      Z10, Z24, Z24
-	VMAXPS      Z10, Z27, Z27
-	VMOVUPS     Z12, Z20
-	VFMADD231PS Z11, Z24, Z20
-	VMOVUPS     Z12, Z17
-	VFMADD231PS Z11, Z27, Z17
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	VORPS       Z4, Z16, Z25
+	VORPS       Z4, Z17, Z24
+	VMAXPS      Z10, Z25, Z22
+	VMAXPS      Z10, Z24, Z18
+	VMOVUPS     Z12, Z23
+	VFMADD231PS Z11, Z22, Z23
+	VMOVUPS     Z12, Z26
+	VFMADD231PS Z11, Z18, Z26
+	VADDPS      Z14, Z14, Z19
+	VADDPS      Z15, Z15, Z14
+	VANDPS      Z4, Z16, Z15
+	VANDPS      Z4, Z17, Z27
+	VCMPPS      $0x05, Z10, Z25, K1
+	VCMPPS      $0x05, Z10, Z24, K2
+	VXORPS.Z    Z15, Z19, K1, Z19
+	VXORPS.Z    Z27, Z14, K2, Z14
+	VADDPS      Z22, Z22, Z27
+	VADDPS      Z18, Z18, Z22
 
 	// s = 2^n
-	VPSLLD       $0x17, Z20, Z25
-	VPSLLD       $0x17, Z17, Z28
-	VSUBPS       Z12, Z20, Z20
-	VSUBPS       Z12, Z17, Z17
-	VFNMADD231PS Z13, Z20, Z24
-	VFNMADD231PS Z13, Z17, Z27
-	VADDPS       Z26, Z24, Z24
-	VADDPS       Z16, Z27, Z27
-	VMOVUPS      Z15, Z16
-	VFMADD231PS  Z14, Z24, Z16
-	VMOVUPS      Z15, Z26
-	VFMADD231PS  Z14, Z27, Z26
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z24, Z16
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z26
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z24, Z16
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z26
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z24, Z16
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z26
-	VMULPS       Z16, Z24, Z17
-	VMULPS       Z26, Z27, Z16
-	VMULPS       Z25, Z24, Z24
-	VMULPS       Z28, Z27, Z27
+	VPSLLD       $0x17, Z23, Z18
+	VPSLLD       $0x17, Z26, Z15
+	VSUBPS       Z12, Z23, Z23
+	VSUBPS       Z12, Z26, Z26
+	VFNMADD231PS Z13, Z23, Z27
+	VFNMADD231PS Z13, Z26, Z22
+	VADDPS       Z19, Z27, Z27
+	VADDPS       Z14, Z22, Z22
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z14
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z27, Z14
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z19
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z22, Z19
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z27, Z14
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z22, Z19
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z27, Z14
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z22, Z19
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z27, Z14
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z22, Z19
+	VMULPS       Z14, Z27, Z26
+	VMULPS       Z19, Z22, Z14
+	VMULPS       Z18, Z27, Z27
+	VMULPS       Z15, Z22, Z22
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z24, Z24, Z17
-	VFMADD213PS Z27, Z27, Z16
-	VADDPS      Z17, Z25, Z25
-	VADDPS      Z16, Z28, Z28
+	VFMADD213PS Z27, Z27, Z26
+	VFMADD213PS Z22, Z22, Z14
+	VADDPS      Z26, Z18, Z18
+	VADDPS      Z14, Z15, Z15
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z25, Z16
-	VADDPS       Z3, Z28, Z17
-	VDIVPS       Z16, Z25, Z27
-	VDIVPS       Z17, Z28, Z24
-	VSUBPS       Z3, Z16, Z16
-	VSUBPS       Z3, Z17, Z17
-	VSUBPS       Z16, Z25, Z25
-	VSUBPS       Z17, Z28, Z28
-	VSUBPS       Z27, Z3, Z17
-	VSUBPS       Z24, Z3, Z16
-	VMULPS       Z17, Z25, Z25
-	VMULPS       Z16, Z28, Z28
-	VFNMADD213PS Z27, Z27, Z25
-	VFNMADD213PS Z24, Z24, Z28
+	VADDPS       Z3, Z18, Z14
+	VADDPS       Z3, Z15, Z26
+	VDIVPS       Z14, Z18, Z22
+	VDIVPS       Z26, Z15, Z27
+	VSUBPS       Z3, Z14, Z14
+	VSUBPS       Z3, Z26, Z26
+	VSUBPS       Z14, Z18, Z18
+	VSUBPS       Z26, Z15, Z15
+	VSUBPS       Z22, Z3, Z26
+	VSUBPS       Z27, Z3, Z14
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z14, Z15, Z15
+	VFNMADD213PS Z22, Z22, Z18
+	VFNMADD213PS Z27, Z27, Z15
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z25
-	VFNMADD213PS Z0, Z2, Z28
-	VANDPS       k64_7fffffff<>+0(SB), Z18, Z24
-	VANDPS       k64_7fffffff<>+0(SB), Z19, Z27
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z24, K2
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z27, K1
-	VMOVUPS      Z25, K2, Z22
-	VMOVUPS      Z28, K1, Z23
+	VFNMADD213PS Z0, Z2, Z18
+	VFNMADD213PS Z0, Z2, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z27
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z22
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z27, K2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K1
+	VMOVUPS      Z18, K2, Z20
+	VMOVUPS      Z15, K1, Z21
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  Z4, Z18, Z18
-	VANDPS  Z4, Z19, Z19
-	VORPS   Z18, Z22, Z22
-	VORPS   Z19, Z23, Z23
-	VMOVUPS Z22, (SI)
-	VMOVUPS Z23, 64(SI)
+	VANDPS  Z4, Z16, Z16
+	VANDPS  Z4, Z17, Z17
+	VORPS   Z16, Z20, Z20
+	VORPS   Z17, Z21, Z21
+	VMOVUPS Z20, (SI)
+	VMOVUPS Z21, 64(SI)
 	ADDQ    $0x00000020, BX
 	ADDQ    $0x00000080, SI
 	CMPQ    BX, AX
@@ -5444,78 +5431,78 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Z16
+	VMOVUPS (CX)(BX*4), Z14
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z16, Z1, Z19
-	VFNMADD213PS Z19, Z1, Z16
+	VMULPS       Z14, Z1, Z17
+	VFNMADD213PS Z17, Z1, Z14
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z19, Z19, Z18
+	VMULPS Z17, Z17, Z16
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z19, Z0, Z28
-	VMULPS       Z16, Z0, Z25
-	VMOVAPS      Z28, Z27
-	VFNMADD231PS Z19, Z0, Z27
-	VADDPS       Z25, Z27, Z27
-	VFNMADD231PS Z18, Z25, Z27
-	VMOVUPS      Z6, Z25
-	VFMADD231PS  Z5, Z18, Z25
-	VFMADD213PS  Z7, Z18, Z25
-	VFMADD213PS  Z8, Z18, Z25
-	VFMADD213PS  Z9, Z18, Z25
-	VMULPS       Z18, Z28, Z24
-	VFNMADD231PS Z25, Z24, Z27
-	VSUBPS       Z27, Z28, Z28
+	VMULPS       Z17, Z0, Z15
+	VMULPS       Z14, Z0, Z18
+	VMOVAPS      Z15, Z22
+	VFNMADD231PS Z17, Z0, Z22
+	VADDPS       Z18, Z22, Z22
+	VFNMADD231PS Z16, Z18, Z22
+	VMOVUPS      Z6, Z18
+	VFMADD231PS  Z5, Z16, Z18
+	VFMADD213PS  Z7, Z16, Z18
+	VFMADD213PS  Z8, Z16, Z18
+	VFMADD213PS  Z9, Z16, Z18
+	VMULPS       Z16, Z15, Z27
+	VFNMADD231PS Z18, Z27, Z22
+	VSUBPS       Z22, Z15, Z15
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       Z4, Z19, Z27
-	VADDPS      Z27, Z27, Z25
-	VADDPS      Z16, Z16, Z27
-	VANDPS      Z4, Z19, Z16
-	VCMPPS      $0x05, Z10, Z25, K1
-	VXORPS.Z    Z16, Z27, K1, Z27
-	VMAXPS      Z10, Z25, Z25
-	VMOVUPS     Z12, Z16
-	VFMADD231PS Z11, Z25, Z16
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	VORPS       Z4, Z17, Z22
+	VMAXPS      Z10, Z22, Z18
+	VMOVUPS     Z12, Z27
+	VFMADD231PS Z11, Z18, Z27
+	VADDPS      Z14, Z14, Z16
+	VANDPS      Z4, Z17, Z14
+	VCMPPS      $0x05, Z10, Z22, K1
+	VXORPS.Z    Z14, Z16, K1, Z16
+	VADDPS      Z18, Z18, Z14
 
 	// s = 2^n
-	VPSLLD       $0x17, Z16, Z24
-	VSUBPS       Z12, Z16, Z16
-	VFNMADD231PS Z13, Z16, Z25
-	VADDPS       Z27, Z25, Z25
-	VMOVUPS      Z15, Z27
-	VFMADD231PS  Z14, Z25, Z27
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z25, Z27
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z25, Z27
-	VMULPS       Z27, Z25, Z16
-	VMULPS       Z24, Z25, Z25
+	VPSLLD       $0x17, Z27, Z18
+	VSUBPS       Z12, Z27, Z27
+	VFNMADD231PS Z13, Z27, Z14
+	VADDPS       Z16, Z14, Z14
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z16
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z14, Z16
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z14, Z16
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z14, Z16
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z14, Z16
+	VMULPS       Z16, Z14, Z27
+	VMULPS       Z18, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z25, Z25, Z16
-	VADDPS      Z16, Z24, Z24
+	VFMADD213PS Z14, Z14, Z27
+	VADDPS      Z27, Z18, Z18
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z24, Z16
-	VDIVPS       Z16, Z24, Z25
-	VSUBPS       Z3, Z16, Z16
-	VSUBPS       Z16, Z24, Z24
-	VSUBPS       Z25, Z3, Z16
-	VMULPS       Z16, Z24, Z24
-	VFNMADD213PS Z25, Z25, Z24
+	VADDPS       Z3, Z18, Z27
+	VDIVPS       Z27, Z18, Z14
+	VSUBPS       Z3, Z27, Z27
+	VSUBPS       Z27, Z18, Z18
+	VSUBPS       Z14, Z3, Z27
+	VMULPS       Z27, Z18, Z18
+	VFNMADD213PS Z14, Z14, Z18
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z24
-	VANDPS       k64_7fffffff<>+0(SB), Z19, Z25
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z25, K1
-	VMOVUPS      Z24, K1, Z28
+	VFNMADD213PS Z0, Z2, Z18
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K1
+	VMOVUPS      Z18, K1, Z15
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  Z4, Z19, Z19
-	VORPS   Z19, Z28, Z28
-	VMOVUPS Z28, (SI)
+	VANDPS  Z4, Z17, Z17
+	VORPS   Z17, Z15, Z15
+	VMOVUPS Z15, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
 	CMPQ    BX, AX
@@ -5530,100 +5517,82 @@ fwd_tail:
 	SHLXQ     AX, DX, DX
 	DECQ      DX
 	KMOVW     DX, K2
-	VMOVUPS.Z (CX)(BX*4), K2, Z17
+	VMOVUPS.Z (CX)(BX*4), K2, Z15
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z17, Z1, Z19
-	VFNMADD213PS Z19, Z1, Z17
+	VMULPS       Z15, Z1, Z17
+	VFNMADD213PS Z17, Z1, Z15
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z19, Z19, Z24
+	VMULPS Z17, Z17, Z18
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z19, Z0, Z25
-	VMULPS       Z17, Z0, Z16
-	VMOVAPS      Z25, Z27
-	VFNMADD231PS Z19, Z0, Z27
-	VADDPS       Z16, Z27, Z27
-	VFNMADD231PS Z24, Z16, Z27
-	VMOVUPS      Z6, Z16
-	VFMADD231PS  Z5, Z24, Z16
-	VFMADD213PS  Z7, Z24, Z16
-	VFMADD213PS  Z8, Z24, Z16
-	VFMADD213PS  Z9, Z24, Z16
-	VMULPS       Z24, Z25, Z18
-	VFNMADD231PS Z16, Z18, Z27
-	VSUBPS       Z27, Z25, Z25
+	VMULPS       Z17, Z0, Z14
+	VMULPS       Z15, Z0, Z27
+	VMOVAPS      Z14, Z16
+	VFNMADD231PS Z17, Z0, Z16
+	VADDPS       Z27, Z16, Z16
+	VFNMADD231PS Z18, Z27, Z16
+	VMOVUPS      Z6, Z27
+	VFMADD231PS  Z5, Z18, Z27
+	VFMADD213PS  Z7, Z18, Z27
+	VFMADD213PS  Z8, Z18, Z27
+	VFMADD213PS  Z9, Z18, Z27
+	VMULPS       Z18, Z14, Z22
+	VFNMADD231PS Z27, Z22, Z16
+	VSUBPS       Z16, Z14, Z14
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
-	VORPS       Z4, Z19, Z27
-	VADDPS      Z27, Z27, Z16
-	VADDPS      Z17, Z17, Z27
-	VANDPS      Z4, Z19, Z17
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	VORPS       Z4, Z17, Z16
+	VMAXPS      Z10, Z16, Z27
+	VMOVUPS     Z12, Z22
+	VFMADD231PS Z11, Z27, Z22
+	VADDPS      Z15, Z15, Z18
+	VANDPS      Z4, Z17, Z15
 	VCMPPS      $0x05, Z10, Z16, K1
-	VXORPS.Z    Z17, Z27, K1, Z27
-	VMAXPS      Z10, Z16, Z16
-	VMOVUPS     Z12, Z17
-	VFMADD231PS Z11, Z16, Z17
+	VXORPS.Z    Z15, Z18, K1, Z18
+	VADDPS      Z27, Z27, Z15
 
 	// s = 2^n
-	VPSLLD       $0x17, Z17, Z18
-	VSUBPS       Z12, Z17, Z17
-	VFNMADD231PS Z13, Z17, Z16
-	VADDPS       Z27, Z16, Z16
-	VMOVUPS      Z15, Z27
-	VFMADD231PS  Z14, Z16, Z27
-	VFMADD213PS  k64_3d2aac79<>+0(SB), Z16, Z27
-	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z16, Z27
-	VFMADD213PS  k64_3efffffe<>+0(SB), Z16, Z27
-	VMULPS       Z27, Z16, Z17
-	VMULPS       Z18, Z16, Z16
+	VPSLLD       $0x17, Z22, Z27
+	VSUBPS       Z12, Z22, Z22
+	VFNMADD231PS Z13, Z22, Z15
+	VADDPS       Z18, Z15, Z15
+	VMOVUPS      k64_3c091cf1<>+0(SB), Z18
+	VFMADD231PS  k64_3ab5121a<>+0(SB), Z15, Z18
+	VFMADD213PS  k64_3d2aac79<>+0(SB), Z15, Z18
+	VFMADD213PS  k64_3e2aaa49<>+0(SB), Z15, Z18
+	VFMADD213PS  k64_3efffffe<>+0(SB), Z15, Z18
+	VMULPS       Z18, Z15, Z22
+	VMULPS       Z27, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z16, Z16, Z17
-	VADDPS      Z17, Z18, Z18
+	VFMADD213PS Z15, Z15, Z22
+	VADDPS      Z22, Z27, Z27
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z18, Z17
-	VDIVPS       Z17, Z18, Z16
-	VSUBPS       Z3, Z17, Z17
-	VSUBPS       Z17, Z18, Z18
-	VSUBPS       Z16, Z3, Z17
-	VMULPS       Z17, Z18, Z18
-	VFNMADD213PS Z16, Z16, Z18
+	VADDPS       Z3, Z27, Z22
+	VDIVPS       Z22, Z27, Z15
+	VSUBPS       Z3, Z22, Z22
+	VSUBPS       Z22, Z27, Z27
+	VSUBPS       Z15, Z3, Z22
+	VMULPS       Z22, Z27, Z27
+	VFNMADD213PS Z15, Z15, Z27
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z18
-	VANDPS       k64_7fffffff<>+0(SB), Z19, Z16
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z16, K1
-	VMOVUPS      Z18, K1, Z25
+	VFNMADD213PS Z0, Z2, Z27
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z15
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K1
+	VMOVUPS      Z27, K1, Z14
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  Z4, Z19, Z19
-	VORPS   Z19, Z25, Z25
-	VMOVUPS Z25, K2, (SI)
+	VANDPS  Z4, Z17, Z17
+	VORPS   Z17, Z14, Z14
+	VMOVUPS Z14, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
 	RET
-
-DATA k64_c1a00000<>+0(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+4(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+8(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+12(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+16(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+20(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+24(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+28(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+32(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+36(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+40(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+44(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+48(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+52(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+56(SB)/4, $0xc1a00000
-DATA k64_c1a00000<>+60(SB)/4, $0xc1a00000
-GLOBL k64_c1a00000<>(SB), RODATA|NOPTR, $64
 
 // func ReLUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+

@@ -1372,11 +1372,11 @@ TEXT ·ScaledTanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V26.S[0]
 	MOVW $0x80000000, R9
 	VDUP R9, V25.S4
-	MOVW $0xc1a00000, R9
+	MOVW $0xc1200000, R9
 	VDUP R9, V24.S4
 	MOVW $0x4b40007f, R9
 	VMOV R9, V26.S[1]
-	MOVW $0x3fb8aa3b, R9
+	MOVW $0x4038aa3b, R9
 	VMOV R9, V26.S[2]
 	MOVW $0x4b40007f, R9
 	VDUP R9, V23.S4
@@ -1451,98 +1451,98 @@ loopU:
 	WORD $0x4ea4d508 // fsub v8.4s, v8.4s, v4.4s
 	WORD $0x4ea5d529 // fsub v9.4s, v9.4s, v5.4s
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 	VORR V25.B16, V12.B16, V4.B16
 	VORR V25.B16, V13.B16, V5.B16
-	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
+	WORD $0x4e38c482 // fmaxnm v2.4s, v4.4s, v24.4s
+	WORD $0x4e38c4a3 // fmaxnm v3.4s, v5.4s, v24.4s
+	VDUP V26.S[1], V0.S4
+	VDUP V26.S[1], V1.S4
+	WORD $0x4f9a1840 // fmla v0.4s, v2.4s, v26.s[2]
+	WORD $0x4f9a1861 // fmla v1.4s, v3.4s, v26.s[2]
 	WORD $0x4e2ad54a // fadd v10.4s, v10.4s, v10.4s
 	WORD $0x4e2bd56b // fadd v11.4s, v11.4s, v11.4s
-	VAND V25.B16, V12.B16, V2.B16
-	VAND V25.B16, V13.B16, V3.B16
-	VEOR V2.B16, V10.B16, V10.B16
-	VEOR V3.B16, V11.B16, V11.B16
-	WORD $0x6ea4e702 // fcmgt v2.4s, v24.4s, v4.4s
-	WORD $0x6ea5e703 // fcmgt v3.4s, v24.4s, v5.4s
-	WORD $0x4e621d42 // bic v2.16b, v10.16b, v2.16b
-	WORD $0x4e631d63 // bic v3.16b, v11.16b, v3.16b
-	WORD $0x4e38c484 // fmaxnm v4.4s, v4.4s, v24.4s
-	WORD $0x4e38c4a5 // fmaxnm v5.4s, v5.4s, v24.4s
-	VDUP V26.S[1], V10.S4
-	VDUP V26.S[1], V11.S4
-	WORD $0x4f9a188a // fmla v10.4s, v4.4s, v26.s[2]
-	WORD $0x4f9a18ab // fmla v11.4s, v5.4s, v26.s[2]
+	VAND V25.B16, V12.B16, V6.B16
+	VAND V25.B16, V13.B16, V7.B16
+	VEOR V6.B16, V10.B16, V10.B16
+	VEOR V7.B16, V11.B16, V11.B16
+	WORD $0x6ea4e704 // fcmgt v4.4s, v24.4s, v4.4s
+	WORD $0x6ea5e705 // fcmgt v5.4s, v24.4s, v5.4s
+	WORD $0x4e641d44 // bic v4.16b, v10.16b, v4.16b
+	WORD $0x4e651d65 // bic v5.16b, v11.16b, v5.16b
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
 
 	// s = 2^n
-	VSHL $23, V10.S4, V0.S4
-	VSHL $23, V11.S4, V1.S4
-	WORD $0x4eb7d54a // fsub v10.4s, v10.4s, v23.4s
-	WORD $0x4eb7d56b // fsub v11.4s, v11.4s, v23.4s
-	WORD $0x4fba5944 // fmls v4.4s, v10.4s, v26.s[3]
-	WORD $0x4fba5965 // fmls v5.4s, v11.4s, v26.s[3]
-	WORD $0x4e22d484 // fadd v4.4s, v4.4s, v2.4s
-	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
-	VDUP V22.S[0], V2.S4
-	VDUP V22.S[0], V3.S4
-	WORD $0x4fb61082 // fmla v2.4s, v4.4s, v22.s[1]
-	WORD $0x4fb610a3 // fmla v3.4s, v5.4s, v22.s[1]
-	VDUP V22.S[2], V10.S4
-	VDUP V22.S[2], V11.S4
-	VFMLA V4.S4, V2.S4, V10.S4
-	VFMLA V5.S4, V3.S4, V11.S4
-	VDUP V22.S[3], V2.S4
-	VDUP V22.S[3], V3.S4
-	VFMLA V4.S4, V10.S4, V2.S4
-	VFMLA V5.S4, V11.S4, V3.S4
-	VDUP V21.S[0], V10.S4
-	VDUP V21.S[0], V11.S4
-	VFMLA V4.S4, V2.S4, V10.S4
-	VFMLA V5.S4, V3.S4, V11.S4
-	WORD $0x6e2adc8a // fmul v10.4s, v4.4s, v10.4s
-	WORD $0x6e2bdcab // fmul v11.4s, v5.4s, v11.4s
-	WORD $0x6e20dc84 // fmul v4.4s, v4.4s, v0.4s
-	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
+	VSHL $23, V0.S4, V10.S4
+	VSHL $23, V1.S4, V11.S4
+	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
+	WORD $0x4eb7d421 // fsub v1.4s, v1.4s, v23.4s
+	WORD $0x4fba5802 // fmls v2.4s, v0.4s, v26.s[3]
+	WORD $0x4fba5823 // fmls v3.4s, v1.4s, v26.s[3]
+	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	VDUP V22.S[0], V4.S4
+	VDUP V22.S[0], V5.S4
+	WORD $0x4fb61044 // fmla v4.4s, v2.4s, v22.s[1]
+	WORD $0x4fb61065 // fmla v5.4s, v3.4s, v22.s[1]
+	VDUP V22.S[2], V0.S4
+	VDUP V22.S[2], V1.S4
+	VFMLA V2.S4, V4.S4, V0.S4
+	VFMLA V3.S4, V5.S4, V1.S4
+	VDUP V22.S[3], V4.S4
+	VDUP V22.S[3], V5.S4
+	VFMLA V2.S4, V0.S4, V4.S4
+	VFMLA V3.S4, V1.S4, V5.S4
+	VDUP V21.S[0], V0.S4
+	VDUP V21.S[0], V1.S4
+	VFMLA V2.S4, V4.S4, V0.S4
+	VFMLA V3.S4, V5.S4, V1.S4
+	WORD $0x6e20dc40 // fmul v0.4s, v2.4s, v0.4s
+	WORD $0x6e21dc61 // fmul v1.4s, v3.4s, v1.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V10.S4, V4.S4, V4.S4
-	VFMLA V11.S4, V5.S4, V5.S4
-	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
-	WORD $0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+	VFMLA V0.S4, V2.S4, V2.S4
+	VFMLA V1.S4, V3.S4, V3.S4
+	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
+	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d404 // fadd v4.4s, v0.4s, v20.4s
-	WORD $0x4e34d425 // fadd v5.4s, v1.4s, v20.4s
-	WORD $0x6e24fc0a // fdiv v10.4s, v0.4s, v4.4s
-	WORD $0x6e25fc2b // fdiv v11.4s, v1.4s, v5.4s
-	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
-	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
-	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
-	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
-	WORD $0x4eaad684 // fsub v4.4s, v20.4s, v10.4s
-	WORD $0x4eabd685 // fsub v5.4s, v20.4s, v11.4s
-	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
-	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
-	VFMLS V0.S4, V10.S4, V10.S4
-	VFMLS V1.S4, V11.S4, V11.S4
+	WORD $0x4e34d542 // fadd v2.4s, v10.4s, v20.4s
+	WORD $0x4e34d563 // fadd v3.4s, v11.4s, v20.4s
+	WORD $0x6e22fd40 // fdiv v0.4s, v10.4s, v2.4s
+	WORD $0x6e23fd61 // fdiv v1.4s, v11.4s, v3.4s
+	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
+	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
+	WORD $0x4ea2d54a // fsub v10.4s, v10.4s, v2.4s
+	WORD $0x4ea3d56b // fsub v11.4s, v11.4s, v3.4s
+	WORD $0x4ea0d682 // fsub v2.4s, v20.4s, v0.4s
+	WORD $0x4ea1d683 // fsub v3.4s, v20.4s, v1.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	VFMLS V10.S4, V0.S4, V0.S4
+	VFMLS V11.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V0.B16
-	VORR V31.B16, V31.B16, V1.B16
-	VFMLS V29.S4, V10.S4, V0.S4
-	VFMLS V29.S4, V11.S4, V1.S4
-	WORD $0x4e791d8a // bic v10.16b, v12.16b, v25.16b
-	WORD $0x4e791dab // bic v11.16b, v13.16b, v25.16b
-	WORD $0x6e33e54a // fcmge v10.4s, v10.4s, v19.4s
-	WORD $0x6e33e56b // fcmge v11.4s, v11.4s, v19.4s
-	VBSL V8.B16, V0.B16, V10.B16
-	VBSL V9.B16, V1.B16, V11.B16
+	VORR V31.B16, V31.B16, V10.B16
+	VORR V31.B16, V31.B16, V11.B16
+	VFMLS V29.S4, V0.S4, V10.S4
+	VFMLS V29.S4, V1.S4, V11.S4
+	WORD $0x4e791d80 // bic v0.16b, v12.16b, v25.16b
+	WORD $0x4e791da1 // bic v1.16b, v13.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	WORD $0x6e33e421 // fcmge v1.4s, v1.4s, v19.4s
+	VBSL V8.B16, V10.B16, V0.B16
+	VBSL V9.B16, V11.B16, V1.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V12.B16, V12.B16
 	VAND V25.B16, V13.B16, V13.B16
-	VORR V12.B16, V10.B16, V10.B16
-	VORR V13.B16, V11.B16, V11.B16
-	VST1.P [V10.S4, V11.S4], 32(R0)
+	VORR V12.B16, V0.B16, V0.B16
+	VORR V13.B16, V1.B16, V1.B16
+	VST1.P [V0.S4, V1.S4], 32(R0)
 	SUB $8, R7
 	CMP $8, R7
 	BGE loopU
@@ -1581,58 +1581,58 @@ loop1:
 	VFMLS V2.S4, V0.S4, V3.S4
 	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 	VORR V25.B16, V7.B16, V3.B16
-	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
+	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
+	VDUP V26.S[1], V0.S4
+	WORD $0x4f9a1840 // fmla v0.4s, v2.4s, v26.s[2]
 	WORD $0x4e26d4c6 // fadd v6.4s, v6.4s, v6.4s
-	VAND V25.B16, V7.B16, V2.B16
-	VEOR V2.B16, V6.B16, V6.B16
-	WORD $0x6ea3e702 // fcmgt v2.4s, v24.4s, v3.4s
-	WORD $0x4e621cc2 // bic v2.16b, v6.16b, v2.16b
-	WORD $0x4e38c463 // fmaxnm v3.4s, v3.4s, v24.4s
-	VDUP V26.S[1], V6.S4
-	WORD $0x4f9a1866 // fmla v6.4s, v3.4s, v26.s[2]
+	VAND V25.B16, V7.B16, V4.B16
+	VEOR V4.B16, V6.B16, V6.B16
+	WORD $0x6ea3e703 // fcmgt v3.4s, v24.4s, v3.4s
+	WORD $0x4e631cc3 // bic v3.16b, v6.16b, v3.16b
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 
 	// s = 2^n
-	VSHL $23, V6.S4, V0.S4
-	WORD $0x4eb7d4c6 // fsub v6.4s, v6.4s, v23.4s
-	WORD $0x4fba58c3 // fmls v3.4s, v6.4s, v26.s[3]
-	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
-	VDUP V22.S[0], V2.S4
-	WORD $0x4fb61062 // fmla v2.4s, v3.4s, v22.s[1]
-	VDUP V22.S[2], V6.S4
-	VFMLA V3.S4, V2.S4, V6.S4
-	VDUP V22.S[3], V2.S4
-	VFMLA V3.S4, V6.S4, V2.S4
-	VDUP V21.S[0], V6.S4
-	VFMLA V3.S4, V2.S4, V6.S4
-	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
-	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
+	VSHL $23, V0.S4, V6.S4
+	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
+	WORD $0x4fba5802 // fmls v2.4s, v0.4s, v26.s[3]
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	VDUP V22.S[0], V3.S4
+	WORD $0x4fb61043 // fmla v3.4s, v2.4s, v22.s[1]
+	VDUP V22.S[2], V0.S4
+	VFMLA V2.S4, V3.S4, V0.S4
+	VDUP V22.S[3], V3.S4
+	VFMLA V2.S4, V0.S4, V3.S4
+	VDUP V21.S[0], V0.S4
+	VFMLA V2.S4, V3.S4, V0.S4
+	WORD $0x6e20dc40 // fmul v0.4s, v2.4s, v0.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V6.S4, V3.S4, V3.S4
-	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	VFMLA V0.S4, V2.S4, V2.S4
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d403 // fadd v3.4s, v0.4s, v20.4s
-	WORD $0x6e23fc06 // fdiv v6.4s, v0.4s, v3.4s
-	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
-	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
-	WORD $0x4ea6d683 // fsub v3.4s, v20.4s, v6.4s
-	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
-	VFMLS V0.S4, V6.S4, V6.S4
+	WORD $0x4e34d4c2 // fadd v2.4s, v6.4s, v20.4s
+	WORD $0x6e22fcc0 // fdiv v0.4s, v6.4s, v2.4s
+	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
+	WORD $0x4ea2d4c6 // fsub v6.4s, v6.4s, v2.4s
+	WORD $0x4ea0d682 // fsub v2.4s, v20.4s, v0.4s
+	WORD $0x6e22dcc6 // fmul v6.4s, v6.4s, v2.4s
+	VFMLS V6.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V0.B16
-	VFMLS V29.S4, V6.S4, V0.S4
-	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
-	WORD $0x6e33e4c6 // fcmge v6.4s, v6.4s, v19.4s
-	VBSL V5.B16, V0.B16, V6.B16
+	VORR V31.B16, V31.B16, V6.B16
+	VFMLS V29.S4, V0.S4, V6.S4
+	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V5.B16, V6.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V6.B16, V6.B16
-	VST1.P [V6.S4], 16(R0)
+	VORR V7.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1670,58 +1670,58 @@ loopS:
 	VFMLS V2.S4, V0.S4, V3.S4
 	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 	VORR V25.B16, V7.B16, V3.B16
-	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
+	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
+	VDUP V26.S[1], V0.S4
+	WORD $0x4f9a1840 // fmla v0.4s, v2.4s, v26.s[2]
 	WORD $0x4e26d4c6 // fadd v6.4s, v6.4s, v6.4s
-	VAND V25.B16, V7.B16, V2.B16
-	VEOR V2.B16, V6.B16, V6.B16
-	WORD $0x6ea3e702 // fcmgt v2.4s, v24.4s, v3.4s
-	WORD $0x4e621cc2 // bic v2.16b, v6.16b, v2.16b
-	WORD $0x4e38c463 // fmaxnm v3.4s, v3.4s, v24.4s
-	VDUP V26.S[1], V6.S4
-	WORD $0x4f9a1866 // fmla v6.4s, v3.4s, v26.s[2]
+	VAND V25.B16, V7.B16, V4.B16
+	VEOR V4.B16, V6.B16, V6.B16
+	WORD $0x6ea3e703 // fcmgt v3.4s, v24.4s, v3.4s
+	WORD $0x4e631cc3 // bic v3.16b, v6.16b, v3.16b
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 
 	// s = 2^n
-	VSHL $23, V6.S4, V0.S4
-	WORD $0x4eb7d4c6 // fsub v6.4s, v6.4s, v23.4s
-	WORD $0x4fba58c3 // fmls v3.4s, v6.4s, v26.s[3]
-	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
-	VDUP V22.S[0], V2.S4
-	WORD $0x4fb61062 // fmla v2.4s, v3.4s, v22.s[1]
-	VDUP V22.S[2], V6.S4
-	VFMLA V3.S4, V2.S4, V6.S4
-	VDUP V22.S[3], V2.S4
-	VFMLA V3.S4, V6.S4, V2.S4
-	VDUP V21.S[0], V6.S4
-	VFMLA V3.S4, V2.S4, V6.S4
-	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
-	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
+	VSHL $23, V0.S4, V6.S4
+	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
+	WORD $0x4fba5802 // fmls v2.4s, v0.4s, v26.s[3]
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	VDUP V22.S[0], V3.S4
+	WORD $0x4fb61043 // fmla v3.4s, v2.4s, v22.s[1]
+	VDUP V22.S[2], V0.S4
+	VFMLA V2.S4, V3.S4, V0.S4
+	VDUP V22.S[3], V3.S4
+	VFMLA V2.S4, V0.S4, V3.S4
+	VDUP V21.S[0], V0.S4
+	VFMLA V2.S4, V3.S4, V0.S4
+	WORD $0x6e20dc40 // fmul v0.4s, v2.4s, v0.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V6.S4, V3.S4, V3.S4
-	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	VFMLA V0.S4, V2.S4, V2.S4
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d403 // fadd v3.4s, v0.4s, v20.4s
-	WORD $0x6e23fc06 // fdiv v6.4s, v0.4s, v3.4s
-	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
-	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
-	WORD $0x4ea6d683 // fsub v3.4s, v20.4s, v6.4s
-	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
-	VFMLS V0.S4, V6.S4, V6.S4
+	WORD $0x4e34d4c2 // fadd v2.4s, v6.4s, v20.4s
+	WORD $0x6e22fcc0 // fdiv v0.4s, v6.4s, v2.4s
+	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
+	WORD $0x4ea2d4c6 // fsub v6.4s, v6.4s, v2.4s
+	WORD $0x4ea0d682 // fsub v2.4s, v20.4s, v0.4s
+	WORD $0x6e22dcc6 // fmul v6.4s, v6.4s, v2.4s
+	VFMLS V6.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V0.B16
-	VFMLS V29.S4, V6.S4, V0.S4
-	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
-	WORD $0x6e33e4c6 // fcmge v6.4s, v6.4s, v19.4s
-	VBSL V5.B16, V0.B16, V6.B16
+	VORR V31.B16, V31.B16, V6.B16
+	VFMLS V29.S4, V0.S4, V6.S4
+	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V5.B16, V6.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V6.B16, V6.B16
-	FMOVS.P F6, 4(R0)
+	VORR V7.B16, V0.B16, V0.B16
+	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

@@ -1050,11 +1050,11 @@ fscaledtanh:
 	VMOV R16, V26.S[0]
 	MOVW $0x80000000, R16
 	VDUP R16, V25.S4
-	MOVW $0xc1a00000, R16
+	MOVW $0xc1200000, R16
 	VDUP R16, V24.S4
 	MOVW $0x4b40007f, R16
 	VMOV R16, V26.S[1]
-	MOVW $0x3fb8aa3b, R16
+	MOVW $0x4038aa3b, R16
 	VMOV R16, V26.S[2]
 	MOVW $0x4b40007f, R16
 	VDUP R16, V23.S4
@@ -1107,58 +1107,58 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 	VORR V25.B16, V6.B16, V2.B16
-	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V0.S4
+	WORD $0x4f9a1820 // fmla v0.4s, v1.4s, v26.s[2]
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
-	VAND V25.B16, V6.B16, V1.B16
-	VEOR V1.B16, V5.B16, V5.B16
-	WORD $0x6ea2e701 // fcmgt v1.4s, v24.4s, v2.4s
-	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
-	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
-	VDUP V26.S[1], V5.S4
-	WORD $0x4f9a1845 // fmla v5.4s, v2.4s, v26.s[2]
+	VAND V25.B16, V6.B16, V3.B16
+	VEOR V3.B16, V5.B16, V5.B16
+	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
+	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
 
 	// s = 2^n
-	VSHL $23, V5.S4, V0.S4
-	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
-	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
-	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
-	VDUP V22.S[0], V1.S4
-	WORD $0x4fb61041 // fmla v1.4s, v2.4s, v22.s[1]
-	VDUP V22.S[2], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V22.S[3], V1.S4
-	VFMLA V2.S4, V5.S4, V1.S4
-	VDUP V21.S[0], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VSHL $23, V0.S4, V5.S4
+	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
+	WORD $0x4fba5801 // fmls v1.4s, v0.4s, v26.s[3]
+	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	VDUP V22.S[0], V2.S4
+	WORD $0x4fb61022 // fmla v2.4s, v1.4s, v22.s[1]
+	VDUP V22.S[2], V0.S4
+	VFMLA V1.S4, V2.S4, V0.S4
+	VDUP V22.S[3], V2.S4
+	VFMLA V1.S4, V0.S4, V2.S4
+	VDUP V21.S[0], V0.S4
+	VFMLA V1.S4, V2.S4, V0.S4
+	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V2.S4, V2.S4
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	VFMLA V0.S4, V1.S4, V1.S4
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
-	WORD $0x6e22fc05 // fdiv v5.4s, v0.4s, v2.4s
-	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4ea5d682 // fsub v2.4s, v20.4s, v5.4s
-	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
-	VFMLS V0.S4, V5.S4, V5.S4
+	WORD $0x4e34d4a1 // fadd v1.4s, v5.4s, v20.4s
+	WORD $0x6e21fca0 // fdiv v0.4s, v5.4s, v1.4s
+	WORD $0x4eb4d421 // fsub v1.4s, v1.4s, v20.4s
+	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
+	WORD $0x4ea0d681 // fsub v1.4s, v20.4s, v0.4s
+	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
+	VFMLS V5.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V0.B16
-	VFMLS V29.S4, V5.S4, V0.S4
-	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
-	WORD $0x6e33e4a5 // fcmge v5.4s, v5.4s, v19.4s
-	VBSL V4.B16, V0.B16, V5.B16
+	VORR V31.B16, V31.B16, V5.B16
+	VFMLS V29.S4, V0.S4, V5.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V4.B16, V5.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V5.B16, V5.B16
-	VST1.P [V5.S4], 16(R16)
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1187,58 +1187,58 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 	VORR V25.B16, V6.B16, V2.B16
-	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V0.S4
+	WORD $0x4f9a1820 // fmla v0.4s, v1.4s, v26.s[2]
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
-	VAND V25.B16, V6.B16, V1.B16
-	VEOR V1.B16, V5.B16, V5.B16
-	WORD $0x6ea2e701 // fcmgt v1.4s, v24.4s, v2.4s
-	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
-	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
-	VDUP V26.S[1], V5.S4
-	WORD $0x4f9a1845 // fmla v5.4s, v2.4s, v26.s[2]
+	VAND V25.B16, V6.B16, V3.B16
+	VEOR V3.B16, V5.B16, V5.B16
+	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
+	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
 
 	// s = 2^n
-	VSHL $23, V5.S4, V0.S4
-	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
-	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
-	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
-	VDUP V22.S[0], V1.S4
-	WORD $0x4fb61041 // fmla v1.4s, v2.4s, v22.s[1]
-	VDUP V22.S[2], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V22.S[3], V1.S4
-	VFMLA V2.S4, V5.S4, V1.S4
-	VDUP V21.S[0], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VSHL $23, V0.S4, V5.S4
+	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
+	WORD $0x4fba5801 // fmls v1.4s, v0.4s, v26.s[3]
+	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	VDUP V22.S[0], V2.S4
+	WORD $0x4fb61022 // fmla v2.4s, v1.4s, v22.s[1]
+	VDUP V22.S[2], V0.S4
+	VFMLA V1.S4, V2.S4, V0.S4
+	VDUP V22.S[3], V2.S4
+	VFMLA V1.S4, V0.S4, V2.S4
+	VDUP V21.S[0], V0.S4
+	VFMLA V1.S4, V2.S4, V0.S4
+	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V2.S4, V2.S4
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	VFMLA V0.S4, V1.S4, V1.S4
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
-	WORD $0x6e22fc05 // fdiv v5.4s, v0.4s, v2.4s
-	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4ea5d682 // fsub v2.4s, v20.4s, v5.4s
-	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
-	VFMLS V0.S4, V5.S4, V5.S4
+	WORD $0x4e34d4a1 // fadd v1.4s, v5.4s, v20.4s
+	WORD $0x6e21fca0 // fdiv v0.4s, v5.4s, v1.4s
+	WORD $0x4eb4d421 // fsub v1.4s, v1.4s, v20.4s
+	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
+	WORD $0x4ea0d681 // fsub v1.4s, v20.4s, v0.4s
+	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
+	VFMLS V5.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V0.B16
-	VFMLS V29.S4, V5.S4, V0.S4
-	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
-	WORD $0x6e33e4a5 // fcmge v5.4s, v5.4s, v19.4s
-	VBSL V4.B16, V0.B16, V5.B16
+	VORR V31.B16, V31.B16, V5.B16
+	VFMLS V29.S4, V0.S4, V5.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V4.B16, V5.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V5.B16, V5.B16
-	VST1.P [V5.S4], 16(R16)
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1267,58 +1267,58 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
 	VORR V25.B16, V6.B16, V2.B16
-	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V0.S4
+	WORD $0x4f9a1820 // fmla v0.4s, v1.4s, v26.s[2]
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
-	VAND V25.B16, V6.B16, V1.B16
-	VEOR V1.B16, V5.B16, V5.B16
-	WORD $0x6ea2e701 // fcmgt v1.4s, v24.4s, v2.4s
-	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
-	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
-	VDUP V26.S[1], V5.S4
-	WORD $0x4f9a1845 // fmla v5.4s, v2.4s, v26.s[2]
+	VAND V25.B16, V6.B16, V3.B16
+	VEOR V3.B16, V5.B16, V5.B16
+	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
+	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
 
 	// s = 2^n
-	VSHL $23, V5.S4, V0.S4
-	WORD $0x4eb7d4a5 // fsub v5.4s, v5.4s, v23.4s
-	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
-	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
-	VDUP V22.S[0], V1.S4
-	WORD $0x4fb61041 // fmla v1.4s, v2.4s, v22.s[1]
-	VDUP V22.S[2], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V22.S[3], V1.S4
-	VFMLA V2.S4, V5.S4, V1.S4
-	VDUP V21.S[0], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VSHL $23, V0.S4, V5.S4
+	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
+	WORD $0x4fba5801 // fmls v1.4s, v0.4s, v26.s[3]
+	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	VDUP V22.S[0], V2.S4
+	WORD $0x4fb61022 // fmla v2.4s, v1.4s, v22.s[1]
+	VDUP V22.S[2], V0.S4
+	VFMLA V1.S4, V2.S4, V0.S4
+	VDUP V22.S[3], V2.S4
+	VFMLA V1.S4, V0.S4, V2.S4
+	VDUP V21.S[0], V0.S4
+	VFMLA V1.S4, V2.S4, V0.S4
+	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V2.S4, V2.S4
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	VFMLA V0.S4, V1.S4, V1.S4
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d402 // fadd v2.4s, v0.4s, v20.4s
-	WORD $0x6e22fc05 // fdiv v5.4s, v0.4s, v2.4s
-	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4ea5d682 // fsub v2.4s, v20.4s, v5.4s
-	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
-	VFMLS V0.S4, V5.S4, V5.S4
+	WORD $0x4e34d4a1 // fadd v1.4s, v5.4s, v20.4s
+	WORD $0x6e21fca0 // fdiv v0.4s, v5.4s, v1.4s
+	WORD $0x4eb4d421 // fsub v1.4s, v1.4s, v20.4s
+	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
+	WORD $0x4ea0d681 // fsub v1.4s, v20.4s, v0.4s
+	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
+	VFMLS V5.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V0.B16
-	VFMLS V29.S4, V5.S4, V0.S4
-	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
-	WORD $0x6e33e4a5 // fcmge v5.4s, v5.4s, v19.4s
-	VBSL V4.B16, V0.B16, V5.B16
+	VORR V31.B16, V31.B16, V5.B16
+	VFMLS V29.S4, V0.S4, V5.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
+	VBSL V4.B16, V5.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V5.B16, V5.B16
-	VST1.P [V5.S4], 16(R16)
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledtanhrow
