@@ -28,7 +28,7 @@ import (
 
 // overlapFuncs returns the activations that the kernel k overlaps with the
 // next tile's sweep: on the packed AVX-512 main tile, the forward programs
-// that run on the stored tile and fit, with their temporaries, in the
+// that run on the stored tile and fit, with a register for a constant, in the
 // registers the accumulators leave.
 func (k *kernel) overlapFuncs() []desc.Func {
 	if !k.s.kmask || k.strided || k.nrows != k.mr || k.vecs != 2 {
@@ -37,7 +37,7 @@ func (k *kernel) overlapFuncs() []desc.Func {
 	free := k.s.regs() - k.vecs*k.nrows
 	var fs []desc.Func
 	for f, d := range desc.Funcs {
-		if d.Forward != nil && k.storedAct(d) && d.Forward.MaxLive()+2 <= free {
+		if d.Forward != nil && k.storedAct(d) && d.Forward.MaxLive()+1 <= free {
 			fs = append(fs, desc.Func(f))
 		}
 	}

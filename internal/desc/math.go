@@ -102,9 +102,12 @@ func expAbsTwice(b *Builder, h Value) Value {
 	s, t := expReduce(b, b.Add(h, h), k, noValue, true)
 	b.Note("q(t), (e^t - 1 - t)/t²")
 	q := Horner(b, t, ExpPoly)
+	// t·q first: q and then t die, and the program keeps 4 values live
+	// (the AVX2 GEMM epilogue runs it in registers).
+	tq := b.Mul(t, q)
 	ts := b.Mul(t, s)
 	b.Note("e^z = ts·(t·q) + (s + ts)")
-	return b.FMA(ts, b.Mul(t, q), b.Add(s, ts))
+	return b.FMA(ts, tq, b.Add(s, ts))
 }
 
 // expCore is the exp core of expPartsLo, and of expPartsAbs with oneStep.

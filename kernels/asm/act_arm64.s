@@ -764,111 +764,111 @@ loopU:
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
 	VFMLA V19.S4, V15.S4, V7.S4
-	WORD $0x6e28de0c // fmul v12.4s, v16.4s, v8.4s
-	WORD $0x6e29de2d // fmul v13.4s, v17.4s, v9.4s
-	WORD $0x6e2ade4e // fmul v14.4s, v18.4s, v10.4s
-	WORD $0x6e2bde6f // fmul v15.4s, v19.4s, v11.4s
+	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
+	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
+	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
+	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
+	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
 
 	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
-	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
-	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
-	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
-	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
-	WORD $0x4e2dd529 // fadd v9.4s, v9.4s, v13.4s
-	WORD $0x4e2ed54a // fadd v10.4s, v10.4s, v14.4s
-	WORD $0x4e2fd56b // fadd v11.4s, v11.4s, v15.4s
-	VFMLA V16.S4, V12.S4, V8.S4
-	VFMLA V17.S4, V13.S4, V9.S4
-	VFMLA V18.S4, V14.S4, V10.S4
-	VFMLA V19.S4, V15.S4, V11.S4
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
+	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
+	VFMLA V4.S4, V16.S4, V8.S4
+	VFMLA V5.S4, V17.S4, V9.S4
+	VFMLA V6.S4, V18.S4, V10.S4
+	VFMLA V7.S4, V19.S4, V11.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea8d750 // fsub v16.4s, v26.4s, v8.4s
-	WORD $0x4ea9d751 // fsub v17.4s, v26.4s, v9.4s
-	WORD $0x4eaad752 // fsub v18.4s, v26.4s, v10.4s
-	WORD $0x4eabd753 // fsub v19.4s, v26.4s, v11.4s
+	WORD $0x4ea8d744 // fsub v4.4s, v26.4s, v8.4s
+	WORD $0x4ea9d745 // fsub v5.4s, v26.4s, v9.4s
+	WORD $0x4eaad746 // fsub v6.4s, v26.4s, v10.4s
+	WORD $0x4eabd747 // fsub v7.4s, v26.4s, v11.4s
 	WORD $0x4e3ad508 // fadd v8.4s, v8.4s, v26.4s
 	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
 	WORD $0x4e3ad54a // fadd v10.4s, v10.4s, v26.4s
 	WORD $0x4e3ad56b // fadd v11.4s, v11.4s, v26.4s
-	WORD $0x6e28fe10 // fdiv v16.4s, v16.4s, v8.4s
-	WORD $0x6e29fe31 // fdiv v17.4s, v17.4s, v9.4s
-	WORD $0x6e2afe52 // fdiv v18.4s, v18.4s, v10.4s
-	WORD $0x6e2bfe73 // fdiv v19.4s, v19.4s, v11.4s
+	WORD $0x6e28fc84 // fdiv v4.4s, v4.4s, v8.4s
+	WORD $0x6e29fca5 // fdiv v5.4s, v5.4s, v9.4s
+	WORD $0x6e2afcc6 // fdiv v6.4s, v6.4s, v10.4s
+	WORD $0x6e2bfce7 // fdiv v7.4s, v7.4s, v11.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc08 // fmul v8.4s, v0.4s, v0.4s
 	WORD $0x6e21dc29 // fmul v9.4s, v1.4s, v1.4s
 	WORD $0x6e22dc4a // fmul v10.4s, v2.4s, v2.4s
 	WORD $0x6e23dc6b // fmul v11.4s, v3.4s, v3.4s
-	VDUP V25.S[0], V12.S4
-	VDUP V25.S[0], V13.S4
-	VDUP V25.S[0], V14.S4
-	VDUP V25.S[0], V15.S4
-	WORD $0x4fb9110c // fmla v12.4s, v8.4s, v25.s[1]
-	WORD $0x4fb9112d // fmla v13.4s, v9.4s, v25.s[1]
-	WORD $0x4fb9114e // fmla v14.4s, v10.4s, v25.s[1]
-	WORD $0x4fb9116f // fmla v15.4s, v11.4s, v25.s[1]
-	VDUP V25.S[2], V4.S4
-	VDUP V25.S[2], V5.S4
-	VDUP V25.S[2], V6.S4
-	VDUP V25.S[2], V7.S4
-	VFMLA V8.S4, V12.S4, V4.S4
-	VFMLA V9.S4, V13.S4, V5.S4
-	VFMLA V10.S4, V14.S4, V6.S4
-	VFMLA V11.S4, V15.S4, V7.S4
-	VDUP V25.S[3], V12.S4
-	VDUP V25.S[3], V13.S4
-	VDUP V25.S[3], V14.S4
-	VDUP V25.S[3], V15.S4
-	VFMLA V8.S4, V4.S4, V12.S4
-	VFMLA V9.S4, V5.S4, V13.S4
-	VFMLA V10.S4, V6.S4, V14.S4
-	VFMLA V11.S4, V7.S4, V15.S4
-	VDUP V24.S[0], V4.S4
-	VDUP V24.S[0], V5.S4
-	VDUP V24.S[0], V6.S4
-	VDUP V24.S[0], V7.S4
-	VFMLA V8.S4, V12.S4, V4.S4
-	VFMLA V9.S4, V13.S4, V5.S4
-	VFMLA V10.S4, V14.S4, V6.S4
-	VFMLA V11.S4, V15.S4, V7.S4
+	VDUP V25.S[0], V16.S4
+	VDUP V25.S[0], V17.S4
+	VDUP V25.S[0], V18.S4
+	VDUP V25.S[0], V19.S4
+	WORD $0x4fb91110 // fmla v16.4s, v8.4s, v25.s[1]
+	WORD $0x4fb91131 // fmla v17.4s, v9.4s, v25.s[1]
+	WORD $0x4fb91152 // fmla v18.4s, v10.4s, v25.s[1]
+	WORD $0x4fb91173 // fmla v19.4s, v11.4s, v25.s[1]
+	VDUP V25.S[2], V12.S4
+	VDUP V25.S[2], V13.S4
+	VDUP V25.S[2], V14.S4
+	VDUP V25.S[2], V15.S4
+	VFMLA V8.S4, V16.S4, V12.S4
+	VFMLA V9.S4, V17.S4, V13.S4
+	VFMLA V10.S4, V18.S4, V14.S4
+	VFMLA V11.S4, V19.S4, V15.S4
+	VDUP V25.S[3], V16.S4
+	VDUP V25.S[3], V17.S4
+	VDUP V25.S[3], V18.S4
+	VDUP V25.S[3], V19.S4
+	VFMLA V8.S4, V12.S4, V16.S4
+	VFMLA V9.S4, V13.S4, V17.S4
+	VFMLA V10.S4, V14.S4, V18.S4
+	VFMLA V11.S4, V15.S4, V19.S4
+	VDUP V24.S[0], V12.S4
+	VDUP V24.S[0], V13.S4
+	VDUP V24.S[0], V14.S4
+	VDUP V24.S[0], V15.S4
+	VFMLA V8.S4, V16.S4, V12.S4
+	VFMLA V9.S4, V17.S4, V13.S4
+	VFMLA V10.S4, V18.S4, V14.S4
+	VFMLA V11.S4, V19.S4, V15.S4
 	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
 	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
 	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
 	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	VORR V0.B16, V0.B16, V12.B16
-	VORR V1.B16, V1.B16, V13.B16
-	VORR V2.B16, V2.B16, V14.B16
-	VORR V3.B16, V3.B16, V15.B16
-	VFMLA V4.S4, V8.S4, V12.S4
-	VFMLA V5.S4, V9.S4, V13.S4
-	VFMLA V6.S4, V10.S4, V14.S4
-	VFMLA V7.S4, V11.S4, V15.S4
-	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
-	WORD $0x4e7f1c25 // bic v5.16b, v1.16b, v31.16b
-	WORD $0x4e7f1c46 // bic v6.16b, v2.16b, v31.16b
-	WORD $0x4e7f1c67 // bic v7.16b, v3.16b, v31.16b
-	WORD $0x6e37e484 // fcmge v4.4s, v4.4s, v23.4s
-	WORD $0x6e37e4a5 // fcmge v5.4s, v5.4s, v23.4s
-	WORD $0x6e37e4c6 // fcmge v6.4s, v6.4s, v23.4s
-	WORD $0x6e37e4e7 // fcmge v7.4s, v7.4s, v23.4s
-	VBSL V12.B16, V16.B16, V4.B16
-	VBSL V13.B16, V17.B16, V5.B16
-	VBSL V14.B16, V18.B16, V6.B16
-	VBSL V15.B16, V19.B16, V7.B16
+	VORR V0.B16, V0.B16, V16.B16
+	VORR V1.B16, V1.B16, V17.B16
+	VORR V2.B16, V2.B16, V18.B16
+	VORR V3.B16, V3.B16, V19.B16
+	VFMLA V12.S4, V8.S4, V16.S4
+	VFMLA V13.S4, V9.S4, V17.S4
+	VFMLA V14.S4, V10.S4, V18.S4
+	VFMLA V15.S4, V11.S4, V19.S4
+	WORD $0x4e7f1c0c // bic v12.16b, v0.16b, v31.16b
+	WORD $0x4e7f1c2d // bic v13.16b, v1.16b, v31.16b
+	WORD $0x4e7f1c4e // bic v14.16b, v2.16b, v31.16b
+	WORD $0x4e7f1c6f // bic v15.16b, v3.16b, v31.16b
+	WORD $0x6e37e58c // fcmge v12.4s, v12.4s, v23.4s
+	WORD $0x6e37e5ad // fcmge v13.4s, v13.4s, v23.4s
+	WORD $0x6e37e5ce // fcmge v14.4s, v14.4s, v23.4s
+	WORD $0x6e37e5ef // fcmge v15.4s, v15.4s, v23.4s
+	VBSL V16.B16, V4.B16, V12.B16
+	VBSL V17.B16, V5.B16, V13.B16
+	VBSL V18.B16, V6.B16, V14.B16
+	VBSL V19.B16, V7.B16, V15.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
 	VAND V31.B16, V3.B16, V3.B16
-	VORR V0.B16, V4.B16, V4.B16
-	VORR V1.B16, V5.B16, V5.B16
-	VORR V2.B16, V6.B16, V6.B16
-	VORR V3.B16, V7.B16, V7.B16
-	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
+	VORR V0.B16, V12.B16, V12.B16
+	VORR V1.B16, V13.B16, V13.B16
+	VORR V2.B16, V14.B16, V14.B16
+	VORR V3.B16, V15.B16, V15.B16
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -898,39 +898,39 @@ loop1:
 	VFMLA V7.S4, V4.S4, V6.S4
 	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e25dce6 // fmul v6.4s, v7.4s, v5.4s
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
 	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x6e24dce7 // fmul v7.4s, v7.4s, v4.4s
-	WORD $0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
-	VFMLA V7.S4, V6.S4, V5.S4
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	VFMLA V4.S4, V7.S4, V5.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea5d747 // fsub v7.4s, v26.4s, v5.4s
+	WORD $0x4ea5d744 // fsub v4.4s, v26.4s, v5.4s
 	WORD $0x4e3ad4a5 // fadd v5.4s, v5.4s, v26.4s
-	WORD $0x6e25fce7 // fdiv v7.4s, v7.4s, v5.4s
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V25.S[0], V6.S4
-	WORD $0x4fb910a6 // fmla v6.4s, v5.4s, v25.s[1]
-	VDUP V25.S[2], V4.S4
-	VFMLA V5.S4, V6.S4, V4.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V5.S4, V4.S4, V6.S4
-	VDUP V24.S[0], V4.S4
-	VFMLA V5.S4, V6.S4, V4.S4
+	VDUP V25.S[0], V7.S4
+	WORD $0x4fb910a7 // fmla v7.4s, v5.4s, v25.s[1]
+	VDUP V25.S[2], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
+	VDUP V25.S[3], V7.S4
+	VFMLA V5.S4, V6.S4, V7.S4
+	VDUP V24.S[0], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
 	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
-	VORR V0.B16, V0.B16, V6.B16
-	VFMLA V4.S4, V5.S4, V6.S4
-	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
-	WORD $0x6e37e484 // fcmge v4.4s, v4.4s, v23.4s
-	VBSL V6.B16, V7.B16, V4.B16
+	VORR V0.B16, V0.B16, V7.B16
+	VFMLA V6.S4, V5.S4, V7.S4
+	WORD $0x4e7f1c06 // bic v6.16b, v0.16b, v31.16b
+	WORD $0x6e37e4c6 // fcmge v6.4s, v6.4s, v23.4s
+	VBSL V7.B16, V4.B16, V6.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V4.B16, V4.B16
-	VST1.P [V4.S4], 16(R0)
+	VORR V0.B16, V6.B16, V6.B16
+	VST1.P [V6.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -959,39 +959,39 @@ loopS:
 	VFMLA V7.S4, V4.S4, V6.S4
 	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e25dce6 // fmul v6.4s, v7.4s, v5.4s
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
 	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x6e24dce7 // fmul v7.4s, v7.4s, v4.4s
-	WORD $0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
-	VFMLA V7.S4, V6.S4, V5.S4
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	VFMLA V4.S4, V7.S4, V5.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea5d747 // fsub v7.4s, v26.4s, v5.4s
+	WORD $0x4ea5d744 // fsub v4.4s, v26.4s, v5.4s
 	WORD $0x4e3ad4a5 // fadd v5.4s, v5.4s, v26.4s
-	WORD $0x6e25fce7 // fdiv v7.4s, v7.4s, v5.4s
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V25.S[0], V6.S4
-	WORD $0x4fb910a6 // fmla v6.4s, v5.4s, v25.s[1]
-	VDUP V25.S[2], V4.S4
-	VFMLA V5.S4, V6.S4, V4.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V5.S4, V4.S4, V6.S4
-	VDUP V24.S[0], V4.S4
-	VFMLA V5.S4, V6.S4, V4.S4
+	VDUP V25.S[0], V7.S4
+	WORD $0x4fb910a7 // fmla v7.4s, v5.4s, v25.s[1]
+	VDUP V25.S[2], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
+	VDUP V25.S[3], V7.S4
+	VFMLA V5.S4, V6.S4, V7.S4
+	VDUP V24.S[0], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
 	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
-	VORR V0.B16, V0.B16, V6.B16
-	VFMLA V4.S4, V5.S4, V6.S4
-	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
-	WORD $0x6e37e484 // fcmge v4.4s, v4.4s, v23.4s
-	VBSL V6.B16, V7.B16, V4.B16
+	VORR V0.B16, V0.B16, V7.B16
+	VFMLA V6.S4, V5.S4, V7.S4
+	WORD $0x4e7f1c06 // bic v6.16b, v0.16b, v31.16b
+	WORD $0x6e37e4c6 // fcmge v6.4s, v6.4s, v23.4s
+	VBSL V7.B16, V4.B16, V6.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V4.B16, V4.B16
-	FMOVS.P F4, 4(R0)
+	VORR V0.B16, V6.B16, V6.B16
+	FMOVS.P F6, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

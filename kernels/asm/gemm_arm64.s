@@ -766,87 +766,87 @@ ftanhrow:
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
-	WORD $0x6e26dd89 // fmul v9.4s, v12.4s, v6.4s
-	WORD $0x6e27ddaa // fmul v10.4s, v13.4s, v7.4s
-	WORD $0x6e28ddcb // fmul v11.4s, v14.4s, v8.4s
+	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
+	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
+	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
+	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
+	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
 
 	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x6e23dd8c // fmul v12.4s, v12.4s, v3.4s
-	WORD $0x6e24ddad // fmul v13.4s, v13.4s, v4.4s
-	WORD $0x6e25ddce // fmul v14.4s, v14.4s, v5.4s
-	WORD $0x4e29d4c6 // fadd v6.4s, v6.4s, v9.4s
-	WORD $0x4e2ad4e7 // fadd v7.4s, v7.4s, v10.4s
-	WORD $0x4e2bd508 // fadd v8.4s, v8.4s, v11.4s
-	VFMLA V12.S4, V9.S4, V6.S4
-	VFMLA V13.S4, V10.S4, V7.S4
-	VFMLA V14.S4, V11.S4, V8.S4
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
+	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
+	VFMLA V3.S4, V12.S4, V6.S4
+	VFMLA V4.S4, V13.S4, V7.S4
+	VFMLA V5.S4, V14.S4, V8.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea6d74c // fsub v12.4s, v26.4s, v6.4s
-	WORD $0x4ea7d74d // fsub v13.4s, v26.4s, v7.4s
-	WORD $0x4ea8d74e // fsub v14.4s, v26.4s, v8.4s
+	WORD $0x4ea6d743 // fsub v3.4s, v26.4s, v6.4s
+	WORD $0x4ea7d744 // fsub v4.4s, v26.4s, v7.4s
+	WORD $0x4ea8d745 // fsub v5.4s, v26.4s, v8.4s
 	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
 	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
 	WORD $0x4e3ad508 // fadd v8.4s, v8.4s, v26.4s
-	WORD $0x6e26fd8c // fdiv v12.4s, v12.4s, v6.4s
-	WORD $0x6e27fdad // fdiv v13.4s, v13.4s, v7.4s
-	WORD $0x6e28fdce // fdiv v14.4s, v14.4s, v8.4s
+	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
+	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
+	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
 	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
 	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
-	VDUP V25.S[0], V9.S4
-	VDUP V25.S[0], V10.S4
-	VDUP V25.S[0], V11.S4
-	WORD $0x4fb910c9 // fmla v9.4s, v6.4s, v25.s[1]
-	WORD $0x4fb910ea // fmla v10.4s, v7.4s, v25.s[1]
-	WORD $0x4fb9110b // fmla v11.4s, v8.4s, v25.s[1]
-	VDUP V25.S[2], V3.S4
-	VDUP V25.S[2], V4.S4
-	VDUP V25.S[2], V5.S4
-	VFMLA V6.S4, V9.S4, V3.S4
-	VFMLA V7.S4, V10.S4, V4.S4
-	VFMLA V8.S4, V11.S4, V5.S4
-	VDUP V25.S[3], V9.S4
-	VDUP V25.S[3], V10.S4
-	VDUP V25.S[3], V11.S4
-	VFMLA V6.S4, V3.S4, V9.S4
-	VFMLA V7.S4, V4.S4, V10.S4
-	VFMLA V8.S4, V5.S4, V11.S4
-	VDUP V24.S[0], V3.S4
-	VDUP V24.S[0], V4.S4
-	VDUP V24.S[0], V5.S4
-	VFMLA V6.S4, V9.S4, V3.S4
-	VFMLA V7.S4, V10.S4, V4.S4
-	VFMLA V8.S4, V11.S4, V5.S4
+	VDUP V25.S[0], V12.S4
+	VDUP V25.S[0], V13.S4
+	VDUP V25.S[0], V14.S4
+	WORD $0x4fb910cc // fmla v12.4s, v6.4s, v25.s[1]
+	WORD $0x4fb910ed // fmla v13.4s, v7.4s, v25.s[1]
+	WORD $0x4fb9110e // fmla v14.4s, v8.4s, v25.s[1]
+	VDUP V25.S[2], V9.S4
+	VDUP V25.S[2], V10.S4
+	VDUP V25.S[2], V11.S4
+	VFMLA V6.S4, V12.S4, V9.S4
+	VFMLA V7.S4, V13.S4, V10.S4
+	VFMLA V8.S4, V14.S4, V11.S4
+	VDUP V25.S[3], V12.S4
+	VDUP V25.S[3], V13.S4
+	VDUP V25.S[3], V14.S4
+	VFMLA V6.S4, V9.S4, V12.S4
+	VFMLA V7.S4, V10.S4, V13.S4
+	VFMLA V8.S4, V11.S4, V14.S4
+	VDUP V24.S[0], V9.S4
+	VDUP V24.S[0], V10.S4
+	VDUP V24.S[0], V11.S4
+	VFMLA V6.S4, V12.S4, V9.S4
+	VFMLA V7.S4, V13.S4, V10.S4
+	VFMLA V8.S4, V14.S4, V11.S4
 	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
 	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
 	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
-	VORR V0.B16, V0.B16, V9.B16
-	VORR V1.B16, V1.B16, V10.B16
-	VORR V2.B16, V2.B16, V11.B16
-	VFMLA V3.S4, V6.S4, V9.S4
-	VFMLA V4.S4, V7.S4, V10.S4
-	VFMLA V5.S4, V8.S4, V11.S4
-	WORD $0x4e7f1c03 // bic v3.16b, v0.16b, v31.16b
-	WORD $0x4e7f1c24 // bic v4.16b, v1.16b, v31.16b
-	WORD $0x4e7f1c45 // bic v5.16b, v2.16b, v31.16b
-	WORD $0x6e37e463 // fcmge v3.4s, v3.4s, v23.4s
-	WORD $0x6e37e484 // fcmge v4.4s, v4.4s, v23.4s
-	WORD $0x6e37e4a5 // fcmge v5.4s, v5.4s, v23.4s
-	VBSL V9.B16, V12.B16, V3.B16
-	VBSL V10.B16, V13.B16, V4.B16
-	VBSL V11.B16, V14.B16, V5.B16
+	VORR V0.B16, V0.B16, V12.B16
+	VORR V1.B16, V1.B16, V13.B16
+	VORR V2.B16, V2.B16, V14.B16
+	VFMLA V9.S4, V6.S4, V12.S4
+	VFMLA V10.S4, V7.S4, V13.S4
+	VFMLA V11.S4, V8.S4, V14.S4
+	WORD $0x4e7f1c09 // bic v9.16b, v0.16b, v31.16b
+	WORD $0x4e7f1c2a // bic v10.16b, v1.16b, v31.16b
+	WORD $0x4e7f1c4b // bic v11.16b, v2.16b, v31.16b
+	WORD $0x6e37e529 // fcmge v9.4s, v9.4s, v23.4s
+	WORD $0x6e37e54a // fcmge v10.4s, v10.4s, v23.4s
+	WORD $0x6e37e56b // fcmge v11.4s, v11.4s, v23.4s
+	VBSL V12.B16, V3.B16, V9.B16
+	VBSL V13.B16, V4.B16, V10.B16
+	VBSL V14.B16, V5.B16, V11.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
-	VORR V0.B16, V3.B16, V3.B16
-	VORR V1.B16, V4.B16, V4.B16
-	VORR V2.B16, V5.B16, V5.B16
-	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
+	VORR V0.B16, V9.B16, V9.B16
+	VORR V1.B16, V10.B16, V10.B16
+	VORR V2.B16, V11.B16, V11.B16
+	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE ftanhrow
