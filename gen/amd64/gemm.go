@@ -398,9 +398,8 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 
 	// One unrolled iteration of the k loop, with mid (an overlapped
 	// activation's vector, or nothing) after its second step.
-	const unroll = kUnroll
 	iteration := func(mid func()) {
-		for u := 0; u < unroll; u++ {
+		for u := 0; u < kUnroll; u++ {
 			step(u)
 			if u == 1 {
 				mid()
@@ -414,14 +413,14 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 			copyPiece()
 			Label(lSkip)
 		}
-		advance(unroll)
+		advance(kUnroll)
 	}
 	if k.ov.funcs != nil {
 		TESTQ(k.ov.pendCnt, k.ov.pendCnt)
 		JNZ(LabelRef(name + "_pending"))
 	}
 	Label(name + "_kcheck")
-	CMPQ(kcnt, U8(unroll))
+	CMPQ(kcnt, U8(kUnroll))
 	JL(LabelRef(name + "_ktail"))
 	// The loop starts on a 64-byte boundary: where it straddles one, the
 	// decoded-op cache holds it in one more line (measured: 1024³ 3-4%
@@ -429,8 +428,8 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	pcAlign(64)
 	Label(name + "_kloop")
 	iteration(func() {})
-	SUBQ(U8(unroll), kcnt)
-	CMPQ(kcnt, U8(unroll))
+	SUBQ(U8(kUnroll), kcnt)
+	CMPQ(kcnt, U8(kUnroll))
 	JGE(LabelRef(name + "_kloop"))
 	Label(name + "_ktail")
 	TESTQ(kcnt, kcnt)

@@ -66,7 +66,6 @@ func (k *kernel) initOverlap(step Mem) {
 	o := &k.ov
 	o.pend, o.pendCnt, o.pendStep = GP64(), GP64(), step
 	XORQ(o.pendCnt, o.pendCnt)
-	XORQ(o.pend, o.pend)
 	t := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), t)
 	SUBQ(U32(uint32(k.rowBytes())), t)

@@ -37,10 +37,8 @@ const (
 	// e^z is below the smallest normal float32 and the sigmoid flushes e to
 	// 0 (the exact result is below 2^-126 or rounds to 1).
 	SigmoidCutoff = 0xc2aeac50
-	// TanhClamp (-20) bounds -2|x|: tanh(10) rounds to 1; TanhClampHalf
-	// (-10) bounds -|x|.
-	TanhClamp     = 0xc1a00000
-	TanhClampHalf = 0xc1200000
+	// TanhClamp (-10) bounds -|x| (and -2|x| at -20): tanh(10) rounds to 1.
+	TanhClamp = 0xc1200000
 	// ELUClamp (-17.5) bounds x for expm1: below it expm1 rounds to -1.
 	ELUClamp = 0xc18c0000
 	// TanhSplit (0.625) is where tanh leaves its polynomial: from there on
@@ -100,12 +98,7 @@ func expAbsTwice(b *Builder, h Value) Value {
 	b.Note("exp: k = 2h·log2e + magic holds n = round(2h/ln2) + 127")
 	k := b.FMA(h, b.Bits(Log2e2), b.Bits(ExpMagic))
 	s, t := expReduce(b, b.Add(h, h), k, noValue, true)
-	b.Note("q(t), (e^t - 1 - t)/t²")
-	q := Horner(b, t, ExpPoly)
-	// t·q first: q and then t die, and the program keeps 4 values live
-	// (the AVX2 GEMM epilogue runs it in registers).
-	tq := b.Mul(t, q)
-	ts := b.Mul(t, s)
+	tq, ts := expTerms(b, t, s)
 	b.Note("e^z = ts·(t·q) + (s + ts)")
 	return b.FMA(ts, tq, b.Add(s, ts))
 }
@@ -141,12 +134,18 @@ func expReduce(b *Builder, z, k, lo Value, oneStep bool) (s, t Value) {
 	return s, t
 }
 
-// expPoly returns s and m = s·(e^t - 1) for the reduced argument t.
-func expPoly(b *Builder, t, s Value) (Value, Value) {
+// expTerms returns t·q(t) and t·s for the reduced argument t and s = 2^n:
+// e^t - 1 = t + t·(t·q). t·q comes first, so that q and then t die (tanh
+// keeps 4 values live, and the AVX2 GEMM epilogue runs it in registers).
+func expTerms(b *Builder, t, s Value) (tq, ts Value) {
 	b.Note("q(t), (e^t - 1 - t)/t²")
 	q := Horner(b, t, ExpPoly)
-	tq := b.Mul(t, q)
-	ts := b.Mul(t, s)
+	return b.Mul(t, q), b.Mul(t, s)
+}
+
+// expPoly returns s and m = s·(e^t - 1) for the reduced argument t.
+func expPoly(b *Builder, t, s Value) (Value, Value) {
+	tq, ts := expTerms(b, t, s)
 	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
 	return s, b.FMA(ts, tq, ts)
 }
@@ -191,7 +190,7 @@ func tanh(b *Builder) *Program {
 	x := b.In(0)
 	one := b.F(1)
 	b.Note("tanh: e^z for z = 2·max(-|x|, -10)")
-	h := b.Max(b.Or(x, b.Bits(signBit)), b.Bits(TanhClampHalf))
+	h := b.Max(b.Or(x, b.Bits(signBit)), b.Bits(TanhClamp))
 	e := expAbsTwice(b, h)
 	b.Note("(1 - e)/(1 + e)")
 	big := b.Div(b.Sub(one, e), b.Add(e, one))
@@ -264,10 +263,10 @@ func scaledTanh(b *Builder) *Program {
 	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20")
 	b.Note("h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)")
 	nz := b.Or(zh, sign)
-	h := b.Max(nz, b.Bits(TanhClampHalf))
+	h := b.Max(nz, b.Bits(TanhClamp))
 	k := b.FMA(h, b.Bits(Log2e2), b.Bits(ExpMagic))
 	c := b.Xor(b.Add(r, r), b.And(zh, sign))
-	c = b.Select(b.Less(nz, b.Bits(TanhClampHalf)), b.F(0), c)
+	c = b.Select(b.Less(nz, b.Bits(TanhClamp)), b.F(0), c)
 	s, t := expReduce(b, b.Add(h, h), k, c, true)
 	s, m := expPoly(b, t, s)
 	e := b.Add(s, m)
