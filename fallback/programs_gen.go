@@ -925,6 +925,9 @@ func sigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 	}
 }
 
+// tanhForwardTable0 is table 0 of tanhForward.
+var tanhForwardTable0 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+
 // tanhForwardLane is tanhForward on one lane.
 func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x3f800000) // 1
@@ -933,61 +936,57 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v3 := fromBits(bits(v0) | bits(v2))
 	v4 := math.Float32frombits(0xc1200000) // -10
 	v5 := pick(v3 > v4, v3, v4)
-	// exp: k = 2h·log2e + magic holds n = round(2h/ln2) + 127
-	v6 := math.Float32frombits(0x4038aa3b) // 2.88539
-	v7 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	// exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j
+	v6 := math.Float32frombits(0x41b8aa3b) // 23.08312
+	v7 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v8 := fma32(v5, v6, v7)
-	v9 := float32(v5 + v5)
-	// s = 2^n
-	v10 := fromBits(bits(v8) << 23)
-	v11 := float32(v8 - v7)
-	// t = z - n·ln2 (+ lo)
-	v12 := math.Float32frombits(0x3f317218) // 0.6931472
-	v13 := fma32(-v11, v12, v9)
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	v9 := fromBits(tanhForwardTable0[bits(v8)%8])
+	v10 := fromBits(bits(v8) << 20)
+	v11 := fromBits(bits(v9) + bits(v10))
+	// t = 2h - N·ln2/8
+	v12 := float32(v8 - v7)
+	v13 := math.Float32frombits(0x3db17218) // 0.0866434
+	v14 := float32(v5 + v5)
+	v15 := fma32(-v12, v13, v14)
 	// q(t), (e^t - 1 - t)/t²
-	v14 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-	v15 := math.Float32frombits(0x3c091cf1) // 0.008368717
-	v16 := fma32(v14, v13, v15)
-	v17 := math.Float32frombits(0x3d2aac79) // 0.04166839
-	v18 := fma32(v16, v13, v17)
-	v19 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-	v20 := fma32(v18, v13, v19)
-	v21 := math.Float32frombits(0x3efffffe) // 0.49999994
-	v22 := fma32(v20, v13, v21)
-	v23 := float32(v13 * v22)
-	v24 := float32(v13 * v10)
+	v16 := math.Float32frombits(0x3e2aab2c) // 0.1666686
+	v17 := math.Float32frombits(0x3f00043c) // 0.5000646
+	v18 := fma32(v16, v15, v17)
+	v19 := float32(v15 * v18)
+	v20 := float32(v15 * v11)
 	// e^z = ts·(t·q) + (s + ts)
-	v25 := float32(v10 + v24)
-	v26 := fma32(v24, v23, v25)
+	v21 := float32(v11 + v20)
+	v22 := fma32(v20, v19, v21)
 	// (1 - e)/(1 + e)
-	v27 := float32(v1 - v26)
-	v28 := float32(v26 + v1)
-	v29 := float32(v27 / v28)
+	v23 := float32(v1 - v22)
+	v24 := float32(v22 + v1)
+	v25 := float32(v23 / v24)
 	// x + x³·p(x²)
-	v30 := float32(v0 * v0)
-	v31 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-	v32 := math.Float32frombits(0x3ca9134f) // 0.02063909
-	v33 := fma32(v31, v30, v32)
-	v34 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-	v35 := fma32(v33, v30, v34)
-	v36 := math.Float32frombits(0x3e088393) // 0.13331442
-	v37 := fma32(v35, v30, v36)
-	v38 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-	v39 := fma32(v37, v30, v38)
-	v40 := float32(v0 * v30)
-	v41 := fma32(v40, v39, v0)
-	v42 := fromBits(bits(v0) &^ bits(v2))
-	v43 := math.Float32frombits(0x3f200000) // 0.625
-	v44 := lanemask(v42 >= v43)
-	v45 := fromBits(bits(v29)&v44 | bits(v41)&^v44)
+	v26 := float32(v0 * v0)
+	v27 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+	v28 := math.Float32frombits(0x3ca9134f) // 0.02063909
+	v29 := fma32(v27, v26, v28)
+	v30 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+	v31 := fma32(v29, v26, v30)
+	v32 := math.Float32frombits(0x3e088393) // 0.13331442
+	v33 := fma32(v31, v26, v32)
+	v34 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+	v35 := fma32(v33, v26, v34)
+	v36 := float32(v0 * v26)
+	v37 := fma32(v36, v35, v0)
+	v38 := fromBits(bits(v0) &^ bits(v2))
+	v39 := math.Float32frombits(0x3f200000) // 0.625
+	v40 := lanemask(v38 >= v39)
+	v41 := fromBits(bits(v25)&v40 | bits(v37)&^v40)
 	// the sign of x, last: tanh(-0) = -0
-	v46 := fromBits(bits(v0) & bits(v2))
-	v47 := fromBits(bits(v45) | bits(v46))
-	return v47
+	v42 := fromBits(bits(v0) & bits(v2))
+	v43 := fromBits(bits(v41) | bits(v42))
+	return v43
 }
 
 // tanhForward computes dst[i] = tanh(x[i]).
-// It evaluates the program Tanh, algorithm p11_rr1_p6_div of internal/desc.
+// It evaluates the program Tanh, algorithm p11_rr1_lut8_p3_div of internal/desc.
 func tanhForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -1010,9 +1009,9 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v5_1 := pick(v3_1 > v4, v3_1, v4)
 		v5_2 := pick(v3_2 > v4, v3_2, v4)
 		v5_3 := pick(v3_3 > v4, v3_3, v4)
-		// exp: k = 2h·log2e + magic holds n = round(2h/ln2) + 127
-		v6 := math.Float32frombits(0x4038aa3b) // 2.88539
-		v7 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		// exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j
+		v6 := math.Float32frombits(0x41b8aa3b) // 23.08312
+		v7 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 		s8_0 := float64(v5_0)*float64(v6) + float64(v7)
 		v8_0 := float32(s8_0)
 		if roundsTwice(s8_0) {
@@ -1033,313 +1032,258 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s8_3) {
 			v8_3 = fma32(v5_3, v6, v7)
 		}
-		v9_0 := float32(v5_0 + v5_0)
-		v9_1 := float32(v5_1 + v5_1)
-		v9_2 := float32(v5_2 + v5_2)
-		v9_3 := float32(v5_3 + v5_3)
-		// s = 2^n
-		v10_0 := fromBits(bits(v8_0) << 23)
-		v10_1 := fromBits(bits(v8_1) << 23)
-		v10_2 := fromBits(bits(v8_2) << 23)
-		v10_3 := fromBits(bits(v8_3) << 23)
-		v11_0 := float32(v8_0 - v7)
-		v11_1 := float32(v8_1 - v7)
-		v11_2 := float32(v8_2 - v7)
-		v11_3 := float32(v8_3 - v7)
-		// t = z - n·ln2 (+ lo)
-		v12 := math.Float32frombits(0x3f317218) // 0.6931472
-		s13_0 := float64(-v11_0)*float64(v12) + float64(v9_0)
-		v13_0 := float32(s13_0)
-		if roundsTwice(s13_0) {
-			v13_0 = fma32(-v11_0, v12, v9_0)
+		// s = 2^(j/8)·2^n: the table's word plus k << 20
+		v9_0 := fromBits(tanhForwardTable0[bits(v8_0)%8])
+		v9_1 := fromBits(tanhForwardTable0[bits(v8_1)%8])
+		v9_2 := fromBits(tanhForwardTable0[bits(v8_2)%8])
+		v9_3 := fromBits(tanhForwardTable0[bits(v8_3)%8])
+		v10_0 := fromBits(bits(v8_0) << 20)
+		v10_1 := fromBits(bits(v8_1) << 20)
+		v10_2 := fromBits(bits(v8_2) << 20)
+		v10_3 := fromBits(bits(v8_3) << 20)
+		v11_0 := fromBits(bits(v9_0) + bits(v10_0))
+		v11_1 := fromBits(bits(v9_1) + bits(v10_1))
+		v11_2 := fromBits(bits(v9_2) + bits(v10_2))
+		v11_3 := fromBits(bits(v9_3) + bits(v10_3))
+		// t = 2h - N·ln2/8
+		v12_0 := float32(v8_0 - v7)
+		v12_1 := float32(v8_1 - v7)
+		v12_2 := float32(v8_2 - v7)
+		v12_3 := float32(v8_3 - v7)
+		v13 := math.Float32frombits(0x3db17218) // 0.0866434
+		v14_0 := float32(v5_0 + v5_0)
+		v14_1 := float32(v5_1 + v5_1)
+		v14_2 := float32(v5_2 + v5_2)
+		v14_3 := float32(v5_3 + v5_3)
+		s15_0 := float64(-v12_0)*float64(v13) + float64(v14_0)
+		v15_0 := float32(s15_0)
+		if roundsTwice(s15_0) {
+			v15_0 = fma32(-v12_0, v13, v14_0)
 		}
-		s13_1 := float64(-v11_1)*float64(v12) + float64(v9_1)
-		v13_1 := float32(s13_1)
-		if roundsTwice(s13_1) {
-			v13_1 = fma32(-v11_1, v12, v9_1)
+		s15_1 := float64(-v12_1)*float64(v13) + float64(v14_1)
+		v15_1 := float32(s15_1)
+		if roundsTwice(s15_1) {
+			v15_1 = fma32(-v12_1, v13, v14_1)
 		}
-		s13_2 := float64(-v11_2)*float64(v12) + float64(v9_2)
-		v13_2 := float32(s13_2)
-		if roundsTwice(s13_2) {
-			v13_2 = fma32(-v11_2, v12, v9_2)
+		s15_2 := float64(-v12_2)*float64(v13) + float64(v14_2)
+		v15_2 := float32(s15_2)
+		if roundsTwice(s15_2) {
+			v15_2 = fma32(-v12_2, v13, v14_2)
 		}
-		s13_3 := float64(-v11_3)*float64(v12) + float64(v9_3)
-		v13_3 := float32(s13_3)
-		if roundsTwice(s13_3) {
-			v13_3 = fma32(-v11_3, v12, v9_3)
+		s15_3 := float64(-v12_3)*float64(v13) + float64(v14_3)
+		v15_3 := float32(s15_3)
+		if roundsTwice(s15_3) {
+			v15_3 = fma32(-v12_3, v13, v14_3)
 		}
 		// q(t), (e^t - 1 - t)/t²
-		v14 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-		v15 := math.Float32frombits(0x3c091cf1) // 0.008368717
-		s16_0 := float64(v14)*float64(v13_0) + float64(v15)
-		v16_0 := float32(s16_0)
-		if roundsTwice(s16_0) {
-			v16_0 = fma32(v14, v13_0, v15)
-		}
-		s16_1 := float64(v14)*float64(v13_1) + float64(v15)
-		v16_1 := float32(s16_1)
-		if roundsTwice(s16_1) {
-			v16_1 = fma32(v14, v13_1, v15)
-		}
-		s16_2 := float64(v14)*float64(v13_2) + float64(v15)
-		v16_2 := float32(s16_2)
-		if roundsTwice(s16_2) {
-			v16_2 = fma32(v14, v13_2, v15)
-		}
-		s16_3 := float64(v14)*float64(v13_3) + float64(v15)
-		v16_3 := float32(s16_3)
-		if roundsTwice(s16_3) {
-			v16_3 = fma32(v14, v13_3, v15)
-		}
-		v17 := math.Float32frombits(0x3d2aac79) // 0.04166839
-		s18_0 := float64(v16_0)*float64(v13_0) + float64(v17)
+		v16 := math.Float32frombits(0x3e2aab2c) // 0.1666686
+		v17 := math.Float32frombits(0x3f00043c) // 0.5000646
+		s18_0 := float64(v16)*float64(v15_0) + float64(v17)
 		v18_0 := float32(s18_0)
 		if roundsTwice(s18_0) {
-			v18_0 = fma32(v16_0, v13_0, v17)
+			v18_0 = fma32(v16, v15_0, v17)
 		}
-		s18_1 := float64(v16_1)*float64(v13_1) + float64(v17)
+		s18_1 := float64(v16)*float64(v15_1) + float64(v17)
 		v18_1 := float32(s18_1)
 		if roundsTwice(s18_1) {
-			v18_1 = fma32(v16_1, v13_1, v17)
+			v18_1 = fma32(v16, v15_1, v17)
 		}
-		s18_2 := float64(v16_2)*float64(v13_2) + float64(v17)
+		s18_2 := float64(v16)*float64(v15_2) + float64(v17)
 		v18_2 := float32(s18_2)
 		if roundsTwice(s18_2) {
-			v18_2 = fma32(v16_2, v13_2, v17)
+			v18_2 = fma32(v16, v15_2, v17)
 		}
-		s18_3 := float64(v16_3)*float64(v13_3) + float64(v17)
+		s18_3 := float64(v16)*float64(v15_3) + float64(v17)
 		v18_3 := float32(s18_3)
 		if roundsTwice(s18_3) {
-			v18_3 = fma32(v16_3, v13_3, v17)
+			v18_3 = fma32(v16, v15_3, v17)
 		}
-		v19 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-		s20_0 := float64(v18_0)*float64(v13_0) + float64(v19)
-		v20_0 := float32(s20_0)
-		if roundsTwice(s20_0) {
-			v20_0 = fma32(v18_0, v13_0, v19)
-		}
-		s20_1 := float64(v18_1)*float64(v13_1) + float64(v19)
-		v20_1 := float32(s20_1)
-		if roundsTwice(s20_1) {
-			v20_1 = fma32(v18_1, v13_1, v19)
-		}
-		s20_2 := float64(v18_2)*float64(v13_2) + float64(v19)
-		v20_2 := float32(s20_2)
-		if roundsTwice(s20_2) {
-			v20_2 = fma32(v18_2, v13_2, v19)
-		}
-		s20_3 := float64(v18_3)*float64(v13_3) + float64(v19)
-		v20_3 := float32(s20_3)
-		if roundsTwice(s20_3) {
-			v20_3 = fma32(v18_3, v13_3, v19)
-		}
-		v21 := math.Float32frombits(0x3efffffe) // 0.49999994
-		s22_0 := float64(v20_0)*float64(v13_0) + float64(v21)
+		v19_0 := float32(v15_0 * v18_0)
+		v19_1 := float32(v15_1 * v18_1)
+		v19_2 := float32(v15_2 * v18_2)
+		v19_3 := float32(v15_3 * v18_3)
+		v20_0 := float32(v15_0 * v11_0)
+		v20_1 := float32(v15_1 * v11_1)
+		v20_2 := float32(v15_2 * v11_2)
+		v20_3 := float32(v15_3 * v11_3)
+		// e^z = ts·(t·q) + (s + ts)
+		v21_0 := float32(v11_0 + v20_0)
+		v21_1 := float32(v11_1 + v20_1)
+		v21_2 := float32(v11_2 + v20_2)
+		v21_3 := float32(v11_3 + v20_3)
+		s22_0 := float64(v20_0)*float64(v19_0) + float64(v21_0)
 		v22_0 := float32(s22_0)
 		if roundsTwice(s22_0) {
-			v22_0 = fma32(v20_0, v13_0, v21)
+			v22_0 = fma32(v20_0, v19_0, v21_0)
 		}
-		s22_1 := float64(v20_1)*float64(v13_1) + float64(v21)
+		s22_1 := float64(v20_1)*float64(v19_1) + float64(v21_1)
 		v22_1 := float32(s22_1)
 		if roundsTwice(s22_1) {
-			v22_1 = fma32(v20_1, v13_1, v21)
+			v22_1 = fma32(v20_1, v19_1, v21_1)
 		}
-		s22_2 := float64(v20_2)*float64(v13_2) + float64(v21)
+		s22_2 := float64(v20_2)*float64(v19_2) + float64(v21_2)
 		v22_2 := float32(s22_2)
 		if roundsTwice(s22_2) {
-			v22_2 = fma32(v20_2, v13_2, v21)
+			v22_2 = fma32(v20_2, v19_2, v21_2)
 		}
-		s22_3 := float64(v20_3)*float64(v13_3) + float64(v21)
+		s22_3 := float64(v20_3)*float64(v19_3) + float64(v21_3)
 		v22_3 := float32(s22_3)
 		if roundsTwice(s22_3) {
-			v22_3 = fma32(v20_3, v13_3, v21)
-		}
-		v23_0 := float32(v13_0 * v22_0)
-		v23_1 := float32(v13_1 * v22_1)
-		v23_2 := float32(v13_2 * v22_2)
-		v23_3 := float32(v13_3 * v22_3)
-		v24_0 := float32(v13_0 * v10_0)
-		v24_1 := float32(v13_1 * v10_1)
-		v24_2 := float32(v13_2 * v10_2)
-		v24_3 := float32(v13_3 * v10_3)
-		// e^z = ts·(t·q) + (s + ts)
-		v25_0 := float32(v10_0 + v24_0)
-		v25_1 := float32(v10_1 + v24_1)
-		v25_2 := float32(v10_2 + v24_2)
-		v25_3 := float32(v10_3 + v24_3)
-		s26_0 := float64(v24_0)*float64(v23_0) + float64(v25_0)
-		v26_0 := float32(s26_0)
-		if roundsTwice(s26_0) {
-			v26_0 = fma32(v24_0, v23_0, v25_0)
-		}
-		s26_1 := float64(v24_1)*float64(v23_1) + float64(v25_1)
-		v26_1 := float32(s26_1)
-		if roundsTwice(s26_1) {
-			v26_1 = fma32(v24_1, v23_1, v25_1)
-		}
-		s26_2 := float64(v24_2)*float64(v23_2) + float64(v25_2)
-		v26_2 := float32(s26_2)
-		if roundsTwice(s26_2) {
-			v26_2 = fma32(v24_2, v23_2, v25_2)
-		}
-		s26_3 := float64(v24_3)*float64(v23_3) + float64(v25_3)
-		v26_3 := float32(s26_3)
-		if roundsTwice(s26_3) {
-			v26_3 = fma32(v24_3, v23_3, v25_3)
+			v22_3 = fma32(v20_3, v19_3, v21_3)
 		}
 		// (1 - e)/(1 + e)
-		v27_0 := float32(v1 - v26_0)
-		v27_1 := float32(v1 - v26_1)
-		v27_2 := float32(v1 - v26_2)
-		v27_3 := float32(v1 - v26_3)
-		v28_0 := float32(v26_0 + v1)
-		v28_1 := float32(v26_1 + v1)
-		v28_2 := float32(v26_2 + v1)
-		v28_3 := float32(v26_3 + v1)
-		v29_0 := float32(v27_0 / v28_0)
-		v29_1 := float32(v27_1 / v28_1)
-		v29_2 := float32(v27_2 / v28_2)
-		v29_3 := float32(v27_3 / v28_3)
+		v23_0 := float32(v1 - v22_0)
+		v23_1 := float32(v1 - v22_1)
+		v23_2 := float32(v1 - v22_2)
+		v23_3 := float32(v1 - v22_3)
+		v24_0 := float32(v22_0 + v1)
+		v24_1 := float32(v22_1 + v1)
+		v24_2 := float32(v22_2 + v1)
+		v24_3 := float32(v22_3 + v1)
+		v25_0 := float32(v23_0 / v24_0)
+		v25_1 := float32(v23_1 / v24_1)
+		v25_2 := float32(v23_2 / v24_2)
+		v25_3 := float32(v23_3 / v24_3)
 		// x + x³·p(x²)
-		v30_0 := float32(v0_0 * v0_0)
-		v30_1 := float32(v0_1 * v0_1)
-		v30_2 := float32(v0_2 * v0_2)
-		v30_3 := float32(v0_3 * v0_3)
-		v31 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-		v32 := math.Float32frombits(0x3ca9134f) // 0.02063909
-		s33_0 := float64(v31)*float64(v30_0) + float64(v32)
+		v26_0 := float32(v0_0 * v0_0)
+		v26_1 := float32(v0_1 * v0_1)
+		v26_2 := float32(v0_2 * v0_2)
+		v26_3 := float32(v0_3 * v0_3)
+		v27 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+		v28 := math.Float32frombits(0x3ca9134f) // 0.02063909
+		s29_0 := float64(v27)*float64(v26_0) + float64(v28)
+		v29_0 := float32(s29_0)
+		if roundsTwice(s29_0) {
+			v29_0 = fma32(v27, v26_0, v28)
+		}
+		s29_1 := float64(v27)*float64(v26_1) + float64(v28)
+		v29_1 := float32(s29_1)
+		if roundsTwice(s29_1) {
+			v29_1 = fma32(v27, v26_1, v28)
+		}
+		s29_2 := float64(v27)*float64(v26_2) + float64(v28)
+		v29_2 := float32(s29_2)
+		if roundsTwice(s29_2) {
+			v29_2 = fma32(v27, v26_2, v28)
+		}
+		s29_3 := float64(v27)*float64(v26_3) + float64(v28)
+		v29_3 := float32(s29_3)
+		if roundsTwice(s29_3) {
+			v29_3 = fma32(v27, v26_3, v28)
+		}
+		v30 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+		s31_0 := float64(v29_0)*float64(v26_0) + float64(v30)
+		v31_0 := float32(s31_0)
+		if roundsTwice(s31_0) {
+			v31_0 = fma32(v29_0, v26_0, v30)
+		}
+		s31_1 := float64(v29_1)*float64(v26_1) + float64(v30)
+		v31_1 := float32(s31_1)
+		if roundsTwice(s31_1) {
+			v31_1 = fma32(v29_1, v26_1, v30)
+		}
+		s31_2 := float64(v29_2)*float64(v26_2) + float64(v30)
+		v31_2 := float32(s31_2)
+		if roundsTwice(s31_2) {
+			v31_2 = fma32(v29_2, v26_2, v30)
+		}
+		s31_3 := float64(v29_3)*float64(v26_3) + float64(v30)
+		v31_3 := float32(s31_3)
+		if roundsTwice(s31_3) {
+			v31_3 = fma32(v29_3, v26_3, v30)
+		}
+		v32 := math.Float32frombits(0x3e088393) // 0.13331442
+		s33_0 := float64(v31_0)*float64(v26_0) + float64(v32)
 		v33_0 := float32(s33_0)
 		if roundsTwice(s33_0) {
-			v33_0 = fma32(v31, v30_0, v32)
+			v33_0 = fma32(v31_0, v26_0, v32)
 		}
-		s33_1 := float64(v31)*float64(v30_1) + float64(v32)
+		s33_1 := float64(v31_1)*float64(v26_1) + float64(v32)
 		v33_1 := float32(s33_1)
 		if roundsTwice(s33_1) {
-			v33_1 = fma32(v31, v30_1, v32)
+			v33_1 = fma32(v31_1, v26_1, v32)
 		}
-		s33_2 := float64(v31)*float64(v30_2) + float64(v32)
+		s33_2 := float64(v31_2)*float64(v26_2) + float64(v32)
 		v33_2 := float32(s33_2)
 		if roundsTwice(s33_2) {
-			v33_2 = fma32(v31, v30_2, v32)
+			v33_2 = fma32(v31_2, v26_2, v32)
 		}
-		s33_3 := float64(v31)*float64(v30_3) + float64(v32)
+		s33_3 := float64(v31_3)*float64(v26_3) + float64(v32)
 		v33_3 := float32(s33_3)
 		if roundsTwice(s33_3) {
-			v33_3 = fma32(v31, v30_3, v32)
+			v33_3 = fma32(v31_3, v26_3, v32)
 		}
-		v34 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-		s35_0 := float64(v33_0)*float64(v30_0) + float64(v34)
+		v34 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+		s35_0 := float64(v33_0)*float64(v26_0) + float64(v34)
 		v35_0 := float32(s35_0)
 		if roundsTwice(s35_0) {
-			v35_0 = fma32(v33_0, v30_0, v34)
+			v35_0 = fma32(v33_0, v26_0, v34)
 		}
-		s35_1 := float64(v33_1)*float64(v30_1) + float64(v34)
+		s35_1 := float64(v33_1)*float64(v26_1) + float64(v34)
 		v35_1 := float32(s35_1)
 		if roundsTwice(s35_1) {
-			v35_1 = fma32(v33_1, v30_1, v34)
+			v35_1 = fma32(v33_1, v26_1, v34)
 		}
-		s35_2 := float64(v33_2)*float64(v30_2) + float64(v34)
+		s35_2 := float64(v33_2)*float64(v26_2) + float64(v34)
 		v35_2 := float32(s35_2)
 		if roundsTwice(s35_2) {
-			v35_2 = fma32(v33_2, v30_2, v34)
+			v35_2 = fma32(v33_2, v26_2, v34)
 		}
-		s35_3 := float64(v33_3)*float64(v30_3) + float64(v34)
+		s35_3 := float64(v33_3)*float64(v26_3) + float64(v34)
 		v35_3 := float32(s35_3)
 		if roundsTwice(s35_3) {
-			v35_3 = fma32(v33_3, v30_3, v34)
+			v35_3 = fma32(v33_3, v26_3, v34)
 		}
-		v36 := math.Float32frombits(0x3e088393) // 0.13331442
-		s37_0 := float64(v35_0)*float64(v30_0) + float64(v36)
+		v36_0 := float32(v0_0 * v26_0)
+		v36_1 := float32(v0_1 * v26_1)
+		v36_2 := float32(v0_2 * v26_2)
+		v36_3 := float32(v0_3 * v26_3)
+		s37_0 := float64(v36_0)*float64(v35_0) + float64(v0_0)
 		v37_0 := float32(s37_0)
 		if roundsTwice(s37_0) {
-			v37_0 = fma32(v35_0, v30_0, v36)
+			v37_0 = fma32(v36_0, v35_0, v0_0)
 		}
-		s37_1 := float64(v35_1)*float64(v30_1) + float64(v36)
+		s37_1 := float64(v36_1)*float64(v35_1) + float64(v0_1)
 		v37_1 := float32(s37_1)
 		if roundsTwice(s37_1) {
-			v37_1 = fma32(v35_1, v30_1, v36)
+			v37_1 = fma32(v36_1, v35_1, v0_1)
 		}
-		s37_2 := float64(v35_2)*float64(v30_2) + float64(v36)
+		s37_2 := float64(v36_2)*float64(v35_2) + float64(v0_2)
 		v37_2 := float32(s37_2)
 		if roundsTwice(s37_2) {
-			v37_2 = fma32(v35_2, v30_2, v36)
+			v37_2 = fma32(v36_2, v35_2, v0_2)
 		}
-		s37_3 := float64(v35_3)*float64(v30_3) + float64(v36)
+		s37_3 := float64(v36_3)*float64(v35_3) + float64(v0_3)
 		v37_3 := float32(s37_3)
 		if roundsTwice(s37_3) {
-			v37_3 = fma32(v35_3, v30_3, v36)
+			v37_3 = fma32(v36_3, v35_3, v0_3)
 		}
-		v38 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-		s39_0 := float64(v37_0)*float64(v30_0) + float64(v38)
-		v39_0 := float32(s39_0)
-		if roundsTwice(s39_0) {
-			v39_0 = fma32(v37_0, v30_0, v38)
-		}
-		s39_1 := float64(v37_1)*float64(v30_1) + float64(v38)
-		v39_1 := float32(s39_1)
-		if roundsTwice(s39_1) {
-			v39_1 = fma32(v37_1, v30_1, v38)
-		}
-		s39_2 := float64(v37_2)*float64(v30_2) + float64(v38)
-		v39_2 := float32(s39_2)
-		if roundsTwice(s39_2) {
-			v39_2 = fma32(v37_2, v30_2, v38)
-		}
-		s39_3 := float64(v37_3)*float64(v30_3) + float64(v38)
-		v39_3 := float32(s39_3)
-		if roundsTwice(s39_3) {
-			v39_3 = fma32(v37_3, v30_3, v38)
-		}
-		v40_0 := float32(v0_0 * v30_0)
-		v40_1 := float32(v0_1 * v30_1)
-		v40_2 := float32(v0_2 * v30_2)
-		v40_3 := float32(v0_3 * v30_3)
-		s41_0 := float64(v40_0)*float64(v39_0) + float64(v0_0)
-		v41_0 := float32(s41_0)
-		if roundsTwice(s41_0) {
-			v41_0 = fma32(v40_0, v39_0, v0_0)
-		}
-		s41_1 := float64(v40_1)*float64(v39_1) + float64(v0_1)
-		v41_1 := float32(s41_1)
-		if roundsTwice(s41_1) {
-			v41_1 = fma32(v40_1, v39_1, v0_1)
-		}
-		s41_2 := float64(v40_2)*float64(v39_2) + float64(v0_2)
-		v41_2 := float32(s41_2)
-		if roundsTwice(s41_2) {
-			v41_2 = fma32(v40_2, v39_2, v0_2)
-		}
-		s41_3 := float64(v40_3)*float64(v39_3) + float64(v0_3)
-		v41_3 := float32(s41_3)
-		if roundsTwice(s41_3) {
-			v41_3 = fma32(v40_3, v39_3, v0_3)
-		}
-		v42_0 := fromBits(bits(v0_0) &^ bits(v2))
-		v42_1 := fromBits(bits(v0_1) &^ bits(v2))
-		v42_2 := fromBits(bits(v0_2) &^ bits(v2))
-		v42_3 := fromBits(bits(v0_3) &^ bits(v2))
-		v43 := math.Float32frombits(0x3f200000) // 0.625
-		v44_0 := lanemask(v42_0 >= v43)
-		v44_1 := lanemask(v42_1 >= v43)
-		v44_2 := lanemask(v42_2 >= v43)
-		v44_3 := lanemask(v42_3 >= v43)
-		v45_0 := fromBits(bits(v29_0)&v44_0 | bits(v41_0)&^v44_0)
-		v45_1 := fromBits(bits(v29_1)&v44_1 | bits(v41_1)&^v44_1)
-		v45_2 := fromBits(bits(v29_2)&v44_2 | bits(v41_2)&^v44_2)
-		v45_3 := fromBits(bits(v29_3)&v44_3 | bits(v41_3)&^v44_3)
+		v38_0 := fromBits(bits(v0_0) &^ bits(v2))
+		v38_1 := fromBits(bits(v0_1) &^ bits(v2))
+		v38_2 := fromBits(bits(v0_2) &^ bits(v2))
+		v38_3 := fromBits(bits(v0_3) &^ bits(v2))
+		v39 := math.Float32frombits(0x3f200000) // 0.625
+		v40_0 := lanemask(v38_0 >= v39)
+		v40_1 := lanemask(v38_1 >= v39)
+		v40_2 := lanemask(v38_2 >= v39)
+		v40_3 := lanemask(v38_3 >= v39)
+		v41_0 := fromBits(bits(v25_0)&v40_0 | bits(v37_0)&^v40_0)
+		v41_1 := fromBits(bits(v25_1)&v40_1 | bits(v37_1)&^v40_1)
+		v41_2 := fromBits(bits(v25_2)&v40_2 | bits(v37_2)&^v40_2)
+		v41_3 := fromBits(bits(v25_3)&v40_3 | bits(v37_3)&^v40_3)
 		// the sign of x, last: tanh(-0) = -0
-		v46_0 := fromBits(bits(v0_0) & bits(v2))
-		v46_1 := fromBits(bits(v0_1) & bits(v2))
-		v46_2 := fromBits(bits(v0_2) & bits(v2))
-		v46_3 := fromBits(bits(v0_3) & bits(v2))
-		v47_0 := fromBits(bits(v45_0) | bits(v46_0))
-		v47_1 := fromBits(bits(v45_1) | bits(v46_1))
-		v47_2 := fromBits(bits(v45_2) | bits(v46_2))
-		v47_3 := fromBits(bits(v45_3) | bits(v46_3))
-		dst[0] = v47_0
-		dst[1] = v47_1
-		dst[2] = v47_2
-		dst[3] = v47_3
+		v42_0 := fromBits(bits(v0_0) & bits(v2))
+		v42_1 := fromBits(bits(v0_1) & bits(v2))
+		v42_2 := fromBits(bits(v0_2) & bits(v2))
+		v42_3 := fromBits(bits(v0_3) & bits(v2))
+		v43_0 := fromBits(bits(v41_0) | bits(v42_0))
+		v43_1 := fromBits(bits(v41_1) | bits(v42_1))
+		v43_2 := fromBits(bits(v41_2) | bits(v42_2))
+		v43_3 := fromBits(bits(v41_3) | bits(v42_3))
+		dst[0] = v43_0
+		dst[1] = v43_1
+		dst[2] = v43_2
+		dst[3] = v43_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = tanhForwardLane(x[i], p)

@@ -11,7 +11,9 @@ package main
 // registers a group needs are the program's MaxLive per member.
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/mmcloughlin/avo/build"
@@ -81,6 +83,18 @@ func (s *isa) konstRow(bits uint32) operand.Mem {
 		v[i] = bits
 	}
 	return konstTable(fmt.Sprintf("k%d_%08x", s.bytes, bits), v)
+}
+
+// lookupTable returns a RODATA table of one vector holding the Lookup table
+// t repeated: VPERMPS reads its index modulo the lanes of the vector.
+func (s *isa) lookupTable(t [desc.LookupSize]uint32) operand.Mem {
+	h := fnv.New32a()
+	v := make([]uint32, s.lanes())
+	for i := range v {
+		v[i] = t[i%len(t)]
+		h.Write(binary.LittleEndian.AppendUint32(nil, v[i]))
+	}
+	return konstTable(fmt.Sprintf("lut%d_%08x", s.bytes, h.Sum32()), v)
 }
 
 // lower holds the state of the lowering in one kernel: the constants
@@ -505,6 +519,18 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 	case desc.Shl:
 		d := dstFor(a, dies(0))
 		VPSLLD(operand.Imm(uint64(op.Imm)), l.reg(a), d.r)
+		return d
+	case desc.AddInt:
+		da, db := dies(0), dies(1)
+		if a.mem() && !b.mem() {
+			a, b, da = b, a, db
+		}
+		d := dstFor(a, da)
+		VPADDD(l.rm(b), l.reg(a), d.r)
+		return d
+	case desc.Lookup:
+		d := dstFor(a, dies(0))
+		VPERMPS(s.lookupTable(p.Tables[op.Imm]), l.reg(a), d.r)
 		return d
 	case desc.FMA, desc.FNMA:
 		return l.fma(op.Kind == desc.FNMA, a, b, arg(2), dies(0), dies(1), dies(2))

@@ -31,6 +31,8 @@ type lower struct {
 	// write them: the accumulators of the GEMM epilogue, which are stored
 	// after all of them are done.
 	keep map[VReg]bool
+	// tables are the Lookup tables of the program being lowered.
+	tables [][desc.LookupSize]uint32
 }
 
 // alloc takes n data registers from the pool.
@@ -84,6 +86,7 @@ func (l *lower) full(v nval) G {
 func (l *lower) emit(p *desc.Program, in []G) []G {
 	n := len(in[0])
 	last := p.LastUse()
+	l.tables = p.Tables
 	vals := make([]nval, len(p.Ops))
 	for i, op := range p.Ops {
 		switch op.Kind {
@@ -249,6 +252,22 @@ func (l *lower) op(op desc.Op, vals []nval, dies func(desc.Value) bool, n int) n
 	case desc.Shl:
 		d := dst(x)
 		shl(int(op.Imm), a.g, d)
+		return reg(d)
+	case desc.AddInt:
+		d := dst(x, y)
+		each(d, func(i int) { VADD(l.full(b).at(i), l.full(a).at(i), d.at(i)) })
+		return reg(d)
+	case desc.Lookup:
+		// TBL reads bytes: lane byte i takes index 4·(a mod 8) + i,
+		// 4·(a mod 8) being spread to the lane's 4 bytes by two SLIs.
+		t := l.k.table(l.tables[op.Imm])
+		d := dst(x)
+		and(l.k.full32(desc.LookupSize-1), a.g, d)
+		shl(2, d, d)
+		each(d, func(i int) { VSLI(8, d.at(i), d.at(i)) })
+		each(d, func(i int) { VSLI(16, d.at(i), d.at(i)) })
+		orr(l.k.full32(0x03020100), d, d)
+		each(d, func(i int) { VTBL2(d.at(i).B16(), t, d.at(i).B16()) })
 		return reg(d)
 	case desc.Less, desc.LessEq, desc.Greater, desc.GreaterEq, desc.Equal:
 		return reg(l.compare(op.Kind, a, b, dst(x, y)))

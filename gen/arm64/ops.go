@@ -5,6 +5,7 @@ import (
 	"math"
 
 	. "github.com/actfuse/actfuse/gen/arm64/neon"
+	"github.com/actfuse/actfuse/internal/desc"
 )
 
 // G is a group of SIMD registers holding the same quantity for each of the
@@ -66,6 +67,7 @@ type regs struct {
 	consts    []constant
 	lanes     map[uint32]Lane
 	full      map[uint32]G
+	tables    map[[desc.LookupSize]uint32]VReg
 	laneReg   VReg
 	laneN     int
 }
@@ -77,7 +79,7 @@ type constant struct {
 }
 
 func newRegs() *regs {
-	return &regs{top: 31, lanes: map[uint32]Lane{}, full: map[uint32]G{}, laneN: 4}
+	return &regs{top: 31, lanes: map[uint32]Lane{}, full: map[uint32]G{}, tables: map[[desc.LookupSize]uint32]VReg{}, laneN: 4}
 }
 
 // group allocates n consecutive data registers.
@@ -120,6 +122,21 @@ func (r *regs) full32(b uint32) G {
 	r.full[b] = g
 	r.consts = append(r.consts, constant{b, g[0], -1})
 	return g
+}
+
+// table returns the first of two consecutive constant registers holding
+// the words of the Lookup table t in order, for TBL.
+func (r *regs) table(t [desc.LookupSize]uint32) VReg {
+	if v, ok := r.tables[t]; ok {
+		return v
+	}
+	r.constReg()
+	v := r.constReg() // the lower of the two
+	for i, w := range t {
+		r.consts = append(r.consts, constant{w, v + VReg(i/4), i % 4})
+	}
+	r.tables[t] = v
+	return v
 }
 
 // lane returns a lane of a constant register holding the float32 v; the

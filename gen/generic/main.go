@@ -95,10 +95,19 @@ func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, ptype, d
 		res = append(res, fmt.Sprintf("r%d", j))
 	}
 
+	// The tables of its Lookup operations.
+	for i, t := range p.Tables {
+		words := make([]string, len(t))
+		for j, u := range t {
+			words[j] = fmt.Sprintf("%#08x", u)
+		}
+		fmt.Fprintf(w, "// %s is table %d of %s.\nvar %s = [%d]uint32{%s}\n\n", tableName(name, i), i, name, tableName(name, i), len(t), strings.Join(words, ", "))
+	}
+
 	// The lane function.
 	fmt.Fprintf(w, "// %sLane is %s on one lane.\n", name, name)
 	fmt.Fprintf(w, "func %sLane(%s float32, p %s) (%s float32) {\n", name, strings.Join(ins, ", "), ptype, strings.Join(res, ", "))
-	body(w, p, false)
+	body(w, name, p, false)
 	fmt.Fprintf(w, "\treturn %s\n}\n\n", outList(p))
 
 	// The loop: groups of interleaved lanes, then the last lanes one by one.
@@ -118,7 +127,7 @@ func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, ptype, d
 			fmt.Fprintf(w, "\t\tv%d_%d := %s[%d]\n", i, l, in, l)
 		}
 	}
-	body(w, p, true)
+	body(w, name, p, true)
 	for l := 0; l < group; l++ {
 		var lhs, rhs []string
 		for j, v := range p.Out {
@@ -152,10 +161,13 @@ func outList(p *desc.Program) string {
 	return strings.Join(r, ", ")
 }
 
-// body writes the operations of p after its inputs v0... are defined; in
-// the loop form (fast) fused multiply-adds go through float64, and through
-// fma32 where roundsTwice says so.
-func body(w *bytes.Buffer, p *desc.Program, fast bool) {
+// tableName names table i of the function name.
+func tableName(name string, i int) string { return fmt.Sprintf("%sTable%d", name, i) }
+
+// body writes the operations of p, the program of the function name, after
+// its inputs v0... are defined; in the loop form (fast) fused multiply-adds
+// go through float64, and through fma32 where roundsTwice says so.
+func body(w *bytes.Buffer, name string, p *desc.Program, fast bool) {
 	lanes := []string{""}
 	if fast {
 		lanes = nil
@@ -230,6 +242,10 @@ func body(w *bytes.Buffer, p *desc.Program, fast bool) {
 				e = fmt.Sprintf("fromBits(bits(%s) &^ bits(%s))", a, b)
 			case desc.Shl:
 				e = fmt.Sprintf("fromBits(bits(%s) << %d)", a, op.Imm)
+			case desc.AddInt:
+				e = fmt.Sprintf("fromBits(bits(%s) + bits(%s))", a, b)
+			case desc.Lookup:
+				e = fmt.Sprintf("fromBits(%s[bits(%s)%%%d])", tableName(name, int(op.Imm)), a, desc.LookupSize)
 			case desc.Less, desc.LessEq, desc.Greater, desc.GreaterEq, desc.Equal:
 				rel := map[desc.Kind]string{desc.Less: "<", desc.LessEq: "<=", desc.Greater: ">", desc.GreaterEq: ">=", desc.Equal: "=="}[op.Kind]
 				e = fmt.Sprintf("lanemask(%s %s %s)", a, rel, b)

@@ -49,7 +49,7 @@ var Funcs = [NumFuncs]FuncDesc{
 	LeakyReLU: {Name: "leakyrelu", Stem: "LeakyReLU", Params: alphaParam, Forward: leakyReLU(), Deriv: leakyReLUDeriv()},
 	ELU:       {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr1_p6_expm1", alphaParam)), Deriv: eluDeriv()},
 	Sigmoid:   {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_p6_div", nil)), Deriv: sigmoidDeriv()},
-	Tanh:      {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr1_p6_div", nil)), Deriv: tanhDeriv()},
+	Tanh:      {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr1_lut8_p3_div", nil)), Deriv: tanhDeriv()},
 	ScaledSigmoid: {Name: "scaledsigmoid", Stem: "ScaledSigmoid", Params: slopeParam,
 		Forward: scaledSigmoid(forward("ScaledSigmoid", "rr2_p6_div", slopeParam)), Deriv: scaledSigmoidDeriv()},
 	ScaledTanh: {Name: "scaledtanh", Stem: "ScaledTanh", Params: gainSlopeParams,

@@ -46,6 +46,33 @@ func TestExpPoly(t *testing.T) {
 	}
 }
 
+// TestExpPolyLut8 measures the polynomial and checks the table and the
+// constants of tanh's table-driven exp (expAbsTwice).
+func TestExpPolyLut8(t *testing.T) {
+	worst := 0.0
+	const half = math.Ln2/16 + 1e-5 // the one-step reduction leaves |t| a little above ln2/16
+	for i := -20000; i <= 20000; i++ {
+		x := half * float64(i) / 20000
+		p := 1 + x + x*x*horner64(ExpPolyLut8, x)
+		worst = max(worst, math.Abs(p-math.Exp(x))/math.Exp(x))
+	}
+	if worst > 0x1p-25 {
+		t.Errorf("e^t polynomial of degree 3: relative error 2^%.1f, want below 2^-25", math.Log2(worst))
+	}
+	t.Logf("e^t polynomial of degree 3: relative error 2^%.2f", math.Log2(worst))
+	for j, w := range Exp2Lut8 {
+		if want := math.Float32bits(float32(math.Exp2(float64(j) / 8))); w+uint32(j)<<20 != want {
+			t.Errorf("Exp2Lut8[%d] = %#x, want %#x less %d<<20", j, w, want, j)
+		}
+	}
+	if f32(Log2e16) != 16*f32(Log2e) || f32(Ln2Over8) != f32(Ln2)/8 {
+		t.Errorf("Log2e16 %#x or Ln2Over8 %#x is not an exact scaling of Log2e or Ln2", Log2e16, Ln2Over8)
+	}
+	if f32(ExpMagicLut) != 0x1.8p23 {
+		t.Errorf("ExpMagicLut %#x is not 1.5·2^23", ExpMagicLut)
+	}
+}
+
 // TestTanhPoly measures x + x³·p(x²) against tanh on [0, TanhSplit].
 func TestTanhPoly(t *testing.T) {
 	worst := 0.0

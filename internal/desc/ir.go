@@ -26,7 +26,13 @@ type Program struct {
 	Params []string // scalar parameters broadcast to every lane, in order
 	Ops    []Op
 	Out    []Value // the results, one per output stream
+	// Tables are the tables Lookup reads, LookupSize words each.
+	Tables [][LookupSize]uint32
 }
+
+// LookupSize is the number of words of a Lookup table: one AVX2 register
+// (VPERMPS), half an AVX-512 one (the table twice), two NEON ones (TBL).
+const LookupSize = 8
 
 // A Value is the result of an operation: the index of the operation in
 // Program.Ops.
@@ -37,7 +43,8 @@ type Op struct {
 	Kind Kind
 	Args [3]Value // the operands; how many are used depends on Kind
 	// Imm is the index of the input or parameter (Input, Param), the bit
-	// pattern of a constant (Const), or the shift count (Shl).
+	// pattern of a constant (Const), the shift count (Shl), or the index of
+	// the table in Program.Tables (Lookup).
 	Imm uint32
 	// Note is a comment for the generated code; "" for none.
 	Note string
@@ -76,6 +83,8 @@ const (
 	Xor    // a ^ b
 	AndNot // a &^ b
 	Shl    // the bits of a shifted left by Imm (integer lanes)
+	AddInt // the bits of a plus the bits of b, modulo 2^32 (integer lanes)
+	Lookup // the word of table Imm at index bits(a) mod LookupSize
 
 	// Comparisons give masks, which only Select reads. They are ordered:
 	// false where an operand is NaN.
@@ -92,7 +101,7 @@ const (
 
 var kindNames = [numKinds]string{
 	"Input", "Param", "Const", "Add", "Sub", "Mul", "Div", "Sqrt", "FMA", "FNMA",
-	"Min", "Max", "And", "Or", "Xor", "AndNot", "Shl",
+	"Min", "Max", "And", "Or", "Xor", "AndNot", "Shl", "AddInt", "Lookup",
 	"Less", "LessEq", "Greater", "GreaterEq", "Equal", "SignMask", "Select",
 }
 
@@ -108,7 +117,7 @@ func (k Kind) Arity() int {
 	switch k {
 	case Input, Param, Const:
 		return 0
-	case Sqrt, Shl, SignMask:
+	case Sqrt, Shl, Lookup, SignMask:
 		return 1
 	case FMA, FNMA, Select:
 		return 3
@@ -221,6 +230,8 @@ func (p *Program) String() string {
 			fmt.Fprintf(&b, " %#08x (%g)", op.Imm, op.Float())
 		case Shl:
 			fmt.Fprintf(&b, " v%d, %d", op.Args[0], op.Imm)
+		case Lookup:
+			fmt.Fprintf(&b, " table%d[v%d]", op.Imm, op.Args[0])
 		default:
 			for j, a := range op.Args[:op.Kind.Arity()] {
 				if j > 0 {
@@ -235,6 +246,9 @@ func (p *Program) String() string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "  return %v\n", p.Out)
+	for i, t := range p.Tables {
+		fmt.Fprintf(&b, "  table%d %#08x\n", i, t)
+	}
 	return b.String()
 }
 
@@ -348,6 +362,21 @@ func (b *Builder) AndNot(x, y Value) Value { return b.op2(AndNot, x, y) }
 
 // Shl returns the bits of x shifted left by n.
 func (b *Builder) Shl(x Value, n uint32) Value { return b.op(Op{Kind: Shl, Args: [3]Value{x}, Imm: n}) }
+
+// AddInt returns the bits of x plus the bits of y, modulo 2^32.
+func (b *Builder) AddInt(x, y Value) Value { return b.op2(AddInt, x, y) }
+
+// Lookup returns the word of table t at index bits(x) mod LookupSize.
+func (b *Builder) Lookup(x Value, t [LookupSize]uint32) Value {
+	i := 0
+	for i < len(b.p.Tables) && b.p.Tables[i] != t {
+		i++
+	}
+	if i == len(b.p.Tables) {
+		b.p.Tables = append(b.p.Tables, t)
+	}
+	return b.op(Op{Kind: Lookup, Args: [3]Value{x}, Imm: uint32(i)})
+}
 
 // Less returns the mask x < y.
 func (b *Builder) Less(x, y Value) Value { return b.op2(Less, x, y) }

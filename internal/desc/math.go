@@ -2,16 +2,18 @@ package desc
 
 // The exp-based activations, one algorithm each, named as XNNPACK names its
 // variants (rr2: two-constant Cody–Waite range reduction, rr1: one
-// constant; p6: a degree-6 polynomial for e^t; div: a true division):
+// constant; lut8: a table of 2^(j/8); p6, p3: a polynomial of that degree
+// for e^t; div: a true division):
 //
 //	sigmoid  rr2_p6_div          e = e^-|x|, (x < 0 ? e : 1)/(1 + e), corrected for the rounding of 1 + e
-//	tanh     p11_rr1_p6_div      x + x³·P(x²) for |x| < 0.625, else (1 - e)/(1 + e) with e = e^-2|x|
+//	tanh     p11_rr1_lut8_p3_div x + x³·P(x²) for |x| < 0.625, else (1 - e)/(1 + e) with e = e^-2|x|
 //	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
-// The scaled forms run the same algorithms on z = slope·x carried as the
-// rounded product and its exact error (an FMA), which the range reduction
-// and the polynomial take in, and fold the gain into their last operation,
-// so that neither the product nor the gain adds a rounding to the result.
+// The scaled forms run the same algorithms (the scaled tanh, p11_rr1_p6_div,
+// with the exp core of ELU) on z = slope·x carried as the rounded product
+// and its exact error (an FMA), which the range reduction and the
+// polynomial take in, and fold the gain into their last operation, so that
+// neither the product nor the gain adds a rounding to the result.
 //
 // Every path (the fallback and each ISA) runs these programs operation for
 // operation, so their results agree bit for bit on every input that is not
@@ -32,6 +34,12 @@ const (
 	Ln2Lo = 0x35bfbe8e
 	// Ln2 is ln 2 rounded to float32, for a one-step reduction.
 	Ln2 = 0x3f317218
+	// The table-driven exp of tanh: 16·log2(e) and Ln2/8 (exact scalings
+	// of Log2e and Ln2), and the magic 1.5·2^23, whose low bits take
+	// N = round(z·8/ln2) (two's complement, for |N| < 2^22).
+	Log2e16     = 0x41b8aa3b
+	Ln2Over8    = 0x3db17218
+	ExpMagicLut = 0x4b400000
 
 	// SigmoidCutoff is ln(2^-126) rounded toward zero (-87.33654): below it
 	// e^z is below the smallest normal float32 and the sigmoid flushes e to
@@ -59,6 +67,16 @@ var ExpPoly = []uint32{0x3ab5121a, 0x3c091cf1, 0x3d2aac79, 0x3e2aaa49, 0x3efffff
 // to float32 (relative error 2^-26.8; TestTanhPoly measures it).
 var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa99}
 
+// Exp2Lut8 holds, for j = 0..7, the bits of 2^(j/8) rounded to float32
+// less j<<20: the table of tanh's exp, to which k << 20 adds j<<20 back and
+// n to the exponent field (TestExp2Lut8 checks it).
+var Exp2Lut8 = [LookupSize]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+
+// ExpPolyLut8 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t) on
+// |t| <= ln2/16: the minimax fit for the relative error of e^t, rounded to
+// float32 (relative error 2^-25.2; TestExpPoly measures it).
+var ExpPolyLut8 = []uint32{0x3e2aab2c, 0x3f00043c}
+
 // noValue is the absent low part of expPartsLo and expPartsAbs.
 const noValue Value = -1
 
@@ -85,20 +103,27 @@ func expPartsLo(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo,
 func expPartsAbs(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, true) }
 
 // expAbsTwice returns e^(2h) for -10 <= h <= 0 (or NaN), for tanh's exp
-// branch, by the one-step reduction of expPartsAbs, with two changes that
-// shorten the dependency chain:
+// branch, to an absolute error (as expPartsAbs; the branch passes at most
+// 0.63 times the error of e^z <= 0.287 on to results >= 0.55), from a
+// table of 2^(j/8) and a polynomial of degree 3, which keeps the dependency
+// chain short:
 //
-//   - k = h·(2·log2e) + magic is z·log2e + magic for z = 2h (both products
-//     exact scalings), so the doubling runs beside the chain to k;
-//   - e^z = ts·(t·q) + (s + ts), with s + ts formed beside the polynomial
-//     instead of s + m after it. That rounding adds at most half an ULP of
-//     e^z, and tanh's exp branch, with e^z <= 0.287 and results >= 0.55,
-//     passes at most 0.15 ULP of its result on.
+//	k  = h·(16·log2e) + magic     (N = round(16h/ln2) in the low bits of k,
+//	                               N = 8n + j with 0 <= j < 8)
+//	s  = Exp2Lut8[j] + (k << 20)  (integer lanes: 2^(j/8) rounded, times 2^n)
+//	t  = 2h - N·(ln2/8)           (|t| <= ln2/16; z = 2h beside the chain)
+//	e^z = ts·(t·q(t)) + (s + ts)  (with ts = t·s; s + ts formed beside q)
+//
+// s carries the rounding of 2^(j/8), up to half an ULP of e^z, which the
+// one-step reduction and the degree-3 polynomial (2^-25.2) add little to.
 func expAbsTwice(b *Builder, h Value) Value {
-	b.Note("exp: k = 2h·log2e + magic holds n = round(2h/ln2) + 127")
-	k := b.FMA(h, b.Bits(Log2e2), b.Bits(ExpMagic))
-	s, t := expReduce(b, b.Add(h, h), k, noValue, true)
-	tq, ts := expTerms(b, t, s)
+	b.Note("exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j")
+	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
+	b.Note("s = 2^(j/8)·2^n: the table's word plus k << 20")
+	s := b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
+	b.Note("t = 2h - N·ln2/8")
+	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), b.Add(h, h))
+	tq, ts := expTerms(b, t, s, ExpPolyLut8)
 	b.Note("e^z = ts·(t·q) + (s + ts)")
 	return b.FMA(ts, tq, b.Add(s, ts))
 }
@@ -134,18 +159,19 @@ func expReduce(b *Builder, z, k, lo Value, oneStep bool) (s, t Value) {
 	return s, t
 }
 
-// expTerms returns t·q(t) and t·s for the reduced argument t and s = 2^n:
-// e^t - 1 = t + t·(t·q). t·q comes first, so that q and then t die (tanh
-// keeps 4 values live, and the AVX2 GEMM epilogue runs it in registers).
-func expTerms(b *Builder, t, s Value) (tq, ts Value) {
+// expTerms returns t·q(t) and t·s for the reduced argument t and the
+// scale s, q the polynomial poly: e^t - 1 = t + t·(t·q). t·q comes first,
+// so that q and then t die (tanh keeps 4 values live, and the AVX2 GEMM
+// epilogue runs it in registers).
+func expTerms(b *Builder, t, s Value, poly []uint32) (tq, ts Value) {
 	b.Note("q(t), (e^t - 1 - t)/t²")
-	q := Horner(b, t, ExpPoly)
+	q := Horner(b, t, poly)
 	return b.Mul(t, q), b.Mul(t, s)
 }
 
 // expPoly returns s and m = s·(e^t - 1) for the reduced argument t.
 func expPoly(b *Builder, t, s Value) (Value, Value) {
-	tq, ts := expTerms(b, t, s)
+	tq, ts := expTerms(b, t, s, ExpPoly)
 	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
 	return s, b.FMA(ts, tq, ts)
 }

@@ -24,7 +24,7 @@ func ELUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func SigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// TanhForwardAVX2 computes dst[i] = tanh(x[i]) for the whole slice (program Tanh p11_rr1_p6_div of internal/desc); len(dst) must equal len(x).
+// TanhForwardAVX2 computes dst[i] = tanh(x[i]) for the whole slice (program Tanh p11_rr1_lut8_p3_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func TanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
@@ -134,7 +134,7 @@ func ELUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func SigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
-// TanhForwardAVX512 computes dst[i] = tanh(x[i]) for the whole slice (program Tanh p11_rr1_p6_div of internal/desc); len(dst) must equal len(x).
+// TanhForwardAVX512 computes dst[i] = tanh(x[i]) for the whole slice (program Tanh p11_rr1_lut8_p3_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func TanhForwardAVX512(dst []float32, x []float32, p *[4]float32)

@@ -24,7 +24,7 @@ func ELUForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func SigmoidForwardNEON(dst, x []float32, p *[4]float32)
 
-// TanhForwardNEON sets dst[i] = tanh(x[i]) (program Tanh p11_rr1_p6_div of internal/desc).
+// TanhForwardNEON sets dst[i] = tanh(x[i]) (program Tanh p11_rr1_lut8_p3_div of internal/desc).
 //
 //go:noescape
 func TanhForwardNEON(dst, x []float32, p *[4]float32)

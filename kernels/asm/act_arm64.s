@@ -659,38 +659,52 @@ TEXT ·TanhForwardNEON(SB), NOSPLIT, $0-56
 	VDUP R9, V31.S4
 	MOVW $0xc1200000, R9
 	VDUP R9, V30.S4
-	MOVW $0x4b40007f, R9
+	MOVW $0x4b400000, R9
 	VMOV R9, V29.S[0]
-	MOVW $0x4038aa3b, R9
+	MOVW $0x41b8aa3b, R9
 	VMOV R9, V29.S[1]
-	MOVW $0x4b40007f, R9
-	VDUP R9, V28.S4
-	MOVW $0x3f317218, R9
-	VMOV R9, V29.S[2]
-	MOVW $0x3c091cf1, R9
-	VMOV R9, V29.S[3]
-	MOVW $0x3ab5121a, R9
-	VMOV R9, V27.S[0]
-	MOVW $0x3d2aac79, R9
-	VMOV R9, V27.S[1]
-	MOVW $0x3e2aaa49, R9
-	VMOV R9, V27.S[2]
-	MOVW $0x3efffffe, R9
-	VMOV R9, V27.S[3]
 	MOVW $0x3f800000, R9
+	VMOV R9, V27.S[0]
+	MOVW $0x3f7b95c2, R9
+	VMOV R9, V27.S[1]
+	MOVW $0x3f7837f0, R9
+	VMOV R9, V27.S[2]
+	MOVW $0x3f75fed7, R9
+	VMOV R9, V27.S[3]
+	MOVW $0x3f7504f3, R9
+	VMOV R9, V28.S[0]
+	MOVW $0x3f75672a, R9
+	VMOV R9, V28.S[1]
+	MOVW $0x3f7744fd, R9
+	VMOV R9, V28.S[2]
+	MOVW $0x3f7ac0c7, R9
+	VMOV R9, V28.S[3]
+	MOVW $0x00000007, R9
 	VDUP R9, V26.S4
+	MOVW $0x03020100, R9
+	VDUP R9, V25.S4
+	MOVW $0x4b400000, R9
+	VDUP R9, V24.S4
+	MOVW $0x3db17218, R9
+	VMOV R9, V29.S[2]
+	MOVW $0x3f00043c, R9
+	VMOV R9, V29.S[3]
+	MOVW $0x3e2aab2c, R9
+	VMOV R9, V23.S[0]
+	MOVW $0x3f800000, R9
+	VDUP R9, V22.S4
 	MOVW $0x3ca9134f, R9
-	VMOV R9, V25.S[0]
+	VMOV R9, V23.S[1]
 	MOVW $0xbbbaf0eb, R9
-	VMOV R9, V25.S[1]
+	VMOV R9, V23.S[2]
 	MOVW $0xbd5c1e2d, R9
-	VMOV R9, V25.S[2]
+	VMOV R9, V23.S[3]
 	MOVW $0x3e088393, R9
-	VMOV R9, V25.S[3]
+	VMOV R9, V21.S[0]
 	MOVW $0xbeaaaa99, R9
-	VMOV R9, V24.S[0]
+	VMOV R9, V21.S[1]
 	MOVW $0x3f200000, R9
-	VDUP R9, V23.S4
+	VDUP R9, V20.S4
 
 	// 4 vectors per iteration.
 	CMP $16, R7
@@ -714,20 +728,50 @@ loopU:
 	WORD $0x4fbd122d // fmla v13.4s, v17.4s, v29.s[1]
 	WORD $0x4fbd124e // fmla v14.4s, v18.4s, v29.s[1]
 	WORD $0x4fbd126f // fmla v15.4s, v19.4s, v29.s[1]
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V12.B16, V8.B16
+	VAND V26.B16, V13.B16, V9.B16
+	VAND V26.B16, V14.B16, V10.B16
+	VAND V26.B16, V15.B16, V11.B16
+	VSHL $2, V8.S4, V8.S4
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V8.S4, V8.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V8.S4, V8.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V25.B16, V8.B16, V8.B16
+	VORR V25.B16, V9.B16, V9.B16
+	VORR V25.B16, V10.B16, V10.B16
+	VORR V25.B16, V11.B16, V11.B16
+	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
+	VTBL V9.B16, [V27.B16, V28.B16], V9.B16
+	VTBL V10.B16, [V27.B16, V28.B16], V10.B16
+	VTBL V11.B16, [V27.B16, V28.B16], V11.B16
+	VSHL $20, V12.S4, V4.S4
+	VSHL $20, V13.S4, V5.S4
+	VSHL $20, V14.S4, V6.S4
+	VSHL $20, V15.S4, V7.S4
+	VADD V4.S4, V8.S4, V8.S4
+	VADD V5.S4, V9.S4, V9.S4
+	VADD V6.S4, V10.S4, V10.S4
+	VADD V7.S4, V11.S4, V11.S4
+
+	// t = 2h - N·ln2/8
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x4eb8d5ad // fsub v13.4s, v13.4s, v24.4s
+	WORD $0x4eb8d5ce // fsub v14.4s, v14.4s, v24.4s
+	WORD $0x4eb8d5ef // fsub v15.4s, v15.4s, v24.4s
 	WORD $0x4e30d610 // fadd v16.4s, v16.4s, v16.4s
 	WORD $0x4e31d631 // fadd v17.4s, v17.4s, v17.4s
 	WORD $0x4e32d652 // fadd v18.4s, v18.4s, v18.4s
 	WORD $0x4e33d673 // fadd v19.4s, v19.4s, v19.4s
-
-	// s = 2^n
-	VSHL $23, V12.S4, V8.S4
-	VSHL $23, V13.S4, V9.S4
-	VSHL $23, V14.S4, V10.S4
-	VSHL $23, V15.S4, V11.S4
-	WORD $0x4ebcd58c // fsub v12.4s, v12.4s, v28.4s
-	WORD $0x4ebcd5ad // fsub v13.4s, v13.4s, v28.4s
-	WORD $0x4ebcd5ce // fsub v14.4s, v14.4s, v28.4s
-	WORD $0x4ebcd5ef // fsub v15.4s, v15.4s, v28.4s
 	WORD $0x4f9d5990 // fmls v16.4s, v12.4s, v29.s[2]
 	WORD $0x4f9d59b1 // fmls v17.4s, v13.4s, v29.s[2]
 	WORD $0x4f9d59d2 // fmls v18.4s, v14.4s, v29.s[2]
@@ -736,38 +780,14 @@ loopU:
 	VDUP V29.S[3], V13.S4
 	VDUP V29.S[3], V14.S4
 	VDUP V29.S[3], V15.S4
-	WORD $0x4f9b120c // fmla v12.4s, v16.4s, v27.s[0]
-	WORD $0x4f9b122d // fmla v13.4s, v17.4s, v27.s[0]
-	WORD $0x4f9b124e // fmla v14.4s, v18.4s, v27.s[0]
-	WORD $0x4f9b126f // fmla v15.4s, v19.4s, v27.s[0]
-	VDUP V27.S[1], V4.S4
-	VDUP V27.S[1], V5.S4
-	VDUP V27.S[1], V6.S4
-	VDUP V27.S[1], V7.S4
-	VFMLA V16.S4, V12.S4, V4.S4
-	VFMLA V17.S4, V13.S4, V5.S4
-	VFMLA V18.S4, V14.S4, V6.S4
-	VFMLA V19.S4, V15.S4, V7.S4
-	VDUP V27.S[2], V12.S4
-	VDUP V27.S[2], V13.S4
-	VDUP V27.S[2], V14.S4
-	VDUP V27.S[2], V15.S4
-	VFMLA V16.S4, V4.S4, V12.S4
-	VFMLA V17.S4, V5.S4, V13.S4
-	VFMLA V18.S4, V6.S4, V14.S4
-	VFMLA V19.S4, V7.S4, V15.S4
-	VDUP V27.S[3], V4.S4
-	VDUP V27.S[3], V5.S4
-	VDUP V27.S[3], V6.S4
-	VDUP V27.S[3], V7.S4
-	VFMLA V16.S4, V12.S4, V4.S4
-	VFMLA V17.S4, V13.S4, V5.S4
-	VFMLA V18.S4, V14.S4, V6.S4
-	VFMLA V19.S4, V15.S4, V7.S4
-	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
-	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
-	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x4f97120c // fmla v12.4s, v16.4s, v23.s[0]
+	WORD $0x4f97122d // fmla v13.4s, v17.4s, v23.s[0]
+	WORD $0x4f97124e // fmla v14.4s, v18.4s, v23.s[0]
+	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
+	WORD $0x6e2cde0c // fmul v12.4s, v16.4s, v12.4s
+	WORD $0x6e2dde2d // fmul v13.4s, v17.4s, v13.4s
+	WORD $0x6e2ede4e // fmul v14.4s, v18.4s, v14.4s
+	WORD $0x6e2fde6f // fmul v15.4s, v19.4s, v15.4s
 	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
 	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
 	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
@@ -778,62 +798,62 @@ loopU:
 	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
 	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
 	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
-	VFMLA V4.S4, V16.S4, V8.S4
-	VFMLA V5.S4, V17.S4, V9.S4
-	VFMLA V6.S4, V18.S4, V10.S4
-	VFMLA V7.S4, V19.S4, V11.S4
+	VFMLA V12.S4, V16.S4, V8.S4
+	VFMLA V13.S4, V17.S4, V9.S4
+	VFMLA V14.S4, V18.S4, V10.S4
+	VFMLA V15.S4, V19.S4, V11.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea8d744 // fsub v4.4s, v26.4s, v8.4s
-	WORD $0x4ea9d745 // fsub v5.4s, v26.4s, v9.4s
-	WORD $0x4eaad746 // fsub v6.4s, v26.4s, v10.4s
-	WORD $0x4eabd747 // fsub v7.4s, v26.4s, v11.4s
-	WORD $0x4e3ad508 // fadd v8.4s, v8.4s, v26.4s
-	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
-	WORD $0x4e3ad54a // fadd v10.4s, v10.4s, v26.4s
-	WORD $0x4e3ad56b // fadd v11.4s, v11.4s, v26.4s
-	WORD $0x6e28fc84 // fdiv v4.4s, v4.4s, v8.4s
-	WORD $0x6e29fca5 // fdiv v5.4s, v5.4s, v9.4s
-	WORD $0x6e2afcc6 // fdiv v6.4s, v6.4s, v10.4s
-	WORD $0x6e2bfce7 // fdiv v7.4s, v7.4s, v11.4s
+	WORD $0x4ea8d6cc // fsub v12.4s, v22.4s, v8.4s
+	WORD $0x4ea9d6cd // fsub v13.4s, v22.4s, v9.4s
+	WORD $0x4eaad6ce // fsub v14.4s, v22.4s, v10.4s
+	WORD $0x4eabd6cf // fsub v15.4s, v22.4s, v11.4s
+	WORD $0x4e36d508 // fadd v8.4s, v8.4s, v22.4s
+	WORD $0x4e36d529 // fadd v9.4s, v9.4s, v22.4s
+	WORD $0x4e36d54a // fadd v10.4s, v10.4s, v22.4s
+	WORD $0x4e36d56b // fadd v11.4s, v11.4s, v22.4s
+	WORD $0x6e28fd8c // fdiv v12.4s, v12.4s, v8.4s
+	WORD $0x6e29fdad // fdiv v13.4s, v13.4s, v9.4s
+	WORD $0x6e2afdce // fdiv v14.4s, v14.4s, v10.4s
+	WORD $0x6e2bfdef // fdiv v15.4s, v15.4s, v11.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc08 // fmul v8.4s, v0.4s, v0.4s
 	WORD $0x6e21dc29 // fmul v9.4s, v1.4s, v1.4s
 	WORD $0x6e22dc4a // fmul v10.4s, v2.4s, v2.4s
 	WORD $0x6e23dc6b // fmul v11.4s, v3.4s, v3.4s
-	VDUP V25.S[0], V16.S4
-	VDUP V25.S[0], V17.S4
-	VDUP V25.S[0], V18.S4
-	VDUP V25.S[0], V19.S4
-	WORD $0x4fb91110 // fmla v16.4s, v8.4s, v25.s[1]
-	WORD $0x4fb91131 // fmla v17.4s, v9.4s, v25.s[1]
-	WORD $0x4fb91152 // fmla v18.4s, v10.4s, v25.s[1]
-	WORD $0x4fb91173 // fmla v19.4s, v11.4s, v25.s[1]
-	VDUP V25.S[2], V12.S4
-	VDUP V25.S[2], V13.S4
-	VDUP V25.S[2], V14.S4
-	VDUP V25.S[2], V15.S4
-	VFMLA V8.S4, V16.S4, V12.S4
-	VFMLA V9.S4, V17.S4, V13.S4
-	VFMLA V10.S4, V18.S4, V14.S4
-	VFMLA V11.S4, V19.S4, V15.S4
-	VDUP V25.S[3], V16.S4
-	VDUP V25.S[3], V17.S4
-	VDUP V25.S[3], V18.S4
-	VDUP V25.S[3], V19.S4
-	VFMLA V8.S4, V12.S4, V16.S4
-	VFMLA V9.S4, V13.S4, V17.S4
-	VFMLA V10.S4, V14.S4, V18.S4
-	VFMLA V11.S4, V15.S4, V19.S4
-	VDUP V24.S[0], V12.S4
-	VDUP V24.S[0], V13.S4
-	VDUP V24.S[0], V14.S4
-	VDUP V24.S[0], V15.S4
-	VFMLA V8.S4, V16.S4, V12.S4
-	VFMLA V9.S4, V17.S4, V13.S4
-	VFMLA V10.S4, V18.S4, V14.S4
-	VFMLA V11.S4, V19.S4, V15.S4
+	VDUP V23.S[1], V16.S4
+	VDUP V23.S[1], V17.S4
+	VDUP V23.S[1], V18.S4
+	VDUP V23.S[1], V19.S4
+	WORD $0x4f971910 // fmla v16.4s, v8.4s, v23.s[2]
+	WORD $0x4f971931 // fmla v17.4s, v9.4s, v23.s[2]
+	WORD $0x4f971952 // fmla v18.4s, v10.4s, v23.s[2]
+	WORD $0x4f971973 // fmla v19.4s, v11.4s, v23.s[2]
+	VDUP V23.S[3], V4.S4
+	VDUP V23.S[3], V5.S4
+	VDUP V23.S[3], V6.S4
+	VDUP V23.S[3], V7.S4
+	VFMLA V8.S4, V16.S4, V4.S4
+	VFMLA V9.S4, V17.S4, V5.S4
+	VFMLA V10.S4, V18.S4, V6.S4
+	VFMLA V11.S4, V19.S4, V7.S4
+	VDUP V21.S[0], V16.S4
+	VDUP V21.S[0], V17.S4
+	VDUP V21.S[0], V18.S4
+	VDUP V21.S[0], V19.S4
+	VFMLA V8.S4, V4.S4, V16.S4
+	VFMLA V9.S4, V5.S4, V17.S4
+	VFMLA V10.S4, V6.S4, V18.S4
+	VFMLA V11.S4, V7.S4, V19.S4
+	VDUP V21.S[1], V4.S4
+	VDUP V21.S[1], V5.S4
+	VDUP V21.S[1], V6.S4
+	VDUP V21.S[1], V7.S4
+	VFMLA V8.S4, V16.S4, V4.S4
+	VFMLA V9.S4, V17.S4, V5.S4
+	VFMLA V10.S4, V18.S4, V6.S4
+	VFMLA V11.S4, V19.S4, V7.S4
 	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
 	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
 	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
@@ -842,33 +862,33 @@ loopU:
 	VORR V1.B16, V1.B16, V17.B16
 	VORR V2.B16, V2.B16, V18.B16
 	VORR V3.B16, V3.B16, V19.B16
-	VFMLA V12.S4, V8.S4, V16.S4
-	VFMLA V13.S4, V9.S4, V17.S4
-	VFMLA V14.S4, V10.S4, V18.S4
-	VFMLA V15.S4, V11.S4, V19.S4
-	WORD $0x4e7f1c0c // bic v12.16b, v0.16b, v31.16b
-	WORD $0x4e7f1c2d // bic v13.16b, v1.16b, v31.16b
-	WORD $0x4e7f1c4e // bic v14.16b, v2.16b, v31.16b
-	WORD $0x4e7f1c6f // bic v15.16b, v3.16b, v31.16b
-	WORD $0x6e37e58c // fcmge v12.4s, v12.4s, v23.4s
-	WORD $0x6e37e5ad // fcmge v13.4s, v13.4s, v23.4s
-	WORD $0x6e37e5ce // fcmge v14.4s, v14.4s, v23.4s
-	WORD $0x6e37e5ef // fcmge v15.4s, v15.4s, v23.4s
-	VBSL V16.B16, V4.B16, V12.B16
-	VBSL V17.B16, V5.B16, V13.B16
-	VBSL V18.B16, V6.B16, V14.B16
-	VBSL V19.B16, V7.B16, V15.B16
+	VFMLA V4.S4, V8.S4, V16.S4
+	VFMLA V5.S4, V9.S4, V17.S4
+	VFMLA V6.S4, V10.S4, V18.S4
+	VFMLA V7.S4, V11.S4, V19.S4
+	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
+	WORD $0x4e7f1c25 // bic v5.16b, v1.16b, v31.16b
+	WORD $0x4e7f1c46 // bic v6.16b, v2.16b, v31.16b
+	WORD $0x4e7f1c67 // bic v7.16b, v3.16b, v31.16b
+	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
+	WORD $0x6e34e4a5 // fcmge v5.4s, v5.4s, v20.4s
+	WORD $0x6e34e4c6 // fcmge v6.4s, v6.4s, v20.4s
+	WORD $0x6e34e4e7 // fcmge v7.4s, v7.4s, v20.4s
+	VBSL V16.B16, V12.B16, V4.B16
+	VBSL V17.B16, V13.B16, V5.B16
+	VBSL V18.B16, V14.B16, V6.B16
+	VBSL V19.B16, V15.B16, V7.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
 	VAND V31.B16, V3.B16, V3.B16
-	VORR V0.B16, V12.B16, V12.B16
-	VORR V1.B16, V13.B16, V13.B16
-	VORR V2.B16, V14.B16, V14.B16
-	VORR V3.B16, V15.B16, V15.B16
-	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R0)
+	VORR V0.B16, V4.B16, V4.B16
+	VORR V1.B16, V5.B16, V5.B16
+	VORR V2.B16, V6.B16, V6.B16
+	VORR V3.B16, V7.B16, V7.B16
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -884,53 +904,56 @@ loop1:
 	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
 	VDUP V29.S[0], V6.S4
 	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
 
-	// s = 2^n
-	VSHL $23, V6.S4, V5.S4
-	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
+	VSHL $20, V6.S4, V4.S4
+	VADD V4.S4, V5.S4, V5.S4
+
+	// t = 2h - N·ln2/8
+	WORD $0x4eb8d4c6 // fsub v6.4s, v6.4s, v24.4s
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
 	VDUP V29.S[3], V6.S4
-	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
-	VDUP V27.S[1], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V27.S[2], V6.S4
-	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V27.S[3], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
+	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
 	// e^z = ts·(t·q) + (s + ts)
 	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	VFMLA V4.S4, V7.S4, V5.S4
+	VFMLA V6.S4, V7.S4, V5.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea5d744 // fsub v4.4s, v26.4s, v5.4s
-	WORD $0x4e3ad4a5 // fadd v5.4s, v5.4s, v26.4s
-	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
+	WORD $0x4ea5d6c6 // fsub v6.4s, v22.4s, v5.4s
+	WORD $0x4e36d4a5 // fadd v5.4s, v5.4s, v22.4s
+	WORD $0x6e25fcc6 // fdiv v6.4s, v6.4s, v5.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb910a7 // fmla v7.4s, v5.4s, v25.s[1]
-	VDUP V25.S[2], V6.S4
-	VFMLA V5.S4, V7.S4, V6.S4
-	VDUP V25.S[3], V7.S4
-	VFMLA V5.S4, V6.S4, V7.S4
-	VDUP V24.S[0], V6.S4
-	VFMLA V5.S4, V7.S4, V6.S4
+	VDUP V23.S[1], V7.S4
+	WORD $0x4f9718a7 // fmla v7.4s, v5.4s, v23.s[2]
+	VDUP V23.S[3], V4.S4
+	VFMLA V5.S4, V7.S4, V4.S4
+	VDUP V21.S[0], V7.S4
+	VFMLA V5.S4, V4.S4, V7.S4
+	VDUP V21.S[1], V4.S4
+	VFMLA V5.S4, V7.S4, V4.S4
 	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
 	VORR V0.B16, V0.B16, V7.B16
-	VFMLA V6.S4, V5.S4, V7.S4
-	WORD $0x4e7f1c06 // bic v6.16b, v0.16b, v31.16b
-	WORD $0x6e37e4c6 // fcmge v6.4s, v6.4s, v23.4s
-	VBSL V7.B16, V4.B16, V6.B16
+	VFMLA V4.S4, V5.S4, V7.S4
+	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
+	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
+	VBSL V7.B16, V6.B16, V4.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V6.B16, V6.B16
-	VST1.P [V6.S4], 16(R0)
+	VORR V0.B16, V4.B16, V4.B16
+	VST1.P [V4.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -945,53 +968,56 @@ loopS:
 	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
 	VDUP V29.S[0], V6.S4
 	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
 
-	// s = 2^n
-	VSHL $23, V6.S4, V5.S4
-	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
+	VSHL $20, V6.S4, V4.S4
+	VADD V4.S4, V5.S4, V5.S4
+
+	// t = 2h - N·ln2/8
+	WORD $0x4eb8d4c6 // fsub v6.4s, v6.4s, v24.4s
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
 	VDUP V29.S[3], V6.S4
-	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
-	VDUP V27.S[1], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V27.S[2], V6.S4
-	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V27.S[3], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
+	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
 	// e^z = ts·(t·q) + (s + ts)
 	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	VFMLA V4.S4, V7.S4, V5.S4
+	VFMLA V6.S4, V7.S4, V5.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea5d744 // fsub v4.4s, v26.4s, v5.4s
-	WORD $0x4e3ad4a5 // fadd v5.4s, v5.4s, v26.4s
-	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
+	WORD $0x4ea5d6c6 // fsub v6.4s, v22.4s, v5.4s
+	WORD $0x4e36d4a5 // fadd v5.4s, v5.4s, v22.4s
+	WORD $0x6e25fcc6 // fdiv v6.4s, v6.4s, v5.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb910a7 // fmla v7.4s, v5.4s, v25.s[1]
-	VDUP V25.S[2], V6.S4
-	VFMLA V5.S4, V7.S4, V6.S4
-	VDUP V25.S[3], V7.S4
-	VFMLA V5.S4, V6.S4, V7.S4
-	VDUP V24.S[0], V6.S4
-	VFMLA V5.S4, V7.S4, V6.S4
+	VDUP V23.S[1], V7.S4
+	WORD $0x4f9718a7 // fmla v7.4s, v5.4s, v23.s[2]
+	VDUP V23.S[3], V4.S4
+	VFMLA V5.S4, V7.S4, V4.S4
+	VDUP V21.S[0], V7.S4
+	VFMLA V5.S4, V4.S4, V7.S4
+	VDUP V21.S[1], V4.S4
+	VFMLA V5.S4, V7.S4, V4.S4
 	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
 	VORR V0.B16, V0.B16, V7.B16
-	VFMLA V6.S4, V5.S4, V7.S4
-	WORD $0x4e7f1c06 // bic v6.16b, v0.16b, v31.16b
-	WORD $0x6e37e4c6 // fcmge v6.4s, v6.4s, v23.4s
-	VBSL V7.B16, V4.B16, V6.B16
+	VFMLA V4.S4, V5.S4, V7.S4
+	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
+	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
+	VBSL V7.B16, V6.B16, V4.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V6.B16, V6.B16
-	FMOVS.P F6, 4(R0)
+	VORR V0.B16, V4.B16, V4.B16
+	FMOVS.P F4, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

@@ -678,38 +678,52 @@ ftanh:
 	VDUP R16, V31.S4
 	MOVW $0xc1200000, R16
 	VDUP R16, V30.S4
-	MOVW $0x4b40007f, R16
+	MOVW $0x4b400000, R16
 	VMOV R16, V29.S[0]
-	MOVW $0x4038aa3b, R16
+	MOVW $0x41b8aa3b, R16
 	VMOV R16, V29.S[1]
-	MOVW $0x4b40007f, R16
-	VDUP R16, V28.S4
-	MOVW $0x3f317218, R16
-	VMOV R16, V29.S[2]
-	MOVW $0x3c091cf1, R16
-	VMOV R16, V29.S[3]
-	MOVW $0x3ab5121a, R16
-	VMOV R16, V27.S[0]
-	MOVW $0x3d2aac79, R16
-	VMOV R16, V27.S[1]
-	MOVW $0x3e2aaa49, R16
-	VMOV R16, V27.S[2]
-	MOVW $0x3efffffe, R16
-	VMOV R16, V27.S[3]
 	MOVW $0x3f800000, R16
+	VMOV R16, V27.S[0]
+	MOVW $0x3f7b95c2, R16
+	VMOV R16, V27.S[1]
+	MOVW $0x3f7837f0, R16
+	VMOV R16, V27.S[2]
+	MOVW $0x3f75fed7, R16
+	VMOV R16, V27.S[3]
+	MOVW $0x3f7504f3, R16
+	VMOV R16, V28.S[0]
+	MOVW $0x3f75672a, R16
+	VMOV R16, V28.S[1]
+	MOVW $0x3f7744fd, R16
+	VMOV R16, V28.S[2]
+	MOVW $0x3f7ac0c7, R16
+	VMOV R16, V28.S[3]
+	MOVW $0x00000007, R16
 	VDUP R16, V26.S4
+	MOVW $0x03020100, R16
+	VDUP R16, V25.S4
+	MOVW $0x4b400000, R16
+	VDUP R16, V24.S4
+	MOVW $0x3db17218, R16
+	VMOV R16, V29.S[2]
+	MOVW $0x3f00043c, R16
+	VMOV R16, V29.S[3]
+	MOVW $0x3e2aab2c, R16
+	VMOV R16, V23.S[0]
+	MOVW $0x3f800000, R16
+	VDUP R16, V22.S4
 	MOVW $0x3ca9134f, R16
-	VMOV R16, V25.S[0]
+	VMOV R16, V23.S[1]
 	MOVW $0xbbbaf0eb, R16
-	VMOV R16, V25.S[1]
+	VMOV R16, V23.S[2]
 	MOVW $0xbd5c1e2d, R16
-	VMOV R16, V25.S[2]
+	VMOV R16, V23.S[3]
 	MOVW $0x3e088393, R16
-	VMOV R16, V25.S[3]
+	VMOV R16, V21.S[0]
 	MOVW $0xbeaaaa99, R16
-	VMOV R16, V24.S[0]
+	VMOV R16, V21.S[1]
 	MOVW $0x3f200000, R16
-	VDUP R16, V23.S4
+	VDUP R16, V20.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
@@ -728,47 +742,52 @@ ftanhrow:
 	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
 	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
 	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V9.B16, V6.B16
+	VAND V26.B16, V10.B16, V7.B16
+	VAND V26.B16, V11.B16, V8.B16
+	VSHL $2, V6.S4, V6.S4
+	VSHL $2, V7.S4, V7.S4
+	VSHL $2, V8.S4, V8.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $8, V7.S4, V7.S4
+	VSLI $8, V8.S4, V8.S4
+	VSLI $16, V6.S4, V6.S4
+	VSLI $16, V7.S4, V7.S4
+	VSLI $16, V8.S4, V8.S4
+	VORR V25.B16, V6.B16, V6.B16
+	VORR V25.B16, V7.B16, V7.B16
+	VORR V25.B16, V8.B16, V8.B16
+	VTBL V6.B16, [V27.B16, V28.B16], V6.B16
+	VTBL V7.B16, [V27.B16, V28.B16], V7.B16
+	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
+	VSHL $20, V9.S4, V3.S4
+	VSHL $20, V10.S4, V4.S4
+	VSHL $20, V11.S4, V5.S4
+	VADD V3.S4, V6.S4, V6.S4
+	VADD V4.S4, V7.S4, V7.S4
+	VADD V5.S4, V8.S4, V8.S4
+
+	// t = 2h - N·ln2/8
+	WORD $0x4eb8d529 // fsub v9.4s, v9.4s, v24.4s
+	WORD $0x4eb8d54a // fsub v10.4s, v10.4s, v24.4s
+	WORD $0x4eb8d56b // fsub v11.4s, v11.4s, v24.4s
 	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
 	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
 	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
-
-	// s = 2^n
-	VSHL $23, V9.S4, V6.S4
-	VSHL $23, V10.S4, V7.S4
-	VSHL $23, V11.S4, V8.S4
-	WORD $0x4ebcd529 // fsub v9.4s, v9.4s, v28.4s
-	WORD $0x4ebcd54a // fsub v10.4s, v10.4s, v28.4s
-	WORD $0x4ebcd56b // fsub v11.4s, v11.4s, v28.4s
 	WORD $0x4f9d592c // fmls v12.4s, v9.4s, v29.s[2]
 	WORD $0x4f9d594d // fmls v13.4s, v10.4s, v29.s[2]
 	WORD $0x4f9d596e // fmls v14.4s, v11.4s, v29.s[2]
 	VDUP V29.S[3], V9.S4
 	VDUP V29.S[3], V10.S4
 	VDUP V29.S[3], V11.S4
-	WORD $0x4f9b1189 // fmla v9.4s, v12.4s, v27.s[0]
-	WORD $0x4f9b11aa // fmla v10.4s, v13.4s, v27.s[0]
-	WORD $0x4f9b11cb // fmla v11.4s, v14.4s, v27.s[0]
-	VDUP V27.S[1], V3.S4
-	VDUP V27.S[1], V4.S4
-	VDUP V27.S[1], V5.S4
-	VFMLA V12.S4, V9.S4, V3.S4
-	VFMLA V13.S4, V10.S4, V4.S4
-	VFMLA V14.S4, V11.S4, V5.S4
-	VDUP V27.S[2], V9.S4
-	VDUP V27.S[2], V10.S4
-	VDUP V27.S[2], V11.S4
-	VFMLA V12.S4, V3.S4, V9.S4
-	VFMLA V13.S4, V4.S4, V10.S4
-	VFMLA V14.S4, V5.S4, V11.S4
-	VDUP V27.S[3], V3.S4
-	VDUP V27.S[3], V4.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V12.S4, V9.S4, V3.S4
-	VFMLA V13.S4, V10.S4, V4.S4
-	VFMLA V14.S4, V11.S4, V5.S4
-	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
-	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
-	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
+	WORD $0x4f971189 // fmla v9.4s, v12.4s, v23.s[0]
+	WORD $0x4f9711aa // fmla v10.4s, v13.4s, v23.s[0]
+	WORD $0x4f9711cb // fmla v11.4s, v14.4s, v23.s[0]
+	WORD $0x6e29dd89 // fmul v9.4s, v12.4s, v9.4s
+	WORD $0x6e2addaa // fmul v10.4s, v13.4s, v10.4s
+	WORD $0x6e2bddcb // fmul v11.4s, v14.4s, v11.4s
 	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
 	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
 	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
@@ -777,76 +796,76 @@ ftanhrow:
 	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
 	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
 	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
-	VFMLA V3.S4, V12.S4, V6.S4
-	VFMLA V4.S4, V13.S4, V7.S4
-	VFMLA V5.S4, V14.S4, V8.S4
+	VFMLA V9.S4, V12.S4, V6.S4
+	VFMLA V10.S4, V13.S4, V7.S4
+	VFMLA V11.S4, V14.S4, V8.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea6d743 // fsub v3.4s, v26.4s, v6.4s
-	WORD $0x4ea7d744 // fsub v4.4s, v26.4s, v7.4s
-	WORD $0x4ea8d745 // fsub v5.4s, v26.4s, v8.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
-	WORD $0x4e3ad508 // fadd v8.4s, v8.4s, v26.4s
-	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
-	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
-	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
+	WORD $0x4ea6d6c9 // fsub v9.4s, v22.4s, v6.4s
+	WORD $0x4ea7d6ca // fsub v10.4s, v22.4s, v7.4s
+	WORD $0x4ea8d6cb // fsub v11.4s, v22.4s, v8.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e36d4e7 // fadd v7.4s, v7.4s, v22.4s
+	WORD $0x4e36d508 // fadd v8.4s, v8.4s, v22.4s
+	WORD $0x6e26fd29 // fdiv v9.4s, v9.4s, v6.4s
+	WORD $0x6e27fd4a // fdiv v10.4s, v10.4s, v7.4s
+	WORD $0x6e28fd6b // fdiv v11.4s, v11.4s, v8.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
 	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
 	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
-	VDUP V25.S[0], V12.S4
-	VDUP V25.S[0], V13.S4
-	VDUP V25.S[0], V14.S4
-	WORD $0x4fb910cc // fmla v12.4s, v6.4s, v25.s[1]
-	WORD $0x4fb910ed // fmla v13.4s, v7.4s, v25.s[1]
-	WORD $0x4fb9110e // fmla v14.4s, v8.4s, v25.s[1]
-	VDUP V25.S[2], V9.S4
-	VDUP V25.S[2], V10.S4
-	VDUP V25.S[2], V11.S4
-	VFMLA V6.S4, V12.S4, V9.S4
-	VFMLA V7.S4, V13.S4, V10.S4
-	VFMLA V8.S4, V14.S4, V11.S4
-	VDUP V25.S[3], V12.S4
-	VDUP V25.S[3], V13.S4
-	VDUP V25.S[3], V14.S4
-	VFMLA V6.S4, V9.S4, V12.S4
-	VFMLA V7.S4, V10.S4, V13.S4
-	VFMLA V8.S4, V11.S4, V14.S4
-	VDUP V24.S[0], V9.S4
-	VDUP V24.S[0], V10.S4
-	VDUP V24.S[0], V11.S4
-	VFMLA V6.S4, V12.S4, V9.S4
-	VFMLA V7.S4, V13.S4, V10.S4
-	VFMLA V8.S4, V14.S4, V11.S4
+	VDUP V23.S[1], V12.S4
+	VDUP V23.S[1], V13.S4
+	VDUP V23.S[1], V14.S4
+	WORD $0x4f9718cc // fmla v12.4s, v6.4s, v23.s[2]
+	WORD $0x4f9718ed // fmla v13.4s, v7.4s, v23.s[2]
+	WORD $0x4f97190e // fmla v14.4s, v8.4s, v23.s[2]
+	VDUP V23.S[3], V3.S4
+	VDUP V23.S[3], V4.S4
+	VDUP V23.S[3], V5.S4
+	VFMLA V6.S4, V12.S4, V3.S4
+	VFMLA V7.S4, V13.S4, V4.S4
+	VFMLA V8.S4, V14.S4, V5.S4
+	VDUP V21.S[0], V12.S4
+	VDUP V21.S[0], V13.S4
+	VDUP V21.S[0], V14.S4
+	VFMLA V6.S4, V3.S4, V12.S4
+	VFMLA V7.S4, V4.S4, V13.S4
+	VFMLA V8.S4, V5.S4, V14.S4
+	VDUP V21.S[1], V3.S4
+	VDUP V21.S[1], V4.S4
+	VDUP V21.S[1], V5.S4
+	VFMLA V6.S4, V12.S4, V3.S4
+	VFMLA V7.S4, V13.S4, V4.S4
+	VFMLA V8.S4, V14.S4, V5.S4
 	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
 	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
 	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
 	VORR V0.B16, V0.B16, V12.B16
 	VORR V1.B16, V1.B16, V13.B16
 	VORR V2.B16, V2.B16, V14.B16
-	VFMLA V9.S4, V6.S4, V12.S4
-	VFMLA V10.S4, V7.S4, V13.S4
-	VFMLA V11.S4, V8.S4, V14.S4
-	WORD $0x4e7f1c09 // bic v9.16b, v0.16b, v31.16b
-	WORD $0x4e7f1c2a // bic v10.16b, v1.16b, v31.16b
-	WORD $0x4e7f1c4b // bic v11.16b, v2.16b, v31.16b
-	WORD $0x6e37e529 // fcmge v9.4s, v9.4s, v23.4s
-	WORD $0x6e37e54a // fcmge v10.4s, v10.4s, v23.4s
-	WORD $0x6e37e56b // fcmge v11.4s, v11.4s, v23.4s
-	VBSL V12.B16, V3.B16, V9.B16
-	VBSL V13.B16, V4.B16, V10.B16
-	VBSL V14.B16, V5.B16, V11.B16
+	VFMLA V3.S4, V6.S4, V12.S4
+	VFMLA V4.S4, V7.S4, V13.S4
+	VFMLA V5.S4, V8.S4, V14.S4
+	WORD $0x4e7f1c03 // bic v3.16b, v0.16b, v31.16b
+	WORD $0x4e7f1c24 // bic v4.16b, v1.16b, v31.16b
+	WORD $0x4e7f1c45 // bic v5.16b, v2.16b, v31.16b
+	WORD $0x6e34e463 // fcmge v3.4s, v3.4s, v20.4s
+	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
+	WORD $0x6e34e4a5 // fcmge v5.4s, v5.4s, v20.4s
+	VBSL V12.B16, V9.B16, V3.B16
+	VBSL V13.B16, V10.B16, V4.B16
+	VBSL V14.B16, V11.B16, V5.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
-	VORR V0.B16, V9.B16, V9.B16
-	VORR V1.B16, V10.B16, V10.B16
-	VORR V2.B16, V11.B16, V11.B16
-	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
+	VORR V0.B16, V3.B16, V3.B16
+	VORR V1.B16, V4.B16, V4.B16
+	VORR V2.B16, V5.B16, V5.B16
+	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE ftanhrow

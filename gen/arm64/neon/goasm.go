@@ -81,6 +81,17 @@ func VSUB(m, n, d Vec) { emit("VSUB %s, %s, %s", m.goString(), n.goString(), d.g
 // VSHL emits the integer lane shift left d = n << shift.
 func VSHL(shift int, n, d Vec) { emit("VSHL $%d, %s, %s", shift, n.goString(), d.goString()) }
 
+// VSLI emits the shift left and insert d = n << shift | d & (1<<shift - 1)
+// on each lane.
+func VSLI(shift int, n, d Vec) { emit("VSLI $%d, %s, %s", shift, n.goString(), d.goString()) }
+
+// VTBL2 emits the table lookup of the bytes of m in the 32 bytes of the
+// registers t and t+1: d's byte i is byte m[i] of the table, 0 for an index
+// beyond it.
+func VTBL2(m Vec, t VReg, d Vec) {
+	emit("VTBL %s, [%s, %s], %s", m.goString(), t.B16().goString(), (t + 1).B16().goString(), d.goString())
+}
+
 // VUSHR emits the integer lane logical shift right d = n >> shift.
 func VUSHR(shift int, n, d Vec) { emit("VUSHR $%d, %s, %s", shift, n.goString(), d.goString()) }
 
