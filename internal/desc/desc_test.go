@@ -17,18 +17,25 @@ func horner64(c []uint32, t float64) float64 {
 	return q
 }
 
+// expPolyError returns the largest relative error of 1 + t + t²·q(t)
+// against e^t on [-half, half], q the coefficients poly, in float64.
+func expPolyError(poly []uint32, half float64) float64 {
+	worst := 0.0
+	for i := -20000; i <= 20000; i++ {
+		x := half * float64(i) / 20000
+		p := 1 + x + x*x*horner64(poly, x)
+		worst = max(worst, math.Abs(p-math.Exp(x))/math.Exp(x))
+	}
+	return worst
+}
+
 // TestExpPoly measures the polynomial of the exp core against e^t on the
 // reduced interval, in float64: its own error must stay far below the
 // float32 roundings of the programs (2^-24), and the reduction constants
 // must be what they claim.
 func TestExpPoly(t *testing.T) {
-	worst := 0.0
-	const half = math.Ln2/2 + 1e-4 // the rounding of n leaves |t| a little above ln2/2
-	for i := -20000; i <= 20000; i++ {
-		x := half * float64(i) / 20000
-		p := 1 + x + x*x*horner64(ExpPoly, x)
-		worst = max(worst, math.Abs(p-math.Exp(x))/math.Exp(x))
-	}
+	// The rounding of n leaves |t| a little above ln2/2.
+	worst := expPolyError(ExpPoly, math.Ln2/2+1e-4)
 	if worst > 0x1p-27 {
 		t.Errorf("e^t polynomial: relative error 2^%.1f, want below 2^-27", math.Log2(worst))
 	}
@@ -49,13 +56,8 @@ func TestExpPoly(t *testing.T) {
 // TestExpPolyLut8 measures the polynomial and checks the table and the
 // constants of tanh's table-driven exp (expAbsTwice).
 func TestExpPolyLut8(t *testing.T) {
-	worst := 0.0
-	const half = math.Ln2/16 + 1e-5 // the one-step reduction leaves |t| a little above ln2/16
-	for i := -20000; i <= 20000; i++ {
-		x := half * float64(i) / 20000
-		p := 1 + x + x*x*horner64(ExpPolyLut8, x)
-		worst = max(worst, math.Abs(p-math.Exp(x))/math.Exp(x))
-	}
+	// The one-step reduction leaves |t| a little above ln2/16.
+	worst := expPolyError(ExpPolyLut8, math.Ln2/16+1e-5)
 	if worst > 0x1p-25 {
 		t.Errorf("e^t polynomial of degree 3: relative error 2^%.1f, want below 2^-25", math.Log2(worst))
 	}
