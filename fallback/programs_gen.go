@@ -940,23 +940,23 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v6 := math.Float32frombits(0x41b8aa3b) // 23.08312
 	v7 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v8 := fma32(v5, v6, v7)
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v9 := fromBits(tanhForwardTable0[bits(v8)%8])
-	v10 := fromBits(bits(v8) << 20)
-	v11 := fromBits(bits(v9) + bits(v10))
+	v9 := float32(v5 + v5)
 	// t = 2h - N·ln2/8
-	v12 := float32(v8 - v7)
-	v13 := math.Float32frombits(0x3db17218) // 0.0866434
-	v14 := float32(v5 + v5)
-	v15 := fma32(-v12, v13, v14)
+	v10 := float32(v8 - v7)
+	v11 := math.Float32frombits(0x3db17218) // 0.0866434
+	v12 := fma32(-v10, v11, v9)
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	v13 := fromBits(tanhForwardTable0[bits(v8)%8])
+	v14 := fromBits(bits(v8) << 20)
+	v15 := fromBits(bits(v13) + bits(v14))
 	// q(t), (e^t - 1 - t)/t²
 	v16 := math.Float32frombits(0x3e2aab2c) // 0.1666686
 	v17 := math.Float32frombits(0x3f00043c) // 0.5000646
-	v18 := fma32(v16, v15, v17)
-	v19 := float32(v15 * v18)
-	v20 := float32(v15 * v11)
+	v18 := fma32(v16, v12, v17)
+	v19 := float32(v12 * v18)
+	v20 := float32(v12 * v15)
 	// e^z = ts·(t·q) + (s + ts)
-	v21 := float32(v11 + v20)
+	v21 := float32(v15 + v20)
 	v22 := fma32(v20, v19, v21)
 	// (1 - e)/(1 + e)
 	v23 := float32(v1 - v22)
@@ -1032,85 +1032,85 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s8_3) {
 			v8_3 = fma32(v5_3, v6, v7)
 		}
-		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v9_0 := fromBits(tanhForwardTable0[bits(v8_0)%8])
-		v9_1 := fromBits(tanhForwardTable0[bits(v8_1)%8])
-		v9_2 := fromBits(tanhForwardTable0[bits(v8_2)%8])
-		v9_3 := fromBits(tanhForwardTable0[bits(v8_3)%8])
-		v10_0 := fromBits(bits(v8_0) << 20)
-		v10_1 := fromBits(bits(v8_1) << 20)
-		v10_2 := fromBits(bits(v8_2) << 20)
-		v10_3 := fromBits(bits(v8_3) << 20)
-		v11_0 := fromBits(bits(v9_0) + bits(v10_0))
-		v11_1 := fromBits(bits(v9_1) + bits(v10_1))
-		v11_2 := fromBits(bits(v9_2) + bits(v10_2))
-		v11_3 := fromBits(bits(v9_3) + bits(v10_3))
+		v9_0 := float32(v5_0 + v5_0)
+		v9_1 := float32(v5_1 + v5_1)
+		v9_2 := float32(v5_2 + v5_2)
+		v9_3 := float32(v5_3 + v5_3)
 		// t = 2h - N·ln2/8
-		v12_0 := float32(v8_0 - v7)
-		v12_1 := float32(v8_1 - v7)
-		v12_2 := float32(v8_2 - v7)
-		v12_3 := float32(v8_3 - v7)
-		v13 := math.Float32frombits(0x3db17218) // 0.0866434
-		v14_0 := float32(v5_0 + v5_0)
-		v14_1 := float32(v5_1 + v5_1)
-		v14_2 := float32(v5_2 + v5_2)
-		v14_3 := float32(v5_3 + v5_3)
-		s15_0 := float64(-v12_0)*float64(v13) + float64(v14_0)
-		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) {
-			v15_0 = fma32(-v12_0, v13, v14_0)
+		v10_0 := float32(v8_0 - v7)
+		v10_1 := float32(v8_1 - v7)
+		v10_2 := float32(v8_2 - v7)
+		v10_3 := float32(v8_3 - v7)
+		v11 := math.Float32frombits(0x3db17218) // 0.0866434
+		s12_0 := float64(-v10_0)*float64(v11) + float64(v9_0)
+		v12_0 := float32(s12_0)
+		if roundsTwice(s12_0) {
+			v12_0 = fma32(-v10_0, v11, v9_0)
 		}
-		s15_1 := float64(-v12_1)*float64(v13) + float64(v14_1)
-		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) {
-			v15_1 = fma32(-v12_1, v13, v14_1)
+		s12_1 := float64(-v10_1)*float64(v11) + float64(v9_1)
+		v12_1 := float32(s12_1)
+		if roundsTwice(s12_1) {
+			v12_1 = fma32(-v10_1, v11, v9_1)
 		}
-		s15_2 := float64(-v12_2)*float64(v13) + float64(v14_2)
-		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) {
-			v15_2 = fma32(-v12_2, v13, v14_2)
+		s12_2 := float64(-v10_2)*float64(v11) + float64(v9_2)
+		v12_2 := float32(s12_2)
+		if roundsTwice(s12_2) {
+			v12_2 = fma32(-v10_2, v11, v9_2)
 		}
-		s15_3 := float64(-v12_3)*float64(v13) + float64(v14_3)
-		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) {
-			v15_3 = fma32(-v12_3, v13, v14_3)
+		s12_3 := float64(-v10_3)*float64(v11) + float64(v9_3)
+		v12_3 := float32(s12_3)
+		if roundsTwice(s12_3) {
+			v12_3 = fma32(-v10_3, v11, v9_3)
 		}
+		// s = 2^(j/8)·2^n: the table's word plus k << 20
+		v13_0 := fromBits(tanhForwardTable0[bits(v8_0)%8])
+		v13_1 := fromBits(tanhForwardTable0[bits(v8_1)%8])
+		v13_2 := fromBits(tanhForwardTable0[bits(v8_2)%8])
+		v13_3 := fromBits(tanhForwardTable0[bits(v8_3)%8])
+		v14_0 := fromBits(bits(v8_0) << 20)
+		v14_1 := fromBits(bits(v8_1) << 20)
+		v14_2 := fromBits(bits(v8_2) << 20)
+		v14_3 := fromBits(bits(v8_3) << 20)
+		v15_0 := fromBits(bits(v13_0) + bits(v14_0))
+		v15_1 := fromBits(bits(v13_1) + bits(v14_1))
+		v15_2 := fromBits(bits(v13_2) + bits(v14_2))
+		v15_3 := fromBits(bits(v13_3) + bits(v14_3))
 		// q(t), (e^t - 1 - t)/t²
 		v16 := math.Float32frombits(0x3e2aab2c) // 0.1666686
 		v17 := math.Float32frombits(0x3f00043c) // 0.5000646
-		s18_0 := float64(v16)*float64(v15_0) + float64(v17)
+		s18_0 := float64(v16)*float64(v12_0) + float64(v17)
 		v18_0 := float32(s18_0)
 		if roundsTwice(s18_0) {
-			v18_0 = fma32(v16, v15_0, v17)
+			v18_0 = fma32(v16, v12_0, v17)
 		}
-		s18_1 := float64(v16)*float64(v15_1) + float64(v17)
+		s18_1 := float64(v16)*float64(v12_1) + float64(v17)
 		v18_1 := float32(s18_1)
 		if roundsTwice(s18_1) {
-			v18_1 = fma32(v16, v15_1, v17)
+			v18_1 = fma32(v16, v12_1, v17)
 		}
-		s18_2 := float64(v16)*float64(v15_2) + float64(v17)
+		s18_2 := float64(v16)*float64(v12_2) + float64(v17)
 		v18_2 := float32(s18_2)
 		if roundsTwice(s18_2) {
-			v18_2 = fma32(v16, v15_2, v17)
+			v18_2 = fma32(v16, v12_2, v17)
 		}
-		s18_3 := float64(v16)*float64(v15_3) + float64(v17)
+		s18_3 := float64(v16)*float64(v12_3) + float64(v17)
 		v18_3 := float32(s18_3)
 		if roundsTwice(s18_3) {
-			v18_3 = fma32(v16, v15_3, v17)
+			v18_3 = fma32(v16, v12_3, v17)
 		}
-		v19_0 := float32(v15_0 * v18_0)
-		v19_1 := float32(v15_1 * v18_1)
-		v19_2 := float32(v15_2 * v18_2)
-		v19_3 := float32(v15_3 * v18_3)
-		v20_0 := float32(v15_0 * v11_0)
-		v20_1 := float32(v15_1 * v11_1)
-		v20_2 := float32(v15_2 * v11_2)
-		v20_3 := float32(v15_3 * v11_3)
+		v19_0 := float32(v12_0 * v18_0)
+		v19_1 := float32(v12_1 * v18_1)
+		v19_2 := float32(v12_2 * v18_2)
+		v19_3 := float32(v12_3 * v18_3)
+		v20_0 := float32(v12_0 * v15_0)
+		v20_1 := float32(v12_1 * v15_1)
+		v20_2 := float32(v12_2 * v15_2)
+		v20_3 := float32(v12_3 * v15_3)
 		// e^z = ts·(t·q) + (s + ts)
-		v21_0 := float32(v11_0 + v20_0)
-		v21_1 := float32(v11_1 + v20_1)
-		v21_2 := float32(v11_2 + v20_2)
-		v21_3 := float32(v11_3 + v20_3)
+		v21_0 := float32(v15_0 + v20_0)
+		v21_1 := float32(v15_1 + v20_1)
+		v21_2 := float32(v15_2 + v20_2)
+		v21_3 := float32(v15_3 + v20_3)
 		s22_0 := float64(v20_0)*float64(v19_0) + float64(v21_0)
 		v22_0 := float32(s22_0)
 		if roundsTwice(s22_0) {
@@ -1829,7 +1829,7 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v24 := float32(v10 * v9)
 	v25 := fma32(-v24, v23, v14)
 	v26 := float32(v10 - v25)
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	v27 := fromBits(bits(v7) | bits(v6))
 	v28 := math.Float32frombits(0xc1200000) // -10
 	v29 := pick(v27 > v28, v27, v28)
@@ -2098,7 +2098,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v26_1 := float32(v10_1 - v25_1)
 		v26_2 := float32(v10_2 - v25_2)
 		v26_3 := float32(v10_3 - v25_3)
-		// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+		// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 		v27_0 := fromBits(bits(v7_0) | bits(v6))
 		v27_1 := fromBits(bits(v7_1) | bits(v6))
 		v27_2 := fromBits(bits(v7_2) | bits(v6))

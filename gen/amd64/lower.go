@@ -11,9 +11,7 @@ package main
 // registers a group needs are the program's MaxLive per member.
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 
 	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/mmcloughlin/avo/build"
@@ -86,15 +84,18 @@ func (s *isa) konstRow(bits uint32) operand.Mem {
 }
 
 // lookupTable returns a RODATA table of one vector holding the Lookup table
-// t repeated: VPERMPS reads its index modulo the lanes of the vector.
+// t repeated (VPERMPS reads its index modulo the lanes of the vector),
+// named by its words.
 func (s *isa) lookupTable(t [desc.LookupSize]uint32) operand.Mem {
-	h := fnv.New32a()
 	v := make([]uint32, s.lanes())
+	name := fmt.Sprintf("lut%d", s.bytes)
 	for i := range v {
 		v[i] = t[i%len(t)]
-		h.Write(binary.LittleEndian.AppendUint32(nil, v[i]))
 	}
-	return konstTable(fmt.Sprintf("lut%d_%08x", s.bytes, h.Sum32()), v)
+	for _, w := range t {
+		name += fmt.Sprintf("_%08x", w)
+	}
+	return konstTable(name, v)
 }
 
 // lower holds the state of the lowering in one kernel: the constants
@@ -490,13 +491,13 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 		return newReg()
 	}
 	switch op.Kind {
-	case desc.Add, desc.Mul, desc.And, desc.Or, desc.Xor:
+	case desc.Add, desc.Mul, desc.And, desc.Or, desc.Xor, desc.AddInt:
 		da, db := dies(0), dies(1)
 		if a.mem() && !b.mem() {
 			a, b, da = b, a, db
 		}
 		d := dstFor(a, da)
-		ins := map[desc.Kind]func(...operand.Op){desc.Add: VADDPS, desc.Mul: VMULPS, desc.And: VANDPS, desc.Or: VORPS, desc.Xor: VXORPS}[op.Kind]
+		ins := map[desc.Kind]func(...operand.Op){desc.Add: VADDPS, desc.Mul: VMULPS, desc.And: VANDPS, desc.Or: VORPS, desc.Xor: VXORPS, desc.AddInt: VPADDD}[op.Kind]
 		ins(l.rm(b), l.reg(a), d.r)
 		return d
 	case desc.Sub, desc.Div, desc.Min, desc.Max:
@@ -519,14 +520,6 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 	case desc.Shl:
 		d := dstFor(a, dies(0))
 		VPSLLD(operand.Imm(uint64(op.Imm)), l.reg(a), d.r)
-		return d
-	case desc.AddInt:
-		da, db := dies(0), dies(1)
-		if a.mem() && !b.mem() {
-			a, b, da = b, a, db
-		}
-		d := dstFor(a, da)
-		VPADDD(l.rm(b), l.reg(a), d.r)
 		return d
 	case desc.Lookup:
 		d := dstFor(a, dies(0))

@@ -31,8 +31,6 @@ type lower struct {
 	// write them: the accumulators of the GEMM epilogue, which are stored
 	// after all of them are done.
 	keep map[VReg]bool
-	// tables are the Lookup tables of the program being lowered.
-	tables [][desc.LookupSize]uint32
 }
 
 // alloc takes n data registers from the pool.
@@ -86,7 +84,6 @@ func (l *lower) full(v nval) G {
 func (l *lower) emit(p *desc.Program, in []G) []G {
 	n := len(in[0])
 	last := p.LastUse()
-	l.tables = p.Tables
 	vals := make([]nval, len(p.Ops))
 	for i, op := range p.Ops {
 		switch op.Kind {
@@ -114,7 +111,7 @@ func (l *lower) emit(p *desc.Program, in []G) []G {
 			}
 		}
 		isDying := func(a desc.Value) bool { return last[a] == i && vals[a].kind == nReg }
-		vals[i] = l.op(op, vals, isDying, n)
+		vals[i] = l.op(p, op, vals, isDying, n)
 		for _, g := range dying {
 			if !same(g, vals[i].g) {
 				l.release(g)
@@ -145,9 +142,9 @@ func repeats(args []desc.Value, j int) bool {
 
 func same(a, b G) bool { return len(a) > 0 && len(b) > 0 && a[0] == b[0] }
 
-// op lowers one operation. dies tells the operands read for the last time:
-// their registers may hold the result.
-func (l *lower) op(op desc.Op, vals []nval, dies func(desc.Value) bool, n int) nval {
+// op lowers one operation of p. dies tells the operands read for the last
+// time: their registers may hold the result.
+func (l *lower) op(p *desc.Program, op desc.Op, vals []nval, dies func(desc.Value) bool, n int) nval {
 	a := vals[op.Args[0]]
 	var b, c nval
 	if op.Kind.Arity() > 1 {
@@ -255,12 +252,12 @@ func (l *lower) op(op desc.Op, vals []nval, dies func(desc.Value) bool, n int) n
 		return reg(d)
 	case desc.AddInt:
 		d := dst(x, y)
-		each(d, func(i int) { VADD(l.full(b).at(i), l.full(a).at(i), d.at(i)) })
+		addInt(l.full(b), l.full(a), d)
 		return reg(d)
 	case desc.Lookup:
 		// TBL reads bytes: lane byte i takes index 4·(a mod 8) + i,
 		// 4·(a mod 8) being spread to the lane's 4 bytes by two SLIs.
-		t := l.k.table(l.tables[op.Imm])
+		t := l.k.table(p.Tables[op.Imm])
 		d := dst(x)
 		and(l.k.full32(desc.LookupSize-1), a.g, d)
 		shl(2, d, d)

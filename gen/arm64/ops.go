@@ -27,14 +27,15 @@ func (g G) first(n int) G {
 // The operations below apply one instruction to every register of d; the
 // operands are in Go order, sources first.
 
-func fadd(m, n, d G)  { each(d, func(i int) { VFADD(m.at(i), n.at(i), d.at(i)) }) }
-func fsub(m, n, d G)  { each(d, func(i int) { VFSUB(m.at(i), n.at(i), d.at(i)) }) }
-func fmul(m, n, d G)  { each(d, func(i int) { VFMUL(m.at(i), n.at(i), d.at(i)) }) }
-func fdiv(m, n, d G)  { each(d, func(i int) { VFDIV(m.at(i), n.at(i), d.at(i)) }) }
-func fmla(m, n, d G)  { each(d, func(i int) { VFMLA(m.at(i), n.at(i), d.at(i)) }) }
-func fmls(m, n, d G)  { each(d, func(i int) { VFMLS(m.at(i), n.at(i), d.at(i)) }) }
-func fcmeq(m, n, d G) { each(d, func(i int) { VFCMEQ(m.at(i), n.at(i), d.at(i)) }) }
-func bic(m, n, d G)   { each(d, func(i int) { VBIC(m.at(i).B16(), n.at(i).B16(), d.at(i).B16()) }) }
+func fadd(m, n, d G)   { each(d, func(i int) { VFADD(m.at(i), n.at(i), d.at(i)) }) }
+func addInt(m, n, d G) { each(d, func(i int) { VADD(m.at(i), n.at(i), d.at(i)) }) }
+func fsub(m, n, d G)   { each(d, func(i int) { VFSUB(m.at(i), n.at(i), d.at(i)) }) }
+func fmul(m, n, d G)   { each(d, func(i int) { VFMUL(m.at(i), n.at(i), d.at(i)) }) }
+func fdiv(m, n, d G)   { each(d, func(i int) { VFDIV(m.at(i), n.at(i), d.at(i)) }) }
+func fmla(m, n, d G)   { each(d, func(i int) { VFMLA(m.at(i), n.at(i), d.at(i)) }) }
+func fmls(m, n, d G)   { each(d, func(i int) { VFMLS(m.at(i), n.at(i), d.at(i)) }) }
+func fcmeq(m, n, d G)  { each(d, func(i int) { VFCMEQ(m.at(i), n.at(i), d.at(i)) }) }
+func bic(m, n, d G)    { each(d, func(i int) { VBIC(m.at(i).B16(), n.at(i).B16(), d.at(i).B16()) }) }
 
 // bit sets d = where the mask m is set, n, elsewhere d.
 func bit(m, n, d G) { each(d, func(i int) { VBIT(m.at(i).B16(), n.at(i).B16(), d.at(i).B16()) }) }

@@ -2,6 +2,7 @@ package desc
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -123,5 +124,29 @@ func TestPrograms(t *testing.T) {
 		if p.MaxLive() < 1 {
 			t.Errorf("%s: MaxLive %d", p.Name, p.MaxLive())
 		}
+	}
+}
+
+// TestLookupTables checks that a program keeps each distinct table once,
+// in order of first use, that its Lookups index them so, and that String
+// lists them.
+func TestLookupTables(t *testing.T) {
+	b := NewBuilder("T", "", []string{"x"}, nil)
+	t0, t1 := [LookupSize]uint32{1, 2, 3, 4, 5, 6, 7, 8}, [LookupSize]uint32{7: 9}
+	x := b.In(0)
+	l0 := b.Lookup(x, t0)
+	l1 := b.Lookup(x, t1)
+	l2 := b.Lookup(x, t0)
+	p := b.Return(b.AddInt(b.AddInt(l0, l1), l2))
+	if len(p.Tables) != 2 || p.Tables[0] != t0 || p.Tables[1] != t1 {
+		t.Fatalf("tables %#x, want [t0 t1]", p.Tables)
+	}
+	for v, want := range map[Value]uint32{l0: 0, l1: 1, l2: 0} {
+		if got := p.Ops[v].Imm; got != want {
+			t.Errorf("v%d reads table %d, want %d", v, got, want)
+		}
+	}
+	if s := p.String(); !strings.Contains(s, "table1[v0]") || !strings.Contains(s, "table0 [0x00000001 0x00000002") {
+		t.Errorf("String lacks the tables:\n%s", s)
 	}
 }

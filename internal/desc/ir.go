@@ -3,6 +3,7 @@ package desc
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -368,11 +369,9 @@ func (b *Builder) AddInt(x, y Value) Value { return b.op2(AddInt, x, y) }
 
 // Lookup returns the word of table t at index bits(x) mod LookupSize.
 func (b *Builder) Lookup(x Value, t [LookupSize]uint32) Value {
-	i := 0
-	for i < len(b.p.Tables) && b.p.Tables[i] != t {
-		i++
-	}
-	if i == len(b.p.Tables) {
+	i := slices.Index(b.p.Tables, t)
+	if i < 0 {
+		i = len(b.p.Tables)
 		b.p.Tables = append(b.p.Tables, t)
 	}
 	return b.op(Op{Kind: Lookup, Args: [3]Value{x}, Imm: uint32(i)})

@@ -9,11 +9,13 @@ package desc
 //	tanh     p11_rr1_lut8_p3_div x + x³·P(x²) for |x| < 0.625, else (1 - e)/(1 + e) with e = e^-2|x|
 //	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
-// The scaled forms run the same algorithms (the scaled tanh, p11_rr1_p6_div,
-// with the exp core of ELU) on z = slope·x carried as the rounded product
-// and its exact error (an FMA), which the range reduction and the
-// polynomial take in, and fold the gain into their last operation, so that
-// neither the product nor the gain adds a rounding to the result.
+// The scaled sigmoid runs sigmoid's algorithm, and the scaled tanh tanh's
+// with the exp core of ELU instead of the table (p11_rr1_p6_div; at 1.817
+// ULP it has no room for the table's rounding), on z = slope·x carried as
+// the rounded product and its exact error (an FMA), which the range
+// reduction and the polynomial take in, and fold the gain into their last
+// operation, so that neither the product nor the gain adds a rounding to
+// the result.
 //
 // Every path (the fallback and each ISA) runs these programs operation for
 // operation, so their results agree bit for bit on every input that is not
@@ -69,12 +71,12 @@ var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa
 
 // Exp2Lut8 holds, for j = 0..7, the bits of 2^(j/8) rounded to float32
 // less j<<20: the table of tanh's exp, to which k << 20 adds j<<20 back and
-// n to the exponent field (TestExp2Lut8 checks it).
+// n to the exponent field (TestExpPolyLut8 checks it).
 var Exp2Lut8 = [LookupSize]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
 
 // ExpPolyLut8 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t) on
 // |t| <= ln2/16: the minimax fit for the relative error of e^t, rounded to
-// float32 (relative error 2^-25.2; TestExpPoly measures it).
+// float32 (relative error 2^-25.2; TestExpPolyLut8 measures it).
 var ExpPolyLut8 = []uint32{0x3e2aab2c, 0x3f00043c}
 
 // noValue is the absent low part of expPartsLo and expPartsAbs.
@@ -117,12 +119,14 @@ func expPartsAbs(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo
 // s carries the rounding of 2^(j/8), up to half an ULP of e^z, which the
 // one-step reduction and the degree-3 polynomial (2^-25.2) add little to.
 func expAbsTwice(b *Builder, h Value) Value {
+	// k first (the chain), then z (h dies), t and s (k dies): 4 live values.
 	b.Note("exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j")
 	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
+	z := b.Add(h, h)
+	b.Note("t = 2h - N·ln2/8")
+	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), z)
 	b.Note("s = 2^(j/8)·2^n: the table's word plus k << 20")
 	s := b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
-	b.Note("t = 2h - N·ln2/8")
-	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), b.Add(h, h))
 	tq, ts := expTerms(b, t, s, ExpPolyLut8)
 	b.Note("e^z = ts·(t·q) + (s + ts)")
 	return b.FMA(ts, tq, b.Add(s, ts))
@@ -257,7 +261,8 @@ func scaledSigmoid(b *Builder) *Program {
 	return sigmoidOf(b, zh, c)
 }
 
-// scaledTanh is gain·tanh(slope·x) by the algorithm of tanh, on z = zh + zl
+// scaledTanh is gain·tanh(slope·x) by the algorithm of tanh with the exp
+// core of ELU (expReduce and expPoly, one step), on z = zh + zl
 // (zh = slope·x rounded, zl its error) with the gain inside the last
 // operation of each branch:
 //
@@ -287,7 +292,7 @@ func scaledTanh(b *Builder) *Program {
 	p := Horner(b, u, TanhPoly)
 	poly := b.Sub(gh, b.FNMA(b.Mul(gh, u), p, ngl))
 	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20")
-	b.Note("h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)")
+	b.Note("h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it")
 	nz := b.Or(zh, sign)
 	h := b.Max(nz, b.Bits(TanhClamp))
 	k := b.FMA(h, b.Bits(Log2e2), b.Bits(ExpMagic))

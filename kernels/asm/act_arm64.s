@@ -663,30 +663,30 @@ TEXT ·TanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V29.S[0]
 	MOVW $0x41b8aa3b, R9
 	VMOV R9, V29.S[1]
-	MOVW $0x3f800000, R9
-	VMOV R9, V27.S[0]
-	MOVW $0x3f7b95c2, R9
-	VMOV R9, V27.S[1]
-	MOVW $0x3f7837f0, R9
-	VMOV R9, V27.S[2]
-	MOVW $0x3f75fed7, R9
-	VMOV R9, V27.S[3]
-	MOVW $0x3f7504f3, R9
-	VMOV R9, V28.S[0]
-	MOVW $0x3f75672a, R9
-	VMOV R9, V28.S[1]
-	MOVW $0x3f7744fd, R9
-	VMOV R9, V28.S[2]
-	MOVW $0x3f7ac0c7, R9
-	VMOV R9, V28.S[3]
-	MOVW $0x00000007, R9
-	VDUP R9, V26.S4
-	MOVW $0x03020100, R9
-	VDUP R9, V25.S4
 	MOVW $0x4b400000, R9
-	VDUP R9, V24.S4
+	VDUP R9, V28.S4
 	MOVW $0x3db17218, R9
 	VMOV R9, V29.S[2]
+	MOVW $0x3f800000, R9
+	VMOV R9, V26.S[0]
+	MOVW $0x3f7b95c2, R9
+	VMOV R9, V26.S[1]
+	MOVW $0x3f7837f0, R9
+	VMOV R9, V26.S[2]
+	MOVW $0x3f75fed7, R9
+	VMOV R9, V26.S[3]
+	MOVW $0x3f7504f3, R9
+	VMOV R9, V27.S[0]
+	MOVW $0x3f75672a, R9
+	VMOV R9, V27.S[1]
+	MOVW $0x3f7744fd, R9
+	VMOV R9, V27.S[2]
+	MOVW $0x3f7ac0c7, R9
+	VMOV R9, V27.S[3]
+	MOVW $0x00000007, R9
+	VDUP R9, V25.S4
+	MOVW $0x03020100, R9
+	VDUP R9, V24.S4
 	MOVW $0x3f00043c, R9
 	VMOV R9, V29.S[3]
 	MOVW $0x3e2aab2c, R9
@@ -728,12 +728,26 @@ loopU:
 	WORD $0x4fbd122d // fmla v13.4s, v17.4s, v29.s[1]
 	WORD $0x4fbd124e // fmla v14.4s, v18.4s, v29.s[1]
 	WORD $0x4fbd126f // fmla v15.4s, v19.4s, v29.s[1]
+	WORD $0x4e30d610 // fadd v16.4s, v16.4s, v16.4s
+	WORD $0x4e31d631 // fadd v17.4s, v17.4s, v17.4s
+	WORD $0x4e32d652 // fadd v18.4s, v18.4s, v18.4s
+	WORD $0x4e33d673 // fadd v19.4s, v19.4s, v19.4s
+
+	// t = 2h - N·ln2/8
+	WORD $0x4ebcd588 // fsub v8.4s, v12.4s, v28.4s
+	WORD $0x4ebcd5a9 // fsub v9.4s, v13.4s, v28.4s
+	WORD $0x4ebcd5ca // fsub v10.4s, v14.4s, v28.4s
+	WORD $0x4ebcd5eb // fsub v11.4s, v15.4s, v28.4s
+	WORD $0x4f9d5910 // fmls v16.4s, v8.4s, v29.s[2]
+	WORD $0x4f9d5931 // fmls v17.4s, v9.4s, v29.s[2]
+	WORD $0x4f9d5952 // fmls v18.4s, v10.4s, v29.s[2]
+	WORD $0x4f9d5973 // fmls v19.4s, v11.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V12.B16, V8.B16
-	VAND V26.B16, V13.B16, V9.B16
-	VAND V26.B16, V14.B16, V10.B16
-	VAND V26.B16, V15.B16, V11.B16
+	VAND V25.B16, V12.B16, V8.B16
+	VAND V25.B16, V13.B16, V9.B16
+	VAND V25.B16, V14.B16, V10.B16
+	VAND V25.B16, V15.B16, V11.B16
 	VSHL $2, V8.S4, V8.S4
 	VSHL $2, V9.S4, V9.S4
 	VSHL $2, V10.S4, V10.S4
@@ -746,36 +760,22 @@ loopU:
 	VSLI $16, V9.S4, V9.S4
 	VSLI $16, V10.S4, V10.S4
 	VSLI $16, V11.S4, V11.S4
-	VORR V25.B16, V8.B16, V8.B16
-	VORR V25.B16, V9.B16, V9.B16
-	VORR V25.B16, V10.B16, V10.B16
-	VORR V25.B16, V11.B16, V11.B16
-	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
-	VTBL V9.B16, [V27.B16, V28.B16], V9.B16
-	VTBL V10.B16, [V27.B16, V28.B16], V10.B16
-	VTBL V11.B16, [V27.B16, V28.B16], V11.B16
-	VSHL $20, V12.S4, V4.S4
-	VSHL $20, V13.S4, V5.S4
-	VSHL $20, V14.S4, V6.S4
-	VSHL $20, V15.S4, V7.S4
-	VADD V4.S4, V8.S4, V8.S4
-	VADD V5.S4, V9.S4, V9.S4
-	VADD V6.S4, V10.S4, V10.S4
-	VADD V7.S4, V11.S4, V11.S4
-
-	// t = 2h - N·ln2/8
-	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
-	WORD $0x4eb8d5ad // fsub v13.4s, v13.4s, v24.4s
-	WORD $0x4eb8d5ce // fsub v14.4s, v14.4s, v24.4s
-	WORD $0x4eb8d5ef // fsub v15.4s, v15.4s, v24.4s
-	WORD $0x4e30d610 // fadd v16.4s, v16.4s, v16.4s
-	WORD $0x4e31d631 // fadd v17.4s, v17.4s, v17.4s
-	WORD $0x4e32d652 // fadd v18.4s, v18.4s, v18.4s
-	WORD $0x4e33d673 // fadd v19.4s, v19.4s, v19.4s
-	WORD $0x4f9d5990 // fmls v16.4s, v12.4s, v29.s[2]
-	WORD $0x4f9d59b1 // fmls v17.4s, v13.4s, v29.s[2]
-	WORD $0x4f9d59d2 // fmls v18.4s, v14.4s, v29.s[2]
-	WORD $0x4f9d59f3 // fmls v19.4s, v15.4s, v29.s[2]
+	VORR V24.B16, V8.B16, V8.B16
+	VORR V24.B16, V9.B16, V9.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
+	VTBL V8.B16, [V26.B16, V27.B16], V8.B16
+	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
+	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
+	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
+	VSHL $20, V12.S4, V12.S4
+	VSHL $20, V13.S4, V13.S4
+	VSHL $20, V14.S4, V14.S4
+	VSHL $20, V15.S4, V15.S4
+	VADD V12.S4, V8.S4, V8.S4
+	VADD V13.S4, V9.S4, V9.S4
+	VADD V14.S4, V10.S4, V10.S4
+	VADD V15.S4, V11.S4, V11.S4
 	VDUP V29.S[3], V12.S4
 	VDUP V29.S[3], V13.S4
 	VDUP V29.S[3], V14.S4
@@ -904,21 +904,21 @@ loop1:
 	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
 	VDUP V29.S[0], V6.S4
 	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+
+	// t = 2h - N·ln2/8
+	WORD $0x4ebcd4c5 // fsub v5.4s, v6.4s, v28.4s
+	WORD $0x4f9d58a7 // fmls v7.4s, v5.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V6.B16, V5.B16
+	VAND V25.B16, V6.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
 	VSLI $16, V5.S4, V5.S4
-	VORR V25.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
-	VSHL $20, V6.S4, V4.S4
-	VADD V4.S4, V5.S4, V5.S4
-
-	// t = 2h - N·ln2/8
-	WORD $0x4eb8d4c6 // fsub v6.4s, v6.4s, v24.4s
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
-	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	VSHL $20, V6.S4, V6.S4
+	VADD V6.S4, V5.S4, V5.S4
 	VDUP V29.S[3], V6.S4
 	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
 	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
@@ -968,21 +968,21 @@ loopS:
 	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
 	VDUP V29.S[0], V6.S4
 	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
+	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+
+	// t = 2h - N·ln2/8
+	WORD $0x4ebcd4c5 // fsub v5.4s, v6.4s, v28.4s
+	WORD $0x4f9d58a7 // fmls v7.4s, v5.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V6.B16, V5.B16
+	VAND V25.B16, V6.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
 	VSLI $16, V5.S4, V5.S4
-	VORR V25.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
-	VSHL $20, V6.S4, V4.S4
-	VADD V4.S4, V5.S4, V5.S4
-
-	// t = 2h - N·ln2/8
-	WORD $0x4eb8d4c6 // fsub v6.4s, v6.4s, v24.4s
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
-	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	VSHL $20, V6.S4, V6.S4
+	VADD V6.S4, V5.S4, V5.S4
 	VDUP V29.S[3], V6.S4
 	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
 	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
@@ -1477,7 +1477,7 @@ loopU:
 	WORD $0x4ea4d508 // fsub v8.4s, v8.4s, v4.4s
 	WORD $0x4ea5d529 // fsub v9.4s, v9.4s, v5.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V12.B16, V4.B16
 	VORR V25.B16, V13.B16, V5.B16
 	WORD $0x4e38c482 // fmaxnm v2.4s, v4.4s, v24.4s
@@ -1607,7 +1607,7 @@ loop1:
 	VFMLS V2.S4, V0.S4, V3.S4
 	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V7.B16, V3.B16
 	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1696,7 +1696,7 @@ loopS:
 	VFMLS V2.S4, V0.S4, V3.S4
 	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V7.B16, V3.B16
 	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
 	VDUP V26.S[1], V0.S4

@@ -682,30 +682,30 @@ ftanh:
 	VMOV R16, V29.S[0]
 	MOVW $0x41b8aa3b, R16
 	VMOV R16, V29.S[1]
-	MOVW $0x3f800000, R16
-	VMOV R16, V27.S[0]
-	MOVW $0x3f7b95c2, R16
-	VMOV R16, V27.S[1]
-	MOVW $0x3f7837f0, R16
-	VMOV R16, V27.S[2]
-	MOVW $0x3f75fed7, R16
-	VMOV R16, V27.S[3]
-	MOVW $0x3f7504f3, R16
-	VMOV R16, V28.S[0]
-	MOVW $0x3f75672a, R16
-	VMOV R16, V28.S[1]
-	MOVW $0x3f7744fd, R16
-	VMOV R16, V28.S[2]
-	MOVW $0x3f7ac0c7, R16
-	VMOV R16, V28.S[3]
-	MOVW $0x00000007, R16
-	VDUP R16, V26.S4
-	MOVW $0x03020100, R16
-	VDUP R16, V25.S4
 	MOVW $0x4b400000, R16
-	VDUP R16, V24.S4
+	VDUP R16, V28.S4
 	MOVW $0x3db17218, R16
 	VMOV R16, V29.S[2]
+	MOVW $0x3f800000, R16
+	VMOV R16, V26.S[0]
+	MOVW $0x3f7b95c2, R16
+	VMOV R16, V26.S[1]
+	MOVW $0x3f7837f0, R16
+	VMOV R16, V26.S[2]
+	MOVW $0x3f75fed7, R16
+	VMOV R16, V26.S[3]
+	MOVW $0x3f7504f3, R16
+	VMOV R16, V27.S[0]
+	MOVW $0x3f75672a, R16
+	VMOV R16, V27.S[1]
+	MOVW $0x3f7744fd, R16
+	VMOV R16, V27.S[2]
+	MOVW $0x3f7ac0c7, R16
+	VMOV R16, V27.S[3]
+	MOVW $0x00000007, R16
+	VDUP R16, V25.S4
+	MOVW $0x03020100, R16
+	VDUP R16, V24.S4
 	MOVW $0x3f00043c, R16
 	VMOV R16, V29.S[3]
 	MOVW $0x3e2aab2c, R16
@@ -742,11 +742,22 @@ ftanhrow:
 	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
 	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
 	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
+	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
+	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
+	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
+
+	// t = 2h - N·ln2/8
+	WORD $0x4ebcd526 // fsub v6.4s, v9.4s, v28.4s
+	WORD $0x4ebcd547 // fsub v7.4s, v10.4s, v28.4s
+	WORD $0x4ebcd568 // fsub v8.4s, v11.4s, v28.4s
+	WORD $0x4f9d58cc // fmls v12.4s, v6.4s, v29.s[2]
+	WORD $0x4f9d58ed // fmls v13.4s, v7.4s, v29.s[2]
+	WORD $0x4f9d590e // fmls v14.4s, v8.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V9.B16, V6.B16
-	VAND V26.B16, V10.B16, V7.B16
-	VAND V26.B16, V11.B16, V8.B16
+	VAND V25.B16, V9.B16, V6.B16
+	VAND V25.B16, V10.B16, V7.B16
+	VAND V25.B16, V11.B16, V8.B16
 	VSHL $2, V6.S4, V6.S4
 	VSHL $2, V7.S4, V7.S4
 	VSHL $2, V8.S4, V8.S4
@@ -756,29 +767,18 @@ ftanhrow:
 	VSLI $16, V6.S4, V6.S4
 	VSLI $16, V7.S4, V7.S4
 	VSLI $16, V8.S4, V8.S4
-	VORR V25.B16, V6.B16, V6.B16
-	VORR V25.B16, V7.B16, V7.B16
-	VORR V25.B16, V8.B16, V8.B16
-	VTBL V6.B16, [V27.B16, V28.B16], V6.B16
-	VTBL V7.B16, [V27.B16, V28.B16], V7.B16
-	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
-	VSHL $20, V9.S4, V3.S4
-	VSHL $20, V10.S4, V4.S4
-	VSHL $20, V11.S4, V5.S4
-	VADD V3.S4, V6.S4, V6.S4
-	VADD V4.S4, V7.S4, V7.S4
-	VADD V5.S4, V8.S4, V8.S4
-
-	// t = 2h - N·ln2/8
-	WORD $0x4eb8d529 // fsub v9.4s, v9.4s, v24.4s
-	WORD $0x4eb8d54a // fsub v10.4s, v10.4s, v24.4s
-	WORD $0x4eb8d56b // fsub v11.4s, v11.4s, v24.4s
-	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
-	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
-	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
-	WORD $0x4f9d592c // fmls v12.4s, v9.4s, v29.s[2]
-	WORD $0x4f9d594d // fmls v13.4s, v10.4s, v29.s[2]
-	WORD $0x4f9d596e // fmls v14.4s, v11.4s, v29.s[2]
+	VORR V24.B16, V6.B16, V6.B16
+	VORR V24.B16, V7.B16, V7.B16
+	VORR V24.B16, V8.B16, V8.B16
+	VTBL V6.B16, [V26.B16, V27.B16], V6.B16
+	VTBL V7.B16, [V26.B16, V27.B16], V7.B16
+	VTBL V8.B16, [V26.B16, V27.B16], V8.B16
+	VSHL $20, V9.S4, V9.S4
+	VSHL $20, V10.S4, V10.S4
+	VSHL $20, V11.S4, V11.S4
+	VADD V9.S4, V6.S4, V6.S4
+	VADD V10.S4, V7.S4, V7.S4
+	VADD V11.S4, V8.S4, V8.S4
 	VDUP V29.S[3], V9.S4
 	VDUP V29.S[3], V10.S4
 	VDUP V29.S[3], V11.S4
@@ -1126,7 +1126,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1206,7 +1206,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1286,7 +1286,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it (as in tanh)
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V0.S4
