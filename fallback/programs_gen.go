@@ -523,39 +523,45 @@ func eluBackward(dx, dy, y []float32, p *[4]float32) {
 	}
 }
 
+// sigmoidForwardTable0 is table 0 of sigmoidForward.
+var sigmoidForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
+
+// sigmoidForwardTable1 is table 1 of sigmoidForward.
+var sigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+
 // sigmoidForwardLane is sigmoidForward on one lane.
 func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// sigmoid: z = -|x|
 	v1 := math.Float32frombits(0x3f800000) // 1
 	v2 := math.Float32frombits(0x80000000) // -0
 	v3 := fromBits(bits(v0) | bits(v2))
-	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-	v4 := math.Float32frombits(0x3fb8aa3b) // 1.442695
-	v5 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
+	v4 := math.Float32frombits(0x4138aa3b) // 11.54156
+	v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v6 := fma32(v3, v4, v5)
-	// s = 2^n
-	v7 := fromBits(bits(v6) << 23)
-	v8 := float32(v6 - v5)
-	// t = z - n·ln2, in two steps (Cody–Waite)
-	v9 := math.Float32frombits(0x3f317200) // 0.69314575
-	v10 := fma32(-v8, v9, v3)
-	v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v12 := fma32(-v8, v11, v10)
+	v7 := float32(v6 - v5)
+	// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+	v8 := math.Float32frombits(0x3db17000) // 0.086639404
+	v9 := fma32(-v7, v8, v3)
+	v10 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+	v11 := fma32(-v7, v10, v9)
+	v12 := fromBits(sigmoidForwardTable0[bits(v6)%8])
+	v13 := float32(v11 + v12)
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	v14 := fromBits(sigmoidForwardTable1[bits(v6)%8])
+	v15 := fromBits(bits(v6) << 20)
+	v16 := fromBits(bits(v14) + bits(v15))
 	// q(t), (e^t - 1 - t)/t²
-	v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-	v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
-	v15 := fma32(v13, v12, v14)
-	v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
-	v17 := fma32(v15, v12, v16)
-	v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-	v19 := fma32(v17, v12, v18)
-	v20 := math.Float32frombits(0x3efffffe) // 0.49999994
-	v21 := fma32(v19, v12, v20)
-	v22 := float32(v12 * v21)
-	v23 := float32(v12 * v7)
+	v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v19 := fma32(v17, v13, v18)
+	v20 := math.Float32frombits(0x3f000000) // 0.5
+	v21 := fma32(v19, v13, v20)
+	v22 := float32(v13 * v21)
+	v23 := float32(v13 * v16)
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	v24 := fma32(v23, v22, v23)
-	v25 := float32(v7 + v24)
+	v25 := float32(v16 + v24)
 	// e = 0 where -|x| < ln(2^-126)
 	v26 := fromBits(bits(v0) | bits(v2))
 	v27 := math.Float32frombits(0xc2aeac50) // -87.33655
@@ -579,7 +585,7 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 }
 
 // sigmoidForward computes dst[i] = sigmoid(x[i]).
-// It evaluates the program Sigmoid, algorithm rr2_p6_div of internal/desc.
+// It evaluates the program Sigmoid, algorithm rr2_lut8_p4_div of internal/desc.
 func sigmoidForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -597,9 +603,9 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v3_1 := fromBits(bits(v0_1) | bits(v2))
 		v3_2 := fromBits(bits(v0_2) | bits(v2))
 		v3_3 := fromBits(bits(v0_3) | bits(v2))
-		// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-		v4 := math.Float32frombits(0x3fb8aa3b) // 1.442695
-		v5 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
+		v4 := math.Float32frombits(0x4138aa3b) // 11.54156
+		v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
 		v6_0 := float32(s6_0)
 		if roundsTwice(s6_0) {
@@ -620,152 +626,126 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s6_3) {
 			v6_3 = fma32(v3_3, v4, v5)
 		}
-		// s = 2^n
-		v7_0 := fromBits(bits(v6_0) << 23)
-		v7_1 := fromBits(bits(v6_1) << 23)
-		v7_2 := fromBits(bits(v6_2) << 23)
-		v7_3 := fromBits(bits(v6_3) << 23)
-		v8_0 := float32(v6_0 - v5)
-		v8_1 := float32(v6_1 - v5)
-		v8_2 := float32(v6_2 - v5)
-		v8_3 := float32(v6_3 - v5)
-		// t = z - n·ln2, in two steps (Cody–Waite)
-		v9 := math.Float32frombits(0x3f317200) // 0.69314575
-		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
-		v10_0 := float32(s10_0)
-		if roundsTwice(s10_0) {
-			v10_0 = fma32(-v8_0, v9, v3_0)
+		v7_0 := float32(v6_0 - v5)
+		v7_1 := float32(v6_1 - v5)
+		v7_2 := float32(v6_2 - v5)
+		v7_3 := float32(v6_3 - v5)
+		// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+		v8 := math.Float32frombits(0x3db17000) // 0.086639404
+		s9_0 := float64(-v7_0)*float64(v8) + float64(v3_0)
+		v9_0 := float32(s9_0)
+		if roundsTwice(s9_0) {
+			v9_0 = fma32(-v7_0, v8, v3_0)
 		}
-		s10_1 := float64(-v8_1)*float64(v9) + float64(v3_1)
-		v10_1 := float32(s10_1)
-		if roundsTwice(s10_1) {
-			v10_1 = fma32(-v8_1, v9, v3_1)
+		s9_1 := float64(-v7_1)*float64(v8) + float64(v3_1)
+		v9_1 := float32(s9_1)
+		if roundsTwice(s9_1) {
+			v9_1 = fma32(-v7_1, v8, v3_1)
 		}
-		s10_2 := float64(-v8_2)*float64(v9) + float64(v3_2)
-		v10_2 := float32(s10_2)
-		if roundsTwice(s10_2) {
-			v10_2 = fma32(-v8_2, v9, v3_2)
+		s9_2 := float64(-v7_2)*float64(v8) + float64(v3_2)
+		v9_2 := float32(s9_2)
+		if roundsTwice(s9_2) {
+			v9_2 = fma32(-v7_2, v8, v3_2)
 		}
-		s10_3 := float64(-v8_3)*float64(v9) + float64(v3_3)
-		v10_3 := float32(s10_3)
-		if roundsTwice(s10_3) {
-			v10_3 = fma32(-v8_3, v9, v3_3)
+		s9_3 := float64(-v7_3)*float64(v8) + float64(v3_3)
+		v9_3 := float32(s9_3)
+		if roundsTwice(s9_3) {
+			v9_3 = fma32(-v7_3, v8, v3_3)
 		}
-		v11 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		s12_0 := float64(-v8_0)*float64(v11) + float64(v10_0)
-		v12_0 := float32(s12_0)
-		if roundsTwice(s12_0) {
-			v12_0 = fma32(-v8_0, v11, v10_0)
+		v10 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+		s11_0 := float64(-v7_0)*float64(v10) + float64(v9_0)
+		v11_0 := float32(s11_0)
+		if roundsTwice(s11_0) {
+			v11_0 = fma32(-v7_0, v10, v9_0)
 		}
-		s12_1 := float64(-v8_1)*float64(v11) + float64(v10_1)
-		v12_1 := float32(s12_1)
-		if roundsTwice(s12_1) {
-			v12_1 = fma32(-v8_1, v11, v10_1)
+		s11_1 := float64(-v7_1)*float64(v10) + float64(v9_1)
+		v11_1 := float32(s11_1)
+		if roundsTwice(s11_1) {
+			v11_1 = fma32(-v7_1, v10, v9_1)
 		}
-		s12_2 := float64(-v8_2)*float64(v11) + float64(v10_2)
-		v12_2 := float32(s12_2)
-		if roundsTwice(s12_2) {
-			v12_2 = fma32(-v8_2, v11, v10_2)
+		s11_2 := float64(-v7_2)*float64(v10) + float64(v9_2)
+		v11_2 := float32(s11_2)
+		if roundsTwice(s11_2) {
+			v11_2 = fma32(-v7_2, v10, v9_2)
 		}
-		s12_3 := float64(-v8_3)*float64(v11) + float64(v10_3)
-		v12_3 := float32(s12_3)
-		if roundsTwice(s12_3) {
-			v12_3 = fma32(-v8_3, v11, v10_3)
+		s11_3 := float64(-v7_3)*float64(v10) + float64(v9_3)
+		v11_3 := float32(s11_3)
+		if roundsTwice(s11_3) {
+			v11_3 = fma32(-v7_3, v10, v9_3)
 		}
+		v12_0 := fromBits(sigmoidForwardTable0[bits(v6_0)%8])
+		v12_1 := fromBits(sigmoidForwardTable0[bits(v6_1)%8])
+		v12_2 := fromBits(sigmoidForwardTable0[bits(v6_2)%8])
+		v12_3 := fromBits(sigmoidForwardTable0[bits(v6_3)%8])
+		v13_0 := float32(v11_0 + v12_0)
+		v13_1 := float32(v11_1 + v12_1)
+		v13_2 := float32(v11_2 + v12_2)
+		v13_3 := float32(v11_3 + v12_3)
+		// s = 2^(j/8)·2^n: the table's word plus k << 20
+		v14_0 := fromBits(sigmoidForwardTable1[bits(v6_0)%8])
+		v14_1 := fromBits(sigmoidForwardTable1[bits(v6_1)%8])
+		v14_2 := fromBits(sigmoidForwardTable1[bits(v6_2)%8])
+		v14_3 := fromBits(sigmoidForwardTable1[bits(v6_3)%8])
+		v15_0 := fromBits(bits(v6_0) << 20)
+		v15_1 := fromBits(bits(v6_1) << 20)
+		v15_2 := fromBits(bits(v6_2) << 20)
+		v15_3 := fromBits(bits(v6_3) << 20)
+		v16_0 := fromBits(bits(v14_0) + bits(v15_0))
+		v16_1 := fromBits(bits(v14_1) + bits(v15_1))
+		v16_2 := fromBits(bits(v14_2) + bits(v15_2))
+		v16_3 := fromBits(bits(v14_3) + bits(v15_3))
 		// q(t), (e^t - 1 - t)/t²
-		v13 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-		v14 := math.Float32frombits(0x3c091cf1) // 0.008368717
-		s15_0 := float64(v13)*float64(v12_0) + float64(v14)
-		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) {
-			v15_0 = fma32(v13, v12_0, v14)
-		}
-		s15_1 := float64(v13)*float64(v12_1) + float64(v14)
-		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) {
-			v15_1 = fma32(v13, v12_1, v14)
-		}
-		s15_2 := float64(v13)*float64(v12_2) + float64(v14)
-		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) {
-			v15_2 = fma32(v13, v12_2, v14)
-		}
-		s15_3 := float64(v13)*float64(v12_3) + float64(v14)
-		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) {
-			v15_3 = fma32(v13, v12_3, v14)
-		}
-		v16 := math.Float32frombits(0x3d2aac79) // 0.04166839
-		s17_0 := float64(v15_0)*float64(v12_0) + float64(v16)
-		v17_0 := float32(s17_0)
-		if roundsTwice(s17_0) {
-			v17_0 = fma32(v15_0, v12_0, v16)
-		}
-		s17_1 := float64(v15_1)*float64(v12_1) + float64(v16)
-		v17_1 := float32(s17_1)
-		if roundsTwice(s17_1) {
-			v17_1 = fma32(v15_1, v12_1, v16)
-		}
-		s17_2 := float64(v15_2)*float64(v12_2) + float64(v16)
-		v17_2 := float32(s17_2)
-		if roundsTwice(s17_2) {
-			v17_2 = fma32(v15_2, v12_2, v16)
-		}
-		s17_3 := float64(v15_3)*float64(v12_3) + float64(v16)
-		v17_3 := float32(s17_3)
-		if roundsTwice(s17_3) {
-			v17_3 = fma32(v15_3, v12_3, v16)
-		}
-		v18 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-		s19_0 := float64(v17_0)*float64(v12_0) + float64(v18)
+		v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s19_0 := float64(v17)*float64(v13_0) + float64(v18)
 		v19_0 := float32(s19_0)
 		if roundsTwice(s19_0) {
-			v19_0 = fma32(v17_0, v12_0, v18)
+			v19_0 = fma32(v17, v13_0, v18)
 		}
-		s19_1 := float64(v17_1)*float64(v12_1) + float64(v18)
+		s19_1 := float64(v17)*float64(v13_1) + float64(v18)
 		v19_1 := float32(s19_1)
 		if roundsTwice(s19_1) {
-			v19_1 = fma32(v17_1, v12_1, v18)
+			v19_1 = fma32(v17, v13_1, v18)
 		}
-		s19_2 := float64(v17_2)*float64(v12_2) + float64(v18)
+		s19_2 := float64(v17)*float64(v13_2) + float64(v18)
 		v19_2 := float32(s19_2)
 		if roundsTwice(s19_2) {
-			v19_2 = fma32(v17_2, v12_2, v18)
+			v19_2 = fma32(v17, v13_2, v18)
 		}
-		s19_3 := float64(v17_3)*float64(v12_3) + float64(v18)
+		s19_3 := float64(v17)*float64(v13_3) + float64(v18)
 		v19_3 := float32(s19_3)
 		if roundsTwice(s19_3) {
-			v19_3 = fma32(v17_3, v12_3, v18)
+			v19_3 = fma32(v17, v13_3, v18)
 		}
-		v20 := math.Float32frombits(0x3efffffe) // 0.49999994
-		s21_0 := float64(v19_0)*float64(v12_0) + float64(v20)
+		v20 := math.Float32frombits(0x3f000000) // 0.5
+		s21_0 := float64(v19_0)*float64(v13_0) + float64(v20)
 		v21_0 := float32(s21_0)
 		if roundsTwice(s21_0) {
-			v21_0 = fma32(v19_0, v12_0, v20)
+			v21_0 = fma32(v19_0, v13_0, v20)
 		}
-		s21_1 := float64(v19_1)*float64(v12_1) + float64(v20)
+		s21_1 := float64(v19_1)*float64(v13_1) + float64(v20)
 		v21_1 := float32(s21_1)
 		if roundsTwice(s21_1) {
-			v21_1 = fma32(v19_1, v12_1, v20)
+			v21_1 = fma32(v19_1, v13_1, v20)
 		}
-		s21_2 := float64(v19_2)*float64(v12_2) + float64(v20)
+		s21_2 := float64(v19_2)*float64(v13_2) + float64(v20)
 		v21_2 := float32(s21_2)
 		if roundsTwice(s21_2) {
-			v21_2 = fma32(v19_2, v12_2, v20)
+			v21_2 = fma32(v19_2, v13_2, v20)
 		}
-		s21_3 := float64(v19_3)*float64(v12_3) + float64(v20)
+		s21_3 := float64(v19_3)*float64(v13_3) + float64(v20)
 		v21_3 := float32(s21_3)
 		if roundsTwice(s21_3) {
-			v21_3 = fma32(v19_3, v12_3, v20)
+			v21_3 = fma32(v19_3, v13_3, v20)
 		}
-		v22_0 := float32(v12_0 * v21_0)
-		v22_1 := float32(v12_1 * v21_1)
-		v22_2 := float32(v12_2 * v21_2)
-		v22_3 := float32(v12_3 * v21_3)
-		v23_0 := float32(v12_0 * v7_0)
-		v23_1 := float32(v12_1 * v7_1)
-		v23_2 := float32(v12_2 * v7_2)
-		v23_3 := float32(v12_3 * v7_3)
+		v22_0 := float32(v13_0 * v21_0)
+		v22_1 := float32(v13_1 * v21_1)
+		v22_2 := float32(v13_2 * v21_2)
+		v22_3 := float32(v13_3 * v21_3)
+		v23_0 := float32(v13_0 * v16_0)
+		v23_1 := float32(v13_1 * v16_1)
+		v23_2 := float32(v13_2 * v16_2)
+		v23_3 := float32(v13_3 * v16_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s24_0 := float64(v23_0)*float64(v22_0) + float64(v23_0)
 		v24_0 := float32(s24_0)
@@ -787,10 +767,10 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s24_3) {
 			v24_3 = fma32(v23_3, v22_3, v23_3)
 		}
-		v25_0 := float32(v7_0 + v24_0)
-		v25_1 := float32(v7_1 + v24_1)
-		v25_2 := float32(v7_2 + v24_2)
-		v25_3 := float32(v7_3 + v24_3)
+		v25_0 := float32(v16_0 + v24_0)
+		v25_1 := float32(v16_1 + v24_1)
+		v25_2 := float32(v16_2 + v24_2)
+		v25_3 := float32(v16_3 + v24_3)
 		// e = 0 where -|x| < ln(2^-126)
 		v26_0 := fromBits(bits(v0_0) | bits(v2))
 		v26_1 := fromBits(bits(v0_1) | bits(v2))
@@ -1345,6 +1325,12 @@ func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 	}
 }
 
+// scaledsigmoidForwardTable0 is table 0 of scaledsigmoidForward.
+var scaledsigmoidForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
+
+// scaledsigmoidForwardTable1 is table 1 of scaledsigmoidForward.
+var scaledsigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+
 // scaledsigmoidForwardLane is scaledsigmoidForward on one lane.
 func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := p[0] // slope
@@ -1357,34 +1343,34 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v6 := fromBits(bits(v3) ^ bits(v5))
 	v7 := math.Float32frombits(0x3f800000) // 1
 	v8 := fromBits(bits(v2) | bits(v4))
-	// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-	v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
-	v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
+	v9 := math.Float32frombits(0x4138aa3b)  // 11.54156
+	v10 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v11 := fma32(v8, v9, v10)
-	// s = 2^n
-	v12 := fromBits(bits(v11) << 23)
-	v13 := float32(v11 - v10)
-	// t = z - n·ln2, in two steps (Cody–Waite)
-	v14 := math.Float32frombits(0x3f317200) // 0.69314575
-	v15 := fma32(-v13, v14, v8)
-	v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-	v17 := fma32(-v13, v16, v6)
-	v18 := float32(v15 + v17)
+	v12 := float32(v11 - v10)
+	// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+	v13 := math.Float32frombits(0x3db17000) // 0.086639404
+	v14 := fma32(-v12, v13, v8)
+	v15 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+	v16 := fma32(-v12, v15, v6)
+	v17 := float32(v14 + v16)
+	v18 := fromBits(scaledsigmoidForwardTable0[bits(v11)%8])
+	v19 := float32(v17 + v18)
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	v20 := fromBits(scaledsigmoidForwardTable1[bits(v11)%8])
+	v21 := fromBits(bits(v11) << 20)
+	v22 := fromBits(bits(v20) + bits(v21))
 	// q(t), (e^t - 1 - t)/t²
-	v19 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-	v20 := math.Float32frombits(0x3c091cf1) // 0.008368717
-	v21 := fma32(v19, v18, v20)
-	v22 := math.Float32frombits(0x3d2aac79) // 0.04166839
-	v23 := fma32(v21, v18, v22)
-	v24 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-	v25 := fma32(v23, v18, v24)
-	v26 := math.Float32frombits(0x3efffffe) // 0.49999994
-	v27 := fma32(v25, v18, v26)
-	v28 := float32(v18 * v27)
-	v29 := float32(v18 * v12)
+	v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v25 := fma32(v23, v19, v24)
+	v26 := math.Float32frombits(0x3f000000) // 0.5
+	v27 := fma32(v25, v19, v26)
+	v28 := float32(v19 * v27)
+	v29 := float32(v19 * v22)
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	v30 := fma32(v29, v28, v29)
-	v31 := float32(v12 + v30)
+	v31 := float32(v22 + v30)
 	// e = 0 where -|x| < ln(2^-126)
 	v32 := fromBits(bits(v2) | bits(v4))
 	v33 := math.Float32frombits(0xc2aeac50) // -87.33655
@@ -1408,7 +1394,7 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 }
 
 // scaledsigmoidForward computes dst[i] = scaledsigmoid(x[i]).
-// It evaluates the program ScaledSigmoid, algorithm rr2_p6_div of internal/desc.
+// It evaluates the program ScaledSigmoid, algorithm rr2_lut8_p4_div of internal/desc.
 func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -1460,9 +1446,9 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v8_1 := fromBits(bits(v2_1) | bits(v4))
 		v8_2 := fromBits(bits(v2_2) | bits(v4))
 		v8_3 := fromBits(bits(v2_3) | bits(v4))
-		// exp: k = z·log2e + magic holds n = round(z/ln2) + 127
-		v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
-		v10 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
+		v9 := math.Float32frombits(0x4138aa3b)  // 11.54156
+		v10 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 		s11_0 := float64(v8_0)*float64(v9) + float64(v10)
 		v11_0 := float32(s11_0)
 		if roundsTwice(s11_0) {
@@ -1483,156 +1469,130 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s11_3) {
 			v11_3 = fma32(v8_3, v9, v10)
 		}
-		// s = 2^n
-		v12_0 := fromBits(bits(v11_0) << 23)
-		v12_1 := fromBits(bits(v11_1) << 23)
-		v12_2 := fromBits(bits(v11_2) << 23)
-		v12_3 := fromBits(bits(v11_3) << 23)
-		v13_0 := float32(v11_0 - v10)
-		v13_1 := float32(v11_1 - v10)
-		v13_2 := float32(v11_2 - v10)
-		v13_3 := float32(v11_3 - v10)
-		// t = z - n·ln2, in two steps (Cody–Waite)
-		v14 := math.Float32frombits(0x3f317200) // 0.69314575
-		s15_0 := float64(-v13_0)*float64(v14) + float64(v8_0)
-		v15_0 := float32(s15_0)
-		if roundsTwice(s15_0) {
-			v15_0 = fma32(-v13_0, v14, v8_0)
+		v12_0 := float32(v11_0 - v10)
+		v12_1 := float32(v11_1 - v10)
+		v12_2 := float32(v11_2 - v10)
+		v12_3 := float32(v11_3 - v10)
+		// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+		v13 := math.Float32frombits(0x3db17000) // 0.086639404
+		s14_0 := float64(-v12_0)*float64(v13) + float64(v8_0)
+		v14_0 := float32(s14_0)
+		if roundsTwice(s14_0) {
+			v14_0 = fma32(-v12_0, v13, v8_0)
 		}
-		s15_1 := float64(-v13_1)*float64(v14) + float64(v8_1)
-		v15_1 := float32(s15_1)
-		if roundsTwice(s15_1) {
-			v15_1 = fma32(-v13_1, v14, v8_1)
+		s14_1 := float64(-v12_1)*float64(v13) + float64(v8_1)
+		v14_1 := float32(s14_1)
+		if roundsTwice(s14_1) {
+			v14_1 = fma32(-v12_1, v13, v8_1)
 		}
-		s15_2 := float64(-v13_2)*float64(v14) + float64(v8_2)
-		v15_2 := float32(s15_2)
-		if roundsTwice(s15_2) {
-			v15_2 = fma32(-v13_2, v14, v8_2)
+		s14_2 := float64(-v12_2)*float64(v13) + float64(v8_2)
+		v14_2 := float32(s14_2)
+		if roundsTwice(s14_2) {
+			v14_2 = fma32(-v12_2, v13, v8_2)
 		}
-		s15_3 := float64(-v13_3)*float64(v14) + float64(v8_3)
-		v15_3 := float32(s15_3)
-		if roundsTwice(s15_3) {
-			v15_3 = fma32(-v13_3, v14, v8_3)
+		s14_3 := float64(-v12_3)*float64(v13) + float64(v8_3)
+		v14_3 := float32(s14_3)
+		if roundsTwice(s14_3) {
+			v14_3 = fma32(-v12_3, v13, v8_3)
 		}
-		v16 := math.Float32frombits(0x35bfbe8e) // 1.4286068e-06
-		s17_0 := float64(-v13_0)*float64(v16) + float64(v6_0)
-		v17_0 := float32(s17_0)
-		if roundsTwice(s17_0) {
-			v17_0 = fma32(-v13_0, v16, v6_0)
+		v15 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+		s16_0 := float64(-v12_0)*float64(v15) + float64(v6_0)
+		v16_0 := float32(s16_0)
+		if roundsTwice(s16_0) {
+			v16_0 = fma32(-v12_0, v15, v6_0)
 		}
-		s17_1 := float64(-v13_1)*float64(v16) + float64(v6_1)
-		v17_1 := float32(s17_1)
-		if roundsTwice(s17_1) {
-			v17_1 = fma32(-v13_1, v16, v6_1)
+		s16_1 := float64(-v12_1)*float64(v15) + float64(v6_1)
+		v16_1 := float32(s16_1)
+		if roundsTwice(s16_1) {
+			v16_1 = fma32(-v12_1, v15, v6_1)
 		}
-		s17_2 := float64(-v13_2)*float64(v16) + float64(v6_2)
-		v17_2 := float32(s17_2)
-		if roundsTwice(s17_2) {
-			v17_2 = fma32(-v13_2, v16, v6_2)
+		s16_2 := float64(-v12_2)*float64(v15) + float64(v6_2)
+		v16_2 := float32(s16_2)
+		if roundsTwice(s16_2) {
+			v16_2 = fma32(-v12_2, v15, v6_2)
 		}
-		s17_3 := float64(-v13_3)*float64(v16) + float64(v6_3)
-		v17_3 := float32(s17_3)
-		if roundsTwice(s17_3) {
-			v17_3 = fma32(-v13_3, v16, v6_3)
+		s16_3 := float64(-v12_3)*float64(v15) + float64(v6_3)
+		v16_3 := float32(s16_3)
+		if roundsTwice(s16_3) {
+			v16_3 = fma32(-v12_3, v15, v6_3)
 		}
-		v18_0 := float32(v15_0 + v17_0)
-		v18_1 := float32(v15_1 + v17_1)
-		v18_2 := float32(v15_2 + v17_2)
-		v18_3 := float32(v15_3 + v17_3)
+		v17_0 := float32(v14_0 + v16_0)
+		v17_1 := float32(v14_1 + v16_1)
+		v17_2 := float32(v14_2 + v16_2)
+		v17_3 := float32(v14_3 + v16_3)
+		v18_0 := fromBits(scaledsigmoidForwardTable0[bits(v11_0)%8])
+		v18_1 := fromBits(scaledsigmoidForwardTable0[bits(v11_1)%8])
+		v18_2 := fromBits(scaledsigmoidForwardTable0[bits(v11_2)%8])
+		v18_3 := fromBits(scaledsigmoidForwardTable0[bits(v11_3)%8])
+		v19_0 := float32(v17_0 + v18_0)
+		v19_1 := float32(v17_1 + v18_1)
+		v19_2 := float32(v17_2 + v18_2)
+		v19_3 := float32(v17_3 + v18_3)
+		// s = 2^(j/8)·2^n: the table's word plus k << 20
+		v20_0 := fromBits(scaledsigmoidForwardTable1[bits(v11_0)%8])
+		v20_1 := fromBits(scaledsigmoidForwardTable1[bits(v11_1)%8])
+		v20_2 := fromBits(scaledsigmoidForwardTable1[bits(v11_2)%8])
+		v20_3 := fromBits(scaledsigmoidForwardTable1[bits(v11_3)%8])
+		v21_0 := fromBits(bits(v11_0) << 20)
+		v21_1 := fromBits(bits(v11_1) << 20)
+		v21_2 := fromBits(bits(v11_2) << 20)
+		v21_3 := fromBits(bits(v11_3) << 20)
+		v22_0 := fromBits(bits(v20_0) + bits(v21_0))
+		v22_1 := fromBits(bits(v20_1) + bits(v21_1))
+		v22_2 := fromBits(bits(v20_2) + bits(v21_2))
+		v22_3 := fromBits(bits(v20_3) + bits(v21_3))
 		// q(t), (e^t - 1 - t)/t²
-		v19 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-		v20 := math.Float32frombits(0x3c091cf1) // 0.008368717
-		s21_0 := float64(v19)*float64(v18_0) + float64(v20)
-		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) {
-			v21_0 = fma32(v19, v18_0, v20)
-		}
-		s21_1 := float64(v19)*float64(v18_1) + float64(v20)
-		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) {
-			v21_1 = fma32(v19, v18_1, v20)
-		}
-		s21_2 := float64(v19)*float64(v18_2) + float64(v20)
-		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) {
-			v21_2 = fma32(v19, v18_2, v20)
-		}
-		s21_3 := float64(v19)*float64(v18_3) + float64(v20)
-		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) {
-			v21_3 = fma32(v19, v18_3, v20)
-		}
-		v22 := math.Float32frombits(0x3d2aac79) // 0.04166839
-		s23_0 := float64(v21_0)*float64(v18_0) + float64(v22)
-		v23_0 := float32(s23_0)
-		if roundsTwice(s23_0) {
-			v23_0 = fma32(v21_0, v18_0, v22)
-		}
-		s23_1 := float64(v21_1)*float64(v18_1) + float64(v22)
-		v23_1 := float32(s23_1)
-		if roundsTwice(s23_1) {
-			v23_1 = fma32(v21_1, v18_1, v22)
-		}
-		s23_2 := float64(v21_2)*float64(v18_2) + float64(v22)
-		v23_2 := float32(s23_2)
-		if roundsTwice(s23_2) {
-			v23_2 = fma32(v21_2, v18_2, v22)
-		}
-		s23_3 := float64(v21_3)*float64(v18_3) + float64(v22)
-		v23_3 := float32(s23_3)
-		if roundsTwice(s23_3) {
-			v23_3 = fma32(v21_3, v18_3, v22)
-		}
-		v24 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-		s25_0 := float64(v23_0)*float64(v18_0) + float64(v24)
+		v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s25_0 := float64(v23)*float64(v19_0) + float64(v24)
 		v25_0 := float32(s25_0)
 		if roundsTwice(s25_0) {
-			v25_0 = fma32(v23_0, v18_0, v24)
+			v25_0 = fma32(v23, v19_0, v24)
 		}
-		s25_1 := float64(v23_1)*float64(v18_1) + float64(v24)
+		s25_1 := float64(v23)*float64(v19_1) + float64(v24)
 		v25_1 := float32(s25_1)
 		if roundsTwice(s25_1) {
-			v25_1 = fma32(v23_1, v18_1, v24)
+			v25_1 = fma32(v23, v19_1, v24)
 		}
-		s25_2 := float64(v23_2)*float64(v18_2) + float64(v24)
+		s25_2 := float64(v23)*float64(v19_2) + float64(v24)
 		v25_2 := float32(s25_2)
 		if roundsTwice(s25_2) {
-			v25_2 = fma32(v23_2, v18_2, v24)
+			v25_2 = fma32(v23, v19_2, v24)
 		}
-		s25_3 := float64(v23_3)*float64(v18_3) + float64(v24)
+		s25_3 := float64(v23)*float64(v19_3) + float64(v24)
 		v25_3 := float32(s25_3)
 		if roundsTwice(s25_3) {
-			v25_3 = fma32(v23_3, v18_3, v24)
+			v25_3 = fma32(v23, v19_3, v24)
 		}
-		v26 := math.Float32frombits(0x3efffffe) // 0.49999994
-		s27_0 := float64(v25_0)*float64(v18_0) + float64(v26)
+		v26 := math.Float32frombits(0x3f000000) // 0.5
+		s27_0 := float64(v25_0)*float64(v19_0) + float64(v26)
 		v27_0 := float32(s27_0)
 		if roundsTwice(s27_0) {
-			v27_0 = fma32(v25_0, v18_0, v26)
+			v27_0 = fma32(v25_0, v19_0, v26)
 		}
-		s27_1 := float64(v25_1)*float64(v18_1) + float64(v26)
+		s27_1 := float64(v25_1)*float64(v19_1) + float64(v26)
 		v27_1 := float32(s27_1)
 		if roundsTwice(s27_1) {
-			v27_1 = fma32(v25_1, v18_1, v26)
+			v27_1 = fma32(v25_1, v19_1, v26)
 		}
-		s27_2 := float64(v25_2)*float64(v18_2) + float64(v26)
+		s27_2 := float64(v25_2)*float64(v19_2) + float64(v26)
 		v27_2 := float32(s27_2)
 		if roundsTwice(s27_2) {
-			v27_2 = fma32(v25_2, v18_2, v26)
+			v27_2 = fma32(v25_2, v19_2, v26)
 		}
-		s27_3 := float64(v25_3)*float64(v18_3) + float64(v26)
+		s27_3 := float64(v25_3)*float64(v19_3) + float64(v26)
 		v27_3 := float32(s27_3)
 		if roundsTwice(s27_3) {
-			v27_3 = fma32(v25_3, v18_3, v26)
+			v27_3 = fma32(v25_3, v19_3, v26)
 		}
-		v28_0 := float32(v18_0 * v27_0)
-		v28_1 := float32(v18_1 * v27_1)
-		v28_2 := float32(v18_2 * v27_2)
-		v28_3 := float32(v18_3 * v27_3)
-		v29_0 := float32(v18_0 * v12_0)
-		v29_1 := float32(v18_1 * v12_1)
-		v29_2 := float32(v18_2 * v12_2)
-		v29_3 := float32(v18_3 * v12_3)
+		v28_0 := float32(v19_0 * v27_0)
+		v28_1 := float32(v19_1 * v27_1)
+		v28_2 := float32(v19_2 * v27_2)
+		v28_3 := float32(v19_3 * v27_3)
+		v29_0 := float32(v19_0 * v22_0)
+		v29_1 := float32(v19_1 * v22_1)
+		v29_2 := float32(v19_2 * v22_2)
+		v29_3 := float32(v19_3 * v22_3)
 		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s30_0 := float64(v29_0)*float64(v28_0) + float64(v29_0)
 		v30_0 := float32(s30_0)
@@ -1654,10 +1614,10 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s30_3) {
 			v30_3 = fma32(v29_3, v28_3, v29_3)
 		}
-		v31_0 := float32(v12_0 + v30_0)
-		v31_1 := float32(v12_1 + v30_1)
-		v31_2 := float32(v12_2 + v30_2)
-		v31_3 := float32(v12_3 + v30_3)
+		v31_0 := float32(v22_0 + v30_0)
+		v31_1 := float32(v22_1 + v30_1)
+		v31_2 := float32(v22_2 + v30_2)
+		v31_3 := float32(v22_3 + v30_3)
 		// e = 0 where -|x| < ln(2^-126)
 		v32_0 := fromBits(bits(v2_0) | bits(v4))
 		v32_1 := fromBits(bits(v2_1) | bits(v4))

@@ -18,7 +18,7 @@ var goldenForward = []struct {
 	a    kernels.Activation
 	hash uint64
 }{
-	{kernels.Activation{Func: kernels.Sigmoid}, 0x18e4b8ec11c23f83},
+	{kernels.Activation{Func: kernels.Sigmoid}, 0xd1f13bdb2cc5e602},
 	{kernels.Activation{Func: kernels.Tanh}, 0x6c5c9392112fecb4},
 	{kernels.Activation{Func: kernels.ELU, Alpha: 1}, 0x731a0343bfc384a3},
 	{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0.01}, 0x6dae05afa0bd77f7},

@@ -48,10 +48,10 @@ var Funcs = [NumFuncs]FuncDesc{
 	ReLU:      {Name: "relu", Stem: "ReLU", Forward: relu(), Deriv: reluDeriv()},
 	LeakyReLU: {Name: "leakyrelu", Stem: "LeakyReLU", Params: alphaParam, Forward: leakyReLU(), Deriv: leakyReLUDeriv()},
 	ELU:       {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr1_p6_expm1", alphaParam)), Deriv: eluDeriv()},
-	Sigmoid:   {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_p6_div", nil)), Deriv: sigmoidDeriv()},
+	Sigmoid:   {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_lut8_p4_div", nil)), Deriv: sigmoidDeriv()},
 	Tanh:      {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr1_lut8_p3_div", nil)), Deriv: tanhDeriv()},
 	ScaledSigmoid: {Name: "scaledsigmoid", Stem: "ScaledSigmoid", Params: slopeParam,
-		Forward: scaledSigmoid(forward("ScaledSigmoid", "rr2_p6_div", slopeParam)), Deriv: scaledSigmoidDeriv()},
+		Forward: scaledSigmoid(forward("ScaledSigmoid", "rr2_lut8_p4_div", slopeParam)), Deriv: scaledSigmoidDeriv()},
 	ScaledTanh: {Name: "scaledtanh", Stem: "ScaledTanh", Params: gainSlopeParams,
 		Forward: scaledTanh(forward("ScaledTanh", "p11_rr1_p6_div", gainSlopeParams)), Deriv: scaledTanhDeriv()},
 }

@@ -41,24 +41,17 @@ func TestExpPoly(t *testing.T) {
 		t.Errorf("e^t polynomial: relative error 2^%.1f, want below 2^-27", math.Log2(worst))
 	}
 	t.Logf("e^t polynomial: relative error 2^%.2f", math.Log2(worst))
-	if hi := math.Float32frombits(Ln2Hi); math.Float32bits(hi)&0xff != 0 {
-		t.Errorf("Ln2Hi %#x has more than 16 significant bits: n·Ln2Hi is not exact", Ln2Hi)
-	}
-	// n·(ln 2 - Ln2Hi - Ln2Lo) is the reduction's error beyond its
-	// rounding: below 2^-36 of e^z for |n| <= 127.
-	if e := math.Abs(f32(Ln2Hi) + f32(Ln2Lo) - math.Ln2); e > 0x1p-43 {
-		t.Errorf("Ln2Hi + Ln2Lo is %g off ln 2", e)
-	}
-	if f32(Log2e) != float64(float32(math.Log2E)) {
-		t.Errorf("Log2e is not log2(e) rounded to float32")
+	if f32(Log2e) != float64(float32(math.Log2E)) || f32(Ln2) != float64(float32(math.Ln2)) {
+		t.Errorf("Log2e or Ln2 is not rounded to float32")
 	}
 }
 
-// TestExpPolyLut8 measures the polynomial and checks the table and the
-// constants of tanh's table-driven exp (expAbsTwice).
+// TestExpPolyLut8 measures the polynomials and checks the tables and the
+// constants of the table-driven exp cores (expAbsTwice, expPartsLut).
 func TestExpPolyLut8(t *testing.T) {
-	// The one-step reduction leaves |t| a little above ln2/16.
-	worst := expPolyError(ExpPolyLut8, math.Ln2/16+1e-5)
+	// The rounding of N and δj leave |t| a little above ln2/16.
+	const half = math.Ln2/16 + 1e-5
+	worst := expPolyError(ExpPolyLut8, half)
 	if worst > 0x1p-25 {
 		t.Errorf("e^t polynomial of degree 3: relative error 2^%.1f, want below 2^-25", math.Log2(worst))
 	}
@@ -68,8 +61,28 @@ func TestExpPolyLut8(t *testing.T) {
 			t.Errorf("Exp2Lut8[%d] = %#x, want %#x less %d<<20", j, w, want, j)
 		}
 	}
-	if f32(Log2e16) != 16*f32(Log2e) || f32(Ln2Over8) != f32(Ln2)/8 {
-		t.Errorf("Log2e16 %#x or Ln2Over8 %#x is not an exact scaling of Log2e or Ln2", Log2e16, Ln2Over8)
+	worst = expPolyError(ExpPolyLut8Deg4, half)
+	if worst > 0x1p-32 {
+		t.Errorf("e^t polynomial of degree 4: relative error 2^%.1f, want below 2^-32", math.Log2(worst))
+	}
+	t.Logf("e^t polynomial of degree 4: relative error 2^%.2f", math.Log2(worst))
+	for j, w := range Exp2Lut8Err {
+		v := f32(Exp2Lut8[j] + uint32(j)<<20)
+		if want := math.Log(math.Exp2(float64(j)/8) / v); w != math.Float32bits(float32(want)) {
+			t.Errorf("Exp2Lut8Err[%d] = %g, want ln(2^(j/8)/%g) = %g rounded to float32", j, f32(w), v, want)
+		}
+	}
+	// N·(ln2/8 - Ln2Hi14Over8 - Ln2Lo14Over8) is the two-step reduction's
+	// error beyond its rounding: below 2^-30 of e^z for |N| < 2^10; and
+	// N·Ln2Hi14Over8 must be exact there.
+	if e := math.Abs(f32(Ln2Hi14Over8) + f32(Ln2Lo14Over8) - math.Ln2/8); e > 0x1p-40 {
+		t.Errorf("Ln2Hi14Over8 + Ln2Lo14Over8 is %g off ln2/8", e)
+	}
+	if Ln2Hi14Over8&(1<<10-1) != 0 {
+		t.Errorf("Ln2Hi14Over8 %#x has more than 14 significant bits", Ln2Hi14Over8)
+	}
+	if f32(Log2e16) != 16*f32(Log2e) || f32(Log2e8) != 8*f32(Log2e) || f32(Ln2Over8) != f32(Ln2)/8 {
+		t.Errorf("Log2e16, Log2e8 or Ln2Over8 is not an exact scaling of Log2e or Ln2")
 	}
 	if f32(ExpMagicLut) != 0x1.8p23 {
 		t.Errorf("ExpMagicLut %#x is not 1.5·2^23", ExpMagicLut)

@@ -2,16 +2,16 @@ package desc
 
 // The exp-based activations, one algorithm each, named as XNNPACK names its
 // variants (rr2: two-constant Cody–Waite range reduction, rr1: one
-// constant; lut8: a table of 2^(j/8); p6, p3: a polynomial of that degree
-// for e^t; div: a true division):
+// constant; lut8: a table of 2^(j/8); p6, p4, p3: a polynomial of that
+// degree for e^t; div: a true division):
 //
-//	sigmoid  rr2_p6_div          e = e^-|x|, (x < 0 ? e : 1)/(1 + e), corrected for the rounding of 1 + e
+//	sigmoid  rr2_lut8_p4_div     e = e^-|x|, (x < 0 ? e : 1)/(1 + e), corrected for the rounding of 1 + e
 //	tanh     p11_rr1_lut8_p3_div x + x³·P(x²) for |x| < 0.625, else (1 - e)/(1 + e) with e = e^-2|x|
 //	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
 // The scaled sigmoid runs sigmoid's algorithm, and the scaled tanh tanh's
-// with the exp core of ELU instead of the table (p11_rr1_p6_div; at 1.817
-// ULP it has no room for the table's rounding), on z = slope·x carried as
+// with the exp core of ELU instead of tanh's (p11_rr1_p6_div; at 1.817 ULP
+// it has no room for the rounding of tanh's table), on z = slope·x carried as
 // the rounded product and its exact error (an FMA), which the range
 // reduction and the polynomial take in, and fold the gain into their last
 // operation, so that neither the product nor the gain adds a rounding to
@@ -30,18 +30,21 @@ const (
 	ExpMagic = 0x4b40007f
 	Log2e    = 0x3fb8aa3b // log2(e)
 	Log2e2   = 0x4038aa3b // 2·log2(e)
-	// Ln2Hi is ln 2 rounded to 16 significant bits, so n·Ln2Hi is exact for
-	// |n| < 2^8 and z - n·Ln2Hi is exact; Ln2Lo is ln 2 - Ln2Hi.
-	Ln2Hi = 0x3f317200
-	Ln2Lo = 0x35bfbe8e
 	// Ln2 is ln 2 rounded to float32, for a one-step reduction.
 	Ln2 = 0x3f317218
-	// The table-driven exp of tanh: 16·log2(e) and Ln2/8 (exact scalings
-	// of Log2e and Ln2), and the magic 1.5·2^23, whose low bits take
-	// N = round(z·8/ln2) (two's complement, for |N| < 2^22).
-	Log2e16     = 0x41b8aa3b
-	Ln2Over8    = 0x3db17218
-	ExpMagicLut = 0x4b400000
+
+	// The table-driven exp cores (sigmoid's, tanh's): the magic 1.5·2^23,
+	// whose low bits take N = round(z·8/ln2) (two's complement, for
+	// |N| < 2^22), 8·log2(e) and 16·log2(e) (for z = 2h), and ln2/8: in
+	// one part (an exact scaling of Ln2) and in two, Ln2Hi14Over8 with 14
+	// significant bits (N·Ln2Hi14Over8 exact for |N| < 2^10) and
+	// Ln2Lo14Over8 the rest.
+	ExpMagicLut  = 0x4b400000
+	Log2e8       = 0x4138aa3b
+	Log2e16      = 0x41b8aa3b
+	Ln2Over8     = 0x3db17218
+	Ln2Hi14Over8 = 0x3db17000
+	Ln2Lo14Over8 = 0x3685fdf4
 
 	// SigmoidCutoff is ln(2^-126) rounded toward zero (-87.33654): below it
 	// e^z is below the smallest normal float32 and the sigmoid flushes e to
@@ -74,35 +77,79 @@ var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa
 // n to the exponent field (TestExpPolyLut8 checks it).
 var Exp2Lut8 = [LookupSize]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
 
+// Exp2Lut8Err holds, for j = 0..7, ln(2^(j/8)/v) for v = 2^(j/8) rounded
+// to float32 (the word of Exp2Lut8 plus j<<20): the reduced argument's
+// correction for the table's rounding.
+var Exp2Lut8Err = [LookupSize]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
+
+// ExpPolyLut8Deg4 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t)
+// on |t| <= ln2/16: the minimax fit for the relative error of e^t, rounded
+// to float32 (relative error 2^-32.5; TestExpPolyLut8 measures it).
+var ExpPolyLut8Deg4 = []uint32{0x3d2aa420, 0x3e2aae3b, 0x3f000000}
+
 // ExpPolyLut8 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t) on
 // |t| <= ln2/16: the minimax fit for the relative error of e^t, rounded to
 // float32 (relative error 2^-25.2; TestExpPolyLut8 measures it).
 var ExpPolyLut8 = []uint32{0x3e2aab2c, 0x3f00043c}
 
-// noValue is the absent low part of expPartsLo and expPartsAbs.
+// noValue is the absent low part of expPartsLut and expPartsAbs.
 const noValue Value = -1
 
-// expPartsLo computes, for z + lo <= 0 (or NaN) with round(z/ln2) >= -126,
+// expPartsLut computes, for z + lo <= 0 (or NaN) with round(z/ln2) >= -126,
+// s and m with e^(z+lo) = s + m, from the table of 2^(j/8) and the table
+// of its roundings. lo is far below z's last bit (the rounding error of a
+// product), or noValue for z alone:
+//
+//	k = z·(8·log2e) + magic                   (N = round(8z/ln2) = 8n + j)
+//	s = Exp2Lut8[j] + (k << 20)               (2^(j/8) rounded, times 2^n)
+//	t = z - N·ln2hi/8 + (lo - N·ln2lo/8) + δj (the first step exact)
+//	m = ts + ts·(t·q(t))                      with ts = t·s
+//
+// where δj = ln(2^(j/8)/(s·2^-n)) (Exp2Lut8Err) makes s·e^t e^(z+lo)
+// though s is rounded, |t| <= ln2/16 (plus δj) takes a polynomial of
+// degree 4, and N·ln2hi/8 is exact for |N| < 2^10 (Ln2Hi14Over8 has 14
+// significant bits). The rounding of t + δj adds below 2^-29 to e's
+// relative error, and the product t·s, no longer exact, less.
+func expPartsLut(b *Builder, z, lo Value) (s, m Value) {
+	b.Note("exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j")
+	k := b.FMA(z, b.Bits(Log2e8), b.Bits(ExpMagicLut))
+	n := b.Sub(k, b.Bits(ExpMagicLut))
+	b.Note("t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj")
+	t := b.FNMA(n, b.Bits(Ln2Hi14Over8), z)
+	if lo == noValue {
+		t = b.FNMA(n, b.Bits(Ln2Lo14Over8), t)
+	} else {
+		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Lo14Over8), lo))
+	}
+	// δj after the reduction, so that n dies first: 4 live values.
+	t = b.Add(t, b.Lookup(k, Exp2Lut8Err))
+	b.Note("s = 2^(j/8)·2^n: the table's word plus k << 20")
+	s = b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
+	tq, ts := expTerms(b, t, s, ExpPolyLut8Deg4)
+	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
+	return s, b.FMA(ts, tq, ts)
+}
+
+// expPartsAbs computes, for z + lo <= 0 (or NaN) with round(z/ln2) >= -126,
 // the scale s = 2^n and m = s·(e^t - 1), where z + lo = n·ln2 + t and
 // |t| <= ln2/2, so that e^(z+lo) = s + m and e^(z+lo) - 1 = (s - 1) + m
-// with s - 1 exact. lo is far below z's last bit (the rounding error of a
-// product), or noValue for z alone:
+// with s - 1 exact, for the callers that need e^z only to an absolute
+// error:
 //
 //	k = z·log2e + magic                (n + 127 in the low bits of k)
 //	s = k << 23                        (2^n)
-//	t = z - n·ln2hi + (lo - n·ln2lo)   (the first step exact)
+//	t = z - n·Ln2 (+ lo)               (one step)
 //	m = ts + ts·(t·q(t))               with ts = t·s exact
-func expPartsLo(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, false) }
-
-// expPartsAbs is expPartsLo with a one-step range reduction,
-// t = z - n·Ln2 (+ lo), for the callers that need e^z only to an absolute
-// error: the error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative
-// error of e^z = 2^n·e^t and an absolute one of at most 0.5·1.41·1.9e-9
-// (n = -1, -2). ELU's results are at least 0.29 in magnitude where n < 0,
-// and tanh's exp branch gives at least 0.55: below 0.05 ULP of either.
-// (Sigmoid needs e^z itself to its last bits where 2^n is small: two
-// steps.)
-func expPartsAbs(b *Builder, z, lo Value) (s, m Value) { return expCore(b, z, lo, true) }
+//
+// The error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative error of
+// e^z = 2^n·e^t and an absolute one of at most 0.5·1.41·1.9e-9 (n = -1,
+// -2). ELU's results are at least 0.29 in magnitude where n < 0, and the
+// scaled tanh's exp branch gives at least 0.55: below 0.05 ULP of either.
+func expPartsAbs(b *Builder, z, lo Value) (s, m Value) {
+	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
+	s, t := expReduce(b, z, b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic)), lo)
+	return expPoly(b, t, s)
+}
 
 // expAbsTwice returns e^(2h) for -10 <= h <= 0 (or NaN), for tanh's exp
 // branch, to an absolute error (as expPartsAbs; the branch passes at most
@@ -132,33 +179,16 @@ func expAbsTwice(b *Builder, h Value) Value {
 	return b.FMA(ts, tq, b.Add(s, ts))
 }
 
-// expCore is the exp core of expPartsLo, and of expPartsAbs with oneStep.
-func expCore(b *Builder, z, lo Value, oneStep bool) (s, m Value) {
-	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
-	s, t := expReduce(b, z, b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic)), lo, oneStep)
-	return expPoly(b, t, s)
-}
-
 // expReduce returns, from z (+ lo) and k = z·log2e + magic, the scale
-// s = 2^n and the reduced argument t of the exp core.
-func expReduce(b *Builder, z, k, lo Value, oneStep bool) (s, t Value) {
+// s = 2^n and the reduced argument t = z - n·Ln2 (+ lo) of expPartsAbs.
+func expReduce(b *Builder, z, k, lo Value) (s, t Value) {
 	b.Note("s = 2^n")
 	s = b.Shl(k, 23)
 	n := b.Sub(k, b.Bits(ExpMagic))
-	if oneStep {
-		b.Note("t = z - n·ln2 (+ lo)")
-		t = b.FNMA(n, b.Bits(Ln2), z)
-		if lo != noValue {
-			t = b.Add(t, lo)
-		}
-		return s, t
-	}
-	b.Note("t = z - n·ln2, in two steps (Cody–Waite)")
-	t = b.FNMA(n, b.Bits(Ln2Hi), z)
-	if lo == noValue {
-		t = b.FNMA(n, b.Bits(Ln2Lo), t)
-	} else {
-		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Lo), lo))
+	b.Note("t = z - n·ln2 (+ lo)")
+	t = b.FNMA(n, b.Bits(Ln2), z)
+	if lo != noValue {
+		t = b.Add(t, lo)
 	}
 	return s, t
 }
@@ -194,7 +224,7 @@ func sigmoid(b *Builder) *Program {
 func sigmoidOf(b *Builder, x, lo Value) *Program {
 	one := b.F(1)
 	z := b.Or(x, b.Bits(signBit))
-	s, m := expPartsLo(b, z, lo)
+	s, m := expPartsLut(b, z, lo)
 	e := b.Add(s, m)
 	b.Note("e = 0 where -|x| < ln(2^-126)")
 	cut := b.Less(b.Or(x, b.Bits(signBit)), b.Bits(SigmoidCutoff))
@@ -298,7 +328,7 @@ func scaledTanh(b *Builder) *Program {
 	k := b.FMA(h, b.Bits(Log2e2), b.Bits(ExpMagic))
 	c := b.Xor(b.Add(r, r), b.And(zh, sign))
 	c = b.Select(b.Less(nz, b.Bits(TanhClamp)), b.F(0), c)
-	s, t := expReduce(b, b.Add(h, h), k, c, true)
+	s, t := expReduce(b, b.Add(h, h), k, c)
 	s, m := expPoly(b, t, s)
 	e := b.Add(s, m)
 	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")

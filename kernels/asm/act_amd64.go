@@ -19,7 +19,7 @@ func LeakyReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func ELUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// SigmoidForwardAVX2 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
+// SigmoidForwardAVX2 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func SigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
@@ -29,7 +29,7 @@ func SigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func TanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// ScaledSigmoidForwardAVX2 computes dst[i] = scaledsigmoid(x[i]) for the whole slice (program ScaledSigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
+// ScaledSigmoidForwardAVX2 computes dst[i] = scaledsigmoid(x[i]) for the whole slice (program ScaledSigmoid rr2_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ScaledSigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
@@ -129,7 +129,7 @@ func LeakyReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func ELUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
-// SigmoidForwardAVX512 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
+// SigmoidForwardAVX512 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func SigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
@@ -139,7 +139,7 @@ func SigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func TanhForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
-// ScaledSigmoidForwardAVX512 computes dst[i] = scaledsigmoid(x[i]) for the whole slice (program ScaledSigmoid rr2_p6_div of internal/desc); len(dst) must equal len(x).
+// ScaledSigmoidForwardAVX512 computes dst[i] = scaledsigmoid(x[i]) for the whole slice (program ScaledSigmoid rr2_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ScaledSigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)

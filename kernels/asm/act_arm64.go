@@ -19,7 +19,7 @@ func LeakyReLUForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func ELUForwardNEON(dst, x []float32, p *[4]float32)
 
-// SigmoidForwardNEON sets dst[i] = sigmoid(x[i]) (program Sigmoid rr2_p6_div of internal/desc).
+// SigmoidForwardNEON sets dst[i] = sigmoid(x[i]) (program Sigmoid rr2_lut8_p4_div of internal/desc).
 //
 //go:noescape
 func SigmoidForwardNEON(dst, x []float32, p *[4]float32)
@@ -29,7 +29,7 @@ func SigmoidForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func TanhForwardNEON(dst, x []float32, p *[4]float32)
 
-// ScaledSigmoidForwardNEON sets dst[i] = scaledsigmoid(x[i]) (program ScaledSigmoid rr2_p6_div of internal/desc).
+// ScaledSigmoidForwardNEON sets dst[i] = scaledsigmoid(x[i]) (program ScaledSigmoid rr2_lut8_p4_div of internal/desc).
 //
 //go:noescape
 func ScaledSigmoidForwardNEON(dst, x []float32, p *[4]float32)

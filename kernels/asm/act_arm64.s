@@ -353,30 +353,62 @@ TEXT ·SigmoidForwardNEON(SB), NOSPLIT, $0-56
 	// Constants.
 	MOVW $0x80000000, R9
 	VDUP R9, V31.S4
-	MOVW $0x4b40007f, R9
+	MOVW $0x4b400000, R9
 	VMOV R9, V30.S[0]
-	MOVW $0x3fb8aa3b, R9
+	MOVW $0x4138aa3b, R9
 	VMOV R9, V30.S[1]
-	MOVW $0x4b40007f, R9
+	MOVW $0x4b400000, R9
 	VDUP R9, V29.S4
-	MOVW $0x3f317200, R9
+	MOVW $0x3db17000, R9
 	VMOV R9, V30.S[2]
-	MOVW $0x35bfbe8e, R9
+	MOVW $0x3685fdf4, R9
 	VMOV R9, V30.S[3]
-	MOVW $0x3c091cf1, R9
-	VMOV R9, V28.S[0]
-	MOVW $0x3ab5121a, R9
-	VMOV R9, V28.S[1]
-	MOVW $0x3d2aac79, R9
-	VMOV R9, V28.S[2]
-	MOVW $0x3e2aaa49, R9
-	VMOV R9, V28.S[3]
-	MOVW $0x3efffffe, R9
+	MOVW $0x00000000, R9
 	VMOV R9, V27.S[0]
-	MOVW $0xc2aeac50, R9
+	MOVW $0xb24e0611, R9
+	VMOV R9, V27.S[1]
+	MOVW $0x33092801, R9
+	VMOV R9, V27.S[2]
+	MOVW $0xb3051aa9, R9
+	VMOV R9, V27.S[3]
+	MOVW $0x329302ae, R9
+	VMOV R9, V28.S[0]
+	MOVW $0x31b3d0e5, R9
+	VMOV R9, V28.S[1]
+	MOVW $0xb27ce182, R9
+	VMOV R9, V28.S[2]
+	MOVW $0xb1d290be, R9
+	VMOV R9, V28.S[3]
+	MOVW $0x00000007, R9
 	VDUP R9, V26.S4
-	MOVW $0x3f800000, R9
+	MOVW $0x03020100, R9
 	VDUP R9, V25.S4
+	MOVW $0x3f800000, R9
+	VMOV R9, V23.S[0]
+	MOVW $0x3f7b95c2, R9
+	VMOV R9, V23.S[1]
+	MOVW $0x3f7837f0, R9
+	VMOV R9, V23.S[2]
+	MOVW $0x3f75fed7, R9
+	VMOV R9, V23.S[3]
+	MOVW $0x3f7504f3, R9
+	VMOV R9, V24.S[0]
+	MOVW $0x3f75672a, R9
+	VMOV R9, V24.S[1]
+	MOVW $0x3f7744fd, R9
+	VMOV R9, V24.S[2]
+	MOVW $0x3f7ac0c7, R9
+	VMOV R9, V24.S[3]
+	MOVW $0x3e2aae3b, R9
+	VMOV R9, V22.S[0]
+	MOVW $0x3d2aa420, R9
+	VMOV R9, V22.S[1]
+	MOVW $0x3f000000, R9
+	VMOV R9, V22.S[2]
+	MOVW $0xc2aeac50, R9
+	VDUP R9, V21.S4
+	MOVW $0x3f800000, R9
+	VDUP R9, V20.S4
 
 	// 4 vectors per iteration.
 	CMP $16, R7
@@ -396,52 +428,92 @@ loopU:
 	WORD $0x4fbe122d // fmla v13.4s, v17.4s, v30.s[1]
 	WORD $0x4fbe124e // fmla v14.4s, v18.4s, v30.s[1]
 	WORD $0x4fbe126f // fmla v15.4s, v19.4s, v30.s[1]
+	WORD $0x4ebdd588 // fsub v8.4s, v12.4s, v29.4s
+	WORD $0x4ebdd5a9 // fsub v9.4s, v13.4s, v29.4s
+	WORD $0x4ebdd5ca // fsub v10.4s, v14.4s, v29.4s
+	WORD $0x4ebdd5eb // fsub v11.4s, v15.4s, v29.4s
+	WORD $0x4f9e5910 // fmls v16.4s, v8.4s, v30.s[2]
+	WORD $0x4f9e5931 // fmls v17.4s, v9.4s, v30.s[2]
+	WORD $0x4f9e5952 // fmls v18.4s, v10.4s, v30.s[2]
+	WORD $0x4f9e5973 // fmls v19.4s, v11.4s, v30.s[2]
+	WORD $0x4fbe5910 // fmls v16.4s, v8.4s, v30.s[3]
+	WORD $0x4fbe5931 // fmls v17.4s, v9.4s, v30.s[3]
+	WORD $0x4fbe5952 // fmls v18.4s, v10.4s, v30.s[3]
+	WORD $0x4fbe5973 // fmls v19.4s, v11.4s, v30.s[3]
+	VAND V26.B16, V12.B16, V8.B16
+	VAND V26.B16, V13.B16, V9.B16
+	VAND V26.B16, V14.B16, V10.B16
+	VAND V26.B16, V15.B16, V11.B16
+	VSHL $2, V8.S4, V8.S4
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V8.S4, V8.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V8.S4, V8.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V25.B16, V8.B16, V8.B16
+	VORR V25.B16, V9.B16, V9.B16
+	VORR V25.B16, V10.B16, V10.B16
+	VORR V25.B16, V11.B16, V11.B16
+	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
+	VTBL V9.B16, [V27.B16, V28.B16], V9.B16
+	VTBL V10.B16, [V27.B16, V28.B16], V10.B16
+	VTBL V11.B16, [V27.B16, V28.B16], V11.B16
+	WORD $0x4e28d610 // fadd v16.4s, v16.4s, v8.4s
+	WORD $0x4e29d631 // fadd v17.4s, v17.4s, v9.4s
+	WORD $0x4e2ad652 // fadd v18.4s, v18.4s, v10.4s
+	WORD $0x4e2bd673 // fadd v19.4s, v19.4s, v11.4s
 
-	// s = 2^n
-	VSHL $23, V12.S4, V8.S4
-	VSHL $23, V13.S4, V9.S4
-	VSHL $23, V14.S4, V10.S4
-	VSHL $23, V15.S4, V11.S4
-	WORD $0x4ebdd58c // fsub v12.4s, v12.4s, v29.4s
-	WORD $0x4ebdd5ad // fsub v13.4s, v13.4s, v29.4s
-	WORD $0x4ebdd5ce // fsub v14.4s, v14.4s, v29.4s
-	WORD $0x4ebdd5ef // fsub v15.4s, v15.4s, v29.4s
-	WORD $0x4f9e5990 // fmls v16.4s, v12.4s, v30.s[2]
-	WORD $0x4f9e59b1 // fmls v17.4s, v13.4s, v30.s[2]
-	WORD $0x4f9e59d2 // fmls v18.4s, v14.4s, v30.s[2]
-	WORD $0x4f9e59f3 // fmls v19.4s, v15.4s, v30.s[2]
-	WORD $0x4fbe5990 // fmls v16.4s, v12.4s, v30.s[3]
-	WORD $0x4fbe59b1 // fmls v17.4s, v13.4s, v30.s[3]
-	WORD $0x4fbe59d2 // fmls v18.4s, v14.4s, v30.s[3]
-	WORD $0x4fbe59f3 // fmls v19.4s, v15.4s, v30.s[3]
-	VDUP V28.S[0], V12.S4
-	VDUP V28.S[0], V13.S4
-	VDUP V28.S[0], V14.S4
-	VDUP V28.S[0], V15.S4
-	WORD $0x4fbc120c // fmla v12.4s, v16.4s, v28.s[1]
-	WORD $0x4fbc122d // fmla v13.4s, v17.4s, v28.s[1]
-	WORD $0x4fbc124e // fmla v14.4s, v18.4s, v28.s[1]
-	WORD $0x4fbc126f // fmla v15.4s, v19.4s, v28.s[1]
-	VDUP V28.S[2], V4.S4
-	VDUP V28.S[2], V5.S4
-	VDUP V28.S[2], V6.S4
-	VDUP V28.S[2], V7.S4
-	VFMLA V16.S4, V12.S4, V4.S4
-	VFMLA V17.S4, V13.S4, V5.S4
-	VFMLA V18.S4, V14.S4, V6.S4
-	VFMLA V19.S4, V15.S4, V7.S4
-	VDUP V28.S[3], V12.S4
-	VDUP V28.S[3], V13.S4
-	VDUP V28.S[3], V14.S4
-	VDUP V28.S[3], V15.S4
-	VFMLA V16.S4, V4.S4, V12.S4
-	VFMLA V17.S4, V5.S4, V13.S4
-	VFMLA V18.S4, V6.S4, V14.S4
-	VFMLA V19.S4, V7.S4, V15.S4
-	VDUP V27.S[0], V4.S4
-	VDUP V27.S[0], V5.S4
-	VDUP V27.S[0], V6.S4
-	VDUP V27.S[0], V7.S4
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V12.B16, V8.B16
+	VAND V26.B16, V13.B16, V9.B16
+	VAND V26.B16, V14.B16, V10.B16
+	VAND V26.B16, V15.B16, V11.B16
+	VSHL $2, V8.S4, V8.S4
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V8.S4, V8.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V8.S4, V8.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V25.B16, V8.B16, V8.B16
+	VORR V25.B16, V9.B16, V9.B16
+	VORR V25.B16, V10.B16, V10.B16
+	VORR V25.B16, V11.B16, V11.B16
+	VTBL V8.B16, [V23.B16, V24.B16], V8.B16
+	VTBL V9.B16, [V23.B16, V24.B16], V9.B16
+	VTBL V10.B16, [V23.B16, V24.B16], V10.B16
+	VTBL V11.B16, [V23.B16, V24.B16], V11.B16
+	VSHL $20, V12.S4, V12.S4
+	VSHL $20, V13.S4, V13.S4
+	VSHL $20, V14.S4, V14.S4
+	VSHL $20, V15.S4, V15.S4
+	VADD V12.S4, V8.S4, V8.S4
+	VADD V13.S4, V9.S4, V9.S4
+	VADD V14.S4, V10.S4, V10.S4
+	VADD V15.S4, V11.S4, V11.S4
+	VDUP V22.S[0], V12.S4
+	VDUP V22.S[0], V13.S4
+	VDUP V22.S[0], V14.S4
+	VDUP V22.S[0], V15.S4
+	WORD $0x4fb6120c // fmla v12.4s, v16.4s, v22.s[1]
+	WORD $0x4fb6122d // fmla v13.4s, v17.4s, v22.s[1]
+	WORD $0x4fb6124e // fmla v14.4s, v18.4s, v22.s[1]
+	WORD $0x4fb6126f // fmla v15.4s, v19.4s, v22.s[1]
+	VDUP V22.S[2], V4.S4
+	VDUP V22.S[2], V5.S4
+	VDUP V22.S[2], V6.S4
+	VDUP V22.S[2], V7.S4
 	VFMLA V16.S4, V12.S4, V4.S4
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
@@ -470,18 +542,18 @@ loopU:
 	VORR V31.B16, V1.B16, V17.B16
 	VORR V31.B16, V2.B16, V18.B16
 	VORR V31.B16, V3.B16, V19.B16
-	WORD $0x6eb0e750 // fcmgt v16.4s, v26.4s, v16.4s
-	WORD $0x6eb1e751 // fcmgt v17.4s, v26.4s, v17.4s
-	WORD $0x6eb2e752 // fcmgt v18.4s, v26.4s, v18.4s
-	WORD $0x6eb3e753 // fcmgt v19.4s, v26.4s, v19.4s
+	WORD $0x6eb0e6b0 // fcmgt v16.4s, v21.4s, v16.4s
+	WORD $0x6eb1e6b1 // fcmgt v17.4s, v21.4s, v17.4s
+	WORD $0x6eb2e6b2 // fcmgt v18.4s, v21.4s, v18.4s
+	WORD $0x6eb3e6b3 // fcmgt v19.4s, v21.4s, v19.4s
 	WORD $0x4e701d10 // bic v16.16b, v8.16b, v16.16b
 	WORD $0x4e711d31 // bic v17.16b, v9.16b, v17.16b
 	WORD $0x4e721d52 // bic v18.16b, v10.16b, v18.16b
 	WORD $0x4e731d73 // bic v19.16b, v11.16b, v19.16b
-	WORD $0x4e39d608 // fadd v8.4s, v16.4s, v25.4s
-	WORD $0x4e39d629 // fadd v9.4s, v17.4s, v25.4s
-	WORD $0x4e39d64a // fadd v10.4s, v18.4s, v25.4s
-	WORD $0x4e39d66b // fadd v11.4s, v19.4s, v25.4s
+	WORD $0x4e34d608 // fadd v8.4s, v16.4s, v20.4s
+	WORD $0x4e34d629 // fadd v9.4s, v17.4s, v20.4s
+	WORD $0x4e34d64a // fadd v10.4s, v18.4s, v20.4s
+	WORD $0x4e34d66b // fadd v11.4s, v19.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
@@ -492,28 +564,28 @@ loopU:
 	VORR V1.B16, V1.B16, V5.B16
 	VORR V2.B16, V2.B16, V6.B16
 	VORR V3.B16, V3.B16, V7.B16
-	VBSL V25.B16, V16.B16, V4.B16
-	VBSL V25.B16, V17.B16, V5.B16
-	VBSL V25.B16, V18.B16, V6.B16
-	VBSL V25.B16, V19.B16, V7.B16
+	VBSL V20.B16, V16.B16, V4.B16
+	VBSL V20.B16, V17.B16, V5.B16
+	VBSL V20.B16, V18.B16, V6.B16
+	VBSL V20.B16, V19.B16, V7.B16
 	WORD $0x6e28fc84 // fdiv v4.4s, v4.4s, v8.4s
 	WORD $0x6e29fca5 // fdiv v5.4s, v5.4s, v9.4s
 	WORD $0x6e2afcc6 // fdiv v6.4s, v6.4s, v10.4s
 	WORD $0x6e2bfce7 // fdiv v7.4s, v7.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
-	WORD $0x4eb9d529 // fsub v9.4s, v9.4s, v25.4s
-	WORD $0x4eb9d54a // fsub v10.4s, v10.4s, v25.4s
-	WORD $0x4eb9d56b // fsub v11.4s, v11.4s, v25.4s
+	WORD $0x4eb4d508 // fsub v8.4s, v8.4s, v20.4s
+	WORD $0x4eb4d529 // fsub v9.4s, v9.4s, v20.4s
+	WORD $0x4eb4d54a // fsub v10.4s, v10.4s, v20.4s
+	WORD $0x4eb4d56b // fsub v11.4s, v11.4s, v20.4s
 	WORD $0x4ea8d610 // fsub v16.4s, v16.4s, v8.4s
 	WORD $0x4ea9d631 // fsub v17.4s, v17.4s, v9.4s
 	WORD $0x4eaad652 // fsub v18.4s, v18.4s, v10.4s
 	WORD $0x4eabd673 // fsub v19.4s, v19.4s, v11.4s
-	WORD $0x4ea4d728 // fsub v8.4s, v25.4s, v4.4s
-	WORD $0x4ea5d729 // fsub v9.4s, v25.4s, v5.4s
-	WORD $0x4ea6d72a // fsub v10.4s, v25.4s, v6.4s
-	WORD $0x4ea7d72b // fsub v11.4s, v25.4s, v7.4s
+	WORD $0x4ea4d688 // fsub v8.4s, v20.4s, v4.4s
+	WORD $0x4ea5d689 // fsub v9.4s, v20.4s, v5.4s
+	WORD $0x4ea6d68a // fsub v10.4s, v20.4s, v6.4s
+	WORD $0x4ea7d68b // fsub v11.4s, v20.4s, v7.4s
 	VBSL V4.B16, V8.B16, V0.B16
 	VBSL V5.B16, V9.B16, V1.B16
 	VBSL V6.B16, V10.B16, V2.B16
@@ -543,19 +615,29 @@ loop1:
 	VORR V31.B16, V0.B16, V7.B16
 	VDUP V30.S[0], V6.S4
 	WORD $0x4fbe10e6 // fmla v6.4s, v7.4s, v30.s[1]
+	WORD $0x4ebdd4c5 // fsub v5.4s, v6.4s, v29.4s
+	WORD $0x4f9e58a7 // fmls v7.4s, v5.4s, v30.s[2]
+	WORD $0x4fbe58a7 // fmls v7.4s, v5.4s, v30.s[3]
+	VAND V26.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
+	WORD $0x4e25d4e7 // fadd v7.4s, v7.4s, v5.4s
 
-	// s = 2^n
-	VSHL $23, V6.S4, V5.S4
-	WORD $0x4ebdd4c6 // fsub v6.4s, v6.4s, v29.4s
-	WORD $0x4f9e58c7 // fmls v7.4s, v6.4s, v30.s[2]
-	WORD $0x4fbe58c7 // fmls v7.4s, v6.4s, v30.s[3]
-	VDUP V28.S[0], V6.S4
-	WORD $0x4fbc10e6 // fmla v6.4s, v7.4s, v28.s[1]
-	VDUP V28.S[2], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V28.S[3], V6.S4
-	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V27.S[0], V4.S4
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V23.B16, V24.B16], V5.B16
+	VSHL $20, V6.S4, V6.S4
+	VADD V6.S4, V5.S4, V5.S4
+	VDUP V22.S[0], V6.S4
+	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
+	VDUP V22.S[2], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
 	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
@@ -566,20 +648,20 @@ loop1:
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x6ea7e747 // fcmgt v7.4s, v26.4s, v7.4s
+	WORD $0x6ea7e6a7 // fcmgt v7.4s, v21.4s, v7.4s
 	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
-	WORD $0x4e39d4e5 // fadd v5.4s, v7.4s, v25.4s
+	WORD $0x4e34d4e5 // fadd v5.4s, v7.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VORR V0.B16, V0.B16, V4.B16
-	VBSL V25.B16, V7.B16, V4.B16
+	VBSL V20.B16, V7.B16, V4.B16
 	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
 	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
-	WORD $0x4ea4d725 // fsub v5.4s, v25.4s, v4.4s
+	WORD $0x4ea4d685 // fsub v5.4s, v20.4s, v4.4s
 	VBSL V4.B16, V5.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
@@ -599,19 +681,29 @@ loopS:
 	VORR V31.B16, V0.B16, V7.B16
 	VDUP V30.S[0], V6.S4
 	WORD $0x4fbe10e6 // fmla v6.4s, v7.4s, v30.s[1]
+	WORD $0x4ebdd4c5 // fsub v5.4s, v6.4s, v29.4s
+	WORD $0x4f9e58a7 // fmls v7.4s, v5.4s, v30.s[2]
+	WORD $0x4fbe58a7 // fmls v7.4s, v5.4s, v30.s[3]
+	VAND V26.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
+	WORD $0x4e25d4e7 // fadd v7.4s, v7.4s, v5.4s
 
-	// s = 2^n
-	VSHL $23, V6.S4, V5.S4
-	WORD $0x4ebdd4c6 // fsub v6.4s, v6.4s, v29.4s
-	WORD $0x4f9e58c7 // fmls v7.4s, v6.4s, v30.s[2]
-	WORD $0x4fbe58c7 // fmls v7.4s, v6.4s, v30.s[3]
-	VDUP V28.S[0], V6.S4
-	WORD $0x4fbc10e6 // fmla v6.4s, v7.4s, v28.s[1]
-	VDUP V28.S[2], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
-	VDUP V28.S[3], V6.S4
-	VFMLA V7.S4, V4.S4, V6.S4
-	VDUP V27.S[0], V4.S4
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V23.B16, V24.B16], V5.B16
+	VSHL $20, V6.S4, V6.S4
+	VADD V6.S4, V5.S4, V5.S4
+	VDUP V22.S[0], V6.S4
+	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
+	VDUP V22.S[2], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
 	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
 	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
@@ -622,20 +714,20 @@ loopS:
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x6ea7e747 // fcmgt v7.4s, v26.4s, v7.4s
+	WORD $0x6ea7e6a7 // fcmgt v7.4s, v21.4s, v7.4s
 	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
-	WORD $0x4e39d4e5 // fadd v5.4s, v7.4s, v25.4s
+	WORD $0x4e34d4e5 // fadd v5.4s, v7.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VORR V0.B16, V0.B16, V4.B16
-	VBSL V25.B16, V7.B16, V4.B16
+	VBSL V20.B16, V7.B16, V4.B16
 	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb9d4a5 // fsub v5.4s, v5.4s, v25.4s
+	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
 	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
-	WORD $0x4ea4d725 // fsub v5.4s, v25.4s, v4.4s
+	WORD $0x4ea4d685 // fsub v5.4s, v20.4s, v4.4s
 	VBSL V4.B16, V5.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
@@ -1036,209 +1128,232 @@ TEXT ·ScaledSigmoidForwardNEON(SB), NOSPLIT, $0-56
 	// Constants.
 	MOVW $0x80000000, R9
 	VDUP R9, V30.S4
-	MOVW $0x4b40007f, R9
+	MOVW $0x4b400000, R9
 	VMOV R9, V29.S[0]
-	MOVW $0x3fb8aa3b, R9
+	MOVW $0x4138aa3b, R9
 	VMOV R9, V29.S[1]
-	MOVW $0x4b40007f, R9
+	MOVW $0x4b400000, R9
 	VDUP R9, V28.S4
-	MOVW $0x3f317200, R9
+	MOVW $0x3db17000, R9
 	VMOV R9, V29.S[2]
-	MOVW $0x35bfbe8e, R9
+	MOVW $0x3685fdf4, R9
 	VMOV R9, V29.S[3]
-	MOVW $0x3c091cf1, R9
-	VMOV R9, V27.S[0]
-	MOVW $0x3ab5121a, R9
-	VMOV R9, V27.S[1]
-	MOVW $0x3d2aac79, R9
-	VMOV R9, V27.S[2]
-	MOVW $0x3e2aaa49, R9
-	VMOV R9, V27.S[3]
-	MOVW $0x3efffffe, R9
+	MOVW $0x00000000, R9
 	VMOV R9, V26.S[0]
-	MOVW $0xc2aeac50, R9
+	MOVW $0xb24e0611, R9
+	VMOV R9, V26.S[1]
+	MOVW $0x33092801, R9
+	VMOV R9, V26.S[2]
+	MOVW $0xb3051aa9, R9
+	VMOV R9, V26.S[3]
+	MOVW $0x329302ae, R9
+	VMOV R9, V27.S[0]
+	MOVW $0x31b3d0e5, R9
+	VMOV R9, V27.S[1]
+	MOVW $0xb27ce182, R9
+	VMOV R9, V27.S[2]
+	MOVW $0xb1d290be, R9
+	VMOV R9, V27.S[3]
+	MOVW $0x00000007, R9
 	VDUP R9, V25.S4
-	MOVW $0x3f800000, R9
+	MOVW $0x03020100, R9
 	VDUP R9, V24.S4
+	MOVW $0x3f800000, R9
+	VMOV R9, V22.S[0]
+	MOVW $0x3f7b95c2, R9
+	VMOV R9, V22.S[1]
+	MOVW $0x3f7837f0, R9
+	VMOV R9, V22.S[2]
+	MOVW $0x3f75fed7, R9
+	VMOV R9, V22.S[3]
+	MOVW $0x3f7504f3, R9
+	VMOV R9, V23.S[0]
+	MOVW $0x3f75672a, R9
+	VMOV R9, V23.S[1]
+	MOVW $0x3f7744fd, R9
+	VMOV R9, V23.S[2]
+	MOVW $0x3f7ac0c7, R9
+	VMOV R9, V23.S[3]
+	MOVW $0x3e2aae3b, R9
+	VMOV R9, V21.S[0]
+	MOVW $0x3d2aa420, R9
+	VMOV R9, V21.S[1]
+	MOVW $0x3f000000, R9
+	VMOV R9, V21.S[2]
+	MOVW $0xc2aeac50, R9
+	VDUP R9, V20.S4
+	MOVW $0x3f800000, R9
+	VDUP R9, V19.S4
 
-	// 4 vectors per iteration.
-	CMP $16, R7
+	// 3 vectors per iteration.
+	CMP $12, R7
 	BLT vec1
 
 loopU:
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 48(R1), [V0.S4, V1.S4, V2.S4]
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dff0 // fmul v16.4s, v31.4s, v0.4s
-	WORD $0x6e21dff1 // fmul v17.4s, v31.4s, v1.4s
-	WORD $0x6e22dff2 // fmul v18.4s, v31.4s, v2.4s
-	WORD $0x6e23dff3 // fmul v19.4s, v31.4s, v3.4s
-	VORR V16.B16, V16.B16, V12.B16
-	VORR V17.B16, V17.B16, V13.B16
-	VORR V18.B16, V18.B16, V14.B16
-	VORR V19.B16, V19.B16, V15.B16
-	VFMLS V0.S4, V31.S4, V12.S4
-	VFMLS V1.S4, V31.S4, V13.S4
-	VFMLS V2.S4, V31.S4, V14.S4
-	VFMLS V3.S4, V31.S4, V15.S4
-	VAND V30.B16, V16.B16, V0.B16
-	VAND V30.B16, V17.B16, V1.B16
-	VAND V30.B16, V18.B16, V2.B16
-	VAND V30.B16, V19.B16, V3.B16
-	VEOR V0.B16, V12.B16, V12.B16
-	VEOR V1.B16, V13.B16, V13.B16
-	VEOR V2.B16, V14.B16, V14.B16
-	VEOR V3.B16, V15.B16, V15.B16
-	VORR V30.B16, V16.B16, V0.B16
-	VORR V30.B16, V17.B16, V1.B16
-	VORR V30.B16, V18.B16, V2.B16
-	VORR V30.B16, V19.B16, V3.B16
+	WORD $0x6e20dfec // fmul v12.4s, v31.4s, v0.4s
+	WORD $0x6e21dfed // fmul v13.4s, v31.4s, v1.4s
+	WORD $0x6e22dfee // fmul v14.4s, v31.4s, v2.4s
+	VORR V12.B16, V12.B16, V9.B16
+	VORR V13.B16, V13.B16, V10.B16
+	VORR V14.B16, V14.B16, V11.B16
+	VFMLS V0.S4, V31.S4, V9.S4
+	VFMLS V1.S4, V31.S4, V10.S4
+	VFMLS V2.S4, V31.S4, V11.S4
+	VAND V30.B16, V12.B16, V0.B16
+	VAND V30.B16, V13.B16, V1.B16
+	VAND V30.B16, V14.B16, V2.B16
+	VEOR V0.B16, V9.B16, V9.B16
+	VEOR V1.B16, V10.B16, V10.B16
+	VEOR V2.B16, V11.B16, V11.B16
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	VDUP V29.S[0], V6.S4
+	VDUP V29.S[0], V7.S4
 	VDUP V29.S[0], V8.S4
-	VDUP V29.S[0], V9.S4
-	VDUP V29.S[0], V10.S4
-	VDUP V29.S[0], V11.S4
-	WORD $0x4fbd1008 // fmla v8.4s, v0.4s, v29.s[1]
-	WORD $0x4fbd1029 // fmla v9.4s, v1.4s, v29.s[1]
-	WORD $0x4fbd104a // fmla v10.4s, v2.4s, v29.s[1]
-	WORD $0x4fbd106b // fmla v11.4s, v3.4s, v29.s[1]
+	WORD $0x4fbd1006 // fmla v6.4s, v0.4s, v29.s[1]
+	WORD $0x4fbd1027 // fmla v7.4s, v1.4s, v29.s[1]
+	WORD $0x4fbd1048 // fmla v8.4s, v2.4s, v29.s[1]
+	WORD $0x4ebcd4c3 // fsub v3.4s, v6.4s, v28.4s
+	WORD $0x4ebcd4e4 // fsub v4.4s, v7.4s, v28.4s
+	WORD $0x4ebcd505 // fsub v5.4s, v8.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4f9d5881 // fmls v1.4s, v4.4s, v29.s[2]
+	WORD $0x4f9d58a2 // fmls v2.4s, v5.4s, v29.s[2]
+	WORD $0x4fbd5869 // fmls v9.4s, v3.4s, v29.s[3]
+	WORD $0x4fbd588a // fmls v10.4s, v4.4s, v29.s[3]
+	WORD $0x4fbd58ab // fmls v11.4s, v5.4s, v29.s[3]
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+	VAND V25.B16, V6.B16, V9.B16
+	VAND V25.B16, V7.B16, V10.B16
+	VAND V25.B16, V8.B16, V11.B16
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V24.B16, V9.B16, V9.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
+	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
+	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
+	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
 
-	// s = 2^n
-	VSHL $23, V8.S4, V4.S4
-	VSHL $23, V9.S4, V5.S4
-	VSHL $23, V10.S4, V6.S4
-	VSHL $23, V11.S4, V7.S4
-	WORD $0x4ebcd508 // fsub v8.4s, v8.4s, v28.4s
-	WORD $0x4ebcd529 // fsub v9.4s, v9.4s, v28.4s
-	WORD $0x4ebcd54a // fsub v10.4s, v10.4s, v28.4s
-	WORD $0x4ebcd56b // fsub v11.4s, v11.4s, v28.4s
-	WORD $0x4f9d5900 // fmls v0.4s, v8.4s, v29.s[2]
-	WORD $0x4f9d5921 // fmls v1.4s, v9.4s, v29.s[2]
-	WORD $0x4f9d5942 // fmls v2.4s, v10.4s, v29.s[2]
-	WORD $0x4f9d5963 // fmls v3.4s, v11.4s, v29.s[2]
-	WORD $0x4fbd590c // fmls v12.4s, v8.4s, v29.s[3]
-	WORD $0x4fbd592d // fmls v13.4s, v9.4s, v29.s[3]
-	WORD $0x4fbd594e // fmls v14.4s, v10.4s, v29.s[3]
-	WORD $0x4fbd596f // fmls v15.4s, v11.4s, v29.s[3]
-	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
-	WORD $0x4e2dd421 // fadd v1.4s, v1.4s, v13.4s
-	WORD $0x4e2ed442 // fadd v2.4s, v2.4s, v14.4s
-	WORD $0x4e2fd463 // fadd v3.4s, v3.4s, v15.4s
-	VDUP V27.S[0], V12.S4
-	VDUP V27.S[0], V13.S4
-	VDUP V27.S[0], V14.S4
-	VDUP V27.S[0], V15.S4
-	WORD $0x4fbb100c // fmla v12.4s, v0.4s, v27.s[1]
-	WORD $0x4fbb102d // fmla v13.4s, v1.4s, v27.s[1]
-	WORD $0x4fbb104e // fmla v14.4s, v2.4s, v27.s[1]
-	WORD $0x4fbb106f // fmla v15.4s, v3.4s, v27.s[1]
-	VDUP V27.S[2], V8.S4
-	VDUP V27.S[2], V9.S4
-	VDUP V27.S[2], V10.S4
-	VDUP V27.S[2], V11.S4
-	VFMLA V0.S4, V12.S4, V8.S4
-	VFMLA V1.S4, V13.S4, V9.S4
-	VFMLA V2.S4, V14.S4, V10.S4
-	VFMLA V3.S4, V15.S4, V11.S4
-	VDUP V27.S[3], V12.S4
-	VDUP V27.S[3], V13.S4
-	VDUP V27.S[3], V14.S4
-	VDUP V27.S[3], V15.S4
-	VFMLA V0.S4, V8.S4, V12.S4
-	VFMLA V1.S4, V9.S4, V13.S4
-	VFMLA V2.S4, V10.S4, V14.S4
-	VFMLA V3.S4, V11.S4, V15.S4
-	VDUP V26.S[0], V8.S4
-	VDUP V26.S[0], V9.S4
-	VDUP V26.S[0], V10.S4
-	VDUP V26.S[0], V11.S4
-	VFMLA V0.S4, V12.S4, V8.S4
-	VFMLA V1.S4, V13.S4, V9.S4
-	VFMLA V2.S4, V14.S4, V10.S4
-	VFMLA V3.S4, V15.S4, V11.S4
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
-	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
-	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
-	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V25.B16, V6.B16, V9.B16
+	VAND V25.B16, V7.B16, V10.B16
+	VAND V25.B16, V8.B16, V11.B16
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V24.B16, V9.B16, V9.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
+	VTBL V9.B16, [V22.B16, V23.B16], V9.B16
+	VTBL V10.B16, [V22.B16, V23.B16], V10.B16
+	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
+	VSHL $20, V6.S4, V6.S4
+	VSHL $20, V7.S4, V7.S4
+	VSHL $20, V8.S4, V8.S4
+	VADD V6.S4, V9.S4, V9.S4
+	VADD V7.S4, V10.S4, V10.S4
+	VADD V8.S4, V11.S4, V11.S4
+	VDUP V21.S[0], V6.S4
+	VDUP V21.S[0], V7.S4
+	VDUP V21.S[0], V8.S4
+	WORD $0x4fb51006 // fmla v6.4s, v0.4s, v21.s[1]
+	WORD $0x4fb51027 // fmla v7.4s, v1.4s, v21.s[1]
+	WORD $0x4fb51048 // fmla v8.4s, v2.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
+	VDUP V21.S[2], V4.S4
+	VDUP V21.S[2], V5.S4
+	VFMLA V0.S4, V6.S4, V3.S4
+	VFMLA V1.S4, V7.S4, V4.S4
+	VFMLA V2.S4, V8.S4, V5.S4
+	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
+	WORD $0x6e24dc24 // fmul v4.4s, v1.4s, v4.4s
+	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
+	WORD $0x6e29dc00 // fmul v0.4s, v0.4s, v9.4s
+	WORD $0x6e2adc21 // fmul v1.4s, v1.4s, v10.4s
+	WORD $0x6e2bdc42 // fmul v2.4s, v2.4s, v11.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V8.S4, V0.S4, V0.S4
-	VFMLA V9.S4, V1.S4, V1.S4
-	VFMLA V10.S4, V2.S4, V2.S4
-	VFMLA V11.S4, V3.S4, V3.S4
-	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
-	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
-	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
-	WORD $0x4e23d4e7 // fadd v7.4s, v7.4s, v3.4s
+	VFMLA V3.S4, V0.S4, V0.S4
+	VFMLA V4.S4, V1.S4, V1.S4
+	VFMLA V5.S4, V2.S4, V2.S4
+	WORD $0x4e20d529 // fadd v9.4s, v9.4s, v0.4s
+	WORD $0x4e21d54a // fadd v10.4s, v10.4s, v1.4s
+	WORD $0x4e22d56b // fadd v11.4s, v11.4s, v2.4s
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V16.B16, V0.B16
-	VORR V30.B16, V17.B16, V1.B16
-	VORR V30.B16, V18.B16, V2.B16
-	VORR V30.B16, V19.B16, V3.B16
-	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
-	WORD $0x6ea1e721 // fcmgt v1.4s, v25.4s, v1.4s
-	WORD $0x6ea2e722 // fcmgt v2.4s, v25.4s, v2.4s
-	WORD $0x6ea3e723 // fcmgt v3.4s, v25.4s, v3.4s
-	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
-	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
-	WORD $0x4e621cc2 // bic v2.16b, v6.16b, v2.16b
-	WORD $0x4e631ce3 // bic v3.16b, v7.16b, v3.16b
-	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
-	WORD $0x4e38d425 // fadd v5.4s, v1.4s, v24.4s
-	WORD $0x4e38d446 // fadd v6.4s, v2.4s, v24.4s
-	WORD $0x4e38d467 // fadd v7.4s, v3.4s, v24.4s
-	WORD $0x4f210610 // sshr v16.4s, v16.4s, #31
-	WORD $0x4f210631 // sshr v17.4s, v17.4s, #31
-	WORD $0x4f210652 // sshr v18.4s, v18.4s, #31
-	WORD $0x4f210673 // sshr v19.4s, v19.4s, #31
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
+	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
+	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
+	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
+	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
+	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
+	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
+	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
+	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
+	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
+	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V16.B16, V16.B16, V8.B16
-	VORR V17.B16, V17.B16, V9.B16
-	VORR V18.B16, V18.B16, V10.B16
-	VORR V19.B16, V19.B16, V11.B16
-	VBSL V24.B16, V0.B16, V8.B16
-	VBSL V24.B16, V1.B16, V9.B16
-	VBSL V24.B16, V2.B16, V10.B16
-	VBSL V24.B16, V3.B16, V11.B16
-	WORD $0x6e24fd08 // fdiv v8.4s, v8.4s, v4.4s
-	WORD $0x6e25fd29 // fdiv v9.4s, v9.4s, v5.4s
-	WORD $0x6e26fd4a // fdiv v10.4s, v10.4s, v6.4s
-	WORD $0x6e27fd6b // fdiv v11.4s, v11.4s, v7.4s
+	VORR V12.B16, V12.B16, V3.B16
+	VORR V13.B16, V13.B16, V4.B16
+	VORR V14.B16, V14.B16, V5.B16
+	VBSL V19.B16, V0.B16, V3.B16
+	VBSL V19.B16, V1.B16, V4.B16
+	VBSL V19.B16, V2.B16, V5.B16
+	WORD $0x6e29fc63 // fdiv v3.4s, v3.4s, v9.4s
+	WORD $0x6e2afc84 // fdiv v4.4s, v4.4s, v10.4s
+	WORD $0x6e2bfca5 // fdiv v5.4s, v5.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
-	WORD $0x4eb8d4a5 // fsub v5.4s, v5.4s, v24.4s
-	WORD $0x4eb8d4c6 // fsub v6.4s, v6.4s, v24.4s
-	WORD $0x4eb8d4e7 // fsub v7.4s, v7.4s, v24.4s
-	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
-	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
-	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
-	WORD $0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
-	WORD $0x4ea8d704 // fsub v4.4s, v24.4s, v8.4s
-	WORD $0x4ea9d705 // fsub v5.4s, v24.4s, v9.4s
-	WORD $0x4eaad706 // fsub v6.4s, v24.4s, v10.4s
-	WORD $0x4eabd707 // fsub v7.4s, v24.4s, v11.4s
-	VBSL V8.B16, V4.B16, V16.B16
-	VBSL V9.B16, V5.B16, V17.B16
-	VBSL V10.B16, V6.B16, V18.B16
-	VBSL V11.B16, V7.B16, V19.B16
+	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
+	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
+	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
+	WORD $0x4ea3d669 // fsub v9.4s, v19.4s, v3.4s
+	WORD $0x4ea4d66a // fsub v10.4s, v19.4s, v4.4s
+	WORD $0x4ea5d66b // fsub v11.4s, v19.4s, v5.4s
+	VBSL V3.B16, V9.B16, V12.B16
+	VBSL V4.B16, V10.B16, V13.B16
+	VBSL V5.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e30dc00 // fmul v0.4s, v0.4s, v16.4s
-	WORD $0x6e31dc21 // fmul v1.4s, v1.4s, v17.4s
-	WORD $0x6e32dc42 // fmul v2.4s, v2.4s, v18.4s
-	WORD $0x6e33dc63 // fmul v3.4s, v3.4s, v19.4s
-	VFMLS V0.S4, V8.S4, V8.S4
-	VFMLS V1.S4, V9.S4, V9.S4
-	VFMLS V2.S4, V10.S4, V10.S4
-	VFMLS V3.S4, V11.S4, V11.S4
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
-	SUB $16, R7
-	CMP $16, R7
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	VFMLS V0.S4, V3.S4, V3.S4
+	VFMLS V1.S4, V4.S4, V4.S4
+	VFMLS V2.S4, V5.S4, V5.S4
+	VST1.P [V3.S4, V4.S4, V5.S4], 48(R0)
+	SUB $12, R7
+	CMP $12, R7
 	BGE loopU
 
 vec1:
@@ -1249,58 +1364,68 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfe7 // fmul v7.4s, v31.4s, v0.4s
-	VORR V7.B16, V7.B16, V6.B16
-	VFMLS V0.S4, V31.S4, V6.S4
-	VAND V30.B16, V7.B16, V0.B16
-	VEOR V0.B16, V6.B16, V6.B16
-	VORR V30.B16, V7.B16, V0.B16
-	VDUP V29.S[0], V5.S4
-	WORD $0x4fbd1005 // fmla v5.4s, v0.4s, v29.s[1]
+	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V31.S4, V5.S4
+	VAND V30.B16, V6.B16, V0.B16
+	VEOR V0.B16, V5.B16, V5.B16
+	VORR V30.B16, V6.B16, V0.B16
+	VDUP V29.S[0], V4.S4
+	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
+	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	VAND V25.B16, V4.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
 
-	// s = 2^n
-	VSHL $23, V5.S4, V4.S4
-	WORD $0x4ebcd4a5 // fsub v5.4s, v5.4s, v28.4s
-	WORD $0x4f9d58a0 // fmls v0.4s, v5.4s, v29.s[2]
-	WORD $0x4fbd58a6 // fmls v6.4s, v5.4s, v29.s[3]
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	VDUP V27.S[0], V6.S4
-	WORD $0x4fbb1006 // fmla v6.4s, v0.4s, v27.s[1]
-	VDUP V27.S[2], V5.S4
-	VFMLA V0.S4, V6.S4, V5.S4
-	VDUP V27.S[3], V6.S4
-	VFMLA V0.S4, V5.S4, V6.S4
-	VDUP V26.S[0], V5.S4
-	VFMLA V0.S4, V6.S4, V5.S4
-	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
-	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V25.B16, V4.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
+	VSHL $20, V4.S4, V4.S4
+	VADD V4.S4, V5.S4, V5.S4
+	VDUP V21.S[0], V4.S4
+	WORD $0x4fb51004 // fmla v4.4s, v0.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
+	VFMLA V0.S4, V4.S4, V3.S4
+	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V0.S4, V0.S4
-	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
+	VFMLA V3.S4, V0.S4, V0.S4
+	WORD $0x4e20d4a5 // fadd v5.4s, v5.4s, v0.4s
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V7.B16, V0.B16
-	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
-	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
-	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	VORR V30.B16, V6.B16, V0.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
+	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
+	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V7.B16, V7.B16, V5.B16
-	VBSL V24.B16, V0.B16, V5.B16
-	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+	VORR V6.B16, V6.B16, V3.B16
+	VBSL V19.B16, V0.B16, V3.B16
+	WORD $0x6e25fc63 // fdiv v3.4s, v3.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
-	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
-	WORD $0x4ea5d704 // fsub v4.4s, v24.4s, v5.4s
-	VBSL V5.B16, V4.B16, V7.B16
+	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	WORD $0x4ea3d665 // fsub v5.4s, v19.4s, v3.4s
+	VBSL V3.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
-	VFMLS V0.S4, V5.S4, V5.S4
-	VST1.P [V5.S4], 16(R0)
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V3.S4, V3.S4
+	VST1.P [V3.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1312,58 +1437,68 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfe7 // fmul v7.4s, v31.4s, v0.4s
-	VORR V7.B16, V7.B16, V6.B16
-	VFMLS V0.S4, V31.S4, V6.S4
-	VAND V30.B16, V7.B16, V0.B16
-	VEOR V0.B16, V6.B16, V6.B16
-	VORR V30.B16, V7.B16, V0.B16
-	VDUP V29.S[0], V5.S4
-	WORD $0x4fbd1005 // fmla v5.4s, v0.4s, v29.s[1]
+	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V31.S4, V5.S4
+	VAND V30.B16, V6.B16, V0.B16
+	VEOR V0.B16, V5.B16, V5.B16
+	VORR V30.B16, V6.B16, V0.B16
+	VDUP V29.S[0], V4.S4
+	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
+	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	VAND V25.B16, V4.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
 
-	// s = 2^n
-	VSHL $23, V5.S4, V4.S4
-	WORD $0x4ebcd4a5 // fsub v5.4s, v5.4s, v28.4s
-	WORD $0x4f9d58a0 // fmls v0.4s, v5.4s, v29.s[2]
-	WORD $0x4fbd58a6 // fmls v6.4s, v5.4s, v29.s[3]
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	VDUP V27.S[0], V6.S4
-	WORD $0x4fbb1006 // fmla v6.4s, v0.4s, v27.s[1]
-	VDUP V27.S[2], V5.S4
-	VFMLA V0.S4, V6.S4, V5.S4
-	VDUP V27.S[3], V6.S4
-	VFMLA V0.S4, V5.S4, V6.S4
-	VDUP V26.S[0], V5.S4
-	VFMLA V0.S4, V6.S4, V5.S4
-	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
-	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V25.B16, V4.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
+	VSHL $20, V4.S4, V4.S4
+	VADD V4.S4, V5.S4, V5.S4
+	VDUP V21.S[0], V4.S4
+	WORD $0x4fb51004 // fmla v4.4s, v0.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
+	VFMLA V0.S4, V4.S4, V3.S4
+	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V0.S4, V0.S4
-	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
+	VFMLA V3.S4, V0.S4, V0.S4
+	WORD $0x4e20d4a5 // fadd v5.4s, v5.4s, v0.4s
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V7.B16, V0.B16
-	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
-	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
-	WORD $0x4e38d404 // fadd v4.4s, v0.4s, v24.4s
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	VORR V30.B16, V6.B16, V0.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
+	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
+	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V7.B16, V7.B16, V5.B16
-	VBSL V24.B16, V0.B16, V5.B16
-	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+	VORR V6.B16, V6.B16, V3.B16
+	VBSL V19.B16, V0.B16, V3.B16
+	WORD $0x6e25fc63 // fdiv v3.4s, v3.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
-	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
-	WORD $0x4ea5d704 // fsub v4.4s, v24.4s, v5.4s
-	VBSL V5.B16, V4.B16, V7.B16
+	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	WORD $0x4ea3d665 // fsub v5.4s, v19.4s, v3.4s
+	VBSL V3.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
-	VFMLS V0.S4, V5.S4, V5.S4
-	FMOVS.P F5, 4(R0)
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V3.S4, V3.S4
+	FMOVS.P F3, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

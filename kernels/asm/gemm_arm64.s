@@ -523,30 +523,62 @@ fsigmoid:
 	// Constants.
 	MOVW $0x80000000, R16
 	VDUP R16, V31.S4
-	MOVW $0x4b40007f, R16
+	MOVW $0x4b400000, R16
 	VMOV R16, V30.S[0]
-	MOVW $0x3fb8aa3b, R16
+	MOVW $0x4138aa3b, R16
 	VMOV R16, V30.S[1]
-	MOVW $0x4b40007f, R16
+	MOVW $0x4b400000, R16
 	VDUP R16, V29.S4
-	MOVW $0x3f317200, R16
+	MOVW $0x3db17000, R16
 	VMOV R16, V30.S[2]
-	MOVW $0x35bfbe8e, R16
+	MOVW $0x3685fdf4, R16
 	VMOV R16, V30.S[3]
-	MOVW $0x3c091cf1, R16
-	VMOV R16, V28.S[0]
-	MOVW $0x3ab5121a, R16
-	VMOV R16, V28.S[1]
-	MOVW $0x3d2aac79, R16
-	VMOV R16, V28.S[2]
-	MOVW $0x3e2aaa49, R16
-	VMOV R16, V28.S[3]
-	MOVW $0x3efffffe, R16
+	MOVW $0x00000000, R16
 	VMOV R16, V27.S[0]
-	MOVW $0xc2aeac50, R16
+	MOVW $0xb24e0611, R16
+	VMOV R16, V27.S[1]
+	MOVW $0x33092801, R16
+	VMOV R16, V27.S[2]
+	MOVW $0xb3051aa9, R16
+	VMOV R16, V27.S[3]
+	MOVW $0x329302ae, R16
+	VMOV R16, V28.S[0]
+	MOVW $0x31b3d0e5, R16
+	VMOV R16, V28.S[1]
+	MOVW $0xb27ce182, R16
+	VMOV R16, V28.S[2]
+	MOVW $0xb1d290be, R16
+	VMOV R16, V28.S[3]
+	MOVW $0x00000007, R16
 	VDUP R16, V26.S4
-	MOVW $0x3f800000, R16
+	MOVW $0x03020100, R16
 	VDUP R16, V25.S4
+	MOVW $0x3f800000, R16
+	VMOV R16, V23.S[0]
+	MOVW $0x3f7b95c2, R16
+	VMOV R16, V23.S[1]
+	MOVW $0x3f7837f0, R16
+	VMOV R16, V23.S[2]
+	MOVW $0x3f75fed7, R16
+	VMOV R16, V23.S[3]
+	MOVW $0x3f7504f3, R16
+	VMOV R16, V24.S[0]
+	MOVW $0x3f75672a, R16
+	VMOV R16, V24.S[1]
+	MOVW $0x3f7744fd, R16
+	VMOV R16, V24.S[2]
+	MOVW $0x3f7ac0c7, R16
+	VMOV R16, V24.S[3]
+	MOVW $0x3e2aae3b, R16
+	VMOV R16, V22.S[0]
+	MOVW $0x3d2aa420, R16
+	VMOV R16, V22.S[1]
+	MOVW $0x3f000000, R16
+	VMOV R16, V22.S[2]
+	MOVW $0xc2aeac50, R16
+	VDUP R16, V21.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V20.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
@@ -562,41 +594,71 @@ fsigmoidrow:
 	WORD $0x4fbe1189 // fmla v9.4s, v12.4s, v30.s[1]
 	WORD $0x4fbe11aa // fmla v10.4s, v13.4s, v30.s[1]
 	WORD $0x4fbe11cb // fmla v11.4s, v14.4s, v30.s[1]
+	WORD $0x4ebdd526 // fsub v6.4s, v9.4s, v29.4s
+	WORD $0x4ebdd547 // fsub v7.4s, v10.4s, v29.4s
+	WORD $0x4ebdd568 // fsub v8.4s, v11.4s, v29.4s
+	WORD $0x4f9e58cc // fmls v12.4s, v6.4s, v30.s[2]
+	WORD $0x4f9e58ed // fmls v13.4s, v7.4s, v30.s[2]
+	WORD $0x4f9e590e // fmls v14.4s, v8.4s, v30.s[2]
+	WORD $0x4fbe58cc // fmls v12.4s, v6.4s, v30.s[3]
+	WORD $0x4fbe58ed // fmls v13.4s, v7.4s, v30.s[3]
+	WORD $0x4fbe590e // fmls v14.4s, v8.4s, v30.s[3]
+	VAND V26.B16, V9.B16, V6.B16
+	VAND V26.B16, V10.B16, V7.B16
+	VAND V26.B16, V11.B16, V8.B16
+	VSHL $2, V6.S4, V6.S4
+	VSHL $2, V7.S4, V7.S4
+	VSHL $2, V8.S4, V8.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $8, V7.S4, V7.S4
+	VSLI $8, V8.S4, V8.S4
+	VSLI $16, V6.S4, V6.S4
+	VSLI $16, V7.S4, V7.S4
+	VSLI $16, V8.S4, V8.S4
+	VORR V25.B16, V6.B16, V6.B16
+	VORR V25.B16, V7.B16, V7.B16
+	VORR V25.B16, V8.B16, V8.B16
+	VTBL V6.B16, [V27.B16, V28.B16], V6.B16
+	VTBL V7.B16, [V27.B16, V28.B16], V7.B16
+	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
+	WORD $0x4e26d58c // fadd v12.4s, v12.4s, v6.4s
+	WORD $0x4e27d5ad // fadd v13.4s, v13.4s, v7.4s
+	WORD $0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
 
-	// s = 2^n
-	VSHL $23, V9.S4, V6.S4
-	VSHL $23, V10.S4, V7.S4
-	VSHL $23, V11.S4, V8.S4
-	WORD $0x4ebdd529 // fsub v9.4s, v9.4s, v29.4s
-	WORD $0x4ebdd54a // fsub v10.4s, v10.4s, v29.4s
-	WORD $0x4ebdd56b // fsub v11.4s, v11.4s, v29.4s
-	WORD $0x4f9e592c // fmls v12.4s, v9.4s, v30.s[2]
-	WORD $0x4f9e594d // fmls v13.4s, v10.4s, v30.s[2]
-	WORD $0x4f9e596e // fmls v14.4s, v11.4s, v30.s[2]
-	WORD $0x4fbe592c // fmls v12.4s, v9.4s, v30.s[3]
-	WORD $0x4fbe594d // fmls v13.4s, v10.4s, v30.s[3]
-	WORD $0x4fbe596e // fmls v14.4s, v11.4s, v30.s[3]
-	VDUP V28.S[0], V9.S4
-	VDUP V28.S[0], V10.S4
-	VDUP V28.S[0], V11.S4
-	WORD $0x4fbc1189 // fmla v9.4s, v12.4s, v28.s[1]
-	WORD $0x4fbc11aa // fmla v10.4s, v13.4s, v28.s[1]
-	WORD $0x4fbc11cb // fmla v11.4s, v14.4s, v28.s[1]
-	VDUP V28.S[2], V3.S4
-	VDUP V28.S[2], V4.S4
-	VDUP V28.S[2], V5.S4
-	VFMLA V12.S4, V9.S4, V3.S4
-	VFMLA V13.S4, V10.S4, V4.S4
-	VFMLA V14.S4, V11.S4, V5.S4
-	VDUP V28.S[3], V9.S4
-	VDUP V28.S[3], V10.S4
-	VDUP V28.S[3], V11.S4
-	VFMLA V12.S4, V3.S4, V9.S4
-	VFMLA V13.S4, V4.S4, V10.S4
-	VFMLA V14.S4, V5.S4, V11.S4
-	VDUP V27.S[0], V3.S4
-	VDUP V27.S[0], V4.S4
-	VDUP V27.S[0], V5.S4
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V26.B16, V9.B16, V6.B16
+	VAND V26.B16, V10.B16, V7.B16
+	VAND V26.B16, V11.B16, V8.B16
+	VSHL $2, V6.S4, V6.S4
+	VSHL $2, V7.S4, V7.S4
+	VSHL $2, V8.S4, V8.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $8, V7.S4, V7.S4
+	VSLI $8, V8.S4, V8.S4
+	VSLI $16, V6.S4, V6.S4
+	VSLI $16, V7.S4, V7.S4
+	VSLI $16, V8.S4, V8.S4
+	VORR V25.B16, V6.B16, V6.B16
+	VORR V25.B16, V7.B16, V7.B16
+	VORR V25.B16, V8.B16, V8.B16
+	VTBL V6.B16, [V23.B16, V24.B16], V6.B16
+	VTBL V7.B16, [V23.B16, V24.B16], V7.B16
+	VTBL V8.B16, [V23.B16, V24.B16], V8.B16
+	VSHL $20, V9.S4, V9.S4
+	VSHL $20, V10.S4, V10.S4
+	VSHL $20, V11.S4, V11.S4
+	VADD V9.S4, V6.S4, V6.S4
+	VADD V10.S4, V7.S4, V7.S4
+	VADD V11.S4, V8.S4, V8.S4
+	VDUP V22.S[0], V9.S4
+	VDUP V22.S[0], V10.S4
+	VDUP V22.S[0], V11.S4
+	WORD $0x4fb61189 // fmla v9.4s, v12.4s, v22.s[1]
+	WORD $0x4fb611aa // fmla v10.4s, v13.4s, v22.s[1]
+	WORD $0x4fb611cb // fmla v11.4s, v14.4s, v22.s[1]
+	VDUP V22.S[2], V3.S4
+	VDUP V22.S[2], V4.S4
+	VDUP V22.S[2], V5.S4
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
@@ -619,15 +681,15 @@ fsigmoidrow:
 	VORR V31.B16, V0.B16, V12.B16
 	VORR V31.B16, V1.B16, V13.B16
 	VORR V31.B16, V2.B16, V14.B16
-	WORD $0x6eace74c // fcmgt v12.4s, v26.4s, v12.4s
-	WORD $0x6eade74d // fcmgt v13.4s, v26.4s, v13.4s
-	WORD $0x6eaee74e // fcmgt v14.4s, v26.4s, v14.4s
+	WORD $0x6eace6ac // fcmgt v12.4s, v21.4s, v12.4s
+	WORD $0x6eade6ad // fcmgt v13.4s, v21.4s, v13.4s
+	WORD $0x6eaee6ae // fcmgt v14.4s, v21.4s, v14.4s
 	WORD $0x4e6c1ccc // bic v12.16b, v6.16b, v12.16b
 	WORD $0x4e6d1ced // bic v13.16b, v7.16b, v13.16b
 	WORD $0x4e6e1d0e // bic v14.16b, v8.16b, v14.16b
-	WORD $0x4e39d586 // fadd v6.4s, v12.4s, v25.4s
-	WORD $0x4e39d5a7 // fadd v7.4s, v13.4s, v25.4s
-	WORD $0x4e39d5c8 // fadd v8.4s, v14.4s, v25.4s
+	WORD $0x4e34d586 // fadd v6.4s, v12.4s, v20.4s
+	WORD $0x4e34d5a7 // fadd v7.4s, v13.4s, v20.4s
+	WORD $0x4e34d5c8 // fadd v8.4s, v14.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
@@ -636,23 +698,23 @@ fsigmoidrow:
 	VORR V0.B16, V0.B16, V3.B16
 	VORR V1.B16, V1.B16, V4.B16
 	VORR V2.B16, V2.B16, V5.B16
-	VBSL V25.B16, V12.B16, V3.B16
-	VBSL V25.B16, V13.B16, V4.B16
-	VBSL V25.B16, V14.B16, V5.B16
+	VBSL V20.B16, V12.B16, V3.B16
+	VBSL V20.B16, V13.B16, V4.B16
+	VBSL V20.B16, V14.B16, V5.B16
 	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
 	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
 	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb9d4c6 // fsub v6.4s, v6.4s, v25.4s
-	WORD $0x4eb9d4e7 // fsub v7.4s, v7.4s, v25.4s
-	WORD $0x4eb9d508 // fsub v8.4s, v8.4s, v25.4s
+	WORD $0x4eb4d4c6 // fsub v6.4s, v6.4s, v20.4s
+	WORD $0x4eb4d4e7 // fsub v7.4s, v7.4s, v20.4s
+	WORD $0x4eb4d508 // fsub v8.4s, v8.4s, v20.4s
 	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
 	WORD $0x4ea7d5ad // fsub v13.4s, v13.4s, v7.4s
 	WORD $0x4ea8d5ce // fsub v14.4s, v14.4s, v8.4s
-	WORD $0x4ea3d726 // fsub v6.4s, v25.4s, v3.4s
-	WORD $0x4ea4d727 // fsub v7.4s, v25.4s, v4.4s
-	WORD $0x4ea5d728 // fsub v8.4s, v25.4s, v5.4s
+	WORD $0x4ea3d686 // fsub v6.4s, v20.4s, v3.4s
+	WORD $0x4ea4d687 // fsub v7.4s, v20.4s, v4.4s
+	WORD $0x4ea5d688 // fsub v8.4s, v20.4s, v5.4s
 	VBSL V3.B16, V6.B16, V0.B16
 	VBSL V4.B16, V7.B16, V1.B16
 	VBSL V5.B16, V8.B16, V2.B16
@@ -879,30 +941,62 @@ fscaledsigmoid:
 	// Constants.
 	MOVW $0x80000000, R16
 	VDUP R16, V30.S4
-	MOVW $0x4b40007f, R16
+	MOVW $0x4b400000, R16
 	VMOV R16, V29.S[0]
-	MOVW $0x3fb8aa3b, R16
+	MOVW $0x4138aa3b, R16
 	VMOV R16, V29.S[1]
-	MOVW $0x4b40007f, R16
+	MOVW $0x4b400000, R16
 	VDUP R16, V28.S4
-	MOVW $0x3f317200, R16
+	MOVW $0x3db17000, R16
 	VMOV R16, V29.S[2]
-	MOVW $0x35bfbe8e, R16
+	MOVW $0x3685fdf4, R16
 	VMOV R16, V29.S[3]
-	MOVW $0x3c091cf1, R16
-	VMOV R16, V27.S[0]
-	MOVW $0x3ab5121a, R16
-	VMOV R16, V27.S[1]
-	MOVW $0x3d2aac79, R16
-	VMOV R16, V27.S[2]
-	MOVW $0x3e2aaa49, R16
-	VMOV R16, V27.S[3]
-	MOVW $0x3efffffe, R16
+	MOVW $0x00000000, R16
 	VMOV R16, V26.S[0]
-	MOVW $0xc2aeac50, R16
+	MOVW $0xb24e0611, R16
+	VMOV R16, V26.S[1]
+	MOVW $0x33092801, R16
+	VMOV R16, V26.S[2]
+	MOVW $0xb3051aa9, R16
+	VMOV R16, V26.S[3]
+	MOVW $0x329302ae, R16
+	VMOV R16, V27.S[0]
+	MOVW $0x31b3d0e5, R16
+	VMOV R16, V27.S[1]
+	MOVW $0xb27ce182, R16
+	VMOV R16, V27.S[2]
+	MOVW $0xb1d290be, R16
+	VMOV R16, V27.S[3]
+	MOVW $0x00000007, R16
 	VDUP R16, V25.S4
-	MOVW $0x3f800000, R16
+	MOVW $0x03020100, R16
 	VDUP R16, V24.S4
+	MOVW $0x3f800000, R16
+	VMOV R16, V22.S[0]
+	MOVW $0x3f7b95c2, R16
+	VMOV R16, V22.S[1]
+	MOVW $0x3f7837f0, R16
+	VMOV R16, V22.S[2]
+	MOVW $0x3f75fed7, R16
+	VMOV R16, V22.S[3]
+	MOVW $0x3f7504f3, R16
+	VMOV R16, V23.S[0]
+	MOVW $0x3f75672a, R16
+	VMOV R16, V23.S[1]
+	MOVW $0x3f7744fd, R16
+	VMOV R16, V23.S[2]
+	MOVW $0x3f7ac0c7, R16
+	VMOV R16, V23.S[3]
+	MOVW $0x3e2aae3b, R16
+	VMOV R16, V21.S[0]
+	MOVW $0x3d2aa420, R16
+	VMOV R16, V21.S[1]
+	MOVW $0x3f000000, R16
+	VMOV R16, V21.S[2]
+	MOVW $0xc2aeac50, R16
+	VDUP R16, V20.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V19.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
@@ -934,112 +1028,142 @@ fscaledsigmoidrow:
 	WORD $0x4fbd1006 // fmla v6.4s, v0.4s, v29.s[1]
 	WORD $0x4fbd1027 // fmla v7.4s, v1.4s, v29.s[1]
 	WORD $0x4fbd1048 // fmla v8.4s, v2.4s, v29.s[1]
-
-	// s = 2^n
-	VSHL $23, V6.S4, V3.S4
-	VSHL $23, V7.S4, V4.S4
-	VSHL $23, V8.S4, V5.S4
-	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
-	WORD $0x4ebcd4e7 // fsub v7.4s, v7.4s, v28.4s
-	WORD $0x4ebcd508 // fsub v8.4s, v8.4s, v28.4s
-	WORD $0x4f9d58c0 // fmls v0.4s, v6.4s, v29.s[2]
-	WORD $0x4f9d58e1 // fmls v1.4s, v7.4s, v29.s[2]
-	WORD $0x4f9d5902 // fmls v2.4s, v8.4s, v29.s[2]
-	WORD $0x4fbd58c9 // fmls v9.4s, v6.4s, v29.s[3]
-	WORD $0x4fbd58ea // fmls v10.4s, v7.4s, v29.s[3]
-	WORD $0x4fbd590b // fmls v11.4s, v8.4s, v29.s[3]
+	WORD $0x4ebcd4c3 // fsub v3.4s, v6.4s, v28.4s
+	WORD $0x4ebcd4e4 // fsub v4.4s, v7.4s, v28.4s
+	WORD $0x4ebcd505 // fsub v5.4s, v8.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4f9d5881 // fmls v1.4s, v4.4s, v29.s[2]
+	WORD $0x4f9d58a2 // fmls v2.4s, v5.4s, v29.s[2]
+	WORD $0x4fbd5869 // fmls v9.4s, v3.4s, v29.s[3]
+	WORD $0x4fbd588a // fmls v10.4s, v4.4s, v29.s[3]
+	WORD $0x4fbd58ab // fmls v11.4s, v5.4s, v29.s[3]
 	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
 	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
 	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
-	VDUP V27.S[0], V9.S4
-	VDUP V27.S[0], V10.S4
-	VDUP V27.S[0], V11.S4
-	WORD $0x4fbb1009 // fmla v9.4s, v0.4s, v27.s[1]
-	WORD $0x4fbb102a // fmla v10.4s, v1.4s, v27.s[1]
-	WORD $0x4fbb104b // fmla v11.4s, v2.4s, v27.s[1]
-	VDUP V27.S[2], V6.S4
-	VDUP V27.S[2], V7.S4
-	VDUP V27.S[2], V8.S4
-	VFMLA V0.S4, V9.S4, V6.S4
-	VFMLA V1.S4, V10.S4, V7.S4
-	VFMLA V2.S4, V11.S4, V8.S4
-	VDUP V27.S[3], V9.S4
-	VDUP V27.S[3], V10.S4
-	VDUP V27.S[3], V11.S4
-	VFMLA V0.S4, V6.S4, V9.S4
-	VFMLA V1.S4, V7.S4, V10.S4
-	VFMLA V2.S4, V8.S4, V11.S4
-	VDUP V26.S[0], V6.S4
-	VDUP V26.S[0], V7.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V0.S4, V9.S4, V6.S4
-	VFMLA V1.S4, V10.S4, V7.S4
-	VFMLA V2.S4, V11.S4, V8.S4
-	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
-	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
-	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
-	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
-	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
+	VAND V25.B16, V6.B16, V9.B16
+	VAND V25.B16, V7.B16, V10.B16
+	VAND V25.B16, V8.B16, V11.B16
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V24.B16, V9.B16, V9.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
+	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
+	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
+	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V25.B16, V6.B16, V9.B16
+	VAND V25.B16, V7.B16, V10.B16
+	VAND V25.B16, V8.B16, V11.B16
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V24.B16, V9.B16, V9.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
+	VTBL V9.B16, [V22.B16, V23.B16], V9.B16
+	VTBL V10.B16, [V22.B16, V23.B16], V10.B16
+	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
+	VSHL $20, V6.S4, V6.S4
+	VSHL $20, V7.S4, V7.S4
+	VSHL $20, V8.S4, V8.S4
+	VADD V6.S4, V9.S4, V9.S4
+	VADD V7.S4, V10.S4, V10.S4
+	VADD V8.S4, V11.S4, V11.S4
+	VDUP V21.S[0], V6.S4
+	VDUP V21.S[0], V7.S4
+	VDUP V21.S[0], V8.S4
+	WORD $0x4fb51006 // fmla v6.4s, v0.4s, v21.s[1]
+	WORD $0x4fb51027 // fmla v7.4s, v1.4s, v21.s[1]
+	WORD $0x4fb51048 // fmla v8.4s, v2.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
+	VDUP V21.S[2], V4.S4
+	VDUP V21.S[2], V5.S4
+	VFMLA V0.S4, V6.S4, V3.S4
+	VFMLA V1.S4, V7.S4, V4.S4
+	VFMLA V2.S4, V8.S4, V5.S4
+	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
+	WORD $0x6e24dc24 // fmul v4.4s, v1.4s, v4.4s
+	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
+	WORD $0x6e29dc00 // fmul v0.4s, v0.4s, v9.4s
+	WORD $0x6e2adc21 // fmul v1.4s, v1.4s, v10.4s
+	WORD $0x6e2bdc42 // fmul v2.4s, v2.4s, v11.4s
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V6.S4, V0.S4, V0.S4
-	VFMLA V7.S4, V1.S4, V1.S4
-	VFMLA V8.S4, V2.S4, V2.S4
-	WORD $0x4e20d463 // fadd v3.4s, v3.4s, v0.4s
-	WORD $0x4e21d484 // fadd v4.4s, v4.4s, v1.4s
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V3.S4, V0.S4, V0.S4
+	VFMLA V4.S4, V1.S4, V1.S4
+	VFMLA V5.S4, V2.S4, V2.S4
+	WORD $0x4e20d529 // fadd v9.4s, v9.4s, v0.4s
+	WORD $0x4e21d54a // fadd v10.4s, v10.4s, v1.4s
+	WORD $0x4e22d56b // fadd v11.4s, v11.4s, v2.4s
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORR V30.B16, V12.B16, V0.B16
 	VORR V30.B16, V13.B16, V1.B16
 	VORR V30.B16, V14.B16, V2.B16
-	WORD $0x6ea0e720 // fcmgt v0.4s, v25.4s, v0.4s
-	WORD $0x6ea1e721 // fcmgt v1.4s, v25.4s, v1.4s
-	WORD $0x6ea2e722 // fcmgt v2.4s, v25.4s, v2.4s
-	WORD $0x4e601c60 // bic v0.16b, v3.16b, v0.16b
-	WORD $0x4e611c81 // bic v1.16b, v4.16b, v1.16b
-	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
-	WORD $0x4e38d403 // fadd v3.4s, v0.4s, v24.4s
-	WORD $0x4e38d424 // fadd v4.4s, v1.4s, v24.4s
-	WORD $0x4e38d445 // fadd v5.4s, v2.4s, v24.4s
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
+	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
+	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
+	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
+	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
+	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
+	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
+	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
 	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
 	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
 	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V12.B16, V12.B16, V6.B16
-	VORR V13.B16, V13.B16, V7.B16
-	VORR V14.B16, V14.B16, V8.B16
-	VBSL V24.B16, V0.B16, V6.B16
-	VBSL V24.B16, V1.B16, V7.B16
-	VBSL V24.B16, V2.B16, V8.B16
-	WORD $0x6e23fcc6 // fdiv v6.4s, v6.4s, v3.4s
-	WORD $0x6e24fce7 // fdiv v7.4s, v7.4s, v4.4s
-	WORD $0x6e25fd08 // fdiv v8.4s, v8.4s, v5.4s
+	VORR V12.B16, V12.B16, V3.B16
+	VORR V13.B16, V13.B16, V4.B16
+	VORR V14.B16, V14.B16, V5.B16
+	VBSL V19.B16, V0.B16, V3.B16
+	VBSL V19.B16, V1.B16, V4.B16
+	VBSL V19.B16, V2.B16, V5.B16
+	WORD $0x6e29fc63 // fdiv v3.4s, v3.4s, v9.4s
+	WORD $0x6e2afc84 // fdiv v4.4s, v4.4s, v10.4s
+	WORD $0x6e2bfca5 // fdiv v5.4s, v5.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb8d463 // fsub v3.4s, v3.4s, v24.4s
-	WORD $0x4eb8d484 // fsub v4.4s, v4.4s, v24.4s
-	WORD $0x4eb8d4a5 // fsub v5.4s, v5.4s, v24.4s
-	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
-	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
-	WORD $0x4ea5d442 // fsub v2.4s, v2.4s, v5.4s
-	WORD $0x4ea6d703 // fsub v3.4s, v24.4s, v6.4s
-	WORD $0x4ea7d704 // fsub v4.4s, v24.4s, v7.4s
-	WORD $0x4ea8d705 // fsub v5.4s, v24.4s, v8.4s
-	VBSL V6.B16, V3.B16, V12.B16
-	VBSL V7.B16, V4.B16, V13.B16
-	VBSL V8.B16, V5.B16, V14.B16
+	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
+	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
+	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
+	WORD $0x4ea3d669 // fsub v9.4s, v19.4s, v3.4s
+	WORD $0x4ea4d66a // fsub v10.4s, v19.4s, v4.4s
+	WORD $0x4ea5d66b // fsub v11.4s, v19.4s, v5.4s
+	VBSL V3.B16, V9.B16, V12.B16
+	VBSL V4.B16, V10.B16, V13.B16
+	VBSL V5.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
 	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
 	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
 	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
-	VFMLS V0.S4, V6.S4, V6.S4
-	VFMLS V1.S4, V7.S4, V7.S4
-	VFMLS V2.S4, V8.S4, V8.S4
-	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
+	VFMLS V0.S4, V3.S4, V3.S4
+	VFMLS V1.S4, V4.S4, V4.S4
+	VFMLS V2.S4, V5.S4, V5.S4
+	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledsigmoidrow
