@@ -214,8 +214,8 @@ func eluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v6 := fma32(v3, v4, v5)
 	// s = 2^n
 	v7 := fromBits(bits(v6) << 23)
+	// t = z - n·ln2
 	v8 := float32(v6 - v5)
-	// t = z - n·ln2 (+ lo)
 	v9 := math.Float32frombits(0x3f317218) // 0.6931472
 	v10 := fma32(-v8, v9, v3)
 	// q(t), (e^t - 1 - t)/t²
@@ -290,11 +290,11 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		v7_1 := fromBits(bits(v6_1) << 23)
 		v7_2 := fromBits(bits(v6_2) << 23)
 		v7_3 := fromBits(bits(v6_3) << 23)
+		// t = z - n·ln2
 		v8_0 := float32(v6_0 - v5)
 		v8_1 := float32(v6_1 - v5)
 		v8_2 := float32(v6_2 - v5)
 		v8_3 := float32(v6_3 - v5)
-		// t = z - n·ln2 (+ lo)
 		v9 := math.Float32frombits(0x3f317218) // 0.6931472
 		s10_0 := float64(-v8_0)*float64(v9) + float64(v3_0)
 		v10_0 := float32(s10_0)
@@ -1759,6 +1759,12 @@ func scaledsigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 	}
 }
 
+// scaledtanhForwardTable0 is table 0 of scaledtanhForward.
+var scaledtanhForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
+
+// scaledtanhForwardTable1 is table 1 of scaledtanhForward.
+var scaledtanhForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+
 // scaledtanhForwardLane is scaledtanhForward on one lane.
 func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := p[0]                             // gain
@@ -1793,8 +1799,8 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v27 := fromBits(bits(v7) | bits(v6))
 	v28 := math.Float32frombits(0xc1200000) // -10
 	v29 := pick(v27 > v28, v27, v28)
-	v30 := math.Float32frombits(0x4038aa3b) // 2.88539
-	v31 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+	v30 := math.Float32frombits(0x41b8aa3b) // 23.08312
+	v31 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v32 := fma32(v29, v30, v31)
 	v33 := float32(v8 + v8)
 	v34 := fromBits(bits(v7) & bits(v6))
@@ -1802,29 +1808,28 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v36 := lanemask(v27 < v28)
 	v37 := math.Float32frombits(0x00000000) // 0
 	v38 := fromBits(bits(v37)&v36 | bits(v35)&^v36)
-	v39 := float32(v29 + v29)
-	// s = 2^n
-	v40 := fromBits(bits(v32) << 23)
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	v39 := fromBits(scaledtanhForwardTable0[bits(v32)%8])
+	v40 := float32(v38 + v39)
 	v41 := float32(v32 - v31)
-	// t = z - n·ln2 (+ lo)
-	v42 := math.Float32frombits(0x3f317218) // 0.6931472
-	v43 := fma32(-v41, v42, v39)
-	v44 := float32(v43 + v38)
+	v42 := math.Float32frombits(0x3db17218) // 0.0866434
+	v43 := float32(v29 + v29)
+	v44 := fma32(-v41, v42, v43)
+	v45 := float32(v44 + v40)
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	v46 := fromBits(scaledtanhForwardTable1[bits(v32)%8])
+	v47 := fromBits(bits(v32) << 20)
+	v48 := fromBits(bits(v46) + bits(v47))
 	// q(t), (e^t - 1 - t)/t²
-	v45 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-	v46 := math.Float32frombits(0x3c091cf1) // 0.008368717
-	v47 := fma32(v45, v44, v46)
-	v48 := math.Float32frombits(0x3d2aac79) // 0.04166839
-	v49 := fma32(v47, v44, v48)
-	v50 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-	v51 := fma32(v49, v44, v50)
-	v52 := math.Float32frombits(0x3efffffe) // 0.49999994
-	v53 := fma32(v51, v44, v52)
-	v54 := float32(v44 * v53)
-	v55 := float32(v44 * v40)
-	// m = s·(e^t - 1) = ts + ts·(t·q)
+	v49 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v50 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v51 := fma32(v49, v45, v50)
+	v52 := math.Float32frombits(0x3f000000) // 0.5
+	v53 := fma32(v51, v45, v52)
+	v54 := float32(v45 * v53)
+	v55 := float32(v45 * v48)
 	v56 := fma32(v55, v54, v55)
-	v57 := float32(v40 + v56)
+	v57 := float32(v48 + v56)
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	v58 := float32(v57 + v5)
 	v59 := float32(v57 / v58)
@@ -1846,7 +1851,7 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 }
 
 // scaledtanhForward computes dst[i] = scaledtanh(x[i]).
-// It evaluates the program ScaledTanh, algorithm p11_rr1_p6_div of internal/desc.
+// It evaluates the program ScaledTanh, algorithm p11_rr1_lut8_p4_div of internal/desc.
 func scaledtanhForward(dst, x []float32, p *[4]float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -2068,8 +2073,8 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v29_1 := pick(v27_1 > v28, v27_1, v28)
 		v29_2 := pick(v27_2 > v28, v27_2, v28)
 		v29_3 := pick(v27_3 > v28, v27_3, v28)
-		v30 := math.Float32frombits(0x4038aa3b) // 2.88539
-		v31 := math.Float32frombits(0x4b40007f) // 1.2583039e+07
+		v30 := math.Float32frombits(0x41b8aa3b) // 23.08312
+		v31 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 		s32_0 := float64(v29_0)*float64(v30) + float64(v31)
 		v32_0 := float32(s32_0)
 		if roundsTwice(s32_0) {
@@ -2111,140 +2116,113 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v38_1 := fromBits(bits(v37)&v36_1 | bits(v35_1)&^v36_1)
 		v38_2 := fromBits(bits(v37)&v36_2 | bits(v35_2)&^v36_2)
 		v38_3 := fromBits(bits(v37)&v36_3 | bits(v35_3)&^v36_3)
-		v39_0 := float32(v29_0 + v29_0)
-		v39_1 := float32(v29_1 + v29_1)
-		v39_2 := float32(v29_2 + v29_2)
-		v39_3 := float32(v29_3 + v29_3)
-		// s = 2^n
-		v40_0 := fromBits(bits(v32_0) << 23)
-		v40_1 := fromBits(bits(v32_1) << 23)
-		v40_2 := fromBits(bits(v32_2) << 23)
-		v40_3 := fromBits(bits(v32_3) << 23)
+		// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+		v39_0 := fromBits(scaledtanhForwardTable0[bits(v32_0)%8])
+		v39_1 := fromBits(scaledtanhForwardTable0[bits(v32_1)%8])
+		v39_2 := fromBits(scaledtanhForwardTable0[bits(v32_2)%8])
+		v39_3 := fromBits(scaledtanhForwardTable0[bits(v32_3)%8])
+		v40_0 := float32(v38_0 + v39_0)
+		v40_1 := float32(v38_1 + v39_1)
+		v40_2 := float32(v38_2 + v39_2)
+		v40_3 := float32(v38_3 + v39_3)
 		v41_0 := float32(v32_0 - v31)
 		v41_1 := float32(v32_1 - v31)
 		v41_2 := float32(v32_2 - v31)
 		v41_3 := float32(v32_3 - v31)
-		// t = z - n·ln2 (+ lo)
-		v42 := math.Float32frombits(0x3f317218) // 0.6931472
-		s43_0 := float64(-v41_0)*float64(v42) + float64(v39_0)
-		v43_0 := float32(s43_0)
-		if roundsTwice(s43_0) {
-			v43_0 = fma32(-v41_0, v42, v39_0)
+		v42 := math.Float32frombits(0x3db17218) // 0.0866434
+		v43_0 := float32(v29_0 + v29_0)
+		v43_1 := float32(v29_1 + v29_1)
+		v43_2 := float32(v29_2 + v29_2)
+		v43_3 := float32(v29_3 + v29_3)
+		s44_0 := float64(-v41_0)*float64(v42) + float64(v43_0)
+		v44_0 := float32(s44_0)
+		if roundsTwice(s44_0) {
+			v44_0 = fma32(-v41_0, v42, v43_0)
 		}
-		s43_1 := float64(-v41_1)*float64(v42) + float64(v39_1)
-		v43_1 := float32(s43_1)
-		if roundsTwice(s43_1) {
-			v43_1 = fma32(-v41_1, v42, v39_1)
+		s44_1 := float64(-v41_1)*float64(v42) + float64(v43_1)
+		v44_1 := float32(s44_1)
+		if roundsTwice(s44_1) {
+			v44_1 = fma32(-v41_1, v42, v43_1)
 		}
-		s43_2 := float64(-v41_2)*float64(v42) + float64(v39_2)
-		v43_2 := float32(s43_2)
-		if roundsTwice(s43_2) {
-			v43_2 = fma32(-v41_2, v42, v39_2)
+		s44_2 := float64(-v41_2)*float64(v42) + float64(v43_2)
+		v44_2 := float32(s44_2)
+		if roundsTwice(s44_2) {
+			v44_2 = fma32(-v41_2, v42, v43_2)
 		}
-		s43_3 := float64(-v41_3)*float64(v42) + float64(v39_3)
-		v43_3 := float32(s43_3)
-		if roundsTwice(s43_3) {
-			v43_3 = fma32(-v41_3, v42, v39_3)
+		s44_3 := float64(-v41_3)*float64(v42) + float64(v43_3)
+		v44_3 := float32(s44_3)
+		if roundsTwice(s44_3) {
+			v44_3 = fma32(-v41_3, v42, v43_3)
 		}
-		v44_0 := float32(v43_0 + v38_0)
-		v44_1 := float32(v43_1 + v38_1)
-		v44_2 := float32(v43_2 + v38_2)
-		v44_3 := float32(v43_3 + v38_3)
+		v45_0 := float32(v44_0 + v40_0)
+		v45_1 := float32(v44_1 + v40_1)
+		v45_2 := float32(v44_2 + v40_2)
+		v45_3 := float32(v44_3 + v40_3)
+		// s = 2^(j/8)·2^n: the table's word plus k << 20
+		v46_0 := fromBits(scaledtanhForwardTable1[bits(v32_0)%8])
+		v46_1 := fromBits(scaledtanhForwardTable1[bits(v32_1)%8])
+		v46_2 := fromBits(scaledtanhForwardTable1[bits(v32_2)%8])
+		v46_3 := fromBits(scaledtanhForwardTable1[bits(v32_3)%8])
+		v47_0 := fromBits(bits(v32_0) << 20)
+		v47_1 := fromBits(bits(v32_1) << 20)
+		v47_2 := fromBits(bits(v32_2) << 20)
+		v47_3 := fromBits(bits(v32_3) << 20)
+		v48_0 := fromBits(bits(v46_0) + bits(v47_0))
+		v48_1 := fromBits(bits(v46_1) + bits(v47_1))
+		v48_2 := fromBits(bits(v46_2) + bits(v47_2))
+		v48_3 := fromBits(bits(v46_3) + bits(v47_3))
 		// q(t), (e^t - 1 - t)/t²
-		v45 := math.Float32frombits(0x3ab5121a) // 0.0013814599
-		v46 := math.Float32frombits(0x3c091cf1) // 0.008368717
-		s47_0 := float64(v45)*float64(v44_0) + float64(v46)
-		v47_0 := float32(s47_0)
-		if roundsTwice(s47_0) {
-			v47_0 = fma32(v45, v44_0, v46)
-		}
-		s47_1 := float64(v45)*float64(v44_1) + float64(v46)
-		v47_1 := float32(s47_1)
-		if roundsTwice(s47_1) {
-			v47_1 = fma32(v45, v44_1, v46)
-		}
-		s47_2 := float64(v45)*float64(v44_2) + float64(v46)
-		v47_2 := float32(s47_2)
-		if roundsTwice(s47_2) {
-			v47_2 = fma32(v45, v44_2, v46)
-		}
-		s47_3 := float64(v45)*float64(v44_3) + float64(v46)
-		v47_3 := float32(s47_3)
-		if roundsTwice(s47_3) {
-			v47_3 = fma32(v45, v44_3, v46)
-		}
-		v48 := math.Float32frombits(0x3d2aac79) // 0.04166839
-		s49_0 := float64(v47_0)*float64(v44_0) + float64(v48)
-		v49_0 := float32(s49_0)
-		if roundsTwice(s49_0) {
-			v49_0 = fma32(v47_0, v44_0, v48)
-		}
-		s49_1 := float64(v47_1)*float64(v44_1) + float64(v48)
-		v49_1 := float32(s49_1)
-		if roundsTwice(s49_1) {
-			v49_1 = fma32(v47_1, v44_1, v48)
-		}
-		s49_2 := float64(v47_2)*float64(v44_2) + float64(v48)
-		v49_2 := float32(s49_2)
-		if roundsTwice(s49_2) {
-			v49_2 = fma32(v47_2, v44_2, v48)
-		}
-		s49_3 := float64(v47_3)*float64(v44_3) + float64(v48)
-		v49_3 := float32(s49_3)
-		if roundsTwice(s49_3) {
-			v49_3 = fma32(v47_3, v44_3, v48)
-		}
-		v50 := math.Float32frombits(0x3e2aaa49) // 0.16666521
-		s51_0 := float64(v49_0)*float64(v44_0) + float64(v50)
+		v49 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v50 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s51_0 := float64(v49)*float64(v45_0) + float64(v50)
 		v51_0 := float32(s51_0)
 		if roundsTwice(s51_0) {
-			v51_0 = fma32(v49_0, v44_0, v50)
+			v51_0 = fma32(v49, v45_0, v50)
 		}
-		s51_1 := float64(v49_1)*float64(v44_1) + float64(v50)
+		s51_1 := float64(v49)*float64(v45_1) + float64(v50)
 		v51_1 := float32(s51_1)
 		if roundsTwice(s51_1) {
-			v51_1 = fma32(v49_1, v44_1, v50)
+			v51_1 = fma32(v49, v45_1, v50)
 		}
-		s51_2 := float64(v49_2)*float64(v44_2) + float64(v50)
+		s51_2 := float64(v49)*float64(v45_2) + float64(v50)
 		v51_2 := float32(s51_2)
 		if roundsTwice(s51_2) {
-			v51_2 = fma32(v49_2, v44_2, v50)
+			v51_2 = fma32(v49, v45_2, v50)
 		}
-		s51_3 := float64(v49_3)*float64(v44_3) + float64(v50)
+		s51_3 := float64(v49)*float64(v45_3) + float64(v50)
 		v51_3 := float32(s51_3)
 		if roundsTwice(s51_3) {
-			v51_3 = fma32(v49_3, v44_3, v50)
+			v51_3 = fma32(v49, v45_3, v50)
 		}
-		v52 := math.Float32frombits(0x3efffffe) // 0.49999994
-		s53_0 := float64(v51_0)*float64(v44_0) + float64(v52)
+		v52 := math.Float32frombits(0x3f000000) // 0.5
+		s53_0 := float64(v51_0)*float64(v45_0) + float64(v52)
 		v53_0 := float32(s53_0)
 		if roundsTwice(s53_0) {
-			v53_0 = fma32(v51_0, v44_0, v52)
+			v53_0 = fma32(v51_0, v45_0, v52)
 		}
-		s53_1 := float64(v51_1)*float64(v44_1) + float64(v52)
+		s53_1 := float64(v51_1)*float64(v45_1) + float64(v52)
 		v53_1 := float32(s53_1)
 		if roundsTwice(s53_1) {
-			v53_1 = fma32(v51_1, v44_1, v52)
+			v53_1 = fma32(v51_1, v45_1, v52)
 		}
-		s53_2 := float64(v51_2)*float64(v44_2) + float64(v52)
+		s53_2 := float64(v51_2)*float64(v45_2) + float64(v52)
 		v53_2 := float32(s53_2)
 		if roundsTwice(s53_2) {
-			v53_2 = fma32(v51_2, v44_2, v52)
+			v53_2 = fma32(v51_2, v45_2, v52)
 		}
-		s53_3 := float64(v51_3)*float64(v44_3) + float64(v52)
+		s53_3 := float64(v51_3)*float64(v45_3) + float64(v52)
 		v53_3 := float32(s53_3)
 		if roundsTwice(s53_3) {
-			v53_3 = fma32(v51_3, v44_3, v52)
+			v53_3 = fma32(v51_3, v45_3, v52)
 		}
-		v54_0 := float32(v44_0 * v53_0)
-		v54_1 := float32(v44_1 * v53_1)
-		v54_2 := float32(v44_2 * v53_2)
-		v54_3 := float32(v44_3 * v53_3)
-		v55_0 := float32(v44_0 * v40_0)
-		v55_1 := float32(v44_1 * v40_1)
-		v55_2 := float32(v44_2 * v40_2)
-		v55_3 := float32(v44_3 * v40_3)
-		// m = s·(e^t - 1) = ts + ts·(t·q)
+		v54_0 := float32(v45_0 * v53_0)
+		v54_1 := float32(v45_1 * v53_1)
+		v54_2 := float32(v45_2 * v53_2)
+		v54_3 := float32(v45_3 * v53_3)
+		v55_0 := float32(v45_0 * v48_0)
+		v55_1 := float32(v45_1 * v48_1)
+		v55_2 := float32(v45_2 * v48_2)
+		v55_3 := float32(v45_3 * v48_3)
 		s56_0 := float64(v55_0)*float64(v54_0) + float64(v55_0)
 		v56_0 := float32(s56_0)
 		if roundsTwice(s56_0) {
@@ -2265,10 +2243,10 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s56_3) {
 			v56_3 = fma32(v55_3, v54_3, v55_3)
 		}
-		v57_0 := float32(v40_0 + v56_0)
-		v57_1 := float32(v40_1 + v56_1)
-		v57_2 := float32(v40_2 + v56_2)
-		v57_3 := float32(v40_3 + v56_3)
+		v57_0 := float32(v48_0 + v56_0)
+		v57_1 := float32(v48_1 + v56_1)
+		v57_2 := float32(v48_2 + v56_2)
+		v57_3 := float32(v48_3 + v56_3)
 		// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 		v58_0 := float32(v57_0 + v5)
 		v58_1 := float32(v57_1 + v5)

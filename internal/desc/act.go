@@ -53,7 +53,7 @@ var Funcs = [NumFuncs]FuncDesc{
 	ScaledSigmoid: {Name: "scaledsigmoid", Stem: "ScaledSigmoid", Params: slopeParam,
 		Forward: scaledSigmoid(forward("ScaledSigmoid", "rr2_lut8_p4_div", slopeParam)), Deriv: scaledSigmoidDeriv()},
 	ScaledTanh: {Name: "scaledtanh", Stem: "ScaledTanh", Params: gainSlopeParams,
-		Forward: scaledTanh(forward("ScaledTanh", "p11_rr1_p6_div", gainSlopeParams)), Deriv: scaledTanhDeriv()},
+		Forward: scaledTanh(forward("ScaledTanh", "p11_rr1_lut8_p4_div", gainSlopeParams)), Deriv: scaledTanhDeriv()},
 }
 
 var (

@@ -9,10 +9,10 @@ package desc
 //	tanh     p11_rr1_lut8_p3_div x + x³·P(x²) for |x| < 0.625, else (1 - e)/(1 + e) with e = e^-2|x|
 //	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
-// The scaled sigmoid runs sigmoid's algorithm, and the scaled tanh tanh's
-// with the exp core of ELU instead of tanh's (p11_rr1_p6_div; at 1.817 ULP
-// it has no room for the rounding of tanh's table), on z = slope·x carried as
-// the rounded product and its exact error (an FMA), which the range
+// The scaled forms run the same algorithms (the scaled tanh with the exp
+// core of sigmoid, both tables, its reduction in one step: at 1.817 ULP
+// it had no room for the rounding of tanh's table) on z = slope·x carried
+// as the rounded product and its exact error (an FMA), which the range
 // reduction and the polynomial take in, and fold the gain into their last
 // operation, so that neither the product nor the gain adds a rounding to
 // the result.
@@ -29,7 +29,6 @@ const (
 	// biased exponent of 2^n, for |n| < 2^22.
 	ExpMagic = 0x4b40007f
 	Log2e    = 0x3fb8aa3b // log2(e)
-	Log2e2   = 0x4038aa3b // 2·log2(e)
 	// Ln2 is ln 2 rounded to float32, for a one-step reduction.
 	Ln2 = 0x3f317218
 
@@ -92,7 +91,7 @@ var ExpPolyLut8Deg4 = []uint32{0x3d2aa420, 0x3e2aae3b, 0x3f000000}
 // float32 (relative error 2^-25.2; TestExpPolyLut8 measures it).
 var ExpPolyLut8 = []uint32{0x3e2aab2c, 0x3f00043c}
 
-// noValue is the absent low part of expPartsLut and expPartsAbs.
+// noValue is the absent low part of expPartsLut.
 const noValue Value = -1
 
 // expPartsLut computes, for z + lo <= 0 (or NaN) with round(z/ln2) >= -126,
@@ -123,36 +122,48 @@ func expPartsLut(b *Builder, z, lo Value) (s, m Value) {
 	}
 	// δj after the reduction, so that n dies first: 4 live values.
 	t = b.Add(t, b.Lookup(k, Exp2Lut8Err))
-	b.Note("s = 2^(j/8)·2^n: the table's word plus k << 20")
-	s = b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
+	s = lutScale(b, k)
 	tq, ts := expTerms(b, t, s, ExpPolyLut8Deg4)
 	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
 	return s, b.FMA(ts, tq, ts)
 }
 
-// expPartsAbs computes, for z + lo <= 0 (or NaN) with round(z/ln2) >= -126,
-// the scale s = 2^n and m = s·(e^t - 1), where z + lo = n·ln2 + t and
-// |t| <= ln2/2, so that e^(z+lo) = s + m and e^(z+lo) - 1 = (s - 1) + m
-// with s - 1 exact, for the callers that need e^z only to an absolute
-// error:
+// lutScale returns s = 2^(j/8)·2^n (2^(j/8) rounded) from k, whose low bits
+// hold N = 8n + j over the magic ExpMagicLut: the table's word plus k << 20,
+// on the integer lanes.
+func lutScale(b *Builder, k Value) Value {
+	b.Note("s = 2^(j/8)·2^n: the table's word plus k << 20")
+	return b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
+}
+
+// expm1Parts computes, for z <= 0 (or NaN) with round(z/ln2) >= -126,
+// the scale s = 2^n and m = s·(e^t - 1), where z = n·ln2 + t and
+// |t| <= ln2/2, so that e^z - 1 = (s - 1) + m with s - 1 exact, for ELU,
+// which needs e^z only to an absolute error where n < 0:
 //
 //	k = z·log2e + magic                (n + 127 in the low bits of k)
 //	s = k << 23                        (2^n)
-//	t = z - n·Ln2 (+ lo)               (one step)
+//	t = z - n·Ln2                      (one step)
 //	m = ts + ts·(t·q(t))               with ts = t·s exact
 //
 // The error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative error of
 // e^z = 2^n·e^t and an absolute one of at most 0.5·1.41·1.9e-9 (n = -1,
-// -2). ELU's results are at least 0.29 in magnitude where n < 0, and the
-// scaled tanh's exp branch gives at least 0.55: below 0.05 ULP of either.
-func expPartsAbs(b *Builder, z, lo Value) (s, m Value) {
+// -2). ELU's results are at least 0.29 in magnitude where n < 0: below
+// 0.05 ULP of them.
+func expm1Parts(b *Builder, z Value) (s, m Value) {
 	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
-	s, t := expReduce(b, z, b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic)), lo)
-	return expPoly(b, t, s)
+	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
+	b.Note("s = 2^n")
+	s = b.Shl(k, 23)
+	b.Note("t = z - n·ln2")
+	t := b.FNMA(b.Sub(k, b.Bits(ExpMagic)), b.Bits(Ln2), z)
+	tq, ts := expTerms(b, t, s, ExpPoly)
+	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
+	return s, b.FMA(ts, tq, ts)
 }
 
 // expAbsTwice returns e^(2h) for -10 <= h <= 0 (or NaN), for tanh's exp
-// branch, to an absolute error (as expPartsAbs; the branch passes at most
+// branch, to an absolute error (as expm1Parts; the branch passes at most
 // 0.63 times the error of e^z <= 0.287 on to results >= 0.55), from a
 // table of 2^(j/8) and a polynomial of degree 3, which keeps the dependency
 // chain short:
@@ -172,25 +183,10 @@ func expAbsTwice(b *Builder, h Value) Value {
 	z := b.Add(h, h)
 	b.Note("t = 2h - N·ln2/8")
 	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), z)
-	b.Note("s = 2^(j/8)·2^n: the table's word plus k << 20")
-	s := b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
+	s := lutScale(b, k)
 	tq, ts := expTerms(b, t, s, ExpPolyLut8)
 	b.Note("e^z = ts·(t·q) + (s + ts)")
 	return b.FMA(ts, tq, b.Add(s, ts))
-}
-
-// expReduce returns, from z (+ lo) and k = z·log2e + magic, the scale
-// s = 2^n and the reduced argument t = z - n·Ln2 (+ lo) of expPartsAbs.
-func expReduce(b *Builder, z, k, lo Value) (s, t Value) {
-	b.Note("s = 2^n")
-	s = b.Shl(k, 23)
-	n := b.Sub(k, b.Bits(ExpMagic))
-	b.Note("t = z - n·ln2 (+ lo)")
-	t = b.FNMA(n, b.Bits(Ln2), z)
-	if lo != noValue {
-		t = b.Add(t, lo)
-	}
-	return s, t
 }
 
 // expTerms returns t·q(t) and t·s for the reduced argument t and the
@@ -201,13 +197,6 @@ func expTerms(b *Builder, t, s Value, poly []uint32) (tq, ts Value) {
 	b.Note("q(t), (e^t - 1 - t)/t²")
 	q := Horner(b, t, poly)
 	return b.Mul(t, q), b.Mul(t, s)
-}
-
-// expPoly returns s and m = s·(e^t - 1) for the reduced argument t.
-func expPoly(b *Builder, t, s Value) (Value, Value) {
-	tq, ts := expTerms(b, t, s, ExpPoly)
-	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
-	return s, b.FMA(ts, tq, ts)
 }
 
 // sigmoid is 1/(1 + e^-x) from e = e^-|x|: (x < 0 ? e : 1)/d with d = 1 + e
@@ -269,7 +258,7 @@ func tanh(b *Builder) *Program {
 func elu(b *Builder) *Program {
 	x, alpha := b.In(0), b.P(0)
 	b.Note("elu: z = max(x, -17.5)")
-	s, m := expPartsAbs(b, b.Max(x, b.Bits(ELUClamp)), noValue)
+	s, m := expm1Parts(b, b.Max(x, b.Bits(ELUClamp)))
 	b.Note("alpha·expm1(z) = alpha·((s - 1) + m)")
 	e := b.Mul(b.Add(b.Sub(s, b.F(1)), m), alpha)
 	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))
@@ -292,7 +281,8 @@ func scaledSigmoid(b *Builder) *Program {
 }
 
 // scaledTanh is gain·tanh(slope·x) by the algorithm of tanh with the exp
-// core of ELU (expReduce and expPoly, one step), on z = zh + zl
+// core of sigmoid (expPartsLut's, its reduction in one step, which the
+// absolute error tanh's exp branch needs allows), on z = zh + zl
 // (zh = slope·x rounded, zl its error) with the gain inside the last
 // operation of each branch:
 //
@@ -325,12 +315,15 @@ func scaledTanh(b *Builder) *Program {
 	b.Note("h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it")
 	nz := b.Or(zh, sign)
 	h := b.Max(nz, b.Bits(TanhClamp))
-	k := b.FMA(h, b.Bits(Log2e2), b.Bits(ExpMagic))
+	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
 	c := b.Xor(b.Add(r, r), b.And(zh, sign))
 	c = b.Select(b.Less(nz, b.Bits(TanhClamp)), b.F(0), c)
-	s, t := expReduce(b, b.Add(h, h), k, c)
-	s, m := expPoly(b, t, s)
-	e := b.Add(s, m)
+	b.Note("t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step")
+	c = b.Add(c, b.Lookup(k, Exp2Lut8Err))
+	t := b.Add(b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), b.Add(h, h)), c)
+	s := lutScale(b, k)
+	tq, ts := expTerms(b, t, s, ExpPolyLut8Deg4)
+	e := b.Add(s, b.FMA(ts, tq, ts))
 	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")
 	d := b.Add(e, one)
 	q := b.Div(e, d)

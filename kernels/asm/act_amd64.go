@@ -34,7 +34,7 @@ func TanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func ScaledSigmoidForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// ScaledTanhForwardAVX2 computes dst[i] = scaledtanh(x[i]) for the whole slice (program ScaledTanh p11_rr1_p6_div of internal/desc); len(dst) must equal len(x).
+// ScaledTanhForwardAVX2 computes dst[i] = scaledtanh(x[i]) for the whole slice (program ScaledTanh p11_rr1_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ScaledTanhForwardAVX2(dst []float32, x []float32, p *[4]float32)
@@ -144,7 +144,7 @@ func TanhForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func ScaledSigmoidForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
-// ScaledTanhForwardAVX512 computes dst[i] = scaledtanh(x[i]) for the whole slice (program ScaledTanh p11_rr1_p6_div of internal/desc); len(dst) must equal len(x).
+// ScaledTanhForwardAVX512 computes dst[i] = scaledtanh(x[i]) for the whole slice (program ScaledTanh p11_rr1_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ScaledTanhForwardAVX512(dst []float32, x []float32, p *[4]float32)

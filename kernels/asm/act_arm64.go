@@ -34,7 +34,7 @@ func TanhForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func ScaledSigmoidForwardNEON(dst, x []float32, p *[4]float32)
 
-// ScaledTanhForwardNEON sets dst[i] = scaledtanh(x[i]) (program ScaledTanh p11_rr1_p6_div of internal/desc).
+// ScaledTanhForwardNEON sets dst[i] = scaledtanh(x[i]) (program ScaledTanh p11_rr1_lut8_p4_div of internal/desc).
 //
 //go:noescape
 func ScaledTanhForwardNEON(dst, x []float32, p *[4]float32)

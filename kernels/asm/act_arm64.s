@@ -188,6 +188,8 @@ loopU:
 	VSHL $23, V13.S4, V9.S4
 	VSHL $23, V14.S4, V10.S4
 	VSHL $23, V15.S4, V11.S4
+
+	// t = z - n·ln2
 	WORD $0x4ebcd58c // fsub v12.4s, v12.4s, v28.4s
 	WORD $0x4ebcd5ad // fsub v13.4s, v13.4s, v28.4s
 	WORD $0x4ebcd5ce // fsub v14.4s, v14.4s, v28.4s
@@ -280,6 +282,8 @@ loop1:
 
 	// s = 2^n
 	VSHL $23, V6.S4, V5.S4
+
+	// t = z - n·ln2
 	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
 	VDUP V29.S[3], V6.S4
@@ -317,6 +321,8 @@ loopS:
 
 	// s = 2^n
 	VSHL $23, V6.S4, V5.S4
+
+	// t = z - n·ln2
 	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
 	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
 	VDUP V29.S[3], V6.S4
@@ -1535,28 +1541,60 @@ TEXT ·ScaledTanhForwardNEON(SB), NOSPLIT, $0-56
 	VDUP R9, V25.S4
 	MOVW $0xc1200000, R9
 	VDUP R9, V24.S4
-	MOVW $0x4b40007f, R9
+	MOVW $0x4b400000, R9
 	VMOV R9, V26.S[1]
-	MOVW $0x4038aa3b, R9
+	MOVW $0x41b8aa3b, R9
 	VMOV R9, V26.S[2]
-	MOVW $0x4b40007f, R9
-	VDUP R9, V23.S4
-	MOVW $0x3f317218, R9
-	VMOV R9, V26.S[3]
-	MOVW $0x3c091cf1, R9
+	MOVW $0x00000000, R9
 	VMOV R9, V22.S[0]
-	MOVW $0x3ab5121a, R9
+	MOVW $0xb24e0611, R9
 	VMOV R9, V22.S[1]
-	MOVW $0x3d2aac79, R9
+	MOVW $0x33092801, R9
 	VMOV R9, V22.S[2]
-	MOVW $0x3e2aaa49, R9
+	MOVW $0xb3051aa9, R9
 	VMOV R9, V22.S[3]
-	MOVW $0x3efffffe, R9
-	VMOV R9, V21.S[0]
-	MOVW $0x3f800000, R9
+	MOVW $0x329302ae, R9
+	VMOV R9, V23.S[0]
+	MOVW $0x31b3d0e5, R9
+	VMOV R9, V23.S[1]
+	MOVW $0xb27ce182, R9
+	VMOV R9, V23.S[2]
+	MOVW $0xb1d290be, R9
+	VMOV R9, V23.S[3]
+	MOVW $0x00000007, R9
+	VDUP R9, V21.S4
+	MOVW $0x03020100, R9
 	VDUP R9, V20.S4
-	MOVW $0x3f200000, R9
+	MOVW $0x4b400000, R9
 	VDUP R9, V19.S4
+	MOVW $0x3db17218, R9
+	VMOV R9, V26.S[3]
+	MOVW $0x3f800000, R9
+	VMOV R9, V17.S[0]
+	MOVW $0x3f7b95c2, R9
+	VMOV R9, V17.S[1]
+	MOVW $0x3f7837f0, R9
+	VMOV R9, V17.S[2]
+	MOVW $0x3f75fed7, R9
+	VMOV R9, V17.S[3]
+	MOVW $0x3f7504f3, R9
+	VMOV R9, V18.S[0]
+	MOVW $0x3f75672a, R9
+	VMOV R9, V18.S[1]
+	MOVW $0x3f7744fd, R9
+	VMOV R9, V18.S[2]
+	MOVW $0x3f7ac0c7, R9
+	VMOV R9, V18.S[3]
+	MOVW $0x3e2aae3b, R9
+	VMOV R9, V16.S[0]
+	MOVW $0x3d2aa420, R9
+	VMOV R9, V16.S[1]
+	MOVW $0x3f000000, R9
+	VMOV R9, V16.S[2]
+	MOVW $0x3f800000, R9
+	VDUP R9, V15.S4
+	MOVW $0x3f200000, R9
+	VDUP R9, V14.S4
 
 	// 2 vectors per iteration.
 	CMP $8, R7
@@ -1631,79 +1669,99 @@ loopU:
 	WORD $0x6ea5e705 // fcmgt v5.4s, v24.4s, v5.4s
 	WORD $0x4e641d44 // bic v4.16b, v10.16b, v4.16b
 	WORD $0x4e651d65 // bic v5.16b, v11.16b, v5.16b
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VAND V21.B16, V0.B16, V10.B16
+	VAND V21.B16, V1.B16, V11.B16
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V20.B16, V10.B16, V10.B16
+	VORR V20.B16, V11.B16, V11.B16
+	VTBL V10.B16, [V22.B16, V23.B16], V10.B16
+	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
+	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	WORD $0x4eb3d40a // fsub v10.4s, v0.4s, v19.4s
+	WORD $0x4eb3d42b // fsub v11.4s, v1.4s, v19.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
-
-	// s = 2^n
-	VSHL $23, V0.S4, V10.S4
-	VSHL $23, V1.S4, V11.S4
-	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
-	WORD $0x4eb7d421 // fsub v1.4s, v1.4s, v23.4s
-	WORD $0x4fba5802 // fmls v2.4s, v0.4s, v26.s[3]
-	WORD $0x4fba5823 // fmls v3.4s, v1.4s, v26.s[3]
+	WORD $0x4fba5942 // fmls v2.4s, v10.4s, v26.s[3]
+	WORD $0x4fba5963 // fmls v3.4s, v11.4s, v26.s[3]
 	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	VDUP V22.S[0], V4.S4
-	VDUP V22.S[0], V5.S4
-	WORD $0x4fb61044 // fmla v4.4s, v2.4s, v22.s[1]
-	WORD $0x4fb61065 // fmla v5.4s, v3.4s, v22.s[1]
-	VDUP V22.S[2], V0.S4
-	VDUP V22.S[2], V1.S4
-	VFMLA V2.S4, V4.S4, V0.S4
-	VFMLA V3.S4, V5.S4, V1.S4
-	VDUP V22.S[3], V4.S4
-	VDUP V22.S[3], V5.S4
-	VFMLA V2.S4, V0.S4, V4.S4
-	VFMLA V3.S4, V1.S4, V5.S4
-	VDUP V21.S[0], V0.S4
-	VDUP V21.S[0], V1.S4
-	VFMLA V2.S4, V4.S4, V0.S4
-	VFMLA V3.S4, V5.S4, V1.S4
-	WORD $0x6e20dc40 // fmul v0.4s, v2.4s, v0.4s
-	WORD $0x6e21dc61 // fmul v1.4s, v3.4s, v1.4s
-	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
-	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V0.S4, V2.S4, V2.S4
-	VFMLA V1.S4, V3.S4, V3.S4
-	WORD $0x4e22d54a // fadd v10.4s, v10.4s, v2.4s
-	WORD $0x4e23d56b // fadd v11.4s, v11.4s, v3.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V21.B16, V0.B16, V4.B16
+	VAND V21.B16, V1.B16, V5.B16
+	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V20.B16, V4.B16, V4.B16
+	VORR V20.B16, V5.B16, V5.B16
+	VTBL V4.B16, [V17.B16, V18.B16], V4.B16
+	VTBL V5.B16, [V17.B16, V18.B16], V5.B16
+	VSHL $20, V0.S4, V0.S4
+	VSHL $20, V1.S4, V1.S4
+	VADD V0.S4, V4.S4, V4.S4
+	VADD V1.S4, V5.S4, V5.S4
+	VDUP V16.S[0], V0.S4
+	VDUP V16.S[0], V1.S4
+	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
+	WORD $0x4fb01061 // fmla v1.4s, v3.4s, v16.s[1]
+	VDUP V16.S[2], V10.S4
+	VDUP V16.S[2], V11.S4
+	VFMLA V2.S4, V0.S4, V10.S4
+	VFMLA V3.S4, V1.S4, V11.S4
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e24dc42 // fmul v2.4s, v2.4s, v4.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	VFMLA V10.S4, V2.S4, V2.S4
+	VFMLA V11.S4, V3.S4, V3.S4
+	WORD $0x4e22d484 // fadd v4.4s, v4.4s, v2.4s
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d542 // fadd v2.4s, v10.4s, v20.4s
-	WORD $0x4e34d563 // fadd v3.4s, v11.4s, v20.4s
-	WORD $0x6e22fd40 // fdiv v0.4s, v10.4s, v2.4s
-	WORD $0x6e23fd61 // fdiv v1.4s, v11.4s, v3.4s
-	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
-	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
-	WORD $0x4ea2d54a // fsub v10.4s, v10.4s, v2.4s
-	WORD $0x4ea3d56b // fsub v11.4s, v11.4s, v3.4s
-	WORD $0x4ea0d682 // fsub v2.4s, v20.4s, v0.4s
-	WORD $0x4ea1d683 // fsub v3.4s, v20.4s, v1.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	VFMLS V10.S4, V0.S4, V0.S4
-	VFMLS V11.S4, V1.S4, V1.S4
+	WORD $0x4e2fd482 // fadd v2.4s, v4.4s, v15.4s
+	WORD $0x4e2fd4a3 // fadd v3.4s, v5.4s, v15.4s
+	WORD $0x6e22fc8a // fdiv v10.4s, v4.4s, v2.4s
+	WORD $0x6e23fcab // fdiv v11.4s, v5.4s, v3.4s
+	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4eafd463 // fsub v3.4s, v3.4s, v15.4s
+	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
+	WORD $0x4eaad5e2 // fsub v2.4s, v15.4s, v10.4s
+	WORD $0x4eabd5e3 // fsub v3.4s, v15.4s, v11.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e23dca5 // fmul v5.4s, v5.4s, v3.4s
+	VFMLS V4.S4, V10.S4, V10.S4
+	VFMLS V5.S4, V11.S4, V11.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V10.B16
-	VORR V31.B16, V31.B16, V11.B16
-	VFMLS V29.S4, V0.S4, V10.S4
-	VFMLS V29.S4, V1.S4, V11.S4
-	WORD $0x4e791d80 // bic v0.16b, v12.16b, v25.16b
-	WORD $0x4e791da1 // bic v1.16b, v13.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	WORD $0x6e33e421 // fcmge v1.4s, v1.4s, v19.4s
-	VBSL V8.B16, V10.B16, V0.B16
-	VBSL V9.B16, V11.B16, V1.B16
+	VORR V31.B16, V31.B16, V4.B16
+	VORR V31.B16, V31.B16, V5.B16
+	VFMLS V29.S4, V10.S4, V4.S4
+	VFMLS V29.S4, V11.S4, V5.S4
+	WORD $0x4e791d8a // bic v10.16b, v12.16b, v25.16b
+	WORD $0x4e791dab // bic v11.16b, v13.16b, v25.16b
+	WORD $0x6e2ee54a // fcmge v10.4s, v10.4s, v14.4s
+	WORD $0x6e2ee56b // fcmge v11.4s, v11.4s, v14.4s
+	VBSL V8.B16, V4.B16, V10.B16
+	VBSL V9.B16, V5.B16, V11.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V12.B16, V12.B16
 	VAND V25.B16, V13.B16, V13.B16
-	VORR V12.B16, V0.B16, V0.B16
-	VORR V13.B16, V1.B16, V1.B16
-	VST1.P [V0.S4, V1.S4], 32(R0)
+	VORR V12.B16, V10.B16, V10.B16
+	VORR V13.B16, V11.B16, V11.B16
+	VST1.P [V10.S4, V11.S4], 32(R0)
 	SUB $8, R7
 	CMP $8, R7
 	BGE loopU
@@ -1752,48 +1810,58 @@ loop1:
 	VEOR V4.B16, V6.B16, V6.B16
 	WORD $0x6ea3e703 // fcmgt v3.4s, v24.4s, v3.4s
 	WORD $0x4e631cc3 // bic v3.16b, v6.16b, v3.16b
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VAND V21.B16, V0.B16, V6.B16
+	VSHL $2, V6.S4, V6.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $16, V6.S4, V6.S4
+	VORR V20.B16, V6.B16, V6.B16
+	VTBL V6.B16, [V22.B16, V23.B16], V6.B16
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
-
-	// s = 2^n
-	VSHL $23, V0.S4, V6.S4
-	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
-	WORD $0x4fba5802 // fmls v2.4s, v0.4s, v26.s[3]
+	WORD $0x4fba58c2 // fmls v2.4s, v6.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
-	VDUP V22.S[0], V3.S4
-	WORD $0x4fb61043 // fmla v3.4s, v2.4s, v22.s[1]
-	VDUP V22.S[2], V0.S4
-	VFMLA V2.S4, V3.S4, V0.S4
-	VDUP V22.S[3], V3.S4
-	VFMLA V2.S4, V0.S4, V3.S4
-	VDUP V21.S[0], V0.S4
-	VFMLA V2.S4, V3.S4, V0.S4
-	WORD $0x6e20dc40 // fmul v0.4s, v2.4s, v0.4s
-	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V0.S4, V2.S4, V2.S4
-	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V21.B16, V0.B16, V3.B16
+	VSHL $2, V3.S4, V3.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $16, V3.S4, V3.S4
+	VORR V20.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V17.B16, V18.B16], V3.B16
+	VSHL $20, V0.S4, V0.S4
+	VADD V0.S4, V3.S4, V3.S4
+	VDUP V16.S[0], V0.S4
+	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
+	VDUP V16.S[2], V6.S4
+	VFMLA V2.S4, V0.S4, V6.S4
+	WORD $0x6e26dc46 // fmul v6.4s, v2.4s, v6.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	VFMLA V6.S4, V2.S4, V2.S4
+	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d4c2 // fadd v2.4s, v6.4s, v20.4s
-	WORD $0x6e22fcc0 // fdiv v0.4s, v6.4s, v2.4s
-	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
-	WORD $0x4ea2d4c6 // fsub v6.4s, v6.4s, v2.4s
-	WORD $0x4ea0d682 // fsub v2.4s, v20.4s, v0.4s
-	WORD $0x6e22dcc6 // fmul v6.4s, v6.4s, v2.4s
-	VFMLS V6.S4, V0.S4, V0.S4
+	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
+	WORD $0x6e22fc66 // fdiv v6.4s, v3.4s, v2.4s
+	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
+	WORD $0x4ea6d5e2 // fsub v2.4s, v15.4s, v6.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	VFMLS V3.S4, V6.S4, V6.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V6.B16
-	VFMLS V29.S4, V0.S4, V6.S4
-	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V5.B16, V6.B16, V0.B16
+	VORR V31.B16, V31.B16, V3.B16
+	VFMLS V29.S4, V6.S4, V3.S4
+	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
+	WORD $0x6e2ee4c6 // fcmge v6.4s, v6.4s, v14.4s
+	VBSL V5.B16, V3.B16, V6.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R0)
+	VORR V7.B16, V6.B16, V6.B16
+	VST1.P [V6.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1841,48 +1909,58 @@ loopS:
 	VEOR V4.B16, V6.B16, V6.B16
 	WORD $0x6ea3e703 // fcmgt v3.4s, v24.4s, v3.4s
 	WORD $0x4e631cc3 // bic v3.16b, v6.16b, v3.16b
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VAND V21.B16, V0.B16, V6.B16
+	VSHL $2, V6.S4, V6.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $16, V6.S4, V6.S4
+	VORR V20.B16, V6.B16, V6.B16
+	VTBL V6.B16, [V22.B16, V23.B16], V6.B16
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
-
-	// s = 2^n
-	VSHL $23, V0.S4, V6.S4
-	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
-	WORD $0x4fba5802 // fmls v2.4s, v0.4s, v26.s[3]
+	WORD $0x4fba58c2 // fmls v2.4s, v6.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
-	VDUP V22.S[0], V3.S4
-	WORD $0x4fb61043 // fmla v3.4s, v2.4s, v22.s[1]
-	VDUP V22.S[2], V0.S4
-	VFMLA V2.S4, V3.S4, V0.S4
-	VDUP V22.S[3], V3.S4
-	VFMLA V2.S4, V0.S4, V3.S4
-	VDUP V21.S[0], V0.S4
-	VFMLA V2.S4, V3.S4, V0.S4
-	WORD $0x6e20dc40 // fmul v0.4s, v2.4s, v0.4s
-	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V0.S4, V2.S4, V2.S4
-	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V21.B16, V0.B16, V3.B16
+	VSHL $2, V3.S4, V3.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $16, V3.S4, V3.S4
+	VORR V20.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V17.B16, V18.B16], V3.B16
+	VSHL $20, V0.S4, V0.S4
+	VADD V0.S4, V3.S4, V3.S4
+	VDUP V16.S[0], V0.S4
+	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
+	VDUP V16.S[2], V6.S4
+	VFMLA V2.S4, V0.S4, V6.S4
+	WORD $0x6e26dc46 // fmul v6.4s, v2.4s, v6.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	VFMLA V6.S4, V2.S4, V2.S4
+	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d4c2 // fadd v2.4s, v6.4s, v20.4s
-	WORD $0x6e22fcc0 // fdiv v0.4s, v6.4s, v2.4s
-	WORD $0x4eb4d442 // fsub v2.4s, v2.4s, v20.4s
-	WORD $0x4ea2d4c6 // fsub v6.4s, v6.4s, v2.4s
-	WORD $0x4ea0d682 // fsub v2.4s, v20.4s, v0.4s
-	WORD $0x6e22dcc6 // fmul v6.4s, v6.4s, v2.4s
-	VFMLS V6.S4, V0.S4, V0.S4
+	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
+	WORD $0x6e22fc66 // fdiv v6.4s, v3.4s, v2.4s
+	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
+	WORD $0x4ea6d5e2 // fsub v2.4s, v15.4s, v6.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	VFMLS V3.S4, V6.S4, V6.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V6.B16
-	VFMLS V29.S4, V0.S4, V6.S4
-	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V5.B16, V6.B16, V0.B16
+	VORR V31.B16, V31.B16, V3.B16
+	VFMLS V29.S4, V6.S4, V3.S4
+	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
+	WORD $0x6e2ee4c6 // fcmge v6.4s, v6.4s, v14.4s
+	VBSL V5.B16, V3.B16, V6.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V0.B16, V0.B16
-	FMOVS.P F0, 4(R0)
+	VORR V7.B16, V6.B16, V6.B16
+	FMOVS.P F6, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

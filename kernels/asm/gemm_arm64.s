@@ -455,6 +455,8 @@ felurow:
 	VSHL $23, V9.S4, V6.S4
 	VSHL $23, V10.S4, V7.S4
 	VSHL $23, V11.S4, V8.S4
+
+	// t = z - n·ln2
 	WORD $0x4ebcd529 // fsub v9.4s, v9.4s, v28.4s
 	WORD $0x4ebcd54a // fsub v10.4s, v10.4s, v28.4s
 	WORD $0x4ebcd56b // fsub v11.4s, v11.4s, v28.4s
@@ -1195,28 +1197,60 @@ fscaledtanh:
 	VDUP R16, V25.S4
 	MOVW $0xc1200000, R16
 	VDUP R16, V24.S4
-	MOVW $0x4b40007f, R16
+	MOVW $0x4b400000, R16
 	VMOV R16, V26.S[1]
-	MOVW $0x4038aa3b, R16
+	MOVW $0x41b8aa3b, R16
 	VMOV R16, V26.S[2]
-	MOVW $0x4b40007f, R16
-	VDUP R16, V23.S4
-	MOVW $0x3f317218, R16
-	VMOV R16, V26.S[3]
-	MOVW $0x3c091cf1, R16
+	MOVW $0x00000000, R16
 	VMOV R16, V22.S[0]
-	MOVW $0x3ab5121a, R16
+	MOVW $0xb24e0611, R16
 	VMOV R16, V22.S[1]
-	MOVW $0x3d2aac79, R16
+	MOVW $0x33092801, R16
 	VMOV R16, V22.S[2]
-	MOVW $0x3e2aaa49, R16
+	MOVW $0xb3051aa9, R16
 	VMOV R16, V22.S[3]
-	MOVW $0x3efffffe, R16
-	VMOV R16, V21.S[0]
-	MOVW $0x3f800000, R16
+	MOVW $0x329302ae, R16
+	VMOV R16, V23.S[0]
+	MOVW $0x31b3d0e5, R16
+	VMOV R16, V23.S[1]
+	MOVW $0xb27ce182, R16
+	VMOV R16, V23.S[2]
+	MOVW $0xb1d290be, R16
+	VMOV R16, V23.S[3]
+	MOVW $0x00000007, R16
+	VDUP R16, V21.S4
+	MOVW $0x03020100, R16
 	VDUP R16, V20.S4
-	MOVW $0x3f200000, R16
+	MOVW $0x4b400000, R16
 	VDUP R16, V19.S4
+	MOVW $0x3db17218, R16
+	VMOV R16, V26.S[3]
+	MOVW $0x3f800000, R16
+	VMOV R16, V17.S[0]
+	MOVW $0x3f7b95c2, R16
+	VMOV R16, V17.S[1]
+	MOVW $0x3f7837f0, R16
+	VMOV R16, V17.S[2]
+	MOVW $0x3f75fed7, R16
+	VMOV R16, V17.S[3]
+	MOVW $0x3f7504f3, R16
+	VMOV R16, V18.S[0]
+	MOVW $0x3f75672a, R16
+	VMOV R16, V18.S[1]
+	MOVW $0x3f7744fd, R16
+	VMOV R16, V18.S[2]
+	MOVW $0x3f7ac0c7, R16
+	VMOV R16, V18.S[3]
+	MOVW $0x3e2aae3b, R16
+	VMOV R16, V16.S[0]
+	MOVW $0x3d2aa420, R16
+	VMOV R16, V16.S[1]
+	MOVW $0x3f000000, R16
+	VMOV R16, V16.S[2]
+	MOVW $0x3f800000, R16
+	VDUP R16, V15.S4
+	MOVW $0x3f200000, R16
+	VDUP R16, V14.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
@@ -1260,48 +1294,58 @@ fscaledtanhrow:
 	VEOR V3.B16, V5.B16, V5.B16
 	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
 	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VAND V21.B16, V0.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V20.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
-
-	// s = 2^n
-	VSHL $23, V0.S4, V5.S4
-	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
-	WORD $0x4fba5801 // fmls v1.4s, v0.4s, v26.s[3]
+	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
 	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
-	VDUP V22.S[0], V2.S4
-	WORD $0x4fb61022 // fmla v2.4s, v1.4s, v22.s[1]
-	VDUP V22.S[2], V0.S4
-	VFMLA V1.S4, V2.S4, V0.S4
-	VDUP V22.S[3], V2.S4
-	VFMLA V1.S4, V0.S4, V2.S4
-	VDUP V21.S[0], V0.S4
-	VFMLA V1.S4, V2.S4, V0.S4
-	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
-	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V0.S4, V1.S4, V1.S4
-	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V21.B16, V0.B16, V2.B16
+	VSHL $2, V2.S4, V2.S4
+	VSLI $8, V2.S4, V2.S4
+	VSLI $16, V2.S4, V2.S4
+	VORR V20.B16, V2.B16, V2.B16
+	VTBL V2.B16, [V17.B16, V18.B16], V2.B16
+	VSHL $20, V0.S4, V0.S4
+	VADD V0.S4, V2.S4, V2.S4
+	VDUP V16.S[0], V0.S4
+	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
+	VDUP V16.S[2], V5.S4
+	VFMLA V1.S4, V0.S4, V5.S4
+	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VFMLA V5.S4, V1.S4, V1.S4
+	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d4a1 // fadd v1.4s, v5.4s, v20.4s
-	WORD $0x6e21fca0 // fdiv v0.4s, v5.4s, v1.4s
-	WORD $0x4eb4d421 // fsub v1.4s, v1.4s, v20.4s
-	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
-	WORD $0x4ea0d681 // fsub v1.4s, v20.4s, v0.4s
-	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
-	VFMLS V5.S4, V0.S4, V0.S4
+	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
+	WORD $0x6e21fc45 // fdiv v5.4s, v2.4s, v1.4s
+	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea5d5e1 // fsub v1.4s, v15.4s, v5.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLS V2.S4, V5.S4, V5.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V5.B16
-	VFMLS V29.S4, V0.S4, V5.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V4.B16, V5.B16, V0.B16
+	VORR V31.B16, V31.B16, V2.B16
+	VFMLS V29.S4, V5.S4, V2.S4
+	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
+	WORD $0x6e2ee4a5 // fcmge v5.4s, v5.4s, v14.4s
+	VBSL V4.B16, V2.B16, V5.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R16)
+	VORR V6.B16, V5.B16, V5.B16
+	VST1.P [V5.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1340,48 +1384,58 @@ fscaledtanhrow:
 	VEOR V3.B16, V5.B16, V5.B16
 	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
 	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VAND V21.B16, V0.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V20.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
-
-	// s = 2^n
-	VSHL $23, V0.S4, V5.S4
-	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
-	WORD $0x4fba5801 // fmls v1.4s, v0.4s, v26.s[3]
+	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
 	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
-	VDUP V22.S[0], V2.S4
-	WORD $0x4fb61022 // fmla v2.4s, v1.4s, v22.s[1]
-	VDUP V22.S[2], V0.S4
-	VFMLA V1.S4, V2.S4, V0.S4
-	VDUP V22.S[3], V2.S4
-	VFMLA V1.S4, V0.S4, V2.S4
-	VDUP V21.S[0], V0.S4
-	VFMLA V1.S4, V2.S4, V0.S4
-	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
-	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V0.S4, V1.S4, V1.S4
-	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V21.B16, V0.B16, V2.B16
+	VSHL $2, V2.S4, V2.S4
+	VSLI $8, V2.S4, V2.S4
+	VSLI $16, V2.S4, V2.S4
+	VORR V20.B16, V2.B16, V2.B16
+	VTBL V2.B16, [V17.B16, V18.B16], V2.B16
+	VSHL $20, V0.S4, V0.S4
+	VADD V0.S4, V2.S4, V2.S4
+	VDUP V16.S[0], V0.S4
+	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
+	VDUP V16.S[2], V5.S4
+	VFMLA V1.S4, V0.S4, V5.S4
+	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VFMLA V5.S4, V1.S4, V1.S4
+	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d4a1 // fadd v1.4s, v5.4s, v20.4s
-	WORD $0x6e21fca0 // fdiv v0.4s, v5.4s, v1.4s
-	WORD $0x4eb4d421 // fsub v1.4s, v1.4s, v20.4s
-	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
-	WORD $0x4ea0d681 // fsub v1.4s, v20.4s, v0.4s
-	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
-	VFMLS V5.S4, V0.S4, V0.S4
+	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
+	WORD $0x6e21fc45 // fdiv v5.4s, v2.4s, v1.4s
+	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea5d5e1 // fsub v1.4s, v15.4s, v5.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLS V2.S4, V5.S4, V5.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V5.B16
-	VFMLS V29.S4, V0.S4, V5.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V4.B16, V5.B16, V0.B16
+	VORR V31.B16, V31.B16, V2.B16
+	VFMLS V29.S4, V5.S4, V2.S4
+	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
+	WORD $0x6e2ee4a5 // fcmge v5.4s, v5.4s, v14.4s
+	VBSL V4.B16, V2.B16, V5.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R16)
+	VORR V6.B16, V5.B16, V5.B16
+	VST1.P [V5.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1420,48 +1474,58 @@ fscaledtanhrow:
 	VEOR V3.B16, V5.B16, V5.B16
 	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
 	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VAND V21.B16, V0.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V20.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
-
-	// s = 2^n
-	VSHL $23, V0.S4, V5.S4
-	WORD $0x4eb7d400 // fsub v0.4s, v0.4s, v23.4s
-	WORD $0x4fba5801 // fmls v1.4s, v0.4s, v26.s[3]
+	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
 	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
-	VDUP V22.S[0], V2.S4
-	WORD $0x4fb61022 // fmla v2.4s, v1.4s, v22.s[1]
-	VDUP V22.S[2], V0.S4
-	VFMLA V1.S4, V2.S4, V0.S4
-	VDUP V22.S[3], V2.S4
-	VFMLA V1.S4, V0.S4, V2.S4
-	VDUP V21.S[0], V0.S4
-	VFMLA V1.S4, V2.S4, V0.S4
-	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
-	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V0.S4, V1.S4, V1.S4
-	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VAND V21.B16, V0.B16, V2.B16
+	VSHL $2, V2.S4, V2.S4
+	VSLI $8, V2.S4, V2.S4
+	VSLI $16, V2.S4, V2.S4
+	VORR V20.B16, V2.B16, V2.B16
+	VTBL V2.B16, [V17.B16, V18.B16], V2.B16
+	VSHL $20, V0.S4, V0.S4
+	VADD V0.S4, V2.S4, V2.S4
+	VDUP V16.S[0], V0.S4
+	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
+	VDUP V16.S[2], V5.S4
+	VFMLA V1.S4, V0.S4, V5.S4
+	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VFMLA V5.S4, V1.S4, V1.S4
+	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e34d4a1 // fadd v1.4s, v5.4s, v20.4s
-	WORD $0x6e21fca0 // fdiv v0.4s, v5.4s, v1.4s
-	WORD $0x4eb4d421 // fsub v1.4s, v1.4s, v20.4s
-	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
-	WORD $0x4ea0d681 // fsub v1.4s, v20.4s, v0.4s
-	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
-	VFMLS V5.S4, V0.S4, V0.S4
+	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
+	WORD $0x6e21fc45 // fdiv v5.4s, v2.4s, v1.4s
+	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea5d5e1 // fsub v1.4s, v15.4s, v5.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLS V2.S4, V5.S4, V5.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V5.B16
-	VFMLS V29.S4, V0.S4, V5.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e33e400 // fcmge v0.4s, v0.4s, v19.4s
-	VBSL V4.B16, V5.B16, V0.B16
+	VORR V31.B16, V31.B16, V2.B16
+	VFMLS V29.S4, V5.S4, V2.S4
+	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
+	WORD $0x6e2ee4a5 // fcmge v5.4s, v5.4s, v14.4s
+	VBSL V4.B16, V2.B16, V5.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V0.B16, V0.B16
-	VST1.P [V0.S4], 16(R16)
+	VORR V6.B16, V5.B16, V5.B16
+	VST1.P [V5.S4], 16(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledtanhrow
