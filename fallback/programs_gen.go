@@ -1795,7 +1795,7 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v24 := float32(v10 * v9)
 	v25 := fma32(-v24, v23, v14)
 	v26 := float32(v10 - v25)
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	v27 := fromBits(bits(v7) | bits(v6))
 	v28 := math.Float32frombits(0xc1200000) // -10
 	v29 := pick(v27 > v28, v27, v28)
@@ -1828,6 +1828,7 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v53 := fma32(v51, v45, v52)
 	v54 := float32(v45 * v53)
 	v55 := float32(v45 * v48)
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	v56 := fma32(v55, v54, v55)
 	v57 := float32(v48 + v56)
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
@@ -2063,7 +2064,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v26_1 := float32(v10_1 - v25_1)
 		v26_2 := float32(v10_2 - v25_2)
 		v26_3 := float32(v10_3 - v25_3)
-		// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+		// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 		v27_0 := fromBits(bits(v7_0) | bits(v6))
 		v27_1 := fromBits(bits(v7_1) | bits(v6))
 		v27_2 := fromBits(bits(v7_2) | bits(v6))
@@ -2223,6 +2224,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v55_1 := float32(v45_1 * v48_1)
 		v55_2 := float32(v45_2 * v48_2)
 		v55_3 := float32(v45_3 * v48_3)
+		// m = s·(e^t - 1) = ts + ts·(t·q)
 		s56_0 := float64(v55_0)*float64(v54_0) + float64(v55_0)
 		v56_0 := float32(s56_0)
 		if roundsTwice(s56_0) {

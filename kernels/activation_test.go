@@ -198,7 +198,9 @@ func TestForwardSpecial(t *testing.T) {
 	}{
 		{kernels.Activation{Func: kernels.Sigmoid}, []tc{
 			{-inf32, 0}, {inf32, 1}, {0, 0.5}, {negZero, 0.5}, {0x1p-149, 0.5}, {den, 0.5}, {-den, 0.5},
-			{-math.MaxFloat32, 0}, {math.MaxFloat32, 1}, {-88, 0}, {-200, 0}, {17, 1 - 0x1p-24}, {20, 1}, {30, 1}}},
+			{-math.MaxFloat32, 0}, {math.MaxFloat32, 1}, {-88, 0}, {-200, 0}, {17, 1 - 0x1p-24}, {20, 1}, {30, 1},
+			// Just beyond the cutoff, where the table's scale s would not be normal.
+			{-87.35, 0}, {-87.37, 0}}},
 		{kernels.Activation{Func: kernels.Tanh}, []tc{
 			{-inf32, -1}, {inf32, 1}, {0, 0}, {negZero, negZero}, {den, den}, {-den, -den}, {-0x1p-149, -0x1p-149},
 			{0x1p-126, 0x1p-126}, {-math.MaxFloat32, -1}, {math.MaxFloat32, 1}, {9.1, 1}, {20, 1}, {-20, -1}}},

@@ -24,6 +24,15 @@ var goldenForward = []struct {
 	{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0.01}, 0x6dae05afa0bd77f7},
 }
 
+// goldenScaled are the hashes of scaled forms, as goldenForward's.
+var goldenScaled = []struct {
+	a    kernels.Activation
+	hash uint64
+}{
+	{kernels.LeCunTanh, 0x58282ce48c9c052e},
+	{kernels.Activation{Func: kernels.ScaledSigmoid, Slope: 4}, 0x5850355785a950e},
+}
+
 func forwardHash(a kernels.Activation) uint64 {
 	h := fnv.New64a()
 	x := make([]float32, 0, 1<<14)
@@ -51,8 +60,8 @@ func forwardHash(a kernels.Activation) uint64 {
 }
 
 // TestPlainFormsUnchanged checks the plain forms against their golden
-// hashes, and that the coefficients of the scaled forms (Gain, Slope) do
-// not change them.
+// hashes, that the coefficients of the scaled forms (Gain, Slope) do not
+// change them, and two scaled forms against theirs.
 func TestPlainFormsUnchanged(t *testing.T) {
 	eachImpl(t, func(t *testing.T) {
 		for _, g := range goldenForward {
@@ -63,6 +72,11 @@ func TestPlainFormsUnchanged(t *testing.T) {
 			b.Gain, b.Slope = 3, 0.5
 			if h := forwardHash(b); h != g.hash {
 				t.Errorf("%v with Gain 3 and Slope 0.5: outputs hash to %#x, want %#x", g.a, h, g.hash)
+			}
+		}
+		for _, g := range goldenScaled {
+			if h := forwardHash(g.a); h != g.hash {
+				t.Errorf("%v: outputs hash to %#x, want %#x", g.a, h, g.hash)
 			}
 		}
 	})

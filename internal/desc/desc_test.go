@@ -46,12 +46,12 @@ func TestExpPoly(t *testing.T) {
 	}
 }
 
-// TestExpPolyLut8 measures the polynomials and checks the tables and the
+// TestExpTables measures the polynomials and checks the tables and the
 // constants of the table-driven exp cores (expAbsTwice, expPartsLut).
-func TestExpPolyLut8(t *testing.T) {
+func TestExpTables(t *testing.T) {
 	// The rounding of N and δj leave |t| a little above ln2/16.
 	const half = math.Ln2/16 + 1e-5
-	worst := expPolyError(ExpPolyLut8, half)
+	worst := expPolyError(ExpPolyLut8P3, half)
 	if worst > 0x1p-25 {
 		t.Errorf("e^t polynomial of degree 3: relative error 2^%.1f, want below 2^-25", math.Log2(worst))
 	}
@@ -61,7 +61,7 @@ func TestExpPolyLut8(t *testing.T) {
 			t.Errorf("Exp2Lut8[%d] = %#x, want %#x less %d<<20", j, w, want, j)
 		}
 	}
-	worst = expPolyError(ExpPolyLut8Deg4, half)
+	worst = expPolyError(ExpPolyLut8P4, half)
 	if worst > 0x1p-32 {
 		t.Errorf("e^t polynomial of degree 4: relative error 2^%.1f, want below 2^-32", math.Log2(worst))
 	}
@@ -72,14 +72,20 @@ func TestExpPolyLut8(t *testing.T) {
 			t.Errorf("Exp2Lut8Err[%d] = %g, want ln(2^(j/8)/%g) = %g rounded to float32", j, f32(w), v, want)
 		}
 	}
-	// N·(ln2/8 - Ln2Hi14Over8 - Ln2Lo14Over8) is the two-step reduction's
+	// N·(ln2/8 - Ln2Over8Hi - Ln2Over8Lo) is the two-step reduction's
 	// error beyond its rounding: below 2^-30 of e^z for |N| < 2^10; and
-	// N·Ln2Hi14Over8 must be exact there.
-	if e := math.Abs(f32(Ln2Hi14Over8) + f32(Ln2Lo14Over8) - math.Ln2/8); e > 0x1p-40 {
-		t.Errorf("Ln2Hi14Over8 + Ln2Lo14Over8 is %g off ln2/8", e)
+	// N·Ln2Over8Hi must be exact there.
+	if e := math.Abs(f32(Ln2Over8Hi) + f32(Ln2Over8Lo) - math.Ln2/8); e > 0x1p-40 {
+		t.Errorf("Ln2Over8Hi + Ln2Over8Lo is %g off ln2/8", e)
 	}
-	if Ln2Hi14Over8&(1<<10-1) != 0 {
-		t.Errorf("Ln2Hi14Over8 %#x has more than 14 significant bits", Ln2Hi14Over8)
+	if Ln2Over8Hi&(1<<12-1) != 0 {
+		t.Errorf("Ln2Over8Hi %#x has more than 12 significant bits", Ln2Over8Hi)
+	}
+	// At SigmoidCutoff, N = round(8z/ln2) is still >= -1008 (n >= -126):
+	// s = 2^(j/8)·2^n is normal on every lane the sigmoid keeps.
+	magic := float32(f32(ExpMagicLut))
+	if n := float32(math.FMA(f32(SigmoidCutoff), f32(Log2e8), float64(magic))) - magic; n < -1008 {
+		t.Errorf("N = %v at SigmoidCutoff, want >= -1008", n)
 	}
 	if f32(Log2e16) != 16*f32(Log2e) || f32(Log2e8) != 8*f32(Log2e) || f32(Ln2Over8) != f32(Ln2)/8 {
 		t.Errorf("Log2e16, Log2e8 or Ln2Over8 is not an exact scaling of Log2e or Ln2")

@@ -22,7 +22,7 @@ import (
 // is live decides the registers a kernel needs.
 type Program struct {
 	Name   string   // kernel name stem: "Sigmoid", "MomentumUpdate"
-	Algo   string   // the algorithm in XNNPACK's naming ("rr2_p6_div"); "" for the exact functions
+	Algo   string   // the algorithm in XNNPACK's naming ("rr2_lut8_p4_div"); "" for the exact functions
 	Inputs []string // the input streams, in order: "x"; "dy", "y"; "w", "v", "g"
 	Params []string // scalar parameters broadcast to every lane, in order
 	Ops    []Op

@@ -10,8 +10,9 @@ package desc
 //	elu      rr1_p6_expm1        x >= 0 ? x : alpha·((2^n - 1) + 2^n·(e^t - 1))
 //
 // The scaled forms run the same algorithms (the scaled tanh with the exp
-// core of sigmoid, both tables, its reduction in one step: at 1.817 ULP
-// it had no room for the rounding of tanh's table) on z = slope·x carried
+// core of sigmoid, both tables, its reduction in one step: its correction
+// of the quotient leaves no room for the rounding of tanh's single table)
+// on z = slope·x carried
 // as the rounded product and its exact error (an FMA), which the range
 // reduction and the polynomial take in, and fold the gain into their last
 // operation, so that neither the product nor the gain adds a rounding to
@@ -35,15 +36,15 @@ const (
 	// The table-driven exp cores (sigmoid's, tanh's): the magic 1.5·2^23,
 	// whose low bits take N = round(z·8/ln2) (two's complement, for
 	// |N| < 2^22), 8·log2(e) and 16·log2(e) (for z = 2h), and ln2/8: in
-	// one part (an exact scaling of Ln2) and in two, Ln2Hi14Over8 with 14
-	// significant bits (N·Ln2Hi14Over8 exact for |N| < 2^10) and
-	// Ln2Lo14Over8 the rest.
-	ExpMagicLut  = 0x4b400000
-	Log2e8       = 0x4138aa3b
-	Log2e16      = 0x41b8aa3b
-	Ln2Over8     = 0x3db17218
-	Ln2Hi14Over8 = 0x3db17000
-	Ln2Lo14Over8 = 0x3685fdf4
+	// one part (an exact scaling of Ln2) and in two, Ln2Over8Hi (ln 2
+	// to 14 bits, over 8: 12 significant bits, so N·Ln2Over8Hi is exact
+	// for |N| < 2^12) and Ln2Over8Lo the rest.
+	ExpMagicLut = 0x4b400000
+	Log2e8      = 0x4138aa3b
+	Log2e16     = 0x41b8aa3b
+	Ln2Over8    = 0x3db17218
+	Ln2Over8Hi  = 0x3db17000
+	Ln2Over8Lo  = 0x3685fdf4
 
 	// SigmoidCutoff is ln(2^-126) rounded toward zero (-87.33654): below it
 	// e^z is below the smallest normal float32 and the sigmoid flushes e to
@@ -73,7 +74,7 @@ var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa
 
 // Exp2Lut8 holds, for j = 0..7, the bits of 2^(j/8) rounded to float32
 // less j<<20: the table of tanh's exp, to which k << 20 adds j<<20 back and
-// n to the exponent field (TestExpPolyLut8 checks it).
+// n to the exponent field (TestExpTables checks it).
 var Exp2Lut8 = [LookupSize]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
 
 // Exp2Lut8Err holds, for j = 0..7, ln(2^(j/8)/v) for v = 2^(j/8) rounded
@@ -81,15 +82,15 @@ var Exp2Lut8 = [LookupSize]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7
 // correction for the table's rounding.
 var Exp2Lut8Err = [LookupSize]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
 
-// ExpPolyLut8Deg4 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t)
+// ExpPolyLut8P4 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t)
 // on |t| <= ln2/16: the minimax fit for the relative error of e^t, rounded
-// to float32 (relative error 2^-32.5; TestExpPolyLut8 measures it).
-var ExpPolyLut8Deg4 = []uint32{0x3d2aa420, 0x3e2aae3b, 0x3f000000}
+// to float32 (relative error 2^-32.3; TestExpTables measures it).
+var ExpPolyLut8P4 = []uint32{0x3d2aa420, 0x3e2aae3b, 0x3f000000}
 
-// ExpPolyLut8 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t) on
+// ExpPolyLut8P3 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t) on
 // |t| <= ln2/16: the minimax fit for the relative error of e^t, rounded to
-// float32 (relative error 2^-25.2; TestExpPolyLut8 measures it).
-var ExpPolyLut8 = []uint32{0x3e2aab2c, 0x3f00043c}
+// float32 (relative error 2^-25.2; TestExpTables measures it).
+var ExpPolyLut8P3 = []uint32{0x3e2aab2c, 0x3f00043c}
 
 // noValue is the absent low part of expPartsLut.
 const noValue Value = -1
@@ -106,7 +107,7 @@ const noValue Value = -1
 //
 // where δj = ln(2^(j/8)/(s·2^-n)) (Exp2Lut8Err) makes s·e^t e^(z+lo)
 // though s is rounded, |t| <= ln2/16 (plus δj) takes a polynomial of
-// degree 4, and N·ln2hi/8 is exact for |N| < 2^10 (Ln2Hi14Over8 has 14
+// degree 4, and N·ln2hi/8 is exact for |N| < 2^10 (Ln2Over8Hi has 14
 // significant bits). The rounding of t + δj adds below 2^-29 to e's
 // relative error, and the product t·s, no longer exact, less.
 func expPartsLut(b *Builder, z, lo Value) (s, m Value) {
@@ -114,18 +115,16 @@ func expPartsLut(b *Builder, z, lo Value) (s, m Value) {
 	k := b.FMA(z, b.Bits(Log2e8), b.Bits(ExpMagicLut))
 	n := b.Sub(k, b.Bits(ExpMagicLut))
 	b.Note("t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj")
-	t := b.FNMA(n, b.Bits(Ln2Hi14Over8), z)
+	t := b.FNMA(n, b.Bits(Ln2Over8Hi), z)
 	if lo == noValue {
-		t = b.FNMA(n, b.Bits(Ln2Lo14Over8), t)
+		t = b.FNMA(n, b.Bits(Ln2Over8Lo), t)
 	} else {
-		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Lo14Over8), lo))
+		t = b.Add(t, b.FNMA(n, b.Bits(Ln2Over8Lo), lo))
 	}
 	// δj after the reduction, so that n dies first: 4 live values.
 	t = b.Add(t, b.Lookup(k, Exp2Lut8Err))
 	s = lutScale(b, k)
-	tq, ts := expTerms(b, t, s, ExpPolyLut8Deg4)
-	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
-	return s, b.FMA(ts, tq, ts)
+	return s, expM(b, t, s, ExpPolyLut8P4)
 }
 
 // lutScale returns s = 2^(j/8)·2^n (2^(j/8) rounded) from k, whose low bits
@@ -157,9 +156,7 @@ func expm1Parts(b *Builder, z Value) (s, m Value) {
 	s = b.Shl(k, 23)
 	b.Note("t = z - n·ln2")
 	t := b.FNMA(b.Sub(k, b.Bits(ExpMagic)), b.Bits(Ln2), z)
-	tq, ts := expTerms(b, t, s, ExpPoly)
-	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
-	return s, b.FMA(ts, tq, ts)
+	return s, expM(b, t, s, ExpPoly)
 }
 
 // expAbsTwice returns e^(2h) for -10 <= h <= 0 (or NaN), for tanh's exp
@@ -184,9 +181,16 @@ func expAbsTwice(b *Builder, h Value) Value {
 	b.Note("t = 2h - N·ln2/8")
 	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), z)
 	s := lutScale(b, k)
-	tq, ts := expTerms(b, t, s, ExpPolyLut8)
+	tq, ts := expTerms(b, t, s, ExpPolyLut8P3)
 	b.Note("e^z = ts·(t·q) + (s + ts)")
 	return b.FMA(ts, tq, b.Add(s, ts))
+}
+
+// expM returns m = s·(e^t - 1) = ts + ts·(t·q(t)), q the polynomial poly.
+func expM(b *Builder, t, s Value, poly []uint32) Value {
+	tq, ts := expTerms(b, t, s, poly)
+	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
+	return b.FMA(ts, tq, ts)
 }
 
 // expTerms returns t·q(t) and t·s for the reduced argument t and the
@@ -312,7 +316,7 @@ func scaledTanh(b *Builder) *Program {
 	p := Horner(b, u, TanhPoly)
 	poly := b.Sub(gh, b.FNMA(b.Mul(gh, u), p, ngl))
 	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20")
-	b.Note("h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it")
+	b.Note("h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it")
 	nz := b.Or(zh, sign)
 	h := b.Max(nz, b.Bits(TanhClamp))
 	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
@@ -322,8 +326,7 @@ func scaledTanh(b *Builder) *Program {
 	c = b.Add(c, b.Lookup(k, Exp2Lut8Err))
 	t := b.Add(b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), b.Add(h, h)), c)
 	s := lutScale(b, k)
-	tq, ts := expTerms(b, t, s, ExpPolyLut8Deg4)
-	e := b.Add(s, b.FMA(ts, tq, ts))
+	e := b.Add(s, expM(b, t, s, ExpPolyLut8P4))
 	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")
 	d := b.Add(e, one)
 	q := b.Div(e, d)

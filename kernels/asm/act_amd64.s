@@ -1479,7 +1479,7 @@ fwd_oneloop:
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Y4, Y8, Y12
 	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
 	VMOVUPS     k32_4b400000<>+0(SB), Y13
@@ -1507,6 +1507,8 @@ fwd_oneloop:
 	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y13
 	VMULPS      Y13, Y7, Y9
 	VMULPS      Y12, Y7, Y7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y7, Y7, Y9
 	VADDPS      Y9, Y12, Y12
 
@@ -1568,7 +1570,7 @@ fwd_tail:
 	VFNMADD231PS Y9, Y11, Y13
 	VSUBPS       Y13, Y12, Y12
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Y4, Y8, Y13
 	VMAXPS      k32_c1200000<>+0(SB), Y13, Y9
 	VMOVUPS     k32_4b400000<>+0(SB), Y11
@@ -1596,6 +1598,8 @@ fwd_tail:
 	VFMADD213PS k32_3f000000<>+0(SB), Y14, Y11
 	VMULPS      Y11, Y14, Y10
 	VMULPS      Y13, Y14, Y14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y14, Y14, Y10
 	VADDPS      Y10, Y13, Y13
 
@@ -5712,7 +5716,7 @@ fwd_wide:
 	VSUBPS       Z24, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z4, Z16, Z25
 	VORPS       Z4, Z17, Z24
 	VMAXPS      Z10, Z25, Z22
@@ -5761,6 +5765,8 @@ fwd_wide:
 	VMULPS      Z23, Z22, Z26
 	VMULPS      Z14, Z24, Z24
 	VMULPS      Z19, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z22, Z22, Z26
 	VADDPS      Z27, Z14, Z14
@@ -5836,7 +5842,7 @@ fwd_oneloop:
 	VFNMADD231PS Z14, Z24, Z22
 	VSUBPS       Z22, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z4, Z17, Z22
 	VMAXPS      Z10, Z22, Z14
 	VMOVUPS     Z12, Z24
@@ -5863,6 +5869,8 @@ fwd_oneloop:
 	VFMADD213PS k64_3f000000<>+0(SB), Z22, Z24
 	VMULPS      Z24, Z22, Z15
 	VMULPS      Z16, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z22, Z22, Z15
 	VADDPS      Z15, Z16, Z16
 
@@ -5924,7 +5932,7 @@ fwd_tail:
 	VFNMADD231PS Z15, Z14, Z24
 	VSUBPS       Z24, Z22, Z22
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z4, Z17, Z24
 	VMAXPS      Z10, Z24, Z15
 	VMOVUPS     Z12, Z14
@@ -5951,6 +5959,8 @@ fwd_tail:
 	VFMADD213PS k64_3f000000<>+0(SB), Z24, Z14
 	VMULPS      Z14, Z24, Z18
 	VMULPS      Z16, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z18
 	VADDPS      Z18, Z16, Z16
 

@@ -1650,7 +1650,7 @@ loopU:
 	WORD $0x4ea4d508 // fsub v8.4s, v8.4s, v4.4s
 	WORD $0x4ea5d529 // fsub v9.4s, v9.4s, v5.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V12.B16, V4.B16
 	VORR V25.B16, V13.B16, V5.B16
 	WORD $0x4e38c482 // fmaxnm v2.4s, v4.4s, v24.4s
@@ -1723,6 +1723,8 @@ loopU:
 	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
 	WORD $0x6e24dc42 // fmul v2.4s, v2.4s, v4.4s
 	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V10.S4, V2.S4, V2.S4
 	VFMLA V11.S4, V3.S4, V3.S4
 	WORD $0x4e22d484 // fadd v4.4s, v4.4s, v2.4s
@@ -1800,7 +1802,7 @@ loop1:
 	VFMLS V2.S4, V0.S4, V3.S4
 	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V7.B16, V3.B16
 	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1839,6 +1841,8 @@ loop1:
 	VFMLA V2.S4, V0.S4, V6.S4
 	WORD $0x6e26dc46 // fmul v6.4s, v2.4s, v6.4s
 	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V6.S4, V2.S4, V2.S4
 	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
 
@@ -1899,7 +1903,7 @@ loopS:
 	VFMLS V2.S4, V0.S4, V3.S4
 	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V7.B16, V3.B16
 	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1938,6 +1942,8 @@ loopS:
 	VFMLA V2.S4, V0.S4, V6.S4
 	WORD $0x6e26dc46 // fmul v6.4s, v2.4s, v6.4s
 	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V6.S4, V2.S4, V2.S4
 	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
 

@@ -2578,7 +2578,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y10, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -2606,6 +2606,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y5
 	VMULPS      Y5, Y11, Y9
 	VMULPS      Y6, Y11, Y11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y11, Y11, Y9
 	VADDPS      Y9, Y6, Y6
 
@@ -2656,7 +2658,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y5, Y4, Y7
 	VSUBPS       Y7, Y9, Y9
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y7
 	VMAXPS      k32_c1200000<>+0(SB), Y7, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -2684,6 +2686,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
 	VMULPS      Y4, Y10, Y6
 	VMULPS      Y7, Y10, Y10
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y10, Y10, Y6
 	VADDPS      Y6, Y7, Y7
 
@@ -2735,7 +2739,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y9, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -2763,6 +2767,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y3
 	VMULPS      Y3, Y8, Y7
 	VMULPS      Y5, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y8, Y8, Y7
 	VADDPS      Y7, Y5, Y5
 
@@ -2813,7 +2819,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y7, Y7
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -2841,6 +2847,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y2
 	VMULPS      Y2, Y9, Y5
 	VMULPS      Y4, Y9, Y9
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y9, Y9, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -2892,7 +2900,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y7, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -2920,6 +2928,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y1
 	VMULPS      Y1, Y6, Y4
 	VMULPS      Y3, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y6, Y6, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -2970,7 +2980,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y1, Y0, Y2
 	VSUBPS       Y2, Y4, Y4
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y5, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -2998,6 +3008,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y0
 	VMULPS      Y0, Y7, Y3
 	VMULPS      Y2, Y7, Y7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y7, Y7, Y3
 	VADDPS      Y3, Y2, Y2
 
@@ -3049,7 +3061,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y0, Y6, Y1
 	VSUBPS       Y1, Y3, Y3
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y4, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y6
@@ -3077,6 +3089,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y6
 	VMULPS      Y6, Y5, Y2
 	VMULPS      Y1, Y5, Y5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y5, Y5, Y2
 	VADDPS      Y2, Y1, Y1
 
@@ -3127,7 +3141,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y6, Y5, Y0
 	VSUBPS       Y0, Y2, Y2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y3, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y6
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -3155,6 +3169,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y5
 	VMULPS      Y5, Y4, Y1
 	VMULPS      Y0, Y4, Y4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y4, Y4, Y1
 	VADDPS      Y1, Y0, Y0
 
@@ -3206,7 +3222,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y5, Y4, Y6
 	VSUBPS       Y6, Y1, Y1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y2, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -3234,6 +3250,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y4
 	VMULPS      Y4, Y3, Y0
 	VMULPS      Y6, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y0
 	VADDPS      Y0, Y6, Y6
 
@@ -3284,7 +3302,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y0, Y0
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y1, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -3312,6 +3330,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y3
 	VMULPS      Y3, Y2, Y6
 	VMULPS      Y5, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y6
 	VADDPS      Y6, Y5, Y5
 
@@ -3363,7 +3383,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y0, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -3391,6 +3411,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y2
 	VMULPS      Y2, Y1, Y5
 	VMULPS      Y4, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y1, Y1, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -3441,7 +3463,7 @@ Gemm6x16_notscaledsigmoid_20:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -3469,6 +3491,8 @@ Gemm6x16_notscaledsigmoid_20:
 	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y1
 	VMULPS      Y1, Y0, Y4
 	VMULPS      Y3, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y0, Y0, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -6716,7 +6740,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y10, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -6744,6 +6768,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y5
 	VMULPS      Y5, Y11, Y9
 	VMULPS      Y6, Y11, Y11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y11, Y11, Y9
 	VADDPS      Y9, Y6, Y6
 
@@ -6796,7 +6822,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y5, Y4, Y7
 	VSUBPS       Y7, Y9, Y9
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y7
 	VMAXPS      k32_c1200000<>+0(SB), Y7, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -6824,6 +6850,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
 	VMULPS      Y4, Y10, Y6
 	VMULPS      Y7, Y10, Y10
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y10, Y10, Y6
 	VADDPS      Y6, Y7, Y7
 
@@ -6879,7 +6907,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y9, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -6907,6 +6935,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y3
 	VMULPS      Y3, Y8, Y7
 	VMULPS      Y5, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y8, Y8, Y7
 	VADDPS      Y7, Y5, Y5
 
@@ -6959,7 +6989,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y7, Y7
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -6987,6 +7017,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y2
 	VMULPS      Y2, Y9, Y5
 	VMULPS      Y4, Y9, Y9
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y9, Y9, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -7042,7 +7074,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y7, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -7070,6 +7102,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y1
 	VMULPS      Y1, Y6, Y4
 	VMULPS      Y3, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y6, Y6, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -7122,7 +7156,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y1, Y0, Y2
 	VSUBPS       Y2, Y4, Y4
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y5, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -7150,6 +7184,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y0
 	VMULPS      Y0, Y7, Y3
 	VMULPS      Y2, Y7, Y7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y7, Y7, Y3
 	VADDPS      Y3, Y2, Y2
 
@@ -7205,7 +7241,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y0, Y6, Y1
 	VSUBPS       Y1, Y3, Y3
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y4, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y6
@@ -7233,6 +7269,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y6
 	VMULPS      Y6, Y5, Y2
 	VMULPS      Y1, Y5, Y5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y5, Y5, Y2
 	VADDPS      Y2, Y1, Y1
 
@@ -7285,7 +7323,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y6, Y5, Y0
 	VSUBPS       Y0, Y2, Y2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y3, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y6
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -7313,6 +7351,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y5
 	VMULPS      Y5, Y4, Y1
 	VMULPS      Y0, Y4, Y4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y4, Y4, Y1
 	VADDPS      Y1, Y0, Y0
 
@@ -7368,7 +7408,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y5, Y4, Y6
 	VSUBPS       Y6, Y1, Y1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y2, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -7396,6 +7436,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y4
 	VMULPS      Y4, Y3, Y0
 	VMULPS      Y6, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y0
 	VADDPS      Y0, Y6, Y6
 
@@ -7448,7 +7490,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y0, Y0
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y1, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -7476,6 +7518,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y3
 	VMULPS      Y3, Y2, Y6
 	VMULPS      Y5, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y6
 	VADDPS      Y6, Y5, Y5
 
@@ -7531,7 +7575,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y0, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -7559,6 +7603,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y2
 	VMULPS      Y2, Y1, Y5
 	VMULPS      Y4, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y1, Y1, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -7611,7 +7657,7 @@ Gemm6x16_spillscaledtanh_61:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -7639,6 +7685,8 @@ Gemm6x16_spillscaledtanh_61:
 	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y1
 	VMULPS      Y1, Y0, Y4
 	VMULPS      Y3, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y0, Y0, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -11516,7 +11564,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y10, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -11544,6 +11592,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y5
 	VMULPS      Y5, Y11, Y9
 	VMULPS      Y6, Y11, Y11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y11, Y11, Y9
 	VADDPS      Y9, Y6, Y6
 
@@ -11594,7 +11644,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y5, Y4, Y7
 	VSUBPS       Y7, Y9, Y9
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y7
 	VMAXPS      k32_c1200000<>+0(SB), Y7, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -11622,6 +11672,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
 	VMULPS      Y4, Y10, Y6
 	VMULPS      Y7, Y10, Y10
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y10, Y10, Y6
 	VADDPS      Y6, Y7, Y7
 
@@ -11673,7 +11725,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y9, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -11701,6 +11753,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y3
 	VMULPS      Y3, Y8, Y7
 	VMULPS      Y5, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y8, Y8, Y7
 	VADDPS      Y7, Y5, Y5
 
@@ -11751,7 +11805,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y7, Y7
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -11779,6 +11833,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y2
 	VMULPS      Y2, Y9, Y5
 	VMULPS      Y4, Y9, Y9
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y9, Y9, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -11830,7 +11886,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y7, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -11858,6 +11914,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y1
 	VMULPS      Y1, Y6, Y4
 	VMULPS      Y3, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y6, Y6, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -11908,7 +11966,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y1, Y0, Y2
 	VSUBPS       Y2, Y4, Y4
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y5, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -11936,6 +11994,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y0
 	VMULPS      Y0, Y7, Y3
 	VMULPS      Y2, Y7, Y7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y7, Y7, Y3
 	VADDPS      Y3, Y2, Y2
 
@@ -11987,7 +12047,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y0, Y6, Y1
 	VSUBPS       Y1, Y3, Y3
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y4, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y6
@@ -12015,6 +12075,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y6
 	VMULPS      Y6, Y5, Y2
 	VMULPS      Y1, Y5, Y5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y5, Y5, Y2
 	VADDPS      Y2, Y1, Y1
 
@@ -12065,7 +12127,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y6, Y5, Y0
 	VSUBPS       Y0, Y2, Y2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y3, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y6
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -12093,6 +12155,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y5
 	VMULPS      Y5, Y4, Y1
 	VMULPS      Y0, Y4, Y4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y4, Y4, Y1
 	VADDPS      Y1, Y0, Y0
 
@@ -12144,7 +12208,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y5, Y4, Y6
 	VSUBPS       Y6, Y1, Y1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y2, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -12172,6 +12236,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y4
 	VMULPS      Y4, Y3, Y0
 	VMULPS      Y6, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y0
 	VADDPS      Y0, Y6, Y6
 
@@ -12222,7 +12288,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y0, Y0
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y1, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -12250,6 +12316,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y3
 	VMULPS      Y3, Y2, Y6
 	VMULPS      Y5, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y6
 	VADDPS      Y6, Y5, Y5
 
@@ -12301,7 +12369,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y0, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -12329,6 +12397,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y2
 	VMULPS      Y2, Y1, Y5
 	VMULPS      Y4, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y1, Y1, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -12379,7 +12449,7 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -12407,6 +12477,8 @@ Gemm6x16S_notscaledsigmoid_96:
 	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y1
 	VMULPS      Y1, Y0, Y4
 	VMULPS      Y3, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y0, Y0, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -15654,7 +15726,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y10, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -15682,6 +15754,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y5
 	VMULPS      Y5, Y11, Y9
 	VMULPS      Y6, Y11, Y11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y11, Y11, Y9
 	VADDPS      Y9, Y6, Y6
 
@@ -15734,7 +15808,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y5, Y4, Y7
 	VSUBPS       Y7, Y9, Y9
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y7
 	VMAXPS      k32_c1200000<>+0(SB), Y7, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -15762,6 +15836,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
 	VMULPS      Y4, Y10, Y6
 	VMULPS      Y7, Y10, Y10
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y10, Y10, Y6
 	VADDPS      Y6, Y7, Y7
 
@@ -15817,7 +15893,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y9, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -15845,6 +15921,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y3
 	VMULPS      Y3, Y8, Y7
 	VMULPS      Y5, Y8, Y8
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y8, Y8, Y7
 	VADDPS      Y7, Y5, Y5
 
@@ -15897,7 +15975,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y7, Y7
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -15925,6 +16003,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y2
 	VMULPS      Y2, Y9, Y5
 	VMULPS      Y4, Y9, Y9
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y9, Y9, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -15980,7 +16060,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y7, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -16008,6 +16088,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y1
 	VMULPS      Y1, Y6, Y4
 	VMULPS      Y3, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y6, Y6, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -16060,7 +16142,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y1, Y0, Y2
 	VSUBPS       Y2, Y4, Y4
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y5, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -16088,6 +16170,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y0
 	VMULPS      Y0, Y7, Y3
 	VMULPS      Y2, Y7, Y7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y7, Y7, Y3
 	VADDPS      Y3, Y2, Y2
 
@@ -16143,7 +16227,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y0, Y6, Y1
 	VSUBPS       Y1, Y3, Y3
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y4, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y6
@@ -16171,6 +16255,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y6
 	VMULPS      Y6, Y5, Y2
 	VMULPS      Y1, Y5, Y5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y5, Y5, Y2
 	VADDPS      Y2, Y1, Y1
 
@@ -16223,7 +16309,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y6, Y5, Y0
 	VSUBPS       Y0, Y2, Y2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y3, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y6
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -16251,6 +16337,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y5
 	VMULPS      Y5, Y4, Y1
 	VMULPS      Y0, Y4, Y4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y4, Y4, Y1
 	VADDPS      Y1, Y0, Y0
 
@@ -16306,7 +16394,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y5, Y4, Y6
 	VSUBPS       Y6, Y1, Y1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y2, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -16334,6 +16422,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y4
 	VMULPS      Y4, Y3, Y0
 	VMULPS      Y6, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y0
 	VADDPS      Y0, Y6, Y6
 
@@ -16386,7 +16476,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y4, Y3, Y5
 	VSUBPS       Y5, Y0, Y0
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y1, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -16414,6 +16504,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y3
 	VMULPS      Y3, Y2, Y6
 	VMULPS      Y5, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y6
 	VADDPS      Y6, Y5, Y5
 
@@ -16469,7 +16561,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y3, Y2, Y4
 	VSUBPS       Y4, Y6, Y6
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y0, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -16497,6 +16589,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y2
 	VMULPS      Y2, Y1, Y5
 	VMULPS      Y4, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y1, Y1, Y5
 	VADDPS      Y5, Y4, Y4
 
@@ -16549,7 +16643,7 @@ Gemm6x16S_spillscaledtanh_137:
 	VFNMADD231PS Y2, Y1, Y3
 	VSUBPS       Y3, Y5, Y5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y6, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -16577,6 +16671,8 @@ Gemm6x16S_spillscaledtanh_137:
 	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y1
 	VMULPS      Y1, Y0, Y4
 	VMULPS      Y3, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y0, Y0, Y4
 	VADDPS      Y4, Y3, Y3
 
@@ -19377,7 +19473,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y12
 	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
 	VMOVUPS     k32_4b400000<>+0(SB), Y13
@@ -19405,6 +19501,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y13
 	VMULPS      Y13, Y0, Y9
 	VMULPS      Y12, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y0, Y0, Y9
 	VADDPS      Y9, Y12, Y12
 
@@ -19454,7 +19552,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y9, Y11, Y13
 	VSUBPS       Y13, Y12, Y12
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y13
 	VMAXPS      k32_c1200000<>+0(SB), Y13, Y9
 	VMOVUPS     k32_4b400000<>+0(SB), Y11
@@ -19482,6 +19580,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y11
 	VMULPS      Y11, Y1, Y10
 	VMULPS      Y13, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y1, Y1, Y10
 	VADDPS      Y10, Y13, Y13
 
@@ -19532,7 +19632,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y10, Y9, Y11
 	VSUBPS       Y11, Y13, Y13
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y11
 	VMAXPS      k32_c1200000<>+0(SB), Y11, Y10
 	VMOVUPS     k32_4b400000<>+0(SB), Y9
@@ -19560,6 +19660,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y9
 	VMULPS      Y9, Y2, Y12
 	VMULPS      Y11, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y12
 	VADDPS      Y12, Y11, Y11
 
@@ -19609,7 +19711,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y12, Y10, Y9
 	VSUBPS       Y9, Y11, Y11
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
 	VMAXPS      k32_c1200000<>+0(SB), Y9, Y12
 	VMOVUPS     k32_4b400000<>+0(SB), Y10
@@ -19637,6 +19739,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y10
 	VMULPS      Y10, Y3, Y13
 	VMULPS      Y9, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y13
 	VADDPS      Y13, Y9, Y9
 
@@ -19687,7 +19791,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y13, Y12, Y10
 	VSUBPS       Y10, Y9, Y9
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y10
 	VMAXPS      k32_c1200000<>+0(SB), Y10, Y13
 	VMOVUPS     k32_4b400000<>+0(SB), Y12
@@ -19715,6 +19819,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y12
 	VMULPS      Y12, Y4, Y11
 	VMULPS      Y10, Y4, Y4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y4, Y4, Y11
 	VADDPS      Y11, Y10, Y10
 
@@ -19764,7 +19870,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y12
 	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
 	VMOVUPS     k32_4b400000<>+0(SB), Y13
@@ -19792,6 +19898,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y13
 	VMULPS      Y13, Y5, Y9
 	VMULPS      Y12, Y5, Y5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y12, Y12
 
@@ -19842,7 +19950,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y9, Y11, Y13
 	VSUBPS       Y13, Y12, Y12
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y13
 	VMAXPS      k32_c1200000<>+0(SB), Y13, Y9
 	VMOVUPS     k32_4b400000<>+0(SB), Y11
@@ -19870,6 +19978,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y11
 	VMULPS      Y11, Y6, Y10
 	VMULPS      Y13, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y6, Y6, Y10
 	VADDPS      Y10, Y13, Y13
 
@@ -19919,7 +20029,7 @@ Gemm4x16_notscaledsigmoid_173:
 	VFNMADD231PS Y10, Y9, Y11
 	VSUBPS       Y11, Y13, Y13
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y11
 	VMAXPS      k32_c1200000<>+0(SB), Y11, Y10
 	VMOVUPS     k32_4b400000<>+0(SB), Y9
@@ -19947,6 +20057,8 @@ Gemm4x16_notscaledsigmoid_173:
 	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y9
 	VMULPS      Y9, Y7, Y12
 	VMULPS      Y11, Y7, Y7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y7, Y7, Y12
 	VADDPS      Y12, Y11, Y11
 
@@ -22156,7 +22268,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y12
 	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
 	VMOVUPS     k32_4b400000<>+0(SB), Y13
@@ -22184,6 +22296,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y13
 	VMULPS      Y13, Y0, Y9
 	VMULPS      Y12, Y0, Y0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y0, Y0, Y9
 	VADDPS      Y9, Y12, Y12
 
@@ -22234,7 +22348,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y9, Y11, Y13
 	VSUBPS       Y13, Y12, Y12
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y13
 	VMAXPS      k32_c1200000<>+0(SB), Y13, Y9
 	VMOVUPS     k32_4b400000<>+0(SB), Y11
@@ -22262,6 +22376,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y11
 	VMULPS      Y11, Y1, Y10
 	VMULPS      Y13, Y1, Y1
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y1, Y1, Y10
 	VADDPS      Y10, Y13, Y13
 
@@ -22315,7 +22431,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y10, Y9, Y11
 	VSUBPS       Y11, Y13, Y13
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y11
 	VMAXPS      k32_c1200000<>+0(SB), Y11, Y10
 	VMOVUPS     k32_4b400000<>+0(SB), Y9
@@ -22343,6 +22459,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y9
 	VMULPS      Y9, Y2, Y12
 	VMULPS      Y11, Y2, Y2
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y2, Y2, Y12
 	VADDPS      Y12, Y11, Y11
 
@@ -22393,7 +22511,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y12, Y10, Y9
 	VSUBPS       Y9, Y11, Y11
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y9
 	VMAXPS      k32_c1200000<>+0(SB), Y9, Y12
 	VMOVUPS     k32_4b400000<>+0(SB), Y10
@@ -22421,6 +22539,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y10
 	VMULPS      Y10, Y3, Y13
 	VMULPS      Y9, Y3, Y3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y3, Y3, Y13
 	VADDPS      Y13, Y9, Y9
 
@@ -22474,7 +22594,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y13, Y12, Y10
 	VSUBPS       Y10, Y9, Y9
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y10
 	VMAXPS      k32_c1200000<>+0(SB), Y10, Y13
 	VMOVUPS     k32_4b400000<>+0(SB), Y12
@@ -22502,6 +22622,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y12
 	VMULPS      Y12, Y4, Y11
 	VMULPS      Y10, Y4, Y4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y4, Y4, Y11
 	VADDPS      Y11, Y10, Y10
 
@@ -22552,7 +22674,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y12
 	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
 	VMOVUPS     k32_4b400000<>+0(SB), Y13
@@ -22580,6 +22702,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y13
 	VMULPS      Y13, Y5, Y9
 	VMULPS      Y12, Y5, Y5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y5, Y5, Y9
 	VADDPS      Y9, Y12, Y12
 
@@ -22633,7 +22757,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y9, Y11, Y13
 	VSUBPS       Y13, Y12, Y12
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y13
 	VMAXPS      k32_c1200000<>+0(SB), Y13, Y9
 	VMOVUPS     k32_4b400000<>+0(SB), Y11
@@ -22661,6 +22785,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y11
 	VMULPS      Y11, Y6, Y10
 	VMULPS      Y13, Y6, Y6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y6, Y6, Y10
 	VADDPS      Y10, Y13, Y13
 
@@ -22711,7 +22837,7 @@ Gemm4x16_notscaledsigmoid_208:
 	VFNMADD231PS Y10, Y9, Y11
 	VSUBPS       Y11, Y13, Y13
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k32_80000000<>+0(SB), Y8, Y11
 	VMAXPS      k32_c1200000<>+0(SB), Y11, Y10
 	VMOVUPS     k32_4b400000<>+0(SB), Y9
@@ -22739,6 +22865,8 @@ Gemm4x16_notscaledsigmoid_208:
 	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y9
 	VMULPS      Y9, Y7, Y12
 	VMULPS      Y11, Y7, Y7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Y7, Y7, Y12
 	VADDPS      Y12, Y11, Y11
 
@@ -28489,7 +28617,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z24, Z2, Z2
 	VSUBPS       Z25, Z1, Z1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z5, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -28538,6 +28666,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z13, Z0, Z26
 	VMULPS      Z8, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z0, Z0, Z26
 	VADDPS      Z27, Z8, Z8
@@ -28624,7 +28754,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z4, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z8, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -28673,6 +28803,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z7, Z13, Z1
 	VMULPS      Z5, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z2
 	VFMADD213PS Z13, Z13, Z1
 	VADDPS      Z2, Z5, Z5
@@ -28759,7 +28891,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z0, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z5, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -28808,6 +28940,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z6, Z7, Z26
 	VMULPS      Z8, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z27
 	VFMADD213PS Z7, Z7, Z26
 	VADDPS      Z27, Z8, Z8
@@ -28894,7 +29028,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z13, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z8, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -28943,6 +29077,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z3, Z6, Z1
 	VMULPS      Z5, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z2
 	VFMADD213PS Z6, Z6, Z1
 	VADDPS      Z2, Z5, Z5
@@ -29029,7 +29165,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z7, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z5, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -29078,6 +29214,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z24, Z3, Z26
 	VMULPS      Z8, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z27
 	VFMADD213PS Z3, Z3, Z26
 	VADDPS      Z27, Z8, Z8
@@ -29164,7 +29302,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z6, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z13, Z25
 	VORPS       Z22, Z8, Z6
 	VMAXPS      Z16, Z25, Z24
@@ -29213,6 +29351,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z4, Z24, Z1
 	VMULPS      Z5, Z6, Z6
 	VMULPS      Z7, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z6, Z6, Z2
 	VFMADD213PS Z24, Z24, Z1
 	VADDPS      Z2, Z5, Z5
@@ -29299,7 +29439,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z3, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z7, Z25
 	VORPS       Z22, Z5, Z3
 	VMAXPS      Z16, Z25, Z4
@@ -29348,6 +29488,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z0, Z4, Z26
 	VMULPS      Z8, Z3, Z3
 	VMULPS      Z6, Z4, Z4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z3, Z3, Z27
 	VFMADD213PS Z4, Z4, Z26
 	VADDPS      Z27, Z8, Z8
@@ -29434,7 +29576,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z24, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z8, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -29483,6 +29625,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z13, Z0, Z1
 	VMULPS      Z5, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z2
 	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z2, Z5, Z5
@@ -29569,7 +29713,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z4, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z5, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -29618,6 +29762,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z7, Z13, Z26
 	VMULPS      Z8, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z27
 	VFMADD213PS Z13, Z13, Z26
 	VADDPS      Z27, Z8, Z8
@@ -29704,7 +29850,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z0, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z8, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -29753,6 +29899,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z6, Z7, Z1
 	VMULPS      Z5, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z2
 	VFMADD213PS Z7, Z7, Z1
 	VADDPS      Z2, Z5, Z5
@@ -29839,7 +29987,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z13, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z5, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -29888,6 +30036,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z3, Z6, Z26
 	VMULPS      Z8, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z27
 	VFMADD213PS Z6, Z6, Z26
 	VADDPS      Z27, Z8, Z8
@@ -29974,7 +30124,7 @@ Gemm12x32_lasttile_260:
 	VSUBPS       Z7, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z8, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -30023,6 +30173,8 @@ Gemm12x32_lasttile_260:
 	VMULPS      Z24, Z3, Z1
 	VMULPS      Z5, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z2
 	VFMADD213PS Z3, Z3, Z1
 	VADDPS      Z2, Z5, Z5
@@ -35950,7 +36102,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z24, Z2, Z2
 	VSUBPS       Z25, Z1, Z1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z5, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -35999,6 +36151,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z13, Z0, Z26
 	VMULPS      Z8, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z0, Z0, Z26
 	VADDPS      Z27, Z8, Z8
@@ -36087,7 +36241,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z4, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z8, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -36136,6 +36290,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z7, Z13, Z1
 	VMULPS      Z5, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z2
 	VFMADD213PS Z13, Z13, Z1
 	VADDPS      Z2, Z5, Z5
@@ -36224,7 +36380,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z0, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z5, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -36273,6 +36429,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z6, Z7, Z26
 	VMULPS      Z8, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z27
 	VFMADD213PS Z7, Z7, Z26
 	VADDPS      Z27, Z8, Z8
@@ -36361,7 +36519,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z13, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z8, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -36410,6 +36568,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z3, Z6, Z1
 	VMULPS      Z5, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z2
 	VFMADD213PS Z6, Z6, Z1
 	VADDPS      Z2, Z5, Z5
@@ -36498,7 +36658,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z7, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z5, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -36547,6 +36707,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z24, Z3, Z26
 	VMULPS      Z8, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z27
 	VFMADD213PS Z3, Z3, Z26
 	VADDPS      Z27, Z8, Z8
@@ -36635,7 +36797,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z6, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z13, Z25
 	VORPS       Z22, Z8, Z6
 	VMAXPS      Z16, Z25, Z24
@@ -36684,6 +36846,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z4, Z24, Z1
 	VMULPS      Z5, Z6, Z6
 	VMULPS      Z7, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z6, Z6, Z2
 	VFMADD213PS Z24, Z24, Z1
 	VADDPS      Z2, Z5, Z5
@@ -36772,7 +36936,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z3, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z7, Z25
 	VORPS       Z22, Z5, Z3
 	VMAXPS      Z16, Z25, Z4
@@ -36821,6 +36985,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z0, Z4, Z26
 	VMULPS      Z8, Z3, Z3
 	VMULPS      Z6, Z4, Z4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z3, Z3, Z27
 	VFMADD213PS Z4, Z4, Z26
 	VADDPS      Z27, Z8, Z8
@@ -36909,7 +37075,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z24, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z8, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -36958,6 +37124,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z13, Z0, Z1
 	VMULPS      Z5, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z2
 	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z2, Z5, Z5
@@ -37046,7 +37214,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z4, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z5, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -37095,6 +37263,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z7, Z13, Z26
 	VMULPS      Z8, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z27
 	VFMADD213PS Z13, Z13, Z26
 	VADDPS      Z27, Z8, Z8
@@ -37183,7 +37353,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z0, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z8, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -37232,6 +37402,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z6, Z7, Z1
 	VMULPS      Z5, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z2
 	VFMADD213PS Z7, Z7, Z1
 	VADDPS      Z2, Z5, Z5
@@ -37320,7 +37492,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z13, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z5, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -37369,6 +37541,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z3, Z6, Z26
 	VMULPS      Z8, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z27
 	VFMADD213PS Z6, Z6, Z26
 	VADDPS      Z27, Z8, Z8
@@ -37457,7 +37631,7 @@ Gemm12x32_spillscaledtanh_300:
 	VSUBPS       Z7, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z8, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -37506,6 +37680,8 @@ Gemm12x32_spillscaledtanh_300:
 	VMULPS      Z24, Z3, Z1
 	VMULPS      Z5, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z2
 	VFMADD213PS Z3, Z3, Z1
 	VADDPS      Z2, Z5, Z5
@@ -40307,7 +40483,7 @@ Gemm12x32_pendingScaledTanh:
 	VFNMADD231PS Z28, Z30, Z29
 	VSUBPS       Z29, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       k64_80000000<>+0(SB), Z25, Z29
 	VMAXPS      k64_c1200000<>+0(SB), Z29, Z28
 	VMOVUPS     k64_4b400000<>+0(SB), Z30
@@ -40334,6 +40510,8 @@ Gemm12x32_pendingScaledTanh:
 	VFMADD213PS k64_3f000000<>+0(SB), Z29, Z30
 	VMULPS      Z30, Z29, Z24
 	VMULPS      Z26, Z29, Z29
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z29, Z29, Z24
 	VADDPS      Z24, Z26, Z26
 
@@ -45653,7 +45831,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z24, Z2, Z2
 	VSUBPS       Z25, Z1, Z1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z5, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -45702,6 +45880,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z13, Z0, Z26
 	VMULPS      Z8, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z0, Z0, Z26
 	VADDPS      Z27, Z8, Z8
@@ -45788,7 +45968,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z4, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z8, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -45837,6 +46017,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z7, Z13, Z1
 	VMULPS      Z5, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z2
 	VFMADD213PS Z13, Z13, Z1
 	VADDPS      Z2, Z5, Z5
@@ -45923,7 +46105,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z0, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z5, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -45972,6 +46154,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z6, Z7, Z26
 	VMULPS      Z8, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z27
 	VFMADD213PS Z7, Z7, Z26
 	VADDPS      Z27, Z8, Z8
@@ -46058,7 +46242,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z13, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z8, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -46107,6 +46291,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z3, Z6, Z1
 	VMULPS      Z5, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z2
 	VFMADD213PS Z6, Z6, Z1
 	VADDPS      Z2, Z5, Z5
@@ -46193,7 +46379,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z7, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z5, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -46242,6 +46428,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z24, Z3, Z26
 	VMULPS      Z8, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z27
 	VFMADD213PS Z3, Z3, Z26
 	VADDPS      Z27, Z8, Z8
@@ -46328,7 +46516,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z6, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z13, Z25
 	VORPS       Z22, Z8, Z6
 	VMAXPS      Z16, Z25, Z24
@@ -46377,6 +46565,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z4, Z24, Z1
 	VMULPS      Z5, Z6, Z6
 	VMULPS      Z7, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z6, Z6, Z2
 	VFMADD213PS Z24, Z24, Z1
 	VADDPS      Z2, Z5, Z5
@@ -46463,7 +46653,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z3, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z7, Z25
 	VORPS       Z22, Z5, Z3
 	VMAXPS      Z16, Z25, Z4
@@ -46512,6 +46702,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z0, Z4, Z26
 	VMULPS      Z8, Z3, Z3
 	VMULPS      Z6, Z4, Z4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z3, Z3, Z27
 	VFMADD213PS Z4, Z4, Z26
 	VADDPS      Z27, Z8, Z8
@@ -46598,7 +46790,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z24, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z8, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -46647,6 +46839,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z13, Z0, Z1
 	VMULPS      Z5, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z2
 	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z2, Z5, Z5
@@ -46733,7 +46927,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z4, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z5, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -46782,6 +46976,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z7, Z13, Z26
 	VMULPS      Z8, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z27
 	VFMADD213PS Z13, Z13, Z26
 	VADDPS      Z27, Z8, Z8
@@ -46868,7 +47064,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z0, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z8, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -46917,6 +47113,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z6, Z7, Z1
 	VMULPS      Z5, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z2
 	VFMADD213PS Z7, Z7, Z1
 	VADDPS      Z2, Z5, Z5
@@ -47003,7 +47201,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z13, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z5, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -47052,6 +47250,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z3, Z6, Z26
 	VMULPS      Z8, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z27
 	VFMADD213PS Z6, Z6, Z26
 	VADDPS      Z27, Z8, Z8
@@ -47138,7 +47338,7 @@ Gemm12x32S_notscaledsigmoid_358:
 	VSUBPS       Z7, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z8, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -47187,6 +47387,8 @@ Gemm12x32S_notscaledsigmoid_358:
 	VMULPS      Z24, Z3, Z1
 	VMULPS      Z5, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z2
 	VFMADD213PS Z3, Z3, Z1
 	VADDPS      Z2, Z5, Z5
@@ -53114,7 +53316,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z24, Z2, Z2
 	VSUBPS       Z25, Z1, Z1
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z5, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -53163,6 +53365,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z13, Z0, Z26
 	VMULPS      Z8, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z0, Z0, Z26
 	VADDPS      Z27, Z8, Z8
@@ -53251,7 +53455,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z4, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z8, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -53300,6 +53504,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z7, Z13, Z1
 	VMULPS      Z5, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z2
 	VFMADD213PS Z13, Z13, Z1
 	VADDPS      Z2, Z5, Z5
@@ -53388,7 +53594,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z0, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z5, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -53437,6 +53643,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z6, Z7, Z26
 	VMULPS      Z8, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z27
 	VFMADD213PS Z7, Z7, Z26
 	VADDPS      Z27, Z8, Z8
@@ -53525,7 +53733,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z13, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z8, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -53574,6 +53782,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z3, Z6, Z1
 	VMULPS      Z5, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z2
 	VFMADD213PS Z6, Z6, Z1
 	VADDPS      Z2, Z5, Z5
@@ -53662,7 +53872,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z7, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z5, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -53711,6 +53921,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z24, Z3, Z26
 	VMULPS      Z8, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z27
 	VFMADD213PS Z3, Z3, Z26
 	VADDPS      Z27, Z8, Z8
@@ -53799,7 +54011,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z6, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z13, Z25
 	VORPS       Z22, Z8, Z6
 	VMAXPS      Z16, Z25, Z24
@@ -53848,6 +54060,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z4, Z24, Z1
 	VMULPS      Z5, Z6, Z6
 	VMULPS      Z7, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z6, Z6, Z2
 	VFMADD213PS Z24, Z24, Z1
 	VADDPS      Z2, Z5, Z5
@@ -53936,7 +54150,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z3, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z7, Z25
 	VORPS       Z22, Z5, Z3
 	VMAXPS      Z16, Z25, Z4
@@ -53985,6 +54199,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z0, Z4, Z26
 	VMULPS      Z8, Z3, Z3
 	VMULPS      Z6, Z4, Z4
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z3, Z3, Z27
 	VFMADD213PS Z4, Z4, Z26
 	VADDPS      Z27, Z8, Z8
@@ -54073,7 +54289,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z24, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z6, Z25
 	VORPS       Z22, Z8, Z24
 	VMAXPS      Z16, Z25, Z0
@@ -54122,6 +54338,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z13, Z0, Z1
 	VMULPS      Z5, Z24, Z24
 	VMULPS      Z3, Z0, Z0
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z2
 	VFMADD213PS Z0, Z0, Z1
 	VADDPS      Z2, Z5, Z5
@@ -54210,7 +54428,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z4, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z3, Z25
 	VORPS       Z22, Z5, Z4
 	VMAXPS      Z16, Z25, Z13
@@ -54259,6 +54477,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z7, Z13, Z26
 	VMULPS      Z8, Z4, Z4
 	VMULPS      Z24, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z4, Z4, Z27
 	VFMADD213PS Z13, Z13, Z26
 	VADDPS      Z27, Z8, Z8
@@ -54347,7 +54567,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z0, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z24, Z25
 	VORPS       Z22, Z8, Z0
 	VMAXPS      Z16, Z25, Z7
@@ -54396,6 +54616,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z6, Z7, Z1
 	VMULPS      Z5, Z0, Z0
 	VMULPS      Z4, Z7, Z7
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z0, Z0, Z2
 	VFMADD213PS Z7, Z7, Z1
 	VADDPS      Z2, Z5, Z5
@@ -54484,7 +54706,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z13, Z1, Z1
 	VSUBPS       Z25, Z2, Z2
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z4, Z25
 	VORPS       Z22, Z5, Z13
 	VMAXPS      Z16, Z25, Z6
@@ -54533,6 +54755,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z3, Z6, Z26
 	VMULPS      Z8, Z13, Z13
 	VMULPS      Z0, Z6, Z6
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z13, Z13, Z27
 	VFMADD213PS Z6, Z6, Z26
 	VADDPS      Z27, Z8, Z8
@@ -54621,7 +54845,7 @@ Gemm12x32S_spillscaledtanh_402:
 	VSUBPS       Z7, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z22, Z0, Z25
 	VORPS       Z22, Z8, Z7
 	VMAXPS      Z16, Z25, Z3
@@ -54670,6 +54894,8 @@ Gemm12x32S_spillscaledtanh_402:
 	VMULPS      Z24, Z3, Z1
 	VMULPS      Z5, Z7, Z7
 	VMULPS      Z13, Z3, Z3
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z7, Z7, Z2
 	VFMADD213PS Z3, Z3, Z1
 	VADDPS      Z2, Z5, Z5
@@ -59444,7 +59670,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z24, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z25
 	VORPS       Z14, Z17, Z24
 	VMAXPS      Z8, Z25, Z22
@@ -59493,6 +59719,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z23, Z22, Z26
 	VMULPS      Z0, Z24, Z24
 	VMULPS      Z19, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z22, Z22, Z26
 	VADDPS      Z27, Z0, Z0
@@ -59579,7 +59807,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z18, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z25
 	VORPS       Z14, Z0, Z18
 	VMAXPS      Z8, Z25, Z23
@@ -59628,6 +59856,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z5, Z23, Z20
 	VMULPS      Z17, Z18, Z18
 	VMULPS      Z24, Z23, Z23
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z21
 	VFMADD213PS Z23, Z23, Z20
 	VADDPS      Z21, Z17, Z17
@@ -59714,7 +59944,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z22, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z24, Z25
 	VORPS       Z14, Z17, Z22
 	VMAXPS      Z8, Z25, Z5
@@ -59763,6 +59993,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z16, Z5, Z26
 	VMULPS      Z0, Z22, Z22
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z22, Z22, Z27
 	VFMADD213PS Z5, Z5, Z26
 	VADDPS      Z27, Z0, Z0
@@ -59849,7 +60081,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z23, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z25
 	VORPS       Z14, Z0, Z23
 	VMAXPS      Z8, Z25, Z16
@@ -59898,6 +60130,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z19, Z16, Z20
 	VMULPS      Z17, Z23, Z23
 	VMULPS      Z22, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z23, Z23, Z21
 	VFMADD213PS Z16, Z16, Z20
 	VADDPS      Z21, Z17, Z17
@@ -59984,7 +60218,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z5, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z22, Z25
 	VORPS       Z14, Z17, Z5
 	VMAXPS      Z8, Z25, Z19
@@ -60033,6 +60267,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z24, Z19, Z26
 	VMULPS      Z0, Z5, Z5
 	VMULPS      Z23, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z27
 	VFMADD213PS Z19, Z19, Z26
 	VADDPS      Z27, Z0, Z0
@@ -60119,7 +60355,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z16, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z23, Z25
 	VORPS       Z14, Z0, Z16
 	VMAXPS      Z8, Z25, Z24
@@ -60168,6 +60404,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z18, Z24, Z20
 	VMULPS      Z17, Z16, Z16
 	VMULPS      Z5, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VFMADD213PS Z24, Z24, Z20
 	VADDPS      Z21, Z17, Z17
@@ -60254,7 +60492,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z19, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z25
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z25, Z18
@@ -60303,6 +60541,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z22, Z18, Z26
 	VMULPS      Z0, Z19, Z19
 	VMULPS      Z16, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z27
 	VFMADD213PS Z18, Z18, Z26
 	VADDPS      Z27, Z0, Z0
@@ -60389,7 +60629,7 @@ Gemm8x32_notscaledsigmoid_441:
 	VSUBPS       Z24, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z25
 	VORPS       Z14, Z0, Z24
 	VMAXPS      Z8, Z25, Z22
@@ -60438,6 +60678,8 @@ Gemm8x32_notscaledsigmoid_441:
 	VMULPS      Z23, Z22, Z9
 	VMULPS      Z17, Z24, Z24
 	VMULPS      Z19, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z7
 	VFMADD213PS Z22, Z22, Z9
 	VADDPS      Z7, Z17, Z17
@@ -64489,7 +64731,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z24, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z25
 	VORPS       Z14, Z17, Z24
 	VMAXPS      Z8, Z25, Z22
@@ -64538,6 +64780,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z23, Z22, Z26
 	VMULPS      Z0, Z24, Z24
 	VMULPS      Z19, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z22, Z22, Z26
 	VADDPS      Z27, Z0, Z0
@@ -64626,7 +64870,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z18, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z25
 	VORPS       Z14, Z0, Z18
 	VMAXPS      Z8, Z25, Z23
@@ -64675,6 +64919,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z5, Z23, Z20
 	VMULPS      Z17, Z18, Z18
 	VMULPS      Z24, Z23, Z23
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z21
 	VFMADD213PS Z23, Z23, Z20
 	VADDPS      Z21, Z17, Z17
@@ -64763,7 +65009,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z22, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z24, Z25
 	VORPS       Z14, Z17, Z22
 	VMAXPS      Z8, Z25, Z5
@@ -64812,6 +65058,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z16, Z5, Z26
 	VMULPS      Z0, Z22, Z22
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z22, Z22, Z27
 	VFMADD213PS Z5, Z5, Z26
 	VADDPS      Z27, Z0, Z0
@@ -64900,7 +65148,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z23, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z25
 	VORPS       Z14, Z0, Z23
 	VMAXPS      Z8, Z25, Z16
@@ -64949,6 +65197,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z19, Z16, Z20
 	VMULPS      Z17, Z23, Z23
 	VMULPS      Z22, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z23, Z23, Z21
 	VFMADD213PS Z16, Z16, Z20
 	VADDPS      Z21, Z17, Z17
@@ -65037,7 +65287,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z5, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z22, Z25
 	VORPS       Z14, Z17, Z5
 	VMAXPS      Z8, Z25, Z19
@@ -65086,6 +65336,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z24, Z19, Z26
 	VMULPS      Z0, Z5, Z5
 	VMULPS      Z23, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z27
 	VFMADD213PS Z19, Z19, Z26
 	VADDPS      Z27, Z0, Z0
@@ -65174,7 +65426,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z16, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z23, Z25
 	VORPS       Z14, Z0, Z16
 	VMAXPS      Z8, Z25, Z24
@@ -65223,6 +65475,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z18, Z24, Z20
 	VMULPS      Z17, Z16, Z16
 	VMULPS      Z5, Z24, Z24
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VFMADD213PS Z24, Z24, Z20
 	VADDPS      Z21, Z17, Z17
@@ -65311,7 +65565,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z19, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z25
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z25, Z18
@@ -65360,6 +65614,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z22, Z18, Z26
 	VMULPS      Z0, Z19, Z19
 	VMULPS      Z16, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z27
 	VFMADD213PS Z18, Z18, Z26
 	VADDPS      Z27, Z0, Z0
@@ -65448,7 +65704,7 @@ Gemm8x32_spillscaledtanh_485:
 	VSUBPS       Z24, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z25
 	VORPS       Z14, Z0, Z24
 	VMAXPS      Z8, Z25, Z22
@@ -65497,6 +65753,8 @@ Gemm8x32_spillscaledtanh_485:
 	VMULPS      Z23, Z22, Z9
 	VMULPS      Z17, Z24, Z24
 	VMULPS      Z19, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z7
 	VFMADD213PS Z22, Z22, Z9
 	VADDPS      Z7, Z17, Z17
@@ -68397,7 +68655,7 @@ Gemm4x32_notscaledsigmoid_526:
 	VSUBPS       Z24, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z16, Z25
 	VORPS       Z6, Z17, Z24
 	VMAXPS      Z0, Z25, Z22
@@ -68446,6 +68704,8 @@ Gemm4x32_notscaledsigmoid_526:
 	VMULPS      Z23, Z22, Z26
 	VMULPS      Z14, Z24, Z24
 	VMULPS      Z19, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z22, Z22, Z26
 	VADDPS      Z27, Z14, Z14
@@ -68532,7 +68792,7 @@ Gemm4x32_notscaledsigmoid_526:
 	VSUBPS       Z18, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z19, Z25
 	VORPS       Z6, Z14, Z18
 	VMAXPS      Z0, Z25, Z23
@@ -68581,6 +68841,8 @@ Gemm4x32_notscaledsigmoid_526:
 	VMULPS      Z15, Z23, Z20
 	VMULPS      Z17, Z18, Z18
 	VMULPS      Z24, Z23, Z23
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z21
 	VFMADD213PS Z23, Z23, Z20
 	VADDPS      Z21, Z17, Z17
@@ -68667,7 +68929,7 @@ Gemm4x32_notscaledsigmoid_526:
 	VSUBPS       Z22, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z24, Z25
 	VORPS       Z6, Z17, Z22
 	VMAXPS      Z0, Z25, Z15
@@ -68716,6 +68978,8 @@ Gemm4x32_notscaledsigmoid_526:
 	VMULPS      Z16, Z15, Z26
 	VMULPS      Z14, Z22, Z22
 	VMULPS      Z18, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z22, Z22, Z27
 	VFMADD213PS Z15, Z15, Z26
 	VADDPS      Z27, Z14, Z14
@@ -68802,7 +69066,7 @@ Gemm4x32_notscaledsigmoid_526:
 	VSUBPS       Z23, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z18, Z25
 	VORPS       Z6, Z14, Z23
 	VMAXPS      Z0, Z25, Z16
@@ -68851,6 +69115,8 @@ Gemm4x32_notscaledsigmoid_526:
 	VMULPS      Z19, Z16, Z1
 	VMULPS      Z17, Z23, Z23
 	VMULPS      Z22, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z23, Z23, Z2
 	VFMADD213PS Z16, Z16, Z1
 	VADDPS      Z2, Z17, Z17
@@ -71026,7 +71292,7 @@ Gemm4x32_spillscaledtanh_570:
 	VSUBPS       Z24, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z16, Z25
 	VORPS       Z6, Z17, Z24
 	VMAXPS      Z0, Z25, Z22
@@ -71075,6 +71341,8 @@ Gemm4x32_spillscaledtanh_570:
 	VMULPS      Z23, Z22, Z26
 	VMULPS      Z14, Z24, Z24
 	VMULPS      Z19, Z22, Z22
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z24, Z24, Z27
 	VFMADD213PS Z22, Z22, Z26
 	VADDPS      Z27, Z14, Z14
@@ -71163,7 +71431,7 @@ Gemm4x32_spillscaledtanh_570:
 	VSUBPS       Z18, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z19, Z25
 	VORPS       Z6, Z14, Z18
 	VMAXPS      Z0, Z25, Z23
@@ -71212,6 +71480,8 @@ Gemm4x32_spillscaledtanh_570:
 	VMULPS      Z15, Z23, Z20
 	VMULPS      Z17, Z18, Z18
 	VMULPS      Z24, Z23, Z23
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z21
 	VFMADD213PS Z23, Z23, Z20
 	VADDPS      Z21, Z17, Z17
@@ -71300,7 +71570,7 @@ Gemm4x32_spillscaledtanh_570:
 	VSUBPS       Z22, Z20, Z20
 	VSUBPS       Z25, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z24, Z25
 	VORPS       Z6, Z17, Z22
 	VMAXPS      Z0, Z25, Z15
@@ -71349,6 +71619,8 @@ Gemm4x32_spillscaledtanh_570:
 	VMULPS      Z16, Z15, Z26
 	VMULPS      Z14, Z22, Z22
 	VMULPS      Z18, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z22, Z22, Z27
 	VFMADD213PS Z15, Z15, Z26
 	VADDPS      Z27, Z14, Z14
@@ -71437,7 +71709,7 @@ Gemm4x32_spillscaledtanh_570:
 	VSUBPS       Z23, Z26, Z26
 	VSUBPS       Z25, Z27, Z27
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z18, Z25
 	VORPS       Z6, Z14, Z23
 	VMAXPS      Z0, Z25, Z16
@@ -71486,6 +71758,8 @@ Gemm4x32_spillscaledtanh_570:
 	VMULPS      Z19, Z16, Z1
 	VMULPS      Z17, Z23, Z23
 	VMULPS      Z22, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z23, Z23, Z2
 	VFMADD213PS Z16, Z16, Z1
 	VADDPS      Z2, Z17, Z17
@@ -76121,7 +76395,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -76148,6 +76422,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -76198,7 +76474,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -76225,6 +76501,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -76275,7 +76553,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -76302,6 +76580,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -76352,7 +76632,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -76379,6 +76659,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -76429,7 +76711,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -76456,6 +76738,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -76506,7 +76790,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -76533,6 +76817,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -76583,7 +76869,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -76610,6 +76896,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -76660,7 +76948,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -76687,6 +76975,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -76737,7 +77027,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -76764,6 +77054,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -76814,7 +77106,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -76841,6 +77133,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -76891,7 +77185,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -76918,6 +77212,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -76968,7 +77264,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -76995,6 +77291,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -77045,7 +77343,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -77072,6 +77370,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -77122,7 +77422,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -77149,6 +77449,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -77199,7 +77501,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -77226,6 +77528,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -77276,7 +77580,7 @@ Gemm16x16_notscaledsigmoid_611:
 	VFNMADD231PS Z21, Z9, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z9
@@ -77303,6 +77607,8 @@ Gemm16x16_notscaledsigmoid_611:
 	VFMADD213PS Z1, Z19, Z9
 	VMULPS      Z9, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -82078,7 +82384,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -82105,6 +82411,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -82157,7 +82465,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -82184,6 +82492,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -82236,7 +82546,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -82263,6 +82573,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -82315,7 +82627,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -82342,6 +82654,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -82394,7 +82708,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -82421,6 +82735,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -82473,7 +82789,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -82500,6 +82816,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -82552,7 +82870,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -82579,6 +82897,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -82631,7 +82951,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -82658,6 +82978,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -82710,7 +83032,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -82737,6 +83059,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -82789,7 +83113,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -82816,6 +83140,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -82868,7 +83194,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -82895,6 +83221,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -82947,7 +83275,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -82974,6 +83302,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -83026,7 +83356,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -83053,6 +83383,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -83105,7 +83437,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -83132,6 +83464,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -83184,7 +83518,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -83211,6 +83545,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -83263,7 +83599,7 @@ Gemm16x16_spillscaledtanh_655:
 	VFNMADD231PS Z21, Z9, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z9
@@ -83290,6 +83626,8 @@ Gemm16x16_spillscaledtanh_655:
 	VFMADD213PS Z1, Z19, Z9
 	VMULPS      Z9, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -88207,7 +88545,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -88234,6 +88572,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -88284,7 +88624,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -88311,6 +88651,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -88361,7 +88703,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -88388,6 +88730,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -88438,7 +88782,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -88465,6 +88809,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -88515,7 +88861,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -88542,6 +88888,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -88592,7 +88940,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -88619,6 +88967,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -88669,7 +89019,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -88696,6 +89046,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -88746,7 +89098,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -88773,6 +89125,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -88823,7 +89177,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -88850,6 +89204,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -88900,7 +89256,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -88927,6 +89283,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -88977,7 +89335,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -89004,6 +89362,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -89054,7 +89414,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -89081,6 +89441,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -89131,7 +89493,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -89158,6 +89520,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -89208,7 +89572,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -89235,6 +89599,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -89285,7 +89651,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -89312,6 +89678,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -89362,7 +89730,7 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFNMADD231PS Z21, Z9, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z9
@@ -89389,6 +89757,8 @@ Gemm16x16S_notscaledsigmoid_693:
 	VFMADD213PS Z1, Z19, Z9
 	VMULPS      Z9, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -94164,7 +94534,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -94191,6 +94561,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -94243,7 +94615,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -94270,6 +94642,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -94322,7 +94696,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -94349,6 +94723,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -94401,7 +94777,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -94428,6 +94804,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -94480,7 +94858,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -94507,6 +94885,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -94559,7 +94939,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -94586,6 +94966,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -94638,7 +95020,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -94665,6 +95047,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -94717,7 +95101,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -94744,6 +95128,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -94796,7 +95182,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z18
@@ -94823,6 +95209,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -94875,7 +95263,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z18, Z5, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z20, Z21
 	VMAXPS      Z8, Z21, Z18
 	VMOVUPS     Z6, Z5
@@ -94902,6 +95290,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z21, Z5
 	VMULPS      Z5, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -94954,7 +95344,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z5, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z19, Z18
 	VMAXPS      Z8, Z18, Z5
 	VMOVUPS     Z6, Z16
@@ -94981,6 +95371,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -95033,7 +95425,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z16, Z17, Z5
 	VSUBPS       Z5, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z21, Z5
 	VMAXPS      Z8, Z5, Z16
 	VMOVUPS     Z6, Z17
@@ -95060,6 +95452,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z5, Z17
 	VMULPS      Z17, Z5, Z19
 	VMULPS      Z18, Z5, Z5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z5, Z5, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -95112,7 +95506,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z18, Z16
 	VMAXPS      Z8, Z16, Z17
 	VMOVUPS     Z6, Z20
@@ -95139,6 +95533,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z5, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z5, Z5
 
@@ -95191,7 +95587,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z5, Z17
 	VMAXPS      Z8, Z17, Z20
 	VMOVUPS     Z6, Z19
@@ -95218,6 +95614,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -95270,7 +95668,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z16, Z20
 	VMAXPS      Z8, Z20, Z19
 	VMOVUPS     Z6, Z21
@@ -95297,6 +95695,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z20, Z21
 	VMULPS      Z21, Z20, Z5
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z5
 	VADDPS      Z5, Z17, Z17
 
@@ -95349,7 +95749,7 @@ Gemm16x16S_spillscaledtanh_737:
 	VFNMADD231PS Z21, Z9, Z19
 	VSUBPS       Z19, Z5, Z5
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z14, Z17, Z19
 	VMAXPS      Z8, Z19, Z21
 	VMOVUPS     Z6, Z9
@@ -95376,6 +95776,8 @@ Gemm16x16S_spillscaledtanh_737:
 	VFMADD213PS Z1, Z19, Z9
 	VMULPS      Z9, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -98643,7 +99045,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z16, Z20
 	VMAXPS      Z0, Z20, Z19
 	VMOVUPS     Z9, Z21
@@ -98670,6 +99072,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z20, Z21
 	VMULPS      Z21, Z20, Z15
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z15
 	VADDPS      Z15, Z17, Z17
 
@@ -98720,7 +99124,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z15, Z15
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z17, Z19
 	VMAXPS      Z0, Z19, Z21
 	VMOVUPS     Z9, Z18
@@ -98747,6 +99151,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -98797,7 +99203,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z18, Z15, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z20, Z21
 	VMAXPS      Z0, Z21, Z18
 	VMOVUPS     Z9, Z15
@@ -98824,6 +99230,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z21, Z15
 	VMULPS      Z15, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -98874,7 +99282,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z15, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z19, Z18
 	VMAXPS      Z0, Z18, Z15
 	VMOVUPS     Z9, Z16
@@ -98901,6 +99309,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -98951,7 +99361,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z16, Z17, Z15
 	VSUBPS       Z15, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z21, Z15
 	VMAXPS      Z0, Z15, Z16
 	VMOVUPS     Z9, Z17
@@ -98978,6 +99388,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z15, Z17
 	VMULPS      Z17, Z15, Z19
 	VMULPS      Z18, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z15, Z15, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -99028,7 +99440,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z18, Z16
 	VMAXPS      Z0, Z16, Z17
 	VMOVUPS     Z9, Z20
@@ -99055,6 +99467,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z15, Z15
 
@@ -99105,7 +99519,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z15, Z17
 	VMAXPS      Z0, Z17, Z20
 	VMOVUPS     Z9, Z19
@@ -99132,6 +99546,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -99182,7 +99598,7 @@ Gemm8x16_notscaledsigmoid_776:
 	VFNMADD231PS Z19, Z1, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z16, Z20
 	VMAXPS      Z0, Z20, Z19
 	VMOVUPS     Z9, Z1
@@ -99209,6 +99625,8 @@ Gemm8x16_notscaledsigmoid_776:
 	VFMADD213PS Z13, Z20, Z1
 	VMULPS      Z1, Z20, Z15
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z15
 	VADDPS      Z15, Z17, Z17
 
@@ -101728,7 +102146,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z19, Z21, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z16, Z20
 	VMAXPS      Z0, Z20, Z19
 	VMOVUPS     Z9, Z21
@@ -101755,6 +102173,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z20, Z21
 	VMULPS      Z21, Z20, Z15
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z15
 	VADDPS      Z15, Z17, Z17
 
@@ -101807,7 +102227,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z21, Z18, Z19
 	VSUBPS       Z19, Z15, Z15
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z17, Z19
 	VMAXPS      Z0, Z19, Z21
 	VMOVUPS     Z9, Z18
@@ -101834,6 +102254,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z19, Z18
 	VMULPS      Z18, Z19, Z16
 	VMULPS      Z20, Z19, Z19
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z19, Z19, Z16
 	VADDPS      Z16, Z20, Z20
 
@@ -101886,7 +102308,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z18, Z15, Z21
 	VSUBPS       Z21, Z16, Z16
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z20, Z21
 	VMAXPS      Z0, Z21, Z18
 	VMOVUPS     Z9, Z15
@@ -101913,6 +102335,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z21, Z15
 	VMULPS      Z15, Z21, Z17
 	VMULPS      Z19, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z21, Z21, Z17
 	VADDPS      Z17, Z19, Z19
 
@@ -101965,7 +102389,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z15, Z16, Z18
 	VSUBPS       Z18, Z17, Z17
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z19, Z18
 	VMAXPS      Z0, Z18, Z15
 	VMOVUPS     Z9, Z16
@@ -101992,6 +102416,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z18, Z16
 	VMULPS      Z16, Z18, Z20
 	VMULPS      Z21, Z18, Z18
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z18, Z18, Z20
 	VADDPS      Z20, Z21, Z21
 
@@ -102044,7 +102470,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z16, Z17, Z15
 	VSUBPS       Z15, Z20, Z20
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z21, Z15
 	VMAXPS      Z0, Z15, Z16
 	VMOVUPS     Z9, Z17
@@ -102071,6 +102497,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z15, Z17
 	VMULPS      Z17, Z15, Z19
 	VMULPS      Z18, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z15, Z15, Z19
 	VADDPS      Z19, Z18, Z18
 
@@ -102123,7 +102551,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z17, Z20, Z16
 	VSUBPS       Z16, Z19, Z19
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z18, Z16
 	VMAXPS      Z0, Z16, Z17
 	VMOVUPS     Z9, Z20
@@ -102150,6 +102578,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z16, Z20
 	VMULPS      Z20, Z16, Z21
 	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z16, Z16, Z21
 	VADDPS      Z21, Z15, Z15
 
@@ -102202,7 +102632,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z20, Z19, Z17
 	VSUBPS       Z17, Z21, Z21
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z15, Z17
 	VMAXPS      Z0, Z17, Z20
 	VMOVUPS     Z9, Z19
@@ -102229,6 +102659,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z17, Z19
 	VMULPS      Z19, Z17, Z18
 	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z17, Z17, Z18
 	VADDPS      Z18, Z16, Z16
 
@@ -102281,7 +102713,7 @@ Gemm8x16_spillscaledtanh_820:
 	VFNMADD231PS Z19, Z1, Z20
 	VSUBPS       Z20, Z18, Z18
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z6, Z16, Z20
 	VMAXPS      Z0, Z20, Z19
 	VMOVUPS     Z9, Z1
@@ -102308,6 +102740,8 @@ Gemm8x16_spillscaledtanh_820:
 	VFMADD213PS Z13, Z20, Z1
 	VMULPS      Z1, Z20, Z15
 	VMULPS      Z17, Z20, Z20
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMADD213PS Z20, Z20, Z15
 	VADDPS      Z15, Z17, Z17
 

@@ -1284,7 +1284,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1323,6 +1323,8 @@ fscaledtanhrow:
 	VFMLA V1.S4, V0.S4, V5.S4
 	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
 	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V5.S4, V1.S4, V1.S4
 	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
 
@@ -1374,7 +1376,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1413,6 +1415,8 @@ fscaledtanhrow:
 	VFMLA V1.S4, V0.S4, V5.S4
 	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
 	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V5.S4, V1.S4, V1.S4
 	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
 
@@ -1464,7 +1468,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V0.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V0.S4
@@ -1503,6 +1507,8 @@ fscaledtanhrow:
 	VFMLA V1.S4, V0.S4, V5.S4
 	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
 	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
 	VFMLA V5.S4, V1.S4, V1.S4
 	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
 
