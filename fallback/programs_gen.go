@@ -1811,10 +1811,10 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	v39 := fromBits(scaledtanhForwardTable0[bits(v32)%8])
 	v40 := float32(v38 + v39)
-	v41 := float32(v32 - v31)
-	v42 := math.Float32frombits(0x3db17218) // 0.0866434
-	v43 := float32(v29 + v29)
-	v44 := fma32(-v41, v42, v43)
+	v41 := float32(v29 + v29)
+	v42 := float32(v32 - v31)
+	v43 := math.Float32frombits(0x3db17218) // 0.0866434
+	v44 := fma32(-v42, v43, v41)
 	v45 := float32(v44 + v40)
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
 	v46 := fromBits(scaledtanhForwardTable1[bits(v32)%8])
@@ -2126,34 +2126,34 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v40_1 := float32(v38_1 + v39_1)
 		v40_2 := float32(v38_2 + v39_2)
 		v40_3 := float32(v38_3 + v39_3)
-		v41_0 := float32(v32_0 - v31)
-		v41_1 := float32(v32_1 - v31)
-		v41_2 := float32(v32_2 - v31)
-		v41_3 := float32(v32_3 - v31)
-		v42 := math.Float32frombits(0x3db17218) // 0.0866434
-		v43_0 := float32(v29_0 + v29_0)
-		v43_1 := float32(v29_1 + v29_1)
-		v43_2 := float32(v29_2 + v29_2)
-		v43_3 := float32(v29_3 + v29_3)
-		s44_0 := float64(-v41_0)*float64(v42) + float64(v43_0)
+		v41_0 := float32(v29_0 + v29_0)
+		v41_1 := float32(v29_1 + v29_1)
+		v41_2 := float32(v29_2 + v29_2)
+		v41_3 := float32(v29_3 + v29_3)
+		v42_0 := float32(v32_0 - v31)
+		v42_1 := float32(v32_1 - v31)
+		v42_2 := float32(v32_2 - v31)
+		v42_3 := float32(v32_3 - v31)
+		v43 := math.Float32frombits(0x3db17218) // 0.0866434
+		s44_0 := float64(-v42_0)*float64(v43) + float64(v41_0)
 		v44_0 := float32(s44_0)
 		if roundsTwice(s44_0) {
-			v44_0 = fma32(-v41_0, v42, v43_0)
+			v44_0 = fma32(-v42_0, v43, v41_0)
 		}
-		s44_1 := float64(-v41_1)*float64(v42) + float64(v43_1)
+		s44_1 := float64(-v42_1)*float64(v43) + float64(v41_1)
 		v44_1 := float32(s44_1)
 		if roundsTwice(s44_1) {
-			v44_1 = fma32(-v41_1, v42, v43_1)
+			v44_1 = fma32(-v42_1, v43, v41_1)
 		}
-		s44_2 := float64(-v41_2)*float64(v42) + float64(v43_2)
+		s44_2 := float64(-v42_2)*float64(v43) + float64(v41_2)
 		v44_2 := float32(s44_2)
 		if roundsTwice(s44_2) {
-			v44_2 = fma32(-v41_2, v42, v43_2)
+			v44_2 = fma32(-v42_2, v43, v41_2)
 		}
-		s44_3 := float64(-v41_3)*float64(v42) + float64(v43_3)
+		s44_3 := float64(-v42_3)*float64(v43) + float64(v41_3)
 		v44_3 := float32(s44_3)
 		if roundsTwice(s44_3) {
-			v44_3 = fma32(-v41_3, v42, v43_3)
+			v44_3 = fma32(-v42_3, v43, v41_3)
 		}
 		v45_0 := float32(v44_0 + v40_0)
 		v45_1 := float32(v44_1 + v40_1)

@@ -135,6 +135,13 @@ func lutScale(b *Builder, k Value) Value {
 	return b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
 }
 
+// lutReduce returns t = z - N·ln2/8 in one step, N from k as in lutScale:
+// the reduction of the table-driven exp cores that need e^z only to an
+// absolute error (tanh's, the scaled tanh's).
+func lutReduce(b *Builder, k, z Value) Value {
+	return b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), z)
+}
+
 // expm1Parts computes, for z <= 0 (or NaN) with round(z/ln2) >= -126,
 // the scale s = 2^n and m = s·(e^t - 1), where z = n·ln2 + t and
 // |t| <= ln2/2, so that e^z - 1 = (s - 1) + m with s - 1 exact, for ELU,
@@ -179,7 +186,7 @@ func expAbsTwice(b *Builder, h Value) Value {
 	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
 	z := b.Add(h, h)
 	b.Note("t = 2h - N·ln2/8")
-	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), z)
+	t := lutReduce(b, k, z)
 	s := lutScale(b, k)
 	tq, ts := expTerms(b, t, s, ExpPolyLut8P3)
 	b.Note("e^z = ts·(t·q) + (s + ts)")
@@ -324,7 +331,7 @@ func scaledTanh(b *Builder) *Program {
 	c = b.Select(b.Less(nz, b.Bits(TanhClamp)), b.F(0), c)
 	b.Note("t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step")
 	c = b.Add(c, b.Lookup(k, Exp2Lut8Err))
-	t := b.Add(b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), b.Add(h, h)), c)
+	t := b.Add(lutReduce(b, k, b.Add(h, h)), c)
 	s := lutScale(b, k)
 	e := b.Add(s, expM(b, t, s, ExpPolyLut8P4))
 	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")

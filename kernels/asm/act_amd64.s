@@ -1493,44 +1493,44 @@ fwd_oneloop:
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y13, Y9
 	VADDPS       Y9, Y12, Y12
-	VSUBPS       k32_4b400000<>+0(SB), Y13, Y9
-	VADDPS       Y11, Y11, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y9, Y7
-	VADDPS       Y12, Y7, Y7
+	VADDPS       Y11, Y11, Y9
+	VSUBPS       k32_4b400000<>+0(SB), Y13, Y11
+	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
+	VADDPS       Y12, Y9, Y9
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
 	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y13, Y12
 	VPSLLD      $0x14, Y13, Y13
 	VPADDD      Y13, Y12, Y12
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y13
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y13
-	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y13
-	VMULPS      Y13, Y7, Y9
-	VMULPS      Y12, Y7, Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y13
+	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y13
+	VMULPS      Y13, Y9, Y11
+	VMULPS      Y12, Y9, Y9
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y7, Y7, Y9
-	VADDPS      Y9, Y12, Y12
+	VFMADD213PS Y9, Y9, Y11
+	VADDPS      Y11, Y12, Y12
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Y3, Y12, Y9
-	VDIVPS       Y9, Y12, Y7
-	VSUBPS       Y3, Y9, Y9
-	VSUBPS       Y9, Y12, Y12
-	VSUBPS       Y7, Y3, Y9
-	VMULPS       Y9, Y12, Y12
-	VFNMADD213PS Y7, Y7, Y12
+	VADDPS       Y3, Y12, Y11
+	VDIVPS       Y11, Y12, Y9
+	VSUBPS       Y3, Y11, Y11
+	VSUBPS       Y11, Y12, Y12
+	VSUBPS       Y9, Y3, Y11
+	VMULPS       Y11, Y12, Y12
+	VFNMADD213PS Y9, Y9, Y12
 
 	// gain - 2gain·q
 	VFNMADD213PS Y0, Y2, Y12
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y9
-	VBLENDVPS    Y9, Y12, Y10, Y7
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y9
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y11
+	VBLENDVPS    Y11, Y12, Y10, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  Y4, Y8, Y8
-	VORPS   Y8, Y7, Y7
-	VMOVUPS Y7, (SI)
+	VORPS   Y8, Y9, Y9
+	VMOVUPS Y9, (SI)
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
@@ -1544,8 +1544,8 @@ fwd_tail:
 	SHLQ       $0x02, AX
 	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
-	VMOVDQU    (DX), Y7
-	VMASKMOVPS (CX)(BX*4), Y7, Y14
+	VMOVDQU    (DX), Y9
+	VMASKMOVPS (CX)(BX*4), Y9, Y14
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Y14, Y1, Y8
@@ -1556,25 +1556,25 @@ fwd_tail:
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       Y8, Y0, Y12
-	VMULPS       Y14, Y0, Y9
+	VMULPS       Y14, Y0, Y11
 	VMOVAPS      Y12, Y13
 	VFNMADD231PS Y8, Y0, Y13
-	VADDPS       Y9, Y13, Y13
-	VFNMADD231PS Y10, Y9, Y13
-	VMOVUPS      Y6, Y9
-	VFMADD231PS  Y5, Y10, Y9
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y9
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y9
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y9
-	VMULPS       Y10, Y12, Y11
-	VFNMADD231PS Y9, Y11, Y13
+	VADDPS       Y11, Y13, Y13
+	VFNMADD231PS Y10, Y11, Y13
+	VMOVUPS      Y6, Y11
+	VFMADD231PS  Y5, Y10, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y11
+	VMULPS       Y10, Y12, Y7
+	VFNMADD231PS Y11, Y7, Y13
 	VSUBPS       Y13, Y12, Y12
 
 	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Y4, Y8, Y13
-	VMAXPS      k32_c1200000<>+0(SB), Y13, Y9
-	VMOVUPS     k32_4b400000<>+0(SB), Y11
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y9, Y11
+	VMAXPS      k32_c1200000<>+0(SB), Y13, Y11
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y7
 	VADDPS      Y14, Y14, Y10
 	VANDPS      Y4, Y8, Y14
 	VXORPS      Y14, Y10, Y10
@@ -1582,46 +1582,46 @@ fwd_tail:
 	VANDNPS     Y10, Y14, Y13
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y10
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y10
 	VADDPS       Y10, Y13, Y13
-	VSUBPS       k32_4b400000<>+0(SB), Y11, Y10
-	VADDPS       Y9, Y9, Y14
-	VFNMADD231PS k32_3db17218<>+0(SB), Y10, Y14
-	VADDPS       Y13, Y14, Y14
+	VADDPS       Y11, Y11, Y10
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y11
+	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y10
+	VADDPS       Y13, Y10, Y10
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y13
-	VPSLLD      $0x14, Y11, Y11
-	VPADDD      Y11, Y13, Y13
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y14, Y11
-	VFMADD213PS k32_3f000000<>+0(SB), Y14, Y11
-	VMULPS      Y11, Y14, Y10
-	VMULPS      Y13, Y14, Y14
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y13
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y13, Y13
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y7
+	VMULPS      Y7, Y10, Y11
+	VMULPS      Y13, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y14, Y14, Y10
-	VADDPS      Y10, Y13, Y13
+	VFMADD213PS Y10, Y10, Y11
+	VADDPS      Y11, Y13, Y13
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Y3, Y13, Y10
-	VDIVPS       Y10, Y13, Y14
-	VSUBPS       Y3, Y10, Y10
-	VSUBPS       Y10, Y13, Y13
-	VSUBPS       Y14, Y3, Y10
-	VMULPS       Y10, Y13, Y13
-	VFNMADD213PS Y14, Y14, Y13
+	VADDPS       Y3, Y13, Y11
+	VDIVPS       Y11, Y13, Y10
+	VSUBPS       Y3, Y11, Y11
+	VSUBPS       Y11, Y13, Y13
+	VSUBPS       Y10, Y3, Y11
+	VMULPS       Y11, Y13, Y13
+	VFNMADD213PS Y10, Y10, Y13
 
 	// gain - 2gain·q
 	VFNMADD213PS Y0, Y2, Y13
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y14
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y14, Y10
-	VBLENDVPS    Y10, Y13, Y12, Y14
+	VANDPS       k32_7fffffff<>+0(SB), Y8, Y10
+	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y10, Y11
+	VBLENDVPS    Y11, Y13, Y12, Y10
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     Y4, Y8, Y8
-	VORPS      Y8, Y14, Y14
-	VMASKMOVPS Y14, Y7, (SI)
+	VORPS      Y8, Y10, Y10
+	VMASKMOVPS Y10, Y9, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -5739,13 +5739,13 @@ fwd_wide:
 	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z26, Z15
 	VADDPS       Z27, Z19, Z19
 	VADDPS       Z15, Z14, Z14
-	VSUBPS       Z12, Z23, Z15
-	VSUBPS       Z12, Z26, Z27
-	VADDPS       Z22, Z22, Z24
+	VADDPS       Z22, Z22, Z15
 	VADDPS       Z18, Z18, Z22
-	VFNMADD231PS Z13, Z15, Z24
+	VSUBPS       Z12, Z23, Z18
+	VSUBPS       Z12, Z26, Z27
+	VFNMADD231PS Z13, Z18, Z15
 	VFNMADD231PS Z13, Z27, Z22
-	VADDPS       Z19, Z24, Z24
+	VADDPS       Z19, Z15, Z15
 	VADDPS       Z14, Z22, Z22
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
@@ -5756,18 +5756,18 @@ fwd_wide:
 	VPADDD      Z23, Z14, Z14
 	VPADDD      Z26, Z19, Z19
 	VMOVUPS     k64_3e2aae3b<>+0(SB), Z26
-	VFMADD231PS k64_3d2aa420<>+0(SB), Z24, Z26
+	VFMADD231PS k64_3d2aa420<>+0(SB), Z15, Z26
 	VMOVUPS     k64_3e2aae3b<>+0(SB), Z23
 	VFMADD231PS k64_3d2aa420<>+0(SB), Z22, Z23
-	VFMADD213PS k64_3f000000<>+0(SB), Z24, Z26
+	VFMADD213PS k64_3f000000<>+0(SB), Z15, Z26
 	VFMADD213PS k64_3f000000<>+0(SB), Z22, Z23
-	VMULPS      Z26, Z24, Z27
+	VMULPS      Z26, Z15, Z27
 	VMULPS      Z23, Z22, Z26
-	VMULPS      Z14, Z24, Z24
+	VMULPS      Z14, Z15, Z15
 	VMULPS      Z19, Z22, Z22
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z24, Z24, Z27
+	VFMADD213PS Z15, Z15, Z27
 	VFMADD213PS Z22, Z22, Z26
 	VADDPS      Z27, Z14, Z14
 	VADDPS      Z26, Z19, Z19
@@ -5776,24 +5776,24 @@ fwd_wide:
 	VADDPS       Z3, Z14, Z26
 	VADDPS       Z3, Z19, Z27
 	VDIVPS       Z26, Z14, Z22
-	VDIVPS       Z27, Z19, Z24
+	VDIVPS       Z27, Z19, Z15
 	VSUBPS       Z3, Z26, Z26
 	VSUBPS       Z3, Z27, Z27
 	VSUBPS       Z26, Z14, Z14
 	VSUBPS       Z27, Z19, Z19
 	VSUBPS       Z22, Z3, Z27
-	VSUBPS       Z24, Z3, Z26
+	VSUBPS       Z15, Z3, Z26
 	VMULPS       Z27, Z14, Z14
 	VMULPS       Z26, Z19, Z19
 	VFNMADD213PS Z22, Z22, Z14
-	VFNMADD213PS Z24, Z24, Z19
+	VFNMADD213PS Z15, Z15, Z19
 
 	// gain - 2gain·q
 	VFNMADD213PS Z0, Z2, Z14
 	VFNMADD213PS Z0, Z2, Z19
-	VANDPS       k64_7fffffff<>+0(SB), Z16, Z24
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
 	VANDPS       k64_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z24, K2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K2
 	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K1
 	VMOVUPS      Z14, K2, Z20
 	VMOVUPS      Z19, K1, Z21
@@ -5817,18 +5817,18 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Z15
+	VMOVUPS (CX)(BX*4), Z18
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z15, Z1, Z17
-	VFNMADD213PS Z17, Z1, Z15
+	VMULPS       Z18, Z1, Z17
+	VFNMADD213PS Z17, Z1, Z18
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
 	VMULPS Z17, Z17, Z16
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       Z17, Z0, Z19
-	VMULPS       Z15, Z0, Z14
+	VMULPS       Z18, Z0, Z14
 	VMOVAPS      Z19, Z22
 	VFNMADD231PS Z17, Z0, Z22
 	VADDPS       Z14, Z22, Z22
@@ -5838,55 +5838,55 @@ fwd_oneloop:
 	VFMADD213PS  Z7, Z16, Z14
 	VFMADD213PS  Z8, Z16, Z14
 	VFMADD213PS  Z9, Z16, Z14
-	VMULPS       Z16, Z19, Z24
-	VFNMADD231PS Z14, Z24, Z22
+	VMULPS       Z16, Z19, Z15
+	VFNMADD231PS Z14, Z15, Z22
 	VSUBPS       Z22, Z19, Z19
 
 	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORPS       Z4, Z17, Z22
 	VMAXPS      Z10, Z22, Z14
-	VMOVUPS     Z12, Z24
-	VFMADD231PS Z11, Z14, Z24
-	VADDPS      Z15, Z15, Z16
-	VANDPS      Z4, Z17, Z15
+	VMOVUPS     Z12, Z15
+	VFMADD231PS Z11, Z14, Z15
+	VADDPS      Z18, Z18, Z16
+	VANDPS      Z4, Z17, Z18
 	VCMPPS      $0x05, Z10, Z22, K1
-	VXORPS.Z    Z15, Z16, K1, Z16
+	VXORPS.Z    Z18, Z16, K1, Z16
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24, Z15
-	VADDPS       Z15, Z16, Z16
-	VSUBPS       Z12, Z24, Z15
-	VADDPS       Z14, Z14, Z22
-	VFNMADD231PS Z13, Z15, Z22
-	VADDPS       Z16, Z22, Z22
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z15, Z18
+	VADDPS       Z18, Z16, Z16
+	VADDPS       Z14, Z14, Z18
+	VSUBPS       Z12, Z15, Z14
+	VFNMADD231PS Z13, Z14, Z18
+	VADDPS       Z16, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z24, Z16
-	VPSLLD      $0x14, Z24, Z24
-	VPADDD      Z24, Z16, Z16
-	VMOVUPS     k64_3e2aae3b<>+0(SB), Z24
-	VFMADD231PS k64_3d2aa420<>+0(SB), Z22, Z24
-	VFMADD213PS k64_3f000000<>+0(SB), Z22, Z24
-	VMULPS      Z24, Z22, Z15
-	VMULPS      Z16, Z22, Z22
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z15, Z16
+	VPSLLD      $0x14, Z15, Z15
+	VPADDD      Z15, Z16, Z16
+	VMOVUPS     k64_3e2aae3b<>+0(SB), Z15
+	VFMADD231PS k64_3d2aa420<>+0(SB), Z18, Z15
+	VFMADD213PS k64_3f000000<>+0(SB), Z18, Z15
+	VMULPS      Z15, Z18, Z14
+	VMULPS      Z16, Z18, Z18
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z22, Z22, Z15
-	VADDPS      Z15, Z16, Z16
+	VFMADD213PS Z18, Z18, Z14
+	VADDPS      Z14, Z16, Z16
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z16, Z15
-	VDIVPS       Z15, Z16, Z22
-	VSUBPS       Z3, Z15, Z15
-	VSUBPS       Z15, Z16, Z16
-	VSUBPS       Z22, Z3, Z15
-	VMULPS       Z15, Z16, Z16
-	VFNMADD213PS Z22, Z22, Z16
+	VADDPS       Z3, Z16, Z14
+	VDIVPS       Z14, Z16, Z18
+	VSUBPS       Z3, Z14, Z14
+	VSUBPS       Z14, Z16, Z16
+	VSUBPS       Z18, Z3, Z14
+	VMULPS       Z14, Z16, Z16
+	VFNMADD213PS Z18, Z18, Z16
 
 	// gain - 2gain·q
 	VFNMADD213PS Z0, Z2, Z16
-	VANDPS       k64_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z22, K1
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z18
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K1
 	VMOVUPS      Z16, K1, Z19
 
 	// the sign of zh, last: the result of -0 is -0
@@ -5907,82 +5907,82 @@ fwd_tail:
 	SHLXQ     AX, DX, DX
 	DECQ      DX
 	KMOVW     DX, K2
-	VMOVUPS.Z (CX)(BX*4), K2, Z18
+	VMOVUPS.Z (CX)(BX*4), K2, Z19
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z18, Z1, Z17
-	VFNMADD213PS Z17, Z1, Z18
+	VMULPS       Z19, Z1, Z17
+	VFNMADD213PS Z17, Z1, Z19
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
 	VMULPS Z17, Z17, Z16
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z17, Z0, Z22
-	VMULPS       Z18, Z0, Z15
-	VMOVAPS      Z22, Z24
-	VFNMADD231PS Z17, Z0, Z24
-	VADDPS       Z15, Z24, Z24
-	VFNMADD231PS Z16, Z15, Z24
-	VMOVUPS      Z6, Z15
-	VFMADD231PS  Z5, Z16, Z15
-	VFMADD213PS  Z7, Z16, Z15
-	VFMADD213PS  Z8, Z16, Z15
-	VFMADD213PS  Z9, Z16, Z15
-	VMULPS       Z16, Z22, Z14
-	VFNMADD231PS Z15, Z14, Z24
-	VSUBPS       Z24, Z22, Z22
+	VMULPS       Z17, Z0, Z18
+	VMULPS       Z19, Z0, Z14
+	VMOVAPS      Z18, Z15
+	VFNMADD231PS Z17, Z0, Z15
+	VADDPS       Z14, Z15, Z15
+	VFNMADD231PS Z16, Z14, Z15
+	VMOVUPS      Z6, Z14
+	VFMADD231PS  Z5, Z16, Z14
+	VFMADD213PS  Z7, Z16, Z14
+	VFMADD213PS  Z8, Z16, Z14
+	VFMADD213PS  Z9, Z16, Z14
+	VMULPS       Z16, Z18, Z22
+	VFNMADD231PS Z14, Z22, Z15
+	VSUBPS       Z15, Z18, Z18
 
 	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z4, Z17, Z24
-	VMAXPS      Z10, Z24, Z15
-	VMOVUPS     Z12, Z14
-	VFMADD231PS Z11, Z15, Z14
-	VADDPS      Z18, Z18, Z16
-	VANDPS      Z4, Z17, Z18
-	VCMPPS      $0x05, Z10, Z24, K1
-	VXORPS.Z    Z18, Z16, K1, Z16
+	VORPS       Z4, Z17, Z15
+	VMAXPS      Z10, Z15, Z14
+	VMOVUPS     Z12, Z22
+	VFMADD231PS Z11, Z14, Z22
+	VADDPS      Z19, Z19, Z16
+	VANDPS      Z4, Z17, Z19
+	VCMPPS      $0x05, Z10, Z15, K1
+	VXORPS.Z    Z19, Z16, K1, Z16
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z18
-	VADDPS       Z18, Z16, Z16
-	VSUBPS       Z12, Z14, Z18
-	VADDPS       Z15, Z15, Z24
-	VFNMADD231PS Z13, Z18, Z24
-	VADDPS       Z16, Z24, Z24
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z22, Z19
+	VADDPS       Z19, Z16, Z16
+	VADDPS       Z14, Z14, Z19
+	VSUBPS       Z12, Z22, Z14
+	VFNMADD231PS Z13, Z14, Z19
+	VADDPS       Z16, Z19, Z19
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z16
-	VPSLLD      $0x14, Z14, Z14
-	VPADDD      Z14, Z16, Z16
-	VMOVUPS     k64_3e2aae3b<>+0(SB), Z14
-	VFMADD231PS k64_3d2aa420<>+0(SB), Z24, Z14
-	VFMADD213PS k64_3f000000<>+0(SB), Z24, Z14
-	VMULPS      Z14, Z24, Z18
-	VMULPS      Z16, Z24, Z24
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22, Z16
+	VPSLLD      $0x14, Z22, Z22
+	VPADDD      Z22, Z16, Z16
+	VMOVUPS     k64_3e2aae3b<>+0(SB), Z22
+	VFMADD231PS k64_3d2aa420<>+0(SB), Z19, Z22
+	VFMADD213PS k64_3f000000<>+0(SB), Z19, Z22
+	VMULPS      Z22, Z19, Z14
+	VMULPS      Z16, Z19, Z19
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z24, Z24, Z18
-	VADDPS      Z18, Z16, Z16
+	VFMADD213PS Z19, Z19, Z14
+	VADDPS      Z14, Z16, Z16
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z16, Z18
-	VDIVPS       Z18, Z16, Z24
-	VSUBPS       Z3, Z18, Z18
-	VSUBPS       Z18, Z16, Z16
-	VSUBPS       Z24, Z3, Z18
-	VMULPS       Z18, Z16, Z16
-	VFNMADD213PS Z24, Z24, Z16
+	VADDPS       Z3, Z16, Z14
+	VDIVPS       Z14, Z16, Z19
+	VSUBPS       Z3, Z14, Z14
+	VSUBPS       Z14, Z16, Z16
+	VSUBPS       Z19, Z3, Z14
+	VMULPS       Z14, Z16, Z16
+	VFNMADD213PS Z19, Z19, Z16
 
 	// gain - 2gain·q
 	VFNMADD213PS Z0, Z2, Z16
-	VANDPS       k64_7fffffff<>+0(SB), Z17, Z24
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z24, K1
-	VMOVUPS      Z16, K1, Z22
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z19
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K1
+	VMOVUPS      Z16, K1, Z18
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  Z4, Z17, Z17
-	VORPS   Z17, Z22, Z22
-	VMOVUPS Z22, K2, (SI)
+	VORPS   Z17, Z18, Z18
+	VMOVUPS Z18, K2, (SI)
 
 fwd_done:
 	VZEROUPPER

@@ -1685,10 +1685,10 @@ loopU:
 	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
 	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
 	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4eb3d40a // fsub v10.4s, v0.4s, v19.4s
-	WORD $0x4eb3d42b // fsub v11.4s, v1.4s, v19.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
+	WORD $0x4eb3d40a // fsub v10.4s, v0.4s, v19.4s
+	WORD $0x4eb3d42b // fsub v11.4s, v1.4s, v19.4s
 	WORD $0x4fba5942 // fmls v2.4s, v10.4s, v26.s[3]
 	WORD $0x4fba5963 // fmls v3.4s, v11.4s, v26.s[3]
 	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
@@ -1821,8 +1821,8 @@ loop1:
 	VORR V20.B16, V6.B16, V6.B16
 	VTBL V6.B16, [V22.B16, V23.B16], V6.B16
 	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
-	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
 	WORD $0x4fba58c2 // fmls v2.4s, v6.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
@@ -1922,8 +1922,8 @@ loopS:
 	VORR V20.B16, V6.B16, V6.B16
 	VTBL V6.B16, [V22.B16, V23.B16], V6.B16
 	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
-	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
 	WORD $0x4fba58c2 // fmls v2.4s, v6.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 

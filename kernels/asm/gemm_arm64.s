@@ -1303,8 +1303,8 @@ fscaledtanhrow:
 	VORR V20.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
 	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
+	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
 	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
 
@@ -1395,8 +1395,8 @@ fscaledtanhrow:
 	VORR V20.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
 	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
+	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
 	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
 
@@ -1487,8 +1487,8 @@ fscaledtanhrow:
 	VORR V20.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
 	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
+	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
 	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
 	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
 
