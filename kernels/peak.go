@@ -6,10 +6,13 @@ import (
 )
 
 // probe is an implementation's FMA peak probe: run executes n iterations of
-// flops independent fused multiply-adds on full vectors.
+// flops independent fused multiply-adds on full vectors; clock, when not
+// nil, is its clock probe under FMA load (FMAClock in package asm), which
+// returns the cycles it ran.
 type probe struct {
 	run   func(n int)
 	flops int
+	clock func(n int) int
 }
 
 var (
@@ -81,4 +84,42 @@ func cachedPeak(im *impl) float64 {
 		peakValues[im.name] = g
 	}
 	return g
+}
+
+// ClockGHz returns the clock of the core the calling goroutine runs on, in
+// GHz, measured for about d (at least one run of about 20 µs, the best of
+// several, so that a busy machine lowers it as little as possible) by a
+// chain of dependent integer additions, one per cycle. Measured right after
+// a kernel, it shows whether the core runs that kernel's vectors at a lower
+// clock (as some Xeons do under heavy AVX-512 code). It returns 0 where the
+// build has no probe (purego, architectures other than amd64 and arm64); under
+// an emulator the figure is meaningless.
+func ClockGHz(d time.Duration) float64 { return clockOf(clockProbe, d) }
+
+// LoadedClockGHz is ClockGHz measured while the core also runs fused
+// multiply-adds at the vector width of the implementation in use (24 beside
+// every 32 cycles of the chain): the clock of a core busy with that
+// implementation's vector code, below ClockGHz on cores that lower their
+// clock for wide vectors. It returns 0 where the implementation has no such
+// probe (generic, neon).
+func LoadedClockGHz(d time.Duration) float64 { return clockOf(active.Load().peak.clock, d) }
+
+// clockOf measures the clock with probe for about d (see ClockGHz).
+func clockOf(probe func(n int) int, d time.Duration) float64 {
+	if probe == nil {
+		return 0
+	}
+	const chunk = 1 << 10 // iterations per run (64 Ki cycles)
+	best := 0.0
+	deadline := time.Now().Add(d)
+	for {
+		t0 := time.Now()
+		cycles := probe(chunk)
+		if g := float64(cycles) / float64(time.Since(t0).Nanoseconds()); g > best {
+			best = g
+		}
+		if time.Now().After(deadline) {
+			return best
+		}
+	}
 }

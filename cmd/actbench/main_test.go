@@ -63,9 +63,10 @@ type column struct {
 
 // table is one decoded table with typed access by column name.
 type table struct {
-	name string
-	cols []string
-	rows []map[string]any
+	name  string
+	cols  []string
+	rows  []map[string]any
+	notes []string
 }
 
 func (t table) num(tb testing.TB, i int, col string) (float64, bool) {
@@ -125,7 +126,7 @@ func runJSON(t *testing.T, args ...string) (report, map[string]table) {
 	}
 	tables := map[string]table{}
 	for _, tb := range r.Tables {
-		tt := table{name: tb.Name}
+		tt := table{name: tb.Name, notes: tb.Notes}
 		for _, c := range tb.Columns {
 			tt.cols = append(tt.cols, c.Name)
 		}
@@ -764,5 +765,49 @@ func TestInterrupt(t *testing.T) {
 				t.Fatalf("no %s table in the partial report", c.table)
 			}
 		})
+	}
+}
+
+func TestWidth(t *testing.T) {
+	_, tables := runJSON(t, append([]string{"width"}, tiny...)...)
+	need(t, tables, "Clock")
+	var simd []string
+	for _, im := range kernels.Implementations() {
+		if im != "generic" {
+			simd = append(simd, im)
+		}
+	}
+	c := tables["Clock"]
+	if len(c.rows) != 1+len(simd) {
+		t.Fatalf("clock: %d rows, want %d (scalar and one per SIMD implementation %v)", len(c.rows), 1+len(simd), simd)
+	}
+	w, ok := tables["Width"]
+	if !ok {
+		t.Fatal("no Width table")
+	}
+	if len(simd) == 0 {
+		if len(w.rows) != 0 || len(w.notes) == 0 {
+			t.Errorf("width without SIMD: %d rows, notes %q; want none and a note", len(w.rows), w.notes)
+		}
+		return
+	}
+	if want := 6 * len(simd); len(w.rows) != want {
+		t.Fatalf("width: %d rows, want %d (6 kernels × %v)", len(w.rows), want, simd)
+	}
+	for i := range w.rows {
+		long := w.positive(t, i, "long ns")
+		short := w.positive(t, i, "short ns")
+		if r := w.positive(t, i, "short/long"); math.Abs(r-short/long) > 1e-9*r {
+			t.Errorf("width row %d: short/long %v != %v/%v", i, r, short, long)
+		}
+		// The gains are against the narrowest implementation, the last
+		// row of each kernel: exactly 1 there.
+		if w.str(i, "impl") == simd[len(simd)-1] {
+			for _, col := range []string{"long gain", "short gain"} {
+				if g := w.positive(t, i, col); g != 1 {
+					t.Errorf("width row %d (%s): %s = %v, want 1", i, w.str(i, "impl"), col, g)
+				}
+			}
+		}
 	}
 }

@@ -93,7 +93,9 @@ func genGemm() {
 			genPackers(t.MR, t.NR)
 		}
 		genPeak(s)
+		genFMAClock(s)
 	}
+	genClock()
 }
 
 // kUnroll is the unroll of the micro-kernels' k loops.

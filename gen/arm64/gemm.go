@@ -255,6 +255,7 @@ func gemmKernels() {
 	RET()
 
 	emitPeak()
+	emitClock()
 }
 
 // peakAccs is the number of independent accumulators of FMAPeak: enough to
@@ -280,6 +281,32 @@ func emitPeak() {
 	SUBSConst(1, R0)
 	BNE("loop")
 	DefineLabel("done")
+	RET()
+}
+
+// clockChain is the number of dependent additions per iteration of the
+// clock probe.
+const clockChain = 64
+
+// emitClock emits ClockProbe, a chain of dependent register additions (one
+// per cycle) whose time gives the core clock.
+func emitClock() {
+	TEXT("ClockProbe", "func(n int) int")
+	Doc(fmt.Sprintf("ClockProbe runs n iterations of %d dependent register additions, one", clockChain),
+		fmt.Sprintf("cycle each, and returns their sum (%d·n): a probe of the core clock.", clockChain))
+	Load(GetParam("n").Mem(), R0)
+	MOVDConst(0, R2)
+	MOVDConst(1, R1)
+	CMPConst(1, R0)
+	BLT("clockdone")
+	DefineLabel("clockloop")
+	for range clockChain {
+		ADDReg(R1, R2, R2)
+	}
+	SUBSConst(1, R0)
+	BNE("clockloop")
+	DefineLabel("clockdone")
+	Store(R2, GetParam("ret").Mem())
 	RET()
 }
 

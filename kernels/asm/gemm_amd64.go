@@ -47,6 +47,11 @@ func PackT16(dst *float32, src *float32, ld int, kc int)
 // (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
 func FMAPeakAVX2(n int)
 
+// FMAClockAVX2 runs n iterations of 32 dependent register additions beside 24
+// 8-wide fused multiply-adds and returns the additions' sum (32·n):
+// a probe of the core clock under avx2 load.
+func FMAClockAVX2(n int) int
+
 // Gemm12x32 computes ceil(m/12) tiles of 12×nr of C = epilogue(A·B) down one
 // column panel from a packed A (12 values per k step, one micro-panel per
 // tile) and a packed B panel (32 values per k step) on avx512; see kernels/gemm.go
@@ -117,3 +122,12 @@ func PackCols16(dst *float32, src *float32, ld int, kc int)
 // FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
 // (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
 func FMAPeakAVX512(n int)
+
+// FMAClockAVX512 runs n iterations of 32 dependent register additions beside 24
+// 16-wide fused multiply-adds and returns the additions' sum (32·n):
+// a probe of the core clock under avx512 load.
+func FMAClockAVX512(n int) int
+
+// ClockProbe runs n iterations of 64 dependent register additions, one
+// cycle each, and returns their sum (64·n): a probe of the core clock.
+func ClockProbe(n int) int

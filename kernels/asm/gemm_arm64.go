@@ -20,3 +20,9 @@ func Gemm8x12(kc int, tiles int, a *float32, b *float32, c *float32, ldc int, bi
 //
 //go:noescape
 func FMAPeakNEON(n int)
+
+// ClockProbe runs n iterations of 64 dependent register additions, one
+// cycle each, and returns their sum (64·n): a probe of the core clock.
+//
+//go:noescape
+func ClockProbe(n int) int

@@ -2446,3 +2446,83 @@ loop:
 
 done:
 	RET
+
+// func ClockProbe(n int) int
+TEXT ·ClockProbe(SB), NOSPLIT, $0-16
+	MOVD n+0(FP), R0
+	MOVD $0, R2
+	MOVD $1, R1
+	CMP $1, R0
+	BLT clockdone
+
+clockloop:
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	ADD R1, R2, R2
+	SUBS $1, R0
+	BNE clockloop
+
+clockdone:
+	MOVD R2, ret+8(FP)
+	RET
