@@ -89,9 +89,9 @@ func cachedPeak(im *impl) float64 {
 // ClockGHz returns the clock of the core the calling goroutine runs on, in
 // GHz, measured for about d (at least one run of about 20 µs, the best of
 // several, so that a busy machine lowers it as little as possible) by a
-// chain of dependent integer additions, one per cycle. Measured right after
-// a kernel, it shows whether the core runs that kernel's vectors at a lower
-// clock (as some Xeons do under heavy AVX-512 code). It returns 0 where the
+// chain of dependent integer additions, one per cycle: the clock of a core
+// running scalar code (LoadedClockGHz gives it under vector load, lower on
+// Xeons that slow down for wide vectors). It returns 0 where the
 // build has no probe (purego, architectures other than amd64 and arm64); under
 // an emulator the figure is meaningless.
 func ClockGHz(d time.Duration) float64 { return clockOf(clockProbe, d) }
