@@ -44,6 +44,10 @@ type gemmContext struct {
 	// lanes on them.
 	narrow  *gemmContext
 	narrowN int
+	// noOverlap has bit f set for the activations (Func f) whose stored
+	// tiles the micro-kernels activate at once instead of during the next
+	// tile's sweep (desc.FlagNoOverlap).
+	noOverlap uint64
 }
 
 // forCall returns the context that computes the call g.
@@ -148,6 +152,9 @@ func (mk *gemmContext) run(g *gemmCall, i0, i1, j0, j1 int) {
 	useStrided := mk.strided != nil && !g.transA && (j1-j0) <= 2*nr
 
 	finalFlags := int(act.Func) << gemmActShift
+	if mk.noOverlap&(1<<act.Func) != 0 {
+		finalFlags |= desc.FlagNoOverlap
+	}
 	var bias []float32
 	if ep.Y != nil {
 		finalFlags |= gemmBackward

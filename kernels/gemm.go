@@ -44,7 +44,8 @@ import "github.com/actfuse/actfuse/fallback"
 //     flags&gemmBackward:   C = Z ⊙ act'(Y);
 //     otherwise:            C = act(Z [+ bias]) (bias added when flags&gemmBias),
 //     with act = Func(flags>>desc.ActShift) and p its parameters
-//     (Activation.Params). Only the
+//     (Activation.Params); an AVX-512 kernel may run act on a stored tile
+//     during the next tile's sweep, unless flags&desc.FlagNoOverlap. Only the
 //     first nr ≤ NR columns, and in the last tile the first m-t·MR rows, of C,
 //     Y and bias are read or written.
 //   - packsB: the kernel accepts bsrc, the next NR-column panel of op(B)

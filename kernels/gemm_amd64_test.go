@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -81,6 +82,39 @@ func TestAsmPackers(t *testing.T) {
 				st := randSlice(r, w*lt)
 				check(fmt.Sprintf("transposed w=%d kc=%d", w, kc), w*kc, func(d []float32) { packTransposed(fast, d, st, lt, 0, w, 0, kc, w) },
 					func(i int) float32 { return st[(i%w)*lt+i/w] })
+			}
+		}
+	}
+}
+
+// TestGemmNoOverlap checks that the avx512 epilogue gives the same bits
+// whether it activates a stored tile during the next tile's sweep or at
+// once (desc.FlagNoOverlap, chosen per activation and machine class): for
+// every activation, on shapes with several tiles per sweep and a k block
+// long enough for the overlap, with a bias, on both the main and the
+// narrow context.
+func TestGemmNoOverlap(t *testing.T) {
+	if !cpu.X86.HasAVX512F || Use("avx512") != nil {
+		t.Skip("no avx512 implementation on this CPU: the overlapped epilogue is not tested")
+	}
+	defer Use(ISA())
+	saved, savedNarrow := avx512Gemm.noOverlap, avx512Gemm.narrow.noOverlap
+	defer func() { avx512Gemm.noOverlap, avx512Gemm.narrow.noOverlap = saved, savedNarrow }()
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range [][3]int{{61, 200, 70}, {100, 130, 13}} {
+		m, k, n := s[0], s[1], s[2]
+		a, b, bias := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, n)
+		for _, act := range append(benchActivations, Activation{Func: ScaledTanh, Gain: 1.3, Slope: 0.8}) {
+			var got [2][]float32
+			for i, mask := range []uint64{0, ^uint64(0)} {
+				avx512Gemm.noOverlap, avx512Gemm.narrow.noOverlap = mask, mask
+				got[i] = make([]float32, m*n)
+				Gemm(false, false, m, n, k, a, k, b, n, got[i], n, &Epilogue{Bias: bias, Act: act})
+			}
+			for i := range got[0] {
+				if math.Float32bits(got[0][i]) != math.Float32bits(got[1][i]) {
+					t.Fatalf("%dx%dx%d %v: C[%d] = %v overlapped, %v at once", m, k, n, act, i, got[0][i], got[1][i])
+				}
 			}
 		}
 	}

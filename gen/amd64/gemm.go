@@ -35,7 +35,9 @@ import (
 //	flags&gemmBackward:   C = Z ⊙ act'(Y)
 //	otherwise:            C = act(Z [+ bias])  (bias when flags&gemmBias)
 //
-// where act = flags>>8 (a desc.Func) and p its parameters. Only the first
+// where act = flags>>8 (a desc.Func) and p its parameters (an AVX-512 main
+// tile may apply act to a stored tile during the next tile's sweep, unless
+// flags&desc.FlagNoOverlap; see gemm_overlap.go). Only the first
 // nr ≤ NR columns and, in the last tile, the first m mod MR rows are read or
 // written (masked loads and stores), so no memory outside the m×nr block of
 // C, Y and bias is touched. With bsrc not nil the sweep also copies the next
@@ -654,6 +656,8 @@ func (k *kernel) epilogue(edge bool) {
 				// A next tile in this sweep, long enough: it activates
 				// this one.
 				lLast := k.label("lasttile")
+				TESTQ(U32(desc.FlagNoOverlap), Load(Param("flags"), GP64()))
+				JNZ(LabelRef(lLast))
 				CMPQ(k.mcnt, U8(k.nrows))
 				JLE(LabelRef(lLast))
 				CMPQ(Load(Param("kc"), GP64()), U8(k.pendingSteps()))

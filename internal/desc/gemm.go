@@ -7,6 +7,7 @@ const (
 	FlagBias       = 1 << 1 // add the bias row (forward)
 	FlagBackward   = 1 << 2 // multiply by f'(Y) instead of applying f
 	FlagTransCopy  = 1 << 3 // the B panel copied during the sweep is transposed
+	FlagNoOverlap  = 1 << 4 // activate each stored tile at once, never during the next tile's sweep
 	ActShift       = 8      // the activation (a Func) is flags >> ActShift
 )
 

@@ -24788,6 +24788,9 @@ Gemm12x32_notleakyrelu_240:
 	ADDQ    R8, DI
 	VMOVUPS Z22, (DI)
 	VMOVUPS Z23, 64(DI)
+	MOVQ    flags+96(FP), DI
+	TESTQ   $0x00000010, DI
+	JNZ     Gemm12x32_lasttile_244
 	CMPQ    SI, $0x0c
 	JLE     Gemm12x32_lasttile_244
 	MOVQ    kc+0(FP), DI
@@ -25418,6 +25421,9 @@ Gemm12x32_notelu_242:
 	ADDQ    R8, DI
 	VMOVUPS Z22, (DI)
 	VMOVUPS Z23, 64(DI)
+	MOVQ    flags+96(FP), DI
+	TESTQ   $0x00000010, DI
+	JNZ     Gemm12x32_lasttile_248
 	CMPQ    SI, $0x0c
 	JLE     Gemm12x32_lasttile_248
 	MOVQ    kc+0(FP), DI
@@ -26432,6 +26438,9 @@ Gemm12x32_notsigmoid_246:
 	ADDQ    R8, DI
 	VMOVUPS Z22, (DI)
 	VMOVUPS Z23, 64(DI)
+	MOVQ    flags+96(FP), DI
+	TESTQ   $0x00000010, DI
+	JNZ     Gemm12x32_lasttile_252
 	CMPQ    SI, $0x0c
 	JLE     Gemm12x32_lasttile_252
 	MOVQ    kc+0(FP), DI
@@ -27449,6 +27458,9 @@ Gemm12x32_nottanh_250:
 	ADDQ    R8, DI
 	VMOVUPS Z22, (DI)
 	VMOVUPS Z23, 64(DI)
+	MOVQ    flags+96(FP), DI
+	TESTQ   $0x00000010, DI
+	JNZ     Gemm12x32_lasttile_256
 	CMPQ    SI, $0x0c
 	JLE     Gemm12x32_lasttile_256
 	MOVQ    kc+0(FP), DI
@@ -28631,6 +28643,9 @@ Gemm12x32_notscaledsigmoid_254:
 	ADDQ    R8, DI
 	VMOVUPS Z22, (DI)
 	VMOVUPS Z23, 64(DI)
+	MOVQ    flags+96(FP), DI
+	TESTQ   $0x00000010, DI
+	JNZ     Gemm12x32_lasttile_260
 	CMPQ    SI, $0x0c
 	JLE     Gemm12x32_lasttile_260
 	MOVQ    kc+0(FP), DI
