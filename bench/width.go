@@ -78,9 +78,9 @@ func Width(o Options, c WidthConfig) []*Table {
 	defer kernels.Use(restore) //nolint:errcheck // restoring a name that was active
 
 	p := o.progress()
-	ks := widthKernels(o.Seed)
-	if len(impls) == 0 {
-		ks = nil
+	var ks []widthKernel
+	if len(impls) > 0 {
+		ks = widthKernels(o.Seed)
 	}
 	p.Start("width", 1+len(ks))
 	defer p.Done()
@@ -155,23 +155,21 @@ func Width(o Options, c WidthConfig) []*Table {
 				})
 			}
 		}
-		shortMed := make([]time.Duration, len(impls))
+		shortT := make([]timing, len(impls))
 		for i := range impls {
-			s := slices.Clone(short[i])
-			slices.Sort(s)
-			shortMed[i] = median(s)
+			shortT[i] = summarize(short[i], 1)
 		}
 		last := len(impls) - 1
 		for i, im := range impls {
 			implC := Str(im)
 			implC.Bench = roleOf(im)
-			ns := func(d time.Duration) float64 { return float64(d.Nanoseconds()) }
+			lm, sm := nanos(long[i].median), nanos(shortT[i].median)
 			t.Add(Str(k.family), Str(k.call), implC,
-				NumSamples(ns(long[i].median), long[i].each(ns)),
-				NumSamples(ns(shortMed[i]), durations(short[i])),
-				Num(ns(shortMed[i])/ns(long[i].median)),
-				Num(ns(long[last].median)/ns(long[i].median)),
-				Num(ns(shortMed[last])/ns(shortMed[i])))
+				NumSamples(lm, long[i].each(nanos)),
+				NumSamples(sm, shortT[i].each(nanos)),
+				Num(sm/lm),
+				Num(nanos(long[last].median)/lm),
+				Num(nanos(shortT[last].median)/sm))
 		}
 		p.Step()
 	}
@@ -225,10 +223,4 @@ func medianF(s []float64) float64 {
 	return s[len(s)/2]
 }
 
-func durations(ds []time.Duration) []float64 {
-	out := make([]float64, len(ds))
-	for i, d := range ds {
-		out[i] = float64(d.Nanoseconds())
-	}
-	return out
-}
+func nanos(d time.Duration) float64 { return float64(d.Nanoseconds()) }

@@ -95,9 +95,9 @@ func genGemm() {
 			genPackers(t.MR, t.NR)
 		}
 		genPeak(s)
-		genFMAClock(s)
+		genClock(s)
 	}
-	genClock()
+	genClock(nil)
 }
 
 // kUnroll is the unroll of the micro-kernels' k loops.

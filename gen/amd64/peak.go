@@ -5,6 +5,7 @@ import (
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
 )
 
 // peakChains is the number of independent FMA dependency chains of the peak
@@ -42,73 +43,65 @@ func genPeak(s *isa) {
 }
 
 // clockChain is the number of dependent additions per iteration of the
-// clock probe.
-const clockChain = 64
+// clock probe; fmaClockAccs, fmaClockFMAs and fmaClockChain are the
+// accumulators, the fused multiply-adds (two per accumulator) and the
+// additions of one iteration of the loaded probe. Its chain takes longer
+// than its FMAs even on a core with one FMA port of the width, so both
+// loops run at one iteration per chain of cycles.
+const (
+	clockChain                                = 64
+	fmaClockAccs, fmaClockFMAs, fmaClockChain = 12, 24, 32
+)
 
-// genClock emits ClockProbe, a chain of dependent register additions: one
-// per cycle on every x86 core, so that its time gives the core clock. The
-// addend is a register, not an immediate: Golden Cove and later cores fold
-// chains of additions of small immediates at rename, several per cycle.
-func genClock() {
-	TEXT("ClockProbe", NOSPLIT, "func(n int) int")
-	Doc(fmt.Sprintf("ClockProbe runs n iterations of %d dependent register additions, one", clockChain),
-		fmt.Sprintf("cycle each, and returns their sum (%d·n): a probe of the core clock.", clockChain))
-	n := Load(Param("n"), GP64())
-	acc, one := GP64(), GP64()
-	XORQ(acc, acc)
-	MOVQ(U32(1), one)
-	TESTQ(n, n)
-	JLE(LabelRef("clock_done"))
-	Label("clock_loop")
-	for range clockChain {
-		ADDQ(one, acc)
+// genClock emits a probe of the core clock: a chain of dependent register
+// additions, one per cycle on every x86 core, alone (ClockProbe, s nil) or
+// beside fused multiply-adds on full vectors of s (FMAClock<ISA>), which
+// gives the clock of a core running vector code of that width. The addend
+// is a register, not an immediate: Golden Cove and later cores fold chains
+// of additions of small immediates at rename, several per cycle.
+func genClock(s *isa) {
+	name, chain, fmas := "ClockProbe", clockChain, 0
+	if s != nil {
+		name, chain, fmas = "FMAClock"+s.suffix, fmaClockChain, fmaClockFMAs
 	}
-	DECQ(n)
-	JNZ(LabelRef("clock_loop"))
-	Label("clock_done")
-	Store(acc, ReturnIndex(0))
-	RET()
-}
-
-// fmaClockAccs, fmaClockFMAs and fmaClockChain are the accumulators, the
-// fused multiply-adds (two per accumulator) and the dependent additions of
-// one iteration of the loaded clock probe: the chain takes longer than the
-// FMAs even on a core with one FMA port of the width, so the loop runs at
-// one iteration per fmaClockChain cycles.
-const fmaClockAccs, fmaClockFMAs, fmaClockChain = 12, 24, 32
-
-// genFMAClock emits FMAClock<ISA>: the clock probe of genClock with
-// fused multiply-adds on full vectors of s beside its chain, which gives the
-// clock of a core that is running vector code of that width.
-func genFMAClock(s *isa) {
-	name := "FMAClock" + s.suffix
 	TEXT(name, NOSPLIT, "func(n int) int")
-	Doc(fmt.Sprintf("%s runs n iterations of %d dependent register additions beside %d", name, fmaClockChain, fmaClockFMAs),
-		fmt.Sprintf("%d-wide fused multiply-adds and returns the additions' sum (%d·n):", s.lanes(), fmaClockChain),
-		fmt.Sprintf("a probe of the core clock under %s load.", s.name))
+	if s == nil {
+		Doc(fmt.Sprintf("%s runs n iterations of %d dependent register additions, one", name, chain),
+			fmt.Sprintf("cycle each, and returns their sum (%d·n): a probe of the core clock.", chain))
+	} else {
+		Doc(fmt.Sprintf("%s runs n iterations of %d dependent register additions beside %d", name, chain, fmas),
+			fmt.Sprintf("%d-wide fused multiply-adds and returns the additions' sum (%d·n):", s.lanes(), chain),
+			fmt.Sprintf("a probe of the core clock under %s load.", s.name))
+	}
 	n := Load(Param("n"), GP64())
 	acc, one := GP64(), GP64()
 	XORQ(acc, acc)
 	MOVQ(U32(1), one)
-	vs := s.vecs(fmaClockAccs)
-	for i := range vs {
-		VXORPS(vs[i], vs[i], vs[i])
+	var vs []reg.VecVirtual
+	var x reg.VecVirtual
+	if s != nil {
+		vs = s.vecs(fmaClockAccs)
+		for i := range vs {
+			VXORPS(vs[i], vs[i], vs[i])
+		}
+		x = s.vec()
+		VXORPS(x, x, x)
 	}
-	x := s.vec()
-	VXORPS(x, x, x)
 	TESTQ(n, n)
 	JLE(LabelRef(name + "_done"))
 	Label(name + "_loop")
-	for i := range fmaClockChain {
+	for i := range chain {
 		ADDQ(one, acc)
-		if i < fmaClockFMAs {
+		if i < fmas {
 			VFMADD231PS(x, x, vs[i%len(vs)])
 		}
 	}
 	DECQ(n)
 	JNZ(LabelRef(name + "_loop"))
 	Label(name + "_done")
-	VZEROUPPER()
+	if s != nil {
+		VZEROUPPER()
+	}
 	Store(acc, ReturnIndex(0))
 	RET()
 }

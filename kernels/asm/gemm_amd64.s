@@ -103778,9 +103778,9 @@ TEXT ·ClockProbe(SB), NOSPLIT, $0-16
 	XORQ  CX, CX
 	MOVQ  $0x00000001, DX
 	TESTQ AX, AX
-	JLE   clock_done
+	JLE   ClockProbe_done
 
-clock_loop:
+ClockProbe_loop:
 	ADDQ DX, CX
 	ADDQ DX, CX
 	ADDQ DX, CX
@@ -103846,8 +103846,8 @@ clock_loop:
 	ADDQ DX, CX
 	ADDQ DX, CX
 	DECQ AX
-	JNZ  clock_loop
+	JNZ  ClockProbe_loop
 
-clock_done:
+ClockProbe_done:
 	MOVQ CX, ret+8(FP)
 	RET
