@@ -40,8 +40,10 @@ var (
 var testActs = []kernels.Activation{
 	{Func: kernels.Identity},
 	{Func: kernels.ReLU},
-	{Func: kernels.LeakyReLU, Alpha: 0.01},
-	{Func: kernels.LeakyReLU, Alpha: 0},
+	{Func: kernels.LeakyReLU, Alpha: 0.01}, // the variant LeakyReLUMax, 0 < Alpha <= 1
+	{Func: kernels.LeakyReLU, Alpha: 1},
+	{Func: kernels.LeakyReLU, Alpha: 0x1p-149},
+	{Func: kernels.LeakyReLU, Alpha: 0}, // the program LeakyReLU
 	{Func: kernels.LeakyReLU, Alpha: 2.5},
 	{Func: kernels.ELU, Alpha: 1},
 	{Func: kernels.ELU, Alpha: 0.3},
@@ -215,6 +217,10 @@ func TestForwardSpecial(t *testing.T) {
 			{-inf32, -inf32}, {inf32, inf32}, {0, 0}, {negZero, negZero}, {-4, -2}, {-3, -1.5},
 			{-0x1p-149, negZero}, {-0x1p-148, -0x1p-149}}},
 		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0}, []tc{{-inf32, negZero}, {-3, negZero}, {negZero, negZero}, {3, 3}, {inf32, inf32}}},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 1}, []tc{{-inf32, -inf32}, {-3, -3}, {negZero, negZero}, {0, 0}, {-0x1p-149, -0x1p-149}, {inf32, inf32}}},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0x1p-149}, []tc{
+			{-inf32, -inf32}, {-1, -0x1p-149}, {-0.4, negZero}, {-0.6, -0x1p-149}, {negZero, negZero}, {0.4, 0.4}, {-math.MaxFloat32, -0x1.fffffep-22}}},
+		{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 2.5}, []tc{{-inf32, -inf32}, {-2, -5}, {negZero, negZero}, {2, 2}, {-0x1p-149, -0x1p-148}}},
 		{kernels.Activation{Func: kernels.Identity}, []tc{{-inf32, -inf32}, {negZero, negZero}, {den, den}}},
 		{kernels.LeCunTanh, []tc{
 			{-inf32, -kernels.LeCunGain}, {inf32, kernels.LeCunGain}, {0, 0}, {negZero, negZero},

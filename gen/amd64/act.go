@@ -32,12 +32,13 @@ func init() {
 // values of desc.FuncDesc.Params in order.
 const paramsType = "*[4]float32"
 
-// emitActKernels emits the forward, backward and backward-with-bias kernels
-// of every activation with a program.
+// emitActKernels emits the forward kernels of every activation with a
+// program and of its variants, and the backward and backward-with-bias
+// kernels of every activation.
 func emitActKernels(s *isa) {
 	for _, d := range desc.Funcs {
-		if d.Forward != nil {
-			emitForward(s, d)
+		for _, e := range d.Forwards() {
+			emitForward(s, e)
 		}
 	}
 	for _, d := range desc.Funcs {

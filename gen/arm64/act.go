@@ -199,12 +199,12 @@ func actKernels() {
 	}
 }
 
-// actElementwise lists the elementwise activation kernels: forward and
-// backward of every function with a program.
+// actElementwise lists the elementwise activation kernels: forward (with
+// its variants) and backward of every function with a program.
 func actElementwise() []elementwise {
 	var es []elementwise
-	for _, d := range desc.Funcs {
-		if d.Forward != nil {
+	for _, f := range desc.Funcs {
+		for _, d := range f.Forwards() {
 			es = append(es, elementwise{
 				name: d.Stem + "ForwardNEON", out: "dst", in: []string{"x"}, prog: d.Forward,
 				doc: []string{fmt.Sprintf("%sForwardNEON sets dst[i] = %s(x[i]) (program %s %s of internal/desc).", d.Stem, d.Name, d.Forward.Name, d.Forward.Algo)},

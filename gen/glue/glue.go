@@ -14,7 +14,8 @@ import (
 )
 
 // ElementwiseSet returns Go declarations of package asm: the switches
-// Forward<suffix>, Backward<suffix> and BackwardBias<suffix> and the
+// Forward<suffix> (which runs a function's variant where its parameters
+// allow), Backward<suffix> and BackwardBias<suffix> and the
 // variable <suffix> of type Set, whose maxout kernels are those named with
 // maxoutSuffix; isa names the implementation in the doc comments. The file
 // imports internal/desc (Imports).
@@ -28,9 +29,16 @@ func ElementwiseSet(suffix, isa, maxoutSuffix string) string {
 		fmt.Fprintf(&b, "// %s%s computes %s with the %s kernel of f; it reports false if f has\n// none (Identity).\n", k.kind, suffix, k.doc, isa)
 		fmt.Fprintf(&b, "func %s%s(f desc.Func, %s, p [4]float32) bool {\n\tswitch f {\n", k.kind, suffix, k.sig)
 		for _, d := range desc.Funcs {
-			if d.Forward != nil {
-				fmt.Fprintf(&b, "\tcase desc.%s:\n\t\t%s%s%s(%s, &p)\n", d.Stem, d.Stem, k.kind, suffix, k.args)
+			if d.Forward == nil {
+				continue
 			}
+			fmt.Fprintf(&b, "\tcase desc.%s:\n", d.Stem)
+			if k.kind == "Forward" {
+				for _, v := range d.Variants {
+					fmt.Fprintf(&b, "\t\tif %s {\n\t\t\t%s%s%s(%s, &p)\n\t\t\treturn true\n\t\t}\n", v.Cond("p"), v.Stem, k.kind, suffix, k.args)
+				}
+			}
+			fmt.Fprintf(&b, "\t\t%s%s%s(%s, &p)\n", d.Stem, k.kind, suffix, k.args)
 		}
 		b.WriteString("\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n\n")
 	}

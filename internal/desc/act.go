@@ -40,16 +40,55 @@ type FuncDesc struct {
 	// dz = dy·f'(y) from the inputs "dy" and "y". Identity has neither: its
 	// kernels are copies.
 	Forward, Deriv *Program
+	// Variants compute Forward's results in fewer operations for some
+	// parameters; the assembly kernels run the first that applies.
+	Variants []Variant
+}
+
+// A Variant is a program that gives its function's Forward results, bit for
+// bit (NaN payloads aside), wherever the parameter Params[Param] lies in
+// (Above, AtMost]. Its kernels are named after Stem, as a FuncDesc's; the
+// switches that call the forward kernels by Func test the range at each call.
+// Package fallback, the specification, evaluates Forward only, so the kernel
+// tests compare each variant with Forward itself.
+type Variant struct {
+	Stem          string
+	Param         int
+	Above, AtMost float32
+	Forward       *Program
+}
+
+// Cond returns the Go condition under which v applies, on the parameter
+// array named p: "p[0] > 0 && p[0] <= 1".
+func (v Variant) Cond(p string) string {
+	return fmt.Sprintf("%s[%d] > %v && %s[%d] <= %v", p, v.Param, v.Above, p, v.Param, v.AtMost)
+}
+
+// Forwards returns the forward kernels of d to emit: d itself, then, for
+// each variant, d with the variant's Stem and Forward. It is empty if d has
+// no Forward (Identity).
+func (d FuncDesc) Forwards() []FuncDesc {
+	if d.Forward == nil {
+		return nil
+	}
+	fs := []FuncDesc{d}
+	for _, v := range d.Variants {
+		e := d
+		e.Stem, e.Forward, e.Variants = v.Stem, v.Forward, nil
+		fs = append(fs, e)
+	}
+	return fs
 }
 
 // Funcs describes every activation function, indexed by Func.
 var Funcs = [NumFuncs]FuncDesc{
-	Identity:  {Name: "identity", Stem: "Identity"},
-	ReLU:      {Name: "relu", Stem: "ReLU", Forward: relu(), Deriv: reluDeriv()},
-	LeakyReLU: {Name: "leakyrelu", Stem: "LeakyReLU", Params: alphaParam, Forward: leakyReLU(), Deriv: leakyReLUDeriv()},
-	ELU:       {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr1_p6_expm1", alphaParam)), Deriv: eluDeriv()},
-	Sigmoid:   {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_lut8_p4_div", nil)), Deriv: sigmoidDeriv()},
-	Tanh:      {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr1_lut8_p3_div", nil)), Deriv: tanhDeriv()},
+	Identity: {Name: "identity", Stem: "Identity"},
+	ReLU:     {Name: "relu", Stem: "ReLU", Forward: relu(), Deriv: reluDeriv()},
+	LeakyReLU: {Name: "leakyrelu", Stem: "LeakyReLU", Params: alphaParam, Forward: leakyReLU(), Deriv: leakyReLUDeriv(),
+		Variants: []Variant{{Stem: "LeakyReLUMax", Param: 0, Above: 0, AtMost: 1, Forward: leakyReLUMax()}}},
+	ELU:     {Name: "elu", Stem: "ELU", Params: alphaParam, Forward: elu(forward("ELU", "rr1_p6_expm1", alphaParam)), Deriv: eluDeriv()},
+	Sigmoid: {Name: "sigmoid", Stem: "Sigmoid", Forward: sigmoid(forward("Sigmoid", "rr2_lut8_p4_div", nil)), Deriv: sigmoidDeriv()},
+	Tanh:    {Name: "tanh", Stem: "Tanh", Forward: tanh(forward("Tanh", "p11_rr1_lut8_p3_div", nil)), Deriv: tanhDeriv()},
 	ScaledSigmoid: {Name: "scaledsigmoid", Stem: "ScaledSigmoid", Params: slopeParam,
 		Forward: scaledSigmoid(forward("ScaledSigmoid", "rr2_lut8_p4_div", slopeParam)), Deriv: scaledSigmoidDeriv()},
 	ScaledTanh: {Name: "scaledtanh", Stem: "ScaledTanh", Params: gainSlopeParams,
@@ -108,6 +147,17 @@ func leakyReLU() *Program {
 }
 
 var negZero = float32(math.Copysign(0, -1))
+
+// leakyReLUMax is max(alpha·x, x), LeakyReLU for 0 < alpha <= 1 in two
+// operations instead of four: for x < 0, alpha·x >= x; for x > 0,
+// alpha·x <= x; for ±0 and ±Inf, alpha·x is x; and a NaN x gives a NaN
+// alpha·x, so Max's rules hold (its operands are never zeros of opposite
+// signs, and b = x is a NaN only where a is).
+func leakyReLUMax() *Program {
+	b := forward("LeakyReLUMax", "", alphaParam)
+	x, alpha := b.In(0), b.P(0)
+	return b.Return(b.Max(b.Mul(x, alpha), x))
+}
 
 // The derivatives, from the saved output y, multiplied into dy. Each f'(y)
 // is formed in float32 and the product dy·f'(y) rounded once.

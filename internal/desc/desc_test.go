@@ -2,6 +2,7 @@ package desc
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,6 +128,21 @@ func TestPrograms(t *testing.T) {
 		if len(d.Forward.Inputs) != 1 || len(d.Deriv.Inputs) != 2 {
 			t.Errorf("%s: inputs %v and %v, want [x] and [dy y]", d.Name, d.Forward.Inputs, d.Deriv.Inputs)
 		}
+		for _, v := range d.Variants {
+			progs = append(progs, v.Forward)
+			if v.Param < 0 || v.Param >= len(d.Params) || !(v.Above < v.AtMost) ||
+				!slices.Equal(v.Forward.Params, d.Params) || !slices.Equal(v.Forward.Inputs, d.Forward.Inputs) ||
+				v.Forward.Name != v.Stem || v.Stem == d.Stem {
+				t.Errorf("%s: variant %s: parameter %d of %v in (%v, %v], program %s(%v; %v)",
+					d.Name, v.Stem, v.Param, d.Params, v.Above, v.AtMost, v.Forward.Name, v.Forward.Inputs, v.Forward.Params)
+			}
+			if got := d.Forwards(); len(got) != 1+len(d.Variants) || got[0].Stem != d.Stem {
+				t.Errorf("%s: Forwards gives %d kernels", d.Name, len(got))
+			}
+		}
+	}
+	if v := Funcs[LeakyReLU].Variants[0]; v.Cond("p") != "p[0] > 0 && p[0] <= 1" {
+		t.Errorf("LeakyReLU's variant: condition %q", v.Cond("p"))
 	}
 	for _, u := range Updates {
 		progs = append(progs, u.Program)

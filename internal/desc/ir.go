@@ -73,9 +73,11 @@ const (
 
 	// Min is a < b ? a : b and Max is a > b ? a : b, for b not a NaN. For a
 	// quiet NaN a they give b; for a signaling NaN a the result is not
-	// specified (arm64 lowers them to FMINNM and FMAXNM). b must not be the
+	// specified (arm64 lowers them to FMINNM and FMAXNM). b may be a NaN only
+	// where a is one too, and the result is then a NaN. b must not be the
 	// zero of the sign that would be chosen against the other zero: Min's b
-	// may be -0 but not +0, Max's b may be +0 but not -0.
+	// may be -0 but not +0, Max's b may be +0 but not -0, unless a is never
+	// the zero of the other sign.
 	Min
 	Max
 

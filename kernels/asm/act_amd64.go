@@ -14,6 +14,11 @@ func ReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func LeakyReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
+// LeakyReLUMaxForwardAVX2 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLUMax  of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func LeakyReLUMaxForwardAVX2(dst []float32, x []float32, p *[4]float32)
+
 // ELUForwardAVX2 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr1_p6_expm1 of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
@@ -123,6 +128,11 @@ func ReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //
 //go:noescape
 func LeakyReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// LeakyReLUMaxForwardAVX512 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLUMax  of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func LeakyReLUMaxForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
 // ELUForwardAVX512 computes dst[i] = elu(x[i]) for the whole slice (program ELU rr1_p6_expm1 of internal/desc); len(dst) must equal len(x).
 //

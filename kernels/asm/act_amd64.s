@@ -179,6 +179,79 @@ DATA k32_80000000<>+24(SB)/4, $0x80000000
 DATA k32_80000000<>+28(SB)/4, $0x80000000
 GLOBL k32_80000000<>(SB), RODATA|NOPTR, $32
 
+// func LeakyReLUMaxForwardAVX2(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, MMX+
+TEXT ·LeakyReLUMaxForwardAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Y0
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+31, AX
+	CMPQ         BX, AX
+	JGE          fwd_one
+
+fwd_wide:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y1
+	VMOVUPS    32(CX)(BX*4), Y2
+	VMOVUPS    64(CX)(BX*4), Y3
+	VMOVUPS    96(CX)(BX*4), Y4
+	VMULPS     Y0, Y1, Y5
+	VMULPS     Y0, Y2, Y6
+	VMULPS     Y0, Y3, Y7
+	VMULPS     Y0, Y4, Y8
+	VMAXPS     Y1, Y5, Y5
+	VMAXPS     Y2, Y6, Y6
+	VMAXPS     Y3, Y7, Y7
+	VMAXPS     Y4, Y8, Y8
+	VMOVUPS    Y5, (SI)
+	VMOVUPS    Y6, 32(SI)
+	VMOVUPS    Y7, 64(SI)
+	VMOVUPS    Y8, 96(SI)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, SI
+	CMPQ       BX, AX
+	JL         fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Y1
+	VMULPS  Y0, Y1, Y4
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS Y4, (SI)
+	ADDQ    $0x00000008, BX
+	ADDQ    $0x00000020, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
+
+fwd_tail:
+	CMPQ       BX, DX
+	JAE        fwd_done
+	MOVQ       DX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask32<>+32(SB), DX
+	SUBQ       AX, DX
+	VMOVDQU    (DX), Y2
+	VMASKMOVPS (CX)(BX*4), Y2, Y3
+	VMULPS     Y0, Y3, Y1
+	VMAXPS     Y3, Y1, Y1
+	VMASKMOVPS Y1, Y2, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
+
 // func ELUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 // Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·ELUForwardAVX2(SB), NOSPLIT, $0-56
@@ -3997,6 +4070,81 @@ DATA k64_80000000<>+52(SB)/4, $0x80000000
 DATA k64_80000000<>+56(SB)/4, $0x80000000
 DATA k64_80000000<>+60(SB)/4, $0x80000000
 GLOBL k64_80000000<>(SB), RODATA|NOPTR, $64
+
+// func LeakyReLUMaxForwardAVX512(dst []float32, x []float32, p *[4]float32)
+// Requires: AVX, AVX512F, BMI2, MMX+
+TEXT ·LeakyReLUMaxForwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVQ         p+48(FP), BX
+	VBROADCASTSS (BX), Z0
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	MOVQ         DX, AX
+	SUBQ         $+63, AX
+	CMPQ         BX, AX
+	JGE          fwd_one
+
+fwd_wide:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	PREFETCHT0 4224(CX)(BX*4)
+	PREFETCHT0 4288(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z1
+	VMOVUPS    64(CX)(BX*4), Z2
+	VMOVUPS    128(CX)(BX*4), Z3
+	VMOVUPS    192(CX)(BX*4), Z4
+	VMULPS     Z0, Z1, Z5
+	VMULPS     Z0, Z2, Z6
+	VMULPS     Z0, Z3, Z7
+	VMULPS     Z0, Z4, Z8
+	VMAXPS     Z1, Z5, Z5
+	VMAXPS     Z2, Z6, Z6
+	VMAXPS     Z3, Z7, Z7
+	VMAXPS     Z4, Z8, Z8
+	VMOVUPS    Z5, (SI)
+	VMOVUPS    Z6, 64(SI)
+	VMOVUPS    Z7, 128(SI)
+	VMOVUPS    Z8, 192(SI)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000100, SI
+	CMPQ       BX, AX
+	JL         fwd_wide
+
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-16, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Z1
+	VMULPS  Z0, Z1, Z4
+	VMAXPS  Z1, Z4, Z4
+	VMOVUPS Z4, (SI)
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
+
+fwd_tail:
+	CMPQ      BX, DX
+	JAE       fwd_done
+	MOVQ      DX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, DX
+	SHLXQ     AX, DX, DX
+	DECQ      DX
+	KMOVW     DX, K1
+	VMOVUPS.Z (CX)(BX*4), K1, Z2
+	VMULPS    Z0, Z2, Z1
+	VMAXPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (SI)
+
+fwd_done:
+	VZEROUPPER
+	RET
 
 // func ELUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 // Requires: AVX, AVX512F, BMI2, MMX+

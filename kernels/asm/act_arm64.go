@@ -14,6 +14,11 @@ func ReLUForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func LeakyReLUForwardNEON(dst, x []float32, p *[4]float32)
 
+// LeakyReLUMaxForwardNEON sets dst[i] = leakyrelu(x[i]) (program LeakyReLUMax  of internal/desc).
+//
+//go:noescape
+func LeakyReLUMaxForwardNEON(dst, x []float32, p *[4]float32)
+
 // ELUForwardNEON sets dst[i] = elu(x[i]) (program ELU rr1_p6_expm1 of internal/desc).
 //
 //go:noescape

@@ -131,6 +131,63 @@ loopS:
 done:
 	RET
 
+// func LeakyReLUMaxForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·LeakyReLUMaxForwardNEON(SB), NOSPLIT, $0-56
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD dst_len+8(FP), R7
+	MOVD p+48(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6e3fdc04 // fmul v4.4s, v0.4s, v31.4s
+	WORD $0x6e3fdc25 // fmul v5.4s, v1.4s, v31.4s
+	WORD $0x6e3fdc46 // fmul v6.4s, v2.4s, v31.4s
+	WORD $0x6e3fdc67 // fmul v7.4s, v3.4s, v31.4s
+	WORD $0x4e20c484 // fmaxnm v4.4s, v4.4s, v0.4s
+	WORD $0x4e21c4a5 // fmaxnm v5.4s, v5.4s, v1.4s
+	WORD $0x4e22c4c6 // fmaxnm v6.4s, v6.4s, v2.4s
+	WORD $0x4e23c4e7 // fmaxnm v7.4s, v7.4s, v3.4s
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x6e3fdc04 // fmul v4.4s, v0.4s, v31.4s
+	WORD $0x4e20c484 // fmaxnm v4.4s, v4.4s, v0.4s
+	VST1.P [V4.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	WORD $0x6e3fdc04 // fmul v4.4s, v0.4s, v31.4s
+	WORD $0x4e20c484 // fmaxnm v4.4s, v4.4s, v0.4s
+	FMOVS.P F4, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
 // func ELUForwardNEON(dst, x []float32, p *[4]float32)
 TEXT ·ELUForwardNEON(SB), NOSPLIT, $0-56
 	MOVD dst_base+0(FP), R0

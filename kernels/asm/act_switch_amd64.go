@@ -13,6 +13,10 @@ func ForwardAVX2(f desc.Func, dst, x []float32, p [4]float32) bool {
 	case desc.ReLU:
 		ReLUForwardAVX2(dst, x, &p)
 	case desc.LeakyReLU:
+		if p[0] > 0 && p[0] <= 1 {
+			LeakyReLUMaxForwardAVX2(dst, x, &p)
+			return true
+		}
 		LeakyReLUForwardAVX2(dst, x, &p)
 	case desc.ELU:
 		ELUForwardAVX2(dst, x, &p)
@@ -100,6 +104,10 @@ func ForwardAVX512(f desc.Func, dst, x []float32, p [4]float32) bool {
 	case desc.ReLU:
 		ReLUForwardAVX512(dst, x, &p)
 	case desc.LeakyReLU:
+		if p[0] > 0 && p[0] <= 1 {
+			LeakyReLUMaxForwardAVX512(dst, x, &p)
+			return true
+		}
 		LeakyReLUForwardAVX512(dst, x, &p)
 	case desc.ELU:
 		ELUForwardAVX512(dst, x, &p)

@@ -13,6 +13,10 @@ func ForwardNEON(f desc.Func, dst, x []float32, p [4]float32) bool {
 	case desc.ReLU:
 		ReLUForwardNEON(dst, x, &p)
 	case desc.LeakyReLU:
+		if p[0] > 0 && p[0] <= 1 {
+			LeakyReLUMaxForwardNEON(dst, x, &p)
+			return true
+		}
 		LeakyReLUForwardNEON(dst, x, &p)
 	case desc.ELU:
 		ELUForwardNEON(dst, x, &p)
