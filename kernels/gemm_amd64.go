@@ -15,16 +15,16 @@ import (
 var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Tiles.strided,
 	asmPackers(6, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols6, asm.PackT6, asm.PackT16))
 
-// avx512Gemm is the GEMM of the avx512 implementation: the 12×32 micro-kernel
-// on zmm registers (24 accumulators), its 8- and 4-row edge tiles, the
-// strided variant and the assembly packers; a C of at most 16 columns (an
-// output layer) goes to the narrow 16×16 tile (one zmm per row, 16
-// accumulators), which wastes 16−n lanes of a row where the 12×32 tile
-// wastes 32−n.
+// avx512Gemm is the GEMM of the avx512 implementation: the 6×64 micro-kernel
+// on zmm registers (24 accumulators, four per row), its 4- and 2-row edge
+// tiles, the strided variant and the assembly packers; a C of at most 16
+// columns (an output layer) goes to the narrow 16×16 tile (one zmm per row,
+// 16 accumulators), which wastes 16−n lanes of a row where the 6×64 tile
+// wastes 64−n.
 var avx512Gemm = func() *gemmContext {
 	im := desc.ImplByName("avx512")
 	ctx := newGemmContext(im, avx512Tiles.packed, avx512Tiles.strided,
-		asmPackers(12, 32, asm.PackRows32, asm.PackRowsEdge32, asm.PackCols12, asm.PackT12, asm.PackT32))
+		asmPackers(6, 64, asm.PackRows64, asm.PackRowsEdge64, asm.PackCols6, asm.PackT6, asm.PackT64))
 	ctx.narrow = newGemmContext(im.NarrowImpl(), avx512NarrowTiles.packed, avx512NarrowTiles.strided,
 		asmPackers(16, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols16, asm.PackT16, asm.PackT16))
 	ctx.narrowN = im.Narrow.NR
@@ -105,8 +105,8 @@ type amd64Edge struct {
 var (
 	avx2Tiles = &amd64Tiles{mr: 6, nr: 16, main: asm.Gemm6x16, stridedK: asm.Gemm6x16S,
 		edges: []amd64Edge{{4, asm.Gemm4x16}}}
-	avx512Tiles = &amd64Tiles{mr: 12, nr: 32, main: asm.Gemm12x32, stridedK: asm.Gemm12x32S,
-		edges: []amd64Edge{{8, asm.Gemm8x32}, {4, asm.Gemm4x32}}}
+	avx512Tiles = &amd64Tiles{mr: 6, nr: 64, main: asm.Gemm6x64, stridedK: asm.Gemm6x64S,
+		edges: []amd64Edge{{4, asm.Gemm4x64}, {2, asm.Gemm2x64}}}
 	avx512NarrowTiles = &amd64Tiles{mr: 16, nr: 16, main: asm.Gemm16x16, stridedK: asm.Gemm16x16S,
 		edges: []amd64Edge{{8, asm.Gemm8x16}}}
 )

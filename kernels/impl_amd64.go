@@ -14,7 +14,7 @@ var clockProbe = asm.ClockProbe
 // avx512 (AVX512F, DQ, BW and VL, which cpuid reports only when the OS saves
 // the zmm and opmask state) and avx2 (AVX2 and FMA). The avx512
 // implementation runs its elementwise and optimizer kernels on zmm
-// registers and its GEMM on the 12×32 zmm micro-kernel.
+// registers and its GEMM on the 6×64 zmm micro-kernel.
 func archImpls() []*impl {
 	var ims []*impl
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.FMA3, cpuid.AVX2, cpuid.BMI2) {

@@ -14,11 +14,11 @@ import (
 )
 
 // The GEMM group: the register-tile micro-kernels of the amd64
-// implementations (desc.Impls: AVX2 6×16 on ymm; AVX-512 12×32 on zmm and,
+// implementations (desc.Impls: AVX2 6×16 on ymm; AVX-512 6×64 on zmm and,
 // for products of at most 16 columns, 16×16), their edge tiles and strided
 // variants, with the fused epilogue; the FMA peak probes; the AVX2 packers.
-// One generator serves both widths and both tile shapes: a row of the tile
-// is one or two vectors, and masked edges use a mask row (AVX2) or an
+// One generator serves both widths and every tile shape: a row of the tile
+// is one or more vectors, and masked edges use a mask row (AVX2) or an
 // opmask (AVX-512).
 //
 // Micro-kernel contract (mirrored by kernels/gemm.go):
@@ -62,7 +62,7 @@ func init() { groups["gemm"] = genGemm }
 var gemmConst Mem
 
 // maskWords is the widest masked row: the NR of every amd64 implementation.
-const maskWords = 32
+const maskWords = 64
 
 func genGemm() {
 	gemmConst = GLOBL("gemmconst", RODATA|NOPTR)
@@ -80,8 +80,8 @@ func genGemm() {
 			tiles = append(tiles, *im.Narrow)
 		}
 		for _, t := range tiles {
-			if t.NR != s.lanes() && t.NR != 2*s.lanes() {
-				panic(fmt.Sprintf("amd64: %s: the kernels hold a row of the tile in one or two vectors, NR = %d", s.name, t.NR))
+			if t.NR%s.lanes() != 0 || t.NR > maskWords {
+				panic(fmt.Sprintf("amd64: %s: the kernels hold a row of the tile in whole vectors, at most %d values, NR = %d", s.name, maskWords, t.NR))
 			}
 			if !t.PacksB || !t.Strided {
 				panic(fmt.Sprintf("amd64: %s: every tile copies B panels in its sweep and has a strided variant", s.name))
@@ -115,8 +115,9 @@ type kernel struct {
 	acc     [][]VecVirtual
 	cp, yp  GPVirtual // current tile of C and Y
 	mcnt    GPVirtual // rows left, including the current tile
-	maskRow [2]Mem    // AVX2: local copies of the column masks
-	maskK   [2]Op     // AVX-512: the column masks
+	maskRow []Mem     // AVX2: local copies of the column masks
+	maskK   []Op      // AVX-512: the column masks
+	maskMem []Mem     // AVX-512, rows of more than 2 vectors: the masks' words
 	params  []Mem     // local broadcast rows of the activation's parameters
 	ov      overlap   // the pending tile of an overlapped activation
 }
@@ -153,11 +154,23 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	k := &kernel{s: s, name: name, strided: strided, mr: mr, nrows: nrows, nr: nr, vecs: nr / s.lanes()}
 	w := s.bytes
 
-	// Locals: the AVX2 column masks, the broadcast parameters and the
-	// overlap's row step.
-	loc := AllocLocal(2*w + 4*w + 8)
+	// Locals: the AVX2 column masks (a vector each), the broadcast
+	// parameters, the overlap's row step and, for AVX-512 rows of more than
+	// two vectors, the opmask words (8 bytes each): the 7 opmask registers
+	// cannot hold them beside the activations' masks, so each masked access
+	// loads its mask (a KMOVW, at the edge tiles only).
+	maskVecs, maskWordsK := 0, 0
+	if !s.kmask {
+		maskVecs = k.vecs
+	} else if k.vecs > 2 {
+		maskWordsK = k.vecs
+	}
+	paramOff := maskVecs * w
+	stepOff := paramOff + 4*w
+	kmaskOff := stepOff + 8
+	loc := AllocLocal(kmaskOff + 8*maskWordsK)
 	for i := 0; i < 4; i++ {
-		k.params = append(k.params, loc.Offset(2*w+w*i))
+		k.params = append(k.params, loc.Offset(paramOff+w*i))
 	}
 	{
 		nrr := Load(Param("nr"), GP64())
@@ -167,15 +180,23 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 			MOVQ(I32(-1), t)
 			BZHIQ(nrr, t, t)
 			for h := 0; h < k.vecs; h++ {
-				km := K()
-				KMOVW(t.As32(), km)
-				k.maskK[h] = km
+				if maskWordsK > 0 {
+					m := loc.Offset(kmaskOff + 8*h)
+					MOVQ(t, m)
+					k.maskMem = append(k.maskMem, m)
+				} else {
+					km := K()
+					KMOVW(t.As32(), km)
+					k.maskK = append(k.maskK, km)
+				}
 				if h < k.vecs-1 {
 					SHRQ(U8(16), t)
 				}
 			}
 		} else {
-			k.maskRow = [2]Mem{loc, loc.Offset(w)}
+			for h := 0; h < k.vecs; h++ {
+				k.maskRow = append(k.maskRow, loc.Offset(w*h))
+			}
 			tab := GP64()
 			LEAQ(gemmConst.Offset(4*maskWords), tab) // start of the zero half
 			SHLQ(U8(2), nrr)
@@ -255,7 +276,7 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	}
 
 	if k.ov.funcs = k.overlapFuncs(); k.ov.funcs != nil {
-		k.initOverlap(loc.Offset(6 * w))
+		k.initOverlap(loc.Offset(stepOff))
 	}
 
 	CMPQ(k.mcnt, U8(0))
@@ -500,7 +521,7 @@ func (k *kernel) src(edge bool, m Mem, h int) Op {
 	}
 	t := k.s.vec()
 	if k.s.kmask {
-		VMOVUPS_Z(m, k.maskK[h], t)
+		VMOVUPS_Z(m, k.kmask(h), t)
 		return t
 	}
 	VMOVUPS(k.maskRow[h], t)
@@ -508,14 +529,25 @@ func (k *kernel) src(edge bool, m Mem, h int) Op {
 	return t
 }
 
-// load loads half h of a row at m into v, masked at an edge.
+// kmask returns the opmask of vector h of a row: its register, or a
+// register just loaded with its word.
+func (k *kernel) kmask(h int) Op {
+	if k.maskMem == nil {
+		return k.maskK[h]
+	}
+	km := K()
+	KMOVW(k.maskMem[h], km)
+	return km
+}
+
+// load loads vector h of a row at m into v, masked at an edge.
 func (k *kernel) load(edge bool, m Mem, h int, v VecVirtual) {
 	m = m.Offset(k.s.bytes * h)
 	switch {
 	case !edge:
 		VMOVUPS(m, v)
 	case k.s.kmask:
-		VMOVUPS_Z(m, k.maskK[h], v)
+		VMOVUPS_Z(m, k.kmask(h), v)
 	default:
 		VMOVUPS(k.maskRow[h], v)
 		VMASKMOVPS(m, v, v)
@@ -529,7 +561,7 @@ func (k *kernel) store(edge bool, v VecVirtual, m Mem, h int) {
 		return
 	}
 	if k.s.kmask {
-		VMOVUPS(v, k.maskK[h], m)
+		VMOVUPS(v, k.kmask(h), m)
 		return
 	}
 	t := k.s.vec()

@@ -31,7 +31,7 @@ import (
 // that run on the stored tile and fit, with a register for a constant, in the
 // registers the accumulators leave.
 func (k *kernel) overlapFuncs() []desc.Func {
-	if !k.s.kmask || k.strided || k.nrows != k.mr || k.vecs != 2 {
+	if !k.s.kmask || k.strided || k.nrows != k.mr || k.vecs&(k.vecs-1) != 0 {
 		return nil
 	}
 	free := k.s.regs() - k.vecs*k.nrows
@@ -94,10 +94,18 @@ func (k *kernel) activatePending(f desc.Func) {
 	VMOVUPS(l.emit(desc.Funcs[f].Forward, [][]VecVirtual{{v}})[0][0], m)
 	ADDQ(U8(uint8(k.s.bytes)), o.pend)
 	lSame := k.label("samerow")
-	// The count is even at the start of a row (vecs = 2).
-	TESTQ(U32(1), o.pendCnt)
-	JZ(LabelRef(lSame))
-	ADDQ(o.pendStep, o.pend)
+	// The count is a multiple of vecs (a power of 2) at the start of a
+	// row: the row ends where it is 1 more.
+	if k.vecs == 1 {
+		ADDQ(o.pendStep, o.pend)
+	} else {
+		t := GP64()
+		MOVQ(o.pendCnt, t)
+		ANDQ(U32(uint32(k.vecs-1)), t)
+		CMPQ(t, U8(1))
+		JNE(LabelRef(lSame))
+		ADDQ(o.pendStep, o.pend)
+	}
 	Label(lSame)
 	DECQ(o.pendCnt)
 }

@@ -67,13 +67,13 @@ func genPackRows(nr int) {
 		for i := range v {
 			VMOVUPS(v[i], Mem{Base: d, Disp: 32 * i})
 		}
-		ADDQ(U8(4*nr), s)
+		ADDQ(U32(4*nr), s)
 		ADDQ(pstride, d)
 		DECQ(r)
 		JNZ(LabelRef(name + "_pan"))
 	}
 	ADDQ(ld, src)
-	ADDQ(U8(4*nr), dst)
+	ADDQ(U32(4*nr), dst)
 	DECQ(kc)
 	JNZ(LabelRef(name + "_row"))
 	Label(name + "_done")
@@ -118,7 +118,7 @@ func genPackRowsEdge(nr int) {
 		VMOVUPS(v[i], Mem{Base: dst, Disp: 32 * i})
 	}
 	ADDQ(ld, src)
-	ADDQ(U8(4*nr), dst)
+	ADDQ(U32(4*nr), dst)
 	DECQ(kc)
 	JNZ(LabelRef(name + "_loop"))
 	Label(name + "_done")
@@ -176,7 +176,7 @@ func genPackCols(rows int) {
 		move(c, c.v, Mem{Base: dst, Disp: 4 * c.off})
 	}
 	ADDQ(ld, src)
-	ADDQ(U8(4*rows), dst)
+	ADDQ(U32(4*rows), dst)
 	DECQ(kc)
 	JNZ(LabelRef(name + "_loop"))
 	Label(name + "_done")

@@ -333,11 +333,11 @@ func gemmEpilogues() []GemmCase {
 
 // GemmCases returns the standard test cases: all four transposes over shapes
 // that include 0 and 1, odd and prime sizes, and sizes around the register
-// tiles (2×4 in package fallback, 6×16, 12×32, 16×16 and 8×12 in the SIMD
+// tiles (2×4 in package fallback, 6×16, 6×64, 16×16 and 8×12 in the SIMD
 // kernels), the k unrolling and k blocks, and the cache blocks (64 rows, 512
 // columns, and the smaller blocks of a large k), each with padded leading
 // dimensions. Small shapes run every epilogue, and so does a shape of
-// several full 12×32 tiles per column panel with k >= 96, where the AVX-512
+// several full 6×64 tiles per column panel with k >= 96, where the AVX-512
 // kernel activates a tile during the next tile's sweep; larger ones rotate
 // through them unless exhaustive.
 func GemmCases(exhaustive bool) []GemmCase {
@@ -350,10 +350,10 @@ func GemmCases(exhaustive bool) []GemmCase {
 		{13, 17, 19}, {31, 33, 9}, {64, 16, 8}, {65, 12, 3}, {67, 5, 31}, {1, 513, 2},
 		{3, 517, 5}, {129, 7, 1}, {35, 9, 1001}, {3, 263, 1001}, {33, 9, 1026}, {2, 3, 4099},
 		{17, 31, 64}, {6, 16, 17}, {7, 17, 256}, {12, 33, 257}, {18, 48, 513}, {25, 25, 129},
-		{97, 20, 300}, {45, 14, 70},
+		{97, 20, 300}, {45, 14, 70}, {13, 65, 40}, {7, 127, 20}, {12, 191, 33},
 	}
 	// Every epilogue also runs on these.
-	tiles := []shape{{37, 70, 100}}
+	tiles := []shape{{37, 70, 100}, {24, 127, 100}}
 	eps := gemmEpilogues()
 	var cases []GemmCase
 	add := func(s shape, tr int, ep GemmCase) {

@@ -52,49 +52,42 @@ func FMAPeakAVX2(n int)
 // a probe of the core clock under avx2 load.
 func FMAClockAVX2(n int) int
 
-// Gemm12x32 computes ceil(m/12) tiles of 12×nr of C = epilogue(A·B) down one
-// column panel from a packed A (12 values per k step, one micro-panel per
-// tile) and a packed B panel (32 values per k step) on avx512; see kernels/gemm.go
+// Gemm6x64 computes ceil(m/6) tiles of 6×nr of C = epilogue(A·B) down one
+// column panel from a packed A (6 values per k step, one micro-panel per
+// tile) and a packed B panel (64 values per k step) on avx512; see kernels/gemm.go
 // for the contract and the flags. When bsrc is not nil, the sweep also copies
-// the next B panel into the packed panel that follows b (b[32*kc:]), one
-// piece per 4 k steps: the kc×32 row-major panel at bsrc (row p at
+// the next B panel into the packed panel that follows b (b[64*kc:]), one
+// piece per 4 k steps: the kc×64 row-major panel at bsrc (row p at
 // bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the
-// transposed panel of 32 rows of kc values (row j at bsrc[j*ldb:], kc a
+// transposed panel of 64 rows of kc values (row j at bsrc[j*ldb:], kc a
 // multiple of 4), one 4×4 block at a time.
-func Gemm12x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func Gemm6x64(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// Gemm12x32S is Gemm12x32 reading A unpacked: row i of the tile at a[i*lda:],
-// with m a multiple of 12 or rows padded by the caller.
-func Gemm12x32S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Gemm6x64S is Gemm6x64 reading A unpacked: row i of the tile at a[i*lda:],
+// with m a multiple of 6 or rows padded by the caller.
+func Gemm6x64S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// Gemm8x32 is Gemm12x32 with a 8×32 register tile reading the same 12-row packed A
-// micro-panels: for the last rows of a panel, at 8/12 of the cost of a 12-row tile
+// Gemm4x64 is Gemm6x64 with a 4×64 register tile reading the same 6-row packed A
+// micro-panels: for the last rows of a panel, at 4/6 of the cost of a 6-row tile
 // and the same results.
-func Gemm8x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func Gemm4x64(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// Gemm4x32 is Gemm12x32 with a 4×32 register tile reading the same 12-row packed A
-// micro-panels: for the last rows of a panel, at 4/12 of the cost of a 12-row tile
+// Gemm2x64 is Gemm6x64 with a 2×64 register tile reading the same 6-row packed A
+// micro-panels: for the last rows of a panel, at 2/6 of the cost of a 6-row tile
 // and the same results.
-func Gemm4x32(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func Gemm2x64(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// PackRows32 copies kc rows of npan·32 values (row p at src[p*ld:]) into
-// npan panels of kc×32: dst[(r*kc+p)*32+j] = src[p*ld+r*32+j].
-func PackRows32(dst *float32, src *float32, ld int, kc int, npan int)
+// PackRows64 copies kc rows of npan·64 values (row p at src[p*ld:]) into
+// npan panels of kc×64: dst[(r*kc+p)*64+j] = src[p*ld+r*64+j].
+func PackRows64(dst *float32, src *float32, ld int, kc int, npan int)
 
-// PackRowsEdge32 copies kc rows of w <= 32 values (row p at src[p*ld:]) into
-// one kc×32 panel padded with zeros: dst[p*32+j] = j < w ? src[p*ld+j] : 0.
-func PackRowsEdge32(dst *float32, src *float32, ld int, kc int, w int)
+// PackRowsEdge64 copies kc rows of w <= 64 values (row p at src[p*ld:]) into
+// one kc×64 panel padded with zeros: dst[p*64+j] = j < w ? src[p*ld+j] : 0.
+func PackRowsEdge64(dst *float32, src *float32, ld int, kc int, w int)
 
-// PackCols12 writes dst[p*12+i] = src[p*ld+i] for i < 12 and p < kc.
-func PackCols12(dst *float32, src *float32, ld int, kc int)
-
-// PackT12 writes dst[p*12+i] = src[i*ld+p] for i < 12 and p < kc, a
+// PackT64 writes dst[p*64+i] = src[i*ld+p] for i < 64 and p < kc, a
 // multiple of 8: the rows of src become the columns of a packed panel.
-func PackT12(dst *float32, src *float32, ld int, kc int)
-
-// PackT32 writes dst[p*32+i] = src[i*ld+p] for i < 32 and p < kc, a
-// multiple of 8: the rows of src become the columns of a packed panel.
-func PackT32(dst *float32, src *float32, ld int, kc int)
+func PackT64(dst *float32, src *float32, ld int, kc int)
 
 // Gemm16x16 computes ceil(m/16) tiles of 16×nr of C = epilogue(A·B) down one
 // column panel from a packed A (16 values per k step, one micro-panel per
