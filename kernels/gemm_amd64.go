@@ -37,14 +37,16 @@ var avx512Gemm = func() *gemmContext {
 
 // intelNoOverlap are the activations whose avx512 epilogue runs on the
 // stored tile at once on Intel cores instead of during the next tile's
-// sweep. There every zmm operation shares ports 0 and 5 with the sweep's
-// FMAs, so the overlap hides nothing and costs its bookkeeping; on a
-// Sapphire-Rapids-class Xeon, 256×1024×1024, 3 alternated rounds, overhead
-// over identity: sigmoid 6.2 → 4.7%, the scaled sigmoid 4.3 → 3.2%, the
-// scaled tanh 8.9 → 4.8%, while tanh keeps the overlap (2.1% against 2.7).
-// AMD's Zen 4 and Zen 5 keep it for all: their activation operations have
-// pipes of their own beside the FMAs (Zen 5: sigmoid 1.86%).
-const intelNoOverlap = 1<<Sigmoid | 1<<ScaledSigmoid | 1<<ScaledTanh
+// sweep: all of them. There every zmm operation shares ports 0 and 5 with
+// the sweep's FMAs, so the overlap hides nothing and costs its bookkeeping;
+// on a Sapphire-Rapids-class Xeon, 256×1024×1024, overhead over identity
+// with the overlap and without: on the 12×32 tile (3 alternated rounds)
+// sigmoid 6.2 → 4.7%, the scaled sigmoid 4.3 → 3.2%, the scaled tanh
+// 8.9 → 4.8%, tanh 2.1 → 2.7%; on the 6×64 tile (2 rounds) ELU 2.7–3.0 →
+// 1.8–1.9%, tanh 3.2 → 2.8%. AMD's Zen 4 and Zen 5 keep it for all: their
+// activation operations have pipes of their own beside the FMAs (Zen 5,
+// 12×32: sigmoid 1.86%).
+const intelNoOverlap = 1<<ELU | 1<<Sigmoid | 1<<Tanh | 1<<ScaledSigmoid | 1<<ScaledTanh
 
 // asmPackers wraps the assembly packers of an MR×NR tile (gemm_amd64.s)
 // with the bounds checks that keep them inside their slices.
