@@ -309,7 +309,7 @@ func emitForward(s *isa, d desc.FuncDesc) {
 	fn := kernelName(s, d, "Forward")
 	TEXT(fn, NOSPLIT, "func(dst, x []float32, p "+paramsType+")")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes dst[i] = %s(x[i]) for the whole slice (program %s %s of internal/desc); len(dst) must equal len(x).", fn, d.Name, d.Forward.Name, d.Forward.Algo))
+	Doc(fmt.Sprintf("%s computes dst[i] = %s(x[i]) for the whole slice (program %s of internal/desc); len(dst) must equal len(x).", fn, d.Name, d.Forward.Title()))
 	dst := Load(Param("dst").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())

@@ -207,7 +207,7 @@ func actElementwise() []elementwise {
 		for _, d := range f.Forwards() {
 			es = append(es, elementwise{
 				name: d.Stem + "ForwardNEON", out: "dst", in: []string{"x"}, prog: d.Forward,
-				doc: []string{fmt.Sprintf("%sForwardNEON sets dst[i] = %s(x[i]) (program %s %s of internal/desc).", d.Stem, d.Name, d.Forward.Name, d.Forward.Algo)},
+				doc: []string{fmt.Sprintf("%sForwardNEON sets dst[i] = %s(x[i]) (program %s of internal/desc).", d.Stem, d.Name, d.Forward.Title())},
 			})
 		}
 	}

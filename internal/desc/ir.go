@@ -218,10 +218,14 @@ func (p *Program) Consts() []uint32 {
 	return cs
 }
 
+// Title returns the program's name and its algorithm's, if any:
+// "Sigmoid rr2_lut8_p4_div", "LeakyReLU".
+func (p *Program) Title() string { return strings.TrimSpace(p.Name + " " + p.Algo) }
+
 // String lists the program one operation a line, for tests and debugging.
 func (p *Program) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s(%s; %s)\n", p.Name, p.Algo, strings.Join(p.Inputs, ", "), strings.Join(p.Params, ", "))
+	fmt.Fprintf(&b, "%s(%s; %s)\n", p.Title(), strings.Join(p.Inputs, ", "), strings.Join(p.Params, ", "))
 	for i, op := range p.Ops {
 		fmt.Fprintf(&b, "  v%d = %v", i, op.Kind)
 		switch op.Kind {

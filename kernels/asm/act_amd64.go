@@ -4,17 +4,17 @@
 
 package asm
 
-// ReLUForwardAVX2 computes dst[i] = relu(x[i]) for the whole slice (program ReLU  of internal/desc); len(dst) must equal len(x).
+// ReLUForwardAVX2 computes dst[i] = relu(x[i]) for the whole slice (program ReLU of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// LeakyReLUForwardAVX2 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLU  of internal/desc); len(dst) must equal len(x).
+// LeakyReLUForwardAVX2 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLU of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func LeakyReLUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
-// LeakyReLUMaxForwardAVX2 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLUMax  of internal/desc); len(dst) must equal len(x).
+// LeakyReLUMaxForwardAVX2 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLUMax of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func LeakyReLUMaxForwardAVX2(dst []float32, x []float32, p *[4]float32)
@@ -119,17 +119,17 @@ func ScaledSigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []flo
 //go:noescape
 func ScaledTanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 
-// ReLUForwardAVX512 computes dst[i] = relu(x[i]) for the whole slice (program ReLU  of internal/desc); len(dst) must equal len(x).
+// ReLUForwardAVX512 computes dst[i] = relu(x[i]) for the whole slice (program ReLU of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func ReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
-// LeakyReLUForwardAVX512 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLU  of internal/desc); len(dst) must equal len(x).
+// LeakyReLUForwardAVX512 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLU of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func LeakyReLUForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
-// LeakyReLUMaxForwardAVX512 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLUMax  of internal/desc); len(dst) must equal len(x).
+// LeakyReLUMaxForwardAVX512 computes dst[i] = leakyrelu(x[i]) for the whole slice (program LeakyReLUMax of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
 func LeakyReLUMaxForwardAVX512(dst []float32, x []float32, p *[4]float32)

@@ -4,17 +4,17 @@
 
 package asm
 
-// ReLUForwardNEON sets dst[i] = relu(x[i]) (program ReLU  of internal/desc).
+// ReLUForwardNEON sets dst[i] = relu(x[i]) (program ReLU of internal/desc).
 //
 //go:noescape
 func ReLUForwardNEON(dst, x []float32, p *[4]float32)
 
-// LeakyReLUForwardNEON sets dst[i] = leakyrelu(x[i]) (program LeakyReLU  of internal/desc).
+// LeakyReLUForwardNEON sets dst[i] = leakyrelu(x[i]) (program LeakyReLU of internal/desc).
 //
 //go:noescape
 func LeakyReLUForwardNEON(dst, x []float32, p *[4]float32)
 
-// LeakyReLUMaxForwardNEON sets dst[i] = leakyrelu(x[i]) (program LeakyReLUMax  of internal/desc).
+// LeakyReLUMaxForwardNEON sets dst[i] = leakyrelu(x[i]) (program LeakyReLUMax of internal/desc).
 //
 //go:noescape
 func LeakyReLUMaxForwardNEON(dst, x []float32, p *[4]float32)
