@@ -265,7 +265,7 @@ func (o *Options) costEstimate(dir string, impls []string, a kernels.Activation,
 	for _, impl := range impls {
 		ns := 3.0
 		switch {
-		case impl != "generic" && impl != NaiveName:
+		case isSIMD(impl):
 			ns = 1
 		case dir == "forward" && (a.Func == kernels.ELU || a.Func == kernels.Sigmoid || a.Func == kernels.Tanh):
 			ns = 20

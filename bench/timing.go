@@ -151,11 +151,15 @@ func ParseImpls(s string) (impls []string, naive bool, err error) {
 // machine (the default of package kernels), the others ("avx2" beside
 // avx512, "generic", "naive") for themselves.
 func roleOf(impl string) string {
-	if impl != "generic" && impl != NaiveName && impl == kernels.Implementations()[0] {
+	if isSIMD(impl) && impl == kernels.Implementations()[0] {
 		return "native"
 	}
 	return impl
 }
+
+// isSIMD reports whether impl is an assembly implementation, not the
+// generic Go one or the naive loops.
+func isSIMD(impl string) bool { return impl != "generic" && impl != NaiveName }
 
 // NaiveName is the implementation name of the naive Go loops.
 const NaiveName = "naive"

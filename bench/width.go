@@ -48,7 +48,7 @@ func Width(o Options, c WidthConfig) []*Table {
 	}
 	var impls []string
 	for _, im := range o.Impls {
-		if im != "generic" && im != NaiveName {
+		if isSIMD(im) {
 			impls = append(impls, im)
 		}
 	}

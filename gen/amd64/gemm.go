@@ -159,16 +159,16 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	// two vectors, the opmask words (8 bytes each): the 7 opmask registers
 	// cannot hold them beside the activations' masks, so each masked access
 	// loads its mask (a KMOVW, at the edge tiles only).
-	maskVecs, maskWordsK := 0, 0
+	maskVecs, memMasks := 0, 0
 	if !s.kmask {
 		maskVecs = k.vecs
 	} else if k.vecs > 2 {
-		maskWordsK = k.vecs
+		memMasks = k.vecs
 	}
 	paramOff := maskVecs * w
 	stepOff := paramOff + 4*w
 	kmaskOff := stepOff + 8
-	loc := AllocLocal(kmaskOff + 8*maskWordsK)
+	loc := AllocLocal(kmaskOff + 8*memMasks)
 	for i := 0; i < 4; i++ {
 		k.params = append(k.params, loc.Offset(paramOff+w*i))
 	}
@@ -180,7 +180,7 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 			MOVQ(I32(-1), t)
 			BZHIQ(nrr, t, t)
 			for h := 0; h < k.vecs; h++ {
-				if maskWordsK > 0 {
+				if memMasks > 0 {
 					m := loc.Offset(kmaskOff + 8*h)
 					MOVQ(t, m)
 					k.maskMem = append(k.maskMem, m)
