@@ -44,6 +44,9 @@ type gemmContext struct {
 	// lanes on them.
 	narrow  *gemmContext
 	narrowN int
+	// dot, when not nil, computes the calls it takes (dotGemm.takes)
+	// instead of the micro-kernels.
+	dot *dotGemm
 	// noOverlap has bit f set for the activations (Func f) whose stored
 	// tiles the micro-kernels activate at once instead of during the next
 	// tile's sweep (desc.FlagNoOverlap).
@@ -136,6 +139,13 @@ func grow(s []float32, n int) []float32 {
 // run computes the block [i0,i1)×[j0,j1) of the call g: the driver of
 // every implementation (the loops are described in gemm.go).
 func (mk *gemmContext) run(g *gemmCall, i0, i1, j0, j1 int) {
+	if mk.dot.takes(g) {
+		if j0 != 0 || j1 != g.n {
+			panic("actfuse: internal error: a dot-product block of fewer than all columns")
+		}
+		mk.dot.run(g, i0, i1)
+		return
+	}
 	// The last columns of a C wider than narrowN that end in a partial
 	// panel of at most narrowN columns go to the narrow tile, which wastes
 	// fewer lanes on them (A·Bᵀ at 128×512×784 on the 6×64 avx512 tile:
@@ -173,16 +183,8 @@ func (mk *gemmContext) runPanels(g *gemmCall, i0, i1, j0, j1 int) {
 	// row-major and few column panels to sweep.
 	useStrided := mk.strided != nil && !g.transA && (j1-j0) <= 2*nr
 
-	finalFlags := int(act.Func) << gemmActShift
-	if mk.noOverlap&(1<<act.Func) != 0 {
-		finalFlags |= desc.FlagNoOverlap
-	}
+	finalFlags := epilogueFlags(ep, mk.noOverlap)
 	var bias []float32
-	if ep.Y != nil {
-		finalFlags |= gemmBackward
-	} else if ep.Bias != nil {
-		finalFlags |= gemmBias
-	}
 
 	for jc := j0; jc < j1; jc += bs.nc {
 		nc := min(bs.nc, j1-jc)
@@ -254,6 +256,22 @@ func (mk *gemmContext) runPanels(g *gemmCall, i0, i1, j0, j1 int) {
 			}
 		}
 	}
+}
+
+// epilogueFlags returns the flags of the last k block of a call with the
+// epilogue ep: its activation, backward or bias, and desc.FlagNoOverlap
+// where noOverlap has the activation's bit.
+func epilogueFlags(ep *Epilogue, noOverlap uint64) int {
+	f := int(ep.Act.Func) << gemmActShift
+	if noOverlap&(1<<ep.Act.Func) != 0 {
+		f |= desc.FlagNoOverlap
+	}
+	if ep.Y != nil {
+		f |= gemmBackward
+	} else if ep.Bias != nil {
+		f |= gemmBias
+	}
+	return f
 }
 
 // stridedPanels runs the strided kernel on the rows [i0,i1) for every column

@@ -23,7 +23,9 @@ import "github.com/actfuse/actfuse/fallback"
 //   - MR×NR is the register tile (desc.Impls: AVX-512 6×64 and, for a C of
 //     at most 16 columns, 16×16; AVX2 6×16; NEON 8×12; the Go kernel of the
 //     generic implementation 2×4). Any MR ≤ 16 and NR ≤ 64 work with the
-//     driver.
+//     driver. (A context may instead hand a C of very few columns to dot
+//     kernels, which vectorise along k and have their own packing and
+//     contract: gemm_dot.go.)
 //   - Packed A: ceil(mc/MR) micro-panels, each kc steps of MR consecutive
 //     values: panel q holds op(A)[ic+q·MR+i, pc+p] at index q·MR·kc + p·MR + i,
 //     rows beyond mc are zero.

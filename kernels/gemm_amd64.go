@@ -28,12 +28,44 @@ var avx512Gemm = func() *gemmContext {
 	ctx.narrow = newGemmContext(im.NarrowImpl(), avx512NarrowTiles.packed, avx512NarrowTiles.strided,
 		asmPackers(16, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols16, asm.PackT16, asm.PackT16))
 	ctx.narrowN = im.Narrow.NR
+	ctx.narrow.dot = newDotGemm(im, avx512Dot, func(dst, b []float32, ldb, kc, n int) {
+		_ = dst[(kc+dotChunk-1)/dotChunk*dotChunk*n-1]
+		_ = b[(kc-1)*ldb+n-1]
+		asm.GemmPackDot(&dst[0], &b[0], ldb, kc, n)
+	})
 	if cpuid.CPU.VendorID == cpuid.Intel {
 		ctx.noOverlap = intelNoOverlap
 		ctx.narrow.noOverlap = intelNoOverlap
 	}
 	return ctx
 }()
+
+// avx512DotKernels are the dot kernels of the avx512 implementation, for
+// n = 1..desc.Impls' Dot.MaxN columns.
+var avx512DotKernels = []func(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32){
+	asm.GemmDot1, asm.GemmDot2, asm.GemmDot3, asm.GemmDot4, asm.GemmDot5, asm.GemmDot6,
+	asm.GemmDot7, asm.GemmDot8, asm.GemmDot9, asm.GemmDot10, asm.GemmDot11, asm.GemmDot12,
+}
+
+// avx512Dot runs the avx512 dot kernel of n columns (a dotKernelFunc) after
+// checking that the blocks it reads and writes lie inside their slices.
+func avx512Dot(n, kc, m int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
+	if m == 0 {
+		return
+	}
+	if kc > 0 {
+		_ = a[(m-1)*lda+kc-1]
+		_ = b[(kc+dotChunk-1)/dotChunk*dotChunk*n-1]
+	}
+	_ = c[(m-1)*ldc+n-1]
+	if flags&gemmBackward != 0 {
+		_ = y[(m-1)*ldy+n-1]
+	}
+	if flags&gemmBias != 0 {
+		_ = bias[n-1]
+	}
+	avx512DotKernels[n-1](kc, m, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
+}
 
 // intelNoOverlap are the activations whose avx512 epilogue runs on the
 // stored tile at once on Intel cores instead of during the next tile's
@@ -126,6 +158,9 @@ func init() {
 		if !ok {
 			panic("actfuse: internal error: the " + im.Name + " micro-kernels of package asm and desc.Impls disagree")
 		}
+	}
+	if len(avx512DotKernels) != desc.ImplByName("avx512").Dot.MaxN {
+		panic("actfuse: internal error: the avx512 dot kernels of package asm and desc.Impls disagree")
 	}
 }
 

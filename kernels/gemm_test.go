@@ -89,6 +89,19 @@ func TestGemmThreadCountsBitwise(t *testing.T) {
 				}
 			}
 		}
+		// The avx512 dot kernels split the rows only.
+		for _, tB := range []bool{false, true} {
+			g := newGemmInputs(rng, false, tB, 3001, 10, 540, acts[0], tB)
+			kernels.SetThreads(1)
+			want := g.run(kernels.Gemm)
+			for _, th := range []int{2, 3} {
+				kernels.SetThreads(th)
+				got := g.run(kernels.Gemm)
+				if i, ok := gemmSameBits(got, want); !ok {
+					t.Errorf("%v: %d threads: C[%d] = %g, 1 thread: %g", g, th, i, got[i], want[i])
+				}
+			}
+		}
 	})
 }
 

@@ -94,6 +94,9 @@ func genGemm() {
 			}
 			genPackers(t.MR, t.NR)
 		}
+		if im.Dot != nil {
+			genDots(s, im)
+		}
 		genPeak(s)
 		genClock(s)
 	}
@@ -207,12 +210,7 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 				VMOVUPS(t, k.maskRow[h])
 			}
 		}
-		t := s.vec()
-		pp := Load(Param("p"), GP64())
-		for i, row := range k.params {
-			VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, t)
-			VMOVUPS(t, row)
-		}
+		k.loadParams()
 	}
 
 	// A: the packed micro-panels (ap), or the rows of an unpacked A, three
@@ -509,6 +507,17 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	RET()
 	if k.ov.funcs != nil {
 		k.genOverlapLoops(kcnt, iteration, name+"_kcheck")
+	}
+}
+
+// loadParams broadcasts the activation's parameters (*p) into the rows
+// k.params.
+func (k *kernel) loadParams() {
+	t := k.s.vec()
+	pp := Load(Param("p"), GP64())
+	for i, row := range k.params {
+		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, t)
+		VMOVUPS(t, row)
 	}
 }
 

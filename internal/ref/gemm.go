@@ -338,8 +338,9 @@ func gemmEpilogues() []GemmCase {
 // columns, and the smaller blocks of a large k), each with padded leading
 // dimensions. Small shapes run every epilogue, and so does a shape of
 // several full 6×64 tiles per column panel with k >= 96, where the AVX-512
-// kernel activates a tile during the next tile's sweep; larger ones rotate
-// through them unless exhaustive.
+// kernel activates a tile during the next tile's sweep, and shapes of the
+// AVX-512 dot kernels (at most 12 columns, k from 128 beyond 8 columns);
+// larger ones rotate through them unless exhaustive.
 func GemmCases(exhaustive bool) []GemmCase {
 	type shape struct{ m, n, k int }
 	small := []shape{
@@ -351,9 +352,12 @@ func GemmCases(exhaustive bool) []GemmCase {
 		{3, 517, 5}, {129, 7, 1}, {35, 9, 1001}, {3, 263, 1001}, {33, 9, 1026}, {2, 3, 4099},
 		{17, 31, 64}, {6, 16, 17}, {7, 17, 256}, {12, 33, 257}, {18, 48, 513}, {25, 25, 129},
 		{97, 20, 300}, {45, 14, 70}, {13, 65, 40}, {7, 127, 20}, {12, 191, 33},
+		{21, 12, 1601}, {130, 11, 512}, {9, 1, 2050}, {17, 6, 129}, {11, 8, 4000},
 	}
-	// Every epilogue also runs on these.
-	tiles := []shape{{37, 70, 100}, {24, 127, 100}}
+	// Every epilogue also runs on these: the first two with several tiles
+	// per sweep, the others in the avx512 dot kernels (two, three and four
+	// rows at a time, with rows left over and k ending inside a chunk of 16).
+	tiles := []shape{{37, 70, 100}, {24, 127, 100}, {19, 10, 150}, {8, 9, 133}, {7, 3, 61}}
 	eps := gemmEpilogues()
 	var cases []GemmCase
 	add := func(s shape, tr int, ep GemmCase) {

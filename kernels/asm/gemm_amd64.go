@@ -112,6 +112,84 @@ func Gemm8x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb 
 // PackCols16 writes dst[p*16+i] = src[p*ld+i] for i < 16 and p < kc.
 func PackCols16(dst *float32, src *float32, ld int, kc int)
 
+// GemmDot1 computes the m×1 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot1(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot2 computes the m×2 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot3 computes the m×3 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot3(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot4 computes the m×4 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot4(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot5 computes the m×5 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot5(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot6 computes the m×6 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot6(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot7 computes the m×7 block C = epilogue(A·B) of one k block as dot products
+// along k, 3 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot7(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot8 computes the m×8 block C = epilogue(A·B) of one k block as dot products
+// along k, 3 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot8(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot9 computes the m×9 block C = epilogue(A·B) of one k block as dot products
+// along k, 3 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot9(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot10 computes the m×10 block C = epilogue(A·B) of one k block as dot products
+// along k, 2 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot10(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot11 computes the m×11 block C = epilogue(A·B) of one k block as dot products
+// along k, 2 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot11(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot12 computes the m×12 block C = epilogue(A·B) of one k block as dot products
+// along k, 2 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot12(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmPackDot packs the kc×n block of a row-major B at src (row p at
+// src[p*ld:]) for the dot kernels: chunk q of 16 k steps at dst[16*n*q:],
+// its column j at dst[16*(n*q+j):] (a gather of 16 rows), zero beyond kc;
+// 16·ld must fit in 31 bits.
+func GemmPackDot(dst *float32, src *float32, ld int, kc int, n int)
+
 // FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
 // (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
 func FMAPeakAVX512(n int)

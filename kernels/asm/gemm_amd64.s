@@ -105068,6 +105068,20223 @@ PackCols16_done:
 	VZEROUPPER
 	RET
 
+// func GemmDot1(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot1(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x00000001, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot1_done
+
+GemmDot1_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	LEAQ    (R9)(CX*1), R10
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	CMPQ    SI, $0x03
+	CMOVQLE AX, R10
+	MOVQ    b+32(FP), R11
+	MOVQ    kc+0(FP), R12
+	SHRQ    $0x04, R12
+	JZ      GemmDot1_ktail
+	PCALIGN $0x40
+
+GemmDot1_kloop:
+	VMOVUPS     (DI), Z4
+	VMOVUPS     (R8), Z5
+	VMOVUPS     (R9), Z6
+	VMOVUPS     (R10), Z7
+	VMOVUPS     (R11), Z8
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	ADDQ        $0x00000040, R11
+	DECQ        R12
+	JNZ         GemmDot1_kloop
+
+GemmDot1_ktail:
+	MOVQ        kc+0(FP), R12
+	TESTQ       $0x0000000f, R12
+	JZ          GemmDot1_reduce
+	VMOVUPS.Z   (DI), K2, Z4
+	VMOVUPS.Z   (R8), K2, Z5
+	VMOVUPS.Z   (R9), K2, Z6
+	VMOVUPS.Z   (R10), K2, Z7
+	VMOVUPS     (R11), Z8
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+
+GemmDot1_reduce:
+	VSHUFF32X4 $0xee, Z0, Z0, Z4
+	VADDPS     Z4, Z0, Z4
+	VSHUFF32X4 $0x88, Z4, Z4, Z0
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z0, Z0
+	VSHUFPS    $0xee, Z0, Z0, Z4
+	VADDPS     Z4, Z0, Z4
+	VSHUFPS    $0x88, Z4, Z4, Z0
+	VSHUFPS    $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z0, Z0
+	VSHUFF32X4 $0xee, Z1, Z1, Z4
+	VADDPS     Z4, Z1, Z4
+	VSHUFF32X4 $0x88, Z4, Z4, Z1
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFPS    $0xee, Z1, Z1, Z4
+	VADDPS     Z4, Z1, Z4
+	VSHUFPS    $0x88, Z4, Z4, Z1
+	VSHUFPS    $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0xee, Z2, Z2, Z4
+	VADDPS     Z4, Z2, Z4
+	VSHUFF32X4 $0x88, Z4, Z4, Z2
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z2, Z2
+	VSHUFPS    $0xee, Z2, Z2, Z4
+	VADDPS     Z4, Z2, Z4
+	VSHUFPS    $0x88, Z4, Z4, Z2
+	VSHUFPS    $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z2, Z2
+	VSHUFF32X4 $0xee, Z3, Z3, Z4
+	VADDPS     Z4, Z3, Z4
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0xee, Z3, Z3, Z4
+	VADDPS     Z4, Z3, Z4
+	VSHUFPS    $0x88, Z4, Z4, Z3
+	VSHUFPS    $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot1_noacc_865
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot1_accrows_868
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z1, Z1
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot1_accrows_868
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x03
+	JLE        GemmDot1_accrows_868
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z3, Z3
+
+GemmDot1_accrows_868:
+GemmDot1_noacc_865:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot1_bwd_866
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot1_nobias_869
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VADDPS    Z4, Z1, Z1
+	VADDPS    Z4, Z2, Z2
+	VADDPS    Z4, Z3, Z3
+
+GemmDot1_nobias_869:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot1_notrelu_870
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z0, Z4, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_fwdrelu_871
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z1, Z4, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_fwdrelu_871
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_fwdrelu_871
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z3, Z4, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_fwdrelu_871:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_notrelu_870:
+	CMPQ    DI, $0x02
+	JNE     GemmDot1_notleakyrelu_872
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z0, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z4, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_fwdleakyrelu_873
+	VMULPS  (SP), Z1, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS Z4, K3, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_fwdleakyrelu_873
+	VMULPS  (SP), Z2, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z4, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_fwdleakyrelu_873
+	VMULPS  (SP), Z3, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z4, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_fwdleakyrelu_873:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_notleakyrelu_872:
+	CMPQ    DI, $0x03
+	JNE     GemmDot1_notelu_874
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_spillelu_875
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_spillelu_875
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_spillelu_875
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_spillelu_875:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z3
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z2
+	VMOVUPS     k64_4b40007f<>+0(SB), Z1
+	VMOVUPS     k64_3f317218<>+0(SB), Z0
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z3, Z11, Z12
+	VMOVUPS     Z1, Z13
+	VFMADD231PS Z2, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z1, Z13, Z13
+	VFNMADD231PS Z0, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot1_fwdelu_876
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z3, Z14, Z15
+	VMOVUPS     Z1, Z12
+	VFMADD231PS Z2, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z1, Z12, Z12
+	VFNMADD231PS Z0, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot1_fwdelu_876
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z3, Z13, Z11
+	VMOVUPS     Z1, Z15
+	VFMADD231PS Z2, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z1, Z15, Z15
+	VFNMADD231PS Z0, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z4, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z14
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z14, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot1_fwdelu_876
+	VMOVUPS.Z   (DI), K1, Z12
+	VMAXPS      Z3, Z12, Z14
+	VMOVUPS     Z1, Z11
+	VFMADD231PS Z2, Z14, Z11
+
+	// s = 2^n
+	VPSLLD $0x17, Z11, Z15
+
+	// t = z - n·ln2
+	VSUBPS       Z1, Z11, Z11
+	VFNMADD231PS Z0, Z11, Z14
+	VMOVUPS      Z5, Z11
+	VFMADD231PS  Z4, Z14, Z11
+	VFMADD213PS  Z6, Z14, Z11
+	VFMADD213PS  Z7, Z14, Z11
+	VFMADD213PS  Z8, Z14, Z11
+	VMULPS       Z11, Z14, Z0
+	VMULPS       Z15, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+	VSUBPS      Z9, Z15, Z15
+	VADDPS      Z0, Z15, Z15
+	VCMPPS      $0x01, Z10, Z12, K3
+	VMULPS      (SP), Z15, K3, Z12
+	VMOVUPS     Z12, K1, (DI)
+
+GemmDot1_fwdelu_876:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_notelu_874:
+	CMPQ    DI, $0x04
+	JNE     GemmDot1_notsigmoid_877
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_spillsigmoid_878
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_spillsigmoid_878
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_spillsigmoid_878
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_spillsigmoid_878:
+	VMOVUPS      k64_3f800000<>+0(SB), Z3
+	VMOVUPS      k64_80000000<>+0(SB), Z2
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z1
+	VMOVUPS      k64_4b400000<>+0(SB), Z0
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z11
+	VMOVUPS      Z0, Z12
+	VFMADD231PS  Z1, Z11, Z12
+	VSUBPS       Z0, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z3, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot1_fwdsigmoid_879
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z14
+	VMOVUPS      Z0, Z11
+	VFMADD231PS  Z1, Z14, Z11
+	VSUBPS       Z0, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z3, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z3, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot1_fwdsigmoid_879
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z13
+	VMOVUPS      Z0, Z14
+	VFMADD231PS  Z1, Z13, Z14
+	VSUBPS       Z0, Z14, Z11
+	VFNMADD231PS Z4, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z12
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z12, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z12
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z12, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z12, Z12
+	VSUBPS  Z12, Z11, Z11
+	VMOVAPS Z10, Z12
+	VSUBPS  Z10, Z3, K3, Z12
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z12, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot1_fwdsigmoid_879
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z3, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot1_fwdsigmoid_879:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_notsigmoid_877:
+	CMPQ    DI, $0x05
+	JNE     GemmDot1_nottanh_880
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_spilltanh_881
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_spilltanh_881
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_spilltanh_881
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_spilltanh_881:
+	VMOVUPS     k64_3f800000<>+0(SB), Z3
+	VMOVUPS     k64_80000000<>+0(SB), Z2
+	VMOVUPS     k64_c1200000<>+0(SB), Z1
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z0
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z1, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z18
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot1_fwdtanh_882
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z1, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z0, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z17
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot1_fwdtanh_882
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z1, Z15, Z15
+	VMOVUPS     Z4, Z17
+	VFMADD231PS Z0, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z16
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z18
+	VFMADD213PS Z14, Z17, Z18
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z18
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z18, Z18
+	VMOVUPS     Z18, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot1_fwdtanh_882
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z1, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z18
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z0
+	VFMADD213PS Z14, Z16, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z2, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot1_fwdtanh_882:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_nottanh_880:
+	CMPQ    DI, $0x06
+	JNE     GemmDot1_notscaledsigmoid_883
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_spillscaledsigmoid_884
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_spillscaledsigmoid_884
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_spillscaledsigmoid_884
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_spillscaledsigmoid_884:
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z1
+	VMOVUPS   k64_4b400000<>+0(SB), Z0
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z3, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z3, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z2, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot1_fwdscaledsigmoid_885
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z3, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z3, Z14, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z10
+	VFNMADD231PS Z4, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z2, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z2, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot1_fwdscaledsigmoid_885
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z3, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z11
+	VFNMADD231PS Z4, Z11, Z12
+	VFNMADD231PS Z5, Z11, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z11
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z11
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z11, Z14, K3, Z14
+	VADDPS   Z2, Z14, Z11
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z11, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z11, Z11
+	VSUBPS  Z11, Z14, Z14
+	VMOVAPS Z10, Z11
+	VSUBPS  Z10, Z2, K3, Z11
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z11, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot1_fwdscaledsigmoid_885
+	VMOVUPS.Z    (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z3, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z3, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z10, K3, Z10
+	VADDPS   Z2, Z10, Z0
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z0, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z10, Z10
+	VMOVAPS Z11, Z0
+	VSUBPS  Z11, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+
+GemmDot1_fwdscaledsigmoid_885:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_notscaledsigmoid_883:
+	CMPQ    DI, $0x07
+	JNE     GemmDot1_notscaledtanh_886
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_spillscaledtanh_887
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_spillscaledtanh_887
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_spillscaledtanh_887
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_spillscaledtanh_887:
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z1
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z0
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z1, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z2, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z3, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z3, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_fwdscaledtanh_888
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z0, Z21
+	VFMADD231PS  Z1, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z2, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z3, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_fwdscaledtanh_888
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z0, Z18
+	VFMADD231PS  Z1, Z16, Z18
+	VFMADD213PS  Z4, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z19
+	VFNMADD231PS Z18, Z19, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z19
+	VFMADD231PS Z8, Z18, Z19
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z2, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z19, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z16
+	VPSLLD      $0x14, Z19, Z19
+	VPADDD      Z19, Z16, Z16
+	VMOVUPS     Z12, Z19
+	VFMADD231PS Z11, Z17, Z19
+	VFMADD213PS Z13, Z17, Z19
+	VMULPS      Z19, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z3, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z3, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z15, Z15
+	VORPS     Z15, Z21, Z21
+	VMOVUPS   Z21, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_fwdscaledtanh_888
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z1, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z0
+	VFNMADD231PS Z19, Z0, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z19, Z0
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z2, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z0, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z17
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z17, Z17
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z15, Z0
+	VFMADD213PS Z13, Z15, Z0
+	VMULPS      Z0, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z3, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z3, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z2, Z16, Z16
+	VORPS   Z16, Z18, Z18
+	VMOVUPS Z18, K1, (DI)
+
+GemmDot1_fwdscaledtanh_888:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_notscaledtanh_886:
+	JMP GemmDot1_store_864
+
+GemmDot1_bwd_866:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot1_bnotrelu_889
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_bwdrelu_890
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_bwdrelu_890
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_bwdrelu_890
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot1_bwdrelu_890:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_bnotrelu_889:
+	CMPQ      DI, $0x02
+	JNE       GemmDot1_bnotleakyrelu_891
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS   (SP), Z4
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_bwdleakyrelu_892
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_bwdleakyrelu_892
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_bwdleakyrelu_892
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot1_bwdleakyrelu_892:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_bnotleakyrelu_891:
+	CMPQ      DI, $0x03
+	JNE       GemmDot1_bnotelu_893
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z4, K3
+	VADDPS    (SP), Z4, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_bwdelu_894
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_bwdelu_894
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_bwdelu_894
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot1_bwdelu_894:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_bnotelu_893:
+	CMPQ      DI, $0x04
+	JNE       GemmDot1_bnotsigmoid_895
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_bwdsigmoid_896
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z0, Z4, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_bwdsigmoid_896
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_bwdsigmoid_896
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot1_bwdsigmoid_896:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_bnotsigmoid_895:
+	CMPQ      DI, $0x05
+	JNE       GemmDot1_bnottanh_897
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z4, Z5, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z4, Z4
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_bwdtanh_898
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z0, Z4, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_bwdtanh_898
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_bwdtanh_898
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot1_bwdtanh_898:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_bnottanh_897:
+	CMPQ      DI, $0x06
+	JNE       GemmDot1_bnotscaledsigmoid_899
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_bwdscaledsigmoid_900
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z0, Z4, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_bwdscaledsigmoid_900
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_bwdscaledsigmoid_900
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot1_bwdscaledsigmoid_900:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_bnotscaledsigmoid_899:
+	CMPQ      DI, $0x07
+	JNE       GemmDot1_bnotscaledtanh_901
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   (SP), Z5
+	VSUBPS    Z4, Z5, Z5
+	VADDPS    (SP), Z4, Z4
+	VMULPS    Z4, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot1_bwdscaledtanh_902
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z4
+	VSUBPS    Z0, Z4, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot1_bwdscaledtanh_902
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot1_bwdscaledtanh_902
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot1_bwdscaledtanh_902:
+	JMP GemmDot1_epidone_867
+
+GemmDot1_bnotscaledtanh_901:
+GemmDot1_store_864:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot1_storerows_903
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot1_storerows_903
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot1_storerows_903
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot1_storerows_903:
+GemmDot1_epidone_867:
+	IMUL3Q $0x00000004, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x04, SI
+	JG     GemmDot1_tile
+
+GemmDot1_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot2(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x00000003, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot2_done
+
+GemmDot2_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	LEAQ    (R9)(CX*1), R10
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	CMPQ    SI, $0x03
+	CMOVQLE AX, R10
+	MOVQ    b+32(FP), R11
+	MOVQ    kc+0(FP), R12
+	SHRQ    $0x04, R12
+	JZ      GemmDot2_ktail
+	PCALIGN $0x40
+
+GemmDot2_kloop:
+	VMOVUPS     (DI), Z8
+	VMOVUPS     (R8), Z9
+	VMOVUPS     (R9), Z10
+	VMOVUPS     (R10), Z11
+	VMOVUPS     (R11), Z12
+	VFMADD231PS Z12, Z8, Z0
+	VFMADD231PS Z12, Z9, Z2
+	VFMADD231PS Z12, Z10, Z4
+	VFMADD231PS Z12, Z11, Z6
+	VMOVUPS     64(R11), Z12
+	VFMADD231PS Z12, Z8, Z1
+	VFMADD231PS Z12, Z9, Z3
+	VFMADD231PS Z12, Z10, Z5
+	VFMADD231PS Z12, Z11, Z7
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	ADDQ        $0x00000080, R11
+	DECQ        R12
+	JNZ         GemmDot2_kloop
+
+GemmDot2_ktail:
+	MOVQ        kc+0(FP), R12
+	TESTQ       $0x0000000f, R12
+	JZ          GemmDot2_reduce
+	VMOVUPS.Z   (DI), K2, Z8
+	VMOVUPS.Z   (R8), K2, Z9
+	VMOVUPS.Z   (R9), K2, Z10
+	VMOVUPS.Z   (R10), K2, Z11
+	VMOVUPS     (R11), Z12
+	VFMADD231PS Z12, Z8, Z0
+	VFMADD231PS Z12, Z9, Z2
+	VFMADD231PS Z12, Z10, Z4
+	VFMADD231PS Z12, Z11, Z6
+	VMOVUPS     64(R11), Z12
+	VFMADD231PS Z12, Z8, Z1
+	VFMADD231PS Z12, Z9, Z3
+	VFMADD231PS Z12, Z10, Z5
+	VFMADD231PS Z12, Z11, Z7
+
+GemmDot2_reduce:
+	VSHUFF32X4 $0xee, Z0, Z0, Z8
+	VADDPS     Z8, Z0, Z8
+	VSHUFF32X4 $0xee, Z1, Z1, Z0
+	VADDPS     Z0, Z1, Z0
+	VSHUFF32X4 $0x88, Z8, Z8, Z1
+	VSHUFF32X4 $0xdd, Z8, Z8, Z8
+	VADDPS     Z8, Z1, Z1
+	VSHUFF32X4 $0x88, Z0, Z0, Z8
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z8, Z8
+	VSHUFPS    $0x44, Z8, Z1, Z0
+	VSHUFPS    $0xee, Z8, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z0, Z1
+	VSHUFPS    $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z1, Z1
+	VSHUFF32X4 $0xee, Z2, Z2, Z0
+	VADDPS     Z0, Z2, Z0
+	VSHUFF32X4 $0xee, Z3, Z3, Z2
+	VADDPS     Z2, Z3, Z2
+	VSHUFF32X4 $0x88, Z0, Z0, Z3
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFF32X4 $0x88, Z2, Z2, Z0
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFPS    $0x44, Z0, Z3, Z2
+	VSHUFPS    $0xee, Z0, Z3, Z0
+	VADDPS     Z0, Z2, Z2
+	VSHUFPS    $0x88, Z2, Z2, Z0
+	VSHUFPS    $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0xee, Z4, Z4, Z2
+	VADDPS     Z2, Z4, Z2
+	VSHUFF32X4 $0xee, Z5, Z5, Z3
+	VADDPS     Z3, Z5, Z3
+	VSHUFF32X4 $0x88, Z2, Z2, Z4
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z4, Z4
+	VSHUFF32X4 $0x88, Z3, Z3, Z2
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z2, Z4, Z3
+	VSHUFPS    $0xee, Z2, Z4, Z2
+	VADDPS     Z2, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z3, Z2
+	VSHUFPS    $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0xee, Z6, Z6, Z3
+	VADDPS     Z3, Z6, Z3
+	VSHUFF32X4 $0xee, Z7, Z7, Z4
+	VADDPS     Z4, Z7, Z4
+	VSHUFF32X4 $0x88, Z3, Z3, Z5
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z5, Z5
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z3, Z5, Z4
+	VSHUFPS    $0xee, Z3, Z5, Z3
+	VADDPS     Z3, Z4, Z4
+	VSHUFPS    $0x88, Z4, Z4, Z3
+	VSHUFPS    $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot2_noacc_905
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z1, Z1
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot2_accrows_908
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot2_accrows_908
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x03
+	JLE        GemmDot2_accrows_908
+	VMOVUPS.Z  (DI), K1, Z4
+	VADDPS     Z4, Z3, Z3
+
+GemmDot2_accrows_908:
+GemmDot2_noacc_905:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot2_bwd_906
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot2_nobias_909
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z4
+	VADDPS    Z4, Z1, Z1
+	VADDPS    Z4, Z0, Z0
+	VADDPS    Z4, Z2, Z2
+	VADDPS    Z4, Z3, Z3
+
+GemmDot2_nobias_909:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot2_notrelu_910
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z1, Z4, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_fwdrelu_911
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z0, Z4, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_fwdrelu_911
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_fwdrelu_911
+	VXORPS  Z4, Z4, Z4
+	VMAXPS  Z3, Z4, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_fwdrelu_911:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_notrelu_910:
+	CMPQ    DI, $0x02
+	JNE     GemmDot2_notleakyrelu_912
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z1, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS Z4, K3, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_fwdleakyrelu_913
+	VMULPS  (SP), Z0, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z4, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_fwdleakyrelu_913
+	VMULPS  (SP), Z2, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z4, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_fwdleakyrelu_913
+	VMULPS  (SP), Z3, Z4
+	VMINPS  k64_80000000<>+0(SB), Z4, Z4
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z4, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_fwdleakyrelu_913:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_notleakyrelu_912:
+	CMPQ    DI, $0x03
+	JNE     GemmDot2_notelu_914
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_spillelu_915
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_spillelu_915
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_spillelu_915
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_spillelu_915:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z3
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z2
+	VMOVUPS     k64_4b40007f<>+0(SB), Z0
+	VMOVUPS     k64_3f317218<>+0(SB), Z1
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z3, Z11, Z12
+	VMOVUPS     Z0, Z13
+	VFMADD231PS Z2, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z13, Z13
+	VFNMADD231PS Z1, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot2_fwdelu_916
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z3, Z14, Z15
+	VMOVUPS     Z0, Z12
+	VFMADD231PS Z2, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z12, Z12
+	VFNMADD231PS Z1, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot2_fwdelu_916
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z3, Z13, Z11
+	VMOVUPS     Z0, Z15
+	VFMADD231PS Z2, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z15, Z15
+	VFNMADD231PS Z1, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z4, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z14
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z14, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot2_fwdelu_916
+	VMOVUPS.Z   (DI), K1, Z12
+	VMAXPS      Z3, Z12, Z14
+	VMOVUPS     Z0, Z11
+	VFMADD231PS Z2, Z14, Z11
+
+	// s = 2^n
+	VPSLLD $0x17, Z11, Z15
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z11, Z11
+	VFNMADD231PS Z1, Z11, Z14
+	VMOVUPS      Z5, Z11
+	VFMADD231PS  Z4, Z14, Z11
+	VFMADD213PS  Z6, Z14, Z11
+	VFMADD213PS  Z7, Z14, Z11
+	VFMADD213PS  Z8, Z14, Z11
+	VMULPS       Z11, Z14, Z0
+	VMULPS       Z15, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+	VSUBPS      Z9, Z15, Z15
+	VADDPS      Z0, Z15, Z15
+	VCMPPS      $0x01, Z10, Z12, K3
+	VMULPS      (SP), Z15, K3, Z12
+	VMOVUPS     Z12, K1, (DI)
+
+GemmDot2_fwdelu_916:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_notelu_914:
+	CMPQ    DI, $0x04
+	JNE     GemmDot2_notsigmoid_917
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_spillsigmoid_918
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_spillsigmoid_918
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_spillsigmoid_918
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_spillsigmoid_918:
+	VMOVUPS      k64_3f800000<>+0(SB), Z3
+	VMOVUPS      k64_80000000<>+0(SB), Z2
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS      k64_4b400000<>+0(SB), Z1
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z11
+	VMOVUPS      Z1, Z12
+	VFMADD231PS  Z0, Z11, Z12
+	VSUBPS       Z1, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z3, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot2_fwdsigmoid_919
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z14
+	VMOVUPS      Z1, Z11
+	VFMADD231PS  Z0, Z14, Z11
+	VSUBPS       Z1, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z3, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z3, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot2_fwdsigmoid_919
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z13
+	VMOVUPS      Z1, Z14
+	VFMADD231PS  Z0, Z13, Z14
+	VSUBPS       Z1, Z14, Z11
+	VFNMADD231PS Z4, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z12
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z12, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z12
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z12, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z12, Z12
+	VSUBPS  Z12, Z11, Z11
+	VMOVAPS Z10, Z12
+	VSUBPS  Z10, Z3, K3, Z12
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z12, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot2_fwdsigmoid_919
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z3, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot2_fwdsigmoid_919:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_notsigmoid_917:
+	CMPQ    DI, $0x05
+	JNE     GemmDot2_nottanh_920
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_spilltanh_921
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_spilltanh_921
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_spilltanh_921
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_spilltanh_921:
+	VMOVUPS     k64_3f800000<>+0(SB), Z3
+	VMOVUPS     k64_80000000<>+0(SB), Z2
+	VMOVUPS     k64_c1200000<>+0(SB), Z0
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z1
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z1, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z18
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot2_fwdtanh_922
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z1, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z17
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot2_fwdtanh_922
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z17
+	VFMADD231PS Z1, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z16
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z18
+	VFMADD213PS Z14, Z17, Z18
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z18
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z18, Z18
+	VMOVUPS     Z18, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot2_fwdtanh_922
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z1, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z18
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z0
+	VFMADD213PS Z14, Z16, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z2, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot2_fwdtanh_922:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_nottanh_920:
+	CMPQ    DI, $0x06
+	JNE     GemmDot2_notscaledsigmoid_923
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_spillscaledsigmoid_924
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_spillscaledsigmoid_924
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_spillscaledsigmoid_924
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_spillscaledsigmoid_924:
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS   k64_4b400000<>+0(SB), Z1
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z3, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z3, Z11, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z2, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot2_fwdscaledsigmoid_925
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z3, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z3, Z14, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z10
+	VFNMADD231PS Z4, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z2, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z2, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot2_fwdscaledsigmoid_925
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z3, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z11
+	VFNMADD231PS Z4, Z11, Z12
+	VFNMADD231PS Z5, Z11, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z11
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z11
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z11, Z14, K3, Z14
+	VADDPS   Z2, Z14, Z11
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z11, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z11, Z11
+	VSUBPS  Z11, Z14, Z14
+	VMOVAPS Z10, Z11
+	VSUBPS  Z10, Z2, K3, Z11
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z11, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot2_fwdscaledsigmoid_925
+	VMOVUPS.Z    (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z3, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z3, Z11, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z10, K3, Z10
+	VADDPS   Z2, Z10, Z0
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z0, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z10, Z10
+	VMOVAPS Z11, Z0
+	VSUBPS  Z11, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+
+GemmDot2_fwdscaledsigmoid_925:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_notscaledsigmoid_923:
+	CMPQ    DI, $0x07
+	JNE     GemmDot2_notscaledtanh_926
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_spillscaledtanh_927
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_spillscaledtanh_927
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_spillscaledtanh_927
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_spillscaledtanh_927:
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z0
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z1
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z1, Z19
+	VFMADD231PS  Z0, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z2, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z3, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z3, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_fwdscaledtanh_928
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z1, Z21
+	VFMADD231PS  Z0, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z2, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z3, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_fwdscaledtanh_928
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z1, Z18
+	VFMADD231PS  Z0, Z16, Z18
+	VFMADD213PS  Z4, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z19
+	VFNMADD231PS Z18, Z19, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z19
+	VFMADD231PS Z8, Z18, Z19
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z2, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z19, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z16
+	VPSLLD      $0x14, Z19, Z19
+	VPADDD      Z19, Z16, Z16
+	VMOVUPS     Z12, Z19
+	VFMADD231PS Z11, Z17, Z19
+	VFMADD213PS Z13, Z17, Z19
+	VMULPS      Z19, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z3, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z3, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z15, Z15
+	VORPS     Z15, Z21, Z21
+	VMOVUPS   Z21, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_fwdscaledtanh_928
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z1, Z19
+	VFMADD231PS  Z0, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z0
+	VFNMADD231PS Z19, Z0, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z19, Z0
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z2, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z0, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z17
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z17, Z17
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z15, Z0
+	VFMADD213PS Z13, Z15, Z0
+	VMULPS      Z0, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z3, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z3, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z2, Z16, Z16
+	VORPS   Z16, Z18, Z18
+	VMOVUPS Z18, K1, (DI)
+
+GemmDot2_fwdscaledtanh_928:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_notscaledtanh_926:
+	JMP GemmDot2_store_904
+
+GemmDot2_bwd_906:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot2_bnotrelu_929
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z4
+	VMULPS    Z4, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_bwdrelu_930
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_bwdrelu_930
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_bwdrelu_930
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot2_bwdrelu_930:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_bnotrelu_929:
+	CMPQ      DI, $0x02
+	JNE       GemmDot2_bnotleakyrelu_931
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS   (SP), Z4
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z4
+	VMULPS    Z4, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_bwdleakyrelu_932
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS   (SP), Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_bwdleakyrelu_932
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_bwdleakyrelu_932
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot2_bwdleakyrelu_932:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_bnotleakyrelu_931:
+	CMPQ      DI, $0x03
+	JNE       GemmDot2_bnotelu_933
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z4, K3
+	VADDPS    (SP), Z4, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z4
+	VMULPS    Z4, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_bwdelu_934
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VADDPS    (SP), Z1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_bwdelu_934
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_bwdelu_934
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot2_bwdelu_934:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_bnotelu_933:
+	CMPQ      DI, $0x04
+	JNE       GemmDot2_bnotsigmoid_935
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_bwdsigmoid_936
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_bwdsigmoid_936
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_bwdsigmoid_936
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot2_bwdsigmoid_936:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_bnotsigmoid_935:
+	CMPQ      DI, $0x05
+	JNE       GemmDot2_bnottanh_937
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z4, Z5, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z4, Z4
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_bwdtanh_938
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_bwdtanh_938
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_bwdtanh_938
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot2_bwdtanh_938:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_bnottanh_937:
+	CMPQ      DI, $0x06
+	JNE       GemmDot2_bnotscaledsigmoid_939
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_bwdscaledsigmoid_940
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_bwdscaledsigmoid_940
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_bwdscaledsigmoid_940
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot2_bwdscaledsigmoid_940:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_bnotscaledsigmoid_939:
+	CMPQ      DI, $0x07
+	JNE       GemmDot2_bnotscaledtanh_941
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS   (SP), Z5
+	VSUBPS    Z4, Z5, Z5
+	VADDPS    (SP), Z4, Z4
+	VMULPS    Z4, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot2_bwdscaledtanh_942
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z4
+	VSUBPS    Z1, Z4, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot2_bwdscaledtanh_942
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot2_bwdscaledtanh_942
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot2_bwdscaledtanh_942:
+	JMP GemmDot2_epidone_907
+
+GemmDot2_bnotscaledtanh_941:
+GemmDot2_store_904:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot2_storerows_943
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot2_storerows_943
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot2_storerows_943
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot2_storerows_943:
+GemmDot2_epidone_907:
+	IMUL3Q $0x00000004, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x04, SI
+	JG     GemmDot2_tile
+
+GemmDot2_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot3(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot3(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x00000007, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot3_done
+
+GemmDot3_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	LEAQ    (R9)(CX*1), R10
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	CMPQ    SI, $0x03
+	CMOVQLE AX, R10
+	MOVQ    b+32(FP), R11
+	MOVQ    kc+0(FP), R12
+	SHRQ    $0x04, R12
+	JZ      GemmDot3_ktail
+	PCALIGN $0x40
+
+GemmDot3_kloop:
+	VMOVUPS     (DI), Z12
+	VMOVUPS     (R8), Z13
+	VMOVUPS     (R9), Z14
+	VMOVUPS     (R10), Z15
+	VMOVUPS     (R11), Z16
+	VFMADD231PS Z16, Z12, Z0
+	VFMADD231PS Z16, Z13, Z3
+	VFMADD231PS Z16, Z14, Z6
+	VFMADD231PS Z16, Z15, Z9
+	VMOVUPS     64(R11), Z16
+	VFMADD231PS Z16, Z12, Z1
+	VFMADD231PS Z16, Z13, Z4
+	VFMADD231PS Z16, Z14, Z7
+	VFMADD231PS Z16, Z15, Z10
+	VMOVUPS     128(R11), Z16
+	VFMADD231PS Z16, Z12, Z2
+	VFMADD231PS Z16, Z13, Z5
+	VFMADD231PS Z16, Z14, Z8
+	VFMADD231PS Z16, Z15, Z11
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	ADDQ        $0x000000c0, R11
+	DECQ        R12
+	JNZ         GemmDot3_kloop
+
+GemmDot3_ktail:
+	MOVQ        kc+0(FP), R12
+	TESTQ       $0x0000000f, R12
+	JZ          GemmDot3_reduce
+	VMOVUPS.Z   (DI), K2, Z12
+	VMOVUPS.Z   (R8), K2, Z13
+	VMOVUPS.Z   (R9), K2, Z14
+	VMOVUPS.Z   (R10), K2, Z15
+	VMOVUPS     (R11), Z16
+	VFMADD231PS Z16, Z12, Z0
+	VFMADD231PS Z16, Z13, Z3
+	VFMADD231PS Z16, Z14, Z6
+	VFMADD231PS Z16, Z15, Z9
+	VMOVUPS     64(R11), Z16
+	VFMADD231PS Z16, Z12, Z1
+	VFMADD231PS Z16, Z13, Z4
+	VFMADD231PS Z16, Z14, Z7
+	VFMADD231PS Z16, Z15, Z10
+	VMOVUPS     128(R11), Z16
+	VFMADD231PS Z16, Z12, Z2
+	VFMADD231PS Z16, Z13, Z5
+	VFMADD231PS Z16, Z14, Z8
+	VFMADD231PS Z16, Z15, Z11
+
+GemmDot3_reduce:
+	VSHUFF32X4 $0xee, Z0, Z0, Z12
+	VADDPS     Z12, Z0, Z12
+	VSHUFF32X4 $0xee, Z1, Z1, Z0
+	VADDPS     Z0, Z1, Z0
+	VSHUFF32X4 $0xee, Z2, Z2, Z1
+	VADDPS     Z1, Z2, Z1
+	VSHUFF32X4 $0x88, Z12, Z12, Z2
+	VSHUFF32X4 $0xdd, Z12, Z12, Z12
+	VADDPS     Z12, Z2, Z2
+	VSHUFF32X4 $0x88, Z0, Z0, Z12
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z12, Z12
+	VSHUFF32X4 $0x88, Z1, Z1, Z0
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x44, Z12, Z2, Z1
+	VSHUFPS    $0xee, Z12, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0xee, Z0, Z0, Z2
+	VADDPS     Z2, Z0, Z2
+	VSHUFPS    $0x88, Z2, Z1, Z0
+	VSHUFPS    $0xdd, Z2, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0xee, Z3, Z3, Z1
+	VADDPS     Z1, Z3, Z1
+	VSHUFF32X4 $0xee, Z4, Z4, Z2
+	VADDPS     Z2, Z4, Z2
+	VSHUFF32X4 $0xee, Z5, Z5, Z3
+	VADDPS     Z3, Z5, Z3
+	VSHUFF32X4 $0x88, Z1, Z1, Z4
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z3, Z2
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z1, Z4, Z3
+	VSHUFPS    $0xee, Z1, Z4, Z1
+	VADDPS     Z1, Z3, Z3
+	VSHUFPS    $0xee, Z2, Z2, Z1
+	VADDPS     Z1, Z2, Z1
+	VSHUFPS    $0x88, Z1, Z3, Z2
+	VSHUFPS    $0xdd, Z1, Z3, Z1
+	VADDPS     Z1, Z2, Z2
+	VSHUFF32X4 $0xee, Z6, Z6, Z1
+	VADDPS     Z1, Z6, Z1
+	VSHUFF32X4 $0xee, Z7, Z7, Z3
+	VADDPS     Z3, Z7, Z3
+	VSHUFF32X4 $0xee, Z8, Z8, Z4
+	VADDPS     Z4, Z8, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z5
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFF32X4 $0x88, Z3, Z3, Z1
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z5, Z4
+	VSHUFPS    $0xee, Z1, Z5, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0xee, Z3, Z3, Z1
+	VADDPS     Z1, Z3, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z3
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z3, Z3
+	VSHUFF32X4 $0xee, Z9, Z9, Z1
+	VADDPS     Z1, Z9, Z1
+	VSHUFF32X4 $0xee, Z10, Z10, Z4
+	VADDPS     Z4, Z10, Z4
+	VSHUFF32X4 $0xee, Z11, Z11, Z5
+	VADDPS     Z5, Z11, Z5
+	VSHUFF32X4 $0x88, Z1, Z1, Z6
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFF32X4 $0x88, Z4, Z4, Z1
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFPS    $0x44, Z1, Z6, Z5
+	VSHUFPS    $0xee, Z1, Z6, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFPS    $0xee, Z4, Z4, Z1
+	VADDPS     Z1, Z4, Z1
+	VSHUFPS    $0x88, Z1, Z5, Z4
+	VSHUFPS    $0xdd, Z1, Z5, Z1
+	VADDPS     Z1, Z4, Z4
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot3_noacc_945
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot3_accrows_948
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot3_accrows_948
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z3, Z3
+	ADDQ       R8, DI
+	CMPQ       SI, $0x03
+	JLE        GemmDot3_accrows_948
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z4, Z4
+
+GemmDot3_accrows_948:
+GemmDot3_noacc_945:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot3_bwd_946
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot3_nobias_949
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z1, Z2, Z2
+	VADDPS    Z1, Z3, Z3
+	VADDPS    Z1, Z4, Z4
+
+GemmDot3_nobias_949:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot3_notrelu_950
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_fwdrelu_951
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_fwdrelu_951
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z3, Z1, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_fwdrelu_951
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z4, Z1, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_fwdrelu_951:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_notrelu_950:
+	CMPQ    DI, $0x02
+	JNE     GemmDot3_notleakyrelu_952
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z0, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z1, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_fwdleakyrelu_953
+	VMULPS  (SP), Z2, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z1, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_fwdleakyrelu_953
+	VMULPS  (SP), Z3, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z1, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_fwdleakyrelu_953
+	VMULPS  (SP), Z4, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS Z1, K3, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_fwdleakyrelu_953:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_notleakyrelu_952:
+	CMPQ    DI, $0x03
+	JNE     GemmDot3_notelu_954
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_spillelu_955
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_spillelu_955
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_spillelu_955
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_spillelu_955:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z4
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z3
+	VMOVUPS     k64_4b40007f<>+0(SB), Z2
+	VMOVUPS     k64_3f317218<>+0(SB), Z0
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z1
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z4, Z11, Z12
+	VMOVUPS     Z2, Z13
+	VFMADD231PS Z3, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z13, Z13
+	VFNMADD231PS Z0, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot3_fwdelu_956
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z4, Z14, Z15
+	VMOVUPS     Z2, Z12
+	VFMADD231PS Z3, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z12, Z12
+	VFNMADD231PS Z0, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z1, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot3_fwdelu_956
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z4, Z13, Z11
+	VMOVUPS     Z2, Z15
+	VFMADD231PS Z3, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z15, Z15
+	VFNMADD231PS Z0, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z1, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z14
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z14, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot3_fwdelu_956
+	VMOVUPS.Z   (DI), K1, Z12
+	VMAXPS      Z4, Z12, Z14
+	VMOVUPS     Z2, Z11
+	VFMADD231PS Z3, Z14, Z11
+
+	// s = 2^n
+	VPSLLD $0x17, Z11, Z15
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z11, Z11
+	VFNMADD231PS Z0, Z11, Z14
+	VMOVUPS      Z5, Z11
+	VFMADD231PS  Z1, Z14, Z11
+	VFMADD213PS  Z6, Z14, Z11
+	VFMADD213PS  Z7, Z14, Z11
+	VFMADD213PS  Z8, Z14, Z11
+	VMULPS       Z11, Z14, Z0
+	VMULPS       Z15, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+	VSUBPS      Z9, Z15, Z15
+	VADDPS      Z0, Z15, Z15
+	VCMPPS      $0x01, Z10, Z12, K3
+	VMULPS      (SP), Z15, K3, Z12
+	VMOVUPS     Z12, K1, (DI)
+
+GemmDot3_fwdelu_956:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_notelu_954:
+	CMPQ    DI, $0x04
+	JNE     GemmDot3_notsigmoid_957
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_spillsigmoid_958
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_spillsigmoid_958
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_spillsigmoid_958
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_spillsigmoid_958:
+	VMOVUPS      k64_3f800000<>+0(SB), Z4
+	VMOVUPS      k64_80000000<>+0(SB), Z3
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS      k64_4b400000<>+0(SB), Z0
+	VMOVUPS      k64_3db17000<>+0(SB), Z1
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z11
+	VMOVUPS      Z0, Z12
+	VFMADD231PS  Z2, Z11, Z12
+	VSUBPS       Z0, Z12, Z13
+	VFNMADD231PS Z1, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z4, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z4, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot3_fwdsigmoid_959
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z14
+	VMOVUPS      Z0, Z11
+	VFMADD231PS  Z2, Z14, Z11
+	VSUBPS       Z0, Z11, Z12
+	VFNMADD231PS Z1, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z4, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z4, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot3_fwdsigmoid_959
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z13
+	VMOVUPS      Z0, Z14
+	VFMADD231PS  Z2, Z13, Z14
+	VSUBPS       Z0, Z14, Z11
+	VFNMADD231PS Z1, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z12
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z12, Z11, K3, Z11
+	VADDPS   Z4, Z11, Z12
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z12, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z12, Z12
+	VSUBPS  Z12, Z11, Z11
+	VMOVAPS Z10, Z12
+	VSUBPS  Z10, Z4, K3, Z12
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z12, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot3_fwdsigmoid_959
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z4, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z4, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot3_fwdsigmoid_959:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_notsigmoid_957:
+	CMPQ    DI, $0x05
+	JNE     GemmDot3_nottanh_960
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_spilltanh_961
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_spilltanh_961
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_spilltanh_961
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_spilltanh_961:
+	VMOVUPS     k64_3f800000<>+0(SB), Z4
+	VMOVUPS     k64_80000000<>+0(SB), Z3
+	VMOVUPS     k64_c1200000<>+0(SB), Z2
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z0
+	VMOVUPS     k64_4b400000<>+0(SB), Z1
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot3_fwdtanh_962
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z18
+	VFMADD231PS Z0, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z17
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot3_fwdtanh_962
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z17
+	VFMADD231PS Z0, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z16
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z18
+	VFMADD213PS Z14, Z17, Z18
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z18
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z18, Z18
+	VMOVUPS     Z18, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot3_fwdtanh_962
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z0
+	VFMADD213PS Z14, Z16, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z3, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot3_fwdtanh_962:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_nottanh_960:
+	CMPQ    DI, $0x06
+	JNE     GemmDot3_notscaledsigmoid_963
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_spillscaledsigmoid_964
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_spillscaledsigmoid_964
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_spillscaledsigmoid_964
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_spillscaledsigmoid_964:
+	VMOVUPS   k64_80000000<>+0(SB), Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS   k64_4b400000<>+0(SB), Z0
+	VMOVUPS   k64_3db17000<>+0(SB), Z1
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot3_fwdscaledsigmoid_965
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z4, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z4, Z14, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z10
+	VFNMADD231PS Z1, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z3, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot3_fwdscaledsigmoid_965
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z4, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z4, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z11
+	VFNMADD231PS Z1, Z11, Z12
+	VFNMADD231PS Z5, Z11, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z11
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z11
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z11, Z14, K3, Z14
+	VADDPS   Z3, Z14, Z11
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z11, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z11, Z11
+	VSUBPS  Z11, Z14, Z14
+	VMOVAPS Z10, Z11
+	VSUBPS  Z10, Z3, K3, Z11
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z11, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot3_fwdscaledsigmoid_965
+	VMOVUPS.Z    (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z0
+	VFNMADD231PS Z1, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z0
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z0, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z10, Z10
+	VMOVAPS Z11, Z0
+	VSUBPS  Z11, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+
+GemmDot3_fwdscaledsigmoid_965:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_notscaledsigmoid_963:
+	CMPQ    DI, $0x07
+	JNE     GemmDot3_notscaledtanh_966
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_spillscaledtanh_967
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_spillscaledtanh_967
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_spillscaledtanh_967
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_spillscaledtanh_967:
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z2
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z0
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z1
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_fwdscaledtanh_968
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z0, Z21
+	VFMADD231PS  Z2, Z15, Z21
+	VFMADD213PS  Z1, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z3, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z4, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z4, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_fwdscaledtanh_968
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z0, Z18
+	VFMADD231PS  Z2, Z16, Z18
+	VFMADD213PS  Z1, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z19
+	VFNMADD231PS Z18, Z19, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z19
+	VFMADD231PS Z8, Z18, Z19
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z3, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z19, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z16
+	VPSLLD      $0x14, Z19, Z19
+	VPADDD      Z19, Z16, Z16
+	VMOVUPS     Z12, Z19
+	VFMADD231PS Z11, Z17, Z19
+	VFMADD213PS Z13, Z17, Z19
+	VMULPS      Z19, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z4, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z4, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z15, Z15
+	VORPS     Z15, Z21, Z21
+	VMOVUPS   Z21, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_fwdscaledtanh_968
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z0
+	VFNMADD231PS Z19, Z0, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z19, Z0
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z0, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z17
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z17, Z17
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z15, Z0
+	VFMADD213PS Z13, Z15, Z0
+	VMULPS      Z0, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z3, Z16, Z16
+	VORPS   Z16, Z18, Z18
+	VMOVUPS Z18, K1, (DI)
+
+GemmDot3_fwdscaledtanh_968:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_notscaledtanh_966:
+	JMP GemmDot3_store_944
+
+GemmDot3_bwd_946:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot3_bnotrelu_969
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_bwdrelu_970
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_bwdrelu_970
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_bwdrelu_970
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot3_bwdrelu_970:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_bnotrelu_969:
+	CMPQ      DI, $0x02
+	JNE       GemmDot3_bnotleakyrelu_971
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS   (SP), Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_bwdleakyrelu_972
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_bwdleakyrelu_972
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_bwdleakyrelu_972
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot3_bwdleakyrelu_972:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_bnotleakyrelu_971:
+	CMPQ      DI, $0x03
+	JNE       GemmDot3_bnotelu_973
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VADDPS    (SP), Z1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_bwdelu_974
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_bwdelu_974
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_bwdelu_974
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot3_bwdelu_974:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_bnotelu_973:
+	CMPQ      DI, $0x04
+	JNE       GemmDot3_bnotsigmoid_975
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_bwdsigmoid_976
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_bwdsigmoid_976
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_bwdsigmoid_976
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot3_bwdsigmoid_976:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_bnotsigmoid_975:
+	CMPQ      DI, $0x05
+	JNE       GemmDot3_bnottanh_977
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_bwdtanh_978
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_bwdtanh_978
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_bwdtanh_978
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot3_bwdtanh_978:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_bnottanh_977:
+	CMPQ      DI, $0x06
+	JNE       GemmDot3_bnotscaledsigmoid_979
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_bwdscaledsigmoid_980
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_bwdscaledsigmoid_980
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_bwdscaledsigmoid_980
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot3_bwdscaledsigmoid_980:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_bnotscaledsigmoid_979:
+	CMPQ      DI, $0x07
+	JNE       GemmDot3_bnotscaledtanh_981
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot3_bwdscaledtanh_982
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot3_bwdscaledtanh_982
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot3_bwdscaledtanh_982
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot3_bwdscaledtanh_982:
+	JMP GemmDot3_epidone_947
+
+GemmDot3_bnotscaledtanh_981:
+GemmDot3_store_944:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot3_storerows_983
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot3_storerows_983
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot3_storerows_983
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot3_storerows_983:
+GemmDot3_epidone_947:
+	IMUL3Q $0x00000004, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x04, SI
+	JG     GemmDot3_tile
+
+GemmDot3_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot4(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot4(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x0000000f, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot4_done
+
+GemmDot4_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	LEAQ    (R9)(CX*1), R10
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	CMPQ    SI, $0x03
+	CMOVQLE AX, R10
+	MOVQ    b+32(FP), R11
+	MOVQ    kc+0(FP), R12
+	SHRQ    $0x04, R12
+	JZ      GemmDot4_ktail
+	PCALIGN $0x40
+
+GemmDot4_kloop:
+	VMOVUPS     (DI), Z16
+	VMOVUPS     (R8), Z17
+	VMOVUPS     (R9), Z18
+	VMOVUPS     (R10), Z19
+	VMOVUPS     (R11), Z20
+	VFMADD231PS Z20, Z16, Z0
+	VFMADD231PS Z20, Z17, Z4
+	VFMADD231PS Z20, Z18, Z8
+	VFMADD231PS Z20, Z19, Z12
+	VMOVUPS     64(R11), Z20
+	VFMADD231PS Z20, Z16, Z1
+	VFMADD231PS Z20, Z17, Z5
+	VFMADD231PS Z20, Z18, Z9
+	VFMADD231PS Z20, Z19, Z13
+	VMOVUPS     128(R11), Z20
+	VFMADD231PS Z20, Z16, Z2
+	VFMADD231PS Z20, Z17, Z6
+	VFMADD231PS Z20, Z18, Z10
+	VFMADD231PS Z20, Z19, Z14
+	VMOVUPS     192(R11), Z20
+	VFMADD231PS Z20, Z16, Z3
+	VFMADD231PS Z20, Z17, Z7
+	VFMADD231PS Z20, Z18, Z11
+	VFMADD231PS Z20, Z19, Z15
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	ADDQ        $0x00000100, R11
+	DECQ        R12
+	JNZ         GemmDot4_kloop
+
+GemmDot4_ktail:
+	MOVQ        kc+0(FP), R12
+	TESTQ       $0x0000000f, R12
+	JZ          GemmDot4_reduce
+	VMOVUPS.Z   (DI), K2, Z16
+	VMOVUPS.Z   (R8), K2, Z17
+	VMOVUPS.Z   (R9), K2, Z18
+	VMOVUPS.Z   (R10), K2, Z19
+	VMOVUPS     (R11), Z20
+	VFMADD231PS Z20, Z16, Z0
+	VFMADD231PS Z20, Z17, Z4
+	VFMADD231PS Z20, Z18, Z8
+	VFMADD231PS Z20, Z19, Z12
+	VMOVUPS     64(R11), Z20
+	VFMADD231PS Z20, Z16, Z1
+	VFMADD231PS Z20, Z17, Z5
+	VFMADD231PS Z20, Z18, Z9
+	VFMADD231PS Z20, Z19, Z13
+	VMOVUPS     128(R11), Z20
+	VFMADD231PS Z20, Z16, Z2
+	VFMADD231PS Z20, Z17, Z6
+	VFMADD231PS Z20, Z18, Z10
+	VFMADD231PS Z20, Z19, Z14
+	VMOVUPS     192(R11), Z20
+	VFMADD231PS Z20, Z16, Z3
+	VFMADD231PS Z20, Z17, Z7
+	VFMADD231PS Z20, Z18, Z11
+	VFMADD231PS Z20, Z19, Z15
+
+GemmDot4_reduce:
+	VSHUFF32X4 $0xee, Z0, Z0, Z16
+	VADDPS     Z16, Z0, Z16
+	VSHUFF32X4 $0xee, Z1, Z1, Z0
+	VADDPS     Z0, Z1, Z0
+	VSHUFF32X4 $0xee, Z2, Z2, Z1
+	VADDPS     Z1, Z2, Z1
+	VSHUFF32X4 $0xee, Z3, Z3, Z2
+	VADDPS     Z2, Z3, Z2
+	VSHUFF32X4 $0x88, Z16, Z16, Z3
+	VSHUFF32X4 $0xdd, Z16, Z16, Z16
+	VADDPS     Z16, Z3, Z3
+	VSHUFF32X4 $0x88, Z0, Z0, Z16
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x88, Z1, Z1, Z0
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x44, Z16, Z3, Z2
+	VSHUFPS    $0xee, Z16, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z1, Z0, Z3
+	VSHUFPS    $0xee, Z1, Z0, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z2, Z0
+	VSHUFPS    $0xdd, Z3, Z2, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0xee, Z4, Z4, Z1
+	VADDPS     Z1, Z4, Z1
+	VSHUFF32X4 $0xee, Z5, Z5, Z2
+	VADDPS     Z2, Z5, Z2
+	VSHUFF32X4 $0xee, Z6, Z6, Z3
+	VADDPS     Z3, Z6, Z3
+	VSHUFF32X4 $0xee, Z7, Z7, Z4
+	VADDPS     Z4, Z7, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z5
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z3, Z2
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z5, Z4
+	VSHUFPS    $0xee, Z1, Z5, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VSHUFF32X4 $0xee, Z8, Z8, Z1
+	VADDPS     Z1, Z8, Z1
+	VSHUFF32X4 $0xee, Z9, Z9, Z3
+	VADDPS     Z3, Z9, Z3
+	VSHUFF32X4 $0xee, Z10, Z10, Z4
+	VADDPS     Z4, Z10, Z4
+	VSHUFF32X4 $0xee, Z11, Z11, Z5
+	VADDPS     Z5, Z11, Z5
+	VSHUFF32X4 $0x88, Z1, Z1, Z6
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z3, Z1
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFPS    $0x44, Z1, Z6, Z5
+	VSHUFPS    $0xee, Z1, Z6, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFPS    $0x44, Z4, Z3, Z1
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z5, Z3
+	VSHUFPS    $0xdd, Z1, Z5, Z1
+	VADDPS     Z1, Z3, Z3
+	VSHUFF32X4 $0xee, Z12, Z12, Z1
+	VADDPS     Z1, Z12, Z1
+	VSHUFF32X4 $0xee, Z13, Z13, Z4
+	VADDPS     Z4, Z13, Z4
+	VSHUFF32X4 $0xee, Z14, Z14, Z5
+	VADDPS     Z5, Z14, Z5
+	VSHUFF32X4 $0xee, Z15, Z15, Z6
+	VADDPS     Z6, Z15, Z6
+	VSHUFF32X4 $0x88, Z1, Z1, Z7
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z7, Z7
+	VSHUFF32X4 $0x88, Z4, Z4, Z1
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x88, Z6, Z6, Z5
+	VSHUFF32X4 $0xdd, Z6, Z6, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFPS    $0x44, Z1, Z7, Z6
+	VSHUFPS    $0xee, Z1, Z7, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFPS    $0x44, Z5, Z4, Z1
+	VSHUFPS    $0xee, Z5, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z6, Z4
+	VSHUFPS    $0xdd, Z1, Z6, Z1
+	VADDPS     Z1, Z4, Z4
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot4_noacc_985
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot4_accrows_988
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot4_accrows_988
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z3, Z3
+	ADDQ       R8, DI
+	CMPQ       SI, $0x03
+	JLE        GemmDot4_accrows_988
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z4, Z4
+
+GemmDot4_accrows_988:
+GemmDot4_noacc_985:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot4_bwd_986
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot4_nobias_989
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z1, Z2, Z2
+	VADDPS    Z1, Z3, Z3
+	VADDPS    Z1, Z4, Z4
+
+GemmDot4_nobias_989:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot4_notrelu_990
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_fwdrelu_991
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_fwdrelu_991
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z3, Z1, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_fwdrelu_991
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z4, Z1, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_fwdrelu_991:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_notrelu_990:
+	CMPQ    DI, $0x02
+	JNE     GemmDot4_notleakyrelu_992
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z0, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z1, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_fwdleakyrelu_993
+	VMULPS  (SP), Z2, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z1, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_fwdleakyrelu_993
+	VMULPS  (SP), Z3, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z1, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_fwdleakyrelu_993
+	VMULPS  (SP), Z4, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS Z1, K3, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_fwdleakyrelu_993:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_notleakyrelu_992:
+	CMPQ    DI, $0x03
+	JNE     GemmDot4_notelu_994
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_spillelu_995
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_spillelu_995
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_spillelu_995
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_spillelu_995:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z4
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z3
+	VMOVUPS     k64_4b40007f<>+0(SB), Z2
+	VMOVUPS     k64_3f317218<>+0(SB), Z0
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z1
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z4, Z11, Z12
+	VMOVUPS     Z2, Z13
+	VFMADD231PS Z3, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z13, Z13
+	VFNMADD231PS Z0, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot4_fwdelu_996
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z4, Z14, Z15
+	VMOVUPS     Z2, Z12
+	VFMADD231PS Z3, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z12, Z12
+	VFNMADD231PS Z0, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z1, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot4_fwdelu_996
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z4, Z13, Z11
+	VMOVUPS     Z2, Z15
+	VFMADD231PS Z3, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z15, Z15
+	VFNMADD231PS Z0, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z1, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z14
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z14, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot4_fwdelu_996
+	VMOVUPS.Z   (DI), K1, Z12
+	VMAXPS      Z4, Z12, Z14
+	VMOVUPS     Z2, Z11
+	VFMADD231PS Z3, Z14, Z11
+
+	// s = 2^n
+	VPSLLD $0x17, Z11, Z15
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z11, Z11
+	VFNMADD231PS Z0, Z11, Z14
+	VMOVUPS      Z5, Z11
+	VFMADD231PS  Z1, Z14, Z11
+	VFMADD213PS  Z6, Z14, Z11
+	VFMADD213PS  Z7, Z14, Z11
+	VFMADD213PS  Z8, Z14, Z11
+	VMULPS       Z11, Z14, Z0
+	VMULPS       Z15, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+	VSUBPS      Z9, Z15, Z15
+	VADDPS      Z0, Z15, Z15
+	VCMPPS      $0x01, Z10, Z12, K3
+	VMULPS      (SP), Z15, K3, Z12
+	VMOVUPS     Z12, K1, (DI)
+
+GemmDot4_fwdelu_996:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_notelu_994:
+	CMPQ    DI, $0x04
+	JNE     GemmDot4_notsigmoid_997
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_spillsigmoid_998
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_spillsigmoid_998
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_spillsigmoid_998
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_spillsigmoid_998:
+	VMOVUPS      k64_3f800000<>+0(SB), Z4
+	VMOVUPS      k64_80000000<>+0(SB), Z3
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS      k64_4b400000<>+0(SB), Z0
+	VMOVUPS      k64_3db17000<>+0(SB), Z1
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z11
+	VMOVUPS      Z0, Z12
+	VFMADD231PS  Z2, Z11, Z12
+	VSUBPS       Z0, Z12, Z13
+	VFNMADD231PS Z1, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z4, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z4, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot4_fwdsigmoid_999
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z14
+	VMOVUPS      Z0, Z11
+	VFMADD231PS  Z2, Z14, Z11
+	VSUBPS       Z0, Z11, Z12
+	VFNMADD231PS Z1, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z4, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z4, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot4_fwdsigmoid_999
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z13
+	VMOVUPS      Z0, Z14
+	VFMADD231PS  Z2, Z13, Z14
+	VSUBPS       Z0, Z14, Z11
+	VFNMADD231PS Z1, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z12
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z12, Z11, K3, Z11
+	VADDPS   Z4, Z11, Z12
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z12, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z12, Z12
+	VSUBPS  Z12, Z11, Z11
+	VMOVAPS Z10, Z12
+	VSUBPS  Z10, Z4, K3, Z12
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z12, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot4_fwdsigmoid_999
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z4, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z4, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot4_fwdsigmoid_999:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_notsigmoid_997:
+	CMPQ    DI, $0x05
+	JNE     GemmDot4_nottanh_1000
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_spilltanh_1001
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_spilltanh_1001
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_spilltanh_1001
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_spilltanh_1001:
+	VMOVUPS     k64_3f800000<>+0(SB), Z4
+	VMOVUPS     k64_80000000<>+0(SB), Z3
+	VMOVUPS     k64_c1200000<>+0(SB), Z2
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z0
+	VMOVUPS     k64_4b400000<>+0(SB), Z1
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot4_fwdtanh_1002
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z18
+	VFMADD231PS Z0, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z17
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot4_fwdtanh_1002
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z17
+	VFMADD231PS Z0, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z16
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z18
+	VFMADD213PS Z14, Z17, Z18
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z18
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z18, Z18
+	VMOVUPS     Z18, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot4_fwdtanh_1002
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z0
+	VFMADD213PS Z14, Z16, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z3, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot4_fwdtanh_1002:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_nottanh_1000:
+	CMPQ    DI, $0x06
+	JNE     GemmDot4_notscaledsigmoid_1003
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_spillscaledsigmoid_1004
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_spillscaledsigmoid_1004
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_spillscaledsigmoid_1004
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_spillscaledsigmoid_1004:
+	VMOVUPS   k64_80000000<>+0(SB), Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS   k64_4b400000<>+0(SB), Z0
+	VMOVUPS   k64_3db17000<>+0(SB), Z1
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot4_fwdscaledsigmoid_1005
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z4, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z4, Z14, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z10
+	VFNMADD231PS Z1, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z3, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot4_fwdscaledsigmoid_1005
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z4, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z4, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z11
+	VFNMADD231PS Z1, Z11, Z12
+	VFNMADD231PS Z5, Z11, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z11
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z11
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z11, Z14, K3, Z14
+	VADDPS   Z3, Z14, Z11
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z11, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z11, Z11
+	VSUBPS  Z11, Z14, Z14
+	VMOVAPS Z10, Z11
+	VSUBPS  Z10, Z3, K3, Z11
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z11, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot4_fwdscaledsigmoid_1005
+	VMOVUPS.Z    (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z0
+	VFNMADD231PS Z1, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z0
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z0, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z10, Z10
+	VMOVAPS Z11, Z0
+	VSUBPS  Z11, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+
+GemmDot4_fwdscaledsigmoid_1005:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_notscaledsigmoid_1003:
+	CMPQ    DI, $0x07
+	JNE     GemmDot4_notscaledtanh_1006
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_spillscaledtanh_1007
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_spillscaledtanh_1007
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_spillscaledtanh_1007
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_spillscaledtanh_1007:
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z2
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z0
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z1
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_fwdscaledtanh_1008
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z0, Z21
+	VFMADD231PS  Z2, Z15, Z21
+	VFMADD213PS  Z1, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z3, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z4, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z4, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_fwdscaledtanh_1008
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z0, Z18
+	VFMADD231PS  Z2, Z16, Z18
+	VFMADD213PS  Z1, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z19
+	VFNMADD231PS Z18, Z19, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z19
+	VFMADD231PS Z8, Z18, Z19
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z3, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z19, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z16
+	VPSLLD      $0x14, Z19, Z19
+	VPADDD      Z19, Z16, Z16
+	VMOVUPS     Z12, Z19
+	VFMADD231PS Z11, Z17, Z19
+	VFMADD213PS Z13, Z17, Z19
+	VMULPS      Z19, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z4, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z4, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z15, Z15
+	VORPS     Z15, Z21, Z21
+	VMOVUPS   Z21, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_fwdscaledtanh_1008
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z0
+	VFNMADD231PS Z19, Z0, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z19, Z0
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z0, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z17
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z17, Z17
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z15, Z0
+	VFMADD213PS Z13, Z15, Z0
+	VMULPS      Z0, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z3, Z16, Z16
+	VORPS   Z16, Z18, Z18
+	VMOVUPS Z18, K1, (DI)
+
+GemmDot4_fwdscaledtanh_1008:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_notscaledtanh_1006:
+	JMP GemmDot4_store_984
+
+GemmDot4_bwd_986:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot4_bnotrelu_1009
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_bwdrelu_1010
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_bwdrelu_1010
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_bwdrelu_1010
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot4_bwdrelu_1010:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_bnotrelu_1009:
+	CMPQ      DI, $0x02
+	JNE       GemmDot4_bnotleakyrelu_1011
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS   (SP), Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_bwdleakyrelu_1012
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_bwdleakyrelu_1012
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_bwdleakyrelu_1012
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot4_bwdleakyrelu_1012:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_bnotleakyrelu_1011:
+	CMPQ      DI, $0x03
+	JNE       GemmDot4_bnotelu_1013
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VADDPS    (SP), Z1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_bwdelu_1014
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_bwdelu_1014
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_bwdelu_1014
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot4_bwdelu_1014:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_bnotelu_1013:
+	CMPQ      DI, $0x04
+	JNE       GemmDot4_bnotsigmoid_1015
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_bwdsigmoid_1016
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_bwdsigmoid_1016
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_bwdsigmoid_1016
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot4_bwdsigmoid_1016:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_bnotsigmoid_1015:
+	CMPQ      DI, $0x05
+	JNE       GemmDot4_bnottanh_1017
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_bwdtanh_1018
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_bwdtanh_1018
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_bwdtanh_1018
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot4_bwdtanh_1018:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_bnottanh_1017:
+	CMPQ      DI, $0x06
+	JNE       GemmDot4_bnotscaledsigmoid_1019
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_bwdscaledsigmoid_1020
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_bwdscaledsigmoid_1020
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_bwdscaledsigmoid_1020
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot4_bwdscaledsigmoid_1020:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_bnotscaledsigmoid_1019:
+	CMPQ      DI, $0x07
+	JNE       GemmDot4_bnotscaledtanh_1021
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot4_bwdscaledtanh_1022
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot4_bwdscaledtanh_1022
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot4_bwdscaledtanh_1022
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot4_bwdscaledtanh_1022:
+	JMP GemmDot4_epidone_987
+
+GemmDot4_bnotscaledtanh_1021:
+GemmDot4_store_984:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot4_storerows_1023
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot4_storerows_1023
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot4_storerows_1023
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot4_storerows_1023:
+GemmDot4_epidone_987:
+	IMUL3Q $0x00000004, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x04, SI
+	JG     GemmDot4_tile
+
+GemmDot4_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot5(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot5(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x0000001f, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot5_done
+
+GemmDot5_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	LEAQ    (R9)(CX*1), R10
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	CMPQ    SI, $0x03
+	CMOVQLE AX, R10
+	MOVQ    b+32(FP), R11
+	MOVQ    kc+0(FP), R12
+	SHRQ    $0x04, R12
+	JZ      GemmDot5_ktail
+	PCALIGN $0x40
+
+GemmDot5_kloop:
+	VMOVUPS     (DI), Z20
+	VMOVUPS     (R8), Z21
+	VMOVUPS     (R9), Z22
+	VMOVUPS     (R10), Z23
+	VMOVUPS     (R11), Z24
+	VFMADD231PS Z24, Z20, Z0
+	VFMADD231PS Z24, Z21, Z5
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     64(R11), Z24
+	VFMADD231PS Z24, Z20, Z1
+	VFMADD231PS Z24, Z21, Z6
+	VFMADD231PS Z24, Z22, Z11
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     128(R11), Z24
+	VFMADD231PS Z24, Z20, Z2
+	VFMADD231PS Z24, Z21, Z7
+	VFMADD231PS Z24, Z22, Z12
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     192(R11), Z24
+	VFMADD231PS Z24, Z20, Z3
+	VFMADD231PS Z24, Z21, Z8
+	VFMADD231PS Z24, Z22, Z13
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     256(R11), Z24
+	VFMADD231PS Z24, Z20, Z4
+	VFMADD231PS Z24, Z21, Z9
+	VFMADD231PS Z24, Z22, Z14
+	VFMADD231PS Z24, Z23, Z19
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	ADDQ        $0x00000140, R11
+	DECQ        R12
+	JNZ         GemmDot5_kloop
+
+GemmDot5_ktail:
+	MOVQ        kc+0(FP), R12
+	TESTQ       $0x0000000f, R12
+	JZ          GemmDot5_reduce
+	VMOVUPS.Z   (DI), K2, Z20
+	VMOVUPS.Z   (R8), K2, Z21
+	VMOVUPS.Z   (R9), K2, Z22
+	VMOVUPS.Z   (R10), K2, Z23
+	VMOVUPS     (R11), Z24
+	VFMADD231PS Z24, Z20, Z0
+	VFMADD231PS Z24, Z21, Z5
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     64(R11), Z24
+	VFMADD231PS Z24, Z20, Z1
+	VFMADD231PS Z24, Z21, Z6
+	VFMADD231PS Z24, Z22, Z11
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     128(R11), Z24
+	VFMADD231PS Z24, Z20, Z2
+	VFMADD231PS Z24, Z21, Z7
+	VFMADD231PS Z24, Z22, Z12
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     192(R11), Z24
+	VFMADD231PS Z24, Z20, Z3
+	VFMADD231PS Z24, Z21, Z8
+	VFMADD231PS Z24, Z22, Z13
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     256(R11), Z24
+	VFMADD231PS Z24, Z20, Z4
+	VFMADD231PS Z24, Z21, Z9
+	VFMADD231PS Z24, Z22, Z14
+	VFMADD231PS Z24, Z23, Z19
+
+GemmDot5_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z20
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z20, Z20
+	VSHUFF32X4 $0xee, Z1, Z1, Z0
+	VADDPS     Z0, Z1, Z0
+	VSHUFF32X4 $0xee, Z2, Z2, Z1
+	VADDPS     Z1, Z2, Z1
+	VSHUFF32X4 $0xee, Z3, Z3, Z2
+	VADDPS     Z2, Z3, Z2
+	VSHUFF32X4 $0x88, Z20, Z20, Z3
+	VSHUFF32X4 $0xdd, Z20, Z20, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z0, Z0, Z4
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z0
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x44, Z4, Z3, Z2
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z1, Z0, Z3
+	VSHUFPS    $0xee, Z1, Z0, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z2, Z0
+	VSHUFPS    $0xdd, Z3, Z2, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z9, Z5, Z1
+	VSHUFF32X4 $0xee, Z9, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0xee, Z6, Z6, Z2
+	VADDPS     Z2, Z6, Z2
+	VSHUFF32X4 $0xee, Z7, Z7, Z3
+	VADDPS     Z3, Z7, Z3
+	VSHUFF32X4 $0xee, Z8, Z8, Z4
+	VADDPS     Z4, Z8, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z5
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z3, Z2
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z5, Z4
+	VSHUFPS    $0xee, Z1, Z5, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VSHUFF32X4 $0x44, Z14, Z10, Z1
+	VSHUFF32X4 $0xee, Z14, Z10, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0xee, Z11, Z11, Z3
+	VADDPS     Z3, Z11, Z3
+	VSHUFF32X4 $0xee, Z12, Z12, Z4
+	VADDPS     Z4, Z12, Z4
+	VSHUFF32X4 $0xee, Z13, Z13, Z5
+	VADDPS     Z5, Z13, Z5
+	VSHUFF32X4 $0x88, Z1, Z1, Z6
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z3, Z1
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFPS    $0x44, Z1, Z6, Z5
+	VSHUFPS    $0xee, Z1, Z6, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFPS    $0x44, Z4, Z3, Z1
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z5, Z3
+	VSHUFPS    $0xdd, Z1, Z5, Z1
+	VADDPS     Z1, Z3, Z3
+	VSHUFF32X4 $0x44, Z19, Z15, Z1
+	VSHUFF32X4 $0xee, Z19, Z15, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0xee, Z16, Z16, Z4
+	VADDPS     Z4, Z16, Z4
+	VSHUFF32X4 $0xee, Z17, Z17, Z5
+	VADDPS     Z5, Z17, Z5
+	VSHUFF32X4 $0xee, Z18, Z18, Z6
+	VADDPS     Z6, Z18, Z6
+	VSHUFF32X4 $0x88, Z1, Z1, Z7
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z7, Z7
+	VSHUFF32X4 $0x88, Z4, Z4, Z1
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x88, Z6, Z6, Z5
+	VSHUFF32X4 $0xdd, Z6, Z6, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFPS    $0x44, Z1, Z7, Z6
+	VSHUFPS    $0xee, Z1, Z7, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFPS    $0x44, Z5, Z4, Z1
+	VSHUFPS    $0xee, Z5, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z6, Z4
+	VSHUFPS    $0xdd, Z1, Z6, Z1
+	VADDPS     Z1, Z4, Z4
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot5_noacc_1025
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot5_accrows_1028
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot5_accrows_1028
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z3, Z3
+	ADDQ       R8, DI
+	CMPQ       SI, $0x03
+	JLE        GemmDot5_accrows_1028
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z4, Z4
+
+GemmDot5_accrows_1028:
+GemmDot5_noacc_1025:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot5_bwd_1026
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot5_nobias_1029
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z1, Z2, Z2
+	VADDPS    Z1, Z3, Z3
+	VADDPS    Z1, Z4, Z4
+
+GemmDot5_nobias_1029:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot5_notrelu_1030
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_fwdrelu_1031
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_fwdrelu_1031
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z3, Z1, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_fwdrelu_1031
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z4, Z1, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_fwdrelu_1031:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_notrelu_1030:
+	CMPQ    DI, $0x02
+	JNE     GemmDot5_notleakyrelu_1032
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z0, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z1, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_fwdleakyrelu_1033
+	VMULPS  (SP), Z2, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z1, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_fwdleakyrelu_1033
+	VMULPS  (SP), Z3, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z1, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_fwdleakyrelu_1033
+	VMULPS  (SP), Z4, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS Z1, K3, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_fwdleakyrelu_1033:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_notleakyrelu_1032:
+	CMPQ    DI, $0x03
+	JNE     GemmDot5_notelu_1034
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_spillelu_1035
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_spillelu_1035
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_spillelu_1035
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_spillelu_1035:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z4
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z3
+	VMOVUPS     k64_4b40007f<>+0(SB), Z2
+	VMOVUPS     k64_3f317218<>+0(SB), Z0
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z1
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z4, Z11, Z12
+	VMOVUPS     Z2, Z13
+	VFMADD231PS Z3, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z13, Z13
+	VFNMADD231PS Z0, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot5_fwdelu_1036
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z4, Z14, Z15
+	VMOVUPS     Z2, Z12
+	VFMADD231PS Z3, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z12, Z12
+	VFNMADD231PS Z0, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z1, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot5_fwdelu_1036
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z4, Z13, Z11
+	VMOVUPS     Z2, Z15
+	VFMADD231PS Z3, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z15, Z15
+	VFNMADD231PS Z0, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z1, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z14
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z14, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot5_fwdelu_1036
+	VMOVUPS.Z   (DI), K1, Z12
+	VMAXPS      Z4, Z12, Z14
+	VMOVUPS     Z2, Z11
+	VFMADD231PS Z3, Z14, Z11
+
+	// s = 2^n
+	VPSLLD $0x17, Z11, Z15
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z11, Z11
+	VFNMADD231PS Z0, Z11, Z14
+	VMOVUPS      Z5, Z11
+	VFMADD231PS  Z1, Z14, Z11
+	VFMADD213PS  Z6, Z14, Z11
+	VFMADD213PS  Z7, Z14, Z11
+	VFMADD213PS  Z8, Z14, Z11
+	VMULPS       Z11, Z14, Z0
+	VMULPS       Z15, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+	VSUBPS      Z9, Z15, Z15
+	VADDPS      Z0, Z15, Z15
+	VCMPPS      $0x01, Z10, Z12, K3
+	VMULPS      (SP), Z15, K3, Z12
+	VMOVUPS     Z12, K1, (DI)
+
+GemmDot5_fwdelu_1036:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_notelu_1034:
+	CMPQ    DI, $0x04
+	JNE     GemmDot5_notsigmoid_1037
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_spillsigmoid_1038
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_spillsigmoid_1038
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_spillsigmoid_1038
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_spillsigmoid_1038:
+	VMOVUPS      k64_3f800000<>+0(SB), Z4
+	VMOVUPS      k64_80000000<>+0(SB), Z3
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS      k64_4b400000<>+0(SB), Z0
+	VMOVUPS      k64_3db17000<>+0(SB), Z1
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z11
+	VMOVUPS      Z0, Z12
+	VFMADD231PS  Z2, Z11, Z12
+	VSUBPS       Z0, Z12, Z13
+	VFNMADD231PS Z1, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z4, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z4, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot5_fwdsigmoid_1039
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z14
+	VMOVUPS      Z0, Z11
+	VFMADD231PS  Z2, Z14, Z11
+	VSUBPS       Z0, Z11, Z12
+	VFNMADD231PS Z1, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z4, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z4, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot5_fwdsigmoid_1039
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z13
+	VMOVUPS      Z0, Z14
+	VFMADD231PS  Z2, Z13, Z14
+	VSUBPS       Z0, Z14, Z11
+	VFNMADD231PS Z1, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z12
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z12, Z11, K3, Z11
+	VADDPS   Z4, Z11, Z12
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z12, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z12, Z12
+	VSUBPS  Z12, Z11, Z11
+	VMOVAPS Z10, Z12
+	VSUBPS  Z10, Z4, K3, Z12
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z12, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot5_fwdsigmoid_1039
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z4, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z4, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot5_fwdsigmoid_1039:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_notsigmoid_1037:
+	CMPQ    DI, $0x05
+	JNE     GemmDot5_nottanh_1040
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_spilltanh_1041
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_spilltanh_1041
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_spilltanh_1041
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_spilltanh_1041:
+	VMOVUPS     k64_3f800000<>+0(SB), Z4
+	VMOVUPS     k64_80000000<>+0(SB), Z3
+	VMOVUPS     k64_c1200000<>+0(SB), Z2
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z0
+	VMOVUPS     k64_4b400000<>+0(SB), Z1
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot5_fwdtanh_1042
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z18
+	VFMADD231PS Z0, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z17
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot5_fwdtanh_1042
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z17
+	VFMADD231PS Z0, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z16
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z18
+	VFMADD213PS Z14, Z17, Z18
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z18
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z18, Z18
+	VMOVUPS     Z18, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot5_fwdtanh_1042
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z0
+	VFMADD213PS Z14, Z16, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z3, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot5_fwdtanh_1042:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_nottanh_1040:
+	CMPQ    DI, $0x06
+	JNE     GemmDot5_notscaledsigmoid_1043
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_spillscaledsigmoid_1044
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_spillscaledsigmoid_1044
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_spillscaledsigmoid_1044
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_spillscaledsigmoid_1044:
+	VMOVUPS   k64_80000000<>+0(SB), Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS   k64_4b400000<>+0(SB), Z0
+	VMOVUPS   k64_3db17000<>+0(SB), Z1
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot5_fwdscaledsigmoid_1045
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z4, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z4, Z14, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z10
+	VFNMADD231PS Z1, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z3, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot5_fwdscaledsigmoid_1045
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z4, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z4, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z11
+	VFNMADD231PS Z1, Z11, Z12
+	VFNMADD231PS Z5, Z11, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z11
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z11
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z11, Z14, K3, Z14
+	VADDPS   Z3, Z14, Z11
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z11, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z11, Z11
+	VSUBPS  Z11, Z14, Z14
+	VMOVAPS Z10, Z11
+	VSUBPS  Z10, Z3, K3, Z11
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z11, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot5_fwdscaledsigmoid_1045
+	VMOVUPS.Z    (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z0
+	VFNMADD231PS Z1, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z0
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z0, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z10, Z10
+	VMOVAPS Z11, Z0
+	VSUBPS  Z11, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+
+GemmDot5_fwdscaledsigmoid_1045:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_notscaledsigmoid_1043:
+	CMPQ    DI, $0x07
+	JNE     GemmDot5_notscaledtanh_1046
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_spillscaledtanh_1047
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_spillscaledtanh_1047
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_spillscaledtanh_1047
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_spillscaledtanh_1047:
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z2
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z0
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z1
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_fwdscaledtanh_1048
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z0, Z21
+	VFMADD231PS  Z2, Z15, Z21
+	VFMADD213PS  Z1, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z3, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z4, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z4, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_fwdscaledtanh_1048
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z0, Z18
+	VFMADD231PS  Z2, Z16, Z18
+	VFMADD213PS  Z1, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z19
+	VFNMADD231PS Z18, Z19, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z19
+	VFMADD231PS Z8, Z18, Z19
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z3, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z19, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z16
+	VPSLLD      $0x14, Z19, Z19
+	VPADDD      Z19, Z16, Z16
+	VMOVUPS     Z12, Z19
+	VFMADD231PS Z11, Z17, Z19
+	VFMADD213PS Z13, Z17, Z19
+	VMULPS      Z19, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z4, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z4, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z15, Z15
+	VORPS     Z15, Z21, Z21
+	VMOVUPS   Z21, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_fwdscaledtanh_1048
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z0
+	VFNMADD231PS Z19, Z0, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z19, Z0
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z0, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z17
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z17, Z17
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z15, Z0
+	VFMADD213PS Z13, Z15, Z0
+	VMULPS      Z0, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z3, Z16, Z16
+	VORPS   Z16, Z18, Z18
+	VMOVUPS Z18, K1, (DI)
+
+GemmDot5_fwdscaledtanh_1048:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_notscaledtanh_1046:
+	JMP GemmDot5_store_1024
+
+GemmDot5_bwd_1026:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot5_bnotrelu_1049
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_bwdrelu_1050
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_bwdrelu_1050
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_bwdrelu_1050
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot5_bwdrelu_1050:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_bnotrelu_1049:
+	CMPQ      DI, $0x02
+	JNE       GemmDot5_bnotleakyrelu_1051
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS   (SP), Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_bwdleakyrelu_1052
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_bwdleakyrelu_1052
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_bwdleakyrelu_1052
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot5_bwdleakyrelu_1052:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_bnotleakyrelu_1051:
+	CMPQ      DI, $0x03
+	JNE       GemmDot5_bnotelu_1053
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VADDPS    (SP), Z1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_bwdelu_1054
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_bwdelu_1054
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_bwdelu_1054
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot5_bwdelu_1054:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_bnotelu_1053:
+	CMPQ      DI, $0x04
+	JNE       GemmDot5_bnotsigmoid_1055
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_bwdsigmoid_1056
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_bwdsigmoid_1056
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_bwdsigmoid_1056
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot5_bwdsigmoid_1056:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_bnotsigmoid_1055:
+	CMPQ      DI, $0x05
+	JNE       GemmDot5_bnottanh_1057
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_bwdtanh_1058
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_bwdtanh_1058
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_bwdtanh_1058
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot5_bwdtanh_1058:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_bnottanh_1057:
+	CMPQ      DI, $0x06
+	JNE       GemmDot5_bnotscaledsigmoid_1059
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_bwdscaledsigmoid_1060
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_bwdscaledsigmoid_1060
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_bwdscaledsigmoid_1060
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot5_bwdscaledsigmoid_1060:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_bnotscaledsigmoid_1059:
+	CMPQ      DI, $0x07
+	JNE       GemmDot5_bnotscaledtanh_1061
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot5_bwdscaledtanh_1062
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot5_bwdscaledtanh_1062
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot5_bwdscaledtanh_1062
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot5_bwdscaledtanh_1062:
+	JMP GemmDot5_epidone_1027
+
+GemmDot5_bnotscaledtanh_1061:
+GemmDot5_store_1024:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot5_storerows_1063
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot5_storerows_1063
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot5_storerows_1063
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot5_storerows_1063:
+GemmDot5_epidone_1027:
+	IMUL3Q $0x00000004, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x04, SI
+	JG     GemmDot5_tile
+
+GemmDot5_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot6(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot6(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x0000003f, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot6_done
+
+GemmDot6_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	VXORPS  Z21, Z21, Z21
+	VXORPS  Z22, Z22, Z22
+	VXORPS  Z23, Z23, Z23
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	LEAQ    (R9)(CX*1), R10
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	CMPQ    SI, $0x03
+	CMOVQLE AX, R10
+	MOVQ    b+32(FP), R11
+	MOVQ    kc+0(FP), R12
+	SHRQ    $0x04, R12
+	JZ      GemmDot6_ktail
+	PCALIGN $0x40
+
+GemmDot6_kloop:
+	VMOVUPS     (DI), Z24
+	VMOVUPS     (R8), Z25
+	VMOVUPS     (R9), Z26
+	VMOVUPS     (R10), Z27
+	VMOVUPS     (R11), Z28
+	VFMADD231PS Z28, Z24, Z0
+	VFMADD231PS Z28, Z25, Z6
+	VFMADD231PS Z28, Z26, Z12
+	VFMADD231PS Z28, Z27, Z18
+	VMOVUPS     64(R11), Z28
+	VFMADD231PS Z28, Z24, Z1
+	VFMADD231PS Z28, Z25, Z7
+	VFMADD231PS Z28, Z26, Z13
+	VFMADD231PS Z28, Z27, Z19
+	VMOVUPS     128(R11), Z28
+	VFMADD231PS Z28, Z24, Z2
+	VFMADD231PS Z28, Z25, Z8
+	VFMADD231PS Z28, Z26, Z14
+	VFMADD231PS Z28, Z27, Z20
+	VMOVUPS     192(R11), Z28
+	VFMADD231PS Z28, Z24, Z3
+	VFMADD231PS Z28, Z25, Z9
+	VFMADD231PS Z28, Z26, Z15
+	VFMADD231PS Z28, Z27, Z21
+	VMOVUPS     256(R11), Z28
+	VFMADD231PS Z28, Z24, Z4
+	VFMADD231PS Z28, Z25, Z10
+	VFMADD231PS Z28, Z26, Z16
+	VFMADD231PS Z28, Z27, Z22
+	VMOVUPS     320(R11), Z28
+	VFMADD231PS Z28, Z24, Z5
+	VFMADD231PS Z28, Z25, Z11
+	VFMADD231PS Z28, Z26, Z17
+	VFMADD231PS Z28, Z27, Z23
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	ADDQ        $0x00000180, R11
+	DECQ        R12
+	JNZ         GemmDot6_kloop
+
+GemmDot6_ktail:
+	MOVQ        kc+0(FP), R12
+	TESTQ       $0x0000000f, R12
+	JZ          GemmDot6_reduce
+	VMOVUPS.Z   (DI), K2, Z24
+	VMOVUPS.Z   (R8), K2, Z25
+	VMOVUPS.Z   (R9), K2, Z26
+	VMOVUPS.Z   (R10), K2, Z27
+	VMOVUPS     (R11), Z28
+	VFMADD231PS Z28, Z24, Z0
+	VFMADD231PS Z28, Z25, Z6
+	VFMADD231PS Z28, Z26, Z12
+	VFMADD231PS Z28, Z27, Z18
+	VMOVUPS     64(R11), Z28
+	VFMADD231PS Z28, Z24, Z1
+	VFMADD231PS Z28, Z25, Z7
+	VFMADD231PS Z28, Z26, Z13
+	VFMADD231PS Z28, Z27, Z19
+	VMOVUPS     128(R11), Z28
+	VFMADD231PS Z28, Z24, Z2
+	VFMADD231PS Z28, Z25, Z8
+	VFMADD231PS Z28, Z26, Z14
+	VFMADD231PS Z28, Z27, Z20
+	VMOVUPS     192(R11), Z28
+	VFMADD231PS Z28, Z24, Z3
+	VFMADD231PS Z28, Z25, Z9
+	VFMADD231PS Z28, Z26, Z15
+	VFMADD231PS Z28, Z27, Z21
+	VMOVUPS     256(R11), Z28
+	VFMADD231PS Z28, Z24, Z4
+	VFMADD231PS Z28, Z25, Z10
+	VFMADD231PS Z28, Z26, Z16
+	VFMADD231PS Z28, Z27, Z22
+	VMOVUPS     320(R11), Z28
+	VFMADD231PS Z28, Z24, Z5
+	VFMADD231PS Z28, Z25, Z11
+	VFMADD231PS Z28, Z26, Z17
+	VFMADD231PS Z28, Z27, Z23
+
+GemmDot6_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z24
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z24, Z24
+	VSHUFF32X4 $0x44, Z5, Z1, Z0
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0xee, Z2, Z2, Z1
+	VADDPS     Z1, Z2, Z1
+	VSHUFF32X4 $0xee, Z3, Z3, Z2
+	VADDPS     Z2, Z3, Z2
+	VSHUFF32X4 $0x88, Z24, Z24, Z3
+	VSHUFF32X4 $0xdd, Z24, Z24, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z0, Z0, Z4
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z0
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x44, Z4, Z3, Z2
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z1, Z0, Z3
+	VSHUFPS    $0xee, Z1, Z0, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z2, Z0
+	VSHUFPS    $0xdd, Z3, Z2, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z10, Z6, Z1
+	VSHUFF32X4 $0xee, Z10, Z6, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x44, Z11, Z7, Z2
+	VSHUFF32X4 $0xee, Z11, Z7, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0xee, Z8, Z8, Z3
+	VADDPS     Z3, Z8, Z3
+	VSHUFF32X4 $0xee, Z9, Z9, Z4
+	VADDPS     Z4, Z9, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z5
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z3, Z2
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z5, Z4
+	VSHUFPS    $0xee, Z1, Z5, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VSHUFF32X4 $0x44, Z16, Z12, Z1
+	VSHUFF32X4 $0xee, Z16, Z12, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x44, Z17, Z13, Z3
+	VSHUFF32X4 $0xee, Z17, Z13, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0xee, Z14, Z14, Z4
+	VADDPS     Z4, Z14, Z4
+	VSHUFF32X4 $0xee, Z15, Z15, Z5
+	VADDPS     Z5, Z15, Z5
+	VSHUFF32X4 $0x88, Z1, Z1, Z6
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z3, Z1
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFPS    $0x44, Z1, Z6, Z5
+	VSHUFPS    $0xee, Z1, Z6, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFPS    $0x44, Z4, Z3, Z1
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z5, Z3
+	VSHUFPS    $0xdd, Z1, Z5, Z1
+	VADDPS     Z1, Z3, Z3
+	VSHUFF32X4 $0x44, Z22, Z18, Z1
+	VSHUFF32X4 $0xee, Z22, Z18, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0x44, Z23, Z19, Z4
+	VSHUFF32X4 $0xee, Z23, Z19, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0xee, Z20, Z20, Z5
+	VADDPS     Z5, Z20, Z5
+	VSHUFF32X4 $0xee, Z21, Z21, Z6
+	VADDPS     Z6, Z21, Z6
+	VSHUFF32X4 $0x88, Z1, Z1, Z7
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z7, Z7
+	VSHUFF32X4 $0x88, Z4, Z4, Z1
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x88, Z6, Z6, Z5
+	VSHUFF32X4 $0xdd, Z6, Z6, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFPS    $0x44, Z1, Z7, Z6
+	VSHUFPS    $0xee, Z1, Z7, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFPS    $0x44, Z5, Z4, Z1
+	VSHUFPS    $0xee, Z5, Z4, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z6, Z4
+	VSHUFPS    $0xdd, Z1, Z6, Z1
+	VADDPS     Z1, Z4, Z4
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot6_noacc_1065
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot6_accrows_1068
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot6_accrows_1068
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z3, Z3
+	ADDQ       R8, DI
+	CMPQ       SI, $0x03
+	JLE        GemmDot6_accrows_1068
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z4, Z4
+
+GemmDot6_accrows_1068:
+GemmDot6_noacc_1065:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot6_bwd_1066
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot6_nobias_1069
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z1, Z2, Z2
+	VADDPS    Z1, Z3, Z3
+	VADDPS    Z1, Z4, Z4
+
+GemmDot6_nobias_1069:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot6_notrelu_1070
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_fwdrelu_1071
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_fwdrelu_1071
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z3, Z1, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_fwdrelu_1071
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z4, Z1, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_fwdrelu_1071:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_notrelu_1070:
+	CMPQ    DI, $0x02
+	JNE     GemmDot6_notleakyrelu_1072
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z0, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z1, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_fwdleakyrelu_1073
+	VMULPS  (SP), Z2, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z1, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_fwdleakyrelu_1073
+	VMULPS  (SP), Z3, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z1, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_fwdleakyrelu_1073
+	VMULPS  (SP), Z4, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z4, K3
+	VMOVUPS Z1, K3, Z4
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_fwdleakyrelu_1073:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_notleakyrelu_1072:
+	CMPQ    DI, $0x03
+	JNE     GemmDot6_notelu_1074
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_spillelu_1075
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_spillelu_1075
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_spillelu_1075
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_spillelu_1075:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z4
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z3
+	VMOVUPS     k64_4b40007f<>+0(SB), Z2
+	VMOVUPS     k64_3f317218<>+0(SB), Z0
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z1
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z4, Z11, Z12
+	VMOVUPS     Z2, Z13
+	VFMADD231PS Z3, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z13, Z13
+	VFNMADD231PS Z0, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot6_fwdelu_1076
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z4, Z14, Z15
+	VMOVUPS     Z2, Z12
+	VFMADD231PS Z3, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z12, Z12
+	VFNMADD231PS Z0, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z1, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot6_fwdelu_1076
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z4, Z13, Z11
+	VMOVUPS     Z2, Z15
+	VFMADD231PS Z3, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z15, Z15
+	VFNMADD231PS Z0, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z1, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z14
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z14, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot6_fwdelu_1076
+	VMOVUPS.Z   (DI), K1, Z12
+	VMAXPS      Z4, Z12, Z14
+	VMOVUPS     Z2, Z11
+	VFMADD231PS Z3, Z14, Z11
+
+	// s = 2^n
+	VPSLLD $0x17, Z11, Z15
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z11, Z11
+	VFNMADD231PS Z0, Z11, Z14
+	VMOVUPS      Z5, Z11
+	VFMADD231PS  Z1, Z14, Z11
+	VFMADD213PS  Z6, Z14, Z11
+	VFMADD213PS  Z7, Z14, Z11
+	VFMADD213PS  Z8, Z14, Z11
+	VMULPS       Z11, Z14, Z0
+	VMULPS       Z15, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+	VSUBPS      Z9, Z15, Z15
+	VADDPS      Z0, Z15, Z15
+	VCMPPS      $0x01, Z10, Z12, K3
+	VMULPS      (SP), Z15, K3, Z12
+	VMOVUPS     Z12, K1, (DI)
+
+GemmDot6_fwdelu_1076:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_notelu_1074:
+	CMPQ    DI, $0x04
+	JNE     GemmDot6_notsigmoid_1077
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_spillsigmoid_1078
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_spillsigmoid_1078
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_spillsigmoid_1078
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_spillsigmoid_1078:
+	VMOVUPS      k64_3f800000<>+0(SB), Z4
+	VMOVUPS      k64_80000000<>+0(SB), Z3
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS      k64_4b400000<>+0(SB), Z0
+	VMOVUPS      k64_3db17000<>+0(SB), Z1
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z11
+	VMOVUPS      Z0, Z12
+	VFMADD231PS  Z2, Z11, Z12
+	VSUBPS       Z0, Z12, Z13
+	VFNMADD231PS Z1, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z4, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z4, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot6_fwdsigmoid_1079
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z14
+	VMOVUPS      Z0, Z11
+	VFMADD231PS  Z2, Z14, Z11
+	VSUBPS       Z0, Z11, Z12
+	VFNMADD231PS Z1, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z4, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z4, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot6_fwdsigmoid_1079
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z13
+	VMOVUPS      Z0, Z14
+	VFMADD231PS  Z2, Z13, Z14
+	VSUBPS       Z0, Z14, Z11
+	VFNMADD231PS Z1, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z12
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z12, Z11, K3, Z11
+	VADDPS   Z4, Z11, Z12
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z12, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z12, Z12
+	VSUBPS  Z12, Z11, Z11
+	VMOVAPS Z10, Z12
+	VSUBPS  Z10, Z4, K3, Z12
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z12, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot6_fwdsigmoid_1079
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z4, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z4, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z4, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z4, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot6_fwdsigmoid_1079:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_notsigmoid_1077:
+	CMPQ    DI, $0x05
+	JNE     GemmDot6_nottanh_1080
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_spilltanh_1081
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_spilltanh_1081
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_spilltanh_1081
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_spilltanh_1081:
+	VMOVUPS     k64_3f800000<>+0(SB), Z4
+	VMOVUPS     k64_80000000<>+0(SB), Z3
+	VMOVUPS     k64_c1200000<>+0(SB), Z2
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z0
+	VMOVUPS     k64_4b400000<>+0(SB), Z1
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot6_fwdtanh_1082
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z18
+	VFMADD231PS Z0, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z17
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot6_fwdtanh_1082
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z17
+	VFMADD231PS Z0, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z16
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z18
+	VFMADD213PS Z14, Z17, Z18
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z18
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z3, Z14, Z14
+	VORPS       Z14, Z18, Z18
+	VMOVUPS     Z18, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x03
+	JLE         GemmDot6_fwdtanh_1082
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z3, Z14, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z1, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z1, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z4, Z18
+	VADDPS Z4, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z0
+	VFMADD213PS Z14, Z16, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z3, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot6_fwdtanh_1082:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_nottanh_1080:
+	CMPQ    DI, $0x06
+	JNE     GemmDot6_notscaledsigmoid_1083
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_spillscaledsigmoid_1084
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_spillscaledsigmoid_1084
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_spillscaledsigmoid_1084
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_spillscaledsigmoid_1084:
+	VMOVUPS   k64_80000000<>+0(SB), Z4
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z2
+	VMOVUPS   k64_4b400000<>+0(SB), Z0
+	VMOVUPS   k64_3db17000<>+0(SB), Z1
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z1, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot6_fwdscaledsigmoid_1085
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z4, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z4, Z14, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z10
+	VFNMADD231PS Z1, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z3, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot6_fwdscaledsigmoid_1085
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z4, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z4, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z11
+	VFNMADD231PS Z1, Z11, Z12
+	VFNMADD231PS Z5, Z11, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z11
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z11
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z11, Z14, K3, Z14
+	VADDPS   Z3, Z14, Z11
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z11, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z11, Z11
+	VSUBPS  Z11, Z14, Z14
+	VMOVAPS Z10, Z11
+	VSUBPS  Z10, Z3, K3, Z11
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z11, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x03
+	JLE          GemmDot6_fwdscaledsigmoid_1085
+	VMOVUPS.Z    (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z4, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z4, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z2, Z12, Z13
+	VSUBPS       Z0, Z13, Z0
+	VFNMADD231PS Z1, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z4, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z10, K3, Z10
+	VADDPS   Z3, Z10, Z0
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z0, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z10, Z10
+	VMOVAPS Z11, Z0
+	VSUBPS  Z11, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+
+GemmDot6_fwdscaledsigmoid_1085:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_notscaledsigmoid_1083:
+	CMPQ    DI, $0x07
+	JNE     GemmDot6_notscaledtanh_1086
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_spillscaledtanh_1087
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_spillscaledtanh_1087
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_spillscaledtanh_1087
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_spillscaledtanh_1087:
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z2
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z0
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z1
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_fwdscaledtanh_1088
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z0, Z21
+	VFMADD231PS  Z2, Z15, Z21
+	VFMADD213PS  Z1, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z3, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z4, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z4, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_fwdscaledtanh_1088
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z0, Z18
+	VFMADD231PS  Z2, Z16, Z18
+	VFMADD213PS  Z1, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z19
+	VFNMADD231PS Z18, Z19, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z19
+	VFMADD231PS Z8, Z18, Z19
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z3, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z19, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z16
+	VPSLLD      $0x14, Z19, Z19
+	VPADDD      Z19, Z16, Z16
+	VMOVUPS     Z12, Z19
+	VFMADD231PS Z11, Z17, Z19
+	VFMADD213PS Z13, Z17, Z19
+	VMULPS      Z19, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z4, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z4, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z3, Z15, Z15
+	VORPS     Z15, Z21, Z21
+	VMOVUPS   Z21, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_fwdscaledtanh_1088
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z2, Z17, Z19
+	VFMADD213PS  Z1, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z0
+	VFNMADD231PS Z19, Z0, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z3, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z19, Z0
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z3, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z0, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z17
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z17, Z17
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z15, Z0
+	VFMADD213PS Z13, Z15, Z0
+	VMULPS      Z0, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z4, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z4, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z4, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z3, Z16, Z16
+	VORPS   Z16, Z18, Z18
+	VMOVUPS Z18, K1, (DI)
+
+GemmDot6_fwdscaledtanh_1088:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_notscaledtanh_1086:
+	JMP GemmDot6_store_1064
+
+GemmDot6_bwd_1066:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot6_bnotrelu_1089
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_bwdrelu_1090
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_bwdrelu_1090
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_bwdrelu_1090
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot6_bwdrelu_1090:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_bnotrelu_1089:
+	CMPQ      DI, $0x02
+	JNE       GemmDot6_bnotleakyrelu_1091
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS   (SP), Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_bwdleakyrelu_1092
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_bwdleakyrelu_1092
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_bwdleakyrelu_1092
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot6_bwdleakyrelu_1092:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_bnotleakyrelu_1091:
+	CMPQ      DI, $0x03
+	JNE       GemmDot6_bnotelu_1093
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VADDPS    (SP), Z1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_bwdelu_1094
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_bwdelu_1094
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_bwdelu_1094
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot6_bwdelu_1094:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_bnotelu_1093:
+	CMPQ      DI, $0x04
+	JNE       GemmDot6_bnotsigmoid_1095
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_bwdsigmoid_1096
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_bwdsigmoid_1096
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_bwdsigmoid_1096
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot6_bwdsigmoid_1096:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_bnotsigmoid_1095:
+	CMPQ      DI, $0x05
+	JNE       GemmDot6_bnottanh_1097
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_bwdtanh_1098
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_bwdtanh_1098
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_bwdtanh_1098
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot6_bwdtanh_1098:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_bnottanh_1097:
+	CMPQ      DI, $0x06
+	JNE       GemmDot6_bnotscaledsigmoid_1099
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_bwdscaledsigmoid_1100
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_bwdscaledsigmoid_1100
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z5
+	VMULPS    Z1, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_bwdscaledsigmoid_1100
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z5
+	VMULPS    Z0, Z5, Z5
+	VMULPS    (SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot6_bwdscaledsigmoid_1100:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_bnotscaledsigmoid_1099:
+	CMPQ      DI, $0x07
+	JNE       GemmDot6_bnotscaledtanh_1101
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z5
+	VSUBPS    Z1, Z5, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot6_bwdscaledtanh_1102
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot6_bwdscaledtanh_1102
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z5
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x03
+	JLE       GemmDot6_bwdscaledtanh_1102
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z5
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z5, Z5
+	VMULPS    192(SP), Z5, Z5
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+GemmDot6_bwdscaledtanh_1102:
+	JMP GemmDot6_epidone_1067
+
+GemmDot6_bnotscaledtanh_1101:
+GemmDot6_store_1064:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot6_storerows_1103
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot6_storerows_1103
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x03
+	JLE     GemmDot6_storerows_1103
+	VMOVUPS Z4, K1, (DI)
+
+GemmDot6_storerows_1103:
+GemmDot6_epidone_1067:
+	IMUL3Q $0x00000004, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000010, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x04, SI
+	JG     GemmDot6_tile
+
+GemmDot6_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot7(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot7(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x0000007f, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot7_done
+
+GemmDot7_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	MOVQ    b+32(FP), R10
+	MOVQ    kc+0(FP), R11
+	SHRQ    $0x04, R11
+	JZ      GemmDot7_ktail
+	PCALIGN $0x40
+
+GemmDot7_kloop:
+	VMOVUPS     (DI), Z21
+	VMOVUPS     (R8), Z22
+	VMOVUPS     (R9), Z23
+	VMOVUPS     (R10), Z24
+	VFMADD231PS Z24, Z21, Z0
+	VFMADD231PS Z24, Z22, Z7
+	VFMADD231PS Z24, Z23, Z14
+	VMOVUPS     64(R10), Z24
+	VFMADD231PS Z24, Z21, Z1
+	VFMADD231PS Z24, Z22, Z8
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     128(R10), Z24
+	VFMADD231PS Z24, Z21, Z2
+	VFMADD231PS Z24, Z22, Z9
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     192(R10), Z24
+	VFMADD231PS Z24, Z21, Z3
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     256(R10), Z24
+	VFMADD231PS Z24, Z21, Z4
+	VFMADD231PS Z24, Z22, Z11
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     320(R10), Z24
+	VFMADD231PS Z24, Z21, Z5
+	VFMADD231PS Z24, Z22, Z12
+	VFMADD231PS Z24, Z23, Z19
+	VMOVUPS     384(R10), Z24
+	VFMADD231PS Z24, Z21, Z6
+	VFMADD231PS Z24, Z22, Z13
+	VFMADD231PS Z24, Z23, Z20
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x000001c0, R10
+	DECQ        R11
+	JNZ         GemmDot7_kloop
+
+GemmDot7_ktail:
+	MOVQ        kc+0(FP), R11
+	TESTQ       $0x0000000f, R11
+	JZ          GemmDot7_reduce
+	VMOVUPS.Z   (DI), K2, Z21
+	VMOVUPS.Z   (R8), K2, Z22
+	VMOVUPS.Z   (R9), K2, Z23
+	VMOVUPS     (R10), Z24
+	VFMADD231PS Z24, Z21, Z0
+	VFMADD231PS Z24, Z22, Z7
+	VFMADD231PS Z24, Z23, Z14
+	VMOVUPS     64(R10), Z24
+	VFMADD231PS Z24, Z21, Z1
+	VFMADD231PS Z24, Z22, Z8
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     128(R10), Z24
+	VFMADD231PS Z24, Z21, Z2
+	VFMADD231PS Z24, Z22, Z9
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     192(R10), Z24
+	VFMADD231PS Z24, Z21, Z3
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     256(R10), Z24
+	VFMADD231PS Z24, Z21, Z4
+	VFMADD231PS Z24, Z22, Z11
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     320(R10), Z24
+	VFMADD231PS Z24, Z21, Z5
+	VFMADD231PS Z24, Z22, Z12
+	VFMADD231PS Z24, Z23, Z19
+	VMOVUPS     384(R10), Z24
+	VFMADD231PS Z24, Z21, Z6
+	VFMADD231PS Z24, Z22, Z13
+	VFMADD231PS Z24, Z23, Z20
+
+GemmDot7_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z21
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z21, Z21
+	VSHUFF32X4 $0x44, Z5, Z1, Z0
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z6, Z2, Z1
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0xee, Z3, Z3, Z2
+	VADDPS     Z2, Z3, Z2
+	VSHUFF32X4 $0x88, Z21, Z21, Z3
+	VSHUFF32X4 $0xdd, Z21, Z21, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z0, Z0, Z4
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z0
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x44, Z4, Z3, Z2
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z1, Z0, Z3
+	VSHUFPS    $0xee, Z1, Z0, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z2, Z0
+	VSHUFPS    $0xdd, Z3, Z2, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z11, Z7, Z1
+	VSHUFF32X4 $0xee, Z11, Z7, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x44, Z12, Z8, Z2
+	VSHUFF32X4 $0xee, Z12, Z8, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x44, Z13, Z9, Z3
+	VSHUFF32X4 $0xee, Z13, Z9, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0xee, Z10, Z10, Z4
+	VADDPS     Z4, Z10, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z5
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z3, Z2
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z5, Z4
+	VSHUFPS    $0xee, Z1, Z5, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VSHUFF32X4 $0x44, Z18, Z14, Z1
+	VSHUFF32X4 $0xee, Z18, Z14, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x44, Z19, Z15, Z3
+	VSHUFF32X4 $0xee, Z19, Z15, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x44, Z20, Z16, Z4
+	VSHUFF32X4 $0xee, Z20, Z16, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0xee, Z17, Z17, Z5
+	VADDPS     Z5, Z17, Z5
+	VSHUFF32X4 $0x88, Z1, Z1, Z6
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z3, Z1
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFPS    $0x44, Z1, Z6, Z5
+	VSHUFPS    $0xee, Z1, Z6, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFPS    $0x44, Z4, Z3, Z1
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z5, Z3
+	VSHUFPS    $0xdd, Z1, Z5, Z1
+	VADDPS     Z1, Z3, Z3
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot7_noacc_1105
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot7_accrows_1108
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot7_accrows_1108
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z3, Z3
+
+GemmDot7_accrows_1108:
+GemmDot7_noacc_1105:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot7_bwd_1106
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot7_nobias_1109
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z1, Z2, Z2
+	VADDPS    Z1, Z3, Z3
+
+GemmDot7_nobias_1109:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot7_notrelu_1110
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_fwdrelu_1111
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_fwdrelu_1111
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z3, Z1, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_fwdrelu_1111:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_notrelu_1110:
+	CMPQ    DI, $0x02
+	JNE     GemmDot7_notleakyrelu_1112
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z0, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z1, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_fwdleakyrelu_1113
+	VMULPS  (SP), Z2, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z1, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_fwdleakyrelu_1113
+	VMULPS  (SP), Z3, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z1, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_fwdleakyrelu_1113:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_notleakyrelu_1112:
+	CMPQ    DI, $0x03
+	JNE     GemmDot7_notelu_1114
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_spillelu_1115
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_spillelu_1115
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_spillelu_1115:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z3
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z2
+	VMOVUPS     k64_4b40007f<>+0(SB), Z0
+	VMOVUPS     k64_3f317218<>+0(SB), Z1
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z3, Z11, Z12
+	VMOVUPS     Z0, Z13
+	VFMADD231PS Z2, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z13, Z13
+	VFNMADD231PS Z1, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot7_fwdelu_1116
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z3, Z14, Z15
+	VMOVUPS     Z0, Z12
+	VFMADD231PS Z2, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z12, Z12
+	VFNMADD231PS Z1, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot7_fwdelu_1116
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z3, Z13, Z11
+	VMOVUPS     Z0, Z15
+	VFMADD231PS Z2, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z15, Z15
+	VFNMADD231PS Z1, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z4, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z0
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z0
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z0, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+
+GemmDot7_fwdelu_1116:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_notelu_1114:
+	CMPQ    DI, $0x04
+	JNE     GemmDot7_notsigmoid_1117
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_spillsigmoid_1118
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_spillsigmoid_1118
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_spillsigmoid_1118:
+	VMOVUPS      k64_3f800000<>+0(SB), Z3
+	VMOVUPS      k64_80000000<>+0(SB), Z2
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS      k64_4b400000<>+0(SB), Z1
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z11
+	VMOVUPS      Z1, Z12
+	VFMADD231PS  Z0, Z11, Z12
+	VSUBPS       Z1, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z3, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot7_fwdsigmoid_1119
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z14
+	VMOVUPS      Z1, Z11
+	VFMADD231PS  Z0, Z14, Z11
+	VSUBPS       Z1, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z3, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z3, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot7_fwdsigmoid_1119
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z13
+	VMOVUPS      Z1, Z14
+	VFMADD231PS  Z0, Z13, Z14
+	VSUBPS       Z1, Z14, Z11
+	VFNMADD231PS Z4, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z0
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z0, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z11, Z11
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+
+GemmDot7_fwdsigmoid_1119:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_notsigmoid_1117:
+	CMPQ    DI, $0x05
+	JNE     GemmDot7_nottanh_1120
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_spilltanh_1121
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_spilltanh_1121
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_spilltanh_1121:
+	VMOVUPS     k64_3f800000<>+0(SB), Z3
+	VMOVUPS     k64_80000000<>+0(SB), Z2
+	VMOVUPS     k64_c1200000<>+0(SB), Z0
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z1
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z1, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z18
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot7_fwdtanh_1122
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z1, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z17
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot7_fwdtanh_1122
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z17
+	VFMADD231PS Z1, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z16
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z0
+	VFMADD213PS Z14, Z17, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z2, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot7_fwdtanh_1122:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_nottanh_1120:
+	CMPQ    DI, $0x06
+	JNE     GemmDot7_notscaledsigmoid_1123
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_spillscaledsigmoid_1124
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_spillscaledsigmoid_1124
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_spillscaledsigmoid_1124:
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS   k64_4b400000<>+0(SB), Z1
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z3, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z3, Z11, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z2, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot7_fwdscaledsigmoid_1125
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z3, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z3, Z14, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z10
+	VFNMADD231PS Z4, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z2, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z2, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot7_fwdscaledsigmoid_1125
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z3, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z2, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot7_fwdscaledsigmoid_1125:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_notscaledsigmoid_1123:
+	CMPQ    DI, $0x07
+	JNE     GemmDot7_notscaledtanh_1126
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_spillscaledtanh_1127
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_spillscaledtanh_1127
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_spillscaledtanh_1127:
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z0
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z1
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z1, Z19
+	VFMADD231PS  Z0, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z2, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z3, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z3, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_fwdscaledtanh_1128
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z1, Z21
+	VFMADD231PS  Z0, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z2, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z3, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_fwdscaledtanh_1128
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z1, Z18
+	VFMADD231PS  Z0, Z16, Z18
+	VFMADD213PS  Z4, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z0
+	VFNMADD231PS Z18, Z0, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z18, Z0
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z2, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z0, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z16
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z16, Z16
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z17, Z0
+	VFMADD213PS Z13, Z17, Z0
+	VMULPS      Z0, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z3, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z3, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z2, Z15, Z15
+	VORPS   Z15, Z21, Z21
+	VMOVUPS Z21, K1, (DI)
+
+GemmDot7_fwdscaledtanh_1128:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_notscaledtanh_1126:
+	JMP GemmDot7_store_1104
+
+GemmDot7_bwd_1106:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot7_bnotrelu_1129
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_bwdrelu_1130
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_bwdrelu_1130
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot7_bwdrelu_1130:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_bnotrelu_1129:
+	CMPQ      DI, $0x02
+	JNE       GemmDot7_bnotleakyrelu_1131
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS   (SP), Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_bwdleakyrelu_1132
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_bwdleakyrelu_1132
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot7_bwdleakyrelu_1132:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_bnotleakyrelu_1131:
+	CMPQ      DI, $0x03
+	JNE       GemmDot7_bnotelu_1133
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VADDPS    (SP), Z1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_bwdelu_1134
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_bwdelu_1134
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot7_bwdelu_1134:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_bnotelu_1133:
+	CMPQ      DI, $0x04
+	JNE       GemmDot7_bnotsigmoid_1135
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_bwdsigmoid_1136
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_bwdsigmoid_1136
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot7_bwdsigmoid_1136:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_bnotsigmoid_1135:
+	CMPQ      DI, $0x05
+	JNE       GemmDot7_bnottanh_1137
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_bwdtanh_1138
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_bwdtanh_1138
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot7_bwdtanh_1138:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_bnottanh_1137:
+	CMPQ      DI, $0x06
+	JNE       GemmDot7_bnotscaledsigmoid_1139
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_bwdscaledsigmoid_1140
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_bwdscaledsigmoid_1140
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot7_bwdscaledsigmoid_1140:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_bnotscaledsigmoid_1139:
+	CMPQ      DI, $0x07
+	JNE       GemmDot7_bnotscaledtanh_1141
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z4
+	VSUBPS    Z1, Z4, Z4
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot7_bwdscaledtanh_1142
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z4
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot7_bwdscaledtanh_1142
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z4
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot7_bwdscaledtanh_1142:
+	JMP GemmDot7_epidone_1107
+
+GemmDot7_bnotscaledtanh_1141:
+GemmDot7_store_1104:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot7_storerows_1143
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot7_storerows_1143
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot7_storerows_1143:
+GemmDot7_epidone_1107:
+	IMUL3Q $0x00000003, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x0000000c, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x0000000c, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x03, SI
+	JG     GemmDot7_tile
+
+GemmDot7_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot8(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot8(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x000000ff, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot8_done
+
+GemmDot8_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	VXORPS  Z21, Z21, Z21
+	VXORPS  Z22, Z22, Z22
+	VXORPS  Z23, Z23, Z23
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	MOVQ    b+32(FP), R10
+	MOVQ    kc+0(FP), R11
+	SHRQ    $0x04, R11
+	JZ      GemmDot8_ktail
+	PCALIGN $0x40
+
+GemmDot8_kloop:
+	VMOVUPS     (DI), Z24
+	VMOVUPS     (R8), Z25
+	VMOVUPS     (R9), Z26
+	VMOVUPS     (R10), Z27
+	VFMADD231PS Z27, Z24, Z0
+	VFMADD231PS Z27, Z25, Z8
+	VFMADD231PS Z27, Z26, Z16
+	VMOVUPS     64(R10), Z27
+	VFMADD231PS Z27, Z24, Z1
+	VFMADD231PS Z27, Z25, Z9
+	VFMADD231PS Z27, Z26, Z17
+	VMOVUPS     128(R10), Z27
+	VFMADD231PS Z27, Z24, Z2
+	VFMADD231PS Z27, Z25, Z10
+	VFMADD231PS Z27, Z26, Z18
+	VMOVUPS     192(R10), Z27
+	VFMADD231PS Z27, Z24, Z3
+	VFMADD231PS Z27, Z25, Z11
+	VFMADD231PS Z27, Z26, Z19
+	VMOVUPS     256(R10), Z27
+	VFMADD231PS Z27, Z24, Z4
+	VFMADD231PS Z27, Z25, Z12
+	VFMADD231PS Z27, Z26, Z20
+	VMOVUPS     320(R10), Z27
+	VFMADD231PS Z27, Z24, Z5
+	VFMADD231PS Z27, Z25, Z13
+	VFMADD231PS Z27, Z26, Z21
+	VMOVUPS     384(R10), Z27
+	VFMADD231PS Z27, Z24, Z6
+	VFMADD231PS Z27, Z25, Z14
+	VFMADD231PS Z27, Z26, Z22
+	VMOVUPS     448(R10), Z27
+	VFMADD231PS Z27, Z24, Z7
+	VFMADD231PS Z27, Z25, Z15
+	VFMADD231PS Z27, Z26, Z23
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x00000200, R10
+	DECQ        R11
+	JNZ         GemmDot8_kloop
+
+GemmDot8_ktail:
+	MOVQ        kc+0(FP), R11
+	TESTQ       $0x0000000f, R11
+	JZ          GemmDot8_reduce
+	VMOVUPS.Z   (DI), K2, Z24
+	VMOVUPS.Z   (R8), K2, Z25
+	VMOVUPS.Z   (R9), K2, Z26
+	VMOVUPS     (R10), Z27
+	VFMADD231PS Z27, Z24, Z0
+	VFMADD231PS Z27, Z25, Z8
+	VFMADD231PS Z27, Z26, Z16
+	VMOVUPS     64(R10), Z27
+	VFMADD231PS Z27, Z24, Z1
+	VFMADD231PS Z27, Z25, Z9
+	VFMADD231PS Z27, Z26, Z17
+	VMOVUPS     128(R10), Z27
+	VFMADD231PS Z27, Z24, Z2
+	VFMADD231PS Z27, Z25, Z10
+	VFMADD231PS Z27, Z26, Z18
+	VMOVUPS     192(R10), Z27
+	VFMADD231PS Z27, Z24, Z3
+	VFMADD231PS Z27, Z25, Z11
+	VFMADD231PS Z27, Z26, Z19
+	VMOVUPS     256(R10), Z27
+	VFMADD231PS Z27, Z24, Z4
+	VFMADD231PS Z27, Z25, Z12
+	VFMADD231PS Z27, Z26, Z20
+	VMOVUPS     320(R10), Z27
+	VFMADD231PS Z27, Z24, Z5
+	VFMADD231PS Z27, Z25, Z13
+	VFMADD231PS Z27, Z26, Z21
+	VMOVUPS     384(R10), Z27
+	VFMADD231PS Z27, Z24, Z6
+	VFMADD231PS Z27, Z25, Z14
+	VFMADD231PS Z27, Z26, Z22
+	VMOVUPS     448(R10), Z27
+	VFMADD231PS Z27, Z24, Z7
+	VFMADD231PS Z27, Z25, Z15
+	VFMADD231PS Z27, Z26, Z23
+
+GemmDot8_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z24
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z24, Z24
+	VSHUFF32X4 $0x44, Z5, Z1, Z0
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z6, Z2, Z1
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x44, Z7, Z3, Z2
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z24, Z24, Z3
+	VSHUFF32X4 $0xdd, Z24, Z24, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z0, Z0, Z4
+	VSHUFF32X4 $0xdd, Z0, Z0, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z0
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x44, Z4, Z3, Z2
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z1, Z0, Z3
+	VSHUFPS    $0xee, Z1, Z0, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z2, Z0
+	VSHUFPS    $0xdd, Z3, Z2, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z12, Z8, Z1
+	VSHUFF32X4 $0xee, Z12, Z8, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x44, Z13, Z9, Z2
+	VSHUFF32X4 $0xee, Z13, Z9, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x44, Z14, Z10, Z3
+	VSHUFF32X4 $0xee, Z14, Z10, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x44, Z15, Z11, Z4
+	VSHUFF32X4 $0xee, Z15, Z11, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z1, Z5
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z3, Z2
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z5, Z4
+	VSHUFPS    $0xee, Z1, Z5, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VSHUFF32X4 $0x44, Z20, Z16, Z1
+	VSHUFF32X4 $0xee, Z20, Z16, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x44, Z21, Z17, Z3
+	VSHUFF32X4 $0xee, Z21, Z17, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x44, Z22, Z18, Z4
+	VSHUFF32X4 $0xee, Z22, Z18, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x44, Z23, Z19, Z5
+	VSHUFF32X4 $0xee, Z23, Z19, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFF32X4 $0x88, Z1, Z1, Z6
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z3, Z1
+	VSHUFF32X4 $0xdd, Z3, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z4, Z3
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z5, Z5, Z4
+	VSHUFF32X4 $0xdd, Z5, Z5, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFPS    $0x44, Z1, Z6, Z5
+	VSHUFPS    $0xee, Z1, Z6, Z1
+	VADDPS     Z1, Z5, Z5
+	VSHUFPS    $0x44, Z4, Z3, Z1
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z5, Z3
+	VSHUFPS    $0xdd, Z1, Z5, Z1
+	VADDPS     Z1, Z3, Z3
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot8_noacc_1145
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z0, Z0
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot8_accrows_1148
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot8_accrows_1148
+	VMOVUPS.Z  (DI), K1, Z1
+	VADDPS     Z1, Z3, Z3
+
+GemmDot8_accrows_1148:
+GemmDot8_noacc_1145:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot8_bwd_1146
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot8_nobias_1149
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z1, Z2, Z2
+	VADDPS    Z1, Z3, Z3
+
+GemmDot8_nobias_1149:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot8_notrelu_1150
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_fwdrelu_1151
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_fwdrelu_1151
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z3, Z1, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_fwdrelu_1151:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_notrelu_1150:
+	CMPQ    DI, $0x02
+	JNE     GemmDot8_notleakyrelu_1152
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z0, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS Z1, K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_fwdleakyrelu_1153
+	VMULPS  (SP), Z2, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z1, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_fwdleakyrelu_1153
+	VMULPS  (SP), Z3, Z1
+	VMINPS  k64_80000000<>+0(SB), Z1, Z1
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z1, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_fwdleakyrelu_1153:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_notleakyrelu_1152:
+	CMPQ    DI, $0x03
+	JNE     GemmDot8_notelu_1154
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_spillelu_1155
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_spillelu_1155
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_spillelu_1155:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z3
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z2
+	VMOVUPS     k64_4b40007f<>+0(SB), Z0
+	VMOVUPS     k64_3f317218<>+0(SB), Z1
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z3, Z11, Z12
+	VMOVUPS     Z0, Z13
+	VFMADD231PS Z2, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z13, Z13
+	VFNMADD231PS Z1, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot8_fwdelu_1156
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z3, Z14, Z15
+	VMOVUPS     Z0, Z12
+	VFMADD231PS Z2, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z12, Z12
+	VFNMADD231PS Z1, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot8_fwdelu_1156
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z3, Z13, Z11
+	VMOVUPS     Z0, Z15
+	VFMADD231PS Z2, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z15, Z15
+	VFNMADD231PS Z1, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z4, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z0
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z0
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z0, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+
+GemmDot8_fwdelu_1156:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_notelu_1154:
+	CMPQ    DI, $0x04
+	JNE     GemmDot8_notsigmoid_1157
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_spillsigmoid_1158
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_spillsigmoid_1158
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_spillsigmoid_1158:
+	VMOVUPS      k64_3f800000<>+0(SB), Z3
+	VMOVUPS      k64_80000000<>+0(SB), Z2
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS      k64_4b400000<>+0(SB), Z1
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z11
+	VMOVUPS      Z1, Z12
+	VFMADD231PS  Z0, Z11, Z12
+	VSUBPS       Z1, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z3, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot8_fwdsigmoid_1159
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z14
+	VMOVUPS      Z1, Z11
+	VFMADD231PS  Z0, Z14, Z11
+	VSUBPS       Z1, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z3, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z3, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot8_fwdsigmoid_1159
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z13
+	VMOVUPS      Z1, Z14
+	VFMADD231PS  Z0, Z13, Z14
+	VSUBPS       Z1, Z14, Z11
+	VFNMADD231PS Z4, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z0
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z0, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z11, Z11
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+
+GemmDot8_fwdsigmoid_1159:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_notsigmoid_1157:
+	CMPQ    DI, $0x05
+	JNE     GemmDot8_nottanh_1160
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_spilltanh_1161
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_spilltanh_1161
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_spilltanh_1161:
+	VMOVUPS     k64_3f800000<>+0(SB), Z3
+	VMOVUPS     k64_80000000<>+0(SB), Z2
+	VMOVUPS     k64_c1200000<>+0(SB), Z0
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z1
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z1, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z18
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot8_fwdtanh_1162
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z1, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z17
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot8_fwdtanh_1162
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z17
+	VFMADD231PS Z1, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z16
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z0
+	VFMADD213PS Z14, Z17, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z2, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot8_fwdtanh_1162:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_nottanh_1160:
+	CMPQ    DI, $0x06
+	JNE     GemmDot8_notscaledsigmoid_1163
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_spillscaledsigmoid_1164
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_spillscaledsigmoid_1164
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_spillscaledsigmoid_1164:
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS   k64_4b400000<>+0(SB), Z1
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z3, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z3, Z11, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z2, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot8_fwdscaledsigmoid_1165
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z3, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z3, Z14, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z10
+	VFNMADD231PS Z4, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z2, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z2, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot8_fwdscaledsigmoid_1165
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z3, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z1, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z1, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z2, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot8_fwdscaledsigmoid_1165:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_notscaledsigmoid_1163:
+	CMPQ    DI, $0x07
+	JNE     GemmDot8_notscaledtanh_1166
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_spillscaledtanh_1167
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_spillscaledtanh_1167
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_spillscaledtanh_1167:
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z0
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z1
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z1, Z19
+	VFMADD231PS  Z0, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z2, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z3, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z3, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_fwdscaledtanh_1168
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z1, Z21
+	VFMADD231PS  Z0, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z2, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z3, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_fwdscaledtanh_1168
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z1, Z18
+	VFMADD231PS  Z0, Z16, Z18
+	VFMADD213PS  Z4, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z0
+	VFNMADD231PS Z18, Z0, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z18, Z0
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z2, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z0, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z16
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z16, Z16
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z17, Z0
+	VFMADD213PS Z13, Z17, Z0
+	VMULPS      Z0, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z3, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z3, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z2, Z15, Z15
+	VORPS   Z15, Z21, Z21
+	VMOVUPS Z21, K1, (DI)
+
+GemmDot8_fwdscaledtanh_1168:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_notscaledtanh_1166:
+	JMP GemmDot8_store_1144
+
+GemmDot8_bwd_1146:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot8_bnotrelu_1169
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_bwdrelu_1170
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_bwdrelu_1170
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot8_bwdrelu_1170:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_bnotrelu_1169:
+	CMPQ      DI, $0x02
+	JNE       GemmDot8_bnotleakyrelu_1171
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS   (SP), Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_bwdleakyrelu_1172
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_bwdleakyrelu_1172
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot8_bwdleakyrelu_1172:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_bnotleakyrelu_1171:
+	CMPQ      DI, $0x03
+	JNE       GemmDot8_bnotelu_1173
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z1, K3
+	VADDPS    (SP), Z1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_bwdelu_1174
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_bwdelu_1174
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot8_bwdelu_1174:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_bnotelu_1173:
+	CMPQ      DI, $0x04
+	JNE       GemmDot8_bnotsigmoid_1175
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_bwdsigmoid_1176
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_bwdsigmoid_1176
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot8_bwdsigmoid_1176:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_bnotsigmoid_1175:
+	CMPQ      DI, $0x05
+	JNE       GemmDot8_bnottanh_1177
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_bwdtanh_1178
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_bwdtanh_1178
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot8_bwdtanh_1178:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_bnottanh_1177:
+	CMPQ      DI, $0x06
+	JNE       GemmDot8_bnotscaledsigmoid_1179
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z1, Z4, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_bwdscaledsigmoid_1180
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_bwdscaledsigmoid_1180
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot8_bwdscaledsigmoid_1180:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_bnotscaledsigmoid_1179:
+	CMPQ      DI, $0x07
+	JNE       GemmDot8_bnotscaledtanh_1181
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z4
+	VSUBPS    Z1, Z4, Z4
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot8_bwdscaledtanh_1182
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z4
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot8_bwdscaledtanh_1182
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z4
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot8_bwdscaledtanh_1182:
+	JMP GemmDot8_epidone_1147
+
+GemmDot8_bnotscaledtanh_1181:
+GemmDot8_store_1144:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot8_storerows_1183
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot8_storerows_1183
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot8_storerows_1183:
+GemmDot8_epidone_1147:
+	IMUL3Q $0x00000003, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x0000000c, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x0000000c, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x03, SI
+	JG     GemmDot8_tile
+
+GemmDot8_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot9(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot9(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x000001ff, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot9_done
+
+GemmDot9_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	VXORPS  Z21, Z21, Z21
+	VXORPS  Z22, Z22, Z22
+	VXORPS  Z23, Z23, Z23
+	VXORPS  Z24, Z24, Z24
+	VXORPS  Z25, Z25, Z25
+	VXORPS  Z26, Z26, Z26
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	LEAQ    (R8)(CX*1), R9
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	CMPQ    SI, $0x02
+	CMOVQLE AX, R9
+	MOVQ    b+32(FP), R10
+	MOVQ    kc+0(FP), R11
+	SHRQ    $0x04, R11
+	JZ      GemmDot9_ktail
+	PCALIGN $0x40
+
+GemmDot9_kloop:
+	VMOVUPS     (DI), Z27
+	VMOVUPS     (R8), Z28
+	VMOVUPS     (R9), Z29
+	VMOVUPS     (R10), Z30
+	VFMADD231PS Z30, Z27, Z0
+	VFMADD231PS Z30, Z28, Z9
+	VFMADD231PS Z30, Z29, Z18
+	VMOVUPS     64(R10), Z30
+	VFMADD231PS Z30, Z27, Z1
+	VFMADD231PS Z30, Z28, Z10
+	VFMADD231PS Z30, Z29, Z19
+	VMOVUPS     128(R10), Z30
+	VFMADD231PS Z30, Z27, Z2
+	VFMADD231PS Z30, Z28, Z11
+	VFMADD231PS Z30, Z29, Z20
+	VMOVUPS     192(R10), Z30
+	VFMADD231PS Z30, Z27, Z3
+	VFMADD231PS Z30, Z28, Z12
+	VFMADD231PS Z30, Z29, Z21
+	VMOVUPS     256(R10), Z30
+	VFMADD231PS Z30, Z27, Z4
+	VFMADD231PS Z30, Z28, Z13
+	VFMADD231PS Z30, Z29, Z22
+	VMOVUPS     320(R10), Z30
+	VFMADD231PS Z30, Z27, Z5
+	VFMADD231PS Z30, Z28, Z14
+	VFMADD231PS Z30, Z29, Z23
+	VMOVUPS     384(R10), Z30
+	VFMADD231PS Z30, Z27, Z6
+	VFMADD231PS Z30, Z28, Z15
+	VFMADD231PS Z30, Z29, Z24
+	VMOVUPS     448(R10), Z30
+	VFMADD231PS Z30, Z27, Z7
+	VFMADD231PS Z30, Z28, Z16
+	VFMADD231PS Z30, Z29, Z25
+	VMOVUPS     512(R10), Z30
+	VFMADD231PS Z30, Z27, Z8
+	VFMADD231PS Z30, Z28, Z17
+	VFMADD231PS Z30, Z29, Z26
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x00000240, R10
+	DECQ        R11
+	JNZ         GemmDot9_kloop
+
+GemmDot9_ktail:
+	MOVQ        kc+0(FP), R11
+	TESTQ       $0x0000000f, R11
+	JZ          GemmDot9_reduce
+	VMOVUPS.Z   (DI), K2, Z27
+	VMOVUPS.Z   (R8), K2, Z28
+	VMOVUPS.Z   (R9), K2, Z29
+	VMOVUPS     (R10), Z30
+	VFMADD231PS Z30, Z27, Z0
+	VFMADD231PS Z30, Z28, Z9
+	VFMADD231PS Z30, Z29, Z18
+	VMOVUPS     64(R10), Z30
+	VFMADD231PS Z30, Z27, Z1
+	VFMADD231PS Z30, Z28, Z10
+	VFMADD231PS Z30, Z29, Z19
+	VMOVUPS     128(R10), Z30
+	VFMADD231PS Z30, Z27, Z2
+	VFMADD231PS Z30, Z28, Z11
+	VFMADD231PS Z30, Z29, Z20
+	VMOVUPS     192(R10), Z30
+	VFMADD231PS Z30, Z27, Z3
+	VFMADD231PS Z30, Z28, Z12
+	VFMADD231PS Z30, Z29, Z21
+	VMOVUPS     256(R10), Z30
+	VFMADD231PS Z30, Z27, Z4
+	VFMADD231PS Z30, Z28, Z13
+	VFMADD231PS Z30, Z29, Z22
+	VMOVUPS     320(R10), Z30
+	VFMADD231PS Z30, Z27, Z5
+	VFMADD231PS Z30, Z28, Z14
+	VFMADD231PS Z30, Z29, Z23
+	VMOVUPS     384(R10), Z30
+	VFMADD231PS Z30, Z27, Z6
+	VFMADD231PS Z30, Z28, Z15
+	VFMADD231PS Z30, Z29, Z24
+	VMOVUPS     448(R10), Z30
+	VFMADD231PS Z30, Z27, Z7
+	VFMADD231PS Z30, Z28, Z16
+	VFMADD231PS Z30, Z29, Z25
+	VMOVUPS     512(R10), Z30
+	VFMADD231PS Z30, Z27, Z8
+	VFMADD231PS Z30, Z28, Z17
+	VFMADD231PS Z30, Z29, Z26
+
+GemmDot9_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z27
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z27, Z27
+	VSHUFF32X4 $0xee, Z8, Z8, Z0
+	VADDPS     Z0, Z8, Z0
+	VSHUFF32X4 $0x44, Z5, Z1, Z4
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFF32X4 $0x44, Z6, Z2, Z1
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x44, Z7, Z3, Z2
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z0, Z27, Z3
+	VSHUFF32X4 $0xdd, Z0, Z27, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFF32X4 $0x88, Z4, Z4, Z0
+	VSHUFF32X4 $0xdd, Z4, Z4, Z4
+	VADDPS     Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z1, Z1, Z4
+	VSHUFF32X4 $0xdd, Z1, Z1, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFF32X4 $0x88, Z2, Z2, Z1
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x44, Z0, Z3, Z2
+	VSHUFPS    $0xee, Z0, Z3, Z0
+	VADDPS     Z0, Z2, Z2
+	VSHUFPS    $0x44, Z1, Z4, Z0
+	VSHUFPS    $0xee, Z1, Z4, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z2, Z1
+	VSHUFPS    $0xdd, Z0, Z2, Z0
+	VADDPS     Z0, Z1, Z1
+	VSHUFF32X4 $0x44, Z13, Z9, Z0
+	VSHUFF32X4 $0xee, Z13, Z9, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0xee, Z17, Z17, Z2
+	VADDPS     Z2, Z17, Z2
+	VSHUFF32X4 $0x44, Z14, Z10, Z3
+	VSHUFF32X4 $0xee, Z14, Z10, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x44, Z15, Z11, Z4
+	VSHUFF32X4 $0xee, Z15, Z11, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x44, Z16, Z12, Z5
+	VSHUFF32X4 $0xee, Z16, Z12, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFF32X4 $0x88, Z2, Z0, Z6
+	VSHUFF32X4 $0xdd, Z2, Z0, Z0
+	VADDPS     Z0, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z3, Z0
+	VSHUFF32X4 $0xdd, Z3, Z3, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0x88, Z4, Z4, Z2
+	VSHUFF32X4 $0xdd, Z4, Z4, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z5, Z5, Z3
+	VSHUFF32X4 $0xdd, Z5, Z5, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z0, Z6, Z4
+	VSHUFPS    $0xee, Z0, Z6, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z0
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z4, Z2
+	VSHUFPS    $0xdd, Z0, Z4, Z0
+	VADDPS     Z0, Z2, Z2
+	VSHUFF32X4 $0x44, Z22, Z18, Z0
+	VSHUFF32X4 $0xee, Z22, Z18, Z3
+	VADDPS     Z3, Z0, Z0
+	VSHUFF32X4 $0xee, Z26, Z26, Z3
+	VADDPS     Z3, Z26, Z3
+	VSHUFF32X4 $0x44, Z23, Z19, Z4
+	VSHUFF32X4 $0xee, Z23, Z19, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x44, Z24, Z20, Z5
+	VSHUFF32X4 $0xee, Z24, Z20, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFF32X4 $0x44, Z25, Z21, Z6
+	VSHUFF32X4 $0xee, Z25, Z21, Z7
+	VADDPS     Z7, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z0, Z7
+	VSHUFF32X4 $0xdd, Z3, Z0, Z0
+	VADDPS     Z0, Z7, Z7
+	VSHUFF32X4 $0x88, Z4, Z4, Z0
+	VSHUFF32X4 $0xdd, Z4, Z4, Z3
+	VADDPS     Z3, Z0, Z0
+	VSHUFF32X4 $0x88, Z5, Z5, Z3
+	VSHUFF32X4 $0xdd, Z5, Z5, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z6, Z6, Z4
+	VSHUFF32X4 $0xdd, Z6, Z6, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFPS    $0x44, Z0, Z7, Z5
+	VSHUFPS    $0xee, Z0, Z7, Z0
+	VADDPS     Z0, Z5, Z5
+	VSHUFPS    $0x44, Z4, Z3, Z0
+	VSHUFPS    $0xee, Z4, Z3, Z3
+	VADDPS     Z3, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z5, Z3
+	VSHUFPS    $0xdd, Z0, Z5, Z0
+	VADDPS     Z0, Z3, Z3
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot9_noacc_1185
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z1, Z1
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot9_accrows_1188
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z2, Z2
+	ADDQ       R8, DI
+	CMPQ       SI, $0x02
+	JLE        GemmDot9_accrows_1188
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z3, Z3
+
+GemmDot9_accrows_1188:
+GemmDot9_noacc_1185:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot9_bwd_1186
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot9_nobias_1189
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VADDPS    Z0, Z2, Z2
+	VADDPS    Z0, Z3, Z3
+
+GemmDot9_nobias_1189:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot9_notrelu_1190
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_fwdrelu_1191
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z2, Z0, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_fwdrelu_1191
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z3, Z0, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_fwdrelu_1191:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_notrelu_1190:
+	CMPQ    DI, $0x02
+	JNE     GemmDot9_notleakyrelu_1192
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z1, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS Z0, K3, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_fwdleakyrelu_1193
+	VMULPS  (SP), Z2, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z0, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_fwdleakyrelu_1193
+	VMULPS  (SP), Z3, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z3, K3
+	VMOVUPS Z0, K3, Z3
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_fwdleakyrelu_1193:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_notleakyrelu_1192:
+	CMPQ    DI, $0x03
+	JNE     GemmDot9_notelu_1194
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_spillelu_1195
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_spillelu_1195
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_spillelu_1195:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z3
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z2
+	VMOVUPS     k64_4b40007f<>+0(SB), Z1
+	VMOVUPS     k64_3f317218<>+0(SB), Z0
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z3, Z11, Z12
+	VMOVUPS     Z1, Z13
+	VFMADD231PS Z2, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z1, Z13, Z13
+	VFNMADD231PS Z0, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot9_fwdelu_1196
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z3, Z14, Z15
+	VMOVUPS     Z1, Z12
+	VFMADD231PS Z2, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z1, Z12, Z12
+	VFNMADD231PS Z0, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z11
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z11
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z11, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot9_fwdelu_1196
+	VMOVUPS.Z   (DI), K1, Z13
+	VMAXPS      Z3, Z13, Z11
+	VMOVUPS     Z1, Z15
+	VFMADD231PS Z2, Z11, Z15
+
+	// s = 2^n
+	VPSLLD $0x17, Z15, Z12
+
+	// t = z - n·ln2
+	VSUBPS       Z1, Z15, Z15
+	VFNMADD231PS Z0, Z15, Z11
+	VMOVUPS      Z5, Z15
+	VFMADD231PS  Z4, Z11, Z15
+	VFMADD213PS  Z6, Z11, Z15
+	VFMADD213PS  Z7, Z11, Z15
+	VFMADD213PS  Z8, Z11, Z15
+	VMULPS       Z15, Z11, Z0
+	VMULPS       Z12, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z0
+	VSUBPS      Z9, Z12, Z12
+	VADDPS      Z0, Z12, Z12
+	VCMPPS      $0x01, Z10, Z13, K3
+	VMULPS      (SP), Z12, K3, Z13
+	VMOVUPS     Z13, K1, (DI)
+
+GemmDot9_fwdelu_1196:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_notelu_1194:
+	CMPQ    DI, $0x04
+	JNE     GemmDot9_notsigmoid_1197
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_spillsigmoid_1198
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_spillsigmoid_1198
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_spillsigmoid_1198:
+	VMOVUPS      k64_3f800000<>+0(SB), Z3
+	VMOVUPS      k64_80000000<>+0(SB), Z2
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z1
+	VMOVUPS      k64_4b400000<>+0(SB), Z0
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z11
+	VMOVUPS      Z0, Z12
+	VFMADD231PS  Z1, Z11, Z12
+	VSUBPS       Z0, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z3, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z3, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot9_fwdsigmoid_1199
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z14
+	VMOVUPS      Z0, Z11
+	VFMADD231PS  Z1, Z14, Z11
+	VSUBPS       Z0, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z13
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z13
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z13, Z12, K3, Z12
+	VADDPS   Z3, Z12, Z13
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z13, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z13, Z13
+	VSUBPS  Z13, Z12, Z12
+	VMOVAPS Z10, Z13
+	VSUBPS  Z10, Z3, K3, Z13
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z13, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot9_fwdsigmoid_1199
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z2, Z10, Z13
+	VMOVUPS      Z0, Z14
+	VFMADD231PS  Z1, Z13, Z14
+	VSUBPS       Z0, Z14, Z11
+	VFNMADD231PS Z4, Z11, Z13
+	VFNMADD231PS Z5, Z11, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z14, Z11
+	VADDPS       Z11, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z14, Z11
+	VPSLLD      $0x14, Z14, Z14
+	VPADDD      Z14, Z11, Z11
+	VMOVUPS     Z7, Z14
+	VFMADD231PS Z6, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VMULPS      Z14, Z13, Z0
+	VMULPS      Z11, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z13, Z13, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z10, Z13
+	VCMPPS   $0x05, Z9, Z13, K3
+	VADDPS.Z Z0, Z11, K3, Z11
+	VADDPS   Z3, Z11, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z3, Z10
+	VMOVUPS Z11, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z3, Z0, Z0
+	VSUBPS  Z0, Z11, Z11
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z3, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z11, Z11
+	VFNMADD213PS Z10, Z10, Z11
+	VMOVUPS      Z11, K1, (DI)
+
+GemmDot9_fwdsigmoid_1199:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_notsigmoid_1197:
+	CMPQ    DI, $0x05
+	JNE     GemmDot9_nottanh_1200
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_spilltanh_1201
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_spilltanh_1201
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_spilltanh_1201:
+	VMOVUPS     k64_3f800000<>+0(SB), Z3
+	VMOVUPS     k64_80000000<>+0(SB), Z2
+	VMOVUPS     k64_c1200000<>+0(SB), Z1
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z0
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z1, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z0, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z18
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot9_fwdtanh_1202
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z1, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z0, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z17
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z16
+	VFMADD213PS Z14, Z18, Z16
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z16
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z2, Z14, Z14
+	VORPS       Z14, Z16, Z16
+	VMOVUPS     Z16, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x02
+	JLE         GemmDot9_fwdtanh_1202
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z2, Z14, Z15
+	VMAXPS      Z1, Z15, Z15
+	VMOVUPS     Z4, Z17
+	VFMADD231PS Z0, Z15, Z17
+	VADDPS      Z15, Z15, Z18
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z17, Z15
+	VFNMADD231PS Z5, Z15, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z15
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z17, Z15, Z15
+	VMOVUPS     Z7, Z17
+	VFMADD231PS Z6, Z18, Z17
+	VMULPS      Z17, Z18, Z16
+	VMULPS      Z15, Z18, Z18
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z15, Z15
+	VFMADD231PS Z16, Z18, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z3, Z16
+	VADDPS Z3, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z18
+	VMOVUPS     Z9, Z17
+	VFMADD231PS Z8, Z18, Z17
+	VFMADD213PS Z10, Z18, Z17
+	VFMADD213PS Z11, Z18, Z17
+	VFMADD213PS Z12, Z18, Z17
+	VMULPS      Z18, Z14, Z0
+	VFMADD213PS Z14, Z17, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z17
+	VCMPPS      $0x0d, Z13, Z17, K3
+	VDIVPS      Z15, Z16, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z2, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot9_fwdtanh_1202:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_nottanh_1200:
+	CMPQ    DI, $0x06
+	JNE     GemmDot9_notscaledsigmoid_1203
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_spillscaledsigmoid_1204
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_spillscaledsigmoid_1204
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_spillscaledsigmoid_1204:
+	VMOVUPS   k64_80000000<>+0(SB), Z3
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z1
+	VMOVUPS   k64_4b400000<>+0(SB), Z0
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z3, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z3, Z11, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z2, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot9_fwdscaledsigmoid_1205
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z3, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z3, Z14, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z10
+	VFNMADD231PS Z4, Z10, Z12
+	VFNMADD231PS Z5, Z10, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z10
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z10
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z10, Z11, K3, Z11
+	VADDPS   Z2, Z11, Z10
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z10, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z10, Z10
+	VSUBPS  Z10, Z11, Z11
+	VMOVAPS Z14, Z10
+	VSUBPS  Z14, Z2, K3, Z10
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z10, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x02
+	JLE          GemmDot9_fwdscaledsigmoid_1205
+	VMOVUPS.Z    (DI), K1, Z14
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z14, Z10
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z10, Z12, Z14
+	VANDPS       Z3, Z10, Z12
+	VXORPS       Z12, Z14, Z14
+	VORPS        Z3, Z10, Z12
+	VMOVUPS      Z0, Z13
+	VFMADD231PS  Z1, Z12, Z13
+	VSUBPS       Z0, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z14
+	VADDPS       Z14, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z14
+	VADDPS       Z14, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z14
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z14, Z14
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z3, Z10, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z14, K3, Z14
+	VADDPS   Z2, Z14, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z14, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z14, Z14
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z14, Z14
+	VFNMADD213PS Z10, Z10, Z14
+	VMOVUPS      Z14, K1, (DI)
+
+GemmDot9_fwdscaledsigmoid_1205:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_notscaledsigmoid_1203:
+	CMPQ    DI, $0x07
+	JNE     GemmDot9_notscaledtanh_1206
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_spillscaledtanh_1207
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_spillscaledtanh_1207
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_spillscaledtanh_1207:
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z1
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z0
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z0, Z19
+	VFMADD231PS  Z1, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z2, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z3, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z3, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_fwdscaledtanh_1208
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z0, Z21
+	VFMADD231PS  Z1, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z18
+	VFNMADD231PS Z21, Z18, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z21, Z18
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z2, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z18, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z12, Z18
+	VFMADD231PS Z11, Z16, Z18
+	VFMADD213PS Z13, Z16, Z18
+	VMULPS      Z18, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z3, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z2, Z17, Z17
+	VORPS     Z17, Z19, Z19
+	VMOVUPS   Z19, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_fwdscaledtanh_1208
+	VMOVUPS.Z (DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z17, Z15
+	VMOVUPS      64(SP), Z16
+	VFNMADD213PS Z15, Z16, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z15, Z15, Z16
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z15, Z21
+	VMULPS       (SP), Z17, Z18
+	VMOVAPS      Z21, Z20
+	VFNMADD231PS (SP), Z15, Z20
+	VADDPS       Z18, Z20, Z20
+	VFNMADD231PS Z16, Z18, Z20
+	VMOVUPS      Z0, Z18
+	VFMADD231PS  Z1, Z16, Z18
+	VFMADD213PS  Z4, Z16, Z18
+	VFMADD213PS  Z5, Z16, Z18
+	VFMADD213PS  Z6, Z16, Z18
+	VMULPS       Z16, Z21, Z0
+	VFNMADD231PS Z18, Z0, Z20
+	VSUBPS       Z20, Z21, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z2, Z15, Z20
+	VMAXPS      Z7, Z20, Z18
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z18, Z0
+	VADDPS      Z17, Z17, Z16
+	VANDPS      Z2, Z15, Z17
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z17, Z16, K3, Z16
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z17
+	VADDPS       Z17, Z16, Z16
+	VADDPS       Z18, Z18, Z17
+	VSUBPS       Z9, Z0, Z18
+	VFNMADD231PS Z10, Z18, Z17
+	VADDPS       Z16, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z16
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z16, Z16
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z17, Z0
+	VFMADD213PS Z13, Z17, Z0
+	VMULPS      Z0, Z17, Z18
+	VMULPS      Z16, Z17, Z17
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z17, Z17, Z18
+	VADDPS      Z18, Z16, Z16
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z16, Z18
+	VDIVPS       Z18, Z16, Z17
+	VSUBPS       Z3, Z18, Z18
+	VSUBPS       Z18, Z16, Z16
+	VSUBPS       Z17, Z3, Z18
+	VMULPS       Z18, Z16, Z16
+	VFNMADD213PS Z17, Z17, Z16
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z17
+	VFNMADD213PS (SP), Z17, Z16
+	VANDPS       k64_7fffffff<>+0(SB), Z15, Z17
+	VCMPPS       $0x0d, Z14, Z17, K3
+	VMOVUPS      Z16, K3, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z2, Z15, Z15
+	VORPS   Z15, Z21, Z21
+	VMOVUPS Z21, K1, (DI)
+
+GemmDot9_fwdscaledtanh_1208:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_notscaledtanh_1206:
+	JMP GemmDot9_store_1184
+
+GemmDot9_bwd_1186:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot9_bnotrelu_1209
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_bwdrelu_1210
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_bwdrelu_1210
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot9_bwdrelu_1210:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_bnotrelu_1209:
+	CMPQ      DI, $0x02
+	JNE       GemmDot9_bnotleakyrelu_1211
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_bwdleakyrelu_1212
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_bwdleakyrelu_1212
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot9_bwdleakyrelu_1212:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_bnotleakyrelu_1211:
+	CMPQ      DI, $0x03
+	JNE       GemmDot9_bnotelu_1213
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_bwdelu_1214
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_bwdelu_1214
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot9_bwdelu_1214:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_bnotelu_1213:
+	CMPQ      DI, $0x04
+	JNE       GemmDot9_bnotsigmoid_1215
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z0, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_bwdsigmoid_1216
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_bwdsigmoid_1216
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot9_bwdsigmoid_1216:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_bnotsigmoid_1215:
+	CMPQ      DI, $0x05
+	JNE       GemmDot9_bnottanh_1217
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z0, Z4, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_bwdtanh_1218
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_bwdtanh_1218
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot9_bwdtanh_1218:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_bnottanh_1217:
+	CMPQ      DI, $0x06
+	JNE       GemmDot9_bnotscaledsigmoid_1219
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z4
+	VSUBPS    Z0, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_bwdscaledsigmoid_1220
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_bwdscaledsigmoid_1220
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VSUBPS    Z0, Z1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMULPS    (SP), Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot9_bwdscaledsigmoid_1220:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_bnotscaledsigmoid_1219:
+	CMPQ      DI, $0x07
+	JNE       GemmDot9_bnotscaledtanh_1221
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z4
+	VSUBPS    Z0, Z4, Z4
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot9_bwdscaledtanh_1222
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z4
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x02
+	JLE       GemmDot9_bwdscaledtanh_1222
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z1
+	VSUBPS    Z0, Z1, Z4
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z4, Z4
+	VMULPS    192(SP), Z4, Z4
+	VMULPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)
+
+GemmDot9_bwdscaledtanh_1222:
+	JMP GemmDot9_epidone_1187
+
+GemmDot9_bnotscaledtanh_1221:
+GemmDot9_store_1184:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot9_storerows_1223
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x02
+	JLE     GemmDot9_storerows_1223
+	VMOVUPS Z3, K1, (DI)
+
+GemmDot9_storerows_1223:
+GemmDot9_epidone_1187:
+	IMUL3Q $0x00000003, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x0000000c, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x0000000c, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x03, SI
+	JG     GemmDot9_tile
+
+GemmDot9_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot10(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot10(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x000003ff, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot10_done
+
+GemmDot10_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	MOVQ    b+32(FP), R9
+	MOVQ    kc+0(FP), R10
+	SHRQ    $0x04, R10
+	JZ      GemmDot10_ktail
+	PCALIGN $0x40
+
+GemmDot10_kloop:
+	VMOVUPS     (DI), Z20
+	VMOVUPS     (R8), Z21
+	VMOVUPS     (R9), Z22
+	VFMADD231PS Z22, Z20, Z0
+	VFMADD231PS Z22, Z21, Z10
+	VMOVUPS     64(R9), Z22
+	VFMADD231PS Z22, Z20, Z1
+	VFMADD231PS Z22, Z21, Z11
+	VMOVUPS     128(R9), Z22
+	VFMADD231PS Z22, Z20, Z2
+	VFMADD231PS Z22, Z21, Z12
+	VMOVUPS     192(R9), Z22
+	VFMADD231PS Z22, Z20, Z3
+	VFMADD231PS Z22, Z21, Z13
+	VMOVUPS     256(R9), Z22
+	VFMADD231PS Z22, Z20, Z4
+	VFMADD231PS Z22, Z21, Z14
+	VMOVUPS     320(R9), Z22
+	VFMADD231PS Z22, Z20, Z5
+	VFMADD231PS Z22, Z21, Z15
+	VMOVUPS     384(R9), Z22
+	VFMADD231PS Z22, Z20, Z6
+	VFMADD231PS Z22, Z21, Z16
+	VMOVUPS     448(R9), Z22
+	VFMADD231PS Z22, Z20, Z7
+	VFMADD231PS Z22, Z21, Z17
+	VMOVUPS     512(R9), Z22
+	VFMADD231PS Z22, Z20, Z8
+	VFMADD231PS Z22, Z21, Z18
+	VMOVUPS     576(R9), Z22
+	VFMADD231PS Z22, Z20, Z9
+	VFMADD231PS Z22, Z21, Z19
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x00000280, R9
+	DECQ        R10
+	JNZ         GemmDot10_kloop
+
+GemmDot10_ktail:
+	MOVQ        kc+0(FP), R10
+	TESTQ       $0x0000000f, R10
+	JZ          GemmDot10_reduce
+	VMOVUPS.Z   (DI), K2, Z20
+	VMOVUPS.Z   (R8), K2, Z21
+	VMOVUPS     (R9), Z22
+	VFMADD231PS Z22, Z20, Z0
+	VFMADD231PS Z22, Z21, Z10
+	VMOVUPS     64(R9), Z22
+	VFMADD231PS Z22, Z20, Z1
+	VFMADD231PS Z22, Z21, Z11
+	VMOVUPS     128(R9), Z22
+	VFMADD231PS Z22, Z20, Z2
+	VFMADD231PS Z22, Z21, Z12
+	VMOVUPS     192(R9), Z22
+	VFMADD231PS Z22, Z20, Z3
+	VFMADD231PS Z22, Z21, Z13
+	VMOVUPS     256(R9), Z22
+	VFMADD231PS Z22, Z20, Z4
+	VFMADD231PS Z22, Z21, Z14
+	VMOVUPS     320(R9), Z22
+	VFMADD231PS Z22, Z20, Z5
+	VFMADD231PS Z22, Z21, Z15
+	VMOVUPS     384(R9), Z22
+	VFMADD231PS Z22, Z20, Z6
+	VFMADD231PS Z22, Z21, Z16
+	VMOVUPS     448(R9), Z22
+	VFMADD231PS Z22, Z20, Z7
+	VFMADD231PS Z22, Z21, Z17
+	VMOVUPS     512(R9), Z22
+	VFMADD231PS Z22, Z20, Z8
+	VFMADD231PS Z22, Z21, Z18
+	VMOVUPS     576(R9), Z22
+	VFMADD231PS Z22, Z20, Z9
+	VFMADD231PS Z22, Z21, Z19
+
+GemmDot10_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z20
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z20, Z20
+	VSHUFF32X4 $0xee, Z8, Z8, Z0
+	VADDPS     Z0, Z8, Z0
+	VSHUFF32X4 $0x44, Z5, Z1, Z4
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFF32X4 $0xee, Z9, Z9, Z1
+	VADDPS     Z1, Z9, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z7, Z3, Z2
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z0, Z20, Z3
+	VSHUFF32X4 $0xdd, Z0, Z20, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFF32X4 $0x88, Z1, Z4, Z0
+	VSHUFF32X4 $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z5, Z5, Z1
+	VSHUFF32X4 $0xdd, Z5, Z5, Z4
+	VADDPS     Z4, Z1, Z1
+	VSHUFF32X4 $0x88, Z2, Z2, Z4
+	VSHUFF32X4 $0xdd, Z2, Z2, Z2
+	VADDPS     Z2, Z4, Z4
+	VSHUFPS    $0x44, Z0, Z3, Z2
+	VSHUFPS    $0xee, Z0, Z3, Z0
+	VADDPS     Z0, Z2, Z2
+	VSHUFPS    $0x44, Z4, Z1, Z0
+	VSHUFPS    $0xee, Z4, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z2, Z1
+	VSHUFPS    $0xdd, Z0, Z2, Z0
+	VADDPS     Z0, Z1, Z1
+	VSHUFF32X4 $0x44, Z14, Z10, Z0
+	VSHUFF32X4 $0xee, Z14, Z10, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0xee, Z18, Z18, Z2
+	VADDPS     Z2, Z18, Z2
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0xee, Z19, Z19, Z4
+	VADDPS     Z4, Z19, Z4
+	VSHUFF32X4 $0x44, Z16, Z12, Z5
+	VSHUFF32X4 $0xee, Z16, Z12, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFF32X4 $0x44, Z17, Z13, Z6
+	VSHUFF32X4 $0xee, Z17, Z13, Z7
+	VADDPS     Z7, Z6, Z6
+	VSHUFF32X4 $0x88, Z2, Z0, Z7
+	VSHUFF32X4 $0xdd, Z2, Z0, Z0
+	VADDPS     Z0, Z7, Z7
+	VSHUFF32X4 $0x88, Z4, Z3, Z0
+	VSHUFF32X4 $0xdd, Z4, Z3, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0x88, Z5, Z5, Z2
+	VSHUFF32X4 $0xdd, Z5, Z5, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z6, Z6, Z3
+	VSHUFF32X4 $0xdd, Z6, Z6, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z0, Z7, Z4
+	VSHUFPS    $0xee, Z0, Z7, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z0
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z4, Z2
+	VSHUFPS    $0xdd, Z0, Z4, Z0
+	VADDPS     Z0, Z2, Z2
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot10_noacc_1225
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z1, Z1
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot10_accrows_1228
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z2, Z2
+
+GemmDot10_accrows_1228:
+GemmDot10_noacc_1225:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot10_bwd_1226
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot10_nobias_1229
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VADDPS    Z0, Z2, Z2
+
+GemmDot10_nobias_1229:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot10_notrelu_1230
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_fwdrelu_1231
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z2, Z0, Z2
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_fwdrelu_1231:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_notrelu_1230:
+	CMPQ    DI, $0x02
+	JNE     GemmDot10_notleakyrelu_1232
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z1, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS Z0, K3, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_fwdleakyrelu_1233
+	VMULPS  (SP), Z2, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z0, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_fwdleakyrelu_1233:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_notleakyrelu_1232:
+	CMPQ    DI, $0x03
+	JNE     GemmDot10_notelu_1234
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_spillelu_1235
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_spillelu_1235:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z2
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z1
+	VMOVUPS     k64_4b40007f<>+0(SB), Z0
+	VMOVUPS     k64_3f317218<>+0(SB), Z3
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z2, Z11, Z12
+	VMOVUPS     Z0, Z13
+	VFMADD231PS Z1, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z13, Z13
+	VFNMADD231PS Z3, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot10_fwdelu_1236
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z2, Z14, Z15
+	VMOVUPS     Z0, Z12
+	VFMADD231PS Z1, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z12, Z12
+	VFNMADD231PS Z3, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z0
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z0
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z0, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+
+GemmDot10_fwdelu_1236:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_notelu_1234:
+	CMPQ    DI, $0x04
+	JNE     GemmDot10_notsigmoid_1237
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_spillsigmoid_1238
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_spillsigmoid_1238:
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
+	VMOVUPS      k64_80000000<>+0(SB), Z1
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS      k64_4b400000<>+0(SB), Z3
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z1, Z10, Z11
+	VMOVUPS      Z3, Z12
+	VFMADD231PS  Z0, Z11, Z12
+	VSUBPS       Z3, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z2, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot10_fwdsigmoid_1239
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z1, Z10, Z14
+	VMOVUPS      Z3, Z11
+	VFMADD231PS  Z0, Z14, Z11
+	VSUBPS       Z3, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z0
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z0, Z12, K3, Z12
+	VADDPS   Z2, Z12, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z12, Z12
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+
+GemmDot10_fwdsigmoid_1239:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_notsigmoid_1237:
+	CMPQ    DI, $0x05
+	JNE     GemmDot10_nottanh_1240
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_spilltanh_1241
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_spilltanh_1241:
+	VMOVUPS     k64_3f800000<>+0(SB), Z2
+	VMOVUPS     k64_80000000<>+0(SB), Z1
+	VMOVUPS     k64_c1200000<>+0(SB), Z0
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z3
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z1, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z3, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z2, Z18
+	VADDPS Z2, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z1, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot10_fwdtanh_1242
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z1, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z3, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z2, Z17
+	VADDPS Z2, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z0
+	VFMADD213PS Z14, Z18, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z1, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot10_fwdtanh_1242:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_nottanh_1240:
+	CMPQ    DI, $0x06
+	JNE     GemmDot10_notscaledsigmoid_1243
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_spillscaledsigmoid_1244
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_spillscaledsigmoid_1244:
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS   k64_4b400000<>+0(SB), Z3
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z2, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z2, Z11, Z12
+	VMOVUPS      Z3, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z3, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z1, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z1, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z1, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot10_fwdscaledsigmoid_1245
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z2, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z2, Z14, Z12
+	VMOVUPS      Z3, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z3, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z11, K3, Z11
+	VADDPS   Z1, Z11, Z0
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z0, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z1, Z0, Z0
+	VSUBPS  Z0, Z11, Z11
+	VMOVAPS Z14, Z0
+	VSUBPS  Z14, Z1, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+
+GemmDot10_fwdscaledsigmoid_1245:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_notscaledsigmoid_1243:
+	CMPQ    DI, $0x07
+	JNE     GemmDot10_notscaledtanh_1246
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_spillscaledtanh_1247
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_spillscaledtanh_1247:
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_80000000<>+0(SB), Z1
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z0
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z3
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z3, Z19
+	VFMADD231PS  Z0, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z1, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z1, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z2, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z2, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z2, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z1, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_fwdscaledtanh_1248
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z3, Z21
+	VFMADD231PS  Z0, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z0
+	VFNMADD231PS Z21, Z0, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z1, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z21, Z0
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z1, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z0, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z15
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z15, Z15
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z16, Z0
+	VFMADD213PS Z13, Z16, Z0
+	VMULPS      Z0, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z2, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z2, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z2, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z1, Z17, Z17
+	VORPS   Z17, Z19, Z19
+	VMOVUPS Z19, K1, (DI)
+
+GemmDot10_fwdscaledtanh_1248:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_notscaledtanh_1246:
+	JMP GemmDot10_store_1224
+
+GemmDot10_bwd_1226:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot10_bnotrelu_1249
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_bwdrelu_1250
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot10_bwdrelu_1250:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_bnotrelu_1249:
+	CMPQ      DI, $0x02
+	JNE       GemmDot10_bnotleakyrelu_1251
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_bwdleakyrelu_1252
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot10_bwdleakyrelu_1252:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_bnotleakyrelu_1251:
+	CMPQ      DI, $0x03
+	JNE       GemmDot10_bnotelu_1253
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_bwdelu_1254
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot10_bwdelu_1254:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_bnotelu_1253:
+	CMPQ      DI, $0x04
+	JNE       GemmDot10_bnotsigmoid_1255
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_bwdsigmoid_1256
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VMULPS    Z1, Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot10_bwdsigmoid_1256:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_bnotsigmoid_1255:
+	CMPQ      DI, $0x05
+	JNE       GemmDot10_bnottanh_1257
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_bwdtanh_1258
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot10_bwdtanh_1258:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_bnottanh_1257:
+	CMPQ      DI, $0x06
+	JNE       GemmDot10_bnotscaledsigmoid_1259
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMULPS    (SP), Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_bwdscaledsigmoid_1260
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VMULPS    Z1, Z3, Z3
+	VMULPS    (SP), Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot10_bwdscaledsigmoid_1260:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_bnotscaledsigmoid_1259:
+	CMPQ      DI, $0x07
+	JNE       GemmDot10_bnotscaledtanh_1261
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z3
+	VSUBPS    Z0, Z3, Z3
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z3, Z3
+	VMULPS    192(SP), Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot10_bwdscaledtanh_1262
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z3
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z3, Z3
+	VMULPS    192(SP), Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot10_bwdscaledtanh_1262:
+	JMP GemmDot10_epidone_1227
+
+GemmDot10_bnotscaledtanh_1261:
+GemmDot10_store_1224:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot10_storerows_1263
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot10_storerows_1263:
+GemmDot10_epidone_1227:
+	IMUL3Q $0x00000002, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000008, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000008, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x02, SI
+	JG     GemmDot10_tile
+
+GemmDot10_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot11(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot11(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x000007ff, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot11_done
+
+GemmDot11_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	VXORPS  Z21, Z21, Z21
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	MOVQ    b+32(FP), R9
+	MOVQ    kc+0(FP), R10
+	SHRQ    $0x04, R10
+	JZ      GemmDot11_ktail
+	PCALIGN $0x40
+
+GemmDot11_kloop:
+	VMOVUPS     (DI), Z22
+	VMOVUPS     (R8), Z23
+	VMOVUPS     (R9), Z24
+	VFMADD231PS Z24, Z22, Z0
+	VFMADD231PS Z24, Z23, Z11
+	VMOVUPS     64(R9), Z24
+	VFMADD231PS Z24, Z22, Z1
+	VFMADD231PS Z24, Z23, Z12
+	VMOVUPS     128(R9), Z24
+	VFMADD231PS Z24, Z22, Z2
+	VFMADD231PS Z24, Z23, Z13
+	VMOVUPS     192(R9), Z24
+	VFMADD231PS Z24, Z22, Z3
+	VFMADD231PS Z24, Z23, Z14
+	VMOVUPS     256(R9), Z24
+	VFMADD231PS Z24, Z22, Z4
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     320(R9), Z24
+	VFMADD231PS Z24, Z22, Z5
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     384(R9), Z24
+	VFMADD231PS Z24, Z22, Z6
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     448(R9), Z24
+	VFMADD231PS Z24, Z22, Z7
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     512(R9), Z24
+	VFMADD231PS Z24, Z22, Z8
+	VFMADD231PS Z24, Z23, Z19
+	VMOVUPS     576(R9), Z24
+	VFMADD231PS Z24, Z22, Z9
+	VFMADD231PS Z24, Z23, Z20
+	VMOVUPS     640(R9), Z24
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z21
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x000002c0, R9
+	DECQ        R10
+	JNZ         GemmDot11_kloop
+
+GemmDot11_ktail:
+	MOVQ        kc+0(FP), R10
+	TESTQ       $0x0000000f, R10
+	JZ          GemmDot11_reduce
+	VMOVUPS.Z   (DI), K2, Z22
+	VMOVUPS.Z   (R8), K2, Z23
+	VMOVUPS     (R9), Z24
+	VFMADD231PS Z24, Z22, Z0
+	VFMADD231PS Z24, Z23, Z11
+	VMOVUPS     64(R9), Z24
+	VFMADD231PS Z24, Z22, Z1
+	VFMADD231PS Z24, Z23, Z12
+	VMOVUPS     128(R9), Z24
+	VFMADD231PS Z24, Z22, Z2
+	VFMADD231PS Z24, Z23, Z13
+	VMOVUPS     192(R9), Z24
+	VFMADD231PS Z24, Z22, Z3
+	VFMADD231PS Z24, Z23, Z14
+	VMOVUPS     256(R9), Z24
+	VFMADD231PS Z24, Z22, Z4
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     320(R9), Z24
+	VFMADD231PS Z24, Z22, Z5
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     384(R9), Z24
+	VFMADD231PS Z24, Z22, Z6
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     448(R9), Z24
+	VFMADD231PS Z24, Z22, Z7
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     512(R9), Z24
+	VFMADD231PS Z24, Z22, Z8
+	VFMADD231PS Z24, Z23, Z19
+	VMOVUPS     576(R9), Z24
+	VFMADD231PS Z24, Z22, Z9
+	VFMADD231PS Z24, Z23, Z20
+	VMOVUPS     640(R9), Z24
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z21
+
+GemmDot11_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z22
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z22, Z22
+	VSHUFF32X4 $0xee, Z8, Z8, Z0
+	VADDPS     Z0, Z8, Z0
+	VSHUFF32X4 $0x44, Z5, Z1, Z4
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFF32X4 $0xee, Z9, Z9, Z1
+	VADDPS     Z1, Z9, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0xee, Z10, Z10, Z2
+	VADDPS     Z2, Z10, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x88, Z0, Z22, Z3
+	VSHUFF32X4 $0xdd, Z0, Z22, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFF32X4 $0x88, Z1, Z4, Z0
+	VSHUFF32X4 $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z6, Z6, Z2
+	VSHUFF32X4 $0xdd, Z6, Z6, Z4
+	VADDPS     Z4, Z2, Z2
+	VSHUFPS    $0x44, Z0, Z3, Z4
+	VSHUFPS    $0xee, Z0, Z3, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFPS    $0x44, Z2, Z1, Z0
+	VSHUFPS    $0xee, Z2, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z4, Z1
+	VSHUFPS    $0xdd, Z0, Z4, Z0
+	VADDPS     Z0, Z1, Z1
+	VSHUFF32X4 $0x44, Z15, Z11, Z0
+	VSHUFF32X4 $0xee, Z15, Z11, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0xee, Z19, Z19, Z2
+	VADDPS     Z2, Z19, Z2
+	VSHUFF32X4 $0x44, Z16, Z12, Z3
+	VSHUFF32X4 $0xee, Z16, Z12, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0xee, Z20, Z20, Z4
+	VADDPS     Z4, Z20, Z4
+	VSHUFF32X4 $0x44, Z17, Z13, Z5
+	VSHUFF32X4 $0xee, Z17, Z13, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFF32X4 $0xee, Z21, Z21, Z6
+	VADDPS     Z6, Z21, Z6
+	VSHUFF32X4 $0x44, Z18, Z14, Z7
+	VSHUFF32X4 $0xee, Z18, Z14, Z8
+	VADDPS     Z8, Z7, Z7
+	VSHUFF32X4 $0x88, Z2, Z0, Z8
+	VSHUFF32X4 $0xdd, Z2, Z0, Z0
+	VADDPS     Z0, Z8, Z8
+	VSHUFF32X4 $0x88, Z4, Z3, Z0
+	VSHUFF32X4 $0xdd, Z4, Z3, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0x88, Z6, Z5, Z2
+	VSHUFF32X4 $0xdd, Z6, Z5, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z7, Z7, Z3
+	VSHUFF32X4 $0xdd, Z7, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z0, Z8, Z4
+	VSHUFPS    $0xee, Z0, Z8, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z0
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z4, Z2
+	VSHUFPS    $0xdd, Z0, Z4, Z0
+	VADDPS     Z0, Z2, Z2
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot11_noacc_1265
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z1, Z1
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot11_accrows_1268
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z2, Z2
+
+GemmDot11_accrows_1268:
+GemmDot11_noacc_1265:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot11_bwd_1266
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot11_nobias_1269
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VADDPS    Z0, Z2, Z2
+
+GemmDot11_nobias_1269:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot11_notrelu_1270
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_fwdrelu_1271
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z2, Z0, Z2
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_fwdrelu_1271:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_notrelu_1270:
+	CMPQ    DI, $0x02
+	JNE     GemmDot11_notleakyrelu_1272
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z1, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS Z0, K3, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_fwdleakyrelu_1273
+	VMULPS  (SP), Z2, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z0, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_fwdleakyrelu_1273:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_notleakyrelu_1272:
+	CMPQ    DI, $0x03
+	JNE     GemmDot11_notelu_1274
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_spillelu_1275
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_spillelu_1275:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z2
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z1
+	VMOVUPS     k64_4b40007f<>+0(SB), Z0
+	VMOVUPS     k64_3f317218<>+0(SB), Z3
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z2, Z11, Z12
+	VMOVUPS     Z0, Z13
+	VFMADD231PS Z1, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z13, Z13
+	VFNMADD231PS Z3, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot11_fwdelu_1276
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z2, Z14, Z15
+	VMOVUPS     Z0, Z12
+	VFMADD231PS Z1, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z12, Z12
+	VFNMADD231PS Z3, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z0
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z0
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z0, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+
+GemmDot11_fwdelu_1276:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_notelu_1274:
+	CMPQ    DI, $0x04
+	JNE     GemmDot11_notsigmoid_1277
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_spillsigmoid_1278
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_spillsigmoid_1278:
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
+	VMOVUPS      k64_80000000<>+0(SB), Z1
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS      k64_4b400000<>+0(SB), Z3
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z1, Z10, Z11
+	VMOVUPS      Z3, Z12
+	VFMADD231PS  Z0, Z11, Z12
+	VSUBPS       Z3, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z2, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot11_fwdsigmoid_1279
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z1, Z10, Z14
+	VMOVUPS      Z3, Z11
+	VFMADD231PS  Z0, Z14, Z11
+	VSUBPS       Z3, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z0
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z0, Z12, K3, Z12
+	VADDPS   Z2, Z12, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z12, Z12
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+
+GemmDot11_fwdsigmoid_1279:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_notsigmoid_1277:
+	CMPQ    DI, $0x05
+	JNE     GemmDot11_nottanh_1280
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_spilltanh_1281
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_spilltanh_1281:
+	VMOVUPS     k64_3f800000<>+0(SB), Z2
+	VMOVUPS     k64_80000000<>+0(SB), Z1
+	VMOVUPS     k64_c1200000<>+0(SB), Z0
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z3
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z1, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z3, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z2, Z18
+	VADDPS Z2, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z1, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot11_fwdtanh_1282
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z1, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z3, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z2, Z17
+	VADDPS Z2, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z0
+	VFMADD213PS Z14, Z18, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z1, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot11_fwdtanh_1282:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_nottanh_1280:
+	CMPQ    DI, $0x06
+	JNE     GemmDot11_notscaledsigmoid_1283
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_spillscaledsigmoid_1284
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_spillscaledsigmoid_1284:
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS   k64_4b400000<>+0(SB), Z3
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z2, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z2, Z11, Z12
+	VMOVUPS      Z3, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z3, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z1, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z1, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z1, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot11_fwdscaledsigmoid_1285
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z2, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z2, Z14, Z12
+	VMOVUPS      Z3, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z3, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z11, K3, Z11
+	VADDPS   Z1, Z11, Z0
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z0, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z1, Z0, Z0
+	VSUBPS  Z0, Z11, Z11
+	VMOVAPS Z14, Z0
+	VSUBPS  Z14, Z1, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+
+GemmDot11_fwdscaledsigmoid_1285:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_notscaledsigmoid_1283:
+	CMPQ    DI, $0x07
+	JNE     GemmDot11_notscaledtanh_1286
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_spillscaledtanh_1287
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_spillscaledtanh_1287:
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_80000000<>+0(SB), Z1
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z0
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z3
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z3, Z19
+	VFMADD231PS  Z0, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z1, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z1, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z2, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z2, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z2, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z1, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_fwdscaledtanh_1288
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z3, Z21
+	VFMADD231PS  Z0, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z0
+	VFNMADD231PS Z21, Z0, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z1, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z21, Z0
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z1, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z0, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z15
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z15, Z15
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z16, Z0
+	VFMADD213PS Z13, Z16, Z0
+	VMULPS      Z0, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z2, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z2, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z2, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z1, Z17, Z17
+	VORPS   Z17, Z19, Z19
+	VMOVUPS Z19, K1, (DI)
+
+GemmDot11_fwdscaledtanh_1288:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_notscaledtanh_1286:
+	JMP GemmDot11_store_1264
+
+GemmDot11_bwd_1266:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot11_bnotrelu_1289
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_bwdrelu_1290
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot11_bwdrelu_1290:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_bnotrelu_1289:
+	CMPQ      DI, $0x02
+	JNE       GemmDot11_bnotleakyrelu_1291
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_bwdleakyrelu_1292
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot11_bwdleakyrelu_1292:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_bnotleakyrelu_1291:
+	CMPQ      DI, $0x03
+	JNE       GemmDot11_bnotelu_1293
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_bwdelu_1294
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot11_bwdelu_1294:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_bnotelu_1293:
+	CMPQ      DI, $0x04
+	JNE       GemmDot11_bnotsigmoid_1295
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_bwdsigmoid_1296
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VMULPS    Z1, Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot11_bwdsigmoid_1296:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_bnotsigmoid_1295:
+	CMPQ      DI, $0x05
+	JNE       GemmDot11_bnottanh_1297
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_bwdtanh_1298
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot11_bwdtanh_1298:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_bnottanh_1297:
+	CMPQ      DI, $0x06
+	JNE       GemmDot11_bnotscaledsigmoid_1299
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMULPS    (SP), Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_bwdscaledsigmoid_1300
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VMULPS    Z1, Z3, Z3
+	VMULPS    (SP), Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot11_bwdscaledsigmoid_1300:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_bnotscaledsigmoid_1299:
+	CMPQ      DI, $0x07
+	JNE       GemmDot11_bnotscaledtanh_1301
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z3
+	VSUBPS    Z0, Z3, Z3
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z3, Z3
+	VMULPS    192(SP), Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot11_bwdscaledtanh_1302
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z3
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z3, Z3
+	VMULPS    192(SP), Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot11_bwdscaledtanh_1302:
+	JMP GemmDot11_epidone_1267
+
+GemmDot11_bnotscaledtanh_1301:
+GemmDot11_store_1264:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot11_storerows_1303
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot11_storerows_1303:
+GemmDot11_epidone_1267:
+	IMUL3Q $0x00000002, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000008, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000008, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x02, SI
+	JG     GemmDot11_tile
+
+GemmDot11_done:
+	VZEROUPPER
+	RET
+
+// func GemmDot12(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·GemmDot12(SB), NOSPLIT, $256-96
+	MOVQ         p+88(FP), AX
+	VBROADCASTSS (AX), Z0
+	VMOVUPS      Z0, (SP)
+	VBROADCASTSS 4(AX), Z0
+	VMOVUPS      Z0, 64(SP)
+	VBROADCASTSS 8(AX), Z0
+	VMOVUPS      Z0, 128(SP)
+	VBROADCASTSS 12(AX), Z0
+	VMOVUPS      Z0, 192(SP)
+	MOVL         $0x00000fff, AX
+	KMOVW        AX, K1
+	MOVQ         kc+0(FP), CX
+	ANDQ         $0x0f, CX
+	MOVQ         $-1, AX
+	BZHIQ        CX, AX, AX
+	KMOVW        AX, K2
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         c+40(FP), DX
+	MOVQ         y+64(FP), BX
+	MOVQ         m+8(FP), SI
+	CMPQ         SI, $0x00
+	JLE          GemmDot12_done
+
+GemmDot12_tile:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	VXORPS  Z21, Z21, Z21
+	VXORPS  Z22, Z22, Z22
+	VXORPS  Z23, Z23, Z23
+	MOVQ    AX, DI
+	LEAQ    (DI)(CX*1), R8
+	CMPQ    SI, $0x01
+	CMOVQLE AX, R8
+	MOVQ    b+32(FP), R9
+	MOVQ    kc+0(FP), R10
+	SHRQ    $0x04, R10
+	JZ      GemmDot12_ktail
+	PCALIGN $0x40
+
+GemmDot12_kloop:
+	VMOVUPS     (DI), Z24
+	VMOVUPS     (R8), Z25
+	VMOVUPS     (R9), Z26
+	VFMADD231PS Z26, Z24, Z0
+	VFMADD231PS Z26, Z25, Z12
+	VMOVUPS     64(R9), Z26
+	VFMADD231PS Z26, Z24, Z1
+	VFMADD231PS Z26, Z25, Z13
+	VMOVUPS     128(R9), Z26
+	VFMADD231PS Z26, Z24, Z2
+	VFMADD231PS Z26, Z25, Z14
+	VMOVUPS     192(R9), Z26
+	VFMADD231PS Z26, Z24, Z3
+	VFMADD231PS Z26, Z25, Z15
+	VMOVUPS     256(R9), Z26
+	VFMADD231PS Z26, Z24, Z4
+	VFMADD231PS Z26, Z25, Z16
+	VMOVUPS     320(R9), Z26
+	VFMADD231PS Z26, Z24, Z5
+	VFMADD231PS Z26, Z25, Z17
+	VMOVUPS     384(R9), Z26
+	VFMADD231PS Z26, Z24, Z6
+	VFMADD231PS Z26, Z25, Z18
+	VMOVUPS     448(R9), Z26
+	VFMADD231PS Z26, Z24, Z7
+	VFMADD231PS Z26, Z25, Z19
+	VMOVUPS     512(R9), Z26
+	VFMADD231PS Z26, Z24, Z8
+	VFMADD231PS Z26, Z25, Z20
+	VMOVUPS     576(R9), Z26
+	VFMADD231PS Z26, Z24, Z9
+	VFMADD231PS Z26, Z25, Z21
+	VMOVUPS     640(R9), Z26
+	VFMADD231PS Z26, Z24, Z10
+	VFMADD231PS Z26, Z25, Z22
+	VMOVUPS     704(R9), Z26
+	VFMADD231PS Z26, Z24, Z11
+	VFMADD231PS Z26, Z25, Z23
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x00000300, R9
+	DECQ        R10
+	JNZ         GemmDot12_kloop
+
+GemmDot12_ktail:
+	MOVQ        kc+0(FP), R10
+	TESTQ       $0x0000000f, R10
+	JZ          GemmDot12_reduce
+	VMOVUPS.Z   (DI), K2, Z24
+	VMOVUPS.Z   (R8), K2, Z25
+	VMOVUPS     (R9), Z26
+	VFMADD231PS Z26, Z24, Z0
+	VFMADD231PS Z26, Z25, Z12
+	VMOVUPS     64(R9), Z26
+	VFMADD231PS Z26, Z24, Z1
+	VFMADD231PS Z26, Z25, Z13
+	VMOVUPS     128(R9), Z26
+	VFMADD231PS Z26, Z24, Z2
+	VFMADD231PS Z26, Z25, Z14
+	VMOVUPS     192(R9), Z26
+	VFMADD231PS Z26, Z24, Z3
+	VFMADD231PS Z26, Z25, Z15
+	VMOVUPS     256(R9), Z26
+	VFMADD231PS Z26, Z24, Z4
+	VFMADD231PS Z26, Z25, Z16
+	VMOVUPS     320(R9), Z26
+	VFMADD231PS Z26, Z24, Z5
+	VFMADD231PS Z26, Z25, Z17
+	VMOVUPS     384(R9), Z26
+	VFMADD231PS Z26, Z24, Z6
+	VFMADD231PS Z26, Z25, Z18
+	VMOVUPS     448(R9), Z26
+	VFMADD231PS Z26, Z24, Z7
+	VFMADD231PS Z26, Z25, Z19
+	VMOVUPS     512(R9), Z26
+	VFMADD231PS Z26, Z24, Z8
+	VFMADD231PS Z26, Z25, Z20
+	VMOVUPS     576(R9), Z26
+	VFMADD231PS Z26, Z24, Z9
+	VFMADD231PS Z26, Z25, Z21
+	VMOVUPS     640(R9), Z26
+	VFMADD231PS Z26, Z24, Z10
+	VFMADD231PS Z26, Z25, Z22
+	VMOVUPS     704(R9), Z26
+	VFMADD231PS Z26, Z24, Z11
+	VFMADD231PS Z26, Z25, Z23
+
+GemmDot12_reduce:
+	VSHUFF32X4 $0x44, Z4, Z0, Z24
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VADDPS     Z0, Z24, Z24
+	VSHUFF32X4 $0xee, Z8, Z8, Z0
+	VADDPS     Z0, Z8, Z0
+	VSHUFF32X4 $0x44, Z5, Z1, Z4
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFF32X4 $0xee, Z9, Z9, Z1
+	VADDPS     Z1, Z9, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0xee, Z10, Z10, Z2
+	VADDPS     Z2, Z10, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0xee, Z11, Z11, Z3
+	VADDPS     Z3, Z11, Z3
+	VSHUFF32X4 $0x88, Z0, Z24, Z7
+	VSHUFF32X4 $0xdd, Z0, Z24, Z0
+	VADDPS     Z0, Z7, Z7
+	VSHUFF32X4 $0x88, Z1, Z4, Z0
+	VSHUFF32X4 $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z6, Z2
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z0, Z7, Z3
+	VSHUFPS    $0xee, Z0, Z7, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x44, Z2, Z1, Z0
+	VSHUFPS    $0xee, Z2, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z3, Z1
+	VSHUFPS    $0xdd, Z0, Z3, Z0
+	VADDPS     Z0, Z1, Z1
+	VSHUFF32X4 $0x44, Z16, Z12, Z0
+	VSHUFF32X4 $0xee, Z16, Z12, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0xee, Z20, Z20, Z2
+	VADDPS     Z2, Z20, Z2
+	VSHUFF32X4 $0x44, Z17, Z13, Z3
+	VSHUFF32X4 $0xee, Z17, Z13, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0xee, Z21, Z21, Z4
+	VADDPS     Z4, Z21, Z4
+	VSHUFF32X4 $0x44, Z18, Z14, Z5
+	VSHUFF32X4 $0xee, Z18, Z14, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFF32X4 $0xee, Z22, Z22, Z6
+	VADDPS     Z6, Z22, Z6
+	VSHUFF32X4 $0x44, Z19, Z15, Z7
+	VSHUFF32X4 $0xee, Z19, Z15, Z8
+	VADDPS     Z8, Z7, Z7
+	VSHUFF32X4 $0xee, Z23, Z23, Z8
+	VADDPS     Z8, Z23, Z8
+	VSHUFF32X4 $0x88, Z2, Z0, Z9
+	VSHUFF32X4 $0xdd, Z2, Z0, Z0
+	VADDPS     Z0, Z9, Z9
+	VSHUFF32X4 $0x88, Z4, Z3, Z0
+	VSHUFF32X4 $0xdd, Z4, Z3, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFF32X4 $0x88, Z6, Z5, Z2
+	VSHUFF32X4 $0xdd, Z6, Z5, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z8, Z7, Z3
+	VSHUFF32X4 $0xdd, Z8, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z0, Z9, Z4
+	VSHUFPS    $0xee, Z0, Z9, Z0
+	VADDPS     Z0, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z0
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z4, Z2
+	VSHUFPS    $0xdd, Z0, Z4, Z0
+	VADDPS     Z0, Z2, Z2
+	MOVQ       flags+80(FP), DI
+	TESTQ      $0x00000001, DI
+	JZ         GemmDot12_noacc_1305
+	MOVQ       ldc+48(FP), R8
+	MOVQ       DX, DI
+	SHLQ       $0x02, R8
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z1, Z1
+	ADDQ       R8, DI
+	CMPQ       SI, $0x01
+	JLE        GemmDot12_accrows_1308
+	VMOVUPS.Z  (DI), K1, Z0
+	VADDPS     Z0, Z2, Z2
+
+GemmDot12_accrows_1308:
+GemmDot12_noacc_1305:
+	MOVQ      flags+80(FP), DI
+	TESTQ     $0x00000004, DI
+	JNZ       GemmDot12_bwd_1306
+	TESTQ     $0x00000002, DI
+	JZ        GemmDot12_nobias_1309
+	MOVQ      bias+56(FP), R8
+	VMOVUPS.Z (R8), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VADDPS    Z0, Z2, Z2
+
+GemmDot12_nobias_1309:
+	SHRQ    $0x08, DI
+	CMPQ    DI, $0x01
+	JNE     GemmDot12_notrelu_1310
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_fwdrelu_1311
+	VXORPS  Z0, Z0, Z0
+	VMAXPS  Z2, Z0, Z2
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_fwdrelu_1311:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_notrelu_1310:
+	CMPQ    DI, $0x02
+	JNE     GemmDot12_notleakyrelu_1312
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMULPS  (SP), Z1, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z1, K3
+	VMOVUPS Z0, K3, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_fwdleakyrelu_1313
+	VMULPS  (SP), Z2, Z0
+	VMINPS  k64_80000000<>+0(SB), Z0, Z0
+	VCMPPS  $0x01, k64_00000000<>+0(SB), Z2, K3
+	VMOVUPS Z0, K3, Z2
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_fwdleakyrelu_1313:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_notleakyrelu_1312:
+	CMPQ    DI, $0x03
+	JNE     GemmDot12_notelu_1314
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_spillelu_1315
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_spillelu_1315:
+	VMOVUPS     k64_c18c0000<>+0(SB), Z2
+	VMOVUPS     k64_3fb8aa3b<>+0(SB), Z1
+	VMOVUPS     k64_4b40007f<>+0(SB), Z0
+	VMOVUPS     k64_3f317218<>+0(SB), Z3
+	VMOVUPS     k64_3ab5121a<>+0(SB), Z4
+	VMOVUPS     k64_3c091cf1<>+0(SB), Z5
+	VMOVUPS     k64_3d2aac79<>+0(SB), Z6
+	VMOVUPS     k64_3e2aaa49<>+0(SB), Z7
+	VMOVUPS     k64_3efffffe<>+0(SB), Z8
+	VMOVUPS     k64_3f800000<>+0(SB), Z9
+	VXORPS      Z10, Z10, Z10
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z11
+	VMAXPS      Z2, Z11, Z12
+	VMOVUPS     Z0, Z13
+	VFMADD231PS Z1, Z12, Z13
+
+	// s = 2^n
+	VPSLLD $0x17, Z13, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z13, Z13
+	VFNMADD231PS Z3, Z13, Z12
+	VMOVUPS      Z5, Z13
+	VFMADD231PS  Z4, Z12, Z13
+	VFMADD213PS  Z6, Z12, Z13
+	VFMADD213PS  Z7, Z12, Z13
+	VFMADD213PS  Z8, Z12, Z13
+	VMULPS       Z13, Z12, Z15
+	VMULPS       Z14, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z15
+	VSUBPS      Z9, Z14, Z14
+	VADDPS      Z15, Z14, Z14
+	VCMPPS      $0x01, Z10, Z11, K3
+	VMULPS      (SP), Z14, K3, Z11
+	VMOVUPS     Z11, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot12_fwdelu_1316
+	VMOVUPS.Z   (DI), K1, Z14
+	VMAXPS      Z2, Z14, Z15
+	VMOVUPS     Z0, Z12
+	VFMADD231PS Z1, Z15, Z12
+
+	// s = 2^n
+	VPSLLD $0x17, Z12, Z13
+
+	// t = z - n·ln2
+	VSUBPS       Z0, Z12, Z12
+	VFNMADD231PS Z3, Z12, Z15
+	VMOVUPS      Z5, Z12
+	VFMADD231PS  Z4, Z15, Z12
+	VFMADD213PS  Z6, Z15, Z12
+	VFMADD213PS  Z7, Z15, Z12
+	VFMADD213PS  Z8, Z15, Z12
+	VMULPS       Z12, Z15, Z0
+	VMULPS       Z13, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z0
+	VSUBPS      Z9, Z13, Z13
+	VADDPS      Z0, Z13, Z13
+	VCMPPS      $0x01, Z10, Z14, K3
+	VMULPS      (SP), Z13, K3, Z14
+	VMOVUPS     Z14, K1, (DI)
+
+GemmDot12_fwdelu_1316:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_notelu_1314:
+	CMPQ    DI, $0x04
+	JNE     GemmDot12_notsigmoid_1317
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_spillsigmoid_1318
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_spillsigmoid_1318:
+	VMOVUPS      k64_3f800000<>+0(SB), Z2
+	VMOVUPS      k64_80000000<>+0(SB), Z1
+	VMOVUPS      k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS      k64_4b400000<>+0(SB), Z3
+	VMOVUPS      k64_3db17000<>+0(SB), Z4
+	VMOVUPS      k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS      k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS      k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS      k64_3f000000<>+0(SB), Z8
+	VMOVUPS      k64_c2aeac50<>+0(SB), Z9
+	VXORPS       Z10, Z10, Z10
+	MOVQ         ldc+48(FP), R8
+	MOVQ         DX, DI
+	SHLQ         $0x02, R8
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z1, Z10, Z11
+	VMOVUPS      Z3, Z12
+	VFMADD231PS  Z0, Z11, Z12
+	VSUBPS       Z3, Z12, Z13
+	VFNMADD231PS Z4, Z13, Z11
+	VFNMADD231PS Z5, Z13, Z11
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z12, Z13
+	VADDPS       Z13, Z11, Z11
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z12, Z13
+	VPSLLD      $0x14, Z12, Z12
+	VPADDD      Z12, Z13, Z13
+	VMOVUPS     Z7, Z12
+	VFMADD231PS Z6, Z11, Z12
+	VFMADD213PS Z8, Z11, Z12
+	VMULPS      Z12, Z11, Z14
+	VMULPS      Z13, Z11, Z11
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z11, Z11, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z10, Z11
+	VCMPPS   $0x05, Z9, Z11, K3
+	VADDPS.Z Z14, Z13, K3, Z13
+	VADDPS   Z2, Z13, Z14
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z13, K3, Z10
+	VDIVPS  Z14, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z14, Z14
+	VSUBPS  Z14, Z13, Z13
+	VMOVAPS Z10, Z14
+	VSUBPS  Z10, Z2, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z13, Z13
+	VFNMADD213PS Z10, Z10, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot12_fwdsigmoid_1319
+	VMOVUPS.Z    (DI), K1, Z10
+	VORPS        Z1, Z10, Z14
+	VMOVUPS      Z3, Z11
+	VFMADD231PS  Z0, Z14, Z11
+	VSUBPS       Z3, Z11, Z12
+	VFNMADD231PS Z4, Z12, Z14
+	VFNMADD231PS Z5, Z12, Z14
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
+	VADDPS       Z12, Z14, Z14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
+	VPSLLD      $0x14, Z11, Z11
+	VPADDD      Z11, Z12, Z12
+	VMOVUPS     Z7, Z11
+	VFMADD231PS Z6, Z14, Z11
+	VFMADD213PS Z8, Z14, Z11
+	VMULPS      Z11, Z14, Z0
+	VMULPS      Z12, Z14, Z14
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z14, Z14, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z10, Z14
+	VCMPPS   $0x05, Z9, Z14, K3
+	VADDPS.Z Z0, Z12, K3, Z12
+	VADDPS   Z2, Z12, Z0
+	VPMOVD2M Z10, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z10
+	VMOVUPS Z12, K3, Z10
+	VDIVPS  Z0, Z10, Z10
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z0, Z0
+	VSUBPS  Z0, Z12, Z12
+	VMOVAPS Z10, Z0
+	VSUBPS  Z10, Z2, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z12, Z12
+	VFNMADD213PS Z10, Z10, Z12
+	VMOVUPS      Z12, K1, (DI)
+
+GemmDot12_fwdsigmoid_1319:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_notsigmoid_1317:
+	CMPQ    DI, $0x05
+	JNE     GemmDot12_nottanh_1320
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_spilltanh_1321
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_spilltanh_1321:
+	VMOVUPS     k64_3f800000<>+0(SB), Z2
+	VMOVUPS     k64_80000000<>+0(SB), Z1
+	VMOVUPS     k64_c1200000<>+0(SB), Z0
+	VMOVUPS     k64_41b8aa3b<>+0(SB), Z3
+	VMOVUPS     k64_4b400000<>+0(SB), Z4
+	VMOVUPS     k64_3db17218<>+0(SB), Z5
+	VMOVUPS     k64_3e2aab2c<>+0(SB), Z6
+	VMOVUPS     k64_3f00043c<>+0(SB), Z7
+	VMOVUPS     k64_bbbaf0eb<>+0(SB), Z8
+	VMOVUPS     k64_3ca9134f<>+0(SB), Z9
+	VMOVUPS     k64_bd5c1e2d<>+0(SB), Z10
+	VMOVUPS     k64_3e088393<>+0(SB), Z11
+	VMOVUPS     k64_beaaaa99<>+0(SB), Z12
+	VMOVUPS     k64_3f200000<>+0(SB), Z13
+	MOVQ        ldc+48(FP), R8
+	MOVQ        DX, DI
+	SHLQ        $0x02, R8
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z1, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z16
+	VFMADD231PS Z3, Z15, Z16
+	VADDPS      Z15, Z15, Z17
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z16, Z15
+	VFNMADD231PS Z5, Z15, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z15
+	VPSLLD      $0x14, Z16, Z16
+	VPADDD      Z16, Z15, Z15
+	VMOVUPS     Z7, Z16
+	VFMADD231PS Z6, Z17, Z16
+	VMULPS      Z16, Z17, Z18
+	VMULPS      Z15, Z17, Z17
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z17, Z15, Z15
+	VFMADD231PS Z18, Z17, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z2, Z18
+	VADDPS Z2, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z17
+	VMOVUPS     Z9, Z16
+	VFMADD231PS Z8, Z17, Z16
+	VFMADD213PS Z10, Z17, Z16
+	VFMADD213PS Z11, Z17, Z16
+	VFMADD213PS Z12, Z17, Z16
+	VMULPS      Z17, Z14, Z17
+	VFMADD213PS Z14, Z16, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z16
+	VCMPPS      $0x0d, Z13, Z16, K3
+	VDIVPS      Z15, Z18, K3, Z17
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS      Z1, Z14, Z14
+	VORPS       Z14, Z17, Z17
+	VMOVUPS     Z17, K1, (DI)
+	ADDQ        R8, DI
+	CMPQ        SI, $0x01
+	JLE         GemmDot12_fwdtanh_1322
+	VMOVUPS.Z   (DI), K1, Z14
+	VORPS       Z1, Z14, Z15
+	VMAXPS      Z0, Z15, Z15
+	VMOVUPS     Z4, Z18
+	VFMADD231PS Z3, Z15, Z18
+	VADDPS      Z15, Z15, Z16
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z18, Z15
+	VFNMADD231PS Z5, Z15, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z15
+	VPSLLD      $0x14, Z18, Z18
+	VPADDD      Z18, Z15, Z15
+	VMOVUPS     Z7, Z18
+	VFMADD231PS Z6, Z16, Z18
+	VMULPS      Z18, Z16, Z17
+	VMULPS      Z15, Z16, Z16
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z16, Z15, Z15
+	VFMADD231PS Z17, Z16, Z15
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z15, Z2, Z17
+	VADDPS Z2, Z15, Z15
+
+	// x + x³·p(x²)
+	VMULPS      Z14, Z14, Z16
+	VMOVUPS     Z9, Z18
+	VFMADD231PS Z8, Z16, Z18
+	VFMADD213PS Z10, Z16, Z18
+	VFMADD213PS Z11, Z16, Z18
+	VFMADD213PS Z12, Z16, Z18
+	VMULPS      Z16, Z14, Z0
+	VFMADD213PS Z14, Z18, Z0
+	VANDPS      k64_7fffffff<>+0(SB), Z14, Z18
+	VCMPPS      $0x0d, Z13, Z18, K3
+	VDIVPS      Z15, Z17, K3, Z0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z1, Z14, Z14
+	VORPS   Z14, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+GemmDot12_fwdtanh_1322:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_nottanh_1320:
+	CMPQ    DI, $0x06
+	JNE     GemmDot12_notscaledsigmoid_1323
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_spillscaledsigmoid_1324
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_spillscaledsigmoid_1324:
+	VMOVUPS   k64_80000000<>+0(SB), Z2
+	VMOVUPS   k64_3f800000<>+0(SB), Z1
+	VMOVUPS   k64_4138aa3b<>+0(SB), Z0
+	VMOVUPS   k64_4b400000<>+0(SB), Z3
+	VMOVUPS   k64_3db17000<>+0(SB), Z4
+	VMOVUPS   k64_3685fdf4<>+0(SB), Z5
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z6
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z7
+	VMOVUPS   k64_3f000000<>+0(SB), Z8
+	VMOVUPS   k64_c2aeac50<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z10
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z10, Z11
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z11, Z12, Z10
+	VANDPS       Z2, Z11, Z12
+	VXORPS       Z12, Z10, Z10
+	VORPS        Z2, Z11, Z12
+	VMOVUPS      Z3, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z3, Z13, Z14
+	VFNMADD231PS Z4, Z14, Z12
+	VFNMADD231PS Z5, Z14, Z10
+	VADDPS       Z10, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
+	VADDPS       Z10, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z10, Z10
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z14
+	VMULPS      Z10, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z14
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z11, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z14, Z10, K3, Z10
+	VADDPS   Z1, Z10, Z14
+	VPMOVD2M Z11, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z11
+	VMOVUPS Z10, K3, Z11
+	VDIVPS  Z14, Z11, Z11
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z1, Z14, Z14
+	VSUBPS  Z14, Z10, Z10
+	VMOVAPS Z11, Z14
+	VSUBPS  Z11, Z1, K3, Z14
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z14, Z10, Z10
+	VFNMADD213PS Z11, Z11, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R8, DI
+	CMPQ         SI, $0x01
+	JLE          GemmDot12_fwdscaledsigmoid_1325
+	VMOVUPS.Z    (DI), K1, Z11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       (SP), Z11, Z14
+	VMOVUPS      (SP), Z12
+	VFNMADD213PS Z14, Z12, Z11
+	VANDPS       Z2, Z14, Z12
+	VXORPS       Z12, Z11, Z11
+	VORPS        Z2, Z14, Z12
+	VMOVUPS      Z3, Z13
+	VFMADD231PS  Z0, Z12, Z13
+	VSUBPS       Z3, Z13, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VFNMADD231PS Z5, Z0, Z11
+	VADDPS       Z11, Z12, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z11
+	VADDPS       Z11, Z12, Z12
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z11
+	VPSLLD      $0x14, Z13, Z13
+	VPADDD      Z13, Z11, Z11
+	VMOVUPS     Z7, Z13
+	VFMADD231PS Z6, Z12, Z13
+	VFMADD213PS Z8, Z12, Z13
+	VMULPS      Z13, Z12, Z0
+	VMULPS      Z11, Z12, Z12
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z12, Z12, Z0
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z2, Z14, Z12
+	VCMPPS   $0x05, Z9, Z12, K3
+	VADDPS.Z Z0, Z11, K3, Z11
+	VADDPS   Z1, Z11, Z0
+	VPMOVD2M Z14, K3
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z1, Z14
+	VMOVUPS Z11, K3, Z14
+	VDIVPS  Z0, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z1, Z0, Z0
+	VSUBPS  Z0, Z11, Z11
+	VMOVAPS Z14, Z0
+	VSUBPS  Z14, Z1, K3, Z0
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z0, Z11, Z11
+	VFNMADD213PS Z14, Z14, Z11
+	VMOVUPS      Z11, K1, (DI)
+
+GemmDot12_fwdscaledsigmoid_1325:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_notscaledsigmoid_1323:
+	CMPQ    DI, $0x07
+	JNE     GemmDot12_notscaledtanh_1326
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_spillscaledtanh_1327
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_spillscaledtanh_1327:
+	VMOVUPS   k64_3f800000<>+0(SB), Z2
+	VMOVUPS   k64_80000000<>+0(SB), Z1
+	VMOVUPS   k64_bbbaf0eb<>+0(SB), Z0
+	VMOVUPS   k64_3ca9134f<>+0(SB), Z3
+	VMOVUPS   k64_bd5c1e2d<>+0(SB), Z4
+	VMOVUPS   k64_3e088393<>+0(SB), Z5
+	VMOVUPS   k64_beaaaa99<>+0(SB), Z6
+	VMOVUPS   k64_c1200000<>+0(SB), Z7
+	VMOVUPS   k64_41b8aa3b<>+0(SB), Z8
+	VMOVUPS   k64_4b400000<>+0(SB), Z9
+	VXORPS    Z10, Z10, Z10
+	VMOVUPS   k64_3db17218<>+0(SB), Z10
+	VMOVUPS   k64_3d2aa420<>+0(SB), Z11
+	VMOVUPS   k64_3e2aae3b<>+0(SB), Z12
+	VMOVUPS   k64_3f000000<>+0(SB), Z13
+	VMOVUPS   k64_3f200000<>+0(SB), Z14
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z15, Z16
+	VMOVUPS      64(SP), Z17
+	VFNMADD213PS Z16, Z17, Z15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z16, Z16, Z17
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z16, Z18
+	VMULPS       (SP), Z15, Z19
+	VMOVAPS      Z18, Z20
+	VFNMADD231PS (SP), Z16, Z20
+	VADDPS       Z19, Z20, Z20
+	VFNMADD231PS Z17, Z19, Z20
+	VMOVUPS      Z3, Z19
+	VFMADD231PS  Z0, Z17, Z19
+	VFMADD213PS  Z4, Z17, Z19
+	VFMADD213PS  Z5, Z17, Z19
+	VFMADD213PS  Z6, Z17, Z19
+	VMULPS       Z17, Z18, Z21
+	VFNMADD231PS Z19, Z21, Z20
+	VSUBPS       Z20, Z18, Z18
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z1, Z16, Z20
+	VMAXPS      Z7, Z20, Z19
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z19, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z1, Z16, Z15
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z15, Z17, K3, Z17
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z19, Z19, Z15
+	VSUBPS       Z9, Z21, Z19
+	VFNMADD231PS Z10, Z19, Z15
+	VADDPS       Z17, Z15, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z15, Z21
+	VFMADD213PS Z13, Z15, Z21
+	VMULPS      Z21, Z15, Z19
+	VMULPS      Z17, Z15, Z15
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z15, Z15, Z19
+	VADDPS      Z19, Z17, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z2, Z17, Z19
+	VDIVPS       Z19, Z17, Z15
+	VSUBPS       Z2, Z19, Z19
+	VSUBPS       Z19, Z17, Z17
+	VSUBPS       Z15, Z2, Z19
+	VMULPS       Z19, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z15
+	VFNMADD213PS (SP), Z15, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, Z14, Z15, K3
+	VMOVUPS      Z17, K3, Z18
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS    Z1, Z16, Z16
+	VORPS     Z16, Z18, Z18
+	VMOVUPS   Z18, K1, (DI)
+	ADDQ      R8, DI
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_fwdscaledtanh_1328
+	VMOVUPS.Z (DI), K1, Z16
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       64(SP), Z16, Z17
+	VMOVUPS      64(SP), Z15
+	VFNMADD213PS Z17, Z15, Z16
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z15
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       (SP), Z17, Z19
+	VMULPS       (SP), Z16, Z21
+	VMOVAPS      Z19, Z20
+	VFNMADD231PS (SP), Z17, Z20
+	VADDPS       Z21, Z20, Z20
+	VFNMADD231PS Z15, Z21, Z20
+	VMOVUPS      Z3, Z21
+	VFMADD231PS  Z0, Z15, Z21
+	VFMADD213PS  Z4, Z15, Z21
+	VFMADD213PS  Z5, Z15, Z21
+	VFMADD213PS  Z6, Z15, Z21
+	VMULPS       Z15, Z19, Z0
+	VFNMADD231PS Z21, Z0, Z20
+	VSUBPS       Z20, Z19, Z19
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z1, Z17, Z20
+	VMAXPS      Z7, Z20, Z21
+	VMOVUPS     Z9, Z0
+	VFMADD231PS Z8, Z21, Z0
+	VADDPS      Z16, Z16, Z15
+	VANDPS      Z1, Z17, Z16
+	VCMPPS      $0x05, Z7, Z20, K3
+	VXORPS.Z    Z16, Z15, K3, Z15
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0, Z16
+	VADDPS       Z16, Z15, Z15
+	VADDPS       Z21, Z21, Z16
+	VSUBPS       Z9, Z0, Z21
+	VFNMADD231PS Z10, Z21, Z16
+	VADDPS       Z15, Z16, Z16
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z0, Z15
+	VPSLLD      $0x14, Z0, Z0
+	VPADDD      Z0, Z15, Z15
+	VMOVUPS     Z12, Z0
+	VFMADD231PS Z11, Z16, Z0
+	VFMADD213PS Z13, Z16, Z0
+	VMULPS      Z0, Z16, Z21
+	VMULPS      Z15, Z16, Z16
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z16, Z16, Z21
+	VADDPS      Z21, Z15, Z15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z2, Z15, Z21
+	VDIVPS       Z21, Z15, Z16
+	VSUBPS       Z2, Z21, Z21
+	VSUBPS       Z21, Z15, Z15
+	VSUBPS       Z16, Z2, Z21
+	VMULPS       Z21, Z15, Z15
+	VFNMADD213PS Z16, Z16, Z15
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Z16
+	VFNMADD213PS (SP), Z16, Z15
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z16
+	VCMPPS       $0x0d, Z14, Z16, K3
+	VMOVUPS      Z15, K3, Z19
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z1, Z17, Z17
+	VORPS   Z17, Z19, Z19
+	VMOVUPS Z19, K1, (DI)
+
+GemmDot12_fwdscaledtanh_1328:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_notscaledtanh_1326:
+	JMP GemmDot12_store_1304
+
+GemmDot12_bwd_1306:
+	SHRQ      $0x08, DI
+	CMPQ      DI, $0x01
+	JNE       GemmDot12_bnotrelu_1329
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_bwdrelu_1330
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS.Z k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot12_bwdrelu_1330:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_bnotrelu_1329:
+	CMPQ      DI, $0x02
+	JNE       GemmDot12_bnotleakyrelu_1331
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_bwdleakyrelu_1332
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VMOVUPS   (SP), Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot12_bwdleakyrelu_1332:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_bnotleakyrelu_1331:
+	CMPQ      DI, $0x03
+	JNE       GemmDot12_bnotelu_1333
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_bwdelu_1334
+	VMOVUPS.Z (R9), K1, Z0
+	VCMPPS    $0x0e, k64_00000000<>+0(SB), Z0, K3
+	VADDPS    (SP), Z0, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), K3, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot12_bwdelu_1334:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_bnotelu_1333:
+	CMPQ      DI, $0x04
+	JNE       GemmDot12_bnotsigmoid_1335
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_bwdsigmoid_1336
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VMULPS    Z1, Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot12_bwdsigmoid_1336:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_bnotsigmoid_1335:
+	CMPQ      DI, $0x05
+	JNE       GemmDot12_bnottanh_1337
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VADDPS    k64_3f800000<>+0(SB), Z0, Z0
+	VMULPS    Z0, Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_bwdtanh_1338
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VADDPS    k64_3f800000<>+0(SB), Z1, Z1
+	VMULPS    Z1, Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot12_bwdtanh_1338:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_bnottanh_1337:
+	CMPQ      DI, $0x06
+	JNE       GemmDot12_bnotscaledsigmoid_1339
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   k64_3f800000<>+0(SB), Z3
+	VSUBPS    Z0, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMULPS    (SP), Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_bwdscaledsigmoid_1340
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   k64_3f800000<>+0(SB), Z0
+	VSUBPS    Z1, Z0, Z3
+	VMULPS    Z1, Z3, Z3
+	VMULPS    (SP), Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot12_bwdscaledsigmoid_1340:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_bnotscaledsigmoid_1339:
+	CMPQ      DI, $0x07
+	JNE       GemmDot12_bnotscaledtanh_1341
+	MOVQ      ldc+48(FP), R8
+	MOVQ      DX, DI
+	SHLQ      $0x02, R8
+	MOVQ      ldy+72(FP), R10
+	MOVQ      BX, R9
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   (SP), Z3
+	VSUBPS    Z0, Z3, Z3
+	VADDPS    (SP), Z0, Z0
+	VMULPS    Z0, Z3, Z3
+	VMULPS    192(SP), Z3, Z3
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      R8, DI
+	ADDQ      R10, R9
+	CMPQ      SI, $0x01
+	JLE       GemmDot12_bwdscaledtanh_1342
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS   (SP), Z0
+	VSUBPS    Z1, Z0, Z3
+	VADDPS    (SP), Z1, Z1
+	VMULPS    Z1, Z3, Z3
+	VMULPS    192(SP), Z3, Z3
+	VMULPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)
+
+GemmDot12_bwdscaledtanh_1342:
+	JMP GemmDot12_epidone_1307
+
+GemmDot12_bnotscaledtanh_1341:
+GemmDot12_store_1304:
+	MOVQ    ldc+48(FP), R8
+	MOVQ    DX, DI
+	SHLQ    $0x02, R8
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R8, DI
+	CMPQ    SI, $0x01
+	JLE     GemmDot12_storerows_1343
+	VMOVUPS Z2, K1, (DI)
+
+GemmDot12_storerows_1343:
+GemmDot12_epidone_1307:
+	IMUL3Q $0x00000002, CX, DI
+	ADDQ   DI, AX
+	MOVQ   ldc+48(FP), DI
+	IMUL3Q $0x00000008, DI, DI
+	ADDQ   DI, DX
+	MOVQ   ldy+72(FP), DI
+	IMUL3Q $0x00000008, DI, DI
+	ADDQ   DI, BX
+	SUBQ   $0x02, SI
+	JG     GemmDot12_tile
+
+GemmDot12_done:
+	VZEROUPPER
+	RET
+
+// func GemmPackDot(dst *float32, src *float32, ld int, kc int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·GemmPackDot(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         ld+16(FP), DX
+	MOVQ         kc+24(FP), BX
+	MOVQ         n+32(FP), SI
+	VPBROADCASTD DX, Z0
+	VPMULLD      dotrows<>+0(SB), Z0, Z0
+	SHLQ         $0x06, DX
+	MOVQ         BX, DI
+	ANDQ         $0x0f, DI
+	SHRQ         $0x04, BX
+	MOVQ         $+65535, R8
+	TESTQ        BX, BX
+	JZ           packdot_tail
+
+packdot_chunk:
+	MOVQ CX, R9
+	MOVQ SI, R10
+
+packdot_col:
+	KMOVW      R8, K1
+	VXORPS     Z1, Z1, Z1
+	VGATHERDPS (R9)(Z0*4), K1, Z1
+	VMOVUPS    Z1, (AX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x04, R9
+	DECQ       R10
+	JNZ        packdot_col
+	ADDQ       DX, CX
+	DECQ       BX
+	JNZ        packdot_chunk
+
+packdot_tail:
+	TESTQ DI, DI
+	JZ    packdot_done
+	MOVQ  $-1, DX
+	BZHIQ DI, DX, DX
+	MOVQ  SI, BX
+
+packdot_tailcol:
+	KMOVW      DX, K1
+	VXORPS     Z1, Z1, Z1
+	VGATHERDPS (CX)(Z0*4), K1, Z1
+	VMOVUPS    Z1, (AX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x04, CX
+	DECQ       BX
+	JNZ        packdot_tailcol
+
+packdot_done:
+	VZEROUPPER
+	RET
+
+DATA dotrows<>+0(SB)/4, $0x00000000
+DATA dotrows<>+4(SB)/4, $0x00000001
+DATA dotrows<>+8(SB)/4, $0x00000002
+DATA dotrows<>+12(SB)/4, $0x00000003
+DATA dotrows<>+16(SB)/4, $0x00000004
+DATA dotrows<>+20(SB)/4, $0x00000005
+DATA dotrows<>+24(SB)/4, $0x00000006
+DATA dotrows<>+28(SB)/4, $0x00000007
+DATA dotrows<>+32(SB)/4, $0x00000008
+DATA dotrows<>+36(SB)/4, $0x00000009
+DATA dotrows<>+40(SB)/4, $0x0000000a
+DATA dotrows<>+44(SB)/4, $0x0000000b
+DATA dotrows<>+48(SB)/4, $0x0000000c
+DATA dotrows<>+52(SB)/4, $0x0000000d
+DATA dotrows<>+56(SB)/4, $0x0000000e
+DATA dotrows<>+60(SB)/4, $0x0000000f
+GLOBL dotrows<>(SB), RODATA|NOPTR, $64
+
 // func FMAPeakAVX512(n int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·FMAPeakAVX512(SB), NOSPLIT, $0-8

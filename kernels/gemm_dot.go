@@ -1,0 +1,127 @@
+package kernels
+
+import (
+	"github.com/actfuse/actfuse/internal/desc"
+	"github.com/klauspost/cpuid/v2"
+)
+
+// dotKernelFunc computes the m×n block C = epilogue(A·B) of one k block of
+// kc steps as dot products (desc.DotTile): A row-major with leading
+// dimension lda, b one k block of B packed by packDot, the flags and p as
+// for a micro-kernel (gemm.go).
+type dotKernelFunc func(n, kc, m int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32)
+
+// dotGemm is the GEMM of the products whose C has at most maxN columns and
+// whose op(A) is row-major (desc.DotTile): every element a dot product along
+// k, so that no vector lane idles, where a tile one vector wide computes n
+// of its lanes. The k loop is cut in blocks of at most kcMax(n) steps (a
+// block of packed B stays in L1 while the rows of A stream past it), which
+// depend on k and n only, and each block covers all n columns: the result
+// is bitwise the same for every split of the rows over threads.
+type dotGemm struct {
+	maxN   int
+	kernel dotKernelFunc
+	// rows packs a k block of a row-major B; nil where the Go loop does.
+	rows func(dst, b []float32, ldb, kc, n int)
+	l1   float64 // bytes of L1D a k block of packed B fills
+}
+
+// newDotGemm returns the dot GEMM of the implementation im, or nil if it has
+// none.
+func newDotGemm(im *desc.Impl, kernel dotKernelFunc, rows func(dst, b []float32, ldb, kc, n int)) *dotGemm {
+	if im.Dot == nil {
+		return nil
+	}
+	l1 := cpuid.CPU.Cache.L1D
+	if l1 <= 0 {
+		l1 = 32 << 10
+	}
+	return &dotGemm{maxN: im.Dot.MaxN, kernel: kernel, rows: rows, l1: float64(l1) * im.Dot.L1Fill}
+}
+
+// takes reports whether d computes the call g: beyond 8 columns only from
+// k = dotMinK on, where the narrow tile wastes few enough lanes for the
+// dot kernels' final additions to cost more than the lanes it idles
+// (avx512, Sapphire-Rapids-class Xeon, 128×n×k, GFLOP/s of the narrow
+// 16×16 tile against the dot kernels: n = 10, k = 64 97 / 91, k = 96
+// 102 / 107, k = 128 103 / 118, k = 512 106 / 146; n = 12, k = 96 122 /
+// 117; n = 4, k = 96 41 / 78).
+func (d *dotGemm) takes(g *gemmCall) bool {
+	return d != nil && g.n <= d.maxN && !g.transA && (g.n <= 8 || g.k >= dotMinK)
+}
+
+// dotMinK is the shortest k the dot kernels take a C of more than 8
+// columns for.
+const dotMinK = 128
+
+// dotChunk is the number of k steps of a chunk of packed B: the lanes of a
+// zmm register.
+const dotChunk = 16
+
+// run computes the rows [i0,i1) of the call g, all its columns.
+func (d *dotGemm) run(g *gemmCall, i0, i1 int) {
+	ep, n := g.ep, g.n
+	nk, kcMax := kBlocks(g.k, max(64, int(d.l1)/(4*n))&^(dotChunk-1))
+	buf := bufPool.Get()
+	defer bufPool.Put(buf)
+	buf.params = ep.Act.Params()
+	finalFlags := epilogueFlags(ep, 0)
+	var y []float32
+	if ep.Y != nil {
+		y = ep.Y[i0*ep.LdY:]
+	}
+	for q := 0; q < nk; q++ {
+		pc := q * kcMax
+		kc := min(kcMax, g.k-pc)
+		flags := 0
+		if q > 0 || ep.Accumulate {
+			flags = gemmAccumulate
+		}
+		if q == nk-1 {
+			flags |= finalFlags
+		}
+		buf.b = grow(buf.b, max(1, (kc+dotChunk-1)/dotChunk*dotChunk*n))
+		d.pack(buf.b, g, pc, kc)
+		var a []float32
+		if kc > 0 {
+			a = g.a[i0*g.lda+pc:]
+		}
+		d.kernel(n, kc, i1-i0, a, g.lda, buf.b, g.c[i0*g.ldc:], g.ldc, ep.Bias, y, ep.LdY, flags, &buf.params)
+	}
+}
+
+// pack packs the k steps [pc, pc+kc) of op(B) into dst for the dot kernels:
+// chunk q of dotChunk steps at dst[dotChunk·n·q:], its column j at
+// dst[dotChunk·(n·q+j):], zero beyond kc.
+func (d *dotGemm) pack(dst []float32, g *gemmCall, pc, kc int) {
+	n, ldb := g.n, g.ldb
+	chunks := (kc + dotChunk - 1) / dotChunk
+	dst = dst[:chunks*dotChunk*n]
+	if kc == 0 {
+		return
+	}
+	if g.transB {
+		// Column j of op(B) is row j of B: copies of dotChunk values.
+		for q := 0; q < chunks; q++ {
+			p0 := pc + q*dotChunk
+			w := min(dotChunk, pc+kc-p0)
+			for j := 0; j < n; j++ {
+				o := dst[(q*n+j)*dotChunk : (q*n+j+1)*dotChunk]
+				clear(o[copy(o, g.b[j*ldb+p0:j*ldb+p0+w]):])
+			}
+		}
+		return
+	}
+	if d.rows != nil && dotChunk*ldb < 1<<31 {
+		d.rows(dst, g.b[pc*ldb:], ldb, kc, n)
+		return
+	}
+	clear(dst)
+	for p := 0; p < kc; p++ {
+		row := g.b[(pc+p)*ldb : (pc+p)*ldb+n]
+		o := dst[(p/dotChunk*n)*dotChunk+p%dotChunk:]
+		for j, v := range row {
+			o[j*dotChunk] = v
+		}
+	}
+}
