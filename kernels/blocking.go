@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"github.com/actfuse/actfuse/internal/desc"
-	"github.com/actfuse/actfuse/internal/scratch"
 	"github.com/klauspost/cpuid/v2"
 )
 
@@ -120,14 +119,12 @@ func kBlocks(k, kcMax int) (count, kc int) {
 	return (k + kc - 1) / kc, kc
 }
 
-// gemmBuffers are the packing buffers of one goroutine.
+// gemmBuffers are the packing buffers of one block of a call (gemmJob.bufs).
 type gemmBuffers struct {
 	params [4]float32 // the activation's parameters (Activation.Params)
 	a, b   []float32
 	tmpA   []float32 // the last rows of A for a strided kernel, padded to MR
 }
-
-var bufPool scratch.List[gemmBuffers]
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
@@ -136,14 +133,15 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// run computes the block [i0,i1)×[j0,j1) of the call g: the driver of
-// every implementation (the loops are described in gemm.go).
-func (mk *gemmContext) run(g *gemmCall, i0, i1, j0, j1 int) {
+// run computes the block [i0,i1)×[j0,j1) of the call g with the packing
+// buffers buf: the driver of every implementation (the loops are described
+// in gemm.go).
+func (mk *gemmContext) run(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 int) {
 	if mk.dot.takes(g) {
 		if j0 != 0 || j1 != g.n {
 			panic("actfuse: internal error: a dot-product block of fewer than all columns")
 		}
-		mk.dot.run(g, i0, i1)
+		mk.dot.run(g, buf, i0, i1)
 		return
 	}
 	// The last columns of a C wider than narrowN that end in a partial
@@ -155,24 +153,22 @@ func (mk *gemmContext) run(g *gemmCall, i0, i1, j0, j1 int) {
 	if r := g.n % mk.nr; mk.narrow != nil && r > 0 && r <= mk.narrowN {
 		if full := g.n - r; j1 > full {
 			if j0 < full {
-				mk.runPanels(g, i0, i1, j0, full)
+				mk.runPanels(g, buf, i0, i1, j0, full)
 			}
-			mk.narrow.runPanels(g, i0, i1, max(j0, full), j1)
+			mk.narrow.runPanels(g, buf, i0, i1, max(j0, full), j1)
 			return
 		}
 	}
-	mk.runPanels(g, i0, i1, j0, j1)
+	mk.runPanels(g, buf, i0, i1, j0, j1)
 }
 
 // runPanels computes the block [i0,i1)×[j0,j1) of the call g with the
 // micro-kernels of mk.
-func (mk *gemmContext) runPanels(g *gemmCall, i0, i1, j0, j1 int) {
+func (mk *gemmContext) runPanels(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 int) {
 	ep := g.ep
 	bs := mk.blocks
 	mr, nr := mk.mr, mk.nr
 	nk, kcMax := kBlocks(g.k, bs.kc)
-	buf := bufPool.Get()
-	defer bufPool.Put(buf)
 
 	act := ep.Act
 	// The parameters live in the pooled buffers: a local passed through

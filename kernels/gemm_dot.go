@@ -58,12 +58,11 @@ const dotMinK = 128
 // zmm register.
 const dotChunk = 16
 
-// run computes the rows [i0,i1) of the call g, all its columns.
-func (d *dotGemm) run(g *gemmCall, i0, i1 int) {
+// run computes the rows [i0,i1) of the call g, all its columns, with the
+// packing buffers buf.
+func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 	ep, n := g.ep, g.n
 	nk, kcMax := kBlocks(g.k, max(64, int(d.l1)/(4*n))&^(dotChunk-1))
-	buf := bufPool.Get()
-	defer bufPool.Put(buf)
 	buf.params = ep.Act.Params()
 	finalFlags := epilogueFlags(ep, 0)
 	var y []float32
