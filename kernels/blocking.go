@@ -38,6 +38,11 @@ type gemmContext struct {
 	packsB bool
 	pack   packers
 	blocks blockSizes
+	// tile is the register tile of desc.Impls; the last tile.TailRows(m)
+	// rows of a block of A are packed in micro-panels of tile.Tail rows,
+	// with tailPack.
+	tile     desc.Tile
+	tailPack packers
 	// narrow, when not nil, computes the calls whose C has at most
 	// narrowN columns (an output layer): a narrower tile wastes fewer
 	// lanes on them.
@@ -66,7 +71,7 @@ func newGemmContext(im *desc.Impl, kernel, strided kernelFunc, pack packers) *ge
 	if (strided != nil) != im.Strided {
 		panic("actfuse: internal error: " + im.Name + ": the strided kernel and desc.Impls disagree")
 	}
-	return &gemmContext{mr: im.MR, nr: im.NR, kernel: kernel, strided: strided, packsB: im.PacksB, pack: pack, blocks: cacheBlocks(im)}
+	return &gemmContext{mr: im.MR, nr: im.NR, kernel: kernel, strided: strided, packsB: im.PacksB, pack: pack, blocks: cacheBlocks(im), tile: im.Tile}
 }
 
 // blockSizes are the cache blocking parameters of the driver: KC steps of k
@@ -226,7 +231,7 @@ func (mk *gemmContext) runPanels(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 i
 				for ic := i0; ic < i1; ic += mcStep {
 					mc := min(mcStep, i1-ic)
 					buf.a = grow(buf.a, max(1, (mc+mr-1)/mr*mr*kc))
-					packA(&mk.pack, buf.a, g.transA, g.a, g.lda, ic, mc, pc, kc, mr)
+					mk.packA(buf.a, g, ic, mc, pc, kc)
 					for r := 0; r < npan; r++ {
 						j := jc + r*nr
 						var y []float32
@@ -254,6 +259,17 @@ func (mk *gemmContext) runPanels(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 i
 	}
 }
 
+// packA packs op(A)[ic:ic+mc, pc:pc+kc] of the call g into dst for the
+// micro-kernels: micro-panels of MR rows, and the last tile.TailRows(mc)
+// rows in micro-panels of tile.Tail rows.
+func (mk *gemmContext) packA(dst []float32, g *gemmCall, ic, mc, pc, kc int) {
+	t := mk.tile.TailRows(mc)
+	packA(&mk.pack, dst, g.transA, g.a, g.lda, ic, mc-t, pc, kc, mk.mr)
+	if t > 0 {
+		packA(&mk.tailPack, dst[(mc-t)*kc:], g.transA, g.a, g.lda, ic+mc-t, t, pc, kc, mk.tile.Tail)
+	}
+}
+
 // epilogueFlags returns the flags of the last k block of a call with the
 // epilogue ep: its activation, backward or bias, and desc.FlagNoOverlap
 // where noOverlap has the activation's bit.
@@ -277,11 +293,14 @@ func stridedPanels(mk *gemmContext, buf *gemmBuffers, g *gemmCall, i0, i1, jc, n
 	ep := g.ep
 	mr, nr := mk.mr, mk.nr
 	npan := (nc + nr - 1) / nr
-	mFull := (i1 - i0) / mr * mr
-	rest := i1 - i0 - mFull
+	rest := mk.tile.TailRows(i1 - i0)
+	if rest == 0 {
+		rest = (i1 - i0) % mr
+	}
+	mFull := i1 - i0 - rest
 	if rest > 0 {
-		buf.tmpA = grow(buf.tmpA, max(1, mr*kc))
-		packA(&mk.pack, buf.tmpA, false, g.a, g.lda, i0+mFull, rest, pc, kc, mr)
+		buf.tmpA = grow(buf.tmpA, max(1, (rest+mr-1)/mr*mr*kc))
+		mk.packA(buf.tmpA, g, i0+mFull, rest, pc, kc)
 	}
 	for r := 0; r < npan; r++ {
 		j := jc + r*nr

@@ -28,7 +28,9 @@ import "github.com/actfuse/actfuse/fallback"
 //     contract: gemm_dot.go.)
 //   - Packed A: ceil(mc/MR) micro-panels, each kc steps of MR consecutive
 //     values: panel q holds op(A)[ic+q·MR+i, pc+p] at index q·MR·kc + p·MR + i,
-//     rows beyond mc are zero.
+//     rows beyond mc are zero. Where the tile has a Tail (desc.Tile), the
+//     last TailRows(mc) rows are in micro-panels of Tail rows instead, after
+//     the MR-row ones, and the kernel computes them with its tail tiles.
 //   - Packed B: ceil(nc/NR) panels, each kc steps of NR consecutive values:
 //     panel r holds op(B)[pc+p, jc+r·NR+j] at index r·NR·kc + p·NR + j, columns
 //     beyond nc are zero.

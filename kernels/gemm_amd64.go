@@ -17,7 +17,9 @@ var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Til
 
 // avx512Gemm is the GEMM of the avx512 implementation: the 6×64 micro-kernel
 // on zmm registers (24 accumulators, four per row), its 4- and 2-row edge
-// tiles, the strided variant and the assembly packers; a C of at most 16
+// tiles, the 4×64 tile on 4-row micro-panels for the last 8 rows of a block
+// of m ≡ 2 (mod 6) rows (desc.Tile.Tail), the strided variant and the
+// assembly packers; a C of at most 16
 // columns (an output layer) goes to the narrow 16×16 tile (one zmm per row,
 // 16 accumulators), which wastes 16−n lanes of a row where the 6×64 tile
 // wastes 64−n.
@@ -25,6 +27,11 @@ var avx512Gemm = func() *gemmContext {
 	im := desc.ImplByName("avx512")
 	ctx := newGemmContext(im, avx512Tiles.packed, avx512Tiles.strided,
 		asmPackers(6, 64, asm.PackRows64, asm.PackRowsEdge64, asm.PackCols6, asm.PackT6, asm.PackT64))
+	ctx.tailPack = packers{tA: func(dst, src []float32, ld, kc int) {
+		_ = dst[4*kc-1]
+		_ = src[3*ld+kc-1]
+		asm.PackT4(&dst[0], &src[0], ld, kc)
+	}}
 	ctx.narrow = newGemmContext(im.NarrowImpl(), avx512NarrowTiles.packed, avx512NarrowTiles.strided,
 		asmPackers(16, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols16, asm.PackT16, asm.PackT16))
 	ctx.narrowN = im.Narrow.NR
@@ -129,6 +136,10 @@ type amd64Tiles struct {
 	main     asmKernel
 	stridedK func(kc, m, nr int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)
 	edges    []amd64Edge
+	// tail is the kernel of the tiles of desc.Tile.Tail rows, on micro-panels
+	// of as many rows, for the last tile.TailRows(m) rows of a panel.
+	tail asmKernel
+	tile desc.Tile // set from desc.Impls by init
 }
 
 type amd64Edge struct {
@@ -140,7 +151,7 @@ var (
 	avx2Tiles = &amd64Tiles{mr: 6, nr: 16, main: asm.Gemm6x16, stridedK: asm.Gemm6x16S,
 		edges: []amd64Edge{{4, asm.Gemm4x16}}}
 	avx512Tiles = &amd64Tiles{mr: 6, nr: 64, main: asm.Gemm6x64, stridedK: asm.Gemm6x64S,
-		edges: []amd64Edge{{4, asm.Gemm4x64}, {2, asm.Gemm2x64}}}
+		edges: []amd64Edge{{4, asm.Gemm4x64}, {2, asm.Gemm2x64}}, tail: asm.Gemm4x64P4}
 	avx512NarrowTiles = &amd64Tiles{mr: 16, nr: 16, main: asm.Gemm16x16, stridedK: asm.Gemm16x16S,
 		edges: []amd64Edge{{8, asm.Gemm8x16}}}
 )
@@ -151,7 +162,8 @@ func init() {
 		t  *amd64Tiles
 	}{{desc.ImplByName("avx2"), avx2Tiles}, {desc.ImplByName("avx512"), avx512Tiles}, {desc.ImplByName("avx512").NarrowImpl(), avx512NarrowTiles}} {
 		im := t.im
-		ok := im.MR == t.t.mr && im.NR == t.t.nr && len(im.Edges) == len(t.t.edges)
+		t.t.tile = im.Tile
+		ok := im.MR == t.t.mr && im.NR == t.t.nr && len(im.Edges) == len(t.t.edges) && (im.Tail != 0) == (t.t.tail != nil)
 		for i := 0; ok && i < len(im.Edges); i++ {
 			ok = im.Edges[i] == t.t.edges[i].rows
 		}
@@ -165,8 +177,10 @@ func init() {
 }
 
 // packed runs the main kernel on the full tiles and, when the panel ends
-// with rows that an edge tile holds, the smallest such edge tile on them
-// (the same operations per element at a fraction of the cost).
+// with rows that the tail tiles take (desc.Tile.TailRows) the tail kernel on
+// them, or when it ends with rows that an edge tile holds, the smallest
+// such edge tile on them (the same operations per element at a fraction of
+// the cost).
 func (t *amd64Tiles) packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32, ldb int, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
 	t.checkTile(kc, m, nr, b, c, ldc, bias, y, ldy, flags)
 	if m > 0 && kc > 0 {
@@ -183,11 +197,15 @@ func (t *amd64Tiles) packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32
 		}
 		_ = b[2*t.nr*kc-1]
 	}
-	rest := m % t.mr
-	var edge asmKernel
-	for _, e := range t.edges {
-		if rest <= e.rows {
-			edge = e.k
+	rest := t.tile.TailRows(m)
+	edge := t.tail
+	if rest == 0 {
+		rest = m % t.mr
+		edge = nil
+		for _, e := range t.edges {
+			if rest <= e.rows {
+				edge = e.k
+			}
 		}
 	}
 	if rest == 0 || edge == nil {

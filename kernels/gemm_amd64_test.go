@@ -73,10 +73,17 @@ func TestAsmPackers(t *testing.T) {
 			}
 			check(fmt.Sprintf("cols kc=%d", kc), mr*kc, func(d []float32) { pk.cols(d, src, ld, kc) },
 				func(i int) float32 { return src[(i/mr)*ld+i%mr] })
-			for _, w := range []int{mr, nr} {
+			widths := []int{mr, nr}
+			if tl := ctx.mk.tile.Tail; tl > 0 {
+				widths = append(widths, tl)
+			}
+			for _, w := range widths {
 				fast := pk.tA
-				if w == nr {
+				switch w {
+				case nr:
 					fast = pk.tB
+				case ctx.mk.tile.Tail:
+					fast = ctx.mk.tailPack.tA
 				}
 				lt := kc + 3
 				st := randSlice(r, w*lt)

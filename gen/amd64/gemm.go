@@ -93,6 +93,10 @@ func genGemm() {
 				genKernel(s, fmt.Sprintf("Gemm%dx%d", e, t.NR), t.MR, t.NR, e, false)
 			}
 			genPackers(t.MR, t.NR)
+			if t.Tail > 0 {
+				genKernel(s, fmt.Sprintf("Gemm%dx%dP%d", t.Tail, t.NR, t.Tail), t.Tail, t.NR, t.Tail, false)
+				packOnce(fmt.Sprint("PackT", t.Tail), func() { genPackT(t.Tail) })
+			}
 		}
 		if im.Dot != nil {
 			genDots(s, im)

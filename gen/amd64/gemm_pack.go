@@ -20,17 +20,19 @@ var packersDone = map[string]bool{}
 // PackRowsEdge<NR>, PackCols<MR>, PackT<MR> and PackT<NR>, each once (a
 // packer depends only on its width, so tiles share them).
 func genPackers(mr, nr int) {
-	once := func(name string, gen func()) {
-		if !packersDone[name] {
-			packersDone[name] = true
-			gen()
-		}
+	packOnce(fmt.Sprint("PackRows", nr), func() { genPackRows(nr) })
+	packOnce(fmt.Sprint("PackRowsEdge", nr), func() { genPackRowsEdge(nr) })
+	packOnce(fmt.Sprint("PackCols", mr), func() { genPackCols(mr) })
+	packOnce(fmt.Sprint("PackT", mr), func() { genPackT(mr) })
+	packOnce(fmt.Sprint("PackT", nr), func() { genPackT(nr) })
+}
+
+// packOnce runs gen, which emits the packer name, unless it has run.
+func packOnce(name string, gen func()) {
+	if !packersDone[name] {
+		packersDone[name] = true
+		gen()
 	}
-	once(fmt.Sprint("PackRows", nr), func() { genPackRows(nr) })
-	once(fmt.Sprint("PackRowsEdge", nr), func() { genPackRowsEdge(nr) })
-	once(fmt.Sprint("PackCols", mr), func() { genPackCols(mr) })
-	once(fmt.Sprint("PackT", mr), func() { genPackT(mr) })
-	once(fmt.Sprint("PackT", nr), func() { genPackT(nr) })
 }
 
 // genPackRows emits PackRows<nr>: npan panels of nr columns from kc rows.

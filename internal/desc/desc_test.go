@@ -185,3 +185,17 @@ func TestLookupTables(t *testing.T) {
 		t.Errorf("String lacks the tables:\n%s", s)
 	}
 }
+
+// TestTailRows checks which last rows of a block go to the tail tiles of a
+// 6-row tile with 4-row tails: the last 8 where m ≡ 2 (mod 6) and m >= 8.
+func TestTailRows(t *testing.T) {
+	tile := Tile{MR: 6, NR: 64, Tail: 4}
+	for m, want := range map[int]int{0: 0, 2: 0, 6: 0, 7: 0, 8: 8, 9: 0, 10: 0, 12: 0, 14: 8, 128: 8, 130: 0} {
+		if got := tile.TailRows(m); got != want {
+			t.Errorf("TailRows(%d) = %d, want %d", m, got, want)
+		}
+	}
+	if got := (&Tile{MR: 6, NR: 64}).TailRows(128); got != 0 {
+		t.Errorf("without a tail: TailRows(128) = %d, want 0", got)
+	}
+}

@@ -20,6 +20,10 @@ type Tile struct {
 	// them, or to the MR-row tile.
 	MR, NR int
 	Edges  []int
+	// Tail, when not zero, is the height of the tiles that take the last
+	// TailRows(m) rows of a block, packed in micro-panels of Tail rows: the
+	// edge tile of m mod MR rows would read a whole B panel for a few rows.
+	Tail int
 	// PacksB: the micro-kernel copies the next packed B panel during its
 	// sweep. Strided: it has a variant reading A unpacked.
 	PacksB, Strided bool
@@ -45,6 +49,17 @@ type Impl struct {
 	// a KC×NR panel of B fills L1Fill of L1D, an MC×KC block of A L2Fill
 	// of L2, a KC×NC block of B L3Fill of L3.
 	L1Fill, L2Fill, L3Fill float64
+}
+
+// TailRows returns the number of the last rows of a block of m rows that
+// go to Tail-row tiles: MR + r, where r = m mod MR, when r is not zero and
+// below Tail and MR + r rows are whole Tail-row tiles; otherwise 0.
+func (t *Tile) TailRows(m int) int {
+	r := m % t.MR
+	if t.Tail == 0 || r == 0 || r >= t.Tail || (t.MR+r)%t.Tail != 0 || m < t.MR+r {
+		return 0
+	}
+	return t.MR + r
 }
 
 // DotTile describes the dot-product GEMM kernels, for the products with
@@ -79,7 +94,10 @@ var Impls = []Impl{
 	// (L1Fill 1.5 of 48 KiB, the KC of the 12×32 tile) streams from L2:
 	// KC = 144 ran 1024³ at 173.
 	{Name: "avx512", Arch: "amd64", Lanes: 16, Regs: 32,
-		Tile:   Tile{MR: 6, NR: 64, Edges: []int{4, 2}, PacksB: true, Strided: true},
+		// A block of m ≡ 2 (mod 6) rows (128, a batch) ends in two 4×64
+		// tiles instead of a 6×64 and a 2×64 one, whose B panel, streamed
+		// from L2, fed 8 FMAs a k step instead of 24.
+		Tile:   Tile{MR: 6, NR: 64, Edges: []int{4, 2}, Tail: 4, PacksB: true, Strided: true},
 		Narrow: &Tile{MR: 16, NR: 16, Edges: []int{8}, PacksB: true, Strided: true},
 		// The dot kernels up to 12 columns: 128×10×512 ran 106 → 146
 		// GFLOP/s (the 16×16 tile computes 10 of its 16 lanes), 128×4×512

@@ -353,11 +353,13 @@ func GemmCases(exhaustive bool) []GemmCase {
 		{17, 31, 64}, {6, 16, 17}, {7, 17, 256}, {12, 33, 257}, {18, 48, 513}, {25, 25, 129},
 		{97, 20, 300}, {45, 14, 70}, {13, 65, 40}, {7, 127, 20}, {12, 191, 33},
 		{21, 12, 1601}, {130, 11, 512}, {9, 1, 2050}, {17, 6, 129}, {11, 8, 4000},
+		{128, 64, 40}, {44, 130, 300}, {8, 17, 9},
 	}
-	// Every epilogue also runs on these: the first two with several tiles
-	// per sweep, the others in the avx512 dot kernels (two, three and four
+	// Every epilogue also runs on these: the first three with several tiles
+	// per sweep (14 rows: two 4-row tail tiles of avx512 after a 6-row one),
+	// the others in the avx512 dot kernels (two, three and four
 	// rows at a time, with rows left over and k ending inside a chunk of 16).
-	tiles := []shape{{37, 70, 100}, {24, 127, 100}, {19, 10, 150}, {8, 9, 133}, {7, 3, 61}}
+	tiles := []shape{{37, 70, 100}, {14, 70, 100}, {24, 127, 100}, {19, 10, 150}, {8, 9, 133}, {7, 3, 61}}
 	eps := gemmEpilogues()
 	var cases []GemmCase
 	add := func(s shape, tr int, ep GemmCase) {

@@ -89,6 +89,21 @@ func PackRowsEdge64(dst *float32, src *float32, ld int, kc int, w int)
 // multiple of 8: the rows of src become the columns of a packed panel.
 func PackT64(dst *float32, src *float32, ld int, kc int)
 
+// Gemm4x64P4 computes ceil(m/4) tiles of 4×nr of C = epilogue(A·B) down one
+// column panel from a packed A (4 values per k step, one micro-panel per
+// tile) and a packed B panel (64 values per k step) on avx512; see kernels/gemm.go
+// for the contract and the flags. When bsrc is not nil, the sweep also copies
+// the next B panel into the packed panel that follows b (b[64*kc:]), one
+// piece per 4 k steps: the kc×64 row-major panel at bsrc (row p at
+// bsrc[p*ldb:]), one row at a time, or with flags&gemmTransCopy the
+// transposed panel of 64 rows of kc values (row j at bsrc[j*ldb:], kc a
+// multiple of 4), one 4×4 block at a time.
+func Gemm4x64P4(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb int, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// PackT4 writes dst[p*4+i] = src[i*ld+p] for i < 4 and p < kc, a
+// multiple of 8: the rows of src become the columns of a packed panel.
+func PackT4(dst *float32, src *float32, ld int, kc int)
+
 // Gemm16x16 computes ceil(m/16) tiles of 16×nr of C = epilogue(A·B) down one
 // column panel from a packed A (16 values per k step, one micro-panel per
 // tile) and a packed B panel (16 values per k step) on avx512; see kernels/gemm.go
