@@ -479,3 +479,40 @@ func TestShapePanics(t *testing.T) {
 		}
 	})
 }
+
+// TestLongRows checks Forward, Backward and MomentumUpdate on rows long
+// enough for the main loops of the amd64 kernels that prefetch (from 2^16
+// elements; TestForward and TestBackward run the ones that do not), with
+// guards, against the fallback bit for bit.
+func TestLongRows(t *testing.T) {
+	const n = 1<<16 + 53
+	eachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 3))
+		for _, a := range testActs {
+			x := testInputs(rng, n)
+			_, out, check := guarded(n, 3)
+			kernels.Forward(a, out, x)
+			check(t, fmt.Sprintf("%v n=%d", a, n))
+			spec := make([]float32, n)
+			fallback.Forward(a, spec, x)
+			for i := range out {
+				if !sameBits(out[i], spec[i]) {
+					t.Fatalf("%v n=%d: f(%g) = %g, the fallback gives %g", a, n, x[i], out[i], spec[i])
+				}
+			}
+			dy, y := backwardInputs(rng, a, n)
+			kernels.Backward(a, out, dy, y)
+			check(t, fmt.Sprintf("%v backward n=%d", a, n))
+			fallback.Backward(a, spec, dy, y)
+			for i := range out {
+				if !sameBits(out[i], spec[i]) {
+					t.Fatalf("%v backward n=%d: dy=%g y=%g: %g, the fallback gives %g", a, n, dy[i], y[i], out[i], spec[i])
+				}
+			}
+		}
+		in := updateInputs(rng, 2, n)
+		updateCase(t, fmt.Sprintf("momentum n=%d", n), 1, in,
+			func(s [][]float32) bool { return kernels.MomentumUpdate(s[0], s[1], 0.05, 0.9, 1e-4) },
+			func(s [][]float32) bool { return fallback.MomentumUpdate(s[0], s[1], 0.05, 0.9, 1e-4) })
+	})
+}

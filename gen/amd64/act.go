@@ -141,6 +141,14 @@ const (
 	updatePrefetch = 1024
 )
 
+// prefetchMin is the shortest row (elements) whose main loop prefetches,
+// 256 KiB an input, below the L2 of every core measured: in the caches the
+// prefetches only take load slots (Sapphire-Rapids-class Xeon, n = 4096,
+// ns/element with and without: ReLU 0.0222 → 0.0200, LeakyReLU 0.0283 →
+// 0.0267, the derivatives of ReLU and sigmoid 0.074 → 0.050; sigmoid, tanh
+// and ELU as fast; at 16M the same within the noise).
+const prefetchMin = 1 << 16
+
 func (l *rowLoop) emit() {
 	s := l.isa
 	w := s.bytes
@@ -184,17 +192,28 @@ func (l *rowLoop) emit() {
 		SUBQ(operand.I32(int32(lanes*l.unroll-1)), lim)
 		CMPQ(i, lim)
 		JGE(operand.LabelRef(l.prefix + "_one"))
-		Label(l.prefix + "_wide")
-		for _, p := range l.ins { // one prefetch per cache line of each input
-			for off := 0; off < w*l.unroll; off += 64 {
-				PREFETCHT0(operand.Mem{Base: p, Index: i, Scale: 4, Disp: l.ahead + off})
+		// wide is the loop of blocks of unroll vectors, with prefetches
+		// ahead (pf) for the rows of at least prefetchMin elements.
+		wide := func(label string, pf bool) {
+			Label(label)
+			for _, p := range l.ins { // one prefetch per cache line of each input
+				for off := 0; pf && off < w*l.unroll; off += 64 {
+					PREFETCHT0(operand.Mem{Base: p, Index: i, Scale: 4, Disp: l.ahead + off})
+				}
 			}
+			block(l.unroll, false)
+			ADDQ(operand.U32(uint32(lanes*l.unroll)), i)
+			ADDQ(operand.U32(uint32(w*l.unroll)), o)
+			CMPQ(i, lim)
+			JL(operand.LabelRef(label))
 		}
-		block(l.unroll, false)
-		ADDQ(operand.U32(uint32(lanes*l.unroll)), i)
-		ADDQ(operand.U32(uint32(w*l.unroll)), o)
-		CMPQ(i, lim)
-		JL(operand.LabelRef(l.prefix + "_wide"))
+		if l.ahead > 0 {
+			CMPQ(l.n, operand.U32(prefetchMin))
+			JB(operand.LabelRef(l.prefix + "_wide"))
+			wide(l.prefix+"_widepf", true)
+			JMP(operand.LabelRef(l.prefix + "_one"))
+		}
+		wide(l.prefix+"_wide", false)
 		Label(l.prefix + "_one")
 	}
 	MOVQ(l.n, lim)

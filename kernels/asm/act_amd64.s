@@ -17,8 +17,10 @@ TEXT ·ReLUForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ   $+31, AX
 	CMPQ   BX, AX
 	JGE    fwd_one
+	CMPQ   DX, $0x00010000
+	JB     fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y1
@@ -36,7 +38,26 @@ fwd_wide:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000080, SI
 	CMPQ       BX, AX
-	JL         fwd_wide
+	JL         fwd_widepf
+	JMP        fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Y1
+	VMOVUPS 32(CX)(BX*4), Y2
+	VMOVUPS 64(CX)(BX*4), Y3
+	VMOVUPS 96(CX)(BX*4), Y4
+	VMAXPS  Y1, Y0, Y1
+	VMAXPS  Y2, Y0, Y2
+	VMAXPS  Y3, Y0, Y3
+	VMAXPS  Y4, Y0, Y4
+	VMOVUPS Y1, (SI)
+	VMOVUPS Y2, 32(SI)
+	VMOVUPS Y3, 64(SI)
+	VMOVUPS Y4, 96(SI)
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000080, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -104,8 +125,10 @@ TEXT ·LeakyReLUForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+23, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y3
@@ -129,7 +152,32 @@ fwd_wide:
 	ADDQ       $0x00000018, BX
 	ADDQ       $0x00000060, SI
 	CMPQ       BX, AX
-	JL         fwd_wide
+	JL         fwd_widepf
+	JMP        fwd_one
+
+fwd_wide:
+	VMOVUPS   (CX)(BX*4), Y3
+	VMOVUPS   32(CX)(BX*4), Y4
+	VMOVUPS   64(CX)(BX*4), Y12
+	VMULPS    Y0, Y3, Y5
+	VMULPS    Y0, Y4, Y8
+	VMULPS    Y0, Y12, Y11
+	VMINPS    Y1, Y5, Y5
+	VMINPS    Y1, Y8, Y8
+	VMINPS    Y1, Y11, Y11
+	VCMPPS    $0x01, Y2, Y3, Y7
+	VCMPPS    $0x01, Y2, Y4, Y10
+	VCMPPS    $0x01, Y2, Y12, Y6
+	VBLENDVPS Y7, Y5, Y3, Y9
+	VBLENDVPS Y10, Y8, Y4, Y3
+	VBLENDVPS Y6, Y11, Y12, Y4
+	VMOVUPS   Y9, (SI)
+	VMOVUPS   Y3, 32(SI)
+	VMOVUPS   Y4, 64(SI)
+	ADDQ      $0x00000018, BX
+	ADDQ      $0x00000060, SI
+	CMPQ      BX, AX
+	JL        fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -139,11 +187,11 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS   (CX)(BX*4), Y3
-	VMULPS    Y0, Y3, Y5
-	VMINPS    Y1, Y5, Y5
-	VCMPPS    $0x01, Y2, Y3, Y8
-	VBLENDVPS Y8, Y5, Y3, Y11
-	VMOVUPS   Y11, (SI)
+	VMULPS    Y0, Y3, Y12
+	VMINPS    Y1, Y12, Y12
+	VCMPPS    $0x01, Y2, Y3, Y11
+	VBLENDVPS Y11, Y12, Y3, Y6
+	VMOVUPS   Y6, (SI)
 	ADDQ      $0x00000008, BX
 	ADDQ      $0x00000020, SI
 	CMPQ      BX, AX
@@ -158,12 +206,12 @@ fwd_tail:
 	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
 	VMOVDQU    (DX), Y4
-	VMASKMOVPS (CX)(BX*4), Y4, Y6
-	VMULPS     Y0, Y6, Y3
+	VMASKMOVPS (CX)(BX*4), Y4, Y5
+	VMULPS     Y0, Y5, Y3
 	VMINPS     Y1, Y3, Y3
-	VCMPPS     $0x01, Y2, Y6, Y5
-	VBLENDVPS  Y5, Y3, Y6, Y8
-	VMASKMOVPS Y8, Y4, (SI)
+	VCMPPS     $0x01, Y2, Y5, Y12
+	VBLENDVPS  Y12, Y3, Y5, Y11
+	VMASKMOVPS Y11, Y4, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -193,8 +241,10 @@ TEXT ·LeakyReLUMaxForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+31, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y1
@@ -216,7 +266,30 @@ fwd_wide:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000080, SI
 	CMPQ       BX, AX
-	JL         fwd_wide
+	JL         fwd_widepf
+	JMP        fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Y5
+	VMOVUPS 32(CX)(BX*4), Y6
+	VMOVUPS 64(CX)(BX*4), Y7
+	VMOVUPS 96(CX)(BX*4), Y8
+	VMULPS  Y0, Y5, Y4
+	VMULPS  Y0, Y6, Y3
+	VMULPS  Y0, Y7, Y2
+	VMULPS  Y0, Y8, Y1
+	VMAXPS  Y5, Y4, Y4
+	VMAXPS  Y6, Y3, Y3
+	VMAXPS  Y7, Y2, Y2
+	VMAXPS  Y8, Y1, Y1
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y3, 32(SI)
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS Y1, 96(SI)
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000080, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -226,9 +299,9 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Y1
-	VMULPS  Y0, Y1, Y4
-	VMAXPS  Y1, Y4, Y4
-	VMOVUPS Y4, (SI)
+	VMULPS  Y0, Y1, Y8
+	VMAXPS  Y1, Y8, Y8
+	VMOVUPS Y8, (SI)
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
@@ -266,8 +339,10 @@ TEXT ·ELUForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+23, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0  4096(CX)(BX*4)
 	PREFETCHT0  4160(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Y1
@@ -342,6 +417,82 @@ fwd_wide:
 	ADDQ        $0x00000018, BX
 	ADDQ        $0x00000060, SI
 	CMPQ        BX, AX
+	JL          fwd_widepf
+	JMP         fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Y1
+	VMOVUPS     32(CX)(BX*4), Y2
+	VMOVUPS     64(CX)(BX*4), Y6
+	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y3
+	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y12
+	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y13
+	VMOVUPS     k32_4b40007f<>+0(SB), Y11
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y11
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y12, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y13, Y10
+
+	// s = 2^n
+	VPSLLD $0x17, Y11, Y8
+	VPSLLD $0x17, Y9, Y5
+	VPSLLD $0x17, Y10, Y4
+
+	// t = z - n·ln2
+	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317218<>+0(SB), Y11, Y3
+	VFNMADD231PS k32_3f317218<>+0(SB), Y9, Y12
+	VFNMADD231PS k32_3f317218<>+0(SB), Y10, Y13
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y12, Y9
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y12, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y13, Y11
+	VMULPS       Y10, Y3, Y7
+	VMULPS       Y9, Y12, Y10
+	VMULPS       Y11, Y13, Y9
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y5, Y12, Y12
+	VMULPS       Y4, Y13, Y13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y3, Y3, Y7
+	VFMADD213PS Y12, Y12, Y10
+	VFMADD213PS Y13, Y13, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS      k32_3f800000<>+0(SB), Y5, Y5
+	VSUBPS      k32_3f800000<>+0(SB), Y4, Y4
+	VADDPS      Y7, Y8, Y8
+	VADDPS      Y10, Y5, Y5
+	VADDPS      Y9, Y4, Y4
+	VMULPS      Y0, Y8, Y8
+	VMULPS      Y0, Y5, Y5
+	VMULPS      Y0, Y4, Y4
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y9
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y2, Y10
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y7
+	VBLENDVPS   Y9, Y8, Y1, Y13
+	VBLENDVPS   Y10, Y5, Y2, Y1
+	VBLENDVPS   Y7, Y4, Y6, Y2
+	VMOVUPS     Y13, (SI)
+	VMOVUPS     Y1, 32(SI)
+	VMOVUPS     Y2, 64(SI)
+	ADDQ        $0x00000018, BX
+	ADDQ        $0x00000060, SI
+	CMPQ        BX, AX
 	JL          fwd_wide
 
 fwd_one:
@@ -352,32 +503,32 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Y1
-	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y12
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y12
+	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y6
+	VMOVUPS     k32_4b40007f<>+0(SB), Y4
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y6, Y4
 
 	// s = 2^n
-	VPSLLD $0x17, Y12, Y13
+	VPSLLD $0x17, Y4, Y7
 
 	// t = z - n·ln2
-	VSUBPS       k32_4b40007f<>+0(SB), Y12, Y12
-	VFNMADD231PS k32_3f317218<>+0(SB), Y12, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y12
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y12
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y12
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y12
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y12
-	VMULPS       Y12, Y3, Y11
-	VMULPS       Y13, Y3, Y3
+	VSUBPS       k32_4b40007f<>+0(SB), Y4, Y4
+	VFNMADD231PS k32_3f317218<>+0(SB), Y4, Y6
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y4
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y6, Y4
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y6, Y4
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y6, Y4
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y6, Y4
+	VMULPS       Y4, Y6, Y5
+	VMULPS       Y7, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y11
-	VSUBPS      k32_3f800000<>+0(SB), Y13, Y13
-	VADDPS      Y11, Y13, Y13
-	VMULPS      Y0, Y13, Y13
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y11
-	VBLENDVPS   Y11, Y13, Y1, Y3
-	VMOVUPS     Y3, (SI)
+	VFMADD213PS Y6, Y6, Y5
+	VSUBPS      k32_3f800000<>+0(SB), Y7, Y7
+	VADDPS      Y5, Y7, Y7
+	VMULPS      Y0, Y7, Y7
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y1, Y5
+	VBLENDVPS   Y5, Y7, Y1, Y6
+	VMOVUPS     Y6, (SI)
 	ADDQ        $0x00000008, BX
 	ADDQ        $0x00000020, SI
 	CMPQ        BX, AX
@@ -394,30 +545,30 @@ fwd_tail:
 	VMOVDQU     (DX), Y2
 	VMASKMOVPS  (CX)(BX*4), Y2, Y3
 	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y1
-	VMOVUPS     k32_4b40007f<>+0(SB), Y13
-	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y13
+	VMOVUPS     k32_4b40007f<>+0(SB), Y7
+	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y7
 
 	// s = 2^n
-	VPSLLD $0x17, Y13, Y11
+	VPSLLD $0x17, Y7, Y5
 
 	// t = z - n·ln2
-	VSUBPS       k32_4b40007f<>+0(SB), Y13, Y13
-	VFNMADD231PS k32_3f317218<>+0(SB), Y13, Y1
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y13
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y13
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y13
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y13
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y13
-	VMULPS       Y13, Y1, Y12
-	VMULPS       Y11, Y1, Y1
+	VSUBPS       k32_4b40007f<>+0(SB), Y7, Y7
+	VFNMADD231PS k32_3f317218<>+0(SB), Y7, Y1
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y7
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y1, Y7
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y1, Y7
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y1, Y7
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y1, Y7
+	VMULPS       Y7, Y1, Y4
+	VMULPS       Y5, Y1, Y1
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y1, Y1, Y12
-	VSUBPS      k32_3f800000<>+0(SB), Y11, Y11
-	VADDPS      Y12, Y11, Y11
-	VMULPS      Y0, Y11, Y11
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y12
-	VBLENDVPS   Y12, Y11, Y3, Y1
+	VFMADD213PS Y1, Y1, Y4
+	VSUBPS      k32_3f800000<>+0(SB), Y5, Y5
+	VADDPS      Y4, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y4
+	VBLENDVPS   Y4, Y5, Y3, Y1
 	VMASKMOVPS  Y1, Y2, (SI)
 
 fwd_done:
@@ -546,8 +697,10 @@ TEXT ·SigmoidForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ $+23, AX
 	CMPQ BX, AX
 	JGE  fwd_one
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0   4096(CX)(BX*4)
 	PREFETCHT0   4160(CX)(BX*4)
 	VMOVUPS      (CX)(BX*4), Y0
@@ -667,6 +820,127 @@ fwd_wide:
 	ADDQ         $0x00000018, BX
 	ADDQ         $0x00000060, SI
 	CMPQ         BX, AX
+	JL           fwd_widepf
+	JMP          fwd_one
+
+fwd_wide:
+	VMOVUPS      (CX)(BX*4), Y9
+	VMOVUPS      32(CX)(BX*4), Y10
+	VMOVUPS      64(CX)(BX*4), Y12
+	VORPS        k32_80000000<>+0(SB), Y9, Y3
+	VORPS        k32_80000000<>+0(SB), Y10, Y4
+	VORPS        k32_80000000<>+0(SB), Y12, Y5
+	VMOVUPS      k32_4b400000<>+0(SB), Y8
+	VFMADD231PS  k32_4138aa3b<>+0(SB), Y3, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_4138aa3b<>+0(SB), Y4, Y7
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_4138aa3b<>+0(SB), Y5, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y8, Y11
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y2
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y1
+	VFNMADD231PS k32_3db17000<>+0(SB), Y11, Y3
+	VFNMADD231PS k32_3db17000<>+0(SB), Y2, Y4
+	VFNMADD231PS k32_3db17000<>+0(SB), Y1, Y5
+	VFNMADD231PS k32_3685fdf4<>+0(SB), Y11, Y3
+	VFNMADD231PS k32_3685fdf4<>+0(SB), Y2, Y4
+	VFNMADD231PS k32_3685fdf4<>+0(SB), Y1, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y8, Y1
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y2
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y11
+	VADDPS       Y1, Y3, Y3
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y11, Y5, Y5
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y8, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y2
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y1
+	VPSLLD      $0x14, Y8, Y8
+	VPSLLD      $0x14, Y7, Y7
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y8, Y11, Y11
+	VPADDD      Y7, Y2, Y2
+	VPADDD      Y6, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y6
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y7
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y8
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y8
+	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y8
+	VMULPS      Y6, Y3, Y0
+	VMULPS      Y7, Y4, Y6
+	VMULPS      Y8, Y5, Y7
+	VMULPS      Y11, Y3, Y3
+	VMULPS      Y2, Y4, Y4
+	VMULPS      Y1, Y5, Y5
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y3, Y3, Y0
+	VFMADD213PS Y4, Y4, Y6
+	VFMADD213PS Y5, Y5, Y7
+	VADDPS      Y0, Y11, Y11
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   k32_80000000<>+0(SB), Y9, Y7
+	VORPS   k32_80000000<>+0(SB), Y10, Y6
+	VORPS   k32_80000000<>+0(SB), Y12, Y0
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y7, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y7
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y0, Y6
+	VANDNPS Y11, Y5, Y0
+	VANDNPS Y2, Y7, Y11
+	VANDNPS Y1, Y6, Y2
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y1
+	VADDPS  k32_3f800000<>+0(SB), Y11, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y2, Y7
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS   k32_3f800000<>+0(SB), Y4
+	VBLENDVPS Y9, Y0, Y4, Y5
+	VMOVUPS   k32_3f800000<>+0(SB), Y3
+	VBLENDVPS Y10, Y11, Y3, Y4
+	VMOVUPS   k32_3f800000<>+0(SB), Y8
+	VBLENDVPS Y12, Y2, Y8, Y3
+	VDIVPS    Y1, Y5, Y5
+	VDIVPS    Y6, Y4, Y4
+	VDIVPS    Y7, Y3, Y3
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS    k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS    k32_3f800000<>+0(SB), Y7, Y7
+	VSUBPS    Y1, Y0, Y0
+	VSUBPS    Y6, Y11, Y11
+	VSUBPS    Y7, Y2, Y2
+	VMOVUPS   k32_3f800000<>+0(SB), Y6
+	VSUBPS    Y5, Y6, Y7
+	VMOVUPS   k32_3f800000<>+0(SB), Y1
+	VSUBPS    Y4, Y1, Y6
+	VMOVUPS   k32_3f800000<>+0(SB), Y8
+	VSUBPS    Y3, Y8, Y1
+	VBLENDVPS Y9, Y7, Y5, Y8
+	VBLENDVPS Y10, Y6, Y4, Y7
+	VBLENDVPS Y12, Y1, Y3, Y6
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y8, Y0, Y0
+	VMULPS       Y7, Y11, Y11
+	VMULPS       Y6, Y2, Y2
+	VFNMADD213PS Y5, Y5, Y0
+	VFNMADD213PS Y4, Y4, Y11
+	VFNMADD213PS Y3, Y3, Y2
+	VMOVUPS      Y0, (SI)
+	VMOVUPS      Y11, 32(SI)
+	VMOVUPS      Y2, 64(SI)
+	ADDQ         $0x00000018, BX
+	ADDQ         $0x00000060, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
@@ -693,35 +967,35 @@ fwd_oneloop:
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
 	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y4
 	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y4
-	VMULPS      Y4, Y3, Y8
+	VMULPS      Y4, Y3, Y6
 	VMULPS      Y5, Y3, Y3
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y3, Y3, Y8
-	VADDPS      Y8, Y5, Y5
+	VFMADD213PS Y3, Y3, Y6
+	VADDPS      Y6, Y5, Y5
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   k32_80000000<>+0(SB), Y0, Y8
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y3
-	VANDNPS Y5, Y3, Y8
-	VADDPS  k32_3f800000<>+0(SB), Y8, Y5
+	VORPS   k32_80000000<>+0(SB), Y0, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y3
+	VANDNPS Y5, Y3, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y5
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
-	VBLENDVPS Y0, Y8, Y4, Y3
+	VBLENDVPS Y0, Y6, Y4, Y3
 	VDIVPS    Y5, Y3, Y3
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	VSUBPS    k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS    Y5, Y8, Y8
+	VSUBPS    Y5, Y6, Y6
 	VMOVUPS   k32_3f800000<>+0(SB), Y4
 	VSUBPS    Y3, Y4, Y5
 	VBLENDVPS Y0, Y5, Y3, Y4
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y4, Y8, Y8
-	VFNMADD213PS Y3, Y3, Y8
-	VMOVUPS      Y8, (SI)
+	VMULPS       Y4, Y6, Y6
+	VFNMADD213PS Y3, Y3, Y6
+	VMOVUPS      Y6, (SI)
 	ADDQ         $0x00000008, BX
 	ADDQ         $0x00000020, SI
 	CMPQ         BX, AX
@@ -899,8 +1173,10 @@ TEXT ·TanhForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ $+23, AX
 	CMPQ BX, AX
 	JGE  fwd_one
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0  4096(CX)(BX*4)
 	PREFETCHT0  4160(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Y0
@@ -1023,6 +1299,130 @@ fwd_wide:
 	ADDQ    $0x00000018, BX
 	ADDQ    $0x00000060, SI
 	CMPQ    BX, AX
+	JL      fwd_widepf
+	JMP     fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Y3
+	VMOVUPS     32(CX)(BX*4), Y5
+	VMOVUPS     64(CX)(BX*4), Y6
+	VORPS       k32_80000000<>+0(SB), Y3, Y2
+	VORPS       k32_80000000<>+0(SB), Y5, Y1
+	VORPS       k32_80000000<>+0(SB), Y6, Y0
+	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
+	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
+	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b400000<>+0(SB), Y10
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y2, Y10
+	VMOVUPS     k32_4b400000<>+0(SB), Y8
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y1, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y12
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y0, Y12
+	VADDPS      Y2, Y2, Y4
+	VADDPS      Y1, Y1, Y2
+	VADDPS      Y0, Y0, Y1
+
+	// t = 2h - N·ln2/8
+	VSUBPS       k32_4b400000<>+0(SB), Y10, Y0
+	VSUBPS       k32_4b400000<>+0(SB), Y8, Y9
+	VSUBPS       k32_4b400000<>+0(SB), Y12, Y7
+	VFNMADD231PS k32_3db17218<>+0(SB), Y0, Y4
+	VFNMADD231PS k32_3db17218<>+0(SB), Y9, Y2
+	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y1
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y10, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y8, Y9
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y12, Y0
+	VPSLLD      $0x14, Y10, Y10
+	VPSLLD      $0x14, Y8, Y8
+	VPSLLD      $0x14, Y12, Y12
+	VPADDD      Y10, Y7, Y7
+	VPADDD      Y8, Y9, Y9
+	VPADDD      Y12, Y0, Y0
+	VMOVUPS     k32_3f00043c<>+0(SB), Y12
+	VFMADD231PS k32_3e2aab2c<>+0(SB), Y4, Y12
+	VMOVUPS     k32_3f00043c<>+0(SB), Y8
+	VFMADD231PS k32_3e2aab2c<>+0(SB), Y2, Y8
+	VMOVUPS     k32_3f00043c<>+0(SB), Y10
+	VFMADD231PS k32_3e2aab2c<>+0(SB), Y1, Y10
+	VMULPS      Y12, Y4, Y11
+	VMULPS      Y8, Y2, Y12
+	VMULPS      Y10, Y1, Y8
+	VMULPS      Y7, Y4, Y4
+	VMULPS      Y9, Y2, Y2
+	VMULPS      Y0, Y1, Y1
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Y4, Y7, Y7
+	VADDPS      Y2, Y9, Y9
+	VADDPS      Y1, Y0, Y0
+	VFMADD231PS Y11, Y4, Y7
+	VFMADD231PS Y12, Y2, Y9
+	VFMADD231PS Y8, Y1, Y0
+
+	// (1 - e)/(1 + e)
+	VMOVUPS k32_3f800000<>+0(SB), Y1
+	VSUBPS  Y7, Y1, Y8
+	VMOVUPS k32_3f800000<>+0(SB), Y12
+	VSUBPS  Y9, Y12, Y1
+	VMOVUPS k32_3f800000<>+0(SB), Y2
+	VSUBPS  Y0, Y2, Y12
+	VADDPS  k32_3f800000<>+0(SB), Y7, Y7
+	VADDPS  k32_3f800000<>+0(SB), Y9, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
+	VDIVPS  Y7, Y8, Y8
+	VDIVPS  Y9, Y1, Y1
+	VDIVPS  Y0, Y12, Y12
+
+	// x + x³·p(x²)
+	VMULPS      Y3, Y3, Y0
+	VMULPS      Y5, Y5, Y9
+	VMULPS      Y6, Y6, Y7
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y2
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y2
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y9, Y11
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y7, Y4
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y2
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y9, Y11
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y7, Y4
+	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y2
+	VFMADD213PS k32_3e088393<>+0(SB), Y9, Y11
+	VFMADD213PS k32_3e088393<>+0(SB), Y7, Y4
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y2
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y9, Y11
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y7, Y4
+	VMULPS      Y0, Y3, Y10
+	VMULPS      Y9, Y5, Y0
+	VMULPS      Y7, Y6, Y9
+	VFMADD213PS Y3, Y2, Y10
+	VFMADD213PS Y5, Y11, Y0
+	VFMADD213PS Y6, Y4, Y9
+	VANDPS      k32_7fffffff<>+0(SB), Y3, Y4
+	VANDPS      k32_7fffffff<>+0(SB), Y5, Y11
+	VANDPS      k32_7fffffff<>+0(SB), Y6, Y2
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y4, Y7
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y11, Y4
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y2, Y11
+	VBLENDVPS   Y7, Y8, Y10, Y2
+	VBLENDVPS   Y4, Y1, Y0, Y10
+	VBLENDVPS   Y11, Y12, Y9, Y0
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  k32_80000000<>+0(SB), Y3, Y3
+	VANDPS  k32_80000000<>+0(SB), Y5, Y5
+	VANDPS  k32_80000000<>+0(SB), Y6, Y6
+	VORPS   Y3, Y2, Y2
+	VORPS   Y5, Y10, Y10
+	VORPS   Y6, Y0, Y0
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y10, 32(SI)
+	VMOVUPS Y0, 64(SI)
+	ADDQ    $0x00000018, BX
+	ADDQ    $0x00000060, SI
+	CMPQ    BX, AX
 	JL      fwd_wide
 
 fwd_one:
@@ -1032,53 +1432,53 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS     (CX)(BX*4), Y3
-	VORPS       k32_80000000<>+0(SB), Y3, Y2
-	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y2, Y1
-	VADDPS      Y2, Y2, Y0
+	VMOVUPS     (CX)(BX*4), Y0
+	VORPS       k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y5
+	VADDPS      Y6, Y6, Y3
 
 	// t = 2h - N·ln2/8
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y2
-	VFNMADD231PS k32_3db17218<>+0(SB), Y2, Y0
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y3
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y2
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y2, Y2
-	VMOVUPS     k32_3f00043c<>+0(SB), Y1
-	VFMADD231PS k32_3e2aab2c<>+0(SB), Y0, Y1
-	VMULPS      Y1, Y0, Y10
-	VMULPS      Y2, Y0, Y0
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y6
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y6, Y6
+	VMOVUPS     k32_3f00043c<>+0(SB), Y5
+	VFMADD231PS k32_3e2aab2c<>+0(SB), Y3, Y5
+	VMULPS      Y5, Y3, Y9
+	VMULPS      Y6, Y3, Y3
 
 	// e^z = ts·(t·q) + (s + ts)
-	VADDPS      Y0, Y2, Y2
-	VFMADD231PS Y10, Y0, Y2
+	VADDPS      Y3, Y6, Y6
+	VFMADD231PS Y9, Y3, Y6
 
 	// (1 - e)/(1 + e)
-	VMOVUPS k32_3f800000<>+0(SB), Y0
-	VSUBPS  Y2, Y0, Y10
-	VADDPS  k32_3f800000<>+0(SB), Y2, Y2
-	VDIVPS  Y2, Y10, Y10
+	VMOVUPS k32_3f800000<>+0(SB), Y3
+	VSUBPS  Y6, Y3, Y9
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y6
+	VDIVPS  Y6, Y9, Y9
 
 	// x + x³·p(x²)
-	VMULPS      Y3, Y3, Y2
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y0
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y2, Y0
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y2, Y0
-	VFMADD213PS k32_3e088393<>+0(SB), Y2, Y0
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y2, Y0
-	VMULPS      Y2, Y3, Y1
-	VFMADD213PS Y3, Y0, Y1
-	VANDPS      k32_7fffffff<>+0(SB), Y3, Y0
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y0, Y2
-	VBLENDVPS   Y2, Y10, Y1, Y0
+	VMULPS      Y0, Y0, Y6
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y6, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y6, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y6, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y6, Y3
+	VMULPS      Y6, Y0, Y5
+	VFMADD213PS Y0, Y3, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y0, Y3
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y3, Y6
+	VBLENDVPS   Y6, Y9, Y5, Y3
 
 	// the sign of x, last: tanh(-0) = -0
-	VANDPS  k32_80000000<>+0(SB), Y3, Y3
-	VORPS   Y3, Y0, Y0
-	VMOVUPS Y0, (SI)
+	VANDPS  k32_80000000<>+0(SB), Y0, Y0
+	VORPS   Y0, Y3, Y3
+	VMOVUPS Y3, (SI)
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
@@ -1092,54 +1492,54 @@ fwd_tail:
 	SHLQ        $0x02, AX
 	LEAQ        tailmask32<>+32(SB), DX
 	SUBQ        AX, DX
-	VMOVDQU     (DX), Y0
-	VMASKMOVPS  (CX)(BX*4), Y0, Y4
-	VORPS       k32_80000000<>+0(SB), Y4, Y3
-	VMAXPS      k32_c1200000<>+0(SB), Y3, Y3
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y3, Y1
-	VADDPS      Y3, Y3, Y10
+	VMOVDQU     (DX), Y1
+	VMASKMOVPS  (CX)(BX*4), Y1, Y2
+	VORPS       k32_80000000<>+0(SB), Y2, Y0
+	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y0, Y5
+	VADDPS      Y0, Y0, Y9
 
 	// t = 2h - N·ln2/8
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y3
-	VFNMADD231PS k32_3db17218<>+0(SB), Y3, Y10
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y0
+	VFNMADD231PS k32_3db17218<>+0(SB), Y0, Y9
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y3
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y3, Y3
-	VMOVUPS     k32_3f00043c<>+0(SB), Y1
-	VFMADD231PS k32_3e2aab2c<>+0(SB), Y10, Y1
-	VMULPS      Y1, Y10, Y2
-	VMULPS      Y3, Y10, Y10
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y0
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y0, Y0
+	VMOVUPS     k32_3f00043c<>+0(SB), Y5
+	VFMADD231PS k32_3e2aab2c<>+0(SB), Y9, Y5
+	VMULPS      Y5, Y9, Y6
+	VMULPS      Y0, Y9, Y9
 
 	// e^z = ts·(t·q) + (s + ts)
-	VADDPS      Y10, Y3, Y3
-	VFMADD231PS Y2, Y10, Y3
+	VADDPS      Y9, Y0, Y0
+	VFMADD231PS Y6, Y9, Y0
 
 	// (1 - e)/(1 + e)
-	VMOVUPS k32_3f800000<>+0(SB), Y10
-	VSUBPS  Y3, Y10, Y2
-	VADDPS  k32_3f800000<>+0(SB), Y3, Y3
-	VDIVPS  Y3, Y2, Y2
+	VMOVUPS k32_3f800000<>+0(SB), Y9
+	VSUBPS  Y0, Y9, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y0, Y0
+	VDIVPS  Y0, Y6, Y6
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y3
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y10
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y3, Y10
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y3, Y10
-	VFMADD213PS k32_3e088393<>+0(SB), Y3, Y10
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y3, Y10
-	VMULPS      Y3, Y4, Y1
-	VFMADD213PS Y4, Y10, Y1
-	VANDPS      k32_7fffffff<>+0(SB), Y4, Y10
-	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y10, Y3
-	VBLENDVPS   Y3, Y2, Y1, Y10
+	VMULPS      Y2, Y2, Y0
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y9
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y0, Y9
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y0, Y9
+	VFMADD213PS k32_3e088393<>+0(SB), Y0, Y9
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y0, Y9
+	VMULPS      Y0, Y2, Y5
+	VFMADD213PS Y2, Y9, Y5
+	VANDPS      k32_7fffffff<>+0(SB), Y2, Y9
+	VCMPPS      $0x0d, k32_3f200000<>+0(SB), Y9, Y0
+	VBLENDVPS   Y0, Y6, Y5, Y9
 
 	// the sign of x, last: tanh(-0) = -0
-	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y10, Y10
-	VMASKMOVPS Y10, Y0, (SI)
+	VANDPS     k32_80000000<>+0(SB), Y2, Y2
+	VORPS      Y2, Y9, Y9
+	VMASKMOVPS Y9, Y1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -1281,8 +1681,10 @@ TEXT ·ScaledSigmoidForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+15, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y3
 	VMOVUPS    32(CX)(BX*4), Y4
@@ -1375,6 +1777,101 @@ fwd_wide:
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
+	JL           fwd_widepf
+	JMP          fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Y3
+	VMOVUPS 32(CX)(BX*4), Y12
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y3, Y0, Y8
+	VMULPS       Y12, Y0, Y7
+	VFNMADD213PS Y8, Y0, Y3
+	VFNMADD213PS Y7, Y0, Y12
+	VANDPS       Y1, Y8, Y10
+	VANDPS       Y1, Y7, Y9
+	VXORPS       Y10, Y3, Y3
+	VXORPS       Y9, Y12, Y12
+	VORPS        Y1, Y8, Y9
+	VORPS        Y1, Y7, Y10
+	VMOVUPS      k32_4b400000<>+0(SB), Y4
+	VFMADD231PS  k32_4138aa3b<>+0(SB), Y9, Y4
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_4138aa3b<>+0(SB), Y10, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y4, Y5
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y11
+	VFNMADD231PS k32_3db17000<>+0(SB), Y5, Y9
+	VFNMADD231PS k32_3db17000<>+0(SB), Y11, Y10
+	VFNMADD231PS k32_3685fdf4<>+0(SB), Y5, Y3
+	VFNMADD231PS k32_3685fdf4<>+0(SB), Y11, Y12
+	VADDPS       Y3, Y9, Y9
+	VADDPS       Y12, Y10, Y10
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y12
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y3
+	VADDPS       Y12, Y9, Y9
+	VADDPS       Y3, Y10, Y10
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y3
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y12
+	VPSLLD      $0x14, Y4, Y4
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y4, Y3, Y3
+	VPADDD      Y6, Y12, Y12
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y6
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
+	VMULPS      Y6, Y9, Y11
+	VMULPS      Y4, Y10, Y6
+	VMULPS      Y3, Y9, Y9
+	VMULPS      Y12, Y10, Y10
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Y9, Y9, Y11
+	VFMADD213PS Y10, Y10, Y6
+	VADDPS      Y11, Y3, Y3
+	VADDPS      Y6, Y12, Y12
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   Y1, Y8, Y6
+	VORPS   Y1, Y7, Y11
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y10
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y6
+	VANDNPS Y3, Y10, Y11
+	VANDNPS Y12, Y6, Y3
+	VADDPS  Y2, Y11, Y12
+	VADDPS  Y2, Y3, Y6
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y8, Y11, Y2, Y10
+	VBLENDVPS Y7, Y3, Y2, Y9
+	VDIVPS    Y12, Y10, Y10
+	VDIVPS    Y6, Y9, Y9
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y2, Y12, Y12
+	VSUBPS    Y2, Y6, Y6
+	VSUBPS    Y12, Y11, Y11
+	VSUBPS    Y6, Y3, Y3
+	VSUBPS    Y10, Y2, Y6
+	VSUBPS    Y9, Y2, Y12
+	VBLENDVPS Y8, Y6, Y10, Y4
+	VBLENDVPS Y7, Y12, Y9, Y6
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y4, Y11, Y11
+	VMULPS       Y6, Y3, Y3
+	VFNMADD213PS Y10, Y10, Y11
+	VFNMADD213PS Y9, Y9, Y3
+	VMOVUPS      Y11, (SI)
+	VMOVUPS      Y3, 32(SI)
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000040, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
@@ -1387,54 +1884,54 @@ fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Y3
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Y3, Y0, Y8
-	VFNMADD213PS Y8, Y0, Y3
-	VANDPS       Y1, Y8, Y7
-	VXORPS       Y7, Y3, Y3
-	VORPS        Y1, Y8, Y7
-	VMOVUPS      k32_4b400000<>+0(SB), Y10
-	VFMADD231PS  k32_4138aa3b<>+0(SB), Y7, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y10, Y9
-	VFNMADD231PS k32_3db17000<>+0(SB), Y9, Y7
-	VFNMADD231PS k32_3685fdf4<>+0(SB), Y9, Y3
-	VADDPS       Y3, Y7, Y7
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y10, Y3
-	VADDPS       Y3, Y7, Y7
+	VMULPS       Y3, Y0, Y9
+	VFNMADD213PS Y9, Y0, Y3
+	VANDPS       Y1, Y9, Y10
+	VXORPS       Y10, Y3, Y3
+	VORPS        Y1, Y9, Y10
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_4138aa3b<>+0(SB), Y10, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y4
+	VFNMADD231PS k32_3db17000<>+0(SB), Y4, Y10
+	VFNMADD231PS k32_3685fdf4<>+0(SB), Y4, Y3
+	VADDPS       Y3, Y10, Y10
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y3
+	VADDPS       Y3, Y10, Y10
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y10, Y3
-	VPSLLD      $0x14, Y10, Y10
-	VPADDD      Y10, Y3, Y3
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y10
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y10
-	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y10
-	VMULPS      Y10, Y7, Y9
-	VMULPS      Y3, Y7, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y3
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y6, Y3, Y3
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y6
+	VMULPS      Y6, Y10, Y4
+	VMULPS      Y3, Y10, Y10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y7, Y7, Y9
-	VADDPS      Y9, Y3, Y3
+	VFMADD213PS Y10, Y10, Y4
+	VADDPS      Y4, Y3, Y3
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   Y1, Y8, Y9
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y7
-	VANDNPS Y3, Y7, Y9
-	VADDPS  Y2, Y9, Y3
+	VORPS   Y1, Y9, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y10
+	VANDNPS Y3, Y10, Y4
+	VADDPS  Y2, Y4, Y3
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y8, Y9, Y2, Y7
-	VDIVPS    Y3, Y7, Y7
+	VBLENDVPS Y9, Y4, Y2, Y10
+	VDIVPS    Y3, Y10, Y10
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	VSUBPS    Y2, Y3, Y3
-	VSUBPS    Y3, Y9, Y9
-	VSUBPS    Y7, Y2, Y3
-	VBLENDVPS Y8, Y3, Y7, Y10
+	VSUBPS    Y3, Y4, Y4
+	VSUBPS    Y10, Y2, Y3
+	VBLENDVPS Y9, Y3, Y10, Y6
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y10, Y9, Y9
-	VFNMADD213PS Y7, Y7, Y9
-	VMOVUPS      Y9, (SI)
+	VMULPS       Y6, Y4, Y4
+	VFNMADD213PS Y10, Y10, Y4
+	VMOVUPS      Y4, (SI)
 	ADDQ         $0x00000008, BX
 	ADDQ         $0x00000020, SI
 	CMPQ         BX, AX
@@ -1452,54 +1949,54 @@ fwd_tail:
 	VMASKMOVPS (CX)(BX*4), Y4, Y5
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Y5, Y0, Y7
-	VFNMADD213PS Y7, Y0, Y5
-	VANDPS       Y1, Y7, Y10
-	VXORPS       Y10, Y5, Y5
-	VORPS        Y1, Y7, Y10
+	VMULPS       Y5, Y0, Y10
+	VFNMADD213PS Y10, Y0, Y5
+	VANDPS       Y1, Y10, Y6
+	VXORPS       Y6, Y5, Y5
+	VORPS        Y1, Y10, Y6
 	VMOVUPS      k32_4b400000<>+0(SB), Y3
-	VFMADD231PS  k32_4138aa3b<>+0(SB), Y10, Y3
-	VSUBPS       k32_4b400000<>+0(SB), Y3, Y8
-	VFNMADD231PS k32_3db17000<>+0(SB), Y8, Y10
-	VFNMADD231PS k32_3685fdf4<>+0(SB), Y8, Y5
-	VADDPS       Y5, Y10, Y10
+	VFMADD231PS  k32_4138aa3b<>+0(SB), Y6, Y3
+	VSUBPS       k32_4b400000<>+0(SB), Y3, Y9
+	VFNMADD231PS k32_3db17000<>+0(SB), Y9, Y6
+	VFNMADD231PS k32_3685fdf4<>+0(SB), Y9, Y5
+	VADDPS       Y5, Y6, Y6
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y5
-	VADDPS       Y5, Y10, Y10
+	VADDPS       Y5, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
 	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y5
 	VPSLLD      $0x14, Y3, Y3
 	VPADDD      Y3, Y5, Y5
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y3
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y3
-	VMULPS      Y3, Y10, Y8
-	VMULPS      Y5, Y10, Y10
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y3
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y3
+	VMULPS      Y3, Y6, Y9
+	VMULPS      Y5, Y6, Y6
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Y10, Y10, Y8
-	VADDPS      Y8, Y5, Y5
+	VFMADD213PS Y6, Y6, Y9
+	VADDPS      Y9, Y5, Y5
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   Y1, Y7, Y8
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y10
-	VANDNPS Y5, Y10, Y8
-	VADDPS  Y2, Y8, Y5
+	VORPS   Y1, Y10, Y9
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y9, Y6
+	VANDNPS Y5, Y6, Y9
+	VADDPS  Y2, Y9, Y5
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y7, Y8, Y2, Y10
-	VDIVPS    Y5, Y10, Y10
+	VBLENDVPS Y10, Y9, Y2, Y6
+	VDIVPS    Y5, Y6, Y6
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	VSUBPS    Y2, Y5, Y5
-	VSUBPS    Y5, Y8, Y8
-	VSUBPS    Y10, Y2, Y5
-	VBLENDVPS Y7, Y5, Y10, Y3
+	VSUBPS    Y5, Y9, Y9
+	VSUBPS    Y6, Y2, Y5
+	VBLENDVPS Y10, Y5, Y6, Y3
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y3, Y8, Y8
-	VFNMADD213PS Y10, Y10, Y8
-	VMASKMOVPS   Y8, Y4, (SI)
+	VMULPS       Y3, Y9, Y9
+	VFNMADD213PS Y6, Y6, Y9
+	VMASKMOVPS   Y9, Y4, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -1715,8 +2212,10 @@ TEXT ·ReLUBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ    $+31, AX
 	CMPQ    SI, AX
 	JGE     bwd_one
+	CMPQ    BX, $0x00010000
+	JB      bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -1748,7 +2247,38 @@ bwd_wide:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y2
+	VMOVUPS 32(CX)(SI*4), Y3
+	VMOVUPS 64(CX)(SI*4), Y4
+	VMOVUPS 96(CX)(SI*4), Y5
+	VMOVUPS (DX)(SI*4), Y6
+	VMOVUPS 32(DX)(SI*4), Y8
+	VMOVUPS 64(DX)(SI*4), Y9
+	VMOVUPS 96(DX)(SI*4), Y10
+	VCMPPS  $0x0e, Y0, Y6, Y7
+	VCMPPS  $0x0e, Y0, Y8, Y6
+	VCMPPS  $0x0e, Y0, Y9, Y8
+	VCMPPS  $0x0e, Y0, Y10, Y9
+	VANDPS  Y1, Y7, Y10
+	VANDPS  Y1, Y6, Y7
+	VANDPS  Y1, Y8, Y6
+	VANDPS  Y1, Y9, Y8
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y6, Y4, Y4
+	VMULPS  Y8, Y5, Y5
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	VMOVUPS Y4, 64(DI)
+	VMOVUPS Y5, 96(DI)
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000080, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -1759,8 +2289,8 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y2
 	VMOVUPS (DX)(SI*4), Y3
-	VCMPPS  $0x0e, Y0, Y3, Y7
-	VANDPS  Y1, Y7, Y3
+	VCMPPS  $0x0e, Y0, Y3, Y8
+	VANDPS  Y1, Y8, Y3
 	VMULPS  Y3, Y2, Y2
 	VMOVUPS Y2, (DI)
 	ADDQ    $0x00000008, SI
@@ -1805,8 +2335,10 @@ TEXT ·LeakyReLUBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+31, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -1838,7 +2370,38 @@ bwd_wide:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS   (CX)(SI*4), Y3
+	VMOVUPS   32(CX)(SI*4), Y4
+	VMOVUPS   64(CX)(SI*4), Y5
+	VMOVUPS   96(CX)(SI*4), Y6
+	VMOVUPS   (DX)(SI*4), Y7
+	VMOVUPS   32(DX)(SI*4), Y9
+	VMOVUPS   64(DX)(SI*4), Y10
+	VMOVUPS   96(DX)(SI*4), Y11
+	VCMPPS    $0x0e, Y1, Y7, Y8
+	VCMPPS    $0x0e, Y1, Y9, Y7
+	VCMPPS    $0x0e, Y1, Y10, Y9
+	VCMPPS    $0x0e, Y1, Y11, Y10
+	VBLENDVPS Y8, Y2, Y0, Y11
+	VBLENDVPS Y7, Y2, Y0, Y8
+	VBLENDVPS Y9, Y2, Y0, Y7
+	VBLENDVPS Y10, Y2, Y0, Y9
+	VMULPS    Y11, Y3, Y3
+	VMULPS    Y8, Y4, Y4
+	VMULPS    Y7, Y5, Y5
+	VMULPS    Y9, Y6, Y6
+	VMOVUPS   Y3, (DI)
+	VMOVUPS   Y4, 32(DI)
+	VMOVUPS   Y5, 64(DI)
+	VMOVUPS   Y6, 96(DI)
+	ADDQ      $0x00000020, SI
+	ADDQ      $0x00000080, DI
+	CMPQ      SI, AX
+	JL        bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -1849,8 +2412,8 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   (DX)(SI*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y8
-	VBLENDVPS Y8, Y2, Y0, Y4
+	VCMPPS    $0x0e, Y1, Y4, Y9
+	VBLENDVPS Y9, Y2, Y0, Y4
 	VMULPS    Y4, Y3, Y3
 	VMOVUPS   Y3, (DI)
 	ADDQ      $0x00000008, SI
@@ -1895,8 +2458,10 @@ TEXT ·ELUBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+23, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -1925,7 +2490,35 @@ bwd_wide:
 	ADDQ       $0x00000018, SI
 	ADDQ       $0x00000060, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS   (CX)(SI*4), Y3
+	VMOVUPS   32(CX)(SI*4), Y4
+	VMOVUPS   64(CX)(SI*4), Y5
+	VMOVUPS   (DX)(SI*4), Y10
+	VMOVUPS   32(DX)(SI*4), Y11
+	VMOVUPS   64(DX)(SI*4), Y12
+	VCMPPS    $0x0e, Y1, Y10, Y7
+	VCMPPS    $0x0e, Y1, Y11, Y6
+	VCMPPS    $0x0e, Y1, Y12, Y9
+	VADDPS    Y0, Y10, Y10
+	VADDPS    Y0, Y11, Y11
+	VADDPS    Y0, Y12, Y12
+	VBLENDVPS Y7, Y2, Y10, Y8
+	VBLENDVPS Y6, Y2, Y11, Y10
+	VBLENDVPS Y9, Y2, Y12, Y11
+	VMULPS    Y8, Y3, Y3
+	VMULPS    Y10, Y4, Y4
+	VMULPS    Y11, Y5, Y5
+	VMOVUPS   Y3, (DI)
+	VMOVUPS   Y4, 32(DI)
+	VMOVUPS   Y5, 64(DI)
+	ADDQ      $0x00000018, SI
+	ADDQ      $0x00000060, DI
+	CMPQ      SI, AX
+	JL        bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -1936,10 +2529,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   (DX)(SI*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y7
+	VCMPPS    $0x0e, Y1, Y4, Y11
 	VADDPS    Y0, Y4, Y4
-	VBLENDVPS Y7, Y2, Y4, Y6
-	VMULPS    Y6, Y3, Y3
+	VBLENDVPS Y11, Y2, Y4, Y10
+	VMULPS    Y10, Y3, Y3
 	VMOVUPS   Y3, (DI)
 	ADDQ      $0x00000008, SI
 	ADDQ      $0x00000020, DI
@@ -1957,9 +2550,9 @@ bwd_tail:
 	VMOVDQU    (BX), Y3
 	VMASKMOVPS (CX)(SI*4), Y3, Y5
 	VMASKMOVPS (DX)(SI*4), Y3, Y4
-	VCMPPS     $0x0e, Y1, Y4, Y6
+	VCMPPS     $0x0e, Y1, Y4, Y10
 	VADDPS     Y0, Y4, Y4
-	VBLENDVPS  Y6, Y2, Y4, Y4
+	VBLENDVPS  Y10, Y2, Y4, Y4
 	VMULPS     Y4, Y5, Y5
 	VMASKMOVPS Y5, Y3, (DI)
 
@@ -1980,8 +2573,10 @@ TEXT ·SigmoidBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ $+31, AX
 	CMPQ SI, AX
 	JGE  bwd_one
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2017,7 +2612,42 @@ bwd_wide:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS 32(CX)(SI*4), Y1
+	VMOVUPS 64(CX)(SI*4), Y2
+	VMOVUPS 96(CX)(SI*4), Y3
+	VMOVUPS (DX)(SI*4), Y4
+	VMOVUPS 32(DX)(SI*4), Y5
+	VMOVUPS 64(DX)(SI*4), Y6
+	VMOVUPS 96(DX)(SI*4), Y12
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y4, Y10, Y11
+	VMOVUPS k32_3f800000<>+0(SB), Y9
+	VSUBPS  Y5, Y9, Y10
+	VMOVUPS k32_3f800000<>+0(SB), Y8
+	VSUBPS  Y6, Y8, Y9
+	VMOVUPS k32_3f800000<>+0(SB), Y7
+	VSUBPS  Y12, Y7, Y8
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y5, Y10, Y10
+	VMULPS  Y6, Y9, Y9
+	VMULPS  Y12, Y8, Y8
+	VMULPS  Y11, Y0, Y0
+	VMULPS  Y10, Y1, Y1
+	VMULPS  Y9, Y2, Y2
+	VMULPS  Y8, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000080, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -2028,10 +2658,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y0
 	VMOVUPS (DX)(SI*4), Y1
-	VMOVUPS k32_3f800000<>+0(SB), Y10
-	VSUBPS  Y1, Y10, Y11
-	VMULPS  Y1, Y11, Y11
-	VMULPS  Y11, Y0, Y0
+	VMOVUPS k32_3f800000<>+0(SB), Y9
+	VSUBPS  Y1, Y9, Y8
+	VMULPS  Y1, Y8, Y8
+	VMULPS  Y8, Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -2050,9 +2680,9 @@ bwd_tail:
 	VMASKMOVPS (CX)(SI*4), Y0, Y2
 	VMASKMOVPS (DX)(SI*4), Y0, Y3
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y3, Y1, Y11
-	VMULPS     Y3, Y11, Y11
-	VMULPS     Y11, Y2, Y2
+	VSUBPS     Y3, Y1, Y8
+	VMULPS     Y3, Y8, Y8
+	VMULPS     Y8, Y2, Y2
 	VMASKMOVPS Y2, Y0, (DI)
 
 bwd_done:
@@ -2072,8 +2702,10 @@ TEXT ·TanhBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ $+31, AX
 	CMPQ SI, AX
 	JGE  bwd_one
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2113,7 +2745,46 @@ bwd_wide:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000080, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS 32(CX)(SI*4), Y1
+	VMOVUPS 64(CX)(SI*4), Y2
+	VMOVUPS 96(CX)(SI*4), Y3
+	VMOVUPS (DX)(SI*4), Y4
+	VMOVUPS 32(DX)(SI*4), Y5
+	VMOVUPS 64(DX)(SI*4), Y6
+	VMOVUPS 96(DX)(SI*4), Y12
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y4, Y10, Y11
+	VMOVUPS k32_3f800000<>+0(SB), Y9
+	VSUBPS  Y5, Y9, Y10
+	VMOVUPS k32_3f800000<>+0(SB), Y8
+	VSUBPS  Y6, Y8, Y9
+	VMOVUPS k32_3f800000<>+0(SB), Y7
+	VSUBPS  Y12, Y7, Y8
+	VADDPS  k32_3f800000<>+0(SB), Y4, Y4
+	VADDPS  k32_3f800000<>+0(SB), Y5, Y5
+	VADDPS  k32_3f800000<>+0(SB), Y6, Y6
+	VADDPS  k32_3f800000<>+0(SB), Y12, Y12
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y5, Y10, Y10
+	VMULPS  Y6, Y9, Y9
+	VMULPS  Y12, Y8, Y8
+	VMULPS  Y11, Y0, Y0
+	VMULPS  Y10, Y1, Y1
+	VMULPS  Y9, Y2, Y2
+	VMULPS  Y8, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000080, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -2124,11 +2795,11 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y0
 	VMOVUPS (DX)(SI*4), Y1
-	VMOVUPS k32_3f800000<>+0(SB), Y10
-	VSUBPS  Y1, Y10, Y11
+	VMOVUPS k32_3f800000<>+0(SB), Y9
+	VSUBPS  Y1, Y9, Y8
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
-	VMULPS  Y1, Y11, Y11
-	VMULPS  Y11, Y0, Y0
+	VMULPS  Y1, Y8, Y8
+	VMULPS  Y8, Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -2147,10 +2818,10 @@ bwd_tail:
 	VMASKMOVPS (CX)(SI*4), Y0, Y2
 	VMASKMOVPS (DX)(SI*4), Y0, Y3
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y3, Y1, Y11
+	VSUBPS     Y3, Y1, Y8
 	VADDPS     k32_3f800000<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y11, Y11
-	VMULPS     Y11, Y2, Y2
+	VMULPS     Y3, Y8, Y8
+	VMULPS     Y8, Y2, Y2
 	VMASKMOVPS Y2, Y0, (DI)
 
 bwd_done:
@@ -2173,8 +2844,10 @@ TEXT ·ScaledSigmoidBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+23, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2203,7 +2876,35 @@ bwd_wide:
 	ADDQ       $0x00000018, SI
 	ADDQ       $0x00000060, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y2
+	VMOVUPS 32(CX)(SI*4), Y3
+	VMOVUPS 64(CX)(SI*4), Y4
+	VMOVUPS (DX)(SI*4), Y5
+	VMOVUPS 32(DX)(SI*4), Y6
+	VMOVUPS 64(DX)(SI*4), Y7
+	VSUBPS  Y5, Y1, Y10
+	VSUBPS  Y6, Y1, Y9
+	VSUBPS  Y7, Y1, Y8
+	VMULPS  Y5, Y10, Y10
+	VMULPS  Y6, Y9, Y9
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y0, Y10, Y10
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y9, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	VMOVUPS Y4, 64(DI)
+	ADDQ    $0x00000018, SI
+	ADDQ    $0x00000060, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -2214,10 +2915,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y2
 	VMOVUPS (DX)(SI*4), Y3
-	VSUBPS  Y3, Y1, Y10
-	VMULPS  Y3, Y10, Y10
-	VMULPS  Y0, Y10, Y10
-	VMULPS  Y10, Y2, Y2
+	VSUBPS  Y3, Y1, Y8
+	VMULPS  Y3, Y8, Y8
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -2235,10 +2936,10 @@ bwd_tail:
 	VMOVDQU    (BX), Y2
 	VMASKMOVPS (CX)(SI*4), Y2, Y3
 	VMASKMOVPS (DX)(SI*4), Y2, Y4
-	VSUBPS     Y4, Y1, Y10
-	VMULPS     Y4, Y10, Y10
-	VMULPS     Y0, Y10, Y10
-	VMULPS     Y10, Y3, Y3
+	VSUBPS     Y4, Y1, Y8
+	VMULPS     Y4, Y8, Y8
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y8, Y3, Y3
 	VMASKMOVPS Y3, Y2, (DI)
 
 bwd_done:
@@ -2261,8 +2962,10 @@ TEXT ·ScaledTanhBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+23, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2294,7 +2997,38 @@ bwd_wide:
 	ADDQ       $0x00000018, SI
 	ADDQ       $0x00000060, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Y2
+	VMOVUPS 32(CX)(SI*4), Y3
+	VMOVUPS 64(CX)(SI*4), Y4
+	VMOVUPS (DX)(SI*4), Y5
+	VMOVUPS 32(DX)(SI*4), Y7
+	VMOVUPS 64(DX)(SI*4), Y11
+	VSUBPS  Y5, Y0, Y10
+	VSUBPS  Y7, Y0, Y9
+	VSUBPS  Y11, Y0, Y8
+	VADDPS  Y5, Y0, Y6
+	VADDPS  Y7, Y0, Y5
+	VADDPS  Y11, Y0, Y7
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y1, Y8, Y8
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y9, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	VMOVUPS Y4, 64(DI)
+	ADDQ    $0x00000018, SI
+	ADDQ    $0x00000060, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -2305,11 +3039,11 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y2
 	VMOVUPS (DX)(SI*4), Y3
-	VSUBPS  Y3, Y0, Y10
+	VSUBPS  Y3, Y0, Y8
 	VADDPS  Y3, Y0, Y9
-	VMULPS  Y9, Y10, Y10
-	VMULPS  Y1, Y10, Y10
-	VMULPS  Y10, Y2, Y2
+	VMULPS  Y9, Y8, Y8
+	VMULPS  Y1, Y8, Y8
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -2327,11 +3061,11 @@ bwd_tail:
 	VMOVDQU    (BX), Y2
 	VMASKMOVPS (CX)(SI*4), Y2, Y3
 	VMASKMOVPS (DX)(SI*4), Y2, Y4
-	VSUBPS     Y4, Y0, Y10
+	VSUBPS     Y4, Y0, Y8
 	VADDPS     Y4, Y0, Y9
-	VMULPS     Y9, Y10, Y10
-	VMULPS     Y1, Y10, Y10
-	VMULPS     Y10, Y3, Y3
+	VMULPS     Y9, Y8, Y8
+	VMULPS     Y1, Y8, Y8
+	VMULPS     Y8, Y3, Y3
 	VMASKMOVPS Y3, Y2, (DI)
 
 bwd_done:
@@ -2372,8 +3106,10 @@ nodb_rows:
 	SUBQ $+31, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -2393,7 +3129,26 @@ nodb_wide:
 	ADDQ       $0x00000020, R10
 	ADDQ       $0x00000080, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y1
+	VMOVUPS 32(DX)(R10*4), Y2
+	VMOVUPS 64(DX)(R10*4), Y3
+	VMOVUPS 96(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y5
+	VMOVUPS 64(SI)(R10*4), Y5
+	VMOVUPS 96(SI)(R10*4), Y5
+	VMOVUPS Y1, (R12)
+	VMOVUPS Y2, 32(R12)
+	VMOVUPS Y3, 64(R12)
+	VMOVUPS Y4, 96(R12)
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000080, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -2432,8 +3187,10 @@ db_rows:
 	SUBQ $+31, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
@@ -2461,7 +3218,34 @@ db_wide:
 	ADDQ       $0x00000020, R11
 	ADDQ       $0x00000080, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y1
+	VMOVUPS 32(DX)(R11*4), Y2
+	VMOVUPS 64(DX)(R11*4), Y3
+	VMOVUPS 96(DX)(R11*4), Y4
+	VMOVUPS (SI)(R11*4), Y5
+	VMOVUPS 32(SI)(R11*4), Y5
+	VMOVUPS 64(SI)(R11*4), Y5
+	VMOVUPS 96(SI)(R11*4), Y5
+	VMOVUPS Y1, (R13)
+	VMOVUPS Y2, 32(R13)
+	VMOVUPS Y3, 64(R13)
+	VMOVUPS Y4, 96(R13)
+	VADDPS  (R10)(R11*4), Y1, Y1
+	VMOVUPS Y1, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y2, Y1
+	VMOVUPS Y1, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y3, Y1
+	VMOVUPS Y1, 64(R10)(R11*4)
+	VADDPS  96(R10)(R11*4), Y4, Y1
+	VMOVUPS Y1, 96(R10)(R11*4)
+	ADDQ    $0x00000020, R11
+	ADDQ    $0x00000080, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -2536,8 +3320,10 @@ nodb_rows:
 	SUBQ $+31, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -2569,7 +3355,38 @@ nodb_wide:
 	ADDQ       $0x00000020, R10
 	ADDQ       $0x00000080, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y2
+	VMOVUPS 32(DX)(R10*4), Y3
+	VMOVUPS 64(DX)(R10*4), Y4
+	VMOVUPS 96(DX)(R10*4), Y5
+	VMOVUPS (SI)(R10*4), Y6
+	VMOVUPS 32(SI)(R10*4), Y8
+	VMOVUPS 64(SI)(R10*4), Y9
+	VMOVUPS 96(SI)(R10*4), Y10
+	VCMPPS  $0x0e, Y0, Y6, Y7
+	VCMPPS  $0x0e, Y0, Y8, Y6
+	VCMPPS  $0x0e, Y0, Y9, Y8
+	VCMPPS  $0x0e, Y0, Y10, Y9
+	VANDPS  k32_3f800000<>+0(SB), Y7, Y10
+	VANDPS  k32_3f800000<>+0(SB), Y6, Y7
+	VANDPS  k32_3f800000<>+0(SB), Y8, Y6
+	VANDPS  k32_3f800000<>+0(SB), Y9, Y8
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y6, Y4, Y4
+	VMULPS  Y8, Y5, Y5
+	VMOVUPS Y2, (R12)
+	VMOVUPS Y3, 32(R12)
+	VMOVUPS Y4, 64(R12)
+	VMOVUPS Y5, 96(R12)
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000080, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -2580,8 +3397,8 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y2
 	VMOVUPS (SI)(R10*4), Y3
-	VCMPPS  $0x0e, Y0, Y3, Y7
-	VANDPS  k32_3f800000<>+0(SB), Y7, Y3
+	VCMPPS  $0x0e, Y0, Y3, Y8
+	VANDPS  k32_3f800000<>+0(SB), Y8, Y3
 	VMULPS  Y3, Y2, Y2
 	VMOVUPS Y2, (R12)
 	ADDQ    $0x00000008, R10
@@ -2614,8 +3431,10 @@ db_rows:
 	SUBQ $+31, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
@@ -2655,7 +3474,46 @@ db_wide:
 	ADDQ       $0x00000020, R11
 	ADDQ       $0x00000080, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y2
+	VMOVUPS 32(DX)(R11*4), Y3
+	VMOVUPS 64(DX)(R11*4), Y4
+	VMOVUPS 96(DX)(R11*4), Y5
+	VMOVUPS (SI)(R11*4), Y6
+	VMOVUPS 32(SI)(R11*4), Y7
+	VMOVUPS 64(SI)(R11*4), Y9
+	VMOVUPS 96(SI)(R11*4), Y10
+	VCMPPS  $0x0e, Y0, Y6, Y8
+	VCMPPS  $0x0e, Y0, Y7, Y6
+	VCMPPS  $0x0e, Y0, Y9, Y7
+	VCMPPS  $0x0e, Y0, Y10, Y9
+	VANDPS  k32_3f800000<>+0(SB), Y8, Y10
+	VANDPS  k32_3f800000<>+0(SB), Y6, Y8
+	VANDPS  k32_3f800000<>+0(SB), Y7, Y6
+	VANDPS  k32_3f800000<>+0(SB), Y9, Y7
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y8, Y3, Y3
+	VMULPS  Y6, Y4, Y4
+	VMULPS  Y7, Y5, Y5
+	VMOVUPS Y2, (R13)
+	VMOVUPS Y3, 32(R13)
+	VMOVUPS Y4, 64(R13)
+	VMOVUPS Y5, 96(R13)
+	VADDPS  (R10)(R11*4), Y2, Y2
+	VMOVUPS Y2, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y3, Y2
+	VMOVUPS Y2, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y4, Y2
+	VMOVUPS Y2, 64(R10)(R11*4)
+	VADDPS  96(R10)(R11*4), Y5, Y2
+	VMOVUPS Y2, 96(R10)(R11*4)
+	ADDQ    $0x00000020, R11
+	ADDQ    $0x00000080, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -2666,8 +3524,8 @@ db_one:
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Y2
 	VMOVUPS (SI)(R11*4), Y3
-	VCMPPS  $0x0e, Y0, Y3, Y8
-	VANDPS  k32_3f800000<>+0(SB), Y8, Y3
+	VCMPPS  $0x0e, Y0, Y3, Y7
+	VANDPS  k32_3f800000<>+0(SB), Y7, Y3
 	VMULPS  Y3, Y2, Y2
 	VMOVUPS Y2, (R13)
 	VADDPS  (R10)(R11*4), Y2, Y2
@@ -2737,8 +3595,10 @@ nodb_rows:
 	SUBQ $+31, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -2770,7 +3630,38 @@ nodb_wide:
 	ADDQ       $0x00000020, R10
 	ADDQ       $0x00000080, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS   (DX)(R10*4), Y2
+	VMOVUPS   32(DX)(R10*4), Y3
+	VMOVUPS   64(DX)(R10*4), Y4
+	VMOVUPS   96(DX)(R10*4), Y5
+	VMOVUPS   (SI)(R10*4), Y6
+	VMOVUPS   32(SI)(R10*4), Y8
+	VMOVUPS   64(SI)(R10*4), Y9
+	VMOVUPS   96(SI)(R10*4), Y10
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y6, Y7
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y8, Y6
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y9, Y8
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y10, Y9
+	VBLENDVPS Y7, k32_3f800000<>+0(SB), Y0, Y10
+	VBLENDVPS Y6, k32_3f800000<>+0(SB), Y0, Y7
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y6
+	VBLENDVPS Y9, k32_3f800000<>+0(SB), Y0, Y8
+	VMULPS    Y10, Y2, Y2
+	VMULPS    Y7, Y3, Y3
+	VMULPS    Y6, Y4, Y4
+	VMULPS    Y8, Y5, Y5
+	VMOVUPS   Y2, (R12)
+	VMOVUPS   Y3, 32(R12)
+	VMOVUPS   Y4, 64(R12)
+	VMOVUPS   Y5, 96(R12)
+	ADDQ      $0x00000020, R10
+	ADDQ      $0x00000080, R12
+	CMPQ      R10, R11
+	JL        nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -2781,8 +3672,8 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS   (DX)(R10*4), Y2
 	VMOVUPS   (SI)(R10*4), Y3
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y7
-	VBLENDVPS Y7, k32_3f800000<>+0(SB), Y0, Y3
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y8
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y3
 	VMULPS    Y3, Y2, Y2
 	VMOVUPS   Y2, (R12)
 	ADDQ      $0x00000008, R10
@@ -2815,8 +3706,10 @@ db_rows:
 	SUBQ $+31, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
@@ -2856,7 +3749,46 @@ db_wide:
 	ADDQ       $0x00000020, R11
 	ADDQ       $0x00000080, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS   (DX)(R11*4), Y2
+	VMOVUPS   32(DX)(R11*4), Y3
+	VMOVUPS   64(DX)(R11*4), Y4
+	VMOVUPS   96(DX)(R11*4), Y5
+	VMOVUPS   (SI)(R11*4), Y6
+	VMOVUPS   32(SI)(R11*4), Y7
+	VMOVUPS   64(SI)(R11*4), Y9
+	VMOVUPS   96(SI)(R11*4), Y10
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y6, Y8
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y7, Y6
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y9, Y7
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y10, Y9
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y10
+	VBLENDVPS Y6, k32_3f800000<>+0(SB), Y0, Y8
+	VBLENDVPS Y7, k32_3f800000<>+0(SB), Y0, Y6
+	VBLENDVPS Y9, k32_3f800000<>+0(SB), Y0, Y7
+	VMULPS    Y10, Y2, Y2
+	VMULPS    Y8, Y3, Y3
+	VMULPS    Y6, Y4, Y4
+	VMULPS    Y7, Y5, Y5
+	VMOVUPS   Y2, (R13)
+	VMOVUPS   Y3, 32(R13)
+	VMOVUPS   Y4, 64(R13)
+	VMOVUPS   Y5, 96(R13)
+	VADDPS    (R10)(R11*4), Y2, Y2
+	VMOVUPS   Y2, (R10)(R11*4)
+	VADDPS    32(R10)(R11*4), Y3, Y2
+	VMOVUPS   Y2, 32(R10)(R11*4)
+	VADDPS    64(R10)(R11*4), Y4, Y2
+	VMOVUPS   Y2, 64(R10)(R11*4)
+	VADDPS    96(R10)(R11*4), Y5, Y2
+	VMOVUPS   Y2, 96(R10)(R11*4)
+	ADDQ      $0x00000020, R11
+	ADDQ      $0x00000080, R13
+	CMPQ      R11, R12
+	JL        db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -2867,8 +3799,8 @@ db_one:
 db_oneloop:
 	VMOVUPS   (DX)(R11*4), Y2
 	VMOVUPS   (SI)(R11*4), Y3
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y8
-	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y0, Y3
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y7
+	VBLENDVPS Y7, k32_3f800000<>+0(SB), Y0, Y3
 	VMULPS    Y3, Y2, Y2
 	VMOVUPS   Y2, (R13)
 	VADDPS    (R10)(R11*4), Y2, Y2
@@ -2938,8 +3870,10 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -2968,7 +3902,35 @@ nodb_wide:
 	ADDQ       $0x00000018, R10
 	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS   (DX)(R10*4), Y2
+	VMOVUPS   32(DX)(R10*4), Y3
+	VMOVUPS   64(DX)(R10*4), Y4
+	VMOVUPS   (SI)(R10*4), Y9
+	VMOVUPS   32(SI)(R10*4), Y10
+	VMOVUPS   64(SI)(R10*4), Y11
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y9, Y6
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y10, Y5
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y11, Y8
+	VADDPS    Y0, Y9, Y9
+	VADDPS    Y0, Y10, Y10
+	VADDPS    Y0, Y11, Y11
+	VBLENDVPS Y6, k32_3f800000<>+0(SB), Y9, Y7
+	VBLENDVPS Y5, k32_3f800000<>+0(SB), Y10, Y9
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y11, Y10
+	VMULPS    Y7, Y2, Y2
+	VMULPS    Y9, Y3, Y3
+	VMULPS    Y10, Y4, Y4
+	VMOVUPS   Y2, (R12)
+	VMOVUPS   Y3, 32(R12)
+	VMOVUPS   Y4, 64(R12)
+	ADDQ      $0x00000018, R10
+	ADDQ      $0x00000060, R12
+	CMPQ      R10, R11
+	JL        nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -2979,10 +3941,10 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS   (DX)(R10*4), Y2
 	VMOVUPS   (SI)(R10*4), Y3
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y6
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y10
 	VADDPS    Y0, Y3, Y3
-	VBLENDVPS Y6, k32_3f800000<>+0(SB), Y3, Y5
-	VMULPS    Y5, Y2, Y2
+	VBLENDVPS Y10, k32_3f800000<>+0(SB), Y3, Y9
+	VMULPS    Y9, Y2, Y2
 	VMOVUPS   Y2, (R12)
 	ADDQ      $0x00000008, R10
 	ADDQ      $0x00000020, R12
@@ -2994,9 +3956,9 @@ nodb_tail:
 	JAE        nodb_done
 	VMASKMOVPS (DX)(R10*4), Y1, Y4
 	VMASKMOVPS (SI)(R10*4), Y1, Y2
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y2, Y5
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y2, Y9
 	VADDPS     Y0, Y2, Y2
-	VBLENDVPS  Y5, k32_3f800000<>+0(SB), Y2, Y3
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y2, Y3
 	VMULPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (R12)
 
@@ -3015,43 +3977,79 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
 	PREFETCHT0 4160(SI)(R11*4)
 	VMOVUPS    (DX)(R11*4), Y4
-	VMOVUPS    32(DX)(R11*4), Y7
-	VMOVUPS    64(DX)(R11*4), Y8
-	VMOVUPS    (SI)(R11*4), Y9
-	VMOVUPS    32(SI)(R11*4), Y10
+	VMOVUPS    32(DX)(R11*4), Y5
+	VMOVUPS    64(DX)(R11*4), Y6
+	VMOVUPS    (SI)(R11*4), Y7
+	VMOVUPS    32(SI)(R11*4), Y8
 	VMOVUPS    64(SI)(R11*4), Y11
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y9, Y3
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y10, Y2
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y11, Y5
-	VADDPS     Y0, Y9, Y9
-	VADDPS     Y0, Y10, Y10
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y7, Y3
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y8, Y2
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y11, Y9
+	VADDPS     Y0, Y7, Y7
+	VADDPS     Y0, Y8, Y8
 	VADDPS     Y0, Y11, Y11
-	VBLENDVPS  Y3, k32_3f800000<>+0(SB), Y9, Y6
-	VBLENDVPS  Y2, k32_3f800000<>+0(SB), Y10, Y9
-	VBLENDVPS  Y5, k32_3f800000<>+0(SB), Y11, Y10
-	VMULPS     Y6, Y4, Y4
-	VMULPS     Y9, Y7, Y7
-	VMULPS     Y10, Y8, Y8
+	VBLENDVPS  Y3, k32_3f800000<>+0(SB), Y7, Y10
+	VBLENDVPS  Y2, k32_3f800000<>+0(SB), Y8, Y7
+	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y11, Y8
+	VMULPS     Y10, Y4, Y4
+	VMULPS     Y7, Y5, Y5
+	VMULPS     Y8, Y6, Y6
 	VMOVUPS    Y4, (R13)
-	VMOVUPS    Y7, 32(R13)
-	VMOVUPS    Y8, 64(R13)
+	VMOVUPS    Y5, 32(R13)
+	VMOVUPS    Y6, 64(R13)
 	VADDPS     (R10)(R11*4), Y4, Y2
 	VMOVUPS    Y2, (R10)(R11*4)
-	VADDPS     32(R10)(R11*4), Y7, Y2
+	VADDPS     32(R10)(R11*4), Y5, Y2
 	VMOVUPS    Y2, 32(R10)(R11*4)
-	VADDPS     64(R10)(R11*4), Y8, Y2
+	VADDPS     64(R10)(R11*4), Y6, Y2
 	VMOVUPS    Y2, 64(R10)(R11*4)
 	ADDQ       $0x00000018, R11
 	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS   (DX)(R11*4), Y2
+	VMOVUPS   32(DX)(R11*4), Y3
+	VMOVUPS   64(DX)(R11*4), Y4
+	VMOVUPS   (SI)(R11*4), Y5
+	VMOVUPS   32(SI)(R11*4), Y6
+	VMOVUPS   64(SI)(R11*4), Y9
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y5, Y8
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y6, Y7
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y9, Y10
+	VADDPS    Y0, Y5, Y5
+	VADDPS    Y0, Y6, Y6
+	VADDPS    Y0, Y9, Y9
+	VBLENDVPS Y8, k32_3f800000<>+0(SB), Y5, Y11
+	VBLENDVPS Y7, k32_3f800000<>+0(SB), Y6, Y5
+	VBLENDVPS Y10, k32_3f800000<>+0(SB), Y9, Y6
+	VMULPS    Y11, Y2, Y2
+	VMULPS    Y5, Y3, Y3
+	VMULPS    Y6, Y4, Y4
+	VMOVUPS   Y2, (R13)
+	VMOVUPS   Y3, 32(R13)
+	VMOVUPS   Y4, 64(R13)
+	VADDPS    (R10)(R11*4), Y2, Y2
+	VMOVUPS   Y2, (R10)(R11*4)
+	VADDPS    32(R10)(R11*4), Y3, Y2
+	VMOVUPS   Y2, 32(R10)(R11*4)
+	VADDPS    64(R10)(R11*4), Y4, Y2
+	VMOVUPS   Y2, 64(R10)(R11*4)
+	ADDQ      $0x00000018, R11
+	ADDQ      $0x00000060, R13
+	CMPQ      R11, R12
+	JL        db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -3062,10 +4060,10 @@ db_one:
 db_oneloop:
 	VMOVUPS   (DX)(R11*4), Y2
 	VMOVUPS   (SI)(R11*4), Y3
-	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y10
+	VCMPPS    $0x0e, k32_00000000<>+0(SB), Y3, Y6
 	VADDPS    Y0, Y3, Y3
-	VBLENDVPS Y10, k32_3f800000<>+0(SB), Y3, Y9
-	VMULPS    Y9, Y2, Y2
+	VBLENDVPS Y6, k32_3f800000<>+0(SB), Y3, Y5
+	VMULPS    Y5, Y2, Y2
 	VMOVUPS   Y2, (R13)
 	VADDPS    (R10)(R11*4), Y2, Y2
 	VMOVUPS   Y2, (R10)(R11*4)
@@ -3079,9 +4077,9 @@ db_tail:
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y1, Y2
 	VMASKMOVPS (SI)(R11*4), Y1, Y3
-	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y3, Y9
+	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y3, Y5
 	VADDPS     Y0, Y3, Y3
-	VBLENDVPS  Y9, k32_3f800000<>+0(SB), Y3, Y3
+	VBLENDVPS  Y5, k32_3f800000<>+0(SB), Y3, Y3
 	VMULPS     Y3, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
@@ -3134,8 +4132,10 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -3161,7 +4161,32 @@ nodb_wide:
 	ADDQ       $0x00000018, R10
 	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y2
+	VMOVUPS 32(DX)(R10*4), Y3
+	VMOVUPS 64(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y6
+	VMOVUPS 64(SI)(R10*4), Y7
+	VSUBPS  Y5, Y0, Y10
+	VSUBPS  Y6, Y0, Y9
+	VSUBPS  Y7, Y0, Y8
+	VMULPS  Y5, Y10, Y10
+	VMULPS  Y6, Y9, Y9
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y9, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y2, (R12)
+	VMOVUPS Y3, 32(R12)
+	VMOVUPS Y4, 64(R12)
+	ADDQ    $0x00000018, R10
+	ADDQ    $0x00000060, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -3172,9 +4197,9 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y2
 	VMOVUPS (SI)(R10*4), Y3
-	VSUBPS  Y3, Y0, Y10
-	VMULPS  Y3, Y10, Y10
-	VMULPS  Y10, Y2, Y2
+	VSUBPS  Y3, Y0, Y8
+	VMULPS  Y3, Y8, Y8
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (R12)
 	ADDQ    $0x00000008, R10
 	ADDQ    $0x00000020, R12
@@ -3186,9 +4211,9 @@ nodb_tail:
 	JAE        nodb_done
 	VMASKMOVPS (DX)(R10*4), Y1, Y3
 	VMASKMOVPS (SI)(R10*4), Y1, Y2
-	VSUBPS     Y2, Y0, Y10
-	VMULPS     Y2, Y10, Y10
-	VMULPS     Y10, Y3, Y3
+	VSUBPS     Y2, Y0, Y8
+	VMULPS     Y2, Y8, Y8
+	VMULPS     Y8, Y3, Y3
 	VMASKMOVPS Y3, Y1, (R12)
 
 nodb_done:
@@ -3206,8 +4231,10 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
@@ -3216,15 +4243,15 @@ db_wide:
 	VMOVUPS    32(DX)(R11*4), Y5
 	VMOVUPS    64(DX)(R11*4), Y6
 	VMOVUPS    (SI)(R11*4), Y7
-	VMOVUPS    32(SI)(R11*4), Y8
-	VMOVUPS    64(SI)(R11*4), Y9
-	VSUBPS     Y7, Y0, Y10
-	VSUBPS     Y8, Y0, Y2
-	VSUBPS     Y9, Y0, Y3
-	VMULPS     Y7, Y10, Y10
-	VMULPS     Y8, Y2, Y2
-	VMULPS     Y9, Y3, Y3
-	VMULPS     Y10, Y4, Y4
+	VMOVUPS    32(SI)(R11*4), Y9
+	VMOVUPS    64(SI)(R11*4), Y10
+	VSUBPS     Y7, Y0, Y8
+	VSUBPS     Y9, Y0, Y2
+	VSUBPS     Y10, Y0, Y3
+	VMULPS     Y7, Y8, Y8
+	VMULPS     Y9, Y2, Y2
+	VMULPS     Y10, Y3, Y3
+	VMULPS     Y8, Y4, Y4
 	VMULPS     Y2, Y5, Y5
 	VMULPS     Y3, Y6, Y6
 	VMOVUPS    Y4, (R13)
@@ -3239,7 +4266,38 @@ db_wide:
 	ADDQ       $0x00000018, R11
 	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y4
+	VMOVUPS 32(DX)(R11*4), Y5
+	VMOVUPS 64(DX)(R11*4), Y6
+	VMOVUPS (SI)(R11*4), Y7
+	VMOVUPS 32(SI)(R11*4), Y9
+	VMOVUPS 64(SI)(R11*4), Y10
+	VSUBPS  Y7, Y0, Y3
+	VSUBPS  Y9, Y0, Y2
+	VSUBPS  Y10, Y0, Y8
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y9, Y2, Y2
+	VMULPS  Y10, Y8, Y8
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y8, Y6, Y6
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	VMOVUPS Y6, 64(R13)
+	VADDPS  (R10)(R11*4), Y4, Y2
+	VMOVUPS Y2, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y5, Y2
+	VMOVUPS Y2, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y6, Y2
+	VMOVUPS Y2, 64(R10)(R11*4)
+	ADDQ    $0x00000018, R11
+	ADDQ    $0x00000060, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -3249,10 +4307,10 @@ db_one:
 
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Y2
-	VMOVUPS (SI)(R11*4), Y4
-	VSUBPS  Y4, Y0, Y3
-	VMULPS  Y4, Y3, Y3
-	VMULPS  Y3, Y2, Y2
+	VMOVUPS (SI)(R11*4), Y3
+	VSUBPS  Y3, Y0, Y8
+	VMULPS  Y3, Y8, Y8
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (R13)
 	VADDPS  (R10)(R11*4), Y2, Y2
 	VMOVUPS Y2, (R10)(R11*4)
@@ -3265,10 +4323,10 @@ db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y1, Y2
-	VMASKMOVPS (SI)(R11*4), Y1, Y4
-	VSUBPS     Y4, Y0, Y3
-	VMULPS     Y4, Y3, Y3
-	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y3
+	VSUBPS     Y3, Y0, Y8
+	VMULPS     Y3, Y8, Y8
+	VMULPS     Y8, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
@@ -3320,8 +4378,10 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -3350,7 +4410,35 @@ nodb_wide:
 	ADDQ       $0x00000018, R10
 	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y2
+	VMOVUPS 32(DX)(R10*4), Y3
+	VMOVUPS 64(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y6
+	VMOVUPS 64(SI)(R10*4), Y7
+	VSUBPS  Y5, Y0, Y10
+	VSUBPS  Y6, Y0, Y9
+	VSUBPS  Y7, Y0, Y8
+	VADDPS  Y0, Y5, Y5
+	VADDPS  Y0, Y6, Y6
+	VADDPS  Y0, Y7, Y7
+	VMULPS  Y5, Y10, Y10
+	VMULPS  Y6, Y9, Y9
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y9, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y2, (R12)
+	VMOVUPS Y3, 32(R12)
+	VMOVUPS Y4, 64(R12)
+	ADDQ    $0x00000018, R10
+	ADDQ    $0x00000060, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -3361,10 +4449,10 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y2
 	VMOVUPS (SI)(R10*4), Y3
-	VSUBPS  Y3, Y0, Y10
+	VSUBPS  Y3, Y0, Y8
 	VADDPS  Y0, Y3, Y3
-	VMULPS  Y3, Y10, Y10
-	VMULPS  Y10, Y2, Y2
+	VMULPS  Y3, Y8, Y8
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (R12)
 	ADDQ    $0x00000008, R10
 	ADDQ    $0x00000020, R12
@@ -3376,10 +4464,10 @@ nodb_tail:
 	JAE        nodb_done
 	VMASKMOVPS (DX)(R10*4), Y1, Y3
 	VMASKMOVPS (SI)(R10*4), Y1, Y2
-	VSUBPS     Y2, Y0, Y10
+	VSUBPS     Y2, Y0, Y8
 	VADDPS     Y0, Y2, Y2
-	VMULPS     Y2, Y10, Y10
-	VMULPS     Y10, Y3, Y3
+	VMULPS     Y2, Y8, Y8
+	VMULPS     Y8, Y3, Y3
 	VMASKMOVPS Y3, Y1, (R12)
 
 nodb_done:
@@ -3397,8 +4485,10 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
@@ -3407,18 +4497,18 @@ db_wide:
 	VMOVUPS    32(DX)(R11*4), Y5
 	VMOVUPS    64(DX)(R11*4), Y6
 	VMOVUPS    (SI)(R11*4), Y7
-	VMOVUPS    32(SI)(R11*4), Y8
-	VMOVUPS    64(SI)(R11*4), Y9
-	VSUBPS     Y7, Y0, Y10
-	VSUBPS     Y8, Y0, Y2
-	VSUBPS     Y9, Y0, Y3
+	VMOVUPS    32(SI)(R11*4), Y9
+	VMOVUPS    64(SI)(R11*4), Y10
+	VSUBPS     Y7, Y0, Y8
+	VSUBPS     Y9, Y0, Y2
+	VSUBPS     Y10, Y0, Y3
 	VADDPS     Y0, Y7, Y7
-	VADDPS     Y0, Y8, Y8
 	VADDPS     Y0, Y9, Y9
-	VMULPS     Y7, Y10, Y10
-	VMULPS     Y8, Y2, Y2
-	VMULPS     Y9, Y3, Y3
-	VMULPS     Y10, Y4, Y4
+	VADDPS     Y0, Y10, Y10
+	VMULPS     Y7, Y8, Y8
+	VMULPS     Y9, Y2, Y2
+	VMULPS     Y10, Y3, Y3
+	VMULPS     Y8, Y4, Y4
 	VMULPS     Y2, Y5, Y5
 	VMULPS     Y3, Y6, Y6
 	VMOVUPS    Y4, (R13)
@@ -3433,7 +4523,41 @@ db_wide:
 	ADDQ       $0x00000018, R11
 	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y4
+	VMOVUPS 32(DX)(R11*4), Y5
+	VMOVUPS 64(DX)(R11*4), Y6
+	VMOVUPS (SI)(R11*4), Y7
+	VMOVUPS 32(SI)(R11*4), Y9
+	VMOVUPS 64(SI)(R11*4), Y10
+	VSUBPS  Y7, Y0, Y3
+	VSUBPS  Y9, Y0, Y2
+	VSUBPS  Y10, Y0, Y8
+	VADDPS  Y0, Y7, Y7
+	VADDPS  Y0, Y9, Y9
+	VADDPS  Y0, Y10, Y10
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y9, Y2, Y2
+	VMULPS  Y10, Y8, Y8
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y8, Y6, Y6
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	VMOVUPS Y6, 64(R13)
+	VADDPS  (R10)(R11*4), Y4, Y2
+	VMOVUPS Y2, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y5, Y2
+	VMOVUPS Y2, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y6, Y2
+	VMOVUPS Y2, 64(R10)(R11*4)
+	ADDQ    $0x00000018, R11
+	ADDQ    $0x00000060, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -3443,11 +4567,11 @@ db_one:
 
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Y2
-	VMOVUPS (SI)(R11*4), Y4
-	VSUBPS  Y4, Y0, Y3
-	VADDPS  Y0, Y4, Y4
-	VMULPS  Y4, Y3, Y3
-	VMULPS  Y3, Y2, Y2
+	VMOVUPS (SI)(R11*4), Y3
+	VSUBPS  Y3, Y0, Y8
+	VADDPS  Y0, Y3, Y3
+	VMULPS  Y3, Y8, Y8
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (R13)
 	VADDPS  (R10)(R11*4), Y2, Y2
 	VMOVUPS Y2, (R10)(R11*4)
@@ -3460,11 +4584,11 @@ db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y1, Y2
-	VMASKMOVPS (SI)(R11*4), Y1, Y4
-	VSUBPS     Y4, Y0, Y3
-	VADDPS     Y0, Y4, Y4
-	VMULPS     Y4, Y3, Y3
-	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y3
+	VSUBPS     Y3, Y0, Y8
+	VADDPS     Y0, Y3, Y3
+	VMULPS     Y3, Y8, Y8
+	VMULPS     Y8, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
@@ -3517,8 +4641,10 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -3550,7 +4676,38 @@ nodb_wide:
 	ADDQ       $0x00000018, R10
 	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y2
+	VMOVUPS 32(DX)(R10*4), Y3
+	VMOVUPS 64(DX)(R10*4), Y4
+	VMOVUPS (SI)(R10*4), Y5
+	VMOVUPS 32(SI)(R10*4), Y6
+	VMOVUPS 64(SI)(R10*4), Y11
+	VMOVUPS k32_3f800000<>+0(SB), Y9
+	VSUBPS  Y5, Y9, Y10
+	VMOVUPS k32_3f800000<>+0(SB), Y8
+	VSUBPS  Y6, Y8, Y9
+	VMOVUPS k32_3f800000<>+0(SB), Y7
+	VSUBPS  Y11, Y7, Y8
+	VMULPS  Y5, Y10, Y10
+	VMULPS  Y6, Y9, Y9
+	VMULPS  Y11, Y8, Y8
+	VMULPS  Y0, Y10, Y10
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y9, Y3, Y3
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y2, (R12)
+	VMOVUPS Y3, 32(R12)
+	VMOVUPS Y4, 64(R12)
+	ADDQ    $0x00000018, R10
+	ADDQ    $0x00000060, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -3562,10 +4719,10 @@ nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y2
 	VMOVUPS (SI)(R10*4), Y3
 	VMOVUPS k32_3f800000<>+0(SB), Y9
-	VSUBPS  Y3, Y9, Y10
-	VMULPS  Y3, Y10, Y10
-	VMULPS  Y0, Y10, Y10
-	VMULPS  Y10, Y2, Y2
+	VSUBPS  Y3, Y9, Y8
+	VMULPS  Y3, Y8, Y8
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (R12)
 	ADDQ    $0x00000008, R10
 	ADDQ    $0x00000020, R12
@@ -3578,10 +4735,10 @@ nodb_tail:
 	VMASKMOVPS (DX)(R10*4), Y1, Y4
 	VMASKMOVPS (SI)(R10*4), Y1, Y2
 	VMOVUPS    k32_3f800000<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y10
-	VMULPS     Y2, Y10, Y10
-	VMULPS     Y0, Y10, Y10
-	VMULPS     Y10, Y4, Y4
+	VSUBPS     Y2, Y3, Y8
+	VMULPS     Y2, Y8, Y8
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y8, Y4, Y4
 	VMASKMOVPS Y4, Y1, (R12)
 
 nodb_done:
@@ -3599,8 +4756,10 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
@@ -3609,21 +4768,21 @@ db_wide:
 	VMOVUPS    32(DX)(R11*4), Y5
 	VMOVUPS    64(DX)(R11*4), Y6
 	VMOVUPS    (SI)(R11*4), Y7
-	VMOVUPS    32(SI)(R11*4), Y8
+	VMOVUPS    32(SI)(R11*4), Y10
 	VMOVUPS    64(SI)(R11*4), Y11
 	VMOVUPS    k32_3f800000<>+0(SB), Y2
-	VSUBPS     Y7, Y2, Y10
+	VSUBPS     Y7, Y2, Y8
 	VMOVUPS    k32_3f800000<>+0(SB), Y3
-	VSUBPS     Y8, Y3, Y2
+	VSUBPS     Y10, Y3, Y2
 	VMOVUPS    k32_3f800000<>+0(SB), Y9
 	VSUBPS     Y11, Y9, Y3
-	VMULPS     Y7, Y10, Y10
-	VMULPS     Y8, Y2, Y2
+	VMULPS     Y7, Y8, Y8
+	VMULPS     Y10, Y2, Y2
 	VMULPS     Y11, Y3, Y3
-	VMULPS     Y0, Y10, Y10
+	VMULPS     Y0, Y8, Y8
 	VMULPS     Y0, Y2, Y2
 	VMULPS     Y0, Y3, Y3
-	VMULPS     Y10, Y4, Y4
+	VMULPS     Y8, Y4, Y4
 	VMULPS     Y2, Y5, Y5
 	VMULPS     Y3, Y6, Y6
 	VMOVUPS    Y4, (R13)
@@ -3638,7 +4797,44 @@ db_wide:
 	ADDQ       $0x00000018, R11
 	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y4
+	VMOVUPS 32(DX)(R11*4), Y5
+	VMOVUPS 64(DX)(R11*4), Y6
+	VMOVUPS (SI)(R11*4), Y7
+	VMOVUPS 32(SI)(R11*4), Y9
+	VMOVUPS 64(SI)(R11*4), Y10
+	VMOVUPS k32_3f800000<>+0(SB), Y2
+	VSUBPS  Y7, Y2, Y3
+	VMOVUPS k32_3f800000<>+0(SB), Y8
+	VSUBPS  Y9, Y8, Y2
+	VMOVUPS k32_3f800000<>+0(SB), Y11
+	VSUBPS  Y10, Y11, Y8
+	VMULPS  Y7, Y3, Y3
+	VMULPS  Y9, Y2, Y2
+	VMULPS  Y10, Y8, Y8
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y8, Y6, Y6
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	VMOVUPS Y6, 64(R13)
+	VADDPS  (R10)(R11*4), Y4, Y2
+	VMOVUPS Y2, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y5, Y2
+	VMOVUPS Y2, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y6, Y2
+	VMOVUPS Y2, 64(R10)(R11*4)
+	ADDQ    $0x00000018, R11
+	ADDQ    $0x00000060, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -3647,15 +4843,15 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS (DX)(R11*4), Y4
-	VMOVUPS (SI)(R11*4), Y5
+	VMOVUPS (DX)(R11*4), Y3
+	VMOVUPS (SI)(R11*4), Y4
 	VMOVUPS k32_3f800000<>+0(SB), Y2
-	VSUBPS  Y5, Y2, Y3
-	VMULPS  Y5, Y3, Y3
-	VMULPS  Y0, Y3, Y3
-	VMULPS  Y3, Y4, Y4
-	VMOVUPS Y4, (R13)
-	VADDPS  (R10)(R11*4), Y4, Y2
+	VSUBPS  Y4, Y2, Y8
+	VMULPS  Y4, Y8, Y8
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y8, Y3, Y3
+	VMOVUPS Y3, (R13)
+	VADDPS  (R10)(R11*4), Y3, Y2
 	VMOVUPS Y2, (R10)(R11*4)
 	ADDQ    $0x00000008, R11
 	ADDQ    $0x00000020, R13
@@ -3666,12 +4862,12 @@ db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
 	VMASKMOVPS (DX)(R11*4), Y1, Y2
-	VMASKMOVPS (SI)(R11*4), Y1, Y4
-	VMOVUPS    k32_3f800000<>+0(SB), Y5
-	VSUBPS     Y4, Y5, Y3
-	VMULPS     Y4, Y3, Y3
-	VMULPS     Y0, Y3, Y3
-	VMULPS     Y3, Y2, Y2
+	VMASKMOVPS (SI)(R11*4), Y1, Y3
+	VMOVUPS    k32_3f800000<>+0(SB), Y4
+	VSUBPS     Y3, Y4, Y8
+	VMULPS     Y3, Y8, Y8
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y8, Y2, Y2
 	VMASKMOVPS Y2, Y1, (R13)
 	VMASKMOVPS (R10)(R11*4), Y1, Y3
 	VADDPS     Y2, Y3, Y3
@@ -3725,8 +4921,10 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4096(SI)(R10*4)
@@ -3758,7 +4956,38 @@ nodb_wide:
 	ADDQ       $0x00000018, R10
 	ADDQ       $0x00000060, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Y3
+	VMOVUPS 32(DX)(R10*4), Y4
+	VMOVUPS 64(DX)(R10*4), Y5
+	VMOVUPS (SI)(R10*4), Y6
+	VMOVUPS 32(SI)(R10*4), Y8
+	VMOVUPS 64(SI)(R10*4), Y12
+	VSUBPS  Y6, Y0, Y11
+	VSUBPS  Y8, Y0, Y10
+	VSUBPS  Y12, Y0, Y9
+	VADDPS  Y6, Y0, Y7
+	VADDPS  Y8, Y0, Y6
+	VADDPS  Y12, Y0, Y8
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y1, Y11, Y11
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y10, Y4, Y4
+	VMULPS  Y9, Y5, Y5
+	VMOVUPS Y3, (R12)
+	VMOVUPS Y4, 32(R12)
+	VMOVUPS Y5, 64(R12)
+	ADDQ    $0x00000018, R10
+	ADDQ    $0x00000060, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -3769,11 +4998,11 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Y3
 	VMOVUPS (SI)(R10*4), Y4
-	VSUBPS  Y4, Y0, Y11
+	VSUBPS  Y4, Y0, Y9
 	VADDPS  Y4, Y0, Y10
-	VMULPS  Y10, Y11, Y11
-	VMULPS  Y1, Y11, Y11
-	VMULPS  Y11, Y3, Y3
+	VMULPS  Y10, Y9, Y9
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y3, Y3
 	VMOVUPS Y3, (R12)
 	ADDQ    $0x00000008, R10
 	ADDQ    $0x00000020, R12
@@ -3785,11 +5014,11 @@ nodb_tail:
 	JAE        nodb_done
 	VMASKMOVPS (DX)(R10*4), Y2, Y4
 	VMASKMOVPS (SI)(R10*4), Y2, Y3
-	VSUBPS     Y3, Y0, Y11
+	VSUBPS     Y3, Y0, Y9
 	VADDPS     Y3, Y0, Y10
-	VMULPS     Y10, Y11, Y11
-	VMULPS     Y1, Y11, Y11
-	VMULPS     Y11, Y4, Y4
+	VMULPS     Y10, Y9, Y9
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y4, Y4
 	VMASKMOVPS Y4, Y2, (R12)
 
 nodb_done:
@@ -3807,8 +5036,10 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4096(SI)(R11*4)
@@ -3817,21 +5048,21 @@ db_wide:
 	VMOVUPS    32(DX)(R11*4), Y6
 	VMOVUPS    64(DX)(R11*4), Y7
 	VMOVUPS    (SI)(R11*4), Y8
-	VMOVUPS    32(SI)(R11*4), Y9
+	VMOVUPS    32(SI)(R11*4), Y11
 	VMOVUPS    64(SI)(R11*4), Y12
-	VSUBPS     Y8, Y0, Y11
-	VSUBPS     Y9, Y0, Y10
+	VSUBPS     Y8, Y0, Y9
+	VSUBPS     Y11, Y0, Y10
 	VSUBPS     Y12, Y0, Y3
 	VADDPS     Y8, Y0, Y4
-	VADDPS     Y9, Y0, Y8
-	VADDPS     Y12, Y0, Y9
-	VMULPS     Y4, Y11, Y11
+	VADDPS     Y11, Y0, Y8
+	VADDPS     Y12, Y0, Y11
+	VMULPS     Y4, Y9, Y9
 	VMULPS     Y8, Y10, Y10
-	VMULPS     Y9, Y3, Y3
-	VMULPS     Y1, Y11, Y11
+	VMULPS     Y11, Y3, Y3
+	VMULPS     Y1, Y9, Y9
 	VMULPS     Y1, Y10, Y10
 	VMULPS     Y1, Y3, Y3
-	VMULPS     Y11, Y5, Y5
+	VMULPS     Y9, Y5, Y5
 	VMULPS     Y10, Y6, Y6
 	VMULPS     Y3, Y7, Y7
 	VMOVUPS    Y5, (R13)
@@ -3846,7 +5077,44 @@ db_wide:
 	ADDQ       $0x00000018, R11
 	ADDQ       $0x00000060, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Y4
+	VMOVUPS 32(DX)(R11*4), Y5
+	VMOVUPS 64(DX)(R11*4), Y6
+	VMOVUPS (SI)(R11*4), Y7
+	VMOVUPS 32(SI)(R11*4), Y8
+	VMOVUPS 64(SI)(R11*4), Y12
+	VSUBPS  Y7, Y0, Y3
+	VSUBPS  Y8, Y0, Y10
+	VSUBPS  Y12, Y0, Y9
+	VADDPS  Y7, Y0, Y11
+	VADDPS  Y8, Y0, Y7
+	VADDPS  Y12, Y0, Y8
+	VMULPS  Y11, Y3, Y3
+	VMULPS  Y7, Y10, Y10
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y1, Y3, Y3
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y10, Y5, Y5
+	VMULPS  Y9, Y6, Y6
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	VMOVUPS Y6, 64(R13)
+	VADDPS  (R10)(R11*4), Y4, Y3
+	VMOVUPS Y3, (R10)(R11*4)
+	VADDPS  32(R10)(R11*4), Y5, Y3
+	VMOVUPS Y3, 32(R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Y6, Y3
+	VMOVUPS Y3, 64(R10)(R11*4)
+	ADDQ    $0x00000018, R11
+	ADDQ    $0x00000060, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -3855,15 +5123,15 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS (DX)(R11*4), Y4
-	VMOVUPS (SI)(R11*4), Y5
-	VSUBPS  Y5, Y0, Y3
-	VADDPS  Y5, Y0, Y10
-	VMULPS  Y10, Y3, Y3
-	VMULPS  Y1, Y3, Y3
-	VMULPS  Y3, Y4, Y4
-	VMOVUPS Y4, (R13)
-	VADDPS  (R10)(R11*4), Y4, Y3
+	VMOVUPS (DX)(R11*4), Y3
+	VMOVUPS (SI)(R11*4), Y4
+	VSUBPS  Y4, Y0, Y9
+	VADDPS  Y4, Y0, Y10
+	VMULPS  Y10, Y9, Y9
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y9, Y3, Y3
+	VMOVUPS Y3, (R13)
+	VADDPS  (R10)(R11*4), Y3, Y3
 	VMOVUPS Y3, (R10)(R11*4)
 	ADDQ    $0x00000008, R11
 	ADDQ    $0x00000020, R13
@@ -3873,17 +5141,17 @@ db_oneloop:
 db_tail:
 	CMPQ       R11, CX
 	JAE        db_done
-	VMASKMOVPS (DX)(R11*4), Y2, Y4
-	VMASKMOVPS (SI)(R11*4), Y2, Y5
-	VSUBPS     Y5, Y0, Y3
-	VADDPS     Y5, Y0, Y10
-	VMULPS     Y10, Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VMULPS     Y3, Y4, Y4
-	VMASKMOVPS Y4, Y2, (R13)
-	VMASKMOVPS (R10)(R11*4), Y2, Y3
-	VADDPS     Y4, Y3, Y3
-	VMASKMOVPS Y3, Y2, (R10)(R11*4)
+	VMASKMOVPS (DX)(R11*4), Y2, Y3
+	VMASKMOVPS (SI)(R11*4), Y2, Y4
+	VSUBPS     Y4, Y0, Y9
+	VADDPS     Y4, Y0, Y10
+	VMULPS     Y10, Y9, Y9
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y9, Y3, Y3
+	VMASKMOVPS Y3, Y2, (R13)
+	VMASKMOVPS (R10)(R11*4), Y2, Y4
+	VADDPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y2, (R10)(R11*4)
 
 db_done:
 	ADDQ BX, DX
@@ -3909,8 +5177,10 @@ TEXT ·ReLUForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ   $+63, AX
 	CMPQ   BX, AX
 	JGE    fwd_one
+	CMPQ   DX, $0x00010000
+	JB     fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	PREFETCHT0 4224(CX)(BX*4)
@@ -3930,7 +5200,26 @@ fwd_wide:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000100, SI
 	CMPQ       BX, AX
-	JL         fwd_wide
+	JL         fwd_widepf
+	JMP        fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Z1
+	VMOVUPS 64(CX)(BX*4), Z2
+	VMOVUPS 128(CX)(BX*4), Z3
+	VMOVUPS 192(CX)(BX*4), Z4
+	VMAXPS  Z1, Z0, Z1
+	VMAXPS  Z2, Z0, Z2
+	VMAXPS  Z3, Z0, Z3
+	VMAXPS  Z4, Z0, Z4
+	VMOVUPS Z1, (SI)
+	VMOVUPS Z2, 64(SI)
+	VMOVUPS Z3, 128(SI)
+	VMOVUPS Z4, 192(SI)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000100, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -3980,8 +5269,10 @@ TEXT ·LeakyReLUForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+63, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	PREFETCHT0 4224(CX)(BX*4)
@@ -4013,7 +5304,38 @@ fwd_wide:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000100, SI
 	CMPQ       BX, AX
-	JL         fwd_wide
+	JL         fwd_widepf
+	JMP        fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Z3
+	VMOVUPS 64(CX)(BX*4), Z4
+	VMOVUPS 128(CX)(BX*4), Z5
+	VMOVUPS 192(CX)(BX*4), Z6
+	VMULPS  Z0, Z3, Z10
+	VMULPS  Z0, Z4, Z9
+	VMULPS  Z0, Z5, Z8
+	VMULPS  Z0, Z6, Z7
+	VMINPS  Z1, Z10, Z10
+	VMINPS  Z1, Z9, Z9
+	VMINPS  Z1, Z8, Z8
+	VMINPS  Z1, Z7, Z7
+	VCMPPS  $0x01, Z2, Z3, K4
+	VCMPPS  $0x01, Z2, Z4, K3
+	VCMPPS  $0x01, Z2, Z5, K2
+	VCMPPS  $0x01, Z2, Z6, K1
+	VMOVUPS Z10, K4, Z3
+	VMOVUPS Z9, K3, Z4
+	VMOVUPS Z8, K2, Z5
+	VMOVUPS Z7, K1, Z6
+	VMOVUPS Z3, (SI)
+	VMOVUPS Z4, 64(SI)
+	VMOVUPS Z5, 128(SI)
+	VMOVUPS Z6, 192(SI)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000100, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -4023,10 +5345,10 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Z3
-	VMULPS  Z0, Z3, Z10
-	VMINPS  Z1, Z10, Z10
-	VCMPPS  $0x01, Z2, Z3, K4
-	VMOVUPS Z10, K4, Z3
+	VMULPS  Z0, Z3, Z7
+	VMINPS  Z1, Z7, Z7
+	VCMPPS  $0x01, Z2, Z3, K1
+	VMOVUPS Z7, K1, Z3
 	VMOVUPS Z3, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
@@ -4041,13 +5363,13 @@ fwd_tail:
 	MOVQ      $0x00000001, DX
 	SHLXQ     AX, DX, DX
 	DECQ      DX
-	KMOVW     DX, K1
-	VMOVUPS.Z (CX)(BX*4), K1, Z3
-	VMULPS    Z0, Z3, Z10
-	VMINPS    Z1, Z10, Z10
-	VCMPPS    $0x01, Z2, Z3, K4
-	VMOVUPS   Z10, K4, Z3
-	VMOVUPS   Z3, K1, (SI)
+	KMOVW     DX, K2
+	VMOVUPS.Z (CX)(BX*4), K2, Z3
+	VMULPS    Z0, Z3, Z7
+	VMINPS    Z1, Z7, Z7
+	VCMPPS    $0x01, Z2, Z3, K1
+	VMOVUPS   Z7, K1, Z3
+	VMOVUPS   Z3, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -4085,8 +5407,10 @@ TEXT ·LeakyReLUMaxForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+63, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	PREFETCHT0 4224(CX)(BX*4)
@@ -4110,7 +5434,30 @@ fwd_wide:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000100, SI
 	CMPQ       BX, AX
-	JL         fwd_wide
+	JL         fwd_widepf
+	JMP        fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Z5
+	VMOVUPS 64(CX)(BX*4), Z6
+	VMOVUPS 128(CX)(BX*4), Z7
+	VMOVUPS 192(CX)(BX*4), Z8
+	VMULPS  Z0, Z5, Z4
+	VMULPS  Z0, Z6, Z3
+	VMULPS  Z0, Z7, Z2
+	VMULPS  Z0, Z8, Z1
+	VMAXPS  Z5, Z4, Z4
+	VMAXPS  Z6, Z3, Z3
+	VMAXPS  Z7, Z2, Z2
+	VMAXPS  Z8, Z1, Z1
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z3, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z1, 192(SI)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000100, SI
+	CMPQ    BX, AX
+	JL      fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -4120,9 +5467,9 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Z1
-	VMULPS  Z0, Z1, Z4
-	VMAXPS  Z1, Z4, Z4
-	VMOVUPS Z4, (SI)
+	VMULPS  Z0, Z1, Z8
+	VMAXPS  Z1, Z8, Z8
+	VMOVUPS Z8, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
 	CMPQ    BX, AX
@@ -4170,8 +5517,10 @@ TEXT ·ELUForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+63, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0  4096(CX)(BX*4)
 	PREFETCHT0  4160(CX)(BX*4)
 	PREFETCHT0  4224(CX)(BX*4)
@@ -4265,6 +5614,99 @@ fwd_wide:
 	ADDQ        $0x00000040, BX
 	ADDQ        $0x00000100, SI
 	CMPQ        BX, AX
+	JL          fwd_widepf
+	JMP         fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Z11
+	VMOVUPS     64(CX)(BX*4), Z12
+	VMOVUPS     128(CX)(BX*4), Z13
+	VMOVUPS     192(CX)(BX*4), Z14
+	VMAXPS      Z1, Z11, Z26
+	VMAXPS      Z1, Z12, Z25
+	VMAXPS      Z1, Z13, Z24
+	VMAXPS      Z1, Z14, Z23
+	VMOVUPS     Z3, Z20
+	VFMADD231PS Z2, Z26, Z20
+	VMOVUPS     Z3, Z21
+	VFMADD231PS Z2, Z25, Z21
+	VMOVUPS     Z3, Z22
+	VFMADD231PS Z2, Z24, Z22
+	VMOVUPS     Z3, Z27
+	VFMADD231PS Z2, Z23, Z27
+
+	// s = 2^n
+	VPSLLD $0x17, Z20, Z18
+	VPSLLD $0x17, Z21, Z17
+	VPSLLD $0x17, Z22, Z16
+	VPSLLD $0x17, Z27, Z15
+
+	// t = z - n·ln2
+	VSUBPS       Z3, Z20, Z20
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z3, Z22, Z22
+	VSUBPS       Z3, Z27, Z27
+	VFNMADD231PS Z4, Z20, Z26
+	VFNMADD231PS Z4, Z21, Z25
+	VFNMADD231PS Z4, Z22, Z24
+	VFNMADD231PS Z4, Z27, Z23
+	VMOVUPS      Z6, Z27
+	VFMADD231PS  Z5, Z26, Z27
+	VMOVUPS      Z6, Z22
+	VFMADD231PS  Z5, Z25, Z22
+	VMOVUPS      Z6, Z21
+	VFMADD231PS  Z5, Z24, Z21
+	VMOVUPS      Z6, Z20
+	VFMADD231PS  Z5, Z23, Z20
+	VFMADD213PS  Z7, Z26, Z27
+	VFMADD213PS  Z7, Z25, Z22
+	VFMADD213PS  Z7, Z24, Z21
+	VFMADD213PS  Z7, Z23, Z20
+	VFMADD213PS  Z8, Z26, Z27
+	VFMADD213PS  Z8, Z25, Z22
+	VFMADD213PS  Z8, Z24, Z21
+	VFMADD213PS  Z8, Z23, Z20
+	VFMADD213PS  Z9, Z26, Z27
+	VFMADD213PS  Z9, Z25, Z22
+	VFMADD213PS  Z9, Z24, Z21
+	VFMADD213PS  Z9, Z23, Z20
+	VMULPS       Z27, Z26, Z19
+	VMULPS       Z22, Z25, Z27
+	VMULPS       Z21, Z24, Z22
+	VMULPS       Z20, Z23, Z21
+	VMULPS       Z18, Z26, Z26
+	VMULPS       Z17, Z25, Z25
+	VMULPS       Z16, Z24, Z24
+	VMULPS       Z15, Z23, Z23
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z26, Z26, Z19
+	VFMADD213PS Z25, Z25, Z27
+	VFMADD213PS Z24, Z24, Z22
+	VFMADD213PS Z23, Z23, Z21
+	VSUBPS      Z10, Z18, Z18
+	VSUBPS      Z10, Z17, Z17
+	VSUBPS      Z10, Z16, Z16
+	VSUBPS      Z10, Z15, Z15
+	VADDPS      Z19, Z18, Z18
+	VADDPS      Z27, Z17, Z17
+	VADDPS      Z22, Z16, Z16
+	VADDPS      Z21, Z15, Z15
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z11, K4
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z12, K3
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z13, K2
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z14, K1
+	VMULPS      Z0, Z18, K4, Z11
+	VMULPS      Z0, Z17, K3, Z12
+	VMULPS      Z0, Z16, K2, Z13
+	VMULPS      Z0, Z15, K1, Z14
+	VMOVUPS     Z11, (SI)
+	VMOVUPS     Z12, 64(SI)
+	VMOVUPS     Z13, 128(SI)
+	VMOVUPS     Z14, 192(SI)
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000100, SI
+	CMPQ        BX, AX
 	JL          fwd_wide
 
 fwd_one:
@@ -4275,30 +5717,30 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Z11
-	VMAXPS      Z1, Z11, Z26
-	VMOVUPS     Z3, Z25
-	VFMADD231PS Z2, Z26, Z25
+	VMAXPS      Z1, Z11, Z15
+	VMOVUPS     Z3, Z16
+	VFMADD231PS Z2, Z15, Z16
 
 	// s = 2^n
-	VPSLLD $0x17, Z25, Z24
+	VPSLLD $0x17, Z16, Z17
 
 	// t = z - n·ln2
-	VSUBPS       Z3, Z25, Z25
-	VFNMADD231PS Z4, Z25, Z26
-	VMOVUPS      Z6, Z25
-	VFMADD231PS  Z5, Z26, Z25
-	VFMADD213PS  Z7, Z26, Z25
-	VFMADD213PS  Z8, Z26, Z25
-	VFMADD213PS  Z9, Z26, Z25
-	VMULPS       Z25, Z26, Z23
-	VMULPS       Z24, Z26, Z26
+	VSUBPS       Z3, Z16, Z16
+	VFNMADD231PS Z4, Z16, Z15
+	VMOVUPS      Z6, Z16
+	VFMADD231PS  Z5, Z15, Z16
+	VFMADD213PS  Z7, Z15, Z16
+	VFMADD213PS  Z8, Z15, Z16
+	VFMADD213PS  Z9, Z15, Z16
+	VMULPS       Z16, Z15, Z18
+	VMULPS       Z17, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z26, Z26, Z23
-	VSUBPS      Z10, Z24, Z24
-	VADDPS      Z23, Z24, Z24
-	VCMPPS      $0x01, k64_00000000<>+0(SB), Z11, K4
-	VMULPS      Z0, Z24, K4, Z11
+	VFMADD213PS Z15, Z15, Z18
+	VSUBPS      Z10, Z17, Z17
+	VADDPS      Z18, Z17, Z17
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z11, K1
+	VMULPS      Z0, Z17, K1, Z11
 	VMOVUPS     Z11, (SI)
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
@@ -4313,33 +5755,33 @@ fwd_tail:
 	MOVQ        $0x00000001, DX
 	SHLXQ       AX, DX, DX
 	DECQ        DX
-	KMOVW       DX, K1
-	VMOVUPS.Z   (CX)(BX*4), K1, Z11
-	VMAXPS      Z1, Z11, Z24
-	VMOVUPS     Z3, Z23
-	VFMADD231PS Z2, Z24, Z23
+	KMOVW       DX, K2
+	VMOVUPS.Z   (CX)(BX*4), K2, Z11
+	VMAXPS      Z1, Z11, Z17
+	VMOVUPS     Z3, Z18
+	VFMADD231PS Z2, Z17, Z18
 
 	// s = 2^n
-	VPSLLD $0x17, Z23, Z26
+	VPSLLD $0x17, Z18, Z15
 
 	// t = z - n·ln2
-	VSUBPS       Z3, Z23, Z23
-	VFNMADD231PS Z4, Z23, Z24
-	VMOVUPS      Z6, Z23
-	VFMADD231PS  Z5, Z24, Z23
-	VFMADD213PS  Z7, Z24, Z23
-	VFMADD213PS  Z8, Z24, Z23
-	VFMADD213PS  Z9, Z24, Z23
-	VMULPS       Z23, Z24, Z25
-	VMULPS       Z26, Z24, Z24
+	VSUBPS       Z3, Z18, Z18
+	VFNMADD231PS Z4, Z18, Z17
+	VMOVUPS      Z6, Z18
+	VFMADD231PS  Z5, Z17, Z18
+	VFMADD213PS  Z7, Z17, Z18
+	VFMADD213PS  Z8, Z17, Z18
+	VFMADD213PS  Z9, Z17, Z18
+	VMULPS       Z18, Z17, Z16
+	VMULPS       Z15, Z17, Z17
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z24, Z24, Z25
-	VSUBPS      Z10, Z26, Z26
-	VADDPS      Z25, Z26, Z26
-	VCMPPS      $0x01, k64_00000000<>+0(SB), Z11, K4
-	VMULPS      Z0, Z26, K4, Z11
-	VMOVUPS     Z11, K1, (SI)
+	VFMADD213PS Z17, Z17, Z16
+	VSUBPS      Z10, Z15, Z15
+	VADDPS      Z16, Z15, Z15
+	VCMPPS      $0x01, k64_00000000<>+0(SB), Z11, K1
+	VMULPS      Z0, Z15, K1, Z11
+	VMOVUPS     Z11, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -4566,8 +6008,10 @@ TEXT ·SigmoidForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ    $+63, AX
 	CMPQ    BX, AX
 	JGE     fwd_one
+	CMPQ    DX, $0x00010000
+	JB      fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0   4096(CX)(BX*4)
 	PREFETCHT0   4160(CX)(BX*4)
 	PREFETCHT0   4224(CX)(BX*4)
@@ -4719,6 +6163,157 @@ fwd_wide:
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000100, SI
 	CMPQ         BX, AX
+	JL           fwd_widepf
+	JMP          fwd_one
+
+fwd_wide:
+	VMOVUPS      (CX)(BX*4), Z22
+	VMOVUPS      64(CX)(BX*4), Z23
+	VMOVUPS      128(CX)(BX*4), Z24
+	VMOVUPS      192(CX)(BX*4), Z25
+	VORPS        Z1, Z22, Z10
+	VORPS        Z1, Z23, Z11
+	VORPS        Z1, Z24, Z12
+	VORPS        Z1, Z25, Z13
+	VMOVUPS      Z3, Z19
+	VFMADD231PS  Z2, Z10, Z19
+	VMOVUPS      Z3, Z20
+	VFMADD231PS  Z2, Z11, Z20
+	VMOVUPS      Z3, Z21
+	VFMADD231PS  Z2, Z12, Z21
+	VMOVUPS      Z3, Z26
+	VFMADD231PS  Z2, Z13, Z26
+	VSUBPS       Z3, Z19, Z14
+	VSUBPS       Z3, Z20, Z15
+	VSUBPS       Z3, Z21, Z16
+	VSUBPS       Z3, Z26, Z17
+	VFNMADD231PS Z4, Z14, Z10
+	VFNMADD231PS Z4, Z15, Z11
+	VFNMADD231PS Z4, Z16, Z12
+	VFNMADD231PS Z4, Z17, Z13
+	VFNMADD231PS Z5, Z14, Z10
+	VFNMADD231PS Z5, Z15, Z11
+	VFNMADD231PS Z5, Z16, Z12
+	VFNMADD231PS Z5, Z17, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z17
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20, Z16
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z26, Z14
+	VADDPS       Z17, Z10, Z10
+	VADDPS       Z16, Z11, Z11
+	VADDPS       Z15, Z12, Z12
+	VADDPS       Z14, Z13, Z13
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z14
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20, Z15
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z16
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z26, Z17
+	VPSLLD      $0x14, Z19, Z19
+	VPSLLD      $0x14, Z20, Z20
+	VPSLLD      $0x14, Z21, Z21
+	VPSLLD      $0x14, Z26, Z26
+	VPADDD      Z19, Z14, Z14
+	VPADDD      Z20, Z15, Z15
+	VPADDD      Z21, Z16, Z16
+	VPADDD      Z26, Z17, Z17
+	VMOVUPS     Z7, Z26
+	VFMADD231PS Z6, Z10, Z26
+	VMOVUPS     Z7, Z21
+	VFMADD231PS Z6, Z11, Z21
+	VMOVUPS     Z7, Z20
+	VFMADD231PS Z6, Z12, Z20
+	VMOVUPS     Z7, Z19
+	VFMADD231PS Z6, Z13, Z19
+	VFMADD213PS Z8, Z10, Z26
+	VFMADD213PS Z8, Z11, Z21
+	VFMADD213PS Z8, Z12, Z20
+	VFMADD213PS Z8, Z13, Z19
+	VMULPS      Z26, Z10, Z18
+	VMULPS      Z21, Z11, Z26
+	VMULPS      Z20, Z12, Z21
+	VMULPS      Z19, Z13, Z20
+	VMULPS      Z14, Z10, Z10
+	VMULPS      Z15, Z11, Z11
+	VMULPS      Z16, Z12, Z12
+	VMULPS      Z17, Z13, Z13
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z10, Z10, Z18
+	VFMADD213PS Z11, Z11, Z26
+	VFMADD213PS Z12, Z12, Z21
+	VFMADD213PS Z13, Z13, Z20
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z22, Z13
+	VORPS    Z1, Z23, Z12
+	VORPS    Z1, Z24, Z11
+	VORPS    Z1, Z25, Z10
+	VCMPPS   $0x05, Z9, Z13, K1
+	VCMPPS   $0x05, Z9, Z12, K2
+	VCMPPS   $0x05, Z9, Z11, K3
+	VCMPPS   $0x05, Z9, Z10, K4
+	VADDPS.Z Z18, Z14, K1, Z14
+	VADDPS.Z Z26, Z15, K2, Z15
+	VADDPS.Z Z21, Z16, K3, Z16
+	VADDPS.Z Z20, Z17, K4, Z17
+	VADDPS   Z0, Z14, Z20
+	VADDPS   Z0, Z15, Z21
+	VADDPS   Z0, Z16, Z26
+	VADDPS   Z0, Z17, Z18
+	VPMOVD2M Z22, K4
+	VPMOVD2M Z23, K3
+	VPMOVD2M Z24, K2
+	VPMOVD2M Z25, K1
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z0, Z25
+	VMOVUPS Z14, K4, Z25
+	VMOVUPS Z0, Z24
+	VMOVUPS Z15, K3, Z24
+	VMOVUPS Z0, Z23
+	VMOVUPS Z16, K2, Z23
+	VMOVUPS Z0, Z22
+	VMOVUPS Z17, K1, Z22
+	VDIVPS  Z20, Z25, Z25
+	VDIVPS  Z21, Z24, Z24
+	VDIVPS  Z26, Z23, Z23
+	VDIVPS  Z18, Z22, Z22
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z0, Z20, Z20
+	VSUBPS  Z0, Z21, Z21
+	VSUBPS  Z0, Z26, Z26
+	VSUBPS  Z0, Z18, Z18
+	VSUBPS  Z20, Z14, Z14
+	VSUBPS  Z21, Z15, Z15
+	VSUBPS  Z26, Z16, Z16
+	VSUBPS  Z18, Z17, Z17
+	VMOVAPS Z25, Z18
+	VSUBPS  Z25, Z0, K4, Z18
+	VMOVAPS Z24, Z26
+	VSUBPS  Z24, Z0, K3, Z26
+	VMOVAPS Z23, Z21
+	VSUBPS  Z23, Z0, K2, Z21
+	VMOVAPS Z22, Z20
+	VSUBPS  Z22, Z0, K1, Z20
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z18, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	VMULPS       Z21, Z16, Z16
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z25, Z25, Z14
+	VFNMADD213PS Z24, Z24, Z15
+	VFNMADD213PS Z23, Z23, Z16
+	VFNMADD213PS Z22, Z22, Z17
+	VMOVUPS      Z14, (SI)
+	VMOVUPS      Z15, 64(SI)
+	VMOVUPS      Z16, 128(SI)
+	VMOVUPS      Z17, 192(SI)
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000100, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
@@ -4728,51 +6323,51 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Z14
-	VORPS        Z1, Z14, Z10
-	VMOVUPS      Z3, Z11
-	VFMADD231PS  Z2, Z10, Z11
-	VSUBPS       Z3, Z11, Z12
-	VFNMADD231PS Z4, Z12, Z10
-	VFNMADD231PS Z5, Z12, Z10
-	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z11, Z12
-	VADDPS       Z12, Z10, Z10
+	VMOVUPS      (CX)(BX*4), Z10
+	VORPS        Z1, Z10, Z22
+	VMOVUPS      Z3, Z23
+	VFMADD231PS  Z2, Z22, Z23
+	VSUBPS       Z3, Z23, Z24
+	VFNMADD231PS Z4, Z24, Z22
+	VFNMADD231PS Z5, Z24, Z22
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z23, Z24
+	VADDPS       Z24, Z22, Z22
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z11, Z12
-	VPSLLD      $0x14, Z11, Z11
-	VPADDD      Z11, Z12, Z12
-	VMOVUPS     Z7, Z11
-	VFMADD231PS Z6, Z10, Z11
-	VFMADD213PS Z8, Z10, Z11
-	VMULPS      Z11, Z10, Z13
-	VMULPS      Z12, Z10, Z10
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z23, Z24
+	VPSLLD      $0x14, Z23, Z23
+	VPADDD      Z23, Z24, Z24
+	VMOVUPS     Z7, Z23
+	VFMADD231PS Z6, Z22, Z23
+	VFMADD213PS Z8, Z22, Z23
+	VMULPS      Z23, Z22, Z25
+	VMULPS      Z24, Z22, Z22
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z10, Z10, Z13
+	VFMADD213PS Z22, Z22, Z25
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS    Z1, Z14, Z10
-	VCMPPS   $0x05, Z9, Z10, K1
-	VADDPS.Z Z13, Z12, K1, Z12
-	VADDPS   Z0, Z12, Z13
-	VPMOVD2M Z14, K1
+	VORPS    Z1, Z10, Z22
+	VCMPPS   $0x05, Z9, Z22, K1
+	VADDPS.Z Z25, Z24, K1, Z24
+	VADDPS   Z0, Z24, Z25
+	VPMOVD2M Z10, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z0, Z14
-	VMOVUPS Z12, K1, Z14
-	VDIVPS  Z13, Z14, Z14
+	VMOVUPS Z0, Z10
+	VMOVUPS Z24, K1, Z10
+	VDIVPS  Z25, Z10, Z10
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z0, Z13, Z13
-	VSUBPS  Z13, Z12, Z12
-	VMOVAPS Z14, Z13
-	VSUBPS  Z14, Z0, K1, Z13
+	VSUBPS  Z0, Z25, Z25
+	VSUBPS  Z25, Z24, Z24
+	VMOVAPS Z10, Z25
+	VSUBPS  Z10, Z0, K1, Z25
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z13, Z12, Z12
-	VFNMADD213PS Z14, Z14, Z12
-	VMOVUPS      Z12, (SI)
+	VMULPS       Z25, Z24, Z24
+	VFNMADD213PS Z10, Z10, Z24
+	VMOVUPS      Z24, (SI)
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
@@ -4787,51 +6382,51 @@ fwd_tail:
 	SHLXQ        AX, DX, DX
 	DECQ         DX
 	KMOVW        DX, K2
-	VMOVUPS.Z    (CX)(BX*4), K2, Z12
-	VORPS        Z1, Z12, Z14
-	VMOVUPS      Z3, Z13
-	VFMADD231PS  Z2, Z14, Z13
-	VSUBPS       Z3, Z13, Z10
-	VFNMADD231PS Z4, Z10, Z14
-	VFNMADD231PS Z5, Z10, Z14
-	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z13, Z10
-	VADDPS       Z10, Z14, Z14
+	VMOVUPS.Z    (CX)(BX*4), K2, Z11
+	VORPS        Z1, Z11, Z10
+	VMOVUPS      Z3, Z25
+	VFMADD231PS  Z2, Z10, Z25
+	VSUBPS       Z3, Z25, Z22
+	VFNMADD231PS Z4, Z22, Z10
+	VFNMADD231PS Z5, Z22, Z10
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z25, Z22
+	VADDPS       Z22, Z10, Z10
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z13, Z10
-	VPSLLD      $0x14, Z13, Z13
-	VPADDD      Z13, Z10, Z10
-	VMOVUPS     Z7, Z13
-	VFMADD231PS Z6, Z14, Z13
-	VFMADD213PS Z8, Z14, Z13
-	VMULPS      Z13, Z14, Z11
-	VMULPS      Z10, Z14, Z14
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z25, Z22
+	VPSLLD      $0x14, Z25, Z25
+	VPADDD      Z25, Z22, Z22
+	VMOVUPS     Z7, Z25
+	VFMADD231PS Z6, Z10, Z25
+	VFMADD213PS Z8, Z10, Z25
+	VMULPS      Z25, Z10, Z23
+	VMULPS      Z22, Z10, Z10
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z14, Z14, Z11
+	VFMADD213PS Z10, Z10, Z23
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS    Z1, Z12, Z14
-	VCMPPS   $0x05, Z9, Z14, K1
-	VADDPS.Z Z11, Z10, K1, Z10
-	VADDPS   Z0, Z10, Z11
-	VPMOVD2M Z12, K1
+	VORPS    Z1, Z11, Z10
+	VCMPPS   $0x05, Z9, Z10, K1
+	VADDPS.Z Z23, Z22, K1, Z22
+	VADDPS   Z0, Z22, Z23
+	VPMOVD2M Z11, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z0, Z12
-	VMOVUPS Z10, K1, Z12
-	VDIVPS  Z11, Z12, Z12
+	VMOVUPS Z0, Z11
+	VMOVUPS Z22, K1, Z11
+	VDIVPS  Z23, Z11, Z11
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z0, Z11, Z11
-	VSUBPS  Z11, Z10, Z10
-	VMOVAPS Z12, Z11
-	VSUBPS  Z12, Z0, K1, Z11
+	VSUBPS  Z0, Z23, Z23
+	VSUBPS  Z23, Z22, Z22
+	VMOVAPS Z11, Z23
+	VSUBPS  Z11, Z0, K1, Z23
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z11, Z10, Z10
-	VFNMADD213PS Z12, Z12, Z10
-	VMOVUPS      Z10, K2, (SI)
+	VMULPS       Z23, Z22, Z22
+	VFNMADD213PS Z11, Z11, Z22
+	VMOVUPS      Z22, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -5043,8 +6638,10 @@ TEXT ·TanhForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ    $+47, AX
 	CMPQ    BX, AX
 	JGE     fwd_one
+	CMPQ    DX, $0x00010000
+	JB      fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0  4096(CX)(BX*4)
 	PREFETCHT0  4160(CX)(BX*4)
 	PREFETCHT0  4224(CX)(BX*4)
@@ -5162,6 +6759,124 @@ fwd_wide:
 	ADDQ    $0x00000030, BX
 	ADDQ    $0x000000c0, SI
 	CMPQ    BX, AX
+	JL      fwd_widepf
+	JMP     fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Z17
+	VMOVUPS     64(CX)(BX*4), Z26
+	VMOVUPS     128(CX)(BX*4), Z29
+	VORPS       Z1, Z17, Z16
+	VORPS       Z1, Z26, Z15
+	VORPS       Z1, Z29, Z14
+	VMAXPS      Z2, Z16, Z16
+	VMAXPS      Z2, Z15, Z15
+	VMAXPS      Z2, Z14, Z14
+	VMOVUPS     Z4, Z19
+	VFMADD231PS Z3, Z16, Z19
+	VMOVUPS     Z4, Z22
+	VFMADD231PS Z3, Z15, Z22
+	VMOVUPS     Z4, Z24
+	VFMADD231PS Z3, Z14, Z24
+	VADDPS      Z16, Z16, Z18
+	VADDPS      Z15, Z15, Z16
+	VADDPS      Z14, Z14, Z15
+
+	// t = 2h - N·ln2/8
+	VSUBPS       Z4, Z19, Z14
+	VSUBPS       Z4, Z22, Z25
+	VSUBPS       Z4, Z24, Z21
+	VFNMADD231PS Z5, Z14, Z18
+	VFNMADD231PS Z5, Z25, Z16
+	VFNMADD231PS Z5, Z21, Z15
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z21
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22, Z25
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z24, Z14
+	VPSLLD      $0x14, Z19, Z19
+	VPSLLD      $0x14, Z22, Z22
+	VPSLLD      $0x14, Z24, Z24
+	VPADDD      Z19, Z21, Z21
+	VPADDD      Z22, Z25, Z25
+	VPADDD      Z24, Z14, Z14
+	VMOVUPS     Z7, Z24
+	VFMADD231PS Z6, Z18, Z24
+	VMOVUPS     Z7, Z22
+	VFMADD231PS Z6, Z16, Z22
+	VMOVUPS     Z7, Z19
+	VFMADD231PS Z6, Z15, Z19
+	VMULPS      Z24, Z18, Z20
+	VMULPS      Z22, Z16, Z24
+	VMULPS      Z19, Z15, Z22
+	VMULPS      Z21, Z18, Z18
+	VMULPS      Z25, Z16, Z16
+	VMULPS      Z14, Z15, Z15
+
+	// e^z = ts·(t·q) + (s + ts)
+	VADDPS      Z18, Z21, Z21
+	VADDPS      Z16, Z25, Z25
+	VADDPS      Z15, Z14, Z14
+	VFMADD231PS Z20, Z18, Z21
+	VFMADD231PS Z24, Z16, Z25
+	VFMADD231PS Z22, Z15, Z14
+
+	// (1 - e)/(1 + e)
+	VSUBPS Z21, Z0, Z22
+	VSUBPS Z25, Z0, Z15
+	VSUBPS Z14, Z0, Z24
+	VADDPS Z0, Z21, Z21
+	VADDPS Z0, Z25, Z25
+	VADDPS Z0, Z14, Z14
+
+	// x + x³·p(x²)
+	VMULPS      Z17, Z17, Z16
+	VMULPS      Z26, Z26, Z20
+	VMULPS      Z29, Z29, Z18
+	VMOVUPS     Z9, Z19
+	VFMADD231PS Z8, Z16, Z19
+	VMOVUPS     Z9, Z27
+	VFMADD231PS Z8, Z20, Z27
+	VMOVUPS     Z9, Z28
+	VFMADD231PS Z8, Z18, Z28
+	VFMADD213PS Z10, Z16, Z19
+	VFMADD213PS Z10, Z20, Z27
+	VFMADD213PS Z10, Z18, Z28
+	VFMADD213PS Z11, Z16, Z19
+	VFMADD213PS Z11, Z20, Z27
+	VFMADD213PS Z11, Z18, Z28
+	VFMADD213PS Z12, Z16, Z19
+	VFMADD213PS Z12, Z20, Z27
+	VFMADD213PS Z12, Z18, Z28
+	VMULPS      Z16, Z17, Z23
+	VMULPS      Z20, Z26, Z16
+	VMULPS      Z18, Z29, Z20
+	VFMADD213PS Z17, Z19, Z23
+	VFMADD213PS Z26, Z27, Z16
+	VFMADD213PS Z29, Z28, Z20
+	VANDPS      k64_7fffffff<>+0(SB), Z17, Z28
+	VANDPS      k64_7fffffff<>+0(SB), Z26, Z27
+	VANDPS      k64_7fffffff<>+0(SB), Z29, Z19
+	VCMPPS      $0x0d, Z13, Z28, K3
+	VCMPPS      $0x0d, Z13, Z27, K2
+	VCMPPS      $0x0d, Z13, Z19, K1
+	VDIVPS      Z21, Z22, K3, Z23
+	VDIVPS      Z25, Z15, K2, Z16
+	VDIVPS      Z14, Z24, K1, Z20
+
+	// the sign of x, last: tanh(-0) = -0
+	VANDPS  Z1, Z17, Z17
+	VANDPS  Z1, Z26, Z26
+	VANDPS  Z1, Z29, Z29
+	VORPS   Z17, Z23, Z23
+	VORPS   Z26, Z16, Z16
+	VORPS   Z29, Z20, Z20
+	VMOVUPS Z23, (SI)
+	VMOVUPS Z16, 64(SI)
+	VMOVUPS Z20, 128(SI)
+	ADDQ    $0x00000030, BX
+	ADDQ    $0x000000c0, SI
+	CMPQ    BX, AX
 	JL      fwd_wide
 
 fwd_one:
@@ -5171,51 +6886,51 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS     (CX)(BX*4), Z17
-	VORPS       Z1, Z17, Z16
-	VMAXPS      Z2, Z16, Z16
-	VMOVUPS     Z4, Z15
-	VFMADD231PS Z3, Z16, Z15
-	VADDPS      Z16, Z16, Z14
+	VMOVUPS     (CX)(BX*4), Z15
+	VORPS       Z1, Z15, Z29
+	VMAXPS      Z2, Z29, Z29
+	VMOVUPS     Z4, Z26
+	VFMADD231PS Z3, Z29, Z26
+	VADDPS      Z29, Z29, Z17
 
 	// t = 2h - N·ln2/8
-	VSUBPS       Z4, Z15, Z16
-	VFNMADD231PS Z5, Z16, Z14
+	VSUBPS       Z4, Z26, Z29
+	VFNMADD231PS Z5, Z29, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z15, Z16
-	VPSLLD      $0x14, Z15, Z15
-	VPADDD      Z15, Z16, Z16
-	VMOVUPS     Z7, Z15
-	VFMADD231PS Z6, Z14, Z15
-	VMULPS      Z15, Z14, Z19
-	VMULPS      Z16, Z14, Z14
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z26, Z29
+	VPSLLD      $0x14, Z26, Z26
+	VPADDD      Z26, Z29, Z29
+	VMOVUPS     Z7, Z26
+	VFMADD231PS Z6, Z17, Z26
+	VMULPS      Z26, Z17, Z14
+	VMULPS      Z29, Z17, Z17
 
 	// e^z = ts·(t·q) + (s + ts)
-	VADDPS      Z14, Z16, Z16
-	VFMADD231PS Z19, Z14, Z16
+	VADDPS      Z17, Z29, Z29
+	VFMADD231PS Z14, Z17, Z29
 
 	// (1 - e)/(1 + e)
-	VSUBPS Z16, Z0, Z19
-	VADDPS Z0, Z16, Z16
+	VSUBPS Z29, Z0, Z14
+	VADDPS Z0, Z29, Z29
 
 	// x + x³·p(x²)
-	VMULPS      Z17, Z17, Z14
-	VMOVUPS     Z9, Z15
-	VFMADD231PS Z8, Z14, Z15
-	VFMADD213PS Z10, Z14, Z15
-	VFMADD213PS Z11, Z14, Z15
-	VFMADD213PS Z12, Z14, Z15
-	VMULPS      Z14, Z17, Z22
-	VFMADD213PS Z17, Z15, Z22
-	VANDPS      k64_7fffffff<>+0(SB), Z17, Z15
-	VCMPPS      $0x0d, Z13, Z15, K3
-	VDIVPS      Z16, Z19, K3, Z22
+	VMULPS      Z15, Z15, Z17
+	VMOVUPS     Z9, Z26
+	VFMADD231PS Z8, Z17, Z26
+	VFMADD213PS Z10, Z17, Z26
+	VFMADD213PS Z11, Z17, Z26
+	VFMADD213PS Z12, Z17, Z26
+	VMULPS      Z17, Z15, Z24
+	VFMADD213PS Z15, Z26, Z24
+	VANDPS      k64_7fffffff<>+0(SB), Z15, Z26
+	VCMPPS      $0x0d, Z13, Z26, K1
+	VDIVPS      Z29, Z14, K1, Z24
 
 	// the sign of x, last: tanh(-0) = -0
-	VANDPS  Z1, Z17, Z17
-	VORPS   Z17, Z22, Z22
-	VMOVUPS Z22, (SI)
+	VANDPS  Z1, Z15, Z15
+	VORPS   Z15, Z24, Z24
+	VMOVUPS Z24, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
 	CMPQ    BX, AX
@@ -5229,52 +6944,52 @@ fwd_tail:
 	MOVQ        $0x00000001, DX
 	SHLXQ       AX, DX, DX
 	DECQ        DX
-	KMOVW       DX, K1
-	VMOVUPS.Z   (CX)(BX*4), K1, Z18
-	VORPS       Z1, Z18, Z17
-	VMAXPS      Z2, Z17, Z17
-	VMOVUPS     Z4, Z16
-	VFMADD231PS Z3, Z17, Z16
-	VADDPS      Z17, Z17, Z19
+	KMOVW       DX, K2
+	VMOVUPS.Z   (CX)(BX*4), K2, Z16
+	VORPS       Z1, Z16, Z15
+	VMAXPS      Z2, Z15, Z15
+	VMOVUPS     Z4, Z29
+	VFMADD231PS Z3, Z15, Z29
+	VADDPS      Z15, Z15, Z14
 
 	// t = 2h - N·ln2/8
-	VSUBPS       Z4, Z16, Z17
-	VFNMADD231PS Z5, Z17, Z19
+	VSUBPS       Z4, Z29, Z15
+	VFNMADD231PS Z5, Z15, Z14
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z16, Z17
-	VPSLLD      $0x14, Z16, Z16
-	VPADDD      Z16, Z17, Z17
-	VMOVUPS     Z7, Z16
-	VFMADD231PS Z6, Z19, Z16
-	VMULPS      Z16, Z19, Z15
-	VMULPS      Z17, Z19, Z19
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z29, Z15
+	VPSLLD      $0x14, Z29, Z29
+	VPADDD      Z29, Z15, Z15
+	VMOVUPS     Z7, Z29
+	VFMADD231PS Z6, Z14, Z29
+	VMULPS      Z29, Z14, Z26
+	VMULPS      Z15, Z14, Z14
 
 	// e^z = ts·(t·q) + (s + ts)
-	VADDPS      Z19, Z17, Z17
-	VFMADD231PS Z15, Z19, Z17
+	VADDPS      Z14, Z15, Z15
+	VFMADD231PS Z26, Z14, Z15
 
 	// (1 - e)/(1 + e)
-	VSUBPS Z17, Z0, Z15
-	VADDPS Z0, Z17, Z17
+	VSUBPS Z15, Z0, Z26
+	VADDPS Z0, Z15, Z15
 
 	// x + x³·p(x²)
-	VMULPS      Z18, Z18, Z19
-	VMOVUPS     Z9, Z16
-	VFMADD231PS Z8, Z19, Z16
-	VFMADD213PS Z10, Z19, Z16
-	VFMADD213PS Z11, Z19, Z16
-	VFMADD213PS Z12, Z19, Z16
-	VMULPS      Z19, Z18, Z14
-	VFMADD213PS Z18, Z16, Z14
-	VANDPS      k64_7fffffff<>+0(SB), Z18, Z16
-	VCMPPS      $0x0d, Z13, Z16, K3
-	VDIVPS      Z17, Z15, K3, Z14
+	VMULPS      Z16, Z16, Z14
+	VMOVUPS     Z9, Z29
+	VFMADD231PS Z8, Z14, Z29
+	VFMADD213PS Z10, Z14, Z29
+	VFMADD213PS Z11, Z14, Z29
+	VFMADD213PS Z12, Z14, Z29
+	VMULPS      Z14, Z16, Z17
+	VFMADD213PS Z16, Z29, Z17
+	VANDPS      k64_7fffffff<>+0(SB), Z16, Z29
+	VCMPPS      $0x0d, Z13, Z29, K1
+	VDIVPS      Z15, Z26, K1, Z17
 
 	// the sign of x, last: tanh(-0) = -0
-	VANDPS  Z1, Z18, Z18
-	VORPS   Z18, Z14, Z14
-	VMOVUPS Z14, K1, (SI)
+	VANDPS  Z1, Z16, Z16
+	VORPS   Z16, Z17, Z17
+	VMOVUPS Z17, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -5521,8 +7236,10 @@ TEXT ·ScaledSigmoidForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+47, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	PREFETCHT0 4224(CX)(BX*4)
@@ -5657,6 +7374,141 @@ fwd_wide:
 	ADDQ         $0x00000030, BX
 	ADDQ         $0x000000c0, SI
 	CMPQ         BX, AX
+	JL           fwd_widepf
+	JMP          fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Z11
+	VMOVUPS 64(CX)(BX*4), Z12
+	VMOVUPS 128(CX)(BX*4), Z13
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z11, Z0, Z14
+	VMULPS       Z12, Z0, Z15
+	VMULPS       Z13, Z0, Z16
+	VFNMADD213PS Z14, Z0, Z11
+	VFNMADD213PS Z15, Z0, Z12
+	VFNMADD213PS Z16, Z0, Z13
+	VANDPS       Z1, Z14, Z21
+	VANDPS       Z1, Z15, Z22
+	VANDPS       Z1, Z16, Z25
+	VXORPS       Z21, Z11, Z11
+	VXORPS       Z22, Z12, Z12
+	VXORPS       Z25, Z13, Z13
+	VORPS        Z1, Z14, Z25
+	VORPS        Z1, Z15, Z22
+	VORPS        Z1, Z16, Z21
+	VMOVUPS      Z4, Z19
+	VFMADD231PS  Z3, Z25, Z19
+	VMOVUPS      Z4, Z18
+	VFMADD231PS  Z3, Z22, Z18
+	VMOVUPS      Z4, Z17
+	VFMADD231PS  Z3, Z21, Z17
+	VSUBPS       Z4, Z19, Z20
+	VSUBPS       Z4, Z18, Z24
+	VSUBPS       Z4, Z17, Z23
+	VFNMADD231PS Z5, Z20, Z25
+	VFNMADD231PS Z5, Z24, Z22
+	VFNMADD231PS Z5, Z23, Z21
+	VFNMADD231PS Z6, Z20, Z11
+	VFNMADD231PS Z6, Z24, Z12
+	VFNMADD231PS Z6, Z23, Z13
+	VADDPS       Z11, Z25, Z25
+	VADDPS       Z12, Z22, Z22
+	VADDPS       Z13, Z21, Z21
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z19, Z13
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18, Z12
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17, Z11
+	VADDPS       Z13, Z25, Z25
+	VADDPS       Z12, Z22, Z22
+	VADDPS       Z11, Z21, Z21
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z19, Z11
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z18, Z12
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z17, Z13
+	VPSLLD      $0x14, Z19, Z19
+	VPSLLD      $0x14, Z18, Z18
+	VPSLLD      $0x14, Z17, Z17
+	VPADDD      Z19, Z11, Z11
+	VPADDD      Z18, Z12, Z12
+	VPADDD      Z17, Z13, Z13
+	VMOVUPS     Z8, Z17
+	VFMADD231PS Z7, Z25, Z17
+	VMOVUPS     Z8, Z18
+	VFMADD231PS Z7, Z22, Z18
+	VMOVUPS     Z8, Z19
+	VFMADD231PS Z7, Z21, Z19
+	VFMADD213PS Z9, Z25, Z17
+	VFMADD213PS Z9, Z22, Z18
+	VFMADD213PS Z9, Z21, Z19
+	VMULPS      Z17, Z25, Z23
+	VMULPS      Z18, Z22, Z17
+	VMULPS      Z19, Z21, Z18
+	VMULPS      Z11, Z25, Z25
+	VMULPS      Z12, Z22, Z22
+	VMULPS      Z13, Z21, Z21
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z25, Z25, Z23
+	VFMADD213PS Z22, Z22, Z17
+	VFMADD213PS Z21, Z21, Z18
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS    Z1, Z14, Z21
+	VORPS    Z1, Z15, Z22
+	VORPS    Z1, Z16, Z25
+	VCMPPS   $0x05, Z10, Z21, K1
+	VCMPPS   $0x05, Z10, Z22, K2
+	VCMPPS   $0x05, Z10, Z25, K3
+	VADDPS.Z Z23, Z11, K1, Z11
+	VADDPS.Z Z17, Z12, K2, Z12
+	VADDPS.Z Z18, Z13, K3, Z13
+	VADDPS   Z2, Z11, Z18
+	VADDPS   Z2, Z12, Z17
+	VADDPS   Z2, Z13, Z23
+	VPMOVD2M Z14, K3
+	VPMOVD2M Z15, K2
+	VPMOVD2M Z16, K1
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z16
+	VMOVUPS Z11, K3, Z16
+	VMOVUPS Z2, Z15
+	VMOVUPS Z12, K2, Z15
+	VMOVUPS Z2, Z14
+	VMOVUPS Z13, K1, Z14
+	VDIVPS  Z18, Z16, Z16
+	VDIVPS  Z17, Z15, Z15
+	VDIVPS  Z23, Z14, Z14
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z18, Z18
+	VSUBPS  Z2, Z17, Z17
+	VSUBPS  Z2, Z23, Z23
+	VSUBPS  Z18, Z11, Z11
+	VSUBPS  Z17, Z12, Z12
+	VSUBPS  Z23, Z13, Z13
+	VMOVAPS Z16, Z23
+	VSUBPS  Z16, Z2, K3, Z23
+	VMOVAPS Z15, Z17
+	VSUBPS  Z15, Z2, K2, Z17
+	VMOVAPS Z14, Z18
+	VSUBPS  Z14, Z2, K1, Z18
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Z23, Z11, Z11
+	VMULPS       Z17, Z12, Z12
+	VMULPS       Z18, Z13, Z13
+	VFNMADD213PS Z16, Z16, Z11
+	VFNMADD213PS Z15, Z15, Z12
+	VFNMADD213PS Z14, Z14, Z13
+	VMOVUPS      Z11, (SI)
+	VMOVUPS      Z12, 64(SI)
+	VMOVUPS      Z13, 128(SI)
+	ADDQ         $0x00000030, BX
+	ADDQ         $0x000000c0, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
@@ -5676,9 +7528,9 @@ fwd_oneloop:
 	VORPS        Z1, Z14, Z15
 	VMOVUPS      Z4, Z16
 	VFMADD231PS  Z3, Z15, Z16
-	VSUBPS       Z4, Z16, Z21
-	VFNMADD231PS Z5, Z21, Z15
-	VFNMADD231PS Z6, Z21, Z11
+	VSUBPS       Z4, Z16, Z18
+	VFNMADD231PS Z5, Z18, Z15
+	VFNMADD231PS Z6, Z18, Z11
 	VADDPS       Z11, Z15, Z15
 	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16, Z11
 	VADDPS       Z11, Z15, Z15
@@ -5690,32 +7542,32 @@ fwd_oneloop:
 	VMOVUPS     Z8, Z16
 	VFMADD231PS Z7, Z15, Z16
 	VFMADD213PS Z9, Z15, Z16
-	VMULPS      Z16, Z15, Z21
+	VMULPS      Z16, Z15, Z18
 	VMULPS      Z11, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z15, Z15, Z21
+	VFMADD213PS Z15, Z15, Z18
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORPS    Z1, Z14, Z15
 	VCMPPS   $0x05, Z10, Z15, K1
-	VADDPS.Z Z21, Z11, K1, Z11
-	VADDPS   Z2, Z11, Z21
+	VADDPS.Z Z18, Z11, K1, Z11
+	VADDPS   Z2, Z11, Z18
 	VPMOVD2M Z14, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS Z2, Z14
 	VMOVUPS Z11, K1, Z14
-	VDIVPS  Z21, Z14, Z14
+	VDIVPS  Z18, Z14, Z14
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z2, Z21, Z21
-	VSUBPS  Z21, Z11, Z11
-	VMOVAPS Z14, Z21
-	VSUBPS  Z14, Z2, K1, Z21
+	VSUBPS  Z2, Z18, Z18
+	VSUBPS  Z18, Z11, Z11
+	VMOVAPS Z14, Z18
+	VSUBPS  Z14, Z2, K1, Z18
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z21, Z11, Z11
+	VMULPS       Z18, Z11, Z11
 	VFNMADD213PS Z14, Z14, Z11
 	VMOVUPS      Z11, (SI)
 	ADDQ         $0x00000010, BX
@@ -5737,34 +7589,34 @@ fwd_tail:
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Z11, Z0, Z14
 	VFNMADD213PS Z14, Z0, Z11
-	VANDPS       Z1, Z14, Z21
-	VXORPS       Z21, Z11, Z11
-	VORPS        Z1, Z14, Z21
+	VANDPS       Z1, Z14, Z18
+	VXORPS       Z18, Z11, Z11
+	VORPS        Z1, Z14, Z18
 	VMOVUPS      Z4, Z15
-	VFMADD231PS  Z3, Z21, Z15
+	VFMADD231PS  Z3, Z18, Z15
 	VSUBPS       Z4, Z15, Z16
-	VFNMADD231PS Z5, Z16, Z21
+	VFNMADD231PS Z5, Z16, Z18
 	VFNMADD231PS Z6, Z16, Z11
-	VADDPS       Z11, Z21, Z21
+	VADDPS       Z11, Z18, Z18
 	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z15, Z11
-	VADDPS       Z11, Z21, Z21
+	VADDPS       Z11, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
 	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z15, Z11
 	VPSLLD      $0x14, Z15, Z15
 	VPADDD      Z15, Z11, Z11
 	VMOVUPS     Z8, Z15
-	VFMADD231PS Z7, Z21, Z15
-	VFMADD213PS Z9, Z21, Z15
-	VMULPS      Z15, Z21, Z16
-	VMULPS      Z11, Z21, Z21
+	VFMADD231PS Z7, Z18, Z15
+	VFMADD213PS Z9, Z18, Z15
+	VMULPS      Z15, Z18, Z16
+	VMULPS      Z11, Z18, Z18
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z21, Z21, Z16
+	VFMADD213PS Z18, Z18, Z16
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS    Z1, Z14, Z21
-	VCMPPS   $0x05, Z10, Z21, K1
+	VORPS    Z1, Z14, Z18
+	VCMPPS   $0x05, Z10, Z18, K1
 	VADDPS.Z Z16, Z11, K1, Z11
 	VADDPS   Z2, Z11, Z16
 	VPMOVD2M Z14, K1
@@ -5817,8 +7669,10 @@ TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+31, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
+	CMPQ         DX, $0x00010000
+	JB           fwd_wide
 
-fwd_wide:
+fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Z14
@@ -5956,6 +7810,145 @@ fwd_wide:
 	ADDQ    $0x00000020, BX
 	ADDQ    $0x00000080, SI
 	CMPQ    BX, AX
+	JL      fwd_widepf
+	JMP     fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Z20
+	VMOVUPS 64(CX)(BX*4), Z21
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z20, Z1, Z17
+	VMULPS       Z21, Z1, Z16
+	VFNMADD213PS Z17, Z1, Z20
+	VFNMADD213PS Z16, Z1, Z21
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+	VMULPS Z16, Z16, Z14
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Z17, Z0, Z22
+	VMULPS       Z16, Z0, Z15
+	VMULPS       Z20, Z0, Z26
+	VMULPS       Z21, Z0, Z27
+	VMOVAPS      Z22, Z23
+	VFNMADD231PS Z17, Z0, Z23
+	VMOVAPS      Z15, Z18
+	VFNMADD231PS Z16, Z0, Z18
+	VADDPS       Z26, Z23, Z23
+	VADDPS       Z27, Z18, Z18
+	VFNMADD231PS Z19, Z26, Z23
+	VFNMADD231PS Z14, Z27, Z18
+	VMOVUPS      Z6, Z27
+	VFMADD231PS  Z5, Z19, Z27
+	VMOVUPS      Z6, Z26
+	VFMADD231PS  Z5, Z14, Z26
+	VFMADD213PS  Z7, Z19, Z27
+	VFMADD213PS  Z7, Z14, Z26
+	VFMADD213PS  Z8, Z19, Z27
+	VFMADD213PS  Z8, Z14, Z26
+	VFMADD213PS  Z9, Z19, Z27
+	VFMADD213PS  Z9, Z14, Z26
+	VMULPS       Z19, Z22, Z24
+	VMULPS       Z14, Z15, Z19
+	VFNMADD231PS Z27, Z24, Z23
+	VFNMADD231PS Z26, Z19, Z18
+	VSUBPS       Z23, Z22, Z22
+	VSUBPS       Z18, Z15, Z15
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Z4, Z17, Z18
+	VORPS       Z4, Z16, Z23
+	VMAXPS      Z10, Z18, Z26
+	VMAXPS      Z10, Z23, Z19
+	VMOVUPS     Z12, Z27
+	VFMADD231PS Z11, Z26, Z27
+	VMOVUPS     Z12, Z24
+	VFMADD231PS Z11, Z19, Z24
+	VADDPS      Z20, Z20, Z14
+	VADDPS      Z21, Z21, Z20
+	VANDPS      Z4, Z17, Z21
+	VANDPS      Z4, Z16, Z25
+	VCMPPS      $0x05, Z10, Z18, K1
+	VCMPPS      $0x05, Z10, Z23, K2
+	VXORPS.Z    Z21, Z14, K1, Z14
+	VXORPS.Z    Z25, Z20, K2, Z20
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27, Z25
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24, Z21
+	VADDPS       Z25, Z14, Z14
+	VADDPS       Z21, Z20, Z20
+	VADDPS       Z26, Z26, Z21
+	VADDPS       Z19, Z19, Z26
+	VSUBPS       Z12, Z27, Z19
+	VSUBPS       Z12, Z24, Z25
+	VFNMADD231PS Z13, Z19, Z21
+	VFNMADD231PS Z13, Z25, Z26
+	VADDPS       Z14, Z21, Z21
+	VADDPS       Z20, Z26, Z26
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z27, Z20
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z24, Z14
+	VPSLLD      $0x14, Z27, Z27
+	VPSLLD      $0x14, Z24, Z24
+	VPADDD      Z27, Z20, Z20
+	VPADDD      Z24, Z14, Z14
+	VMOVUPS     k64_3e2aae3b<>+0(SB), Z24
+	VFMADD231PS k64_3d2aa420<>+0(SB), Z21, Z24
+	VMOVUPS     k64_3e2aae3b<>+0(SB), Z27
+	VFMADD231PS k64_3d2aa420<>+0(SB), Z26, Z27
+	VFMADD213PS k64_3f000000<>+0(SB), Z21, Z24
+	VFMADD213PS k64_3f000000<>+0(SB), Z26, Z27
+	VMULPS      Z24, Z21, Z25
+	VMULPS      Z27, Z26, Z24
+	VMULPS      Z20, Z21, Z21
+	VMULPS      Z14, Z26, Z26
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMADD213PS Z21, Z21, Z25
+	VFMADD213PS Z26, Z26, Z24
+	VADDPS      Z25, Z20, Z20
+	VADDPS      Z24, Z14, Z14
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z3, Z20, Z24
+	VADDPS       Z3, Z14, Z25
+	VDIVPS       Z24, Z20, Z26
+	VDIVPS       Z25, Z14, Z21
+	VSUBPS       Z3, Z24, Z24
+	VSUBPS       Z3, Z25, Z25
+	VSUBPS       Z24, Z20, Z20
+	VSUBPS       Z25, Z14, Z14
+	VSUBPS       Z26, Z3, Z25
+	VSUBPS       Z21, Z3, Z24
+	VMULPS       Z25, Z20, Z20
+	VMULPS       Z24, Z14, Z14
+	VFNMADD213PS Z26, Z26, Z20
+	VFNMADD213PS Z21, Z21, Z14
+
+	// gain - 2gain·q
+	VFNMADD213PS Z0, Z2, Z20
+	VFNMADD213PS Z0, Z2, Z14
+	VANDPS       k64_7fffffff<>+0(SB), Z17, Z21
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z26
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z21, K2
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z26, K1
+	VMOVUPS      Z20, K2, Z22
+	VMOVUPS      Z14, K1, Z15
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Z4, Z17, Z17
+	VANDPS  Z4, Z16, Z16
+	VORPS   Z17, Z22, Z22
+	VORPS   Z16, Z15, Z15
+	VMOVUPS Z22, (SI)
+	VMOVUPS Z15, 64(SI)
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000080, SI
+	CMPQ    BX, AX
 	JL      fwd_wide
 
 fwd_one:
@@ -5965,82 +7958,82 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Z18
+	VMOVUPS (CX)(BX*4), Z15
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z18, Z1, Z17
-	VFNMADD213PS Z17, Z1, Z18
+	VMULPS       Z15, Z1, Z16
+	VFNMADD213PS Z16, Z1, Z15
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z16
+	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z17, Z0, Z19
-	VMULPS       Z18, Z0, Z14
-	VMOVAPS      Z19, Z22
-	VFNMADD231PS Z17, Z0, Z22
-	VADDPS       Z14, Z22, Z22
-	VFNMADD231PS Z16, Z14, Z22
-	VMOVUPS      Z6, Z14
-	VFMADD231PS  Z5, Z16, Z14
-	VFMADD213PS  Z7, Z16, Z14
-	VFMADD213PS  Z8, Z16, Z14
-	VFMADD213PS  Z9, Z16, Z14
-	VMULPS       Z16, Z19, Z15
-	VFNMADD231PS Z14, Z15, Z22
-	VSUBPS       Z22, Z19, Z19
+	VMULPS       Z16, Z0, Z14
+	VMULPS       Z15, Z0, Z20
+	VMOVAPS      Z14, Z26
+	VFNMADD231PS Z16, Z0, Z26
+	VADDPS       Z20, Z26, Z26
+	VFNMADD231PS Z17, Z20, Z26
+	VMOVUPS      Z6, Z20
+	VFMADD231PS  Z5, Z17, Z20
+	VFMADD213PS  Z7, Z17, Z20
+	VFMADD213PS  Z8, Z17, Z20
+	VFMADD213PS  Z9, Z17, Z20
+	VMULPS       Z17, Z14, Z21
+	VFNMADD231PS Z20, Z21, Z26
+	VSUBPS       Z26, Z14, Z14
 
 	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z4, Z17, Z22
-	VMAXPS      Z10, Z22, Z14
-	VMOVUPS     Z12, Z15
-	VFMADD231PS Z11, Z14, Z15
-	VADDPS      Z18, Z18, Z16
-	VANDPS      Z4, Z17, Z18
-	VCMPPS      $0x05, Z10, Z22, K1
-	VXORPS.Z    Z18, Z16, K1, Z16
+	VORPS       Z4, Z16, Z26
+	VMAXPS      Z10, Z26, Z20
+	VMOVUPS     Z12, Z21
+	VFMADD231PS Z11, Z20, Z21
+	VADDPS      Z15, Z15, Z17
+	VANDPS      Z4, Z16, Z15
+	VCMPPS      $0x05, Z10, Z26, K1
+	VXORPS.Z    Z15, Z17, K1, Z17
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z15, Z18
-	VADDPS       Z18, Z16, Z16
-	VADDPS       Z14, Z14, Z18
-	VSUBPS       Z12, Z15, Z14
-	VFNMADD231PS Z13, Z14, Z18
-	VADDPS       Z16, Z18, Z18
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21, Z15
+	VADDPS       Z15, Z17, Z17
+	VADDPS       Z20, Z20, Z15
+	VSUBPS       Z12, Z21, Z20
+	VFNMADD231PS Z13, Z20, Z15
+	VADDPS       Z17, Z15, Z15
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z15, Z16
-	VPSLLD      $0x14, Z15, Z15
-	VPADDD      Z15, Z16, Z16
-	VMOVUPS     k64_3e2aae3b<>+0(SB), Z15
-	VFMADD231PS k64_3d2aa420<>+0(SB), Z18, Z15
-	VFMADD213PS k64_3f000000<>+0(SB), Z18, Z15
-	VMULPS      Z15, Z18, Z14
-	VMULPS      Z16, Z18, Z18
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21, Z17
+	VPSLLD      $0x14, Z21, Z21
+	VPADDD      Z21, Z17, Z17
+	VMOVUPS     k64_3e2aae3b<>+0(SB), Z21
+	VFMADD231PS k64_3d2aa420<>+0(SB), Z15, Z21
+	VFMADD213PS k64_3f000000<>+0(SB), Z15, Z21
+	VMULPS      Z21, Z15, Z20
+	VMULPS      Z17, Z15, Z15
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z18, Z18, Z14
-	VADDPS      Z14, Z16, Z16
+	VFMADD213PS Z15, Z15, Z20
+	VADDPS      Z20, Z17, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z16, Z14
-	VDIVPS       Z14, Z16, Z18
-	VSUBPS       Z3, Z14, Z14
-	VSUBPS       Z14, Z16, Z16
-	VSUBPS       Z18, Z3, Z14
-	VMULPS       Z14, Z16, Z16
-	VFNMADD213PS Z18, Z18, Z16
+	VADDPS       Z3, Z17, Z20
+	VDIVPS       Z20, Z17, Z15
+	VSUBPS       Z3, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z15, Z3, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z15, Z15, Z17
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z16
-	VANDPS       k64_7fffffff<>+0(SB), Z17, Z18
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z18, K1
-	VMOVUPS      Z16, K1, Z19
+	VFNMADD213PS Z0, Z2, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z15
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z15, K1
+	VMOVUPS      Z17, K1, Z14
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  Z4, Z17, Z17
-	VORPS   Z17, Z19, Z19
-	VMOVUPS Z19, (SI)
+	VANDPS  Z4, Z16, Z16
+	VORPS   Z16, Z14, Z14
+	VMOVUPS Z14, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
 	CMPQ    BX, AX
@@ -6055,82 +8048,82 @@ fwd_tail:
 	SHLXQ     AX, DX, DX
 	DECQ      DX
 	KMOVW     DX, K2
-	VMOVUPS.Z (CX)(BX*4), K2, Z19
+	VMOVUPS.Z (CX)(BX*4), K2, Z14
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z19, Z1, Z17
-	VFNMADD213PS Z17, Z1, Z19
+	VMULPS       Z14, Z1, Z16
+	VFNMADD213PS Z16, Z1, Z14
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z16
+	VMULPS Z16, Z16, Z17
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z17, Z0, Z18
-	VMULPS       Z19, Z0, Z14
-	VMOVAPS      Z18, Z15
-	VFNMADD231PS Z17, Z0, Z15
-	VADDPS       Z14, Z15, Z15
-	VFNMADD231PS Z16, Z14, Z15
-	VMOVUPS      Z6, Z14
-	VFMADD231PS  Z5, Z16, Z14
-	VFMADD213PS  Z7, Z16, Z14
-	VFMADD213PS  Z8, Z16, Z14
-	VFMADD213PS  Z9, Z16, Z14
-	VMULPS       Z16, Z18, Z22
-	VFNMADD231PS Z14, Z22, Z15
-	VSUBPS       Z15, Z18, Z18
+	VMULPS       Z16, Z0, Z15
+	VMULPS       Z14, Z0, Z20
+	VMOVAPS      Z15, Z21
+	VFNMADD231PS Z16, Z0, Z21
+	VADDPS       Z20, Z21, Z21
+	VFNMADD231PS Z17, Z20, Z21
+	VMOVUPS      Z6, Z20
+	VFMADD231PS  Z5, Z17, Z20
+	VFMADD213PS  Z7, Z17, Z20
+	VFMADD213PS  Z8, Z17, Z20
+	VFMADD213PS  Z9, Z17, Z20
+	VMULPS       Z17, Z15, Z26
+	VFNMADD231PS Z20, Z26, Z21
+	VSUBPS       Z21, Z15, Z15
 
 	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z4, Z17, Z15
-	VMAXPS      Z10, Z15, Z14
-	VMOVUPS     Z12, Z22
-	VFMADD231PS Z11, Z14, Z22
-	VADDPS      Z19, Z19, Z16
-	VANDPS      Z4, Z17, Z19
-	VCMPPS      $0x05, Z10, Z15, K1
-	VXORPS.Z    Z19, Z16, K1, Z16
+	VORPS       Z4, Z16, Z21
+	VMAXPS      Z10, Z21, Z20
+	VMOVUPS     Z12, Z26
+	VFMADD231PS Z11, Z20, Z26
+	VADDPS      Z14, Z14, Z17
+	VANDPS      Z4, Z16, Z14
+	VCMPPS      $0x05, Z10, Z21, K1
+	VXORPS.Z    Z14, Z17, K1, Z17
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z22, Z19
-	VADDPS       Z19, Z16, Z16
-	VADDPS       Z14, Z14, Z19
-	VSUBPS       Z12, Z22, Z14
-	VFNMADD231PS Z13, Z14, Z19
-	VADDPS       Z16, Z19, Z19
+	VPERMPS      lut64_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z26, Z14
+	VADDPS       Z14, Z17, Z17
+	VADDPS       Z20, Z20, Z14
+	VSUBPS       Z12, Z26, Z20
+	VFNMADD231PS Z13, Z20, Z14
+	VADDPS       Z17, Z14, Z14
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22, Z16
-	VPSLLD      $0x14, Z22, Z22
-	VPADDD      Z22, Z16, Z16
-	VMOVUPS     k64_3e2aae3b<>+0(SB), Z22
-	VFMADD231PS k64_3d2aa420<>+0(SB), Z19, Z22
-	VFMADD213PS k64_3f000000<>+0(SB), Z19, Z22
-	VMULPS      Z22, Z19, Z14
-	VMULPS      Z16, Z19, Z19
+	VPERMPS     lut64_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z26, Z17
+	VPSLLD      $0x14, Z26, Z26
+	VPADDD      Z26, Z17, Z17
+	VMOVUPS     k64_3e2aae3b<>+0(SB), Z26
+	VFMADD231PS k64_3d2aa420<>+0(SB), Z14, Z26
+	VFMADD213PS k64_3f000000<>+0(SB), Z14, Z26
+	VMULPS      Z26, Z14, Z20
+	VMULPS      Z17, Z14, Z14
 
 	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMADD213PS Z19, Z19, Z14
-	VADDPS      Z14, Z16, Z16
+	VFMADD213PS Z14, Z14, Z20
+	VADDPS      Z20, Z17, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z16, Z14
-	VDIVPS       Z14, Z16, Z19
-	VSUBPS       Z3, Z14, Z14
-	VSUBPS       Z14, Z16, Z16
-	VSUBPS       Z19, Z3, Z14
-	VMULPS       Z14, Z16, Z16
-	VFNMADD213PS Z19, Z19, Z16
+	VADDPS       Z3, Z17, Z20
+	VDIVPS       Z20, Z17, Z14
+	VSUBPS       Z3, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z14, Z3, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z14, Z14, Z17
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z16
-	VANDPS       k64_7fffffff<>+0(SB), Z17, Z19
-	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z19, K1
-	VMOVUPS      Z16, K1, Z18
+	VFNMADD213PS Z0, Z2, Z17
+	VANDPS       k64_7fffffff<>+0(SB), Z16, Z14
+	VCMPPS       $0x0d, k64_3f200000<>+0(SB), Z14, K1
+	VMOVUPS      Z17, K1, Z15
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  Z4, Z17, Z17
-	VORPS   Z17, Z18, Z18
-	VMOVUPS Z18, K2, (SI)
+	VANDPS  Z4, Z16, Z16
+	VORPS   Z16, Z15, Z15
+	VMOVUPS Z15, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -6151,8 +8144,10 @@ TEXT ·ReLUBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ    $+63, AX
 	CMPQ    SI, AX
 	JGE     bwd_one
+	CMPQ    BX, $0x00010000
+	JB      bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -6188,7 +8183,38 @@ bwd_wide:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000100, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS   (CX)(SI*4), Z2
+	VMOVUPS   64(CX)(SI*4), Z3
+	VMOVUPS   128(CX)(SI*4), Z4
+	VMOVUPS   192(CX)(SI*4), Z5
+	VMOVUPS   (DX)(SI*4), Z6
+	VMOVUPS   64(DX)(SI*4), Z7
+	VMOVUPS   128(DX)(SI*4), Z8
+	VMOVUPS   192(DX)(SI*4), Z9
+	VCMPPS    $0x0e, Z0, Z6, K4
+	VCMPPS    $0x0e, Z0, Z7, K3
+	VCMPPS    $0x0e, Z0, Z8, K2
+	VCMPPS    $0x0e, Z0, Z9, K1
+	VMOVUPS.Z Z1, K4, Z9
+	VMOVUPS.Z Z1, K3, Z8
+	VMOVUPS.Z Z1, K2, Z7
+	VMOVUPS.Z Z1, K1, Z6
+	VMULPS    Z9, Z2, Z2
+	VMULPS    Z8, Z3, Z3
+	VMULPS    Z7, Z4, Z4
+	VMULPS    Z6, Z5, Z5
+	VMOVUPS   Z2, (DI)
+	VMOVUPS   Z3, 64(DI)
+	VMOVUPS   Z4, 128(DI)
+	VMOVUPS   Z5, 192(DI)
+	ADDQ      $0x00000040, SI
+	ADDQ      $0x00000100, DI
+	CMPQ      SI, AX
+	JL        bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -6199,8 +8225,8 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Z2
 	VMOVUPS   (DX)(SI*4), Z3
-	VCMPPS    $0x0e, Z0, Z3, K4
-	VMOVUPS.Z Z1, K4, Z3
+	VCMPPS    $0x0e, Z0, Z3, K1
+	VMOVUPS.Z Z1, K1, Z3
 	VMULPS    Z3, Z2, Z2
 	VMOVUPS   Z2, (DI)
 	ADDQ      $0x00000010, SI
@@ -6216,13 +8242,13 @@ bwd_tail:
 	MOVQ      $0x00000001, BX
 	SHLXQ     AX, BX, BX
 	DECQ      BX
-	KMOVW     BX, K1
-	VMOVUPS.Z (CX)(SI*4), K1, Z2
-	VMOVUPS.Z (DX)(SI*4), K1, Z3
-	VCMPPS    $0x0e, Z0, Z3, K4
-	VMOVUPS.Z Z1, K4, Z3
+	KMOVW     BX, K2
+	VMOVUPS.Z (CX)(SI*4), K2, Z2
+	VMOVUPS.Z (DX)(SI*4), K2, Z3
+	VCMPPS    $0x0e, Z0, Z3, K1
+	VMOVUPS.Z Z1, K1, Z3
 	VMULPS    Z3, Z2, Z2
-	VMOVUPS   Z2, K1, (DI)
+	VMOVUPS   Z2, K2, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -6245,8 +8271,10 @@ TEXT ·LeakyReLUBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -6286,7 +8314,42 @@ bwd_wide:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000100, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Z3
+	VMOVUPS 64(CX)(SI*4), Z4
+	VMOVUPS 128(CX)(SI*4), Z5
+	VMOVUPS 192(CX)(SI*4), Z6
+	VMOVUPS (DX)(SI*4), Z7
+	VMOVUPS 64(DX)(SI*4), Z8
+	VMOVUPS 128(DX)(SI*4), Z9
+	VMOVUPS 192(DX)(SI*4), Z10
+	VCMPPS  $0x0e, Z1, Z7, K4
+	VCMPPS  $0x0e, Z1, Z8, K3
+	VCMPPS  $0x0e, Z1, Z9, K2
+	VCMPPS  $0x0e, Z1, Z10, K1
+	VMOVAPS Z0, Z10
+	VMOVUPS Z2, K4, Z10
+	VMOVAPS Z0, Z9
+	VMOVUPS Z2, K3, Z9
+	VMOVAPS Z0, Z8
+	VMOVUPS Z2, K2, Z8
+	VMOVAPS Z0, Z7
+	VMOVUPS Z2, K1, Z7
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z9, Z4, Z4
+	VMULPS  Z8, Z5, Z5
+	VMULPS  Z7, Z6, Z6
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	VMOVUPS Z5, 128(DI)
+	VMOVUPS Z6, 192(DI)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000100, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -6297,9 +8360,9 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z3
 	VMOVUPS (DX)(SI*4), Z4
-	VCMPPS  $0x0e, Z1, Z4, K4
+	VCMPPS  $0x0e, Z1, Z4, K1
 	VMOVAPS Z0, Z4
-	VMOVUPS Z2, K4, Z4
+	VMOVUPS Z2, K1, Z4
 	VMULPS  Z4, Z3, Z3
 	VMOVUPS Z3, (DI)
 	ADDQ    $0x00000010, SI
@@ -6315,14 +8378,14 @@ bwd_tail:
 	MOVQ      $0x00000001, BX
 	SHLXQ     AX, BX, BX
 	DECQ      BX
-	KMOVW     BX, K1
-	VMOVUPS.Z (CX)(SI*4), K1, Z3
-	VMOVUPS.Z (DX)(SI*4), K1, Z4
-	VCMPPS    $0x0e, Z1, Z4, K4
+	KMOVW     BX, K2
+	VMOVUPS.Z (CX)(SI*4), K2, Z3
+	VMOVUPS.Z (DX)(SI*4), K2, Z4
+	VCMPPS    $0x0e, Z1, Z4, K1
 	VMOVAPS   Z0, Z4
-	VMOVUPS   Z2, K4, Z4
+	VMOVUPS   Z2, K1, Z4
 	VMULPS    Z4, Z3, Z3
-	VMOVUPS   Z3, K1, (DI)
+	VMOVUPS   Z3, K2, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -6345,8 +8408,10 @@ TEXT ·ELUBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -6386,7 +8451,42 @@ bwd_wide:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000100, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Z3
+	VMOVUPS 64(CX)(SI*4), Z4
+	VMOVUPS 128(CX)(SI*4), Z5
+	VMOVUPS 192(CX)(SI*4), Z6
+	VMOVUPS (DX)(SI*4), Z7
+	VMOVUPS 64(DX)(SI*4), Z8
+	VMOVUPS 128(DX)(SI*4), Z9
+	VMOVUPS 192(DX)(SI*4), Z10
+	VCMPPS  $0x0e, Z1, Z7, K4
+	VCMPPS  $0x0e, Z1, Z8, K3
+	VCMPPS  $0x0e, Z1, Z9, K2
+	VCMPPS  $0x0e, Z1, Z10, K1
+	VADDPS  Z0, Z7, Z7
+	VADDPS  Z0, Z8, Z8
+	VADDPS  Z0, Z9, Z9
+	VADDPS  Z0, Z10, Z10
+	VMOVUPS Z2, K4, Z7
+	VMOVUPS Z2, K3, Z8
+	VMOVUPS Z2, K2, Z9
+	VMOVUPS Z2, K1, Z10
+	VMULPS  Z7, Z3, Z3
+	VMULPS  Z8, Z4, Z4
+	VMULPS  Z9, Z5, Z5
+	VMULPS  Z10, Z6, Z6
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	VMOVUPS Z5, 128(DI)
+	VMOVUPS Z6, 192(DI)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000100, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -6397,9 +8497,9 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z3
 	VMOVUPS (DX)(SI*4), Z4
-	VCMPPS  $0x0e, Z1, Z4, K4
+	VCMPPS  $0x0e, Z1, Z4, K1
 	VADDPS  Z0, Z4, Z4
-	VMOVUPS Z2, K4, Z4
+	VMOVUPS Z2, K1, Z4
 	VMULPS  Z4, Z3, Z3
 	VMOVUPS Z3, (DI)
 	ADDQ    $0x00000010, SI
@@ -6415,14 +8515,14 @@ bwd_tail:
 	MOVQ      $0x00000001, BX
 	SHLXQ     AX, BX, BX
 	DECQ      BX
-	KMOVW     BX, K1
-	VMOVUPS.Z (CX)(SI*4), K1, Z3
-	VMOVUPS.Z (DX)(SI*4), K1, Z4
-	VCMPPS    $0x0e, Z1, Z4, K4
+	KMOVW     BX, K2
+	VMOVUPS.Z (CX)(SI*4), K2, Z3
+	VMOVUPS.Z (DX)(SI*4), K2, Z4
+	VCMPPS    $0x0e, Z1, Z4, K1
 	VADDPS    Z0, Z4, Z4
-	VMOVUPS   Z2, K4, Z4
+	VMOVUPS   Z2, K1, Z4
 	VMULPS    Z4, Z3, Z3
-	VMOVUPS   Z3, K1, (DI)
+	VMOVUPS   Z3, K2, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -6442,8 +8542,10 @@ TEXT ·SigmoidBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ    $+63, AX
 	CMPQ    SI, AX
 	JGE     bwd_one
+	CMPQ    BX, $0x00010000
+	JB      bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -6479,7 +8581,38 @@ bwd_wide:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000100, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Z1
+	VMOVUPS 64(CX)(SI*4), Z2
+	VMOVUPS 128(CX)(SI*4), Z3
+	VMOVUPS 192(CX)(SI*4), Z4
+	VMOVUPS (DX)(SI*4), Z5
+	VMOVUPS 64(DX)(SI*4), Z6
+	VMOVUPS 128(DX)(SI*4), Z7
+	VMOVUPS 192(DX)(SI*4), Z8
+	VSUBPS  Z5, Z0, Z12
+	VSUBPS  Z6, Z0, Z11
+	VSUBPS  Z7, Z0, Z10
+	VSUBPS  Z8, Z0, Z9
+	VMULPS  Z5, Z12, Z12
+	VMULPS  Z6, Z11, Z11
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z8, Z9, Z9
+	VMULPS  Z12, Z1, Z1
+	VMULPS  Z11, Z2, Z2
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z9, Z4, Z4
+	VMOVUPS Z1, (DI)
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS Z3, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000100, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -6490,9 +8623,9 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z1
 	VMOVUPS (DX)(SI*4), Z2
-	VSUBPS  Z2, Z0, Z12
-	VMULPS  Z2, Z12, Z12
-	VMULPS  Z12, Z1, Z1
+	VSUBPS  Z2, Z0, Z9
+	VMULPS  Z2, Z9, Z9
+	VMULPS  Z9, Z1, Z1
 	VMOVUPS Z1, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -6510,9 +8643,9 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z1
 	VMOVUPS.Z (DX)(SI*4), K1, Z2
-	VSUBPS    Z2, Z0, Z12
-	VMULPS    Z2, Z12, Z12
-	VMULPS    Z12, Z1, Z1
+	VSUBPS    Z2, Z0, Z9
+	VMULPS    Z2, Z9, Z9
+	VMULPS    Z9, Z1, Z1
 	VMOVUPS   Z1, K1, (DI)
 
 bwd_done:
@@ -6533,8 +8666,10 @@ TEXT ·TanhBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ    $+63, AX
 	CMPQ    SI, AX
 	JGE     bwd_one
+	CMPQ    BX, $0x00010000
+	JB      bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -6574,7 +8709,42 @@ bwd_wide:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000100, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Z1
+	VMOVUPS 64(CX)(SI*4), Z2
+	VMOVUPS 128(CX)(SI*4), Z3
+	VMOVUPS 192(CX)(SI*4), Z4
+	VMOVUPS (DX)(SI*4), Z5
+	VMOVUPS 64(DX)(SI*4), Z6
+	VMOVUPS 128(DX)(SI*4), Z7
+	VMOVUPS 192(DX)(SI*4), Z8
+	VSUBPS  Z5, Z0, Z12
+	VSUBPS  Z6, Z0, Z11
+	VSUBPS  Z7, Z0, Z10
+	VSUBPS  Z8, Z0, Z9
+	VADDPS  Z0, Z5, Z5
+	VADDPS  Z0, Z6, Z6
+	VADDPS  Z0, Z7, Z7
+	VADDPS  Z0, Z8, Z8
+	VMULPS  Z5, Z12, Z12
+	VMULPS  Z6, Z11, Z11
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z8, Z9, Z9
+	VMULPS  Z12, Z1, Z1
+	VMULPS  Z11, Z2, Z2
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z9, Z4, Z4
+	VMOVUPS Z1, (DI)
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS Z3, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000100, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -6585,10 +8755,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z1
 	VMOVUPS (DX)(SI*4), Z2
-	VSUBPS  Z2, Z0, Z12
+	VSUBPS  Z2, Z0, Z9
 	VADDPS  Z0, Z2, Z2
-	VMULPS  Z2, Z12, Z12
-	VMULPS  Z12, Z1, Z1
+	VMULPS  Z2, Z9, Z9
+	VMULPS  Z9, Z1, Z1
 	VMOVUPS Z1, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -6606,10 +8776,10 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z1
 	VMOVUPS.Z (DX)(SI*4), K1, Z2
-	VSUBPS    Z2, Z0, Z12
+	VSUBPS    Z2, Z0, Z9
 	VADDPS    Z0, Z2, Z2
-	VMULPS    Z2, Z12, Z12
-	VMULPS    Z12, Z1, Z1
+	VMULPS    Z2, Z9, Z9
+	VMULPS    Z9, Z1, Z1
 	VMOVUPS   Z1, K1, (DI)
 
 bwd_done:
@@ -6632,8 +8802,10 @@ TEXT ·ScaledSigmoidBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -6673,7 +8845,42 @@ bwd_wide:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000100, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Z2
+	VMOVUPS 64(CX)(SI*4), Z3
+	VMOVUPS 128(CX)(SI*4), Z4
+	VMOVUPS 192(CX)(SI*4), Z5
+	VMOVUPS (DX)(SI*4), Z6
+	VMOVUPS 64(DX)(SI*4), Z7
+	VMOVUPS 128(DX)(SI*4), Z8
+	VMOVUPS 192(DX)(SI*4), Z9
+	VSUBPS  Z6, Z1, Z13
+	VSUBPS  Z7, Z1, Z12
+	VSUBPS  Z8, Z1, Z11
+	VSUBPS  Z9, Z1, Z10
+	VMULPS  Z6, Z13, Z13
+	VMULPS  Z7, Z12, Z12
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z9, Z10, Z10
+	VMULPS  Z0, Z13, Z13
+	VMULPS  Z0, Z12, Z12
+	VMULPS  Z0, Z11, Z11
+	VMULPS  Z0, Z10, Z10
+	VMULPS  Z13, Z2, Z2
+	VMULPS  Z12, Z3, Z3
+	VMULPS  Z11, Z4, Z4
+	VMULPS  Z10, Z5, Z5
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z4, 128(DI)
+	VMOVUPS Z5, 192(DI)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000100, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -6684,10 +8891,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z2
 	VMOVUPS (DX)(SI*4), Z3
-	VSUBPS  Z3, Z1, Z13
-	VMULPS  Z3, Z13, Z13
-	VMULPS  Z0, Z13, Z13
-	VMULPS  Z13, Z2, Z2
+	VSUBPS  Z3, Z1, Z10
+	VMULPS  Z3, Z10, Z10
+	VMULPS  Z0, Z10, Z10
+	VMULPS  Z10, Z2, Z2
 	VMOVUPS Z2, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -6705,10 +8912,10 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z2
 	VMOVUPS.Z (DX)(SI*4), K1, Z3
-	VSUBPS    Z3, Z1, Z13
-	VMULPS    Z3, Z13, Z13
-	VMULPS    Z0, Z13, Z13
-	VMULPS    Z13, Z2, Z2
+	VSUBPS    Z3, Z1, Z10
+	VMULPS    Z3, Z10, Z10
+	VMULPS    Z0, Z10, Z10
+	VMULPS    Z10, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)
 
 bwd_done:
@@ -6731,8 +8938,10 @@ TEXT ·ScaledTanhBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
+	CMPQ         BX, $0x00010000
+	JB           bwd_wide
 
-bwd_wide:
+bwd_widepf:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -6776,7 +8985,46 @@ bwd_wide:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000100, DI
 	CMPQ       SI, AX
-	JL         bwd_wide
+	JL         bwd_widepf
+	JMP        bwd_one
+
+bwd_wide:
+	VMOVUPS (CX)(SI*4), Z2
+	VMOVUPS 64(CX)(SI*4), Z3
+	VMOVUPS 128(CX)(SI*4), Z4
+	VMOVUPS 192(CX)(SI*4), Z5
+	VMOVUPS (DX)(SI*4), Z6
+	VMOVUPS 64(DX)(SI*4), Z7
+	VMOVUPS 128(DX)(SI*4), Z9
+	VMOVUPS 192(DX)(SI*4), Z14
+	VSUBPS  Z6, Z0, Z13
+	VSUBPS  Z7, Z0, Z12
+	VSUBPS  Z9, Z0, Z11
+	VSUBPS  Z14, Z0, Z10
+	VADDPS  Z6, Z0, Z8
+	VADDPS  Z7, Z0, Z6
+	VADDPS  Z9, Z0, Z7
+	VADDPS  Z14, Z0, Z9
+	VMULPS  Z8, Z13, Z13
+	VMULPS  Z6, Z12, Z12
+	VMULPS  Z7, Z11, Z11
+	VMULPS  Z9, Z10, Z10
+	VMULPS  Z1, Z13, Z13
+	VMULPS  Z1, Z12, Z12
+	VMULPS  Z1, Z11, Z11
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z13, Z2, Z2
+	VMULPS  Z12, Z3, Z3
+	VMULPS  Z11, Z4, Z4
+	VMULPS  Z10, Z5, Z5
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z4, 128(DI)
+	VMOVUPS Z5, 192(DI)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000100, DI
+	CMPQ    SI, AX
+	JL      bwd_wide
 
 bwd_one:
 	MOVQ BX, AX
@@ -6787,11 +9035,11 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z2
 	VMOVUPS (DX)(SI*4), Z3
-	VSUBPS  Z3, Z0, Z13
-	VADDPS  Z3, Z0, Z12
-	VMULPS  Z12, Z13, Z13
-	VMULPS  Z1, Z13, Z13
-	VMULPS  Z13, Z2, Z2
+	VSUBPS  Z3, Z0, Z10
+	VADDPS  Z3, Z0, Z11
+	VMULPS  Z11, Z10, Z10
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z10, Z2, Z2
 	VMOVUPS Z2, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -6809,11 +9057,11 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z2
 	VMOVUPS.Z (DX)(SI*4), K1, Z3
-	VSUBPS    Z3, Z0, Z13
-	VADDPS    Z3, Z0, Z12
-	VMULPS    Z12, Z13, Z13
-	VMULPS    Z1, Z13, Z13
-	VMULPS    Z13, Z2, Z2
+	VSUBPS    Z3, Z0, Z10
+	VADDPS    Z3, Z0, Z11
+	VMULPS    Z11, Z10, Z10
+	VMULPS    Z1, Z10, Z10
+	VMULPS    Z10, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)
 
 bwd_done:
@@ -6854,8 +9102,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -6879,7 +9129,26 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Z0
+	VMOVUPS 64(DX)(R10*4), Z1
+	VMOVUPS 128(DX)(R10*4), Z2
+	VMOVUPS 192(DX)(R10*4), Z3
+	VMOVUPS (SI)(R10*4), Z4
+	VMOVUPS 64(SI)(R10*4), Z4
+	VMOVUPS 128(SI)(R10*4), Z4
+	VMOVUPS 192(SI)(R10*4), Z4
+	VMOVUPS Z0, (R12)
+	VMOVUPS Z1, 64(R12)
+	VMOVUPS Z2, 128(R12)
+	VMOVUPS Z3, 192(R12)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000100, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -6918,8 +9187,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -6951,7 +9222,34 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Z0
+	VMOVUPS 64(DX)(R11*4), Z1
+	VMOVUPS 128(DX)(R11*4), Z2
+	VMOVUPS 192(DX)(R11*4), Z3
+	VMOVUPS (SI)(R11*4), Z4
+	VMOVUPS 64(SI)(R11*4), Z4
+	VMOVUPS 128(SI)(R11*4), Z4
+	VMOVUPS 192(SI)(R11*4), Z4
+	VMOVUPS Z0, (R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VADDPS  (R10)(R11*4), Z0, Z0
+	VMOVUPS Z0, (R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Z1, Z0
+	VMOVUPS Z0, 64(R10)(R11*4)
+	VADDPS  128(R10)(R11*4), Z2, Z0
+	VMOVUPS Z0, 128(R10)(R11*4)
+	VADDPS  192(R10)(R11*4), Z3, Z0
+	VMOVUPS Z0, 192(R10)(R11*4)
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000100, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -7027,8 +9325,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -7064,7 +9364,38 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS   (DX)(R10*4), Z2
+	VMOVUPS   64(DX)(R10*4), Z3
+	VMOVUPS   128(DX)(R10*4), Z4
+	VMOVUPS   192(DX)(R10*4), Z5
+	VMOVUPS   (SI)(R10*4), Z6
+	VMOVUPS   64(SI)(R10*4), Z7
+	VMOVUPS   128(SI)(R10*4), Z8
+	VMOVUPS   192(SI)(R10*4), Z9
+	VCMPPS    $0x0e, Z0, Z6, K5
+	VCMPPS    $0x0e, Z0, Z7, K4
+	VCMPPS    $0x0e, Z0, Z8, K3
+	VCMPPS    $0x0e, Z0, Z9, K2
+	VMOVUPS.Z Z1, K5, Z9
+	VMOVUPS.Z Z1, K4, Z8
+	VMOVUPS.Z Z1, K3, Z7
+	VMOVUPS.Z Z1, K2, Z6
+	VMULPS    Z9, Z2, Z2
+	VMULPS    Z8, Z3, Z3
+	VMULPS    Z7, Z4, Z4
+	VMULPS    Z6, Z5, Z5
+	VMOVUPS   Z2, (R12)
+	VMOVUPS   Z3, 64(R12)
+	VMOVUPS   Z4, 128(R12)
+	VMOVUPS   Z5, 192(R12)
+	ADDQ      $0x00000040, R10
+	ADDQ      $0x00000100, R12
+	CMPQ      R10, R11
+	JL        nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -7075,8 +9406,8 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS   (DX)(R10*4), Z2
 	VMOVUPS   (SI)(R10*4), Z3
-	VCMPPS    $0x0e, Z0, Z3, K5
-	VMOVUPS.Z Z1, K5, Z3
+	VCMPPS    $0x0e, Z0, Z3, K2
+	VMOVUPS.Z Z1, K2, Z3
 	VMULPS    Z3, Z2, Z2
 	VMOVUPS   Z2, (R12)
 	ADDQ      $0x00000010, R10
@@ -7089,8 +9420,8 @@ nodb_tail:
 	JAE       nodb_done
 	VMOVUPS.Z (DX)(R10*4), K1, Z2
 	VMOVUPS.Z (SI)(R10*4), K1, Z3
-	VCMPPS    $0x0e, Z0, Z3, K5
-	VMOVUPS.Z Z1, K5, Z3
+	VCMPPS    $0x0e, Z0, Z3, K2
+	VMOVUPS.Z Z1, K2, Z3
 	VMULPS    Z3, Z2, Z2
 	VMOVUPS   Z2, K1, (R12)
 
@@ -7109,8 +9440,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -7127,14 +9460,14 @@ db_wide:
 	VMOVUPS    64(SI)(R11*4), Z7
 	VMOVUPS    128(SI)(R11*4), Z8
 	VMOVUPS    192(SI)(R11*4), Z9
-	VCMPPS     $0x0e, Z0, Z6, K5
-	VCMPPS     $0x0e, Z0, Z7, K4
-	VCMPPS     $0x0e, Z0, Z8, K3
-	VCMPPS     $0x0e, Z0, Z9, K2
-	VMOVUPS.Z  Z1, K5, Z9
-	VMOVUPS.Z  Z1, K4, Z8
-	VMOVUPS.Z  Z1, K3, Z7
-	VMOVUPS.Z  Z1, K2, Z6
+	VCMPPS     $0x0e, Z0, Z6, K2
+	VCMPPS     $0x0e, Z0, Z7, K3
+	VCMPPS     $0x0e, Z0, Z8, K4
+	VCMPPS     $0x0e, Z0, Z9, K5
+	VMOVUPS.Z  Z1, K2, Z9
+	VMOVUPS.Z  Z1, K3, Z8
+	VMOVUPS.Z  Z1, K4, Z7
+	VMOVUPS.Z  Z1, K5, Z6
 	VMULPS     Z9, Z2, Z2
 	VMULPS     Z8, Z3, Z3
 	VMULPS     Z7, Z4, Z4
@@ -7154,7 +9487,46 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS   (DX)(R11*4), Z2
+	VMOVUPS   64(DX)(R11*4), Z3
+	VMOVUPS   128(DX)(R11*4), Z4
+	VMOVUPS   192(DX)(R11*4), Z5
+	VMOVUPS   (SI)(R11*4), Z6
+	VMOVUPS   64(SI)(R11*4), Z7
+	VMOVUPS   128(SI)(R11*4), Z8
+	VMOVUPS   192(SI)(R11*4), Z9
+	VCMPPS    $0x0e, Z0, Z6, K5
+	VCMPPS    $0x0e, Z0, Z7, K4
+	VCMPPS    $0x0e, Z0, Z8, K3
+	VCMPPS    $0x0e, Z0, Z9, K2
+	VMOVUPS.Z Z1, K5, Z9
+	VMOVUPS.Z Z1, K4, Z8
+	VMOVUPS.Z Z1, K3, Z7
+	VMOVUPS.Z Z1, K2, Z6
+	VMULPS    Z9, Z2, Z2
+	VMULPS    Z8, Z3, Z3
+	VMULPS    Z7, Z4, Z4
+	VMULPS    Z6, Z5, Z5
+	VMOVUPS   Z2, (R13)
+	VMOVUPS   Z3, 64(R13)
+	VMOVUPS   Z4, 128(R13)
+	VMOVUPS   Z5, 192(R13)
+	VADDPS    (R10)(R11*4), Z2, Z2
+	VMOVUPS   Z2, (R10)(R11*4)
+	VADDPS    64(R10)(R11*4), Z3, Z2
+	VMOVUPS   Z2, 64(R10)(R11*4)
+	VADDPS    128(R10)(R11*4), Z4, Z2
+	VMOVUPS   Z2, 128(R10)(R11*4)
+	VADDPS    192(R10)(R11*4), Z5, Z2
+	VMOVUPS   Z2, 192(R10)(R11*4)
+	ADDQ      $0x00000040, R11
+	ADDQ      $0x00000100, R13
+	CMPQ      R11, R12
+	JL        db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -7238,8 +9610,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -7279,7 +9653,42 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Z3
+	VMOVUPS 64(DX)(R10*4), Z4
+	VMOVUPS 128(DX)(R10*4), Z5
+	VMOVUPS 192(DX)(R10*4), Z6
+	VMOVUPS (SI)(R10*4), Z7
+	VMOVUPS 64(SI)(R10*4), Z8
+	VMOVUPS 128(SI)(R10*4), Z9
+	VMOVUPS 192(SI)(R10*4), Z10
+	VCMPPS  $0x0e, Z1, Z7, K5
+	VCMPPS  $0x0e, Z1, Z8, K4
+	VCMPPS  $0x0e, Z1, Z9, K3
+	VCMPPS  $0x0e, Z1, Z10, K2
+	VMOVAPS Z0, Z10
+	VMOVUPS Z2, K5, Z10
+	VMOVAPS Z0, Z9
+	VMOVUPS Z2, K4, Z9
+	VMOVAPS Z0, Z8
+	VMOVUPS Z2, K3, Z8
+	VMOVAPS Z0, Z7
+	VMOVUPS Z2, K2, Z7
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z9, Z4, Z4
+	VMULPS  Z8, Z5, Z5
+	VMULPS  Z7, Z6, Z6
+	VMOVUPS Z3, (R12)
+	VMOVUPS Z4, 64(R12)
+	VMOVUPS Z5, 128(R12)
+	VMOVUPS Z6, 192(R12)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000100, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -7290,9 +9699,9 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Z3
 	VMOVUPS (SI)(R10*4), Z4
-	VCMPPS  $0x0e, Z1, Z4, K5
+	VCMPPS  $0x0e, Z1, Z4, K2
 	VMOVAPS Z0, Z4
-	VMOVUPS Z2, K5, Z4
+	VMOVUPS Z2, K2, Z4
 	VMULPS  Z4, Z3, Z3
 	VMOVUPS Z3, (R12)
 	ADDQ    $0x00000010, R10
@@ -7305,9 +9714,9 @@ nodb_tail:
 	JAE       nodb_done
 	VMOVUPS.Z (DX)(R10*4), K1, Z3
 	VMOVUPS.Z (SI)(R10*4), K1, Z4
-	VCMPPS    $0x0e, Z1, Z4, K5
+	VCMPPS    $0x0e, Z1, Z4, K2
 	VMOVAPS   Z0, Z4
-	VMOVUPS   Z2, K5, Z4
+	VMOVUPS   Z2, K2, Z4
 	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (R12)
 
@@ -7326,8 +9735,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -7344,18 +9755,18 @@ db_wide:
 	VMOVUPS    64(SI)(R11*4), Z8
 	VMOVUPS    128(SI)(R11*4), Z9
 	VMOVUPS    192(SI)(R11*4), Z10
-	VCMPPS     $0x0e, Z1, Z7, K5
-	VCMPPS     $0x0e, Z1, Z8, K4
-	VCMPPS     $0x0e, Z1, Z9, K3
-	VCMPPS     $0x0e, Z1, Z10, K2
+	VCMPPS     $0x0e, Z1, Z7, K2
+	VCMPPS     $0x0e, Z1, Z8, K3
+	VCMPPS     $0x0e, Z1, Z9, K4
+	VCMPPS     $0x0e, Z1, Z10, K5
 	VMOVAPS    Z0, Z10
-	VMOVUPS    Z2, K5, Z10
+	VMOVUPS    Z2, K2, Z10
 	VMOVAPS    Z0, Z9
-	VMOVUPS    Z2, K4, Z9
+	VMOVUPS    Z2, K3, Z9
 	VMOVAPS    Z0, Z8
-	VMOVUPS    Z2, K3, Z8
+	VMOVUPS    Z2, K4, Z8
 	VMOVAPS    Z0, Z7
-	VMOVUPS    Z2, K2, Z7
+	VMOVUPS    Z2, K5, Z7
 	VMULPS     Z10, Z3, Z3
 	VMULPS     Z9, Z4, Z4
 	VMULPS     Z8, Z5, Z5
@@ -7375,7 +9786,50 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Z3
+	VMOVUPS 64(DX)(R11*4), Z4
+	VMOVUPS 128(DX)(R11*4), Z5
+	VMOVUPS 192(DX)(R11*4), Z6
+	VMOVUPS (SI)(R11*4), Z7
+	VMOVUPS 64(SI)(R11*4), Z8
+	VMOVUPS 128(SI)(R11*4), Z9
+	VMOVUPS 192(SI)(R11*4), Z10
+	VCMPPS  $0x0e, Z1, Z7, K5
+	VCMPPS  $0x0e, Z1, Z8, K4
+	VCMPPS  $0x0e, Z1, Z9, K3
+	VCMPPS  $0x0e, Z1, Z10, K2
+	VMOVAPS Z0, Z10
+	VMOVUPS Z2, K5, Z10
+	VMOVAPS Z0, Z9
+	VMOVUPS Z2, K4, Z9
+	VMOVAPS Z0, Z8
+	VMOVUPS Z2, K3, Z8
+	VMOVAPS Z0, Z7
+	VMOVUPS Z2, K2, Z7
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z9, Z4, Z4
+	VMULPS  Z8, Z5, Z5
+	VMULPS  Z7, Z6, Z6
+	VMOVUPS Z3, (R13)
+	VMOVUPS Z4, 64(R13)
+	VMOVUPS Z5, 128(R13)
+	VMOVUPS Z6, 192(R13)
+	VADDPS  (R10)(R11*4), Z3, Z3
+	VMOVUPS Z3, (R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Z4, Z3
+	VMOVUPS Z3, 64(R10)(R11*4)
+	VADDPS  128(R10)(R11*4), Z5, Z3
+	VMOVUPS Z3, 128(R10)(R11*4)
+	VADDPS  192(R10)(R11*4), Z6, Z3
+	VMOVUPS Z3, 192(R10)(R11*4)
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000100, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -7461,8 +9915,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -7502,7 +9958,42 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Z3
+	VMOVUPS 64(DX)(R10*4), Z4
+	VMOVUPS 128(DX)(R10*4), Z5
+	VMOVUPS 192(DX)(R10*4), Z6
+	VMOVUPS (SI)(R10*4), Z7
+	VMOVUPS 64(SI)(R10*4), Z8
+	VMOVUPS 128(SI)(R10*4), Z9
+	VMOVUPS 192(SI)(R10*4), Z10
+	VCMPPS  $0x0e, Z1, Z7, K5
+	VCMPPS  $0x0e, Z1, Z8, K4
+	VCMPPS  $0x0e, Z1, Z9, K3
+	VCMPPS  $0x0e, Z1, Z10, K2
+	VADDPS  Z0, Z7, Z7
+	VADDPS  Z0, Z8, Z8
+	VADDPS  Z0, Z9, Z9
+	VADDPS  Z0, Z10, Z10
+	VMOVUPS Z2, K5, Z7
+	VMOVUPS Z2, K4, Z8
+	VMOVUPS Z2, K3, Z9
+	VMOVUPS Z2, K2, Z10
+	VMULPS  Z7, Z3, Z3
+	VMULPS  Z8, Z4, Z4
+	VMULPS  Z9, Z5, Z5
+	VMULPS  Z10, Z6, Z6
+	VMOVUPS Z3, (R12)
+	VMOVUPS Z4, 64(R12)
+	VMOVUPS Z5, 128(R12)
+	VMOVUPS Z6, 192(R12)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000100, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -7513,9 +10004,9 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Z3
 	VMOVUPS (SI)(R10*4), Z4
-	VCMPPS  $0x0e, Z1, Z4, K5
+	VCMPPS  $0x0e, Z1, Z4, K2
 	VADDPS  Z0, Z4, Z4
-	VMOVUPS Z2, K5, Z4
+	VMOVUPS Z2, K2, Z4
 	VMULPS  Z4, Z3, Z3
 	VMOVUPS Z3, (R12)
 	ADDQ    $0x00000010, R10
@@ -7528,9 +10019,9 @@ nodb_tail:
 	JAE       nodb_done
 	VMOVUPS.Z (DX)(R10*4), K1, Z3
 	VMOVUPS.Z (SI)(R10*4), K1, Z4
-	VCMPPS    $0x0e, Z1, Z4, K5
+	VCMPPS    $0x0e, Z1, Z4, K2
 	VADDPS    Z0, Z4, Z4
-	VMOVUPS   Z2, K5, Z4
+	VMOVUPS   Z2, K2, Z4
 	VMULPS    Z4, Z3, Z3
 	VMOVUPS   Z3, K1, (R12)
 
@@ -7549,8 +10040,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -7567,18 +10060,18 @@ db_wide:
 	VMOVUPS    64(SI)(R11*4), Z8
 	VMOVUPS    128(SI)(R11*4), Z9
 	VMOVUPS    192(SI)(R11*4), Z10
-	VCMPPS     $0x0e, Z1, Z7, K5
-	VCMPPS     $0x0e, Z1, Z8, K4
-	VCMPPS     $0x0e, Z1, Z9, K3
-	VCMPPS     $0x0e, Z1, Z10, K2
+	VCMPPS     $0x0e, Z1, Z7, K2
+	VCMPPS     $0x0e, Z1, Z8, K3
+	VCMPPS     $0x0e, Z1, Z9, K4
+	VCMPPS     $0x0e, Z1, Z10, K5
 	VADDPS     Z0, Z7, Z7
 	VADDPS     Z0, Z8, Z8
 	VADDPS     Z0, Z9, Z9
 	VADDPS     Z0, Z10, Z10
-	VMOVUPS    Z2, K5, Z7
-	VMOVUPS    Z2, K4, Z8
-	VMOVUPS    Z2, K3, Z9
-	VMOVUPS    Z2, K2, Z10
+	VMOVUPS    Z2, K2, Z7
+	VMOVUPS    Z2, K3, Z8
+	VMOVUPS    Z2, K4, Z9
+	VMOVUPS    Z2, K5, Z10
 	VMULPS     Z7, Z3, Z3
 	VMULPS     Z8, Z4, Z4
 	VMULPS     Z9, Z5, Z5
@@ -7598,7 +10091,50 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Z3
+	VMOVUPS 64(DX)(R11*4), Z4
+	VMOVUPS 128(DX)(R11*4), Z5
+	VMOVUPS 192(DX)(R11*4), Z6
+	VMOVUPS (SI)(R11*4), Z7
+	VMOVUPS 64(SI)(R11*4), Z8
+	VMOVUPS 128(SI)(R11*4), Z9
+	VMOVUPS 192(SI)(R11*4), Z10
+	VCMPPS  $0x0e, Z1, Z7, K5
+	VCMPPS  $0x0e, Z1, Z8, K4
+	VCMPPS  $0x0e, Z1, Z9, K3
+	VCMPPS  $0x0e, Z1, Z10, K2
+	VADDPS  Z0, Z7, Z7
+	VADDPS  Z0, Z8, Z8
+	VADDPS  Z0, Z9, Z9
+	VADDPS  Z0, Z10, Z10
+	VMOVUPS Z2, K5, Z7
+	VMOVUPS Z2, K4, Z8
+	VMOVUPS Z2, K3, Z9
+	VMOVUPS Z2, K2, Z10
+	VMULPS  Z7, Z3, Z3
+	VMULPS  Z8, Z4, Z4
+	VMULPS  Z9, Z5, Z5
+	VMULPS  Z10, Z6, Z6
+	VMOVUPS Z3, (R13)
+	VMOVUPS Z4, 64(R13)
+	VMOVUPS Z5, 128(R13)
+	VMOVUPS Z6, 192(R13)
+	VADDPS  (R10)(R11*4), Z3, Z3
+	VMOVUPS Z3, (R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Z4, Z3
+	VMOVUPS Z3, 64(R10)(R11*4)
+	VADDPS  128(R10)(R11*4), Z5, Z3
+	VMOVUPS Z3, 128(R10)(R11*4)
+	VADDPS  192(R10)(R11*4), Z6, Z3
+	VMOVUPS Z3, 192(R10)(R11*4)
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000100, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -7681,8 +10217,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -7718,7 +10256,38 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Z1
+	VMOVUPS 64(DX)(R10*4), Z2
+	VMOVUPS 128(DX)(R10*4), Z3
+	VMOVUPS 192(DX)(R10*4), Z4
+	VMOVUPS (SI)(R10*4), Z5
+	VMOVUPS 64(SI)(R10*4), Z6
+	VMOVUPS 128(SI)(R10*4), Z7
+	VMOVUPS 192(SI)(R10*4), Z8
+	VSUBPS  Z5, Z0, Z12
+	VSUBPS  Z6, Z0, Z11
+	VSUBPS  Z7, Z0, Z10
+	VSUBPS  Z8, Z0, Z9
+	VMULPS  Z5, Z12, Z12
+	VMULPS  Z6, Z11, Z11
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z8, Z9, Z9
+	VMULPS  Z12, Z1, Z1
+	VMULPS  Z11, Z2, Z2
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z9, Z4, Z4
+	VMOVUPS Z1, (R12)
+	VMOVUPS Z2, 64(R12)
+	VMOVUPS Z3, 128(R12)
+	VMOVUPS Z4, 192(R12)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000100, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -7729,9 +10298,9 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Z2
 	VMOVUPS (SI)(R10*4), Z1
-	VSUBPS  Z1, Z0, Z12
-	VMULPS  Z1, Z12, Z12
-	VMULPS  Z12, Z2, Z2
+	VSUBPS  Z1, Z0, Z9
+	VMULPS  Z1, Z9, Z9
+	VMULPS  Z9, Z2, Z2
 	VMOVUPS Z2, (R12)
 	ADDQ    $0x00000010, R10
 	ADDQ    $0x00000040, R12
@@ -7743,9 +10312,9 @@ nodb_tail:
 	JAE       nodb_done
 	VMOVUPS.Z (DX)(R10*4), K1, Z1
 	VMOVUPS.Z (SI)(R10*4), K1, Z2
-	VSUBPS    Z2, Z0, Z12
-	VMULPS    Z2, Z12, Z12
-	VMULPS    Z12, Z1, Z1
+	VSUBPS    Z2, Z0, Z9
+	VMULPS    Z2, Z9, Z9
+	VMULPS    Z9, Z1, Z1
 	VMOVUPS   Z1, K1, (R12)
 
 nodb_done:
@@ -7763,8 +10332,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -7779,20 +10350,20 @@ db_wide:
 	VMOVUPS    192(DX)(R11*4), Z6
 	VMOVUPS    (SI)(R11*4), Z7
 	VMOVUPS    64(SI)(R11*4), Z8
-	VMOVUPS    128(SI)(R11*4), Z9
-	VMOVUPS    192(SI)(R11*4), Z10
-	VSUBPS     Z7, Z0, Z12
+	VMOVUPS    128(SI)(R11*4), Z11
+	VMOVUPS    192(SI)(R11*4), Z12
+	VSUBPS     Z7, Z0, Z9
 	VSUBPS     Z8, Z0, Z2
-	VSUBPS     Z9, Z0, Z1
-	VSUBPS     Z10, Z0, Z11
-	VMULPS     Z7, Z12, Z12
+	VSUBPS     Z11, Z0, Z1
+	VSUBPS     Z12, Z0, Z10
+	VMULPS     Z7, Z9, Z9
 	VMULPS     Z8, Z2, Z2
-	VMULPS     Z9, Z1, Z1
-	VMULPS     Z10, Z11, Z11
-	VMULPS     Z12, Z3, Z3
+	VMULPS     Z11, Z1, Z1
+	VMULPS     Z12, Z10, Z10
+	VMULPS     Z9, Z3, Z3
 	VMULPS     Z2, Z4, Z4
 	VMULPS     Z1, Z5, Z5
-	VMULPS     Z11, Z6, Z6
+	VMULPS     Z10, Z6, Z6
 	VMOVUPS    Z3, (R13)
 	VMOVUPS    Z4, 64(R13)
 	VMOVUPS    Z5, 128(R13)
@@ -7808,7 +10379,46 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Z3
+	VMOVUPS 64(DX)(R11*4), Z4
+	VMOVUPS 128(DX)(R11*4), Z5
+	VMOVUPS 192(DX)(R11*4), Z6
+	VMOVUPS (SI)(R11*4), Z7
+	VMOVUPS 64(SI)(R11*4), Z8
+	VMOVUPS 128(SI)(R11*4), Z11
+	VMOVUPS 192(SI)(R11*4), Z12
+	VSUBPS  Z7, Z0, Z10
+	VSUBPS  Z8, Z0, Z1
+	VSUBPS  Z11, Z0, Z2
+	VSUBPS  Z12, Z0, Z9
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z8, Z1, Z1
+	VMULPS  Z11, Z2, Z2
+	VMULPS  Z12, Z9, Z9
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z1, Z4, Z4
+	VMULPS  Z2, Z5, Z5
+	VMULPS  Z9, Z6, Z6
+	VMOVUPS Z3, (R13)
+	VMOVUPS Z4, 64(R13)
+	VMOVUPS Z5, 128(R13)
+	VMOVUPS Z6, 192(R13)
+	VADDPS  (R10)(R11*4), Z3, Z1
+	VMOVUPS Z1, (R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Z4, Z1
+	VMOVUPS Z1, 64(R10)(R11*4)
+	VADDPS  128(R10)(R11*4), Z5, Z1
+	VMOVUPS Z1, 128(R10)(R11*4)
+	VADDPS  192(R10)(R11*4), Z6, Z1
+	VMOVUPS Z1, 192(R10)(R11*4)
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000100, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -7819,9 +10429,9 @@ db_one:
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Z1
 	VMOVUPS (SI)(R11*4), Z2
-	VSUBPS  Z2, Z0, Z11
-	VMULPS  Z2, Z11, Z11
-	VMULPS  Z11, Z1, Z1
+	VSUBPS  Z2, Z0, Z9
+	VMULPS  Z2, Z9, Z9
+	VMULPS  Z9, Z1, Z1
 	VMOVUPS Z1, (R13)
 	VADDPS  (R10)(R11*4), Z1, Z1
 	VMOVUPS Z1, (R10)(R11*4)
@@ -7835,9 +10445,9 @@ db_tail:
 	JAE       db_done
 	VMOVUPS.Z (DX)(R11*4), K1, Z1
 	VMOVUPS.Z (SI)(R11*4), K1, Z2
-	VSUBPS    Z2, Z0, Z11
-	VMULPS    Z2, Z11, Z11
-	VMULPS    Z11, Z1, Z1
+	VSUBPS    Z2, Z0, Z9
+	VMULPS    Z2, Z9, Z9
+	VMULPS    Z9, Z1, Z1
 	VMOVUPS   Z1, K1, (R13)
 	VMOVUPS.Z (R10)(R11*4), K1, Z2
 	VADDPS    Z1, Z2, Z2
@@ -7889,8 +10499,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -7930,7 +10542,42 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Z1
+	VMOVUPS 64(DX)(R10*4), Z2
+	VMOVUPS 128(DX)(R10*4), Z3
+	VMOVUPS 192(DX)(R10*4), Z4
+	VMOVUPS (SI)(R10*4), Z5
+	VMOVUPS 64(SI)(R10*4), Z6
+	VMOVUPS 128(SI)(R10*4), Z7
+	VMOVUPS 192(SI)(R10*4), Z8
+	VSUBPS  Z5, Z0, Z12
+	VSUBPS  Z6, Z0, Z11
+	VSUBPS  Z7, Z0, Z10
+	VSUBPS  Z8, Z0, Z9
+	VADDPS  Z0, Z5, Z5
+	VADDPS  Z0, Z6, Z6
+	VADDPS  Z0, Z7, Z7
+	VADDPS  Z0, Z8, Z8
+	VMULPS  Z5, Z12, Z12
+	VMULPS  Z6, Z11, Z11
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z8, Z9, Z9
+	VMULPS  Z12, Z1, Z1
+	VMULPS  Z11, Z2, Z2
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z9, Z4, Z4
+	VMOVUPS Z1, (R12)
+	VMOVUPS Z2, 64(R12)
+	VMOVUPS Z3, 128(R12)
+	VMOVUPS Z4, 192(R12)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000100, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -7941,10 +10588,10 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Z2
 	VMOVUPS (SI)(R10*4), Z1
-	VSUBPS  Z1, Z0, Z12
+	VSUBPS  Z1, Z0, Z9
 	VADDPS  Z0, Z1, Z1
-	VMULPS  Z1, Z12, Z12
-	VMULPS  Z12, Z2, Z2
+	VMULPS  Z1, Z9, Z9
+	VMULPS  Z9, Z2, Z2
 	VMOVUPS Z2, (R12)
 	ADDQ    $0x00000010, R10
 	ADDQ    $0x00000040, R12
@@ -7956,10 +10603,10 @@ nodb_tail:
 	JAE       nodb_done
 	VMOVUPS.Z (DX)(R10*4), K1, Z1
 	VMOVUPS.Z (SI)(R10*4), K1, Z2
-	VSUBPS    Z2, Z0, Z12
+	VSUBPS    Z2, Z0, Z9
 	VADDPS    Z0, Z2, Z2
-	VMULPS    Z2, Z12, Z12
-	VMULPS    Z12, Z1, Z1
+	VMULPS    Z2, Z9, Z9
+	VMULPS    Z9, Z1, Z1
 	VMOVUPS   Z1, K1, (R12)
 
 nodb_done:
@@ -7977,8 +10624,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -7993,24 +10642,24 @@ db_wide:
 	VMOVUPS    192(DX)(R11*4), Z6
 	VMOVUPS    (SI)(R11*4), Z7
 	VMOVUPS    64(SI)(R11*4), Z8
-	VMOVUPS    128(SI)(R11*4), Z9
-	VMOVUPS    192(SI)(R11*4), Z10
-	VSUBPS     Z7, Z0, Z12
+	VMOVUPS    128(SI)(R11*4), Z11
+	VMOVUPS    192(SI)(R11*4), Z12
+	VSUBPS     Z7, Z0, Z9
 	VSUBPS     Z8, Z0, Z2
-	VSUBPS     Z9, Z0, Z1
-	VSUBPS     Z10, Z0, Z11
+	VSUBPS     Z11, Z0, Z1
+	VSUBPS     Z12, Z0, Z10
 	VADDPS     Z0, Z7, Z7
 	VADDPS     Z0, Z8, Z8
-	VADDPS     Z0, Z9, Z9
-	VADDPS     Z0, Z10, Z10
-	VMULPS     Z7, Z12, Z12
+	VADDPS     Z0, Z11, Z11
+	VADDPS     Z0, Z12, Z12
+	VMULPS     Z7, Z9, Z9
 	VMULPS     Z8, Z2, Z2
-	VMULPS     Z9, Z1, Z1
-	VMULPS     Z10, Z11, Z11
-	VMULPS     Z12, Z3, Z3
+	VMULPS     Z11, Z1, Z1
+	VMULPS     Z12, Z10, Z10
+	VMULPS     Z9, Z3, Z3
 	VMULPS     Z2, Z4, Z4
 	VMULPS     Z1, Z5, Z5
-	VMULPS     Z11, Z6, Z6
+	VMULPS     Z10, Z6, Z6
 	VMOVUPS    Z3, (R13)
 	VMOVUPS    Z4, 64(R13)
 	VMOVUPS    Z5, 128(R13)
@@ -8026,7 +10675,50 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Z3
+	VMOVUPS 64(DX)(R11*4), Z4
+	VMOVUPS 128(DX)(R11*4), Z5
+	VMOVUPS 192(DX)(R11*4), Z6
+	VMOVUPS (SI)(R11*4), Z7
+	VMOVUPS 64(SI)(R11*4), Z8
+	VMOVUPS 128(SI)(R11*4), Z11
+	VMOVUPS 192(SI)(R11*4), Z12
+	VSUBPS  Z7, Z0, Z10
+	VSUBPS  Z8, Z0, Z1
+	VSUBPS  Z11, Z0, Z2
+	VSUBPS  Z12, Z0, Z9
+	VADDPS  Z0, Z7, Z7
+	VADDPS  Z0, Z8, Z8
+	VADDPS  Z0, Z11, Z11
+	VADDPS  Z0, Z12, Z12
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z8, Z1, Z1
+	VMULPS  Z11, Z2, Z2
+	VMULPS  Z12, Z9, Z9
+	VMULPS  Z10, Z3, Z3
+	VMULPS  Z1, Z4, Z4
+	VMULPS  Z2, Z5, Z5
+	VMULPS  Z9, Z6, Z6
+	VMOVUPS Z3, (R13)
+	VMOVUPS Z4, 64(R13)
+	VMOVUPS Z5, 128(R13)
+	VMOVUPS Z6, 192(R13)
+	VADDPS  (R10)(R11*4), Z3, Z1
+	VMOVUPS Z1, (R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Z4, Z1
+	VMOVUPS Z1, 64(R10)(R11*4)
+	VADDPS  128(R10)(R11*4), Z5, Z1
+	VMOVUPS Z1, 128(R10)(R11*4)
+	VADDPS  192(R10)(R11*4), Z6, Z1
+	VMOVUPS Z1, 192(R10)(R11*4)
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000100, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -8037,10 +10729,10 @@ db_one:
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Z1
 	VMOVUPS (SI)(R11*4), Z2
-	VSUBPS  Z2, Z0, Z11
+	VSUBPS  Z2, Z0, Z9
 	VADDPS  Z0, Z2, Z2
-	VMULPS  Z2, Z11, Z11
-	VMULPS  Z11, Z1, Z1
+	VMULPS  Z2, Z9, Z9
+	VMULPS  Z9, Z1, Z1
 	VMOVUPS Z1, (R13)
 	VADDPS  (R10)(R11*4), Z1, Z1
 	VMOVUPS Z1, (R10)(R11*4)
@@ -8054,10 +10746,10 @@ db_tail:
 	JAE       db_done
 	VMOVUPS.Z (DX)(R11*4), K1, Z1
 	VMOVUPS.Z (SI)(R11*4), K1, Z2
-	VSUBPS    Z2, Z0, Z11
+	VSUBPS    Z2, Z0, Z9
 	VADDPS    Z0, Z2, Z2
-	VMULPS    Z2, Z11, Z11
-	VMULPS    Z11, Z1, Z1
+	VMULPS    Z2, Z9, Z9
+	VMULPS    Z9, Z1, Z1
 	VMOVUPS   Z1, K1, (R13)
 	VMOVUPS.Z (R10)(R11*4), K1, Z2
 	VADDPS    Z1, Z2, Z2
@@ -8111,8 +10803,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -8152,7 +10846,42 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Z2
+	VMOVUPS 64(DX)(R10*4), Z3
+	VMOVUPS 128(DX)(R10*4), Z4
+	VMOVUPS 192(DX)(R10*4), Z5
+	VMOVUPS (SI)(R10*4), Z6
+	VMOVUPS 64(SI)(R10*4), Z7
+	VMOVUPS 128(SI)(R10*4), Z8
+	VMOVUPS 192(SI)(R10*4), Z9
+	VSUBPS  Z6, Z1, Z13
+	VSUBPS  Z7, Z1, Z12
+	VSUBPS  Z8, Z1, Z11
+	VSUBPS  Z9, Z1, Z10
+	VMULPS  Z6, Z13, Z13
+	VMULPS  Z7, Z12, Z12
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z9, Z10, Z10
+	VMULPS  Z0, Z13, Z13
+	VMULPS  Z0, Z12, Z12
+	VMULPS  Z0, Z11, Z11
+	VMULPS  Z0, Z10, Z10
+	VMULPS  Z13, Z2, Z2
+	VMULPS  Z12, Z3, Z3
+	VMULPS  Z11, Z4, Z4
+	VMULPS  Z10, Z5, Z5
+	VMOVUPS Z2, (R12)
+	VMOVUPS Z3, 64(R12)
+	VMOVUPS Z4, 128(R12)
+	VMOVUPS Z5, 192(R12)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000100, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -8163,10 +10892,10 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Z3
 	VMOVUPS (SI)(R10*4), Z2
-	VSUBPS  Z2, Z1, Z13
-	VMULPS  Z2, Z13, Z13
-	VMULPS  Z0, Z13, Z13
-	VMULPS  Z13, Z3, Z3
+	VSUBPS  Z2, Z1, Z10
+	VMULPS  Z2, Z10, Z10
+	VMULPS  Z0, Z10, Z10
+	VMULPS  Z10, Z3, Z3
 	VMOVUPS Z3, (R12)
 	ADDQ    $0x00000010, R10
 	ADDQ    $0x00000040, R12
@@ -8178,10 +10907,10 @@ nodb_tail:
 	JAE       nodb_done
 	VMOVUPS.Z (DX)(R10*4), K1, Z2
 	VMOVUPS.Z (SI)(R10*4), K1, Z3
-	VSUBPS    Z3, Z1, Z13
-	VMULPS    Z3, Z13, Z13
-	VMULPS    Z0, Z13, Z13
-	VMULPS    Z13, Z2, Z2
+	VSUBPS    Z3, Z1, Z10
+	VMULPS    Z3, Z10, Z10
+	VMULPS    Z0, Z10, Z10
+	VMULPS    Z10, Z2, Z2
 	VMOVUPS   Z2, K1, (R12)
 
 nodb_done:
@@ -8199,8 +10928,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -8215,24 +10946,24 @@ db_wide:
 	VMOVUPS    192(DX)(R11*4), Z7
 	VMOVUPS    (SI)(R11*4), Z8
 	VMOVUPS    64(SI)(R11*4), Z9
-	VMOVUPS    128(SI)(R11*4), Z10
-	VMOVUPS    192(SI)(R11*4), Z11
-	VSUBPS     Z8, Z1, Z13
+	VMOVUPS    128(SI)(R11*4), Z12
+	VMOVUPS    192(SI)(R11*4), Z13
+	VSUBPS     Z8, Z1, Z10
 	VSUBPS     Z9, Z1, Z3
-	VSUBPS     Z10, Z1, Z2
-	VSUBPS     Z11, Z1, Z12
-	VMULPS     Z8, Z13, Z13
+	VSUBPS     Z12, Z1, Z2
+	VSUBPS     Z13, Z1, Z11
+	VMULPS     Z8, Z10, Z10
 	VMULPS     Z9, Z3, Z3
-	VMULPS     Z10, Z2, Z2
-	VMULPS     Z11, Z12, Z12
-	VMULPS     Z0, Z13, Z13
+	VMULPS     Z12, Z2, Z2
+	VMULPS     Z13, Z11, Z11
+	VMULPS     Z0, Z10, Z10
 	VMULPS     Z0, Z3, Z3
 	VMULPS     Z0, Z2, Z2
-	VMULPS     Z0, Z12, Z12
-	VMULPS     Z13, Z4, Z4
+	VMULPS     Z0, Z11, Z11
+	VMULPS     Z10, Z4, Z4
 	VMULPS     Z3, Z5, Z5
 	VMULPS     Z2, Z6, Z6
-	VMULPS     Z12, Z7, Z7
+	VMULPS     Z11, Z7, Z7
 	VMOVUPS    Z4, (R13)
 	VMOVUPS    Z5, 64(R13)
 	VMOVUPS    Z6, 128(R13)
@@ -8248,7 +10979,50 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Z4
+	VMOVUPS 64(DX)(R11*4), Z5
+	VMOVUPS 128(DX)(R11*4), Z6
+	VMOVUPS 192(DX)(R11*4), Z7
+	VMOVUPS (SI)(R11*4), Z8
+	VMOVUPS 64(SI)(R11*4), Z9
+	VMOVUPS 128(SI)(R11*4), Z12
+	VMOVUPS 192(SI)(R11*4), Z13
+	VSUBPS  Z8, Z1, Z11
+	VSUBPS  Z9, Z1, Z2
+	VSUBPS  Z12, Z1, Z3
+	VSUBPS  Z13, Z1, Z10
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z9, Z2, Z2
+	VMULPS  Z12, Z3, Z3
+	VMULPS  Z13, Z10, Z10
+	VMULPS  Z0, Z11, Z11
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z0, Z10, Z10
+	VMULPS  Z11, Z4, Z4
+	VMULPS  Z2, Z5, Z5
+	VMULPS  Z3, Z6, Z6
+	VMULPS  Z10, Z7, Z7
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, 64(R13)
+	VMOVUPS Z6, 128(R13)
+	VMOVUPS Z7, 192(R13)
+	VADDPS  (R10)(R11*4), Z4, Z2
+	VMOVUPS Z2, (R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Z5, Z2
+	VMOVUPS Z2, 64(R10)(R11*4)
+	VADDPS  128(R10)(R11*4), Z6, Z2
+	VMOVUPS Z2, 128(R10)(R11*4)
+	VADDPS  192(R10)(R11*4), Z7, Z2
+	VMOVUPS Z2, 192(R10)(R11*4)
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000100, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -8259,10 +11033,10 @@ db_one:
 db_oneloop:
 	VMOVUPS (DX)(R11*4), Z2
 	VMOVUPS (SI)(R11*4), Z3
-	VSUBPS  Z3, Z1, Z12
-	VMULPS  Z3, Z12, Z12
-	VMULPS  Z0, Z12, Z12
-	VMULPS  Z12, Z2, Z2
+	VSUBPS  Z3, Z1, Z10
+	VMULPS  Z3, Z10, Z10
+	VMULPS  Z0, Z10, Z10
+	VMULPS  Z10, Z2, Z2
 	VMOVUPS Z2, (R13)
 	VADDPS  (R10)(R11*4), Z2, Z2
 	VMOVUPS Z2, (R10)(R11*4)
@@ -8276,10 +11050,10 @@ db_tail:
 	JAE       db_done
 	VMOVUPS.Z (DX)(R11*4), K1, Z2
 	VMOVUPS.Z (SI)(R11*4), K1, Z3
-	VSUBPS    Z3, Z1, Z12
-	VMULPS    Z3, Z12, Z12
-	VMULPS    Z0, Z12, Z12
-	VMULPS    Z12, Z2, Z2
+	VSUBPS    Z3, Z1, Z10
+	VMULPS    Z3, Z10, Z10
+	VMULPS    Z0, Z10, Z10
+	VMULPS    Z10, Z2, Z2
 	VMOVUPS   Z2, K1, (R13)
 	VMOVUPS.Z (R10)(R11*4), K1, Z3
 	VADDPS    Z2, Z3, Z3
@@ -8333,8 +11107,10 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
+	CMPQ CX, $0x00010000
+	JB   nodb_wide
 
-nodb_wide:
+nodb_widepf:
 	PREFETCHT0 4096(DX)(R10*4)
 	PREFETCHT0 4160(DX)(R10*4)
 	PREFETCHT0 4224(DX)(R10*4)
@@ -8378,7 +11154,46 @@ nodb_wide:
 	ADDQ       $0x00000040, R10
 	ADDQ       $0x00000100, R12
 	CMPQ       R10, R11
-	JL         nodb_wide
+	JL         nodb_widepf
+	JMP        nodb_one
+
+nodb_wide:
+	VMOVUPS (DX)(R10*4), Z2
+	VMOVUPS 64(DX)(R10*4), Z3
+	VMOVUPS 128(DX)(R10*4), Z4
+	VMOVUPS 192(DX)(R10*4), Z5
+	VMOVUPS (SI)(R10*4), Z6
+	VMOVUPS 64(SI)(R10*4), Z7
+	VMOVUPS 128(SI)(R10*4), Z9
+	VMOVUPS 192(SI)(R10*4), Z14
+	VSUBPS  Z6, Z0, Z13
+	VSUBPS  Z7, Z0, Z12
+	VSUBPS  Z9, Z0, Z11
+	VSUBPS  Z14, Z0, Z10
+	VADDPS  Z6, Z0, Z8
+	VADDPS  Z7, Z0, Z6
+	VADDPS  Z9, Z0, Z7
+	VADDPS  Z14, Z0, Z9
+	VMULPS  Z8, Z13, Z13
+	VMULPS  Z6, Z12, Z12
+	VMULPS  Z7, Z11, Z11
+	VMULPS  Z9, Z10, Z10
+	VMULPS  Z1, Z13, Z13
+	VMULPS  Z1, Z12, Z12
+	VMULPS  Z1, Z11, Z11
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z13, Z2, Z2
+	VMULPS  Z12, Z3, Z3
+	VMULPS  Z11, Z4, Z4
+	VMULPS  Z10, Z5, Z5
+	VMOVUPS Z2, (R12)
+	VMOVUPS Z3, 64(R12)
+	VMOVUPS Z4, 128(R12)
+	VMOVUPS Z5, 192(R12)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000100, R12
+	CMPQ    R10, R11
+	JL      nodb_wide
 
 nodb_one:
 	MOVQ CX, R11
@@ -8389,11 +11204,11 @@ nodb_one:
 nodb_oneloop:
 	VMOVUPS (DX)(R10*4), Z3
 	VMOVUPS (SI)(R10*4), Z2
-	VSUBPS  Z2, Z0, Z13
-	VADDPS  Z2, Z0, Z12
-	VMULPS  Z12, Z13, Z13
-	VMULPS  Z1, Z13, Z13
-	VMULPS  Z13, Z3, Z3
+	VSUBPS  Z2, Z0, Z10
+	VADDPS  Z2, Z0, Z11
+	VMULPS  Z11, Z10, Z10
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z10, Z3, Z3
 	VMOVUPS Z3, (R12)
 	ADDQ    $0x00000010, R10
 	ADDQ    $0x00000040, R12
@@ -8405,11 +11220,11 @@ nodb_tail:
 	JAE       nodb_done
 	VMOVUPS.Z (DX)(R10*4), K1, Z2
 	VMOVUPS.Z (SI)(R10*4), K1, Z3
-	VSUBPS    Z3, Z0, Z13
-	VADDPS    Z3, Z0, Z12
-	VMULPS    Z12, Z13, Z13
-	VMULPS    Z1, Z13, Z13
-	VMULPS    Z13, Z2, Z2
+	VSUBPS    Z3, Z0, Z10
+	VADDPS    Z3, Z0, Z11
+	VMULPS    Z11, Z10, Z10
+	VMULPS    Z1, Z10, Z10
+	VMULPS    Z10, Z2, Z2
 	VMOVUPS   Z2, K1, (R12)
 
 nodb_done:
@@ -8427,8 +11242,10 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
+	CMPQ CX, $0x00010000
+	JB   db_wide
 
-db_wide:
+db_widepf:
 	PREFETCHT0 4096(DX)(R11*4)
 	PREFETCHT0 4160(DX)(R11*4)
 	PREFETCHT0 4224(DX)(R11*4)
@@ -8443,26 +11260,26 @@ db_wide:
 	VMOVUPS    192(DX)(R11*4), Z7
 	VMOVUPS    (SI)(R11*4), Z8
 	VMOVUPS    64(SI)(R11*4), Z9
-	VMOVUPS    128(SI)(R11*4), Z10
+	VMOVUPS    128(SI)(R11*4), Z13
 	VMOVUPS    192(SI)(R11*4), Z14
-	VSUBPS     Z8, Z0, Z13
-	VSUBPS     Z9, Z0, Z12
-	VSUBPS     Z10, Z0, Z3
+	VSUBPS     Z8, Z0, Z10
+	VSUBPS     Z9, Z0, Z11
+	VSUBPS     Z13, Z0, Z3
 	VSUBPS     Z14, Z0, Z2
-	VADDPS     Z8, Z0, Z11
+	VADDPS     Z8, Z0, Z12
 	VADDPS     Z9, Z0, Z8
-	VADDPS     Z10, Z0, Z9
-	VADDPS     Z14, Z0, Z10
-	VMULPS     Z11, Z13, Z13
-	VMULPS     Z8, Z12, Z12
+	VADDPS     Z13, Z0, Z9
+	VADDPS     Z14, Z0, Z13
+	VMULPS     Z12, Z10, Z10
+	VMULPS     Z8, Z11, Z11
 	VMULPS     Z9, Z3, Z3
-	VMULPS     Z10, Z2, Z2
-	VMULPS     Z1, Z13, Z13
-	VMULPS     Z1, Z12, Z12
+	VMULPS     Z13, Z2, Z2
+	VMULPS     Z1, Z10, Z10
+	VMULPS     Z1, Z11, Z11
 	VMULPS     Z1, Z3, Z3
 	VMULPS     Z1, Z2, Z2
-	VMULPS     Z13, Z4, Z4
-	VMULPS     Z12, Z5, Z5
+	VMULPS     Z10, Z4, Z4
+	VMULPS     Z11, Z5, Z5
 	VMULPS     Z3, Z6, Z6
 	VMULPS     Z2, Z7, Z7
 	VMOVUPS    Z4, (R13)
@@ -8480,7 +11297,54 @@ db_wide:
 	ADDQ       $0x00000040, R11
 	ADDQ       $0x00000100, R13
 	CMPQ       R11, R12
-	JL         db_wide
+	JL         db_widepf
+	JMP        db_one
+
+db_wide:
+	VMOVUPS (DX)(R11*4), Z4
+	VMOVUPS 64(DX)(R11*4), Z5
+	VMOVUPS 128(DX)(R11*4), Z6
+	VMOVUPS 192(DX)(R11*4), Z7
+	VMOVUPS (SI)(R11*4), Z8
+	VMOVUPS 64(SI)(R11*4), Z9
+	VMOVUPS 128(SI)(R11*4), Z12
+	VMOVUPS 192(SI)(R11*4), Z14
+	VSUBPS  Z8, Z0, Z2
+	VSUBPS  Z9, Z0, Z3
+	VSUBPS  Z12, Z0, Z11
+	VSUBPS  Z14, Z0, Z10
+	VADDPS  Z8, Z0, Z13
+	VADDPS  Z9, Z0, Z8
+	VADDPS  Z12, Z0, Z9
+	VADDPS  Z14, Z0, Z12
+	VMULPS  Z13, Z2, Z2
+	VMULPS  Z8, Z3, Z3
+	VMULPS  Z9, Z11, Z11
+	VMULPS  Z12, Z10, Z10
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VMULPS  Z1, Z11, Z11
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z2, Z4, Z4
+	VMULPS  Z3, Z5, Z5
+	VMULPS  Z11, Z6, Z6
+	VMULPS  Z10, Z7, Z7
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, 64(R13)
+	VMOVUPS Z6, 128(R13)
+	VMOVUPS Z7, 192(R13)
+	VADDPS  (R10)(R11*4), Z4, Z2
+	VMOVUPS Z2, (R10)(R11*4)
+	VADDPS  64(R10)(R11*4), Z5, Z2
+	VMOVUPS Z2, 64(R10)(R11*4)
+	VADDPS  128(R10)(R11*4), Z6, Z2
+	VMOVUPS Z2, 128(R10)(R11*4)
+	VADDPS  192(R10)(R11*4), Z7, Z2
+	VMOVUPS Z2, 192(R10)(R11*4)
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000100, R13
+	CMPQ    R11, R12
+	JL      db_wide
 
 db_one:
 	MOVQ CX, R12
@@ -8489,15 +11353,15 @@ db_one:
 	JAE  db_tail
 
 db_oneloop:
-	VMOVUPS (DX)(R11*4), Z4
+	VMOVUPS (DX)(R11*4), Z2
 	VMOVUPS (SI)(R11*4), Z3
-	VSUBPS  Z3, Z0, Z2
-	VADDPS  Z3, Z0, Z3
-	VMULPS  Z3, Z2, Z2
-	VMULPS  Z1, Z2, Z2
-	VMULPS  Z2, Z4, Z4
-	VMOVUPS Z4, (R13)
-	VADDPS  (R10)(R11*4), Z4, Z2
+	VSUBPS  Z3, Z0, Z10
+	VADDPS  Z3, Z0, Z11
+	VMULPS  Z11, Z10, Z10
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z10, Z2, Z2
+	VMOVUPS Z2, (R13)
+	VADDPS  (R10)(R11*4), Z2, Z2
 	VMOVUPS Z2, (R10)(R11*4)
 	ADDQ    $0x00000010, R11
 	ADDQ    $0x00000040, R13
@@ -8507,17 +11371,17 @@ db_oneloop:
 db_tail:
 	CMPQ      R11, CX
 	JAE       db_done
-	VMOVUPS.Z (DX)(R11*4), K1, Z4
+	VMOVUPS.Z (DX)(R11*4), K1, Z2
 	VMOVUPS.Z (SI)(R11*4), K1, Z3
-	VSUBPS    Z3, Z0, Z2
-	VADDPS    Z3, Z0, Z3
-	VMULPS    Z3, Z2, Z2
-	VMULPS    Z1, Z2, Z2
-	VMULPS    Z2, Z4, Z4
-	VMOVUPS   Z4, K1, (R13)
-	VMOVUPS.Z (R10)(R11*4), K1, Z2
-	VADDPS    Z4, Z2, Z2
-	VMOVUPS   Z2, K1, (R10)(R11*4)
+	VSUBPS    Z3, Z0, Z10
+	VADDPS    Z3, Z0, Z11
+	VMULPS    Z11, Z10, Z10
+	VMULPS    Z1, Z10, Z10
+	VMULPS    Z10, Z2, Z2
+	VMOVUPS   Z2, K1, (R13)
+	VMOVUPS.Z (R10)(R11*4), K1, Z3
+	VADDPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (R10)(R11*4)
 
 db_done:
 	ADDQ BX, DX
