@@ -77,7 +77,10 @@ func newGemmContext(im *desc.Impl, kernel, strided kernelFunc, pack packers) *ge
 // blockSizes are the cache blocking parameters of the driver: KC steps of k
 // per packed panel, MC rows of A per packed block, NC columns of B per packed
 // block.
-type blockSizes struct{ kc, mc, nc int }
+type blockSizes struct {
+	kc, mc, nc int
+	kcT        int // KC for a transposed B (desc.Impl.L1FillT); 0 for kc
+}
 
 // cacheBlocks derives the block sizes of the implementation im from the
 // cache sizes cpuid reports and the fills of desc.Impls: a KC×NR panel of B
@@ -106,7 +109,11 @@ func cacheBlocks(im *desc.Impl) blockSizes {
 	mc -= mc % mr
 	nc := clamp(int(float64(l3)*im.L3Fill)/(4*kc), nr, 8192)
 	nc -= nc % nr
-	return blockSizes{kc, mc, nc}
+	var kcT int
+	if im.L1FillT > 0 {
+		kcT = clamp(int(float64(l1)*im.L1FillT)/(4*nr), 64, 512) &^ 7
+	}
+	return blockSizes{kc: kc, mc: mc, nc: nc, kcT: kcT}
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
@@ -173,7 +180,11 @@ func (mk *gemmContext) runPanels(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 i
 	ep := g.ep
 	bs := mk.blocks
 	mr, nr := mk.mr, mk.nr
-	nk, kcMax := kBlocks(g.k, bs.kc)
+	kcBlock := bs.kc
+	if g.transB && bs.kcT > 0 {
+		kcBlock = bs.kcT
+	}
+	nk, kcMax := kBlocks(g.k, kcBlock)
 
 	act := ep.Act
 	// The parameters live in the pooled buffers: a local passed through
