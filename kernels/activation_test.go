@@ -480,10 +480,12 @@ func TestShapePanics(t *testing.T) {
 	})
 }
 
-// TestLongRows checks Forward, Backward and MomentumUpdate on rows long
-// enough for the main loops of the amd64 kernels that prefetch (from 2^16
-// elements; TestForward and TestBackward run the ones that do not), with
-// guards, against the fallback bit for bit.
+// TestLongRows checks Forward and Backward on a row long enough for the
+// main loops of the amd64 activation kernels that prefetch (from 2^16
+// elements; TestForward and TestBackward run the ones that do not, and
+// TestBackwardBias a matrix of 2^16 elements or more in short rows), and
+// MomentumUpdate on it, split over the threads, with guards, against the
+// fallback bit for bit.
 func TestLongRows(t *testing.T) {
 	const n = 1<<16 + 53
 	eachImpl(t, func(t *testing.T) {

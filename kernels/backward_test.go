@@ -12,13 +12,14 @@ import (
 )
 
 // TestBackwardBias checks BackwardBias on shapes with tails in both
-// dimensions and leading dimensions larger than n: dz within the Backward
+// dimensions (one of 2^16 elements or more, from which the amd64 kernels
+// prefetch) and leading dimensions larger than n: dz within the Backward
 // tolerance of the float64 reference, the gaps between rows and the values
 // after dz and db untouched, and db[j] within m·2^-24·Σ|dz| of the float64
 // column sum of the dz it returned, and dz and db bit for bit those of the
 // fallback. It also checks dz == dy and db == nil.
 func TestBackwardBias(t *testing.T) {
-	shapes := [][2]int{{0, 0}, {0, 9}, {9, 0}, {1, 1}, {1, 17}, {3, 5}, {7, 8}, {5, 31}, {13, 33}, {2, 70}, {64, 100}, {3, 1100}}
+	shapes := [][2]int{{0, 0}, {0, 9}, {9, 0}, {1, 1}, {1, 17}, {3, 5}, {7, 8}, {5, 31}, {13, 33}, {2, 70}, {64, 100}, {3, 1100}, {300, 230}}
 	eachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(4, 4))
 		for _, a := range testActs {

@@ -14,8 +14,9 @@ const (
 	gemmActShift   = desc.ActShift       // the activation (Func) is flags >> gemmActShift
 )
 
-// kernelFunc is a micro-kernel entry: it sweeps ceil(m/MR) tiles down one
-// column panel of nr ≤ NR columns. a is the packed A micro-panels (or, for a
+// kernelFunc is a micro-kernel entry: it sweeps the tiles of m rows (MR at a
+// time, the last ones in edge or tail tiles) down one column panel of
+// nr ≤ NR columns. a is the packed A micro-panels (or, for a
 // strided kernel, row-major op(A) with leading dimension lda), b one packed B
 // panel. When bsrc is not nil (kernels with packsB), the sweep also copies
 // the next panel of op(B) at bsrc (leading dimension ldb; kc×NR row-major,
@@ -37,7 +38,9 @@ type gemmContext struct {
 	// (bsrc), which hides the packing of a row-major B behind the FMAs.
 	packsB bool
 	pack   packers
-	blocks blockSizes
+	// blocks are the block sizes, and blocksT those of a transposed B
+	// (desc.Impl.L1FillT, or blocks).
+	blocks, blocksT blockSizes
 	// tile is the register tile of desc.Impls; the last tile.TailRows(m)
 	// rows of a block of A are packed in micro-panels of tile.Tail rows,
 	// with tailPack.
@@ -71,16 +74,19 @@ func newGemmContext(im *desc.Impl, kernel, strided kernelFunc, pack packers) *ge
 	if (strided != nil) != im.Strided {
 		panic("actfuse: internal error: " + im.Name + ": the strided kernel and desc.Impls disagree")
 	}
-	return &gemmContext{mr: im.MR, nr: im.NR, kernel: kernel, strided: strided, packsB: im.PacksB, pack: pack, blocks: cacheBlocks(im), tile: im.Tile}
+	mk := &gemmContext{mr: im.MR, nr: im.NR, kernel: kernel, strided: strided, packsB: im.PacksB, pack: pack, tile: im.Tile}
+	mk.blocks = cacheBlocks(im, im.L1Fill)
+	mk.blocksT = mk.blocks
+	if im.L1FillT > 0 {
+		mk.blocksT = cacheBlocks(im, im.L1FillT)
+	}
+	return mk
 }
 
 // blockSizes are the cache blocking parameters of the driver: KC steps of k
 // per packed panel, MC rows of A per packed block, NC columns of B per packed
 // block.
-type blockSizes struct {
-	kc, mc, nc int
-	kcT        int // KC for a transposed B (desc.Impl.L1FillT); 0 for kc
-}
+type blockSizes struct{ kc, mc, nc int }
 
 // cacheBlocks derives the block sizes of the implementation im from the
 // cache sizes cpuid reports and the fills of desc.Impls: a KC×NR panel of B
@@ -92,42 +98,44 @@ type blockSizes struct {
 // holds the B panels streaming through and the C tiles), a KC×NC block of B
 // L3Fill of L3 (a quarter: shared by the cores). Missing sizes (cpuid
 // reports -1 on some platforms) fall back to 32 KiB, 512 KiB and 8 MiB.
-func cacheBlocks(im *desc.Impl) blockSizes {
+func cacheBlocks(im *desc.Impl, l1Fill float64) blockSizes {
 	mr, nr := im.MR, im.NR
-	l1, l2, l3 := cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3
-	if l1 <= 0 {
-		l1 = 32 << 10
-	}
+	l1, l2, l3 := l1Size(), cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3
 	if l2 <= 0 {
 		l2 = 512 << 10
 	}
 	if l3 <= 0 {
 		l3 = 8 << 20
 	}
-	kc := clamp(int(float64(l1)*im.L1Fill)/(4*nr), 64, 512) &^ 7
+	kc := clamp(int(float64(l1)*l1Fill)/(4*nr), 64, 512) &^ 7
 	mc := clamp(int(float64(l2)*im.L2Fill)/(4*kc), mr, 1024)
 	mc -= mc % mr
 	nc := clamp(int(float64(l3)*im.L3Fill)/(4*kc), nr, 8192)
 	nc -= nc % nr
-	var kcT int
-	if im.L1FillT > 0 {
-		kcT = clamp(int(float64(l1)*im.L1FillT)/(4*nr), 64, 512) &^ 7
+	return blockSizes{kc, mc, nc}
+}
+
+// l1Size is the size of L1D cpuid reports, or 32 KiB where it reports none.
+func l1Size() int {
+	if l1 := cpuid.CPU.Cache.L1D; l1 > 0 {
+		return l1
 	}
-	return blockSizes{kc: kc, mc: mc, nc: nc, kcT: kcT}
+	return 32 << 10
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
 
 // kBlocks returns the number and size of the k blocks: ceil(k/KC) blocks of
-// equal size (rounded up to a multiple of 8, the last one shorter). It depends
-// only on k and KC, never on the part of C being computed.
-func kBlocks(k, kcMax int) (count, kc int) {
+// equal size (rounded up to a multiple of align, a power of 2; the last one
+// shorter). It depends only on k, KC and align, never on the part of C
+// being computed.
+func kBlocks(k, kcMax, align int) (count, kc int) {
 	if k == 0 {
 		return 1, 0
 	}
 	count = (k + kcMax - 1) / kcMax
 	kc = (k + count - 1) / count
-	kc = (kc + 7) &^ 7
+	kc = (kc + align - 1) &^ (align - 1)
 	return (k + kc - 1) / kc, kc
 }
 
@@ -135,7 +143,7 @@ func kBlocks(k, kcMax int) (count, kc int) {
 type gemmBuffers struct {
 	params [4]float32 // the activation's parameters (Activation.Params)
 	a, b   []float32
-	tmpA   []float32 // the last rows of A for a strided kernel, padded to MR
+	tmpA   []float32 // the last rows of A for a strided kernel, packed as the kernel reads them
 }
 
 func grow(s []float32, n int) []float32 {
@@ -179,15 +187,14 @@ func (mk *gemmContext) run(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 int) {
 func (mk *gemmContext) runPanels(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 int) {
 	ep := g.ep
 	bs := mk.blocks
-	mr, nr := mk.mr, mk.nr
-	kcBlock := bs.kc
-	if g.transB && bs.kcT > 0 {
-		kcBlock = bs.kcT
+	if g.transB {
+		bs = mk.blocksT
 	}
-	nk, kcMax := kBlocks(g.k, kcBlock)
+	mr, nr := mk.mr, mk.nr
+	nk, kcMax := kBlocks(g.k, bs.kc, 8)
 
 	act := ep.Act
-	// The parameters live in the pooled buffers: a local passed through
+	// The parameters live in the block's buffers: a local passed through
 	// the kernel's function value would escape to the heap.
 	buf.params = act.Params()
 	params := &buf.params
@@ -298,8 +305,9 @@ func epilogueFlags(ep *Epilogue, noOverlap uint64) int {
 }
 
 // stridedPanels runs the strided kernel on the rows [i0,i1) for every column
-// panel of the packed B block; the last i1-i0 mod MR rows go through a small
-// padded copy of A and the packed kernel.
+// panel of the packed B block; the last rows that fill no MR-row tile (or,
+// with a tail, the last TailRows) go through a small packed copy of A and
+// the packed kernel.
 func stridedPanels(mk *gemmContext, buf *gemmBuffers, g *gemmCall, i0, i1, jc, nc, pc, kc, flags int, bias []float32, params *[4]float32) {
 	ep := g.ep
 	mr, nr := mk.mr, mk.nr

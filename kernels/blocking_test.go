@@ -44,10 +44,11 @@ func TestGemmSmallBlocks(t *testing.T) {
 			if ctx != im.gemm {
 				im.gemm.narrowN = 1 << 30
 			}
-			saved, savedPacksB := ctx.blocks, ctx.packsB
+			saved, savedT, savedPacksB := ctx.blocks, ctx.blocksT, ctx.packsB
 			r := rand.New(rand.NewPCG(5, 6))
 			for i, f := range [][3]int{{1, 1, 1}, {2, 2, 2}, {3, 3, 3}, {1, 1, 1}, {2, 2, 2}} {
 				ctx.blocks = blockSizes{kc: 8 * f[0], mc: ctx.mr * f[1], nc: ctx.nr * f[2]}
+				ctx.blocksT = ctx.blocks
 				ctx.packsB = savedPacksB && i < 3 // B panels copied by the kernel during the sweeps
 				for _, s := range [][3]int{{13, 40, 33}, {30, 70, 29}, {25, 17, 100}, {6, 32, 9}, {10, 24, 40}, {9, 40, 17}, {16, 9, 20}, {4, 40, 24}, {2, 70, 32}, {45, 14, 23}} {
 					for j, act := range ref.GemmActivations {
@@ -60,24 +61,27 @@ func TestGemmSmallBlocks(t *testing.T) {
 					}
 				}
 			}
-			ctx.blocks, ctx.packsB = saved, savedPacksB
+			ctx.blocks, ctx.blocksT, ctx.packsB = saved, savedT, savedPacksB
 			im.gemm.narrowN = savedN
 		}
 	}
 }
 
-// TestKBlocks checks that the k blocks cover k exactly.
+// TestKBlocks checks that the k blocks cover k exactly, in blocks of a
+// multiple of the alignment, at most KC rounded up to it.
 func TestKBlocks(t *testing.T) {
-	for k := 0; k < 2000; k++ {
-		n, kc := kBlocks(k, 256)
-		if k == 0 {
-			if n != 1 || kc != 0 {
-				t.Fatalf("k=0: %d blocks of %d", n, kc)
+	for _, align := range []int{8, 16} {
+		for k := 0; k < 2000; k++ {
+			n, kc := kBlocks(k, 256, align)
+			if k == 0 {
+				if n != 1 || kc != 0 {
+					t.Fatalf("k=0: %d blocks of %d", n, kc)
+				}
+				continue
 			}
-			continue
-		}
-		if kc > 256+7 || (n-1)*kc >= k || n*kc < k {
-			t.Fatalf("k=%d: %d blocks of %d", k, n, kc)
+			if kc > 256+align-1 || kc%align != 0 || (n-1)*kc >= k || n*kc < k {
+				t.Fatalf("k=%d align=%d: %d blocks of %d", k, align, n, kc)
+			}
 		}
 	}
 }
@@ -89,9 +93,14 @@ func TestKBlocks(t *testing.T) {
 func TestCacheBlocks(t *testing.T) {
 	for i := range desc.Impls {
 		im := &desc.Impls[i]
-		bs := cacheBlocks(im)
-		if bs.kc < 64 || bs.kc%8 != 0 || bs.mc < im.MR || bs.mc%im.MR != 0 || bs.nc < 256 || bs.nc%im.NR != 0 {
-			t.Errorf("cacheBlocks(%s) = %+v", im.Name, bs)
+		for _, fill := range []float64{im.L1Fill, im.L1FillT} {
+			if fill == 0 {
+				continue
+			}
+			bs := cacheBlocks(im, fill)
+			if bs.kc < 64 || bs.kc%8 != 0 || bs.mc < im.MR || bs.mc%im.MR != 0 || bs.nc < 256 || bs.nc%im.NR != 0 {
+				t.Errorf("cacheBlocks(%s, %v) = %+v", im.Name, fill, bs)
+			}
 		}
 	}
 }
@@ -114,9 +123,10 @@ func TestGemmAllocs(t *testing.T) {
 			for _, n := range []int{8, 128, 256} { // 128³: a shared call (sharedGemm)
 				runs := 5
 				if n == 128 {
-					// Warm: the scratch lists grow to the goroutines
-					// that ever compute blocks at once, which in a
-					// shared call depends on when the helper arrives.
+					// Warm: each block's buffers (gemmJob.bufs) grow
+					// to the largest packing it has done, and which
+					// goroutine computes which block of a shared call
+					// depends on when the helper arrives.
 					for range 20 {
 						Gemm(false, false, n, n, n, a, n, b, n, c, n, ep)
 					}

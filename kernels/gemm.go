@@ -35,8 +35,10 @@ import "github.com/actfuse/actfuse/fallback"
 //     panel r holds op(B)[pc+p, jc+r·NR+j] at index r·NR·kc + p·NR + j, columns
 //     beyond nc are zero.
 //   - One call, kernel(kc, m, nr, a, lda, b, bsrc, ldb, c, ldc, bias, y, ldy,
-//     flags, p), sweeps ceil(m/MR) tiles down one column panel: tile t
-//     uses the A micro-panel t (a advances by MR·kc per tile) and the same B
+//     flags, p), sweeps ceil(m/MR) tiles down one column panel (or, with a
+//     tail, the tail tiles on their micro-panels for the last TailRows(m)
+//     rows): tile t uses the A micro-panel t (a advances by MR·kc per
+//     tile) and the same B
 //     panel b; its
 //     C tile starts at c[t·MR·ldc] (and Y at y[t·MR·ldy]). It forms
 //     Z = Σ_p a·b over kc steps in increasing p, each step one fused
@@ -67,10 +69,12 @@ import "github.com/actfuse/actfuse/fallback"
 //   - pack holds optional assembly packing loops (see packers); the Go loops
 //     of pack.go handle the rest, so a new kernel works without any.
 //
-// The k loop is cut into blocks of equal size that depend only on k (see
-// kBlocks), and all variants of a kernel perform the same operations in the
+// The k loop is cut into blocks of equal size that depend only on k and
+// on whether B is transposed (see kBlocks, blocksT; in the dot kernels on k
+// and n), and all variants of a kernel perform the same operations in the
 // same order, so every element of C is bitwise the same whatever the
-// thread count, the block sizes MC and NC, or the path taken.
+// thread count, the block sizes MC and NC, or the path taken. (A·B and
+// A·Bᵀ of the same matrices may differ in the last bits.)
 
 // gemmCall holds the checked arguments of one Gemm call.
 type gemmCall struct {

@@ -19,10 +19,10 @@ var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Til
 // on zmm registers (24 accumulators, four per row), its 4- and 2-row edge
 // tiles, the 4×64 tile on 4-row micro-panels for the last 8 rows of a block
 // of m ≡ 2 (mod 6) rows (desc.Tile.Tail), the strided variant and the
-// assembly packers; a C of at most 16
-// columns (an output layer) goes to the narrow 16×16 tile (one zmm per row,
-// 16 accumulators), which wastes 16−n lanes of a row where the 6×64 tile
-// wastes 64−n.
+// assembly packers; a C of at most 16 columns (an output layer) goes to the
+// narrow 16×16 tile (one zmm per row, 16 accumulators), which wastes 16−n
+// lanes of a row where the 6×64 tile wastes 64−n, or, where its dot
+// kernels take it (at most 12 columns, A not transposed), to those.
 var avx512Gemm = func() *gemmContext {
 	im := desc.ImplByName("avx512")
 	ctx := newGemmContext(im, avx512Tiles.packed, avx512Tiles.strided,
@@ -171,7 +171,9 @@ func init() {
 			panic("actfuse: internal error: the " + im.Name + " micro-kernels of package asm and desc.Impls disagree")
 		}
 	}
-	if len(avx512DotKernels) != desc.ImplByName("avx512").Dot.MaxN {
+	if im := desc.ImplByName("avx512"); len(avx512DotKernels) != im.Dot.MaxN || im.Dot.MaxN > im.Narrow.NR {
+		// The dot kernels compute all the columns of a call, which the
+		// threads split only beyond the narrow tile's NR.
 		panic("actfuse: internal error: the avx512 dot kernels of package asm and desc.Impls disagree")
 	}
 }

@@ -108,7 +108,7 @@ func TestGemmNoOverlap(t *testing.T) {
 	saved, savedNarrow := avx512Gemm.noOverlap, avx512Gemm.narrow.noOverlap
 	defer func() { avx512Gemm.noOverlap, avx512Gemm.narrow.noOverlap = saved, savedNarrow }()
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, s := range [][3]int{{61, 200, 70}, {100, 130, 13}} {
+	for _, s := range [][3]int{{61, 200, 70}, {100, 130, 13}, {14, 200, 70}} { // 14 rows: the tail tiles
 		m, k, n := s[0], s[1], s[2]
 		a, b, bias := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, n)
 		for _, act := range append(benchActivations, Activation{Func: ScaledTanh, Gain: 1.3, Slope: 0.8}) {

@@ -1,21 +1,18 @@
 package kernels
 
-import (
-	"github.com/actfuse/actfuse/internal/desc"
-	"github.com/klauspost/cpuid/v2"
-)
+import "github.com/actfuse/actfuse/internal/desc"
 
 // dotKernelFunc computes the m×n block C = epilogue(A·B) of one k block of
 // kc steps as dot products (desc.DotTile): A row-major with leading
-// dimension lda, b one k block of B packed by packDot, the flags and p as
+// dimension lda, b one k block of B packed by dotGemm.pack, the flags and p as
 // for a micro-kernel (gemm.go).
 type dotKernelFunc func(n, kc, m int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32)
 
 // dotGemm is the GEMM of the products whose C has at most maxN columns and
 // whose op(A) is row-major (desc.DotTile): every element a dot product along
 // k, so that no vector lane idles, where a tile one vector wide computes n
-// of its lanes. The k loop is cut in blocks of at most kcMax(n) steps (a
-// block of packed B stays in L1 while the rows of A stream past it), which
+// of its lanes. The k loop is cut in blocks of whole chunks (a block of
+// packed B fills l1 of L1D while the rows of A stream past it), which
 // depend on k and n only, and each block covers all n columns: the result
 // is bitwise the same for every split of the rows over threads.
 type dotGemm struct {
@@ -32,11 +29,10 @@ func newDotGemm(im *desc.Impl, kernel dotKernelFunc, rows func(dst, b []float32,
 	if im.Dot == nil {
 		return nil
 	}
-	l1 := cpuid.CPU.Cache.L1D
-	if l1 <= 0 {
-		l1 = 32 << 10
+	if im.Lanes != dotChunk {
+		panic("actfuse: internal error: the dot kernels of " + im.Name + " are not 16 lanes wide")
 	}
-	return &dotGemm{maxN: im.Dot.MaxN, kernel: kernel, rows: rows, l1: float64(l1) * im.Dot.L1Fill}
+	return &dotGemm{maxN: im.Dot.MaxN, kernel: kernel, rows: rows, l1: float64(l1Size()) * im.Dot.L1Fill}
 }
 
 // takes reports whether d computes the call g: beyond 8 columns only from
@@ -62,7 +58,7 @@ const dotChunk = 16
 // packing buffers buf.
 func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 	ep, n := g.ep, g.n
-	nk, kcMax := kBlocks(g.k, max(64, int(d.l1)/(4*n))&^(dotChunk-1))
+	nk, kcMax := kBlocks(g.k, max(64, int(d.l1)/(4*n))&^(dotChunk-1), dotChunk)
 	buf.params = ep.Act.Params()
 	finalFlags := epilogueFlags(ep, 0)
 	var y []float32
@@ -89,9 +85,8 @@ func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 	}
 }
 
-// pack packs the k steps [pc, pc+kc) of op(B) into dst for the dot kernels:
-// chunk q of dotChunk steps at dst[dotChunk·n·q:], its column j at
-// dst[dotChunk·(n·q+j):], zero beyond kc.
+// pack packs the k steps [pc, pc+kc) of op(B) into dst in the layout of
+// desc.DotTile, chunks of dotChunk steps.
 func (d *dotGemm) pack(dst []float32, g *gemmCall, pc, kc int) {
 	n, ldb := g.n, g.ldb
 	chunks := (kc + dotChunk - 1) / dotChunk

@@ -120,8 +120,12 @@ type rowLoop struct {
 	out    reg.Register
 	mask   reg.Register
 	ahead  int // the prefetch distance in bytes (actPrefetch, updatePrefetch)
-	body   func(in [][]reg.VecVirtual) []reg.VecVirtual
-	after  func(res []reg.VecVirtual, i reg.Register, masked bool)
+	// span, when not nil, holds the elements of the whole call, which the
+	// main loop prefetches for only from prefetchMin on (the row's n, or m·n
+	// for a matrix); nil prefetches always.
+	span  operand.Op
+	body  func(in [][]reg.VecVirtual) []reg.VecVirtual
+	after func(res []reg.VecVirtual, i reg.Register, masked bool)
 }
 
 // actPrefetch and updatePrefetch are how far ahead (bytes) the main loops
@@ -141,12 +145,13 @@ const (
 	updatePrefetch = 1024
 )
 
-// prefetchMin is the shortest row (elements) whose main loop prefetches,
-// 256 KiB an input, below the L2 of every core measured: in the caches the
+// prefetchMin is the smallest call (elements of each input: rowLoop.span)
+// whose activation kernels prefetch, 256 KiB an input: in the caches the
 // prefetches only take load slots (Sapphire-Rapids-class Xeon, n = 4096,
 // ns/element with and without: ReLU 0.0222 → 0.0200, LeakyReLU 0.0283 →
 // 0.0267, the derivatives of ReLU and sigmoid 0.074 → 0.050; sigmoid, tanh
-// and ELU as fast; at 16M the same within the noise).
+// and ELU as fast; at 16M the same within the noise). The optimizer
+// updates, bound by their three or four streams, prefetch always.
 const prefetchMin = 1 << 16
 
 func (l *rowLoop) emit() {
@@ -207,13 +212,16 @@ func (l *rowLoop) emit() {
 			CMPQ(i, lim)
 			JL(operand.LabelRef(label))
 		}
-		if l.ahead > 0 {
-			CMPQ(l.n, operand.U32(prefetchMin))
+		switch {
+		case l.ahead > 0 && l.span != nil:
+			CMPQ(l.span, operand.U32(prefetchMin))
 			JB(operand.LabelRef(l.prefix + "_wide"))
 			wide(l.prefix+"_widepf", true)
 			JMP(operand.LabelRef(l.prefix + "_one"))
+			wide(l.prefix+"_wide", false)
+		default:
+			wide(l.prefix+"_wide", l.ahead > 0)
 		}
-		wide(l.prefix+"_wide", false)
 		Label(l.prefix + "_one")
 	}
 	MOVQ(l.n, lim)
@@ -343,6 +351,7 @@ func emitForward(s *isa, d desc.FuncDesc) {
 		prefix: "fwd",
 		unroll: unroll,
 		ahead:  actPrefetch,
+		span:   n,
 		n:      n,
 		ins:    []reg.Register{x},
 		out:    dst,
@@ -374,6 +383,7 @@ func emitBackward(s *isa, d desc.FuncDesc) {
 		prefix: "bwd",
 		unroll: unroll,
 		ahead:  actPrefetch,
+		span:   n,
 		n:      n,
 		ins:    []reg.Register{dy, y},
 		out:    dx,
@@ -423,6 +433,14 @@ func emitBackwardBias(s *isa, d desc.FuncDesc) {
 	mask := s.tailMask(n)
 	TESTQ(m, m)
 	JZ(operand.LabelRef("done"))
+	// The elements of the matrix, for the prefetch decision of every row.
+	span := AllocLocal(8)
+	{
+		t := GP64()
+		MOVQ(m, t)
+		IMULQ(n, t)
+		MOVQ(t, span)
+	}
 	sum := func(res []reg.VecVirtual, i reg.Register, masked bool) {
 		for k, r := range res {
 			at := operand.Mem{Base: db, Index: i, Scale: 4, Disp: s.bytes * k}
@@ -447,7 +465,7 @@ func emitBackwardBias(s *isa, d desc.FuncDesc) {
 			JNZ(operand.LabelRef("db_rows"))
 		}
 		Label(prefix + "_rows")
-		loop := rowLoop{isa: s, prefix: prefix, unroll: unroll, ahead: actPrefetch, n: n, ins: []reg.Register{dy, y}, out: dz, mask: mask, body: body, after: after}
+		loop := rowLoop{isa: s, prefix: prefix, unroll: unroll, ahead: actPrefetch, span: span, n: n, ins: []reg.Register{dy, y}, out: dz, mask: mask, body: body, after: after}
 		loop.emit()
 		ADDQ(lddy, dy)
 		ADDQ(ldy, y)

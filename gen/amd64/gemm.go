@@ -15,8 +15,9 @@ import (
 
 // The GEMM group: the register-tile micro-kernels of the amd64
 // implementations (desc.Impls: AVX2 6×16 on ymm; AVX-512 6×64 on zmm and,
-// for products of at most 16 columns, 16×16), their edge tiles and strided
-// variants, with the fused epilogue; the FMA peak probes; the AVX2 packers.
+// for products of at most 16 columns, 16×16), their edge, tail and strided
+// variants, with the fused epilogue; the dot kernels of the products of
+// fewer columns (gemm_dot.go); the FMA peak probes; the packers.
 // One generator serves both widths and every tile shape: a row of the tile
 // is one or more vectors, and masked edges use a mask row (AVX2) or an
 // opmask (AVX-512).
@@ -43,7 +44,9 @@ import (
 // C, Y and bias is touched. With bsrc not nil the sweep also copies the next
 // B panel (row-major, or transposed with flags&gemmTransCopy) into
 // b[NR*kc:]; see genKernel. An edge tile Gemm<E>x<NR> computes E < MR rows
-// from the same MR-row packed micro-panels. Gemm<MR>x<NR>S reads an
+// from the same MR-row packed micro-panels; a tail tile Gemm<T>x<NR>P<T>
+// (desc.Tile.Tail) is the main kernel of T rows on T-row micro-panels, for
+// the last rows the driver packs so. Gemm<MR>x<NR>S reads an
 // unpacked, row-major A (a[i*lda+p]) and reads rows of A only below m, so m
 // must be a multiple of MR for it unless the caller pads A.
 const (

@@ -108,9 +108,10 @@ var Impls = []Impl{
 		// 44 → 127; at 13 and 14 columns they gained 4–5% at k = 512 and
 		// lost 11% at k = 128.
 		Dot: &DotTile{MaxN: 12, L1Fill: 0.75},
-		// A transposed B takes KC = 512 (L1FillT 2.7): 128×512×784 A·Bᵀ
-		// 195 → 199 GFLOP/s, with the backward epilogue 186 → 191, where
-		// 128×512×512 with a row-major B ran 202 → 194.
+		// A transposed B takes longer k blocks (L1FillT 2.7: KC = 512 of a
+		// 48 KiB L1D, against 288): 128×512×784 A·Bᵀ 194 → 199 GFLOP/s,
+		// with the backward epilogue 186 → 191, where 128×512×512 with a
+		// row-major B ran 202 → 194.
 		L1Fill: 1.5, L2Fill: 0.25, L3Fill: 0.25, L1FillT: 2.7},
 	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16,
 		Tile:   Tile{MR: 6, NR: 16, Edges: []int{4}, PacksB: true, Strided: true},
@@ -122,13 +123,14 @@ var Impls = []Impl{
 }
 
 // NarrowImpl returns im with its narrow tile as the tile (and no narrow
-// tile), or nil if im has none.
+// tile, dot kernels or KC of its own for a transposed B), or nil if im has
+// none.
 func (im *Impl) NarrowImpl() *Impl {
 	if im.Narrow == nil {
 		return nil
 	}
 	n := *im
-	n.Tile, n.Narrow = *im.Narrow, nil
+	n.Tile, n.Narrow, n.Dot, n.L1FillT = *im.Narrow, nil, nil, 0
 	return &n
 }
 

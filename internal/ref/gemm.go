@@ -339,7 +339,7 @@ func gemmEpilogues() []GemmCase {
 // dimensions. Small shapes run every epilogue, and so does a shape of
 // several full 6×64 tiles per column panel with k >= 96, where the AVX-512
 // kernel activates a tile during the next tile's sweep, and shapes of the
-// AVX-512 dot kernels (at most 12 columns, k from 128 beyond 8 columns);
+// AVX-512 dot kernels (few columns: see kernels/gemm_dot.go);
 // larger ones rotate through them unless exhaustive.
 func GemmCases(exhaustive bool) []GemmCase {
 	type shape struct{ m, n, k int }
@@ -353,7 +353,8 @@ func GemmCases(exhaustive bool) []GemmCase {
 		{17, 31, 64}, {6, 16, 17}, {7, 17, 256}, {12, 33, 257}, {18, 48, 513}, {25, 25, 129},
 		{97, 20, 300}, {45, 14, 70}, {13, 65, 40}, {7, 127, 20}, {12, 191, 33},
 		{21, 12, 1601}, {130, 11, 512}, {9, 1, 2050}, {17, 6, 129}, {11, 8, 4000},
-		{128, 64, 40}, {44, 130, 300}, {8, 17, 9},
+		{128, 64, 40}, {44, 130, 300}, {8, 17, 9}, {8, 200, 100},
+		{10, 2, 40}, {6, 4, 100}, {9, 7, 50},
 	}
 	// Every epilogue also runs on these: the first three with several tiles
 	// per sweep (14 rows: two 4-row tail tiles of avx512 after a 6-row one),

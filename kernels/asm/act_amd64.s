@@ -3074,7 +3074,7 @@ bwd_done:
 
 // func IdentityBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·IdentityBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·IdentityBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -3096,6 +3096,9 @@ TEXT ·IdentityBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU (R13), Y0
 	TESTQ   AX, AX
 	JZ      done
+	MOVQ    AX, R12
+	IMULQ   CX, R12
+	MOVQ    R12, (SP)
 	TESTQ   R11, R11
 	JNZ     db_rows
 
@@ -3106,7 +3109,7 @@ nodb_rows:
 	SUBQ $+31, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -3187,7 +3190,7 @@ db_rows:
 	SUBQ $+31, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -3287,7 +3290,7 @@ done:
 
 // func ReLUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ReLUBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·ReLUBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -3310,6 +3313,9 @@ TEXT ·ReLUBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU (R13), Y1
 	TESTQ   AX, AX
 	JZ      done
+	MOVQ    AX, R12
+	IMULQ   CX, R12
+	MOVQ    R12, (SP)
 	TESTQ   R11, R11
 	JNZ     db_rows
 
@@ -3320,7 +3326,7 @@ nodb_rows:
 	SUBQ $+31, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -3431,7 +3437,7 @@ db_rows:
 	SUBQ $+31, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -3561,7 +3567,7 @@ done:
 
 // func LeakyReLUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·LeakyReLUBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·LeakyReLUBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -3585,6 +3591,9 @@ TEXT ·LeakyReLUBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU      (R13), Y1
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -3595,7 +3604,7 @@ nodb_rows:
 	SUBQ $+31, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -3706,7 +3715,7 @@ db_rows:
 	SUBQ $+31, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -3836,7 +3845,7 @@ done:
 
 // func ELUBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ELUBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·ELUBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -3860,6 +3869,9 @@ TEXT ·ELUBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU      (R13), Y1
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -3870,7 +3882,7 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -3977,7 +3989,7 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -4099,7 +4111,7 @@ done:
 
 // func SigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·SigmoidBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·SigmoidBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -4122,6 +4134,9 @@ TEXT ·SigmoidBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU (R13), Y1
 	TESTQ   AX, AX
 	JZ      done
+	MOVQ    AX, R12
+	IMULQ   CX, R12
+	MOVQ    R12, (SP)
 	TESTQ   R11, R11
 	JNZ     db_rows
 
@@ -4132,7 +4147,7 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -4231,7 +4246,7 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -4345,7 +4360,7 @@ done:
 
 // func TanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·TanhBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·TanhBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -4368,6 +4383,9 @@ TEXT ·TanhBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU (R13), Y1
 	TESTQ   AX, AX
 	JZ      done
+	MOVQ    AX, R12
+	IMULQ   CX, R12
+	MOVQ    R12, (SP)
 	TESTQ   R11, R11
 	JNZ     db_rows
 
@@ -4378,7 +4396,7 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -4485,7 +4503,7 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -4607,7 +4625,7 @@ done:
 
 // func ScaledSigmoidBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ScaledSigmoidBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·ScaledSigmoidBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -4631,6 +4649,9 @@ TEXT ·ScaledSigmoidBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU      (R13), Y1
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -4641,7 +4662,7 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -4756,7 +4777,7 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -4886,7 +4907,7 @@ done:
 
 // func ScaledTanhBackwardBiasAVX2(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, MMX+
-TEXT ·ScaledTanhBackwardBiasAVX2(SB), NOSPLIT, $0-144
+TEXT ·ScaledTanhBackwardBiasAVX2(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -4911,6 +4932,9 @@ TEXT ·ScaledTanhBackwardBiasAVX2(SB), NOSPLIT, $0-144
 	VMOVDQU      (R13), Y2
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -4921,7 +4945,7 @@ nodb_rows:
 	SUBQ $+23, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -5036,7 +5060,7 @@ db_rows:
 	SUBQ $+23, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -9070,7 +9094,7 @@ bwd_done:
 
 // func IdentityBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512F, BMI2, MMX+
-TEXT ·IdentityBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·IdentityBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ  m+0(FP), AX
 	MOVQ  n+8(FP), CX
 	MOVQ  dy_base+16(FP), DX
@@ -9092,6 +9116,9 @@ TEXT ·IdentityBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW R13, K1
 	TESTQ AX, AX
 	JZ    done
+	MOVQ  AX, R12
+	IMULQ CX, R12
+	MOVQ  R12, (SP)
 	TESTQ R11, R11
 	JNZ   db_rows
 
@@ -9102,7 +9129,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -9187,7 +9214,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -9291,7 +9318,7 @@ done:
 
 // func ReLUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·ReLUBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·ReLUBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -9315,6 +9342,9 @@ TEXT ·ReLUBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW   R13, K1
 	TESTQ   AX, AX
 	JZ      done
+	MOVQ    AX, R12
+	IMULQ   CX, R12
+	MOVQ    R12, (SP)
 	TESTQ   R11, R11
 	JNZ     db_rows
 
@@ -9325,7 +9355,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -9440,7 +9470,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -9574,7 +9604,7 @@ done:
 
 // func LeakyReLUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·LeakyReLUBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·LeakyReLUBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -9600,6 +9630,9 @@ TEXT ·LeakyReLUBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW        R13, K1
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -9610,7 +9643,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -9735,7 +9768,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -9879,7 +9912,7 @@ done:
 
 // func ELUBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·ELUBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·ELUBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -9905,6 +9938,9 @@ TEXT ·ELUBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW        R13, K1
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -9915,7 +9951,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -10040,7 +10076,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -10184,7 +10220,7 @@ done:
 
 // func SigmoidBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512F, BMI2, MMX+
-TEXT ·SigmoidBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·SigmoidBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -10207,6 +10243,9 @@ TEXT ·SigmoidBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW   R13, K1
 	TESTQ   AX, AX
 	JZ      done
+	MOVQ    AX, R12
+	IMULQ   CX, R12
+	MOVQ    R12, (SP)
 	TESTQ   R11, R11
 	JNZ     db_rows
 
@@ -10217,7 +10256,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -10332,7 +10371,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -10466,7 +10505,7 @@ done:
 
 // func TanhBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512F, BMI2, MMX+
-TEXT ·TanhBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·TanhBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ    m+0(FP), AX
 	MOVQ    n+8(FP), CX
 	MOVQ    dy_base+16(FP), DX
@@ -10489,6 +10528,9 @@ TEXT ·TanhBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW   R13, K1
 	TESTQ   AX, AX
 	JZ      done
+	MOVQ    AX, R12
+	IMULQ   CX, R12
+	MOVQ    R12, (SP)
 	TESTQ   R11, R11
 	JNZ     db_rows
 
@@ -10499,7 +10541,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -10624,7 +10666,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -10768,7 +10810,7 @@ done:
 
 // func ScaledSigmoidBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512F, BMI2, MMX+
-TEXT ·ScaledSigmoidBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·ScaledSigmoidBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -10793,6 +10835,9 @@ TEXT ·ScaledSigmoidBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW        R13, K1
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -10803,7 +10848,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -10928,7 +10973,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:
@@ -11072,7 +11117,7 @@ done:
 
 // func ScaledTanhBackwardBiasAVX512(m int, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p *[4]float32)
 // Requires: AVX, AVX512F, BMI2, MMX+
-TEXT ·ScaledTanhBackwardBiasAVX512(SB), NOSPLIT, $0-144
+TEXT ·ScaledTanhBackwardBiasAVX512(SB), NOSPLIT, $8-144
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         dy_base+16(FP), DX
@@ -11097,6 +11142,9 @@ TEXT ·ScaledTanhBackwardBiasAVX512(SB), NOSPLIT, $0-144
 	KMOVW        R13, K1
 	TESTQ        AX, AX
 	JZ           done
+	MOVQ         AX, R12
+	IMULQ        CX, R12
+	MOVQ         R12, (SP)
 	TESTQ        R11, R11
 	JNZ          db_rows
 
@@ -11107,7 +11155,7 @@ nodb_rows:
 	SUBQ $+63, R11
 	CMPQ R10, R11
 	JGE  nodb_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   nodb_wide
 
 nodb_widepf:
@@ -11242,7 +11290,7 @@ db_rows:
 	SUBQ $+63, R12
 	CMPQ R11, R12
 	JGE  db_one
-	CMPQ CX, $0x00010000
+	CMPQ (SP), $0x00010000
 	JB   db_wide
 
 db_widepf:

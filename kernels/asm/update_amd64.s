@@ -20,10 +20,8 @@ TEXT ·MomentumUpdateAVX2(SB), NOSPLIT, $0-65
 	SUBQ         $+15, SI
 	CMPQ         BX, SI
 	JGE          upd_one
-	CMPQ         DX, $0x00010000
-	JB           upd_wide
 
-upd_widepf:
+upd_wide:
 	PREFETCHT0 1024(AX)(BX*4)
 	PREFETCHT0 1024(CX)(BX*4)
 	VMOVUPS    (AX)(BX*4), Y4
@@ -51,36 +49,7 @@ upd_widepf:
 	ADDQ       $0x00000010, BX
 	ADDQ       $0x00000040, DI
 	CMPQ       BX, SI
-	JL         upd_widepf
-	JMP        upd_one
-
-upd_wide:
-	VMOVUPS (AX)(BX*4), Y4
-	VMOVUPS 32(AX)(BX*4), Y5
-	VMOVUPS (CX)(BX*4), Y6
-	VMOVUPS 32(CX)(BX*4), Y8
-	VMULPS  Y4, Y2, Y7
-	VMULPS  Y5, Y2, Y9
-	VADDPS  Y7, Y6, Y6
-	VADDPS  Y9, Y8, Y8
-	VMULPS  Y6, Y0, Y9
-	VMULPS  Y8, Y0, Y7
-	VSUBPS  Y9, Y4, Y4
-	VSUBPS  Y7, Y5, Y5
-	VMULPS  Y6, Y1, Y7
-	VMULPS  Y8, Y1, Y6
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y5, 32(DI)
-	VSUBPS  Y4, Y4, Y4
-	VSUBPS  Y5, Y5, Y5
-	VORPS   Y4, Y3, Y3
-	VORPS   Y5, Y3, Y3
-	VMOVUPS Y7, (CX)(BX*4)
-	VMOVUPS Y6, 32(CX)(BX*4)
-	ADDQ    $0x00000010, BX
-	ADDQ    $0x00000040, DI
-	CMPQ    BX, SI
-	JL      upd_wide
+	JL         upd_wide
 
 upd_one:
 	MOVQ DX, SI
@@ -91,15 +60,15 @@ upd_one:
 upd_oneloop:
 	VMOVUPS (AX)(BX*4), Y4
 	VMOVUPS (CX)(BX*4), Y5
-	VMULPS  Y4, Y2, Y8
-	VADDPS  Y8, Y5, Y5
-	VMULPS  Y5, Y0, Y8
-	VSUBPS  Y8, Y4, Y4
-	VMULPS  Y5, Y1, Y8
+	VMULPS  Y4, Y2, Y7
+	VADDPS  Y7, Y5, Y5
+	VMULPS  Y5, Y0, Y7
+	VSUBPS  Y7, Y4, Y4
+	VMULPS  Y5, Y1, Y7
 	VMOVUPS Y4, (DI)
 	VSUBPS  Y4, Y4, Y4
 	VORPS   Y4, Y3, Y3
-	VMOVUPS Y8, (CX)(BX*4)
+	VMOVUPS Y7, (CX)(BX*4)
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, DI
 	CMPQ    BX, SI
@@ -166,10 +135,8 @@ TEXT ·SGDUpdateAVX2(SB), NOSPLIT, $0-57
 	SUBQ         $+15, SI
 	CMPQ         BX, SI
 	JGE          upd_one
-	CMPQ         DX, $0x00010000
-	JB           upd_wide
 
-upd_widepf:
+upd_wide:
 	PREFETCHT0 1024(AX)(BX*4)
 	PREFETCHT0 1024(CX)(BX*4)
 	VMOVUPS    (AX)(BX*4), Y3
@@ -193,32 +160,7 @@ upd_widepf:
 	ADDQ       $0x00000010, BX
 	ADDQ       $0x00000040, DI
 	CMPQ       BX, SI
-	JL         upd_widepf
-	JMP        upd_one
-
-upd_wide:
-	VMOVUPS (AX)(BX*4), Y3
-	VMOVUPS 32(AX)(BX*4), Y4
-	VMOVUPS (CX)(BX*4), Y6
-	VMOVUPS 32(CX)(BX*4), Y7
-	VMULPS  Y3, Y1, Y5
-	VMULPS  Y4, Y1, Y8
-	VADDPS  Y5, Y6, Y6
-	VADDPS  Y8, Y7, Y7
-	VMULPS  Y6, Y0, Y8
-	VMULPS  Y7, Y0, Y6
-	VSUBPS  Y8, Y3, Y3
-	VSUBPS  Y6, Y4, Y4
-	VMOVUPS Y3, (DI)
-	VMOVUPS Y4, 32(DI)
-	VSUBPS  Y3, Y3, Y3
-	VSUBPS  Y4, Y4, Y4
-	VORPS   Y3, Y2, Y2
-	VORPS   Y4, Y2, Y2
-	ADDQ    $0x00000010, BX
-	ADDQ    $0x00000040, DI
-	CMPQ    BX, SI
-	JL      upd_wide
+	JL         upd_wide
 
 upd_one:
 	MOVQ DX, SI
@@ -229,10 +171,10 @@ upd_one:
 upd_oneloop:
 	VMOVUPS (AX)(BX*4), Y3
 	VMOVUPS (CX)(BX*4), Y4
-	VMULPS  Y3, Y1, Y6
-	VADDPS  Y6, Y4, Y4
-	VMULPS  Y4, Y0, Y6
-	VSUBPS  Y6, Y3, Y3
+	VMULPS  Y3, Y1, Y5
+	VADDPS  Y5, Y4, Y4
+	VMULPS  Y4, Y0, Y5
+	VSUBPS  Y5, Y3, Y3
 	VMOVUPS Y3, (DI)
 	VSUBPS  Y3, Y3, Y3
 	VORPS   Y3, Y2, Y2
@@ -250,11 +192,11 @@ upd_tail:
 	SUBQ       DX, SI
 	VMOVDQU    (SI), Y3
 	VMASKMOVPS (AX)(BX*4), Y3, Y4
-	VMASKMOVPS (CX)(BX*4), Y3, Y5
-	VMULPS     Y4, Y1, Y6
-	VADDPS     Y6, Y5, Y5
-	VMULPS     Y5, Y0, Y6
-	VSUBPS     Y6, Y4, Y4
+	VMASKMOVPS (CX)(BX*4), Y3, Y6
+	VMULPS     Y4, Y1, Y5
+	VADDPS     Y5, Y6, Y6
+	VMULPS     Y6, Y0, Y5
+	VSUBPS     Y5, Y4, Y4
 	VMASKMOVPS Y4, Y3, (DI)
 	VSUBPS     Y4, Y4, Y0
 	VANDPS     Y3, Y0, Y0
@@ -513,10 +455,8 @@ TEXT ·MomentumUpdateAVX512(SB), NOSPLIT, $0-65
 	SUBQ         $+31, SI
 	CMPQ         BX, SI
 	JGE          upd_one
-	CMPQ         DX, $0x00010000
-	JB           upd_wide
 
-upd_widepf:
+upd_wide:
 	PREFETCHT0 1024(AX)(BX*4)
 	PREFETCHT0 1088(AX)(BX*4)
 	PREFETCHT0 1024(CX)(BX*4)
@@ -546,36 +486,7 @@ upd_widepf:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000080, DI
 	CMPQ       BX, SI
-	JL         upd_widepf
-	JMP        upd_one
-
-upd_wide:
-	VMOVUPS (AX)(BX*4), Z4
-	VMOVUPS 64(AX)(BX*4), Z5
-	VMOVUPS (CX)(BX*4), Z6
-	VMOVUPS 64(CX)(BX*4), Z8
-	VMULPS  Z4, Z2, Z7
-	VMULPS  Z5, Z2, Z9
-	VADDPS  Z7, Z6, Z6
-	VADDPS  Z9, Z8, Z8
-	VMULPS  Z6, Z0, Z9
-	VMULPS  Z8, Z0, Z7
-	VSUBPS  Z9, Z4, Z4
-	VSUBPS  Z7, Z5, Z5
-	VMULPS  Z6, Z1, Z7
-	VMULPS  Z8, Z1, Z6
-	VMOVUPS Z4, (DI)
-	VMOVUPS Z5, 64(DI)
-	VSUBPS  Z4, Z4, Z4
-	VSUBPS  Z5, Z5, Z5
-	VORPS   Z4, Z3, Z3
-	VORPS   Z5, Z3, Z3
-	VMOVUPS Z7, (CX)(BX*4)
-	VMOVUPS Z6, 64(CX)(BX*4)
-	ADDQ    $0x00000020, BX
-	ADDQ    $0x00000080, DI
-	CMPQ    BX, SI
-	JL      upd_wide
+	JL         upd_wide
 
 upd_one:
 	MOVQ DX, SI
@@ -586,15 +497,15 @@ upd_one:
 upd_oneloop:
 	VMOVUPS (AX)(BX*4), Z4
 	VMOVUPS (CX)(BX*4), Z5
-	VMULPS  Z4, Z2, Z8
-	VADDPS  Z8, Z5, Z5
-	VMULPS  Z5, Z0, Z8
-	VSUBPS  Z8, Z4, Z4
-	VMULPS  Z5, Z1, Z8
+	VMULPS  Z4, Z2, Z7
+	VADDPS  Z7, Z5, Z5
+	VMULPS  Z5, Z0, Z7
+	VSUBPS  Z7, Z4, Z4
+	VMULPS  Z5, Z1, Z7
 	VMOVUPS Z4, (DI)
 	VSUBPS  Z4, Z4, Z4
 	VORPS   Z4, Z3, Z3
-	VMOVUPS Z8, (CX)(BX*4)
+	VMOVUPS Z7, (CX)(BX*4)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, DI
 	CMPQ    BX, SI
@@ -643,10 +554,8 @@ TEXT ·SGDUpdateAVX512(SB), NOSPLIT, $0-57
 	SUBQ         $+31, SI
 	CMPQ         BX, SI
 	JGE          upd_one
-	CMPQ         DX, $0x00010000
-	JB           upd_wide
 
-upd_widepf:
+upd_wide:
 	PREFETCHT0 1024(AX)(BX*4)
 	PREFETCHT0 1088(AX)(BX*4)
 	PREFETCHT0 1024(CX)(BX*4)
@@ -672,32 +581,7 @@ upd_widepf:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000080, DI
 	CMPQ       BX, SI
-	JL         upd_widepf
-	JMP        upd_one
-
-upd_wide:
-	VMOVUPS (AX)(BX*4), Z3
-	VMOVUPS 64(AX)(BX*4), Z4
-	VMOVUPS (CX)(BX*4), Z6
-	VMOVUPS 64(CX)(BX*4), Z7
-	VMULPS  Z3, Z1, Z5
-	VMULPS  Z4, Z1, Z8
-	VADDPS  Z5, Z6, Z6
-	VADDPS  Z8, Z7, Z7
-	VMULPS  Z6, Z0, Z8
-	VMULPS  Z7, Z0, Z6
-	VSUBPS  Z8, Z3, Z3
-	VSUBPS  Z6, Z4, Z4
-	VMOVUPS Z3, (DI)
-	VMOVUPS Z4, 64(DI)
-	VSUBPS  Z3, Z3, Z3
-	VSUBPS  Z4, Z4, Z4
-	VORPS   Z3, Z2, Z2
-	VORPS   Z4, Z2, Z2
-	ADDQ    $0x00000020, BX
-	ADDQ    $0x00000080, DI
-	CMPQ    BX, SI
-	JL      upd_wide
+	JL         upd_wide
 
 upd_one:
 	MOVQ DX, SI
@@ -708,10 +592,10 @@ upd_one:
 upd_oneloop:
 	VMOVUPS (AX)(BX*4), Z3
 	VMOVUPS (CX)(BX*4), Z4
-	VMULPS  Z3, Z1, Z6
-	VADDPS  Z6, Z4, Z4
-	VMULPS  Z4, Z0, Z6
-	VSUBPS  Z6, Z3, Z3
+	VMULPS  Z3, Z1, Z5
+	VADDPS  Z5, Z4, Z4
+	VMULPS  Z4, Z0, Z5
+	VSUBPS  Z5, Z3, Z3
 	VMOVUPS Z3, (DI)
 	VSUBPS  Z3, Z3, Z3
 	VORPS   Z3, Z2, Z2
@@ -730,10 +614,10 @@ upd_tail:
 	KMOVW     SI, K1
 	VMOVUPS.Z (AX)(BX*4), K1, Z3
 	VMOVUPS.Z (CX)(BX*4), K1, Z4
-	VMULPS    Z3, Z1, Z6
-	VADDPS    Z6, Z4, Z4
-	VMULPS    Z4, Z0, Z6
-	VSUBPS    Z6, Z3, Z3
+	VMULPS    Z3, Z1, Z5
+	VADDPS    Z5, Z4, Z4
+	VMULPS    Z4, Z0, Z5
+	VSUBPS    Z5, Z3, Z3
 	VMOVUPS   Z3, K1, (DI)
 	VSUBPS    Z3, Z3, Z0
 	VORPS     Z0, Z2, K1, Z2
@@ -763,10 +647,8 @@ TEXT ·SGDMomentumUpdateAVX512(SB), NOSPLIT, $0-89
 	SUBQ         $+31, DI
 	CMPQ         SI, DI
 	JGE          upd_one
-	CMPQ         BX, $0x00010000
-	JB           upd_wide
 
-upd_widepf:
+upd_wide:
 	PREFETCHT0 1024(AX)(SI*4)
 	PREFETCHT0 1088(AX)(SI*4)
 	PREFETCHT0 1024(CX)(SI*4)
@@ -802,40 +684,7 @@ upd_widepf:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000080, R8
 	CMPQ       SI, DI
-	JL         upd_widepf
-	JMP        upd_one
-
-upd_wide:
-	VMOVUPS (AX)(SI*4), Z4
-	VMOVUPS 64(AX)(SI*4), Z5
-	VMOVUPS (CX)(SI*4), Z6
-	VMOVUPS 64(CX)(SI*4), Z7
-	VMOVUPS (DX)(SI*4), Z10
-	VMOVUPS 64(DX)(SI*4), Z11
-	VMULPS  Z4, Z2, Z8
-	VMULPS  Z5, Z2, Z9
-	VADDPS  Z8, Z10, Z10
-	VADDPS  Z9, Z11, Z11
-	VMULPS  Z6, Z1, Z9
-	VMULPS  Z7, Z1, Z6
-	VADDPS  Z10, Z9, Z9
-	VADDPS  Z11, Z6, Z6
-	VMULPS  Z9, Z0, Z11
-	VMULPS  Z6, Z0, Z10
-	VSUBPS  Z11, Z4, Z4
-	VSUBPS  Z10, Z5, Z5
-	VMOVUPS Z4, (R8)
-	VMOVUPS Z5, 64(R8)
-	VSUBPS  Z4, Z4, Z4
-	VSUBPS  Z5, Z5, Z5
-	VORPS   Z4, Z3, Z3
-	VORPS   Z5, Z3, Z3
-	VMOVUPS Z9, (CX)(SI*4)
-	VMOVUPS Z6, 64(CX)(SI*4)
-	ADDQ    $0x00000020, SI
-	ADDQ    $0x00000080, R8
-	CMPQ    SI, DI
-	JL      upd_wide
+	JL         upd_wide
 
 upd_one:
 	MOVQ BX, DI
@@ -847,16 +696,16 @@ upd_oneloop:
 	VMOVUPS (AX)(SI*4), Z4
 	VMOVUPS (CX)(SI*4), Z5
 	VMOVUPS (DX)(SI*4), Z6
-	VMULPS  Z4, Z2, Z10
-	VADDPS  Z10, Z6, Z6
-	VMULPS  Z5, Z1, Z10
-	VADDPS  Z6, Z10, Z10
-	VMULPS  Z10, Z0, Z6
+	VMULPS  Z4, Z2, Z8
+	VADDPS  Z8, Z6, Z6
+	VMULPS  Z5, Z1, Z8
+	VADDPS  Z6, Z8, Z8
+	VMULPS  Z8, Z0, Z6
 	VSUBPS  Z6, Z4, Z4
 	VMOVUPS Z4, (R8)
 	VSUBPS  Z4, Z4, Z4
 	VORPS   Z4, Z3, Z3
-	VMOVUPS Z10, (CX)(SI*4)
+	VMOVUPS Z8, (CX)(SI*4)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, R8
 	CMPQ    SI, DI
@@ -909,10 +758,8 @@ TEXT ·SGDNesterovUpdateAVX512(SB), NOSPLIT, $0-89
 	SUBQ         $+31, DI
 	CMPQ         SI, DI
 	JGE          upd_one
-	CMPQ         BX, $0x00010000
-	JB           upd_wide
 
-upd_widepf:
+upd_wide:
 	PREFETCHT0 1024(AX)(SI*4)
 	PREFETCHT0 1088(AX)(SI*4)
 	PREFETCHT0 1024(CX)(SI*4)
@@ -952,44 +799,7 @@ upd_widepf:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000080, R8
 	CMPQ       SI, DI
-	JL         upd_widepf
-	JMP        upd_one
-
-upd_wide:
-	VMOVUPS (AX)(SI*4), Z4
-	VMOVUPS 64(AX)(SI*4), Z5
-	VMOVUPS (CX)(SI*4), Z6
-	VMOVUPS 64(CX)(SI*4), Z7
-	VMOVUPS (DX)(SI*4), Z9
-	VMOVUPS 64(DX)(SI*4), Z11
-	VMULPS  Z4, Z2, Z8
-	VMULPS  Z5, Z2, Z10
-	VADDPS  Z8, Z9, Z9
-	VADDPS  Z10, Z11, Z11
-	VMULPS  Z6, Z1, Z10
-	VMULPS  Z7, Z1, Z6
-	VADDPS  Z9, Z10, Z10
-	VADDPS  Z11, Z6, Z6
-	VMULPS  Z10, Z1, Z7
-	VMULPS  Z6, Z1, Z8
-	VADDPS  Z7, Z9, Z9
-	VADDPS  Z8, Z11, Z11
-	VMULPS  Z9, Z0, Z8
-	VMULPS  Z11, Z0, Z9
-	VSUBPS  Z8, Z4, Z4
-	VSUBPS  Z9, Z5, Z5
-	VMOVUPS Z4, (R8)
-	VMOVUPS Z5, 64(R8)
-	VSUBPS  Z4, Z4, Z4
-	VSUBPS  Z5, Z5, Z5
-	VORPS   Z4, Z3, Z3
-	VORPS   Z5, Z3, Z3
-	VMOVUPS Z10, (CX)(SI*4)
-	VMOVUPS Z6, 64(CX)(SI*4)
-	ADDQ    $0x00000020, SI
-	ADDQ    $0x00000080, R8
-	CMPQ    SI, DI
-	JL      upd_wide
+	JL         upd_wide
 
 upd_one:
 	MOVQ BX, DI
@@ -1001,18 +811,18 @@ upd_oneloop:
 	VMOVUPS (AX)(SI*4), Z4
 	VMOVUPS (CX)(SI*4), Z5
 	VMOVUPS (DX)(SI*4), Z6
-	VMULPS  Z4, Z2, Z9
-	VADDPS  Z9, Z6, Z6
-	VMULPS  Z5, Z1, Z9
-	VADDPS  Z6, Z9, Z9
-	VMULPS  Z9, Z1, Z5
+	VMULPS  Z4, Z2, Z8
+	VADDPS  Z8, Z6, Z6
+	VMULPS  Z5, Z1, Z8
+	VADDPS  Z6, Z8, Z8
+	VMULPS  Z8, Z1, Z5
 	VADDPS  Z5, Z6, Z6
 	VMULPS  Z6, Z0, Z5
 	VSUBPS  Z5, Z4, Z4
 	VMOVUPS Z4, (R8)
 	VSUBPS  Z4, Z4, Z4
 	VORPS   Z4, Z3, Z3
-	VMOVUPS Z9, (CX)(SI*4)
+	VMOVUPS Z8, (CX)(SI*4)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, R8
 	CMPQ    SI, DI
@@ -1072,10 +882,8 @@ TEXT ·AdamUpdateAVX512(SB), NOSPLIT, $0-129
 	SUBQ         $+31, R8
 	CMPQ         DI, R8
 	JGE          upd_one
-	CMPQ         SI, $0x00010000
-	JB           upd_wide
 
-upd_widepf:
+upd_wide:
 	PREFETCHT0 1024(AX)(DI*4)
 	PREFETCHT0 1088(AX)(DI*4)
 	PREFETCHT0 1024(CX)(DI*4)
@@ -1133,60 +941,7 @@ upd_widepf:
 	ADDQ       $0x00000020, DI
 	ADDQ       $0x00000080, R9
 	CMPQ       DI, R8
-	JL         upd_widepf
-	JMP        upd_one
-
-upd_wide:
-	VMOVUPS (AX)(DI*4), Z8
-	VMOVUPS 64(AX)(DI*4), Z9
-	VMOVUPS (CX)(DI*4), Z10
-	VMOVUPS 64(CX)(DI*4), Z12
-	VMOVUPS (DX)(DI*4), Z14
-	VMOVUPS 64(DX)(DI*4), Z15
-	VMOVUPS (BX)(DI*4), Z16
-	VMOVUPS 64(BX)(DI*4), Z17
-	VMULPS  Z8, Z6, Z13
-	VMULPS  Z9, Z6, Z11
-	VADDPS  Z13, Z16, Z16
-	VADDPS  Z11, Z17, Z17
-	VMULPS  Z10, Z1, Z11
-	VMULPS  Z12, Z1, Z10
-	VMULPS  Z16, Z3, Z12
-	VMULPS  Z17, Z3, Z13
-	VADDPS  Z12, Z11, Z11
-	VADDPS  Z13, Z10, Z10
-	VMULPS  Z14, Z2, Z13
-	VMULPS  Z15, Z2, Z14
-	VMULPS  Z16, Z4, Z15
-	VMULPS  Z17, Z4, Z12
-	VMULPS  Z16, Z15, Z15
-	VMULPS  Z17, Z12, Z12
-	VADDPS  Z15, Z13, Z13
-	VADDPS  Z12, Z14, Z14
-	VMULPS  Z11, Z0, Z12
-	VMULPS  Z10, Z0, Z15
-	VSQRTPS Z13, Z17
-	VSQRTPS Z14, Z16
-	VADDPS  Z5, Z17, Z17
-	VADDPS  Z5, Z16, Z16
-	VDIVPS  Z17, Z12, Z12
-	VDIVPS  Z16, Z15, Z15
-	VSUBPS  Z12, Z8, Z8
-	VSUBPS  Z15, Z9, Z9
-	VMOVUPS Z8, (R9)
-	VMOVUPS Z9, 64(R9)
-	VSUBPS  Z8, Z8, Z8
-	VSUBPS  Z9, Z9, Z9
-	VORPS   Z8, Z7, Z7
-	VORPS   Z9, Z7, Z7
-	VMOVUPS Z11, (CX)(DI*4)
-	VMOVUPS Z10, 64(CX)(DI*4)
-	VMOVUPS Z13, (DX)(DI*4)
-	VMOVUPS Z14, 64(DX)(DI*4)
-	ADDQ    $0x00000020, DI
-	ADDQ    $0x00000080, R9
-	CMPQ    DI, R8
-	JL      upd_wide
+	JL         upd_wide
 
 upd_one:
 	MOVQ SI, R8
@@ -1199,16 +954,16 @@ upd_oneloop:
 	VMOVUPS (CX)(DI*4), Z9
 	VMOVUPS (DX)(DI*4), Z10
 	VMOVUPS (BX)(DI*4), Z11
-	VMULPS  Z8, Z6, Z15
-	VADDPS  Z15, Z11, Z11
-	VMULPS  Z9, Z1, Z15
+	VMULPS  Z8, Z6, Z13
+	VADDPS  Z13, Z11, Z11
+	VMULPS  Z9, Z1, Z13
 	VMULPS  Z11, Z3, Z9
-	VADDPS  Z9, Z15, Z15
+	VADDPS  Z9, Z13, Z13
 	VMULPS  Z10, Z2, Z9
 	VMULPS  Z11, Z4, Z10
 	VMULPS  Z11, Z10, Z10
 	VADDPS  Z10, Z9, Z9
-	VMULPS  Z15, Z0, Z10
+	VMULPS  Z13, Z0, Z10
 	VSQRTPS Z9, Z11
 	VADDPS  Z5, Z11, Z11
 	VDIVPS  Z11, Z10, Z10
@@ -1216,7 +971,7 @@ upd_oneloop:
 	VMOVUPS Z8, (R9)
 	VSUBPS  Z8, Z8, Z8
 	VORPS   Z8, Z7, Z7
-	VMOVUPS Z15, (CX)(DI*4)
+	VMOVUPS Z13, (CX)(DI*4)
 	VMOVUPS Z9, (DX)(DI*4)
 	ADDQ    $0x00000010, DI
 	ADDQ    $0x00000040, R9
