@@ -618,6 +618,27 @@ func (k *kernel) rows(edge bool, label string, ps []GPVirtual, lds []string, bod
 	}
 }
 
+// rowLoop emits body once, in a loop over the rows of the tile (at an edge
+// only those below mcnt) with a pointer to the row of the matrix at p
+// (leading dimension parameter ld): the activations of the stored tile,
+// whose code unrolled over the rows would crowd the k loop out of the
+// decoded-op cache.
+func (k *kernel) rowLoop(edge bool, label string, p GPVirtual, ld string, body func(row Mem)) {
+	ptr, ld4, cnt := GP64(), Load(Param(ld), GP64()), GP64()
+	MOVQ(p, ptr)
+	SHLQ(U8(2), ld4)
+	MOVQ(U32(uint32(k.nrows)), cnt)
+	if edge {
+		CMPQ(k.mcnt, cnt)
+		CMOVQLT(k.mcnt, cnt)
+	}
+	Label(label)
+	body(Mem{Base: ptr})
+	ADDQ(ld4, ptr)
+	DECQ(cnt)
+	JNZ(LabelRef(label))
+}
+
 var labelSeq int
 
 func (k *kernel) label(s string) string {
@@ -727,15 +748,15 @@ func (k *kernel) epilogue(edge bool) {
 			if stored {
 				l.hoist(hoistable(d.Forward, spareRegs(k.s, d.Forward, 0, g))...)
 			}
-			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
+			k.rowLoop(edge, k.label("fwd"+d.Name), k.cp, "ldc", func(c Mem) {
 				for h0 := 0; h0 < k.vecs; h0 += g {
 					vs := make([]VecVirtual, g)
 					for i := range vs {
 						vs[i] = l.newVec()
-						k.load(edge, c[0], h0+i, vs[i])
+						k.load(edge, c, h0+i, vs[i])
 					}
 					for i, v := range l.emit(d.Forward, [][]VecVirtual{vs})[0] {
-						k.store(edge, v, c[0], h0+i)
+						k.store(edge, v, c, h0+i)
 					}
 				}
 			})
