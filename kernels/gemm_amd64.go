@@ -47,6 +47,18 @@ var avx512Gemm = func() *gemmContext {
 	return ctx
 }()
 
+// newDotGemm returns the dot GEMM of the implementation im, or nil if it has
+// none.
+func newDotGemm(im *desc.Impl, kernel dotKernelFunc, rows func(dst, b []float32, ldb, kc, n int)) *dotGemm {
+	if im.Dot == nil {
+		return nil
+	}
+	if im.Lanes != dotChunk {
+		panic("actfuse: internal error: the dot kernels of " + im.Name + " are not 16 lanes wide")
+	}
+	return &dotGemm{maxN: im.Dot.MaxN, kernel: kernel, rows: rows, l1: float64(l1Size()) * im.Dot.L1Fill}
+}
+
 // avx512DotKernels are the dot kernels of the avx512 implementation, for
 // n = 1..desc.Impls' Dot.MaxN columns.
 var avx512DotKernels = []func(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32){

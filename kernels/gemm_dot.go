@@ -1,7 +1,5 @@
 package kernels
 
-import "github.com/actfuse/actfuse/internal/desc"
-
 // dotKernelFunc computes the m×n block C = epilogue(A·B) of one k block of
 // kc steps as dot products (desc.DotTile): A row-major with leading
 // dimension lda, b one k block of B packed by dotGemm.pack, the flags and p as
@@ -21,18 +19,6 @@ type dotGemm struct {
 	// rows packs a k block of a row-major B; nil where the Go loop does.
 	rows func(dst, b []float32, ldb, kc, n int)
 	l1   float64 // bytes of L1D a k block of packed B fills
-}
-
-// newDotGemm returns the dot GEMM of the implementation im, or nil if it has
-// none.
-func newDotGemm(im *desc.Impl, kernel dotKernelFunc, rows func(dst, b []float32, ldb, kc, n int)) *dotGemm {
-	if im.Dot == nil {
-		return nil
-	}
-	if im.Lanes != dotChunk {
-		panic("actfuse: internal error: the dot kernels of " + im.Name + " are not 16 lanes wide")
-	}
-	return &dotGemm{maxN: im.Dot.MaxN, kernel: kernel, rows: rows, l1: float64(l1Size()) * im.Dot.L1Fill}
 }
 
 // takes reports whether d computes the call g: beyond 8 columns only from
