@@ -92,7 +92,7 @@ func (d *dotGemm) pack(dst []float32, g *gemmCall, pc, kc int) {
 		}
 		return
 	}
-	if d.rows != nil && dotChunk*ldb < 1<<31 {
+	if d.rows != nil && ldb < 1<<31/dotChunk { // the packer's 32-bit row offsets
 		d.rows(dst, g.b[pc*ldb:], ldb, kc, n)
 		return
 	}
