@@ -214,14 +214,7 @@ func (mk *gemmContext) runPanels(g *gemmCall, buf *gemmBuffers, i0, i1, j0, j1 i
 		for q := 0; q < nk; q++ {
 			pc := q * kcMax
 			kc := min(kcMax, g.k-pc)
-			flags := 0
-			if q > 0 || ep.Accumulate {
-				flags = gemmAccumulate
-			}
-			last := q == nk-1
-			if last {
-				flags |= finalFlags
-			}
+			flags := blockFlags(q, nk, ep, finalFlags)
 			buf.b = grow(buf.b, max(1, npan*nr*kc))
 			// With a kernel that copies B panels during its sweeps, only the
 			// first full panel and the edge panel are packed here: the sweep
@@ -286,6 +279,20 @@ func (mk *gemmContext) packA(dst []float32, g *gemmCall, ic, mc, pc, kc int) {
 	if t > 0 {
 		packA(&mk.tailPack, dst[(mc-t)*kc:], g.transA, g.a, g.lda, ic+mc-t, t, pc, kc, mk.tile.Tail)
 	}
+}
+
+// blockFlags returns the flags of k block q of nk: accumulate after the
+// first block (or into C, with ep.Accumulate), and the final flags on the
+// last.
+func blockFlags(q, nk int, ep *Epilogue, final int) int {
+	flags := 0
+	if q > 0 || ep.Accumulate {
+		flags = gemmAccumulate
+	}
+	if q == nk-1 {
+		flags |= final
+	}
+	return flags
 }
 
 // epilogueFlags returns the flags of the last k block of a call with the

@@ -54,13 +54,7 @@ func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 	for q := 0; q < nk; q++ {
 		pc := q * kcMax
 		kc := min(kcMax, g.k-pc)
-		flags := 0
-		if q > 0 || ep.Accumulate {
-			flags = gemmAccumulate
-		}
-		if q == nk-1 {
-			flags |= finalFlags
-		}
+		flags := blockFlags(q, nk, ep, finalFlags)
 		buf.b = grow(buf.b, max(1, (kc+dotChunk-1)/dotChunk*dotChunk*n))
 		d.pack(buf.b, g, pc, kc)
 		var a []float32

@@ -484,15 +484,7 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	k.epilogue(true)
 
 	Label(name + "_next")
-	{
-		// Advance C and Y by nrows rows.
-		ldc4 := Load(Param("ldc"), GP64())
-		IMUL3Q(U32(uint32(4*nrows)), ldc4, ldc4)
-		ADDQ(ldc4, k.cp)
-		ldy4 := Load(Param("ldy"), GP64())
-		IMUL3Q(U32(uint32(4*nrows)), ldy4, ldy4)
-		ADDQ(ldy4, k.yp)
-	}
+	k.nextRows()
 	if strided {
 		t := GP64()
 		IMUL3Q(U32(uint32(nrows)), lda4, t)
@@ -515,6 +507,16 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	if k.ov.funcs != nil {
 		k.genOverlapLoops(kcnt, iteration, name+"_kcheck")
 	}
+}
+
+// nextRows advances the pointers to C and Y by the rows of the tile.
+func (k *kernel) nextRows() {
+	ldc4 := Load(Param("ldc"), GP64())
+	IMUL3Q(U32(uint32(4*k.nrows)), ldc4, ldc4)
+	ADDQ(ldc4, k.cp)
+	ldy4 := Load(Param("ldy"), GP64())
+	IMUL3Q(U32(uint32(4*k.nrows)), ldy4, ldy4)
+	ADDQ(ldy4, k.yp)
 }
 
 // loadParams broadcasts the activation's parameters (*p) into the rows
