@@ -10,10 +10,16 @@ import (
 
 // avx2Gemm is the GEMM of the avx2 implementation: the 6×16 AVX2+FMA
 // micro-kernel (12 ymm accumulators) with its fused epilogue, the 4×16
-// edge tile and the strided variant (gemm_amd64.s), and the assembly
-// packers; see the contract in gemm.go.
-var avx2Gemm = newGemmContext(desc.ImplByName("avx2"), avx2Tiles.packed, avx2Tiles.strided,
-	asmPackers(6, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols6, asm.PackT6, asm.PackT16))
+// edge tile and the strided variant (gemm_amd64.s), the dot kernels of a C
+// of at most 12 columns (A not transposed), and the assembly packers; see
+// the contract in gemm.go.
+var avx2Gemm = func() *gemmContext {
+	im := desc.ImplByName("avx2")
+	ctx := newGemmContext(im, avx2Tiles.packed, avx2Tiles.strided,
+		asmPackers(6, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols6, asm.PackT6, asm.PackT16))
+	ctx.dot = newDotGemm(im, im.NR, avx2DotKernels, asm.GemmPackDotAVX2)
+	return ctx
+}()
 
 // avx512Gemm is the GEMM of the avx512 implementation: the 6×64 micro-kernel
 // on zmm registers (24 accumulators, four per row), its 4- and 2-row edge
@@ -35,11 +41,7 @@ var avx512Gemm = func() *gemmContext {
 	ctx.narrow = newGemmContext(im.NarrowImpl(), avx512NarrowTiles.packed, avx512NarrowTiles.strided,
 		asmPackers(16, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols16, asm.PackT16, asm.PackT16))
 	ctx.narrowN = im.Narrow.NR
-	ctx.narrow.dot = newDotGemm(im, avx512Dot, func(dst, b []float32, ldb, kc, n int) {
-		_ = dst[(kc+dotChunk-1)/dotChunk*dotChunk*n-1]
-		_ = b[(kc-1)*ldb+n-1]
-		asm.GemmPackDot(&dst[0], &b[0], ldb, kc, n)
-	})
+	ctx.narrow.dot = newDotGemm(im, im.Narrow.NR, avx512DotKernels, asm.GemmPackDotAVX512)
 	if cpuid.CPU.VendorID == cpuid.Intel {
 		ctx.noOverlap = intelNoOverlap
 		ctx.narrow.noOverlap = intelNoOverlap
@@ -47,43 +49,61 @@ var avx512Gemm = func() *gemmContext {
 	return ctx
 }()
 
-// newDotGemm returns the dot GEMM of the implementation im, or nil if it has
-// none.
-func newDotGemm(im *desc.Impl, kernel dotKernelFunc, rows func(dst, b []float32, ldb, kc, n int)) *dotGemm {
+// asmDotKernel is a dot kernel of gemm_amd64.s (see gen/amd64/gemm_dot.go).
+type asmDotKernel func(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)
+
+// The dot kernels of the amd64 implementations, for n = 1..desc.Impls'
+// Dot.MaxN columns.
+var (
+	avx512DotKernels = []asmDotKernel{
+		asm.GemmDot1AVX512, asm.GemmDot2AVX512, asm.GemmDot3AVX512, asm.GemmDot4AVX512,
+		asm.GemmDot5AVX512, asm.GemmDot6AVX512, asm.GemmDot7AVX512, asm.GemmDot8AVX512,
+		asm.GemmDot9AVX512, asm.GemmDot10AVX512, asm.GemmDot11AVX512, asm.GemmDot12AVX512,
+	}
+	avx2DotKernels = []asmDotKernel{
+		asm.GemmDot1AVX2, asm.GemmDot2AVX2, asm.GemmDot3AVX2, asm.GemmDot4AVX2,
+		asm.GemmDot5AVX2, asm.GemmDot6AVX2, asm.GemmDot7AVX2, asm.GemmDot8AVX2,
+		asm.GemmDot9AVX2, asm.GemmDot10AVX2, asm.GemmDot11AVX2, asm.GemmDot12AVX2,
+	}
+)
+
+// newDotGemm returns the dot GEMM of the implementation im from its dot
+// kernels ks and packer, wrapped with the bounds checks that keep them
+// inside their slices (chunks of im.Lanes k steps), for the context of NR
+// nr, or nil if im has none.
+func newDotGemm(im *desc.Impl, nr int, ks []asmDotKernel, pack func(dst, src *float32, ld, kc, n int)) *dotGemm {
 	if im.Dot == nil {
 		return nil
 	}
-	if im.Lanes != dotChunk {
-		panic("actfuse: internal error: the dot kernels of " + im.Name + " are not 16 lanes wide")
+	if len(ks) != im.Dot.MaxN || im.Dot.MaxN > nr {
+		// The dot kernels compute all the columns of a call, which the
+		// threads split only beyond the NR of the context holding them.
+		panic("actfuse: internal error: the " + im.Name + " dot kernels of package asm and desc.Impls disagree")
 	}
-	return &dotGemm{maxN: im.Dot.MaxN, kernel: kernel, rows: rows, l1: float64(l1Size()) * im.Dot.L1Fill}
-}
-
-// avx512DotKernels are the dot kernels of the avx512 implementation, for
-// n = 1..desc.Impls' Dot.MaxN columns.
-var avx512DotKernels = []func(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32){
-	asm.GemmDot1, asm.GemmDot2, asm.GemmDot3, asm.GemmDot4, asm.GemmDot5, asm.GemmDot6,
-	asm.GemmDot7, asm.GemmDot8, asm.GemmDot9, asm.GemmDot10, asm.GemmDot11, asm.GemmDot12,
-}
-
-// avx512Dot runs the avx512 dot kernel of n columns (a dotKernelFunc) after
-// checking that the blocks it reads and writes lie inside their slices.
-func avx512Dot(n, kc, m int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
-	if m == 0 {
-		return
+	chunk := im.Lanes
+	kernel := func(n, kc, m int, a []float32, lda int, b, c []float32, ldc int, bias, y []float32, ldy, flags int, p *[4]float32) {
+		if m == 0 {
+			return
+		}
+		if kc > 0 {
+			_ = a[(m-1)*lda+kc-1]
+			_ = b[dotSize(kc, n, chunk)-1]
+		}
+		_ = c[(m-1)*ldc+n-1]
+		if flags&gemmBackward != 0 {
+			_ = y[(m-1)*ldy+n-1]
+		}
+		if flags&gemmBias != 0 {
+			_ = bias[n-1]
+		}
+		ks[n-1](kc, m, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
 	}
-	if kc > 0 {
-		_ = a[(m-1)*lda+kc-1]
-		_ = b[(kc+dotChunk-1)/dotChunk*dotChunk*n-1]
+	rows := func(dst, b []float32, ldb, kc, n int) {
+		_ = dst[dotSize(kc, n, chunk)-1]
+		_ = b[(kc-1)*ldb+n-1]
+		pack(&dst[0], &b[0], ldb, kc, n)
 	}
-	_ = c[(m-1)*ldc+n-1]
-	if flags&gemmBackward != 0 {
-		_ = y[(m-1)*ldy+n-1]
-	}
-	if flags&gemmBias != 0 {
-		_ = bias[n-1]
-	}
-	avx512DotKernels[n-1](kc, m, ptr(a), lda, ptr(b), ptr(c), ldc, ptr(bias), ptr(y), ldy, flags, p)
+	return &dotGemm{maxN: im.Dot.MaxN, chunk: chunk, kernel: kernel, rows: rows, l1: float64(l1Size()) * im.Dot.L1Fill}
 }
 
 // intelNoOverlap are the activations whose avx512 epilogue runs on the
@@ -182,11 +202,6 @@ func init() {
 		if !ok {
 			panic("actfuse: internal error: the " + im.Name + " micro-kernels of package asm and desc.Impls disagree")
 		}
-	}
-	if im := desc.ImplByName("avx512"); len(avx512DotKernels) != im.Dot.MaxN || im.Dot.MaxN > im.Narrow.NR {
-		// The dot kernels compute all the columns of a call, which the
-		// threads split only beyond the narrow tile's NR.
-		panic("actfuse: internal error: the avx512 dot kernels of package asm and desc.Impls disagree")
 	}
 }
 

@@ -127,47 +127,54 @@ func TestGemmNoOverlap(t *testing.T) {
 	}
 }
 
-// TestAsmPackDot checks the avx512 packer of the dot kernels against its
-// definition, for every depth up to 40 (whole chunks of 16 and a last one
-// cut short) and every n up to the widest kernel's, with guard values after
-// the destination; the source ends at the block's last value. The Go loop
-// that packs where the packer cannot (a leading dimension beyond 2^27) runs
-// on the same cases.
+// TestAsmPackDot checks the packers of the amd64 dot kernels against their
+// definition, for every depth up to 40 (whole chunks and a last one cut
+// short) and every n up to the widest kernel's, with guard values after the
+// destination; the source ends at the block's last value. The Go loop
+// that packs where a packer cannot (a leading dimension beyond 2^31 over
+// the chunk) runs on the same cases.
 func TestAsmPackDot(t *testing.T) {
-	if !cpu.X86.HasAVX512F {
-		t.Skip("no AVX-512: the dot kernels' packer cannot run on this CPU")
-	}
-	d := avx512Gemm.narrow.dot
-	goLoop := &dotGemm{maxN: d.maxN}
-	r := rand.New(rand.NewPCG(9, 10))
-	for n := 1; n <= d.maxN; n++ {
-		for kc := 1; kc <= 40; kc++ {
-			ld := n + 3
-			src := randSlice(r, kc*ld)[:(kc-1)*ld+n]
-			size := (kc + dotChunk - 1) / dotChunk * dotChunk * n
-			for _, which := range []string{"asm", "go"} {
-				dst := make([]float32, size+16)
-				for i := range dst {
-					dst[i] = guard
-				}
-				if which == "asm" {
-					d.rows(dst[:size:size], src, ld, kc, n)
-				} else {
-					goLoop.pack(dst[:size:size], &gemmCall{n: n, b: src, ldb: ld}, 0, kc)
-				}
-				for i := 0; i < size; i++ {
-					q, j, l := i/(dotChunk*n), i/dotChunk%n, i%dotChunk
-					want := float32(0)
-					if p := q*dotChunk + l; p < kc {
-						want = src[p*ld+j]
+	for _, c := range []struct {
+		name string
+		ok   bool
+		d    *dotGemm
+	}{{"avx2", cpu.X86.HasAVX2, avx2Gemm.dot}, {"avx512", cpu.X86.HasAVX512F, avx512Gemm.narrow.dot}} {
+		if !c.ok {
+			t.Logf("SKIP %s: its dot kernels' packer cannot run on this CPU", c.name)
+			continue
+		}
+		d := c.d
+		goLoop := &dotGemm{maxN: d.maxN, chunk: d.chunk}
+		r := rand.New(rand.NewPCG(9, 10))
+		for n := 1; n <= d.maxN; n++ {
+			for kc := 1; kc <= 40; kc++ {
+				ld := n + 3
+				src := randSlice(r, kc*ld)[:(kc-1)*ld+n]
+				size := dotSize(kc, n, d.chunk)
+				for _, which := range []string{"asm", "go"} {
+					dst := make([]float32, size+16)
+					for i := range dst {
+						dst[i] = guard
 					}
-					if dst[i] != want {
-						t.Fatalf("%s n=%d kc=%d: dst[%d] = %v, want %v", which, n, kc, i, dst[i], want)
+					if which == "asm" {
+						d.rows(dst[:size:size], src, ld, kc, n)
+					} else {
+						goLoop.pack(dst[:size:size], &gemmCall{n: n, b: src, ldb: ld}, 0, kc)
 					}
-				}
-				for i := size; i < len(dst); i++ {
-					if dst[i] != guard {
-						t.Fatalf("%s n=%d kc=%d: guard dst[%d] overwritten", which, n, kc, i)
+					for i := 0; i < size; i++ {
+						q, j, l := i/(d.chunk*n), i/d.chunk%n, i%d.chunk
+						want := float32(0)
+						if p := q*d.chunk + l; p < kc {
+							want = src[p*ld+j]
+						}
+						if dst[i] != want {
+							t.Fatalf("%s %s n=%d kc=%d: dst[%d] = %v, want %v", c.name, which, n, kc, i, dst[i], want)
+						}
+					}
+					for i := size; i < len(dst); i++ {
+						if dst[i] != guard {
+							t.Fatalf("%s %s n=%d kc=%d: guard dst[%d] overwritten", c.name, which, n, kc, i)
+						}
 					}
 				}
 			}

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // dotKernelFunc computes the m×n block C = epilogue(A·B) of one k block of
 // kc steps as dot products (desc.DotTile): A row-major with leading
 // dimension lda, b one k block of B packed by dotGemm.pack, the flags and p as
@@ -15,6 +17,7 @@ type dotKernelFunc func(n, kc, m int, a []float32, lda int, b, c []float32, ldc 
 // is bitwise the same for every split of the rows over threads.
 type dotGemm struct {
 	maxN   int
+	chunk  int // k steps of a chunk of packed B: the lanes of a vector
 	kernel dotKernelFunc
 	// rows packs a k block of a row-major B; nil where the Go loop does.
 	rows func(dst, b []float32, ldb, kc, n int)
@@ -36,15 +39,15 @@ func (d *dotGemm) takes(g *gemmCall) bool {
 // columns for.
 const dotMinK = 128
 
-// dotChunk is the number of k steps of a chunk of packed B: the lanes of a
-// zmm register.
-const dotChunk = 16
+// dotSize returns the number of values of kc k steps of n columns packed
+// in chunks of chunk steps.
+func dotSize(kc, n, chunk int) int { return (kc + chunk - 1) / chunk * chunk * n }
 
 // run computes the rows [i0,i1) of the call g, all its columns, with the
 // packing buffers buf.
 func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 	ep, n := g.ep, g.n
-	nk, kcMax := kBlocks(g.k, max(64, int(d.l1)/(4*n))&^(dotChunk-1), dotChunk)
+	nk, kcMax := kBlocks(g.k, max(64, int(d.l1)/(4*n))&^(d.chunk-1), d.chunk)
 	buf.params = ep.Act.Params()
 	finalFlags := epilogueFlags(ep, 0)
 	var y []float32
@@ -55,7 +58,7 @@ func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 		pc := q * kcMax
 		kc := min(kcMax, g.k-pc)
 		flags := blockFlags(q, nk, ep, finalFlags)
-		buf.b = grow(buf.b, max(1, (kc+dotChunk-1)/dotChunk*dotChunk*n))
+		buf.b = grow(buf.b, max(1, dotSize(kc, n, d.chunk)))
 		d.pack(buf.b, g, pc, kc)
 		var a []float32
 		if kc > 0 {
@@ -66,36 +69,36 @@ func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 }
 
 // pack packs the k steps [pc, pc+kc) of op(B) into dst in the layout of
-// desc.DotTile, chunks of dotChunk steps.
+// desc.DotTile, chunks of d.chunk steps.
 func (d *dotGemm) pack(dst []float32, g *gemmCall, pc, kc int) {
-	n, ldb := g.n, g.ldb
-	chunks := (kc + dotChunk - 1) / dotChunk
-	dst = dst[:chunks*dotChunk*n]
+	n, ldb, c := g.n, g.ldb, d.chunk
+	chunks := (kc + c - 1) / c
+	dst = dst[:chunks*c*n]
 	if kc == 0 {
 		return
 	}
 	if g.transB {
-		// Column j of op(B) is row j of B: copies of dotChunk values.
+		// Column j of op(B) is row j of B: copies of c values.
 		for q := 0; q < chunks; q++ {
-			p0 := pc + q*dotChunk
-			w := min(dotChunk, pc+kc-p0)
+			p0 := pc + q*c
+			w := min(c, pc+kc-p0)
 			for j := 0; j < n; j++ {
-				o := dst[(q*n+j)*dotChunk : (q*n+j+1)*dotChunk]
+				o := dst[(q*n+j)*c : (q*n+j+1)*c]
 				clear(o[copy(o, g.b[j*ldb+p0:j*ldb+p0+w]):])
 			}
 		}
 		return
 	}
-	if d.rows != nil && ldb < 1<<31/dotChunk { // the packer's 32-bit row offsets
+	if d.rows != nil && ldb <= math.MaxInt32/c { // the packer's 32-bit row offsets
 		d.rows(dst, g.b[pc*ldb:], ldb, kc, n)
 		return
 	}
 	clear(dst)
 	for p := 0; p < kc; p++ {
 		row := g.b[(pc+p)*ldb : (pc+p)*ldb+n]
-		o := dst[(p/dotChunk*n)*dotChunk+p%dotChunk:]
+		o := dst[(p/c*n)*c+p%c:]
 		for j, v := range row {
-			o[j*dotChunk] = v
+			o[j*c] = v
 		}
 	}
 }

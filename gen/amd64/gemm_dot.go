@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/actfuse/actfuse/internal/desc"
 
@@ -11,30 +12,27 @@ import (
 )
 
 // The dot kernels (desc.DotTile): a C of n ≤ Dot.MaxN columns as dot
-// products along k, for AVX-512.
+// products along k, at either width (L lanes: 16 for AVX-512, 8 for AVX2).
 //
-//	GemmDot<n>(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)
+//	GemmDot<n><ISA>(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)
 //
 // computes the m×n block C = epilogue(A·B) of one k block of kc steps:
 // A row-major (row i at a[i*lda:], kc values read), B packed by
-// GemmPackDot (chunk q of 16 k steps at b[16*n*q:], its column j at
-// b[16*(n*q+j):], zero beyond kc). Rows go DotRows(n) at a time; each row
-// keeps one accumulator per column, whose 16 lanes sum the k steps
-// p ≡ lane mod 16 in increasing p (the last chunk's lanes beyond kc load
+// GemmPackDot<ISA> (chunk q of L k steps at b[L*n*q:], its column j at
+// b[L*(n*q+j):], zero beyond kc). Rows go DotRows(n) at a time; each row
+// keeps one accumulator per column, whose L lanes sum the k steps
+// p ≡ lane mod L in increasing p (the last chunk's lanes beyond kc load
 // A as zero), and a tree of shuffles and additions then gives the row's n
-// sums in the lanes 0..n-1 of one vector (reduceLanes). The epilogue is
-// that of the micro-kernels (kernel.epilogue, the flags of
-// kernels/gemm.go) on those vectors, as rows of a tile one vector wide,
-// stored under the mask of n lanes. The last rows of m that fill no whole
+// sums in the lanes 0..n-1 of one vector (reduceLanes; with AVX2 beyond 8
+// columns, two vectors). The epilogue is that of the micro-kernels
+// (kernel.epilogue, the flags of kernels/gemm.go) on those vectors, as rows
+// of a tile one or two vectors wide, stored under the mask of n lanes. The last rows of m that fill no whole
 // group of rows read row 0 of the group again in place of the rows beyond
 // m, whose results are never stored: nothing outside the m×kc block of A,
 // the m×n block of C and Y, and n bias values is touched.
 
 // genDots emits the dot kernels of im (n = 1..im.Dot.MaxN) and their packer.
 func genDots(s *isa, im *desc.Impl) {
-	if s.lanes() != 16 {
-		panic(fmt.Sprintf("amd64: %s: the dot kernels' reduction is written for 16 lanes", s.name))
-	}
 	for n := 1; n <= im.Dot.MaxN; n++ {
 		genDot(s, n, im.DotRows(n))
 	}
@@ -42,31 +40,43 @@ func genDots(s *isa, im *desc.Impl) {
 }
 
 func genDot(s *isa, n, rows int) {
-	name := fmt.Sprintf("GemmDot%d", n)
+	lanes := s.lanes()
+	name := fmt.Sprintf("GemmDot%d%s", n, s.suffix)
 	TEXT(name, NOSPLIT, "func(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)")
 	Doc(fmt.Sprintf("%s computes the m×%d block C = epilogue(A·B) of one k block as dot products", name, n),
 		fmt.Sprintf("along k, %d rows at a time, from a row-major A and a B packed by", rows),
 		"GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go",
 		"for the flags.")
-	k := &kernel{s: s, name: name, mr: rows, nrows: rows, nr: s.lanes(), vecs: 1}
+	// A row of C is vecs vectors, of which the epilogue stores n lanes.
+	vecs := (n + lanes - 1) / lanes
+	k := &kernel{s: s, name: name, mr: rows, nrows: rows, nr: lanes * vecs, vecs: vecs}
 	loc := AllocLocal(4 * s.bytes)
 	for i := 0; i < 4; i++ {
 		k.params = append(k.params, loc.Offset(s.bytes*i))
 	}
 	k.loadParams()
 
-	// The opmasks: the n columns of C, and the k steps of the last chunk.
-	t := GP64()
-	MOVL(U32(uint32(1)<<n-1), t.As32())
-	cols := K()
-	KMOVW(t.As32(), cols)
-	k.maskK = []Op{cols}
-	rest := Load(Param("kc"), GP64())
-	ANDQ(U8(15), rest)
-	MOVQ(I32(-1), t)
-	BZHIQ(rest, t, t)
-	tail := K()
-	KMOVW(t.As32(), tail)
+	// The masks of the n columns of C (opmasks, or rows of gemmConst) and,
+	// on AVX-512, the opmask of the k steps of the last chunk.
+	var tail Op
+	if s.kmask {
+		t := GP64()
+		MOVL(U32(uint32(1)<<n-1), t.As32())
+		cols := K()
+		KMOVW(t.As32(), cols)
+		k.maskK = []Op{cols}
+		rest := Load(Param("kc"), GP64())
+		ANDQ(U8(15), rest)
+		MOVQ(I32(-1), t)
+		BZHIQ(rest, t, t)
+		tail = K()
+		KMOVW(t.As32(), tail)
+	} else {
+		for h := 0; h < vecs; h++ {
+			w := min(lanes, n-lanes*h)
+			k.maskRow = append(k.maskRow, gemmConst.Offset(4*(maskWords-w)))
+		}
+	}
 
 	atile := Load(Param("a"), GP64()).(GPVirtual)
 	lda4 := Load(Param("lda"), GP64()).(GPVirtual)
@@ -103,17 +113,33 @@ func genDot(s *isa, n, rows int) {
 	}
 	Load(Param("b"), bp)
 	Load(Param("kc"), kcnt)
-	SHRQ(U8(4), kcnt) // whole chunks
+	SHRQ(U8(bits.TrailingZeros(uint(lanes))), kcnt) // whole chunks
 
-	// One chunk of 16 k steps: the rows' vectors of A, then each column's
-	// vector of B into the rows' accumulators.
+	// One chunk of a vector of k steps: the rows' vectors of A, then each
+	// column's vector of B into the rows' accumulators.
 	chunk := func(masked bool) {
+		var mv VecVirtual
+		if masked && !s.kmask {
+			// The first kc mod 8 lanes: gemmConst from its zero half back.
+			t := GP64()
+			Load(Param("kc"), t)
+			ANDQ(U8(uint8(lanes-1)), t)
+			SHLQ(U8(2), t)
+			NEGQ(t)
+			base := GP64()
+			LEAQ(gemmConst.Offset(4*maskWords), base)
+			mv = s.vec()
+			VMOVUPS(Mem{Base: base, Index: t, Scale: 1}, mv)
+		}
 		av := s.vecs(rows)
 		for r, v := range av {
-			if masked {
-				VMOVUPS_Z(Mem{Base: ar[r]}, tail, v)
-			} else {
+			switch {
+			case !masked:
 				VMOVUPS(Mem{Base: ar[r]}, v)
+			case s.kmask:
+				VMOVUPS_Z(Mem{Base: ar[r]}, tail, v)
+			default:
+				VMASKMOVPS(Mem{Base: ar[r]}, mv, v)
 			}
 		}
 		for j := 0; j < n; j++ {
@@ -129,19 +155,21 @@ func genDot(s *isa, n, rows int) {
 	Label(name + "_kloop")
 	chunk(false)
 	for r := range ar {
-		ADDQ(U8(64), ar[r])
+		ADDQ(U8(uint8(s.bytes)), ar[r])
 	}
 	ADDQ(U32(uint32(s.bytes*n)), bp)
 	DECQ(kcnt)
 	JNZ(LabelRef(name + "_kloop"))
 	Label(name + "_ktail")
-	TESTQ(U32(15), Load(Param("kc"), GP64()))
+	TESTQ(U32(uint32(lanes-1)), Load(Param("kc"), GP64()))
 	JZ(LabelRef(name + "_reduce"))
 	chunk(true)
 	Label(name + "_reduce")
 	k.acc = make([][]VecVirtual, rows)
 	for r := range acc {
-		k.acc[r] = []VecVirtual{reduceLanes(acc[r])}
+		for h := 0; h < vecs; h++ {
+			k.acc[r] = append(k.acc[r], reduceLanes(s, acc[r][lanes*h:min(n, lanes*h+lanes)]))
+		}
 	}
 	k.epilogue(true)
 
@@ -158,23 +186,25 @@ func genDot(s *isa, n, rows int) {
 	RET()
 }
 
-// reduceLanes returns a vector whose lane j is the sum of the 16 lanes of
-// vs[j] (at most 16 vectors; the lanes from len(vs) on hold partial sums
-// of no meaning). It is the transposition-reduction of four levels, each
-// adding two halves of every vector's lanes while merging two vectors into
-// one: 256-bit halves (VSHUFF32X4), 128-bit quarters (VSHUFF32X4), pairs of
-// lanes and single lanes (VSHUFPS in each 128-bit block). Vector j enters
-// at slot 4·(j mod 4) + j/4, which the four levels bring to lane j. A
-// vector whose partner slot is empty is merged with itself, in one shuffle
-// where the level's first operation already has its halves in place: the
-// empty slot's lanes then receive sums that are never used.
-func reduceLanes(vs []VecVirtual) VecVirtual {
-	if len(vs) > 16 {
-		panic("amd64: reduceLanes of more than 16 vectors")
+// reduceLanes returns a vector whose lane j is the sum of the lanes of
+// vs[j] (at most a vector's lanes of vectors; the lanes from len(vs) on
+// hold partial sums of no meaning). It is the transposition-reduction: each
+// level adds two halves of every vector's lanes while merging two vectors
+// into one, from 256-bit halves (zmm: VSHUFF32X4) or 128-bit halves (ymm:
+// VPERM2F128) down to pairs of lanes and single lanes (VSHUFPS in each
+// 128-bit block). With L lanes, vector j enters at slot (L/4)·(j mod 4) +
+// j/4, which the levels bring to lane j. A vector whose partner slot is
+// empty is merged with itself, in one shuffle where the level's first
+// operation already has its halves in place: the empty slot's lanes then
+// receive sums that are never used.
+func reduceLanes(s *isa, vs []VecVirtual) VecVirtual {
+	lanes := s.lanes()
+	if len(vs) > lanes {
+		panic("amd64: reduceLanes of more vectors than lanes")
 	}
-	cur := make([]VecVirtual, 16)
+	cur := make([]VecVirtual, lanes)
 	for j, v := range vs {
-		cur[4*(j%4)+j/4] = v
+		cur[lanes/4*(j%4)+j/4] = v
 	}
 	type level struct {
 		shuf   func(ops ...Op)
@@ -186,6 +216,10 @@ func reduceLanes(vs []VecVirtual) VecVirtual {
 		{VSHUFF32X4, 0x88, 0xdd, false},
 		{VSHUFPS, 0x44, 0xee, true},
 		{VSHUFPS, 0x88, 0xdd, false},
+	}
+	if !s.kmask {
+		perm := func(ops ...Op) { VPERM2F128(ops[0], ops[1], ops[2], ops[3]) }
+		levels = append([]level{{perm, 0x20, 0x31, true}}, levels[2:]...)
 	}
 	for _, l := range levels {
 		next := make([]VecVirtual, len(cur)/2)
@@ -201,7 +235,7 @@ func reduceLanes(vs []VecVirtual) VecVirtual {
 				if a == nil {
 					x, imm = b, l.lo
 				}
-				t := ZMM()
+				t := s.vec()
 				l.shuf(U8(imm), x, x, t)
 				VADDPS(t, x, t)
 				next[i] = t
@@ -211,7 +245,7 @@ func reduceLanes(vs []VecVirtual) VecVirtual {
 				} else if b == nil {
 					b = a
 				}
-				lo, hi := ZMM(), ZMM()
+				lo, hi := s.vec(), s.vec()
 				l.shuf(U8(l.lo), b, a, lo)
 				l.shuf(U8(l.hi), b, a, hi)
 				VADDPS(hi, lo, lo)
@@ -223,65 +257,89 @@ func reduceLanes(vs []VecVirtual) VecVirtual {
 	return cur[0]
 }
 
-// genDotPack emits GemmPackDot, which packs one k block of a row-major B
-// for the dot kernels.
+// genDotPack emits GemmPackDot<ISA>, which packs one k block of a
+// row-major B for the dot kernels of s with gathers.
 func genDotPack(s *isa) {
-	TEXT("GemmPackDot", NOSPLIT, "func(dst, src *float32, ld, kc, n int)")
-	Doc("GemmPackDot packs the kc×n block of a row-major B at src (row p at",
-		"src[p*ld:]) for the dot kernels: chunk q of 16 k steps at dst[16*n*q:],",
-		"its column j at dst[16*(n*q+j):] (a gather of 16 rows), zero beyond kc;",
-		"16·ld must fit in 31 bits.")
+	lanes := s.lanes()
+	name := "GemmPackDot" + s.suffix
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, kc, n int)")
+	Doc(fmt.Sprintf("%s packs the kc×n block of a row-major B at src (row p at", name),
+		fmt.Sprintf("src[p*ld:]) for the dot kernels: chunk q of %d k steps at dst[%d*n*q:],", lanes, lanes),
+		fmt.Sprintf("its column j at dst[%d*(n*q+j):] (a gather of %d rows), zero beyond kc;", lanes, lanes),
+		fmt.Sprintf("%d·ld must fit in 31 bits.", lanes))
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64()).(GPVirtual)
 	ld := Load(Param("ld"), GP64()).(GPVirtual)
 	chunks := Load(Param("kc"), GP64()).(GPVirtual)
 	n := Load(Param("n"), GP64()).(GPVirtual)
-	// idx: the row offsets 0, ld, ..., 15·ld, in elements.
-	idx := ZMM()
-	VPBROADCASTD(ld.As32(), idx)
+	// idx: the row offsets 0, ld, ..., (lanes-1)·ld, in elements.
+	idx := s.vec()
+	if s.kmask {
+		VPBROADCASTD(ld.As32(), idx)
+	} else {
+		x := XMM()
+		MOVQ(ld, x)
+		VPBROADCASTD(x, idx)
+	}
 	VPMULLD(konstTable("dotrows", []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}), idx, idx)
 	step := GP64()
 	MOVQ(ld, step)
-	SHLQ(U8(6), step) // 16 rows
+	SHLQ(U8(bits.TrailingZeros(uint(4*lanes))), step) // a chunk of rows
 	rest := GP64()
 	MOVQ(chunks, rest)
-	ANDQ(U8(15), rest)
-	SHRQ(U8(4), chunks)
-	full := GP64()
-	MOVQ(I32(0xffff), full)
+	ANDQ(U8(uint8(lanes-1)), rest)
+	SHRQ(U8(bits.TrailingZeros(uint(lanes))), chunks)
 
-	// column copies the n columns of one chunk under the lanes of mask.
-	column := func(label string, mask GPVirtual) {
+	// column copies the n columns of one chunk, gathering the lanes that
+	// mask (called before each gather, which clears its mask) sets.
+	column := func(label string, mask func() Op) {
 		col, j := GP64(), GP64()
 		MOVQ(src, col)
 		MOVQ(n, j)
 		Label(label)
-		km := K()
-		KMOVW(mask.As32(), km)
-		v := ZMM()
+		v := s.vec()
 		VXORPS(v, v, v)
-		VGATHERDPS(Mem{Base: col, Index: idx, Scale: 4}, km, v)
+		if s.kmask {
+			VGATHERDPS(Mem{Base: col, Index: idx, Scale: 4}, mask(), v)
+		} else {
+			VGATHERDPS(mask(), Mem{Base: col, Index: idx, Scale: 4}, v)
+		}
 		VMOVUPS(v, Mem{Base: dst})
-		ADDQ(U8(64), dst)
+		ADDQ(U8(uint8(s.bytes)), dst)
 		ADDQ(U8(4), col)
 		DECQ(j)
 		JNZ(LabelRef(label))
 	}
+	// all sets every lane; first sets the first rest ones.
+	var all, first func() Op
+	if s.kmask {
+		t := GP64()
+		MOVQ(I32(-1), t)
+		BZHIQ(rest, t, t)
+		all = func() Op { km := K(); KXNORW(km, km, km); return km }
+		first = func() Op { km := K(); KMOVW(t.As32(), km); return km }
+	} else {
+		addr := GP64()
+		LEAQ(gemmConst.Offset(4*maskWords), addr)
+		neg := GP64()
+		MOVQ(rest, neg)
+		SHLQ(U8(2), neg)
+		SUBQ(neg, addr)
+		all = func() Op { m := s.vec(); VPCMPEQD(m, m, m); return m }
+		first = func() Op { m := s.vec(); VMOVUPS(Mem{Base: addr}, m); return m }
+	}
 	TESTQ(chunks, chunks)
-	JZ(LabelRef("packdot_tail"))
-	Label("packdot_chunk")
-	column("packdot_col", full)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_chunk")
+	column(name+"_col", all)
 	ADDQ(step, src)
 	DECQ(chunks)
-	JNZ(LabelRef("packdot_chunk"))
-	Label("packdot_tail")
+	JNZ(LabelRef(name + "_chunk"))
+	Label(name + "_tail")
 	TESTQ(rest, rest)
-	JZ(LabelRef("packdot_done"))
-	m := GP64()
-	MOVQ(I32(-1), m)
-	BZHIQ(rest, m, m)
-	column("packdot_tailcol", m)
-	Label("packdot_done")
+	JZ(LabelRef(name + "_done"))
+	column(name+"_tailcol", first)
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }

@@ -43,6 +43,84 @@ func PackT6(dst *float32, src *float32, ld int, kc int)
 // multiple of 8: the rows of src become the columns of a packed panel.
 func PackT16(dst *float32, src *float32, ld int, kc int)
 
+// GemmDot1AVX2 computes the m×1 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot1AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot2AVX2 computes the m×2 block C = epilogue(A·B) of one k block as dot products
+// along k, 4 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot2AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot3AVX2 computes the m×3 block C = epilogue(A·B) of one k block as dot products
+// along k, 3 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot3AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot4AVX2 computes the m×4 block C = epilogue(A·B) of one k block as dot products
+// along k, 3 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot4AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot5AVX2 computes the m×5 block C = epilogue(A·B) of one k block as dot products
+// along k, 2 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot5AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot6AVX2 computes the m×6 block C = epilogue(A·B) of one k block as dot products
+// along k, 2 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot6AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot7AVX2 computes the m×7 block C = epilogue(A·B) of one k block as dot products
+// along k, 1 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot7AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot8AVX2 computes the m×8 block C = epilogue(A·B) of one k block as dot products
+// along k, 1 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot8AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot9AVX2 computes the m×9 block C = epilogue(A·B) of one k block as dot products
+// along k, 1 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot9AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot10AVX2 computes the m×10 block C = epilogue(A·B) of one k block as dot products
+// along k, 1 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot10AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot11AVX2 computes the m×11 block C = epilogue(A·B) of one k block as dot products
+// along k, 1 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot11AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmDot12AVX2 computes the m×12 block C = epilogue(A·B) of one k block as dot products
+// along k, 1 rows at a time, from a row-major A and a B packed by
+// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
+// for the flags.
+func GemmDot12AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+
+// GemmPackDotAVX2 packs the kc×n block of a row-major B at src (row p at
+// src[p*ld:]) for the dot kernels: chunk q of 8 k steps at dst[8*n*q:],
+// its column j at dst[8*(n*q+j):] (a gather of 8 rows), zero beyond kc;
+// 8·ld must fit in 31 bits.
+func GemmPackDotAVX2(dst *float32, src *float32, ld int, kc int, n int)
+
 // FMAPeakAVX2 runs n iterations of 12 independent 8-wide fused multiply-adds
 // (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
 func FMAPeakAVX2(n int)
@@ -127,83 +205,83 @@ func Gemm8x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb 
 // PackCols16 writes dst[p*16+i] = src[p*ld+i] for i < 16 and p < kc.
 func PackCols16(dst *float32, src *float32, ld int, kc int)
 
-// GemmDot1 computes the m×1 block C = epilogue(A·B) of one k block as dot products
+// GemmDot1AVX512 computes the m×1 block C = epilogue(A·B) of one k block as dot products
 // along k, 4 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot1(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot1AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot2 computes the m×2 block C = epilogue(A·B) of one k block as dot products
+// GemmDot2AVX512 computes the m×2 block C = epilogue(A·B) of one k block as dot products
 // along k, 4 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot2AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot3 computes the m×3 block C = epilogue(A·B) of one k block as dot products
+// GemmDot3AVX512 computes the m×3 block C = epilogue(A·B) of one k block as dot products
 // along k, 4 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot3(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot3AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot4 computes the m×4 block C = epilogue(A·B) of one k block as dot products
+// GemmDot4AVX512 computes the m×4 block C = epilogue(A·B) of one k block as dot products
 // along k, 4 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot4(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot4AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot5 computes the m×5 block C = epilogue(A·B) of one k block as dot products
+// GemmDot5AVX512 computes the m×5 block C = epilogue(A·B) of one k block as dot products
 // along k, 4 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot5(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot5AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot6 computes the m×6 block C = epilogue(A·B) of one k block as dot products
+// GemmDot6AVX512 computes the m×6 block C = epilogue(A·B) of one k block as dot products
 // along k, 4 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot6(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot6AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot7 computes the m×7 block C = epilogue(A·B) of one k block as dot products
+// GemmDot7AVX512 computes the m×7 block C = epilogue(A·B) of one k block as dot products
 // along k, 3 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot7(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot7AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot8 computes the m×8 block C = epilogue(A·B) of one k block as dot products
+// GemmDot8AVX512 computes the m×8 block C = epilogue(A·B) of one k block as dot products
 // along k, 3 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot8(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot8AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot9 computes the m×9 block C = epilogue(A·B) of one k block as dot products
+// GemmDot9AVX512 computes the m×9 block C = epilogue(A·B) of one k block as dot products
 // along k, 3 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot9(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot9AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot10 computes the m×10 block C = epilogue(A·B) of one k block as dot products
+// GemmDot10AVX512 computes the m×10 block C = epilogue(A·B) of one k block as dot products
 // along k, 2 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot10(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot10AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot11 computes the m×11 block C = epilogue(A·B) of one k block as dot products
+// GemmDot11AVX512 computes the m×11 block C = epilogue(A·B) of one k block as dot products
 // along k, 2 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot11(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot11AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmDot12 computes the m×12 block C = epilogue(A·B) of one k block as dot products
+// GemmDot12AVX512 computes the m×12 block C = epilogue(A·B) of one k block as dot products
 // along k, 2 rows at a time, from a row-major A and a B packed by
 // GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
 // for the flags.
-func GemmDot12(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
+func GemmDot12AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
-// GemmPackDot packs the kc×n block of a row-major B at src (row p at
+// GemmPackDotAVX512 packs the kc×n block of a row-major B at src (row p at
 // src[p*ld:]) for the dot kernels: chunk q of 16 k steps at dst[16*n*q:],
 // its column j at dst[16*(n*q+j):] (a gather of 16 rows), zero beyond kc;
 // 16·ld must fit in 31 bits.
-func GemmPackDot(dst *float32, src *float32, ld int, kc int, n int)
+func GemmPackDotAVX512(dst *float32, src *float32, ld int, kc int, n int)
 
 // FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
 // (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
