@@ -143,8 +143,14 @@ func genDot(s *isa, n, rows int) {
 			}
 		}
 		for j := 0; j < n; j++ {
+			bm := Mem{Base: bp, Disp: s.bytes * j}
+			if rows == 1 {
+				// B's vector serves one FMA: it reads it from memory.
+				VFMADD231PS(bm, av[0], acc[0][j])
+				continue
+			}
 			bv := s.vec()
-			VMOVUPS(Mem{Base: bp, Disp: s.bytes * j}, bv)
+			VMOVUPS(bm, bv)
 			for r := range av {
 				VFMADD231PS(bv, av[r], acc[r][j])
 			}
