@@ -115,7 +115,7 @@ var Impls = []Impl{
 		L1Fill: 1.5, L2Fill: 0.25, L3Fill: 0.25, L1FillT: 2.7},
 	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16,
 		Tile: Tile{MR: 6, NR: 16, Edges: []int{4}, PacksB: true, Strided: true},
-		// The dot kernels (Sapphire-Rapids-class Xeon): 128×10×512 73 → 99
+		// The dot kernels (Sapphire-Rapids-class Xeon): 128×10×512 73 → 101
 		// GFLOP/s (the 6×16 tile computes 10 of its 16 columns), 128×4×512
 		// 30 → 106, 128×12×512 89 → 101.
 		Dot:    &DotTile{MaxN: 12, L1Fill: 0.75},
