@@ -27,7 +27,7 @@ func FuzzGemm(f *testing.F) {
 	f.Add(uint8(2), uint8(25), uint8(47), uint8(19), uint16(0x0321), uint8(8), uint8(1), uint64(7))   // LeCun's tanh, bias
 	f.Add(uint8(7), uint8(13), uint8(70), uint8(200), uint16(0x0777), uint8(9), uint8(6), uint64(8))  // scaled tanh, backward, accumulate
 	f.Add(uint8(0), uint8(50), uint8(70), uint8(200), uint16(0x0042), uint8(6), uint8(3), uint64(9))  // tanh, bias, accumulate: avx512 activates each full tile during the next one's sweep
-	f.Add(uint8(0), uint8(21), uint8(10), uint8(150), uint16(0x0155), uint8(3), uint8(3), uint64(10)) // the avx512 dot kernels: bias, accumulate
+	f.Add(uint8(0), uint8(21), uint8(10), uint8(150), uint16(0x0155), uint8(3), uint8(3), uint64(10)) // the dot kernels: bias, accumulate
 	f.Add(uint8(2), uint8(7), uint8(5), uint8(77), uint16(0x0ab3), uint8(5), uint8(4), uint64(11))    // the dot kernels on a transposed B, backward
 	f.Fuzz(func(t *testing.T, tr, m, n, k uint8, pads uint16, act, flags uint8, seed uint64) {
 		tc := ref.GemmCase{

@@ -10,8 +10,8 @@ type dotKernelFunc func(n, kc, m int, a []float32, lda int, b, c []float32, ldc 
 
 // dotGemm is the GEMM of the products whose C has at most maxN columns and
 // whose op(A) is row-major (desc.DotTile): every element a dot product along
-// k, so that no vector lane idles, where a tile one vector wide computes n
-// of its lanes. The k loop is cut in blocks of whole chunks (a block of
+// k, so that no vector lane idles, where a tile row computes n of its
+// lanes. The k loop is cut in blocks of whole chunks (a block of
 // packed B fills l1 of L1D while the rows of A stream past it), which
 // depend on k and n only, and each block covers all n columns: the result
 // is bitwise the same for every split of the rows over threads.
@@ -25,12 +25,14 @@ type dotGemm struct {
 }
 
 // takes reports whether d computes the call g: beyond 8 columns only from
-// k = dotMinK on, where the narrow tile wastes few enough lanes for the
-// dot kernels' final additions to cost more than the lanes it idles
-// (avx512, Sapphire-Rapids-class Xeon, 128×n×k, GFLOP/s of the narrow
-// 16×16 tile against the dot kernels: n = 10, k = 64 97 / 91, k = 96
+// k = dotMinK on; below it the tile wastes few enough lanes for the dot
+// kernels' final additions to cost more than the lanes it idles
+// (Sapphire-Rapids-class Xeon, 128×n×k, GFLOP/s of the tile against the dot
+// kernels: avx512, the narrow 16×16 tile, n = 10, k = 64 97 / 91, k = 96
 // 102 / 107, k = 128 103 / 118, k = 512 106 / 146; n = 12, k = 96 122 /
-// 117; n = 4, k = 96 41 / 78).
+// 117; n = 4, k = 96 41 / 78; avx2, the 6×16 tile, n = 10, k = 128 72 /
+// 85, k = 512 73 / 99; n = 12, k = 128 86 / 91; n = 8, k = 128 57 / 86;
+// avx2 below k = 128 not measured).
 func (d *dotGemm) takes(g *gemmCall) bool {
 	return d != nil && g.n <= d.maxN && !g.transA && (g.n <= 8 || g.k >= dotMinK)
 }

@@ -89,7 +89,7 @@ func TestGemmThreadCountsBitwise(t *testing.T) {
 				}
 			}
 		}
-		// The avx512 dot kernels split the rows only.
+		// The dot kernels split the rows only.
 		for _, tB := range []bool{false, true} {
 			g := newGemmInputs(rng, false, tB, 3001, 10, 540, acts[0], tB)
 			kernels.SetThreads(1)

@@ -43,10 +43,13 @@ func genDot(s *isa, n, rows int) {
 	lanes := s.lanes()
 	name := fmt.Sprintf("GemmDot%d%s", n, s.suffix)
 	TEXT(name, NOSPLIT, "func(kc, m int, a *float32, lda int, b, c *float32, ldc int, bias, y *float32, ldy, flags int, p *[4]float32)")
+	rowsText := fmt.Sprintf("%d rows at a time", rows)
+	if rows == 1 {
+		rowsText = "one row at a time"
+	}
 	Doc(fmt.Sprintf("%s computes the m×%d block C = epilogue(A·B) of one k block as dot products", name, n),
-		fmt.Sprintf("along k, %d rows at a time, from a row-major A and a B packed by", rows),
-		"GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go",
-		"for the flags.")
+		fmt.Sprintf("along k, %s, from a row-major A and a B packed by GemmPackDot%s;", rowsText, s.suffix),
+		"see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.")
 	// A row of C is vecs vectors, of which the epilogue stores n lanes.
 	vecs := (n + lanes - 1) / lanes
 	k := &kernel{s: s, name: name, mr: rows, nrows: rows, nr: lanes * vecs, vecs: vecs}

@@ -43,7 +43,7 @@ type Impl struct {
 	Narrow *Tile
 	// Dot, when not nil, is the kernel family of the products whose C has
 	// at most Dot.MaxN columns and whose A is not transposed (see DotTile);
-	// it takes them before Narrow.
+	// it takes them before Narrow or Tile.
 	Dot *DotTile
 	// Block sizes (package kernels, blocking.go) come from the cache sizes:
 	// a KC×NR panel of B fills L1Fill of L1D, an MC×KC block of A L2Fill
@@ -103,7 +103,7 @@ var Impls = []Impl{
 		// from L2, fed 8 FMAs a k step instead of 24.
 		Tile:   Tile{MR: 6, NR: 64, Edges: []int{4, 2}, Tail: 4, PacksB: true, Strided: true},
 		Narrow: &Tile{MR: 16, NR: 16, Edges: []int{8}, PacksB: true, Strided: true},
-		// The dot kernels up to 12 columns: 128×10×512 ran 106 → 146
+		// The dot kernels up to 12 columns (m×n×k): 128×10×512 ran 106 → 146
 		// GFLOP/s (the 16×16 tile computes 10 of its 16 lanes), 128×4×512
 		// 44 → 127; at 13 and 14 columns they gained 4–5% at k = 512 and
 		// lost 11% at k = 128.
@@ -115,9 +115,10 @@ var Impls = []Impl{
 		L1Fill: 1.5, L2Fill: 0.25, L3Fill: 0.25, L1FillT: 2.7},
 	{Name: "avx2", Arch: "amd64", Lanes: 8, Regs: 16,
 		Tile: Tile{MR: 6, NR: 16, Edges: []int{4}, PacksB: true, Strided: true},
-		// The dot kernels (Sapphire-Rapids-class Xeon): 128×10×512 73 → 101
-		// GFLOP/s (the 6×16 tile computes 10 of its 16 columns), 128×4×512
-		// 30 → 106, 128×12×512 89 → 101.
+		// The dot kernels (Sapphire-Rapids-class Xeon; m×n×k): 128×10×512
+		// 73 → 99 GFLOP/s (the 6×16 tile computes 10 of its 16 columns),
+		// 128×4×512 30 → 106, 128×12×512 89 → 101; then, with B as the
+		// one-row kernels' memory operand, 128×10×512 97 → 101.
 		Dot:    &DotTile{MaxN: 12, L1Fill: 0.75},
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},
 	{Name: "neon", Arch: "arm64", Lanes: 4, Regs: 32, Tile: Tile{MR: 8, NR: 12},

@@ -339,7 +339,7 @@ func gemmEpilogues() []GemmCase {
 // dimensions. Small shapes run every epilogue, and so does a shape of
 // several full 6×64 tiles per column panel with k >= 96, where the AVX-512
 // kernel activates a tile during the next tile's sweep, and shapes of the
-// AVX-512 dot kernels (few columns: see kernels/gemm_dot.go);
+// dot kernels (few columns: see kernels/gemm_dot.go);
 // larger ones rotate through them unless exhaustive.
 func GemmCases(exhaustive bool) []GemmCase {
 	type shape struct{ m, n, k int }
@@ -358,9 +358,11 @@ func GemmCases(exhaustive bool) []GemmCase {
 	}
 	// Every epilogue also runs on these: the first three with several tiles
 	// per sweep (14 rows: two 4-row tail tiles of avx512 after a 6-row one),
-	// the others in the avx512 dot kernels (two, three and four
-	// rows at a time, with rows left over and k ending inside a chunk of 16).
-	tiles := []shape{{37, 70, 100}, {14, 70, 100}, {24, 127, 100}, {19, 10, 150}, {8, 9, 133}, {7, 3, 61}}
+	// the others in the dot kernels (avx512 and avx2: one to four rows at a
+	// time, with rows left over, k ending inside a chunk, and beyond 8
+	// columns the second vector of an avx2 row).
+	tiles := []shape{{37, 70, 100}, {14, 70, 100}, {24, 127, 100}, {19, 10, 150}, {8, 9, 133}, {7, 3, 61},
+		{9, 2, 45}, {11, 6, 77}, {5, 12, 141}}
 	eps := gemmEpilogues()
 	var cases []GemmCase
 	add := func(s shape, tr int, ep GemmCase) {

@@ -44,75 +44,63 @@ func PackT6(dst *float32, src *float32, ld int, kc int)
 func PackT16(dst *float32, src *float32, ld int, kc int)
 
 // GemmDot1AVX2 computes the m×1 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot1AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot2AVX2 computes the m×2 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot2AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot3AVX2 computes the m×3 block C = epilogue(A·B) of one k block as dot products
-// along k, 3 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 3 rows at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot3AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot4AVX2 computes the m×4 block C = epilogue(A·B) of one k block as dot products
-// along k, 3 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 3 rows at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot4AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot5AVX2 computes the m×5 block C = epilogue(A·B) of one k block as dot products
-// along k, 2 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 2 rows at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot5AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot6AVX2 computes the m×6 block C = epilogue(A·B) of one k block as dot products
-// along k, 2 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 2 rows at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot6AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot7AVX2 computes the m×7 block C = epilogue(A·B) of one k block as dot products
-// along k, 1 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, one row at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot7AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot8AVX2 computes the m×8 block C = epilogue(A·B) of one k block as dot products
-// along k, 1 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, one row at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot8AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot9AVX2 computes the m×9 block C = epilogue(A·B) of one k block as dot products
-// along k, 1 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, one row at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot9AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot10AVX2 computes the m×10 block C = epilogue(A·B) of one k block as dot products
-// along k, 1 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, one row at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot10AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot11AVX2 computes the m×11 block C = epilogue(A·B) of one k block as dot products
-// along k, 1 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, one row at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot11AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot12AVX2 computes the m×12 block C = epilogue(A·B) of one k block as dot products
-// along k, 1 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, one row at a time, from a row-major A and a B packed by GemmPackDotAVX2;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot12AVX2(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmPackDotAVX2 packs the kc×n block of a row-major B at src (row p at
@@ -206,75 +194,63 @@ func Gemm8x16(kc int, m int, nr int, a *float32, b *float32, bsrc *float32, ldb 
 func PackCols16(dst *float32, src *float32, ld int, kc int)
 
 // GemmDot1AVX512 computes the m×1 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot1AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot2AVX512 computes the m×2 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot2AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot3AVX512 computes the m×3 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot3AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot4AVX512 computes the m×4 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot4AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot5AVX512 computes the m×5 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot5AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot6AVX512 computes the m×6 block C = epilogue(A·B) of one k block as dot products
-// along k, 4 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 4 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot6AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot7AVX512 computes the m×7 block C = epilogue(A·B) of one k block as dot products
-// along k, 3 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 3 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot7AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot8AVX512 computes the m×8 block C = epilogue(A·B) of one k block as dot products
-// along k, 3 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 3 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot8AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot9AVX512 computes the m×9 block C = epilogue(A·B) of one k block as dot products
-// along k, 3 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 3 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot9AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot10AVX512 computes the m×10 block C = epilogue(A·B) of one k block as dot products
-// along k, 2 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 2 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot10AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot11AVX512 computes the m×11 block C = epilogue(A·B) of one k block as dot products
-// along k, 2 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 2 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot11AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmDot12AVX512 computes the m×12 block C = epilogue(A·B) of one k block as dot products
-// along k, 2 rows at a time, from a row-major A and a B packed by
-// GemmPackDot; see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go
-// for the flags.
+// along k, 2 rows at a time, from a row-major A and a B packed by GemmPackDotAVX512;
+// see gen/amd64/gemm_dot.go for the layout and kernels/gemm.go for the flags.
 func GemmDot12AVX512(kc int, m int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 
 // GemmPackDotAVX512 packs the kc×n block of a row-major B at src (row p at
