@@ -287,7 +287,7 @@ func genDotPack(s *isa) {
 		VPBROADCASTD(ld.As32(), idx)
 	} else {
 		x := XMM()
-		MOVQ(ld, x)
+		VMOVQ(ld, x)
 		VPBROADCASTD(x, idx)
 	}
 	VPMULLD(konstTable("dotrows", []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}), idx, idx)

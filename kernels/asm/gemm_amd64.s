@@ -32426,14 +32426,14 @@ GemmDot12AVX2_done:
 	RET
 
 // func GemmPackDotAVX2(dst *float32, src *float32, ld int, kc int, n int)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2
 TEXT ·GemmPackDotAVX2(SB), NOSPLIT, $0-40
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         ld+16(FP), DX
 	MOVQ         kc+24(FP), BX
 	MOVQ         n+32(FP), SI
-	MOVQ         DX, X0
+	VMOVQ        DX, X0
 	VPBROADCASTD X0, Y0
 	VPMULLD      dotrows<>+0(SB), Y0, Y0
 	SHLQ         $0x05, DX
