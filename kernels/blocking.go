@@ -319,10 +319,7 @@ func stridedPanels(mk *gemmContext, buf *gemmBuffers, g *gemmCall, i0, i1, jc, n
 	ep := g.ep
 	mr, nr := mk.mr, mk.nr
 	npan := (nc + nr - 1) / nr
-	rest := mk.tile.TailRows(i1 - i0)
-	if rest == 0 {
-		rest = (i1 - i0) % mr
-	}
+	rest := mk.tile.LastRows(i1 - i0)
 	mFull := i1 - i0 - rest
 	if rest > 0 {
 		buf.tmpA = grow(buf.tmpA, max(1, (rest+mr-1)/mr*mr*kc))

@@ -33,11 +33,7 @@ var avx512Gemm = func() *gemmContext {
 	im := desc.ImplByName("avx512")
 	ctx := newGemmContext(im, avx512Tiles.packed, avx512Tiles.strided,
 		asmPackers(6, 64, asm.PackRows64, asm.PackRowsEdge64, asm.PackCols6, asm.PackT6, asm.PackT64))
-	ctx.tailPack = packers{tA: func(dst, src []float32, ld, kc int) {
-		_ = dst[4*kc-1]
-		_ = src[3*ld+kc-1]
-		asm.PackT4(&dst[0], &src[0], ld, kc)
-	}}
+	ctx.tailPack = packers{tA: asmPackT(4, asm.PackT4)}
 	ctx.narrow = newGemmContext(im.NarrowImpl(), avx512NarrowTiles.packed, avx512NarrowTiles.strided,
 		asmPackers(16, 16, asm.PackRows16, asm.PackRowsEdge16, asm.PackCols16, asm.PackT16, asm.PackT16))
 	ctx.narrowN = im.Narrow.NR
@@ -144,16 +140,18 @@ func asmPackers(mr, nr int,
 			_ = src[(kc-1)*ld+mr-1]
 			cols(&dst[0], &src[0], ld, kc)
 		},
-		tA: func(dst, src []float32, ld, kc int) {
-			_ = dst[mr*kc-1]
-			_ = src[(mr-1)*ld+kc-1]
-			tA(&dst[0], &src[0], ld, kc)
-		},
-		tB: func(dst, src []float32, ld, kc int) {
-			_ = dst[nr*kc-1]
-			_ = src[(nr-1)*ld+kc-1]
-			tB(&dst[0], &src[0], ld, kc)
-		},
+		tA: asmPackT(mr, tA),
+		tB: asmPackT(nr, tB),
+	}
+}
+
+// asmPackT wraps the transposing packer of w rows pack (gemm_amd64.s) with
+// the bounds checks that keep it inside its slices.
+func asmPackT(w int, pack func(dst, src *float32, ld, kc int)) func(dst, src []float32, ld, kc int) {
+	return func(dst, src []float32, ld, kc int) {
+		_ = dst[w*kc-1]
+		_ = src[(w-1)*ld+kc-1]
+		pack(&dst[0], &src[0], ld, kc)
 	}
 }
 
@@ -226,10 +224,9 @@ func (t *amd64Tiles) packed(kc, m, nr int, a []float32, _ int, b, bsrc []float32
 		}
 		_ = b[2*t.nr*kc-1]
 	}
-	rest := t.tile.TailRows(m)
+	rest := t.tile.LastRows(m)
 	edge := t.tail
-	if rest == 0 {
-		rest = m % t.mr
+	if t.tile.TailRows(m) == 0 {
 		edge = nil
 		for _, e := range t.edges {
 			if rest <= e.rows {

@@ -75,7 +75,7 @@ func (d *dotGemm) run(g *gemmCall, buf *gemmBuffers, i0, i1 int) {
 func (d *dotGemm) pack(dst []float32, g *gemmCall, pc, kc int) {
 	n, ldb, c := g.n, g.ldb, d.chunk
 	chunks := (kc + c - 1) / c
-	dst = dst[:chunks*c*n]
+	dst = dst[:dotSize(kc, n, c)]
 	if kc == 0 {
 		return
 	}

@@ -67,6 +67,16 @@ var gemmConst Mem
 // maskWords is the widest masked row: the NR of every amd64 implementation.
 const maskWords = 64
 
+// maskRowAddr returns a register holding &gemmConst[maskWords-w], the row
+// whose first w words are ones, for w in a register (which it scales by 4).
+func maskRowAddr(w Register) GPVirtual {
+	tab := GP64()
+	LEAQ(gemmConst.Offset(4*maskWords), tab) // start of the zero half
+	SHLQ(U8(2), w)
+	SUBQ(w, tab)
+	return tab
+}
+
 func genGemm() {
 	gemmConst = GLOBL("gemmconst", RODATA|NOPTR)
 	for i := 0; i < 2*maskWords; i++ {
@@ -207,10 +217,7 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 			for h := 0; h < k.vecs; h++ {
 				k.maskRow = append(k.maskRow, loc.Offset(w*h))
 			}
-			tab := GP64()
-			LEAQ(gemmConst.Offset(4*maskWords), tab) // start of the zero half
-			SHLQ(U8(2), nrr)
-			SUBQ(nrr, tab) // &gemmConst[maskWords-nr]
+			tab := maskRowAddr(nrr)
 			t := s.vec()
 			for h := 0; h < k.vecs; h++ {
 				VMOVUPS(Mem{Base: tab, Disp: w * h}, t)

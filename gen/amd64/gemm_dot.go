@@ -123,16 +123,12 @@ func genDot(s *isa, n, rows int) {
 	chunk := func(masked bool) {
 		var mv VecVirtual
 		if masked && !s.kmask {
-			// The first kc mod 8 lanes: gemmConst from its zero half back.
+			// The first kc mod 8 lanes: the row of gemmConst with as many ones.
 			t := GP64()
 			Load(Param("kc"), t)
 			ANDQ(U8(uint8(lanes-1)), t)
-			SHLQ(U8(2), t)
-			NEGQ(t)
-			base := GP64()
-			LEAQ(gemmConst.Offset(4*maskWords), base)
 			mv = s.vec()
-			VMOVUPS(Mem{Base: base, Index: t, Scale: 1}, mv)
+			VMOVUPS(Mem{Base: maskRowAddr(t)}, mv)
 		}
 		av := s.vecs(rows)
 		for r, v := range av {
@@ -328,12 +324,9 @@ func genDotPack(s *isa) {
 		all = func() Op { km := K(); KXNORW(km, km, km); return km }
 		first = func() Op { km := K(); KMOVW(t.As32(), km); return km }
 	} else {
-		addr := GP64()
-		LEAQ(gemmConst.Offset(4*maskWords), addr)
-		neg := GP64()
-		MOVQ(rest, neg)
-		SHLQ(U8(2), neg)
-		SUBQ(neg, addr)
+		w := GP64()
+		MOVQ(rest, w)
+		addr := maskRowAddr(w)
 		all = func() Op { m := s.vec(); VPCMPEQD(m, m, m); return m }
 		first = func() Op { m := s.vec(); VMOVUPS(Mem{Base: addr}, m); return m }
 	}

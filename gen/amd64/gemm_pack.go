@@ -97,10 +97,7 @@ func genPackRowsEdge(nr int) {
 	SHLQ(U8(2), ld)
 	kc := Load(Param("kc"), GP64())
 	w := Load(Param("w"), GP64())
-	tab := GP64()
-	LEAQ(gemmConst.Offset(4*maskWords), tab) // start of the zero half
-	SHLQ(U8(2), w)
-	SUBQ(w, tab) // &gemmConst[maskWords-w]
+	tab := maskRowAddr(w)
 	mask := make([]VecVirtual, nr/8)
 	for i := range mask {
 		mask[i] = YMM()

@@ -66,6 +66,16 @@ func (t *Tile) TailRows(m int) int {
 	return t.MR + r
 }
 
+// LastRows returns the number of the last rows of a block of m rows that
+// no MR-row tile computes: TailRows(m) where the tail tiles take them, else
+// m mod MR (for an edge tile).
+func (t *Tile) LastRows(m int) int {
+	if r := t.TailRows(m); r > 0 {
+		return r
+	}
+	return m % t.MR
+}
+
 // DotTile describes the dot-product GEMM kernels, for the products with
 // very few columns (a classifier's output layer): each element of C is the
 // dot product of a row of op(A) and a column of op(B), a vector of Lanes

@@ -18861,10 +18861,10 @@ GemmDot1AVX2_ktail:
 	JZ          GemmDot1AVX2_reduce
 	MOVQ        kc+0(FP), R12
 	ANDQ        $0x07, R12
-	SHLQ        $0x02, R12
-	NEGQ        R12
 	LEAQ        gemmconst<>+256(SB), R13
-	VMOVUPS     (R13)(R12*1), Y4
+	SHLQ        $0x02, R12
+	SUBQ        R12, R13
+	VMOVUPS     (R13), Y4
 	VMASKMOVPS  (DI), Y4, Y5
 	VMASKMOVPS  (R8), Y4, Y6
 	VMASKMOVPS  (R9), Y4, Y7
@@ -20667,10 +20667,10 @@ GemmDot2AVX2_ktail:
 	JZ          GemmDot2AVX2_reduce
 	MOVQ        kc+0(FP), R12
 	ANDQ        $0x07, R12
-	SHLQ        $0x02, R12
-	NEGQ        R12
 	LEAQ        gemmconst<>+256(SB), R13
-	VMOVUPS     (R13)(R12*1), Y8
+	SHLQ        $0x02, R12
+	SUBQ        R12, R13
+	VMOVUPS     (R13), Y8
 	VMASKMOVPS  (DI), Y8, Y9
 	VMASKMOVPS  (R8), Y8, Y10
 	VMASKMOVPS  (R9), Y8, Y11
@@ -22488,10 +22488,10 @@ GemmDot3AVX2_ktail:
 	JZ          GemmDot3AVX2_reduce
 	MOVQ        kc+0(FP), R11
 	ANDQ        $0x07, R11
-	SHLQ        $0x02, R11
-	NEGQ        R11
 	LEAQ        gemmconst<>+256(SB), R12
-	VMOVUPS     (R12)(R11*1), Y9
+	SHLQ        $0x02, R11
+	SUBQ        R11, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (DI), Y9, Y10
 	VMASKMOVPS  (R8), Y9, Y11
 	VMASKMOVPS  (R9), Y9, Y9
@@ -23935,10 +23935,10 @@ GemmDot4AVX2_ktail:
 	JZ          GemmDot4AVX2_reduce
 	MOVQ        kc+0(FP), R11
 	ANDQ        $0x07, R11
-	SHLQ        $0x02, R11
-	NEGQ        R11
 	LEAQ        gemmconst<>+256(SB), R12
-	VMOVUPS     (R12)(R11*1), Y12
+	SHLQ        $0x02, R11
+	SUBQ        R11, R12
+	VMOVUPS     (R12), Y12
 	VMASKMOVPS  (DI), Y12, Y13
 	VMASKMOVPS  (R8), Y12, Y14
 	VMASKMOVPS  (R9), Y12, Y12
@@ -25387,10 +25387,10 @@ GemmDot5AVX2_ktail:
 	JZ          GemmDot5AVX2_reduce
 	MOVQ        kc+0(FP), R10
 	ANDQ        $0x07, R10
-	SHLQ        $0x02, R10
-	NEGQ        R10
 	LEAQ        gemmconst<>+256(SB), R11
-	VMOVUPS     (R11)(R10*1), Y10
+	SHLQ        $0x02, R10
+	SUBQ        R10, R11
+	VMOVUPS     (R11), Y10
 	VMASKMOVPS  (DI), Y10, Y11
 	VMASKMOVPS  (R8), Y10, Y10
 	VMOVUPS     (R9), Y12
@@ -26443,10 +26443,10 @@ GemmDot6AVX2_ktail:
 	JZ          GemmDot6AVX2_reduce
 	MOVQ        kc+0(FP), R10
 	ANDQ        $0x07, R10
-	SHLQ        $0x02, R10
-	NEGQ        R10
 	LEAQ        gemmconst<>+256(SB), R11
-	VMOVUPS     (R11)(R10*1), Y12
+	SHLQ        $0x02, R10
+	SUBQ        R10, R11
+	VMOVUPS     (R11), Y12
 	VMASKMOVPS  (DI), Y12, Y13
 	VMASKMOVPS  (R8), Y12, Y12
 	VMOVUPS     (R9), Y14
@@ -27483,10 +27483,10 @@ GemmDot7AVX2_ktail:
 	JZ          GemmDot7AVX2_reduce
 	MOVQ        kc+0(FP), R9
 	ANDQ        $0x07, R9
-	SHLQ        $0x02, R9
-	NEGQ        R9
 	LEAQ        gemmconst<>+256(SB), R10
-	VMOVUPS     (R10)(R9*1), Y7
+	SHLQ        $0x02, R9
+	SUBQ        R9, R10
+	VMOVUPS     (R10), Y7
 	VMASKMOVPS  (DI), Y7, Y7
 	VFMADD231PS (R8), Y7, Y0
 	VFMADD231PS 32(R8), Y7, Y1
@@ -28081,10 +28081,10 @@ GemmDot8AVX2_ktail:
 	JZ          GemmDot8AVX2_reduce
 	MOVQ        kc+0(FP), R9
 	ANDQ        $0x07, R9
-	SHLQ        $0x02, R9
-	NEGQ        R9
 	LEAQ        gemmconst<>+256(SB), R10
-	VMOVUPS     (R10)(R9*1), Y8
+	SHLQ        $0x02, R9
+	SUBQ        R9, R10
+	VMOVUPS     (R10), Y8
 	VMASKMOVPS  (DI), Y8, Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS 32(R8), Y8, Y1
@@ -28683,10 +28683,10 @@ GemmDot9AVX2_ktail:
 	JZ          GemmDot9AVX2_reduce
 	MOVQ        kc+0(FP), R9
 	ANDQ        $0x07, R9
-	SHLQ        $0x02, R9
-	NEGQ        R9
 	LEAQ        gemmconst<>+256(SB), R10
-	VMOVUPS     (R10)(R9*1), Y9
+	SHLQ        $0x02, R9
+	SUBQ        R9, R10
+	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (DI), Y9, Y9
 	VFMADD231PS (R8), Y9, Y0
 	VFMADD231PS 32(R8), Y9, Y1
@@ -29626,10 +29626,10 @@ GemmDot10AVX2_ktail:
 	JZ          GemmDot10AVX2_reduce
 	MOVQ        kc+0(FP), R9
 	ANDQ        $0x07, R9
-	SHLQ        $0x02, R9
-	NEGQ        R9
 	LEAQ        gemmconst<>+256(SB), R10
-	VMOVUPS     (R10)(R9*1), Y10
+	SHLQ        $0x02, R9
+	SUBQ        R9, R10
+	VMOVUPS     (R10), Y10
 	VMASKMOVPS  (DI), Y10, Y10
 	VFMADD231PS (R8), Y10, Y0
 	VFMADD231PS 32(R8), Y10, Y1
@@ -30575,10 +30575,10 @@ GemmDot11AVX2_ktail:
 	JZ          GemmDot11AVX2_reduce
 	MOVQ        kc+0(FP), R9
 	ANDQ        $0x07, R9
-	SHLQ        $0x02, R9
-	NEGQ        R9
 	LEAQ        gemmconst<>+256(SB), R10
-	VMOVUPS     (R10)(R9*1), Y11
+	SHLQ        $0x02, R9
+	SUBQ        R9, R10
+	VMOVUPS     (R10), Y11
 	VMASKMOVPS  (DI), Y11, Y11
 	VFMADD231PS (R8), Y11, Y0
 	VFMADD231PS 32(R8), Y11, Y1
@@ -31531,10 +31531,10 @@ GemmDot12AVX2_ktail:
 	JZ          GemmDot12AVX2_reduce
 	MOVQ        kc+0(FP), R9
 	ANDQ        $0x07, R9
-	SHLQ        $0x02, R9
-	NEGQ        R9
 	LEAQ        gemmconst<>+256(SB), R10
-	VMOVUPS     (R10)(R9*1), Y12
+	SHLQ        $0x02, R9
+	SUBQ        R9, R10
+	VMOVUPS     (R10), Y12
 	VMASKMOVPS  (DI), Y12, Y12
 	VFMADD231PS (R8), Y12, Y0
 	VFMADD231PS 32(R8), Y12, Y1
@@ -32440,24 +32440,24 @@ TEXT ·GemmPackDotAVX2(SB), NOSPLIT, $0-40
 	MOVQ         BX, DI
 	ANDQ         $0x07, DI
 	SHRQ         $0x03, BX
-	LEAQ         gemmconst<>+256(SB), R8
-	MOVQ         DI, R9
-	SHLQ         $0x02, R9
-	SUBQ         R9, R8
+	MOVQ         DI, R8
+	LEAQ         gemmconst<>+256(SB), R9
+	SHLQ         $0x02, R8
+	SUBQ         R8, R9
 	TESTQ        BX, BX
 	JZ           GemmPackDotAVX2_tail
 
 GemmPackDotAVX2_chunk:
-	MOVQ CX, R9
+	MOVQ CX, R8
 	MOVQ SI, R10
 
 GemmPackDotAVX2_col:
 	VXORPS     Y1, Y1, Y1
 	VPCMPEQD   Y2, Y2, Y2
-	VGATHERDPS Y2, (R9)(Y0*4), Y1
+	VGATHERDPS Y2, (R8)(Y0*4), Y1
 	VMOVUPS    Y1, (AX)
 	ADDQ       $0x20, AX
-	ADDQ       $0x04, R9
+	ADDQ       $0x04, R8
 	DECQ       R10
 	JNZ        GemmPackDotAVX2_col
 	ADDQ       DX, CX
@@ -32471,7 +32471,7 @@ GemmPackDotAVX2_tail:
 
 GemmPackDotAVX2_tailcol:
 	VXORPS     Y1, Y1, Y1
-	VMOVUPS    (R8), Y2
+	VMOVUPS    (R9), Y2
 	VGATHERDPS Y2, (CX)(Y0*4), Y1
 	VMOVUPS    Y1, (AX)
 	ADDQ       $0x20, AX
