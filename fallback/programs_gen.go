@@ -232,7 +232,7 @@ func eluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v21 := float32(v10 * v7)
 	// m = s·(e^t - 1) = ts + ts·(t·q)
 	v22 := fma32(v21, v20, v21)
-	// alpha·expm1(z) = alpha·((s - 1) + m)
+	// e^z - 1 = (s - 1) + m
 	v23 := math.Float32frombits(0x3f800000) // 1
 	v24 := float32(v7 - v23)
 	v25 := float32(v24 + v22)
@@ -431,7 +431,7 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s22_3) {
 			v22_3 = fma32(v21_3, v20_3, v21_3)
 		}
-		// alpha·expm1(z) = alpha·((s - 1) + m)
+		// e^z - 1 = (s - 1) + m
 		v23 := math.Float32frombits(0x3f800000) // 1
 		v24_0 := float32(v7_0 - v23)
 		v24_1 := float32(v7_1 - v23)
@@ -551,37 +551,36 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v14 := fromBits(sigmoidForwardTable1[bits(v6)%8])
 	v15 := fromBits(bits(v6) << 20)
 	v16 := fromBits(bits(v14) + bits(v15))
-	// q(t), (e^t - 1 - t)/t²
+	// P(t) = 1 + t·q(t) = (e^t - 1)/t
 	v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
 	v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
 	v19 := fma32(v17, v13, v18)
 	v20 := math.Float32frombits(0x3f000000) // 0.5
 	v21 := fma32(v19, v13, v20)
-	v22 := float32(v13 * v21)
+	v22 := fma32(v21, v13, v1)
+	// e = c + (t·s)·P
 	v23 := float32(v13 * v16)
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v24 := fma32(v23, v22, v23)
-	v25 := float32(v16 + v24)
+	v24 := fma32(v23, v22, v16)
 	// e = 0 where -|x| < ln(2^-126)
-	v26 := fromBits(bits(v0) | bits(v2))
-	v27 := math.Float32frombits(0xc2aeac50) // -87.33655
-	v28 := lanemask(v26 < v27)
-	v29 := math.Float32frombits(0x00000000) // 0
-	v30 := fromBits(bits(v29)&v28 | bits(v25)&^v28)
-	v31 := float32(v30 + v1)
-	v32 := uint32(int32(bits(v0)) >> 31)
+	v25 := fromBits(bits(v0) | bits(v2))
+	v26 := math.Float32frombits(0xc2aeac50) // -87.33655
+	v27 := lanemask(v25 < v26)
+	v28 := math.Float32frombits(0x00000000) // 0
+	v29 := fromBits(bits(v28)&v27 | bits(v24)&^v27)
+	v30 := float32(v29 + v1)
+	v31 := uint32(int32(bits(v0)) >> 31)
 	// q = (x < 0 ? e : 1)/(1 + e)
-	v33 := fromBits(bits(v30)&v32 | bits(v1)&^v32)
-	v34 := float32(v33 / v31)
+	v32 := fromBits(bits(v29)&v31 | bits(v1)&^v31)
+	v33 := float32(v32 / v30)
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	v35 := float32(v31 - v1)
-	v36 := float32(v30 - v35)
-	v37 := float32(v1 - v34)
-	v38 := fromBits(bits(v37)&v32 | bits(v34)&^v32)
+	v34 := float32(v30 - v1)
+	v35 := float32(v29 - v34)
+	v36 := float32(v1 - v33)
+	v37 := fromBits(bits(v36)&v31 | bits(v33)&^v31)
 	// y = q - q·(dlo·(1/d))
-	v39 := float32(v36 * v38)
-	v40 := fma32(-v34, v39, v34)
-	return v40
+	v38 := float32(v35 * v37)
+	v39 := fma32(-v33, v38, v33)
+	return v39
 }
 
 // sigmoidForward computes dst[i] = sigmoid(x[i]).
@@ -694,7 +693,7 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v16_1 := fromBits(bits(v14_1) + bits(v15_1))
 		v16_2 := fromBits(bits(v14_2) + bits(v15_2))
 		v16_3 := fromBits(bits(v14_3) + bits(v15_3))
-		// q(t), (e^t - 1 - t)/t²
+		// P(t) = 1 + t·q(t) = (e^t - 1)/t
 		v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
 		v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
 		s19_0 := float64(v17)*float64(v13_0) + float64(v18)
@@ -738,117 +737,129 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s21_3) {
 			v21_3 = fma32(v19_3, v13_3, v20)
 		}
-		v22_0 := float32(v13_0 * v21_0)
-		v22_1 := float32(v13_1 * v21_1)
-		v22_2 := float32(v13_2 * v21_2)
-		v22_3 := float32(v13_3 * v21_3)
+		s22_0 := float64(v21_0)*float64(v13_0) + float64(v1)
+		v22_0 := float32(s22_0)
+		if roundsTwice(s22_0) {
+			v22_0 = fma32(v21_0, v13_0, v1)
+		}
+		s22_1 := float64(v21_1)*float64(v13_1) + float64(v1)
+		v22_1 := float32(s22_1)
+		if roundsTwice(s22_1) {
+			v22_1 = fma32(v21_1, v13_1, v1)
+		}
+		s22_2 := float64(v21_2)*float64(v13_2) + float64(v1)
+		v22_2 := float32(s22_2)
+		if roundsTwice(s22_2) {
+			v22_2 = fma32(v21_2, v13_2, v1)
+		}
+		s22_3 := float64(v21_3)*float64(v13_3) + float64(v1)
+		v22_3 := float32(s22_3)
+		if roundsTwice(s22_3) {
+			v22_3 = fma32(v21_3, v13_3, v1)
+		}
+		// e = c + (t·s)·P
 		v23_0 := float32(v13_0 * v16_0)
 		v23_1 := float32(v13_1 * v16_1)
 		v23_2 := float32(v13_2 * v16_2)
 		v23_3 := float32(v13_3 * v16_3)
-		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s24_0 := float64(v23_0)*float64(v22_0) + float64(v23_0)
+		s24_0 := float64(v23_0)*float64(v22_0) + float64(v16_0)
 		v24_0 := float32(s24_0)
 		if roundsTwice(s24_0) {
-			v24_0 = fma32(v23_0, v22_0, v23_0)
+			v24_0 = fma32(v23_0, v22_0, v16_0)
 		}
-		s24_1 := float64(v23_1)*float64(v22_1) + float64(v23_1)
+		s24_1 := float64(v23_1)*float64(v22_1) + float64(v16_1)
 		v24_1 := float32(s24_1)
 		if roundsTwice(s24_1) {
-			v24_1 = fma32(v23_1, v22_1, v23_1)
+			v24_1 = fma32(v23_1, v22_1, v16_1)
 		}
-		s24_2 := float64(v23_2)*float64(v22_2) + float64(v23_2)
+		s24_2 := float64(v23_2)*float64(v22_2) + float64(v16_2)
 		v24_2 := float32(s24_2)
 		if roundsTwice(s24_2) {
-			v24_2 = fma32(v23_2, v22_2, v23_2)
+			v24_2 = fma32(v23_2, v22_2, v16_2)
 		}
-		s24_3 := float64(v23_3)*float64(v22_3) + float64(v23_3)
+		s24_3 := float64(v23_3)*float64(v22_3) + float64(v16_3)
 		v24_3 := float32(s24_3)
 		if roundsTwice(s24_3) {
-			v24_3 = fma32(v23_3, v22_3, v23_3)
+			v24_3 = fma32(v23_3, v22_3, v16_3)
 		}
-		v25_0 := float32(v16_0 + v24_0)
-		v25_1 := float32(v16_1 + v24_1)
-		v25_2 := float32(v16_2 + v24_2)
-		v25_3 := float32(v16_3 + v24_3)
 		// e = 0 where -|x| < ln(2^-126)
-		v26_0 := fromBits(bits(v0_0) | bits(v2))
-		v26_1 := fromBits(bits(v0_1) | bits(v2))
-		v26_2 := fromBits(bits(v0_2) | bits(v2))
-		v26_3 := fromBits(bits(v0_3) | bits(v2))
-		v27 := math.Float32frombits(0xc2aeac50) // -87.33655
-		v28_0 := lanemask(v26_0 < v27)
-		v28_1 := lanemask(v26_1 < v27)
-		v28_2 := lanemask(v26_2 < v27)
-		v28_3 := lanemask(v26_3 < v27)
-		v29 := math.Float32frombits(0x00000000) // 0
-		v30_0 := fromBits(bits(v29)&v28_0 | bits(v25_0)&^v28_0)
-		v30_1 := fromBits(bits(v29)&v28_1 | bits(v25_1)&^v28_1)
-		v30_2 := fromBits(bits(v29)&v28_2 | bits(v25_2)&^v28_2)
-		v30_3 := fromBits(bits(v29)&v28_3 | bits(v25_3)&^v28_3)
-		v31_0 := float32(v30_0 + v1)
-		v31_1 := float32(v30_1 + v1)
-		v31_2 := float32(v30_2 + v1)
-		v31_3 := float32(v30_3 + v1)
-		v32_0 := uint32(int32(bits(v0_0)) >> 31)
-		v32_1 := uint32(int32(bits(v0_1)) >> 31)
-		v32_2 := uint32(int32(bits(v0_2)) >> 31)
-		v32_3 := uint32(int32(bits(v0_3)) >> 31)
+		v25_0 := fromBits(bits(v0_0) | bits(v2))
+		v25_1 := fromBits(bits(v0_1) | bits(v2))
+		v25_2 := fromBits(bits(v0_2) | bits(v2))
+		v25_3 := fromBits(bits(v0_3) | bits(v2))
+		v26 := math.Float32frombits(0xc2aeac50) // -87.33655
+		v27_0 := lanemask(v25_0 < v26)
+		v27_1 := lanemask(v25_1 < v26)
+		v27_2 := lanemask(v25_2 < v26)
+		v27_3 := lanemask(v25_3 < v26)
+		v28 := math.Float32frombits(0x00000000) // 0
+		v29_0 := fromBits(bits(v28)&v27_0 | bits(v24_0)&^v27_0)
+		v29_1 := fromBits(bits(v28)&v27_1 | bits(v24_1)&^v27_1)
+		v29_2 := fromBits(bits(v28)&v27_2 | bits(v24_2)&^v27_2)
+		v29_3 := fromBits(bits(v28)&v27_3 | bits(v24_3)&^v27_3)
+		v30_0 := float32(v29_0 + v1)
+		v30_1 := float32(v29_1 + v1)
+		v30_2 := float32(v29_2 + v1)
+		v30_3 := float32(v29_3 + v1)
+		v31_0 := uint32(int32(bits(v0_0)) >> 31)
+		v31_1 := uint32(int32(bits(v0_1)) >> 31)
+		v31_2 := uint32(int32(bits(v0_2)) >> 31)
+		v31_3 := uint32(int32(bits(v0_3)) >> 31)
 		// q = (x < 0 ? e : 1)/(1 + e)
-		v33_0 := fromBits(bits(v30_0)&v32_0 | bits(v1)&^v32_0)
-		v33_1 := fromBits(bits(v30_1)&v32_1 | bits(v1)&^v32_1)
-		v33_2 := fromBits(bits(v30_2)&v32_2 | bits(v1)&^v32_2)
-		v33_3 := fromBits(bits(v30_3)&v32_3 | bits(v1)&^v32_3)
-		v34_0 := float32(v33_0 / v31_0)
-		v34_1 := float32(v33_1 / v31_1)
-		v34_2 := float32(v33_2 / v31_2)
-		v34_3 := float32(v33_3 / v31_3)
+		v32_0 := fromBits(bits(v29_0)&v31_0 | bits(v1)&^v31_0)
+		v32_1 := fromBits(bits(v29_1)&v31_1 | bits(v1)&^v31_1)
+		v32_2 := fromBits(bits(v29_2)&v31_2 | bits(v1)&^v31_2)
+		v32_3 := fromBits(bits(v29_3)&v31_3 | bits(v1)&^v31_3)
+		v33_0 := float32(v32_0 / v30_0)
+		v33_1 := float32(v32_1 / v30_1)
+		v33_2 := float32(v32_2 / v30_2)
+		v33_3 := float32(v32_3 / v30_3)
 		// dlo = e - (d - 1), the rounding error of d (exact)
-		v35_0 := float32(v31_0 - v1)
-		v35_1 := float32(v31_1 - v1)
-		v35_2 := float32(v31_2 - v1)
-		v35_3 := float32(v31_3 - v1)
-		v36_0 := float32(v30_0 - v35_0)
-		v36_1 := float32(v30_1 - v35_1)
-		v36_2 := float32(v30_2 - v35_2)
-		v36_3 := float32(v30_3 - v35_3)
-		v37_0 := float32(v1 - v34_0)
-		v37_1 := float32(v1 - v34_1)
-		v37_2 := float32(v1 - v34_2)
-		v37_3 := float32(v1 - v34_3)
-		v38_0 := fromBits(bits(v37_0)&v32_0 | bits(v34_0)&^v32_0)
-		v38_1 := fromBits(bits(v37_1)&v32_1 | bits(v34_1)&^v32_1)
-		v38_2 := fromBits(bits(v37_2)&v32_2 | bits(v34_2)&^v32_2)
-		v38_3 := fromBits(bits(v37_3)&v32_3 | bits(v34_3)&^v32_3)
+		v34_0 := float32(v30_0 - v1)
+		v34_1 := float32(v30_1 - v1)
+		v34_2 := float32(v30_2 - v1)
+		v34_3 := float32(v30_3 - v1)
+		v35_0 := float32(v29_0 - v34_0)
+		v35_1 := float32(v29_1 - v34_1)
+		v35_2 := float32(v29_2 - v34_2)
+		v35_3 := float32(v29_3 - v34_3)
+		v36_0 := float32(v1 - v33_0)
+		v36_1 := float32(v1 - v33_1)
+		v36_2 := float32(v1 - v33_2)
+		v36_3 := float32(v1 - v33_3)
+		v37_0 := fromBits(bits(v36_0)&v31_0 | bits(v33_0)&^v31_0)
+		v37_1 := fromBits(bits(v36_1)&v31_1 | bits(v33_1)&^v31_1)
+		v37_2 := fromBits(bits(v36_2)&v31_2 | bits(v33_2)&^v31_2)
+		v37_3 := fromBits(bits(v36_3)&v31_3 | bits(v33_3)&^v31_3)
 		// y = q - q·(dlo·(1/d))
-		v39_0 := float32(v36_0 * v38_0)
-		v39_1 := float32(v36_1 * v38_1)
-		v39_2 := float32(v36_2 * v38_2)
-		v39_3 := float32(v36_3 * v38_3)
-		s40_0 := float64(-v34_0)*float64(v39_0) + float64(v34_0)
-		v40_0 := float32(s40_0)
-		if roundsTwice(s40_0) {
-			v40_0 = fma32(-v34_0, v39_0, v34_0)
+		v38_0 := float32(v35_0 * v37_0)
+		v38_1 := float32(v35_1 * v37_1)
+		v38_2 := float32(v35_2 * v37_2)
+		v38_3 := float32(v35_3 * v37_3)
+		s39_0 := float64(-v33_0)*float64(v38_0) + float64(v33_0)
+		v39_0 := float32(s39_0)
+		if roundsTwice(s39_0) {
+			v39_0 = fma32(-v33_0, v38_0, v33_0)
 		}
-		s40_1 := float64(-v34_1)*float64(v39_1) + float64(v34_1)
-		v40_1 := float32(s40_1)
-		if roundsTwice(s40_1) {
-			v40_1 = fma32(-v34_1, v39_1, v34_1)
+		s39_1 := float64(-v33_1)*float64(v38_1) + float64(v33_1)
+		v39_1 := float32(s39_1)
+		if roundsTwice(s39_1) {
+			v39_1 = fma32(-v33_1, v38_1, v33_1)
 		}
-		s40_2 := float64(-v34_2)*float64(v39_2) + float64(v34_2)
-		v40_2 := float32(s40_2)
-		if roundsTwice(s40_2) {
-			v40_2 = fma32(-v34_2, v39_2, v34_2)
+		s39_2 := float64(-v33_2)*float64(v38_2) + float64(v33_2)
+		v39_2 := float32(s39_2)
+		if roundsTwice(s39_2) {
+			v39_2 = fma32(-v33_2, v38_2, v33_2)
 		}
-		s40_3 := float64(-v34_3)*float64(v39_3) + float64(v34_3)
-		v40_3 := float32(s40_3)
-		if roundsTwice(s40_3) {
-			v40_3 = fma32(-v34_3, v39_3, v34_3)
+		s39_3 := float64(-v33_3)*float64(v38_3) + float64(v33_3)
+		v39_3 := float32(s39_3)
+		if roundsTwice(s39_3) {
+			v39_3 = fma32(-v33_3, v38_3, v33_3)
 		}
-		dst[0] = v40_0
-		dst[1] = v40_1
-		dst[2] = v40_2
-		dst[3] = v40_3
+		dst[0] = v39_0
+		dst[1] = v39_1
+		dst[2] = v39_2
+		dst[3] = v39_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = sigmoidForwardLane(x[i], p)
@@ -920,49 +931,47 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v6 := math.Float32frombits(0x41b8aa3b) // 23.08312
 	v7 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v8 := fma32(v5, v6, v7)
-	v9 := float32(v5 + v5)
-	// t = 2h - N·ln2/8
-	v10 := float32(v8 - v7)
-	v11 := math.Float32frombits(0x3db17218) // 0.0866434
-	v12 := fma32(-v10, v11, v9)
+	// t' = h - N·ln2/16 = t/2
+	v9 := float32(v8 - v7)
+	v10 := math.Float32frombits(0x3d317218) // 0.0433217
+	v11 := fma32(-v9, v10, v5)
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v13 := fromBits(tanhForwardTable0[bits(v8)%8])
-	v14 := fromBits(bits(v8) << 20)
-	v15 := fromBits(bits(v13) + bits(v14))
-	// q(t), (e^t - 1 - t)/t²
-	v16 := math.Float32frombits(0x3e2aab2c) // 0.1666686
-	v17 := math.Float32frombits(0x3f00043c) // 0.5000646
-	v18 := fma32(v16, v12, v17)
-	v19 := float32(v12 * v18)
-	v20 := float32(v12 * v15)
-	// e^z = ts·(t·q) + (s + ts)
-	v21 := float32(v15 + v20)
-	v22 := fma32(v20, v19, v21)
+	v12 := fromBits(tanhForwardTable0[bits(v8)%8])
+	v13 := fromBits(bits(v8) << 20)
+	v14 := fromBits(bits(v12) + bits(v13))
+	// P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'
+	v15 := math.Float32frombits(0x3faaab2c) // 1.3333488
+	v16 := math.Float32frombits(0x4000043c) // 2.0002584
+	v17 := fma32(v15, v11, v16)
+	v18 := math.Float32frombits(0x40000000) // 2
+	v19 := fma32(v17, v11, v18)
+	v20 := float32(v11 * v14)
+	v21 := fma32(v20, v19, v14)
 	// (1 - e)/(1 + e)
-	v23 := float32(v1 - v22)
-	v24 := float32(v22 + v1)
-	v25 := float32(v23 / v24)
+	v22 := float32(v1 - v21)
+	v23 := float32(v21 + v1)
+	v24 := float32(v22 / v23)
 	// x + x³·p(x²)
-	v26 := float32(v0 * v0)
-	v27 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-	v28 := math.Float32frombits(0x3ca9134f) // 0.02063909
-	v29 := fma32(v27, v26, v28)
-	v30 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-	v31 := fma32(v29, v26, v30)
-	v32 := math.Float32frombits(0x3e088393) // 0.13331442
-	v33 := fma32(v31, v26, v32)
-	v34 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-	v35 := fma32(v33, v26, v34)
-	v36 := float32(v0 * v26)
-	v37 := fma32(v36, v35, v0)
-	v38 := fromBits(bits(v0) &^ bits(v2))
-	v39 := math.Float32frombits(0x3f200000) // 0.625
-	v40 := lanemask(v38 >= v39)
-	v41 := fromBits(bits(v25)&v40 | bits(v37)&^v40)
+	v25 := float32(v0 * v0)
+	v26 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+	v27 := math.Float32frombits(0x3ca9134f) // 0.02063909
+	v28 := fma32(v26, v25, v27)
+	v29 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+	v30 := fma32(v28, v25, v29)
+	v31 := math.Float32frombits(0x3e088393) // 0.13331442
+	v32 := fma32(v30, v25, v31)
+	v33 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+	v34 := fma32(v32, v25, v33)
+	v35 := float32(v0 * v25)
+	v36 := fma32(v35, v34, v0)
+	// |x| >= split as -|x| <= -split
+	v37 := math.Float32frombits(0xbf200000) // -0.625
+	v38 := lanemask(v3 <= v37)
+	v39 := fromBits(bits(v24)&v38 | bits(v36)&^v38)
 	// the sign of x, last: tanh(-0) = -0
-	v42 := fromBits(bits(v0) & bits(v2))
-	v43 := fromBits(bits(v41) | bits(v42))
-	return v43
+	v40 := fromBits(bits(v0) & bits(v2))
+	v41 := fromBits(bits(v39) | bits(v40))
+	return v41
 }
 
 // tanhForward computes dst[i] = tanh(x[i]).
@@ -1012,258 +1021,263 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s8_3) {
 			v8_3 = fma32(v5_3, v6, v7)
 		}
-		v9_0 := float32(v5_0 + v5_0)
-		v9_1 := float32(v5_1 + v5_1)
-		v9_2 := float32(v5_2 + v5_2)
-		v9_3 := float32(v5_3 + v5_3)
-		// t = 2h - N·ln2/8
-		v10_0 := float32(v8_0 - v7)
-		v10_1 := float32(v8_1 - v7)
-		v10_2 := float32(v8_2 - v7)
-		v10_3 := float32(v8_3 - v7)
-		v11 := math.Float32frombits(0x3db17218) // 0.0866434
-		s12_0 := float64(-v10_0)*float64(v11) + float64(v9_0)
-		v12_0 := float32(s12_0)
-		if roundsTwice(s12_0) {
-			v12_0 = fma32(-v10_0, v11, v9_0)
+		// t' = h - N·ln2/16 = t/2
+		v9_0 := float32(v8_0 - v7)
+		v9_1 := float32(v8_1 - v7)
+		v9_2 := float32(v8_2 - v7)
+		v9_3 := float32(v8_3 - v7)
+		v10 := math.Float32frombits(0x3d317218) // 0.0433217
+		s11_0 := float64(-v9_0)*float64(v10) + float64(v5_0)
+		v11_0 := float32(s11_0)
+		if roundsTwice(s11_0) {
+			v11_0 = fma32(-v9_0, v10, v5_0)
 		}
-		s12_1 := float64(-v10_1)*float64(v11) + float64(v9_1)
-		v12_1 := float32(s12_1)
-		if roundsTwice(s12_1) {
-			v12_1 = fma32(-v10_1, v11, v9_1)
+		s11_1 := float64(-v9_1)*float64(v10) + float64(v5_1)
+		v11_1 := float32(s11_1)
+		if roundsTwice(s11_1) {
+			v11_1 = fma32(-v9_1, v10, v5_1)
 		}
-		s12_2 := float64(-v10_2)*float64(v11) + float64(v9_2)
-		v12_2 := float32(s12_2)
-		if roundsTwice(s12_2) {
-			v12_2 = fma32(-v10_2, v11, v9_2)
+		s11_2 := float64(-v9_2)*float64(v10) + float64(v5_2)
+		v11_2 := float32(s11_2)
+		if roundsTwice(s11_2) {
+			v11_2 = fma32(-v9_2, v10, v5_2)
 		}
-		s12_3 := float64(-v10_3)*float64(v11) + float64(v9_3)
-		v12_3 := float32(s12_3)
-		if roundsTwice(s12_3) {
-			v12_3 = fma32(-v10_3, v11, v9_3)
+		s11_3 := float64(-v9_3)*float64(v10) + float64(v5_3)
+		v11_3 := float32(s11_3)
+		if roundsTwice(s11_3) {
+			v11_3 = fma32(-v9_3, v10, v5_3)
 		}
 		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v13_0 := fromBits(tanhForwardTable0[bits(v8_0)%8])
-		v13_1 := fromBits(tanhForwardTable0[bits(v8_1)%8])
-		v13_2 := fromBits(tanhForwardTable0[bits(v8_2)%8])
-		v13_3 := fromBits(tanhForwardTable0[bits(v8_3)%8])
-		v14_0 := fromBits(bits(v8_0) << 20)
-		v14_1 := fromBits(bits(v8_1) << 20)
-		v14_2 := fromBits(bits(v8_2) << 20)
-		v14_3 := fromBits(bits(v8_3) << 20)
-		v15_0 := fromBits(bits(v13_0) + bits(v14_0))
-		v15_1 := fromBits(bits(v13_1) + bits(v14_1))
-		v15_2 := fromBits(bits(v13_2) + bits(v14_2))
-		v15_3 := fromBits(bits(v13_3) + bits(v14_3))
-		// q(t), (e^t - 1 - t)/t²
-		v16 := math.Float32frombits(0x3e2aab2c) // 0.1666686
-		v17 := math.Float32frombits(0x3f00043c) // 0.5000646
-		s18_0 := float64(v16)*float64(v12_0) + float64(v17)
-		v18_0 := float32(s18_0)
-		if roundsTwice(s18_0) {
-			v18_0 = fma32(v16, v12_0, v17)
+		v12_0 := fromBits(tanhForwardTable0[bits(v8_0)%8])
+		v12_1 := fromBits(tanhForwardTable0[bits(v8_1)%8])
+		v12_2 := fromBits(tanhForwardTable0[bits(v8_2)%8])
+		v12_3 := fromBits(tanhForwardTable0[bits(v8_3)%8])
+		v13_0 := fromBits(bits(v8_0) << 20)
+		v13_1 := fromBits(bits(v8_1) << 20)
+		v13_2 := fromBits(bits(v8_2) << 20)
+		v13_3 := fromBits(bits(v8_3) << 20)
+		v14_0 := fromBits(bits(v12_0) + bits(v13_0))
+		v14_1 := fromBits(bits(v12_1) + bits(v13_1))
+		v14_2 := fromBits(bits(v12_2) + bits(v13_2))
+		v14_3 := fromBits(bits(v12_3) + bits(v13_3))
+		// P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'
+		v15 := math.Float32frombits(0x3faaab2c) // 1.3333488
+		v16 := math.Float32frombits(0x4000043c) // 2.0002584
+		s17_0 := float64(v15)*float64(v11_0) + float64(v16)
+		v17_0 := float32(s17_0)
+		if roundsTwice(s17_0) {
+			v17_0 = fma32(v15, v11_0, v16)
 		}
-		s18_1 := float64(v16)*float64(v12_1) + float64(v17)
-		v18_1 := float32(s18_1)
-		if roundsTwice(s18_1) {
-			v18_1 = fma32(v16, v12_1, v17)
+		s17_1 := float64(v15)*float64(v11_1) + float64(v16)
+		v17_1 := float32(s17_1)
+		if roundsTwice(s17_1) {
+			v17_1 = fma32(v15, v11_1, v16)
 		}
-		s18_2 := float64(v16)*float64(v12_2) + float64(v17)
-		v18_2 := float32(s18_2)
-		if roundsTwice(s18_2) {
-			v18_2 = fma32(v16, v12_2, v17)
+		s17_2 := float64(v15)*float64(v11_2) + float64(v16)
+		v17_2 := float32(s17_2)
+		if roundsTwice(s17_2) {
+			v17_2 = fma32(v15, v11_2, v16)
 		}
-		s18_3 := float64(v16)*float64(v12_3) + float64(v17)
-		v18_3 := float32(s18_3)
-		if roundsTwice(s18_3) {
-			v18_3 = fma32(v16, v12_3, v17)
+		s17_3 := float64(v15)*float64(v11_3) + float64(v16)
+		v17_3 := float32(s17_3)
+		if roundsTwice(s17_3) {
+			v17_3 = fma32(v15, v11_3, v16)
 		}
-		v19_0 := float32(v12_0 * v18_0)
-		v19_1 := float32(v12_1 * v18_1)
-		v19_2 := float32(v12_2 * v18_2)
-		v19_3 := float32(v12_3 * v18_3)
-		v20_0 := float32(v12_0 * v15_0)
-		v20_1 := float32(v12_1 * v15_1)
-		v20_2 := float32(v12_2 * v15_2)
-		v20_3 := float32(v12_3 * v15_3)
-		// e^z = ts·(t·q) + (s + ts)
-		v21_0 := float32(v15_0 + v20_0)
-		v21_1 := float32(v15_1 + v20_1)
-		v21_2 := float32(v15_2 + v20_2)
-		v21_3 := float32(v15_3 + v20_3)
-		s22_0 := float64(v20_0)*float64(v19_0) + float64(v21_0)
-		v22_0 := float32(s22_0)
-		if roundsTwice(s22_0) {
-			v22_0 = fma32(v20_0, v19_0, v21_0)
+		v18 := math.Float32frombits(0x40000000) // 2
+		s19_0 := float64(v17_0)*float64(v11_0) + float64(v18)
+		v19_0 := float32(s19_0)
+		if roundsTwice(s19_0) {
+			v19_0 = fma32(v17_0, v11_0, v18)
 		}
-		s22_1 := float64(v20_1)*float64(v19_1) + float64(v21_1)
-		v22_1 := float32(s22_1)
-		if roundsTwice(s22_1) {
-			v22_1 = fma32(v20_1, v19_1, v21_1)
+		s19_1 := float64(v17_1)*float64(v11_1) + float64(v18)
+		v19_1 := float32(s19_1)
+		if roundsTwice(s19_1) {
+			v19_1 = fma32(v17_1, v11_1, v18)
 		}
-		s22_2 := float64(v20_2)*float64(v19_2) + float64(v21_2)
-		v22_2 := float32(s22_2)
-		if roundsTwice(s22_2) {
-			v22_2 = fma32(v20_2, v19_2, v21_2)
+		s19_2 := float64(v17_2)*float64(v11_2) + float64(v18)
+		v19_2 := float32(s19_2)
+		if roundsTwice(s19_2) {
+			v19_2 = fma32(v17_2, v11_2, v18)
 		}
-		s22_3 := float64(v20_3)*float64(v19_3) + float64(v21_3)
-		v22_3 := float32(s22_3)
-		if roundsTwice(s22_3) {
-			v22_3 = fma32(v20_3, v19_3, v21_3)
+		s19_3 := float64(v17_3)*float64(v11_3) + float64(v18)
+		v19_3 := float32(s19_3)
+		if roundsTwice(s19_3) {
+			v19_3 = fma32(v17_3, v11_3, v18)
+		}
+		v20_0 := float32(v11_0 * v14_0)
+		v20_1 := float32(v11_1 * v14_1)
+		v20_2 := float32(v11_2 * v14_2)
+		v20_3 := float32(v11_3 * v14_3)
+		s21_0 := float64(v20_0)*float64(v19_0) + float64(v14_0)
+		v21_0 := float32(s21_0)
+		if roundsTwice(s21_0) {
+			v21_0 = fma32(v20_0, v19_0, v14_0)
+		}
+		s21_1 := float64(v20_1)*float64(v19_1) + float64(v14_1)
+		v21_1 := float32(s21_1)
+		if roundsTwice(s21_1) {
+			v21_1 = fma32(v20_1, v19_1, v14_1)
+		}
+		s21_2 := float64(v20_2)*float64(v19_2) + float64(v14_2)
+		v21_2 := float32(s21_2)
+		if roundsTwice(s21_2) {
+			v21_2 = fma32(v20_2, v19_2, v14_2)
+		}
+		s21_3 := float64(v20_3)*float64(v19_3) + float64(v14_3)
+		v21_3 := float32(s21_3)
+		if roundsTwice(s21_3) {
+			v21_3 = fma32(v20_3, v19_3, v14_3)
 		}
 		// (1 - e)/(1 + e)
-		v23_0 := float32(v1 - v22_0)
-		v23_1 := float32(v1 - v22_1)
-		v23_2 := float32(v1 - v22_2)
-		v23_3 := float32(v1 - v22_3)
-		v24_0 := float32(v22_0 + v1)
-		v24_1 := float32(v22_1 + v1)
-		v24_2 := float32(v22_2 + v1)
-		v24_3 := float32(v22_3 + v1)
-		v25_0 := float32(v23_0 / v24_0)
-		v25_1 := float32(v23_1 / v24_1)
-		v25_2 := float32(v23_2 / v24_2)
-		v25_3 := float32(v23_3 / v24_3)
+		v22_0 := float32(v1 - v21_0)
+		v22_1 := float32(v1 - v21_1)
+		v22_2 := float32(v1 - v21_2)
+		v22_3 := float32(v1 - v21_3)
+		v23_0 := float32(v21_0 + v1)
+		v23_1 := float32(v21_1 + v1)
+		v23_2 := float32(v21_2 + v1)
+		v23_3 := float32(v21_3 + v1)
+		v24_0 := float32(v22_0 / v23_0)
+		v24_1 := float32(v22_1 / v23_1)
+		v24_2 := float32(v22_2 / v23_2)
+		v24_3 := float32(v22_3 / v23_3)
 		// x + x³·p(x²)
-		v26_0 := float32(v0_0 * v0_0)
-		v26_1 := float32(v0_1 * v0_1)
-		v26_2 := float32(v0_2 * v0_2)
-		v26_3 := float32(v0_3 * v0_3)
-		v27 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-		v28 := math.Float32frombits(0x3ca9134f) // 0.02063909
-		s29_0 := float64(v27)*float64(v26_0) + float64(v28)
-		v29_0 := float32(s29_0)
-		if roundsTwice(s29_0) {
-			v29_0 = fma32(v27, v26_0, v28)
+		v25_0 := float32(v0_0 * v0_0)
+		v25_1 := float32(v0_1 * v0_1)
+		v25_2 := float32(v0_2 * v0_2)
+		v25_3 := float32(v0_3 * v0_3)
+		v26 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+		v27 := math.Float32frombits(0x3ca9134f) // 0.02063909
+		s28_0 := float64(v26)*float64(v25_0) + float64(v27)
+		v28_0 := float32(s28_0)
+		if roundsTwice(s28_0) {
+			v28_0 = fma32(v26, v25_0, v27)
 		}
-		s29_1 := float64(v27)*float64(v26_1) + float64(v28)
-		v29_1 := float32(s29_1)
-		if roundsTwice(s29_1) {
-			v29_1 = fma32(v27, v26_1, v28)
+		s28_1 := float64(v26)*float64(v25_1) + float64(v27)
+		v28_1 := float32(s28_1)
+		if roundsTwice(s28_1) {
+			v28_1 = fma32(v26, v25_1, v27)
 		}
-		s29_2 := float64(v27)*float64(v26_2) + float64(v28)
-		v29_2 := float32(s29_2)
-		if roundsTwice(s29_2) {
-			v29_2 = fma32(v27, v26_2, v28)
+		s28_2 := float64(v26)*float64(v25_2) + float64(v27)
+		v28_2 := float32(s28_2)
+		if roundsTwice(s28_2) {
+			v28_2 = fma32(v26, v25_2, v27)
 		}
-		s29_3 := float64(v27)*float64(v26_3) + float64(v28)
-		v29_3 := float32(s29_3)
-		if roundsTwice(s29_3) {
-			v29_3 = fma32(v27, v26_3, v28)
+		s28_3 := float64(v26)*float64(v25_3) + float64(v27)
+		v28_3 := float32(s28_3)
+		if roundsTwice(s28_3) {
+			v28_3 = fma32(v26, v25_3, v27)
 		}
-		v30 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-		s31_0 := float64(v29_0)*float64(v26_0) + float64(v30)
-		v31_0 := float32(s31_0)
-		if roundsTwice(s31_0) {
-			v31_0 = fma32(v29_0, v26_0, v30)
+		v29 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+		s30_0 := float64(v28_0)*float64(v25_0) + float64(v29)
+		v30_0 := float32(s30_0)
+		if roundsTwice(s30_0) {
+			v30_0 = fma32(v28_0, v25_0, v29)
 		}
-		s31_1 := float64(v29_1)*float64(v26_1) + float64(v30)
-		v31_1 := float32(s31_1)
-		if roundsTwice(s31_1) {
-			v31_1 = fma32(v29_1, v26_1, v30)
+		s30_1 := float64(v28_1)*float64(v25_1) + float64(v29)
+		v30_1 := float32(s30_1)
+		if roundsTwice(s30_1) {
+			v30_1 = fma32(v28_1, v25_1, v29)
 		}
-		s31_2 := float64(v29_2)*float64(v26_2) + float64(v30)
-		v31_2 := float32(s31_2)
-		if roundsTwice(s31_2) {
-			v31_2 = fma32(v29_2, v26_2, v30)
+		s30_2 := float64(v28_2)*float64(v25_2) + float64(v29)
+		v30_2 := float32(s30_2)
+		if roundsTwice(s30_2) {
+			v30_2 = fma32(v28_2, v25_2, v29)
 		}
-		s31_3 := float64(v29_3)*float64(v26_3) + float64(v30)
-		v31_3 := float32(s31_3)
-		if roundsTwice(s31_3) {
-			v31_3 = fma32(v29_3, v26_3, v30)
+		s30_3 := float64(v28_3)*float64(v25_3) + float64(v29)
+		v30_3 := float32(s30_3)
+		if roundsTwice(s30_3) {
+			v30_3 = fma32(v28_3, v25_3, v29)
 		}
-		v32 := math.Float32frombits(0x3e088393) // 0.13331442
-		s33_0 := float64(v31_0)*float64(v26_0) + float64(v32)
-		v33_0 := float32(s33_0)
-		if roundsTwice(s33_0) {
-			v33_0 = fma32(v31_0, v26_0, v32)
+		v31 := math.Float32frombits(0x3e088393) // 0.13331442
+		s32_0 := float64(v30_0)*float64(v25_0) + float64(v31)
+		v32_0 := float32(s32_0)
+		if roundsTwice(s32_0) {
+			v32_0 = fma32(v30_0, v25_0, v31)
 		}
-		s33_1 := float64(v31_1)*float64(v26_1) + float64(v32)
-		v33_1 := float32(s33_1)
-		if roundsTwice(s33_1) {
-			v33_1 = fma32(v31_1, v26_1, v32)
+		s32_1 := float64(v30_1)*float64(v25_1) + float64(v31)
+		v32_1 := float32(s32_1)
+		if roundsTwice(s32_1) {
+			v32_1 = fma32(v30_1, v25_1, v31)
 		}
-		s33_2 := float64(v31_2)*float64(v26_2) + float64(v32)
-		v33_2 := float32(s33_2)
-		if roundsTwice(s33_2) {
-			v33_2 = fma32(v31_2, v26_2, v32)
+		s32_2 := float64(v30_2)*float64(v25_2) + float64(v31)
+		v32_2 := float32(s32_2)
+		if roundsTwice(s32_2) {
+			v32_2 = fma32(v30_2, v25_2, v31)
 		}
-		s33_3 := float64(v31_3)*float64(v26_3) + float64(v32)
-		v33_3 := float32(s33_3)
-		if roundsTwice(s33_3) {
-			v33_3 = fma32(v31_3, v26_3, v32)
+		s32_3 := float64(v30_3)*float64(v25_3) + float64(v31)
+		v32_3 := float32(s32_3)
+		if roundsTwice(s32_3) {
+			v32_3 = fma32(v30_3, v25_3, v31)
 		}
-		v34 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-		s35_0 := float64(v33_0)*float64(v26_0) + float64(v34)
-		v35_0 := float32(s35_0)
-		if roundsTwice(s35_0) {
-			v35_0 = fma32(v33_0, v26_0, v34)
+		v33 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+		s34_0 := float64(v32_0)*float64(v25_0) + float64(v33)
+		v34_0 := float32(s34_0)
+		if roundsTwice(s34_0) {
+			v34_0 = fma32(v32_0, v25_0, v33)
 		}
-		s35_1 := float64(v33_1)*float64(v26_1) + float64(v34)
-		v35_1 := float32(s35_1)
-		if roundsTwice(s35_1) {
-			v35_1 = fma32(v33_1, v26_1, v34)
+		s34_1 := float64(v32_1)*float64(v25_1) + float64(v33)
+		v34_1 := float32(s34_1)
+		if roundsTwice(s34_1) {
+			v34_1 = fma32(v32_1, v25_1, v33)
 		}
-		s35_2 := float64(v33_2)*float64(v26_2) + float64(v34)
-		v35_2 := float32(s35_2)
-		if roundsTwice(s35_2) {
-			v35_2 = fma32(v33_2, v26_2, v34)
+		s34_2 := float64(v32_2)*float64(v25_2) + float64(v33)
+		v34_2 := float32(s34_2)
+		if roundsTwice(s34_2) {
+			v34_2 = fma32(v32_2, v25_2, v33)
 		}
-		s35_3 := float64(v33_3)*float64(v26_3) + float64(v34)
-		v35_3 := float32(s35_3)
-		if roundsTwice(s35_3) {
-			v35_3 = fma32(v33_3, v26_3, v34)
+		s34_3 := float64(v32_3)*float64(v25_3) + float64(v33)
+		v34_3 := float32(s34_3)
+		if roundsTwice(s34_3) {
+			v34_3 = fma32(v32_3, v25_3, v33)
 		}
-		v36_0 := float32(v0_0 * v26_0)
-		v36_1 := float32(v0_1 * v26_1)
-		v36_2 := float32(v0_2 * v26_2)
-		v36_3 := float32(v0_3 * v26_3)
-		s37_0 := float64(v36_0)*float64(v35_0) + float64(v0_0)
-		v37_0 := float32(s37_0)
-		if roundsTwice(s37_0) {
-			v37_0 = fma32(v36_0, v35_0, v0_0)
+		v35_0 := float32(v0_0 * v25_0)
+		v35_1 := float32(v0_1 * v25_1)
+		v35_2 := float32(v0_2 * v25_2)
+		v35_3 := float32(v0_3 * v25_3)
+		s36_0 := float64(v35_0)*float64(v34_0) + float64(v0_0)
+		v36_0 := float32(s36_0)
+		if roundsTwice(s36_0) {
+			v36_0 = fma32(v35_0, v34_0, v0_0)
 		}
-		s37_1 := float64(v36_1)*float64(v35_1) + float64(v0_1)
-		v37_1 := float32(s37_1)
-		if roundsTwice(s37_1) {
-			v37_1 = fma32(v36_1, v35_1, v0_1)
+		s36_1 := float64(v35_1)*float64(v34_1) + float64(v0_1)
+		v36_1 := float32(s36_1)
+		if roundsTwice(s36_1) {
+			v36_1 = fma32(v35_1, v34_1, v0_1)
 		}
-		s37_2 := float64(v36_2)*float64(v35_2) + float64(v0_2)
-		v37_2 := float32(s37_2)
-		if roundsTwice(s37_2) {
-			v37_2 = fma32(v36_2, v35_2, v0_2)
+		s36_2 := float64(v35_2)*float64(v34_2) + float64(v0_2)
+		v36_2 := float32(s36_2)
+		if roundsTwice(s36_2) {
+			v36_2 = fma32(v35_2, v34_2, v0_2)
 		}
-		s37_3 := float64(v36_3)*float64(v35_3) + float64(v0_3)
-		v37_3 := float32(s37_3)
-		if roundsTwice(s37_3) {
-			v37_3 = fma32(v36_3, v35_3, v0_3)
+		s36_3 := float64(v35_3)*float64(v34_3) + float64(v0_3)
+		v36_3 := float32(s36_3)
+		if roundsTwice(s36_3) {
+			v36_3 = fma32(v35_3, v34_3, v0_3)
 		}
-		v38_0 := fromBits(bits(v0_0) &^ bits(v2))
-		v38_1 := fromBits(bits(v0_1) &^ bits(v2))
-		v38_2 := fromBits(bits(v0_2) &^ bits(v2))
-		v38_3 := fromBits(bits(v0_3) &^ bits(v2))
-		v39 := math.Float32frombits(0x3f200000) // 0.625
-		v40_0 := lanemask(v38_0 >= v39)
-		v40_1 := lanemask(v38_1 >= v39)
-		v40_2 := lanemask(v38_2 >= v39)
-		v40_3 := lanemask(v38_3 >= v39)
-		v41_0 := fromBits(bits(v25_0)&v40_0 | bits(v37_0)&^v40_0)
-		v41_1 := fromBits(bits(v25_1)&v40_1 | bits(v37_1)&^v40_1)
-		v41_2 := fromBits(bits(v25_2)&v40_2 | bits(v37_2)&^v40_2)
-		v41_3 := fromBits(bits(v25_3)&v40_3 | bits(v37_3)&^v40_3)
+		// |x| >= split as -|x| <= -split
+		v37 := math.Float32frombits(0xbf200000) // -0.625
+		v38_0 := lanemask(v3_0 <= v37)
+		v38_1 := lanemask(v3_1 <= v37)
+		v38_2 := lanemask(v3_2 <= v37)
+		v38_3 := lanemask(v3_3 <= v37)
+		v39_0 := fromBits(bits(v24_0)&v38_0 | bits(v36_0)&^v38_0)
+		v39_1 := fromBits(bits(v24_1)&v38_1 | bits(v36_1)&^v38_1)
+		v39_2 := fromBits(bits(v24_2)&v38_2 | bits(v36_2)&^v38_2)
+		v39_3 := fromBits(bits(v24_3)&v38_3 | bits(v36_3)&^v38_3)
 		// the sign of x, last: tanh(-0) = -0
-		v42_0 := fromBits(bits(v0_0) & bits(v2))
-		v42_1 := fromBits(bits(v0_1) & bits(v2))
-		v42_2 := fromBits(bits(v0_2) & bits(v2))
-		v42_3 := fromBits(bits(v0_3) & bits(v2))
-		v43_0 := fromBits(bits(v41_0) | bits(v42_0))
-		v43_1 := fromBits(bits(v41_1) | bits(v42_1))
-		v43_2 := fromBits(bits(v41_2) | bits(v42_2))
-		v43_3 := fromBits(bits(v41_3) | bits(v42_3))
-		dst[0] = v43_0
-		dst[1] = v43_1
-		dst[2] = v43_2
-		dst[3] = v43_3
+		v40_0 := fromBits(bits(v0_0) & bits(v2))
+		v40_1 := fromBits(bits(v0_1) & bits(v2))
+		v40_2 := fromBits(bits(v0_2) & bits(v2))
+		v40_3 := fromBits(bits(v0_3) & bits(v2))
+		v41_0 := fromBits(bits(v39_0) | bits(v40_0))
+		v41_1 := fromBits(bits(v39_1) | bits(v40_1))
+		v41_2 := fromBits(bits(v39_2) | bits(v40_2))
+		v41_3 := fromBits(bits(v39_3) | bits(v40_3))
+		dst[0] = v41_0
+		dst[1] = v41_1
+		dst[2] = v41_2
+		dst[3] = v41_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = tanhForwardLane(x[i], p)
@@ -1360,37 +1374,36 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v20 := fromBits(scaledsigmoidForwardTable1[bits(v11)%8])
 	v21 := fromBits(bits(v11) << 20)
 	v22 := fromBits(bits(v20) + bits(v21))
-	// q(t), (e^t - 1 - t)/t²
+	// P(t) = 1 + t·q(t) = (e^t - 1)/t
 	v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
 	v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
 	v25 := fma32(v23, v19, v24)
 	v26 := math.Float32frombits(0x3f000000) // 0.5
 	v27 := fma32(v25, v19, v26)
-	v28 := float32(v19 * v27)
+	v28 := fma32(v27, v19, v7)
+	// e = c + (t·s)·P
 	v29 := float32(v19 * v22)
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v30 := fma32(v29, v28, v29)
-	v31 := float32(v22 + v30)
+	v30 := fma32(v29, v28, v22)
 	// e = 0 where -|x| < ln(2^-126)
-	v32 := fromBits(bits(v2) | bits(v4))
-	v33 := math.Float32frombits(0xc2aeac50) // -87.33655
-	v34 := lanemask(v32 < v33)
-	v35 := math.Float32frombits(0x00000000) // 0
-	v36 := fromBits(bits(v35)&v34 | bits(v31)&^v34)
-	v37 := float32(v36 + v7)
-	v38 := uint32(int32(bits(v2)) >> 31)
+	v31 := fromBits(bits(v2) | bits(v4))
+	v32 := math.Float32frombits(0xc2aeac50) // -87.33655
+	v33 := lanemask(v31 < v32)
+	v34 := math.Float32frombits(0x00000000) // 0
+	v35 := fromBits(bits(v34)&v33 | bits(v30)&^v33)
+	v36 := float32(v35 + v7)
+	v37 := uint32(int32(bits(v2)) >> 31)
 	// q = (x < 0 ? e : 1)/(1 + e)
-	v39 := fromBits(bits(v36)&v38 | bits(v7)&^v38)
-	v40 := float32(v39 / v37)
+	v38 := fromBits(bits(v35)&v37 | bits(v7)&^v37)
+	v39 := float32(v38 / v36)
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	v41 := float32(v37 - v7)
-	v42 := float32(v36 - v41)
-	v43 := float32(v7 - v40)
-	v44 := fromBits(bits(v43)&v38 | bits(v40)&^v38)
+	v40 := float32(v36 - v7)
+	v41 := float32(v35 - v40)
+	v42 := float32(v7 - v39)
+	v43 := fromBits(bits(v42)&v37 | bits(v39)&^v37)
 	// y = q - q·(dlo·(1/d))
-	v45 := float32(v42 * v44)
-	v46 := fma32(-v40, v45, v40)
-	return v46
+	v44 := float32(v41 * v43)
+	v45 := fma32(-v39, v44, v39)
+	return v45
 }
 
 // scaledsigmoidForward computes dst[i] = scaledsigmoid(x[i]).
@@ -1541,7 +1554,7 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v22_1 := fromBits(bits(v20_1) + bits(v21_1))
 		v22_2 := fromBits(bits(v20_2) + bits(v21_2))
 		v22_3 := fromBits(bits(v20_3) + bits(v21_3))
-		// q(t), (e^t - 1 - t)/t²
+		// P(t) = 1 + t·q(t) = (e^t - 1)/t
 		v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
 		v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
 		s25_0 := float64(v23)*float64(v19_0) + float64(v24)
@@ -1585,117 +1598,129 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s27_3) {
 			v27_3 = fma32(v25_3, v19_3, v26)
 		}
-		v28_0 := float32(v19_0 * v27_0)
-		v28_1 := float32(v19_1 * v27_1)
-		v28_2 := float32(v19_2 * v27_2)
-		v28_3 := float32(v19_3 * v27_3)
+		s28_0 := float64(v27_0)*float64(v19_0) + float64(v7)
+		v28_0 := float32(s28_0)
+		if roundsTwice(s28_0) {
+			v28_0 = fma32(v27_0, v19_0, v7)
+		}
+		s28_1 := float64(v27_1)*float64(v19_1) + float64(v7)
+		v28_1 := float32(s28_1)
+		if roundsTwice(s28_1) {
+			v28_1 = fma32(v27_1, v19_1, v7)
+		}
+		s28_2 := float64(v27_2)*float64(v19_2) + float64(v7)
+		v28_2 := float32(s28_2)
+		if roundsTwice(s28_2) {
+			v28_2 = fma32(v27_2, v19_2, v7)
+		}
+		s28_3 := float64(v27_3)*float64(v19_3) + float64(v7)
+		v28_3 := float32(s28_3)
+		if roundsTwice(s28_3) {
+			v28_3 = fma32(v27_3, v19_3, v7)
+		}
+		// e = c + (t·s)·P
 		v29_0 := float32(v19_0 * v22_0)
 		v29_1 := float32(v19_1 * v22_1)
 		v29_2 := float32(v19_2 * v22_2)
 		v29_3 := float32(v19_3 * v22_3)
-		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s30_0 := float64(v29_0)*float64(v28_0) + float64(v29_0)
+		s30_0 := float64(v29_0)*float64(v28_0) + float64(v22_0)
 		v30_0 := float32(s30_0)
 		if roundsTwice(s30_0) {
-			v30_0 = fma32(v29_0, v28_0, v29_0)
+			v30_0 = fma32(v29_0, v28_0, v22_0)
 		}
-		s30_1 := float64(v29_1)*float64(v28_1) + float64(v29_1)
+		s30_1 := float64(v29_1)*float64(v28_1) + float64(v22_1)
 		v30_1 := float32(s30_1)
 		if roundsTwice(s30_1) {
-			v30_1 = fma32(v29_1, v28_1, v29_1)
+			v30_1 = fma32(v29_1, v28_1, v22_1)
 		}
-		s30_2 := float64(v29_2)*float64(v28_2) + float64(v29_2)
+		s30_2 := float64(v29_2)*float64(v28_2) + float64(v22_2)
 		v30_2 := float32(s30_2)
 		if roundsTwice(s30_2) {
-			v30_2 = fma32(v29_2, v28_2, v29_2)
+			v30_2 = fma32(v29_2, v28_2, v22_2)
 		}
-		s30_3 := float64(v29_3)*float64(v28_3) + float64(v29_3)
+		s30_3 := float64(v29_3)*float64(v28_3) + float64(v22_3)
 		v30_3 := float32(s30_3)
 		if roundsTwice(s30_3) {
-			v30_3 = fma32(v29_3, v28_3, v29_3)
+			v30_3 = fma32(v29_3, v28_3, v22_3)
 		}
-		v31_0 := float32(v22_0 + v30_0)
-		v31_1 := float32(v22_1 + v30_1)
-		v31_2 := float32(v22_2 + v30_2)
-		v31_3 := float32(v22_3 + v30_3)
 		// e = 0 where -|x| < ln(2^-126)
-		v32_0 := fromBits(bits(v2_0) | bits(v4))
-		v32_1 := fromBits(bits(v2_1) | bits(v4))
-		v32_2 := fromBits(bits(v2_2) | bits(v4))
-		v32_3 := fromBits(bits(v2_3) | bits(v4))
-		v33 := math.Float32frombits(0xc2aeac50) // -87.33655
-		v34_0 := lanemask(v32_0 < v33)
-		v34_1 := lanemask(v32_1 < v33)
-		v34_2 := lanemask(v32_2 < v33)
-		v34_3 := lanemask(v32_3 < v33)
-		v35 := math.Float32frombits(0x00000000) // 0
-		v36_0 := fromBits(bits(v35)&v34_0 | bits(v31_0)&^v34_0)
-		v36_1 := fromBits(bits(v35)&v34_1 | bits(v31_1)&^v34_1)
-		v36_2 := fromBits(bits(v35)&v34_2 | bits(v31_2)&^v34_2)
-		v36_3 := fromBits(bits(v35)&v34_3 | bits(v31_3)&^v34_3)
-		v37_0 := float32(v36_0 + v7)
-		v37_1 := float32(v36_1 + v7)
-		v37_2 := float32(v36_2 + v7)
-		v37_3 := float32(v36_3 + v7)
-		v38_0 := uint32(int32(bits(v2_0)) >> 31)
-		v38_1 := uint32(int32(bits(v2_1)) >> 31)
-		v38_2 := uint32(int32(bits(v2_2)) >> 31)
-		v38_3 := uint32(int32(bits(v2_3)) >> 31)
+		v31_0 := fromBits(bits(v2_0) | bits(v4))
+		v31_1 := fromBits(bits(v2_1) | bits(v4))
+		v31_2 := fromBits(bits(v2_2) | bits(v4))
+		v31_3 := fromBits(bits(v2_3) | bits(v4))
+		v32 := math.Float32frombits(0xc2aeac50) // -87.33655
+		v33_0 := lanemask(v31_0 < v32)
+		v33_1 := lanemask(v31_1 < v32)
+		v33_2 := lanemask(v31_2 < v32)
+		v33_3 := lanemask(v31_3 < v32)
+		v34 := math.Float32frombits(0x00000000) // 0
+		v35_0 := fromBits(bits(v34)&v33_0 | bits(v30_0)&^v33_0)
+		v35_1 := fromBits(bits(v34)&v33_1 | bits(v30_1)&^v33_1)
+		v35_2 := fromBits(bits(v34)&v33_2 | bits(v30_2)&^v33_2)
+		v35_3 := fromBits(bits(v34)&v33_3 | bits(v30_3)&^v33_3)
+		v36_0 := float32(v35_0 + v7)
+		v36_1 := float32(v35_1 + v7)
+		v36_2 := float32(v35_2 + v7)
+		v36_3 := float32(v35_3 + v7)
+		v37_0 := uint32(int32(bits(v2_0)) >> 31)
+		v37_1 := uint32(int32(bits(v2_1)) >> 31)
+		v37_2 := uint32(int32(bits(v2_2)) >> 31)
+		v37_3 := uint32(int32(bits(v2_3)) >> 31)
 		// q = (x < 0 ? e : 1)/(1 + e)
-		v39_0 := fromBits(bits(v36_0)&v38_0 | bits(v7)&^v38_0)
-		v39_1 := fromBits(bits(v36_1)&v38_1 | bits(v7)&^v38_1)
-		v39_2 := fromBits(bits(v36_2)&v38_2 | bits(v7)&^v38_2)
-		v39_3 := fromBits(bits(v36_3)&v38_3 | bits(v7)&^v38_3)
-		v40_0 := float32(v39_0 / v37_0)
-		v40_1 := float32(v39_1 / v37_1)
-		v40_2 := float32(v39_2 / v37_2)
-		v40_3 := float32(v39_3 / v37_3)
+		v38_0 := fromBits(bits(v35_0)&v37_0 | bits(v7)&^v37_0)
+		v38_1 := fromBits(bits(v35_1)&v37_1 | bits(v7)&^v37_1)
+		v38_2 := fromBits(bits(v35_2)&v37_2 | bits(v7)&^v37_2)
+		v38_3 := fromBits(bits(v35_3)&v37_3 | bits(v7)&^v37_3)
+		v39_0 := float32(v38_0 / v36_0)
+		v39_1 := float32(v38_1 / v36_1)
+		v39_2 := float32(v38_2 / v36_2)
+		v39_3 := float32(v38_3 / v36_3)
 		// dlo = e - (d - 1), the rounding error of d (exact)
-		v41_0 := float32(v37_0 - v7)
-		v41_1 := float32(v37_1 - v7)
-		v41_2 := float32(v37_2 - v7)
-		v41_3 := float32(v37_3 - v7)
-		v42_0 := float32(v36_0 - v41_0)
-		v42_1 := float32(v36_1 - v41_1)
-		v42_2 := float32(v36_2 - v41_2)
-		v42_3 := float32(v36_3 - v41_3)
-		v43_0 := float32(v7 - v40_0)
-		v43_1 := float32(v7 - v40_1)
-		v43_2 := float32(v7 - v40_2)
-		v43_3 := float32(v7 - v40_3)
-		v44_0 := fromBits(bits(v43_0)&v38_0 | bits(v40_0)&^v38_0)
-		v44_1 := fromBits(bits(v43_1)&v38_1 | bits(v40_1)&^v38_1)
-		v44_2 := fromBits(bits(v43_2)&v38_2 | bits(v40_2)&^v38_2)
-		v44_3 := fromBits(bits(v43_3)&v38_3 | bits(v40_3)&^v38_3)
+		v40_0 := float32(v36_0 - v7)
+		v40_1 := float32(v36_1 - v7)
+		v40_2 := float32(v36_2 - v7)
+		v40_3 := float32(v36_3 - v7)
+		v41_0 := float32(v35_0 - v40_0)
+		v41_1 := float32(v35_1 - v40_1)
+		v41_2 := float32(v35_2 - v40_2)
+		v41_3 := float32(v35_3 - v40_3)
+		v42_0 := float32(v7 - v39_0)
+		v42_1 := float32(v7 - v39_1)
+		v42_2 := float32(v7 - v39_2)
+		v42_3 := float32(v7 - v39_3)
+		v43_0 := fromBits(bits(v42_0)&v37_0 | bits(v39_0)&^v37_0)
+		v43_1 := fromBits(bits(v42_1)&v37_1 | bits(v39_1)&^v37_1)
+		v43_2 := fromBits(bits(v42_2)&v37_2 | bits(v39_2)&^v37_2)
+		v43_3 := fromBits(bits(v42_3)&v37_3 | bits(v39_3)&^v37_3)
 		// y = q - q·(dlo·(1/d))
-		v45_0 := float32(v42_0 * v44_0)
-		v45_1 := float32(v42_1 * v44_1)
-		v45_2 := float32(v42_2 * v44_2)
-		v45_3 := float32(v42_3 * v44_3)
-		s46_0 := float64(-v40_0)*float64(v45_0) + float64(v40_0)
-		v46_0 := float32(s46_0)
-		if roundsTwice(s46_0) {
-			v46_0 = fma32(-v40_0, v45_0, v40_0)
+		v44_0 := float32(v41_0 * v43_0)
+		v44_1 := float32(v41_1 * v43_1)
+		v44_2 := float32(v41_2 * v43_2)
+		v44_3 := float32(v41_3 * v43_3)
+		s45_0 := float64(-v39_0)*float64(v44_0) + float64(v39_0)
+		v45_0 := float32(s45_0)
+		if roundsTwice(s45_0) {
+			v45_0 = fma32(-v39_0, v44_0, v39_0)
 		}
-		s46_1 := float64(-v40_1)*float64(v45_1) + float64(v40_1)
-		v46_1 := float32(s46_1)
-		if roundsTwice(s46_1) {
-			v46_1 = fma32(-v40_1, v45_1, v40_1)
+		s45_1 := float64(-v39_1)*float64(v44_1) + float64(v39_1)
+		v45_1 := float32(s45_1)
+		if roundsTwice(s45_1) {
+			v45_1 = fma32(-v39_1, v44_1, v39_1)
 		}
-		s46_2 := float64(-v40_2)*float64(v45_2) + float64(v40_2)
-		v46_2 := float32(s46_2)
-		if roundsTwice(s46_2) {
-			v46_2 = fma32(-v40_2, v45_2, v40_2)
+		s45_2 := float64(-v39_2)*float64(v44_2) + float64(v39_2)
+		v45_2 := float32(s45_2)
+		if roundsTwice(s45_2) {
+			v45_2 = fma32(-v39_2, v44_2, v39_2)
 		}
-		s46_3 := float64(-v40_3)*float64(v45_3) + float64(v40_3)
-		v46_3 := float32(s46_3)
-		if roundsTwice(s46_3) {
-			v46_3 = fma32(-v40_3, v45_3, v40_3)
+		s45_3 := float64(-v39_3)*float64(v44_3) + float64(v39_3)
+		v45_3 := float32(s45_3)
+		if roundsTwice(s45_3) {
+			v45_3 = fma32(-v39_3, v44_3, v39_3)
 		}
-		dst[0] = v46_0
-		dst[1] = v46_1
-		dst[2] = v46_2
-		dst[3] = v46_3
+		dst[0] = v45_0
+		dst[1] = v45_1
+		dst[2] = v45_2
+		dst[3] = v45_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledsigmoidForwardLane(x[i], p)
@@ -1820,35 +1845,34 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v46 := fromBits(scaledtanhForwardTable1[bits(v32)%8])
 	v47 := fromBits(bits(v32) << 20)
 	v48 := fromBits(bits(v46) + bits(v47))
-	// q(t), (e^t - 1 - t)/t²
+	// P(t) = 1 + t·q(t) = (e^t - 1)/t
 	v49 := math.Float32frombits(0x3d2aa420) // 0.041660428
 	v50 := math.Float32frombits(0x3e2aae3b) // 0.16668026
 	v51 := fma32(v49, v45, v50)
 	v52 := math.Float32frombits(0x3f000000) // 0.5
 	v53 := fma32(v51, v45, v52)
-	v54 := float32(v45 * v53)
+	v54 := fma32(v53, v45, v5)
+	// e = c + (t·s)·P
 	v55 := float32(v45 * v48)
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v56 := fma32(v55, v54, v55)
-	v57 := float32(v48 + v56)
+	v56 := fma32(v55, v54, v48)
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	v58 := float32(v57 + v5)
-	v59 := float32(v57 / v58)
-	v60 := float32(v58 - v5)
-	v61 := float32(v57 - v60)
-	v62 := float32(v5 - v59)
-	v63 := float32(v61 * v62)
-	v64 := fma32(-v59, v63, v59)
+	v57 := float32(v56 + v5)
+	v58 := float32(v56 / v57)
+	v59 := float32(v57 - v5)
+	v60 := float32(v56 - v59)
+	v61 := float32(v5 - v58)
+	v62 := float32(v60 * v61)
+	v63 := fma32(-v58, v62, v58)
 	// gain - 2gain·q
-	v65 := fma32(-v64, v3, v1)
-	v66 := fromBits(bits(v7) &^ bits(v6))
-	v67 := math.Float32frombits(0x3f200000) // 0.625
-	v68 := lanemask(v66 >= v67)
-	v69 := fromBits(bits(v65)&v68 | bits(v26)&^v68)
+	v64 := fma32(-v63, v3, v1)
+	v65 := fromBits(bits(v7) &^ bits(v6))
+	v66 := math.Float32frombits(0x3f200000) // 0.625
+	v67 := lanemask(v65 >= v66)
+	v68 := fromBits(bits(v64)&v67 | bits(v26)&^v67)
 	// the sign of zh, last: the result of -0 is -0
-	v70 := fromBits(bits(v7) & bits(v6))
-	v71 := fromBits(bits(v69) | bits(v70))
-	return v71
+	v69 := fromBits(bits(v7) & bits(v6))
+	v70 := fromBits(bits(v68) | bits(v69))
+	return v70
 }
 
 // scaledtanhForward computes dst[i] = scaledtanh(x[i]).
@@ -2172,7 +2196,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v48_1 := fromBits(bits(v46_1) + bits(v47_1))
 		v48_2 := fromBits(bits(v46_2) + bits(v47_2))
 		v48_3 := fromBits(bits(v46_3) + bits(v47_3))
-		// q(t), (e^t - 1 - t)/t²
+		// P(t) = 1 + t·q(t) = (e^t - 1)/t
 		v49 := math.Float32frombits(0x3d2aa420) // 0.041660428
 		v50 := math.Float32frombits(0x3e2aae3b) // 0.16668026
 		s51_0 := float64(v49)*float64(v45_0) + float64(v50)
@@ -2216,131 +2240,143 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s53_3) {
 			v53_3 = fma32(v51_3, v45_3, v52)
 		}
-		v54_0 := float32(v45_0 * v53_0)
-		v54_1 := float32(v45_1 * v53_1)
-		v54_2 := float32(v45_2 * v53_2)
-		v54_3 := float32(v45_3 * v53_3)
+		s54_0 := float64(v53_0)*float64(v45_0) + float64(v5)
+		v54_0 := float32(s54_0)
+		if roundsTwice(s54_0) {
+			v54_0 = fma32(v53_0, v45_0, v5)
+		}
+		s54_1 := float64(v53_1)*float64(v45_1) + float64(v5)
+		v54_1 := float32(s54_1)
+		if roundsTwice(s54_1) {
+			v54_1 = fma32(v53_1, v45_1, v5)
+		}
+		s54_2 := float64(v53_2)*float64(v45_2) + float64(v5)
+		v54_2 := float32(s54_2)
+		if roundsTwice(s54_2) {
+			v54_2 = fma32(v53_2, v45_2, v5)
+		}
+		s54_3 := float64(v53_3)*float64(v45_3) + float64(v5)
+		v54_3 := float32(s54_3)
+		if roundsTwice(s54_3) {
+			v54_3 = fma32(v53_3, v45_3, v5)
+		}
+		// e = c + (t·s)·P
 		v55_0 := float32(v45_0 * v48_0)
 		v55_1 := float32(v45_1 * v48_1)
 		v55_2 := float32(v45_2 * v48_2)
 		v55_3 := float32(v45_3 * v48_3)
-		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s56_0 := float64(v55_0)*float64(v54_0) + float64(v55_0)
+		s56_0 := float64(v55_0)*float64(v54_0) + float64(v48_0)
 		v56_0 := float32(s56_0)
 		if roundsTwice(s56_0) {
-			v56_0 = fma32(v55_0, v54_0, v55_0)
+			v56_0 = fma32(v55_0, v54_0, v48_0)
 		}
-		s56_1 := float64(v55_1)*float64(v54_1) + float64(v55_1)
+		s56_1 := float64(v55_1)*float64(v54_1) + float64(v48_1)
 		v56_1 := float32(s56_1)
 		if roundsTwice(s56_1) {
-			v56_1 = fma32(v55_1, v54_1, v55_1)
+			v56_1 = fma32(v55_1, v54_1, v48_1)
 		}
-		s56_2 := float64(v55_2)*float64(v54_2) + float64(v55_2)
+		s56_2 := float64(v55_2)*float64(v54_2) + float64(v48_2)
 		v56_2 := float32(s56_2)
 		if roundsTwice(s56_2) {
-			v56_2 = fma32(v55_2, v54_2, v55_2)
+			v56_2 = fma32(v55_2, v54_2, v48_2)
 		}
-		s56_3 := float64(v55_3)*float64(v54_3) + float64(v55_3)
+		s56_3 := float64(v55_3)*float64(v54_3) + float64(v48_3)
 		v56_3 := float32(s56_3)
 		if roundsTwice(s56_3) {
-			v56_3 = fma32(v55_3, v54_3, v55_3)
+			v56_3 = fma32(v55_3, v54_3, v48_3)
 		}
-		v57_0 := float32(v48_0 + v56_0)
-		v57_1 := float32(v48_1 + v56_1)
-		v57_2 := float32(v48_2 + v56_2)
-		v57_3 := float32(v48_3 + v56_3)
 		// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-		v58_0 := float32(v57_0 + v5)
-		v58_1 := float32(v57_1 + v5)
-		v58_2 := float32(v57_2 + v5)
-		v58_3 := float32(v57_3 + v5)
-		v59_0 := float32(v57_0 / v58_0)
-		v59_1 := float32(v57_1 / v58_1)
-		v59_2 := float32(v57_2 / v58_2)
-		v59_3 := float32(v57_3 / v58_3)
-		v60_0 := float32(v58_0 - v5)
-		v60_1 := float32(v58_1 - v5)
-		v60_2 := float32(v58_2 - v5)
-		v60_3 := float32(v58_3 - v5)
-		v61_0 := float32(v57_0 - v60_0)
-		v61_1 := float32(v57_1 - v60_1)
-		v61_2 := float32(v57_2 - v60_2)
-		v61_3 := float32(v57_3 - v60_3)
-		v62_0 := float32(v5 - v59_0)
-		v62_1 := float32(v5 - v59_1)
-		v62_2 := float32(v5 - v59_2)
-		v62_3 := float32(v5 - v59_3)
-		v63_0 := float32(v61_0 * v62_0)
-		v63_1 := float32(v61_1 * v62_1)
-		v63_2 := float32(v61_2 * v62_2)
-		v63_3 := float32(v61_3 * v62_3)
-		s64_0 := float64(-v59_0)*float64(v63_0) + float64(v59_0)
-		v64_0 := float32(s64_0)
-		if roundsTwice(s64_0) {
-			v64_0 = fma32(-v59_0, v63_0, v59_0)
+		v57_0 := float32(v56_0 + v5)
+		v57_1 := float32(v56_1 + v5)
+		v57_2 := float32(v56_2 + v5)
+		v57_3 := float32(v56_3 + v5)
+		v58_0 := float32(v56_0 / v57_0)
+		v58_1 := float32(v56_1 / v57_1)
+		v58_2 := float32(v56_2 / v57_2)
+		v58_3 := float32(v56_3 / v57_3)
+		v59_0 := float32(v57_0 - v5)
+		v59_1 := float32(v57_1 - v5)
+		v59_2 := float32(v57_2 - v5)
+		v59_3 := float32(v57_3 - v5)
+		v60_0 := float32(v56_0 - v59_0)
+		v60_1 := float32(v56_1 - v59_1)
+		v60_2 := float32(v56_2 - v59_2)
+		v60_3 := float32(v56_3 - v59_3)
+		v61_0 := float32(v5 - v58_0)
+		v61_1 := float32(v5 - v58_1)
+		v61_2 := float32(v5 - v58_2)
+		v61_3 := float32(v5 - v58_3)
+		v62_0 := float32(v60_0 * v61_0)
+		v62_1 := float32(v60_1 * v61_1)
+		v62_2 := float32(v60_2 * v61_2)
+		v62_3 := float32(v60_3 * v61_3)
+		s63_0 := float64(-v58_0)*float64(v62_0) + float64(v58_0)
+		v63_0 := float32(s63_0)
+		if roundsTwice(s63_0) {
+			v63_0 = fma32(-v58_0, v62_0, v58_0)
 		}
-		s64_1 := float64(-v59_1)*float64(v63_1) + float64(v59_1)
-		v64_1 := float32(s64_1)
-		if roundsTwice(s64_1) {
-			v64_1 = fma32(-v59_1, v63_1, v59_1)
+		s63_1 := float64(-v58_1)*float64(v62_1) + float64(v58_1)
+		v63_1 := float32(s63_1)
+		if roundsTwice(s63_1) {
+			v63_1 = fma32(-v58_1, v62_1, v58_1)
 		}
-		s64_2 := float64(-v59_2)*float64(v63_2) + float64(v59_2)
-		v64_2 := float32(s64_2)
-		if roundsTwice(s64_2) {
-			v64_2 = fma32(-v59_2, v63_2, v59_2)
+		s63_2 := float64(-v58_2)*float64(v62_2) + float64(v58_2)
+		v63_2 := float32(s63_2)
+		if roundsTwice(s63_2) {
+			v63_2 = fma32(-v58_2, v62_2, v58_2)
 		}
-		s64_3 := float64(-v59_3)*float64(v63_3) + float64(v59_3)
-		v64_3 := float32(s64_3)
-		if roundsTwice(s64_3) {
-			v64_3 = fma32(-v59_3, v63_3, v59_3)
+		s63_3 := float64(-v58_3)*float64(v62_3) + float64(v58_3)
+		v63_3 := float32(s63_3)
+		if roundsTwice(s63_3) {
+			v63_3 = fma32(-v58_3, v62_3, v58_3)
 		}
 		// gain - 2gain·q
-		s65_0 := float64(-v64_0)*float64(v3) + float64(v1)
-		v65_0 := float32(s65_0)
-		if roundsTwice(s65_0) {
-			v65_0 = fma32(-v64_0, v3, v1)
+		s64_0 := float64(-v63_0)*float64(v3) + float64(v1)
+		v64_0 := float32(s64_0)
+		if roundsTwice(s64_0) {
+			v64_0 = fma32(-v63_0, v3, v1)
 		}
-		s65_1 := float64(-v64_1)*float64(v3) + float64(v1)
-		v65_1 := float32(s65_1)
-		if roundsTwice(s65_1) {
-			v65_1 = fma32(-v64_1, v3, v1)
+		s64_1 := float64(-v63_1)*float64(v3) + float64(v1)
+		v64_1 := float32(s64_1)
+		if roundsTwice(s64_1) {
+			v64_1 = fma32(-v63_1, v3, v1)
 		}
-		s65_2 := float64(-v64_2)*float64(v3) + float64(v1)
-		v65_2 := float32(s65_2)
-		if roundsTwice(s65_2) {
-			v65_2 = fma32(-v64_2, v3, v1)
+		s64_2 := float64(-v63_2)*float64(v3) + float64(v1)
+		v64_2 := float32(s64_2)
+		if roundsTwice(s64_2) {
+			v64_2 = fma32(-v63_2, v3, v1)
 		}
-		s65_3 := float64(-v64_3)*float64(v3) + float64(v1)
-		v65_3 := float32(s65_3)
-		if roundsTwice(s65_3) {
-			v65_3 = fma32(-v64_3, v3, v1)
+		s64_3 := float64(-v63_3)*float64(v3) + float64(v1)
+		v64_3 := float32(s64_3)
+		if roundsTwice(s64_3) {
+			v64_3 = fma32(-v63_3, v3, v1)
 		}
-		v66_0 := fromBits(bits(v7_0) &^ bits(v6))
-		v66_1 := fromBits(bits(v7_1) &^ bits(v6))
-		v66_2 := fromBits(bits(v7_2) &^ bits(v6))
-		v66_3 := fromBits(bits(v7_3) &^ bits(v6))
-		v67 := math.Float32frombits(0x3f200000) // 0.625
-		v68_0 := lanemask(v66_0 >= v67)
-		v68_1 := lanemask(v66_1 >= v67)
-		v68_2 := lanemask(v66_2 >= v67)
-		v68_3 := lanemask(v66_3 >= v67)
-		v69_0 := fromBits(bits(v65_0)&v68_0 | bits(v26_0)&^v68_0)
-		v69_1 := fromBits(bits(v65_1)&v68_1 | bits(v26_1)&^v68_1)
-		v69_2 := fromBits(bits(v65_2)&v68_2 | bits(v26_2)&^v68_2)
-		v69_3 := fromBits(bits(v65_3)&v68_3 | bits(v26_3)&^v68_3)
+		v65_0 := fromBits(bits(v7_0) &^ bits(v6))
+		v65_1 := fromBits(bits(v7_1) &^ bits(v6))
+		v65_2 := fromBits(bits(v7_2) &^ bits(v6))
+		v65_3 := fromBits(bits(v7_3) &^ bits(v6))
+		v66 := math.Float32frombits(0x3f200000) // 0.625
+		v67_0 := lanemask(v65_0 >= v66)
+		v67_1 := lanemask(v65_1 >= v66)
+		v67_2 := lanemask(v65_2 >= v66)
+		v67_3 := lanemask(v65_3 >= v66)
+		v68_0 := fromBits(bits(v64_0)&v67_0 | bits(v26_0)&^v67_0)
+		v68_1 := fromBits(bits(v64_1)&v67_1 | bits(v26_1)&^v67_1)
+		v68_2 := fromBits(bits(v64_2)&v67_2 | bits(v26_2)&^v67_2)
+		v68_3 := fromBits(bits(v64_3)&v67_3 | bits(v26_3)&^v67_3)
 		// the sign of zh, last: the result of -0 is -0
-		v70_0 := fromBits(bits(v7_0) & bits(v6))
-		v70_1 := fromBits(bits(v7_1) & bits(v6))
-		v70_2 := fromBits(bits(v7_2) & bits(v6))
-		v70_3 := fromBits(bits(v7_3) & bits(v6))
-		v71_0 := fromBits(bits(v69_0) | bits(v70_0))
-		v71_1 := fromBits(bits(v69_1) | bits(v70_1))
-		v71_2 := fromBits(bits(v69_2) | bits(v70_2))
-		v71_3 := fromBits(bits(v69_3) | bits(v70_3))
-		dst[0] = v71_0
-		dst[1] = v71_1
-		dst[2] = v71_2
-		dst[3] = v71_3
+		v69_0 := fromBits(bits(v7_0) & bits(v6))
+		v69_1 := fromBits(bits(v7_1) & bits(v6))
+		v69_2 := fromBits(bits(v7_2) & bits(v6))
+		v69_3 := fromBits(bits(v7_3) & bits(v6))
+		v70_0 := fromBits(bits(v68_0) | bits(v69_0))
+		v70_1 := fromBits(bits(v68_1) | bits(v69_1))
+		v70_2 := fromBits(bits(v68_2) | bits(v69_2))
+		v70_3 := fromBits(bits(v68_3) | bits(v69_3))
+		dst[0] = v70_0
+		dst[1] = v70_1
+		dst[2] = v70_2
+		dst[3] = v70_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledtanhForwardLane(x[i], p)

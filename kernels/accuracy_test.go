@@ -29,6 +29,7 @@ var accuracyActs = []kernels.Activation{
 	{Func: kernels.Sigmoid},
 	{Func: kernels.Tanh},
 	{Func: kernels.ELU, Alpha: 1},
+	{Func: kernels.ELU, Alpha: 1.7},
 	kernels.LeCunTanh,
 	{Func: kernels.ScaledTanh, Gain: kernels.LeCunGain, Slope: 0.25},
 	{Func: kernels.ScaledTanh, Gain: kernels.LeCunGain, Slope: 4},
@@ -41,7 +42,7 @@ var accuracyActs = []kernels.Activation{
 	{Func: kernels.ScaledSigmoid, Slope: 30},
 }
 
-const exhaustiveActs = 8
+const exhaustiveActs = 9
 
 func kernelForward(a kernels.Activation) func(dst, x []float32) {
 	return func(dst, x []float32) { kernels.Forward(a, dst, x) }
@@ -158,7 +159,7 @@ func checkExactSweep(t *testing.T, a kernels.Activation, stride uint64) {
 }
 
 // TestAccuracyExhaustive is TestAccuracy over all 2^32 inputs for sigmoid,
-// tanh, ELU(1), the scaled tanh with LeCun's coefficients and slopes 0.25
+// tanh, ELU(1) and ELU(1.7), the scaled tanh with LeCun's coefficients and slopes 0.25
 // and 4, and the scaled sigmoid with slopes 0.25 and 4 (and the exact
 // functions), enabled by -exhaustive.
 func TestAccuracyExhaustive(t *testing.T) {

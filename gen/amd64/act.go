@@ -280,7 +280,7 @@ func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
 	// minHoisted of the program's constants in registers, or more than
 	// maxMemConsts operands per vector in memory (down to 2 vectors: at 1,
 	// LeCun's tanh takes 1.1× the time). Each constant left in
-	// memory is one more 64-byte load per vector, and the loads, not the
+	// memory is one more load per vector, and the loads, not the
 	// arithmetic, then bound the loop (Zen 5: LeCun's tanh at 2 vectors
 	// with 14 constants hoisted takes 0.72× the time of 4 vectors with
 	// none; tanh at 3 vectors with 4 operands in memory per vector instead

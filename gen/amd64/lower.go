@@ -12,6 +12,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/mmcloughlin/avo/build"
@@ -83,12 +84,25 @@ func (s *isa) konstRow(bits uint32) operand.Mem {
 	return konstTable(fmt.Sprintf("k%d_%08x", s.bytes, bits), v)
 }
 
+// konstWord returns a RODATA word holding bits: AVX-512 reads constants
+// as embedded broadcasts of one word ({1to16}), a 4-byte load that never
+// crosses a cache line. A 64-byte row would: the Go linker aligns data to
+// at most 32 bytes, so whether every row of a kernel split its line or
+// none did changed from build to build (ELU took 0.1405 ns/element with
+// the rows split and 0.1335 with them whole, on the same code).
+func konstWord(bits uint32) operand.Mem {
+	return konstTable(fmt.Sprintf("k4_%08x", bits), []uint32{bits})
+}
+
 // lookupTable returns a RODATA table of one vector holding the Lookup table
 // t repeated (VPERMPS reads its index modulo the lanes of the vector),
 // named by its words.
 func (s *isa) lookupTable(t [desc.LookupSize]uint32) operand.Mem {
 	v := make([]uint32, s.lanes())
-	name := fmt.Sprintf("lut%d", s.bytes)
+	if s.kmask {
+		v = v[:desc.LookupSize] // 32 bytes, broadcast by VBROADCASTF32X8 (lookup)
+	}
+	name := fmt.Sprintf("lut%d", 4*len(v))
 	for i := range v {
 		v[i] = t[i%len(t)]
 	}
@@ -157,7 +171,7 @@ func (l *lower) hoist(bits ...uint32) {
 		if b == 0 {
 			VXORPS(r, r, r)
 		} else {
-			VMOVUPS(l.isa.konstRow(b), r)
+			l.load(value{kind: vConst, bits: b}, r)
 		}
 		l.hoisted[b] = r
 	}
@@ -213,9 +227,45 @@ func (l *lower) rm(v value) operand.Op {
 		if r, ok := l.hoisted[v.bits]; ok {
 			return r
 		}
+		if l.isa.kmask {
+			return konstWord(v.bits)
+		}
 		return l.isa.konstRow(v.bits)
 	}
 	return v.r
+}
+
+// bcst reports whether v, as an operand, is an embedded broadcast of one
+// word (AVX-512): a constant not in a register, or a parameter row, of
+// which the instruction reads the first word.
+func (l *lower) bcst(v value) bool {
+	if !l.isa.kmask || !v.mem() {
+		return false
+	}
+	_, hoisted := l.hoisted[v.bits]
+	return v.kind == vMem || !hoisted
+}
+
+// pick returns f, or fb (its embedded-broadcast form) where the operand v
+// is a broadcast word.
+func (l *lower) pick(v value, f, fb func(...operand.Op)) func(...operand.Op) {
+	if l.bcst(v) {
+		return fb
+	}
+	return f
+}
+
+// load copies v into the register r: a broadcast of the word where v is
+// one, else a vector move.
+func (l *lower) load(v value, r reg.VecVirtual) {
+	switch {
+	case l.bcst(v):
+		VBROADCASTSS(l.rm(v), r)
+	case v.mem():
+		VMOVUPS(l.rm(v), r)
+	default:
+		VMOVAPS(v.r, r)
+	}
 }
 
 // reg returns v in a register, loading a constant or a row into a
@@ -223,7 +273,7 @@ func (l *lower) rm(v value) operand.Op {
 func (l *lower) reg(v value) reg.VecVirtual {
 	if v.kind == vMem {
 		r := l.temp()
-		VMOVUPS(v.m, r)
+		l.load(v, r)
 		return r
 	}
 	if v.kind != vConst {
@@ -236,7 +286,7 @@ func (l *lower) reg(v value) reg.VecVirtual {
 	if v.bits == 0 {
 		VXORPS(r, r, r)
 	} else {
-		VMOVUPS(l.isa.konstRow(v.bits), r)
+		l.load(v, r)
 	}
 	return r
 }
@@ -267,7 +317,7 @@ func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual 
 	n := len(in[0])
 	fu := l.fusions(p)
 	last := p.LastUse()
-	// An operation lowered inside its Select reads its operands there.
+	// An operation lowered inside its user reads its operands there.
 	for s, pi := range fu.prod {
 		if pi >= 0 {
 			for _, a := range p.Ops[pi].Args[:p.Ops[pi].Kind.Arity()] {
@@ -304,7 +354,7 @@ func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual 
 			x := vals[v][g]
 			if x.kind != vReg {
 				r := l.newVec()
-				VMOVUPS(l.rm(x), r)
+				l.load(x, r)
 				x.r = r
 			}
 			out[j][g] = x.r
@@ -379,7 +429,8 @@ type fusion struct {
 	// skip: not emitted where the operation stands; its user lowers it.
 	skip []bool
 	// prod: for a Select, the operation it lowers as a masked instruction
-	// (AVX-512), or -1.
+	// (AVX-512); for a bitwise operation, the bitwise operand it lowers
+	// with it in one VPTERNLOGD (AVX-512); or -1.
 	prod []int
 	// negate: a comparison emitted with the opposite predicate, for the
 	// Select that zeroes the lanes where it holds.
@@ -394,9 +445,13 @@ type fusion struct {
 //     bitwise operation), is op under the merge mask m
 //     into c's register, one instruction instead of two (Select(m, a op b,
 //     0) zeroes instead, and Select(m, 0, a op b) zeroes under the opposite
-//     of the comparison m, where m has no other reader). On Zen 5 this
+//     of the comparison m, where m has no other reader); an FMA only
+//     zeroes (its merge would keep an operand). On Zen 5 this
 //     takes sigmoid from 0.196 to 0.175 ns/element: the masked moves were
-//     a step of each lane's longest dependency chain.
+//     a step of each lane's longest dependency chain;
+//   - with AVX-512, a bitwise operation of a bitwise operation that nothing
+//     else reads, on three distinct values, is one VPTERNLOGD (tanh's
+//     r | (x & sign)): one operation fewer on the vector ports.
 func (l *lower) fusions(p *desc.Program) fusion {
 	uses := make([]int, len(p.Ops))
 	for _, op := range p.Ops {
@@ -416,37 +471,136 @@ func (l *lower) fusions(p *desc.Program) fusion {
 			}
 			continue
 		}
-		if op.Kind != desc.Select || !l.isa.kmask {
+		if !l.isa.kmask {
+			continue
+		}
+		if bitwise(op.Kind) {
+			for _, a := range op.Args[:2] {
+				if bitwise(p.Ops[a].Kind) && uses[a] == 1 && !fu.skip[a] && len(ternLeaves(p, op)) == 3 {
+					fu.prod[i], fu.skip[a] = int(a), true
+					break
+				}
+			}
+			continue
+		}
+		if op.Kind != desc.Select {
 			continue
 		}
 		m, a, b := op.Args[0], op.Args[1], op.Args[2]
 		switch {
-		case maskable(p.Ops[a].Kind) && uses[a] == 1:
+		case maskable(p.Ops[a].Kind) && uses[a] == 1 && fu.prod[a] < 0 && (!fused(p.Ops[a].Kind) || zero(b)):
 			fu.prod[i], fu.skip[a] = int(a), true
-		case zero(a) && maskable(p.Ops[b].Kind) && uses[b] == 1 && p.Ops[m].Kind != desc.SignMask && uses[m] == 1:
+		case zero(a) && maskable(p.Ops[b].Kind) && uses[b] == 1 && fu.prod[b] < 0 && p.Ops[m].Kind != desc.SignMask && uses[m] == 1:
 			fu.prod[i], fu.skip[b], fu.negate[m] = int(b), true, true
 		}
 	}
 	return fu
 }
 
+// bitwise reports whether k is a bitwise operation of two vectors.
+func bitwise(k desc.Kind) bool {
+	return k == desc.And || k == desc.Or || k == desc.Xor || k == desc.AndNot
+}
+
+// ternLeaves returns the distinct operands of op and of its bitwise
+// operands (the leaves of a VPTERNLOGD), in order.
+func ternLeaves(p *desc.Program, op desc.Op) []desc.Value {
+	var leaves []desc.Value
+	add := func(v desc.Value) {
+		if !slices.Contains(leaves, v) {
+			leaves = append(leaves, v)
+		}
+	}
+	for _, a := range op.Args[:2] {
+		if inner := p.Ops[a]; bitwise(inner.Kind) {
+			add(inner.Args[0])
+			add(inner.Args[1])
+		} else {
+			add(a)
+		}
+	}
+	return leaves
+}
+
+// bitOp applies the bitwise operation k to the bytes x and y.
+func bitOp(k desc.Kind, x, y uint8) uint8 {
+	switch k {
+	case desc.And:
+		return x & y
+	case desc.Or:
+		return x | y
+	case desc.Xor:
+		return x ^ y
+	}
+	return x &^ y
+}
+
+// tern lowers the bitwise operation op, with the bitwise operand the
+// fusion took in, as one VPTERNLOGD on the three leaves: the
+// destination a leaf that dies here (or a copy), a memory row in the
+// third slot where a leaf is one.
+func (l *lower) tern(p *desc.Program, op desc.Op, val func(desc.Value) value, diesV func(desc.Value) bool) value {
+	leaves := ternLeaves(p, op)
+	slices.SortStableFunc(leaves, func(x, y desc.Value) int { // dying registers first, memory last
+		rank := func(v desc.Value) int {
+			switch x := val(v); {
+			case x.mem():
+				return 2
+			case diesV(v) && x.kind == vReg && p.Ops[v].Kind != desc.Param:
+				return 0
+			}
+			return 1
+		}
+		return rank(x) - rank(y)
+	})
+	imm := ternImm(p, op, leaves)
+	a := val(leaves[0])
+	d := a
+	if a.kind != vReg || !diesV(leaves[0]) || p.Ops[leaves[0]].Kind == desc.Param {
+		d = value{kind: vReg, r: l.newVec()}
+		l.load(a, d.r)
+	}
+	c := val(leaves[2])
+	l.pick(c, VPTERNLOGD, VPTERNLOGD_BCST)(operand.Imm(uint64(imm)), l.rm(c), l.reg(val(leaves[1])), d.r)
+	return d
+}
+
+// ternImm returns the VPTERNLOGD truth table of op on the leaves in the
+// slots A (the destination), B and C: the result for the bytes 0xf0, 0xcc
+// and 0xaa in them.
+func ternImm(p *desc.Program, op desc.Op, leaves []desc.Value) uint8 {
+	bits := map[desc.Value]uint8{leaves[0]: 0xf0, leaves[1]: 0xcc, leaves[2]: 0xaa}
+	eval := func(v desc.Value) uint8 {
+		if b, ok := bits[v]; ok {
+			return b
+		}
+		o := p.Ops[v]
+		return bitOp(o.Kind, bits[o.Args[0]], bits[o.Args[1]])
+	}
+	return bitOp(op.Kind, eval(op.Args[0]), eval(op.Args[1]))
+}
+
 // maskable reports whether the lowering fuses k into a Select as a masked
 // instruction.
 func maskable(k desc.Kind) bool {
 	_, ok := maskedIns[k]
-	return ok
+	return ok || fused(k)
 }
+
+// fused reports whether k is a fused multiply-add.
+func fused(k desc.Kind) bool { return k == desc.FMA || k == desc.FNMA }
 
 // maskedIns gives the merge-masked and the zero-masked instruction of an
 // operation, and whether its operands commute.
 var maskedIns = map[desc.Kind]struct {
-	merge    func(...operand.Op)
-	zero     func(mxyz, xyz, k, xyz1 operand.Op)
-	commutes bool
+	merge, mergeB func(...operand.Op)                 // the second with a broadcast operand
+	zero, zeroB   func(mxyz, xyz, k, xyz1 operand.Op) // likewise
+	commutes      bool
 }{
-	desc.Add: {VADDPS, VADDPS_Z, true}, desc.Mul: {VMULPS, VMULPS_Z, true},
-	desc.And: {VANDPS, VANDPS_Z, true}, desc.Or: {VORPS, VORPS_Z, true}, desc.Xor: {VXORPS, VXORPS_Z, true},
-	desc.Sub: {VSUBPS, VSUBPS_Z, false}, desc.Div: {VDIVPS, VDIVPS_Z, false},
+	desc.Add: {VADDPS, VADDPS_BCST, VADDPS_Z, VADDPS_BCST_Z, true}, desc.Mul: {VMULPS, VMULPS_BCST, VMULPS_Z, VMULPS_BCST_Z, true},
+	desc.And: {VANDPS, VANDPS_BCST, VANDPS_Z, VANDPS_BCST_Z, true}, desc.Or: {VORPS, VORPS_BCST, VORPS_Z, VORPS_BCST_Z, true},
+	desc.Xor: {VXORPS, VXORPS_BCST, VXORPS_Z, VXORPS_BCST_Z, true},
+	desc.Sub: {VSUBPS, VSUBPS_BCST, VSUBPS_Z, VSUBPS_BCST_Z, false}, desc.Div: {VDIVPS, VDIVPS_BCST, VDIVPS_Z, VDIVPS_BCST_Z, false},
 	// Not Min and Max: LeakyReLU's masked VMINPS took 0.027 ns/element on
 	// Zen 5 against 0.024 for VMINPS and a masked move.
 }
@@ -490,6 +644,9 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 		}
 		return newReg()
 	}
+	if fu.prod[i] >= 0 && bitwise(op.Kind) {
+		return l.tern(p, op, val, diesV)
+	}
 	switch op.Kind {
 	case desc.Add, desc.Mul, desc.And, desc.Or, desc.Xor, desc.AddInt:
 		da, db := dies(0), dies(1)
@@ -497,36 +654,35 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 			a, b, da = b, a, db
 		}
 		d := dstFor(a, da)
-		ins := map[desc.Kind]func(...operand.Op){desc.Add: VADDPS, desc.Mul: VMULPS, desc.And: VANDPS, desc.Or: VORPS, desc.Xor: VXORPS, desc.AddInt: VPADDD}[op.Kind]
-		ins(l.rm(b), l.reg(a), d.r)
+		ins := binaryIns[op.Kind]
+		l.pick(b, ins[0], ins[1])(l.rm(b), l.reg(a), d.r)
 		return d
 	case desc.Sub, desc.Div, desc.Min, desc.Max:
 		d := dstFor(a, dies(0))
-		ins := map[desc.Kind]func(...operand.Op){desc.Sub: VSUBPS, desc.Div: VDIVPS, desc.Min: VMINPS, desc.Max: VMAXPS}[op.Kind]
-		ins(l.rm(b), l.reg(a), d.r)
+		ins := binaryIns[op.Kind]
+		l.pick(b, ins[0], ins[1])(l.rm(b), l.reg(a), d.r)
 		return d
 	case desc.AndNot:
 		d := newReg()
 		if b.kind == vConst { // a &^ c is a & ^c
-			VANDPS(l.rm(value{kind: vConst, bits: ^b.bits}), l.reg(a), d.r)
+			nc := value{kind: vConst, bits: ^b.bits}
+			l.pick(nc, VANDPS, VANDPS_BCST)(l.rm(nc), l.reg(a), d.r)
 			return d
 		}
-		VANDNPS(l.rm(a), l.reg(b), d.r) // ^b & a
+		l.pick(a, VANDNPS, VANDNPS_BCST)(l.rm(a), l.reg(b), d.r) // ^b & a
 		return d
 	case desc.Sqrt:
 		d := newReg()
-		VSQRTPS(l.rm(a), d.r)
+		l.pick(a, VSQRTPS, VSQRTPS_BCST)(l.rm(a), d.r)
 		return d
 	case desc.Shl:
 		d := dstFor(a, dies(0))
 		VPSLLD(operand.Imm(uint64(op.Imm)), l.reg(a), d.r)
 		return d
 	case desc.Lookup:
-		d := dstFor(a, dies(0))
-		VPERMPS(s.lookupTable(p.Tables[op.Imm]), l.reg(a), d.r)
-		return d
+		return l.lookup(s.lookupTable(p.Tables[op.Imm]), a, dstFor(a, dies(0)))
 	case desc.FMA, desc.FNMA:
-		return l.fma(op.Kind == desc.FNMA, a, b, arg(2), dies(0), dies(1), dies(2))
+		return l.fma(op.Kind == desc.FNMA, a, b, arg(2), dies(0), dies(1), dies(2), nil)
 	case desc.Less, desc.LessEq, desc.Greater, desc.GreaterEq, desc.Equal:
 		pred := cmpPred[op.Kind][0]
 		if a.mem() && !b.mem() {
@@ -537,7 +693,7 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 		}
 		if s.kmask {
 			k := l.newK()
-			VCMPPS(operand.Imm(uint64(pred)), l.rm(b), l.reg(a), k)
+			l.pick(b, VCMPPS, VCMPPS_BCST)(operand.Imm(uint64(pred)), l.rm(b), l.reg(a), k)
 			return value{kind: vKMask, k: k}
 		}
 		d := newReg()
@@ -558,6 +714,9 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 			if v := arg(2); desc.Value(pi) != op.Args[2] && !zeroConst(v) {
 				c = &v
 			}
+			if fused(po.Kind) {
+				return l.fma(po.Kind == desc.FNMA, val(po.Args[0]), val(po.Args[1]), val(po.Args[2]), diesV(po.Args[0]), diesV(po.Args[1]), diesV(po.Args[2]), a.k)
+			}
 			return l.masked(po.Kind, val(po.Args[0]), val(po.Args[1]), diesV(po.Args[0]), diesV(po.Args[1]), a.k, c, dies(2))
 		}
 		if _, ok := reluSelect(p, op); ok && a.kind == vNone {
@@ -571,12 +730,53 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 	panic(fmt.Sprintf("amd64: %s: no lowering of %v", p.Name, op.Kind))
 }
 
+// binaryIns gives the instruction of a two-operand operation, and its form
+// with an embedded broadcast operand.
+var binaryIns = map[desc.Kind][2]func(...operand.Op){
+	desc.Add: {VADDPS, VADDPS_BCST}, desc.Mul: {VMULPS, VMULPS_BCST}, desc.And: {VANDPS, VANDPS_BCST},
+	desc.Or: {VORPS, VORPS_BCST}, desc.Xor: {VXORPS, VXORPS_BCST}, desc.AddInt: {VPADDD, VPADDD_BCST},
+	desc.Sub: {VSUBPS, VSUBPS_BCST}, desc.Div: {VDIVPS, VDIVPS_BCST}, desc.Min: {VMINPS, VMINPS_BCST},
+	desc.Max: {VMAXPS, VMAXPS_BCST},
+}
+
+// lookup lowers a Lookup of the index a into d: VPERMPS on the table, read
+// from memory (AVX2: its row of 8 words), or on AVX-512 broadcast from its
+// 8 words into a register first (VBROADCASTF32X8, a load), since a 64-byte
+// row could cross a cache line (see konstWord).
+func (l *lower) lookup(t operand.Mem, a, d value) value {
+	if !l.isa.kmask {
+		VPERMPS(t, l.reg(a), d.r)
+		return d
+	}
+	r := l.temp()
+	VBROADCASTF32X8(t, r)
+	VPERMPS(r, l.reg(a), d.r)
+	return d
+}
+
 // fma lowers a·b + c (or c - a·b), choosing the form whose destination is an
-// operand that dies here: 231 (c += a·b) or 213 (a = a·b + c).
-func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool) value {
+// operand that dies here: 231 (c += a·b) or 213 (a = a·b + c); with an
+// opmask z (not nil), zeroed where z is clear.
+func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool, z reg.Register) value {
 	f231, f213 := VFMADD231PS, VFMADD213PS
 	if neg {
 		f231, f213 = VFNMADD231PS, VFNMADD213PS
+	}
+	b231, b213 := VFMADD231PS_BCST, VFMADD213PS_BCST
+	if neg {
+		b231, b213 = VFNMADD231PS_BCST, VFNMADD213PS_BCST
+	}
+	if z != nil {
+		z231, z213 := VFMADD231PS_Z, VFMADD213PS_Z
+		zb231, zb213 := VFMADD231PS_BCST_Z, VFMADD213PS_BCST_Z
+		if neg {
+			z231, z213 = VFNMADD231PS_Z, VFNMADD213PS_Z
+			zb231, zb213 = VFNMADD231PS_BCST_Z, VFNMADD213PS_BCST_Z
+		}
+		f231 = func(ops ...operand.Op) { z231(ops[0], ops[1], z, ops[2]) }
+		f213 = func(ops ...operand.Op) { z213(ops[0], ops[1], z, ops[2]) }
+		b231 = func(ops ...operand.Op) { zb231(ops[0], ops[1], z, ops[2]) }
+		b213 = func(ops ...operand.Op) { zb213(ops[0], ops[1], z, ops[2]) }
 	}
 	// The multiplication commutes: keep a constant in b (the memory slot of
 	// the 231 form), a dying register in a.
@@ -585,20 +785,16 @@ func (l *lower) fma(neg bool, a, b, c value, da, db, dc bool) value {
 	}
 	switch {
 	case dc && c.kind == vReg:
-		f231(l.rm(b), l.reg(a), c.r) // c = a·b + c
+		l.pick(b, f231, b231)(l.rm(b), l.reg(a), c.r) // c = a·b + c
 		return c
 	case da && a.kind == vReg:
-		f213(l.rm(c), l.reg(b), a.r) // a = b·a + c
+		l.pick(c, f213, b213)(l.rm(c), l.reg(b), a.r) // a = b·a + c
 		return a
 	}
 	// Nothing dies: start from a copy of c (or from the constant a).
 	d := value{kind: vReg, r: l.newVec()}
-	if c.mem() {
-		VMOVUPS(l.rm(c), d.r)
-	} else {
-		VMOVAPS(c.r, d.r)
-	}
-	f231(l.rm(b), l.reg(a), d.r)
+	l.load(c, d.r)
+	l.pick(b, f231, b231)(l.rm(b), l.reg(a), d.r)
 	return d
 }
 
@@ -610,24 +806,24 @@ func (l *lower) masked(kind desc.Kind, x, y value, dx, dy bool, k reg.Register, 
 		x, y, dx = y, x, dy
 	}
 	xr, yo := l.reg(x), l.rm(y)
+	merge, zero := ins.merge, ins.zero
+	if l.bcst(y) {
+		merge, zero = ins.mergeB, ins.zeroB
+	}
 	if c == nil {
 		d := value{kind: vReg, r: xr}
 		if !dx || x.kind != vReg {
 			d.r = l.newVec()
 		}
-		ins.zero(yo, xr, k, d.r)
+		zero(yo, xr, k, d.r)
 		return d
 	}
 	d := *c
 	if !dc || c.kind != vReg {
 		d = value{kind: vReg, r: l.newVec()}
-		if c.mem() {
-			VMOVUPS(l.rm(*c), d.r)
-		} else {
-			VMOVAPS(c.r, d.r)
-		}
+		l.load(*c, d.r)
 	}
-	ins.merge(yo, xr, k, d.r)
+	merge(yo, xr, k, d.r)
 	return d
 }
 
@@ -646,19 +842,19 @@ func (l *lower) sel(m, a, b value, da, db bool) value {
 			d.r = b.r
 		} else {
 			d.r = l.newVec()
-			if b.mem() {
-				VMOVUPS(l.rm(b), d.r)
-			} else {
-				VMOVAPS(b.r, d.r)
-			}
+			l.load(b, d.r)
 		}
-		VMOVUPS(l.rm(a), m.k, d.r)
+		l.pick(a, VMOVUPS, VBROADCASTSS)(l.rm(a), m.k, d.r)
 		return d
 	}
 	d := value{kind: vReg, r: l.newVec()}
 	switch m.kind {
 	case vKMask: // m ? a : 0
-		VMOVUPS_Z(l.rm(a), m.k, d.r)
+		if l.bcst(a) {
+			VBROADCASTSS_Z(l.rm(a), m.k, d.r)
+		} else {
+			VMOVUPS_Z(l.rm(a), m.k, d.r)
+		}
 	case vVecMask:
 		switch {
 		case zeroConst(b): // m & a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/actfuse/actfuse/internal/desc"
@@ -60,6 +61,18 @@ func TestFusions(t *testing.T) {
 			p := b.FMA(x, y, y)
 			return b.Select(m, p, y), p, m
 		}, false, want{prod: -1}},
+		{"FMA zeroed where the mask is clear", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
+			x, y := b.In(0), b.In(1)
+			m := b.Less(x, b.F(0))
+			p := b.FMA(x, y, y)
+			return b.Select(m, p, b.F(0)), p, m
+		}, false, want{prod: 0}},
+		{"FNMA zeroed where the mask holds", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
+			x, y := b.In(0), b.In(1)
+			m := b.Less(x, b.F(-87))
+			p := b.FNMA(x, y, y)
+			return b.Select(m, b.F(0), p), p, m
+		}, false, want{prod: 0, negate: true}},
 		{"min", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
 			x, y := b.In(0), b.In(1)
 			m := b.Less(x, b.F(0))
@@ -113,4 +126,122 @@ func TestFusionsReLU(t *testing.T) {
 			t.Errorf("%s: %d of ReLU's masks fused into VMAXPS, want 1", s.name, n)
 		}
 	}
+}
+
+// TestTernFusions checks which pairs of bitwise operations the lowering
+// emits as one VPTERNLOGD.
+func TestTernFusions(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(b *desc.Builder) (outer, inner desc.Value)
+		s     *isa
+		fuses bool
+	}{
+		{"or of and", func(b *desc.Builder) (desc.Value, desc.Value) {
+			x, y := b.In(0), b.In(1)
+			in := b.And(x, b.Bits(0x80000000))
+			return b.Or(y, in), in
+		}, avx512, true},
+		{"inner read twice", func(b *desc.Builder) (desc.Value, desc.Value) {
+			x, y := b.In(0), b.In(1)
+			in := b.And(x, b.Bits(0x80000000))
+			return b.Or(b.Or(y, in), in), in
+		}, avx512, false},
+		{"two leaves", func(b *desc.Builder) (desc.Value, desc.Value) {
+			x := b.In(0)
+			in := b.And(x, b.Bits(0x80000000))
+			return b.Or(x, in), in
+		}, avx512, false},
+		{"inner not bitwise", func(b *desc.Builder) (desc.Value, desc.Value) {
+			x, y := b.In(0), b.In(1)
+			in := b.Add(x, b.F(1))
+			return b.Or(y, in), in
+		}, avx512, false},
+		{"AVX2", func(b *desc.Builder) (desc.Value, desc.Value) {
+			x, y := b.In(0), b.In(1)
+			in := b.And(x, b.Bits(0x80000000))
+			return b.Or(y, in), in
+		}, avx2, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := desc.NewBuilder("T", "", []string{"x", "y"}, nil)
+			outer, inner := c.build(b)
+			p := b.Return(outer)
+			fu := newLower(c.s).fusions(p)
+			if got := fu.prod[outer] == int(inner) && fu.skip[inner]; got != c.fuses {
+				t.Errorf("v%d lowers v%d inside it (skipped %v), want fused = %v", outer, fu.prod[outer], fu.skip[inner], c.fuses)
+			}
+		})
+	}
+}
+
+// TestTernImm checks the truth tables of every pair of bitwise operations,
+// the inner one on either side, its leaves in every order of the slots,
+// against the operations on random words.
+func TestTernImm(t *testing.T) {
+	kinds := []desc.Kind{desc.And, desc.Or, desc.Xor, desc.AndNot}
+	apply := func(k desc.Kind, x, y uint32) uint32 {
+		switch k {
+		case desc.And:
+			return x & y
+		case desc.Or:
+			return x | y
+		case desc.Xor:
+			return x ^ y
+		}
+		return x &^ y
+	}
+	// tern is VPTERNLOGD: bit i of the result is bit (a_i<<2 | b_i<<1 | c_i) of imm.
+	tern := func(imm uint8, a, b, c uint32) uint32 {
+		var r uint32
+		for i := range 32 {
+			j := (a>>i&1)<<2 | (b>>i&1)<<1 | c>>i&1
+			r |= uint32(imm>>j&1) << i
+		}
+		return r
+	}
+	build := func(b *desc.Builder, k desc.Kind, x, y desc.Value) desc.Value {
+		return map[desc.Kind]func(x, y desc.Value) desc.Value{desc.And: b.And, desc.Or: b.Or, desc.Xor: b.Xor, desc.AndNot: b.AndNot}[k](x, y)
+	}
+	perms := [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, ko := range kinds {
+		for _, ki := range kinds {
+			for _, left := range []bool{false, true} {
+				b := desc.NewBuilder("T", "", []string{"x", "y", "z"}, nil)
+				x, y, z := b.In(0), b.In(1), b.In(2)
+				in := build(b, ki, x, y)
+				var out desc.Value
+				if left {
+					out = build(b, ko, in, z)
+				} else {
+					out = build(b, ko, z, in)
+				}
+				p := b.Return(out)
+				for _, perm := range perms {
+					ins := []desc.Value{x, y, z}
+					leaves := []desc.Value{ins[perm[0]], ins[perm[1]], ins[perm[2]]}
+					imm := ternImm(p, p.Ops[out], leaves)
+					for range 20 {
+						w := [3]uint32{rng.Uint32(), rng.Uint32(), rng.Uint32()}
+						inner := apply(ki, w[0], w[1])
+						want := apply(ko, pick(left, inner, w[2]), pick(!left, inner, w[2]))
+						got := tern(imm, w[perm[0]], w[perm[1]], w[perm[2]])
+						if got != want {
+							t.Fatalf("%v of %v (inner left %v), slots %v: imm %#x gives %#x, want %#x", ko, ki, left, perm, imm, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// pick returns a if first, else b.
+func pick(first bool, a, b uint32) uint32 {
+	if first {
+		return a
+	}
+	return b
 }

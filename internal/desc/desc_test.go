@@ -48,7 +48,7 @@ func TestExpPoly(t *testing.T) {
 }
 
 // TestExpTables measures the polynomials and checks the tables and the
-// constants of the table-driven exp cores (expAbsTwice, expPartsLut).
+// constants of the table-driven exp cores (expAbsTwice, expLut).
 func TestExpTables(t *testing.T) {
 	// The rounding of N and δj leave |t| a little above ln2/16.
 	const half = math.Ln2/16 + 1e-5
@@ -198,4 +198,35 @@ func TestTailRows(t *testing.T) {
 	if got := (&Tile{MR: 6, NR: 64}).TailRows(128); got != 0 {
 		t.Errorf("without a tail: TailRows(128) = %d, want 0", got)
 	}
+}
+
+// TestOnePlusTq checks the scaled coefficients of P(t) = 1 + t·q(t): that
+// Horner's scheme in float32 on gain·P(scale·t) at t gives gain times its
+// value on P at scale·t, bit for bit, as expAbsTwice relies on, and that
+// an inexact scaling panics.
+func TestOnePlusTq(t *testing.T) {
+	horner32 := func(c []uint32, t float32) float32 {
+		q := math.Float32frombits(c[0])
+		for _, ci := range c[1:] {
+			q = float32(math.FMA(float64(q), float64(t), f32(ci)))
+		}
+		return q
+	}
+	plain := OnePlusTq(ExpPolyLut8P3, 1, 1)
+	if len(plain) != len(ExpPolyLut8P3)+1 || plain[len(plain)-1] != math.Float32bits(1) {
+		t.Fatalf("OnePlusTq(q, 1, 1) = %#x, want q's coefficients and 1", plain)
+	}
+	scaled := OnePlusTq(ExpPolyLut8P3, 2, 2)
+	for i := -1000; i <= 1000; i++ {
+		h := float32(math.Ln2 / 32 * float64(i) / 1000)
+		if got, want := horner32(scaled, h), 2*horner32(plain, 2*h); got != want {
+			t.Fatalf("2·P(2t) at t = %g: %g, want %g", h, got, want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("OnePlusTq with the scale 3 did not panic")
+		}
+	}()
+	OnePlusTq(ExpPolyLut8P3, 3, 1)
 }

@@ -1,5 +1,10 @@
 package desc
 
+import (
+	"math"
+	"slices"
+)
+
 // The exp-based activations, one algorithm each, named as XNNPACK names its
 // variants (rr2: two-constant Cody–Waite range reduction, rr1: one
 // constant; lut8: a table of 2^(j/8); p6, p4, p3: a polynomial of that
@@ -35,7 +40,8 @@ const (
 
 	// The table-driven exp cores (sigmoid's, tanh's): the magic 1.5·2^23,
 	// whose low bits take N = round(z·8/ln2) (two's complement, for
-	// |N| < 2^22), 8·log2(e) and 16·log2(e) (for z = 2h), and ln2/8: in
+	// |N| < 2^22), 8·log2(e) and 16·log2(e) (for z = 2h), ln2/16 (the
+	// reduction of h = z/2, an exact scaling of Ln2), and ln2/8: in
 	// one part (an exact scaling of Ln2) and in two, Ln2Over8Hi (ln 2
 	// to 14 bits, over 8: 12 significant bits, so N·Ln2Over8Hi is exact
 	// for |N| < 2^12) and Ln2Over8Lo the rest.
@@ -43,6 +49,7 @@ const (
 	Log2e8      = 0x4138aa3b
 	Log2e16     = 0x41b8aa3b
 	Ln2Over8    = 0x3db17218
+	Ln2Over16   = 0x3d317218
 	Ln2Over8Hi  = 0x3db17000
 	Ln2Over8Lo  = 0x3685fdf4
 
@@ -92,25 +99,25 @@ var ExpPolyLut8P4 = []uint32{0x3d2aa420, 0x3e2aae3b, 0x3f000000}
 // float32 (relative error 2^-25.2; TestExpTables measures it).
 var ExpPolyLut8P3 = []uint32{0x3e2aab2c, 0x3f00043c}
 
-// noValue is the absent low part of expPartsLut.
+// noValue is the absent low part of expLut.
 const noValue Value = -1
 
-// expPartsLut computes, for z + lo <= 0 (or NaN) with round(z/ln2) >= -126,
-// s and m with e^(z+lo) = s + m, from the table of 2^(j/8) and the table
-// of its roundings. lo is far below z's last bit (the rounding error of a
-// product), or noValue for z alone:
+// expLut computes e^(z+lo) for z + lo <= 0 (or NaN) with round(z/ln2) >=
+// -126, from the table of 2^(j/8) and the table of its roundings. lo is
+// far below z's last bit (the rounding error of a product), or noValue for
+// z alone:
 //
 //	k = z·(8·log2e) + magic                   (N = round(8z/ln2) = 8n + j)
 //	s = Exp2Lut8[j] + (k << 20)               (2^(j/8) rounded, times 2^n)
 //	t = z - N·ln2hi/8 + (lo - N·ln2lo/8) + δj (the first step exact)
-//	m = ts + ts·(t·q(t))                      with ts = t·s
+//	e = s + (t·s)·P(t)                        (expTail)
 //
 // where δj = ln(2^(j/8)/(s·2^-n)) (Exp2Lut8Err) makes s·e^t e^(z+lo)
 // though s is rounded, |t| <= ln2/16 (plus δj) takes a polynomial of
 // degree 4, and N·ln2hi/8 is exact for |N| < 2^10 (Ln2Over8Hi has 14
 // significant bits). The rounding of t + δj adds below 2^-29 to e's
 // relative error, and the product t·s, no longer exact, less.
-func expPartsLut(b *Builder, z, lo Value) (s, m Value) {
+func expLut(b *Builder, z, lo Value) Value {
 	b.Note("exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j")
 	k := b.FMA(z, b.Bits(Log2e8), b.Bits(ExpMagicLut))
 	n := b.Sub(k, b.Bits(ExpMagicLut))
@@ -123,8 +130,8 @@ func expPartsLut(b *Builder, z, lo Value) (s, m Value) {
 	}
 	// δj after the reduction, so that n dies first: 4 live values.
 	t = b.Add(t, b.Lookup(k, Exp2Lut8Err))
-	s = lutScale(b, k)
-	return s, expM(b, t, s, ExpPolyLut8P4)
+	s := lutScale(b, k)
+	return expTail(b, t, s, ExpPolyLut8P4, s)
 }
 
 // lutScale returns s = 2^(j/8)·2^n (2^(j/8) rounded) from k, whose low bits
@@ -136,16 +143,16 @@ func lutScale(b *Builder, k Value) Value {
 }
 
 // lutReduce returns t = z - N·ln2/8 in one step, N from k as in lutScale:
-// the reduction of the table-driven exp cores that need e^z only to an
-// absolute error (tanh's, the scaled tanh's).
+// the reduction of the scaled tanh's table-driven exp core, which needs e^z
+// only to an absolute error.
 func lutReduce(b *Builder, k, z Value) Value {
 	return b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), z)
 }
 
-// expm1Parts computes, for z <= 0 (or NaN) with round(z/ln2) >= -126,
-// the scale s = 2^n and m = s·(e^t - 1), where z = n·ln2 + t and
-// |t| <= ln2/2, so that e^z - 1 = (s - 1) + m with s - 1 exact, for ELU,
-// which needs e^z only to an absolute error where n < 0:
+// expm1 computes e^z - 1 for z <= 0 (or NaN) with round(z/ln2) >= -126,
+// as (s - 1) + m with s = 2^n, z = n·ln2 + t, |t| <= ln2/2, s - 1 exact and
+// m = s·(e^t - 1), for ELU, which needs e^z only to an absolute error where
+// n < 0:
 //
 //	k = z·log2e + magic                (n + 127 in the low bits of k)
 //	s = k << 23                        (2^n)
@@ -155,19 +162,27 @@ func lutReduce(b *Builder, k, z Value) Value {
 // The error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative error of
 // e^z = 2^n·e^t and an absolute one of at most 0.5·1.41·1.9e-9 (n = -1,
 // -2). ELU's results are at least 0.29 in magnitude where n < 0: below
-// 0.05 ULP of them.
-func expm1Parts(b *Builder, z Value) (s, m Value) {
+// 0.05 ULP of them. m is not formed as (t·s)·P(t) with P = 1 + t·q (expTail,
+// one product fewer): where n = 0 the rounding of P then reaches the result,
+// which took ELU(1.7) from 1.896 to 2.108 ULP over all 2^32 inputs.
+func expm1(b *Builder, z Value) Value {
 	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
 	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
 	b.Note("s = 2^n")
-	s = b.Shl(k, 23)
+	s := b.Shl(k, 23)
 	b.Note("t = z - n·ln2")
 	t := b.FNMA(b.Sub(k, b.Bits(ExpMagic)), b.Bits(Ln2), z)
-	return s, expM(b, t, s, ExpPoly)
+	b.Note("q(t), (e^t - 1 - t)/t²")
+	q := Horner(b, t, ExpPoly)
+	tq, ts := b.Mul(t, q), b.Mul(t, s)
+	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
+	m := b.FMA(ts, tq, ts)
+	b.Note("e^z - 1 = (s - 1) + m")
+	return b.Add(b.Sub(s, b.F(1)), m)
 }
 
 // expAbsTwice returns e^(2h) for -10 <= h <= 0 (or NaN), for tanh's exp
-// branch, to an absolute error (as expm1Parts; the branch passes at most
+// branch, to an absolute error (as expm1; the branch passes at most
 // 0.63 times the error of e^z <= 0.287 on to results >= 0.55), from a
 // table of 2^(j/8) and a polynomial of degree 3, which keeps the dependency
 // chain short:
@@ -175,39 +190,60 @@ func expm1Parts(b *Builder, z Value) (s, m Value) {
 //	k  = h·(16·log2e) + magic     (N = round(16h/ln2) in the low bits of k,
 //	                               N = 8n + j with 0 <= j < 8)
 //	s  = Exp2Lut8[j] + (k << 20)  (integer lanes: 2^(j/8) rounded, times 2^n)
-//	t  = 2h - N·(ln2/8)           (|t| <= ln2/16; z = 2h beside the chain)
-//	e^z = ts·(t·q(t)) + (s + ts)  (with ts = t·s; s + ts formed beside q)
+//	t' = h - N·(ln2/16)           (t = 2t' = 2h - N·(ln2/8), |t| <= ln2/16)
+//	e^z = s + (t'·s)·P'(t')       (P'(t') = 2·P(2t'), P(t) = 1 + t·q(t))
 //
-// s carries the rounding of 2^(j/8), up to half an ULP of e^z, which the
-// one-step reduction and the degree-3 polynomial (2^-25.2) add little to.
+// P' is P with its coefficients scaled by powers of two, so that t' takes
+// the place of t without the doubling of h, and every rounding of P' is
+// twice that of P at t, exactly (t' is never subnormal on the lanes the
+// branch is selected for). s carries the rounding of 2^(j/8), up to half
+// an ULP of e^z, which the one-step reduction, the degree-3 polynomial
+// (2^-25.2) and the rounding of P (below 2^-28 of e^z, beside |t·s| <=
+// s/22) add little to.
 func expAbsTwice(b *Builder, h Value) Value {
-	// k first (the chain), then z (h dies), t and s (k dies): 4 live values.
 	b.Note("exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j")
 	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
-	z := b.Add(h, h)
-	b.Note("t = 2h - N·ln2/8")
-	t := lutReduce(b, k, z)
+	b.Note("t' = h - N·ln2/16 = t/2")
+	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over16), h)
 	s := lutScale(b, k)
-	tq, ts := expTerms(b, t, s, ExpPolyLut8P3)
-	b.Note("e^z = ts·(t·q) + (s + ts)")
-	return b.FMA(ts, tq, b.Add(s, ts))
+	b.Note("P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'")
+	p := Horner(b, t, OnePlusTq(ExpPolyLut8P3, 2, 2))
+	return b.FMA(b.Mul(t, s), p, s)
 }
 
-// expM returns m = s·(e^t - 1) = ts + ts·(t·q(t)), q the polynomial poly.
-func expM(b *Builder, t, s Value, poly []uint32) Value {
-	tq, ts := expTerms(b, t, s, poly)
-	b.Note("m = s·(e^t - 1) = ts + ts·(t·q)")
-	return b.FMA(ts, tq, ts)
+// OnePlusTq returns the coefficients, highest degree first, of
+// gain·P(scale·t) with P(t) = 1 + t·q(t), q's coefficients poly (highest
+// degree first): e^t - 1 = t·P(t) for the exp polynomials. gain and scale
+// are powers of two, so that each coefficient is an exact scaling of q's
+// (it panics otherwise).
+func OnePlusTq(poly []uint32, scale, gain float64) []uint32 {
+	c := append(slices.Clone(poly), math.Float32bits(1))
+	out := make([]uint32, len(c))
+	for i, w := range c {
+		deg := len(c) - 1 - i
+		v := float64(math.Float32frombits(w)) * gain * math.Pow(scale, float64(deg))
+		if float64(float32(v)) != v {
+			panic("desc: OnePlusTq: an inexact scaling")
+		}
+		out[i] = math.Float32bits(float32(v))
+	}
+	return out
 }
 
-// expTerms returns t·q(t) and t·s for the reduced argument t and the
-// scale s, q the polynomial poly: e^t - 1 = t + t·(t·q). t·q comes first,
-// so that q and then t die (tanh keeps 4 values live, and the AVX2 GEMM
-// epilogue runs it in registers).
-func expTerms(b *Builder, t, s Value, poly []uint32) (tq, ts Value) {
-	b.Note("q(t), (e^t - 1 - t)/t²")
-	q := Horner(b, t, poly)
-	return b.Mul(t, q), b.Mul(t, s)
+// expPoly returns P(t) = 1 + t·q(t) = (e^t - 1)/t, q the polynomial poly.
+func expPoly(b *Builder, t Value, poly []uint32) Value {
+	b.Note("P(t) = 1 + t·q(t) = (e^t - 1)/t")
+	return Horner(b, t, OnePlusTq(poly, 1, 1))
+}
+
+// expTail returns c + s·(e^t - 1) = c + (t·s)·P(t), q the polynomial poly
+// of P(t) = 1 + t·q(t): one rounding of P, which the product by t·s
+// (|t·s| <= s/22 in the table-driven cores) makes small beside c = s, and
+// the FMA's.
+func expTail(b *Builder, t, s Value, poly []uint32, c Value) Value {
+	p := expPoly(b, t, poly)
+	b.Note("e = c + (t·s)·P")
+	return b.FMA(b.Mul(t, s), p, c)
 }
 
 // sigmoid is 1/(1 + e^-x) from e = e^-|x|: (x < 0 ? e : 1)/d with d = 1 + e
@@ -224,8 +260,7 @@ func sigmoid(b *Builder) *Program {
 func sigmoidOf(b *Builder, x, lo Value) *Program {
 	one := b.F(1)
 	z := b.Or(x, b.Bits(signBit))
-	s, m := expPartsLut(b, z, lo)
-	e := b.Add(s, m)
+	e := expLut(b, z, lo)
 	b.Note("e = 0 where -|x| < ln(2^-126)")
 	cut := b.Less(b.Or(x, b.Bits(signBit)), b.Bits(SigmoidCutoff))
 	e = b.Select(cut, b.F(0), e)
@@ -245,12 +280,13 @@ func sigmoidOf(b *Builder, x, lo Value) *Program {
 // e = e^-2|x| beyond (e <= 0.287: 1 - e and 1 + e are rounded once each
 // and pass on at most 0.63 times the error of e), -|x| clamped at -10.
 // Both are computed and one is selected; a NaN x makes the polynomial NaN,
-// which GreaterEq does not select away.
+// which LessEq does not select away.
 func tanh(b *Builder) *Program {
 	x := b.In(0)
 	one := b.F(1)
 	b.Note("tanh: e^z for z = 2·max(-|x|, -10)")
-	h := b.Max(b.Or(x, b.Bits(signBit)), b.Bits(TanhClamp))
+	nx := b.Or(x, b.Bits(signBit))
+	h := b.Max(nx, b.Bits(TanhClamp))
 	e := expAbsTwice(b, h)
 	b.Note("(1 - e)/(1 + e)")
 	big := b.Div(b.Sub(one, e), b.Add(e, one))
@@ -258,8 +294,8 @@ func tanh(b *Builder) *Program {
 	u := b.Mul(x, x)
 	p := Horner(b, u, TanhPoly)
 	poly := b.FMA(b.Mul(x, u), p, x)
-	abs := b.AndNot(x, b.Bits(signBit))
-	r := b.Select(b.GreaterEq(abs, b.Bits(TanhSplit)), big, poly)
+	b.Note("|x| >= split as -|x| <= -split")
+	r := b.Select(b.LessEq(nx, b.Bits(TanhSplit|signBit)), big, poly)
 	b.Note("the sign of x, last: tanh(-0) = -0")
 	return b.Return(b.Or(r, b.And(x, b.Bits(signBit))))
 }
@@ -269,9 +305,7 @@ func tanh(b *Builder) *Program {
 func elu(b *Builder) *Program {
 	x, alpha := b.In(0), b.P(0)
 	b.Note("elu: z = max(x, -17.5)")
-	s, m := expm1Parts(b, b.Max(x, b.Bits(ELUClamp)))
-	b.Note("alpha·expm1(z) = alpha·((s - 1) + m)")
-	e := b.Mul(b.Add(b.Sub(s, b.F(1)), m), alpha)
+	e := b.Mul(expm1(b, b.Max(x, b.Bits(ELUClamp))), alpha)
 	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))
 }
 
@@ -292,7 +326,7 @@ func scaledSigmoid(b *Builder) *Program {
 }
 
 // scaledTanh is gain·tanh(slope·x) by the algorithm of tanh with the exp
-// core of sigmoid (expPartsLut's, its reduction in one step, which the
+// core of sigmoid (expLut's, its reduction in one step, which the
 // absolute error tanh's exp branch needs allows), on z = zh + zl
 // (zh = slope·x rounded, zl its error) with the gain inside the last
 // operation of each branch:
@@ -333,7 +367,7 @@ func scaledTanh(b *Builder) *Program {
 	c = b.Add(c, b.Lookup(k, Exp2Lut8Err))
 	t := b.Add(lutReduce(b, k, b.Add(h, h)), c)
 	s := lutScale(b, k)
-	e := b.Add(s, expM(b, t, s, ExpPolyLut8P4))
+	e := expTail(b, t, s, ExpPolyLut8P4, s)
 	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")
 	d := b.Add(e, one)
 	q := b.Div(e, d)

@@ -468,6 +468,8 @@ TEXT ·SigmoidForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V22.S[1]
 	MOVW $0x3f000000, R9
 	VMOV R9, V22.S[2]
+	MOVW $0x3f800000, R9
+	VMOV R9, V22.S[3]
 	MOVW $0xc2aeac50, R9
 	VDUP R9, V21.S4
 	MOVW $0x3f800000, R9
@@ -581,89 +583,89 @@ loopU:
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
 	VFMLA V19.S4, V15.S4, V7.S4
-	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
-	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
-	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	VDUP V22.S[3], V12.S4
+	VDUP V22.S[3], V13.S4
+	VDUP V22.S[3], V14.S4
+	VDUP V22.S[3], V15.S4
+	VFMLA V16.S4, V4.S4, V12.S4
+	VFMLA V17.S4, V5.S4, V13.S4
+	VFMLA V18.S4, V6.S4, V14.S4
+	VFMLA V19.S4, V7.S4, V15.S4
+
+	// e = c + (t·s)·P
 	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
 	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
 	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
 	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V16.S4, V16.S4
-	VFMLA V5.S4, V17.S4, V17.S4
-	VFMLA V6.S4, V18.S4, V18.S4
-	VFMLA V7.S4, V19.S4, V19.S4
-	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
-	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
+	VFMLA V12.S4, V16.S4, V8.S4
+	VFMLA V13.S4, V17.S4, V9.S4
+	VFMLA V14.S4, V18.S4, V10.S4
+	VFMLA V15.S4, V19.S4, V11.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V16.B16
-	VORR V31.B16, V1.B16, V17.B16
-	VORR V31.B16, V2.B16, V18.B16
-	VORR V31.B16, V3.B16, V19.B16
-	WORD $0x6eb0e6b0 // fcmgt v16.4s, v21.4s, v16.4s
-	WORD $0x6eb1e6b1 // fcmgt v17.4s, v21.4s, v17.4s
-	WORD $0x6eb2e6b2 // fcmgt v18.4s, v21.4s, v18.4s
-	WORD $0x6eb3e6b3 // fcmgt v19.4s, v21.4s, v19.4s
-	WORD $0x4e701d10 // bic v16.16b, v8.16b, v16.16b
-	WORD $0x4e711d31 // bic v17.16b, v9.16b, v17.16b
-	WORD $0x4e721d52 // bic v18.16b, v10.16b, v18.16b
-	WORD $0x4e731d73 // bic v19.16b, v11.16b, v19.16b
-	WORD $0x4e34d608 // fadd v8.4s, v16.4s, v20.4s
-	WORD $0x4e34d629 // fadd v9.4s, v17.4s, v20.4s
-	WORD $0x4e34d64a // fadd v10.4s, v18.4s, v20.4s
-	WORD $0x4e34d66b // fadd v11.4s, v19.4s, v20.4s
+	VORR V31.B16, V0.B16, V12.B16
+	VORR V31.B16, V1.B16, V13.B16
+	VORR V31.B16, V2.B16, V14.B16
+	VORR V31.B16, V3.B16, V15.B16
+	WORD $0x6eace6ac // fcmgt v12.4s, v21.4s, v12.4s
+	WORD $0x6eade6ad // fcmgt v13.4s, v21.4s, v13.4s
+	WORD $0x6eaee6ae // fcmgt v14.4s, v21.4s, v14.4s
+	WORD $0x6eafe6af // fcmgt v15.4s, v21.4s, v15.4s
+	WORD $0x4e6c1d0c // bic v12.16b, v8.16b, v12.16b
+	WORD $0x4e6d1d2d // bic v13.16b, v9.16b, v13.16b
+	WORD $0x4e6e1d4e // bic v14.16b, v10.16b, v14.16b
+	WORD $0x4e6f1d6f // bic v15.16b, v11.16b, v15.16b
+	WORD $0x4e34d588 // fadd v8.4s, v12.4s, v20.4s
+	WORD $0x4e34d5a9 // fadd v9.4s, v13.4s, v20.4s
+	WORD $0x4e34d5ca // fadd v10.4s, v14.4s, v20.4s
+	WORD $0x4e34d5eb // fadd v11.4s, v15.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 	WORD $0x4f210463 // sshr v3.4s, v3.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V4.B16
-	VORR V1.B16, V1.B16, V5.B16
-	VORR V2.B16, V2.B16, V6.B16
-	VORR V3.B16, V3.B16, V7.B16
-	VBSL V20.B16, V16.B16, V4.B16
-	VBSL V20.B16, V17.B16, V5.B16
-	VBSL V20.B16, V18.B16, V6.B16
-	VBSL V20.B16, V19.B16, V7.B16
-	WORD $0x6e28fc84 // fdiv v4.4s, v4.4s, v8.4s
-	WORD $0x6e29fca5 // fdiv v5.4s, v5.4s, v9.4s
-	WORD $0x6e2afcc6 // fdiv v6.4s, v6.4s, v10.4s
-	WORD $0x6e2bfce7 // fdiv v7.4s, v7.4s, v11.4s
+	VORR V0.B16, V0.B16, V16.B16
+	VORR V1.B16, V1.B16, V17.B16
+	VORR V2.B16, V2.B16, V18.B16
+	VORR V3.B16, V3.B16, V19.B16
+	VBSL V20.B16, V12.B16, V16.B16
+	VBSL V20.B16, V13.B16, V17.B16
+	VBSL V20.B16, V14.B16, V18.B16
+	VBSL V20.B16, V15.B16, V19.B16
+	WORD $0x6e28fe10 // fdiv v16.4s, v16.4s, v8.4s
+	WORD $0x6e29fe31 // fdiv v17.4s, v17.4s, v9.4s
+	WORD $0x6e2afe52 // fdiv v18.4s, v18.4s, v10.4s
+	WORD $0x6e2bfe73 // fdiv v19.4s, v19.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d508 // fsub v8.4s, v8.4s, v20.4s
 	WORD $0x4eb4d529 // fsub v9.4s, v9.4s, v20.4s
 	WORD $0x4eb4d54a // fsub v10.4s, v10.4s, v20.4s
 	WORD $0x4eb4d56b // fsub v11.4s, v11.4s, v20.4s
-	WORD $0x4ea8d610 // fsub v16.4s, v16.4s, v8.4s
-	WORD $0x4ea9d631 // fsub v17.4s, v17.4s, v9.4s
-	WORD $0x4eaad652 // fsub v18.4s, v18.4s, v10.4s
-	WORD $0x4eabd673 // fsub v19.4s, v19.4s, v11.4s
-	WORD $0x4ea4d688 // fsub v8.4s, v20.4s, v4.4s
-	WORD $0x4ea5d689 // fsub v9.4s, v20.4s, v5.4s
-	WORD $0x4ea6d68a // fsub v10.4s, v20.4s, v6.4s
-	WORD $0x4ea7d68b // fsub v11.4s, v20.4s, v7.4s
-	VBSL V4.B16, V8.B16, V0.B16
-	VBSL V5.B16, V9.B16, V1.B16
-	VBSL V6.B16, V10.B16, V2.B16
-	VBSL V7.B16, V11.B16, V3.B16
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	WORD $0x4eb0d688 // fsub v8.4s, v20.4s, v16.4s
+	WORD $0x4eb1d689 // fsub v9.4s, v20.4s, v17.4s
+	WORD $0x4eb2d68a // fsub v10.4s, v20.4s, v18.4s
+	WORD $0x4eb3d68b // fsub v11.4s, v20.4s, v19.4s
+	VBSL V16.B16, V8.B16, V0.B16
+	VBSL V17.B16, V9.B16, V1.B16
+	VBSL V18.B16, V10.B16, V2.B16
+	VBSL V19.B16, V11.B16, V3.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20de10 // fmul v16.4s, v16.4s, v0.4s
-	WORD $0x6e21de31 // fmul v17.4s, v17.4s, v1.4s
-	WORD $0x6e22de52 // fmul v18.4s, v18.4s, v2.4s
-	WORD $0x6e23de73 // fmul v19.4s, v19.4s, v3.4s
-	VFMLS V16.S4, V4.S4, V4.S4
-	VFMLS V17.S4, V5.S4, V5.S4
-	VFMLS V18.S4, V6.S4, V6.S4
-	VFMLS V19.S4, V7.S4, V7.S4
-	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
+	WORD $0x6e20dd8c // fmul v12.4s, v12.4s, v0.4s
+	WORD $0x6e21ddad // fmul v13.4s, v13.4s, v1.4s
+	WORD $0x6e22ddce // fmul v14.4s, v14.4s, v2.4s
+	WORD $0x6e23ddef // fmul v15.4s, v15.4s, v3.4s
+	VFMLS V12.S4, V16.S4, V16.S4
+	VFMLS V13.S4, V17.S4, V17.S4
+	VFMLS V14.S4, V18.S4, V18.S4
+	VFMLS V15.S4, V19.S4, V19.S4
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -702,35 +704,35 @@ loop1:
 	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
 	VDUP V22.S[2], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	VDUP V22.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	// e = c + (t·s)·P
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	VFMLA V6.S4, V7.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x6ea7e6a7 // fcmgt v7.4s, v21.4s, v7.4s
-	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
-	WORD $0x4e34d4e5 // fadd v5.4s, v7.4s, v20.4s
+	VORR V31.B16, V0.B16, V6.B16
+	WORD $0x6ea6e6a6 // fcmgt v6.4s, v21.4s, v6.4s
+	WORD $0x4e661ca6 // bic v6.16b, v5.16b, v6.16b
+	WORD $0x4e34d4c5 // fadd v5.4s, v6.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V4.B16
-	VBSL V20.B16, V7.B16, V4.B16
-	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
+	VORR V0.B16, V0.B16, V7.B16
+	VBSL V20.B16, V6.B16, V7.B16
+	WORD $0x6e25fce7 // fdiv v7.4s, v7.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
-	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
-	WORD $0x4ea4d685 // fsub v5.4s, v20.4s, v4.4s
-	VBSL V4.B16, V5.B16, V0.B16
+	WORD $0x4ea5d4c6 // fsub v6.4s, v6.4s, v5.4s
+	WORD $0x4ea7d685 // fsub v5.4s, v20.4s, v7.4s
+	VBSL V7.B16, V5.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
-	VFMLS V7.S4, V4.S4, V4.S4
-	VST1.P [V4.S4], 16(R0)
+	WORD $0x6e20dcc6 // fmul v6.4s, v6.4s, v0.4s
+	VFMLS V6.S4, V7.S4, V7.S4
+	VST1.P [V7.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -768,35 +770,35 @@ loopS:
 	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
 	VDUP V22.S[2], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	VDUP V22.S[3], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	// e = c + (t·s)·P
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	VFMLA V6.S4, V7.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x6ea7e6a7 // fcmgt v7.4s, v21.4s, v7.4s
-	WORD $0x4e671ca7 // bic v7.16b, v5.16b, v7.16b
-	WORD $0x4e34d4e5 // fadd v5.4s, v7.4s, v20.4s
+	VORR V31.B16, V0.B16, V6.B16
+	WORD $0x6ea6e6a6 // fcmgt v6.4s, v21.4s, v6.4s
+	WORD $0x4e661ca6 // bic v6.16b, v5.16b, v6.16b
+	WORD $0x4e34d4c5 // fadd v5.4s, v6.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V4.B16
-	VBSL V20.B16, V7.B16, V4.B16
-	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
+	VORR V0.B16, V0.B16, V7.B16
+	VBSL V20.B16, V6.B16, V7.B16
+	WORD $0x6e25fce7 // fdiv v7.4s, v7.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
-	WORD $0x4ea5d4e7 // fsub v7.4s, v7.4s, v5.4s
-	WORD $0x4ea4d685 // fsub v5.4s, v20.4s, v4.4s
-	VBSL V4.B16, V5.B16, V0.B16
+	WORD $0x4ea5d4c6 // fsub v6.4s, v6.4s, v5.4s
+	WORD $0x4ea7d685 // fsub v5.4s, v20.4s, v7.4s
+	VBSL V7.B16, V5.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
-	VFMLS V7.S4, V4.S4, V4.S4
-	FMOVS.P F4, 4(R0)
+	WORD $0x6e20dcc6 // fmul v6.4s, v6.4s, v0.4s
+	VFMLS V6.S4, V7.S4, V7.S4
+	FMOVS.P F7, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
@@ -820,7 +822,7 @@ TEXT ·TanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V29.S[1]
 	MOVW $0x4b400000, R9
 	VDUP R9, V28.S4
-	MOVW $0x3db17218, R9
+	MOVW $0x3d317218, R9
 	VMOV R9, V29.S[2]
 	MOVW $0x3f800000, R9
 	VMOV R9, V26.S[0]
@@ -842,210 +844,163 @@ TEXT ·TanhForwardNEON(SB), NOSPLIT, $0-56
 	VDUP R9, V25.S4
 	MOVW $0x03020100, R9
 	VDUP R9, V24.S4
-	MOVW $0x3f00043c, R9
+	MOVW $0x4000043c, R9
 	VMOV R9, V29.S[3]
-	MOVW $0x3e2aab2c, R9
+	MOVW $0x3faaab2c, R9
 	VMOV R9, V23.S[0]
+	MOVW $0x40000000, R9
+	VMOV R9, V23.S[1]
 	MOVW $0x3f800000, R9
 	VDUP R9, V22.S4
 	MOVW $0x3ca9134f, R9
-	VMOV R9, V23.S[1]
-	MOVW $0xbbbaf0eb, R9
 	VMOV R9, V23.S[2]
-	MOVW $0xbd5c1e2d, R9
+	MOVW $0xbbbaf0eb, R9
 	VMOV R9, V23.S[3]
-	MOVW $0x3e088393, R9
+	MOVW $0xbd5c1e2d, R9
 	VMOV R9, V21.S[0]
-	MOVW $0xbeaaaa99, R9
+	MOVW $0x3e088393, R9
 	VMOV R9, V21.S[1]
-	MOVW $0x3f200000, R9
+	MOVW $0xbeaaaa99, R9
+	VMOV R9, V21.S[2]
+	MOVW $0xbf200000, R9
 	VDUP R9, V20.S4
 
-	// 4 vectors per iteration.
-	CMP $16, R7
+	// 3 vectors per iteration.
+	CMP $12, R7
 	BLT vec1
 
 loopU:
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VORR V31.B16, V0.B16, V16.B16
-	VORR V31.B16, V1.B16, V17.B16
-	VORR V31.B16, V2.B16, V18.B16
-	VORR V31.B16, V3.B16, V19.B16
-	WORD $0x4e3ec610 // fmaxnm v16.4s, v16.4s, v30.4s
-	WORD $0x4e3ec631 // fmaxnm v17.4s, v17.4s, v30.4s
-	WORD $0x4e3ec652 // fmaxnm v18.4s, v18.4s, v30.4s
-	WORD $0x4e3ec673 // fmaxnm v19.4s, v19.4s, v30.4s
-	VDUP V29.S[0], V12.S4
-	VDUP V29.S[0], V13.S4
-	VDUP V29.S[0], V14.S4
-	VDUP V29.S[0], V15.S4
-	WORD $0x4fbd120c // fmla v12.4s, v16.4s, v29.s[1]
-	WORD $0x4fbd122d // fmla v13.4s, v17.4s, v29.s[1]
-	WORD $0x4fbd124e // fmla v14.4s, v18.4s, v29.s[1]
-	WORD $0x4fbd126f // fmla v15.4s, v19.4s, v29.s[1]
-	WORD $0x4e30d610 // fadd v16.4s, v16.4s, v16.4s
-	WORD $0x4e31d631 // fadd v17.4s, v17.4s, v17.4s
-	WORD $0x4e32d652 // fadd v18.4s, v18.4s, v18.4s
-	WORD $0x4e33d673 // fadd v19.4s, v19.4s, v19.4s
+	VLD1.P 48(R1), [V0.S4, V1.S4, V2.S4]
+	VORR V31.B16, V0.B16, V15.B16
+	VORR V31.B16, V1.B16, V16.B16
+	VORR V31.B16, V2.B16, V17.B16
+	WORD $0x4e3ec5ec // fmaxnm v12.4s, v15.4s, v30.4s
+	WORD $0x4e3ec60d // fmaxnm v13.4s, v16.4s, v30.4s
+	WORD $0x4e3ec62e // fmaxnm v14.4s, v17.4s, v30.4s
+	VDUP V29.S[0], V9.S4
+	VDUP V29.S[0], V10.S4
+	VDUP V29.S[0], V11.S4
+	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
+	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
+	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
 
-	// t = 2h - N·ln2/8
-	WORD $0x4ebcd588 // fsub v8.4s, v12.4s, v28.4s
-	WORD $0x4ebcd5a9 // fsub v9.4s, v13.4s, v28.4s
-	WORD $0x4ebcd5ca // fsub v10.4s, v14.4s, v28.4s
-	WORD $0x4ebcd5eb // fsub v11.4s, v15.4s, v28.4s
-	WORD $0x4f9d5910 // fmls v16.4s, v8.4s, v29.s[2]
-	WORD $0x4f9d5931 // fmls v17.4s, v9.4s, v29.s[2]
-	WORD $0x4f9d5952 // fmls v18.4s, v10.4s, v29.s[2]
-	WORD $0x4f9d5973 // fmls v19.4s, v11.4s, v29.s[2]
+	// t' = h - N·ln2/16 = t/2
+	WORD $0x4ebcd526 // fsub v6.4s, v9.4s, v28.4s
+	WORD $0x4ebcd547 // fsub v7.4s, v10.4s, v28.4s
+	WORD $0x4ebcd568 // fsub v8.4s, v11.4s, v28.4s
+	WORD $0x4f9d58cc // fmls v12.4s, v6.4s, v29.s[2]
+	WORD $0x4f9d58ed // fmls v13.4s, v7.4s, v29.s[2]
+	WORD $0x4f9d590e // fmls v14.4s, v8.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V12.B16, V8.B16
-	VAND V25.B16, V13.B16, V9.B16
-	VAND V25.B16, V14.B16, V10.B16
-	VAND V25.B16, V15.B16, V11.B16
+	VAND V25.B16, V9.B16, V6.B16
+	VAND V25.B16, V10.B16, V7.B16
+	VAND V25.B16, V11.B16, V8.B16
+	VSHL $2, V6.S4, V6.S4
+	VSHL $2, V7.S4, V7.S4
 	VSHL $2, V8.S4, V8.S4
-	VSHL $2, V9.S4, V9.S4
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $8, V7.S4, V7.S4
 	VSLI $8, V8.S4, V8.S4
-	VSLI $8, V9.S4, V9.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V6.S4, V6.S4
+	VSLI $16, V7.S4, V7.S4
 	VSLI $16, V8.S4, V8.S4
-	VSLI $16, V9.S4, V9.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
+	VORR V24.B16, V6.B16, V6.B16
+	VORR V24.B16, V7.B16, V7.B16
 	VORR V24.B16, V8.B16, V8.B16
-	VORR V24.B16, V9.B16, V9.B16
-	VORR V24.B16, V10.B16, V10.B16
-	VORR V24.B16, V11.B16, V11.B16
+	VTBL V6.B16, [V26.B16, V27.B16], V6.B16
+	VTBL V7.B16, [V26.B16, V27.B16], V7.B16
 	VTBL V8.B16, [V26.B16, V27.B16], V8.B16
-	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
-	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
-	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
-	VSHL $20, V12.S4, V12.S4
-	VSHL $20, V13.S4, V13.S4
-	VSHL $20, V14.S4, V14.S4
-	VSHL $20, V15.S4, V15.S4
-	VADD V12.S4, V8.S4, V8.S4
-	VADD V13.S4, V9.S4, V9.S4
-	VADD V14.S4, V10.S4, V10.S4
-	VADD V15.S4, V11.S4, V11.S4
-	VDUP V29.S[3], V12.S4
-	VDUP V29.S[3], V13.S4
-	VDUP V29.S[3], V14.S4
-	VDUP V29.S[3], V15.S4
-	WORD $0x4f97120c // fmla v12.4s, v16.4s, v23.s[0]
-	WORD $0x4f97122d // fmla v13.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124e // fmla v14.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	WORD $0x6e2cde0c // fmul v12.4s, v16.4s, v12.4s
-	WORD $0x6e2dde2d // fmul v13.4s, v17.4s, v13.4s
-	WORD $0x6e2ede4e // fmul v14.4s, v18.4s, v14.4s
-	WORD $0x6e2fde6f // fmul v15.4s, v19.4s, v15.4s
-	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
-	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
-	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
-	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
-
-	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
-	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
-	VFMLA V12.S4, V16.S4, V8.S4
-	VFMLA V13.S4, V17.S4, V9.S4
-	VFMLA V14.S4, V18.S4, V10.S4
-	VFMLA V15.S4, V19.S4, V11.S4
+	VSHL $20, V9.S4, V9.S4
+	VSHL $20, V10.S4, V10.S4
+	VSHL $20, V11.S4, V11.S4
+	VADD V9.S4, V6.S4, V6.S4
+	VADD V10.S4, V7.S4, V7.S4
+	VADD V11.S4, V8.S4, V8.S4
+	VDUP V29.S[3], V9.S4
+	VDUP V29.S[3], V10.S4
+	VDUP V29.S[3], V11.S4
+	WORD $0x4f971189 // fmla v9.4s, v12.4s, v23.s[0]
+	WORD $0x4f9711aa // fmla v10.4s, v13.4s, v23.s[0]
+	WORD $0x4f9711cb // fmla v11.4s, v14.4s, v23.s[0]
+	VDUP V23.S[1], V3.S4
+	VDUP V23.S[1], V4.S4
+	VDUP V23.S[1], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
+	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
+	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	VFMLA V3.S4, V12.S4, V6.S4
+	VFMLA V4.S4, V13.S4, V7.S4
+	VFMLA V5.S4, V14.S4, V8.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea8d6cc // fsub v12.4s, v22.4s, v8.4s
-	WORD $0x4ea9d6cd // fsub v13.4s, v22.4s, v9.4s
-	WORD $0x4eaad6ce // fsub v14.4s, v22.4s, v10.4s
-	WORD $0x4eabd6cf // fsub v15.4s, v22.4s, v11.4s
+	WORD $0x4ea6d6c3 // fsub v3.4s, v22.4s, v6.4s
+	WORD $0x4ea7d6c4 // fsub v4.4s, v22.4s, v7.4s
+	WORD $0x4ea8d6c5 // fsub v5.4s, v22.4s, v8.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e36d4e7 // fadd v7.4s, v7.4s, v22.4s
 	WORD $0x4e36d508 // fadd v8.4s, v8.4s, v22.4s
-	WORD $0x4e36d529 // fadd v9.4s, v9.4s, v22.4s
-	WORD $0x4e36d54a // fadd v10.4s, v10.4s, v22.4s
-	WORD $0x4e36d56b // fadd v11.4s, v11.4s, v22.4s
-	WORD $0x6e28fd8c // fdiv v12.4s, v12.4s, v8.4s
-	WORD $0x6e29fdad // fdiv v13.4s, v13.4s, v9.4s
-	WORD $0x6e2afdce // fdiv v14.4s, v14.4s, v10.4s
-	WORD $0x6e2bfdef // fdiv v15.4s, v15.4s, v11.4s
+	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
+	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
+	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
 
 	// x + x³·p(x²)
-	WORD $0x6e20dc08 // fmul v8.4s, v0.4s, v0.4s
-	WORD $0x6e21dc29 // fmul v9.4s, v1.4s, v1.4s
-	WORD $0x6e22dc4a // fmul v10.4s, v2.4s, v2.4s
-	WORD $0x6e23dc6b // fmul v11.4s, v3.4s, v3.4s
-	VDUP V23.S[1], V16.S4
-	VDUP V23.S[1], V17.S4
-	VDUP V23.S[1], V18.S4
-	VDUP V23.S[1], V19.S4
-	WORD $0x4f971910 // fmla v16.4s, v8.4s, v23.s[2]
-	WORD $0x4f971931 // fmla v17.4s, v9.4s, v23.s[2]
-	WORD $0x4f971952 // fmla v18.4s, v10.4s, v23.s[2]
-	WORD $0x4f971973 // fmla v19.4s, v11.4s, v23.s[2]
-	VDUP V23.S[3], V4.S4
-	VDUP V23.S[3], V5.S4
-	VDUP V23.S[3], V6.S4
-	VDUP V23.S[3], V7.S4
-	VFMLA V8.S4, V16.S4, V4.S4
-	VFMLA V9.S4, V17.S4, V5.S4
-	VFMLA V10.S4, V18.S4, V6.S4
-	VFMLA V11.S4, V19.S4, V7.S4
-	VDUP V21.S[0], V16.S4
-	VDUP V21.S[0], V17.S4
-	VDUP V21.S[0], V18.S4
-	VDUP V21.S[0], V19.S4
-	VFMLA V8.S4, V4.S4, V16.S4
-	VFMLA V9.S4, V5.S4, V17.S4
-	VFMLA V10.S4, V6.S4, V18.S4
-	VFMLA V11.S4, V7.S4, V19.S4
-	VDUP V21.S[1], V4.S4
-	VDUP V21.S[1], V5.S4
-	VDUP V21.S[1], V6.S4
-	VDUP V21.S[1], V7.S4
-	VFMLA V8.S4, V16.S4, V4.S4
-	VFMLA V9.S4, V17.S4, V5.S4
-	VFMLA V10.S4, V18.S4, V6.S4
-	VFMLA V11.S4, V19.S4, V7.S4
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	VORR V0.B16, V0.B16, V16.B16
-	VORR V1.B16, V1.B16, V17.B16
-	VORR V2.B16, V2.B16, V18.B16
-	VORR V3.B16, V3.B16, V19.B16
-	VFMLA V4.S4, V8.S4, V16.S4
-	VFMLA V5.S4, V9.S4, V17.S4
-	VFMLA V6.S4, V10.S4, V18.S4
-	VFMLA V7.S4, V11.S4, V19.S4
-	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
-	WORD $0x4e7f1c25 // bic v5.16b, v1.16b, v31.16b
-	WORD $0x4e7f1c46 // bic v6.16b, v2.16b, v31.16b
-	WORD $0x4e7f1c67 // bic v7.16b, v3.16b, v31.16b
-	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
-	WORD $0x6e34e4a5 // fcmge v5.4s, v5.4s, v20.4s
-	WORD $0x6e34e4c6 // fcmge v6.4s, v6.4s, v20.4s
-	WORD $0x6e34e4e7 // fcmge v7.4s, v7.4s, v20.4s
-	VBSL V16.B16, V12.B16, V4.B16
-	VBSL V17.B16, V13.B16, V5.B16
-	VBSL V18.B16, V14.B16, V6.B16
-	VBSL V19.B16, V15.B16, V7.B16
+	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
+	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
+	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
+	VDUP V23.S[2], V12.S4
+	VDUP V23.S[2], V13.S4
+	VDUP V23.S[2], V14.S4
+	WORD $0x4fb718cc // fmla v12.4s, v6.4s, v23.s[3]
+	WORD $0x4fb718ed // fmla v13.4s, v7.4s, v23.s[3]
+	WORD $0x4fb7190e // fmla v14.4s, v8.4s, v23.s[3]
+	VDUP V21.S[0], V9.S4
+	VDUP V21.S[0], V10.S4
+	VDUP V21.S[0], V11.S4
+	VFMLA V6.S4, V12.S4, V9.S4
+	VFMLA V7.S4, V13.S4, V10.S4
+	VFMLA V8.S4, V14.S4, V11.S4
+	VDUP V21.S[1], V12.S4
+	VDUP V21.S[1], V13.S4
+	VDUP V21.S[1], V14.S4
+	VFMLA V6.S4, V9.S4, V12.S4
+	VFMLA V7.S4, V10.S4, V13.S4
+	VFMLA V8.S4, V11.S4, V14.S4
+	VDUP V21.S[2], V9.S4
+	VDUP V21.S[2], V10.S4
+	VDUP V21.S[2], V11.S4
+	VFMLA V6.S4, V12.S4, V9.S4
+	VFMLA V7.S4, V13.S4, V10.S4
+	VFMLA V8.S4, V14.S4, V11.S4
+	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
+	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
+	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
+	VORR V0.B16, V0.B16, V12.B16
+	VORR V1.B16, V1.B16, V13.B16
+	VORR V2.B16, V2.B16, V14.B16
+	VFMLA V9.S4, V6.S4, V12.S4
+	VFMLA V10.S4, V7.S4, V13.S4
+	VFMLA V11.S4, V8.S4, V14.S4
+	WORD $0x6e2fe68f // fcmge v15.4s, v20.4s, v15.4s
+	WORD $0x6e30e690 // fcmge v16.4s, v20.4s, v16.4s
+	WORD $0x6e31e691 // fcmge v17.4s, v20.4s, v17.4s
+	VBSL V12.B16, V3.B16, V15.B16
+	VBSL V13.B16, V4.B16, V16.B16
+	VBSL V14.B16, V5.B16, V17.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
-	VAND V31.B16, V3.B16, V3.B16
-	VORR V0.B16, V4.B16, V4.B16
-	VORR V1.B16, V5.B16, V5.B16
-	VORR V2.B16, V6.B16, V6.B16
-	VORR V3.B16, V7.B16, V7.B16
-	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
-	SUB $16, R7
-	CMP $16, R7
+	VORR V0.B16, V15.B16, V15.B16
+	VORR V1.B16, V16.B16, V16.B16
+	VORR V2.B16, V17.B16, V17.B16
+	VST1.P [V15.S4, V16.S4, V17.S4], 48(R0)
+	SUB $12, R7
+	CMP $12, R7
 	BGE loopU
 
 vec1:
@@ -1056,59 +1011,55 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
-	VDUP V29.S[0], V6.S4
-	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+	WORD $0x4e3ec4e6 // fmaxnm v6.4s, v7.4s, v30.4s
+	VDUP V29.S[0], V5.S4
+	WORD $0x4fbd10c5 // fmla v5.4s, v6.4s, v29.s[1]
 
-	// t = 2h - N·ln2/8
-	WORD $0x4ebcd4c5 // fsub v5.4s, v6.4s, v28.4s
-	WORD $0x4f9d58a7 // fmls v7.4s, v5.4s, v29.s[2]
+	// t' = h - N·ln2/16 = t/2
+	WORD $0x4ebcd4a4 // fsub v4.4s, v5.4s, v28.4s
+	WORD $0x4f9d5886 // fmls v6.4s, v4.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V6.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V24.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
-	VSHL $20, V6.S4, V6.S4
-	VADD V6.S4, V5.S4, V5.S4
-	VDUP V29.S[3], V6.S4
-	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
-	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
-
-	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	VFMLA V6.S4, V7.S4, V5.S4
+	VAND V25.B16, V5.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V24.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
+	VSHL $20, V5.S4, V5.S4
+	VADD V5.S4, V4.S4, V4.S4
+	VDUP V29.S[3], V5.S4
+	WORD $0x4f9710c5 // fmla v5.4s, v6.4s, v23.s[0]
+	VDUP V23.S[1], V3.S4
+	VFMLA V6.S4, V5.S4, V3.S4
+	WORD $0x6e24dcc6 // fmul v6.4s, v6.4s, v4.4s
+	VFMLA V3.S4, V6.S4, V4.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea5d6c6 // fsub v6.4s, v22.4s, v5.4s
-	WORD $0x4e36d4a5 // fadd v5.4s, v5.4s, v22.4s
-	WORD $0x6e25fcc6 // fdiv v6.4s, v6.4s, v5.4s
+	WORD $0x4ea4d6c3 // fsub v3.4s, v22.4s, v4.4s
+	WORD $0x4e36d484 // fadd v4.4s, v4.4s, v22.4s
+	WORD $0x6e24fc63 // fdiv v3.4s, v3.4s, v4.4s
 
 	// x + x³·p(x²)
-	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V23.S[1], V7.S4
-	WORD $0x4f9718a7 // fmla v7.4s, v5.4s, v23.s[2]
-	VDUP V23.S[3], V4.S4
-	VFMLA V5.S4, V7.S4, V4.S4
-	VDUP V21.S[0], V7.S4
-	VFMLA V5.S4, V4.S4, V7.S4
-	VDUP V21.S[1], V4.S4
-	VFMLA V5.S4, V7.S4, V4.S4
-	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
-	VORR V0.B16, V0.B16, V7.B16
-	VFMLA V4.S4, V5.S4, V7.S4
-	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
-	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
-	VBSL V7.B16, V6.B16, V4.B16
+	WORD $0x6e20dc04 // fmul v4.4s, v0.4s, v0.4s
+	VDUP V23.S[2], V6.S4
+	WORD $0x4fb71886 // fmla v6.4s, v4.4s, v23.s[3]
+	VDUP V21.S[0], V5.S4
+	VFMLA V4.S4, V6.S4, V5.S4
+	VDUP V21.S[1], V6.S4
+	VFMLA V4.S4, V5.S4, V6.S4
+	VDUP V21.S[2], V5.S4
+	VFMLA V4.S4, V6.S4, V5.S4
+	WORD $0x6e24dc04 // fmul v4.4s, v0.4s, v4.4s
+	VORR V0.B16, V0.B16, V6.B16
+	VFMLA V5.S4, V4.S4, V6.S4
+	WORD $0x6e27e687 // fcmge v7.4s, v20.4s, v7.4s
+	VBSL V6.B16, V3.B16, V7.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V4.B16, V4.B16
-	VST1.P [V4.S4], 16(R0)
+	VORR V0.B16, V7.B16, V7.B16
+	VST1.P [V7.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1120,59 +1071,55 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
-	VDUP V29.S[0], V6.S4
-	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
-	WORD $0x4e27d4e7 // fadd v7.4s, v7.4s, v7.4s
+	WORD $0x4e3ec4e6 // fmaxnm v6.4s, v7.4s, v30.4s
+	VDUP V29.S[0], V5.S4
+	WORD $0x4fbd10c5 // fmla v5.4s, v6.4s, v29.s[1]
 
-	// t = 2h - N·ln2/8
-	WORD $0x4ebcd4c5 // fsub v5.4s, v6.4s, v28.4s
-	WORD $0x4f9d58a7 // fmls v7.4s, v5.4s, v29.s[2]
+	// t' = h - N·ln2/16 = t/2
+	WORD $0x4ebcd4a4 // fsub v4.4s, v5.4s, v28.4s
+	WORD $0x4f9d5886 // fmls v6.4s, v4.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V6.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V24.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
-	VSHL $20, V6.S4, V6.S4
-	VADD V6.S4, V5.S4, V5.S4
-	VDUP V29.S[3], V6.S4
-	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
-	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
-
-	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	VFMLA V6.S4, V7.S4, V5.S4
+	VAND V25.B16, V5.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V24.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
+	VSHL $20, V5.S4, V5.S4
+	VADD V5.S4, V4.S4, V4.S4
+	VDUP V29.S[3], V5.S4
+	WORD $0x4f9710c5 // fmla v5.4s, v6.4s, v23.s[0]
+	VDUP V23.S[1], V3.S4
+	VFMLA V6.S4, V5.S4, V3.S4
+	WORD $0x6e24dcc6 // fmul v6.4s, v6.4s, v4.4s
+	VFMLA V3.S4, V6.S4, V4.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea5d6c6 // fsub v6.4s, v22.4s, v5.4s
-	WORD $0x4e36d4a5 // fadd v5.4s, v5.4s, v22.4s
-	WORD $0x6e25fcc6 // fdiv v6.4s, v6.4s, v5.4s
+	WORD $0x4ea4d6c3 // fsub v3.4s, v22.4s, v4.4s
+	WORD $0x4e36d484 // fadd v4.4s, v4.4s, v22.4s
+	WORD $0x6e24fc63 // fdiv v3.4s, v3.4s, v4.4s
 
 	// x + x³·p(x²)
-	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
-	VDUP V23.S[1], V7.S4
-	WORD $0x4f9718a7 // fmla v7.4s, v5.4s, v23.s[2]
-	VDUP V23.S[3], V4.S4
-	VFMLA V5.S4, V7.S4, V4.S4
-	VDUP V21.S[0], V7.S4
-	VFMLA V5.S4, V4.S4, V7.S4
-	VDUP V21.S[1], V4.S4
-	VFMLA V5.S4, V7.S4, V4.S4
-	WORD $0x6e25dc05 // fmul v5.4s, v0.4s, v5.4s
-	VORR V0.B16, V0.B16, V7.B16
-	VFMLA V4.S4, V5.S4, V7.S4
-	WORD $0x4e7f1c04 // bic v4.16b, v0.16b, v31.16b
-	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
-	VBSL V7.B16, V6.B16, V4.B16
+	WORD $0x6e20dc04 // fmul v4.4s, v0.4s, v0.4s
+	VDUP V23.S[2], V6.S4
+	WORD $0x4fb71886 // fmla v6.4s, v4.4s, v23.s[3]
+	VDUP V21.S[0], V5.S4
+	VFMLA V4.S4, V6.S4, V5.S4
+	VDUP V21.S[1], V6.S4
+	VFMLA V4.S4, V5.S4, V6.S4
+	VDUP V21.S[2], V5.S4
+	VFMLA V4.S4, V6.S4, V5.S4
+	WORD $0x6e24dc04 // fmul v4.4s, v0.4s, v4.4s
+	VORR V0.B16, V0.B16, V6.B16
+	VFMLA V5.S4, V4.S4, V6.S4
+	WORD $0x6e27e687 // fcmge v7.4s, v20.4s, v7.4s
+	VBSL V6.B16, V3.B16, V7.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V4.B16, V4.B16
-	FMOVS.P F4, 4(R0)
+	VORR V0.B16, V7.B16, V7.B16
+	FMOVS.P F7, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
@@ -1243,6 +1190,8 @@ TEXT ·ScaledSigmoidForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V21.S[1]
 	MOVW $0x3f000000, R9
 	VMOV R9, V21.S[2]
+	MOVW $0x3f800000, R9
+	VMOV R9, V21.S[3]
 	MOVW $0xc2aeac50, R9
 	VDUP R9, V20.S4
 	MOVW $0x3f800000, R9
@@ -1350,71 +1299,71 @@ loopU:
 	VFMLA V0.S4, V6.S4, V3.S4
 	VFMLA V1.S4, V7.S4, V4.S4
 	VFMLA V2.S4, V8.S4, V5.S4
-	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
-	WORD $0x6e24dc24 // fmul v4.4s, v1.4s, v4.4s
-	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
+	VDUP V21.S[3], V6.S4
+	VDUP V21.S[3], V7.S4
+	VDUP V21.S[3], V8.S4
+	VFMLA V0.S4, V3.S4, V6.S4
+	VFMLA V1.S4, V4.S4, V7.S4
+	VFMLA V2.S4, V5.S4, V8.S4
+
+	// e = c + (t·s)·P
 	WORD $0x6e29dc00 // fmul v0.4s, v0.4s, v9.4s
 	WORD $0x6e2adc21 // fmul v1.4s, v1.4s, v10.4s
 	WORD $0x6e2bdc42 // fmul v2.4s, v2.4s, v11.4s
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V3.S4, V0.S4, V0.S4
-	VFMLA V4.S4, V1.S4, V1.S4
-	VFMLA V5.S4, V2.S4, V2.S4
-	WORD $0x4e20d529 // fadd v9.4s, v9.4s, v0.4s
-	WORD $0x4e21d54a // fadd v10.4s, v10.4s, v1.4s
-	WORD $0x4e22d56b // fadd v11.4s, v11.4s, v2.4s
+	VFMLA V6.S4, V0.S4, V9.S4
+	VFMLA V7.S4, V1.S4, V10.S4
+	VFMLA V8.S4, V2.S4, V11.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V12.B16, V0.B16
-	VORR V30.B16, V13.B16, V1.B16
-	VORR V30.B16, V14.B16, V2.B16
-	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
-	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
-	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
-	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
-	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
-	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
-	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
-	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
+	VORR V30.B16, V12.B16, V6.B16
+	VORR V30.B16, V13.B16, V7.B16
+	VORR V30.B16, V14.B16, V8.B16
+	WORD $0x6ea6e686 // fcmgt v6.4s, v20.4s, v6.4s
+	WORD $0x6ea7e687 // fcmgt v7.4s, v20.4s, v7.4s
+	WORD $0x6ea8e688 // fcmgt v8.4s, v20.4s, v8.4s
+	WORD $0x4e661d26 // bic v6.16b, v9.16b, v6.16b
+	WORD $0x4e671d47 // bic v7.16b, v10.16b, v7.16b
+	WORD $0x4e681d68 // bic v8.16b, v11.16b, v8.16b
+	WORD $0x4e33d4c9 // fadd v9.4s, v6.4s, v19.4s
+	WORD $0x4e33d4ea // fadd v10.4s, v7.4s, v19.4s
+	WORD $0x4e33d50b // fadd v11.4s, v8.4s, v19.4s
 	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
 	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
 	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V12.B16, V12.B16, V3.B16
-	VORR V13.B16, V13.B16, V4.B16
-	VORR V14.B16, V14.B16, V5.B16
-	VBSL V19.B16, V0.B16, V3.B16
-	VBSL V19.B16, V1.B16, V4.B16
-	VBSL V19.B16, V2.B16, V5.B16
-	WORD $0x6e29fc63 // fdiv v3.4s, v3.4s, v9.4s
-	WORD $0x6e2afc84 // fdiv v4.4s, v4.4s, v10.4s
-	WORD $0x6e2bfca5 // fdiv v5.4s, v5.4s, v11.4s
+	VORR V12.B16, V12.B16, V0.B16
+	VORR V13.B16, V13.B16, V1.B16
+	VORR V14.B16, V14.B16, V2.B16
+	VBSL V19.B16, V6.B16, V0.B16
+	VBSL V19.B16, V7.B16, V1.B16
+	VBSL V19.B16, V8.B16, V2.B16
+	WORD $0x6e29fc00 // fdiv v0.4s, v0.4s, v9.4s
+	WORD $0x6e2afc21 // fdiv v1.4s, v1.4s, v10.4s
+	WORD $0x6e2bfc42 // fdiv v2.4s, v2.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
 	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
 	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
-	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
-	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
-	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
-	WORD $0x4ea3d669 // fsub v9.4s, v19.4s, v3.4s
-	WORD $0x4ea4d66a // fsub v10.4s, v19.4s, v4.4s
-	WORD $0x4ea5d66b // fsub v11.4s, v19.4s, v5.4s
-	VBSL V3.B16, V9.B16, V12.B16
-	VBSL V4.B16, V10.B16, V13.B16
-	VBSL V5.B16, V11.B16, V14.B16
+	WORD $0x4ea9d4c6 // fsub v6.4s, v6.4s, v9.4s
+	WORD $0x4eaad4e7 // fsub v7.4s, v7.4s, v10.4s
+	WORD $0x4eabd508 // fsub v8.4s, v8.4s, v11.4s
+	WORD $0x4ea0d669 // fsub v9.4s, v19.4s, v0.4s
+	WORD $0x4ea1d66a // fsub v10.4s, v19.4s, v1.4s
+	WORD $0x4ea2d66b // fsub v11.4s, v19.4s, v2.4s
+	VBSL V0.B16, V9.B16, V12.B16
+	VBSL V1.B16, V10.B16, V13.B16
+	VBSL V2.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
-	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
-	VFMLS V0.S4, V3.S4, V3.S4
-	VFMLS V1.S4, V4.S4, V4.S4
-	VFMLS V2.S4, V5.S4, V5.S4
-	VST1.P [V3.S4, V4.S4, V5.S4], 48(R0)
+	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
+	WORD $0x6e2ddce7 // fmul v7.4s, v7.4s, v13.4s
+	WORD $0x6e2edd08 // fmul v8.4s, v8.4s, v14.4s
+	VFMLS V6.S4, V0.S4, V0.S4
+	VFMLS V7.S4, V1.S4, V1.S4
+	VFMLS V8.S4, V2.S4, V2.S4
+	VST1.P [V0.S4, V1.S4, V2.S4], 48(R0)
 	SUB $12, R7
 	CMP $12, R7
 	BGE loopU
@@ -1460,35 +1409,35 @@ loop1:
 	WORD $0x4fb51004 // fmla v4.4s, v0.4s, v21.s[1]
 	VDUP V21.S[2], V3.S4
 	VFMLA V0.S4, V4.S4, V3.S4
-	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
-	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	VDUP V21.S[3], V4.S4
+	VFMLA V0.S4, V3.S4, V4.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V3.S4, V0.S4, V0.S4
-	WORD $0x4e20d4a5 // fadd v5.4s, v5.4s, v0.4s
+	// e = c + (t·s)·P
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	VFMLA V4.S4, V0.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V6.B16, V0.B16
-	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
-	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
+	VORR V30.B16, V6.B16, V4.B16
+	WORD $0x6ea4e684 // fcmgt v4.4s, v20.4s, v4.4s
+	WORD $0x4e641ca4 // bic v4.16b, v5.16b, v4.16b
+	WORD $0x4e33d485 // fadd v5.4s, v4.4s, v19.4s
 	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V6.B16, V6.B16, V3.B16
-	VBSL V19.B16, V0.B16, V3.B16
-	WORD $0x6e25fc63 // fdiv v3.4s, v3.4s, v5.4s
+	VORR V6.B16, V6.B16, V0.B16
+	VBSL V19.B16, V4.B16, V0.B16
+	WORD $0x6e25fc00 // fdiv v0.4s, v0.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
-	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
-	WORD $0x4ea3d665 // fsub v5.4s, v19.4s, v3.4s
-	VBSL V3.B16, V5.B16, V6.B16
+	WORD $0x4ea5d484 // fsub v4.4s, v4.4s, v5.4s
+	WORD $0x4ea0d665 // fsub v5.4s, v19.4s, v0.4s
+	VBSL V0.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	VFMLS V0.S4, V3.S4, V3.S4
-	VST1.P [V3.S4], 16(R0)
+	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
+	VFMLS V4.S4, V0.S4, V0.S4
+	VST1.P [V0.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1533,35 +1482,35 @@ loopS:
 	WORD $0x4fb51004 // fmla v4.4s, v0.4s, v21.s[1]
 	VDUP V21.S[2], V3.S4
 	VFMLA V0.S4, V4.S4, V3.S4
-	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
-	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	VDUP V21.S[3], V4.S4
+	VFMLA V0.S4, V3.S4, V4.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V3.S4, V0.S4, V0.S4
-	WORD $0x4e20d4a5 // fadd v5.4s, v5.4s, v0.4s
+	// e = c + (t·s)·P
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	VFMLA V4.S4, V0.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V6.B16, V0.B16
-	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
-	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
+	VORR V30.B16, V6.B16, V4.B16
+	WORD $0x6ea4e684 // fcmgt v4.4s, v20.4s, v4.4s
+	WORD $0x4e641ca4 // bic v4.16b, v5.16b, v4.16b
+	WORD $0x4e33d485 // fadd v5.4s, v4.4s, v19.4s
 	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V6.B16, V6.B16, V3.B16
-	VBSL V19.B16, V0.B16, V3.B16
-	WORD $0x6e25fc63 // fdiv v3.4s, v3.4s, v5.4s
+	VORR V6.B16, V6.B16, V0.B16
+	VBSL V19.B16, V4.B16, V0.B16
+	WORD $0x6e25fc00 // fdiv v0.4s, v0.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
-	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
-	WORD $0x4ea3d665 // fsub v5.4s, v19.4s, v3.4s
-	VBSL V3.B16, V5.B16, V6.B16
+	WORD $0x4ea5d484 // fsub v4.4s, v4.4s, v5.4s
+	WORD $0x4ea0d665 // fsub v5.4s, v19.4s, v0.4s
+	VBSL V0.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	VFMLS V0.S4, V3.S4, V3.S4
-	FMOVS.P F3, 4(R0)
+	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
+	VFMLS V4.S4, V0.S4, V0.S4
+	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
@@ -1648,6 +1597,8 @@ TEXT ·ScaledTanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V16.S[1]
 	MOVW $0x3f000000, R9
 	VMOV R9, V16.S[2]
+	MOVW $0x3f800000, R9
+	VMOV R9, V16.S[3]
 	MOVW $0x3f800000, R9
 	VDUP R9, V15.S4
 	MOVW $0x3f200000, R9
@@ -1776,51 +1727,51 @@ loopU:
 	VDUP V16.S[2], V11.S4
 	VFMLA V2.S4, V0.S4, V10.S4
 	VFMLA V3.S4, V1.S4, V11.S4
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	VDUP V16.S[3], V0.S4
+	VDUP V16.S[3], V1.S4
+	VFMLA V2.S4, V10.S4, V0.S4
+	VFMLA V3.S4, V11.S4, V1.S4
+
+	// e = c + (t·s)·P
 	WORD $0x6e24dc42 // fmul v2.4s, v2.4s, v4.4s
 	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V10.S4, V2.S4, V2.S4
-	VFMLA V11.S4, V3.S4, V3.S4
-	WORD $0x4e22d484 // fadd v4.4s, v4.4s, v2.4s
-	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	VFMLA V0.S4, V2.S4, V4.S4
+	VFMLA V1.S4, V3.S4, V5.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd482 // fadd v2.4s, v4.4s, v15.4s
-	WORD $0x4e2fd4a3 // fadd v3.4s, v5.4s, v15.4s
-	WORD $0x6e22fc8a // fdiv v10.4s, v4.4s, v2.4s
-	WORD $0x6e23fcab // fdiv v11.4s, v5.4s, v3.4s
-	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
-	WORD $0x4eafd463 // fsub v3.4s, v3.4s, v15.4s
-	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
-	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
-	WORD $0x4eaad5e2 // fsub v2.4s, v15.4s, v10.4s
-	WORD $0x4eabd5e3 // fsub v3.4s, v15.4s, v11.4s
-	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
-	WORD $0x6e23dca5 // fmul v5.4s, v5.4s, v3.4s
-	VFMLS V4.S4, V10.S4, V10.S4
-	VFMLS V5.S4, V11.S4, V11.S4
+	WORD $0x4e2fd480 // fadd v0.4s, v4.4s, v15.4s
+	WORD $0x4e2fd4a1 // fadd v1.4s, v5.4s, v15.4s
+	WORD $0x6e20fc82 // fdiv v2.4s, v4.4s, v0.4s
+	WORD $0x6e21fca3 // fdiv v3.4s, v5.4s, v1.4s
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
+	WORD $0x4ea0d484 // fsub v4.4s, v4.4s, v0.4s
+	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
+	WORD $0x4ea2d5e0 // fsub v0.4s, v15.4s, v2.4s
+	WORD $0x4ea3d5e1 // fsub v1.4s, v15.4s, v3.4s
+	WORD $0x6e20dc84 // fmul v4.4s, v4.4s, v0.4s
+	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
+	VFMLS V4.S4, V2.S4, V2.S4
+	VFMLS V5.S4, V3.S4, V3.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V4.B16
 	VORR V31.B16, V31.B16, V5.B16
-	VFMLS V29.S4, V10.S4, V4.S4
-	VFMLS V29.S4, V11.S4, V5.S4
-	WORD $0x4e791d8a // bic v10.16b, v12.16b, v25.16b
-	WORD $0x4e791dab // bic v11.16b, v13.16b, v25.16b
-	WORD $0x6e2ee54a // fcmge v10.4s, v10.4s, v14.4s
-	WORD $0x6e2ee56b // fcmge v11.4s, v11.4s, v14.4s
-	VBSL V8.B16, V4.B16, V10.B16
-	VBSL V9.B16, V5.B16, V11.B16
+	VFMLS V29.S4, V2.S4, V4.S4
+	VFMLS V29.S4, V3.S4, V5.S4
+	WORD $0x4e791d82 // bic v2.16b, v12.16b, v25.16b
+	WORD $0x4e791da3 // bic v3.16b, v13.16b, v25.16b
+	WORD $0x6e2ee442 // fcmge v2.4s, v2.4s, v14.4s
+	WORD $0x6e2ee463 // fcmge v3.4s, v3.4s, v14.4s
+	VBSL V8.B16, V4.B16, V2.B16
+	VBSL V9.B16, V5.B16, V3.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V12.B16, V12.B16
 	VAND V25.B16, V13.B16, V13.B16
-	VORR V12.B16, V10.B16, V10.B16
-	VORR V13.B16, V11.B16, V11.B16
-	VST1.P [V10.S4, V11.S4], 32(R0)
+	VORR V12.B16, V2.B16, V2.B16
+	VORR V13.B16, V3.B16, V3.B16
+	VST1.P [V2.S4, V3.S4], 32(R0)
 	SUB $8, R7
 	CMP $8, R7
 	BGE loopU
@@ -1896,33 +1847,33 @@ loop1:
 	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
 	VDUP V16.S[2], V6.S4
 	VFMLA V2.S4, V0.S4, V6.S4
-	WORD $0x6e26dc46 // fmul v6.4s, v2.4s, v6.4s
-	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	VDUP V16.S[3], V0.S4
+	VFMLA V2.S4, V6.S4, V0.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V6.S4, V2.S4, V2.S4
-	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
+	// e = c + (t·s)·P
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	VFMLA V0.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
-	WORD $0x6e22fc66 // fdiv v6.4s, v3.4s, v2.4s
-	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
-	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
-	WORD $0x4ea6d5e2 // fsub v2.4s, v15.4s, v6.4s
-	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
-	VFMLS V3.S4, V6.S4, V6.S4
+	WORD $0x4e2fd460 // fadd v0.4s, v3.4s, v15.4s
+	WORD $0x6e20fc62 // fdiv v2.4s, v3.4s, v0.4s
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x4ea0d463 // fsub v3.4s, v3.4s, v0.4s
+	WORD $0x4ea2d5e0 // fsub v0.4s, v15.4s, v2.4s
+	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
+	VFMLS V3.S4, V2.S4, V2.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V6.S4, V3.S4
-	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
-	WORD $0x6e2ee4c6 // fcmge v6.4s, v6.4s, v14.4s
-	VBSL V5.B16, V3.B16, V6.B16
+	VFMLS V29.S4, V2.S4, V3.S4
+	WORD $0x4e791ce2 // bic v2.16b, v7.16b, v25.16b
+	WORD $0x6e2ee442 // fcmge v2.4s, v2.4s, v14.4s
+	VBSL V5.B16, V3.B16, V2.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V6.B16, V6.B16
-	VST1.P [V6.S4], 16(R0)
+	VORR V7.B16, V2.B16, V2.B16
+	VST1.P [V2.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1997,33 +1948,33 @@ loopS:
 	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
 	VDUP V16.S[2], V6.S4
 	VFMLA V2.S4, V0.S4, V6.S4
-	WORD $0x6e26dc46 // fmul v6.4s, v2.4s, v6.4s
-	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	VDUP V16.S[3], V0.S4
+	VFMLA V2.S4, V6.S4, V0.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V6.S4, V2.S4, V2.S4
-	WORD $0x4e22d463 // fadd v3.4s, v3.4s, v2.4s
+	// e = c + (t·s)·P
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	VFMLA V0.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
-	WORD $0x6e22fc66 // fdiv v6.4s, v3.4s, v2.4s
-	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
-	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
-	WORD $0x4ea6d5e2 // fsub v2.4s, v15.4s, v6.4s
-	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
-	VFMLS V3.S4, V6.S4, V6.S4
+	WORD $0x4e2fd460 // fadd v0.4s, v3.4s, v15.4s
+	WORD $0x6e20fc62 // fdiv v2.4s, v3.4s, v0.4s
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x4ea0d463 // fsub v3.4s, v3.4s, v0.4s
+	WORD $0x4ea2d5e0 // fsub v0.4s, v15.4s, v2.4s
+	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
+	VFMLS V3.S4, V2.S4, V2.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V6.S4, V3.S4
-	WORD $0x4e791ce6 // bic v6.16b, v7.16b, v25.16b
-	WORD $0x6e2ee4c6 // fcmge v6.4s, v6.4s, v14.4s
-	VBSL V5.B16, V3.B16, V6.B16
+	VFMLS V29.S4, V2.S4, V3.S4
+	WORD $0x4e791ce2 // bic v2.16b, v7.16b, v25.16b
+	WORD $0x6e2ee442 // fcmge v2.4s, v2.4s, v14.4s
+	VBSL V5.B16, V3.B16, V2.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V6.B16, V6.B16
-	FMOVS.P F6, 4(R0)
+	VORR V7.B16, V2.B16, V2.B16
+	FMOVS.P F2, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

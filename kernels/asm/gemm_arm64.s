@@ -577,6 +577,8 @@ fsigmoid:
 	VMOV R16, V22.S[1]
 	MOVW $0x3f000000, R16
 	VMOV R16, V22.S[2]
+	MOVW $0x3f800000, R16
+	VMOV R16, V22.S[3]
 	MOVW $0xc2aeac50, R16
 	VDUP R16, V21.S4
 	MOVW $0x3f800000, R16
@@ -664,71 +666,71 @@ fsigmoidrow:
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
-	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
-	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
-	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
+	VDUP V22.S[3], V9.S4
+	VDUP V22.S[3], V10.S4
+	VDUP V22.S[3], V11.S4
+	VFMLA V12.S4, V3.S4, V9.S4
+	VFMLA V13.S4, V4.S4, V10.S4
+	VFMLA V14.S4, V5.S4, V11.S4
+
+	// e = c + (t·s)·P
 	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
 	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
 	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V3.S4, V12.S4, V12.S4
-	VFMLA V4.S4, V13.S4, V13.S4
-	VFMLA V5.S4, V14.S4, V14.S4
-	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
-	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
-	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
+	VFMLA V9.S4, V12.S4, V6.S4
+	VFMLA V10.S4, V13.S4, V7.S4
+	VFMLA V11.S4, V14.S4, V8.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V12.B16
-	VORR V31.B16, V1.B16, V13.B16
-	VORR V31.B16, V2.B16, V14.B16
-	WORD $0x6eace6ac // fcmgt v12.4s, v21.4s, v12.4s
-	WORD $0x6eade6ad // fcmgt v13.4s, v21.4s, v13.4s
-	WORD $0x6eaee6ae // fcmgt v14.4s, v21.4s, v14.4s
-	WORD $0x4e6c1ccc // bic v12.16b, v6.16b, v12.16b
-	WORD $0x4e6d1ced // bic v13.16b, v7.16b, v13.16b
-	WORD $0x4e6e1d0e // bic v14.16b, v8.16b, v14.16b
-	WORD $0x4e34d586 // fadd v6.4s, v12.4s, v20.4s
-	WORD $0x4e34d5a7 // fadd v7.4s, v13.4s, v20.4s
-	WORD $0x4e34d5c8 // fadd v8.4s, v14.4s, v20.4s
+	VORR V31.B16, V0.B16, V9.B16
+	VORR V31.B16, V1.B16, V10.B16
+	VORR V31.B16, V2.B16, V11.B16
+	WORD $0x6ea9e6a9 // fcmgt v9.4s, v21.4s, v9.4s
+	WORD $0x6eaae6aa // fcmgt v10.4s, v21.4s, v10.4s
+	WORD $0x6eabe6ab // fcmgt v11.4s, v21.4s, v11.4s
+	WORD $0x4e691cc9 // bic v9.16b, v6.16b, v9.16b
+	WORD $0x4e6a1cea // bic v10.16b, v7.16b, v10.16b
+	WORD $0x4e6b1d0b // bic v11.16b, v8.16b, v11.16b
+	WORD $0x4e34d526 // fadd v6.4s, v9.4s, v20.4s
+	WORD $0x4e34d547 // fadd v7.4s, v10.4s, v20.4s
+	WORD $0x4e34d568 // fadd v8.4s, v11.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V3.B16
-	VORR V1.B16, V1.B16, V4.B16
-	VORR V2.B16, V2.B16, V5.B16
-	VBSL V20.B16, V12.B16, V3.B16
-	VBSL V20.B16, V13.B16, V4.B16
-	VBSL V20.B16, V14.B16, V5.B16
-	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
-	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
-	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
+	VORR V0.B16, V0.B16, V12.B16
+	VORR V1.B16, V1.B16, V13.B16
+	VORR V2.B16, V2.B16, V14.B16
+	VBSL V20.B16, V9.B16, V12.B16
+	VBSL V20.B16, V10.B16, V13.B16
+	VBSL V20.B16, V11.B16, V14.B16
+	WORD $0x6e26fd8c // fdiv v12.4s, v12.4s, v6.4s
+	WORD $0x6e27fdad // fdiv v13.4s, v13.4s, v7.4s
+	WORD $0x6e28fdce // fdiv v14.4s, v14.4s, v8.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d4c6 // fsub v6.4s, v6.4s, v20.4s
 	WORD $0x4eb4d4e7 // fsub v7.4s, v7.4s, v20.4s
 	WORD $0x4eb4d508 // fsub v8.4s, v8.4s, v20.4s
-	WORD $0x4ea6d58c // fsub v12.4s, v12.4s, v6.4s
-	WORD $0x4ea7d5ad // fsub v13.4s, v13.4s, v7.4s
-	WORD $0x4ea8d5ce // fsub v14.4s, v14.4s, v8.4s
-	WORD $0x4ea3d686 // fsub v6.4s, v20.4s, v3.4s
-	WORD $0x4ea4d687 // fsub v7.4s, v20.4s, v4.4s
-	WORD $0x4ea5d688 // fsub v8.4s, v20.4s, v5.4s
-	VBSL V3.B16, V6.B16, V0.B16
-	VBSL V4.B16, V7.B16, V1.B16
-	VBSL V5.B16, V8.B16, V2.B16
+	WORD $0x4ea6d529 // fsub v9.4s, v9.4s, v6.4s
+	WORD $0x4ea7d54a // fsub v10.4s, v10.4s, v7.4s
+	WORD $0x4ea8d56b // fsub v11.4s, v11.4s, v8.4s
+	WORD $0x4eacd686 // fsub v6.4s, v20.4s, v12.4s
+	WORD $0x4eadd687 // fsub v7.4s, v20.4s, v13.4s
+	WORD $0x4eaed688 // fsub v8.4s, v20.4s, v14.4s
+	VBSL V12.B16, V6.B16, V0.B16
+	VBSL V13.B16, V7.B16, V1.B16
+	VBSL V14.B16, V8.B16, V2.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20dd8c // fmul v12.4s, v12.4s, v0.4s
-	WORD $0x6e21ddad // fmul v13.4s, v13.4s, v1.4s
-	WORD $0x6e22ddce // fmul v14.4s, v14.4s, v2.4s
-	VFMLS V12.S4, V3.S4, V3.S4
-	VFMLS V13.S4, V4.S4, V4.S4
-	VFMLS V14.S4, V5.S4, V5.S4
-	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
+	WORD $0x6e20dd29 // fmul v9.4s, v9.4s, v0.4s
+	WORD $0x6e21dd4a // fmul v10.4s, v10.4s, v1.4s
+	WORD $0x6e22dd6b // fmul v11.4s, v11.4s, v2.4s
+	VFMLS V9.S4, V12.S4, V12.S4
+	VFMLS V10.S4, V13.S4, V13.S4
+	VFMLS V11.S4, V14.S4, V14.S4
+	VST1.P [V12.S4, V13.S4, V14.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fsigmoidrow
@@ -748,7 +750,7 @@ ftanh:
 	VMOV R16, V29.S[1]
 	MOVW $0x4b400000, R16
 	VDUP R16, V28.S4
-	MOVW $0x3db17218, R16
+	MOVW $0x3d317218, R16
 	VMOV R16, V29.S[2]
 	MOVW $0x3f800000, R16
 	VMOV R16, V26.S[0]
@@ -770,23 +772,25 @@ ftanh:
 	VDUP R16, V25.S4
 	MOVW $0x03020100, R16
 	VDUP R16, V24.S4
-	MOVW $0x3f00043c, R16
+	MOVW $0x4000043c, R16
 	VMOV R16, V29.S[3]
-	MOVW $0x3e2aab2c, R16
+	MOVW $0x3faaab2c, R16
 	VMOV R16, V23.S[0]
+	MOVW $0x40000000, R16
+	VMOV R16, V23.S[1]
 	MOVW $0x3f800000, R16
 	VDUP R16, V22.S4
 	MOVW $0x3ca9134f, R16
-	VMOV R16, V23.S[1]
-	MOVW $0xbbbaf0eb, R16
 	VMOV R16, V23.S[2]
-	MOVW $0xbd5c1e2d, R16
+	MOVW $0xbbbaf0eb, R16
 	VMOV R16, V23.S[3]
-	MOVW $0x3e088393, R16
+	MOVW $0xbd5c1e2d, R16
 	VMOV R16, V21.S[0]
-	MOVW $0xbeaaaa99, R16
+	MOVW $0x3e088393, R16
 	VMOV R16, V21.S[1]
-	MOVW $0x3f200000, R16
+	MOVW $0xbeaaaa99, R16
+	VMOV R16, V21.S[2]
+	MOVW $0xbf200000, R16
 	VDUP R16, V20.S4
 	MOVD R4, R13
 	MOVD $8, R17
@@ -794,23 +798,20 @@ ftanh:
 ftanhrow:
 	MOVD R13, R16
 	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
-	VORR V31.B16, V0.B16, V12.B16
-	VORR V31.B16, V1.B16, V13.B16
-	VORR V31.B16, V2.B16, V14.B16
-	WORD $0x4e3ec58c // fmaxnm v12.4s, v12.4s, v30.4s
-	WORD $0x4e3ec5ad // fmaxnm v13.4s, v13.4s, v30.4s
-	WORD $0x4e3ec5ce // fmaxnm v14.4s, v14.4s, v30.4s
+	VORR V31.B16, V0.B16, V15.B16
+	VORR V31.B16, V1.B16, V16.B16
+	VORR V31.B16, V2.B16, V17.B16
+	WORD $0x4e3ec5ec // fmaxnm v12.4s, v15.4s, v30.4s
+	WORD $0x4e3ec60d // fmaxnm v13.4s, v16.4s, v30.4s
+	WORD $0x4e3ec62e // fmaxnm v14.4s, v17.4s, v30.4s
 	VDUP V29.S[0], V9.S4
 	VDUP V29.S[0], V10.S4
 	VDUP V29.S[0], V11.S4
 	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
 	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
 	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
-	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
-	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
-	WORD $0x4e2ed5ce // fadd v14.4s, v14.4s, v14.4s
 
-	// t = 2h - N·ln2/8
+	// t' = h - N·ln2/16 = t/2
 	WORD $0x4ebcd526 // fsub v6.4s, v9.4s, v28.4s
 	WORD $0x4ebcd547 // fsub v7.4s, v10.4s, v28.4s
 	WORD $0x4ebcd568 // fsub v8.4s, v11.4s, v28.4s
@@ -849,87 +850,82 @@ ftanhrow:
 	WORD $0x4f971189 // fmla v9.4s, v12.4s, v23.s[0]
 	WORD $0x4f9711aa // fmla v10.4s, v13.4s, v23.s[0]
 	WORD $0x4f9711cb // fmla v11.4s, v14.4s, v23.s[0]
-	WORD $0x6e29dd89 // fmul v9.4s, v12.4s, v9.4s
-	WORD $0x6e2addaa // fmul v10.4s, v13.4s, v10.4s
-	WORD $0x6e2bddcb // fmul v11.4s, v14.4s, v11.4s
+	VDUP V23.S[1], V3.S4
+	VDUP V23.S[1], V4.S4
+	VDUP V23.S[1], V5.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VFMLA V13.S4, V10.S4, V4.S4
+	VFMLA V14.S4, V11.S4, V5.S4
 	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
 	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
 	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
-
-	// e^z = ts·(t·q) + (s + ts)
-	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
-	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
-	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
-	VFMLA V9.S4, V12.S4, V6.S4
-	VFMLA V10.S4, V13.S4, V7.S4
-	VFMLA V11.S4, V14.S4, V8.S4
+	VFMLA V3.S4, V12.S4, V6.S4
+	VFMLA V4.S4, V13.S4, V7.S4
+	VFMLA V5.S4, V14.S4, V8.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea6d6c9 // fsub v9.4s, v22.4s, v6.4s
-	WORD $0x4ea7d6ca // fsub v10.4s, v22.4s, v7.4s
-	WORD $0x4ea8d6cb // fsub v11.4s, v22.4s, v8.4s
+	WORD $0x4ea6d6c3 // fsub v3.4s, v22.4s, v6.4s
+	WORD $0x4ea7d6c4 // fsub v4.4s, v22.4s, v7.4s
+	WORD $0x4ea8d6c5 // fsub v5.4s, v22.4s, v8.4s
 	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
 	WORD $0x4e36d4e7 // fadd v7.4s, v7.4s, v22.4s
 	WORD $0x4e36d508 // fadd v8.4s, v8.4s, v22.4s
-	WORD $0x6e26fd29 // fdiv v9.4s, v9.4s, v6.4s
-	WORD $0x6e27fd4a // fdiv v10.4s, v10.4s, v7.4s
-	WORD $0x6e28fd6b // fdiv v11.4s, v11.4s, v8.4s
+	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
+	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
+	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
 
 	// x + x³·p(x²)
 	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
 	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
 	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
-	VDUP V23.S[1], V12.S4
-	VDUP V23.S[1], V13.S4
-	VDUP V23.S[1], V14.S4
-	WORD $0x4f9718cc // fmla v12.4s, v6.4s, v23.s[2]
-	WORD $0x4f9718ed // fmla v13.4s, v7.4s, v23.s[2]
-	WORD $0x4f97190e // fmla v14.4s, v8.4s, v23.s[2]
-	VDUP V23.S[3], V3.S4
-	VDUP V23.S[3], V4.S4
-	VDUP V23.S[3], V5.S4
-	VFMLA V6.S4, V12.S4, V3.S4
-	VFMLA V7.S4, V13.S4, V4.S4
-	VFMLA V8.S4, V14.S4, V5.S4
-	VDUP V21.S[0], V12.S4
-	VDUP V21.S[0], V13.S4
-	VDUP V21.S[0], V14.S4
-	VFMLA V6.S4, V3.S4, V12.S4
-	VFMLA V7.S4, V4.S4, V13.S4
-	VFMLA V8.S4, V5.S4, V14.S4
-	VDUP V21.S[1], V3.S4
-	VDUP V21.S[1], V4.S4
-	VDUP V21.S[1], V5.S4
-	VFMLA V6.S4, V12.S4, V3.S4
-	VFMLA V7.S4, V13.S4, V4.S4
-	VFMLA V8.S4, V14.S4, V5.S4
+	VDUP V23.S[2], V12.S4
+	VDUP V23.S[2], V13.S4
+	VDUP V23.S[2], V14.S4
+	WORD $0x4fb718cc // fmla v12.4s, v6.4s, v23.s[3]
+	WORD $0x4fb718ed // fmla v13.4s, v7.4s, v23.s[3]
+	WORD $0x4fb7190e // fmla v14.4s, v8.4s, v23.s[3]
+	VDUP V21.S[0], V9.S4
+	VDUP V21.S[0], V10.S4
+	VDUP V21.S[0], V11.S4
+	VFMLA V6.S4, V12.S4, V9.S4
+	VFMLA V7.S4, V13.S4, V10.S4
+	VFMLA V8.S4, V14.S4, V11.S4
+	VDUP V21.S[1], V12.S4
+	VDUP V21.S[1], V13.S4
+	VDUP V21.S[1], V14.S4
+	VFMLA V6.S4, V9.S4, V12.S4
+	VFMLA V7.S4, V10.S4, V13.S4
+	VFMLA V8.S4, V11.S4, V14.S4
+	VDUP V21.S[2], V9.S4
+	VDUP V21.S[2], V10.S4
+	VDUP V21.S[2], V11.S4
+	VFMLA V6.S4, V12.S4, V9.S4
+	VFMLA V7.S4, V13.S4, V10.S4
+	VFMLA V8.S4, V14.S4, V11.S4
 	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
 	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
 	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
 	VORR V0.B16, V0.B16, V12.B16
 	VORR V1.B16, V1.B16, V13.B16
 	VORR V2.B16, V2.B16, V14.B16
-	VFMLA V3.S4, V6.S4, V12.S4
-	VFMLA V4.S4, V7.S4, V13.S4
-	VFMLA V5.S4, V8.S4, V14.S4
-	WORD $0x4e7f1c03 // bic v3.16b, v0.16b, v31.16b
-	WORD $0x4e7f1c24 // bic v4.16b, v1.16b, v31.16b
-	WORD $0x4e7f1c45 // bic v5.16b, v2.16b, v31.16b
-	WORD $0x6e34e463 // fcmge v3.4s, v3.4s, v20.4s
-	WORD $0x6e34e484 // fcmge v4.4s, v4.4s, v20.4s
-	WORD $0x6e34e4a5 // fcmge v5.4s, v5.4s, v20.4s
-	VBSL V12.B16, V9.B16, V3.B16
-	VBSL V13.B16, V10.B16, V4.B16
-	VBSL V14.B16, V11.B16, V5.B16
+	VFMLA V9.S4, V6.S4, V12.S4
+	VFMLA V10.S4, V7.S4, V13.S4
+	VFMLA V11.S4, V8.S4, V14.S4
+	WORD $0x6e2fe68f // fcmge v15.4s, v20.4s, v15.4s
+	WORD $0x6e30e690 // fcmge v16.4s, v20.4s, v16.4s
+	WORD $0x6e31e691 // fcmge v17.4s, v20.4s, v17.4s
+	VBSL V12.B16, V3.B16, V15.B16
+	VBSL V13.B16, V4.B16, V16.B16
+	VBSL V14.B16, V5.B16, V17.B16
 
 	// the sign of x, last: tanh(-0) = -0
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
-	VORR V0.B16, V3.B16, V3.B16
-	VORR V1.B16, V4.B16, V4.B16
-	VORR V2.B16, V5.B16, V5.B16
-	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
+	VORR V0.B16, V15.B16, V15.B16
+	VORR V1.B16, V16.B16, V16.B16
+	VORR V2.B16, V17.B16, V17.B16
+	VST1.P [V15.S4, V16.S4, V17.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE ftanhrow
@@ -995,6 +991,8 @@ fscaledsigmoid:
 	VMOV R16, V21.S[1]
 	MOVW $0x3f000000, R16
 	VMOV R16, V21.S[2]
+	MOVW $0x3f800000, R16
+	VMOV R16, V21.S[3]
 	MOVW $0xc2aeac50, R16
 	VDUP R16, V20.S4
 	MOVW $0x3f800000, R16
@@ -1101,71 +1099,71 @@ fscaledsigmoidrow:
 	VFMLA V0.S4, V6.S4, V3.S4
 	VFMLA V1.S4, V7.S4, V4.S4
 	VFMLA V2.S4, V8.S4, V5.S4
-	WORD $0x6e23dc03 // fmul v3.4s, v0.4s, v3.4s
-	WORD $0x6e24dc24 // fmul v4.4s, v1.4s, v4.4s
-	WORD $0x6e25dc45 // fmul v5.4s, v2.4s, v5.4s
+	VDUP V21.S[3], V6.S4
+	VDUP V21.S[3], V7.S4
+	VDUP V21.S[3], V8.S4
+	VFMLA V0.S4, V3.S4, V6.S4
+	VFMLA V1.S4, V4.S4, V7.S4
+	VFMLA V2.S4, V5.S4, V8.S4
+
+	// e = c + (t·s)·P
 	WORD $0x6e29dc00 // fmul v0.4s, v0.4s, v9.4s
 	WORD $0x6e2adc21 // fmul v1.4s, v1.4s, v10.4s
 	WORD $0x6e2bdc42 // fmul v2.4s, v2.4s, v11.4s
-
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V3.S4, V0.S4, V0.S4
-	VFMLA V4.S4, V1.S4, V1.S4
-	VFMLA V5.S4, V2.S4, V2.S4
-	WORD $0x4e20d529 // fadd v9.4s, v9.4s, v0.4s
-	WORD $0x4e21d54a // fadd v10.4s, v10.4s, v1.4s
-	WORD $0x4e22d56b // fadd v11.4s, v11.4s, v2.4s
+	VFMLA V6.S4, V0.S4, V9.S4
+	VFMLA V7.S4, V1.S4, V10.S4
+	VFMLA V8.S4, V2.S4, V11.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V12.B16, V0.B16
-	VORR V30.B16, V13.B16, V1.B16
-	VORR V30.B16, V14.B16, V2.B16
-	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
-	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
-	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
-	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
-	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
-	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
-	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
-	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
+	VORR V30.B16, V12.B16, V6.B16
+	VORR V30.B16, V13.B16, V7.B16
+	VORR V30.B16, V14.B16, V8.B16
+	WORD $0x6ea6e686 // fcmgt v6.4s, v20.4s, v6.4s
+	WORD $0x6ea7e687 // fcmgt v7.4s, v20.4s, v7.4s
+	WORD $0x6ea8e688 // fcmgt v8.4s, v20.4s, v8.4s
+	WORD $0x4e661d26 // bic v6.16b, v9.16b, v6.16b
+	WORD $0x4e671d47 // bic v7.16b, v10.16b, v7.16b
+	WORD $0x4e681d68 // bic v8.16b, v11.16b, v8.16b
+	WORD $0x4e33d4c9 // fadd v9.4s, v6.4s, v19.4s
+	WORD $0x4e33d4ea // fadd v10.4s, v7.4s, v19.4s
+	WORD $0x4e33d50b // fadd v11.4s, v8.4s, v19.4s
 	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
 	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
 	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V12.B16, V12.B16, V3.B16
-	VORR V13.B16, V13.B16, V4.B16
-	VORR V14.B16, V14.B16, V5.B16
-	VBSL V19.B16, V0.B16, V3.B16
-	VBSL V19.B16, V1.B16, V4.B16
-	VBSL V19.B16, V2.B16, V5.B16
-	WORD $0x6e29fc63 // fdiv v3.4s, v3.4s, v9.4s
-	WORD $0x6e2afc84 // fdiv v4.4s, v4.4s, v10.4s
-	WORD $0x6e2bfca5 // fdiv v5.4s, v5.4s, v11.4s
+	VORR V12.B16, V12.B16, V0.B16
+	VORR V13.B16, V13.B16, V1.B16
+	VORR V14.B16, V14.B16, V2.B16
+	VBSL V19.B16, V6.B16, V0.B16
+	VBSL V19.B16, V7.B16, V1.B16
+	VBSL V19.B16, V8.B16, V2.B16
+	WORD $0x6e29fc00 // fdiv v0.4s, v0.4s, v9.4s
+	WORD $0x6e2afc21 // fdiv v1.4s, v1.4s, v10.4s
+	WORD $0x6e2bfc42 // fdiv v2.4s, v2.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
 	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
 	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
-	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
-	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
-	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
-	WORD $0x4ea3d669 // fsub v9.4s, v19.4s, v3.4s
-	WORD $0x4ea4d66a // fsub v10.4s, v19.4s, v4.4s
-	WORD $0x4ea5d66b // fsub v11.4s, v19.4s, v5.4s
-	VBSL V3.B16, V9.B16, V12.B16
-	VBSL V4.B16, V10.B16, V13.B16
-	VBSL V5.B16, V11.B16, V14.B16
+	WORD $0x4ea9d4c6 // fsub v6.4s, v6.4s, v9.4s
+	WORD $0x4eaad4e7 // fsub v7.4s, v7.4s, v10.4s
+	WORD $0x4eabd508 // fsub v8.4s, v8.4s, v11.4s
+	WORD $0x4ea0d669 // fsub v9.4s, v19.4s, v0.4s
+	WORD $0x4ea1d66a // fsub v10.4s, v19.4s, v1.4s
+	WORD $0x4ea2d66b // fsub v11.4s, v19.4s, v2.4s
+	VBSL V0.B16, V9.B16, V12.B16
+	VBSL V1.B16, V10.B16, V13.B16
+	VBSL V2.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
-	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
-	VFMLS V0.S4, V3.S4, V3.S4
-	VFMLS V1.S4, V4.S4, V4.S4
-	VFMLS V2.S4, V5.S4, V5.S4
-	VST1.P [V3.S4, V4.S4, V5.S4], 48(R16)
+	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
+	WORD $0x6e2ddce7 // fmul v7.4s, v7.4s, v13.4s
+	WORD $0x6e2edd08 // fmul v8.4s, v8.4s, v14.4s
+	VFMLS V6.S4, V0.S4, V0.S4
+	VFMLS V7.S4, V1.S4, V1.S4
+	VFMLS V8.S4, V2.S4, V2.S4
+	VST1.P [V0.S4, V1.S4, V2.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledsigmoidrow
@@ -1248,6 +1246,8 @@ fscaledtanh:
 	MOVW $0x3f000000, R16
 	VMOV R16, V16.S[2]
 	MOVW $0x3f800000, R16
+	VMOV R16, V16.S[3]
+	MOVW $0x3f800000, R16
 	VDUP R16, V15.S4
 	MOVW $0x3f200000, R16
 	VDUP R16, V14.S4
@@ -1321,33 +1321,33 @@ fscaledtanhrow:
 	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
 	VDUP V16.S[2], V5.S4
 	VFMLA V1.S4, V0.S4, V5.S4
-	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
-	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VDUP V16.S[3], V0.S4
+	VFMLA V1.S4, V5.S4, V0.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V1.S4, V1.S4
-	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
+	// e = c + (t·s)·P
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VFMLA V0.S4, V1.S4, V2.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
-	WORD $0x6e21fc45 // fdiv v5.4s, v2.4s, v1.4s
-	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea5d5e1 // fsub v1.4s, v15.4s, v5.4s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
-	VFMLS V2.S4, V5.S4, V5.S4
+	WORD $0x4e2fd440 // fadd v0.4s, v2.4s, v15.4s
+	WORD $0x6e20fc41 // fdiv v1.4s, v2.4s, v0.4s
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x4ea0d442 // fsub v2.4s, v2.4s, v0.4s
+	WORD $0x4ea1d5e0 // fsub v0.4s, v15.4s, v1.4s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VFMLS V2.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V5.S4, V2.S4
-	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
-	WORD $0x6e2ee4a5 // fcmge v5.4s, v5.4s, v14.4s
-	VBSL V4.B16, V2.B16, V5.B16
+	VFMLS V29.S4, V1.S4, V2.S4
+	WORD $0x4e791cc1 // bic v1.16b, v6.16b, v25.16b
+	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
+	VBSL V4.B16, V2.B16, V1.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V5.B16, V5.B16
-	VST1.P [V5.S4], 16(R16)
+	VORR V6.B16, V1.B16, V1.B16
+	VST1.P [V1.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1413,33 +1413,33 @@ fscaledtanhrow:
 	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
 	VDUP V16.S[2], V5.S4
 	VFMLA V1.S4, V0.S4, V5.S4
-	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
-	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VDUP V16.S[3], V0.S4
+	VFMLA V1.S4, V5.S4, V0.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V1.S4, V1.S4
-	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
+	// e = c + (t·s)·P
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VFMLA V0.S4, V1.S4, V2.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
-	WORD $0x6e21fc45 // fdiv v5.4s, v2.4s, v1.4s
-	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea5d5e1 // fsub v1.4s, v15.4s, v5.4s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
-	VFMLS V2.S4, V5.S4, V5.S4
+	WORD $0x4e2fd440 // fadd v0.4s, v2.4s, v15.4s
+	WORD $0x6e20fc41 // fdiv v1.4s, v2.4s, v0.4s
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x4ea0d442 // fsub v2.4s, v2.4s, v0.4s
+	WORD $0x4ea1d5e0 // fsub v0.4s, v15.4s, v1.4s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VFMLS V2.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V5.S4, V2.S4
-	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
-	WORD $0x6e2ee4a5 // fcmge v5.4s, v5.4s, v14.4s
-	VBSL V4.B16, V2.B16, V5.B16
+	VFMLS V29.S4, V1.S4, V2.S4
+	WORD $0x4e791cc1 // bic v1.16b, v6.16b, v25.16b
+	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
+	VBSL V4.B16, V2.B16, V1.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V5.B16, V5.B16
-	VST1.P [V5.S4], 16(R16)
+	VORR V6.B16, V1.B16, V1.B16
+	VST1.P [V1.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1505,33 +1505,33 @@ fscaledtanhrow:
 	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
 	VDUP V16.S[2], V5.S4
 	VFMLA V1.S4, V0.S4, V5.S4
-	WORD $0x6e25dc25 // fmul v5.4s, v1.4s, v5.4s
-	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VDUP V16.S[3], V0.S4
+	VFMLA V1.S4, V5.S4, V0.S4
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V5.S4, V1.S4, V1.S4
-	WORD $0x4e21d442 // fadd v2.4s, v2.4s, v1.4s
+	// e = c + (t·s)·P
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	VFMLA V0.S4, V1.S4, V2.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
-	WORD $0x6e21fc45 // fdiv v5.4s, v2.4s, v1.4s
-	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea5d5e1 // fsub v1.4s, v15.4s, v5.4s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
-	VFMLS V2.S4, V5.S4, V5.S4
+	WORD $0x4e2fd440 // fadd v0.4s, v2.4s, v15.4s
+	WORD $0x6e20fc41 // fdiv v1.4s, v2.4s, v0.4s
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x4ea0d442 // fsub v2.4s, v2.4s, v0.4s
+	WORD $0x4ea1d5e0 // fsub v0.4s, v15.4s, v1.4s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VFMLS V2.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V5.S4, V2.S4
-	WORD $0x4e791cc5 // bic v5.16b, v6.16b, v25.16b
-	WORD $0x6e2ee4a5 // fcmge v5.4s, v5.4s, v14.4s
-	VBSL V4.B16, V2.B16, V5.B16
+	VFMLS V29.S4, V1.S4, V2.S4
+	WORD $0x4e791cc1 // bic v1.16b, v6.16b, v25.16b
+	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
+	VBSL V4.B16, V2.B16, V1.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V5.B16, V5.B16
-	VST1.P [V5.S4], 16(R16)
+	VORR V6.B16, V1.B16, V1.B16
+	VST1.P [V1.S4], 16(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledtanhrow
