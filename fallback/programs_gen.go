@@ -540,13 +540,13 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v6 := fma32(v3, v4, v5)
 	v7 := float32(v6 - v5)
-	// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+	// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
 	v8 := math.Float32frombits(0x3db17000) // 0.086639404
 	v9 := fma32(-v7, v8, v3)
 	v10 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
-	v11 := fma32(-v7, v10, v9)
-	v12 := fromBits(sigmoidForwardTable0[bits(v6)%8])
-	v13 := float32(v11 + v12)
+	v11 := fromBits(sigmoidForwardTable0[bits(v6)%8])
+	v12 := fma32(-v7, v10, v11)
+	v13 := float32(v9 + v12)
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
 	v14 := fromBits(sigmoidForwardTable1[bits(v6)%8])
 	v15 := fromBits(bits(v6) << 20)
@@ -558,9 +558,9 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v20 := math.Float32frombits(0x3f000000) // 0.5
 	v21 := fma32(v19, v13, v20)
 	v22 := fma32(v21, v13, v1)
-	// e = c + (t·s)·P
-	v23 := float32(v13 * v16)
-	v24 := fma32(v23, v22, v16)
+	// e = s + (t·P)·s
+	v23 := float32(v13 * v22)
+	v24 := fma32(v23, v16, v16)
 	// e = 0 where -|x| < ln(2^-126)
 	v25 := fromBits(bits(v0) | bits(v2))
 	v26 := math.Float32frombits(0xc2aeac50) // -87.33655
@@ -629,7 +629,7 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v7_1 := float32(v6_1 - v5)
 		v7_2 := float32(v6_2 - v5)
 		v7_3 := float32(v6_3 - v5)
-		// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+		// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
 		v8 := math.Float32frombits(0x3db17000) // 0.086639404
 		s9_0 := float64(-v7_0)*float64(v8) + float64(v3_0)
 		v9_0 := float32(s9_0)
@@ -652,34 +652,34 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 			v9_3 = fma32(-v7_3, v8, v3_3)
 		}
 		v10 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
-		s11_0 := float64(-v7_0)*float64(v10) + float64(v9_0)
-		v11_0 := float32(s11_0)
-		if roundsTwice(s11_0) {
-			v11_0 = fma32(-v7_0, v10, v9_0)
+		v11_0 := fromBits(sigmoidForwardTable0[bits(v6_0)%8])
+		v11_1 := fromBits(sigmoidForwardTable0[bits(v6_1)%8])
+		v11_2 := fromBits(sigmoidForwardTable0[bits(v6_2)%8])
+		v11_3 := fromBits(sigmoidForwardTable0[bits(v6_3)%8])
+		s12_0 := float64(-v7_0)*float64(v10) + float64(v11_0)
+		v12_0 := float32(s12_0)
+		if roundsTwice(s12_0) {
+			v12_0 = fma32(-v7_0, v10, v11_0)
 		}
-		s11_1 := float64(-v7_1)*float64(v10) + float64(v9_1)
-		v11_1 := float32(s11_1)
-		if roundsTwice(s11_1) {
-			v11_1 = fma32(-v7_1, v10, v9_1)
+		s12_1 := float64(-v7_1)*float64(v10) + float64(v11_1)
+		v12_1 := float32(s12_1)
+		if roundsTwice(s12_1) {
+			v12_1 = fma32(-v7_1, v10, v11_1)
 		}
-		s11_2 := float64(-v7_2)*float64(v10) + float64(v9_2)
-		v11_2 := float32(s11_2)
-		if roundsTwice(s11_2) {
-			v11_2 = fma32(-v7_2, v10, v9_2)
+		s12_2 := float64(-v7_2)*float64(v10) + float64(v11_2)
+		v12_2 := float32(s12_2)
+		if roundsTwice(s12_2) {
+			v12_2 = fma32(-v7_2, v10, v11_2)
 		}
-		s11_3 := float64(-v7_3)*float64(v10) + float64(v9_3)
-		v11_3 := float32(s11_3)
-		if roundsTwice(s11_3) {
-			v11_3 = fma32(-v7_3, v10, v9_3)
+		s12_3 := float64(-v7_3)*float64(v10) + float64(v11_3)
+		v12_3 := float32(s12_3)
+		if roundsTwice(s12_3) {
+			v12_3 = fma32(-v7_3, v10, v11_3)
 		}
-		v12_0 := fromBits(sigmoidForwardTable0[bits(v6_0)%8])
-		v12_1 := fromBits(sigmoidForwardTable0[bits(v6_1)%8])
-		v12_2 := fromBits(sigmoidForwardTable0[bits(v6_2)%8])
-		v12_3 := fromBits(sigmoidForwardTable0[bits(v6_3)%8])
-		v13_0 := float32(v11_0 + v12_0)
-		v13_1 := float32(v11_1 + v12_1)
-		v13_2 := float32(v11_2 + v12_2)
-		v13_3 := float32(v11_3 + v12_3)
+		v13_0 := float32(v9_0 + v12_0)
+		v13_1 := float32(v9_1 + v12_1)
+		v13_2 := float32(v9_2 + v12_2)
+		v13_3 := float32(v9_3 + v12_3)
 		// s = 2^(j/8)·2^n: the table's word plus k << 20
 		v14_0 := fromBits(sigmoidForwardTable1[bits(v6_0)%8])
 		v14_1 := fromBits(sigmoidForwardTable1[bits(v6_1)%8])
@@ -757,30 +757,30 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s22_3) {
 			v22_3 = fma32(v21_3, v13_3, v1)
 		}
-		// e = c + (t·s)·P
-		v23_0 := float32(v13_0 * v16_0)
-		v23_1 := float32(v13_1 * v16_1)
-		v23_2 := float32(v13_2 * v16_2)
-		v23_3 := float32(v13_3 * v16_3)
-		s24_0 := float64(v23_0)*float64(v22_0) + float64(v16_0)
+		// e = s + (t·P)·s
+		v23_0 := float32(v13_0 * v22_0)
+		v23_1 := float32(v13_1 * v22_1)
+		v23_2 := float32(v13_2 * v22_2)
+		v23_3 := float32(v13_3 * v22_3)
+		s24_0 := float64(v23_0)*float64(v16_0) + float64(v16_0)
 		v24_0 := float32(s24_0)
 		if roundsTwice(s24_0) {
-			v24_0 = fma32(v23_0, v22_0, v16_0)
+			v24_0 = fma32(v23_0, v16_0, v16_0)
 		}
-		s24_1 := float64(v23_1)*float64(v22_1) + float64(v16_1)
+		s24_1 := float64(v23_1)*float64(v16_1) + float64(v16_1)
 		v24_1 := float32(s24_1)
 		if roundsTwice(s24_1) {
-			v24_1 = fma32(v23_1, v22_1, v16_1)
+			v24_1 = fma32(v23_1, v16_1, v16_1)
 		}
-		s24_2 := float64(v23_2)*float64(v22_2) + float64(v16_2)
+		s24_2 := float64(v23_2)*float64(v16_2) + float64(v16_2)
 		v24_2 := float32(s24_2)
 		if roundsTwice(s24_2) {
-			v24_2 = fma32(v23_2, v22_2, v16_2)
+			v24_2 = fma32(v23_2, v16_2, v16_2)
 		}
-		s24_3 := float64(v23_3)*float64(v22_3) + float64(v16_3)
+		s24_3 := float64(v23_3)*float64(v16_3) + float64(v16_3)
 		v24_3 := float32(s24_3)
 		if roundsTwice(s24_3) {
-			v24_3 = fma32(v23_3, v22_3, v16_3)
+			v24_3 = fma32(v23_3, v16_3, v16_3)
 		}
 		// e = 0 where -|x| < ln(2^-126)
 		v25_0 := fromBits(bits(v0_0) | bits(v2))
@@ -1362,14 +1362,14 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v10 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v11 := fma32(v8, v9, v10)
 	v12 := float32(v11 - v10)
-	// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+	// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
 	v13 := math.Float32frombits(0x3db17000) // 0.086639404
 	v14 := fma32(-v12, v13, v8)
 	v15 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
 	v16 := fma32(-v12, v15, v6)
-	v17 := float32(v14 + v16)
-	v18 := fromBits(scaledsigmoidForwardTable0[bits(v11)%8])
-	v19 := float32(v17 + v18)
+	v17 := fromBits(scaledsigmoidForwardTable0[bits(v11)%8])
+	v18 := float32(v16 + v17)
+	v19 := float32(v14 + v18)
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
 	v20 := fromBits(scaledsigmoidForwardTable1[bits(v11)%8])
 	v21 := fromBits(bits(v11) << 20)
@@ -1381,9 +1381,9 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v26 := math.Float32frombits(0x3f000000) // 0.5
 	v27 := fma32(v25, v19, v26)
 	v28 := fma32(v27, v19, v7)
-	// e = c + (t·s)·P
-	v29 := float32(v19 * v22)
-	v30 := fma32(v29, v28, v22)
+	// e = s + (t·P)·s
+	v29 := float32(v19 * v28)
+	v30 := fma32(v29, v22, v22)
 	// e = 0 where -|x| < ln(2^-126)
 	v31 := fromBits(bits(v2) | bits(v4))
 	v32 := math.Float32frombits(0xc2aeac50) // -87.33655
@@ -1486,7 +1486,7 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v12_1 := float32(v11_1 - v10)
 		v12_2 := float32(v11_2 - v10)
 		v12_3 := float32(v11_3 - v10)
-		// t = z - N·ln2/8 (+ lo), in two steps (Cody–Waite), + δj
+		// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
 		v13 := math.Float32frombits(0x3db17000) // 0.086639404
 		s14_0 := float64(-v12_0)*float64(v13) + float64(v8_0)
 		v14_0 := float32(s14_0)
@@ -1529,18 +1529,18 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s16_3) {
 			v16_3 = fma32(-v12_3, v15, v6_3)
 		}
-		v17_0 := float32(v14_0 + v16_0)
-		v17_1 := float32(v14_1 + v16_1)
-		v17_2 := float32(v14_2 + v16_2)
-		v17_3 := float32(v14_3 + v16_3)
-		v18_0 := fromBits(scaledsigmoidForwardTable0[bits(v11_0)%8])
-		v18_1 := fromBits(scaledsigmoidForwardTable0[bits(v11_1)%8])
-		v18_2 := fromBits(scaledsigmoidForwardTable0[bits(v11_2)%8])
-		v18_3 := fromBits(scaledsigmoidForwardTable0[bits(v11_3)%8])
-		v19_0 := float32(v17_0 + v18_0)
-		v19_1 := float32(v17_1 + v18_1)
-		v19_2 := float32(v17_2 + v18_2)
-		v19_3 := float32(v17_3 + v18_3)
+		v17_0 := fromBits(scaledsigmoidForwardTable0[bits(v11_0)%8])
+		v17_1 := fromBits(scaledsigmoidForwardTable0[bits(v11_1)%8])
+		v17_2 := fromBits(scaledsigmoidForwardTable0[bits(v11_2)%8])
+		v17_3 := fromBits(scaledsigmoidForwardTable0[bits(v11_3)%8])
+		v18_0 := float32(v16_0 + v17_0)
+		v18_1 := float32(v16_1 + v17_1)
+		v18_2 := float32(v16_2 + v17_2)
+		v18_3 := float32(v16_3 + v17_3)
+		v19_0 := float32(v14_0 + v18_0)
+		v19_1 := float32(v14_1 + v18_1)
+		v19_2 := float32(v14_2 + v18_2)
+		v19_3 := float32(v14_3 + v18_3)
 		// s = 2^(j/8)·2^n: the table's word plus k << 20
 		v20_0 := fromBits(scaledsigmoidForwardTable1[bits(v11_0)%8])
 		v20_1 := fromBits(scaledsigmoidForwardTable1[bits(v11_1)%8])
@@ -1618,30 +1618,30 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s28_3) {
 			v28_3 = fma32(v27_3, v19_3, v7)
 		}
-		// e = c + (t·s)·P
-		v29_0 := float32(v19_0 * v22_0)
-		v29_1 := float32(v19_1 * v22_1)
-		v29_2 := float32(v19_2 * v22_2)
-		v29_3 := float32(v19_3 * v22_3)
-		s30_0 := float64(v29_0)*float64(v28_0) + float64(v22_0)
+		// e = s + (t·P)·s
+		v29_0 := float32(v19_0 * v28_0)
+		v29_1 := float32(v19_1 * v28_1)
+		v29_2 := float32(v19_2 * v28_2)
+		v29_3 := float32(v19_3 * v28_3)
+		s30_0 := float64(v29_0)*float64(v22_0) + float64(v22_0)
 		v30_0 := float32(s30_0)
 		if roundsTwice(s30_0) {
-			v30_0 = fma32(v29_0, v28_0, v22_0)
+			v30_0 = fma32(v29_0, v22_0, v22_0)
 		}
-		s30_1 := float64(v29_1)*float64(v28_1) + float64(v22_1)
+		s30_1 := float64(v29_1)*float64(v22_1) + float64(v22_1)
 		v30_1 := float32(s30_1)
 		if roundsTwice(s30_1) {
-			v30_1 = fma32(v29_1, v28_1, v22_1)
+			v30_1 = fma32(v29_1, v22_1, v22_1)
 		}
-		s30_2 := float64(v29_2)*float64(v28_2) + float64(v22_2)
+		s30_2 := float64(v29_2)*float64(v22_2) + float64(v22_2)
 		v30_2 := float32(s30_2)
 		if roundsTwice(s30_2) {
-			v30_2 = fma32(v29_2, v28_2, v22_2)
+			v30_2 = fma32(v29_2, v22_2, v22_2)
 		}
-		s30_3 := float64(v29_3)*float64(v28_3) + float64(v22_3)
+		s30_3 := float64(v29_3)*float64(v22_3) + float64(v22_3)
 		v30_3 := float32(s30_3)
 		if roundsTwice(s30_3) {
-			v30_3 = fma32(v29_3, v28_3, v22_3)
+			v30_3 = fma32(v29_3, v22_3, v22_3)
 		}
 		// e = 0 where -|x| < ln(2^-126)
 		v31_0 := fromBits(bits(v2_0) | bits(v4))
@@ -1852,9 +1852,9 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v52 := math.Float32frombits(0x3f000000) // 0.5
 	v53 := fma32(v51, v45, v52)
 	v54 := fma32(v53, v45, v5)
-	// e = c + (t·s)·P
-	v55 := float32(v45 * v48)
-	v56 := fma32(v55, v54, v48)
+	// e = s + (t·P)·s
+	v55 := float32(v45 * v54)
+	v56 := fma32(v55, v48, v48)
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	v57 := float32(v56 + v5)
 	v58 := float32(v56 / v57)
@@ -2260,30 +2260,30 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s54_3) {
 			v54_3 = fma32(v53_3, v45_3, v5)
 		}
-		// e = c + (t·s)·P
-		v55_0 := float32(v45_0 * v48_0)
-		v55_1 := float32(v45_1 * v48_1)
-		v55_2 := float32(v45_2 * v48_2)
-		v55_3 := float32(v45_3 * v48_3)
-		s56_0 := float64(v55_0)*float64(v54_0) + float64(v48_0)
+		// e = s + (t·P)·s
+		v55_0 := float32(v45_0 * v54_0)
+		v55_1 := float32(v45_1 * v54_1)
+		v55_2 := float32(v45_2 * v54_2)
+		v55_3 := float32(v45_3 * v54_3)
+		s56_0 := float64(v55_0)*float64(v48_0) + float64(v48_0)
 		v56_0 := float32(s56_0)
 		if roundsTwice(s56_0) {
-			v56_0 = fma32(v55_0, v54_0, v48_0)
+			v56_0 = fma32(v55_0, v48_0, v48_0)
 		}
-		s56_1 := float64(v55_1)*float64(v54_1) + float64(v48_1)
+		s56_1 := float64(v55_1)*float64(v48_1) + float64(v48_1)
 		v56_1 := float32(s56_1)
 		if roundsTwice(s56_1) {
-			v56_1 = fma32(v55_1, v54_1, v48_1)
+			v56_1 = fma32(v55_1, v48_1, v48_1)
 		}
-		s56_2 := float64(v55_2)*float64(v54_2) + float64(v48_2)
+		s56_2 := float64(v55_2)*float64(v48_2) + float64(v48_2)
 		v56_2 := float32(s56_2)
 		if roundsTwice(s56_2) {
-			v56_2 = fma32(v55_2, v54_2, v48_2)
+			v56_2 = fma32(v55_2, v48_2, v48_2)
 		}
-		s56_3 := float64(v55_3)*float64(v54_3) + float64(v48_3)
+		s56_3 := float64(v55_3)*float64(v48_3) + float64(v48_3)
 		v56_3 := float32(s56_3)
 		if roundsTwice(s56_3) {
-			v56_3 = fma32(v55_3, v54_3, v48_3)
+			v56_3 = fma32(v55_3, v48_3, v48_3)
 		}
 		// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 		v57_0 := float32(v56_0 + v5)

@@ -424,8 +424,6 @@ TEXT ·SigmoidForwardNEON(SB), NOSPLIT, $0-56
 	VDUP R9, V29.S4
 	MOVW $0x3db17000, R9
 	VMOV R9, V30.S[2]
-	MOVW $0x3685fdf4, R9
-	VMOV R9, V30.S[3]
 	MOVW $0x00000000, R9
 	VMOV R9, V27.S[0]
 	MOVW $0xb24e0611, R9
@@ -446,6 +444,8 @@ TEXT ·SigmoidForwardNEON(SB), NOSPLIT, $0-56
 	VDUP R9, V26.S4
 	MOVW $0x03020100, R9
 	VDUP R9, V25.S4
+	MOVW $0x3685fdf4, R9
+	VMOV R9, V30.S[3]
 	MOVW $0x3f800000, R9
 	VMOV R9, V23.S[0]
 	MOVW $0x3f7b95c2, R9
@@ -501,72 +501,72 @@ loopU:
 	WORD $0x4f9e5931 // fmls v17.4s, v9.4s, v30.s[2]
 	WORD $0x4f9e5952 // fmls v18.4s, v10.4s, v30.s[2]
 	WORD $0x4f9e5973 // fmls v19.4s, v11.4s, v30.s[2]
-	WORD $0x4fbe5910 // fmls v16.4s, v8.4s, v30.s[3]
-	WORD $0x4fbe5931 // fmls v17.4s, v9.4s, v30.s[3]
-	WORD $0x4fbe5952 // fmls v18.4s, v10.4s, v30.s[3]
-	WORD $0x4fbe5973 // fmls v19.4s, v11.4s, v30.s[3]
-	VAND V26.B16, V12.B16, V8.B16
-	VAND V26.B16, V13.B16, V9.B16
-	VAND V26.B16, V14.B16, V10.B16
-	VAND V26.B16, V15.B16, V11.B16
-	VSHL $2, V8.S4, V8.S4
-	VSHL $2, V9.S4, V9.S4
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
-	VSLI $8, V8.S4, V8.S4
-	VSLI $8, V9.S4, V9.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
-	VSLI $16, V8.S4, V8.S4
-	VSLI $16, V9.S4, V9.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
-	VORR V25.B16, V8.B16, V8.B16
-	VORR V25.B16, V9.B16, V9.B16
-	VORR V25.B16, V10.B16, V10.B16
-	VORR V25.B16, V11.B16, V11.B16
-	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
-	VTBL V9.B16, [V27.B16, V28.B16], V9.B16
-	VTBL V10.B16, [V27.B16, V28.B16], V10.B16
-	VTBL V11.B16, [V27.B16, V28.B16], V11.B16
-	WORD $0x4e28d610 // fadd v16.4s, v16.4s, v8.4s
-	WORD $0x4e29d631 // fadd v17.4s, v17.4s, v9.4s
-	WORD $0x4e2ad652 // fadd v18.4s, v18.4s, v10.4s
-	WORD $0x4e2bd673 // fadd v19.4s, v19.4s, v11.4s
+	VAND V26.B16, V12.B16, V4.B16
+	VAND V26.B16, V13.B16, V5.B16
+	VAND V26.B16, V14.B16, V6.B16
+	VAND V26.B16, V15.B16, V7.B16
+	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSHL $2, V6.S4, V6.S4
+	VSHL $2, V7.S4, V7.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $8, V7.S4, V7.S4
+	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VSLI $16, V6.S4, V6.S4
+	VSLI $16, V7.S4, V7.S4
+	VORR V25.B16, V4.B16, V4.B16
+	VORR V25.B16, V5.B16, V5.B16
+	VORR V25.B16, V6.B16, V6.B16
+	VORR V25.B16, V7.B16, V7.B16
+	VTBL V4.B16, [V27.B16, V28.B16], V4.B16
+	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
+	VTBL V6.B16, [V27.B16, V28.B16], V6.B16
+	VTBL V7.B16, [V27.B16, V28.B16], V7.B16
+	WORD $0x4fbe5904 // fmls v4.4s, v8.4s, v30.s[3]
+	WORD $0x4fbe5925 // fmls v5.4s, v9.4s, v30.s[3]
+	WORD $0x4fbe5946 // fmls v6.4s, v10.4s, v30.s[3]
+	WORD $0x4fbe5967 // fmls v7.4s, v11.4s, v30.s[3]
+	WORD $0x4e24d610 // fadd v16.4s, v16.4s, v4.4s
+	WORD $0x4e25d631 // fadd v17.4s, v17.4s, v5.4s
+	WORD $0x4e26d652 // fadd v18.4s, v18.4s, v6.4s
+	WORD $0x4e27d673 // fadd v19.4s, v19.4s, v7.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V12.B16, V8.B16
-	VAND V26.B16, V13.B16, V9.B16
-	VAND V26.B16, V14.B16, V10.B16
-	VAND V26.B16, V15.B16, V11.B16
-	VSHL $2, V8.S4, V8.S4
-	VSHL $2, V9.S4, V9.S4
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
-	VSLI $8, V8.S4, V8.S4
-	VSLI $8, V9.S4, V9.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
-	VSLI $16, V8.S4, V8.S4
-	VSLI $16, V9.S4, V9.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
-	VORR V25.B16, V8.B16, V8.B16
-	VORR V25.B16, V9.B16, V9.B16
-	VORR V25.B16, V10.B16, V10.B16
-	VORR V25.B16, V11.B16, V11.B16
-	VTBL V8.B16, [V23.B16, V24.B16], V8.B16
-	VTBL V9.B16, [V23.B16, V24.B16], V9.B16
-	VTBL V10.B16, [V23.B16, V24.B16], V10.B16
-	VTBL V11.B16, [V23.B16, V24.B16], V11.B16
+	VAND V26.B16, V12.B16, V4.B16
+	VAND V26.B16, V13.B16, V5.B16
+	VAND V26.B16, V14.B16, V6.B16
+	VAND V26.B16, V15.B16, V7.B16
+	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSHL $2, V6.S4, V6.S4
+	VSHL $2, V7.S4, V7.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $8, V7.S4, V7.S4
+	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VSLI $16, V6.S4, V6.S4
+	VSLI $16, V7.S4, V7.S4
+	VORR V25.B16, V4.B16, V4.B16
+	VORR V25.B16, V5.B16, V5.B16
+	VORR V25.B16, V6.B16, V6.B16
+	VORR V25.B16, V7.B16, V7.B16
+	VTBL V4.B16, [V23.B16, V24.B16], V4.B16
+	VTBL V5.B16, [V23.B16, V24.B16], V5.B16
+	VTBL V6.B16, [V23.B16, V24.B16], V6.B16
+	VTBL V7.B16, [V23.B16, V24.B16], V7.B16
 	VSHL $20, V12.S4, V12.S4
 	VSHL $20, V13.S4, V13.S4
 	VSHL $20, V14.S4, V14.S4
 	VSHL $20, V15.S4, V15.S4
-	VADD V12.S4, V8.S4, V8.S4
-	VADD V13.S4, V9.S4, V9.S4
-	VADD V14.S4, V10.S4, V10.S4
-	VADD V15.S4, V11.S4, V11.S4
+	VADD V12.S4, V4.S4, V4.S4
+	VADD V13.S4, V5.S4, V5.S4
+	VADD V14.S4, V6.S4, V6.S4
+	VADD V15.S4, V7.S4, V7.S4
 	VDUP V22.S[0], V12.S4
 	VDUP V22.S[0], V13.S4
 	VDUP V22.S[0], V14.S4
@@ -575,97 +575,97 @@ loopU:
 	WORD $0x4fb6122d // fmla v13.4s, v17.4s, v22.s[1]
 	WORD $0x4fb6124e // fmla v14.4s, v18.4s, v22.s[1]
 	WORD $0x4fb6126f // fmla v15.4s, v19.4s, v22.s[1]
-	VDUP V22.S[2], V4.S4
-	VDUP V22.S[2], V5.S4
-	VDUP V22.S[2], V6.S4
-	VDUP V22.S[2], V7.S4
-	VFMLA V16.S4, V12.S4, V4.S4
-	VFMLA V17.S4, V13.S4, V5.S4
-	VFMLA V18.S4, V14.S4, V6.S4
-	VFMLA V19.S4, V15.S4, V7.S4
+	VDUP V22.S[2], V8.S4
+	VDUP V22.S[2], V9.S4
+	VDUP V22.S[2], V10.S4
+	VDUP V22.S[2], V11.S4
+	VFMLA V16.S4, V12.S4, V8.S4
+	VFMLA V17.S4, V13.S4, V9.S4
+	VFMLA V18.S4, V14.S4, V10.S4
+	VFMLA V19.S4, V15.S4, V11.S4
 	VDUP V22.S[3], V12.S4
 	VDUP V22.S[3], V13.S4
 	VDUP V22.S[3], V14.S4
 	VDUP V22.S[3], V15.S4
-	VFMLA V16.S4, V4.S4, V12.S4
-	VFMLA V17.S4, V5.S4, V13.S4
-	VFMLA V18.S4, V6.S4, V14.S4
-	VFMLA V19.S4, V7.S4, V15.S4
+	VFMLA V16.S4, V8.S4, V12.S4
+	VFMLA V17.S4, V9.S4, V13.S4
+	VFMLA V18.S4, V10.S4, V14.S4
+	VFMLA V19.S4, V11.S4, V15.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
-	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
-	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
-	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
-	VFMLA V12.S4, V16.S4, V8.S4
-	VFMLA V13.S4, V17.S4, V9.S4
-	VFMLA V14.S4, V18.S4, V10.S4
-	VFMLA V15.S4, V19.S4, V11.S4
+	// e = s + (t·P)·s
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	WORD $0x6e2dde31 // fmul v17.4s, v17.4s, v13.4s
+	WORD $0x6e2ede52 // fmul v18.4s, v18.4s, v14.4s
+	WORD $0x6e2fde73 // fmul v19.4s, v19.4s, v15.4s
+	VFMLA V4.S4, V16.S4, V4.S4
+	VFMLA V5.S4, V17.S4, V5.S4
+	VFMLA V6.S4, V18.S4, V6.S4
+	VFMLA V7.S4, V19.S4, V7.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V12.B16
-	VORR V31.B16, V1.B16, V13.B16
-	VORR V31.B16, V2.B16, V14.B16
-	VORR V31.B16, V3.B16, V15.B16
-	WORD $0x6eace6ac // fcmgt v12.4s, v21.4s, v12.4s
-	WORD $0x6eade6ad // fcmgt v13.4s, v21.4s, v13.4s
-	WORD $0x6eaee6ae // fcmgt v14.4s, v21.4s, v14.4s
-	WORD $0x6eafe6af // fcmgt v15.4s, v21.4s, v15.4s
-	WORD $0x4e6c1d0c // bic v12.16b, v8.16b, v12.16b
-	WORD $0x4e6d1d2d // bic v13.16b, v9.16b, v13.16b
-	WORD $0x4e6e1d4e // bic v14.16b, v10.16b, v14.16b
-	WORD $0x4e6f1d6f // bic v15.16b, v11.16b, v15.16b
-	WORD $0x4e34d588 // fadd v8.4s, v12.4s, v20.4s
-	WORD $0x4e34d5a9 // fadd v9.4s, v13.4s, v20.4s
-	WORD $0x4e34d5ca // fadd v10.4s, v14.4s, v20.4s
-	WORD $0x4e34d5eb // fadd v11.4s, v15.4s, v20.4s
+	VORR V31.B16, V0.B16, V16.B16
+	VORR V31.B16, V1.B16, V17.B16
+	VORR V31.B16, V2.B16, V18.B16
+	VORR V31.B16, V3.B16, V19.B16
+	WORD $0x6eb0e6b0 // fcmgt v16.4s, v21.4s, v16.4s
+	WORD $0x6eb1e6b1 // fcmgt v17.4s, v21.4s, v17.4s
+	WORD $0x6eb2e6b2 // fcmgt v18.4s, v21.4s, v18.4s
+	WORD $0x6eb3e6b3 // fcmgt v19.4s, v21.4s, v19.4s
+	WORD $0x4e701c90 // bic v16.16b, v4.16b, v16.16b
+	WORD $0x4e711cb1 // bic v17.16b, v5.16b, v17.16b
+	WORD $0x4e721cd2 // bic v18.16b, v6.16b, v18.16b
+	WORD $0x4e731cf3 // bic v19.16b, v7.16b, v19.16b
+	WORD $0x4e34d604 // fadd v4.4s, v16.4s, v20.4s
+	WORD $0x4e34d625 // fadd v5.4s, v17.4s, v20.4s
+	WORD $0x4e34d646 // fadd v6.4s, v18.4s, v20.4s
+	WORD $0x4e34d667 // fadd v7.4s, v19.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 	WORD $0x4f210463 // sshr v3.4s, v3.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V16.B16
-	VORR V1.B16, V1.B16, V17.B16
-	VORR V2.B16, V2.B16, V18.B16
-	VORR V3.B16, V3.B16, V19.B16
-	VBSL V20.B16, V12.B16, V16.B16
-	VBSL V20.B16, V13.B16, V17.B16
-	VBSL V20.B16, V14.B16, V18.B16
-	VBSL V20.B16, V15.B16, V19.B16
-	WORD $0x6e28fe10 // fdiv v16.4s, v16.4s, v8.4s
-	WORD $0x6e29fe31 // fdiv v17.4s, v17.4s, v9.4s
-	WORD $0x6e2afe52 // fdiv v18.4s, v18.4s, v10.4s
-	WORD $0x6e2bfe73 // fdiv v19.4s, v19.4s, v11.4s
+	VORR V0.B16, V0.B16, V12.B16
+	VORR V1.B16, V1.B16, V13.B16
+	VORR V2.B16, V2.B16, V14.B16
+	VORR V3.B16, V3.B16, V15.B16
+	VBSL V20.B16, V16.B16, V12.B16
+	VBSL V20.B16, V17.B16, V13.B16
+	VBSL V20.B16, V18.B16, V14.B16
+	VBSL V20.B16, V19.B16, V15.B16
+	WORD $0x6e24fd8c // fdiv v12.4s, v12.4s, v4.4s
+	WORD $0x6e25fdad // fdiv v13.4s, v13.4s, v5.4s
+	WORD $0x6e26fdce // fdiv v14.4s, v14.4s, v6.4s
+	WORD $0x6e27fdef // fdiv v15.4s, v15.4s, v7.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb4d508 // fsub v8.4s, v8.4s, v20.4s
-	WORD $0x4eb4d529 // fsub v9.4s, v9.4s, v20.4s
-	WORD $0x4eb4d54a // fsub v10.4s, v10.4s, v20.4s
-	WORD $0x4eb4d56b // fsub v11.4s, v11.4s, v20.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	WORD $0x4eb0d688 // fsub v8.4s, v20.4s, v16.4s
-	WORD $0x4eb1d689 // fsub v9.4s, v20.4s, v17.4s
-	WORD $0x4eb2d68a // fsub v10.4s, v20.4s, v18.4s
-	WORD $0x4eb3d68b // fsub v11.4s, v20.4s, v19.4s
-	VBSL V16.B16, V8.B16, V0.B16
-	VBSL V17.B16, V9.B16, V1.B16
-	VBSL V18.B16, V10.B16, V2.B16
-	VBSL V19.B16, V11.B16, V3.B16
+	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
+	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
+	WORD $0x4eb4d4c6 // fsub v6.4s, v6.4s, v20.4s
+	WORD $0x4eb4d4e7 // fsub v7.4s, v7.4s, v20.4s
+	WORD $0x4ea4d610 // fsub v16.4s, v16.4s, v4.4s
+	WORD $0x4ea5d631 // fsub v17.4s, v17.4s, v5.4s
+	WORD $0x4ea6d652 // fsub v18.4s, v18.4s, v6.4s
+	WORD $0x4ea7d673 // fsub v19.4s, v19.4s, v7.4s
+	WORD $0x4eacd684 // fsub v4.4s, v20.4s, v12.4s
+	WORD $0x4eadd685 // fsub v5.4s, v20.4s, v13.4s
+	WORD $0x4eaed686 // fsub v6.4s, v20.4s, v14.4s
+	WORD $0x4eafd687 // fsub v7.4s, v20.4s, v15.4s
+	VBSL V12.B16, V4.B16, V0.B16
+	VBSL V13.B16, V5.B16, V1.B16
+	VBSL V14.B16, V6.B16, V2.B16
+	VBSL V15.B16, V7.B16, V3.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20dd8c // fmul v12.4s, v12.4s, v0.4s
-	WORD $0x6e21ddad // fmul v13.4s, v13.4s, v1.4s
-	WORD $0x6e22ddce // fmul v14.4s, v14.4s, v2.4s
-	WORD $0x6e23ddef // fmul v15.4s, v15.4s, v3.4s
-	VFMLS V12.S4, V16.S4, V16.S4
-	VFMLS V13.S4, V17.S4, V17.S4
-	VFMLS V14.S4, V18.S4, V18.S4
-	VFMLS V15.S4, V19.S4, V19.S4
-	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	WORD $0x6e20de10 // fmul v16.4s, v16.4s, v0.4s
+	WORD $0x6e21de31 // fmul v17.4s, v17.4s, v1.4s
+	WORD $0x6e22de52 // fmul v18.4s, v18.4s, v2.4s
+	WORD $0x6e23de73 // fmul v19.4s, v19.4s, v3.4s
+	VFMLS V16.S4, V12.S4, V12.S4
+	VFMLS V17.S4, V13.S4, V13.S4
+	VFMLS V18.S4, V14.S4, V14.S4
+	VFMLS V19.S4, V15.S4, V15.S4
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -682,57 +682,57 @@ loop1:
 	WORD $0x4fbe10e6 // fmla v6.4s, v7.4s, v30.s[1]
 	WORD $0x4ebdd4c5 // fsub v5.4s, v6.4s, v29.4s
 	WORD $0x4f9e58a7 // fmls v7.4s, v5.4s, v30.s[2]
-	WORD $0x4fbe58a7 // fmls v7.4s, v5.4s, v30.s[3]
-	VAND V26.B16, V6.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V25.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
-	WORD $0x4e25d4e7 // fadd v7.4s, v7.4s, v5.4s
+	VAND V26.B16, V6.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V25.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V27.B16, V28.B16], V4.B16
+	WORD $0x4fbe58a4 // fmls v4.4s, v5.4s, v30.s[3]
+	WORD $0x4e24d4e7 // fadd v7.4s, v7.4s, v4.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V6.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V25.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V23.B16, V24.B16], V5.B16
+	VAND V26.B16, V6.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V25.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V23.B16, V24.B16], V4.B16
 	VSHL $20, V6.S4, V6.S4
-	VADD V6.S4, V5.S4, V5.S4
+	VADD V6.S4, V4.S4, V4.S4
 	VDUP V22.S[0], V6.S4
 	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
-	VDUP V22.S[2], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V22.S[2], V5.S4
+	VFMLA V7.S4, V6.S4, V5.S4
 	VDUP V22.S[3], V6.S4
-	VFMLA V7.S4, V4.S4, V6.S4
+	VFMLA V7.S4, V5.S4, V6.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
-	VFMLA V6.S4, V7.S4, V5.S4
+	// e = s + (t·P)·s
+	WORD $0x6e26dce7 // fmul v7.4s, v7.4s, v6.4s
+	VFMLA V4.S4, V7.S4, V4.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V6.B16
-	WORD $0x6ea6e6a6 // fcmgt v6.4s, v21.4s, v6.4s
-	WORD $0x4e661ca6 // bic v6.16b, v5.16b, v6.16b
-	WORD $0x4e34d4c5 // fadd v5.4s, v6.4s, v20.4s
+	VORR V31.B16, V0.B16, V7.B16
+	WORD $0x6ea7e6a7 // fcmgt v7.4s, v21.4s, v7.4s
+	WORD $0x4e671c87 // bic v7.16b, v4.16b, v7.16b
+	WORD $0x4e34d4e4 // fadd v4.4s, v7.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V7.B16
-	VBSL V20.B16, V6.B16, V7.B16
-	WORD $0x6e25fce7 // fdiv v7.4s, v7.4s, v5.4s
+	VORR V0.B16, V0.B16, V6.B16
+	VBSL V20.B16, V7.B16, V6.B16
+	WORD $0x6e24fcc6 // fdiv v6.4s, v6.4s, v4.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
-	WORD $0x4ea5d4c6 // fsub v6.4s, v6.4s, v5.4s
-	WORD $0x4ea7d685 // fsub v5.4s, v20.4s, v7.4s
-	VBSL V7.B16, V5.B16, V0.B16
+	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
+	WORD $0x4ea4d4e7 // fsub v7.4s, v7.4s, v4.4s
+	WORD $0x4ea6d684 // fsub v4.4s, v20.4s, v6.4s
+	VBSL V6.B16, V4.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20dcc6 // fmul v6.4s, v6.4s, v0.4s
-	VFMLS V6.S4, V7.S4, V7.S4
-	VST1.P [V7.S4], 16(R0)
+	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
+	VFMLS V7.S4, V6.S4, V6.S4
+	VST1.P [V6.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -748,57 +748,57 @@ loopS:
 	WORD $0x4fbe10e6 // fmla v6.4s, v7.4s, v30.s[1]
 	WORD $0x4ebdd4c5 // fsub v5.4s, v6.4s, v29.4s
 	WORD $0x4f9e58a7 // fmls v7.4s, v5.4s, v30.s[2]
-	WORD $0x4fbe58a7 // fmls v7.4s, v5.4s, v30.s[3]
-	VAND V26.B16, V6.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V25.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
-	WORD $0x4e25d4e7 // fadd v7.4s, v7.4s, v5.4s
+	VAND V26.B16, V6.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V25.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V27.B16, V28.B16], V4.B16
+	WORD $0x4fbe58a4 // fmls v4.4s, v5.4s, v30.s[3]
+	WORD $0x4e24d4e7 // fadd v7.4s, v7.4s, v4.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V6.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V25.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V23.B16, V24.B16], V5.B16
+	VAND V26.B16, V6.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V25.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V23.B16, V24.B16], V4.B16
 	VSHL $20, V6.S4, V6.S4
-	VADD V6.S4, V5.S4, V5.S4
+	VADD V6.S4, V4.S4, V4.S4
 	VDUP V22.S[0], V6.S4
 	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
-	VDUP V22.S[2], V4.S4
-	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V22.S[2], V5.S4
+	VFMLA V7.S4, V6.S4, V5.S4
 	VDUP V22.S[3], V6.S4
-	VFMLA V7.S4, V4.S4, V6.S4
+	VFMLA V7.S4, V5.S4, V6.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
-	VFMLA V6.S4, V7.S4, V5.S4
+	// e = s + (t·P)·s
+	WORD $0x6e26dce7 // fmul v7.4s, v7.4s, v6.4s
+	VFMLA V4.S4, V7.S4, V4.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V6.B16
-	WORD $0x6ea6e6a6 // fcmgt v6.4s, v21.4s, v6.4s
-	WORD $0x4e661ca6 // bic v6.16b, v5.16b, v6.16b
-	WORD $0x4e34d4c5 // fadd v5.4s, v6.4s, v20.4s
+	VORR V31.B16, V0.B16, V7.B16
+	WORD $0x6ea7e6a7 // fcmgt v7.4s, v21.4s, v7.4s
+	WORD $0x4e671c87 // bic v7.16b, v4.16b, v7.16b
+	WORD $0x4e34d4e4 // fadd v4.4s, v7.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V7.B16
-	VBSL V20.B16, V6.B16, V7.B16
-	WORD $0x6e25fce7 // fdiv v7.4s, v7.4s, v5.4s
+	VORR V0.B16, V0.B16, V6.B16
+	VBSL V20.B16, V7.B16, V6.B16
+	WORD $0x6e24fcc6 // fdiv v6.4s, v6.4s, v4.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
-	WORD $0x4ea5d4c6 // fsub v6.4s, v6.4s, v5.4s
-	WORD $0x4ea7d685 // fsub v5.4s, v20.4s, v7.4s
-	VBSL V7.B16, V5.B16, V0.B16
+	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
+	WORD $0x4ea4d4e7 // fsub v7.4s, v7.4s, v4.4s
+	WORD $0x4ea6d684 // fsub v4.4s, v20.4s, v6.4s
+	VBSL V6.B16, V4.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20dcc6 // fmul v6.4s, v6.4s, v0.4s
-	VFMLS V6.S4, V7.S4, V7.S4
-	FMOVS.P F7, 4(R0)
+	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
+	VFMLS V7.S4, V6.S4, V6.S4
+	FMOVS.P F6, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
@@ -1237,27 +1237,27 @@ loopU:
 	WORD $0x4fbd5869 // fmls v9.4s, v3.4s, v29.s[3]
 	WORD $0x4fbd588a // fmls v10.4s, v4.4s, v29.s[3]
 	WORD $0x4fbd58ab // fmls v11.4s, v5.4s, v29.s[3]
-	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
-	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
-	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
-	VAND V25.B16, V6.B16, V9.B16
-	VAND V25.B16, V7.B16, V10.B16
-	VAND V25.B16, V8.B16, V11.B16
-	VSHL $2, V9.S4, V9.S4
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
-	VSLI $8, V9.S4, V9.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
-	VSLI $16, V9.S4, V9.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
-	VORR V24.B16, V9.B16, V9.B16
-	VORR V24.B16, V10.B16, V10.B16
-	VORR V24.B16, V11.B16, V11.B16
-	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
-	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
-	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
+	VAND V25.B16, V6.B16, V3.B16
+	VAND V25.B16, V7.B16, V4.B16
+	VAND V25.B16, V8.B16, V5.B16
+	VSHL $2, V3.S4, V3.S4
+	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V3.S4, V3.S4
+	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V3.B16, V3.B16
+	VORR V24.B16, V4.B16, V4.B16
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
+	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	WORD $0x4e23d529 // fadd v9.4s, v9.4s, v3.4s
+	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD $0x4e25d56b // fadd v11.4s, v11.4s, v5.4s
 	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
 	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
 	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
@@ -1306,64 +1306,64 @@ loopU:
 	VFMLA V1.S4, V4.S4, V7.S4
 	VFMLA V2.S4, V5.S4, V8.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e29dc00 // fmul v0.4s, v0.4s, v9.4s
-	WORD $0x6e2adc21 // fmul v1.4s, v1.4s, v10.4s
-	WORD $0x6e2bdc42 // fmul v2.4s, v2.4s, v11.4s
-	VFMLA V6.S4, V0.S4, V9.S4
-	VFMLA V7.S4, V1.S4, V10.S4
-	VFMLA V8.S4, V2.S4, V11.S4
+	// e = s + (t·P)·s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x6e28dc42 // fmul v2.4s, v2.4s, v8.4s
+	VFMLA V9.S4, V0.S4, V9.S4
+	VFMLA V10.S4, V1.S4, V10.S4
+	VFMLA V11.S4, V2.S4, V11.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V12.B16, V6.B16
-	VORR V30.B16, V13.B16, V7.B16
-	VORR V30.B16, V14.B16, V8.B16
-	WORD $0x6ea6e686 // fcmgt v6.4s, v20.4s, v6.4s
-	WORD $0x6ea7e687 // fcmgt v7.4s, v20.4s, v7.4s
-	WORD $0x6ea8e688 // fcmgt v8.4s, v20.4s, v8.4s
-	WORD $0x4e661d26 // bic v6.16b, v9.16b, v6.16b
-	WORD $0x4e671d47 // bic v7.16b, v10.16b, v7.16b
-	WORD $0x4e681d68 // bic v8.16b, v11.16b, v8.16b
-	WORD $0x4e33d4c9 // fadd v9.4s, v6.4s, v19.4s
-	WORD $0x4e33d4ea // fadd v10.4s, v7.4s, v19.4s
-	WORD $0x4e33d50b // fadd v11.4s, v8.4s, v19.4s
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
+	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
+	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
+	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
+	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
+	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
+	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
+	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
 	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
 	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
 	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V12.B16, V12.B16, V0.B16
-	VORR V13.B16, V13.B16, V1.B16
-	VORR V14.B16, V14.B16, V2.B16
-	VBSL V19.B16, V6.B16, V0.B16
-	VBSL V19.B16, V7.B16, V1.B16
-	VBSL V19.B16, V8.B16, V2.B16
-	WORD $0x6e29fc00 // fdiv v0.4s, v0.4s, v9.4s
-	WORD $0x6e2afc21 // fdiv v1.4s, v1.4s, v10.4s
-	WORD $0x6e2bfc42 // fdiv v2.4s, v2.4s, v11.4s
+	VORR V12.B16, V12.B16, V6.B16
+	VORR V13.B16, V13.B16, V7.B16
+	VORR V14.B16, V14.B16, V8.B16
+	VBSL V19.B16, V0.B16, V6.B16
+	VBSL V19.B16, V1.B16, V7.B16
+	VBSL V19.B16, V2.B16, V8.B16
+	WORD $0x6e29fcc6 // fdiv v6.4s, v6.4s, v9.4s
+	WORD $0x6e2afce7 // fdiv v7.4s, v7.4s, v10.4s
+	WORD $0x6e2bfd08 // fdiv v8.4s, v8.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
 	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
 	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
-	WORD $0x4ea9d4c6 // fsub v6.4s, v6.4s, v9.4s
-	WORD $0x4eaad4e7 // fsub v7.4s, v7.4s, v10.4s
-	WORD $0x4eabd508 // fsub v8.4s, v8.4s, v11.4s
-	WORD $0x4ea0d669 // fsub v9.4s, v19.4s, v0.4s
-	WORD $0x4ea1d66a // fsub v10.4s, v19.4s, v1.4s
-	WORD $0x4ea2d66b // fsub v11.4s, v19.4s, v2.4s
-	VBSL V0.B16, V9.B16, V12.B16
-	VBSL V1.B16, V10.B16, V13.B16
-	VBSL V2.B16, V11.B16, V14.B16
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
+	WORD $0x4ea6d669 // fsub v9.4s, v19.4s, v6.4s
+	WORD $0x4ea7d66a // fsub v10.4s, v19.4s, v7.4s
+	WORD $0x4ea8d66b // fsub v11.4s, v19.4s, v8.4s
+	VBSL V6.B16, V9.B16, V12.B16
+	VBSL V7.B16, V10.B16, V13.B16
+	VBSL V8.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
-	WORD $0x6e2ddce7 // fmul v7.4s, v7.4s, v13.4s
-	WORD $0x6e2edd08 // fmul v8.4s, v8.4s, v14.4s
-	VFMLS V6.S4, V0.S4, V0.S4
-	VFMLS V7.S4, V1.S4, V1.S4
-	VFMLS V8.S4, V2.S4, V2.S4
-	VST1.P [V0.S4, V1.S4, V2.S4], 48(R0)
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	VFMLS V0.S4, V6.S4, V6.S4
+	VFMLS V1.S4, V7.S4, V7.S4
+	VFMLS V2.S4, V8.S4, V8.S4
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R0)
 	SUB $12, R7
 	CMP $12, R7
 	BGE loopU
@@ -1387,13 +1387,13 @@ loop1:
 	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
 	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
 	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
-	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
-	VAND V25.B16, V4.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V24.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	VAND V25.B16, V4.B16, V3.B16
+	VSHL $2, V3.S4, V3.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $16, V3.S4, V3.S4
+	VORR V24.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
 	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
@@ -1412,32 +1412,32 @@ loop1:
 	VDUP V21.S[3], V4.S4
 	VFMLA V0.S4, V3.S4, V4.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
-	VFMLA V4.S4, V0.S4, V5.S4
+	// e = s + (t·P)·s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VFMLA V5.S4, V0.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V6.B16, V4.B16
-	WORD $0x6ea4e684 // fcmgt v4.4s, v20.4s, v4.4s
-	WORD $0x4e641ca4 // bic v4.16b, v5.16b, v4.16b
-	WORD $0x4e33d485 // fadd v5.4s, v4.4s, v19.4s
+	VORR V30.B16, V6.B16, V0.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
+	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
 	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V6.B16, V6.B16, V0.B16
-	VBSL V19.B16, V4.B16, V0.B16
-	WORD $0x6e25fc00 // fdiv v0.4s, v0.4s, v5.4s
+	VORR V6.B16, V6.B16, V4.B16
+	VBSL V19.B16, V0.B16, V4.B16
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
-	WORD $0x4ea5d484 // fsub v4.4s, v4.4s, v5.4s
-	WORD $0x4ea0d665 // fsub v5.4s, v19.4s, v0.4s
-	VBSL V0.B16, V5.B16, V6.B16
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	WORD $0x4ea4d665 // fsub v5.4s, v19.4s, v4.4s
+	VBSL V4.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
-	VFMLS V4.S4, V0.S4, V0.S4
-	VST1.P [V0.S4], 16(R0)
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V4.S4, V4.S4
+	VST1.P [V4.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1460,13 +1460,13 @@ loopS:
 	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
 	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
 	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
-	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
-	VAND V25.B16, V4.B16, V5.B16
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V24.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	VAND V25.B16, V4.B16, V3.B16
+	VSHL $2, V3.S4, V3.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $16, V3.S4, V3.S4
+	VORR V24.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
 	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
@@ -1485,32 +1485,32 @@ loopS:
 	VDUP V21.S[3], V4.S4
 	VFMLA V0.S4, V3.S4, V4.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
-	VFMLA V4.S4, V0.S4, V5.S4
+	// e = s + (t·P)·s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VFMLA V5.S4, V0.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V6.B16, V4.B16
-	WORD $0x6ea4e684 // fcmgt v4.4s, v20.4s, v4.4s
-	WORD $0x4e641ca4 // bic v4.16b, v5.16b, v4.16b
-	WORD $0x4e33d485 // fadd v5.4s, v4.4s, v19.4s
+	VORR V30.B16, V6.B16, V0.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
+	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
 	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V6.B16, V6.B16, V0.B16
-	VBSL V19.B16, V4.B16, V0.B16
-	WORD $0x6e25fc00 // fdiv v0.4s, v0.4s, v5.4s
+	VORR V6.B16, V6.B16, V4.B16
+	VBSL V19.B16, V0.B16, V4.B16
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
-	WORD $0x4ea5d484 // fsub v4.4s, v4.4s, v5.4s
-	WORD $0x4ea0d665 // fsub v5.4s, v19.4s, v0.4s
-	VBSL V0.B16, V5.B16, V6.B16
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	WORD $0x4ea4d665 // fsub v5.4s, v19.4s, v4.4s
+	VBSL V4.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e26dc84 // fmul v4.4s, v4.4s, v6.4s
-	VFMLS V4.S4, V0.S4, V0.S4
-	FMOVS.P F0, 4(R0)
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V4.S4, V4.S4
+	FMOVS.P F4, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
@@ -1732,46 +1732,46 @@ loopU:
 	VFMLA V2.S4, V10.S4, V0.S4
 	VFMLA V3.S4, V11.S4, V1.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e24dc42 // fmul v2.4s, v2.4s, v4.4s
-	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
-	VFMLA V0.S4, V2.S4, V4.S4
-	VFMLA V1.S4, V3.S4, V5.S4
+	// e = s + (t·P)·s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	WORD $0x6e21dc63 // fmul v3.4s, v3.4s, v1.4s
+	VFMLA V4.S4, V2.S4, V4.S4
+	VFMLA V5.S4, V3.S4, V5.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd480 // fadd v0.4s, v4.4s, v15.4s
-	WORD $0x4e2fd4a1 // fadd v1.4s, v5.4s, v15.4s
-	WORD $0x6e20fc82 // fdiv v2.4s, v4.4s, v0.4s
-	WORD $0x6e21fca3 // fdiv v3.4s, v5.4s, v1.4s
-	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
-	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
-	WORD $0x4ea0d484 // fsub v4.4s, v4.4s, v0.4s
-	WORD $0x4ea1d4a5 // fsub v5.4s, v5.4s, v1.4s
-	WORD $0x4ea2d5e0 // fsub v0.4s, v15.4s, v2.4s
-	WORD $0x4ea3d5e1 // fsub v1.4s, v15.4s, v3.4s
-	WORD $0x6e20dc84 // fmul v4.4s, v4.4s, v0.4s
-	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
-	VFMLS V4.S4, V2.S4, V2.S4
-	VFMLS V5.S4, V3.S4, V3.S4
+	WORD $0x4e2fd482 // fadd v2.4s, v4.4s, v15.4s
+	WORD $0x4e2fd4a3 // fadd v3.4s, v5.4s, v15.4s
+	WORD $0x6e22fc80 // fdiv v0.4s, v4.4s, v2.4s
+	WORD $0x6e23fca1 // fdiv v1.4s, v5.4s, v3.4s
+	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4eafd463 // fsub v3.4s, v3.4s, v15.4s
+	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
+	WORD $0x4ea0d5e2 // fsub v2.4s, v15.4s, v0.4s
+	WORD $0x4ea1d5e3 // fsub v3.4s, v15.4s, v1.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e23dca5 // fmul v5.4s, v5.4s, v3.4s
+	VFMLS V4.S4, V0.S4, V0.S4
+	VFMLS V5.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V4.B16
 	VORR V31.B16, V31.B16, V5.B16
-	VFMLS V29.S4, V2.S4, V4.S4
-	VFMLS V29.S4, V3.S4, V5.S4
-	WORD $0x4e791d82 // bic v2.16b, v12.16b, v25.16b
-	WORD $0x4e791da3 // bic v3.16b, v13.16b, v25.16b
-	WORD $0x6e2ee442 // fcmge v2.4s, v2.4s, v14.4s
-	WORD $0x6e2ee463 // fcmge v3.4s, v3.4s, v14.4s
-	VBSL V8.B16, V4.B16, V2.B16
-	VBSL V9.B16, V5.B16, V3.B16
+	VFMLS V29.S4, V0.S4, V4.S4
+	VFMLS V29.S4, V1.S4, V5.S4
+	WORD $0x4e791d80 // bic v0.16b, v12.16b, v25.16b
+	WORD $0x4e791da1 // bic v1.16b, v13.16b, v25.16b
+	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
+	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
+	VBSL V8.B16, V4.B16, V0.B16
+	VBSL V9.B16, V5.B16, V1.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V12.B16, V12.B16
 	VAND V25.B16, V13.B16, V13.B16
-	VORR V12.B16, V2.B16, V2.B16
-	VORR V13.B16, V3.B16, V3.B16
-	VST1.P [V2.S4, V3.S4], 32(R0)
+	VORR V12.B16, V0.B16, V0.B16
+	VORR V13.B16, V1.B16, V1.B16
+	VST1.P [V0.S4, V1.S4], 32(R0)
 	SUB $8, R7
 	CMP $8, R7
 	BGE loopU
@@ -1850,30 +1850,30 @@ loop1:
 	VDUP V16.S[3], V0.S4
 	VFMLA V2.S4, V6.S4, V0.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
-	VFMLA V0.S4, V2.S4, V3.S4
+	// e = s + (t·P)·s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd460 // fadd v0.4s, v3.4s, v15.4s
-	WORD $0x6e20fc62 // fdiv v2.4s, v3.4s, v0.4s
-	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
-	WORD $0x4ea0d463 // fsub v3.4s, v3.4s, v0.4s
-	WORD $0x4ea2d5e0 // fsub v0.4s, v15.4s, v2.4s
-	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
-	VFMLS V3.S4, V2.S4, V2.S4
+	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
+	WORD $0x6e22fc60 // fdiv v0.4s, v3.4s, v2.4s
+	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
+	WORD $0x4ea0d5e2 // fsub v2.4s, v15.4s, v0.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	VFMLS V3.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V2.S4, V3.S4
-	WORD $0x4e791ce2 // bic v2.16b, v7.16b, v25.16b
-	WORD $0x6e2ee442 // fcmge v2.4s, v2.4s, v14.4s
-	VBSL V5.B16, V3.B16, V2.B16
+	VFMLS V29.S4, V0.S4, V3.S4
+	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
+	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
+	VBSL V5.B16, V3.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V2.B16, V2.B16
-	VST1.P [V2.S4], 16(R0)
+	VORR V7.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1951,30 +1951,30 @@ loopS:
 	VDUP V16.S[3], V0.S4
 	VFMLA V2.S4, V6.S4, V0.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
-	VFMLA V0.S4, V2.S4, V3.S4
+	// e = s + (t·P)·s
+	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd460 // fadd v0.4s, v3.4s, v15.4s
-	WORD $0x6e20fc62 // fdiv v2.4s, v3.4s, v0.4s
-	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
-	WORD $0x4ea0d463 // fsub v3.4s, v3.4s, v0.4s
-	WORD $0x4ea2d5e0 // fsub v0.4s, v15.4s, v2.4s
-	WORD $0x6e20dc63 // fmul v3.4s, v3.4s, v0.4s
-	VFMLS V3.S4, V2.S4, V2.S4
+	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
+	WORD $0x6e22fc60 // fdiv v0.4s, v3.4s, v2.4s
+	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
+	WORD $0x4ea0d5e2 // fsub v2.4s, v15.4s, v0.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	VFMLS V3.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V2.S4, V3.S4
-	WORD $0x4e791ce2 // bic v2.16b, v7.16b, v25.16b
-	WORD $0x6e2ee442 // fcmge v2.4s, v2.4s, v14.4s
-	VBSL V5.B16, V3.B16, V2.B16
+	VFMLS V29.S4, V0.S4, V3.S4
+	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
+	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
+	VBSL V5.B16, V3.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V2.B16, V2.B16
-	FMOVS.P F2, 4(R0)
+	VORR V7.B16, V0.B16, V0.B16
+	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

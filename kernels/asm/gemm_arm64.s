@@ -533,8 +533,6 @@ fsigmoid:
 	VDUP R16, V29.S4
 	MOVW $0x3db17000, R16
 	VMOV R16, V30.S[2]
-	MOVW $0x3685fdf4, R16
-	VMOV R16, V30.S[3]
 	MOVW $0x00000000, R16
 	VMOV R16, V27.S[0]
 	MOVW $0xb24e0611, R16
@@ -555,6 +553,8 @@ fsigmoid:
 	VDUP R16, V26.S4
 	MOVW $0x03020100, R16
 	VDUP R16, V25.S4
+	MOVW $0x3685fdf4, R16
+	VMOV R16, V30.S[3]
 	MOVW $0x3f800000, R16
 	VMOV R16, V23.S[0]
 	MOVW $0x3f7b95c2, R16
@@ -604,133 +604,133 @@ fsigmoidrow:
 	WORD $0x4f9e58cc // fmls v12.4s, v6.4s, v30.s[2]
 	WORD $0x4f9e58ed // fmls v13.4s, v7.4s, v30.s[2]
 	WORD $0x4f9e590e // fmls v14.4s, v8.4s, v30.s[2]
-	WORD $0x4fbe58cc // fmls v12.4s, v6.4s, v30.s[3]
-	WORD $0x4fbe58ed // fmls v13.4s, v7.4s, v30.s[3]
-	WORD $0x4fbe590e // fmls v14.4s, v8.4s, v30.s[3]
-	VAND V26.B16, V9.B16, V6.B16
-	VAND V26.B16, V10.B16, V7.B16
-	VAND V26.B16, V11.B16, V8.B16
-	VSHL $2, V6.S4, V6.S4
-	VSHL $2, V7.S4, V7.S4
-	VSHL $2, V8.S4, V8.S4
-	VSLI $8, V6.S4, V6.S4
-	VSLI $8, V7.S4, V7.S4
-	VSLI $8, V8.S4, V8.S4
-	VSLI $16, V6.S4, V6.S4
-	VSLI $16, V7.S4, V7.S4
-	VSLI $16, V8.S4, V8.S4
-	VORR V25.B16, V6.B16, V6.B16
-	VORR V25.B16, V7.B16, V7.B16
-	VORR V25.B16, V8.B16, V8.B16
-	VTBL V6.B16, [V27.B16, V28.B16], V6.B16
-	VTBL V7.B16, [V27.B16, V28.B16], V7.B16
-	VTBL V8.B16, [V27.B16, V28.B16], V8.B16
-	WORD $0x4e26d58c // fadd v12.4s, v12.4s, v6.4s
-	WORD $0x4e27d5ad // fadd v13.4s, v13.4s, v7.4s
-	WORD $0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	VAND V26.B16, V9.B16, V3.B16
+	VAND V26.B16, V10.B16, V4.B16
+	VAND V26.B16, V11.B16, V5.B16
+	VSHL $2, V3.S4, V3.S4
+	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V3.S4, V3.S4
+	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V3.B16, V3.B16
+	VORR V25.B16, V4.B16, V4.B16
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V3.B16, [V27.B16, V28.B16], V3.B16
+	VTBL V4.B16, [V27.B16, V28.B16], V4.B16
+	VTBL V5.B16, [V27.B16, V28.B16], V5.B16
+	WORD $0x4fbe58c3 // fmls v3.4s, v6.4s, v30.s[3]
+	WORD $0x4fbe58e4 // fmls v4.4s, v7.4s, v30.s[3]
+	WORD $0x4fbe5905 // fmls v5.4s, v8.4s, v30.s[3]
+	WORD $0x4e23d58c // fadd v12.4s, v12.4s, v3.4s
+	WORD $0x4e24d5ad // fadd v13.4s, v13.4s, v4.4s
+	WORD $0x4e25d5ce // fadd v14.4s, v14.4s, v5.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V26.B16, V9.B16, V6.B16
-	VAND V26.B16, V10.B16, V7.B16
-	VAND V26.B16, V11.B16, V8.B16
-	VSHL $2, V6.S4, V6.S4
-	VSHL $2, V7.S4, V7.S4
-	VSHL $2, V8.S4, V8.S4
-	VSLI $8, V6.S4, V6.S4
-	VSLI $8, V7.S4, V7.S4
-	VSLI $8, V8.S4, V8.S4
-	VSLI $16, V6.S4, V6.S4
-	VSLI $16, V7.S4, V7.S4
-	VSLI $16, V8.S4, V8.S4
-	VORR V25.B16, V6.B16, V6.B16
-	VORR V25.B16, V7.B16, V7.B16
-	VORR V25.B16, V8.B16, V8.B16
-	VTBL V6.B16, [V23.B16, V24.B16], V6.B16
-	VTBL V7.B16, [V23.B16, V24.B16], V7.B16
-	VTBL V8.B16, [V23.B16, V24.B16], V8.B16
+	VAND V26.B16, V9.B16, V3.B16
+	VAND V26.B16, V10.B16, V4.B16
+	VAND V26.B16, V11.B16, V5.B16
+	VSHL $2, V3.S4, V3.S4
+	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V3.S4, V3.S4
+	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V25.B16, V3.B16, V3.B16
+	VORR V25.B16, V4.B16, V4.B16
+	VORR V25.B16, V5.B16, V5.B16
+	VTBL V3.B16, [V23.B16, V24.B16], V3.B16
+	VTBL V4.B16, [V23.B16, V24.B16], V4.B16
+	VTBL V5.B16, [V23.B16, V24.B16], V5.B16
 	VSHL $20, V9.S4, V9.S4
 	VSHL $20, V10.S4, V10.S4
 	VSHL $20, V11.S4, V11.S4
-	VADD V9.S4, V6.S4, V6.S4
-	VADD V10.S4, V7.S4, V7.S4
-	VADD V11.S4, V8.S4, V8.S4
+	VADD V9.S4, V3.S4, V3.S4
+	VADD V10.S4, V4.S4, V4.S4
+	VADD V11.S4, V5.S4, V5.S4
 	VDUP V22.S[0], V9.S4
 	VDUP V22.S[0], V10.S4
 	VDUP V22.S[0], V11.S4
 	WORD $0x4fb61189 // fmla v9.4s, v12.4s, v22.s[1]
 	WORD $0x4fb611aa // fmla v10.4s, v13.4s, v22.s[1]
 	WORD $0x4fb611cb // fmla v11.4s, v14.4s, v22.s[1]
-	VDUP V22.S[2], V3.S4
-	VDUP V22.S[2], V4.S4
-	VDUP V22.S[2], V5.S4
-	VFMLA V12.S4, V9.S4, V3.S4
-	VFMLA V13.S4, V10.S4, V4.S4
-	VFMLA V14.S4, V11.S4, V5.S4
+	VDUP V22.S[2], V6.S4
+	VDUP V22.S[2], V7.S4
+	VDUP V22.S[2], V8.S4
+	VFMLA V12.S4, V9.S4, V6.S4
+	VFMLA V13.S4, V10.S4, V7.S4
+	VFMLA V14.S4, V11.S4, V8.S4
 	VDUP V22.S[3], V9.S4
 	VDUP V22.S[3], V10.S4
 	VDUP V22.S[3], V11.S4
-	VFMLA V12.S4, V3.S4, V9.S4
-	VFMLA V13.S4, V4.S4, V10.S4
-	VFMLA V14.S4, V5.S4, V11.S4
+	VFMLA V12.S4, V6.S4, V9.S4
+	VFMLA V13.S4, V7.S4, V10.S4
+	VFMLA V14.S4, V8.S4, V11.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
-	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
-	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
-	VFMLA V9.S4, V12.S4, V6.S4
-	VFMLA V10.S4, V13.S4, V7.S4
-	VFMLA V11.S4, V14.S4, V8.S4
+	// e = s + (t·P)·s
+	WORD $0x6e29dd8c // fmul v12.4s, v12.4s, v9.4s
+	WORD $0x6e2addad // fmul v13.4s, v13.4s, v10.4s
+	WORD $0x6e2bddce // fmul v14.4s, v14.4s, v11.4s
+	VFMLA V3.S4, V12.S4, V3.S4
+	VFMLA V4.S4, V13.S4, V4.S4
+	VFMLA V5.S4, V14.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V31.B16, V0.B16, V9.B16
-	VORR V31.B16, V1.B16, V10.B16
-	VORR V31.B16, V2.B16, V11.B16
-	WORD $0x6ea9e6a9 // fcmgt v9.4s, v21.4s, v9.4s
-	WORD $0x6eaae6aa // fcmgt v10.4s, v21.4s, v10.4s
-	WORD $0x6eabe6ab // fcmgt v11.4s, v21.4s, v11.4s
-	WORD $0x4e691cc9 // bic v9.16b, v6.16b, v9.16b
-	WORD $0x4e6a1cea // bic v10.16b, v7.16b, v10.16b
-	WORD $0x4e6b1d0b // bic v11.16b, v8.16b, v11.16b
-	WORD $0x4e34d526 // fadd v6.4s, v9.4s, v20.4s
-	WORD $0x4e34d547 // fadd v7.4s, v10.4s, v20.4s
-	WORD $0x4e34d568 // fadd v8.4s, v11.4s, v20.4s
+	VORR V31.B16, V0.B16, V12.B16
+	VORR V31.B16, V1.B16, V13.B16
+	VORR V31.B16, V2.B16, V14.B16
+	WORD $0x6eace6ac // fcmgt v12.4s, v21.4s, v12.4s
+	WORD $0x6eade6ad // fcmgt v13.4s, v21.4s, v13.4s
+	WORD $0x6eaee6ae // fcmgt v14.4s, v21.4s, v14.4s
+	WORD $0x4e6c1c6c // bic v12.16b, v3.16b, v12.16b
+	WORD $0x4e6d1c8d // bic v13.16b, v4.16b, v13.16b
+	WORD $0x4e6e1cae // bic v14.16b, v5.16b, v14.16b
+	WORD $0x4e34d583 // fadd v3.4s, v12.4s, v20.4s
+	WORD $0x4e34d5a4 // fadd v4.4s, v13.4s, v20.4s
+	WORD $0x4e34d5c5 // fadd v5.4s, v14.4s, v20.4s
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 	WORD $0x4f210421 // sshr v1.4s, v1.4s, #31
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V12.B16
-	VORR V1.B16, V1.B16, V13.B16
-	VORR V2.B16, V2.B16, V14.B16
-	VBSL V20.B16, V9.B16, V12.B16
-	VBSL V20.B16, V10.B16, V13.B16
-	VBSL V20.B16, V11.B16, V14.B16
-	WORD $0x6e26fd8c // fdiv v12.4s, v12.4s, v6.4s
-	WORD $0x6e27fdad // fdiv v13.4s, v13.4s, v7.4s
-	WORD $0x6e28fdce // fdiv v14.4s, v14.4s, v8.4s
+	VORR V0.B16, V0.B16, V9.B16
+	VORR V1.B16, V1.B16, V10.B16
+	VORR V2.B16, V2.B16, V11.B16
+	VBSL V20.B16, V12.B16, V9.B16
+	VBSL V20.B16, V13.B16, V10.B16
+	VBSL V20.B16, V14.B16, V11.B16
+	WORD $0x6e23fd29 // fdiv v9.4s, v9.4s, v3.4s
+	WORD $0x6e24fd4a // fdiv v10.4s, v10.4s, v4.4s
+	WORD $0x6e25fd6b // fdiv v11.4s, v11.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb4d4c6 // fsub v6.4s, v6.4s, v20.4s
-	WORD $0x4eb4d4e7 // fsub v7.4s, v7.4s, v20.4s
-	WORD $0x4eb4d508 // fsub v8.4s, v8.4s, v20.4s
-	WORD $0x4ea6d529 // fsub v9.4s, v9.4s, v6.4s
-	WORD $0x4ea7d54a // fsub v10.4s, v10.4s, v7.4s
-	WORD $0x4ea8d56b // fsub v11.4s, v11.4s, v8.4s
-	WORD $0x4eacd686 // fsub v6.4s, v20.4s, v12.4s
-	WORD $0x4eadd687 // fsub v7.4s, v20.4s, v13.4s
-	WORD $0x4eaed688 // fsub v8.4s, v20.4s, v14.4s
-	VBSL V12.B16, V6.B16, V0.B16
-	VBSL V13.B16, V7.B16, V1.B16
-	VBSL V14.B16, V8.B16, V2.B16
+	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
+	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
+	WORD $0x4eb4d4a5 // fsub v5.4s, v5.4s, v20.4s
+	WORD $0x4ea3d58c // fsub v12.4s, v12.4s, v3.4s
+	WORD $0x4ea4d5ad // fsub v13.4s, v13.4s, v4.4s
+	WORD $0x4ea5d5ce // fsub v14.4s, v14.4s, v5.4s
+	WORD $0x4ea9d683 // fsub v3.4s, v20.4s, v9.4s
+	WORD $0x4eaad684 // fsub v4.4s, v20.4s, v10.4s
+	WORD $0x4eabd685 // fsub v5.4s, v20.4s, v11.4s
+	VBSL V9.B16, V3.B16, V0.B16
+	VBSL V10.B16, V4.B16, V1.B16
+	VBSL V11.B16, V5.B16, V2.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e20dd29 // fmul v9.4s, v9.4s, v0.4s
-	WORD $0x6e21dd4a // fmul v10.4s, v10.4s, v1.4s
-	WORD $0x6e22dd6b // fmul v11.4s, v11.4s, v2.4s
-	VFMLS V9.S4, V12.S4, V12.S4
-	VFMLS V10.S4, V13.S4, V13.S4
-	VFMLS V11.S4, V14.S4, V14.S4
-	VST1.P [V12.S4, V13.S4, V14.S4], 48(R16)
+	WORD $0x6e20dd8c // fmul v12.4s, v12.4s, v0.4s
+	WORD $0x6e21ddad // fmul v13.4s, v13.4s, v1.4s
+	WORD $0x6e22ddce // fmul v14.4s, v14.4s, v2.4s
+	VFMLS V12.S4, V9.S4, V9.S4
+	VFMLS V13.S4, V10.S4, V10.S4
+	VFMLS V14.S4, V11.S4, V11.S4
+	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fsigmoidrow
@@ -1037,27 +1037,27 @@ fscaledsigmoidrow:
 	WORD $0x4fbd5869 // fmls v9.4s, v3.4s, v29.s[3]
 	WORD $0x4fbd588a // fmls v10.4s, v4.4s, v29.s[3]
 	WORD $0x4fbd58ab // fmls v11.4s, v5.4s, v29.s[3]
-	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
-	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
-	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
-	VAND V25.B16, V6.B16, V9.B16
-	VAND V25.B16, V7.B16, V10.B16
-	VAND V25.B16, V8.B16, V11.B16
-	VSHL $2, V9.S4, V9.S4
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
-	VSLI $8, V9.S4, V9.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
-	VSLI $16, V9.S4, V9.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
-	VORR V24.B16, V9.B16, V9.B16
-	VORR V24.B16, V10.B16, V10.B16
-	VORR V24.B16, V11.B16, V11.B16
-	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
-	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
-	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
+	VAND V25.B16, V6.B16, V3.B16
+	VAND V25.B16, V7.B16, V4.B16
+	VAND V25.B16, V8.B16, V5.B16
+	VSHL $2, V3.S4, V3.S4
+	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V3.S4, V3.S4
+	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V3.B16, V3.B16
+	VORR V24.B16, V4.B16, V4.B16
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
+	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	WORD $0x4e23d529 // fadd v9.4s, v9.4s, v3.4s
+	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD $0x4e25d56b // fadd v11.4s, v11.4s, v5.4s
 	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
 	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
 	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
@@ -1106,64 +1106,64 @@ fscaledsigmoidrow:
 	VFMLA V1.S4, V4.S4, V7.S4
 	VFMLA V2.S4, V5.S4, V8.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e29dc00 // fmul v0.4s, v0.4s, v9.4s
-	WORD $0x6e2adc21 // fmul v1.4s, v1.4s, v10.4s
-	WORD $0x6e2bdc42 // fmul v2.4s, v2.4s, v11.4s
-	VFMLA V6.S4, V0.S4, V9.S4
-	VFMLA V7.S4, V1.S4, V10.S4
-	VFMLA V8.S4, V2.S4, V11.S4
+	// e = s + (t·P)·s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x6e28dc42 // fmul v2.4s, v2.4s, v8.4s
+	VFMLA V9.S4, V0.S4, V9.S4
+	VFMLA V10.S4, V1.S4, V10.S4
+	VFMLA V11.S4, V2.S4, V11.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V12.B16, V6.B16
-	VORR V30.B16, V13.B16, V7.B16
-	VORR V30.B16, V14.B16, V8.B16
-	WORD $0x6ea6e686 // fcmgt v6.4s, v20.4s, v6.4s
-	WORD $0x6ea7e687 // fcmgt v7.4s, v20.4s, v7.4s
-	WORD $0x6ea8e688 // fcmgt v8.4s, v20.4s, v8.4s
-	WORD $0x4e661d26 // bic v6.16b, v9.16b, v6.16b
-	WORD $0x4e671d47 // bic v7.16b, v10.16b, v7.16b
-	WORD $0x4e681d68 // bic v8.16b, v11.16b, v8.16b
-	WORD $0x4e33d4c9 // fadd v9.4s, v6.4s, v19.4s
-	WORD $0x4e33d4ea // fadd v10.4s, v7.4s, v19.4s
-	WORD $0x4e33d50b // fadd v11.4s, v8.4s, v19.4s
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
+	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
+	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
+	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
+	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
+	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
+	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
+	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
 	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
 	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
 	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V12.B16, V12.B16, V0.B16
-	VORR V13.B16, V13.B16, V1.B16
-	VORR V14.B16, V14.B16, V2.B16
-	VBSL V19.B16, V6.B16, V0.B16
-	VBSL V19.B16, V7.B16, V1.B16
-	VBSL V19.B16, V8.B16, V2.B16
-	WORD $0x6e29fc00 // fdiv v0.4s, v0.4s, v9.4s
-	WORD $0x6e2afc21 // fdiv v1.4s, v1.4s, v10.4s
-	WORD $0x6e2bfc42 // fdiv v2.4s, v2.4s, v11.4s
+	VORR V12.B16, V12.B16, V6.B16
+	VORR V13.B16, V13.B16, V7.B16
+	VORR V14.B16, V14.B16, V8.B16
+	VBSL V19.B16, V0.B16, V6.B16
+	VBSL V19.B16, V1.B16, V7.B16
+	VBSL V19.B16, V2.B16, V8.B16
+	WORD $0x6e29fcc6 // fdiv v6.4s, v6.4s, v9.4s
+	WORD $0x6e2afce7 // fdiv v7.4s, v7.4s, v10.4s
+	WORD $0x6e2bfd08 // fdiv v8.4s, v8.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
 	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
 	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
-	WORD $0x4ea9d4c6 // fsub v6.4s, v6.4s, v9.4s
-	WORD $0x4eaad4e7 // fsub v7.4s, v7.4s, v10.4s
-	WORD $0x4eabd508 // fsub v8.4s, v8.4s, v11.4s
-	WORD $0x4ea0d669 // fsub v9.4s, v19.4s, v0.4s
-	WORD $0x4ea1d66a // fsub v10.4s, v19.4s, v1.4s
-	WORD $0x4ea2d66b // fsub v11.4s, v19.4s, v2.4s
-	VBSL V0.B16, V9.B16, V12.B16
-	VBSL V1.B16, V10.B16, V13.B16
-	VBSL V2.B16, V11.B16, V14.B16
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
+	WORD $0x4ea6d669 // fsub v9.4s, v19.4s, v6.4s
+	WORD $0x4ea7d66a // fsub v10.4s, v19.4s, v7.4s
+	WORD $0x4ea8d66b // fsub v11.4s, v19.4s, v8.4s
+	VBSL V6.B16, V9.B16, V12.B16
+	VBSL V7.B16, V10.B16, V13.B16
+	VBSL V8.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
-	WORD $0x6e2ddce7 // fmul v7.4s, v7.4s, v13.4s
-	WORD $0x6e2edd08 // fmul v8.4s, v8.4s, v14.4s
-	VFMLS V6.S4, V0.S4, V0.S4
-	VFMLS V7.S4, V1.S4, V1.S4
-	VFMLS V8.S4, V2.S4, V2.S4
-	VST1.P [V0.S4, V1.S4, V2.S4], 48(R16)
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	VFMLS V0.S4, V6.S4, V6.S4
+	VFMLS V1.S4, V7.S4, V7.S4
+	VFMLS V2.S4, V8.S4, V8.S4
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledsigmoidrow
@@ -1324,30 +1324,30 @@ fscaledtanhrow:
 	VDUP V16.S[3], V0.S4
 	VFMLA V1.S4, V5.S4, V0.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
-	VFMLA V0.S4, V1.S4, V2.S4
+	// e = s + (t·P)·s
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	VFMLA V2.S4, V1.S4, V2.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd440 // fadd v0.4s, v2.4s, v15.4s
-	WORD $0x6e20fc41 // fdiv v1.4s, v2.4s, v0.4s
-	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
-	WORD $0x4ea0d442 // fsub v2.4s, v2.4s, v0.4s
-	WORD $0x4ea1d5e0 // fsub v0.4s, v15.4s, v1.4s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
-	VFMLS V2.S4, V1.S4, V1.S4
+	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
+	WORD $0x6e21fc40 // fdiv v0.4s, v2.4s, v1.4s
+	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea0d5e1 // fsub v1.4s, v15.4s, v0.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLS V2.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V1.S4, V2.S4
-	WORD $0x4e791cc1 // bic v1.16b, v6.16b, v25.16b
-	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
-	VBSL V4.B16, V2.B16, V1.B16
+	VFMLS V29.S4, V0.S4, V2.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
+	VBSL V4.B16, V2.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V1.B16, V1.B16
-	VST1.P [V1.S4], 16(R16)
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1416,30 +1416,30 @@ fscaledtanhrow:
 	VDUP V16.S[3], V0.S4
 	VFMLA V1.S4, V5.S4, V0.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
-	VFMLA V0.S4, V1.S4, V2.S4
+	// e = s + (t·P)·s
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	VFMLA V2.S4, V1.S4, V2.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd440 // fadd v0.4s, v2.4s, v15.4s
-	WORD $0x6e20fc41 // fdiv v1.4s, v2.4s, v0.4s
-	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
-	WORD $0x4ea0d442 // fsub v2.4s, v2.4s, v0.4s
-	WORD $0x4ea1d5e0 // fsub v0.4s, v15.4s, v1.4s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
-	VFMLS V2.S4, V1.S4, V1.S4
+	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
+	WORD $0x6e21fc40 // fdiv v0.4s, v2.4s, v1.4s
+	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea0d5e1 // fsub v1.4s, v15.4s, v0.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLS V2.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V1.S4, V2.S4
-	WORD $0x4e791cc1 // bic v1.16b, v6.16b, v25.16b
-	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
-	VBSL V4.B16, V2.B16, V1.B16
+	VFMLS V29.S4, V0.S4, V2.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
+	VBSL V4.B16, V2.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V1.B16, V1.B16
-	VST1.P [V1.S4], 16(R16)
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
 	VLD1 (R16), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
@@ -1508,30 +1508,30 @@ fscaledtanhrow:
 	VDUP V16.S[3], V0.S4
 	VFMLA V1.S4, V5.S4, V0.S4
 
-	// e = c + (t·s)·P
-	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
-	VFMLA V0.S4, V1.S4, V2.S4
+	// e = s + (t·P)·s
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	VFMLA V2.S4, V1.S4, V2.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd440 // fadd v0.4s, v2.4s, v15.4s
-	WORD $0x6e20fc41 // fdiv v1.4s, v2.4s, v0.4s
-	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
-	WORD $0x4ea0d442 // fsub v2.4s, v2.4s, v0.4s
-	WORD $0x4ea1d5e0 // fsub v0.4s, v15.4s, v1.4s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
-	VFMLS V2.S4, V1.S4, V1.S4
+	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
+	WORD $0x6e21fc40 // fdiv v0.4s, v2.4s, v1.4s
+	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea0d5e1 // fsub v1.4s, v15.4s, v0.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLS V2.S4, V0.S4, V0.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V1.S4, V2.S4
-	WORD $0x4e791cc1 // bic v1.16b, v6.16b, v25.16b
-	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
-	VBSL V4.B16, V2.B16, V1.B16
+	VFMLS V29.S4, V0.S4, V2.S4
+	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
+	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
+	VBSL V4.B16, V2.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
-	VORR V6.B16, V1.B16, V1.B16
-	VST1.P [V1.S4], 16(R16)
+	VORR V6.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledtanhrow
