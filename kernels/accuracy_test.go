@@ -159,9 +159,9 @@ func checkExactSweep(t *testing.T, a kernels.Activation, stride uint64) {
 }
 
 // TestAccuracyExhaustive is TestAccuracy over all 2^32 inputs for sigmoid,
-// tanh, ELU(1) and ELU(1.7), the scaled tanh with LeCun's coefficients and slopes 0.25
-// and 4, and the scaled sigmoid with slopes 0.25 and 4 (and the exact
-// functions), enabled by -exhaustive.
+// tanh, ELU(1) and ELU(1.7), LeCun's tanh, the scaled tanh with LeCun's
+// gain and slopes 0.25 and 4, and the scaled sigmoid with slopes 0.25 and
+// 4 (and the exact functions), enabled by -exhaustive.
 func TestAccuracyExhaustive(t *testing.T) {
 	if !*exhaustive {
 		t.Skip("needs -exhaustive (see the flag's documentation)")

@@ -164,11 +164,9 @@ func BenchmarkEpilogueOverhead(b *testing.B) {
 }
 
 // BenchmarkEpilogueOverheadWide is BenchmarkEpilogueOverhead on standard
-// normal A, B and bias: pre-activations of standard deviation 32, 0.3% of
-// them beyond 88, where ELU's exp, computed on every lane, passes through
-// subnormal numbers, which the core handles in microcode (sigmoid's did
-// too, from |x| = 79.6 on, before expTail: 1.45× its time on its own at a
-// standard deviation of 30).
+// normal A, B and bias: pre-activations of standard deviation 32, which
+// reach the inputs where an exp passes through subnormal numbers (see
+// TestNoSubnormalIntermediates in internal/desc).
 // BenchmarkEpilogueOverheadWide/<act>/<impl>.
 func BenchmarkEpilogueOverheadWide(b *testing.B) {
 	const m, k, n = 256, 1024, 1024

@@ -714,8 +714,8 @@ func (k *kernel) epilogue(edge bool) {
 		l.paramRows = k.params
 		// AVX-512: a program with many constants runs on the stored tile,
 		// with the accumulators' registers holding its constants, as the
-		// elementwise loops do (each constant left in memory is a 64-byte
-		// load per vector).
+		// elementwise loops do (each constant left in memory is a load per
+		// vector).
 		stored := k.storedAct(d)
 		if d.Forward.MaxLive() <= free && !stored {
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {

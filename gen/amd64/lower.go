@@ -3,7 +3,9 @@ package main
 // The lowering of internal/desc's programs to AVX2 or AVX-512 instructions,
 // shared by the elementwise kernels (act.go, update.go) and the GEMM
 // epilogue (gemm.go). Each operation becomes one instruction (constants
-// that must sit in a register add a load); a program runs on a group of
+// that must sit in a register add a load, an AVX-512 Lookup adds the
+// broadcast of its table, and fusions take some operations into their
+// users); a program runs on a group of
 // vector registers in lockstep, every instruction emitted once per member
 // of the group before the next, so the members are independent dependency
 // chains for the out-of-order core. avo allocates the registers: a value
@@ -94,9 +96,9 @@ func konstWord(bits uint32) operand.Mem {
 	return konstTable(fmt.Sprintf("k4_%08x", bits), []uint32{bits})
 }
 
-// lookupTable returns a RODATA table of one vector holding the Lookup table
-// t repeated (VPERMPS reads its index modulo the lanes of the vector),
-// named by its words.
+// lookupTable returns a RODATA table holding the Lookup table t: on AVX2
+// one vector (VPERMPS's 8 lanes), on AVX-512 its 8 words, which lookup
+// broadcasts into a register; named by its words.
 func (s *isa) lookupTable(t [desc.LookupSize]uint32) operand.Mem {
 	v := make([]uint32, s.lanes())
 	if s.kmask {
@@ -338,6 +340,9 @@ func (l *lower) emit(p *desc.Program, in [][]reg.VecVirtual) [][]reg.VecVirtual 
 			}
 			continue
 		}
+		if pi := fu.prod[i]; pi >= 0 && p.Ops[pi].Note != "" {
+			Comment(p.Ops[pi].Note) // the note of the operation lowered inside this one
+		}
 		if op.Note != "" && op.Kind != desc.Const && op.Kind != desc.Param && op.Kind != desc.Input {
 			Comment(op.Note)
 		}
@@ -476,7 +481,7 @@ func (l *lower) fusions(p *desc.Program) fusion {
 		}
 		if bitwise(op.Kind) {
 			for _, a := range op.Args[:2] {
-				if bitwise(p.Ops[a].Kind) && uses[a] == 1 && !fu.skip[a] && len(ternLeaves(p, op)) == 3 {
+				if bitwise(p.Ops[a].Kind) && uses[a] == 1 && !fu.skip[a] && fu.prod[a] < 0 && len(ternLeaves(p, op, a)) == 3 {
 					fu.prod[i], fu.skip[a] = int(a), true
 					break
 				}
@@ -502,9 +507,9 @@ func bitwise(k desc.Kind) bool {
 	return k == desc.And || k == desc.Or || k == desc.Xor || k == desc.AndNot
 }
 
-// ternLeaves returns the distinct operands of op and of its bitwise
-// operands (the leaves of a VPTERNLOGD), in order.
-func ternLeaves(p *desc.Program, op desc.Op) []desc.Value {
+// ternLeaves returns the distinct operands of op, but its operand inner,
+// and of inner (the leaves of a VPTERNLOGD), in order.
+func ternLeaves(p *desc.Program, op desc.Op, inner desc.Value) []desc.Value {
 	var leaves []desc.Value
 	add := func(v desc.Value) {
 		if !slices.Contains(leaves, v) {
@@ -512,9 +517,9 @@ func ternLeaves(p *desc.Program, op desc.Op) []desc.Value {
 		}
 	}
 	for _, a := range op.Args[:2] {
-		if inner := p.Ops[a]; bitwise(inner.Kind) {
-			add(inner.Args[0])
-			add(inner.Args[1])
+		if a == inner {
+			add(p.Ops[a].Args[0])
+			add(p.Ops[a].Args[1])
 		} else {
 			add(a)
 		}
@@ -539,8 +544,8 @@ func bitOp(k desc.Kind, x, y uint8) uint8 {
 // fusion took in, as one VPTERNLOGD on the three leaves: the
 // destination a leaf that dies here (or a copy), a memory row in the
 // third slot where a leaf is one.
-func (l *lower) tern(p *desc.Program, op desc.Op, val func(desc.Value) value, diesV func(desc.Value) bool) value {
-	leaves := ternLeaves(p, op)
+func (l *lower) tern(p *desc.Program, op desc.Op, inner desc.Value, val func(desc.Value) value, diesV func(desc.Value) bool) value {
+	leaves := ternLeaves(p, op, inner)
 	slices.SortStableFunc(leaves, func(x, y desc.Value) int { // dying registers first, memory last
 		rank := func(v desc.Value) int {
 			switch x := val(v); {
@@ -553,7 +558,7 @@ func (l *lower) tern(p *desc.Program, op desc.Op, val func(desc.Value) value, di
 		}
 		return rank(x) - rank(y)
 	})
-	imm := ternImm(p, op, leaves)
+	imm := ternImm(p, op, inner, leaves)
 	a := val(leaves[0])
 	d := a
 	if a.kind != vReg || !diesV(leaves[0]) || p.Ops[leaves[0]].Kind == desc.Param {
@@ -565,14 +570,14 @@ func (l *lower) tern(p *desc.Program, op desc.Op, val func(desc.Value) value, di
 	return d
 }
 
-// ternImm returns the VPTERNLOGD truth table of op on the leaves in the
-// slots A (the destination), B and C: the result for the bytes 0xf0, 0xcc
-// and 0xaa in them.
-func ternImm(p *desc.Program, op desc.Op, leaves []desc.Value) uint8 {
+// ternImm returns the VPTERNLOGD truth table of op, with its operand
+// inner, on the leaves in the slots A (the destination), B and C: the
+// result for the bytes 0xf0, 0xcc and 0xaa in them.
+func ternImm(p *desc.Program, op desc.Op, inner desc.Value, leaves []desc.Value) uint8 {
 	bits := map[desc.Value]uint8{leaves[0]: 0xf0, leaves[1]: 0xcc, leaves[2]: 0xaa}
 	eval := func(v desc.Value) uint8 {
-		if b, ok := bits[v]; ok {
-			return b
+		if v != inner {
+			return bits[v]
 		}
 		o := p.Ops[v]
 		return bitOp(o.Kind, bits[o.Args[0]], bits[o.Args[1]])
@@ -644,8 +649,8 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 		}
 		return newReg()
 	}
-	if fu.prod[i] >= 0 && bitwise(op.Kind) {
-		return l.tern(p, op, val, diesV)
+	if pi := fu.prod[i]; pi >= 0 && bitwise(op.Kind) {
+		return l.tern(p, op, desc.Value(pi), val, diesV)
 	}
 	switch op.Kind {
 	case desc.Add, desc.Mul, desc.And, desc.Or, desc.Xor, desc.AddInt:

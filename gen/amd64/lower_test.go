@@ -157,6 +157,19 @@ func TestTernFusions(t *testing.T) {
 			in := b.Add(x, b.F(1))
 			return b.Or(y, in), in
 		}, avx512, false},
+		{"the other operand bitwise too, read twice", func(b *desc.Builder) (desc.Value, desc.Value) {
+			x, y, z := b.In(0), b.In(1), b.In(2)
+			other := b.And(x, y)
+			in := b.Xor(x, z)
+			out := b.Or(other, in)
+			b.Add(out, other)
+			return out, in
+		}, avx512, true},
+		{"inner with a fusion of its own", func(b *desc.Builder) (desc.Value, desc.Value) {
+			x, y, z, w := b.In(0), b.In(1), b.In(2), b.In(3)
+			in := b.Or(b.And(x, y), z)
+			return b.Xor(in, w), in
+		}, avx512, false},
 		{"AVX2", func(b *desc.Builder) (desc.Value, desc.Value) {
 			x, y := b.In(0), b.In(1)
 			in := b.And(x, b.Bits(0x80000000))
@@ -165,7 +178,7 @@ func TestTernFusions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := desc.NewBuilder("T", "", []string{"x", "y"}, nil)
+			b := desc.NewBuilder("T", "", []string{"x", "y", "z", "w"}, nil)
 			outer, inner := c.build(b)
 			p := b.Return(outer)
 			fu := newLower(c.s).fusions(p)
@@ -222,7 +235,7 @@ func TestTernImm(t *testing.T) {
 				for _, perm := range perms {
 					ins := []desc.Value{x, y, z}
 					leaves := []desc.Value{ins[perm[0]], ins[perm[1]], ins[perm[2]]}
-					imm := ternImm(p, p.Ops[out], leaves)
+					imm := ternImm(p, p.Ops[out], in, leaves)
 					for range 20 {
 						w := [3]uint32{rng.Uint32(), rng.Uint32(), rng.Uint32()}
 						inner := apply(ki, w[0], w[1])

@@ -323,16 +323,15 @@ func evalTrace(p *Program, x float32, params []float32, see func(i int, bits uin
 }
 
 // TestNoSubnormalIntermediates checks that the table-driven forward
-// programs pass no subnormal number through a floating-point operation on inputs of magnitude 2^-20
-// to 200, but where e^-|x| itself is one, or where n = -127 makes 2^n one
-// on the lanes the sigmoid's cutoff drops (|x| from 0.05 below
-// -ln(2^-126) to ln 2 above it): the cores handle those in microcode (sigmoid, when
-// its t·s fell below 2^-126 for |x| from 79.6 on, took 1.45× the time on
-// inputs of standard deviation 30). The interpreter rounds FMAs twice,
-// which cannot turn a normal result into a subnormal one or back except at
-// 2^-126 itself. ELU is not among them: its exp runs on x >= 0 too, where
-// its result is not selected, and passes through subnormal numbers beyond
-// x = 88 (ELU took 1.13× the time at a standard deviation of 30).
+// programs pass no subnormal number through a floating-point operation
+// (see expTail) on inputs of magnitude 2^-20 to 200, but for |x| from 0.05
+// below -ln(2^-126) to ln 2 above it, where e^-|x| itself is subnormal or
+// 2^n is, n = -127, on the lanes the sigmoid's cutoff drops. The
+// interpreter rounds FMAs twice, which cannot turn a normal result into a
+// subnormal one or back except at 2^-126 itself. ELU is not among them:
+// its exp runs on x >= 0 too, where its result is not selected, and
+// passes through subnormal numbers beyond x = 88 (ELU took 1.13× the time
+// at inputs of standard deviation 30).
 func TestNoSubnormalIntermediates(t *testing.T) {
 	cutoff := -f32(SigmoidCutoff)
 	for _, f := range []Func{Sigmoid, Tanh, ScaledSigmoid, ScaledTanh} {

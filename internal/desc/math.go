@@ -114,9 +114,10 @@ const noValue Value = -1
 //
 // where δj = ln(2^(j/8)/(s·2^-n)) (Exp2Lut8Err) makes s·e^t e^(z+lo)
 // though s is rounded, |t| <= ln2/16 (plus δj) takes a polynomial of
-// degree 4, and N·ln2hi/8 is exact for |N| < 2^10 (Ln2Over8Hi has 14
-// significant bits). The rounding of t + δj adds below 2^-29 to e's
-// relative error, and the product t·s, no longer exact, less.
+// degree 4, and N·ln2hi/8 is exact for |N| < 2^12 (Ln2Over8Hi has 12
+// significant bits). The roundings of (lo) - N·ln2lo/8 + δj, beside the
+// exact first step, and of the sum add below 2^-29 to e's relative error,
+// and the rounding of t·P less.
 func expLut(b *Builder, z, lo Value) Value {
 	b.Note("exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j")
 	k := b.FMA(z, b.Bits(Log2e8), b.Bits(ExpMagicLut))
@@ -162,9 +163,9 @@ func lutReduce(b *Builder, k, z Value) Value {
 // The error of Ln2 (1.9e-9) makes t wrong by n·1.9e-9, a relative error of
 // e^z = 2^n·e^t and an absolute one of at most 0.5·1.41·1.9e-9 (n = -1,
 // -2). ELU's results are at least 0.29 in magnitude where n < 0: below
-// 0.05 ULP of them. m is not formed as (t·s)·P(t) with P = 1 + t·q (expTail,
-// one product fewer): where n = 0 the rounding of P then reaches the result,
-// which took ELU(1.7) from 1.896 to 2.108 ULP over all 2^32 inputs.
+// 0.05 ULP of them. m is not formed from P = 1 + t·q, one product fewer,
+// as expTail forms it: where n = 0 the rounding of P then reaches the
+// result, which took ELU(1.7) from 1.896 to 2.108 ULP over all 2^32 inputs.
 func expm1(b *Builder, z Value) Value {
 	b.Note("exp: k = z·log2e + magic holds n = round(z/ln2) + 127")
 	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagic))
@@ -208,7 +209,7 @@ func expAbsTwice(b *Builder, h Value) Value {
 	s := lutScale(b, k)
 	b.Note("P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'")
 	p := Horner(b, t, OnePlusTq(ExpPolyLut8P3, 2, 2))
-	return b.FMA(b.Mul(t, p), s, s)
+	return b.FMA(b.Mul(t, s), p, s)
 }
 
 // OnePlusTq returns the coefficients, highest degree first, of
@@ -217,6 +218,11 @@ func expAbsTwice(b *Builder, h Value) Value {
 // are powers of two, so that each coefficient is an exact scaling of q's
 // (it panics otherwise).
 func OnePlusTq(poly []uint32, scale, gain float64) []uint32 {
+	for _, f := range []float64{scale, gain} {
+		if frac, _ := math.Frexp(f); frac != 0.5 {
+			panic("desc: OnePlusTq: a scale or gain that is not a power of two")
+		}
+	}
 	c := append(slices.Clone(poly), math.Float32bits(1))
 	out := make([]uint32, len(c))
 	for i, w := range c {
@@ -240,9 +246,10 @@ func expPoly(b *Builder, t Value, poly []uint32) Value {
 // P(t) = 1 + t·q(t): one rounding of P and one of t·P, which the product
 // by s (|t·P| <= 1/22 in the table-driven cores) makes small beside s, and
 // the FMA's. t·P comes before the product by s, so that no intermediate is
-// below s: sigmoid's s reaches 2^-126, and a subnormal product (t·s, for
-// |x| from 79.6 on) costs a microcode assist, 1.45× the time at inputs of
-// standard deviation 30.
+// below s: sigmoid's s reaches 2^-126, and t·s falls below 2^-126 from
+// |x| = 79.6 on, where each subnormal product costs the x86 cores a
+// microcode assist (sigmoid took 1.45× the time at inputs of standard
+// deviation 30 with t·s; TestNoSubnormalIntermediates checks the programs).
 func expTail(b *Builder, t, s Value, poly []uint32) Value {
 	p := expPoly(b, t, poly)
 	b.Note("e = s + (t·P)·s")

@@ -6203,17 +6203,19 @@ fwd_widepf:
 	VDIVPS           Z27, Z22, K1, Z31
 	VDIVPS           Z26, Z21, K2, Z20
 	VDIVPS           Z25, Z23, K3, Z24
-	VPTERNLOGD       $0xf8, Z1, Z13, Z31
-	VPTERNLOGD       $0xf8, Z1, Z14, Z20
-	VPTERNLOGD       $0xf8, Z1, Z15, Z24
-	VMOVUPS          Z31, (SI)
-	VMOVUPS          Z20, 64(SI)
-	VMOVUPS          Z24, 128(SI)
-	ADDQ             $0x00000030, BX
-	ADDQ             $0x000000c0, SI
-	CMPQ             BX, AX
-	JL               fwd_widepf
-	JMP              fwd_one
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z1, Z13, Z31
+	VPTERNLOGD $0xf8, Z1, Z14, Z20
+	VPTERNLOGD $0xf8, Z1, Z15, Z24
+	VMOVUPS    Z31, (SI)
+	VMOVUPS    Z20, 64(SI)
+	VMOVUPS    Z24, 128(SI)
+	ADDQ       $0x00000030, BX
+	ADDQ       $0x000000c0, SI
+	CMPQ       BX, AX
+	JL         fwd_widepf
+	JMP        fwd_one
 
 fwd_wide:
 	VMOVUPS     (CX)(BX*4), Z20
@@ -6308,16 +6310,18 @@ fwd_wide:
 	VDIVPS           Z16, Z21, K3, Z19
 	VDIVPS           Z17, Z26, K2, Z23
 	VDIVPS           Z18, Z27, K1, Z22
-	VPTERNLOGD       $0xf8, Z1, Z20, Z19
-	VPTERNLOGD       $0xf8, Z1, Z24, Z23
-	VPTERNLOGD       $0xf8, Z1, Z31, Z22
-	VMOVUPS          Z19, (SI)
-	VMOVUPS          Z23, 64(SI)
-	VMOVUPS          Z22, 128(SI)
-	ADDQ             $0x00000030, BX
-	ADDQ             $0x000000c0, SI
-	CMPQ             BX, AX
-	JL               fwd_wide
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z1, Z20, Z19
+	VPTERNLOGD $0xf8, Z1, Z24, Z23
+	VPTERNLOGD $0xf8, Z1, Z31, Z22
+	VMOVUPS    Z19, (SI)
+	VMOVUPS    Z23, 64(SI)
+	VMOVUPS    Z22, 128(SI)
+	ADDQ       $0x00000030, BX
+	ADDQ       $0x000000c0, SI
+	CMPQ       BX, AX
+	JL         fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -6362,12 +6366,14 @@ fwd_oneloop:
 	VFMADD213PS      Z13, Z27, Z17
 	VCMPPS.BCST      $0x02, k4_bf200000<>+0(SB), Z31, K1
 	VDIVPS           Z18, Z20, K1, Z17
-	VPTERNLOGD       $0xf8, Z1, Z13, Z17
-	VMOVUPS          Z17, (SI)
-	ADDQ             $0x00000010, BX
-	ADDQ             $0x00000040, SI
-	CMPQ             BX, AX
-	JB               fwd_oneloop
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z1, Z13, Z17
+	VMOVUPS    Z17, (SI)
+	ADDQ       $0x00000010, BX
+	ADDQ       $0x00000040, SI
+	CMPQ       BX, AX
+	JB         fwd_oneloop
 
 fwd_tail:
 	CMPQ        BX, DX
@@ -6414,8 +6420,10 @@ fwd_tail:
 	VFMADD213PS      Z14, Z27, Z24
 	VCMPPS.BCST      $0x02, k4_bf200000<>+0(SB), Z13, K1
 	VDIVPS           Z31, Z20, K1, Z24
-	VPTERNLOGD       $0xf8, Z1, Z14, Z24
-	VMOVUPS          Z24, K2, (SI)
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z1, Z14, Z24
+	VMOVUPS    Z24, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -7047,15 +7055,17 @@ fwd_widepf:
 	VCMPPS.BCST  $0x0d, k4_3f200000<>+0(SB), Z24, K1
 	VMOVUPS      Z26, K2, Z21
 	VMOVUPS      Z23, K1, Z22
-	VPTERNLOGD   $0xf8, Z4, Z17, Z21
-	VPTERNLOGD   $0xf8, Z4, Z18, Z22
-	VMOVUPS      Z21, (SI)
-	VMOVUPS      Z22, 64(SI)
-	ADDQ         $0x00000020, BX
-	ADDQ         $0x00000080, SI
-	CMPQ         BX, AX
-	JL           fwd_widepf
-	JMP          fwd_one
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z4, Z17, Z21
+	VPTERNLOGD $0xf8, Z4, Z18, Z22
+	VMOVUPS    Z21, (SI)
+	VMOVUPS    Z22, 64(SI)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, SI
+	CMPQ       BX, AX
+	JL         fwd_widepf
+	JMP        fwd_one
 
 fwd_wide:
 	VMOVUPS (CX)(BX*4), Z21
@@ -7184,14 +7194,16 @@ fwd_wide:
 	VCMPPS.BCST  $0x0d, k4_3f200000<>+0(SB), Z15, K1
 	VMOVUPS      Z19, K2, Z24
 	VMOVUPS      Z20, K1, Z27
-	VPTERNLOGD   $0xf8, Z4, Z18, Z24
-	VPTERNLOGD   $0xf8, Z4, Z17, Z27
-	VMOVUPS      Z24, (SI)
-	VMOVUPS      Z27, 64(SI)
-	ADDQ         $0x00000020, BX
-	ADDQ         $0x00000080, SI
-	CMPQ         BX, AX
-	JL           fwd_wide
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z4, Z18, Z24
+	VPTERNLOGD $0xf8, Z4, Z17, Z27
+	VMOVUPS    Z24, (SI)
+	VMOVUPS    Z27, 64(SI)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, SI
+	CMPQ       BX, AX
+	JL         fwd_wide
 
 fwd_one:
 	MOVQ DX, AX
@@ -7272,12 +7284,14 @@ fwd_oneloop:
 	VANDPS.BCST  k4_7fffffff<>+0(SB), Z17, Z16
 	VCMPPS.BCST  $0x0d, k4_3f200000<>+0(SB), Z16, K1
 	VMOVUPS      Z15, K1, Z20
-	VPTERNLOGD   $0xf8, Z4, Z17, Z20
-	VMOVUPS      Z20, (SI)
-	ADDQ         $0x00000010, BX
-	ADDQ         $0x00000040, SI
-	CMPQ         BX, AX
-	JB           fwd_oneloop
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z4, Z17, Z20
+	VMOVUPS    Z20, (SI)
+	ADDQ       $0x00000010, BX
+	ADDQ       $0x00000040, SI
+	CMPQ       BX, AX
+	JB         fwd_oneloop
 
 fwd_tail:
 	CMPQ      BX, DX
@@ -7360,8 +7374,10 @@ fwd_tail:
 	VANDPS.BCST  k4_7fffffff<>+0(SB), Z17, Z21
 	VCMPPS.BCST  $0x0d, k4_3f200000<>+0(SB), Z21, K1
 	VMOVUPS      Z19, K1, Z16
-	VPTERNLOGD   $0xf8, Z4, Z17, Z16
-	VMOVUPS      Z16, K2, (SI)
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z4, Z17, Z16
+	VMOVUPS    Z16, K2, (SI)
 
 fwd_done:
 	VZEROUPPER

@@ -29928,18 +29928,20 @@ Gemm6x64_fwdtanh_681:
 	VDIVPS           Z25, Z5, K2, Z2
 	VDIVPS           Z24, Z3, K3, Z7
 	VDIVPS           Z0, Z6, K4, Z1
-	VPTERNLOGD       $0xf8, Z22, Z16, Z31
-	VPTERNLOGD       $0xf8, Z22, Z15, Z2
-	VPTERNLOGD       $0xf8, Z22, Z14, Z7
-	VPTERNLOGD       $0xf8, Z22, Z13, Z1
-	VMOVUPS          Z31, (DI)
-	VMOVUPS          Z2, 64(DI)
-	VMOVUPS          Z7, 128(DI)
-	VMOVUPS          Z1, 192(DI)
-	ADDQ             R8, DI
-	DECQ             R15
-	JNZ              Gemm6x64_fwdtanh_681
-	JMP              Gemm6x64_epidone_663
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z22, Z16, Z31
+	VPTERNLOGD $0xf8, Z22, Z15, Z2
+	VPTERNLOGD $0xf8, Z22, Z14, Z7
+	VPTERNLOGD $0xf8, Z22, Z13, Z1
+	VMOVUPS    Z31, (DI)
+	VMOVUPS    Z2, 64(DI)
+	VMOVUPS    Z7, 128(DI)
+	VMOVUPS    Z1, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm6x64_fwdtanh_681
+	JMP        Gemm6x64_epidone_663
 
 Gemm6x64_nottanh_678:
 	CMPQ    DI, $0x06
@@ -30321,9 +30323,11 @@ Gemm6x64_fwdscaledtanh_689:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z4
-	VPTERNLOGD        $0xf8, Z22, Z6, Z4
-	VMOVUPS           Z4, (DI)
-	VMOVUPS           64(DI), Z6
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z4
+	VMOVUPS    Z4, (DI)
+	VMOVUPS    64(DI), Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z6, Z2
@@ -30397,9 +30401,11 @@ Gemm6x64_fwdscaledtanh_689:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
 	VCMPPS            $0x0d, Z8, Z0, K1
 	VMOVUPS           Z7, K1, Z5
-	VPTERNLOGD        $0xf8, Z22, Z2, Z5
-	VMOVUPS           Z5, 64(DI)
-	VMOVUPS           128(DI), Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z2, Z5
+	VMOVUPS    Z5, 64(DI)
+	VMOVUPS    128(DI), Z2
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z2, Z7
@@ -30473,9 +30479,11 @@ Gemm6x64_fwdscaledtanh_689:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
 	VCMPPS            $0x0d, Z8, Z4, K1
 	VMOVUPS           Z6, K1, Z1
-	VPTERNLOGD        $0xf8, Z22, Z7, Z1
-	VMOVUPS           Z1, 128(DI)
-	VMOVUPS           192(DI), Z7
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z7, Z1
+	VMOVUPS    Z1, 128(DI)
+	VMOVUPS    192(DI), Z7
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z7, Z6
@@ -30549,12 +30557,14 @@ Gemm6x64_fwdscaledtanh_689:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z0
-	VPTERNLOGD        $0xf8, Z22, Z6, Z0
-	VMOVUPS           Z0, 192(DI)
-	ADDQ              R8, DI
-	DECQ              R15
-	JNZ               Gemm6x64_fwdscaledtanh_689
-	JMP               Gemm6x64_epidone_663
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z0
+	VMOVUPS    Z0, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm6x64_fwdscaledtanh_689
+	JMP        Gemm6x64_epidone_663
 
 Gemm6x64_notscaledtanh_686:
 	JMP Gemm6x64_store_660
@@ -32898,22 +32908,24 @@ Gemm6x64_fwdtanh_723:
 	VDIVPS           Z25, Z5, K2, Z2
 	VDIVPS           Z24, Z3, K3, Z7
 	VDIVPS           Z0, Z6, K4, Z1
-	VPTERNLOGD       $0xf8, Z22, Z16, Z31
-	VPTERNLOGD       $0xf8, Z22, Z15, Z2
-	VPTERNLOGD       $0xf8, Z22, Z14, Z7
-	VPTERNLOGD       $0xf8, Z22, Z13, Z1
-	KMOVW            264(SP), K1
-	VMOVUPS          Z31, K1, (DI)
-	KMOVW            272(SP), K1
-	VMOVUPS          Z2, K1, 64(DI)
-	KMOVW            280(SP), K1
-	VMOVUPS          Z7, K1, 128(DI)
-	KMOVW            288(SP), K1
-	VMOVUPS          Z1, K1, 192(DI)
-	ADDQ             R8, DI
-	DECQ             R15
-	JNZ              Gemm6x64_fwdtanh_723
-	JMP              Gemm6x64_epidone_708
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z22, Z16, Z31
+	VPTERNLOGD $0xf8, Z22, Z15, Z2
+	VPTERNLOGD $0xf8, Z22, Z14, Z7
+	VPTERNLOGD $0xf8, Z22, Z13, Z1
+	KMOVW      264(SP), K1
+	VMOVUPS    Z31, K1, (DI)
+	KMOVW      272(SP), K1
+	VMOVUPS    Z2, K1, 64(DI)
+	KMOVW      280(SP), K1
+	VMOVUPS    Z7, K1, 128(DI)
+	KMOVW      288(SP), K1
+	VMOVUPS    Z1, K1, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm6x64_fwdtanh_723
+	JMP        Gemm6x64_epidone_708
 
 Gemm6x64_nottanh_721:
 	CMPQ    DI, $0x06
@@ -33354,11 +33366,13 @@ Gemm6x64_fwdscaledtanh_729:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z4
-	VPTERNLOGD        $0xf8, Z22, Z6, Z4
-	KMOVW             264(SP), K1
-	VMOVUPS           Z4, K1, (DI)
-	KMOVW             272(SP), K1
-	VMOVUPS.Z         64(DI), K1, Z6
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z4
+	KMOVW      264(SP), K1
+	VMOVUPS    Z4, K1, (DI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(DI), K1, Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z6, Z2
@@ -33432,11 +33446,13 @@ Gemm6x64_fwdscaledtanh_729:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
 	VCMPPS            $0x0d, Z8, Z0, K1
 	VMOVUPS           Z7, K1, Z5
-	VPTERNLOGD        $0xf8, Z22, Z2, Z5
-	KMOVW             272(SP), K1
-	VMOVUPS           Z5, K1, 64(DI)
-	KMOVW             280(SP), K1
-	VMOVUPS.Z         128(DI), K1, Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z2, Z5
+	KMOVW      272(SP), K1
+	VMOVUPS    Z5, K1, 64(DI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(DI), K1, Z2
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z2, Z7
@@ -33510,11 +33526,13 @@ Gemm6x64_fwdscaledtanh_729:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
 	VCMPPS            $0x0d, Z8, Z4, K1
 	VMOVUPS           Z6, K1, Z1
-	VPTERNLOGD        $0xf8, Z22, Z7, Z1
-	KMOVW             280(SP), K1
-	VMOVUPS           Z1, K1, 128(DI)
-	KMOVW             288(SP), K1
-	VMOVUPS.Z         192(DI), K1, Z7
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z7, Z1
+	KMOVW      280(SP), K1
+	VMOVUPS    Z1, K1, 128(DI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(DI), K1, Z7
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z7, Z6
@@ -33588,13 +33606,15 @@ Gemm6x64_fwdscaledtanh_729:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z0
-	VPTERNLOGD        $0xf8, Z22, Z6, Z0
-	KMOVW             288(SP), K1
-	VMOVUPS           Z0, K1, 192(DI)
-	ADDQ              R8, DI
-	DECQ              R15
-	JNZ               Gemm6x64_fwdscaledtanh_729
-	JMP               Gemm6x64_epidone_708
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z0
+	KMOVW      288(SP), K1
+	VMOVUPS    Z0, K1, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm6x64_fwdscaledtanh_729
+	JMP        Gemm6x64_epidone_708
 
 Gemm6x64_notscaledtanh_727:
 	JMP Gemm6x64_store_705
@@ -35987,14 +36007,16 @@ Gemm6x64_pendingTanh:
 	VFMADD213PS      Z24, Z29, Z26
 	VCMPPS.BCST      $0x02, k4_bf200000<>+0(SB), Z25, K1
 	VDIVPS           Z28, Z27, K1, Z26
-	VPTERNLOGD.BCST  $0xf8, k4_80000000<>+0(SB), Z24, Z26
-	VMOVUPS          Z26, (DX)
-	ADDQ             $0x40, DX
-	MOVQ             R14, R15
-	ANDQ             $0x00000003, R15
-	CMPQ             R15, $0x01
-	JNE              Gemm6x64_samerow_755
-	ADDQ             256(SP), DX
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD.BCST $0xf8, k4_80000000<>+0(SB), Z24, Z26
+	VMOVUPS         Z26, (DX)
+	ADDQ            $0x40, DX
+	MOVQ            R14, R15
+	ANDQ            $0x00000003, R15
+	CMPQ            R15, $0x01
+	JNE             Gemm6x64_samerow_755
+	ADDQ            256(SP), DX
 
 Gemm6x64_samerow_755:
 	DECQ         R14
@@ -36526,14 +36548,16 @@ Gemm6x64_pendingScaledTanh:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z25, Z30
 	VCMPPS.BCST       $0x0d, k4_3f200000<>+0(SB), Z30, K1
 	VMOVUPS           Z29, K1, Z27
-	VPTERNLOGD.BCST   $0xf8, k4_80000000<>+0(SB), Z25, Z27
-	VMOVUPS           Z27, (DX)
-	ADDQ              $0x40, DX
-	MOVQ              R14, R15
-	ANDQ              $0x00000003, R15
-	CMPQ              R15, $0x01
-	JNE               Gemm6x64_samerow_763
-	ADDQ              256(SP), DX
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD.BCST $0xf8, k4_80000000<>+0(SB), Z25, Z27
+	VMOVUPS         Z27, (DX)
+	ADDQ            $0x40, DX
+	MOVQ            R14, R15
+	ANDQ            $0x00000003, R15
+	CMPQ            R15, $0x01
+	JNE             Gemm6x64_samerow_763
+	ADDQ            256(SP), DX
 
 Gemm6x64_samerow_763:
 	DECQ         R14
@@ -37865,18 +37889,20 @@ Gemm6x64S_fwdtanh_785:
 	VDIVPS           Z25, Z5, K2, Z2
 	VDIVPS           Z24, Z3, K3, Z7
 	VDIVPS           Z0, Z6, K4, Z1
-	VPTERNLOGD       $0xf8, Z22, Z16, Z31
-	VPTERNLOGD       $0xf8, Z22, Z15, Z2
-	VPTERNLOGD       $0xf8, Z22, Z14, Z7
-	VPTERNLOGD       $0xf8, Z22, Z13, Z1
-	VMOVUPS          Z31, (DX)
-	VMOVUPS          Z2, 64(DX)
-	VMOVUPS          Z7, 128(DX)
-	VMOVUPS          Z1, 192(DX)
-	ADDQ             BX, DX
-	DECQ             R9
-	JNZ              Gemm6x64S_fwdtanh_785
-	JMP              Gemm6x64S_epidone_770
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z22, Z16, Z31
+	VPTERNLOGD $0xf8, Z22, Z15, Z2
+	VPTERNLOGD $0xf8, Z22, Z14, Z7
+	VPTERNLOGD $0xf8, Z22, Z13, Z1
+	VMOVUPS    Z31, (DX)
+	VMOVUPS    Z2, 64(DX)
+	VMOVUPS    Z7, 128(DX)
+	VMOVUPS    Z1, 192(DX)
+	ADDQ       BX, DX
+	DECQ       R9
+	JNZ        Gemm6x64S_fwdtanh_785
+	JMP        Gemm6x64S_epidone_770
 
 Gemm6x64S_nottanh_783:
 	CMPQ         DX, $0x06
@@ -38232,9 +38258,11 @@ Gemm6x64S_fwdscaledtanh_791:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z4
-	VPTERNLOGD        $0xf8, Z22, Z6, Z4
-	VMOVUPS           Z4, (DX)
-	VMOVUPS           64(DX), Z6
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z4
+	VMOVUPS    Z4, (DX)
+	VMOVUPS    64(DX), Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z6, Z2
@@ -38308,9 +38336,11 @@ Gemm6x64S_fwdscaledtanh_791:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
 	VCMPPS            $0x0d, Z8, Z0, K1
 	VMOVUPS           Z7, K1, Z5
-	VPTERNLOGD        $0xf8, Z22, Z2, Z5
-	VMOVUPS           Z5, 64(DX)
-	VMOVUPS           128(DX), Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z2, Z5
+	VMOVUPS    Z5, 64(DX)
+	VMOVUPS    128(DX), Z2
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z2, Z7
@@ -38384,9 +38414,11 @@ Gemm6x64S_fwdscaledtanh_791:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
 	VCMPPS            $0x0d, Z8, Z4, K1
 	VMOVUPS           Z6, K1, Z1
-	VPTERNLOGD        $0xf8, Z22, Z7, Z1
-	VMOVUPS           Z1, 128(DX)
-	VMOVUPS           192(DX), Z7
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z7, Z1
+	VMOVUPS    Z1, 128(DX)
+	VMOVUPS    192(DX), Z7
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z7, Z6
@@ -38460,12 +38492,14 @@ Gemm6x64S_fwdscaledtanh_791:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z0
-	VPTERNLOGD        $0xf8, Z22, Z6, Z0
-	VMOVUPS           Z0, 192(DX)
-	ADDQ              BX, DX
-	DECQ              R9
-	JNZ               Gemm6x64S_fwdscaledtanh_791
-	JMP               Gemm6x64S_epidone_770
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z0
+	VMOVUPS    Z0, 192(DX)
+	ADDQ       BX, DX
+	DECQ       R9
+	JNZ        Gemm6x64S_fwdscaledtanh_791
+	JMP        Gemm6x64S_epidone_770
 
 Gemm6x64S_notscaledtanh_789:
 	JMP Gemm6x64S_store_767
@@ -40809,22 +40843,24 @@ Gemm6x64S_fwdtanh_825:
 	VDIVPS           Z25, Z5, K2, Z2
 	VDIVPS           Z24, Z3, K3, Z7
 	VDIVPS           Z0, Z6, K4, Z1
-	VPTERNLOGD       $0xf8, Z22, Z16, Z31
-	VPTERNLOGD       $0xf8, Z22, Z15, Z2
-	VPTERNLOGD       $0xf8, Z22, Z14, Z7
-	VPTERNLOGD       $0xf8, Z22, Z13, Z1
-	KMOVW            264(SP), K1
-	VMOVUPS          Z31, K1, (DX)
-	KMOVW            272(SP), K1
-	VMOVUPS          Z2, K1, 64(DX)
-	KMOVW            280(SP), K1
-	VMOVUPS          Z7, K1, 128(DX)
-	KMOVW            288(SP), K1
-	VMOVUPS          Z1, K1, 192(DX)
-	ADDQ             BX, DX
-	DECQ             R9
-	JNZ              Gemm6x64S_fwdtanh_825
-	JMP              Gemm6x64S_epidone_810
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z22, Z16, Z31
+	VPTERNLOGD $0xf8, Z22, Z15, Z2
+	VPTERNLOGD $0xf8, Z22, Z14, Z7
+	VPTERNLOGD $0xf8, Z22, Z13, Z1
+	KMOVW      264(SP), K1
+	VMOVUPS    Z31, K1, (DX)
+	KMOVW      272(SP), K1
+	VMOVUPS    Z2, K1, 64(DX)
+	KMOVW      280(SP), K1
+	VMOVUPS    Z7, K1, 128(DX)
+	KMOVW      288(SP), K1
+	VMOVUPS    Z1, K1, 192(DX)
+	ADDQ       BX, DX
+	DECQ       R9
+	JNZ        Gemm6x64S_fwdtanh_825
+	JMP        Gemm6x64S_epidone_810
 
 Gemm6x64S_nottanh_823:
 	CMPQ    DX, $0x06
@@ -41265,11 +41301,13 @@ Gemm6x64S_fwdscaledtanh_831:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z4
-	VPTERNLOGD        $0xf8, Z22, Z6, Z4
-	KMOVW             264(SP), K1
-	VMOVUPS           Z4, K1, (DX)
-	KMOVW             272(SP), K1
-	VMOVUPS.Z         64(DX), K1, Z6
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z4
+	KMOVW      264(SP), K1
+	VMOVUPS    Z4, K1, (DX)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(DX), K1, Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z6, Z2
@@ -41343,11 +41381,13 @@ Gemm6x64S_fwdscaledtanh_831:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
 	VCMPPS            $0x0d, Z8, Z0, K1
 	VMOVUPS           Z7, K1, Z5
-	VPTERNLOGD        $0xf8, Z22, Z2, Z5
-	KMOVW             272(SP), K1
-	VMOVUPS           Z5, K1, 64(DX)
-	KMOVW             280(SP), K1
-	VMOVUPS.Z         128(DX), K1, Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z2, Z5
+	KMOVW      272(SP), K1
+	VMOVUPS    Z5, K1, 64(DX)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(DX), K1, Z2
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z2, Z7
@@ -41421,11 +41461,13 @@ Gemm6x64S_fwdscaledtanh_831:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
 	VCMPPS            $0x0d, Z8, Z4, K1
 	VMOVUPS           Z6, K1, Z1
-	VPTERNLOGD        $0xf8, Z22, Z7, Z1
-	KMOVW             280(SP), K1
-	VMOVUPS           Z1, K1, 128(DX)
-	KMOVW             288(SP), K1
-	VMOVUPS.Z         192(DX), K1, Z7
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z7, Z1
+	KMOVW      280(SP), K1
+	VMOVUPS    Z1, K1, 128(DX)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(DX), K1, Z7
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z7, Z6
@@ -41499,13 +41541,15 @@ Gemm6x64S_fwdscaledtanh_831:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
 	VCMPPS            $0x0d, Z8, Z1, K1
 	VMOVUPS           Z2, K1, Z0
-	VPTERNLOGD        $0xf8, Z22, Z6, Z0
-	KMOVW             288(SP), K1
-	VMOVUPS           Z0, K1, 192(DX)
-	ADDQ              BX, DX
-	DECQ              R9
-	JNZ               Gemm6x64S_fwdscaledtanh_831
-	JMP               Gemm6x64S_epidone_810
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z0
+	KMOVW      288(SP), K1
+	VMOVUPS    Z0, K1, 192(DX)
+	ADDQ       BX, DX
+	DECQ       R9
+	JNZ        Gemm6x64S_fwdscaledtanh_831
+	JMP        Gemm6x64S_epidone_810
 
 Gemm6x64S_notscaledtanh_829:
 	JMP Gemm6x64S_store_807
@@ -44216,18 +44260,20 @@ Gemm4x64_fwdtanh_868:
 	VDIVPS           Z25, Z18, K2, Z21
 	VDIVPS           Z24, Z20, K3, Z16
 	VDIVPS           Z23, Z17, K4, Z22
-	VPTERNLOGD       $0xf8, Z14, Z8, Z31
-	VPTERNLOGD       $0xf8, Z14, Z7, Z21
-	VPTERNLOGD       $0xf8, Z14, Z6, Z16
-	VPTERNLOGD       $0xf8, Z14, Z5, Z22
-	VMOVUPS          Z31, (SI)
-	VMOVUPS          Z21, 64(SI)
-	VMOVUPS          Z16, 128(SI)
-	VMOVUPS          Z22, 192(SI)
-	ADDQ             DI, SI
-	DECQ             R13
-	JNZ              Gemm4x64_fwdtanh_868
-	JMP              Gemm4x64_epidone_853
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z8, Z31
+	VPTERNLOGD $0xf8, Z14, Z7, Z21
+	VPTERNLOGD $0xf8, Z14, Z6, Z16
+	VPTERNLOGD $0xf8, Z14, Z5, Z22
+	VMOVUPS    Z31, (SI)
+	VMOVUPS    Z21, 64(SI)
+	VMOVUPS    Z16, 128(SI)
+	VMOVUPS    Z22, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm4x64_fwdtanh_868
+	JMP        Gemm4x64_epidone_853
 
 Gemm4x64_nottanh_866:
 	CMPQ         SI, $0x06
@@ -44563,9 +44609,11 @@ Gemm4x64_fwdscaledtanh_874:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, (SI)
-	VMOVUPS           64(SI), Z17
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, (SI)
+	VMOVUPS    64(SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z17, Z21
@@ -44639,9 +44687,11 @@ Gemm4x64_fwdscaledtanh_874:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
 	VCMPPS            $0x0d, Z0, Z19, K1
 	VMOVUPS           Z16, K1, Z18
-	VPTERNLOGD        $0xf8, Z14, Z21, Z18
-	VMOVUPS           Z18, 64(SI)
-	VMOVUPS           128(SI), Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z21, Z18
+	VMOVUPS    Z18, 64(SI)
+	VMOVUPS    128(SI), Z21
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z21, Z16
@@ -44715,9 +44765,11 @@ Gemm4x64_fwdscaledtanh_874:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
 	VCMPPS            $0x0d, Z0, Z18, K1
 	VMOVUPS           Z17, K1, Z22
-	VPTERNLOGD        $0xf8, Z14, Z16, Z22
-	VMOVUPS           Z22, 128(SI)
-	VMOVUPS           192(SI), Z16
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z16, Z22
+	VMOVUPS    Z22, 128(SI)
+	VMOVUPS    192(SI), Z16
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z16, Z17
@@ -44791,12 +44843,14 @@ Gemm4x64_fwdscaledtanh_874:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, 192(SI)
-	ADDQ              DI, SI
-	DECQ              R13
-	JNZ               Gemm4x64_fwdscaledtanh_874
-	JMP               Gemm4x64_epidone_853
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm4x64_fwdscaledtanh_874
+	JMP        Gemm4x64_epidone_853
 
 Gemm4x64_notscaledtanh_872:
 	JMP Gemm4x64_store_850
@@ -46546,22 +46600,24 @@ Gemm4x64_fwdtanh_908:
 	VDIVPS           Z25, Z18, K2, Z21
 	VDIVPS           Z24, Z20, K3, Z16
 	VDIVPS           Z23, Z17, K4, Z22
-	VPTERNLOGD       $0xf8, Z14, Z8, Z31
-	VPTERNLOGD       $0xf8, Z14, Z7, Z21
-	VPTERNLOGD       $0xf8, Z14, Z6, Z16
-	VPTERNLOGD       $0xf8, Z14, Z5, Z22
-	KMOVW            264(SP), K1
-	VMOVUPS          Z31, K1, (SI)
-	KMOVW            272(SP), K1
-	VMOVUPS          Z21, K1, 64(SI)
-	KMOVW            280(SP), K1
-	VMOVUPS          Z16, K1, 128(SI)
-	KMOVW            288(SP), K1
-	VMOVUPS          Z22, K1, 192(SI)
-	ADDQ             DI, SI
-	DECQ             R13
-	JNZ              Gemm4x64_fwdtanh_908
-	JMP              Gemm4x64_epidone_893
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z8, Z31
+	VPTERNLOGD $0xf8, Z14, Z7, Z21
+	VPTERNLOGD $0xf8, Z14, Z6, Z16
+	VPTERNLOGD $0xf8, Z14, Z5, Z22
+	KMOVW      264(SP), K1
+	VMOVUPS    Z31, K1, (SI)
+	KMOVW      272(SP), K1
+	VMOVUPS    Z21, K1, 64(SI)
+	KMOVW      280(SP), K1
+	VMOVUPS    Z16, K1, 128(SI)
+	KMOVW      288(SP), K1
+	VMOVUPS    Z22, K1, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm4x64_fwdtanh_908
+	JMP        Gemm4x64_epidone_893
 
 Gemm4x64_nottanh_906:
 	CMPQ    SI, $0x06
@@ -46958,11 +47014,13 @@ Gemm4x64_fwdscaledtanh_914:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	KMOVW             264(SP), K1
-	VMOVUPS           Z19, K1, (SI)
-	KMOVW             272(SP), K1
-	VMOVUPS.Z         64(SI), K1, Z17
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	KMOVW      264(SP), K1
+	VMOVUPS    Z19, K1, (SI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z17, Z21
@@ -47036,11 +47094,13 @@ Gemm4x64_fwdscaledtanh_914:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
 	VCMPPS            $0x0d, Z0, Z19, K1
 	VMOVUPS           Z16, K1, Z18
-	VPTERNLOGD        $0xf8, Z14, Z21, Z18
-	KMOVW             272(SP), K1
-	VMOVUPS           Z18, K1, 64(SI)
-	KMOVW             280(SP), K1
-	VMOVUPS.Z         128(SI), K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z21, Z18
+	KMOVW      272(SP), K1
+	VMOVUPS    Z18, K1, 64(SI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(SI), K1, Z21
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z21, Z16
@@ -47114,11 +47174,13 @@ Gemm4x64_fwdscaledtanh_914:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
 	VCMPPS            $0x0d, Z0, Z18, K1
 	VMOVUPS           Z17, K1, Z22
-	VPTERNLOGD        $0xf8, Z14, Z16, Z22
-	KMOVW             280(SP), K1
-	VMOVUPS           Z22, K1, 128(SI)
-	KMOVW             288(SP), K1
-	VMOVUPS.Z         192(SI), K1, Z16
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z16, Z22
+	KMOVW      280(SP), K1
+	VMOVUPS    Z22, K1, 128(SI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(SI), K1, Z16
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z16, Z17
@@ -47192,13 +47254,15 @@ Gemm4x64_fwdscaledtanh_914:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	KMOVW             288(SP), K1
-	VMOVUPS           Z19, K1, 192(SI)
-	ADDQ              DI, SI
-	DECQ              R13
-	JNZ               Gemm4x64_fwdscaledtanh_914
-	JMP               Gemm4x64_epidone_893
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	KMOVW      288(SP), K1
+	VMOVUPS    Z19, K1, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm4x64_fwdscaledtanh_914
+	JMP        Gemm4x64_epidone_893
 
 Gemm4x64_notscaledtanh_912:
 	JMP Gemm4x64_store_890
@@ -49223,18 +49287,20 @@ Gemm2x64_fwdtanh_953:
 	VDIVPS           Z25, Z18, K2, Z21
 	VDIVPS           Z24, Z20, K3, Z16
 	VDIVPS           Z23, Z17, K4, Z22
-	VPTERNLOGD       $0xf8, Z6, Z0, Z31
-	VPTERNLOGD       $0xf8, Z6, Z8, Z21
-	VPTERNLOGD       $0xf8, Z6, Z9, Z16
-	VPTERNLOGD       $0xf8, Z6, Z10, Z22
-	VMOVUPS          Z31, (SI)
-	VMOVUPS          Z21, 64(SI)
-	VMOVUPS          Z16, 128(SI)
-	VMOVUPS          Z22, 192(SI)
-	ADDQ             DI, SI
-	DECQ             R13
-	JNZ              Gemm2x64_fwdtanh_953
-	JMP              Gemm2x64_epidone_938
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z6, Z0, Z31
+	VPTERNLOGD $0xf8, Z6, Z8, Z21
+	VPTERNLOGD $0xf8, Z6, Z9, Z16
+	VPTERNLOGD $0xf8, Z6, Z10, Z22
+	VMOVUPS    Z31, (SI)
+	VMOVUPS    Z21, 64(SI)
+	VMOVUPS    Z16, 128(SI)
+	VMOVUPS    Z22, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm2x64_fwdtanh_953
+	JMP        Gemm2x64_epidone_938
 
 Gemm2x64_nottanh_951:
 	CMPQ         SI, $0x06
@@ -49550,9 +49616,11 @@ Gemm2x64_fwdscaledtanh_959:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z6, Z17, Z19
-	VMOVUPS           Z19, (SI)
-	VMOVUPS           64(SI), Z17
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z19
+	VMOVUPS    Z19, (SI)
+	VMOVUPS    64(SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z17, Z21
@@ -49626,9 +49694,11 @@ Gemm2x64_fwdscaledtanh_959:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
 	VCMPPS            $0x0d, Z15, Z19, K1
 	VMOVUPS           Z16, K1, Z18
-	VPTERNLOGD        $0xf8, Z6, Z21, Z18
-	VMOVUPS           Z18, 64(SI)
-	VMOVUPS           128(SI), Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z21, Z18
+	VMOVUPS    Z18, 64(SI)
+	VMOVUPS    128(SI), Z21
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z21, Z16
@@ -49702,9 +49772,11 @@ Gemm2x64_fwdscaledtanh_959:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
 	VCMPPS            $0x0d, Z15, Z18, K1
 	VMOVUPS           Z17, K1, Z22
-	VPTERNLOGD        $0xf8, Z6, Z16, Z22
-	VMOVUPS           Z22, 128(SI)
-	VMOVUPS           192(SI), Z16
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z16, Z22
+	VMOVUPS    Z22, 128(SI)
+	VMOVUPS    192(SI), Z16
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z16, Z17
@@ -49778,12 +49850,14 @@ Gemm2x64_fwdscaledtanh_959:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z6, Z17, Z19
-	VMOVUPS           Z19, 192(SI)
-	ADDQ              DI, SI
-	DECQ              R13
-	JNZ               Gemm2x64_fwdscaledtanh_959
-	JMP               Gemm2x64_epidone_938
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z19
+	VMOVUPS    Z19, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm2x64_fwdscaledtanh_959
+	JMP        Gemm2x64_epidone_938
 
 Gemm2x64_notscaledtanh_957:
 	JMP Gemm2x64_store_935
@@ -50939,22 +51013,24 @@ Gemm2x64_fwdtanh_993:
 	VDIVPS           Z25, Z18, K2, Z21
 	VDIVPS           Z24, Z20, K3, Z16
 	VDIVPS           Z23, Z17, K4, Z22
-	VPTERNLOGD       $0xf8, Z6, Z0, Z31
-	VPTERNLOGD       $0xf8, Z6, Z8, Z21
-	VPTERNLOGD       $0xf8, Z6, Z9, Z16
-	VPTERNLOGD       $0xf8, Z6, Z10, Z22
-	KMOVW            264(SP), K1
-	VMOVUPS          Z31, K1, (SI)
-	KMOVW            272(SP), K1
-	VMOVUPS          Z21, K1, 64(SI)
-	KMOVW            280(SP), K1
-	VMOVUPS          Z16, K1, 128(SI)
-	KMOVW            288(SP), K1
-	VMOVUPS          Z22, K1, 192(SI)
-	ADDQ             DI, SI
-	DECQ             R13
-	JNZ              Gemm2x64_fwdtanh_993
-	JMP              Gemm2x64_epidone_978
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z6, Z0, Z31
+	VPTERNLOGD $0xf8, Z6, Z8, Z21
+	VPTERNLOGD $0xf8, Z6, Z9, Z16
+	VPTERNLOGD $0xf8, Z6, Z10, Z22
+	KMOVW      264(SP), K1
+	VMOVUPS    Z31, K1, (SI)
+	KMOVW      272(SP), K1
+	VMOVUPS    Z21, K1, 64(SI)
+	KMOVW      280(SP), K1
+	VMOVUPS    Z16, K1, 128(SI)
+	KMOVW      288(SP), K1
+	VMOVUPS    Z22, K1, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm2x64_fwdtanh_993
+	JMP        Gemm2x64_epidone_978
 
 Gemm2x64_nottanh_991:
 	CMPQ    SI, $0x06
@@ -51307,11 +51383,13 @@ Gemm2x64_fwdscaledtanh_999:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z6, Z17, Z19
-	KMOVW             264(SP), K1
-	VMOVUPS           Z19, K1, (SI)
-	KMOVW             272(SP), K1
-	VMOVUPS.Z         64(SI), K1, Z17
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z19
+	KMOVW      264(SP), K1
+	VMOVUPS    Z19, K1, (SI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z17, Z21
@@ -51385,11 +51463,13 @@ Gemm2x64_fwdscaledtanh_999:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
 	VCMPPS            $0x0d, Z15, Z19, K1
 	VMOVUPS           Z16, K1, Z18
-	VPTERNLOGD        $0xf8, Z6, Z21, Z18
-	KMOVW             272(SP), K1
-	VMOVUPS           Z18, K1, 64(SI)
-	KMOVW             280(SP), K1
-	VMOVUPS.Z         128(SI), K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z21, Z18
+	KMOVW      272(SP), K1
+	VMOVUPS    Z18, K1, 64(SI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(SI), K1, Z21
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z21, Z16
@@ -51463,11 +51543,13 @@ Gemm2x64_fwdscaledtanh_999:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
 	VCMPPS            $0x0d, Z15, Z18, K1
 	VMOVUPS           Z17, K1, Z22
-	VPTERNLOGD        $0xf8, Z6, Z16, Z22
-	KMOVW             280(SP), K1
-	VMOVUPS           Z22, K1, 128(SI)
-	KMOVW             288(SP), K1
-	VMOVUPS.Z         192(SI), K1, Z16
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z16, Z22
+	KMOVW      280(SP), K1
+	VMOVUPS    Z22, K1, 128(SI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(SI), K1, Z16
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z16, Z17
@@ -51541,13 +51623,15 @@ Gemm2x64_fwdscaledtanh_999:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z6, Z17, Z19
-	KMOVW             288(SP), K1
-	VMOVUPS           Z19, K1, 192(SI)
-	ADDQ              DI, SI
-	DECQ              R13
-	JNZ               Gemm2x64_fwdscaledtanh_999
-	JMP               Gemm2x64_epidone_978
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z19
+	KMOVW      288(SP), K1
+	VMOVUPS    Z19, K1, 192(SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm2x64_fwdscaledtanh_999
+	JMP        Gemm2x64_epidone_978
 
 Gemm2x64_notscaledtanh_997:
 	JMP Gemm2x64_store_975
@@ -53721,18 +53805,20 @@ Gemm4x64P4_fwdtanh_1041:
 	VDIVPS           Z25, Z18, K2, Z21
 	VDIVPS           Z24, Z20, K3, Z16
 	VDIVPS           Z23, Z17, K4, Z22
-	VPTERNLOGD       $0xf8, Z14, Z8, Z31
-	VPTERNLOGD       $0xf8, Z14, Z7, Z21
-	VPTERNLOGD       $0xf8, Z14, Z6, Z16
-	VPTERNLOGD       $0xf8, Z14, Z5, Z22
-	VMOVUPS          Z31, (DI)
-	VMOVUPS          Z21, 64(DI)
-	VMOVUPS          Z16, 128(DI)
-	VMOVUPS          Z22, 192(DI)
-	ADDQ             R8, DI
-	DECQ             R15
-	JNZ              Gemm4x64P4_fwdtanh_1041
-	JMP              Gemm4x64P4_epidone_1023
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z8, Z31
+	VPTERNLOGD $0xf8, Z14, Z7, Z21
+	VPTERNLOGD $0xf8, Z14, Z6, Z16
+	VPTERNLOGD $0xf8, Z14, Z5, Z22
+	VMOVUPS    Z31, (DI)
+	VMOVUPS    Z21, 64(DI)
+	VMOVUPS    Z16, 128(DI)
+	VMOVUPS    Z22, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm4x64P4_fwdtanh_1041
+	JMP        Gemm4x64P4_epidone_1023
 
 Gemm4x64P4_nottanh_1038:
 	CMPQ    DI, $0x06
@@ -54094,9 +54180,11 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, (DI)
-	VMOVUPS           64(DI), Z17
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, (DI)
+	VMOVUPS    64(DI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z17, Z21
@@ -54170,9 +54258,11 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
 	VCMPPS            $0x0d, Z0, Z19, K1
 	VMOVUPS           Z16, K1, Z18
-	VPTERNLOGD        $0xf8, Z14, Z21, Z18
-	VMOVUPS           Z18, 64(DI)
-	VMOVUPS           128(DI), Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z21, Z18
+	VMOVUPS    Z18, 64(DI)
+	VMOVUPS    128(DI), Z21
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z21, Z16
@@ -54246,9 +54336,11 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
 	VCMPPS            $0x0d, Z0, Z18, K1
 	VMOVUPS           Z17, K1, Z22
-	VPTERNLOGD        $0xf8, Z14, Z16, Z22
-	VMOVUPS           Z22, 128(DI)
-	VMOVUPS           192(DI), Z16
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z16, Z22
+	VMOVUPS    Z22, 128(DI)
+	VMOVUPS    192(DI), Z16
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z16, Z17
@@ -54322,12 +54414,14 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, 192(DI)
-	ADDQ              R8, DI
-	DECQ              R15
-	JNZ               Gemm4x64P4_fwdscaledtanh_1049
-	JMP               Gemm4x64P4_epidone_1023
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm4x64P4_fwdscaledtanh_1049
+	JMP        Gemm4x64P4_epidone_1023
 
 Gemm4x64P4_notscaledtanh_1046:
 	JMP Gemm4x64P4_store_1020
@@ -56077,22 +56171,24 @@ Gemm4x64P4_fwdtanh_1083:
 	VDIVPS           Z25, Z18, K2, Z21
 	VDIVPS           Z24, Z20, K3, Z16
 	VDIVPS           Z23, Z17, K4, Z22
-	VPTERNLOGD       $0xf8, Z14, Z8, Z31
-	VPTERNLOGD       $0xf8, Z14, Z7, Z21
-	VPTERNLOGD       $0xf8, Z14, Z6, Z16
-	VPTERNLOGD       $0xf8, Z14, Z5, Z22
-	KMOVW            264(SP), K1
-	VMOVUPS          Z31, K1, (DI)
-	KMOVW            272(SP), K1
-	VMOVUPS          Z21, K1, 64(DI)
-	KMOVW            280(SP), K1
-	VMOVUPS          Z16, K1, 128(DI)
-	KMOVW            288(SP), K1
-	VMOVUPS          Z22, K1, 192(DI)
-	ADDQ             R8, DI
-	DECQ             R15
-	JNZ              Gemm4x64P4_fwdtanh_1083
-	JMP              Gemm4x64P4_epidone_1068
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z8, Z31
+	VPTERNLOGD $0xf8, Z14, Z7, Z21
+	VPTERNLOGD $0xf8, Z14, Z6, Z16
+	VPTERNLOGD $0xf8, Z14, Z5, Z22
+	KMOVW      264(SP), K1
+	VMOVUPS    Z31, K1, (DI)
+	KMOVW      272(SP), K1
+	VMOVUPS    Z21, K1, 64(DI)
+	KMOVW      280(SP), K1
+	VMOVUPS    Z16, K1, 128(DI)
+	KMOVW      288(SP), K1
+	VMOVUPS    Z22, K1, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm4x64P4_fwdtanh_1083
+	JMP        Gemm4x64P4_epidone_1068
 
 Gemm4x64P4_nottanh_1081:
 	CMPQ    DI, $0x06
@@ -56489,11 +56585,13 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	KMOVW             264(SP), K1
-	VMOVUPS           Z19, K1, (DI)
-	KMOVW             272(SP), K1
-	VMOVUPS.Z         64(DI), K1, Z17
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	KMOVW      264(SP), K1
+	VMOVUPS    Z19, K1, (DI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z17, Z21
@@ -56567,11 +56665,13 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
 	VCMPPS            $0x0d, Z0, Z19, K1
 	VMOVUPS           Z16, K1, Z18
-	VPTERNLOGD        $0xf8, Z14, Z21, Z18
-	KMOVW             272(SP), K1
-	VMOVUPS           Z18, K1, 64(DI)
-	KMOVW             280(SP), K1
-	VMOVUPS.Z         128(DI), K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z21, Z18
+	KMOVW      272(SP), K1
+	VMOVUPS    Z18, K1, 64(DI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(DI), K1, Z21
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z21, Z16
@@ -56645,11 +56745,13 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
 	VCMPPS            $0x0d, Z0, Z18, K1
 	VMOVUPS           Z17, K1, Z22
-	VPTERNLOGD        $0xf8, Z14, Z16, Z22
-	KMOVW             280(SP), K1
-	VMOVUPS           Z22, K1, 128(DI)
-	KMOVW             288(SP), K1
-	VMOVUPS.Z         192(DI), K1, Z16
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z16, Z22
+	KMOVW      280(SP), K1
+	VMOVUPS    Z22, K1, 128(DI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(DI), K1, Z16
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS.BCST  64(SP), Z16, Z17
@@ -56723,13 +56825,15 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	KMOVW             288(SP), K1
-	VMOVUPS           Z19, K1, 192(DI)
-	ADDQ              R8, DI
-	DECQ              R15
-	JNZ               Gemm4x64P4_fwdscaledtanh_1089
-	JMP               Gemm4x64P4_epidone_1068
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	KMOVW      288(SP), K1
+	VMOVUPS    Z19, K1, 192(DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm4x64P4_fwdscaledtanh_1089
+	JMP        Gemm4x64P4_epidone_1068
 
 Gemm4x64P4_notscaledtanh_1087:
 	JMP Gemm4x64P4_store_1065
@@ -58472,14 +58576,16 @@ Gemm4x64P4_pendingTanh:
 	VFMADD213PS      Z16, Z21, Z18
 	VCMPPS.BCST      $0x02, k4_bf200000<>+0(SB), Z17, K1
 	VDIVPS           Z20, Z19, K1, Z18
-	VPTERNLOGD.BCST  $0xf8, k4_80000000<>+0(SB), Z16, Z18
-	VMOVUPS          Z18, (DX)
-	ADDQ             $0x40, DX
-	MOVQ             R14, R15
-	ANDQ             $0x00000003, R15
-	CMPQ             R15, $0x01
-	JNE              Gemm4x64P4_samerow_1115
-	ADDQ             256(SP), DX
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD.BCST $0xf8, k4_80000000<>+0(SB), Z16, Z18
+	VMOVUPS         Z18, (DX)
+	ADDQ            $0x40, DX
+	MOVQ            R14, R15
+	ANDQ            $0x00000003, R15
+	CMPQ            R15, $0x01
+	JNE             Gemm4x64P4_samerow_1115
+	ADDQ            256(SP), DX
 
 Gemm4x64P4_samerow_1115:
 	DECQ         R14
@@ -58931,14 +59037,16 @@ Gemm4x64P4_pendingScaledTanh:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS.BCST       $0x0d, k4_3f200000<>+0(SB), Z22, K1
 	VMOVUPS           Z21, K1, Z19
-	VPTERNLOGD.BCST   $0xf8, k4_80000000<>+0(SB), Z17, Z19
-	VMOVUPS           Z19, (DX)
-	ADDQ              $0x40, DX
-	MOVQ              R14, R15
-	ANDQ              $0x00000003, R15
-	CMPQ              R15, $0x01
-	JNE               Gemm4x64P4_samerow_1123
-	ADDQ              256(SP), DX
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD.BCST $0xf8, k4_80000000<>+0(SB), Z17, Z19
+	VMOVUPS         Z19, (DX)
+	ADDQ            $0x40, DX
+	MOVQ            R14, R15
+	ANDQ            $0x00000003, R15
+	CMPQ            R15, $0x01
+	JNE             Gemm4x64P4_samerow_1123
+	ADDQ            256(SP), DX
 
 Gemm4x64P4_samerow_1123:
 	DECQ         R14
@@ -59942,12 +60050,14 @@ Gemm16x16_fwdtanh_1151:
 	VFMADD213PS Z0, Z20, Z17
 	VCMPPS      $0x02, Z1, Z16, K2
 	VDIVPS      Z19, Z18, K2, Z17
-	VPTERNLOGD  $0xf8, Z14, Z0, Z17
-	VMOVUPS     Z17, (DI)
-	ADDQ        R8, DI
-	DECQ        R15
-	JNZ         Gemm16x16_fwdtanh_1151
-	JMP         Gemm16x16_epidone_1133
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z0, Z17
+	VMOVUPS    Z17, (DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm16x16_fwdtanh_1151
+	JMP        Gemm16x16_epidone_1133
 
 Gemm16x16_nottanh_1148:
 	CMPQ    DI, $0x06
@@ -60220,12 +60330,14 @@ Gemm16x16_fwdscaledtanh_1159:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K2
 	VMOVUPS           Z21, K2, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, (DI)
-	ADDQ              R8, DI
-	DECQ              R15
-	JNZ               Gemm16x16_fwdscaledtanh_1159
-	JMP               Gemm16x16_epidone_1133
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, (DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm16x16_fwdscaledtanh_1159
+	JMP        Gemm16x16_epidone_1133
 
 Gemm16x16_notscaledtanh_1156:
 	JMP Gemm16x16_store_1130
@@ -62014,12 +62126,14 @@ Gemm16x16_fwdtanh_1193:
 	VFMADD213PS Z0, Z20, Z17
 	VCMPPS      $0x02, Z1, Z16, K2
 	VDIVPS      Z19, Z18, K2, Z17
-	VPTERNLOGD  $0xf8, Z14, Z0, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R15
-	JNZ         Gemm16x16_fwdtanh_1193
-	JMP         Gemm16x16_epidone_1178
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z0, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm16x16_fwdtanh_1193
+	JMP        Gemm16x16_epidone_1178
 
 Gemm16x16_nottanh_1191:
 	CMPQ    DI, $0x06
@@ -62334,12 +62448,14 @@ Gemm16x16_fwdscaledtanh_1199:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K2
 	VMOVUPS           Z21, K2, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R15
-	JNZ               Gemm16x16_fwdscaledtanh_1199
-	JMP               Gemm16x16_epidone_1178
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R15
+	JNZ        Gemm16x16_fwdscaledtanh_1199
+	JMP        Gemm16x16_epidone_1178
 
 Gemm16x16_notscaledtanh_1197:
 	JMP Gemm16x16_store_1175
@@ -64114,6 +64230,8 @@ Gemm16x16_pendingTanh:
 	VFMADD213PS      Z16, Z21, Z18
 	VCMPPS.BCST      $0x02, k4_bf200000<>+0(SB), Z17, K2
 	VDIVPS           Z20, Z19, K2, Z18
+
+	// the sign of x, last: tanh(-0) = -0
 	VPTERNLOGD.BCST  $0xf8, k4_80000000<>+0(SB), Z16, Z18
 	VMOVUPS          Z18, (DX)
 	ADDQ             $0x40, DX
@@ -64493,78 +64611,80 @@ Gemm16x16_pendingScaledTanh:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS.BCST       $0x0d, k4_3f200000<>+0(SB), Z22, K2
 	VMOVUPS           Z21, K2, Z19
-	VPTERNLOGD.BCST   $0xf8, k4_80000000<>+0(SB), Z17, Z19
-	VMOVUPS           Z19, (DX)
-	ADDQ              $0x40, DX
-	ADDQ              256(SP), DX
-	DECQ              R14
-	VMOVUPS           128(DI), Z16
-	VFMADD231PS.BCST  128(AX), Z16, Z0
-	VFMADD231PS.BCST  132(AX), Z16, Z1
-	VFMADD231PS.BCST  136(AX), Z16, Z2
-	VFMADD231PS.BCST  140(AX), Z16, Z3
-	VFMADD231PS.BCST  144(AX), Z16, Z4
-	VFMADD231PS.BCST  148(AX), Z16, Z5
-	VFMADD231PS.BCST  152(AX), Z16, Z6
-	VFMADD231PS.BCST  156(AX), Z16, Z7
-	VFMADD231PS.BCST  160(AX), Z16, Z8
-	VFMADD231PS.BCST  164(AX), Z16, Z9
-	VFMADD231PS.BCST  168(AX), Z16, Z10
-	VFMADD231PS.BCST  172(AX), Z16, Z11
-	VFMADD231PS.BCST  176(AX), Z16, Z12
-	VFMADD231PS.BCST  180(AX), Z16, Z13
-	VFMADD231PS.BCST  184(AX), Z16, Z14
-	VFMADD231PS.BCST  188(AX), Z16, Z15
-	VMOVUPS           192(DI), Z16
-	VFMADD231PS.BCST  192(AX), Z16, Z0
-	VFMADD231PS.BCST  196(AX), Z16, Z1
-	VFMADD231PS.BCST  200(AX), Z16, Z2
-	VFMADD231PS.BCST  204(AX), Z16, Z3
-	VFMADD231PS.BCST  208(AX), Z16, Z4
-	VFMADD231PS.BCST  212(AX), Z16, Z5
-	VFMADD231PS.BCST  216(AX), Z16, Z6
-	VFMADD231PS.BCST  220(AX), Z16, Z7
-	VFMADD231PS.BCST  224(AX), Z16, Z8
-	VFMADD231PS.BCST  228(AX), Z16, Z9
-	VFMADD231PS.BCST  232(AX), Z16, Z10
-	VFMADD231PS.BCST  236(AX), Z16, Z11
-	VFMADD231PS.BCST  240(AX), Z16, Z12
-	VFMADD231PS.BCST  244(AX), Z16, Z13
-	VFMADD231PS.BCST  248(AX), Z16, Z14
-	VFMADD231PS.BCST  252(AX), Z16, Z15
-	TESTQ             R12, R12
-	JZ                Gemm16x16_nocopyrow_1234
-	TESTQ             $0x00000008, flags+96(FP)
-	JZ                Gemm16x16_copyrow_1235
-	PREFETCHT0        64(R9)
-	PREFETCHT0        64(R9)(R10*1)
-	PREFETCHT0        64(R9)(R10*2)
-	PREFETCHT0        64(R9)(R11*1)
-	VMOVUPS           (R9), X16
-	VMOVUPS           (R9)(R10*2), X17
-	VUNPCKLPS         (R9)(R10*1), X16, X18
-	VUNPCKHPS         (R9)(R10*1), X16, X16
-	VUNPCKLPS         (R9)(R11*1), X17, X19
-	VUNPCKHPS         (R9)(R11*1), X17, X17
-	VMOVLPS           X18, (R13)
-	VMOVLPS           X19, 8(R13)
-	VMOVHPS           X18, 64(R13)
-	VMOVHPS           X19, 72(R13)
-	VMOVLPS           X16, 128(R13)
-	VMOVLPS           X17, 136(R13)
-	VMOVHPS           X16, 192(R13)
-	VMOVHPS           X17, 200(R13)
-	LEAQ              (R9)(R10*4), R9
-	ADDQ              $0x10, R13
-	DECQ              R12
-	TESTQ             $0x00000003, R12
-	JNZ               Gemm16x16_copied_1236
-	MOVQ              R10, R15
-	SHLQ              $0x04, R15
-	SUBQ              R15, R9
-	ADDQ              $0x10, R9
-	ADDQ              $0x000000c0, R13
-	JMP               Gemm16x16_copied_1236
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD.BCST  $0xf8, k4_80000000<>+0(SB), Z17, Z19
+	VMOVUPS          Z19, (DX)
+	ADDQ             $0x40, DX
+	ADDQ             256(SP), DX
+	DECQ             R14
+	VMOVUPS          128(DI), Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VFMADD231PS.BCST 160(AX), Z16, Z8
+	VFMADD231PS.BCST 164(AX), Z16, Z9
+	VFMADD231PS.BCST 168(AX), Z16, Z10
+	VFMADD231PS.BCST 172(AX), Z16, Z11
+	VFMADD231PS.BCST 176(AX), Z16, Z12
+	VFMADD231PS.BCST 180(AX), Z16, Z13
+	VFMADD231PS.BCST 184(AX), Z16, Z14
+	VFMADD231PS.BCST 188(AX), Z16, Z15
+	VMOVUPS          192(DI), Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	VFMADD231PS.BCST 224(AX), Z16, Z8
+	VFMADD231PS.BCST 228(AX), Z16, Z9
+	VFMADD231PS.BCST 232(AX), Z16, Z10
+	VFMADD231PS.BCST 236(AX), Z16, Z11
+	VFMADD231PS.BCST 240(AX), Z16, Z12
+	VFMADD231PS.BCST 244(AX), Z16, Z13
+	VFMADD231PS.BCST 248(AX), Z16, Z14
+	VFMADD231PS.BCST 252(AX), Z16, Z15
+	TESTQ            R12, R12
+	JZ               Gemm16x16_nocopyrow_1234
+	TESTQ            $0x00000008, flags+96(FP)
+	JZ               Gemm16x16_copyrow_1235
+	PREFETCHT0       64(R9)
+	PREFETCHT0       64(R9)(R10*1)
+	PREFETCHT0       64(R9)(R10*2)
+	PREFETCHT0       64(R9)(R11*1)
+	VMOVUPS          (R9), X16
+	VMOVUPS          (R9)(R10*2), X17
+	VUNPCKLPS        (R9)(R10*1), X16, X18
+	VUNPCKHPS        (R9)(R10*1), X16, X16
+	VUNPCKLPS        (R9)(R11*1), X17, X19
+	VUNPCKHPS        (R9)(R11*1), X17, X17
+	VMOVLPS          X18, (R13)
+	VMOVLPS          X19, 8(R13)
+	VMOVHPS          X18, 64(R13)
+	VMOVHPS          X19, 72(R13)
+	VMOVLPS          X16, 128(R13)
+	VMOVLPS          X17, 136(R13)
+	VMOVHPS          X16, 192(R13)
+	VMOVHPS          X17, 200(R13)
+	LEAQ             (R9)(R10*4), R9
+	ADDQ             $0x10, R13
+	DECQ             R12
+	TESTQ            $0x00000003, R12
+	JNZ              Gemm16x16_copied_1236
+	MOVQ             R10, R15
+	SHLQ             $0x04, R15
+	SUBQ             R15, R9
+	ADDQ             $0x10, R9
+	ADDQ             $0x000000c0, R13
+	JMP              Gemm16x16_copied_1236
 
 Gemm16x16_copyrow_1235:
 	PREFETCHT0 (R9)(R10*8)
@@ -65332,12 +65452,14 @@ Gemm16x16S_fwdtanh_1255:
 	VFMADD213PS Z0, Z20, Z17
 	VCMPPS      $0x02, Z1, Z16, K2
 	VDIVPS      Z19, Z18, K2, Z17
-	VPTERNLOGD  $0xf8, Z14, Z0, Z17
-	VMOVUPS     Z17, (DX)
-	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         Gemm16x16S_fwdtanh_1255
-	JMP         Gemm16x16S_epidone_1240
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z0, Z17
+	VMOVUPS    Z17, (DX)
+	ADDQ       BX, DX
+	DECQ       SI
+	JNZ        Gemm16x16S_fwdtanh_1255
+	JMP        Gemm16x16S_epidone_1240
 
 Gemm16x16S_nottanh_1253:
 	CMPQ         DX, $0x06
@@ -65584,12 +65706,14 @@ Gemm16x16S_fwdscaledtanh_1261:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K2
 	VMOVUPS           Z21, K2, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, (DX)
-	ADDQ              BX, DX
-	DECQ              SI
-	JNZ               Gemm16x16S_fwdscaledtanh_1261
-	JMP               Gemm16x16S_epidone_1240
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, (DX)
+	ADDQ       BX, DX
+	DECQ       SI
+	JNZ        Gemm16x16S_fwdscaledtanh_1261
+	JMP        Gemm16x16S_epidone_1240
 
 Gemm16x16S_notscaledtanh_1259:
 	JMP Gemm16x16S_store_1237
@@ -67378,12 +67502,14 @@ Gemm16x16S_fwdtanh_1295:
 	VFMADD213PS Z0, Z20, Z17
 	VCMPPS      $0x02, Z1, Z16, K2
 	VDIVPS      Z19, Z18, K2, Z17
-	VPTERNLOGD  $0xf8, Z14, Z0, Z17
-	VMOVUPS     Z17, K1, (DX)
-	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         Gemm16x16S_fwdtanh_1295
-	JMP         Gemm16x16S_epidone_1280
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z14, Z0, Z17
+	VMOVUPS    Z17, K1, (DX)
+	ADDQ       BX, DX
+	DECQ       SI
+	JNZ        Gemm16x16S_fwdtanh_1295
+	JMP        Gemm16x16S_epidone_1280
 
 Gemm16x16S_nottanh_1293:
 	CMPQ    DX, $0x06
@@ -67698,12 +67824,14 @@ Gemm16x16S_fwdscaledtanh_1301:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z0, Z22, K2
 	VMOVUPS           Z21, K2, Z19
-	VPTERNLOGD        $0xf8, Z14, Z17, Z19
-	VMOVUPS           Z19, K1, (DX)
-	ADDQ              BX, DX
-	DECQ              SI
-	JNZ               Gemm16x16S_fwdscaledtanh_1301
-	JMP               Gemm16x16S_epidone_1280
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VMOVUPS    Z19, K1, (DX)
+	ADDQ       BX, DX
+	DECQ       SI
+	JNZ        Gemm16x16S_fwdscaledtanh_1301
+	JMP        Gemm16x16S_epidone_1280
 
 Gemm16x16S_notscaledtanh_1299:
 	JMP Gemm16x16S_store_1277
@@ -69584,12 +69712,14 @@ Gemm8x16_fwdtanh_1338:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K2
 	VDIVPS      Z19, Z18, K2, Z17
-	VPTERNLOGD  $0xf8, Z6, Z15, Z17
-	VMOVUPS     Z17, (SI)
-	ADDQ        DI, SI
-	DECQ        R13
-	JNZ         Gemm8x16_fwdtanh_1338
-	JMP         Gemm8x16_epidone_1323
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z6, Z15, Z17
+	VMOVUPS    Z17, (SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm8x16_fwdtanh_1338
+	JMP        Gemm8x16_epidone_1323
 
 Gemm8x16_nottanh_1336:
 	CMPQ         SI, $0x06
@@ -69804,12 +69934,14 @@ Gemm8x16_fwdscaledtanh_1344:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K2
 	VMOVUPS           Z21, K2, Z19
-	VPTERNLOGD        $0xf8, Z6, Z17, Z19
-	VMOVUPS           Z19, (SI)
-	ADDQ              DI, SI
-	DECQ              R13
-	JNZ               Gemm8x16_fwdscaledtanh_1344
-	JMP               Gemm8x16_epidone_1323
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z19
+	VMOVUPS    Z19, (SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm8x16_fwdscaledtanh_1344
+	JMP        Gemm8x16_epidone_1323
 
 Gemm8x16_notscaledtanh_1342:
 	JMP Gemm8x16_store_1320
@@ -70854,12 +70986,14 @@ Gemm8x16_fwdtanh_1378:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K2
 	VDIVPS      Z19, Z18, K2, Z17
-	VPTERNLOGD  $0xf8, Z6, Z15, Z17
-	VMOVUPS     Z17, K1, (SI)
-	ADDQ        DI, SI
-	DECQ        R13
-	JNZ         Gemm8x16_fwdtanh_1378
-	JMP         Gemm8x16_epidone_1363
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z6, Z15, Z17
+	VMOVUPS    Z17, K1, (SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm8x16_fwdtanh_1378
+	JMP        Gemm8x16_epidone_1363
 
 Gemm8x16_nottanh_1376:
 	CMPQ    SI, $0x06
@@ -71110,12 +71244,14 @@ Gemm8x16_fwdscaledtanh_1384:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K2
 	VMOVUPS           Z21, K2, Z19
-	VPTERNLOGD        $0xf8, Z6, Z17, Z19
-	VMOVUPS           Z19, K1, (SI)
-	ADDQ              DI, SI
-	DECQ              R13
-	JNZ               Gemm8x16_fwdscaledtanh_1384
-	JMP               Gemm8x16_epidone_1363
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z19
+	VMOVUPS    Z19, K1, (SI)
+	ADDQ       DI, SI
+	DECQ       R13
+	JNZ        Gemm8x16_fwdscaledtanh_1384
+	JMP        Gemm8x16_epidone_1363
 
 Gemm8x16_notscaledtanh_1382:
 	JMP Gemm8x16_store_1360
@@ -72363,12 +72499,14 @@ GemmDot1AVX512_fwdtanh_1420:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z2, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot1AVX512_fwdtanh_1420
-	JMP         GemmDot1AVX512_epidone_1405
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z2, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot1AVX512_fwdtanh_1420
+	JMP        GemmDot1AVX512_epidone_1405
 
 GemmDot1AVX512_nottanh_1418:
 	CMPQ    DI, $0x06
@@ -72587,12 +72725,14 @@ GemmDot1AVX512_fwdscaledtanh_1426:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z2, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot1AVX512_fwdscaledtanh_1426
-	JMP               GemmDot1AVX512_epidone_1405
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z2, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot1AVX512_fwdscaledtanh_1426
+	JMP        GemmDot1AVX512_epidone_1405
 
 GemmDot1AVX512_notscaledtanh_1424:
 	JMP GemmDot1AVX512_store_1402
@@ -73500,12 +73640,14 @@ GemmDot2AVX512_fwdtanh_1460:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z2, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot2AVX512_fwdtanh_1460
-	JMP         GemmDot2AVX512_epidone_1445
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z2, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot2AVX512_fwdtanh_1460
+	JMP        GemmDot2AVX512_epidone_1445
 
 GemmDot2AVX512_nottanh_1458:
 	CMPQ    DI, $0x06
@@ -73724,12 +73866,14 @@ GemmDot2AVX512_fwdscaledtanh_1466:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z2, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot2AVX512_fwdscaledtanh_1466
-	JMP               GemmDot2AVX512_epidone_1445
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z2, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot2AVX512_fwdscaledtanh_1466
+	JMP        GemmDot2AVX512_epidone_1445
 
 GemmDot2AVX512_notscaledtanh_1464:
 	JMP GemmDot2AVX512_store_1442
@@ -74679,12 +74823,14 @@ GemmDot3AVX512_fwdtanh_1500:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z3, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot3AVX512_fwdtanh_1500
-	JMP         GemmDot3AVX512_epidone_1485
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z3, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot3AVX512_fwdtanh_1500
+	JMP        GemmDot3AVX512_epidone_1485
 
 GemmDot3AVX512_nottanh_1498:
 	CMPQ    DI, $0x06
@@ -74903,12 +75049,14 @@ GemmDot3AVX512_fwdscaledtanh_1506:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z3, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot3AVX512_fwdscaledtanh_1506
-	JMP               GemmDot3AVX512_epidone_1485
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z3, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot3AVX512_fwdscaledtanh_1506
+	JMP        GemmDot3AVX512_epidone_1485
 
 GemmDot3AVX512_notscaledtanh_1504:
 	JMP GemmDot3AVX512_store_1482
@@ -75896,12 +76044,14 @@ GemmDot4AVX512_fwdtanh_1540:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z3, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot4AVX512_fwdtanh_1540
-	JMP         GemmDot4AVX512_epidone_1525
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z3, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot4AVX512_fwdtanh_1540
+	JMP        GemmDot4AVX512_epidone_1525
 
 GemmDot4AVX512_nottanh_1538:
 	CMPQ    DI, $0x06
@@ -76120,12 +76270,14 @@ GemmDot4AVX512_fwdscaledtanh_1546:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z3, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot4AVX512_fwdscaledtanh_1546
-	JMP               GemmDot4AVX512_epidone_1525
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z3, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot4AVX512_fwdscaledtanh_1546
+	JMP        GemmDot4AVX512_epidone_1525
 
 GemmDot4AVX512_notscaledtanh_1544:
 	JMP GemmDot4AVX512_store_1522
@@ -77131,12 +77283,14 @@ GemmDot5AVX512_fwdtanh_1580:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z3, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot5AVX512_fwdtanh_1580
-	JMP         GemmDot5AVX512_epidone_1565
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z3, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot5AVX512_fwdtanh_1580
+	JMP        GemmDot5AVX512_epidone_1565
 
 GemmDot5AVX512_nottanh_1578:
 	CMPQ    DI, $0x06
@@ -77355,12 +77509,14 @@ GemmDot5AVX512_fwdscaledtanh_1586:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z3, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot5AVX512_fwdscaledtanh_1586
-	JMP               GemmDot5AVX512_epidone_1565
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z3, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot5AVX512_fwdscaledtanh_1586
+	JMP        GemmDot5AVX512_epidone_1565
 
 GemmDot5AVX512_notscaledtanh_1584:
 	JMP GemmDot5AVX512_store_1562
@@ -78384,12 +78540,14 @@ GemmDot6AVX512_fwdtanh_1620:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z3, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot6AVX512_fwdtanh_1620
-	JMP         GemmDot6AVX512_epidone_1605
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z3, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot6AVX512_fwdtanh_1620
+	JMP        GemmDot6AVX512_epidone_1605
 
 GemmDot6AVX512_nottanh_1618:
 	CMPQ    DI, $0x06
@@ -78608,12 +78766,14 @@ GemmDot6AVX512_fwdscaledtanh_1626:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z3, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot6AVX512_fwdscaledtanh_1626
-	JMP               GemmDot6AVX512_epidone_1605
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z3, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot6AVX512_fwdscaledtanh_1626
+	JMP        GemmDot6AVX512_epidone_1605
 
 GemmDot6AVX512_notscaledtanh_1624:
 	JMP GemmDot6AVX512_store_1602
@@ -79564,12 +79724,14 @@ GemmDot7AVX512_fwdtanh_1660:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z2, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot7AVX512_fwdtanh_1660
-	JMP         GemmDot7AVX512_epidone_1645
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z2, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot7AVX512_fwdtanh_1660
+	JMP        GemmDot7AVX512_epidone_1645
 
 GemmDot7AVX512_nottanh_1658:
 	CMPQ    DI, $0x06
@@ -79780,12 +79942,14 @@ GemmDot7AVX512_fwdscaledtanh_1666:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z2, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot7AVX512_fwdscaledtanh_1666
-	JMP               GemmDot7AVX512_epidone_1645
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z2, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot7AVX512_fwdscaledtanh_1666
+	JMP        GemmDot7AVX512_epidone_1645
 
 GemmDot7AVX512_notscaledtanh_1664:
 	JMP GemmDot7AVX512_store_1642
@@ -80673,12 +80837,14 @@ GemmDot8AVX512_fwdtanh_1700:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z2, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot8AVX512_fwdtanh_1700
-	JMP         GemmDot8AVX512_epidone_1685
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z2, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot8AVX512_fwdtanh_1700
+	JMP        GemmDot8AVX512_epidone_1685
 
 GemmDot8AVX512_nottanh_1698:
 	CMPQ    DI, $0x06
@@ -80889,12 +81055,14 @@ GemmDot8AVX512_fwdscaledtanh_1706:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z2, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot8AVX512_fwdscaledtanh_1706
-	JMP               GemmDot8AVX512_epidone_1685
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z2, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot8AVX512_fwdscaledtanh_1706
+	JMP        GemmDot8AVX512_epidone_1685
 
 GemmDot8AVX512_notscaledtanh_1704:
 	JMP GemmDot8AVX512_store_1682
@@ -81799,12 +81967,14 @@ GemmDot9AVX512_fwdtanh_1740:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z2, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot9AVX512_fwdtanh_1740
-	JMP         GemmDot9AVX512_epidone_1725
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z2, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot9AVX512_fwdtanh_1740
+	JMP        GemmDot9AVX512_epidone_1725
 
 GemmDot9AVX512_nottanh_1738:
 	CMPQ    DI, $0x06
@@ -82015,12 +82185,14 @@ GemmDot9AVX512_fwdscaledtanh_1746:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z2, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot9AVX512_fwdscaledtanh_1746
-	JMP               GemmDot9AVX512_epidone_1725
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z2, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot9AVX512_fwdscaledtanh_1746
+	JMP        GemmDot9AVX512_epidone_1725
 
 GemmDot9AVX512_notscaledtanh_1744:
 	JMP GemmDot9AVX512_store_1722
@@ -82837,12 +83009,14 @@ GemmDot10AVX512_fwdtanh_1780:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z1, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot10AVX512_fwdtanh_1780
-	JMP         GemmDot10AVX512_epidone_1765
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z1, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot10AVX512_fwdtanh_1780
+	JMP        GemmDot10AVX512_epidone_1765
 
 GemmDot10AVX512_nottanh_1778:
 	CMPQ    DI, $0x06
@@ -83045,12 +83219,14 @@ GemmDot10AVX512_fwdscaledtanh_1786:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z1, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot10AVX512_fwdscaledtanh_1786
-	JMP               GemmDot10AVX512_epidone_1765
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z1, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot10AVX512_fwdscaledtanh_1786
+	JMP        GemmDot10AVX512_epidone_1765
 
 GemmDot10AVX512_notscaledtanh_1784:
 	JMP GemmDot10AVX512_store_1762
@@ -83802,12 +83978,14 @@ GemmDot11AVX512_fwdtanh_1820:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z1, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot11AVX512_fwdtanh_1820
-	JMP         GemmDot11AVX512_epidone_1805
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z1, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot11AVX512_fwdtanh_1820
+	JMP        GemmDot11AVX512_epidone_1805
 
 GemmDot11AVX512_nottanh_1818:
 	CMPQ    DI, $0x06
@@ -84010,12 +84188,14 @@ GemmDot11AVX512_fwdscaledtanh_1826:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z1, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot11AVX512_fwdscaledtanh_1826
-	JMP               GemmDot11AVX512_epidone_1805
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z1, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot11AVX512_fwdscaledtanh_1826
+	JMP        GemmDot11AVX512_epidone_1805
 
 GemmDot11AVX512_notscaledtanh_1824:
 	JMP GemmDot11AVX512_store_1802
@@ -84779,12 +84959,14 @@ GemmDot12AVX512_fwdtanh_1860:
 	VFMADD213PS Z15, Z20, Z17
 	VCMPPS      $0x02, Z14, Z16, K3
 	VDIVPS      Z19, Z18, K3, Z17
-	VPTERNLOGD  $0xf8, Z1, Z15, Z17
-	VMOVUPS     Z17, K1, (DI)
-	ADDQ        R8, DI
-	DECQ        R9
-	JNZ         GemmDot12AVX512_fwdtanh_1860
-	JMP         GemmDot12AVX512_epidone_1845
+
+	// the sign of x, last: tanh(-0) = -0
+	VPTERNLOGD $0xf8, Z1, Z15, Z17
+	VMOVUPS    Z17, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot12AVX512_fwdtanh_1860
+	JMP        GemmDot12AVX512_epidone_1845
 
 GemmDot12AVX512_nottanh_1858:
 	CMPQ    DI, $0x06
@@ -84987,12 +85169,14 @@ GemmDot12AVX512_fwdscaledtanh_1866:
 	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
 	VCMPPS            $0x0d, Z15, Z22, K3
 	VMOVUPS           Z21, K3, Z19
-	VPTERNLOGD        $0xf8, Z1, Z17, Z19
-	VMOVUPS           Z19, K1, (DI)
-	ADDQ              R8, DI
-	DECQ              R9
-	JNZ               GemmDot12AVX512_fwdscaledtanh_1866
-	JMP               GemmDot12AVX512_epidone_1845
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z1, Z17, Z19
+	VMOVUPS    Z19, K1, (DI)
+	ADDQ       R8, DI
+	DECQ       R9
+	JNZ        GemmDot12AVX512_fwdscaledtanh_1866
+	JMP        GemmDot12AVX512_epidone_1845
 
 GemmDot12AVX512_notscaledtanh_1864:
 	JMP GemmDot12AVX512_store_1842
