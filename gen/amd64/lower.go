@@ -270,6 +270,17 @@ func (l *lower) load(v value, r reg.VecVirtual) {
 	}
 }
 
+// writable returns v in a register an instruction may overwrite: its own
+// where it dies here (dies), else a copy.
+func (l *lower) writable(v value, dies bool) value {
+	if dies && v.kind == vReg {
+		return v
+	}
+	d := value{kind: vReg, r: l.newVec()}
+	l.load(v, d.r)
+	return d
+}
+
 // reg returns v in a register, loading a constant or a row into a
 // temporary.
 func (l *lower) reg(v value) reg.VecVirtual {
@@ -551,7 +562,7 @@ func (l *lower) tern(p *desc.Program, op desc.Op, inner desc.Value, val func(des
 			switch x := val(v); {
 			case x.mem():
 				return 2
-			case diesV(v) && x.kind == vReg && p.Ops[v].Kind != desc.Param:
+			case diesV(v) && x.kind == vReg:
 				return 0
 			}
 			return 1
@@ -559,12 +570,7 @@ func (l *lower) tern(p *desc.Program, op desc.Op, inner desc.Value, val func(des
 		return rank(x) - rank(y)
 	})
 	imm := ternImm(p, op, inner, leaves)
-	a := val(leaves[0])
-	d := a
-	if a.kind != vReg || !diesV(leaves[0]) || p.Ops[leaves[0]].Kind == desc.Param {
-		d = value{kind: vReg, r: l.newVec()}
-		l.load(a, d.r)
-	}
+	d := l.writable(val(leaves[0]), diesV(leaves[0]))
 	c := val(leaves[2])
 	l.pick(c, VPTERNLOGD, VPTERNLOGD_BCST)(operand.Imm(uint64(imm)), l.rm(c), l.reg(val(leaves[1])), d.r)
 	return d
@@ -823,11 +829,7 @@ func (l *lower) masked(kind desc.Kind, x, y value, dx, dy bool, k reg.Register, 
 		zero(yo, xr, k, d.r)
 		return d
 	}
-	d := *c
-	if !dc || c.kind != vReg {
-		d = value{kind: vReg, r: l.newVec()}
-		l.load(*c, d.r)
-	}
+	d := l.writable(*c, dc)
 	merge(yo, xr, k, d.r)
 	return d
 }
@@ -842,13 +844,7 @@ func (l *lower) sel(m, a, b value, da, db bool) value {
 		// as an input, so the destination is b itself where b dies, or a
 		// copy of b (a fresh register under VBLENDMPS would be live from
 		// the entry of the function, against every other register).
-		d := value{kind: vReg}
-		if db && b.kind == vReg {
-			d.r = b.r
-		} else {
-			d.r = l.newVec()
-			l.load(b, d.r)
-		}
+		d := l.writable(b, db)
 		l.pick(a, VMOVUPS, VBROADCASTSS)(l.rm(a), m.k, d.r)
 		return d
 	}

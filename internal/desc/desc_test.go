@@ -232,94 +232,86 @@ func TestOnePlusTq(t *testing.T) {
 }
 
 // evalTrace evaluates the one-lane program p on the input x with the
-// parameters params, calling see with the index and the bits of every
-// operation's result (masks are left out): a reference interpreter for the
-// tests of the programs' intermediate values.
-func evalTrace(p *Program, x float32, params []float32, see func(i int, bits uint32)) {
+// parameters params and returns the bits of every operation's result
+// (false and true for masks): a reference interpreter for the tests of the
+// programs' intermediate values.
+func evalTrace(p *Program, x float32, params []float32) []uint32 {
 	v := make([]uint32, len(p.Ops))
-	mask := make([]bool, len(p.Ops))
 	f := func(i Value) float32 { return math.Float32frombits(v[i]) }
+	flt := func(r float32) uint32 { return math.Float32bits(r) }
+	mask := func(c bool) uint32 {
+		if c {
+			return 1
+		}
+		return 0
+	}
 	for i, op := range p.Ops {
 		a, b, c := op.Args[0], op.Args[1], op.Args[2]
-		var r float32
-		isFloat := true
 		switch op.Kind {
 		case Input:
-			r = x
+			v[i] = flt(x)
 		case Param:
-			r = params[op.Imm]
+			v[i] = flt(params[op.Imm])
 		case Const:
-			v[i], isFloat = op.Imm, false
+			v[i] = op.Imm
 		case Add:
-			r = f(a) + f(b)
+			v[i] = flt(f(a) + f(b))
 		case Sub:
-			r = f(a) - f(b)
+			v[i] = flt(f(a) - f(b))
 		case Mul:
-			r = f(a) * f(b)
+			v[i] = flt(f(a) * f(b))
 		case Div:
-			r = f(a) / f(b)
+			v[i] = flt(f(a) / f(b))
 		case Sqrt:
-			r = float32(math.Sqrt(float64(f(a))))
+			v[i] = flt(float32(math.Sqrt(float64(f(a)))))
 		case FMA:
-			r = float32(math.FMA(float64(f(a)), float64(f(b)), float64(f(c))))
+			v[i] = flt(float32(math.FMA(float64(f(a)), float64(f(b)), float64(f(c)))))
 		case FNMA:
-			r = float32(math.FMA(-float64(f(a)), float64(f(b)), float64(f(c))))
+			v[i] = flt(float32(math.FMA(-float64(f(a)), float64(f(b)), float64(f(c)))))
 		case Min:
-			r = f(b)
+			v[i] = v[b]
 			if f(a) < f(b) {
-				r = f(a)
+				v[i] = v[a]
 			}
 		case Max:
-			r = f(b)
+			v[i] = v[b]
 			if f(a) > f(b) {
-				r = f(a)
+				v[i] = v[a]
 			}
-		case And, Or, Xor, AndNot, Shl, AddInt, Lookup:
-			isFloat = false
-			switch op.Kind {
-			case And:
-				v[i] = v[a] & v[b]
-			case Or:
-				v[i] = v[a] | v[b]
-			case Xor:
-				v[i] = v[a] ^ v[b]
-			case AndNot:
-				v[i] = v[a] &^ v[b]
-			case Shl:
-				v[i] = v[a] << op.Imm
-			case AddInt:
-				v[i] = v[a] + v[b]
-			case Lookup:
-				v[i] = p.Tables[op.Imm][v[a]%LookupSize]
-			}
-		case Less, LessEq, Greater, GreaterEq, Equal, SignMask:
-			isFloat = false
-			switch op.Kind {
-			case Less:
-				mask[i] = f(a) < f(b)
-			case LessEq:
-				mask[i] = f(a) <= f(b)
-			case Greater:
-				mask[i] = f(a) > f(b)
-			case GreaterEq:
-				mask[i] = f(a) >= f(b)
-			case Equal:
-				mask[i] = f(a) == f(b)
-			case SignMask:
-				mask[i] = v[a]>>31 == 1
-			}
-			continue
+		case And:
+			v[i] = v[a] & v[b]
+		case Or:
+			v[i] = v[a] | v[b]
+		case Xor:
+			v[i] = v[a] ^ v[b]
+		case AndNot:
+			v[i] = v[a] &^ v[b]
+		case Shl:
+			v[i] = v[a] << op.Imm
+		case AddInt:
+			v[i] = v[a] + v[b]
+		case Lookup:
+			v[i] = p.Tables[op.Imm][v[a]%LookupSize]
+		case Less:
+			v[i] = mask(f(a) < f(b))
+		case LessEq:
+			v[i] = mask(f(a) <= f(b))
+		case Greater:
+			v[i] = mask(f(a) > f(b))
+		case GreaterEq:
+			v[i] = mask(f(a) >= f(b))
+		case Equal:
+			v[i] = mask(f(a) == f(b))
+		case SignMask:
+			v[i] = v[a] >> 31
 		case Select:
-			v[i], isFloat = v[c], false
-			if mask[a] {
+			v[i] = v[c]
+			if v[a] != 0 {
 				v[i] = v[b]
 			}
 		}
-		if isFloat {
-			v[i] = math.Float32bits(r)
-		}
-		see(i, v[i])
 	}
+	return v
 }
 
 // TestNoSubnormalIntermediates checks that the table-driven forward
@@ -344,8 +336,7 @@ func TestNoSubnormalIntermediates(t *testing.T) {
 				continue
 			}
 			for _, x := range []float32{float32(mag), -float32(mag)} {
-				vals := make([]uint32, len(d.Forward.Ops))
-				evalTrace(d.Forward, x, params, func(j int, bits uint32) { vals[j] = bits })
+				vals := evalTrace(d.Forward, x, params)
 				for j, op := range d.Forward.Ops {
 					if !floatArith(op.Kind) {
 						continue
