@@ -319,6 +319,16 @@ func elu(b *Builder) *Program {
 	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))
 }
 
+// eluOne is elu for alpha = 1 (the variant's range (1 - 2^-24, 1] holds
+// that value alone), without the product by alpha, which is exact there:
+// one operation fewer.
+func eluOne(b *Builder) *Program {
+	x := b.In(0)
+	b.Note("elu(1): z = max(x, -17.5)")
+	e := expm1(b, b.Max(x, b.Bits(ELUClamp)))
+	return b.Return(b.Select(b.Less(x, b.F(0)), e, x))
+}
+
 // scaledSigmoid is sigmoid(slope·x) by the algorithm of sigmoid, on
 // z = zh + zl with zh = slope·x rounded and zl its error: e = e^-|z| takes
 // zl into its range reduction (-|z| = -|zh| + c with c = ±zl), as the

@@ -24,6 +24,11 @@ func LeakyReLUMaxForwardAVX2(dst []float32, x []float32, p *[4]float32)
 //go:noescape
 func ELUForwardAVX2(dst []float32, x []float32, p *[4]float32)
 
+// ELUOneForwardAVX2 computes dst[i] = elu(x[i]) for the whole slice (program ELUOne rr1_p6_expm1 of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ELUOneForwardAVX2(dst []float32, x []float32, p *[4]float32)
+
 // SigmoidForwardAVX2 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //
 //go:noescape
@@ -138,6 +143,11 @@ func LeakyReLUMaxForwardAVX512(dst []float32, x []float32, p *[4]float32)
 //
 //go:noescape
 func ELUForwardAVX512(dst []float32, x []float32, p *[4]float32)
+
+// ELUOneForwardAVX512 computes dst[i] = elu(x[i]) for the whole slice (program ELUOne rr1_p6_expm1 of internal/desc); len(dst) must equal len(x).
+//
+//go:noescape
+func ELUOneForwardAVX512(dst []float32, x []float32, p *[4]float32)
 
 // SigmoidForwardAVX512 computes dst[i] = sigmoid(x[i]) for the whole slice (program Sigmoid rr2_lut8_p4_div of internal/desc); len(dst) must equal len(x).
 //

@@ -24,6 +24,11 @@ func LeakyReLUMaxForwardNEON(dst, x []float32, p *[4]float32)
 //go:noescape
 func ELUForwardNEON(dst, x []float32, p *[4]float32)
 
+// ELUOneForwardNEON sets dst[i] = elu(x[i]) (program ELUOne rr1_p6_expm1 of internal/desc).
+//
+//go:noescape
+func ELUOneForwardNEON(dst, x []float32, p *[4]float32)
+
 // SigmoidForwardNEON sets dst[i] = sigmoid(x[i]) (program Sigmoid rr2_lut8_p4_div of internal/desc).
 //
 //go:noescape

@@ -407,6 +407,219 @@ loopS:
 done:
 	RET
 
+// func ELUOneForwardNEON(dst, x []float32, p *[4]float32)
+TEXT ·ELUOneForwardNEON(SB), NOSPLIT, $0-56
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD dst_len+8(FP), R7
+	MOVD p+48(FP), R8
+	MOVWU.P 4(R8), R9
+	VDUP R9, V31.S4
+
+	// Constants.
+	MOVW $0xc18c0000, R9
+	VDUP R9, V30.S4
+	MOVW $0x4b40007f, R9
+	VMOV R9, V29.S[0]
+	MOVW $0x3fb8aa3b, R9
+	VMOV R9, V29.S[1]
+	MOVW $0x4b40007f, R9
+	VDUP R9, V28.S4
+	MOVW $0x3f317218, R9
+	VMOV R9, V29.S[2]
+	MOVW $0x3c091cf1, R9
+	VMOV R9, V29.S[3]
+	MOVW $0x3ab5121a, R9
+	VMOV R9, V27.S[0]
+	MOVW $0x3d2aac79, R9
+	VMOV R9, V27.S[1]
+	MOVW $0x3e2aaa49, R9
+	VMOV R9, V27.S[2]
+	MOVW $0x3efffffe, R9
+	VMOV R9, V27.S[3]
+	MOVW $0x3f800000, R9
+	VDUP R9, V26.S4
+
+	// 4 vectors per iteration.
+	CMP $16, R7
+	BLT vec1
+
+loopU:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x4e3ec410 // fmaxnm v16.4s, v0.4s, v30.4s
+	WORD $0x4e3ec431 // fmaxnm v17.4s, v1.4s, v30.4s
+	WORD $0x4e3ec452 // fmaxnm v18.4s, v2.4s, v30.4s
+	WORD $0x4e3ec473 // fmaxnm v19.4s, v3.4s, v30.4s
+	VDUP V29.S[0], V12.S4
+	VDUP V29.S[0], V13.S4
+	VDUP V29.S[0], V14.S4
+	VDUP V29.S[0], V15.S4
+	WORD $0x4fbd120c // fmla v12.4s, v16.4s, v29.s[1]
+	WORD $0x4fbd122d // fmla v13.4s, v17.4s, v29.s[1]
+	WORD $0x4fbd124e // fmla v14.4s, v18.4s, v29.s[1]
+	WORD $0x4fbd126f // fmla v15.4s, v19.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V12.S4, V8.S4
+	VSHL $23, V13.S4, V9.S4
+	VSHL $23, V14.S4, V10.S4
+	VSHL $23, V15.S4, V11.S4
+
+	// t = z - n·ln2
+	WORD $0x4ebcd58c // fsub v12.4s, v12.4s, v28.4s
+	WORD $0x4ebcd5ad // fsub v13.4s, v13.4s, v28.4s
+	WORD $0x4ebcd5ce // fsub v14.4s, v14.4s, v28.4s
+	WORD $0x4ebcd5ef // fsub v15.4s, v15.4s, v28.4s
+	WORD $0x4f9d5990 // fmls v16.4s, v12.4s, v29.s[2]
+	WORD $0x4f9d59b1 // fmls v17.4s, v13.4s, v29.s[2]
+	WORD $0x4f9d59d2 // fmls v18.4s, v14.4s, v29.s[2]
+	WORD $0x4f9d59f3 // fmls v19.4s, v15.4s, v29.s[2]
+	VDUP V29.S[3], V12.S4
+	VDUP V29.S[3], V13.S4
+	VDUP V29.S[3], V14.S4
+	VDUP V29.S[3], V15.S4
+	WORD $0x4f9b120c // fmla v12.4s, v16.4s, v27.s[0]
+	WORD $0x4f9b122d // fmla v13.4s, v17.4s, v27.s[0]
+	WORD $0x4f9b124e // fmla v14.4s, v18.4s, v27.s[0]
+	WORD $0x4f9b126f // fmla v15.4s, v19.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
+	VDUP V27.S[1], V5.S4
+	VDUP V27.S[1], V6.S4
+	VDUP V27.S[1], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	VDUP V27.S[2], V12.S4
+	VDUP V27.S[2], V13.S4
+	VDUP V27.S[2], V14.S4
+	VDUP V27.S[2], V15.S4
+	VFMLA V16.S4, V4.S4, V12.S4
+	VFMLA V17.S4, V5.S4, V13.S4
+	VFMLA V18.S4, V6.S4, V14.S4
+	VFMLA V19.S4, V7.S4, V15.S4
+	VDUP V27.S[3], V4.S4
+	VDUP V27.S[3], V5.S4
+	VDUP V27.S[3], V6.S4
+	VDUP V27.S[3], V7.S4
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V17.S4, V13.S4, V5.S4
+	VFMLA V18.S4, V14.S4, V6.S4
+	VFMLA V19.S4, V15.S4, V7.S4
+	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
+	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
+	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
+	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
+	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V16.S4, V16.S4
+	VFMLA V5.S4, V17.S4, V17.S4
+	VFMLA V6.S4, V18.S4, V18.S4
+	VFMLA V7.S4, V19.S4, V19.S4
+	WORD $0x4ebad508 // fsub v8.4s, v8.4s, v26.4s
+	WORD $0x4ebad529 // fsub v9.4s, v9.4s, v26.4s
+	WORD $0x4ebad54a // fsub v10.4s, v10.4s, v26.4s
+	WORD $0x4ebad56b // fsub v11.4s, v11.4s, v26.4s
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
+	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
+	WORD $0x4ea0e810 // fcmlt v16.4s, v0.4s, #0.0
+	WORD $0x4ea0e831 // fcmlt v17.4s, v1.4s, #0.0
+	WORD $0x4ea0e852 // fcmlt v18.4s, v2.4s, #0.0
+	WORD $0x4ea0e873 // fcmlt v19.4s, v3.4s, #0.0
+	VBSL V0.B16, V8.B16, V16.B16
+	VBSL V1.B16, V9.B16, V17.B16
+	VBSL V2.B16, V10.B16, V18.B16
+	VBSL V3.B16, V11.B16, V19.B16
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	SUB $16, R7
+	CMP $16, R7
+	BGE loopU
+
+vec1:
+	// One vector per iteration.
+	CMP $4, R7
+	BLT tail
+
+loop1:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4e3ec407 // fmaxnm v7.4s, v0.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+
+	// t = z - n·ln2
+	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V27.S[2], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V27.S[3], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
+	VBSL V0.B16, V5.B16, V7.B16
+	VST1.P [V7.S4], 16(R0)
+	SUB $4, R7
+	CMP $4, R7
+	BGE loop1
+
+tail:
+	// The last 0-3 elements, one lane at a time.
+	CBZ R7, done
+
+loopS:
+	FMOVS.P 4(R1), F0
+	WORD $0x4e3ec407 // fmaxnm v7.4s, v0.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
+
+	// s = 2^n
+	VSHL $23, V6.S4, V5.S4
+
+	// t = z - n·ln2
+	WORD $0x4ebcd4c6 // fsub v6.4s, v6.4s, v28.4s
+	WORD $0x4f9d58c7 // fmls v7.4s, v6.4s, v29.s[2]
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9b10e6 // fmla v6.4s, v7.4s, v27.s[0]
+	VDUP V27.S[1], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	VDUP V27.S[2], V6.S4
+	VFMLA V7.S4, V4.S4, V6.S4
+	VDUP V27.S[3], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+
+	// m = s·(e^t - 1) = ts + ts·(t·q)
+	VFMLA V4.S4, V7.S4, V7.S4
+	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
+	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
+	VBSL V0.B16, V5.B16, V7.B16
+	FMOVS.P F7, 4(R0)
+	SUBS $1, R7
+	BNE loopS
+
+done:
+	RET
+
 // func SigmoidForwardNEON(dst, x []float32, p *[4]float32)
 TEXT ·SigmoidForwardNEON(SB), NOSPLIT, $0-56
 	MOVD dst_base+0(FP), R0

@@ -19,6 +19,10 @@ func ForwardAVX2(f desc.Func, dst, x []float32, p [4]float32) bool {
 		}
 		LeakyReLUForwardAVX2(dst, x, &p)
 	case desc.ELU:
+		if p[0] > 0.99999994 && p[0] <= 1 {
+			ELUOneForwardAVX2(dst, x, &p)
+			return true
+		}
 		ELUForwardAVX2(dst, x, &p)
 	case desc.Sigmoid:
 		SigmoidForwardAVX2(dst, x, &p)
@@ -110,6 +114,10 @@ func ForwardAVX512(f desc.Func, dst, x []float32, p [4]float32) bool {
 		}
 		LeakyReLUForwardAVX512(dst, x, &p)
 	case desc.ELU:
+		if p[0] > 0.99999994 && p[0] <= 1 {
+			ELUOneForwardAVX512(dst, x, &p)
+			return true
+		}
 		ELUForwardAVX512(dst, x, &p)
 	case desc.Sigmoid:
 		SigmoidForwardAVX512(dst, x, &p)

@@ -19,6 +19,10 @@ func ForwardNEON(f desc.Func, dst, x []float32, p [4]float32) bool {
 		}
 		LeakyReLUForwardNEON(dst, x, &p)
 	case desc.ELU:
+		if p[0] > 0.99999994 && p[0] <= 1 {
+			ELUOneForwardNEON(dst, x, &p)
+			return true
+		}
 		ELUForwardNEON(dst, x, &p)
 	case desc.Sigmoid:
 		SigmoidForwardNEON(dst, x, &p)
