@@ -90,6 +90,30 @@ func (t elemTimer) report(b *testing.B, n int) {
 	}
 }
 
+// BenchmarkDivider reports the throughput of the vector divider of every
+// implementation with a probe (BenchmarkDivider/<impl>): ns/elem per float
+// divided, and cycles/div per full-vector division at the clock of the
+// implementation's FMA load. sigmoid and tanh divide once per element, so
+// ns/elem bounds their forward kernels from below.
+func BenchmarkDivider(b *testing.B) {
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			p := im.peak
+			if p.div == nil {
+				b.Skip("no divider probe for " + im.name)
+			}
+			const chunk = 1 << 12
+			for b.Loop() {
+				p.div(chunk)
+			}
+			divs := float64(b.N) * chunk * float64(p.divs)
+			ns := float64(b.Elapsed().Nanoseconds()) / divs
+			b.ReportMetric(ns/float64(p.lanes), "ns/elem")
+			b.ReportMetric(ns*clockOf(p.clock, 50*time.Millisecond), "cycles/div")
+		})
+	}
+}
+
 // BenchmarkForward measures dst = f(x) for every activation, size and
 // implementation.
 func BenchmarkForward(b *testing.B) {

@@ -19,12 +19,12 @@ func archImpls() []*impl {
 	var ims []*impl
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.FMA3, cpuid.AVX2, cpuid.BMI2) {
 		im := simdImpl("avx512", &asm.AVX512, avx512Gemm)
-		im.peak = probe{asm.FMAPeakAVX512, 12 * 32, asm.FMAClockAVX512}
+		im.peak = probe{run: asm.FMAPeakAVX512, flops: 12 * 32, clock: asm.FMAClockAVX512, div: asm.DivPeakAVX512, divs: 8, lanes: 16}
 		ims = append(ims, im)
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
 		im := simdImpl("avx2", &asm.AVX2, avx2Gemm)
-		im.peak = probe{asm.FMAPeakAVX2, 12 * 16, asm.FMAClockAVX2}
+		im.peak = probe{run: asm.FMAPeakAVX2, flops: 12 * 16, clock: asm.FMAClockAVX2, div: asm.DivPeakAVX2, divs: 8, lanes: 8}
 		ims = append(ims, im)
 	}
 	return ims

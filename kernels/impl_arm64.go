@@ -10,6 +10,6 @@ var clockProbe = asm.ClockProbe
 // archImpls returns the NEON implementation (ASIMD is the arm64 baseline).
 func archImpls() []*impl {
 	im := simdImpl("neon", &asm.NEON, neonGemm)
-	im.peak = probe{asm.FMAPeakNEON, 24 * 8, nil} // 24 independent 4-lane FMLA
+	im.peak = probe{run: asm.FMAPeakNEON, flops: 24 * 8} // 24 independent 4-lane FMLA
 	return []*impl{im}
 }

@@ -8,11 +8,15 @@ import (
 // probe is an implementation's FMA peak probe: run executes n iterations of
 // flops independent fused multiply-adds on full vectors; clock, when not
 // nil, is its clock probe under FMA load (FMAClock in package asm), which
-// returns the cycles it ran.
+// returns the cycles it ran; div, when not nil, is its divider probe
+// (DivPeak in package asm), n iterations of divs independent divisions of
+// full vectors of lanes floats.
 type probe struct {
-	run   func(n int)
-	flops int
-	clock func(n int) int
+	run         func(n int)
+	flops       int
+	clock       func(n int) int
+	div         func(n int)
+	divs, lanes int
 }
 
 var (

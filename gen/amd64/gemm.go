@@ -115,6 +115,7 @@ func genGemm() {
 			genDots(s, im)
 		}
 		genPeak(s)
+		genDivPeak(s)
 		genClock(s)
 	}
 	genClock(nil)

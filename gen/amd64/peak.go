@@ -42,6 +42,40 @@ func genPeak(s *isa) {
 	RET()
 }
 
+// divChains is the number of independent divisions per iteration of the
+// divider probe: more than the divider holds at once (its latency over its
+// throughput, 11/5 for ymm and 17/10 for zmm on Intel cores).
+const divChains = 8
+
+// genDivPeak emits DivPeak<ISA>, a loop of independent VDIVPS on full
+// vectors of s, which runs at the divider's throughput for that width: the
+// bound of sigmoid's and tanh's divisions.
+func genDivPeak(s *isa) {
+	name := "DivPeak" + s.suffix
+	TEXT(name, NOSPLIT, "func(n int)")
+	Doc(fmt.Sprintf("%s runs n iterations of %d independent %d-wide divisions, a probe", name, divChains, s.lanes()),
+		fmt.Sprintf("of the divider's throughput on %s.", s.name))
+	n := Load(Param("n"), GP64())
+	one, x := GP32(), s.vec()
+	MOVL(U32(0x3f800000), one) // 1
+	VMOVD(one, x.AsX())
+	VBROADCASTSS(x.AsX(), x)
+	y := s.vec()
+	VADDPS(x, x, y) // 2
+	q := s.vecs(divChains)
+	TESTQ(n, n)
+	JLE(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	for i := range q {
+		VDIVPS(y, x, q[i])
+	}
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
 // clockChain is the number of dependent additions per iteration of the
 // clock probe; fmaClockAccs, fmaClockFMAs and fmaClockChain are the
 // accumulators, the fused multiply-adds (two per accumulator) and the

@@ -113,6 +113,10 @@ func GemmPackDotAVX2(dst *float32, src *float32, ld int, kc int, n int)
 // (192 flops per iteration), a probe of the core's peak FMA throughput on avx2.
 func FMAPeakAVX2(n int)
 
+// DivPeakAVX2 runs n iterations of 8 independent 8-wide divisions, a probe
+// of the divider's throughput on avx2.
+func DivPeakAVX2(n int)
+
 // FMAClockAVX2 runs n iterations of 32 dependent register additions beside 24
 // 8-wide fused multiply-adds and returns the additions' sum (32·n):
 // a probe of the core clock under avx2 load.
@@ -262,6 +266,10 @@ func GemmPackDotAVX512(dst *float32, src *float32, ld int, kc int, n int)
 // FMAPeakAVX512 runs n iterations of 12 independent 16-wide fused multiply-adds
 // (384 flops per iteration), a probe of the core's peak FMA throughput on avx512.
 func FMAPeakAVX512(n int)
+
+// DivPeakAVX512 runs n iterations of 8 independent 16-wide divisions, a probe
+// of the divider's throughput on avx512.
+func DivPeakAVX512(n int)
 
 // FMAClockAVX512 runs n iterations of 32 dependent register additions beside 24
 // 16-wide fused multiply-adds and returns the additions' sum (32·n):

@@ -28636,6 +28636,33 @@ FMAPeakAVX2_done:
 	VZEROUPPER
 	RET
 
+// func DivPeakAVX2(n int)
+// Requires: AVX, AVX2
+TEXT ·DivPeakAVX2(SB), NOSPLIT, $0-8
+	MOVQ         n+0(FP), AX
+	MOVL         $0x3f800000, CX
+	VMOVD        CX, X0
+	VBROADCASTSS X0, Y0
+	VADDPS       Y0, Y0, Y1
+	TESTQ        AX, AX
+	JLE          DivPeakAVX2_done
+
+DivPeakAVX2_loop:
+	VDIVPS Y1, Y0, Y2
+	VDIVPS Y1, Y0, Y2
+	VDIVPS Y1, Y0, Y2
+	VDIVPS Y1, Y0, Y2
+	VDIVPS Y1, Y0, Y2
+	VDIVPS Y1, Y0, Y2
+	VDIVPS Y1, Y0, Y2
+	VDIVPS Y1, Y0, Y2
+	DECQ   AX
+	JNZ    DivPeakAVX2_loop
+
+DivPeakAVX2_done:
+	VZEROUPPER
+	RET
+
 // func FMAClockAVX2(n int) int
 // Requires: AVX, FMA3
 TEXT ·FMAClockAVX2(SB), NOSPLIT, $0-16
@@ -85512,6 +85539,33 @@ FMAPeakAVX512_loop:
 	JNZ         FMAPeakAVX512_loop
 
 FMAPeakAVX512_done:
+	VZEROUPPER
+	RET
+
+// func DivPeakAVX512(n int)
+// Requires: AVX, AVX512F
+TEXT ·DivPeakAVX512(SB), NOSPLIT, $0-8
+	MOVQ         n+0(FP), AX
+	MOVL         $0x3f800000, CX
+	VMOVD        CX, X0
+	VBROADCASTSS X0, Z0
+	VADDPS       Z0, Z0, Z1
+	TESTQ        AX, AX
+	JLE          DivPeakAVX512_done
+
+DivPeakAVX512_loop:
+	VDIVPS Z1, Z0, Z2
+	VDIVPS Z1, Z0, Z2
+	VDIVPS Z1, Z0, Z2
+	VDIVPS Z1, Z0, Z2
+	VDIVPS Z1, Z0, Z2
+	VDIVPS Z1, Z0, Z2
+	VDIVPS Z1, Z0, Z2
+	VDIVPS Z1, Z0, Z2
+	DECQ   AX
+	JNZ    DivPeakAVX512_loop
+
+DivPeakAVX512_done:
 	VZEROUPPER
 	RET
 
