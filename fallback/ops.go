@@ -25,6 +25,13 @@ func pick(t bool, a, b float32) float32 {
 	return fromBits(bits(a)&m | bits(b)&^m)
 }
 
+// maxNegAbs returns max(-|a|, b) for b < 0, b for a NaN a (the MaxNegAbs
+// operation).
+func maxNegAbs(a, b float32) float32 {
+	n := fromBits(bits(a) | 1<<31)
+	return pick(n > b, n, b)
+}
+
 // sqrt32 is the correctly rounded float32 square root: the float64 root of
 // a float32 rounds to float32 without a double-rounding error.
 func sqrt32(a float32) float32 { return float32(math.Sqrt(float64(a))) }

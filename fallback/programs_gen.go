@@ -922,56 +922,55 @@ var tanhForwardTable0 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7
 // tanhForwardLane is tanhForward on one lane.
 func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x3f800000) // 1
-	// tanh: e^z for z = 2·max(-|x|, -10)
-	v2 := math.Float32frombits(0x80000000) // -0
-	v3 := fromBits(bits(v0) | bits(v2))
-	v4 := math.Float32frombits(0xc1200000) // -10
-	v5 := pick(v3 > v4, v3, v4)
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
+	v2 := math.Float32frombits(0xc1200000) // -10
+	v3 := maxNegAbs(v0, v2)
 	// exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j
-	v6 := math.Float32frombits(0x41b8aa3b) // 23.08312
-	v7 := math.Float32frombits(0x4b400000) // 1.2582912e+07
-	v8 := fma32(v5, v6, v7)
+	v4 := math.Float32frombits(0x41b8aa3b) // 23.08312
+	v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+	v6 := fma32(v3, v4, v5)
 	// t' = h - N·ln2/16 = t/2
-	v9 := float32(v8 - v7)
-	v10 := math.Float32frombits(0x3d317218) // 0.0433217
-	v11 := fma32(-v9, v10, v5)
+	v7 := float32(v6 - v5)
+	v8 := math.Float32frombits(0x3d317218) // 0.0433217
+	v9 := fma32(-v7, v8, v3)
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v12 := fromBits(tanhForwardTable0[bits(v8)%8])
-	v13 := fromBits(bits(v8) << 20)
-	v14 := fromBits(bits(v12) + bits(v13))
+	v10 := fromBits(tanhForwardTable0[bits(v6)%8])
+	v11 := fromBits(bits(v6) << 20)
+	v12 := fromBits(bits(v10) + bits(v11))
 	// P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'
-	v15 := math.Float32frombits(0x3faaab2c) // 1.3333488
-	v16 := math.Float32frombits(0x4000043c) // 2.0002584
-	v17 := fma32(v15, v11, v16)
-	v18 := math.Float32frombits(0x40000000) // 2
-	v19 := fma32(v17, v11, v18)
-	v20 := float32(v11 * v14)
-	v21 := fma32(v20, v19, v14)
+	v13 := math.Float32frombits(0x3faaab2c) // 1.3333488
+	v14 := math.Float32frombits(0x4000043c) // 2.0002584
+	v15 := fma32(v13, v9, v14)
+	v16 := math.Float32frombits(0x40000000) // 2
+	v17 := fma32(v15, v9, v16)
+	v18 := float32(v9 * v12)
+	v19 := fma32(v18, v17, v12)
 	// (1 - e)/(1 + e)
-	v22 := float32(v1 - v21)
-	v23 := float32(v21 + v1)
-	v24 := float32(v22 / v23)
+	v20 := float32(v1 - v19)
+	v21 := float32(v19 + v1)
+	v22 := float32(v20 / v21)
 	// x + x³·p(x²)
-	v25 := float32(v0 * v0)
-	v26 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-	v27 := math.Float32frombits(0x3ca9134f) // 0.02063909
-	v28 := fma32(v26, v25, v27)
-	v29 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-	v30 := fma32(v28, v25, v29)
-	v31 := math.Float32frombits(0x3e088393) // 0.13331442
-	v32 := fma32(v30, v25, v31)
-	v33 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-	v34 := fma32(v32, v25, v33)
-	v35 := float32(v0 * v25)
-	v36 := fma32(v35, v34, v0)
-	// |x| >= split as -|x| <= -split
-	v37 := math.Float32frombits(0xbf200000) // -0.625
-	v38 := lanemask(v3 <= v37)
-	v39 := fromBits(bits(v24)&v38 | bits(v36)&^v38)
+	v23 := float32(v0 * v0)
+	v24 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+	v25 := math.Float32frombits(0x3ca9134f) // 0.02063909
+	v26 := fma32(v24, v23, v25)
+	v27 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+	v28 := fma32(v26, v23, v27)
+	v29 := math.Float32frombits(0x3e088393) // 0.13331442
+	v30 := fma32(v28, v23, v29)
+	v31 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+	v32 := fma32(v30, v23, v31)
+	v33 := float32(v0 * v23)
+	v34 := fma32(v33, v32, v0)
+	// |x| >= split as x² >= split²
+	v35 := math.Float32frombits(0x3ec80000) // 0.390625
+	v36 := lanemask(v23 >= v35)
+	v37 := fromBits(bits(v22)&v36 | bits(v34)&^v36)
 	// the sign of x, last: tanh(-0) = -0
-	v40 := fromBits(bits(v0) & bits(v2))
-	v41 := fromBits(bits(v39) | bits(v40))
-	return v41
+	v38 := math.Float32frombits(0x80000000) // -0
+	v39 := fromBits(bits(v0) & bits(v38))
+	v40 := fromBits(bits(v37) | bits(v39))
+	return v40
 }
 
 // tanhForward computes dst[i] = tanh(x[i]).
@@ -987,297 +986,293 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v0_2 := x[2]
 		v0_3 := x[3]
 		v1 := math.Float32frombits(0x3f800000) // 1
-		// tanh: e^z for z = 2·max(-|x|, -10)
-		v2 := math.Float32frombits(0x80000000) // -0
-		v3_0 := fromBits(bits(v0_0) | bits(v2))
-		v3_1 := fromBits(bits(v0_1) | bits(v2))
-		v3_2 := fromBits(bits(v0_2) | bits(v2))
-		v3_3 := fromBits(bits(v0_3) | bits(v2))
-		v4 := math.Float32frombits(0xc1200000) // -10
-		v5_0 := pick(v3_0 > v4, v3_0, v4)
-		v5_1 := pick(v3_1 > v4, v3_1, v4)
-		v5_2 := pick(v3_2 > v4, v3_2, v4)
-		v5_3 := pick(v3_3 > v4, v3_3, v4)
+		// tanh: e^z for z = 2h, h = max(-|x|, -10)
+		v2 := math.Float32frombits(0xc1200000) // -10
+		v3_0 := maxNegAbs(v0_0, v2)
+		v3_1 := maxNegAbs(v0_1, v2)
+		v3_2 := maxNegAbs(v0_2, v2)
+		v3_3 := maxNegAbs(v0_3, v2)
 		// exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j
-		v6 := math.Float32frombits(0x41b8aa3b) // 23.08312
-		v7 := math.Float32frombits(0x4b400000) // 1.2582912e+07
-		s8_0 := float64(v5_0)*float64(v6) + float64(v7)
-		v8_0 := float32(s8_0)
-		if roundsTwice(s8_0) {
-			v8_0 = fma32(v5_0, v6, v7)
+		v4 := math.Float32frombits(0x41b8aa3b) // 23.08312
+		v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
+		v6_0 := float32(s6_0)
+		if roundsTwice(s6_0) {
+			v6_0 = fma32(v3_0, v4, v5)
 		}
-		s8_1 := float64(v5_1)*float64(v6) + float64(v7)
-		v8_1 := float32(s8_1)
-		if roundsTwice(s8_1) {
-			v8_1 = fma32(v5_1, v6, v7)
+		s6_1 := float64(v3_1)*float64(v4) + float64(v5)
+		v6_1 := float32(s6_1)
+		if roundsTwice(s6_1) {
+			v6_1 = fma32(v3_1, v4, v5)
 		}
-		s8_2 := float64(v5_2)*float64(v6) + float64(v7)
-		v8_2 := float32(s8_2)
-		if roundsTwice(s8_2) {
-			v8_2 = fma32(v5_2, v6, v7)
+		s6_2 := float64(v3_2)*float64(v4) + float64(v5)
+		v6_2 := float32(s6_2)
+		if roundsTwice(s6_2) {
+			v6_2 = fma32(v3_2, v4, v5)
 		}
-		s8_3 := float64(v5_3)*float64(v6) + float64(v7)
-		v8_3 := float32(s8_3)
-		if roundsTwice(s8_3) {
-			v8_3 = fma32(v5_3, v6, v7)
+		s6_3 := float64(v3_3)*float64(v4) + float64(v5)
+		v6_3 := float32(s6_3)
+		if roundsTwice(s6_3) {
+			v6_3 = fma32(v3_3, v4, v5)
 		}
 		// t' = h - N·ln2/16 = t/2
-		v9_0 := float32(v8_0 - v7)
-		v9_1 := float32(v8_1 - v7)
-		v9_2 := float32(v8_2 - v7)
-		v9_3 := float32(v8_3 - v7)
-		v10 := math.Float32frombits(0x3d317218) // 0.0433217
-		s11_0 := float64(-v9_0)*float64(v10) + float64(v5_0)
-		v11_0 := float32(s11_0)
-		if roundsTwice(s11_0) {
-			v11_0 = fma32(-v9_0, v10, v5_0)
+		v7_0 := float32(v6_0 - v5)
+		v7_1 := float32(v6_1 - v5)
+		v7_2 := float32(v6_2 - v5)
+		v7_3 := float32(v6_3 - v5)
+		v8 := math.Float32frombits(0x3d317218) // 0.0433217
+		s9_0 := float64(-v7_0)*float64(v8) + float64(v3_0)
+		v9_0 := float32(s9_0)
+		if roundsTwice(s9_0) {
+			v9_0 = fma32(-v7_0, v8, v3_0)
 		}
-		s11_1 := float64(-v9_1)*float64(v10) + float64(v5_1)
-		v11_1 := float32(s11_1)
-		if roundsTwice(s11_1) {
-			v11_1 = fma32(-v9_1, v10, v5_1)
+		s9_1 := float64(-v7_1)*float64(v8) + float64(v3_1)
+		v9_1 := float32(s9_1)
+		if roundsTwice(s9_1) {
+			v9_1 = fma32(-v7_1, v8, v3_1)
 		}
-		s11_2 := float64(-v9_2)*float64(v10) + float64(v5_2)
-		v11_2 := float32(s11_2)
-		if roundsTwice(s11_2) {
-			v11_2 = fma32(-v9_2, v10, v5_2)
+		s9_2 := float64(-v7_2)*float64(v8) + float64(v3_2)
+		v9_2 := float32(s9_2)
+		if roundsTwice(s9_2) {
+			v9_2 = fma32(-v7_2, v8, v3_2)
 		}
-		s11_3 := float64(-v9_3)*float64(v10) + float64(v5_3)
-		v11_3 := float32(s11_3)
-		if roundsTwice(s11_3) {
-			v11_3 = fma32(-v9_3, v10, v5_3)
+		s9_3 := float64(-v7_3)*float64(v8) + float64(v3_3)
+		v9_3 := float32(s9_3)
+		if roundsTwice(s9_3) {
+			v9_3 = fma32(-v7_3, v8, v3_3)
 		}
 		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v12_0 := fromBits(tanhForwardTable0[bits(v8_0)%8])
-		v12_1 := fromBits(tanhForwardTable0[bits(v8_1)%8])
-		v12_2 := fromBits(tanhForwardTable0[bits(v8_2)%8])
-		v12_3 := fromBits(tanhForwardTable0[bits(v8_3)%8])
-		v13_0 := fromBits(bits(v8_0) << 20)
-		v13_1 := fromBits(bits(v8_1) << 20)
-		v13_2 := fromBits(bits(v8_2) << 20)
-		v13_3 := fromBits(bits(v8_3) << 20)
-		v14_0 := fromBits(bits(v12_0) + bits(v13_0))
-		v14_1 := fromBits(bits(v12_1) + bits(v13_1))
-		v14_2 := fromBits(bits(v12_2) + bits(v13_2))
-		v14_3 := fromBits(bits(v12_3) + bits(v13_3))
+		v10_0 := fromBits(tanhForwardTable0[bits(v6_0)%8])
+		v10_1 := fromBits(tanhForwardTable0[bits(v6_1)%8])
+		v10_2 := fromBits(tanhForwardTable0[bits(v6_2)%8])
+		v10_3 := fromBits(tanhForwardTable0[bits(v6_3)%8])
+		v11_0 := fromBits(bits(v6_0) << 20)
+		v11_1 := fromBits(bits(v6_1) << 20)
+		v11_2 := fromBits(bits(v6_2) << 20)
+		v11_3 := fromBits(bits(v6_3) << 20)
+		v12_0 := fromBits(bits(v10_0) + bits(v11_0))
+		v12_1 := fromBits(bits(v10_1) + bits(v11_1))
+		v12_2 := fromBits(bits(v10_2) + bits(v11_2))
+		v12_3 := fromBits(bits(v10_3) + bits(v11_3))
 		// P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'
-		v15 := math.Float32frombits(0x3faaab2c) // 1.3333488
-		v16 := math.Float32frombits(0x4000043c) // 2.0002584
-		s17_0 := float64(v15)*float64(v11_0) + float64(v16)
+		v13 := math.Float32frombits(0x3faaab2c) // 1.3333488
+		v14 := math.Float32frombits(0x4000043c) // 2.0002584
+		s15_0 := float64(v13)*float64(v9_0) + float64(v14)
+		v15_0 := float32(s15_0)
+		if roundsTwice(s15_0) {
+			v15_0 = fma32(v13, v9_0, v14)
+		}
+		s15_1 := float64(v13)*float64(v9_1) + float64(v14)
+		v15_1 := float32(s15_1)
+		if roundsTwice(s15_1) {
+			v15_1 = fma32(v13, v9_1, v14)
+		}
+		s15_2 := float64(v13)*float64(v9_2) + float64(v14)
+		v15_2 := float32(s15_2)
+		if roundsTwice(s15_2) {
+			v15_2 = fma32(v13, v9_2, v14)
+		}
+		s15_3 := float64(v13)*float64(v9_3) + float64(v14)
+		v15_3 := float32(s15_3)
+		if roundsTwice(s15_3) {
+			v15_3 = fma32(v13, v9_3, v14)
+		}
+		v16 := math.Float32frombits(0x40000000) // 2
+		s17_0 := float64(v15_0)*float64(v9_0) + float64(v16)
 		v17_0 := float32(s17_0)
 		if roundsTwice(s17_0) {
-			v17_0 = fma32(v15, v11_0, v16)
+			v17_0 = fma32(v15_0, v9_0, v16)
 		}
-		s17_1 := float64(v15)*float64(v11_1) + float64(v16)
+		s17_1 := float64(v15_1)*float64(v9_1) + float64(v16)
 		v17_1 := float32(s17_1)
 		if roundsTwice(s17_1) {
-			v17_1 = fma32(v15, v11_1, v16)
+			v17_1 = fma32(v15_1, v9_1, v16)
 		}
-		s17_2 := float64(v15)*float64(v11_2) + float64(v16)
+		s17_2 := float64(v15_2)*float64(v9_2) + float64(v16)
 		v17_2 := float32(s17_2)
 		if roundsTwice(s17_2) {
-			v17_2 = fma32(v15, v11_2, v16)
+			v17_2 = fma32(v15_2, v9_2, v16)
 		}
-		s17_3 := float64(v15)*float64(v11_3) + float64(v16)
+		s17_3 := float64(v15_3)*float64(v9_3) + float64(v16)
 		v17_3 := float32(s17_3)
 		if roundsTwice(s17_3) {
-			v17_3 = fma32(v15, v11_3, v16)
+			v17_3 = fma32(v15_3, v9_3, v16)
 		}
-		v18 := math.Float32frombits(0x40000000) // 2
-		s19_0 := float64(v17_0)*float64(v11_0) + float64(v18)
+		v18_0 := float32(v9_0 * v12_0)
+		v18_1 := float32(v9_1 * v12_1)
+		v18_2 := float32(v9_2 * v12_2)
+		v18_3 := float32(v9_3 * v12_3)
+		s19_0 := float64(v18_0)*float64(v17_0) + float64(v12_0)
 		v19_0 := float32(s19_0)
 		if roundsTwice(s19_0) {
-			v19_0 = fma32(v17_0, v11_0, v18)
+			v19_0 = fma32(v18_0, v17_0, v12_0)
 		}
-		s19_1 := float64(v17_1)*float64(v11_1) + float64(v18)
+		s19_1 := float64(v18_1)*float64(v17_1) + float64(v12_1)
 		v19_1 := float32(s19_1)
 		if roundsTwice(s19_1) {
-			v19_1 = fma32(v17_1, v11_1, v18)
+			v19_1 = fma32(v18_1, v17_1, v12_1)
 		}
-		s19_2 := float64(v17_2)*float64(v11_2) + float64(v18)
+		s19_2 := float64(v18_2)*float64(v17_2) + float64(v12_2)
 		v19_2 := float32(s19_2)
 		if roundsTwice(s19_2) {
-			v19_2 = fma32(v17_2, v11_2, v18)
+			v19_2 = fma32(v18_2, v17_2, v12_2)
 		}
-		s19_3 := float64(v17_3)*float64(v11_3) + float64(v18)
+		s19_3 := float64(v18_3)*float64(v17_3) + float64(v12_3)
 		v19_3 := float32(s19_3)
 		if roundsTwice(s19_3) {
-			v19_3 = fma32(v17_3, v11_3, v18)
-		}
-		v20_0 := float32(v11_0 * v14_0)
-		v20_1 := float32(v11_1 * v14_1)
-		v20_2 := float32(v11_2 * v14_2)
-		v20_3 := float32(v11_3 * v14_3)
-		s21_0 := float64(v20_0)*float64(v19_0) + float64(v14_0)
-		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) {
-			v21_0 = fma32(v20_0, v19_0, v14_0)
-		}
-		s21_1 := float64(v20_1)*float64(v19_1) + float64(v14_1)
-		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) {
-			v21_1 = fma32(v20_1, v19_1, v14_1)
-		}
-		s21_2 := float64(v20_2)*float64(v19_2) + float64(v14_2)
-		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) {
-			v21_2 = fma32(v20_2, v19_2, v14_2)
-		}
-		s21_3 := float64(v20_3)*float64(v19_3) + float64(v14_3)
-		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) {
-			v21_3 = fma32(v20_3, v19_3, v14_3)
+			v19_3 = fma32(v18_3, v17_3, v12_3)
 		}
 		// (1 - e)/(1 + e)
-		v22_0 := float32(v1 - v21_0)
-		v22_1 := float32(v1 - v21_1)
-		v22_2 := float32(v1 - v21_2)
-		v22_3 := float32(v1 - v21_3)
-		v23_0 := float32(v21_0 + v1)
-		v23_1 := float32(v21_1 + v1)
-		v23_2 := float32(v21_2 + v1)
-		v23_3 := float32(v21_3 + v1)
-		v24_0 := float32(v22_0 / v23_0)
-		v24_1 := float32(v22_1 / v23_1)
-		v24_2 := float32(v22_2 / v23_2)
-		v24_3 := float32(v22_3 / v23_3)
+		v20_0 := float32(v1 - v19_0)
+		v20_1 := float32(v1 - v19_1)
+		v20_2 := float32(v1 - v19_2)
+		v20_3 := float32(v1 - v19_3)
+		v21_0 := float32(v19_0 + v1)
+		v21_1 := float32(v19_1 + v1)
+		v21_2 := float32(v19_2 + v1)
+		v21_3 := float32(v19_3 + v1)
+		v22_0 := float32(v20_0 / v21_0)
+		v22_1 := float32(v20_1 / v21_1)
+		v22_2 := float32(v20_2 / v21_2)
+		v22_3 := float32(v20_3 / v21_3)
 		// x + x³·p(x²)
-		v25_0 := float32(v0_0 * v0_0)
-		v25_1 := float32(v0_1 * v0_1)
-		v25_2 := float32(v0_2 * v0_2)
-		v25_3 := float32(v0_3 * v0_3)
-		v26 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-		v27 := math.Float32frombits(0x3ca9134f) // 0.02063909
-		s28_0 := float64(v26)*float64(v25_0) + float64(v27)
+		v23_0 := float32(v0_0 * v0_0)
+		v23_1 := float32(v0_1 * v0_1)
+		v23_2 := float32(v0_2 * v0_2)
+		v23_3 := float32(v0_3 * v0_3)
+		v24 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+		v25 := math.Float32frombits(0x3ca9134f) // 0.02063909
+		s26_0 := float64(v24)*float64(v23_0) + float64(v25)
+		v26_0 := float32(s26_0)
+		if roundsTwice(s26_0) {
+			v26_0 = fma32(v24, v23_0, v25)
+		}
+		s26_1 := float64(v24)*float64(v23_1) + float64(v25)
+		v26_1 := float32(s26_1)
+		if roundsTwice(s26_1) {
+			v26_1 = fma32(v24, v23_1, v25)
+		}
+		s26_2 := float64(v24)*float64(v23_2) + float64(v25)
+		v26_2 := float32(s26_2)
+		if roundsTwice(s26_2) {
+			v26_2 = fma32(v24, v23_2, v25)
+		}
+		s26_3 := float64(v24)*float64(v23_3) + float64(v25)
+		v26_3 := float32(s26_3)
+		if roundsTwice(s26_3) {
+			v26_3 = fma32(v24, v23_3, v25)
+		}
+		v27 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+		s28_0 := float64(v26_0)*float64(v23_0) + float64(v27)
 		v28_0 := float32(s28_0)
 		if roundsTwice(s28_0) {
-			v28_0 = fma32(v26, v25_0, v27)
+			v28_0 = fma32(v26_0, v23_0, v27)
 		}
-		s28_1 := float64(v26)*float64(v25_1) + float64(v27)
+		s28_1 := float64(v26_1)*float64(v23_1) + float64(v27)
 		v28_1 := float32(s28_1)
 		if roundsTwice(s28_1) {
-			v28_1 = fma32(v26, v25_1, v27)
+			v28_1 = fma32(v26_1, v23_1, v27)
 		}
-		s28_2 := float64(v26)*float64(v25_2) + float64(v27)
+		s28_2 := float64(v26_2)*float64(v23_2) + float64(v27)
 		v28_2 := float32(s28_2)
 		if roundsTwice(s28_2) {
-			v28_2 = fma32(v26, v25_2, v27)
+			v28_2 = fma32(v26_2, v23_2, v27)
 		}
-		s28_3 := float64(v26)*float64(v25_3) + float64(v27)
+		s28_3 := float64(v26_3)*float64(v23_3) + float64(v27)
 		v28_3 := float32(s28_3)
 		if roundsTwice(s28_3) {
-			v28_3 = fma32(v26, v25_3, v27)
+			v28_3 = fma32(v26_3, v23_3, v27)
 		}
-		v29 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-		s30_0 := float64(v28_0)*float64(v25_0) + float64(v29)
+		v29 := math.Float32frombits(0x3e088393) // 0.13331442
+		s30_0 := float64(v28_0)*float64(v23_0) + float64(v29)
 		v30_0 := float32(s30_0)
 		if roundsTwice(s30_0) {
-			v30_0 = fma32(v28_0, v25_0, v29)
+			v30_0 = fma32(v28_0, v23_0, v29)
 		}
-		s30_1 := float64(v28_1)*float64(v25_1) + float64(v29)
+		s30_1 := float64(v28_1)*float64(v23_1) + float64(v29)
 		v30_1 := float32(s30_1)
 		if roundsTwice(s30_1) {
-			v30_1 = fma32(v28_1, v25_1, v29)
+			v30_1 = fma32(v28_1, v23_1, v29)
 		}
-		s30_2 := float64(v28_2)*float64(v25_2) + float64(v29)
+		s30_2 := float64(v28_2)*float64(v23_2) + float64(v29)
 		v30_2 := float32(s30_2)
 		if roundsTwice(s30_2) {
-			v30_2 = fma32(v28_2, v25_2, v29)
+			v30_2 = fma32(v28_2, v23_2, v29)
 		}
-		s30_3 := float64(v28_3)*float64(v25_3) + float64(v29)
+		s30_3 := float64(v28_3)*float64(v23_3) + float64(v29)
 		v30_3 := float32(s30_3)
 		if roundsTwice(s30_3) {
-			v30_3 = fma32(v28_3, v25_3, v29)
+			v30_3 = fma32(v28_3, v23_3, v29)
 		}
-		v31 := math.Float32frombits(0x3e088393) // 0.13331442
-		s32_0 := float64(v30_0)*float64(v25_0) + float64(v31)
+		v31 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+		s32_0 := float64(v30_0)*float64(v23_0) + float64(v31)
 		v32_0 := float32(s32_0)
 		if roundsTwice(s32_0) {
-			v32_0 = fma32(v30_0, v25_0, v31)
+			v32_0 = fma32(v30_0, v23_0, v31)
 		}
-		s32_1 := float64(v30_1)*float64(v25_1) + float64(v31)
+		s32_1 := float64(v30_1)*float64(v23_1) + float64(v31)
 		v32_1 := float32(s32_1)
 		if roundsTwice(s32_1) {
-			v32_1 = fma32(v30_1, v25_1, v31)
+			v32_1 = fma32(v30_1, v23_1, v31)
 		}
-		s32_2 := float64(v30_2)*float64(v25_2) + float64(v31)
+		s32_2 := float64(v30_2)*float64(v23_2) + float64(v31)
 		v32_2 := float32(s32_2)
 		if roundsTwice(s32_2) {
-			v32_2 = fma32(v30_2, v25_2, v31)
+			v32_2 = fma32(v30_2, v23_2, v31)
 		}
-		s32_3 := float64(v30_3)*float64(v25_3) + float64(v31)
+		s32_3 := float64(v30_3)*float64(v23_3) + float64(v31)
 		v32_3 := float32(s32_3)
 		if roundsTwice(s32_3) {
-			v32_3 = fma32(v30_3, v25_3, v31)
+			v32_3 = fma32(v30_3, v23_3, v31)
 		}
-		v33 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-		s34_0 := float64(v32_0)*float64(v25_0) + float64(v33)
+		v33_0 := float32(v0_0 * v23_0)
+		v33_1 := float32(v0_1 * v23_1)
+		v33_2 := float32(v0_2 * v23_2)
+		v33_3 := float32(v0_3 * v23_3)
+		s34_0 := float64(v33_0)*float64(v32_0) + float64(v0_0)
 		v34_0 := float32(s34_0)
 		if roundsTwice(s34_0) {
-			v34_0 = fma32(v32_0, v25_0, v33)
+			v34_0 = fma32(v33_0, v32_0, v0_0)
 		}
-		s34_1 := float64(v32_1)*float64(v25_1) + float64(v33)
+		s34_1 := float64(v33_1)*float64(v32_1) + float64(v0_1)
 		v34_1 := float32(s34_1)
 		if roundsTwice(s34_1) {
-			v34_1 = fma32(v32_1, v25_1, v33)
+			v34_1 = fma32(v33_1, v32_1, v0_1)
 		}
-		s34_2 := float64(v32_2)*float64(v25_2) + float64(v33)
+		s34_2 := float64(v33_2)*float64(v32_2) + float64(v0_2)
 		v34_2 := float32(s34_2)
 		if roundsTwice(s34_2) {
-			v34_2 = fma32(v32_2, v25_2, v33)
+			v34_2 = fma32(v33_2, v32_2, v0_2)
 		}
-		s34_3 := float64(v32_3)*float64(v25_3) + float64(v33)
+		s34_3 := float64(v33_3)*float64(v32_3) + float64(v0_3)
 		v34_3 := float32(s34_3)
 		if roundsTwice(s34_3) {
-			v34_3 = fma32(v32_3, v25_3, v33)
+			v34_3 = fma32(v33_3, v32_3, v0_3)
 		}
-		v35_0 := float32(v0_0 * v25_0)
-		v35_1 := float32(v0_1 * v25_1)
-		v35_2 := float32(v0_2 * v25_2)
-		v35_3 := float32(v0_3 * v25_3)
-		s36_0 := float64(v35_0)*float64(v34_0) + float64(v0_0)
-		v36_0 := float32(s36_0)
-		if roundsTwice(s36_0) {
-			v36_0 = fma32(v35_0, v34_0, v0_0)
-		}
-		s36_1 := float64(v35_1)*float64(v34_1) + float64(v0_1)
-		v36_1 := float32(s36_1)
-		if roundsTwice(s36_1) {
-			v36_1 = fma32(v35_1, v34_1, v0_1)
-		}
-		s36_2 := float64(v35_2)*float64(v34_2) + float64(v0_2)
-		v36_2 := float32(s36_2)
-		if roundsTwice(s36_2) {
-			v36_2 = fma32(v35_2, v34_2, v0_2)
-		}
-		s36_3 := float64(v35_3)*float64(v34_3) + float64(v0_3)
-		v36_3 := float32(s36_3)
-		if roundsTwice(s36_3) {
-			v36_3 = fma32(v35_3, v34_3, v0_3)
-		}
-		// |x| >= split as -|x| <= -split
-		v37 := math.Float32frombits(0xbf200000) // -0.625
-		v38_0 := lanemask(v3_0 <= v37)
-		v38_1 := lanemask(v3_1 <= v37)
-		v38_2 := lanemask(v3_2 <= v37)
-		v38_3 := lanemask(v3_3 <= v37)
-		v39_0 := fromBits(bits(v24_0)&v38_0 | bits(v36_0)&^v38_0)
-		v39_1 := fromBits(bits(v24_1)&v38_1 | bits(v36_1)&^v38_1)
-		v39_2 := fromBits(bits(v24_2)&v38_2 | bits(v36_2)&^v38_2)
-		v39_3 := fromBits(bits(v24_3)&v38_3 | bits(v36_3)&^v38_3)
+		// |x| >= split as x² >= split²
+		v35 := math.Float32frombits(0x3ec80000) // 0.390625
+		v36_0 := lanemask(v23_0 >= v35)
+		v36_1 := lanemask(v23_1 >= v35)
+		v36_2 := lanemask(v23_2 >= v35)
+		v36_3 := lanemask(v23_3 >= v35)
+		v37_0 := fromBits(bits(v22_0)&v36_0 | bits(v34_0)&^v36_0)
+		v37_1 := fromBits(bits(v22_1)&v36_1 | bits(v34_1)&^v36_1)
+		v37_2 := fromBits(bits(v22_2)&v36_2 | bits(v34_2)&^v36_2)
+		v37_3 := fromBits(bits(v22_3)&v36_3 | bits(v34_3)&^v36_3)
 		// the sign of x, last: tanh(-0) = -0
-		v40_0 := fromBits(bits(v0_0) & bits(v2))
-		v40_1 := fromBits(bits(v0_1) & bits(v2))
-		v40_2 := fromBits(bits(v0_2) & bits(v2))
-		v40_3 := fromBits(bits(v0_3) & bits(v2))
-		v41_0 := fromBits(bits(v39_0) | bits(v40_0))
-		v41_1 := fromBits(bits(v39_1) | bits(v40_1))
-		v41_2 := fromBits(bits(v39_2) | bits(v40_2))
-		v41_3 := fromBits(bits(v39_3) | bits(v40_3))
-		dst[0] = v41_0
-		dst[1] = v41_1
-		dst[2] = v41_2
-		dst[3] = v41_3
+		v38 := math.Float32frombits(0x80000000) // -0
+		v39_0 := fromBits(bits(v0_0) & bits(v38))
+		v39_1 := fromBits(bits(v0_1) & bits(v38))
+		v39_2 := fromBits(bits(v0_2) & bits(v38))
+		v39_3 := fromBits(bits(v0_3) & bits(v38))
+		v40_0 := fromBits(bits(v37_0) | bits(v39_0))
+		v40_1 := fromBits(bits(v37_1) | bits(v39_1))
+		v40_2 := fromBits(bits(v37_2) | bits(v39_2))
+		v40_3 := fromBits(bits(v37_3) | bits(v39_3))
+		dst[0] = v40_0
+		dst[1] = v40_1
+		dst[2] = v40_2
+		dst[3] = v40_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = tanhForwardLane(x[i], p)

@@ -673,6 +673,16 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 		ins := binaryIns[op.Kind]
 		l.pick(b, ins[0], ins[1])(l.rm(b), l.reg(a), d.r)
 		return d
+	case desc.MaxNegAbs:
+		d := dstFor(a, dies(0))
+		if s.kmask { // -min(|a|, |b|): the smaller magnitude, its sign set; b for a quiet NaN a
+			l.pick(b, VRANGEPS, VRANGEPS_BCST)(operand.Imm(rangeMinAbs|rangeSetSign), l.rm(b), l.reg(a), d.r)
+			return d
+		}
+		sign := value{kind: vConst, bits: 1 << 31}
+		l.pick(sign, VORPS, VORPS_BCST)(l.rm(sign), l.reg(a), d.r)
+		l.pick(b, VMAXPS, VMAXPS_BCST)(l.rm(b), d.r, d.r) // Max's: a NaN -|a| gives b
+		return d
 	case desc.AndNot:
 		d := newReg()
 		if b.kind == vConst { // a &^ c is a & ^c
@@ -740,6 +750,13 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 	}
 	panic(fmt.Sprintf("amd64: %s: no lowering of %v", p.Name, op.Kind))
 }
+
+// The immediate of VRANGEPS: the operand of smaller magnitude, with its
+// sign bit set.
+const (
+	rangeMinAbs  = 0b10
+	rangeSetSign = 0b11 << 2
+)
 
 // binaryIns gives the instruction of a two-operand operation, and its form
 // with an embedded broadcast operand.

@@ -230,6 +230,11 @@ func (l *lower) op(p *desc.Program, op desc.Op, vals []nval, dies func(desc.Valu
 		d := dst(x, y)
 		each(d, func(i int) { VFMAXNM(l.full(b).at(i), l.full(a).at(i), d.at(i)) })
 		return reg(d)
+	case desc.MaxNegAbs:
+		d := dst(x)
+		orr(l.k.full32(1<<31), l.full(a), d)
+		each(d, func(i int) { VFMAXNM(l.full(b).at(i), d.at(i), d.at(i)) })
+		return reg(d)
 	case desc.And:
 		d := dst(x, y)
 		and(l.full(b), l.full(a), d)

@@ -232,6 +232,8 @@ func body(w *bytes.Buffer, name string, p *desc.Program, fast bool) {
 				e = fmt.Sprintf("pick(%s < %s, %s, %s)", a, b, a, b)
 			case desc.Max:
 				e = fmt.Sprintf("pick(%s > %s, %s, %s)", a, b, a, b)
+			case desc.MaxNegAbs:
+				e = fmt.Sprintf("maxNegAbs(%s, %s)", a, b)
 			case desc.And:
 				e = fmt.Sprintf("fromBits(bits(%s) & bits(%s))", a, b)
 			case desc.Or:

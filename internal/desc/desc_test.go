@@ -111,6 +111,20 @@ func TestTanhPoly(t *testing.T) {
 	t.Logf("tanh polynomial: relative error 2^%.2f", math.Log2(worst))
 }
 
+// TestTanhSplitSq checks that x² rounded to float32 is at least TanhSplitSq
+// exactly where |x| >= TanhSplit: at the split and at the float below it
+// (the rounding is monotonic in |x|).
+func TestTanhSplitSq(t *testing.T) {
+	split, sq := math.Float32frombits(TanhSplit), math.Float32frombits(TanhSplitSq)
+	below := math.Nextafter32(split, 0)
+	if split*split != sq || float64(sq) != f32(TanhSplit)*f32(TanhSplit) {
+		t.Errorf("TanhSplit² = %g, TanhSplitSq = %g: not the exact square", split*split, sq)
+	}
+	if below*below >= sq {
+		t.Errorf("x = %g below the split squares to %g >= TanhSplitSq", below, below*below)
+	}
+}
+
 // TestPrograms checks what every lowering relies on: each program is in
 // SSA form with masks read only by Select (the Builder checks that as it
 // goes), its results are defined, and the activation programs take at most
@@ -277,6 +291,12 @@ func evalTrace(p *Program, x float32, params []float32) []uint32 {
 			v[i] = v[b]
 			if f(a) > f(b) {
 				v[i] = v[a]
+			}
+		case MaxNegAbs:
+			n := math.Float32frombits(v[a] | 1<<31)
+			v[i] = v[b]
+			if n > f(b) {
+				v[i] = flt(n)
 			}
 		case And:
 			v[i] = v[a] & v[b]

@@ -80,6 +80,9 @@ const (
 	// the zero of the other sign.
 	Min
 	Max
+	// MaxNegAbs is Max(-|a|, b) for b < 0, by Max's rules (a quiet NaN a
+	// gives b): one VRANGEPS on AVX-512 (tanh's clamped -|x|).
+	MaxNegAbs
 
 	And    // a & b on the bit patterns
 	Or     // a | b
@@ -104,7 +107,7 @@ const (
 
 var kindNames = [numKinds]string{
 	"Input", "Param", "Const", "Add", "Sub", "Mul", "Div", "Sqrt", "FMA", "FNMA",
-	"Min", "Max", "And", "Or", "Xor", "AndNot", "Shl", "AddInt", "Lookup",
+	"Min", "Max", "MaxNegAbs", "And", "Or", "Xor", "AndNot", "Shl", "AddInt", "Lookup",
 	"Less", "LessEq", "Greater", "GreaterEq", "Equal", "SignMask", "Select",
 }
 
@@ -354,6 +357,9 @@ func (b *Builder) Min(x, y Value) Value { return b.op2(Min, x, y) }
 
 // Max returns x > y ? x : y (see the Max operation for NaN and zeros).
 func (b *Builder) Max(x, y Value) Value { return b.op2(Max, x, y) }
+
+// MaxNegAbs returns max(-|x|, y) for y < 0 (see the MaxNegAbs operation).
+func (b *Builder) MaxNegAbs(x, y Value) Value { return b.op2(MaxNegAbs, x, y) }
 
 // And returns the bitwise x & y.
 func (b *Builder) And(x, y Value) Value { return b.op2(And, x, y) }

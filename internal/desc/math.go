@@ -63,7 +63,10 @@ const (
 	ELUClamp = 0xc18c0000
 	// TanhSplit (0.625) is where tanh leaves its polynomial: from there on
 	// tanh(x) > 0.55 and (1 - e)/(1 + e) has no harmful cancellation.
-	TanhSplit = 0x3f200000
+	// TanhSplitSq is its square (exact): x² rounded is at least TanhSplitSq
+	// exactly where |x| >= TanhSplit, and false for a NaN x.
+	TanhSplit   = 0x3f200000
+	TanhSplitSq = 0x3ec80000
 
 	signBit = 0x80000000
 )
@@ -288,15 +291,15 @@ func sigmoidOf(b *Builder, x, lo Value) *Program {
 // tanh is sign(x)·tanh(|x|): the odd polynomial |x| + |x|³·p(x²) for
 // |x| < TanhSplit (no cancellation near 0), and (1 - e)/(1 + e) with
 // e = e^-2|x| beyond (e <= 0.287: 1 - e and 1 + e are rounded once each
-// and pass on at most 0.63 times the error of e), -|x| clamped at -10.
-// Both are computed and one is selected; a NaN x makes the polynomial NaN,
-// which LessEq does not select away.
+// and pass on at most 0.63 times the error of e), -|x| clamped at -10 in
+// one operation (MaxNegAbs). Both are computed and one is selected, by
+// x² >= TanhSplit²: a NaN x makes x² and the polynomial NaN, which
+// GreaterEq does not select away.
 func tanh(b *Builder) *Program {
 	x := b.In(0)
 	one := b.F(1)
-	b.Note("tanh: e^z for z = 2·max(-|x|, -10)")
-	nx := b.Or(x, b.Bits(signBit))
-	h := b.Max(nx, b.Bits(TanhClamp))
+	b.Note("tanh: e^z for z = 2h, h = max(-|x|, -10)")
+	h := b.MaxNegAbs(x, b.Bits(TanhClamp))
 	e := expAbsTwice(b, h)
 	b.Note("(1 - e)/(1 + e)")
 	big := b.Div(b.Sub(one, e), b.Add(e, one))
@@ -304,8 +307,8 @@ func tanh(b *Builder) *Program {
 	u := b.Mul(x, x)
 	p := Horner(b, u, TanhPoly)
 	poly := b.FMA(b.Mul(x, u), p, x)
-	b.Note("|x| >= split as -|x| <= -split")
-	r := b.Select(b.LessEq(nx, b.Bits(TanhSplit|signBit)), big, poly)
+	b.Note("|x| >= split as x² >= split²")
+	r := b.Select(b.GreaterEq(u, b.Bits(TanhSplitSq)), big, poly)
 	b.Note("the sign of x, last: tanh(-0) = -0")
 	return b.Return(b.Or(r, b.And(x, b.Bits(signBit))))
 }

@@ -1075,7 +1075,7 @@ TEXT ·TanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V21.S[1]
 	MOVW $0xbeaaaa99, R9
 	VMOV R9, V21.S[2]
-	MOVW $0xbf200000, R9
+	MOVW $0x3ec80000, R9
 	VDUP R9, V20.S4
 
 	// 3 vectors per iteration.
@@ -1087,131 +1087,129 @@ loopU:
 	VORR V31.B16, V0.B16, V15.B16
 	VORR V31.B16, V1.B16, V16.B16
 	VORR V31.B16, V2.B16, V17.B16
-	WORD $0x4e3ec5ec // fmaxnm v12.4s, v15.4s, v30.4s
-	WORD $0x4e3ec60d // fmaxnm v13.4s, v16.4s, v30.4s
-	WORD $0x4e3ec62e // fmaxnm v14.4s, v17.4s, v30.4s
-	VDUP V29.S[0], V9.S4
-	VDUP V29.S[0], V10.S4
-	VDUP V29.S[0], V11.S4
-	WORD $0x4fbd1189 // fmla v9.4s, v12.4s, v29.s[1]
-	WORD $0x4fbd11aa // fmla v10.4s, v13.4s, v29.s[1]
-	WORD $0x4fbd11cb // fmla v11.4s, v14.4s, v29.s[1]
+	WORD $0x4e3ec5ef // fmaxnm v15.4s, v15.4s, v30.4s
+	WORD $0x4e3ec610 // fmaxnm v16.4s, v16.4s, v30.4s
+	WORD $0x4e3ec631 // fmaxnm v17.4s, v17.4s, v30.4s
+	VDUP V29.S[0], V12.S4
+	VDUP V29.S[0], V13.S4
+	VDUP V29.S[0], V14.S4
+	WORD $0x4fbd11ec // fmla v12.4s, v15.4s, v29.s[1]
+	WORD $0x4fbd120d // fmla v13.4s, v16.4s, v29.s[1]
+	WORD $0x4fbd122e // fmla v14.4s, v17.4s, v29.s[1]
 
 	// t' = h - N·ln2/16 = t/2
-	WORD $0x4ebcd526 // fsub v6.4s, v9.4s, v28.4s
-	WORD $0x4ebcd547 // fsub v7.4s, v10.4s, v28.4s
-	WORD $0x4ebcd568 // fsub v8.4s, v11.4s, v28.4s
-	WORD $0x4f9d58cc // fmls v12.4s, v6.4s, v29.s[2]
-	WORD $0x4f9d58ed // fmls v13.4s, v7.4s, v29.s[2]
-	WORD $0x4f9d590e // fmls v14.4s, v8.4s, v29.s[2]
+	WORD $0x4ebcd589 // fsub v9.4s, v12.4s, v28.4s
+	WORD $0x4ebcd5aa // fsub v10.4s, v13.4s, v28.4s
+	WORD $0x4ebcd5cb // fsub v11.4s, v14.4s, v28.4s
+	WORD $0x4f9d592f // fmls v15.4s, v9.4s, v29.s[2]
+	WORD $0x4f9d5950 // fmls v16.4s, v10.4s, v29.s[2]
+	WORD $0x4f9d5971 // fmls v17.4s, v11.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V9.B16, V6.B16
-	VAND V25.B16, V10.B16, V7.B16
-	VAND V25.B16, V11.B16, V8.B16
-	VSHL $2, V6.S4, V6.S4
-	VSHL $2, V7.S4, V7.S4
-	VSHL $2, V8.S4, V8.S4
-	VSLI $8, V6.S4, V6.S4
-	VSLI $8, V7.S4, V7.S4
-	VSLI $8, V8.S4, V8.S4
-	VSLI $16, V6.S4, V6.S4
-	VSLI $16, V7.S4, V7.S4
-	VSLI $16, V8.S4, V8.S4
-	VORR V24.B16, V6.B16, V6.B16
-	VORR V24.B16, V7.B16, V7.B16
-	VORR V24.B16, V8.B16, V8.B16
-	VTBL V6.B16, [V26.B16, V27.B16], V6.B16
-	VTBL V7.B16, [V26.B16, V27.B16], V7.B16
-	VTBL V8.B16, [V26.B16, V27.B16], V8.B16
-	VSHL $20, V9.S4, V9.S4
-	VSHL $20, V10.S4, V10.S4
-	VSHL $20, V11.S4, V11.S4
-	VADD V9.S4, V6.S4, V6.S4
-	VADD V10.S4, V7.S4, V7.S4
-	VADD V11.S4, V8.S4, V8.S4
-	VDUP V29.S[3], V9.S4
-	VDUP V29.S[3], V10.S4
-	VDUP V29.S[3], V11.S4
-	WORD $0x4f971189 // fmla v9.4s, v12.4s, v23.s[0]
-	WORD $0x4f9711aa // fmla v10.4s, v13.4s, v23.s[0]
-	WORD $0x4f9711cb // fmla v11.4s, v14.4s, v23.s[0]
-	VDUP V23.S[1], V3.S4
-	VDUP V23.S[1], V4.S4
-	VDUP V23.S[1], V5.S4
-	VFMLA V12.S4, V9.S4, V3.S4
-	VFMLA V13.S4, V10.S4, V4.S4
-	VFMLA V14.S4, V11.S4, V5.S4
-	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
-	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
-	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
-	VFMLA V3.S4, V12.S4, V6.S4
-	VFMLA V4.S4, V13.S4, V7.S4
-	VFMLA V5.S4, V14.S4, V8.S4
+	VAND V25.B16, V12.B16, V9.B16
+	VAND V25.B16, V13.B16, V10.B16
+	VAND V25.B16, V14.B16, V11.B16
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V24.B16, V9.B16, V9.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
+	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
+	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
+	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
+	VSHL $20, V12.S4, V12.S4
+	VSHL $20, V13.S4, V13.S4
+	VSHL $20, V14.S4, V14.S4
+	VADD V12.S4, V9.S4, V9.S4
+	VADD V13.S4, V10.S4, V10.S4
+	VADD V14.S4, V11.S4, V11.S4
+	VDUP V29.S[3], V12.S4
+	VDUP V29.S[3], V13.S4
+	VDUP V29.S[3], V14.S4
+	WORD $0x4f9711ec // fmla v12.4s, v15.4s, v23.s[0]
+	WORD $0x4f97120d // fmla v13.4s, v16.4s, v23.s[0]
+	WORD $0x4f97122e // fmla v14.4s, v17.4s, v23.s[0]
+	VDUP V23.S[1], V6.S4
+	VDUP V23.S[1], V7.S4
+	VDUP V23.S[1], V8.S4
+	VFMLA V15.S4, V12.S4, V6.S4
+	VFMLA V16.S4, V13.S4, V7.S4
+	VFMLA V17.S4, V14.S4, V8.S4
+	WORD $0x6e29ddef // fmul v15.4s, v15.4s, v9.4s
+	WORD $0x6e2ade10 // fmul v16.4s, v16.4s, v10.4s
+	WORD $0x6e2bde31 // fmul v17.4s, v17.4s, v11.4s
+	VFMLA V6.S4, V15.S4, V9.S4
+	VFMLA V7.S4, V16.S4, V10.S4
+	VFMLA V8.S4, V17.S4, V11.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea6d6c3 // fsub v3.4s, v22.4s, v6.4s
-	WORD $0x4ea7d6c4 // fsub v4.4s, v22.4s, v7.4s
-	WORD $0x4ea8d6c5 // fsub v5.4s, v22.4s, v8.4s
-	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
-	WORD $0x4e36d4e7 // fadd v7.4s, v7.4s, v22.4s
-	WORD $0x4e36d508 // fadd v8.4s, v8.4s, v22.4s
-	WORD $0x6e26fc63 // fdiv v3.4s, v3.4s, v6.4s
-	WORD $0x6e27fc84 // fdiv v4.4s, v4.4s, v7.4s
-	WORD $0x6e28fca5 // fdiv v5.4s, v5.4s, v8.4s
+	WORD $0x4ea9d6c6 // fsub v6.4s, v22.4s, v9.4s
+	WORD $0x4eaad6c7 // fsub v7.4s, v22.4s, v10.4s
+	WORD $0x4eabd6c8 // fsub v8.4s, v22.4s, v11.4s
+	WORD $0x4e36d529 // fadd v9.4s, v9.4s, v22.4s
+	WORD $0x4e36d54a // fadd v10.4s, v10.4s, v22.4s
+	WORD $0x4e36d56b // fadd v11.4s, v11.4s, v22.4s
+	WORD $0x6e29fcc6 // fdiv v6.4s, v6.4s, v9.4s
+	WORD $0x6e2afce7 // fdiv v7.4s, v7.4s, v10.4s
+	WORD $0x6e2bfd08 // fdiv v8.4s, v8.4s, v11.4s
 
 	// x + x³·p(x²)
-	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
-	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
-	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
-	VDUP V23.S[2], V12.S4
-	VDUP V23.S[2], V13.S4
-	VDUP V23.S[2], V14.S4
-	WORD $0x4fb718cc // fmla v12.4s, v6.4s, v23.s[3]
-	WORD $0x4fb718ed // fmla v13.4s, v7.4s, v23.s[3]
-	WORD $0x4fb7190e // fmla v14.4s, v8.4s, v23.s[3]
-	VDUP V21.S[0], V9.S4
-	VDUP V21.S[0], V10.S4
-	VDUP V21.S[0], V11.S4
-	VFMLA V6.S4, V12.S4, V9.S4
-	VFMLA V7.S4, V13.S4, V10.S4
-	VFMLA V8.S4, V14.S4, V11.S4
-	VDUP V21.S[1], V12.S4
-	VDUP V21.S[1], V13.S4
-	VDUP V21.S[1], V14.S4
-	VFMLA V6.S4, V9.S4, V12.S4
-	VFMLA V7.S4, V10.S4, V13.S4
-	VFMLA V8.S4, V11.S4, V14.S4
-	VDUP V21.S[2], V9.S4
-	VDUP V21.S[2], V10.S4
-	VDUP V21.S[2], V11.S4
-	VFMLA V6.S4, V12.S4, V9.S4
-	VFMLA V7.S4, V13.S4, V10.S4
-	VFMLA V8.S4, V14.S4, V11.S4
-	WORD $0x6e26dc06 // fmul v6.4s, v0.4s, v6.4s
-	WORD $0x6e27dc27 // fmul v7.4s, v1.4s, v7.4s
-	WORD $0x6e28dc48 // fmul v8.4s, v2.4s, v8.4s
-	VORR V0.B16, V0.B16, V12.B16
-	VORR V1.B16, V1.B16, V13.B16
-	VORR V2.B16, V2.B16, V14.B16
-	VFMLA V9.S4, V6.S4, V12.S4
-	VFMLA V10.S4, V7.S4, V13.S4
-	VFMLA V11.S4, V8.S4, V14.S4
-	WORD $0x6e2fe68f // fcmge v15.4s, v20.4s, v15.4s
-	WORD $0x6e30e690 // fcmge v16.4s, v20.4s, v16.4s
-	WORD $0x6e31e691 // fcmge v17.4s, v20.4s, v17.4s
-	VBSL V12.B16, V3.B16, V15.B16
-	VBSL V13.B16, V4.B16, V16.B16
-	VBSL V14.B16, V5.B16, V17.B16
-
-	// the sign of x, last: tanh(-0) = -0
+	WORD $0x6e20dc09 // fmul v9.4s, v0.4s, v0.4s
+	WORD $0x6e21dc2a // fmul v10.4s, v1.4s, v1.4s
+	WORD $0x6e22dc4b // fmul v11.4s, v2.4s, v2.4s
+	VDUP V23.S[2], V15.S4
+	VDUP V23.S[2], V16.S4
+	VDUP V23.S[2], V17.S4
+	WORD $0x4fb7192f // fmla v15.4s, v9.4s, v23.s[3]
+	WORD $0x4fb71950 // fmla v16.4s, v10.4s, v23.s[3]
+	WORD $0x4fb71971 // fmla v17.4s, v11.4s, v23.s[3]
+	VDUP V21.S[0], V12.S4
+	VDUP V21.S[0], V13.S4
+	VDUP V21.S[0], V14.S4
+	VFMLA V9.S4, V15.S4, V12.S4
+	VFMLA V10.S4, V16.S4, V13.S4
+	VFMLA V11.S4, V17.S4, V14.S4
+	VDUP V21.S[1], V15.S4
+	VDUP V21.S[1], V16.S4
+	VDUP V21.S[1], V17.S4
+	VFMLA V9.S4, V12.S4, V15.S4
+	VFMLA V10.S4, V13.S4, V16.S4
+	VFMLA V11.S4, V14.S4, V17.S4
+	VDUP V21.S[2], V12.S4
+	VDUP V21.S[2], V13.S4
+	VDUP V21.S[2], V14.S4
+	VFMLA V9.S4, V15.S4, V12.S4
+	VFMLA V10.S4, V16.S4, V13.S4
+	VFMLA V11.S4, V17.S4, V14.S4
+	WORD $0x6e29dc0f // fmul v15.4s, v0.4s, v9.4s
+	WORD $0x6e2adc30 // fmul v16.4s, v1.4s, v10.4s
+	WORD $0x6e2bdc51 // fmul v17.4s, v2.4s, v11.4s
+	VORR V0.B16, V0.B16, V3.B16
+	VORR V1.B16, V1.B16, V4.B16
+	VORR V2.B16, V2.B16, V5.B16
+	VFMLA V12.S4, V15.S4, V3.S4
+	VFMLA V13.S4, V16.S4, V4.S4
+	VFMLA V14.S4, V17.S4, V5.S4
+	WORD $0x6e34e529 // fcmge v9.4s, v9.4s, v20.4s
+	WORD $0x6e34e54a // fcmge v10.4s, v10.4s, v20.4s
+	WORD $0x6e34e56b // fcmge v11.4s, v11.4s, v20.4s
+	VBSL V3.B16, V6.B16, V9.B16
+	VBSL V4.B16, V7.B16, V10.B16
+	VBSL V5.B16, V8.B16, V11.B16
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
-	VORR V0.B16, V15.B16, V15.B16
-	VORR V1.B16, V16.B16, V16.B16
-	VORR V2.B16, V17.B16, V17.B16
-	VST1.P [V15.S4, V16.S4, V17.S4], 48(R0)
+	VORR V0.B16, V9.B16, V9.B16
+	VORR V1.B16, V10.B16, V10.B16
+	VORR V2.B16, V11.B16, V11.B16
+	VST1.P [V9.S4, V10.S4, V11.S4], 48(R0)
 	SUB $12, R7
 	CMP $12, R7
 	BGE loopU
@@ -1224,55 +1222,53 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x4e3ec4e6 // fmaxnm v6.4s, v7.4s, v30.4s
-	VDUP V29.S[0], V5.S4
-	WORD $0x4fbd10c5 // fmla v5.4s, v6.4s, v29.s[1]
+	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
 
 	// t' = h - N·ln2/16 = t/2
-	WORD $0x4ebcd4a4 // fsub v4.4s, v5.4s, v28.4s
-	WORD $0x4f9d5886 // fmls v6.4s, v4.4s, v29.s[2]
+	WORD $0x4ebcd4c5 // fsub v5.4s, v6.4s, v28.4s
+	WORD $0x4f9d58a7 // fmls v7.4s, v5.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V5.B16, V4.B16
-	VSHL $2, V4.S4, V4.S4
-	VSLI $8, V4.S4, V4.S4
-	VSLI $16, V4.S4, V4.S4
-	VORR V24.B16, V4.B16, V4.B16
-	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
-	VSHL $20, V5.S4, V5.S4
-	VADD V5.S4, V4.S4, V4.S4
-	VDUP V29.S[3], V5.S4
-	WORD $0x4f9710c5 // fmla v5.4s, v6.4s, v23.s[0]
-	VDUP V23.S[1], V3.S4
-	VFMLA V6.S4, V5.S4, V3.S4
-	WORD $0x6e24dcc6 // fmul v6.4s, v6.4s, v4.4s
-	VFMLA V3.S4, V6.S4, V4.S4
+	VAND V25.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	VSHL $20, V6.S4, V6.S4
+	VADD V6.S4, V5.S4, V5.S4
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
+	VDUP V23.S[1], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	VFMLA V4.S4, V7.S4, V5.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea4d6c3 // fsub v3.4s, v22.4s, v4.4s
-	WORD $0x4e36d484 // fadd v4.4s, v4.4s, v22.4s
-	WORD $0x6e24fc63 // fdiv v3.4s, v3.4s, v4.4s
+	WORD $0x4ea5d6c4 // fsub v4.4s, v22.4s, v5.4s
+	WORD $0x4e36d4a5 // fadd v5.4s, v5.4s, v22.4s
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// x + x³·p(x²)
-	WORD $0x6e20dc04 // fmul v4.4s, v0.4s, v0.4s
-	VDUP V23.S[2], V6.S4
-	WORD $0x4fb71886 // fmla v6.4s, v4.4s, v23.s[3]
-	VDUP V21.S[0], V5.S4
-	VFMLA V4.S4, V6.S4, V5.S4
-	VDUP V21.S[1], V6.S4
-	VFMLA V4.S4, V5.S4, V6.S4
-	VDUP V21.S[2], V5.S4
-	VFMLA V4.S4, V6.S4, V5.S4
-	WORD $0x6e24dc04 // fmul v4.4s, v0.4s, v4.4s
-	VORR V0.B16, V0.B16, V6.B16
-	VFMLA V5.S4, V4.S4, V6.S4
-	WORD $0x6e27e687 // fcmge v7.4s, v20.4s, v7.4s
-	VBSL V6.B16, V3.B16, V7.B16
-
-	// the sign of x, last: tanh(-0) = -0
+	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
+	VDUP V23.S[2], V7.S4
+	WORD $0x4fb718a7 // fmla v7.4s, v5.4s, v23.s[3]
+	VDUP V21.S[0], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
+	VDUP V21.S[1], V7.S4
+	VFMLA V5.S4, V6.S4, V7.S4
+	VDUP V21.S[2], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
+	WORD $0x6e25dc07 // fmul v7.4s, v0.4s, v5.4s
+	VORR V0.B16, V0.B16, V3.B16
+	VFMLA V6.S4, V7.S4, V3.S4
+	WORD $0x6e34e4a5 // fcmge v5.4s, v5.4s, v20.4s
+	VBSL V3.B16, V4.B16, V5.B16
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V7.B16, V7.B16
-	VST1.P [V7.S4], 16(R0)
+	VORR V0.B16, V5.B16, V5.B16
+	VST1.P [V5.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1284,55 +1280,53 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	VORR V31.B16, V0.B16, V7.B16
-	WORD $0x4e3ec4e6 // fmaxnm v6.4s, v7.4s, v30.4s
-	VDUP V29.S[0], V5.S4
-	WORD $0x4fbd10c5 // fmla v5.4s, v6.4s, v29.s[1]
+	WORD $0x4e3ec4e7 // fmaxnm v7.4s, v7.4s, v30.4s
+	VDUP V29.S[0], V6.S4
+	WORD $0x4fbd10e6 // fmla v6.4s, v7.4s, v29.s[1]
 
 	// t' = h - N·ln2/16 = t/2
-	WORD $0x4ebcd4a4 // fsub v4.4s, v5.4s, v28.4s
-	WORD $0x4f9d5886 // fmls v6.4s, v4.4s, v29.s[2]
+	WORD $0x4ebcd4c5 // fsub v5.4s, v6.4s, v28.4s
+	WORD $0x4f9d58a7 // fmls v7.4s, v5.4s, v29.s[2]
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V5.B16, V4.B16
-	VSHL $2, V4.S4, V4.S4
-	VSLI $8, V4.S4, V4.S4
-	VSLI $16, V4.S4, V4.S4
-	VORR V24.B16, V4.B16, V4.B16
-	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
-	VSHL $20, V5.S4, V5.S4
-	VADD V5.S4, V4.S4, V4.S4
-	VDUP V29.S[3], V5.S4
-	WORD $0x4f9710c5 // fmla v5.4s, v6.4s, v23.s[0]
-	VDUP V23.S[1], V3.S4
-	VFMLA V6.S4, V5.S4, V3.S4
-	WORD $0x6e24dcc6 // fmul v6.4s, v6.4s, v4.4s
-	VFMLA V3.S4, V6.S4, V4.S4
+	VAND V25.B16, V6.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	VSHL $20, V6.S4, V6.S4
+	VADD V6.S4, V5.S4, V5.S4
+	VDUP V29.S[3], V6.S4
+	WORD $0x4f9710e6 // fmla v6.4s, v7.4s, v23.s[0]
+	VDUP V23.S[1], V4.S4
+	VFMLA V7.S4, V6.S4, V4.S4
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	VFMLA V4.S4, V7.S4, V5.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea4d6c3 // fsub v3.4s, v22.4s, v4.4s
-	WORD $0x4e36d484 // fadd v4.4s, v4.4s, v22.4s
-	WORD $0x6e24fc63 // fdiv v3.4s, v3.4s, v4.4s
+	WORD $0x4ea5d6c4 // fsub v4.4s, v22.4s, v5.4s
+	WORD $0x4e36d4a5 // fadd v5.4s, v5.4s, v22.4s
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// x + x³·p(x²)
-	WORD $0x6e20dc04 // fmul v4.4s, v0.4s, v0.4s
-	VDUP V23.S[2], V6.S4
-	WORD $0x4fb71886 // fmla v6.4s, v4.4s, v23.s[3]
-	VDUP V21.S[0], V5.S4
-	VFMLA V4.S4, V6.S4, V5.S4
-	VDUP V21.S[1], V6.S4
-	VFMLA V4.S4, V5.S4, V6.S4
-	VDUP V21.S[2], V5.S4
-	VFMLA V4.S4, V6.S4, V5.S4
-	WORD $0x6e24dc04 // fmul v4.4s, v0.4s, v4.4s
-	VORR V0.B16, V0.B16, V6.B16
-	VFMLA V5.S4, V4.S4, V6.S4
-	WORD $0x6e27e687 // fcmge v7.4s, v20.4s, v7.4s
-	VBSL V6.B16, V3.B16, V7.B16
-
-	// the sign of x, last: tanh(-0) = -0
+	WORD $0x6e20dc05 // fmul v5.4s, v0.4s, v0.4s
+	VDUP V23.S[2], V7.S4
+	WORD $0x4fb718a7 // fmla v7.4s, v5.4s, v23.s[3]
+	VDUP V21.S[0], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
+	VDUP V21.S[1], V7.S4
+	VFMLA V5.S4, V6.S4, V7.S4
+	VDUP V21.S[2], V6.S4
+	VFMLA V5.S4, V7.S4, V6.S4
+	WORD $0x6e25dc07 // fmul v7.4s, v0.4s, v5.4s
+	VORR V0.B16, V0.B16, V3.B16
+	VFMLA V6.S4, V7.S4, V3.S4
+	WORD $0x6e34e4a5 // fcmge v5.4s, v5.4s, v20.4s
+	VBSL V3.B16, V4.B16, V5.B16
 	VAND V31.B16, V0.B16, V0.B16
-	VORR V0.B16, V7.B16, V7.B16
-	FMOVS.P F7, 4(R0)
+	VORR V0.B16, V5.B16, V5.B16
+	FMOVS.P F5, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
