@@ -1816,29 +1816,29 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v25 := fma32(-v24, v23, v14)
 	v26 := float32(v10 - v25)
 	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	v27 := fromBits(bits(v7) | bits(v6))
-	v28 := math.Float32frombits(0xc1200000) // -10
-	v29 := pick(v27 > v28, v27, v28)
-	v30 := math.Float32frombits(0x41b8aa3b) // 23.08312
-	v31 := math.Float32frombits(0x4b400000) // 1.2582912e+07
-	v32 := fma32(v29, v30, v31)
-	v33 := float32(v8 + v8)
-	v34 := fromBits(bits(v7) & bits(v6))
-	v35 := fromBits(bits(v33) ^ bits(v34))
-	v36 := lanemask(v27 < v28)
+	v27 := math.Float32frombits(0xc1200000) // -10
+	v28 := maxNegAbs(v7, v27)
+	v29 := math.Float32frombits(0x41b8aa3b) // 23.08312
+	v30 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+	v31 := fma32(v28, v29, v30)
+	v32 := float32(v8 + v8)
+	v33 := fromBits(bits(v7) & bits(v6))
+	v34 := fromBits(bits(v32) ^ bits(v33))
+	v35 := math.Float32frombits(0x42c80000) // 100
+	v36 := lanemask(v9 > v35)
 	v37 := math.Float32frombits(0x00000000) // 0
-	v38 := fromBits(bits(v37)&v36 | bits(v35)&^v36)
+	v38 := fromBits(bits(v37)&v36 | bits(v34)&^v36)
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	v39 := fromBits(scaledtanhForwardTable0[bits(v32)%8])
+	v39 := fromBits(scaledtanhForwardTable0[bits(v31)%8])
 	v40 := float32(v38 + v39)
-	v41 := float32(v29 + v29)
-	v42 := float32(v32 - v31)
+	v41 := float32(v28 + v28)
+	v42 := float32(v31 - v30)
 	v43 := math.Float32frombits(0x3db17218) // 0.0866434
 	v44 := fma32(-v42, v43, v41)
 	v45 := float32(v44 + v40)
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v46 := fromBits(scaledtanhForwardTable1[bits(v32)%8])
-	v47 := fromBits(bits(v32) << 20)
+	v46 := fromBits(scaledtanhForwardTable1[bits(v31)%8])
+	v47 := fromBits(bits(v31) << 20)
 	v48 := fromBits(bits(v46) + bits(v47))
 	// P(t) = 1 + t·q(t) = (e^t - 1)/t
 	v49 := math.Float32frombits(0x3d2aa420) // 0.041660428
@@ -1860,14 +1860,13 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v63 := fma32(-v58, v62, v58)
 	// gain - 2gain·q
 	v64 := fma32(-v63, v3, v1)
-	v65 := fromBits(bits(v7) &^ bits(v6))
-	v66 := math.Float32frombits(0x3f200000) // 0.625
-	v67 := lanemask(v65 >= v66)
-	v68 := fromBits(bits(v64)&v67 | bits(v26)&^v67)
+	v65 := math.Float32frombits(0x3ec80000) // 0.390625
+	v66 := lanemask(v9 >= v65)
+	v67 := fromBits(bits(v64)&v66 | bits(v26)&^v66)
 	// the sign of zh, last: the result of -0 is -0
-	v69 := fromBits(bits(v7) & bits(v6))
-	v70 := fromBits(bits(v68) | bits(v69))
-	return v70
+	v68 := fromBits(bits(v7) & bits(v6))
+	v69 := fromBits(bits(v67) | bits(v68))
+	return v69
 }
 
 // scaledtanhForward computes dst[i] = scaledtanh(x[i]).
@@ -2084,75 +2083,72 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v26_2 := float32(v10_2 - v25_2)
 		v26_3 := float32(v10_3 - v25_3)
 		// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-		v27_0 := fromBits(bits(v7_0) | bits(v6))
-		v27_1 := fromBits(bits(v7_1) | bits(v6))
-		v27_2 := fromBits(bits(v7_2) | bits(v6))
-		v27_3 := fromBits(bits(v7_3) | bits(v6))
-		v28 := math.Float32frombits(0xc1200000) // -10
-		v29_0 := pick(v27_0 > v28, v27_0, v28)
-		v29_1 := pick(v27_1 > v28, v27_1, v28)
-		v29_2 := pick(v27_2 > v28, v27_2, v28)
-		v29_3 := pick(v27_3 > v28, v27_3, v28)
-		v30 := math.Float32frombits(0x41b8aa3b) // 23.08312
-		v31 := math.Float32frombits(0x4b400000) // 1.2582912e+07
-		s32_0 := float64(v29_0)*float64(v30) + float64(v31)
-		v32_0 := float32(s32_0)
-		if roundsTwice(s32_0) {
-			v32_0 = fma32(v29_0, v30, v31)
+		v27 := math.Float32frombits(0xc1200000) // -10
+		v28_0 := maxNegAbs(v7_0, v27)
+		v28_1 := maxNegAbs(v7_1, v27)
+		v28_2 := maxNegAbs(v7_2, v27)
+		v28_3 := maxNegAbs(v7_3, v27)
+		v29 := math.Float32frombits(0x41b8aa3b) // 23.08312
+		v30 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+		s31_0 := float64(v28_0)*float64(v29) + float64(v30)
+		v31_0 := float32(s31_0)
+		if roundsTwice(s31_0) {
+			v31_0 = fma32(v28_0, v29, v30)
 		}
-		s32_1 := float64(v29_1)*float64(v30) + float64(v31)
-		v32_1 := float32(s32_1)
-		if roundsTwice(s32_1) {
-			v32_1 = fma32(v29_1, v30, v31)
+		s31_1 := float64(v28_1)*float64(v29) + float64(v30)
+		v31_1 := float32(s31_1)
+		if roundsTwice(s31_1) {
+			v31_1 = fma32(v28_1, v29, v30)
 		}
-		s32_2 := float64(v29_2)*float64(v30) + float64(v31)
-		v32_2 := float32(s32_2)
-		if roundsTwice(s32_2) {
-			v32_2 = fma32(v29_2, v30, v31)
+		s31_2 := float64(v28_2)*float64(v29) + float64(v30)
+		v31_2 := float32(s31_2)
+		if roundsTwice(s31_2) {
+			v31_2 = fma32(v28_2, v29, v30)
 		}
-		s32_3 := float64(v29_3)*float64(v30) + float64(v31)
-		v32_3 := float32(s32_3)
-		if roundsTwice(s32_3) {
-			v32_3 = fma32(v29_3, v30, v31)
+		s31_3 := float64(v28_3)*float64(v29) + float64(v30)
+		v31_3 := float32(s31_3)
+		if roundsTwice(s31_3) {
+			v31_3 = fma32(v28_3, v29, v30)
 		}
-		v33_0 := float32(v8_0 + v8_0)
-		v33_1 := float32(v8_1 + v8_1)
-		v33_2 := float32(v8_2 + v8_2)
-		v33_3 := float32(v8_3 + v8_3)
-		v34_0 := fromBits(bits(v7_0) & bits(v6))
-		v34_1 := fromBits(bits(v7_1) & bits(v6))
-		v34_2 := fromBits(bits(v7_2) & bits(v6))
-		v34_3 := fromBits(bits(v7_3) & bits(v6))
-		v35_0 := fromBits(bits(v33_0) ^ bits(v34_0))
-		v35_1 := fromBits(bits(v33_1) ^ bits(v34_1))
-		v35_2 := fromBits(bits(v33_2) ^ bits(v34_2))
-		v35_3 := fromBits(bits(v33_3) ^ bits(v34_3))
-		v36_0 := lanemask(v27_0 < v28)
-		v36_1 := lanemask(v27_1 < v28)
-		v36_2 := lanemask(v27_2 < v28)
-		v36_3 := lanemask(v27_3 < v28)
+		v32_0 := float32(v8_0 + v8_0)
+		v32_1 := float32(v8_1 + v8_1)
+		v32_2 := float32(v8_2 + v8_2)
+		v32_3 := float32(v8_3 + v8_3)
+		v33_0 := fromBits(bits(v7_0) & bits(v6))
+		v33_1 := fromBits(bits(v7_1) & bits(v6))
+		v33_2 := fromBits(bits(v7_2) & bits(v6))
+		v33_3 := fromBits(bits(v7_3) & bits(v6))
+		v34_0 := fromBits(bits(v32_0) ^ bits(v33_0))
+		v34_1 := fromBits(bits(v32_1) ^ bits(v33_1))
+		v34_2 := fromBits(bits(v32_2) ^ bits(v33_2))
+		v34_3 := fromBits(bits(v32_3) ^ bits(v33_3))
+		v35 := math.Float32frombits(0x42c80000) // 100
+		v36_0 := lanemask(v9_0 > v35)
+		v36_1 := lanemask(v9_1 > v35)
+		v36_2 := lanemask(v9_2 > v35)
+		v36_3 := lanemask(v9_3 > v35)
 		v37 := math.Float32frombits(0x00000000) // 0
-		v38_0 := fromBits(bits(v37)&v36_0 | bits(v35_0)&^v36_0)
-		v38_1 := fromBits(bits(v37)&v36_1 | bits(v35_1)&^v36_1)
-		v38_2 := fromBits(bits(v37)&v36_2 | bits(v35_2)&^v36_2)
-		v38_3 := fromBits(bits(v37)&v36_3 | bits(v35_3)&^v36_3)
+		v38_0 := fromBits(bits(v37)&v36_0 | bits(v34_0)&^v36_0)
+		v38_1 := fromBits(bits(v37)&v36_1 | bits(v34_1)&^v36_1)
+		v38_2 := fromBits(bits(v37)&v36_2 | bits(v34_2)&^v36_2)
+		v38_3 := fromBits(bits(v37)&v36_3 | bits(v34_3)&^v36_3)
 		// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-		v39_0 := fromBits(scaledtanhForwardTable0[bits(v32_0)%8])
-		v39_1 := fromBits(scaledtanhForwardTable0[bits(v32_1)%8])
-		v39_2 := fromBits(scaledtanhForwardTable0[bits(v32_2)%8])
-		v39_3 := fromBits(scaledtanhForwardTable0[bits(v32_3)%8])
+		v39_0 := fromBits(scaledtanhForwardTable0[bits(v31_0)%8])
+		v39_1 := fromBits(scaledtanhForwardTable0[bits(v31_1)%8])
+		v39_2 := fromBits(scaledtanhForwardTable0[bits(v31_2)%8])
+		v39_3 := fromBits(scaledtanhForwardTable0[bits(v31_3)%8])
 		v40_0 := float32(v38_0 + v39_0)
 		v40_1 := float32(v38_1 + v39_1)
 		v40_2 := float32(v38_2 + v39_2)
 		v40_3 := float32(v38_3 + v39_3)
-		v41_0 := float32(v29_0 + v29_0)
-		v41_1 := float32(v29_1 + v29_1)
-		v41_2 := float32(v29_2 + v29_2)
-		v41_3 := float32(v29_3 + v29_3)
-		v42_0 := float32(v32_0 - v31)
-		v42_1 := float32(v32_1 - v31)
-		v42_2 := float32(v32_2 - v31)
-		v42_3 := float32(v32_3 - v31)
+		v41_0 := float32(v28_0 + v28_0)
+		v41_1 := float32(v28_1 + v28_1)
+		v41_2 := float32(v28_2 + v28_2)
+		v41_3 := float32(v28_3 + v28_3)
+		v42_0 := float32(v31_0 - v30)
+		v42_1 := float32(v31_1 - v30)
+		v42_2 := float32(v31_2 - v30)
+		v42_3 := float32(v31_3 - v30)
 		v43 := math.Float32frombits(0x3db17218) // 0.0866434
 		s44_0 := float64(-v42_0)*float64(v43) + float64(v41_0)
 		v44_0 := float32(s44_0)
@@ -2179,14 +2175,14 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v45_2 := float32(v44_2 + v40_2)
 		v45_3 := float32(v44_3 + v40_3)
 		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v46_0 := fromBits(scaledtanhForwardTable1[bits(v32_0)%8])
-		v46_1 := fromBits(scaledtanhForwardTable1[bits(v32_1)%8])
-		v46_2 := fromBits(scaledtanhForwardTable1[bits(v32_2)%8])
-		v46_3 := fromBits(scaledtanhForwardTable1[bits(v32_3)%8])
-		v47_0 := fromBits(bits(v32_0) << 20)
-		v47_1 := fromBits(bits(v32_1) << 20)
-		v47_2 := fromBits(bits(v32_2) << 20)
-		v47_3 := fromBits(bits(v32_3) << 20)
+		v46_0 := fromBits(scaledtanhForwardTable1[bits(v31_0)%8])
+		v46_1 := fromBits(scaledtanhForwardTable1[bits(v31_1)%8])
+		v46_2 := fromBits(scaledtanhForwardTable1[bits(v31_2)%8])
+		v46_3 := fromBits(scaledtanhForwardTable1[bits(v31_3)%8])
+		v47_0 := fromBits(bits(v31_0) << 20)
+		v47_1 := fromBits(bits(v31_1) << 20)
+		v47_2 := fromBits(bits(v31_2) << 20)
+		v47_3 := fromBits(bits(v31_3) << 20)
 		v48_0 := fromBits(bits(v46_0) + bits(v47_0))
 		v48_1 := fromBits(bits(v46_1) + bits(v47_1))
 		v48_2 := fromBits(bits(v46_2) + bits(v47_2))
@@ -2346,32 +2342,28 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s64_3) {
 			v64_3 = fma32(-v63_3, v3, v1)
 		}
-		v65_0 := fromBits(bits(v7_0) &^ bits(v6))
-		v65_1 := fromBits(bits(v7_1) &^ bits(v6))
-		v65_2 := fromBits(bits(v7_2) &^ bits(v6))
-		v65_3 := fromBits(bits(v7_3) &^ bits(v6))
-		v66 := math.Float32frombits(0x3f200000) // 0.625
-		v67_0 := lanemask(v65_0 >= v66)
-		v67_1 := lanemask(v65_1 >= v66)
-		v67_2 := lanemask(v65_2 >= v66)
-		v67_3 := lanemask(v65_3 >= v66)
-		v68_0 := fromBits(bits(v64_0)&v67_0 | bits(v26_0)&^v67_0)
-		v68_1 := fromBits(bits(v64_1)&v67_1 | bits(v26_1)&^v67_1)
-		v68_2 := fromBits(bits(v64_2)&v67_2 | bits(v26_2)&^v67_2)
-		v68_3 := fromBits(bits(v64_3)&v67_3 | bits(v26_3)&^v67_3)
+		v65 := math.Float32frombits(0x3ec80000) // 0.390625
+		v66_0 := lanemask(v9_0 >= v65)
+		v66_1 := lanemask(v9_1 >= v65)
+		v66_2 := lanemask(v9_2 >= v65)
+		v66_3 := lanemask(v9_3 >= v65)
+		v67_0 := fromBits(bits(v64_0)&v66_0 | bits(v26_0)&^v66_0)
+		v67_1 := fromBits(bits(v64_1)&v66_1 | bits(v26_1)&^v66_1)
+		v67_2 := fromBits(bits(v64_2)&v66_2 | bits(v26_2)&^v66_2)
+		v67_3 := fromBits(bits(v64_3)&v66_3 | bits(v26_3)&^v66_3)
 		// the sign of zh, last: the result of -0 is -0
-		v69_0 := fromBits(bits(v7_0) & bits(v6))
-		v69_1 := fromBits(bits(v7_1) & bits(v6))
-		v69_2 := fromBits(bits(v7_2) & bits(v6))
-		v69_3 := fromBits(bits(v7_3) & bits(v6))
-		v70_0 := fromBits(bits(v68_0) | bits(v69_0))
-		v70_1 := fromBits(bits(v68_1) | bits(v69_1))
-		v70_2 := fromBits(bits(v68_2) | bits(v69_2))
-		v70_3 := fromBits(bits(v68_3) | bits(v69_3))
-		dst[0] = v70_0
-		dst[1] = v70_1
-		dst[2] = v70_2
-		dst[3] = v70_3
+		v68_0 := fromBits(bits(v7_0) & bits(v6))
+		v68_1 := fromBits(bits(v7_1) & bits(v6))
+		v68_2 := fromBits(bits(v7_2) & bits(v6))
+		v68_3 := fromBits(bits(v7_3) & bits(v6))
+		v69_0 := fromBits(bits(v67_0) | bits(v68_0))
+		v69_1 := fromBits(bits(v67_1) | bits(v68_1))
+		v69_2 := fromBits(bits(v67_2) | bits(v68_2))
+		v69_3 := fromBits(bits(v67_3) | bits(v68_3))
+		dst[0] = v69_0
+		dst[1] = v69_1
+		dst[2] = v69_2
+		dst[3] = v69_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledtanhForwardLane(x[i], p)

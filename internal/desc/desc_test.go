@@ -111,17 +111,19 @@ func TestTanhPoly(t *testing.T) {
 	t.Logf("tanh polynomial: relative error 2^%.2f", math.Log2(worst))
 }
 
-// TestTanhSplitSq checks that x² rounded to float32 is at least TanhSplitSq
-// exactly where |x| >= TanhSplit: at the split and at the float below it
-// (the rounding is monotonic in |x|).
-func TestTanhSplitSq(t *testing.T) {
-	split, sq := math.Float32frombits(TanhSplit), math.Float32frombits(TanhSplitSq)
-	below := math.Nextafter32(split, 0)
-	if split*split != sq || float64(sq) != f32(TanhSplit)*f32(TanhSplit) {
-		t.Errorf("TanhSplit² = %g, TanhSplitSq = %g: not the exact square", split*split, sq)
+// TestTanhSquares checks the squared thresholds of tanh's comparisons on
+// x²: x² rounded to float32 is at least TanhSplitSq exactly where |x| >=
+// TanhSplit, and above TanhClampSq exactly where |x| > -TanhClamp. The
+// rounding is monotonic in |x|, so the threshold and the float next to it
+// on the other side decide.
+func TestTanhSquares(t *testing.T) {
+	split, splitSq := math.Float32frombits(TanhSplit), math.Float32frombits(TanhSplitSq)
+	if below := math.Nextafter32(split, 0); split*split != splitSq || float64(splitSq) != f32(TanhSplit)*f32(TanhSplit) || below*below >= splitSq {
+		t.Errorf("TanhSplitSq = %g: not the exact square of %g, or reached below it", splitSq, split)
 	}
-	if below*below >= sq {
-		t.Errorf("x = %g below the split squares to %g >= TanhSplitSq", below, below*below)
+	clamp, clampSq := -math.Float32frombits(TanhClamp), math.Float32frombits(TanhClampSq)
+	if above := math.Nextafter32(clamp, 100); clamp*clamp != clampSq || float64(clampSq) != f32(TanhClamp)*f32(TanhClamp) || !(above*above > clampSq) {
+		t.Errorf("TanhClampSq = %g: not the exact square of %g, or not exceeded above it", clampSq, clamp)
 	}
 }
 

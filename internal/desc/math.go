@@ -67,6 +67,9 @@ const (
 	// exactly where |x| >= TanhSplit, and false for a NaN x.
 	TanhSplit   = 0x3f200000
 	TanhSplitSq = 0x3ec80000
+	// TanhClampSq (100) is TanhClamp squared: x² rounded exceeds it exactly
+	// where -|x| < TanhClamp.
+	TanhClampSq = 0x42c80000
 
 	signBit = 0x80000000
 )
@@ -379,13 +382,12 @@ func scaledTanh(b *Builder) *Program {
 	ngl := b.FNMA(gr, u, b.Add(b.FNMA(gain, zh, gh), gr))
 	p := Horner(b, u, TanhPoly)
 	poly := b.Sub(gh, b.FNMA(b.Mul(gh, u), p, ngl))
-	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20")
+	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)")
 	b.Note("h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it")
-	nz := b.Or(zh, sign)
-	h := b.Max(nz, b.Bits(TanhClamp))
+	h := b.MaxNegAbs(zh, b.Bits(TanhClamp))
 	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
 	c := b.Xor(b.Add(r, r), b.And(zh, sign))
-	c = b.Select(b.Less(nz, b.Bits(TanhClamp)), b.F(0), c)
+	c = b.Select(b.Greater(u, b.Bits(TanhClampSq)), b.F(0), c)
 	b.Note("t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step")
 	c = b.Add(c, b.Lookup(k, Exp2Lut8Err))
 	t := b.Add(lutReduce(b, k, b.Add(h, h)), c)
@@ -398,8 +400,7 @@ func scaledTanh(b *Builder) *Program {
 	q = b.FNMA(q, b.Mul(dlo, b.Sub(one, q)), q)
 	b.Note("gain - 2gain·q")
 	big := b.FNMA(q, gain2, gain)
-	abs := b.AndNot(zh, sign)
-	res := b.Select(b.GreaterEq(abs, b.Bits(TanhSplit)), big, poly)
+	res := b.Select(b.GreaterEq(u, b.Bits(TanhSplitSq)), big, poly)
 	b.Note("the sign of zh, last: the result of -0 is -0")
 	return b.Return(b.Or(res, b.And(zh, sign)))
 }

@@ -1758,232 +1758,61 @@ TEXT ·ScaledTanhForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V26.S[1]
 	MOVW $0x41b8aa3b, R9
 	VMOV R9, V26.S[2]
+	MOVW $0x42c80000, R9
+	VDUP R9, V23.S4
 	MOVW $0x00000000, R9
-	VMOV R9, V22.S[0]
+	VMOV R9, V21.S[0]
 	MOVW $0xb24e0611, R9
-	VMOV R9, V22.S[1]
+	VMOV R9, V21.S[1]
 	MOVW $0x33092801, R9
-	VMOV R9, V22.S[2]
+	VMOV R9, V21.S[2]
 	MOVW $0xb3051aa9, R9
-	VMOV R9, V22.S[3]
+	VMOV R9, V21.S[3]
 	MOVW $0x329302ae, R9
-	VMOV R9, V23.S[0]
+	VMOV R9, V22.S[0]
 	MOVW $0x31b3d0e5, R9
-	VMOV R9, V23.S[1]
+	VMOV R9, V22.S[1]
 	MOVW $0xb27ce182, R9
-	VMOV R9, V23.S[2]
+	VMOV R9, V22.S[2]
 	MOVW $0xb1d290be, R9
-	VMOV R9, V23.S[3]
+	VMOV R9, V22.S[3]
 	MOVW $0x00000007, R9
-	VDUP R9, V21.S4
-	MOVW $0x03020100, R9
 	VDUP R9, V20.S4
-	MOVW $0x4b400000, R9
+	MOVW $0x03020100, R9
 	VDUP R9, V19.S4
+	MOVW $0x4b400000, R9
+	VDUP R9, V18.S4
 	MOVW $0x3db17218, R9
 	VMOV R9, V26.S[3]
 	MOVW $0x3f800000, R9
-	VMOV R9, V17.S[0]
-	MOVW $0x3f7b95c2, R9
-	VMOV R9, V17.S[1]
-	MOVW $0x3f7837f0, R9
-	VMOV R9, V17.S[2]
-	MOVW $0x3f75fed7, R9
-	VMOV R9, V17.S[3]
-	MOVW $0x3f7504f3, R9
-	VMOV R9, V18.S[0]
-	MOVW $0x3f75672a, R9
-	VMOV R9, V18.S[1]
-	MOVW $0x3f7744fd, R9
-	VMOV R9, V18.S[2]
-	MOVW $0x3f7ac0c7, R9
-	VMOV R9, V18.S[3]
-	MOVW $0x3e2aae3b, R9
 	VMOV R9, V16.S[0]
-	MOVW $0x3d2aa420, R9
+	MOVW $0x3f7b95c2, R9
 	VMOV R9, V16.S[1]
-	MOVW $0x3f000000, R9
+	MOVW $0x3f7837f0, R9
 	VMOV R9, V16.S[2]
-	MOVW $0x3f800000, R9
+	MOVW $0x3f75fed7, R9
 	VMOV R9, V16.S[3]
+	MOVW $0x3f7504f3, R9
+	VMOV R9, V17.S[0]
+	MOVW $0x3f75672a, R9
+	VMOV R9, V17.S[1]
+	MOVW $0x3f7744fd, R9
+	VMOV R9, V17.S[2]
+	MOVW $0x3f7ac0c7, R9
+	VMOV R9, V17.S[3]
+	MOVW $0x3e2aae3b, R9
+	VMOV R9, V15.S[0]
+	MOVW $0x3d2aa420, R9
+	VMOV R9, V15.S[1]
+	MOVW $0x3f000000, R9
+	VMOV R9, V15.S[2]
 	MOVW $0x3f800000, R9
-	VDUP R9, V15.S4
-	MOVW $0x3f200000, R9
+	VMOV R9, V15.S[3]
+	MOVW $0x3f800000, R9
 	VDUP R9, V14.S4
+	MOVW $0x3ec80000, R9
+	VDUP R9, V13.S4
 
-	// 2 vectors per iteration.
-	CMP $8, R7
-	BLT vec1
-
-loopU:
-	VLD1.P 32(R1), [V0.S4, V1.S4]
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfcc // fmul v12.4s, v30.4s, v0.4s
-	WORD $0x6e21dfcd // fmul v13.4s, v30.4s, v1.4s
-	VORR V12.B16, V12.B16, V10.B16
-	VORR V13.B16, V13.B16, V11.B16
-	VFMLS V0.S4, V30.S4, V10.S4
-	VFMLS V1.S4, V30.S4, V11.S4
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	WORD $0x6e2cdd80 // fmul v0.4s, v12.4s, v12.4s
-	WORD $0x6e2ddda1 // fmul v1.4s, v13.4s, v13.4s
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	WORD $0x6e2cdfe8 // fmul v8.4s, v31.4s, v12.4s
-	WORD $0x6e2ddfe9 // fmul v9.4s, v31.4s, v13.4s
-	WORD $0x6e2adfe6 // fmul v6.4s, v31.4s, v10.4s
-	WORD $0x6e2bdfe7 // fmul v7.4s, v31.4s, v11.4s
-	VORR V8.B16, V8.B16, V4.B16
-	VORR V9.B16, V9.B16, V5.B16
-	VFMLS V12.S4, V31.S4, V4.S4
-	VFMLS V13.S4, V31.S4, V5.S4
-	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	VFMLS V0.S4, V6.S4, V4.S4
-	VFMLS V1.S4, V7.S4, V5.S4
-	VDUP V27.S[0], V6.S4
-	VDUP V27.S[0], V7.S4
-	WORD $0x4fbb1006 // fmla v6.4s, v0.4s, v27.s[1]
-	WORD $0x4fbb1027 // fmla v7.4s, v1.4s, v27.s[1]
-	VDUP V27.S[2], V2.S4
-	VDUP V27.S[2], V3.S4
-	VFMLA V0.S4, V6.S4, V2.S4
-	VFMLA V1.S4, V7.S4, V3.S4
-	VDUP V27.S[3], V6.S4
-	VDUP V27.S[3], V7.S4
-	VFMLA V0.S4, V2.S4, V6.S4
-	VFMLA V1.S4, V3.S4, V7.S4
-	VDUP V26.S[0], V2.S4
-	VDUP V26.S[0], V3.S4
-	VFMLA V0.S4, V6.S4, V2.S4
-	VFMLA V1.S4, V7.S4, V3.S4
-	WORD $0x6e20dd00 // fmul v0.4s, v8.4s, v0.4s
-	WORD $0x6e21dd21 // fmul v1.4s, v9.4s, v1.4s
-	VFMLS V2.S4, V0.S4, V4.S4
-	VFMLS V3.S4, V1.S4, V5.S4
-	WORD $0x4ea4d508 // fsub v8.4s, v8.4s, v4.4s
-	WORD $0x4ea5d529 // fsub v9.4s, v9.4s, v5.4s
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORR V25.B16, V12.B16, V4.B16
-	VORR V25.B16, V13.B16, V5.B16
-	WORD $0x4e38c482 // fmaxnm v2.4s, v4.4s, v24.4s
-	WORD $0x4e38c4a3 // fmaxnm v3.4s, v5.4s, v24.4s
-	VDUP V26.S[1], V0.S4
-	VDUP V26.S[1], V1.S4
-	WORD $0x4f9a1840 // fmla v0.4s, v2.4s, v26.s[2]
-	WORD $0x4f9a1861 // fmla v1.4s, v3.4s, v26.s[2]
-	WORD $0x4e2ad54a // fadd v10.4s, v10.4s, v10.4s
-	WORD $0x4e2bd56b // fadd v11.4s, v11.4s, v11.4s
-	VAND V25.B16, V12.B16, V6.B16
-	VAND V25.B16, V13.B16, V7.B16
-	VEOR V6.B16, V10.B16, V10.B16
-	VEOR V7.B16, V11.B16, V11.B16
-	WORD $0x6ea4e704 // fcmgt v4.4s, v24.4s, v4.4s
-	WORD $0x6ea5e705 // fcmgt v5.4s, v24.4s, v5.4s
-	WORD $0x4e641d44 // bic v4.16b, v10.16b, v4.16b
-	WORD $0x4e651d65 // bic v5.16b, v11.16b, v5.16b
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VAND V21.B16, V0.B16, V10.B16
-	VAND V21.B16, V1.B16, V11.B16
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
-	VORR V20.B16, V10.B16, V10.B16
-	VORR V20.B16, V11.B16, V11.B16
-	VTBL V10.B16, [V22.B16, V23.B16], V10.B16
-	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
-	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
-	WORD $0x4e23d463 // fadd v3.4s, v3.4s, v3.4s
-	WORD $0x4eb3d40a // fsub v10.4s, v0.4s, v19.4s
-	WORD $0x4eb3d42b // fsub v11.4s, v1.4s, v19.4s
-	WORD $0x4fba5942 // fmls v2.4s, v10.4s, v26.s[3]
-	WORD $0x4fba5963 // fmls v3.4s, v11.4s, v26.s[3]
-	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
-	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V21.B16, V0.B16, V4.B16
-	VAND V21.B16, V1.B16, V5.B16
-	VSHL $2, V4.S4, V4.S4
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V4.S4, V4.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V4.S4, V4.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V20.B16, V4.B16, V4.B16
-	VORR V20.B16, V5.B16, V5.B16
-	VTBL V4.B16, [V17.B16, V18.B16], V4.B16
-	VTBL V5.B16, [V17.B16, V18.B16], V5.B16
-	VSHL $20, V0.S4, V0.S4
-	VSHL $20, V1.S4, V1.S4
-	VADD V0.S4, V4.S4, V4.S4
-	VADD V1.S4, V5.S4, V5.S4
-	VDUP V16.S[0], V0.S4
-	VDUP V16.S[0], V1.S4
-	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
-	WORD $0x4fb01061 // fmla v1.4s, v3.4s, v16.s[1]
-	VDUP V16.S[2], V10.S4
-	VDUP V16.S[2], V11.S4
-	VFMLA V2.S4, V0.S4, V10.S4
-	VFMLA V3.S4, V1.S4, V11.S4
-	VDUP V16.S[3], V0.S4
-	VDUP V16.S[3], V1.S4
-	VFMLA V2.S4, V10.S4, V0.S4
-	VFMLA V3.S4, V11.S4, V1.S4
-
-	// e = s + (t·P)·s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
-	WORD $0x6e21dc63 // fmul v3.4s, v3.4s, v1.4s
-	VFMLA V4.S4, V2.S4, V4.S4
-	VFMLA V5.S4, V3.S4, V5.S4
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd482 // fadd v2.4s, v4.4s, v15.4s
-	WORD $0x4e2fd4a3 // fadd v3.4s, v5.4s, v15.4s
-	WORD $0x6e22fc80 // fdiv v0.4s, v4.4s, v2.4s
-	WORD $0x6e23fca1 // fdiv v1.4s, v5.4s, v3.4s
-	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
-	WORD $0x4eafd463 // fsub v3.4s, v3.4s, v15.4s
-	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
-	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
-	WORD $0x4ea0d5e2 // fsub v2.4s, v15.4s, v0.4s
-	WORD $0x4ea1d5e3 // fsub v3.4s, v15.4s, v1.4s
-	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
-	WORD $0x6e23dca5 // fmul v5.4s, v5.4s, v3.4s
-	VFMLS V4.S4, V0.S4, V0.S4
-	VFMLS V5.S4, V1.S4, V1.S4
-
-	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V4.B16
-	VORR V31.B16, V31.B16, V5.B16
-	VFMLS V29.S4, V0.S4, V4.S4
-	VFMLS V29.S4, V1.S4, V5.S4
-	WORD $0x4e791d80 // bic v0.16b, v12.16b, v25.16b
-	WORD $0x4e791da1 // bic v1.16b, v13.16b, v25.16b
-	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
-	WORD $0x6e2ee421 // fcmge v1.4s, v1.4s, v14.4s
-	VBSL V8.B16, V4.B16, V0.B16
-	VBSL V9.B16, V5.B16, V1.B16
-
-	// the sign of zh, last: the result of -0 is -0
-	VAND V25.B16, V12.B16, V12.B16
-	VAND V25.B16, V13.B16, V13.B16
-	VORR V12.B16, V0.B16, V0.B16
-	VORR V13.B16, V1.B16, V1.B16
-	VST1.P [V0.S4, V1.S4], 32(R0)
-	SUB $8, R7
-	CMP $8, R7
-	BGE loopU
-
-vec1:
 	// One vector per iteration.
 	CMP $4, R7
 	BLT tail
@@ -1991,95 +1820,92 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfc7 // fmul v7.4s, v30.4s, v0.4s
-	VORR V7.B16, V7.B16, V6.B16
-	VFMLS V0.S4, V30.S4, V6.S4
+	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V30.S4, V5.S4
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	WORD $0x6e27dce0 // fmul v0.4s, v7.4s, v7.4s
+	WORD $0x6e26dcc0 // fmul v0.4s, v6.4s, v6.4s
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	WORD $0x6e27dfe5 // fmul v5.4s, v31.4s, v7.4s
 	WORD $0x6e26dfe4 // fmul v4.4s, v31.4s, v6.4s
-	VORR V5.B16, V5.B16, V3.B16
-	VFMLS V7.S4, V31.S4, V3.S4
-	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
-	VFMLS V0.S4, V4.S4, V3.S4
-	VDUP V27.S[0], V4.S4
-	WORD $0x4fbb1004 // fmla v4.4s, v0.4s, v27.s[1]
-	VDUP V27.S[2], V2.S4
-	VFMLA V0.S4, V4.S4, V2.S4
-	VDUP V27.S[3], V4.S4
-	VFMLA V0.S4, V2.S4, V4.S4
-	VDUP V26.S[0], V2.S4
-	VFMLA V0.S4, V4.S4, V2.S4
-	WORD $0x6e20dca0 // fmul v0.4s, v5.4s, v0.4s
-	VFMLS V2.S4, V0.S4, V3.S4
-	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORR V25.B16, V7.B16, V3.B16
-	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
-	VDUP V26.S[1], V0.S4
-	WORD $0x4f9a1840 // fmla v0.4s, v2.4s, v26.s[2]
-	WORD $0x4e26d4c6 // fadd v6.4s, v6.4s, v6.4s
-	VAND V25.B16, V7.B16, V4.B16
-	VEOR V4.B16, V6.B16, V6.B16
-	WORD $0x6ea3e703 // fcmgt v3.4s, v24.4s, v3.4s
-	WORD $0x4e631cc3 // bic v3.16b, v6.16b, v3.16b
+	WORD $0x6e25dfe3 // fmul v3.4s, v31.4s, v5.4s
+	VORR V4.B16, V4.B16, V2.B16
+	VFMLS V6.S4, V31.S4, V2.S4
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	VFMLS V0.S4, V3.S4, V2.S4
+	VDUP V27.S[0], V3.S4
+	WORD $0x4fbb1003 // fmla v3.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	VDUP V27.S[3], V3.S4
+	VFMLA V0.S4, V1.S4, V3.S4
+	VDUP V26.S[0], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V3.S4, V2.S4
+	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+	VORR V25.B16, V6.B16, V2.B16
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V1.S4
+	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
+	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
+	VAND V25.B16, V6.B16, V3.B16
+	VEOR V3.B16, V5.B16, V5.B16
+	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
+	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VAND V21.B16, V0.B16, V6.B16
-	VSHL $2, V6.S4, V6.S4
-	VSLI $8, V6.S4, V6.S4
-	VSLI $16, V6.S4, V6.S4
-	VORR V20.B16, V6.B16, V6.B16
-	VTBL V6.B16, [V22.B16, V23.B16], V6.B16
-	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	VAND V20.B16, V1.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V19.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
-	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
-	WORD $0x4fba58c2 // fmls v2.4s, v6.4s, v26.s[3]
+	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V21.B16, V0.B16, V3.B16
+	VAND V20.B16, V1.B16, V3.B16
 	VSHL $2, V3.S4, V3.S4
 	VSLI $8, V3.S4, V3.S4
 	VSLI $16, V3.S4, V3.S4
-	VORR V20.B16, V3.B16, V3.B16
-	VTBL V3.B16, [V17.B16, V18.B16], V3.B16
-	VSHL $20, V0.S4, V0.S4
-	VADD V0.S4, V3.S4, V3.S4
-	VDUP V16.S[0], V0.S4
-	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
-	VDUP V16.S[2], V6.S4
-	VFMLA V2.S4, V0.S4, V6.S4
-	VDUP V16.S[3], V0.S4
-	VFMLA V2.S4, V6.S4, V0.S4
+	VORR V19.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
+	VSHL $20, V1.S4, V1.S4
+	VADD V1.S4, V3.S4, V3.S4
+	VDUP V15.S[0], V1.S4
+	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V15.S[3], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
 	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
-	WORD $0x6e22fc60 // fdiv v0.4s, v3.4s, v2.4s
-	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
+	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
 	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
-	WORD $0x4ea0d5e2 // fsub v2.4s, v15.4s, v0.4s
+	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
 	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
-	VFMLS V3.S4, V0.S4, V0.S4
+	VFMLS V3.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V0.S4, V3.S4
-	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
-	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
-	VBSL V5.B16, V3.B16, V0.B16
+	VFMLS V29.S4, V1.S4, V3.S4
+	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
+	VBSL V4.B16, V3.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
-	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V0.B16, V0.B16
+	VAND V25.B16, V6.B16, V6.B16
+	VORR V6.B16, V0.B16, V0.B16
 	VST1.P [V0.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -2092,95 +1918,92 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfc7 // fmul v7.4s, v30.4s, v0.4s
-	VORR V7.B16, V7.B16, V6.B16
-	VFMLS V0.S4, V30.S4, V6.S4
+	WORD $0x6e20dfc6 // fmul v6.4s, v30.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V30.S4, V5.S4
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	WORD $0x6e27dce0 // fmul v0.4s, v7.4s, v7.4s
+	WORD $0x6e26dcc0 // fmul v0.4s, v6.4s, v6.4s
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	WORD $0x6e27dfe5 // fmul v5.4s, v31.4s, v7.4s
 	WORD $0x6e26dfe4 // fmul v4.4s, v31.4s, v6.4s
-	VORR V5.B16, V5.B16, V3.B16
-	VFMLS V7.S4, V31.S4, V3.S4
-	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
-	VFMLS V0.S4, V4.S4, V3.S4
-	VDUP V27.S[0], V4.S4
-	WORD $0x4fbb1004 // fmla v4.4s, v0.4s, v27.s[1]
-	VDUP V27.S[2], V2.S4
-	VFMLA V0.S4, V4.S4, V2.S4
-	VDUP V27.S[3], V4.S4
-	VFMLA V0.S4, V2.S4, V4.S4
-	VDUP V26.S[0], V2.S4
-	VFMLA V0.S4, V4.S4, V2.S4
-	WORD $0x6e20dca0 // fmul v0.4s, v5.4s, v0.4s
-	VFMLS V2.S4, V0.S4, V3.S4
-	WORD $0x4ea3d4a5 // fsub v5.4s, v5.4s, v3.4s
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORR V25.B16, V7.B16, V3.B16
-	WORD $0x4e38c462 // fmaxnm v2.4s, v3.4s, v24.4s
-	VDUP V26.S[1], V0.S4
-	WORD $0x4f9a1840 // fmla v0.4s, v2.4s, v26.s[2]
-	WORD $0x4e26d4c6 // fadd v6.4s, v6.4s, v6.4s
-	VAND V25.B16, V7.B16, V4.B16
-	VEOR V4.B16, V6.B16, V6.B16
-	WORD $0x6ea3e703 // fcmgt v3.4s, v24.4s, v3.4s
-	WORD $0x4e631cc3 // bic v3.16b, v6.16b, v3.16b
+	WORD $0x6e25dfe3 // fmul v3.4s, v31.4s, v5.4s
+	VORR V4.B16, V4.B16, V2.B16
+	VFMLS V6.S4, V31.S4, V2.S4
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	VFMLS V0.S4, V3.S4, V2.S4
+	VDUP V27.S[0], V3.S4
+	WORD $0x4fbb1003 // fmla v3.4s, v0.4s, v27.s[1]
+	VDUP V27.S[2], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	VDUP V27.S[3], V3.S4
+	VFMLA V0.S4, V1.S4, V3.S4
+	VDUP V26.S[0], V1.S4
+	VFMLA V0.S4, V3.S4, V1.S4
+	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V3.S4, V2.S4
+	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+	VORR V25.B16, V6.B16, V2.B16
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V1.S4
+	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
+	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
+	VAND V25.B16, V6.B16, V3.B16
+	VEOR V3.B16, V5.B16, V5.B16
+	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
+	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VAND V21.B16, V0.B16, V6.B16
-	VSHL $2, V6.S4, V6.S4
-	VSLI $8, V6.S4, V6.S4
-	VSLI $16, V6.S4, V6.S4
-	VORR V20.B16, V6.B16, V6.B16
-	VTBL V6.B16, [V22.B16, V23.B16], V6.B16
-	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	VAND V20.B16, V1.B16, V5.B16
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V19.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
 	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
-	WORD $0x4eb3d406 // fsub v6.4s, v0.4s, v19.4s
-	WORD $0x4fba58c2 // fmls v2.4s, v6.4s, v26.s[3]
+	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V21.B16, V0.B16, V3.B16
+	VAND V20.B16, V1.B16, V3.B16
 	VSHL $2, V3.S4, V3.S4
 	VSLI $8, V3.S4, V3.S4
 	VSLI $16, V3.S4, V3.S4
-	VORR V20.B16, V3.B16, V3.B16
-	VTBL V3.B16, [V17.B16, V18.B16], V3.B16
-	VSHL $20, V0.S4, V0.S4
-	VADD V0.S4, V3.S4, V3.S4
-	VDUP V16.S[0], V0.S4
-	WORD $0x4fb01040 // fmla v0.4s, v2.4s, v16.s[1]
-	VDUP V16.S[2], V6.S4
-	VFMLA V2.S4, V0.S4, V6.S4
-	VDUP V16.S[3], V0.S4
-	VFMLA V2.S4, V6.S4, V0.S4
+	VORR V19.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
+	VSHL $20, V1.S4, V1.S4
+	VADD V1.S4, V3.S4, V3.S4
+	VDUP V15.S[0], V1.S4
+	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V15.S[3], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e20dc42 // fmul v2.4s, v2.4s, v0.4s
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
 	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd462 // fadd v2.4s, v3.4s, v15.4s
-	WORD $0x6e22fc60 // fdiv v0.4s, v3.4s, v2.4s
-	WORD $0x4eafd442 // fsub v2.4s, v2.4s, v15.4s
+	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
+	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
 	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
-	WORD $0x4ea0d5e2 // fsub v2.4s, v15.4s, v0.4s
+	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
 	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
-	VFMLS V3.S4, V0.S4, V0.S4
+	VFMLS V3.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V0.S4, V3.S4
-	WORD $0x4e791ce0 // bic v0.16b, v7.16b, v25.16b
-	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
-	VBSL V5.B16, V3.B16, V0.B16
+	VFMLS V29.S4, V1.S4, V3.S4
+	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
+	VBSL V4.B16, V3.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
-	VAND V25.B16, V7.B16, V7.B16
-	VORR V7.B16, V0.B16, V0.B16
+	VAND V25.B16, V6.B16, V6.B16
+	VORR V6.B16, V0.B16, V0.B16
 	FMOVS.P F0, 4(R0)
 	SUBS $1, R7
 	BNE loopS

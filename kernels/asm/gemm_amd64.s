@@ -1273,139 +1273,133 @@ Gemm6x16_fwdscaledtanh_27:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y5
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y5
-	VADDPS      Y11, Y11, Y9
-	VANDPS      k32_80000000<>+0(SB), Y10, Y11
-	VXORPS      Y11, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y11
-	VANDNPS     Y9, Y11, Y6
+	VORPS        k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
+	VADDPS       Y11, Y11, Y5
+	VANDPS       k32_80000000<>+0(SB), Y10, Y11
+	VXORPS       Y11, Y5, Y5
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS      Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y9
-	VADDPS       Y9, Y6, Y6
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y5, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y6, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y6, Y5
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y5
+	VADDPS       Y4, Y5, Y5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y6
-	VPSLLD      $0x14, Y5, Y5
-	VPADDD      Y5, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y5
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y4
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y5, Y9, Y9
-	VFMADD213PS Y6, Y6, Y9
+	VMULPS      Y7, Y5, Y5
+	VFMADD213PS Y4, Y4, Y5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y6
-	VDIVPS       Y6, Y9, Y5
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y5, Y7, Y6
-	VMULPS       Y6, Y9, Y9
-	VFNMADD213PS Y5, Y5, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y5, Y4
+	VDIVPS       Y4, Y5, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y5, Y5
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y7, Y6, Y4
+	VMULPS       Y4, Y5, Y5
+	VFNMADD213PS Y7, Y7, Y5
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y6
-	VBLENDVPS    Y6, Y9, Y8, Y5
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y5
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y7
+	VBLENDVPS    Y7, Y5, Y8, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y10, Y10
-	VORPS   Y10, Y5, Y5
-	VMOVUPS Y5, (SI)
+	VORPS   Y10, Y9, Y9
+	VMOVUPS Y9, (SI)
 	VMOVUPS 32(SI), Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y10, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y10
+	VMOVUPS      96(SP), Y5
+	VFNMADD213PS Y8, Y5, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
+	VMULPS Y8, Y8, Y5
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y6
-	VMULPS       64(SP), Y10, Y7
-	VMOVAPS      Y6, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y7, Y11, Y11
-	VFNMADD231PS Y9, Y7, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y7
-	VMULPS       Y9, Y6, Y4
-	VFNMADD231PS Y7, Y4, Y11
-	VSUBPS       Y11, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y4
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y4
-	VADDPS      Y10, Y10, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y10
-	VXORPS      Y10, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y10
-	VANDNPS     Y9, Y10, Y11
+	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y10, Y4
+	VMOVAPS      Y7, Y6
+	VFNMADD231PS 64(SP), Y8, Y6
+	VADDPS       Y4, Y6, Y6
+	VFNMADD231PS Y5, Y4, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y4
+	VMULPS       Y5, Y7, Y11
+	VFNMADD231PS Y4, Y11, Y6
+	VSUBPS       Y6, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y4
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
+	VADDPS       Y10, Y10, Y11
+	VANDPS       k32_80000000<>+0(SB), Y8, Y10
+	VXORPS       Y10, Y11, Y11
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS      Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y9
-	VADDPS       Y9, Y11, Y11
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y4, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y11, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
+	VADDPS       Y11, Y3, Y3
+	VADDPS       Y6, Y6, Y11
+	VSUBPS       k32_4b400000<>+0(SB), Y4, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y11
+	VADDPS       Y3, Y11, Y11
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y3
 	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y11, Y11
+	VPADDD      Y4, Y3, Y3
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f800000<>+0(SB), Y11, Y4
 
 	// e = s + (t·P)·s
-	VMULPS      Y4, Y9, Y9
-	VFMADD213PS Y11, Y11, Y9
+	VMULPS      Y4, Y11, Y11
+	VFMADD213PS Y3, Y3, Y11
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y11
-	VDIVPS       Y11, Y9, Y4
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y4, Y7, Y11
-	VMULPS       Y11, Y9, Y9
-	VFNMADD213PS Y4, Y4, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y3
+	VDIVPS       Y3, Y11, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y4, Y6, Y3
+	VMULPS       Y3, Y11, Y11
+	VFNMADD213PS Y4, Y4, Y11
 
 	// gain - 2gain·q
 	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, Y9, Y6, Y4
+	VFNMADD213PS 64(SP), Y4, Y11
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y4
+	VBLENDVPS    Y4, Y11, Y7, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y4, Y4
-	VMOVUPS Y4, 32(SI)
+	VORPS   Y8, Y5, Y5
+	VMOVUPS Y5, 32(SI)
 	ADDQ    DI, SI
 	DECQ    R13
 	JNZ     Gemm6x16_fwdscaledtanh_27
@@ -3247,142 +3241,136 @@ Gemm6x16_fwdscaledtanh_66:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y5
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y5
-	VADDPS      Y11, Y11, Y9
-	VANDPS      k32_80000000<>+0(SB), Y10, Y11
-	VXORPS      Y11, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y11
-	VANDNPS     Y9, Y11, Y6
+	VORPS        k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
+	VADDPS       Y11, Y11, Y5
+	VANDPS       k32_80000000<>+0(SB), Y10, Y11
+	VXORPS       Y11, Y5, Y5
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS      Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y9
-	VADDPS       Y9, Y6, Y6
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y5, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y6, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y6, Y5
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y5
+	VADDPS       Y4, Y5, Y5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y6
-	VPSLLD      $0x14, Y5, Y5
-	VPADDD      Y5, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y5
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y4
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y5, Y9, Y9
-	VFMADD213PS Y6, Y6, Y9
+	VMULPS      Y7, Y5, Y5
+	VFMADD213PS Y4, Y4, Y5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y6
-	VDIVPS       Y6, Y9, Y5
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y5, Y7, Y6
-	VMULPS       Y6, Y9, Y9
-	VFNMADD213PS Y5, Y5, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y5, Y4
+	VDIVPS       Y4, Y5, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y5, Y5
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y7, Y6, Y4
+	VMULPS       Y4, Y5, Y5
+	VFNMADD213PS Y7, Y7, Y5
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y6
-	VBLENDVPS    Y6, Y9, Y8, Y5
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y5
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y7
+	VBLENDVPS    Y7, Y5, Y8, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y10, Y10
-	VORPS      Y10, Y5, Y5
+	VORPS      Y10, Y9, Y9
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y5, Y0, (SI)
+	VMASKMOVPS Y9, Y0, (SI)
 	VMOVUPS    32(SP), Y10
 	VMASKMOVPS 32(SI), Y10, Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y10, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y10
+	VMOVUPS      96(SP), Y5
+	VFNMADD213PS Y8, Y5, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
+	VMULPS Y8, Y8, Y5
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y6
-	VMULPS       64(SP), Y10, Y7
-	VMOVAPS      Y6, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y7, Y11, Y11
-	VFNMADD231PS Y9, Y7, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y7
-	VMULPS       Y9, Y6, Y4
-	VFNMADD231PS Y7, Y4, Y11
-	VSUBPS       Y11, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y4
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y4
-	VADDPS      Y10, Y10, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y10
-	VXORPS      Y10, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y10
-	VANDNPS     Y9, Y10, Y11
+	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y10, Y4
+	VMOVAPS      Y7, Y6
+	VFNMADD231PS 64(SP), Y8, Y6
+	VADDPS       Y4, Y6, Y6
+	VFNMADD231PS Y5, Y4, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y4
+	VMULPS       Y5, Y7, Y11
+	VFNMADD231PS Y4, Y11, Y6
+	VSUBPS       Y6, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y4
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
+	VADDPS       Y10, Y10, Y11
+	VANDPS       k32_80000000<>+0(SB), Y8, Y10
+	VXORPS       Y10, Y11, Y11
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS      Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y9
-	VADDPS       Y9, Y11, Y11
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y4, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y11, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
+	VADDPS       Y11, Y3, Y3
+	VADDPS       Y6, Y6, Y11
+	VSUBPS       k32_4b400000<>+0(SB), Y4, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y11
+	VADDPS       Y3, Y11, Y11
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y3
 	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y11, Y11
+	VPADDD      Y4, Y3, Y3
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f800000<>+0(SB), Y11, Y4
 
 	// e = s + (t·P)·s
-	VMULPS      Y4, Y9, Y9
-	VFMADD213PS Y11, Y11, Y9
+	VMULPS      Y4, Y11, Y11
+	VFMADD213PS Y3, Y3, Y11
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y11
-	VDIVPS       Y11, Y9, Y4
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y4, Y7, Y11
-	VMULPS       Y11, Y9, Y9
-	VFNMADD213PS Y4, Y4, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y3
+	VDIVPS       Y3, Y11, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y4, Y6, Y3
+	VMULPS       Y3, Y11, Y11
+	VFNMADD213PS Y4, Y4, Y11
 
 	// gain - 2gain·q
 	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, Y9, Y6, Y4
+	VFNMADD213PS 64(SP), Y4, Y11
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y4
+	VBLENDVPS    Y4, Y11, Y7, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y4, Y4
+	VORPS      Y8, Y5, Y5
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y4, Y0, 32(SI)
+	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	DECQ       R13
 	JNZ        Gemm6x16_fwdscaledtanh_66
@@ -4780,6 +4768,16 @@ DATA k32_3ec80000<>+24(SB)/4, $0x3ec80000
 DATA k32_3ec80000<>+28(SB)/4, $0x3ec80000
 GLOBL k32_3ec80000<>(SB), RODATA|NOPTR, $32
 
+DATA k32_42c80000<>+0(SB)/4, $0x42c80000
+DATA k32_42c80000<>+4(SB)/4, $0x42c80000
+DATA k32_42c80000<>+8(SB)/4, $0x42c80000
+DATA k32_42c80000<>+12(SB)/4, $0x42c80000
+DATA k32_42c80000<>+16(SB)/4, $0x42c80000
+DATA k32_42c80000<>+20(SB)/4, $0x42c80000
+DATA k32_42c80000<>+24(SB)/4, $0x42c80000
+DATA k32_42c80000<>+28(SB)/4, $0x42c80000
+GLOBL k32_42c80000<>(SB), RODATA|NOPTR, $32
+
 DATA k32_3db17218<>+0(SB)/4, $0x3db17218
 DATA k32_3db17218<>+4(SB)/4, $0x3db17218
 DATA k32_3db17218<>+8(SB)/4, $0x3db17218
@@ -4789,26 +4787,6 @@ DATA k32_3db17218<>+20(SB)/4, $0x3db17218
 DATA k32_3db17218<>+24(SB)/4, $0x3db17218
 DATA k32_3db17218<>+28(SB)/4, $0x3db17218
 GLOBL k32_3db17218<>(SB), RODATA|NOPTR, $32
-
-DATA k32_7fffffff<>+0(SB)/4, $0x7fffffff
-DATA k32_7fffffff<>+4(SB)/4, $0x7fffffff
-DATA k32_7fffffff<>+8(SB)/4, $0x7fffffff
-DATA k32_7fffffff<>+12(SB)/4, $0x7fffffff
-DATA k32_7fffffff<>+16(SB)/4, $0x7fffffff
-DATA k32_7fffffff<>+20(SB)/4, $0x7fffffff
-DATA k32_7fffffff<>+24(SB)/4, $0x7fffffff
-DATA k32_7fffffff<>+28(SB)/4, $0x7fffffff
-GLOBL k32_7fffffff<>(SB), RODATA|NOPTR, $32
-
-DATA k32_3f200000<>+0(SB)/4, $0x3f200000
-DATA k32_3f200000<>+4(SB)/4, $0x3f200000
-DATA k32_3f200000<>+8(SB)/4, $0x3f200000
-DATA k32_3f200000<>+12(SB)/4, $0x3f200000
-DATA k32_3f200000<>+16(SB)/4, $0x3f200000
-DATA k32_3f200000<>+20(SB)/4, $0x3f200000
-DATA k32_3f200000<>+24(SB)/4, $0x3f200000
-DATA k32_3f200000<>+28(SB)/4, $0x3f200000
-GLOBL k32_3f200000<>(SB), RODATA|NOPTR, $32
 
 // func Gemm6x16S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX2, CMOV, FMA3, MMX+
@@ -5897,139 +5875,133 @@ Gemm6x16S_fwdscaledtanh_107:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y5
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y5
-	VADDPS      Y11, Y11, Y9
-	VANDPS      k32_80000000<>+0(SB), Y10, Y11
-	VXORPS      Y11, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y11
-	VANDNPS     Y9, Y11, Y6
+	VORPS        k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
+	VADDPS       Y11, Y11, Y5
+	VANDPS       k32_80000000<>+0(SB), Y10, Y11
+	VXORPS       Y11, Y5, Y5
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS      Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y9
-	VADDPS       Y9, Y6, Y6
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y5, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y6, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y6, Y5
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y5
+	VADDPS       Y4, Y5, Y5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y6
-	VPSLLD      $0x14, Y5, Y5
-	VPADDD      Y5, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y5
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y4
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y5, Y9, Y9
-	VFMADD213PS Y6, Y6, Y9
+	VMULPS      Y7, Y5, Y5
+	VFMADD213PS Y4, Y4, Y5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y6
-	VDIVPS       Y6, Y9, Y5
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y5, Y7, Y6
-	VMULPS       Y6, Y9, Y9
-	VFNMADD213PS Y5, Y5, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y5, Y4
+	VDIVPS       Y4, Y5, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y5, Y5
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y7, Y6, Y4
+	VMULPS       Y4, Y5, Y5
+	VFNMADD213PS Y7, Y7, Y5
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y6
-	VBLENDVPS    Y6, Y9, Y8, Y5
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y5
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y7
+	VBLENDVPS    Y7, Y5, Y8, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y10, Y10
-	VORPS   Y10, Y5, Y5
-	VMOVUPS Y5, (DX)
+	VORPS   Y10, Y9, Y9
+	VMOVUPS Y9, (DX)
 	VMOVUPS 32(DX), Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y10, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y10
+	VMOVUPS      96(SP), Y5
+	VFNMADD213PS Y8, Y5, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
+	VMULPS Y8, Y8, Y5
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y6
-	VMULPS       64(SP), Y10, Y7
-	VMOVAPS      Y6, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y7, Y11, Y11
-	VFNMADD231PS Y9, Y7, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y7
-	VMULPS       Y9, Y6, Y4
-	VFNMADD231PS Y7, Y4, Y11
-	VSUBPS       Y11, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y4
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y4
-	VADDPS      Y10, Y10, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y10
-	VXORPS      Y10, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y10
-	VANDNPS     Y9, Y10, Y11
+	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y10, Y4
+	VMOVAPS      Y7, Y6
+	VFNMADD231PS 64(SP), Y8, Y6
+	VADDPS       Y4, Y6, Y6
+	VFNMADD231PS Y5, Y4, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y4
+	VMULPS       Y5, Y7, Y11
+	VFNMADD231PS Y4, Y11, Y6
+	VSUBPS       Y6, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y4
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
+	VADDPS       Y10, Y10, Y11
+	VANDPS       k32_80000000<>+0(SB), Y8, Y10
+	VXORPS       Y10, Y11, Y11
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS      Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y9
-	VADDPS       Y9, Y11, Y11
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y4, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y11, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
+	VADDPS       Y11, Y3, Y3
+	VADDPS       Y6, Y6, Y11
+	VSUBPS       k32_4b400000<>+0(SB), Y4, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y11
+	VADDPS       Y3, Y11, Y11
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y3
 	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y11, Y11
+	VPADDD      Y4, Y3, Y3
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f800000<>+0(SB), Y11, Y4
 
 	// e = s + (t·P)·s
-	VMULPS      Y4, Y9, Y9
-	VFMADD213PS Y11, Y11, Y9
+	VMULPS      Y4, Y11, Y11
+	VFMADD213PS Y3, Y3, Y11
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y11
-	VDIVPS       Y11, Y9, Y4
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y4, Y7, Y11
-	VMULPS       Y11, Y9, Y9
-	VFNMADD213PS Y4, Y4, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y3
+	VDIVPS       Y3, Y11, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y4, Y6, Y3
+	VMULPS       Y3, Y11, Y11
+	VFNMADD213PS Y4, Y4, Y11
 
 	// gain - 2gain·q
 	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, Y9, Y6, Y4
+	VFNMADD213PS 64(SP), Y4, Y11
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y4
+	VBLENDVPS    Y4, Y11, Y7, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y4, Y4
-	VMOVUPS Y4, 32(DX)
+	VORPS   Y8, Y5, Y5
+	VMOVUPS Y5, 32(DX)
 	ADDQ    BX, DX
 	DECQ    R9
 	JNZ     Gemm6x16S_fwdscaledtanh_107
@@ -7871,142 +7843,136 @@ Gemm6x16S_fwdscaledtanh_146:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y5
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y5
-	VADDPS      Y11, Y11, Y9
-	VANDPS      k32_80000000<>+0(SB), Y10, Y11
-	VXORPS      Y11, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y11
-	VANDNPS     Y9, Y11, Y6
+	VORPS        k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
+	VADDPS       Y11, Y11, Y5
+	VANDPS       k32_80000000<>+0(SB), Y10, Y11
+	VXORPS       Y11, Y5, Y5
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS      Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y9
-	VADDPS       Y9, Y6, Y6
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y5, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y6, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y6, Y5
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y5
+	VADDPS       Y4, Y5, Y5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y6
-	VPSLLD      $0x14, Y5, Y5
-	VPADDD      Y5, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y5
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y4
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y5, Y9, Y9
-	VFMADD213PS Y6, Y6, Y9
+	VMULPS      Y7, Y5, Y5
+	VFMADD213PS Y4, Y4, Y5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y6
-	VDIVPS       Y6, Y9, Y5
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y5, Y7, Y6
-	VMULPS       Y6, Y9, Y9
-	VFNMADD213PS Y5, Y5, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y5, Y4
+	VDIVPS       Y4, Y5, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y5, Y5
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y7, Y6, Y4
+	VMULPS       Y4, Y5, Y5
+	VFNMADD213PS Y7, Y7, Y5
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y10, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y6
-	VBLENDVPS    Y6, Y9, Y8, Y5
+	VMOVUPS      128(SP), Y7
+	VFNMADD213PS 64(SP), Y7, Y5
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y7
+	VBLENDVPS    Y7, Y5, Y8, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y10, Y10
-	VORPS      Y10, Y5, Y5
+	VORPS      Y10, Y9, Y9
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y5, Y0, (DX)
+	VMASKMOVPS Y9, Y0, (DX)
 	VMOVUPS    32(SP), Y10
 	VMASKMOVPS 32(DX), Y10, Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y10, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y10
+	VMOVUPS      96(SP), Y5
+	VFNMADD213PS Y8, Y5, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
+	VMULPS Y8, Y8, Y5
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y6
-	VMULPS       64(SP), Y10, Y7
-	VMOVAPS      Y6, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y7, Y11, Y11
-	VFNMADD231PS Y9, Y7, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y7
-	VMULPS       Y9, Y6, Y4
-	VFNMADD231PS Y7, Y4, Y11
-	VSUBPS       Y11, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y4
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y4
-	VADDPS      Y10, Y10, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y10
-	VXORPS      Y10, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y10
-	VANDNPS     Y9, Y10, Y11
+	VMULPS       64(SP), Y8, Y7
+	VMULPS       64(SP), Y10, Y4
+	VMOVAPS      Y7, Y6
+	VFNMADD231PS 64(SP), Y8, Y6
+	VADDPS       Y4, Y6, Y6
+	VFNMADD231PS Y5, Y4, Y6
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y4
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y4
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y4
+	VMULPS       Y5, Y7, Y11
+	VFNMADD231PS Y4, Y11, Y6
+	VSUBPS       Y6, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y4
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
+	VADDPS       Y10, Y10, Y11
+	VANDPS       k32_80000000<>+0(SB), Y8, Y10
+	VXORPS       Y10, Y11, Y11
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS      Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y9
-	VADDPS       Y9, Y11, Y11
-	VADDPS       Y7, Y7, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y4, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y9
-	VADDPS       Y11, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
+	VADDPS       Y11, Y3, Y3
+	VADDPS       Y6, Y6, Y11
+	VSUBPS       k32_4b400000<>+0(SB), Y4, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y11
+	VADDPS       Y3, Y11, Y11
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y3
 	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y11, Y11
+	VPADDD      Y4, Y3, Y3
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y4
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y4
+	VFMADD213PS k32_3f800000<>+0(SB), Y11, Y4
 
 	// e = s + (t·P)·s
-	VMULPS      Y4, Y9, Y9
-	VFMADD213PS Y11, Y11, Y9
+	VMULPS      Y4, Y11, Y11
+	VFMADD213PS Y3, Y3, Y11
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y11
-	VDIVPS       Y11, Y9, Y4
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y4, Y7, Y11
-	VMULPS       Y11, Y9, Y9
-	VFNMADD213PS Y4, Y4, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y11, Y3
+	VDIVPS       Y3, Y11, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y11, Y11
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y4, Y6, Y3
+	VMULPS       Y3, Y11, Y11
+	VFNMADD213PS Y4, Y4, Y11
 
 	// gain - 2gain·q
 	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, Y9, Y6, Y4
+	VFNMADD213PS 64(SP), Y4, Y11
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y4
+	VBLENDVPS    Y4, Y11, Y7, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y4, Y4
+	VORPS      Y8, Y5, Y5
 	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y4, Y0, 32(DX)
+	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	DECQ       R9
 	JNZ        Gemm6x16S_fwdscaledtanh_146
@@ -10710,60 +10676,57 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y9, Y10, Y13
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y13
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y13
-	VADDPS      Y0, Y0, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y0
-	VXORPS      Y0, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y0
-	VANDNPS     Y9, Y0, Y12
+	VORPS        k32_80000000<>+0(SB), Y8, Y12
+	VMAXPS       k32_c1200000<>+0(SB), Y12, Y12
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y12, Y11
+	VADDPS       Y0, Y0, Y13
+	VANDPS       k32_80000000<>+0(SB), Y8, Y0
+	VXORPS       Y0, Y13, Y13
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y0
+	VANDNPS      Y13, Y0, Y14
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y13, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y13, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y13
+	VADDPS       Y13, Y14, Y14
+	VADDPS       Y12, Y12, Y13
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y12
+	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y13
+	VADDPS       Y14, Y13, Y13
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y13, Y12
-	VPSLLD      $0x14, Y13, Y13
-	VPADDD      Y13, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y13
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y13
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y13
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y13
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y14
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y14, Y14
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y13, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y13, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y13, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y13, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
+	VMULPS      Y11, Y13, Y13
+	VFMADD213PS Y14, Y14, Y13
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y13
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y13, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y13, Y13, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y13, Y14
+	VDIVPS       Y14, Y13, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS       Y14, Y13, Y13
+	VMOVUPS      k32_3f800000<>+0(SB), Y12
+	VSUBPS       Y11, Y12, Y14
+	VMULPS       Y14, Y13, Y13
+	VFNMADD213PS Y11, Y11, Y13
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y13
-	VFNMADD213PS 64(SP), Y13, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y13
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y13
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y13
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y11
+	VBLENDVPS    Y11, Y13, Y10, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y13, Y13
-	VMOVUPS Y13, (SI)
+	VORPS   Y8, Y9, Y9
+	VMOVUPS Y9, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y1, Y8
@@ -10774,69 +10737,368 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS Y8, Y8, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y1, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y0
-	VFNMADD231PS Y12, Y0, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y0
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y0
-	VADDPS      Y1, Y1, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y1
-	VXORPS      Y1, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y1
-	VANDNPS     Y10, Y1, Y11
+	VMULPS       64(SP), Y8, Y13
+	VMULPS       64(SP), Y1, Y11
+	VMOVAPS      Y13, Y14
+	VFNMADD231PS 64(SP), Y8, Y14
+	VADDPS       Y11, Y14, Y14
+	VFNMADD231PS Y10, Y11, Y14
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y11
+	VMULPS       Y10, Y13, Y12
+	VFNMADD231PS Y11, Y12, Y14
+	VSUBPS       Y14, Y13, Y13
+	VORPS        k32_80000000<>+0(SB), Y8, Y14
+	VMAXPS       k32_c1200000<>+0(SB), Y14, Y14
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y14, Y11
+	VADDPS       Y1, Y1, Y12
+	VANDPS       k32_80000000<>+0(SB), Y8, Y1
+	VXORPS       Y1, Y12, Y12
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y10, Y1
+	VANDNPS      Y12, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y0, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y0, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y12
+	VADDPS       Y12, Y0, Y0
+	VADDPS       Y14, Y14, Y12
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y14
+	VFNMADD231PS k32_3db17218<>+0(SB), Y14, Y12
+	VADDPS       Y0, Y12, Y12
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y0, Y11
-	VPSLLD      $0x14, Y0, Y0
-	VPADDD      Y0, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y0
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y0
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y0
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y0
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y0
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y0, Y0
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y12, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y12, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y12, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y0, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
+	VMULPS      Y11, Y12, Y12
+	VFMADD213PS Y0, Y0, Y12
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y0
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y0, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y0, Y0, Y10
+	VADDPS       k32_3f800000<>+0(SB), Y12, Y0
+	VDIVPS       Y0, Y12, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y0, Y0
+	VSUBPS       Y0, Y12, Y12
+	VMOVUPS      k32_3f800000<>+0(SB), Y14
+	VSUBPS       Y11, Y14, Y0
+	VMULPS       Y0, Y12, Y12
+	VFNMADD213PS Y11, Y11, Y12
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y0
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y12
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y10, Y11
+	VBLENDVPS    Y11, Y12, Y13, Y10
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y10, Y10
+	VMOVUPS Y10, 32(SI)
+	ADDQ    DI, SI
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y2, Y8
+	VMOVUPS      96(SP), Y13
+	VFNMADD213PS Y8, Y13, Y2
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y13
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y12
+	VMULPS       64(SP), Y2, Y11
+	VMOVAPS      Y12, Y0
+	VFNMADD231PS 64(SP), Y8, Y0
+	VADDPS       Y11, Y0, Y0
+	VFNMADD231PS Y13, Y11, Y0
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y13, Y11
+	VMULPS       Y13, Y12, Y14
+	VFNMADD231PS Y11, Y14, Y0
+	VSUBPS       Y0, Y12, Y12
+	VORPS        k32_80000000<>+0(SB), Y8, Y0
+	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y11
+	VADDPS       Y2, Y2, Y14
+	VANDPS       k32_80000000<>+0(SB), Y8, Y2
+	VXORPS       Y2, Y14, Y14
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y13, Y2
+	VANDNPS      Y14, Y2, Y1
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y14
+	VADDPS       Y14, Y1, Y1
+	VADDPS       Y0, Y0, Y14
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y0
+	VFNMADD231PS k32_3db17218<>+0(SB), Y0, Y14
+	VADDPS       Y1, Y14, Y14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y1
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y14, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y14, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y14, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y14, Y14
+	VFMADD213PS Y1, Y1, Y14
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y1
+	VDIVPS       Y1, Y14, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y14, Y14
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y11, Y0, Y1
+	VMULPS       Y1, Y14, Y14
+	VFNMADD213PS Y11, Y11, Y14
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y14
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y13, Y11
+	VBLENDVPS    Y11, Y14, Y12, Y13
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y13, Y13
+	VMOVUPS Y13, (SI)
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y3, Y8
+	VMOVUPS      96(SP), Y12
+	VFNMADD213PS Y8, Y12, Y3
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y12
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y14
+	VMULPS       64(SP), Y3, Y11
+	VMOVAPS      Y14, Y1
+	VFNMADD231PS 64(SP), Y8, Y1
+	VADDPS       Y11, Y1, Y1
+	VFNMADD231PS Y12, Y11, Y1
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y12, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y12, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y12, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y12, Y11
+	VMULPS       Y12, Y14, Y0
+	VFNMADD231PS Y11, Y0, Y1
+	VSUBPS       Y1, Y14, Y14
+	VORPS        k32_80000000<>+0(SB), Y8, Y1
+	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y11
+	VADDPS       Y3, Y3, Y0
+	VANDPS       k32_80000000<>+0(SB), Y8, Y3
+	VXORPS       Y3, Y0, Y0
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y12, Y3
+	VANDNPS      Y0, Y3, Y2
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y0
+	VADDPS       Y0, Y2, Y2
+	VADDPS       Y1, Y1, Y0
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_3db17218<>+0(SB), Y1, Y0
+	VADDPS       Y2, Y0, Y0
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y2
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y2, Y2
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y0, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y0, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y0, Y0
+	VFMADD213PS Y2, Y2, Y0
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y0, Y2
+	VDIVPS       Y2, Y0, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y2, Y2
+	VSUBPS       Y2, Y0, Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y11, Y1, Y2
+	VMULPS       Y2, Y0, Y0
+	VFNMADD213PS Y11, Y11, Y0
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y0
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y12, Y11
+	VBLENDVPS    Y11, Y0, Y14, Y12
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y12, Y12
+	VMOVUPS Y12, 32(SI)
+	ADDQ    DI, SI
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y4, Y8
+	VMOVUPS      96(SP), Y14
+	VFNMADD213PS Y8, Y14, Y4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y14
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y0
+	VMULPS       64(SP), Y4, Y11
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS 64(SP), Y8, Y2
+	VADDPS       Y11, Y2, Y2
+	VFNMADD231PS Y14, Y11, Y2
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y14, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y14, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y14, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y14, Y11
+	VMULPS       Y14, Y0, Y1
+	VFNMADD231PS Y11, Y1, Y2
+	VSUBPS       Y2, Y0, Y0
+	VORPS        k32_80000000<>+0(SB), Y8, Y2
+	VMAXPS       k32_c1200000<>+0(SB), Y2, Y2
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y2, Y11
+	VADDPS       Y4, Y4, Y1
+	VANDPS       k32_80000000<>+0(SB), Y8, Y4
+	VXORPS       Y4, Y1, Y1
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y14, Y4
+	VANDNPS      Y1, Y4, Y3
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       Y2, Y2, Y1
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y2
+	VFNMADD231PS k32_3db17218<>+0(SB), Y2, Y1
+	VADDPS       Y3, Y1, Y1
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y3
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y3, Y3
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y1, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y1, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y1, Y1
+	VFMADD213PS Y3, Y3, Y1
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y1, Y3
+	VDIVPS       Y3, Y1, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y11, Y2, Y3
+	VMULPS       Y3, Y1, Y1
+	VFNMADD213PS Y11, Y11, Y1
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y1
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y14, Y11
+	VBLENDVPS    Y11, Y1, Y0, Y14
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y8
+	VORPS   Y8, Y14, Y14
+	VMOVUPS Y14, (SI)
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y5, Y8
+	VMOVUPS      96(SP), Y0
+	VFNMADD213PS Y8, Y0, Y5
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y0
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y1
+	VMULPS       64(SP), Y5, Y11
+	VMOVAPS      Y1, Y3
+	VFNMADD231PS 64(SP), Y8, Y3
+	VADDPS       Y11, Y3, Y3
+	VFNMADD231PS Y0, Y11, Y3
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y11
+	VMULPS       Y0, Y1, Y2
+	VFNMADD231PS Y11, Y2, Y3
+	VSUBPS       Y3, Y1, Y1
+	VORPS        k32_80000000<>+0(SB), Y8, Y3
+	VMAXPS       k32_c1200000<>+0(SB), Y3, Y3
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y3, Y11
+	VADDPS       Y5, Y5, Y2
+	VANDPS       k32_80000000<>+0(SB), Y8, Y5
+	VXORPS       Y5, Y2, Y2
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y0, Y5
+	VANDNPS      Y2, Y5, Y4
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y2
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y3, Y2
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y3
+	VFNMADD231PS k32_3db17218<>+0(SB), Y3, Y2
+	VADDPS       Y4, Y2, Y2
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y4
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y2, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y2, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y2, Y2
+	VFMADD213PS Y4, Y4, Y2
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y2, Y4
+	VDIVPS       Y4, Y2, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y11, Y3, Y4
+	VMULPS       Y4, Y2, Y2
+	VFNMADD213PS Y11, Y11, Y2
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y2
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y0, Y11
+	VBLENDVPS    Y11, Y2, Y1, Y0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
@@ -10845,77 +11107,74 @@ Gemm4x16_notscaledsigmoid_181:
 	ADDQ    DI, SI
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y2, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y2
+	VMULPS       96(SP), Y6, Y8
+	VMOVUPS      96(SP), Y1
+	VFNMADD213PS Y8, Y1, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
+	VMULPS Y8, Y8, Y1
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y10
-	VMULPS       64(SP), Y2, Y11
-	VMOVAPS      Y10, Y12
-	VFNMADD231PS 64(SP), Y8, Y12
-	VADDPS       Y11, Y12, Y12
-	VFNMADD231PS Y9, Y11, Y12
+	VMULPS       64(SP), Y8, Y2
+	VMULPS       64(SP), Y6, Y11
+	VMOVAPS      Y2, Y4
+	VFNMADD231PS 64(SP), Y8, Y4
+	VADDPS       Y11, Y4, Y4
+	VFNMADD231PS Y1, Y11, Y4
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y11
-	VMULPS       Y9, Y10, Y1
-	VFNMADD231PS Y11, Y1, Y12
-	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y1
-	VADDPS      Y2, Y2, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y2
-	VXORPS      Y2, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y2
-	VANDNPS     Y9, Y2, Y12
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y11
+	VMULPS       Y1, Y2, Y3
+	VFNMADD231PS Y11, Y3, Y4
+	VSUBPS       Y4, Y2, Y2
+	VORPS        k32_80000000<>+0(SB), Y8, Y4
+	VMAXPS       k32_c1200000<>+0(SB), Y4, Y4
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y4, Y11
+	VADDPS       Y6, Y6, Y3
+	VANDPS       k32_80000000<>+0(SB), Y8, Y6
+	VXORPS       Y6, Y3, Y3
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y1, Y6
+	VANDNPS      Y3, Y6, Y5
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y3
+	VADDPS       Y3, Y5, Y5
+	VADDPS       Y4, Y4, Y3
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y4
+	VFNMADD231PS k32_3db17218<>+0(SB), Y4, Y3
+	VADDPS       Y5, Y3, Y3
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y12
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y5
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y5, Y5
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
+	VMULPS      Y11, Y3, Y3
+	VFMADD213PS Y5, Y5, Y3
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y1, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y1, Y1, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y3, Y5
+	VDIVPS       Y5, Y3, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
+	VSUBPS       Y5, Y3, Y3
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y11, Y4, Y5
+	VMULPS       Y5, Y3, Y3
+	VFNMADD213PS Y11, Y11, Y3
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y1
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y3
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y1, Y11
+	VBLENDVPS    Y11, Y3, Y2, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
@@ -10923,396 +11182,79 @@ Gemm4x16_notscaledsigmoid_181:
 	VMOVUPS Y1, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y3, Y8
-	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y8, Y10, Y3
+	VMULPS       96(SP), Y7, Y8
+	VMOVUPS      96(SP), Y2
+	VFNMADD213PS Y8, Y2, Y7
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y10
+	VMULPS Y8, Y8, Y2
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y3, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y2
-	VFNMADD231PS Y12, Y2, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y2
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y2
-	VADDPS      Y3, Y3, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y3
-	VXORPS      Y3, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y3
-	VANDNPS     Y10, Y3, Y11
+	VMULPS       64(SP), Y8, Y3
+	VMULPS       64(SP), Y7, Y11
+	VMOVAPS      Y3, Y5
+	VFNMADD231PS 64(SP), Y8, Y5
+	VADDPS       Y11, Y5, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y11
+	VMULPS       Y2, Y3, Y4
+	VFNMADD231PS Y11, Y4, Y5
+	VSUBPS       Y5, Y3, Y3
+	VORPS        k32_80000000<>+0(SB), Y8, Y5
+	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y11
+	VADDPS       Y7, Y7, Y4
+	VANDPS       k32_80000000<>+0(SB), Y8, Y7
+	VXORPS       Y7, Y4, Y4
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y7
+	VANDNPS      Y4, Y7, Y6
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y2, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y2, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y4
+	VADDPS       Y4, Y6, Y6
+	VADDPS       Y5, Y5, Y4
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y5
+	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y4
+	VADDPS       Y6, Y4, Y4
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y2, Y11
-	VPSLLD      $0x14, Y2, Y2
-	VPADDD      Y2, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y2
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y2
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y2
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y2
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y6
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y6, Y6
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y2, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
+	VMULPS      Y11, Y4, Y4
+	VFMADD213PS Y6, Y6, Y4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y2
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y2, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y2, Y2, Y10
+	VADDPS       k32_3f800000<>+0(SB), Y4, Y6
+	VDIVPS       Y6, Y4, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y4, Y4
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y11, Y5, Y6
+	VMULPS       Y6, Y4, Y4
+	VFNMADD213PS Y11, Y11, Y4
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y2
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y4
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y2, Y11
+	VBLENDVPS    Y11, Y4, Y3, Y2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
 	VORPS   Y8, Y2, Y2
 	VMOVUPS Y2, 32(SI)
-	ADDQ    DI, SI
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y4, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y4
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y10
-	VMULPS       64(SP), Y4, Y11
-	VMOVAPS      Y10, Y12
-	VFNMADD231PS 64(SP), Y8, Y12
-	VADDPS       Y11, Y12, Y12
-	VFNMADD231PS Y9, Y11, Y12
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y11
-	VMULPS       Y9, Y10, Y3
-	VFNMADD231PS Y11, Y3, Y12
-	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y3
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y3
-	VADDPS      Y4, Y4, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y4
-	VXORPS      Y4, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y4
-	VANDNPS     Y9, Y4, Y12
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y3, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y12
-	VPSLLD      $0x14, Y3, Y3
-	VPADDD      Y3, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y3
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y3
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y3
-
-	// e = s + (t·P)·s
-	VMULPS      Y3, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y3
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y3, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y3, Y3, Y9
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y3
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y3, Y3
-	VMOVUPS Y3, (SI)
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y8
-	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y8, Y10, Y5
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y10
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y5, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y4
-	VFNMADD231PS Y12, Y4, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y4
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y4
-	VADDPS      Y5, Y5, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y5
-	VXORPS      Y5, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y5
-	VANDNPS     Y10, Y5, Y11
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y4, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y11
-	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y4
-
-	// e = s + (t·P)·s
-	VMULPS      Y4, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y4
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y4, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y4, Y4, Y10
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y4
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y4, Y4
-	VMOVUPS Y4, 32(SI)
-	ADDQ    DI, SI
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y6, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y6
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y10
-	VMULPS       64(SP), Y6, Y11
-	VMOVAPS      Y10, Y12
-	VFNMADD231PS 64(SP), Y8, Y12
-	VADDPS       Y11, Y12, Y12
-	VFNMADD231PS Y9, Y11, Y12
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y11
-	VMULPS       Y9, Y10, Y5
-	VFNMADD231PS Y11, Y5, Y12
-	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y5
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y5
-	VADDPS      Y6, Y6, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y6
-	VXORPS      Y6, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y6
-	VANDNPS     Y9, Y6, Y12
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y5, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y12
-	VPSLLD      $0x14, Y5, Y5
-	VPADDD      Y5, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y5
-
-	// e = s + (t·P)·s
-	VMULPS      Y5, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y5
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y5, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y5, Y5, Y9
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y5
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y5, Y5
-	VMOVUPS Y5, (SI)
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y7, Y8
-	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y8, Y10, Y7
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y10
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y7, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y6
-	VFNMADD231PS Y12, Y6, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y6
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y6
-	VADDPS      Y7, Y7, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y7
-	VXORPS      Y7, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y7
-	VANDNPS     Y10, Y7, Y11
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y6, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y11
-	VPSLLD      $0x14, Y6, Y6
-	VPADDD      Y6, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y6
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y6
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y6
-
-	// e = s + (t·P)·s
-	VMULPS      Y6, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y6
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y6, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y6, Y6, Y10
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y6
-	VFNMADD213PS 64(SP), Y6, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y6
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS  k32_80000000<>+0(SB), Y8, Y8
-	VORPS   Y8, Y6, Y6
-	VMOVUPS Y6, 32(SI)
 	JMP     Gemm4x16_epidone_168
 
 Gemm4x16_notscaledtanh_183:
@@ -13425,61 +13367,58 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y9, Y10, Y13
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y13
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y13
-	VADDPS      Y0, Y0, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y0
-	VXORPS      Y0, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y0
-	VANDNPS     Y9, Y0, Y12
+	VORPS        k32_80000000<>+0(SB), Y8, Y12
+	VMAXPS       k32_c1200000<>+0(SB), Y12, Y12
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y12, Y11
+	VADDPS       Y0, Y0, Y13
+	VANDPS       k32_80000000<>+0(SB), Y8, Y0
+	VXORPS       Y0, Y13, Y13
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y0
+	VANDNPS      Y13, Y0, Y14
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y13, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y13, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y13
+	VADDPS       Y13, Y14, Y14
+	VADDPS       Y12, Y12, Y13
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y12
+	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y13
+	VADDPS       Y14, Y13, Y13
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y13, Y12
-	VPSLLD      $0x14, Y13, Y13
-	VPADDD      Y13, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y13
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y13
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y13
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y13
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y14
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y14, Y14
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y13, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y13, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y13, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y13, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
+	VMULPS      Y11, Y13, Y13
+	VFMADD213PS Y14, Y14, Y13
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y13
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y13, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y13, Y13, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y13, Y14
+	VDIVPS       Y14, Y13, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y14, Y14
+	VSUBPS       Y14, Y13, Y13
+	VMOVUPS      k32_3f800000<>+0(SB), Y12
+	VSUBPS       Y11, Y12, Y14
+	VMULPS       Y14, Y13, Y13
+	VFNMADD213PS Y11, Y11, Y13
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y13
-	VFNMADD213PS 64(SP), Y13, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y13
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y13, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y13
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y13
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y11
+	VBLENDVPS    Y11, Y13, Y10, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y13, Y13
+	VORPS      Y8, Y9, Y9
 	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y13, Y0, (SI)
+	VMASKMOVPS Y9, Y0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y1, Y8
@@ -13490,69 +13429,376 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS Y8, Y8, Y10
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y1, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y0
-	VFNMADD231PS Y12, Y0, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y0
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y0
-	VADDPS      Y1, Y1, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y1
-	VXORPS      Y1, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y1
-	VANDNPS     Y10, Y1, Y11
+	VMULPS       64(SP), Y8, Y13
+	VMULPS       64(SP), Y1, Y11
+	VMOVAPS      Y13, Y14
+	VFNMADD231PS 64(SP), Y8, Y14
+	VADDPS       Y11, Y14, Y14
+	VFNMADD231PS Y10, Y11, Y14
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y11
+	VMULPS       Y10, Y13, Y12
+	VFNMADD231PS Y11, Y12, Y14
+	VSUBPS       Y14, Y13, Y13
+	VORPS        k32_80000000<>+0(SB), Y8, Y14
+	VMAXPS       k32_c1200000<>+0(SB), Y14, Y14
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y14, Y11
+	VADDPS       Y1, Y1, Y12
+	VANDPS       k32_80000000<>+0(SB), Y8, Y1
+	VXORPS       Y1, Y12, Y12
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y10, Y1
+	VANDNPS      Y12, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y0, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y0, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y12
+	VADDPS       Y12, Y0, Y0
+	VADDPS       Y14, Y14, Y12
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y14
+	VFNMADD231PS k32_3db17218<>+0(SB), Y14, Y12
+	VADDPS       Y0, Y12, Y12
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y0, Y11
-	VPSLLD      $0x14, Y0, Y0
-	VPADDD      Y0, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y0
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y0
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y0
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y0
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y0
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y0, Y0
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y12, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y12, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y12, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y0, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
+	VMULPS      Y11, Y12, Y12
+	VFMADD213PS Y0, Y0, Y12
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y0
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y0, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y0, Y0, Y10
+	VADDPS       k32_3f800000<>+0(SB), Y12, Y0
+	VDIVPS       Y0, Y12, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y0, Y0
+	VSUBPS       Y0, Y12, Y12
+	VMOVUPS      k32_3f800000<>+0(SB), Y14
+	VSUBPS       Y11, Y14, Y0
+	VMULPS       Y0, Y12, Y12
+	VFNMADD213PS Y11, Y11, Y12
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y0
-	VFNMADD213PS 64(SP), Y0, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y0
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y12
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y10, Y11
+	VBLENDVPS    Y11, Y12, Y13, Y10
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y10, Y10
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y10, Y0, 32(SI)
+	ADDQ       DI, SI
+	CMPQ       BX, $0x01
+	JLE        Gemm4x16_fwdscaledtanh_219
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y2, Y8
+	VMOVUPS      96(SP), Y13
+	VFNMADD213PS Y8, Y13, Y2
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y13
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y12
+	VMULPS       64(SP), Y2, Y11
+	VMOVAPS      Y12, Y0
+	VFNMADD231PS 64(SP), Y8, Y0
+	VADDPS       Y11, Y0, Y0
+	VFNMADD231PS Y13, Y11, Y0
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y13, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y13, Y11
+	VMULPS       Y13, Y12, Y14
+	VFNMADD231PS Y11, Y14, Y0
+	VSUBPS       Y0, Y12, Y12
+	VORPS        k32_80000000<>+0(SB), Y8, Y0
+	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y11
+	VADDPS       Y2, Y2, Y14
+	VANDPS       k32_80000000<>+0(SB), Y8, Y2
+	VXORPS       Y2, Y14, Y14
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y13, Y2
+	VANDNPS      Y14, Y2, Y1
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y14
+	VADDPS       Y14, Y1, Y1
+	VADDPS       Y0, Y0, Y14
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y0
+	VFNMADD231PS k32_3db17218<>+0(SB), Y0, Y14
+	VADDPS       Y1, Y14, Y14
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y1
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y14, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y14, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y14, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y14, Y14
+	VFMADD213PS Y1, Y1, Y14
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y14, Y1
+	VDIVPS       Y1, Y14, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y14, Y14
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y11, Y0, Y1
+	VMULPS       Y1, Y14, Y14
+	VFNMADD213PS Y11, Y11, Y14
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y14
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y13, Y11
+	VBLENDVPS    Y11, Y14, Y12, Y13
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y13, Y13
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y13, Y0, (SI)
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y3, Y8
+	VMOVUPS      96(SP), Y12
+	VFNMADD213PS Y8, Y12, Y3
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y12
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y14
+	VMULPS       64(SP), Y3, Y11
+	VMOVAPS      Y14, Y1
+	VFNMADD231PS 64(SP), Y8, Y1
+	VADDPS       Y11, Y1, Y1
+	VFNMADD231PS Y12, Y11, Y1
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y12, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y12, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y12, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y12, Y11
+	VMULPS       Y12, Y14, Y0
+	VFNMADD231PS Y11, Y0, Y1
+	VSUBPS       Y1, Y14, Y14
+	VORPS        k32_80000000<>+0(SB), Y8, Y1
+	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y11
+	VADDPS       Y3, Y3, Y0
+	VANDPS       k32_80000000<>+0(SB), Y8, Y3
+	VXORPS       Y3, Y0, Y0
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y12, Y3
+	VANDNPS      Y0, Y3, Y2
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y0
+	VADDPS       Y0, Y2, Y2
+	VADDPS       Y1, Y1, Y0
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y1
+	VFNMADD231PS k32_3db17218<>+0(SB), Y1, Y0
+	VADDPS       Y2, Y0, Y0
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y2
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y2, Y2
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y0, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y0, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y0, Y0
+	VFMADD213PS Y2, Y2, Y0
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y0, Y2
+	VDIVPS       Y2, Y0, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y2, Y2
+	VSUBPS       Y2, Y0, Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y11, Y1, Y2
+	VMULPS       Y2, Y0, Y0
+	VFNMADD213PS Y11, Y11, Y0
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y0
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y12, Y11
+	VBLENDVPS    Y11, Y0, Y14, Y12
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y12, Y12
+	VMOVUPS    32(SP), Y0
+	VMASKMOVPS Y12, Y0, 32(SI)
+	ADDQ       DI, SI
+	CMPQ       BX, $0x02
+	JLE        Gemm4x16_fwdscaledtanh_219
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y4, Y8
+	VMOVUPS      96(SP), Y14
+	VFNMADD213PS Y8, Y14, Y4
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y14
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y0
+	VMULPS       64(SP), Y4, Y11
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS 64(SP), Y8, Y2
+	VADDPS       Y11, Y2, Y2
+	VFNMADD231PS Y14, Y11, Y2
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y14, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y14, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y14, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y14, Y11
+	VMULPS       Y14, Y0, Y1
+	VFNMADD231PS Y11, Y1, Y2
+	VSUBPS       Y2, Y0, Y0
+	VORPS        k32_80000000<>+0(SB), Y8, Y2
+	VMAXPS       k32_c1200000<>+0(SB), Y2, Y2
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y2, Y11
+	VADDPS       Y4, Y4, Y1
+	VANDPS       k32_80000000<>+0(SB), Y8, Y4
+	VXORPS       Y4, Y1, Y1
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y14, Y4
+	VANDNPS      Y1, Y4, Y3
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       Y2, Y2, Y1
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y2
+	VFNMADD231PS k32_3db17218<>+0(SB), Y2, Y1
+	VADDPS       Y3, Y1, Y1
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y3
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y3, Y3
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y1, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y1, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y1, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y1, Y1
+	VFMADD213PS Y3, Y3, Y1
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y1, Y3
+	VDIVPS       Y3, Y1, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y3, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMOVUPS      k32_3f800000<>+0(SB), Y2
+	VSUBPS       Y11, Y2, Y3
+	VMULPS       Y3, Y1, Y1
+	VFNMADD213PS Y11, Y11, Y1
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y1
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y14, Y11
+	VBLENDVPS    Y11, Y1, Y0, Y14
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS     k32_80000000<>+0(SB), Y8, Y8
+	VORPS      Y8, Y14, Y14
+	VMOVUPS    (SP), Y0
+	VMASKMOVPS Y14, Y0, (SI)
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       96(SP), Y5, Y8
+	VMOVUPS      96(SP), Y0
+	VFNMADD213PS Y8, Y0, Y5
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y0
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       64(SP), Y8, Y1
+	VMULPS       64(SP), Y5, Y11
+	VMOVAPS      Y1, Y3
+	VFNMADD231PS 64(SP), Y8, Y3
+	VADDPS       Y11, Y3, Y3
+	VFNMADD231PS Y0, Y11, Y3
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y0, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y0, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y0, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y0, Y11
+	VMULPS       Y0, Y1, Y2
+	VFNMADD231PS Y11, Y2, Y3
+	VSUBPS       Y3, Y1, Y1
+	VORPS        k32_80000000<>+0(SB), Y8, Y3
+	VMAXPS       k32_c1200000<>+0(SB), Y3, Y3
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y3, Y11
+	VADDPS       Y5, Y5, Y2
+	VANDPS       k32_80000000<>+0(SB), Y8, Y5
+	VXORPS       Y5, Y2, Y2
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y0, Y5
+	VANDNPS      Y2, Y5, Y4
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y2
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y3, Y2
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y3
+	VFNMADD231PS k32_3db17218<>+0(SB), Y3, Y2
+	VADDPS       Y4, Y2, Y2
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y4
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y2, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y2, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y2, Y2
+	VFMADD213PS Y4, Y4, Y2
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       k32_3f800000<>+0(SB), Y2, Y4
+	VDIVPS       Y4, Y2, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VMOVUPS      k32_3f800000<>+0(SB), Y3
+	VSUBPS       Y11, Y3, Y4
+	VMULPS       Y4, Y2, Y2
+	VFNMADD213PS Y11, Y11, Y2
+
+	// gain - 2gain·q
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y2
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y0, Y11
+	VBLENDVPS    Y11, Y2, Y1, Y0
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
@@ -13560,81 +13806,78 @@ Gemm4x16_notscaledsigmoid_216:
 	VMOVUPS    32(SP), Y1
 	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
-	CMPQ       BX, $0x01
+	CMPQ       BX, $0x03
 	JLE        Gemm4x16_fwdscaledtanh_219
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y2, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y2
+	VMULPS       96(SP), Y6, Y8
+	VMOVUPS      96(SP), Y1
+	VFNMADD213PS Y8, Y1, Y6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
+	VMULPS Y8, Y8, Y1
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y10
-	VMULPS       64(SP), Y2, Y11
-	VMOVAPS      Y10, Y12
-	VFNMADD231PS 64(SP), Y8, Y12
-	VADDPS       Y11, Y12, Y12
-	VFNMADD231PS Y9, Y11, Y12
+	VMULPS       64(SP), Y8, Y2
+	VMULPS       64(SP), Y6, Y11
+	VMOVAPS      Y2, Y4
+	VFNMADD231PS 64(SP), Y8, Y4
+	VADDPS       Y11, Y4, Y4
+	VFNMADD231PS Y1, Y11, Y4
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y11
-	VMULPS       Y9, Y10, Y1
-	VFNMADD231PS Y11, Y1, Y12
-	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y1
-	VADDPS      Y2, Y2, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y2
-	VXORPS      Y2, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y2
-	VANDNPS     Y9, Y2, Y12
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y1, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y1, Y11
+	VMULPS       Y1, Y2, Y3
+	VFNMADD231PS Y11, Y3, Y4
+	VSUBPS       Y4, Y2, Y2
+	VORPS        k32_80000000<>+0(SB), Y8, Y4
+	VMAXPS       k32_c1200000<>+0(SB), Y4, Y4
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y4, Y11
+	VADDPS       Y6, Y6, Y3
+	VANDPS       k32_80000000<>+0(SB), Y8, Y6
+	VXORPS       Y6, Y3, Y3
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y1, Y6
+	VANDNPS      Y3, Y6, Y5
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y3
+	VADDPS       Y3, Y5, Y5
+	VADDPS       Y4, Y4, Y3
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y4
+	VFNMADD231PS k32_3db17218<>+0(SB), Y4, Y3
+	VADDPS       Y5, Y3, Y3
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y12
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y5
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y5, Y5
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
+	VMULPS      Y11, Y3, Y3
+	VFMADD213PS Y5, Y5, Y3
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y1, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y1, Y1, Y9
+	VADDPS       k32_3f800000<>+0(SB), Y3, Y5
+	VDIVPS       Y5, Y3, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
+	VSUBPS       Y5, Y3, Y3
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y11, Y4, Y5
+	VMULPS       Y5, Y3, Y3
+	VFNMADD213PS Y11, Y11, Y3
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y1
-	VFNMADD213PS 64(SP), Y1, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y1
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y3
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y1, Y11
+	VBLENDVPS    Y11, Y3, Y2, Y1
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
@@ -13643,405 +13886,80 @@ Gemm4x16_notscaledsigmoid_216:
 	VMASKMOVPS Y1, Y0, (SI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y3, Y8
-	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y8, Y10, Y3
+	VMULPS       96(SP), Y7, Y8
+	VMOVUPS      96(SP), Y2
+	VFNMADD213PS Y8, Y2, Y7
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y10
+	VMULPS Y8, Y8, Y2
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y3, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y2
-	VFNMADD231PS Y12, Y2, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y2
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y2
-	VADDPS      Y3, Y3, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y3
-	VXORPS      Y3, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y3
-	VANDNPS     Y10, Y3, Y11
+	VMULPS       64(SP), Y8, Y3
+	VMULPS       64(SP), Y7, Y11
+	VMOVAPS      Y3, Y5
+	VFNMADD231PS 64(SP), Y8, Y5
+	VADDPS       Y11, Y5, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y2, Y11
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y2, Y11
+	VFMADD213PS  k32_3e088393<>+0(SB), Y2, Y11
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y2, Y11
+	VMULPS       Y2, Y3, Y4
+	VFNMADD231PS Y11, Y4, Y5
+	VSUBPS       Y5, Y3, Y3
+	VORPS        k32_80000000<>+0(SB), Y8, Y5
+	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS      k32_4b400000<>+0(SB), Y11
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y11
+	VADDPS       Y7, Y7, Y4
+	VANDPS       k32_80000000<>+0(SB), Y8, Y7
+	VXORPS       Y7, Y4, Y4
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y7
+	VANDNPS      Y4, Y7, Y6
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y2, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y2, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y4
+	VADDPS       Y4, Y6, Y6
+	VADDPS       Y5, Y5, Y4
+	VSUBPS       k32_4b400000<>+0(SB), Y11, Y5
+	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y4
+	VADDPS       Y6, Y4, Y4
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y2, Y11
-	VPSLLD      $0x14, Y2, Y2
-	VPADDD      Y2, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y2
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y2
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y2
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y2
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y6
+	VPSLLD      $0x14, Y11, Y11
+	VPADDD      Y11, Y6, Y6
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y11
+	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y11
 
 	// e = s + (t·P)·s
-	VMULPS      Y2, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
+	VMULPS      Y11, Y4, Y4
+	VFMADD213PS Y6, Y6, Y4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y2
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y2, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y2, Y2, Y10
+	VADDPS       k32_3f800000<>+0(SB), Y4, Y6
+	VDIVPS       Y6, Y4, Y11
+	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
+	VSUBPS       Y6, Y4, Y4
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y11, Y5, Y6
+	VMULPS       Y6, Y4, Y4
+	VFNMADD213PS Y11, Y11, Y4
 
 	// gain - 2gain·q
-	VMOVUPS      128(SP), Y2
-	VFNMADD213PS 64(SP), Y2, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y2
+	VMOVUPS      128(SP), Y11
+	VFNMADD213PS 64(SP), Y11, Y4
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y2, Y11
+	VBLENDVPS    Y11, Y4, Y3, Y2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y8, Y8
 	VORPS      Y8, Y2, Y2
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y2, Y0, 32(SI)
-	ADDQ       DI, SI
-	CMPQ       BX, $0x02
-	JLE        Gemm4x16_fwdscaledtanh_219
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y4, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y4
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y10
-	VMULPS       64(SP), Y4, Y11
-	VMOVAPS      Y10, Y12
-	VFNMADD231PS 64(SP), Y8, Y12
-	VADDPS       Y11, Y12, Y12
-	VFNMADD231PS Y9, Y11, Y12
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y11
-	VMULPS       Y9, Y10, Y3
-	VFNMADD231PS Y11, Y3, Y12
-	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y3
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y3
-	VADDPS      Y4, Y4, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y4
-	VXORPS      Y4, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y4
-	VANDNPS     Y9, Y4, Y12
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y3, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y12
-	VPSLLD      $0x14, Y3, Y3
-	VPADDD      Y3, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y3
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y3
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y3
-
-	// e = s + (t·P)·s
-	VMULPS      Y3, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y3
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y3, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y3, Y3, Y9
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y3
-	VFNMADD213PS 64(SP), Y3, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y3
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y3, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y3
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y3, Y3
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y3, Y0, (SI)
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y5, Y8
-	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y8, Y10, Y5
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y10
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y5, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y4
-	VFNMADD231PS Y12, Y4, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y4
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y4
-	VADDPS      Y5, Y5, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y5
-	VXORPS      Y5, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y5
-	VANDNPS     Y10, Y5, Y11
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y4, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y11
-	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y4
-
-	// e = s + (t·P)·s
-	VMULPS      Y4, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y4
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y4, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y4, Y4, Y10
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y4
-	VFNMADD213PS 64(SP), Y4, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y4
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y4, Y4
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y4, Y0, 32(SI)
-	ADDQ       DI, SI
-	CMPQ       BX, $0x03
-	JLE        Gemm4x16_fwdscaledtanh_219
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y6, Y8
-	VMOVUPS      96(SP), Y9
-	VFNMADD213PS Y8, Y9, Y6
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y9
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y10
-	VMULPS       64(SP), Y6, Y11
-	VMOVAPS      Y10, Y12
-	VFNMADD231PS 64(SP), Y8, Y12
-	VADDPS       Y11, Y12, Y12
-	VFNMADD231PS Y9, Y11, Y12
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y11
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y11
-	VMULPS       Y9, Y10, Y5
-	VFNMADD231PS Y11, Y5, Y12
-	VSUBPS       Y12, Y10, Y10
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS      k32_c1200000<>+0(SB), Y12, Y11
-	VMOVUPS     k32_4b400000<>+0(SB), Y5
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y11, Y5
-	VADDPS      Y6, Y6, Y9
-	VANDPS      k32_80000000<>+0(SB), Y8, Y6
-	VXORPS      Y6, Y9, Y9
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y12, Y6
-	VANDNPS     Y9, Y6, Y12
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y9
-	VADDPS       Y9, Y12, Y12
-	VADDPS       Y11, Y11, Y9
-	VSUBPS       k32_4b400000<>+0(SB), Y5, Y11
-	VFNMADD231PS k32_3db17218<>+0(SB), Y11, Y9
-	VADDPS       Y12, Y9, Y9
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y12
-	VPSLLD      $0x14, Y5, Y5
-	VPADDD      Y5, Y12, Y12
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y5
-	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y5
-
-	// e = s + (t·P)·s
-	VMULPS      Y5, Y9, Y9
-	VFMADD213PS Y12, Y12, Y9
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y9, Y12
-	VDIVPS       Y12, Y9, Y5
-	VSUBPS       k32_3f800000<>+0(SB), Y12, Y12
-	VSUBPS       Y12, Y9, Y9
-	VMOVUPS      k32_3f800000<>+0(SB), Y11
-	VSUBPS       Y5, Y11, Y12
-	VMULPS       Y12, Y9, Y9
-	VFNMADD213PS Y5, Y5, Y9
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y5
-	VFNMADD213PS 64(SP), Y5, Y9
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y5
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y5, Y12
-	VBLENDVPS    Y12, Y9, Y10, Y5
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y5, Y5
-	VMOVUPS    (SP), Y0
-	VMASKMOVPS Y5, Y0, (SI)
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       96(SP), Y7, Y8
-	VMOVUPS      96(SP), Y10
-	VFNMADD213PS Y8, Y10, Y7
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y8, Y8, Y10
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       64(SP), Y8, Y9
-	VMULPS       64(SP), Y7, Y12
-	VMOVAPS      Y9, Y11
-	VFNMADD231PS 64(SP), Y8, Y11
-	VADDPS       Y12, Y11, Y11
-	VFNMADD231PS Y10, Y12, Y11
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y12
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_3e088393<>+0(SB), Y10, Y12
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y10, Y12
-	VMULPS       Y10, Y9, Y6
-	VFNMADD231PS Y12, Y6, Y11
-	VSUBPS       Y11, Y9, Y9
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y8, Y11
-	VMAXPS      k32_c1200000<>+0(SB), Y11, Y12
-	VMOVUPS     k32_4b400000<>+0(SB), Y6
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y6
-	VADDPS      Y7, Y7, Y10
-	VANDPS      k32_80000000<>+0(SB), Y8, Y7
-	VXORPS      Y7, Y10, Y10
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y11, Y7
-	VANDNPS     Y10, Y7, Y11
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y10
-	VADDPS       Y10, Y11, Y11
-	VADDPS       Y12, Y12, Y10
-	VSUBPS       k32_4b400000<>+0(SB), Y6, Y12
-	VFNMADD231PS k32_3db17218<>+0(SB), Y12, Y10
-	VADDPS       Y11, Y10, Y10
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y11
-	VPSLLD      $0x14, Y6, Y6
-	VPADDD      Y6, Y11, Y11
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y6
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y6
-	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y6
-
-	// e = s + (t·P)·s
-	VMULPS      Y6, Y10, Y10
-	VFMADD213PS Y11, Y11, Y10
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y10, Y11
-	VDIVPS       Y11, Y10, Y6
-	VSUBPS       k32_3f800000<>+0(SB), Y11, Y11
-	VSUBPS       Y11, Y10, Y10
-	VMOVUPS      k32_3f800000<>+0(SB), Y12
-	VSUBPS       Y6, Y12, Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y6, Y6, Y10
-
-	// gain - 2gain·q
-	VMOVUPS      128(SP), Y6
-	VFNMADD213PS 64(SP), Y6, Y10
-	VANDPS       k32_7fffffff<>+0(SB), Y8, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y11
-	VBLENDVPS    Y11, Y10, Y9, Y6
-
-	// the sign of zh, last: the result of -0 is -0
-	VANDPS     k32_80000000<>+0(SB), Y8, Y8
-	VORPS      Y8, Y6, Y6
-	VMOVUPS    32(SP), Y0
-	VMASKMOVPS Y6, Y0, 32(SI)
 
 Gemm4x16_fwdscaledtanh_219:
 	JMP Gemm4x16_epidone_203
@@ -16070,61 +15988,58 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMULPS       Y5, Y6, Y9
 	VFNMADD231PS Y7, Y9, Y8
 	VSUBPS       Y8, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y3, Y8
-	VMAXPS      k32_c1200000<>+0(SB), Y8, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y9
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y9
-	VADDPS      Y4, Y4, Y5
-	VANDPS      k32_80000000<>+0(SB), Y3, Y4
-	VXORPS      Y4, Y5, Y5
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y8, Y4
-	VANDNPS     Y5, Y4, Y8
+	VORPS        k32_80000000<>+0(SB), Y3, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y7
+	VADDPS       Y4, Y4, Y9
+	VANDPS       k32_80000000<>+0(SB), Y3, Y4
+	VXORPS       Y4, Y9, Y9
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y4
+	VANDNPS      Y9, Y4, Y10
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y9, Y5
-	VADDPS       Y5, Y8, Y8
-	VADDPS       Y7, Y7, Y5
-	VSUBPS       k32_4b400000<>+0(SB), Y9, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y5
-	VADDPS       Y8, Y5, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y9
+	VADDPS       Y9, Y10, Y10
+	VADDPS       Y8, Y8, Y9
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y9
+	VADDPS       Y10, Y9, Y9
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y9, Y8
-	VPSLLD      $0x14, Y9, Y9
-	VPADDD      Y9, Y8, Y8
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y9
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y9
-	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y9
-	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y9
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y10
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y10, Y10
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y9, Y5, Y5
-	VFMADD213PS Y8, Y8, Y5
+	VMULPS      Y7, Y9, Y9
+	VFMADD213PS Y10, Y10, Y9
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y9
-	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
-	VSUBPS       Y8, Y5, Y5
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y9, Y7, Y8
-	VMULPS       Y8, Y5, Y5
-	VFNMADD213PS Y9, Y9, Y5
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y10
+	VDIVPS       Y10, Y9, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y7, Y8, Y10
+	VMULPS       Y10, Y9, Y9
+	VFNMADD213PS Y7, Y7, Y9
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y9
-	VFNMADD213PS (SP), Y9, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y8
-	VBLENDVPS    Y8, Y5, Y6, Y9
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y9
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y7
+	VBLENDVPS    Y7, Y9, Y6, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y3, Y3
-	VORPS      Y3, Y9, Y9
+	VORPS      Y3, Y5, Y5
 	VMOVUPS    gemmconst<>+252(SB), Y3
-	VMASKMOVPS Y9, Y3, (DI)
+	VMASKMOVPS Y5, Y3, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
 	JLE        GemmDot1AVX2_fwdscaledtanh_256
@@ -16138,239 +16053,230 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMULPS Y3, Y3, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y3, Y5
-	VMULPS       (SP), Y0, Y8
-	VMOVAPS      Y5, Y7
-	VFNMADD231PS (SP), Y3, Y7
-	VADDPS       Y8, Y7, Y7
-	VFNMADD231PS Y6, Y8, Y7
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y8
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y8
-	VMULPS       Y6, Y5, Y4
-	VFNMADD231PS Y8, Y4, Y7
-	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y3, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y8
-	VMOVUPS     k32_4b400000<>+0(SB), Y4
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y4
-	VADDPS      Y0, Y0, Y6
-	VANDPS      k32_80000000<>+0(SB), Y3, Y0
-	VXORPS      Y0, Y6, Y6
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y0
-	VANDNPS     Y6, Y0, Y7
+	VMULPS       (SP), Y3, Y9
+	VMULPS       (SP), Y0, Y7
+	VMOVAPS      Y9, Y10
+	VFNMADD231PS (SP), Y3, Y10
+	VADDPS       Y7, Y10, Y10
+	VFNMADD231PS Y6, Y7, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y7
+	VMULPS       Y6, Y9, Y8
+	VFNMADD231PS Y7, Y8, Y10
+	VSUBPS       Y10, Y9, Y9
+	VORPS        k32_80000000<>+0(SB), Y3, Y10
+	VMAXPS       k32_c1200000<>+0(SB), Y10, Y10
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y10, Y7
+	VADDPS       Y0, Y0, Y8
+	VANDPS       k32_80000000<>+0(SB), Y3, Y0
+	VXORPS       Y0, Y8, Y8
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y6, Y0
+	VANDNPS      Y8, Y0, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y6
-	VADDPS       Y6, Y7, Y7
-	VADDPS       Y8, Y8, Y6
-	VSUBPS       k32_4b400000<>+0(SB), Y4, Y8
-	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
-	VADDPS       Y7, Y6, Y6
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y8
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y10, Y10, Y8
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y10
+	VFNMADD231PS k32_3db17218<>+0(SB), Y10, Y8
+	VADDPS       Y4, Y8, Y8
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y7
-	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y4
-	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y4
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y4
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y8, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y8, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y4, Y6, Y6
-	VFMADD213PS Y7, Y7, Y6
+	VMULPS      Y7, Y8, Y8
+	VFMADD213PS Y4, Y4, Y8
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y7
-	VDIVPS       Y7, Y6, Y4
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y6, Y6
-	VMOVUPS      k32_3f800000<>+0(SB), Y8
-	VSUBPS       Y4, Y8, Y7
-	VMULPS       Y7, Y6, Y6
-	VFNMADD213PS Y4, Y4, Y6
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y4
+	VDIVPS       Y4, Y8, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y10
+	VSUBPS       Y7, Y10, Y4
+	VMULPS       Y4, Y8, Y8
+	VFNMADD213PS Y7, Y7, Y8
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y4
-	VFNMADD213PS (SP), Y4, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y4
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y4, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y4
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y8
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y6, Y7
+	VBLENDVPS    Y7, Y8, Y9, Y6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y3, Y3
-	VORPS      Y3, Y4, Y4
+	VORPS      Y3, Y6, Y6
 	VMOVUPS    gemmconst<>+252(SB), Y0
-	VMASKMOVPS Y4, Y0, (DI)
+	VMASKMOVPS Y6, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
 	JLE        GemmDot1AVX2_fwdscaledtanh_256
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y1, Y3
-	VMOVUPS      32(SP), Y5
-	VFNMADD213PS Y3, Y5, Y1
+	VMOVUPS      32(SP), Y9
+	VFNMADD213PS Y3, Y9, Y1
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y3, Y3, Y5
+	VMULPS Y3, Y3, Y9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y3, Y6
+	VMULPS       (SP), Y3, Y8
 	VMULPS       (SP), Y1, Y7
-	VMOVAPS      Y6, Y8
-	VFNMADD231PS (SP), Y3, Y8
-	VADDPS       Y7, Y8, Y8
-	VFNMADD231PS Y5, Y7, Y8
+	VMOVAPS      Y8, Y4
+	VFNMADD231PS (SP), Y3, Y4
+	VADDPS       Y7, Y4, Y4
+	VFNMADD231PS Y9, Y7, Y4
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y6, Y0
-	VFNMADD231PS Y7, Y0, Y8
-	VSUBPS       Y8, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y3, Y8
-	VMAXPS      k32_c1200000<>+0(SB), Y8, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y0
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y0
-	VADDPS      Y1, Y1, Y5
-	VANDPS      k32_80000000<>+0(SB), Y3, Y1
-	VXORPS      Y1, Y5, Y5
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y8, Y1
-	VANDNPS     Y5, Y1, Y8
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y7
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y7
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y7
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y7
+	VMULPS       Y9, Y8, Y10
+	VFNMADD231PS Y7, Y10, Y4
+	VSUBPS       Y4, Y8, Y8
+	VORPS        k32_80000000<>+0(SB), Y3, Y4
+	VMAXPS       k32_c1200000<>+0(SB), Y4, Y4
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y4, Y7
+	VADDPS       Y1, Y1, Y10
+	VANDPS       k32_80000000<>+0(SB), Y3, Y1
+	VXORPS       Y1, Y10, Y10
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y1
+	VANDNPS      Y10, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y0, Y5
-	VADDPS       Y5, Y8, Y8
-	VADDPS       Y7, Y7, Y5
-	VSUBPS       k32_4b400000<>+0(SB), Y0, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y5
-	VADDPS       Y8, Y5, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y10
+	VADDPS       Y10, Y0, Y0
+	VADDPS       Y4, Y4, Y10
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y4
+	VFNMADD231PS k32_3db17218<>+0(SB), Y4, Y10
+	VADDPS       Y0, Y10, Y10
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y0, Y8
-	VPSLLD      $0x14, Y0, Y0
-	VPADDD      Y0, Y8, Y8
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y0
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y0
-	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y0
-	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y0
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y0
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y0, Y0
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y0, Y5, Y5
-	VFMADD213PS Y8, Y8, Y5
+	VMULPS      Y7, Y10, Y10
+	VFMADD213PS Y0, Y0, Y10
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y0
-	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
-	VSUBPS       Y8, Y5, Y5
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y0, Y7, Y8
-	VMULPS       Y8, Y5, Y5
-	VFNMADD213PS Y0, Y0, Y5
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y0
+	VDIVPS       Y0, Y10, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y0, Y0
+	VSUBPS       Y0, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y4
+	VSUBPS       Y7, Y4, Y0
+	VMULPS       Y0, Y10, Y10
+	VFNMADD213PS Y7, Y7, Y10
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y0
-	VFNMADD213PS (SP), Y0, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y8
-	VBLENDVPS    Y8, Y5, Y6, Y0
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y10
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y7
+	VBLENDVPS    Y7, Y10, Y8, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y3, Y3
-	VORPS      Y3, Y0, Y0
-	VMOVUPS    gemmconst<>+252(SB), Y1
-	VMASKMOVPS Y0, Y1, (DI)
+	VORPS      Y3, Y9, Y9
+	VMOVUPS    gemmconst<>+252(SB), Y0
+	VMASKMOVPS Y9, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
 	JLE        GemmDot1AVX2_fwdscaledtanh_256
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y3
-	VMOVUPS      32(SP), Y6
-	VFNMADD213PS Y3, Y6, Y2
+	VMOVUPS      32(SP), Y8
+	VFNMADD213PS Y3, Y8, Y2
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y3, Y3, Y6
+	VMULPS Y3, Y3, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y3, Y5
-	VMULPS       (SP), Y2, Y8
-	VMOVAPS      Y5, Y7
-	VFNMADD231PS (SP), Y3, Y7
-	VADDPS       Y8, Y7, Y7
-	VFNMADD231PS Y6, Y8, Y7
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y8
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y8
-	VMULPS       Y6, Y5, Y1
-	VFNMADD231PS Y8, Y1, Y7
-	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y3, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y8
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y1
-	VADDPS      Y2, Y2, Y6
-	VANDPS      k32_80000000<>+0(SB), Y3, Y2
-	VXORPS      Y2, Y6, Y6
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y2
-	VANDNPS     Y6, Y2, Y7
+	VMULPS       (SP), Y3, Y10
+	VMULPS       (SP), Y2, Y7
+	VMOVAPS      Y10, Y0
+	VFNMADD231PS (SP), Y3, Y0
+	VADDPS       Y7, Y0, Y0
+	VFNMADD231PS Y8, Y7, Y0
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y7
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y7
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y7
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y7
+	VMULPS       Y8, Y10, Y4
+	VFNMADD231PS Y7, Y4, Y0
+	VSUBPS       Y0, Y10, Y10
+	VORPS        k32_80000000<>+0(SB), Y3, Y0
+	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y7
+	VADDPS       Y2, Y2, Y4
+	VANDPS       k32_80000000<>+0(SB), Y3, Y2
+	VXORPS       Y2, Y4, Y4
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y2
+	VANDNPS      Y4, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y6
-	VADDPS       Y6, Y7, Y7
-	VADDPS       Y8, Y8, Y6
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y8
-	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
-	VADDPS       Y7, Y6, Y6
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y4
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y0, Y0, Y4
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y0
+	VFNMADD231PS k32_3db17218<>+0(SB), Y0, Y4
+	VADDPS       Y1, Y4, Y4
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y7
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y1
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y6, Y6
-	VFMADD213PS Y7, Y7, Y6
+	VMULPS      Y7, Y4, Y4
+	VFMADD213PS Y1, Y1, Y4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y7
-	VDIVPS       Y7, Y6, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y6, Y6
-	VMOVUPS      k32_3f800000<>+0(SB), Y8
-	VSUBPS       Y1, Y8, Y7
-	VMULPS       Y7, Y6, Y6
-	VFNMADD213PS Y1, Y1, Y6
+	VADDPS       k32_3f800000<>+0(SB), Y4, Y1
+	VDIVPS       Y1, Y4, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y4, Y4
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y7, Y0, Y1
+	VMULPS       Y1, Y4, Y4
+	VFNMADD213PS Y7, Y7, Y4
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y3, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y1
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y4
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y8, Y7
+	VBLENDVPS    Y7, Y4, Y10, Y8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y3, Y3
-	VORPS      Y3, Y1, Y1
+	VORPS      Y3, Y8, Y8
 	VMOVUPS    gemmconst<>+252(SB), Y0
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS Y8, Y0, (DI)
 
 GemmDot1AVX2_fwdscaledtanh_256:
 	JMP GemmDot1AVX2_epidone_240
@@ -17853,61 +17759,58 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMULPS       Y5, Y6, Y9
 	VFNMADD231PS Y7, Y9, Y8
 	VSUBPS       Y8, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y4, Y8
-	VMAXPS      k32_c1200000<>+0(SB), Y8, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y9
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y9
-	VADDPS      Y0, Y0, Y5
-	VANDPS      k32_80000000<>+0(SB), Y4, Y0
-	VXORPS      Y0, Y5, Y5
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y8, Y0
-	VANDNPS     Y5, Y0, Y8
+	VORPS        k32_80000000<>+0(SB), Y4, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y7
+	VADDPS       Y0, Y0, Y9
+	VANDPS       k32_80000000<>+0(SB), Y4, Y0
+	VXORPS       Y0, Y9, Y9
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y0
+	VANDNPS      Y9, Y0, Y10
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y9, Y5
-	VADDPS       Y5, Y8, Y8
-	VADDPS       Y7, Y7, Y5
-	VSUBPS       k32_4b400000<>+0(SB), Y9, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y5
-	VADDPS       Y8, Y5, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y9
+	VADDPS       Y9, Y10, Y10
+	VADDPS       Y8, Y8, Y9
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y9
+	VADDPS       Y10, Y9, Y9
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y9, Y8
-	VPSLLD      $0x14, Y9, Y9
-	VPADDD      Y9, Y8, Y8
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y9
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y9
-	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y9
-	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y9
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y10
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y10, Y10
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y9, Y5, Y5
-	VFMADD213PS Y8, Y8, Y5
+	VMULPS      Y7, Y9, Y9
+	VFMADD213PS Y10, Y10, Y9
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y9
-	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
-	VSUBPS       Y8, Y5, Y5
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y9, Y7, Y8
-	VMULPS       Y8, Y5, Y5
-	VFNMADD213PS Y9, Y9, Y5
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y10
+	VDIVPS       Y10, Y9, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y7, Y8, Y10
+	VMULPS       Y10, Y9, Y9
+	VFNMADD213PS Y7, Y7, Y9
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y9
-	VFNMADD213PS (SP), Y9, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y9
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y9, Y8
-	VBLENDVPS    Y8, Y5, Y6, Y9
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y9
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y7
+	VBLENDVPS    Y7, Y9, Y6, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y9, Y9
+	VORPS      Y4, Y5, Y5
 	VMOVUPS    gemmconst<>+248(SB), Y0
-	VMASKMOVPS Y9, Y0, (DI)
+	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
 	JLE        GemmDot2AVX2_fwdscaledtanh_291
@@ -17921,239 +17824,230 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMULPS Y4, Y4, Y6
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y4, Y5
-	VMULPS       (SP), Y1, Y8
-	VMOVAPS      Y5, Y7
-	VFNMADD231PS (SP), Y4, Y7
-	VADDPS       Y8, Y7, Y7
-	VFNMADD231PS Y6, Y8, Y7
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y8
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y8
-	VMULPS       Y6, Y5, Y0
-	VFNMADD231PS Y8, Y0, Y7
-	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y4, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y8
-	VMOVUPS     k32_4b400000<>+0(SB), Y0
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y0
-	VADDPS      Y1, Y1, Y6
-	VANDPS      k32_80000000<>+0(SB), Y4, Y1
-	VXORPS      Y1, Y6, Y6
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y1
-	VANDNPS     Y6, Y1, Y7
+	VMULPS       (SP), Y4, Y9
+	VMULPS       (SP), Y1, Y7
+	VMOVAPS      Y9, Y10
+	VFNMADD231PS (SP), Y4, Y10
+	VADDPS       Y7, Y10, Y10
+	VFNMADD231PS Y6, Y7, Y10
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y7
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y7
+	VMULPS       Y6, Y9, Y8
+	VFNMADD231PS Y7, Y8, Y10
+	VSUBPS       Y10, Y9, Y9
+	VORPS        k32_80000000<>+0(SB), Y4, Y10
+	VMAXPS       k32_c1200000<>+0(SB), Y10, Y10
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y10, Y7
+	VADDPS       Y1, Y1, Y8
+	VANDPS       k32_80000000<>+0(SB), Y4, Y1
+	VXORPS       Y1, Y8, Y8
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y6, Y1
+	VANDNPS      Y8, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y0, Y6
-	VADDPS       Y6, Y7, Y7
-	VADDPS       Y8, Y8, Y6
-	VSUBPS       k32_4b400000<>+0(SB), Y0, Y8
-	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
-	VADDPS       Y7, Y6, Y6
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y8
+	VADDPS       Y8, Y0, Y0
+	VADDPS       Y10, Y10, Y8
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y10
+	VFNMADD231PS k32_3db17218<>+0(SB), Y10, Y8
+	VADDPS       Y0, Y8, Y8
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y0, Y7
-	VPSLLD      $0x14, Y0, Y0
-	VPADDD      Y0, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y0
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y0
-	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y0
-	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y0
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y0
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y0, Y0
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y8, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y8, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y0, Y6, Y6
-	VFMADD213PS Y7, Y7, Y6
+	VMULPS      Y7, Y8, Y8
+	VFMADD213PS Y0, Y0, Y8
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y7
-	VDIVPS       Y7, Y6, Y0
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y6, Y6
-	VMOVUPS      k32_3f800000<>+0(SB), Y8
-	VSUBPS       Y0, Y8, Y7
-	VMULPS       Y7, Y6, Y6
-	VFNMADD213PS Y0, Y0, Y6
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y0
+	VDIVPS       Y0, Y8, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y0, Y0
+	VSUBPS       Y0, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y10
+	VSUBPS       Y7, Y10, Y0
+	VMULPS       Y0, Y8, Y8
+	VFNMADD213PS Y7, Y7, Y8
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y0
-	VFNMADD213PS (SP), Y0, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y0
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y0, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y0
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y8
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y6, Y7
+	VBLENDVPS    Y7, Y8, Y9, Y6
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y0, Y0
-	VMOVUPS    gemmconst<>+248(SB), Y1
-	VMASKMOVPS Y0, Y1, (DI)
+	VORPS      Y4, Y6, Y6
+	VMOVUPS    gemmconst<>+248(SB), Y0
+	VMASKMOVPS Y6, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
 	JLE        GemmDot2AVX2_fwdscaledtanh_291
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y4
-	VMOVUPS      32(SP), Y5
-	VFNMADD213PS Y4, Y5, Y2
+	VMOVUPS      32(SP), Y9
+	VFNMADD213PS Y4, Y9, Y2
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y5
+	VMULPS Y4, Y4, Y9
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y4, Y6
+	VMULPS       (SP), Y4, Y8
 	VMULPS       (SP), Y2, Y7
-	VMOVAPS      Y6, Y8
-	VFNMADD231PS (SP), Y4, Y8
-	VADDPS       Y7, Y8, Y8
-	VFNMADD231PS Y5, Y7, Y8
+	VMOVAPS      Y8, Y0
+	VFNMADD231PS (SP), Y4, Y0
+	VADDPS       Y7, Y0, Y0
+	VFNMADD231PS Y9, Y7, Y0
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y6, Y1
-	VFNMADD231PS Y7, Y1, Y8
-	VSUBPS       Y8, Y6, Y6
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y4, Y8
-	VMAXPS      k32_c1200000<>+0(SB), Y8, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y1
-	VADDPS      Y2, Y2, Y5
-	VANDPS      k32_80000000<>+0(SB), Y4, Y2
-	VXORPS      Y2, Y5, Y5
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y8, Y2
-	VANDNPS     Y5, Y2, Y8
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y9, Y7
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y7
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y7
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y7
+	VMULPS       Y9, Y8, Y10
+	VFNMADD231PS Y7, Y10, Y0
+	VSUBPS       Y0, Y8, Y8
+	VORPS        k32_80000000<>+0(SB), Y4, Y0
+	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y7
+	VADDPS       Y2, Y2, Y10
+	VANDPS       k32_80000000<>+0(SB), Y4, Y2
+	VXORPS       Y2, Y10, Y10
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y2
+	VANDNPS      Y10, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y5
-	VADDPS       Y5, Y8, Y8
-	VADDPS       Y7, Y7, Y5
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y5
-	VADDPS       Y8, Y5, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y10
+	VADDPS       Y10, Y1, Y1
+	VADDPS       Y0, Y0, Y10
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y0
+	VFNMADD231PS k32_3db17218<>+0(SB), Y0, Y10
+	VADDPS       Y1, Y10, Y10
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y8
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y8, Y8
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y1
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y10, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y5, Y5
-	VFMADD213PS Y8, Y8, Y5
+	VMULPS      Y7, Y10, Y10
+	VFMADD213PS Y1, Y1, Y10
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y8
-	VDIVPS       Y8, Y5, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
-	VSUBPS       Y8, Y5, Y5
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y1, Y7, Y8
-	VMULPS       Y8, Y5, Y5
-	VFNMADD213PS Y1, Y1, Y5
+	VADDPS       k32_3f800000<>+0(SB), Y10, Y1
+	VDIVPS       Y1, Y10, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y10, Y10
+	VMOVUPS      k32_3f800000<>+0(SB), Y0
+	VSUBPS       Y7, Y0, Y1
+	VMULPS       Y1, Y10, Y10
+	VFNMADD213PS Y7, Y7, Y10
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y8
-	VBLENDVPS    Y8, Y5, Y6, Y1
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y10
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y7
+	VBLENDVPS    Y7, Y10, Y8, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y1, Y1
+	VORPS      Y4, Y9, Y9
 	VMOVUPS    gemmconst<>+248(SB), Y0
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS Y9, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
 	JLE        GemmDot2AVX2_fwdscaledtanh_291
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y3, Y4
-	VMOVUPS      32(SP), Y6
-	VFNMADD213PS Y4, Y6, Y3
+	VMOVUPS      32(SP), Y8
+	VFNMADD213PS Y4, Y8, Y3
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y4, Y4, Y6
+	VMULPS Y4, Y4, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y4, Y5
-	VMULPS       (SP), Y3, Y8
-	VMOVAPS      Y5, Y7
-	VFNMADD231PS (SP), Y4, Y7
-	VADDPS       Y8, Y7, Y7
-	VFNMADD231PS Y6, Y8, Y7
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y8
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_3e088393<>+0(SB), Y6, Y8
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y6, Y8
-	VMULPS       Y6, Y5, Y2
-	VFNMADD231PS Y8, Y2, Y7
-	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y4, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y8
-	VMOVUPS     k32_4b400000<>+0(SB), Y2
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y2
-	VADDPS      Y3, Y3, Y6
-	VANDPS      k32_80000000<>+0(SB), Y4, Y3
-	VXORPS      Y3, Y6, Y6
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y3
-	VANDNPS     Y6, Y3, Y7
+	VMULPS       (SP), Y4, Y10
+	VMULPS       (SP), Y3, Y7
+	VMOVAPS      Y10, Y1
+	VFNMADD231PS (SP), Y4, Y1
+	VADDPS       Y7, Y1, Y1
+	VFNMADD231PS Y8, Y7, Y1
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y7
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y7
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y7
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y7
+	VMULPS       Y8, Y10, Y0
+	VFNMADD231PS Y7, Y0, Y1
+	VSUBPS       Y1, Y10, Y10
+	VORPS        k32_80000000<>+0(SB), Y4, Y1
+	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS      k32_4b400000<>+0(SB), Y7
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y7
+	VADDPS       Y3, Y3, Y0
+	VANDPS       k32_80000000<>+0(SB), Y4, Y3
+	VXORPS       Y3, Y0, Y0
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y3
+	VANDNPS      Y0, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y2, Y6
-	VADDPS       Y6, Y7, Y7
-	VADDPS       Y8, Y8, Y6
-	VSUBPS       k32_4b400000<>+0(SB), Y2, Y8
-	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
-	VADDPS       Y7, Y6, Y6
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y0
+	VADDPS       Y0, Y2, Y2
+	VADDPS       Y1, Y1, Y0
+	VSUBPS       k32_4b400000<>+0(SB), Y7, Y1
+	VFNMADD231PS k32_3db17218<>+0(SB), Y1, Y0
+	VADDPS       Y2, Y0, Y0
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y2, Y7
-	VPSLLD      $0x14, Y2, Y2
-	VPADDD      Y2, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y2
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y2
-	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y2
-	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y2
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y2
+	VPSLLD      $0x14, Y7, Y7
+	VPADDD      Y7, Y2, Y2
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y0, Y7
+	VFMADD213PS k32_3f000000<>+0(SB), Y0, Y7
+	VFMADD213PS k32_3f800000<>+0(SB), Y0, Y7
 
 	// e = s + (t·P)·s
-	VMULPS      Y2, Y6, Y6
-	VFMADD213PS Y7, Y7, Y6
+	VMULPS      Y7, Y0, Y0
+	VFMADD213PS Y2, Y2, Y0
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y6, Y7
-	VDIVPS       Y7, Y6, Y2
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y6, Y6
-	VMOVUPS      k32_3f800000<>+0(SB), Y8
-	VSUBPS       Y2, Y8, Y7
-	VMULPS       Y7, Y6, Y6
-	VFNMADD213PS Y2, Y2, Y6
+	VADDPS       k32_3f800000<>+0(SB), Y0, Y2
+	VDIVPS       Y2, Y0, Y7
+	VSUBPS       k32_3f800000<>+0(SB), Y2, Y2
+	VSUBPS       Y2, Y0, Y0
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y7, Y1, Y2
+	VMULPS       Y2, Y0, Y0
+	VFNMADD213PS Y7, Y7, Y0
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y2
-	VFNMADD213PS (SP), Y2, Y6
-	VANDPS       k32_7fffffff<>+0(SB), Y4, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y2
+	VMOVUPS      64(SP), Y7
+	VFNMADD213PS (SP), Y7, Y0
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y8, Y7
+	VBLENDVPS    Y7, Y0, Y10, Y8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y4, Y4
-	VORPS      Y4, Y2, Y2
+	VORPS      Y4, Y8, Y8
 	VMOVUPS    gemmconst<>+248(SB), Y0
-	VMASKMOVPS Y2, Y0, (DI)
+	VMASKMOVPS Y8, Y0, (DI)
 
 GemmDot2AVX2_fwdscaledtanh_291:
 	JMP GemmDot2AVX2_epidone_275
@@ -19437,61 +19331,58 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMULPS       Y4, Y5, Y8
 	VFNMADD231PS Y6, Y8, Y7
 	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y8
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y8
-	VADDPS      Y1, Y1, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y1
-	VANDNPS     Y4, Y1, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y7
+	VMAXPS       k32_c1200000<>+0(SB), Y7, Y7
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y7, Y6
+	VADDPS       Y1, Y1, Y8
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y8, Y8
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y1
+	VANDNPS      Y8, Y1, Y9
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y8, Y4
-	VADDPS       Y4, Y7, Y7
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y8, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y7, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y8
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y7, Y7, Y8
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y7
+	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y8
+	VADDPS       Y9, Y8, Y8
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y8, Y7
-	VPSLLD      $0x14, Y8, Y8
-	VPADDD      Y8, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y8
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y8
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y8
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y8
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y9
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y6, Y9, Y9
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y8, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y6
+	VFMADD213PS k32_3f800000<>+0(SB), Y8, Y6
 
 	// e = s + (t·P)·s
-	VMULPS      Y8, Y4, Y4
-	VFMADD213PS Y7, Y7, Y4
+	VMULPS      Y6, Y8, Y8
+	VFMADD213PS Y9, Y9, Y8
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y8
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y8, Y6, Y7
-	VMULPS       Y7, Y4, Y4
-	VFNMADD213PS Y8, Y8, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y9
+	VDIVPS       Y9, Y8, Y6
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y7
+	VSUBPS       Y6, Y7, Y9
+	VMULPS       Y9, Y8, Y8
+	VFNMADD213PS Y6, Y6, Y8
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y8
-	VFNMADD213PS (SP), Y8, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y8
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y8, Y7
-	VBLENDVPS    Y7, Y4, Y5, Y8
+	VMOVUPS      64(SP), Y6
+	VFNMADD213PS (SP), Y6, Y8
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y6
+	VBLENDVPS    Y6, Y8, Y5, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y8, Y8
+	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+244(SB), Y0
-	VMASKMOVPS Y8, Y0, (DI)
+	VMASKMOVPS Y4, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
 	JLE        GemmDot3AVX2_fwdscaledtanh_326
@@ -19505,157 +19396,151 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMULPS Y0, Y0, Y5
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y4
-	VMULPS       (SP), Y2, Y7
-	VMOVAPS      Y4, Y6
-	VFNMADD231PS (SP), Y0, Y6
-	VADDPS       Y7, Y6, Y6
-	VFNMADD231PS Y5, Y7, Y6
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y4, Y1
-	VFNMADD231PS Y7, Y1, Y6
-	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y1
-	VADDPS      Y2, Y2, Y5
-	VANDPS      k32_80000000<>+0(SB), Y0, Y2
-	VXORPS      Y2, Y5, Y5
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y2
-	VANDNPS     Y5, Y2, Y6
+	VMULPS       (SP), Y0, Y8
+	VMULPS       (SP), Y2, Y6
+	VMOVAPS      Y8, Y9
+	VFNMADD231PS (SP), Y0, Y9
+	VADDPS       Y6, Y9, Y9
+	VFNMADD231PS Y5, Y6, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y6
+	VMULPS       Y5, Y8, Y7
+	VFNMADD231PS Y6, Y7, Y9
+	VSUBPS       Y9, Y8, Y8
+	VORPS        k32_80000000<>+0(SB), Y0, Y9
+	VMAXPS       k32_c1200000<>+0(SB), Y9, Y9
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y9, Y6
+	VADDPS       Y2, Y2, Y7
+	VANDPS       k32_80000000<>+0(SB), Y0, Y2
+	VXORPS       Y2, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y2
+	VANDNPS      Y7, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y5
-	VADDPS       Y5, Y6, Y6
-	VADDPS       Y7, Y7, Y5
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y5
-	VADDPS       Y6, Y5, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y7
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y9, Y9, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y9
+	VFNMADD231PS k32_3db17218<>+0(SB), Y9, Y7
+	VADDPS       Y1, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y6
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y1
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y6, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y6
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y6
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y5, Y5
-	VFMADD213PS Y6, Y6, Y5
+	VMULPS      Y6, Y7, Y7
+	VFMADD213PS Y1, Y1, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y6
-	VDIVPS       Y6, Y5, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y5, Y5
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y1, Y7, Y6
-	VMULPS       Y6, Y5, Y5
-	VFNMADD213PS Y1, Y1, Y5
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y1
+	VDIVPS       Y1, Y7, Y6
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y9
+	VSUBPS       Y6, Y9, Y1
+	VMULPS       Y1, Y7, Y7
+	VFNMADD213PS Y6, Y6, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y5, Y4, Y1
+	VMOVUPS      64(SP), Y6
+	VFNMADD213PS (SP), Y6, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y6
+	VBLENDVPS    Y6, Y7, Y8, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y1, Y1
+	VORPS      Y0, Y5, Y5
 	VMOVUPS    gemmconst<>+244(SB), Y0
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
 	JLE        GemmDot3AVX2_fwdscaledtanh_326
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y3, Y0
-	VMOVUPS      32(SP), Y4
-	VFNMADD213PS Y0, Y4, Y3
+	VMOVUPS      32(SP), Y8
+	VFNMADD213PS Y0, Y8, Y3
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y0, Y0, Y4
+	VMULPS Y0, Y0, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y5
+	VMULPS       (SP), Y0, Y7
 	VMULPS       (SP), Y3, Y6
-	VMOVAPS      Y5, Y7
-	VFNMADD231PS (SP), Y0, Y7
-	VADDPS       Y6, Y7, Y7
-	VFNMADD231PS Y4, Y6, Y7
+	VMOVAPS      Y7, Y1
+	VFNMADD231PS (SP), Y0, Y1
+	VADDPS       Y6, Y1, Y1
+	VFNMADD231PS Y8, Y6, Y1
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y5, Y2
-	VFNMADD231PS Y6, Y2, Y7
-	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y2
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y2
-	VADDPS      Y3, Y3, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y3
-	VXORPS      Y3, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y3
-	VANDNPS     Y4, Y3, Y7
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y6
+	VMULPS       Y8, Y7, Y9
+	VFNMADD231PS Y6, Y9, Y1
+	VSUBPS       Y1, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y1
+	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y6
+	VADDPS       Y3, Y3, Y9
+	VANDPS       k32_80000000<>+0(SB), Y0, Y3
+	VXORPS       Y3, Y9, Y9
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y3
+	VANDNPS      Y9, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y2, Y4
-	VADDPS       Y4, Y7, Y7
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y2, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y7, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y9
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y1, Y1, Y9
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y1
+	VFNMADD231PS k32_3db17218<>+0(SB), Y1, Y9
+	VADDPS       Y2, Y9, Y9
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y2, Y7
-	VPSLLD      $0x14, Y2, Y2
-	VPADDD      Y2, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y2
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y2
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y2
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y2
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y2
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y6, Y2, Y2
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y6
+	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y6
 
 	// e = s + (t·P)·s
-	VMULPS      Y2, Y4, Y4
-	VFMADD213PS Y7, Y7, Y4
+	VMULPS      Y6, Y9, Y9
+	VFMADD213PS Y2, Y2, Y9
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y2
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y2, Y6, Y7
-	VMULPS       Y7, Y4, Y4
-	VFNMADD213PS Y2, Y2, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y2
+	VDIVPS       Y2, Y9, Y6
+	VSUBPS       k32_3f800000<>+0(SB), Y2, Y2
+	VSUBPS       Y2, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y6, Y1, Y2
+	VMULPS       Y2, Y9, Y9
+	VFNMADD213PS Y6, Y6, Y9
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y2
-	VFNMADD213PS (SP), Y2, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y7
-	VBLENDVPS    Y7, Y4, Y5, Y2
+	VMOVUPS      64(SP), Y6
+	VFNMADD213PS (SP), Y6, Y9
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y8, Y6
+	VBLENDVPS    Y6, Y9, Y7, Y8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y2, Y2
+	VORPS      Y0, Y8, Y8
 	VMOVUPS    gemmconst<>+244(SB), Y0
-	VMASKMOVPS Y2, Y0, (DI)
+	VMASKMOVPS Y8, Y0, (DI)
 
 GemmDot3AVX2_fwdscaledtanh_326:
 	JMP GemmDot3AVX2_epidone_310
@@ -20867,61 +20752,58 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMULPS       Y4, Y5, Y8
 	VFNMADD231PS Y6, Y8, Y7
 	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y8
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y8
-	VADDPS      Y1, Y1, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y1
-	VANDNPS     Y4, Y1, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y7
+	VMAXPS       k32_c1200000<>+0(SB), Y7, Y7
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y7, Y6
+	VADDPS       Y1, Y1, Y8
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y8, Y8
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y1
+	VANDNPS      Y8, Y1, Y9
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y8, Y4
-	VADDPS       Y4, Y7, Y7
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y8, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y7, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y8
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y7, Y7, Y8
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y7
+	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y8
+	VADDPS       Y9, Y8, Y8
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y8, Y7
-	VPSLLD      $0x14, Y8, Y8
-	VPADDD      Y8, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y8
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y8
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y8
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y8
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y9
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y6, Y9, Y9
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y8, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y8, Y6
+	VFMADD213PS k32_3f800000<>+0(SB), Y8, Y6
 
 	// e = s + (t·P)·s
-	VMULPS      Y8, Y4, Y4
-	VFMADD213PS Y7, Y7, Y4
+	VMULPS      Y6, Y8, Y8
+	VFMADD213PS Y9, Y9, Y8
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y8
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y8, Y6, Y7
-	VMULPS       Y7, Y4, Y4
-	VFNMADD213PS Y8, Y8, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y8, Y9
+	VDIVPS       Y9, Y8, Y6
+	VSUBPS       k32_3f800000<>+0(SB), Y9, Y9
+	VSUBPS       Y9, Y8, Y8
+	VMOVUPS      k32_3f800000<>+0(SB), Y7
+	VSUBPS       Y6, Y7, Y9
+	VMULPS       Y9, Y8, Y8
+	VFNMADD213PS Y6, Y6, Y8
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y8
-	VFNMADD213PS (SP), Y8, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y8
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y8, Y7
-	VBLENDVPS    Y7, Y4, Y5, Y8
+	VMOVUPS      64(SP), Y6
+	VFNMADD213PS (SP), Y6, Y8
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y6
+	VBLENDVPS    Y6, Y8, Y5, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y8, Y8
+	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+240(SB), Y0
-	VMASKMOVPS Y8, Y0, (DI)
+	VMASKMOVPS Y4, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
 	JLE        GemmDot4AVX2_fwdscaledtanh_361
@@ -20935,157 +20817,151 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMULPS Y0, Y0, Y5
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y4
-	VMULPS       (SP), Y2, Y7
-	VMOVAPS      Y4, Y6
-	VFNMADD231PS (SP), Y0, Y6
-	VADDPS       Y7, Y6, Y6
-	VFNMADD231PS Y5, Y7, Y6
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y7
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y7
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y4, Y1
-	VFNMADD231PS Y7, Y1, Y6
-	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y7
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y1
-	VADDPS      Y2, Y2, Y5
-	VANDPS      k32_80000000<>+0(SB), Y0, Y2
-	VXORPS      Y2, Y5, Y5
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y2
-	VANDNPS     Y5, Y2, Y6
+	VMULPS       (SP), Y0, Y8
+	VMULPS       (SP), Y2, Y6
+	VMOVAPS      Y8, Y9
+	VFNMADD231PS (SP), Y0, Y9
+	VADDPS       Y6, Y9, Y9
+	VFNMADD231PS Y5, Y6, Y9
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_3e088393<>+0(SB), Y5, Y6
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y5, Y6
+	VMULPS       Y5, Y8, Y7
+	VFNMADD231PS Y6, Y7, Y9
+	VSUBPS       Y9, Y8, Y8
+	VORPS        k32_80000000<>+0(SB), Y0, Y9
+	VMAXPS       k32_c1200000<>+0(SB), Y9, Y9
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y9, Y6
+	VADDPS       Y2, Y2, Y7
+	VANDPS       k32_80000000<>+0(SB), Y0, Y2
+	VXORPS       Y2, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y2
+	VANDNPS      Y7, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y5
-	VADDPS       Y5, Y6, Y6
-	VADDPS       Y7, Y7, Y5
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y7
-	VFNMADD231PS k32_3db17218<>+0(SB), Y7, Y5
-	VADDPS       Y6, Y5, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y7
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y9, Y9, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y9
+	VFNMADD231PS k32_3db17218<>+0(SB), Y9, Y7
+	VADDPS       Y1, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y6
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y5, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y1
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y6, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y6
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y6
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y5, Y5
-	VFMADD213PS Y6, Y6, Y5
+	VMULPS      Y6, Y7, Y7
+	VFMADD213PS Y1, Y1, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y5, Y6
-	VDIVPS       Y6, Y5, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y5, Y5
-	VMOVUPS      k32_3f800000<>+0(SB), Y7
-	VSUBPS       Y1, Y7, Y6
-	VMULPS       Y6, Y5, Y5
-	VFNMADD213PS Y1, Y1, Y5
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y1
+	VDIVPS       Y1, Y7, Y6
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y9
+	VSUBPS       Y6, Y9, Y1
+	VMULPS       Y1, Y7, Y7
+	VFNMADD213PS Y6, Y6, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y5
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y5, Y4, Y1
+	VMOVUPS      64(SP), Y6
+	VFNMADD213PS (SP), Y6, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y5, Y6
+	VBLENDVPS    Y6, Y7, Y8, Y5
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y1, Y1
+	VORPS      Y0, Y5, Y5
 	VMOVUPS    gemmconst<>+240(SB), Y0
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
 	JLE        GemmDot4AVX2_fwdscaledtanh_361
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y3, Y0
-	VMOVUPS      32(SP), Y4
-	VFNMADD213PS Y0, Y4, Y3
+	VMOVUPS      32(SP), Y8
+	VFNMADD213PS Y0, Y8, Y3
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Y0, Y0, Y4
+	VMULPS Y0, Y0, Y8
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y5
+	VMULPS       (SP), Y0, Y7
 	VMULPS       (SP), Y3, Y6
-	VMOVAPS      Y5, Y7
-	VFNMADD231PS (SP), Y0, Y7
-	VADDPS       Y6, Y7, Y7
-	VFNMADD231PS Y4, Y6, Y7
+	VMOVAPS      Y7, Y1
+	VFNMADD231PS (SP), Y0, Y1
+	VADDPS       Y6, Y1, Y1
+	VFNMADD231PS Y8, Y6, Y1
 	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y5, Y2
-	VFNMADD231PS Y6, Y2, Y7
-	VSUBPS       Y7, Y5, Y5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y7
-	VMAXPS      k32_c1200000<>+0(SB), Y7, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y2
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y2
-	VADDPS      Y3, Y3, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y3
-	VXORPS      Y3, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y7, Y3
-	VANDNPS     Y4, Y3, Y7
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_3e088393<>+0(SB), Y8, Y6
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y8, Y6
+	VMULPS       Y8, Y7, Y9
+	VFNMADD231PS Y6, Y9, Y1
+	VSUBPS       Y1, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y1
+	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS      k32_4b400000<>+0(SB), Y6
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y6
+	VADDPS       Y3, Y3, Y9
+	VANDPS       k32_80000000<>+0(SB), Y0, Y3
+	VXORPS       Y3, Y9, Y9
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y3
+	VANDNPS      Y9, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y2, Y4
-	VADDPS       Y4, Y7, Y7
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y2, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y7, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y9
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y1, Y1, Y9
+	VSUBPS       k32_4b400000<>+0(SB), Y6, Y1
+	VFNMADD231PS k32_3db17218<>+0(SB), Y1, Y9
+	VADDPS       Y2, Y9, Y9
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y2, Y7
-	VPSLLD      $0x14, Y2, Y2
-	VPADDD      Y2, Y7, Y7
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y2
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y2
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y2
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y2
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y2
+	VPSLLD      $0x14, Y6, Y6
+	VPADDD      Y6, Y2, Y2
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y9, Y6
+	VFMADD213PS k32_3f000000<>+0(SB), Y9, Y6
+	VFMADD213PS k32_3f800000<>+0(SB), Y9, Y6
 
 	// e = s + (t·P)·s
-	VMULPS      Y2, Y4, Y4
-	VFMADD213PS Y7, Y7, Y4
+	VMULPS      Y6, Y9, Y9
+	VFMADD213PS Y2, Y2, Y9
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y7
-	VDIVPS       Y7, Y4, Y2
-	VSUBPS       k32_3f800000<>+0(SB), Y7, Y7
-	VSUBPS       Y7, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y2, Y6, Y7
-	VMULPS       Y7, Y4, Y4
-	VFNMADD213PS Y2, Y2, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y9, Y2
+	VDIVPS       Y2, Y9, Y6
+	VSUBPS       k32_3f800000<>+0(SB), Y2, Y2
+	VSUBPS       Y2, Y9, Y9
+	VMOVUPS      k32_3f800000<>+0(SB), Y1
+	VSUBPS       Y6, Y1, Y2
+	VMULPS       Y2, Y9, Y9
+	VFNMADD213PS Y6, Y6, Y9
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y2
-	VFNMADD213PS (SP), Y2, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y2
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y2, Y7
-	VBLENDVPS    Y7, Y4, Y5, Y2
+	VMOVUPS      64(SP), Y6
+	VFNMADD213PS (SP), Y6, Y9
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y8, Y6
+	VBLENDVPS    Y6, Y9, Y7, Y8
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y2, Y2
+	VORPS      Y0, Y8, Y8
 	VMOVUPS    gemmconst<>+240(SB), Y0
-	VMASKMOVPS Y2, Y0, (DI)
+	VMASKMOVPS Y8, Y0, (DI)
 
 GemmDot4AVX2_fwdscaledtanh_361:
 	JMP GemmDot4AVX2_epidone_345
@@ -22072,61 +21948,58 @@ GemmDot5AVX2_notscaledsigmoid_393:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
-	VMOVUPS     k32_4b400000<>+0(SB), Y7
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y7
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y1
-	VANDNPS     Y3, Y1, Y6
+	VORPS        k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
+	VADDPS       Y1, Y1, Y7
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS      Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y3
-	VADDPS       Y3, Y6, Y6
-	VADDPS       Y5, Y5, Y3
-	VSUBPS       k32_4b400000<>+0(SB), Y7, Y5
-	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y3
-	VADDPS       Y6, Y3, Y3
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
+	VADDPS       Y7, Y8, Y8
+	VADDPS       Y6, Y6, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y7
+	VADDPS       Y8, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y6
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y8
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y8, Y8
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y7, Y3, Y3
-	VFMADD213PS Y6, Y6, Y3
+	VMULPS      Y5, Y7, Y7
+	VFMADD213PS Y8, Y8, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y6
-	VDIVPS       Y6, Y3, Y7
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      k32_3f800000<>+0(SB), Y5
-	VSUBPS       Y7, Y5, Y6
-	VMULPS       Y6, Y3, Y3
-	VFNMADD213PS Y7, Y7, Y3
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y8
+	VDIVPS       Y8, Y7, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y8
+	VMULPS       Y8, Y7, Y7
+	VFNMADD213PS Y5, Y5, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y7
-	VFNMADD213PS (SP), Y7, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
-	VBLENDVPS    Y6, Y3, Y4, Y7
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, Y7, Y4, Y3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y7, Y7
+	VORPS      Y0, Y3, Y3
 	VMOVUPS    gemmconst<>+236(SB), Y0
-	VMASKMOVPS Y7, Y0, (DI)
+	VMASKMOVPS Y3, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
 	JLE        GemmDot5AVX2_fwdscaledtanh_396
@@ -22140,75 +22013,72 @@ GemmDot5AVX2_notscaledsigmoid_393:
 	VMULPS Y0, Y0, Y4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y3
-	VMULPS       (SP), Y2, Y6
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS (SP), Y0, Y5
-	VADDPS       Y6, Y5, Y5
-	VFNMADD231PS Y4, Y6, Y5
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y3, Y1
-	VFNMADD231PS Y6, Y1, Y5
-	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y1
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y2
-	VANDNPS     Y4, Y2, Y5
+	VMULPS       (SP), Y0, Y7
+	VMULPS       (SP), Y2, Y5
+	VMOVAPS      Y7, Y8
+	VFNMADD231PS (SP), Y0, Y8
+	VADDPS       Y5, Y8, Y8
+	VFNMADD231PS Y4, Y5, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y7, Y6
+	VFNMADD231PS Y5, Y6, Y8
+	VSUBPS       Y8, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
+	VADDPS       Y2, Y2, Y6
+	VANDPS       k32_80000000<>+0(SB), Y0, Y2
+	VXORPS       Y2, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS      Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y4
-	VADDPS       Y4, Y5, Y5
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y5, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y8, Y8, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y5
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y1
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y4, Y4
-	VFMADD213PS Y5, Y5, Y4
+	VMULPS      Y5, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y5
-	VDIVPS       Y5, Y4, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y1, Y6, Y5
-	VMULPS       Y5, Y4, Y4
-	VFNMADD213PS Y1, Y1, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y5, Y8, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y5, Y5, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y5
-	VBLENDVPS    Y5, Y4, Y3, Y1
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y5
+	VBLENDVPS    Y5, Y6, Y7, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y1, Y1
+	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+236(SB), Y0
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS Y4, Y0, (DI)
 
 GemmDot5AVX2_fwdscaledtanh_396:
 	JMP GemmDot5AVX2_epidone_380
@@ -23113,61 +22983,58 @@ GemmDot6AVX2_notscaledsigmoid_428:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
-	VMOVUPS     k32_4b400000<>+0(SB), Y7
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y7
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y1
-	VANDNPS     Y3, Y1, Y6
+	VORPS        k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
+	VADDPS       Y1, Y1, Y7
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS      Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y3
-	VADDPS       Y3, Y6, Y6
-	VADDPS       Y5, Y5, Y3
-	VSUBPS       k32_4b400000<>+0(SB), Y7, Y5
-	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y3
-	VADDPS       Y6, Y3, Y3
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
+	VADDPS       Y7, Y8, Y8
+	VADDPS       Y6, Y6, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y7
+	VADDPS       Y8, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y6
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y8
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y8, Y8
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y7, Y3, Y3
-	VFMADD213PS Y6, Y6, Y3
+	VMULPS      Y5, Y7, Y7
+	VFMADD213PS Y8, Y8, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y6
-	VDIVPS       Y6, Y3, Y7
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      k32_3f800000<>+0(SB), Y5
-	VSUBPS       Y7, Y5, Y6
-	VMULPS       Y6, Y3, Y3
-	VFNMADD213PS Y7, Y7, Y3
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y8
+	VDIVPS       Y8, Y7, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y8
+	VMULPS       Y8, Y7, Y7
+	VFNMADD213PS Y5, Y5, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y7
-	VFNMADD213PS (SP), Y7, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
-	VBLENDVPS    Y6, Y3, Y4, Y7
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, Y7, Y4, Y3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y7, Y7
+	VORPS      Y0, Y3, Y3
 	VMOVUPS    gemmconst<>+232(SB), Y0
-	VMASKMOVPS Y7, Y0, (DI)
+	VMASKMOVPS Y3, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
 	JLE        GemmDot6AVX2_fwdscaledtanh_431
@@ -23181,75 +23048,72 @@ GemmDot6AVX2_notscaledsigmoid_428:
 	VMULPS Y0, Y0, Y4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y3
-	VMULPS       (SP), Y2, Y6
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS (SP), Y0, Y5
-	VADDPS       Y6, Y5, Y5
-	VFNMADD231PS Y4, Y6, Y5
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y3, Y1
-	VFNMADD231PS Y6, Y1, Y5
-	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y1
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y2
-	VANDNPS     Y4, Y2, Y5
+	VMULPS       (SP), Y0, Y7
+	VMULPS       (SP), Y2, Y5
+	VMOVAPS      Y7, Y8
+	VFNMADD231PS (SP), Y0, Y8
+	VADDPS       Y5, Y8, Y8
+	VFNMADD231PS Y4, Y5, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y7, Y6
+	VFNMADD231PS Y5, Y6, Y8
+	VSUBPS       Y8, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
+	VADDPS       Y2, Y2, Y6
+	VANDPS       k32_80000000<>+0(SB), Y0, Y2
+	VXORPS       Y2, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS      Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y4
-	VADDPS       Y4, Y5, Y5
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y5, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y8, Y8, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y5
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y1
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y4, Y4
-	VFMADD213PS Y5, Y5, Y4
+	VMULPS      Y5, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y5
-	VDIVPS       Y5, Y4, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y1, Y6, Y5
-	VMULPS       Y5, Y4, Y4
-	VFNMADD213PS Y1, Y1, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y5, Y8, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y5, Y5, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y5
-	VBLENDVPS    Y5, Y4, Y3, Y1
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y5
+	VBLENDVPS    Y5, Y6, Y7, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y1, Y1
+	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+232(SB), Y0
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS Y4, Y0, (DI)
 
 GemmDot6AVX2_fwdscaledtanh_431:
 	JMP GemmDot6AVX2_epidone_415
@@ -23890,61 +23754,58 @@ GemmDot7AVX2_notscaledsigmoid_463:
 	VMULPS       Y2, Y3, Y6
 	VFNMADD231PS Y4, Y6, Y5
 	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
-	VMOVUPS     k32_4b400000<>+0(SB), Y6
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y4, Y6
-	VADDPS      Y1, Y1, Y2
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y2, Y2
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y1
-	VANDNPS     Y2, Y1, Y5
+	VORPS        k32_80000000<>+0(SB), Y0, Y5
+	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS      k32_4b400000<>+0(SB), Y4
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y4
+	VADDPS       Y1, Y1, Y6
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y1
+	VANDNPS      Y6, Y1, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y2
-	VADDPS       Y2, Y5, Y5
-	VADDPS       Y4, Y4, Y2
-	VSUBPS       k32_4b400000<>+0(SB), Y6, Y4
-	VFNMADD231PS k32_3db17218<>+0(SB), Y4, Y2
-	VADDPS       Y5, Y2, Y2
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y5, Y5, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y4, Y5
+	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y5
-	VPSLLD      $0x14, Y6, Y6
-	VPADDD      Y6, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y2, Y6
-	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y6
-	VFMADD213PS k32_3f800000<>+0(SB), Y2, Y6
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y1
+	VPSLLD      $0x14, Y4, Y4
+	VPADDD      Y4, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y4
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y4
 
 	// e = s + (t·P)·s
-	VMULPS      Y6, Y2, Y2
-	VFMADD213PS Y5, Y5, Y2
+	VMULPS      Y4, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y5
-	VDIVPS       Y5, Y2, Y6
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y2, Y2
-	VMOVUPS      k32_3f800000<>+0(SB), Y4
-	VSUBPS       Y6, Y4, Y5
-	VMULPS       Y5, Y2, Y2
-	VFNMADD213PS Y6, Y6, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y4, Y5, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y4, Y4, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y6
-	VFNMADD213PS (SP), Y6, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y5
-	VBLENDVPS    Y5, Y2, Y3, Y6
+	VMOVUPS      64(SP), Y4
+	VFNMADD213PS (SP), Y4, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, Y6, Y3, Y2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y6, Y6
+	VORPS      Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+228(SB), Y0
-	VMASKMOVPS Y6, Y0, (DI)
+	VMASKMOVPS Y2, Y0, (DI)
 	JMP        GemmDot7AVX2_epidone_450
 
 GemmDot7AVX2_notscaledtanh_465:
@@ -24480,61 +24341,58 @@ GemmDot8AVX2_notscaledsigmoid_498:
 	VMULPS       Y2, Y3, Y6
 	VFNMADD231PS Y4, Y6, Y5
 	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y4
-	VMOVUPS     k32_4b400000<>+0(SB), Y6
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y4, Y6
-	VADDPS      Y1, Y1, Y2
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y2, Y2
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y1
-	VANDNPS     Y2, Y1, Y5
+	VORPS        k32_80000000<>+0(SB), Y0, Y5
+	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS      k32_4b400000<>+0(SB), Y4
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y4
+	VADDPS       Y1, Y1, Y6
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y1
+	VANDNPS      Y6, Y1, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y2
-	VADDPS       Y2, Y5, Y5
-	VADDPS       Y4, Y4, Y2
-	VSUBPS       k32_4b400000<>+0(SB), Y6, Y4
-	VFNMADD231PS k32_3db17218<>+0(SB), Y4, Y2
-	VADDPS       Y5, Y2, Y2
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y5, Y5, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y4, Y5
+	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y6, Y5
-	VPSLLD      $0x14, Y6, Y6
-	VPADDD      Y6, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y6
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y2, Y6
-	VFMADD213PS k32_3f000000<>+0(SB), Y2, Y6
-	VFMADD213PS k32_3f800000<>+0(SB), Y2, Y6
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y1
+	VPSLLD      $0x14, Y4, Y4
+	VPADDD      Y4, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y4
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y4
 
 	// e = s + (t·P)·s
-	VMULPS      Y6, Y2, Y2
-	VFMADD213PS Y5, Y5, Y2
+	VMULPS      Y4, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y2, Y5
-	VDIVPS       Y5, Y2, Y6
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y2, Y2
-	VMOVUPS      k32_3f800000<>+0(SB), Y4
-	VSUBPS       Y6, Y4, Y5
-	VMULPS       Y5, Y2, Y2
-	VFNMADD213PS Y6, Y6, Y2
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y4
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y5
+	VSUBPS       Y4, Y5, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y4, Y4, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y6
-	VFNMADD213PS (SP), Y6, Y2
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y6
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y6, Y5
-	VBLENDVPS    Y5, Y2, Y3, Y6
+	VMOVUPS      64(SP), Y4
+	VFNMADD213PS (SP), Y4, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, Y6, Y3, Y2
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y6, Y6
+	VORPS      Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+224(SB), Y0
-	VMASKMOVPS Y6, Y0, (DI)
+	VMASKMOVPS Y2, Y0, (DI)
 	JMP        GemmDot8AVX2_epidone_485
 
 GemmDot8AVX2_notscaledtanh_500:
@@ -25261,61 +25119,58 @@ GemmDot9AVX2_notscaledsigmoid_533:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y2, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
-	VMOVUPS     k32_4b400000<>+0(SB), Y7
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y7
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y2, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y1
-	VANDNPS     Y3, Y1, Y6
+	VORPS        k32_80000000<>+0(SB), Y2, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
+	VADDPS       Y1, Y1, Y7
+	VANDPS       k32_80000000<>+0(SB), Y2, Y1
+	VXORPS       Y1, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS      Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y3
-	VADDPS       Y3, Y6, Y6
-	VADDPS       Y5, Y5, Y3
-	VSUBPS       k32_4b400000<>+0(SB), Y7, Y5
-	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y3
-	VADDPS       Y6, Y3, Y3
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
+	VADDPS       Y7, Y8, Y8
+	VADDPS       Y6, Y6, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y7
+	VADDPS       Y8, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y6
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y8
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y8, Y8
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y7, Y3, Y3
-	VFMADD213PS Y6, Y6, Y3
+	VMULPS      Y5, Y7, Y7
+	VFMADD213PS Y8, Y8, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y6
-	VDIVPS       Y6, Y3, Y7
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      k32_3f800000<>+0(SB), Y5
-	VSUBPS       Y7, Y5, Y6
-	VMULPS       Y6, Y3, Y3
-	VFNMADD213PS Y7, Y7, Y3
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y8
+	VDIVPS       Y8, Y7, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y8
+	VMULPS       Y8, Y7, Y7
+	VFNMADD213PS Y5, Y5, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y7
-	VFNMADD213PS (SP), Y7, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
-	VBLENDVPS    Y6, Y3, Y4, Y7
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, Y7, Y4, Y3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y2, Y2
-	VORPS      Y2, Y7, Y7
+	VORPS      Y2, Y3, Y3
 	VMOVUPS    gemmconst<>+224(SB), Y1
-	VMASKMOVPS Y7, Y1, (DI)
+	VMASKMOVPS Y3, Y1, (DI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y0, Y2
@@ -25326,75 +25181,72 @@ GemmDot9AVX2_notscaledsigmoid_533:
 	VMULPS Y2, Y2, Y4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y2, Y3
-	VMULPS       (SP), Y0, Y6
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS (SP), Y2, Y5
-	VADDPS       Y6, Y5, Y5
-	VFNMADD231PS Y4, Y6, Y5
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y3, Y1
-	VFNMADD231PS Y6, Y1, Y5
-	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y2, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y1
-	VADDPS      Y0, Y0, Y4
-	VANDPS      k32_80000000<>+0(SB), Y2, Y0
-	VXORPS      Y0, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y0
-	VANDNPS     Y4, Y0, Y5
+	VMULPS       (SP), Y2, Y7
+	VMULPS       (SP), Y0, Y5
+	VMOVAPS      Y7, Y8
+	VFNMADD231PS (SP), Y2, Y8
+	VADDPS       Y5, Y8, Y8
+	VFNMADD231PS Y4, Y5, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y7, Y6
+	VFNMADD231PS Y5, Y6, Y8
+	VSUBPS       Y8, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y2, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
+	VADDPS       Y0, Y0, Y6
+	VANDPS       k32_80000000<>+0(SB), Y2, Y0
+	VXORPS       Y0, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y0
+	VANDNPS      Y6, Y0, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y4
-	VADDPS       Y4, Y5, Y5
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y5, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y8, Y8, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y5
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y1
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y4, Y4
-	VFMADD213PS Y5, Y5, Y4
+	VMULPS      Y5, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y5
-	VDIVPS       Y5, Y4, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y1, Y6, Y5
-	VMULPS       Y5, Y4, Y4
-	VFNMADD213PS Y1, Y1, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y5, Y8, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y5, Y5, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y5
-	VBLENDVPS    Y5, Y4, Y3, Y1
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y5
+	VBLENDVPS    Y5, Y6, Y7, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y2, Y2
-	VORPS      Y2, Y1, Y1
+	VORPS      Y2, Y4, Y4
 	VMOVUPS    gemmconst<>+252(SB), Y0
-	VMASKMOVPS Y1, Y0, 32(DI)
+	VMASKMOVPS Y4, Y0, 32(DI)
 	JMP        GemmDot9AVX2_epidone_520
 
 GemmDot9AVX2_notscaledtanh_535:
@@ -26188,61 +26040,58 @@ GemmDot10AVX2_notscaledsigmoid_568:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y2, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
-	VMOVUPS     k32_4b400000<>+0(SB), Y7
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y7
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y2, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y1
-	VANDNPS     Y3, Y1, Y6
+	VORPS        k32_80000000<>+0(SB), Y2, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
+	VADDPS       Y1, Y1, Y7
+	VANDPS       k32_80000000<>+0(SB), Y2, Y1
+	VXORPS       Y1, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS      Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y3
-	VADDPS       Y3, Y6, Y6
-	VADDPS       Y5, Y5, Y3
-	VSUBPS       k32_4b400000<>+0(SB), Y7, Y5
-	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y3
-	VADDPS       Y6, Y3, Y3
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
+	VADDPS       Y7, Y8, Y8
+	VADDPS       Y6, Y6, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y7
+	VADDPS       Y8, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y6
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y8
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y8, Y8
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y7, Y3, Y3
-	VFMADD213PS Y6, Y6, Y3
+	VMULPS      Y5, Y7, Y7
+	VFMADD213PS Y8, Y8, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y6
-	VDIVPS       Y6, Y3, Y7
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      k32_3f800000<>+0(SB), Y5
-	VSUBPS       Y7, Y5, Y6
-	VMULPS       Y6, Y3, Y3
-	VFNMADD213PS Y7, Y7, Y3
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y8
+	VDIVPS       Y8, Y7, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y8
+	VMULPS       Y8, Y7, Y7
+	VFNMADD213PS Y5, Y5, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y7
-	VFNMADD213PS (SP), Y7, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
-	VBLENDVPS    Y6, Y3, Y4, Y7
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, Y7, Y4, Y3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y2, Y2
-	VORPS      Y2, Y7, Y7
+	VORPS      Y2, Y3, Y3
 	VMOVUPS    gemmconst<>+224(SB), Y1
-	VMASKMOVPS Y7, Y1, (DI)
+	VMASKMOVPS Y3, Y1, (DI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y0, Y2
@@ -26253,75 +26102,72 @@ GemmDot10AVX2_notscaledsigmoid_568:
 	VMULPS Y2, Y2, Y4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y2, Y3
-	VMULPS       (SP), Y0, Y6
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS (SP), Y2, Y5
-	VADDPS       Y6, Y5, Y5
-	VFNMADD231PS Y4, Y6, Y5
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y3, Y1
-	VFNMADD231PS Y6, Y1, Y5
-	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y2, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y1
-	VADDPS      Y0, Y0, Y4
-	VANDPS      k32_80000000<>+0(SB), Y2, Y0
-	VXORPS      Y0, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y0
-	VANDNPS     Y4, Y0, Y5
+	VMULPS       (SP), Y2, Y7
+	VMULPS       (SP), Y0, Y5
+	VMOVAPS      Y7, Y8
+	VFNMADD231PS (SP), Y2, Y8
+	VADDPS       Y5, Y8, Y8
+	VFNMADD231PS Y4, Y5, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y7, Y6
+	VFNMADD231PS Y5, Y6, Y8
+	VSUBPS       Y8, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y2, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
+	VADDPS       Y0, Y0, Y6
+	VANDPS       k32_80000000<>+0(SB), Y2, Y0
+	VXORPS       Y0, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y0
+	VANDNPS      Y6, Y0, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y4
-	VADDPS       Y4, Y5, Y5
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y5, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y8, Y8, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y5
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y1
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y4, Y4
-	VFMADD213PS Y5, Y5, Y4
+	VMULPS      Y5, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y5
-	VDIVPS       Y5, Y4, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y1, Y6, Y5
-	VMULPS       Y5, Y4, Y4
-	VFNMADD213PS Y1, Y1, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y5, Y8, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y5, Y5, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y2, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y5
-	VBLENDVPS    Y5, Y4, Y3, Y1
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y5
+	VBLENDVPS    Y5, Y6, Y7, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y2, Y2
-	VORPS      Y2, Y1, Y1
+	VORPS      Y2, Y4, Y4
 	VMOVUPS    gemmconst<>+248(SB), Y0
-	VMASKMOVPS Y1, Y0, 32(DI)
+	VMASKMOVPS Y4, Y0, 32(DI)
 	JMP        GemmDot10AVX2_epidone_555
 
 GemmDot10AVX2_notscaledtanh_570:
@@ -27122,61 +26968,58 @@ GemmDot11AVX2_notscaledsigmoid_603:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
-	VMOVUPS     k32_4b400000<>+0(SB), Y7
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y7
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y1
-	VANDNPS     Y3, Y1, Y6
+	VORPS        k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
+	VADDPS       Y1, Y1, Y7
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS      Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y3
-	VADDPS       Y3, Y6, Y6
-	VADDPS       Y5, Y5, Y3
-	VSUBPS       k32_4b400000<>+0(SB), Y7, Y5
-	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y3
-	VADDPS       Y6, Y3, Y3
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
+	VADDPS       Y7, Y8, Y8
+	VADDPS       Y6, Y6, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y7
+	VADDPS       Y8, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y6
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y8
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y8, Y8
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y7, Y3, Y3
-	VFMADD213PS Y6, Y6, Y3
+	VMULPS      Y5, Y7, Y7
+	VFMADD213PS Y8, Y8, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y6
-	VDIVPS       Y6, Y3, Y7
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      k32_3f800000<>+0(SB), Y5
-	VSUBPS       Y7, Y5, Y6
-	VMULPS       Y6, Y3, Y3
-	VFNMADD213PS Y7, Y7, Y3
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y8
+	VDIVPS       Y8, Y7, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y8
+	VMULPS       Y8, Y7, Y7
+	VFNMADD213PS Y5, Y5, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y7
-	VFNMADD213PS (SP), Y7, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
-	VBLENDVPS    Y6, Y3, Y4, Y7
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, Y7, Y4, Y3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y7, Y7
+	VORPS      Y0, Y3, Y3
 	VMOVUPS    gemmconst<>+224(SB), Y0
-	VMASKMOVPS Y7, Y0, (DI)
+	VMASKMOVPS Y3, Y0, (DI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y0
@@ -27187,75 +27030,72 @@ GemmDot11AVX2_notscaledsigmoid_603:
 	VMULPS Y0, Y0, Y4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y3
-	VMULPS       (SP), Y2, Y6
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS (SP), Y0, Y5
-	VADDPS       Y6, Y5, Y5
-	VFNMADD231PS Y4, Y6, Y5
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y3, Y1
-	VFNMADD231PS Y6, Y1, Y5
-	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y1
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y2
-	VANDNPS     Y4, Y2, Y5
+	VMULPS       (SP), Y0, Y7
+	VMULPS       (SP), Y2, Y5
+	VMOVAPS      Y7, Y8
+	VFNMADD231PS (SP), Y0, Y8
+	VADDPS       Y5, Y8, Y8
+	VFNMADD231PS Y4, Y5, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y7, Y6
+	VFNMADD231PS Y5, Y6, Y8
+	VSUBPS       Y8, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
+	VADDPS       Y2, Y2, Y6
+	VANDPS       k32_80000000<>+0(SB), Y0, Y2
+	VXORPS       Y2, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS      Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y4
-	VADDPS       Y4, Y5, Y5
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y5, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y8, Y8, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y5
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y1
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y4, Y4
-	VFMADD213PS Y5, Y5, Y4
+	VMULPS      Y5, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y5
-	VDIVPS       Y5, Y4, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y1, Y6, Y5
-	VMULPS       Y5, Y4, Y4
-	VFNMADD213PS Y1, Y1, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y5, Y8, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y5, Y5, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y5
-	VBLENDVPS    Y5, Y4, Y3, Y1
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y5
+	VBLENDVPS    Y5, Y6, Y7, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y1, Y1
+	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+244(SB), Y0
-	VMASKMOVPS Y1, Y0, 32(DI)
+	VMASKMOVPS Y4, Y0, 32(DI)
 	JMP        GemmDot11AVX2_epidone_590
 
 GemmDot11AVX2_notscaledtanh_605:
@@ -28062,61 +27902,58 @@ GemmDot12AVX2_notscaledsigmoid_638:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS      k32_c1200000<>+0(SB), Y6, Y5
-	VMOVUPS     k32_4b400000<>+0(SB), Y7
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y7
-	VADDPS      Y1, Y1, Y3
-	VANDPS      k32_80000000<>+0(SB), Y0, Y1
-	VXORPS      Y1, Y3, Y3
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y6, Y1
-	VANDNPS     Y3, Y1, Y6
+	VORPS        k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
+	VADDPS       Y1, Y1, Y7
+	VANDPS       k32_80000000<>+0(SB), Y0, Y1
+	VXORPS       Y1, Y7, Y7
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS      Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y3
-	VADDPS       Y3, Y6, Y6
-	VADDPS       Y5, Y5, Y3
-	VSUBPS       k32_4b400000<>+0(SB), Y7, Y5
-	VFNMADD231PS k32_3db17218<>+0(SB), Y5, Y3
-	VADDPS       Y6, Y3, Y3
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
+	VADDPS       Y7, Y8, Y8
+	VADDPS       Y6, Y6, Y7
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y7
+	VADDPS       Y8, Y7, Y7
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y6
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y6, Y6
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y7
-	VFMADD213PS k32_3f800000<>+0(SB), Y3, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y8
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y8, Y8
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y7, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y7, Y3, Y3
-	VFMADD213PS Y6, Y6, Y3
+	VMULPS      Y5, Y7, Y7
+	VFMADD213PS Y8, Y8, Y7
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y3, Y6
-	VDIVPS       Y6, Y3, Y7
-	VSUBPS       k32_3f800000<>+0(SB), Y6, Y6
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      k32_3f800000<>+0(SB), Y5
-	VSUBPS       Y7, Y5, Y6
-	VMULPS       Y6, Y3, Y3
-	VFNMADD213PS Y7, Y7, Y3
+	VADDPS       k32_3f800000<>+0(SB), Y7, Y8
+	VDIVPS       Y8, Y7, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y8, Y8
+	VSUBPS       Y8, Y7, Y7
+	VMOVUPS      k32_3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y8
+	VMULPS       Y8, Y7, Y7
+	VFNMADD213PS Y5, Y5, Y7
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y7
-	VFNMADD213PS (SP), Y7, Y3
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y7
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y7, Y6
-	VBLENDVPS    Y6, Y3, Y4, Y7
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, Y7, Y4, Y3
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y7, Y7
+	VORPS      Y0, Y3, Y3
 	VMOVUPS    gemmconst<>+224(SB), Y0
-	VMASKMOVPS Y7, Y0, (DI)
+	VMASKMOVPS Y3, Y0, (DI)
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y0
@@ -28127,75 +27964,72 @@ GemmDot12AVX2_notscaledsigmoid_638:
 	VMULPS Y0, Y0, Y4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       (SP), Y0, Y3
-	VMULPS       (SP), Y2, Y6
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS (SP), Y0, Y5
-	VADDPS       Y6, Y5, Y5
-	VFNMADD231PS Y4, Y6, Y5
-	VMOVUPS      k32_3ca9134f<>+0(SB), Y6
-	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y6
-	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y3, Y1
-	VFNMADD231PS Y6, Y1, Y5
-	VSUBPS       Y5, Y3, Y3
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS      k32_c1200000<>+0(SB), Y5, Y6
-	VMOVUPS     k32_4b400000<>+0(SB), Y1
-	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y1
-	VADDPS      Y2, Y2, Y4
-	VANDPS      k32_80000000<>+0(SB), Y0, Y2
-	VXORPS      Y2, Y4, Y4
-	VCMPPS      $0x01, k32_c1200000<>+0(SB), Y5, Y2
-	VANDNPS     Y4, Y2, Y5
+	VMULPS       (SP), Y0, Y7
+	VMULPS       (SP), Y2, Y5
+	VMOVAPS      Y7, Y8
+	VFNMADD231PS (SP), Y0, Y8
+	VADDPS       Y5, Y8, Y8
+	VFNMADD231PS Y4, Y5, Y8
+	VMOVUPS      k32_3ca9134f<>+0(SB), Y5
+	VFMADD231PS  k32_bbbaf0eb<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_3e088393<>+0(SB), Y4, Y5
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y7, Y6
+	VFNMADD231PS Y5, Y6, Y8
+	VSUBPS       Y8, Y7, Y7
+	VORPS        k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS      k32_4b400000<>+0(SB), Y5
+	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
+	VADDPS       Y2, Y2, Y6
+	VANDPS       k32_80000000<>+0(SB), Y0, Y2
+	VXORPS       Y2, Y6, Y6
+	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS      Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y1, Y4
-	VADDPS       Y4, Y5, Y5
-	VADDPS       Y6, Y6, Y4
-	VSUBPS       k32_4b400000<>+0(SB), Y1, Y6
-	VFNMADD231PS k32_3db17218<>+0(SB), Y6, Y4
-	VADDPS       Y5, Y4, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y8, Y8, Y6
+	VSUBPS       k32_4b400000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3db17218<>+0(SB), Y8, Y6
+	VADDPS       Y1, Y6, Y6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y1, Y5
-	VPSLLD      $0x14, Y1, Y1
-	VPADDD      Y1, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y1
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y1
-	VFMADD213PS k32_3f800000<>+0(SB), Y4, Y1
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y1
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y1, Y1
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y6, Y5
+	VFMADD213PS k32_3f800000<>+0(SB), Y6, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y1, Y4, Y4
-	VFMADD213PS Y5, Y5, Y4
+	VMULPS      Y5, Y6, Y6
+	VFMADD213PS Y1, Y1, Y6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       k32_3f800000<>+0(SB), Y4, Y5
-	VDIVPS       Y5, Y4, Y1
-	VSUBPS       k32_3f800000<>+0(SB), Y5, Y5
-	VSUBPS       Y5, Y4, Y4
-	VMOVUPS      k32_3f800000<>+0(SB), Y6
-	VSUBPS       Y1, Y6, Y5
-	VMULPS       Y5, Y4, Y4
-	VFNMADD213PS Y1, Y1, Y4
+	VADDPS       k32_3f800000<>+0(SB), Y6, Y1
+	VDIVPS       Y1, Y6, Y5
+	VSUBPS       k32_3f800000<>+0(SB), Y1, Y1
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      k32_3f800000<>+0(SB), Y8
+	VSUBPS       Y5, Y8, Y1
+	VMULPS       Y1, Y6, Y6
+	VFNMADD213PS Y5, Y5, Y6
 
 	// gain - 2gain·q
-	VMOVUPS      64(SP), Y1
-	VFNMADD213PS (SP), Y1, Y4
-	VANDPS       k32_7fffffff<>+0(SB), Y0, Y1
-	VCMPPS       $0x0d, k32_3f200000<>+0(SB), Y1, Y5
-	VBLENDVPS    Y5, Y4, Y3, Y1
+	VMOVUPS      64(SP), Y5
+	VFNMADD213PS (SP), Y5, Y6
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y4, Y5
+	VBLENDVPS    Y5, Y6, Y7, Y4
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     k32_80000000<>+0(SB), Y0, Y0
-	VORPS      Y0, Y1, Y1
+	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+240(SB), Y0
-	VMASKMOVPS Y1, Y0, 32(DI)
+	VMASKMOVPS Y4, Y0, 32(DI)
 	JMP        GemmDot12AVX2_epidone_625
 
 GemmDot12AVX2_notscaledtanh_640:
@@ -30162,330 +29996,315 @@ Gemm6x64_lasttile_688:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z16
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z15
 	VBROADCASTSS k4_4b400000<>+0(SB), Z14
-	VXORPS       Z13, Z13, Z13
-	VBROADCASTSS k4_3db17218<>+0(SB), Z12
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z11
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z10
-	VBROADCASTSS k4_3f000000<>+0(SB), Z9
-	VBROADCASTSS k4_3f200000<>+0(SB), Z8
+	VBROADCASTSS k4_42c80000<>+0(SB), Z13
+	VXORPS       Z12, Z12, Z12
+	VBROADCASTSS k4_3db17218<>+0(SB), Z11
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z10
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z9
+	VBROADCASTSS k4_3f000000<>+0(SB), Z8
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z7
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000006, R15
 
 Gemm6x64_fwdscaledtanh_689:
-	VMOVUPS (DI), Z7
+	VMOVUPS (DI), Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
-	VBROADCASTSS 64(SP), Z5
-	VFNMADD213PS Z6, Z5, Z7
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z6, Z6, Z5
+	VMULPS Z5, Z5, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z4
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z4, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z5, Z3, Z2
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z5, Z3
-	VFMADD213PS       Z19, Z5, Z3
-	VFMADD213PS       Z18, Z5, Z3
-	VFMADD213PS       Z17, Z5, Z3
-	VMULPS            Z5, Z4, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z4, Z4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z5
-	VPTERNLOGD  $0x78, Z22, Z6, Z5
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z5
+	VMULPS.BCST       (SP), Z5, Z3
+	VMULPS.BCST       (SP), Z6, Z2
+	VMOVAPS           Z3, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z2, Z1, Z1
+	VFNMADD231PS      Z4, Z2, Z1
+	VMOVUPS           Z20, Z2
+	VFMADD231PS       Z21, Z4, Z2
+	VFMADD213PS       Z19, Z4, Z2
+	VFMADD213PS       Z18, Z4, Z2
+	VFMADD213PS       Z17, Z4, Z2
+	VMULPS            Z4, Z3, Z0
+	VFNMADD231PS      Z2, Z0, Z1
+	VSUBPS            Z1, Z3, Z3
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z2
+	VFMADD231PS       Z15, Z1, Z2
+	VADDPS            Z6, Z6, Z0
+	VPTERNLOGD        $0x78, Z22, Z5, Z0
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z5, Z5
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z5, Z2, Z2
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z5
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z5, Z5
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
-
-	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z5, Z5, Z2
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z5
-	VDIVPS       Z5, Z2, Z1
-	VSUBPS       Z23, Z5, Z5
-	VSUBPS       Z5, Z2, Z2
-	VSUBPS       Z1, Z23, Z5
-	VMULPS       Z5, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z4
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z4
-	VMOVUPS    Z4, (DI)
-	VMOVUPS    64(DI), Z6
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z6, Z2
-	VBROADCASTSS 64(SP), Z1
-	VFNMADD213PS Z2, Z1, Z6
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z2, Z2, Z1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z2, Z5
-	VMULPS.BCST       (SP), Z6, Z3
-	VMOVAPS           Z5, Z7
-	VFNMADD231PS.BCST (SP), Z2, Z7
-	VADDPS            Z3, Z7, Z7
-	VFNMADD231PS      Z1, Z3, Z7
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z1, Z3
-	VFMADD213PS       Z19, Z1, Z3
-	VFMADD213PS       Z18, Z1, Z3
-	VFMADD213PS       Z17, Z1, Z3
-	VMULPS            Z1, Z5, Z0
-	VFNMADD231PS      Z3, Z0, Z7
-	VSUBPS            Z7, Z5, Z5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z2, Z7
-	VMAXPS      Z16, Z7, Z3
-	VMOVUPS     Z14, Z0
-	VFMADD231PS Z15, Z3, Z0
-	VADDPS      Z6, Z6, Z1
-	VPTERNLOGD  $0x78, Z22, Z2, Z1
-	VCMPPS      $0x01, Z16, Z7, K1
-	VMOVUPS     Z13, K1, Z1
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z6
-	VPERMPS         Z6, Z0, Z7
-	VADDPS          Z7, Z1, Z1
-	VADDPS          Z3, Z3, Z7
-	VSUBPS          Z14, Z0, Z3
-	VFNMADD231PS    Z12, Z3, Z7
-	VADDPS          Z1, Z7, Z7
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z0, Z1
-	VPSLLD          $0x14, Z0, Z0
-	VPADDD          Z0, Z1, Z1
-	VMOVUPS         Z10, Z0
-	VFMADD231PS     Z11, Z7, Z0
-	VFMADD213PS     Z9, Z7, Z0
-	VFMADD213PS     Z23, Z7, Z0
-
-	// e = s + (t·P)·s
-	VMULPS      Z0, Z7, Z7
-	VFMADD213PS Z1, Z1, Z7
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z7, Z1
-	VDIVPS       Z1, Z7, Z0
-	VSUBPS       Z23, Z1, Z1
-	VSUBPS       Z1, Z7, Z7
-	VSUBPS       Z0, Z23, Z1
-	VMULPS       Z1, Z7, Z7
-	VFNMADD213PS Z0, Z0, Z7
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z0
-	VFNMADD213PS.BCST (SP), Z0, Z7
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
-	VCMPPS            $0x0d, Z8, Z0, K1
-	VMOVUPS           Z7, K1, Z5
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z2, Z5
-	VMOVUPS    Z5, 64(DI)
-	VMOVUPS    128(DI), Z2
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z2, Z7
-	VBROADCASTSS 64(SP), Z0
-	VFNMADD213PS Z7, Z0, Z2
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z7, Z7, Z0
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z7, Z1
-	VMULPS.BCST       (SP), Z2, Z3
-	VMOVAPS           Z1, Z6
-	VFNMADD231PS.BCST (SP), Z7, Z6
-	VADDPS            Z3, Z6, Z6
-	VFNMADD231PS      Z0, Z3, Z6
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z0, Z3
-	VFMADD213PS       Z19, Z0, Z3
-	VFMADD213PS       Z18, Z0, Z3
-	VFMADD213PS       Z17, Z0, Z3
-	VMULPS            Z0, Z1, Z4
-	VFNMADD231PS      Z3, Z4, Z6
-	VSUBPS            Z6, Z1, Z1
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z7, Z6
-	VMAXPS      Z16, Z6, Z3
-	VMOVUPS     Z14, Z4
-	VFMADD231PS Z15, Z3, Z4
-	VADDPS      Z2, Z2, Z0
-	VPTERNLOGD  $0x78, Z22, Z7, Z0
-	VCMPPS      $0x01, Z16, Z6, K1
-	VMOVUPS     Z13, K1, Z0
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
-	VPERMPS         Z2, Z4, Z6
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z2, Z6
 	VADDPS          Z6, Z0, Z0
-	VADDPS          Z3, Z3, Z6
-	VSUBPS          Z14, Z4, Z3
-	VFNMADD231PS    Z12, Z3, Z6
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z2, Z1
+	VFNMADD231PS    Z11, Z1, Z6
 	VADDPS          Z0, Z6, Z6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z4, Z0
-	VPSLLD          $0x14, Z4, Z4
-	VPADDD          Z4, Z0, Z0
-	VMOVUPS         Z10, Z4
-	VFMADD231PS     Z11, Z6, Z4
-	VFMADD213PS     Z9, Z6, Z4
-	VFMADD213PS     Z23, Z6, Z4
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z2, Z0
+	VPSLLD          $0x14, Z2, Z2
+	VPADDD          Z2, Z0, Z0
+	VMOVUPS         Z9, Z2
+	VFMADD231PS     Z10, Z6, Z2
+	VFMADD213PS     Z8, Z6, Z2
+	VFMADD213PS     Z23, Z6, Z2
 
 	// e = s + (t·P)·s
-	VMULPS      Z4, Z6, Z6
+	VMULPS      Z2, Z6, Z6
 	VFMADD213PS Z0, Z0, Z6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       Z23, Z6, Z0
-	VDIVPS       Z0, Z6, Z4
+	VDIVPS       Z0, Z6, Z2
 	VSUBPS       Z23, Z0, Z0
 	VSUBPS       Z0, Z6, Z6
-	VSUBPS       Z4, Z23, Z0
+	VSUBPS       Z2, Z23, Z0
 	VMULPS       Z0, Z6, Z6
-	VFNMADD213PS Z4, Z4, Z6
+	VFNMADD213PS Z2, Z2, Z6
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z4
-	VFNMADD213PS.BCST (SP), Z4, Z6
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
-	VCMPPS            $0x0d, Z8, Z4, K1
-	VMOVUPS           Z6, K1, Z1
+	VBROADCASTSS      128(SP), Z2
+	VFNMADD213PS.BCST (SP), Z2, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z3
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z7, Z1
-	VMOVUPS    Z1, 128(DI)
-	VMOVUPS    192(DI), Z7
+	VPTERNLOGD $0xf8, Z22, Z5, Z3
+	VMOVUPS    Z3, (DI)
+	VMOVUPS    64(DI), Z5
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
+	VMULPS.BCST  64(SP), Z5, Z6
 	VBROADCASTSS 64(SP), Z4
-	VFNMADD213PS Z6, Z4, Z7
+	VFNMADD213PS Z6, Z4, Z5
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
 	VMULPS Z6, Z6, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z0
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z0, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z4, Z3, Z2
+	VMULPS.BCST       (SP), Z6, Z2
+	VMULPS.BCST       (SP), Z5, Z0
+	VMOVAPS           Z2, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z0, Z1, Z1
+	VFNMADD231PS      Z4, Z0, Z1
+	VMOVUPS           Z20, Z0
+	VFMADD231PS       Z21, Z4, Z0
+	VFMADD213PS       Z19, Z4, Z0
+	VFMADD213PS       Z18, Z4, Z0
+	VFMADD213PS       Z17, Z4, Z0
+	VMULPS            Z4, Z2, Z24
+	VFNMADD231PS      Z0, Z24, Z1
+	VSUBPS            Z1, Z2, Z2
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z0
+	VFMADD231PS       Z15, Z1, Z0
+	VADDPS            Z5, Z5, Z24
+	VPTERNLOGD        $0x78, Z22, Z6, Z24
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
+	VPERMPS         Z3, Z0, Z5
+	VADDPS          Z5, Z24, Z24
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z0, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z24, Z5, Z5
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z0, Z24
+	VPSLLD          $0x14, Z0, Z0
+	VPADDD          Z0, Z24, Z24
+	VMOVUPS         Z9, Z0
+	VFMADD231PS     Z10, Z5, Z0
+	VFMADD213PS     Z8, Z5, Z0
+	VFMADD213PS     Z23, Z5, Z0
+
+	// e = s + (t·P)·s
+	VMULPS      Z0, Z5, Z5
+	VFMADD213PS Z24, Z24, Z5
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z5, Z24
+	VDIVPS       Z24, Z5, Z0
+	VSUBPS       Z23, Z24, Z24
+	VSUBPS       Z24, Z5, Z5
+	VSUBPS       Z0, Z23, Z24
+	VMULPS       Z24, Z5, Z5
+	VFNMADD213PS Z0, Z0, Z5
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z0
+	VFNMADD213PS.BCST (SP), Z0, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z2
+	VMOVUPS    Z2, 64(DI)
+	VMOVUPS    128(DI), Z6
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z5, Z5, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z5, Z0
+	VMULPS.BCST       (SP), Z6, Z24
+	VMOVAPS           Z0, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z24, Z1, Z1
+	VFNMADD231PS      Z4, Z24, Z1
+	VMOVUPS           Z20, Z24
+	VFMADD231PS       Z21, Z4, Z24
+	VFMADD213PS       Z19, Z4, Z24
+	VFMADD213PS       Z18, Z4, Z24
+	VFMADD213PS       Z17, Z4, Z24
+	VMULPS            Z4, Z0, Z3
+	VFNMADD231PS      Z24, Z3, Z1
+	VSUBPS            Z1, Z0, Z0
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z24
+	VFMADD231PS       Z15, Z1, Z24
+	VADDPS            Z6, Z6, Z3
+	VPTERNLOGD        $0x78, Z22, Z5, Z3
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z3
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
+	VPERMPS         Z2, Z24, Z6
+	VADDPS          Z6, Z3, Z3
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z24, Z1
+	VFNMADD231PS    Z11, Z1, Z6
+	VADDPS          Z3, Z6, Z6
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z24, Z3
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z3, Z3
+	VMOVUPS         Z9, Z24
+	VFMADD231PS     Z10, Z6, Z24
+	VFMADD213PS     Z8, Z6, Z24
+	VFMADD213PS     Z23, Z6, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z6, Z6
+	VFMADD213PS Z3, Z3, Z6
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z6, Z3
+	VDIVPS       Z3, Z6, Z24
+	VSUBPS       Z23, Z3, Z3
+	VSUBPS       Z3, Z6, Z6
+	VSUBPS       Z24, Z23, Z3
+	VMULPS       Z3, Z6, Z6
+	VFNMADD213PS Z24, Z24, Z6
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z0
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z5, Z0
+	VMOVUPS    Z0, 128(DI)
+	VMOVUPS    192(DI), Z5
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z5, Z6
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z6, Z4, Z5
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z6, Z6, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z6, Z24
+	VMULPS.BCST       (SP), Z5, Z3
+	VMOVAPS           Z24, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z3, Z1, Z1
+	VFNMADD231PS      Z4, Z3, Z1
 	VMOVUPS           Z20, Z3
 	VFMADD231PS       Z21, Z4, Z3
 	VFMADD213PS       Z19, Z4, Z3
 	VFMADD213PS       Z18, Z4, Z3
 	VFMADD213PS       Z17, Z4, Z3
-	VMULPS            Z4, Z0, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z0, Z0
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z4
-	VPTERNLOGD  $0x78, Z22, Z6, Z4
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z4
+	VMULPS            Z4, Z24, Z2
+	VFNMADD231PS      Z3, Z2, Z1
+	VSUBPS            Z1, Z24, Z24
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z3
+	VFMADD231PS       Z15, Z1, Z3
+	VADDPS            Z5, Z5, Z2
+	VPTERNLOGD        $0x78, Z22, Z6, Z2
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z4, Z4
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z4, Z2, Z2
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
+	VPERMPS         Z0, Z3, Z5
+	VADDPS          Z5, Z2, Z2
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z3, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z2, Z5, Z5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z4
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z4, Z4
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z3, Z2
+	VPSLLD          $0x14, Z3, Z3
+	VPADDD          Z3, Z2, Z2
+	VMOVUPS         Z9, Z3
+	VFMADD231PS     Z10, Z5, Z3
+	VFMADD213PS     Z8, Z5, Z3
+	VFMADD213PS     Z23, Z5, Z3
 
 	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z4, Z4, Z2
+	VMULPS      Z3, Z5, Z5
+	VFMADD213PS Z2, Z2, Z5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z4
-	VDIVPS       Z4, Z2, Z1
-	VSUBPS       Z23, Z4, Z4
-	VSUBPS       Z4, Z2, Z2
-	VSUBPS       Z1, Z23, Z4
-	VMULPS       Z4, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
+	VADDPS       Z23, Z5, Z2
+	VDIVPS       Z2, Z5, Z3
+	VSUBPS       Z23, Z2, Z2
+	VSUBPS       Z2, Z5, Z5
+	VSUBPS       Z3, Z23, Z2
+	VMULPS       Z2, Z5, Z5
+	VFNMADD213PS Z3, Z3, Z5
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z0
+	VBROADCASTSS      128(SP), Z3
+	VFNMADD213PS.BCST (SP), Z3, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z0
-	VMOVUPS    Z0, 192(DI)
+	VPTERNLOGD $0xf8, Z22, Z6, Z24
+	VMOVUPS    Z24, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
 	JNZ        Gemm6x64_fwdscaledtanh_689
@@ -33196,12 +33015,13 @@ Gemm6x64_spillscaledtanh_728:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z16
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z15
 	VBROADCASTSS k4_4b400000<>+0(SB), Z14
-	VXORPS       Z13, Z13, Z13
-	VBROADCASTSS k4_3db17218<>+0(SB), Z12
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z11
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z10
-	VBROADCASTSS k4_3f000000<>+0(SB), Z9
-	VBROADCASTSS k4_3f200000<>+0(SB), Z8
+	VBROADCASTSS k4_42c80000<>+0(SB), Z13
+	VXORPS       Z12, Z12, Z12
+	VBROADCASTSS k4_3db17218<>+0(SB), Z11
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z10
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z9
+	VBROADCASTSS k4_3f000000<>+0(SB), Z8
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z7
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -33211,325 +33031,309 @@ Gemm6x64_spillscaledtanh_728:
 
 Gemm6x64_fwdscaledtanh_729:
 	KMOVW     264(SP), K1
-	VMOVUPS.Z (DI), K1, Z7
+	VMOVUPS.Z (DI), K1, Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
-	VBROADCASTSS 64(SP), Z5
-	VFNMADD213PS Z6, Z5, Z7
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z6, Z6, Z5
+	VMULPS Z5, Z5, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z4
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z4, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z5, Z3, Z2
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z5, Z3
-	VFMADD213PS       Z19, Z5, Z3
-	VFMADD213PS       Z18, Z5, Z3
-	VFMADD213PS       Z17, Z5, Z3
-	VMULPS            Z5, Z4, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z4, Z4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z5
-	VPTERNLOGD  $0x78, Z22, Z6, Z5
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z5
+	VMULPS.BCST       (SP), Z5, Z3
+	VMULPS.BCST       (SP), Z6, Z2
+	VMOVAPS           Z3, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z2, Z1, Z1
+	VFNMADD231PS      Z4, Z2, Z1
+	VMOVUPS           Z20, Z2
+	VFMADD231PS       Z21, Z4, Z2
+	VFMADD213PS       Z19, Z4, Z2
+	VFMADD213PS       Z18, Z4, Z2
+	VFMADD213PS       Z17, Z4, Z2
+	VMULPS            Z4, Z3, Z0
+	VFNMADD231PS      Z2, Z0, Z1
+	VSUBPS            Z1, Z3, Z3
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z2
+	VFMADD231PS       Z15, Z1, Z2
+	VADDPS            Z6, Z6, Z0
+	VPTERNLOGD        $0x78, Z22, Z5, Z0
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z5, Z5
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z5, Z2, Z2
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z5
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z5, Z5
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
-
-	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z5, Z5, Z2
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z5
-	VDIVPS       Z5, Z2, Z1
-	VSUBPS       Z23, Z5, Z5
-	VSUBPS       Z5, Z2, Z2
-	VSUBPS       Z1, Z23, Z5
-	VMULPS       Z5, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z4
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z4
-	KMOVW      264(SP), K1
-	VMOVUPS    Z4, K1, (DI)
-	KMOVW      272(SP), K1
-	VMOVUPS.Z  64(DI), K1, Z6
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z6, Z2
-	VBROADCASTSS 64(SP), Z1
-	VFNMADD213PS Z2, Z1, Z6
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z2, Z2, Z1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z2, Z5
-	VMULPS.BCST       (SP), Z6, Z3
-	VMOVAPS           Z5, Z7
-	VFNMADD231PS.BCST (SP), Z2, Z7
-	VADDPS            Z3, Z7, Z7
-	VFNMADD231PS      Z1, Z3, Z7
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z1, Z3
-	VFMADD213PS       Z19, Z1, Z3
-	VFMADD213PS       Z18, Z1, Z3
-	VFMADD213PS       Z17, Z1, Z3
-	VMULPS            Z1, Z5, Z0
-	VFNMADD231PS      Z3, Z0, Z7
-	VSUBPS            Z7, Z5, Z5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z2, Z7
-	VMAXPS      Z16, Z7, Z3
-	VMOVUPS     Z14, Z0
-	VFMADD231PS Z15, Z3, Z0
-	VADDPS      Z6, Z6, Z1
-	VPTERNLOGD  $0x78, Z22, Z2, Z1
-	VCMPPS      $0x01, Z16, Z7, K1
-	VMOVUPS     Z13, K1, Z1
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z6
-	VPERMPS         Z6, Z0, Z7
-	VADDPS          Z7, Z1, Z1
-	VADDPS          Z3, Z3, Z7
-	VSUBPS          Z14, Z0, Z3
-	VFNMADD231PS    Z12, Z3, Z7
-	VADDPS          Z1, Z7, Z7
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z0, Z1
-	VPSLLD          $0x14, Z0, Z0
-	VPADDD          Z0, Z1, Z1
-	VMOVUPS         Z10, Z0
-	VFMADD231PS     Z11, Z7, Z0
-	VFMADD213PS     Z9, Z7, Z0
-	VFMADD213PS     Z23, Z7, Z0
-
-	// e = s + (t·P)·s
-	VMULPS      Z0, Z7, Z7
-	VFMADD213PS Z1, Z1, Z7
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z7, Z1
-	VDIVPS       Z1, Z7, Z0
-	VSUBPS       Z23, Z1, Z1
-	VSUBPS       Z1, Z7, Z7
-	VSUBPS       Z0, Z23, Z1
-	VMULPS       Z1, Z7, Z7
-	VFNMADD213PS Z0, Z0, Z7
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z0
-	VFNMADD213PS.BCST (SP), Z0, Z7
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
-	VCMPPS            $0x0d, Z8, Z0, K1
-	VMOVUPS           Z7, K1, Z5
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z2, Z5
-	KMOVW      272(SP), K1
-	VMOVUPS    Z5, K1, 64(DI)
-	KMOVW      280(SP), K1
-	VMOVUPS.Z  128(DI), K1, Z2
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z2, Z7
-	VBROADCASTSS 64(SP), Z0
-	VFNMADD213PS Z7, Z0, Z2
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z7, Z7, Z0
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z7, Z1
-	VMULPS.BCST       (SP), Z2, Z3
-	VMOVAPS           Z1, Z6
-	VFNMADD231PS.BCST (SP), Z7, Z6
-	VADDPS            Z3, Z6, Z6
-	VFNMADD231PS      Z0, Z3, Z6
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z0, Z3
-	VFMADD213PS       Z19, Z0, Z3
-	VFMADD213PS       Z18, Z0, Z3
-	VFMADD213PS       Z17, Z0, Z3
-	VMULPS            Z0, Z1, Z4
-	VFNMADD231PS      Z3, Z4, Z6
-	VSUBPS            Z6, Z1, Z1
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z7, Z6
-	VMAXPS      Z16, Z6, Z3
-	VMOVUPS     Z14, Z4
-	VFMADD231PS Z15, Z3, Z4
-	VADDPS      Z2, Z2, Z0
-	VPTERNLOGD  $0x78, Z22, Z7, Z0
-	VCMPPS      $0x01, Z16, Z6, K1
-	VMOVUPS     Z13, K1, Z0
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
-	VPERMPS         Z2, Z4, Z6
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z2, Z6
 	VADDPS          Z6, Z0, Z0
-	VADDPS          Z3, Z3, Z6
-	VSUBPS          Z14, Z4, Z3
-	VFNMADD231PS    Z12, Z3, Z6
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z2, Z1
+	VFNMADD231PS    Z11, Z1, Z6
 	VADDPS          Z0, Z6, Z6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z4, Z0
-	VPSLLD          $0x14, Z4, Z4
-	VPADDD          Z4, Z0, Z0
-	VMOVUPS         Z10, Z4
-	VFMADD231PS     Z11, Z6, Z4
-	VFMADD213PS     Z9, Z6, Z4
-	VFMADD213PS     Z23, Z6, Z4
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z2, Z0
+	VPSLLD          $0x14, Z2, Z2
+	VPADDD          Z2, Z0, Z0
+	VMOVUPS         Z9, Z2
+	VFMADD231PS     Z10, Z6, Z2
+	VFMADD213PS     Z8, Z6, Z2
+	VFMADD213PS     Z23, Z6, Z2
 
 	// e = s + (t·P)·s
-	VMULPS      Z4, Z6, Z6
+	VMULPS      Z2, Z6, Z6
 	VFMADD213PS Z0, Z0, Z6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       Z23, Z6, Z0
-	VDIVPS       Z0, Z6, Z4
+	VDIVPS       Z0, Z6, Z2
 	VSUBPS       Z23, Z0, Z0
 	VSUBPS       Z0, Z6, Z6
-	VSUBPS       Z4, Z23, Z0
+	VSUBPS       Z2, Z23, Z0
 	VMULPS       Z0, Z6, Z6
-	VFNMADD213PS Z4, Z4, Z6
+	VFNMADD213PS Z2, Z2, Z6
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z4
-	VFNMADD213PS.BCST (SP), Z4, Z6
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
-	VCMPPS            $0x0d, Z8, Z4, K1
-	VMOVUPS           Z6, K1, Z1
+	VBROADCASTSS      128(SP), Z2
+	VFNMADD213PS.BCST (SP), Z2, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z3
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z7, Z1
-	KMOVW      280(SP), K1
-	VMOVUPS    Z1, K1, 128(DI)
-	KMOVW      288(SP), K1
-	VMOVUPS.Z  192(DI), K1, Z7
+	VPTERNLOGD $0xf8, Z22, Z5, Z3
+	KMOVW      264(SP), K1
+	VMOVUPS    Z3, K1, (DI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(DI), K1, Z5
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
+	VMULPS.BCST  64(SP), Z5, Z6
 	VBROADCASTSS 64(SP), Z4
-	VFNMADD213PS Z6, Z4, Z7
+	VFNMADD213PS Z6, Z4, Z5
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
 	VMULPS Z6, Z6, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z0
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z0, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z4, Z3, Z2
+	VMULPS.BCST       (SP), Z6, Z2
+	VMULPS.BCST       (SP), Z5, Z0
+	VMOVAPS           Z2, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z0, Z1, Z1
+	VFNMADD231PS      Z4, Z0, Z1
+	VMOVUPS           Z20, Z0
+	VFMADD231PS       Z21, Z4, Z0
+	VFMADD213PS       Z19, Z4, Z0
+	VFMADD213PS       Z18, Z4, Z0
+	VFMADD213PS       Z17, Z4, Z0
+	VMULPS            Z4, Z2, Z24
+	VFNMADD231PS      Z0, Z24, Z1
+	VSUBPS            Z1, Z2, Z2
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z0
+	VFMADD231PS       Z15, Z1, Z0
+	VADDPS            Z5, Z5, Z24
+	VPTERNLOGD        $0x78, Z22, Z6, Z24
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
+	VPERMPS         Z3, Z0, Z5
+	VADDPS          Z5, Z24, Z24
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z0, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z24, Z5, Z5
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z0, Z24
+	VPSLLD          $0x14, Z0, Z0
+	VPADDD          Z0, Z24, Z24
+	VMOVUPS         Z9, Z0
+	VFMADD231PS     Z10, Z5, Z0
+	VFMADD213PS     Z8, Z5, Z0
+	VFMADD213PS     Z23, Z5, Z0
+
+	// e = s + (t·P)·s
+	VMULPS      Z0, Z5, Z5
+	VFMADD213PS Z24, Z24, Z5
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z5, Z24
+	VDIVPS       Z24, Z5, Z0
+	VSUBPS       Z23, Z24, Z24
+	VSUBPS       Z24, Z5, Z5
+	VSUBPS       Z0, Z23, Z24
+	VMULPS       Z24, Z5, Z5
+	VFNMADD213PS Z0, Z0, Z5
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z0
+	VFNMADD213PS.BCST (SP), Z0, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z2
+	KMOVW      272(SP), K1
+	VMOVUPS    Z2, K1, 64(DI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(DI), K1, Z6
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z5, Z5, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z5, Z0
+	VMULPS.BCST       (SP), Z6, Z24
+	VMOVAPS           Z0, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z24, Z1, Z1
+	VFNMADD231PS      Z4, Z24, Z1
+	VMOVUPS           Z20, Z24
+	VFMADD231PS       Z21, Z4, Z24
+	VFMADD213PS       Z19, Z4, Z24
+	VFMADD213PS       Z18, Z4, Z24
+	VFMADD213PS       Z17, Z4, Z24
+	VMULPS            Z4, Z0, Z3
+	VFNMADD231PS      Z24, Z3, Z1
+	VSUBPS            Z1, Z0, Z0
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z24
+	VFMADD231PS       Z15, Z1, Z24
+	VADDPS            Z6, Z6, Z3
+	VPTERNLOGD        $0x78, Z22, Z5, Z3
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z3
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
+	VPERMPS         Z2, Z24, Z6
+	VADDPS          Z6, Z3, Z3
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z24, Z1
+	VFNMADD231PS    Z11, Z1, Z6
+	VADDPS          Z3, Z6, Z6
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z24, Z3
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z3, Z3
+	VMOVUPS         Z9, Z24
+	VFMADD231PS     Z10, Z6, Z24
+	VFMADD213PS     Z8, Z6, Z24
+	VFMADD213PS     Z23, Z6, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z6, Z6
+	VFMADD213PS Z3, Z3, Z6
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z6, Z3
+	VDIVPS       Z3, Z6, Z24
+	VSUBPS       Z23, Z3, Z3
+	VSUBPS       Z3, Z6, Z6
+	VSUBPS       Z24, Z23, Z3
+	VMULPS       Z3, Z6, Z6
+	VFNMADD213PS Z24, Z24, Z6
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z0
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z5, Z0
+	KMOVW      280(SP), K1
+	VMOVUPS    Z0, K1, 128(DI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(DI), K1, Z5
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z5, Z6
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z6, Z4, Z5
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z6, Z6, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z6, Z24
+	VMULPS.BCST       (SP), Z5, Z3
+	VMOVAPS           Z24, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z3, Z1, Z1
+	VFNMADD231PS      Z4, Z3, Z1
 	VMOVUPS           Z20, Z3
 	VFMADD231PS       Z21, Z4, Z3
 	VFMADD213PS       Z19, Z4, Z3
 	VFMADD213PS       Z18, Z4, Z3
 	VFMADD213PS       Z17, Z4, Z3
-	VMULPS            Z4, Z0, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z0, Z0
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z4
-	VPTERNLOGD  $0x78, Z22, Z6, Z4
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z4
+	VMULPS            Z4, Z24, Z2
+	VFNMADD231PS      Z3, Z2, Z1
+	VSUBPS            Z1, Z24, Z24
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z3
+	VFMADD231PS       Z15, Z1, Z3
+	VADDPS            Z5, Z5, Z2
+	VPTERNLOGD        $0x78, Z22, Z6, Z2
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z4, Z4
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z4, Z2, Z2
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
+	VPERMPS         Z0, Z3, Z5
+	VADDPS          Z5, Z2, Z2
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z3, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z2, Z5, Z5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z4
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z4, Z4
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z3, Z2
+	VPSLLD          $0x14, Z3, Z3
+	VPADDD          Z3, Z2, Z2
+	VMOVUPS         Z9, Z3
+	VFMADD231PS     Z10, Z5, Z3
+	VFMADD213PS     Z8, Z5, Z3
+	VFMADD213PS     Z23, Z5, Z3
 
 	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z4, Z4, Z2
+	VMULPS      Z3, Z5, Z5
+	VFMADD213PS Z2, Z2, Z5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z4
-	VDIVPS       Z4, Z2, Z1
-	VSUBPS       Z23, Z4, Z4
-	VSUBPS       Z4, Z2, Z2
-	VSUBPS       Z1, Z23, Z4
-	VMULPS       Z4, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
+	VADDPS       Z23, Z5, Z2
+	VDIVPS       Z2, Z5, Z3
+	VSUBPS       Z23, Z2, Z2
+	VSUBPS       Z2, Z5, Z5
+	VSUBPS       Z3, Z23, Z2
+	VMULPS       Z2, Z5, Z5
+	VFNMADD213PS Z3, Z3, Z5
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z0
+	VBROADCASTSS      128(SP), Z3
+	VFNMADD213PS.BCST (SP), Z3, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z0
+	VPTERNLOGD $0xf8, Z22, Z6, Z24
 	KMOVW      288(SP), K1
-	VMOVUPS    Z0, K1, 192(DI)
+	VMOVUPS    Z24, K1, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
 	JNZ        Gemm6x64_fwdscaledtanh_729
@@ -36414,56 +36218,52 @@ Gemm6x64_pendingScaledTanh:
 	VMULPS            Z26, Z27, Z30
 	VFNMADD231PS      Z28, Z30, Z29
 	VSUBPS            Z29, Z27, Z27
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS.BCST       k4_80000000<>+0(SB), Z25, Z29
-	VMAXPS.BCST      k4_c1200000<>+0(SB), Z29, Z28
-	VBROADCASTSS     k4_4b400000<>+0(SB), Z30
-	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z28, Z30
-	VADDPS           Z24, Z24, Z26
-	VPTERNLOGD.BCST  $0x78, k4_80000000<>+0(SB), Z25, Z26
-	VCMPPS.BCST      $0x01, k4_c1200000<>+0(SB), Z29, K1
-	VBROADCASTSS     k4_00000000<>+0(SB), K1, Z26
+	VRANGEPS.BCST     $0x0e, k4_c1200000<>+0(SB), Z25, Z29
+	VBROADCASTSS      k4_4b400000<>+0(SB), Z28
+	VFMADD231PS.BCST  k4_41b8aa3b<>+0(SB), Z29, Z28
+	VADDPS            Z24, Z24, Z30
+	VPTERNLOGD.BCST   $0x78, k4_80000000<>+0(SB), Z25, Z30
+	VCMPPS.BCST       $0x0e, k4_42c80000<>+0(SB), Z26, K1
+	VBROADCASTSS      k4_00000000<>+0(SB), K1, Z30
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
-	VPERMPS           Z24, Z30, Z29
-	VADDPS            Z29, Z26, Z26
-	VADDPS            Z28, Z28, Z29
-	VSUBPS.BCST       k4_4b400000<>+0(SB), Z30, Z28
-	VFNMADD231PS.BCST k4_3db17218<>+0(SB), Z28, Z29
-	VADDPS            Z26, Z29, Z29
+	VPERMPS           Z24, Z28, Z24
+	VADDPS            Z24, Z30, Z30
+	VADDPS            Z29, Z29, Z24
+	VSUBPS.BCST       k4_4b400000<>+0(SB), Z28, Z29
+	VFNMADD231PS.BCST k4_3db17218<>+0(SB), Z29, Z24
+	VADDPS            Z30, Z24, Z24
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z28
-	VPERMPS          Z28, Z30, Z26
-	VPSLLD           $0x14, Z30, Z30
-	VPADDD           Z30, Z26, Z26
-	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z30
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z29, Z30
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z29, Z30
-	VFMADD213PS.BCST k4_3f800000<>+0(SB), Z29, Z30
+	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z29
+	VPERMPS          Z29, Z28, Z30
+	VPSLLD           $0x14, Z28, Z28
+	VPADDD           Z28, Z30, Z30
+	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z28
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z24, Z28
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z24, Z28
+	VFMADD213PS.BCST k4_3f800000<>+0(SB), Z24, Z28
 
 	// e = s + (t·P)·s
-	VMULPS      Z30, Z29, Z29
-	VFMADD213PS Z26, Z26, Z29
+	VMULPS      Z28, Z24, Z24
+	VFMADD213PS Z30, Z30, Z24
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS.BCST  k4_3f800000<>+0(SB), Z29, Z26
-	VDIVPS       Z26, Z29, Z30
-	VSUBPS.BCST  k4_3f800000<>+0(SB), Z26, Z26
-	VSUBPS       Z26, Z29, Z29
-	VBROADCASTSS k4_3f800000<>+0(SB), Z28
-	VSUBPS       Z30, Z28, Z26
-	VMULPS       Z26, Z29, Z29
-	VFNMADD213PS Z30, Z30, Z29
+	VADDPS.BCST  k4_3f800000<>+0(SB), Z24, Z30
+	VDIVPS       Z30, Z24, Z28
+	VSUBPS.BCST  k4_3f800000<>+0(SB), Z30, Z30
+	VSUBPS       Z30, Z24, Z24
+	VBROADCASTSS k4_3f800000<>+0(SB), Z29
+	VSUBPS       Z28, Z29, Z30
+	VMULPS       Z30, Z24, Z24
+	VFNMADD213PS Z28, Z28, Z24
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z30
-	VFNMADD213PS.BCST (SP), Z30, Z29
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z25, Z30
-	VCMPPS.BCST       $0x0d, k4_3f200000<>+0(SB), Z30, K1
-	VMOVUPS           Z29, K1, Z27
+	VBROADCASTSS      128(SP), Z28
+	VFNMADD213PS.BCST (SP), Z28, Z24
+	VCMPPS.BCST       $0x0d, k4_3ec80000<>+0(SB), Z26, K1
+	VMOVUPS           Z24, K1, Z27
 
 	// the sign of zh, last: the result of -0 is -0
 	VPTERNLOGD.BCST $0xf8, k4_80000000<>+0(SB), Z25, Z27
@@ -36698,14 +36498,11 @@ GLOBL k4_beaaaa99<>(SB), RODATA|NOPTR, $4
 DATA k4_3ec80000<>+0(SB)/4, $0x3ec80000
 GLOBL k4_3ec80000<>(SB), RODATA|NOPTR, $4
 
+DATA k4_42c80000<>+0(SB)/4, $0x42c80000
+GLOBL k4_42c80000<>(SB), RODATA|NOPTR, $4
+
 DATA k4_3db17218<>+0(SB)/4, $0x3db17218
 GLOBL k4_3db17218<>(SB), RODATA|NOPTR, $4
-
-DATA k4_3f200000<>+0(SB)/4, $0x3f200000
-GLOBL k4_3f200000<>(SB), RODATA|NOPTR, $4
-
-DATA k4_7fffffff<>+0(SB)/4, $0x7fffffff
-GLOBL k4_7fffffff<>(SB), RODATA|NOPTR, $4
 
 // func Gemm6x64S(kc int, m int, nr int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, y *float32, ldy int, flags int, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
@@ -38082,330 +37879,315 @@ Gemm6x64S_notscaledsigmoid_786:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z16
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z15
 	VBROADCASTSS k4_4b400000<>+0(SB), Z14
-	VXORPS       Z13, Z13, Z13
-	VBROADCASTSS k4_3db17218<>+0(SB), Z12
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z11
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z10
-	VBROADCASTSS k4_3f000000<>+0(SB), Z9
-	VBROADCASTSS k4_3f200000<>+0(SB), Z8
+	VBROADCASTSS k4_42c80000<>+0(SB), Z13
+	VXORPS       Z12, Z12, Z12
+	VBROADCASTSS k4_3db17218<>+0(SB), Z11
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z10
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z9
+	VBROADCASTSS k4_3f000000<>+0(SB), Z8
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z7
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000006, R9
 
 Gemm6x64S_fwdscaledtanh_791:
-	VMOVUPS (DX), Z7
+	VMOVUPS (DX), Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
-	VBROADCASTSS 64(SP), Z5
-	VFNMADD213PS Z6, Z5, Z7
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z6, Z6, Z5
+	VMULPS Z5, Z5, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z4
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z4, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z5, Z3, Z2
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z5, Z3
-	VFMADD213PS       Z19, Z5, Z3
-	VFMADD213PS       Z18, Z5, Z3
-	VFMADD213PS       Z17, Z5, Z3
-	VMULPS            Z5, Z4, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z4, Z4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z5
-	VPTERNLOGD  $0x78, Z22, Z6, Z5
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z5
+	VMULPS.BCST       (SP), Z5, Z3
+	VMULPS.BCST       (SP), Z6, Z2
+	VMOVAPS           Z3, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z2, Z1, Z1
+	VFNMADD231PS      Z4, Z2, Z1
+	VMOVUPS           Z20, Z2
+	VFMADD231PS       Z21, Z4, Z2
+	VFMADD213PS       Z19, Z4, Z2
+	VFMADD213PS       Z18, Z4, Z2
+	VFMADD213PS       Z17, Z4, Z2
+	VMULPS            Z4, Z3, Z0
+	VFNMADD231PS      Z2, Z0, Z1
+	VSUBPS            Z1, Z3, Z3
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z2
+	VFMADD231PS       Z15, Z1, Z2
+	VADDPS            Z6, Z6, Z0
+	VPTERNLOGD        $0x78, Z22, Z5, Z0
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z5, Z5
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z5, Z2, Z2
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z5
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z5, Z5
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
-
-	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z5, Z5, Z2
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z5
-	VDIVPS       Z5, Z2, Z1
-	VSUBPS       Z23, Z5, Z5
-	VSUBPS       Z5, Z2, Z2
-	VSUBPS       Z1, Z23, Z5
-	VMULPS       Z5, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z4
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z4
-	VMOVUPS    Z4, (DX)
-	VMOVUPS    64(DX), Z6
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z6, Z2
-	VBROADCASTSS 64(SP), Z1
-	VFNMADD213PS Z2, Z1, Z6
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z2, Z2, Z1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z2, Z5
-	VMULPS.BCST       (SP), Z6, Z3
-	VMOVAPS           Z5, Z7
-	VFNMADD231PS.BCST (SP), Z2, Z7
-	VADDPS            Z3, Z7, Z7
-	VFNMADD231PS      Z1, Z3, Z7
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z1, Z3
-	VFMADD213PS       Z19, Z1, Z3
-	VFMADD213PS       Z18, Z1, Z3
-	VFMADD213PS       Z17, Z1, Z3
-	VMULPS            Z1, Z5, Z0
-	VFNMADD231PS      Z3, Z0, Z7
-	VSUBPS            Z7, Z5, Z5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z2, Z7
-	VMAXPS      Z16, Z7, Z3
-	VMOVUPS     Z14, Z0
-	VFMADD231PS Z15, Z3, Z0
-	VADDPS      Z6, Z6, Z1
-	VPTERNLOGD  $0x78, Z22, Z2, Z1
-	VCMPPS      $0x01, Z16, Z7, K1
-	VMOVUPS     Z13, K1, Z1
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z6
-	VPERMPS         Z6, Z0, Z7
-	VADDPS          Z7, Z1, Z1
-	VADDPS          Z3, Z3, Z7
-	VSUBPS          Z14, Z0, Z3
-	VFNMADD231PS    Z12, Z3, Z7
-	VADDPS          Z1, Z7, Z7
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z0, Z1
-	VPSLLD          $0x14, Z0, Z0
-	VPADDD          Z0, Z1, Z1
-	VMOVUPS         Z10, Z0
-	VFMADD231PS     Z11, Z7, Z0
-	VFMADD213PS     Z9, Z7, Z0
-	VFMADD213PS     Z23, Z7, Z0
-
-	// e = s + (t·P)·s
-	VMULPS      Z0, Z7, Z7
-	VFMADD213PS Z1, Z1, Z7
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z7, Z1
-	VDIVPS       Z1, Z7, Z0
-	VSUBPS       Z23, Z1, Z1
-	VSUBPS       Z1, Z7, Z7
-	VSUBPS       Z0, Z23, Z1
-	VMULPS       Z1, Z7, Z7
-	VFNMADD213PS Z0, Z0, Z7
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z0
-	VFNMADD213PS.BCST (SP), Z0, Z7
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
-	VCMPPS            $0x0d, Z8, Z0, K1
-	VMOVUPS           Z7, K1, Z5
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z2, Z5
-	VMOVUPS    Z5, 64(DX)
-	VMOVUPS    128(DX), Z2
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z2, Z7
-	VBROADCASTSS 64(SP), Z0
-	VFNMADD213PS Z7, Z0, Z2
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z7, Z7, Z0
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z7, Z1
-	VMULPS.BCST       (SP), Z2, Z3
-	VMOVAPS           Z1, Z6
-	VFNMADD231PS.BCST (SP), Z7, Z6
-	VADDPS            Z3, Z6, Z6
-	VFNMADD231PS      Z0, Z3, Z6
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z0, Z3
-	VFMADD213PS       Z19, Z0, Z3
-	VFMADD213PS       Z18, Z0, Z3
-	VFMADD213PS       Z17, Z0, Z3
-	VMULPS            Z0, Z1, Z4
-	VFNMADD231PS      Z3, Z4, Z6
-	VSUBPS            Z6, Z1, Z1
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z7, Z6
-	VMAXPS      Z16, Z6, Z3
-	VMOVUPS     Z14, Z4
-	VFMADD231PS Z15, Z3, Z4
-	VADDPS      Z2, Z2, Z0
-	VPTERNLOGD  $0x78, Z22, Z7, Z0
-	VCMPPS      $0x01, Z16, Z6, K1
-	VMOVUPS     Z13, K1, Z0
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
-	VPERMPS         Z2, Z4, Z6
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z2, Z6
 	VADDPS          Z6, Z0, Z0
-	VADDPS          Z3, Z3, Z6
-	VSUBPS          Z14, Z4, Z3
-	VFNMADD231PS    Z12, Z3, Z6
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z2, Z1
+	VFNMADD231PS    Z11, Z1, Z6
 	VADDPS          Z0, Z6, Z6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z4, Z0
-	VPSLLD          $0x14, Z4, Z4
-	VPADDD          Z4, Z0, Z0
-	VMOVUPS         Z10, Z4
-	VFMADD231PS     Z11, Z6, Z4
-	VFMADD213PS     Z9, Z6, Z4
-	VFMADD213PS     Z23, Z6, Z4
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z2, Z0
+	VPSLLD          $0x14, Z2, Z2
+	VPADDD          Z2, Z0, Z0
+	VMOVUPS         Z9, Z2
+	VFMADD231PS     Z10, Z6, Z2
+	VFMADD213PS     Z8, Z6, Z2
+	VFMADD213PS     Z23, Z6, Z2
 
 	// e = s + (t·P)·s
-	VMULPS      Z4, Z6, Z6
+	VMULPS      Z2, Z6, Z6
 	VFMADD213PS Z0, Z0, Z6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       Z23, Z6, Z0
-	VDIVPS       Z0, Z6, Z4
+	VDIVPS       Z0, Z6, Z2
 	VSUBPS       Z23, Z0, Z0
 	VSUBPS       Z0, Z6, Z6
-	VSUBPS       Z4, Z23, Z0
+	VSUBPS       Z2, Z23, Z0
 	VMULPS       Z0, Z6, Z6
-	VFNMADD213PS Z4, Z4, Z6
+	VFNMADD213PS Z2, Z2, Z6
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z4
-	VFNMADD213PS.BCST (SP), Z4, Z6
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
-	VCMPPS            $0x0d, Z8, Z4, K1
-	VMOVUPS           Z6, K1, Z1
+	VBROADCASTSS      128(SP), Z2
+	VFNMADD213PS.BCST (SP), Z2, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z3
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z7, Z1
-	VMOVUPS    Z1, 128(DX)
-	VMOVUPS    192(DX), Z7
+	VPTERNLOGD $0xf8, Z22, Z5, Z3
+	VMOVUPS    Z3, (DX)
+	VMOVUPS    64(DX), Z5
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
+	VMULPS.BCST  64(SP), Z5, Z6
 	VBROADCASTSS 64(SP), Z4
-	VFNMADD213PS Z6, Z4, Z7
+	VFNMADD213PS Z6, Z4, Z5
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
 	VMULPS Z6, Z6, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z0
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z0, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z4, Z3, Z2
+	VMULPS.BCST       (SP), Z6, Z2
+	VMULPS.BCST       (SP), Z5, Z0
+	VMOVAPS           Z2, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z0, Z1, Z1
+	VFNMADD231PS      Z4, Z0, Z1
+	VMOVUPS           Z20, Z0
+	VFMADD231PS       Z21, Z4, Z0
+	VFMADD213PS       Z19, Z4, Z0
+	VFMADD213PS       Z18, Z4, Z0
+	VFMADD213PS       Z17, Z4, Z0
+	VMULPS            Z4, Z2, Z24
+	VFNMADD231PS      Z0, Z24, Z1
+	VSUBPS            Z1, Z2, Z2
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z0
+	VFMADD231PS       Z15, Z1, Z0
+	VADDPS            Z5, Z5, Z24
+	VPTERNLOGD        $0x78, Z22, Z6, Z24
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
+	VPERMPS         Z3, Z0, Z5
+	VADDPS          Z5, Z24, Z24
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z0, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z24, Z5, Z5
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z0, Z24
+	VPSLLD          $0x14, Z0, Z0
+	VPADDD          Z0, Z24, Z24
+	VMOVUPS         Z9, Z0
+	VFMADD231PS     Z10, Z5, Z0
+	VFMADD213PS     Z8, Z5, Z0
+	VFMADD213PS     Z23, Z5, Z0
+
+	// e = s + (t·P)·s
+	VMULPS      Z0, Z5, Z5
+	VFMADD213PS Z24, Z24, Z5
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z5, Z24
+	VDIVPS       Z24, Z5, Z0
+	VSUBPS       Z23, Z24, Z24
+	VSUBPS       Z24, Z5, Z5
+	VSUBPS       Z0, Z23, Z24
+	VMULPS       Z24, Z5, Z5
+	VFNMADD213PS Z0, Z0, Z5
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z0
+	VFNMADD213PS.BCST (SP), Z0, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z2
+	VMOVUPS    Z2, 64(DX)
+	VMOVUPS    128(DX), Z6
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z5, Z5, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z5, Z0
+	VMULPS.BCST       (SP), Z6, Z24
+	VMOVAPS           Z0, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z24, Z1, Z1
+	VFNMADD231PS      Z4, Z24, Z1
+	VMOVUPS           Z20, Z24
+	VFMADD231PS       Z21, Z4, Z24
+	VFMADD213PS       Z19, Z4, Z24
+	VFMADD213PS       Z18, Z4, Z24
+	VFMADD213PS       Z17, Z4, Z24
+	VMULPS            Z4, Z0, Z3
+	VFNMADD231PS      Z24, Z3, Z1
+	VSUBPS            Z1, Z0, Z0
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z24
+	VFMADD231PS       Z15, Z1, Z24
+	VADDPS            Z6, Z6, Z3
+	VPTERNLOGD        $0x78, Z22, Z5, Z3
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z3
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
+	VPERMPS         Z2, Z24, Z6
+	VADDPS          Z6, Z3, Z3
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z24, Z1
+	VFNMADD231PS    Z11, Z1, Z6
+	VADDPS          Z3, Z6, Z6
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z24, Z3
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z3, Z3
+	VMOVUPS         Z9, Z24
+	VFMADD231PS     Z10, Z6, Z24
+	VFMADD213PS     Z8, Z6, Z24
+	VFMADD213PS     Z23, Z6, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z6, Z6
+	VFMADD213PS Z3, Z3, Z6
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z6, Z3
+	VDIVPS       Z3, Z6, Z24
+	VSUBPS       Z23, Z3, Z3
+	VSUBPS       Z3, Z6, Z6
+	VSUBPS       Z24, Z23, Z3
+	VMULPS       Z3, Z6, Z6
+	VFNMADD213PS Z24, Z24, Z6
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z0
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z5, Z0
+	VMOVUPS    Z0, 128(DX)
+	VMOVUPS    192(DX), Z5
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z5, Z6
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z6, Z4, Z5
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z6, Z6, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z6, Z24
+	VMULPS.BCST       (SP), Z5, Z3
+	VMOVAPS           Z24, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z3, Z1, Z1
+	VFNMADD231PS      Z4, Z3, Z1
 	VMOVUPS           Z20, Z3
 	VFMADD231PS       Z21, Z4, Z3
 	VFMADD213PS       Z19, Z4, Z3
 	VFMADD213PS       Z18, Z4, Z3
 	VFMADD213PS       Z17, Z4, Z3
-	VMULPS            Z4, Z0, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z0, Z0
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z4
-	VPTERNLOGD  $0x78, Z22, Z6, Z4
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z4
+	VMULPS            Z4, Z24, Z2
+	VFNMADD231PS      Z3, Z2, Z1
+	VSUBPS            Z1, Z24, Z24
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z3
+	VFMADD231PS       Z15, Z1, Z3
+	VADDPS            Z5, Z5, Z2
+	VPTERNLOGD        $0x78, Z22, Z6, Z2
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z4, Z4
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z4, Z2, Z2
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
+	VPERMPS         Z0, Z3, Z5
+	VADDPS          Z5, Z2, Z2
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z3, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z2, Z5, Z5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z4
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z4, Z4
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z3, Z2
+	VPSLLD          $0x14, Z3, Z3
+	VPADDD          Z3, Z2, Z2
+	VMOVUPS         Z9, Z3
+	VFMADD231PS     Z10, Z5, Z3
+	VFMADD213PS     Z8, Z5, Z3
+	VFMADD213PS     Z23, Z5, Z3
 
 	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z4, Z4, Z2
+	VMULPS      Z3, Z5, Z5
+	VFMADD213PS Z2, Z2, Z5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z4
-	VDIVPS       Z4, Z2, Z1
-	VSUBPS       Z23, Z4, Z4
-	VSUBPS       Z4, Z2, Z2
-	VSUBPS       Z1, Z23, Z4
-	VMULPS       Z4, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
+	VADDPS       Z23, Z5, Z2
+	VDIVPS       Z2, Z5, Z3
+	VSUBPS       Z23, Z2, Z2
+	VSUBPS       Z2, Z5, Z5
+	VSUBPS       Z3, Z23, Z2
+	VMULPS       Z2, Z5, Z5
+	VFNMADD213PS Z3, Z3, Z5
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z0
+	VBROADCASTSS      128(SP), Z3
+	VFNMADD213PS.BCST (SP), Z3, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z0
-	VMOVUPS    Z0, 192(DX)
+	VPTERNLOGD $0xf8, Z22, Z6, Z24
+	VMOVUPS    Z24, 192(DX)
 	ADDQ       BX, DX
 	DECQ       R9
 	JNZ        Gemm6x64S_fwdscaledtanh_791
@@ -41116,12 +40898,13 @@ Gemm6x64S_spillscaledtanh_830:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z16
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z15
 	VBROADCASTSS k4_4b400000<>+0(SB), Z14
-	VXORPS       Z13, Z13, Z13
-	VBROADCASTSS k4_3db17218<>+0(SB), Z12
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z11
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z10
-	VBROADCASTSS k4_3f000000<>+0(SB), Z9
-	VBROADCASTSS k4_3f200000<>+0(SB), Z8
+	VBROADCASTSS k4_42c80000<>+0(SB), Z13
+	VXORPS       Z12, Z12, Z12
+	VBROADCASTSS k4_3db17218<>+0(SB), Z11
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z10
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z9
+	VBROADCASTSS k4_3f000000<>+0(SB), Z8
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z7
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -41131,325 +40914,309 @@ Gemm6x64S_spillscaledtanh_830:
 
 Gemm6x64S_fwdscaledtanh_831:
 	KMOVW     264(SP), K1
-	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z (DX), K1, Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
-	VBROADCASTSS 64(SP), Z5
-	VFNMADD213PS Z6, Z5, Z7
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z6, Z6, Z5
+	VMULPS Z5, Z5, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z4
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z4, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z5, Z3, Z2
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z5, Z3
-	VFMADD213PS       Z19, Z5, Z3
-	VFMADD213PS       Z18, Z5, Z3
-	VFMADD213PS       Z17, Z5, Z3
-	VMULPS            Z5, Z4, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z4, Z4
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z5
-	VPTERNLOGD  $0x78, Z22, Z6, Z5
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z5
+	VMULPS.BCST       (SP), Z5, Z3
+	VMULPS.BCST       (SP), Z6, Z2
+	VMOVAPS           Z3, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z2, Z1, Z1
+	VFNMADD231PS      Z4, Z2, Z1
+	VMOVUPS           Z20, Z2
+	VFMADD231PS       Z21, Z4, Z2
+	VFMADD213PS       Z19, Z4, Z2
+	VFMADD213PS       Z18, Z4, Z2
+	VFMADD213PS       Z17, Z4, Z2
+	VMULPS            Z4, Z3, Z0
+	VFNMADD231PS      Z2, Z0, Z1
+	VSUBPS            Z1, Z3, Z3
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z2
+	VFMADD231PS       Z15, Z1, Z2
+	VADDPS            Z6, Z6, Z0
+	VPTERNLOGD        $0x78, Z22, Z5, Z0
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z5, Z5
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z5, Z2, Z2
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z5
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z5, Z5
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
-
-	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z5, Z5, Z2
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z5
-	VDIVPS       Z5, Z2, Z1
-	VSUBPS       Z23, Z5, Z5
-	VSUBPS       Z5, Z2, Z2
-	VSUBPS       Z1, Z23, Z5
-	VMULPS       Z5, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z4
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z4
-	KMOVW      264(SP), K1
-	VMOVUPS    Z4, K1, (DX)
-	KMOVW      272(SP), K1
-	VMOVUPS.Z  64(DX), K1, Z6
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z6, Z2
-	VBROADCASTSS 64(SP), Z1
-	VFNMADD213PS Z2, Z1, Z6
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z2, Z2, Z1
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z2, Z5
-	VMULPS.BCST       (SP), Z6, Z3
-	VMOVAPS           Z5, Z7
-	VFNMADD231PS.BCST (SP), Z2, Z7
-	VADDPS            Z3, Z7, Z7
-	VFNMADD231PS      Z1, Z3, Z7
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z1, Z3
-	VFMADD213PS       Z19, Z1, Z3
-	VFMADD213PS       Z18, Z1, Z3
-	VFMADD213PS       Z17, Z1, Z3
-	VMULPS            Z1, Z5, Z0
-	VFNMADD231PS      Z3, Z0, Z7
-	VSUBPS            Z7, Z5, Z5
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z2, Z7
-	VMAXPS      Z16, Z7, Z3
-	VMOVUPS     Z14, Z0
-	VFMADD231PS Z15, Z3, Z0
-	VADDPS      Z6, Z6, Z1
-	VPTERNLOGD  $0x78, Z22, Z2, Z1
-	VCMPPS      $0x01, Z16, Z7, K1
-	VMOVUPS     Z13, K1, Z1
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z6
-	VPERMPS         Z6, Z0, Z7
-	VADDPS          Z7, Z1, Z1
-	VADDPS          Z3, Z3, Z7
-	VSUBPS          Z14, Z0, Z3
-	VFNMADD231PS    Z12, Z3, Z7
-	VADDPS          Z1, Z7, Z7
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z0, Z1
-	VPSLLD          $0x14, Z0, Z0
-	VPADDD          Z0, Z1, Z1
-	VMOVUPS         Z10, Z0
-	VFMADD231PS     Z11, Z7, Z0
-	VFMADD213PS     Z9, Z7, Z0
-	VFMADD213PS     Z23, Z7, Z0
-
-	// e = s + (t·P)·s
-	VMULPS      Z0, Z7, Z7
-	VFMADD213PS Z1, Z1, Z7
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z7, Z1
-	VDIVPS       Z1, Z7, Z0
-	VSUBPS       Z23, Z1, Z1
-	VSUBPS       Z1, Z7, Z7
-	VSUBPS       Z0, Z23, Z1
-	VMULPS       Z1, Z7, Z7
-	VFNMADD213PS Z0, Z0, Z7
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z0
-	VFNMADD213PS.BCST (SP), Z0, Z7
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z2, Z0
-	VCMPPS            $0x0d, Z8, Z0, K1
-	VMOVUPS           Z7, K1, Z5
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z2, Z5
-	KMOVW      272(SP), K1
-	VMOVUPS    Z5, K1, 64(DX)
-	KMOVW      280(SP), K1
-	VMOVUPS.Z  128(DX), K1, Z2
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z2, Z7
-	VBROADCASTSS 64(SP), Z0
-	VFNMADD213PS Z7, Z0, Z2
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z7, Z7, Z0
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z7, Z1
-	VMULPS.BCST       (SP), Z2, Z3
-	VMOVAPS           Z1, Z6
-	VFNMADD231PS.BCST (SP), Z7, Z6
-	VADDPS            Z3, Z6, Z6
-	VFNMADD231PS      Z0, Z3, Z6
-	VMOVUPS           Z20, Z3
-	VFMADD231PS       Z21, Z0, Z3
-	VFMADD213PS       Z19, Z0, Z3
-	VFMADD213PS       Z18, Z0, Z3
-	VFMADD213PS       Z17, Z0, Z3
-	VMULPS            Z0, Z1, Z4
-	VFNMADD231PS      Z3, Z4, Z6
-	VSUBPS            Z6, Z1, Z1
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z7, Z6
-	VMAXPS      Z16, Z6, Z3
-	VMOVUPS     Z14, Z4
-	VFMADD231PS Z15, Z3, Z4
-	VADDPS      Z2, Z2, Z0
-	VPTERNLOGD  $0x78, Z22, Z7, Z0
-	VCMPPS      $0x01, Z16, Z6, K1
-	VMOVUPS     Z13, K1, Z0
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
-	VPERMPS         Z2, Z4, Z6
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z2, Z6
 	VADDPS          Z6, Z0, Z0
-	VADDPS          Z3, Z3, Z6
-	VSUBPS          Z14, Z4, Z3
-	VFNMADD231PS    Z12, Z3, Z6
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z2, Z1
+	VFNMADD231PS    Z11, Z1, Z6
 	VADDPS          Z0, Z6, Z6
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z4, Z0
-	VPSLLD          $0x14, Z4, Z4
-	VPADDD          Z4, Z0, Z0
-	VMOVUPS         Z10, Z4
-	VFMADD231PS     Z11, Z6, Z4
-	VFMADD213PS     Z9, Z6, Z4
-	VFMADD213PS     Z23, Z6, Z4
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z2, Z0
+	VPSLLD          $0x14, Z2, Z2
+	VPADDD          Z2, Z0, Z0
+	VMOVUPS         Z9, Z2
+	VFMADD231PS     Z10, Z6, Z2
+	VFMADD213PS     Z8, Z6, Z2
+	VFMADD213PS     Z23, Z6, Z2
 
 	// e = s + (t·P)·s
-	VMULPS      Z4, Z6, Z6
+	VMULPS      Z2, Z6, Z6
 	VFMADD213PS Z0, Z0, Z6
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	VADDPS       Z23, Z6, Z0
-	VDIVPS       Z0, Z6, Z4
+	VDIVPS       Z0, Z6, Z2
 	VSUBPS       Z23, Z0, Z0
 	VSUBPS       Z0, Z6, Z6
-	VSUBPS       Z4, Z23, Z0
+	VSUBPS       Z2, Z23, Z0
 	VMULPS       Z0, Z6, Z6
-	VFNMADD213PS Z4, Z4, Z6
+	VFNMADD213PS Z2, Z2, Z6
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z4
-	VFNMADD213PS.BCST (SP), Z4, Z6
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z7, Z4
-	VCMPPS            $0x0d, Z8, Z4, K1
-	VMOVUPS           Z6, K1, Z1
+	VBROADCASTSS      128(SP), Z2
+	VFNMADD213PS.BCST (SP), Z2, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z3
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z7, Z1
-	KMOVW      280(SP), K1
-	VMOVUPS    Z1, K1, 128(DX)
-	KMOVW      288(SP), K1
-	VMOVUPS.Z  192(DX), K1, Z7
+	VPTERNLOGD $0xf8, Z22, Z5, Z3
+	KMOVW      264(SP), K1
+	VMOVUPS    Z3, K1, (DX)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(DX), K1, Z5
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z7, Z6
+	VMULPS.BCST  64(SP), Z5, Z6
 	VBROADCASTSS 64(SP), Z4
-	VFNMADD213PS Z6, Z4, Z7
+	VFNMADD213PS Z6, Z4, Z5
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
 	VMULPS Z6, Z6, Z4
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z6, Z0
-	VMULPS.BCST       (SP), Z7, Z3
-	VMOVAPS           Z0, Z2
-	VFNMADD231PS.BCST (SP), Z6, Z2
-	VADDPS            Z3, Z2, Z2
-	VFNMADD231PS      Z4, Z3, Z2
+	VMULPS.BCST       (SP), Z6, Z2
+	VMULPS.BCST       (SP), Z5, Z0
+	VMOVAPS           Z2, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z0, Z1, Z1
+	VFNMADD231PS      Z4, Z0, Z1
+	VMOVUPS           Z20, Z0
+	VFMADD231PS       Z21, Z4, Z0
+	VFMADD213PS       Z19, Z4, Z0
+	VFMADD213PS       Z18, Z4, Z0
+	VFMADD213PS       Z17, Z4, Z0
+	VMULPS            Z4, Z2, Z24
+	VFNMADD231PS      Z0, Z24, Z1
+	VSUBPS            Z1, Z2, Z2
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z0
+	VFMADD231PS       Z15, Z1, Z0
+	VADDPS            Z5, Z5, Z24
+	VPTERNLOGD        $0x78, Z22, Z6, Z24
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
+	VPERMPS         Z3, Z0, Z5
+	VADDPS          Z5, Z24, Z24
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z0, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z24, Z5, Z5
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z0, Z24
+	VPSLLD          $0x14, Z0, Z0
+	VPADDD          Z0, Z24, Z24
+	VMOVUPS         Z9, Z0
+	VFMADD231PS     Z10, Z5, Z0
+	VFMADD213PS     Z8, Z5, Z0
+	VFMADD213PS     Z23, Z5, Z0
+
+	// e = s + (t·P)·s
+	VMULPS      Z0, Z5, Z5
+	VFMADD213PS Z24, Z24, Z5
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z5, Z24
+	VDIVPS       Z24, Z5, Z0
+	VSUBPS       Z23, Z24, Z24
+	VSUBPS       Z24, Z5, Z5
+	VSUBPS       Z0, Z23, Z24
+	VMULPS       Z24, Z5, Z5
+	VFNMADD213PS Z0, Z0, Z5
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z0
+	VFNMADD213PS.BCST (SP), Z0, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z2
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z6, Z2
+	KMOVW      272(SP), K1
+	VMOVUPS    Z2, K1, 64(DX)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(DX), K1, Z6
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z6, Z5
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z5, Z4, Z6
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z5, Z5, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z5, Z0
+	VMULPS.BCST       (SP), Z6, Z24
+	VMOVAPS           Z0, Z1
+	VFNMADD231PS.BCST (SP), Z5, Z1
+	VADDPS            Z24, Z1, Z1
+	VFNMADD231PS      Z4, Z24, Z1
+	VMOVUPS           Z20, Z24
+	VFMADD231PS       Z21, Z4, Z24
+	VFMADD213PS       Z19, Z4, Z24
+	VFMADD213PS       Z18, Z4, Z24
+	VFMADD213PS       Z17, Z4, Z24
+	VMULPS            Z4, Z0, Z3
+	VFNMADD231PS      Z24, Z3, Z1
+	VSUBPS            Z1, Z0, Z0
+	VRANGEPS          $0x0e, Z16, Z5, Z1
+	VMOVUPS           Z14, Z24
+	VFMADD231PS       Z15, Z1, Z24
+	VADDPS            Z6, Z6, Z3
+	VPTERNLOGD        $0x78, Z22, Z5, Z3
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z3
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
+	VPERMPS         Z2, Z24, Z6
+	VADDPS          Z6, Z3, Z3
+	VADDPS          Z1, Z1, Z6
+	VSUBPS          Z14, Z24, Z1
+	VFNMADD231PS    Z11, Z1, Z6
+	VADDPS          Z3, Z6, Z6
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z24, Z3
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z3, Z3
+	VMOVUPS         Z9, Z24
+	VFMADD231PS     Z10, Z6, Z24
+	VFMADD213PS     Z8, Z6, Z24
+	VFMADD213PS     Z23, Z6, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z6, Z6
+	VFMADD213PS Z3, Z3, Z6
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z23, Z6, Z3
+	VDIVPS       Z3, Z6, Z24
+	VSUBPS       Z23, Z3, Z3
+	VSUBPS       Z3, Z6, Z6
+	VSUBPS       Z24, Z23, Z3
+	VMULPS       Z3, Z6, Z6
+	VFNMADD213PS Z24, Z24, Z6
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z6
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z6, K1, Z0
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z22, Z5, Z0
+	KMOVW      280(SP), K1
+	VMOVUPS    Z0, K1, 128(DX)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(DX), K1, Z5
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z5, Z6
+	VBROADCASTSS 64(SP), Z4
+	VFNMADD213PS Z6, Z4, Z5
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z6, Z6, Z4
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z6, Z24
+	VMULPS.BCST       (SP), Z5, Z3
+	VMOVAPS           Z24, Z1
+	VFNMADD231PS.BCST (SP), Z6, Z1
+	VADDPS            Z3, Z1, Z1
+	VFNMADD231PS      Z4, Z3, Z1
 	VMOVUPS           Z20, Z3
 	VFMADD231PS       Z21, Z4, Z3
 	VFMADD213PS       Z19, Z4, Z3
 	VFMADD213PS       Z18, Z4, Z3
 	VFMADD213PS       Z17, Z4, Z3
-	VMULPS            Z4, Z0, Z1
-	VFNMADD231PS      Z3, Z1, Z2
-	VSUBPS            Z2, Z0, Z0
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z22, Z6, Z2
-	VMAXPS      Z16, Z2, Z3
-	VMOVUPS     Z14, Z1
-	VFMADD231PS Z15, Z3, Z1
-	VADDPS      Z7, Z7, Z4
-	VPTERNLOGD  $0x78, Z22, Z6, Z4
-	VCMPPS      $0x01, Z16, Z2, K1
-	VMOVUPS     Z13, K1, Z4
+	VMULPS            Z4, Z24, Z2
+	VFNMADD231PS      Z3, Z2, Z1
+	VSUBPS            Z1, Z24, Z24
+	VRANGEPS          $0x0e, Z16, Z6, Z1
+	VMOVUPS           Z14, Z3
+	VFMADD231PS       Z15, Z1, Z3
+	VADDPS            Z5, Z5, Z2
+	VPTERNLOGD        $0x78, Z22, Z6, Z2
+	VCMPPS            $0x0e, Z13, Z4, K1
+	VMOVUPS           Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z7
-	VPERMPS         Z7, Z1, Z2
-	VADDPS          Z2, Z4, Z4
-	VADDPS          Z3, Z3, Z2
-	VSUBPS          Z14, Z1, Z3
-	VFNMADD231PS    Z12, Z3, Z2
-	VADDPS          Z4, Z2, Z2
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
+	VPERMPS         Z0, Z3, Z5
+	VADDPS          Z5, Z2, Z2
+	VADDPS          Z1, Z1, Z5
+	VSUBPS          Z14, Z3, Z1
+	VFNMADD231PS    Z11, Z1, Z5
+	VADDPS          Z2, Z5, Z5
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z3
-	VPERMPS         Z3, Z1, Z4
-	VPSLLD          $0x14, Z1, Z1
-	VPADDD          Z1, Z4, Z4
-	VMOVUPS         Z10, Z1
-	VFMADD231PS     Z11, Z2, Z1
-	VFMADD213PS     Z9, Z2, Z1
-	VFMADD213PS     Z23, Z2, Z1
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z1
+	VPERMPS         Z1, Z3, Z2
+	VPSLLD          $0x14, Z3, Z3
+	VPADDD          Z3, Z2, Z2
+	VMOVUPS         Z9, Z3
+	VFMADD231PS     Z10, Z5, Z3
+	VFMADD213PS     Z8, Z5, Z3
+	VFMADD213PS     Z23, Z5, Z3
 
 	// e = s + (t·P)·s
-	VMULPS      Z1, Z2, Z2
-	VFMADD213PS Z4, Z4, Z2
+	VMULPS      Z3, Z5, Z5
+	VFMADD213PS Z2, Z2, Z5
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z23, Z2, Z4
-	VDIVPS       Z4, Z2, Z1
-	VSUBPS       Z23, Z4, Z4
-	VSUBPS       Z4, Z2, Z2
-	VSUBPS       Z1, Z23, Z4
-	VMULPS       Z4, Z2, Z2
-	VFNMADD213PS Z1, Z1, Z2
+	VADDPS       Z23, Z5, Z2
+	VDIVPS       Z2, Z5, Z3
+	VSUBPS       Z23, Z2, Z2
+	VSUBPS       Z2, Z5, Z5
+	VSUBPS       Z3, Z23, Z2
+	VMULPS       Z2, Z5, Z5
+	VFNMADD213PS Z3, Z3, Z5
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z1
-	VFNMADD213PS.BCST (SP), Z1, Z2
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z6, Z1
-	VCMPPS            $0x0d, Z8, Z1, K1
-	VMOVUPS           Z2, K1, Z0
+	VBROADCASTSS      128(SP), Z3
+	VFNMADD213PS.BCST (SP), Z3, Z5
+	VCMPPS            $0x0d, Z7, Z4, K1
+	VMOVUPS           Z5, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z22, Z6, Z0
+	VPTERNLOGD $0xf8, Z22, Z6, Z24
 	KMOVW      288(SP), K1
-	VMOVUPS    Z0, K1, 192(DX)
+	VMOVUPS    Z24, K1, 192(DX)
 	ADDQ       BX, DX
 	DECQ       R9
 	JNZ        Gemm6x64S_fwdscaledtanh_831
@@ -44421,330 +44188,315 @@ Gemm4x64_notscaledsigmoid_869:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000004, R13
 
 Gemm4x64_fwdscaledtanh_874:
-	VMOVUPS (SI), Z16
+	VMOVUPS (SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
-
-	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, (SI)
-	VMOVUPS    64(SI), Z17
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z17, Z21
-	VBROADCASTSS 64(SP), Z22
-	VFNMADD213PS Z21, Z22, Z17
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z21, Z21, Z22
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z21, Z18
-	VMULPS.BCST       (SP), Z17, Z20
-	VMOVAPS           Z18, Z16
-	VFNMADD231PS.BCST (SP), Z21, Z16
-	VADDPS            Z20, Z16, Z16
-	VFNMADD231PS      Z22, Z20, Z16
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z22, Z20
-	VFMADD213PS       Z11, Z22, Z20
-	VFMADD213PS       Z10, Z22, Z20
-	VFMADD213PS       Z9, Z22, Z20
-	VMULPS            Z22, Z18, Z19
-	VFNMADD231PS      Z20, Z19, Z16
-	VSUBPS            Z16, Z18, Z18
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z21, Z16
-	VMAXPS      Z8, Z16, Z20
-	VMOVUPS     Z6, Z19
-	VFMADD231PS Z7, Z20, Z19
-	VADDPS      Z17, Z17, Z22
-	VPTERNLOGD  $0x78, Z14, Z21, Z22
-	VCMPPS      $0x01, Z8, Z16, K1
-	VMOVUPS     Z5, K1, Z22
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
-	VPERMPS         Z17, Z19, Z16
-	VADDPS          Z16, Z22, Z22
-	VADDPS          Z20, Z20, Z16
-	VSUBPS          Z6, Z19, Z20
-	VFNMADD231PS    Z4, Z20, Z16
-	VADDPS          Z22, Z16, Z16
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z19, Z22
-	VPSLLD          $0x14, Z19, Z19
-	VPADDD          Z19, Z22, Z22
-	VMOVUPS         Z2, Z19
-	VFMADD231PS     Z3, Z16, Z19
-	VFMADD213PS     Z1, Z16, Z19
-	VFMADD213PS     Z15, Z16, Z19
-
-	// e = s + (t·P)·s
-	VMULPS      Z19, Z16, Z16
-	VFMADD213PS Z22, Z22, Z16
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z16, Z22
-	VDIVPS       Z22, Z16, Z19
-	VSUBPS       Z15, Z22, Z22
-	VSUBPS       Z22, Z16, Z16
-	VSUBPS       Z19, Z15, Z22
-	VMULPS       Z22, Z16, Z16
-	VFNMADD213PS Z19, Z19, Z16
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z19
-	VFNMADD213PS.BCST (SP), Z19, Z16
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
-	VCMPPS            $0x0d, Z0, Z19, K1
-	VMOVUPS           Z16, K1, Z18
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z21, Z18
-	VMOVUPS    Z18, 64(SI)
-	VMOVUPS    128(SI), Z21
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z21, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
 	VBROADCASTSS 64(SP), Z19
-	VFNMADD213PS Z16, Z19, Z21
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z16, Z16, Z19
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z16, Z22
-	VMULPS.BCST       (SP), Z21, Z20
-	VMOVAPS           Z22, Z17
-	VFNMADD231PS.BCST (SP), Z16, Z17
-	VADDPS            Z20, Z17, Z17
-	VFNMADD231PS      Z19, Z20, Z17
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z23
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+
+	// e = s + (t·P)·s
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z20
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	VMOVUPS    Z20, (SI)
+	VMOVUPS    64(SI), Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z21
+	VMULPS.BCST       (SP), Z18, Z23
+	VMOVAPS           Z21, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z23, Z22, Z22
+	VFNMADD231PS      Z19, Z23, Z22
+	VMOVUPS           Z12, Z23
+	VFMADD231PS       Z13, Z19, Z23
+	VFMADD213PS       Z11, Z19, Z23
+	VFMADD213PS       Z10, Z19, Z23
+	VFMADD213PS       Z9, Z19, Z23
+	VMULPS            Z19, Z21, Z24
+	VFNMADD231PS      Z23, Z24, Z22
+	VSUBPS            Z22, Z21, Z21
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z23
+	VFMADD231PS       Z7, Z22, Z23
+	VADDPS            Z18, Z18, Z24
+	VPTERNLOGD        $0x78, Z14, Z17, Z24
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
+	VPERMPS         Z20, Z23, Z18
+	VADDPS          Z18, Z24, Z24
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z23, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z24, Z18, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z23, Z24
+	VPSLLD          $0x14, Z23, Z23
+	VPADDD          Z23, Z24, Z24
+	VMOVUPS         Z1, Z23
+	VFMADD231PS     Z2, Z18, Z23
+	VFMADD213PS     Z0, Z18, Z23
+	VFMADD213PS     Z15, Z18, Z23
+
+	// e = s + (t·P)·s
+	VMULPS      Z23, Z18, Z18
+	VFMADD213PS Z24, Z24, Z18
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z18, Z24
+	VDIVPS       Z24, Z18, Z23
+	VSUBPS       Z15, Z24, Z24
+	VSUBPS       Z24, Z18, Z18
+	VSUBPS       Z23, Z15, Z24
+	VMULPS       Z24, Z18, Z18
+	VFNMADD213PS Z23, Z23, Z18
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z23
+	VFNMADD213PS.BCST (SP), Z23, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z21
+	VMOVUPS    Z21, 64(SI)
+	VMOVUPS    128(SI), Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z18, Z18, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z18, Z23
+	VMULPS.BCST       (SP), Z17, Z24
+	VMOVAPS           Z23, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z24, Z22, Z22
+	VFNMADD231PS      Z19, Z24, Z22
+	VMOVUPS           Z12, Z24
+	VFMADD231PS       Z13, Z19, Z24
+	VFMADD213PS       Z11, Z19, Z24
+	VFMADD213PS       Z10, Z19, Z24
+	VFMADD213PS       Z9, Z19, Z24
+	VMULPS            Z19, Z23, Z20
+	VFNMADD231PS      Z24, Z20, Z22
+	VSUBPS            Z22, Z23, Z23
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z24
+	VFMADD231PS       Z7, Z22, Z24
+	VADDPS            Z17, Z17, Z20
+	VPTERNLOGD        $0x78, Z14, Z18, Z20
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z20
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
+	VPERMPS         Z21, Z24, Z17
+	VADDPS          Z17, Z20, Z20
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z24, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z20, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z24, Z20
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z20, Z20
+	VMOVUPS         Z1, Z24
+	VFMADD231PS     Z2, Z17, Z24
+	VFMADD213PS     Z0, Z17, Z24
+	VFMADD213PS     Z15, Z17, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z17, Z17
+	VFMADD213PS Z20, Z20, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z20
+	VDIVPS       Z20, Z17, Z24
+	VSUBPS       Z15, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z24, Z15, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z24, Z24, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z23
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z23
+	VMOVUPS    Z23, 128(SI)
+	VMOVUPS    192(SI), Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z24
+	VMULPS.BCST       (SP), Z18, Z20
+	VMOVAPS           Z24, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z20, Z22, Z22
+	VFNMADD231PS      Z19, Z20, Z22
 	VMOVUPS           Z12, Z20
 	VFMADD231PS       Z13, Z19, Z20
 	VFMADD213PS       Z11, Z19, Z20
 	VFMADD213PS       Z10, Z19, Z20
 	VFMADD213PS       Z9, Z19, Z20
-	VMULPS            Z19, Z22, Z18
-	VFNMADD231PS      Z20, Z18, Z17
-	VSUBPS            Z17, Z22, Z22
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z16, Z17
-	VMAXPS      Z8, Z17, Z20
-	VMOVUPS     Z6, Z18
-	VFMADD231PS Z7, Z20, Z18
-	VADDPS      Z21, Z21, Z19
-	VPTERNLOGD  $0x78, Z14, Z16, Z19
-	VCMPPS      $0x01, Z8, Z17, K1
-	VMOVUPS     Z5, K1, Z19
+	VMULPS            Z19, Z24, Z21
+	VFNMADD231PS      Z20, Z21, Z22
+	VSUBPS            Z22, Z24, Z24
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z20
+	VFMADD231PS       Z7, Z22, Z20
+	VADDPS            Z18, Z18, Z21
+	VPTERNLOGD        $0x78, Z14, Z17, Z21
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
-	VPERMPS         Z21, Z18, Z17
-	VADDPS          Z17, Z19, Z19
-	VADDPS          Z20, Z20, Z17
-	VSUBPS          Z6, Z18, Z20
-	VFNMADD231PS    Z4, Z20, Z17
-	VADDPS          Z19, Z17, Z17
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z18, Z19
-	VPSLLD          $0x14, Z18, Z18
-	VPADDD          Z18, Z19, Z19
-	VMOVUPS         Z2, Z18
-	VFMADD231PS     Z3, Z17, Z18
-	VFMADD213PS     Z1, Z17, Z18
-	VFMADD213PS     Z15, Z17, Z18
-
-	// e = s + (t·P)·s
-	VMULPS      Z18, Z17, Z17
-	VFMADD213PS Z19, Z19, Z17
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z17, Z19
-	VDIVPS       Z19, Z17, Z18
-	VSUBPS       Z15, Z19, Z19
-	VSUBPS       Z19, Z17, Z17
-	VSUBPS       Z18, Z15, Z19
-	VMULPS       Z19, Z17, Z17
-	VFNMADD213PS Z18, Z18, Z17
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z18
-	VFNMADD213PS.BCST (SP), Z18, Z17
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
-	VCMPPS            $0x0d, Z0, Z18, K1
-	VMOVUPS           Z17, K1, Z22
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z16, Z22
-	VMOVUPS    Z22, 128(SI)
-	VMOVUPS    192(SI), Z16
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
+	VPERMPS         Z18, Z20, Z18
 	VADDPS          Z18, Z21, Z21
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z20, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z21, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z20, Z21
+	VPSLLD          $0x14, Z20, Z20
+	VPADDD          Z20, Z21, Z21
+	VMOVUPS         Z1, Z20
+	VFMADD231PS     Z2, Z18, Z20
+	VFMADD213PS     Z0, Z18, Z20
+	VFMADD213PS     Z15, Z18, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z18, Z18
+	VFMADD213PS Z21, Z21, Z18
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z18, Z21
+	VDIVPS       Z21, Z18, Z20
+	VSUBPS       Z15, Z21, Z21
+	VSUBPS       Z21, Z18, Z18
+	VSUBPS       Z20, Z15, Z21
+	VMULPS       Z21, Z18, Z18
+	VFNMADD213PS Z20, Z20, Z18
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, 192(SI)
+	VPTERNLOGD $0xf8, Z14, Z17, Z24
+	VMOVUPS    Z24, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
 	JNZ        Gemm4x64_fwdscaledtanh_874
@@ -46817,12 +46569,13 @@ Gemm4x64_spillscaledtanh_913:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -46832,325 +46585,309 @@ Gemm4x64_spillscaledtanh_913:
 
 Gemm4x64_fwdscaledtanh_914:
 	KMOVW     264(SP), K1
-	VMOVUPS.Z (SI), K1, Z16
+	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
-
-	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	KMOVW      264(SP), K1
-	VMOVUPS    Z19, K1, (SI)
-	KMOVW      272(SP), K1
-	VMOVUPS.Z  64(SI), K1, Z17
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z17, Z21
-	VBROADCASTSS 64(SP), Z22
-	VFNMADD213PS Z21, Z22, Z17
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z21, Z21, Z22
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z21, Z18
-	VMULPS.BCST       (SP), Z17, Z20
-	VMOVAPS           Z18, Z16
-	VFNMADD231PS.BCST (SP), Z21, Z16
-	VADDPS            Z20, Z16, Z16
-	VFNMADD231PS      Z22, Z20, Z16
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z22, Z20
-	VFMADD213PS       Z11, Z22, Z20
-	VFMADD213PS       Z10, Z22, Z20
-	VFMADD213PS       Z9, Z22, Z20
-	VMULPS            Z22, Z18, Z19
-	VFNMADD231PS      Z20, Z19, Z16
-	VSUBPS            Z16, Z18, Z18
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z21, Z16
-	VMAXPS      Z8, Z16, Z20
-	VMOVUPS     Z6, Z19
-	VFMADD231PS Z7, Z20, Z19
-	VADDPS      Z17, Z17, Z22
-	VPTERNLOGD  $0x78, Z14, Z21, Z22
-	VCMPPS      $0x01, Z8, Z16, K1
-	VMOVUPS     Z5, K1, Z22
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
-	VPERMPS         Z17, Z19, Z16
-	VADDPS          Z16, Z22, Z22
-	VADDPS          Z20, Z20, Z16
-	VSUBPS          Z6, Z19, Z20
-	VFNMADD231PS    Z4, Z20, Z16
-	VADDPS          Z22, Z16, Z16
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z19, Z22
-	VPSLLD          $0x14, Z19, Z19
-	VPADDD          Z19, Z22, Z22
-	VMOVUPS         Z2, Z19
-	VFMADD231PS     Z3, Z16, Z19
-	VFMADD213PS     Z1, Z16, Z19
-	VFMADD213PS     Z15, Z16, Z19
-
-	// e = s + (t·P)·s
-	VMULPS      Z19, Z16, Z16
-	VFMADD213PS Z22, Z22, Z16
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z16, Z22
-	VDIVPS       Z22, Z16, Z19
-	VSUBPS       Z15, Z22, Z22
-	VSUBPS       Z22, Z16, Z16
-	VSUBPS       Z19, Z15, Z22
-	VMULPS       Z22, Z16, Z16
-	VFNMADD213PS Z19, Z19, Z16
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z19
-	VFNMADD213PS.BCST (SP), Z19, Z16
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
-	VCMPPS            $0x0d, Z0, Z19, K1
-	VMOVUPS           Z16, K1, Z18
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z21, Z18
-	KMOVW      272(SP), K1
-	VMOVUPS    Z18, K1, 64(SI)
-	KMOVW      280(SP), K1
-	VMOVUPS.Z  128(SI), K1, Z21
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z21, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
 	VBROADCASTSS 64(SP), Z19
-	VFNMADD213PS Z16, Z19, Z21
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z16, Z16, Z19
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z16, Z22
-	VMULPS.BCST       (SP), Z21, Z20
-	VMOVAPS           Z22, Z17
-	VFNMADD231PS.BCST (SP), Z16, Z17
-	VADDPS            Z20, Z17, Z17
-	VFNMADD231PS      Z19, Z20, Z17
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z23
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+
+	// e = s + (t·P)·s
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z20
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	KMOVW      264(SP), K1
+	VMOVUPS    Z20, K1, (SI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(SI), K1, Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z21
+	VMULPS.BCST       (SP), Z18, Z23
+	VMOVAPS           Z21, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z23, Z22, Z22
+	VFNMADD231PS      Z19, Z23, Z22
+	VMOVUPS           Z12, Z23
+	VFMADD231PS       Z13, Z19, Z23
+	VFMADD213PS       Z11, Z19, Z23
+	VFMADD213PS       Z10, Z19, Z23
+	VFMADD213PS       Z9, Z19, Z23
+	VMULPS            Z19, Z21, Z24
+	VFNMADD231PS      Z23, Z24, Z22
+	VSUBPS            Z22, Z21, Z21
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z23
+	VFMADD231PS       Z7, Z22, Z23
+	VADDPS            Z18, Z18, Z24
+	VPTERNLOGD        $0x78, Z14, Z17, Z24
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
+	VPERMPS         Z20, Z23, Z18
+	VADDPS          Z18, Z24, Z24
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z23, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z24, Z18, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z23, Z24
+	VPSLLD          $0x14, Z23, Z23
+	VPADDD          Z23, Z24, Z24
+	VMOVUPS         Z1, Z23
+	VFMADD231PS     Z2, Z18, Z23
+	VFMADD213PS     Z0, Z18, Z23
+	VFMADD213PS     Z15, Z18, Z23
+
+	// e = s + (t·P)·s
+	VMULPS      Z23, Z18, Z18
+	VFMADD213PS Z24, Z24, Z18
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z18, Z24
+	VDIVPS       Z24, Z18, Z23
+	VSUBPS       Z15, Z24, Z24
+	VSUBPS       Z24, Z18, Z18
+	VSUBPS       Z23, Z15, Z24
+	VMULPS       Z24, Z18, Z18
+	VFNMADD213PS Z23, Z23, Z18
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z23
+	VFNMADD213PS.BCST (SP), Z23, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z21
+	KMOVW      272(SP), K1
+	VMOVUPS    Z21, K1, 64(SI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(SI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z18, Z18, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z18, Z23
+	VMULPS.BCST       (SP), Z17, Z24
+	VMOVAPS           Z23, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z24, Z22, Z22
+	VFNMADD231PS      Z19, Z24, Z22
+	VMOVUPS           Z12, Z24
+	VFMADD231PS       Z13, Z19, Z24
+	VFMADD213PS       Z11, Z19, Z24
+	VFMADD213PS       Z10, Z19, Z24
+	VFMADD213PS       Z9, Z19, Z24
+	VMULPS            Z19, Z23, Z20
+	VFNMADD231PS      Z24, Z20, Z22
+	VSUBPS            Z22, Z23, Z23
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z24
+	VFMADD231PS       Z7, Z22, Z24
+	VADDPS            Z17, Z17, Z20
+	VPTERNLOGD        $0x78, Z14, Z18, Z20
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z20
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
+	VPERMPS         Z21, Z24, Z17
+	VADDPS          Z17, Z20, Z20
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z24, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z20, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z24, Z20
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z20, Z20
+	VMOVUPS         Z1, Z24
+	VFMADD231PS     Z2, Z17, Z24
+	VFMADD213PS     Z0, Z17, Z24
+	VFMADD213PS     Z15, Z17, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z17, Z17
+	VFMADD213PS Z20, Z20, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z20
+	VDIVPS       Z20, Z17, Z24
+	VSUBPS       Z15, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z24, Z15, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z24, Z24, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z23
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z23
+	KMOVW      280(SP), K1
+	VMOVUPS    Z23, K1, 128(SI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(SI), K1, Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z24
+	VMULPS.BCST       (SP), Z18, Z20
+	VMOVAPS           Z24, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z20, Z22, Z22
+	VFNMADD231PS      Z19, Z20, Z22
 	VMOVUPS           Z12, Z20
 	VFMADD231PS       Z13, Z19, Z20
 	VFMADD213PS       Z11, Z19, Z20
 	VFMADD213PS       Z10, Z19, Z20
 	VFMADD213PS       Z9, Z19, Z20
-	VMULPS            Z19, Z22, Z18
-	VFNMADD231PS      Z20, Z18, Z17
-	VSUBPS            Z17, Z22, Z22
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z16, Z17
-	VMAXPS      Z8, Z17, Z20
-	VMOVUPS     Z6, Z18
-	VFMADD231PS Z7, Z20, Z18
-	VADDPS      Z21, Z21, Z19
-	VPTERNLOGD  $0x78, Z14, Z16, Z19
-	VCMPPS      $0x01, Z8, Z17, K1
-	VMOVUPS     Z5, K1, Z19
+	VMULPS            Z19, Z24, Z21
+	VFNMADD231PS      Z20, Z21, Z22
+	VSUBPS            Z22, Z24, Z24
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z20
+	VFMADD231PS       Z7, Z22, Z20
+	VADDPS            Z18, Z18, Z21
+	VPTERNLOGD        $0x78, Z14, Z17, Z21
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
-	VPERMPS         Z21, Z18, Z17
-	VADDPS          Z17, Z19, Z19
-	VADDPS          Z20, Z20, Z17
-	VSUBPS          Z6, Z18, Z20
-	VFNMADD231PS    Z4, Z20, Z17
-	VADDPS          Z19, Z17, Z17
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z18, Z19
-	VPSLLD          $0x14, Z18, Z18
-	VPADDD          Z18, Z19, Z19
-	VMOVUPS         Z2, Z18
-	VFMADD231PS     Z3, Z17, Z18
-	VFMADD213PS     Z1, Z17, Z18
-	VFMADD213PS     Z15, Z17, Z18
-
-	// e = s + (t·P)·s
-	VMULPS      Z18, Z17, Z17
-	VFMADD213PS Z19, Z19, Z17
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z17, Z19
-	VDIVPS       Z19, Z17, Z18
-	VSUBPS       Z15, Z19, Z19
-	VSUBPS       Z19, Z17, Z17
-	VSUBPS       Z18, Z15, Z19
-	VMULPS       Z19, Z17, Z17
-	VFNMADD213PS Z18, Z18, Z17
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z18
-	VFNMADD213PS.BCST (SP), Z18, Z17
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
-	VCMPPS            $0x0d, Z0, Z18, K1
-	VMOVUPS           Z17, K1, Z22
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z16, Z22
-	KMOVW      280(SP), K1
-	VMOVUPS    Z22, K1, 128(SI)
-	KMOVW      288(SP), K1
-	VMOVUPS.Z  192(SI), K1, Z16
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
+	VPERMPS         Z18, Z20, Z18
 	VADDPS          Z18, Z21, Z21
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z20, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z21, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z20, Z21
+	VPSLLD          $0x14, Z20, Z20
+	VPADDD          Z20, Z21, Z21
+	VMOVUPS         Z1, Z20
+	VFMADD231PS     Z2, Z18, Z20
+	VFMADD213PS     Z0, Z18, Z20
+	VFMADD213PS     Z15, Z18, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z18, Z18
+	VFMADD213PS Z21, Z21, Z18
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z18, Z21
+	VDIVPS       Z21, Z18, Z20
+	VSUBPS       Z15, Z21, Z21
+	VSUBPS       Z21, Z18, Z18
+	VSUBPS       Z20, Z15, Z21
+	VMULPS       Z21, Z18, Z18
+	VFNMADD213PS Z20, Z20, Z18
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VPTERNLOGD $0xf8, Z14, Z17, Z24
 	KMOVW      288(SP), K1
-	VMOVUPS    Z19, K1, 192(SI)
+	VMOVUPS    Z24, K1, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
 	JNZ        Gemm4x64_fwdscaledtanh_914
@@ -49416,330 +49153,315 @@ Gemm2x64_notscaledsigmoid_954:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z0
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000002, R13
 
 Gemm2x64_fwdscaledtanh_959:
-	VMOVUPS (SI), Z16
+	VMOVUPS (SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z18, Z20
-	VFMADD213PS       Z3, Z18, Z20
-	VFMADD213PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z17, Z21
-	VMAXPS      Z0, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z6, Z17, Z18
-	VCMPPS      $0x01, Z0, Z21, K1
-	VMOVUPS     Z10, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z7, Z21, Z22
-
-	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z7, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z7, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K1
-	VMOVUPS           Z21, K1, Z19
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z17, Z19
-	VMOVUPS    Z19, (SI)
-	VMOVUPS    64(SI), Z17
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z17, Z21
-	VBROADCASTSS 64(SP), Z22
-	VFNMADD213PS Z21, Z22, Z17
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z21, Z21, Z22
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z21, Z18
-	VMULPS.BCST       (SP), Z17, Z20
-	VMOVAPS           Z18, Z16
-	VFNMADD231PS.BCST (SP), Z21, Z16
-	VADDPS            Z20, Z16, Z16
-	VFNMADD231PS      Z22, Z20, Z16
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z22, Z20
-	VFMADD213PS       Z3, Z22, Z20
-	VFMADD213PS       Z2, Z22, Z20
-	VFMADD213PS       Z1, Z22, Z20
-	VMULPS            Z22, Z18, Z19
-	VFNMADD231PS      Z20, Z19, Z16
-	VSUBPS            Z16, Z18, Z18
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z21, Z16
-	VMAXPS      Z0, Z16, Z20
-	VMOVUPS     Z9, Z19
-	VFMADD231PS Z8, Z20, Z19
-	VADDPS      Z17, Z17, Z22
-	VPTERNLOGD  $0x78, Z6, Z21, Z22
-	VCMPPS      $0x01, Z0, Z16, K1
-	VMOVUPS     Z10, K1, Z22
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
-	VPERMPS         Z17, Z19, Z16
-	VADDPS          Z16, Z22, Z22
-	VADDPS          Z20, Z20, Z16
-	VSUBPS          Z9, Z19, Z20
-	VFNMADD231PS    Z11, Z20, Z16
-	VADDPS          Z22, Z16, Z16
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z19, Z22
-	VPSLLD          $0x14, Z19, Z19
-	VPADDD          Z19, Z22, Z22
-	VMOVUPS         Z13, Z19
-	VFMADD231PS     Z12, Z16, Z19
-	VFMADD213PS     Z14, Z16, Z19
-	VFMADD213PS     Z7, Z16, Z19
-
-	// e = s + (t·P)·s
-	VMULPS      Z19, Z16, Z16
-	VFMADD213PS Z22, Z22, Z16
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z16, Z22
-	VDIVPS       Z22, Z16, Z19
-	VSUBPS       Z7, Z22, Z22
-	VSUBPS       Z22, Z16, Z16
-	VSUBPS       Z19, Z7, Z22
-	VMULPS       Z22, Z16, Z16
-	VFNMADD213PS Z19, Z19, Z16
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z19
-	VFNMADD213PS.BCST (SP), Z19, Z16
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
-	VCMPPS            $0x0d, Z15, Z19, K1
-	VMOVUPS           Z16, K1, Z18
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z21, Z18
-	VMOVUPS    Z18, 64(SI)
-	VMOVUPS    128(SI), Z21
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z21, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
 	VBROADCASTSS 64(SP), Z19
-	VFNMADD213PS Z16, Z19, Z21
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z16, Z16, Z19
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z16, Z22
-	VMULPS.BCST       (SP), Z21, Z20
-	VMOVAPS           Z22, Z17
-	VFNMADD231PS.BCST (SP), Z16, Z17
-	VADDPS            Z20, Z17, Z17
-	VFNMADD231PS      Z19, Z20, Z17
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z4, Z21
+	VFMADD231PS       Z5, Z19, Z21
+	VFMADD213PS       Z3, Z19, Z21
+	VFMADD213PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z0, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z6, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z23
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z7, Z17, Z21
+
+	// e = s + (t·P)·s
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z7, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z7, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z7, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z20
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z18, Z20
+	VMOVUPS    Z20, (SI)
+	VMOVUPS    64(SI), Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z21
+	VMULPS.BCST       (SP), Z18, Z23
+	VMOVAPS           Z21, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z23, Z22, Z22
+	VFNMADD231PS      Z19, Z23, Z22
+	VMOVUPS           Z4, Z23
+	VFMADD231PS       Z5, Z19, Z23
+	VFMADD213PS       Z3, Z19, Z23
+	VFMADD213PS       Z2, Z19, Z23
+	VFMADD213PS       Z1, Z19, Z23
+	VMULPS            Z19, Z21, Z24
+	VFNMADD231PS      Z23, Z24, Z22
+	VSUBPS            Z22, Z21, Z21
+	VRANGEPS          $0x0e, Z0, Z17, Z22
+	VMOVUPS           Z9, Z23
+	VFMADD231PS       Z8, Z22, Z23
+	VADDPS            Z18, Z18, Z24
+	VPTERNLOGD        $0x78, Z6, Z17, Z24
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
+	VPERMPS         Z20, Z23, Z18
+	VADDPS          Z18, Z24, Z24
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z9, Z23, Z22
+	VFNMADD231PS    Z12, Z22, Z18
+	VADDPS          Z24, Z18, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z23, Z24
+	VPSLLD          $0x14, Z23, Z23
+	VPADDD          Z23, Z24, Z24
+	VMOVUPS         Z14, Z23
+	VFMADD231PS     Z13, Z18, Z23
+	VFMADD213PS     Z15, Z18, Z23
+	VFMADD213PS     Z7, Z18, Z23
+
+	// e = s + (t·P)·s
+	VMULPS      Z23, Z18, Z18
+	VFMADD213PS Z24, Z24, Z18
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z7, Z18, Z24
+	VDIVPS       Z24, Z18, Z23
+	VSUBPS       Z7, Z24, Z24
+	VSUBPS       Z24, Z18, Z18
+	VSUBPS       Z23, Z7, Z24
+	VMULPS       Z24, Z18, Z18
+	VFNMADD213PS Z23, Z23, Z18
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z23
+	VFNMADD213PS.BCST (SP), Z23, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z21
+	VMOVUPS    Z21, 64(SI)
+	VMOVUPS    128(SI), Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z18, Z18, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z18, Z23
+	VMULPS.BCST       (SP), Z17, Z24
+	VMOVAPS           Z23, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z24, Z22, Z22
+	VFNMADD231PS      Z19, Z24, Z22
+	VMOVUPS           Z4, Z24
+	VFMADD231PS       Z5, Z19, Z24
+	VFMADD213PS       Z3, Z19, Z24
+	VFMADD213PS       Z2, Z19, Z24
+	VFMADD213PS       Z1, Z19, Z24
+	VMULPS            Z19, Z23, Z20
+	VFNMADD231PS      Z24, Z20, Z22
+	VSUBPS            Z22, Z23, Z23
+	VRANGEPS          $0x0e, Z0, Z18, Z22
+	VMOVUPS           Z9, Z24
+	VFMADD231PS       Z8, Z22, Z24
+	VADDPS            Z17, Z17, Z20
+	VPTERNLOGD        $0x78, Z6, Z18, Z20
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z20
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
+	VPERMPS         Z21, Z24, Z17
+	VADDPS          Z17, Z20, Z20
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z24, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z20, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z24, Z20
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z20, Z20
+	VMOVUPS         Z14, Z24
+	VFMADD231PS     Z13, Z17, Z24
+	VFMADD213PS     Z15, Z17, Z24
+	VFMADD213PS     Z7, Z17, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z17, Z17
+	VFMADD213PS Z20, Z20, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z7, Z17, Z20
+	VDIVPS       Z20, Z17, Z24
+	VSUBPS       Z7, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z24, Z7, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z24, Z24, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z23
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z18, Z23
+	VMOVUPS    Z23, 128(SI)
+	VMOVUPS    192(SI), Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z24
+	VMULPS.BCST       (SP), Z18, Z20
+	VMOVAPS           Z24, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z20, Z22, Z22
+	VFNMADD231PS      Z19, Z20, Z22
 	VMOVUPS           Z4, Z20
 	VFMADD231PS       Z5, Z19, Z20
 	VFMADD213PS       Z3, Z19, Z20
 	VFMADD213PS       Z2, Z19, Z20
 	VFMADD213PS       Z1, Z19, Z20
-	VMULPS            Z19, Z22, Z18
-	VFNMADD231PS      Z20, Z18, Z17
-	VSUBPS            Z17, Z22, Z22
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z16, Z17
-	VMAXPS      Z0, Z17, Z20
-	VMOVUPS     Z9, Z18
-	VFMADD231PS Z8, Z20, Z18
-	VADDPS      Z21, Z21, Z19
-	VPTERNLOGD  $0x78, Z6, Z16, Z19
-	VCMPPS      $0x01, Z0, Z17, K1
-	VMOVUPS     Z10, K1, Z19
+	VMULPS            Z19, Z24, Z21
+	VFNMADD231PS      Z20, Z21, Z22
+	VSUBPS            Z22, Z24, Z24
+	VRANGEPS          $0x0e, Z0, Z17, Z22
+	VMOVUPS           Z9, Z20
+	VFMADD231PS       Z8, Z22, Z20
+	VADDPS            Z18, Z18, Z21
+	VPTERNLOGD        $0x78, Z6, Z17, Z21
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
-	VPERMPS         Z21, Z18, Z17
-	VADDPS          Z17, Z19, Z19
-	VADDPS          Z20, Z20, Z17
-	VSUBPS          Z9, Z18, Z20
-	VFNMADD231PS    Z11, Z20, Z17
-	VADDPS          Z19, Z17, Z17
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z18, Z19
-	VPSLLD          $0x14, Z18, Z18
-	VPADDD          Z18, Z19, Z19
-	VMOVUPS         Z13, Z18
-	VFMADD231PS     Z12, Z17, Z18
-	VFMADD213PS     Z14, Z17, Z18
-	VFMADD213PS     Z7, Z17, Z18
-
-	// e = s + (t·P)·s
-	VMULPS      Z18, Z17, Z17
-	VFMADD213PS Z19, Z19, Z17
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z17, Z19
-	VDIVPS       Z19, Z17, Z18
-	VSUBPS       Z7, Z19, Z19
-	VSUBPS       Z19, Z17, Z17
-	VSUBPS       Z18, Z7, Z19
-	VMULPS       Z19, Z17, Z17
-	VFNMADD213PS Z18, Z18, Z17
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z18
-	VFNMADD213PS.BCST (SP), Z18, Z17
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
-	VCMPPS            $0x0d, Z15, Z18, K1
-	VMOVUPS           Z17, K1, Z22
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z16, Z22
-	VMOVUPS    Z22, 128(SI)
-	VMOVUPS    192(SI), Z16
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z18, Z20
-	VFMADD213PS       Z3, Z18, Z20
-	VFMADD213PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z17, Z21
-	VMAXPS      Z0, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z6, Z17, Z18
-	VCMPPS      $0x01, Z0, Z21, K1
-	VMOVUPS     Z10, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
+	VPERMPS         Z18, Z20, Z18
 	VADDPS          Z18, Z21, Z21
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z9, Z20, Z22
+	VFNMADD231PS    Z12, Z22, Z18
+	VADDPS          Z21, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z7, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z20, Z21
+	VPSLLD          $0x14, Z20, Z20
+	VPADDD          Z20, Z21, Z21
+	VMOVUPS         Z14, Z20
+	VFMADD231PS     Z13, Z18, Z20
+	VFMADD213PS     Z15, Z18, Z20
+	VFMADD213PS     Z7, Z18, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z18, Z18
+	VFMADD213PS Z21, Z21, Z18
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z7, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z7, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z7, Z18, Z21
+	VDIVPS       Z21, Z18, Z20
+	VSUBPS       Z7, Z21, Z21
+	VSUBPS       Z21, Z18, Z18
+	VSUBPS       Z20, Z7, Z21
+	VMULPS       Z21, Z18, Z18
+	VFNMADD213PS Z20, Z20, Z18
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K1
-	VMOVUPS           Z21, K1, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z17, Z19
-	VMOVUPS    Z19, 192(SI)
+	VPTERNLOGD $0xf8, Z6, Z17, Z24
+	VMOVUPS    Z24, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
 	JNZ        Gemm2x64_fwdscaledtanh_959
@@ -51174,12 +50896,13 @@ Gemm2x64_spillscaledtanh_998:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z0
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -51189,325 +50912,309 @@ Gemm2x64_spillscaledtanh_998:
 
 Gemm2x64_fwdscaledtanh_999:
 	KMOVW     264(SP), K1
-	VMOVUPS.Z (SI), K1, Z16
+	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z18, Z20
-	VFMADD213PS       Z3, Z18, Z20
-	VFMADD213PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z17, Z21
-	VMAXPS      Z0, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z6, Z17, Z18
-	VCMPPS      $0x01, Z0, Z21, K1
-	VMOVUPS     Z10, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z7, Z21, Z22
-
-	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z7, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z7, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K1
-	VMOVUPS           Z21, K1, Z19
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z17, Z19
-	KMOVW      264(SP), K1
-	VMOVUPS    Z19, K1, (SI)
-	KMOVW      272(SP), K1
-	VMOVUPS.Z  64(SI), K1, Z17
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z17, Z21
-	VBROADCASTSS 64(SP), Z22
-	VFNMADD213PS Z21, Z22, Z17
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z21, Z21, Z22
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z21, Z18
-	VMULPS.BCST       (SP), Z17, Z20
-	VMOVAPS           Z18, Z16
-	VFNMADD231PS.BCST (SP), Z21, Z16
-	VADDPS            Z20, Z16, Z16
-	VFNMADD231PS      Z22, Z20, Z16
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z22, Z20
-	VFMADD213PS       Z3, Z22, Z20
-	VFMADD213PS       Z2, Z22, Z20
-	VFMADD213PS       Z1, Z22, Z20
-	VMULPS            Z22, Z18, Z19
-	VFNMADD231PS      Z20, Z19, Z16
-	VSUBPS            Z16, Z18, Z18
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z21, Z16
-	VMAXPS      Z0, Z16, Z20
-	VMOVUPS     Z9, Z19
-	VFMADD231PS Z8, Z20, Z19
-	VADDPS      Z17, Z17, Z22
-	VPTERNLOGD  $0x78, Z6, Z21, Z22
-	VCMPPS      $0x01, Z0, Z16, K1
-	VMOVUPS     Z10, K1, Z22
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
-	VPERMPS         Z17, Z19, Z16
-	VADDPS          Z16, Z22, Z22
-	VADDPS          Z20, Z20, Z16
-	VSUBPS          Z9, Z19, Z20
-	VFNMADD231PS    Z11, Z20, Z16
-	VADDPS          Z22, Z16, Z16
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z19, Z22
-	VPSLLD          $0x14, Z19, Z19
-	VPADDD          Z19, Z22, Z22
-	VMOVUPS         Z13, Z19
-	VFMADD231PS     Z12, Z16, Z19
-	VFMADD213PS     Z14, Z16, Z19
-	VFMADD213PS     Z7, Z16, Z19
-
-	// e = s + (t·P)·s
-	VMULPS      Z19, Z16, Z16
-	VFMADD213PS Z22, Z22, Z16
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z16, Z22
-	VDIVPS       Z22, Z16, Z19
-	VSUBPS       Z7, Z22, Z22
-	VSUBPS       Z22, Z16, Z16
-	VSUBPS       Z19, Z7, Z22
-	VMULPS       Z22, Z16, Z16
-	VFNMADD213PS Z19, Z19, Z16
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z19
-	VFNMADD213PS.BCST (SP), Z19, Z16
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
-	VCMPPS            $0x0d, Z15, Z19, K1
-	VMOVUPS           Z16, K1, Z18
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z21, Z18
-	KMOVW      272(SP), K1
-	VMOVUPS    Z18, K1, 64(SI)
-	KMOVW      280(SP), K1
-	VMOVUPS.Z  128(SI), K1, Z21
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z21, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
 	VBROADCASTSS 64(SP), Z19
-	VFNMADD213PS Z16, Z19, Z21
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z16, Z16, Z19
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z16, Z22
-	VMULPS.BCST       (SP), Z21, Z20
-	VMOVAPS           Z22, Z17
-	VFNMADD231PS.BCST (SP), Z16, Z17
-	VADDPS            Z20, Z17, Z17
-	VFNMADD231PS      Z19, Z20, Z17
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z4, Z21
+	VFMADD231PS       Z5, Z19, Z21
+	VFMADD213PS       Z3, Z19, Z21
+	VFMADD213PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z0, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z6, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z23
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z7, Z17, Z21
+
+	// e = s + (t·P)·s
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z7, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z7, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z7, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z20
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z18, Z20
+	KMOVW      264(SP), K1
+	VMOVUPS    Z20, K1, (SI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(SI), K1, Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z21
+	VMULPS.BCST       (SP), Z18, Z23
+	VMOVAPS           Z21, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z23, Z22, Z22
+	VFNMADD231PS      Z19, Z23, Z22
+	VMOVUPS           Z4, Z23
+	VFMADD231PS       Z5, Z19, Z23
+	VFMADD213PS       Z3, Z19, Z23
+	VFMADD213PS       Z2, Z19, Z23
+	VFMADD213PS       Z1, Z19, Z23
+	VMULPS            Z19, Z21, Z24
+	VFNMADD231PS      Z23, Z24, Z22
+	VSUBPS            Z22, Z21, Z21
+	VRANGEPS          $0x0e, Z0, Z17, Z22
+	VMOVUPS           Z9, Z23
+	VFMADD231PS       Z8, Z22, Z23
+	VADDPS            Z18, Z18, Z24
+	VPTERNLOGD        $0x78, Z6, Z17, Z24
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
+	VPERMPS         Z20, Z23, Z18
+	VADDPS          Z18, Z24, Z24
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z9, Z23, Z22
+	VFNMADD231PS    Z12, Z22, Z18
+	VADDPS          Z24, Z18, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z23, Z24
+	VPSLLD          $0x14, Z23, Z23
+	VPADDD          Z23, Z24, Z24
+	VMOVUPS         Z14, Z23
+	VFMADD231PS     Z13, Z18, Z23
+	VFMADD213PS     Z15, Z18, Z23
+	VFMADD213PS     Z7, Z18, Z23
+
+	// e = s + (t·P)·s
+	VMULPS      Z23, Z18, Z18
+	VFMADD213PS Z24, Z24, Z18
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z7, Z18, Z24
+	VDIVPS       Z24, Z18, Z23
+	VSUBPS       Z7, Z24, Z24
+	VSUBPS       Z24, Z18, Z18
+	VSUBPS       Z23, Z7, Z24
+	VMULPS       Z24, Z18, Z18
+	VFNMADD213PS Z23, Z23, Z18
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z23
+	VFNMADD213PS.BCST (SP), Z23, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z17, Z21
+	KMOVW      272(SP), K1
+	VMOVUPS    Z21, K1, 64(SI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(SI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z18, Z18, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z18, Z23
+	VMULPS.BCST       (SP), Z17, Z24
+	VMOVAPS           Z23, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z24, Z22, Z22
+	VFNMADD231PS      Z19, Z24, Z22
+	VMOVUPS           Z4, Z24
+	VFMADD231PS       Z5, Z19, Z24
+	VFMADD213PS       Z3, Z19, Z24
+	VFMADD213PS       Z2, Z19, Z24
+	VFMADD213PS       Z1, Z19, Z24
+	VMULPS            Z19, Z23, Z20
+	VFNMADD231PS      Z24, Z20, Z22
+	VSUBPS            Z22, Z23, Z23
+	VRANGEPS          $0x0e, Z0, Z18, Z22
+	VMOVUPS           Z9, Z24
+	VFMADD231PS       Z8, Z22, Z24
+	VADDPS            Z17, Z17, Z20
+	VPTERNLOGD        $0x78, Z6, Z18, Z20
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z20
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
+	VPERMPS         Z21, Z24, Z17
+	VADDPS          Z17, Z20, Z20
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z24, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z20, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z24, Z20
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z20, Z20
+	VMOVUPS         Z14, Z24
+	VFMADD231PS     Z13, Z17, Z24
+	VFMADD213PS     Z15, Z17, Z24
+	VFMADD213PS     Z7, Z17, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z17, Z17
+	VFMADD213PS Z20, Z20, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z7, Z17, Z20
+	VDIVPS       Z20, Z17, Z24
+	VSUBPS       Z7, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z24, Z7, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z24, Z24, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z23
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z6, Z18, Z23
+	KMOVW      280(SP), K1
+	VMOVUPS    Z23, K1, 128(SI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(SI), K1, Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z24
+	VMULPS.BCST       (SP), Z18, Z20
+	VMOVAPS           Z24, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z20, Z22, Z22
+	VFNMADD231PS      Z19, Z20, Z22
 	VMOVUPS           Z4, Z20
 	VFMADD231PS       Z5, Z19, Z20
 	VFMADD213PS       Z3, Z19, Z20
 	VFMADD213PS       Z2, Z19, Z20
 	VFMADD213PS       Z1, Z19, Z20
-	VMULPS            Z19, Z22, Z18
-	VFNMADD231PS      Z20, Z18, Z17
-	VSUBPS            Z17, Z22, Z22
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z16, Z17
-	VMAXPS      Z0, Z17, Z20
-	VMOVUPS     Z9, Z18
-	VFMADD231PS Z8, Z20, Z18
-	VADDPS      Z21, Z21, Z19
-	VPTERNLOGD  $0x78, Z6, Z16, Z19
-	VCMPPS      $0x01, Z0, Z17, K1
-	VMOVUPS     Z10, K1, Z19
+	VMULPS            Z19, Z24, Z21
+	VFNMADD231PS      Z20, Z21, Z22
+	VSUBPS            Z22, Z24, Z24
+	VRANGEPS          $0x0e, Z0, Z17, Z22
+	VMOVUPS           Z9, Z20
+	VFMADD231PS       Z8, Z22, Z20
+	VADDPS            Z18, Z18, Z21
+	VPTERNLOGD        $0x78, Z6, Z17, Z21
+	VCMPPS            $0x0e, Z10, Z19, K1
+	VMOVUPS           Z11, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
-	VPERMPS         Z21, Z18, Z17
-	VADDPS          Z17, Z19, Z19
-	VADDPS          Z20, Z20, Z17
-	VSUBPS          Z9, Z18, Z20
-	VFNMADD231PS    Z11, Z20, Z17
-	VADDPS          Z19, Z17, Z17
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z18, Z19
-	VPSLLD          $0x14, Z18, Z18
-	VPADDD          Z18, Z19, Z19
-	VMOVUPS         Z13, Z18
-	VFMADD231PS     Z12, Z17, Z18
-	VFMADD213PS     Z14, Z17, Z18
-	VFMADD213PS     Z7, Z17, Z18
-
-	// e = s + (t·P)·s
-	VMULPS      Z18, Z17, Z17
-	VFMADD213PS Z19, Z19, Z17
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z17, Z19
-	VDIVPS       Z19, Z17, Z18
-	VSUBPS       Z7, Z19, Z19
-	VSUBPS       Z19, Z17, Z17
-	VSUBPS       Z18, Z7, Z19
-	VMULPS       Z19, Z17, Z17
-	VFNMADD213PS Z18, Z18, Z17
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z18
-	VFNMADD213PS.BCST (SP), Z18, Z17
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
-	VCMPPS            $0x0d, Z15, Z18, K1
-	VMOVUPS           Z17, K1, Z22
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z16, Z22
-	KMOVW      280(SP), K1
-	VMOVUPS    Z22, K1, 128(SI)
-	KMOVW      288(SP), K1
-	VMOVUPS.Z  192(SI), K1, Z16
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z18, Z20
-	VFMADD213PS       Z3, Z18, Z20
-	VFMADD213PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z17, Z21
-	VMAXPS      Z0, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z6, Z17, Z18
-	VCMPPS      $0x01, Z0, Z21, K1
-	VMOVUPS     Z10, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
+	VPERMPS         Z18, Z20, Z18
 	VADDPS          Z18, Z21, Z21
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z9, Z20, Z22
+	VFNMADD231PS    Z12, Z22, Z18
+	VADDPS          Z21, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z7, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z20, Z21
+	VPSLLD          $0x14, Z20, Z20
+	VPADDD          Z20, Z21, Z21
+	VMOVUPS         Z14, Z20
+	VFMADD231PS     Z13, Z18, Z20
+	VFMADD213PS     Z15, Z18, Z20
+	VFMADD213PS     Z7, Z18, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z18, Z18
+	VFMADD213PS Z21, Z21, Z18
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z7, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z7, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z7, Z18, Z21
+	VDIVPS       Z21, Z18, Z20
+	VSUBPS       Z7, Z21, Z21
+	VSUBPS       Z21, Z18, Z18
+	VSUBPS       Z20, Z7, Z21
+	VMULPS       Z21, Z18, Z18
+	VFNMADD213PS Z20, Z20, Z18
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K1
-	VMOVUPS           Z21, K1, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z17, Z19
+	VPTERNLOGD $0xf8, Z6, Z17, Z24
 	KMOVW      288(SP), K1
-	VMOVUPS    Z19, K1, 192(SI)
+	VMOVUPS    Z24, K1, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
 	JNZ        Gemm2x64_fwdscaledtanh_999
@@ -53968,330 +53675,315 @@ Gemm4x64P4_lasttile_1048:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000004, R15
 
 Gemm4x64P4_fwdscaledtanh_1049:
-	VMOVUPS (DI), Z16
+	VMOVUPS (DI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
-
-	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, (DI)
-	VMOVUPS    64(DI), Z17
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z17, Z21
-	VBROADCASTSS 64(SP), Z22
-	VFNMADD213PS Z21, Z22, Z17
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z21, Z21, Z22
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z21, Z18
-	VMULPS.BCST       (SP), Z17, Z20
-	VMOVAPS           Z18, Z16
-	VFNMADD231PS.BCST (SP), Z21, Z16
-	VADDPS            Z20, Z16, Z16
-	VFNMADD231PS      Z22, Z20, Z16
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z22, Z20
-	VFMADD213PS       Z11, Z22, Z20
-	VFMADD213PS       Z10, Z22, Z20
-	VFMADD213PS       Z9, Z22, Z20
-	VMULPS            Z22, Z18, Z19
-	VFNMADD231PS      Z20, Z19, Z16
-	VSUBPS            Z16, Z18, Z18
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z21, Z16
-	VMAXPS      Z8, Z16, Z20
-	VMOVUPS     Z6, Z19
-	VFMADD231PS Z7, Z20, Z19
-	VADDPS      Z17, Z17, Z22
-	VPTERNLOGD  $0x78, Z14, Z21, Z22
-	VCMPPS      $0x01, Z8, Z16, K1
-	VMOVUPS     Z5, K1, Z22
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
-	VPERMPS         Z17, Z19, Z16
-	VADDPS          Z16, Z22, Z22
-	VADDPS          Z20, Z20, Z16
-	VSUBPS          Z6, Z19, Z20
-	VFNMADD231PS    Z4, Z20, Z16
-	VADDPS          Z22, Z16, Z16
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z19, Z22
-	VPSLLD          $0x14, Z19, Z19
-	VPADDD          Z19, Z22, Z22
-	VMOVUPS         Z2, Z19
-	VFMADD231PS     Z3, Z16, Z19
-	VFMADD213PS     Z1, Z16, Z19
-	VFMADD213PS     Z15, Z16, Z19
-
-	// e = s + (t·P)·s
-	VMULPS      Z19, Z16, Z16
-	VFMADD213PS Z22, Z22, Z16
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z16, Z22
-	VDIVPS       Z22, Z16, Z19
-	VSUBPS       Z15, Z22, Z22
-	VSUBPS       Z22, Z16, Z16
-	VSUBPS       Z19, Z15, Z22
-	VMULPS       Z22, Z16, Z16
-	VFNMADD213PS Z19, Z19, Z16
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z19
-	VFNMADD213PS.BCST (SP), Z19, Z16
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
-	VCMPPS            $0x0d, Z0, Z19, K1
-	VMOVUPS           Z16, K1, Z18
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z21, Z18
-	VMOVUPS    Z18, 64(DI)
-	VMOVUPS    128(DI), Z21
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z21, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
 	VBROADCASTSS 64(SP), Z19
-	VFNMADD213PS Z16, Z19, Z21
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z16, Z16, Z19
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z16, Z22
-	VMULPS.BCST       (SP), Z21, Z20
-	VMOVAPS           Z22, Z17
-	VFNMADD231PS.BCST (SP), Z16, Z17
-	VADDPS            Z20, Z17, Z17
-	VFNMADD231PS      Z19, Z20, Z17
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z23
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+
+	// e = s + (t·P)·s
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z20
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	VMOVUPS    Z20, (DI)
+	VMOVUPS    64(DI), Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z21
+	VMULPS.BCST       (SP), Z18, Z23
+	VMOVAPS           Z21, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z23, Z22, Z22
+	VFNMADD231PS      Z19, Z23, Z22
+	VMOVUPS           Z12, Z23
+	VFMADD231PS       Z13, Z19, Z23
+	VFMADD213PS       Z11, Z19, Z23
+	VFMADD213PS       Z10, Z19, Z23
+	VFMADD213PS       Z9, Z19, Z23
+	VMULPS            Z19, Z21, Z24
+	VFNMADD231PS      Z23, Z24, Z22
+	VSUBPS            Z22, Z21, Z21
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z23
+	VFMADD231PS       Z7, Z22, Z23
+	VADDPS            Z18, Z18, Z24
+	VPTERNLOGD        $0x78, Z14, Z17, Z24
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
+	VPERMPS         Z20, Z23, Z18
+	VADDPS          Z18, Z24, Z24
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z23, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z24, Z18, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z23, Z24
+	VPSLLD          $0x14, Z23, Z23
+	VPADDD          Z23, Z24, Z24
+	VMOVUPS         Z1, Z23
+	VFMADD231PS     Z2, Z18, Z23
+	VFMADD213PS     Z0, Z18, Z23
+	VFMADD213PS     Z15, Z18, Z23
+
+	// e = s + (t·P)·s
+	VMULPS      Z23, Z18, Z18
+	VFMADD213PS Z24, Z24, Z18
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z18, Z24
+	VDIVPS       Z24, Z18, Z23
+	VSUBPS       Z15, Z24, Z24
+	VSUBPS       Z24, Z18, Z18
+	VSUBPS       Z23, Z15, Z24
+	VMULPS       Z24, Z18, Z18
+	VFNMADD213PS Z23, Z23, Z18
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z23
+	VFNMADD213PS.BCST (SP), Z23, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z21
+	VMOVUPS    Z21, 64(DI)
+	VMOVUPS    128(DI), Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z18, Z18, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z18, Z23
+	VMULPS.BCST       (SP), Z17, Z24
+	VMOVAPS           Z23, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z24, Z22, Z22
+	VFNMADD231PS      Z19, Z24, Z22
+	VMOVUPS           Z12, Z24
+	VFMADD231PS       Z13, Z19, Z24
+	VFMADD213PS       Z11, Z19, Z24
+	VFMADD213PS       Z10, Z19, Z24
+	VFMADD213PS       Z9, Z19, Z24
+	VMULPS            Z19, Z23, Z20
+	VFNMADD231PS      Z24, Z20, Z22
+	VSUBPS            Z22, Z23, Z23
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z24
+	VFMADD231PS       Z7, Z22, Z24
+	VADDPS            Z17, Z17, Z20
+	VPTERNLOGD        $0x78, Z14, Z18, Z20
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z20
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
+	VPERMPS         Z21, Z24, Z17
+	VADDPS          Z17, Z20, Z20
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z24, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z20, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z24, Z20
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z20, Z20
+	VMOVUPS         Z1, Z24
+	VFMADD231PS     Z2, Z17, Z24
+	VFMADD213PS     Z0, Z17, Z24
+	VFMADD213PS     Z15, Z17, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z17, Z17
+	VFMADD213PS Z20, Z20, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z20
+	VDIVPS       Z20, Z17, Z24
+	VSUBPS       Z15, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z24, Z15, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z24, Z24, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z23
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z23
+	VMOVUPS    Z23, 128(DI)
+	VMOVUPS    192(DI), Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z24
+	VMULPS.BCST       (SP), Z18, Z20
+	VMOVAPS           Z24, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z20, Z22, Z22
+	VFNMADD231PS      Z19, Z20, Z22
 	VMOVUPS           Z12, Z20
 	VFMADD231PS       Z13, Z19, Z20
 	VFMADD213PS       Z11, Z19, Z20
 	VFMADD213PS       Z10, Z19, Z20
 	VFMADD213PS       Z9, Z19, Z20
-	VMULPS            Z19, Z22, Z18
-	VFNMADD231PS      Z20, Z18, Z17
-	VSUBPS            Z17, Z22, Z22
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z16, Z17
-	VMAXPS      Z8, Z17, Z20
-	VMOVUPS     Z6, Z18
-	VFMADD231PS Z7, Z20, Z18
-	VADDPS      Z21, Z21, Z19
-	VPTERNLOGD  $0x78, Z14, Z16, Z19
-	VCMPPS      $0x01, Z8, Z17, K1
-	VMOVUPS     Z5, K1, Z19
+	VMULPS            Z19, Z24, Z21
+	VFNMADD231PS      Z20, Z21, Z22
+	VSUBPS            Z22, Z24, Z24
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z20
+	VFMADD231PS       Z7, Z22, Z20
+	VADDPS            Z18, Z18, Z21
+	VPTERNLOGD        $0x78, Z14, Z17, Z21
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
-	VPERMPS         Z21, Z18, Z17
-	VADDPS          Z17, Z19, Z19
-	VADDPS          Z20, Z20, Z17
-	VSUBPS          Z6, Z18, Z20
-	VFNMADD231PS    Z4, Z20, Z17
-	VADDPS          Z19, Z17, Z17
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z18, Z19
-	VPSLLD          $0x14, Z18, Z18
-	VPADDD          Z18, Z19, Z19
-	VMOVUPS         Z2, Z18
-	VFMADD231PS     Z3, Z17, Z18
-	VFMADD213PS     Z1, Z17, Z18
-	VFMADD213PS     Z15, Z17, Z18
-
-	// e = s + (t·P)·s
-	VMULPS      Z18, Z17, Z17
-	VFMADD213PS Z19, Z19, Z17
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z17, Z19
-	VDIVPS       Z19, Z17, Z18
-	VSUBPS       Z15, Z19, Z19
-	VSUBPS       Z19, Z17, Z17
-	VSUBPS       Z18, Z15, Z19
-	VMULPS       Z19, Z17, Z17
-	VFNMADD213PS Z18, Z18, Z17
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z18
-	VFNMADD213PS.BCST (SP), Z18, Z17
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
-	VCMPPS            $0x0d, Z0, Z18, K1
-	VMOVUPS           Z17, K1, Z22
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z16, Z22
-	VMOVUPS    Z22, 128(DI)
-	VMOVUPS    192(DI), Z16
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
+	VPERMPS         Z18, Z20, Z18
 	VADDPS          Z18, Z21, Z21
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z20, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z21, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z20, Z21
+	VPSLLD          $0x14, Z20, Z20
+	VPADDD          Z20, Z21, Z21
+	VMOVUPS         Z1, Z20
+	VFMADD231PS     Z2, Z18, Z20
+	VFMADD213PS     Z0, Z18, Z20
+	VFMADD213PS     Z15, Z18, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z18, Z18
+	VFMADD213PS Z21, Z21, Z18
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z18, Z21
+	VDIVPS       Z21, Z18, Z20
+	VSUBPS       Z15, Z21, Z21
+	VSUBPS       Z21, Z18, Z18
+	VSUBPS       Z20, Z15, Z21
+	VMULPS       Z21, Z18, Z18
+	VFNMADD213PS Z20, Z20, Z18
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, 192(DI)
+	VPTERNLOGD $0xf8, Z14, Z17, Z24
+	VMOVUPS    Z24, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
 	JNZ        Gemm4x64P4_fwdscaledtanh_1049
@@ -56364,12 +56056,13 @@ Gemm4x64P4_spillscaledtanh_1088:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -56379,325 +56072,309 @@ Gemm4x64P4_spillscaledtanh_1088:
 
 Gemm4x64P4_fwdscaledtanh_1089:
 	KMOVW     264(SP), K1
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
-
-	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	KMOVW      264(SP), K1
-	VMOVUPS    Z19, K1, (DI)
-	KMOVW      272(SP), K1
-	VMOVUPS.Z  64(DI), K1, Z17
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z17, Z21
-	VBROADCASTSS 64(SP), Z22
-	VFNMADD213PS Z21, Z22, Z17
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z21, Z21, Z22
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z21, Z18
-	VMULPS.BCST       (SP), Z17, Z20
-	VMOVAPS           Z18, Z16
-	VFNMADD231PS.BCST (SP), Z21, Z16
-	VADDPS            Z20, Z16, Z16
-	VFNMADD231PS      Z22, Z20, Z16
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z22, Z20
-	VFMADD213PS       Z11, Z22, Z20
-	VFMADD213PS       Z10, Z22, Z20
-	VFMADD213PS       Z9, Z22, Z20
-	VMULPS            Z22, Z18, Z19
-	VFNMADD231PS      Z20, Z19, Z16
-	VSUBPS            Z16, Z18, Z18
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z21, Z16
-	VMAXPS      Z8, Z16, Z20
-	VMOVUPS     Z6, Z19
-	VFMADD231PS Z7, Z20, Z19
-	VADDPS      Z17, Z17, Z22
-	VPTERNLOGD  $0x78, Z14, Z21, Z22
-	VCMPPS      $0x01, Z8, Z16, K1
-	VMOVUPS     Z5, K1, Z22
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
-	VPERMPS         Z17, Z19, Z16
-	VADDPS          Z16, Z22, Z22
-	VADDPS          Z20, Z20, Z16
-	VSUBPS          Z6, Z19, Z20
-	VFNMADD231PS    Z4, Z20, Z16
-	VADDPS          Z22, Z16, Z16
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z19, Z22
-	VPSLLD          $0x14, Z19, Z19
-	VPADDD          Z19, Z22, Z22
-	VMOVUPS         Z2, Z19
-	VFMADD231PS     Z3, Z16, Z19
-	VFMADD213PS     Z1, Z16, Z19
-	VFMADD213PS     Z15, Z16, Z19
-
-	// e = s + (t·P)·s
-	VMULPS      Z19, Z16, Z16
-	VFMADD213PS Z22, Z22, Z16
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z16, Z22
-	VDIVPS       Z22, Z16, Z19
-	VSUBPS       Z15, Z22, Z22
-	VSUBPS       Z22, Z16, Z16
-	VSUBPS       Z19, Z15, Z22
-	VMULPS       Z22, Z16, Z16
-	VFNMADD213PS Z19, Z19, Z16
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z19
-	VFNMADD213PS.BCST (SP), Z19, Z16
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z21, Z19
-	VCMPPS            $0x0d, Z0, Z19, K1
-	VMOVUPS           Z16, K1, Z18
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z21, Z18
-	KMOVW      272(SP), K1
-	VMOVUPS    Z18, K1, 64(DI)
-	KMOVW      280(SP), K1
-	VMOVUPS.Z  128(DI), K1, Z21
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z21, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
 	VBROADCASTSS 64(SP), Z19
-	VFNMADD213PS Z16, Z19, Z21
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z16, Z16, Z19
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z16, Z22
-	VMULPS.BCST       (SP), Z21, Z20
-	VMOVAPS           Z22, Z17
-	VFNMADD231PS.BCST (SP), Z16, Z17
-	VADDPS            Z20, Z17, Z17
-	VFNMADD231PS      Z19, Z20, Z17
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z23
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
+	VPERMPS         Z24, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+
+	// e = s + (t·P)·s
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z20
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	KMOVW      264(SP), K1
+	VMOVUPS    Z20, K1, (DI)
+	KMOVW      272(SP), K1
+	VMOVUPS.Z  64(DI), K1, Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z21
+	VMULPS.BCST       (SP), Z18, Z23
+	VMOVAPS           Z21, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z23, Z22, Z22
+	VFNMADD231PS      Z19, Z23, Z22
+	VMOVUPS           Z12, Z23
+	VFMADD231PS       Z13, Z19, Z23
+	VFMADD213PS       Z11, Z19, Z23
+	VFMADD213PS       Z10, Z19, Z23
+	VFMADD213PS       Z9, Z19, Z23
+	VMULPS            Z19, Z21, Z24
+	VFNMADD231PS      Z23, Z24, Z22
+	VSUBPS            Z22, Z21, Z21
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z23
+	VFMADD231PS       Z7, Z22, Z23
+	VADDPS            Z18, Z18, Z24
+	VPTERNLOGD        $0x78, Z14, Z17, Z24
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z24
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
+	VPERMPS         Z20, Z23, Z18
+	VADDPS          Z18, Z24, Z24
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z23, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z24, Z18, Z18
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z23, Z24
+	VPSLLD          $0x14, Z23, Z23
+	VPADDD          Z23, Z24, Z24
+	VMOVUPS         Z1, Z23
+	VFMADD231PS     Z2, Z18, Z23
+	VFMADD213PS     Z0, Z18, Z23
+	VFMADD213PS     Z15, Z18, Z23
+
+	// e = s + (t·P)·s
+	VMULPS      Z23, Z18, Z18
+	VFMADD213PS Z24, Z24, Z18
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z18, Z24
+	VDIVPS       Z24, Z18, Z23
+	VSUBPS       Z15, Z24, Z24
+	VSUBPS       Z24, Z18, Z18
+	VSUBPS       Z23, Z15, Z24
+	VMULPS       Z24, Z18, Z18
+	VFNMADD213PS Z23, Z23, Z18
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z23
+	VFNMADD213PS.BCST (SP), Z23, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z21
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z17, Z21
+	KMOVW      272(SP), K1
+	VMOVUPS    Z21, K1, 64(DI)
+	KMOVW      280(SP), K1
+	VMOVUPS.Z  128(DI), K1, Z17
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z18, Z18, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z18, Z23
+	VMULPS.BCST       (SP), Z17, Z24
+	VMOVAPS           Z23, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z24, Z22, Z22
+	VFNMADD231PS      Z19, Z24, Z22
+	VMOVUPS           Z12, Z24
+	VFMADD231PS       Z13, Z19, Z24
+	VFMADD213PS       Z11, Z19, Z24
+	VFMADD213PS       Z10, Z19, Z24
+	VFMADD213PS       Z9, Z19, Z24
+	VMULPS            Z19, Z23, Z20
+	VFNMADD231PS      Z24, Z20, Z22
+	VSUBPS            Z22, Z23, Z23
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z24
+	VFMADD231PS       Z7, Z22, Z24
+	VADDPS            Z17, Z17, Z20
+	VPTERNLOGD        $0x78, Z14, Z18, Z20
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z20
+
+	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
+	VPERMPS         Z21, Z24, Z17
+	VADDPS          Z17, Z20, Z20
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z24, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z20, Z17, Z17
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z24, Z20
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z20, Z20
+	VMOVUPS         Z1, Z24
+	VFMADD231PS     Z2, Z17, Z24
+	VFMADD213PS     Z0, Z17, Z24
+	VFMADD213PS     Z15, Z17, Z24
+
+	// e = s + (t·P)·s
+	VMULPS      Z24, Z17, Z17
+	VFMADD213PS Z20, Z20, Z17
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Z15, Z17, Z20
+	VDIVPS       Z20, Z17, Z24
+	VSUBPS       Z15, Z20, Z20
+	VSUBPS       Z20, Z17, Z17
+	VSUBPS       Z24, Z15, Z20
+	VMULPS       Z20, Z17, Z17
+	VFNMADD213PS Z24, Z24, Z17
+
+	// gain - 2gain·q
+	VBROADCASTSS      128(SP), Z24
+	VFNMADD213PS.BCST (SP), Z24, Z17
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z17, K1, Z23
+
+	// the sign of zh, last: the result of -0 is -0
+	VPTERNLOGD $0xf8, Z14, Z18, Z23
+	KMOVW      280(SP), K1
+	VMOVUPS    Z23, K1, 128(DI)
+	KMOVW      288(SP), K1
+	VMOVUPS.Z  192(DI), K1, Z18
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS.BCST  64(SP), Z18, Z17
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z17, Z19, Z18
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z17, Z17, Z19
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS.BCST       (SP), Z17, Z24
+	VMULPS.BCST       (SP), Z18, Z20
+	VMOVAPS           Z24, Z22
+	VFNMADD231PS.BCST (SP), Z17, Z22
+	VADDPS            Z20, Z22, Z22
+	VFNMADD231PS      Z19, Z20, Z22
 	VMOVUPS           Z12, Z20
 	VFMADD231PS       Z13, Z19, Z20
 	VFMADD213PS       Z11, Z19, Z20
 	VFMADD213PS       Z10, Z19, Z20
 	VFMADD213PS       Z9, Z19, Z20
-	VMULPS            Z19, Z22, Z18
-	VFNMADD231PS      Z20, Z18, Z17
-	VSUBPS            Z17, Z22, Z22
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z16, Z17
-	VMAXPS      Z8, Z17, Z20
-	VMOVUPS     Z6, Z18
-	VFMADD231PS Z7, Z20, Z18
-	VADDPS      Z21, Z21, Z19
-	VPTERNLOGD  $0x78, Z14, Z16, Z19
-	VCMPPS      $0x01, Z8, Z17, K1
-	VMOVUPS     Z5, K1, Z19
+	VMULPS            Z19, Z24, Z21
+	VFNMADD231PS      Z20, Z21, Z22
+	VSUBPS            Z22, Z24, Z24
+	VRANGEPS          $0x0e, Z8, Z17, Z22
+	VMOVUPS           Z6, Z20
+	VFMADD231PS       Z7, Z22, Z20
+	VADDPS            Z18, Z18, Z21
+	VPTERNLOGD        $0x78, Z14, Z17, Z21
+	VCMPPS            $0x0e, Z5, Z19, K1
+	VMOVUPS           Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
-	VPERMPS         Z21, Z18, Z17
-	VADDPS          Z17, Z19, Z19
-	VADDPS          Z20, Z20, Z17
-	VSUBPS          Z6, Z18, Z20
-	VFNMADD231PS    Z4, Z20, Z17
-	VADDPS          Z19, Z17, Z17
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z18, Z19
-	VPSLLD          $0x14, Z18, Z18
-	VPADDD          Z18, Z19, Z19
-	VMOVUPS         Z2, Z18
-	VFMADD231PS     Z3, Z17, Z18
-	VFMADD213PS     Z1, Z17, Z18
-	VFMADD213PS     Z15, Z17, Z18
-
-	// e = s + (t·P)·s
-	VMULPS      Z18, Z17, Z17
-	VFMADD213PS Z19, Z19, Z17
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z17, Z19
-	VDIVPS       Z19, Z17, Z18
-	VSUBPS       Z15, Z19, Z19
-	VSUBPS       Z19, Z17, Z17
-	VSUBPS       Z18, Z15, Z19
-	VMULPS       Z19, Z17, Z17
-	VFNMADD213PS Z18, Z18, Z17
-
-	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z18
-	VFNMADD213PS.BCST (SP), Z18, Z17
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z16, Z18
-	VCMPPS            $0x0d, Z0, Z18, K1
-	VMOVUPS           Z17, K1, Z22
-
-	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z16, Z22
-	KMOVW      280(SP), K1
-	VMOVUPS    Z22, K1, 128(DI)
-	KMOVW      288(SP), K1
-	VMOVUPS.Z  192(DI), K1, Z16
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K1
-	VMOVUPS     Z5, K1, Z18
-
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
+	VPERMPS         Z18, Z20, Z18
 	VADDPS          Z18, Z21, Z21
+	VADDPS          Z22, Z22, Z18
+	VSUBPS          Z6, Z20, Z22
+	VFNMADD231PS    Z3, Z22, Z18
+	VADDPS          Z21, Z18, Z18
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z20, Z21
+	VPSLLD          $0x14, Z20, Z20
+	VPADDD          Z20, Z21, Z21
+	VMOVUPS         Z1, Z20
+	VFMADD231PS     Z2, Z18, Z20
+	VFMADD213PS     Z0, Z18, Z20
+	VFMADD213PS     Z15, Z18, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z18, Z18
+	VFMADD213PS Z21, Z21, Z18
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z18, Z21
+	VDIVPS       Z21, Z18, Z20
+	VSUBPS       Z15, Z21, Z21
+	VSUBPS       Z21, Z18, Z18
+	VSUBPS       Z20, Z15, Z21
+	VMULPS       Z21, Z18, Z18
+	VFNMADD213PS Z20, Z20, Z18
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K1
-	VMOVUPS           Z21, K1, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z18
+	VCMPPS            $0x0d, Z16, Z19, K1
+	VMOVUPS           Z18, K1, Z24
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
+	VPTERNLOGD $0xf8, Z14, Z17, Z24
 	KMOVW      288(SP), K1
-	VMOVUPS    Z19, K1, 192(DI)
+	VMOVUPS    Z24, K1, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
 	JNZ        Gemm4x64P4_fwdscaledtanh_1089
@@ -58852,56 +58529,52 @@ Gemm4x64P4_pendingScaledTanh:
 	VMULPS            Z18, Z19, Z22
 	VFNMADD231PS      Z20, Z22, Z21
 	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS.BCST       k4_80000000<>+0(SB), Z17, Z21
-	VMAXPS.BCST      k4_c1200000<>+0(SB), Z21, Z20
-	VBROADCASTSS     k4_4b400000<>+0(SB), Z22
-	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z20, Z22
-	VADDPS           Z16, Z16, Z18
-	VPTERNLOGD.BCST  $0x78, k4_80000000<>+0(SB), Z17, Z18
-	VCMPPS.BCST      $0x01, k4_c1200000<>+0(SB), Z21, K1
-	VBROADCASTSS     k4_00000000<>+0(SB), K1, Z18
+	VRANGEPS.BCST     $0x0e, k4_c1200000<>+0(SB), Z17, Z21
+	VBROADCASTSS      k4_4b400000<>+0(SB), Z20
+	VFMADD231PS.BCST  k4_41b8aa3b<>+0(SB), Z21, Z20
+	VADDPS            Z16, Z16, Z22
+	VPTERNLOGD.BCST   $0x78, k4_80000000<>+0(SB), Z17, Z22
+	VCMPPS.BCST       $0x0e, k4_42c80000<>+0(SB), Z18, K1
+	VBROADCASTSS      k4_00000000<>+0(SB), K1, Z22
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS           Z16, Z22, Z21
-	VADDPS            Z21, Z18, Z18
-	VADDPS            Z20, Z20, Z21
-	VSUBPS.BCST       k4_4b400000<>+0(SB), Z22, Z20
-	VFNMADD231PS.BCST k4_3db17218<>+0(SB), Z20, Z21
-	VADDPS            Z18, Z21, Z21
+	VPERMPS           Z16, Z20, Z16
+	VADDPS            Z16, Z22, Z22
+	VADDPS            Z21, Z21, Z16
+	VSUBPS.BCST       k4_4b400000<>+0(SB), Z20, Z21
+	VFNMADD231PS.BCST k4_3db17218<>+0(SB), Z21, Z16
+	VADDPS            Z22, Z16, Z16
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS          Z20, Z22, Z18
-	VPSLLD           $0x14, Z22, Z22
-	VPADDD           Z22, Z18, Z18
-	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z22
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k4_3f800000<>+0(SB), Z21, Z22
+	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21
+	VPERMPS          Z21, Z20, Z22
+	VPSLLD           $0x14, Z20, Z20
+	VPADDD           Z20, Z22, Z22
+	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z20
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST k4_3f800000<>+0(SB), Z16, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z16, Z16
+	VFMADD213PS Z22, Z22, Z16
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS.BCST  k4_3f800000<>+0(SB), Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS.BCST  k4_3f800000<>+0(SB), Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VBROADCASTSS k4_3f800000<>+0(SB), Z20
-	VSUBPS       Z22, Z20, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS.BCST  k4_3f800000<>+0(SB), Z16, Z22
+	VDIVPS       Z22, Z16, Z20
+	VSUBPS.BCST  k4_3f800000<>+0(SB), Z22, Z22
+	VSUBPS       Z22, Z16, Z16
+	VBROADCASTSS k4_3f800000<>+0(SB), Z21
+	VSUBPS       Z20, Z21, Z22
+	VMULPS       Z22, Z16, Z16
+	VFNMADD213PS Z20, Z20, Z16
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS.BCST       $0x0d, k4_3f200000<>+0(SB), Z22, K1
-	VMOVUPS           Z21, K1, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z16
+	VCMPPS.BCST       $0x0d, k4_3ec80000<>+0(SB), Z18, K1
+	VMOVUPS           Z16, K1, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VPTERNLOGD.BCST $0xf8, k4_80000000<>+0(SB), Z17, Z19
@@ -60106,96 +59779,93 @@ Gemm16x16_lasttile_1158:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000010, R15
 
 Gemm16x16_fwdscaledtanh_1159:
-	VMOVUPS (DI), Z16
+	VMOVUPS (DI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K2
-	VMOVUPS     Z5, K2, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K2
+	VMOVUPS           Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K2
-	VMOVUPS           Z21, K2, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K2
+	VMOVUPS           Z17, K2, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, (DI)
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	VMOVUPS    Z20, (DI)
 	ADDQ       R8, DI
 	DECQ       R15
 	JNZ        Gemm16x16_fwdscaledtanh_1159
@@ -62219,12 +61889,13 @@ Gemm16x16_spillscaledtanh_1198:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -62233,84 +61904,80 @@ Gemm16x16_spillscaledtanh_1198:
 	CMOVQLT      SI, R15
 
 Gemm16x16_fwdscaledtanh_1199:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K2
-	VMOVUPS     Z5, K2, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K2
+	VMOVUPS           Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K2
-	VMOVUPS           Z21, K2, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K2
+	VMOVUPS           Z17, K2, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R15
 	JNZ        Gemm16x16_fwdscaledtanh_1199
@@ -64417,56 +64084,52 @@ Gemm16x16_pendingScaledTanh:
 	VMULPS            Z18, Z19, Z22
 	VFNMADD231PS      Z20, Z22, Z21
 	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS.BCST       k4_80000000<>+0(SB), Z17, Z21
-	VMAXPS.BCST      k4_c1200000<>+0(SB), Z21, Z20
-	VBROADCASTSS     k4_4b400000<>+0(SB), Z22
-	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z20, Z22
-	VADDPS           Z16, Z16, Z18
-	VPTERNLOGD.BCST  $0x78, k4_80000000<>+0(SB), Z17, Z18
-	VCMPPS.BCST      $0x01, k4_c1200000<>+0(SB), Z21, K2
-	VBROADCASTSS     k4_00000000<>+0(SB), K2, Z18
+	VRANGEPS.BCST     $0x0e, k4_c1200000<>+0(SB), Z17, Z21
+	VBROADCASTSS      k4_4b400000<>+0(SB), Z20
+	VFMADD231PS.BCST  k4_41b8aa3b<>+0(SB), Z21, Z20
+	VADDPS            Z16, Z16, Z22
+	VPTERNLOGD.BCST   $0x78, k4_80000000<>+0(SB), Z17, Z22
+	VCMPPS.BCST       $0x0e, k4_42c80000<>+0(SB), Z18, K2
+	VBROADCASTSS      k4_00000000<>+0(SB), K2, Z22
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS           Z16, Z22, Z21
-	VADDPS            Z21, Z18, Z18
-	VADDPS            Z20, Z20, Z21
-	VSUBPS.BCST       k4_4b400000<>+0(SB), Z22, Z20
-	VFNMADD231PS.BCST k4_3db17218<>+0(SB), Z20, Z21
-	VADDPS            Z18, Z21, Z21
+	VPERMPS           Z16, Z20, Z16
+	VADDPS            Z16, Z22, Z22
+	VADDPS            Z21, Z21, Z16
+	VSUBPS.BCST       k4_4b400000<>+0(SB), Z20, Z21
+	VFNMADD231PS.BCST k4_3db17218<>+0(SB), Z21, Z16
+	VADDPS            Z22, Z16, Z16
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS          Z20, Z22, Z18
-	VPSLLD           $0x14, Z22, Z22
-	VPADDD           Z22, Z18, Z18
-	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z22
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k4_3f800000<>+0(SB), Z21, Z22
+	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z21
+	VPERMPS          Z21, Z20, Z22
+	VPSLLD           $0x14, Z20, Z20
+	VPADDD           Z20, Z22, Z22
+	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z20
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST k4_3f800000<>+0(SB), Z16, Z20
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z20, Z16, Z16
+	VFMADD213PS Z22, Z22, Z16
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS.BCST  k4_3f800000<>+0(SB), Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS.BCST  k4_3f800000<>+0(SB), Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VBROADCASTSS k4_3f800000<>+0(SB), Z20
-	VSUBPS       Z22, Z20, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS.BCST  k4_3f800000<>+0(SB), Z16, Z22
+	VDIVPS       Z22, Z16, Z20
+	VSUBPS.BCST  k4_3f800000<>+0(SB), Z22, Z22
+	VSUBPS       Z22, Z16, Z16
+	VBROADCASTSS k4_3f800000<>+0(SB), Z21
+	VSUBPS       Z20, Z21, Z22
+	VMULPS       Z22, Z16, Z16
+	VFNMADD213PS Z20, Z20, Z16
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS.BCST       $0x0d, k4_3f200000<>+0(SB), Z22, K2
-	VMOVUPS           Z21, K2, Z19
+	VBROADCASTSS      128(SP), Z20
+	VFNMADD213PS.BCST (SP), Z20, Z16
+	VCMPPS.BCST       $0x0d, k4_3ec80000<>+0(SB), Z18, K2
+	VMOVUPS           Z16, K2, Z19
 
 	// the sign of zh, last: the result of -0 is -0
 	VPTERNLOGD.BCST  $0xf8, k4_80000000<>+0(SB), Z17, Z19
@@ -65473,96 +65136,93 @@ Gemm16x16S_notscaledsigmoid_1256:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000010, SI
 
 Gemm16x16S_fwdscaledtanh_1261:
-	VMOVUPS (DX), Z16
+	VMOVUPS (DX), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K2
-	VMOVUPS     Z5, K2, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K2
+	VMOVUPS           Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K2
-	VMOVUPS           Z21, K2, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K2
+	VMOVUPS           Z17, K2, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, (DX)
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	VMOVUPS    Z20, (DX)
 	ADDQ       BX, DX
 	DECQ       SI
 	JNZ        Gemm16x16S_fwdscaledtanh_1261
@@ -67586,12 +67246,13 @@ Gemm16x16S_spillscaledtanh_1300:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z8
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z7
 	VBROADCASTSS k4_4b400000<>+0(SB), Z6
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS k4_3db17218<>+0(SB), Z4
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z3
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z2
-	VBROADCASTSS k4_3f000000<>+0(SB), Z1
-	VBROADCASTSS k4_3f200000<>+0(SB), Z0
+	VBROADCASTSS k4_42c80000<>+0(SB), Z5
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS k4_3db17218<>+0(SB), Z3
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z2
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z1
+	VBROADCASTSS k4_3f000000<>+0(SB), Z0
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -67600,84 +67261,80 @@ Gemm16x16S_spillscaledtanh_1300:
 	CMOVQLT      R12, SI
 
 Gemm16x16S_fwdscaledtanh_1301:
-	VMOVUPS.Z (DX), K1, Z16
+	VMOVUPS.Z (DX), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z12, Z20
-	VFMADD231PS       Z13, Z18, Z20
-	VFMADD213PS       Z11, Z18, Z20
-	VFMADD213PS       Z10, Z18, Z20
-	VFMADD213PS       Z9, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z14, Z17, Z21
-	VMAXPS      Z8, Z21, Z20
-	VMOVUPS     Z6, Z22
-	VFMADD231PS Z7, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z14, Z17, Z18
-	VCMPPS      $0x01, Z8, Z21, K2
-	VMOVUPS     Z5, K2, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z12, Z21
+	VFMADD231PS       Z13, Z19, Z21
+	VFMADD213PS       Z11, Z19, Z21
+	VFMADD213PS       Z10, Z19, Z21
+	VFMADD213PS       Z9, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z8, Z18, Z22
+	VMOVUPS           Z6, Z21
+	VFMADD231PS       Z7, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z14, Z18, Z23
+	VCMPPS            $0x0e, Z5, Z19, K2
+	VMOVUPS           Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z6, Z22, Z20
-	VFNMADD231PS    Z4, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z6, Z21, Z22
+	VFNMADD231PS    Z3, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z2, Z22
-	VFMADD231PS     Z3, Z21, Z22
-	VFMADD213PS     Z1, Z21, Z22
-	VFMADD213PS     Z15, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z1, Z21
+	VFMADD231PS     Z2, Z17, Z21
+	VFMADD213PS     Z0, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z15, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z15, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z15, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z15, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z15, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z15, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z0, Z22, K2
-	VMOVUPS           Z21, K2, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K2
+	VMOVUPS           Z17, K2, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z14, Z17, Z19
-	VMOVUPS    Z19, K1, (DX)
+	VPTERNLOGD $0xf8, Z14, Z18, Z20
+	VMOVUPS    Z20, K1, (DX)
 	ADDQ       BX, DX
 	DECQ       SI
 	JNZ        Gemm16x16S_fwdscaledtanh_1301
@@ -69695,96 +69352,93 @@ Gemm8x16_notscaledsigmoid_1339:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z0
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000008, R13
 
 Gemm8x16_fwdscaledtanh_1344:
-	VMOVUPS (SI), Z16
+	VMOVUPS (SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z18, Z20
-	VFMADD213PS       Z3, Z18, Z20
-	VFMADD213PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z17, Z21
-	VMAXPS      Z0, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z6, Z17, Z18
-	VCMPPS      $0x01, Z0, Z21, K2
-	VMOVUPS     Z10, K2, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z4, Z21
+	VFMADD231PS       Z5, Z19, Z21
+	VFMADD213PS       Z3, Z19, Z21
+	VFMADD213PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z0, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z6, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K2
+	VMOVUPS           Z11, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z7, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z7, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z7, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z7, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z7, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z7, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z7, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K2
-	VMOVUPS           Z21, K2, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K2
+	VMOVUPS           Z17, K2, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z17, Z19
-	VMOVUPS    Z19, (SI)
+	VPTERNLOGD $0xf8, Z6, Z18, Z20
+	VMOVUPS    Z20, (SI)
 	ADDQ       DI, SI
 	DECQ       R13
 	JNZ        Gemm8x16_fwdscaledtanh_1344
@@ -71000,12 +70654,13 @@ Gemm8x16_spillscaledtanh_1383:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z0
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -71014,84 +70669,80 @@ Gemm8x16_spillscaledtanh_1383:
 	CMOVQLT      BX, R13
 
 Gemm8x16_fwdscaledtanh_1384:
-	VMOVUPS.Z (SI), K1, Z16
+	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z4, Z20
-	VFMADD231PS       Z5, Z18, Z20
-	VFMADD213PS       Z3, Z18, Z20
-	VFMADD213PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z6, Z17, Z21
-	VMAXPS      Z0, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z6, Z17, Z18
-	VCMPPS      $0x01, Z0, Z21, K2
-	VMOVUPS     Z10, K2, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z4, Z21
+	VFMADD231PS       Z5, Z19, Z21
+	VFMADD213PS       Z3, Z19, Z21
+	VFMADD213PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z0, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z6, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K2
+	VMOVUPS           Z11, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z7, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z7, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z7, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z7, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z7, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z7, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z7, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z7, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K2
-	VMOVUPS           Z21, K2, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K2
+	VMOVUPS           Z17, K2, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z6, Z17, Z19
-	VMOVUPS    Z19, K1, (SI)
+	VPTERNLOGD $0xf8, Z6, Z18, Z20
+	VMOVUPS    Z20, K1, (SI)
 	ADDQ       DI, SI
 	DECQ       R13
 	JNZ        Gemm8x16_fwdscaledtanh_1384
@@ -72478,12 +72129,13 @@ GemmDot1AVX512_spillscaledtanh_1425:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -72492,84 +72144,80 @@ GemmDot1AVX512_spillscaledtanh_1425:
 	CMOVQLT      SI, R9
 
 GemmDot1AVX512_fwdscaledtanh_1426:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z0, Z20
-	VFMADD231PS       Z1, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z2, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z2, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z0, Z21
+	VFMADD231PS       Z1, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z2, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z3, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z3, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z3, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z3, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z3, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z3, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z3, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z2, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z2, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot1AVX512_fwdscaledtanh_1426
@@ -73616,12 +73264,13 @@ GemmDot2AVX512_spillscaledtanh_1465:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -73630,84 +73279,80 @@ GemmDot2AVX512_spillscaledtanh_1465:
 	CMOVQLT      SI, R9
 
 GemmDot2AVX512_fwdscaledtanh_1466:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z1, Z20
-	VFMADD231PS       Z0, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z2, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z2, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z1, Z21
+	VFMADD231PS       Z0, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z2, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z3, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z3, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z3, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z3, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z3, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z3, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z3, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z2, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z2, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot2AVX512_fwdscaledtanh_1466
@@ -74796,12 +74441,13 @@ GemmDot3AVX512_spillscaledtanh_1505:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -74810,84 +74456,80 @@ GemmDot3AVX512_spillscaledtanh_1505:
 	CMOVQLT      SI, R9
 
 GemmDot3AVX512_fwdscaledtanh_1506:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z0, Z20
-	VFMADD231PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z3, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z3, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z0, Z21
+	VFMADD231PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z3, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z4, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z4, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z4, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z4, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z4, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z4, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z4, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z4, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z3, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z3, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot3AVX512_fwdscaledtanh_1506
@@ -76014,12 +75656,13 @@ GemmDot4AVX512_spillscaledtanh_1545:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -76028,84 +75671,80 @@ GemmDot4AVX512_spillscaledtanh_1545:
 	CMOVQLT      SI, R9
 
 GemmDot4AVX512_fwdscaledtanh_1546:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z0, Z20
-	VFMADD231PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z3, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z3, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z0, Z21
+	VFMADD231PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z3, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z4, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z4, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z4, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z4, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z4, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z4, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z4, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z4, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z3, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z3, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot4AVX512_fwdscaledtanh_1546
@@ -77250,12 +76889,13 @@ GemmDot5AVX512_spillscaledtanh_1585:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -77264,84 +76904,80 @@ GemmDot5AVX512_spillscaledtanh_1585:
 	CMOVQLT      SI, R9
 
 GemmDot5AVX512_fwdscaledtanh_1586:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z0, Z20
-	VFMADD231PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z3, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z3, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z0, Z21
+	VFMADD231PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z3, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z4, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z4, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z4, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z4, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z4, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z4, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z4, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z4, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z3, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z3, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot5AVX512_fwdscaledtanh_1586
@@ -78504,12 +78140,13 @@ GemmDot6AVX512_spillscaledtanh_1625:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -78518,84 +78155,80 @@ GemmDot6AVX512_spillscaledtanh_1625:
 	CMOVQLT      SI, R9
 
 GemmDot6AVX512_fwdscaledtanh_1626:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z0, Z20
-	VFMADD231PS       Z2, Z18, Z20
-	VFMADD213PS       Z1, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z3, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z3, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z0, Z21
+	VFMADD231PS       Z2, Z19, Z21
+	VFMADD213PS       Z1, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z3, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z4, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z4, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z4, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z4, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z4, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z4, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z4, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z4, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z3, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z3, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot6AVX512_fwdscaledtanh_1626
@@ -79677,12 +79310,13 @@ GemmDot7AVX512_spillscaledtanh_1665:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -79691,84 +79325,80 @@ GemmDot7AVX512_spillscaledtanh_1665:
 	CMOVQLT      SI, R9
 
 GemmDot7AVX512_fwdscaledtanh_1666:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z1, Z20
-	VFMADD231PS       Z0, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z2, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z2, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z1, Z21
+	VFMADD231PS       Z0, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z2, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z3, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z3, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z3, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z3, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z3, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z3, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z3, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z2, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z2, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot7AVX512_fwdscaledtanh_1666
@@ -80787,12 +80417,13 @@ GemmDot8AVX512_spillscaledtanh_1705:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -80801,84 +80432,80 @@ GemmDot8AVX512_spillscaledtanh_1705:
 	CMOVQLT      SI, R9
 
 GemmDot8AVX512_fwdscaledtanh_1706:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z1, Z20
-	VFMADD231PS       Z0, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z2, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z2, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z1, Z21
+	VFMADD231PS       Z0, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z2, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z3, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z3, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z3, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z3, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z3, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z3, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z3, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z2, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z2, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot8AVX512_fwdscaledtanh_1706
@@ -81914,12 +81541,13 @@ GemmDot9AVX512_spillscaledtanh_1745:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -81928,84 +81556,80 @@ GemmDot9AVX512_spillscaledtanh_1745:
 	CMOVQLT      SI, R9
 
 GemmDot9AVX512_fwdscaledtanh_1746:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z0, Z20
-	VFMADD231PS       Z1, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z2, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z2, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z0, Z21
+	VFMADD231PS       Z1, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z2, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z3, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z3, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z3, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z3, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z3, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z3, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z3, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z2, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z2, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot9AVX512_fwdscaledtanh_1746
@@ -82945,12 +82569,13 @@ GemmDot10AVX512_spillscaledtanh_1785:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -82959,84 +82584,80 @@ GemmDot10AVX512_spillscaledtanh_1785:
 	CMOVQLT      SI, R9
 
 GemmDot10AVX512_fwdscaledtanh_1786:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z3, Z20
-	VFMADD231PS       Z0, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z1, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z1, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z3, Z21
+	VFMADD231PS       Z0, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z1, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z2, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z2, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z2, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z2, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z2, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z2, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z2, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z2, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z1, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z1, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot10AVX512_fwdscaledtanh_1786
@@ -83911,12 +83532,13 @@ GemmDot11AVX512_spillscaledtanh_1825:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -83925,84 +83547,80 @@ GemmDot11AVX512_spillscaledtanh_1825:
 	CMOVQLT      SI, R9
 
 GemmDot11AVX512_fwdscaledtanh_1826:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z3, Z20
-	VFMADD231PS       Z0, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z1, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z1, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z3, Z21
+	VFMADD231PS       Z0, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z1, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z2, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z2, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z2, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z2, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z2, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z2, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z2, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z2, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z1, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z1, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot11AVX512_fwdscaledtanh_1826
@@ -84889,12 +84507,13 @@ GemmDot12AVX512_spillscaledtanh_1865:
 	VBROADCASTSS k4_c1200000<>+0(SB), Z7
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z8
 	VBROADCASTSS k4_4b400000<>+0(SB), Z9
-	VXORPS       Z10, Z10, Z10
-	VBROADCASTSS k4_3db17218<>+0(SB), Z11
-	VBROADCASTSS k4_3d2aa420<>+0(SB), Z12
-	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z13
-	VBROADCASTSS k4_3f000000<>+0(SB), Z14
-	VBROADCASTSS k4_3f200000<>+0(SB), Z15
+	VBROADCASTSS k4_42c80000<>+0(SB), Z10
+	VXORPS       Z11, Z11, Z11
+	VBROADCASTSS k4_3db17218<>+0(SB), Z12
+	VBROADCASTSS k4_3d2aa420<>+0(SB), Z13
+	VBROADCASTSS k4_3e2aae3b<>+0(SB), Z14
+	VBROADCASTSS k4_3f000000<>+0(SB), Z15
+	VBROADCASTSS k4_3ec80000<>+0(SB), Z16
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -84903,84 +84522,80 @@ GemmDot12AVX512_spillscaledtanh_1865:
 	CMOVQLT      SI, R9
 
 GemmDot12AVX512_fwdscaledtanh_1866:
-	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS.BCST  64(SP), Z16, Z17
-	VBROADCASTSS 64(SP), Z18
-	VFNMADD213PS Z17, Z18, Z16
+	VMULPS.BCST  64(SP), Z17, Z18
+	VBROADCASTSS 64(SP), Z19
+	VFNMADD213PS Z18, Z19, Z17
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z17, Z17, Z18
+	VMULPS Z18, Z18, Z19
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS.BCST       (SP), Z17, Z19
-	VMULPS.BCST       (SP), Z16, Z20
-	VMOVAPS           Z19, Z21
-	VFNMADD231PS.BCST (SP), Z17, Z21
-	VADDPS            Z20, Z21, Z21
-	VFNMADD231PS      Z18, Z20, Z21
-	VMOVUPS           Z3, Z20
-	VFMADD231PS       Z0, Z18, Z20
-	VFMADD213PS       Z4, Z18, Z20
-	VFMADD213PS       Z5, Z18, Z20
-	VFMADD213PS       Z6, Z18, Z20
-	VMULPS            Z18, Z19, Z22
-	VFNMADD231PS      Z20, Z22, Z21
-	VSUBPS            Z21, Z19, Z19
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
-	VORPS       Z1, Z17, Z21
-	VMAXPS      Z7, Z21, Z20
-	VMOVUPS     Z9, Z22
-	VFMADD231PS Z8, Z20, Z22
-	VADDPS      Z16, Z16, Z18
-	VPTERNLOGD  $0x78, Z1, Z17, Z18
-	VCMPPS      $0x01, Z7, Z21, K3
-	VMOVUPS     Z10, K3, Z18
+	VMULPS.BCST       (SP), Z18, Z20
+	VMULPS.BCST       (SP), Z17, Z21
+	VMOVAPS           Z20, Z22
+	VFNMADD231PS.BCST (SP), Z18, Z22
+	VADDPS            Z21, Z22, Z22
+	VFNMADD231PS      Z19, Z21, Z22
+	VMOVUPS           Z3, Z21
+	VFMADD231PS       Z0, Z19, Z21
+	VFMADD213PS       Z4, Z19, Z21
+	VFMADD213PS       Z5, Z19, Z21
+	VFMADD213PS       Z6, Z19, Z21
+	VMULPS            Z19, Z20, Z23
+	VFNMADD231PS      Z21, Z23, Z22
+	VSUBPS            Z22, Z20, Z20
+	VRANGEPS          $0x0e, Z7, Z18, Z22
+	VMOVUPS           Z9, Z21
+	VFMADD231PS       Z8, Z22, Z21
+	VADDPS            Z17, Z17, Z23
+	VPTERNLOGD        $0x78, Z1, Z18, Z23
+	VCMPPS            $0x0e, Z10, Z19, K3
+	VMOVUPS           Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
-	VPERMPS         Z16, Z22, Z21
-	VADDPS          Z21, Z18, Z18
-	VADDPS          Z20, Z20, Z21
-	VSUBPS          Z9, Z22, Z20
-	VFNMADD231PS    Z11, Z20, Z21
-	VADDPS          Z18, Z21, Z21
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
+	VPERMPS         Z17, Z21, Z17
+	VADDPS          Z17, Z23, Z23
+	VADDPS          Z22, Z22, Z17
+	VSUBPS          Z9, Z21, Z22
+	VFNMADD231PS    Z12, Z22, Z17
+	VADDPS          Z23, Z17, Z17
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z20
-	VPERMPS         Z20, Z22, Z18
-	VPSLLD          $0x14, Z22, Z22
-	VPADDD          Z22, Z18, Z18
-	VMOVUPS         Z13, Z22
-	VFMADD231PS     Z12, Z21, Z22
-	VFMADD213PS     Z14, Z21, Z22
-	VFMADD213PS     Z2, Z21, Z22
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
+	VPERMPS         Z22, Z21, Z23
+	VPSLLD          $0x14, Z21, Z21
+	VPADDD          Z21, Z23, Z23
+	VMOVUPS         Z14, Z21
+	VFMADD231PS     Z13, Z17, Z21
+	VFMADD213PS     Z15, Z17, Z21
+	VFMADD213PS     Z2, Z17, Z21
 
 	// e = s + (t·P)·s
-	VMULPS      Z22, Z21, Z21
-	VFMADD213PS Z18, Z18, Z21
+	VMULPS      Z21, Z17, Z17
+	VFMADD213PS Z23, Z23, Z17
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z2, Z21, Z18
-	VDIVPS       Z18, Z21, Z22
-	VSUBPS       Z2, Z18, Z18
-	VSUBPS       Z18, Z21, Z21
-	VSUBPS       Z22, Z2, Z18
-	VMULPS       Z18, Z21, Z21
-	VFNMADD213PS Z22, Z22, Z21
+	VADDPS       Z2, Z17, Z23
+	VDIVPS       Z23, Z17, Z21
+	VSUBPS       Z2, Z23, Z23
+	VSUBPS       Z23, Z17, Z17
+	VSUBPS       Z21, Z2, Z23
+	VMULPS       Z23, Z17, Z17
+	VFNMADD213PS Z21, Z21, Z17
 
 	// gain - 2gain·q
-	VBROADCASTSS      128(SP), Z22
-	VFNMADD213PS.BCST (SP), Z22, Z21
-	VANDPS.BCST       k4_7fffffff<>+0(SB), Z17, Z22
-	VCMPPS            $0x0d, Z15, Z22, K3
-	VMOVUPS           Z21, K3, Z19
+	VBROADCASTSS      128(SP), Z21
+	VFNMADD213PS.BCST (SP), Z21, Z17
+	VCMPPS            $0x0d, Z16, Z19, K3
+	VMOVUPS           Z17, K3, Z20
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z1, Z17, Z19
-	VMOVUPS    Z19, K1, (DI)
+	VPTERNLOGD $0xf8, Z1, Z18, Z20
+	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
 	JNZ        GemmDot12AVX512_fwdscaledtanh_1866

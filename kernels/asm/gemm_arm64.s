@@ -1197,58 +1197,60 @@ fscaledtanh:
 	VMOV R16, V26.S[1]
 	MOVW $0x41b8aa3b, R16
 	VMOV R16, V26.S[2]
+	MOVW $0x42c80000, R16
+	VDUP R16, V23.S4
 	MOVW $0x00000000, R16
-	VMOV R16, V22.S[0]
+	VMOV R16, V21.S[0]
 	MOVW $0xb24e0611, R16
-	VMOV R16, V22.S[1]
+	VMOV R16, V21.S[1]
 	MOVW $0x33092801, R16
-	VMOV R16, V22.S[2]
+	VMOV R16, V21.S[2]
 	MOVW $0xb3051aa9, R16
-	VMOV R16, V22.S[3]
+	VMOV R16, V21.S[3]
 	MOVW $0x329302ae, R16
-	VMOV R16, V23.S[0]
+	VMOV R16, V22.S[0]
 	MOVW $0x31b3d0e5, R16
-	VMOV R16, V23.S[1]
+	VMOV R16, V22.S[1]
 	MOVW $0xb27ce182, R16
-	VMOV R16, V23.S[2]
+	VMOV R16, V22.S[2]
 	MOVW $0xb1d290be, R16
-	VMOV R16, V23.S[3]
+	VMOV R16, V22.S[3]
 	MOVW $0x00000007, R16
-	VDUP R16, V21.S4
-	MOVW $0x03020100, R16
 	VDUP R16, V20.S4
-	MOVW $0x4b400000, R16
+	MOVW $0x03020100, R16
 	VDUP R16, V19.S4
+	MOVW $0x4b400000, R16
+	VDUP R16, V18.S4
 	MOVW $0x3db17218, R16
 	VMOV R16, V26.S[3]
 	MOVW $0x3f800000, R16
-	VMOV R16, V17.S[0]
-	MOVW $0x3f7b95c2, R16
-	VMOV R16, V17.S[1]
-	MOVW $0x3f7837f0, R16
-	VMOV R16, V17.S[2]
-	MOVW $0x3f75fed7, R16
-	VMOV R16, V17.S[3]
-	MOVW $0x3f7504f3, R16
-	VMOV R16, V18.S[0]
-	MOVW $0x3f75672a, R16
-	VMOV R16, V18.S[1]
-	MOVW $0x3f7744fd, R16
-	VMOV R16, V18.S[2]
-	MOVW $0x3f7ac0c7, R16
-	VMOV R16, V18.S[3]
-	MOVW $0x3e2aae3b, R16
 	VMOV R16, V16.S[0]
-	MOVW $0x3d2aa420, R16
+	MOVW $0x3f7b95c2, R16
 	VMOV R16, V16.S[1]
-	MOVW $0x3f000000, R16
+	MOVW $0x3f7837f0, R16
 	VMOV R16, V16.S[2]
-	MOVW $0x3f800000, R16
+	MOVW $0x3f75fed7, R16
 	VMOV R16, V16.S[3]
+	MOVW $0x3f7504f3, R16
+	VMOV R16, V17.S[0]
+	MOVW $0x3f75672a, R16
+	VMOV R16, V17.S[1]
+	MOVW $0x3f7744fd, R16
+	VMOV R16, V17.S[2]
+	MOVW $0x3f7ac0c7, R16
+	VMOV R16, V17.S[3]
+	MOVW $0x3e2aae3b, R16
+	VMOV R16, V15.S[0]
+	MOVW $0x3d2aa420, R16
+	VMOV R16, V15.S[1]
+	MOVW $0x3f000000, R16
+	VMOV R16, V15.S[2]
 	MOVW $0x3f800000, R16
-	VDUP R16, V15.S4
-	MOVW $0x3f200000, R16
+	VMOV R16, V15.S[3]
+	MOVW $0x3f800000, R16
 	VDUP R16, V14.S4
+	MOVW $0x3ec80000, R16
+	VDUP R16, V13.S4
 	MOVD R4, R13
 	MOVD $8, R17
 
@@ -1278,69 +1280,66 @@ fscaledtanhrow:
 	VFMLA V0.S4, V1.S4, V3.S4
 	VDUP V26.S[0], V1.S4
 	VFMLA V0.S4, V3.S4, V1.S4
-	WORD $0x6e20dc80 // fmul v0.4s, v4.4s, v0.4s
-	VFMLS V1.S4, V0.S4, V2.S4
+	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
-	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
-	VDUP V26.S[1], V0.S4
-	WORD $0x4f9a1820 // fmla v0.4s, v1.4s, v26.s[2]
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V1.S4
+	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
 	VAND V25.B16, V6.B16, V3.B16
 	VEOR V3.B16, V5.B16, V5.B16
-	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
-	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
+	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VAND V21.B16, V0.B16, V5.B16
+	VAND V20.B16, V1.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
 	VSLI $16, V5.S4, V5.S4
-	VORR V20.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
-	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
-	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
-	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
-	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	VORR V19.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V21.B16, V0.B16, V2.B16
-	VSHL $2, V2.S4, V2.S4
-	VSLI $8, V2.S4, V2.S4
-	VSLI $16, V2.S4, V2.S4
-	VORR V20.B16, V2.B16, V2.B16
-	VTBL V2.B16, [V17.B16, V18.B16], V2.B16
-	VSHL $20, V0.S4, V0.S4
-	VADD V0.S4, V2.S4, V2.S4
-	VDUP V16.S[0], V0.S4
-	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
-	VDUP V16.S[2], V5.S4
-	VFMLA V1.S4, V0.S4, V5.S4
-	VDUP V16.S[3], V0.S4
-	VFMLA V1.S4, V5.S4, V0.S4
+	VAND V20.B16, V1.B16, V3.B16
+	VSHL $2, V3.S4, V3.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $16, V3.S4, V3.S4
+	VORR V19.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
+	VSHL $20, V1.S4, V1.S4
+	VADD V1.S4, V3.S4, V3.S4
+	VDUP V15.S[0], V1.S4
+	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V15.S[3], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
-	VFMLA V2.S4, V1.S4, V2.S4
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
-	WORD $0x6e21fc40 // fdiv v0.4s, v2.4s, v1.4s
-	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea0d5e1 // fsub v1.4s, v15.4s, v0.4s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
-	VFMLS V2.S4, V0.S4, V0.S4
+	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
+	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
+	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
+	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	VFMLS V3.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V0.S4, V2.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
-	VBSL V4.B16, V2.B16, V0.B16
+	VORR V31.B16, V31.B16, V3.B16
+	VFMLS V29.S4, V1.S4, V3.S4
+	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
+	VBSL V4.B16, V3.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
@@ -1370,69 +1369,66 @@ fscaledtanhrow:
 	VFMLA V0.S4, V1.S4, V3.S4
 	VDUP V26.S[0], V1.S4
 	VFMLA V0.S4, V3.S4, V1.S4
-	WORD $0x6e20dc80 // fmul v0.4s, v4.4s, v0.4s
-	VFMLS V1.S4, V0.S4, V2.S4
+	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
-	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
-	VDUP V26.S[1], V0.S4
-	WORD $0x4f9a1820 // fmla v0.4s, v1.4s, v26.s[2]
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V1.S4
+	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
 	VAND V25.B16, V6.B16, V3.B16
 	VEOR V3.B16, V5.B16, V5.B16
-	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
-	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
+	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VAND V21.B16, V0.B16, V5.B16
+	VAND V20.B16, V1.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
 	VSLI $16, V5.S4, V5.S4
-	VORR V20.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
-	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
-	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
-	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
-	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	VORR V19.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V21.B16, V0.B16, V2.B16
-	VSHL $2, V2.S4, V2.S4
-	VSLI $8, V2.S4, V2.S4
-	VSLI $16, V2.S4, V2.S4
-	VORR V20.B16, V2.B16, V2.B16
-	VTBL V2.B16, [V17.B16, V18.B16], V2.B16
-	VSHL $20, V0.S4, V0.S4
-	VADD V0.S4, V2.S4, V2.S4
-	VDUP V16.S[0], V0.S4
-	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
-	VDUP V16.S[2], V5.S4
-	VFMLA V1.S4, V0.S4, V5.S4
-	VDUP V16.S[3], V0.S4
-	VFMLA V1.S4, V5.S4, V0.S4
+	VAND V20.B16, V1.B16, V3.B16
+	VSHL $2, V3.S4, V3.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $16, V3.S4, V3.S4
+	VORR V19.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
+	VSHL $20, V1.S4, V1.S4
+	VADD V1.S4, V3.S4, V3.S4
+	VDUP V15.S[0], V1.S4
+	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V15.S[3], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
-	VFMLA V2.S4, V1.S4, V2.S4
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
-	WORD $0x6e21fc40 // fdiv v0.4s, v2.4s, v1.4s
-	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea0d5e1 // fsub v1.4s, v15.4s, v0.4s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
-	VFMLS V2.S4, V0.S4, V0.S4
+	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
+	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
+	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
+	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	VFMLS V3.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V0.S4, V2.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
-	VBSL V4.B16, V2.B16, V0.B16
+	VORR V31.B16, V31.B16, V3.B16
+	VFMLS V29.S4, V1.S4, V3.S4
+	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
+	VBSL V4.B16, V3.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
@@ -1462,69 +1458,66 @@ fscaledtanhrow:
 	VFMLA V0.S4, V1.S4, V3.S4
 	VDUP V26.S[0], V1.S4
 	VFMLA V0.S4, V3.S4, V1.S4
-	WORD $0x6e20dc80 // fmul v0.4s, v4.4s, v0.4s
-	VFMLS V1.S4, V0.S4, V2.S4
+	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
+	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
-
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
-	WORD $0x4e38c441 // fmaxnm v1.4s, v2.4s, v24.4s
-	VDUP V26.S[1], V0.S4
-	WORD $0x4f9a1820 // fmla v0.4s, v1.4s, v26.s[2]
+	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
+	VDUP V26.S[1], V1.S4
+	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
 	VAND V25.B16, V6.B16, V3.B16
 	VEOR V3.B16, V5.B16, V5.B16
-	WORD $0x6ea2e702 // fcmgt v2.4s, v24.4s, v2.4s
-	WORD $0x4e621ca2 // bic v2.16b, v5.16b, v2.16b
+	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
+	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VAND V21.B16, V0.B16, V5.B16
+	VAND V20.B16, V1.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
 	VSLI $16, V5.S4, V5.S4
-	VORR V20.B16, V5.B16, V5.B16
-	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
-	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
-	WORD $0x4eb3d405 // fsub v5.4s, v0.4s, v19.4s
-	WORD $0x4fba58a1 // fmls v1.4s, v5.4s, v26.s[3]
-	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	VORR V19.B16, V5.B16, V5.B16
+	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
 	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V21.B16, V0.B16, V2.B16
-	VSHL $2, V2.S4, V2.S4
-	VSLI $8, V2.S4, V2.S4
-	VSLI $16, V2.S4, V2.S4
-	VORR V20.B16, V2.B16, V2.B16
-	VTBL V2.B16, [V17.B16, V18.B16], V2.B16
-	VSHL $20, V0.S4, V0.S4
-	VADD V0.S4, V2.S4, V2.S4
-	VDUP V16.S[0], V0.S4
-	WORD $0x4fb01020 // fmla v0.4s, v1.4s, v16.s[1]
-	VDUP V16.S[2], V5.S4
-	VFMLA V1.S4, V0.S4, V5.S4
-	VDUP V16.S[3], V0.S4
-	VFMLA V1.S4, V5.S4, V0.S4
+	VAND V20.B16, V1.B16, V3.B16
+	VSHL $2, V3.S4, V3.S4
+	VSLI $8, V3.S4, V3.S4
+	VSLI $16, V3.S4, V3.S4
+	VORR V19.B16, V3.B16, V3.B16
+	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
+	VSHL $20, V1.S4, V1.S4
+	VADD V1.S4, V3.S4, V3.S4
+	VDUP V15.S[0], V1.S4
+	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
+	VDUP V15.S[3], V1.S4
+	VFMLA V2.S4, V5.S4, V1.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
-	VFMLA V2.S4, V1.S4, V2.S4
+	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	WORD $0x4e2fd441 // fadd v1.4s, v2.4s, v15.4s
-	WORD $0x6e21fc40 // fdiv v0.4s, v2.4s, v1.4s
-	WORD $0x4eafd421 // fsub v1.4s, v1.4s, v15.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea0d5e1 // fsub v1.4s, v15.4s, v0.4s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
-	VFMLS V2.S4, V0.S4, V0.S4
+	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
+	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
+	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
+	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	VFMLS V3.S4, V1.S4, V1.S4
 
 	// gain - 2gain·q
-	VORR V31.B16, V31.B16, V2.B16
-	VFMLS V29.S4, V0.S4, V2.S4
-	WORD $0x4e791cc0 // bic v0.16b, v6.16b, v25.16b
-	WORD $0x6e2ee400 // fcmge v0.4s, v0.4s, v14.4s
-	VBSL V4.B16, V2.B16, V0.B16
+	VORR V31.B16, V31.B16, V3.B16
+	VFMLS V29.S4, V1.S4, V3.S4
+	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
+	VBSL V4.B16, V3.B16, V0.B16
 
 	// the sign of zh, last: the result of -0 is -0
 	VAND V25.B16, V6.B16, V6.B16
