@@ -26,7 +26,7 @@ func pick(t bool, a, b float32) float32 {
 }
 
 // maxNegAbs returns max(-|a|, b) for b < 0, b for a NaN a (the MaxNegAbs
-// operation).
+// operation, whose result for a signaling NaN a is not specified).
 func maxNegAbs(a, b float32) float32 {
 	n := fromBits(bits(a) | 1<<31)
 	return pick(n > b, n, b)

@@ -922,8 +922,8 @@ var tanhForwardTable0 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7
 // tanhForwardLane is tanhForward on one lane.
 func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x3f800000) // 1
-	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	v2 := math.Float32frombits(0xc1200000) // -10
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	v3 := maxNegAbs(v0, v2)
 	// exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j
 	v4 := math.Float32frombits(0x41b8aa3b) // 23.08312
@@ -986,8 +986,8 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v0_2 := x[2]
 		v0_3 := x[3]
 		v1 := math.Float32frombits(0x3f800000) // 1
-		// tanh: e^z for z = 2h, h = max(-|x|, -10)
 		v2 := math.Float32frombits(0xc1200000) // -10
+		// tanh: e^z for z = 2h, h = max(-|x|, -10)
 		v3_0 := maxNegAbs(v0_0, v2)
 		v3_1 := maxNegAbs(v0_1, v2)
 		v3_2 := maxNegAbs(v0_2, v2)
@@ -1815,12 +1815,13 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v24 := float32(v10 * v9)
 	v25 := fma32(-v24, v23, v14)
 	v26 := float32(v10 - v25)
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	v27 := math.Float32frombits(0xc1200000) // -10
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	v28 := maxNegAbs(v7, v27)
 	v29 := math.Float32frombits(0x41b8aa3b) // 23.08312
 	v30 := math.Float32frombits(0x4b400000) // 1.2582912e+07
 	v31 := fma32(v28, v29, v30)
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
 	v32 := float32(v8 + v8)
 	v33 := fromBits(bits(v7) & bits(v6))
 	v34 := fromBits(bits(v32) ^ bits(v33))
@@ -2082,8 +2083,8 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v26_1 := float32(v10_1 - v25_1)
 		v26_2 := float32(v10_2 - v25_2)
 		v26_3 := float32(v10_3 - v25_3)
-		// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 		v27 := math.Float32frombits(0xc1200000) // -10
+		// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 		v28_0 := maxNegAbs(v7_0, v27)
 		v28_1 := maxNegAbs(v7_1, v27)
 		v28_2 := maxNegAbs(v7_2, v27)
@@ -2110,6 +2111,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s31_3) {
 			v31_3 = fma32(v28_3, v29, v30)
 		}
+		// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
 		v32_0 := float32(v8_0 + v8_0)
 		v32_1 := float32(v8_1 + v8_1)
 		v32_2 := float32(v8_2 + v8_2)

@@ -45,7 +45,8 @@ var testActs = []kernels.Activation{
 	{Func: kernels.LeakyReLU, Alpha: 0x1p-149},
 	{Func: kernels.LeakyReLU, Alpha: 0}, // the program LeakyReLU
 	{Func: kernels.LeakyReLU, Alpha: 2.5},
-	{Func: kernels.ELU, Alpha: 1},
+	{Func: kernels.ELU, Alpha: 1},             // the variant ELUOne, Alpha = 1
+	{Func: kernels.ELU, Alpha: 0x1.fffffep-1}, // the program ELU, just below
 	{Func: kernels.ELU, Alpha: 0.3},
 	{Func: kernels.Sigmoid},
 	{Func: kernels.Tanh},

@@ -123,7 +123,8 @@ type rowLoop struct {
 	ahead  int // the prefetch distance in bytes (actPrefetch, updatePrefetch)
 	// span, when not nil, holds the elements of the whole call, which the
 	// main loop prefetches for only from prefetchMin on (the row's n, or m·n
-	// for a matrix); nil prefetches always.
+	// for a matrix); nil prefetches always (in loops of more than one
+	// vector: the optimizer updates).
 	span  operand.Op
 	body  func(in [][]reg.VecVirtual) []reg.VecVirtual
 	after func(res []reg.VecVirtual, i reg.Register, masked bool)
@@ -277,7 +278,8 @@ func hoistable(p *desc.Program, spare int) []uint32 {
 }
 
 // plan chooses the unroll of a loop over the program p with nin input
-// streams and the constants it hoists.
+// streams and the constants it hoists: see maxMemConsts, minHoisted and
+// minBesideDivision for what makes an AVX-512 loop shorter.
 func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
 	n, _ := p.UsedParams()
 	reserved += n

@@ -379,7 +379,7 @@ func TestNoSubnormalIntermediates(t *testing.T) {
 // operations whose subnormal operands or results cost a microcode assist.
 func floatArith(k Kind) bool {
 	switch k {
-	case Add, Sub, Mul, Div, Sqrt, FMA, FNMA, Min, Max:
+	case Add, Sub, Mul, Div, Sqrt, FMA, FNMA, Min, Max, MaxNegAbs:
 		return true
 	}
 	return false

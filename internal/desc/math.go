@@ -64,7 +64,8 @@ const (
 	// TanhSplit (0.625) is where tanh leaves its polynomial: from there on
 	// tanh(x) > 0.55 and (1 - e)/(1 + e) has no harmful cancellation.
 	// TanhSplitSq is its square (exact): x² rounded is at least TanhSplitSq
-	// exactly where |x| >= TanhSplit, and false for a NaN x.
+	// exactly where |x| >= TanhSplit (and the comparison is false for a NaN
+	// x).
 	TanhSplit   = 0x3f200000
 	TanhSplitSq = 0x3ec80000
 	// TanhClampSq (100) is TanhClamp squared: x² rounded exceeds it exactly
@@ -301,8 +302,9 @@ func sigmoidOf(b *Builder, x, lo Value) *Program {
 func tanh(b *Builder) *Program {
 	x := b.In(0)
 	one := b.F(1)
+	clamp := b.Bits(TanhClamp)
 	b.Note("tanh: e^z for z = 2h, h = max(-|x|, -10)")
-	h := b.MaxNegAbs(x, b.Bits(TanhClamp))
+	h := b.MaxNegAbs(x, clamp)
 	e := expAbsTwice(b, h)
 	b.Note("(1 - e)/(1 + e)")
 	big := b.Div(b.Sub(one, e), b.Add(e, one))
@@ -382,10 +384,11 @@ func scaledTanh(b *Builder) *Program {
 	ngl := b.FNMA(gr, u, b.Add(b.FNMA(gain, zh, gh), gr))
 	p := Horner(b, u, TanhPoly)
 	poly := b.Sub(gh, b.FNMA(b.Mul(gh, u), p, ngl))
-	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)")
+	clamp := b.Bits(TanhClamp)
 	b.Note("h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it")
-	h := b.MaxNegAbs(zh, b.Bits(TanhClamp))
+	h := b.MaxNegAbs(zh, clamp)
 	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
+	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)")
 	c := b.Xor(b.Add(r, r), b.And(zh, sign))
 	c = b.Select(b.Greater(u, b.Bits(TanhClampSq)), b.F(0), c)
 	b.Note("t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step")

@@ -1337,9 +1337,11 @@ TEXT ·TanhForwardAVX2(SB), NOSPLIT, $0-56
 	JB      fwd_wide
 
 fwd_widepf:
-	PREFETCHT0  4096(CX)(BX*4)
-	VMOVUPS     (CX)(BX*4), Y3
-	VMOVUPS     32(CX)(BX*4), Y4
+	PREFETCHT0 4096(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y3
+	VMOVUPS    32(CX)(BX*4), Y4
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y5
 	VMAXPS      Y1, Y5, Y5
 	VORPS       k32_80000000<>+0(SB), Y4, Y6
@@ -1415,8 +1417,10 @@ fwd_widepf:
 	JMP         fwd_one
 
 fwd_wide:
-	VMOVUPS     (CX)(BX*4), Y10
-	VMOVUPS     32(CX)(BX*4), Y11
+	VMOVUPS (CX)(BX*4), Y10
+	VMOVUPS 32(CX)(BX*4), Y11
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y10, Y4
 	VMAXPS      Y1, Y4, Y4
 	VORPS       k32_80000000<>+0(SB), Y11, Y3
@@ -1497,7 +1501,9 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS     (CX)(BX*4), Y4
+	VMOVUPS (CX)(BX*4), Y4
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y4, Y11
 	VMAXPS      Y1, Y11, Y11
 	VMOVUPS     k32_4b400000<>+0(SB), Y10
@@ -1542,15 +1548,17 @@ fwd_oneloop:
 	JB          fwd_oneloop
 
 fwd_tail:
-	CMPQ        BX, DX
-	JAE         fwd_done
-	MOVQ        DX, AX
-	ANDQ        $0x07, AX
-	SHLQ        $0x02, AX
-	LEAQ        tailmask32<>+32(SB), DX
-	SUBQ        AX, DX
-	VMOVDQU     (DX), Y5
-	VMASKMOVPS  (CX)(BX*4), Y5, Y6
+	CMPQ       BX, DX
+	JAE        fwd_done
+	MOVQ       DX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask32<>+32(SB), DX
+	SUBQ       AX, DX
+	VMOVDQU    (DX), Y5
+	VMASKMOVPS (CX)(BX*4), Y5, Y6
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y6, Y4
 	VMAXPS      Y1, Y4, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -2094,15 +2102,19 @@ fwd_widepf:
 	VMULPS       Y9, Y10, Y13
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
-	VORPS        Y4, Y8, Y12
-	VMAXPS       k32_c1200000<>+0(SB), Y12, Y12
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y12, Y11
-	VADDPS       Y7, Y7, Y13
-	VANDPS       Y4, Y8, Y7
-	VXORPS       Y7, Y13, Y13
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y7
-	VANDNPS      Y13, Y7, Y14
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Y4, Y8, Y12
+	VMAXPS      k32_c1200000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y7, Y7, Y13
+	VANDPS  Y4, Y8, Y7
+	VXORPS  Y7, Y13, Y13
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y7
+	VANDNPS Y13, Y7, Y14
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y13
@@ -2179,15 +2191,19 @@ fwd_oneloop:
 	VMULPS       Y10, Y13, Y12
 	VFNMADD231PS Y11, Y12, Y14
 	VSUBPS       Y14, Y13, Y13
-	VORPS        Y4, Y8, Y14
-	VMAXPS       k32_c1200000<>+0(SB), Y14, Y14
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y14, Y11
-	VADDPS       Y9, Y9, Y12
-	VANDPS       Y4, Y8, Y9
-	VXORPS       Y9, Y12, Y12
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y10, Y9
-	VANDNPS      Y12, Y9, Y7
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Y4, Y8, Y14
+	VMAXPS      k32_c1200000<>+0(SB), Y14, Y14
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y14, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y9, Y9, Y12
+	VANDPS  Y4, Y8, Y9
+	VXORPS  Y9, Y12, Y12
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y10, Y9
+	VANDNPS Y12, Y9, Y7
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y12
@@ -2266,15 +2282,19 @@ fwd_tail:
 	VMULPS       Y13, Y12, Y14
 	VFNMADD231PS Y11, Y14, Y7
 	VSUBPS       Y7, Y12, Y12
-	VORPS        Y4, Y8, Y7
-	VMAXPS       k32_c1200000<>+0(SB), Y7, Y7
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y7, Y11
-	VADDPS       Y9, Y9, Y14
-	VANDPS       Y4, Y8, Y9
-	VXORPS       Y9, Y14, Y14
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y13, Y9
-	VANDNPS      Y14, Y9, Y9
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       Y4, Y8, Y7
+	VMAXPS      k32_c1200000<>+0(SB), Y7, Y7
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y9, Y9, Y14
+	VANDPS  Y4, Y8, Y9
+	VXORPS  Y9, Y14, Y14
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y13, Y9
+	VANDNPS Y14, Y9, Y9
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y14
@@ -6506,12 +6526,14 @@ TEXT ·TanhForwardAVX512(SB), NOSPLIT, $0-56
 	JB           fwd_wide
 
 fwd_widepf:
-	PREFETCHT0  4096(CX)(BX*4)
-	PREFETCHT0  4160(CX)(BX*4)
-	PREFETCHT0  4224(CX)(BX*4)
-	VMOVUPS     (CX)(BX*4), Z13
-	VMOVUPS     64(CX)(BX*4), Z14
-	VMOVUPS     128(CX)(BX*4), Z15
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	PREFETCHT0 4224(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z13
+	VMOVUPS    64(CX)(BX*4), Z14
+	VMOVUPS    128(CX)(BX*4), Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z1, Z13, Z16
 	VRANGEPS    $0x0e, Z1, Z14, Z17
 	VRANGEPS    $0x0e, Z1, Z15, Z18
@@ -6611,9 +6633,11 @@ fwd_widepf:
 	JMP             fwd_one
 
 fwd_wide:
-	VMOVUPS     (CX)(BX*4), Z28
-	VMOVUPS     64(CX)(BX*4), Z29
-	VMOVUPS     128(CX)(BX*4), Z30
+	VMOVUPS (CX)(BX*4), Z28
+	VMOVUPS 64(CX)(BX*4), Z29
+	VMOVUPS 128(CX)(BX*4), Z30
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z1, Z28, Z15
 	VRANGEPS    $0x0e, Z1, Z29, Z14
 	VRANGEPS    $0x0e, Z1, Z30, Z13
@@ -6718,7 +6742,9 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS     (CX)(BX*4), Z13
+	VMOVUPS (CX)(BX*4), Z13
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z1, Z13, Z30
 	VMOVUPS     Z3, Z29
 	VFMADD231PS Z2, Z30, Z29
@@ -6761,15 +6787,17 @@ fwd_oneloop:
 	JB              fwd_oneloop
 
 fwd_tail:
-	CMPQ        BX, DX
-	JAE         fwd_done
-	MOVQ        DX, AX
-	ANDQ        $0x0f, AX
-	MOVQ        $0x00000001, DX
-	SHLXQ       AX, DX, DX
-	DECQ        DX
-	KMOVW       DX, K2
-	VMOVUPS.Z   (CX)(BX*4), K2, Z14
+	CMPQ      BX, DX
+	JAE       fwd_done
+	MOVQ      DX, AX
+	ANDQ      $0x0f, AX
+	MOVQ      $0x00000001, DX
+	SHLXQ     AX, DX, DX
+	DECQ      DX
+	KMOVW     DX, K2
+	VMOVUPS.Z (CX)(BX*4), K2, Z14
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z1, Z14, Z13
 	VMOVUPS     Z3, Z28
 	VFMADD231PS Z2, Z13, Z28
@@ -7140,20 +7168,24 @@ fwd_widepf:
 	VFNMADD231PS Z23, Z28, Z26
 	VSUBPS       Z25, Z21, Z21
 	VSUBPS       Z26, Z22, Z22
-	VRANGEPS     $0x0e, Z10, Z17, Z26
-	VRANGEPS     $0x0e, Z10, Z18, Z25
-	VMOVUPS      Z12, Z23
-	VFMADD231PS  Z11, Z26, Z23
-	VMOVUPS      Z12, Z28
-	VFMADD231PS  Z11, Z25, Z28
-	VADDPS       Z15, Z15, Z24
-	VADDPS       Z16, Z16, Z15
-	VPTERNLOGD   $0x78, Z4, Z17, Z24
-	VPTERNLOGD   $0x78, Z4, Z18, Z15
-	VCMPPS       $0x0e, Z13, Z19, K1
-	VCMPPS       $0x0e, Z13, Z20, K2
-	VMOVUPS      Z14, K1, Z24
-	VMOVUPS      Z14, K2, Z15
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z10, Z17, Z26
+	VRANGEPS    $0x0e, Z10, Z18, Z25
+	VMOVUPS     Z12, Z23
+	VFMADD231PS Z11, Z26, Z23
+	VMOVUPS     Z12, Z28
+	VFMADD231PS Z11, Z25, Z28
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z15, Z15, Z24
+	VADDPS     Z16, Z16, Z15
+	VPTERNLOGD $0x78, Z4, Z17, Z24
+	VPTERNLOGD $0x78, Z4, Z18, Z15
+	VCMPPS     $0x0e, Z13, Z19, K1
+	VCMPPS     $0x0e, Z13, Z20, K2
+	VMOVUPS    Z14, K1, Z24
+	VMOVUPS    Z14, K2, Z15
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
@@ -7273,20 +7305,24 @@ fwd_wide:
 	VFNMADD231PS Z28, Z25, Z15
 	VSUBPS       Z24, Z20, Z20
 	VSUBPS       Z15, Z19, Z19
-	VRANGEPS     $0x0e, Z10, Z18, Z15
-	VRANGEPS     $0x0e, Z10, Z17, Z24
-	VMOVUPS      Z12, Z28
-	VFMADD231PS  Z11, Z15, Z28
-	VMOVUPS      Z12, Z25
-	VFMADD231PS  Z11, Z24, Z25
-	VADDPS       Z21, Z21, Z23
-	VADDPS       Z22, Z22, Z21
-	VPTERNLOGD   $0x78, Z4, Z18, Z23
-	VPTERNLOGD   $0x78, Z4, Z17, Z21
-	VCMPPS       $0x0e, Z13, Z26, K1
-	VCMPPS       $0x0e, Z13, Z27, K2
-	VMOVUPS      Z14, K1, Z23
-	VMOVUPS      Z14, K2, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z10, Z18, Z15
+	VRANGEPS    $0x0e, Z10, Z17, Z24
+	VMOVUPS     Z12, Z28
+	VFMADD231PS Z11, Z15, Z28
+	VMOVUPS     Z12, Z25
+	VFMADD231PS Z11, Z24, Z25
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z21, Z21, Z23
+	VADDPS     Z22, Z22, Z21
+	VPTERNLOGD $0x78, Z4, Z18, Z23
+	VPTERNLOGD $0x78, Z4, Z17, Z21
+	VCMPPS     $0x0e, Z13, Z26, K1
+	VCMPPS     $0x0e, Z13, Z27, K2
+	VMOVUPS    Z14, K1, Z23
+	VMOVUPS    Z14, K2, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
@@ -7393,13 +7429,17 @@ fwd_oneloop:
 	VMULPS       Z18, Z15, Z26
 	VFNMADD231PS Z16, Z26, Z27
 	VSUBPS       Z27, Z15, Z15
-	VRANGEPS     $0x0e, Z10, Z17, Z27
-	VMOVUPS      Z12, Z16
-	VFMADD231PS  Z11, Z27, Z16
-	VADDPS       Z19, Z19, Z26
-	VPTERNLOGD   $0x78, Z4, Z17, Z26
-	VCMPPS       $0x0e, Z13, Z18, K1
-	VMOVUPS      Z14, K1, Z26
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z10, Z17, Z27
+	VMOVUPS     Z12, Z16
+	VFMADD231PS Z11, Z27, Z16
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z19, Z19, Z26
+	VPTERNLOGD $0x78, Z4, Z17, Z26
+	VCMPPS     $0x0e, Z13, Z18, K1
+	VMOVUPS    Z14, K1, Z26
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z25
@@ -7479,13 +7519,17 @@ fwd_tail:
 	VMULPS       Z19, Z18, Z27
 	VFNMADD231PS Z16, Z27, Z26
 	VSUBPS       Z26, Z18, Z18
-	VRANGEPS     $0x0e, Z10, Z17, Z26
-	VMOVUPS      Z12, Z16
-	VFMADD231PS  Z11, Z26, Z16
-	VADDPS       Z15, Z15, Z27
-	VPTERNLOGD   $0x78, Z4, Z17, Z27
-	VCMPPS       $0x0e, Z13, Z19, K1
-	VMOVUPS      Z14, K1, Z27
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z10, Z17, Z26
+	VMOVUPS     Z12, Z16
+	VFMADD231PS Z11, Z26, Z16
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z15, Z15, Z27
+	VPTERNLOGD $0x78, Z4, Z17, Z27
+	VCMPPS     $0x0e, Z13, Z19, K1
+	VMOVUPS    Z14, K1, Z27
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z25

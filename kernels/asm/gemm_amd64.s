@@ -1016,8 +1016,10 @@ Gemm6x16_notsigmoid_16:
 	MOVQ    $0x00000006, R13
 
 Gemm6x16_fwdtanh_21:
-	VMOVUPS     (SI), Y11
-	VMOVUPS     32(SI), Y10
+	VMOVUPS (SI), Y11
+	VMOVUPS 32(SI), Y10
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y11, Y9
 	VMAXPS      k32_c1200000<>+0(SB), Y9, Y9
 	VORPS       k32_80000000<>+0(SB), Y10, Y8
@@ -1273,15 +1275,19 @@ Gemm6x16_fwdscaledtanh_27:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
-	VADDPS       Y11, Y11, Y5
-	VANDPS       k32_80000000<>+0(SB), Y10, Y11
-	VXORPS       Y11, Y5, Y5
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
-	VANDNPS      Y5, Y11, Y4
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y11, Y11, Y5
+	VANDPS  k32_80000000<>+0(SB), Y10, Y11
+	VXORPS  Y11, Y5, Y5
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
@@ -1349,15 +1355,19 @@ Gemm6x16_fwdscaledtanh_27:
 	VMULPS       Y5, Y7, Y11
 	VFNMADD231PS Y4, Y11, Y6
 	VSUBPS       Y6, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y8, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y4
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
-	VADDPS       Y10, Y10, Y11
-	VANDPS       k32_80000000<>+0(SB), Y8, Y10
-	VXORPS       Y10, Y11, Y11
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
-	VANDNPS      Y11, Y10, Y3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y4
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y4
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y10, Y10, Y11
+	VANDPS  k32_80000000<>+0(SB), Y8, Y10
+	VXORPS  Y10, Y11, Y11
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
@@ -2923,10 +2933,12 @@ Gemm6x16_spilltanh_59:
 	CMOVQLT BX, R13
 
 Gemm6x16_fwdtanh_60:
-	VMOVUPS     (SP), Y11
-	VMASKMOVPS  (SI), Y11, Y11
-	VMOVUPS     32(SP), Y10
-	VMASKMOVPS  32(SI), Y10, Y10
+	VMOVUPS    (SP), Y11
+	VMASKMOVPS (SI), Y11, Y11
+	VMOVUPS    32(SP), Y10
+	VMASKMOVPS 32(SI), Y10, Y10
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y11, Y9
 	VMAXPS      k32_c1200000<>+0(SB), Y9, Y9
 	VORPS       k32_80000000<>+0(SB), Y10, Y8
@@ -3241,15 +3253,19 @@ Gemm6x16_fwdscaledtanh_66:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
-	VADDPS       Y11, Y11, Y5
-	VANDPS       k32_80000000<>+0(SB), Y10, Y11
-	VXORPS       Y11, Y5, Y5
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
-	VANDNPS      Y5, Y11, Y4
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y11, Y11, Y5
+	VANDPS  k32_80000000<>+0(SB), Y10, Y11
+	VXORPS  Y11, Y5, Y5
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
@@ -3319,15 +3335,19 @@ Gemm6x16_fwdscaledtanh_66:
 	VMULPS       Y5, Y7, Y11
 	VFNMADD231PS Y4, Y11, Y6
 	VSUBPS       Y6, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y8, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y4
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
-	VADDPS       Y10, Y10, Y11
-	VANDPS       k32_80000000<>+0(SB), Y8, Y10
-	VXORPS       Y10, Y11, Y11
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
-	VANDNPS      Y11, Y10, Y3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y4
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y4
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y10, Y10, Y11
+	VANDPS  k32_80000000<>+0(SB), Y8, Y10
+	VXORPS  Y10, Y11, Y11
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
@@ -5618,8 +5638,10 @@ Gemm6x16S_notsigmoid_96:
 	MOVQ    $0x00000006, R9
 
 Gemm6x16S_fwdtanh_101:
-	VMOVUPS     (DX), Y11
-	VMOVUPS     32(DX), Y10
+	VMOVUPS (DX), Y11
+	VMOVUPS 32(DX), Y10
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y11, Y9
 	VMAXPS      k32_c1200000<>+0(SB), Y9, Y9
 	VORPS       k32_80000000<>+0(SB), Y10, Y8
@@ -5875,15 +5897,19 @@ Gemm6x16S_fwdscaledtanh_107:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
-	VADDPS       Y11, Y11, Y5
-	VANDPS       k32_80000000<>+0(SB), Y10, Y11
-	VXORPS       Y11, Y5, Y5
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
-	VANDNPS      Y5, Y11, Y4
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y11, Y11, Y5
+	VANDPS  k32_80000000<>+0(SB), Y10, Y11
+	VXORPS  Y11, Y5, Y5
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
@@ -5951,15 +5977,19 @@ Gemm6x16S_fwdscaledtanh_107:
 	VMULPS       Y5, Y7, Y11
 	VFNMADD231PS Y4, Y11, Y6
 	VSUBPS       Y6, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y8, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y4
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
-	VADDPS       Y10, Y10, Y11
-	VANDPS       k32_80000000<>+0(SB), Y8, Y10
-	VXORPS       Y10, Y11, Y11
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
-	VANDNPS      Y11, Y10, Y3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y4
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y4
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y10, Y10, Y11
+	VANDPS  k32_80000000<>+0(SB), Y8, Y10
+	VXORPS  Y10, Y11, Y11
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
@@ -7525,10 +7555,12 @@ Gemm6x16S_spilltanh_139:
 	CMOVQLT R8, R9
 
 Gemm6x16S_fwdtanh_140:
-	VMOVUPS     (SP), Y11
-	VMASKMOVPS  (DX), Y11, Y11
-	VMOVUPS     32(SP), Y10
-	VMASKMOVPS  32(DX), Y10, Y10
+	VMOVUPS    (SP), Y11
+	VMASKMOVPS (DX), Y11, Y11
+	VMOVUPS    32(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y10
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y11, Y9
 	VMAXPS      k32_c1200000<>+0(SB), Y9, Y9
 	VORPS       k32_80000000<>+0(SB), Y10, Y8
@@ -7843,15 +7875,19 @@ Gemm6x16S_fwdscaledtanh_146:
 	VMULPS       Y9, Y8, Y5
 	VFNMADD231PS Y7, Y5, Y6
 	VSUBPS       Y6, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y10, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y7
-	VADDPS       Y11, Y11, Y5
-	VANDPS       k32_80000000<>+0(SB), Y10, Y11
-	VXORPS       Y11, Y5, Y5
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y11
-	VANDNPS      Y5, Y11, Y4
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y10, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y11, Y11, Y5
+	VANDPS  k32_80000000<>+0(SB), Y10, Y11
+	VXORPS  Y11, Y5, Y5
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y11
+	VANDNPS Y5, Y11, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y5
@@ -7921,15 +7957,19 @@ Gemm6x16S_fwdscaledtanh_146:
 	VMULPS       Y5, Y7, Y11
 	VFNMADD231PS Y4, Y11, Y6
 	VSUBPS       Y6, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y8, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y4
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y4
-	VADDPS       Y10, Y10, Y11
-	VANDPS       k32_80000000<>+0(SB), Y8, Y10
-	VXORPS       Y10, Y11, Y11
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y10
-	VANDNPS      Y11, Y10, Y3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y4
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y4
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y10, Y10, Y11
+	VANDPS  k32_80000000<>+0(SB), Y8, Y10
+	VXORPS  Y10, Y11, Y11
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y10
+	VANDNPS Y11, Y10, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y11
@@ -9897,11 +9937,13 @@ Gemm4x16_notelu_175:
 	JMP          Gemm4x16_epidone_168
 
 Gemm4x16_notsigmoid_177:
-	CMPQ        SI, $0x05
-	JNE         Gemm4x16_nottanh_179
-	MOVQ        ldc+64(FP), DI
-	MOVQ        CX, SI
-	SHLQ        $0x02, DI
+	CMPQ SI, $0x05
+	JNE  Gemm4x16_nottanh_179
+	MOVQ ldc+64(FP), DI
+	MOVQ CX, SI
+	SHLQ $0x02, DI
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y0, Y8
 	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
 	VMOVUPS     k32_4b400000<>+0(SB), Y9
@@ -9941,6 +9983,8 @@ Gemm4x16_notsigmoid_177:
 	VANDPS      k32_80000000<>+0(SB), Y0, Y0
 	VORPS       Y0, Y10, Y10
 	VMOVUPS     Y10, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y11
@@ -9981,6 +10025,8 @@ Gemm4x16_notsigmoid_177:
 	VORPS       Y1, Y9, Y9
 	VMOVUPS     Y9, 32(SI)
 	ADDQ        DI, SI
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y8
@@ -10020,6 +10066,8 @@ Gemm4x16_notsigmoid_177:
 	VANDPS      k32_80000000<>+0(SB), Y2, Y2
 	VORPS       Y2, Y11, Y11
 	VMOVUPS     Y11, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -10060,6 +10108,8 @@ Gemm4x16_notsigmoid_177:
 	VORPS       Y3, Y8, Y8
 	VMOVUPS     Y8, 32(SI)
 	ADDQ        DI, SI
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y4, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -10099,6 +10149,8 @@ Gemm4x16_notsigmoid_177:
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
 	VORPS       Y4, Y0, Y0
 	VMOVUPS     Y0, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y5, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -10139,6 +10191,8 @@ Gemm4x16_notsigmoid_177:
 	VORPS       Y5, Y1, Y1
 	VMOVUPS     Y1, 32(SI)
 	ADDQ        DI, SI
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y6, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -10178,6 +10232,8 @@ Gemm4x16_notsigmoid_177:
 	VANDPS      k32_80000000<>+0(SB), Y6, Y6
 	VORPS       Y6, Y2, Y2
 	VMOVUPS     Y2, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y7, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -10676,15 +10732,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y9, Y10, Y13
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
-	VORPS        k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS       k32_c1200000<>+0(SB), Y12, Y12
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y12, Y11
-	VADDPS       Y0, Y0, Y13
-	VANDPS       k32_80000000<>+0(SB), Y8, Y0
-	VXORPS       Y0, Y13, Y13
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y0
-	VANDNPS      Y13, Y0, Y14
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y12
+	VMAXPS      k32_c1200000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y0, Y0, Y13
+	VANDPS  k32_80000000<>+0(SB), Y8, Y0
+	VXORPS  Y0, Y13, Y13
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y0
+	VANDNPS Y13, Y0, Y14
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y13
@@ -10751,15 +10811,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y10, Y13, Y12
 	VFNMADD231PS Y11, Y12, Y14
 	VSUBPS       Y14, Y13, Y13
-	VORPS        k32_80000000<>+0(SB), Y8, Y14
-	VMAXPS       k32_c1200000<>+0(SB), Y14, Y14
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y14, Y11
-	VADDPS       Y1, Y1, Y12
-	VANDPS       k32_80000000<>+0(SB), Y8, Y1
-	VXORPS       Y1, Y12, Y12
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y10, Y1
-	VANDNPS      Y12, Y1, Y0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y14
+	VMAXPS      k32_c1200000<>+0(SB), Y14, Y14
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y14, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y12
+	VANDPS  k32_80000000<>+0(SB), Y8, Y1
+	VXORPS  Y1, Y12, Y12
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y10, Y1
+	VANDNPS Y12, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y12
@@ -10827,15 +10891,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y13, Y12, Y14
 	VFNMADD231PS Y11, Y14, Y0
 	VSUBPS       Y0, Y12, Y12
-	VORPS        k32_80000000<>+0(SB), Y8, Y0
-	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y11
-	VADDPS       Y2, Y2, Y14
-	VANDPS       k32_80000000<>+0(SB), Y8, Y2
-	VXORPS       Y2, Y14, Y14
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y13, Y2
-	VANDNPS      Y14, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y0
+	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y0, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y14
+	VANDPS  k32_80000000<>+0(SB), Y8, Y2
+	VXORPS  Y2, Y14, Y14
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y13, Y2
+	VANDNPS Y14, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y14
@@ -10902,15 +10970,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y12, Y14, Y0
 	VFNMADD231PS Y11, Y0, Y1
 	VSUBPS       Y1, Y14, Y14
-	VORPS        k32_80000000<>+0(SB), Y8, Y1
-	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y11
-	VADDPS       Y3, Y3, Y0
-	VANDPS       k32_80000000<>+0(SB), Y8, Y3
-	VXORPS       Y3, Y0, Y0
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y12, Y3
-	VANDNPS      Y0, Y3, Y2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y1
+	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y1, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y3, Y3, Y0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y3
+	VXORPS  Y3, Y0, Y0
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y12, Y3
+	VANDNPS Y0, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y0
@@ -10978,15 +11050,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y14, Y0, Y1
 	VFNMADD231PS Y11, Y1, Y2
 	VSUBPS       Y2, Y0, Y0
-	VORPS        k32_80000000<>+0(SB), Y8, Y2
-	VMAXPS       k32_c1200000<>+0(SB), Y2, Y2
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y2, Y11
-	VADDPS       Y4, Y4, Y1
-	VANDPS       k32_80000000<>+0(SB), Y8, Y4
-	VXORPS       Y4, Y1, Y1
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y14, Y4
-	VANDNPS      Y1, Y4, Y3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y2
+	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y2, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y4, Y4, Y1
+	VANDPS  k32_80000000<>+0(SB), Y8, Y4
+	VXORPS  Y4, Y1, Y1
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y14, Y4
+	VANDNPS Y1, Y4, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y1
@@ -11053,15 +11129,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y0, Y1, Y2
 	VFNMADD231PS Y11, Y2, Y3
 	VSUBPS       Y3, Y1, Y1
-	VORPS        k32_80000000<>+0(SB), Y8, Y3
-	VMAXPS       k32_c1200000<>+0(SB), Y3, Y3
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y3, Y11
-	VADDPS       Y5, Y5, Y2
-	VANDPS       k32_80000000<>+0(SB), Y8, Y5
-	VXORPS       Y5, Y2, Y2
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y0, Y5
-	VANDNPS      Y2, Y5, Y4
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y3
+	VMAXPS      k32_c1200000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y3, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y5, Y5, Y2
+	VANDPS  k32_80000000<>+0(SB), Y8, Y5
+	VXORPS  Y5, Y2, Y2
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y0, Y5
+	VANDNPS Y2, Y5, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y2
@@ -11129,15 +11209,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y1, Y2, Y3
 	VFNMADD231PS Y11, Y3, Y4
 	VSUBPS       Y4, Y2, Y2
-	VORPS        k32_80000000<>+0(SB), Y8, Y4
-	VMAXPS       k32_c1200000<>+0(SB), Y4, Y4
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y4, Y11
-	VADDPS       Y6, Y6, Y3
-	VANDPS       k32_80000000<>+0(SB), Y8, Y6
-	VXORPS       Y6, Y3, Y3
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y1, Y6
-	VANDNPS      Y3, Y6, Y5
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y4
+	VMAXPS      k32_c1200000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y4, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y6, Y6, Y3
+	VANDPS  k32_80000000<>+0(SB), Y8, Y6
+	VXORPS  Y6, Y3, Y3
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y1, Y6
+	VANDNPS Y3, Y6, Y5
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y3
@@ -11204,15 +11288,19 @@ Gemm4x16_notscaledsigmoid_181:
 	VMULPS       Y2, Y3, Y4
 	VFNMADD231PS Y11, Y4, Y5
 	VSUBPS       Y5, Y3, Y3
-	VORPS        k32_80000000<>+0(SB), Y8, Y5
-	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y11
-	VADDPS       Y7, Y7, Y4
-	VANDPS       k32_80000000<>+0(SB), Y8, Y7
-	VXORPS       Y7, Y4, Y4
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y7
-	VANDNPS      Y4, Y7, Y6
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y5
+	VMAXPS      k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y7, Y7, Y4
+	VANDPS  k32_80000000<>+0(SB), Y8, Y7
+	VXORPS  Y7, Y4, Y4
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y2, Y7
+	VANDNPS Y4, Y7, Y6
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y4
@@ -12556,11 +12644,13 @@ Gemm4x16_fwdsigmoid_213:
 	JMP Gemm4x16_epidone_203
 
 Gemm4x16_notsigmoid_212:
-	CMPQ        SI, $0x05
-	JNE         Gemm4x16_nottanh_214
-	MOVQ        ldc+64(FP), DI
-	MOVQ        CX, SI
-	SHLQ        $0x02, DI
+	CMPQ SI, $0x05
+	JNE  Gemm4x16_nottanh_214
+	MOVQ ldc+64(FP), DI
+	MOVQ CX, SI
+	SHLQ $0x02, DI
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y0, Y8
 	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
 	VMOVUPS     k32_4b400000<>+0(SB), Y9
@@ -12601,6 +12691,8 @@ Gemm4x16_notsigmoid_212:
 	VORPS       Y0, Y10, Y10
 	VMOVUPS     (SP), Y0
 	VMASKMOVPS  Y10, Y0, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y11
@@ -12644,6 +12736,8 @@ Gemm4x16_notsigmoid_212:
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
 	JLE         Gemm4x16_fwdtanh_215
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y8
@@ -12684,6 +12778,8 @@ Gemm4x16_notsigmoid_212:
 	VORPS       Y2, Y11, Y11
 	VMOVUPS     (SP), Y0
 	VMASKMOVPS  Y11, Y0, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -12727,6 +12823,8 @@ Gemm4x16_notsigmoid_212:
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
 	JLE         Gemm4x16_fwdtanh_215
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y4, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y1
@@ -12767,6 +12865,8 @@ Gemm4x16_notsigmoid_212:
 	VORPS       Y4, Y0, Y0
 	VMOVUPS     (SP), Y1
 	VMASKMOVPS  Y0, Y1, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y5, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -12810,6 +12910,8 @@ Gemm4x16_notsigmoid_212:
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
 	JLE         Gemm4x16_fwdtanh_215
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y6, Y5
 	VMAXPS      k32_c1200000<>+0(SB), Y5, Y5
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -12850,6 +12952,8 @@ Gemm4x16_notsigmoid_212:
 	VORPS       Y6, Y2, Y2
 	VMOVUPS     (SP), Y0
 	VMASKMOVPS  Y2, Y0, (SI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y7, Y6
 	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -13367,15 +13471,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y9, Y10, Y13
 	VFNMADD231PS Y11, Y13, Y12
 	VSUBPS       Y12, Y10, Y10
-	VORPS        k32_80000000<>+0(SB), Y8, Y12
-	VMAXPS       k32_c1200000<>+0(SB), Y12, Y12
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y12, Y11
-	VADDPS       Y0, Y0, Y13
-	VANDPS       k32_80000000<>+0(SB), Y8, Y0
-	VXORPS       Y0, Y13, Y13
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y0
-	VANDNPS      Y13, Y0, Y14
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y12
+	VMAXPS      k32_c1200000<>+0(SB), Y12, Y12
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y12, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y0, Y0, Y13
+	VANDPS  k32_80000000<>+0(SB), Y8, Y0
+	VXORPS  Y0, Y13, Y13
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y0
+	VANDNPS Y13, Y0, Y14
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y13
@@ -13443,15 +13551,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y10, Y13, Y12
 	VFNMADD231PS Y11, Y12, Y14
 	VSUBPS       Y14, Y13, Y13
-	VORPS        k32_80000000<>+0(SB), Y8, Y14
-	VMAXPS       k32_c1200000<>+0(SB), Y14, Y14
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y14, Y11
-	VADDPS       Y1, Y1, Y12
-	VANDPS       k32_80000000<>+0(SB), Y8, Y1
-	VXORPS       Y1, Y12, Y12
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y10, Y1
-	VANDNPS      Y12, Y1, Y0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y14
+	VMAXPS      k32_c1200000<>+0(SB), Y14, Y14
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y14, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y12
+	VANDPS  k32_80000000<>+0(SB), Y8, Y1
+	VXORPS  Y1, Y12, Y12
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y10, Y1
+	VANDNPS Y12, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y12
@@ -13522,15 +13634,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y13, Y12, Y14
 	VFNMADD231PS Y11, Y14, Y0
 	VSUBPS       Y0, Y12, Y12
-	VORPS        k32_80000000<>+0(SB), Y8, Y0
-	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y11
-	VADDPS       Y2, Y2, Y14
-	VANDPS       k32_80000000<>+0(SB), Y8, Y2
-	VXORPS       Y2, Y14, Y14
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y13, Y2
-	VANDNPS      Y14, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y0
+	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y0, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y14
+	VANDPS  k32_80000000<>+0(SB), Y8, Y2
+	VXORPS  Y2, Y14, Y14
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y13, Y2
+	VANDNPS Y14, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y14
@@ -13598,15 +13714,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y12, Y14, Y0
 	VFNMADD231PS Y11, Y0, Y1
 	VSUBPS       Y1, Y14, Y14
-	VORPS        k32_80000000<>+0(SB), Y8, Y1
-	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y11
-	VADDPS       Y3, Y3, Y0
-	VANDPS       k32_80000000<>+0(SB), Y8, Y3
-	VXORPS       Y3, Y0, Y0
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y12, Y3
-	VANDNPS      Y0, Y3, Y2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y1
+	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y1, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y3, Y3, Y0
+	VANDPS  k32_80000000<>+0(SB), Y8, Y3
+	VXORPS  Y3, Y0, Y0
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y12, Y3
+	VANDNPS Y0, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y0
@@ -13677,15 +13797,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y14, Y0, Y1
 	VFNMADD231PS Y11, Y1, Y2
 	VSUBPS       Y2, Y0, Y0
-	VORPS        k32_80000000<>+0(SB), Y8, Y2
-	VMAXPS       k32_c1200000<>+0(SB), Y2, Y2
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y2, Y11
-	VADDPS       Y4, Y4, Y1
-	VANDPS       k32_80000000<>+0(SB), Y8, Y4
-	VXORPS       Y4, Y1, Y1
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y14, Y4
-	VANDNPS      Y1, Y4, Y3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y2
+	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y2, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y4, Y4, Y1
+	VANDPS  k32_80000000<>+0(SB), Y8, Y4
+	VXORPS  Y4, Y1, Y1
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y14, Y4
+	VANDNPS Y1, Y4, Y3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y1
@@ -13753,15 +13877,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y0, Y1, Y2
 	VFNMADD231PS Y11, Y2, Y3
 	VSUBPS       Y3, Y1, Y1
-	VORPS        k32_80000000<>+0(SB), Y8, Y3
-	VMAXPS       k32_c1200000<>+0(SB), Y3, Y3
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y3, Y11
-	VADDPS       Y5, Y5, Y2
-	VANDPS       k32_80000000<>+0(SB), Y8, Y5
-	VXORPS       Y5, Y2, Y2
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y0, Y5
-	VANDNPS      Y2, Y5, Y4
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y3
+	VMAXPS      k32_c1200000<>+0(SB), Y3, Y3
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y3, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y5, Y5, Y2
+	VANDPS  k32_80000000<>+0(SB), Y8, Y5
+	VXORPS  Y5, Y2, Y2
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y0, Y5
+	VANDNPS Y2, Y5, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y2
@@ -13832,15 +13960,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y1, Y2, Y3
 	VFNMADD231PS Y11, Y3, Y4
 	VSUBPS       Y4, Y2, Y2
-	VORPS        k32_80000000<>+0(SB), Y8, Y4
-	VMAXPS       k32_c1200000<>+0(SB), Y4, Y4
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y4, Y11
-	VADDPS       Y6, Y6, Y3
-	VANDPS       k32_80000000<>+0(SB), Y8, Y6
-	VXORPS       Y6, Y3, Y3
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y1, Y6
-	VANDNPS      Y3, Y6, Y5
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y4
+	VMAXPS      k32_c1200000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y4, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y6, Y6, Y3
+	VANDPS  k32_80000000<>+0(SB), Y8, Y6
+	VXORPS  Y6, Y3, Y3
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y1, Y6
+	VANDNPS Y3, Y6, Y5
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y3
@@ -13908,15 +14040,19 @@ Gemm4x16_notscaledsigmoid_216:
 	VMULPS       Y2, Y3, Y4
 	VFNMADD231PS Y11, Y4, Y5
 	VSUBPS       Y5, Y3, Y3
-	VORPS        k32_80000000<>+0(SB), Y8, Y5
-	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
-	VMOVUPS      k32_4b400000<>+0(SB), Y11
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y11
-	VADDPS       Y7, Y7, Y4
-	VANDPS       k32_80000000<>+0(SB), Y8, Y7
-	VXORPS       Y7, Y4, Y4
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y7
-	VANDNPS      Y4, Y7, Y6
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y8, Y5
+	VMAXPS      k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b400000<>+0(SB), Y11
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y11
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y7, Y7, Y4
+	VANDPS  k32_80000000<>+0(SB), Y8, Y7
+	VXORPS  Y7, Y4, Y4
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y2, Y7
+	VANDNPS Y4, Y7, Y6
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y4
@@ -15549,11 +15685,13 @@ GemmDot1AVX2_fwdsigmoid_250:
 	JMP GemmDot1AVX2_epidone_240
 
 GemmDot1AVX2_notsigmoid_249:
-	CMPQ        DI, $0x05
-	JNE         GemmDot1AVX2_nottanh_251
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot1AVX2_nottanh_251
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y4, Y3
 	VMAXPS      k32_c1200000<>+0(SB), Y3, Y3
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -15597,6 +15735,8 @@ GemmDot1AVX2_notsigmoid_249:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
 	JLE         GemmDot1AVX2_fwdtanh_252
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y0, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y7
@@ -15640,6 +15780,8 @@ GemmDot1AVX2_notsigmoid_249:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
 	JLE         GemmDot1AVX2_fwdtanh_252
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -15683,6 +15825,8 @@ GemmDot1AVX2_notsigmoid_249:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
 	JLE         GemmDot1AVX2_fwdtanh_252
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -15988,15 +16132,19 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMULPS       Y5, Y6, Y9
 	VFNMADD231PS Y7, Y9, Y8
 	VSUBPS       Y8, Y6, Y6
-	VORPS        k32_80000000<>+0(SB), Y3, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y7
-	VADDPS       Y4, Y4, Y9
-	VANDPS       k32_80000000<>+0(SB), Y3, Y4
-	VXORPS       Y4, Y9, Y9
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y4
-	VANDNPS      Y9, Y4, Y10
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y3, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y4, Y4, Y9
+	VANDPS  k32_80000000<>+0(SB), Y3, Y4
+	VXORPS  Y4, Y9, Y9
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y4
+	VANDNPS Y9, Y4, Y10
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y9
@@ -16067,15 +16215,19 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMULPS       Y6, Y9, Y8
 	VFNMADD231PS Y7, Y8, Y10
 	VSUBPS       Y10, Y9, Y9
-	VORPS        k32_80000000<>+0(SB), Y3, Y10
-	VMAXPS       k32_c1200000<>+0(SB), Y10, Y10
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y10, Y7
-	VADDPS       Y0, Y0, Y8
-	VANDPS       k32_80000000<>+0(SB), Y3, Y0
-	VXORPS       Y0, Y8, Y8
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y6, Y0
-	VANDNPS      Y8, Y0, Y4
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y3, Y10
+	VMAXPS      k32_c1200000<>+0(SB), Y10, Y10
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y10, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y0, Y0, Y8
+	VANDPS  k32_80000000<>+0(SB), Y3, Y0
+	VXORPS  Y0, Y8, Y8
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y6, Y0
+	VANDNPS Y8, Y0, Y4
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y8
@@ -16146,15 +16298,19 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMULPS       Y9, Y8, Y10
 	VFNMADD231PS Y7, Y10, Y4
 	VSUBPS       Y4, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y3, Y4
-	VMAXPS       k32_c1200000<>+0(SB), Y4, Y4
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y4, Y7
-	VADDPS       Y1, Y1, Y10
-	VANDPS       k32_80000000<>+0(SB), Y3, Y1
-	VXORPS       Y1, Y10, Y10
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y1
-	VANDNPS      Y10, Y1, Y0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y3, Y4
+	VMAXPS      k32_c1200000<>+0(SB), Y4, Y4
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y4, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y10
+	VANDPS  k32_80000000<>+0(SB), Y3, Y1
+	VXORPS  Y1, Y10, Y10
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y1
+	VANDNPS Y10, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y10
@@ -16225,15 +16381,19 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMULPS       Y8, Y10, Y4
 	VFNMADD231PS Y7, Y4, Y0
 	VSUBPS       Y0, Y10, Y10
-	VORPS        k32_80000000<>+0(SB), Y3, Y0
-	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y7
-	VADDPS       Y2, Y2, Y4
-	VANDPS       k32_80000000<>+0(SB), Y3, Y2
-	VXORPS       Y2, Y4, Y4
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y2
-	VANDNPS      Y4, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y3, Y0
+	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y0, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y4
+	VANDPS  k32_80000000<>+0(SB), Y3, Y2
+	VXORPS  Y2, Y4, Y4
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y8, Y2
+	VANDNPS Y4, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y4
@@ -17320,11 +17480,13 @@ GemmDot2AVX2_fwdsigmoid_285:
 	JMP GemmDot2AVX2_epidone_275
 
 GemmDot2AVX2_notsigmoid_284:
-	CMPQ        DI, $0x05
-	JNE         GemmDot2AVX2_nottanh_286
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot2AVX2_nottanh_286
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y0, Y4
 	VMAXPS      k32_c1200000<>+0(SB), Y4, Y4
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -17368,6 +17530,8 @@ GemmDot2AVX2_notsigmoid_284:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
 	JLE         GemmDot2AVX2_fwdtanh_287
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y7
@@ -17411,6 +17575,8 @@ GemmDot2AVX2_notsigmoid_284:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
 	JLE         GemmDot2AVX2_fwdtanh_287
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -17454,6 +17620,8 @@ GemmDot2AVX2_notsigmoid_284:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
 	JLE         GemmDot2AVX2_fwdtanh_287
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -17759,15 +17927,19 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMULPS       Y5, Y6, Y9
 	VFNMADD231PS Y7, Y9, Y8
 	VSUBPS       Y8, Y6, Y6
-	VORPS        k32_80000000<>+0(SB), Y4, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y7
-	VADDPS       Y0, Y0, Y9
-	VANDPS       k32_80000000<>+0(SB), Y4, Y0
-	VXORPS       Y0, Y9, Y9
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y0
-	VANDNPS      Y9, Y0, Y10
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y4, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y0, Y0, Y9
+	VANDPS  k32_80000000<>+0(SB), Y4, Y0
+	VXORPS  Y0, Y9, Y9
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y0
+	VANDNPS Y9, Y0, Y10
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y9
@@ -17838,15 +18010,19 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMULPS       Y6, Y9, Y8
 	VFNMADD231PS Y7, Y8, Y10
 	VSUBPS       Y10, Y9, Y9
-	VORPS        k32_80000000<>+0(SB), Y4, Y10
-	VMAXPS       k32_c1200000<>+0(SB), Y10, Y10
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y10, Y7
-	VADDPS       Y1, Y1, Y8
-	VANDPS       k32_80000000<>+0(SB), Y4, Y1
-	VXORPS       Y1, Y8, Y8
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y6, Y1
-	VANDNPS      Y8, Y1, Y0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y4, Y10
+	VMAXPS      k32_c1200000<>+0(SB), Y10, Y10
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y10, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y8
+	VANDPS  k32_80000000<>+0(SB), Y4, Y1
+	VXORPS  Y1, Y8, Y8
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y6, Y1
+	VANDNPS Y8, Y1, Y0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y8
@@ -17917,15 +18093,19 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMULPS       Y9, Y8, Y10
 	VFNMADD231PS Y7, Y10, Y0
 	VSUBPS       Y0, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y4, Y0
-	VMAXPS       k32_c1200000<>+0(SB), Y0, Y0
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y0, Y7
-	VADDPS       Y2, Y2, Y10
-	VANDPS       k32_80000000<>+0(SB), Y4, Y2
-	VXORPS       Y2, Y10, Y10
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y9, Y2
-	VANDNPS      Y10, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y4, Y0
+	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y0, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y10
+	VANDPS  k32_80000000<>+0(SB), Y4, Y2
+	VXORPS  Y2, Y10, Y10
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y2
+	VANDNPS Y10, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y10
@@ -17996,15 +18176,19 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMULPS       Y8, Y10, Y0
 	VFNMADD231PS Y7, Y0, Y1
 	VSUBPS       Y1, Y10, Y10
-	VORPS        k32_80000000<>+0(SB), Y4, Y1
-	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
-	VMOVUPS      k32_4b400000<>+0(SB), Y7
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y7
-	VADDPS       Y3, Y3, Y0
-	VANDPS       k32_80000000<>+0(SB), Y4, Y3
-	VXORPS       Y3, Y0, Y0
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y3
-	VANDNPS      Y0, Y3, Y2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y4, Y1
+	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b400000<>+0(SB), Y7
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y1, Y7
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y3, Y3, Y0
+	VANDPS  k32_80000000<>+0(SB), Y4, Y3
+	VXORPS  Y3, Y0, Y0
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y8, Y3
+	VANDNPS Y0, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y0
@@ -18991,11 +19175,13 @@ GemmDot3AVX2_fwdsigmoid_320:
 	JMP GemmDot3AVX2_epidone_310
 
 GemmDot3AVX2_notsigmoid_319:
-	CMPQ        DI, $0x05
-	JNE         GemmDot3AVX2_nottanh_321
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot3AVX2_nottanh_321
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -19039,6 +19225,8 @@ GemmDot3AVX2_notsigmoid_319:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
 	JLE         GemmDot3AVX2_fwdtanh_322
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y6
@@ -19082,6 +19270,8 @@ GemmDot3AVX2_notsigmoid_319:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
 	JLE         GemmDot3AVX2_fwdtanh_322
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -19331,15 +19521,19 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMULPS       Y4, Y5, Y8
 	VFNMADD231PS Y6, Y8, Y7
 	VSUBPS       Y7, Y5, Y5
-	VORPS        k32_80000000<>+0(SB), Y0, Y7
-	VMAXPS       k32_c1200000<>+0(SB), Y7, Y7
-	VMOVUPS      k32_4b400000<>+0(SB), Y6
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y7, Y6
-	VADDPS       Y1, Y1, Y8
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y8, Y8
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y1
-	VANDNPS      Y8, Y1, Y9
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y7
+	VMAXPS      k32_c1200000<>+0(SB), Y7, Y7
+	VMOVUPS     k32_4b400000<>+0(SB), Y6
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y8
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y8, Y8
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y1
+	VANDNPS Y8, Y1, Y9
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y8
@@ -19410,15 +19604,19 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMULPS       Y5, Y8, Y7
 	VFNMADD231PS Y6, Y7, Y9
 	VSUBPS       Y9, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y0, Y9
-	VMAXPS       k32_c1200000<>+0(SB), Y9, Y9
-	VMOVUPS      k32_4b400000<>+0(SB), Y6
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y9, Y6
-	VADDPS       Y2, Y2, Y7
-	VANDPS       k32_80000000<>+0(SB), Y0, Y2
-	VXORPS       Y2, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y2
-	VANDNPS      Y7, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y9
+	VMAXPS      k32_c1200000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b400000<>+0(SB), Y6
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y9, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y7
+	VANDPS  k32_80000000<>+0(SB), Y0, Y2
+	VXORPS  Y2, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y2
+	VANDNPS Y7, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y7
@@ -19489,15 +19687,19 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMULPS       Y8, Y7, Y9
 	VFNMADD231PS Y6, Y9, Y1
 	VSUBPS       Y1, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y0, Y1
-	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
-	VMOVUPS      k32_4b400000<>+0(SB), Y6
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y6
-	VADDPS       Y3, Y3, Y9
-	VANDPS       k32_80000000<>+0(SB), Y0, Y3
-	VXORPS       Y3, Y9, Y9
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y3
-	VANDNPS      Y9, Y3, Y2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y1
+	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b400000<>+0(SB), Y6
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y1, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y3, Y3, Y9
+	VANDPS  k32_80000000<>+0(SB), Y0, Y3
+	VXORPS  Y3, Y9, Y9
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y8, Y3
+	VANDNPS Y9, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y9
@@ -20412,11 +20614,13 @@ GemmDot4AVX2_fwdsigmoid_355:
 	JMP GemmDot4AVX2_epidone_345
 
 GemmDot4AVX2_notsigmoid_354:
-	CMPQ        DI, $0x05
-	JNE         GemmDot4AVX2_nottanh_356
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot4AVX2_nottanh_356
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y4
@@ -20460,6 +20664,8 @@ GemmDot4AVX2_notsigmoid_354:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
 	JLE         GemmDot4AVX2_fwdtanh_357
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y6
@@ -20503,6 +20709,8 @@ GemmDot4AVX2_notsigmoid_354:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
 	JLE         GemmDot4AVX2_fwdtanh_357
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y0
@@ -20752,15 +20960,19 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMULPS       Y4, Y5, Y8
 	VFNMADD231PS Y6, Y8, Y7
 	VSUBPS       Y7, Y5, Y5
-	VORPS        k32_80000000<>+0(SB), Y0, Y7
-	VMAXPS       k32_c1200000<>+0(SB), Y7, Y7
-	VMOVUPS      k32_4b400000<>+0(SB), Y6
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y7, Y6
-	VADDPS       Y1, Y1, Y8
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y8, Y8
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y1
-	VANDNPS      Y8, Y1, Y9
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y7
+	VMAXPS      k32_c1200000<>+0(SB), Y7, Y7
+	VMOVUPS     k32_4b400000<>+0(SB), Y6
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y7, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y8
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y8, Y8
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y1
+	VANDNPS Y8, Y1, Y9
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y8
@@ -20831,15 +21043,19 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMULPS       Y5, Y8, Y7
 	VFNMADD231PS Y6, Y7, Y9
 	VSUBPS       Y9, Y8, Y8
-	VORPS        k32_80000000<>+0(SB), Y0, Y9
-	VMAXPS       k32_c1200000<>+0(SB), Y9, Y9
-	VMOVUPS      k32_4b400000<>+0(SB), Y6
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y9, Y6
-	VADDPS       Y2, Y2, Y7
-	VANDPS       k32_80000000<>+0(SB), Y0, Y2
-	VXORPS       Y2, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y5, Y2
-	VANDNPS      Y7, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y9
+	VMAXPS      k32_c1200000<>+0(SB), Y9, Y9
+	VMOVUPS     k32_4b400000<>+0(SB), Y6
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y9, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y7
+	VANDPS  k32_80000000<>+0(SB), Y0, Y2
+	VXORPS  Y2, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y5, Y2
+	VANDNPS Y7, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y7
@@ -20910,15 +21126,19 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMULPS       Y8, Y7, Y9
 	VFNMADD231PS Y6, Y9, Y1
 	VSUBPS       Y1, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y0, Y1
-	VMAXPS       k32_c1200000<>+0(SB), Y1, Y1
-	VMOVUPS      k32_4b400000<>+0(SB), Y6
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y1, Y6
-	VADDPS       Y3, Y3, Y9
-	VANDPS       k32_80000000<>+0(SB), Y0, Y3
-	VXORPS       Y3, Y9, Y9
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y8, Y3
-	VANDNPS      Y9, Y3, Y2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y1
+	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
+	VMOVUPS     k32_4b400000<>+0(SB), Y6
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y1, Y6
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y3, Y3, Y9
+	VANDPS  k32_80000000<>+0(SB), Y0, Y3
+	VXORPS  Y3, Y9, Y9
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y8, Y3
+	VANDNPS Y9, Y3, Y2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y6, Y9
@@ -21707,11 +21927,13 @@ GemmDot5AVX2_fwdsigmoid_390:
 	JMP GemmDot5AVX2_epidone_380
 
 GemmDot5AVX2_notsigmoid_389:
-	CMPQ        DI, $0x05
-	JNE         GemmDot5AVX2_nottanh_391
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot5AVX2_nottanh_391
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -21755,6 +21977,8 @@ GemmDot5AVX2_notsigmoid_389:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
 	JLE         GemmDot5AVX2_fwdtanh_392
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -21948,15 +22172,19 @@ GemmDot5AVX2_notscaledsigmoid_393:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-	VORPS        k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
-	VADDPS       Y1, Y1, Y7
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
-	VANDNPS      Y7, Y1, Y8
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y7
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
@@ -22027,15 +22255,19 @@ GemmDot5AVX2_notscaledsigmoid_393:
 	VMULPS       Y4, Y7, Y6
 	VFNMADD231PS Y5, Y6, Y8
 	VSUBPS       Y8, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y0, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
-	VADDPS       Y2, Y2, Y6
-	VANDPS       k32_80000000<>+0(SB), Y0, Y2
-	VXORPS       Y2, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
-	VANDNPS      Y6, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y6
+	VANDPS  k32_80000000<>+0(SB), Y0, Y2
+	VXORPS  Y2, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
@@ -22742,11 +22974,13 @@ GemmDot6AVX2_fwdsigmoid_425:
 	JMP GemmDot6AVX2_epidone_415
 
 GemmDot6AVX2_notsigmoid_424:
-	CMPQ        DI, $0x05
-	JNE         GemmDot6AVX2_nottanh_426
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot6AVX2_nottanh_426
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -22790,6 +23024,8 @@ GemmDot6AVX2_notsigmoid_424:
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
 	JLE         GemmDot6AVX2_fwdtanh_427
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -22983,15 +23219,19 @@ GemmDot6AVX2_notscaledsigmoid_428:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-	VORPS        k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
-	VADDPS       Y1, Y1, Y7
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
-	VANDNPS      Y7, Y1, Y8
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y7
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
@@ -23062,15 +23302,19 @@ GemmDot6AVX2_notscaledsigmoid_428:
 	VMULPS       Y4, Y7, Y6
 	VFNMADD231PS Y5, Y6, Y8
 	VSUBPS       Y8, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y0, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
-	VADDPS       Y2, Y2, Y6
-	VANDPS       k32_80000000<>+0(SB), Y0, Y2
-	VXORPS       Y2, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
-	VANDNPS      Y6, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y6
+	VANDPS  k32_80000000<>+0(SB), Y0, Y2
+	VXORPS  Y2, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
@@ -23616,11 +23860,13 @@ GemmDot7AVX2_notelu_457:
 	JMP          GemmDot7AVX2_epidone_450
 
 GemmDot7AVX2_notsigmoid_459:
-	CMPQ        DI, $0x05
-	JNE         GemmDot7AVX2_nottanh_461
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot7AVX2_nottanh_461
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -23754,15 +24000,19 @@ GemmDot7AVX2_notscaledsigmoid_463:
 	VMULPS       Y2, Y3, Y6
 	VFNMADD231PS Y4, Y6, Y5
 	VSUBPS       Y5, Y3, Y3
-	VORPS        k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
-	VMOVUPS      k32_4b400000<>+0(SB), Y4
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y4
-	VADDPS       Y1, Y1, Y6
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y1
-	VANDNPS      Y6, Y1, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y5
+	VMAXPS      k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b400000<>+0(SB), Y4
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y4
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y6
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y2, Y1
+	VANDNPS Y6, Y1, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y6
@@ -24203,11 +24453,13 @@ GemmDot8AVX2_notelu_492:
 	JMP          GemmDot8AVX2_epidone_485
 
 GemmDot8AVX2_notsigmoid_494:
-	CMPQ        DI, $0x05
-	JNE         GemmDot8AVX2_nottanh_496
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot8AVX2_nottanh_496
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y2
@@ -24341,15 +24593,19 @@ GemmDot8AVX2_notscaledsigmoid_498:
 	VMULPS       Y2, Y3, Y6
 	VFNMADD231PS Y4, Y6, Y5
 	VSUBPS       Y5, Y3, Y3
-	VORPS        k32_80000000<>+0(SB), Y0, Y5
-	VMAXPS       k32_c1200000<>+0(SB), Y5, Y5
-	VMOVUPS      k32_4b400000<>+0(SB), Y4
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y5, Y4
-	VADDPS       Y1, Y1, Y6
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y2, Y1
-	VANDNPS      Y6, Y1, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y5
+	VMAXPS      k32_c1200000<>+0(SB), Y5, Y5
+	VMOVUPS     k32_4b400000<>+0(SB), Y4
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y5, Y4
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y6
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y2, Y1
+	VANDNPS Y6, Y1, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y6
@@ -24888,11 +25144,13 @@ GemmDot9AVX2_notelu_527:
 	JMP          GemmDot9AVX2_epidone_520
 
 GemmDot9AVX2_notsigmoid_529:
-	CMPQ        DI, $0x05
-	JNE         GemmDot9AVX2_nottanh_531
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot9AVX2_nottanh_531
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -24933,6 +25191,8 @@ GemmDot9AVX2_notsigmoid_529:
 	VORPS       Y1, Y4, Y4
 	VMOVUPS     gemmconst<>+224(SB), Y1
 	VMASKMOVPS  Y4, Y1, (DI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y0, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -25119,15 +25379,19 @@ GemmDot9AVX2_notscaledsigmoid_533:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-	VORPS        k32_80000000<>+0(SB), Y2, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
-	VADDPS       Y1, Y1, Y7
-	VANDPS       k32_80000000<>+0(SB), Y2, Y1
-	VXORPS       Y1, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
-	VANDNPS      Y7, Y1, Y8
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y2, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y7
+	VANDPS  k32_80000000<>+0(SB), Y2, Y1
+	VXORPS  Y1, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
@@ -25195,15 +25459,19 @@ GemmDot9AVX2_notscaledsigmoid_533:
 	VMULPS       Y4, Y7, Y6
 	VFNMADD231PS Y5, Y6, Y8
 	VSUBPS       Y8, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y2, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
-	VADDPS       Y0, Y0, Y6
-	VANDPS       k32_80000000<>+0(SB), Y2, Y0
-	VXORPS       Y0, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y0
-	VANDNPS      Y6, Y0, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y2, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y0, Y0, Y6
+	VANDPS  k32_80000000<>+0(SB), Y2, Y0
+	VXORPS  Y0, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y0
+	VANDNPS Y6, Y0, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
@@ -25809,11 +26077,13 @@ GemmDot10AVX2_notelu_562:
 	JMP          GemmDot10AVX2_epidone_555
 
 GemmDot10AVX2_notsigmoid_564:
-	CMPQ        DI, $0x05
-	JNE         GemmDot10AVX2_nottanh_566
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot10AVX2_nottanh_566
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y2
 	VMAXPS      k32_c1200000<>+0(SB), Y2, Y2
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -25854,6 +26124,8 @@ GemmDot10AVX2_notsigmoid_564:
 	VORPS       Y1, Y4, Y4
 	VMOVUPS     gemmconst<>+224(SB), Y1
 	VMASKMOVPS  Y4, Y1, (DI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y0, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -26040,15 +26312,19 @@ GemmDot10AVX2_notscaledsigmoid_568:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-	VORPS        k32_80000000<>+0(SB), Y2, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
-	VADDPS       Y1, Y1, Y7
-	VANDPS       k32_80000000<>+0(SB), Y2, Y1
-	VXORPS       Y1, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
-	VANDNPS      Y7, Y1, Y8
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y2, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y7
+	VANDPS  k32_80000000<>+0(SB), Y2, Y1
+	VXORPS  Y1, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
@@ -26116,15 +26392,19 @@ GemmDot10AVX2_notscaledsigmoid_568:
 	VMULPS       Y4, Y7, Y6
 	VFNMADD231PS Y5, Y6, Y8
 	VSUBPS       Y8, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y2, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
-	VADDPS       Y0, Y0, Y6
-	VANDPS       k32_80000000<>+0(SB), Y2, Y0
-	VXORPS       Y0, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y0
-	VANDNPS      Y6, Y0, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y2, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y0, Y0, Y6
+	VANDPS  k32_80000000<>+0(SB), Y2, Y0
+	VXORPS  Y0, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y0
+	VANDNPS Y6, Y0, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
@@ -26737,11 +27017,13 @@ GemmDot11AVX2_notelu_597:
 	JMP          GemmDot11AVX2_epidone_590
 
 GemmDot11AVX2_notsigmoid_599:
-	CMPQ        DI, $0x05
-	JNE         GemmDot11AVX2_nottanh_601
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot11AVX2_nottanh_601
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -26782,6 +27064,8 @@ GemmDot11AVX2_notsigmoid_599:
 	VORPS       Y1, Y4, Y4
 	VMOVUPS     gemmconst<>+224(SB), Y0
 	VMASKMOVPS  Y4, Y0, (DI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -26968,15 +27252,19 @@ GemmDot11AVX2_notscaledsigmoid_603:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-	VORPS        k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
-	VADDPS       Y1, Y1, Y7
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
-	VANDNPS      Y7, Y1, Y8
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y7
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
@@ -27044,15 +27332,19 @@ GemmDot11AVX2_notscaledsigmoid_603:
 	VMULPS       Y4, Y7, Y6
 	VFNMADD231PS Y5, Y6, Y8
 	VSUBPS       Y8, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y0, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
-	VADDPS       Y2, Y2, Y6
-	VANDPS       k32_80000000<>+0(SB), Y0, Y2
-	VXORPS       Y2, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
-	VANDNPS      Y6, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y6
+	VANDPS  k32_80000000<>+0(SB), Y0, Y2
+	VXORPS  Y2, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
@@ -27671,11 +27963,13 @@ GemmDot12AVX2_notelu_632:
 	JMP          GemmDot12AVX2_epidone_625
 
 GemmDot12AVX2_notsigmoid_634:
-	CMPQ        DI, $0x05
-	JNE         GemmDot12AVX2_nottanh_636
-	MOVQ        ldc+48(FP), R8
-	MOVQ        DX, DI
-	SHLQ        $0x02, R8
+	CMPQ DI, $0x05
+	JNE  GemmDot12AVX2_nottanh_636
+	MOVQ ldc+48(FP), R8
+	MOVQ DX, DI
+	SHLQ $0x02, R8
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
 	VMAXPS      k32_c1200000<>+0(SB), Y0, Y0
 	VMOVUPS     k32_4b400000<>+0(SB), Y3
@@ -27716,6 +28010,8 @@ GemmDot12AVX2_notsigmoid_634:
 	VORPS       Y1, Y4, Y4
 	VMOVUPS     gemmconst<>+224(SB), Y0
 	VMASKMOVPS  Y4, Y0, (DI)
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
 	VMAXPS      k32_c1200000<>+0(SB), Y1, Y1
 	VMOVUPS     k32_4b400000<>+0(SB), Y5
@@ -27902,15 +28198,19 @@ GemmDot12AVX2_notscaledsigmoid_638:
 	VMULPS       Y3, Y4, Y7
 	VFNMADD231PS Y5, Y7, Y6
 	VSUBPS       Y6, Y4, Y4
-	VORPS        k32_80000000<>+0(SB), Y0, Y6
-	VMAXPS       k32_c1200000<>+0(SB), Y6, Y6
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y6, Y5
-	VADDPS       Y1, Y1, Y7
-	VANDPS       k32_80000000<>+0(SB), Y0, Y1
-	VXORPS       Y1, Y7, Y7
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y3, Y1
-	VANDNPS      Y7, Y1, Y8
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y6
+	VMAXPS      k32_c1200000<>+0(SB), Y6, Y6
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y6, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y1, Y1, Y7
+	VANDPS  k32_80000000<>+0(SB), Y0, Y1
+	VXORPS  Y1, Y7, Y7
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y3, Y1
+	VANDNPS Y7, Y1, Y8
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y7
@@ -27978,15 +28278,19 @@ GemmDot12AVX2_notscaledsigmoid_638:
 	VMULPS       Y4, Y7, Y6
 	VFNMADD231PS Y5, Y6, Y8
 	VSUBPS       Y8, Y7, Y7
-	VORPS        k32_80000000<>+0(SB), Y0, Y8
-	VMAXPS       k32_c1200000<>+0(SB), Y8, Y8
-	VMOVUPS      k32_4b400000<>+0(SB), Y5
-	VFMADD231PS  k32_41b8aa3b<>+0(SB), Y8, Y5
-	VADDPS       Y2, Y2, Y6
-	VANDPS       k32_80000000<>+0(SB), Y0, Y2
-	VXORPS       Y2, Y6, Y6
-	VCMPPS       $0x0e, k32_42c80000<>+0(SB), Y4, Y2
-	VANDNPS      Y6, Y2, Y1
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VORPS       k32_80000000<>+0(SB), Y0, Y8
+	VMAXPS      k32_c1200000<>+0(SB), Y8, Y8
+	VMOVUPS     k32_4b400000<>+0(SB), Y5
+	VFMADD231PS k32_41b8aa3b<>+0(SB), Y8, Y5
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y2, Y2, Y6
+	VANDPS  k32_80000000<>+0(SB), Y0, Y2
+	VXORPS  Y2, Y6, Y6
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y4, Y2
+	VANDNPS Y6, Y2, Y1
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
@@ -29573,10 +29877,12 @@ Gemm6x64_lasttile_680:
 	MOVQ         $0x00000006, R15
 
 Gemm6x64_fwdtanh_681:
-	VMOVUPS     (DI), Z16
-	VMOVUPS     64(DI), Z15
-	VMOVUPS     128(DI), Z14
-	VMOVUPS     192(DI), Z13
+	VMOVUPS (DI), Z16
+	VMOVUPS 64(DI), Z15
+	VMOVUPS 128(DI), Z14
+	VMOVUPS 192(DI), Z13
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z22, Z16, Z12
 	VRANGEPS    $0x0e, Z22, Z15, Z11
 	VRANGEPS    $0x0e, Z22, Z14, Z10
@@ -30034,13 +30340,17 @@ Gemm6x64_fwdscaledtanh_689:
 	VMULPS            Z4, Z3, Z0
 	VFNMADD231PS      Z2, Z0, Z1
 	VSUBPS            Z1, Z3, Z3
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z2
-	VFMADD231PS       Z15, Z1, Z2
-	VADDPS            Z6, Z6, Z0
-	VPTERNLOGD        $0x78, Z22, Z5, Z0
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z2
+	VFMADD231PS Z15, Z1, Z2
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z0
+	VPTERNLOGD $0x78, Z22, Z5, Z0
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -30108,13 +30418,17 @@ Gemm6x64_fwdscaledtanh_689:
 	VMULPS            Z4, Z2, Z24
 	VFNMADD231PS      Z0, Z24, Z1
 	VSUBPS            Z1, Z2, Z2
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z0
-	VFMADD231PS       Z15, Z1, Z0
-	VADDPS            Z5, Z5, Z24
-	VPTERNLOGD        $0x78, Z22, Z6, Z24
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z0
+	VFMADD231PS Z15, Z1, Z0
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z24
+	VPTERNLOGD $0x78, Z22, Z6, Z24
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
@@ -30182,13 +30496,17 @@ Gemm6x64_fwdscaledtanh_689:
 	VMULPS            Z4, Z0, Z3
 	VFNMADD231PS      Z24, Z3, Z1
 	VSUBPS            Z1, Z0, Z0
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z24
-	VFMADD231PS       Z15, Z1, Z24
-	VADDPS            Z6, Z6, Z3
-	VPTERNLOGD        $0x78, Z22, Z5, Z3
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z24
+	VFMADD231PS Z15, Z1, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z3
+	VPTERNLOGD $0x78, Z22, Z5, Z3
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
@@ -30256,13 +30574,17 @@ Gemm6x64_fwdscaledtanh_689:
 	VMULPS            Z4, Z24, Z2
 	VFNMADD231PS      Z3, Z2, Z1
 	VSUBPS            Z1, Z24, Z24
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z3
-	VFMADD231PS       Z15, Z1, Z3
-	VADDPS            Z5, Z5, Z2
-	VPTERNLOGD        $0x78, Z22, Z6, Z2
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z3
+	VFMADD231PS Z15, Z1, Z3
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z2
+	VPTERNLOGD $0x78, Z22, Z6, Z2
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
@@ -32528,14 +32850,16 @@ Gemm6x64_spilltanh_722:
 	CMOVQLT      SI, R15
 
 Gemm6x64_fwdtanh_723:
-	KMOVW       264(SP), K1
-	VMOVUPS.Z   (DI), K1, Z16
-	KMOVW       272(SP), K1
-	VMOVUPS.Z   64(DI), K1, Z15
-	KMOVW       280(SP), K1
-	VMOVUPS.Z   128(DI), K1, Z14
-	KMOVW       288(SP), K1
-	VMOVUPS.Z   192(DI), K1, Z13
+	KMOVW     264(SP), K1
+	VMOVUPS.Z (DI), K1, Z16
+	KMOVW     272(SP), K1
+	VMOVUPS.Z 64(DI), K1, Z15
+	KMOVW     280(SP), K1
+	VMOVUPS.Z 128(DI), K1, Z14
+	KMOVW     288(SP), K1
+	VMOVUPS.Z 192(DI), K1, Z13
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z22, Z16, Z12
 	VRANGEPS    $0x0e, Z22, Z15, Z11
 	VRANGEPS    $0x0e, Z22, Z14, Z10
@@ -33056,13 +33380,17 @@ Gemm6x64_fwdscaledtanh_729:
 	VMULPS            Z4, Z3, Z0
 	VFNMADD231PS      Z2, Z0, Z1
 	VSUBPS            Z1, Z3, Z3
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z2
-	VFMADD231PS       Z15, Z1, Z2
-	VADDPS            Z6, Z6, Z0
-	VPTERNLOGD        $0x78, Z22, Z5, Z0
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z2
+	VFMADD231PS Z15, Z1, Z2
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z0
+	VPTERNLOGD $0x78, Z22, Z5, Z0
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -33132,13 +33460,17 @@ Gemm6x64_fwdscaledtanh_729:
 	VMULPS            Z4, Z2, Z24
 	VFNMADD231PS      Z0, Z24, Z1
 	VSUBPS            Z1, Z2, Z2
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z0
-	VFMADD231PS       Z15, Z1, Z0
-	VADDPS            Z5, Z5, Z24
-	VPTERNLOGD        $0x78, Z22, Z6, Z24
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z0
+	VFMADD231PS Z15, Z1, Z0
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z24
+	VPTERNLOGD $0x78, Z22, Z6, Z24
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
@@ -33208,13 +33540,17 @@ Gemm6x64_fwdscaledtanh_729:
 	VMULPS            Z4, Z0, Z3
 	VFNMADD231PS      Z24, Z3, Z1
 	VSUBPS            Z1, Z0, Z0
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z24
-	VFMADD231PS       Z15, Z1, Z24
-	VADDPS            Z6, Z6, Z3
-	VPTERNLOGD        $0x78, Z22, Z5, Z3
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z24
+	VFMADD231PS Z15, Z1, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z3
+	VPTERNLOGD $0x78, Z22, Z5, Z3
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
@@ -33284,13 +33620,17 @@ Gemm6x64_fwdscaledtanh_729:
 	VMULPS            Z4, Z24, Z2
 	VFNMADD231PS      Z3, Z2, Z1
 	VSUBPS            Z1, Z24, Z24
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z3
-	VFMADD231PS       Z15, Z1, Z3
-	VADDPS            Z5, Z5, Z2
-	VPTERNLOGD        $0x78, Z22, Z6, Z2
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z3
+	VFMADD231PS Z15, Z1, Z3
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z2
+	VPTERNLOGD $0x78, Z22, Z6, Z2
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
@@ -35625,75 +35965,77 @@ Gemm6x64_nocopyrow_752:
 	PCALIGN $0x40
 
 Gemm6x64_pendingTanh:
-	VMOVUPS          (DI), Z24
-	VMOVUPS          64(DI), Z25
-	VMOVUPS          128(DI), Z26
-	VMOVUPS          192(DI), Z27
-	VBROADCASTSS     (AX), Z28
-	VFMADD231PS      Z24, Z28, Z0
-	VFMADD231PS      Z25, Z28, Z1
-	VFMADD231PS      Z26, Z28, Z2
-	VFMADD231PS      Z27, Z28, Z3
-	VBROADCASTSS     4(AX), Z28
-	VFMADD231PS      Z24, Z28, Z4
-	VFMADD231PS      Z25, Z28, Z5
-	VFMADD231PS      Z26, Z28, Z6
-	VFMADD231PS      Z27, Z28, Z7
-	VBROADCASTSS     8(AX), Z28
-	VFMADD231PS      Z24, Z28, Z8
-	VFMADD231PS      Z25, Z28, Z9
-	VFMADD231PS      Z26, Z28, Z10
-	VFMADD231PS      Z27, Z28, Z11
-	VBROADCASTSS     12(AX), Z28
-	VFMADD231PS      Z24, Z28, Z12
-	VFMADD231PS      Z25, Z28, Z13
-	VFMADD231PS      Z26, Z28, Z14
-	VFMADD231PS      Z27, Z28, Z15
-	VBROADCASTSS     16(AX), Z28
-	VFMADD231PS      Z24, Z28, Z16
-	VFMADD231PS      Z25, Z28, Z17
-	VFMADD231PS      Z26, Z28, Z18
-	VFMADD231PS      Z27, Z28, Z19
-	VBROADCASTSS     20(AX), Z28
-	VFMADD231PS      Z24, Z28, Z20
-	VFMADD231PS      Z25, Z28, Z21
-	VFMADD231PS      Z26, Z28, Z22
-	VFMADD231PS      Z27, Z28, Z23
-	VMOVUPS          256(DI), Z24
-	VMOVUPS          320(DI), Z25
-	VMOVUPS          384(DI), Z26
-	VMOVUPS          448(DI), Z27
-	VBROADCASTSS     24(AX), Z28
-	VFMADD231PS      Z24, Z28, Z0
-	VFMADD231PS      Z25, Z28, Z1
-	VFMADD231PS      Z26, Z28, Z2
-	VFMADD231PS      Z27, Z28, Z3
-	VBROADCASTSS     28(AX), Z28
-	VFMADD231PS      Z24, Z28, Z4
-	VFMADD231PS      Z25, Z28, Z5
-	VFMADD231PS      Z26, Z28, Z6
-	VFMADD231PS      Z27, Z28, Z7
-	VBROADCASTSS     32(AX), Z28
-	VFMADD231PS      Z24, Z28, Z8
-	VFMADD231PS      Z25, Z28, Z9
-	VFMADD231PS      Z26, Z28, Z10
-	VFMADD231PS      Z27, Z28, Z11
-	VBROADCASTSS     36(AX), Z28
-	VFMADD231PS      Z24, Z28, Z12
-	VFMADD231PS      Z25, Z28, Z13
-	VFMADD231PS      Z26, Z28, Z14
-	VFMADD231PS      Z27, Z28, Z15
-	VBROADCASTSS     40(AX), Z28
-	VFMADD231PS      Z24, Z28, Z16
-	VFMADD231PS      Z25, Z28, Z17
-	VFMADD231PS      Z26, Z28, Z18
-	VFMADD231PS      Z27, Z28, Z19
-	VBROADCASTSS     44(AX), Z28
-	VFMADD231PS      Z24, Z28, Z20
-	VFMADD231PS      Z25, Z28, Z21
-	VFMADD231PS      Z26, Z28, Z22
-	VFMADD231PS      Z27, Z28, Z23
-	VMOVUPS          (DX), Z24
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VMOVUPS      128(DI), Z26
+	VMOVUPS      192(DI), Z27
+	VBROADCASTSS (AX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 4(AX), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 8(AX), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 12(AX), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 16(AX), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 20(AX), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VMOVUPS      256(DI), Z24
+	VMOVUPS      320(DI), Z25
+	VMOVUPS      384(DI), Z26
+	VMOVUPS      448(DI), Z27
+	VBROADCASTSS 24(AX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 28(AX), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 32(AX), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 36(AX), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 40(AX), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 44(AX), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VMOVUPS      (DX), Z24
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z24, Z25
 	VBROADCASTSS     k4_4b400000<>+0(SB), Z26
 	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z25, Z26
@@ -36218,13 +36560,17 @@ Gemm6x64_pendingScaledTanh:
 	VMULPS            Z26, Z27, Z30
 	VFNMADD231PS      Z28, Z30, Z29
 	VSUBPS            Z29, Z27, Z27
-	VRANGEPS.BCST     $0x0e, k4_c1200000<>+0(SB), Z25, Z29
-	VBROADCASTSS      k4_4b400000<>+0(SB), Z28
-	VFMADD231PS.BCST  k4_41b8aa3b<>+0(SB), Z29, Z28
-	VADDPS            Z24, Z24, Z30
-	VPTERNLOGD.BCST   $0x78, k4_80000000<>+0(SB), Z25, Z30
-	VCMPPS.BCST       $0x0e, k4_42c80000<>+0(SB), Z26, K1
-	VBROADCASTSS      k4_00000000<>+0(SB), K1, Z30
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z25, Z29
+	VBROADCASTSS     k4_4b400000<>+0(SB), Z28
+	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z29, Z28
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS          Z24, Z24, Z30
+	VPTERNLOGD.BCST $0x78, k4_80000000<>+0(SB), Z25, Z30
+	VCMPPS.BCST     $0x0e, k4_42c80000<>+0(SB), Z26, K1
+	VBROADCASTSS    k4_00000000<>+0(SB), K1, Z30
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -37482,10 +37828,12 @@ Gemm6x64S_notsigmoid_780:
 	MOVQ         $0x00000006, R9
 
 Gemm6x64S_fwdtanh_785:
-	VMOVUPS     (DX), Z16
-	VMOVUPS     64(DX), Z15
-	VMOVUPS     128(DX), Z14
-	VMOVUPS     192(DX), Z13
+	VMOVUPS (DX), Z16
+	VMOVUPS 64(DX), Z15
+	VMOVUPS 128(DX), Z14
+	VMOVUPS 192(DX), Z13
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z22, Z16, Z12
 	VRANGEPS    $0x0e, Z22, Z15, Z11
 	VRANGEPS    $0x0e, Z22, Z14, Z10
@@ -37917,13 +38265,17 @@ Gemm6x64S_fwdscaledtanh_791:
 	VMULPS            Z4, Z3, Z0
 	VFNMADD231PS      Z2, Z0, Z1
 	VSUBPS            Z1, Z3, Z3
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z2
-	VFMADD231PS       Z15, Z1, Z2
-	VADDPS            Z6, Z6, Z0
-	VPTERNLOGD        $0x78, Z22, Z5, Z0
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z2
+	VFMADD231PS Z15, Z1, Z2
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z0
+	VPTERNLOGD $0x78, Z22, Z5, Z0
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -37991,13 +38343,17 @@ Gemm6x64S_fwdscaledtanh_791:
 	VMULPS            Z4, Z2, Z24
 	VFNMADD231PS      Z0, Z24, Z1
 	VSUBPS            Z1, Z2, Z2
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z0
-	VFMADD231PS       Z15, Z1, Z0
-	VADDPS            Z5, Z5, Z24
-	VPTERNLOGD        $0x78, Z22, Z6, Z24
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z0
+	VFMADD231PS Z15, Z1, Z0
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z24
+	VPTERNLOGD $0x78, Z22, Z6, Z24
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
@@ -38065,13 +38421,17 @@ Gemm6x64S_fwdscaledtanh_791:
 	VMULPS            Z4, Z0, Z3
 	VFNMADD231PS      Z24, Z3, Z1
 	VSUBPS            Z1, Z0, Z0
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z24
-	VFMADD231PS       Z15, Z1, Z24
-	VADDPS            Z6, Z6, Z3
-	VPTERNLOGD        $0x78, Z22, Z5, Z3
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z24
+	VFMADD231PS Z15, Z1, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z3
+	VPTERNLOGD $0x78, Z22, Z5, Z3
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
@@ -38139,13 +38499,17 @@ Gemm6x64S_fwdscaledtanh_791:
 	VMULPS            Z4, Z24, Z2
 	VFNMADD231PS      Z3, Z2, Z1
 	VSUBPS            Z1, Z24, Z24
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z3
-	VFMADD231PS       Z15, Z1, Z3
-	VADDPS            Z5, Z5, Z2
-	VPTERNLOGD        $0x78, Z22, Z6, Z2
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z3
+	VFMADD231PS Z15, Z1, Z3
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z2
+	VPTERNLOGD $0x78, Z22, Z6, Z2
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
@@ -40411,14 +40775,16 @@ Gemm6x64S_spilltanh_824:
 	CMOVQLT      R8, R9
 
 Gemm6x64S_fwdtanh_825:
-	KMOVW       264(SP), K1
-	VMOVUPS.Z   (DX), K1, Z16
-	KMOVW       272(SP), K1
-	VMOVUPS.Z   64(DX), K1, Z15
-	KMOVW       280(SP), K1
-	VMOVUPS.Z   128(DX), K1, Z14
-	KMOVW       288(SP), K1
-	VMOVUPS.Z   192(DX), K1, Z13
+	KMOVW     264(SP), K1
+	VMOVUPS.Z (DX), K1, Z16
+	KMOVW     272(SP), K1
+	VMOVUPS.Z 64(DX), K1, Z15
+	KMOVW     280(SP), K1
+	VMOVUPS.Z 128(DX), K1, Z14
+	KMOVW     288(SP), K1
+	VMOVUPS.Z 192(DX), K1, Z13
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z22, Z16, Z12
 	VRANGEPS    $0x0e, Z22, Z15, Z11
 	VRANGEPS    $0x0e, Z22, Z14, Z10
@@ -40939,13 +41305,17 @@ Gemm6x64S_fwdscaledtanh_831:
 	VMULPS            Z4, Z3, Z0
 	VFNMADD231PS      Z2, Z0, Z1
 	VSUBPS            Z1, Z3, Z3
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z2
-	VFMADD231PS       Z15, Z1, Z2
-	VADDPS            Z6, Z6, Z0
-	VPTERNLOGD        $0x78, Z22, Z5, Z0
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z0
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z2
+	VFMADD231PS Z15, Z1, Z2
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z0
+	VPTERNLOGD $0x78, Z22, Z5, Z0
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z0
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -41015,13 +41385,17 @@ Gemm6x64S_fwdscaledtanh_831:
 	VMULPS            Z4, Z2, Z24
 	VFNMADD231PS      Z0, Z24, Z1
 	VSUBPS            Z1, Z2, Z2
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z0
-	VFMADD231PS       Z15, Z1, Z0
-	VADDPS            Z5, Z5, Z24
-	VPTERNLOGD        $0x78, Z22, Z6, Z24
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z0
+	VFMADD231PS Z15, Z1, Z0
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z24
+	VPTERNLOGD $0x78, Z22, Z6, Z24
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z3
@@ -41091,13 +41465,17 @@ Gemm6x64S_fwdscaledtanh_831:
 	VMULPS            Z4, Z0, Z3
 	VFNMADD231PS      Z24, Z3, Z1
 	VSUBPS            Z1, Z0, Z0
-	VRANGEPS          $0x0e, Z16, Z5, Z1
-	VMOVUPS           Z14, Z24
-	VFMADD231PS       Z15, Z1, Z24
-	VADDPS            Z6, Z6, Z3
-	VPTERNLOGD        $0x78, Z22, Z5, Z3
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z3
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z5, Z1
+	VMOVUPS     Z14, Z24
+	VFMADD231PS Z15, Z1, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z6, Z6, Z3
+	VPTERNLOGD $0x78, Z22, Z5, Z3
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z3
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z2
@@ -41167,13 +41545,17 @@ Gemm6x64S_fwdscaledtanh_831:
 	VMULPS            Z4, Z24, Z2
 	VFNMADD231PS      Z3, Z2, Z1
 	VSUBPS            Z1, Z24, Z24
-	VRANGEPS          $0x0e, Z16, Z6, Z1
-	VMOVUPS           Z14, Z3
-	VFMADD231PS       Z15, Z1, Z3
-	VADDPS            Z5, Z5, Z2
-	VPTERNLOGD        $0x78, Z22, Z6, Z2
-	VCMPPS            $0x0e, Z13, Z4, K1
-	VMOVUPS           Z12, K1, Z2
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z16, Z6, Z1
+	VMOVUPS     Z14, Z3
+	VFMADD231PS Z15, Z1, Z3
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z5, Z5, Z2
+	VPTERNLOGD $0x78, Z22, Z6, Z2
+	VCMPPS     $0x0e, Z13, Z4, K1
+	VMOVUPS    Z12, K1, Z2
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z0
@@ -43811,10 +44193,12 @@ Gemm4x64_notsigmoid_863:
 	MOVQ         $0x00000004, R13
 
 Gemm4x64_fwdtanh_868:
-	VMOVUPS     (SI), Z8
-	VMOVUPS     64(SI), Z7
-	VMOVUPS     128(SI), Z6
-	VMOVUPS     192(SI), Z5
+	VMOVUPS (SI), Z8
+	VMOVUPS 64(SI), Z7
+	VMOVUPS 128(SI), Z6
+	VMOVUPS 192(SI), Z5
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z8, Z4
 	VRANGEPS    $0x0e, Z14, Z7, Z3
 	VRANGEPS    $0x0e, Z14, Z6, Z2
@@ -44226,13 +44610,17 @@ Gemm4x64_fwdscaledtanh_874:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -44300,13 +44688,17 @@ Gemm4x64_fwdscaledtanh_874:
 	VMULPS            Z19, Z21, Z24
 	VFNMADD231PS      Z23, Z24, Z22
 	VSUBPS            Z22, Z21, Z21
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z23
-	VFMADD231PS       Z7, Z22, Z23
-	VADDPS            Z18, Z18, Z24
-	VPTERNLOGD        $0x78, Z14, Z17, Z24
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z23
+	VFMADD231PS Z7, Z22, Z23
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z24
+	VPTERNLOGD $0x78, Z14, Z17, Z24
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
@@ -44374,13 +44766,17 @@ Gemm4x64_fwdscaledtanh_874:
 	VMULPS            Z19, Z23, Z20
 	VFNMADD231PS      Z24, Z20, Z22
 	VSUBPS            Z22, Z23, Z23
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z24
-	VFMADD231PS       Z7, Z22, Z24
-	VADDPS            Z17, Z17, Z20
-	VPTERNLOGD        $0x78, Z14, Z18, Z20
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z20
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z24
+	VFMADD231PS Z7, Z22, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z20
+	VPTERNLOGD $0x78, Z14, Z18, Z20
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z20
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
@@ -44448,13 +44844,17 @@ Gemm4x64_fwdscaledtanh_874:
 	VMULPS            Z19, Z24, Z21
 	VFNMADD231PS      Z20, Z21, Z22
 	VSUBPS            Z22, Z24, Z24
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z20
-	VFMADD231PS       Z7, Z22, Z20
-	VADDPS            Z18, Z18, Z21
-	VPTERNLOGD        $0x78, Z14, Z17, Z21
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z20
+	VFMADD231PS Z7, Z22, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z21
+	VPTERNLOGD $0x78, Z14, Z17, Z21
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
@@ -46126,14 +46526,16 @@ Gemm4x64_spilltanh_907:
 	CMOVQLT      BX, R13
 
 Gemm4x64_fwdtanh_908:
-	KMOVW       264(SP), K1
-	VMOVUPS.Z   (SI), K1, Z8
-	KMOVW       272(SP), K1
-	VMOVUPS.Z   64(SI), K1, Z7
-	KMOVW       280(SP), K1
-	VMOVUPS.Z   128(SI), K1, Z6
-	KMOVW       288(SP), K1
-	VMOVUPS.Z   192(SI), K1, Z5
+	KMOVW     264(SP), K1
+	VMOVUPS.Z (SI), K1, Z8
+	KMOVW     272(SP), K1
+	VMOVUPS.Z 64(SI), K1, Z7
+	KMOVW     280(SP), K1
+	VMOVUPS.Z 128(SI), K1, Z6
+	KMOVW     288(SP), K1
+	VMOVUPS.Z 192(SI), K1, Z5
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z8, Z4
 	VRANGEPS    $0x0e, Z14, Z7, Z3
 	VRANGEPS    $0x0e, Z14, Z6, Z2
@@ -46610,13 +47012,17 @@ Gemm4x64_fwdscaledtanh_914:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -46686,13 +47092,17 @@ Gemm4x64_fwdscaledtanh_914:
 	VMULPS            Z19, Z21, Z24
 	VFNMADD231PS      Z23, Z24, Z22
 	VSUBPS            Z22, Z21, Z21
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z23
-	VFMADD231PS       Z7, Z22, Z23
-	VADDPS            Z18, Z18, Z24
-	VPTERNLOGD        $0x78, Z14, Z17, Z24
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z23
+	VFMADD231PS Z7, Z22, Z23
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z24
+	VPTERNLOGD $0x78, Z14, Z17, Z24
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
@@ -46762,13 +47172,17 @@ Gemm4x64_fwdscaledtanh_914:
 	VMULPS            Z19, Z23, Z20
 	VFNMADD231PS      Z24, Z20, Z22
 	VSUBPS            Z22, Z23, Z23
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z24
-	VFMADD231PS       Z7, Z22, Z24
-	VADDPS            Z17, Z17, Z20
-	VPTERNLOGD        $0x78, Z14, Z18, Z20
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z20
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z24
+	VFMADD231PS Z7, Z22, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z20
+	VPTERNLOGD $0x78, Z14, Z18, Z20
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z20
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
@@ -46838,13 +47252,17 @@ Gemm4x64_fwdscaledtanh_914:
 	VMULPS            Z19, Z24, Z21
 	VFNMADD231PS      Z20, Z21, Z22
 	VSUBPS            Z22, Z24, Z24
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z20
-	VFMADD231PS       Z7, Z22, Z20
-	VADDPS            Z18, Z18, Z21
-	VPTERNLOGD        $0x78, Z14, Z17, Z21
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z20
+	VFMADD231PS Z7, Z22, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z21
+	VPTERNLOGD $0x78, Z14, Z17, Z21
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
@@ -48796,10 +49214,12 @@ Gemm2x64_notsigmoid_948:
 	MOVQ         $0x00000002, R13
 
 Gemm2x64_fwdtanh_953:
-	VMOVUPS     (SI), Z0
-	VMOVUPS     64(SI), Z8
-	VMOVUPS     128(SI), Z9
-	VMOVUPS     192(SI), Z10
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z8
+	VMOVUPS 128(SI), Z9
+	VMOVUPS 192(SI), Z10
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z6, Z0, Z11
 	VRANGEPS    $0x0e, Z6, Z8, Z12
 	VRANGEPS    $0x0e, Z6, Z9, Z13
@@ -49191,13 +49611,17 @@ Gemm2x64_fwdscaledtanh_959:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z0, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z6, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z6, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -49265,13 +49689,17 @@ Gemm2x64_fwdscaledtanh_959:
 	VMULPS            Z19, Z21, Z24
 	VFNMADD231PS      Z23, Z24, Z22
 	VSUBPS            Z22, Z21, Z21
-	VRANGEPS          $0x0e, Z0, Z17, Z22
-	VMOVUPS           Z9, Z23
-	VFMADD231PS       Z8, Z22, Z23
-	VADDPS            Z18, Z18, Z24
-	VPTERNLOGD        $0x78, Z6, Z17, Z24
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z17, Z22
+	VMOVUPS     Z9, Z23
+	VFMADD231PS Z8, Z22, Z23
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z24
+	VPTERNLOGD $0x78, Z6, Z17, Z24
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
@@ -49339,13 +49767,17 @@ Gemm2x64_fwdscaledtanh_959:
 	VMULPS            Z19, Z23, Z20
 	VFNMADD231PS      Z24, Z20, Z22
 	VSUBPS            Z22, Z23, Z23
-	VRANGEPS          $0x0e, Z0, Z18, Z22
-	VMOVUPS           Z9, Z24
-	VFMADD231PS       Z8, Z22, Z24
-	VADDPS            Z17, Z17, Z20
-	VPTERNLOGD        $0x78, Z6, Z18, Z20
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z20
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z18, Z22
+	VMOVUPS     Z9, Z24
+	VFMADD231PS Z8, Z22, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z20
+	VPTERNLOGD $0x78, Z6, Z18, Z20
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z20
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
@@ -49413,13 +49845,17 @@ Gemm2x64_fwdscaledtanh_959:
 	VMULPS            Z19, Z24, Z21
 	VFNMADD231PS      Z20, Z21, Z22
 	VSUBPS            Z22, Z24, Z24
-	VRANGEPS          $0x0e, Z0, Z17, Z22
-	VMOVUPS           Z9, Z20
-	VFMADD231PS       Z8, Z22, Z20
-	VADDPS            Z18, Z18, Z21
-	VPTERNLOGD        $0x78, Z6, Z17, Z21
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z17, Z22
+	VMOVUPS     Z9, Z20
+	VFMADD231PS Z8, Z22, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z21
+	VPTERNLOGD $0x78, Z6, Z17, Z21
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
@@ -50497,14 +50933,16 @@ Gemm2x64_spilltanh_992:
 	CMOVQLT      BX, R13
 
 Gemm2x64_fwdtanh_993:
-	KMOVW       264(SP), K1
-	VMOVUPS.Z   (SI), K1, Z0
-	KMOVW       272(SP), K1
-	VMOVUPS.Z   64(SI), K1, Z8
-	KMOVW       280(SP), K1
-	VMOVUPS.Z   128(SI), K1, Z9
-	KMOVW       288(SP), K1
-	VMOVUPS.Z   192(SI), K1, Z10
+	KMOVW     264(SP), K1
+	VMOVUPS.Z (SI), K1, Z0
+	KMOVW     272(SP), K1
+	VMOVUPS.Z 64(SI), K1, Z8
+	KMOVW     280(SP), K1
+	VMOVUPS.Z 128(SI), K1, Z9
+	KMOVW     288(SP), K1
+	VMOVUPS.Z 192(SI), K1, Z10
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z6, Z0, Z11
 	VRANGEPS    $0x0e, Z6, Z8, Z12
 	VRANGEPS    $0x0e, Z6, Z9, Z13
@@ -50937,13 +51375,17 @@ Gemm2x64_fwdscaledtanh_999:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z0, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z6, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z6, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -51013,13 +51455,17 @@ Gemm2x64_fwdscaledtanh_999:
 	VMULPS            Z19, Z21, Z24
 	VFNMADD231PS      Z23, Z24, Z22
 	VSUBPS            Z22, Z21, Z21
-	VRANGEPS          $0x0e, Z0, Z17, Z22
-	VMOVUPS           Z9, Z23
-	VFMADD231PS       Z8, Z22, Z23
-	VADDPS            Z18, Z18, Z24
-	VPTERNLOGD        $0x78, Z6, Z17, Z24
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z17, Z22
+	VMOVUPS     Z9, Z23
+	VFMADD231PS Z8, Z22, Z23
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z24
+	VPTERNLOGD $0x78, Z6, Z17, Z24
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
@@ -51089,13 +51535,17 @@ Gemm2x64_fwdscaledtanh_999:
 	VMULPS            Z19, Z23, Z20
 	VFNMADD231PS      Z24, Z20, Z22
 	VSUBPS            Z22, Z23, Z23
-	VRANGEPS          $0x0e, Z0, Z18, Z22
-	VMOVUPS           Z9, Z24
-	VFMADD231PS       Z8, Z22, Z24
-	VADDPS            Z17, Z17, Z20
-	VPTERNLOGD        $0x78, Z6, Z18, Z20
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z20
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z18, Z22
+	VMOVUPS     Z9, Z24
+	VFMADD231PS Z8, Z22, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z20
+	VPTERNLOGD $0x78, Z6, Z18, Z20
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z20
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
@@ -51165,13 +51615,17 @@ Gemm2x64_fwdscaledtanh_999:
 	VMULPS            Z19, Z24, Z21
 	VFNMADD231PS      Z20, Z21, Z22
 	VSUBPS            Z22, Z24, Z24
-	VRANGEPS          $0x0e, Z0, Z17, Z22
-	VMOVUPS           Z9, Z20
-	VFMADD231PS       Z8, Z22, Z20
-	VADDPS            Z18, Z18, Z21
-	VPTERNLOGD        $0x78, Z6, Z17, Z21
-	VCMPPS            $0x0e, Z10, Z19, K1
-	VMOVUPS           Z11, K1, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z17, Z22
+	VMOVUPS     Z9, Z20
+	VFMADD231PS Z8, Z22, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z21
+	VPTERNLOGD $0x78, Z6, Z17, Z21
+	VCMPPS     $0x0e, Z10, Z19, K1
+	VMOVUPS    Z11, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
@@ -53272,10 +53726,12 @@ Gemm4x64P4_lasttile_1040:
 	MOVQ         $0x00000004, R15
 
 Gemm4x64P4_fwdtanh_1041:
-	VMOVUPS     (DI), Z8
-	VMOVUPS     64(DI), Z7
-	VMOVUPS     128(DI), Z6
-	VMOVUPS     192(DI), Z5
+	VMOVUPS (DI), Z8
+	VMOVUPS 64(DI), Z7
+	VMOVUPS 128(DI), Z6
+	VMOVUPS 192(DI), Z5
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z8, Z4
 	VRANGEPS    $0x0e, Z14, Z7, Z3
 	VRANGEPS    $0x0e, Z14, Z6, Z2
@@ -53713,13 +54169,17 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -53787,13 +54247,17 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VMULPS            Z19, Z21, Z24
 	VFNMADD231PS      Z23, Z24, Z22
 	VSUBPS            Z22, Z21, Z21
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z23
-	VFMADD231PS       Z7, Z22, Z23
-	VADDPS            Z18, Z18, Z24
-	VPTERNLOGD        $0x78, Z14, Z17, Z24
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z23
+	VFMADD231PS Z7, Z22, Z23
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z24
+	VPTERNLOGD $0x78, Z14, Z17, Z24
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
@@ -53861,13 +54325,17 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VMULPS            Z19, Z23, Z20
 	VFNMADD231PS      Z24, Z20, Z22
 	VSUBPS            Z22, Z23, Z23
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z24
-	VFMADD231PS       Z7, Z22, Z24
-	VADDPS            Z17, Z17, Z20
-	VPTERNLOGD        $0x78, Z14, Z18, Z20
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z20
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z24
+	VFMADD231PS Z7, Z22, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z20
+	VPTERNLOGD $0x78, Z14, Z18, Z20
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z20
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
@@ -53935,13 +54403,17 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VMULPS            Z19, Z24, Z21
 	VFNMADD231PS      Z20, Z21, Z22
 	VSUBPS            Z22, Z24, Z24
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z20
-	VFMADD231PS       Z7, Z22, Z20
-	VADDPS            Z18, Z18, Z21
-	VPTERNLOGD        $0x78, Z14, Z17, Z21
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z20
+	VFMADD231PS Z7, Z22, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z21
+	VPTERNLOGD $0x78, Z14, Z17, Z21
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
@@ -55613,14 +56085,16 @@ Gemm4x64P4_spilltanh_1082:
 	CMOVQLT      SI, R15
 
 Gemm4x64P4_fwdtanh_1083:
-	KMOVW       264(SP), K1
-	VMOVUPS.Z   (DI), K1, Z8
-	KMOVW       272(SP), K1
-	VMOVUPS.Z   64(DI), K1, Z7
-	KMOVW       280(SP), K1
-	VMOVUPS.Z   128(DI), K1, Z6
-	KMOVW       288(SP), K1
-	VMOVUPS.Z   192(DI), K1, Z5
+	KMOVW     264(SP), K1
+	VMOVUPS.Z (DI), K1, Z8
+	KMOVW     272(SP), K1
+	VMOVUPS.Z 64(DI), K1, Z7
+	KMOVW     280(SP), K1
+	VMOVUPS.Z 128(DI), K1, Z6
+	KMOVW     288(SP), K1
+	VMOVUPS.Z 192(DI), K1, Z5
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z8, Z4
 	VRANGEPS    $0x0e, Z14, Z7, Z3
 	VRANGEPS    $0x0e, Z14, Z6, Z2
@@ -56097,13 +56571,17 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z24
@@ -56173,13 +56651,17 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VMULPS            Z19, Z21, Z24
 	VFNMADD231PS      Z23, Z24, Z22
 	VSUBPS            Z22, Z21, Z21
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z23
-	VFMADD231PS       Z7, Z22, Z23
-	VADDPS            Z18, Z18, Z24
-	VPTERNLOGD        $0x78, Z14, Z17, Z24
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z24
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z23
+	VFMADD231PS Z7, Z22, Z23
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z24
+	VPTERNLOGD $0x78, Z14, Z17, Z24
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z24
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z20
@@ -56249,13 +56731,17 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VMULPS            Z19, Z23, Z20
 	VFNMADD231PS      Z24, Z20, Z22
 	VSUBPS            Z22, Z23, Z23
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z24
-	VFMADD231PS       Z7, Z22, Z24
-	VADDPS            Z17, Z17, Z20
-	VPTERNLOGD        $0x78, Z14, Z18, Z20
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z20
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z24
+	VFMADD231PS Z7, Z22, Z24
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z20
+	VPTERNLOGD $0x78, Z14, Z18, Z20
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z20
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z21
@@ -56325,13 +56811,17 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VMULPS            Z19, Z24, Z21
 	VFNMADD231PS      Z20, Z21, Z22
 	VSUBPS            Z22, Z24, Z24
-	VRANGEPS          $0x0e, Z8, Z17, Z22
-	VMOVUPS           Z6, Z20
-	VFMADD231PS       Z7, Z22, Z20
-	VADDPS            Z18, Z18, Z21
-	VPTERNLOGD        $0x78, Z14, Z17, Z21
-	VCMPPS            $0x0e, Z5, Z19, K1
-	VMOVUPS           Z4, K1, Z21
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z17, Z22
+	VMOVUPS     Z6, Z20
+	VFMADD231PS Z7, Z22, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z18, Z18, Z21
+	VPTERNLOGD $0x78, Z14, Z17, Z21
+	VCMPPS     $0x0e, Z5, Z19, K1
+	VMOVUPS    Z4, K1, Z21
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z18
@@ -58036,55 +58526,57 @@ Gemm4x64P4_nocopyrow_1112:
 	PCALIGN $0x40
 
 Gemm4x64P4_pendingTanh:
-	VMOVUPS          (DI), Z16
-	VMOVUPS          64(DI), Z17
-	VMOVUPS          128(DI), Z18
-	VMOVUPS          192(DI), Z19
-	VBROADCASTSS     (AX), Z20
-	VFMADD231PS      Z16, Z20, Z0
-	VFMADD231PS      Z17, Z20, Z1
-	VFMADD231PS      Z18, Z20, Z2
-	VFMADD231PS      Z19, Z20, Z3
-	VBROADCASTSS     4(AX), Z20
-	VFMADD231PS      Z16, Z20, Z4
-	VFMADD231PS      Z17, Z20, Z5
-	VFMADD231PS      Z18, Z20, Z6
-	VFMADD231PS      Z19, Z20, Z7
-	VBROADCASTSS     8(AX), Z20
-	VFMADD231PS      Z16, Z20, Z8
-	VFMADD231PS      Z17, Z20, Z9
-	VFMADD231PS      Z18, Z20, Z10
-	VFMADD231PS      Z19, Z20, Z11
-	VBROADCASTSS     12(AX), Z20
-	VFMADD231PS      Z16, Z20, Z12
-	VFMADD231PS      Z17, Z20, Z13
-	VFMADD231PS      Z18, Z20, Z14
-	VFMADD231PS      Z19, Z20, Z15
-	VMOVUPS          256(DI), Z16
-	VMOVUPS          320(DI), Z17
-	VMOVUPS          384(DI), Z18
-	VMOVUPS          448(DI), Z19
-	VBROADCASTSS     16(AX), Z20
-	VFMADD231PS      Z16, Z20, Z0
-	VFMADD231PS      Z17, Z20, Z1
-	VFMADD231PS      Z18, Z20, Z2
-	VFMADD231PS      Z19, Z20, Z3
-	VBROADCASTSS     20(AX), Z20
-	VFMADD231PS      Z16, Z20, Z4
-	VFMADD231PS      Z17, Z20, Z5
-	VFMADD231PS      Z18, Z20, Z6
-	VFMADD231PS      Z19, Z20, Z7
-	VBROADCASTSS     24(AX), Z20
-	VFMADD231PS      Z16, Z20, Z8
-	VFMADD231PS      Z17, Z20, Z9
-	VFMADD231PS      Z18, Z20, Z10
-	VFMADD231PS      Z19, Z20, Z11
-	VBROADCASTSS     28(AX), Z20
-	VFMADD231PS      Z16, Z20, Z12
-	VFMADD231PS      Z17, Z20, Z13
-	VFMADD231PS      Z18, Z20, Z14
-	VFMADD231PS      Z19, Z20, Z15
-	VMOVUPS          (DX), Z16
+	VMOVUPS      (DI), Z16
+	VMOVUPS      64(DI), Z17
+	VMOVUPS      128(DI), Z18
+	VMOVUPS      192(DI), Z19
+	VBROADCASTSS (AX), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 4(AX), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 8(AX), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 12(AX), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VMOVUPS      256(DI), Z16
+	VMOVUPS      320(DI), Z17
+	VMOVUPS      384(DI), Z18
+	VMOVUPS      448(DI), Z19
+	VBROADCASTSS 16(AX), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 20(AX), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 24(AX), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 28(AX), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VMOVUPS      (DX), Z16
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z16, Z17
 	VBROADCASTSS     k4_4b400000<>+0(SB), Z18
 	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z17, Z18
@@ -58529,13 +59021,17 @@ Gemm4x64P4_pendingScaledTanh:
 	VMULPS            Z18, Z19, Z22
 	VFNMADD231PS      Z20, Z22, Z21
 	VSUBPS            Z21, Z19, Z19
-	VRANGEPS.BCST     $0x0e, k4_c1200000<>+0(SB), Z17, Z21
-	VBROADCASTSS      k4_4b400000<>+0(SB), Z20
-	VFMADD231PS.BCST  k4_41b8aa3b<>+0(SB), Z21, Z20
-	VADDPS            Z16, Z16, Z22
-	VPTERNLOGD.BCST   $0x78, k4_80000000<>+0(SB), Z17, Z22
-	VCMPPS.BCST       $0x0e, k4_42c80000<>+0(SB), Z18, K1
-	VBROADCASTSS      k4_00000000<>+0(SB), K1, Z22
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z17, Z21
+	VBROADCASTSS     k4_4b400000<>+0(SB), Z20
+	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z21, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS          Z16, Z16, Z22
+	VPTERNLOGD.BCST $0x78, k4_80000000<>+0(SB), Z17, Z22
+	VCMPPS.BCST     $0x0e, k4_42c80000<>+0(SB), Z18, K1
+	VBROADCASTSS    k4_00000000<>+0(SB), K1, Z22
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
@@ -59552,7 +60048,9 @@ Gemm16x16_lasttile_1150:
 	MOVQ         $0x00000010, R15
 
 Gemm16x16_fwdtanh_1151:
-	VMOVUPS     (DI), Z0
+	VMOVUPS (DI), Z0
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z0, Z16
 	VMOVUPS     Z12, Z17
 	VFMADD231PS Z13, Z16, Z17
@@ -59817,13 +60315,17 @@ Gemm16x16_fwdscaledtanh_1159:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K2
-	VMOVUPS           Z4, K2, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K2
+	VMOVUPS    Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -61622,7 +62124,9 @@ Gemm16x16_spilltanh_1192:
 	CMOVQLT      SI, R15
 
 Gemm16x16_fwdtanh_1193:
-	VMOVUPS.Z   (DI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z0
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z0, Z16
 	VMOVUPS     Z12, Z17
 	VFMADD231PS Z13, Z16, Z17
@@ -61929,13 +62433,17 @@ Gemm16x16_fwdscaledtanh_1199:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K2
-	VMOVUPS           Z4, K2, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K2
+	VMOVUPS    Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -63720,6 +64228,8 @@ Gemm16x16_pendingTanh:
 	VFMADD231PS.BCST 120(AX), Z16, Z14
 	VFMADD231PS.BCST 124(AX), Z16, Z15
 	VMOVUPS          (DX), Z16
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z16, Z17
 	VBROADCASTSS     k4_4b400000<>+0(SB), Z18
 	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z17, Z18
@@ -64084,13 +64594,17 @@ Gemm16x16_pendingScaledTanh:
 	VMULPS            Z18, Z19, Z22
 	VFNMADD231PS      Z20, Z22, Z21
 	VSUBPS            Z21, Z19, Z19
-	VRANGEPS.BCST     $0x0e, k4_c1200000<>+0(SB), Z17, Z21
-	VBROADCASTSS      k4_4b400000<>+0(SB), Z20
-	VFMADD231PS.BCST  k4_41b8aa3b<>+0(SB), Z21, Z20
-	VADDPS            Z16, Z16, Z22
-	VPTERNLOGD.BCST   $0x78, k4_80000000<>+0(SB), Z17, Z22
-	VCMPPS.BCST       $0x0e, k4_42c80000<>+0(SB), Z18, K2
-	VBROADCASTSS      k4_00000000<>+0(SB), K2, Z22
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z17, Z21
+	VBROADCASTSS     k4_4b400000<>+0(SB), Z20
+	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z21, Z20
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS          Z16, Z16, Z22
+	VPTERNLOGD.BCST $0x78, k4_80000000<>+0(SB), Z17, Z22
+	VCMPPS.BCST     $0x0e, k4_42c80000<>+0(SB), Z18, K2
+	VBROADCASTSS    k4_00000000<>+0(SB), K2, Z22
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z16
@@ -64935,7 +65449,9 @@ Gemm16x16S_notsigmoid_1250:
 	MOVQ         $0x00000010, SI
 
 Gemm16x16S_fwdtanh_1255:
-	VMOVUPS     (DX), Z0
+	VMOVUPS (DX), Z0
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z0, Z16
 	VMOVUPS     Z12, Z17
 	VFMADD231PS Z13, Z16, Z17
@@ -65174,13 +65690,17 @@ Gemm16x16S_fwdscaledtanh_1261:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K2
-	VMOVUPS           Z4, K2, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K2
+	VMOVUPS    Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -66979,7 +67499,9 @@ Gemm16x16S_spilltanh_1294:
 	CMOVQLT      R12, SI
 
 Gemm16x16S_fwdtanh_1295:
-	VMOVUPS.Z   (DX), K1, Z0
+	VMOVUPS.Z (DX), K1, Z0
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z14, Z0, Z16
 	VMOVUPS     Z12, Z17
 	VFMADD231PS Z13, Z16, Z17
@@ -67286,13 +67808,17 @@ Gemm16x16S_fwdscaledtanh_1301:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z8, Z18, Z22
-	VMOVUPS           Z6, Z21
-	VFMADD231PS       Z7, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z14, Z18, Z23
-	VCMPPS            $0x0e, Z5, Z19, K2
-	VMOVUPS           Z4, K2, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z8, Z18, Z22
+	VMOVUPS     Z6, Z21
+	VFMADD231PS Z7, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z14, Z18, Z23
+	VCMPPS     $0x0e, Z5, Z19, K2
+	VMOVUPS    Z4, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -69183,7 +69709,9 @@ Gemm8x16_notsigmoid_1333:
 	MOVQ         $0x00000008, R13
 
 Gemm8x16_fwdtanh_1338:
-	VMOVUPS     (SI), Z15
+	VMOVUPS (SI), Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z6, Z15, Z16
 	VMOVUPS     Z4, Z17
 	VFMADD231PS Z5, Z16, Z17
@@ -69390,13 +69918,17 @@ Gemm8x16_fwdscaledtanh_1344:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z0, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z6, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K2
-	VMOVUPS           Z11, K2, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z6, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K2
+	VMOVUPS    Z11, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -70451,7 +70983,9 @@ Gemm8x16_spilltanh_1377:
 	CMOVQLT      BX, R13
 
 Gemm8x16_fwdtanh_1378:
-	VMOVUPS.Z   (SI), K1, Z15
+	VMOVUPS.Z (SI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z6, Z15, Z16
 	VMOVUPS     Z4, Z17
 	VFMADD231PS Z5, Z16, Z17
@@ -70694,13 +71228,17 @@ Gemm8x16_fwdscaledtanh_1384:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z0, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z6, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K2
-	VMOVUPS           Z11, K2, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z0, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z6, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K2
+	VMOVUPS    Z11, K2, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -71958,7 +72496,9 @@ GemmDot1AVX512_spilltanh_1419:
 	CMOVQLT      SI, R9
 
 GemmDot1AVX512_fwdtanh_1420:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z2, Z15, Z16
 	VMOVUPS     Z0, Z17
 	VFMADD231PS Z1, Z16, Z17
@@ -72169,13 +72709,17 @@ GemmDot1AVX512_fwdscaledtanh_1426:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z2, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z2, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -73093,7 +73637,9 @@ GemmDot2AVX512_spilltanh_1459:
 	CMOVQLT      SI, R9
 
 GemmDot2AVX512_fwdtanh_1460:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z2, Z15, Z16
 	VMOVUPS     Z1, Z17
 	VFMADD231PS Z0, Z16, Z17
@@ -73304,13 +73850,17 @@ GemmDot2AVX512_fwdscaledtanh_1466:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z2, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z2, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -74270,7 +74820,9 @@ GemmDot3AVX512_spilltanh_1499:
 	CMOVQLT      SI, R9
 
 GemmDot3AVX512_fwdtanh_1500:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z3, Z15, Z16
 	VMOVUPS     Z0, Z17
 	VFMADD231PS Z2, Z16, Z17
@@ -74481,13 +75033,17 @@ GemmDot3AVX512_fwdscaledtanh_1506:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z3, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z3, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -75485,7 +76041,9 @@ GemmDot4AVX512_spilltanh_1539:
 	CMOVQLT      SI, R9
 
 GemmDot4AVX512_fwdtanh_1540:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z3, Z15, Z16
 	VMOVUPS     Z0, Z17
 	VFMADD231PS Z2, Z16, Z17
@@ -75696,13 +76254,17 @@ GemmDot4AVX512_fwdscaledtanh_1546:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z3, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z3, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -76718,7 +77280,9 @@ GemmDot5AVX512_spilltanh_1579:
 	CMOVQLT      SI, R9
 
 GemmDot5AVX512_fwdtanh_1580:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z3, Z15, Z16
 	VMOVUPS     Z0, Z17
 	VFMADD231PS Z2, Z16, Z17
@@ -76929,13 +77493,17 @@ GemmDot5AVX512_fwdscaledtanh_1586:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z3, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z3, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -77969,7 +78537,9 @@ GemmDot6AVX512_spilltanh_1619:
 	CMOVQLT      SI, R9
 
 GemmDot6AVX512_fwdtanh_1620:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z3, Z15, Z16
 	VMOVUPS     Z0, Z17
 	VFMADD231PS Z2, Z16, Z17
@@ -78180,13 +78750,17 @@ GemmDot6AVX512_fwdscaledtanh_1626:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z3, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z3, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -79147,7 +79721,9 @@ GemmDot7AVX512_spilltanh_1659:
 	CMOVQLT      SI, R9
 
 GemmDot7AVX512_fwdtanh_1660:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z2, Z15, Z16
 	VMOVUPS     Z1, Z17
 	VFMADD231PS Z0, Z16, Z17
@@ -79350,13 +79926,17 @@ GemmDot7AVX512_fwdscaledtanh_1666:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z2, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z2, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -80254,7 +80834,9 @@ GemmDot8AVX512_spilltanh_1699:
 	CMOVQLT      SI, R9
 
 GemmDot8AVX512_fwdtanh_1700:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z2, Z15, Z16
 	VMOVUPS     Z1, Z17
 	VFMADD231PS Z0, Z16, Z17
@@ -80457,13 +81039,17 @@ GemmDot8AVX512_fwdscaledtanh_1706:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z2, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z2, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -81378,7 +81964,9 @@ GemmDot9AVX512_spilltanh_1739:
 	CMOVQLT      SI, R9
 
 GemmDot9AVX512_fwdtanh_1740:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z2, Z15, Z16
 	VMOVUPS     Z0, Z17
 	VFMADD231PS Z1, Z16, Z17
@@ -81581,13 +82169,17 @@ GemmDot9AVX512_fwdscaledtanh_1746:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z2, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z2, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -82414,7 +83006,9 @@ GemmDot10AVX512_spilltanh_1779:
 	CMOVQLT      SI, R9
 
 GemmDot10AVX512_fwdtanh_1780:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z1, Z15, Z16
 	VMOVUPS     Z3, Z17
 	VFMADD231PS Z0, Z16, Z17
@@ -82609,13 +83203,17 @@ GemmDot10AVX512_fwdscaledtanh_1786:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z1, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z1, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -83377,7 +83975,9 @@ GemmDot11AVX512_spilltanh_1819:
 	CMOVQLT      SI, R9
 
 GemmDot11AVX512_fwdtanh_1820:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z1, Z15, Z16
 	VMOVUPS     Z3, Z17
 	VFMADD231PS Z0, Z16, Z17
@@ -83572,13 +84172,17 @@ GemmDot11AVX512_fwdscaledtanh_1826:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z1, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z1, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17
@@ -84352,7 +84956,9 @@ GemmDot12AVX512_spilltanh_1859:
 	CMOVQLT      SI, R9
 
 GemmDot12AVX512_fwdtanh_1860:
-	VMOVUPS.Z   (DI), K1, Z15
+	VMOVUPS.Z (DI), K1, Z15
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VRANGEPS    $0x0e, Z1, Z15, Z16
 	VMOVUPS     Z3, Z17
 	VFMADD231PS Z0, Z16, Z17
@@ -84547,13 +85153,17 @@ GemmDot12AVX512_fwdscaledtanh_1866:
 	VMULPS            Z19, Z20, Z23
 	VFNMADD231PS      Z21, Z23, Z22
 	VSUBPS            Z22, Z20, Z20
-	VRANGEPS          $0x0e, Z7, Z18, Z22
-	VMOVUPS           Z9, Z21
-	VFMADD231PS       Z8, Z22, Z21
-	VADDPS            Z17, Z17, Z23
-	VPTERNLOGD        $0x78, Z1, Z18, Z23
-	VCMPPS            $0x0e, Z10, Z19, K3
-	VMOVUPS           Z11, K3, Z23
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	VRANGEPS    $0x0e, Z7, Z18, Z22
+	VMOVUPS     Z9, Z21
+	VFMADD231PS Z8, Z22, Z21
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS     Z17, Z17, Z23
+	VPTERNLOGD $0x78, Z1, Z18, Z23
+	VCMPPS     $0x0e, Z10, Z19, K3
+	VMOVUPS    Z11, K3, Z23
 
 	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z17

@@ -798,6 +798,7 @@ ftanh:
 ftanhrow:
 	MOVD R13, R16
 	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORR V31.B16, V0.B16, V15.B16
 	VORR V31.B16, V1.B16, V16.B16
 	VORR V31.B16, V2.B16, V17.B16
@@ -1283,10 +1284,14 @@ fscaledtanhrow:
 	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
 	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V1.S4
 	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
 	VAND V25.B16, V6.B16, V3.B16
 	VEOR V3.B16, V5.B16, V5.B16
@@ -1372,10 +1377,14 @@ fscaledtanhrow:
 	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
 	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V1.S4
 	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
 	VAND V25.B16, V6.B16, V3.B16
 	VEOR V3.B16, V5.B16, V5.B16
@@ -1461,10 +1470,14 @@ fscaledtanhrow:
 	WORD $0x6e20dc83 // fmul v3.4s, v4.4s, v0.4s
 	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
+
+	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V1.S4
 	WORD $0x4f9a1841 // fmla v1.4s, v2.4s, v26.s[2]
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
 	WORD $0x4e25d4a5 // fadd v5.4s, v5.4s, v5.4s
 	VAND V25.B16, V6.B16, V3.B16
 	VEOR V3.B16, V5.B16, V5.B16
