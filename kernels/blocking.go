@@ -94,7 +94,7 @@ type blockSizes struct{ kc, mc, nc int }
 // takes MR/NR of that again, and a longer KC halves the passes over C: at
 // 1024³ KC = 384 runs 2–3% of peak faster than KC = 256, and no measured
 // shape is slower; avx512's 6×64 panel takes one and a half, from L2, see
-// desc.Impls), an MC×KC block of A L2Fill of L2 (a quarter: the rest
+// desc.Impls; KC is at most desc.Impl.KCMax, or 512), an MC×KC block of A L2Fill of L2 (a quarter: the rest
 // holds the B panels streaming through and the C tiles), a KC×NC block of B
 // L3Fill of L3 (a quarter: shared by the cores). Missing sizes (cpuid
 // reports -1 on some platforms) fall back to 32 KiB, 512 KiB and 8 MiB.
@@ -107,7 +107,11 @@ func cacheBlocks(im *desc.Impl, l1Fill float64) blockSizes {
 	if l3 <= 0 {
 		l3 = 8 << 20
 	}
-	kc := clamp(int(float64(l1)*l1Fill)/(4*nr), 64, 512) &^ 7
+	kcMax := 512
+	if im.KCMax > 0 {
+		kcMax = im.KCMax
+	}
+	kc := clamp(int(float64(l1)*l1Fill)/(4*nr), 64, kcMax) &^ 7
 	mc := clamp(int(float64(l2)*im.L2Fill)/(4*kc), mr, 1024)
 	mc -= mc % mr
 	nc := clamp(int(float64(l3)*im.L3Fill)/(4*kc), nr, 8192)
