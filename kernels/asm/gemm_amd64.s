@@ -210,9 +210,34 @@ Gemm6x16_tile:
 	ADDQ       R13, R14
 	PREFETCHT1 (R14)
 	PREFETCHT1 60(R14)
-	CMPQ       DI, $0x04
-	JL         Gemm6x16_ktail
-	PCALIGN    $0x40
+	TESTQ      DX, DX
+	JZ         Gemm6x16_noyprefetch_1
+	MOVQ       ldy+88(FP), R13
+	SHLQ       $0x02, R13
+	IMUL3Q     $0x00000006, R13, R14
+	ADDQ       DX, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+
+Gemm6x16_noyprefetch_1:
+	CMPQ    DI, $0x04
+	JL      Gemm6x16_ktail
+	PCALIGN $0x40
 
 Gemm6x16_kloop:
 	VMOVUPS      (SI), Y12
@@ -296,9 +321,9 @@ Gemm6x16_kloop:
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
 	TESTQ        R11, R11
-	JZ           Gemm6x16_nocopyrow_1
+	JZ           Gemm6x16_nocopyrow_2
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm6x16_copyrow_2
+	JZ           Gemm6x16_copyrow_3
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -321,15 +346,15 @@ Gemm6x16_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x00000003, R11
-	JNZ          Gemm6x16_copied_3
+	JNZ          Gemm6x16_copied_4
 	MOVQ         R9, R13
 	SHLQ         $0x04, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x000000c0, R12
-	JMP          Gemm6x16_copied_3
+	JMP          Gemm6x16_copied_4
 
-Gemm6x16_copyrow_2:
+Gemm6x16_copyrow_3:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y12
 	VMOVUPS    Y12, (R12)
@@ -339,8 +364,8 @@ Gemm6x16_copyrow_2:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm6x16_copied_3:
-Gemm6x16_nocopyrow_1:
+Gemm6x16_copied_4:
+Gemm6x16_nocopyrow_2:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000100, SI
 	SUBQ $0x04, DI
@@ -385,7 +410,7 @@ Gemm6x16_epi:
 	JL     Gemm6x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm6x16_noacc_5
+	JZ     Gemm6x16_noacc_6
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -407,12 +432,12 @@ Gemm6x16_epi:
 	VADDPS (SI), Y10, Y10
 	VADDPS 32(SI), Y11, Y11
 
-Gemm6x16_noacc_5:
+Gemm6x16_noacc_6:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm6x16_bwd_6
+	JNZ    Gemm6x16_bwd_7
 	TESTQ  $0x00000002, SI
-	JZ     Gemm6x16_nobias_9
+	JZ     Gemm6x16_nobias_10
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Y0, Y0
 	VADDPS 32(DI), Y1, Y1
@@ -427,10 +452,10 @@ Gemm6x16_noacc_5:
 	VADDPS (DI), Y10, Y10
 	VADDPS 32(DI), Y11, Y11
 
-Gemm6x16_nobias_9:
+Gemm6x16_nobias_10:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm6x16_notrelu_10
+	JNE     Gemm6x16_notrelu_11
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -475,11 +500,11 @@ Gemm6x16_nobias_9:
 	VXORPS  Y12, Y12, Y12
 	VMAXPS  Y11, Y12, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_7
+	JMP     Gemm6x16_epidone_8
 
-Gemm6x16_notrelu_10:
+Gemm6x16_notrelu_11:
 	CMPQ      SI, $0x02
-	JNE       Gemm6x16_notleakyrelu_12
+	JNE       Gemm6x16_notleakyrelu_13
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -548,11 +573,11 @@ Gemm6x16_notrelu_10:
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y9
 	VBLENDVPS Y9, Y10, Y11, Y8
 	VMOVUPS   Y8, 32(SI)
-	JMP       Gemm6x16_epidone_7
+	JMP       Gemm6x16_epidone_8
 
-Gemm6x16_notleakyrelu_12:
+Gemm6x16_notleakyrelu_13:
 	CMPQ        SI, $0x03
-	JNE         Gemm6x16_notelu_14
+	JNE         Gemm6x16_notelu_15
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -873,11 +898,11 @@ Gemm6x16_notleakyrelu_12:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
 	VBLENDVPS   Y14, Y13, Y11, Y10
 	VMOVUPS     Y10, 32(SI)
-	JMP         Gemm6x16_epidone_7
+	JMP         Gemm6x16_epidone_8
 
-Gemm6x16_notelu_14:
+Gemm6x16_notelu_15:
 	CMPQ    SI, $0x04
-	JNE     Gemm6x16_notsigmoid_16
+	JNE     Gemm6x16_notsigmoid_17
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -903,7 +928,7 @@ Gemm6x16_notelu_14:
 	SHLQ    $0x02, DI
 	MOVQ    $0x00000006, R13
 
-Gemm6x16_fwdsigmoid_18:
+Gemm6x16_fwdsigmoid_19:
 	VMOVUPS      (SI), Y11
 	VMOVUPS      32(SI), Y10
 	VORPS        k32_80000000<>+0(SB), Y11, Y9
@@ -984,12 +1009,12 @@ Gemm6x16_fwdsigmoid_18:
 	VMOVUPS      Y9, 32(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm6x16_fwdsigmoid_18
-	JMP          Gemm6x16_epidone_7
+	JNZ          Gemm6x16_fwdsigmoid_19
+	JMP          Gemm6x16_epidone_8
 
-Gemm6x16_notsigmoid_16:
+Gemm6x16_notsigmoid_17:
 	CMPQ    SI, $0x05
-	JNE     Gemm6x16_nottanh_19
+	JNE     Gemm6x16_nottanh_20
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -1015,7 +1040,7 @@ Gemm6x16_notsigmoid_16:
 	SHLQ    $0x02, DI
 	MOVQ    $0x00000006, R13
 
-Gemm6x16_fwdtanh_21:
+Gemm6x16_fwdtanh_22:
 	VMOVUPS (SI), Y11
 	VMOVUPS 32(SI), Y10
 
@@ -1092,12 +1117,12 @@ Gemm6x16_fwdtanh_21:
 	VMOVUPS     Y3, 32(SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm6x16_fwdtanh_21
-	JMP         Gemm6x16_epidone_7
+	JNZ         Gemm6x16_fwdtanh_22
+	JMP         Gemm6x16_epidone_8
 
-Gemm6x16_nottanh_19:
+Gemm6x16_nottanh_20:
 	CMPQ    SI, $0x06
-	JNE     Gemm6x16_notscaledsigmoid_22
+	JNE     Gemm6x16_notscaledsigmoid_23
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -1123,7 +1148,7 @@ Gemm6x16_nottanh_19:
 	SHLQ    $0x02, DI
 	MOVQ    $0x00000006, R13
 
-Gemm6x16_fwdscaledsigmoid_24:
+Gemm6x16_fwdscaledsigmoid_25:
 	VMOVUPS (SI), Y11
 	VMOVUPS 32(SI), Y10
 
@@ -1218,12 +1243,12 @@ Gemm6x16_fwdscaledsigmoid_24:
 	VMOVUPS      Y6, 32(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm6x16_fwdscaledsigmoid_24
-	JMP          Gemm6x16_epidone_7
+	JNZ          Gemm6x16_fwdscaledsigmoid_25
+	JMP          Gemm6x16_epidone_8
 
-Gemm6x16_notscaledsigmoid_22:
+Gemm6x16_notscaledsigmoid_23:
 	CMPQ    SI, $0x07
-	JNE     Gemm6x16_notscaledtanh_25
+	JNE     Gemm6x16_notscaledtanh_26
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -1249,7 +1274,7 @@ Gemm6x16_notscaledsigmoid_22:
 	SHLQ    $0x02, DI
 	MOVQ    $0x00000006, R13
 
-Gemm6x16_fwdscaledtanh_27:
+Gemm6x16_fwdscaledtanh_28:
 	VMOVUPS (SI), Y11
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -1412,16 +1437,16 @@ Gemm6x16_fwdscaledtanh_27:
 	VMOVUPS Y5, 32(SI)
 	ADDQ    DI, SI
 	DECQ    R13
-	JNZ     Gemm6x16_fwdscaledtanh_27
-	JMP     Gemm6x16_epidone_7
+	JNZ     Gemm6x16_fwdscaledtanh_28
+	JMP     Gemm6x16_epidone_8
 
-Gemm6x16_notscaledtanh_25:
-	JMP Gemm6x16_store_4
+Gemm6x16_notscaledtanh_26:
+	JMP Gemm6x16_store_5
 
-Gemm6x16_bwd_6:
+Gemm6x16_bwd_7:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm6x16_bnotrelu_28
+	JNE     Gemm6x16_bnotrelu_29
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -1498,11 +1523,11 @@ Gemm6x16_bwd_6:
 	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS  Y0, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_7
+	JMP     Gemm6x16_epidone_8
 
-Gemm6x16_bnotrelu_28:
+Gemm6x16_bnotrelu_29:
 	CMPQ      SI, $0x02
-	JNE       Gemm6x16_bnotleakyrelu_30
+	JNE       Gemm6x16_bnotleakyrelu_31
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -1591,11 +1616,11 @@ Gemm6x16_bnotrelu_28:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(SI)
-	JMP       Gemm6x16_epidone_7
+	JMP       Gemm6x16_epidone_8
 
-Gemm6x16_bnotleakyrelu_30:
+Gemm6x16_bnotleakyrelu_31:
 	CMPQ      SI, $0x03
-	JNE       Gemm6x16_bnotelu_32
+	JNE       Gemm6x16_bnotelu_33
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -1684,11 +1709,11 @@ Gemm6x16_bnotleakyrelu_30:
 	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(SI)
-	JMP       Gemm6x16_epidone_7
+	JMP       Gemm6x16_epidone_8
 
-Gemm6x16_bnotelu_32:
+Gemm6x16_bnotelu_33:
 	CMPQ    SI, $0x04
-	JNE     Gemm6x16_bnotsigmoid_34
+	JNE     Gemm6x16_bnotsigmoid_35
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -1777,11 +1802,11 @@ Gemm6x16_bnotelu_32:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_7
+	JMP     Gemm6x16_epidone_8
 
-Gemm6x16_bnotsigmoid_34:
+Gemm6x16_bnotsigmoid_35:
 	CMPQ    SI, $0x05
-	JNE     Gemm6x16_bnottanh_36
+	JNE     Gemm6x16_bnottanh_37
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -1882,11 +1907,11 @@ Gemm6x16_bnotsigmoid_34:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_7
+	JMP     Gemm6x16_epidone_8
 
-Gemm6x16_bnottanh_36:
+Gemm6x16_bnottanh_37:
 	CMPQ    SI, $0x06
-	JNE     Gemm6x16_bnotscaledsigmoid_38
+	JNE     Gemm6x16_bnotscaledsigmoid_39
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -1987,11 +2012,11 @@ Gemm6x16_bnottanh_36:
 	VMULPS  64(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_7
+	JMP     Gemm6x16_epidone_8
 
-Gemm6x16_bnotscaledsigmoid_38:
+Gemm6x16_bnotscaledsigmoid_39:
 	CMPQ    SI, $0x07
-	JNE     Gemm6x16_bnotscaledtanh_40
+	JNE     Gemm6x16_bnotscaledtanh_41
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -2104,10 +2129,10 @@ Gemm6x16_bnotscaledsigmoid_38:
 	VMULPS  160(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(SI)
-	JMP     Gemm6x16_epidone_7
+	JMP     Gemm6x16_epidone_8
 
-Gemm6x16_bnotscaledtanh_40:
-Gemm6x16_store_4:
+Gemm6x16_bnotscaledtanh_41:
+Gemm6x16_store_5:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -2129,13 +2154,13 @@ Gemm6x16_store_4:
 	VMOVUPS Y10, (SI)
 	VMOVUPS Y11, 32(SI)
 
-Gemm6x16_epidone_7:
+Gemm6x16_epidone_8:
 	JMP Gemm6x16_next
 
 Gemm6x16_edge:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000001, SI
-	JZ         Gemm6x16_noacc_44
+	JZ         Gemm6x16_noacc_45
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -2147,7 +2172,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y1, Y1
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_accrows_47
+	JLE        Gemm6x16_accrows_48
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y2, Y2
@@ -2156,7 +2181,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y3, Y3
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_accrows_47
+	JLE        Gemm6x16_accrows_48
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y4, Y4
@@ -2165,7 +2190,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_accrows_47
+	JLE        Gemm6x16_accrows_48
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y6, Y6
@@ -2174,7 +2199,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y7, Y7
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_accrows_47
+	JLE        Gemm6x16_accrows_48
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y8, Y8
@@ -2183,7 +2208,7 @@ Gemm6x16_edge:
 	VADDPS     Y12, Y9, Y9
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_accrows_47
+	JLE        Gemm6x16_accrows_48
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (SI), Y12, Y12
 	VADDPS     Y12, Y10, Y10
@@ -2191,13 +2216,13 @@ Gemm6x16_edge:
 	VMASKMOVPS 32(SI), Y12, Y12
 	VADDPS     Y12, Y11, Y11
 
-Gemm6x16_accrows_47:
-Gemm6x16_noacc_44:
+Gemm6x16_accrows_48:
+Gemm6x16_noacc_45:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000004, SI
-	JNZ        Gemm6x16_bwd_45
+	JNZ        Gemm6x16_bwd_46
 	TESTQ      $0x00000002, SI
-	JZ         Gemm6x16_nobias_48
+	JZ         Gemm6x16_nobias_49
 	MOVQ       bias+72(FP), DI
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DI), Y12, Y12
@@ -2216,10 +2241,10 @@ Gemm6x16_noacc_44:
 	VADDPS     Y12, Y10, Y10
 	VADDPS     Y13, Y11, Y11
 
-Gemm6x16_nobias_48:
+Gemm6x16_nobias_49:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm6x16_notrelu_49
+	JNE        Gemm6x16_notrelu_50
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -2233,7 +2258,7 @@ Gemm6x16_nobias_48:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_fwdrelu_50
+	JLE        Gemm6x16_fwdrelu_51
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y2, Y12, Y2
 	VMOVUPS    (SP), Y0
@@ -2244,7 +2269,7 @@ Gemm6x16_nobias_48:
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_fwdrelu_50
+	JLE        Gemm6x16_fwdrelu_51
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y4, Y12, Y4
 	VMOVUPS    (SP), Y0
@@ -2255,7 +2280,7 @@ Gemm6x16_nobias_48:
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_fwdrelu_50
+	JLE        Gemm6x16_fwdrelu_51
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y6, Y12, Y6
 	VMOVUPS    (SP), Y0
@@ -2266,7 +2291,7 @@ Gemm6x16_nobias_48:
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_fwdrelu_50
+	JLE        Gemm6x16_fwdrelu_51
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y8, Y12, Y8
 	VMOVUPS    (SP), Y0
@@ -2277,7 +2302,7 @@ Gemm6x16_nobias_48:
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_fwdrelu_50
+	JLE        Gemm6x16_fwdrelu_51
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y10, Y12, Y10
 	VMOVUPS    (SP), Y0
@@ -2287,12 +2312,12 @@ Gemm6x16_nobias_48:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_fwdrelu_50:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_fwdrelu_51:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_notrelu_49:
+Gemm6x16_notrelu_50:
 	CMPQ       SI, $0x02
-	JNE        Gemm6x16_notleakyrelu_51
+	JNE        Gemm6x16_notleakyrelu_52
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -2310,7 +2335,7 @@ Gemm6x16_notrelu_49:
 	VMASKMOVPS Y13, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_fwdleakyrelu_52
+	JLE        Gemm6x16_fwdleakyrelu_53
 	VMULPS     64(SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -2325,7 +2350,7 @@ Gemm6x16_notrelu_49:
 	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_fwdleakyrelu_52
+	JLE        Gemm6x16_fwdleakyrelu_53
 	VMULPS     64(SP), Y4, Y3
 	VMINPS     k32_80000000<>+0(SB), Y3, Y3
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
@@ -2340,7 +2365,7 @@ Gemm6x16_notrelu_49:
 	VMASKMOVPS Y2, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_fwdleakyrelu_52
+	JLE        Gemm6x16_fwdleakyrelu_53
 	VMULPS     64(SP), Y6, Y5
 	VMINPS     k32_80000000<>+0(SB), Y5, Y5
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
@@ -2355,7 +2380,7 @@ Gemm6x16_notrelu_49:
 	VMASKMOVPS Y4, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_fwdleakyrelu_52
+	JLE        Gemm6x16_fwdleakyrelu_53
 	VMULPS     64(SP), Y8, Y7
 	VMINPS     k32_80000000<>+0(SB), Y7, Y7
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y6
@@ -2370,7 +2395,7 @@ Gemm6x16_notrelu_49:
 	VMASKMOVPS Y6, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_fwdleakyrelu_52
+	JLE        Gemm6x16_fwdleakyrelu_53
 	VMULPS     64(SP), Y10, Y9
 	VMINPS     k32_80000000<>+0(SB), Y9, Y9
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y8
@@ -2384,12 +2409,12 @@ Gemm6x16_notrelu_49:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y8, Y0, 32(SI)
 
-Gemm6x16_fwdleakyrelu_52:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_fwdleakyrelu_53:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_notleakyrelu_51:
+Gemm6x16_notleakyrelu_52:
 	CMPQ        SI, $0x03
-	JNE         Gemm6x16_notelu_53
+	JNE         Gemm6x16_notelu_54
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -2449,7 +2474,7 @@ Gemm6x16_notleakyrelu_51:
 	VMASKMOVPS  Y0, Y1, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm6x16_fwdelu_54
+	JLE         Gemm6x16_fwdelu_55
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
@@ -2506,7 +2531,7 @@ Gemm6x16_notleakyrelu_51:
 	VMASKMOVPS  Y2, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm6x16_fwdelu_54
+	JLE         Gemm6x16_fwdelu_55
 	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
@@ -2563,7 +2588,7 @@ Gemm6x16_notleakyrelu_51:
 	VMASKMOVPS  Y4, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm6x16_fwdelu_54
+	JLE         Gemm6x16_fwdelu_55
 	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
@@ -2620,7 +2645,7 @@ Gemm6x16_notleakyrelu_51:
 	VMASKMOVPS  Y6, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm6x16_fwdelu_54
+	JLE         Gemm6x16_fwdelu_55
 	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
@@ -2677,7 +2702,7 @@ Gemm6x16_notleakyrelu_51:
 	VMASKMOVPS  Y8, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm6x16_fwdelu_54
+	JLE         Gemm6x16_fwdelu_55
 	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
@@ -2733,12 +2758,12 @@ Gemm6x16_notleakyrelu_51:
 	VMOVUPS     32(SP), Y0
 	VMASKMOVPS  Y10, Y0, 32(SI)
 
-Gemm6x16_fwdelu_54:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_fwdelu_55:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_notelu_53:
+Gemm6x16_notelu_54:
 	CMPQ       SI, $0x04
-	JNE        Gemm6x16_notsigmoid_55
+	JNE        Gemm6x16_notsigmoid_56
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -2748,41 +2773,41 @@ Gemm6x16_notelu_53:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_spillsigmoid_56
+	JLE        Gemm6x16_spillsigmoid_57
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_spillsigmoid_56
+	JLE        Gemm6x16_spillsigmoid_57
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_spillsigmoid_56
+	JLE        Gemm6x16_spillsigmoid_57
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_spillsigmoid_56
+	JLE        Gemm6x16_spillsigmoid_57
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_spillsigmoid_56
+	JLE        Gemm6x16_spillsigmoid_57
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_spillsigmoid_56:
+Gemm6x16_spillsigmoid_57:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -2790,7 +2815,7 @@ Gemm6x16_spillsigmoid_56:
 	CMPQ    BX, R13
 	CMOVQLT BX, R13
 
-Gemm6x16_fwdsigmoid_57:
+Gemm6x16_fwdsigmoid_58:
 	VMOVUPS      (SP), Y11
 	VMASKMOVPS   (SI), Y11, Y11
 	VMOVUPS      32(SP), Y10
@@ -2875,12 +2900,12 @@ Gemm6x16_fwdsigmoid_57:
 	VMASKMOVPS   Y9, Y0, 32(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm6x16_fwdsigmoid_57
-	JMP          Gemm6x16_epidone_46
+	JNZ          Gemm6x16_fwdsigmoid_58
+	JMP          Gemm6x16_epidone_47
 
-Gemm6x16_notsigmoid_55:
+Gemm6x16_notsigmoid_56:
 	CMPQ       SI, $0x05
-	JNE        Gemm6x16_nottanh_58
+	JNE        Gemm6x16_nottanh_59
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -2890,41 +2915,41 @@ Gemm6x16_notsigmoid_55:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_spilltanh_59
+	JLE        Gemm6x16_spilltanh_60
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_spilltanh_59
+	JLE        Gemm6x16_spilltanh_60
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_spilltanh_59
+	JLE        Gemm6x16_spilltanh_60
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_spilltanh_59
+	JLE        Gemm6x16_spilltanh_60
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_spilltanh_59
+	JLE        Gemm6x16_spilltanh_60
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_spilltanh_59:
+Gemm6x16_spilltanh_60:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -2932,7 +2957,7 @@ Gemm6x16_spilltanh_59:
 	CMPQ    BX, R13
 	CMOVQLT BX, R13
 
-Gemm6x16_fwdtanh_60:
+Gemm6x16_fwdtanh_61:
 	VMOVUPS    (SP), Y11
 	VMASKMOVPS (SI), Y11, Y11
 	VMOVUPS    32(SP), Y10
@@ -3013,12 +3038,12 @@ Gemm6x16_fwdtanh_60:
 	VMASKMOVPS  Y3, Y0, 32(SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm6x16_fwdtanh_60
-	JMP         Gemm6x16_epidone_46
+	JNZ         Gemm6x16_fwdtanh_61
+	JMP         Gemm6x16_epidone_47
 
-Gemm6x16_nottanh_58:
+Gemm6x16_nottanh_59:
 	CMPQ       SI, $0x06
-	JNE        Gemm6x16_notscaledsigmoid_61
+	JNE        Gemm6x16_notscaledsigmoid_62
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -3028,41 +3053,41 @@ Gemm6x16_nottanh_58:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_spillscaledsigmoid_62
+	JLE        Gemm6x16_spillscaledsigmoid_63
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_spillscaledsigmoid_62
+	JLE        Gemm6x16_spillscaledsigmoid_63
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_spillscaledsigmoid_62
+	JLE        Gemm6x16_spillscaledsigmoid_63
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_spillscaledsigmoid_62
+	JLE        Gemm6x16_spillscaledsigmoid_63
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_spillscaledsigmoid_62
+	JLE        Gemm6x16_spillscaledsigmoid_63
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_spillscaledsigmoid_62:
+Gemm6x16_spillscaledsigmoid_63:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3070,7 +3095,7 @@ Gemm6x16_spillscaledsigmoid_62:
 	CMPQ    BX, R13
 	CMOVQLT BX, R13
 
-Gemm6x16_fwdscaledsigmoid_63:
+Gemm6x16_fwdscaledsigmoid_64:
 	VMOVUPS    (SP), Y11
 	VMASKMOVPS (SI), Y11, Y11
 	VMOVUPS    32(SP), Y10
@@ -3169,12 +3194,12 @@ Gemm6x16_fwdscaledsigmoid_63:
 	VMASKMOVPS   Y6, Y0, 32(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm6x16_fwdscaledsigmoid_63
-	JMP          Gemm6x16_epidone_46
+	JNZ          Gemm6x16_fwdscaledsigmoid_64
+	JMP          Gemm6x16_epidone_47
 
-Gemm6x16_notscaledsigmoid_61:
+Gemm6x16_notscaledsigmoid_62:
 	CMPQ       SI, $0x07
-	JNE        Gemm6x16_notscaledtanh_64
+	JNE        Gemm6x16_notscaledtanh_65
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -3184,41 +3209,41 @@ Gemm6x16_notscaledsigmoid_61:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_spillscaledtanh_65
+	JLE        Gemm6x16_spillscaledtanh_66
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_spillscaledtanh_65
+	JLE        Gemm6x16_spillscaledtanh_66
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_spillscaledtanh_65
+	JLE        Gemm6x16_spillscaledtanh_66
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_spillscaledtanh_65
+	JLE        Gemm6x16_spillscaledtanh_66
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_spillscaledtanh_65
+	JLE        Gemm6x16_spillscaledtanh_66
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_spillscaledtanh_65:
+Gemm6x16_spillscaledtanh_66:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -3226,7 +3251,7 @@ Gemm6x16_spillscaledtanh_65:
 	CMPQ    BX, R13
 	CMOVQLT BX, R13
 
-Gemm6x16_fwdscaledtanh_66:
+Gemm6x16_fwdscaledtanh_67:
 	VMOVUPS    (SP), Y11
 	VMASKMOVPS (SI), Y11, Y11
 
@@ -3393,16 +3418,16 @@ Gemm6x16_fwdscaledtanh_66:
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	DECQ       R13
-	JNZ        Gemm6x16_fwdscaledtanh_66
-	JMP        Gemm6x16_epidone_46
+	JNZ        Gemm6x16_fwdscaledtanh_67
+	JMP        Gemm6x16_epidone_47
 
-Gemm6x16_notscaledtanh_64:
-	JMP Gemm6x16_store_43
+Gemm6x16_notscaledtanh_65:
+	JMP Gemm6x16_store_44
 
-Gemm6x16_bwd_45:
+Gemm6x16_bwd_46:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm6x16_bnotrelu_67
+	JNE        Gemm6x16_bnotrelu_68
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -3426,7 +3451,7 @@ Gemm6x16_bwd_45:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdrelu_68
+	JLE        Gemm6x16_bwdrelu_69
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -3444,7 +3469,7 @@ Gemm6x16_bwd_45:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdrelu_68
+	JLE        Gemm6x16_bwdrelu_69
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -3462,7 +3487,7 @@ Gemm6x16_bwd_45:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdrelu_68
+	JLE        Gemm6x16_bwdrelu_69
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -3480,7 +3505,7 @@ Gemm6x16_bwd_45:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdrelu_68
+	JLE        Gemm6x16_bwdrelu_69
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -3498,7 +3523,7 @@ Gemm6x16_bwd_45:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdrelu_68
+	JLE        Gemm6x16_bwdrelu_69
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -3514,12 +3539,12 @@ Gemm6x16_bwd_45:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdrelu_68:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_bwdrelu_69:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_bnotrelu_67:
+Gemm6x16_bnotrelu_68:
 	CMPQ       SI, $0x02
-	JNE        Gemm6x16_bnotleakyrelu_69
+	JNE        Gemm6x16_bnotleakyrelu_70
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -3545,7 +3570,7 @@ Gemm6x16_bnotrelu_67:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdleakyrelu_70
+	JLE        Gemm6x16_bwdleakyrelu_71
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -3565,7 +3590,7 @@ Gemm6x16_bnotrelu_67:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdleakyrelu_70
+	JLE        Gemm6x16_bwdleakyrelu_71
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -3585,7 +3610,7 @@ Gemm6x16_bnotrelu_67:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdleakyrelu_70
+	JLE        Gemm6x16_bwdleakyrelu_71
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -3605,7 +3630,7 @@ Gemm6x16_bnotrelu_67:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdleakyrelu_70
+	JLE        Gemm6x16_bwdleakyrelu_71
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -3625,7 +3650,7 @@ Gemm6x16_bnotrelu_67:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdleakyrelu_70
+	JLE        Gemm6x16_bwdleakyrelu_71
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -3643,12 +3668,12 @@ Gemm6x16_bnotrelu_67:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdleakyrelu_70:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_bwdleakyrelu_71:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_bnotleakyrelu_69:
+Gemm6x16_bnotleakyrelu_70:
 	CMPQ       SI, $0x03
-	JNE        Gemm6x16_bnotelu_71
+	JNE        Gemm6x16_bnotelu_72
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -3674,7 +3699,7 @@ Gemm6x16_bnotleakyrelu_69:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdelu_72
+	JLE        Gemm6x16_bwdelu_73
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
@@ -3694,7 +3719,7 @@ Gemm6x16_bnotleakyrelu_69:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdelu_72
+	JLE        Gemm6x16_bwdelu_73
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -3714,7 +3739,7 @@ Gemm6x16_bnotleakyrelu_69:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdelu_72
+	JLE        Gemm6x16_bwdelu_73
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -3734,7 +3759,7 @@ Gemm6x16_bnotleakyrelu_69:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdelu_72
+	JLE        Gemm6x16_bwdelu_73
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -3754,7 +3779,7 @@ Gemm6x16_bnotleakyrelu_69:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdelu_72
+	JLE        Gemm6x16_bwdelu_73
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -3772,12 +3797,12 @@ Gemm6x16_bnotleakyrelu_69:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdelu_72:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_bwdelu_73:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_bnotelu_71:
+Gemm6x16_bnotelu_72:
 	CMPQ       SI, $0x04
-	JNE        Gemm6x16_bnotsigmoid_73
+	JNE        Gemm6x16_bnotsigmoid_74
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -3803,7 +3828,7 @@ Gemm6x16_bnotelu_71:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdsigmoid_74
+	JLE        Gemm6x16_bwdsigmoid_75
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -3823,7 +3848,7 @@ Gemm6x16_bnotelu_71:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdsigmoid_74
+	JLE        Gemm6x16_bwdsigmoid_75
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -3843,7 +3868,7 @@ Gemm6x16_bnotelu_71:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdsigmoid_74
+	JLE        Gemm6x16_bwdsigmoid_75
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -3863,7 +3888,7 @@ Gemm6x16_bnotelu_71:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdsigmoid_74
+	JLE        Gemm6x16_bwdsigmoid_75
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -3883,7 +3908,7 @@ Gemm6x16_bnotelu_71:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdsigmoid_74
+	JLE        Gemm6x16_bwdsigmoid_75
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -3901,12 +3926,12 @@ Gemm6x16_bnotelu_71:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdsigmoid_74:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_bwdsigmoid_75:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_bnotsigmoid_73:
+Gemm6x16_bnotsigmoid_74:
 	CMPQ       SI, $0x05
-	JNE        Gemm6x16_bnottanh_75
+	JNE        Gemm6x16_bnottanh_76
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -3934,7 +3959,7 @@ Gemm6x16_bnotsigmoid_73:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdtanh_76
+	JLE        Gemm6x16_bwdtanh_77
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -3956,7 +3981,7 @@ Gemm6x16_bnotsigmoid_73:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdtanh_76
+	JLE        Gemm6x16_bwdtanh_77
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -3978,7 +4003,7 @@ Gemm6x16_bnotsigmoid_73:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdtanh_76
+	JLE        Gemm6x16_bwdtanh_77
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4000,7 +4025,7 @@ Gemm6x16_bnotsigmoid_73:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdtanh_76
+	JLE        Gemm6x16_bwdtanh_77
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4022,7 +4047,7 @@ Gemm6x16_bnotsigmoid_73:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdtanh_76
+	JLE        Gemm6x16_bwdtanh_77
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4042,12 +4067,12 @@ Gemm6x16_bnotsigmoid_73:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdtanh_76:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_bwdtanh_77:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_bnottanh_75:
+Gemm6x16_bnottanh_76:
 	CMPQ       SI, $0x06
-	JNE        Gemm6x16_bnotscaledsigmoid_77
+	JNE        Gemm6x16_bnotscaledsigmoid_78
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -4075,7 +4100,7 @@ Gemm6x16_bnottanh_75:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdscaledsigmoid_78
+	JLE        Gemm6x16_bwdscaledsigmoid_79
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4097,7 +4122,7 @@ Gemm6x16_bnottanh_75:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdscaledsigmoid_78
+	JLE        Gemm6x16_bwdscaledsigmoid_79
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4119,7 +4144,7 @@ Gemm6x16_bnottanh_75:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdscaledsigmoid_78
+	JLE        Gemm6x16_bwdscaledsigmoid_79
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4141,7 +4166,7 @@ Gemm6x16_bnottanh_75:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdscaledsigmoid_78
+	JLE        Gemm6x16_bwdscaledsigmoid_79
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4163,7 +4188,7 @@ Gemm6x16_bnottanh_75:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdscaledsigmoid_78
+	JLE        Gemm6x16_bwdscaledsigmoid_79
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -4183,12 +4208,12 @@ Gemm6x16_bnottanh_75:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdscaledsigmoid_78:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_bwdscaledsigmoid_79:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_bnotscaledsigmoid_77:
+Gemm6x16_bnotscaledsigmoid_78:
 	CMPQ       SI, $0x07
-	JNE        Gemm6x16_bnotscaledtanh_79
+	JNE        Gemm6x16_bnotscaledtanh_80
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -4218,7 +4243,7 @@ Gemm6x16_bnotscaledsigmoid_77:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_bwdscaledtanh_80
+	JLE        Gemm6x16_bwdscaledtanh_81
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -4242,7 +4267,7 @@ Gemm6x16_bnotscaledsigmoid_77:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_bwdscaledtanh_80
+	JLE        Gemm6x16_bwdscaledtanh_81
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -4266,7 +4291,7 @@ Gemm6x16_bnotscaledsigmoid_77:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_bwdscaledtanh_80
+	JLE        Gemm6x16_bwdscaledtanh_81
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -4290,7 +4315,7 @@ Gemm6x16_bnotscaledsigmoid_77:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_bwdscaledtanh_80
+	JLE        Gemm6x16_bwdscaledtanh_81
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -4314,7 +4339,7 @@ Gemm6x16_bnotscaledsigmoid_77:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_bwdscaledtanh_80
+	JLE        Gemm6x16_bwdscaledtanh_81
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -4336,11 +4361,11 @@ Gemm6x16_bnotscaledsigmoid_77:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_bwdscaledtanh_80:
-	JMP Gemm6x16_epidone_46
+Gemm6x16_bwdscaledtanh_81:
+	JMP Gemm6x16_epidone_47
 
-Gemm6x16_bnotscaledtanh_79:
-Gemm6x16_store_43:
+Gemm6x16_bnotscaledtanh_80:
+Gemm6x16_store_44:
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -4350,42 +4375,42 @@ Gemm6x16_store_43:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm6x16_storerows_81
+	JLE        Gemm6x16_storerows_82
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm6x16_storerows_81
+	JLE        Gemm6x16_storerows_82
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm6x16_storerows_81
+	JLE        Gemm6x16_storerows_82
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x04
-	JLE        Gemm6x16_storerows_81
+	JLE        Gemm6x16_storerows_82
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x05
-	JLE        Gemm6x16_storerows_81
+	JLE        Gemm6x16_storerows_82
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(SI)
 
-Gemm6x16_storerows_81:
-Gemm6x16_epidone_46:
+Gemm6x16_storerows_82:
+Gemm6x16_epidone_47:
 Gemm6x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000018, SI, SI
@@ -4400,7 +4425,7 @@ Gemm6x16_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm6x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm6x16_copyrow_82
+	JZ         Gemm6x16_copyrow_83
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -4423,15 +4448,15 @@ Gemm6x16_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000003, R11
-	JNZ        Gemm6x16_copied_83
+	JNZ        Gemm6x16_copied_84
 	MOVQ       R9, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x000000c0, R12
-	JMP        Gemm6x16_copied_83
+	JMP        Gemm6x16_copied_84
 
-Gemm6x16_copyrow_82:
+Gemm6x16_copyrow_83:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y0
 	VMOVUPS    Y0, (R12)
@@ -4441,7 +4466,7 @@ Gemm6x16_copyrow_82:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm6x16_copied_83:
+Gemm6x16_copied_84:
 	JMP Gemm6x16_copytail
 
 Gemm6x16_done:
@@ -4876,9 +4901,34 @@ Gemm6x16S_tile:
 	ADDQ       R11, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 60(R12)
-	CMPQ       R10, $0x04
-	JL         Gemm6x16S_ktail
-	PCALIGN    $0x40
+	TESTQ      DI, DI
+	JZ         Gemm6x16S_noyprefetch_85
+	MOVQ       ldy+80(FP), R11
+	SHLQ       $0x02, R11
+	IMUL3Q     $0x00000006, R11, R12
+	ADDQ       DI, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 60(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 60(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 60(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 60(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 60(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 60(R12)
+
+Gemm6x16S_noyprefetch_85:
+	CMPQ    R10, $0x04
+	JL      Gemm6x16S_ktail
+	PCALIGN $0x40
 
 Gemm6x16S_kloop:
 	VMOVUPS      (R9), Y12
@@ -5007,7 +5057,7 @@ Gemm6x16S_epi:
 	JL     Gemm6x16S_edge
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000001, DX
-	JZ     Gemm6x16S_noacc_85
+	JZ     Gemm6x16S_noacc_87
 	MOVQ   ldc+56(FP), BX
 	MOVQ   SI, DX
 	SHLQ   $0x02, BX
@@ -5029,12 +5079,12 @@ Gemm6x16S_epi:
 	VADDPS (DX), Y10, Y10
 	VADDPS 32(DX), Y11, Y11
 
-Gemm6x16S_noacc_85:
+Gemm6x16S_noacc_87:
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000004, DX
-	JNZ    Gemm6x16S_bwd_86
+	JNZ    Gemm6x16S_bwd_88
 	TESTQ  $0x00000002, DX
-	JZ     Gemm6x16S_nobias_89
+	JZ     Gemm6x16S_nobias_91
 	MOVQ   bias+64(FP), BX
 	VADDPS (BX), Y0, Y0
 	VADDPS 32(BX), Y1, Y1
@@ -5049,10 +5099,10 @@ Gemm6x16S_noacc_85:
 	VADDPS (BX), Y10, Y10
 	VADDPS 32(BX), Y11, Y11
 
-Gemm6x16S_nobias_89:
+Gemm6x16S_nobias_91:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm6x16S_notrelu_90
+	JNE     Gemm6x16S_notrelu_92
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -5097,11 +5147,11 @@ Gemm6x16S_nobias_89:
 	VXORPS  Y12, Y12, Y12
 	VMAXPS  Y11, Y12, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_87
+	JMP     Gemm6x16S_epidone_89
 
-Gemm6x16S_notrelu_90:
+Gemm6x16S_notrelu_92:
 	CMPQ      DX, $0x02
-	JNE       Gemm6x16S_notleakyrelu_92
+	JNE       Gemm6x16S_notleakyrelu_94
 	MOVQ      ldc+56(FP), BX
 	MOVQ      SI, DX
 	SHLQ      $0x02, BX
@@ -5170,11 +5220,11 @@ Gemm6x16S_notrelu_90:
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y11, Y9
 	VBLENDVPS Y9, Y10, Y11, Y8
 	VMOVUPS   Y8, 32(DX)
-	JMP       Gemm6x16S_epidone_87
+	JMP       Gemm6x16S_epidone_89
 
-Gemm6x16S_notleakyrelu_92:
+Gemm6x16S_notleakyrelu_94:
 	CMPQ        DX, $0x03
-	JNE         Gemm6x16S_notelu_94
+	JNE         Gemm6x16S_notelu_96
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -5495,11 +5545,11 @@ Gemm6x16S_notleakyrelu_92:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y11, Y14
 	VBLENDVPS   Y14, Y13, Y11, Y10
 	VMOVUPS     Y10, 32(DX)
-	JMP         Gemm6x16S_epidone_87
+	JMP         Gemm6x16S_epidone_89
 
-Gemm6x16S_notelu_94:
+Gemm6x16S_notelu_96:
 	CMPQ    DX, $0x04
-	JNE     Gemm6x16S_notsigmoid_96
+	JNE     Gemm6x16S_notsigmoid_98
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -5525,7 +5575,7 @@ Gemm6x16S_notelu_94:
 	SHLQ    $0x02, BX
 	MOVQ    $0x00000006, R9
 
-Gemm6x16S_fwdsigmoid_98:
+Gemm6x16S_fwdsigmoid_100:
 	VMOVUPS      (DX), Y11
 	VMOVUPS      32(DX), Y10
 	VORPS        k32_80000000<>+0(SB), Y11, Y9
@@ -5606,12 +5656,12 @@ Gemm6x16S_fwdsigmoid_98:
 	VMOVUPS      Y9, 32(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x16S_fwdsigmoid_98
-	JMP          Gemm6x16S_epidone_87
+	JNZ          Gemm6x16S_fwdsigmoid_100
+	JMP          Gemm6x16S_epidone_89
 
-Gemm6x16S_notsigmoid_96:
+Gemm6x16S_notsigmoid_98:
 	CMPQ    DX, $0x05
-	JNE     Gemm6x16S_nottanh_99
+	JNE     Gemm6x16S_nottanh_101
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -5637,7 +5687,7 @@ Gemm6x16S_notsigmoid_96:
 	SHLQ    $0x02, BX
 	MOVQ    $0x00000006, R9
 
-Gemm6x16S_fwdtanh_101:
+Gemm6x16S_fwdtanh_103:
 	VMOVUPS (DX), Y11
 	VMOVUPS 32(DX), Y10
 
@@ -5714,12 +5764,12 @@ Gemm6x16S_fwdtanh_101:
 	VMOVUPS     Y3, 32(DX)
 	ADDQ        BX, DX
 	DECQ        R9
-	JNZ         Gemm6x16S_fwdtanh_101
-	JMP         Gemm6x16S_epidone_87
+	JNZ         Gemm6x16S_fwdtanh_103
+	JMP         Gemm6x16S_epidone_89
 
-Gemm6x16S_nottanh_99:
+Gemm6x16S_nottanh_101:
 	CMPQ    DX, $0x06
-	JNE     Gemm6x16S_notscaledsigmoid_102
+	JNE     Gemm6x16S_notscaledsigmoid_104
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -5745,7 +5795,7 @@ Gemm6x16S_nottanh_99:
 	SHLQ    $0x02, BX
 	MOVQ    $0x00000006, R9
 
-Gemm6x16S_fwdscaledsigmoid_104:
+Gemm6x16S_fwdscaledsigmoid_106:
 	VMOVUPS (DX), Y11
 	VMOVUPS 32(DX), Y10
 
@@ -5840,12 +5890,12 @@ Gemm6x16S_fwdscaledsigmoid_104:
 	VMOVUPS      Y6, 32(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x16S_fwdscaledsigmoid_104
-	JMP          Gemm6x16S_epidone_87
+	JNZ          Gemm6x16S_fwdscaledsigmoid_106
+	JMP          Gemm6x16S_epidone_89
 
-Gemm6x16S_notscaledsigmoid_102:
+Gemm6x16S_notscaledsigmoid_104:
 	CMPQ    DX, $0x07
-	JNE     Gemm6x16S_notscaledtanh_105
+	JNE     Gemm6x16S_notscaledtanh_107
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -5871,7 +5921,7 @@ Gemm6x16S_notscaledsigmoid_102:
 	SHLQ    $0x02, BX
 	MOVQ    $0x00000006, R9
 
-Gemm6x16S_fwdscaledtanh_107:
+Gemm6x16S_fwdscaledtanh_109:
 	VMOVUPS (DX), Y11
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -6034,16 +6084,16 @@ Gemm6x16S_fwdscaledtanh_107:
 	VMOVUPS Y5, 32(DX)
 	ADDQ    BX, DX
 	DECQ    R9
-	JNZ     Gemm6x16S_fwdscaledtanh_107
-	JMP     Gemm6x16S_epidone_87
+	JNZ     Gemm6x16S_fwdscaledtanh_109
+	JMP     Gemm6x16S_epidone_89
 
-Gemm6x16S_notscaledtanh_105:
-	JMP Gemm6x16S_store_84
+Gemm6x16S_notscaledtanh_107:
+	JMP Gemm6x16S_store_86
 
-Gemm6x16S_bwd_86:
+Gemm6x16S_bwd_88:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm6x16S_bnotrelu_108
+	JNE     Gemm6x16S_bnotrelu_110
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -6120,11 +6170,11 @@ Gemm6x16S_bwd_86:
 	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS  Y0, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_87
+	JMP     Gemm6x16S_epidone_89
 
-Gemm6x16S_bnotrelu_108:
+Gemm6x16S_bnotrelu_110:
 	CMPQ      DX, $0x02
-	JNE       Gemm6x16S_bnotleakyrelu_110
+	JNE       Gemm6x16S_bnotleakyrelu_112
 	MOVQ      ldc+56(FP), BX
 	MOVQ      SI, DX
 	SHLQ      $0x02, BX
@@ -6213,11 +6263,11 @@ Gemm6x16S_bnotrelu_108:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(DX)
-	JMP       Gemm6x16S_epidone_87
+	JMP       Gemm6x16S_epidone_89
 
-Gemm6x16S_bnotleakyrelu_110:
+Gemm6x16S_bnotleakyrelu_112:
 	CMPQ      DX, $0x03
-	JNE       Gemm6x16S_bnotelu_112
+	JNE       Gemm6x16S_bnotelu_114
 	MOVQ      ldc+56(FP), BX
 	MOVQ      SI, DX
 	SHLQ      $0x02, BX
@@ -6306,11 +6356,11 @@ Gemm6x16S_bnotleakyrelu_110:
 	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y11, Y11
 	VMOVUPS   Y11, 32(DX)
-	JMP       Gemm6x16S_epidone_87
+	JMP       Gemm6x16S_epidone_89
 
-Gemm6x16S_bnotelu_112:
+Gemm6x16S_bnotelu_114:
 	CMPQ    DX, $0x04
-	JNE     Gemm6x16S_bnotsigmoid_114
+	JNE     Gemm6x16S_bnotsigmoid_116
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -6399,11 +6449,11 @@ Gemm6x16S_bnotelu_112:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_87
+	JMP     Gemm6x16S_epidone_89
 
-Gemm6x16S_bnotsigmoid_114:
+Gemm6x16S_bnotsigmoid_116:
 	CMPQ    DX, $0x05
-	JNE     Gemm6x16S_bnottanh_116
+	JNE     Gemm6x16S_bnottanh_118
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -6504,11 +6554,11 @@ Gemm6x16S_bnotsigmoid_114:
 	VMULPS  Y0, Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_87
+	JMP     Gemm6x16S_epidone_89
 
-Gemm6x16S_bnottanh_116:
+Gemm6x16S_bnottanh_118:
 	CMPQ    DX, $0x06
-	JNE     Gemm6x16S_bnotscaledsigmoid_118
+	JNE     Gemm6x16S_bnotscaledsigmoid_120
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -6609,11 +6659,11 @@ Gemm6x16S_bnottanh_116:
 	VMULPS  64(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_87
+	JMP     Gemm6x16S_epidone_89
 
-Gemm6x16S_bnotscaledsigmoid_118:
+Gemm6x16S_bnotscaledsigmoid_120:
 	CMPQ    DX, $0x07
-	JNE     Gemm6x16S_bnotscaledtanh_120
+	JNE     Gemm6x16S_bnotscaledtanh_122
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -6726,10 +6776,10 @@ Gemm6x16S_bnotscaledsigmoid_118:
 	VMULPS  160(SP), Y13, Y13
 	VMULPS  Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	JMP     Gemm6x16S_epidone_87
+	JMP     Gemm6x16S_epidone_89
 
-Gemm6x16S_bnotscaledtanh_120:
-Gemm6x16S_store_84:
+Gemm6x16S_bnotscaledtanh_122:
+Gemm6x16S_store_86:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -6751,13 +6801,13 @@ Gemm6x16S_store_84:
 	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
 
-Gemm6x16S_epidone_87:
+Gemm6x16S_epidone_89:
 	JMP Gemm6x16S_next
 
 Gemm6x16S_edge:
 	MOVQ       flags+88(FP), DX
 	TESTQ      $0x00000001, DX
-	JZ         Gemm6x16S_noacc_124
+	JZ         Gemm6x16S_noacc_126
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -6769,7 +6819,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y1, Y1
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_accrows_127
+	JLE        Gemm6x16S_accrows_129
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y2, Y2
@@ -6778,7 +6828,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y3, Y3
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_accrows_127
+	JLE        Gemm6x16S_accrows_129
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y4, Y4
@@ -6787,7 +6837,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_accrows_127
+	JLE        Gemm6x16S_accrows_129
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y6, Y6
@@ -6796,7 +6846,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y7, Y7
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_accrows_127
+	JLE        Gemm6x16S_accrows_129
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y8, Y8
@@ -6805,7 +6855,7 @@ Gemm6x16S_edge:
 	VADDPS     Y12, Y9, Y9
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_accrows_127
+	JLE        Gemm6x16S_accrows_129
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (DX), Y12, Y12
 	VADDPS     Y12, Y10, Y10
@@ -6813,13 +6863,13 @@ Gemm6x16S_edge:
 	VMASKMOVPS 32(DX), Y12, Y12
 	VADDPS     Y12, Y11, Y11
 
-Gemm6x16S_accrows_127:
-Gemm6x16S_noacc_124:
+Gemm6x16S_accrows_129:
+Gemm6x16S_noacc_126:
 	MOVQ       flags+88(FP), DX
 	TESTQ      $0x00000004, DX
-	JNZ        Gemm6x16S_bwd_125
+	JNZ        Gemm6x16S_bwd_127
 	TESTQ      $0x00000002, DX
-	JZ         Gemm6x16S_nobias_128
+	JZ         Gemm6x16S_nobias_130
 	MOVQ       bias+64(FP), BX
 	VMOVUPS    (SP), Y12
 	VMASKMOVPS (BX), Y12, Y12
@@ -6838,10 +6888,10 @@ Gemm6x16S_noacc_124:
 	VADDPS     Y12, Y10, Y10
 	VADDPS     Y13, Y11, Y11
 
-Gemm6x16S_nobias_128:
+Gemm6x16S_nobias_130:
 	SHRQ       $0x08, DX
 	CMPQ       DX, $0x01
-	JNE        Gemm6x16S_notrelu_129
+	JNE        Gemm6x16S_notrelu_131
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -6855,7 +6905,7 @@ Gemm6x16S_nobias_128:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_fwdrelu_130
+	JLE        Gemm6x16S_fwdrelu_132
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y2, Y12, Y2
 	VMOVUPS    (SP), Y0
@@ -6866,7 +6916,7 @@ Gemm6x16S_nobias_128:
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_fwdrelu_130
+	JLE        Gemm6x16S_fwdrelu_132
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y4, Y12, Y4
 	VMOVUPS    (SP), Y0
@@ -6877,7 +6927,7 @@ Gemm6x16S_nobias_128:
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_fwdrelu_130
+	JLE        Gemm6x16S_fwdrelu_132
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y6, Y12, Y6
 	VMOVUPS    (SP), Y0
@@ -6888,7 +6938,7 @@ Gemm6x16S_nobias_128:
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_fwdrelu_130
+	JLE        Gemm6x16S_fwdrelu_132
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y8, Y12, Y8
 	VMOVUPS    (SP), Y0
@@ -6899,7 +6949,7 @@ Gemm6x16S_nobias_128:
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_fwdrelu_130
+	JLE        Gemm6x16S_fwdrelu_132
 	VXORPS     Y12, Y12, Y12
 	VMAXPS     Y10, Y12, Y10
 	VMOVUPS    (SP), Y0
@@ -6909,12 +6959,12 @@ Gemm6x16S_nobias_128:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_fwdrelu_130:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_fwdrelu_132:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_notrelu_129:
+Gemm6x16S_notrelu_131:
 	CMPQ       DX, $0x02
-	JNE        Gemm6x16S_notleakyrelu_131
+	JNE        Gemm6x16S_notleakyrelu_133
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -6932,7 +6982,7 @@ Gemm6x16S_notrelu_129:
 	VMASKMOVPS Y13, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_fwdleakyrelu_132
+	JLE        Gemm6x16S_fwdleakyrelu_134
 	VMULPS     64(SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -6947,7 +6997,7 @@ Gemm6x16S_notrelu_129:
 	VMASKMOVPS Y0, Y1, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_fwdleakyrelu_132
+	JLE        Gemm6x16S_fwdleakyrelu_134
 	VMULPS     64(SP), Y4, Y3
 	VMINPS     k32_80000000<>+0(SB), Y3, Y3
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
@@ -6962,7 +7012,7 @@ Gemm6x16S_notrelu_129:
 	VMASKMOVPS Y2, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_fwdleakyrelu_132
+	JLE        Gemm6x16S_fwdleakyrelu_134
 	VMULPS     64(SP), Y6, Y5
 	VMINPS     k32_80000000<>+0(SB), Y5, Y5
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
@@ -6977,7 +7027,7 @@ Gemm6x16S_notrelu_129:
 	VMASKMOVPS Y4, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_fwdleakyrelu_132
+	JLE        Gemm6x16S_fwdleakyrelu_134
 	VMULPS     64(SP), Y8, Y7
 	VMINPS     k32_80000000<>+0(SB), Y7, Y7
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y8, Y6
@@ -6992,7 +7042,7 @@ Gemm6x16S_notrelu_129:
 	VMASKMOVPS Y6, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_fwdleakyrelu_132
+	JLE        Gemm6x16S_fwdleakyrelu_134
 	VMULPS     64(SP), Y10, Y9
 	VMINPS     k32_80000000<>+0(SB), Y9, Y9
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y10, Y8
@@ -7006,12 +7056,12 @@ Gemm6x16S_notrelu_129:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y8, Y0, 32(DX)
 
-Gemm6x16S_fwdleakyrelu_132:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_fwdleakyrelu_134:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_notleakyrelu_131:
+Gemm6x16S_notleakyrelu_133:
 	CMPQ        DX, $0x03
-	JNE         Gemm6x16S_notelu_133
+	JNE         Gemm6x16S_notelu_135
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -7071,7 +7121,7 @@ Gemm6x16S_notleakyrelu_131:
 	VMASKMOVPS  Y0, Y1, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x01
-	JLE         Gemm6x16S_fwdelu_134
+	JLE         Gemm6x16S_fwdelu_136
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y15
@@ -7128,7 +7178,7 @@ Gemm6x16S_notleakyrelu_131:
 	VMASKMOVPS  Y2, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x02
-	JLE         Gemm6x16S_fwdelu_134
+	JLE         Gemm6x16S_fwdelu_136
 	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y14
@@ -7185,7 +7235,7 @@ Gemm6x16S_notleakyrelu_131:
 	VMASKMOVPS  Y4, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x03
-	JLE         Gemm6x16S_fwdelu_134
+	JLE         Gemm6x16S_fwdelu_136
 	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b40007f<>+0(SB), Y13
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y13
@@ -7242,7 +7292,7 @@ Gemm6x16S_notleakyrelu_131:
 	VMASKMOVPS  Y6, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x04
-	JLE         Gemm6x16S_fwdelu_134
+	JLE         Gemm6x16S_fwdelu_136
 	VMAXPS      k32_c18c0000<>+0(SB), Y8, Y7
 	VMOVUPS     k32_4b40007f<>+0(SB), Y15
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y7, Y15
@@ -7299,7 +7349,7 @@ Gemm6x16S_notleakyrelu_131:
 	VMASKMOVPS  Y8, Y0, 32(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x05
-	JLE         Gemm6x16S_fwdelu_134
+	JLE         Gemm6x16S_fwdelu_136
 	VMAXPS      k32_c18c0000<>+0(SB), Y10, Y9
 	VMOVUPS     k32_4b40007f<>+0(SB), Y14
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y9, Y14
@@ -7355,12 +7405,12 @@ Gemm6x16S_notleakyrelu_131:
 	VMOVUPS     32(SP), Y0
 	VMASKMOVPS  Y10, Y0, 32(DX)
 
-Gemm6x16S_fwdelu_134:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_fwdelu_136:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_notelu_133:
+Gemm6x16S_notelu_135:
 	CMPQ       DX, $0x04
-	JNE        Gemm6x16S_notsigmoid_135
+	JNE        Gemm6x16S_notsigmoid_137
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -7370,41 +7420,41 @@ Gemm6x16S_notelu_133:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_spillsigmoid_136
+	JLE        Gemm6x16S_spillsigmoid_138
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_spillsigmoid_136
+	JLE        Gemm6x16S_spillsigmoid_138
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_spillsigmoid_136
+	JLE        Gemm6x16S_spillsigmoid_138
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_spillsigmoid_136
+	JLE        Gemm6x16S_spillsigmoid_138
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_spillsigmoid_136
+	JLE        Gemm6x16S_spillsigmoid_138
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_spillsigmoid_136:
+Gemm6x16S_spillsigmoid_138:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -7412,7 +7462,7 @@ Gemm6x16S_spillsigmoid_136:
 	CMPQ    R8, R9
 	CMOVQLT R8, R9
 
-Gemm6x16S_fwdsigmoid_137:
+Gemm6x16S_fwdsigmoid_139:
 	VMOVUPS      (SP), Y11
 	VMASKMOVPS   (DX), Y11, Y11
 	VMOVUPS      32(SP), Y10
@@ -7497,12 +7547,12 @@ Gemm6x16S_fwdsigmoid_137:
 	VMASKMOVPS   Y9, Y0, 32(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x16S_fwdsigmoid_137
-	JMP          Gemm6x16S_epidone_126
+	JNZ          Gemm6x16S_fwdsigmoid_139
+	JMP          Gemm6x16S_epidone_128
 
-Gemm6x16S_notsigmoid_135:
+Gemm6x16S_notsigmoid_137:
 	CMPQ       DX, $0x05
-	JNE        Gemm6x16S_nottanh_138
+	JNE        Gemm6x16S_nottanh_140
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -7512,41 +7562,41 @@ Gemm6x16S_notsigmoid_135:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_spilltanh_139
+	JLE        Gemm6x16S_spilltanh_141
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_spilltanh_139
+	JLE        Gemm6x16S_spilltanh_141
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_spilltanh_139
+	JLE        Gemm6x16S_spilltanh_141
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_spilltanh_139
+	JLE        Gemm6x16S_spilltanh_141
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_spilltanh_139
+	JLE        Gemm6x16S_spilltanh_141
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_spilltanh_139:
+Gemm6x16S_spilltanh_141:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -7554,7 +7604,7 @@ Gemm6x16S_spilltanh_139:
 	CMPQ    R8, R9
 	CMOVQLT R8, R9
 
-Gemm6x16S_fwdtanh_140:
+Gemm6x16S_fwdtanh_142:
 	VMOVUPS    (SP), Y11
 	VMASKMOVPS (DX), Y11, Y11
 	VMOVUPS    32(SP), Y10
@@ -7635,12 +7685,12 @@ Gemm6x16S_fwdtanh_140:
 	VMASKMOVPS  Y3, Y0, 32(DX)
 	ADDQ        BX, DX
 	DECQ        R9
-	JNZ         Gemm6x16S_fwdtanh_140
-	JMP         Gemm6x16S_epidone_126
+	JNZ         Gemm6x16S_fwdtanh_142
+	JMP         Gemm6x16S_epidone_128
 
-Gemm6x16S_nottanh_138:
+Gemm6x16S_nottanh_140:
 	CMPQ       DX, $0x06
-	JNE        Gemm6x16S_notscaledsigmoid_141
+	JNE        Gemm6x16S_notscaledsigmoid_143
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -7650,41 +7700,41 @@ Gemm6x16S_nottanh_138:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_spillscaledsigmoid_142
+	JLE        Gemm6x16S_spillscaledsigmoid_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_spillscaledsigmoid_142
+	JLE        Gemm6x16S_spillscaledsigmoid_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_spillscaledsigmoid_142
+	JLE        Gemm6x16S_spillscaledsigmoid_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_spillscaledsigmoid_142
+	JLE        Gemm6x16S_spillscaledsigmoid_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_spillscaledsigmoid_142
+	JLE        Gemm6x16S_spillscaledsigmoid_144
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_spillscaledsigmoid_142:
+Gemm6x16S_spillscaledsigmoid_144:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -7692,7 +7742,7 @@ Gemm6x16S_spillscaledsigmoid_142:
 	CMPQ    R8, R9
 	CMOVQLT R8, R9
 
-Gemm6x16S_fwdscaledsigmoid_143:
+Gemm6x16S_fwdscaledsigmoid_145:
 	VMOVUPS    (SP), Y11
 	VMASKMOVPS (DX), Y11, Y11
 	VMOVUPS    32(SP), Y10
@@ -7791,12 +7841,12 @@ Gemm6x16S_fwdscaledsigmoid_143:
 	VMASKMOVPS   Y6, Y0, 32(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x16S_fwdscaledsigmoid_143
-	JMP          Gemm6x16S_epidone_126
+	JNZ          Gemm6x16S_fwdscaledsigmoid_145
+	JMP          Gemm6x16S_epidone_128
 
-Gemm6x16S_notscaledsigmoid_141:
+Gemm6x16S_notscaledsigmoid_143:
 	CMPQ       DX, $0x07
-	JNE        Gemm6x16S_notscaledtanh_144
+	JNE        Gemm6x16S_notscaledtanh_146
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -7806,41 +7856,41 @@ Gemm6x16S_notscaledsigmoid_141:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_spillscaledtanh_145
+	JLE        Gemm6x16S_spillscaledtanh_147
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_spillscaledtanh_145
+	JLE        Gemm6x16S_spillscaledtanh_147
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_spillscaledtanh_145
+	JLE        Gemm6x16S_spillscaledtanh_147
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_spillscaledtanh_145
+	JLE        Gemm6x16S_spillscaledtanh_147
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_spillscaledtanh_145
+	JLE        Gemm6x16S_spillscaledtanh_147
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_spillscaledtanh_145:
+Gemm6x16S_spillscaledtanh_147:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -7848,7 +7898,7 @@ Gemm6x16S_spillscaledtanh_145:
 	CMPQ    R8, R9
 	CMOVQLT R8, R9
 
-Gemm6x16S_fwdscaledtanh_146:
+Gemm6x16S_fwdscaledtanh_148:
 	VMOVUPS    (SP), Y11
 	VMASKMOVPS (DX), Y11, Y11
 
@@ -8015,16 +8065,16 @@ Gemm6x16S_fwdscaledtanh_146:
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	DECQ       R9
-	JNZ        Gemm6x16S_fwdscaledtanh_146
-	JMP        Gemm6x16S_epidone_126
+	JNZ        Gemm6x16S_fwdscaledtanh_148
+	JMP        Gemm6x16S_epidone_128
 
-Gemm6x16S_notscaledtanh_144:
-	JMP Gemm6x16S_store_123
+Gemm6x16S_notscaledtanh_146:
+	JMP Gemm6x16S_store_125
 
-Gemm6x16S_bwd_125:
+Gemm6x16S_bwd_127:
 	SHRQ       $0x08, DX
 	CMPQ       DX, $0x01
-	JNE        Gemm6x16S_bnotrelu_147
+	JNE        Gemm6x16S_bnotrelu_149
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8048,7 +8098,7 @@ Gemm6x16S_bwd_125:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdrelu_148
+	JLE        Gemm6x16S_bwdrelu_150
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -8066,7 +8116,7 @@ Gemm6x16S_bwd_125:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdrelu_148
+	JLE        Gemm6x16S_bwdrelu_150
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -8084,7 +8134,7 @@ Gemm6x16S_bwd_125:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdrelu_148
+	JLE        Gemm6x16S_bwdrelu_150
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -8102,7 +8152,7 @@ Gemm6x16S_bwd_125:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdrelu_148
+	JLE        Gemm6x16S_bwdrelu_150
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -8120,7 +8170,7 @@ Gemm6x16S_bwd_125:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdrelu_148
+	JLE        Gemm6x16S_bwdrelu_150
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -8136,12 +8186,12 @@ Gemm6x16S_bwd_125:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdrelu_148:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_bwdrelu_150:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_bnotrelu_147:
+Gemm6x16S_bnotrelu_149:
 	CMPQ       DX, $0x02
-	JNE        Gemm6x16S_bnotleakyrelu_149
+	JNE        Gemm6x16S_bnotleakyrelu_151
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8167,7 +8217,7 @@ Gemm6x16S_bnotrelu_147:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdleakyrelu_150
+	JLE        Gemm6x16S_bwdleakyrelu_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -8187,7 +8237,7 @@ Gemm6x16S_bnotrelu_147:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdleakyrelu_150
+	JLE        Gemm6x16S_bwdleakyrelu_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -8207,7 +8257,7 @@ Gemm6x16S_bnotrelu_147:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdleakyrelu_150
+	JLE        Gemm6x16S_bwdleakyrelu_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -8227,7 +8277,7 @@ Gemm6x16S_bnotrelu_147:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdleakyrelu_150
+	JLE        Gemm6x16S_bwdleakyrelu_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -8247,7 +8297,7 @@ Gemm6x16S_bnotrelu_147:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdleakyrelu_150
+	JLE        Gemm6x16S_bwdleakyrelu_152
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -8265,12 +8315,12 @@ Gemm6x16S_bnotrelu_147:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdleakyrelu_150:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_bwdleakyrelu_152:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_bnotleakyrelu_149:
+Gemm6x16S_bnotleakyrelu_151:
 	CMPQ       DX, $0x03
-	JNE        Gemm6x16S_bnotelu_151
+	JNE        Gemm6x16S_bnotelu_153
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8296,7 +8346,7 @@ Gemm6x16S_bnotleakyrelu_149:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdelu_152
+	JLE        Gemm6x16S_bwdelu_154
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y12
@@ -8316,7 +8366,7 @@ Gemm6x16S_bnotleakyrelu_149:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdelu_152
+	JLE        Gemm6x16S_bwdelu_154
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -8336,7 +8386,7 @@ Gemm6x16S_bnotleakyrelu_149:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdelu_152
+	JLE        Gemm6x16S_bwdelu_154
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -8356,7 +8406,7 @@ Gemm6x16S_bnotleakyrelu_149:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdelu_152
+	JLE        Gemm6x16S_bwdelu_154
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -8376,7 +8426,7 @@ Gemm6x16S_bnotleakyrelu_149:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdelu_152
+	JLE        Gemm6x16S_bwdelu_154
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -8394,12 +8444,12 @@ Gemm6x16S_bnotleakyrelu_149:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdelu_152:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_bwdelu_154:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_bnotelu_151:
+Gemm6x16S_bnotelu_153:
 	CMPQ       DX, $0x04
-	JNE        Gemm6x16S_bnotsigmoid_153
+	JNE        Gemm6x16S_bnotsigmoid_155
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8425,7 +8475,7 @@ Gemm6x16S_bnotelu_151:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdsigmoid_154
+	JLE        Gemm6x16S_bwdsigmoid_156
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8445,7 +8495,7 @@ Gemm6x16S_bnotelu_151:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdsigmoid_154
+	JLE        Gemm6x16S_bwdsigmoid_156
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8465,7 +8515,7 @@ Gemm6x16S_bnotelu_151:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdsigmoid_154
+	JLE        Gemm6x16S_bwdsigmoid_156
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8485,7 +8535,7 @@ Gemm6x16S_bnotelu_151:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdsigmoid_154
+	JLE        Gemm6x16S_bwdsigmoid_156
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8505,7 +8555,7 @@ Gemm6x16S_bnotelu_151:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdsigmoid_154
+	JLE        Gemm6x16S_bwdsigmoid_156
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8523,12 +8573,12 @@ Gemm6x16S_bnotelu_151:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdsigmoid_154:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_bwdsigmoid_156:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_bnotsigmoid_153:
+Gemm6x16S_bnotsigmoid_155:
 	CMPQ       DX, $0x05
-	JNE        Gemm6x16S_bnottanh_155
+	JNE        Gemm6x16S_bnottanh_157
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8556,7 +8606,7 @@ Gemm6x16S_bnotsigmoid_153:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdtanh_156
+	JLE        Gemm6x16S_bwdtanh_158
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8578,7 +8628,7 @@ Gemm6x16S_bnotsigmoid_153:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdtanh_156
+	JLE        Gemm6x16S_bwdtanh_158
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8600,7 +8650,7 @@ Gemm6x16S_bnotsigmoid_153:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdtanh_156
+	JLE        Gemm6x16S_bwdtanh_158
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8622,7 +8672,7 @@ Gemm6x16S_bnotsigmoid_153:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdtanh_156
+	JLE        Gemm6x16S_bwdtanh_158
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8644,7 +8694,7 @@ Gemm6x16S_bnotsigmoid_153:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdtanh_156
+	JLE        Gemm6x16S_bwdtanh_158
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8664,12 +8714,12 @@ Gemm6x16S_bnotsigmoid_153:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdtanh_156:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_bwdtanh_158:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_bnottanh_155:
+Gemm6x16S_bnottanh_157:
 	CMPQ       DX, $0x06
-	JNE        Gemm6x16S_bnotscaledsigmoid_157
+	JNE        Gemm6x16S_bnotscaledsigmoid_159
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8697,7 +8747,7 @@ Gemm6x16S_bnottanh_155:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdscaledsigmoid_158
+	JLE        Gemm6x16S_bwdscaledsigmoid_160
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8719,7 +8769,7 @@ Gemm6x16S_bnottanh_155:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdscaledsigmoid_158
+	JLE        Gemm6x16S_bwdscaledsigmoid_160
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8741,7 +8791,7 @@ Gemm6x16S_bnottanh_155:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdscaledsigmoid_158
+	JLE        Gemm6x16S_bwdscaledsigmoid_160
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8763,7 +8813,7 @@ Gemm6x16S_bnottanh_155:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdscaledsigmoid_158
+	JLE        Gemm6x16S_bwdscaledsigmoid_160
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8785,7 +8835,7 @@ Gemm6x16S_bnottanh_155:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdscaledsigmoid_158
+	JLE        Gemm6x16S_bwdscaledsigmoid_160
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -8805,12 +8855,12 @@ Gemm6x16S_bnottanh_155:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdscaledsigmoid_158:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_bwdscaledsigmoid_160:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_bnotscaledsigmoid_157:
+Gemm6x16S_bnotscaledsigmoid_159:
 	CMPQ       DX, $0x07
-	JNE        Gemm6x16S_bnotscaledtanh_159
+	JNE        Gemm6x16S_bnotscaledtanh_161
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8840,7 +8890,7 @@ Gemm6x16S_bnotscaledsigmoid_157:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_bwdscaledtanh_160
+	JLE        Gemm6x16S_bwdscaledtanh_162
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8864,7 +8914,7 @@ Gemm6x16S_bnotscaledsigmoid_157:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_bwdscaledtanh_160
+	JLE        Gemm6x16S_bwdscaledtanh_162
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8888,7 +8938,7 @@ Gemm6x16S_bnotscaledsigmoid_157:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_bwdscaledtanh_160
+	JLE        Gemm6x16S_bwdscaledtanh_162
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8912,7 +8962,7 @@ Gemm6x16S_bnotscaledsigmoid_157:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_bwdscaledtanh_160
+	JLE        Gemm6x16S_bwdscaledtanh_162
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8936,7 +8986,7 @@ Gemm6x16S_bnotscaledsigmoid_157:
 	ADDQ       BX, DX
 	ADDQ       R10, R9
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_bwdscaledtanh_160
+	JLE        Gemm6x16S_bwdscaledtanh_162
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -8958,11 +9008,11 @@ Gemm6x16S_bnotscaledsigmoid_157:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_bwdscaledtanh_160:
-	JMP Gemm6x16S_epidone_126
+Gemm6x16S_bwdscaledtanh_162:
+	JMP Gemm6x16S_epidone_128
 
-Gemm6x16S_bnotscaledtanh_159:
-Gemm6x16S_store_123:
+Gemm6x16S_bnotscaledtanh_161:
+Gemm6x16S_store_125:
 	MOVQ       ldc+56(FP), BX
 	MOVQ       SI, DX
 	SHLQ       $0x02, BX
@@ -8972,42 +9022,42 @@ Gemm6x16S_store_123:
 	VMASKMOVPS Y1, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x01
-	JLE        Gemm6x16S_storerows_161
+	JLE        Gemm6x16S_storerows_163
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x02
-	JLE        Gemm6x16S_storerows_161
+	JLE        Gemm6x16S_storerows_163
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x03
-	JLE        Gemm6x16S_storerows_161
+	JLE        Gemm6x16S_storerows_163
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x04
-	JLE        Gemm6x16S_storerows_161
+	JLE        Gemm6x16S_storerows_163
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y8, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y9, Y0, 32(DX)
 	ADDQ       BX, DX
 	CMPQ       R8, $0x05
-	JLE        Gemm6x16S_storerows_161
+	JLE        Gemm6x16S_storerows_163
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y10, Y0, (DX)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y11, Y0, 32(DX)
 
-Gemm6x16S_storerows_161:
-Gemm6x16S_epidone_126:
+Gemm6x16S_storerows_163:
+Gemm6x16S_epidone_128:
 Gemm6x16S_next:
 	MOVQ   ldc+56(FP), DX
 	IMUL3Q $0x00000018, DX, DX
@@ -9090,9 +9140,28 @@ Gemm4x16_tile:
 	ADDQ       R13, R14
 	PREFETCHT1 (R14)
 	PREFETCHT1 60(R14)
-	CMPQ       DI, $0x04
-	JL         Gemm4x16_ktail
-	PCALIGN    $0x40
+	TESTQ      DX, DX
+	JZ         Gemm4x16_noyprefetch_164
+	MOVQ       ldy+88(FP), R13
+	SHLQ       $0x02, R13
+	IMUL3Q     $0x00000004, R13, R14
+	ADDQ       DX, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+
+Gemm4x16_noyprefetch_164:
+	CMPQ    DI, $0x04
+	JL      Gemm4x16_ktail
+	PCALIGN $0x40
 
 Gemm4x16_kloop:
 	VMOVUPS      (SI), Y8
@@ -9152,9 +9221,9 @@ Gemm4x16_kloop:
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
 	TESTQ        R11, R11
-	JZ           Gemm4x16_nocopyrow_162
+	JZ           Gemm4x16_nocopyrow_165
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x16_copyrow_163
+	JZ           Gemm4x16_copyrow_166
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -9177,15 +9246,15 @@ Gemm4x16_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x00000003, R11
-	JNZ          Gemm4x16_copied_164
+	JNZ          Gemm4x16_copied_167
 	MOVQ         R9, R13
 	SHLQ         $0x04, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x000000c0, R12
-	JMP          Gemm4x16_copied_164
+	JMP          Gemm4x16_copied_167
 
-Gemm4x16_copyrow_163:
+Gemm4x16_copyrow_166:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y8
 	VMOVUPS    Y8, (R12)
@@ -9195,8 +9264,8 @@ Gemm4x16_copyrow_163:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm4x16_copied_164:
-Gemm4x16_nocopyrow_162:
+Gemm4x16_copied_167:
+Gemm4x16_nocopyrow_165:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000100, SI
 	SUBQ $0x04, DI
@@ -9235,7 +9304,7 @@ Gemm4x16_epi:
 	JL     Gemm4x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm4x16_noacc_166
+	JZ     Gemm4x16_noacc_169
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -9251,12 +9320,12 @@ Gemm4x16_epi:
 	VADDPS (SI), Y6, Y6
 	VADDPS 32(SI), Y7, Y7
 
-Gemm4x16_noacc_166:
+Gemm4x16_noacc_169:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm4x16_bwd_167
+	JNZ    Gemm4x16_bwd_170
 	TESTQ  $0x00000002, SI
-	JZ     Gemm4x16_nobias_170
+	JZ     Gemm4x16_nobias_173
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Y0, Y0
 	VADDPS 32(DI), Y1, Y1
@@ -9267,10 +9336,10 @@ Gemm4x16_noacc_166:
 	VADDPS (DI), Y6, Y6
 	VADDPS 32(DI), Y7, Y7
 
-Gemm4x16_nobias_170:
+Gemm4x16_nobias_173:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x16_notrelu_171
+	JNE     Gemm4x16_notrelu_174
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -9301,11 +9370,11 @@ Gemm4x16_nobias_170:
 	VXORPS  Y8, Y8, Y8
 	VMAXPS  Y7, Y8, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_168
+	JMP     Gemm4x16_epidone_171
 
-Gemm4x16_notrelu_171:
+Gemm4x16_notrelu_174:
 	CMPQ      SI, $0x02
-	JNE       Gemm4x16_notleakyrelu_173
+	JNE       Gemm4x16_notleakyrelu_176
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -9352,11 +9421,11 @@ Gemm4x16_notrelu_171:
 	VCMPPS    $0x01, k32_00000000<>+0(SB), Y7, Y5
 	VBLENDVPS Y5, Y6, Y7, Y4
 	VMOVUPS   Y4, 32(SI)
-	JMP       Gemm4x16_epidone_168
+	JMP       Gemm4x16_epidone_171
 
-Gemm4x16_notleakyrelu_173:
+Gemm4x16_notleakyrelu_176:
 	CMPQ        SI, $0x03
-	JNE         Gemm4x16_notelu_175
+	JNE         Gemm4x16_notelu_178
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -9571,11 +9640,11 @@ Gemm4x16_notleakyrelu_173:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y7, Y9
 	VBLENDVPS   Y9, Y11, Y7, Y6
 	VMOVUPS     Y6, 32(SI)
-	JMP         Gemm4x16_epidone_168
+	JMP         Gemm4x16_epidone_171
 
-Gemm4x16_notelu_175:
+Gemm4x16_notelu_178:
 	CMPQ         SI, $0x04
-	JNE          Gemm4x16_notsigmoid_177
+	JNE          Gemm4x16_notsigmoid_180
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -9934,11 +10003,11 @@ Gemm4x16_notelu_175:
 	VMULPS       Y8, Y6, Y6
 	VFNMADD213PS Y10, Y10, Y6
 	VMOVUPS      Y6, 32(SI)
-	JMP          Gemm4x16_epidone_168
+	JMP          Gemm4x16_epidone_171
 
-Gemm4x16_notsigmoid_177:
+Gemm4x16_notsigmoid_180:
 	CMPQ SI, $0x05
-	JNE  Gemm4x16_nottanh_179
+	JNE  Gemm4x16_nottanh_182
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -10273,11 +10342,11 @@ Gemm4x16_notsigmoid_177:
 	VANDPS      k32_80000000<>+0(SB), Y7, Y7
 	VORPS       Y7, Y3, Y3
 	VMOVUPS     Y3, 32(SI)
-	JMP         Gemm4x16_epidone_168
+	JMP         Gemm4x16_epidone_171
 
-Gemm4x16_nottanh_179:
+Gemm4x16_nottanh_182:
 	CMPQ SI, $0x06
-	JNE  Gemm4x16_notscaledsigmoid_181
+	JNE  Gemm4x16_notscaledsigmoid_184
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -10700,11 +10769,11 @@ Gemm4x16_nottanh_179:
 	VMULPS       Y9, Y7, Y7
 	VFNMADD213PS Y8, Y8, Y7
 	VMOVUPS      Y7, 32(SI)
-	JMP          Gemm4x16_epidone_168
+	JMP          Gemm4x16_epidone_171
 
-Gemm4x16_notscaledsigmoid_181:
+Gemm4x16_notscaledsigmoid_184:
 	CMPQ SI, $0x07
-	JNE  Gemm4x16_notscaledtanh_183
+	JNE  Gemm4x16_notscaledtanh_186
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -11343,15 +11412,15 @@ Gemm4x16_notscaledsigmoid_181:
 	VANDPS  k32_80000000<>+0(SB), Y8, Y8
 	VORPS   Y8, Y2, Y2
 	VMOVUPS Y2, 32(SI)
-	JMP     Gemm4x16_epidone_168
+	JMP     Gemm4x16_epidone_171
 
-Gemm4x16_notscaledtanh_183:
-	JMP Gemm4x16_store_165
+Gemm4x16_notscaledtanh_186:
+	JMP Gemm4x16_store_168
 
-Gemm4x16_bwd_167:
+Gemm4x16_bwd_170:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x16_bnotrelu_185
+	JNE     Gemm4x16_bnotrelu_188
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -11404,11 +11473,11 @@ Gemm4x16_bwd_167:
 	VANDPS  k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS  Y0, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_168
+	JMP     Gemm4x16_epidone_171
 
-Gemm4x16_bnotrelu_185:
+Gemm4x16_bnotrelu_188:
 	CMPQ      SI, $0x02
-	JNE       Gemm4x16_bnotleakyrelu_187
+	JNE       Gemm4x16_bnotleakyrelu_190
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -11469,11 +11538,11 @@ Gemm4x16_bnotrelu_185:
 	VBLENDVPS Y1, k32_3f800000<>+0(SB), Y0, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(SI)
-	JMP       Gemm4x16_epidone_168
+	JMP       Gemm4x16_epidone_171
 
-Gemm4x16_bnotleakyrelu_187:
+Gemm4x16_bnotleakyrelu_190:
 	CMPQ      SI, $0x03
-	JNE       Gemm4x16_bnotelu_189
+	JNE       Gemm4x16_bnotelu_192
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -11534,11 +11603,11 @@ Gemm4x16_bnotleakyrelu_187:
 	VBLENDVPS Y0, k32_3f800000<>+0(SB), Y1, Y0
 	VMULPS    Y0, Y7, Y7
 	VMOVUPS   Y7, 32(SI)
-	JMP       Gemm4x16_epidone_168
+	JMP       Gemm4x16_epidone_171
 
-Gemm4x16_bnotelu_189:
+Gemm4x16_bnotelu_192:
 	CMPQ    SI, $0x04
-	JNE     Gemm4x16_bnotsigmoid_191
+	JNE     Gemm4x16_bnotsigmoid_194
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -11599,11 +11668,11 @@ Gemm4x16_bnotelu_189:
 	VMULPS  Y0, Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_168
+	JMP     Gemm4x16_epidone_171
 
-Gemm4x16_bnotsigmoid_191:
+Gemm4x16_bnotsigmoid_194:
 	CMPQ    SI, $0x05
-	JNE     Gemm4x16_bnottanh_193
+	JNE     Gemm4x16_bnottanh_196
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -11672,11 +11741,11 @@ Gemm4x16_bnotsigmoid_191:
 	VMULPS  Y0, Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_168
+	JMP     Gemm4x16_epidone_171
 
-Gemm4x16_bnottanh_193:
+Gemm4x16_bnottanh_196:
 	CMPQ    SI, $0x06
-	JNE     Gemm4x16_bnotscaledsigmoid_195
+	JNE     Gemm4x16_bnotscaledsigmoid_198
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -11745,11 +11814,11 @@ Gemm4x16_bnottanh_193:
 	VMULPS  64(SP), Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_168
+	JMP     Gemm4x16_epidone_171
 
-Gemm4x16_bnotscaledsigmoid_195:
+Gemm4x16_bnotscaledsigmoid_198:
 	CMPQ    SI, $0x07
-	JNE     Gemm4x16_bnotscaledtanh_197
+	JNE     Gemm4x16_bnotscaledtanh_200
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -11826,10 +11895,10 @@ Gemm4x16_bnotscaledsigmoid_195:
 	VMULPS  160(SP), Y9, Y9
 	VMULPS  Y9, Y7, Y7
 	VMOVUPS Y7, 32(SI)
-	JMP     Gemm4x16_epidone_168
+	JMP     Gemm4x16_epidone_171
 
-Gemm4x16_bnotscaledtanh_197:
-Gemm4x16_store_165:
+Gemm4x16_bnotscaledtanh_200:
+Gemm4x16_store_168:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -11845,13 +11914,13 @@ Gemm4x16_store_165:
 	VMOVUPS Y6, (SI)
 	VMOVUPS Y7, 32(SI)
 
-Gemm4x16_epidone_168:
+Gemm4x16_epidone_171:
 	JMP Gemm4x16_next
 
 Gemm4x16_edge:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000001, SI
-	JZ         Gemm4x16_noacc_201
+	JZ         Gemm4x16_noacc_204
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -11863,7 +11932,7 @@ Gemm4x16_edge:
 	VADDPS     Y8, Y1, Y1
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_accrows_204
+	JLE        Gemm4x16_accrows_207
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (SI), Y8, Y8
 	VADDPS     Y8, Y2, Y2
@@ -11872,7 +11941,7 @@ Gemm4x16_edge:
 	VADDPS     Y8, Y3, Y3
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_accrows_204
+	JLE        Gemm4x16_accrows_207
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (SI), Y8, Y8
 	VADDPS     Y8, Y4, Y4
@@ -11881,7 +11950,7 @@ Gemm4x16_edge:
 	VADDPS     Y8, Y5, Y5
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_accrows_204
+	JLE        Gemm4x16_accrows_207
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (SI), Y8, Y8
 	VADDPS     Y8, Y6, Y6
@@ -11889,13 +11958,13 @@ Gemm4x16_edge:
 	VMASKMOVPS 32(SI), Y8, Y8
 	VADDPS     Y8, Y7, Y7
 
-Gemm4x16_accrows_204:
-Gemm4x16_noacc_201:
+Gemm4x16_accrows_207:
+Gemm4x16_noacc_204:
 	MOVQ       flags+96(FP), SI
 	TESTQ      $0x00000004, SI
-	JNZ        Gemm4x16_bwd_202
+	JNZ        Gemm4x16_bwd_205
 	TESTQ      $0x00000002, SI
-	JZ         Gemm4x16_nobias_205
+	JZ         Gemm4x16_nobias_208
 	MOVQ       bias+72(FP), DI
 	VMOVUPS    (SP), Y8
 	VMASKMOVPS (DI), Y8, Y8
@@ -11910,10 +11979,10 @@ Gemm4x16_noacc_201:
 	VADDPS     Y8, Y6, Y6
 	VADDPS     Y9, Y7, Y7
 
-Gemm4x16_nobias_205:
+Gemm4x16_nobias_208:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm4x16_notrelu_206
+	JNE        Gemm4x16_notrelu_209
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -11927,7 +11996,7 @@ Gemm4x16_nobias_205:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_fwdrelu_207
+	JLE        Gemm4x16_fwdrelu_210
 	VXORPS     Y8, Y8, Y8
 	VMAXPS     Y2, Y8, Y2
 	VMOVUPS    (SP), Y0
@@ -11938,7 +12007,7 @@ Gemm4x16_nobias_205:
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_fwdrelu_207
+	JLE        Gemm4x16_fwdrelu_210
 	VXORPS     Y8, Y8, Y8
 	VMAXPS     Y4, Y8, Y4
 	VMOVUPS    (SP), Y0
@@ -11949,7 +12018,7 @@ Gemm4x16_nobias_205:
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_fwdrelu_207
+	JLE        Gemm4x16_fwdrelu_210
 	VXORPS     Y8, Y8, Y8
 	VMAXPS     Y6, Y8, Y6
 	VMOVUPS    (SP), Y0
@@ -11959,12 +12028,12 @@ Gemm4x16_nobias_205:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_fwdrelu_207:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_fwdrelu_210:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_notrelu_206:
+Gemm4x16_notrelu_209:
 	CMPQ       SI, $0x02
-	JNE        Gemm4x16_notleakyrelu_208
+	JNE        Gemm4x16_notleakyrelu_211
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -11982,7 +12051,7 @@ Gemm4x16_notrelu_206:
 	VMASKMOVPS Y9, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_fwdleakyrelu_209
+	JLE        Gemm4x16_fwdleakyrelu_212
 	VMULPS     64(SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -11997,7 +12066,7 @@ Gemm4x16_notrelu_206:
 	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_fwdleakyrelu_209
+	JLE        Gemm4x16_fwdleakyrelu_212
 	VMULPS     64(SP), Y4, Y3
 	VMINPS     k32_80000000<>+0(SB), Y3, Y3
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y4, Y2
@@ -12012,7 +12081,7 @@ Gemm4x16_notrelu_206:
 	VMASKMOVPS Y2, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_fwdleakyrelu_209
+	JLE        Gemm4x16_fwdleakyrelu_212
 	VMULPS     64(SP), Y6, Y5
 	VMINPS     k32_80000000<>+0(SB), Y5, Y5
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y6, Y4
@@ -12026,12 +12095,12 @@ Gemm4x16_notrelu_206:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y4, Y0, 32(SI)
 
-Gemm4x16_fwdleakyrelu_209:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_fwdleakyrelu_212:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_notleakyrelu_208:
+Gemm4x16_notleakyrelu_211:
 	CMPQ        SI, $0x03
-	JNE         Gemm4x16_notelu_210
+	JNE         Gemm4x16_notelu_213
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -12091,7 +12160,7 @@ Gemm4x16_notleakyrelu_208:
 	VMASKMOVPS  Y0, Y1, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm4x16_fwdelu_211
+	JLE         Gemm4x16_fwdelu_214
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y11
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y11
@@ -12148,7 +12217,7 @@ Gemm4x16_notleakyrelu_208:
 	VMASKMOVPS  Y2, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm4x16_fwdelu_211
+	JLE         Gemm4x16_fwdelu_214
 	VMAXPS      k32_c18c0000<>+0(SB), Y4, Y3
 	VMOVUPS     k32_4b40007f<>+0(SB), Y10
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y3, Y10
@@ -12205,7 +12274,7 @@ Gemm4x16_notleakyrelu_208:
 	VMASKMOVPS  Y4, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm4x16_fwdelu_211
+	JLE         Gemm4x16_fwdelu_214
 	VMAXPS      k32_c18c0000<>+0(SB), Y6, Y5
 	VMOVUPS     k32_4b40007f<>+0(SB), Y9
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y5, Y9
@@ -12261,12 +12330,12 @@ Gemm4x16_notleakyrelu_208:
 	VMOVUPS     32(SP), Y0
 	VMASKMOVPS  Y6, Y0, 32(SI)
 
-Gemm4x16_fwdelu_211:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_fwdelu_214:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_notelu_210:
+Gemm4x16_notelu_213:
 	CMPQ         SI, $0x04
-	JNE          Gemm4x16_notsigmoid_212
+	JNE          Gemm4x16_notsigmoid_215
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -12362,7 +12431,7 @@ Gemm4x16_notelu_210:
 	VMASKMOVPS   Y0, Y1, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm4x16_fwdsigmoid_213
+	JLE          Gemm4x16_fwdsigmoid_216
 	VORPS        k32_80000000<>+0(SB), Y2, Y10
 	VMOVUPS      k32_4b400000<>+0(SB), Y8
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y10, Y8
@@ -12455,7 +12524,7 @@ Gemm4x16_notelu_210:
 	VMASKMOVPS   Y2, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm4x16_fwdsigmoid_213
+	JLE          Gemm4x16_fwdsigmoid_216
 	VORPS        k32_80000000<>+0(SB), Y4, Y9
 	VMOVUPS      k32_4b400000<>+0(SB), Y10
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y9, Y10
@@ -12548,7 +12617,7 @@ Gemm4x16_notelu_210:
 	VMASKMOVPS   Y4, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm4x16_fwdsigmoid_213
+	JLE          Gemm4x16_fwdsigmoid_216
 	VORPS        k32_80000000<>+0(SB), Y6, Y8
 	VMOVUPS      k32_4b400000<>+0(SB), Y9
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y8, Y9
@@ -12640,12 +12709,12 @@ Gemm4x16_notelu_210:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y6, Y0, 32(SI)
 
-Gemm4x16_fwdsigmoid_213:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_fwdsigmoid_216:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_notsigmoid_212:
+Gemm4x16_notsigmoid_215:
 	CMPQ SI, $0x05
-	JNE  Gemm4x16_nottanh_214
+	JNE  Gemm4x16_nottanh_217
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -12735,7 +12804,7 @@ Gemm4x16_notsigmoid_212:
 	VMASKMOVPS  Y9, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm4x16_fwdtanh_215
+	JLE         Gemm4x16_fwdtanh_218
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
@@ -12822,7 +12891,7 @@ Gemm4x16_notsigmoid_212:
 	VMASKMOVPS  Y8, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm4x16_fwdtanh_215
+	JLE         Gemm4x16_fwdtanh_218
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y4, Y3
@@ -12909,7 +12978,7 @@ Gemm4x16_notsigmoid_212:
 	VMASKMOVPS  Y1, Y0, 32(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm4x16_fwdtanh_215
+	JLE         Gemm4x16_fwdtanh_218
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y6, Y5
@@ -12995,12 +13064,12 @@ Gemm4x16_notsigmoid_212:
 	VMOVUPS     32(SP), Y0
 	VMASKMOVPS  Y3, Y0, 32(SI)
 
-Gemm4x16_fwdtanh_215:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_fwdtanh_218:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_nottanh_214:
+Gemm4x16_nottanh_217:
 	CMPQ SI, $0x06
-	JNE  Gemm4x16_notscaledsigmoid_216
+	JNE  Gemm4x16_notscaledsigmoid_219
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -13112,7 +13181,7 @@ Gemm4x16_nottanh_214:
 	VMASKMOVPS   Y1, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x01
-	JLE          Gemm4x16_fwdscaledsigmoid_217
+	JLE          Gemm4x16_fwdscaledsigmoid_220
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       64(SP), Y2, Y9
@@ -13221,7 +13290,7 @@ Gemm4x16_nottanh_214:
 	VMASKMOVPS   Y3, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x02
-	JLE          Gemm4x16_fwdscaledsigmoid_217
+	JLE          Gemm4x16_fwdscaledsigmoid_220
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       64(SP), Y4, Y8
@@ -13330,7 +13399,7 @@ Gemm4x16_nottanh_214:
 	VMASKMOVPS   Y5, Y0, 32(SI)
 	ADDQ         DI, SI
 	CMPQ         BX, $0x03
-	JLE          Gemm4x16_fwdscaledsigmoid_217
+	JLE          Gemm4x16_fwdscaledsigmoid_220
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       64(SP), Y6, Y9
@@ -13438,12 +13507,12 @@ Gemm4x16_nottanh_214:
 	VMOVUPS      32(SP), Y0
 	VMASKMOVPS   Y7, Y0, 32(SI)
 
-Gemm4x16_fwdscaledsigmoid_217:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_fwdscaledsigmoid_220:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_notscaledsigmoid_216:
+Gemm4x16_notscaledsigmoid_219:
 	CMPQ SI, $0x07
-	JNE  Gemm4x16_notscaledtanh_218
+	JNE  Gemm4x16_notscaledtanh_221
 	MOVQ ldc+64(FP), DI
 	MOVQ CX, SI
 	SHLQ $0x02, DI
@@ -13609,7 +13678,7 @@ Gemm4x16_notscaledsigmoid_216:
 	VMASKMOVPS Y10, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_fwdscaledtanh_219
+	JLE        Gemm4x16_fwdscaledtanh_222
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y2, Y8
@@ -13772,7 +13841,7 @@ Gemm4x16_notscaledsigmoid_216:
 	VMASKMOVPS Y12, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_fwdscaledtanh_219
+	JLE        Gemm4x16_fwdscaledtanh_222
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y4, Y8
@@ -13935,7 +14004,7 @@ Gemm4x16_notscaledsigmoid_216:
 	VMASKMOVPS Y0, Y1, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_fwdscaledtanh_219
+	JLE        Gemm4x16_fwdscaledtanh_222
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       96(SP), Y6, Y8
@@ -14097,16 +14166,16 @@ Gemm4x16_notscaledsigmoid_216:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y2, Y0, 32(SI)
 
-Gemm4x16_fwdscaledtanh_219:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_fwdscaledtanh_222:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_notscaledtanh_218:
-	JMP Gemm4x16_store_200
+Gemm4x16_notscaledtanh_221:
+	JMP Gemm4x16_store_203
 
-Gemm4x16_bwd_202:
+Gemm4x16_bwd_205:
 	SHRQ       $0x08, SI
 	CMPQ       SI, $0x01
-	JNE        Gemm4x16_bnotrelu_220
+	JNE        Gemm4x16_bnotrelu_223
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14130,7 +14199,7 @@ Gemm4x16_bwd_202:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdrelu_221
+	JLE        Gemm4x16_bwdrelu_224
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -14148,7 +14217,7 @@ Gemm4x16_bwd_202:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdrelu_221
+	JLE        Gemm4x16_bwdrelu_224
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -14166,7 +14235,7 @@ Gemm4x16_bwd_202:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdrelu_221
+	JLE        Gemm4x16_bwdrelu_224
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -14182,12 +14251,12 @@ Gemm4x16_bwd_202:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdrelu_221:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_bwdrelu_224:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_bnotrelu_220:
+Gemm4x16_bnotrelu_223:
 	CMPQ       SI, $0x02
-	JNE        Gemm4x16_bnotleakyrelu_222
+	JNE        Gemm4x16_bnotleakyrelu_225
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14213,7 +14282,7 @@ Gemm4x16_bnotrelu_220:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdleakyrelu_223
+	JLE        Gemm4x16_bwdleakyrelu_226
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -14233,7 +14302,7 @@ Gemm4x16_bnotrelu_220:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdleakyrelu_223
+	JLE        Gemm4x16_bwdleakyrelu_226
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -14253,7 +14322,7 @@ Gemm4x16_bnotrelu_220:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdleakyrelu_223
+	JLE        Gemm4x16_bwdleakyrelu_226
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -14271,12 +14340,12 @@ Gemm4x16_bnotrelu_220:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdleakyrelu_223:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_bwdleakyrelu_226:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_bnotleakyrelu_222:
+Gemm4x16_bnotleakyrelu_225:
 	CMPQ       SI, $0x03
-	JNE        Gemm4x16_bnotelu_224
+	JNE        Gemm4x16_bnotelu_227
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14302,7 +14371,7 @@ Gemm4x16_bnotleakyrelu_222:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdelu_225
+	JLE        Gemm4x16_bwdelu_228
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y8
@@ -14322,7 +14391,7 @@ Gemm4x16_bnotleakyrelu_222:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdelu_225
+	JLE        Gemm4x16_bwdelu_228
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -14342,7 +14411,7 @@ Gemm4x16_bnotleakyrelu_222:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdelu_225
+	JLE        Gemm4x16_bwdelu_228
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS (R13), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -14360,12 +14429,12 @@ Gemm4x16_bnotleakyrelu_222:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdelu_225:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_bwdelu_228:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_bnotelu_224:
+Gemm4x16_bnotelu_227:
 	CMPQ       SI, $0x04
-	JNE        Gemm4x16_bnotsigmoid_226
+	JNE        Gemm4x16_bnotsigmoid_229
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14391,7 +14460,7 @@ Gemm4x16_bnotelu_224:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdsigmoid_227
+	JLE        Gemm4x16_bwdsigmoid_230
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14411,7 +14480,7 @@ Gemm4x16_bnotelu_224:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdsigmoid_227
+	JLE        Gemm4x16_bwdsigmoid_230
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14431,7 +14500,7 @@ Gemm4x16_bnotelu_224:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdsigmoid_227
+	JLE        Gemm4x16_bwdsigmoid_230
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14449,12 +14518,12 @@ Gemm4x16_bnotelu_224:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdsigmoid_227:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_bwdsigmoid_230:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_bnotsigmoid_226:
+Gemm4x16_bnotsigmoid_229:
 	CMPQ       SI, $0x05
-	JNE        Gemm4x16_bnottanh_228
+	JNE        Gemm4x16_bnottanh_231
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14482,7 +14551,7 @@ Gemm4x16_bnotsigmoid_226:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdtanh_229
+	JLE        Gemm4x16_bwdtanh_232
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14504,7 +14573,7 @@ Gemm4x16_bnotsigmoid_226:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdtanh_229
+	JLE        Gemm4x16_bwdtanh_232
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14526,7 +14595,7 @@ Gemm4x16_bnotsigmoid_226:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdtanh_229
+	JLE        Gemm4x16_bwdtanh_232
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14546,12 +14615,12 @@ Gemm4x16_bnotsigmoid_226:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdtanh_229:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_bwdtanh_232:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_bnottanh_228:
+Gemm4x16_bnottanh_231:
 	CMPQ       SI, $0x06
-	JNE        Gemm4x16_bnotscaledsigmoid_230
+	JNE        Gemm4x16_bnotscaledsigmoid_233
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14579,7 +14648,7 @@ Gemm4x16_bnottanh_228:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdscaledsigmoid_231
+	JLE        Gemm4x16_bwdscaledsigmoid_234
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14601,7 +14670,7 @@ Gemm4x16_bnottanh_228:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdscaledsigmoid_231
+	JLE        Gemm4x16_bwdscaledsigmoid_234
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14623,7 +14692,7 @@ Gemm4x16_bnottanh_228:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdscaledsigmoid_231
+	JLE        Gemm4x16_bwdscaledsigmoid_234
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -14643,12 +14712,12 @@ Gemm4x16_bnottanh_228:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdscaledsigmoid_231:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_bwdscaledsigmoid_234:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_bnotscaledsigmoid_230:
+Gemm4x16_bnotscaledsigmoid_233:
 	CMPQ       SI, $0x07
-	JNE        Gemm4x16_bnotscaledtanh_232
+	JNE        Gemm4x16_bnotscaledtanh_235
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14678,7 +14747,7 @@ Gemm4x16_bnotscaledsigmoid_230:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_bwdscaledtanh_233
+	JLE        Gemm4x16_bwdscaledtanh_236
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -14702,7 +14771,7 @@ Gemm4x16_bnotscaledsigmoid_230:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_bwdscaledtanh_233
+	JLE        Gemm4x16_bwdscaledtanh_236
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -14726,7 +14795,7 @@ Gemm4x16_bnotscaledsigmoid_230:
 	ADDQ       DI, SI
 	ADDQ       R14, R13
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_bwdscaledtanh_233
+	JLE        Gemm4x16_bwdscaledtanh_236
 	VMOVUPS    (SP), Y1
 	VMASKMOVPS (R13), Y1, Y1
 	VMOVUPS    64(SP), Y0
@@ -14748,11 +14817,11 @@ Gemm4x16_bnotscaledsigmoid_230:
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_bwdscaledtanh_233:
-	JMP Gemm4x16_epidone_203
+Gemm4x16_bwdscaledtanh_236:
+	JMP Gemm4x16_epidone_206
 
-Gemm4x16_bnotscaledtanh_232:
-Gemm4x16_store_200:
+Gemm4x16_bnotscaledtanh_235:
+Gemm4x16_store_203:
 	MOVQ       ldc+64(FP), DI
 	MOVQ       CX, SI
 	SHLQ       $0x02, DI
@@ -14762,28 +14831,28 @@ Gemm4x16_store_200:
 	VMASKMOVPS Y1, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x01
-	JLE        Gemm4x16_storerows_234
+	JLE        Gemm4x16_storerows_237
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y2, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y3, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x02
-	JLE        Gemm4x16_storerows_234
+	JLE        Gemm4x16_storerows_237
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y4, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y5, Y0, 32(SI)
 	ADDQ       DI, SI
 	CMPQ       BX, $0x03
-	JLE        Gemm4x16_storerows_234
+	JLE        Gemm4x16_storerows_237
 	VMOVUPS    (SP), Y0
 	VMASKMOVPS Y6, Y0, (SI)
 	VMOVUPS    32(SP), Y0
 	VMASKMOVPS Y7, Y0, 32(SI)
 
-Gemm4x16_storerows_234:
-Gemm4x16_epidone_203:
+Gemm4x16_storerows_237:
+Gemm4x16_epidone_206:
 Gemm4x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000010, SI, SI
@@ -14798,7 +14867,7 @@ Gemm4x16_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm4x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm4x16_copyrow_235
+	JZ         Gemm4x16_copyrow_238
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -14821,15 +14890,15 @@ Gemm4x16_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000003, R11
-	JNZ        Gemm4x16_copied_236
+	JNZ        Gemm4x16_copied_239
 	MOVQ       R9, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x000000c0, R12
-	JMP        Gemm4x16_copied_236
+	JMP        Gemm4x16_copied_239
 
-Gemm4x16_copyrow_235:
+Gemm4x16_copyrow_238:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Y0
 	VMOVUPS    Y0, (R12)
@@ -14839,7 +14908,7 @@ Gemm4x16_copyrow_235:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm4x16_copied_236:
+Gemm4x16_copied_239:
 	JMP Gemm4x16_copytail
 
 Gemm4x16_done:
@@ -15238,7 +15307,7 @@ GemmDot1AVX2_reduce:
 	VADDPS     Y3, Y2, Y2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot1AVX2_noacc_238
+	JZ         GemmDot1AVX2_noacc_241
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -15247,30 +15316,30 @@ GemmDot1AVX2_reduce:
 	VADDPS     Y3, Y4, Y4
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_accrows_241
+	JLE        GemmDot1AVX2_accrows_244
 	VMOVUPS    gemmconst<>+252(SB), Y3
 	VMASKMOVPS (DI), Y3, Y3
 	VADDPS     Y3, Y0, Y0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_accrows_241
+	JLE        GemmDot1AVX2_accrows_244
 	VMOVUPS    gemmconst<>+252(SB), Y3
 	VMASKMOVPS (DI), Y3, Y3
 	VADDPS     Y3, Y1, Y1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_accrows_241
+	JLE        GemmDot1AVX2_accrows_244
 	VMOVUPS    gemmconst<>+252(SB), Y3
 	VMASKMOVPS (DI), Y3, Y3
 	VADDPS     Y3, Y2, Y2
 
-GemmDot1AVX2_accrows_241:
-GemmDot1AVX2_noacc_238:
+GemmDot1AVX2_accrows_244:
+GemmDot1AVX2_noacc_241:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot1AVX2_bwd_239
+	JNZ        GemmDot1AVX2_bwd_242
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot1AVX2_nobias_242
+	JZ         GemmDot1AVX2_nobias_245
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+252(SB), Y3
 	VMASKMOVPS (R8), Y3, Y3
@@ -15279,10 +15348,10 @@ GemmDot1AVX2_noacc_238:
 	VADDPS     Y3, Y1, Y1
 	VADDPS     Y3, Y2, Y2
 
-GemmDot1AVX2_nobias_242:
+GemmDot1AVX2_nobias_245:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot1AVX2_notrelu_243
+	JNE        GemmDot1AVX2_notrelu_246
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -15292,32 +15361,32 @@ GemmDot1AVX2_nobias_242:
 	VMASKMOVPS Y4, Y3, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_fwdrelu_244
+	JLE        GemmDot1AVX2_fwdrelu_247
 	VXORPS     Y3, Y3, Y3
 	VMAXPS     Y0, Y3, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y3
 	VMASKMOVPS Y0, Y3, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_fwdrelu_244
+	JLE        GemmDot1AVX2_fwdrelu_247
 	VXORPS     Y3, Y3, Y3
 	VMAXPS     Y1, Y3, Y1
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_fwdrelu_244
+	JLE        GemmDot1AVX2_fwdrelu_247
 	VXORPS     Y3, Y3, Y3
 	VMAXPS     Y2, Y3, Y2
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_fwdrelu_244:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_fwdrelu_247:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_notrelu_243:
+GemmDot1AVX2_notrelu_246:
 	CMPQ       DI, $0x02
-	JNE        GemmDot1AVX2_notleakyrelu_245
+	JNE        GemmDot1AVX2_notleakyrelu_248
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -15329,7 +15398,7 @@ GemmDot1AVX2_notrelu_243:
 	VMASKMOVPS Y3, Y4, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_fwdleakyrelu_246
+	JLE        GemmDot1AVX2_fwdleakyrelu_249
 	VMULPS     (SP), Y0, Y4
 	VMINPS     k32_80000000<>+0(SB), Y4, Y4
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y0, Y3
@@ -15338,7 +15407,7 @@ GemmDot1AVX2_notrelu_243:
 	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_fwdleakyrelu_246
+	JLE        GemmDot1AVX2_fwdleakyrelu_249
 	VMULPS     (SP), Y1, Y0
 	VMINPS     k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y1, Y4
@@ -15347,7 +15416,7 @@ GemmDot1AVX2_notrelu_243:
 	VMASKMOVPS Y3, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_fwdleakyrelu_246
+	JLE        GemmDot1AVX2_fwdleakyrelu_249
 	VMULPS     (SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -15355,12 +15424,12 @@ GemmDot1AVX2_notrelu_243:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y4, Y0, (DI)
 
-GemmDot1AVX2_fwdleakyrelu_246:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_fwdleakyrelu_249:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_notleakyrelu_245:
+GemmDot1AVX2_notleakyrelu_248:
 	CMPQ        DI, $0x03
-	JNE         GemmDot1AVX2_notelu_247
+	JNE         GemmDot1AVX2_notelu_250
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -15393,7 +15462,7 @@ GemmDot1AVX2_notleakyrelu_245:
 	VMASKMOVPS  Y3, Y4, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot1AVX2_fwdelu_248
+	JLE         GemmDot1AVX2_fwdelu_251
 	VMAXPS      k32_c18c0000<>+0(SB), Y0, Y4
 	VMOVUPS     k32_4b40007f<>+0(SB), Y6
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y4, Y6
@@ -15423,7 +15492,7 @@ GemmDot1AVX2_notleakyrelu_245:
 	VMASKMOVPS  Y4, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot1AVX2_fwdelu_248
+	JLE         GemmDot1AVX2_fwdelu_251
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y7
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y7
@@ -15453,7 +15522,7 @@ GemmDot1AVX2_notleakyrelu_245:
 	VMASKMOVPS  Y0, Y1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot1AVX2_fwdelu_248
+	JLE         GemmDot1AVX2_fwdelu_251
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y5
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y5
@@ -15482,12 +15551,12 @@ GemmDot1AVX2_notleakyrelu_245:
 	VMOVUPS     gemmconst<>+252(SB), Y0
 	VMASKMOVPS  Y1, Y0, (DI)
 
-GemmDot1AVX2_fwdelu_248:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_fwdelu_251:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_notelu_247:
+GemmDot1AVX2_notelu_250:
 	CMPQ         DI, $0x04
-	JNE          GemmDot1AVX2_notsigmoid_249
+	JNE          GemmDot1AVX2_notsigmoid_252
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -15538,7 +15607,7 @@ GemmDot1AVX2_notelu_247:
 	VMASKMOVPS   Y7, Y3, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX2_fwdsigmoid_250
+	JLE          GemmDot1AVX2_fwdsigmoid_253
 	VORPS        k32_80000000<>+0(SB), Y0, Y5
 	VMOVUPS      k32_4b400000<>+0(SB), Y6
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y5, Y6
@@ -15586,7 +15655,7 @@ GemmDot1AVX2_notelu_247:
 	VMASKMOVPS   Y4, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX2_fwdsigmoid_250
+	JLE          GemmDot1AVX2_fwdsigmoid_253
 	VORPS        k32_80000000<>+0(SB), Y1, Y6
 	VMOVUPS      k32_4b400000<>+0(SB), Y3
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y6, Y3
@@ -15634,7 +15703,7 @@ GemmDot1AVX2_notelu_247:
 	VMASKMOVPS   Y0, Y1, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX2_fwdsigmoid_250
+	JLE          GemmDot1AVX2_fwdsigmoid_253
 	VORPS        k32_80000000<>+0(SB), Y2, Y3
 	VMOVUPS      k32_4b400000<>+0(SB), Y5
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y3, Y5
@@ -15681,12 +15750,12 @@ GemmDot1AVX2_notelu_247:
 	VMOVUPS      gemmconst<>+252(SB), Y0
 	VMASKMOVPS   Y1, Y0, (DI)
 
-GemmDot1AVX2_fwdsigmoid_250:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_fwdsigmoid_253:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_notsigmoid_249:
+GemmDot1AVX2_notsigmoid_252:
 	CMPQ DI, $0x05
-	JNE  GemmDot1AVX2_nottanh_251
+	JNE  GemmDot1AVX2_nottanh_254
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -15734,7 +15803,7 @@ GemmDot1AVX2_notsigmoid_249:
 	VMASKMOVPS  Y6, Y3, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot1AVX2_fwdtanh_252
+	JLE         GemmDot1AVX2_fwdtanh_255
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y0, Y4
@@ -15779,7 +15848,7 @@ GemmDot1AVX2_notsigmoid_249:
 	VMASKMOVPS  Y5, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot1AVX2_fwdtanh_252
+	JLE         GemmDot1AVX2_fwdtanh_255
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
@@ -15824,7 +15893,7 @@ GemmDot1AVX2_notsigmoid_249:
 	VMASKMOVPS  Y7, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot1AVX2_fwdtanh_252
+	JLE         GemmDot1AVX2_fwdtanh_255
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
@@ -15868,12 +15937,12 @@ GemmDot1AVX2_notsigmoid_249:
 	VMOVUPS     gemmconst<>+252(SB), Y0
 	VMASKMOVPS  Y3, Y0, (DI)
 
-GemmDot1AVX2_fwdtanh_252:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_fwdtanh_255:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_nottanh_251:
+GemmDot1AVX2_nottanh_254:
 	CMPQ DI, $0x06
-	JNE  GemmDot1AVX2_notscaledsigmoid_253
+	JNE  GemmDot1AVX2_notscaledsigmoid_256
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -15932,7 +16001,7 @@ GemmDot1AVX2_nottanh_251:
 	VMASKMOVPS   Y4, Y3, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX2_fwdscaledsigmoid_254
+	JLE          GemmDot1AVX2_fwdscaledsigmoid_257
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y0, Y6
@@ -15988,7 +16057,7 @@ GemmDot1AVX2_nottanh_251:
 	VMASKMOVPS   Y0, Y3, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX2_fwdscaledsigmoid_254
+	JLE          GemmDot1AVX2_fwdscaledsigmoid_257
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y1, Y5
@@ -16044,7 +16113,7 @@ GemmDot1AVX2_nottanh_251:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX2_fwdscaledsigmoid_254
+	JLE          GemmDot1AVX2_fwdscaledsigmoid_257
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y2, Y7
@@ -16099,12 +16168,12 @@ GemmDot1AVX2_nottanh_251:
 	VMOVUPS      gemmconst<>+252(SB), Y0
 	VMASKMOVPS   Y2, Y0, (DI)
 
-GemmDot1AVX2_fwdscaledsigmoid_254:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_fwdscaledsigmoid_257:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_notscaledsigmoid_253:
+GemmDot1AVX2_notscaledsigmoid_256:
 	CMPQ DI, $0x07
-	JNE  GemmDot1AVX2_notscaledtanh_255
+	JNE  GemmDot1AVX2_notscaledtanh_258
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -16190,7 +16259,7 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMASKMOVPS Y5, Y3, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_fwdscaledtanh_256
+	JLE        GemmDot1AVX2_fwdscaledtanh_259
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y0, Y3
@@ -16273,7 +16342,7 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMASKMOVPS Y6, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_fwdscaledtanh_256
+	JLE        GemmDot1AVX2_fwdscaledtanh_259
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y1, Y3
@@ -16356,7 +16425,7 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMASKMOVPS Y9, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_fwdscaledtanh_256
+	JLE        GemmDot1AVX2_fwdscaledtanh_259
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y3
@@ -16438,16 +16507,16 @@ GemmDot1AVX2_notscaledsigmoid_253:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y8, Y0, (DI)
 
-GemmDot1AVX2_fwdscaledtanh_256:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_fwdscaledtanh_259:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_notscaledtanh_255:
-	JMP GemmDot1AVX2_store_237
+GemmDot1AVX2_notscaledtanh_258:
+	JMP GemmDot1AVX2_store_240
 
-GemmDot1AVX2_bwd_239:
+GemmDot1AVX2_bwd_242:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot1AVX2_bnotrelu_257
+	JNE        GemmDot1AVX2_bnotrelu_260
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16464,7 +16533,7 @@ GemmDot1AVX2_bwd_239:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_bwdrelu_258
+	JLE        GemmDot1AVX2_bwdrelu_261
 	VMOVUPS    gemmconst<>+252(SB), Y3
 	VMASKMOVPS (R9), Y3, Y3
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y3, Y3
@@ -16475,7 +16544,7 @@ GemmDot1AVX2_bwd_239:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_bwdrelu_258
+	JLE        GemmDot1AVX2_bwdrelu_261
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y3
@@ -16486,7 +16555,7 @@ GemmDot1AVX2_bwd_239:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_bwdrelu_258
+	JLE        GemmDot1AVX2_bwdrelu_261
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -16495,12 +16564,12 @@ GemmDot1AVX2_bwd_239:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_bwdrelu_258:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_bwdrelu_261:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_bnotrelu_257:
+GemmDot1AVX2_bnotrelu_260:
 	CMPQ       DI, $0x02
-	JNE        GemmDot1AVX2_bnotleakyrelu_259
+	JNE        GemmDot1AVX2_bnotleakyrelu_262
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16518,7 +16587,7 @@ GemmDot1AVX2_bnotrelu_257:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_bwdleakyrelu_260
+	JLE        GemmDot1AVX2_bwdleakyrelu_263
 	VMOVUPS    gemmconst<>+252(SB), Y4
 	VMASKMOVPS (R9), Y4, Y4
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y4, Y3
@@ -16530,7 +16599,7 @@ GemmDot1AVX2_bnotrelu_257:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_bwdleakyrelu_260
+	JLE        GemmDot1AVX2_bwdleakyrelu_263
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y4
@@ -16542,7 +16611,7 @@ GemmDot1AVX2_bnotrelu_257:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_bwdleakyrelu_260
+	JLE        GemmDot1AVX2_bwdleakyrelu_263
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -16552,12 +16621,12 @@ GemmDot1AVX2_bnotrelu_257:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_bwdleakyrelu_260:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_bwdleakyrelu_263:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_bnotleakyrelu_259:
+GemmDot1AVX2_bnotleakyrelu_262:
 	CMPQ       DI, $0x03
-	JNE        GemmDot1AVX2_bnotelu_261
+	JNE        GemmDot1AVX2_bnotelu_264
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16575,7 +16644,7 @@ GemmDot1AVX2_bnotleakyrelu_259:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_bwdelu_262
+	JLE        GemmDot1AVX2_bwdelu_265
 	VMOVUPS    gemmconst<>+252(SB), Y4
 	VMASKMOVPS (R9), Y4, Y4
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y4, Y3
@@ -16587,7 +16656,7 @@ GemmDot1AVX2_bnotleakyrelu_259:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_bwdelu_262
+	JLE        GemmDot1AVX2_bwdelu_265
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y3
@@ -16599,7 +16668,7 @@ GemmDot1AVX2_bnotleakyrelu_259:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_bwdelu_262
+	JLE        GemmDot1AVX2_bwdelu_265
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y4
@@ -16609,12 +16678,12 @@ GemmDot1AVX2_bnotleakyrelu_259:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_bwdelu_262:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_bwdelu_265:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_bnotelu_261:
+GemmDot1AVX2_bnotelu_264:
 	CMPQ       DI, $0x04
-	JNE        GemmDot1AVX2_bnotsigmoid_263
+	JNE        GemmDot1AVX2_bnotsigmoid_266
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16632,7 +16701,7 @@ GemmDot1AVX2_bnotelu_261:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_bwdsigmoid_264
+	JLE        GemmDot1AVX2_bwdsigmoid_267
 	VMOVUPS    gemmconst<>+252(SB), Y4
 	VMASKMOVPS (R9), Y4, Y4
 	VMOVUPS    k32_3f800000<>+0(SB), Y3
@@ -16644,7 +16713,7 @@ GemmDot1AVX2_bnotelu_261:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_bwdsigmoid_264
+	JLE        GemmDot1AVX2_bwdsigmoid_267
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y4
@@ -16656,7 +16725,7 @@ GemmDot1AVX2_bnotelu_261:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_bwdsigmoid_264
+	JLE        GemmDot1AVX2_bwdsigmoid_267
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16666,12 +16735,12 @@ GemmDot1AVX2_bnotelu_261:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_bwdsigmoid_264:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_bwdsigmoid_267:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_bnotsigmoid_263:
+GemmDot1AVX2_bnotsigmoid_266:
 	CMPQ       DI, $0x05
-	JNE        GemmDot1AVX2_bnottanh_265
+	JNE        GemmDot1AVX2_bnottanh_268
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16690,7 +16759,7 @@ GemmDot1AVX2_bnotsigmoid_263:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_bwdtanh_266
+	JLE        GemmDot1AVX2_bwdtanh_269
 	VMOVUPS    gemmconst<>+252(SB), Y4
 	VMASKMOVPS (R9), Y4, Y4
 	VMOVUPS    k32_3f800000<>+0(SB), Y3
@@ -16703,7 +16772,7 @@ GemmDot1AVX2_bnotsigmoid_263:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_bwdtanh_266
+	JLE        GemmDot1AVX2_bwdtanh_269
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y4
@@ -16716,7 +16785,7 @@ GemmDot1AVX2_bnotsigmoid_263:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_bwdtanh_266
+	JLE        GemmDot1AVX2_bwdtanh_269
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16727,12 +16796,12 @@ GemmDot1AVX2_bnotsigmoid_263:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_bwdtanh_266:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_bwdtanh_269:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_bnottanh_265:
+GemmDot1AVX2_bnottanh_268:
 	CMPQ       DI, $0x06
-	JNE        GemmDot1AVX2_bnotscaledsigmoid_267
+	JNE        GemmDot1AVX2_bnotscaledsigmoid_270
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16751,7 +16820,7 @@ GemmDot1AVX2_bnottanh_265:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_bwdscaledsigmoid_268
+	JLE        GemmDot1AVX2_bwdscaledsigmoid_271
 	VMOVUPS    gemmconst<>+252(SB), Y4
 	VMASKMOVPS (R9), Y4, Y4
 	VMOVUPS    k32_3f800000<>+0(SB), Y3
@@ -16764,7 +16833,7 @@ GemmDot1AVX2_bnottanh_265:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_bwdscaledsigmoid_268
+	JLE        GemmDot1AVX2_bwdscaledsigmoid_271
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y4
@@ -16777,7 +16846,7 @@ GemmDot1AVX2_bnottanh_265:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_bwdscaledsigmoid_268
+	JLE        GemmDot1AVX2_bwdscaledsigmoid_271
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -16788,12 +16857,12 @@ GemmDot1AVX2_bnottanh_265:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_bwdscaledsigmoid_268:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_bwdscaledsigmoid_271:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_bnotscaledsigmoid_267:
+GemmDot1AVX2_bnotscaledsigmoid_270:
 	CMPQ       DI, $0x07
-	JNE        GemmDot1AVX2_bnotscaledtanh_269
+	JNE        GemmDot1AVX2_bnotscaledtanh_272
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16813,7 +16882,7 @@ GemmDot1AVX2_bnotscaledsigmoid_267:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_bwdscaledtanh_270
+	JLE        GemmDot1AVX2_bwdscaledtanh_273
 	VMOVUPS    gemmconst<>+252(SB), Y4
 	VMASKMOVPS (R9), Y4, Y4
 	VMOVUPS    (SP), Y3
@@ -16827,7 +16896,7 @@ GemmDot1AVX2_bnotscaledsigmoid_267:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_bwdscaledtanh_270
+	JLE        GemmDot1AVX2_bwdscaledtanh_273
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    (SP), Y4
@@ -16841,7 +16910,7 @@ GemmDot1AVX2_bnotscaledsigmoid_267:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_bwdscaledtanh_270
+	JLE        GemmDot1AVX2_bwdscaledtanh_273
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    (SP), Y0
@@ -16853,11 +16922,11 @@ GemmDot1AVX2_bnotscaledsigmoid_267:
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_bwdscaledtanh_270:
-	JMP GemmDot1AVX2_epidone_240
+GemmDot1AVX2_bwdscaledtanh_273:
+	JMP GemmDot1AVX2_epidone_243
 
-GemmDot1AVX2_bnotscaledtanh_269:
-GemmDot1AVX2_store_237:
+GemmDot1AVX2_bnotscaledtanh_272:
+GemmDot1AVX2_store_240:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -16865,22 +16934,22 @@ GemmDot1AVX2_store_237:
 	VMASKMOVPS Y4, Y3, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX2_storerows_271
+	JLE        GemmDot1AVX2_storerows_274
 	VMOVUPS    gemmconst<>+252(SB), Y3
 	VMASKMOVPS Y0, Y3, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX2_storerows_271
+	JLE        GemmDot1AVX2_storerows_274
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX2_storerows_271
+	JLE        GemmDot1AVX2_storerows_274
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot1AVX2_storerows_271:
-GemmDot1AVX2_epidone_240:
+GemmDot1AVX2_storerows_274:
+GemmDot1AVX2_epidone_243:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -17033,7 +17102,7 @@ GemmDot2AVX2_reduce:
 	VADDPS     Y4, Y3, Y3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot2AVX2_noacc_273
+	JZ         GemmDot2AVX2_noacc_276
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -17042,30 +17111,30 @@ GemmDot2AVX2_reduce:
 	VADDPS     Y4, Y0, Y0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_accrows_276
+	JLE        GemmDot2AVX2_accrows_279
 	VMOVUPS    gemmconst<>+248(SB), Y4
 	VMASKMOVPS (DI), Y4, Y4
 	VADDPS     Y4, Y1, Y1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_accrows_276
+	JLE        GemmDot2AVX2_accrows_279
 	VMOVUPS    gemmconst<>+248(SB), Y4
 	VMASKMOVPS (DI), Y4, Y4
 	VADDPS     Y4, Y2, Y2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_accrows_276
+	JLE        GemmDot2AVX2_accrows_279
 	VMOVUPS    gemmconst<>+248(SB), Y4
 	VMASKMOVPS (DI), Y4, Y4
 	VADDPS     Y4, Y3, Y3
 
-GemmDot2AVX2_accrows_276:
-GemmDot2AVX2_noacc_273:
+GemmDot2AVX2_accrows_279:
+GemmDot2AVX2_noacc_276:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot2AVX2_bwd_274
+	JNZ        GemmDot2AVX2_bwd_277
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot2AVX2_nobias_277
+	JZ         GemmDot2AVX2_nobias_280
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+248(SB), Y4
 	VMASKMOVPS (R8), Y4, Y4
@@ -17074,10 +17143,10 @@ GemmDot2AVX2_noacc_273:
 	VADDPS     Y4, Y2, Y2
 	VADDPS     Y4, Y3, Y3
 
-GemmDot2AVX2_nobias_277:
+GemmDot2AVX2_nobias_280:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot2AVX2_notrelu_278
+	JNE        GemmDot2AVX2_notrelu_281
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -17087,32 +17156,32 @@ GemmDot2AVX2_nobias_277:
 	VMASKMOVPS Y0, Y4, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_fwdrelu_279
+	JLE        GemmDot2AVX2_fwdrelu_282
 	VXORPS     Y4, Y4, Y4
 	VMAXPS     Y1, Y4, Y1
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_fwdrelu_279
+	JLE        GemmDot2AVX2_fwdrelu_282
 	VXORPS     Y4, Y4, Y4
 	VMAXPS     Y2, Y4, Y2
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_fwdrelu_279
+	JLE        GemmDot2AVX2_fwdrelu_282
 	VXORPS     Y4, Y4, Y4
 	VMAXPS     Y3, Y4, Y3
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_fwdrelu_279:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_fwdrelu_282:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_notrelu_278:
+GemmDot2AVX2_notrelu_281:
 	CMPQ       DI, $0x02
-	JNE        GemmDot2AVX2_notleakyrelu_280
+	JNE        GemmDot2AVX2_notleakyrelu_283
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -17124,7 +17193,7 @@ GemmDot2AVX2_notrelu_278:
 	VMASKMOVPS Y0, Y4, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_fwdleakyrelu_281
+	JLE        GemmDot2AVX2_fwdleakyrelu_284
 	VMULPS     (SP), Y1, Y0
 	VMINPS     k32_80000000<>+0(SB), Y0, Y0
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y1, Y4
@@ -17133,7 +17202,7 @@ GemmDot2AVX2_notrelu_278:
 	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_fwdleakyrelu_281
+	JLE        GemmDot2AVX2_fwdleakyrelu_284
 	VMULPS     (SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -17142,7 +17211,7 @@ GemmDot2AVX2_notrelu_278:
 	VMASKMOVPS Y4, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_fwdleakyrelu_281
+	JLE        GemmDot2AVX2_fwdleakyrelu_284
 	VMULPS     (SP), Y3, Y2
 	VMINPS     k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y3, Y1
@@ -17150,12 +17219,12 @@ GemmDot2AVX2_notrelu_278:
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, (DI)
 
-GemmDot2AVX2_fwdleakyrelu_281:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_fwdleakyrelu_284:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_notleakyrelu_280:
+GemmDot2AVX2_notleakyrelu_283:
 	CMPQ        DI, $0x03
-	JNE         GemmDot2AVX2_notelu_282
+	JNE         GemmDot2AVX2_notelu_285
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -17188,7 +17257,7 @@ GemmDot2AVX2_notleakyrelu_280:
 	VMASKMOVPS  Y4, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot2AVX2_fwdelu_283
+	JLE         GemmDot2AVX2_fwdelu_286
 	VMAXPS      k32_c18c0000<>+0(SB), Y1, Y0
 	VMOVUPS     k32_4b40007f<>+0(SB), Y6
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y0, Y6
@@ -17218,7 +17287,7 @@ GemmDot2AVX2_notleakyrelu_280:
 	VMASKMOVPS  Y0, Y1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot2AVX2_fwdelu_283
+	JLE         GemmDot2AVX2_fwdelu_286
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y7
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y7
@@ -17248,7 +17317,7 @@ GemmDot2AVX2_notleakyrelu_280:
 	VMASKMOVPS  Y1, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot2AVX2_fwdelu_283
+	JLE         GemmDot2AVX2_fwdelu_286
 	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y5
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y5
@@ -17277,12 +17346,12 @@ GemmDot2AVX2_notleakyrelu_280:
 	VMOVUPS     gemmconst<>+248(SB), Y0
 	VMASKMOVPS  Y2, Y0, (DI)
 
-GemmDot2AVX2_fwdelu_283:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_fwdelu_286:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_notelu_282:
+GemmDot2AVX2_notelu_285:
 	CMPQ         DI, $0x04
-	JNE          GemmDot2AVX2_notsigmoid_284
+	JNE          GemmDot2AVX2_notsigmoid_287
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -17333,7 +17402,7 @@ GemmDot2AVX2_notelu_282:
 	VMASKMOVPS   Y7, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX2_fwdsigmoid_285
+	JLE          GemmDot2AVX2_fwdsigmoid_288
 	VORPS        k32_80000000<>+0(SB), Y1, Y5
 	VMOVUPS      k32_4b400000<>+0(SB), Y6
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y5, Y6
@@ -17381,7 +17450,7 @@ GemmDot2AVX2_notelu_282:
 	VMASKMOVPS   Y0, Y1, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX2_fwdsigmoid_285
+	JLE          GemmDot2AVX2_fwdsigmoid_288
 	VORPS        k32_80000000<>+0(SB), Y2, Y6
 	VMOVUPS      k32_4b400000<>+0(SB), Y4
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y6, Y4
@@ -17429,7 +17498,7 @@ GemmDot2AVX2_notelu_282:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX2_fwdsigmoid_285
+	JLE          GemmDot2AVX2_fwdsigmoid_288
 	VORPS        k32_80000000<>+0(SB), Y3, Y4
 	VMOVUPS      k32_4b400000<>+0(SB), Y5
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y4, Y5
@@ -17476,12 +17545,12 @@ GemmDot2AVX2_notelu_282:
 	VMOVUPS      gemmconst<>+248(SB), Y0
 	VMASKMOVPS   Y2, Y0, (DI)
 
-GemmDot2AVX2_fwdsigmoid_285:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_fwdsigmoid_288:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_notsigmoid_284:
+GemmDot2AVX2_notsigmoid_287:
 	CMPQ DI, $0x05
-	JNE  GemmDot2AVX2_nottanh_286
+	JNE  GemmDot2AVX2_nottanh_289
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -17529,7 +17598,7 @@ GemmDot2AVX2_notsigmoid_284:
 	VMASKMOVPS  Y6, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot2AVX2_fwdtanh_287
+	JLE         GemmDot2AVX2_fwdtanh_290
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y1, Y0
@@ -17574,7 +17643,7 @@ GemmDot2AVX2_notsigmoid_284:
 	VMASKMOVPS  Y5, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot2AVX2_fwdtanh_287
+	JLE         GemmDot2AVX2_fwdtanh_290
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
@@ -17619,7 +17688,7 @@ GemmDot2AVX2_notsigmoid_284:
 	VMASKMOVPS  Y7, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot2AVX2_fwdtanh_287
+	JLE         GemmDot2AVX2_fwdtanh_290
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
@@ -17663,12 +17732,12 @@ GemmDot2AVX2_notsigmoid_284:
 	VMOVUPS     gemmconst<>+248(SB), Y0
 	VMASKMOVPS  Y4, Y0, (DI)
 
-GemmDot2AVX2_fwdtanh_287:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_fwdtanh_290:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_nottanh_286:
+GemmDot2AVX2_nottanh_289:
 	CMPQ DI, $0x06
-	JNE  GemmDot2AVX2_notscaledsigmoid_288
+	JNE  GemmDot2AVX2_notscaledsigmoid_291
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -17727,7 +17796,7 @@ GemmDot2AVX2_nottanh_286:
 	VMASKMOVPS   Y0, Y4, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX2_fwdscaledsigmoid_289
+	JLE          GemmDot2AVX2_fwdscaledsigmoid_292
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y1, Y6
@@ -17783,7 +17852,7 @@ GemmDot2AVX2_nottanh_286:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX2_fwdscaledsigmoid_289
+	JLE          GemmDot2AVX2_fwdscaledsigmoid_292
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y2, Y5
@@ -17839,7 +17908,7 @@ GemmDot2AVX2_nottanh_286:
 	VMASKMOVPS   Y2, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX2_fwdscaledsigmoid_289
+	JLE          GemmDot2AVX2_fwdscaledsigmoid_292
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y3, Y7
@@ -17894,12 +17963,12 @@ GemmDot2AVX2_nottanh_286:
 	VMOVUPS      gemmconst<>+248(SB), Y0
 	VMASKMOVPS   Y3, Y0, (DI)
 
-GemmDot2AVX2_fwdscaledsigmoid_289:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_fwdscaledsigmoid_292:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_notscaledsigmoid_288:
+GemmDot2AVX2_notscaledsigmoid_291:
 	CMPQ DI, $0x07
-	JNE  GemmDot2AVX2_notscaledtanh_290
+	JNE  GemmDot2AVX2_notscaledtanh_293
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -17985,7 +18054,7 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_fwdscaledtanh_291
+	JLE        GemmDot2AVX2_fwdscaledtanh_294
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y1, Y4
@@ -18068,7 +18137,7 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMASKMOVPS Y6, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_fwdscaledtanh_291
+	JLE        GemmDot2AVX2_fwdscaledtanh_294
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y4
@@ -18151,7 +18220,7 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMASKMOVPS Y9, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_fwdscaledtanh_291
+	JLE        GemmDot2AVX2_fwdscaledtanh_294
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y3, Y4
@@ -18233,16 +18302,16 @@ GemmDot2AVX2_notscaledsigmoid_288:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y8, Y0, (DI)
 
-GemmDot2AVX2_fwdscaledtanh_291:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_fwdscaledtanh_294:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_notscaledtanh_290:
-	JMP GemmDot2AVX2_store_272
+GemmDot2AVX2_notscaledtanh_293:
+	JMP GemmDot2AVX2_store_275
 
-GemmDot2AVX2_bwd_274:
+GemmDot2AVX2_bwd_277:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot2AVX2_bnotrelu_292
+	JNE        GemmDot2AVX2_bnotrelu_295
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18259,7 +18328,7 @@ GemmDot2AVX2_bwd_274:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_bwdrelu_293
+	JLE        GemmDot2AVX2_bwdrelu_296
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y4
@@ -18270,7 +18339,7 @@ GemmDot2AVX2_bwd_274:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_bwdrelu_293
+	JLE        GemmDot2AVX2_bwdrelu_296
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -18281,7 +18350,7 @@ GemmDot2AVX2_bwd_274:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_bwdrelu_293
+	JLE        GemmDot2AVX2_bwdrelu_296
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -18290,12 +18359,12 @@ GemmDot2AVX2_bwd_274:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_bwdrelu_293:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_bwdrelu_296:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_bnotrelu_292:
+GemmDot2AVX2_bnotrelu_295:
 	CMPQ       DI, $0x02
-	JNE        GemmDot2AVX2_bnotleakyrelu_294
+	JNE        GemmDot2AVX2_bnotleakyrelu_297
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18313,7 +18382,7 @@ GemmDot2AVX2_bnotrelu_292:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_bwdleakyrelu_295
+	JLE        GemmDot2AVX2_bwdleakyrelu_298
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y4
@@ -18325,7 +18394,7 @@ GemmDot2AVX2_bnotrelu_292:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_bwdleakyrelu_295
+	JLE        GemmDot2AVX2_bwdleakyrelu_298
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -18337,7 +18406,7 @@ GemmDot2AVX2_bnotrelu_292:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_bwdleakyrelu_295
+	JLE        GemmDot2AVX2_bwdleakyrelu_298
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -18347,12 +18416,12 @@ GemmDot2AVX2_bnotrelu_292:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_bwdleakyrelu_295:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_bwdleakyrelu_298:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_bnotleakyrelu_294:
+GemmDot2AVX2_bnotleakyrelu_297:
 	CMPQ       DI, $0x03
-	JNE        GemmDot2AVX2_bnotelu_296
+	JNE        GemmDot2AVX2_bnotelu_299
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18370,7 +18439,7 @@ GemmDot2AVX2_bnotleakyrelu_294:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_bwdelu_297
+	JLE        GemmDot2AVX2_bwdelu_300
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y4
@@ -18382,7 +18451,7 @@ GemmDot2AVX2_bnotleakyrelu_294:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_bwdelu_297
+	JLE        GemmDot2AVX2_bwdelu_300
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y4
@@ -18394,7 +18463,7 @@ GemmDot2AVX2_bnotleakyrelu_294:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_bwdelu_297
+	JLE        GemmDot2AVX2_bwdelu_300
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -18404,12 +18473,12 @@ GemmDot2AVX2_bnotleakyrelu_294:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_bwdelu_297:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_bwdelu_300:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_bnotelu_296:
+GemmDot2AVX2_bnotelu_299:
 	CMPQ       DI, $0x04
-	JNE        GemmDot2AVX2_bnotsigmoid_298
+	JNE        GemmDot2AVX2_bnotsigmoid_301
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18427,7 +18496,7 @@ GemmDot2AVX2_bnotelu_296:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_bwdsigmoid_299
+	JLE        GemmDot2AVX2_bwdsigmoid_302
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y4
@@ -18439,7 +18508,7 @@ GemmDot2AVX2_bnotelu_296:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_bwdsigmoid_299
+	JLE        GemmDot2AVX2_bwdsigmoid_302
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -18451,7 +18520,7 @@ GemmDot2AVX2_bnotelu_296:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_bwdsigmoid_299
+	JLE        GemmDot2AVX2_bwdsigmoid_302
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -18461,12 +18530,12 @@ GemmDot2AVX2_bnotelu_296:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_bwdsigmoid_299:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_bwdsigmoid_302:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_bnotsigmoid_298:
+GemmDot2AVX2_bnotsigmoid_301:
 	CMPQ       DI, $0x05
-	JNE        GemmDot2AVX2_bnottanh_300
+	JNE        GemmDot2AVX2_bnottanh_303
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18485,7 +18554,7 @@ GemmDot2AVX2_bnotsigmoid_298:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_bwdtanh_301
+	JLE        GemmDot2AVX2_bwdtanh_304
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y4
@@ -18498,7 +18567,7 @@ GemmDot2AVX2_bnotsigmoid_298:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_bwdtanh_301
+	JLE        GemmDot2AVX2_bwdtanh_304
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -18511,7 +18580,7 @@ GemmDot2AVX2_bnotsigmoid_298:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_bwdtanh_301
+	JLE        GemmDot2AVX2_bwdtanh_304
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -18522,12 +18591,12 @@ GemmDot2AVX2_bnotsigmoid_298:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_bwdtanh_301:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_bwdtanh_304:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_bnottanh_300:
+GemmDot2AVX2_bnottanh_303:
 	CMPQ       DI, $0x06
-	JNE        GemmDot2AVX2_bnotscaledsigmoid_302
+	JNE        GemmDot2AVX2_bnotscaledsigmoid_305
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18546,7 +18615,7 @@ GemmDot2AVX2_bnottanh_300:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_bwdscaledsigmoid_303
+	JLE        GemmDot2AVX2_bwdscaledsigmoid_306
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y4
@@ -18559,7 +18628,7 @@ GemmDot2AVX2_bnottanh_300:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_bwdscaledsigmoid_303
+	JLE        GemmDot2AVX2_bwdscaledsigmoid_306
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -18572,7 +18641,7 @@ GemmDot2AVX2_bnottanh_300:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_bwdscaledsigmoid_303
+	JLE        GemmDot2AVX2_bwdscaledsigmoid_306
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -18583,12 +18652,12 @@ GemmDot2AVX2_bnottanh_300:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_bwdscaledsigmoid_303:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_bwdscaledsigmoid_306:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_bnotscaledsigmoid_302:
+GemmDot2AVX2_bnotscaledsigmoid_305:
 	CMPQ       DI, $0x07
-	JNE        GemmDot2AVX2_bnotscaledtanh_304
+	JNE        GemmDot2AVX2_bnotscaledtanh_307
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18608,7 +18677,7 @@ GemmDot2AVX2_bnotscaledsigmoid_302:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_bwdscaledtanh_305
+	JLE        GemmDot2AVX2_bwdscaledtanh_308
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    (SP), Y4
@@ -18622,7 +18691,7 @@ GemmDot2AVX2_bnotscaledsigmoid_302:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_bwdscaledtanh_305
+	JLE        GemmDot2AVX2_bwdscaledtanh_308
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    (SP), Y0
@@ -18636,7 +18705,7 @@ GemmDot2AVX2_bnotscaledsigmoid_302:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_bwdscaledtanh_305
+	JLE        GemmDot2AVX2_bwdscaledtanh_308
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    (SP), Y1
@@ -18648,11 +18717,11 @@ GemmDot2AVX2_bnotscaledsigmoid_302:
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_bwdscaledtanh_305:
-	JMP GemmDot2AVX2_epidone_275
+GemmDot2AVX2_bwdscaledtanh_308:
+	JMP GemmDot2AVX2_epidone_278
 
-GemmDot2AVX2_bnotscaledtanh_304:
-GemmDot2AVX2_store_272:
+GemmDot2AVX2_bnotscaledtanh_307:
+GemmDot2AVX2_store_275:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18660,22 +18729,22 @@ GemmDot2AVX2_store_272:
 	VMASKMOVPS Y0, Y4, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX2_storerows_306
+	JLE        GemmDot2AVX2_storerows_309
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX2_storerows_306
+	JLE        GemmDot2AVX2_storerows_309
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX2_storerows_306
+	JLE        GemmDot2AVX2_storerows_309
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot2AVX2_storerows_306:
-GemmDot2AVX2_epidone_275:
+GemmDot2AVX2_storerows_309:
+GemmDot2AVX2_epidone_278:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -18829,7 +18898,7 @@ GemmDot3AVX2_reduce:
 	VADDPS     Y0, Y3, Y3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot3AVX2_noacc_308
+	JZ         GemmDot3AVX2_noacc_311
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18838,24 +18907,24 @@ GemmDot3AVX2_reduce:
 	VADDPS     Y0, Y1, Y1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_accrows_311
+	JLE        GemmDot3AVX2_accrows_314
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y2, Y2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_accrows_311
+	JLE        GemmDot3AVX2_accrows_314
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y3, Y3
 
-GemmDot3AVX2_accrows_311:
-GemmDot3AVX2_noacc_308:
+GemmDot3AVX2_accrows_314:
+GemmDot3AVX2_noacc_311:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot3AVX2_bwd_309
+	JNZ        GemmDot3AVX2_bwd_312
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot3AVX2_nobias_312
+	JZ         GemmDot3AVX2_nobias_315
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
@@ -18863,10 +18932,10 @@ GemmDot3AVX2_noacc_308:
 	VADDPS     Y0, Y2, Y2
 	VADDPS     Y0, Y3, Y3
 
-GemmDot3AVX2_nobias_312:
+GemmDot3AVX2_nobias_315:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot3AVX2_notrelu_313
+	JNE        GemmDot3AVX2_notrelu_316
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18876,25 +18945,25 @@ GemmDot3AVX2_nobias_312:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_fwdrelu_314
+	JLE        GemmDot3AVX2_fwdrelu_317
 	VXORPS     Y0, Y0, Y0
 	VMAXPS     Y2, Y0, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_fwdrelu_314
+	JLE        GemmDot3AVX2_fwdrelu_317
 	VXORPS     Y0, Y0, Y0
 	VMAXPS     Y3, Y0, Y3
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_fwdrelu_314:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_fwdrelu_317:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_notrelu_313:
+GemmDot3AVX2_notrelu_316:
 	CMPQ       DI, $0x02
-	JNE        GemmDot3AVX2_notleakyrelu_315
+	JNE        GemmDot3AVX2_notleakyrelu_318
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -18906,7 +18975,7 @@ GemmDot3AVX2_notrelu_313:
 	VMASKMOVPS Y0, Y1, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_fwdleakyrelu_316
+	JLE        GemmDot3AVX2_fwdleakyrelu_319
 	VMULPS     (SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -18915,7 +18984,7 @@ GemmDot3AVX2_notrelu_313:
 	VMASKMOVPS Y4, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_fwdleakyrelu_316
+	JLE        GemmDot3AVX2_fwdleakyrelu_319
 	VMULPS     (SP), Y3, Y2
 	VMINPS     k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y3, Y1
@@ -18923,12 +18992,12 @@ GemmDot3AVX2_notrelu_313:
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS Y0, Y1, (DI)
 
-GemmDot3AVX2_fwdleakyrelu_316:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_fwdleakyrelu_319:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_notleakyrelu_315:
+GemmDot3AVX2_notleakyrelu_318:
 	CMPQ        DI, $0x03
-	JNE         GemmDot3AVX2_notelu_317
+	JNE         GemmDot3AVX2_notelu_320
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -18961,7 +19030,7 @@ GemmDot3AVX2_notleakyrelu_315:
 	VMASKMOVPS  Y0, Y1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot3AVX2_fwdelu_318
+	JLE         GemmDot3AVX2_fwdelu_321
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y5
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y5
@@ -18991,7 +19060,7 @@ GemmDot3AVX2_notleakyrelu_315:
 	VMASKMOVPS  Y1, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot3AVX2_fwdelu_318
+	JLE         GemmDot3AVX2_fwdelu_321
 	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y6
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y6
@@ -19020,12 +19089,12 @@ GemmDot3AVX2_notleakyrelu_315:
 	VMOVUPS     gemmconst<>+244(SB), Y0
 	VMASKMOVPS  Y2, Y0, (DI)
 
-GemmDot3AVX2_fwdelu_318:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_fwdelu_321:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_notelu_317:
+GemmDot3AVX2_notelu_320:
 	CMPQ         DI, $0x04
-	JNE          GemmDot3AVX2_notsigmoid_319
+	JNE          GemmDot3AVX2_notsigmoid_322
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -19076,7 +19145,7 @@ GemmDot3AVX2_notelu_317:
 	VMASKMOVPS   Y6, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX2_fwdsigmoid_320
+	JLE          GemmDot3AVX2_fwdsigmoid_323
 	VORPS        k32_80000000<>+0(SB), Y2, Y4
 	VMOVUPS      k32_4b400000<>+0(SB), Y5
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y4, Y5
@@ -19124,7 +19193,7 @@ GemmDot3AVX2_notelu_317:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX2_fwdsigmoid_320
+	JLE          GemmDot3AVX2_fwdsigmoid_323
 	VORPS        k32_80000000<>+0(SB), Y3, Y5
 	VMOVUPS      k32_4b400000<>+0(SB), Y0
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y5, Y0
@@ -19171,12 +19240,12 @@ GemmDot3AVX2_notelu_317:
 	VMOVUPS      gemmconst<>+244(SB), Y0
 	VMASKMOVPS   Y2, Y0, (DI)
 
-GemmDot3AVX2_fwdsigmoid_320:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_fwdsigmoid_323:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_notsigmoid_319:
+GemmDot3AVX2_notsigmoid_322:
 	CMPQ DI, $0x05
-	JNE  GemmDot3AVX2_nottanh_321
+	JNE  GemmDot3AVX2_nottanh_324
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -19224,7 +19293,7 @@ GemmDot3AVX2_notsigmoid_319:
 	VMASKMOVPS  Y5, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot3AVX2_fwdtanh_322
+	JLE         GemmDot3AVX2_fwdtanh_325
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
@@ -19269,7 +19338,7 @@ GemmDot3AVX2_notsigmoid_319:
 	VMASKMOVPS  Y4, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot3AVX2_fwdtanh_322
+	JLE         GemmDot3AVX2_fwdtanh_325
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
@@ -19313,12 +19382,12 @@ GemmDot3AVX2_notsigmoid_319:
 	VMOVUPS     gemmconst<>+244(SB), Y0
 	VMASKMOVPS  Y6, Y0, (DI)
 
-GemmDot3AVX2_fwdtanh_322:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_fwdtanh_325:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_nottanh_321:
+GemmDot3AVX2_nottanh_324:
 	CMPQ DI, $0x06
-	JNE  GemmDot3AVX2_notscaledsigmoid_323
+	JNE  GemmDot3AVX2_notscaledsigmoid_326
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -19377,7 +19446,7 @@ GemmDot3AVX2_nottanh_321:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX2_fwdscaledsigmoid_324
+	JLE          GemmDot3AVX2_fwdscaledsigmoid_327
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y2, Y5
@@ -19433,7 +19502,7 @@ GemmDot3AVX2_nottanh_321:
 	VMASKMOVPS   Y2, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX2_fwdscaledsigmoid_324
+	JLE          GemmDot3AVX2_fwdscaledsigmoid_327
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y3, Y4
@@ -19488,12 +19557,12 @@ GemmDot3AVX2_nottanh_321:
 	VMOVUPS      gemmconst<>+244(SB), Y0
 	VMASKMOVPS   Y3, Y0, (DI)
 
-GemmDot3AVX2_fwdscaledsigmoid_324:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_fwdscaledsigmoid_327:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_notscaledsigmoid_323:
+GemmDot3AVX2_notscaledsigmoid_326:
 	CMPQ DI, $0x07
-	JNE  GemmDot3AVX2_notscaledtanh_325
+	JNE  GemmDot3AVX2_notscaledtanh_328
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -19579,7 +19648,7 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMASKMOVPS Y4, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_fwdscaledtanh_326
+	JLE        GemmDot3AVX2_fwdscaledtanh_329
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y0
@@ -19662,7 +19731,7 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_fwdscaledtanh_326
+	JLE        GemmDot3AVX2_fwdscaledtanh_329
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y3, Y0
@@ -19744,16 +19813,16 @@ GemmDot3AVX2_notscaledsigmoid_323:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y8, Y0, (DI)
 
-GemmDot3AVX2_fwdscaledtanh_326:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_fwdscaledtanh_329:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_notscaledtanh_325:
-	JMP GemmDot3AVX2_store_307
+GemmDot3AVX2_notscaledtanh_328:
+	JMP GemmDot3AVX2_store_310
 
-GemmDot3AVX2_bwd_309:
+GemmDot3AVX2_bwd_312:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot3AVX2_bnotrelu_327
+	JNE        GemmDot3AVX2_bnotrelu_330
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -19770,7 +19839,7 @@ GemmDot3AVX2_bwd_309:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_bwdrelu_328
+	JLE        GemmDot3AVX2_bwdrelu_331
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -19781,7 +19850,7 @@ GemmDot3AVX2_bwd_309:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_bwdrelu_328
+	JLE        GemmDot3AVX2_bwdrelu_331
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -19790,12 +19859,12 @@ GemmDot3AVX2_bwd_309:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_bwdrelu_328:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_bwdrelu_331:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_bnotrelu_327:
+GemmDot3AVX2_bnotrelu_330:
 	CMPQ       DI, $0x02
-	JNE        GemmDot3AVX2_bnotleakyrelu_329
+	JNE        GemmDot3AVX2_bnotleakyrelu_332
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -19813,7 +19882,7 @@ GemmDot3AVX2_bnotrelu_327:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_bwdleakyrelu_330
+	JLE        GemmDot3AVX2_bwdleakyrelu_333
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -19825,7 +19894,7 @@ GemmDot3AVX2_bnotrelu_327:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_bwdleakyrelu_330
+	JLE        GemmDot3AVX2_bwdleakyrelu_333
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -19835,12 +19904,12 @@ GemmDot3AVX2_bnotrelu_327:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_bwdleakyrelu_330:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_bwdleakyrelu_333:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_bnotleakyrelu_329:
+GemmDot3AVX2_bnotleakyrelu_332:
 	CMPQ       DI, $0x03
-	JNE        GemmDot3AVX2_bnotelu_331
+	JNE        GemmDot3AVX2_bnotelu_334
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -19858,7 +19927,7 @@ GemmDot3AVX2_bnotleakyrelu_329:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_bwdelu_332
+	JLE        GemmDot3AVX2_bwdelu_335
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -19870,7 +19939,7 @@ GemmDot3AVX2_bnotleakyrelu_329:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_bwdelu_332
+	JLE        GemmDot3AVX2_bwdelu_335
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -19880,12 +19949,12 @@ GemmDot3AVX2_bnotleakyrelu_329:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_bwdelu_332:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_bwdelu_335:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_bnotelu_331:
+GemmDot3AVX2_bnotelu_334:
 	CMPQ       DI, $0x04
-	JNE        GemmDot3AVX2_bnotsigmoid_333
+	JNE        GemmDot3AVX2_bnotsigmoid_336
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -19903,7 +19972,7 @@ GemmDot3AVX2_bnotelu_331:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_bwdsigmoid_334
+	JLE        GemmDot3AVX2_bwdsigmoid_337
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -19915,7 +19984,7 @@ GemmDot3AVX2_bnotelu_331:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_bwdsigmoid_334
+	JLE        GemmDot3AVX2_bwdsigmoid_337
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -19925,12 +19994,12 @@ GemmDot3AVX2_bnotelu_331:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_bwdsigmoid_334:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_bwdsigmoid_337:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_bnotsigmoid_333:
+GemmDot3AVX2_bnotsigmoid_336:
 	CMPQ       DI, $0x05
-	JNE        GemmDot3AVX2_bnottanh_335
+	JNE        GemmDot3AVX2_bnottanh_338
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -19949,7 +20018,7 @@ GemmDot3AVX2_bnotsigmoid_333:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_bwdtanh_336
+	JLE        GemmDot3AVX2_bwdtanh_339
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -19962,7 +20031,7 @@ GemmDot3AVX2_bnotsigmoid_333:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_bwdtanh_336
+	JLE        GemmDot3AVX2_bwdtanh_339
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -19973,12 +20042,12 @@ GemmDot3AVX2_bnotsigmoid_333:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_bwdtanh_336:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_bwdtanh_339:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_bnottanh_335:
+GemmDot3AVX2_bnottanh_338:
 	CMPQ       DI, $0x06
-	JNE        GemmDot3AVX2_bnotscaledsigmoid_337
+	JNE        GemmDot3AVX2_bnotscaledsigmoid_340
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -19997,7 +20066,7 @@ GemmDot3AVX2_bnottanh_335:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_bwdscaledsigmoid_338
+	JLE        GemmDot3AVX2_bwdscaledsigmoid_341
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -20010,7 +20079,7 @@ GemmDot3AVX2_bnottanh_335:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_bwdscaledsigmoid_338
+	JLE        GemmDot3AVX2_bwdscaledsigmoid_341
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -20021,12 +20090,12 @@ GemmDot3AVX2_bnottanh_335:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_bwdscaledsigmoid_338:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_bwdscaledsigmoid_341:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_bnotscaledsigmoid_337:
+GemmDot3AVX2_bnotscaledsigmoid_340:
 	CMPQ       DI, $0x07
-	JNE        GemmDot3AVX2_bnotscaledtanh_339
+	JNE        GemmDot3AVX2_bnotscaledtanh_342
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -20046,7 +20115,7 @@ GemmDot3AVX2_bnotscaledsigmoid_337:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_bwdscaledtanh_340
+	JLE        GemmDot3AVX2_bwdscaledtanh_343
 	VMOVUPS    gemmconst<>+244(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    (SP), Y0
@@ -20060,7 +20129,7 @@ GemmDot3AVX2_bnotscaledsigmoid_337:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_bwdscaledtanh_340
+	JLE        GemmDot3AVX2_bwdscaledtanh_343
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    (SP), Y1
@@ -20072,11 +20141,11 @@ GemmDot3AVX2_bnotscaledsigmoid_337:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_bwdscaledtanh_340:
-	JMP GemmDot3AVX2_epidone_310
+GemmDot3AVX2_bwdscaledtanh_343:
+	JMP GemmDot3AVX2_epidone_313
 
-GemmDot3AVX2_bnotscaledtanh_339:
-GemmDot3AVX2_store_307:
+GemmDot3AVX2_bnotscaledtanh_342:
+GemmDot3AVX2_store_310:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -20084,17 +20153,17 @@ GemmDot3AVX2_store_307:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX2_storerows_341
+	JLE        GemmDot3AVX2_storerows_344
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX2_storerows_341
+	JLE        GemmDot3AVX2_storerows_344
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot3AVX2_storerows_341:
-GemmDot3AVX2_epidone_310:
+GemmDot3AVX2_storerows_344:
+GemmDot3AVX2_epidone_313:
 	IMUL3Q $0x00000003, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -20268,7 +20337,7 @@ GemmDot4AVX2_reduce:
 	VADDPS     Y0, Y3, Y3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot4AVX2_noacc_343
+	JZ         GemmDot4AVX2_noacc_346
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -20277,24 +20346,24 @@ GemmDot4AVX2_reduce:
 	VADDPS     Y0, Y1, Y1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_accrows_346
+	JLE        GemmDot4AVX2_accrows_349
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y2, Y2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_accrows_346
+	JLE        GemmDot4AVX2_accrows_349
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y3, Y3
 
-GemmDot4AVX2_accrows_346:
-GemmDot4AVX2_noacc_343:
+GemmDot4AVX2_accrows_349:
+GemmDot4AVX2_noacc_346:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot4AVX2_bwd_344
+	JNZ        GemmDot4AVX2_bwd_347
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot4AVX2_nobias_347
+	JZ         GemmDot4AVX2_nobias_350
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
@@ -20302,10 +20371,10 @@ GemmDot4AVX2_noacc_343:
 	VADDPS     Y0, Y2, Y2
 	VADDPS     Y0, Y3, Y3
 
-GemmDot4AVX2_nobias_347:
+GemmDot4AVX2_nobias_350:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot4AVX2_notrelu_348
+	JNE        GemmDot4AVX2_notrelu_351
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -20315,25 +20384,25 @@ GemmDot4AVX2_nobias_347:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_fwdrelu_349
+	JLE        GemmDot4AVX2_fwdrelu_352
 	VXORPS     Y0, Y0, Y0
 	VMAXPS     Y2, Y0, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_fwdrelu_349
+	JLE        GemmDot4AVX2_fwdrelu_352
 	VXORPS     Y0, Y0, Y0
 	VMAXPS     Y3, Y0, Y3
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_fwdrelu_349:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_fwdrelu_352:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_notrelu_348:
+GemmDot4AVX2_notrelu_351:
 	CMPQ       DI, $0x02
-	JNE        GemmDot4AVX2_notleakyrelu_350
+	JNE        GemmDot4AVX2_notleakyrelu_353
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -20345,7 +20414,7 @@ GemmDot4AVX2_notrelu_348:
 	VMASKMOVPS Y0, Y1, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_fwdleakyrelu_351
+	JLE        GemmDot4AVX2_fwdleakyrelu_354
 	VMULPS     (SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -20354,7 +20423,7 @@ GemmDot4AVX2_notrelu_348:
 	VMASKMOVPS Y4, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_fwdleakyrelu_351
+	JLE        GemmDot4AVX2_fwdleakyrelu_354
 	VMULPS     (SP), Y3, Y2
 	VMINPS     k32_80000000<>+0(SB), Y2, Y2
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y3, Y1
@@ -20362,12 +20431,12 @@ GemmDot4AVX2_notrelu_348:
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS Y0, Y1, (DI)
 
-GemmDot4AVX2_fwdleakyrelu_351:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_fwdleakyrelu_354:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_notleakyrelu_350:
+GemmDot4AVX2_notleakyrelu_353:
 	CMPQ        DI, $0x03
-	JNE         GemmDot4AVX2_notelu_352
+	JNE         GemmDot4AVX2_notelu_355
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -20400,7 +20469,7 @@ GemmDot4AVX2_notleakyrelu_350:
 	VMASKMOVPS  Y0, Y1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot4AVX2_fwdelu_353
+	JLE         GemmDot4AVX2_fwdelu_356
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y5
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y5
@@ -20430,7 +20499,7 @@ GemmDot4AVX2_notleakyrelu_350:
 	VMASKMOVPS  Y1, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot4AVX2_fwdelu_353
+	JLE         GemmDot4AVX2_fwdelu_356
 	VMAXPS      k32_c18c0000<>+0(SB), Y3, Y2
 	VMOVUPS     k32_4b40007f<>+0(SB), Y6
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y2, Y6
@@ -20459,12 +20528,12 @@ GemmDot4AVX2_notleakyrelu_350:
 	VMOVUPS     gemmconst<>+240(SB), Y0
 	VMASKMOVPS  Y2, Y0, (DI)
 
-GemmDot4AVX2_fwdelu_353:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_fwdelu_356:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_notelu_352:
+GemmDot4AVX2_notelu_355:
 	CMPQ         DI, $0x04
-	JNE          GemmDot4AVX2_notsigmoid_354
+	JNE          GemmDot4AVX2_notsigmoid_357
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -20515,7 +20584,7 @@ GemmDot4AVX2_notelu_352:
 	VMASKMOVPS   Y6, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX2_fwdsigmoid_355
+	JLE          GemmDot4AVX2_fwdsigmoid_358
 	VORPS        k32_80000000<>+0(SB), Y2, Y4
 	VMOVUPS      k32_4b400000<>+0(SB), Y5
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y4, Y5
@@ -20563,7 +20632,7 @@ GemmDot4AVX2_notelu_352:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX2_fwdsigmoid_355
+	JLE          GemmDot4AVX2_fwdsigmoid_358
 	VORPS        k32_80000000<>+0(SB), Y3, Y5
 	VMOVUPS      k32_4b400000<>+0(SB), Y0
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y5, Y0
@@ -20610,12 +20679,12 @@ GemmDot4AVX2_notelu_352:
 	VMOVUPS      gemmconst<>+240(SB), Y0
 	VMASKMOVPS   Y2, Y0, (DI)
 
-GemmDot4AVX2_fwdsigmoid_355:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_fwdsigmoid_358:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_notsigmoid_354:
+GemmDot4AVX2_notsigmoid_357:
 	CMPQ DI, $0x05
-	JNE  GemmDot4AVX2_nottanh_356
+	JNE  GemmDot4AVX2_nottanh_359
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -20663,7 +20732,7 @@ GemmDot4AVX2_notsigmoid_354:
 	VMASKMOVPS  Y5, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot4AVX2_fwdtanh_357
+	JLE         GemmDot4AVX2_fwdtanh_360
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
@@ -20708,7 +20777,7 @@ GemmDot4AVX2_notsigmoid_354:
 	VMASKMOVPS  Y4, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot4AVX2_fwdtanh_357
+	JLE         GemmDot4AVX2_fwdtanh_360
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y3, Y2
@@ -20752,12 +20821,12 @@ GemmDot4AVX2_notsigmoid_354:
 	VMOVUPS     gemmconst<>+240(SB), Y0
 	VMASKMOVPS  Y6, Y0, (DI)
 
-GemmDot4AVX2_fwdtanh_357:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_fwdtanh_360:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_nottanh_356:
+GemmDot4AVX2_nottanh_359:
 	CMPQ DI, $0x06
-	JNE  GemmDot4AVX2_notscaledsigmoid_358
+	JNE  GemmDot4AVX2_notscaledsigmoid_361
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -20816,7 +20885,7 @@ GemmDot4AVX2_nottanh_356:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX2_fwdscaledsigmoid_359
+	JLE          GemmDot4AVX2_fwdscaledsigmoid_362
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y2, Y5
@@ -20872,7 +20941,7 @@ GemmDot4AVX2_nottanh_356:
 	VMASKMOVPS   Y2, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX2_fwdscaledsigmoid_359
+	JLE          GemmDot4AVX2_fwdscaledsigmoid_362
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y3, Y4
@@ -20927,12 +20996,12 @@ GemmDot4AVX2_nottanh_356:
 	VMOVUPS      gemmconst<>+240(SB), Y0
 	VMASKMOVPS   Y3, Y0, (DI)
 
-GemmDot4AVX2_fwdscaledsigmoid_359:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_fwdscaledsigmoid_362:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_notscaledsigmoid_358:
+GemmDot4AVX2_notscaledsigmoid_361:
 	CMPQ DI, $0x07
-	JNE  GemmDot4AVX2_notscaledtanh_360
+	JNE  GemmDot4AVX2_notscaledtanh_363
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -21018,7 +21087,7 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMASKMOVPS Y4, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_fwdscaledtanh_361
+	JLE        GemmDot4AVX2_fwdscaledtanh_364
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y0
@@ -21101,7 +21170,7 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMASKMOVPS Y5, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_fwdscaledtanh_361
+	JLE        GemmDot4AVX2_fwdscaledtanh_364
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y3, Y0
@@ -21183,16 +21252,16 @@ GemmDot4AVX2_notscaledsigmoid_358:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y8, Y0, (DI)
 
-GemmDot4AVX2_fwdscaledtanh_361:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_fwdscaledtanh_364:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_notscaledtanh_360:
-	JMP GemmDot4AVX2_store_342
+GemmDot4AVX2_notscaledtanh_363:
+	JMP GemmDot4AVX2_store_345
 
-GemmDot4AVX2_bwd_344:
+GemmDot4AVX2_bwd_347:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot4AVX2_bnotrelu_362
+	JNE        GemmDot4AVX2_bnotrelu_365
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21209,7 +21278,7 @@ GemmDot4AVX2_bwd_344:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_bwdrelu_363
+	JLE        GemmDot4AVX2_bwdrelu_366
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -21220,7 +21289,7 @@ GemmDot4AVX2_bwd_344:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_bwdrelu_363
+	JLE        GemmDot4AVX2_bwdrelu_366
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -21229,12 +21298,12 @@ GemmDot4AVX2_bwd_344:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_bwdrelu_363:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_bwdrelu_366:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_bnotrelu_362:
+GemmDot4AVX2_bnotrelu_365:
 	CMPQ       DI, $0x02
-	JNE        GemmDot4AVX2_bnotleakyrelu_364
+	JNE        GemmDot4AVX2_bnotleakyrelu_367
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21252,7 +21321,7 @@ GemmDot4AVX2_bnotrelu_362:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_bwdleakyrelu_365
+	JLE        GemmDot4AVX2_bwdleakyrelu_368
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -21264,7 +21333,7 @@ GemmDot4AVX2_bnotrelu_362:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_bwdleakyrelu_365
+	JLE        GemmDot4AVX2_bwdleakyrelu_368
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y1
@@ -21274,12 +21343,12 @@ GemmDot4AVX2_bnotrelu_362:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_bwdleakyrelu_365:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_bwdleakyrelu_368:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_bnotleakyrelu_364:
+GemmDot4AVX2_bnotleakyrelu_367:
 	CMPQ       DI, $0x03
-	JNE        GemmDot4AVX2_bnotelu_366
+	JNE        GemmDot4AVX2_bnotelu_369
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21297,7 +21366,7 @@ GemmDot4AVX2_bnotleakyrelu_364:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_bwdelu_367
+	JLE        GemmDot4AVX2_bwdelu_370
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -21309,7 +21378,7 @@ GemmDot4AVX2_bnotleakyrelu_364:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_bwdelu_367
+	JLE        GemmDot4AVX2_bwdelu_370
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -21319,12 +21388,12 @@ GemmDot4AVX2_bnotleakyrelu_364:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_bwdelu_367:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_bwdelu_370:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_bnotelu_366:
+GemmDot4AVX2_bnotelu_369:
 	CMPQ       DI, $0x04
-	JNE        GemmDot4AVX2_bnotsigmoid_368
+	JNE        GemmDot4AVX2_bnotsigmoid_371
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21342,7 +21411,7 @@ GemmDot4AVX2_bnotelu_366:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_bwdsigmoid_369
+	JLE        GemmDot4AVX2_bwdsigmoid_372
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -21354,7 +21423,7 @@ GemmDot4AVX2_bnotelu_366:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_bwdsigmoid_369
+	JLE        GemmDot4AVX2_bwdsigmoid_372
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -21364,12 +21433,12 @@ GemmDot4AVX2_bnotelu_366:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_bwdsigmoid_369:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_bwdsigmoid_372:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_bnotsigmoid_368:
+GemmDot4AVX2_bnotsigmoid_371:
 	CMPQ       DI, $0x05
-	JNE        GemmDot4AVX2_bnottanh_370
+	JNE        GemmDot4AVX2_bnottanh_373
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21388,7 +21457,7 @@ GemmDot4AVX2_bnotsigmoid_368:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_bwdtanh_371
+	JLE        GemmDot4AVX2_bwdtanh_374
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -21401,7 +21470,7 @@ GemmDot4AVX2_bnotsigmoid_368:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_bwdtanh_371
+	JLE        GemmDot4AVX2_bwdtanh_374
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -21412,12 +21481,12 @@ GemmDot4AVX2_bnotsigmoid_368:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_bwdtanh_371:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_bwdtanh_374:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_bnottanh_370:
+GemmDot4AVX2_bnottanh_373:
 	CMPQ       DI, $0x06
-	JNE        GemmDot4AVX2_bnotscaledsigmoid_372
+	JNE        GemmDot4AVX2_bnotscaledsigmoid_375
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21436,7 +21505,7 @@ GemmDot4AVX2_bnottanh_370:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_bwdscaledsigmoid_373
+	JLE        GemmDot4AVX2_bwdscaledsigmoid_376
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -21449,7 +21518,7 @@ GemmDot4AVX2_bnottanh_370:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_bwdscaledsigmoid_373
+	JLE        GemmDot4AVX2_bwdscaledsigmoid_376
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
@@ -21460,12 +21529,12 @@ GemmDot4AVX2_bnottanh_370:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_bwdscaledsigmoid_373:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_bwdscaledsigmoid_376:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_bnotscaledsigmoid_372:
+GemmDot4AVX2_bnotscaledsigmoid_375:
 	CMPQ       DI, $0x07
-	JNE        GemmDot4AVX2_bnotscaledtanh_374
+	JNE        GemmDot4AVX2_bnotscaledtanh_377
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21485,7 +21554,7 @@ GemmDot4AVX2_bnotscaledsigmoid_372:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_bwdscaledtanh_375
+	JLE        GemmDot4AVX2_bwdscaledtanh_378
 	VMOVUPS    gemmconst<>+240(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    (SP), Y0
@@ -21499,7 +21568,7 @@ GemmDot4AVX2_bnotscaledsigmoid_372:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_bwdscaledtanh_375
+	JLE        GemmDot4AVX2_bwdscaledtanh_378
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VMOVUPS    (SP), Y1
@@ -21511,11 +21580,11 @@ GemmDot4AVX2_bnotscaledsigmoid_372:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_bwdscaledtanh_375:
-	JMP GemmDot4AVX2_epidone_345
+GemmDot4AVX2_bwdscaledtanh_378:
+	JMP GemmDot4AVX2_epidone_348
 
-GemmDot4AVX2_bnotscaledtanh_374:
-GemmDot4AVX2_store_342:
+GemmDot4AVX2_bnotscaledtanh_377:
+GemmDot4AVX2_store_345:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21523,17 +21592,17 @@ GemmDot4AVX2_store_342:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX2_storerows_376
+	JLE        GemmDot4AVX2_storerows_379
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX2_storerows_376
+	JLE        GemmDot4AVX2_storerows_379
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot4AVX2_storerows_376:
-GemmDot4AVX2_epidone_345:
+GemmDot4AVX2_storerows_379:
+GemmDot4AVX2_epidone_348:
 	IMUL3Q $0x00000003, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -21682,7 +21751,7 @@ GemmDot5AVX2_reduce:
 	VADDPS     Y0, Y2, Y2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot5AVX2_noacc_378
+	JZ         GemmDot5AVX2_noacc_381
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21691,28 +21760,28 @@ GemmDot5AVX2_reduce:
 	VADDPS     Y0, Y1, Y1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_accrows_381
+	JLE        GemmDot5AVX2_accrows_384
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y2, Y2
 
-GemmDot5AVX2_accrows_381:
-GemmDot5AVX2_noacc_378:
+GemmDot5AVX2_accrows_384:
+GemmDot5AVX2_noacc_381:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot5AVX2_bwd_379
+	JNZ        GemmDot5AVX2_bwd_382
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot5AVX2_nobias_382
+	JZ         GemmDot5AVX2_nobias_385
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
 	VADDPS     Y0, Y1, Y1
 	VADDPS     Y0, Y2, Y2
 
-GemmDot5AVX2_nobias_382:
+GemmDot5AVX2_nobias_385:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot5AVX2_notrelu_383
+	JNE        GemmDot5AVX2_notrelu_386
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21722,18 +21791,18 @@ GemmDot5AVX2_nobias_382:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_fwdrelu_384
+	JLE        GemmDot5AVX2_fwdrelu_387
 	VXORPS     Y0, Y0, Y0
 	VMAXPS     Y2, Y0, Y2
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_fwdrelu_384:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_fwdrelu_387:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_notrelu_383:
+GemmDot5AVX2_notrelu_386:
 	CMPQ       DI, $0x02
-	JNE        GemmDot5AVX2_notleakyrelu_385
+	JNE        GemmDot5AVX2_notleakyrelu_388
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -21745,7 +21814,7 @@ GemmDot5AVX2_notrelu_383:
 	VMASKMOVPS Y0, Y1, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_fwdleakyrelu_386
+	JLE        GemmDot5AVX2_fwdleakyrelu_389
 	VMULPS     (SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -21753,12 +21822,12 @@ GemmDot5AVX2_notrelu_383:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot5AVX2_fwdleakyrelu_386:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_fwdleakyrelu_389:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_notleakyrelu_385:
+GemmDot5AVX2_notleakyrelu_388:
 	CMPQ        DI, $0x03
-	JNE         GemmDot5AVX2_notelu_387
+	JNE         GemmDot5AVX2_notelu_390
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -21791,7 +21860,7 @@ GemmDot5AVX2_notleakyrelu_385:
 	VMASKMOVPS  Y0, Y1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot5AVX2_fwdelu_388
+	JLE         GemmDot5AVX2_fwdelu_391
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y4
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y4
@@ -21820,12 +21889,12 @@ GemmDot5AVX2_notleakyrelu_385:
 	VMOVUPS     gemmconst<>+236(SB), Y0
 	VMASKMOVPS  Y1, Y0, (DI)
 
-GemmDot5AVX2_fwdelu_388:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_fwdelu_391:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_notelu_387:
+GemmDot5AVX2_notelu_390:
 	CMPQ         DI, $0x04
-	JNE          GemmDot5AVX2_notsigmoid_389
+	JNE          GemmDot5AVX2_notsigmoid_392
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -21876,7 +21945,7 @@ GemmDot5AVX2_notelu_387:
 	VMASKMOVPS   Y5, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX2_fwdsigmoid_390
+	JLE          GemmDot5AVX2_fwdsigmoid_393
 	VORPS        k32_80000000<>+0(SB), Y2, Y3
 	VMOVUPS      k32_4b400000<>+0(SB), Y4
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y3, Y4
@@ -21923,12 +21992,12 @@ GemmDot5AVX2_notelu_387:
 	VMOVUPS      gemmconst<>+236(SB), Y0
 	VMASKMOVPS   Y1, Y0, (DI)
 
-GemmDot5AVX2_fwdsigmoid_390:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_fwdsigmoid_393:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_notsigmoid_389:
+GemmDot5AVX2_notsigmoid_392:
 	CMPQ DI, $0x05
-	JNE  GemmDot5AVX2_nottanh_391
+	JNE  GemmDot5AVX2_nottanh_394
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -21976,7 +22045,7 @@ GemmDot5AVX2_notsigmoid_389:
 	VMASKMOVPS  Y4, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot5AVX2_fwdtanh_392
+	JLE         GemmDot5AVX2_fwdtanh_395
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
@@ -22020,12 +22089,12 @@ GemmDot5AVX2_notsigmoid_389:
 	VMOVUPS     gemmconst<>+236(SB), Y0
 	VMASKMOVPS  Y3, Y0, (DI)
 
-GemmDot5AVX2_fwdtanh_392:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_fwdtanh_395:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_nottanh_391:
+GemmDot5AVX2_nottanh_394:
 	CMPQ DI, $0x06
-	JNE  GemmDot5AVX2_notscaledsigmoid_393
+	JNE  GemmDot5AVX2_notscaledsigmoid_396
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -22084,7 +22153,7 @@ GemmDot5AVX2_nottanh_391:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX2_fwdscaledsigmoid_394
+	JLE          GemmDot5AVX2_fwdscaledsigmoid_397
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y2, Y4
@@ -22139,12 +22208,12 @@ GemmDot5AVX2_nottanh_391:
 	VMOVUPS      gemmconst<>+236(SB), Y0
 	VMASKMOVPS   Y2, Y0, (DI)
 
-GemmDot5AVX2_fwdscaledsigmoid_394:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_fwdscaledsigmoid_397:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_notscaledsigmoid_393:
+GemmDot5AVX2_notscaledsigmoid_396:
 	CMPQ DI, $0x07
-	JNE  GemmDot5AVX2_notscaledtanh_395
+	JNE  GemmDot5AVX2_notscaledtanh_398
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -22230,7 +22299,7 @@ GemmDot5AVX2_notscaledsigmoid_393:
 	VMASKMOVPS Y3, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_fwdscaledtanh_396
+	JLE        GemmDot5AVX2_fwdscaledtanh_399
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y0
@@ -22312,16 +22381,16 @@ GemmDot5AVX2_notscaledsigmoid_393:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y4, Y0, (DI)
 
-GemmDot5AVX2_fwdscaledtanh_396:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_fwdscaledtanh_399:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_notscaledtanh_395:
-	JMP GemmDot5AVX2_store_377
+GemmDot5AVX2_notscaledtanh_398:
+	JMP GemmDot5AVX2_store_380
 
-GemmDot5AVX2_bwd_379:
+GemmDot5AVX2_bwd_382:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot5AVX2_bnotrelu_397
+	JNE        GemmDot5AVX2_bnotrelu_400
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22338,7 +22407,7 @@ GemmDot5AVX2_bwd_379:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_bwdrelu_398
+	JLE        GemmDot5AVX2_bwdrelu_401
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -22347,12 +22416,12 @@ GemmDot5AVX2_bwd_379:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_bwdrelu_398:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_bwdrelu_401:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_bnotrelu_397:
+GemmDot5AVX2_bnotrelu_400:
 	CMPQ       DI, $0x02
-	JNE        GemmDot5AVX2_bnotleakyrelu_399
+	JNE        GemmDot5AVX2_bnotleakyrelu_402
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22370,7 +22439,7 @@ GemmDot5AVX2_bnotrelu_397:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_bwdleakyrelu_400
+	JLE        GemmDot5AVX2_bwdleakyrelu_403
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -22380,12 +22449,12 @@ GemmDot5AVX2_bnotrelu_397:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_bwdleakyrelu_400:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_bwdleakyrelu_403:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_bnotleakyrelu_399:
+GemmDot5AVX2_bnotleakyrelu_402:
 	CMPQ       DI, $0x03
-	JNE        GemmDot5AVX2_bnotelu_401
+	JNE        GemmDot5AVX2_bnotelu_404
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22403,7 +22472,7 @@ GemmDot5AVX2_bnotleakyrelu_399:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_bwdelu_402
+	JLE        GemmDot5AVX2_bwdelu_405
 	VMOVUPS    gemmconst<>+236(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -22413,12 +22482,12 @@ GemmDot5AVX2_bnotleakyrelu_399:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_bwdelu_402:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_bwdelu_405:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_bnotelu_401:
+GemmDot5AVX2_bnotelu_404:
 	CMPQ       DI, $0x04
-	JNE        GemmDot5AVX2_bnotsigmoid_403
+	JNE        GemmDot5AVX2_bnotsigmoid_406
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22436,7 +22505,7 @@ GemmDot5AVX2_bnotelu_401:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_bwdsigmoid_404
+	JLE        GemmDot5AVX2_bwdsigmoid_407
 	VMOVUPS    gemmconst<>+236(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22446,12 +22515,12 @@ GemmDot5AVX2_bnotelu_401:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_bwdsigmoid_404:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_bwdsigmoid_407:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_bnotsigmoid_403:
+GemmDot5AVX2_bnotsigmoid_406:
 	CMPQ       DI, $0x05
-	JNE        GemmDot5AVX2_bnottanh_405
+	JNE        GemmDot5AVX2_bnottanh_408
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22470,7 +22539,7 @@ GemmDot5AVX2_bnotsigmoid_403:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_bwdtanh_406
+	JLE        GemmDot5AVX2_bwdtanh_409
 	VMOVUPS    gemmconst<>+236(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22481,12 +22550,12 @@ GemmDot5AVX2_bnotsigmoid_403:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_bwdtanh_406:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_bwdtanh_409:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_bnottanh_405:
+GemmDot5AVX2_bnottanh_408:
 	CMPQ       DI, $0x06
-	JNE        GemmDot5AVX2_bnotscaledsigmoid_407
+	JNE        GemmDot5AVX2_bnotscaledsigmoid_410
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22505,7 +22574,7 @@ GemmDot5AVX2_bnottanh_405:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_bwdscaledsigmoid_408
+	JLE        GemmDot5AVX2_bwdscaledsigmoid_411
 	VMOVUPS    gemmconst<>+236(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -22516,12 +22585,12 @@ GemmDot5AVX2_bnottanh_405:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_bwdscaledsigmoid_408:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_bwdscaledsigmoid_411:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_bnotscaledsigmoid_407:
+GemmDot5AVX2_bnotscaledsigmoid_410:
 	CMPQ       DI, $0x07
-	JNE        GemmDot5AVX2_bnotscaledtanh_409
+	JNE        GemmDot5AVX2_bnotscaledtanh_412
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22541,7 +22610,7 @@ GemmDot5AVX2_bnotscaledsigmoid_407:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_bwdscaledtanh_410
+	JLE        GemmDot5AVX2_bwdscaledtanh_413
 	VMOVUPS    gemmconst<>+236(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    (SP), Y0
@@ -22553,11 +22622,11 @@ GemmDot5AVX2_bnotscaledsigmoid_407:
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_bwdscaledtanh_410:
-	JMP GemmDot5AVX2_epidone_380
+GemmDot5AVX2_bwdscaledtanh_413:
+	JMP GemmDot5AVX2_epidone_383
 
-GemmDot5AVX2_bnotscaledtanh_409:
-GemmDot5AVX2_store_377:
+GemmDot5AVX2_bnotscaledtanh_412:
+GemmDot5AVX2_store_380:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22565,12 +22634,12 @@ GemmDot5AVX2_store_377:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX2_storerows_411
+	JLE        GemmDot5AVX2_storerows_414
 	VMOVUPS    gemmconst<>+236(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot5AVX2_storerows_411:
-GemmDot5AVX2_epidone_380:
+GemmDot5AVX2_storerows_414:
+GemmDot5AVX2_epidone_383:
 	IMUL3Q $0x00000002, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -22729,7 +22798,7 @@ GemmDot6AVX2_reduce:
 	VADDPS     Y0, Y2, Y2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot6AVX2_noacc_413
+	JZ         GemmDot6AVX2_noacc_416
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22738,28 +22807,28 @@ GemmDot6AVX2_reduce:
 	VADDPS     Y0, Y1, Y1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_accrows_416
+	JLE        GemmDot6AVX2_accrows_419
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y2, Y2
 
-GemmDot6AVX2_accrows_416:
-GemmDot6AVX2_noacc_413:
+GemmDot6AVX2_accrows_419:
+GemmDot6AVX2_noacc_416:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot6AVX2_bwd_414
+	JNZ        GemmDot6AVX2_bwd_417
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot6AVX2_nobias_417
+	JZ         GemmDot6AVX2_nobias_420
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
 	VADDPS     Y0, Y1, Y1
 	VADDPS     Y0, Y2, Y2
 
-GemmDot6AVX2_nobias_417:
+GemmDot6AVX2_nobias_420:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot6AVX2_notrelu_418
+	JNE        GemmDot6AVX2_notrelu_421
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22769,18 +22838,18 @@ GemmDot6AVX2_nobias_417:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_fwdrelu_419
+	JLE        GemmDot6AVX2_fwdrelu_422
 	VXORPS     Y0, Y0, Y0
 	VMAXPS     Y2, Y0, Y2
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_fwdrelu_419:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_fwdrelu_422:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_notrelu_418:
+GemmDot6AVX2_notrelu_421:
 	CMPQ       DI, $0x02
-	JNE        GemmDot6AVX2_notleakyrelu_420
+	JNE        GemmDot6AVX2_notleakyrelu_423
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -22792,7 +22861,7 @@ GemmDot6AVX2_notrelu_418:
 	VMASKMOVPS Y0, Y1, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_fwdleakyrelu_421
+	JLE        GemmDot6AVX2_fwdleakyrelu_424
 	VMULPS     (SP), Y2, Y1
 	VMINPS     k32_80000000<>+0(SB), Y1, Y1
 	VCMPPS     $0x01, k32_00000000<>+0(SB), Y2, Y0
@@ -22800,12 +22869,12 @@ GemmDot6AVX2_notrelu_418:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y3, Y0, (DI)
 
-GemmDot6AVX2_fwdleakyrelu_421:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_fwdleakyrelu_424:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_notleakyrelu_420:
+GemmDot6AVX2_notleakyrelu_423:
 	CMPQ        DI, $0x03
-	JNE         GemmDot6AVX2_notelu_422
+	JNE         GemmDot6AVX2_notelu_425
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -22838,7 +22907,7 @@ GemmDot6AVX2_notleakyrelu_420:
 	VMASKMOVPS  Y0, Y1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot6AVX2_fwdelu_423
+	JLE         GemmDot6AVX2_fwdelu_426
 	VMAXPS      k32_c18c0000<>+0(SB), Y2, Y1
 	VMOVUPS     k32_4b40007f<>+0(SB), Y4
 	VFMADD231PS k32_3fb8aa3b<>+0(SB), Y1, Y4
@@ -22867,12 +22936,12 @@ GemmDot6AVX2_notleakyrelu_420:
 	VMOVUPS     gemmconst<>+232(SB), Y0
 	VMASKMOVPS  Y1, Y0, (DI)
 
-GemmDot6AVX2_fwdelu_423:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_fwdelu_426:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_notelu_422:
+GemmDot6AVX2_notelu_425:
 	CMPQ         DI, $0x04
-	JNE          GemmDot6AVX2_notsigmoid_424
+	JNE          GemmDot6AVX2_notsigmoid_427
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -22923,7 +22992,7 @@ GemmDot6AVX2_notelu_422:
 	VMASKMOVPS   Y5, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX2_fwdsigmoid_425
+	JLE          GemmDot6AVX2_fwdsigmoid_428
 	VORPS        k32_80000000<>+0(SB), Y2, Y3
 	VMOVUPS      k32_4b400000<>+0(SB), Y4
 	VFMADD231PS  k32_4138aa3b<>+0(SB), Y3, Y4
@@ -22970,12 +23039,12 @@ GemmDot6AVX2_notelu_422:
 	VMOVUPS      gemmconst<>+232(SB), Y0
 	VMASKMOVPS   Y1, Y0, (DI)
 
-GemmDot6AVX2_fwdsigmoid_425:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_fwdsigmoid_428:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_notsigmoid_424:
+GemmDot6AVX2_notsigmoid_427:
 	CMPQ DI, $0x05
-	JNE  GemmDot6AVX2_nottanh_426
+	JNE  GemmDot6AVX2_nottanh_429
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -23023,7 +23092,7 @@ GemmDot6AVX2_notsigmoid_424:
 	VMASKMOVPS  Y4, Y0, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot6AVX2_fwdtanh_427
+	JLE         GemmDot6AVX2_fwdtanh_430
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS       k32_80000000<>+0(SB), Y2, Y1
@@ -23067,12 +23136,12 @@ GemmDot6AVX2_notsigmoid_424:
 	VMOVUPS     gemmconst<>+232(SB), Y0
 	VMASKMOVPS  Y3, Y0, (DI)
 
-GemmDot6AVX2_fwdtanh_427:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_fwdtanh_430:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_nottanh_426:
+GemmDot6AVX2_nottanh_429:
 	CMPQ DI, $0x06
-	JNE  GemmDot6AVX2_notscaledsigmoid_428
+	JNE  GemmDot6AVX2_notscaledsigmoid_431
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -23131,7 +23200,7 @@ GemmDot6AVX2_nottanh_426:
 	VMASKMOVPS   Y1, Y0, (DI)
 	ADDQ         R8, DI
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX2_fwdscaledsigmoid_429
+	JLE          GemmDot6AVX2_fwdscaledsigmoid_432
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       (SP), Y2, Y4
@@ -23186,12 +23255,12 @@ GemmDot6AVX2_nottanh_426:
 	VMOVUPS      gemmconst<>+232(SB), Y0
 	VMASKMOVPS   Y2, Y0, (DI)
 
-GemmDot6AVX2_fwdscaledsigmoid_429:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_fwdscaledsigmoid_432:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_notscaledsigmoid_428:
+GemmDot6AVX2_notscaledsigmoid_431:
 	CMPQ DI, $0x07
-	JNE  GemmDot6AVX2_notscaledtanh_430
+	JNE  GemmDot6AVX2_notscaledtanh_433
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -23277,7 +23346,7 @@ GemmDot6AVX2_notscaledsigmoid_428:
 	VMASKMOVPS Y3, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_fwdscaledtanh_431
+	JLE        GemmDot6AVX2_fwdscaledtanh_434
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       32(SP), Y2, Y0
@@ -23359,16 +23428,16 @@ GemmDot6AVX2_notscaledsigmoid_428:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y4, Y0, (DI)
 
-GemmDot6AVX2_fwdscaledtanh_431:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_fwdscaledtanh_434:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_notscaledtanh_430:
-	JMP GemmDot6AVX2_store_412
+GemmDot6AVX2_notscaledtanh_433:
+	JMP GemmDot6AVX2_store_415
 
-GemmDot6AVX2_bwd_414:
+GemmDot6AVX2_bwd_417:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot6AVX2_bnotrelu_432
+	JNE        GemmDot6AVX2_bnotrelu_435
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23385,7 +23454,7 @@ GemmDot6AVX2_bwd_414:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_bwdrelu_433
+	JLE        GemmDot6AVX2_bwdrelu_436
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -23394,12 +23463,12 @@ GemmDot6AVX2_bwd_414:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_bwdrelu_433:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_bwdrelu_436:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_bnotrelu_432:
+GemmDot6AVX2_bnotrelu_435:
 	CMPQ       DI, $0x02
-	JNE        GemmDot6AVX2_bnotleakyrelu_434
+	JNE        GemmDot6AVX2_bnotleakyrelu_437
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23417,7 +23486,7 @@ GemmDot6AVX2_bnotrelu_432:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_bwdleakyrelu_435
+	JLE        GemmDot6AVX2_bwdleakyrelu_438
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS (R9), Y0, Y0
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y0, Y0
@@ -23427,12 +23496,12 @@ GemmDot6AVX2_bnotrelu_432:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_bwdleakyrelu_435:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_bwdleakyrelu_438:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_bnotleakyrelu_434:
+GemmDot6AVX2_bnotleakyrelu_437:
 	CMPQ       DI, $0x03
-	JNE        GemmDot6AVX2_bnotelu_436
+	JNE        GemmDot6AVX2_bnotelu_439
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23450,7 +23519,7 @@ GemmDot6AVX2_bnotleakyrelu_434:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_bwdelu_437
+	JLE        GemmDot6AVX2_bwdelu_440
 	VMOVUPS    gemmconst<>+232(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VCMPPS     $0x0e, k32_00000000<>+0(SB), Y1, Y0
@@ -23460,12 +23529,12 @@ GemmDot6AVX2_bnotleakyrelu_434:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_bwdelu_437:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_bwdelu_440:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_bnotelu_436:
+GemmDot6AVX2_bnotelu_439:
 	CMPQ       DI, $0x04
-	JNE        GemmDot6AVX2_bnotsigmoid_438
+	JNE        GemmDot6AVX2_bnotsigmoid_441
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23483,7 +23552,7 @@ GemmDot6AVX2_bnotelu_436:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_bwdsigmoid_439
+	JLE        GemmDot6AVX2_bwdsigmoid_442
 	VMOVUPS    gemmconst<>+232(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -23493,12 +23562,12 @@ GemmDot6AVX2_bnotelu_436:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_bwdsigmoid_439:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_bwdsigmoid_442:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_bnotsigmoid_438:
+GemmDot6AVX2_bnotsigmoid_441:
 	CMPQ       DI, $0x05
-	JNE        GemmDot6AVX2_bnottanh_440
+	JNE        GemmDot6AVX2_bnottanh_443
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23517,7 +23586,7 @@ GemmDot6AVX2_bnotsigmoid_438:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_bwdtanh_441
+	JLE        GemmDot6AVX2_bwdtanh_444
 	VMOVUPS    gemmconst<>+232(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -23528,12 +23597,12 @@ GemmDot6AVX2_bnotsigmoid_438:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_bwdtanh_441:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_bwdtanh_444:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_bnottanh_440:
+GemmDot6AVX2_bnottanh_443:
 	CMPQ       DI, $0x06
-	JNE        GemmDot6AVX2_bnotscaledsigmoid_442
+	JNE        GemmDot6AVX2_bnotscaledsigmoid_445
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23552,7 +23621,7 @@ GemmDot6AVX2_bnottanh_440:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_bwdscaledsigmoid_443
+	JLE        GemmDot6AVX2_bwdscaledsigmoid_446
 	VMOVUPS    gemmconst<>+232(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    k32_3f800000<>+0(SB), Y0
@@ -23563,12 +23632,12 @@ GemmDot6AVX2_bnottanh_440:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_bwdscaledsigmoid_443:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_bwdscaledsigmoid_446:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_bnotscaledsigmoid_442:
+GemmDot6AVX2_bnotscaledsigmoid_445:
 	CMPQ       DI, $0x07
-	JNE        GemmDot6AVX2_bnotscaledtanh_444
+	JNE        GemmDot6AVX2_bnotscaledtanh_447
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23588,7 +23657,7 @@ GemmDot6AVX2_bnotscaledsigmoid_442:
 	ADDQ       R8, DI
 	ADDQ       R10, R9
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_bwdscaledtanh_445
+	JLE        GemmDot6AVX2_bwdscaledtanh_448
 	VMOVUPS    gemmconst<>+232(SB), Y1
 	VMASKMOVPS (R9), Y1, Y1
 	VMOVUPS    (SP), Y0
@@ -23600,11 +23669,11 @@ GemmDot6AVX2_bnotscaledsigmoid_442:
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_bwdscaledtanh_445:
-	JMP GemmDot6AVX2_epidone_415
+GemmDot6AVX2_bwdscaledtanh_448:
+	JMP GemmDot6AVX2_epidone_418
 
-GemmDot6AVX2_bnotscaledtanh_444:
-GemmDot6AVX2_store_412:
+GemmDot6AVX2_bnotscaledtanh_447:
+GemmDot6AVX2_store_415:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23612,12 +23681,12 @@ GemmDot6AVX2_store_412:
 	VMASKMOVPS Y1, Y0, (DI)
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX2_storerows_446
+	JLE        GemmDot6AVX2_storerows_449
 	VMOVUPS    gemmconst<>+232(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
 
-GemmDot6AVX2_storerows_446:
-GemmDot6AVX2_epidone_415:
+GemmDot6AVX2_storerows_449:
+GemmDot6AVX2_epidone_418:
 	IMUL3Q $0x00000002, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -23725,7 +23794,7 @@ GemmDot7AVX2_reduce:
 	VADDPS     Y0, Y1, Y1
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot7AVX2_noacc_448
+	JZ         GemmDot7AVX2_noacc_451
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23733,21 +23802,21 @@ GemmDot7AVX2_reduce:
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y1, Y1
 
-GemmDot7AVX2_noacc_448:
+GemmDot7AVX2_noacc_451:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot7AVX2_bwd_449
+	JNZ        GemmDot7AVX2_bwd_452
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot7AVX2_nobias_452
+	JZ         GemmDot7AVX2_nobias_455
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
 	VADDPS     Y0, Y1, Y1
 
-GemmDot7AVX2_nobias_452:
+GemmDot7AVX2_nobias_455:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot7AVX2_notrelu_453
+	JNE        GemmDot7AVX2_notrelu_456
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23755,11 +23824,11 @@ GemmDot7AVX2_nobias_452:
 	VMAXPS     Y1, Y0, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_notrelu_453:
+GemmDot7AVX2_notrelu_456:
 	CMPQ       DI, $0x02
-	JNE        GemmDot7AVX2_notleakyrelu_455
+	JNE        GemmDot7AVX2_notleakyrelu_458
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -23769,11 +23838,11 @@ GemmDot7AVX2_notrelu_453:
 	VBLENDVPS  Y2, Y0, Y1, Y0
 	VMOVUPS    gemmconst<>+228(SB), Y1
 	VMASKMOVPS Y0, Y1, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_notleakyrelu_455:
+GemmDot7AVX2_notleakyrelu_458:
 	CMPQ        DI, $0x03
-	JNE         GemmDot7AVX2_notelu_457
+	JNE         GemmDot7AVX2_notelu_460
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -23804,11 +23873,11 @@ GemmDot7AVX2_notleakyrelu_455:
 	VBLENDVPS   Y2, Y3, Y1, Y0
 	VMOVUPS     gemmconst<>+228(SB), Y1
 	VMASKMOVPS  Y0, Y1, (DI)
-	JMP         GemmDot7AVX2_epidone_450
+	JMP         GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_notelu_457:
+GemmDot7AVX2_notelu_460:
 	CMPQ         DI, $0x04
-	JNE          GemmDot7AVX2_notsigmoid_459
+	JNE          GemmDot7AVX2_notsigmoid_462
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -23857,11 +23926,11 @@ GemmDot7AVX2_notelu_457:
 	VFNMADD213PS Y2, Y2, Y4
 	VMOVUPS      gemmconst<>+228(SB), Y0
 	VMASKMOVPS   Y4, Y0, (DI)
-	JMP          GemmDot7AVX2_epidone_450
+	JMP          GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_notsigmoid_459:
+GemmDot7AVX2_notsigmoid_462:
 	CMPQ DI, $0x05
-	JNE  GemmDot7AVX2_nottanh_461
+	JNE  GemmDot7AVX2_nottanh_464
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -23907,11 +23976,11 @@ GemmDot7AVX2_notsigmoid_459:
 	VORPS       Y1, Y3, Y3
 	VMOVUPS     gemmconst<>+228(SB), Y0
 	VMASKMOVPS  Y3, Y0, (DI)
-	JMP         GemmDot7AVX2_epidone_450
+	JMP         GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_nottanh_461:
+GemmDot7AVX2_nottanh_464:
 	CMPQ DI, $0x06
-	JNE  GemmDot7AVX2_notscaledsigmoid_463
+	JNE  GemmDot7AVX2_notscaledsigmoid_466
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -23968,11 +24037,11 @@ GemmDot7AVX2_nottanh_461:
 	VFNMADD213PS Y3, Y3, Y1
 	VMOVUPS      gemmconst<>+228(SB), Y0
 	VMASKMOVPS   Y1, Y0, (DI)
-	JMP          GemmDot7AVX2_epidone_450
+	JMP          GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_notscaledsigmoid_463:
+GemmDot7AVX2_notscaledsigmoid_466:
 	CMPQ DI, $0x07
-	JNE  GemmDot7AVX2_notscaledtanh_465
+	JNE  GemmDot7AVX2_notscaledtanh_468
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -24056,15 +24125,15 @@ GemmDot7AVX2_notscaledsigmoid_463:
 	VORPS      Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_notscaledtanh_465:
-	JMP GemmDot7AVX2_store_447
+GemmDot7AVX2_notscaledtanh_468:
+	JMP GemmDot7AVX2_store_450
 
-GemmDot7AVX2_bwd_449:
+GemmDot7AVX2_bwd_452:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot7AVX2_bnotrelu_467
+	JNE        GemmDot7AVX2_bnotrelu_470
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24078,11 +24147,11 @@ GemmDot7AVX2_bwd_449:
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_bnotrelu_467:
+GemmDot7AVX2_bnotrelu_470:
 	CMPQ       DI, $0x02
-	JNE        GemmDot7AVX2_bnotleakyrelu_469
+	JNE        GemmDot7AVX2_bnotleakyrelu_472
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24097,11 +24166,11 @@ GemmDot7AVX2_bnotrelu_467:
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_bnotleakyrelu_469:
+GemmDot7AVX2_bnotleakyrelu_472:
 	CMPQ       DI, $0x03
-	JNE        GemmDot7AVX2_bnotelu_471
+	JNE        GemmDot7AVX2_bnotelu_474
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24116,11 +24185,11 @@ GemmDot7AVX2_bnotleakyrelu_469:
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_bnotelu_471:
+GemmDot7AVX2_bnotelu_474:
 	CMPQ       DI, $0x04
-	JNE        GemmDot7AVX2_bnotsigmoid_473
+	JNE        GemmDot7AVX2_bnotsigmoid_476
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24135,11 +24204,11 @@ GemmDot7AVX2_bnotelu_471:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_bnotsigmoid_473:
+GemmDot7AVX2_bnotsigmoid_476:
 	CMPQ       DI, $0x05
-	JNE        GemmDot7AVX2_bnottanh_475
+	JNE        GemmDot7AVX2_bnottanh_478
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24155,11 +24224,11 @@ GemmDot7AVX2_bnotsigmoid_473:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_bnottanh_475:
+GemmDot7AVX2_bnottanh_478:
 	CMPQ       DI, $0x06
-	JNE        GemmDot7AVX2_bnotscaledsigmoid_477
+	JNE        GemmDot7AVX2_bnotscaledsigmoid_480
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24175,11 +24244,11 @@ GemmDot7AVX2_bnottanh_475:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_bnotscaledsigmoid_477:
+GemmDot7AVX2_bnotscaledsigmoid_480:
 	CMPQ       DI, $0x07
-	JNE        GemmDot7AVX2_bnotscaledtanh_479
+	JNE        GemmDot7AVX2_bnotscaledtanh_482
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24196,17 +24265,17 @@ GemmDot7AVX2_bnotscaledsigmoid_477:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot7AVX2_epidone_450
+	JMP        GemmDot7AVX2_epidone_453
 
-GemmDot7AVX2_bnotscaledtanh_479:
-GemmDot7AVX2_store_447:
+GemmDot7AVX2_bnotscaledtanh_482:
+GemmDot7AVX2_store_450:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
 	VMOVUPS    gemmconst<>+228(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
 
-GemmDot7AVX2_epidone_450:
+GemmDot7AVX2_epidone_453:
 	IMUL3Q $0x00000001, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -24318,7 +24387,7 @@ GemmDot8AVX2_reduce:
 	VADDPS     Y0, Y1, Y1
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot8AVX2_noacc_483
+	JZ         GemmDot8AVX2_noacc_486
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24326,21 +24395,21 @@ GemmDot8AVX2_reduce:
 	VMASKMOVPS (DI), Y0, Y0
 	VADDPS     Y0, Y1, Y1
 
-GemmDot8AVX2_noacc_483:
+GemmDot8AVX2_noacc_486:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot8AVX2_bwd_484
+	JNZ        GemmDot8AVX2_bwd_487
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot8AVX2_nobias_487
+	JZ         GemmDot8AVX2_nobias_490
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
 	VADDPS     Y0, Y1, Y1
 
-GemmDot8AVX2_nobias_487:
+GemmDot8AVX2_nobias_490:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot8AVX2_notrelu_488
+	JNE        GemmDot8AVX2_notrelu_491
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24348,11 +24417,11 @@ GemmDot8AVX2_nobias_487:
 	VMAXPS     Y1, Y0, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_notrelu_488:
+GemmDot8AVX2_notrelu_491:
 	CMPQ       DI, $0x02
-	JNE        GemmDot8AVX2_notleakyrelu_490
+	JNE        GemmDot8AVX2_notleakyrelu_493
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24362,11 +24431,11 @@ GemmDot8AVX2_notrelu_488:
 	VBLENDVPS  Y2, Y0, Y1, Y0
 	VMOVUPS    gemmconst<>+224(SB), Y1
 	VMASKMOVPS Y0, Y1, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_notleakyrelu_490:
+GemmDot8AVX2_notleakyrelu_493:
 	CMPQ        DI, $0x03
-	JNE         GemmDot8AVX2_notelu_492
+	JNE         GemmDot8AVX2_notelu_495
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -24397,11 +24466,11 @@ GemmDot8AVX2_notleakyrelu_490:
 	VBLENDVPS   Y2, Y3, Y1, Y0
 	VMOVUPS     gemmconst<>+224(SB), Y1
 	VMASKMOVPS  Y0, Y1, (DI)
-	JMP         GemmDot8AVX2_epidone_485
+	JMP         GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_notelu_492:
+GemmDot8AVX2_notelu_495:
 	CMPQ         DI, $0x04
-	JNE          GemmDot8AVX2_notsigmoid_494
+	JNE          GemmDot8AVX2_notsigmoid_497
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -24450,11 +24519,11 @@ GemmDot8AVX2_notelu_492:
 	VFNMADD213PS Y2, Y2, Y4
 	VMOVUPS      gemmconst<>+224(SB), Y0
 	VMASKMOVPS   Y4, Y0, (DI)
-	JMP          GemmDot8AVX2_epidone_485
+	JMP          GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_notsigmoid_494:
+GemmDot8AVX2_notsigmoid_497:
 	CMPQ DI, $0x05
-	JNE  GemmDot8AVX2_nottanh_496
+	JNE  GemmDot8AVX2_nottanh_499
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -24500,11 +24569,11 @@ GemmDot8AVX2_notsigmoid_494:
 	VORPS       Y1, Y3, Y3
 	VMOVUPS     gemmconst<>+224(SB), Y0
 	VMASKMOVPS  Y3, Y0, (DI)
-	JMP         GemmDot8AVX2_epidone_485
+	JMP         GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_nottanh_496:
+GemmDot8AVX2_nottanh_499:
 	CMPQ DI, $0x06
-	JNE  GemmDot8AVX2_notscaledsigmoid_498
+	JNE  GemmDot8AVX2_notscaledsigmoid_501
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -24561,11 +24630,11 @@ GemmDot8AVX2_nottanh_496:
 	VFNMADD213PS Y3, Y3, Y1
 	VMOVUPS      gemmconst<>+224(SB), Y0
 	VMASKMOVPS   Y1, Y0, (DI)
-	JMP          GemmDot8AVX2_epidone_485
+	JMP          GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_notscaledsigmoid_498:
+GemmDot8AVX2_notscaledsigmoid_501:
 	CMPQ DI, $0x07
-	JNE  GemmDot8AVX2_notscaledtanh_500
+	JNE  GemmDot8AVX2_notscaledtanh_503
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -24649,15 +24718,15 @@ GemmDot8AVX2_notscaledsigmoid_498:
 	VORPS      Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y2, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_notscaledtanh_500:
-	JMP GemmDot8AVX2_store_482
+GemmDot8AVX2_notscaledtanh_503:
+	JMP GemmDot8AVX2_store_485
 
-GemmDot8AVX2_bwd_484:
+GemmDot8AVX2_bwd_487:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot8AVX2_bnotrelu_502
+	JNE        GemmDot8AVX2_bnotrelu_505
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24671,11 +24740,11 @@ GemmDot8AVX2_bwd_484:
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_bnotrelu_502:
+GemmDot8AVX2_bnotrelu_505:
 	CMPQ       DI, $0x02
-	JNE        GemmDot8AVX2_bnotleakyrelu_504
+	JNE        GemmDot8AVX2_bnotleakyrelu_507
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24690,11 +24759,11 @@ GemmDot8AVX2_bnotrelu_502:
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_bnotleakyrelu_504:
+GemmDot8AVX2_bnotleakyrelu_507:
 	CMPQ       DI, $0x03
-	JNE        GemmDot8AVX2_bnotelu_506
+	JNE        GemmDot8AVX2_bnotelu_509
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24709,11 +24778,11 @@ GemmDot8AVX2_bnotleakyrelu_504:
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_bnotelu_506:
+GemmDot8AVX2_bnotelu_509:
 	CMPQ       DI, $0x04
-	JNE        GemmDot8AVX2_bnotsigmoid_508
+	JNE        GemmDot8AVX2_bnotsigmoid_511
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24728,11 +24797,11 @@ GemmDot8AVX2_bnotelu_506:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_bnotsigmoid_508:
+GemmDot8AVX2_bnotsigmoid_511:
 	CMPQ       DI, $0x05
-	JNE        GemmDot8AVX2_bnottanh_510
+	JNE        GemmDot8AVX2_bnottanh_513
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24748,11 +24817,11 @@ GemmDot8AVX2_bnotsigmoid_508:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_bnottanh_510:
+GemmDot8AVX2_bnottanh_513:
 	CMPQ       DI, $0x06
-	JNE        GemmDot8AVX2_bnotscaledsigmoid_512
+	JNE        GemmDot8AVX2_bnotscaledsigmoid_515
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24768,11 +24837,11 @@ GemmDot8AVX2_bnottanh_510:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_bnotscaledsigmoid_512:
+GemmDot8AVX2_bnotscaledsigmoid_515:
 	CMPQ       DI, $0x07
-	JNE        GemmDot8AVX2_bnotscaledtanh_514
+	JNE        GemmDot8AVX2_bnotscaledtanh_517
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24789,17 +24858,17 @@ GemmDot8AVX2_bnotscaledsigmoid_512:
 	VMULPS     Y2, Y1, Y1
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
-	JMP        GemmDot8AVX2_epidone_485
+	JMP        GemmDot8AVX2_epidone_488
 
-GemmDot8AVX2_bnotscaledtanh_514:
-GemmDot8AVX2_store_482:
+GemmDot8AVX2_bnotscaledtanh_517:
+GemmDot8AVX2_store_485:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS Y1, Y0, (DI)
 
-GemmDot8AVX2_epidone_485:
+GemmDot8AVX2_epidone_488:
 	IMUL3Q $0x00000001, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -24921,7 +24990,7 @@ GemmDot9AVX2_reduce:
 	VADDPS     Y2, Y0, Y0
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot9AVX2_noacc_518
+	JZ         GemmDot9AVX2_noacc_521
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24932,12 +25001,12 @@ GemmDot9AVX2_reduce:
 	VMASKMOVPS 32(DI), Y2, Y2
 	VADDPS     Y2, Y0, Y0
 
-GemmDot9AVX2_noacc_518:
+GemmDot9AVX2_noacc_521:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot9AVX2_bwd_519
+	JNZ        GemmDot9AVX2_bwd_522
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot9AVX2_nobias_522
+	JZ         GemmDot9AVX2_nobias_525
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+224(SB), Y2
 	VMASKMOVPS (R8), Y2, Y2
@@ -24946,10 +25015,10 @@ GemmDot9AVX2_noacc_518:
 	VADDPS     Y2, Y1, Y1
 	VADDPS     Y3, Y0, Y0
 
-GemmDot9AVX2_nobias_522:
+GemmDot9AVX2_nobias_525:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot9AVX2_notrelu_523
+	JNE        GemmDot9AVX2_notrelu_526
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24961,11 +25030,11 @@ GemmDot9AVX2_nobias_522:
 	VMAXPS     Y0, Y2, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_notrelu_523:
+GemmDot9AVX2_notrelu_526:
 	CMPQ       DI, $0x02
-	JNE        GemmDot9AVX2_notleakyrelu_525
+	JNE        GemmDot9AVX2_notleakyrelu_528
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -24981,11 +25050,11 @@ GemmDot9AVX2_notrelu_523:
 	VBLENDVPS  Y2, Y1, Y0, Y3
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y3, Y0, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_notleakyrelu_525:
+GemmDot9AVX2_notleakyrelu_528:
 	CMPQ        DI, $0x03
-	JNE         GemmDot9AVX2_notelu_527
+	JNE         GemmDot9AVX2_notelu_530
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -25043,11 +25112,11 @@ GemmDot9AVX2_notleakyrelu_525:
 	VBLENDVPS   Y3, Y5, Y0, Y1
 	VMOVUPS     gemmconst<>+252(SB), Y0
 	VMASKMOVPS  Y1, Y0, 32(DI)
-	JMP         GemmDot9AVX2_epidone_520
+	JMP         GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_notelu_527:
+GemmDot9AVX2_notelu_530:
 	CMPQ         DI, $0x04
-	JNE          GemmDot9AVX2_notsigmoid_529
+	JNE          GemmDot9AVX2_notsigmoid_532
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -25141,11 +25210,11 @@ GemmDot9AVX2_notelu_527:
 	VFNMADD213PS Y4, Y4, Y1
 	VMOVUPS      gemmconst<>+252(SB), Y0
 	VMASKMOVPS   Y1, Y0, 32(DI)
-	JMP          GemmDot9AVX2_epidone_520
+	JMP          GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_notsigmoid_529:
+GemmDot9AVX2_notsigmoid_532:
 	CMPQ DI, $0x05
-	JNE  GemmDot9AVX2_nottanh_531
+	JNE  GemmDot9AVX2_nottanh_534
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -25233,11 +25302,11 @@ GemmDot9AVX2_notsigmoid_529:
 	VORPS       Y0, Y3, Y3
 	VMOVUPS     gemmconst<>+252(SB), Y0
 	VMASKMOVPS  Y3, Y0, 32(DI)
-	JMP         GemmDot9AVX2_epidone_520
+	JMP         GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_nottanh_531:
+GemmDot9AVX2_nottanh_534:
 	CMPQ DI, $0x06
-	JNE  GemmDot9AVX2_notscaledsigmoid_533
+	JNE  GemmDot9AVX2_notscaledsigmoid_536
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -25347,11 +25416,11 @@ GemmDot9AVX2_nottanh_531:
 	VFNMADD213PS Y3, Y3, Y0
 	VMOVUPS      gemmconst<>+252(SB), Y1
 	VMASKMOVPS   Y0, Y1, 32(DI)
-	JMP          GemmDot9AVX2_epidone_520
+	JMP          GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_notscaledsigmoid_533:
+GemmDot9AVX2_notscaledsigmoid_536:
 	CMPQ DI, $0x07
-	JNE  GemmDot9AVX2_notscaledtanh_535
+	JNE  GemmDot9AVX2_notscaledtanh_538
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -25515,15 +25584,15 @@ GemmDot9AVX2_notscaledsigmoid_533:
 	VORPS      Y2, Y4, Y4
 	VMOVUPS    gemmconst<>+252(SB), Y0
 	VMASKMOVPS Y4, Y0, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_notscaledtanh_535:
-	JMP GemmDot9AVX2_store_517
+GemmDot9AVX2_notscaledtanh_538:
+	JMP GemmDot9AVX2_store_520
 
-GemmDot9AVX2_bwd_519:
+GemmDot9AVX2_bwd_522:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot9AVX2_bnotrelu_537
+	JNE        GemmDot9AVX2_bnotrelu_540
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25544,11 +25613,11 @@ GemmDot9AVX2_bwd_519:
 	VMULPS     Y1, Y0, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_bnotrelu_537:
+GemmDot9AVX2_bnotrelu_540:
 	CMPQ       DI, $0x02
-	JNE        GemmDot9AVX2_bnotleakyrelu_539
+	JNE        GemmDot9AVX2_bnotleakyrelu_542
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25571,11 +25640,11 @@ GemmDot9AVX2_bnotrelu_537:
 	VMULPS     Y1, Y0, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_bnotleakyrelu_539:
+GemmDot9AVX2_bnotleakyrelu_542:
 	CMPQ       DI, $0x03
-	JNE        GemmDot9AVX2_bnotelu_541
+	JNE        GemmDot9AVX2_bnotelu_544
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25598,11 +25667,11 @@ GemmDot9AVX2_bnotleakyrelu_539:
 	VMULPS     Y2, Y0, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_bnotelu_541:
+GemmDot9AVX2_bnotelu_544:
 	CMPQ       DI, $0x04
-	JNE        GemmDot9AVX2_bnotsigmoid_543
+	JNE        GemmDot9AVX2_bnotsigmoid_546
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25625,11 +25694,11 @@ GemmDot9AVX2_bnotelu_541:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_bnotsigmoid_543:
+GemmDot9AVX2_bnotsigmoid_546:
 	CMPQ       DI, $0x05
-	JNE        GemmDot9AVX2_bnottanh_545
+	JNE        GemmDot9AVX2_bnottanh_548
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25654,11 +25723,11 @@ GemmDot9AVX2_bnotsigmoid_543:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_bnottanh_545:
+GemmDot9AVX2_bnottanh_548:
 	CMPQ       DI, $0x06
-	JNE        GemmDot9AVX2_bnotscaledsigmoid_547
+	JNE        GemmDot9AVX2_bnotscaledsigmoid_550
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25683,11 +25752,11 @@ GemmDot9AVX2_bnottanh_545:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_bnotscaledsigmoid_547:
+GemmDot9AVX2_bnotscaledsigmoid_550:
 	CMPQ       DI, $0x07
-	JNE        GemmDot9AVX2_bnotscaledtanh_549
+	JNE        GemmDot9AVX2_bnotscaledtanh_552
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25714,10 +25783,10 @@ GemmDot9AVX2_bnotscaledsigmoid_547:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot9AVX2_epidone_520
+	JMP        GemmDot9AVX2_epidone_523
 
-GemmDot9AVX2_bnotscaledtanh_549:
-GemmDot9AVX2_store_517:
+GemmDot9AVX2_bnotscaledtanh_552:
+GemmDot9AVX2_store_520:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25726,7 +25795,7 @@ GemmDot9AVX2_store_517:
 	VMOVUPS    gemmconst<>+252(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
 
-GemmDot9AVX2_epidone_520:
+GemmDot9AVX2_epidone_523:
 	IMUL3Q $0x00000001, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -25854,7 +25923,7 @@ GemmDot10AVX2_reduce:
 	VADDPS     Y2, Y0, Y0
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot10AVX2_noacc_553
+	JZ         GemmDot10AVX2_noacc_556
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25865,12 +25934,12 @@ GemmDot10AVX2_reduce:
 	VMASKMOVPS 32(DI), Y2, Y2
 	VADDPS     Y2, Y0, Y0
 
-GemmDot10AVX2_noacc_553:
+GemmDot10AVX2_noacc_556:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot10AVX2_bwd_554
+	JNZ        GemmDot10AVX2_bwd_557
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot10AVX2_nobias_557
+	JZ         GemmDot10AVX2_nobias_560
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+224(SB), Y2
 	VMASKMOVPS (R8), Y2, Y2
@@ -25879,10 +25948,10 @@ GemmDot10AVX2_noacc_553:
 	VADDPS     Y2, Y1, Y1
 	VADDPS     Y3, Y0, Y0
 
-GemmDot10AVX2_nobias_557:
+GemmDot10AVX2_nobias_560:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot10AVX2_notrelu_558
+	JNE        GemmDot10AVX2_notrelu_561
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25894,11 +25963,11 @@ GemmDot10AVX2_nobias_557:
 	VMAXPS     Y0, Y2, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_notrelu_558:
+GemmDot10AVX2_notrelu_561:
 	CMPQ       DI, $0x02
-	JNE        GemmDot10AVX2_notleakyrelu_560
+	JNE        GemmDot10AVX2_notleakyrelu_563
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -25914,11 +25983,11 @@ GemmDot10AVX2_notrelu_558:
 	VBLENDVPS  Y2, Y1, Y0, Y3
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y3, Y0, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_notleakyrelu_560:
+GemmDot10AVX2_notleakyrelu_563:
 	CMPQ        DI, $0x03
-	JNE         GemmDot10AVX2_notelu_562
+	JNE         GemmDot10AVX2_notelu_565
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -25976,11 +26045,11 @@ GemmDot10AVX2_notleakyrelu_560:
 	VBLENDVPS   Y3, Y5, Y0, Y1
 	VMOVUPS     gemmconst<>+248(SB), Y0
 	VMASKMOVPS  Y1, Y0, 32(DI)
-	JMP         GemmDot10AVX2_epidone_555
+	JMP         GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_notelu_562:
+GemmDot10AVX2_notelu_565:
 	CMPQ         DI, $0x04
-	JNE          GemmDot10AVX2_notsigmoid_564
+	JNE          GemmDot10AVX2_notsigmoid_567
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -26074,11 +26143,11 @@ GemmDot10AVX2_notelu_562:
 	VFNMADD213PS Y4, Y4, Y1
 	VMOVUPS      gemmconst<>+248(SB), Y0
 	VMASKMOVPS   Y1, Y0, 32(DI)
-	JMP          GemmDot10AVX2_epidone_555
+	JMP          GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_notsigmoid_564:
+GemmDot10AVX2_notsigmoid_567:
 	CMPQ DI, $0x05
-	JNE  GemmDot10AVX2_nottanh_566
+	JNE  GemmDot10AVX2_nottanh_569
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -26166,11 +26235,11 @@ GemmDot10AVX2_notsigmoid_564:
 	VORPS       Y0, Y3, Y3
 	VMOVUPS     gemmconst<>+248(SB), Y0
 	VMASKMOVPS  Y3, Y0, 32(DI)
-	JMP         GemmDot10AVX2_epidone_555
+	JMP         GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_nottanh_566:
+GemmDot10AVX2_nottanh_569:
 	CMPQ DI, $0x06
-	JNE  GemmDot10AVX2_notscaledsigmoid_568
+	JNE  GemmDot10AVX2_notscaledsigmoid_571
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -26280,11 +26349,11 @@ GemmDot10AVX2_nottanh_566:
 	VFNMADD213PS Y3, Y3, Y0
 	VMOVUPS      gemmconst<>+248(SB), Y1
 	VMASKMOVPS   Y0, Y1, 32(DI)
-	JMP          GemmDot10AVX2_epidone_555
+	JMP          GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_notscaledsigmoid_568:
+GemmDot10AVX2_notscaledsigmoid_571:
 	CMPQ DI, $0x07
-	JNE  GemmDot10AVX2_notscaledtanh_570
+	JNE  GemmDot10AVX2_notscaledtanh_573
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -26448,15 +26517,15 @@ GemmDot10AVX2_notscaledsigmoid_568:
 	VORPS      Y2, Y4, Y4
 	VMOVUPS    gemmconst<>+248(SB), Y0
 	VMASKMOVPS Y4, Y0, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_notscaledtanh_570:
-	JMP GemmDot10AVX2_store_552
+GemmDot10AVX2_notscaledtanh_573:
+	JMP GemmDot10AVX2_store_555
 
-GemmDot10AVX2_bwd_554:
+GemmDot10AVX2_bwd_557:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot10AVX2_bnotrelu_572
+	JNE        GemmDot10AVX2_bnotrelu_575
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26477,11 +26546,11 @@ GemmDot10AVX2_bwd_554:
 	VMULPS     Y1, Y0, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_bnotrelu_572:
+GemmDot10AVX2_bnotrelu_575:
 	CMPQ       DI, $0x02
-	JNE        GemmDot10AVX2_bnotleakyrelu_574
+	JNE        GemmDot10AVX2_bnotleakyrelu_577
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26504,11 +26573,11 @@ GemmDot10AVX2_bnotrelu_572:
 	VMULPS     Y1, Y0, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_bnotleakyrelu_574:
+GemmDot10AVX2_bnotleakyrelu_577:
 	CMPQ       DI, $0x03
-	JNE        GemmDot10AVX2_bnotelu_576
+	JNE        GemmDot10AVX2_bnotelu_579
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26531,11 +26600,11 @@ GemmDot10AVX2_bnotleakyrelu_574:
 	VMULPS     Y2, Y0, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_bnotelu_576:
+GemmDot10AVX2_bnotelu_579:
 	CMPQ       DI, $0x04
-	JNE        GemmDot10AVX2_bnotsigmoid_578
+	JNE        GemmDot10AVX2_bnotsigmoid_581
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26558,11 +26627,11 @@ GemmDot10AVX2_bnotelu_576:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_bnotsigmoid_578:
+GemmDot10AVX2_bnotsigmoid_581:
 	CMPQ       DI, $0x05
-	JNE        GemmDot10AVX2_bnottanh_580
+	JNE        GemmDot10AVX2_bnottanh_583
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26587,11 +26656,11 @@ GemmDot10AVX2_bnotsigmoid_578:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_bnottanh_580:
+GemmDot10AVX2_bnottanh_583:
 	CMPQ       DI, $0x06
-	JNE        GemmDot10AVX2_bnotscaledsigmoid_582
+	JNE        GemmDot10AVX2_bnotscaledsigmoid_585
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26616,11 +26685,11 @@ GemmDot10AVX2_bnottanh_580:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_bnotscaledsigmoid_582:
+GemmDot10AVX2_bnotscaledsigmoid_585:
 	CMPQ       DI, $0x07
-	JNE        GemmDot10AVX2_bnotscaledtanh_584
+	JNE        GemmDot10AVX2_bnotscaledtanh_587
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26647,10 +26716,10 @@ GemmDot10AVX2_bnotscaledsigmoid_582:
 	VMULPS     Y3, Y0, Y0
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
-	JMP        GemmDot10AVX2_epidone_555
+	JMP        GemmDot10AVX2_epidone_558
 
-GemmDot10AVX2_bnotscaledtanh_584:
-GemmDot10AVX2_store_552:
+GemmDot10AVX2_bnotscaledtanh_587:
+GemmDot10AVX2_store_555:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26659,7 +26728,7 @@ GemmDot10AVX2_store_552:
 	VMOVUPS    gemmconst<>+248(SB), Y1
 	VMASKMOVPS Y0, Y1, 32(DI)
 
-GemmDot10AVX2_epidone_555:
+GemmDot10AVX2_epidone_558:
 	IMUL3Q $0x00000001, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -26794,7 +26863,7 @@ GemmDot11AVX2_reduce:
 	VADDPS     Y0, Y2, Y2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot11AVX2_noacc_588
+	JZ         GemmDot11AVX2_noacc_591
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26805,12 +26874,12 @@ GemmDot11AVX2_reduce:
 	VMASKMOVPS 32(DI), Y0, Y0
 	VADDPS     Y0, Y2, Y2
 
-GemmDot11AVX2_noacc_588:
+GemmDot11AVX2_noacc_591:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot11AVX2_bwd_589
+	JNZ        GemmDot11AVX2_bwd_592
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot11AVX2_nobias_592
+	JZ         GemmDot11AVX2_nobias_595
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
@@ -26819,10 +26888,10 @@ GemmDot11AVX2_noacc_588:
 	VADDPS     Y0, Y1, Y1
 	VADDPS     Y3, Y2, Y2
 
-GemmDot11AVX2_nobias_592:
+GemmDot11AVX2_nobias_595:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot11AVX2_notrelu_593
+	JNE        GemmDot11AVX2_notrelu_596
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26834,11 +26903,11 @@ GemmDot11AVX2_nobias_592:
 	VMAXPS     Y2, Y0, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_notrelu_593:
+GemmDot11AVX2_notrelu_596:
 	CMPQ       DI, $0x02
-	JNE        GemmDot11AVX2_notleakyrelu_595
+	JNE        GemmDot11AVX2_notleakyrelu_598
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -26854,11 +26923,11 @@ GemmDot11AVX2_notrelu_593:
 	VBLENDVPS  Y0, Y1, Y2, Y3
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y3, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_notleakyrelu_595:
+GemmDot11AVX2_notleakyrelu_598:
 	CMPQ        DI, $0x03
-	JNE         GemmDot11AVX2_notelu_597
+	JNE         GemmDot11AVX2_notelu_600
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -26916,11 +26985,11 @@ GemmDot11AVX2_notleakyrelu_595:
 	VBLENDVPS   Y3, Y5, Y2, Y1
 	VMOVUPS     gemmconst<>+244(SB), Y0
 	VMASKMOVPS  Y1, Y0, 32(DI)
-	JMP         GemmDot11AVX2_epidone_590
+	JMP         GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_notelu_597:
+GemmDot11AVX2_notelu_600:
 	CMPQ         DI, $0x04
-	JNE          GemmDot11AVX2_notsigmoid_599
+	JNE          GemmDot11AVX2_notsigmoid_602
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -27014,11 +27083,11 @@ GemmDot11AVX2_notelu_597:
 	VFNMADD213PS Y4, Y4, Y1
 	VMOVUPS      gemmconst<>+244(SB), Y0
 	VMASKMOVPS   Y1, Y0, 32(DI)
-	JMP          GemmDot11AVX2_epidone_590
+	JMP          GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_notsigmoid_599:
+GemmDot11AVX2_notsigmoid_602:
 	CMPQ DI, $0x05
-	JNE  GemmDot11AVX2_nottanh_601
+	JNE  GemmDot11AVX2_nottanh_604
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -27106,11 +27175,11 @@ GemmDot11AVX2_notsigmoid_599:
 	VORPS       Y2, Y3, Y3
 	VMOVUPS     gemmconst<>+244(SB), Y0
 	VMASKMOVPS  Y3, Y0, 32(DI)
-	JMP         GemmDot11AVX2_epidone_590
+	JMP         GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_nottanh_601:
+GemmDot11AVX2_nottanh_604:
 	CMPQ DI, $0x06
-	JNE  GemmDot11AVX2_notscaledsigmoid_603
+	JNE  GemmDot11AVX2_notscaledsigmoid_606
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -27220,11 +27289,11 @@ GemmDot11AVX2_nottanh_601:
 	VFNMADD213PS Y3, Y3, Y2
 	VMOVUPS      gemmconst<>+244(SB), Y0
 	VMASKMOVPS   Y2, Y0, 32(DI)
-	JMP          GemmDot11AVX2_epidone_590
+	JMP          GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_notscaledsigmoid_603:
+GemmDot11AVX2_notscaledsigmoid_606:
 	CMPQ DI, $0x07
-	JNE  GemmDot11AVX2_notscaledtanh_605
+	JNE  GemmDot11AVX2_notscaledtanh_608
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -27388,15 +27457,15 @@ GemmDot11AVX2_notscaledsigmoid_603:
 	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y4, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_notscaledtanh_605:
-	JMP GemmDot11AVX2_store_587
+GemmDot11AVX2_notscaledtanh_608:
+	JMP GemmDot11AVX2_store_590
 
-GemmDot11AVX2_bwd_589:
+GemmDot11AVX2_bwd_592:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot11AVX2_bnotrelu_607
+	JNE        GemmDot11AVX2_bnotrelu_610
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27417,11 +27486,11 @@ GemmDot11AVX2_bwd_589:
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_bnotrelu_607:
+GemmDot11AVX2_bnotrelu_610:
 	CMPQ       DI, $0x02
-	JNE        GemmDot11AVX2_bnotleakyrelu_609
+	JNE        GemmDot11AVX2_bnotleakyrelu_612
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27444,11 +27513,11 @@ GemmDot11AVX2_bnotrelu_607:
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_bnotleakyrelu_609:
+GemmDot11AVX2_bnotleakyrelu_612:
 	CMPQ       DI, $0x03
-	JNE        GemmDot11AVX2_bnotelu_611
+	JNE        GemmDot11AVX2_bnotelu_614
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27471,11 +27540,11 @@ GemmDot11AVX2_bnotleakyrelu_609:
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_bnotelu_611:
+GemmDot11AVX2_bnotelu_614:
 	CMPQ       DI, $0x04
-	JNE        GemmDot11AVX2_bnotsigmoid_613
+	JNE        GemmDot11AVX2_bnotsigmoid_616
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27498,11 +27567,11 @@ GemmDot11AVX2_bnotelu_611:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_bnotsigmoid_613:
+GemmDot11AVX2_bnotsigmoid_616:
 	CMPQ       DI, $0x05
-	JNE        GemmDot11AVX2_bnottanh_615
+	JNE        GemmDot11AVX2_bnottanh_618
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27527,11 +27596,11 @@ GemmDot11AVX2_bnotsigmoid_613:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_bnottanh_615:
+GemmDot11AVX2_bnottanh_618:
 	CMPQ       DI, $0x06
-	JNE        GemmDot11AVX2_bnotscaledsigmoid_617
+	JNE        GemmDot11AVX2_bnotscaledsigmoid_620
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27556,11 +27625,11 @@ GemmDot11AVX2_bnottanh_615:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_bnotscaledsigmoid_617:
+GemmDot11AVX2_bnotscaledsigmoid_620:
 	CMPQ       DI, $0x07
-	JNE        GemmDot11AVX2_bnotscaledtanh_619
+	JNE        GemmDot11AVX2_bnotscaledtanh_622
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27587,10 +27656,10 @@ GemmDot11AVX2_bnotscaledsigmoid_617:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot11AVX2_epidone_590
+	JMP        GemmDot11AVX2_epidone_593
 
-GemmDot11AVX2_bnotscaledtanh_619:
-GemmDot11AVX2_store_587:
+GemmDot11AVX2_bnotscaledtanh_622:
+GemmDot11AVX2_store_590:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27599,7 +27668,7 @@ GemmDot11AVX2_store_587:
 	VMOVUPS    gemmconst<>+244(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
 
-GemmDot11AVX2_epidone_590:
+GemmDot11AVX2_epidone_593:
 	IMUL3Q $0x00000001, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -27740,7 +27809,7 @@ GemmDot12AVX2_reduce:
 	VADDPS     Y0, Y2, Y2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot12AVX2_noacc_623
+	JZ         GemmDot12AVX2_noacc_626
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27751,12 +27820,12 @@ GemmDot12AVX2_reduce:
 	VMASKMOVPS 32(DI), Y0, Y0
 	VADDPS     Y0, Y2, Y2
 
-GemmDot12AVX2_noacc_623:
+GemmDot12AVX2_noacc_626:
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000004, DI
-	JNZ        GemmDot12AVX2_bwd_624
+	JNZ        GemmDot12AVX2_bwd_627
 	TESTQ      $0x00000002, DI
-	JZ         GemmDot12AVX2_nobias_627
+	JZ         GemmDot12AVX2_nobias_630
 	MOVQ       bias+56(FP), R8
 	VMOVUPS    gemmconst<>+224(SB), Y0
 	VMASKMOVPS (R8), Y0, Y0
@@ -27765,10 +27834,10 @@ GemmDot12AVX2_noacc_623:
 	VADDPS     Y0, Y1, Y1
 	VADDPS     Y3, Y2, Y2
 
-GemmDot12AVX2_nobias_627:
+GemmDot12AVX2_nobias_630:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot12AVX2_notrelu_628
+	JNE        GemmDot12AVX2_notrelu_631
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27780,11 +27849,11 @@ GemmDot12AVX2_nobias_627:
 	VMAXPS     Y2, Y0, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_notrelu_628:
+GemmDot12AVX2_notrelu_631:
 	CMPQ       DI, $0x02
-	JNE        GemmDot12AVX2_notleakyrelu_630
+	JNE        GemmDot12AVX2_notleakyrelu_633
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -27800,11 +27869,11 @@ GemmDot12AVX2_notrelu_628:
 	VBLENDVPS  Y0, Y1, Y2, Y3
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y3, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_notleakyrelu_630:
+GemmDot12AVX2_notleakyrelu_633:
 	CMPQ        DI, $0x03
-	JNE         GemmDot12AVX2_notelu_632
+	JNE         GemmDot12AVX2_notelu_635
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -27862,11 +27931,11 @@ GemmDot12AVX2_notleakyrelu_630:
 	VBLENDVPS   Y3, Y5, Y2, Y1
 	VMOVUPS     gemmconst<>+240(SB), Y0
 	VMASKMOVPS  Y1, Y0, 32(DI)
-	JMP         GemmDot12AVX2_epidone_625
+	JMP         GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_notelu_632:
+GemmDot12AVX2_notelu_635:
 	CMPQ         DI, $0x04
-	JNE          GemmDot12AVX2_notsigmoid_634
+	JNE          GemmDot12AVX2_notsigmoid_637
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -27960,11 +28029,11 @@ GemmDot12AVX2_notelu_632:
 	VFNMADD213PS Y4, Y4, Y1
 	VMOVUPS      gemmconst<>+240(SB), Y0
 	VMASKMOVPS   Y1, Y0, 32(DI)
-	JMP          GemmDot12AVX2_epidone_625
+	JMP          GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_notsigmoid_634:
+GemmDot12AVX2_notsigmoid_637:
 	CMPQ DI, $0x05
-	JNE  GemmDot12AVX2_nottanh_636
+	JNE  GemmDot12AVX2_nottanh_639
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -28052,11 +28121,11 @@ GemmDot12AVX2_notsigmoid_634:
 	VORPS       Y2, Y3, Y3
 	VMOVUPS     gemmconst<>+240(SB), Y0
 	VMASKMOVPS  Y3, Y0, 32(DI)
-	JMP         GemmDot12AVX2_epidone_625
+	JMP         GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_nottanh_636:
+GemmDot12AVX2_nottanh_639:
 	CMPQ DI, $0x06
-	JNE  GemmDot12AVX2_notscaledsigmoid_638
+	JNE  GemmDot12AVX2_notscaledsigmoid_641
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -28166,11 +28235,11 @@ GemmDot12AVX2_nottanh_636:
 	VFNMADD213PS Y3, Y3, Y2
 	VMOVUPS      gemmconst<>+240(SB), Y0
 	VMASKMOVPS   Y2, Y0, 32(DI)
-	JMP          GemmDot12AVX2_epidone_625
+	JMP          GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_notscaledsigmoid_638:
+GemmDot12AVX2_notscaledsigmoid_641:
 	CMPQ DI, $0x07
-	JNE  GemmDot12AVX2_notscaledtanh_640
+	JNE  GemmDot12AVX2_notscaledtanh_643
 	MOVQ ldc+48(FP), R8
 	MOVQ DX, DI
 	SHLQ $0x02, R8
@@ -28334,15 +28403,15 @@ GemmDot12AVX2_notscaledsigmoid_638:
 	VORPS      Y0, Y4, Y4
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y4, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_notscaledtanh_640:
-	JMP GemmDot12AVX2_store_622
+GemmDot12AVX2_notscaledtanh_643:
+	JMP GemmDot12AVX2_store_625
 
-GemmDot12AVX2_bwd_624:
+GemmDot12AVX2_bwd_627:
 	SHRQ       $0x08, DI
 	CMPQ       DI, $0x01
-	JNE        GemmDot12AVX2_bnotrelu_642
+	JNE        GemmDot12AVX2_bnotrelu_645
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28363,11 +28432,11 @@ GemmDot12AVX2_bwd_624:
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_bnotrelu_642:
+GemmDot12AVX2_bnotrelu_645:
 	CMPQ       DI, $0x02
-	JNE        GemmDot12AVX2_bnotleakyrelu_644
+	JNE        GemmDot12AVX2_bnotleakyrelu_647
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28390,11 +28459,11 @@ GemmDot12AVX2_bnotrelu_642:
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_bnotleakyrelu_644:
+GemmDot12AVX2_bnotleakyrelu_647:
 	CMPQ       DI, $0x03
-	JNE        GemmDot12AVX2_bnotelu_646
+	JNE        GemmDot12AVX2_bnotelu_649
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28417,11 +28486,11 @@ GemmDot12AVX2_bnotleakyrelu_644:
 	VMULPS     Y0, Y2, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_bnotelu_646:
+GemmDot12AVX2_bnotelu_649:
 	CMPQ       DI, $0x04
-	JNE        GemmDot12AVX2_bnotsigmoid_648
+	JNE        GemmDot12AVX2_bnotsigmoid_651
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28444,11 +28513,11 @@ GemmDot12AVX2_bnotelu_646:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_bnotsigmoid_648:
+GemmDot12AVX2_bnotsigmoid_651:
 	CMPQ       DI, $0x05
-	JNE        GemmDot12AVX2_bnottanh_650
+	JNE        GemmDot12AVX2_bnottanh_653
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28473,11 +28542,11 @@ GemmDot12AVX2_bnotsigmoid_648:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_bnottanh_650:
+GemmDot12AVX2_bnottanh_653:
 	CMPQ       DI, $0x06
-	JNE        GemmDot12AVX2_bnotscaledsigmoid_652
+	JNE        GemmDot12AVX2_bnotscaledsigmoid_655
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28502,11 +28571,11 @@ GemmDot12AVX2_bnottanh_650:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_bnotscaledsigmoid_652:
+GemmDot12AVX2_bnotscaledsigmoid_655:
 	CMPQ       DI, $0x07
-	JNE        GemmDot12AVX2_bnotscaledtanh_654
+	JNE        GemmDot12AVX2_bnotscaledtanh_657
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28533,10 +28602,10 @@ GemmDot12AVX2_bnotscaledsigmoid_652:
 	VMULPS     Y3, Y2, Y2
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
-	JMP        GemmDot12AVX2_epidone_625
+	JMP        GemmDot12AVX2_epidone_628
 
-GemmDot12AVX2_bnotscaledtanh_654:
-GemmDot12AVX2_store_622:
+GemmDot12AVX2_bnotscaledtanh_657:
+GemmDot12AVX2_store_625:
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -28545,7 +28614,7 @@ GemmDot12AVX2_store_622:
 	VMOVUPS    gemmconst<>+240(SB), Y0
 	VMASKMOVPS Y2, Y0, 32(DI)
 
-GemmDot12AVX2_epidone_625:
+GemmDot12AVX2_epidone_628:
 	IMUL3Q $0x00000001, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -28908,8 +28977,51 @@ Gemm6x64_tile:
 	PREFETCHT1 128(BP)
 	PREFETCHT1 192(BP)
 	PREFETCHT1 252(BP)
-	TESTQ      R14, R14
-	JNZ        Gemm6x64_pending
+	TESTQ      BX, BX
+	JZ         Gemm6x64_noyprefetch_660
+	MOVQ       ldy+88(FP), R15
+	SHLQ       $0x02, R15
+	IMUL3Q     $0x00000006, R15, BP
+	ADDQ       BX, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+
+Gemm6x64_noyprefetch_660:
+	TESTQ R14, R14
+	JNZ   Gemm6x64_pending
 
 Gemm6x64_kcheck:
 	CMPQ    R8, $0x04
@@ -29054,9 +29166,9 @@ Gemm6x64_kloop:
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
 	TESTQ        R12, R12
-	JZ           Gemm6x64_nocopyrow_657
+	JZ           Gemm6x64_nocopyrow_661
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm6x64_copyrow_658
+	JZ           Gemm6x64_copyrow_662
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -29079,15 +29191,15 @@ Gemm6x64_kloop:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm6x64_copied_659
+	JNZ          Gemm6x64_copied_663
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm6x64_copied_659
+	JMP          Gemm6x64_copied_663
 
-Gemm6x64_copyrow_658:
+Gemm6x64_copyrow_662:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z24
 	VMOVUPS    Z24, (R13)
@@ -29101,8 +29213,8 @@ Gemm6x64_copyrow_658:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm6x64_copied_659:
-Gemm6x64_nocopyrow_657:
+Gemm6x64_copied_663:
+Gemm6x64_nocopyrow_661:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000400, DI
 	SUBQ $0x04, R8
@@ -29161,7 +29273,7 @@ Gemm6x64_epi:
 	JL     Gemm6x64_edge
 	MOVQ   flags+96(FP), DI
 	TESTQ  $0x00000001, DI
-	JZ     Gemm6x64_noacc_661
+	JZ     Gemm6x64_noacc_665
 	MOVQ   ldc+64(FP), R8
 	MOVQ   CX, DI
 	SHLQ   $0x02, R8
@@ -29195,12 +29307,12 @@ Gemm6x64_epi:
 	VADDPS 128(DI), Z22, Z22
 	VADDPS 192(DI), Z23, Z23
 
-Gemm6x64_noacc_661:
+Gemm6x64_noacc_665:
 	MOVQ   flags+96(FP), DI
 	TESTQ  $0x00000004, DI
-	JNZ    Gemm6x64_bwd_662
+	JNZ    Gemm6x64_bwd_666
 	TESTQ  $0x00000002, DI
-	JZ     Gemm6x64_nobias_665
+	JZ     Gemm6x64_nobias_669
 	MOVQ   bias+72(FP), R8
 	VADDPS (R8), Z0, Z0
 	VADDPS 64(R8), Z1, Z1
@@ -29227,10 +29339,10 @@ Gemm6x64_noacc_661:
 	VADDPS 128(R8), Z22, Z22
 	VADDPS 192(R8), Z23, Z23
 
-Gemm6x64_nobias_665:
+Gemm6x64_nobias_669:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     Gemm6x64_notrelu_666
+	JNE     Gemm6x64_notrelu_670
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -29311,11 +29423,11 @@ Gemm6x64_nobias_665:
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z23, Z24, Z23
 	VMOVUPS Z23, 192(DI)
-	JMP     Gemm6x64_epidone_663
+	JMP     Gemm6x64_epidone_667
 
-Gemm6x64_notrelu_666:
+Gemm6x64_notrelu_670:
 	CMPQ        DI, $0x02
-	JNE         Gemm6x64_notleakyrelu_668
+	JNE         Gemm6x64_notleakyrelu_672
 	MOVQ        ldc+64(FP), R8
 	MOVQ        CX, DI
 	SHLQ        $0x02, R8
@@ -29444,11 +29556,11 @@ Gemm6x64_notrelu_666:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z23, K1
 	VMOVUPS     Z24, K1, Z23
 	VMOVUPS     Z23, 192(DI)
-	JMP         Gemm6x64_epidone_663
+	JMP         Gemm6x64_epidone_667
 
-Gemm6x64_notleakyrelu_668:
+Gemm6x64_notleakyrelu_672:
 	CMPQ    DI, $0x03
-	JNE     Gemm6x64_notelu_670
+	JNE     Gemm6x64_notelu_674
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -29483,17 +29595,17 @@ Gemm6x64_notleakyrelu_668:
 	VMOVUPS Z23, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm6x64_lasttile_672
+	JNZ     Gemm6x64_lasttile_676
 	CMPQ    SI, $0x06
-	JLE     Gemm6x64_lasttile_672
+	JLE     Gemm6x64_lasttile_676
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x60
-	JL      Gemm6x64_lasttile_672
+	JL      Gemm6x64_lasttile_676
 	MOVQ    CX, DX
 	MOVQ    $0x00000018, R14
-	JMP     Gemm6x64_epidone_663
+	JMP     Gemm6x64_epidone_667
 
-Gemm6x64_lasttile_672:
+Gemm6x64_lasttile_676:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z23
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z22
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z21
@@ -29510,7 +29622,7 @@ Gemm6x64_lasttile_672:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000006, R15
 
-Gemm6x64_fwdelu_673:
+Gemm6x64_fwdelu_677:
 	VMOVUPS     (DI), Z12
 	VMOVUPS     64(DI), Z11
 	VMOVUPS     128(DI), Z10
@@ -29599,12 +29711,12 @@ Gemm6x64_fwdelu_673:
 	VMOVUPS     Z9, 192(DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm6x64_fwdelu_673
-	JMP         Gemm6x64_epidone_663
+	JNZ         Gemm6x64_fwdelu_677
+	JMP         Gemm6x64_epidone_667
 
-Gemm6x64_notelu_670:
+Gemm6x64_notelu_674:
 	CMPQ    DI, $0x04
-	JNE     Gemm6x64_notsigmoid_674
+	JNE     Gemm6x64_notsigmoid_678
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -29639,17 +29751,17 @@ Gemm6x64_notelu_670:
 	VMOVUPS Z23, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm6x64_lasttile_676
+	JNZ     Gemm6x64_lasttile_680
 	CMPQ    SI, $0x06
-	JLE     Gemm6x64_lasttile_676
+	JLE     Gemm6x64_lasttile_680
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x60
-	JL      Gemm6x64_lasttile_676
+	JL      Gemm6x64_lasttile_680
 	MOVQ    CX, DX
 	MOVQ    $0x00000018, R14
-	JMP     Gemm6x64_epidone_663
+	JMP     Gemm6x64_epidone_667
 
-Gemm6x64_lasttile_676:
+Gemm6x64_lasttile_680:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_80000000<>+0(SB), Z22
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z21
@@ -29662,7 +29774,7 @@ Gemm6x64_lasttile_676:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000006, R15
 
-Gemm6x64_fwdsigmoid_677:
+Gemm6x64_fwdsigmoid_681:
 	VMOVUPS         (DI), Z16
 	VMOVUPS         64(DI), Z15
 	VMOVUPS         128(DI), Z14
@@ -29813,12 +29925,12 @@ Gemm6x64_fwdsigmoid_677:
 	VMOVUPS      Z0, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm6x64_fwdsigmoid_677
-	JMP          Gemm6x64_epidone_663
+	JNZ          Gemm6x64_fwdsigmoid_681
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_notsigmoid_674:
+Gemm6x64_notsigmoid_678:
 	CMPQ    DI, $0x05
-	JNE     Gemm6x64_nottanh_678
+	JNE     Gemm6x64_nottanh_682
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -29853,17 +29965,17 @@ Gemm6x64_notsigmoid_674:
 	VMOVUPS Z23, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm6x64_lasttile_680
+	JNZ     Gemm6x64_lasttile_684
 	CMPQ    SI, $0x06
-	JLE     Gemm6x64_lasttile_680
+	JLE     Gemm6x64_lasttile_684
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x60
-	JL      Gemm6x64_lasttile_680
+	JL      Gemm6x64_lasttile_684
 	MOVQ    CX, DX
 	MOVQ    $0x00000018, R14
-	JMP     Gemm6x64_epidone_663
+	JMP     Gemm6x64_epidone_667
 
-Gemm6x64_lasttile_680:
+Gemm6x64_lasttile_684:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_c1200000<>+0(SB), Z22
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z21
@@ -29876,7 +29988,7 @@ Gemm6x64_lasttile_680:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000006, R15
 
-Gemm6x64_fwdtanh_681:
+Gemm6x64_fwdtanh_685:
 	VMOVUPS (DI), Z16
 	VMOVUPS 64(DI), Z15
 	VMOVUPS 128(DI), Z14
@@ -30005,12 +30117,12 @@ Gemm6x64_fwdtanh_681:
 	VMOVUPS          Z30, 192(DI)
 	ADDQ             R8, DI
 	DECQ             R15
-	JNZ              Gemm6x64_fwdtanh_681
-	JMP              Gemm6x64_epidone_663
+	JNZ              Gemm6x64_fwdtanh_685
+	JMP              Gemm6x64_epidone_667
 
-Gemm6x64_nottanh_678:
+Gemm6x64_nottanh_682:
 	CMPQ    DI, $0x06
-	JNE     Gemm6x64_notscaledsigmoid_682
+	JNE     Gemm6x64_notscaledsigmoid_686
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -30045,17 +30157,17 @@ Gemm6x64_nottanh_678:
 	VMOVUPS Z23, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm6x64_lasttile_684
+	JNZ     Gemm6x64_lasttile_688
 	CMPQ    SI, $0x06
-	JLE     Gemm6x64_lasttile_684
+	JLE     Gemm6x64_lasttile_688
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x60
-	JL      Gemm6x64_lasttile_684
+	JL      Gemm6x64_lasttile_688
 	MOVQ    CX, DX
 	MOVQ    $0x00000018, R14
-	JMP     Gemm6x64_epidone_663
+	JMP     Gemm6x64_epidone_667
 
-Gemm6x64_lasttile_684:
+Gemm6x64_lasttile_688:
 	VBROADCASTSS k4_80000000<>+0(SB), Z23
 	VBROADCASTSS k4_3f800000<>+0(SB), Z22
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z21
@@ -30068,7 +30180,7 @@ Gemm6x64_lasttile_684:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000006, R15
 
-Gemm6x64_fwdscaledsigmoid_685:
+Gemm6x64_fwdscaledsigmoid_689:
 	VMOVUPS (DI), Z16
 	VMOVUPS 64(DI), Z15
 	VMOVUPS 128(DI), Z14
@@ -30241,12 +30353,12 @@ Gemm6x64_fwdscaledsigmoid_685:
 	VMOVUPS      Z16, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm6x64_fwdscaledsigmoid_685
-	JMP          Gemm6x64_epidone_663
+	JNZ          Gemm6x64_fwdscaledsigmoid_689
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_notscaledsigmoid_682:
+Gemm6x64_notscaledsigmoid_686:
 	CMPQ    DI, $0x07
-	JNE     Gemm6x64_notscaledtanh_686
+	JNE     Gemm6x64_notscaledtanh_690
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -30281,17 +30393,17 @@ Gemm6x64_notscaledsigmoid_682:
 	VMOVUPS Z23, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm6x64_lasttile_688
+	JNZ     Gemm6x64_lasttile_692
 	CMPQ    SI, $0x06
-	JLE     Gemm6x64_lasttile_688
+	JLE     Gemm6x64_lasttile_692
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x60
-	JL      Gemm6x64_lasttile_688
+	JL      Gemm6x64_lasttile_692
 	MOVQ    CX, DX
 	MOVQ    $0x00000018, R14
-	JMP     Gemm6x64_epidone_663
+	JMP     Gemm6x64_epidone_667
 
-Gemm6x64_lasttile_688:
+Gemm6x64_lasttile_692:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_80000000<>+0(SB), Z22
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z21
@@ -30314,7 +30426,7 @@ Gemm6x64_lasttile_688:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000006, R15
 
-Gemm6x64_fwdscaledtanh_689:
+Gemm6x64_fwdscaledtanh_693:
 	VMOVUPS (DI), Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -30629,16 +30741,16 @@ Gemm6x64_fwdscaledtanh_689:
 	VMOVUPS    Z24, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
-	JNZ        Gemm6x64_fwdscaledtanh_689
-	JMP        Gemm6x64_epidone_663
+	JNZ        Gemm6x64_fwdscaledtanh_693
+	JMP        Gemm6x64_epidone_667
 
-Gemm6x64_notscaledtanh_686:
-	JMP Gemm6x64_store_660
+Gemm6x64_notscaledtanh_690:
+	JMP Gemm6x64_store_664
 
-Gemm6x64_bwd_662:
+Gemm6x64_bwd_666:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            Gemm6x64_bnotrelu_690
+	JNE            Gemm6x64_bnotrelu_694
 	MOVQ           ldc+64(FP), R8
 	MOVQ           CX, DI
 	SHLQ           $0x02, R8
@@ -30775,11 +30887,11 @@ Gemm6x64_bwd_662:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K1, Z0
 	VMULPS         Z0, Z23, Z23
 	VMOVUPS        Z23, 192(DI)
-	JMP            Gemm6x64_epidone_663
+	JMP            Gemm6x64_epidone_667
 
-Gemm6x64_bnotrelu_690:
+Gemm6x64_bnotrelu_694:
 	CMPQ         DI, $0x02
-	JNE          Gemm6x64_bnotleakyrelu_692
+	JNE          Gemm6x64_bnotleakyrelu_696
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -30940,11 +31052,11 @@ Gemm6x64_bnotrelu_690:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z23, Z23
 	VMOVUPS      Z23, 192(DI)
-	JMP          Gemm6x64_epidone_663
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_bnotleakyrelu_692:
+Gemm6x64_bnotleakyrelu_696:
 	CMPQ         DI, $0x03
-	JNE          Gemm6x64_bnotelu_694
+	JNE          Gemm6x64_bnotelu_698
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -31105,11 +31217,11 @@ Gemm6x64_bnotleakyrelu_692:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z23, Z23
 	VMOVUPS      Z23, 192(DI)
-	JMP          Gemm6x64_epidone_663
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_bnotelu_694:
+Gemm6x64_bnotelu_698:
 	CMPQ         DI, $0x04
-	JNE          Gemm6x64_bnotsigmoid_696
+	JNE          Gemm6x64_bnotsigmoid_700
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -31270,11 +31382,11 @@ Gemm6x64_bnotelu_694:
 	VMULPS       Z0, Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DI)
-	JMP          Gemm6x64_epidone_663
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_bnotsigmoid_696:
+Gemm6x64_bnotsigmoid_700:
 	CMPQ         DI, $0x05
-	JNE          Gemm6x64_bnottanh_698
+	JNE          Gemm6x64_bnottanh_702
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -31459,11 +31571,11 @@ Gemm6x64_bnotsigmoid_696:
 	VMULPS       Z0, Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DI)
-	JMP          Gemm6x64_epidone_663
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_bnottanh_698:
+Gemm6x64_bnottanh_702:
 	CMPQ         DI, $0x06
-	JNE          Gemm6x64_bnotscaledsigmoid_700
+	JNE          Gemm6x64_bnotscaledsigmoid_704
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -31648,11 +31760,11 @@ Gemm6x64_bnottanh_698:
 	VMULPS.BCST  (SP), Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DI)
-	JMP          Gemm6x64_epidone_663
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_bnotscaledsigmoid_700:
+Gemm6x64_bnotscaledsigmoid_704:
 	CMPQ         DI, $0x07
-	JNE          Gemm6x64_bnotscaledtanh_702
+	JNE          Gemm6x64_bnotscaledtanh_706
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -31861,10 +31973,10 @@ Gemm6x64_bnotscaledsigmoid_700:
 	VMULPS.BCST  192(SP), Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DI)
-	JMP          Gemm6x64_epidone_663
+	JMP          Gemm6x64_epidone_667
 
-Gemm6x64_bnotscaledtanh_702:
-Gemm6x64_store_660:
+Gemm6x64_bnotscaledtanh_706:
+Gemm6x64_store_664:
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -31898,13 +32010,13 @@ Gemm6x64_store_660:
 	VMOVUPS Z22, 128(DI)
 	VMOVUPS Z23, 192(DI)
 
-Gemm6x64_epidone_663:
+Gemm6x64_epidone_667:
 	JMP Gemm6x64_next
 
 Gemm6x64_edge:
 	MOVQ      flags+96(FP), DI
 	TESTQ     $0x00000001, DI
-	JZ        Gemm6x64_noacc_706
+	JZ        Gemm6x64_noacc_710
 	MOVQ      ldc+64(FP), R8
 	MOVQ      CX, DI
 	SHLQ      $0x02, R8
@@ -31922,7 +32034,7 @@ Gemm6x64_edge:
 	VADDPS    Z24, Z3, Z3
 	ADDQ      R8, DI
 	CMPQ      SI, $0x01
-	JLE       Gemm6x64_accrows_709
+	JLE       Gemm6x64_accrows_713
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z24
 	VADDPS    Z24, Z4, Z4
@@ -31937,7 +32049,7 @@ Gemm6x64_edge:
 	VADDPS    Z24, Z7, Z7
 	ADDQ      R8, DI
 	CMPQ      SI, $0x02
-	JLE       Gemm6x64_accrows_709
+	JLE       Gemm6x64_accrows_713
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z24
 	VADDPS    Z24, Z8, Z8
@@ -31952,7 +32064,7 @@ Gemm6x64_edge:
 	VADDPS    Z24, Z11, Z11
 	ADDQ      R8, DI
 	CMPQ      SI, $0x03
-	JLE       Gemm6x64_accrows_709
+	JLE       Gemm6x64_accrows_713
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z24
 	VADDPS    Z24, Z12, Z12
@@ -31967,7 +32079,7 @@ Gemm6x64_edge:
 	VADDPS    Z24, Z15, Z15
 	ADDQ      R8, DI
 	CMPQ      SI, $0x04
-	JLE       Gemm6x64_accrows_709
+	JLE       Gemm6x64_accrows_713
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z24
 	VADDPS    Z24, Z16, Z16
@@ -31982,7 +32094,7 @@ Gemm6x64_edge:
 	VADDPS    Z24, Z19, Z19
 	ADDQ      R8, DI
 	CMPQ      SI, $0x05
-	JLE       Gemm6x64_accrows_709
+	JLE       Gemm6x64_accrows_713
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z24
 	VADDPS    Z24, Z20, Z20
@@ -31996,13 +32108,13 @@ Gemm6x64_edge:
 	VMOVUPS.Z 192(DI), K1, Z24
 	VADDPS    Z24, Z23, Z23
 
-Gemm6x64_accrows_709:
-Gemm6x64_noacc_706:
+Gemm6x64_accrows_713:
+Gemm6x64_noacc_710:
 	MOVQ      flags+96(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       Gemm6x64_bwd_707
+	JNZ       Gemm6x64_bwd_711
 	TESTQ     $0x00000002, DI
-	JZ        Gemm6x64_nobias_710
+	JZ        Gemm6x64_nobias_714
 	MOVQ      bias+72(FP), R8
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (R8), K1, Z24
@@ -32037,10 +32149,10 @@ Gemm6x64_noacc_706:
 	VADDPS    Z26, Z22, Z22
 	VADDPS    Z27, Z23, Z23
 
-Gemm6x64_nobias_710:
+Gemm6x64_nobias_714:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     Gemm6x64_notrelu_711
+	JNE     Gemm6x64_notrelu_715
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -32062,7 +32174,7 @@ Gemm6x64_nobias_710:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm6x64_fwdrelu_712
+	JLE     Gemm6x64_fwdrelu_716
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z4, Z24, Z4
 	KMOVW   264(SP), K1
@@ -32081,7 +32193,7 @@ Gemm6x64_nobias_710:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm6x64_fwdrelu_712
+	JLE     Gemm6x64_fwdrelu_716
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z8, Z24, Z8
 	KMOVW   264(SP), K1
@@ -32100,7 +32212,7 @@ Gemm6x64_nobias_710:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm6x64_fwdrelu_712
+	JLE     Gemm6x64_fwdrelu_716
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z12, Z24, Z12
 	KMOVW   264(SP), K1
@@ -32119,7 +32231,7 @@ Gemm6x64_nobias_710:
 	VMOVUPS Z15, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm6x64_fwdrelu_712
+	JLE     Gemm6x64_fwdrelu_716
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z16, Z24, Z16
 	KMOVW   264(SP), K1
@@ -32138,7 +32250,7 @@ Gemm6x64_nobias_710:
 	VMOVUPS Z19, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm6x64_fwdrelu_712
+	JLE     Gemm6x64_fwdrelu_716
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z20, Z24, Z20
 	KMOVW   264(SP), K1
@@ -32156,12 +32268,12 @@ Gemm6x64_nobias_710:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DI)
 
-Gemm6x64_fwdrelu_712:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_fwdrelu_716:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_notrelu_711:
+Gemm6x64_notrelu_715:
 	CMPQ        DI, $0x02
-	JNE         Gemm6x64_notleakyrelu_713
+	JNE         Gemm6x64_notleakyrelu_717
 	MOVQ        ldc+64(FP), R8
 	MOVQ        CX, DI
 	SHLQ        $0x02, R8
@@ -32191,7 +32303,7 @@ Gemm6x64_notrelu_711:
 	VMOVUPS     Z3, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         Gemm6x64_fwdleakyrelu_714
+	JLE         Gemm6x64_fwdleakyrelu_718
 	VMULPS.BCST (SP), Z4, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K1
@@ -32218,7 +32330,7 @@ Gemm6x64_notrelu_711:
 	VMOVUPS     Z7, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         Gemm6x64_fwdleakyrelu_714
+	JLE         Gemm6x64_fwdleakyrelu_718
 	VMULPS.BCST (SP), Z8, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z8, K1
@@ -32245,7 +32357,7 @@ Gemm6x64_notrelu_711:
 	VMOVUPS     Z11, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         Gemm6x64_fwdleakyrelu_714
+	JLE         Gemm6x64_fwdleakyrelu_718
 	VMULPS.BCST (SP), Z12, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z12, K1
@@ -32272,7 +32384,7 @@ Gemm6x64_notrelu_711:
 	VMOVUPS     Z15, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x04
-	JLE         Gemm6x64_fwdleakyrelu_714
+	JLE         Gemm6x64_fwdleakyrelu_718
 	VMULPS.BCST (SP), Z16, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z16, K1
@@ -32299,7 +32411,7 @@ Gemm6x64_notrelu_711:
 	VMOVUPS     Z19, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x05
-	JLE         Gemm6x64_fwdleakyrelu_714
+	JLE         Gemm6x64_fwdleakyrelu_718
 	VMULPS.BCST (SP), Z20, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z20, K1
@@ -32325,12 +32437,12 @@ Gemm6x64_notrelu_711:
 	KMOVW       288(SP), K1
 	VMOVUPS     Z23, K1, 192(DI)
 
-Gemm6x64_fwdleakyrelu_714:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_fwdleakyrelu_718:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_notleakyrelu_713:
+Gemm6x64_notleakyrelu_717:
 	CMPQ    DI, $0x03
-	JNE     Gemm6x64_notelu_715
+	JNE     Gemm6x64_notelu_719
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -32344,7 +32456,7 @@ Gemm6x64_notleakyrelu_713:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm6x64_spillelu_716
+	JLE     Gemm6x64_spillelu_720
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32355,7 +32467,7 @@ Gemm6x64_notleakyrelu_713:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm6x64_spillelu_716
+	JLE     Gemm6x64_spillelu_720
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32366,7 +32478,7 @@ Gemm6x64_notleakyrelu_713:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm6x64_spillelu_716
+	JLE     Gemm6x64_spillelu_720
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32377,7 +32489,7 @@ Gemm6x64_notleakyrelu_713:
 	VMOVUPS Z15, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm6x64_spillelu_716
+	JLE     Gemm6x64_spillelu_720
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32388,7 +32500,7 @@ Gemm6x64_notleakyrelu_713:
 	VMOVUPS Z19, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm6x64_spillelu_716
+	JLE     Gemm6x64_spillelu_720
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32398,7 +32510,7 @@ Gemm6x64_notleakyrelu_713:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DI)
 
-Gemm6x64_spillelu_716:
+Gemm6x64_spillelu_720:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z23
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z22
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z21
@@ -32417,7 +32529,7 @@ Gemm6x64_spillelu_716:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm6x64_fwdelu_717:
+Gemm6x64_fwdelu_721:
 	KMOVW       264(SP), K1
 	VMOVUPS.Z   (DI), K1, Z12
 	KMOVW       272(SP), K1
@@ -32514,12 +32626,12 @@ Gemm6x64_fwdelu_717:
 	VMOVUPS     Z9, K1, 192(DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm6x64_fwdelu_717
-	JMP         Gemm6x64_epidone_708
+	JNZ         Gemm6x64_fwdelu_721
+	JMP         Gemm6x64_epidone_712
 
-Gemm6x64_notelu_715:
+Gemm6x64_notelu_719:
 	CMPQ    DI, $0x04
-	JNE     Gemm6x64_notsigmoid_718
+	JNE     Gemm6x64_notsigmoid_722
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -32533,7 +32645,7 @@ Gemm6x64_notelu_715:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm6x64_spillsigmoid_719
+	JLE     Gemm6x64_spillsigmoid_723
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32544,7 +32656,7 @@ Gemm6x64_notelu_715:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm6x64_spillsigmoid_719
+	JLE     Gemm6x64_spillsigmoid_723
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32555,7 +32667,7 @@ Gemm6x64_notelu_715:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm6x64_spillsigmoid_719
+	JLE     Gemm6x64_spillsigmoid_723
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32566,7 +32678,7 @@ Gemm6x64_notelu_715:
 	VMOVUPS Z15, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm6x64_spillsigmoid_719
+	JLE     Gemm6x64_spillsigmoid_723
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32577,7 +32689,7 @@ Gemm6x64_notelu_715:
 	VMOVUPS Z19, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm6x64_spillsigmoid_719
+	JLE     Gemm6x64_spillsigmoid_723
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32587,7 +32699,7 @@ Gemm6x64_notelu_715:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DI)
 
-Gemm6x64_spillsigmoid_719:
+Gemm6x64_spillsigmoid_723:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_80000000<>+0(SB), Z22
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z21
@@ -32602,7 +32714,7 @@ Gemm6x64_spillsigmoid_719:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm6x64_fwdsigmoid_720:
+Gemm6x64_fwdsigmoid_724:
 	KMOVW           264(SP), K1
 	VMOVUPS.Z       (DI), K1, Z16
 	KMOVW           272(SP), K1
@@ -32761,12 +32873,12 @@ Gemm6x64_fwdsigmoid_720:
 	VMOVUPS      Z0, K1, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm6x64_fwdsigmoid_720
-	JMP          Gemm6x64_epidone_708
+	JNZ          Gemm6x64_fwdsigmoid_724
+	JMP          Gemm6x64_epidone_712
 
-Gemm6x64_notsigmoid_718:
+Gemm6x64_notsigmoid_722:
 	CMPQ    DI, $0x05
-	JNE     Gemm6x64_nottanh_721
+	JNE     Gemm6x64_nottanh_725
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -32780,7 +32892,7 @@ Gemm6x64_notsigmoid_718:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm6x64_spilltanh_722
+	JLE     Gemm6x64_spilltanh_726
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32791,7 +32903,7 @@ Gemm6x64_notsigmoid_718:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm6x64_spilltanh_722
+	JLE     Gemm6x64_spilltanh_726
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32802,7 +32914,7 @@ Gemm6x64_notsigmoid_718:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm6x64_spilltanh_722
+	JLE     Gemm6x64_spilltanh_726
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32813,7 +32925,7 @@ Gemm6x64_notsigmoid_718:
 	VMOVUPS Z15, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm6x64_spilltanh_722
+	JLE     Gemm6x64_spilltanh_726
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32824,7 +32936,7 @@ Gemm6x64_notsigmoid_718:
 	VMOVUPS Z19, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm6x64_spilltanh_722
+	JLE     Gemm6x64_spilltanh_726
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DI)
 	KMOVW   272(SP), K1
@@ -32834,7 +32946,7 @@ Gemm6x64_notsigmoid_718:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DI)
 
-Gemm6x64_spilltanh_722:
+Gemm6x64_spilltanh_726:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_c1200000<>+0(SB), Z22
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z21
@@ -32849,7 +32961,7 @@ Gemm6x64_spilltanh_722:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm6x64_fwdtanh_723:
+Gemm6x64_fwdtanh_727:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z16
 	KMOVW     272(SP), K1
@@ -32986,12 +33098,12 @@ Gemm6x64_fwdtanh_723:
 	VMOVUPS          Z30, K1, 192(DI)
 	ADDQ             R8, DI
 	DECQ             R15
-	JNZ              Gemm6x64_fwdtanh_723
-	JMP              Gemm6x64_epidone_708
+	JNZ              Gemm6x64_fwdtanh_727
+	JMP              Gemm6x64_epidone_712
 
-Gemm6x64_nottanh_721:
+Gemm6x64_nottanh_725:
 	CMPQ    DI, $0x06
-	JNE     Gemm6x64_notscaledsigmoid_724
+	JNE     Gemm6x64_notscaledsigmoid_728
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -33005,7 +33117,7 @@ Gemm6x64_nottanh_721:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm6x64_spillscaledsigmoid_725
+	JLE     Gemm6x64_spillscaledsigmoid_729
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33016,7 +33128,7 @@ Gemm6x64_nottanh_721:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm6x64_spillscaledsigmoid_725
+	JLE     Gemm6x64_spillscaledsigmoid_729
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33027,7 +33139,7 @@ Gemm6x64_nottanh_721:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm6x64_spillscaledsigmoid_725
+	JLE     Gemm6x64_spillscaledsigmoid_729
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33038,7 +33150,7 @@ Gemm6x64_nottanh_721:
 	VMOVUPS Z15, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm6x64_spillscaledsigmoid_725
+	JLE     Gemm6x64_spillscaledsigmoid_729
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33049,7 +33161,7 @@ Gemm6x64_nottanh_721:
 	VMOVUPS Z19, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm6x64_spillscaledsigmoid_725
+	JLE     Gemm6x64_spillscaledsigmoid_729
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33059,7 +33171,7 @@ Gemm6x64_nottanh_721:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DI)
 
-Gemm6x64_spillscaledsigmoid_725:
+Gemm6x64_spillscaledsigmoid_729:
 	VBROADCASTSS k4_80000000<>+0(SB), Z23
 	VBROADCASTSS k4_3f800000<>+0(SB), Z22
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z21
@@ -33074,7 +33186,7 @@ Gemm6x64_spillscaledsigmoid_725:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm6x64_fwdscaledsigmoid_726:
+Gemm6x64_fwdscaledsigmoid_730:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z16
 	KMOVW     272(SP), K1
@@ -33255,12 +33367,12 @@ Gemm6x64_fwdscaledsigmoid_726:
 	VMOVUPS      Z16, K1, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm6x64_fwdscaledsigmoid_726
-	JMP          Gemm6x64_epidone_708
+	JNZ          Gemm6x64_fwdscaledsigmoid_730
+	JMP          Gemm6x64_epidone_712
 
-Gemm6x64_notscaledsigmoid_724:
+Gemm6x64_notscaledsigmoid_728:
 	CMPQ    DI, $0x07
-	JNE     Gemm6x64_notscaledtanh_727
+	JNE     Gemm6x64_notscaledtanh_731
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -33274,7 +33386,7 @@ Gemm6x64_notscaledsigmoid_724:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm6x64_spillscaledtanh_728
+	JLE     Gemm6x64_spillscaledtanh_732
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33285,7 +33397,7 @@ Gemm6x64_notscaledsigmoid_724:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm6x64_spillscaledtanh_728
+	JLE     Gemm6x64_spillscaledtanh_732
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33296,7 +33408,7 @@ Gemm6x64_notscaledsigmoid_724:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm6x64_spillscaledtanh_728
+	JLE     Gemm6x64_spillscaledtanh_732
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33307,7 +33419,7 @@ Gemm6x64_notscaledsigmoid_724:
 	VMOVUPS Z15, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm6x64_spillscaledtanh_728
+	JLE     Gemm6x64_spillscaledtanh_732
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33318,7 +33430,7 @@ Gemm6x64_notscaledsigmoid_724:
 	VMOVUPS Z19, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm6x64_spillscaledtanh_728
+	JLE     Gemm6x64_spillscaledtanh_732
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DI)
 	KMOVW   272(SP), K1
@@ -33328,7 +33440,7 @@ Gemm6x64_notscaledsigmoid_724:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DI)
 
-Gemm6x64_spillscaledtanh_728:
+Gemm6x64_spillscaledtanh_732:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_80000000<>+0(SB), Z22
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z21
@@ -33353,7 +33465,7 @@ Gemm6x64_spillscaledtanh_728:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm6x64_fwdscaledtanh_729:
+Gemm6x64_fwdscaledtanh_733:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z6
 
@@ -33676,16 +33788,16 @@ Gemm6x64_fwdscaledtanh_729:
 	VMOVUPS    Z24, K1, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
-	JNZ        Gemm6x64_fwdscaledtanh_729
-	JMP        Gemm6x64_epidone_708
+	JNZ        Gemm6x64_fwdscaledtanh_733
+	JMP        Gemm6x64_epidone_712
 
-Gemm6x64_notscaledtanh_727:
-	JMP Gemm6x64_store_705
+Gemm6x64_notscaledtanh_731:
+	JMP Gemm6x64_store_709
 
-Gemm6x64_bwd_707:
+Gemm6x64_bwd_711:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            Gemm6x64_bnotrelu_730
+	JNE            Gemm6x64_bnotrelu_734
 	MOVQ           ldc+64(FP), R8
 	MOVQ           CX, DI
 	SHLQ           $0x02, R8
@@ -33723,7 +33835,7 @@ Gemm6x64_bwd_707:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x01
-	JLE            Gemm6x64_bwdrelu_731
+	JLE            Gemm6x64_bwdrelu_735
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -33755,7 +33867,7 @@ Gemm6x64_bwd_707:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x02
-	JLE            Gemm6x64_bwdrelu_731
+	JLE            Gemm6x64_bwdrelu_735
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -33787,7 +33899,7 @@ Gemm6x64_bwd_707:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x03
-	JLE            Gemm6x64_bwdrelu_731
+	JLE            Gemm6x64_bwdrelu_735
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -33819,7 +33931,7 @@ Gemm6x64_bwd_707:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x04
-	JLE            Gemm6x64_bwdrelu_731
+	JLE            Gemm6x64_bwdrelu_735
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -33851,7 +33963,7 @@ Gemm6x64_bwd_707:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x05
-	JLE            Gemm6x64_bwdrelu_731
+	JLE            Gemm6x64_bwdrelu_735
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -33881,12 +33993,12 @@ Gemm6x64_bwd_707:
 	KMOVW          288(SP), K1
 	VMOVUPS        Z23, K1, 192(DI)
 
-Gemm6x64_bwdrelu_731:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_bwdrelu_735:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_bnotrelu_730:
+Gemm6x64_bnotrelu_734:
 	CMPQ         DI, $0x02
-	JNE          Gemm6x64_bnotleakyrelu_732
+	JNE          Gemm6x64_bnotleakyrelu_736
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -33928,7 +34040,7 @@ Gemm6x64_bnotrelu_730:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm6x64_bwdleakyrelu_733
+	JLE          Gemm6x64_bwdleakyrelu_737
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -33964,7 +34076,7 @@ Gemm6x64_bnotrelu_730:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm6x64_bwdleakyrelu_733
+	JLE          Gemm6x64_bwdleakyrelu_737
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34000,7 +34112,7 @@ Gemm6x64_bnotrelu_730:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm6x64_bwdleakyrelu_733
+	JLE          Gemm6x64_bwdleakyrelu_737
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34036,7 +34148,7 @@ Gemm6x64_bnotrelu_730:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm6x64_bwdleakyrelu_733
+	JLE          Gemm6x64_bwdleakyrelu_737
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34072,7 +34184,7 @@ Gemm6x64_bnotrelu_730:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm6x64_bwdleakyrelu_733
+	JLE          Gemm6x64_bwdleakyrelu_737
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34106,12 +34218,12 @@ Gemm6x64_bnotrelu_730:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DI)
 
-Gemm6x64_bwdleakyrelu_733:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_bwdleakyrelu_737:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_bnotleakyrelu_732:
+Gemm6x64_bnotleakyrelu_736:
 	CMPQ         DI, $0x03
-	JNE          Gemm6x64_bnotelu_734
+	JNE          Gemm6x64_bnotelu_738
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -34153,7 +34265,7 @@ Gemm6x64_bnotleakyrelu_732:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm6x64_bwdelu_735
+	JLE          Gemm6x64_bwdelu_739
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34189,7 +34301,7 @@ Gemm6x64_bnotleakyrelu_732:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm6x64_bwdelu_735
+	JLE          Gemm6x64_bwdelu_739
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34225,7 +34337,7 @@ Gemm6x64_bnotleakyrelu_732:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm6x64_bwdelu_735
+	JLE          Gemm6x64_bwdelu_739
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34261,7 +34373,7 @@ Gemm6x64_bnotleakyrelu_732:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm6x64_bwdelu_735
+	JLE          Gemm6x64_bwdelu_739
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34297,7 +34409,7 @@ Gemm6x64_bnotleakyrelu_732:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm6x64_bwdelu_735
+	JLE          Gemm6x64_bwdelu_739
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -34331,12 +34443,12 @@ Gemm6x64_bnotleakyrelu_732:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DI)
 
-Gemm6x64_bwdelu_735:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_bwdelu_739:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_bnotelu_734:
+Gemm6x64_bnotelu_738:
 	CMPQ         DI, $0x04
-	JNE          Gemm6x64_bnotsigmoid_736
+	JNE          Gemm6x64_bnotsigmoid_740
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -34378,7 +34490,7 @@ Gemm6x64_bnotelu_734:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm6x64_bwdsigmoid_737
+	JLE          Gemm6x64_bwdsigmoid_741
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34414,7 +34526,7 @@ Gemm6x64_bnotelu_734:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm6x64_bwdsigmoid_737
+	JLE          Gemm6x64_bwdsigmoid_741
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34450,7 +34562,7 @@ Gemm6x64_bnotelu_734:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm6x64_bwdsigmoid_737
+	JLE          Gemm6x64_bwdsigmoid_741
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34486,7 +34598,7 @@ Gemm6x64_bnotelu_734:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm6x64_bwdsigmoid_737
+	JLE          Gemm6x64_bwdsigmoid_741
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34522,7 +34634,7 @@ Gemm6x64_bnotelu_734:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm6x64_bwdsigmoid_737
+	JLE          Gemm6x64_bwdsigmoid_741
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34556,12 +34668,12 @@ Gemm6x64_bnotelu_734:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DI)
 
-Gemm6x64_bwdsigmoid_737:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_bwdsigmoid_741:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_bnotsigmoid_736:
+Gemm6x64_bnotsigmoid_740:
 	CMPQ         DI, $0x05
-	JNE          Gemm6x64_bnottanh_738
+	JNE          Gemm6x64_bnottanh_742
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -34607,7 +34719,7 @@ Gemm6x64_bnotsigmoid_736:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm6x64_bwdtanh_739
+	JLE          Gemm6x64_bwdtanh_743
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34647,7 +34759,7 @@ Gemm6x64_bnotsigmoid_736:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm6x64_bwdtanh_739
+	JLE          Gemm6x64_bwdtanh_743
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34687,7 +34799,7 @@ Gemm6x64_bnotsigmoid_736:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm6x64_bwdtanh_739
+	JLE          Gemm6x64_bwdtanh_743
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34727,7 +34839,7 @@ Gemm6x64_bnotsigmoid_736:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm6x64_bwdtanh_739
+	JLE          Gemm6x64_bwdtanh_743
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34767,7 +34879,7 @@ Gemm6x64_bnotsigmoid_736:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm6x64_bwdtanh_739
+	JLE          Gemm6x64_bwdtanh_743
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34805,12 +34917,12 @@ Gemm6x64_bnotsigmoid_736:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DI)
 
-Gemm6x64_bwdtanh_739:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_bwdtanh_743:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_bnottanh_738:
+Gemm6x64_bnottanh_742:
 	CMPQ         DI, $0x06
-	JNE          Gemm6x64_bnotscaledsigmoid_740
+	JNE          Gemm6x64_bnotscaledsigmoid_744
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -34856,7 +34968,7 @@ Gemm6x64_bnottanh_738:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm6x64_bwdscaledsigmoid_741
+	JLE          Gemm6x64_bwdscaledsigmoid_745
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34896,7 +35008,7 @@ Gemm6x64_bnottanh_738:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm6x64_bwdscaledsigmoid_741
+	JLE          Gemm6x64_bwdscaledsigmoid_745
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34936,7 +35048,7 @@ Gemm6x64_bnottanh_738:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm6x64_bwdscaledsigmoid_741
+	JLE          Gemm6x64_bwdscaledsigmoid_745
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -34976,7 +35088,7 @@ Gemm6x64_bnottanh_738:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm6x64_bwdscaledsigmoid_741
+	JLE          Gemm6x64_bwdscaledsigmoid_745
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -35016,7 +35128,7 @@ Gemm6x64_bnottanh_738:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm6x64_bwdscaledsigmoid_741
+	JLE          Gemm6x64_bwdscaledsigmoid_745
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -35054,12 +35166,12 @@ Gemm6x64_bnottanh_738:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DI)
 
-Gemm6x64_bwdscaledsigmoid_741:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_bwdscaledsigmoid_745:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_bnotscaledsigmoid_740:
+Gemm6x64_bnotscaledsigmoid_744:
 	CMPQ         DI, $0x07
-	JNE          Gemm6x64_bnotscaledtanh_742
+	JNE          Gemm6x64_bnotscaledtanh_746
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -35109,7 +35221,7 @@ Gemm6x64_bnotscaledsigmoid_740:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm6x64_bwdscaledtanh_743
+	JLE          Gemm6x64_bwdscaledtanh_747
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -35153,7 +35265,7 @@ Gemm6x64_bnotscaledsigmoid_740:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm6x64_bwdscaledtanh_743
+	JLE          Gemm6x64_bwdscaledtanh_747
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -35197,7 +35309,7 @@ Gemm6x64_bnotscaledsigmoid_740:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm6x64_bwdscaledtanh_743
+	JLE          Gemm6x64_bwdscaledtanh_747
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -35241,7 +35353,7 @@ Gemm6x64_bnotscaledsigmoid_740:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm6x64_bwdscaledtanh_743
+	JLE          Gemm6x64_bwdscaledtanh_747
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -35285,7 +35397,7 @@ Gemm6x64_bnotscaledsigmoid_740:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm6x64_bwdscaledtanh_743
+	JLE          Gemm6x64_bwdscaledtanh_747
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -35327,11 +35439,11 @@ Gemm6x64_bnotscaledsigmoid_740:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DI)
 
-Gemm6x64_bwdscaledtanh_743:
-	JMP Gemm6x64_epidone_708
+Gemm6x64_bwdscaledtanh_747:
+	JMP Gemm6x64_epidone_712
 
-Gemm6x64_bnotscaledtanh_742:
-Gemm6x64_store_705:
+Gemm6x64_bnotscaledtanh_746:
+Gemm6x64_store_709:
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -35345,7 +35457,7 @@ Gemm6x64_store_705:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm6x64_storerows_744
+	JLE     Gemm6x64_storerows_748
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -35356,7 +35468,7 @@ Gemm6x64_store_705:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm6x64_storerows_744
+	JLE     Gemm6x64_storerows_748
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -35367,7 +35479,7 @@ Gemm6x64_store_705:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm6x64_storerows_744
+	JLE     Gemm6x64_storerows_748
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -35378,7 +35490,7 @@ Gemm6x64_store_705:
 	VMOVUPS Z15, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm6x64_storerows_744
+	JLE     Gemm6x64_storerows_748
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DI)
 	KMOVW   272(SP), K1
@@ -35389,7 +35501,7 @@ Gemm6x64_store_705:
 	VMOVUPS Z19, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm6x64_storerows_744
+	JLE     Gemm6x64_storerows_748
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DI)
 	KMOVW   272(SP), K1
@@ -35399,8 +35511,8 @@ Gemm6x64_store_705:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DI)
 
-Gemm6x64_storerows_744:
-Gemm6x64_epidone_708:
+Gemm6x64_storerows_748:
+Gemm6x64_epidone_712:
 Gemm6x64_next:
 	MOVQ   ldc+64(FP), DI
 	IMUL3Q $0x00000018, DI, DI
@@ -35415,7 +35527,7 @@ Gemm6x64_copytail:
 	TESTQ      R12, R12
 	JZ         Gemm6x64_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm6x64_copyrow_745
+	JZ         Gemm6x64_copyrow_749
 	PREFETCHT0 64(R9)
 	PREFETCHT0 64(R9)(R10*1)
 	PREFETCHT0 64(R9)(R10*2)
@@ -35438,15 +35550,15 @@ Gemm6x64_copytail:
 	ADDQ       $0x10, R13
 	DECQ       R12
 	TESTQ      $0x0000000f, R12
-	JNZ        Gemm6x64_copied_746
+	JNZ        Gemm6x64_copied_750
 	MOVQ       R10, AX
 	SHLQ       $0x06, AX
 	SUBQ       AX, R9
 	ADDQ       $0x10, R9
 	ADDQ       $0x00000300, R13
-	JMP        Gemm6x64_copied_746
+	JMP        Gemm6x64_copied_750
 
-Gemm6x64_copyrow_745:
+Gemm6x64_copyrow_749:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z0
 	VMOVUPS    Z0, (R13)
@@ -35460,7 +35572,7 @@ Gemm6x64_copyrow_745:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm6x64_copied_746:
+Gemm6x64_copied_750:
 	JMP Gemm6x64_copytail
 
 Gemm6x64_done:
@@ -35582,10 +35694,10 @@ Gemm6x64_pendingELU:
 	MOVQ        R14, R15
 	ANDQ        $0x00000003, R15
 	CMPQ        R15, $0x01
-	JNE         Gemm6x64_samerow_747
+	JNE         Gemm6x64_samerow_751
 	ADDQ        256(SP), DX
 
-Gemm6x64_samerow_747:
+Gemm6x64_samerow_751:
 	DECQ         R14
 	VMOVUPS      512(DI), Z24
 	VMOVUPS      576(DI), Z25
@@ -35656,9 +35768,9 @@ Gemm6x64_samerow_747:
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
 	TESTQ        R12, R12
-	JZ           Gemm6x64_nocopyrow_748
+	JZ           Gemm6x64_nocopyrow_752
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm6x64_copyrow_749
+	JZ           Gemm6x64_copyrow_753
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -35681,15 +35793,15 @@ Gemm6x64_samerow_747:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm6x64_copied_750
+	JNZ          Gemm6x64_copied_754
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm6x64_copied_750
+	JMP          Gemm6x64_copied_754
 
-Gemm6x64_copyrow_749:
+Gemm6x64_copyrow_753:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z24
 	VMOVUPS    Z24, (R13)
@@ -35703,8 +35815,8 @@ Gemm6x64_copyrow_749:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm6x64_copied_750:
-Gemm6x64_nocopyrow_748:
+Gemm6x64_copied_754:
+Gemm6x64_nocopyrow_752:
 	ADDQ  $0x00000060, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -35833,252 +35945,8 @@ Gemm6x64_pendingSigmoid:
 	MOVQ         R14, R15
 	ANDQ         $0x00000003, R15
 	CMPQ         R15, $0x01
-	JNE          Gemm6x64_samerow_751
+	JNE          Gemm6x64_samerow_755
 	ADDQ         256(SP), DX
-
-Gemm6x64_samerow_751:
-	DECQ         R14
-	VMOVUPS      512(DI), Z24
-	VMOVUPS      576(DI), Z25
-	VMOVUPS      640(DI), Z26
-	VMOVUPS      704(DI), Z27
-	VBROADCASTSS 48(AX), Z28
-	VFMADD231PS  Z24, Z28, Z0
-	VFMADD231PS  Z25, Z28, Z1
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 52(AX), Z28
-	VFMADD231PS  Z24, Z28, Z4
-	VFMADD231PS  Z25, Z28, Z5
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 56(AX), Z28
-	VFMADD231PS  Z24, Z28, Z8
-	VFMADD231PS  Z25, Z28, Z9
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 60(AX), Z28
-	VFMADD231PS  Z24, Z28, Z12
-	VFMADD231PS  Z25, Z28, Z13
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 64(AX), Z28
-	VFMADD231PS  Z24, Z28, Z16
-	VFMADD231PS  Z25, Z28, Z17
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 68(AX), Z28
-	VFMADD231PS  Z24, Z28, Z20
-	VFMADD231PS  Z25, Z28, Z21
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VMOVUPS      768(DI), Z24
-	VMOVUPS      832(DI), Z25
-	VMOVUPS      896(DI), Z26
-	VMOVUPS      960(DI), Z27
-	VBROADCASTSS 72(AX), Z28
-	VFMADD231PS  Z24, Z28, Z0
-	VFMADD231PS  Z25, Z28, Z1
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 76(AX), Z28
-	VFMADD231PS  Z24, Z28, Z4
-	VFMADD231PS  Z25, Z28, Z5
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 80(AX), Z28
-	VFMADD231PS  Z24, Z28, Z8
-	VFMADD231PS  Z25, Z28, Z9
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 84(AX), Z28
-	VFMADD231PS  Z24, Z28, Z12
-	VFMADD231PS  Z25, Z28, Z13
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 88(AX), Z28
-	VFMADD231PS  Z24, Z28, Z16
-	VFMADD231PS  Z25, Z28, Z17
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 92(AX), Z28
-	VFMADD231PS  Z24, Z28, Z20
-	VFMADD231PS  Z25, Z28, Z21
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	TESTQ        R12, R12
-	JZ           Gemm6x64_nocopyrow_752
-	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm6x64_copyrow_753
-	PREFETCHT0   64(R9)
-	PREFETCHT0   64(R9)(R10*1)
-	PREFETCHT0   64(R9)(R10*2)
-	PREFETCHT0   64(R9)(R11*1)
-	VMOVUPS      (R9), X24
-	VMOVUPS      (R9)(R10*2), X25
-	VUNPCKLPS    (R9)(R10*1), X24, X26
-	VUNPCKHPS    (R9)(R10*1), X24, X24
-	VUNPCKLPS    (R9)(R11*1), X25, X27
-	VUNPCKHPS    (R9)(R11*1), X25, X25
-	VMOVLPS      X26, (R13)
-	VMOVLPS      X27, 8(R13)
-	VMOVHPS      X26, 256(R13)
-	VMOVHPS      X27, 264(R13)
-	VMOVLPS      X24, 512(R13)
-	VMOVLPS      X25, 520(R13)
-	VMOVHPS      X24, 768(R13)
-	VMOVHPS      X25, 776(R13)
-	LEAQ         (R9)(R10*4), R9
-	ADDQ         $0x10, R13
-	DECQ         R12
-	TESTQ        $0x0000000f, R12
-	JNZ          Gemm6x64_copied_754
-	MOVQ         R10, R15
-	SHLQ         $0x06, R15
-	SUBQ         R15, R9
-	ADDQ         $0x10, R9
-	ADDQ         $0x00000300, R13
-	JMP          Gemm6x64_copied_754
-
-Gemm6x64_copyrow_753:
-	PREFETCHT0 (R9)(R10*8)
-	VMOVUPS    (R9), Z24
-	VMOVUPS    Z24, (R13)
-	VMOVUPS    64(R9), Z24
-	VMOVUPS    Z24, 64(R13)
-	VMOVUPS    128(R9), Z24
-	VMOVUPS    Z24, 128(R13)
-	VMOVUPS    192(R9), Z24
-	VMOVUPS    Z24, 192(R13)
-	ADDQ       R10, R9
-	ADDQ       $0x00000100, R13
-	DECQ       R12
-
-Gemm6x64_copied_754:
-Gemm6x64_nocopyrow_752:
-	ADDQ  $0x00000060, AX
-	ADDQ  $0x00000400, DI
-	SUBQ  $0x04, R8
-	TESTQ R14, R14
-	JNZ   Gemm6x64_pendingSigmoid
-	JMP   Gemm6x64_kcheck
-	PCALIGN $0x40
-
-Gemm6x64_pendingTanh:
-	VMOVUPS      (DI), Z24
-	VMOVUPS      64(DI), Z25
-	VMOVUPS      128(DI), Z26
-	VMOVUPS      192(DI), Z27
-	VBROADCASTSS (AX), Z28
-	VFMADD231PS  Z24, Z28, Z0
-	VFMADD231PS  Z25, Z28, Z1
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 4(AX), Z28
-	VFMADD231PS  Z24, Z28, Z4
-	VFMADD231PS  Z25, Z28, Z5
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 8(AX), Z28
-	VFMADD231PS  Z24, Z28, Z8
-	VFMADD231PS  Z25, Z28, Z9
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 12(AX), Z28
-	VFMADD231PS  Z24, Z28, Z12
-	VFMADD231PS  Z25, Z28, Z13
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 16(AX), Z28
-	VFMADD231PS  Z24, Z28, Z16
-	VFMADD231PS  Z25, Z28, Z17
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 20(AX), Z28
-	VFMADD231PS  Z24, Z28, Z20
-	VFMADD231PS  Z25, Z28, Z21
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VMOVUPS      256(DI), Z24
-	VMOVUPS      320(DI), Z25
-	VMOVUPS      384(DI), Z26
-	VMOVUPS      448(DI), Z27
-	VBROADCASTSS 24(AX), Z28
-	VFMADD231PS  Z24, Z28, Z0
-	VFMADD231PS  Z25, Z28, Z1
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 28(AX), Z28
-	VFMADD231PS  Z24, Z28, Z4
-	VFMADD231PS  Z25, Z28, Z5
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 32(AX), Z28
-	VFMADD231PS  Z24, Z28, Z8
-	VFMADD231PS  Z25, Z28, Z9
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 36(AX), Z28
-	VFMADD231PS  Z24, Z28, Z12
-	VFMADD231PS  Z25, Z28, Z13
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 40(AX), Z28
-	VFMADD231PS  Z24, Z28, Z16
-	VFMADD231PS  Z25, Z28, Z17
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 44(AX), Z28
-	VFMADD231PS  Z24, Z28, Z20
-	VFMADD231PS  Z25, Z28, Z21
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VMOVUPS      (DX), Z24
-
-	// tanh: e^z for z = 2h, h = max(-|x|, -10)
-	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z24, Z25
-	VBROADCASTSS     k4_4b400000<>+0(SB), Z26
-	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z25, Z26
-
-	// t' = h - N·ln2/16 = t/2
-	VSUBPS.BCST       k4_4b400000<>+0(SB), Z26, Z27
-	VFNMADD231PS.BCST k4_3d317218<>+0(SB), Z27, Z25
-
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z28
-	VPERMPS          Z28, Z26, Z27
-	VPSLLD           $0x14, Z26, Z26
-	VPADDD           Z26, Z27, Z27
-	VBROADCASTSS     k4_4000043c<>+0(SB), Z26
-	VFMADD231PS.BCST k4_3faaab2c<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k4_40000000<>+0(SB), Z25, Z26
-	VMULPS           Z27, Z25, Z25
-	VFMADD231PS      Z26, Z25, Z27
-
-	// (1 - e)/(1 + e)
-	VBROADCASTSS k4_3f800000<>+0(SB), Z25
-	VSUBPS       Z27, Z25, Z26
-	VADDPS.BCST  k4_3f800000<>+0(SB), Z27, Z27
-
-	// x + x³·p(x²)
-	VMULPS           Z24, Z24, Z25
-	VBROADCASTSS     k4_3ca9134f<>+0(SB), Z28
-	VFMADD231PS.BCST k4_bbbaf0eb<>+0(SB), Z25, Z28
-	VFMADD213PS.BCST k4_bd5c1e2d<>+0(SB), Z25, Z28
-	VFMADD213PS.BCST k4_3e088393<>+0(SB), Z25, Z28
-	VFMADD213PS.BCST k4_beaaaa99<>+0(SB), Z25, Z28
-	VMULPS           Z25, Z24, Z29
-	VFMADD213PS      Z24, Z28, Z29
-	VCMPPS.BCST      $0x0d, k4_3ec80000<>+0(SB), Z25, K1
-	VDIVPS           Z27, Z26, K1, Z29
-	VPTERNLOGD.BCST  $0xf8, k4_80000000<>+0(SB), Z24, Z29
-	VMOVUPS          Z29, (DX)
-	ADDQ             $0x40, DX
-	MOVQ             R14, R15
-	ANDQ             $0x00000003, R15
-	CMPQ             R15, $0x01
-	JNE              Gemm6x64_samerow_755
-	ADDQ             256(SP), DX
 
 Gemm6x64_samerow_755:
 	DECQ         R14
@@ -36200,6 +36068,250 @@ Gemm6x64_copyrow_757:
 
 Gemm6x64_copied_758:
 Gemm6x64_nocopyrow_756:
+	ADDQ  $0x00000060, AX
+	ADDQ  $0x00000400, DI
+	SUBQ  $0x04, R8
+	TESTQ R14, R14
+	JNZ   Gemm6x64_pendingSigmoid
+	JMP   Gemm6x64_kcheck
+	PCALIGN $0x40
+
+Gemm6x64_pendingTanh:
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VMOVUPS      128(DI), Z26
+	VMOVUPS      192(DI), Z27
+	VBROADCASTSS (AX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 4(AX), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 8(AX), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 12(AX), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 16(AX), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 20(AX), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VMOVUPS      256(DI), Z24
+	VMOVUPS      320(DI), Z25
+	VMOVUPS      384(DI), Z26
+	VMOVUPS      448(DI), Z27
+	VBROADCASTSS 24(AX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 28(AX), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 32(AX), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 36(AX), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 40(AX), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 44(AX), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VMOVUPS      (DX), Z24
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
+	VRANGEPS.BCST    $0x0e, k4_c1200000<>+0(SB), Z24, Z25
+	VBROADCASTSS     k4_4b400000<>+0(SB), Z26
+	VFMADD231PS.BCST k4_41b8aa3b<>+0(SB), Z25, Z26
+
+	// t' = h - N·ln2/16 = t/2
+	VSUBPS.BCST       k4_4b400000<>+0(SB), Z26, Z27
+	VFNMADD231PS.BCST k4_3d317218<>+0(SB), Z27, Z25
+
+	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	VBROADCASTF32X8  lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z28
+	VPERMPS          Z28, Z26, Z27
+	VPSLLD           $0x14, Z26, Z26
+	VPADDD           Z26, Z27, Z27
+	VBROADCASTSS     k4_4000043c<>+0(SB), Z26
+	VFMADD231PS.BCST k4_3faaab2c<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k4_40000000<>+0(SB), Z25, Z26
+	VMULPS           Z27, Z25, Z25
+	VFMADD231PS      Z26, Z25, Z27
+
+	// (1 - e)/(1 + e)
+	VBROADCASTSS k4_3f800000<>+0(SB), Z25
+	VSUBPS       Z27, Z25, Z26
+	VADDPS.BCST  k4_3f800000<>+0(SB), Z27, Z27
+
+	// x + x³·p(x²)
+	VMULPS           Z24, Z24, Z25
+	VBROADCASTSS     k4_3ca9134f<>+0(SB), Z28
+	VFMADD231PS.BCST k4_bbbaf0eb<>+0(SB), Z25, Z28
+	VFMADD213PS.BCST k4_bd5c1e2d<>+0(SB), Z25, Z28
+	VFMADD213PS.BCST k4_3e088393<>+0(SB), Z25, Z28
+	VFMADD213PS.BCST k4_beaaaa99<>+0(SB), Z25, Z28
+	VMULPS           Z25, Z24, Z29
+	VFMADD213PS      Z24, Z28, Z29
+	VCMPPS.BCST      $0x0d, k4_3ec80000<>+0(SB), Z25, K1
+	VDIVPS           Z27, Z26, K1, Z29
+	VPTERNLOGD.BCST  $0xf8, k4_80000000<>+0(SB), Z24, Z29
+	VMOVUPS          Z29, (DX)
+	ADDQ             $0x40, DX
+	MOVQ             R14, R15
+	ANDQ             $0x00000003, R15
+	CMPQ             R15, $0x01
+	JNE              Gemm6x64_samerow_759
+	ADDQ             256(SP), DX
+
+Gemm6x64_samerow_759:
+	DECQ         R14
+	VMOVUPS      512(DI), Z24
+	VMOVUPS      576(DI), Z25
+	VMOVUPS      640(DI), Z26
+	VMOVUPS      704(DI), Z27
+	VBROADCASTSS 48(AX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 52(AX), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 56(AX), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 60(AX), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 64(AX), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 68(AX), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VMOVUPS      768(DI), Z24
+	VMOVUPS      832(DI), Z25
+	VMOVUPS      896(DI), Z26
+	VMOVUPS      960(DI), Z27
+	VBROADCASTSS 72(AX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 76(AX), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 80(AX), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 84(AX), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 88(AX), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 92(AX), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	TESTQ        R12, R12
+	JZ           Gemm6x64_nocopyrow_760
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           Gemm6x64_copyrow_761
+	PREFETCHT0   64(R9)
+	PREFETCHT0   64(R9)(R10*1)
+	PREFETCHT0   64(R9)(R10*2)
+	PREFETCHT0   64(R9)(R11*1)
+	VMOVUPS      (R9), X24
+	VMOVUPS      (R9)(R10*2), X25
+	VUNPCKLPS    (R9)(R10*1), X24, X26
+	VUNPCKHPS    (R9)(R10*1), X24, X24
+	VUNPCKLPS    (R9)(R11*1), X25, X27
+	VUNPCKHPS    (R9)(R11*1), X25, X25
+	VMOVLPS      X26, (R13)
+	VMOVLPS      X27, 8(R13)
+	VMOVHPS      X26, 256(R13)
+	VMOVHPS      X27, 264(R13)
+	VMOVLPS      X24, 512(R13)
+	VMOVLPS      X25, 520(R13)
+	VMOVHPS      X24, 768(R13)
+	VMOVHPS      X25, 776(R13)
+	LEAQ         (R9)(R10*4), R9
+	ADDQ         $0x10, R13
+	DECQ         R12
+	TESTQ        $0x0000000f, R12
+	JNZ          Gemm6x64_copied_762
+	MOVQ         R10, R15
+	SHLQ         $0x06, R15
+	SUBQ         R15, R9
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000300, R13
+	JMP          Gemm6x64_copied_762
+
+Gemm6x64_copyrow_761:
+	PREFETCHT0 (R9)(R10*8)
+	VMOVUPS    (R9), Z24
+	VMOVUPS    Z24, (R13)
+	VMOVUPS    64(R9), Z24
+	VMOVUPS    Z24, 64(R13)
+	VMOVUPS    128(R9), Z24
+	VMOVUPS    Z24, 128(R13)
+	VMOVUPS    192(R9), Z24
+	VMOVUPS    Z24, 192(R13)
+	ADDQ       R10, R9
+	ADDQ       $0x00000100, R13
+	DECQ       R12
+
+Gemm6x64_copied_762:
+Gemm6x64_nocopyrow_760:
 	ADDQ  $0x00000060, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -36335,10 +36447,10 @@ Gemm6x64_pendingScaledSigmoid:
 	MOVQ         R14, R15
 	ANDQ         $0x00000003, R15
 	CMPQ         R15, $0x01
-	JNE          Gemm6x64_samerow_759
+	JNE          Gemm6x64_samerow_763
 	ADDQ         256(SP), DX
 
-Gemm6x64_samerow_759:
+Gemm6x64_samerow_763:
 	DECQ         R14
 	VMOVUPS      512(DI), Z24
 	VMOVUPS      576(DI), Z25
@@ -36409,9 +36521,9 @@ Gemm6x64_samerow_759:
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
 	TESTQ        R12, R12
-	JZ           Gemm6x64_nocopyrow_760
+	JZ           Gemm6x64_nocopyrow_764
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm6x64_copyrow_761
+	JZ           Gemm6x64_copyrow_765
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -36434,15 +36546,15 @@ Gemm6x64_samerow_759:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm6x64_copied_762
+	JNZ          Gemm6x64_copied_766
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm6x64_copied_762
+	JMP          Gemm6x64_copied_766
 
-Gemm6x64_copyrow_761:
+Gemm6x64_copyrow_765:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z24
 	VMOVUPS    Z24, (R13)
@@ -36456,8 +36568,8 @@ Gemm6x64_copyrow_761:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm6x64_copied_762:
-Gemm6x64_nocopyrow_760:
+Gemm6x64_copied_766:
+Gemm6x64_nocopyrow_764:
 	ADDQ  $0x00000060, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -36618,10 +36730,10 @@ Gemm6x64_pendingScaledTanh:
 	MOVQ            R14, R15
 	ANDQ            $0x00000003, R15
 	CMPQ            R15, $0x01
-	JNE             Gemm6x64_samerow_763
+	JNE             Gemm6x64_samerow_767
 	ADDQ            256(SP), DX
 
-Gemm6x64_samerow_763:
+Gemm6x64_samerow_767:
 	DECQ         R14
 	VMOVUPS      512(DI), Z24
 	VMOVUPS      576(DI), Z25
@@ -36692,9 +36804,9 @@ Gemm6x64_samerow_763:
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
 	TESTQ        R12, R12
-	JZ           Gemm6x64_nocopyrow_764
+	JZ           Gemm6x64_nocopyrow_768
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm6x64_copyrow_765
+	JZ           Gemm6x64_copyrow_769
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -36717,15 +36829,15 @@ Gemm6x64_samerow_763:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm6x64_copied_766
+	JNZ          Gemm6x64_copied_770
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm6x64_copied_766
+	JMP          Gemm6x64_copied_770
 
-Gemm6x64_copyrow_765:
+Gemm6x64_copyrow_769:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z24
 	VMOVUPS    Z24, (R13)
@@ -36739,8 +36851,8 @@ Gemm6x64_copyrow_765:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm6x64_copied_766:
-Gemm6x64_nocopyrow_764:
+Gemm6x64_copied_770:
+Gemm6x64_nocopyrow_768:
 	ADDQ  $0x00000060, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -36950,9 +37062,52 @@ Gemm6x64S_tile:
 	PREFETCHT1 128(R12)
 	PREFETCHT1 192(R12)
 	PREFETCHT1 252(R12)
-	CMPQ       R10, $0x04
-	JL         Gemm6x64S_ktail
-	PCALIGN    $0x40
+	TESTQ      DI, DI
+	JZ         Gemm6x64S_noyprefetch_771
+	MOVQ       ldy+80(FP), R11
+	SHLQ       $0x02, R11
+	IMUL3Q     $0x00000006, R11, R12
+	ADDQ       DI, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 128(R12)
+	PREFETCHT1 192(R12)
+	PREFETCHT1 252(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 128(R12)
+	PREFETCHT1 192(R12)
+	PREFETCHT1 252(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 128(R12)
+	PREFETCHT1 192(R12)
+	PREFETCHT1 252(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 128(R12)
+	PREFETCHT1 192(R12)
+	PREFETCHT1 252(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 128(R12)
+	PREFETCHT1 192(R12)
+	PREFETCHT1 252(R12)
+	ADDQ       R11, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 128(R12)
+	PREFETCHT1 192(R12)
+	PREFETCHT1 252(R12)
+
+Gemm6x64S_noyprefetch_771:
+	CMPQ    R10, $0x04
+	JL      Gemm6x64S_ktail
+	PCALIGN $0x40
 
 Gemm6x64S_kloop:
 	VMOVUPS      (R9), Z24
@@ -37151,7 +37306,7 @@ Gemm6x64S_epi:
 	JL     Gemm6x64S_edge
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000001, DX
-	JZ     Gemm6x64S_noacc_768
+	JZ     Gemm6x64S_noacc_773
 	MOVQ   ldc+56(FP), BX
 	MOVQ   SI, DX
 	SHLQ   $0x02, BX
@@ -37185,12 +37340,12 @@ Gemm6x64S_epi:
 	VADDPS 128(DX), Z22, Z22
 	VADDPS 192(DX), Z23, Z23
 
-Gemm6x64S_noacc_768:
+Gemm6x64S_noacc_773:
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000004, DX
-	JNZ    Gemm6x64S_bwd_769
+	JNZ    Gemm6x64S_bwd_774
 	TESTQ  $0x00000002, DX
-	JZ     Gemm6x64S_nobias_772
+	JZ     Gemm6x64S_nobias_777
 	MOVQ   bias+64(FP), BX
 	VADDPS (BX), Z0, Z0
 	VADDPS 64(BX), Z1, Z1
@@ -37217,10 +37372,10 @@ Gemm6x64S_noacc_768:
 	VADDPS 128(BX), Z22, Z22
 	VADDPS 192(BX), Z23, Z23
 
-Gemm6x64S_nobias_772:
+Gemm6x64S_nobias_777:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm6x64S_notrelu_773
+	JNE     Gemm6x64S_notrelu_778
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -37301,11 +37456,11 @@ Gemm6x64S_nobias_772:
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z23, Z24, Z23
 	VMOVUPS Z23, 192(DX)
-	JMP     Gemm6x64S_epidone_770
+	JMP     Gemm6x64S_epidone_775
 
-Gemm6x64S_notrelu_773:
+Gemm6x64S_notrelu_778:
 	CMPQ        DX, $0x02
-	JNE         Gemm6x64S_notleakyrelu_775
+	JNE         Gemm6x64S_notleakyrelu_780
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -37434,11 +37589,11 @@ Gemm6x64S_notrelu_773:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z23, K1
 	VMOVUPS     Z24, K1, Z23
 	VMOVUPS     Z23, 192(DX)
-	JMP         Gemm6x64S_epidone_770
+	JMP         Gemm6x64S_epidone_775
 
-Gemm6x64S_notleakyrelu_775:
+Gemm6x64S_notleakyrelu_780:
 	CMPQ         DX, $0x03
-	JNE          Gemm6x64S_notelu_777
+	JNE          Gemm6x64S_notelu_782
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -37487,7 +37642,7 @@ Gemm6x64S_notleakyrelu_775:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000006, R9
 
-Gemm6x64S_fwdelu_779:
+Gemm6x64S_fwdelu_784:
 	VMOVUPS     (DX), Z12
 	VMOVUPS     64(DX), Z11
 	VMOVUPS     128(DX), Z10
@@ -37576,12 +37731,12 @@ Gemm6x64S_fwdelu_779:
 	VMOVUPS     Z9, 192(DX)
 	ADDQ        BX, DX
 	DECQ        R9
-	JNZ         Gemm6x64S_fwdelu_779
-	JMP         Gemm6x64S_epidone_770
+	JNZ         Gemm6x64S_fwdelu_784
+	JMP         Gemm6x64S_epidone_775
 
-Gemm6x64S_notelu_777:
+Gemm6x64S_notelu_782:
 	CMPQ         DX, $0x04
-	JNE          Gemm6x64S_notsigmoid_780
+	JNE          Gemm6x64S_notsigmoid_785
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -37626,7 +37781,7 @@ Gemm6x64S_notelu_777:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000006, R9
 
-Gemm6x64S_fwdsigmoid_782:
+Gemm6x64S_fwdsigmoid_787:
 	VMOVUPS         (DX), Z16
 	VMOVUPS         64(DX), Z15
 	VMOVUPS         128(DX), Z14
@@ -37777,12 +37932,12 @@ Gemm6x64S_fwdsigmoid_782:
 	VMOVUPS      Z0, 192(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x64S_fwdsigmoid_782
-	JMP          Gemm6x64S_epidone_770
+	JNZ          Gemm6x64S_fwdsigmoid_787
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_notsigmoid_780:
+Gemm6x64S_notsigmoid_785:
 	CMPQ         DX, $0x05
-	JNE          Gemm6x64S_nottanh_783
+	JNE          Gemm6x64S_nottanh_788
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -37827,7 +37982,7 @@ Gemm6x64S_notsigmoid_780:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000006, R9
 
-Gemm6x64S_fwdtanh_785:
+Gemm6x64S_fwdtanh_790:
 	VMOVUPS (DX), Z16
 	VMOVUPS 64(DX), Z15
 	VMOVUPS 128(DX), Z14
@@ -37956,12 +38111,12 @@ Gemm6x64S_fwdtanh_785:
 	VMOVUPS          Z30, 192(DX)
 	ADDQ             BX, DX
 	DECQ             R9
-	JNZ              Gemm6x64S_fwdtanh_785
-	JMP              Gemm6x64S_epidone_770
+	JNZ              Gemm6x64S_fwdtanh_790
+	JMP              Gemm6x64S_epidone_775
 
-Gemm6x64S_nottanh_783:
+Gemm6x64S_nottanh_788:
 	CMPQ         DX, $0x06
-	JNE          Gemm6x64S_notscaledsigmoid_786
+	JNE          Gemm6x64S_notscaledsigmoid_791
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -38006,7 +38161,7 @@ Gemm6x64S_nottanh_783:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000006, R9
 
-Gemm6x64S_fwdscaledsigmoid_788:
+Gemm6x64S_fwdscaledsigmoid_793:
 	VMOVUPS (DX), Z16
 	VMOVUPS 64(DX), Z15
 	VMOVUPS 128(DX), Z14
@@ -38179,12 +38334,12 @@ Gemm6x64S_fwdscaledsigmoid_788:
 	VMOVUPS      Z16, 192(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x64S_fwdscaledsigmoid_788
-	JMP          Gemm6x64S_epidone_770
+	JNZ          Gemm6x64S_fwdscaledsigmoid_793
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_notscaledsigmoid_786:
+Gemm6x64S_notscaledsigmoid_791:
 	CMPQ         DX, $0x07
-	JNE          Gemm6x64S_notscaledtanh_789
+	JNE          Gemm6x64S_notscaledtanh_794
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -38239,7 +38394,7 @@ Gemm6x64S_notscaledsigmoid_786:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000006, R9
 
-Gemm6x64S_fwdscaledtanh_791:
+Gemm6x64S_fwdscaledtanh_796:
 	VMOVUPS (DX), Z6
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -38554,16 +38709,16 @@ Gemm6x64S_fwdscaledtanh_791:
 	VMOVUPS    Z24, 192(DX)
 	ADDQ       BX, DX
 	DECQ       R9
-	JNZ        Gemm6x64S_fwdscaledtanh_791
-	JMP        Gemm6x64S_epidone_770
+	JNZ        Gemm6x64S_fwdscaledtanh_796
+	JMP        Gemm6x64S_epidone_775
 
-Gemm6x64S_notscaledtanh_789:
-	JMP Gemm6x64S_store_767
+Gemm6x64S_notscaledtanh_794:
+	JMP Gemm6x64S_store_772
 
-Gemm6x64S_bwd_769:
+Gemm6x64S_bwd_774:
 	SHRQ           $0x08, DX
 	CMPQ           DX, $0x01
-	JNE            Gemm6x64S_bnotrelu_792
+	JNE            Gemm6x64S_bnotrelu_797
 	MOVQ           ldc+56(FP), BX
 	MOVQ           SI, DX
 	SHLQ           $0x02, BX
@@ -38700,11 +38855,11 @@ Gemm6x64S_bwd_769:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K1, Z0
 	VMULPS         Z0, Z23, Z23
 	VMOVUPS        Z23, 192(DX)
-	JMP            Gemm6x64S_epidone_770
+	JMP            Gemm6x64S_epidone_775
 
-Gemm6x64S_bnotrelu_792:
+Gemm6x64S_bnotrelu_797:
 	CMPQ         DX, $0x02
-	JNE          Gemm6x64S_bnotleakyrelu_794
+	JNE          Gemm6x64S_bnotleakyrelu_799
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -38865,11 +39020,11 @@ Gemm6x64S_bnotrelu_792:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z23, Z23
 	VMOVUPS      Z23, 192(DX)
-	JMP          Gemm6x64S_epidone_770
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_bnotleakyrelu_794:
+Gemm6x64S_bnotleakyrelu_799:
 	CMPQ         DX, $0x03
-	JNE          Gemm6x64S_bnotelu_796
+	JNE          Gemm6x64S_bnotelu_801
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -39030,11 +39185,11 @@ Gemm6x64S_bnotleakyrelu_794:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z23, Z23
 	VMOVUPS      Z23, 192(DX)
-	JMP          Gemm6x64S_epidone_770
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_bnotelu_796:
+Gemm6x64S_bnotelu_801:
 	CMPQ         DX, $0x04
-	JNE          Gemm6x64S_bnotsigmoid_798
+	JNE          Gemm6x64S_bnotsigmoid_803
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -39195,11 +39350,11 @@ Gemm6x64S_bnotelu_796:
 	VMULPS       Z0, Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DX)
-	JMP          Gemm6x64S_epidone_770
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_bnotsigmoid_798:
+Gemm6x64S_bnotsigmoid_803:
 	CMPQ         DX, $0x05
-	JNE          Gemm6x64S_bnottanh_800
+	JNE          Gemm6x64S_bnottanh_805
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -39384,11 +39539,11 @@ Gemm6x64S_bnotsigmoid_798:
 	VMULPS       Z0, Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DX)
-	JMP          Gemm6x64S_epidone_770
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_bnottanh_800:
+Gemm6x64S_bnottanh_805:
 	CMPQ         DX, $0x06
-	JNE          Gemm6x64S_bnotscaledsigmoid_802
+	JNE          Gemm6x64S_bnotscaledsigmoid_807
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -39573,11 +39728,11 @@ Gemm6x64S_bnottanh_800:
 	VMULPS.BCST  (SP), Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DX)
-	JMP          Gemm6x64S_epidone_770
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_bnotscaledsigmoid_802:
+Gemm6x64S_bnotscaledsigmoid_807:
 	CMPQ         DX, $0x07
-	JNE          Gemm6x64S_bnotscaledtanh_804
+	JNE          Gemm6x64S_bnotscaledtanh_809
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -39786,10 +39941,10 @@ Gemm6x64S_bnotscaledsigmoid_802:
 	VMULPS.BCST  192(SP), Z25, Z25
 	VMULPS       Z25, Z23, Z23
 	VMOVUPS      Z23, 192(DX)
-	JMP          Gemm6x64S_epidone_770
+	JMP          Gemm6x64S_epidone_775
 
-Gemm6x64S_bnotscaledtanh_804:
-Gemm6x64S_store_767:
+Gemm6x64S_bnotscaledtanh_809:
+Gemm6x64S_store_772:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -39823,13 +39978,13 @@ Gemm6x64S_store_767:
 	VMOVUPS Z22, 128(DX)
 	VMOVUPS Z23, 192(DX)
 
-Gemm6x64S_epidone_770:
+Gemm6x64S_epidone_775:
 	JMP Gemm6x64S_next
 
 Gemm6x64S_edge:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000001, DX
-	JZ        Gemm6x64S_noacc_808
+	JZ        Gemm6x64S_noacc_813
 	MOVQ      ldc+56(FP), BX
 	MOVQ      SI, DX
 	SHLQ      $0x02, BX
@@ -39847,7 +40002,7 @@ Gemm6x64S_edge:
 	VADDPS    Z24, Z3, Z3
 	ADDQ      BX, DX
 	CMPQ      R8, $0x01
-	JLE       Gemm6x64S_accrows_811
+	JLE       Gemm6x64S_accrows_816
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z4, Z4
@@ -39862,7 +40017,7 @@ Gemm6x64S_edge:
 	VADDPS    Z24, Z7, Z7
 	ADDQ      BX, DX
 	CMPQ      R8, $0x02
-	JLE       Gemm6x64S_accrows_811
+	JLE       Gemm6x64S_accrows_816
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z8, Z8
@@ -39877,7 +40032,7 @@ Gemm6x64S_edge:
 	VADDPS    Z24, Z11, Z11
 	ADDQ      BX, DX
 	CMPQ      R8, $0x03
-	JLE       Gemm6x64S_accrows_811
+	JLE       Gemm6x64S_accrows_816
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z12, Z12
@@ -39892,7 +40047,7 @@ Gemm6x64S_edge:
 	VADDPS    Z24, Z15, Z15
 	ADDQ      BX, DX
 	CMPQ      R8, $0x04
-	JLE       Gemm6x64S_accrows_811
+	JLE       Gemm6x64S_accrows_816
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z16, Z16
@@ -39907,7 +40062,7 @@ Gemm6x64S_edge:
 	VADDPS    Z24, Z19, Z19
 	ADDQ      BX, DX
 	CMPQ      R8, $0x05
-	JLE       Gemm6x64S_accrows_811
+	JLE       Gemm6x64S_accrows_816
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z24
 	VADDPS    Z24, Z20, Z20
@@ -39921,13 +40076,13 @@ Gemm6x64S_edge:
 	VMOVUPS.Z 192(DX), K1, Z24
 	VADDPS    Z24, Z23, Z23
 
-Gemm6x64S_accrows_811:
-Gemm6x64S_noacc_808:
+Gemm6x64S_accrows_816:
+Gemm6x64S_noacc_813:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000004, DX
-	JNZ       Gemm6x64S_bwd_809
+	JNZ       Gemm6x64S_bwd_814
 	TESTQ     $0x00000002, DX
-	JZ        Gemm6x64S_nobias_812
+	JZ        Gemm6x64S_nobias_817
 	MOVQ      bias+64(FP), BX
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (BX), K1, Z24
@@ -39962,10 +40117,10 @@ Gemm6x64S_noacc_808:
 	VADDPS    Z26, Z22, Z22
 	VADDPS    Z27, Z23, Z23
 
-Gemm6x64S_nobias_812:
+Gemm6x64S_nobias_817:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm6x64S_notrelu_813
+	JNE     Gemm6x64S_notrelu_818
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -39987,7 +40142,7 @@ Gemm6x64S_nobias_812:
 	VMOVUPS Z3, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x01
-	JLE     Gemm6x64S_fwdrelu_814
+	JLE     Gemm6x64S_fwdrelu_819
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z4, Z24, Z4
 	KMOVW   264(SP), K1
@@ -40006,7 +40161,7 @@ Gemm6x64S_nobias_812:
 	VMOVUPS Z7, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x02
-	JLE     Gemm6x64S_fwdrelu_814
+	JLE     Gemm6x64S_fwdrelu_819
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z8, Z24, Z8
 	KMOVW   264(SP), K1
@@ -40025,7 +40180,7 @@ Gemm6x64S_nobias_812:
 	VMOVUPS Z11, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x03
-	JLE     Gemm6x64S_fwdrelu_814
+	JLE     Gemm6x64S_fwdrelu_819
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z12, Z24, Z12
 	KMOVW   264(SP), K1
@@ -40044,7 +40199,7 @@ Gemm6x64S_nobias_812:
 	VMOVUPS Z15, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x04
-	JLE     Gemm6x64S_fwdrelu_814
+	JLE     Gemm6x64S_fwdrelu_819
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z16, Z24, Z16
 	KMOVW   264(SP), K1
@@ -40063,7 +40218,7 @@ Gemm6x64S_nobias_812:
 	VMOVUPS Z19, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x05
-	JLE     Gemm6x64S_fwdrelu_814
+	JLE     Gemm6x64S_fwdrelu_819
 	VXORPS  Z24, Z24, Z24
 	VMAXPS  Z20, Z24, Z20
 	KMOVW   264(SP), K1
@@ -40081,12 +40236,12 @@ Gemm6x64S_nobias_812:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DX)
 
-Gemm6x64S_fwdrelu_814:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_fwdrelu_819:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_notrelu_813:
+Gemm6x64S_notrelu_818:
 	CMPQ        DX, $0x02
-	JNE         Gemm6x64S_notleakyrelu_815
+	JNE         Gemm6x64S_notleakyrelu_820
 	MOVQ        ldc+56(FP), BX
 	MOVQ        SI, DX
 	SHLQ        $0x02, BX
@@ -40116,7 +40271,7 @@ Gemm6x64S_notrelu_813:
 	VMOVUPS     Z3, K1, 192(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x01
-	JLE         Gemm6x64S_fwdleakyrelu_816
+	JLE         Gemm6x64S_fwdleakyrelu_821
 	VMULPS.BCST (SP), Z4, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K1
@@ -40143,7 +40298,7 @@ Gemm6x64S_notrelu_813:
 	VMOVUPS     Z7, K1, 192(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x02
-	JLE         Gemm6x64S_fwdleakyrelu_816
+	JLE         Gemm6x64S_fwdleakyrelu_821
 	VMULPS.BCST (SP), Z8, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z8, K1
@@ -40170,7 +40325,7 @@ Gemm6x64S_notrelu_813:
 	VMOVUPS     Z11, K1, 192(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x03
-	JLE         Gemm6x64S_fwdleakyrelu_816
+	JLE         Gemm6x64S_fwdleakyrelu_821
 	VMULPS.BCST (SP), Z12, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z12, K1
@@ -40197,7 +40352,7 @@ Gemm6x64S_notrelu_813:
 	VMOVUPS     Z15, K1, 192(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x04
-	JLE         Gemm6x64S_fwdleakyrelu_816
+	JLE         Gemm6x64S_fwdleakyrelu_821
 	VMULPS.BCST (SP), Z16, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z16, K1
@@ -40224,7 +40379,7 @@ Gemm6x64S_notrelu_813:
 	VMOVUPS     Z19, K1, 192(DX)
 	ADDQ        BX, DX
 	CMPQ        R8, $0x05
-	JLE         Gemm6x64S_fwdleakyrelu_816
+	JLE         Gemm6x64S_fwdleakyrelu_821
 	VMULPS.BCST (SP), Z20, Z24
 	VMINPS.BCST k4_80000000<>+0(SB), Z24, Z24
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z20, K1
@@ -40250,12 +40405,12 @@ Gemm6x64S_notrelu_813:
 	KMOVW       288(SP), K1
 	VMOVUPS     Z23, K1, 192(DX)
 
-Gemm6x64S_fwdleakyrelu_816:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_fwdleakyrelu_821:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_notleakyrelu_815:
+Gemm6x64S_notleakyrelu_820:
 	CMPQ    DX, $0x03
-	JNE     Gemm6x64S_notelu_817
+	JNE     Gemm6x64S_notelu_822
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -40269,7 +40424,7 @@ Gemm6x64S_notleakyrelu_815:
 	VMOVUPS Z3, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x01
-	JLE     Gemm6x64S_spillelu_818
+	JLE     Gemm6x64S_spillelu_823
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40280,7 +40435,7 @@ Gemm6x64S_notleakyrelu_815:
 	VMOVUPS Z7, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x02
-	JLE     Gemm6x64S_spillelu_818
+	JLE     Gemm6x64S_spillelu_823
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40291,7 +40446,7 @@ Gemm6x64S_notleakyrelu_815:
 	VMOVUPS Z11, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x03
-	JLE     Gemm6x64S_spillelu_818
+	JLE     Gemm6x64S_spillelu_823
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40302,7 +40457,7 @@ Gemm6x64S_notleakyrelu_815:
 	VMOVUPS Z15, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x04
-	JLE     Gemm6x64S_spillelu_818
+	JLE     Gemm6x64S_spillelu_823
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40313,7 +40468,7 @@ Gemm6x64S_notleakyrelu_815:
 	VMOVUPS Z19, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x05
-	JLE     Gemm6x64S_spillelu_818
+	JLE     Gemm6x64S_spillelu_823
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40323,7 +40478,7 @@ Gemm6x64S_notleakyrelu_815:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DX)
 
-Gemm6x64S_spillelu_818:
+Gemm6x64S_spillelu_823:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z23
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z22
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z21
@@ -40342,7 +40497,7 @@ Gemm6x64S_spillelu_818:
 	CMPQ         R8, R9
 	CMOVQLT      R8, R9
 
-Gemm6x64S_fwdelu_819:
+Gemm6x64S_fwdelu_824:
 	KMOVW       264(SP), K1
 	VMOVUPS.Z   (DX), K1, Z12
 	KMOVW       272(SP), K1
@@ -40439,12 +40594,12 @@ Gemm6x64S_fwdelu_819:
 	VMOVUPS     Z9, K1, 192(DX)
 	ADDQ        BX, DX
 	DECQ        R9
-	JNZ         Gemm6x64S_fwdelu_819
-	JMP         Gemm6x64S_epidone_810
+	JNZ         Gemm6x64S_fwdelu_824
+	JMP         Gemm6x64S_epidone_815
 
-Gemm6x64S_notelu_817:
+Gemm6x64S_notelu_822:
 	CMPQ    DX, $0x04
-	JNE     Gemm6x64S_notsigmoid_820
+	JNE     Gemm6x64S_notsigmoid_825
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -40458,7 +40613,7 @@ Gemm6x64S_notelu_817:
 	VMOVUPS Z3, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x01
-	JLE     Gemm6x64S_spillsigmoid_821
+	JLE     Gemm6x64S_spillsigmoid_826
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40469,7 +40624,7 @@ Gemm6x64S_notelu_817:
 	VMOVUPS Z7, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x02
-	JLE     Gemm6x64S_spillsigmoid_821
+	JLE     Gemm6x64S_spillsigmoid_826
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40480,7 +40635,7 @@ Gemm6x64S_notelu_817:
 	VMOVUPS Z11, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x03
-	JLE     Gemm6x64S_spillsigmoid_821
+	JLE     Gemm6x64S_spillsigmoid_826
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40491,7 +40646,7 @@ Gemm6x64S_notelu_817:
 	VMOVUPS Z15, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x04
-	JLE     Gemm6x64S_spillsigmoid_821
+	JLE     Gemm6x64S_spillsigmoid_826
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40502,7 +40657,7 @@ Gemm6x64S_notelu_817:
 	VMOVUPS Z19, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x05
-	JLE     Gemm6x64S_spillsigmoid_821
+	JLE     Gemm6x64S_spillsigmoid_826
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40512,7 +40667,7 @@ Gemm6x64S_notelu_817:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DX)
 
-Gemm6x64S_spillsigmoid_821:
+Gemm6x64S_spillsigmoid_826:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_80000000<>+0(SB), Z22
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z21
@@ -40527,7 +40682,7 @@ Gemm6x64S_spillsigmoid_821:
 	CMPQ         R8, R9
 	CMOVQLT      R8, R9
 
-Gemm6x64S_fwdsigmoid_822:
+Gemm6x64S_fwdsigmoid_827:
 	KMOVW           264(SP), K1
 	VMOVUPS.Z       (DX), K1, Z16
 	KMOVW           272(SP), K1
@@ -40686,12 +40841,12 @@ Gemm6x64S_fwdsigmoid_822:
 	VMOVUPS      Z0, K1, 192(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x64S_fwdsigmoid_822
-	JMP          Gemm6x64S_epidone_810
+	JNZ          Gemm6x64S_fwdsigmoid_827
+	JMP          Gemm6x64S_epidone_815
 
-Gemm6x64S_notsigmoid_820:
+Gemm6x64S_notsigmoid_825:
 	CMPQ    DX, $0x05
-	JNE     Gemm6x64S_nottanh_823
+	JNE     Gemm6x64S_nottanh_828
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -40705,7 +40860,7 @@ Gemm6x64S_notsigmoid_820:
 	VMOVUPS Z3, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x01
-	JLE     Gemm6x64S_spilltanh_824
+	JLE     Gemm6x64S_spilltanh_829
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40716,7 +40871,7 @@ Gemm6x64S_notsigmoid_820:
 	VMOVUPS Z7, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x02
-	JLE     Gemm6x64S_spilltanh_824
+	JLE     Gemm6x64S_spilltanh_829
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40727,7 +40882,7 @@ Gemm6x64S_notsigmoid_820:
 	VMOVUPS Z11, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x03
-	JLE     Gemm6x64S_spilltanh_824
+	JLE     Gemm6x64S_spilltanh_829
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40738,7 +40893,7 @@ Gemm6x64S_notsigmoid_820:
 	VMOVUPS Z15, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x04
-	JLE     Gemm6x64S_spilltanh_824
+	JLE     Gemm6x64S_spilltanh_829
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40749,7 +40904,7 @@ Gemm6x64S_notsigmoid_820:
 	VMOVUPS Z19, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x05
-	JLE     Gemm6x64S_spilltanh_824
+	JLE     Gemm6x64S_spilltanh_829
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40759,7 +40914,7 @@ Gemm6x64S_notsigmoid_820:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DX)
 
-Gemm6x64S_spilltanh_824:
+Gemm6x64S_spilltanh_829:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_c1200000<>+0(SB), Z22
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z21
@@ -40774,7 +40929,7 @@ Gemm6x64S_spilltanh_824:
 	CMPQ         R8, R9
 	CMOVQLT      R8, R9
 
-Gemm6x64S_fwdtanh_825:
+Gemm6x64S_fwdtanh_830:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z16
 	KMOVW     272(SP), K1
@@ -40911,12 +41066,12 @@ Gemm6x64S_fwdtanh_825:
 	VMOVUPS          Z30, K1, 192(DX)
 	ADDQ             BX, DX
 	DECQ             R9
-	JNZ              Gemm6x64S_fwdtanh_825
-	JMP              Gemm6x64S_epidone_810
+	JNZ              Gemm6x64S_fwdtanh_830
+	JMP              Gemm6x64S_epidone_815
 
-Gemm6x64S_nottanh_823:
+Gemm6x64S_nottanh_828:
 	CMPQ    DX, $0x06
-	JNE     Gemm6x64S_notscaledsigmoid_826
+	JNE     Gemm6x64S_notscaledsigmoid_831
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -40930,7 +41085,7 @@ Gemm6x64S_nottanh_823:
 	VMOVUPS Z3, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x01
-	JLE     Gemm6x64S_spillscaledsigmoid_827
+	JLE     Gemm6x64S_spillscaledsigmoid_832
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40941,7 +41096,7 @@ Gemm6x64S_nottanh_823:
 	VMOVUPS Z7, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x02
-	JLE     Gemm6x64S_spillscaledsigmoid_827
+	JLE     Gemm6x64S_spillscaledsigmoid_832
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40952,7 +41107,7 @@ Gemm6x64S_nottanh_823:
 	VMOVUPS Z11, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x03
-	JLE     Gemm6x64S_spillscaledsigmoid_827
+	JLE     Gemm6x64S_spillscaledsigmoid_832
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40963,7 +41118,7 @@ Gemm6x64S_nottanh_823:
 	VMOVUPS Z15, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x04
-	JLE     Gemm6x64S_spillscaledsigmoid_827
+	JLE     Gemm6x64S_spillscaledsigmoid_832
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40974,7 +41129,7 @@ Gemm6x64S_nottanh_823:
 	VMOVUPS Z19, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x05
-	JLE     Gemm6x64S_spillscaledsigmoid_827
+	JLE     Gemm6x64S_spillscaledsigmoid_832
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DX)
 	KMOVW   272(SP), K1
@@ -40984,7 +41139,7 @@ Gemm6x64S_nottanh_823:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DX)
 
-Gemm6x64S_spillscaledsigmoid_827:
+Gemm6x64S_spillscaledsigmoid_832:
 	VBROADCASTSS k4_80000000<>+0(SB), Z23
 	VBROADCASTSS k4_3f800000<>+0(SB), Z22
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z21
@@ -40999,7 +41154,7 @@ Gemm6x64S_spillscaledsigmoid_827:
 	CMPQ         R8, R9
 	CMOVQLT      R8, R9
 
-Gemm6x64S_fwdscaledsigmoid_828:
+Gemm6x64S_fwdscaledsigmoid_833:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z16
 	KMOVW     272(SP), K1
@@ -41180,12 +41335,12 @@ Gemm6x64S_fwdscaledsigmoid_828:
 	VMOVUPS      Z16, K1, 192(DX)
 	ADDQ         BX, DX
 	DECQ         R9
-	JNZ          Gemm6x64S_fwdscaledsigmoid_828
-	JMP          Gemm6x64S_epidone_810
+	JNZ          Gemm6x64S_fwdscaledsigmoid_833
+	JMP          Gemm6x64S_epidone_815
 
-Gemm6x64S_notscaledsigmoid_826:
+Gemm6x64S_notscaledsigmoid_831:
 	CMPQ    DX, $0x07
-	JNE     Gemm6x64S_notscaledtanh_829
+	JNE     Gemm6x64S_notscaledtanh_834
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -41199,7 +41354,7 @@ Gemm6x64S_notscaledsigmoid_826:
 	VMOVUPS Z3, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x01
-	JLE     Gemm6x64S_spillscaledtanh_830
+	JLE     Gemm6x64S_spillscaledtanh_835
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DX)
 	KMOVW   272(SP), K1
@@ -41210,7 +41365,7 @@ Gemm6x64S_notscaledsigmoid_826:
 	VMOVUPS Z7, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x02
-	JLE     Gemm6x64S_spillscaledtanh_830
+	JLE     Gemm6x64S_spillscaledtanh_835
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DX)
 	KMOVW   272(SP), K1
@@ -41221,7 +41376,7 @@ Gemm6x64S_notscaledsigmoid_826:
 	VMOVUPS Z11, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x03
-	JLE     Gemm6x64S_spillscaledtanh_830
+	JLE     Gemm6x64S_spillscaledtanh_835
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DX)
 	KMOVW   272(SP), K1
@@ -41232,7 +41387,7 @@ Gemm6x64S_notscaledsigmoid_826:
 	VMOVUPS Z15, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x04
-	JLE     Gemm6x64S_spillscaledtanh_830
+	JLE     Gemm6x64S_spillscaledtanh_835
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DX)
 	KMOVW   272(SP), K1
@@ -41243,7 +41398,7 @@ Gemm6x64S_notscaledsigmoid_826:
 	VMOVUPS Z19, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x05
-	JLE     Gemm6x64S_spillscaledtanh_830
+	JLE     Gemm6x64S_spillscaledtanh_835
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DX)
 	KMOVW   272(SP), K1
@@ -41253,7 +41408,7 @@ Gemm6x64S_notscaledsigmoid_826:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DX)
 
-Gemm6x64S_spillscaledtanh_830:
+Gemm6x64S_spillscaledtanh_835:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z23
 	VBROADCASTSS k4_80000000<>+0(SB), Z22
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z21
@@ -41278,7 +41433,7 @@ Gemm6x64S_spillscaledtanh_830:
 	CMPQ         R8, R9
 	CMOVQLT      R8, R9
 
-Gemm6x64S_fwdscaledtanh_831:
+Gemm6x64S_fwdscaledtanh_836:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DX), K1, Z6
 
@@ -41601,16 +41756,16 @@ Gemm6x64S_fwdscaledtanh_831:
 	VMOVUPS    Z24, K1, 192(DX)
 	ADDQ       BX, DX
 	DECQ       R9
-	JNZ        Gemm6x64S_fwdscaledtanh_831
-	JMP        Gemm6x64S_epidone_810
+	JNZ        Gemm6x64S_fwdscaledtanh_836
+	JMP        Gemm6x64S_epidone_815
 
-Gemm6x64S_notscaledtanh_829:
-	JMP Gemm6x64S_store_807
+Gemm6x64S_notscaledtanh_834:
+	JMP Gemm6x64S_store_812
 
-Gemm6x64S_bwd_809:
+Gemm6x64S_bwd_814:
 	SHRQ           $0x08, DX
 	CMPQ           DX, $0x01
-	JNE            Gemm6x64S_bnotrelu_832
+	JNE            Gemm6x64S_bnotrelu_837
 	MOVQ           ldc+56(FP), BX
 	MOVQ           SI, DX
 	SHLQ           $0x02, BX
@@ -41648,7 +41803,7 @@ Gemm6x64S_bwd_809:
 	ADDQ           BX, DX
 	ADDQ           R10, R9
 	CMPQ           R8, $0x01
-	JLE            Gemm6x64S_bwdrelu_833
+	JLE            Gemm6x64S_bwdrelu_838
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41680,7 +41835,7 @@ Gemm6x64S_bwd_809:
 	ADDQ           BX, DX
 	ADDQ           R10, R9
 	CMPQ           R8, $0x02
-	JLE            Gemm6x64S_bwdrelu_833
+	JLE            Gemm6x64S_bwdrelu_838
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41712,7 +41867,7 @@ Gemm6x64S_bwd_809:
 	ADDQ           BX, DX
 	ADDQ           R10, R9
 	CMPQ           R8, $0x03
-	JLE            Gemm6x64S_bwdrelu_833
+	JLE            Gemm6x64S_bwdrelu_838
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41744,7 +41899,7 @@ Gemm6x64S_bwd_809:
 	ADDQ           BX, DX
 	ADDQ           R10, R9
 	CMPQ           R8, $0x04
-	JLE            Gemm6x64S_bwdrelu_833
+	JLE            Gemm6x64S_bwdrelu_838
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41776,7 +41931,7 @@ Gemm6x64S_bwd_809:
 	ADDQ           BX, DX
 	ADDQ           R10, R9
 	CMPQ           R8, $0x05
-	JLE            Gemm6x64S_bwdrelu_833
+	JLE            Gemm6x64S_bwdrelu_838
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41806,12 +41961,12 @@ Gemm6x64S_bwd_809:
 	KMOVW          288(SP), K1
 	VMOVUPS        Z23, K1, 192(DX)
 
-Gemm6x64S_bwdrelu_833:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_bwdrelu_838:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_bnotrelu_832:
+Gemm6x64S_bnotrelu_837:
 	CMPQ         DX, $0x02
-	JNE          Gemm6x64S_bnotleakyrelu_834
+	JNE          Gemm6x64S_bnotleakyrelu_839
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -41853,7 +42008,7 @@ Gemm6x64S_bnotrelu_832:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x01
-	JLE          Gemm6x64S_bwdleakyrelu_835
+	JLE          Gemm6x64S_bwdleakyrelu_840
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41889,7 +42044,7 @@ Gemm6x64S_bnotrelu_832:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x02
-	JLE          Gemm6x64S_bwdleakyrelu_835
+	JLE          Gemm6x64S_bwdleakyrelu_840
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41925,7 +42080,7 @@ Gemm6x64S_bnotrelu_832:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x03
-	JLE          Gemm6x64S_bwdleakyrelu_835
+	JLE          Gemm6x64S_bwdleakyrelu_840
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41961,7 +42116,7 @@ Gemm6x64S_bnotrelu_832:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x04
-	JLE          Gemm6x64S_bwdleakyrelu_835
+	JLE          Gemm6x64S_bwdleakyrelu_840
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -41997,7 +42152,7 @@ Gemm6x64S_bnotrelu_832:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x05
-	JLE          Gemm6x64S_bwdleakyrelu_835
+	JLE          Gemm6x64S_bwdleakyrelu_840
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -42031,12 +42186,12 @@ Gemm6x64S_bnotrelu_832:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DX)
 
-Gemm6x64S_bwdleakyrelu_835:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_bwdleakyrelu_840:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_bnotleakyrelu_834:
+Gemm6x64S_bnotleakyrelu_839:
 	CMPQ         DX, $0x03
-	JNE          Gemm6x64S_bnotelu_836
+	JNE          Gemm6x64S_bnotelu_841
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -42078,7 +42233,7 @@ Gemm6x64S_bnotleakyrelu_834:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x01
-	JLE          Gemm6x64S_bwdelu_837
+	JLE          Gemm6x64S_bwdelu_842
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -42114,7 +42269,7 @@ Gemm6x64S_bnotleakyrelu_834:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x02
-	JLE          Gemm6x64S_bwdelu_837
+	JLE          Gemm6x64S_bwdelu_842
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -42150,7 +42305,7 @@ Gemm6x64S_bnotleakyrelu_834:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x03
-	JLE          Gemm6x64S_bwdelu_837
+	JLE          Gemm6x64S_bwdelu_842
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -42186,7 +42341,7 @@ Gemm6x64S_bnotleakyrelu_834:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x04
-	JLE          Gemm6x64S_bwdelu_837
+	JLE          Gemm6x64S_bwdelu_842
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -42222,7 +42377,7 @@ Gemm6x64S_bnotleakyrelu_834:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x05
-	JLE          Gemm6x64S_bwdelu_837
+	JLE          Gemm6x64S_bwdelu_842
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -42256,12 +42411,12 @@ Gemm6x64S_bnotleakyrelu_834:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DX)
 
-Gemm6x64S_bwdelu_837:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_bwdelu_842:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_bnotelu_836:
+Gemm6x64S_bnotelu_841:
 	CMPQ         DX, $0x04
-	JNE          Gemm6x64S_bnotsigmoid_838
+	JNE          Gemm6x64S_bnotsigmoid_843
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -42303,7 +42458,7 @@ Gemm6x64S_bnotelu_836:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x01
-	JLE          Gemm6x64S_bwdsigmoid_839
+	JLE          Gemm6x64S_bwdsigmoid_844
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42339,7 +42494,7 @@ Gemm6x64S_bnotelu_836:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x02
-	JLE          Gemm6x64S_bwdsigmoid_839
+	JLE          Gemm6x64S_bwdsigmoid_844
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42375,7 +42530,7 @@ Gemm6x64S_bnotelu_836:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x03
-	JLE          Gemm6x64S_bwdsigmoid_839
+	JLE          Gemm6x64S_bwdsigmoid_844
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42411,7 +42566,7 @@ Gemm6x64S_bnotelu_836:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x04
-	JLE          Gemm6x64S_bwdsigmoid_839
+	JLE          Gemm6x64S_bwdsigmoid_844
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42447,7 +42602,7 @@ Gemm6x64S_bnotelu_836:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x05
-	JLE          Gemm6x64S_bwdsigmoid_839
+	JLE          Gemm6x64S_bwdsigmoid_844
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42481,12 +42636,12 @@ Gemm6x64S_bnotelu_836:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DX)
 
-Gemm6x64S_bwdsigmoid_839:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_bwdsigmoid_844:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_bnotsigmoid_838:
+Gemm6x64S_bnotsigmoid_843:
 	CMPQ         DX, $0x05
-	JNE          Gemm6x64S_bnottanh_840
+	JNE          Gemm6x64S_bnottanh_845
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -42532,7 +42687,7 @@ Gemm6x64S_bnotsigmoid_838:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x01
-	JLE          Gemm6x64S_bwdtanh_841
+	JLE          Gemm6x64S_bwdtanh_846
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42572,7 +42727,7 @@ Gemm6x64S_bnotsigmoid_838:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x02
-	JLE          Gemm6x64S_bwdtanh_841
+	JLE          Gemm6x64S_bwdtanh_846
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42612,7 +42767,7 @@ Gemm6x64S_bnotsigmoid_838:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x03
-	JLE          Gemm6x64S_bwdtanh_841
+	JLE          Gemm6x64S_bwdtanh_846
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42652,7 +42807,7 @@ Gemm6x64S_bnotsigmoid_838:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x04
-	JLE          Gemm6x64S_bwdtanh_841
+	JLE          Gemm6x64S_bwdtanh_846
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42692,7 +42847,7 @@ Gemm6x64S_bnotsigmoid_838:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x05
-	JLE          Gemm6x64S_bwdtanh_841
+	JLE          Gemm6x64S_bwdtanh_846
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42730,12 +42885,12 @@ Gemm6x64S_bnotsigmoid_838:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DX)
 
-Gemm6x64S_bwdtanh_841:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_bwdtanh_846:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_bnottanh_840:
+Gemm6x64S_bnottanh_845:
 	CMPQ         DX, $0x06
-	JNE          Gemm6x64S_bnotscaledsigmoid_842
+	JNE          Gemm6x64S_bnotscaledsigmoid_847
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -42781,7 +42936,7 @@ Gemm6x64S_bnottanh_840:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x01
-	JLE          Gemm6x64S_bwdscaledsigmoid_843
+	JLE          Gemm6x64S_bwdscaledsigmoid_848
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42821,7 +42976,7 @@ Gemm6x64S_bnottanh_840:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x02
-	JLE          Gemm6x64S_bwdscaledsigmoid_843
+	JLE          Gemm6x64S_bwdscaledsigmoid_848
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42861,7 +43016,7 @@ Gemm6x64S_bnottanh_840:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x03
-	JLE          Gemm6x64S_bwdscaledsigmoid_843
+	JLE          Gemm6x64S_bwdscaledsigmoid_848
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42901,7 +43056,7 @@ Gemm6x64S_bnottanh_840:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x04
-	JLE          Gemm6x64S_bwdscaledsigmoid_843
+	JLE          Gemm6x64S_bwdscaledsigmoid_848
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42941,7 +43096,7 @@ Gemm6x64S_bnottanh_840:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x05
-	JLE          Gemm6x64S_bwdscaledsigmoid_843
+	JLE          Gemm6x64S_bwdscaledsigmoid_848
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -42979,12 +43134,12 @@ Gemm6x64S_bnottanh_840:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DX)
 
-Gemm6x64S_bwdscaledsigmoid_843:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_bwdscaledsigmoid_848:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_bnotscaledsigmoid_842:
+Gemm6x64S_bnotscaledsigmoid_847:
 	CMPQ         DX, $0x07
-	JNE          Gemm6x64S_bnotscaledtanh_844
+	JNE          Gemm6x64S_bnotscaledtanh_849
 	MOVQ         ldc+56(FP), BX
 	MOVQ         SI, DX
 	SHLQ         $0x02, BX
@@ -43034,7 +43189,7 @@ Gemm6x64S_bnotscaledsigmoid_842:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x01
-	JLE          Gemm6x64S_bwdscaledtanh_845
+	JLE          Gemm6x64S_bwdscaledtanh_850
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -43078,7 +43233,7 @@ Gemm6x64S_bnotscaledsigmoid_842:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x02
-	JLE          Gemm6x64S_bwdscaledtanh_845
+	JLE          Gemm6x64S_bwdscaledtanh_850
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -43122,7 +43277,7 @@ Gemm6x64S_bnotscaledsigmoid_842:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x03
-	JLE          Gemm6x64S_bwdscaledtanh_845
+	JLE          Gemm6x64S_bwdscaledtanh_850
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -43166,7 +43321,7 @@ Gemm6x64S_bnotscaledsigmoid_842:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x04
-	JLE          Gemm6x64S_bwdscaledtanh_845
+	JLE          Gemm6x64S_bwdscaledtanh_850
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -43210,7 +43365,7 @@ Gemm6x64S_bnotscaledsigmoid_842:
 	ADDQ         BX, DX
 	ADDQ         R10, R9
 	CMPQ         R8, $0x05
-	JLE          Gemm6x64S_bwdscaledtanh_845
+	JLE          Gemm6x64S_bwdscaledtanh_850
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -43252,11 +43407,11 @@ Gemm6x64S_bnotscaledsigmoid_842:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z23, K1, 192(DX)
 
-Gemm6x64S_bwdscaledtanh_845:
-	JMP Gemm6x64S_epidone_810
+Gemm6x64S_bwdscaledtanh_850:
+	JMP Gemm6x64S_epidone_815
 
-Gemm6x64S_bnotscaledtanh_844:
-Gemm6x64S_store_807:
+Gemm6x64S_bnotscaledtanh_849:
+Gemm6x64S_store_812:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    SI, DX
 	SHLQ    $0x02, BX
@@ -43270,7 +43425,7 @@ Gemm6x64S_store_807:
 	VMOVUPS Z3, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x01
-	JLE     Gemm6x64S_storerows_846
+	JLE     Gemm6x64S_storerows_851
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DX)
 	KMOVW   272(SP), K1
@@ -43281,7 +43436,7 @@ Gemm6x64S_store_807:
 	VMOVUPS Z7, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x02
-	JLE     Gemm6x64S_storerows_846
+	JLE     Gemm6x64S_storerows_851
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DX)
 	KMOVW   272(SP), K1
@@ -43292,7 +43447,7 @@ Gemm6x64S_store_807:
 	VMOVUPS Z11, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x03
-	JLE     Gemm6x64S_storerows_846
+	JLE     Gemm6x64S_storerows_851
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DX)
 	KMOVW   272(SP), K1
@@ -43303,7 +43458,7 @@ Gemm6x64S_store_807:
 	VMOVUPS Z15, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x04
-	JLE     Gemm6x64S_storerows_846
+	JLE     Gemm6x64S_storerows_851
 	KMOVW   264(SP), K1
 	VMOVUPS Z16, K1, (DX)
 	KMOVW   272(SP), K1
@@ -43314,7 +43469,7 @@ Gemm6x64S_store_807:
 	VMOVUPS Z19, K1, 192(DX)
 	ADDQ    BX, DX
 	CMPQ    R8, $0x05
-	JLE     Gemm6x64S_storerows_846
+	JLE     Gemm6x64S_storerows_851
 	KMOVW   264(SP), K1
 	VMOVUPS Z20, K1, (DX)
 	KMOVW   272(SP), K1
@@ -43324,8 +43479,8 @@ Gemm6x64S_store_807:
 	KMOVW   288(SP), K1
 	VMOVUPS Z23, K1, 192(DX)
 
-Gemm6x64S_storerows_846:
-Gemm6x64S_epidone_810:
+Gemm6x64S_storerows_851:
+Gemm6x64S_epidone_815:
 Gemm6x64S_next:
 	MOVQ   ldc+56(FP), DX
 	IMUL3Q $0x00000018, DX, DX
@@ -43433,9 +43588,40 @@ Gemm4x64_tile:
 	PREFETCHT1 128(R14)
 	PREFETCHT1 192(R14)
 	PREFETCHT1 252(R14)
-	CMPQ       DI, $0x04
-	JL         Gemm4x64_ktail
-	PCALIGN    $0x40
+	TESTQ      DX, DX
+	JZ         Gemm4x64_noyprefetch_852
+	MOVQ       ldy+88(FP), R13
+	SHLQ       $0x02, R13
+	IMUL3Q     $0x00000004, R13, R14
+	ADDQ       DX, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 64(R14)
+	PREFETCHT1 128(R14)
+	PREFETCHT1 192(R14)
+	PREFETCHT1 252(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 64(R14)
+	PREFETCHT1 128(R14)
+	PREFETCHT1 192(R14)
+	PREFETCHT1 252(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 64(R14)
+	PREFETCHT1 128(R14)
+	PREFETCHT1 192(R14)
+	PREFETCHT1 252(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 64(R14)
+	PREFETCHT1 128(R14)
+	PREFETCHT1 192(R14)
+	PREFETCHT1 252(R14)
+
+Gemm4x64_noyprefetch_852:
+	CMPQ    DI, $0x04
+	JL      Gemm4x64_ktail
+	PCALIGN $0x40
 
 Gemm4x64_kloop:
 	VMOVUPS      (SI), Z16
@@ -43535,9 +43721,9 @@ Gemm4x64_kloop:
 	VFMADD231PS  Z18, Z20, Z14
 	VFMADD231PS  Z19, Z20, Z15
 	TESTQ        R11, R11
-	JZ           Gemm4x64_nocopyrow_847
+	JZ           Gemm4x64_nocopyrow_853
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x64_copyrow_848
+	JZ           Gemm4x64_copyrow_854
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -43560,15 +43746,15 @@ Gemm4x64_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x0000000f, R11
-	JNZ          Gemm4x64_copied_849
+	JNZ          Gemm4x64_copied_855
 	MOVQ         R9, R13
 	SHLQ         $0x06, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000300, R12
-	JMP          Gemm4x64_copied_849
+	JMP          Gemm4x64_copied_855
 
-Gemm4x64_copyrow_848:
+Gemm4x64_copyrow_854:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z16
 	VMOVUPS    Z16, (R12)
@@ -43582,8 +43768,8 @@ Gemm4x64_copyrow_848:
 	ADDQ       $0x00000100, R12
 	DECQ       R11
 
-Gemm4x64_copied_849:
-Gemm4x64_nocopyrow_847:
+Gemm4x64_copied_855:
+Gemm4x64_nocopyrow_853:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000400, SI
 	SUBQ $0x04, DI
@@ -43632,7 +43818,7 @@ Gemm4x64_epi:
 	JL     Gemm4x64_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm4x64_noacc_851
+	JZ     Gemm4x64_noacc_857
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -43656,12 +43842,12 @@ Gemm4x64_epi:
 	VADDPS 128(SI), Z14, Z14
 	VADDPS 192(SI), Z15, Z15
 
-Gemm4x64_noacc_851:
+Gemm4x64_noacc_857:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm4x64_bwd_852
+	JNZ    Gemm4x64_bwd_858
 	TESTQ  $0x00000002, SI
-	JZ     Gemm4x64_nobias_855
+	JZ     Gemm4x64_nobias_861
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS 64(DI), Z1, Z1
@@ -43680,10 +43866,10 @@ Gemm4x64_noacc_851:
 	VADDPS 128(DI), Z14, Z14
 	VADDPS 192(DI), Z15, Z15
 
-Gemm4x64_nobias_855:
+Gemm4x64_nobias_861:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x64_notrelu_856
+	JNE     Gemm4x64_notrelu_862
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -43738,11 +43924,11 @@ Gemm4x64_nobias_855:
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, 192(SI)
-	JMP     Gemm4x64_epidone_853
+	JMP     Gemm4x64_epidone_859
 
-Gemm4x64_notrelu_856:
+Gemm4x64_notrelu_862:
 	CMPQ        SI, $0x02
-	JNE         Gemm4x64_notleakyrelu_858
+	JNE         Gemm4x64_notleakyrelu_864
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -43829,11 +44015,11 @@ Gemm4x64_notrelu_856:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z15, K1
 	VMOVUPS     Z16, K1, Z15
 	VMOVUPS     Z15, 192(SI)
-	JMP         Gemm4x64_epidone_853
+	JMP         Gemm4x64_epidone_859
 
-Gemm4x64_notleakyrelu_858:
+Gemm4x64_notleakyrelu_864:
 	CMPQ         SI, $0x03
-	JNE          Gemm4x64_notelu_860
+	JNE          Gemm4x64_notelu_866
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -43872,7 +44058,7 @@ Gemm4x64_notleakyrelu_858:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000004, R13
 
-Gemm4x64_fwdelu_862:
+Gemm4x64_fwdelu_868:
 	VMOVUPS     (SI), Z4
 	VMOVUPS     64(SI), Z3
 	VMOVUPS     128(SI), Z2
@@ -43961,12 +44147,12 @@ Gemm4x64_fwdelu_862:
 	VMOVUPS     Z1, 192(SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm4x64_fwdelu_862
-	JMP         Gemm4x64_epidone_853
+	JNZ         Gemm4x64_fwdelu_868
+	JMP         Gemm4x64_epidone_859
 
-Gemm4x64_notelu_860:
+Gemm4x64_notelu_866:
 	CMPQ         SI, $0x04
-	JNE          Gemm4x64_notsigmoid_863
+	JNE          Gemm4x64_notsigmoid_869
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -44001,7 +44187,7 @@ Gemm4x64_notelu_860:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000004, R13
 
-Gemm4x64_fwdsigmoid_865:
+Gemm4x64_fwdsigmoid_871:
 	VMOVUPS         (SI), Z8
 	VMOVUPS         64(SI), Z7
 	VMOVUPS         128(SI), Z6
@@ -44152,12 +44338,12 @@ Gemm4x64_fwdsigmoid_865:
 	VMOVUPS      Z23, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm4x64_fwdsigmoid_865
-	JMP          Gemm4x64_epidone_853
+	JNZ          Gemm4x64_fwdsigmoid_871
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_notsigmoid_863:
+Gemm4x64_notsigmoid_869:
 	CMPQ         SI, $0x05
-	JNE          Gemm4x64_nottanh_866
+	JNE          Gemm4x64_nottanh_872
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -44192,7 +44378,7 @@ Gemm4x64_notsigmoid_863:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000004, R13
 
-Gemm4x64_fwdtanh_868:
+Gemm4x64_fwdtanh_874:
 	VMOVUPS (SI), Z8
 	VMOVUPS 64(SI), Z7
 	VMOVUPS 128(SI), Z6
@@ -44321,12 +44507,12 @@ Gemm4x64_fwdtanh_868:
 	VMOVUPS          Z30, 192(SI)
 	ADDQ             DI, SI
 	DECQ             R13
-	JNZ              Gemm4x64_fwdtanh_868
-	JMP              Gemm4x64_epidone_853
+	JNZ              Gemm4x64_fwdtanh_874
+	JMP              Gemm4x64_epidone_859
 
-Gemm4x64_nottanh_866:
+Gemm4x64_nottanh_872:
 	CMPQ         SI, $0x06
-	JNE          Gemm4x64_notscaledsigmoid_869
+	JNE          Gemm4x64_notscaledsigmoid_875
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -44361,7 +44547,7 @@ Gemm4x64_nottanh_866:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000004, R13
 
-Gemm4x64_fwdscaledsigmoid_871:
+Gemm4x64_fwdscaledsigmoid_877:
 	VMOVUPS (SI), Z8
 	VMOVUPS 64(SI), Z7
 	VMOVUPS 128(SI), Z6
@@ -44534,12 +44720,12 @@ Gemm4x64_fwdscaledsigmoid_871:
 	VMOVUPS      Z8, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm4x64_fwdscaledsigmoid_871
-	JMP          Gemm4x64_epidone_853
+	JNZ          Gemm4x64_fwdscaledsigmoid_877
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_notscaledsigmoid_869:
+Gemm4x64_notscaledsigmoid_875:
 	CMPQ         SI, $0x07
-	JNE          Gemm4x64_notscaledtanh_872
+	JNE          Gemm4x64_notscaledtanh_878
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -44584,7 +44770,7 @@ Gemm4x64_notscaledsigmoid_869:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000004, R13
 
-Gemm4x64_fwdscaledtanh_874:
+Gemm4x64_fwdscaledtanh_880:
 	VMOVUPS (SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -44899,16 +45085,16 @@ Gemm4x64_fwdscaledtanh_874:
 	VMOVUPS    Z24, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
-	JNZ        Gemm4x64_fwdscaledtanh_874
-	JMP        Gemm4x64_epidone_853
+	JNZ        Gemm4x64_fwdscaledtanh_880
+	JMP        Gemm4x64_epidone_859
 
-Gemm4x64_notscaledtanh_872:
-	JMP Gemm4x64_store_850
+Gemm4x64_notscaledtanh_878:
+	JMP Gemm4x64_store_856
 
-Gemm4x64_bwd_852:
+Gemm4x64_bwd_858:
 	SHRQ           $0x08, SI
 	CMPQ           SI, $0x01
-	JNE            Gemm4x64_bnotrelu_875
+	JNE            Gemm4x64_bnotrelu_881
 	MOVQ           ldc+64(FP), DI
 	MOVQ           CX, SI
 	SHLQ           $0x02, DI
@@ -45001,11 +45187,11 @@ Gemm4x64_bwd_852:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K1, Z0
 	VMULPS         Z0, Z15, Z15
 	VMOVUPS        Z15, 192(SI)
-	JMP            Gemm4x64_epidone_853
+	JMP            Gemm4x64_epidone_859
 
-Gemm4x64_bnotrelu_875:
+Gemm4x64_bnotrelu_881:
 	CMPQ         SI, $0x02
-	JNE          Gemm4x64_bnotleakyrelu_877
+	JNE          Gemm4x64_bnotleakyrelu_883
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -45114,11 +45300,11 @@ Gemm4x64_bnotrelu_875:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, 192(SI)
-	JMP          Gemm4x64_epidone_853
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_bnotleakyrelu_877:
+Gemm4x64_bnotleakyrelu_883:
 	CMPQ         SI, $0x03
-	JNE          Gemm4x64_bnotelu_879
+	JNE          Gemm4x64_bnotelu_885
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -45227,11 +45413,11 @@ Gemm4x64_bnotleakyrelu_877:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, 192(SI)
-	JMP          Gemm4x64_epidone_853
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_bnotelu_879:
+Gemm4x64_bnotelu_885:
 	CMPQ         SI, $0x04
-	JNE          Gemm4x64_bnotsigmoid_881
+	JNE          Gemm4x64_bnotsigmoid_887
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -45340,11 +45526,11 @@ Gemm4x64_bnotelu_879:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(SI)
-	JMP          Gemm4x64_epidone_853
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_bnotsigmoid_881:
+Gemm4x64_bnotsigmoid_887:
 	CMPQ         SI, $0x05
-	JNE          Gemm4x64_bnottanh_883
+	JNE          Gemm4x64_bnottanh_889
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -45469,11 +45655,11 @@ Gemm4x64_bnotsigmoid_881:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(SI)
-	JMP          Gemm4x64_epidone_853
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_bnottanh_883:
+Gemm4x64_bnottanh_889:
 	CMPQ         SI, $0x06
-	JNE          Gemm4x64_bnotscaledsigmoid_885
+	JNE          Gemm4x64_bnotscaledsigmoid_891
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -45598,11 +45784,11 @@ Gemm4x64_bnottanh_883:
 	VMULPS.BCST  (SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(SI)
-	JMP          Gemm4x64_epidone_853
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_bnotscaledsigmoid_885:
+Gemm4x64_bnotscaledsigmoid_891:
 	CMPQ         SI, $0x07
-	JNE          Gemm4x64_bnotscaledtanh_887
+	JNE          Gemm4x64_bnotscaledtanh_893
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -45743,10 +45929,10 @@ Gemm4x64_bnotscaledsigmoid_885:
 	VMULPS.BCST  192(SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(SI)
-	JMP          Gemm4x64_epidone_853
+	JMP          Gemm4x64_epidone_859
 
-Gemm4x64_bnotscaledtanh_887:
-Gemm4x64_store_850:
+Gemm4x64_bnotscaledtanh_893:
+Gemm4x64_store_856:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -45770,13 +45956,13 @@ Gemm4x64_store_850:
 	VMOVUPS Z14, 128(SI)
 	VMOVUPS Z15, 192(SI)
 
-Gemm4x64_epidone_853:
+Gemm4x64_epidone_859:
 	JMP Gemm4x64_next
 
 Gemm4x64_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm4x64_noacc_891
+	JZ        Gemm4x64_noacc_897
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -45794,7 +45980,7 @@ Gemm4x64_edge:
 	VADDPS    Z16, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm4x64_accrows_894
+	JLE       Gemm4x64_accrows_900
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z4, Z4
@@ -45809,7 +45995,7 @@ Gemm4x64_edge:
 	VADDPS    Z16, Z7, Z7
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm4x64_accrows_894
+	JLE       Gemm4x64_accrows_900
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z8, Z8
@@ -45824,7 +46010,7 @@ Gemm4x64_edge:
 	VADDPS    Z16, Z11, Z11
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm4x64_accrows_894
+	JLE       Gemm4x64_accrows_900
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z16
 	VADDPS    Z16, Z12, Z12
@@ -45838,13 +46024,13 @@ Gemm4x64_edge:
 	VMOVUPS.Z 192(SI), K1, Z16
 	VADDPS    Z16, Z15, Z15
 
-Gemm4x64_accrows_894:
-Gemm4x64_noacc_891:
+Gemm4x64_accrows_900:
+Gemm4x64_noacc_897:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm4x64_bwd_892
+	JNZ       Gemm4x64_bwd_898
 	TESTQ     $0x00000002, SI
-	JZ        Gemm4x64_nobias_895
+	JZ        Gemm4x64_nobias_901
 	MOVQ      bias+72(FP), DI
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z16
@@ -45871,10 +46057,10 @@ Gemm4x64_noacc_891:
 	VADDPS    Z18, Z14, Z14
 	VADDPS    Z19, Z15, Z15
 
-Gemm4x64_nobias_895:
+Gemm4x64_nobias_901:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm4x64_notrelu_896
+	JNE     Gemm4x64_notrelu_902
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -45896,7 +46082,7 @@ Gemm4x64_nobias_895:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x64_fwdrelu_897
+	JLE     Gemm4x64_fwdrelu_903
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z4, Z16, Z4
 	KMOVW   264(SP), K1
@@ -45915,7 +46101,7 @@ Gemm4x64_nobias_895:
 	VMOVUPS Z7, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x64_fwdrelu_897
+	JLE     Gemm4x64_fwdrelu_903
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z8, Z16, Z8
 	KMOVW   264(SP), K1
@@ -45934,7 +46120,7 @@ Gemm4x64_nobias_895:
 	VMOVUPS Z11, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x64_fwdrelu_897
+	JLE     Gemm4x64_fwdrelu_903
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z12, Z16, Z12
 	KMOVW   264(SP), K1
@@ -45952,12 +46138,12 @@ Gemm4x64_nobias_895:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(SI)
 
-Gemm4x64_fwdrelu_897:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_fwdrelu_903:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_notrelu_896:
+Gemm4x64_notrelu_902:
 	CMPQ        SI, $0x02
-	JNE         Gemm4x64_notleakyrelu_898
+	JNE         Gemm4x64_notleakyrelu_904
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -45987,7 +46173,7 @@ Gemm4x64_notrelu_896:
 	VMOVUPS     Z3, K1, 192(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm4x64_fwdleakyrelu_899
+	JLE         Gemm4x64_fwdleakyrelu_905
 	VMULPS.BCST (SP), Z4, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K1
@@ -46014,7 +46200,7 @@ Gemm4x64_notrelu_896:
 	VMOVUPS     Z7, K1, 192(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm4x64_fwdleakyrelu_899
+	JLE         Gemm4x64_fwdleakyrelu_905
 	VMULPS.BCST (SP), Z8, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z8, K1
@@ -46041,7 +46227,7 @@ Gemm4x64_notrelu_896:
 	VMOVUPS     Z11, K1, 192(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm4x64_fwdleakyrelu_899
+	JLE         Gemm4x64_fwdleakyrelu_905
 	VMULPS.BCST (SP), Z12, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z12, K1
@@ -46067,12 +46253,12 @@ Gemm4x64_notrelu_896:
 	KMOVW       288(SP), K1
 	VMOVUPS     Z15, K1, 192(SI)
 
-Gemm4x64_fwdleakyrelu_899:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_fwdleakyrelu_905:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_notleakyrelu_898:
+Gemm4x64_notleakyrelu_904:
 	CMPQ    SI, $0x03
-	JNE     Gemm4x64_notelu_900
+	JNE     Gemm4x64_notelu_906
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -46086,7 +46272,7 @@ Gemm4x64_notleakyrelu_898:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x64_spillelu_901
+	JLE     Gemm4x64_spillelu_907
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46097,7 +46283,7 @@ Gemm4x64_notleakyrelu_898:
 	VMOVUPS Z7, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x64_spillelu_901
+	JLE     Gemm4x64_spillelu_907
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46108,7 +46294,7 @@ Gemm4x64_notleakyrelu_898:
 	VMOVUPS Z11, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x64_spillelu_901
+	JLE     Gemm4x64_spillelu_907
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46118,7 +46304,7 @@ Gemm4x64_notleakyrelu_898:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(SI)
 
-Gemm4x64_spillelu_901:
+Gemm4x64_spillelu_907:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z15
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z14
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z13
@@ -46137,7 +46323,7 @@ Gemm4x64_spillelu_901:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm4x64_fwdelu_902:
+Gemm4x64_fwdelu_908:
 	KMOVW       264(SP), K1
 	VMOVUPS.Z   (SI), K1, Z4
 	KMOVW       272(SP), K1
@@ -46234,12 +46420,12 @@ Gemm4x64_fwdelu_902:
 	VMOVUPS     Z1, K1, 192(SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm4x64_fwdelu_902
-	JMP         Gemm4x64_epidone_893
+	JNZ         Gemm4x64_fwdelu_908
+	JMP         Gemm4x64_epidone_899
 
-Gemm4x64_notelu_900:
+Gemm4x64_notelu_906:
 	CMPQ    SI, $0x04
-	JNE     Gemm4x64_notsigmoid_903
+	JNE     Gemm4x64_notsigmoid_909
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -46253,7 +46439,7 @@ Gemm4x64_notelu_900:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x64_spillsigmoid_904
+	JLE     Gemm4x64_spillsigmoid_910
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46264,7 +46450,7 @@ Gemm4x64_notelu_900:
 	VMOVUPS Z7, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x64_spillsigmoid_904
+	JLE     Gemm4x64_spillsigmoid_910
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46275,7 +46461,7 @@ Gemm4x64_notelu_900:
 	VMOVUPS Z11, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x64_spillsigmoid_904
+	JLE     Gemm4x64_spillsigmoid_910
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46285,7 +46471,7 @@ Gemm4x64_notelu_900:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(SI)
 
-Gemm4x64_spillsigmoid_904:
+Gemm4x64_spillsigmoid_910:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -46300,7 +46486,7 @@ Gemm4x64_spillsigmoid_904:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm4x64_fwdsigmoid_905:
+Gemm4x64_fwdsigmoid_911:
 	KMOVW           264(SP), K1
 	VMOVUPS.Z       (SI), K1, Z8
 	KMOVW           272(SP), K1
@@ -46459,12 +46645,12 @@ Gemm4x64_fwdsigmoid_905:
 	VMOVUPS      Z23, K1, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm4x64_fwdsigmoid_905
-	JMP          Gemm4x64_epidone_893
+	JNZ          Gemm4x64_fwdsigmoid_911
+	JMP          Gemm4x64_epidone_899
 
-Gemm4x64_notsigmoid_903:
+Gemm4x64_notsigmoid_909:
 	CMPQ    SI, $0x05
-	JNE     Gemm4x64_nottanh_906
+	JNE     Gemm4x64_nottanh_912
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -46478,7 +46664,7 @@ Gemm4x64_notsigmoid_903:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x64_spilltanh_907
+	JLE     Gemm4x64_spilltanh_913
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46489,7 +46675,7 @@ Gemm4x64_notsigmoid_903:
 	VMOVUPS Z7, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x64_spilltanh_907
+	JLE     Gemm4x64_spilltanh_913
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46500,7 +46686,7 @@ Gemm4x64_notsigmoid_903:
 	VMOVUPS Z11, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x64_spilltanh_907
+	JLE     Gemm4x64_spilltanh_913
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46510,7 +46696,7 @@ Gemm4x64_notsigmoid_903:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(SI)
 
-Gemm4x64_spilltanh_907:
+Gemm4x64_spilltanh_913:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_c1200000<>+0(SB), Z14
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z13
@@ -46525,7 +46711,7 @@ Gemm4x64_spilltanh_907:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm4x64_fwdtanh_908:
+Gemm4x64_fwdtanh_914:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z8
 	KMOVW     272(SP), K1
@@ -46662,12 +46848,12 @@ Gemm4x64_fwdtanh_908:
 	VMOVUPS          Z30, K1, 192(SI)
 	ADDQ             DI, SI
 	DECQ             R13
-	JNZ              Gemm4x64_fwdtanh_908
-	JMP              Gemm4x64_epidone_893
+	JNZ              Gemm4x64_fwdtanh_914
+	JMP              Gemm4x64_epidone_899
 
-Gemm4x64_nottanh_906:
+Gemm4x64_nottanh_912:
 	CMPQ    SI, $0x06
-	JNE     Gemm4x64_notscaledsigmoid_909
+	JNE     Gemm4x64_notscaledsigmoid_915
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -46681,7 +46867,7 @@ Gemm4x64_nottanh_906:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x64_spillscaledsigmoid_910
+	JLE     Gemm4x64_spillscaledsigmoid_916
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46692,7 +46878,7 @@ Gemm4x64_nottanh_906:
 	VMOVUPS Z7, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x64_spillscaledsigmoid_910
+	JLE     Gemm4x64_spillscaledsigmoid_916
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46703,7 +46889,7 @@ Gemm4x64_nottanh_906:
 	VMOVUPS Z11, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x64_spillscaledsigmoid_910
+	JLE     Gemm4x64_spillscaledsigmoid_916
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46713,7 +46899,7 @@ Gemm4x64_nottanh_906:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(SI)
 
-Gemm4x64_spillscaledsigmoid_910:
+Gemm4x64_spillscaledsigmoid_916:
 	VBROADCASTSS k4_80000000<>+0(SB), Z15
 	VBROADCASTSS k4_3f800000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -46728,7 +46914,7 @@ Gemm4x64_spillscaledsigmoid_910:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm4x64_fwdscaledsigmoid_911:
+Gemm4x64_fwdscaledsigmoid_917:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z8
 	KMOVW     272(SP), K1
@@ -46909,12 +47095,12 @@ Gemm4x64_fwdscaledsigmoid_911:
 	VMOVUPS      Z8, K1, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm4x64_fwdscaledsigmoid_911
-	JMP          Gemm4x64_epidone_893
+	JNZ          Gemm4x64_fwdscaledsigmoid_917
+	JMP          Gemm4x64_epidone_899
 
-Gemm4x64_notscaledsigmoid_909:
+Gemm4x64_notscaledsigmoid_915:
 	CMPQ    SI, $0x07
-	JNE     Gemm4x64_notscaledtanh_912
+	JNE     Gemm4x64_notscaledtanh_918
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -46928,7 +47114,7 @@ Gemm4x64_notscaledsigmoid_909:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x64_spillscaledtanh_913
+	JLE     Gemm4x64_spillscaledtanh_919
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46939,7 +47125,7 @@ Gemm4x64_notscaledsigmoid_909:
 	VMOVUPS Z7, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x64_spillscaledtanh_913
+	JLE     Gemm4x64_spillscaledtanh_919
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46950,7 +47136,7 @@ Gemm4x64_notscaledsigmoid_909:
 	VMOVUPS Z11, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x64_spillscaledtanh_913
+	JLE     Gemm4x64_spillscaledtanh_919
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (SI)
 	KMOVW   272(SP), K1
@@ -46960,7 +47146,7 @@ Gemm4x64_notscaledsigmoid_909:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(SI)
 
-Gemm4x64_spillscaledtanh_913:
+Gemm4x64_spillscaledtanh_919:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z13
@@ -46985,7 +47171,7 @@ Gemm4x64_spillscaledtanh_913:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm4x64_fwdscaledtanh_914:
+Gemm4x64_fwdscaledtanh_920:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z17
 
@@ -47308,16 +47494,16 @@ Gemm4x64_fwdscaledtanh_914:
 	VMOVUPS    Z24, K1, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
-	JNZ        Gemm4x64_fwdscaledtanh_914
-	JMP        Gemm4x64_epidone_893
+	JNZ        Gemm4x64_fwdscaledtanh_920
+	JMP        Gemm4x64_epidone_899
 
-Gemm4x64_notscaledtanh_912:
-	JMP Gemm4x64_store_890
+Gemm4x64_notscaledtanh_918:
+	JMP Gemm4x64_store_896
 
-Gemm4x64_bwd_892:
+Gemm4x64_bwd_898:
 	SHRQ           $0x08, SI
 	CMPQ           SI, $0x01
-	JNE            Gemm4x64_bnotrelu_915
+	JNE            Gemm4x64_bnotrelu_921
 	MOVQ           ldc+64(FP), DI
 	MOVQ           CX, SI
 	SHLQ           $0x02, DI
@@ -47355,7 +47541,7 @@ Gemm4x64_bwd_892:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x01
-	JLE            Gemm4x64_bwdrelu_916
+	JLE            Gemm4x64_bwdrelu_922
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47387,7 +47573,7 @@ Gemm4x64_bwd_892:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x02
-	JLE            Gemm4x64_bwdrelu_916
+	JLE            Gemm4x64_bwdrelu_922
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47419,7 +47605,7 @@ Gemm4x64_bwd_892:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x03
-	JLE            Gemm4x64_bwdrelu_916
+	JLE            Gemm4x64_bwdrelu_922
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47449,12 +47635,12 @@ Gemm4x64_bwd_892:
 	KMOVW          288(SP), K1
 	VMOVUPS        Z15, K1, 192(SI)
 
-Gemm4x64_bwdrelu_916:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_bwdrelu_922:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_bnotrelu_915:
+Gemm4x64_bnotrelu_921:
 	CMPQ         SI, $0x02
-	JNE          Gemm4x64_bnotleakyrelu_917
+	JNE          Gemm4x64_bnotleakyrelu_923
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -47496,7 +47682,7 @@ Gemm4x64_bnotrelu_915:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm4x64_bwdleakyrelu_918
+	JLE          Gemm4x64_bwdleakyrelu_924
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47532,7 +47718,7 @@ Gemm4x64_bnotrelu_915:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm4x64_bwdleakyrelu_918
+	JLE          Gemm4x64_bwdleakyrelu_924
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47568,7 +47754,7 @@ Gemm4x64_bnotrelu_915:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm4x64_bwdleakyrelu_918
+	JLE          Gemm4x64_bwdleakyrelu_924
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47602,12 +47788,12 @@ Gemm4x64_bnotrelu_915:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(SI)
 
-Gemm4x64_bwdleakyrelu_918:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_bwdleakyrelu_924:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_bnotleakyrelu_917:
+Gemm4x64_bnotleakyrelu_923:
 	CMPQ         SI, $0x03
-	JNE          Gemm4x64_bnotelu_919
+	JNE          Gemm4x64_bnotelu_925
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -47649,7 +47835,7 @@ Gemm4x64_bnotleakyrelu_917:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm4x64_bwdelu_920
+	JLE          Gemm4x64_bwdelu_926
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47685,7 +47871,7 @@ Gemm4x64_bnotleakyrelu_917:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm4x64_bwdelu_920
+	JLE          Gemm4x64_bwdelu_926
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47721,7 +47907,7 @@ Gemm4x64_bnotleakyrelu_917:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm4x64_bwdelu_920
+	JLE          Gemm4x64_bwdelu_926
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -47755,12 +47941,12 @@ Gemm4x64_bnotleakyrelu_917:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(SI)
 
-Gemm4x64_bwdelu_920:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_bwdelu_926:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_bnotelu_919:
+Gemm4x64_bnotelu_925:
 	CMPQ         SI, $0x04
-	JNE          Gemm4x64_bnotsigmoid_921
+	JNE          Gemm4x64_bnotsigmoid_927
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -47802,7 +47988,7 @@ Gemm4x64_bnotelu_919:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm4x64_bwdsigmoid_922
+	JLE          Gemm4x64_bwdsigmoid_928
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -47838,7 +48024,7 @@ Gemm4x64_bnotelu_919:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm4x64_bwdsigmoid_922
+	JLE          Gemm4x64_bwdsigmoid_928
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -47874,7 +48060,7 @@ Gemm4x64_bnotelu_919:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm4x64_bwdsigmoid_922
+	JLE          Gemm4x64_bwdsigmoid_928
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -47908,12 +48094,12 @@ Gemm4x64_bnotelu_919:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(SI)
 
-Gemm4x64_bwdsigmoid_922:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_bwdsigmoid_928:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_bnotsigmoid_921:
+Gemm4x64_bnotsigmoid_927:
 	CMPQ         SI, $0x05
-	JNE          Gemm4x64_bnottanh_923
+	JNE          Gemm4x64_bnottanh_929
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -47959,7 +48145,7 @@ Gemm4x64_bnotsigmoid_921:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm4x64_bwdtanh_924
+	JLE          Gemm4x64_bwdtanh_930
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -47999,7 +48185,7 @@ Gemm4x64_bnotsigmoid_921:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm4x64_bwdtanh_924
+	JLE          Gemm4x64_bwdtanh_930
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -48039,7 +48225,7 @@ Gemm4x64_bnotsigmoid_921:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm4x64_bwdtanh_924
+	JLE          Gemm4x64_bwdtanh_930
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -48077,12 +48263,12 @@ Gemm4x64_bnotsigmoid_921:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(SI)
 
-Gemm4x64_bwdtanh_924:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_bwdtanh_930:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_bnottanh_923:
+Gemm4x64_bnottanh_929:
 	CMPQ         SI, $0x06
-	JNE          Gemm4x64_bnotscaledsigmoid_925
+	JNE          Gemm4x64_bnotscaledsigmoid_931
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -48128,7 +48314,7 @@ Gemm4x64_bnottanh_923:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm4x64_bwdscaledsigmoid_926
+	JLE          Gemm4x64_bwdscaledsigmoid_932
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -48168,7 +48354,7 @@ Gemm4x64_bnottanh_923:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm4x64_bwdscaledsigmoid_926
+	JLE          Gemm4x64_bwdscaledsigmoid_932
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -48208,7 +48394,7 @@ Gemm4x64_bnottanh_923:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm4x64_bwdscaledsigmoid_926
+	JLE          Gemm4x64_bwdscaledsigmoid_932
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -48246,12 +48432,12 @@ Gemm4x64_bnottanh_923:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(SI)
 
-Gemm4x64_bwdscaledsigmoid_926:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_bwdscaledsigmoid_932:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_bnotscaledsigmoid_925:
+Gemm4x64_bnotscaledsigmoid_931:
 	CMPQ         SI, $0x07
-	JNE          Gemm4x64_bnotscaledtanh_927
+	JNE          Gemm4x64_bnotscaledtanh_933
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -48301,7 +48487,7 @@ Gemm4x64_bnotscaledsigmoid_925:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm4x64_bwdscaledtanh_928
+	JLE          Gemm4x64_bwdscaledtanh_934
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -48345,7 +48531,7 @@ Gemm4x64_bnotscaledsigmoid_925:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm4x64_bwdscaledtanh_928
+	JLE          Gemm4x64_bwdscaledtanh_934
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -48389,7 +48575,7 @@ Gemm4x64_bnotscaledsigmoid_925:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm4x64_bwdscaledtanh_928
+	JLE          Gemm4x64_bwdscaledtanh_934
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -48431,11 +48617,11 @@ Gemm4x64_bnotscaledsigmoid_925:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(SI)
 
-Gemm4x64_bwdscaledtanh_928:
-	JMP Gemm4x64_epidone_893
+Gemm4x64_bwdscaledtanh_934:
+	JMP Gemm4x64_epidone_899
 
-Gemm4x64_bnotscaledtanh_927:
-Gemm4x64_store_890:
+Gemm4x64_bnotscaledtanh_933:
+Gemm4x64_store_896:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -48449,7 +48635,7 @@ Gemm4x64_store_890:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm4x64_storerows_929
+	JLE     Gemm4x64_storerows_935
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -48460,7 +48646,7 @@ Gemm4x64_store_890:
 	VMOVUPS Z7, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm4x64_storerows_929
+	JLE     Gemm4x64_storerows_935
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (SI)
 	KMOVW   272(SP), K1
@@ -48471,7 +48657,7 @@ Gemm4x64_store_890:
 	VMOVUPS Z11, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm4x64_storerows_929
+	JLE     Gemm4x64_storerows_935
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (SI)
 	KMOVW   272(SP), K1
@@ -48481,8 +48667,8 @@ Gemm4x64_store_890:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(SI)
 
-Gemm4x64_storerows_929:
-Gemm4x64_epidone_893:
+Gemm4x64_storerows_935:
+Gemm4x64_epidone_899:
 Gemm4x64_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000010, SI, SI
@@ -48497,7 +48683,7 @@ Gemm4x64_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm4x64_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm4x64_copyrow_930
+	JZ         Gemm4x64_copyrow_936
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -48520,15 +48706,15 @@ Gemm4x64_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x0000000f, R11
-	JNZ        Gemm4x64_copied_931
+	JNZ        Gemm4x64_copied_937
 	MOVQ       R9, AX
 	SHLQ       $0x06, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x00000300, R12
-	JMP        Gemm4x64_copied_931
+	JMP        Gemm4x64_copied_937
 
-Gemm4x64_copyrow_930:
+Gemm4x64_copyrow_936:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -48542,7 +48728,7 @@ Gemm4x64_copyrow_930:
 	ADDQ       $0x00000100, R12
 	DECQ       R11
 
-Gemm4x64_copied_931:
+Gemm4x64_copied_937:
 	JMP Gemm4x64_copytail
 
 Gemm4x64_done:
@@ -48620,9 +48806,28 @@ Gemm2x64_tile:
 	PREFETCHT1 128(R14)
 	PREFETCHT1 192(R14)
 	PREFETCHT1 252(R14)
-	CMPQ       DI, $0x04
-	JL         Gemm2x64_ktail
-	PCALIGN    $0x40
+	TESTQ      DX, DX
+	JZ         Gemm2x64_noyprefetch_938
+	MOVQ       ldy+88(FP), R13
+	SHLQ       $0x02, R13
+	IMUL3Q     $0x00000002, R13, R14
+	ADDQ       DX, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 64(R14)
+	PREFETCHT1 128(R14)
+	PREFETCHT1 192(R14)
+	PREFETCHT1 252(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 64(R14)
+	PREFETCHT1 128(R14)
+	PREFETCHT1 192(R14)
+	PREFETCHT1 252(R14)
+
+Gemm2x64_noyprefetch_938:
+	CMPQ    DI, $0x04
+	JL      Gemm2x64_ktail
+	PCALIGN $0x40
 
 Gemm2x64_kloop:
 	VMOVUPS      (SI), Z8
@@ -48682,9 +48887,9 @@ Gemm2x64_kloop:
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
 	TESTQ        R11, R11
-	JZ           Gemm2x64_nocopyrow_932
+	JZ           Gemm2x64_nocopyrow_939
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm2x64_copyrow_933
+	JZ           Gemm2x64_copyrow_940
 	PREFETCHT0   64(R8)
 	PREFETCHT0   64(R8)(R9*1)
 	PREFETCHT0   64(R8)(R9*2)
@@ -48707,15 +48912,15 @@ Gemm2x64_kloop:
 	ADDQ         $0x10, R12
 	DECQ         R11
 	TESTQ        $0x0000000f, R11
-	JNZ          Gemm2x64_copied_934
+	JNZ          Gemm2x64_copied_941
 	MOVQ         R9, R13
 	SHLQ         $0x06, R13
 	SUBQ         R13, R8
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000300, R12
-	JMP          Gemm2x64_copied_934
+	JMP          Gemm2x64_copied_941
 
-Gemm2x64_copyrow_933:
+Gemm2x64_copyrow_940:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z8
 	VMOVUPS    Z8, (R12)
@@ -48729,8 +48934,8 @@ Gemm2x64_copyrow_933:
 	ADDQ       $0x00000100, R12
 	DECQ       R11
 
-Gemm2x64_copied_934:
-Gemm2x64_nocopyrow_932:
+Gemm2x64_copied_941:
+Gemm2x64_nocopyrow_939:
 	ADDQ $0x00000060, AX
 	ADDQ $0x00000400, SI
 	SUBQ $0x04, DI
@@ -48769,7 +48974,7 @@ Gemm2x64_epi:
 	JL     Gemm2x64_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm2x64_noacc_936
+	JZ     Gemm2x64_noacc_943
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -48783,12 +48988,12 @@ Gemm2x64_epi:
 	VADDPS 128(SI), Z6, Z6
 	VADDPS 192(SI), Z7, Z7
 
-Gemm2x64_noacc_936:
+Gemm2x64_noacc_943:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm2x64_bwd_937
+	JNZ    Gemm2x64_bwd_944
 	TESTQ  $0x00000002, SI
-	JZ     Gemm2x64_nobias_940
+	JZ     Gemm2x64_nobias_947
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS 64(DI), Z1, Z1
@@ -48799,10 +49004,10 @@ Gemm2x64_noacc_936:
 	VADDPS 128(DI), Z6, Z6
 	VADDPS 192(DI), Z7, Z7
 
-Gemm2x64_nobias_940:
+Gemm2x64_nobias_947:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm2x64_notrelu_941
+	JNE     Gemm2x64_notrelu_948
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -48831,11 +49036,11 @@ Gemm2x64_nobias_940:
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z7, Z8, Z7
 	VMOVUPS Z7, 192(SI)
-	JMP     Gemm2x64_epidone_938
+	JMP     Gemm2x64_epidone_945
 
-Gemm2x64_notrelu_941:
+Gemm2x64_notrelu_948:
 	CMPQ        SI, $0x02
-	JNE         Gemm2x64_notleakyrelu_943
+	JNE         Gemm2x64_notleakyrelu_950
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -48880,11 +49085,11 @@ Gemm2x64_notrelu_941:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z7, K1
 	VMOVUPS     Z8, K1, Z7
 	VMOVUPS     Z7, 192(SI)
-	JMP         Gemm2x64_epidone_938
+	JMP         Gemm2x64_epidone_945
 
-Gemm2x64_notleakyrelu_943:
+Gemm2x64_notleakyrelu_950:
 	CMPQ         SI, $0x03
-	JNE          Gemm2x64_notelu_945
+	JNE          Gemm2x64_notelu_952
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -48913,7 +49118,7 @@ Gemm2x64_notleakyrelu_943:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000002, R13
 
-Gemm2x64_fwdelu_947:
+Gemm2x64_fwdelu_954:
 	VMOVUPS     (SI), Z11
 	VMOVUPS     64(SI), Z12
 	VMOVUPS     128(SI), Z13
@@ -49002,12 +49207,12 @@ Gemm2x64_fwdelu_947:
 	VMOVUPS     Z14, 192(SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm2x64_fwdelu_947
-	JMP         Gemm2x64_epidone_938
+	JNZ         Gemm2x64_fwdelu_954
+	JMP         Gemm2x64_epidone_945
 
-Gemm2x64_notelu_945:
+Gemm2x64_notelu_952:
 	CMPQ         SI, $0x04
-	JNE          Gemm2x64_notsigmoid_948
+	JNE          Gemm2x64_notsigmoid_955
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -49032,7 +49237,7 @@ Gemm2x64_notelu_945:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000002, R13
 
-Gemm2x64_fwdsigmoid_950:
+Gemm2x64_fwdsigmoid_957:
 	VMOVUPS         (SI), Z0
 	VMOVUPS         64(SI), Z8
 	VMOVUPS         128(SI), Z9
@@ -49183,12 +49388,12 @@ Gemm2x64_fwdsigmoid_950:
 	VMOVUPS      Z23, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm2x64_fwdsigmoid_950
-	JMP          Gemm2x64_epidone_938
+	JNZ          Gemm2x64_fwdsigmoid_957
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_notsigmoid_948:
+Gemm2x64_notsigmoid_955:
 	CMPQ         SI, $0x05
-	JNE          Gemm2x64_nottanh_951
+	JNE          Gemm2x64_nottanh_958
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -49213,7 +49418,7 @@ Gemm2x64_notsigmoid_948:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000002, R13
 
-Gemm2x64_fwdtanh_953:
+Gemm2x64_fwdtanh_960:
 	VMOVUPS (SI), Z0
 	VMOVUPS 64(SI), Z8
 	VMOVUPS 128(SI), Z9
@@ -49342,12 +49547,12 @@ Gemm2x64_fwdtanh_953:
 	VMOVUPS          Z30, 192(SI)
 	ADDQ             DI, SI
 	DECQ             R13
-	JNZ              Gemm2x64_fwdtanh_953
-	JMP              Gemm2x64_epidone_938
+	JNZ              Gemm2x64_fwdtanh_960
+	JMP              Gemm2x64_epidone_945
 
-Gemm2x64_nottanh_951:
+Gemm2x64_nottanh_958:
 	CMPQ         SI, $0x06
-	JNE          Gemm2x64_notscaledsigmoid_954
+	JNE          Gemm2x64_notscaledsigmoid_961
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -49372,7 +49577,7 @@ Gemm2x64_nottanh_951:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000002, R13
 
-Gemm2x64_fwdscaledsigmoid_956:
+Gemm2x64_fwdscaledsigmoid_963:
 	VMOVUPS (SI), Z0
 	VMOVUPS 64(SI), Z8
 	VMOVUPS 128(SI), Z9
@@ -49545,12 +49750,12 @@ Gemm2x64_fwdscaledsigmoid_956:
 	VMOVUPS      Z0, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm2x64_fwdscaledsigmoid_956
-	JMP          Gemm2x64_epidone_938
+	JNZ          Gemm2x64_fwdscaledsigmoid_963
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_notscaledsigmoid_954:
+Gemm2x64_notscaledsigmoid_961:
 	CMPQ         SI, $0x07
-	JNE          Gemm2x64_notscaledtanh_957
+	JNE          Gemm2x64_notscaledtanh_964
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -49585,7 +49790,7 @@ Gemm2x64_notscaledsigmoid_954:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000002, R13
 
-Gemm2x64_fwdscaledtanh_959:
+Gemm2x64_fwdscaledtanh_966:
 	VMOVUPS (SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -49900,16 +50105,16 @@ Gemm2x64_fwdscaledtanh_959:
 	VMOVUPS    Z24, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
-	JNZ        Gemm2x64_fwdscaledtanh_959
-	JMP        Gemm2x64_epidone_938
+	JNZ        Gemm2x64_fwdscaledtanh_966
+	JMP        Gemm2x64_epidone_945
 
-Gemm2x64_notscaledtanh_957:
-	JMP Gemm2x64_store_935
+Gemm2x64_notscaledtanh_964:
+	JMP Gemm2x64_store_942
 
-Gemm2x64_bwd_937:
+Gemm2x64_bwd_944:
 	SHRQ           $0x08, SI
 	CMPQ           SI, $0x01
-	JNE            Gemm2x64_bnotrelu_960
+	JNE            Gemm2x64_bnotrelu_967
 	MOVQ           ldc+64(FP), DI
 	MOVQ           CX, SI
 	SHLQ           $0x02, DI
@@ -49958,11 +50163,11 @@ Gemm2x64_bwd_937:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K1, Z0
 	VMULPS         Z0, Z7, Z7
 	VMOVUPS        Z7, 192(SI)
-	JMP            Gemm2x64_epidone_938
+	JMP            Gemm2x64_epidone_945
 
-Gemm2x64_bnotrelu_960:
+Gemm2x64_bnotrelu_967:
 	CMPQ         SI, $0x02
-	JNE          Gemm2x64_bnotleakyrelu_962
+	JNE          Gemm2x64_bnotleakyrelu_969
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -50019,11 +50224,11 @@ Gemm2x64_bnotrelu_960:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z7, Z7
 	VMOVUPS      Z7, 192(SI)
-	JMP          Gemm2x64_epidone_938
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_bnotleakyrelu_962:
+Gemm2x64_bnotleakyrelu_969:
 	CMPQ         SI, $0x03
-	JNE          Gemm2x64_bnotelu_964
+	JNE          Gemm2x64_bnotelu_971
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -50080,11 +50285,11 @@ Gemm2x64_bnotleakyrelu_962:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z7, Z7
 	VMOVUPS      Z7, 192(SI)
-	JMP          Gemm2x64_epidone_938
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_bnotelu_964:
+Gemm2x64_bnotelu_971:
 	CMPQ         SI, $0x04
-	JNE          Gemm2x64_bnotsigmoid_966
+	JNE          Gemm2x64_bnotsigmoid_973
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -50141,11 +50346,11 @@ Gemm2x64_bnotelu_964:
 	VMULPS       Z0, Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, 192(SI)
-	JMP          Gemm2x64_epidone_938
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_bnotsigmoid_966:
+Gemm2x64_bnotsigmoid_973:
 	CMPQ         SI, $0x05
-	JNE          Gemm2x64_bnottanh_968
+	JNE          Gemm2x64_bnottanh_975
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -50210,11 +50415,11 @@ Gemm2x64_bnotsigmoid_966:
 	VMULPS       Z0, Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, 192(SI)
-	JMP          Gemm2x64_epidone_938
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_bnottanh_968:
+Gemm2x64_bnottanh_975:
 	CMPQ         SI, $0x06
-	JNE          Gemm2x64_bnotscaledsigmoid_970
+	JNE          Gemm2x64_bnotscaledsigmoid_977
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -50279,11 +50484,11 @@ Gemm2x64_bnottanh_968:
 	VMULPS.BCST  (SP), Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, 192(SI)
-	JMP          Gemm2x64_epidone_938
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_bnotscaledsigmoid_970:
+Gemm2x64_bnotscaledsigmoid_977:
 	CMPQ         SI, $0x07
-	JNE          Gemm2x64_bnotscaledtanh_972
+	JNE          Gemm2x64_bnotscaledtanh_979
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -50356,10 +50561,10 @@ Gemm2x64_bnotscaledsigmoid_970:
 	VMULPS.BCST  192(SP), Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, 192(SI)
-	JMP          Gemm2x64_epidone_938
+	JMP          Gemm2x64_epidone_945
 
-Gemm2x64_bnotscaledtanh_972:
-Gemm2x64_store_935:
+Gemm2x64_bnotscaledtanh_979:
+Gemm2x64_store_942:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -50373,13 +50578,13 @@ Gemm2x64_store_935:
 	VMOVUPS Z6, 128(SI)
 	VMOVUPS Z7, 192(SI)
 
-Gemm2x64_epidone_938:
+Gemm2x64_epidone_945:
 	JMP Gemm2x64_next
 
 Gemm2x64_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm2x64_noacc_976
+	JZ        Gemm2x64_noacc_983
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -50397,7 +50602,7 @@ Gemm2x64_edge:
 	VADDPS    Z8, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm2x64_accrows_979
+	JLE       Gemm2x64_accrows_986
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z4, Z4
@@ -50411,13 +50616,13 @@ Gemm2x64_edge:
 	VMOVUPS.Z 192(SI), K1, Z8
 	VADDPS    Z8, Z7, Z7
 
-Gemm2x64_accrows_979:
-Gemm2x64_noacc_976:
+Gemm2x64_accrows_986:
+Gemm2x64_noacc_983:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm2x64_bwd_977
+	JNZ       Gemm2x64_bwd_984
 	TESTQ     $0x00000002, SI
-	JZ        Gemm2x64_nobias_980
+	JZ        Gemm2x64_nobias_987
 	MOVQ      bias+72(FP), DI
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z8
@@ -50436,10 +50641,10 @@ Gemm2x64_noacc_976:
 	VADDPS    Z10, Z6, Z6
 	VADDPS    Z11, Z7, Z7
 
-Gemm2x64_nobias_980:
+Gemm2x64_nobias_987:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm2x64_notrelu_981
+	JNE     Gemm2x64_notrelu_988
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -50461,7 +50666,7 @@ Gemm2x64_nobias_980:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm2x64_fwdrelu_982
+	JLE     Gemm2x64_fwdrelu_989
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z4, Z8, Z4
 	KMOVW   264(SP), K1
@@ -50479,12 +50684,12 @@ Gemm2x64_nobias_980:
 	KMOVW   288(SP), K1
 	VMOVUPS Z7, K1, 192(SI)
 
-Gemm2x64_fwdrelu_982:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_fwdrelu_989:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_notrelu_981:
+Gemm2x64_notrelu_988:
 	CMPQ        SI, $0x02
-	JNE         Gemm2x64_notleakyrelu_983
+	JNE         Gemm2x64_notleakyrelu_990
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -50514,7 +50719,7 @@ Gemm2x64_notrelu_981:
 	VMOVUPS     Z3, K1, 192(SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm2x64_fwdleakyrelu_984
+	JLE         Gemm2x64_fwdleakyrelu_991
 	VMULPS.BCST (SP), Z4, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K1
@@ -50540,12 +50745,12 @@ Gemm2x64_notrelu_981:
 	KMOVW       288(SP), K1
 	VMOVUPS     Z7, K1, 192(SI)
 
-Gemm2x64_fwdleakyrelu_984:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_fwdleakyrelu_991:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_notleakyrelu_983:
+Gemm2x64_notleakyrelu_990:
 	CMPQ    SI, $0x03
-	JNE     Gemm2x64_notelu_985
+	JNE     Gemm2x64_notelu_992
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -50559,7 +50764,7 @@ Gemm2x64_notleakyrelu_983:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm2x64_spillelu_986
+	JLE     Gemm2x64_spillelu_993
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -50569,7 +50774,7 @@ Gemm2x64_notleakyrelu_983:
 	KMOVW   288(SP), K1
 	VMOVUPS Z7, K1, 192(SI)
 
-Gemm2x64_spillelu_986:
+Gemm2x64_spillelu_993:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z7
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z6
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z5
@@ -50588,7 +50793,7 @@ Gemm2x64_spillelu_986:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm2x64_fwdelu_987:
+Gemm2x64_fwdelu_994:
 	KMOVW       264(SP), K1
 	VMOVUPS.Z   (SI), K1, Z11
 	KMOVW       272(SP), K1
@@ -50685,12 +50890,12 @@ Gemm2x64_fwdelu_987:
 	VMOVUPS     Z14, K1, 192(SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm2x64_fwdelu_987
-	JMP         Gemm2x64_epidone_978
+	JNZ         Gemm2x64_fwdelu_994
+	JMP         Gemm2x64_epidone_985
 
-Gemm2x64_notelu_985:
+Gemm2x64_notelu_992:
 	CMPQ    SI, $0x04
-	JNE     Gemm2x64_notsigmoid_988
+	JNE     Gemm2x64_notsigmoid_995
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -50704,7 +50909,7 @@ Gemm2x64_notelu_985:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm2x64_spillsigmoid_989
+	JLE     Gemm2x64_spillsigmoid_996
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -50714,7 +50919,7 @@ Gemm2x64_notelu_985:
 	KMOVW   288(SP), K1
 	VMOVUPS Z7, K1, 192(SI)
 
-Gemm2x64_spillsigmoid_989:
+Gemm2x64_spillsigmoid_996:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z7
 	VBROADCASTSS k4_80000000<>+0(SB), Z6
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z5
@@ -50729,7 +50934,7 @@ Gemm2x64_spillsigmoid_989:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm2x64_fwdsigmoid_990:
+Gemm2x64_fwdsigmoid_997:
 	KMOVW           264(SP), K1
 	VMOVUPS.Z       (SI), K1, Z0
 	KMOVW           272(SP), K1
@@ -50888,12 +51093,12 @@ Gemm2x64_fwdsigmoid_990:
 	VMOVUPS      Z23, K1, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm2x64_fwdsigmoid_990
-	JMP          Gemm2x64_epidone_978
+	JNZ          Gemm2x64_fwdsigmoid_997
+	JMP          Gemm2x64_epidone_985
 
-Gemm2x64_notsigmoid_988:
+Gemm2x64_notsigmoid_995:
 	CMPQ    SI, $0x05
-	JNE     Gemm2x64_nottanh_991
+	JNE     Gemm2x64_nottanh_998
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -50907,7 +51112,7 @@ Gemm2x64_notsigmoid_988:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm2x64_spilltanh_992
+	JLE     Gemm2x64_spilltanh_999
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -50917,7 +51122,7 @@ Gemm2x64_notsigmoid_988:
 	KMOVW   288(SP), K1
 	VMOVUPS Z7, K1, 192(SI)
 
-Gemm2x64_spilltanh_992:
+Gemm2x64_spilltanh_999:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z7
 	VBROADCASTSS k4_c1200000<>+0(SB), Z6
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z5
@@ -50932,7 +51137,7 @@ Gemm2x64_spilltanh_992:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm2x64_fwdtanh_993:
+Gemm2x64_fwdtanh_1000:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z0
 	KMOVW     272(SP), K1
@@ -51069,12 +51274,12 @@ Gemm2x64_fwdtanh_993:
 	VMOVUPS          Z30, K1, 192(SI)
 	ADDQ             DI, SI
 	DECQ             R13
-	JNZ              Gemm2x64_fwdtanh_993
-	JMP              Gemm2x64_epidone_978
+	JNZ              Gemm2x64_fwdtanh_1000
+	JMP              Gemm2x64_epidone_985
 
-Gemm2x64_nottanh_991:
+Gemm2x64_nottanh_998:
 	CMPQ    SI, $0x06
-	JNE     Gemm2x64_notscaledsigmoid_994
+	JNE     Gemm2x64_notscaledsigmoid_1001
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -51088,7 +51293,7 @@ Gemm2x64_nottanh_991:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm2x64_spillscaledsigmoid_995
+	JLE     Gemm2x64_spillscaledsigmoid_1002
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -51098,7 +51303,7 @@ Gemm2x64_nottanh_991:
 	KMOVW   288(SP), K1
 	VMOVUPS Z7, K1, 192(SI)
 
-Gemm2x64_spillscaledsigmoid_995:
+Gemm2x64_spillscaledsigmoid_1002:
 	VBROADCASTSS k4_80000000<>+0(SB), Z7
 	VBROADCASTSS k4_3f800000<>+0(SB), Z6
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z5
@@ -51113,7 +51318,7 @@ Gemm2x64_spillscaledsigmoid_995:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm2x64_fwdscaledsigmoid_996:
+Gemm2x64_fwdscaledsigmoid_1003:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z0
 	KMOVW     272(SP), K1
@@ -51294,12 +51499,12 @@ Gemm2x64_fwdscaledsigmoid_996:
 	VMOVUPS      Z0, K1, 192(SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm2x64_fwdscaledsigmoid_996
-	JMP          Gemm2x64_epidone_978
+	JNZ          Gemm2x64_fwdscaledsigmoid_1003
+	JMP          Gemm2x64_epidone_985
 
-Gemm2x64_notscaledsigmoid_994:
+Gemm2x64_notscaledsigmoid_1001:
 	CMPQ    SI, $0x07
-	JNE     Gemm2x64_notscaledtanh_997
+	JNE     Gemm2x64_notscaledtanh_1004
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -51313,7 +51518,7 @@ Gemm2x64_notscaledsigmoid_994:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm2x64_spillscaledtanh_998
+	JLE     Gemm2x64_spillscaledtanh_1005
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -51323,7 +51528,7 @@ Gemm2x64_notscaledsigmoid_994:
 	KMOVW   288(SP), K1
 	VMOVUPS Z7, K1, 192(SI)
 
-Gemm2x64_spillscaledtanh_998:
+Gemm2x64_spillscaledtanh_1005:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z7
 	VBROADCASTSS k4_80000000<>+0(SB), Z6
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z5
@@ -51348,7 +51553,7 @@ Gemm2x64_spillscaledtanh_998:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm2x64_fwdscaledtanh_999:
+Gemm2x64_fwdscaledtanh_1006:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (SI), K1, Z17
 
@@ -51671,16 +51876,16 @@ Gemm2x64_fwdscaledtanh_999:
 	VMOVUPS    Z24, K1, 192(SI)
 	ADDQ       DI, SI
 	DECQ       R13
-	JNZ        Gemm2x64_fwdscaledtanh_999
-	JMP        Gemm2x64_epidone_978
+	JNZ        Gemm2x64_fwdscaledtanh_1006
+	JMP        Gemm2x64_epidone_985
 
-Gemm2x64_notscaledtanh_997:
-	JMP Gemm2x64_store_975
+Gemm2x64_notscaledtanh_1004:
+	JMP Gemm2x64_store_982
 
-Gemm2x64_bwd_977:
+Gemm2x64_bwd_984:
 	SHRQ           $0x08, SI
 	CMPQ           SI, $0x01
-	JNE            Gemm2x64_bnotrelu_1000
+	JNE            Gemm2x64_bnotrelu_1007
 	MOVQ           ldc+64(FP), DI
 	MOVQ           CX, SI
 	SHLQ           $0x02, DI
@@ -51718,7 +51923,7 @@ Gemm2x64_bwd_977:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x01
-	JLE            Gemm2x64_bwdrelu_1001
+	JLE            Gemm2x64_bwdrelu_1008
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -51748,12 +51953,12 @@ Gemm2x64_bwd_977:
 	KMOVW          288(SP), K1
 	VMOVUPS        Z7, K1, 192(SI)
 
-Gemm2x64_bwdrelu_1001:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_bwdrelu_1008:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_bnotrelu_1000:
+Gemm2x64_bnotrelu_1007:
 	CMPQ         SI, $0x02
-	JNE          Gemm2x64_bnotleakyrelu_1002
+	JNE          Gemm2x64_bnotleakyrelu_1009
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -51795,7 +52000,7 @@ Gemm2x64_bnotrelu_1000:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm2x64_bwdleakyrelu_1003
+	JLE          Gemm2x64_bwdleakyrelu_1010
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -51829,12 +52034,12 @@ Gemm2x64_bnotrelu_1000:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z7, K1, 192(SI)
 
-Gemm2x64_bwdleakyrelu_1003:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_bwdleakyrelu_1010:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_bnotleakyrelu_1002:
+Gemm2x64_bnotleakyrelu_1009:
 	CMPQ         SI, $0x03
-	JNE          Gemm2x64_bnotelu_1004
+	JNE          Gemm2x64_bnotelu_1011
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -51876,7 +52081,7 @@ Gemm2x64_bnotleakyrelu_1002:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm2x64_bwdelu_1005
+	JLE          Gemm2x64_bwdelu_1012
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -51910,12 +52115,12 @@ Gemm2x64_bnotleakyrelu_1002:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z7, K1, 192(SI)
 
-Gemm2x64_bwdelu_1005:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_bwdelu_1012:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_bnotelu_1004:
+Gemm2x64_bnotelu_1011:
 	CMPQ         SI, $0x04
-	JNE          Gemm2x64_bnotsigmoid_1006
+	JNE          Gemm2x64_bnotsigmoid_1013
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -51957,7 +52162,7 @@ Gemm2x64_bnotelu_1004:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm2x64_bwdsigmoid_1007
+	JLE          Gemm2x64_bwdsigmoid_1014
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -51991,12 +52196,12 @@ Gemm2x64_bnotelu_1004:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z7, K1, 192(SI)
 
-Gemm2x64_bwdsigmoid_1007:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_bwdsigmoid_1014:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_bnotsigmoid_1006:
+Gemm2x64_bnotsigmoid_1013:
 	CMPQ         SI, $0x05
-	JNE          Gemm2x64_bnottanh_1008
+	JNE          Gemm2x64_bnottanh_1015
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -52042,7 +52247,7 @@ Gemm2x64_bnotsigmoid_1006:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm2x64_bwdtanh_1009
+	JLE          Gemm2x64_bwdtanh_1016
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -52080,12 +52285,12 @@ Gemm2x64_bnotsigmoid_1006:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z7, K1, 192(SI)
 
-Gemm2x64_bwdtanh_1009:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_bwdtanh_1016:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_bnottanh_1008:
+Gemm2x64_bnottanh_1015:
 	CMPQ         SI, $0x06
-	JNE          Gemm2x64_bnotscaledsigmoid_1010
+	JNE          Gemm2x64_bnotscaledsigmoid_1017
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -52131,7 +52336,7 @@ Gemm2x64_bnottanh_1008:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm2x64_bwdscaledsigmoid_1011
+	JLE          Gemm2x64_bwdscaledsigmoid_1018
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -52169,12 +52374,12 @@ Gemm2x64_bnottanh_1008:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z7, K1, 192(SI)
 
-Gemm2x64_bwdscaledsigmoid_1011:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_bwdscaledsigmoid_1018:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_bnotscaledsigmoid_1010:
+Gemm2x64_bnotscaledsigmoid_1017:
 	CMPQ         SI, $0x07
-	JNE          Gemm2x64_bnotscaledtanh_1012
+	JNE          Gemm2x64_bnotscaledtanh_1019
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -52224,7 +52429,7 @@ Gemm2x64_bnotscaledsigmoid_1010:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm2x64_bwdscaledtanh_1013
+	JLE          Gemm2x64_bwdscaledtanh_1020
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -52266,11 +52471,11 @@ Gemm2x64_bnotscaledsigmoid_1010:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z7, K1, 192(SI)
 
-Gemm2x64_bwdscaledtanh_1013:
-	JMP Gemm2x64_epidone_978
+Gemm2x64_bwdscaledtanh_1020:
+	JMP Gemm2x64_epidone_985
 
-Gemm2x64_bnotscaledtanh_1012:
-Gemm2x64_store_975:
+Gemm2x64_bnotscaledtanh_1019:
+Gemm2x64_store_982:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -52284,7 +52489,7 @@ Gemm2x64_store_975:
 	VMOVUPS Z3, K1, 192(SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm2x64_storerows_1014
+	JLE     Gemm2x64_storerows_1021
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (SI)
 	KMOVW   272(SP), K1
@@ -52294,8 +52499,8 @@ Gemm2x64_store_975:
 	KMOVW   288(SP), K1
 	VMOVUPS Z7, K1, 192(SI)
 
-Gemm2x64_storerows_1014:
-Gemm2x64_epidone_978:
+Gemm2x64_storerows_1021:
+Gemm2x64_epidone_985:
 Gemm2x64_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000008, SI, SI
@@ -52310,7 +52515,7 @@ Gemm2x64_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm2x64_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm2x64_copyrow_1015
+	JZ         Gemm2x64_copyrow_1022
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -52333,15 +52538,15 @@ Gemm2x64_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x0000000f, R11
-	JNZ        Gemm2x64_copied_1016
+	JNZ        Gemm2x64_copied_1023
 	MOVQ       R9, AX
 	SHLQ       $0x06, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x00000300, R12
-	JMP        Gemm2x64_copied_1016
+	JMP        Gemm2x64_copied_1023
 
-Gemm2x64_copyrow_1015:
+Gemm2x64_copyrow_1022:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -52355,7 +52560,7 @@ Gemm2x64_copyrow_1015:
 	ADDQ       $0x00000100, R12
 	DECQ       R11
 
-Gemm2x64_copied_1016:
+Gemm2x64_copied_1023:
 	JMP Gemm2x64_copytail
 
 Gemm2x64_done:
@@ -52923,8 +53128,39 @@ Gemm4x64P4_tile:
 	PREFETCHT1 128(BP)
 	PREFETCHT1 192(BP)
 	PREFETCHT1 252(BP)
-	TESTQ      R14, R14
-	JNZ        Gemm4x64P4_pending
+	TESTQ      BX, BX
+	JZ         Gemm4x64P4_noyprefetch_1024
+	MOVQ       ldy+88(FP), R15
+	SHLQ       $0x02, R15
+	IMUL3Q     $0x00000004, R15, BP
+	ADDQ       BX, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 64(BP)
+	PREFETCHT1 128(BP)
+	PREFETCHT1 192(BP)
+	PREFETCHT1 252(BP)
+
+Gemm4x64P4_noyprefetch_1024:
+	TESTQ R14, R14
+	JNZ   Gemm4x64P4_pending
 
 Gemm4x64P4_kcheck:
 	CMPQ    R8, $0x04
@@ -53029,9 +53265,9 @@ Gemm4x64P4_kloop:
 	VFMADD231PS  Z18, Z20, Z14
 	VFMADD231PS  Z19, Z20, Z15
 	TESTQ        R12, R12
-	JZ           Gemm4x64P4_nocopyrow_1017
+	JZ           Gemm4x64P4_nocopyrow_1025
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x64P4_copyrow_1018
+	JZ           Gemm4x64P4_copyrow_1026
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -53054,15 +53290,15 @@ Gemm4x64P4_kloop:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm4x64P4_copied_1019
+	JNZ          Gemm4x64P4_copied_1027
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm4x64P4_copied_1019
+	JMP          Gemm4x64P4_copied_1027
 
-Gemm4x64P4_copyrow_1018:
+Gemm4x64P4_copyrow_1026:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -53076,8 +53312,8 @@ Gemm4x64P4_copyrow_1018:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm4x64P4_copied_1019:
-Gemm4x64P4_nocopyrow_1017:
+Gemm4x64P4_copied_1027:
+Gemm4x64P4_nocopyrow_1025:
 	ADDQ $0x00000040, AX
 	ADDQ $0x00000400, DI
 	SUBQ $0x04, R8
@@ -53126,7 +53362,7 @@ Gemm4x64P4_epi:
 	JL     Gemm4x64P4_edge
 	MOVQ   flags+96(FP), DI
 	TESTQ  $0x00000001, DI
-	JZ     Gemm4x64P4_noacc_1021
+	JZ     Gemm4x64P4_noacc_1029
 	MOVQ   ldc+64(FP), R8
 	MOVQ   CX, DI
 	SHLQ   $0x02, R8
@@ -53150,12 +53386,12 @@ Gemm4x64P4_epi:
 	VADDPS 128(DI), Z14, Z14
 	VADDPS 192(DI), Z15, Z15
 
-Gemm4x64P4_noacc_1021:
+Gemm4x64P4_noacc_1029:
 	MOVQ   flags+96(FP), DI
 	TESTQ  $0x00000004, DI
-	JNZ    Gemm4x64P4_bwd_1022
+	JNZ    Gemm4x64P4_bwd_1030
 	TESTQ  $0x00000002, DI
-	JZ     Gemm4x64P4_nobias_1025
+	JZ     Gemm4x64P4_nobias_1033
 	MOVQ   bias+72(FP), R8
 	VADDPS (R8), Z0, Z0
 	VADDPS 64(R8), Z1, Z1
@@ -53174,10 +53410,10 @@ Gemm4x64P4_noacc_1021:
 	VADDPS 128(R8), Z14, Z14
 	VADDPS 192(R8), Z15, Z15
 
-Gemm4x64P4_nobias_1025:
+Gemm4x64P4_nobias_1033:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     Gemm4x64P4_notrelu_1026
+	JNE     Gemm4x64P4_notrelu_1034
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -53232,11 +53468,11 @@ Gemm4x64P4_nobias_1025:
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, 192(DI)
-	JMP     Gemm4x64P4_epidone_1023
+	JMP     Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_notrelu_1026:
+Gemm4x64P4_notrelu_1034:
 	CMPQ        DI, $0x02
-	JNE         Gemm4x64P4_notleakyrelu_1028
+	JNE         Gemm4x64P4_notleakyrelu_1036
 	MOVQ        ldc+64(FP), R8
 	MOVQ        CX, DI
 	SHLQ        $0x02, R8
@@ -53323,11 +53559,11 @@ Gemm4x64P4_notrelu_1026:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z15, K1
 	VMOVUPS     Z16, K1, Z15
 	VMOVUPS     Z15, 192(DI)
-	JMP         Gemm4x64P4_epidone_1023
+	JMP         Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_notleakyrelu_1028:
+Gemm4x64P4_notleakyrelu_1036:
 	CMPQ    DI, $0x03
-	JNE     Gemm4x64P4_notelu_1030
+	JNE     Gemm4x64P4_notelu_1038
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -53352,17 +53588,17 @@ Gemm4x64P4_notleakyrelu_1028:
 	VMOVUPS Z15, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm4x64P4_lasttile_1032
+	JNZ     Gemm4x64P4_lasttile_1040
 	CMPQ    SI, $0x04
-	JLE     Gemm4x64P4_lasttile_1032
+	JLE     Gemm4x64P4_lasttile_1040
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm4x64P4_lasttile_1032
+	JL      Gemm4x64P4_lasttile_1040
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm4x64P4_epidone_1023
+	JMP     Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_lasttile_1032:
+Gemm4x64P4_lasttile_1040:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z15
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z14
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z13
@@ -53379,7 +53615,7 @@ Gemm4x64P4_lasttile_1032:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000004, R15
 
-Gemm4x64P4_fwdelu_1033:
+Gemm4x64P4_fwdelu_1041:
 	VMOVUPS     (DI), Z4
 	VMOVUPS     64(DI), Z3
 	VMOVUPS     128(DI), Z2
@@ -53468,12 +53704,12 @@ Gemm4x64P4_fwdelu_1033:
 	VMOVUPS     Z1, 192(DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm4x64P4_fwdelu_1033
-	JMP         Gemm4x64P4_epidone_1023
+	JNZ         Gemm4x64P4_fwdelu_1041
+	JMP         Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_notelu_1030:
+Gemm4x64P4_notelu_1038:
 	CMPQ    DI, $0x04
-	JNE     Gemm4x64P4_notsigmoid_1034
+	JNE     Gemm4x64P4_notsigmoid_1042
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -53498,17 +53734,17 @@ Gemm4x64P4_notelu_1030:
 	VMOVUPS Z15, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm4x64P4_lasttile_1036
+	JNZ     Gemm4x64P4_lasttile_1044
 	CMPQ    SI, $0x04
-	JLE     Gemm4x64P4_lasttile_1036
+	JLE     Gemm4x64P4_lasttile_1044
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm4x64P4_lasttile_1036
+	JL      Gemm4x64P4_lasttile_1044
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm4x64P4_epidone_1023
+	JMP     Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_lasttile_1036:
+Gemm4x64P4_lasttile_1044:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -53521,7 +53757,7 @@ Gemm4x64P4_lasttile_1036:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000004, R15
 
-Gemm4x64P4_fwdsigmoid_1037:
+Gemm4x64P4_fwdsigmoid_1045:
 	VMOVUPS         (DI), Z8
 	VMOVUPS         64(DI), Z7
 	VMOVUPS         128(DI), Z6
@@ -53672,12 +53908,12 @@ Gemm4x64P4_fwdsigmoid_1037:
 	VMOVUPS      Z23, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm4x64P4_fwdsigmoid_1037
-	JMP          Gemm4x64P4_epidone_1023
+	JNZ          Gemm4x64P4_fwdsigmoid_1045
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_notsigmoid_1034:
+Gemm4x64P4_notsigmoid_1042:
 	CMPQ    DI, $0x05
-	JNE     Gemm4x64P4_nottanh_1038
+	JNE     Gemm4x64P4_nottanh_1046
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -53702,17 +53938,17 @@ Gemm4x64P4_notsigmoid_1034:
 	VMOVUPS Z15, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm4x64P4_lasttile_1040
+	JNZ     Gemm4x64P4_lasttile_1048
 	CMPQ    SI, $0x04
-	JLE     Gemm4x64P4_lasttile_1040
+	JLE     Gemm4x64P4_lasttile_1048
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm4x64P4_lasttile_1040
+	JL      Gemm4x64P4_lasttile_1048
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm4x64P4_epidone_1023
+	JMP     Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_lasttile_1040:
+Gemm4x64P4_lasttile_1048:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_c1200000<>+0(SB), Z14
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z13
@@ -53725,7 +53961,7 @@ Gemm4x64P4_lasttile_1040:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000004, R15
 
-Gemm4x64P4_fwdtanh_1041:
+Gemm4x64P4_fwdtanh_1049:
 	VMOVUPS (DI), Z8
 	VMOVUPS 64(DI), Z7
 	VMOVUPS 128(DI), Z6
@@ -53854,12 +54090,12 @@ Gemm4x64P4_fwdtanh_1041:
 	VMOVUPS          Z30, 192(DI)
 	ADDQ             R8, DI
 	DECQ             R15
-	JNZ              Gemm4x64P4_fwdtanh_1041
-	JMP              Gemm4x64P4_epidone_1023
+	JNZ              Gemm4x64P4_fwdtanh_1049
+	JMP              Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_nottanh_1038:
+Gemm4x64P4_nottanh_1046:
 	CMPQ    DI, $0x06
-	JNE     Gemm4x64P4_notscaledsigmoid_1042
+	JNE     Gemm4x64P4_notscaledsigmoid_1050
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -53884,17 +54120,17 @@ Gemm4x64P4_nottanh_1038:
 	VMOVUPS Z15, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm4x64P4_lasttile_1044
+	JNZ     Gemm4x64P4_lasttile_1052
 	CMPQ    SI, $0x04
-	JLE     Gemm4x64P4_lasttile_1044
+	JLE     Gemm4x64P4_lasttile_1052
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm4x64P4_lasttile_1044
+	JL      Gemm4x64P4_lasttile_1052
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm4x64P4_epidone_1023
+	JMP     Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_lasttile_1044:
+Gemm4x64P4_lasttile_1052:
 	VBROADCASTSS k4_80000000<>+0(SB), Z15
 	VBROADCASTSS k4_3f800000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -53907,7 +54143,7 @@ Gemm4x64P4_lasttile_1044:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000004, R15
 
-Gemm4x64P4_fwdscaledsigmoid_1045:
+Gemm4x64P4_fwdscaledsigmoid_1053:
 	VMOVUPS (DI), Z8
 	VMOVUPS 64(DI), Z7
 	VMOVUPS 128(DI), Z6
@@ -54080,12 +54316,12 @@ Gemm4x64P4_fwdscaledsigmoid_1045:
 	VMOVUPS      Z8, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm4x64P4_fwdscaledsigmoid_1045
-	JMP          Gemm4x64P4_epidone_1023
+	JNZ          Gemm4x64P4_fwdscaledsigmoid_1053
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_notscaledsigmoid_1042:
+Gemm4x64P4_notscaledsigmoid_1050:
 	CMPQ    DI, $0x07
-	JNE     Gemm4x64P4_notscaledtanh_1046
+	JNE     Gemm4x64P4_notscaledtanh_1054
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -54110,17 +54346,17 @@ Gemm4x64P4_notscaledsigmoid_1042:
 	VMOVUPS Z15, 192(DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm4x64P4_lasttile_1048
+	JNZ     Gemm4x64P4_lasttile_1056
 	CMPQ    SI, $0x04
-	JLE     Gemm4x64P4_lasttile_1048
+	JLE     Gemm4x64P4_lasttile_1056
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm4x64P4_lasttile_1048
+	JL      Gemm4x64P4_lasttile_1056
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm4x64P4_epidone_1023
+	JMP     Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_lasttile_1048:
+Gemm4x64P4_lasttile_1056:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z13
@@ -54143,7 +54379,7 @@ Gemm4x64P4_lasttile_1048:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000004, R15
 
-Gemm4x64P4_fwdscaledtanh_1049:
+Gemm4x64P4_fwdscaledtanh_1057:
 	VMOVUPS (DI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -54458,16 +54694,16 @@ Gemm4x64P4_fwdscaledtanh_1049:
 	VMOVUPS    Z24, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
-	JNZ        Gemm4x64P4_fwdscaledtanh_1049
-	JMP        Gemm4x64P4_epidone_1023
+	JNZ        Gemm4x64P4_fwdscaledtanh_1057
+	JMP        Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_notscaledtanh_1046:
-	JMP Gemm4x64P4_store_1020
+Gemm4x64P4_notscaledtanh_1054:
+	JMP Gemm4x64P4_store_1028
 
-Gemm4x64P4_bwd_1022:
+Gemm4x64P4_bwd_1030:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            Gemm4x64P4_bnotrelu_1050
+	JNE            Gemm4x64P4_bnotrelu_1058
 	MOVQ           ldc+64(FP), R8
 	MOVQ           CX, DI
 	SHLQ           $0x02, R8
@@ -54560,11 +54796,11 @@ Gemm4x64P4_bwd_1022:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K1, Z0
 	VMULPS         Z0, Z15, Z15
 	VMOVUPS        Z15, 192(DI)
-	JMP            Gemm4x64P4_epidone_1023
+	JMP            Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_bnotrelu_1050:
+Gemm4x64P4_bnotrelu_1058:
 	CMPQ         DI, $0x02
-	JNE          Gemm4x64P4_bnotleakyrelu_1052
+	JNE          Gemm4x64P4_bnotleakyrelu_1060
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -54673,11 +54909,11 @@ Gemm4x64P4_bnotrelu_1050:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, 192(DI)
-	JMP          Gemm4x64P4_epidone_1023
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_bnotleakyrelu_1052:
+Gemm4x64P4_bnotleakyrelu_1060:
 	CMPQ         DI, $0x03
-	JNE          Gemm4x64P4_bnotelu_1054
+	JNE          Gemm4x64P4_bnotelu_1062
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -54786,11 +55022,11 @@ Gemm4x64P4_bnotleakyrelu_1052:
 	VBROADCASTSS k4_3f800000<>+0(SB), K1, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, 192(DI)
-	JMP          Gemm4x64P4_epidone_1023
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_bnotelu_1054:
+Gemm4x64P4_bnotelu_1062:
 	CMPQ         DI, $0x04
-	JNE          Gemm4x64P4_bnotsigmoid_1056
+	JNE          Gemm4x64P4_bnotsigmoid_1064
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -54899,11 +55135,11 @@ Gemm4x64P4_bnotelu_1054:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(DI)
-	JMP          Gemm4x64P4_epidone_1023
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_bnotsigmoid_1056:
+Gemm4x64P4_bnotsigmoid_1064:
 	CMPQ         DI, $0x05
-	JNE          Gemm4x64P4_bnottanh_1058
+	JNE          Gemm4x64P4_bnottanh_1066
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -55028,11 +55264,11 @@ Gemm4x64P4_bnotsigmoid_1056:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(DI)
-	JMP          Gemm4x64P4_epidone_1023
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_bnottanh_1058:
+Gemm4x64P4_bnottanh_1066:
 	CMPQ         DI, $0x06
-	JNE          Gemm4x64P4_bnotscaledsigmoid_1060
+	JNE          Gemm4x64P4_bnotscaledsigmoid_1068
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -55157,11 +55393,11 @@ Gemm4x64P4_bnottanh_1058:
 	VMULPS.BCST  (SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(DI)
-	JMP          Gemm4x64P4_epidone_1023
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_bnotscaledsigmoid_1060:
+Gemm4x64P4_bnotscaledsigmoid_1068:
 	CMPQ         DI, $0x07
-	JNE          Gemm4x64P4_bnotscaledtanh_1062
+	JNE          Gemm4x64P4_bnotscaledtanh_1070
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -55302,10 +55538,10 @@ Gemm4x64P4_bnotscaledsigmoid_1060:
 	VMULPS.BCST  192(SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, 192(DI)
-	JMP          Gemm4x64P4_epidone_1023
+	JMP          Gemm4x64P4_epidone_1031
 
-Gemm4x64P4_bnotscaledtanh_1062:
-Gemm4x64P4_store_1020:
+Gemm4x64P4_bnotscaledtanh_1070:
+Gemm4x64P4_store_1028:
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -55329,13 +55565,13 @@ Gemm4x64P4_store_1020:
 	VMOVUPS Z14, 128(DI)
 	VMOVUPS Z15, 192(DI)
 
-Gemm4x64P4_epidone_1023:
+Gemm4x64P4_epidone_1031:
 	JMP Gemm4x64P4_next
 
 Gemm4x64P4_edge:
 	MOVQ      flags+96(FP), DI
 	TESTQ     $0x00000001, DI
-	JZ        Gemm4x64P4_noacc_1066
+	JZ        Gemm4x64P4_noacc_1074
 	MOVQ      ldc+64(FP), R8
 	MOVQ      CX, DI
 	SHLQ      $0x02, R8
@@ -55353,7 +55589,7 @@ Gemm4x64P4_edge:
 	VADDPS    Z16, Z3, Z3
 	ADDQ      R8, DI
 	CMPQ      SI, $0x01
-	JLE       Gemm4x64P4_accrows_1069
+	JLE       Gemm4x64P4_accrows_1077
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z4, Z4
@@ -55368,7 +55604,7 @@ Gemm4x64P4_edge:
 	VADDPS    Z16, Z7, Z7
 	ADDQ      R8, DI
 	CMPQ      SI, $0x02
-	JLE       Gemm4x64P4_accrows_1069
+	JLE       Gemm4x64P4_accrows_1077
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z8, Z8
@@ -55383,7 +55619,7 @@ Gemm4x64P4_edge:
 	VADDPS    Z16, Z11, Z11
 	ADDQ      R8, DI
 	CMPQ      SI, $0x03
-	JLE       Gemm4x64P4_accrows_1069
+	JLE       Gemm4x64P4_accrows_1077
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z12, Z12
@@ -55397,13 +55633,13 @@ Gemm4x64P4_edge:
 	VMOVUPS.Z 192(DI), K1, Z16
 	VADDPS    Z16, Z15, Z15
 
-Gemm4x64P4_accrows_1069:
-Gemm4x64P4_noacc_1066:
+Gemm4x64P4_accrows_1077:
+Gemm4x64P4_noacc_1074:
 	MOVQ      flags+96(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       Gemm4x64P4_bwd_1067
+	JNZ       Gemm4x64P4_bwd_1075
 	TESTQ     $0x00000002, DI
-	JZ        Gemm4x64P4_nobias_1070
+	JZ        Gemm4x64P4_nobias_1078
 	MOVQ      bias+72(FP), R8
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (R8), K1, Z16
@@ -55430,10 +55666,10 @@ Gemm4x64P4_noacc_1066:
 	VADDPS    Z18, Z14, Z14
 	VADDPS    Z19, Z15, Z15
 
-Gemm4x64P4_nobias_1070:
+Gemm4x64P4_nobias_1078:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     Gemm4x64P4_notrelu_1071
+	JNE     Gemm4x64P4_notrelu_1079
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -55455,7 +55691,7 @@ Gemm4x64P4_nobias_1070:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm4x64P4_fwdrelu_1072
+	JLE     Gemm4x64P4_fwdrelu_1080
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z4, Z16, Z4
 	KMOVW   264(SP), K1
@@ -55474,7 +55710,7 @@ Gemm4x64P4_nobias_1070:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm4x64P4_fwdrelu_1072
+	JLE     Gemm4x64P4_fwdrelu_1080
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z8, Z16, Z8
 	KMOVW   264(SP), K1
@@ -55493,7 +55729,7 @@ Gemm4x64P4_nobias_1070:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm4x64P4_fwdrelu_1072
+	JLE     Gemm4x64P4_fwdrelu_1080
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z12, Z16, Z12
 	KMOVW   264(SP), K1
@@ -55511,12 +55747,12 @@ Gemm4x64P4_nobias_1070:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(DI)
 
-Gemm4x64P4_fwdrelu_1072:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_fwdrelu_1080:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_notrelu_1071:
+Gemm4x64P4_notrelu_1079:
 	CMPQ        DI, $0x02
-	JNE         Gemm4x64P4_notleakyrelu_1073
+	JNE         Gemm4x64P4_notleakyrelu_1081
 	MOVQ        ldc+64(FP), R8
 	MOVQ        CX, DI
 	SHLQ        $0x02, R8
@@ -55546,7 +55782,7 @@ Gemm4x64P4_notrelu_1071:
 	VMOVUPS     Z3, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         Gemm4x64P4_fwdleakyrelu_1074
+	JLE         Gemm4x64P4_fwdleakyrelu_1082
 	VMULPS.BCST (SP), Z4, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K1
@@ -55573,7 +55809,7 @@ Gemm4x64P4_notrelu_1071:
 	VMOVUPS     Z7, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         Gemm4x64P4_fwdleakyrelu_1074
+	JLE         Gemm4x64P4_fwdleakyrelu_1082
 	VMULPS.BCST (SP), Z8, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z8, K1
@@ -55600,7 +55836,7 @@ Gemm4x64P4_notrelu_1071:
 	VMOVUPS     Z11, K1, 192(DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         Gemm4x64P4_fwdleakyrelu_1074
+	JLE         Gemm4x64P4_fwdleakyrelu_1082
 	VMULPS.BCST (SP), Z12, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z12, K1
@@ -55626,12 +55862,12 @@ Gemm4x64P4_notrelu_1071:
 	KMOVW       288(SP), K1
 	VMOVUPS     Z15, K1, 192(DI)
 
-Gemm4x64P4_fwdleakyrelu_1074:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_fwdleakyrelu_1082:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_notleakyrelu_1073:
+Gemm4x64P4_notleakyrelu_1081:
 	CMPQ    DI, $0x03
-	JNE     Gemm4x64P4_notelu_1075
+	JNE     Gemm4x64P4_notelu_1083
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -55645,7 +55881,7 @@ Gemm4x64P4_notleakyrelu_1073:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm4x64P4_spillelu_1076
+	JLE     Gemm4x64P4_spillelu_1084
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -55656,7 +55892,7 @@ Gemm4x64P4_notleakyrelu_1073:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm4x64P4_spillelu_1076
+	JLE     Gemm4x64P4_spillelu_1084
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -55667,7 +55903,7 @@ Gemm4x64P4_notleakyrelu_1073:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm4x64P4_spillelu_1076
+	JLE     Gemm4x64P4_spillelu_1084
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -55677,7 +55913,7 @@ Gemm4x64P4_notleakyrelu_1073:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(DI)
 
-Gemm4x64P4_spillelu_1076:
+Gemm4x64P4_spillelu_1084:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z15
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z14
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z13
@@ -55696,7 +55932,7 @@ Gemm4x64P4_spillelu_1076:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm4x64P4_fwdelu_1077:
+Gemm4x64P4_fwdelu_1085:
 	KMOVW       264(SP), K1
 	VMOVUPS.Z   (DI), K1, Z4
 	KMOVW       272(SP), K1
@@ -55793,12 +56029,12 @@ Gemm4x64P4_fwdelu_1077:
 	VMOVUPS     Z1, K1, 192(DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm4x64P4_fwdelu_1077
-	JMP         Gemm4x64P4_epidone_1068
+	JNZ         Gemm4x64P4_fwdelu_1085
+	JMP         Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_notelu_1075:
+Gemm4x64P4_notelu_1083:
 	CMPQ    DI, $0x04
-	JNE     Gemm4x64P4_notsigmoid_1078
+	JNE     Gemm4x64P4_notsigmoid_1086
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -55812,7 +56048,7 @@ Gemm4x64P4_notelu_1075:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm4x64P4_spillsigmoid_1079
+	JLE     Gemm4x64P4_spillsigmoid_1087
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -55823,7 +56059,7 @@ Gemm4x64P4_notelu_1075:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm4x64P4_spillsigmoid_1079
+	JLE     Gemm4x64P4_spillsigmoid_1087
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -55834,7 +56070,7 @@ Gemm4x64P4_notelu_1075:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm4x64P4_spillsigmoid_1079
+	JLE     Gemm4x64P4_spillsigmoid_1087
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -55844,7 +56080,7 @@ Gemm4x64P4_notelu_1075:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(DI)
 
-Gemm4x64P4_spillsigmoid_1079:
+Gemm4x64P4_spillsigmoid_1087:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -55859,7 +56095,7 @@ Gemm4x64P4_spillsigmoid_1079:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm4x64P4_fwdsigmoid_1080:
+Gemm4x64P4_fwdsigmoid_1088:
 	KMOVW           264(SP), K1
 	VMOVUPS.Z       (DI), K1, Z8
 	KMOVW           272(SP), K1
@@ -56018,12 +56254,12 @@ Gemm4x64P4_fwdsigmoid_1080:
 	VMOVUPS      Z23, K1, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm4x64P4_fwdsigmoid_1080
-	JMP          Gemm4x64P4_epidone_1068
+	JNZ          Gemm4x64P4_fwdsigmoid_1088
+	JMP          Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_notsigmoid_1078:
+Gemm4x64P4_notsigmoid_1086:
 	CMPQ    DI, $0x05
-	JNE     Gemm4x64P4_nottanh_1081
+	JNE     Gemm4x64P4_nottanh_1089
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -56037,7 +56273,7 @@ Gemm4x64P4_notsigmoid_1078:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm4x64P4_spilltanh_1082
+	JLE     Gemm4x64P4_spilltanh_1090
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56048,7 +56284,7 @@ Gemm4x64P4_notsigmoid_1078:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm4x64P4_spilltanh_1082
+	JLE     Gemm4x64P4_spilltanh_1090
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56059,7 +56295,7 @@ Gemm4x64P4_notsigmoid_1078:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm4x64P4_spilltanh_1082
+	JLE     Gemm4x64P4_spilltanh_1090
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56069,7 +56305,7 @@ Gemm4x64P4_notsigmoid_1078:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(DI)
 
-Gemm4x64P4_spilltanh_1082:
+Gemm4x64P4_spilltanh_1090:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_c1200000<>+0(SB), Z14
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z13
@@ -56084,7 +56320,7 @@ Gemm4x64P4_spilltanh_1082:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm4x64P4_fwdtanh_1083:
+Gemm4x64P4_fwdtanh_1091:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z8
 	KMOVW     272(SP), K1
@@ -56221,12 +56457,12 @@ Gemm4x64P4_fwdtanh_1083:
 	VMOVUPS          Z30, K1, 192(DI)
 	ADDQ             R8, DI
 	DECQ             R15
-	JNZ              Gemm4x64P4_fwdtanh_1083
-	JMP              Gemm4x64P4_epidone_1068
+	JNZ              Gemm4x64P4_fwdtanh_1091
+	JMP              Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_nottanh_1081:
+Gemm4x64P4_nottanh_1089:
 	CMPQ    DI, $0x06
-	JNE     Gemm4x64P4_notscaledsigmoid_1084
+	JNE     Gemm4x64P4_notscaledsigmoid_1092
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -56240,7 +56476,7 @@ Gemm4x64P4_nottanh_1081:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm4x64P4_spillscaledsigmoid_1085
+	JLE     Gemm4x64P4_spillscaledsigmoid_1093
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56251,7 +56487,7 @@ Gemm4x64P4_nottanh_1081:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm4x64P4_spillscaledsigmoid_1085
+	JLE     Gemm4x64P4_spillscaledsigmoid_1093
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56262,7 +56498,7 @@ Gemm4x64P4_nottanh_1081:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm4x64P4_spillscaledsigmoid_1085
+	JLE     Gemm4x64P4_spillscaledsigmoid_1093
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56272,7 +56508,7 @@ Gemm4x64P4_nottanh_1081:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(DI)
 
-Gemm4x64P4_spillscaledsigmoid_1085:
+Gemm4x64P4_spillscaledsigmoid_1093:
 	VBROADCASTSS k4_80000000<>+0(SB), Z15
 	VBROADCASTSS k4_3f800000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -56287,7 +56523,7 @@ Gemm4x64P4_spillscaledsigmoid_1085:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm4x64P4_fwdscaledsigmoid_1086:
+Gemm4x64P4_fwdscaledsigmoid_1094:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z8
 	KMOVW     272(SP), K1
@@ -56468,12 +56704,12 @@ Gemm4x64P4_fwdscaledsigmoid_1086:
 	VMOVUPS      Z8, K1, 192(DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm4x64P4_fwdscaledsigmoid_1086
-	JMP          Gemm4x64P4_epidone_1068
+	JNZ          Gemm4x64P4_fwdscaledsigmoid_1094
+	JMP          Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_notscaledsigmoid_1084:
+Gemm4x64P4_notscaledsigmoid_1092:
 	CMPQ    DI, $0x07
-	JNE     Gemm4x64P4_notscaledtanh_1087
+	JNE     Gemm4x64P4_notscaledtanh_1095
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -56487,7 +56723,7 @@ Gemm4x64P4_notscaledsigmoid_1084:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm4x64P4_spillscaledtanh_1088
+	JLE     Gemm4x64P4_spillscaledtanh_1096
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56498,7 +56734,7 @@ Gemm4x64P4_notscaledsigmoid_1084:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm4x64P4_spillscaledtanh_1088
+	JLE     Gemm4x64P4_spillscaledtanh_1096
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56509,7 +56745,7 @@ Gemm4x64P4_notscaledsigmoid_1084:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm4x64P4_spillscaledtanh_1088
+	JLE     Gemm4x64P4_spillscaledtanh_1096
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -56519,7 +56755,7 @@ Gemm4x64P4_notscaledsigmoid_1084:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(DI)
 
-Gemm4x64P4_spillscaledtanh_1088:
+Gemm4x64P4_spillscaledtanh_1096:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z13
@@ -56544,7 +56780,7 @@ Gemm4x64P4_spillscaledtanh_1088:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm4x64P4_fwdscaledtanh_1089:
+Gemm4x64P4_fwdscaledtanh_1097:
 	KMOVW     264(SP), K1
 	VMOVUPS.Z (DI), K1, Z17
 
@@ -56867,16 +57103,16 @@ Gemm4x64P4_fwdscaledtanh_1089:
 	VMOVUPS    Z24, K1, 192(DI)
 	ADDQ       R8, DI
 	DECQ       R15
-	JNZ        Gemm4x64P4_fwdscaledtanh_1089
-	JMP        Gemm4x64P4_epidone_1068
+	JNZ        Gemm4x64P4_fwdscaledtanh_1097
+	JMP        Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_notscaledtanh_1087:
-	JMP Gemm4x64P4_store_1065
+Gemm4x64P4_notscaledtanh_1095:
+	JMP Gemm4x64P4_store_1073
 
-Gemm4x64P4_bwd_1067:
+Gemm4x64P4_bwd_1075:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            Gemm4x64P4_bnotrelu_1090
+	JNE            Gemm4x64P4_bnotrelu_1098
 	MOVQ           ldc+64(FP), R8
 	MOVQ           CX, DI
 	SHLQ           $0x02, R8
@@ -56914,7 +57150,7 @@ Gemm4x64P4_bwd_1067:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x01
-	JLE            Gemm4x64P4_bwdrelu_1091
+	JLE            Gemm4x64P4_bwdrelu_1099
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -56946,7 +57182,7 @@ Gemm4x64P4_bwd_1067:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x02
-	JLE            Gemm4x64P4_bwdrelu_1091
+	JLE            Gemm4x64P4_bwdrelu_1099
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -56978,7 +57214,7 @@ Gemm4x64P4_bwd_1067:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x03
-	JLE            Gemm4x64P4_bwdrelu_1091
+	JLE            Gemm4x64P4_bwdrelu_1099
 	KMOVW          264(SP), K1
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -57008,12 +57244,12 @@ Gemm4x64P4_bwd_1067:
 	KMOVW          288(SP), K1
 	VMOVUPS        Z15, K1, 192(DI)
 
-Gemm4x64P4_bwdrelu_1091:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_bwdrelu_1099:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_bnotrelu_1090:
+Gemm4x64P4_bnotrelu_1098:
 	CMPQ         DI, $0x02
-	JNE          Gemm4x64P4_bnotleakyrelu_1092
+	JNE          Gemm4x64P4_bnotleakyrelu_1100
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -57055,7 +57291,7 @@ Gemm4x64P4_bnotrelu_1090:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm4x64P4_bwdleakyrelu_1093
+	JLE          Gemm4x64P4_bwdleakyrelu_1101
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -57091,7 +57327,7 @@ Gemm4x64P4_bnotrelu_1090:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm4x64P4_bwdleakyrelu_1093
+	JLE          Gemm4x64P4_bwdleakyrelu_1101
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -57127,7 +57363,7 @@ Gemm4x64P4_bnotrelu_1090:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm4x64P4_bwdleakyrelu_1093
+	JLE          Gemm4x64P4_bwdleakyrelu_1101
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -57161,12 +57397,12 @@ Gemm4x64P4_bnotrelu_1090:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(DI)
 
-Gemm4x64P4_bwdleakyrelu_1093:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_bwdleakyrelu_1101:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_bnotleakyrelu_1092:
+Gemm4x64P4_bnotleakyrelu_1100:
 	CMPQ         DI, $0x03
-	JNE          Gemm4x64P4_bnotelu_1094
+	JNE          Gemm4x64P4_bnotelu_1102
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -57208,7 +57444,7 @@ Gemm4x64P4_bnotleakyrelu_1092:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm4x64P4_bwdelu_1095
+	JLE          Gemm4x64P4_bwdelu_1103
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -57244,7 +57480,7 @@ Gemm4x64P4_bnotleakyrelu_1092:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm4x64P4_bwdelu_1095
+	JLE          Gemm4x64P4_bwdelu_1103
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -57280,7 +57516,7 @@ Gemm4x64P4_bnotleakyrelu_1092:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm4x64P4_bwdelu_1095
+	JLE          Gemm4x64P4_bwdelu_1103
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K1
@@ -57314,12 +57550,12 @@ Gemm4x64P4_bnotleakyrelu_1092:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(DI)
 
-Gemm4x64P4_bwdelu_1095:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_bwdelu_1103:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_bnotelu_1094:
+Gemm4x64P4_bnotelu_1102:
 	CMPQ         DI, $0x04
-	JNE          Gemm4x64P4_bnotsigmoid_1096
+	JNE          Gemm4x64P4_bnotsigmoid_1104
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -57361,7 +57597,7 @@ Gemm4x64P4_bnotelu_1094:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm4x64P4_bwdsigmoid_1097
+	JLE          Gemm4x64P4_bwdsigmoid_1105
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57397,7 +57633,7 @@ Gemm4x64P4_bnotelu_1094:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm4x64P4_bwdsigmoid_1097
+	JLE          Gemm4x64P4_bwdsigmoid_1105
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57433,7 +57669,7 @@ Gemm4x64P4_bnotelu_1094:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm4x64P4_bwdsigmoid_1097
+	JLE          Gemm4x64P4_bwdsigmoid_1105
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57467,12 +57703,12 @@ Gemm4x64P4_bnotelu_1094:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(DI)
 
-Gemm4x64P4_bwdsigmoid_1097:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_bwdsigmoid_1105:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_bnotsigmoid_1096:
+Gemm4x64P4_bnotsigmoid_1104:
 	CMPQ         DI, $0x05
-	JNE          Gemm4x64P4_bnottanh_1098
+	JNE          Gemm4x64P4_bnottanh_1106
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -57518,7 +57754,7 @@ Gemm4x64P4_bnotsigmoid_1096:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm4x64P4_bwdtanh_1099
+	JLE          Gemm4x64P4_bwdtanh_1107
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57558,7 +57794,7 @@ Gemm4x64P4_bnotsigmoid_1096:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm4x64P4_bwdtanh_1099
+	JLE          Gemm4x64P4_bwdtanh_1107
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57598,7 +57834,7 @@ Gemm4x64P4_bnotsigmoid_1096:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm4x64P4_bwdtanh_1099
+	JLE          Gemm4x64P4_bwdtanh_1107
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57636,12 +57872,12 @@ Gemm4x64P4_bnotsigmoid_1096:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(DI)
 
-Gemm4x64P4_bwdtanh_1099:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_bwdtanh_1107:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_bnottanh_1098:
+Gemm4x64P4_bnottanh_1106:
 	CMPQ         DI, $0x06
-	JNE          Gemm4x64P4_bnotscaledsigmoid_1100
+	JNE          Gemm4x64P4_bnotscaledsigmoid_1108
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -57687,7 +57923,7 @@ Gemm4x64P4_bnottanh_1098:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm4x64P4_bwdscaledsigmoid_1101
+	JLE          Gemm4x64P4_bwdscaledsigmoid_1109
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57727,7 +57963,7 @@ Gemm4x64P4_bnottanh_1098:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm4x64P4_bwdscaledsigmoid_1101
+	JLE          Gemm4x64P4_bwdscaledsigmoid_1109
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57767,7 +58003,7 @@ Gemm4x64P4_bnottanh_1098:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm4x64P4_bwdscaledsigmoid_1101
+	JLE          Gemm4x64P4_bwdscaledsigmoid_1109
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
@@ -57805,12 +58041,12 @@ Gemm4x64P4_bnottanh_1098:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(DI)
 
-Gemm4x64P4_bwdscaledsigmoid_1101:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_bwdscaledsigmoid_1109:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_bnotscaledsigmoid_1100:
+Gemm4x64P4_bnotscaledsigmoid_1108:
 	CMPQ         DI, $0x07
-	JNE          Gemm4x64P4_bnotscaledtanh_1102
+	JNE          Gemm4x64P4_bnotscaledtanh_1110
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -57860,7 +58096,7 @@ Gemm4x64P4_bnotscaledsigmoid_1100:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm4x64P4_bwdscaledtanh_1103
+	JLE          Gemm4x64P4_bwdscaledtanh_1111
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -57904,7 +58140,7 @@ Gemm4x64P4_bnotscaledsigmoid_1100:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm4x64P4_bwdscaledtanh_1103
+	JLE          Gemm4x64P4_bwdscaledtanh_1111
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -57948,7 +58184,7 @@ Gemm4x64P4_bnotscaledsigmoid_1100:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm4x64P4_bwdscaledtanh_1103
+	JLE          Gemm4x64P4_bwdscaledtanh_1111
 	KMOVW        264(SP), K1
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
@@ -57990,11 +58226,11 @@ Gemm4x64P4_bnotscaledsigmoid_1100:
 	KMOVW        288(SP), K1
 	VMOVUPS      Z15, K1, 192(DI)
 
-Gemm4x64P4_bwdscaledtanh_1103:
-	JMP Gemm4x64P4_epidone_1068
+Gemm4x64P4_bwdscaledtanh_1111:
+	JMP Gemm4x64P4_epidone_1076
 
-Gemm4x64P4_bnotscaledtanh_1102:
-Gemm4x64P4_store_1065:
+Gemm4x64P4_bnotscaledtanh_1110:
+Gemm4x64P4_store_1073:
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -58008,7 +58244,7 @@ Gemm4x64P4_store_1065:
 	VMOVUPS Z3, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm4x64P4_storerows_1104
+	JLE     Gemm4x64P4_storerows_1112
 	KMOVW   264(SP), K1
 	VMOVUPS Z4, K1, (DI)
 	KMOVW   272(SP), K1
@@ -58019,7 +58255,7 @@ Gemm4x64P4_store_1065:
 	VMOVUPS Z7, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm4x64P4_storerows_1104
+	JLE     Gemm4x64P4_storerows_1112
 	KMOVW   264(SP), K1
 	VMOVUPS Z8, K1, (DI)
 	KMOVW   272(SP), K1
@@ -58030,7 +58266,7 @@ Gemm4x64P4_store_1065:
 	VMOVUPS Z11, K1, 192(DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm4x64P4_storerows_1104
+	JLE     Gemm4x64P4_storerows_1112
 	KMOVW   264(SP), K1
 	VMOVUPS Z12, K1, (DI)
 	KMOVW   272(SP), K1
@@ -58040,8 +58276,8 @@ Gemm4x64P4_store_1065:
 	KMOVW   288(SP), K1
 	VMOVUPS Z15, K1, 192(DI)
 
-Gemm4x64P4_storerows_1104:
-Gemm4x64P4_epidone_1068:
+Gemm4x64P4_storerows_1112:
+Gemm4x64P4_epidone_1076:
 Gemm4x64P4_next:
 	MOVQ   ldc+64(FP), DI
 	IMUL3Q $0x00000010, DI, DI
@@ -58056,7 +58292,7 @@ Gemm4x64P4_copytail:
 	TESTQ      R12, R12
 	JZ         Gemm4x64P4_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm4x64P4_copyrow_1105
+	JZ         Gemm4x64P4_copyrow_1113
 	PREFETCHT0 64(R9)
 	PREFETCHT0 64(R9)(R10*1)
 	PREFETCHT0 64(R9)(R10*2)
@@ -58079,15 +58315,15 @@ Gemm4x64P4_copytail:
 	ADDQ       $0x10, R13
 	DECQ       R12
 	TESTQ      $0x0000000f, R12
-	JNZ        Gemm4x64P4_copied_1106
+	JNZ        Gemm4x64P4_copied_1114
 	MOVQ       R10, AX
 	SHLQ       $0x06, AX
 	SUBQ       AX, R9
 	ADDQ       $0x10, R9
 	ADDQ       $0x00000300, R13
-	JMP        Gemm4x64P4_copied_1106
+	JMP        Gemm4x64P4_copied_1114
 
-Gemm4x64P4_copyrow_1105:
+Gemm4x64P4_copyrow_1113:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z0
 	VMOVUPS    Z0, (R13)
@@ -58101,7 +58337,7 @@ Gemm4x64P4_copyrow_1105:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm4x64P4_copied_1106:
+Gemm4x64P4_copied_1114:
 	JMP Gemm4x64P4_copytail
 
 Gemm4x64P4_done:
@@ -58203,10 +58439,10 @@ Gemm4x64P4_pendingELU:
 	MOVQ        R14, R15
 	ANDQ        $0x00000003, R15
 	CMPQ        R15, $0x01
-	JNE         Gemm4x64P4_samerow_1107
+	JNE         Gemm4x64P4_samerow_1115
 	ADDQ        256(SP), DX
 
-Gemm4x64P4_samerow_1107:
+Gemm4x64P4_samerow_1115:
 	DECQ         R14
 	VMOVUPS      512(DI), Z16
 	VMOVUPS      576(DI), Z17
@@ -58257,9 +58493,9 @@ Gemm4x64P4_samerow_1107:
 	VFMADD231PS  Z18, Z20, Z14
 	VFMADD231PS  Z19, Z20, Z15
 	TESTQ        R12, R12
-	JZ           Gemm4x64P4_nocopyrow_1108
+	JZ           Gemm4x64P4_nocopyrow_1116
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x64P4_copyrow_1109
+	JZ           Gemm4x64P4_copyrow_1117
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -58282,15 +58518,15 @@ Gemm4x64P4_samerow_1107:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm4x64P4_copied_1110
+	JNZ          Gemm4x64P4_copied_1118
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm4x64P4_copied_1110
+	JMP          Gemm4x64P4_copied_1118
 
-Gemm4x64P4_copyrow_1109:
+Gemm4x64P4_copyrow_1117:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -58304,8 +58540,8 @@ Gemm4x64P4_copyrow_1109:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm4x64P4_copied_1110:
-Gemm4x64P4_nocopyrow_1108:
+Gemm4x64P4_copied_1118:
+Gemm4x64P4_nocopyrow_1116:
 	ADDQ  $0x00000040, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -58414,10 +58650,10 @@ Gemm4x64P4_pendingSigmoid:
 	MOVQ         R14, R15
 	ANDQ         $0x00000003, R15
 	CMPQ         R15, $0x01
-	JNE          Gemm4x64P4_samerow_1111
+	JNE          Gemm4x64P4_samerow_1119
 	ADDQ         256(SP), DX
 
-Gemm4x64P4_samerow_1111:
+Gemm4x64P4_samerow_1119:
 	DECQ         R14
 	VMOVUPS      512(DI), Z16
 	VMOVUPS      576(DI), Z17
@@ -58468,9 +58704,9 @@ Gemm4x64P4_samerow_1111:
 	VFMADD231PS  Z18, Z20, Z14
 	VFMADD231PS  Z19, Z20, Z15
 	TESTQ        R12, R12
-	JZ           Gemm4x64P4_nocopyrow_1112
+	JZ           Gemm4x64P4_nocopyrow_1120
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x64P4_copyrow_1113
+	JZ           Gemm4x64P4_copyrow_1121
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -58493,15 +58729,15 @@ Gemm4x64P4_samerow_1111:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm4x64P4_copied_1114
+	JNZ          Gemm4x64P4_copied_1122
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm4x64P4_copied_1114
+	JMP          Gemm4x64P4_copied_1122
 
-Gemm4x64P4_copyrow_1113:
+Gemm4x64P4_copyrow_1121:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -58515,8 +58751,8 @@ Gemm4x64P4_copyrow_1113:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm4x64P4_copied_1114:
-Gemm4x64P4_nocopyrow_1112:
+Gemm4x64P4_copied_1122:
+Gemm4x64P4_nocopyrow_1120:
 	ADDQ  $0x00000040, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -58618,10 +58854,10 @@ Gemm4x64P4_pendingTanh:
 	MOVQ             R14, R15
 	ANDQ             $0x00000003, R15
 	CMPQ             R15, $0x01
-	JNE              Gemm4x64P4_samerow_1115
+	JNE              Gemm4x64P4_samerow_1123
 	ADDQ             256(SP), DX
 
-Gemm4x64P4_samerow_1115:
+Gemm4x64P4_samerow_1123:
 	DECQ         R14
 	VMOVUPS      512(DI), Z16
 	VMOVUPS      576(DI), Z17
@@ -58672,9 +58908,9 @@ Gemm4x64P4_samerow_1115:
 	VFMADD231PS  Z18, Z20, Z14
 	VFMADD231PS  Z19, Z20, Z15
 	TESTQ        R12, R12
-	JZ           Gemm4x64P4_nocopyrow_1116
+	JZ           Gemm4x64P4_nocopyrow_1124
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x64P4_copyrow_1117
+	JZ           Gemm4x64P4_copyrow_1125
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -58697,15 +58933,15 @@ Gemm4x64P4_samerow_1115:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm4x64P4_copied_1118
+	JNZ          Gemm4x64P4_copied_1126
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm4x64P4_copied_1118
+	JMP          Gemm4x64P4_copied_1126
 
-Gemm4x64P4_copyrow_1117:
+Gemm4x64P4_copyrow_1125:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -58719,8 +58955,8 @@ Gemm4x64P4_copyrow_1117:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm4x64P4_copied_1118:
-Gemm4x64P4_nocopyrow_1116:
+Gemm4x64P4_copied_1126:
+Gemm4x64P4_nocopyrow_1124:
 	ADDQ  $0x00000040, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -58836,10 +59072,10 @@ Gemm4x64P4_pendingScaledSigmoid:
 	MOVQ         R14, R15
 	ANDQ         $0x00000003, R15
 	CMPQ         R15, $0x01
-	JNE          Gemm4x64P4_samerow_1119
+	JNE          Gemm4x64P4_samerow_1127
 	ADDQ         256(SP), DX
 
-Gemm4x64P4_samerow_1119:
+Gemm4x64P4_samerow_1127:
 	DECQ         R14
 	VMOVUPS      512(DI), Z16
 	VMOVUPS      576(DI), Z17
@@ -58890,9 +59126,9 @@ Gemm4x64P4_samerow_1119:
 	VFMADD231PS  Z18, Z20, Z14
 	VFMADD231PS  Z19, Z20, Z15
 	TESTQ        R12, R12
-	JZ           Gemm4x64P4_nocopyrow_1120
+	JZ           Gemm4x64P4_nocopyrow_1128
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x64P4_copyrow_1121
+	JZ           Gemm4x64P4_copyrow_1129
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -58915,15 +59151,15 @@ Gemm4x64P4_samerow_1119:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm4x64P4_copied_1122
+	JNZ          Gemm4x64P4_copied_1130
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm4x64P4_copied_1122
+	JMP          Gemm4x64P4_copied_1130
 
-Gemm4x64P4_copyrow_1121:
+Gemm4x64P4_copyrow_1129:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -58937,8 +59173,8 @@ Gemm4x64P4_copyrow_1121:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm4x64P4_copied_1122:
-Gemm4x64P4_nocopyrow_1120:
+Gemm4x64P4_copied_1130:
+Gemm4x64P4_nocopyrow_1128:
 	ADDQ  $0x00000040, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -59079,10 +59315,10 @@ Gemm4x64P4_pendingScaledTanh:
 	MOVQ            R14, R15
 	ANDQ            $0x00000003, R15
 	CMPQ            R15, $0x01
-	JNE             Gemm4x64P4_samerow_1123
+	JNE             Gemm4x64P4_samerow_1131
 	ADDQ            256(SP), DX
 
-Gemm4x64P4_samerow_1123:
+Gemm4x64P4_samerow_1131:
 	DECQ         R14
 	VMOVUPS      512(DI), Z16
 	VMOVUPS      576(DI), Z17
@@ -59133,9 +59369,9 @@ Gemm4x64P4_samerow_1123:
 	VFMADD231PS  Z18, Z20, Z14
 	VFMADD231PS  Z19, Z20, Z15
 	TESTQ        R12, R12
-	JZ           Gemm4x64P4_nocopyrow_1124
+	JZ           Gemm4x64P4_nocopyrow_1132
 	TESTQ        $0x00000008, flags+96(FP)
-	JZ           Gemm4x64P4_copyrow_1125
+	JZ           Gemm4x64P4_copyrow_1133
 	PREFETCHT0   64(R9)
 	PREFETCHT0   64(R9)(R10*1)
 	PREFETCHT0   64(R9)(R10*2)
@@ -59158,15 +59394,15 @@ Gemm4x64P4_samerow_1123:
 	ADDQ         $0x10, R13
 	DECQ         R12
 	TESTQ        $0x0000000f, R12
-	JNZ          Gemm4x64P4_copied_1126
+	JNZ          Gemm4x64P4_copied_1134
 	MOVQ         R10, R15
 	SHLQ         $0x06, R15
 	SUBQ         R15, R9
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000300, R13
-	JMP          Gemm4x64P4_copied_1126
+	JMP          Gemm4x64P4_copied_1134
 
-Gemm4x64P4_copyrow_1125:
+Gemm4x64P4_copyrow_1133:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -59180,8 +59416,8 @@ Gemm4x64P4_copyrow_1125:
 	ADDQ       $0x00000100, R13
 	DECQ       R12
 
-Gemm4x64P4_copied_1126:
-Gemm4x64P4_nocopyrow_1124:
+Gemm4x64P4_copied_1134:
+Gemm4x64P4_nocopyrow_1132:
 	ADDQ  $0x00000040, AX
 	ADDQ  $0x00000400, DI
 	SUBQ  $0x04, R8
@@ -59364,8 +59600,63 @@ Gemm16x16_tile:
 	ADDQ       R15, BP
 	PREFETCHT1 (BP)
 	PREFETCHT1 60(BP)
-	TESTQ      R14, R14
-	JNZ        Gemm16x16_pending
+	TESTQ      BX, BX
+	JZ         Gemm16x16_noyprefetch_1135
+	MOVQ       ldy+88(FP), R15
+	SHLQ       $0x02, R15
+	IMUL3Q     $0x00000010, R15, BP
+	ADDQ       BX, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+
+Gemm16x16_noyprefetch_1135:
+	TESTQ R14, R14
+	JNZ   Gemm16x16_pending
 
 Gemm16x16_kcheck:
 	CMPQ    R8, $0x04
@@ -59442,9 +59733,9 @@ Gemm16x16_kloop:
 	VFMADD231PS.BCST 248(AX), Z16, Z14
 	VFMADD231PS.BCST 252(AX), Z16, Z15
 	TESTQ            R12, R12
-	JZ               Gemm16x16_nocopyrow_1127
+	JZ               Gemm16x16_nocopyrow_1136
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm16x16_copyrow_1128
+	JZ               Gemm16x16_copyrow_1137
 	PREFETCHT0       64(R9)
 	PREFETCHT0       64(R9)(R10*1)
 	PREFETCHT0       64(R9)(R10*2)
@@ -59467,15 +59758,15 @@ Gemm16x16_kloop:
 	ADDQ             $0x10, R13
 	DECQ             R12
 	TESTQ            $0x00000003, R12
-	JNZ              Gemm16x16_copied_1129
+	JNZ              Gemm16x16_copied_1138
 	MOVQ             R10, R15
 	SHLQ             $0x04, R15
 	SUBQ             R15, R9
 	ADDQ             $0x10, R9
 	ADDQ             $0x000000c0, R13
-	JMP              Gemm16x16_copied_1129
+	JMP              Gemm16x16_copied_1138
 
-Gemm16x16_copyrow_1128:
+Gemm16x16_copyrow_1137:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -59483,8 +59774,8 @@ Gemm16x16_copyrow_1128:
 	ADDQ       $0x00000040, R13
 	DECQ       R12
 
-Gemm16x16_copied_1129:
-Gemm16x16_nocopyrow_1127:
+Gemm16x16_copied_1138:
+Gemm16x16_nocopyrow_1136:
 	ADDQ $0x00000100, AX
 	ADDQ $0x00000100, DI
 	SUBQ $0x04, R8
@@ -59526,7 +59817,7 @@ Gemm16x16_epi:
 	JL     Gemm16x16_edge
 	MOVQ   flags+96(FP), DI
 	TESTQ  $0x00000001, DI
-	JZ     Gemm16x16_noacc_1131
+	JZ     Gemm16x16_noacc_1140
 	MOVQ   ldc+64(FP), R8
 	MOVQ   CX, DI
 	SHLQ   $0x02, R8
@@ -59562,12 +59853,12 @@ Gemm16x16_epi:
 	ADDQ   R8, DI
 	VADDPS (DI), Z15, Z15
 
-Gemm16x16_noacc_1131:
+Gemm16x16_noacc_1140:
 	MOVQ   flags+96(FP), DI
 	TESTQ  $0x00000004, DI
-	JNZ    Gemm16x16_bwd_1132
+	JNZ    Gemm16x16_bwd_1141
 	TESTQ  $0x00000002, DI
-	JZ     Gemm16x16_nobias_1135
+	JZ     Gemm16x16_nobias_1144
 	MOVQ   bias+72(FP), R8
 	VADDPS (R8), Z0, Z0
 	VADDPS (R8), Z1, Z1
@@ -59586,10 +59877,10 @@ Gemm16x16_noacc_1131:
 	VADDPS (R8), Z14, Z14
 	VADDPS (R8), Z15, Z15
 
-Gemm16x16_nobias_1135:
+Gemm16x16_nobias_1144:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     Gemm16x16_notrelu_1136
+	JNE     Gemm16x16_notrelu_1145
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -59656,11 +59947,11 @@ Gemm16x16_nobias_1135:
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, (DI)
-	JMP     Gemm16x16_epidone_1133
+	JMP     Gemm16x16_epidone_1142
 
-Gemm16x16_notrelu_1136:
+Gemm16x16_notrelu_1145:
 	CMPQ        DI, $0x02
-	JNE         Gemm16x16_notleakyrelu_1138
+	JNE         Gemm16x16_notleakyrelu_1147
 	MOVQ        ldc+64(FP), R8
 	MOVQ        CX, DI
 	SHLQ        $0x02, R8
@@ -59759,11 +60050,11 @@ Gemm16x16_notrelu_1136:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z15, K2
 	VMOVUPS     Z16, K2, Z15
 	VMOVUPS     Z15, (DI)
-	JMP         Gemm16x16_epidone_1133
+	JMP         Gemm16x16_epidone_1142
 
-Gemm16x16_notleakyrelu_1138:
+Gemm16x16_notleakyrelu_1147:
 	CMPQ    DI, $0x03
-	JNE     Gemm16x16_notelu_1140
+	JNE     Gemm16x16_notelu_1149
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -59800,17 +60091,17 @@ Gemm16x16_notleakyrelu_1138:
 	VMOVUPS Z15, (DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm16x16_lasttile_1142
+	JNZ     Gemm16x16_lasttile_1151
 	CMPQ    SI, $0x10
-	JLE     Gemm16x16_lasttile_1142
+	JLE     Gemm16x16_lasttile_1151
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm16x16_lasttile_1142
+	JL      Gemm16x16_lasttile_1151
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm16x16_epidone_1133
+	JMP     Gemm16x16_epidone_1142
 
-Gemm16x16_lasttile_1142:
+Gemm16x16_lasttile_1151:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z15
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z14
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z13
@@ -59827,7 +60118,7 @@ Gemm16x16_lasttile_1142:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000010, R15
 
-Gemm16x16_fwdelu_1143:
+Gemm16x16_fwdelu_1152:
 	VMOVUPS     (DI), Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -59856,12 +60147,12 @@ Gemm16x16_fwdelu_1143:
 	VMOVUPS     Z4, (DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm16x16_fwdelu_1143
-	JMP         Gemm16x16_epidone_1133
+	JNZ         Gemm16x16_fwdelu_1152
+	JMP         Gemm16x16_epidone_1142
 
-Gemm16x16_notelu_1140:
+Gemm16x16_notelu_1149:
 	CMPQ    DI, $0x04
-	JNE     Gemm16x16_notsigmoid_1144
+	JNE     Gemm16x16_notsigmoid_1153
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -59898,17 +60189,17 @@ Gemm16x16_notelu_1140:
 	VMOVUPS Z15, (DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm16x16_lasttile_1146
+	JNZ     Gemm16x16_lasttile_1155
 	CMPQ    SI, $0x10
-	JLE     Gemm16x16_lasttile_1146
+	JLE     Gemm16x16_lasttile_1155
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm16x16_lasttile_1146
+	JL      Gemm16x16_lasttile_1155
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm16x16_epidone_1133
+	JMP     Gemm16x16_epidone_1142
 
-Gemm16x16_lasttile_1146:
+Gemm16x16_lasttile_1155:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -59925,7 +60216,7 @@ Gemm16x16_lasttile_1146:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000010, R15
 
-Gemm16x16_fwdsigmoid_1147:
+Gemm16x16_fwdsigmoid_1156:
 	VMOVUPS         (DI), Z4
 	VORPS           Z14, Z4, Z3
 	VMOVUPS         Z12, Z2
@@ -59974,12 +60265,12 @@ Gemm16x16_fwdsigmoid_1147:
 	VMOVUPS      Z0, (DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm16x16_fwdsigmoid_1147
-	JMP          Gemm16x16_epidone_1133
+	JNZ          Gemm16x16_fwdsigmoid_1156
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_notsigmoid_1144:
+Gemm16x16_notsigmoid_1153:
 	CMPQ    DI, $0x05
-	JNE     Gemm16x16_nottanh_1148
+	JNE     Gemm16x16_nottanh_1157
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -60016,17 +60307,17 @@ Gemm16x16_notsigmoid_1144:
 	VMOVUPS Z15, (DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm16x16_lasttile_1150
+	JNZ     Gemm16x16_lasttile_1159
 	CMPQ    SI, $0x10
-	JLE     Gemm16x16_lasttile_1150
+	JLE     Gemm16x16_lasttile_1159
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm16x16_lasttile_1150
+	JL      Gemm16x16_lasttile_1159
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm16x16_epidone_1133
+	JMP     Gemm16x16_epidone_1142
 
-Gemm16x16_lasttile_1150:
+Gemm16x16_lasttile_1159:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_c1200000<>+0(SB), Z14
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z13
@@ -60047,7 +60338,7 @@ Gemm16x16_lasttile_1150:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000010, R15
 
-Gemm16x16_fwdtanh_1151:
+Gemm16x16_fwdtanh_1160:
 	VMOVUPS (DI), Z0
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -60089,12 +60380,12 @@ Gemm16x16_fwdtanh_1151:
 	VMOVUPS     Z20, (DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm16x16_fwdtanh_1151
-	JMP         Gemm16x16_epidone_1133
+	JNZ         Gemm16x16_fwdtanh_1160
+	JMP         Gemm16x16_epidone_1142
 
-Gemm16x16_nottanh_1148:
+Gemm16x16_nottanh_1157:
 	CMPQ    DI, $0x06
-	JNE     Gemm16x16_notscaledsigmoid_1152
+	JNE     Gemm16x16_notscaledsigmoid_1161
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -60131,17 +60422,17 @@ Gemm16x16_nottanh_1148:
 	VMOVUPS Z15, (DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm16x16_lasttile_1154
+	JNZ     Gemm16x16_lasttile_1163
 	CMPQ    SI, $0x10
-	JLE     Gemm16x16_lasttile_1154
+	JLE     Gemm16x16_lasttile_1163
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm16x16_lasttile_1154
+	JL      Gemm16x16_lasttile_1163
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm16x16_epidone_1133
+	JMP     Gemm16x16_epidone_1142
 
-Gemm16x16_lasttile_1154:
+Gemm16x16_lasttile_1163:
 	VBROADCASTSS k4_80000000<>+0(SB), Z15
 	VBROADCASTSS k4_3f800000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -60158,7 +60449,7 @@ Gemm16x16_lasttile_1154:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000010, R15
 
-Gemm16x16_fwdscaledsigmoid_1155:
+Gemm16x16_fwdscaledsigmoid_1164:
 	VMOVUPS (DI), Z4
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -60214,12 +60505,12 @@ Gemm16x16_fwdscaledsigmoid_1155:
 	VMOVUPS      Z4, (DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm16x16_fwdscaledsigmoid_1155
-	JMP          Gemm16x16_epidone_1133
+	JNZ          Gemm16x16_fwdscaledsigmoid_1164
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_notscaledsigmoid_1152:
+Gemm16x16_notscaledsigmoid_1161:
 	CMPQ    DI, $0x07
-	JNE     Gemm16x16_notscaledtanh_1156
+	JNE     Gemm16x16_notscaledtanh_1165
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -60256,17 +60547,17 @@ Gemm16x16_notscaledsigmoid_1152:
 	VMOVUPS Z15, (DI)
 	MOVQ    flags+96(FP), DI
 	TESTQ   $0x00000010, DI
-	JNZ     Gemm16x16_lasttile_1158
+	JNZ     Gemm16x16_lasttile_1167
 	CMPQ    SI, $0x10
-	JLE     Gemm16x16_lasttile_1158
+	JLE     Gemm16x16_lasttile_1167
 	MOVQ    kc+0(FP), DI
 	CMPQ    DI, $0x40
-	JL      Gemm16x16_lasttile_1158
+	JL      Gemm16x16_lasttile_1167
 	MOVQ    CX, DX
 	MOVQ    $0x00000010, R14
-	JMP     Gemm16x16_epidone_1133
+	JMP     Gemm16x16_epidone_1142
 
-Gemm16x16_lasttile_1158:
+Gemm16x16_lasttile_1167:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z13
@@ -60289,7 +60580,7 @@ Gemm16x16_lasttile_1158:
 	SHLQ         $0x02, R8
 	MOVQ         $0x00000010, R15
 
-Gemm16x16_fwdscaledtanh_1159:
+Gemm16x16_fwdscaledtanh_1168:
 	VMOVUPS (DI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -60370,16 +60661,16 @@ Gemm16x16_fwdscaledtanh_1159:
 	VMOVUPS    Z20, (DI)
 	ADDQ       R8, DI
 	DECQ       R15
-	JNZ        Gemm16x16_fwdscaledtanh_1159
-	JMP        Gemm16x16_epidone_1133
+	JNZ        Gemm16x16_fwdscaledtanh_1168
+	JMP        Gemm16x16_epidone_1142
 
-Gemm16x16_notscaledtanh_1156:
-	JMP Gemm16x16_store_1130
+Gemm16x16_notscaledtanh_1165:
+	JMP Gemm16x16_store_1139
 
-Gemm16x16_bwd_1132:
+Gemm16x16_bwd_1141:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            Gemm16x16_bnotrelu_1160
+	JNE            Gemm16x16_bnotrelu_1169
 	MOVQ           ldc+64(FP), R8
 	MOVQ           CX, DI
 	SHLQ           $0x02, R8
@@ -60496,11 +60787,11 @@ Gemm16x16_bwd_1132:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
 	VMULPS         Z0, Z15, Z15
 	VMOVUPS        Z15, (DI)
-	JMP            Gemm16x16_epidone_1133
+	JMP            Gemm16x16_epidone_1142
 
-Gemm16x16_bnotrelu_1160:
+Gemm16x16_bnotrelu_1169:
 	CMPQ         DI, $0x02
-	JNE          Gemm16x16_bnotleakyrelu_1162
+	JNE          Gemm16x16_bnotleakyrelu_1171
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -60633,11 +60924,11 @@ Gemm16x16_bnotrelu_1160:
 	VBROADCASTSS k4_3f800000<>+0(SB), K2, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, (DI)
-	JMP          Gemm16x16_epidone_1133
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_bnotleakyrelu_1162:
+Gemm16x16_bnotleakyrelu_1171:
 	CMPQ         DI, $0x03
-	JNE          Gemm16x16_bnotelu_1164
+	JNE          Gemm16x16_bnotelu_1173
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -60770,11 +61061,11 @@ Gemm16x16_bnotleakyrelu_1162:
 	VBROADCASTSS k4_3f800000<>+0(SB), K2, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, (DI)
-	JMP          Gemm16x16_epidone_1133
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_bnotelu_1164:
+Gemm16x16_bnotelu_1173:
 	CMPQ         DI, $0x04
-	JNE          Gemm16x16_bnotsigmoid_1166
+	JNE          Gemm16x16_bnotsigmoid_1175
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -60907,11 +61198,11 @@ Gemm16x16_bnotelu_1164:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DI)
-	JMP          Gemm16x16_epidone_1133
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_bnotsigmoid_1166:
+Gemm16x16_bnotsigmoid_1175:
 	CMPQ         DI, $0x05
-	JNE          Gemm16x16_bnottanh_1168
+	JNE          Gemm16x16_bnottanh_1177
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -61060,11 +61351,11 @@ Gemm16x16_bnotsigmoid_1166:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DI)
-	JMP          Gemm16x16_epidone_1133
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_bnottanh_1168:
+Gemm16x16_bnottanh_1177:
 	CMPQ         DI, $0x06
-	JNE          Gemm16x16_bnotscaledsigmoid_1170
+	JNE          Gemm16x16_bnotscaledsigmoid_1179
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -61213,11 +61504,11 @@ Gemm16x16_bnottanh_1168:
 	VMULPS.BCST  (SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DI)
-	JMP          Gemm16x16_epidone_1133
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_bnotscaledsigmoid_1170:
+Gemm16x16_bnotscaledsigmoid_1179:
 	CMPQ         DI, $0x07
-	JNE          Gemm16x16_bnotscaledtanh_1172
+	JNE          Gemm16x16_bnotscaledtanh_1181
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -61382,10 +61673,10 @@ Gemm16x16_bnotscaledsigmoid_1170:
 	VMULPS.BCST  192(SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DI)
-	JMP          Gemm16x16_epidone_1133
+	JMP          Gemm16x16_epidone_1142
 
-Gemm16x16_bnotscaledtanh_1172:
-Gemm16x16_store_1130:
+Gemm16x16_bnotscaledtanh_1181:
+Gemm16x16_store_1139:
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -61421,13 +61712,13 @@ Gemm16x16_store_1130:
 	ADDQ    R8, DI
 	VMOVUPS Z15, (DI)
 
-Gemm16x16_epidone_1133:
+Gemm16x16_epidone_1142:
 	JMP Gemm16x16_next
 
 Gemm16x16_edge:
 	MOVQ      flags+96(FP), DI
 	TESTQ     $0x00000001, DI
-	JZ        Gemm16x16_noacc_1176
+	JZ        Gemm16x16_noacc_1185
 	MOVQ      ldc+64(FP), R8
 	MOVQ      CX, DI
 	SHLQ      $0x02, R8
@@ -61435,87 +61726,87 @@ Gemm16x16_edge:
 	VADDPS    Z16, Z0, Z0
 	ADDQ      R8, DI
 	CMPQ      SI, $0x01
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z1, Z1
 	ADDQ      R8, DI
 	CMPQ      SI, $0x02
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z2, Z2
 	ADDQ      R8, DI
 	CMPQ      SI, $0x03
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z3, Z3
 	ADDQ      R8, DI
 	CMPQ      SI, $0x04
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z4, Z4
 	ADDQ      R8, DI
 	CMPQ      SI, $0x05
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z5, Z5
 	ADDQ      R8, DI
 	CMPQ      SI, $0x06
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z6, Z6
 	ADDQ      R8, DI
 	CMPQ      SI, $0x07
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z7, Z7
 	ADDQ      R8, DI
 	CMPQ      SI, $0x08
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z8, Z8
 	ADDQ      R8, DI
 	CMPQ      SI, $0x09
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z9, Z9
 	ADDQ      R8, DI
 	CMPQ      SI, $0x0a
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z10, Z10
 	ADDQ      R8, DI
 	CMPQ      SI, $0x0b
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z11, Z11
 	ADDQ      R8, DI
 	CMPQ      SI, $0x0c
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z12, Z12
 	ADDQ      R8, DI
 	CMPQ      SI, $0x0d
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z13, Z13
 	ADDQ      R8, DI
 	CMPQ      SI, $0x0e
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z14, Z14
 	ADDQ      R8, DI
 	CMPQ      SI, $0x0f
-	JLE       Gemm16x16_accrows_1179
+	JLE       Gemm16x16_accrows_1188
 	VMOVUPS.Z (DI), K1, Z16
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16_accrows_1179:
-Gemm16x16_noacc_1176:
+Gemm16x16_accrows_1188:
+Gemm16x16_noacc_1185:
 	MOVQ      flags+96(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       Gemm16x16_bwd_1177
+	JNZ       Gemm16x16_bwd_1186
 	TESTQ     $0x00000002, DI
-	JZ        Gemm16x16_nobias_1180
+	JZ        Gemm16x16_nobias_1189
 	MOVQ      bias+72(FP), R8
 	VMOVUPS.Z (R8), K1, Z16
 	VADDPS    Z16, Z0, Z0
@@ -61535,10 +61826,10 @@ Gemm16x16_noacc_1176:
 	VADDPS    Z16, Z14, Z14
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16_nobias_1180:
+Gemm16x16_nobias_1189:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     Gemm16x16_notrelu_1181
+	JNE     Gemm16x16_notrelu_1190
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
@@ -61547,101 +61838,101 @@ Gemm16x16_nobias_1180:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z1, Z16, Z1
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z2, Z16, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z3, Z16, Z3
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z4, Z16, Z4
 	VMOVUPS Z4, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z5, Z16, Z5
 	VMOVUPS Z5, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x06
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z6, Z16, Z6
 	VMOVUPS Z6, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x07
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z7, Z16, Z7
 	VMOVUPS Z7, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x08
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z8, Z16, Z8
 	VMOVUPS Z8, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x09
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z9, Z16, Z9
 	VMOVUPS Z9, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0a
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z10, Z16, Z10
 	VMOVUPS Z10, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0b
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z11, Z16, Z11
 	VMOVUPS Z11, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0c
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z12, Z16, Z12
 	VMOVUPS Z12, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0d
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z13, Z16, Z13
 	VMOVUPS Z13, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0e
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z14, Z16, Z14
 	VMOVUPS Z14, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0f
-	JLE     Gemm16x16_fwdrelu_1182
+	JLE     Gemm16x16_fwdrelu_1191
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, K1, (DI)
 
-Gemm16x16_fwdrelu_1182:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_fwdrelu_1191:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_notrelu_1181:
+Gemm16x16_notrelu_1190:
 	CMPQ        DI, $0x02
-	JNE         Gemm16x16_notleakyrelu_1183
+	JNE         Gemm16x16_notleakyrelu_1192
 	MOVQ        ldc+64(FP), R8
 	MOVQ        CX, DI
 	SHLQ        $0x02, R8
@@ -61652,7 +61943,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z1, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z1, K2
@@ -61660,7 +61951,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z1, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z2, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K2
@@ -61668,7 +61959,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z3, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K2
@@ -61676,7 +61967,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z3, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x04
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z4, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K2
@@ -61684,7 +61975,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z4, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x05
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z5, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z5, K2
@@ -61692,7 +61983,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z5, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x06
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z6, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z6, K2
@@ -61700,7 +61991,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z6, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x07
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z7, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z7, K2
@@ -61708,7 +61999,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z7, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x08
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z8, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z8, K2
@@ -61716,7 +62007,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z8, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x09
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z9, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z9, K2
@@ -61724,7 +62015,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z9, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x0a
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z10, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z10, K2
@@ -61732,7 +62023,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z10, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x0b
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z11, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z11, K2
@@ -61740,7 +62031,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x0c
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z12, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z12, K2
@@ -61748,7 +62039,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z12, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x0d
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z13, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z13, K2
@@ -61756,7 +62047,7 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z13, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x0e
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z14, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z14, K2
@@ -61764,85 +62055,85 @@ Gemm16x16_notrelu_1181:
 	VMOVUPS     Z14, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x0f
-	JLE         Gemm16x16_fwdleakyrelu_1184
+	JLE         Gemm16x16_fwdleakyrelu_1193
 	VMULPS.BCST (SP), Z15, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z15, K2
 	VMOVUPS     Z16, K2, Z15
 	VMOVUPS     Z15, K1, (DI)
 
-Gemm16x16_fwdleakyrelu_1184:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_fwdleakyrelu_1193:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_notleakyrelu_1183:
+Gemm16x16_notleakyrelu_1192:
 	CMPQ    DI, $0x03
-	JNE     Gemm16x16_notelu_1185
+	JNE     Gemm16x16_notelu_1194
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z4, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z5, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x06
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z6, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x07
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z7, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x08
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z8, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x09
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z9, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0a
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z10, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0b
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z11, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0c
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z12, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0d
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z13, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0e
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z14, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0f
-	JLE     Gemm16x16_spillelu_1186
+	JLE     Gemm16x16_spillelu_1195
 	VMOVUPS Z15, K1, (DI)
 
-Gemm16x16_spillelu_1186:
+Gemm16x16_spillelu_1195:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z15
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z14
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z13
@@ -61861,7 +62152,7 @@ Gemm16x16_spillelu_1186:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm16x16_fwdelu_1187:
+Gemm16x16_fwdelu_1196:
 	VMOVUPS.Z   (DI), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -61890,78 +62181,78 @@ Gemm16x16_fwdelu_1187:
 	VMOVUPS     Z4, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm16x16_fwdelu_1187
-	JMP         Gemm16x16_epidone_1178
+	JNZ         Gemm16x16_fwdelu_1196
+	JMP         Gemm16x16_epidone_1187
 
-Gemm16x16_notelu_1185:
+Gemm16x16_notelu_1194:
 	CMPQ    DI, $0x04
-	JNE     Gemm16x16_notsigmoid_1188
+	JNE     Gemm16x16_notsigmoid_1197
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z4, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z5, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x06
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z6, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x07
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z7, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x08
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z8, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x09
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z9, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0a
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z10, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0b
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z11, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0c
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z12, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0d
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z13, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0e
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z14, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0f
-	JLE     Gemm16x16_spillsigmoid_1189
+	JLE     Gemm16x16_spillsigmoid_1198
 	VMOVUPS Z15, K1, (DI)
 
-Gemm16x16_spillsigmoid_1189:
+Gemm16x16_spillsigmoid_1198:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -61980,7 +62271,7 @@ Gemm16x16_spillsigmoid_1189:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm16x16_fwdsigmoid_1190:
+Gemm16x16_fwdsigmoid_1199:
 	VMOVUPS.Z       (DI), K1, Z4
 	VORPS           Z14, Z4, Z3
 	VMOVUPS         Z12, Z2
@@ -62029,78 +62320,78 @@ Gemm16x16_fwdsigmoid_1190:
 	VMOVUPS      Z0, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm16x16_fwdsigmoid_1190
-	JMP          Gemm16x16_epidone_1178
+	JNZ          Gemm16x16_fwdsigmoid_1199
+	JMP          Gemm16x16_epidone_1187
 
-Gemm16x16_notsigmoid_1188:
+Gemm16x16_notsigmoid_1197:
 	CMPQ    DI, $0x05
-	JNE     Gemm16x16_nottanh_1191
+	JNE     Gemm16x16_nottanh_1200
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z4, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z5, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x06
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z6, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x07
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z7, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x08
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z8, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x09
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z9, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0a
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z10, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0b
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z11, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0c
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z12, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0d
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z13, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0e
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z14, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0f
-	JLE     Gemm16x16_spilltanh_1192
+	JLE     Gemm16x16_spilltanh_1201
 	VMOVUPS Z15, K1, (DI)
 
-Gemm16x16_spilltanh_1192:
+Gemm16x16_spilltanh_1201:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_c1200000<>+0(SB), Z14
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z13
@@ -62123,7 +62414,7 @@ Gemm16x16_spilltanh_1192:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm16x16_fwdtanh_1193:
+Gemm16x16_fwdtanh_1202:
 	VMOVUPS.Z (DI), K1, Z0
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -62165,78 +62456,78 @@ Gemm16x16_fwdtanh_1193:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R15
-	JNZ         Gemm16x16_fwdtanh_1193
-	JMP         Gemm16x16_epidone_1178
+	JNZ         Gemm16x16_fwdtanh_1202
+	JMP         Gemm16x16_epidone_1187
 
-Gemm16x16_nottanh_1191:
+Gemm16x16_nottanh_1200:
 	CMPQ    DI, $0x06
-	JNE     Gemm16x16_notscaledsigmoid_1194
+	JNE     Gemm16x16_notscaledsigmoid_1203
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z4, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z5, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x06
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z6, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x07
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z7, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x08
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z8, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x09
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z9, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0a
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z10, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0b
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z11, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0c
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z12, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0d
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z13, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0e
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z14, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0f
-	JLE     Gemm16x16_spillscaledsigmoid_1195
+	JLE     Gemm16x16_spillscaledsigmoid_1204
 	VMOVUPS Z15, K1, (DI)
 
-Gemm16x16_spillscaledsigmoid_1195:
+Gemm16x16_spillscaledsigmoid_1204:
 	VBROADCASTSS k4_80000000<>+0(SB), Z15
 	VBROADCASTSS k4_3f800000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -62255,7 +62546,7 @@ Gemm16x16_spillscaledsigmoid_1195:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm16x16_fwdscaledsigmoid_1196:
+Gemm16x16_fwdscaledsigmoid_1205:
 	VMOVUPS.Z (DI), K1, Z4
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -62311,78 +62602,78 @@ Gemm16x16_fwdscaledsigmoid_1196:
 	VMOVUPS      Z4, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R15
-	JNZ          Gemm16x16_fwdscaledsigmoid_1196
-	JMP          Gemm16x16_epidone_1178
+	JNZ          Gemm16x16_fwdscaledsigmoid_1205
+	JMP          Gemm16x16_epidone_1187
 
-Gemm16x16_notscaledsigmoid_1194:
+Gemm16x16_notscaledsigmoid_1203:
 	CMPQ    DI, $0x07
-	JNE     Gemm16x16_notscaledtanh_1197
+	JNE     Gemm16x16_notscaledtanh_1206
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z4, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z5, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x06
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z6, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x07
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z7, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x08
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z8, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x09
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z9, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0a
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z10, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0b
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z11, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0c
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z12, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0d
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z13, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0e
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z14, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0f
-	JLE     Gemm16x16_spillscaledtanh_1198
+	JLE     Gemm16x16_spillscaledtanh_1207
 	VMOVUPS Z15, K1, (DI)
 
-Gemm16x16_spillscaledtanh_1198:
+Gemm16x16_spillscaledtanh_1207:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z13
@@ -62407,7 +62698,7 @@ Gemm16x16_spillscaledtanh_1198:
 	CMPQ         SI, R15
 	CMOVQLT      SI, R15
 
-Gemm16x16_fwdscaledtanh_1199:
+Gemm16x16_fwdscaledtanh_1208:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -62488,16 +62779,16 @@ Gemm16x16_fwdscaledtanh_1199:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R15
-	JNZ        Gemm16x16_fwdscaledtanh_1199
-	JMP        Gemm16x16_epidone_1178
+	JNZ        Gemm16x16_fwdscaledtanh_1208
+	JMP        Gemm16x16_epidone_1187
 
-Gemm16x16_notscaledtanh_1197:
-	JMP Gemm16x16_store_1175
+Gemm16x16_notscaledtanh_1206:
+	JMP Gemm16x16_store_1184
 
-Gemm16x16_bwd_1177:
+Gemm16x16_bwd_1186:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            Gemm16x16_bnotrelu_1200
+	JNE            Gemm16x16_bnotrelu_1209
 	MOVQ           ldc+64(FP), R8
 	MOVQ           CX, DI
 	SHLQ           $0x02, R8
@@ -62512,7 +62803,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x01
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62521,7 +62812,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x02
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62530,7 +62821,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x03
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62539,7 +62830,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x04
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62548,7 +62839,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x05
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62557,7 +62848,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x06
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62566,7 +62857,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x07
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62575,7 +62866,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x08
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62584,7 +62875,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x09
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62593,7 +62884,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x0a
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62602,7 +62893,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x0b
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62611,7 +62902,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x0c
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62620,7 +62911,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x0d
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62629,7 +62920,7 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x0e
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -62638,19 +62929,19 @@ Gemm16x16_bwd_1177:
 	ADDQ           R8, DI
 	ADDQ           BP, R15
 	CMPQ           SI, $0x0f
-	JLE            Gemm16x16_bwdrelu_1201
+	JLE            Gemm16x16_bwdrelu_1210
 	VMOVUPS.Z      (R15), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
 	VMULPS         Z0, Z15, Z15
 	VMOVUPS        Z15, K1, (DI)
 
-Gemm16x16_bwdrelu_1201:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_bwdrelu_1210:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_bnotrelu_1200:
+Gemm16x16_bnotrelu_1209:
 	CMPQ         DI, $0x02
-	JNE          Gemm16x16_bnotleakyrelu_1202
+	JNE          Gemm16x16_bnotleakyrelu_1211
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -62666,7 +62957,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62676,7 +62967,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62686,7 +62977,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62696,7 +62987,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62706,7 +62997,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62716,7 +63007,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x06
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62726,7 +63017,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x07
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62736,7 +63027,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x08
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62746,7 +63037,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x09
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62756,7 +63047,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0a
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62766,7 +63057,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0b
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62776,7 +63067,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0c
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62786,7 +63077,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0d
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62796,7 +63087,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0e
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62806,7 +63097,7 @@ Gemm16x16_bnotrelu_1200:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0f
-	JLE          Gemm16x16_bwdleakyrelu_1203
+	JLE          Gemm16x16_bwdleakyrelu_1212
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -62814,12 +63105,12 @@ Gemm16x16_bnotrelu_1200:
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, K1, (DI)
 
-Gemm16x16_bwdleakyrelu_1203:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_bwdleakyrelu_1212:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_bnotleakyrelu_1202:
+Gemm16x16_bnotleakyrelu_1211:
 	CMPQ         DI, $0x03
-	JNE          Gemm16x16_bnotelu_1204
+	JNE          Gemm16x16_bnotelu_1213
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -62835,7 +63126,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62845,7 +63136,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62855,7 +63146,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62865,7 +63156,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62875,7 +63166,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62885,7 +63176,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x06
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62895,7 +63186,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x07
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62905,7 +63196,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x08
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62915,7 +63206,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x09
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62925,7 +63216,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0a
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62935,7 +63226,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0b
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62945,7 +63236,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0c
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62955,7 +63246,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0d
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62965,7 +63256,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0e
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62975,7 +63266,7 @@ Gemm16x16_bnotleakyrelu_1202:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0f
-	JLE          Gemm16x16_bwdelu_1205
+	JLE          Gemm16x16_bwdelu_1214
 	VMOVUPS.Z    (R15), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -62983,12 +63274,12 @@ Gemm16x16_bnotleakyrelu_1202:
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, K1, (DI)
 
-Gemm16x16_bwdelu_1205:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_bwdelu_1214:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_bnotelu_1204:
+Gemm16x16_bnotelu_1213:
 	CMPQ         DI, $0x04
-	JNE          Gemm16x16_bnotsigmoid_1206
+	JNE          Gemm16x16_bnotsigmoid_1215
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -63004,7 +63295,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -63014,7 +63305,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63024,7 +63315,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63034,7 +63325,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63044,7 +63335,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63054,7 +63345,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x06
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63064,7 +63355,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x07
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63074,7 +63365,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x08
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63084,7 +63375,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x09
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63094,7 +63385,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0a
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63104,7 +63395,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0b
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63114,7 +63405,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0c
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63124,7 +63415,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0d
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63134,7 +63425,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0e
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63144,7 +63435,7 @@ Gemm16x16_bnotelu_1204:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0f
-	JLE          Gemm16x16_bwdsigmoid_1207
+	JLE          Gemm16x16_bwdsigmoid_1216
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63152,12 +63443,12 @@ Gemm16x16_bnotelu_1204:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DI)
 
-Gemm16x16_bwdsigmoid_1207:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_bwdsigmoid_1216:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_bnotsigmoid_1206:
+Gemm16x16_bnotsigmoid_1215:
 	CMPQ         DI, $0x05
-	JNE          Gemm16x16_bnottanh_1208
+	JNE          Gemm16x16_bnottanh_1217
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -63174,7 +63465,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -63185,7 +63476,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63196,7 +63487,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63207,7 +63498,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63218,7 +63509,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63229,7 +63520,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x06
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63240,7 +63531,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x07
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63251,7 +63542,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x08
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63262,7 +63553,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x09
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63273,7 +63564,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0a
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63284,7 +63575,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0b
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63295,7 +63586,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0c
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63306,7 +63597,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0d
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63317,7 +63608,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0e
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63328,7 +63619,7 @@ Gemm16x16_bnotsigmoid_1206:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0f
-	JLE          Gemm16x16_bwdtanh_1209
+	JLE          Gemm16x16_bwdtanh_1218
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63337,12 +63628,12 @@ Gemm16x16_bnotsigmoid_1206:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DI)
 
-Gemm16x16_bwdtanh_1209:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_bwdtanh_1218:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_bnottanh_1208:
+Gemm16x16_bnottanh_1217:
 	CMPQ         DI, $0x06
-	JNE          Gemm16x16_bnotscaledsigmoid_1210
+	JNE          Gemm16x16_bnotscaledsigmoid_1219
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -63359,7 +63650,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -63370,7 +63661,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63381,7 +63672,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63392,7 +63683,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63403,7 +63694,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63414,7 +63705,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x06
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63425,7 +63716,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x07
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63436,7 +63727,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x08
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63447,7 +63738,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x09
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63458,7 +63749,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0a
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63469,7 +63760,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0b
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63480,7 +63771,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0c
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63491,7 +63782,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0d
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63502,7 +63793,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0e
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63513,7 +63804,7 @@ Gemm16x16_bnottanh_1208:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0f
-	JLE          Gemm16x16_bwdscaledsigmoid_1211
+	JLE          Gemm16x16_bwdscaledsigmoid_1220
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63522,12 +63813,12 @@ Gemm16x16_bnottanh_1208:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DI)
 
-Gemm16x16_bwdscaledsigmoid_1211:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_bwdscaledsigmoid_1220:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_bnotscaledsigmoid_1210:
+Gemm16x16_bnotscaledsigmoid_1219:
 	CMPQ         DI, $0x07
-	JNE          Gemm16x16_bnotscaledtanh_1212
+	JNE          Gemm16x16_bnotscaledtanh_1221
 	MOVQ         ldc+64(FP), R8
 	MOVQ         CX, DI
 	SHLQ         $0x02, R8
@@ -63545,7 +63836,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x01
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -63557,7 +63848,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x02
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63569,7 +63860,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x03
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63581,7 +63872,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x04
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63593,7 +63884,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x05
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63605,7 +63896,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x06
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63617,7 +63908,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x07
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63629,7 +63920,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x08
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63641,7 +63932,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x09
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63653,7 +63944,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0a
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63665,7 +63956,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0b
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63677,7 +63968,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0c
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63689,7 +63980,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0d
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63701,7 +63992,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0e
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -63713,7 +64004,7 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	ADDQ         R8, DI
 	ADDQ         BP, R15
 	CMPQ         SI, $0x0f
-	JLE          Gemm16x16_bwdscaledtanh_1213
+	JLE          Gemm16x16_bwdscaledtanh_1222
 	VMOVUPS.Z    (R15), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -63723,78 +64014,78 @@ Gemm16x16_bnotscaledsigmoid_1210:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DI)
 
-Gemm16x16_bwdscaledtanh_1213:
-	JMP Gemm16x16_epidone_1178
+Gemm16x16_bwdscaledtanh_1222:
+	JMP Gemm16x16_epidone_1187
 
-Gemm16x16_bnotscaledtanh_1212:
-Gemm16x16_store_1175:
+Gemm16x16_bnotscaledtanh_1221:
+Gemm16x16_store_1184:
 	MOVQ    ldc+64(FP), R8
 	MOVQ    CX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x04
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z4, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x05
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z5, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x06
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z6, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x07
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z7, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x08
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z8, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x09
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z9, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0a
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z10, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0b
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z11, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0c
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z12, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0d
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z13, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0e
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z14, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x0f
-	JLE     Gemm16x16_storerows_1214
+	JLE     Gemm16x16_storerows_1223
 	VMOVUPS Z15, K1, (DI)
 
-Gemm16x16_storerows_1214:
-Gemm16x16_epidone_1178:
+Gemm16x16_storerows_1223:
+Gemm16x16_epidone_1187:
 Gemm16x16_next:
 	MOVQ   ldc+64(FP), DI
 	IMUL3Q $0x00000040, DI, DI
@@ -63809,7 +64100,7 @@ Gemm16x16_copytail:
 	TESTQ      R12, R12
 	JZ         Gemm16x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm16x16_copyrow_1215
+	JZ         Gemm16x16_copyrow_1224
 	PREFETCHT0 64(R9)
 	PREFETCHT0 64(R9)(R10*1)
 	PREFETCHT0 64(R9)(R10*2)
@@ -63832,15 +64123,15 @@ Gemm16x16_copytail:
 	ADDQ       $0x10, R13
 	DECQ       R12
 	TESTQ      $0x00000003, R12
-	JNZ        Gemm16x16_copied_1216
+	JNZ        Gemm16x16_copied_1225
 	MOVQ       R10, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R9
 	ADDQ       $0x10, R9
 	ADDQ       $0x000000c0, R13
-	JMP        Gemm16x16_copied_1216
+	JMP        Gemm16x16_copied_1225
 
-Gemm16x16_copyrow_1215:
+Gemm16x16_copyrow_1224:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z0
 	VMOVUPS    Z0, (R13)
@@ -63848,7 +64139,7 @@ Gemm16x16_copyrow_1215:
 	ADDQ       $0x00000040, R13
 	DECQ       R12
 
-Gemm16x16_copied_1216:
+Gemm16x16_copied_1225:
 	JMP Gemm16x16_copytail
 
 Gemm16x16_done:
@@ -63970,9 +64261,9 @@ Gemm16x16_pendingELU:
 	VFMADD231PS.BCST 248(AX), Z16, Z14
 	VFMADD231PS.BCST 252(AX), Z16, Z15
 	TESTQ            R12, R12
-	JZ               Gemm16x16_nocopyrow_1218
+	JZ               Gemm16x16_nocopyrow_1227
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm16x16_copyrow_1219
+	JZ               Gemm16x16_copyrow_1228
 	PREFETCHT0       64(R9)
 	PREFETCHT0       64(R9)(R10*1)
 	PREFETCHT0       64(R9)(R10*2)
@@ -63995,15 +64286,15 @@ Gemm16x16_pendingELU:
 	ADDQ             $0x10, R13
 	DECQ             R12
 	TESTQ            $0x00000003, R12
-	JNZ              Gemm16x16_copied_1220
+	JNZ              Gemm16x16_copied_1229
 	MOVQ             R10, R15
 	SHLQ             $0x04, R15
 	SUBQ             R15, R9
 	ADDQ             $0x10, R9
 	ADDQ             $0x000000c0, R13
-	JMP              Gemm16x16_copied_1220
+	JMP              Gemm16x16_copied_1229
 
-Gemm16x16_copyrow_1219:
+Gemm16x16_copyrow_1228:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -64011,8 +64302,8 @@ Gemm16x16_copyrow_1219:
 	ADDQ       $0x00000040, R13
 	DECQ       R12
 
-Gemm16x16_copied_1220:
-Gemm16x16_nocopyrow_1218:
+Gemm16x16_copied_1229:
+Gemm16x16_nocopyrow_1227:
 	ADDQ  $0x00000100, AX
 	ADDQ  $0x00000100, DI
 	SUBQ  $0x04, R8
@@ -64141,9 +64432,9 @@ Gemm16x16_pendingSigmoid:
 	VFMADD231PS.BCST 248(AX), Z16, Z14
 	VFMADD231PS.BCST 252(AX), Z16, Z15
 	TESTQ            R12, R12
-	JZ               Gemm16x16_nocopyrow_1222
+	JZ               Gemm16x16_nocopyrow_1231
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm16x16_copyrow_1223
+	JZ               Gemm16x16_copyrow_1232
 	PREFETCHT0       64(R9)
 	PREFETCHT0       64(R9)(R10*1)
 	PREFETCHT0       64(R9)(R10*2)
@@ -64166,15 +64457,15 @@ Gemm16x16_pendingSigmoid:
 	ADDQ             $0x10, R13
 	DECQ             R12
 	TESTQ            $0x00000003, R12
-	JNZ              Gemm16x16_copied_1224
+	JNZ              Gemm16x16_copied_1233
 	MOVQ             R10, R15
 	SHLQ             $0x04, R15
 	SUBQ             R15, R9
 	ADDQ             $0x10, R9
 	ADDQ             $0x000000c0, R13
-	JMP              Gemm16x16_copied_1224
+	JMP              Gemm16x16_copied_1233
 
-Gemm16x16_copyrow_1223:
+Gemm16x16_copyrow_1232:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -64182,8 +64473,8 @@ Gemm16x16_copyrow_1223:
 	ADDQ       $0x00000040, R13
 	DECQ       R12
 
-Gemm16x16_copied_1224:
-Gemm16x16_nocopyrow_1222:
+Gemm16x16_copied_1233:
+Gemm16x16_nocopyrow_1231:
 	ADDQ  $0x00000100, AX
 	ADDQ  $0x00000100, DI
 	SUBQ  $0x04, R8
@@ -64305,9 +64596,9 @@ Gemm16x16_pendingTanh:
 	VFMADD231PS.BCST 248(AX), Z16, Z14
 	VFMADD231PS.BCST 252(AX), Z16, Z15
 	TESTQ            R12, R12
-	JZ               Gemm16x16_nocopyrow_1226
+	JZ               Gemm16x16_nocopyrow_1235
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm16x16_copyrow_1227
+	JZ               Gemm16x16_copyrow_1236
 	PREFETCHT0       64(R9)
 	PREFETCHT0       64(R9)(R10*1)
 	PREFETCHT0       64(R9)(R10*2)
@@ -64330,15 +64621,15 @@ Gemm16x16_pendingTanh:
 	ADDQ             $0x10, R13
 	DECQ             R12
 	TESTQ            $0x00000003, R12
-	JNZ              Gemm16x16_copied_1228
+	JNZ              Gemm16x16_copied_1237
 	MOVQ             R10, R15
 	SHLQ             $0x04, R15
 	SUBQ             R15, R9
 	ADDQ             $0x10, R9
 	ADDQ             $0x000000c0, R13
-	JMP              Gemm16x16_copied_1228
+	JMP              Gemm16x16_copied_1237
 
-Gemm16x16_copyrow_1227:
+Gemm16x16_copyrow_1236:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -64346,8 +64637,8 @@ Gemm16x16_copyrow_1227:
 	ADDQ       $0x00000040, R13
 	DECQ       R12
 
-Gemm16x16_copied_1228:
-Gemm16x16_nocopyrow_1226:
+Gemm16x16_copied_1237:
+Gemm16x16_nocopyrow_1235:
 	ADDQ  $0x00000100, AX
 	ADDQ  $0x00000100, DI
 	SUBQ  $0x04, R8
@@ -64483,9 +64774,9 @@ Gemm16x16_pendingScaledSigmoid:
 	VFMADD231PS.BCST 248(AX), Z16, Z14
 	VFMADD231PS.BCST 252(AX), Z16, Z15
 	TESTQ            R12, R12
-	JZ               Gemm16x16_nocopyrow_1230
+	JZ               Gemm16x16_nocopyrow_1239
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm16x16_copyrow_1231
+	JZ               Gemm16x16_copyrow_1240
 	PREFETCHT0       64(R9)
 	PREFETCHT0       64(R9)(R10*1)
 	PREFETCHT0       64(R9)(R10*2)
@@ -64508,15 +64799,15 @@ Gemm16x16_pendingScaledSigmoid:
 	ADDQ             $0x10, R13
 	DECQ             R12
 	TESTQ            $0x00000003, R12
-	JNZ              Gemm16x16_copied_1232
+	JNZ              Gemm16x16_copied_1241
 	MOVQ             R10, R15
 	SHLQ             $0x04, R15
 	SUBQ             R15, R9
 	ADDQ             $0x10, R9
 	ADDQ             $0x000000c0, R13
-	JMP              Gemm16x16_copied_1232
+	JMP              Gemm16x16_copied_1241
 
-Gemm16x16_copyrow_1231:
+Gemm16x16_copyrow_1240:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -64524,8 +64815,8 @@ Gemm16x16_copyrow_1231:
 	ADDQ       $0x00000040, R13
 	DECQ       R12
 
-Gemm16x16_copied_1232:
-Gemm16x16_nocopyrow_1230:
+Gemm16x16_copied_1241:
+Gemm16x16_nocopyrow_1239:
 	ADDQ  $0x00000100, AX
 	ADDQ  $0x00000100, DI
 	SUBQ  $0x04, R8
@@ -64686,9 +64977,9 @@ Gemm16x16_pendingScaledTanh:
 	VFMADD231PS.BCST 248(AX), Z16, Z14
 	VFMADD231PS.BCST 252(AX), Z16, Z15
 	TESTQ            R12, R12
-	JZ               Gemm16x16_nocopyrow_1234
+	JZ               Gemm16x16_nocopyrow_1243
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm16x16_copyrow_1235
+	JZ               Gemm16x16_copyrow_1244
 	PREFETCHT0       64(R9)
 	PREFETCHT0       64(R9)(R10*1)
 	PREFETCHT0       64(R9)(R10*2)
@@ -64711,15 +65002,15 @@ Gemm16x16_pendingScaledTanh:
 	ADDQ             $0x10, R13
 	DECQ             R12
 	TESTQ            $0x00000003, R12
-	JNZ              Gemm16x16_copied_1236
+	JNZ              Gemm16x16_copied_1245
 	MOVQ             R10, R15
 	SHLQ             $0x04, R15
 	SUBQ             R15, R9
 	ADDQ             $0x10, R9
 	ADDQ             $0x000000c0, R13
-	JMP              Gemm16x16_copied_1236
+	JMP              Gemm16x16_copied_1245
 
-Gemm16x16_copyrow_1235:
+Gemm16x16_copyrow_1244:
 	PREFETCHT0 (R9)(R10*8)
 	VMOVUPS    (R9), Z16
 	VMOVUPS    Z16, (R13)
@@ -64727,8 +65018,8 @@ Gemm16x16_copyrow_1235:
 	ADDQ       $0x00000040, R13
 	DECQ       R12
 
-Gemm16x16_copied_1236:
-Gemm16x16_nocopyrow_1234:
+Gemm16x16_copied_1245:
+Gemm16x16_nocopyrow_1243:
 	ADDQ  $0x00000100, AX
 	ADDQ  $0x00000100, DI
 	SUBQ  $0x04, R8
@@ -64842,9 +65133,64 @@ Gemm16x16S_tile:
 	ADDQ       R15, BP
 	PREFETCHT1 (BP)
 	PREFETCHT1 60(BP)
-	CMPQ       R14, $0x04
-	JL         Gemm16x16S_ktail
-	PCALIGN    $0x40
+	TESTQ      R11, R11
+	JZ         Gemm16x16S_noyprefetch_1246
+	MOVQ       ldy+80(FP), R15
+	SHLQ       $0x02, R15
+	IMUL3Q     $0x00000010, R15, BP
+	ADDQ       R11, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+	ADDQ       R15, BP
+	PREFETCHT1 (BP)
+	PREFETCHT1 60(BP)
+
+Gemm16x16S_noyprefetch_1246:
+	CMPQ    R14, $0x04
+	JL      Gemm16x16S_ktail
+	PCALIGN $0x40
 
 Gemm16x16S_kloop:
 	VMOVUPS          (R13), Z16
@@ -64966,7 +65312,7 @@ Gemm16x16S_epi:
 	JL     Gemm16x16S_edge
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000001, DX
-	JZ     Gemm16x16S_noacc_1238
+	JZ     Gemm16x16S_noacc_1248
 	MOVQ   ldc+56(FP), BX
 	MOVQ   R10, DX
 	SHLQ   $0x02, BX
@@ -65002,12 +65348,12 @@ Gemm16x16S_epi:
 	ADDQ   BX, DX
 	VADDPS (DX), Z15, Z15
 
-Gemm16x16S_noacc_1238:
+Gemm16x16S_noacc_1248:
 	MOVQ   flags+88(FP), DX
 	TESTQ  $0x00000004, DX
-	JNZ    Gemm16x16S_bwd_1239
+	JNZ    Gemm16x16S_bwd_1249
 	TESTQ  $0x00000002, DX
-	JZ     Gemm16x16S_nobias_1242
+	JZ     Gemm16x16S_nobias_1252
 	MOVQ   bias+64(FP), BX
 	VADDPS (BX), Z0, Z0
 	VADDPS (BX), Z1, Z1
@@ -65026,10 +65372,10 @@ Gemm16x16S_noacc_1238:
 	VADDPS (BX), Z14, Z14
 	VADDPS (BX), Z15, Z15
 
-Gemm16x16S_nobias_1242:
+Gemm16x16S_nobias_1252:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm16x16S_notrelu_1243
+	JNE     Gemm16x16S_notrelu_1253
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -65096,11 +65442,11 @@ Gemm16x16S_nobias_1242:
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, (DX)
-	JMP     Gemm16x16S_epidone_1240
+	JMP     Gemm16x16S_epidone_1250
 
-Gemm16x16S_notrelu_1243:
+Gemm16x16S_notrelu_1253:
 	CMPQ        DX, $0x02
-	JNE         Gemm16x16S_notleakyrelu_1245
+	JNE         Gemm16x16S_notleakyrelu_1255
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R10, DX
 	SHLQ        $0x02, BX
@@ -65199,11 +65545,11 @@ Gemm16x16S_notrelu_1243:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z15, K2
 	VMOVUPS     Z16, K2, Z15
 	VMOVUPS     Z15, (DX)
-	JMP         Gemm16x16S_epidone_1240
+	JMP         Gemm16x16S_epidone_1250
 
-Gemm16x16S_notleakyrelu_1245:
+Gemm16x16S_notleakyrelu_1255:
 	CMPQ         DX, $0x03
-	JNE          Gemm16x16S_notelu_1247
+	JNE          Gemm16x16S_notelu_1257
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -65254,7 +65600,7 @@ Gemm16x16S_notleakyrelu_1245:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000010, SI
 
-Gemm16x16S_fwdelu_1249:
+Gemm16x16S_fwdelu_1259:
 	VMOVUPS     (DX), Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -65283,12 +65629,12 @@ Gemm16x16S_fwdelu_1249:
 	VMOVUPS     Z4, (DX)
 	ADDQ        BX, DX
 	DECQ        SI
-	JNZ         Gemm16x16S_fwdelu_1249
-	JMP         Gemm16x16S_epidone_1240
+	JNZ         Gemm16x16S_fwdelu_1259
+	JMP         Gemm16x16S_epidone_1250
 
-Gemm16x16S_notelu_1247:
+Gemm16x16S_notelu_1257:
 	CMPQ         DX, $0x04
-	JNE          Gemm16x16S_notsigmoid_1250
+	JNE          Gemm16x16S_notsigmoid_1260
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -65339,7 +65685,7 @@ Gemm16x16S_notelu_1247:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000010, SI
 
-Gemm16x16S_fwdsigmoid_1252:
+Gemm16x16S_fwdsigmoid_1262:
 	VMOVUPS         (DX), Z4
 	VORPS           Z14, Z4, Z3
 	VMOVUPS         Z12, Z2
@@ -65388,12 +65734,12 @@ Gemm16x16S_fwdsigmoid_1252:
 	VMOVUPS      Z0, (DX)
 	ADDQ         BX, DX
 	DECQ         SI
-	JNZ          Gemm16x16S_fwdsigmoid_1252
-	JMP          Gemm16x16S_epidone_1240
+	JNZ          Gemm16x16S_fwdsigmoid_1262
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_notsigmoid_1250:
+Gemm16x16S_notsigmoid_1260:
 	CMPQ         DX, $0x05
-	JNE          Gemm16x16S_nottanh_1253
+	JNE          Gemm16x16S_nottanh_1263
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -65448,7 +65794,7 @@ Gemm16x16S_notsigmoid_1250:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000010, SI
 
-Gemm16x16S_fwdtanh_1255:
+Gemm16x16S_fwdtanh_1265:
 	VMOVUPS (DX), Z0
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -65490,12 +65836,12 @@ Gemm16x16S_fwdtanh_1255:
 	VMOVUPS     Z20, (DX)
 	ADDQ        BX, DX
 	DECQ        SI
-	JNZ         Gemm16x16S_fwdtanh_1255
-	JMP         Gemm16x16S_epidone_1240
+	JNZ         Gemm16x16S_fwdtanh_1265
+	JMP         Gemm16x16S_epidone_1250
 
-Gemm16x16S_nottanh_1253:
+Gemm16x16S_nottanh_1263:
 	CMPQ         DX, $0x06
-	JNE          Gemm16x16S_notscaledsigmoid_1256
+	JNE          Gemm16x16S_notscaledsigmoid_1266
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -65546,7 +65892,7 @@ Gemm16x16S_nottanh_1253:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000010, SI
 
-Gemm16x16S_fwdscaledsigmoid_1258:
+Gemm16x16S_fwdscaledsigmoid_1268:
 	VMOVUPS (DX), Z4
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -65602,12 +65948,12 @@ Gemm16x16S_fwdscaledsigmoid_1258:
 	VMOVUPS      Z4, (DX)
 	ADDQ         BX, DX
 	DECQ         SI
-	JNZ          Gemm16x16S_fwdscaledsigmoid_1258
-	JMP          Gemm16x16S_epidone_1240
+	JNZ          Gemm16x16S_fwdscaledsigmoid_1268
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_notscaledsigmoid_1256:
+Gemm16x16S_notscaledsigmoid_1266:
 	CMPQ         DX, $0x07
-	JNE          Gemm16x16S_notscaledtanh_1259
+	JNE          Gemm16x16S_notscaledtanh_1269
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -65664,7 +66010,7 @@ Gemm16x16S_notscaledsigmoid_1256:
 	SHLQ         $0x02, BX
 	MOVQ         $0x00000010, SI
 
-Gemm16x16S_fwdscaledtanh_1261:
+Gemm16x16S_fwdscaledtanh_1271:
 	VMOVUPS (DX), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -65745,16 +66091,16 @@ Gemm16x16S_fwdscaledtanh_1261:
 	VMOVUPS    Z20, (DX)
 	ADDQ       BX, DX
 	DECQ       SI
-	JNZ        Gemm16x16S_fwdscaledtanh_1261
-	JMP        Gemm16x16S_epidone_1240
+	JNZ        Gemm16x16S_fwdscaledtanh_1271
+	JMP        Gemm16x16S_epidone_1250
 
-Gemm16x16S_notscaledtanh_1259:
-	JMP Gemm16x16S_store_1237
+Gemm16x16S_notscaledtanh_1269:
+	JMP Gemm16x16S_store_1247
 
-Gemm16x16S_bwd_1239:
+Gemm16x16S_bwd_1249:
 	SHRQ           $0x08, DX
 	CMPQ           DX, $0x01
-	JNE            Gemm16x16S_bnotrelu_1262
+	JNE            Gemm16x16S_bnotrelu_1272
 	MOVQ           ldc+56(FP), BX
 	MOVQ           R10, DX
 	SHLQ           $0x02, BX
@@ -65871,11 +66217,11 @@ Gemm16x16S_bwd_1239:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
 	VMULPS         Z0, Z15, Z15
 	VMOVUPS        Z15, (DX)
-	JMP            Gemm16x16S_epidone_1240
+	JMP            Gemm16x16S_epidone_1250
 
-Gemm16x16S_bnotrelu_1262:
+Gemm16x16S_bnotrelu_1272:
 	CMPQ         DX, $0x02
-	JNE          Gemm16x16S_bnotleakyrelu_1264
+	JNE          Gemm16x16S_bnotleakyrelu_1274
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -66008,11 +66354,11 @@ Gemm16x16S_bnotrelu_1262:
 	VBROADCASTSS k4_3f800000<>+0(SB), K2, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, (DX)
-	JMP          Gemm16x16S_epidone_1240
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_bnotleakyrelu_1264:
+Gemm16x16S_bnotleakyrelu_1274:
 	CMPQ         DX, $0x03
-	JNE          Gemm16x16S_bnotelu_1266
+	JNE          Gemm16x16S_bnotelu_1276
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -66145,11 +66491,11 @@ Gemm16x16S_bnotleakyrelu_1264:
 	VBROADCASTSS k4_3f800000<>+0(SB), K2, Z0
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, (DX)
-	JMP          Gemm16x16S_epidone_1240
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_bnotelu_1266:
+Gemm16x16S_bnotelu_1276:
 	CMPQ         DX, $0x04
-	JNE          Gemm16x16S_bnotsigmoid_1268
+	JNE          Gemm16x16S_bnotsigmoid_1278
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -66282,11 +66628,11 @@ Gemm16x16S_bnotelu_1266:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DX)
-	JMP          Gemm16x16S_epidone_1240
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_bnotsigmoid_1268:
+Gemm16x16S_bnotsigmoid_1278:
 	CMPQ         DX, $0x05
-	JNE          Gemm16x16S_bnottanh_1270
+	JNE          Gemm16x16S_bnottanh_1280
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -66435,11 +66781,11 @@ Gemm16x16S_bnotsigmoid_1268:
 	VMULPS       Z0, Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DX)
-	JMP          Gemm16x16S_epidone_1240
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_bnottanh_1270:
+Gemm16x16S_bnottanh_1280:
 	CMPQ         DX, $0x06
-	JNE          Gemm16x16S_bnotscaledsigmoid_1272
+	JNE          Gemm16x16S_bnotscaledsigmoid_1282
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -66588,11 +66934,11 @@ Gemm16x16S_bnottanh_1270:
 	VMULPS.BCST  (SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DX)
-	JMP          Gemm16x16S_epidone_1240
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_bnotscaledsigmoid_1272:
+Gemm16x16S_bnotscaledsigmoid_1282:
 	CMPQ         DX, $0x07
-	JNE          Gemm16x16S_bnotscaledtanh_1274
+	JNE          Gemm16x16S_bnotscaledtanh_1284
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -66757,10 +67103,10 @@ Gemm16x16S_bnotscaledsigmoid_1272:
 	VMULPS.BCST  192(SP), Z17, Z17
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, (DX)
-	JMP          Gemm16x16S_epidone_1240
+	JMP          Gemm16x16S_epidone_1250
 
-Gemm16x16S_bnotscaledtanh_1274:
-Gemm16x16S_store_1237:
+Gemm16x16S_bnotscaledtanh_1284:
+Gemm16x16S_store_1247:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -66796,13 +67142,13 @@ Gemm16x16S_store_1237:
 	ADDQ    BX, DX
 	VMOVUPS Z15, (DX)
 
-Gemm16x16S_epidone_1240:
+Gemm16x16S_epidone_1250:
 	JMP Gemm16x16S_next
 
 Gemm16x16S_edge:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000001, DX
-	JZ        Gemm16x16S_noacc_1278
+	JZ        Gemm16x16S_noacc_1288
 	MOVQ      ldc+56(FP), BX
 	MOVQ      R10, DX
 	SHLQ      $0x02, BX
@@ -66810,87 +67156,87 @@ Gemm16x16S_edge:
 	VADDPS    Z16, Z0, Z0
 	ADDQ      BX, DX
 	CMPQ      R12, $0x01
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z1, Z1
 	ADDQ      BX, DX
 	CMPQ      R12, $0x02
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z2, Z2
 	ADDQ      BX, DX
 	CMPQ      R12, $0x03
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z3, Z3
 	ADDQ      BX, DX
 	CMPQ      R12, $0x04
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z4, Z4
 	ADDQ      BX, DX
 	CMPQ      R12, $0x05
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z5, Z5
 	ADDQ      BX, DX
 	CMPQ      R12, $0x06
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z6, Z6
 	ADDQ      BX, DX
 	CMPQ      R12, $0x07
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z7, Z7
 	ADDQ      BX, DX
 	CMPQ      R12, $0x08
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z8, Z8
 	ADDQ      BX, DX
 	CMPQ      R12, $0x09
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z9, Z9
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0a
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z10, Z10
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0b
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z11, Z11
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0c
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z12, Z12
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0d
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z13, Z13
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0e
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z14, Z14
 	ADDQ      BX, DX
 	CMPQ      R12, $0x0f
-	JLE       Gemm16x16S_accrows_1281
+	JLE       Gemm16x16S_accrows_1291
 	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16S_accrows_1281:
-Gemm16x16S_noacc_1278:
+Gemm16x16S_accrows_1291:
+Gemm16x16S_noacc_1288:
 	MOVQ      flags+88(FP), DX
 	TESTQ     $0x00000004, DX
-	JNZ       Gemm16x16S_bwd_1279
+	JNZ       Gemm16x16S_bwd_1289
 	TESTQ     $0x00000002, DX
-	JZ        Gemm16x16S_nobias_1282
+	JZ        Gemm16x16S_nobias_1292
 	MOVQ      bias+64(FP), BX
 	VMOVUPS.Z (BX), K1, Z16
 	VADDPS    Z16, Z0, Z0
@@ -66910,10 +67256,10 @@ Gemm16x16S_noacc_1278:
 	VADDPS    Z16, Z14, Z14
 	VADDPS    Z16, Z15, Z15
 
-Gemm16x16S_nobias_1282:
+Gemm16x16S_nobias_1292:
 	SHRQ    $0x08, DX
 	CMPQ    DX, $0x01
-	JNE     Gemm16x16S_notrelu_1283
+	JNE     Gemm16x16S_notrelu_1293
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
@@ -66922,101 +67268,101 @@ Gemm16x16S_nobias_1282:
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z1, Z16, Z1
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z2, Z16, Z2
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z3, Z16, Z3
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z4, Z16, Z4
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z5, Z16, Z5
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z6, Z16, Z6
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z7, Z16, Z7
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z8, Z16, Z8
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z9, Z16, Z9
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z10, Z16, Z10
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z11, Z16, Z11
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z12, Z16, Z12
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z13, Z16, Z13
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z14, Z16, Z14
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_fwdrelu_1284
+	JLE     Gemm16x16S_fwdrelu_1294
 	VXORPS  Z16, Z16, Z16
 	VMAXPS  Z15, Z16, Z15
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_fwdrelu_1284:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_fwdrelu_1294:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_notrelu_1283:
+Gemm16x16S_notrelu_1293:
 	CMPQ        DX, $0x02
-	JNE         Gemm16x16S_notleakyrelu_1285
+	JNE         Gemm16x16S_notleakyrelu_1295
 	MOVQ        ldc+56(FP), BX
 	MOVQ        R10, DX
 	SHLQ        $0x02, BX
@@ -67027,7 +67373,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z0, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x01
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z1, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z1, K2
@@ -67035,7 +67381,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z1, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x02
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z2, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K2
@@ -67043,7 +67389,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z2, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x03
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z3, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K2
@@ -67051,7 +67397,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z3, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x04
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z4, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K2
@@ -67059,7 +67405,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z4, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x05
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z5, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z5, K2
@@ -67067,7 +67413,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z5, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x06
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z6, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z6, K2
@@ -67075,7 +67421,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z6, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x07
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z7, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z7, K2
@@ -67083,7 +67429,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z7, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x08
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z8, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z8, K2
@@ -67091,7 +67437,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z8, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x09
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z9, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z9, K2
@@ -67099,7 +67445,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z9, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0a
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z10, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z10, K2
@@ -67107,7 +67453,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z10, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0b
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z11, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z11, K2
@@ -67115,7 +67461,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z11, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0c
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z12, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z12, K2
@@ -67123,7 +67469,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z12, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0d
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z13, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z13, K2
@@ -67131,7 +67477,7 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z13, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0e
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z14, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z14, K2
@@ -67139,85 +67485,85 @@ Gemm16x16S_notrelu_1283:
 	VMOVUPS     Z14, K1, (DX)
 	ADDQ        BX, DX
 	CMPQ        R12, $0x0f
-	JLE         Gemm16x16S_fwdleakyrelu_1286
+	JLE         Gemm16x16S_fwdleakyrelu_1296
 	VMULPS.BCST (SP), Z15, Z16
 	VMINPS.BCST k4_80000000<>+0(SB), Z16, Z16
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z15, K2
 	VMOVUPS     Z16, K2, Z15
 	VMOVUPS     Z15, K1, (DX)
 
-Gemm16x16S_fwdleakyrelu_1286:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_fwdleakyrelu_1296:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_notleakyrelu_1285:
+Gemm16x16S_notleakyrelu_1295:
 	CMPQ    DX, $0x03
-	JNE     Gemm16x16S_notelu_1287
+	JNE     Gemm16x16S_notelu_1297
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillelu_1288
+	JLE     Gemm16x16S_spillelu_1298
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillelu_1288:
+Gemm16x16S_spillelu_1298:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z15
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z14
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z13
@@ -67236,7 +67582,7 @@ Gemm16x16S_spillelu_1288:
 	CMPQ         R12, SI
 	CMOVQLT      R12, SI
 
-Gemm16x16S_fwdelu_1289:
+Gemm16x16S_fwdelu_1299:
 	VMOVUPS.Z   (DX), K1, Z4
 	VMAXPS      Z15, Z4, Z3
 	VMOVUPS     Z13, Z2
@@ -67265,78 +67611,78 @@ Gemm16x16S_fwdelu_1289:
 	VMOVUPS     Z4, K1, (DX)
 	ADDQ        BX, DX
 	DECQ        SI
-	JNZ         Gemm16x16S_fwdelu_1289
-	JMP         Gemm16x16S_epidone_1280
+	JNZ         Gemm16x16S_fwdelu_1299
+	JMP         Gemm16x16S_epidone_1290
 
-Gemm16x16S_notelu_1287:
+Gemm16x16S_notelu_1297:
 	CMPQ    DX, $0x04
-	JNE     Gemm16x16S_notsigmoid_1290
+	JNE     Gemm16x16S_notsigmoid_1300
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillsigmoid_1291
+	JLE     Gemm16x16S_spillsigmoid_1301
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillsigmoid_1291:
+Gemm16x16S_spillsigmoid_1301:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -67355,7 +67701,7 @@ Gemm16x16S_spillsigmoid_1291:
 	CMPQ         R12, SI
 	CMOVQLT      R12, SI
 
-Gemm16x16S_fwdsigmoid_1292:
+Gemm16x16S_fwdsigmoid_1302:
 	VMOVUPS.Z       (DX), K1, Z4
 	VORPS           Z14, Z4, Z3
 	VMOVUPS         Z12, Z2
@@ -67404,78 +67750,78 @@ Gemm16x16S_fwdsigmoid_1292:
 	VMOVUPS      Z0, K1, (DX)
 	ADDQ         BX, DX
 	DECQ         SI
-	JNZ          Gemm16x16S_fwdsigmoid_1292
-	JMP          Gemm16x16S_epidone_1280
+	JNZ          Gemm16x16S_fwdsigmoid_1302
+	JMP          Gemm16x16S_epidone_1290
 
-Gemm16x16S_notsigmoid_1290:
+Gemm16x16S_notsigmoid_1300:
 	CMPQ    DX, $0x05
-	JNE     Gemm16x16S_nottanh_1293
+	JNE     Gemm16x16S_nottanh_1303
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spilltanh_1294
+	JLE     Gemm16x16S_spilltanh_1304
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spilltanh_1294:
+Gemm16x16S_spilltanh_1304:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_c1200000<>+0(SB), Z14
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z13
@@ -67498,7 +67844,7 @@ Gemm16x16S_spilltanh_1294:
 	CMPQ         R12, SI
 	CMOVQLT      R12, SI
 
-Gemm16x16S_fwdtanh_1295:
+Gemm16x16S_fwdtanh_1305:
 	VMOVUPS.Z (DX), K1, Z0
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -67540,78 +67886,78 @@ Gemm16x16S_fwdtanh_1295:
 	VMOVUPS     Z20, K1, (DX)
 	ADDQ        BX, DX
 	DECQ        SI
-	JNZ         Gemm16x16S_fwdtanh_1295
-	JMP         Gemm16x16S_epidone_1280
+	JNZ         Gemm16x16S_fwdtanh_1305
+	JMP         Gemm16x16S_epidone_1290
 
-Gemm16x16S_nottanh_1293:
+Gemm16x16S_nottanh_1303:
 	CMPQ    DX, $0x06
-	JNE     Gemm16x16S_notscaledsigmoid_1296
+	JNE     Gemm16x16S_notscaledsigmoid_1306
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillscaledsigmoid_1297
+	JLE     Gemm16x16S_spillscaledsigmoid_1307
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillscaledsigmoid_1297:
+Gemm16x16S_spillscaledsigmoid_1307:
 	VBROADCASTSS k4_80000000<>+0(SB), Z15
 	VBROADCASTSS k4_3f800000<>+0(SB), Z14
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z13
@@ -67630,7 +67976,7 @@ Gemm16x16S_spillscaledsigmoid_1297:
 	CMPQ         R12, SI
 	CMOVQLT      R12, SI
 
-Gemm16x16S_fwdscaledsigmoid_1298:
+Gemm16x16S_fwdscaledsigmoid_1308:
 	VMOVUPS.Z (DX), K1, Z4
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -67686,78 +68032,78 @@ Gemm16x16S_fwdscaledsigmoid_1298:
 	VMOVUPS      Z4, K1, (DX)
 	ADDQ         BX, DX
 	DECQ         SI
-	JNZ          Gemm16x16S_fwdscaledsigmoid_1298
-	JMP          Gemm16x16S_epidone_1280
+	JNZ          Gemm16x16S_fwdscaledsigmoid_1308
+	JMP          Gemm16x16S_epidone_1290
 
-Gemm16x16S_notscaledsigmoid_1296:
+Gemm16x16S_notscaledsigmoid_1306:
 	CMPQ    DX, $0x07
-	JNE     Gemm16x16S_notscaledtanh_1299
+	JNE     Gemm16x16S_notscaledtanh_1309
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_spillscaledtanh_1300
+	JLE     Gemm16x16S_spillscaledtanh_1310
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_spillscaledtanh_1300:
+Gemm16x16S_spillscaledtanh_1310:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z15
 	VBROADCASTSS k4_80000000<>+0(SB), Z14
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z13
@@ -67782,7 +68128,7 @@ Gemm16x16S_spillscaledtanh_1300:
 	CMPQ         R12, SI
 	CMOVQLT      R12, SI
 
-Gemm16x16S_fwdscaledtanh_1301:
+Gemm16x16S_fwdscaledtanh_1311:
 	VMOVUPS.Z (DX), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -67863,16 +68209,16 @@ Gemm16x16S_fwdscaledtanh_1301:
 	VMOVUPS    Z20, K1, (DX)
 	ADDQ       BX, DX
 	DECQ       SI
-	JNZ        Gemm16x16S_fwdscaledtanh_1301
-	JMP        Gemm16x16S_epidone_1280
+	JNZ        Gemm16x16S_fwdscaledtanh_1311
+	JMP        Gemm16x16S_epidone_1290
 
-Gemm16x16S_notscaledtanh_1299:
-	JMP Gemm16x16S_store_1277
+Gemm16x16S_notscaledtanh_1309:
+	JMP Gemm16x16S_store_1287
 
-Gemm16x16S_bwd_1279:
+Gemm16x16S_bwd_1289:
 	SHRQ           $0x08, DX
 	CMPQ           DX, $0x01
-	JNE            Gemm16x16S_bnotrelu_1302
+	JNE            Gemm16x16S_bnotrelu_1312
 	MOVQ           ldc+56(FP), BX
 	MOVQ           R10, DX
 	SHLQ           $0x02, BX
@@ -67887,7 +68233,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x01
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67896,7 +68242,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x02
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67905,7 +68251,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x03
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67914,7 +68260,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x04
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67923,7 +68269,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x05
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67932,7 +68278,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x06
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67941,7 +68287,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x07
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67950,7 +68296,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x08
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67959,7 +68305,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x09
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67968,7 +68314,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x0a
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67977,7 +68323,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x0b
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67986,7 +68332,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x0c
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -67995,7 +68341,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x0d
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -68004,7 +68350,7 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x0e
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -68013,19 +68359,19 @@ Gemm16x16S_bwd_1279:
 	ADDQ           BX, DX
 	ADDQ           DI, SI
 	CMPQ           R12, $0x0f
-	JLE            Gemm16x16S_bwdrelu_1303
+	JLE            Gemm16x16S_bwdrelu_1313
 	VMOVUPS.Z      (SI), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
 	VMULPS         Z0, Z15, Z15
 	VMOVUPS        Z15, K1, (DX)
 
-Gemm16x16S_bwdrelu_1303:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_bwdrelu_1313:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_bnotrelu_1302:
+Gemm16x16S_bnotrelu_1312:
 	CMPQ         DX, $0x02
-	JNE          Gemm16x16S_bnotleakyrelu_1304
+	JNE          Gemm16x16S_bnotleakyrelu_1314
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -68041,7 +68387,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68051,7 +68397,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68061,7 +68407,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68071,7 +68417,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68081,7 +68427,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68091,7 +68437,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68101,7 +68447,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68111,7 +68457,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68121,7 +68467,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68131,7 +68477,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68141,7 +68487,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68151,7 +68497,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68161,7 +68507,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68171,7 +68517,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68181,7 +68527,7 @@ Gemm16x16S_bnotrelu_1302:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_bwdleakyrelu_1305
+	JLE          Gemm16x16S_bwdleakyrelu_1315
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -68189,12 +68535,12 @@ Gemm16x16S_bnotrelu_1302:
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, K1, (DX)
 
-Gemm16x16S_bwdleakyrelu_1305:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_bwdleakyrelu_1315:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_bnotleakyrelu_1304:
+Gemm16x16S_bnotleakyrelu_1314:
 	CMPQ         DX, $0x03
-	JNE          Gemm16x16S_bnotelu_1306
+	JNE          Gemm16x16S_bnotelu_1316
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -68210,7 +68556,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68220,7 +68566,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68230,7 +68576,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68240,7 +68586,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68250,7 +68596,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68260,7 +68606,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68270,7 +68616,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68280,7 +68626,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68290,7 +68636,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68300,7 +68646,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68310,7 +68656,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68320,7 +68666,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68330,7 +68676,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68340,7 +68686,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68350,7 +68696,7 @@ Gemm16x16S_bnotleakyrelu_1304:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_bwdelu_1307
+	JLE          Gemm16x16S_bwdelu_1317
 	VMOVUPS.Z    (SI), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -68358,12 +68704,12 @@ Gemm16x16S_bnotleakyrelu_1304:
 	VMULPS       Z0, Z15, Z15
 	VMOVUPS      Z15, K1, (DX)
 
-Gemm16x16S_bwdelu_1307:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_bwdelu_1317:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_bnotelu_1306:
+Gemm16x16S_bnotelu_1316:
 	CMPQ         DX, $0x04
-	JNE          Gemm16x16S_bnotsigmoid_1308
+	JNE          Gemm16x16S_bnotsigmoid_1318
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -68379,7 +68725,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -68389,7 +68735,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68399,7 +68745,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68409,7 +68755,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68419,7 +68765,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68429,7 +68775,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68439,7 +68785,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68449,7 +68795,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68459,7 +68805,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68469,7 +68815,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68479,7 +68825,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68489,7 +68835,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68499,7 +68845,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68509,7 +68855,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68519,7 +68865,7 @@ Gemm16x16S_bnotelu_1306:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_bwdsigmoid_1309
+	JLE          Gemm16x16S_bwdsigmoid_1319
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68527,12 +68873,12 @@ Gemm16x16S_bnotelu_1306:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DX)
 
-Gemm16x16S_bwdsigmoid_1309:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_bwdsigmoid_1319:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_bnotsigmoid_1308:
+Gemm16x16S_bnotsigmoid_1318:
 	CMPQ         DX, $0x05
-	JNE          Gemm16x16S_bnottanh_1310
+	JNE          Gemm16x16S_bnottanh_1320
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -68549,7 +68895,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -68560,7 +68906,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68571,7 +68917,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68582,7 +68928,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68593,7 +68939,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68604,7 +68950,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68615,7 +68961,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68626,7 +68972,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68637,7 +68983,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68648,7 +68994,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68659,7 +69005,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68670,7 +69016,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68681,7 +69027,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68692,7 +69038,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68703,7 +69049,7 @@ Gemm16x16S_bnotsigmoid_1308:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_bwdtanh_1311
+	JLE          Gemm16x16S_bwdtanh_1321
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68712,12 +69058,12 @@ Gemm16x16S_bnotsigmoid_1308:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DX)
 
-Gemm16x16S_bwdtanh_1311:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_bwdtanh_1321:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_bnottanh_1310:
+Gemm16x16S_bnottanh_1320:
 	CMPQ         DX, $0x06
-	JNE          Gemm16x16S_bnotscaledsigmoid_1312
+	JNE          Gemm16x16S_bnotscaledsigmoid_1322
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -68734,7 +69080,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -68745,7 +69091,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68756,7 +69102,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68767,7 +69113,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68778,7 +69124,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68789,7 +69135,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68800,7 +69146,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68811,7 +69157,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68822,7 +69168,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68833,7 +69179,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68844,7 +69190,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68855,7 +69201,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68866,7 +69212,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68877,7 +69223,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68888,7 +69234,7 @@ Gemm16x16S_bnottanh_1310:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_bwdscaledsigmoid_1313
+	JLE          Gemm16x16S_bwdscaledsigmoid_1323
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68897,12 +69243,12 @@ Gemm16x16S_bnottanh_1310:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DX)
 
-Gemm16x16S_bwdscaledsigmoid_1313:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_bwdscaledsigmoid_1323:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_bnotscaledsigmoid_1312:
+Gemm16x16S_bnotscaledsigmoid_1322:
 	CMPQ         DX, $0x07
-	JNE          Gemm16x16S_bnotscaledtanh_1314
+	JNE          Gemm16x16S_bnotscaledtanh_1324
 	MOVQ         ldc+56(FP), BX
 	MOVQ         R10, DX
 	SHLQ         $0x02, BX
@@ -68920,7 +69266,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x01
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z16
 	VSUBPS       Z0, Z16, Z17
@@ -68932,7 +69278,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x02
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68944,7 +69290,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x03
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68956,7 +69302,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x04
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68968,7 +69314,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x05
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -68980,7 +69326,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x06
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -68992,7 +69338,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x07
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -69004,7 +69350,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x08
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -69016,7 +69362,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x09
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -69028,7 +69374,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0a
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -69040,7 +69386,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0b
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -69052,7 +69398,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0c
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -69064,7 +69410,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0d
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -69076,7 +69422,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0e
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z17
@@ -69088,7 +69434,7 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	ADDQ         BX, DX
 	ADDQ         DI, SI
 	CMPQ         R12, $0x0f
-	JLE          Gemm16x16S_bwdscaledtanh_1315
+	JLE          Gemm16x16S_bwdscaledtanh_1325
 	VMOVUPS.Z    (SI), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z17
@@ -69098,78 +69444,78 @@ Gemm16x16S_bnotscaledsigmoid_1312:
 	VMULPS       Z17, Z15, Z15
 	VMOVUPS      Z15, K1, (DX)
 
-Gemm16x16S_bwdscaledtanh_1315:
-	JMP Gemm16x16S_epidone_1280
+Gemm16x16S_bwdscaledtanh_1325:
+	JMP Gemm16x16S_epidone_1290
 
-Gemm16x16S_bnotscaledtanh_1314:
-Gemm16x16S_store_1277:
+Gemm16x16S_bnotscaledtanh_1324:
+Gemm16x16S_store_1287:
 	MOVQ    ldc+56(FP), BX
 	MOVQ    R10, DX
 	SHLQ    $0x02, BX
 	VMOVUPS Z0, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x01
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z1, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x02
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z2, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x03
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z3, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x04
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z4, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x05
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z5, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x06
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z6, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x07
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z7, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x08
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z8, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x09
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z9, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0a
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z10, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0b
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z11, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0c
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z12, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0d
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z13, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0e
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z14, K1, (DX)
 	ADDQ    BX, DX
 	CMPQ    R12, $0x0f
-	JLE     Gemm16x16S_storerows_1316
+	JLE     Gemm16x16S_storerows_1326
 	VMOVUPS Z15, K1, (DX)
 
-Gemm16x16S_storerows_1316:
-Gemm16x16S_epidone_1280:
+Gemm16x16S_storerows_1326:
+Gemm16x16S_epidone_1290:
 Gemm16x16S_next:
 	MOVQ   ldc+56(FP), DX
 	IMUL3Q $0x00000040, DX, DX
@@ -69260,9 +69606,40 @@ Gemm8x16_tile:
 	ADDQ       R13, R14
 	PREFETCHT1 (R14)
 	PREFETCHT1 60(R14)
-	CMPQ       DI, $0x04
-	JL         Gemm8x16_ktail
-	PCALIGN    $0x40
+	TESTQ      DX, DX
+	JZ         Gemm8x16_noyprefetch_1327
+	MOVQ       ldy+88(FP), R13
+	SHLQ       $0x02, R13
+	IMUL3Q     $0x00000008, R13, R14
+	ADDQ       DX, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+	ADDQ       R13, R14
+	PREFETCHT1 (R14)
+	PREFETCHT1 60(R14)
+
+Gemm8x16_noyprefetch_1327:
+	CMPQ    DI, $0x04
+	JL      Gemm8x16_ktail
+	PCALIGN $0x40
 
 Gemm8x16_kloop:
 	VMOVUPS          (SI), Z8
@@ -69302,9 +69679,9 @@ Gemm8x16_kloop:
 	VFMADD231PS.BCST 216(AX), Z8, Z6
 	VFMADD231PS.BCST 220(AX), Z8, Z7
 	TESTQ            R11, R11
-	JZ               Gemm8x16_nocopyrow_1317
+	JZ               Gemm8x16_nocopyrow_1328
 	TESTQ            $0x00000008, flags+96(FP)
-	JZ               Gemm8x16_copyrow_1318
+	JZ               Gemm8x16_copyrow_1329
 	PREFETCHT0       64(R8)
 	PREFETCHT0       64(R8)(R9*1)
 	PREFETCHT0       64(R8)(R9*2)
@@ -69327,15 +69704,15 @@ Gemm8x16_kloop:
 	ADDQ             $0x10, R12
 	DECQ             R11
 	TESTQ            $0x00000003, R11
-	JNZ              Gemm8x16_copied_1319
+	JNZ              Gemm8x16_copied_1330
 	MOVQ             R9, R13
 	SHLQ             $0x04, R13
 	SUBQ             R13, R8
 	ADDQ             $0x10, R8
 	ADDQ             $0x000000c0, R12
-	JMP              Gemm8x16_copied_1319
+	JMP              Gemm8x16_copied_1330
 
-Gemm8x16_copyrow_1318:
+Gemm8x16_copyrow_1329:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z8
 	VMOVUPS    Z8, (R12)
@@ -69343,8 +69720,8 @@ Gemm8x16_copyrow_1318:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm8x16_copied_1319:
-Gemm8x16_nocopyrow_1317:
+Gemm8x16_copied_1330:
+Gemm8x16_nocopyrow_1328:
 	ADDQ $0x00000100, AX
 	ADDQ $0x00000100, SI
 	SUBQ $0x04, DI
@@ -69378,7 +69755,7 @@ Gemm8x16_epi:
 	JL     Gemm8x16_edge
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000001, SI
-	JZ     Gemm8x16_noacc_1321
+	JZ     Gemm8x16_noacc_1332
 	MOVQ   ldc+64(FP), DI
 	MOVQ   CX, SI
 	SHLQ   $0x02, DI
@@ -69398,12 +69775,12 @@ Gemm8x16_epi:
 	ADDQ   DI, SI
 	VADDPS (SI), Z7, Z7
 
-Gemm8x16_noacc_1321:
+Gemm8x16_noacc_1332:
 	MOVQ   flags+96(FP), SI
 	TESTQ  $0x00000004, SI
-	JNZ    Gemm8x16_bwd_1322
+	JNZ    Gemm8x16_bwd_1333
 	TESTQ  $0x00000002, SI
-	JZ     Gemm8x16_nobias_1325
+	JZ     Gemm8x16_nobias_1336
 	MOVQ   bias+72(FP), DI
 	VADDPS (DI), Z0, Z0
 	VADDPS (DI), Z1, Z1
@@ -69414,10 +69791,10 @@ Gemm8x16_noacc_1321:
 	VADDPS (DI), Z6, Z6
 	VADDPS (DI), Z7, Z7
 
-Gemm8x16_nobias_1325:
+Gemm8x16_nobias_1336:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm8x16_notrelu_1326
+	JNE     Gemm8x16_notrelu_1337
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -69452,11 +69829,11 @@ Gemm8x16_nobias_1325:
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z7, Z8, Z7
 	VMOVUPS Z7, (SI)
-	JMP     Gemm8x16_epidone_1323
+	JMP     Gemm8x16_epidone_1334
 
-Gemm8x16_notrelu_1326:
+Gemm8x16_notrelu_1337:
 	CMPQ        SI, $0x02
-	JNE         Gemm8x16_notleakyrelu_1328
+	JNE         Gemm8x16_notleakyrelu_1339
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -69507,11 +69884,11 @@ Gemm8x16_notrelu_1326:
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z7, K2
 	VMOVUPS     Z8, K2, Z7
 	VMOVUPS     Z7, (SI)
-	JMP         Gemm8x16_epidone_1323
+	JMP         Gemm8x16_epidone_1334
 
-Gemm8x16_notleakyrelu_1328:
+Gemm8x16_notleakyrelu_1339:
 	CMPQ         SI, $0x03
-	JNE          Gemm8x16_notelu_1330
+	JNE          Gemm8x16_notelu_1341
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -69546,7 +69923,7 @@ Gemm8x16_notleakyrelu_1328:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000008, R13
 
-Gemm8x16_fwdelu_1332:
+Gemm8x16_fwdelu_1343:
 	VMOVUPS     (SI), Z11
 	VMAXPS      Z7, Z11, Z12
 	VMOVUPS     Z5, Z13
@@ -69575,12 +69952,12 @@ Gemm8x16_fwdelu_1332:
 	VMOVUPS     Z11, (SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm8x16_fwdelu_1332
-	JMP         Gemm8x16_epidone_1323
+	JNZ         Gemm8x16_fwdelu_1343
+	JMP         Gemm8x16_epidone_1334
 
-Gemm8x16_notelu_1330:
+Gemm8x16_notelu_1341:
 	CMPQ         SI, $0x04
-	JNE          Gemm8x16_notsigmoid_1333
+	JNE          Gemm8x16_notsigmoid_1344
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -69615,7 +69992,7 @@ Gemm8x16_notelu_1330:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000008, R13
 
-Gemm8x16_fwdsigmoid_1335:
+Gemm8x16_fwdsigmoid_1346:
 	VMOVUPS         (SI), Z10
 	VORPS           Z6, Z10, Z11
 	VMOVUPS         Z4, Z12
@@ -69664,12 +70041,12 @@ Gemm8x16_fwdsigmoid_1335:
 	VMOVUPS      Z14, (SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm8x16_fwdsigmoid_1335
-	JMP          Gemm8x16_epidone_1323
+	JNZ          Gemm8x16_fwdsigmoid_1346
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_notsigmoid_1333:
+Gemm8x16_notsigmoid_1344:
 	CMPQ         SI, $0x05
-	JNE          Gemm8x16_nottanh_1336
+	JNE          Gemm8x16_nottanh_1347
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -69708,7 +70085,7 @@ Gemm8x16_notsigmoid_1333:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000008, R13
 
-Gemm8x16_fwdtanh_1338:
+Gemm8x16_fwdtanh_1349:
 	VMOVUPS (SI), Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -69750,12 +70127,12 @@ Gemm8x16_fwdtanh_1338:
 	VMOVUPS     Z20, (SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm8x16_fwdtanh_1338
-	JMP         Gemm8x16_epidone_1323
+	JNZ         Gemm8x16_fwdtanh_1349
+	JMP         Gemm8x16_epidone_1334
 
-Gemm8x16_nottanh_1336:
+Gemm8x16_nottanh_1347:
 	CMPQ         SI, $0x06
-	JNE          Gemm8x16_notscaledsigmoid_1339
+	JNE          Gemm8x16_notscaledsigmoid_1350
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -69790,7 +70167,7 @@ Gemm8x16_nottanh_1336:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000008, R13
 
-Gemm8x16_fwdscaledsigmoid_1341:
+Gemm8x16_fwdscaledsigmoid_1352:
 	VMOVUPS (SI), Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -69846,12 +70223,12 @@ Gemm8x16_fwdscaledsigmoid_1341:
 	VMOVUPS      Z10, (SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm8x16_fwdscaledsigmoid_1341
-	JMP          Gemm8x16_epidone_1323
+	JNZ          Gemm8x16_fwdscaledsigmoid_1352
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_notscaledsigmoid_1339:
+Gemm8x16_notscaledsigmoid_1350:
 	CMPQ         SI, $0x07
-	JNE          Gemm8x16_notscaledtanh_1342
+	JNE          Gemm8x16_notscaledtanh_1353
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -69892,7 +70269,7 @@ Gemm8x16_notscaledsigmoid_1339:
 	SHLQ         $0x02, DI
 	MOVQ         $0x00000008, R13
 
-Gemm8x16_fwdscaledtanh_1344:
+Gemm8x16_fwdscaledtanh_1355:
 	VMOVUPS (SI), Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -69973,16 +70350,16 @@ Gemm8x16_fwdscaledtanh_1344:
 	VMOVUPS    Z20, (SI)
 	ADDQ       DI, SI
 	DECQ       R13
-	JNZ        Gemm8x16_fwdscaledtanh_1344
-	JMP        Gemm8x16_epidone_1323
+	JNZ        Gemm8x16_fwdscaledtanh_1355
+	JMP        Gemm8x16_epidone_1334
 
-Gemm8x16_notscaledtanh_1342:
-	JMP Gemm8x16_store_1320
+Gemm8x16_notscaledtanh_1353:
+	JMP Gemm8x16_store_1331
 
-Gemm8x16_bwd_1322:
+Gemm8x16_bwd_1333:
 	SHRQ           $0x08, SI
 	CMPQ           SI, $0x01
-	JNE            Gemm8x16_bnotrelu_1345
+	JNE            Gemm8x16_bnotrelu_1356
 	MOVQ           ldc+64(FP), DI
 	MOVQ           CX, SI
 	SHLQ           $0x02, DI
@@ -70043,11 +70420,11 @@ Gemm8x16_bwd_1322:
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
 	VMULPS         Z0, Z7, Z7
 	VMOVUPS        Z7, (SI)
-	JMP            Gemm8x16_epidone_1323
+	JMP            Gemm8x16_epidone_1334
 
-Gemm8x16_bnotrelu_1345:
+Gemm8x16_bnotrelu_1356:
 	CMPQ         SI, $0x02
-	JNE          Gemm8x16_bnotleakyrelu_1347
+	JNE          Gemm8x16_bnotleakyrelu_1358
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -70116,11 +70493,11 @@ Gemm8x16_bnotrelu_1345:
 	VBROADCASTSS k4_3f800000<>+0(SB), K2, Z0
 	VMULPS       Z0, Z7, Z7
 	VMOVUPS      Z7, (SI)
-	JMP          Gemm8x16_epidone_1323
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_bnotleakyrelu_1347:
+Gemm8x16_bnotleakyrelu_1358:
 	CMPQ         SI, $0x03
-	JNE          Gemm8x16_bnotelu_1349
+	JNE          Gemm8x16_bnotelu_1360
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -70189,11 +70566,11 @@ Gemm8x16_bnotleakyrelu_1347:
 	VBROADCASTSS k4_3f800000<>+0(SB), K2, Z0
 	VMULPS       Z0, Z7, Z7
 	VMOVUPS      Z7, (SI)
-	JMP          Gemm8x16_epidone_1323
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_bnotelu_1349:
+Gemm8x16_bnotelu_1360:
 	CMPQ         SI, $0x04
-	JNE          Gemm8x16_bnotsigmoid_1351
+	JNE          Gemm8x16_bnotsigmoid_1362
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -70262,11 +70639,11 @@ Gemm8x16_bnotelu_1349:
 	VMULPS       Z0, Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, (SI)
-	JMP          Gemm8x16_epidone_1323
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_bnotsigmoid_1351:
+Gemm8x16_bnotsigmoid_1362:
 	CMPQ         SI, $0x05
-	JNE          Gemm8x16_bnottanh_1353
+	JNE          Gemm8x16_bnottanh_1364
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -70343,11 +70720,11 @@ Gemm8x16_bnotsigmoid_1351:
 	VMULPS       Z0, Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, (SI)
-	JMP          Gemm8x16_epidone_1323
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_bnottanh_1353:
+Gemm8x16_bnottanh_1364:
 	CMPQ         SI, $0x06
-	JNE          Gemm8x16_bnotscaledsigmoid_1355
+	JNE          Gemm8x16_bnotscaledsigmoid_1366
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -70424,11 +70801,11 @@ Gemm8x16_bnottanh_1353:
 	VMULPS.BCST  (SP), Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, (SI)
-	JMP          Gemm8x16_epidone_1323
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_bnotscaledsigmoid_1355:
+Gemm8x16_bnotscaledsigmoid_1366:
 	CMPQ         SI, $0x07
-	JNE          Gemm8x16_bnotscaledtanh_1357
+	JNE          Gemm8x16_bnotscaledtanh_1368
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -70513,10 +70890,10 @@ Gemm8x16_bnotscaledsigmoid_1355:
 	VMULPS.BCST  192(SP), Z9, Z9
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, (SI)
-	JMP          Gemm8x16_epidone_1323
+	JMP          Gemm8x16_epidone_1334
 
-Gemm8x16_bnotscaledtanh_1357:
-Gemm8x16_store_1320:
+Gemm8x16_bnotscaledtanh_1368:
+Gemm8x16_store_1331:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -70536,13 +70913,13 @@ Gemm8x16_store_1320:
 	ADDQ    DI, SI
 	VMOVUPS Z7, (SI)
 
-Gemm8x16_epidone_1323:
+Gemm8x16_epidone_1334:
 	JMP Gemm8x16_next
 
 Gemm8x16_edge:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000001, SI
-	JZ        Gemm8x16_noacc_1361
+	JZ        Gemm8x16_noacc_1372
 	MOVQ      ldc+64(FP), DI
 	MOVQ      CX, SI
 	SHLQ      $0x02, DI
@@ -70550,47 +70927,47 @@ Gemm8x16_edge:
 	VADDPS    Z8, Z0, Z0
 	ADDQ      DI, SI
 	CMPQ      BX, $0x01
-	JLE       Gemm8x16_accrows_1364
+	JLE       Gemm8x16_accrows_1375
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z1, Z1
 	ADDQ      DI, SI
 	CMPQ      BX, $0x02
-	JLE       Gemm8x16_accrows_1364
+	JLE       Gemm8x16_accrows_1375
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z2, Z2
 	ADDQ      DI, SI
 	CMPQ      BX, $0x03
-	JLE       Gemm8x16_accrows_1364
+	JLE       Gemm8x16_accrows_1375
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z3, Z3
 	ADDQ      DI, SI
 	CMPQ      BX, $0x04
-	JLE       Gemm8x16_accrows_1364
+	JLE       Gemm8x16_accrows_1375
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z4, Z4
 	ADDQ      DI, SI
 	CMPQ      BX, $0x05
-	JLE       Gemm8x16_accrows_1364
+	JLE       Gemm8x16_accrows_1375
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z5, Z5
 	ADDQ      DI, SI
 	CMPQ      BX, $0x06
-	JLE       Gemm8x16_accrows_1364
+	JLE       Gemm8x16_accrows_1375
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z6, Z6
 	ADDQ      DI, SI
 	CMPQ      BX, $0x07
-	JLE       Gemm8x16_accrows_1364
+	JLE       Gemm8x16_accrows_1375
 	VMOVUPS.Z (SI), K1, Z8
 	VADDPS    Z8, Z7, Z7
 
-Gemm8x16_accrows_1364:
-Gemm8x16_noacc_1361:
+Gemm8x16_accrows_1375:
+Gemm8x16_noacc_1372:
 	MOVQ      flags+96(FP), SI
 	TESTQ     $0x00000004, SI
-	JNZ       Gemm8x16_bwd_1362
+	JNZ       Gemm8x16_bwd_1373
 	TESTQ     $0x00000002, SI
-	JZ        Gemm8x16_nobias_1365
+	JZ        Gemm8x16_nobias_1376
 	MOVQ      bias+72(FP), DI
 	VMOVUPS.Z (DI), K1, Z8
 	VADDPS    Z8, Z0, Z0
@@ -70602,10 +70979,10 @@ Gemm8x16_noacc_1361:
 	VADDPS    Z8, Z6, Z6
 	VADDPS    Z8, Z7, Z7
 
-Gemm8x16_nobias_1365:
+Gemm8x16_nobias_1376:
 	SHRQ    $0x08, SI
 	CMPQ    SI, $0x01
-	JNE     Gemm8x16_notrelu_1366
+	JNE     Gemm8x16_notrelu_1377
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
@@ -70614,53 +70991,53 @@ Gemm8x16_nobias_1365:
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_fwdrelu_1367
+	JLE     Gemm8x16_fwdrelu_1378
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z1, Z8, Z1
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_fwdrelu_1367
+	JLE     Gemm8x16_fwdrelu_1378
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z2, Z8, Z2
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_fwdrelu_1367
+	JLE     Gemm8x16_fwdrelu_1378
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z3, Z8, Z3
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_fwdrelu_1367
+	JLE     Gemm8x16_fwdrelu_1378
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z4, Z8, Z4
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_fwdrelu_1367
+	JLE     Gemm8x16_fwdrelu_1378
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z5, Z8, Z5
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_fwdrelu_1367
+	JLE     Gemm8x16_fwdrelu_1378
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z6, Z8, Z6
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_fwdrelu_1367
+	JLE     Gemm8x16_fwdrelu_1378
 	VXORPS  Z8, Z8, Z8
 	VMAXPS  Z7, Z8, Z7
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_fwdrelu_1367:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_fwdrelu_1378:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_notrelu_1366:
+Gemm8x16_notrelu_1377:
 	CMPQ        SI, $0x02
-	JNE         Gemm8x16_notleakyrelu_1368
+	JNE         Gemm8x16_notleakyrelu_1379
 	MOVQ        ldc+64(FP), DI
 	MOVQ        CX, SI
 	SHLQ        $0x02, DI
@@ -70671,7 +71048,7 @@ Gemm8x16_notrelu_1366:
 	VMOVUPS     Z0, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x01
-	JLE         Gemm8x16_fwdleakyrelu_1369
+	JLE         Gemm8x16_fwdleakyrelu_1380
 	VMULPS.BCST (SP), Z1, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z1, K2
@@ -70679,7 +71056,7 @@ Gemm8x16_notrelu_1366:
 	VMOVUPS     Z1, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x02
-	JLE         Gemm8x16_fwdleakyrelu_1369
+	JLE         Gemm8x16_fwdleakyrelu_1380
 	VMULPS.BCST (SP), Z2, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K2
@@ -70687,7 +71064,7 @@ Gemm8x16_notrelu_1366:
 	VMOVUPS     Z2, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x03
-	JLE         Gemm8x16_fwdleakyrelu_1369
+	JLE         Gemm8x16_fwdleakyrelu_1380
 	VMULPS.BCST (SP), Z3, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K2
@@ -70695,7 +71072,7 @@ Gemm8x16_notrelu_1366:
 	VMOVUPS     Z3, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x04
-	JLE         Gemm8x16_fwdleakyrelu_1369
+	JLE         Gemm8x16_fwdleakyrelu_1380
 	VMULPS.BCST (SP), Z4, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K2
@@ -70703,7 +71080,7 @@ Gemm8x16_notrelu_1366:
 	VMOVUPS     Z4, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x05
-	JLE         Gemm8x16_fwdleakyrelu_1369
+	JLE         Gemm8x16_fwdleakyrelu_1380
 	VMULPS.BCST (SP), Z5, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z5, K2
@@ -70711,7 +71088,7 @@ Gemm8x16_notrelu_1366:
 	VMOVUPS     Z5, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x06
-	JLE         Gemm8x16_fwdleakyrelu_1369
+	JLE         Gemm8x16_fwdleakyrelu_1380
 	VMULPS.BCST (SP), Z6, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z6, K2
@@ -70719,53 +71096,53 @@ Gemm8x16_notrelu_1366:
 	VMOVUPS     Z6, K1, (SI)
 	ADDQ        DI, SI
 	CMPQ        BX, $0x07
-	JLE         Gemm8x16_fwdleakyrelu_1369
+	JLE         Gemm8x16_fwdleakyrelu_1380
 	VMULPS.BCST (SP), Z7, Z8
 	VMINPS.BCST k4_80000000<>+0(SB), Z8, Z8
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z7, K2
 	VMOVUPS     Z8, K2, Z7
 	VMOVUPS     Z7, K1, (SI)
 
-Gemm8x16_fwdleakyrelu_1369:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_fwdleakyrelu_1380:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_notleakyrelu_1368:
+Gemm8x16_notleakyrelu_1379:
 	CMPQ    SI, $0x03
-	JNE     Gemm8x16_notelu_1370
+	JNE     Gemm8x16_notelu_1381
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillelu_1371
+	JLE     Gemm8x16_spillelu_1382
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillelu_1371
+	JLE     Gemm8x16_spillelu_1382
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillelu_1371
+	JLE     Gemm8x16_spillelu_1382
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillelu_1371
+	JLE     Gemm8x16_spillelu_1382
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillelu_1371
+	JLE     Gemm8x16_spillelu_1382
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillelu_1371
+	JLE     Gemm8x16_spillelu_1382
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillelu_1371
+	JLE     Gemm8x16_spillelu_1382
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillelu_1371:
+Gemm8x16_spillelu_1382:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z7
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z6
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z5
@@ -70784,7 +71161,7 @@ Gemm8x16_spillelu_1371:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm8x16_fwdelu_1372:
+Gemm8x16_fwdelu_1383:
 	VMOVUPS.Z   (SI), K1, Z11
 	VMAXPS      Z7, Z11, Z12
 	VMOVUPS     Z5, Z13
@@ -70813,46 +71190,46 @@ Gemm8x16_fwdelu_1372:
 	VMOVUPS     Z11, K1, (SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm8x16_fwdelu_1372
-	JMP         Gemm8x16_epidone_1363
+	JNZ         Gemm8x16_fwdelu_1383
+	JMP         Gemm8x16_epidone_1374
 
-Gemm8x16_notelu_1370:
+Gemm8x16_notelu_1381:
 	CMPQ    SI, $0x04
-	JNE     Gemm8x16_notsigmoid_1373
+	JNE     Gemm8x16_notsigmoid_1384
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillsigmoid_1374
+	JLE     Gemm8x16_spillsigmoid_1385
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillsigmoid_1374
+	JLE     Gemm8x16_spillsigmoid_1385
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillsigmoid_1374
+	JLE     Gemm8x16_spillsigmoid_1385
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillsigmoid_1374
+	JLE     Gemm8x16_spillsigmoid_1385
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillsigmoid_1374
+	JLE     Gemm8x16_spillsigmoid_1385
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillsigmoid_1374
+	JLE     Gemm8x16_spillsigmoid_1385
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillsigmoid_1374
+	JLE     Gemm8x16_spillsigmoid_1385
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillsigmoid_1374:
+Gemm8x16_spillsigmoid_1385:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z7
 	VBROADCASTSS k4_80000000<>+0(SB), Z6
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z5
@@ -70871,7 +71248,7 @@ Gemm8x16_spillsigmoid_1374:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm8x16_fwdsigmoid_1375:
+Gemm8x16_fwdsigmoid_1386:
 	VMOVUPS.Z       (SI), K1, Z10
 	VORPS           Z6, Z10, Z11
 	VMOVUPS         Z4, Z12
@@ -70920,46 +71297,46 @@ Gemm8x16_fwdsigmoid_1375:
 	VMOVUPS      Z14, K1, (SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm8x16_fwdsigmoid_1375
-	JMP          Gemm8x16_epidone_1363
+	JNZ          Gemm8x16_fwdsigmoid_1386
+	JMP          Gemm8x16_epidone_1374
 
-Gemm8x16_notsigmoid_1373:
+Gemm8x16_notsigmoid_1384:
 	CMPQ    SI, $0x05
-	JNE     Gemm8x16_nottanh_1376
+	JNE     Gemm8x16_nottanh_1387
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spilltanh_1377
+	JLE     Gemm8x16_spilltanh_1388
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spilltanh_1377
+	JLE     Gemm8x16_spilltanh_1388
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spilltanh_1377
+	JLE     Gemm8x16_spilltanh_1388
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spilltanh_1377
+	JLE     Gemm8x16_spilltanh_1388
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spilltanh_1377
+	JLE     Gemm8x16_spilltanh_1388
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spilltanh_1377
+	JLE     Gemm8x16_spilltanh_1388
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spilltanh_1377
+	JLE     Gemm8x16_spilltanh_1388
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spilltanh_1377:
+Gemm8x16_spilltanh_1388:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z7
 	VBROADCASTSS k4_c1200000<>+0(SB), Z6
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z5
@@ -70982,7 +71359,7 @@ Gemm8x16_spilltanh_1377:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm8x16_fwdtanh_1378:
+Gemm8x16_fwdtanh_1389:
 	VMOVUPS.Z (SI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -71024,46 +71401,46 @@ Gemm8x16_fwdtanh_1378:
 	VMOVUPS     Z20, K1, (SI)
 	ADDQ        DI, SI
 	DECQ        R13
-	JNZ         Gemm8x16_fwdtanh_1378
-	JMP         Gemm8x16_epidone_1363
+	JNZ         Gemm8x16_fwdtanh_1389
+	JMP         Gemm8x16_epidone_1374
 
-Gemm8x16_nottanh_1376:
+Gemm8x16_nottanh_1387:
 	CMPQ    SI, $0x06
-	JNE     Gemm8x16_notscaledsigmoid_1379
+	JNE     Gemm8x16_notscaledsigmoid_1390
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillscaledsigmoid_1380
+	JLE     Gemm8x16_spillscaledsigmoid_1391
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillscaledsigmoid_1380
+	JLE     Gemm8x16_spillscaledsigmoid_1391
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillscaledsigmoid_1380
+	JLE     Gemm8x16_spillscaledsigmoid_1391
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillscaledsigmoid_1380
+	JLE     Gemm8x16_spillscaledsigmoid_1391
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillscaledsigmoid_1380
+	JLE     Gemm8x16_spillscaledsigmoid_1391
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillscaledsigmoid_1380
+	JLE     Gemm8x16_spillscaledsigmoid_1391
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillscaledsigmoid_1380
+	JLE     Gemm8x16_spillscaledsigmoid_1391
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillscaledsigmoid_1380:
+Gemm8x16_spillscaledsigmoid_1391:
 	VBROADCASTSS k4_80000000<>+0(SB), Z7
 	VBROADCASTSS k4_3f800000<>+0(SB), Z6
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z5
@@ -71082,7 +71459,7 @@ Gemm8x16_spillscaledsigmoid_1380:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm8x16_fwdscaledsigmoid_1381:
+Gemm8x16_fwdscaledsigmoid_1392:
 	VMOVUPS.Z (SI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -71138,46 +71515,46 @@ Gemm8x16_fwdscaledsigmoid_1381:
 	VMOVUPS      Z10, K1, (SI)
 	ADDQ         DI, SI
 	DECQ         R13
-	JNZ          Gemm8x16_fwdscaledsigmoid_1381
-	JMP          Gemm8x16_epidone_1363
+	JNZ          Gemm8x16_fwdscaledsigmoid_1392
+	JMP          Gemm8x16_epidone_1374
 
-Gemm8x16_notscaledsigmoid_1379:
+Gemm8x16_notscaledsigmoid_1390:
 	CMPQ    SI, $0x07
-	JNE     Gemm8x16_notscaledtanh_1382
+	JNE     Gemm8x16_notscaledtanh_1393
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_spillscaledtanh_1383
+	JLE     Gemm8x16_spillscaledtanh_1394
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_spillscaledtanh_1383
+	JLE     Gemm8x16_spillscaledtanh_1394
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_spillscaledtanh_1383
+	JLE     Gemm8x16_spillscaledtanh_1394
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_spillscaledtanh_1383
+	JLE     Gemm8x16_spillscaledtanh_1394
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_spillscaledtanh_1383
+	JLE     Gemm8x16_spillscaledtanh_1394
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_spillscaledtanh_1383
+	JLE     Gemm8x16_spillscaledtanh_1394
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_spillscaledtanh_1383
+	JLE     Gemm8x16_spillscaledtanh_1394
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_spillscaledtanh_1383:
+Gemm8x16_spillscaledtanh_1394:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z7
 	VBROADCASTSS k4_80000000<>+0(SB), Z6
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z5
@@ -71202,7 +71579,7 @@ Gemm8x16_spillscaledtanh_1383:
 	CMPQ         BX, R13
 	CMOVQLT      BX, R13
 
-Gemm8x16_fwdscaledtanh_1384:
+Gemm8x16_fwdscaledtanh_1395:
 	VMOVUPS.Z (SI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -71283,16 +71660,16 @@ Gemm8x16_fwdscaledtanh_1384:
 	VMOVUPS    Z20, K1, (SI)
 	ADDQ       DI, SI
 	DECQ       R13
-	JNZ        Gemm8x16_fwdscaledtanh_1384
-	JMP        Gemm8x16_epidone_1363
+	JNZ        Gemm8x16_fwdscaledtanh_1395
+	JMP        Gemm8x16_epidone_1374
 
-Gemm8x16_notscaledtanh_1382:
-	JMP Gemm8x16_store_1360
+Gemm8x16_notscaledtanh_1393:
+	JMP Gemm8x16_store_1371
 
-Gemm8x16_bwd_1362:
+Gemm8x16_bwd_1373:
 	SHRQ           $0x08, SI
 	CMPQ           SI, $0x01
-	JNE            Gemm8x16_bnotrelu_1385
+	JNE            Gemm8x16_bnotrelu_1396
 	MOVQ           ldc+64(FP), DI
 	MOVQ           CX, SI
 	SHLQ           $0x02, DI
@@ -71307,7 +71684,7 @@ Gemm8x16_bwd_1362:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x01
-	JLE            Gemm8x16_bwdrelu_1386
+	JLE            Gemm8x16_bwdrelu_1397
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -71316,7 +71693,7 @@ Gemm8x16_bwd_1362:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x02
-	JLE            Gemm8x16_bwdrelu_1386
+	JLE            Gemm8x16_bwdrelu_1397
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -71325,7 +71702,7 @@ Gemm8x16_bwd_1362:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x03
-	JLE            Gemm8x16_bwdrelu_1386
+	JLE            Gemm8x16_bwdrelu_1397
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -71334,7 +71711,7 @@ Gemm8x16_bwd_1362:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x04
-	JLE            Gemm8x16_bwdrelu_1386
+	JLE            Gemm8x16_bwdrelu_1397
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -71343,7 +71720,7 @@ Gemm8x16_bwd_1362:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x05
-	JLE            Gemm8x16_bwdrelu_1386
+	JLE            Gemm8x16_bwdrelu_1397
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -71352,7 +71729,7 @@ Gemm8x16_bwd_1362:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x06
-	JLE            Gemm8x16_bwdrelu_1386
+	JLE            Gemm8x16_bwdrelu_1397
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
@@ -71361,19 +71738,19 @@ Gemm8x16_bwd_1362:
 	ADDQ           DI, SI
 	ADDQ           R14, R13
 	CMPQ           BX, $0x07
-	JLE            Gemm8x16_bwdrelu_1386
+	JLE            Gemm8x16_bwdrelu_1397
 	VMOVUPS.Z      (R13), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K2, Z0
 	VMULPS         Z0, Z7, Z7
 	VMOVUPS        Z7, K1, (SI)
 
-Gemm8x16_bwdrelu_1386:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_bwdrelu_1397:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_bnotrelu_1385:
+Gemm8x16_bnotrelu_1396:
 	CMPQ         SI, $0x02
-	JNE          Gemm8x16_bnotleakyrelu_1387
+	JNE          Gemm8x16_bnotleakyrelu_1398
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -71389,7 +71766,7 @@ Gemm8x16_bnotrelu_1385:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_bwdleakyrelu_1388
+	JLE          Gemm8x16_bwdleakyrelu_1399
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -71399,7 +71776,7 @@ Gemm8x16_bnotrelu_1385:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_bwdleakyrelu_1388
+	JLE          Gemm8x16_bwdleakyrelu_1399
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -71409,7 +71786,7 @@ Gemm8x16_bnotrelu_1385:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_bwdleakyrelu_1388
+	JLE          Gemm8x16_bwdleakyrelu_1399
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -71419,7 +71796,7 @@ Gemm8x16_bnotrelu_1385:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_bwdleakyrelu_1388
+	JLE          Gemm8x16_bwdleakyrelu_1399
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -71429,7 +71806,7 @@ Gemm8x16_bnotrelu_1385:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_bwdleakyrelu_1388
+	JLE          Gemm8x16_bwdleakyrelu_1399
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -71439,7 +71816,7 @@ Gemm8x16_bnotrelu_1385:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_bwdleakyrelu_1388
+	JLE          Gemm8x16_bwdleakyrelu_1399
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -71449,7 +71826,7 @@ Gemm8x16_bnotrelu_1385:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_bwdleakyrelu_1388
+	JLE          Gemm8x16_bwdleakyrelu_1399
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VBROADCASTSS (SP), Z0
@@ -71457,12 +71834,12 @@ Gemm8x16_bnotrelu_1385:
 	VMULPS       Z0, Z7, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-Gemm8x16_bwdleakyrelu_1388:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_bwdleakyrelu_1399:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_bnotleakyrelu_1387:
+Gemm8x16_bnotleakyrelu_1398:
 	CMPQ         SI, $0x03
-	JNE          Gemm8x16_bnotelu_1389
+	JNE          Gemm8x16_bnotelu_1400
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -71478,7 +71855,7 @@ Gemm8x16_bnotleakyrelu_1387:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_bwdelu_1390
+	JLE          Gemm8x16_bwdelu_1401
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -71488,7 +71865,7 @@ Gemm8x16_bnotleakyrelu_1387:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_bwdelu_1390
+	JLE          Gemm8x16_bwdelu_1401
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -71498,7 +71875,7 @@ Gemm8x16_bnotleakyrelu_1387:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_bwdelu_1390
+	JLE          Gemm8x16_bwdelu_1401
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -71508,7 +71885,7 @@ Gemm8x16_bnotleakyrelu_1387:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_bwdelu_1390
+	JLE          Gemm8x16_bwdelu_1401
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -71518,7 +71895,7 @@ Gemm8x16_bnotleakyrelu_1387:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_bwdelu_1390
+	JLE          Gemm8x16_bwdelu_1401
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -71528,7 +71905,7 @@ Gemm8x16_bnotleakyrelu_1387:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_bwdelu_1390
+	JLE          Gemm8x16_bwdelu_1401
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -71538,7 +71915,7 @@ Gemm8x16_bnotleakyrelu_1387:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_bwdelu_1390
+	JLE          Gemm8x16_bwdelu_1401
 	VMOVUPS.Z    (R13), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K2
 	VADDPS.BCST  (SP), Z0, Z0
@@ -71546,12 +71923,12 @@ Gemm8x16_bnotleakyrelu_1387:
 	VMULPS       Z0, Z7, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-Gemm8x16_bwdelu_1390:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_bwdelu_1401:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_bnotelu_1389:
+Gemm8x16_bnotelu_1400:
 	CMPQ         SI, $0x04
-	JNE          Gemm8x16_bnotsigmoid_1391
+	JNE          Gemm8x16_bnotsigmoid_1402
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -71567,7 +71944,7 @@ Gemm8x16_bnotelu_1389:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_bwdsigmoid_1392
+	JLE          Gemm8x16_bwdsigmoid_1403
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z8
 	VSUBPS       Z0, Z8, Z9
@@ -71577,7 +71954,7 @@ Gemm8x16_bnotelu_1389:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_bwdsigmoid_1392
+	JLE          Gemm8x16_bwdsigmoid_1403
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71587,7 +71964,7 @@ Gemm8x16_bnotelu_1389:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_bwdsigmoid_1392
+	JLE          Gemm8x16_bwdsigmoid_1403
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71597,7 +71974,7 @@ Gemm8x16_bnotelu_1389:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_bwdsigmoid_1392
+	JLE          Gemm8x16_bwdsigmoid_1403
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71607,7 +71984,7 @@ Gemm8x16_bnotelu_1389:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_bwdsigmoid_1392
+	JLE          Gemm8x16_bwdsigmoid_1403
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71617,7 +71994,7 @@ Gemm8x16_bnotelu_1389:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_bwdsigmoid_1392
+	JLE          Gemm8x16_bwdsigmoid_1403
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71627,7 +72004,7 @@ Gemm8x16_bnotelu_1389:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_bwdsigmoid_1392
+	JLE          Gemm8x16_bwdsigmoid_1403
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71635,12 +72012,12 @@ Gemm8x16_bnotelu_1389:
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-Gemm8x16_bwdsigmoid_1392:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_bwdsigmoid_1403:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_bnotsigmoid_1391:
+Gemm8x16_bnotsigmoid_1402:
 	CMPQ         SI, $0x05
-	JNE          Gemm8x16_bnottanh_1393
+	JNE          Gemm8x16_bnottanh_1404
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -71657,7 +72034,7 @@ Gemm8x16_bnotsigmoid_1391:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_bwdtanh_1394
+	JLE          Gemm8x16_bwdtanh_1405
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z8
 	VSUBPS       Z0, Z8, Z9
@@ -71668,7 +72045,7 @@ Gemm8x16_bnotsigmoid_1391:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_bwdtanh_1394
+	JLE          Gemm8x16_bwdtanh_1405
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71679,7 +72056,7 @@ Gemm8x16_bnotsigmoid_1391:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_bwdtanh_1394
+	JLE          Gemm8x16_bwdtanh_1405
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71690,7 +72067,7 @@ Gemm8x16_bnotsigmoid_1391:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_bwdtanh_1394
+	JLE          Gemm8x16_bwdtanh_1405
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71701,7 +72078,7 @@ Gemm8x16_bnotsigmoid_1391:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_bwdtanh_1394
+	JLE          Gemm8x16_bwdtanh_1405
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71712,7 +72089,7 @@ Gemm8x16_bnotsigmoid_1391:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_bwdtanh_1394
+	JLE          Gemm8x16_bwdtanh_1405
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71723,7 +72100,7 @@ Gemm8x16_bnotsigmoid_1391:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_bwdtanh_1394
+	JLE          Gemm8x16_bwdtanh_1405
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71732,12 +72109,12 @@ Gemm8x16_bnotsigmoid_1391:
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-Gemm8x16_bwdtanh_1394:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_bwdtanh_1405:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_bnottanh_1393:
+Gemm8x16_bnottanh_1404:
 	CMPQ         SI, $0x06
-	JNE          Gemm8x16_bnotscaledsigmoid_1395
+	JNE          Gemm8x16_bnotscaledsigmoid_1406
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -71754,7 +72131,7 @@ Gemm8x16_bnottanh_1393:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_bwdscaledsigmoid_1396
+	JLE          Gemm8x16_bwdscaledsigmoid_1407
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z8
 	VSUBPS       Z0, Z8, Z9
@@ -71765,7 +72142,7 @@ Gemm8x16_bnottanh_1393:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_bwdscaledsigmoid_1396
+	JLE          Gemm8x16_bwdscaledsigmoid_1407
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71776,7 +72153,7 @@ Gemm8x16_bnottanh_1393:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_bwdscaledsigmoid_1396
+	JLE          Gemm8x16_bwdscaledsigmoid_1407
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71787,7 +72164,7 @@ Gemm8x16_bnottanh_1393:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_bwdscaledsigmoid_1396
+	JLE          Gemm8x16_bwdscaledsigmoid_1407
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71798,7 +72175,7 @@ Gemm8x16_bnottanh_1393:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_bwdscaledsigmoid_1396
+	JLE          Gemm8x16_bwdscaledsigmoid_1407
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71809,7 +72186,7 @@ Gemm8x16_bnottanh_1393:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_bwdscaledsigmoid_1396
+	JLE          Gemm8x16_bwdscaledsigmoid_1407
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71820,7 +72197,7 @@ Gemm8x16_bnottanh_1393:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_bwdscaledsigmoid_1396
+	JLE          Gemm8x16_bwdscaledsigmoid_1407
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71829,12 +72206,12 @@ Gemm8x16_bnottanh_1393:
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-Gemm8x16_bwdscaledsigmoid_1396:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_bwdscaledsigmoid_1407:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_bnotscaledsigmoid_1395:
+Gemm8x16_bnotscaledsigmoid_1406:
 	CMPQ         SI, $0x07
-	JNE          Gemm8x16_bnotscaledtanh_1397
+	JNE          Gemm8x16_bnotscaledtanh_1408
 	MOVQ         ldc+64(FP), DI
 	MOVQ         CX, SI
 	SHLQ         $0x02, DI
@@ -71852,7 +72229,7 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x01
-	JLE          Gemm8x16_bwdscaledtanh_1398
+	JLE          Gemm8x16_bwdscaledtanh_1409
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS (SP), Z8
 	VSUBPS       Z0, Z8, Z9
@@ -71864,7 +72241,7 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x02
-	JLE          Gemm8x16_bwdscaledtanh_1398
+	JLE          Gemm8x16_bwdscaledtanh_1409
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71876,7 +72253,7 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x03
-	JLE          Gemm8x16_bwdscaledtanh_1398
+	JLE          Gemm8x16_bwdscaledtanh_1409
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71888,7 +72265,7 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x04
-	JLE          Gemm8x16_bwdscaledtanh_1398
+	JLE          Gemm8x16_bwdscaledtanh_1409
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71900,7 +72277,7 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x05
-	JLE          Gemm8x16_bwdscaledtanh_1398
+	JLE          Gemm8x16_bwdscaledtanh_1409
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71912,7 +72289,7 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x06
-	JLE          Gemm8x16_bwdscaledtanh_1398
+	JLE          Gemm8x16_bwdscaledtanh_1409
 	VMOVUPS.Z    (R13), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z9
@@ -71924,7 +72301,7 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	ADDQ         DI, SI
 	ADDQ         R14, R13
 	CMPQ         BX, $0x07
-	JLE          Gemm8x16_bwdscaledtanh_1398
+	JLE          Gemm8x16_bwdscaledtanh_1409
 	VMOVUPS.Z    (R13), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z9
@@ -71934,46 +72311,46 @@ Gemm8x16_bnotscaledsigmoid_1395:
 	VMULPS       Z9, Z7, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-Gemm8x16_bwdscaledtanh_1398:
-	JMP Gemm8x16_epidone_1363
+Gemm8x16_bwdscaledtanh_1409:
+	JMP Gemm8x16_epidone_1374
 
-Gemm8x16_bnotscaledtanh_1397:
-Gemm8x16_store_1360:
+Gemm8x16_bnotscaledtanh_1408:
+Gemm8x16_store_1371:
 	MOVQ    ldc+64(FP), DI
 	MOVQ    CX, SI
 	SHLQ    $0x02, DI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x01
-	JLE     Gemm8x16_storerows_1399
+	JLE     Gemm8x16_storerows_1410
 	VMOVUPS Z1, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x02
-	JLE     Gemm8x16_storerows_1399
+	JLE     Gemm8x16_storerows_1410
 	VMOVUPS Z2, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x03
-	JLE     Gemm8x16_storerows_1399
+	JLE     Gemm8x16_storerows_1410
 	VMOVUPS Z3, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x04
-	JLE     Gemm8x16_storerows_1399
+	JLE     Gemm8x16_storerows_1410
 	VMOVUPS Z4, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x05
-	JLE     Gemm8x16_storerows_1399
+	JLE     Gemm8x16_storerows_1410
 	VMOVUPS Z5, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x06
-	JLE     Gemm8x16_storerows_1399
+	JLE     Gemm8x16_storerows_1410
 	VMOVUPS Z6, K1, (SI)
 	ADDQ    DI, SI
 	CMPQ    BX, $0x07
-	JLE     Gemm8x16_storerows_1399
+	JLE     Gemm8x16_storerows_1410
 	VMOVUPS Z7, K1, (SI)
 
-Gemm8x16_storerows_1399:
-Gemm8x16_epidone_1363:
+Gemm8x16_storerows_1410:
+Gemm8x16_epidone_1374:
 Gemm8x16_next:
 	MOVQ   ldc+64(FP), SI
 	IMUL3Q $0x00000020, SI, SI
@@ -71988,7 +72365,7 @@ Gemm8x16_copytail:
 	TESTQ      R11, R11
 	JZ         Gemm8x16_done
 	TESTQ      $0x00000008, flags+96(FP)
-	JZ         Gemm8x16_copyrow_1400
+	JZ         Gemm8x16_copyrow_1411
 	PREFETCHT0 64(R8)
 	PREFETCHT0 64(R8)(R9*1)
 	PREFETCHT0 64(R8)(R9*2)
@@ -72011,15 +72388,15 @@ Gemm8x16_copytail:
 	ADDQ       $0x10, R12
 	DECQ       R11
 	TESTQ      $0x00000003, R11
-	JNZ        Gemm8x16_copied_1401
+	JNZ        Gemm8x16_copied_1412
 	MOVQ       R9, AX
 	SHLQ       $0x04, AX
 	SUBQ       AX, R8
 	ADDQ       $0x10, R8
 	ADDQ       $0x000000c0, R12
-	JMP        Gemm8x16_copied_1401
+	JMP        Gemm8x16_copied_1412
 
-Gemm8x16_copyrow_1400:
+Gemm8x16_copyrow_1411:
 	PREFETCHT0 (R8)(R9*8)
 	VMOVUPS    (R8), Z0
 	VMOVUPS    Z0, (R12)
@@ -72027,7 +72404,7 @@ Gemm8x16_copyrow_1400:
 	ADDQ       $0x00000040, R12
 	DECQ       R11
 
-Gemm8x16_copied_1401:
+Gemm8x16_copied_1412:
 	JMP Gemm8x16_copytail
 
 Gemm8x16_done:
@@ -72183,7 +72560,7 @@ GemmDot1AVX512_reduce:
 	VADDPS     Z4, Z3, Z3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot1AVX512_noacc_1403
+	JZ         GemmDot1AVX512_noacc_1414
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -72191,27 +72568,27 @@ GemmDot1AVX512_reduce:
 	VADDPS     Z4, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot1AVX512_accrows_1406
+	JLE        GemmDot1AVX512_accrows_1417
 	VMOVUPS.Z  (DI), K1, Z4
 	VADDPS     Z4, Z1, Z1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot1AVX512_accrows_1406
+	JLE        GemmDot1AVX512_accrows_1417
 	VMOVUPS.Z  (DI), K1, Z4
 	VADDPS     Z4, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot1AVX512_accrows_1406
+	JLE        GemmDot1AVX512_accrows_1417
 	VMOVUPS.Z  (DI), K1, Z4
 	VADDPS     Z4, Z3, Z3
 
-GemmDot1AVX512_accrows_1406:
-GemmDot1AVX512_noacc_1403:
+GemmDot1AVX512_accrows_1417:
+GemmDot1AVX512_noacc_1414:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot1AVX512_bwd_1404
+	JNZ       GemmDot1AVX512_bwd_1415
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot1AVX512_nobias_1407
+	JZ        GemmDot1AVX512_nobias_1418
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z4
 	VADDPS    Z4, Z0, Z0
@@ -72219,10 +72596,10 @@ GemmDot1AVX512_noacc_1403:
 	VADDPS    Z4, Z2, Z2
 	VADDPS    Z4, Z3, Z3
 
-GemmDot1AVX512_nobias_1407:
+GemmDot1AVX512_nobias_1418:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot1AVX512_notrelu_1408
+	JNE     GemmDot1AVX512_notrelu_1419
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -72231,29 +72608,29 @@ GemmDot1AVX512_nobias_1407:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot1AVX512_fwdrelu_1409
+	JLE     GemmDot1AVX512_fwdrelu_1420
 	VXORPS  Z4, Z4, Z4
 	VMAXPS  Z1, Z4, Z1
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot1AVX512_fwdrelu_1409
+	JLE     GemmDot1AVX512_fwdrelu_1420
 	VXORPS  Z4, Z4, Z4
 	VMAXPS  Z2, Z4, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot1AVX512_fwdrelu_1409
+	JLE     GemmDot1AVX512_fwdrelu_1420
 	VXORPS  Z4, Z4, Z4
 	VMAXPS  Z3, Z4, Z3
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot1AVX512_fwdrelu_1409:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_fwdrelu_1420:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_notrelu_1408:
+GemmDot1AVX512_notrelu_1419:
 	CMPQ        DI, $0x02
-	JNE         GemmDot1AVX512_notleakyrelu_1410
+	JNE         GemmDot1AVX512_notleakyrelu_1421
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -72264,7 +72641,7 @@ GemmDot1AVX512_notrelu_1408:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot1AVX512_fwdleakyrelu_1411
+	JLE         GemmDot1AVX512_fwdleakyrelu_1422
 	VMULPS.BCST (SP), Z1, Z4
 	VMINPS.BCST k4_80000000<>+0(SB), Z4, Z4
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z1, K3
@@ -72272,7 +72649,7 @@ GemmDot1AVX512_notrelu_1408:
 	VMOVUPS     Z1, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot1AVX512_fwdleakyrelu_1411
+	JLE         GemmDot1AVX512_fwdleakyrelu_1422
 	VMULPS.BCST (SP), Z2, Z4
 	VMINPS.BCST k4_80000000<>+0(SB), Z4, Z4
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -72280,37 +72657,37 @@ GemmDot1AVX512_notrelu_1408:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot1AVX512_fwdleakyrelu_1411
+	JLE         GemmDot1AVX512_fwdleakyrelu_1422
 	VMULPS.BCST (SP), Z3, Z4
 	VMINPS.BCST k4_80000000<>+0(SB), Z4, Z4
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
 	VMOVUPS     Z4, K3, Z3
 	VMOVUPS     Z3, K1, (DI)
 
-GemmDot1AVX512_fwdleakyrelu_1411:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_fwdleakyrelu_1422:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_notleakyrelu_1410:
+GemmDot1AVX512_notleakyrelu_1421:
 	CMPQ    DI, $0x03
-	JNE     GemmDot1AVX512_notelu_1412
+	JNE     GemmDot1AVX512_notelu_1423
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot1AVX512_spillelu_1413
+	JLE     GemmDot1AVX512_spillelu_1424
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot1AVX512_spillelu_1413
+	JLE     GemmDot1AVX512_spillelu_1424
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot1AVX512_spillelu_1413
+	JLE     GemmDot1AVX512_spillelu_1424
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot1AVX512_spillelu_1413:
+GemmDot1AVX512_spillelu_1424:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z3
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z2
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z1
@@ -72329,7 +72706,7 @@ GemmDot1AVX512_spillelu_1413:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot1AVX512_fwdelu_1414:
+GemmDot1AVX512_fwdelu_1425:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z3, Z11, Z12
 	VMOVUPS     Z1, Z13
@@ -72358,30 +72735,30 @@ GemmDot1AVX512_fwdelu_1414:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot1AVX512_fwdelu_1414
-	JMP         GemmDot1AVX512_epidone_1405
+	JNZ         GemmDot1AVX512_fwdelu_1425
+	JMP         GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_notelu_1412:
+GemmDot1AVX512_notelu_1423:
 	CMPQ    DI, $0x04
-	JNE     GemmDot1AVX512_notsigmoid_1415
+	JNE     GemmDot1AVX512_notsigmoid_1426
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot1AVX512_spillsigmoid_1416
+	JLE     GemmDot1AVX512_spillsigmoid_1427
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot1AVX512_spillsigmoid_1416
+	JLE     GemmDot1AVX512_spillsigmoid_1427
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot1AVX512_spillsigmoid_1416
+	JLE     GemmDot1AVX512_spillsigmoid_1427
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot1AVX512_spillsigmoid_1416:
+GemmDot1AVX512_spillsigmoid_1427:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z1
@@ -72400,7 +72777,7 @@ GemmDot1AVX512_spillsigmoid_1416:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot1AVX512_fwdsigmoid_1417:
+GemmDot1AVX512_fwdsigmoid_1428:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z2, Z10, Z11
 	VMOVUPS         Z0, Z12
@@ -72449,30 +72826,30 @@ GemmDot1AVX512_fwdsigmoid_1417:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot1AVX512_fwdsigmoid_1417
-	JMP          GemmDot1AVX512_epidone_1405
+	JNZ          GemmDot1AVX512_fwdsigmoid_1428
+	JMP          GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_notsigmoid_1415:
+GemmDot1AVX512_notsigmoid_1426:
 	CMPQ    DI, $0x05
-	JNE     GemmDot1AVX512_nottanh_1418
+	JNE     GemmDot1AVX512_nottanh_1429
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot1AVX512_spilltanh_1419
+	JLE     GemmDot1AVX512_spilltanh_1430
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot1AVX512_spilltanh_1419
+	JLE     GemmDot1AVX512_spilltanh_1430
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot1AVX512_spilltanh_1419
+	JLE     GemmDot1AVX512_spilltanh_1430
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot1AVX512_spilltanh_1419:
+GemmDot1AVX512_spilltanh_1430:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_c1200000<>+0(SB), Z2
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z1
@@ -72495,7 +72872,7 @@ GemmDot1AVX512_spilltanh_1419:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot1AVX512_fwdtanh_1420:
+GemmDot1AVX512_fwdtanh_1431:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -72537,30 +72914,30 @@ GemmDot1AVX512_fwdtanh_1420:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot1AVX512_fwdtanh_1420
-	JMP         GemmDot1AVX512_epidone_1405
+	JNZ         GemmDot1AVX512_fwdtanh_1431
+	JMP         GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_nottanh_1418:
+GemmDot1AVX512_nottanh_1429:
 	CMPQ    DI, $0x06
-	JNE     GemmDot1AVX512_notscaledsigmoid_1421
+	JNE     GemmDot1AVX512_notscaledsigmoid_1432
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot1AVX512_spillscaledsigmoid_1422
+	JLE     GemmDot1AVX512_spillscaledsigmoid_1433
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot1AVX512_spillscaledsigmoid_1422
+	JLE     GemmDot1AVX512_spillscaledsigmoid_1433
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot1AVX512_spillscaledsigmoid_1422
+	JLE     GemmDot1AVX512_spillscaledsigmoid_1433
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot1AVX512_spillscaledsigmoid_1422:
+GemmDot1AVX512_spillscaledsigmoid_1433:
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z1
@@ -72579,7 +72956,7 @@ GemmDot1AVX512_spillscaledsigmoid_1422:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot1AVX512_fwdscaledsigmoid_1423:
+GemmDot1AVX512_fwdscaledsigmoid_1434:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -72635,30 +73012,30 @@ GemmDot1AVX512_fwdscaledsigmoid_1423:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot1AVX512_fwdscaledsigmoid_1423
-	JMP          GemmDot1AVX512_epidone_1405
+	JNZ          GemmDot1AVX512_fwdscaledsigmoid_1434
+	JMP          GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_notscaledsigmoid_1421:
+GemmDot1AVX512_notscaledsigmoid_1432:
 	CMPQ    DI, $0x07
-	JNE     GemmDot1AVX512_notscaledtanh_1424
+	JNE     GemmDot1AVX512_notscaledtanh_1435
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot1AVX512_spillscaledtanh_1425
+	JLE     GemmDot1AVX512_spillscaledtanh_1436
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot1AVX512_spillscaledtanh_1425
+	JLE     GemmDot1AVX512_spillscaledtanh_1436
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot1AVX512_spillscaledtanh_1425
+	JLE     GemmDot1AVX512_spillscaledtanh_1436
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot1AVX512_spillscaledtanh_1425:
+GemmDot1AVX512_spillscaledtanh_1436:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z1
@@ -72683,7 +73060,7 @@ GemmDot1AVX512_spillscaledtanh_1425:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot1AVX512_fwdscaledtanh_1426:
+GemmDot1AVX512_fwdscaledtanh_1437:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -72764,16 +73141,16 @@ GemmDot1AVX512_fwdscaledtanh_1426:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot1AVX512_fwdscaledtanh_1426
-	JMP        GemmDot1AVX512_epidone_1405
+	JNZ        GemmDot1AVX512_fwdscaledtanh_1437
+	JMP        GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_notscaledtanh_1424:
-	JMP GemmDot1AVX512_store_1402
+GemmDot1AVX512_notscaledtanh_1435:
+	JMP GemmDot1AVX512_store_1413
 
-GemmDot1AVX512_bwd_1404:
+GemmDot1AVX512_bwd_1415:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot1AVX512_bnotrelu_1427
+	JNE            GemmDot1AVX512_bnotrelu_1438
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -72788,7 +73165,7 @@ GemmDot1AVX512_bwd_1404:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot1AVX512_bwdrelu_1428
+	JLE            GemmDot1AVX512_bwdrelu_1439
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -72797,7 +73174,7 @@ GemmDot1AVX512_bwd_1404:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot1AVX512_bwdrelu_1428
+	JLE            GemmDot1AVX512_bwdrelu_1439
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -72806,19 +73183,19 @@ GemmDot1AVX512_bwd_1404:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x03
-	JLE            GemmDot1AVX512_bwdrelu_1428
+	JLE            GemmDot1AVX512_bwdrelu_1439
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z3, Z3
 	VMOVUPS        Z3, K1, (DI)
 
-GemmDot1AVX512_bwdrelu_1428:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_bwdrelu_1439:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_bnotrelu_1427:
+GemmDot1AVX512_bnotrelu_1438:
 	CMPQ         DI, $0x02
-	JNE          GemmDot1AVX512_bnotleakyrelu_1429
+	JNE          GemmDot1AVX512_bnotleakyrelu_1440
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -72834,7 +73211,7 @@ GemmDot1AVX512_bnotrelu_1427:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX512_bwdleakyrelu_1430
+	JLE          GemmDot1AVX512_bwdleakyrelu_1441
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -72844,7 +73221,7 @@ GemmDot1AVX512_bnotrelu_1427:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX512_bwdleakyrelu_1430
+	JLE          GemmDot1AVX512_bwdleakyrelu_1441
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -72854,7 +73231,7 @@ GemmDot1AVX512_bnotrelu_1427:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX512_bwdleakyrelu_1430
+	JLE          GemmDot1AVX512_bwdleakyrelu_1441
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -72862,12 +73239,12 @@ GemmDot1AVX512_bnotrelu_1427:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot1AVX512_bwdleakyrelu_1430:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_bwdleakyrelu_1441:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_bnotleakyrelu_1429:
+GemmDot1AVX512_bnotleakyrelu_1440:
 	CMPQ         DI, $0x03
-	JNE          GemmDot1AVX512_bnotelu_1431
+	JNE          GemmDot1AVX512_bnotelu_1442
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -72883,7 +73260,7 @@ GemmDot1AVX512_bnotleakyrelu_1429:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX512_bwdelu_1432
+	JLE          GemmDot1AVX512_bwdelu_1443
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -72893,7 +73270,7 @@ GemmDot1AVX512_bnotleakyrelu_1429:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX512_bwdelu_1432
+	JLE          GemmDot1AVX512_bwdelu_1443
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -72903,7 +73280,7 @@ GemmDot1AVX512_bnotleakyrelu_1429:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX512_bwdelu_1432
+	JLE          GemmDot1AVX512_bwdelu_1443
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -72911,12 +73288,12 @@ GemmDot1AVX512_bnotleakyrelu_1429:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot1AVX512_bwdelu_1432:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_bwdelu_1443:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_bnotelu_1431:
+GemmDot1AVX512_bnotelu_1442:
 	CMPQ         DI, $0x04
-	JNE          GemmDot1AVX512_bnotsigmoid_1433
+	JNE          GemmDot1AVX512_bnotsigmoid_1444
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -72932,7 +73309,7 @@ GemmDot1AVX512_bnotelu_1431:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX512_bwdsigmoid_1434
+	JLE          GemmDot1AVX512_bwdsigmoid_1445
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VSUBPS       Z0, Z4, Z5
@@ -72942,7 +73319,7 @@ GemmDot1AVX512_bnotelu_1431:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX512_bwdsigmoid_1434
+	JLE          GemmDot1AVX512_bwdsigmoid_1445
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -72952,7 +73329,7 @@ GemmDot1AVX512_bnotelu_1431:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX512_bwdsigmoid_1434
+	JLE          GemmDot1AVX512_bwdsigmoid_1445
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -72960,12 +73337,12 @@ GemmDot1AVX512_bnotelu_1431:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot1AVX512_bwdsigmoid_1434:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_bwdsigmoid_1445:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_bnotsigmoid_1433:
+GemmDot1AVX512_bnotsigmoid_1444:
 	CMPQ         DI, $0x05
-	JNE          GemmDot1AVX512_bnottanh_1435
+	JNE          GemmDot1AVX512_bnottanh_1446
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -72982,7 +73359,7 @@ GemmDot1AVX512_bnotsigmoid_1433:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX512_bwdtanh_1436
+	JLE          GemmDot1AVX512_bwdtanh_1447
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VSUBPS       Z0, Z4, Z5
@@ -72993,7 +73370,7 @@ GemmDot1AVX512_bnotsigmoid_1433:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX512_bwdtanh_1436
+	JLE          GemmDot1AVX512_bwdtanh_1447
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -73004,7 +73381,7 @@ GemmDot1AVX512_bnotsigmoid_1433:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX512_bwdtanh_1436
+	JLE          GemmDot1AVX512_bwdtanh_1447
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -73013,12 +73390,12 @@ GemmDot1AVX512_bnotsigmoid_1433:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot1AVX512_bwdtanh_1436:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_bwdtanh_1447:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_bnottanh_1435:
+GemmDot1AVX512_bnottanh_1446:
 	CMPQ         DI, $0x06
-	JNE          GemmDot1AVX512_bnotscaledsigmoid_1437
+	JNE          GemmDot1AVX512_bnotscaledsigmoid_1448
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -73035,7 +73412,7 @@ GemmDot1AVX512_bnottanh_1435:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX512_bwdscaledsigmoid_1438
+	JLE          GemmDot1AVX512_bwdscaledsigmoid_1449
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VSUBPS       Z0, Z4, Z5
@@ -73046,7 +73423,7 @@ GemmDot1AVX512_bnottanh_1435:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX512_bwdscaledsigmoid_1438
+	JLE          GemmDot1AVX512_bwdscaledsigmoid_1449
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -73057,7 +73434,7 @@ GemmDot1AVX512_bnottanh_1435:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX512_bwdscaledsigmoid_1438
+	JLE          GemmDot1AVX512_bwdscaledsigmoid_1449
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -73066,12 +73443,12 @@ GemmDot1AVX512_bnottanh_1435:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot1AVX512_bwdscaledsigmoid_1438:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_bwdscaledsigmoid_1449:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_bnotscaledsigmoid_1437:
+GemmDot1AVX512_bnotscaledsigmoid_1448:
 	CMPQ         DI, $0x07
-	JNE          GemmDot1AVX512_bnotscaledtanh_1439
+	JNE          GemmDot1AVX512_bnotscaledtanh_1450
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -73089,7 +73466,7 @@ GemmDot1AVX512_bnotscaledsigmoid_1437:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot1AVX512_bwdscaledtanh_1440
+	JLE          GemmDot1AVX512_bwdscaledtanh_1451
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z4
 	VSUBPS       Z0, Z4, Z5
@@ -73101,7 +73478,7 @@ GemmDot1AVX512_bnotscaledsigmoid_1437:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot1AVX512_bwdscaledtanh_1440
+	JLE          GemmDot1AVX512_bwdscaledtanh_1451
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -73113,7 +73490,7 @@ GemmDot1AVX512_bnotscaledsigmoid_1437:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot1AVX512_bwdscaledtanh_1440
+	JLE          GemmDot1AVX512_bwdscaledtanh_1451
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -73123,30 +73500,30 @@ GemmDot1AVX512_bnotscaledsigmoid_1437:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot1AVX512_bwdscaledtanh_1440:
-	JMP GemmDot1AVX512_epidone_1405
+GemmDot1AVX512_bwdscaledtanh_1451:
+	JMP GemmDot1AVX512_epidone_1416
 
-GemmDot1AVX512_bnotscaledtanh_1439:
-GemmDot1AVX512_store_1402:
+GemmDot1AVX512_bnotscaledtanh_1450:
+GemmDot1AVX512_store_1413:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot1AVX512_storerows_1441
+	JLE     GemmDot1AVX512_storerows_1452
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot1AVX512_storerows_1441
+	JLE     GemmDot1AVX512_storerows_1452
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot1AVX512_storerows_1441
+	JLE     GemmDot1AVX512_storerows_1452
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot1AVX512_storerows_1441:
-GemmDot1AVX512_epidone_1405:
+GemmDot1AVX512_storerows_1452:
+GemmDot1AVX512_epidone_1416:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -73324,7 +73701,7 @@ GemmDot2AVX512_reduce:
 	VADDPS     Z4, Z3, Z3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot2AVX512_noacc_1443
+	JZ         GemmDot2AVX512_noacc_1454
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -73332,27 +73709,27 @@ GemmDot2AVX512_reduce:
 	VADDPS     Z4, Z1, Z1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot2AVX512_accrows_1446
+	JLE        GemmDot2AVX512_accrows_1457
 	VMOVUPS.Z  (DI), K1, Z4
 	VADDPS     Z4, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot2AVX512_accrows_1446
+	JLE        GemmDot2AVX512_accrows_1457
 	VMOVUPS.Z  (DI), K1, Z4
 	VADDPS     Z4, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot2AVX512_accrows_1446
+	JLE        GemmDot2AVX512_accrows_1457
 	VMOVUPS.Z  (DI), K1, Z4
 	VADDPS     Z4, Z3, Z3
 
-GemmDot2AVX512_accrows_1446:
-GemmDot2AVX512_noacc_1443:
+GemmDot2AVX512_accrows_1457:
+GemmDot2AVX512_noacc_1454:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot2AVX512_bwd_1444
+	JNZ       GemmDot2AVX512_bwd_1455
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot2AVX512_nobias_1447
+	JZ        GemmDot2AVX512_nobias_1458
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z4
 	VADDPS    Z4, Z1, Z1
@@ -73360,10 +73737,10 @@ GemmDot2AVX512_noacc_1443:
 	VADDPS    Z4, Z2, Z2
 	VADDPS    Z4, Z3, Z3
 
-GemmDot2AVX512_nobias_1447:
+GemmDot2AVX512_nobias_1458:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot2AVX512_notrelu_1448
+	JNE     GemmDot2AVX512_notrelu_1459
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -73372,29 +73749,29 @@ GemmDot2AVX512_nobias_1447:
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot2AVX512_fwdrelu_1449
+	JLE     GemmDot2AVX512_fwdrelu_1460
 	VXORPS  Z4, Z4, Z4
 	VMAXPS  Z0, Z4, Z0
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot2AVX512_fwdrelu_1449
+	JLE     GemmDot2AVX512_fwdrelu_1460
 	VXORPS  Z4, Z4, Z4
 	VMAXPS  Z2, Z4, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot2AVX512_fwdrelu_1449
+	JLE     GemmDot2AVX512_fwdrelu_1460
 	VXORPS  Z4, Z4, Z4
 	VMAXPS  Z3, Z4, Z3
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot2AVX512_fwdrelu_1449:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_fwdrelu_1460:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_notrelu_1448:
+GemmDot2AVX512_notrelu_1459:
 	CMPQ        DI, $0x02
-	JNE         GemmDot2AVX512_notleakyrelu_1450
+	JNE         GemmDot2AVX512_notleakyrelu_1461
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -73405,7 +73782,7 @@ GemmDot2AVX512_notrelu_1448:
 	VMOVUPS     Z1, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot2AVX512_fwdleakyrelu_1451
+	JLE         GemmDot2AVX512_fwdleakyrelu_1462
 	VMULPS.BCST (SP), Z0, Z4
 	VMINPS.BCST k4_80000000<>+0(SB), Z4, Z4
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z0, K3
@@ -73413,7 +73790,7 @@ GemmDot2AVX512_notrelu_1448:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot2AVX512_fwdleakyrelu_1451
+	JLE         GemmDot2AVX512_fwdleakyrelu_1462
 	VMULPS.BCST (SP), Z2, Z4
 	VMINPS.BCST k4_80000000<>+0(SB), Z4, Z4
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -73421,37 +73798,37 @@ GemmDot2AVX512_notrelu_1448:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot2AVX512_fwdleakyrelu_1451
+	JLE         GemmDot2AVX512_fwdleakyrelu_1462
 	VMULPS.BCST (SP), Z3, Z4
 	VMINPS.BCST k4_80000000<>+0(SB), Z4, Z4
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
 	VMOVUPS     Z4, K3, Z3
 	VMOVUPS     Z3, K1, (DI)
 
-GemmDot2AVX512_fwdleakyrelu_1451:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_fwdleakyrelu_1462:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_notleakyrelu_1450:
+GemmDot2AVX512_notleakyrelu_1461:
 	CMPQ    DI, $0x03
-	JNE     GemmDot2AVX512_notelu_1452
+	JNE     GemmDot2AVX512_notelu_1463
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot2AVX512_spillelu_1453
+	JLE     GemmDot2AVX512_spillelu_1464
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot2AVX512_spillelu_1453
+	JLE     GemmDot2AVX512_spillelu_1464
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot2AVX512_spillelu_1453
+	JLE     GemmDot2AVX512_spillelu_1464
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot2AVX512_spillelu_1453:
+GemmDot2AVX512_spillelu_1464:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z3
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z2
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z0
@@ -73470,7 +73847,7 @@ GemmDot2AVX512_spillelu_1453:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot2AVX512_fwdelu_1454:
+GemmDot2AVX512_fwdelu_1465:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z3, Z11, Z12
 	VMOVUPS     Z0, Z13
@@ -73499,30 +73876,30 @@ GemmDot2AVX512_fwdelu_1454:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot2AVX512_fwdelu_1454
-	JMP         GemmDot2AVX512_epidone_1445
+	JNZ         GemmDot2AVX512_fwdelu_1465
+	JMP         GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_notelu_1452:
+GemmDot2AVX512_notelu_1463:
 	CMPQ    DI, $0x04
-	JNE     GemmDot2AVX512_notsigmoid_1455
+	JNE     GemmDot2AVX512_notsigmoid_1466
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot2AVX512_spillsigmoid_1456
+	JLE     GemmDot2AVX512_spillsigmoid_1467
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot2AVX512_spillsigmoid_1456
+	JLE     GemmDot2AVX512_spillsigmoid_1467
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot2AVX512_spillsigmoid_1456
+	JLE     GemmDot2AVX512_spillsigmoid_1467
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot2AVX512_spillsigmoid_1456:
+GemmDot2AVX512_spillsigmoid_1467:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -73541,7 +73918,7 @@ GemmDot2AVX512_spillsigmoid_1456:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot2AVX512_fwdsigmoid_1457:
+GemmDot2AVX512_fwdsigmoid_1468:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z2, Z10, Z11
 	VMOVUPS         Z1, Z12
@@ -73590,30 +73967,30 @@ GemmDot2AVX512_fwdsigmoid_1457:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot2AVX512_fwdsigmoid_1457
-	JMP          GemmDot2AVX512_epidone_1445
+	JNZ          GemmDot2AVX512_fwdsigmoid_1468
+	JMP          GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_notsigmoid_1455:
+GemmDot2AVX512_notsigmoid_1466:
 	CMPQ    DI, $0x05
-	JNE     GemmDot2AVX512_nottanh_1458
+	JNE     GemmDot2AVX512_nottanh_1469
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot2AVX512_spilltanh_1459
+	JLE     GemmDot2AVX512_spilltanh_1470
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot2AVX512_spilltanh_1459
+	JLE     GemmDot2AVX512_spilltanh_1470
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot2AVX512_spilltanh_1459
+	JLE     GemmDot2AVX512_spilltanh_1470
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot2AVX512_spilltanh_1459:
+GemmDot2AVX512_spilltanh_1470:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_c1200000<>+0(SB), Z2
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z0
@@ -73636,7 +74013,7 @@ GemmDot2AVX512_spilltanh_1459:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot2AVX512_fwdtanh_1460:
+GemmDot2AVX512_fwdtanh_1471:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -73678,30 +74055,30 @@ GemmDot2AVX512_fwdtanh_1460:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot2AVX512_fwdtanh_1460
-	JMP         GemmDot2AVX512_epidone_1445
+	JNZ         GemmDot2AVX512_fwdtanh_1471
+	JMP         GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_nottanh_1458:
+GemmDot2AVX512_nottanh_1469:
 	CMPQ    DI, $0x06
-	JNE     GemmDot2AVX512_notscaledsigmoid_1461
+	JNE     GemmDot2AVX512_notscaledsigmoid_1472
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot2AVX512_spillscaledsigmoid_1462
+	JLE     GemmDot2AVX512_spillscaledsigmoid_1473
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot2AVX512_spillscaledsigmoid_1462
+	JLE     GemmDot2AVX512_spillscaledsigmoid_1473
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot2AVX512_spillscaledsigmoid_1462
+	JLE     GemmDot2AVX512_spillscaledsigmoid_1473
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot2AVX512_spillscaledsigmoid_1462:
+GemmDot2AVX512_spillscaledsigmoid_1473:
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -73720,7 +74097,7 @@ GemmDot2AVX512_spillscaledsigmoid_1462:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot2AVX512_fwdscaledsigmoid_1463:
+GemmDot2AVX512_fwdscaledsigmoid_1474:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -73776,30 +74153,30 @@ GemmDot2AVX512_fwdscaledsigmoid_1463:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot2AVX512_fwdscaledsigmoid_1463
-	JMP          GemmDot2AVX512_epidone_1445
+	JNZ          GemmDot2AVX512_fwdscaledsigmoid_1474
+	JMP          GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_notscaledsigmoid_1461:
+GemmDot2AVX512_notscaledsigmoid_1472:
 	CMPQ    DI, $0x07
-	JNE     GemmDot2AVX512_notscaledtanh_1464
+	JNE     GemmDot2AVX512_notscaledtanh_1475
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot2AVX512_spillscaledtanh_1465
+	JLE     GemmDot2AVX512_spillscaledtanh_1476
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot2AVX512_spillscaledtanh_1465
+	JLE     GemmDot2AVX512_spillscaledtanh_1476
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot2AVX512_spillscaledtanh_1465
+	JLE     GemmDot2AVX512_spillscaledtanh_1476
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot2AVX512_spillscaledtanh_1465:
+GemmDot2AVX512_spillscaledtanh_1476:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z0
@@ -73824,7 +74201,7 @@ GemmDot2AVX512_spillscaledtanh_1465:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot2AVX512_fwdscaledtanh_1466:
+GemmDot2AVX512_fwdscaledtanh_1477:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -73905,16 +74282,16 @@ GemmDot2AVX512_fwdscaledtanh_1466:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot2AVX512_fwdscaledtanh_1466
-	JMP        GemmDot2AVX512_epidone_1445
+	JNZ        GemmDot2AVX512_fwdscaledtanh_1477
+	JMP        GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_notscaledtanh_1464:
-	JMP GemmDot2AVX512_store_1442
+GemmDot2AVX512_notscaledtanh_1475:
+	JMP GemmDot2AVX512_store_1453
 
-GemmDot2AVX512_bwd_1444:
+GemmDot2AVX512_bwd_1455:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot2AVX512_bnotrelu_1467
+	JNE            GemmDot2AVX512_bnotrelu_1478
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -73929,7 +74306,7 @@ GemmDot2AVX512_bwd_1444:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot2AVX512_bwdrelu_1468
+	JLE            GemmDot2AVX512_bwdrelu_1479
 	VMOVUPS.Z      (R9), K1, Z1
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z1, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z1
@@ -73938,7 +74315,7 @@ GemmDot2AVX512_bwd_1444:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot2AVX512_bwdrelu_1468
+	JLE            GemmDot2AVX512_bwdrelu_1479
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -73947,19 +74324,19 @@ GemmDot2AVX512_bwd_1444:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x03
-	JLE            GemmDot2AVX512_bwdrelu_1468
+	JLE            GemmDot2AVX512_bwdrelu_1479
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z3, Z3
 	VMOVUPS        Z3, K1, (DI)
 
-GemmDot2AVX512_bwdrelu_1468:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_bwdrelu_1479:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_bnotrelu_1467:
+GemmDot2AVX512_bnotrelu_1478:
 	CMPQ         DI, $0x02
-	JNE          GemmDot2AVX512_bnotleakyrelu_1469
+	JNE          GemmDot2AVX512_bnotleakyrelu_1480
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -73975,7 +74352,7 @@ GemmDot2AVX512_bnotrelu_1467:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX512_bwdleakyrelu_1470
+	JLE          GemmDot2AVX512_bwdleakyrelu_1481
 	VMOVUPS.Z    (R9), K1, Z1
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z1, K3
 	VBROADCASTSS (SP), Z1
@@ -73985,7 +74362,7 @@ GemmDot2AVX512_bnotrelu_1467:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX512_bwdleakyrelu_1470
+	JLE          GemmDot2AVX512_bwdleakyrelu_1481
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -73995,7 +74372,7 @@ GemmDot2AVX512_bnotrelu_1467:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX512_bwdleakyrelu_1470
+	JLE          GemmDot2AVX512_bwdleakyrelu_1481
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -74003,12 +74380,12 @@ GemmDot2AVX512_bnotrelu_1467:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot2AVX512_bwdleakyrelu_1470:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_bwdleakyrelu_1481:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_bnotleakyrelu_1469:
+GemmDot2AVX512_bnotleakyrelu_1480:
 	CMPQ         DI, $0x03
-	JNE          GemmDot2AVX512_bnotelu_1471
+	JNE          GemmDot2AVX512_bnotelu_1482
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -74024,7 +74401,7 @@ GemmDot2AVX512_bnotleakyrelu_1469:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX512_bwdelu_1472
+	JLE          GemmDot2AVX512_bwdelu_1483
 	VMOVUPS.Z    (R9), K1, Z1
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z1, K3
 	VADDPS.BCST  (SP), Z1, Z1
@@ -74034,7 +74411,7 @@ GemmDot2AVX512_bnotleakyrelu_1469:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX512_bwdelu_1472
+	JLE          GemmDot2AVX512_bwdelu_1483
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -74044,7 +74421,7 @@ GemmDot2AVX512_bnotleakyrelu_1469:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX512_bwdelu_1472
+	JLE          GemmDot2AVX512_bwdelu_1483
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -74052,12 +74429,12 @@ GemmDot2AVX512_bnotleakyrelu_1469:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot2AVX512_bwdelu_1472:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_bwdelu_1483:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_bnotelu_1471:
+GemmDot2AVX512_bnotelu_1482:
 	CMPQ         DI, $0x04
-	JNE          GemmDot2AVX512_bnotsigmoid_1473
+	JNE          GemmDot2AVX512_bnotsigmoid_1484
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -74073,7 +74450,7 @@ GemmDot2AVX512_bnotelu_1471:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX512_bwdsigmoid_1474
+	JLE          GemmDot2AVX512_bwdsigmoid_1485
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VSUBPS       Z1, Z4, Z5
@@ -74083,7 +74460,7 @@ GemmDot2AVX512_bnotelu_1471:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX512_bwdsigmoid_1474
+	JLE          GemmDot2AVX512_bwdsigmoid_1485
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -74093,7 +74470,7 @@ GemmDot2AVX512_bnotelu_1471:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX512_bwdsigmoid_1474
+	JLE          GemmDot2AVX512_bwdsigmoid_1485
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -74101,12 +74478,12 @@ GemmDot2AVX512_bnotelu_1471:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot2AVX512_bwdsigmoid_1474:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_bwdsigmoid_1485:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_bnotsigmoid_1473:
+GemmDot2AVX512_bnotsigmoid_1484:
 	CMPQ         DI, $0x05
-	JNE          GemmDot2AVX512_bnottanh_1475
+	JNE          GemmDot2AVX512_bnottanh_1486
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -74123,7 +74500,7 @@ GemmDot2AVX512_bnotsigmoid_1473:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX512_bwdtanh_1476
+	JLE          GemmDot2AVX512_bwdtanh_1487
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VSUBPS       Z1, Z4, Z5
@@ -74134,7 +74511,7 @@ GemmDot2AVX512_bnotsigmoid_1473:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX512_bwdtanh_1476
+	JLE          GemmDot2AVX512_bwdtanh_1487
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -74145,7 +74522,7 @@ GemmDot2AVX512_bnotsigmoid_1473:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX512_bwdtanh_1476
+	JLE          GemmDot2AVX512_bwdtanh_1487
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -74154,12 +74531,12 @@ GemmDot2AVX512_bnotsigmoid_1473:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot2AVX512_bwdtanh_1476:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_bwdtanh_1487:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_bnottanh_1475:
+GemmDot2AVX512_bnottanh_1486:
 	CMPQ         DI, $0x06
-	JNE          GemmDot2AVX512_bnotscaledsigmoid_1477
+	JNE          GemmDot2AVX512_bnotscaledsigmoid_1488
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -74176,7 +74553,7 @@ GemmDot2AVX512_bnottanh_1475:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX512_bwdscaledsigmoid_1478
+	JLE          GemmDot2AVX512_bwdscaledsigmoid_1489
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VSUBPS       Z1, Z4, Z5
@@ -74187,7 +74564,7 @@ GemmDot2AVX512_bnottanh_1475:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX512_bwdscaledsigmoid_1478
+	JLE          GemmDot2AVX512_bwdscaledsigmoid_1489
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -74198,7 +74575,7 @@ GemmDot2AVX512_bnottanh_1475:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX512_bwdscaledsigmoid_1478
+	JLE          GemmDot2AVX512_bwdscaledsigmoid_1489
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -74207,12 +74584,12 @@ GemmDot2AVX512_bnottanh_1475:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot2AVX512_bwdscaledsigmoid_1478:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_bwdscaledsigmoid_1489:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_bnotscaledsigmoid_1477:
+GemmDot2AVX512_bnotscaledsigmoid_1488:
 	CMPQ         DI, $0x07
-	JNE          GemmDot2AVX512_bnotscaledtanh_1479
+	JNE          GemmDot2AVX512_bnotscaledtanh_1490
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -74230,7 +74607,7 @@ GemmDot2AVX512_bnotscaledsigmoid_1477:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot2AVX512_bwdscaledtanh_1480
+	JLE          GemmDot2AVX512_bwdscaledtanh_1491
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z4
 	VSUBPS       Z1, Z4, Z5
@@ -74242,7 +74619,7 @@ GemmDot2AVX512_bnotscaledsigmoid_1477:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot2AVX512_bwdscaledtanh_1480
+	JLE          GemmDot2AVX512_bwdscaledtanh_1491
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -74254,7 +74631,7 @@ GemmDot2AVX512_bnotscaledsigmoid_1477:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot2AVX512_bwdscaledtanh_1480
+	JLE          GemmDot2AVX512_bwdscaledtanh_1491
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -74264,30 +74641,30 @@ GemmDot2AVX512_bnotscaledsigmoid_1477:
 	VMULPS       Z5, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot2AVX512_bwdscaledtanh_1480:
-	JMP GemmDot2AVX512_epidone_1445
+GemmDot2AVX512_bwdscaledtanh_1491:
+	JMP GemmDot2AVX512_epidone_1456
 
-GemmDot2AVX512_bnotscaledtanh_1479:
-GemmDot2AVX512_store_1442:
+GemmDot2AVX512_bnotscaledtanh_1490:
+GemmDot2AVX512_store_1453:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot2AVX512_storerows_1481
+	JLE     GemmDot2AVX512_storerows_1492
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot2AVX512_storerows_1481
+	JLE     GemmDot2AVX512_storerows_1492
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot2AVX512_storerows_1481
+	JLE     GemmDot2AVX512_storerows_1492
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot2AVX512_storerows_1481:
-GemmDot2AVX512_epidone_1445:
+GemmDot2AVX512_storerows_1492:
+GemmDot2AVX512_epidone_1456:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -74507,7 +74884,7 @@ GemmDot3AVX512_reduce:
 	VADDPS     Z1, Z4, Z4
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot3AVX512_noacc_1483
+	JZ         GemmDot3AVX512_noacc_1494
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -74515,27 +74892,27 @@ GemmDot3AVX512_reduce:
 	VADDPS     Z1, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot3AVX512_accrows_1486
+	JLE        GemmDot3AVX512_accrows_1497
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot3AVX512_accrows_1486
+	JLE        GemmDot3AVX512_accrows_1497
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z3, Z3
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot3AVX512_accrows_1486
+	JLE        GemmDot3AVX512_accrows_1497
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z4, Z4
 
-GemmDot3AVX512_accrows_1486:
-GemmDot3AVX512_noacc_1483:
+GemmDot3AVX512_accrows_1497:
+GemmDot3AVX512_noacc_1494:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot3AVX512_bwd_1484
+	JNZ       GemmDot3AVX512_bwd_1495
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot3AVX512_nobias_1487
+	JZ        GemmDot3AVX512_nobias_1498
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z1
 	VADDPS    Z1, Z0, Z0
@@ -74543,10 +74920,10 @@ GemmDot3AVX512_noacc_1483:
 	VADDPS    Z1, Z3, Z3
 	VADDPS    Z1, Z4, Z4
 
-GemmDot3AVX512_nobias_1487:
+GemmDot3AVX512_nobias_1498:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot3AVX512_notrelu_1488
+	JNE     GemmDot3AVX512_notrelu_1499
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -74555,29 +74932,29 @@ GemmDot3AVX512_nobias_1487:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot3AVX512_fwdrelu_1489
+	JLE     GemmDot3AVX512_fwdrelu_1500
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z2, Z1, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot3AVX512_fwdrelu_1489
+	JLE     GemmDot3AVX512_fwdrelu_1500
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z3, Z1, Z3
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot3AVX512_fwdrelu_1489
+	JLE     GemmDot3AVX512_fwdrelu_1500
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z4, Z1, Z4
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot3AVX512_fwdrelu_1489:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_fwdrelu_1500:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_notrelu_1488:
+GemmDot3AVX512_notrelu_1499:
 	CMPQ        DI, $0x02
-	JNE         GemmDot3AVX512_notleakyrelu_1490
+	JNE         GemmDot3AVX512_notleakyrelu_1501
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -74588,7 +74965,7 @@ GemmDot3AVX512_notrelu_1488:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot3AVX512_fwdleakyrelu_1491
+	JLE         GemmDot3AVX512_fwdleakyrelu_1502
 	VMULPS.BCST (SP), Z2, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -74596,7 +74973,7 @@ GemmDot3AVX512_notrelu_1488:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot3AVX512_fwdleakyrelu_1491
+	JLE         GemmDot3AVX512_fwdleakyrelu_1502
 	VMULPS.BCST (SP), Z3, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
@@ -74604,37 +74981,37 @@ GemmDot3AVX512_notrelu_1488:
 	VMOVUPS     Z3, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot3AVX512_fwdleakyrelu_1491
+	JLE         GemmDot3AVX512_fwdleakyrelu_1502
 	VMULPS.BCST (SP), Z4, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K3
 	VMOVUPS     Z1, K3, Z4
 	VMOVUPS     Z4, K1, (DI)
 
-GemmDot3AVX512_fwdleakyrelu_1491:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_fwdleakyrelu_1502:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_notleakyrelu_1490:
+GemmDot3AVX512_notleakyrelu_1501:
 	CMPQ    DI, $0x03
-	JNE     GemmDot3AVX512_notelu_1492
+	JNE     GemmDot3AVX512_notelu_1503
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot3AVX512_spillelu_1493
+	JLE     GemmDot3AVX512_spillelu_1504
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot3AVX512_spillelu_1493
+	JLE     GemmDot3AVX512_spillelu_1504
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot3AVX512_spillelu_1493
+	JLE     GemmDot3AVX512_spillelu_1504
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot3AVX512_spillelu_1493:
+GemmDot3AVX512_spillelu_1504:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z4
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z3
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z2
@@ -74653,7 +75030,7 @@ GemmDot3AVX512_spillelu_1493:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot3AVX512_fwdelu_1494:
+GemmDot3AVX512_fwdelu_1505:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z4, Z11, Z12
 	VMOVUPS     Z2, Z13
@@ -74682,30 +75059,30 @@ GemmDot3AVX512_fwdelu_1494:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot3AVX512_fwdelu_1494
-	JMP         GemmDot3AVX512_epidone_1485
+	JNZ         GemmDot3AVX512_fwdelu_1505
+	JMP         GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_notelu_1492:
+GemmDot3AVX512_notelu_1503:
 	CMPQ    DI, $0x04
-	JNE     GemmDot3AVX512_notsigmoid_1495
+	JNE     GemmDot3AVX512_notsigmoid_1506
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot3AVX512_spillsigmoid_1496
+	JLE     GemmDot3AVX512_spillsigmoid_1507
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot3AVX512_spillsigmoid_1496
+	JLE     GemmDot3AVX512_spillsigmoid_1507
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot3AVX512_spillsigmoid_1496
+	JLE     GemmDot3AVX512_spillsigmoid_1507
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot3AVX512_spillsigmoid_1496:
+GemmDot3AVX512_spillsigmoid_1507:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -74724,7 +75101,7 @@ GemmDot3AVX512_spillsigmoid_1496:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot3AVX512_fwdsigmoid_1497:
+GemmDot3AVX512_fwdsigmoid_1508:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z3, Z10, Z11
 	VMOVUPS         Z0, Z12
@@ -74773,30 +75150,30 @@ GemmDot3AVX512_fwdsigmoid_1497:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot3AVX512_fwdsigmoid_1497
-	JMP          GemmDot3AVX512_epidone_1485
+	JNZ          GemmDot3AVX512_fwdsigmoid_1508
+	JMP          GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_notsigmoid_1495:
+GemmDot3AVX512_notsigmoid_1506:
 	CMPQ    DI, $0x05
-	JNE     GemmDot3AVX512_nottanh_1498
+	JNE     GemmDot3AVX512_nottanh_1509
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot3AVX512_spilltanh_1499
+	JLE     GemmDot3AVX512_spilltanh_1510
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot3AVX512_spilltanh_1499
+	JLE     GemmDot3AVX512_spilltanh_1510
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot3AVX512_spilltanh_1499
+	JLE     GemmDot3AVX512_spilltanh_1510
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot3AVX512_spilltanh_1499:
+GemmDot3AVX512_spilltanh_1510:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_c1200000<>+0(SB), Z3
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z2
@@ -74819,7 +75196,7 @@ GemmDot3AVX512_spilltanh_1499:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot3AVX512_fwdtanh_1500:
+GemmDot3AVX512_fwdtanh_1511:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -74861,30 +75238,30 @@ GemmDot3AVX512_fwdtanh_1500:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot3AVX512_fwdtanh_1500
-	JMP         GemmDot3AVX512_epidone_1485
+	JNZ         GemmDot3AVX512_fwdtanh_1511
+	JMP         GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_nottanh_1498:
+GemmDot3AVX512_nottanh_1509:
 	CMPQ    DI, $0x06
-	JNE     GemmDot3AVX512_notscaledsigmoid_1501
+	JNE     GemmDot3AVX512_notscaledsigmoid_1512
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot3AVX512_spillscaledsigmoid_1502
+	JLE     GemmDot3AVX512_spillscaledsigmoid_1513
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot3AVX512_spillscaledsigmoid_1502
+	JLE     GemmDot3AVX512_spillscaledsigmoid_1513
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot3AVX512_spillscaledsigmoid_1502
+	JLE     GemmDot3AVX512_spillscaledsigmoid_1513
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot3AVX512_spillscaledsigmoid_1502:
+GemmDot3AVX512_spillscaledsigmoid_1513:
 	VBROADCASTSS k4_80000000<>+0(SB), Z4
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -74903,7 +75280,7 @@ GemmDot3AVX512_spillscaledsigmoid_1502:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot3AVX512_fwdscaledsigmoid_1503:
+GemmDot3AVX512_fwdscaledsigmoid_1514:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -74959,30 +75336,30 @@ GemmDot3AVX512_fwdscaledsigmoid_1503:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot3AVX512_fwdscaledsigmoid_1503
-	JMP          GemmDot3AVX512_epidone_1485
+	JNZ          GemmDot3AVX512_fwdscaledsigmoid_1514
+	JMP          GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_notscaledsigmoid_1501:
+GemmDot3AVX512_notscaledsigmoid_1512:
 	CMPQ    DI, $0x07
-	JNE     GemmDot3AVX512_notscaledtanh_1504
+	JNE     GemmDot3AVX512_notscaledtanh_1515
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot3AVX512_spillscaledtanh_1505
+	JLE     GemmDot3AVX512_spillscaledtanh_1516
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot3AVX512_spillscaledtanh_1505
+	JLE     GemmDot3AVX512_spillscaledtanh_1516
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot3AVX512_spillscaledtanh_1505
+	JLE     GemmDot3AVX512_spillscaledtanh_1516
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot3AVX512_spillscaledtanh_1505:
+GemmDot3AVX512_spillscaledtanh_1516:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z2
@@ -75007,7 +75384,7 @@ GemmDot3AVX512_spillscaledtanh_1505:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot3AVX512_fwdscaledtanh_1506:
+GemmDot3AVX512_fwdscaledtanh_1517:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -75088,16 +75465,16 @@ GemmDot3AVX512_fwdscaledtanh_1506:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot3AVX512_fwdscaledtanh_1506
-	JMP        GemmDot3AVX512_epidone_1485
+	JNZ        GemmDot3AVX512_fwdscaledtanh_1517
+	JMP        GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_notscaledtanh_1504:
-	JMP GemmDot3AVX512_store_1482
+GemmDot3AVX512_notscaledtanh_1515:
+	JMP GemmDot3AVX512_store_1493
 
-GemmDot3AVX512_bwd_1484:
+GemmDot3AVX512_bwd_1495:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot3AVX512_bnotrelu_1507
+	JNE            GemmDot3AVX512_bnotrelu_1518
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -75112,7 +75489,7 @@ GemmDot3AVX512_bwd_1484:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot3AVX512_bwdrelu_1508
+	JLE            GemmDot3AVX512_bwdrelu_1519
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -75121,7 +75498,7 @@ GemmDot3AVX512_bwd_1484:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot3AVX512_bwdrelu_1508
+	JLE            GemmDot3AVX512_bwdrelu_1519
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -75130,19 +75507,19 @@ GemmDot3AVX512_bwd_1484:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x03
-	JLE            GemmDot3AVX512_bwdrelu_1508
+	JLE            GemmDot3AVX512_bwdrelu_1519
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z4, Z4
 	VMOVUPS        Z4, K1, (DI)
 
-GemmDot3AVX512_bwdrelu_1508:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_bwdrelu_1519:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_bnotrelu_1507:
+GemmDot3AVX512_bnotrelu_1518:
 	CMPQ         DI, $0x02
-	JNE          GemmDot3AVX512_bnotleakyrelu_1509
+	JNE          GemmDot3AVX512_bnotleakyrelu_1520
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -75158,7 +75535,7 @@ GemmDot3AVX512_bnotrelu_1507:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX512_bwdleakyrelu_1510
+	JLE          GemmDot3AVX512_bwdleakyrelu_1521
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -75168,7 +75545,7 @@ GemmDot3AVX512_bnotrelu_1507:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX512_bwdleakyrelu_1510
+	JLE          GemmDot3AVX512_bwdleakyrelu_1521
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -75178,7 +75555,7 @@ GemmDot3AVX512_bnotrelu_1507:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot3AVX512_bwdleakyrelu_1510
+	JLE          GemmDot3AVX512_bwdleakyrelu_1521
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -75186,12 +75563,12 @@ GemmDot3AVX512_bnotrelu_1507:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot3AVX512_bwdleakyrelu_1510:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_bwdleakyrelu_1521:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_bnotleakyrelu_1509:
+GemmDot3AVX512_bnotleakyrelu_1520:
 	CMPQ         DI, $0x03
-	JNE          GemmDot3AVX512_bnotelu_1511
+	JNE          GemmDot3AVX512_bnotelu_1522
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -75207,7 +75584,7 @@ GemmDot3AVX512_bnotleakyrelu_1509:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX512_bwdelu_1512
+	JLE          GemmDot3AVX512_bwdelu_1523
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -75217,7 +75594,7 @@ GemmDot3AVX512_bnotleakyrelu_1509:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX512_bwdelu_1512
+	JLE          GemmDot3AVX512_bwdelu_1523
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -75227,7 +75604,7 @@ GemmDot3AVX512_bnotleakyrelu_1509:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot3AVX512_bwdelu_1512
+	JLE          GemmDot3AVX512_bwdelu_1523
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -75235,12 +75612,12 @@ GemmDot3AVX512_bnotleakyrelu_1509:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot3AVX512_bwdelu_1512:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_bwdelu_1523:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_bnotelu_1511:
+GemmDot3AVX512_bnotelu_1522:
 	CMPQ         DI, $0x04
-	JNE          GemmDot3AVX512_bnotsigmoid_1513
+	JNE          GemmDot3AVX512_bnotsigmoid_1524
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -75256,7 +75633,7 @@ GemmDot3AVX512_bnotelu_1511:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX512_bwdsigmoid_1514
+	JLE          GemmDot3AVX512_bwdsigmoid_1525
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75266,7 +75643,7 @@ GemmDot3AVX512_bnotelu_1511:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX512_bwdsigmoid_1514
+	JLE          GemmDot3AVX512_bwdsigmoid_1525
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -75276,7 +75653,7 @@ GemmDot3AVX512_bnotelu_1511:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot3AVX512_bwdsigmoid_1514
+	JLE          GemmDot3AVX512_bwdsigmoid_1525
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75284,12 +75661,12 @@ GemmDot3AVX512_bnotelu_1511:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot3AVX512_bwdsigmoid_1514:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_bwdsigmoid_1525:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_bnotsigmoid_1513:
+GemmDot3AVX512_bnotsigmoid_1524:
 	CMPQ         DI, $0x05
-	JNE          GemmDot3AVX512_bnottanh_1515
+	JNE          GemmDot3AVX512_bnottanh_1526
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -75306,7 +75683,7 @@ GemmDot3AVX512_bnotsigmoid_1513:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX512_bwdtanh_1516
+	JLE          GemmDot3AVX512_bwdtanh_1527
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75317,7 +75694,7 @@ GemmDot3AVX512_bnotsigmoid_1513:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX512_bwdtanh_1516
+	JLE          GemmDot3AVX512_bwdtanh_1527
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -75328,7 +75705,7 @@ GemmDot3AVX512_bnotsigmoid_1513:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot3AVX512_bwdtanh_1516
+	JLE          GemmDot3AVX512_bwdtanh_1527
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75337,12 +75714,12 @@ GemmDot3AVX512_bnotsigmoid_1513:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot3AVX512_bwdtanh_1516:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_bwdtanh_1527:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_bnottanh_1515:
+GemmDot3AVX512_bnottanh_1526:
 	CMPQ         DI, $0x06
-	JNE          GemmDot3AVX512_bnotscaledsigmoid_1517
+	JNE          GemmDot3AVX512_bnotscaledsigmoid_1528
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -75359,7 +75736,7 @@ GemmDot3AVX512_bnottanh_1515:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX512_bwdscaledsigmoid_1518
+	JLE          GemmDot3AVX512_bwdscaledsigmoid_1529
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75370,7 +75747,7 @@ GemmDot3AVX512_bnottanh_1515:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX512_bwdscaledsigmoid_1518
+	JLE          GemmDot3AVX512_bwdscaledsigmoid_1529
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -75381,7 +75758,7 @@ GemmDot3AVX512_bnottanh_1515:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot3AVX512_bwdscaledsigmoid_1518
+	JLE          GemmDot3AVX512_bwdscaledsigmoid_1529
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75390,12 +75767,12 @@ GemmDot3AVX512_bnottanh_1515:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot3AVX512_bwdscaledsigmoid_1518:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_bwdscaledsigmoid_1529:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_bnotscaledsigmoid_1517:
+GemmDot3AVX512_bnotscaledsigmoid_1528:
 	CMPQ         DI, $0x07
-	JNE          GemmDot3AVX512_bnotscaledtanh_1519
+	JNE          GemmDot3AVX512_bnotscaledtanh_1530
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -75413,7 +75790,7 @@ GemmDot3AVX512_bnotscaledsigmoid_1517:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot3AVX512_bwdscaledtanh_1520
+	JLE          GemmDot3AVX512_bwdscaledtanh_1531
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75425,7 +75802,7 @@ GemmDot3AVX512_bnotscaledsigmoid_1517:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot3AVX512_bwdscaledtanh_1520
+	JLE          GemmDot3AVX512_bwdscaledtanh_1531
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -75437,7 +75814,7 @@ GemmDot3AVX512_bnotscaledsigmoid_1517:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot3AVX512_bwdscaledtanh_1520
+	JLE          GemmDot3AVX512_bwdscaledtanh_1531
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -75447,30 +75824,30 @@ GemmDot3AVX512_bnotscaledsigmoid_1517:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot3AVX512_bwdscaledtanh_1520:
-	JMP GemmDot3AVX512_epidone_1485
+GemmDot3AVX512_bwdscaledtanh_1531:
+	JMP GemmDot3AVX512_epidone_1496
 
-GemmDot3AVX512_bnotscaledtanh_1519:
-GemmDot3AVX512_store_1482:
+GemmDot3AVX512_bnotscaledtanh_1530:
+GemmDot3AVX512_store_1493:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot3AVX512_storerows_1521
+	JLE     GemmDot3AVX512_storerows_1532
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot3AVX512_storerows_1521
+	JLE     GemmDot3AVX512_storerows_1532
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot3AVX512_storerows_1521
+	JLE     GemmDot3AVX512_storerows_1532
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot3AVX512_storerows_1521:
-GemmDot3AVX512_epidone_1485:
+GemmDot3AVX512_storerows_1532:
+GemmDot3AVX512_epidone_1496:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -75728,7 +76105,7 @@ GemmDot4AVX512_reduce:
 	VADDPS     Z1, Z4, Z4
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot4AVX512_noacc_1523
+	JZ         GemmDot4AVX512_noacc_1534
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -75736,27 +76113,27 @@ GemmDot4AVX512_reduce:
 	VADDPS     Z1, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot4AVX512_accrows_1526
+	JLE        GemmDot4AVX512_accrows_1537
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot4AVX512_accrows_1526
+	JLE        GemmDot4AVX512_accrows_1537
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z3, Z3
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot4AVX512_accrows_1526
+	JLE        GemmDot4AVX512_accrows_1537
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z4, Z4
 
-GemmDot4AVX512_accrows_1526:
-GemmDot4AVX512_noacc_1523:
+GemmDot4AVX512_accrows_1537:
+GemmDot4AVX512_noacc_1534:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot4AVX512_bwd_1524
+	JNZ       GemmDot4AVX512_bwd_1535
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot4AVX512_nobias_1527
+	JZ        GemmDot4AVX512_nobias_1538
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z1
 	VADDPS    Z1, Z0, Z0
@@ -75764,10 +76141,10 @@ GemmDot4AVX512_noacc_1523:
 	VADDPS    Z1, Z3, Z3
 	VADDPS    Z1, Z4, Z4
 
-GemmDot4AVX512_nobias_1527:
+GemmDot4AVX512_nobias_1538:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot4AVX512_notrelu_1528
+	JNE     GemmDot4AVX512_notrelu_1539
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -75776,29 +76153,29 @@ GemmDot4AVX512_nobias_1527:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot4AVX512_fwdrelu_1529
+	JLE     GemmDot4AVX512_fwdrelu_1540
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z2, Z1, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot4AVX512_fwdrelu_1529
+	JLE     GemmDot4AVX512_fwdrelu_1540
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z3, Z1, Z3
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot4AVX512_fwdrelu_1529
+	JLE     GemmDot4AVX512_fwdrelu_1540
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z4, Z1, Z4
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot4AVX512_fwdrelu_1529:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_fwdrelu_1540:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_notrelu_1528:
+GemmDot4AVX512_notrelu_1539:
 	CMPQ        DI, $0x02
-	JNE         GemmDot4AVX512_notleakyrelu_1530
+	JNE         GemmDot4AVX512_notleakyrelu_1541
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -75809,7 +76186,7 @@ GemmDot4AVX512_notrelu_1528:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot4AVX512_fwdleakyrelu_1531
+	JLE         GemmDot4AVX512_fwdleakyrelu_1542
 	VMULPS.BCST (SP), Z2, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -75817,7 +76194,7 @@ GemmDot4AVX512_notrelu_1528:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot4AVX512_fwdleakyrelu_1531
+	JLE         GemmDot4AVX512_fwdleakyrelu_1542
 	VMULPS.BCST (SP), Z3, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
@@ -75825,37 +76202,37 @@ GemmDot4AVX512_notrelu_1528:
 	VMOVUPS     Z3, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot4AVX512_fwdleakyrelu_1531
+	JLE         GemmDot4AVX512_fwdleakyrelu_1542
 	VMULPS.BCST (SP), Z4, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K3
 	VMOVUPS     Z1, K3, Z4
 	VMOVUPS     Z4, K1, (DI)
 
-GemmDot4AVX512_fwdleakyrelu_1531:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_fwdleakyrelu_1542:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_notleakyrelu_1530:
+GemmDot4AVX512_notleakyrelu_1541:
 	CMPQ    DI, $0x03
-	JNE     GemmDot4AVX512_notelu_1532
+	JNE     GemmDot4AVX512_notelu_1543
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot4AVX512_spillelu_1533
+	JLE     GemmDot4AVX512_spillelu_1544
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot4AVX512_spillelu_1533
+	JLE     GemmDot4AVX512_spillelu_1544
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot4AVX512_spillelu_1533
+	JLE     GemmDot4AVX512_spillelu_1544
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot4AVX512_spillelu_1533:
+GemmDot4AVX512_spillelu_1544:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z4
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z3
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z2
@@ -75874,7 +76251,7 @@ GemmDot4AVX512_spillelu_1533:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot4AVX512_fwdelu_1534:
+GemmDot4AVX512_fwdelu_1545:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z4, Z11, Z12
 	VMOVUPS     Z2, Z13
@@ -75903,30 +76280,30 @@ GemmDot4AVX512_fwdelu_1534:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot4AVX512_fwdelu_1534
-	JMP         GemmDot4AVX512_epidone_1525
+	JNZ         GemmDot4AVX512_fwdelu_1545
+	JMP         GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_notelu_1532:
+GemmDot4AVX512_notelu_1543:
 	CMPQ    DI, $0x04
-	JNE     GemmDot4AVX512_notsigmoid_1535
+	JNE     GemmDot4AVX512_notsigmoid_1546
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot4AVX512_spillsigmoid_1536
+	JLE     GemmDot4AVX512_spillsigmoid_1547
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot4AVX512_spillsigmoid_1536
+	JLE     GemmDot4AVX512_spillsigmoid_1547
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot4AVX512_spillsigmoid_1536
+	JLE     GemmDot4AVX512_spillsigmoid_1547
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot4AVX512_spillsigmoid_1536:
+GemmDot4AVX512_spillsigmoid_1547:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -75945,7 +76322,7 @@ GemmDot4AVX512_spillsigmoid_1536:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot4AVX512_fwdsigmoid_1537:
+GemmDot4AVX512_fwdsigmoid_1548:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z3, Z10, Z11
 	VMOVUPS         Z0, Z12
@@ -75994,30 +76371,30 @@ GemmDot4AVX512_fwdsigmoid_1537:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot4AVX512_fwdsigmoid_1537
-	JMP          GemmDot4AVX512_epidone_1525
+	JNZ          GemmDot4AVX512_fwdsigmoid_1548
+	JMP          GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_notsigmoid_1535:
+GemmDot4AVX512_notsigmoid_1546:
 	CMPQ    DI, $0x05
-	JNE     GemmDot4AVX512_nottanh_1538
+	JNE     GemmDot4AVX512_nottanh_1549
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot4AVX512_spilltanh_1539
+	JLE     GemmDot4AVX512_spilltanh_1550
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot4AVX512_spilltanh_1539
+	JLE     GemmDot4AVX512_spilltanh_1550
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot4AVX512_spilltanh_1539
+	JLE     GemmDot4AVX512_spilltanh_1550
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot4AVX512_spilltanh_1539:
+GemmDot4AVX512_spilltanh_1550:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_c1200000<>+0(SB), Z3
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z2
@@ -76040,7 +76417,7 @@ GemmDot4AVX512_spilltanh_1539:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot4AVX512_fwdtanh_1540:
+GemmDot4AVX512_fwdtanh_1551:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -76082,30 +76459,30 @@ GemmDot4AVX512_fwdtanh_1540:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot4AVX512_fwdtanh_1540
-	JMP         GemmDot4AVX512_epidone_1525
+	JNZ         GemmDot4AVX512_fwdtanh_1551
+	JMP         GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_nottanh_1538:
+GemmDot4AVX512_nottanh_1549:
 	CMPQ    DI, $0x06
-	JNE     GemmDot4AVX512_notscaledsigmoid_1541
+	JNE     GemmDot4AVX512_notscaledsigmoid_1552
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot4AVX512_spillscaledsigmoid_1542
+	JLE     GemmDot4AVX512_spillscaledsigmoid_1553
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot4AVX512_spillscaledsigmoid_1542
+	JLE     GemmDot4AVX512_spillscaledsigmoid_1553
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot4AVX512_spillscaledsigmoid_1542
+	JLE     GemmDot4AVX512_spillscaledsigmoid_1553
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot4AVX512_spillscaledsigmoid_1542:
+GemmDot4AVX512_spillscaledsigmoid_1553:
 	VBROADCASTSS k4_80000000<>+0(SB), Z4
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -76124,7 +76501,7 @@ GemmDot4AVX512_spillscaledsigmoid_1542:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot4AVX512_fwdscaledsigmoid_1543:
+GemmDot4AVX512_fwdscaledsigmoid_1554:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -76180,30 +76557,30 @@ GemmDot4AVX512_fwdscaledsigmoid_1543:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot4AVX512_fwdscaledsigmoid_1543
-	JMP          GemmDot4AVX512_epidone_1525
+	JNZ          GemmDot4AVX512_fwdscaledsigmoid_1554
+	JMP          GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_notscaledsigmoid_1541:
+GemmDot4AVX512_notscaledsigmoid_1552:
 	CMPQ    DI, $0x07
-	JNE     GemmDot4AVX512_notscaledtanh_1544
+	JNE     GemmDot4AVX512_notscaledtanh_1555
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot4AVX512_spillscaledtanh_1545
+	JLE     GemmDot4AVX512_spillscaledtanh_1556
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot4AVX512_spillscaledtanh_1545
+	JLE     GemmDot4AVX512_spillscaledtanh_1556
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot4AVX512_spillscaledtanh_1545
+	JLE     GemmDot4AVX512_spillscaledtanh_1556
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot4AVX512_spillscaledtanh_1545:
+GemmDot4AVX512_spillscaledtanh_1556:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z2
@@ -76228,7 +76605,7 @@ GemmDot4AVX512_spillscaledtanh_1545:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot4AVX512_fwdscaledtanh_1546:
+GemmDot4AVX512_fwdscaledtanh_1557:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -76309,16 +76686,16 @@ GemmDot4AVX512_fwdscaledtanh_1546:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot4AVX512_fwdscaledtanh_1546
-	JMP        GemmDot4AVX512_epidone_1525
+	JNZ        GemmDot4AVX512_fwdscaledtanh_1557
+	JMP        GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_notscaledtanh_1544:
-	JMP GemmDot4AVX512_store_1522
+GemmDot4AVX512_notscaledtanh_1555:
+	JMP GemmDot4AVX512_store_1533
 
-GemmDot4AVX512_bwd_1524:
+GemmDot4AVX512_bwd_1535:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot4AVX512_bnotrelu_1547
+	JNE            GemmDot4AVX512_bnotrelu_1558
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -76333,7 +76710,7 @@ GemmDot4AVX512_bwd_1524:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot4AVX512_bwdrelu_1548
+	JLE            GemmDot4AVX512_bwdrelu_1559
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -76342,7 +76719,7 @@ GemmDot4AVX512_bwd_1524:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot4AVX512_bwdrelu_1548
+	JLE            GemmDot4AVX512_bwdrelu_1559
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -76351,19 +76728,19 @@ GemmDot4AVX512_bwd_1524:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x03
-	JLE            GemmDot4AVX512_bwdrelu_1548
+	JLE            GemmDot4AVX512_bwdrelu_1559
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z4, Z4
 	VMOVUPS        Z4, K1, (DI)
 
-GemmDot4AVX512_bwdrelu_1548:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_bwdrelu_1559:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_bnotrelu_1547:
+GemmDot4AVX512_bnotrelu_1558:
 	CMPQ         DI, $0x02
-	JNE          GemmDot4AVX512_bnotleakyrelu_1549
+	JNE          GemmDot4AVX512_bnotleakyrelu_1560
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -76379,7 +76756,7 @@ GemmDot4AVX512_bnotrelu_1547:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX512_bwdleakyrelu_1550
+	JLE          GemmDot4AVX512_bwdleakyrelu_1561
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -76389,7 +76766,7 @@ GemmDot4AVX512_bnotrelu_1547:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX512_bwdleakyrelu_1550
+	JLE          GemmDot4AVX512_bwdleakyrelu_1561
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -76399,7 +76776,7 @@ GemmDot4AVX512_bnotrelu_1547:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot4AVX512_bwdleakyrelu_1550
+	JLE          GemmDot4AVX512_bwdleakyrelu_1561
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -76407,12 +76784,12 @@ GemmDot4AVX512_bnotrelu_1547:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot4AVX512_bwdleakyrelu_1550:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_bwdleakyrelu_1561:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_bnotleakyrelu_1549:
+GemmDot4AVX512_bnotleakyrelu_1560:
 	CMPQ         DI, $0x03
-	JNE          GemmDot4AVX512_bnotelu_1551
+	JNE          GemmDot4AVX512_bnotelu_1562
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -76428,7 +76805,7 @@ GemmDot4AVX512_bnotleakyrelu_1549:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX512_bwdelu_1552
+	JLE          GemmDot4AVX512_bwdelu_1563
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -76438,7 +76815,7 @@ GemmDot4AVX512_bnotleakyrelu_1549:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX512_bwdelu_1552
+	JLE          GemmDot4AVX512_bwdelu_1563
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -76448,7 +76825,7 @@ GemmDot4AVX512_bnotleakyrelu_1549:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot4AVX512_bwdelu_1552
+	JLE          GemmDot4AVX512_bwdelu_1563
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -76456,12 +76833,12 @@ GemmDot4AVX512_bnotleakyrelu_1549:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot4AVX512_bwdelu_1552:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_bwdelu_1563:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_bnotelu_1551:
+GemmDot4AVX512_bnotelu_1562:
 	CMPQ         DI, $0x04
-	JNE          GemmDot4AVX512_bnotsigmoid_1553
+	JNE          GemmDot4AVX512_bnotsigmoid_1564
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -76477,7 +76854,7 @@ GemmDot4AVX512_bnotelu_1551:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX512_bwdsigmoid_1554
+	JLE          GemmDot4AVX512_bwdsigmoid_1565
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76487,7 +76864,7 @@ GemmDot4AVX512_bnotelu_1551:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX512_bwdsigmoid_1554
+	JLE          GemmDot4AVX512_bwdsigmoid_1565
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -76497,7 +76874,7 @@ GemmDot4AVX512_bnotelu_1551:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot4AVX512_bwdsigmoid_1554
+	JLE          GemmDot4AVX512_bwdsigmoid_1565
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76505,12 +76882,12 @@ GemmDot4AVX512_bnotelu_1551:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot4AVX512_bwdsigmoid_1554:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_bwdsigmoid_1565:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_bnotsigmoid_1553:
+GemmDot4AVX512_bnotsigmoid_1564:
 	CMPQ         DI, $0x05
-	JNE          GemmDot4AVX512_bnottanh_1555
+	JNE          GemmDot4AVX512_bnottanh_1566
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -76527,7 +76904,7 @@ GemmDot4AVX512_bnotsigmoid_1553:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX512_bwdtanh_1556
+	JLE          GemmDot4AVX512_bwdtanh_1567
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76538,7 +76915,7 @@ GemmDot4AVX512_bnotsigmoid_1553:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX512_bwdtanh_1556
+	JLE          GemmDot4AVX512_bwdtanh_1567
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -76549,7 +76926,7 @@ GemmDot4AVX512_bnotsigmoid_1553:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot4AVX512_bwdtanh_1556
+	JLE          GemmDot4AVX512_bwdtanh_1567
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76558,12 +76935,12 @@ GemmDot4AVX512_bnotsigmoid_1553:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot4AVX512_bwdtanh_1556:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_bwdtanh_1567:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_bnottanh_1555:
+GemmDot4AVX512_bnottanh_1566:
 	CMPQ         DI, $0x06
-	JNE          GemmDot4AVX512_bnotscaledsigmoid_1557
+	JNE          GemmDot4AVX512_bnotscaledsigmoid_1568
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -76580,7 +76957,7 @@ GemmDot4AVX512_bnottanh_1555:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX512_bwdscaledsigmoid_1558
+	JLE          GemmDot4AVX512_bwdscaledsigmoid_1569
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76591,7 +76968,7 @@ GemmDot4AVX512_bnottanh_1555:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX512_bwdscaledsigmoid_1558
+	JLE          GemmDot4AVX512_bwdscaledsigmoid_1569
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -76602,7 +76979,7 @@ GemmDot4AVX512_bnottanh_1555:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot4AVX512_bwdscaledsigmoid_1558
+	JLE          GemmDot4AVX512_bwdscaledsigmoid_1569
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76611,12 +76988,12 @@ GemmDot4AVX512_bnottanh_1555:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot4AVX512_bwdscaledsigmoid_1558:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_bwdscaledsigmoid_1569:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_bnotscaledsigmoid_1557:
+GemmDot4AVX512_bnotscaledsigmoid_1568:
 	CMPQ         DI, $0x07
-	JNE          GemmDot4AVX512_bnotscaledtanh_1559
+	JNE          GemmDot4AVX512_bnotscaledtanh_1570
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -76634,7 +77011,7 @@ GemmDot4AVX512_bnotscaledsigmoid_1557:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot4AVX512_bwdscaledtanh_1560
+	JLE          GemmDot4AVX512_bwdscaledtanh_1571
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76646,7 +77023,7 @@ GemmDot4AVX512_bnotscaledsigmoid_1557:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot4AVX512_bwdscaledtanh_1560
+	JLE          GemmDot4AVX512_bwdscaledtanh_1571
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -76658,7 +77035,7 @@ GemmDot4AVX512_bnotscaledsigmoid_1557:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot4AVX512_bwdscaledtanh_1560
+	JLE          GemmDot4AVX512_bwdscaledtanh_1571
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -76668,30 +77045,30 @@ GemmDot4AVX512_bnotscaledsigmoid_1557:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot4AVX512_bwdscaledtanh_1560:
-	JMP GemmDot4AVX512_epidone_1525
+GemmDot4AVX512_bwdscaledtanh_1571:
+	JMP GemmDot4AVX512_epidone_1536
 
-GemmDot4AVX512_bnotscaledtanh_1559:
-GemmDot4AVX512_store_1522:
+GemmDot4AVX512_bnotscaledtanh_1570:
+GemmDot4AVX512_store_1533:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot4AVX512_storerows_1561
+	JLE     GemmDot4AVX512_storerows_1572
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot4AVX512_storerows_1561
+	JLE     GemmDot4AVX512_storerows_1572
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot4AVX512_storerows_1561
+	JLE     GemmDot4AVX512_storerows_1572
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot4AVX512_storerows_1561:
-GemmDot4AVX512_epidone_1525:
+GemmDot4AVX512_storerows_1572:
+GemmDot4AVX512_epidone_1536:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -76967,7 +77344,7 @@ GemmDot5AVX512_reduce:
 	VADDPS     Z1, Z4, Z4
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot5AVX512_noacc_1563
+	JZ         GemmDot5AVX512_noacc_1574
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -76975,27 +77352,27 @@ GemmDot5AVX512_reduce:
 	VADDPS     Z1, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot5AVX512_accrows_1566
+	JLE        GemmDot5AVX512_accrows_1577
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot5AVX512_accrows_1566
+	JLE        GemmDot5AVX512_accrows_1577
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z3, Z3
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot5AVX512_accrows_1566
+	JLE        GemmDot5AVX512_accrows_1577
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z4, Z4
 
-GemmDot5AVX512_accrows_1566:
-GemmDot5AVX512_noacc_1563:
+GemmDot5AVX512_accrows_1577:
+GemmDot5AVX512_noacc_1574:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot5AVX512_bwd_1564
+	JNZ       GemmDot5AVX512_bwd_1575
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot5AVX512_nobias_1567
+	JZ        GemmDot5AVX512_nobias_1578
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z1
 	VADDPS    Z1, Z0, Z0
@@ -77003,10 +77380,10 @@ GemmDot5AVX512_noacc_1563:
 	VADDPS    Z1, Z3, Z3
 	VADDPS    Z1, Z4, Z4
 
-GemmDot5AVX512_nobias_1567:
+GemmDot5AVX512_nobias_1578:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot5AVX512_notrelu_1568
+	JNE     GemmDot5AVX512_notrelu_1579
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -77015,29 +77392,29 @@ GemmDot5AVX512_nobias_1567:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot5AVX512_fwdrelu_1569
+	JLE     GemmDot5AVX512_fwdrelu_1580
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z2, Z1, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot5AVX512_fwdrelu_1569
+	JLE     GemmDot5AVX512_fwdrelu_1580
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z3, Z1, Z3
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot5AVX512_fwdrelu_1569
+	JLE     GemmDot5AVX512_fwdrelu_1580
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z4, Z1, Z4
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot5AVX512_fwdrelu_1569:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_fwdrelu_1580:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_notrelu_1568:
+GemmDot5AVX512_notrelu_1579:
 	CMPQ        DI, $0x02
-	JNE         GemmDot5AVX512_notleakyrelu_1570
+	JNE         GemmDot5AVX512_notleakyrelu_1581
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -77048,7 +77425,7 @@ GemmDot5AVX512_notrelu_1568:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot5AVX512_fwdleakyrelu_1571
+	JLE         GemmDot5AVX512_fwdleakyrelu_1582
 	VMULPS.BCST (SP), Z2, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -77056,7 +77433,7 @@ GemmDot5AVX512_notrelu_1568:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot5AVX512_fwdleakyrelu_1571
+	JLE         GemmDot5AVX512_fwdleakyrelu_1582
 	VMULPS.BCST (SP), Z3, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
@@ -77064,37 +77441,37 @@ GemmDot5AVX512_notrelu_1568:
 	VMOVUPS     Z3, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot5AVX512_fwdleakyrelu_1571
+	JLE         GemmDot5AVX512_fwdleakyrelu_1582
 	VMULPS.BCST (SP), Z4, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K3
 	VMOVUPS     Z1, K3, Z4
 	VMOVUPS     Z4, K1, (DI)
 
-GemmDot5AVX512_fwdleakyrelu_1571:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_fwdleakyrelu_1582:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_notleakyrelu_1570:
+GemmDot5AVX512_notleakyrelu_1581:
 	CMPQ    DI, $0x03
-	JNE     GemmDot5AVX512_notelu_1572
+	JNE     GemmDot5AVX512_notelu_1583
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot5AVX512_spillelu_1573
+	JLE     GemmDot5AVX512_spillelu_1584
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot5AVX512_spillelu_1573
+	JLE     GemmDot5AVX512_spillelu_1584
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot5AVX512_spillelu_1573
+	JLE     GemmDot5AVX512_spillelu_1584
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot5AVX512_spillelu_1573:
+GemmDot5AVX512_spillelu_1584:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z4
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z3
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z2
@@ -77113,7 +77490,7 @@ GemmDot5AVX512_spillelu_1573:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot5AVX512_fwdelu_1574:
+GemmDot5AVX512_fwdelu_1585:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z4, Z11, Z12
 	VMOVUPS     Z2, Z13
@@ -77142,30 +77519,30 @@ GemmDot5AVX512_fwdelu_1574:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot5AVX512_fwdelu_1574
-	JMP         GemmDot5AVX512_epidone_1565
+	JNZ         GemmDot5AVX512_fwdelu_1585
+	JMP         GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_notelu_1572:
+GemmDot5AVX512_notelu_1583:
 	CMPQ    DI, $0x04
-	JNE     GemmDot5AVX512_notsigmoid_1575
+	JNE     GemmDot5AVX512_notsigmoid_1586
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot5AVX512_spillsigmoid_1576
+	JLE     GemmDot5AVX512_spillsigmoid_1587
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot5AVX512_spillsigmoid_1576
+	JLE     GemmDot5AVX512_spillsigmoid_1587
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot5AVX512_spillsigmoid_1576
+	JLE     GemmDot5AVX512_spillsigmoid_1587
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot5AVX512_spillsigmoid_1576:
+GemmDot5AVX512_spillsigmoid_1587:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -77184,7 +77561,7 @@ GemmDot5AVX512_spillsigmoid_1576:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot5AVX512_fwdsigmoid_1577:
+GemmDot5AVX512_fwdsigmoid_1588:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z3, Z10, Z11
 	VMOVUPS         Z0, Z12
@@ -77233,30 +77610,30 @@ GemmDot5AVX512_fwdsigmoid_1577:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot5AVX512_fwdsigmoid_1577
-	JMP          GemmDot5AVX512_epidone_1565
+	JNZ          GemmDot5AVX512_fwdsigmoid_1588
+	JMP          GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_notsigmoid_1575:
+GemmDot5AVX512_notsigmoid_1586:
 	CMPQ    DI, $0x05
-	JNE     GemmDot5AVX512_nottanh_1578
+	JNE     GemmDot5AVX512_nottanh_1589
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot5AVX512_spilltanh_1579
+	JLE     GemmDot5AVX512_spilltanh_1590
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot5AVX512_spilltanh_1579
+	JLE     GemmDot5AVX512_spilltanh_1590
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot5AVX512_spilltanh_1579
+	JLE     GemmDot5AVX512_spilltanh_1590
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot5AVX512_spilltanh_1579:
+GemmDot5AVX512_spilltanh_1590:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_c1200000<>+0(SB), Z3
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z2
@@ -77279,7 +77656,7 @@ GemmDot5AVX512_spilltanh_1579:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot5AVX512_fwdtanh_1580:
+GemmDot5AVX512_fwdtanh_1591:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -77321,30 +77698,30 @@ GemmDot5AVX512_fwdtanh_1580:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot5AVX512_fwdtanh_1580
-	JMP         GemmDot5AVX512_epidone_1565
+	JNZ         GemmDot5AVX512_fwdtanh_1591
+	JMP         GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_nottanh_1578:
+GemmDot5AVX512_nottanh_1589:
 	CMPQ    DI, $0x06
-	JNE     GemmDot5AVX512_notscaledsigmoid_1581
+	JNE     GemmDot5AVX512_notscaledsigmoid_1592
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot5AVX512_spillscaledsigmoid_1582
+	JLE     GemmDot5AVX512_spillscaledsigmoid_1593
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot5AVX512_spillscaledsigmoid_1582
+	JLE     GemmDot5AVX512_spillscaledsigmoid_1593
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot5AVX512_spillscaledsigmoid_1582
+	JLE     GemmDot5AVX512_spillscaledsigmoid_1593
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot5AVX512_spillscaledsigmoid_1582:
+GemmDot5AVX512_spillscaledsigmoid_1593:
 	VBROADCASTSS k4_80000000<>+0(SB), Z4
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -77363,7 +77740,7 @@ GemmDot5AVX512_spillscaledsigmoid_1582:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot5AVX512_fwdscaledsigmoid_1583:
+GemmDot5AVX512_fwdscaledsigmoid_1594:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77419,30 +77796,30 @@ GemmDot5AVX512_fwdscaledsigmoid_1583:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot5AVX512_fwdscaledsigmoid_1583
-	JMP          GemmDot5AVX512_epidone_1565
+	JNZ          GemmDot5AVX512_fwdscaledsigmoid_1594
+	JMP          GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_notscaledsigmoid_1581:
+GemmDot5AVX512_notscaledsigmoid_1592:
 	CMPQ    DI, $0x07
-	JNE     GemmDot5AVX512_notscaledtanh_1584
+	JNE     GemmDot5AVX512_notscaledtanh_1595
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot5AVX512_spillscaledtanh_1585
+	JLE     GemmDot5AVX512_spillscaledtanh_1596
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot5AVX512_spillscaledtanh_1585
+	JLE     GemmDot5AVX512_spillscaledtanh_1596
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot5AVX512_spillscaledtanh_1585
+	JLE     GemmDot5AVX512_spillscaledtanh_1596
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot5AVX512_spillscaledtanh_1585:
+GemmDot5AVX512_spillscaledtanh_1596:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z2
@@ -77467,7 +77844,7 @@ GemmDot5AVX512_spillscaledtanh_1585:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot5AVX512_fwdscaledtanh_1586:
+GemmDot5AVX512_fwdscaledtanh_1597:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -77548,16 +77925,16 @@ GemmDot5AVX512_fwdscaledtanh_1586:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot5AVX512_fwdscaledtanh_1586
-	JMP        GemmDot5AVX512_epidone_1565
+	JNZ        GemmDot5AVX512_fwdscaledtanh_1597
+	JMP        GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_notscaledtanh_1584:
-	JMP GemmDot5AVX512_store_1562
+GemmDot5AVX512_notscaledtanh_1595:
+	JMP GemmDot5AVX512_store_1573
 
-GemmDot5AVX512_bwd_1564:
+GemmDot5AVX512_bwd_1575:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot5AVX512_bnotrelu_1587
+	JNE            GemmDot5AVX512_bnotrelu_1598
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -77572,7 +77949,7 @@ GemmDot5AVX512_bwd_1564:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot5AVX512_bwdrelu_1588
+	JLE            GemmDot5AVX512_bwdrelu_1599
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -77581,7 +77958,7 @@ GemmDot5AVX512_bwd_1564:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot5AVX512_bwdrelu_1588
+	JLE            GemmDot5AVX512_bwdrelu_1599
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -77590,19 +77967,19 @@ GemmDot5AVX512_bwd_1564:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x03
-	JLE            GemmDot5AVX512_bwdrelu_1588
+	JLE            GemmDot5AVX512_bwdrelu_1599
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z4, Z4
 	VMOVUPS        Z4, K1, (DI)
 
-GemmDot5AVX512_bwdrelu_1588:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_bwdrelu_1599:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_bnotrelu_1587:
+GemmDot5AVX512_bnotrelu_1598:
 	CMPQ         DI, $0x02
-	JNE          GemmDot5AVX512_bnotleakyrelu_1589
+	JNE          GemmDot5AVX512_bnotleakyrelu_1600
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -77618,7 +77995,7 @@ GemmDot5AVX512_bnotrelu_1587:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX512_bwdleakyrelu_1590
+	JLE          GemmDot5AVX512_bwdleakyrelu_1601
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -77628,7 +78005,7 @@ GemmDot5AVX512_bnotrelu_1587:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot5AVX512_bwdleakyrelu_1590
+	JLE          GemmDot5AVX512_bwdleakyrelu_1601
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -77638,7 +78015,7 @@ GemmDot5AVX512_bnotrelu_1587:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot5AVX512_bwdleakyrelu_1590
+	JLE          GemmDot5AVX512_bwdleakyrelu_1601
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -77646,12 +78023,12 @@ GemmDot5AVX512_bnotrelu_1587:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot5AVX512_bwdleakyrelu_1590:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_bwdleakyrelu_1601:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_bnotleakyrelu_1589:
+GemmDot5AVX512_bnotleakyrelu_1600:
 	CMPQ         DI, $0x03
-	JNE          GemmDot5AVX512_bnotelu_1591
+	JNE          GemmDot5AVX512_bnotelu_1602
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -77667,7 +78044,7 @@ GemmDot5AVX512_bnotleakyrelu_1589:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX512_bwdelu_1592
+	JLE          GemmDot5AVX512_bwdelu_1603
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -77677,7 +78054,7 @@ GemmDot5AVX512_bnotleakyrelu_1589:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot5AVX512_bwdelu_1592
+	JLE          GemmDot5AVX512_bwdelu_1603
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -77687,7 +78064,7 @@ GemmDot5AVX512_bnotleakyrelu_1589:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot5AVX512_bwdelu_1592
+	JLE          GemmDot5AVX512_bwdelu_1603
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -77695,12 +78072,12 @@ GemmDot5AVX512_bnotleakyrelu_1589:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot5AVX512_bwdelu_1592:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_bwdelu_1603:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_bnotelu_1591:
+GemmDot5AVX512_bnotelu_1602:
 	CMPQ         DI, $0x04
-	JNE          GemmDot5AVX512_bnotsigmoid_1593
+	JNE          GemmDot5AVX512_bnotsigmoid_1604
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -77716,7 +78093,7 @@ GemmDot5AVX512_bnotelu_1591:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX512_bwdsigmoid_1594
+	JLE          GemmDot5AVX512_bwdsigmoid_1605
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77726,7 +78103,7 @@ GemmDot5AVX512_bnotelu_1591:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot5AVX512_bwdsigmoid_1594
+	JLE          GemmDot5AVX512_bwdsigmoid_1605
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -77736,7 +78113,7 @@ GemmDot5AVX512_bnotelu_1591:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot5AVX512_bwdsigmoid_1594
+	JLE          GemmDot5AVX512_bwdsigmoid_1605
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77744,12 +78121,12 @@ GemmDot5AVX512_bnotelu_1591:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot5AVX512_bwdsigmoid_1594:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_bwdsigmoid_1605:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_bnotsigmoid_1593:
+GemmDot5AVX512_bnotsigmoid_1604:
 	CMPQ         DI, $0x05
-	JNE          GemmDot5AVX512_bnottanh_1595
+	JNE          GemmDot5AVX512_bnottanh_1606
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -77766,7 +78143,7 @@ GemmDot5AVX512_bnotsigmoid_1593:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX512_bwdtanh_1596
+	JLE          GemmDot5AVX512_bwdtanh_1607
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77777,7 +78154,7 @@ GemmDot5AVX512_bnotsigmoid_1593:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot5AVX512_bwdtanh_1596
+	JLE          GemmDot5AVX512_bwdtanh_1607
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -77788,7 +78165,7 @@ GemmDot5AVX512_bnotsigmoid_1593:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot5AVX512_bwdtanh_1596
+	JLE          GemmDot5AVX512_bwdtanh_1607
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77797,12 +78174,12 @@ GemmDot5AVX512_bnotsigmoid_1593:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot5AVX512_bwdtanh_1596:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_bwdtanh_1607:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_bnottanh_1595:
+GemmDot5AVX512_bnottanh_1606:
 	CMPQ         DI, $0x06
-	JNE          GemmDot5AVX512_bnotscaledsigmoid_1597
+	JNE          GemmDot5AVX512_bnotscaledsigmoid_1608
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -77819,7 +78196,7 @@ GemmDot5AVX512_bnottanh_1595:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX512_bwdscaledsigmoid_1598
+	JLE          GemmDot5AVX512_bwdscaledsigmoid_1609
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77830,7 +78207,7 @@ GemmDot5AVX512_bnottanh_1595:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot5AVX512_bwdscaledsigmoid_1598
+	JLE          GemmDot5AVX512_bwdscaledsigmoid_1609
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -77841,7 +78218,7 @@ GemmDot5AVX512_bnottanh_1595:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot5AVX512_bwdscaledsigmoid_1598
+	JLE          GemmDot5AVX512_bwdscaledsigmoid_1609
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77850,12 +78227,12 @@ GemmDot5AVX512_bnottanh_1595:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot5AVX512_bwdscaledsigmoid_1598:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_bwdscaledsigmoid_1609:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_bnotscaledsigmoid_1597:
+GemmDot5AVX512_bnotscaledsigmoid_1608:
 	CMPQ         DI, $0x07
-	JNE          GemmDot5AVX512_bnotscaledtanh_1599
+	JNE          GemmDot5AVX512_bnotscaledtanh_1610
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -77873,7 +78250,7 @@ GemmDot5AVX512_bnotscaledsigmoid_1597:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot5AVX512_bwdscaledtanh_1600
+	JLE          GemmDot5AVX512_bwdscaledtanh_1611
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77885,7 +78262,7 @@ GemmDot5AVX512_bnotscaledsigmoid_1597:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot5AVX512_bwdscaledtanh_1600
+	JLE          GemmDot5AVX512_bwdscaledtanh_1611
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -77897,7 +78274,7 @@ GemmDot5AVX512_bnotscaledsigmoid_1597:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot5AVX512_bwdscaledtanh_1600
+	JLE          GemmDot5AVX512_bwdscaledtanh_1611
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -77907,30 +78284,30 @@ GemmDot5AVX512_bnotscaledsigmoid_1597:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot5AVX512_bwdscaledtanh_1600:
-	JMP GemmDot5AVX512_epidone_1565
+GemmDot5AVX512_bwdscaledtanh_1611:
+	JMP GemmDot5AVX512_epidone_1576
 
-GemmDot5AVX512_bnotscaledtanh_1599:
-GemmDot5AVX512_store_1562:
+GemmDot5AVX512_bnotscaledtanh_1610:
+GemmDot5AVX512_store_1573:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot5AVX512_storerows_1601
+	JLE     GemmDot5AVX512_storerows_1612
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot5AVX512_storerows_1601
+	JLE     GemmDot5AVX512_storerows_1612
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot5AVX512_storerows_1601
+	JLE     GemmDot5AVX512_storerows_1612
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot5AVX512_storerows_1601:
-GemmDot5AVX512_epidone_1565:
+GemmDot5AVX512_storerows_1612:
+GemmDot5AVX512_epidone_1576:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -78224,7 +78601,7 @@ GemmDot6AVX512_reduce:
 	VADDPS     Z1, Z4, Z4
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot6AVX512_noacc_1603
+	JZ         GemmDot6AVX512_noacc_1614
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -78232,27 +78609,27 @@ GemmDot6AVX512_reduce:
 	VADDPS     Z1, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot6AVX512_accrows_1606
+	JLE        GemmDot6AVX512_accrows_1617
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot6AVX512_accrows_1606
+	JLE        GemmDot6AVX512_accrows_1617
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z3, Z3
 	ADDQ       R8, DI
 	CMPQ       SI, $0x03
-	JLE        GemmDot6AVX512_accrows_1606
+	JLE        GemmDot6AVX512_accrows_1617
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z4, Z4
 
-GemmDot6AVX512_accrows_1606:
-GemmDot6AVX512_noacc_1603:
+GemmDot6AVX512_accrows_1617:
+GemmDot6AVX512_noacc_1614:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot6AVX512_bwd_1604
+	JNZ       GemmDot6AVX512_bwd_1615
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot6AVX512_nobias_1607
+	JZ        GemmDot6AVX512_nobias_1618
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z1
 	VADDPS    Z1, Z0, Z0
@@ -78260,10 +78637,10 @@ GemmDot6AVX512_noacc_1603:
 	VADDPS    Z1, Z3, Z3
 	VADDPS    Z1, Z4, Z4
 
-GemmDot6AVX512_nobias_1607:
+GemmDot6AVX512_nobias_1618:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot6AVX512_notrelu_1608
+	JNE     GemmDot6AVX512_notrelu_1619
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -78272,29 +78649,29 @@ GemmDot6AVX512_nobias_1607:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot6AVX512_fwdrelu_1609
+	JLE     GemmDot6AVX512_fwdrelu_1620
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z2, Z1, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot6AVX512_fwdrelu_1609
+	JLE     GemmDot6AVX512_fwdrelu_1620
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z3, Z1, Z3
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot6AVX512_fwdrelu_1609
+	JLE     GemmDot6AVX512_fwdrelu_1620
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z4, Z1, Z4
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot6AVX512_fwdrelu_1609:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_fwdrelu_1620:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_notrelu_1608:
+GemmDot6AVX512_notrelu_1619:
 	CMPQ        DI, $0x02
-	JNE         GemmDot6AVX512_notleakyrelu_1610
+	JNE         GemmDot6AVX512_notleakyrelu_1621
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -78305,7 +78682,7 @@ GemmDot6AVX512_notrelu_1608:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot6AVX512_fwdleakyrelu_1611
+	JLE         GemmDot6AVX512_fwdleakyrelu_1622
 	VMULPS.BCST (SP), Z2, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -78313,7 +78690,7 @@ GemmDot6AVX512_notrelu_1608:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot6AVX512_fwdleakyrelu_1611
+	JLE         GemmDot6AVX512_fwdleakyrelu_1622
 	VMULPS.BCST (SP), Z3, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
@@ -78321,37 +78698,37 @@ GemmDot6AVX512_notrelu_1608:
 	VMOVUPS     Z3, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x03
-	JLE         GemmDot6AVX512_fwdleakyrelu_1611
+	JLE         GemmDot6AVX512_fwdleakyrelu_1622
 	VMULPS.BCST (SP), Z4, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z4, K3
 	VMOVUPS     Z1, K3, Z4
 	VMOVUPS     Z4, K1, (DI)
 
-GemmDot6AVX512_fwdleakyrelu_1611:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_fwdleakyrelu_1622:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_notleakyrelu_1610:
+GemmDot6AVX512_notleakyrelu_1621:
 	CMPQ    DI, $0x03
-	JNE     GemmDot6AVX512_notelu_1612
+	JNE     GemmDot6AVX512_notelu_1623
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot6AVX512_spillelu_1613
+	JLE     GemmDot6AVX512_spillelu_1624
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot6AVX512_spillelu_1613
+	JLE     GemmDot6AVX512_spillelu_1624
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot6AVX512_spillelu_1613
+	JLE     GemmDot6AVX512_spillelu_1624
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot6AVX512_spillelu_1613:
+GemmDot6AVX512_spillelu_1624:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z4
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z3
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z2
@@ -78370,7 +78747,7 @@ GemmDot6AVX512_spillelu_1613:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot6AVX512_fwdelu_1614:
+GemmDot6AVX512_fwdelu_1625:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z4, Z11, Z12
 	VMOVUPS     Z2, Z13
@@ -78399,30 +78776,30 @@ GemmDot6AVX512_fwdelu_1614:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot6AVX512_fwdelu_1614
-	JMP         GemmDot6AVX512_epidone_1605
+	JNZ         GemmDot6AVX512_fwdelu_1625
+	JMP         GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_notelu_1612:
+GemmDot6AVX512_notelu_1623:
 	CMPQ    DI, $0x04
-	JNE     GemmDot6AVX512_notsigmoid_1615
+	JNE     GemmDot6AVX512_notsigmoid_1626
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot6AVX512_spillsigmoid_1616
+	JLE     GemmDot6AVX512_spillsigmoid_1627
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot6AVX512_spillsigmoid_1616
+	JLE     GemmDot6AVX512_spillsigmoid_1627
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot6AVX512_spillsigmoid_1616
+	JLE     GemmDot6AVX512_spillsigmoid_1627
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot6AVX512_spillsigmoid_1616:
+GemmDot6AVX512_spillsigmoid_1627:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -78441,7 +78818,7 @@ GemmDot6AVX512_spillsigmoid_1616:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot6AVX512_fwdsigmoid_1617:
+GemmDot6AVX512_fwdsigmoid_1628:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z3, Z10, Z11
 	VMOVUPS         Z0, Z12
@@ -78490,30 +78867,30 @@ GemmDot6AVX512_fwdsigmoid_1617:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot6AVX512_fwdsigmoid_1617
-	JMP          GemmDot6AVX512_epidone_1605
+	JNZ          GemmDot6AVX512_fwdsigmoid_1628
+	JMP          GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_notsigmoid_1615:
+GemmDot6AVX512_notsigmoid_1626:
 	CMPQ    DI, $0x05
-	JNE     GemmDot6AVX512_nottanh_1618
+	JNE     GemmDot6AVX512_nottanh_1629
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot6AVX512_spilltanh_1619
+	JLE     GemmDot6AVX512_spilltanh_1630
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot6AVX512_spilltanh_1619
+	JLE     GemmDot6AVX512_spilltanh_1630
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot6AVX512_spilltanh_1619
+	JLE     GemmDot6AVX512_spilltanh_1630
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot6AVX512_spilltanh_1619:
+GemmDot6AVX512_spilltanh_1630:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_c1200000<>+0(SB), Z3
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z2
@@ -78536,7 +78913,7 @@ GemmDot6AVX512_spilltanh_1619:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot6AVX512_fwdtanh_1620:
+GemmDot6AVX512_fwdtanh_1631:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -78578,30 +78955,30 @@ GemmDot6AVX512_fwdtanh_1620:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot6AVX512_fwdtanh_1620
-	JMP         GemmDot6AVX512_epidone_1605
+	JNZ         GemmDot6AVX512_fwdtanh_1631
+	JMP         GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_nottanh_1618:
+GemmDot6AVX512_nottanh_1629:
 	CMPQ    DI, $0x06
-	JNE     GemmDot6AVX512_notscaledsigmoid_1621
+	JNE     GemmDot6AVX512_notscaledsigmoid_1632
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot6AVX512_spillscaledsigmoid_1622
+	JLE     GemmDot6AVX512_spillscaledsigmoid_1633
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot6AVX512_spillscaledsigmoid_1622
+	JLE     GemmDot6AVX512_spillscaledsigmoid_1633
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot6AVX512_spillscaledsigmoid_1622
+	JLE     GemmDot6AVX512_spillscaledsigmoid_1633
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot6AVX512_spillscaledsigmoid_1622:
+GemmDot6AVX512_spillscaledsigmoid_1633:
 	VBROADCASTSS k4_80000000<>+0(SB), Z4
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z2
@@ -78620,7 +78997,7 @@ GemmDot6AVX512_spillscaledsigmoid_1622:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot6AVX512_fwdscaledsigmoid_1623:
+GemmDot6AVX512_fwdscaledsigmoid_1634:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78676,30 +79053,30 @@ GemmDot6AVX512_fwdscaledsigmoid_1623:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot6AVX512_fwdscaledsigmoid_1623
-	JMP          GemmDot6AVX512_epidone_1605
+	JNZ          GemmDot6AVX512_fwdscaledsigmoid_1634
+	JMP          GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_notscaledsigmoid_1621:
+GemmDot6AVX512_notscaledsigmoid_1632:
 	CMPQ    DI, $0x07
-	JNE     GemmDot6AVX512_notscaledtanh_1624
+	JNE     GemmDot6AVX512_notscaledtanh_1635
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot6AVX512_spillscaledtanh_1625
+	JLE     GemmDot6AVX512_spillscaledtanh_1636
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot6AVX512_spillscaledtanh_1625
+	JLE     GemmDot6AVX512_spillscaledtanh_1636
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot6AVX512_spillscaledtanh_1625
+	JLE     GemmDot6AVX512_spillscaledtanh_1636
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot6AVX512_spillscaledtanh_1625:
+GemmDot6AVX512_spillscaledtanh_1636:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z4
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z2
@@ -78724,7 +79101,7 @@ GemmDot6AVX512_spillscaledtanh_1625:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot6AVX512_fwdscaledtanh_1626:
+GemmDot6AVX512_fwdscaledtanh_1637:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -78805,16 +79182,16 @@ GemmDot6AVX512_fwdscaledtanh_1626:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot6AVX512_fwdscaledtanh_1626
-	JMP        GemmDot6AVX512_epidone_1605
+	JNZ        GemmDot6AVX512_fwdscaledtanh_1637
+	JMP        GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_notscaledtanh_1624:
-	JMP GemmDot6AVX512_store_1602
+GemmDot6AVX512_notscaledtanh_1635:
+	JMP GemmDot6AVX512_store_1613
 
-GemmDot6AVX512_bwd_1604:
+GemmDot6AVX512_bwd_1615:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot6AVX512_bnotrelu_1627
+	JNE            GemmDot6AVX512_bnotrelu_1638
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -78829,7 +79206,7 @@ GemmDot6AVX512_bwd_1604:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot6AVX512_bwdrelu_1628
+	JLE            GemmDot6AVX512_bwdrelu_1639
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -78838,7 +79215,7 @@ GemmDot6AVX512_bwd_1604:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot6AVX512_bwdrelu_1628
+	JLE            GemmDot6AVX512_bwdrelu_1639
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -78847,19 +79224,19 @@ GemmDot6AVX512_bwd_1604:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x03
-	JLE            GemmDot6AVX512_bwdrelu_1628
+	JLE            GemmDot6AVX512_bwdrelu_1639
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z4, Z4
 	VMOVUPS        Z4, K1, (DI)
 
-GemmDot6AVX512_bwdrelu_1628:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_bwdrelu_1639:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_bnotrelu_1627:
+GemmDot6AVX512_bnotrelu_1638:
 	CMPQ         DI, $0x02
-	JNE          GemmDot6AVX512_bnotleakyrelu_1629
+	JNE          GemmDot6AVX512_bnotleakyrelu_1640
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -78875,7 +79252,7 @@ GemmDot6AVX512_bnotrelu_1627:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX512_bwdleakyrelu_1630
+	JLE          GemmDot6AVX512_bwdleakyrelu_1641
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -78885,7 +79262,7 @@ GemmDot6AVX512_bnotrelu_1627:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot6AVX512_bwdleakyrelu_1630
+	JLE          GemmDot6AVX512_bwdleakyrelu_1641
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -78895,7 +79272,7 @@ GemmDot6AVX512_bnotrelu_1627:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot6AVX512_bwdleakyrelu_1630
+	JLE          GemmDot6AVX512_bwdleakyrelu_1641
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -78903,12 +79280,12 @@ GemmDot6AVX512_bnotrelu_1627:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot6AVX512_bwdleakyrelu_1630:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_bwdleakyrelu_1641:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_bnotleakyrelu_1629:
+GemmDot6AVX512_bnotleakyrelu_1640:
 	CMPQ         DI, $0x03
-	JNE          GemmDot6AVX512_bnotelu_1631
+	JNE          GemmDot6AVX512_bnotelu_1642
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -78924,7 +79301,7 @@ GemmDot6AVX512_bnotleakyrelu_1629:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX512_bwdelu_1632
+	JLE          GemmDot6AVX512_bwdelu_1643
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -78934,7 +79311,7 @@ GemmDot6AVX512_bnotleakyrelu_1629:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot6AVX512_bwdelu_1632
+	JLE          GemmDot6AVX512_bwdelu_1643
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -78944,7 +79321,7 @@ GemmDot6AVX512_bnotleakyrelu_1629:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot6AVX512_bwdelu_1632
+	JLE          GemmDot6AVX512_bwdelu_1643
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -78952,12 +79329,12 @@ GemmDot6AVX512_bnotleakyrelu_1629:
 	VMULPS       Z0, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot6AVX512_bwdelu_1632:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_bwdelu_1643:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_bnotelu_1631:
+GemmDot6AVX512_bnotelu_1642:
 	CMPQ         DI, $0x04
-	JNE          GemmDot6AVX512_bnotsigmoid_1633
+	JNE          GemmDot6AVX512_bnotsigmoid_1644
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -78973,7 +79350,7 @@ GemmDot6AVX512_bnotelu_1631:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX512_bwdsigmoid_1634
+	JLE          GemmDot6AVX512_bwdsigmoid_1645
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -78983,7 +79360,7 @@ GemmDot6AVX512_bnotelu_1631:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot6AVX512_bwdsigmoid_1634
+	JLE          GemmDot6AVX512_bwdsigmoid_1645
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -78993,7 +79370,7 @@ GemmDot6AVX512_bnotelu_1631:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot6AVX512_bwdsigmoid_1634
+	JLE          GemmDot6AVX512_bwdsigmoid_1645
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -79001,12 +79378,12 @@ GemmDot6AVX512_bnotelu_1631:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot6AVX512_bwdsigmoid_1634:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_bwdsigmoid_1645:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_bnotsigmoid_1633:
+GemmDot6AVX512_bnotsigmoid_1644:
 	CMPQ         DI, $0x05
-	JNE          GemmDot6AVX512_bnottanh_1635
+	JNE          GemmDot6AVX512_bnottanh_1646
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -79023,7 +79400,7 @@ GemmDot6AVX512_bnotsigmoid_1633:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX512_bwdtanh_1636
+	JLE          GemmDot6AVX512_bwdtanh_1647
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -79034,7 +79411,7 @@ GemmDot6AVX512_bnotsigmoid_1633:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot6AVX512_bwdtanh_1636
+	JLE          GemmDot6AVX512_bwdtanh_1647
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -79045,7 +79422,7 @@ GemmDot6AVX512_bnotsigmoid_1633:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot6AVX512_bwdtanh_1636
+	JLE          GemmDot6AVX512_bwdtanh_1647
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -79054,12 +79431,12 @@ GemmDot6AVX512_bnotsigmoid_1633:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot6AVX512_bwdtanh_1636:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_bwdtanh_1647:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_bnottanh_1635:
+GemmDot6AVX512_bnottanh_1646:
 	CMPQ         DI, $0x06
-	JNE          GemmDot6AVX512_bnotscaledsigmoid_1637
+	JNE          GemmDot6AVX512_bnotscaledsigmoid_1648
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -79076,7 +79453,7 @@ GemmDot6AVX512_bnottanh_1635:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX512_bwdscaledsigmoid_1638
+	JLE          GemmDot6AVX512_bwdscaledsigmoid_1649
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -79087,7 +79464,7 @@ GemmDot6AVX512_bnottanh_1635:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot6AVX512_bwdscaledsigmoid_1638
+	JLE          GemmDot6AVX512_bwdscaledsigmoid_1649
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -79098,7 +79475,7 @@ GemmDot6AVX512_bnottanh_1635:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot6AVX512_bwdscaledsigmoid_1638
+	JLE          GemmDot6AVX512_bwdscaledsigmoid_1649
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -79107,12 +79484,12 @@ GemmDot6AVX512_bnottanh_1635:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot6AVX512_bwdscaledsigmoid_1638:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_bwdscaledsigmoid_1649:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_bnotscaledsigmoid_1637:
+GemmDot6AVX512_bnotscaledsigmoid_1648:
 	CMPQ         DI, $0x07
-	JNE          GemmDot6AVX512_bnotscaledtanh_1639
+	JNE          GemmDot6AVX512_bnotscaledtanh_1650
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -79130,7 +79507,7 @@ GemmDot6AVX512_bnotscaledsigmoid_1637:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot6AVX512_bwdscaledtanh_1640
+	JLE          GemmDot6AVX512_bwdscaledtanh_1651
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -79142,7 +79519,7 @@ GemmDot6AVX512_bnotscaledsigmoid_1637:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot6AVX512_bwdscaledtanh_1640
+	JLE          GemmDot6AVX512_bwdscaledtanh_1651
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z5
@@ -79154,7 +79531,7 @@ GemmDot6AVX512_bnotscaledsigmoid_1637:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x03
-	JLE          GemmDot6AVX512_bwdscaledtanh_1640
+	JLE          GemmDot6AVX512_bwdscaledtanh_1651
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z5
@@ -79164,30 +79541,30 @@ GemmDot6AVX512_bnotscaledsigmoid_1637:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (DI)
 
-GemmDot6AVX512_bwdscaledtanh_1640:
-	JMP GemmDot6AVX512_epidone_1605
+GemmDot6AVX512_bwdscaledtanh_1651:
+	JMP GemmDot6AVX512_epidone_1616
 
-GemmDot6AVX512_bnotscaledtanh_1639:
-GemmDot6AVX512_store_1602:
+GemmDot6AVX512_bnotscaledtanh_1650:
+GemmDot6AVX512_store_1613:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot6AVX512_storerows_1641
+	JLE     GemmDot6AVX512_storerows_1652
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot6AVX512_storerows_1641
+	JLE     GemmDot6AVX512_storerows_1652
 	VMOVUPS Z3, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x03
-	JLE     GemmDot6AVX512_storerows_1641
+	JLE     GemmDot6AVX512_storerows_1652
 	VMOVUPS Z4, K1, (DI)
 
-GemmDot6AVX512_storerows_1641:
-GemmDot6AVX512_epidone_1605:
+GemmDot6AVX512_storerows_1652:
+GemmDot6AVX512_epidone_1616:
 	IMUL3Q $0x00000004, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -79440,7 +79817,7 @@ GemmDot7AVX512_reduce:
 	VADDPS     Z1, Z3, Z3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot7AVX512_noacc_1643
+	JZ         GemmDot7AVX512_noacc_1654
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -79448,32 +79825,32 @@ GemmDot7AVX512_reduce:
 	VADDPS     Z1, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot7AVX512_accrows_1646
+	JLE        GemmDot7AVX512_accrows_1657
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot7AVX512_accrows_1646
+	JLE        GemmDot7AVX512_accrows_1657
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z3, Z3
 
-GemmDot7AVX512_accrows_1646:
-GemmDot7AVX512_noacc_1643:
+GemmDot7AVX512_accrows_1657:
+GemmDot7AVX512_noacc_1654:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot7AVX512_bwd_1644
+	JNZ       GemmDot7AVX512_bwd_1655
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot7AVX512_nobias_1647
+	JZ        GemmDot7AVX512_nobias_1658
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z1
 	VADDPS    Z1, Z0, Z0
 	VADDPS    Z1, Z2, Z2
 	VADDPS    Z1, Z3, Z3
 
-GemmDot7AVX512_nobias_1647:
+GemmDot7AVX512_nobias_1658:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot7AVX512_notrelu_1648
+	JNE     GemmDot7AVX512_notrelu_1659
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -79482,23 +79859,23 @@ GemmDot7AVX512_nobias_1647:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot7AVX512_fwdrelu_1649
+	JLE     GemmDot7AVX512_fwdrelu_1660
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z2, Z1, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot7AVX512_fwdrelu_1649
+	JLE     GemmDot7AVX512_fwdrelu_1660
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z3, Z1, Z3
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot7AVX512_fwdrelu_1649:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_fwdrelu_1660:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_notrelu_1648:
+GemmDot7AVX512_notrelu_1659:
 	CMPQ        DI, $0x02
-	JNE         GemmDot7AVX512_notleakyrelu_1650
+	JNE         GemmDot7AVX512_notleakyrelu_1661
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -79509,7 +79886,7 @@ GemmDot7AVX512_notrelu_1648:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot7AVX512_fwdleakyrelu_1651
+	JLE         GemmDot7AVX512_fwdleakyrelu_1662
 	VMULPS.BCST (SP), Z2, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -79517,33 +79894,33 @@ GemmDot7AVX512_notrelu_1648:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot7AVX512_fwdleakyrelu_1651
+	JLE         GemmDot7AVX512_fwdleakyrelu_1662
 	VMULPS.BCST (SP), Z3, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
 	VMOVUPS     Z1, K3, Z3
 	VMOVUPS     Z3, K1, (DI)
 
-GemmDot7AVX512_fwdleakyrelu_1651:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_fwdleakyrelu_1662:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_notleakyrelu_1650:
+GemmDot7AVX512_notleakyrelu_1661:
 	CMPQ    DI, $0x03
-	JNE     GemmDot7AVX512_notelu_1652
+	JNE     GemmDot7AVX512_notelu_1663
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot7AVX512_spillelu_1653
+	JLE     GemmDot7AVX512_spillelu_1664
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot7AVX512_spillelu_1653
+	JLE     GemmDot7AVX512_spillelu_1664
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot7AVX512_spillelu_1653:
+GemmDot7AVX512_spillelu_1664:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z3
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z2
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z0
@@ -79562,7 +79939,7 @@ GemmDot7AVX512_spillelu_1653:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot7AVX512_fwdelu_1654:
+GemmDot7AVX512_fwdelu_1665:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z3, Z11, Z12
 	VMOVUPS     Z0, Z13
@@ -79591,26 +79968,26 @@ GemmDot7AVX512_fwdelu_1654:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot7AVX512_fwdelu_1654
-	JMP         GemmDot7AVX512_epidone_1645
+	JNZ         GemmDot7AVX512_fwdelu_1665
+	JMP         GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_notelu_1652:
+GemmDot7AVX512_notelu_1663:
 	CMPQ    DI, $0x04
-	JNE     GemmDot7AVX512_notsigmoid_1655
+	JNE     GemmDot7AVX512_notsigmoid_1666
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot7AVX512_spillsigmoid_1656
+	JLE     GemmDot7AVX512_spillsigmoid_1667
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot7AVX512_spillsigmoid_1656
+	JLE     GemmDot7AVX512_spillsigmoid_1667
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot7AVX512_spillsigmoid_1656:
+GemmDot7AVX512_spillsigmoid_1667:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -79629,7 +80006,7 @@ GemmDot7AVX512_spillsigmoid_1656:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot7AVX512_fwdsigmoid_1657:
+GemmDot7AVX512_fwdsigmoid_1668:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z2, Z10, Z11
 	VMOVUPS         Z1, Z12
@@ -79678,26 +80055,26 @@ GemmDot7AVX512_fwdsigmoid_1657:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot7AVX512_fwdsigmoid_1657
-	JMP          GemmDot7AVX512_epidone_1645
+	JNZ          GemmDot7AVX512_fwdsigmoid_1668
+	JMP          GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_notsigmoid_1655:
+GemmDot7AVX512_notsigmoid_1666:
 	CMPQ    DI, $0x05
-	JNE     GemmDot7AVX512_nottanh_1658
+	JNE     GemmDot7AVX512_nottanh_1669
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot7AVX512_spilltanh_1659
+	JLE     GemmDot7AVX512_spilltanh_1670
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot7AVX512_spilltanh_1659
+	JLE     GemmDot7AVX512_spilltanh_1670
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot7AVX512_spilltanh_1659:
+GemmDot7AVX512_spilltanh_1670:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_c1200000<>+0(SB), Z2
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z0
@@ -79720,7 +80097,7 @@ GemmDot7AVX512_spilltanh_1659:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot7AVX512_fwdtanh_1660:
+GemmDot7AVX512_fwdtanh_1671:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -79762,26 +80139,26 @@ GemmDot7AVX512_fwdtanh_1660:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot7AVX512_fwdtanh_1660
-	JMP         GemmDot7AVX512_epidone_1645
+	JNZ         GemmDot7AVX512_fwdtanh_1671
+	JMP         GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_nottanh_1658:
+GemmDot7AVX512_nottanh_1669:
 	CMPQ    DI, $0x06
-	JNE     GemmDot7AVX512_notscaledsigmoid_1661
+	JNE     GemmDot7AVX512_notscaledsigmoid_1672
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot7AVX512_spillscaledsigmoid_1662
+	JLE     GemmDot7AVX512_spillscaledsigmoid_1673
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot7AVX512_spillscaledsigmoid_1662
+	JLE     GemmDot7AVX512_spillscaledsigmoid_1673
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot7AVX512_spillscaledsigmoid_1662:
+GemmDot7AVX512_spillscaledsigmoid_1673:
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -79800,7 +80177,7 @@ GemmDot7AVX512_spillscaledsigmoid_1662:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot7AVX512_fwdscaledsigmoid_1663:
+GemmDot7AVX512_fwdscaledsigmoid_1674:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79856,26 +80233,26 @@ GemmDot7AVX512_fwdscaledsigmoid_1663:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot7AVX512_fwdscaledsigmoid_1663
-	JMP          GemmDot7AVX512_epidone_1645
+	JNZ          GemmDot7AVX512_fwdscaledsigmoid_1674
+	JMP          GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_notscaledsigmoid_1661:
+GemmDot7AVX512_notscaledsigmoid_1672:
 	CMPQ    DI, $0x07
-	JNE     GemmDot7AVX512_notscaledtanh_1664
+	JNE     GemmDot7AVX512_notscaledtanh_1675
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot7AVX512_spillscaledtanh_1665
+	JLE     GemmDot7AVX512_spillscaledtanh_1676
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot7AVX512_spillscaledtanh_1665
+	JLE     GemmDot7AVX512_spillscaledtanh_1676
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot7AVX512_spillscaledtanh_1665:
+GemmDot7AVX512_spillscaledtanh_1676:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z0
@@ -79900,7 +80277,7 @@ GemmDot7AVX512_spillscaledtanh_1665:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot7AVX512_fwdscaledtanh_1666:
+GemmDot7AVX512_fwdscaledtanh_1677:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -79981,16 +80358,16 @@ GemmDot7AVX512_fwdscaledtanh_1666:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot7AVX512_fwdscaledtanh_1666
-	JMP        GemmDot7AVX512_epidone_1645
+	JNZ        GemmDot7AVX512_fwdscaledtanh_1677
+	JMP        GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_notscaledtanh_1664:
-	JMP GemmDot7AVX512_store_1642
+GemmDot7AVX512_notscaledtanh_1675:
+	JMP GemmDot7AVX512_store_1653
 
-GemmDot7AVX512_bwd_1644:
+GemmDot7AVX512_bwd_1655:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot7AVX512_bnotrelu_1667
+	JNE            GemmDot7AVX512_bnotrelu_1678
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -80005,7 +80382,7 @@ GemmDot7AVX512_bwd_1644:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot7AVX512_bwdrelu_1668
+	JLE            GemmDot7AVX512_bwdrelu_1679
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -80014,19 +80391,19 @@ GemmDot7AVX512_bwd_1644:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot7AVX512_bwdrelu_1668
+	JLE            GemmDot7AVX512_bwdrelu_1679
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z3, Z3
 	VMOVUPS        Z3, K1, (DI)
 
-GemmDot7AVX512_bwdrelu_1668:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_bwdrelu_1679:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_bnotrelu_1667:
+GemmDot7AVX512_bnotrelu_1678:
 	CMPQ         DI, $0x02
-	JNE          GemmDot7AVX512_bnotleakyrelu_1669
+	JNE          GemmDot7AVX512_bnotleakyrelu_1680
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -80042,7 +80419,7 @@ GemmDot7AVX512_bnotrelu_1667:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot7AVX512_bwdleakyrelu_1670
+	JLE          GemmDot7AVX512_bwdleakyrelu_1681
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -80052,7 +80429,7 @@ GemmDot7AVX512_bnotrelu_1667:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot7AVX512_bwdleakyrelu_1670
+	JLE          GemmDot7AVX512_bwdleakyrelu_1681
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -80060,12 +80437,12 @@ GemmDot7AVX512_bnotrelu_1667:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot7AVX512_bwdleakyrelu_1670:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_bwdleakyrelu_1681:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_bnotleakyrelu_1669:
+GemmDot7AVX512_bnotleakyrelu_1680:
 	CMPQ         DI, $0x03
-	JNE          GemmDot7AVX512_bnotelu_1671
+	JNE          GemmDot7AVX512_bnotelu_1682
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -80081,7 +80458,7 @@ GemmDot7AVX512_bnotleakyrelu_1669:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot7AVX512_bwdelu_1672
+	JLE          GemmDot7AVX512_bwdelu_1683
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -80091,7 +80468,7 @@ GemmDot7AVX512_bnotleakyrelu_1669:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot7AVX512_bwdelu_1672
+	JLE          GemmDot7AVX512_bwdelu_1683
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -80099,12 +80476,12 @@ GemmDot7AVX512_bnotleakyrelu_1669:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot7AVX512_bwdelu_1672:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_bwdelu_1683:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_bnotelu_1671:
+GemmDot7AVX512_bnotelu_1682:
 	CMPQ         DI, $0x04
-	JNE          GemmDot7AVX512_bnotsigmoid_1673
+	JNE          GemmDot7AVX512_bnotsigmoid_1684
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -80120,7 +80497,7 @@ GemmDot7AVX512_bnotelu_1671:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot7AVX512_bwdsigmoid_1674
+	JLE          GemmDot7AVX512_bwdsigmoid_1685
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -80130,7 +80507,7 @@ GemmDot7AVX512_bnotelu_1671:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot7AVX512_bwdsigmoid_1674
+	JLE          GemmDot7AVX512_bwdsigmoid_1685
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -80138,12 +80515,12 @@ GemmDot7AVX512_bnotelu_1671:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot7AVX512_bwdsigmoid_1674:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_bwdsigmoid_1685:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_bnotsigmoid_1673:
+GemmDot7AVX512_bnotsigmoid_1684:
 	CMPQ         DI, $0x05
-	JNE          GemmDot7AVX512_bnottanh_1675
+	JNE          GemmDot7AVX512_bnottanh_1686
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -80160,7 +80537,7 @@ GemmDot7AVX512_bnotsigmoid_1673:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot7AVX512_bwdtanh_1676
+	JLE          GemmDot7AVX512_bwdtanh_1687
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -80171,7 +80548,7 @@ GemmDot7AVX512_bnotsigmoid_1673:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot7AVX512_bwdtanh_1676
+	JLE          GemmDot7AVX512_bwdtanh_1687
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -80180,12 +80557,12 @@ GemmDot7AVX512_bnotsigmoid_1673:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot7AVX512_bwdtanh_1676:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_bwdtanh_1687:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_bnottanh_1675:
+GemmDot7AVX512_bnottanh_1686:
 	CMPQ         DI, $0x06
-	JNE          GemmDot7AVX512_bnotscaledsigmoid_1677
+	JNE          GemmDot7AVX512_bnotscaledsigmoid_1688
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -80202,7 +80579,7 @@ GemmDot7AVX512_bnottanh_1675:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot7AVX512_bwdscaledsigmoid_1678
+	JLE          GemmDot7AVX512_bwdscaledsigmoid_1689
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -80213,7 +80590,7 @@ GemmDot7AVX512_bnottanh_1675:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot7AVX512_bwdscaledsigmoid_1678
+	JLE          GemmDot7AVX512_bwdscaledsigmoid_1689
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -80222,12 +80599,12 @@ GemmDot7AVX512_bnottanh_1675:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot7AVX512_bwdscaledsigmoid_1678:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_bwdscaledsigmoid_1689:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_bnotscaledsigmoid_1677:
+GemmDot7AVX512_bnotscaledsigmoid_1688:
 	CMPQ         DI, $0x07
-	JNE          GemmDot7AVX512_bnotscaledtanh_1679
+	JNE          GemmDot7AVX512_bnotscaledtanh_1690
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -80245,7 +80622,7 @@ GemmDot7AVX512_bnotscaledsigmoid_1677:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot7AVX512_bwdscaledtanh_1680
+	JLE          GemmDot7AVX512_bwdscaledtanh_1691
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -80257,7 +80634,7 @@ GemmDot7AVX512_bnotscaledsigmoid_1677:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot7AVX512_bwdscaledtanh_1680
+	JLE          GemmDot7AVX512_bwdscaledtanh_1691
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -80267,26 +80644,26 @@ GemmDot7AVX512_bnotscaledsigmoid_1677:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot7AVX512_bwdscaledtanh_1680:
-	JMP GemmDot7AVX512_epidone_1645
+GemmDot7AVX512_bwdscaledtanh_1691:
+	JMP GemmDot7AVX512_epidone_1656
 
-GemmDot7AVX512_bnotscaledtanh_1679:
-GemmDot7AVX512_store_1642:
+GemmDot7AVX512_bnotscaledtanh_1690:
+GemmDot7AVX512_store_1653:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot7AVX512_storerows_1681
+	JLE     GemmDot7AVX512_storerows_1692
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot7AVX512_storerows_1681
+	JLE     GemmDot7AVX512_storerows_1692
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot7AVX512_storerows_1681:
-GemmDot7AVX512_epidone_1645:
+GemmDot7AVX512_storerows_1692:
+GemmDot7AVX512_epidone_1656:
 	IMUL3Q $0x00000003, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -80553,7 +80930,7 @@ GemmDot8AVX512_reduce:
 	VADDPS     Z1, Z3, Z3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot8AVX512_noacc_1683
+	JZ         GemmDot8AVX512_noacc_1694
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -80561,32 +80938,32 @@ GemmDot8AVX512_reduce:
 	VADDPS     Z1, Z0, Z0
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot8AVX512_accrows_1686
+	JLE        GemmDot8AVX512_accrows_1697
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot8AVX512_accrows_1686
+	JLE        GemmDot8AVX512_accrows_1697
 	VMOVUPS.Z  (DI), K1, Z1
 	VADDPS     Z1, Z3, Z3
 
-GemmDot8AVX512_accrows_1686:
-GemmDot8AVX512_noacc_1683:
+GemmDot8AVX512_accrows_1697:
+GemmDot8AVX512_noacc_1694:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot8AVX512_bwd_1684
+	JNZ       GemmDot8AVX512_bwd_1695
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot8AVX512_nobias_1687
+	JZ        GemmDot8AVX512_nobias_1698
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z1
 	VADDPS    Z1, Z0, Z0
 	VADDPS    Z1, Z2, Z2
 	VADDPS    Z1, Z3, Z3
 
-GemmDot8AVX512_nobias_1687:
+GemmDot8AVX512_nobias_1698:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot8AVX512_notrelu_1688
+	JNE     GemmDot8AVX512_notrelu_1699
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -80595,23 +80972,23 @@ GemmDot8AVX512_nobias_1687:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot8AVX512_fwdrelu_1689
+	JLE     GemmDot8AVX512_fwdrelu_1700
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z2, Z1, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot8AVX512_fwdrelu_1689
+	JLE     GemmDot8AVX512_fwdrelu_1700
 	VXORPS  Z1, Z1, Z1
 	VMAXPS  Z3, Z1, Z3
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot8AVX512_fwdrelu_1689:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_fwdrelu_1700:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_notrelu_1688:
+GemmDot8AVX512_notrelu_1699:
 	CMPQ        DI, $0x02
-	JNE         GemmDot8AVX512_notleakyrelu_1690
+	JNE         GemmDot8AVX512_notleakyrelu_1701
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -80622,7 +80999,7 @@ GemmDot8AVX512_notrelu_1688:
 	VMOVUPS     Z0, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot8AVX512_fwdleakyrelu_1691
+	JLE         GemmDot8AVX512_fwdleakyrelu_1702
 	VMULPS.BCST (SP), Z2, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -80630,33 +81007,33 @@ GemmDot8AVX512_notrelu_1688:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot8AVX512_fwdleakyrelu_1691
+	JLE         GemmDot8AVX512_fwdleakyrelu_1702
 	VMULPS.BCST (SP), Z3, Z1
 	VMINPS.BCST k4_80000000<>+0(SB), Z1, Z1
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
 	VMOVUPS     Z1, K3, Z3
 	VMOVUPS     Z3, K1, (DI)
 
-GemmDot8AVX512_fwdleakyrelu_1691:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_fwdleakyrelu_1702:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_notleakyrelu_1690:
+GemmDot8AVX512_notleakyrelu_1701:
 	CMPQ    DI, $0x03
-	JNE     GemmDot8AVX512_notelu_1692
+	JNE     GemmDot8AVX512_notelu_1703
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot8AVX512_spillelu_1693
+	JLE     GemmDot8AVX512_spillelu_1704
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot8AVX512_spillelu_1693
+	JLE     GemmDot8AVX512_spillelu_1704
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot8AVX512_spillelu_1693:
+GemmDot8AVX512_spillelu_1704:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z3
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z2
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z0
@@ -80675,7 +81052,7 @@ GemmDot8AVX512_spillelu_1693:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot8AVX512_fwdelu_1694:
+GemmDot8AVX512_fwdelu_1705:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z3, Z11, Z12
 	VMOVUPS     Z0, Z13
@@ -80704,26 +81081,26 @@ GemmDot8AVX512_fwdelu_1694:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot8AVX512_fwdelu_1694
-	JMP         GemmDot8AVX512_epidone_1685
+	JNZ         GemmDot8AVX512_fwdelu_1705
+	JMP         GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_notelu_1692:
+GemmDot8AVX512_notelu_1703:
 	CMPQ    DI, $0x04
-	JNE     GemmDot8AVX512_notsigmoid_1695
+	JNE     GemmDot8AVX512_notsigmoid_1706
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot8AVX512_spillsigmoid_1696
+	JLE     GemmDot8AVX512_spillsigmoid_1707
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot8AVX512_spillsigmoid_1696
+	JLE     GemmDot8AVX512_spillsigmoid_1707
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot8AVX512_spillsigmoid_1696:
+GemmDot8AVX512_spillsigmoid_1707:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -80742,7 +81119,7 @@ GemmDot8AVX512_spillsigmoid_1696:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot8AVX512_fwdsigmoid_1697:
+GemmDot8AVX512_fwdsigmoid_1708:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z2, Z10, Z11
 	VMOVUPS         Z1, Z12
@@ -80791,26 +81168,26 @@ GemmDot8AVX512_fwdsigmoid_1697:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot8AVX512_fwdsigmoid_1697
-	JMP          GemmDot8AVX512_epidone_1685
+	JNZ          GemmDot8AVX512_fwdsigmoid_1708
+	JMP          GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_notsigmoid_1695:
+GemmDot8AVX512_notsigmoid_1706:
 	CMPQ    DI, $0x05
-	JNE     GemmDot8AVX512_nottanh_1698
+	JNE     GemmDot8AVX512_nottanh_1709
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot8AVX512_spilltanh_1699
+	JLE     GemmDot8AVX512_spilltanh_1710
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot8AVX512_spilltanh_1699
+	JLE     GemmDot8AVX512_spilltanh_1710
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot8AVX512_spilltanh_1699:
+GemmDot8AVX512_spilltanh_1710:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_c1200000<>+0(SB), Z2
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z0
@@ -80833,7 +81210,7 @@ GemmDot8AVX512_spilltanh_1699:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot8AVX512_fwdtanh_1700:
+GemmDot8AVX512_fwdtanh_1711:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -80875,26 +81252,26 @@ GemmDot8AVX512_fwdtanh_1700:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot8AVX512_fwdtanh_1700
-	JMP         GemmDot8AVX512_epidone_1685
+	JNZ         GemmDot8AVX512_fwdtanh_1711
+	JMP         GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_nottanh_1698:
+GemmDot8AVX512_nottanh_1709:
 	CMPQ    DI, $0x06
-	JNE     GemmDot8AVX512_notscaledsigmoid_1701
+	JNE     GemmDot8AVX512_notscaledsigmoid_1712
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot8AVX512_spillscaledsigmoid_1702
+	JLE     GemmDot8AVX512_spillscaledsigmoid_1713
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot8AVX512_spillscaledsigmoid_1702
+	JLE     GemmDot8AVX512_spillscaledsigmoid_1713
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot8AVX512_spillscaledsigmoid_1702:
+GemmDot8AVX512_spillscaledsigmoid_1713:
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -80913,7 +81290,7 @@ GemmDot8AVX512_spillscaledsigmoid_1702:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot8AVX512_fwdscaledsigmoid_1703:
+GemmDot8AVX512_fwdscaledsigmoid_1714:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -80969,26 +81346,26 @@ GemmDot8AVX512_fwdscaledsigmoid_1703:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot8AVX512_fwdscaledsigmoid_1703
-	JMP          GemmDot8AVX512_epidone_1685
+	JNZ          GemmDot8AVX512_fwdscaledsigmoid_1714
+	JMP          GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_notscaledsigmoid_1701:
+GemmDot8AVX512_notscaledsigmoid_1712:
 	CMPQ    DI, $0x07
-	JNE     GemmDot8AVX512_notscaledtanh_1704
+	JNE     GemmDot8AVX512_notscaledtanh_1715
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot8AVX512_spillscaledtanh_1705
+	JLE     GemmDot8AVX512_spillscaledtanh_1716
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot8AVX512_spillscaledtanh_1705
+	JLE     GemmDot8AVX512_spillscaledtanh_1716
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot8AVX512_spillscaledtanh_1705:
+GemmDot8AVX512_spillscaledtanh_1716:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z0
@@ -81013,7 +81390,7 @@ GemmDot8AVX512_spillscaledtanh_1705:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot8AVX512_fwdscaledtanh_1706:
+GemmDot8AVX512_fwdscaledtanh_1717:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -81094,16 +81471,16 @@ GemmDot8AVX512_fwdscaledtanh_1706:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot8AVX512_fwdscaledtanh_1706
-	JMP        GemmDot8AVX512_epidone_1685
+	JNZ        GemmDot8AVX512_fwdscaledtanh_1717
+	JMP        GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_notscaledtanh_1704:
-	JMP GemmDot8AVX512_store_1682
+GemmDot8AVX512_notscaledtanh_1715:
+	JMP GemmDot8AVX512_store_1693
 
-GemmDot8AVX512_bwd_1684:
+GemmDot8AVX512_bwd_1695:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot8AVX512_bnotrelu_1707
+	JNE            GemmDot8AVX512_bnotrelu_1718
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -81118,7 +81495,7 @@ GemmDot8AVX512_bwd_1684:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot8AVX512_bwdrelu_1708
+	JLE            GemmDot8AVX512_bwdrelu_1719
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -81127,19 +81504,19 @@ GemmDot8AVX512_bwd_1684:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot8AVX512_bwdrelu_1708
+	JLE            GemmDot8AVX512_bwdrelu_1719
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z3, Z3
 	VMOVUPS        Z3, K1, (DI)
 
-GemmDot8AVX512_bwdrelu_1708:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_bwdrelu_1719:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_bnotrelu_1707:
+GemmDot8AVX512_bnotrelu_1718:
 	CMPQ         DI, $0x02
-	JNE          GemmDot8AVX512_bnotleakyrelu_1709
+	JNE          GemmDot8AVX512_bnotleakyrelu_1720
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -81155,7 +81532,7 @@ GemmDot8AVX512_bnotrelu_1707:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot8AVX512_bwdleakyrelu_1710
+	JLE          GemmDot8AVX512_bwdleakyrelu_1721
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -81165,7 +81542,7 @@ GemmDot8AVX512_bnotrelu_1707:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot8AVX512_bwdleakyrelu_1710
+	JLE          GemmDot8AVX512_bwdleakyrelu_1721
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -81173,12 +81550,12 @@ GemmDot8AVX512_bnotrelu_1707:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot8AVX512_bwdleakyrelu_1710:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_bwdleakyrelu_1721:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_bnotleakyrelu_1709:
+GemmDot8AVX512_bnotleakyrelu_1720:
 	CMPQ         DI, $0x03
-	JNE          GemmDot8AVX512_bnotelu_1711
+	JNE          GemmDot8AVX512_bnotelu_1722
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -81194,7 +81571,7 @@ GemmDot8AVX512_bnotleakyrelu_1709:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot8AVX512_bwdelu_1712
+	JLE          GemmDot8AVX512_bwdelu_1723
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -81204,7 +81581,7 @@ GemmDot8AVX512_bnotleakyrelu_1709:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot8AVX512_bwdelu_1712
+	JLE          GemmDot8AVX512_bwdelu_1723
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -81212,12 +81589,12 @@ GemmDot8AVX512_bnotleakyrelu_1709:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot8AVX512_bwdelu_1712:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_bwdelu_1723:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_bnotelu_1711:
+GemmDot8AVX512_bnotelu_1722:
 	CMPQ         DI, $0x04
-	JNE          GemmDot8AVX512_bnotsigmoid_1713
+	JNE          GemmDot8AVX512_bnotsigmoid_1724
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -81233,7 +81610,7 @@ GemmDot8AVX512_bnotelu_1711:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot8AVX512_bwdsigmoid_1714
+	JLE          GemmDot8AVX512_bwdsigmoid_1725
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -81243,7 +81620,7 @@ GemmDot8AVX512_bnotelu_1711:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot8AVX512_bwdsigmoid_1714
+	JLE          GemmDot8AVX512_bwdsigmoid_1725
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -81251,12 +81628,12 @@ GemmDot8AVX512_bnotelu_1711:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot8AVX512_bwdsigmoid_1714:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_bwdsigmoid_1725:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_bnotsigmoid_1713:
+GemmDot8AVX512_bnotsigmoid_1724:
 	CMPQ         DI, $0x05
-	JNE          GemmDot8AVX512_bnottanh_1715
+	JNE          GemmDot8AVX512_bnottanh_1726
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -81273,7 +81650,7 @@ GemmDot8AVX512_bnotsigmoid_1713:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot8AVX512_bwdtanh_1716
+	JLE          GemmDot8AVX512_bwdtanh_1727
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -81284,7 +81661,7 @@ GemmDot8AVX512_bnotsigmoid_1713:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot8AVX512_bwdtanh_1716
+	JLE          GemmDot8AVX512_bwdtanh_1727
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -81293,12 +81670,12 @@ GemmDot8AVX512_bnotsigmoid_1713:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot8AVX512_bwdtanh_1716:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_bwdtanh_1727:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_bnottanh_1715:
+GemmDot8AVX512_bnottanh_1726:
 	CMPQ         DI, $0x06
-	JNE          GemmDot8AVX512_bnotscaledsigmoid_1717
+	JNE          GemmDot8AVX512_bnotscaledsigmoid_1728
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -81315,7 +81692,7 @@ GemmDot8AVX512_bnottanh_1715:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot8AVX512_bwdscaledsigmoid_1718
+	JLE          GemmDot8AVX512_bwdscaledsigmoid_1729
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -81326,7 +81703,7 @@ GemmDot8AVX512_bnottanh_1715:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot8AVX512_bwdscaledsigmoid_1718
+	JLE          GemmDot8AVX512_bwdscaledsigmoid_1729
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -81335,12 +81712,12 @@ GemmDot8AVX512_bnottanh_1715:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot8AVX512_bwdscaledsigmoid_1718:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_bwdscaledsigmoid_1729:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_bnotscaledsigmoid_1717:
+GemmDot8AVX512_bnotscaledsigmoid_1728:
 	CMPQ         DI, $0x07
-	JNE          GemmDot8AVX512_bnotscaledtanh_1719
+	JNE          GemmDot8AVX512_bnotscaledtanh_1730
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -81358,7 +81735,7 @@ GemmDot8AVX512_bnotscaledsigmoid_1717:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot8AVX512_bwdscaledtanh_1720
+	JLE          GemmDot8AVX512_bwdscaledtanh_1731
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -81370,7 +81747,7 @@ GemmDot8AVX512_bnotscaledsigmoid_1717:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot8AVX512_bwdscaledtanh_1720
+	JLE          GemmDot8AVX512_bwdscaledtanh_1731
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -81380,26 +81757,26 @@ GemmDot8AVX512_bnotscaledsigmoid_1717:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot8AVX512_bwdscaledtanh_1720:
-	JMP GemmDot8AVX512_epidone_1685
+GemmDot8AVX512_bwdscaledtanh_1731:
+	JMP GemmDot8AVX512_epidone_1696
 
-GemmDot8AVX512_bnotscaledtanh_1719:
-GemmDot8AVX512_store_1682:
+GemmDot8AVX512_bnotscaledtanh_1730:
+GemmDot8AVX512_store_1693:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot8AVX512_storerows_1721
+	JLE     GemmDot8AVX512_storerows_1732
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot8AVX512_storerows_1721
+	JLE     GemmDot8AVX512_storerows_1732
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot8AVX512_storerows_1721:
-GemmDot8AVX512_epidone_1685:
+GemmDot8AVX512_storerows_1732:
+GemmDot8AVX512_epidone_1696:
 	IMUL3Q $0x00000003, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -81683,7 +82060,7 @@ GemmDot9AVX512_reduce:
 	VADDPS     Z0, Z3, Z3
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot9AVX512_noacc_1723
+	JZ         GemmDot9AVX512_noacc_1734
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -81691,32 +82068,32 @@ GemmDot9AVX512_reduce:
 	VADDPS     Z0, Z1, Z1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot9AVX512_accrows_1726
+	JLE        GemmDot9AVX512_accrows_1737
 	VMOVUPS.Z  (DI), K1, Z0
 	VADDPS     Z0, Z2, Z2
 	ADDQ       R8, DI
 	CMPQ       SI, $0x02
-	JLE        GemmDot9AVX512_accrows_1726
+	JLE        GemmDot9AVX512_accrows_1737
 	VMOVUPS.Z  (DI), K1, Z0
 	VADDPS     Z0, Z3, Z3
 
-GemmDot9AVX512_accrows_1726:
-GemmDot9AVX512_noacc_1723:
+GemmDot9AVX512_accrows_1737:
+GemmDot9AVX512_noacc_1734:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot9AVX512_bwd_1724
+	JNZ       GemmDot9AVX512_bwd_1735
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot9AVX512_nobias_1727
+	JZ        GemmDot9AVX512_nobias_1738
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z0
 	VADDPS    Z0, Z1, Z1
 	VADDPS    Z0, Z2, Z2
 	VADDPS    Z0, Z3, Z3
 
-GemmDot9AVX512_nobias_1727:
+GemmDot9AVX512_nobias_1738:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot9AVX512_notrelu_1728
+	JNE     GemmDot9AVX512_notrelu_1739
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -81725,23 +82102,23 @@ GemmDot9AVX512_nobias_1727:
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot9AVX512_fwdrelu_1729
+	JLE     GemmDot9AVX512_fwdrelu_1740
 	VXORPS  Z0, Z0, Z0
 	VMAXPS  Z2, Z0, Z2
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot9AVX512_fwdrelu_1729
+	JLE     GemmDot9AVX512_fwdrelu_1740
 	VXORPS  Z0, Z0, Z0
 	VMAXPS  Z3, Z0, Z3
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot9AVX512_fwdrelu_1729:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_fwdrelu_1740:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_notrelu_1728:
+GemmDot9AVX512_notrelu_1739:
 	CMPQ        DI, $0x02
-	JNE         GemmDot9AVX512_notleakyrelu_1730
+	JNE         GemmDot9AVX512_notleakyrelu_1741
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -81752,7 +82129,7 @@ GemmDot9AVX512_notrelu_1728:
 	VMOVUPS     Z1, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot9AVX512_fwdleakyrelu_1731
+	JLE         GemmDot9AVX512_fwdleakyrelu_1742
 	VMULPS.BCST (SP), Z2, Z0
 	VMINPS.BCST k4_80000000<>+0(SB), Z0, Z0
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
@@ -81760,33 +82137,33 @@ GemmDot9AVX512_notrelu_1728:
 	VMOVUPS     Z2, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x02
-	JLE         GemmDot9AVX512_fwdleakyrelu_1731
+	JLE         GemmDot9AVX512_fwdleakyrelu_1742
 	VMULPS.BCST (SP), Z3, Z0
 	VMINPS.BCST k4_80000000<>+0(SB), Z0, Z0
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z3, K3
 	VMOVUPS     Z0, K3, Z3
 	VMOVUPS     Z3, K1, (DI)
 
-GemmDot9AVX512_fwdleakyrelu_1731:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_fwdleakyrelu_1742:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_notleakyrelu_1730:
+GemmDot9AVX512_notleakyrelu_1741:
 	CMPQ    DI, $0x03
-	JNE     GemmDot9AVX512_notelu_1732
+	JNE     GemmDot9AVX512_notelu_1743
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot9AVX512_spillelu_1733
+	JLE     GemmDot9AVX512_spillelu_1744
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot9AVX512_spillelu_1733
+	JLE     GemmDot9AVX512_spillelu_1744
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot9AVX512_spillelu_1733:
+GemmDot9AVX512_spillelu_1744:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z3
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z2
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z1
@@ -81805,7 +82182,7 @@ GemmDot9AVX512_spillelu_1733:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot9AVX512_fwdelu_1734:
+GemmDot9AVX512_fwdelu_1745:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z3, Z11, Z12
 	VMOVUPS     Z1, Z13
@@ -81834,26 +82211,26 @@ GemmDot9AVX512_fwdelu_1734:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot9AVX512_fwdelu_1734
-	JMP         GemmDot9AVX512_epidone_1725
+	JNZ         GemmDot9AVX512_fwdelu_1745
+	JMP         GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_notelu_1732:
+GemmDot9AVX512_notelu_1743:
 	CMPQ    DI, $0x04
-	JNE     GemmDot9AVX512_notsigmoid_1735
+	JNE     GemmDot9AVX512_notsigmoid_1746
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot9AVX512_spillsigmoid_1736
+	JLE     GemmDot9AVX512_spillsigmoid_1747
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot9AVX512_spillsigmoid_1736
+	JLE     GemmDot9AVX512_spillsigmoid_1747
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot9AVX512_spillsigmoid_1736:
+GemmDot9AVX512_spillsigmoid_1747:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z1
@@ -81872,7 +82249,7 @@ GemmDot9AVX512_spillsigmoid_1736:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot9AVX512_fwdsigmoid_1737:
+GemmDot9AVX512_fwdsigmoid_1748:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z2, Z10, Z11
 	VMOVUPS         Z0, Z12
@@ -81921,26 +82298,26 @@ GemmDot9AVX512_fwdsigmoid_1737:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot9AVX512_fwdsigmoid_1737
-	JMP          GemmDot9AVX512_epidone_1725
+	JNZ          GemmDot9AVX512_fwdsigmoid_1748
+	JMP          GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_notsigmoid_1735:
+GemmDot9AVX512_notsigmoid_1746:
 	CMPQ    DI, $0x05
-	JNE     GemmDot9AVX512_nottanh_1738
+	JNE     GemmDot9AVX512_nottanh_1749
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot9AVX512_spilltanh_1739
+	JLE     GemmDot9AVX512_spilltanh_1750
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot9AVX512_spilltanh_1739
+	JLE     GemmDot9AVX512_spilltanh_1750
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot9AVX512_spilltanh_1739:
+GemmDot9AVX512_spilltanh_1750:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_c1200000<>+0(SB), Z2
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z1
@@ -81963,7 +82340,7 @@ GemmDot9AVX512_spilltanh_1739:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot9AVX512_fwdtanh_1740:
+GemmDot9AVX512_fwdtanh_1751:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -82005,26 +82382,26 @@ GemmDot9AVX512_fwdtanh_1740:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot9AVX512_fwdtanh_1740
-	JMP         GemmDot9AVX512_epidone_1725
+	JNZ         GemmDot9AVX512_fwdtanh_1751
+	JMP         GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_nottanh_1738:
+GemmDot9AVX512_nottanh_1749:
 	CMPQ    DI, $0x06
-	JNE     GemmDot9AVX512_notscaledsigmoid_1741
+	JNE     GemmDot9AVX512_notscaledsigmoid_1752
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot9AVX512_spillscaledsigmoid_1742
+	JLE     GemmDot9AVX512_spillscaledsigmoid_1753
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot9AVX512_spillscaledsigmoid_1742
+	JLE     GemmDot9AVX512_spillscaledsigmoid_1753
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot9AVX512_spillscaledsigmoid_1742:
+GemmDot9AVX512_spillscaledsigmoid_1753:
 	VBROADCASTSS k4_80000000<>+0(SB), Z3
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z1
@@ -82043,7 +82420,7 @@ GemmDot9AVX512_spillscaledsigmoid_1742:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot9AVX512_fwdscaledsigmoid_1743:
+GemmDot9AVX512_fwdscaledsigmoid_1754:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -82099,26 +82476,26 @@ GemmDot9AVX512_fwdscaledsigmoid_1743:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot9AVX512_fwdscaledsigmoid_1743
-	JMP          GemmDot9AVX512_epidone_1725
+	JNZ          GemmDot9AVX512_fwdscaledsigmoid_1754
+	JMP          GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_notscaledsigmoid_1741:
+GemmDot9AVX512_notscaledsigmoid_1752:
 	CMPQ    DI, $0x07
-	JNE     GemmDot9AVX512_notscaledtanh_1744
+	JNE     GemmDot9AVX512_notscaledtanh_1755
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot9AVX512_spillscaledtanh_1745
+	JLE     GemmDot9AVX512_spillscaledtanh_1756
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot9AVX512_spillscaledtanh_1745
+	JLE     GemmDot9AVX512_spillscaledtanh_1756
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot9AVX512_spillscaledtanh_1745:
+GemmDot9AVX512_spillscaledtanh_1756:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z3
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z1
@@ -82143,7 +82520,7 @@ GemmDot9AVX512_spillscaledtanh_1745:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot9AVX512_fwdscaledtanh_1746:
+GemmDot9AVX512_fwdscaledtanh_1757:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -82224,16 +82601,16 @@ GemmDot9AVX512_fwdscaledtanh_1746:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot9AVX512_fwdscaledtanh_1746
-	JMP        GemmDot9AVX512_epidone_1725
+	JNZ        GemmDot9AVX512_fwdscaledtanh_1757
+	JMP        GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_notscaledtanh_1744:
-	JMP GemmDot9AVX512_store_1722
+GemmDot9AVX512_notscaledtanh_1755:
+	JMP GemmDot9AVX512_store_1733
 
-GemmDot9AVX512_bwd_1724:
+GemmDot9AVX512_bwd_1735:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot9AVX512_bnotrelu_1747
+	JNE            GemmDot9AVX512_bnotrelu_1758
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -82248,7 +82625,7 @@ GemmDot9AVX512_bwd_1724:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot9AVX512_bwdrelu_1748
+	JLE            GemmDot9AVX512_bwdrelu_1759
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
@@ -82257,19 +82634,19 @@ GemmDot9AVX512_bwd_1724:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x02
-	JLE            GemmDot9AVX512_bwdrelu_1748
+	JLE            GemmDot9AVX512_bwdrelu_1759
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z3, Z3
 	VMOVUPS        Z3, K1, (DI)
 
-GemmDot9AVX512_bwdrelu_1748:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_bwdrelu_1759:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_bnotrelu_1747:
+GemmDot9AVX512_bnotrelu_1758:
 	CMPQ         DI, $0x02
-	JNE          GemmDot9AVX512_bnotleakyrelu_1749
+	JNE          GemmDot9AVX512_bnotleakyrelu_1760
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -82285,7 +82662,7 @@ GemmDot9AVX512_bnotrelu_1747:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot9AVX512_bwdleakyrelu_1750
+	JLE          GemmDot9AVX512_bwdleakyrelu_1761
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -82295,7 +82672,7 @@ GemmDot9AVX512_bnotrelu_1747:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot9AVX512_bwdleakyrelu_1750
+	JLE          GemmDot9AVX512_bwdleakyrelu_1761
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -82303,12 +82680,12 @@ GemmDot9AVX512_bnotrelu_1747:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot9AVX512_bwdleakyrelu_1750:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_bwdleakyrelu_1761:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_bnotleakyrelu_1749:
+GemmDot9AVX512_bnotleakyrelu_1760:
 	CMPQ         DI, $0x03
-	JNE          GemmDot9AVX512_bnotelu_1751
+	JNE          GemmDot9AVX512_bnotelu_1762
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -82324,7 +82701,7 @@ GemmDot9AVX512_bnotleakyrelu_1749:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot9AVX512_bwdelu_1752
+	JLE          GemmDot9AVX512_bwdelu_1763
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -82334,7 +82711,7 @@ GemmDot9AVX512_bnotleakyrelu_1749:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot9AVX512_bwdelu_1752
+	JLE          GemmDot9AVX512_bwdelu_1763
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -82342,12 +82719,12 @@ GemmDot9AVX512_bnotleakyrelu_1749:
 	VMULPS       Z0, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot9AVX512_bwdelu_1752:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_bwdelu_1763:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_bnotelu_1751:
+GemmDot9AVX512_bnotelu_1762:
 	CMPQ         DI, $0x04
-	JNE          GemmDot9AVX512_bnotsigmoid_1753
+	JNE          GemmDot9AVX512_bnotsigmoid_1764
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -82363,7 +82740,7 @@ GemmDot9AVX512_bnotelu_1751:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot9AVX512_bwdsigmoid_1754
+	JLE          GemmDot9AVX512_bwdsigmoid_1765
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -82373,7 +82750,7 @@ GemmDot9AVX512_bnotelu_1751:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot9AVX512_bwdsigmoid_1754
+	JLE          GemmDot9AVX512_bwdsigmoid_1765
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -82381,12 +82758,12 @@ GemmDot9AVX512_bnotelu_1751:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot9AVX512_bwdsigmoid_1754:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_bwdsigmoid_1765:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_bnotsigmoid_1753:
+GemmDot9AVX512_bnotsigmoid_1764:
 	CMPQ         DI, $0x05
-	JNE          GemmDot9AVX512_bnottanh_1755
+	JNE          GemmDot9AVX512_bnottanh_1766
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -82403,7 +82780,7 @@ GemmDot9AVX512_bnotsigmoid_1753:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot9AVX512_bwdtanh_1756
+	JLE          GemmDot9AVX512_bwdtanh_1767
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -82414,7 +82791,7 @@ GemmDot9AVX512_bnotsigmoid_1753:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot9AVX512_bwdtanh_1756
+	JLE          GemmDot9AVX512_bwdtanh_1767
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -82423,12 +82800,12 @@ GemmDot9AVX512_bnotsigmoid_1753:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot9AVX512_bwdtanh_1756:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_bwdtanh_1767:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_bnottanh_1755:
+GemmDot9AVX512_bnottanh_1766:
 	CMPQ         DI, $0x06
-	JNE          GemmDot9AVX512_bnotscaledsigmoid_1757
+	JNE          GemmDot9AVX512_bnotscaledsigmoid_1768
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -82445,7 +82822,7 @@ GemmDot9AVX512_bnottanh_1755:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot9AVX512_bwdscaledsigmoid_1758
+	JLE          GemmDot9AVX512_bwdscaledsigmoid_1769
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -82456,7 +82833,7 @@ GemmDot9AVX512_bnottanh_1755:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot9AVX512_bwdscaledsigmoid_1758
+	JLE          GemmDot9AVX512_bwdscaledsigmoid_1769
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -82465,12 +82842,12 @@ GemmDot9AVX512_bnottanh_1755:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot9AVX512_bwdscaledsigmoid_1758:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_bwdscaledsigmoid_1769:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_bnotscaledsigmoid_1757:
+GemmDot9AVX512_bnotscaledsigmoid_1768:
 	CMPQ         DI, $0x07
-	JNE          GemmDot9AVX512_bnotscaledtanh_1759
+	JNE          GemmDot9AVX512_bnotscaledtanh_1770
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -82488,7 +82865,7 @@ GemmDot9AVX512_bnotscaledsigmoid_1757:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot9AVX512_bwdscaledtanh_1760
+	JLE          GemmDot9AVX512_bwdscaledtanh_1771
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z4
@@ -82500,7 +82877,7 @@ GemmDot9AVX512_bnotscaledsigmoid_1757:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x02
-	JLE          GemmDot9AVX512_bwdscaledtanh_1760
+	JLE          GemmDot9AVX512_bwdscaledtanh_1771
 	VMOVUPS.Z    (R9), K1, Z0
 	VBROADCASTSS (SP), Z1
 	VSUBPS       Z0, Z1, Z4
@@ -82510,26 +82887,26 @@ GemmDot9AVX512_bnotscaledsigmoid_1757:
 	VMULPS       Z4, Z3, Z3
 	VMOVUPS      Z3, K1, (DI)
 
-GemmDot9AVX512_bwdscaledtanh_1760:
-	JMP GemmDot9AVX512_epidone_1725
+GemmDot9AVX512_bwdscaledtanh_1771:
+	JMP GemmDot9AVX512_epidone_1736
 
-GemmDot9AVX512_bnotscaledtanh_1759:
-GemmDot9AVX512_store_1722:
+GemmDot9AVX512_bnotscaledtanh_1770:
+GemmDot9AVX512_store_1733:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot9AVX512_storerows_1761
+	JLE     GemmDot9AVX512_storerows_1772
 	VMOVUPS Z2, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x02
-	JLE     GemmDot9AVX512_storerows_1761
+	JLE     GemmDot9AVX512_storerows_1772
 	VMOVUPS Z3, K1, (DI)
 
-GemmDot9AVX512_storerows_1761:
-GemmDot9AVX512_epidone_1725:
+GemmDot9AVX512_storerows_1772:
+GemmDot9AVX512_epidone_1736:
 	IMUL3Q $0x00000003, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -82757,7 +83134,7 @@ GemmDot10AVX512_reduce:
 	VADDPS     Z0, Z2, Z2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot10AVX512_noacc_1763
+	JZ         GemmDot10AVX512_noacc_1774
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -82765,26 +83142,26 @@ GemmDot10AVX512_reduce:
 	VADDPS     Z0, Z1, Z1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot10AVX512_accrows_1766
+	JLE        GemmDot10AVX512_accrows_1777
 	VMOVUPS.Z  (DI), K1, Z0
 	VADDPS     Z0, Z2, Z2
 
-GemmDot10AVX512_accrows_1766:
-GemmDot10AVX512_noacc_1763:
+GemmDot10AVX512_accrows_1777:
+GemmDot10AVX512_noacc_1774:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot10AVX512_bwd_1764
+	JNZ       GemmDot10AVX512_bwd_1775
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot10AVX512_nobias_1767
+	JZ        GemmDot10AVX512_nobias_1778
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z0
 	VADDPS    Z0, Z1, Z1
 	VADDPS    Z0, Z2, Z2
 
-GemmDot10AVX512_nobias_1767:
+GemmDot10AVX512_nobias_1778:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot10AVX512_notrelu_1768
+	JNE     GemmDot10AVX512_notrelu_1779
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -82793,17 +83170,17 @@ GemmDot10AVX512_nobias_1767:
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot10AVX512_fwdrelu_1769
+	JLE     GemmDot10AVX512_fwdrelu_1780
 	VXORPS  Z0, Z0, Z0
 	VMAXPS  Z2, Z0, Z2
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot10AVX512_fwdrelu_1769:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_fwdrelu_1780:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_notrelu_1768:
+GemmDot10AVX512_notrelu_1779:
 	CMPQ        DI, $0x02
-	JNE         GemmDot10AVX512_notleakyrelu_1770
+	JNE         GemmDot10AVX512_notleakyrelu_1781
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -82814,29 +83191,29 @@ GemmDot10AVX512_notrelu_1768:
 	VMOVUPS     Z1, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot10AVX512_fwdleakyrelu_1771
+	JLE         GemmDot10AVX512_fwdleakyrelu_1782
 	VMULPS.BCST (SP), Z2, Z0
 	VMINPS.BCST k4_80000000<>+0(SB), Z0, Z0
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
 	VMOVUPS     Z0, K3, Z2
 	VMOVUPS     Z2, K1, (DI)
 
-GemmDot10AVX512_fwdleakyrelu_1771:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_fwdleakyrelu_1782:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_notleakyrelu_1770:
+GemmDot10AVX512_notleakyrelu_1781:
 	CMPQ    DI, $0x03
-	JNE     GemmDot10AVX512_notelu_1772
+	JNE     GemmDot10AVX512_notelu_1783
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot10AVX512_spillelu_1773
+	JLE     GemmDot10AVX512_spillelu_1784
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot10AVX512_spillelu_1773:
+GemmDot10AVX512_spillelu_1784:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z2
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z1
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z0
@@ -82855,7 +83232,7 @@ GemmDot10AVX512_spillelu_1773:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot10AVX512_fwdelu_1774:
+GemmDot10AVX512_fwdelu_1785:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z2, Z11, Z12
 	VMOVUPS     Z0, Z13
@@ -82884,22 +83261,22 @@ GemmDot10AVX512_fwdelu_1774:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot10AVX512_fwdelu_1774
-	JMP         GemmDot10AVX512_epidone_1765
+	JNZ         GemmDot10AVX512_fwdelu_1785
+	JMP         GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_notelu_1772:
+GemmDot10AVX512_notelu_1783:
 	CMPQ    DI, $0x04
-	JNE     GemmDot10AVX512_notsigmoid_1775
+	JNE     GemmDot10AVX512_notsigmoid_1786
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot10AVX512_spillsigmoid_1776
+	JLE     GemmDot10AVX512_spillsigmoid_1787
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot10AVX512_spillsigmoid_1776:
+GemmDot10AVX512_spillsigmoid_1787:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_80000000<>+0(SB), Z1
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -82918,7 +83295,7 @@ GemmDot10AVX512_spillsigmoid_1776:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot10AVX512_fwdsigmoid_1777:
+GemmDot10AVX512_fwdsigmoid_1788:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z1, Z10, Z11
 	VMOVUPS         Z3, Z12
@@ -82967,22 +83344,22 @@ GemmDot10AVX512_fwdsigmoid_1777:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot10AVX512_fwdsigmoid_1777
-	JMP          GemmDot10AVX512_epidone_1765
+	JNZ          GemmDot10AVX512_fwdsigmoid_1788
+	JMP          GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_notsigmoid_1775:
+GemmDot10AVX512_notsigmoid_1786:
 	CMPQ    DI, $0x05
-	JNE     GemmDot10AVX512_nottanh_1778
+	JNE     GemmDot10AVX512_nottanh_1789
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot10AVX512_spilltanh_1779
+	JLE     GemmDot10AVX512_spilltanh_1790
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot10AVX512_spilltanh_1779:
+GemmDot10AVX512_spilltanh_1790:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_c1200000<>+0(SB), Z1
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z0
@@ -83005,7 +83382,7 @@ GemmDot10AVX512_spilltanh_1779:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot10AVX512_fwdtanh_1780:
+GemmDot10AVX512_fwdtanh_1791:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -83047,22 +83424,22 @@ GemmDot10AVX512_fwdtanh_1780:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot10AVX512_fwdtanh_1780
-	JMP         GemmDot10AVX512_epidone_1765
+	JNZ         GemmDot10AVX512_fwdtanh_1791
+	JMP         GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_nottanh_1778:
+GemmDot10AVX512_nottanh_1789:
 	CMPQ    DI, $0x06
-	JNE     GemmDot10AVX512_notscaledsigmoid_1781
+	JNE     GemmDot10AVX512_notscaledsigmoid_1792
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot10AVX512_spillscaledsigmoid_1782
+	JLE     GemmDot10AVX512_spillscaledsigmoid_1793
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot10AVX512_spillscaledsigmoid_1782:
+GemmDot10AVX512_spillscaledsigmoid_1793:
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -83081,7 +83458,7 @@ GemmDot10AVX512_spillscaledsigmoid_1782:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot10AVX512_fwdscaledsigmoid_1783:
+GemmDot10AVX512_fwdscaledsigmoid_1794:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -83137,22 +83514,22 @@ GemmDot10AVX512_fwdscaledsigmoid_1783:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot10AVX512_fwdscaledsigmoid_1783
-	JMP          GemmDot10AVX512_epidone_1765
+	JNZ          GemmDot10AVX512_fwdscaledsigmoid_1794
+	JMP          GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_notscaledsigmoid_1781:
+GemmDot10AVX512_notscaledsigmoid_1792:
 	CMPQ    DI, $0x07
-	JNE     GemmDot10AVX512_notscaledtanh_1784
+	JNE     GemmDot10AVX512_notscaledtanh_1795
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot10AVX512_spillscaledtanh_1785
+	JLE     GemmDot10AVX512_spillscaledtanh_1796
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot10AVX512_spillscaledtanh_1785:
+GemmDot10AVX512_spillscaledtanh_1796:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_80000000<>+0(SB), Z1
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z0
@@ -83177,7 +83554,7 @@ GemmDot10AVX512_spillscaledtanh_1785:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot10AVX512_fwdscaledtanh_1786:
+GemmDot10AVX512_fwdscaledtanh_1797:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -83258,16 +83635,16 @@ GemmDot10AVX512_fwdscaledtanh_1786:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot10AVX512_fwdscaledtanh_1786
-	JMP        GemmDot10AVX512_epidone_1765
+	JNZ        GemmDot10AVX512_fwdscaledtanh_1797
+	JMP        GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_notscaledtanh_1784:
-	JMP GemmDot10AVX512_store_1762
+GemmDot10AVX512_notscaledtanh_1795:
+	JMP GemmDot10AVX512_store_1773
 
-GemmDot10AVX512_bwd_1764:
+GemmDot10AVX512_bwd_1775:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot10AVX512_bnotrelu_1787
+	JNE            GemmDot10AVX512_bnotrelu_1798
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -83282,19 +83659,19 @@ GemmDot10AVX512_bwd_1764:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot10AVX512_bwdrelu_1788
+	JLE            GemmDot10AVX512_bwdrelu_1799
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z2, Z2
 	VMOVUPS        Z2, K1, (DI)
 
-GemmDot10AVX512_bwdrelu_1788:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_bwdrelu_1799:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_bnotrelu_1787:
+GemmDot10AVX512_bnotrelu_1798:
 	CMPQ         DI, $0x02
-	JNE          GemmDot10AVX512_bnotleakyrelu_1789
+	JNE          GemmDot10AVX512_bnotleakyrelu_1800
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -83310,7 +83687,7 @@ GemmDot10AVX512_bnotrelu_1787:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot10AVX512_bwdleakyrelu_1790
+	JLE          GemmDot10AVX512_bwdleakyrelu_1801
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -83318,12 +83695,12 @@ GemmDot10AVX512_bnotrelu_1787:
 	VMULPS       Z0, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot10AVX512_bwdleakyrelu_1790:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_bwdleakyrelu_1801:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_bnotleakyrelu_1789:
+GemmDot10AVX512_bnotleakyrelu_1800:
 	CMPQ         DI, $0x03
-	JNE          GemmDot10AVX512_bnotelu_1791
+	JNE          GemmDot10AVX512_bnotelu_1802
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -83339,7 +83716,7 @@ GemmDot10AVX512_bnotleakyrelu_1789:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot10AVX512_bwdelu_1792
+	JLE          GemmDot10AVX512_bwdelu_1803
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -83347,12 +83724,12 @@ GemmDot10AVX512_bnotleakyrelu_1789:
 	VMULPS       Z0, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot10AVX512_bwdelu_1792:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_bwdelu_1803:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_bnotelu_1791:
+GemmDot10AVX512_bnotelu_1802:
 	CMPQ         DI, $0x04
-	JNE          GemmDot10AVX512_bnotsigmoid_1793
+	JNE          GemmDot10AVX512_bnotsigmoid_1804
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -83368,7 +83745,7 @@ GemmDot10AVX512_bnotelu_1791:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot10AVX512_bwdsigmoid_1794
+	JLE          GemmDot10AVX512_bwdsigmoid_1805
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -83376,12 +83753,12 @@ GemmDot10AVX512_bnotelu_1791:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot10AVX512_bwdsigmoid_1794:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_bwdsigmoid_1805:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_bnotsigmoid_1793:
+GemmDot10AVX512_bnotsigmoid_1804:
 	CMPQ         DI, $0x05
-	JNE          GemmDot10AVX512_bnottanh_1795
+	JNE          GemmDot10AVX512_bnottanh_1806
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -83398,7 +83775,7 @@ GemmDot10AVX512_bnotsigmoid_1793:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot10AVX512_bwdtanh_1796
+	JLE          GemmDot10AVX512_bwdtanh_1807
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -83407,12 +83784,12 @@ GemmDot10AVX512_bnotsigmoid_1793:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot10AVX512_bwdtanh_1796:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_bwdtanh_1807:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_bnottanh_1795:
+GemmDot10AVX512_bnottanh_1806:
 	CMPQ         DI, $0x06
-	JNE          GemmDot10AVX512_bnotscaledsigmoid_1797
+	JNE          GemmDot10AVX512_bnotscaledsigmoid_1808
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -83429,7 +83806,7 @@ GemmDot10AVX512_bnottanh_1795:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot10AVX512_bwdscaledsigmoid_1798
+	JLE          GemmDot10AVX512_bwdscaledsigmoid_1809
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -83438,12 +83815,12 @@ GemmDot10AVX512_bnottanh_1795:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot10AVX512_bwdscaledsigmoid_1798:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_bwdscaledsigmoid_1809:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_bnotscaledsigmoid_1797:
+GemmDot10AVX512_bnotscaledsigmoid_1808:
 	CMPQ         DI, $0x07
-	JNE          GemmDot10AVX512_bnotscaledtanh_1799
+	JNE          GemmDot10AVX512_bnotscaledtanh_1810
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -83461,7 +83838,7 @@ GemmDot10AVX512_bnotscaledsigmoid_1797:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot10AVX512_bwdscaledtanh_1800
+	JLE          GemmDot10AVX512_bwdscaledtanh_1811
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -83471,22 +83848,22 @@ GemmDot10AVX512_bnotscaledsigmoid_1797:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot10AVX512_bwdscaledtanh_1800:
-	JMP GemmDot10AVX512_epidone_1765
+GemmDot10AVX512_bwdscaledtanh_1811:
+	JMP GemmDot10AVX512_epidone_1776
 
-GemmDot10AVX512_bnotscaledtanh_1799:
-GemmDot10AVX512_store_1762:
+GemmDot10AVX512_bnotscaledtanh_1810:
+GemmDot10AVX512_store_1773:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot10AVX512_storerows_1801
+	JLE     GemmDot10AVX512_storerows_1812
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot10AVX512_storerows_1801:
-GemmDot10AVX512_epidone_1765:
+GemmDot10AVX512_storerows_1812:
+GemmDot10AVX512_epidone_1776:
 	IMUL3Q $0x00000002, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -83726,7 +84103,7 @@ GemmDot11AVX512_reduce:
 	VADDPS     Z0, Z2, Z2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot11AVX512_noacc_1803
+	JZ         GemmDot11AVX512_noacc_1814
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -83734,26 +84111,26 @@ GemmDot11AVX512_reduce:
 	VADDPS     Z0, Z1, Z1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot11AVX512_accrows_1806
+	JLE        GemmDot11AVX512_accrows_1817
 	VMOVUPS.Z  (DI), K1, Z0
 	VADDPS     Z0, Z2, Z2
 
-GemmDot11AVX512_accrows_1806:
-GemmDot11AVX512_noacc_1803:
+GemmDot11AVX512_accrows_1817:
+GemmDot11AVX512_noacc_1814:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot11AVX512_bwd_1804
+	JNZ       GemmDot11AVX512_bwd_1815
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot11AVX512_nobias_1807
+	JZ        GemmDot11AVX512_nobias_1818
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z0
 	VADDPS    Z0, Z1, Z1
 	VADDPS    Z0, Z2, Z2
 
-GemmDot11AVX512_nobias_1807:
+GemmDot11AVX512_nobias_1818:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot11AVX512_notrelu_1808
+	JNE     GemmDot11AVX512_notrelu_1819
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -83762,17 +84139,17 @@ GemmDot11AVX512_nobias_1807:
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot11AVX512_fwdrelu_1809
+	JLE     GemmDot11AVX512_fwdrelu_1820
 	VXORPS  Z0, Z0, Z0
 	VMAXPS  Z2, Z0, Z2
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot11AVX512_fwdrelu_1809:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_fwdrelu_1820:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_notrelu_1808:
+GemmDot11AVX512_notrelu_1819:
 	CMPQ        DI, $0x02
-	JNE         GemmDot11AVX512_notleakyrelu_1810
+	JNE         GemmDot11AVX512_notleakyrelu_1821
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -83783,29 +84160,29 @@ GemmDot11AVX512_notrelu_1808:
 	VMOVUPS     Z1, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot11AVX512_fwdleakyrelu_1811
+	JLE         GemmDot11AVX512_fwdleakyrelu_1822
 	VMULPS.BCST (SP), Z2, Z0
 	VMINPS.BCST k4_80000000<>+0(SB), Z0, Z0
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
 	VMOVUPS     Z0, K3, Z2
 	VMOVUPS     Z2, K1, (DI)
 
-GemmDot11AVX512_fwdleakyrelu_1811:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_fwdleakyrelu_1822:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_notleakyrelu_1810:
+GemmDot11AVX512_notleakyrelu_1821:
 	CMPQ    DI, $0x03
-	JNE     GemmDot11AVX512_notelu_1812
+	JNE     GemmDot11AVX512_notelu_1823
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot11AVX512_spillelu_1813
+	JLE     GemmDot11AVX512_spillelu_1824
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot11AVX512_spillelu_1813:
+GemmDot11AVX512_spillelu_1824:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z2
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z1
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z0
@@ -83824,7 +84201,7 @@ GemmDot11AVX512_spillelu_1813:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot11AVX512_fwdelu_1814:
+GemmDot11AVX512_fwdelu_1825:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z2, Z11, Z12
 	VMOVUPS     Z0, Z13
@@ -83853,22 +84230,22 @@ GemmDot11AVX512_fwdelu_1814:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot11AVX512_fwdelu_1814
-	JMP         GemmDot11AVX512_epidone_1805
+	JNZ         GemmDot11AVX512_fwdelu_1825
+	JMP         GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_notelu_1812:
+GemmDot11AVX512_notelu_1823:
 	CMPQ    DI, $0x04
-	JNE     GemmDot11AVX512_notsigmoid_1815
+	JNE     GemmDot11AVX512_notsigmoid_1826
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot11AVX512_spillsigmoid_1816
+	JLE     GemmDot11AVX512_spillsigmoid_1827
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot11AVX512_spillsigmoid_1816:
+GemmDot11AVX512_spillsigmoid_1827:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_80000000<>+0(SB), Z1
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -83887,7 +84264,7 @@ GemmDot11AVX512_spillsigmoid_1816:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot11AVX512_fwdsigmoid_1817:
+GemmDot11AVX512_fwdsigmoid_1828:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z1, Z10, Z11
 	VMOVUPS         Z3, Z12
@@ -83936,22 +84313,22 @@ GemmDot11AVX512_fwdsigmoid_1817:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot11AVX512_fwdsigmoid_1817
-	JMP          GemmDot11AVX512_epidone_1805
+	JNZ          GemmDot11AVX512_fwdsigmoid_1828
+	JMP          GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_notsigmoid_1815:
+GemmDot11AVX512_notsigmoid_1826:
 	CMPQ    DI, $0x05
-	JNE     GemmDot11AVX512_nottanh_1818
+	JNE     GemmDot11AVX512_nottanh_1829
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot11AVX512_spilltanh_1819
+	JLE     GemmDot11AVX512_spilltanh_1830
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot11AVX512_spilltanh_1819:
+GemmDot11AVX512_spilltanh_1830:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_c1200000<>+0(SB), Z1
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z0
@@ -83974,7 +84351,7 @@ GemmDot11AVX512_spilltanh_1819:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot11AVX512_fwdtanh_1820:
+GemmDot11AVX512_fwdtanh_1831:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -84016,22 +84393,22 @@ GemmDot11AVX512_fwdtanh_1820:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot11AVX512_fwdtanh_1820
-	JMP         GemmDot11AVX512_epidone_1805
+	JNZ         GemmDot11AVX512_fwdtanh_1831
+	JMP         GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_nottanh_1818:
+GemmDot11AVX512_nottanh_1829:
 	CMPQ    DI, $0x06
-	JNE     GemmDot11AVX512_notscaledsigmoid_1821
+	JNE     GemmDot11AVX512_notscaledsigmoid_1832
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot11AVX512_spillscaledsigmoid_1822
+	JLE     GemmDot11AVX512_spillscaledsigmoid_1833
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot11AVX512_spillscaledsigmoid_1822:
+GemmDot11AVX512_spillscaledsigmoid_1833:
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -84050,7 +84427,7 @@ GemmDot11AVX512_spillscaledsigmoid_1822:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot11AVX512_fwdscaledsigmoid_1823:
+GemmDot11AVX512_fwdscaledsigmoid_1834:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -84106,22 +84483,22 @@ GemmDot11AVX512_fwdscaledsigmoid_1823:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot11AVX512_fwdscaledsigmoid_1823
-	JMP          GemmDot11AVX512_epidone_1805
+	JNZ          GemmDot11AVX512_fwdscaledsigmoid_1834
+	JMP          GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_notscaledsigmoid_1821:
+GemmDot11AVX512_notscaledsigmoid_1832:
 	CMPQ    DI, $0x07
-	JNE     GemmDot11AVX512_notscaledtanh_1824
+	JNE     GemmDot11AVX512_notscaledtanh_1835
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot11AVX512_spillscaledtanh_1825
+	JLE     GemmDot11AVX512_spillscaledtanh_1836
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot11AVX512_spillscaledtanh_1825:
+GemmDot11AVX512_spillscaledtanh_1836:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_80000000<>+0(SB), Z1
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z0
@@ -84146,7 +84523,7 @@ GemmDot11AVX512_spillscaledtanh_1825:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot11AVX512_fwdscaledtanh_1826:
+GemmDot11AVX512_fwdscaledtanh_1837:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -84227,16 +84604,16 @@ GemmDot11AVX512_fwdscaledtanh_1826:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot11AVX512_fwdscaledtanh_1826
-	JMP        GemmDot11AVX512_epidone_1805
+	JNZ        GemmDot11AVX512_fwdscaledtanh_1837
+	JMP        GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_notscaledtanh_1824:
-	JMP GemmDot11AVX512_store_1802
+GemmDot11AVX512_notscaledtanh_1835:
+	JMP GemmDot11AVX512_store_1813
 
-GemmDot11AVX512_bwd_1804:
+GemmDot11AVX512_bwd_1815:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot11AVX512_bnotrelu_1827
+	JNE            GemmDot11AVX512_bnotrelu_1838
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -84251,19 +84628,19 @@ GemmDot11AVX512_bwd_1804:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot11AVX512_bwdrelu_1828
+	JLE            GemmDot11AVX512_bwdrelu_1839
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z2, Z2
 	VMOVUPS        Z2, K1, (DI)
 
-GemmDot11AVX512_bwdrelu_1828:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_bwdrelu_1839:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_bnotrelu_1827:
+GemmDot11AVX512_bnotrelu_1838:
 	CMPQ         DI, $0x02
-	JNE          GemmDot11AVX512_bnotleakyrelu_1829
+	JNE          GemmDot11AVX512_bnotleakyrelu_1840
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -84279,7 +84656,7 @@ GemmDot11AVX512_bnotrelu_1827:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot11AVX512_bwdleakyrelu_1830
+	JLE          GemmDot11AVX512_bwdleakyrelu_1841
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -84287,12 +84664,12 @@ GemmDot11AVX512_bnotrelu_1827:
 	VMULPS       Z0, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot11AVX512_bwdleakyrelu_1830:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_bwdleakyrelu_1841:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_bnotleakyrelu_1829:
+GemmDot11AVX512_bnotleakyrelu_1840:
 	CMPQ         DI, $0x03
-	JNE          GemmDot11AVX512_bnotelu_1831
+	JNE          GemmDot11AVX512_bnotelu_1842
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -84308,7 +84685,7 @@ GemmDot11AVX512_bnotleakyrelu_1829:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot11AVX512_bwdelu_1832
+	JLE          GemmDot11AVX512_bwdelu_1843
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -84316,12 +84693,12 @@ GemmDot11AVX512_bnotleakyrelu_1829:
 	VMULPS       Z0, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot11AVX512_bwdelu_1832:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_bwdelu_1843:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_bnotelu_1831:
+GemmDot11AVX512_bnotelu_1842:
 	CMPQ         DI, $0x04
-	JNE          GemmDot11AVX512_bnotsigmoid_1833
+	JNE          GemmDot11AVX512_bnotsigmoid_1844
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -84337,7 +84714,7 @@ GemmDot11AVX512_bnotelu_1831:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot11AVX512_bwdsigmoid_1834
+	JLE          GemmDot11AVX512_bwdsigmoid_1845
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -84345,12 +84722,12 @@ GemmDot11AVX512_bnotelu_1831:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot11AVX512_bwdsigmoid_1834:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_bwdsigmoid_1845:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_bnotsigmoid_1833:
+GemmDot11AVX512_bnotsigmoid_1844:
 	CMPQ         DI, $0x05
-	JNE          GemmDot11AVX512_bnottanh_1835
+	JNE          GemmDot11AVX512_bnottanh_1846
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -84367,7 +84744,7 @@ GemmDot11AVX512_bnotsigmoid_1833:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot11AVX512_bwdtanh_1836
+	JLE          GemmDot11AVX512_bwdtanh_1847
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -84376,12 +84753,12 @@ GemmDot11AVX512_bnotsigmoid_1833:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot11AVX512_bwdtanh_1836:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_bwdtanh_1847:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_bnottanh_1835:
+GemmDot11AVX512_bnottanh_1846:
 	CMPQ         DI, $0x06
-	JNE          GemmDot11AVX512_bnotscaledsigmoid_1837
+	JNE          GemmDot11AVX512_bnotscaledsigmoid_1848
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -84398,7 +84775,7 @@ GemmDot11AVX512_bnottanh_1835:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot11AVX512_bwdscaledsigmoid_1838
+	JLE          GemmDot11AVX512_bwdscaledsigmoid_1849
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -84407,12 +84784,12 @@ GemmDot11AVX512_bnottanh_1835:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot11AVX512_bwdscaledsigmoid_1838:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_bwdscaledsigmoid_1849:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_bnotscaledsigmoid_1837:
+GemmDot11AVX512_bnotscaledsigmoid_1848:
 	CMPQ         DI, $0x07
-	JNE          GemmDot11AVX512_bnotscaledtanh_1839
+	JNE          GemmDot11AVX512_bnotscaledtanh_1850
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -84430,7 +84807,7 @@ GemmDot11AVX512_bnotscaledsigmoid_1837:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot11AVX512_bwdscaledtanh_1840
+	JLE          GemmDot11AVX512_bwdscaledtanh_1851
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -84440,22 +84817,22 @@ GemmDot11AVX512_bnotscaledsigmoid_1837:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot11AVX512_bwdscaledtanh_1840:
-	JMP GemmDot11AVX512_epidone_1805
+GemmDot11AVX512_bwdscaledtanh_1851:
+	JMP GemmDot11AVX512_epidone_1816
 
-GemmDot11AVX512_bnotscaledtanh_1839:
-GemmDot11AVX512_store_1802:
+GemmDot11AVX512_bnotscaledtanh_1850:
+GemmDot11AVX512_store_1813:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot11AVX512_storerows_1841
+	JLE     GemmDot11AVX512_storerows_1852
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot11AVX512_storerows_1841:
-GemmDot11AVX512_epidone_1805:
+GemmDot11AVX512_storerows_1852:
+GemmDot11AVX512_epidone_1816:
 	IMUL3Q $0x00000002, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
@@ -84707,7 +85084,7 @@ GemmDot12AVX512_reduce:
 	VADDPS     Z0, Z2, Z2
 	MOVQ       flags+80(FP), DI
 	TESTQ      $0x00000001, DI
-	JZ         GemmDot12AVX512_noacc_1843
+	JZ         GemmDot12AVX512_noacc_1854
 	MOVQ       ldc+48(FP), R8
 	MOVQ       DX, DI
 	SHLQ       $0x02, R8
@@ -84715,26 +85092,26 @@ GemmDot12AVX512_reduce:
 	VADDPS     Z0, Z1, Z1
 	ADDQ       R8, DI
 	CMPQ       SI, $0x01
-	JLE        GemmDot12AVX512_accrows_1846
+	JLE        GemmDot12AVX512_accrows_1857
 	VMOVUPS.Z  (DI), K1, Z0
 	VADDPS     Z0, Z2, Z2
 
-GemmDot12AVX512_accrows_1846:
-GemmDot12AVX512_noacc_1843:
+GemmDot12AVX512_accrows_1857:
+GemmDot12AVX512_noacc_1854:
 	MOVQ      flags+80(FP), DI
 	TESTQ     $0x00000004, DI
-	JNZ       GemmDot12AVX512_bwd_1844
+	JNZ       GemmDot12AVX512_bwd_1855
 	TESTQ     $0x00000002, DI
-	JZ        GemmDot12AVX512_nobias_1847
+	JZ        GemmDot12AVX512_nobias_1858
 	MOVQ      bias+56(FP), R8
 	VMOVUPS.Z (R8), K1, Z0
 	VADDPS    Z0, Z1, Z1
 	VADDPS    Z0, Z2, Z2
 
-GemmDot12AVX512_nobias_1847:
+GemmDot12AVX512_nobias_1858:
 	SHRQ    $0x08, DI
 	CMPQ    DI, $0x01
-	JNE     GemmDot12AVX512_notrelu_1848
+	JNE     GemmDot12AVX512_notrelu_1859
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
@@ -84743,17 +85120,17 @@ GemmDot12AVX512_nobias_1847:
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot12AVX512_fwdrelu_1849
+	JLE     GemmDot12AVX512_fwdrelu_1860
 	VXORPS  Z0, Z0, Z0
 	VMAXPS  Z2, Z0, Z2
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot12AVX512_fwdrelu_1849:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_fwdrelu_1860:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_notrelu_1848:
+GemmDot12AVX512_notrelu_1859:
 	CMPQ        DI, $0x02
-	JNE         GemmDot12AVX512_notleakyrelu_1850
+	JNE         GemmDot12AVX512_notleakyrelu_1861
 	MOVQ        ldc+48(FP), R8
 	MOVQ        DX, DI
 	SHLQ        $0x02, R8
@@ -84764,29 +85141,29 @@ GemmDot12AVX512_notrelu_1848:
 	VMOVUPS     Z1, K1, (DI)
 	ADDQ        R8, DI
 	CMPQ        SI, $0x01
-	JLE         GemmDot12AVX512_fwdleakyrelu_1851
+	JLE         GemmDot12AVX512_fwdleakyrelu_1862
 	VMULPS.BCST (SP), Z2, Z0
 	VMINPS.BCST k4_80000000<>+0(SB), Z0, Z0
 	VCMPPS.BCST $0x01, k4_00000000<>+0(SB), Z2, K3
 	VMOVUPS     Z0, K3, Z2
 	VMOVUPS     Z2, K1, (DI)
 
-GemmDot12AVX512_fwdleakyrelu_1851:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_fwdleakyrelu_1862:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_notleakyrelu_1850:
+GemmDot12AVX512_notleakyrelu_1861:
 	CMPQ    DI, $0x03
-	JNE     GemmDot12AVX512_notelu_1852
+	JNE     GemmDot12AVX512_notelu_1863
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot12AVX512_spillelu_1853
+	JLE     GemmDot12AVX512_spillelu_1864
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot12AVX512_spillelu_1853:
+GemmDot12AVX512_spillelu_1864:
 	VBROADCASTSS k4_c18c0000<>+0(SB), Z2
 	VBROADCASTSS k4_3fb8aa3b<>+0(SB), Z1
 	VBROADCASTSS k4_4b40007f<>+0(SB), Z0
@@ -84805,7 +85182,7 @@ GemmDot12AVX512_spillelu_1853:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot12AVX512_fwdelu_1854:
+GemmDot12AVX512_fwdelu_1865:
 	VMOVUPS.Z   (DI), K1, Z11
 	VMAXPS      Z2, Z11, Z12
 	VMOVUPS     Z0, Z13
@@ -84834,22 +85211,22 @@ GemmDot12AVX512_fwdelu_1854:
 	VMOVUPS     Z11, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot12AVX512_fwdelu_1854
-	JMP         GemmDot12AVX512_epidone_1845
+	JNZ         GemmDot12AVX512_fwdelu_1865
+	JMP         GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_notelu_1852:
+GemmDot12AVX512_notelu_1863:
 	CMPQ    DI, $0x04
-	JNE     GemmDot12AVX512_notsigmoid_1855
+	JNE     GemmDot12AVX512_notsigmoid_1866
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot12AVX512_spillsigmoid_1856
+	JLE     GemmDot12AVX512_spillsigmoid_1867
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot12AVX512_spillsigmoid_1856:
+GemmDot12AVX512_spillsigmoid_1867:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_80000000<>+0(SB), Z1
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -84868,7 +85245,7 @@ GemmDot12AVX512_spillsigmoid_1856:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot12AVX512_fwdsigmoid_1857:
+GemmDot12AVX512_fwdsigmoid_1868:
 	VMOVUPS.Z       (DI), K1, Z10
 	VORPS           Z1, Z10, Z11
 	VMOVUPS         Z3, Z12
@@ -84917,22 +85294,22 @@ GemmDot12AVX512_fwdsigmoid_1857:
 	VMOVUPS      Z14, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot12AVX512_fwdsigmoid_1857
-	JMP          GemmDot12AVX512_epidone_1845
+	JNZ          GemmDot12AVX512_fwdsigmoid_1868
+	JMP          GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_notsigmoid_1855:
+GemmDot12AVX512_notsigmoid_1866:
 	CMPQ    DI, $0x05
-	JNE     GemmDot12AVX512_nottanh_1858
+	JNE     GemmDot12AVX512_nottanh_1869
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot12AVX512_spilltanh_1859
+	JLE     GemmDot12AVX512_spilltanh_1870
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot12AVX512_spilltanh_1859:
+GemmDot12AVX512_spilltanh_1870:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_c1200000<>+0(SB), Z1
 	VBROADCASTSS k4_41b8aa3b<>+0(SB), Z0
@@ -84955,7 +85332,7 @@ GemmDot12AVX512_spilltanh_1859:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot12AVX512_fwdtanh_1860:
+GemmDot12AVX512_fwdtanh_1871:
 	VMOVUPS.Z (DI), K1, Z15
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
@@ -84997,22 +85374,22 @@ GemmDot12AVX512_fwdtanh_1860:
 	VMOVUPS     Z20, K1, (DI)
 	ADDQ        R8, DI
 	DECQ        R9
-	JNZ         GemmDot12AVX512_fwdtanh_1860
-	JMP         GemmDot12AVX512_epidone_1845
+	JNZ         GemmDot12AVX512_fwdtanh_1871
+	JMP         GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_nottanh_1858:
+GemmDot12AVX512_nottanh_1869:
 	CMPQ    DI, $0x06
-	JNE     GemmDot12AVX512_notscaledsigmoid_1861
+	JNE     GemmDot12AVX512_notscaledsigmoid_1872
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot12AVX512_spillscaledsigmoid_1862
+	JLE     GemmDot12AVX512_spillscaledsigmoid_1873
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot12AVX512_spillscaledsigmoid_1862:
+GemmDot12AVX512_spillscaledsigmoid_1873:
 	VBROADCASTSS k4_80000000<>+0(SB), Z2
 	VBROADCASTSS k4_3f800000<>+0(SB), Z1
 	VBROADCASTSS k4_4138aa3b<>+0(SB), Z0
@@ -85031,7 +85408,7 @@ GemmDot12AVX512_spillscaledsigmoid_1862:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot12AVX512_fwdscaledsigmoid_1863:
+GemmDot12AVX512_fwdscaledsigmoid_1874:
 	VMOVUPS.Z (DI), K1, Z10
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -85087,22 +85464,22 @@ GemmDot12AVX512_fwdscaledsigmoid_1863:
 	VMOVUPS      Z10, K1, (DI)
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          GemmDot12AVX512_fwdscaledsigmoid_1863
-	JMP          GemmDot12AVX512_epidone_1845
+	JNZ          GemmDot12AVX512_fwdscaledsigmoid_1874
+	JMP          GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_notscaledsigmoid_1861:
+GemmDot12AVX512_notscaledsigmoid_1872:
 	CMPQ    DI, $0x07
-	JNE     GemmDot12AVX512_notscaledtanh_1864
+	JNE     GemmDot12AVX512_notscaledtanh_1875
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot12AVX512_spillscaledtanh_1865
+	JLE     GemmDot12AVX512_spillscaledtanh_1876
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot12AVX512_spillscaledtanh_1865:
+GemmDot12AVX512_spillscaledtanh_1876:
 	VBROADCASTSS k4_3f800000<>+0(SB), Z2
 	VBROADCASTSS k4_80000000<>+0(SB), Z1
 	VBROADCASTSS k4_bbbaf0eb<>+0(SB), Z0
@@ -85127,7 +85504,7 @@ GemmDot12AVX512_spillscaledtanh_1865:
 	CMPQ         SI, R9
 	CMOVQLT      SI, R9
 
-GemmDot12AVX512_fwdscaledtanh_1866:
+GemmDot12AVX512_fwdscaledtanh_1877:
 	VMOVUPS.Z (DI), K1, Z17
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
@@ -85208,16 +85585,16 @@ GemmDot12AVX512_fwdscaledtanh_1866:
 	VMOVUPS    Z20, K1, (DI)
 	ADDQ       R8, DI
 	DECQ       R9
-	JNZ        GemmDot12AVX512_fwdscaledtanh_1866
-	JMP        GemmDot12AVX512_epidone_1845
+	JNZ        GemmDot12AVX512_fwdscaledtanh_1877
+	JMP        GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_notscaledtanh_1864:
-	JMP GemmDot12AVX512_store_1842
+GemmDot12AVX512_notscaledtanh_1875:
+	JMP GemmDot12AVX512_store_1853
 
-GemmDot12AVX512_bwd_1844:
+GemmDot12AVX512_bwd_1855:
 	SHRQ           $0x08, DI
 	CMPQ           DI, $0x01
-	JNE            GemmDot12AVX512_bnotrelu_1867
+	JNE            GemmDot12AVX512_bnotrelu_1878
 	MOVQ           ldc+48(FP), R8
 	MOVQ           DX, DI
 	SHLQ           $0x02, R8
@@ -85232,19 +85609,19 @@ GemmDot12AVX512_bwd_1844:
 	ADDQ           R8, DI
 	ADDQ           R10, R9
 	CMPQ           SI, $0x01
-	JLE            GemmDot12AVX512_bwdrelu_1868
+	JLE            GemmDot12AVX512_bwdrelu_1879
 	VMOVUPS.Z      (R9), K1, Z0
 	VCMPPS.BCST    $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS.Z k4_3f800000<>+0(SB), K3, Z0
 	VMULPS         Z0, Z2, Z2
 	VMOVUPS        Z2, K1, (DI)
 
-GemmDot12AVX512_bwdrelu_1868:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_bwdrelu_1879:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_bnotrelu_1867:
+GemmDot12AVX512_bnotrelu_1878:
 	CMPQ         DI, $0x02
-	JNE          GemmDot12AVX512_bnotleakyrelu_1869
+	JNE          GemmDot12AVX512_bnotleakyrelu_1880
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -85260,7 +85637,7 @@ GemmDot12AVX512_bnotrelu_1867:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot12AVX512_bwdleakyrelu_1870
+	JLE          GemmDot12AVX512_bwdleakyrelu_1881
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VBROADCASTSS (SP), Z0
@@ -85268,12 +85645,12 @@ GemmDot12AVX512_bnotrelu_1867:
 	VMULPS       Z0, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot12AVX512_bwdleakyrelu_1870:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_bwdleakyrelu_1881:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_bnotleakyrelu_1869:
+GemmDot12AVX512_bnotleakyrelu_1880:
 	CMPQ         DI, $0x03
-	JNE          GemmDot12AVX512_bnotelu_1871
+	JNE          GemmDot12AVX512_bnotelu_1882
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -85289,7 +85666,7 @@ GemmDot12AVX512_bnotleakyrelu_1869:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot12AVX512_bwdelu_1872
+	JLE          GemmDot12AVX512_bwdelu_1883
 	VMOVUPS.Z    (R9), K1, Z0
 	VCMPPS.BCST  $0x0e, k4_00000000<>+0(SB), Z0, K3
 	VADDPS.BCST  (SP), Z0, Z0
@@ -85297,12 +85674,12 @@ GemmDot12AVX512_bnotleakyrelu_1869:
 	VMULPS       Z0, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot12AVX512_bwdelu_1872:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_bwdelu_1883:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_bnotelu_1871:
+GemmDot12AVX512_bnotelu_1882:
 	CMPQ         DI, $0x04
-	JNE          GemmDot12AVX512_bnotsigmoid_1873
+	JNE          GemmDot12AVX512_bnotsigmoid_1884
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -85318,7 +85695,7 @@ GemmDot12AVX512_bnotelu_1871:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot12AVX512_bwdsigmoid_1874
+	JLE          GemmDot12AVX512_bwdsigmoid_1885
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -85326,12 +85703,12 @@ GemmDot12AVX512_bnotelu_1871:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot12AVX512_bwdsigmoid_1874:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_bwdsigmoid_1885:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_bnotsigmoid_1873:
+GemmDot12AVX512_bnotsigmoid_1884:
 	CMPQ         DI, $0x05
-	JNE          GemmDot12AVX512_bnottanh_1875
+	JNE          GemmDot12AVX512_bnottanh_1886
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -85348,7 +85725,7 @@ GemmDot12AVX512_bnotsigmoid_1873:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot12AVX512_bwdtanh_1876
+	JLE          GemmDot12AVX512_bwdtanh_1887
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -85357,12 +85734,12 @@ GemmDot12AVX512_bnotsigmoid_1873:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot12AVX512_bwdtanh_1876:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_bwdtanh_1887:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_bnottanh_1875:
+GemmDot12AVX512_bnottanh_1886:
 	CMPQ         DI, $0x06
-	JNE          GemmDot12AVX512_bnotscaledsigmoid_1877
+	JNE          GemmDot12AVX512_bnotscaledsigmoid_1888
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -85379,7 +85756,7 @@ GemmDot12AVX512_bnottanh_1875:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot12AVX512_bwdscaledsigmoid_1878
+	JLE          GemmDot12AVX512_bwdscaledsigmoid_1889
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS k4_3f800000<>+0(SB), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -85388,12 +85765,12 @@ GemmDot12AVX512_bnottanh_1875:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot12AVX512_bwdscaledsigmoid_1878:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_bwdscaledsigmoid_1889:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_bnotscaledsigmoid_1877:
+GemmDot12AVX512_bnotscaledsigmoid_1888:
 	CMPQ         DI, $0x07
-	JNE          GemmDot12AVX512_bnotscaledtanh_1879
+	JNE          GemmDot12AVX512_bnotscaledtanh_1890
 	MOVQ         ldc+48(FP), R8
 	MOVQ         DX, DI
 	SHLQ         $0x02, R8
@@ -85411,7 +85788,7 @@ GemmDot12AVX512_bnotscaledsigmoid_1877:
 	ADDQ         R8, DI
 	ADDQ         R10, R9
 	CMPQ         SI, $0x01
-	JLE          GemmDot12AVX512_bwdscaledtanh_1880
+	JLE          GemmDot12AVX512_bwdscaledtanh_1891
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (SP), Z0
 	VSUBPS       Z1, Z0, Z3
@@ -85421,22 +85798,22 @@ GemmDot12AVX512_bnotscaledsigmoid_1877:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS      Z2, K1, (DI)
 
-GemmDot12AVX512_bwdscaledtanh_1880:
-	JMP GemmDot12AVX512_epidone_1845
+GemmDot12AVX512_bwdscaledtanh_1891:
+	JMP GemmDot12AVX512_epidone_1856
 
-GemmDot12AVX512_bnotscaledtanh_1879:
-GemmDot12AVX512_store_1842:
+GemmDot12AVX512_bnotscaledtanh_1890:
+GemmDot12AVX512_store_1853:
 	MOVQ    ldc+48(FP), R8
 	MOVQ    DX, DI
 	SHLQ    $0x02, R8
 	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
 	CMPQ    SI, $0x01
-	JLE     GemmDot12AVX512_storerows_1881
+	JLE     GemmDot12AVX512_storerows_1892
 	VMOVUPS Z2, K1, (DI)
 
-GemmDot12AVX512_storerows_1881:
-GemmDot12AVX512_epidone_1845:
+GemmDot12AVX512_storerows_1892:
+GemmDot12AVX512_epidone_1856:
 	IMUL3Q $0x00000002, CX, DI
 	ADDQ   DI, AX
 	MOVQ   ldc+48(FP), DI
