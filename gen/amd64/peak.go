@@ -29,15 +29,11 @@ func genPeak(s *isa) {
 	x, y := s.vec(), s.vec()
 	VXORPS(x, x, x)
 	VXORPS(y, y, y)
-	TESTQ(n, n)
-	JLE(LabelRef(name + "_done"))
-	Label(name + "_loop")
-	for i := range acc {
-		VFMADD231PS(x, y, acc[i])
-	}
-	DECQ(n)
-	JNZ(LabelRef(name + "_loop"))
-	Label(name + "_done")
+	probeLoop(name, n, func() {
+		for i := range acc {
+			VFMADD231PS(x, y, acc[i])
+		}
+	})
 	VZEROUPPER()
 	RET()
 }
@@ -63,15 +59,11 @@ func genDivPeak(s *isa) {
 	y := s.vec()
 	VADDPS(x, x, y) // 2
 	q := s.vecs(divChains)
-	TESTQ(n, n)
-	JLE(LabelRef(name + "_done"))
-	Label(name + "_loop")
-	for i := range q {
-		VDIVPS(y, x, q[i])
-	}
-	DECQ(n)
-	JNZ(LabelRef(name + "_loop"))
-	Label(name + "_done")
+	probeLoop(name, n, func() {
+		for i := range q {
+			VDIVPS(y, x, q[i])
+		}
+	})
 	VZEROUPPER()
 	RET()
 }
@@ -121,21 +113,29 @@ func genClock(s *isa) {
 		x = s.vec()
 		VXORPS(x, x, x)
 	}
-	TESTQ(n, n)
-	JLE(LabelRef(name + "_done"))
-	Label(name + "_loop")
-	for i := range chain {
-		ADDQ(one, acc)
-		if i < fmas {
-			VFMADD231PS(x, x, vs[i%len(vs)])
+	probeLoop(name, n, func() {
+		for i := range chain {
+			ADDQ(one, acc)
+			if i < fmas {
+				VFMADD231PS(x, x, vs[i%len(vs)])
+			}
 		}
-	}
-	DECQ(n)
-	JNZ(LabelRef(name + "_loop"))
-	Label(name + "_done")
+	})
 	if s != nil {
 		VZEROUPPER()
 	}
 	Store(acc, ReturnIndex(0))
 	RET()
+}
+
+// probeLoop emits the loop of a probe: body n times (none for n <= 0),
+// ending at the label name_done.
+func probeLoop(name string, n reg.Register, body func()) {
+	TESTQ(n, n)
+	JLE(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	body()
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
 }
