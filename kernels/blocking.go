@@ -94,10 +94,11 @@ type blockSizes struct{ kc, mc, nc int }
 // takes MR/NR of that again, and a longer KC halves the passes over C: at
 // 1024³ KC = 384 runs 2–3% of peak faster than KC = 256, and no measured
 // shape is slower; avx512's 6×64 panel takes one and a half, from L2, see
-// desc.Impls; KC is at most desc.Impl.KCMax, or 512), an MC×KC block of A L2Fill of L2 (a quarter: the rest
-// holds the B panels streaming through and the C tiles), a KC×NC block of B
-// L3Fill of L3 (a quarter: shared by the cores). Missing sizes (cpuid
-// reports -1 on some platforms) fall back to 32 KiB, 512 KiB and 8 MiB.
+// desc.Impls), KC at most desc.Impl.KCMax, or 512; an MC×KC block of A
+// L2Fill of L2 (a quarter: the rest holds the B panels streaming through
+// and the C tiles), a KC×NC block of B L3Fill of L3 (a quarter: shared by
+// the cores). Missing sizes (cpuid reports -1 on some platforms) fall back
+// to 32 KiB, 512 KiB and 8 MiB.
 func cacheBlocks(im *desc.Impl, l1Fill float64) blockSizes {
 	mr, nr := im.MR, im.NR
 	l1, l2, l3 := l1Size(), cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3

@@ -87,7 +87,7 @@ func TestKBlocks(t *testing.T) {
 }
 
 // TestCacheBlocks checks the block sizes of every implementation of
-// desc.Impls: multiples of the tile, KC a multiple of 8, and a B block wide
+// desc.Impls: multiples of the tile, KC a multiple of 8 within KCMax, and a B block wide
 // enough to amortise packing A (the defaults apply where cpuid reports no
 // cache sizes).
 func TestCacheBlocks(t *testing.T) {
@@ -100,6 +100,9 @@ func TestCacheBlocks(t *testing.T) {
 			bs := cacheBlocks(im, fill)
 			if bs.kc < 64 || bs.kc%8 != 0 || bs.mc < im.MR || bs.mc%im.MR != 0 || bs.nc < 256 || bs.nc%im.NR != 0 {
 				t.Errorf("cacheBlocks(%s, %v) = %+v", im.Name, fill, bs)
+			}
+			if im.KCMax != 0 && (im.KCMax < 64 || bs.kc > im.KCMax) {
+				t.Errorf("cacheBlocks(%s, %v): KC %d, KCMax %d (0, or at least 64 and never exceeded)", im.Name, fill, bs.kc, im.KCMax)
 			}
 		}
 	}

@@ -250,18 +250,17 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 	// Copy of the next B panel during the sweep: bs (source, rows ldb4
 	// bytes apart), bn (the packed panel after b), prow pieces left.
 	var bs, bn, prow, ldb4, ld3 GPVirtual
-	var flagsAddr Mem
+	fp, err := Param("flags").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	flagsAddr := fp.Addr
 	if !strided {
 		bs = Load(Param("bsrc"), GP64()).(GPVirtual)
 		ldb4 = Load(Param("ldb"), GP64()).(GPVirtual)
 		SHLQ(U8(2), ldb4)
 		ld3 = GP64()
 		LEAQ(Mem{Base: ldb4, Index: ldb4, Scale: 2}, ld3) // 3 rows of bsrc
-		fp, err := Param("flags").Resolve()
-		if err != nil {
-			panic(err)
-		}
-		flagsAddr = fp.Addr
 		// Pieces: kc rows of a row-major panel, or kc/4·NR/4 blocks of 4×4
 		// of a transposed one.
 		prow = GP64()
@@ -311,13 +310,13 @@ func genKernel(s *isa, name string, mr, nr, nrows int, strided bool) {
 		}
 	}
 	// Prefetch the C tile of the next sweep step into L2 (its rows are often
-	// 4 KiB apart, which would conflict in one L1 set), and its Y tile where
-	// there is one, which the backward epilogue reads (128×512×784 A·Bᵀ
+	// 4 KiB apart, which would conflict in one L1 set), and, in the
+	// backward epilogue (flags&gemmBackward), its Y tile (128×512×784 A·Bᵀ
 	// ⊙ relu′(Y), 3 alternated rounds: avx2 113.1 → 114.9 GFLOP/s, avx512
 	// unchanged).
 	k.prefetchNext(k.cp, "ldc")
 	lNoY := k.label("noyprefetch")
-	TESTQ(k.yp, k.yp)
+	TESTQ(U32(gemmBackward), flagsAddr)
 	JZ(LabelRef(lNoY))
 	k.prefetchNext(k.yp, "ldy")
 	Label(lNoY)

@@ -53,7 +53,8 @@ type Impl struct {
 	// backward product of a layer), whose panels the micro-kernel copies in
 	// 4×4 blocks.
 	L1FillT float64
-	// KCMax, when not zero, bounds KC (otherwise 512).
+	// KCMax, when not zero, bounds the micro-kernels' KC (cacheBlocks; not
+	// the dot kernels').
 	KCMax int
 }
 
@@ -132,12 +133,13 @@ var Impls = []Impl{
 		// 128×4×512 30 → 106, 128×12×512 89 → 101; then, with B as the
 		// one-row kernels' memory operand, 128×10×512 97 → 101.
 		Dot: &DotTile{MaxN: 12, L1Fill: 0.75},
-		// KC = 384 at most: the 0.75 of a 48 KiB L1D (Sapphire-Rapids-class
-		// Xeon) made it 512, where the panel, the A micro-panel beside it
-		// and, in the first sweep, the next panel being copied overfill
-		// L1D: 3 alternated rounds, 512 → 384, 128×512×784 A·Bᵀ 112.3 →
-		// 116.2 GFLOP/s, 256×1024×1024 118.4 → 119.9, 128×512×512 117.9 →
-		// 120.8, 1024³ 121.9 → 122.2. A 32 KiB L1D (Zen 3) gives 384 itself.
+		// KC at most 384: the 0.75 of a 48 KiB L1D (Sapphire-Rapids-class
+		// Xeon) made it 512, where the panel and the A micro-panel beside it
+		// (44 KiB) nearly fill L1D. With the bound k = 512 runs in two
+		// blocks of 256 and k = 1024 in three of 344; 3 alternated rounds:
+		// 128×512×784 A·Bᵀ 112.3 → 116.2 GFLOP/s, 256×1024×1024 118.4 →
+		// 119.9, 128×512×512 117.9 → 120.8, 1024³ 121.9 → 122.2. A 32 KiB
+		// L1D (Zen 3) gives 384 itself.
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25, KCMax: 384},
 	{Name: "neon", Arch: "arm64", Lanes: 4, Regs: 32, Tile: Tile{MR: 8, NR: 12},
 		L1Fill: 0.75, L2Fill: 0.25, L3Fill: 0.25},

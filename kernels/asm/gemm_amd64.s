@@ -210,7 +210,7 @@ Gemm6x16_tile:
 	ADDQ       R13, R14
 	PREFETCHT1 (R14)
 	PREFETCHT1 60(R14)
-	TESTQ      DX, DX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm6x16_noyprefetch_1
 	MOVQ       ldy+88(FP), R13
 	SHLQ       $0x02, R13
@@ -4901,7 +4901,7 @@ Gemm6x16S_tile:
 	ADDQ       R11, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 60(R12)
-	TESTQ      DI, DI
+	TESTQ      $0x00000004, flags+88(FP)
 	JZ         Gemm6x16S_noyprefetch_85
 	MOVQ       ldy+80(FP), R11
 	SHLQ       $0x02, R11
@@ -9140,7 +9140,7 @@ Gemm4x16_tile:
 	ADDQ       R13, R14
 	PREFETCHT1 (R14)
 	PREFETCHT1 60(R14)
-	TESTQ      DX, DX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm4x16_noyprefetch_164
 	MOVQ       ldy+88(FP), R13
 	SHLQ       $0x02, R13
@@ -28977,7 +28977,7 @@ Gemm6x64_tile:
 	PREFETCHT1 128(BP)
 	PREFETCHT1 192(BP)
 	PREFETCHT1 252(BP)
-	TESTQ      BX, BX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm6x64_noyprefetch_660
 	MOVQ       ldy+88(FP), R15
 	SHLQ       $0x02, R15
@@ -37062,7 +37062,7 @@ Gemm6x64S_tile:
 	PREFETCHT1 128(R12)
 	PREFETCHT1 192(R12)
 	PREFETCHT1 252(R12)
-	TESTQ      DI, DI
+	TESTQ      $0x00000004, flags+88(FP)
 	JZ         Gemm6x64S_noyprefetch_771
 	MOVQ       ldy+80(FP), R11
 	SHLQ       $0x02, R11
@@ -43588,7 +43588,7 @@ Gemm4x64_tile:
 	PREFETCHT1 128(R14)
 	PREFETCHT1 192(R14)
 	PREFETCHT1 252(R14)
-	TESTQ      DX, DX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm4x64_noyprefetch_852
 	MOVQ       ldy+88(FP), R13
 	SHLQ       $0x02, R13
@@ -48806,7 +48806,7 @@ Gemm2x64_tile:
 	PREFETCHT1 128(R14)
 	PREFETCHT1 192(R14)
 	PREFETCHT1 252(R14)
-	TESTQ      DX, DX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm2x64_noyprefetch_938
 	MOVQ       ldy+88(FP), R13
 	SHLQ       $0x02, R13
@@ -53128,7 +53128,7 @@ Gemm4x64P4_tile:
 	PREFETCHT1 128(BP)
 	PREFETCHT1 192(BP)
 	PREFETCHT1 252(BP)
-	TESTQ      BX, BX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm4x64P4_noyprefetch_1024
 	MOVQ       ldy+88(FP), R15
 	SHLQ       $0x02, R15
@@ -59600,7 +59600,7 @@ Gemm16x16_tile:
 	ADDQ       R15, BP
 	PREFETCHT1 (BP)
 	PREFETCHT1 60(BP)
-	TESTQ      BX, BX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm16x16_noyprefetch_1135
 	MOVQ       ldy+88(FP), R15
 	SHLQ       $0x02, R15
@@ -65133,7 +65133,7 @@ Gemm16x16S_tile:
 	ADDQ       R15, BP
 	PREFETCHT1 (BP)
 	PREFETCHT1 60(BP)
-	TESTQ      R11, R11
+	TESTQ      $0x00000004, flags+88(FP)
 	JZ         Gemm16x16S_noyprefetch_1246
 	MOVQ       ldy+80(FP), R15
 	SHLQ       $0x02, R15
@@ -69606,7 +69606,7 @@ Gemm8x16_tile:
 	ADDQ       R13, R14
 	PREFETCHT1 (R14)
 	PREFETCHT1 60(R14)
-	TESTQ      DX, DX
+	TESTQ      $0x00000004, flags+96(FP)
 	JZ         Gemm8x16_noyprefetch_1327
 	MOVQ       ldy+88(FP), R13
 	SHLQ       $0x02, R13
