@@ -12,7 +12,7 @@ import (
 // Benchmarks of the GEMM, reporting GFLOP/s and the percentage of the FMA
 // peak measured by Peak in the same process. Reproduce the figures with
 //
-//	go test ./kernels -run '^$' -bench 'Peak|MatMul' -cpu 2 -count 5 | tee gemm.txt
+//	go test ./kernels -run '^$' -bench 'Peak|MicroKernel|MatMul' -cpu 2 -count 5 | tee gemm.txt
 //	benchstat gemm.txt
 //
 // Names: BenchmarkMatMul/<act>/<M>x<K>x<N>[-<variant>]/<impl>[/threads=<t>],
@@ -42,6 +42,38 @@ func BenchmarkPeak(b *testing.B) {
 				im.peak.run(chunk)
 			}
 			b.ReportMetric(float64(b.N)*chunk*float64(im.peak.flops)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkMicroKernel reports the GFLOP/s of each implementation's main
+// micro-kernel (the MR×NR tile, no epilogue) on packed panels that stay in
+// the caches: one call sweeps 8 tiles down one B panel of the
+// implementation's KC (cacheBlocks) into a C of NR columns, with no packing,
+// no edge tiles and no C rows far apart. It is the ceiling of
+// BenchmarkMatMul: what the tile's instruction mix (its FMAs, the NR/Lanes
+// loads of B and MR broadcasts of A per k step) reaches on this core, so
+// that %peak here against %peak there separates the core's limit from
+// the driver's and the memory's share. BenchmarkMicroKernel/<impl>.
+func BenchmarkMicroKernel(b *testing.B) {
+	widest := WidestPeak()
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			mk := im.gemm
+			kc, m := mk.blocks.kc, 8*mk.mr
+			r := rand.New(rand.NewPCG(1, 1))
+			a, bp := randSlice(r, m*kc), randSlice(r, mk.nr*kc)
+			c := make([]float32, m*mk.nr)
+			var p [4]float32
+			for b.Loop() {
+				mk.kernel(kc, m, mk.nr, a, 0, bp, nil, 0, c, mk.nr, nil, nil, 0, 0, &p)
+			}
+			gf := 2 * float64(m*mk.nr*kc) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+			b.ReportMetric(gf, "GFLOP/s")
+			if peak := cachedPeak(im); peak > 0 {
+				b.ReportMetric(100*gf/peak, "%peak")
+				b.ReportMetric(100*gf/widest, "%widest")
+			}
 		})
 	}
 }
