@@ -68,13 +68,19 @@ func BenchmarkMicroKernel(b *testing.B) {
 			for b.Loop() {
 				mk.kernel(kc, m, mk.nr, a, 0, bp, nil, 0, c, mk.nr, nil, nil, 0, 0, &p)
 			}
-			gf := 2 * float64(m*mk.nr*kc) * float64(b.N) / b.Elapsed().Seconds() / 1e9
-			b.ReportMetric(gf, "GFLOP/s")
-			if peak := cachedPeak(im); peak > 0 {
-				b.ReportMetric(100*gf/peak, "%peak")
-				b.ReportMetric(100*gf/widest, "%widest")
-			}
+			reportGFLOPS(b, 2*float64(m*mk.nr*kc), cachedPeak(im), widest)
 		})
+	}
+}
+
+// reportGFLOPS reports the GFLOP/s of a benchmark of flops per iteration and,
+// where the implementation has a peak, its percentage of peak and of widest.
+func reportGFLOPS(b *testing.B, flops, peak, widest float64) {
+	gf := flops * float64(b.N) / b.Elapsed().Seconds() / 1e9
+	b.ReportMetric(gf, "GFLOP/s")
+	if peak > 0 {
+		b.ReportMetric(100*gf/peak, "%peak")
+		b.ReportMetric(100*gf/widest, "%widest")
 	}
 }
 
@@ -154,12 +160,7 @@ func BenchmarkMatMul(b *testing.B) {
 							for b.Loop() {
 								Gemm(tA, tB, c.m, c.n, c.k, a, lda, bb, ldb, cc, c.n, ep)
 							}
-							gf := flops * float64(b.N) / b.Elapsed().Seconds() / 1e9
-							b.ReportMetric(gf, "GFLOP/s")
-							if peak > 0 {
-								b.ReportMetric(100*gf/peak, "%peak")
-								b.ReportMetric(100*gf/widest, "%widest")
-							}
+							reportGFLOPS(b, flops, peak, widest)
 						}
 						if len(c.threads) == 0 {
 							run(b)
