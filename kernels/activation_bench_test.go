@@ -39,7 +39,7 @@ var benchActivations = []Activation{
 	LeCunTanh,
 }
 
-var benchSizes = []int{4096, 65536, 16777216}
+var benchSizes = []int{16, 4096, 65536, 16777216}
 
 // benchInput returns n pre-activations: normal with standard deviation 3,
 // so that both sides of every activation (and its exp branches) are taken.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/actfuse/actfuse/fallback"
+	"github.com/actfuse/actfuse/internal/desc"
 	"github.com/actfuse/actfuse/kernels/asm"
 )
 
@@ -16,12 +17,12 @@ func simdImpl(name string, s *asm.Set, gemm *gemmContext) *impl {
 	return &impl{
 		name: name,
 		forward: func(a Activation, dst, x []float32) {
-			if !s.Forward(a.Func, dst, x, a.Params()) {
+			if !s.Forward(a.Func, dst, x, setParams(a)) {
 				copy(dst, x)
 			}
 		},
 		backward: func(a Activation, dx, dy, y []float32) {
-			if !s.Backward(a.Func, dx, dy, y, a.Params()) {
+			if !s.Backward(a.Func, dx, dy, y, setParams(a)) {
 				copy(dx, dy)
 			}
 		},
@@ -33,7 +34,7 @@ func simdImpl(name string, s *asm.Set, gemm *gemmContext) *impl {
 			if m == 0 || n == 0 {
 				return
 			}
-			s.BackwardBias(a.Func, m, n, dy, lddy, y, ldy, dz, lddz, db, a.Params())
+			s.BackwardBias(a.Func, m, n, dy, lddy, y, ldy, dz, lddz, db, setParams(a))
 		},
 		maxoutForward: func(k int, dst []float32, argmax []int32, x []float32) {
 			if k > maxGatherK {
@@ -64,6 +65,16 @@ func simdImpl(name string, s *asm.Set, gemm *gemmContext) *impl {
 		},
 		gemm: gemm,
 	}
+}
+
+// setParams returns the parameters of a (Activation.Params) as the
+// kernels of an asm.Set take them, without a call for a function that has
+// none (a, checked by its entry point, names a function).
+func setParams(a Activation) (p asm.Params) {
+	if len(desc.Funcs[a.Func].Params) > 0 {
+		p.P0, p.P1, p.P2, p.P3 = a.ParamValues()
+	}
+	return p
 }
 
 // maxGatherK is the largest group size the maxout kernels take: they index

@@ -27,7 +27,7 @@ func ElementwiseSet(suffix, isa, maxoutSuffix string) string {
 	}
 	for _, k := range kinds {
 		fmt.Fprintf(&b, "// %s%s computes %s with the %s kernel of f; it reports false if f has\n// none (Identity).\n", k.kind, suffix, k.doc, isa)
-		fmt.Fprintf(&b, "func %s%s(f desc.Func, %s, p [4]float32) bool {\n\tswitch f {\n", k.kind, suffix, k.sig)
+		fmt.Fprintf(&b, "func %s%s(f desc.Func, %s, pr Params) bool {\n\tp := pr.Array()\n\tswitch f {\n", k.kind, suffix, k.sig)
 		for _, d := range desc.Funcs {
 			if d.Forward == nil {
 				continue
@@ -43,7 +43,7 @@ func ElementwiseSet(suffix, isa, maxoutSuffix string) string {
 		b.WriteString("\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n\n")
 	}
 	fmt.Fprintf(&b, "// BackwardBias%s computes dz = dy ⊙ f'(y) and adds the rows of dz to db\n// (unless db is empty) with the %s kernel of f.\n", suffix, isa)
-	fmt.Fprintf(&b, "func BackwardBias%s(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p [4]float32) {\n\tswitch f {\n", suffix)
+	fmt.Fprintf(&b, "func BackwardBias%s(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, pr Params) {\n\tp := pr.Array()\n\tswitch f {\n", suffix)
 	for _, d := range desc.Funcs {
 		fmt.Fprintf(&b, "\tcase desc.%s:\n\t\t%sBackwardBias%s(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)\n", d.Stem, d.Stem, suffix)
 	}

@@ -8,7 +8,8 @@ import "github.com/actfuse/actfuse/internal/desc"
 
 // ForwardAVX2 computes dst = f(x) with the avx2 kernel of f; it reports false if f has
 // none (Identity).
-func ForwardAVX2(f desc.Func, dst, x []float32, p [4]float32) bool {
+func ForwardAVX2(f desc.Func, dst, x []float32, pr Params) bool {
+	p := pr.Array()
 	switch f {
 	case desc.ReLU:
 		ReLUForwardAVX2(dst, x, &p)
@@ -40,7 +41,8 @@ func ForwardAVX2(f desc.Func, dst, x []float32, p [4]float32) bool {
 
 // BackwardAVX2 computes dx = dy ⊙ f'(y) with the avx2 kernel of f; it reports false if f has
 // none (Identity).
-func BackwardAVX2(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
+func BackwardAVX2(f desc.Func, dx, dy, y []float32, pr Params) bool {
+	p := pr.Array()
 	switch f {
 	case desc.ReLU:
 		ReLUBackwardAVX2(dx, dy, y, &p)
@@ -64,7 +66,8 @@ func BackwardAVX2(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
 
 // BackwardBiasAVX2 computes dz = dy ⊙ f'(y) and adds the rows of dz to db
 // (unless db is empty) with the avx2 kernel of f.
-func BackwardBiasAVX2(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p [4]float32) {
+func BackwardBiasAVX2(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, pr Params) {
+	p := pr.Array()
 	switch f {
 	case desc.Identity:
 		IdentityBackwardBiasAVX2(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
@@ -103,7 +106,8 @@ var AVX2 = Set{
 
 // ForwardAVX512 computes dst = f(x) with the avx512 kernel of f; it reports false if f has
 // none (Identity).
-func ForwardAVX512(f desc.Func, dst, x []float32, p [4]float32) bool {
+func ForwardAVX512(f desc.Func, dst, x []float32, pr Params) bool {
+	p := pr.Array()
 	switch f {
 	case desc.ReLU:
 		ReLUForwardAVX512(dst, x, &p)
@@ -135,7 +139,8 @@ func ForwardAVX512(f desc.Func, dst, x []float32, p [4]float32) bool {
 
 // BackwardAVX512 computes dx = dy ⊙ f'(y) with the avx512 kernel of f; it reports false if f has
 // none (Identity).
-func BackwardAVX512(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
+func BackwardAVX512(f desc.Func, dx, dy, y []float32, pr Params) bool {
+	p := pr.Array()
 	switch f {
 	case desc.ReLU:
 		ReLUBackwardAVX512(dx, dy, y, &p)
@@ -159,7 +164,8 @@ func BackwardAVX512(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
 
 // BackwardBiasAVX512 computes dz = dy ⊙ f'(y) and adds the rows of dz to db
 // (unless db is empty) with the avx512 kernel of f.
-func BackwardBiasAVX512(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p [4]float32) {
+func BackwardBiasAVX512(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, pr Params) {
+	p := pr.Array()
 	switch f {
 	case desc.Identity:
 		IdentityBackwardBiasAVX512(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)

@@ -8,7 +8,8 @@ import "github.com/actfuse/actfuse/internal/desc"
 
 // ForwardNEON computes dst = f(x) with the NEON kernel of f; it reports false if f has
 // none (Identity).
-func ForwardNEON(f desc.Func, dst, x []float32, p [4]float32) bool {
+func ForwardNEON(f desc.Func, dst, x []float32, pr Params) bool {
+	p := pr.Array()
 	switch f {
 	case desc.ReLU:
 		ReLUForwardNEON(dst, x, &p)
@@ -40,7 +41,8 @@ func ForwardNEON(f desc.Func, dst, x []float32, p [4]float32) bool {
 
 // BackwardNEON computes dx = dy ⊙ f'(y) with the NEON kernel of f; it reports false if f has
 // none (Identity).
-func BackwardNEON(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
+func BackwardNEON(f desc.Func, dx, dy, y []float32, pr Params) bool {
+	p := pr.Array()
 	switch f {
 	case desc.ReLU:
 		ReLUBackwardNEON(dx, dy, y, &p)
@@ -64,7 +66,8 @@ func BackwardNEON(f desc.Func, dx, dy, y []float32, p [4]float32) bool {
 
 // BackwardBiasNEON computes dz = dy ⊙ f'(y) and adds the rows of dz to db
 // (unless db is empty) with the NEON kernel of f.
-func BackwardBiasNEON(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, p [4]float32) {
+func BackwardBiasNEON(f desc.Func, m, n int, dy []float32, lddy int, y []float32, ldy int, dz []float32, lddz int, db []float32, pr Params) {
+	p := pr.Array()
 	switch f {
 	case desc.Identity:
 		IdentityBackwardBiasNEON(m, n, dy, lddy, y, ldy, dz, lddz, db, &p)
