@@ -299,9 +299,7 @@ func CheckActivation(fn string, a Activation) {
 }
 
 // checkActivationByName is CheckActivation for the activations validFast
-// does not pass (not inlined, so that CheckActivation is).
-//
-//go:noinline
+// does not pass.
 func checkActivationByName(fn string, a *Activation) {
 	if err := a.validateByName(); err != nil {
 		panic(fmt.Sprintf("actfuse: %s: %v", fn, err))
