@@ -121,7 +121,7 @@ func (a Activation) Params() [4]float32 {
 // registers, where an array goes through memory: a 16-byte copy of an array
 // just written one float at a time waits for those stores to retire (the
 // load cannot be forwarded from them), which cost a LeakyReLU Forward of 16
-// elements 8 of its 16.5 ns on a Sapphire-Rapids-class Xeon.
+// elements 7 of its 16.5 ns on a Sapphire-Rapids-class Xeon.
 func (a Activation) ParamValues() (p0, p1, p2, p3 float32) {
 	switch paramShapes[a.Func] {
 	case alphaOnly:
