@@ -527,7 +527,7 @@ func eluBackward(dx, dy, y []float32, p *[4]float32) {
 var sigmoidForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
 
 // sigmoidForwardTable1 is table 1 of sigmoidForward.
-var sigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+var sigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f8b95c2, 0x3f9837f0, 0x3fa5fed7, 0x3fb504f3, 0x3fc5672a, 0x3fd744fd, 0x3feac0c7}
 
 // sigmoidForwardLane is sigmoidForward on one lane.
 func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
@@ -535,52 +535,50 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v1 := math.Float32frombits(0x3f800000) // 1
 	v2 := math.Float32frombits(0x80000000) // -0
 	v3 := fromBits(bits(v0) | bits(v2))
-	// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
-	v4 := math.Float32frombits(0x4138aa3b) // 11.54156
-	v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+	// exp: k = z·log2e + magic holds M = round(8z/ln2)/8, N = 8M = 8n + j
+	v4 := math.Float32frombits(0x3fb8aa3b) // 1.442695
+	v5 := math.Float32frombits(0x49c00000) // 1.572864e+06
 	v6 := fma32(v3, v4, v5)
 	v7 := float32(v6 - v5)
-	// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
-	v8 := math.Float32frombits(0x3db17000) // 0.086639404
+	// t = (z - M·ln2hi) + ((lo) - M·ln2lo + δj): the first step exact, the rest beside it
+	v8 := math.Float32frombits(0x3f317000) // 0.69311523
 	v9 := fma32(-v7, v8, v3)
-	v10 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+	v10 := math.Float32frombits(0x3805fdf4) // 3.1946183e-05
 	v11 := fromBits(sigmoidForwardTable0[bits(v6)%8])
 	v12 := fma32(-v7, v10, v11)
 	v13 := float32(v9 + v12)
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v14 := fromBits(sigmoidForwardTable1[bits(v6)%8])
-	v15 := fromBits(bits(v6) << 20)
-	v16 := fromBits(bits(v14) + bits(v15))
+	// s = 2^(j/8)·2^n
+	v14 := fromBits(sigmoidForwardTable1[bits(v6)%8] + bits(v6)&^7<<20)
 	// P(t) = 1 + t·q(t) = (e^t - 1)/t
-	v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
-	v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v15 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v16 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v17 := fma32(v15, v13, v16)
+	v18 := math.Float32frombits(0x3f000000) // 0.5
 	v19 := fma32(v17, v13, v18)
-	v20 := math.Float32frombits(0x3f000000) // 0.5
-	v21 := fma32(v19, v13, v20)
-	v22 := fma32(v21, v13, v1)
+	v20 := fma32(v19, v13, v1)
 	// e = s + (t·P)·s
-	v23 := float32(v13 * v22)
-	v24 := fma32(v23, v16, v16)
+	v21 := float32(v13 * v20)
+	v22 := fma32(v21, v14, v14)
 	// e = 0 where -|x| < ln(2^-126)
-	v25 := fromBits(bits(v0) | bits(v2))
-	v26 := math.Float32frombits(0xc2aeac50) // -87.33655
-	v27 := lanemask(v25 < v26)
-	v28 := math.Float32frombits(0x00000000) // 0
-	v29 := fromBits(bits(v28)&v27 | bits(v24)&^v27)
-	v30 := float32(v29 + v1)
-	v31 := uint32(int32(bits(v0)) >> 31)
+	v23 := fromBits(bits(v0) | bits(v2))
+	v24 := math.Float32frombits(0xc2aeac50) // -87.33655
+	v25 := lanemask(v23 < v24)
+	v26 := math.Float32frombits(0x00000000) // 0
+	v27 := fromBits(bits(v26)&v25 | bits(v22)&^v25)
+	v28 := float32(v27 + v1)
+	v29 := uint32(int32(bits(v0)) >> 31)
 	// q = (x < 0 ? e : 1)/(1 + e)
-	v32 := fromBits(bits(v29)&v31 | bits(v1)&^v31)
-	v33 := float32(v32 / v30)
+	v30 := fromBits(bits(v27)&v29 | bits(v1)&^v29)
+	v31 := float32(v30 / v28)
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	v34 := float32(v30 - v1)
-	v35 := float32(v29 - v34)
-	v36 := float32(v1 - v33)
-	v37 := fromBits(bits(v36)&v31 | bits(v33)&^v31)
+	v32 := float32(v28 - v1)
+	v33 := float32(v27 - v32)
+	v34 := float32(v1 - v31)
+	v35 := fromBits(bits(v34)&v29 | bits(v31)&^v29)
 	// y = q - q·(dlo·(1/d))
-	v38 := float32(v35 * v37)
-	v39 := fma32(-v33, v38, v33)
-	return v39
+	v36 := float32(v33 * v35)
+	v37 := fma32(-v31, v36, v31)
+	return v37
 }
 
 // sigmoidForward computes dst[i] = sigmoid(x[i]).
@@ -602,9 +600,9 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v3_1 := fromBits(bits(v0_1) | bits(v2))
 		v3_2 := fromBits(bits(v0_2) | bits(v2))
 		v3_3 := fromBits(bits(v0_3) | bits(v2))
-		// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
-		v4 := math.Float32frombits(0x4138aa3b) // 11.54156
-		v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+		// exp: k = z·log2e + magic holds M = round(8z/ln2)/8, N = 8M = 8n + j
+		v4 := math.Float32frombits(0x3fb8aa3b) // 1.442695
+		v5 := math.Float32frombits(0x49c00000) // 1.572864e+06
 		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
 		v6_0 := float32(s6_0)
 		if roundsTwice(s6_0) {
@@ -629,8 +627,8 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v7_1 := float32(v6_1 - v5)
 		v7_2 := float32(v6_2 - v5)
 		v7_3 := float32(v6_3 - v5)
-		// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
-		v8 := math.Float32frombits(0x3db17000) // 0.086639404
+		// t = (z - M·ln2hi) + ((lo) - M·ln2lo + δj): the first step exact, the rest beside it
+		v8 := math.Float32frombits(0x3f317000) // 0.69311523
 		s9_0 := float64(-v7_0)*float64(v8) + float64(v3_0)
 		v9_0 := float32(s9_0)
 		if roundsTwice(s9_0) {
@@ -651,7 +649,7 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s9_3) {
 			v9_3 = fma32(-v7_3, v8, v3_3)
 		}
-		v10 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+		v10 := math.Float32frombits(0x3805fdf4) // 3.1946183e-05
 		v11_0 := fromBits(sigmoidForwardTable0[bits(v6_0)%8])
 		v11_1 := fromBits(sigmoidForwardTable0[bits(v6_1)%8])
 		v11_2 := fromBits(sigmoidForwardTable0[bits(v6_2)%8])
@@ -680,186 +678,178 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v13_1 := float32(v9_1 + v12_1)
 		v13_2 := float32(v9_2 + v12_2)
 		v13_3 := float32(v9_3 + v12_3)
-		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v14_0 := fromBits(sigmoidForwardTable1[bits(v6_0)%8])
-		v14_1 := fromBits(sigmoidForwardTable1[bits(v6_1)%8])
-		v14_2 := fromBits(sigmoidForwardTable1[bits(v6_2)%8])
-		v14_3 := fromBits(sigmoidForwardTable1[bits(v6_3)%8])
-		v15_0 := fromBits(bits(v6_0) << 20)
-		v15_1 := fromBits(bits(v6_1) << 20)
-		v15_2 := fromBits(bits(v6_2) << 20)
-		v15_3 := fromBits(bits(v6_3) << 20)
-		v16_0 := fromBits(bits(v14_0) + bits(v15_0))
-		v16_1 := fromBits(bits(v14_1) + bits(v15_1))
-		v16_2 := fromBits(bits(v14_2) + bits(v15_2))
-		v16_3 := fromBits(bits(v14_3) + bits(v15_3))
+		// s = 2^(j/8)·2^n
+		v14_0 := fromBits(sigmoidForwardTable1[bits(v6_0)%8] + bits(v6_0)&^7<<20)
+		v14_1 := fromBits(sigmoidForwardTable1[bits(v6_1)%8] + bits(v6_1)&^7<<20)
+		v14_2 := fromBits(sigmoidForwardTable1[bits(v6_2)%8] + bits(v6_2)&^7<<20)
+		v14_3 := fromBits(sigmoidForwardTable1[bits(v6_3)%8] + bits(v6_3)&^7<<20)
 		// P(t) = 1 + t·q(t) = (e^t - 1)/t
-		v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
-		v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-		s19_0 := float64(v17)*float64(v13_0) + float64(v18)
+		v15 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v16 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s17_0 := float64(v15)*float64(v13_0) + float64(v16)
+		v17_0 := float32(s17_0)
+		if roundsTwice(s17_0) {
+			v17_0 = fma32(v15, v13_0, v16)
+		}
+		s17_1 := float64(v15)*float64(v13_1) + float64(v16)
+		v17_1 := float32(s17_1)
+		if roundsTwice(s17_1) {
+			v17_1 = fma32(v15, v13_1, v16)
+		}
+		s17_2 := float64(v15)*float64(v13_2) + float64(v16)
+		v17_2 := float32(s17_2)
+		if roundsTwice(s17_2) {
+			v17_2 = fma32(v15, v13_2, v16)
+		}
+		s17_3 := float64(v15)*float64(v13_3) + float64(v16)
+		v17_3 := float32(s17_3)
+		if roundsTwice(s17_3) {
+			v17_3 = fma32(v15, v13_3, v16)
+		}
+		v18 := math.Float32frombits(0x3f000000) // 0.5
+		s19_0 := float64(v17_0)*float64(v13_0) + float64(v18)
 		v19_0 := float32(s19_0)
 		if roundsTwice(s19_0) {
-			v19_0 = fma32(v17, v13_0, v18)
+			v19_0 = fma32(v17_0, v13_0, v18)
 		}
-		s19_1 := float64(v17)*float64(v13_1) + float64(v18)
+		s19_1 := float64(v17_1)*float64(v13_1) + float64(v18)
 		v19_1 := float32(s19_1)
 		if roundsTwice(s19_1) {
-			v19_1 = fma32(v17, v13_1, v18)
+			v19_1 = fma32(v17_1, v13_1, v18)
 		}
-		s19_2 := float64(v17)*float64(v13_2) + float64(v18)
+		s19_2 := float64(v17_2)*float64(v13_2) + float64(v18)
 		v19_2 := float32(s19_2)
 		if roundsTwice(s19_2) {
-			v19_2 = fma32(v17, v13_2, v18)
+			v19_2 = fma32(v17_2, v13_2, v18)
 		}
-		s19_3 := float64(v17)*float64(v13_3) + float64(v18)
+		s19_3 := float64(v17_3)*float64(v13_3) + float64(v18)
 		v19_3 := float32(s19_3)
 		if roundsTwice(s19_3) {
-			v19_3 = fma32(v17, v13_3, v18)
+			v19_3 = fma32(v17_3, v13_3, v18)
 		}
-		v20 := math.Float32frombits(0x3f000000) // 0.5
-		s21_0 := float64(v19_0)*float64(v13_0) + float64(v20)
-		v21_0 := float32(s21_0)
-		if roundsTwice(s21_0) {
-			v21_0 = fma32(v19_0, v13_0, v20)
+		s20_0 := float64(v19_0)*float64(v13_0) + float64(v1)
+		v20_0 := float32(s20_0)
+		if roundsTwice(s20_0) {
+			v20_0 = fma32(v19_0, v13_0, v1)
 		}
-		s21_1 := float64(v19_1)*float64(v13_1) + float64(v20)
-		v21_1 := float32(s21_1)
-		if roundsTwice(s21_1) {
-			v21_1 = fma32(v19_1, v13_1, v20)
+		s20_1 := float64(v19_1)*float64(v13_1) + float64(v1)
+		v20_1 := float32(s20_1)
+		if roundsTwice(s20_1) {
+			v20_1 = fma32(v19_1, v13_1, v1)
 		}
-		s21_2 := float64(v19_2)*float64(v13_2) + float64(v20)
-		v21_2 := float32(s21_2)
-		if roundsTwice(s21_2) {
-			v21_2 = fma32(v19_2, v13_2, v20)
+		s20_2 := float64(v19_2)*float64(v13_2) + float64(v1)
+		v20_2 := float32(s20_2)
+		if roundsTwice(s20_2) {
+			v20_2 = fma32(v19_2, v13_2, v1)
 		}
-		s21_3 := float64(v19_3)*float64(v13_3) + float64(v20)
-		v21_3 := float32(s21_3)
-		if roundsTwice(s21_3) {
-			v21_3 = fma32(v19_3, v13_3, v20)
-		}
-		s22_0 := float64(v21_0)*float64(v13_0) + float64(v1)
-		v22_0 := float32(s22_0)
-		if roundsTwice(s22_0) {
-			v22_0 = fma32(v21_0, v13_0, v1)
-		}
-		s22_1 := float64(v21_1)*float64(v13_1) + float64(v1)
-		v22_1 := float32(s22_1)
-		if roundsTwice(s22_1) {
-			v22_1 = fma32(v21_1, v13_1, v1)
-		}
-		s22_2 := float64(v21_2)*float64(v13_2) + float64(v1)
-		v22_2 := float32(s22_2)
-		if roundsTwice(s22_2) {
-			v22_2 = fma32(v21_2, v13_2, v1)
-		}
-		s22_3 := float64(v21_3)*float64(v13_3) + float64(v1)
-		v22_3 := float32(s22_3)
-		if roundsTwice(s22_3) {
-			v22_3 = fma32(v21_3, v13_3, v1)
+		s20_3 := float64(v19_3)*float64(v13_3) + float64(v1)
+		v20_3 := float32(s20_3)
+		if roundsTwice(s20_3) {
+			v20_3 = fma32(v19_3, v13_3, v1)
 		}
 		// e = s + (t·P)·s
-		v23_0 := float32(v13_0 * v22_0)
-		v23_1 := float32(v13_1 * v22_1)
-		v23_2 := float32(v13_2 * v22_2)
-		v23_3 := float32(v13_3 * v22_3)
-		s24_0 := float64(v23_0)*float64(v16_0) + float64(v16_0)
-		v24_0 := float32(s24_0)
-		if roundsTwice(s24_0) {
-			v24_0 = fma32(v23_0, v16_0, v16_0)
+		v21_0 := float32(v13_0 * v20_0)
+		v21_1 := float32(v13_1 * v20_1)
+		v21_2 := float32(v13_2 * v20_2)
+		v21_3 := float32(v13_3 * v20_3)
+		s22_0 := float64(v21_0)*float64(v14_0) + float64(v14_0)
+		v22_0 := float32(s22_0)
+		if roundsTwice(s22_0) {
+			v22_0 = fma32(v21_0, v14_0, v14_0)
 		}
-		s24_1 := float64(v23_1)*float64(v16_1) + float64(v16_1)
-		v24_1 := float32(s24_1)
-		if roundsTwice(s24_1) {
-			v24_1 = fma32(v23_1, v16_1, v16_1)
+		s22_1 := float64(v21_1)*float64(v14_1) + float64(v14_1)
+		v22_1 := float32(s22_1)
+		if roundsTwice(s22_1) {
+			v22_1 = fma32(v21_1, v14_1, v14_1)
 		}
-		s24_2 := float64(v23_2)*float64(v16_2) + float64(v16_2)
-		v24_2 := float32(s24_2)
-		if roundsTwice(s24_2) {
-			v24_2 = fma32(v23_2, v16_2, v16_2)
+		s22_2 := float64(v21_2)*float64(v14_2) + float64(v14_2)
+		v22_2 := float32(s22_2)
+		if roundsTwice(s22_2) {
+			v22_2 = fma32(v21_2, v14_2, v14_2)
 		}
-		s24_3 := float64(v23_3)*float64(v16_3) + float64(v16_3)
-		v24_3 := float32(s24_3)
-		if roundsTwice(s24_3) {
-			v24_3 = fma32(v23_3, v16_3, v16_3)
+		s22_3 := float64(v21_3)*float64(v14_3) + float64(v14_3)
+		v22_3 := float32(s22_3)
+		if roundsTwice(s22_3) {
+			v22_3 = fma32(v21_3, v14_3, v14_3)
 		}
 		// e = 0 where -|x| < ln(2^-126)
-		v25_0 := fromBits(bits(v0_0) | bits(v2))
-		v25_1 := fromBits(bits(v0_1) | bits(v2))
-		v25_2 := fromBits(bits(v0_2) | bits(v2))
-		v25_3 := fromBits(bits(v0_3) | bits(v2))
-		v26 := math.Float32frombits(0xc2aeac50) // -87.33655
-		v27_0 := lanemask(v25_0 < v26)
-		v27_1 := lanemask(v25_1 < v26)
-		v27_2 := lanemask(v25_2 < v26)
-		v27_3 := lanemask(v25_3 < v26)
-		v28 := math.Float32frombits(0x00000000) // 0
-		v29_0 := fromBits(bits(v28)&v27_0 | bits(v24_0)&^v27_0)
-		v29_1 := fromBits(bits(v28)&v27_1 | bits(v24_1)&^v27_1)
-		v29_2 := fromBits(bits(v28)&v27_2 | bits(v24_2)&^v27_2)
-		v29_3 := fromBits(bits(v28)&v27_3 | bits(v24_3)&^v27_3)
-		v30_0 := float32(v29_0 + v1)
-		v30_1 := float32(v29_1 + v1)
-		v30_2 := float32(v29_2 + v1)
-		v30_3 := float32(v29_3 + v1)
-		v31_0 := uint32(int32(bits(v0_0)) >> 31)
-		v31_1 := uint32(int32(bits(v0_1)) >> 31)
-		v31_2 := uint32(int32(bits(v0_2)) >> 31)
-		v31_3 := uint32(int32(bits(v0_3)) >> 31)
+		v23_0 := fromBits(bits(v0_0) | bits(v2))
+		v23_1 := fromBits(bits(v0_1) | bits(v2))
+		v23_2 := fromBits(bits(v0_2) | bits(v2))
+		v23_3 := fromBits(bits(v0_3) | bits(v2))
+		v24 := math.Float32frombits(0xc2aeac50) // -87.33655
+		v25_0 := lanemask(v23_0 < v24)
+		v25_1 := lanemask(v23_1 < v24)
+		v25_2 := lanemask(v23_2 < v24)
+		v25_3 := lanemask(v23_3 < v24)
+		v26 := math.Float32frombits(0x00000000) // 0
+		v27_0 := fromBits(bits(v26)&v25_0 | bits(v22_0)&^v25_0)
+		v27_1 := fromBits(bits(v26)&v25_1 | bits(v22_1)&^v25_1)
+		v27_2 := fromBits(bits(v26)&v25_2 | bits(v22_2)&^v25_2)
+		v27_3 := fromBits(bits(v26)&v25_3 | bits(v22_3)&^v25_3)
+		v28_0 := float32(v27_0 + v1)
+		v28_1 := float32(v27_1 + v1)
+		v28_2 := float32(v27_2 + v1)
+		v28_3 := float32(v27_3 + v1)
+		v29_0 := uint32(int32(bits(v0_0)) >> 31)
+		v29_1 := uint32(int32(bits(v0_1)) >> 31)
+		v29_2 := uint32(int32(bits(v0_2)) >> 31)
+		v29_3 := uint32(int32(bits(v0_3)) >> 31)
 		// q = (x < 0 ? e : 1)/(1 + e)
-		v32_0 := fromBits(bits(v29_0)&v31_0 | bits(v1)&^v31_0)
-		v32_1 := fromBits(bits(v29_1)&v31_1 | bits(v1)&^v31_1)
-		v32_2 := fromBits(bits(v29_2)&v31_2 | bits(v1)&^v31_2)
-		v32_3 := fromBits(bits(v29_3)&v31_3 | bits(v1)&^v31_3)
-		v33_0 := float32(v32_0 / v30_0)
-		v33_1 := float32(v32_1 / v30_1)
-		v33_2 := float32(v32_2 / v30_2)
-		v33_3 := float32(v32_3 / v30_3)
+		v30_0 := fromBits(bits(v27_0)&v29_0 | bits(v1)&^v29_0)
+		v30_1 := fromBits(bits(v27_1)&v29_1 | bits(v1)&^v29_1)
+		v30_2 := fromBits(bits(v27_2)&v29_2 | bits(v1)&^v29_2)
+		v30_3 := fromBits(bits(v27_3)&v29_3 | bits(v1)&^v29_3)
+		v31_0 := float32(v30_0 / v28_0)
+		v31_1 := float32(v30_1 / v28_1)
+		v31_2 := float32(v30_2 / v28_2)
+		v31_3 := float32(v30_3 / v28_3)
 		// dlo = e - (d - 1), the rounding error of d (exact)
-		v34_0 := float32(v30_0 - v1)
-		v34_1 := float32(v30_1 - v1)
-		v34_2 := float32(v30_2 - v1)
-		v34_3 := float32(v30_3 - v1)
-		v35_0 := float32(v29_0 - v34_0)
-		v35_1 := float32(v29_1 - v34_1)
-		v35_2 := float32(v29_2 - v34_2)
-		v35_3 := float32(v29_3 - v34_3)
-		v36_0 := float32(v1 - v33_0)
-		v36_1 := float32(v1 - v33_1)
-		v36_2 := float32(v1 - v33_2)
-		v36_3 := float32(v1 - v33_3)
-		v37_0 := fromBits(bits(v36_0)&v31_0 | bits(v33_0)&^v31_0)
-		v37_1 := fromBits(bits(v36_1)&v31_1 | bits(v33_1)&^v31_1)
-		v37_2 := fromBits(bits(v36_2)&v31_2 | bits(v33_2)&^v31_2)
-		v37_3 := fromBits(bits(v36_3)&v31_3 | bits(v33_3)&^v31_3)
+		v32_0 := float32(v28_0 - v1)
+		v32_1 := float32(v28_1 - v1)
+		v32_2 := float32(v28_2 - v1)
+		v32_3 := float32(v28_3 - v1)
+		v33_0 := float32(v27_0 - v32_0)
+		v33_1 := float32(v27_1 - v32_1)
+		v33_2 := float32(v27_2 - v32_2)
+		v33_3 := float32(v27_3 - v32_3)
+		v34_0 := float32(v1 - v31_0)
+		v34_1 := float32(v1 - v31_1)
+		v34_2 := float32(v1 - v31_2)
+		v34_3 := float32(v1 - v31_3)
+		v35_0 := fromBits(bits(v34_0)&v29_0 | bits(v31_0)&^v29_0)
+		v35_1 := fromBits(bits(v34_1)&v29_1 | bits(v31_1)&^v29_1)
+		v35_2 := fromBits(bits(v34_2)&v29_2 | bits(v31_2)&^v29_2)
+		v35_3 := fromBits(bits(v34_3)&v29_3 | bits(v31_3)&^v29_3)
 		// y = q - q·(dlo·(1/d))
-		v38_0 := float32(v35_0 * v37_0)
-		v38_1 := float32(v35_1 * v37_1)
-		v38_2 := float32(v35_2 * v37_2)
-		v38_3 := float32(v35_3 * v37_3)
-		s39_0 := float64(-v33_0)*float64(v38_0) + float64(v33_0)
-		v39_0 := float32(s39_0)
-		if roundsTwice(s39_0) {
-			v39_0 = fma32(-v33_0, v38_0, v33_0)
+		v36_0 := float32(v33_0 * v35_0)
+		v36_1 := float32(v33_1 * v35_1)
+		v36_2 := float32(v33_2 * v35_2)
+		v36_3 := float32(v33_3 * v35_3)
+		s37_0 := float64(-v31_0)*float64(v36_0) + float64(v31_0)
+		v37_0 := float32(s37_0)
+		if roundsTwice(s37_0) {
+			v37_0 = fma32(-v31_0, v36_0, v31_0)
 		}
-		s39_1 := float64(-v33_1)*float64(v38_1) + float64(v33_1)
-		v39_1 := float32(s39_1)
-		if roundsTwice(s39_1) {
-			v39_1 = fma32(-v33_1, v38_1, v33_1)
+		s37_1 := float64(-v31_1)*float64(v36_1) + float64(v31_1)
+		v37_1 := float32(s37_1)
+		if roundsTwice(s37_1) {
+			v37_1 = fma32(-v31_1, v36_1, v31_1)
 		}
-		s39_2 := float64(-v33_2)*float64(v38_2) + float64(v33_2)
-		v39_2 := float32(s39_2)
-		if roundsTwice(s39_2) {
-			v39_2 = fma32(-v33_2, v38_2, v33_2)
+		s37_2 := float64(-v31_2)*float64(v36_2) + float64(v31_2)
+		v37_2 := float32(s37_2)
+		if roundsTwice(s37_2) {
+			v37_2 = fma32(-v31_2, v36_2, v31_2)
 		}
-		s39_3 := float64(-v33_3)*float64(v38_3) + float64(v33_3)
-		v39_3 := float32(s39_3)
-		if roundsTwice(s39_3) {
-			v39_3 = fma32(-v33_3, v38_3, v33_3)
+		s37_3 := float64(-v31_3)*float64(v36_3) + float64(v31_3)
+		v37_3 := float32(s37_3)
+		if roundsTwice(s37_3) {
+			v37_3 = fma32(-v31_3, v36_3, v31_3)
 		}
-		dst[0] = v39_0
-		dst[1] = v39_1
-		dst[2] = v39_2
-		dst[3] = v39_3
+		dst[0] = v37_0
+		dst[1] = v37_1
+		dst[2] = v37_2
+		dst[3] = v37_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = sigmoidForwardLane(x[i], p)
@@ -917,7 +907,7 @@ func sigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 }
 
 // tanhForwardTable0 is table 0 of tanhForward.
-var tanhForwardTable0 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+var tanhForwardTable0 = [8]uint32{0x3f800000, 0x3f8b95c2, 0x3f9837f0, 0x3fa5fed7, 0x3fb504f3, 0x3fc5672a, 0x3fd744fd, 0x3feac0c7}
 
 // tanhForwardLane is tanhForward on one lane.
 func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
@@ -925,52 +915,50 @@ func tanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v2 := math.Float32frombits(0xc1200000) // -10
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	v3 := maxNegAbs(v0, v2)
-	// exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j
-	v4 := math.Float32frombits(0x41b8aa3b) // 23.08312
-	v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+	// exp: k = 2h·log2e + magic holds M = round(16h/ln2)/8, N = 8M = 8n + j
+	v4 := math.Float32frombits(0x4038aa3b) // 2.88539
+	v5 := math.Float32frombits(0x49c00000) // 1.572864e+06
 	v6 := fma32(v3, v4, v5)
-	// t' = h - N·ln2/16 = t/2
 	v7 := float32(v6 - v5)
-	v8 := math.Float32frombits(0x3d317218) // 0.0433217
+	// t' = h - M·ln2/2 = t/2
+	v8 := math.Float32frombits(0x3eb17218) // 0.3465736
 	v9 := fma32(-v7, v8, v3)
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v10 := fromBits(tanhForwardTable0[bits(v6)%8])
-	v11 := fromBits(bits(v6) << 20)
-	v12 := fromBits(bits(v10) + bits(v11))
+	// s = 2^(j/8)·2^n
+	v10 := fromBits(tanhForwardTable0[bits(v6)%8] + bits(v6)&^7<<20)
 	// P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'
-	v13 := math.Float32frombits(0x3faaab2c) // 1.3333488
-	v14 := math.Float32frombits(0x4000043c) // 2.0002584
+	v11 := math.Float32frombits(0x3faaab2c) // 1.3333488
+	v12 := math.Float32frombits(0x4000043c) // 2.0002584
+	v13 := fma32(v11, v9, v12)
+	v14 := math.Float32frombits(0x40000000) // 2
 	v15 := fma32(v13, v9, v14)
-	v16 := math.Float32frombits(0x40000000) // 2
-	v17 := fma32(v15, v9, v16)
-	v18 := float32(v9 * v12)
-	v19 := fma32(v18, v17, v12)
+	v16 := float32(v9 * v10)
+	v17 := fma32(v16, v15, v10)
 	// (1 - e)/(1 + e)
-	v20 := float32(v1 - v19)
-	v21 := float32(v19 + v1)
-	v22 := float32(v20 / v21)
+	v18 := float32(v1 - v17)
+	v19 := float32(v17 + v1)
+	v20 := float32(v18 / v19)
 	// x + x³·p(x²)
-	v23 := float32(v0 * v0)
-	v24 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-	v25 := math.Float32frombits(0x3ca9134f) // 0.02063909
-	v26 := fma32(v24, v23, v25)
-	v27 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-	v28 := fma32(v26, v23, v27)
-	v29 := math.Float32frombits(0x3e088393) // 0.13331442
-	v30 := fma32(v28, v23, v29)
-	v31 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-	v32 := fma32(v30, v23, v31)
-	v33 := float32(v0 * v23)
-	v34 := fma32(v33, v32, v0)
+	v21 := float32(v0 * v0)
+	v22 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+	v23 := math.Float32frombits(0x3ca9134f) // 0.02063909
+	v24 := fma32(v22, v21, v23)
+	v25 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+	v26 := fma32(v24, v21, v25)
+	v27 := math.Float32frombits(0x3e088393) // 0.13331442
+	v28 := fma32(v26, v21, v27)
+	v29 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+	v30 := fma32(v28, v21, v29)
+	v31 := float32(v0 * v21)
+	v32 := fma32(v31, v30, v0)
 	// |x| >= split as x² >= split²
-	v35 := math.Float32frombits(0x3ec80000) // 0.390625
-	v36 := lanemask(v23 >= v35)
-	v37 := fromBits(bits(v22)&v36 | bits(v34)&^v36)
+	v33 := math.Float32frombits(0x3ec80000) // 0.390625
+	v34 := lanemask(v21 >= v33)
+	v35 := fromBits(bits(v20)&v34 | bits(v32)&^v34)
 	// the sign of x, last: tanh(-0) = -0
-	v38 := math.Float32frombits(0x80000000) // -0
-	v39 := fromBits(bits(v0) & bits(v38))
-	v40 := fromBits(bits(v37) | bits(v39))
-	return v40
+	v36 := math.Float32frombits(0x80000000) // -0
+	v37 := fromBits(bits(v0) & bits(v36))
+	v38 := fromBits(bits(v35) | bits(v37))
+	return v38
 }
 
 // tanhForward computes dst[i] = tanh(x[i]).
@@ -992,9 +980,9 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		v3_1 := maxNegAbs(v0_1, v2)
 		v3_2 := maxNegAbs(v0_2, v2)
 		v3_3 := maxNegAbs(v0_3, v2)
-		// exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j
-		v4 := math.Float32frombits(0x41b8aa3b) // 23.08312
-		v5 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+		// exp: k = 2h·log2e + magic holds M = round(16h/ln2)/8, N = 8M = 8n + j
+		v4 := math.Float32frombits(0x4038aa3b) // 2.88539
+		v5 := math.Float32frombits(0x49c00000) // 1.572864e+06
 		s6_0 := float64(v3_0)*float64(v4) + float64(v5)
 		v6_0 := float32(s6_0)
 		if roundsTwice(s6_0) {
@@ -1015,12 +1003,12 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s6_3) {
 			v6_3 = fma32(v3_3, v4, v5)
 		}
-		// t' = h - N·ln2/16 = t/2
 		v7_0 := float32(v6_0 - v5)
 		v7_1 := float32(v6_1 - v5)
 		v7_2 := float32(v6_2 - v5)
 		v7_3 := float32(v6_3 - v5)
-		v8 := math.Float32frombits(0x3d317218) // 0.0433217
+		// t' = h - M·ln2/2 = t/2
+		v8 := math.Float32frombits(0x3eb17218) // 0.3465736
 		s9_0 := float64(-v7_0)*float64(v8) + float64(v3_0)
 		v9_0 := float32(s9_0)
 		if roundsTwice(s9_0) {
@@ -1041,238 +1029,230 @@ func tanhForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s9_3) {
 			v9_3 = fma32(-v7_3, v8, v3_3)
 		}
-		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v10_0 := fromBits(tanhForwardTable0[bits(v6_0)%8])
-		v10_1 := fromBits(tanhForwardTable0[bits(v6_1)%8])
-		v10_2 := fromBits(tanhForwardTable0[bits(v6_2)%8])
-		v10_3 := fromBits(tanhForwardTable0[bits(v6_3)%8])
-		v11_0 := fromBits(bits(v6_0) << 20)
-		v11_1 := fromBits(bits(v6_1) << 20)
-		v11_2 := fromBits(bits(v6_2) << 20)
-		v11_3 := fromBits(bits(v6_3) << 20)
-		v12_0 := fromBits(bits(v10_0) + bits(v11_0))
-		v12_1 := fromBits(bits(v10_1) + bits(v11_1))
-		v12_2 := fromBits(bits(v10_2) + bits(v11_2))
-		v12_3 := fromBits(bits(v10_3) + bits(v11_3))
+		// s = 2^(j/8)·2^n
+		v10_0 := fromBits(tanhForwardTable0[bits(v6_0)%8] + bits(v6_0)&^7<<20)
+		v10_1 := fromBits(tanhForwardTable0[bits(v6_1)%8] + bits(v6_1)&^7<<20)
+		v10_2 := fromBits(tanhForwardTable0[bits(v6_2)%8] + bits(v6_2)&^7<<20)
+		v10_3 := fromBits(tanhForwardTable0[bits(v6_3)%8] + bits(v6_3)&^7<<20)
 		// P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'
-		v13 := math.Float32frombits(0x3faaab2c) // 1.3333488
-		v14 := math.Float32frombits(0x4000043c) // 2.0002584
-		s15_0 := float64(v13)*float64(v9_0) + float64(v14)
+		v11 := math.Float32frombits(0x3faaab2c) // 1.3333488
+		v12 := math.Float32frombits(0x4000043c) // 2.0002584
+		s13_0 := float64(v11)*float64(v9_0) + float64(v12)
+		v13_0 := float32(s13_0)
+		if roundsTwice(s13_0) {
+			v13_0 = fma32(v11, v9_0, v12)
+		}
+		s13_1 := float64(v11)*float64(v9_1) + float64(v12)
+		v13_1 := float32(s13_1)
+		if roundsTwice(s13_1) {
+			v13_1 = fma32(v11, v9_1, v12)
+		}
+		s13_2 := float64(v11)*float64(v9_2) + float64(v12)
+		v13_2 := float32(s13_2)
+		if roundsTwice(s13_2) {
+			v13_2 = fma32(v11, v9_2, v12)
+		}
+		s13_3 := float64(v11)*float64(v9_3) + float64(v12)
+		v13_3 := float32(s13_3)
+		if roundsTwice(s13_3) {
+			v13_3 = fma32(v11, v9_3, v12)
+		}
+		v14 := math.Float32frombits(0x40000000) // 2
+		s15_0 := float64(v13_0)*float64(v9_0) + float64(v14)
 		v15_0 := float32(s15_0)
 		if roundsTwice(s15_0) {
-			v15_0 = fma32(v13, v9_0, v14)
+			v15_0 = fma32(v13_0, v9_0, v14)
 		}
-		s15_1 := float64(v13)*float64(v9_1) + float64(v14)
+		s15_1 := float64(v13_1)*float64(v9_1) + float64(v14)
 		v15_1 := float32(s15_1)
 		if roundsTwice(s15_1) {
-			v15_1 = fma32(v13, v9_1, v14)
+			v15_1 = fma32(v13_1, v9_1, v14)
 		}
-		s15_2 := float64(v13)*float64(v9_2) + float64(v14)
+		s15_2 := float64(v13_2)*float64(v9_2) + float64(v14)
 		v15_2 := float32(s15_2)
 		if roundsTwice(s15_2) {
-			v15_2 = fma32(v13, v9_2, v14)
+			v15_2 = fma32(v13_2, v9_2, v14)
 		}
-		s15_3 := float64(v13)*float64(v9_3) + float64(v14)
+		s15_3 := float64(v13_3)*float64(v9_3) + float64(v14)
 		v15_3 := float32(s15_3)
 		if roundsTwice(s15_3) {
-			v15_3 = fma32(v13, v9_3, v14)
+			v15_3 = fma32(v13_3, v9_3, v14)
 		}
-		v16 := math.Float32frombits(0x40000000) // 2
-		s17_0 := float64(v15_0)*float64(v9_0) + float64(v16)
+		v16_0 := float32(v9_0 * v10_0)
+		v16_1 := float32(v9_1 * v10_1)
+		v16_2 := float32(v9_2 * v10_2)
+		v16_3 := float32(v9_3 * v10_3)
+		s17_0 := float64(v16_0)*float64(v15_0) + float64(v10_0)
 		v17_0 := float32(s17_0)
 		if roundsTwice(s17_0) {
-			v17_0 = fma32(v15_0, v9_0, v16)
+			v17_0 = fma32(v16_0, v15_0, v10_0)
 		}
-		s17_1 := float64(v15_1)*float64(v9_1) + float64(v16)
+		s17_1 := float64(v16_1)*float64(v15_1) + float64(v10_1)
 		v17_1 := float32(s17_1)
 		if roundsTwice(s17_1) {
-			v17_1 = fma32(v15_1, v9_1, v16)
+			v17_1 = fma32(v16_1, v15_1, v10_1)
 		}
-		s17_2 := float64(v15_2)*float64(v9_2) + float64(v16)
+		s17_2 := float64(v16_2)*float64(v15_2) + float64(v10_2)
 		v17_2 := float32(s17_2)
 		if roundsTwice(s17_2) {
-			v17_2 = fma32(v15_2, v9_2, v16)
+			v17_2 = fma32(v16_2, v15_2, v10_2)
 		}
-		s17_3 := float64(v15_3)*float64(v9_3) + float64(v16)
+		s17_3 := float64(v16_3)*float64(v15_3) + float64(v10_3)
 		v17_3 := float32(s17_3)
 		if roundsTwice(s17_3) {
-			v17_3 = fma32(v15_3, v9_3, v16)
-		}
-		v18_0 := float32(v9_0 * v12_0)
-		v18_1 := float32(v9_1 * v12_1)
-		v18_2 := float32(v9_2 * v12_2)
-		v18_3 := float32(v9_3 * v12_3)
-		s19_0 := float64(v18_0)*float64(v17_0) + float64(v12_0)
-		v19_0 := float32(s19_0)
-		if roundsTwice(s19_0) {
-			v19_0 = fma32(v18_0, v17_0, v12_0)
-		}
-		s19_1 := float64(v18_1)*float64(v17_1) + float64(v12_1)
-		v19_1 := float32(s19_1)
-		if roundsTwice(s19_1) {
-			v19_1 = fma32(v18_1, v17_1, v12_1)
-		}
-		s19_2 := float64(v18_2)*float64(v17_2) + float64(v12_2)
-		v19_2 := float32(s19_2)
-		if roundsTwice(s19_2) {
-			v19_2 = fma32(v18_2, v17_2, v12_2)
-		}
-		s19_3 := float64(v18_3)*float64(v17_3) + float64(v12_3)
-		v19_3 := float32(s19_3)
-		if roundsTwice(s19_3) {
-			v19_3 = fma32(v18_3, v17_3, v12_3)
+			v17_3 = fma32(v16_3, v15_3, v10_3)
 		}
 		// (1 - e)/(1 + e)
-		v20_0 := float32(v1 - v19_0)
-		v20_1 := float32(v1 - v19_1)
-		v20_2 := float32(v1 - v19_2)
-		v20_3 := float32(v1 - v19_3)
-		v21_0 := float32(v19_0 + v1)
-		v21_1 := float32(v19_1 + v1)
-		v21_2 := float32(v19_2 + v1)
-		v21_3 := float32(v19_3 + v1)
-		v22_0 := float32(v20_0 / v21_0)
-		v22_1 := float32(v20_1 / v21_1)
-		v22_2 := float32(v20_2 / v21_2)
-		v22_3 := float32(v20_3 / v21_3)
+		v18_0 := float32(v1 - v17_0)
+		v18_1 := float32(v1 - v17_1)
+		v18_2 := float32(v1 - v17_2)
+		v18_3 := float32(v1 - v17_3)
+		v19_0 := float32(v17_0 + v1)
+		v19_1 := float32(v17_1 + v1)
+		v19_2 := float32(v17_2 + v1)
+		v19_3 := float32(v17_3 + v1)
+		v20_0 := float32(v18_0 / v19_0)
+		v20_1 := float32(v18_1 / v19_1)
+		v20_2 := float32(v18_2 / v19_2)
+		v20_3 := float32(v18_3 / v19_3)
 		// x + x³·p(x²)
-		v23_0 := float32(v0_0 * v0_0)
-		v23_1 := float32(v0_1 * v0_1)
-		v23_2 := float32(v0_2 * v0_2)
-		v23_3 := float32(v0_3 * v0_3)
-		v24 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
-		v25 := math.Float32frombits(0x3ca9134f) // 0.02063909
-		s26_0 := float64(v24)*float64(v23_0) + float64(v25)
+		v21_0 := float32(v0_0 * v0_0)
+		v21_1 := float32(v0_1 * v0_1)
+		v21_2 := float32(v0_2 * v0_2)
+		v21_3 := float32(v0_3 * v0_3)
+		v22 := math.Float32frombits(0xbbbaf0eb) // -0.005704989
+		v23 := math.Float32frombits(0x3ca9134f) // 0.02063909
+		s24_0 := float64(v22)*float64(v21_0) + float64(v23)
+		v24_0 := float32(s24_0)
+		if roundsTwice(s24_0) {
+			v24_0 = fma32(v22, v21_0, v23)
+		}
+		s24_1 := float64(v22)*float64(v21_1) + float64(v23)
+		v24_1 := float32(s24_1)
+		if roundsTwice(s24_1) {
+			v24_1 = fma32(v22, v21_1, v23)
+		}
+		s24_2 := float64(v22)*float64(v21_2) + float64(v23)
+		v24_2 := float32(s24_2)
+		if roundsTwice(s24_2) {
+			v24_2 = fma32(v22, v21_2, v23)
+		}
+		s24_3 := float64(v22)*float64(v21_3) + float64(v23)
+		v24_3 := float32(s24_3)
+		if roundsTwice(s24_3) {
+			v24_3 = fma32(v22, v21_3, v23)
+		}
+		v25 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
+		s26_0 := float64(v24_0)*float64(v21_0) + float64(v25)
 		v26_0 := float32(s26_0)
 		if roundsTwice(s26_0) {
-			v26_0 = fma32(v24, v23_0, v25)
+			v26_0 = fma32(v24_0, v21_0, v25)
 		}
-		s26_1 := float64(v24)*float64(v23_1) + float64(v25)
+		s26_1 := float64(v24_1)*float64(v21_1) + float64(v25)
 		v26_1 := float32(s26_1)
 		if roundsTwice(s26_1) {
-			v26_1 = fma32(v24, v23_1, v25)
+			v26_1 = fma32(v24_1, v21_1, v25)
 		}
-		s26_2 := float64(v24)*float64(v23_2) + float64(v25)
+		s26_2 := float64(v24_2)*float64(v21_2) + float64(v25)
 		v26_2 := float32(s26_2)
 		if roundsTwice(s26_2) {
-			v26_2 = fma32(v24, v23_2, v25)
+			v26_2 = fma32(v24_2, v21_2, v25)
 		}
-		s26_3 := float64(v24)*float64(v23_3) + float64(v25)
+		s26_3 := float64(v24_3)*float64(v21_3) + float64(v25)
 		v26_3 := float32(s26_3)
 		if roundsTwice(s26_3) {
-			v26_3 = fma32(v24, v23_3, v25)
+			v26_3 = fma32(v24_3, v21_3, v25)
 		}
-		v27 := math.Float32frombits(0xbd5c1e2d) // -0.053739715
-		s28_0 := float64(v26_0)*float64(v23_0) + float64(v27)
+		v27 := math.Float32frombits(0x3e088393) // 0.13331442
+		s28_0 := float64(v26_0)*float64(v21_0) + float64(v27)
 		v28_0 := float32(s28_0)
 		if roundsTwice(s28_0) {
-			v28_0 = fma32(v26_0, v23_0, v27)
+			v28_0 = fma32(v26_0, v21_0, v27)
 		}
-		s28_1 := float64(v26_1)*float64(v23_1) + float64(v27)
+		s28_1 := float64(v26_1)*float64(v21_1) + float64(v27)
 		v28_1 := float32(s28_1)
 		if roundsTwice(s28_1) {
-			v28_1 = fma32(v26_1, v23_1, v27)
+			v28_1 = fma32(v26_1, v21_1, v27)
 		}
-		s28_2 := float64(v26_2)*float64(v23_2) + float64(v27)
+		s28_2 := float64(v26_2)*float64(v21_2) + float64(v27)
 		v28_2 := float32(s28_2)
 		if roundsTwice(s28_2) {
-			v28_2 = fma32(v26_2, v23_2, v27)
+			v28_2 = fma32(v26_2, v21_2, v27)
 		}
-		s28_3 := float64(v26_3)*float64(v23_3) + float64(v27)
+		s28_3 := float64(v26_3)*float64(v21_3) + float64(v27)
 		v28_3 := float32(s28_3)
 		if roundsTwice(s28_3) {
-			v28_3 = fma32(v26_3, v23_3, v27)
+			v28_3 = fma32(v26_3, v21_3, v27)
 		}
-		v29 := math.Float32frombits(0x3e088393) // 0.13331442
-		s30_0 := float64(v28_0)*float64(v23_0) + float64(v29)
+		v29 := math.Float32frombits(0xbeaaaa99) // -0.3333328
+		s30_0 := float64(v28_0)*float64(v21_0) + float64(v29)
 		v30_0 := float32(s30_0)
 		if roundsTwice(s30_0) {
-			v30_0 = fma32(v28_0, v23_0, v29)
+			v30_0 = fma32(v28_0, v21_0, v29)
 		}
-		s30_1 := float64(v28_1)*float64(v23_1) + float64(v29)
+		s30_1 := float64(v28_1)*float64(v21_1) + float64(v29)
 		v30_1 := float32(s30_1)
 		if roundsTwice(s30_1) {
-			v30_1 = fma32(v28_1, v23_1, v29)
+			v30_1 = fma32(v28_1, v21_1, v29)
 		}
-		s30_2 := float64(v28_2)*float64(v23_2) + float64(v29)
+		s30_2 := float64(v28_2)*float64(v21_2) + float64(v29)
 		v30_2 := float32(s30_2)
 		if roundsTwice(s30_2) {
-			v30_2 = fma32(v28_2, v23_2, v29)
+			v30_2 = fma32(v28_2, v21_2, v29)
 		}
-		s30_3 := float64(v28_3)*float64(v23_3) + float64(v29)
+		s30_3 := float64(v28_3)*float64(v21_3) + float64(v29)
 		v30_3 := float32(s30_3)
 		if roundsTwice(s30_3) {
-			v30_3 = fma32(v28_3, v23_3, v29)
+			v30_3 = fma32(v28_3, v21_3, v29)
 		}
-		v31 := math.Float32frombits(0xbeaaaa99) // -0.3333328
-		s32_0 := float64(v30_0)*float64(v23_0) + float64(v31)
+		v31_0 := float32(v0_0 * v21_0)
+		v31_1 := float32(v0_1 * v21_1)
+		v31_2 := float32(v0_2 * v21_2)
+		v31_3 := float32(v0_3 * v21_3)
+		s32_0 := float64(v31_0)*float64(v30_0) + float64(v0_0)
 		v32_0 := float32(s32_0)
 		if roundsTwice(s32_0) {
-			v32_0 = fma32(v30_0, v23_0, v31)
+			v32_0 = fma32(v31_0, v30_0, v0_0)
 		}
-		s32_1 := float64(v30_1)*float64(v23_1) + float64(v31)
+		s32_1 := float64(v31_1)*float64(v30_1) + float64(v0_1)
 		v32_1 := float32(s32_1)
 		if roundsTwice(s32_1) {
-			v32_1 = fma32(v30_1, v23_1, v31)
+			v32_1 = fma32(v31_1, v30_1, v0_1)
 		}
-		s32_2 := float64(v30_2)*float64(v23_2) + float64(v31)
+		s32_2 := float64(v31_2)*float64(v30_2) + float64(v0_2)
 		v32_2 := float32(s32_2)
 		if roundsTwice(s32_2) {
-			v32_2 = fma32(v30_2, v23_2, v31)
+			v32_2 = fma32(v31_2, v30_2, v0_2)
 		}
-		s32_3 := float64(v30_3)*float64(v23_3) + float64(v31)
+		s32_3 := float64(v31_3)*float64(v30_3) + float64(v0_3)
 		v32_3 := float32(s32_3)
 		if roundsTwice(s32_3) {
-			v32_3 = fma32(v30_3, v23_3, v31)
-		}
-		v33_0 := float32(v0_0 * v23_0)
-		v33_1 := float32(v0_1 * v23_1)
-		v33_2 := float32(v0_2 * v23_2)
-		v33_3 := float32(v0_3 * v23_3)
-		s34_0 := float64(v33_0)*float64(v32_0) + float64(v0_0)
-		v34_0 := float32(s34_0)
-		if roundsTwice(s34_0) {
-			v34_0 = fma32(v33_0, v32_0, v0_0)
-		}
-		s34_1 := float64(v33_1)*float64(v32_1) + float64(v0_1)
-		v34_1 := float32(s34_1)
-		if roundsTwice(s34_1) {
-			v34_1 = fma32(v33_1, v32_1, v0_1)
-		}
-		s34_2 := float64(v33_2)*float64(v32_2) + float64(v0_2)
-		v34_2 := float32(s34_2)
-		if roundsTwice(s34_2) {
-			v34_2 = fma32(v33_2, v32_2, v0_2)
-		}
-		s34_3 := float64(v33_3)*float64(v32_3) + float64(v0_3)
-		v34_3 := float32(s34_3)
-		if roundsTwice(s34_3) {
-			v34_3 = fma32(v33_3, v32_3, v0_3)
+			v32_3 = fma32(v31_3, v30_3, v0_3)
 		}
 		// |x| >= split as x² >= split²
-		v35 := math.Float32frombits(0x3ec80000) // 0.390625
-		v36_0 := lanemask(v23_0 >= v35)
-		v36_1 := lanemask(v23_1 >= v35)
-		v36_2 := lanemask(v23_2 >= v35)
-		v36_3 := lanemask(v23_3 >= v35)
-		v37_0 := fromBits(bits(v22_0)&v36_0 | bits(v34_0)&^v36_0)
-		v37_1 := fromBits(bits(v22_1)&v36_1 | bits(v34_1)&^v36_1)
-		v37_2 := fromBits(bits(v22_2)&v36_2 | bits(v34_2)&^v36_2)
-		v37_3 := fromBits(bits(v22_3)&v36_3 | bits(v34_3)&^v36_3)
+		v33 := math.Float32frombits(0x3ec80000) // 0.390625
+		v34_0 := lanemask(v21_0 >= v33)
+		v34_1 := lanemask(v21_1 >= v33)
+		v34_2 := lanemask(v21_2 >= v33)
+		v34_3 := lanemask(v21_3 >= v33)
+		v35_0 := fromBits(bits(v20_0)&v34_0 | bits(v32_0)&^v34_0)
+		v35_1 := fromBits(bits(v20_1)&v34_1 | bits(v32_1)&^v34_1)
+		v35_2 := fromBits(bits(v20_2)&v34_2 | bits(v32_2)&^v34_2)
+		v35_3 := fromBits(bits(v20_3)&v34_3 | bits(v32_3)&^v34_3)
 		// the sign of x, last: tanh(-0) = -0
-		v38 := math.Float32frombits(0x80000000) // -0
-		v39_0 := fromBits(bits(v0_0) & bits(v38))
-		v39_1 := fromBits(bits(v0_1) & bits(v38))
-		v39_2 := fromBits(bits(v0_2) & bits(v38))
-		v39_3 := fromBits(bits(v0_3) & bits(v38))
-		v40_0 := fromBits(bits(v37_0) | bits(v39_0))
-		v40_1 := fromBits(bits(v37_1) | bits(v39_1))
-		v40_2 := fromBits(bits(v37_2) | bits(v39_2))
-		v40_3 := fromBits(bits(v37_3) | bits(v39_3))
-		dst[0] = v40_0
-		dst[1] = v40_1
-		dst[2] = v40_2
-		dst[3] = v40_3
+		v36 := math.Float32frombits(0x80000000) // -0
+		v37_0 := fromBits(bits(v0_0) & bits(v36))
+		v37_1 := fromBits(bits(v0_1) & bits(v36))
+		v37_2 := fromBits(bits(v0_2) & bits(v36))
+		v37_3 := fromBits(bits(v0_3) & bits(v36))
+		v38_0 := fromBits(bits(v35_0) | bits(v37_0))
+		v38_1 := fromBits(bits(v35_1) | bits(v37_1))
+		v38_2 := fromBits(bits(v35_2) | bits(v37_2))
+		v38_3 := fromBits(bits(v35_3) | bits(v37_3))
+		dst[0] = v38_0
+		dst[1] = v38_1
+		dst[2] = v38_2
+		dst[3] = v38_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = tanhForwardLane(x[i], p)
@@ -1335,10 +1315,10 @@ func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 }
 
 // scaledsigmoidForwardTable0 is table 0 of scaledsigmoidForward.
-var scaledsigmoidForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
+var scaledsigmoidForwardTable0 = [8]uint32{0x3f800000, 0x3f8b95c2, 0x3f9837f0, 0x3fa5fed7, 0x3fb504f3, 0x3fc5672a, 0x3fd744fd, 0x3feac0c7}
 
 // scaledsigmoidForwardTable1 is table 1 of scaledsigmoidForward.
-var scaledsigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+var scaledsigmoidForwardTable1 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
 
 // scaledsigmoidForwardLane is scaledsigmoidForward on one lane.
 func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
@@ -1352,53 +1332,51 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v6 := fromBits(bits(v3) ^ bits(v5))
 	v7 := math.Float32frombits(0x3f800000) // 1
 	v8 := fromBits(bits(v2) | bits(v4))
-	// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
-	v9 := math.Float32frombits(0x4138aa3b)  // 11.54156
-	v10 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+	// exp: k = z·log2e + magic holds M = round(8z/ln2)/8, N = 8M = 8n + j
+	v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
+	v10 := math.Float32frombits(0x49c00000) // 1.572864e+06
 	v11 := fma32(v8, v9, v10)
 	v12 := float32(v11 - v10)
-	// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
-	v13 := math.Float32frombits(0x3db17000) // 0.086639404
+	// t = (z - M·ln2hi) + ((lo) - M·ln2lo + δj): the first step exact, the rest beside it
+	v13 := math.Float32frombits(0x3f317000) // 0.69311523
 	v14 := fma32(-v12, v13, v8)
-	v15 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+	v15 := math.Float32frombits(0x3805fdf4) // 3.1946183e-05
 	v16 := fma32(-v12, v15, v6)
-	v17 := fromBits(scaledsigmoidForwardTable0[bits(v11)%8])
-	v18 := float32(v16 + v17)
-	v19 := float32(v14 + v18)
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v20 := fromBits(scaledsigmoidForwardTable1[bits(v11)%8])
-	v21 := fromBits(bits(v11) << 20)
-	v22 := fromBits(bits(v20) + bits(v21))
+	// s = 2^(j/8)·2^n
+	v17 := fromBits(scaledsigmoidForwardTable0[bits(v11)%8] + bits(v11)&^7<<20)
+	v18 := fromBits(scaledsigmoidForwardTable1[bits(v11)%8])
+	v19 := float32(v16 + v18)
+	v20 := float32(v14 + v19)
 	// P(t) = 1 + t·q(t) = (e^t - 1)/t
-	v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
-	v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-	v25 := fma32(v23, v19, v24)
-	v26 := math.Float32frombits(0x3f000000) // 0.5
-	v27 := fma32(v25, v19, v26)
-	v28 := fma32(v27, v19, v7)
+	v21 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v22 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v23 := fma32(v21, v20, v22)
+	v24 := math.Float32frombits(0x3f000000) // 0.5
+	v25 := fma32(v23, v20, v24)
+	v26 := fma32(v25, v20, v7)
 	// e = s + (t·P)·s
-	v29 := float32(v19 * v28)
-	v30 := fma32(v29, v22, v22)
+	v27 := float32(v20 * v26)
+	v28 := fma32(v27, v17, v17)
 	// e = 0 where -|x| < ln(2^-126)
-	v31 := fromBits(bits(v2) | bits(v4))
-	v32 := math.Float32frombits(0xc2aeac50) // -87.33655
-	v33 := lanemask(v31 < v32)
-	v34 := math.Float32frombits(0x00000000) // 0
-	v35 := fromBits(bits(v34)&v33 | bits(v30)&^v33)
-	v36 := float32(v35 + v7)
-	v37 := uint32(int32(bits(v2)) >> 31)
+	v29 := fromBits(bits(v2) | bits(v4))
+	v30 := math.Float32frombits(0xc2aeac50) // -87.33655
+	v31 := lanemask(v29 < v30)
+	v32 := math.Float32frombits(0x00000000) // 0
+	v33 := fromBits(bits(v32)&v31 | bits(v28)&^v31)
+	v34 := float32(v33 + v7)
+	v35 := uint32(int32(bits(v2)) >> 31)
 	// q = (x < 0 ? e : 1)/(1 + e)
-	v38 := fromBits(bits(v35)&v37 | bits(v7)&^v37)
-	v39 := float32(v38 / v36)
+	v36 := fromBits(bits(v33)&v35 | bits(v7)&^v35)
+	v37 := float32(v36 / v34)
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	v40 := float32(v36 - v7)
-	v41 := float32(v35 - v40)
-	v42 := float32(v7 - v39)
-	v43 := fromBits(bits(v42)&v37 | bits(v39)&^v37)
+	v38 := float32(v34 - v7)
+	v39 := float32(v33 - v38)
+	v40 := float32(v7 - v37)
+	v41 := fromBits(bits(v40)&v35 | bits(v37)&^v35)
 	// y = q - q·(dlo·(1/d))
-	v44 := float32(v41 * v43)
-	v45 := fma32(-v39, v44, v39)
-	return v45
+	v42 := float32(v39 * v41)
+	v43 := fma32(-v37, v42, v37)
+	return v43
 }
 
 // scaledsigmoidForward computes dst[i] = scaledsigmoid(x[i]).
@@ -1454,9 +1432,9 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v8_1 := fromBits(bits(v2_1) | bits(v4))
 		v8_2 := fromBits(bits(v2_2) | bits(v4))
 		v8_3 := fromBits(bits(v2_3) | bits(v4))
-		// exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j
-		v9 := math.Float32frombits(0x4138aa3b)  // 11.54156
-		v10 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+		// exp: k = z·log2e + magic holds M = round(8z/ln2)/8, N = 8M = 8n + j
+		v9 := math.Float32frombits(0x3fb8aa3b)  // 1.442695
+		v10 := math.Float32frombits(0x49c00000) // 1.572864e+06
 		s11_0 := float64(v8_0)*float64(v9) + float64(v10)
 		v11_0 := float32(s11_0)
 		if roundsTwice(s11_0) {
@@ -1481,8 +1459,8 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		v12_1 := float32(v11_1 - v10)
 		v12_2 := float32(v11_2 - v10)
 		v12_3 := float32(v11_3 - v10)
-		// t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it
-		v13 := math.Float32frombits(0x3db17000) // 0.086639404
+		// t = (z - M·ln2hi) + ((lo) - M·ln2lo + δj): the first step exact, the rest beside it
+		v13 := math.Float32frombits(0x3f317000) // 0.69311523
 		s14_0 := float64(-v12_0)*float64(v13) + float64(v8_0)
 		v14_0 := float32(s14_0)
 		if roundsTwice(s14_0) {
@@ -1503,7 +1481,7 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s14_3) {
 			v14_3 = fma32(-v12_3, v13, v8_3)
 		}
-		v15 := math.Float32frombits(0x3685fdf4) // 3.993273e-06
+		v15 := math.Float32frombits(0x3805fdf4) // 3.1946183e-05
 		s16_0 := float64(-v12_0)*float64(v15) + float64(v6_0)
 		v16_0 := float32(s16_0)
 		if roundsTwice(s16_0) {
@@ -1524,198 +1502,190 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s16_3) {
 			v16_3 = fma32(-v12_3, v15, v6_3)
 		}
-		v17_0 := fromBits(scaledsigmoidForwardTable0[bits(v11_0)%8])
-		v17_1 := fromBits(scaledsigmoidForwardTable0[bits(v11_1)%8])
-		v17_2 := fromBits(scaledsigmoidForwardTable0[bits(v11_2)%8])
-		v17_3 := fromBits(scaledsigmoidForwardTable0[bits(v11_3)%8])
-		v18_0 := float32(v16_0 + v17_0)
-		v18_1 := float32(v16_1 + v17_1)
-		v18_2 := float32(v16_2 + v17_2)
-		v18_3 := float32(v16_3 + v17_3)
-		v19_0 := float32(v14_0 + v18_0)
-		v19_1 := float32(v14_1 + v18_1)
-		v19_2 := float32(v14_2 + v18_2)
-		v19_3 := float32(v14_3 + v18_3)
-		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v20_0 := fromBits(scaledsigmoidForwardTable1[bits(v11_0)%8])
-		v20_1 := fromBits(scaledsigmoidForwardTable1[bits(v11_1)%8])
-		v20_2 := fromBits(scaledsigmoidForwardTable1[bits(v11_2)%8])
-		v20_3 := fromBits(scaledsigmoidForwardTable1[bits(v11_3)%8])
-		v21_0 := fromBits(bits(v11_0) << 20)
-		v21_1 := fromBits(bits(v11_1) << 20)
-		v21_2 := fromBits(bits(v11_2) << 20)
-		v21_3 := fromBits(bits(v11_3) << 20)
-		v22_0 := fromBits(bits(v20_0) + bits(v21_0))
-		v22_1 := fromBits(bits(v20_1) + bits(v21_1))
-		v22_2 := fromBits(bits(v20_2) + bits(v21_2))
-		v22_3 := fromBits(bits(v20_3) + bits(v21_3))
+		// s = 2^(j/8)·2^n
+		v17_0 := fromBits(scaledsigmoidForwardTable0[bits(v11_0)%8] + bits(v11_0)&^7<<20)
+		v17_1 := fromBits(scaledsigmoidForwardTable0[bits(v11_1)%8] + bits(v11_1)&^7<<20)
+		v17_2 := fromBits(scaledsigmoidForwardTable0[bits(v11_2)%8] + bits(v11_2)&^7<<20)
+		v17_3 := fromBits(scaledsigmoidForwardTable0[bits(v11_3)%8] + bits(v11_3)&^7<<20)
+		v18_0 := fromBits(scaledsigmoidForwardTable1[bits(v11_0)%8])
+		v18_1 := fromBits(scaledsigmoidForwardTable1[bits(v11_1)%8])
+		v18_2 := fromBits(scaledsigmoidForwardTable1[bits(v11_2)%8])
+		v18_3 := fromBits(scaledsigmoidForwardTable1[bits(v11_3)%8])
+		v19_0 := float32(v16_0 + v18_0)
+		v19_1 := float32(v16_1 + v18_1)
+		v19_2 := float32(v16_2 + v18_2)
+		v19_3 := float32(v16_3 + v18_3)
+		v20_0 := float32(v14_0 + v19_0)
+		v20_1 := float32(v14_1 + v19_1)
+		v20_2 := float32(v14_2 + v19_2)
+		v20_3 := float32(v14_3 + v19_3)
 		// P(t) = 1 + t·q(t) = (e^t - 1)/t
-		v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
-		v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-		s25_0 := float64(v23)*float64(v19_0) + float64(v24)
+		v21 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v22 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s23_0 := float64(v21)*float64(v20_0) + float64(v22)
+		v23_0 := float32(s23_0)
+		if roundsTwice(s23_0) {
+			v23_0 = fma32(v21, v20_0, v22)
+		}
+		s23_1 := float64(v21)*float64(v20_1) + float64(v22)
+		v23_1 := float32(s23_1)
+		if roundsTwice(s23_1) {
+			v23_1 = fma32(v21, v20_1, v22)
+		}
+		s23_2 := float64(v21)*float64(v20_2) + float64(v22)
+		v23_2 := float32(s23_2)
+		if roundsTwice(s23_2) {
+			v23_2 = fma32(v21, v20_2, v22)
+		}
+		s23_3 := float64(v21)*float64(v20_3) + float64(v22)
+		v23_3 := float32(s23_3)
+		if roundsTwice(s23_3) {
+			v23_3 = fma32(v21, v20_3, v22)
+		}
+		v24 := math.Float32frombits(0x3f000000) // 0.5
+		s25_0 := float64(v23_0)*float64(v20_0) + float64(v24)
 		v25_0 := float32(s25_0)
 		if roundsTwice(s25_0) {
-			v25_0 = fma32(v23, v19_0, v24)
+			v25_0 = fma32(v23_0, v20_0, v24)
 		}
-		s25_1 := float64(v23)*float64(v19_1) + float64(v24)
+		s25_1 := float64(v23_1)*float64(v20_1) + float64(v24)
 		v25_1 := float32(s25_1)
 		if roundsTwice(s25_1) {
-			v25_1 = fma32(v23, v19_1, v24)
+			v25_1 = fma32(v23_1, v20_1, v24)
 		}
-		s25_2 := float64(v23)*float64(v19_2) + float64(v24)
+		s25_2 := float64(v23_2)*float64(v20_2) + float64(v24)
 		v25_2 := float32(s25_2)
 		if roundsTwice(s25_2) {
-			v25_2 = fma32(v23, v19_2, v24)
+			v25_2 = fma32(v23_2, v20_2, v24)
 		}
-		s25_3 := float64(v23)*float64(v19_3) + float64(v24)
+		s25_3 := float64(v23_3)*float64(v20_3) + float64(v24)
 		v25_3 := float32(s25_3)
 		if roundsTwice(s25_3) {
-			v25_3 = fma32(v23, v19_3, v24)
+			v25_3 = fma32(v23_3, v20_3, v24)
 		}
-		v26 := math.Float32frombits(0x3f000000) // 0.5
-		s27_0 := float64(v25_0)*float64(v19_0) + float64(v26)
-		v27_0 := float32(s27_0)
-		if roundsTwice(s27_0) {
-			v27_0 = fma32(v25_0, v19_0, v26)
+		s26_0 := float64(v25_0)*float64(v20_0) + float64(v7)
+		v26_0 := float32(s26_0)
+		if roundsTwice(s26_0) {
+			v26_0 = fma32(v25_0, v20_0, v7)
 		}
-		s27_1 := float64(v25_1)*float64(v19_1) + float64(v26)
-		v27_1 := float32(s27_1)
-		if roundsTwice(s27_1) {
-			v27_1 = fma32(v25_1, v19_1, v26)
+		s26_1 := float64(v25_1)*float64(v20_1) + float64(v7)
+		v26_1 := float32(s26_1)
+		if roundsTwice(s26_1) {
+			v26_1 = fma32(v25_1, v20_1, v7)
 		}
-		s27_2 := float64(v25_2)*float64(v19_2) + float64(v26)
-		v27_2 := float32(s27_2)
-		if roundsTwice(s27_2) {
-			v27_2 = fma32(v25_2, v19_2, v26)
+		s26_2 := float64(v25_2)*float64(v20_2) + float64(v7)
+		v26_2 := float32(s26_2)
+		if roundsTwice(s26_2) {
+			v26_2 = fma32(v25_2, v20_2, v7)
 		}
-		s27_3 := float64(v25_3)*float64(v19_3) + float64(v26)
-		v27_3 := float32(s27_3)
-		if roundsTwice(s27_3) {
-			v27_3 = fma32(v25_3, v19_3, v26)
-		}
-		s28_0 := float64(v27_0)*float64(v19_0) + float64(v7)
-		v28_0 := float32(s28_0)
-		if roundsTwice(s28_0) {
-			v28_0 = fma32(v27_0, v19_0, v7)
-		}
-		s28_1 := float64(v27_1)*float64(v19_1) + float64(v7)
-		v28_1 := float32(s28_1)
-		if roundsTwice(s28_1) {
-			v28_1 = fma32(v27_1, v19_1, v7)
-		}
-		s28_2 := float64(v27_2)*float64(v19_2) + float64(v7)
-		v28_2 := float32(s28_2)
-		if roundsTwice(s28_2) {
-			v28_2 = fma32(v27_2, v19_2, v7)
-		}
-		s28_3 := float64(v27_3)*float64(v19_3) + float64(v7)
-		v28_3 := float32(s28_3)
-		if roundsTwice(s28_3) {
-			v28_3 = fma32(v27_3, v19_3, v7)
+		s26_3 := float64(v25_3)*float64(v20_3) + float64(v7)
+		v26_3 := float32(s26_3)
+		if roundsTwice(s26_3) {
+			v26_3 = fma32(v25_3, v20_3, v7)
 		}
 		// e = s + (t·P)·s
-		v29_0 := float32(v19_0 * v28_0)
-		v29_1 := float32(v19_1 * v28_1)
-		v29_2 := float32(v19_2 * v28_2)
-		v29_3 := float32(v19_3 * v28_3)
-		s30_0 := float64(v29_0)*float64(v22_0) + float64(v22_0)
-		v30_0 := float32(s30_0)
-		if roundsTwice(s30_0) {
-			v30_0 = fma32(v29_0, v22_0, v22_0)
+		v27_0 := float32(v20_0 * v26_0)
+		v27_1 := float32(v20_1 * v26_1)
+		v27_2 := float32(v20_2 * v26_2)
+		v27_3 := float32(v20_3 * v26_3)
+		s28_0 := float64(v27_0)*float64(v17_0) + float64(v17_0)
+		v28_0 := float32(s28_0)
+		if roundsTwice(s28_0) {
+			v28_0 = fma32(v27_0, v17_0, v17_0)
 		}
-		s30_1 := float64(v29_1)*float64(v22_1) + float64(v22_1)
-		v30_1 := float32(s30_1)
-		if roundsTwice(s30_1) {
-			v30_1 = fma32(v29_1, v22_1, v22_1)
+		s28_1 := float64(v27_1)*float64(v17_1) + float64(v17_1)
+		v28_1 := float32(s28_1)
+		if roundsTwice(s28_1) {
+			v28_1 = fma32(v27_1, v17_1, v17_1)
 		}
-		s30_2 := float64(v29_2)*float64(v22_2) + float64(v22_2)
-		v30_2 := float32(s30_2)
-		if roundsTwice(s30_2) {
-			v30_2 = fma32(v29_2, v22_2, v22_2)
+		s28_2 := float64(v27_2)*float64(v17_2) + float64(v17_2)
+		v28_2 := float32(s28_2)
+		if roundsTwice(s28_2) {
+			v28_2 = fma32(v27_2, v17_2, v17_2)
 		}
-		s30_3 := float64(v29_3)*float64(v22_3) + float64(v22_3)
-		v30_3 := float32(s30_3)
-		if roundsTwice(s30_3) {
-			v30_3 = fma32(v29_3, v22_3, v22_3)
+		s28_3 := float64(v27_3)*float64(v17_3) + float64(v17_3)
+		v28_3 := float32(s28_3)
+		if roundsTwice(s28_3) {
+			v28_3 = fma32(v27_3, v17_3, v17_3)
 		}
 		// e = 0 where -|x| < ln(2^-126)
-		v31_0 := fromBits(bits(v2_0) | bits(v4))
-		v31_1 := fromBits(bits(v2_1) | bits(v4))
-		v31_2 := fromBits(bits(v2_2) | bits(v4))
-		v31_3 := fromBits(bits(v2_3) | bits(v4))
-		v32 := math.Float32frombits(0xc2aeac50) // -87.33655
-		v33_0 := lanemask(v31_0 < v32)
-		v33_1 := lanemask(v31_1 < v32)
-		v33_2 := lanemask(v31_2 < v32)
-		v33_3 := lanemask(v31_3 < v32)
-		v34 := math.Float32frombits(0x00000000) // 0
-		v35_0 := fromBits(bits(v34)&v33_0 | bits(v30_0)&^v33_0)
-		v35_1 := fromBits(bits(v34)&v33_1 | bits(v30_1)&^v33_1)
-		v35_2 := fromBits(bits(v34)&v33_2 | bits(v30_2)&^v33_2)
-		v35_3 := fromBits(bits(v34)&v33_3 | bits(v30_3)&^v33_3)
-		v36_0 := float32(v35_0 + v7)
-		v36_1 := float32(v35_1 + v7)
-		v36_2 := float32(v35_2 + v7)
-		v36_3 := float32(v35_3 + v7)
-		v37_0 := uint32(int32(bits(v2_0)) >> 31)
-		v37_1 := uint32(int32(bits(v2_1)) >> 31)
-		v37_2 := uint32(int32(bits(v2_2)) >> 31)
-		v37_3 := uint32(int32(bits(v2_3)) >> 31)
+		v29_0 := fromBits(bits(v2_0) | bits(v4))
+		v29_1 := fromBits(bits(v2_1) | bits(v4))
+		v29_2 := fromBits(bits(v2_2) | bits(v4))
+		v29_3 := fromBits(bits(v2_3) | bits(v4))
+		v30 := math.Float32frombits(0xc2aeac50) // -87.33655
+		v31_0 := lanemask(v29_0 < v30)
+		v31_1 := lanemask(v29_1 < v30)
+		v31_2 := lanemask(v29_2 < v30)
+		v31_3 := lanemask(v29_3 < v30)
+		v32 := math.Float32frombits(0x00000000) // 0
+		v33_0 := fromBits(bits(v32)&v31_0 | bits(v28_0)&^v31_0)
+		v33_1 := fromBits(bits(v32)&v31_1 | bits(v28_1)&^v31_1)
+		v33_2 := fromBits(bits(v32)&v31_2 | bits(v28_2)&^v31_2)
+		v33_3 := fromBits(bits(v32)&v31_3 | bits(v28_3)&^v31_3)
+		v34_0 := float32(v33_0 + v7)
+		v34_1 := float32(v33_1 + v7)
+		v34_2 := float32(v33_2 + v7)
+		v34_3 := float32(v33_3 + v7)
+		v35_0 := uint32(int32(bits(v2_0)) >> 31)
+		v35_1 := uint32(int32(bits(v2_1)) >> 31)
+		v35_2 := uint32(int32(bits(v2_2)) >> 31)
+		v35_3 := uint32(int32(bits(v2_3)) >> 31)
 		// q = (x < 0 ? e : 1)/(1 + e)
-		v38_0 := fromBits(bits(v35_0)&v37_0 | bits(v7)&^v37_0)
-		v38_1 := fromBits(bits(v35_1)&v37_1 | bits(v7)&^v37_1)
-		v38_2 := fromBits(bits(v35_2)&v37_2 | bits(v7)&^v37_2)
-		v38_3 := fromBits(bits(v35_3)&v37_3 | bits(v7)&^v37_3)
-		v39_0 := float32(v38_0 / v36_0)
-		v39_1 := float32(v38_1 / v36_1)
-		v39_2 := float32(v38_2 / v36_2)
-		v39_3 := float32(v38_3 / v36_3)
+		v36_0 := fromBits(bits(v33_0)&v35_0 | bits(v7)&^v35_0)
+		v36_1 := fromBits(bits(v33_1)&v35_1 | bits(v7)&^v35_1)
+		v36_2 := fromBits(bits(v33_2)&v35_2 | bits(v7)&^v35_2)
+		v36_3 := fromBits(bits(v33_3)&v35_3 | bits(v7)&^v35_3)
+		v37_0 := float32(v36_0 / v34_0)
+		v37_1 := float32(v36_1 / v34_1)
+		v37_2 := float32(v36_2 / v34_2)
+		v37_3 := float32(v36_3 / v34_3)
 		// dlo = e - (d - 1), the rounding error of d (exact)
-		v40_0 := float32(v36_0 - v7)
-		v40_1 := float32(v36_1 - v7)
-		v40_2 := float32(v36_2 - v7)
-		v40_3 := float32(v36_3 - v7)
-		v41_0 := float32(v35_0 - v40_0)
-		v41_1 := float32(v35_1 - v40_1)
-		v41_2 := float32(v35_2 - v40_2)
-		v41_3 := float32(v35_3 - v40_3)
-		v42_0 := float32(v7 - v39_0)
-		v42_1 := float32(v7 - v39_1)
-		v42_2 := float32(v7 - v39_2)
-		v42_3 := float32(v7 - v39_3)
-		v43_0 := fromBits(bits(v42_0)&v37_0 | bits(v39_0)&^v37_0)
-		v43_1 := fromBits(bits(v42_1)&v37_1 | bits(v39_1)&^v37_1)
-		v43_2 := fromBits(bits(v42_2)&v37_2 | bits(v39_2)&^v37_2)
-		v43_3 := fromBits(bits(v42_3)&v37_3 | bits(v39_3)&^v37_3)
+		v38_0 := float32(v34_0 - v7)
+		v38_1 := float32(v34_1 - v7)
+		v38_2 := float32(v34_2 - v7)
+		v38_3 := float32(v34_3 - v7)
+		v39_0 := float32(v33_0 - v38_0)
+		v39_1 := float32(v33_1 - v38_1)
+		v39_2 := float32(v33_2 - v38_2)
+		v39_3 := float32(v33_3 - v38_3)
+		v40_0 := float32(v7 - v37_0)
+		v40_1 := float32(v7 - v37_1)
+		v40_2 := float32(v7 - v37_2)
+		v40_3 := float32(v7 - v37_3)
+		v41_0 := fromBits(bits(v40_0)&v35_0 | bits(v37_0)&^v35_0)
+		v41_1 := fromBits(bits(v40_1)&v35_1 | bits(v37_1)&^v35_1)
+		v41_2 := fromBits(bits(v40_2)&v35_2 | bits(v37_2)&^v35_2)
+		v41_3 := fromBits(bits(v40_3)&v35_3 | bits(v37_3)&^v35_3)
 		// y = q - q·(dlo·(1/d))
-		v44_0 := float32(v41_0 * v43_0)
-		v44_1 := float32(v41_1 * v43_1)
-		v44_2 := float32(v41_2 * v43_2)
-		v44_3 := float32(v41_3 * v43_3)
-		s45_0 := float64(-v39_0)*float64(v44_0) + float64(v39_0)
-		v45_0 := float32(s45_0)
-		if roundsTwice(s45_0) {
-			v45_0 = fma32(-v39_0, v44_0, v39_0)
+		v42_0 := float32(v39_0 * v41_0)
+		v42_1 := float32(v39_1 * v41_1)
+		v42_2 := float32(v39_2 * v41_2)
+		v42_3 := float32(v39_3 * v41_3)
+		s43_0 := float64(-v37_0)*float64(v42_0) + float64(v37_0)
+		v43_0 := float32(s43_0)
+		if roundsTwice(s43_0) {
+			v43_0 = fma32(-v37_0, v42_0, v37_0)
 		}
-		s45_1 := float64(-v39_1)*float64(v44_1) + float64(v39_1)
-		v45_1 := float32(s45_1)
-		if roundsTwice(s45_1) {
-			v45_1 = fma32(-v39_1, v44_1, v39_1)
+		s43_1 := float64(-v37_1)*float64(v42_1) + float64(v37_1)
+		v43_1 := float32(s43_1)
+		if roundsTwice(s43_1) {
+			v43_1 = fma32(-v37_1, v42_1, v37_1)
 		}
-		s45_2 := float64(-v39_2)*float64(v44_2) + float64(v39_2)
-		v45_2 := float32(s45_2)
-		if roundsTwice(s45_2) {
-			v45_2 = fma32(-v39_2, v44_2, v39_2)
+		s43_2 := float64(-v37_2)*float64(v42_2) + float64(v37_2)
+		v43_2 := float32(s43_2)
+		if roundsTwice(s43_2) {
+			v43_2 = fma32(-v37_2, v42_2, v37_2)
 		}
-		s45_3 := float64(-v39_3)*float64(v44_3) + float64(v39_3)
-		v45_3 := float32(s45_3)
-		if roundsTwice(s45_3) {
-			v45_3 = fma32(-v39_3, v44_3, v39_3)
+		s43_3 := float64(-v37_3)*float64(v42_3) + float64(v37_3)
+		v43_3 := float32(s43_3)
+		if roundsTwice(s43_3) {
+			v43_3 = fma32(-v37_3, v42_3, v37_3)
 		}
-		dst[0] = v45_0
-		dst[1] = v45_1
-		dst[2] = v45_2
-		dst[3] = v45_3
+		dst[0] = v43_0
+		dst[1] = v43_1
+		dst[2] = v43_2
+		dst[3] = v43_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledsigmoidForwardLane(x[i], p)
@@ -1783,7 +1753,7 @@ func scaledsigmoidBackward(dx, dy, y []float32, p *[4]float32) {
 var scaledtanhForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
 
 // scaledtanhForwardTable1 is table 1 of scaledtanhForward.
-var scaledtanhForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+var scaledtanhForwardTable1 = [8]uint32{0x3f800000, 0x3f8b95c2, 0x3f9837f0, 0x3fa5fed7, 0x3fb504f3, 0x3fc5672a, 0x3fd744fd, 0x3feac0c7}
 
 // scaledtanhForwardLane is scaledtanhForward on one lane.
 func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
@@ -1816,10 +1786,10 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v25 := fma32(-v24, v23, v14)
 	v26 := float32(v10 - v25)
 	v27 := math.Float32frombits(0xc1200000) // -10
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	v28 := maxNegAbs(v7, v27)
-	v29 := math.Float32frombits(0x41b8aa3b) // 23.08312
-	v30 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+	v29 := math.Float32frombits(0x4038aa3b) // 2.88539
+	v30 := math.Float32frombits(0x49c00000) // 1.572864e+06
 	v31 := fma32(v28, v29, v30)
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
 	v32 := float32(v8 + v8)
@@ -1829,45 +1799,43 @@ func scaledtanhForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v36 := lanemask(v9 > v35)
 	v37 := math.Float32frombits(0x00000000) // 0
 	v38 := fromBits(bits(v37)&v36 | bits(v34)&^v36)
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	v39 := fromBits(scaledtanhForwardTable0[bits(v31)%8])
 	v40 := float32(v38 + v39)
-	v41 := float32(v28 + v28)
-	v42 := float32(v31 - v30)
-	v43 := math.Float32frombits(0x3db17218) // 0.0866434
-	v44 := fma32(-v42, v43, v41)
+	v41 := float32(v31 - v30)
+	v42 := float32(v28 + v28)
+	v43 := math.Float32frombits(0x3f317218) // 0.6931472
+	v44 := fma32(-v41, v43, v42)
 	v45 := float32(v44 + v40)
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	v46 := fromBits(scaledtanhForwardTable1[bits(v31)%8])
-	v47 := fromBits(bits(v31) << 20)
-	v48 := fromBits(bits(v46) + bits(v47))
+	// s = 2^(j/8)·2^n
+	v46 := fromBits(scaledtanhForwardTable1[bits(v31)%8] + bits(v31)&^7<<20)
 	// P(t) = 1 + t·q(t) = (e^t - 1)/t
-	v49 := math.Float32frombits(0x3d2aa420) // 0.041660428
-	v50 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v47 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v48 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v49 := fma32(v47, v45, v48)
+	v50 := math.Float32frombits(0x3f000000) // 0.5
 	v51 := fma32(v49, v45, v50)
-	v52 := math.Float32frombits(0x3f000000) // 0.5
-	v53 := fma32(v51, v45, v52)
-	v54 := fma32(v53, v45, v5)
+	v52 := fma32(v51, v45, v5)
 	// e = s + (t·P)·s
-	v55 := float32(v45 * v54)
-	v56 := fma32(v55, v48, v48)
+	v53 := float32(v45 * v52)
+	v54 := fma32(v53, v46, v46)
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	v57 := float32(v56 + v5)
-	v58 := float32(v56 / v57)
-	v59 := float32(v57 - v5)
-	v60 := float32(v56 - v59)
-	v61 := float32(v5 - v58)
-	v62 := float32(v60 * v61)
-	v63 := fma32(-v58, v62, v58)
+	v55 := float32(v54 + v5)
+	v56 := float32(v54 / v55)
+	v57 := float32(v55 - v5)
+	v58 := float32(v54 - v57)
+	v59 := float32(v5 - v56)
+	v60 := float32(v58 * v59)
+	v61 := fma32(-v56, v60, v56)
 	// gain - 2gain·q
-	v64 := fma32(-v63, v3, v1)
-	v65 := math.Float32frombits(0x3ec80000) // 0.390625
-	v66 := lanemask(v9 >= v65)
-	v67 := fromBits(bits(v64)&v66 | bits(v26)&^v66)
+	v62 := fma32(-v61, v3, v1)
+	v63 := math.Float32frombits(0x3ec80000) // 0.390625
+	v64 := lanemask(v9 >= v63)
+	v65 := fromBits(bits(v62)&v64 | bits(v26)&^v64)
 	// the sign of zh, last: the result of -0 is -0
-	v68 := fromBits(bits(v7) & bits(v6))
-	v69 := fromBits(bits(v67) | bits(v68))
-	return v69
+	v66 := fromBits(bits(v7) & bits(v6))
+	v67 := fromBits(bits(v65) | bits(v66))
+	return v67
 }
 
 // scaledtanhForward computes dst[i] = scaledtanh(x[i]).
@@ -2084,13 +2052,13 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v26_2 := float32(v10_2 - v25_2)
 		v26_3 := float32(v10_3 - v25_3)
 		v27 := math.Float32frombits(0xc1200000) // -10
-		// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+		// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 		v28_0 := maxNegAbs(v7_0, v27)
 		v28_1 := maxNegAbs(v7_1, v27)
 		v28_2 := maxNegAbs(v7_2, v27)
 		v28_3 := maxNegAbs(v7_3, v27)
-		v29 := math.Float32frombits(0x41b8aa3b) // 23.08312
-		v30 := math.Float32frombits(0x4b400000) // 1.2582912e+07
+		v29 := math.Float32frombits(0x4038aa3b) // 2.88539
+		v30 := math.Float32frombits(0x49c00000) // 1.572864e+06
 		s31_0 := float64(v28_0)*float64(v29) + float64(v30)
 		v31_0 := float32(s31_0)
 		if roundsTwice(s31_0) {
@@ -2134,7 +2102,7 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v38_1 := fromBits(bits(v37)&v36_1 | bits(v34_1)&^v36_1)
 		v38_2 := fromBits(bits(v37)&v36_2 | bits(v34_2)&^v36_2)
 		v38_3 := fromBits(bits(v37)&v36_3 | bits(v34_3)&^v36_3)
-		// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+		// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 		v39_0 := fromBits(scaledtanhForwardTable0[bits(v31_0)%8])
 		v39_1 := fromBits(scaledtanhForwardTable0[bits(v31_1)%8])
 		v39_2 := fromBits(scaledtanhForwardTable0[bits(v31_2)%8])
@@ -2143,229 +2111,221 @@ func scaledtanhForward(dst, x []float32, p *[4]float32) {
 		v40_1 := float32(v38_1 + v39_1)
 		v40_2 := float32(v38_2 + v39_2)
 		v40_3 := float32(v38_3 + v39_3)
-		v41_0 := float32(v28_0 + v28_0)
-		v41_1 := float32(v28_1 + v28_1)
-		v41_2 := float32(v28_2 + v28_2)
-		v41_3 := float32(v28_3 + v28_3)
-		v42_0 := float32(v31_0 - v30)
-		v42_1 := float32(v31_1 - v30)
-		v42_2 := float32(v31_2 - v30)
-		v42_3 := float32(v31_3 - v30)
-		v43 := math.Float32frombits(0x3db17218) // 0.0866434
-		s44_0 := float64(-v42_0)*float64(v43) + float64(v41_0)
+		v41_0 := float32(v31_0 - v30)
+		v41_1 := float32(v31_1 - v30)
+		v41_2 := float32(v31_2 - v30)
+		v41_3 := float32(v31_3 - v30)
+		v42_0 := float32(v28_0 + v28_0)
+		v42_1 := float32(v28_1 + v28_1)
+		v42_2 := float32(v28_2 + v28_2)
+		v42_3 := float32(v28_3 + v28_3)
+		v43 := math.Float32frombits(0x3f317218) // 0.6931472
+		s44_0 := float64(-v41_0)*float64(v43) + float64(v42_0)
 		v44_0 := float32(s44_0)
 		if roundsTwice(s44_0) {
-			v44_0 = fma32(-v42_0, v43, v41_0)
+			v44_0 = fma32(-v41_0, v43, v42_0)
 		}
-		s44_1 := float64(-v42_1)*float64(v43) + float64(v41_1)
+		s44_1 := float64(-v41_1)*float64(v43) + float64(v42_1)
 		v44_1 := float32(s44_1)
 		if roundsTwice(s44_1) {
-			v44_1 = fma32(-v42_1, v43, v41_1)
+			v44_1 = fma32(-v41_1, v43, v42_1)
 		}
-		s44_2 := float64(-v42_2)*float64(v43) + float64(v41_2)
+		s44_2 := float64(-v41_2)*float64(v43) + float64(v42_2)
 		v44_2 := float32(s44_2)
 		if roundsTwice(s44_2) {
-			v44_2 = fma32(-v42_2, v43, v41_2)
+			v44_2 = fma32(-v41_2, v43, v42_2)
 		}
-		s44_3 := float64(-v42_3)*float64(v43) + float64(v41_3)
+		s44_3 := float64(-v41_3)*float64(v43) + float64(v42_3)
 		v44_3 := float32(s44_3)
 		if roundsTwice(s44_3) {
-			v44_3 = fma32(-v42_3, v43, v41_3)
+			v44_3 = fma32(-v41_3, v43, v42_3)
 		}
 		v45_0 := float32(v44_0 + v40_0)
 		v45_1 := float32(v44_1 + v40_1)
 		v45_2 := float32(v44_2 + v40_2)
 		v45_3 := float32(v44_3 + v40_3)
-		// s = 2^(j/8)·2^n: the table's word plus k << 20
-		v46_0 := fromBits(scaledtanhForwardTable1[bits(v31_0)%8])
-		v46_1 := fromBits(scaledtanhForwardTable1[bits(v31_1)%8])
-		v46_2 := fromBits(scaledtanhForwardTable1[bits(v31_2)%8])
-		v46_3 := fromBits(scaledtanhForwardTable1[bits(v31_3)%8])
-		v47_0 := fromBits(bits(v31_0) << 20)
-		v47_1 := fromBits(bits(v31_1) << 20)
-		v47_2 := fromBits(bits(v31_2) << 20)
-		v47_3 := fromBits(bits(v31_3) << 20)
-		v48_0 := fromBits(bits(v46_0) + bits(v47_0))
-		v48_1 := fromBits(bits(v46_1) + bits(v47_1))
-		v48_2 := fromBits(bits(v46_2) + bits(v47_2))
-		v48_3 := fromBits(bits(v46_3) + bits(v47_3))
+		// s = 2^(j/8)·2^n
+		v46_0 := fromBits(scaledtanhForwardTable1[bits(v31_0)%8] + bits(v31_0)&^7<<20)
+		v46_1 := fromBits(scaledtanhForwardTable1[bits(v31_1)%8] + bits(v31_1)&^7<<20)
+		v46_2 := fromBits(scaledtanhForwardTable1[bits(v31_2)%8] + bits(v31_2)&^7<<20)
+		v46_3 := fromBits(scaledtanhForwardTable1[bits(v31_3)%8] + bits(v31_3)&^7<<20)
 		// P(t) = 1 + t·q(t) = (e^t - 1)/t
-		v49 := math.Float32frombits(0x3d2aa420) // 0.041660428
-		v50 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-		s51_0 := float64(v49)*float64(v45_0) + float64(v50)
+		v47 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v48 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s49_0 := float64(v47)*float64(v45_0) + float64(v48)
+		v49_0 := float32(s49_0)
+		if roundsTwice(s49_0) {
+			v49_0 = fma32(v47, v45_0, v48)
+		}
+		s49_1 := float64(v47)*float64(v45_1) + float64(v48)
+		v49_1 := float32(s49_1)
+		if roundsTwice(s49_1) {
+			v49_1 = fma32(v47, v45_1, v48)
+		}
+		s49_2 := float64(v47)*float64(v45_2) + float64(v48)
+		v49_2 := float32(s49_2)
+		if roundsTwice(s49_2) {
+			v49_2 = fma32(v47, v45_2, v48)
+		}
+		s49_3 := float64(v47)*float64(v45_3) + float64(v48)
+		v49_3 := float32(s49_3)
+		if roundsTwice(s49_3) {
+			v49_3 = fma32(v47, v45_3, v48)
+		}
+		v50 := math.Float32frombits(0x3f000000) // 0.5
+		s51_0 := float64(v49_0)*float64(v45_0) + float64(v50)
 		v51_0 := float32(s51_0)
 		if roundsTwice(s51_0) {
-			v51_0 = fma32(v49, v45_0, v50)
+			v51_0 = fma32(v49_0, v45_0, v50)
 		}
-		s51_1 := float64(v49)*float64(v45_1) + float64(v50)
+		s51_1 := float64(v49_1)*float64(v45_1) + float64(v50)
 		v51_1 := float32(s51_1)
 		if roundsTwice(s51_1) {
-			v51_1 = fma32(v49, v45_1, v50)
+			v51_1 = fma32(v49_1, v45_1, v50)
 		}
-		s51_2 := float64(v49)*float64(v45_2) + float64(v50)
+		s51_2 := float64(v49_2)*float64(v45_2) + float64(v50)
 		v51_2 := float32(s51_2)
 		if roundsTwice(s51_2) {
-			v51_2 = fma32(v49, v45_2, v50)
+			v51_2 = fma32(v49_2, v45_2, v50)
 		}
-		s51_3 := float64(v49)*float64(v45_3) + float64(v50)
+		s51_3 := float64(v49_3)*float64(v45_3) + float64(v50)
 		v51_3 := float32(s51_3)
 		if roundsTwice(s51_3) {
-			v51_3 = fma32(v49, v45_3, v50)
+			v51_3 = fma32(v49_3, v45_3, v50)
 		}
-		v52 := math.Float32frombits(0x3f000000) // 0.5
-		s53_0 := float64(v51_0)*float64(v45_0) + float64(v52)
-		v53_0 := float32(s53_0)
-		if roundsTwice(s53_0) {
-			v53_0 = fma32(v51_0, v45_0, v52)
+		s52_0 := float64(v51_0)*float64(v45_0) + float64(v5)
+		v52_0 := float32(s52_0)
+		if roundsTwice(s52_0) {
+			v52_0 = fma32(v51_0, v45_0, v5)
 		}
-		s53_1 := float64(v51_1)*float64(v45_1) + float64(v52)
-		v53_1 := float32(s53_1)
-		if roundsTwice(s53_1) {
-			v53_1 = fma32(v51_1, v45_1, v52)
+		s52_1 := float64(v51_1)*float64(v45_1) + float64(v5)
+		v52_1 := float32(s52_1)
+		if roundsTwice(s52_1) {
+			v52_1 = fma32(v51_1, v45_1, v5)
 		}
-		s53_2 := float64(v51_2)*float64(v45_2) + float64(v52)
-		v53_2 := float32(s53_2)
-		if roundsTwice(s53_2) {
-			v53_2 = fma32(v51_2, v45_2, v52)
+		s52_2 := float64(v51_2)*float64(v45_2) + float64(v5)
+		v52_2 := float32(s52_2)
+		if roundsTwice(s52_2) {
+			v52_2 = fma32(v51_2, v45_2, v5)
 		}
-		s53_3 := float64(v51_3)*float64(v45_3) + float64(v52)
-		v53_3 := float32(s53_3)
-		if roundsTwice(s53_3) {
-			v53_3 = fma32(v51_3, v45_3, v52)
-		}
-		s54_0 := float64(v53_0)*float64(v45_0) + float64(v5)
-		v54_0 := float32(s54_0)
-		if roundsTwice(s54_0) {
-			v54_0 = fma32(v53_0, v45_0, v5)
-		}
-		s54_1 := float64(v53_1)*float64(v45_1) + float64(v5)
-		v54_1 := float32(s54_1)
-		if roundsTwice(s54_1) {
-			v54_1 = fma32(v53_1, v45_1, v5)
-		}
-		s54_2 := float64(v53_2)*float64(v45_2) + float64(v5)
-		v54_2 := float32(s54_2)
-		if roundsTwice(s54_2) {
-			v54_2 = fma32(v53_2, v45_2, v5)
-		}
-		s54_3 := float64(v53_3)*float64(v45_3) + float64(v5)
-		v54_3 := float32(s54_3)
-		if roundsTwice(s54_3) {
-			v54_3 = fma32(v53_3, v45_3, v5)
+		s52_3 := float64(v51_3)*float64(v45_3) + float64(v5)
+		v52_3 := float32(s52_3)
+		if roundsTwice(s52_3) {
+			v52_3 = fma32(v51_3, v45_3, v5)
 		}
 		// e = s + (t·P)·s
-		v55_0 := float32(v45_0 * v54_0)
-		v55_1 := float32(v45_1 * v54_1)
-		v55_2 := float32(v45_2 * v54_2)
-		v55_3 := float32(v45_3 * v54_3)
-		s56_0 := float64(v55_0)*float64(v48_0) + float64(v48_0)
-		v56_0 := float32(s56_0)
-		if roundsTwice(s56_0) {
-			v56_0 = fma32(v55_0, v48_0, v48_0)
+		v53_0 := float32(v45_0 * v52_0)
+		v53_1 := float32(v45_1 * v52_1)
+		v53_2 := float32(v45_2 * v52_2)
+		v53_3 := float32(v45_3 * v52_3)
+		s54_0 := float64(v53_0)*float64(v46_0) + float64(v46_0)
+		v54_0 := float32(s54_0)
+		if roundsTwice(s54_0) {
+			v54_0 = fma32(v53_0, v46_0, v46_0)
 		}
-		s56_1 := float64(v55_1)*float64(v48_1) + float64(v48_1)
-		v56_1 := float32(s56_1)
-		if roundsTwice(s56_1) {
-			v56_1 = fma32(v55_1, v48_1, v48_1)
+		s54_1 := float64(v53_1)*float64(v46_1) + float64(v46_1)
+		v54_1 := float32(s54_1)
+		if roundsTwice(s54_1) {
+			v54_1 = fma32(v53_1, v46_1, v46_1)
 		}
-		s56_2 := float64(v55_2)*float64(v48_2) + float64(v48_2)
-		v56_2 := float32(s56_2)
-		if roundsTwice(s56_2) {
-			v56_2 = fma32(v55_2, v48_2, v48_2)
+		s54_2 := float64(v53_2)*float64(v46_2) + float64(v46_2)
+		v54_2 := float32(s54_2)
+		if roundsTwice(s54_2) {
+			v54_2 = fma32(v53_2, v46_2, v46_2)
 		}
-		s56_3 := float64(v55_3)*float64(v48_3) + float64(v48_3)
-		v56_3 := float32(s56_3)
-		if roundsTwice(s56_3) {
-			v56_3 = fma32(v55_3, v48_3, v48_3)
+		s54_3 := float64(v53_3)*float64(v46_3) + float64(v46_3)
+		v54_3 := float32(s54_3)
+		if roundsTwice(s54_3) {
+			v54_3 = fma32(v53_3, v46_3, v46_3)
 		}
 		// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-		v57_0 := float32(v56_0 + v5)
-		v57_1 := float32(v56_1 + v5)
-		v57_2 := float32(v56_2 + v5)
-		v57_3 := float32(v56_3 + v5)
-		v58_0 := float32(v56_0 / v57_0)
-		v58_1 := float32(v56_1 / v57_1)
-		v58_2 := float32(v56_2 / v57_2)
-		v58_3 := float32(v56_3 / v57_3)
-		v59_0 := float32(v57_0 - v5)
-		v59_1 := float32(v57_1 - v5)
-		v59_2 := float32(v57_2 - v5)
-		v59_3 := float32(v57_3 - v5)
-		v60_0 := float32(v56_0 - v59_0)
-		v60_1 := float32(v56_1 - v59_1)
-		v60_2 := float32(v56_2 - v59_2)
-		v60_3 := float32(v56_3 - v59_3)
-		v61_0 := float32(v5 - v58_0)
-		v61_1 := float32(v5 - v58_1)
-		v61_2 := float32(v5 - v58_2)
-		v61_3 := float32(v5 - v58_3)
-		v62_0 := float32(v60_0 * v61_0)
-		v62_1 := float32(v60_1 * v61_1)
-		v62_2 := float32(v60_2 * v61_2)
-		v62_3 := float32(v60_3 * v61_3)
-		s63_0 := float64(-v58_0)*float64(v62_0) + float64(v58_0)
-		v63_0 := float32(s63_0)
-		if roundsTwice(s63_0) {
-			v63_0 = fma32(-v58_0, v62_0, v58_0)
+		v55_0 := float32(v54_0 + v5)
+		v55_1 := float32(v54_1 + v5)
+		v55_2 := float32(v54_2 + v5)
+		v55_3 := float32(v54_3 + v5)
+		v56_0 := float32(v54_0 / v55_0)
+		v56_1 := float32(v54_1 / v55_1)
+		v56_2 := float32(v54_2 / v55_2)
+		v56_3 := float32(v54_3 / v55_3)
+		v57_0 := float32(v55_0 - v5)
+		v57_1 := float32(v55_1 - v5)
+		v57_2 := float32(v55_2 - v5)
+		v57_3 := float32(v55_3 - v5)
+		v58_0 := float32(v54_0 - v57_0)
+		v58_1 := float32(v54_1 - v57_1)
+		v58_2 := float32(v54_2 - v57_2)
+		v58_3 := float32(v54_3 - v57_3)
+		v59_0 := float32(v5 - v56_0)
+		v59_1 := float32(v5 - v56_1)
+		v59_2 := float32(v5 - v56_2)
+		v59_3 := float32(v5 - v56_3)
+		v60_0 := float32(v58_0 * v59_0)
+		v60_1 := float32(v58_1 * v59_1)
+		v60_2 := float32(v58_2 * v59_2)
+		v60_3 := float32(v58_3 * v59_3)
+		s61_0 := float64(-v56_0)*float64(v60_0) + float64(v56_0)
+		v61_0 := float32(s61_0)
+		if roundsTwice(s61_0) {
+			v61_0 = fma32(-v56_0, v60_0, v56_0)
 		}
-		s63_1 := float64(-v58_1)*float64(v62_1) + float64(v58_1)
-		v63_1 := float32(s63_1)
-		if roundsTwice(s63_1) {
-			v63_1 = fma32(-v58_1, v62_1, v58_1)
+		s61_1 := float64(-v56_1)*float64(v60_1) + float64(v56_1)
+		v61_1 := float32(s61_1)
+		if roundsTwice(s61_1) {
+			v61_1 = fma32(-v56_1, v60_1, v56_1)
 		}
-		s63_2 := float64(-v58_2)*float64(v62_2) + float64(v58_2)
-		v63_2 := float32(s63_2)
-		if roundsTwice(s63_2) {
-			v63_2 = fma32(-v58_2, v62_2, v58_2)
+		s61_2 := float64(-v56_2)*float64(v60_2) + float64(v56_2)
+		v61_2 := float32(s61_2)
+		if roundsTwice(s61_2) {
+			v61_2 = fma32(-v56_2, v60_2, v56_2)
 		}
-		s63_3 := float64(-v58_3)*float64(v62_3) + float64(v58_3)
-		v63_3 := float32(s63_3)
-		if roundsTwice(s63_3) {
-			v63_3 = fma32(-v58_3, v62_3, v58_3)
+		s61_3 := float64(-v56_3)*float64(v60_3) + float64(v56_3)
+		v61_3 := float32(s61_3)
+		if roundsTwice(s61_3) {
+			v61_3 = fma32(-v56_3, v60_3, v56_3)
 		}
 		// gain - 2gain·q
-		s64_0 := float64(-v63_0)*float64(v3) + float64(v1)
-		v64_0 := float32(s64_0)
-		if roundsTwice(s64_0) {
-			v64_0 = fma32(-v63_0, v3, v1)
+		s62_0 := float64(-v61_0)*float64(v3) + float64(v1)
+		v62_0 := float32(s62_0)
+		if roundsTwice(s62_0) {
+			v62_0 = fma32(-v61_0, v3, v1)
 		}
-		s64_1 := float64(-v63_1)*float64(v3) + float64(v1)
-		v64_1 := float32(s64_1)
-		if roundsTwice(s64_1) {
-			v64_1 = fma32(-v63_1, v3, v1)
+		s62_1 := float64(-v61_1)*float64(v3) + float64(v1)
+		v62_1 := float32(s62_1)
+		if roundsTwice(s62_1) {
+			v62_1 = fma32(-v61_1, v3, v1)
 		}
-		s64_2 := float64(-v63_2)*float64(v3) + float64(v1)
-		v64_2 := float32(s64_2)
-		if roundsTwice(s64_2) {
-			v64_2 = fma32(-v63_2, v3, v1)
+		s62_2 := float64(-v61_2)*float64(v3) + float64(v1)
+		v62_2 := float32(s62_2)
+		if roundsTwice(s62_2) {
+			v62_2 = fma32(-v61_2, v3, v1)
 		}
-		s64_3 := float64(-v63_3)*float64(v3) + float64(v1)
-		v64_3 := float32(s64_3)
-		if roundsTwice(s64_3) {
-			v64_3 = fma32(-v63_3, v3, v1)
+		s62_3 := float64(-v61_3)*float64(v3) + float64(v1)
+		v62_3 := float32(s62_3)
+		if roundsTwice(s62_3) {
+			v62_3 = fma32(-v61_3, v3, v1)
 		}
-		v65 := math.Float32frombits(0x3ec80000) // 0.390625
-		v66_0 := lanemask(v9_0 >= v65)
-		v66_1 := lanemask(v9_1 >= v65)
-		v66_2 := lanemask(v9_2 >= v65)
-		v66_3 := lanemask(v9_3 >= v65)
-		v67_0 := fromBits(bits(v64_0)&v66_0 | bits(v26_0)&^v66_0)
-		v67_1 := fromBits(bits(v64_1)&v66_1 | bits(v26_1)&^v66_1)
-		v67_2 := fromBits(bits(v64_2)&v66_2 | bits(v26_2)&^v66_2)
-		v67_3 := fromBits(bits(v64_3)&v66_3 | bits(v26_3)&^v66_3)
+		v63 := math.Float32frombits(0x3ec80000) // 0.390625
+		v64_0 := lanemask(v9_0 >= v63)
+		v64_1 := lanemask(v9_1 >= v63)
+		v64_2 := lanemask(v9_2 >= v63)
+		v64_3 := lanemask(v9_3 >= v63)
+		v65_0 := fromBits(bits(v62_0)&v64_0 | bits(v26_0)&^v64_0)
+		v65_1 := fromBits(bits(v62_1)&v64_1 | bits(v26_1)&^v64_1)
+		v65_2 := fromBits(bits(v62_2)&v64_2 | bits(v26_2)&^v64_2)
+		v65_3 := fromBits(bits(v62_3)&v64_3 | bits(v26_3)&^v64_3)
 		// the sign of zh, last: the result of -0 is -0
-		v68_0 := fromBits(bits(v7_0) & bits(v6))
-		v68_1 := fromBits(bits(v7_1) & bits(v6))
-		v68_2 := fromBits(bits(v7_2) & bits(v6))
-		v68_3 := fromBits(bits(v7_3) & bits(v6))
-		v69_0 := fromBits(bits(v67_0) | bits(v68_0))
-		v69_1 := fromBits(bits(v67_1) | bits(v68_1))
-		v69_2 := fromBits(bits(v67_2) | bits(v68_2))
-		v69_3 := fromBits(bits(v67_3) | bits(v68_3))
-		dst[0] = v69_0
-		dst[1] = v69_1
-		dst[2] = v69_2
-		dst[3] = v69_3
+		v66_0 := fromBits(bits(v7_0) & bits(v6))
+		v66_1 := fromBits(bits(v7_1) & bits(v6))
+		v66_2 := fromBits(bits(v7_2) & bits(v6))
+		v66_3 := fromBits(bits(v7_3) & bits(v6))
+		v67_0 := fromBits(bits(v65_0) | bits(v66_0))
+		v67_1 := fromBits(bits(v65_1) | bits(v66_1))
+		v67_2 := fromBits(bits(v65_2) | bits(v66_2))
+		v67_3 := fromBits(bits(v65_3) | bits(v66_3))
+		dst[0] = v67_0
+		dst[1] = v67_1
+		dst[2] = v67_2
+		dst[3] = v67_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledtanhForwardLane(x[i], p)

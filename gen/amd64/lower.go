@@ -4,8 +4,9 @@ package main
 // shared by the elementwise kernels (act.go, update.go) and the GEMM
 // epilogue (gemm.go). Each operation becomes one instruction (constants
 // that must sit in a register add a load, an AVX-512 Lookup adds the
-// broadcast of its table, and fusions take some operations into their
-// users); a program runs on a group of
+// broadcast of its table, a ScaleLookup is two instructions on AVX-512 and
+// three on AVX2, and fusions take some operations into their users); a
+// program runs on a group of
 // vector registers in lockstep, every instruction emitted once per member
 // of the group before the next, so the members are independent dependency
 // chains for the out-of-order core. avo allocates the registers: a value
@@ -702,6 +703,22 @@ func (l *lower) op(p *desc.Program, i int, op desc.Op, g int, fu fusion, val fun
 		return d
 	case desc.Lookup:
 		return l.lookup(s.lookupTable(p.Tables[op.Imm]), a, dstFor(a, dies(0)))
+	case desc.ScaleLookup:
+		t := p.Tables[op.Imm]
+		if s.kmask { // T[j]·2^floor(b): VPERMPS, VSCALEFPS
+			d := l.lookup(s.lookupTable(t), a, dstFor(a, dies(0)))
+			VSCALEFPS(l.reg(b), d.r, d.r)
+			return d
+		}
+		// (T[j] - j<<20) + (bits(a) << 20): VPERMPS, VPSLLD, VPADDD
+		d := l.lookup(s.lookupTable(desc.OffsetTable(t)), a, newReg())
+		sh := a.r
+		if !dies(0) || a.kind != vReg {
+			sh = l.temp()
+		}
+		VPSLLD(operand.Imm(20), l.reg(a), sh)
+		VPADDD(sh, d.r, d.r)
+		return d
 	case desc.FMA, desc.FNMA:
 		return l.fma(op.Kind == desc.FNMA, a, b, arg(2), dies(0), dies(1), dies(2), nil)
 	case desc.Less, desc.LessEq, desc.Greater, desc.GreaterEq, desc.Equal:

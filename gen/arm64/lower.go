@@ -142,6 +142,19 @@ func repeats(args []desc.Value, j int) bool {
 
 func same(a, b G) bool { return len(a) > 0 && len(b) > 0 && a[0] == b[0] }
 
+// lookup sets d to the words of the table t at the indices a mod
+// LookupSize. TBL reads bytes: lane byte i takes index 4·(a mod 8) + i,
+// 4·(a mod 8) being spread to the lane's 4 bytes by two SLIs.
+func (l *lower) lookup(t [desc.LookupSize]uint32, a, d G) {
+	tr := l.k.table(t)
+	and(l.k.full32(desc.LookupSize-1), a, d)
+	shl(2, d, d)
+	each(d, func(i int) { VSLI(8, d.at(i), d.at(i)) })
+	each(d, func(i int) { VSLI(16, d.at(i), d.at(i)) })
+	orr(l.k.full32(0x03020100), d, d)
+	each(d, func(i int) { VTBL2(d.at(i).B16(), tr, d.at(i).B16()) })
+}
+
 // op lowers one operation of p. dies tells the operands read for the last
 // time: their registers may hold the result.
 func (l *lower) op(p *desc.Program, op desc.Op, vals []nval, dies func(desc.Value) bool, n int) nval {
@@ -260,16 +273,20 @@ func (l *lower) op(p *desc.Program, op desc.Op, vals []nval, dies func(desc.Valu
 		addInt(l.full(b), l.full(a), d)
 		return reg(d)
 	case desc.Lookup:
-		// TBL reads bytes: lane byte i takes index 4·(a mod 8) + i,
-		// 4·(a mod 8) being spread to the lane's 4 bytes by two SLIs.
-		t := l.k.table(p.Tables[op.Imm])
 		d := dst(x)
-		and(l.k.full32(desc.LookupSize-1), a.g, d)
-		shl(2, d, d)
-		each(d, func(i int) { VSLI(8, d.at(i), d.at(i)) })
-		each(d, func(i int) { VSLI(16, d.at(i), d.at(i)) })
-		orr(l.k.full32(0x03020100), d, d)
-		each(d, func(i int) { VTBL2(d.at(i).B16(), t, d.at(i).B16()) })
+		l.lookup(p.Tables[op.Imm], a.g, d)
+		return reg(d)
+	case desc.ScaleLookup:
+		// (T[j] - j<<20) + (bits(a) << 20)
+		d := l.alloc(n) // not a's: a is read again
+		l.lookup(desc.OffsetTable(p.Tables[op.Imm]), a.g, d)
+		sh := a.g
+		if !dies(x) {
+			sh = l.alloc(n)
+			defer l.release(sh)
+		}
+		shl(20, a.g, sh)
+		addInt(sh, d, d)
 		return reg(d)
 	case desc.Less, desc.LessEq, desc.Greater, desc.GreaterEq, desc.Equal:
 		return reg(l.compare(op.Kind, a, b, dst(x, y)))

@@ -95,7 +95,7 @@ func emit(w *bytes.Buffer, name string, p *desc.Program, outs []string, ptype, d
 		res = append(res, fmt.Sprintf("r%d", j))
 	}
 
-	// The tables of its Lookup operations.
+	// The tables of its Lookup and ScaleLookup operations.
 	for i, t := range p.Tables {
 		words := make([]string, len(t))
 		for j, u := range t {
@@ -248,6 +248,8 @@ func body(w *bytes.Buffer, name string, p *desc.Program, fast bool) {
 				e = fmt.Sprintf("fromBits(bits(%s) + bits(%s))", a, b)
 			case desc.Lookup:
 				e = fmt.Sprintf("fromBits(%s[bits(%s)%%%d])", tableName(name, int(op.Imm)), a, desc.LookupSize)
+			case desc.ScaleLookup: // T[j] + (bits(a) - j)<<20: (T[j] - j<<20) + bits(a)<<20
+				e = fmt.Sprintf("fromBits(%s[bits(%s)%%%d] + bits(%s)&^%d<<20)", tableName(name, int(op.Imm)), a, desc.LookupSize, a, desc.LookupSize-1)
 			case desc.Less, desc.LessEq, desc.Greater, desc.GreaterEq, desc.Equal:
 				rel := map[desc.Kind]string{desc.Less: "<", desc.LessEq: "<=", desc.Greater: ">", desc.GreaterEq: ">=", desc.Equal: "=="}[op.Kind]
 				e = fmt.Sprintf("lanemask(%s %s %s)", a, rel, b)

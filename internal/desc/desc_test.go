@@ -58,8 +58,8 @@ func TestExpTables(t *testing.T) {
 	}
 	t.Logf("e^t polynomial of degree 3: relative error 2^%.2f", math.Log2(worst))
 	for j, w := range Exp2Lut8 {
-		if want := math.Float32bits(float32(math.Exp2(float64(j) / 8))); w+uint32(j)<<20 != want {
-			t.Errorf("Exp2Lut8[%d] = %#x, want %#x less %d<<20", j, w, want, j)
+		if want := math.Float32bits(float32(math.Exp2(float64(j) / 8))); w != want {
+			t.Errorf("Exp2Lut8[%d] = %#x, want %#x", j, w, want)
 		}
 	}
 	worst = expPolyError(ExpPolyLut8P4, half)
@@ -68,31 +68,31 @@ func TestExpTables(t *testing.T) {
 	}
 	t.Logf("e^t polynomial of degree 4: relative error 2^%.2f", math.Log2(worst))
 	for j, w := range Exp2Lut8Err {
-		v := f32(Exp2Lut8[j] + uint32(j)<<20)
+		v := f32(Exp2Lut8[j])
 		if want := math.Log(math.Exp2(float64(j)/8) / v); w != math.Float32bits(float32(want)) {
 			t.Errorf("Exp2Lut8Err[%d] = %g, want ln(2^(j/8)/%g) = %g rounded to float32", j, f32(w), v, want)
 		}
 	}
-	// N·(ln2/8 - Ln2Over8Hi - Ln2Over8Lo) is the two-step reduction's
-	// error beyond its rounding: below 2^-30 of e^z for |N| < 2^10; and
-	// N·Ln2Over8Hi must be exact there.
-	if e := math.Abs(f32(Ln2Over8Hi) + f32(Ln2Over8Lo) - math.Ln2/8); e > 0x1p-40 {
-		t.Errorf("Ln2Over8Hi + Ln2Over8Lo is %g off ln2/8", e)
+	// M·(ln2 - Ln2Hi - Ln2Lo) is the two-step reduction's error beyond its
+	// rounding: below 2^-30 of e^z for |N| = |8M| < 2^10; and M·Ln2Hi must
+	// be exact there.
+	if e := math.Abs(f32(Ln2Hi) + f32(Ln2Lo) - math.Ln2); e > 0x1p-37 {
+		t.Errorf("Ln2Hi + Ln2Lo is %g off ln2", e)
 	}
-	if Ln2Over8Hi&(1<<12-1) != 0 {
-		t.Errorf("Ln2Over8Hi %#x has more than 12 significant bits", Ln2Over8Hi)
+	if Ln2Hi&(1<<12-1) != 0 {
+		t.Errorf("Ln2Hi %#x has more than 12 significant bits", Ln2Hi)
 	}
-	// At SigmoidCutoff, N = round(8z/ln2) is still >= -1008 (n >= -126):
-	// s = 2^(j/8)·2^n is normal on every lane the sigmoid keeps.
+	// At SigmoidCutoff, N = 8M = round(8z/ln2) is still >= -1008 (n >=
+	// -126): s = 2^(j/8)·2^n is normal on every lane the sigmoid keeps.
 	magic := float32(f32(ExpMagicLut))
-	if n := float32(math.FMA(f32(SigmoidCutoff), f32(Log2e8), float64(magic))) - magic; n < -1008 {
-		t.Errorf("N = %v at SigmoidCutoff, want >= -1008", n)
+	if m := float32(math.FMA(f32(SigmoidCutoff), f32(Log2e), float64(magic))) - magic; 8*m < -1008 {
+		t.Errorf("N = %v at SigmoidCutoff, want >= -1008", 8*m)
 	}
-	if f32(Log2e16) != 16*f32(Log2e) || f32(Log2e8) != 8*f32(Log2e) || f32(Ln2Over8) != f32(Ln2)/8 {
-		t.Errorf("Log2e16, Log2e8 or Ln2Over8 is not an exact scaling of Log2e or Ln2")
+	if f32(Log2eTwice) != 2*f32(Log2e) || f32(Ln2Half) != f32(Ln2)/2 {
+		t.Errorf("Log2eTwice or Ln2Half is not an exact scaling of Log2e or Ln2")
 	}
-	if f32(ExpMagicLut) != 0x1.8p23 {
-		t.Errorf("ExpMagicLut %#x is not 1.5·2^23", ExpMagicLut)
+	if f32(ExpMagicLut) != 0x1.8p20 {
+		t.Errorf("ExpMagicLut %#x is not 1.5·2^20", ExpMagicLut)
 	}
 }
 
@@ -383,4 +383,36 @@ func floatArith(k Kind) bool {
 		return true
 	}
 	return false
+}
+
+// TestScaleLookupForms checks that the two lowerings of ScaleLookup give the
+// same number where the exp cores use it: T[j]·2^floor(M) (AVX-512's
+// VSCALEFPS) and (T[j] - j<<20) + (bits(k) << 20) (the integer lanes), for
+// k = z·c + ExpMagicLut and M = k - ExpMagicLut on the float32 z from
+// SigmoidCutoff to 0 with sigmoid's c = log2(e), and on the h from -10 to
+// 0 with tanh's c = 2·log2(e): every 61st bit pattern and the ends (all of
+// them take a minute).
+func TestScaleLookupForms(t *testing.T) {
+	magic := f32(ExpMagicLut)
+	off := OffsetTable(Exp2Lut8)
+	check := func(z float32, c uint32) {
+		k := float32(math.FMA(float64(z), f32(c), magic))
+		m := k - float32(magic)
+		kb := math.Float32bits(k)
+		if 8*m != float32(int32(kb&(1<<23-1))-1<<22) {
+			t.Fatalf("z = %g: the low bits of k = %#x do not hold 8M = %g", z, kb, 8*m)
+		}
+		j := kb % LookupSize
+		want := float32(math.Ldexp(f32(Exp2Lut8[j]), int(math.Floor(float64(m)))))
+		if got := math.Float32frombits(off[j] + kb<<20); got != want {
+			t.Fatalf("z = %g: (T[j] - j<<20) + (bits(k) << 20) = %g, T[j]·2^floor(M) = %g", z, got, want)
+		}
+	}
+	const stride = 61
+	for _, r := range []struct{ end, c uint32 }{{SigmoidCutoff, Log2e}, {TanhClamp, Log2eTwice}} {
+		for b := uint32(signBit); b < r.end; b += stride {
+			check(math.Float32frombits(b), r.c)
+		}
+		check(math.Float32frombits(r.end), r.c)
+	}
 }

@@ -27,7 +27,8 @@ type Program struct {
 	Params []string // scalar parameters broadcast to every lane, in order
 	Ops    []Op
 	Out    []Value // the results, one per output stream
-	// Tables are the tables Lookup reads, LookupSize words each.
+	// Tables are the tables Lookup and ScaleLookup read, LookupSize words
+	// each.
 	Tables [][LookupSize]uint32
 }
 
@@ -45,7 +46,7 @@ type Op struct {
 	Args [3]Value // the operands; how many are used depends on Kind
 	// Imm is the index of the input or parameter (Input, Param), the bit
 	// pattern of a constant (Const), the shift count (Shl), or the index of
-	// the table in Program.Tables (Lookup).
+	// the table in Program.Tables (Lookup, ScaleLookup).
 	Imm uint32
 	// Note is a comment for the generated code; "" for none.
 	Note string
@@ -91,6 +92,14 @@ const (
 	Shl    // the bits of a shifted left by Imm (integer lanes)
 	AddInt // the bits of a plus the bits of b, modulo 2^32 (integer lanes)
 	Lookup // the word of table Imm at index bits(a) mod LookupSize
+	// ScaleLookup is T[j]·2^floor(b), T the table Imm and j = bits(a) mod
+	// LookupSize, for a and b with bits(a) ≡ LookupSize·b (mod 2^12), as
+	// over the magic ExpMagicLut, and a normal result (else any value may
+	// result): the 2^(j/8)·2^n of the table-driven exp cores. AVX-512
+	// lowers it to VPERMPS and VSCALEFPS; the other lowerings to
+	// (T[j] - j<<20) + (bits(a) << 20) on the integer lanes, which is the
+	// same number there, one operation more.
+	ScaleLookup
 
 	// Comparisons give masks, which only Select reads. They are ordered:
 	// false where an operand is NaN.
@@ -107,7 +116,7 @@ const (
 
 var kindNames = [numKinds]string{
 	"Input", "Param", "Const", "Add", "Sub", "Mul", "Div", "Sqrt", "FMA", "FNMA",
-	"Min", "Max", "MaxNegAbs", "And", "Or", "Xor", "AndNot", "Shl", "AddInt", "Lookup",
+	"Min", "Max", "MaxNegAbs", "And", "Or", "Xor", "AndNot", "Shl", "AddInt", "Lookup", "ScaleLookup",
 	"Less", "LessEq", "Greater", "GreaterEq", "Equal", "SignMask", "Select",
 }
 
@@ -242,6 +251,8 @@ func (p *Program) String() string {
 			fmt.Fprintf(&b, " v%d, %d", op.Args[0], op.Imm)
 		case Lookup:
 			fmt.Fprintf(&b, " table%d[v%d]", op.Imm, op.Args[0])
+		case ScaleLookup:
+			fmt.Fprintf(&b, " table%d[v%d], v%d", op.Imm, op.Args[0], op.Args[1])
 		default:
 			for j, a := range op.Args[:op.Kind.Arity()] {
 				if j > 0 {
@@ -381,12 +392,34 @@ func (b *Builder) AddInt(x, y Value) Value { return b.op2(AddInt, x, y) }
 
 // Lookup returns the word of table t at index bits(x) mod LookupSize.
 func (b *Builder) Lookup(x Value, t [LookupSize]uint32) Value {
+	return b.op(Op{Kind: Lookup, Args: [3]Value{x}, Imm: b.table(t)})
+}
+
+// ScaleLookup returns the word of table t at index bits(x) mod LookupSize
+// times 2^floor(y) (see the ScaleLookup operation for what x and y must
+// satisfy).
+func (b *Builder) ScaleLookup(x, y Value, t [LookupSize]uint32) Value {
+	return b.op(Op{Kind: ScaleLookup, Args: [3]Value{x, y}, Imm: b.table(t)})
+}
+
+// table returns the index of t in the program's tables, adding it if new.
+func (b *Builder) table(t [LookupSize]uint32) uint32 {
 	i := slices.Index(b.p.Tables, t)
 	if i < 0 {
 		i = len(b.p.Tables)
 		b.p.Tables = append(b.p.Tables, t)
 	}
-	return b.op(Op{Kind: Lookup, Args: [3]Value{x}, Imm: uint32(i)})
+	return uint32(i)
+}
+
+// OffsetTable returns T[j] - j<<20 for the table t: the table that the
+// lowerings without a scaling instruction add bits(a) << 20 to for a
+// ScaleLookup, which puts j<<20 back and n into the exponent field.
+func OffsetTable(t [LookupSize]uint32) [LookupSize]uint32 {
+	for j := range t {
+		t[j] -= uint32(j) << 20
+	}
+	return t
 }
 
 // Less returns the mask x < y.

@@ -38,20 +38,18 @@ const (
 	// Ln2 is ln 2 rounded to float32, for a one-step reduction.
 	Ln2 = 0x3f317218
 
-	// The table-driven exp cores (sigmoid's, tanh's): the magic 1.5·2^23,
-	// whose low bits take N = round(z·8/ln2) (two's complement, for
-	// |N| < 2^22), 8·log2(e) and 16·log2(e) (for z = 2h), ln2/16 (the
-	// reduction of h = z/2, an exact scaling of Ln2), and ln2/8: in
-	// one part (an exact scaling of Ln2) and in two, Ln2Over8Hi (ln 2
-	// to 14 bits, over 8: 12 significant bits, so N·Ln2Over8Hi is exact
-	// for |N| < 2^12) and Ln2Over8Lo the rest.
-	ExpMagicLut = 0x4b400000
-	Log2e8      = 0x4138aa3b
-	Log2e16     = 0x41b8aa3b
-	Ln2Over8    = 0x3db17218
-	Ln2Over16   = 0x3d317218
-	Ln2Over8Hi  = 0x3db17000
-	Ln2Over8Lo  = 0x3685fdf4
+	// The table-driven exp cores (sigmoid's, tanh's): the magic 1.5·2^20,
+	// which z·log2(e) + ExpMagicLut rounds to a multiple of 1/8, M = N/8
+	// for N = round(8z/ln2), with N (two's complement, for |N| < 2^22) in
+	// its low mantissa bits; 2·log2(e) (for z = 2h); ln2/2 (the reduction
+	// of h = z/2, an exact scaling of Ln2); and ln 2 in two parts, Ln2Hi
+	// (ln 2 to 14 bits: 12 significant bits, so M·Ln2Hi is exact for
+	// |N| < 2^12) and Ln2Lo the rest.
+	ExpMagicLut = 0x49c00000
+	Log2eTwice  = 0x4038aa3b
+	Ln2Half     = 0x3eb17218
+	Ln2Hi       = 0x3f317000
+	Ln2Lo       = 0x3805fdf4
 
 	// SigmoidCutoff is ln(2^-126) rounded toward zero (-87.33654): below it
 	// e^z is below the smallest normal float32 and the sigmoid flushes e to
@@ -86,14 +84,13 @@ var ExpPoly = []uint32{0x3ab5121a, 0x3c091cf1, 0x3d2aac79, 0x3e2aaa49, 0x3efffff
 // to float32 (relative error 2^-26.8; TestTanhPoly measures it).
 var TanhPoly = []uint32{0xbbbaf0eb, 0x3ca9134f, 0xbd5c1e2d, 0x3e088393, 0xbeaaaa99}
 
-// Exp2Lut8 holds, for j = 0..7, the bits of 2^(j/8) rounded to float32
-// less j<<20: the table of tanh's exp, to which k << 20 adds j<<20 back and
-// n to the exponent field (TestExpTables checks it).
-var Exp2Lut8 = [LookupSize]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
+// Exp2Lut8 holds, for j = 0..7, the bits of 2^(j/8) rounded to float32:
+// the table of the exp cores' ScaleLookup (TestExpTables checks it).
+var Exp2Lut8 = [LookupSize]uint32{0x3f800000, 0x3f8b95c2, 0x3f9837f0, 0x3fa5fed7, 0x3fb504f3, 0x3fc5672a, 0x3fd744fd, 0x3feac0c7}
 
 // Exp2Lut8Err holds, for j = 0..7, ln(2^(j/8)/v) for v = 2^(j/8) rounded
-// to float32 (the word of Exp2Lut8 plus j<<20): the reduced argument's
-// correction for the table's rounding.
+// to float32 (the word of Exp2Lut8): the reduced argument's correction for
+// the table's rounding.
 var Exp2Lut8Err = [LookupSize]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
 
 // ExpPolyLut8P4 is q, highest degree first, with e^t ≈ 1 + t + t²·q(t)
@@ -114,47 +111,49 @@ const noValue Value = -1
 // far below z's last bit (the rounding error of a product), or noValue for
 // z alone:
 //
-//	k = z·(8·log2e) + magic                   (N = round(8z/ln2) = 8n + j)
-//	s = Exp2Lut8[j] + (k << 20)               (2^(j/8) rounded, times 2^n)
-//	t = z - N·ln2hi/8 + (lo - N·ln2lo/8) + δj (the first step exact)
-//	e = s + (t·P(t))·s                        (expTail)
+//	k = z·log2e + magic                   (M = round(8z/ln2)/8, N = 8M = 8n + j)
+//	s = Exp2Lut8[j]·2^floor(M)            (2^(j/8) rounded, times 2^n: ScaleLookup)
+//	t = z - M·ln2hi + (lo - M·ln2lo + δj) (the first step exact)
+//	e = s + (t·P(t))·s                    (expTail)
 //
 // where δj = ln(2^(j/8)/(s·2^-n)) (Exp2Lut8Err) makes s·e^t e^(z+lo)
 // though s is rounded, |t| <= ln2/16 (plus δj) takes a polynomial of
-// degree 4, and N·ln2hi/8 is exact for |N| < 2^12 (Ln2Over8Hi has 12
-// significant bits). The roundings of (lo) - N·ln2lo/8 + δj, beside the
+// degree 4, and M·ln2hi is exact for |N| < 2^12 (Ln2Hi has 12
+// significant bits). The roundings of (lo) - M·ln2lo + δj, beside the
 // exact first step, and of the sum add below 2^-29 to e's relative error,
 // and the rounding of t·P less.
 func expLut(b *Builder, z, lo Value) Value {
-	b.Note("exp: k = z·8log2e + magic holds N = round(8z/ln2) = 8n + j")
-	k := b.FMA(z, b.Bits(Log2e8), b.Bits(ExpMagicLut))
-	n := b.Sub(k, b.Bits(ExpMagicLut))
-	b.Note("t = (z - N·ln2hi/8) + ((lo) - N·ln2lo/8 + δj): the first step exact, the rest beside it")
-	t := b.FNMA(n, b.Bits(Ln2Over8Hi), z)
-	var c Value
+	b.Note("exp: k = z·log2e + magic holds M = round(8z/ln2)/8, N = 8M = 8n + j")
+	k := b.FMA(z, b.Bits(Log2e), b.Bits(ExpMagicLut))
+	m := b.Sub(k, b.Bits(ExpMagicLut))
+	b.Note("t = (z - M·ln2hi) + ((lo) - M·ln2lo + δj): the first step exact, the rest beside it")
+	t := b.FNMA(m, b.Bits(Ln2Hi), z)
+	// s where m is read for the last time: M and the table's word are not
+	// live together.
+	var s Value
 	if lo == noValue {
-		c = b.FNMA(n, b.Bits(Ln2Over8Lo), b.Lookup(k, Exp2Lut8Err))
+		t = b.Add(t, b.FNMA(m, b.Bits(Ln2Lo), b.Lookup(k, Exp2Lut8Err)))
+		s = lutScale(b, k, m)
 	} else {
-		c = b.Add(b.FNMA(n, b.Bits(Ln2Over8Lo), lo), b.Lookup(k, Exp2Lut8Err))
+		c := b.FNMA(m, b.Bits(Ln2Lo), lo)
+		s = lutScale(b, k, m)
+		t = b.Add(t, b.Add(c, b.Lookup(k, Exp2Lut8Err)))
 	}
-	t = b.Add(t, c)
-	s := lutScale(b, k)
 	return expTail(b, t, s, ExpPolyLut8P4)
 }
 
-// lutScale returns s = 2^(j/8)·2^n (2^(j/8) rounded) from k, whose low bits
-// hold N = 8n + j over the magic ExpMagicLut: the table's word plus k << 20,
-// on the integer lanes.
-func lutScale(b *Builder, k Value) Value {
-	b.Note("s = 2^(j/8)·2^n: the table's word plus k << 20")
-	return b.AddInt(b.Lookup(k, Exp2Lut8), b.Shl(k, 20))
+// lutScale returns s = 2^(j/8)·2^n from k, whose low bits hold N = 8n + j
+// over the magic ExpMagicLut, and m = N/8.
+func lutScale(b *Builder, k, m Value) Value {
+	b.Note("s = 2^(j/8)·2^n")
+	return b.ScaleLookup(k, m, Exp2Lut8)
 }
 
-// lutReduce returns t = z - N·ln2/8 in one step, N from k as in lutScale:
-// the reduction of the scaled tanh's table-driven exp core, which needs e^z
-// only to an absolute error.
-func lutReduce(b *Builder, k, z Value) Value {
-	return b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over8), z)
+// lutReduce returns t = z - M·ln2 in one step, M = N/8 from k as in
+// lutScale: the reduction of the scaled tanh's table-driven exp core, which
+// needs e^z only to an absolute error.
+func lutReduce(b *Builder, m, z Value) Value {
+	return b.FNMA(m, b.Bits(Ln2), z)
 }
 
 // expm1 computes e^z - 1 for z <= 0 (or NaN) with round(z/ln2) >= -126,
@@ -195,10 +194,10 @@ func expm1(b *Builder, z Value) Value {
 // table of 2^(j/8) and a polynomial of degree 3, which keeps the dependency
 // chain short:
 //
-//	k  = h·(16·log2e) + magic     (N = round(16h/ln2) in the low bits of k,
-//	                               N = 8n + j with 0 <= j < 8)
-//	s  = Exp2Lut8[j] + (k << 20)  (integer lanes: 2^(j/8) rounded, times 2^n)
-//	t' = h - N·(ln2/16)           (t = 2t' = 2h - N·(ln2/8), |t| <= ln2/16)
+//	k  = h·(2·log2e) + magic      (M = round(16h/ln2)/8, N = 8M in the low
+//	                               bits of k, N = 8n + j with 0 <= j < 8)
+//	s  = Exp2Lut8[j]·2^floor(M)   (2^(j/8) rounded, times 2^n: ScaleLookup)
+//	t' = h - M·(ln2/2)            (t = 2t' = 2h - N·(ln2/8), |t| <= ln2/16)
 //	e^z = s + (t'·s)·P'(t')       (P'(t') = 2·P(2t'), P(t) = 1 + t·q(t))
 //
 // P' is P with its coefficients scaled by powers of two, so that t' takes
@@ -209,11 +208,12 @@ func expm1(b *Builder, z Value) Value {
 // (2^-25.2) and the rounding of P (below 2^-28 of e^z, beside |t·s| <=
 // s/22) add little to.
 func expAbsTwice(b *Builder, h Value) Value {
-	b.Note("exp: k = 2h·8log2e + magic holds N = round(16h/ln2) = 8n + j")
-	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
-	b.Note("t' = h - N·ln2/16 = t/2")
-	t := b.FNMA(b.Sub(k, b.Bits(ExpMagicLut)), b.Bits(Ln2Over16), h)
-	s := lutScale(b, k)
+	b.Note("exp: k = 2h·log2e + magic holds M = round(16h/ln2)/8, N = 8M = 8n + j")
+	k := b.FMA(h, b.Bits(Log2eTwice), b.Bits(ExpMagicLut))
+	m := b.Sub(k, b.Bits(ExpMagicLut))
+	b.Note("t' = h - M·ln2/2 = t/2")
+	t := b.FNMA(m, b.Bits(Ln2Half), h)
+	s := lutScale(b, k, m)
 	b.Note("P'(t') = 2·(1 + t·q(t)), e^z = s + (t'·s)·P'")
 	p := Horner(b, t, OnePlusTq(ExpPolyLut8P3, 2, 2))
 	return b.FMA(b.Mul(t, s), p, s)
@@ -385,16 +385,17 @@ func scaledTanh(b *Builder) *Program {
 	p := Horner(b, u, TanhPoly)
 	poly := b.Sub(gh, b.FNMA(b.Mul(gh, u), p, ngl))
 	clamp := b.Bits(TanhClamp)
-	b.Note("h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it")
+	b.Note("h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it")
 	h := b.MaxNegAbs(zh, clamp)
-	k := b.FMA(h, b.Bits(Log2e16), b.Bits(ExpMagicLut))
+	k := b.FMA(h, b.Bits(Log2eTwice), b.Bits(ExpMagicLut))
 	b.Note("-2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)")
 	c := b.Xor(b.Add(r, r), b.And(zh, sign))
 	c = b.Select(b.Greater(u, b.Bits(TanhClampSq)), b.F(0), c)
-	b.Note("t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step")
+	b.Note("t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step")
 	c = b.Add(c, b.Lookup(k, Exp2Lut8Err))
-	t := b.Add(lutReduce(b, k, b.Add(h, h)), c)
-	s := lutScale(b, k)
+	m := b.Sub(k, b.Bits(ExpMagicLut))
+	t := b.Add(lutReduce(b, m, b.Add(h, h)), c)
+	s := lutScale(b, k, m)
 	e := expTail(b, t, s, ExpPolyLut8P4)
 	b.Note("q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid")
 	d := b.Add(e, one)

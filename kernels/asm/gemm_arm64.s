@@ -525,13 +525,13 @@ fsigmoid:
 	// Constants.
 	MOVW $0x80000000, R16
 	VDUP R16, V31.S4
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VMOV R16, V30.S[0]
-	MOVW $0x4138aa3b, R16
+	MOVW $0x3fb8aa3b, R16
 	VMOV R16, V30.S[1]
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VDUP R16, V29.S4
-	MOVW $0x3db17000, R16
+	MOVW $0x3f317000, R16
 	VMOV R16, V30.S[2]
 	MOVW $0x00000000, R16
 	VMOV R16, V27.S[0]
@@ -553,7 +553,7 @@ fsigmoid:
 	VDUP R16, V26.S4
 	MOVW $0x03020100, R16
 	VDUP R16, V25.S4
-	MOVW $0x3685fdf4, R16
+	MOVW $0x3805fdf4, R16
 	VMOV R16, V30.S[3]
 	MOVW $0x3f800000, R16
 	VMOV R16, V23.S[0]
@@ -629,7 +629,7 @@ fsigmoidrow:
 	WORD $0x4e24d5ad // fadd v13.4s, v13.4s, v4.4s
 	WORD $0x4e25d5ce // fadd v14.4s, v14.4s, v5.4s
 
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	// s = 2^(j/8)·2^n
 	VAND V26.B16, V9.B16, V3.B16
 	VAND V26.B16, V10.B16, V4.B16
 	VAND V26.B16, V11.B16, V5.B16
@@ -654,29 +654,29 @@ fsigmoidrow:
 	VADD V9.S4, V3.S4, V3.S4
 	VADD V10.S4, V4.S4, V4.S4
 	VADD V11.S4, V5.S4, V5.S4
-	VDUP V22.S[0], V9.S4
-	VDUP V22.S[0], V10.S4
-	VDUP V22.S[0], V11.S4
-	WORD $0x4fb61189 // fmla v9.4s, v12.4s, v22.s[1]
-	WORD $0x4fb611aa // fmla v10.4s, v13.4s, v22.s[1]
-	WORD $0x4fb611cb // fmla v11.4s, v14.4s, v22.s[1]
-	VDUP V22.S[2], V6.S4
-	VDUP V22.S[2], V7.S4
-	VDUP V22.S[2], V8.S4
-	VFMLA V12.S4, V9.S4, V6.S4
-	VFMLA V13.S4, V10.S4, V7.S4
-	VFMLA V14.S4, V11.S4, V8.S4
-	VDUP V22.S[3], V9.S4
-	VDUP V22.S[3], V10.S4
-	VDUP V22.S[3], V11.S4
+	VDUP V22.S[0], V6.S4
+	VDUP V22.S[0], V7.S4
+	VDUP V22.S[0], V8.S4
+	WORD $0x4fb61186 // fmla v6.4s, v12.4s, v22.s[1]
+	WORD $0x4fb611a7 // fmla v7.4s, v13.4s, v22.s[1]
+	WORD $0x4fb611c8 // fmla v8.4s, v14.4s, v22.s[1]
+	VDUP V22.S[2], V9.S4
+	VDUP V22.S[2], V10.S4
+	VDUP V22.S[2], V11.S4
 	VFMLA V12.S4, V6.S4, V9.S4
 	VFMLA V13.S4, V7.S4, V10.S4
 	VFMLA V14.S4, V8.S4, V11.S4
+	VDUP V22.S[3], V6.S4
+	VDUP V22.S[3], V7.S4
+	VDUP V22.S[3], V8.S4
+	VFMLA V12.S4, V9.S4, V6.S4
+	VFMLA V13.S4, V10.S4, V7.S4
+	VFMLA V14.S4, V11.S4, V8.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e29dd8c // fmul v12.4s, v12.4s, v9.4s
-	WORD $0x6e2addad // fmul v13.4s, v13.4s, v10.4s
-	WORD $0x6e2bddce // fmul v14.4s, v14.4s, v11.4s
+	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
+	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
 	VFMLA V3.S4, V12.S4, V3.S4
 	VFMLA V4.S4, V13.S4, V4.S4
 	VFMLA V5.S4, V14.S4, V5.S4
@@ -699,15 +699,15 @@ fsigmoidrow:
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V9.B16
-	VORR V1.B16, V1.B16, V10.B16
-	VORR V2.B16, V2.B16, V11.B16
-	VBSL V20.B16, V12.B16, V9.B16
-	VBSL V20.B16, V13.B16, V10.B16
-	VBSL V20.B16, V14.B16, V11.B16
-	WORD $0x6e23fd29 // fdiv v9.4s, v9.4s, v3.4s
-	WORD $0x6e24fd4a // fdiv v10.4s, v10.4s, v4.4s
-	WORD $0x6e25fd6b // fdiv v11.4s, v11.4s, v5.4s
+	VORR V0.B16, V0.B16, V6.B16
+	VORR V1.B16, V1.B16, V7.B16
+	VORR V2.B16, V2.B16, V8.B16
+	VBSL V20.B16, V12.B16, V6.B16
+	VBSL V20.B16, V13.B16, V7.B16
+	VBSL V20.B16, V14.B16, V8.B16
+	WORD $0x6e23fcc6 // fdiv v6.4s, v6.4s, v3.4s
+	WORD $0x6e24fce7 // fdiv v7.4s, v7.4s, v4.4s
+	WORD $0x6e25fd08 // fdiv v8.4s, v8.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
@@ -716,21 +716,21 @@ fsigmoidrow:
 	WORD $0x4ea3d58c // fsub v12.4s, v12.4s, v3.4s
 	WORD $0x4ea4d5ad // fsub v13.4s, v13.4s, v4.4s
 	WORD $0x4ea5d5ce // fsub v14.4s, v14.4s, v5.4s
-	WORD $0x4ea9d683 // fsub v3.4s, v20.4s, v9.4s
-	WORD $0x4eaad684 // fsub v4.4s, v20.4s, v10.4s
-	WORD $0x4eabd685 // fsub v5.4s, v20.4s, v11.4s
-	VBSL V9.B16, V3.B16, V0.B16
-	VBSL V10.B16, V4.B16, V1.B16
-	VBSL V11.B16, V5.B16, V2.B16
+	WORD $0x4ea6d683 // fsub v3.4s, v20.4s, v6.4s
+	WORD $0x4ea7d684 // fsub v4.4s, v20.4s, v7.4s
+	WORD $0x4ea8d685 // fsub v5.4s, v20.4s, v8.4s
+	VBSL V6.B16, V3.B16, V0.B16
+	VBSL V7.B16, V4.B16, V1.B16
+	VBSL V8.B16, V5.B16, V2.B16
 
 	// y = q - q·(dlo·(1/d))
 	WORD $0x6e20dd8c // fmul v12.4s, v12.4s, v0.4s
 	WORD $0x6e21ddad // fmul v13.4s, v13.4s, v1.4s
 	WORD $0x6e22ddce // fmul v14.4s, v14.4s, v2.4s
-	VFMLS V12.S4, V9.S4, V9.S4
-	VFMLS V13.S4, V10.S4, V10.S4
-	VFMLS V14.S4, V11.S4, V11.S4
-	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
+	VFMLS V12.S4, V6.S4, V6.S4
+	VFMLS V13.S4, V7.S4, V7.S4
+	VFMLS V14.S4, V8.S4, V8.S4
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fsigmoidrow
@@ -744,13 +744,13 @@ ftanh:
 	VDUP R16, V31.S4
 	MOVW $0xc1200000, R16
 	VDUP R16, V30.S4
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VMOV R16, V29.S[0]
-	MOVW $0x41b8aa3b, R16
+	MOVW $0x4038aa3b, R16
 	VMOV R16, V29.S[1]
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VDUP R16, V28.S4
-	MOVW $0x3d317218, R16
+	MOVW $0x3eb17218, R16
 	VMOV R16, V29.S[2]
 	MOVW $0x3f800000, R16
 	VMOV R16, V26.S[0]
@@ -811,8 +811,6 @@ ftanhrow:
 	WORD $0x4fbd11ec // fmla v12.4s, v15.4s, v29.s[1]
 	WORD $0x4fbd120d // fmla v13.4s, v16.4s, v29.s[1]
 	WORD $0x4fbd122e // fmla v14.4s, v17.4s, v29.s[1]
-
-	// t' = h - N·ln2/16 = t/2
 	WORD $0x4ebcd589 // fsub v9.4s, v12.4s, v28.4s
 	WORD $0x4ebcd5aa // fsub v10.4s, v13.4s, v28.4s
 	WORD $0x4ebcd5cb // fsub v11.4s, v14.4s, v28.4s
@@ -820,111 +818,111 @@ ftanhrow:
 	WORD $0x4f9d5950 // fmls v16.4s, v10.4s, v29.s[2]
 	WORD $0x4f9d5971 // fmls v17.4s, v11.4s, v29.s[2]
 
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V12.B16, V9.B16
-	VAND V25.B16, V13.B16, V10.B16
-	VAND V25.B16, V14.B16, V11.B16
-	VSHL $2, V9.S4, V9.S4
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
-	VSLI $8, V9.S4, V9.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
-	VSLI $16, V9.S4, V9.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
-	VORR V24.B16, V9.B16, V9.B16
-	VORR V24.B16, V10.B16, V10.B16
-	VORR V24.B16, V11.B16, V11.B16
-	VTBL V9.B16, [V26.B16, V27.B16], V9.B16
-	VTBL V10.B16, [V26.B16, V27.B16], V10.B16
-	VTBL V11.B16, [V26.B16, V27.B16], V11.B16
+	// s = 2^(j/8)·2^n
+	VAND V25.B16, V12.B16, V6.B16
+	VAND V25.B16, V13.B16, V7.B16
+	VAND V25.B16, V14.B16, V8.B16
+	VSHL $2, V6.S4, V6.S4
+	VSHL $2, V7.S4, V7.S4
+	VSHL $2, V8.S4, V8.S4
+	VSLI $8, V6.S4, V6.S4
+	VSLI $8, V7.S4, V7.S4
+	VSLI $8, V8.S4, V8.S4
+	VSLI $16, V6.S4, V6.S4
+	VSLI $16, V7.S4, V7.S4
+	VSLI $16, V8.S4, V8.S4
+	VORR V24.B16, V6.B16, V6.B16
+	VORR V24.B16, V7.B16, V7.B16
+	VORR V24.B16, V8.B16, V8.B16
+	VTBL V6.B16, [V26.B16, V27.B16], V6.B16
+	VTBL V7.B16, [V26.B16, V27.B16], V7.B16
+	VTBL V8.B16, [V26.B16, V27.B16], V8.B16
 	VSHL $20, V12.S4, V12.S4
 	VSHL $20, V13.S4, V13.S4
 	VSHL $20, V14.S4, V14.S4
-	VADD V12.S4, V9.S4, V9.S4
-	VADD V13.S4, V10.S4, V10.S4
-	VADD V14.S4, V11.S4, V11.S4
-	VDUP V29.S[3], V12.S4
-	VDUP V29.S[3], V13.S4
-	VDUP V29.S[3], V14.S4
-	WORD $0x4f9711ec // fmla v12.4s, v15.4s, v23.s[0]
-	WORD $0x4f97120d // fmla v13.4s, v16.4s, v23.s[0]
-	WORD $0x4f97122e // fmla v14.4s, v17.4s, v23.s[0]
-	VDUP V23.S[1], V6.S4
-	VDUP V23.S[1], V7.S4
-	VDUP V23.S[1], V8.S4
-	VFMLA V15.S4, V12.S4, V6.S4
-	VFMLA V16.S4, V13.S4, V7.S4
-	VFMLA V17.S4, V14.S4, V8.S4
-	WORD $0x6e29ddef // fmul v15.4s, v15.4s, v9.4s
-	WORD $0x6e2ade10 // fmul v16.4s, v16.4s, v10.4s
-	WORD $0x6e2bde31 // fmul v17.4s, v17.4s, v11.4s
-	VFMLA V6.S4, V15.S4, V9.S4
-	VFMLA V7.S4, V16.S4, V10.S4
-	VFMLA V8.S4, V17.S4, V11.S4
+	VADD V12.S4, V6.S4, V6.S4
+	VADD V13.S4, V7.S4, V7.S4
+	VADD V14.S4, V8.S4, V8.S4
+	VDUP V29.S[3], V9.S4
+	VDUP V29.S[3], V10.S4
+	VDUP V29.S[3], V11.S4
+	WORD $0x4f9711e9 // fmla v9.4s, v15.4s, v23.s[0]
+	WORD $0x4f97120a // fmla v10.4s, v16.4s, v23.s[0]
+	WORD $0x4f97122b // fmla v11.4s, v17.4s, v23.s[0]
+	VDUP V23.S[1], V12.S4
+	VDUP V23.S[1], V13.S4
+	VDUP V23.S[1], V14.S4
+	VFMLA V15.S4, V9.S4, V12.S4
+	VFMLA V16.S4, V10.S4, V13.S4
+	VFMLA V17.S4, V11.S4, V14.S4
+	WORD $0x6e26ddef // fmul v15.4s, v15.4s, v6.4s
+	WORD $0x6e27de10 // fmul v16.4s, v16.4s, v7.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	VFMLA V12.S4, V15.S4, V6.S4
+	VFMLA V13.S4, V16.S4, V7.S4
+	VFMLA V14.S4, V17.S4, V8.S4
 
 	// (1 - e)/(1 + e)
-	WORD $0x4ea9d6c6 // fsub v6.4s, v22.4s, v9.4s
-	WORD $0x4eaad6c7 // fsub v7.4s, v22.4s, v10.4s
-	WORD $0x4eabd6c8 // fsub v8.4s, v22.4s, v11.4s
-	WORD $0x4e36d529 // fadd v9.4s, v9.4s, v22.4s
-	WORD $0x4e36d54a // fadd v10.4s, v10.4s, v22.4s
-	WORD $0x4e36d56b // fadd v11.4s, v11.4s, v22.4s
-	WORD $0x6e29fcc6 // fdiv v6.4s, v6.4s, v9.4s
-	WORD $0x6e2afce7 // fdiv v7.4s, v7.4s, v10.4s
-	WORD $0x6e2bfd08 // fdiv v8.4s, v8.4s, v11.4s
+	WORD $0x4ea6d6cc // fsub v12.4s, v22.4s, v6.4s
+	WORD $0x4ea7d6cd // fsub v13.4s, v22.4s, v7.4s
+	WORD $0x4ea8d6ce // fsub v14.4s, v22.4s, v8.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e36d4e7 // fadd v7.4s, v7.4s, v22.4s
+	WORD $0x4e36d508 // fadd v8.4s, v8.4s, v22.4s
+	WORD $0x6e26fd8c // fdiv v12.4s, v12.4s, v6.4s
+	WORD $0x6e27fdad // fdiv v13.4s, v13.4s, v7.4s
+	WORD $0x6e28fdce // fdiv v14.4s, v14.4s, v8.4s
 
 	// x + x³·p(x²)
-	WORD $0x6e20dc09 // fmul v9.4s, v0.4s, v0.4s
-	WORD $0x6e21dc2a // fmul v10.4s, v1.4s, v1.4s
-	WORD $0x6e22dc4b // fmul v11.4s, v2.4s, v2.4s
+	WORD $0x6e20dc06 // fmul v6.4s, v0.4s, v0.4s
+	WORD $0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
+	WORD $0x6e22dc48 // fmul v8.4s, v2.4s, v2.4s
 	VDUP V23.S[2], V15.S4
 	VDUP V23.S[2], V16.S4
 	VDUP V23.S[2], V17.S4
-	WORD $0x4fb7192f // fmla v15.4s, v9.4s, v23.s[3]
-	WORD $0x4fb71950 // fmla v16.4s, v10.4s, v23.s[3]
-	WORD $0x4fb71971 // fmla v17.4s, v11.4s, v23.s[3]
-	VDUP V21.S[0], V12.S4
-	VDUP V21.S[0], V13.S4
-	VDUP V21.S[0], V14.S4
-	VFMLA V9.S4, V15.S4, V12.S4
-	VFMLA V10.S4, V16.S4, V13.S4
-	VFMLA V11.S4, V17.S4, V14.S4
+	WORD $0x4fb718cf // fmla v15.4s, v6.4s, v23.s[3]
+	WORD $0x4fb718f0 // fmla v16.4s, v7.4s, v23.s[3]
+	WORD $0x4fb71911 // fmla v17.4s, v8.4s, v23.s[3]
+	VDUP V21.S[0], V9.S4
+	VDUP V21.S[0], V10.S4
+	VDUP V21.S[0], V11.S4
+	VFMLA V6.S4, V15.S4, V9.S4
+	VFMLA V7.S4, V16.S4, V10.S4
+	VFMLA V8.S4, V17.S4, V11.S4
 	VDUP V21.S[1], V15.S4
 	VDUP V21.S[1], V16.S4
 	VDUP V21.S[1], V17.S4
-	VFMLA V9.S4, V12.S4, V15.S4
-	VFMLA V10.S4, V13.S4, V16.S4
-	VFMLA V11.S4, V14.S4, V17.S4
-	VDUP V21.S[2], V12.S4
-	VDUP V21.S[2], V13.S4
-	VDUP V21.S[2], V14.S4
-	VFMLA V9.S4, V15.S4, V12.S4
-	VFMLA V10.S4, V16.S4, V13.S4
-	VFMLA V11.S4, V17.S4, V14.S4
-	WORD $0x6e29dc0f // fmul v15.4s, v0.4s, v9.4s
-	WORD $0x6e2adc30 // fmul v16.4s, v1.4s, v10.4s
-	WORD $0x6e2bdc51 // fmul v17.4s, v2.4s, v11.4s
+	VFMLA V6.S4, V9.S4, V15.S4
+	VFMLA V7.S4, V10.S4, V16.S4
+	VFMLA V8.S4, V11.S4, V17.S4
+	VDUP V21.S[2], V9.S4
+	VDUP V21.S[2], V10.S4
+	VDUP V21.S[2], V11.S4
+	VFMLA V6.S4, V15.S4, V9.S4
+	VFMLA V7.S4, V16.S4, V10.S4
+	VFMLA V8.S4, V17.S4, V11.S4
+	WORD $0x6e26dc0f // fmul v15.4s, v0.4s, v6.4s
+	WORD $0x6e27dc30 // fmul v16.4s, v1.4s, v7.4s
+	WORD $0x6e28dc51 // fmul v17.4s, v2.4s, v8.4s
 	VORR V0.B16, V0.B16, V3.B16
 	VORR V1.B16, V1.B16, V4.B16
 	VORR V2.B16, V2.B16, V5.B16
-	VFMLA V12.S4, V15.S4, V3.S4
-	VFMLA V13.S4, V16.S4, V4.S4
-	VFMLA V14.S4, V17.S4, V5.S4
-	WORD $0x6e34e529 // fcmge v9.4s, v9.4s, v20.4s
-	WORD $0x6e34e54a // fcmge v10.4s, v10.4s, v20.4s
-	WORD $0x6e34e56b // fcmge v11.4s, v11.4s, v20.4s
-	VBSL V3.B16, V6.B16, V9.B16
-	VBSL V4.B16, V7.B16, V10.B16
-	VBSL V5.B16, V8.B16, V11.B16
+	VFMLA V9.S4, V15.S4, V3.S4
+	VFMLA V10.S4, V16.S4, V4.S4
+	VFMLA V11.S4, V17.S4, V5.S4
+	WORD $0x6e34e4c6 // fcmge v6.4s, v6.4s, v20.4s
+	WORD $0x6e34e4e7 // fcmge v7.4s, v7.4s, v20.4s
+	WORD $0x6e34e508 // fcmge v8.4s, v8.4s, v20.4s
+	VBSL V3.B16, V12.B16, V6.B16
+	VBSL V4.B16, V13.B16, V7.B16
+	VBSL V5.B16, V14.B16, V8.B16
 	VAND V31.B16, V0.B16, V0.B16
 	VAND V31.B16, V1.B16, V1.B16
 	VAND V31.B16, V2.B16, V2.B16
-	VORR V0.B16, V9.B16, V9.B16
-	VORR V1.B16, V10.B16, V10.B16
-	VORR V2.B16, V11.B16, V11.B16
-	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
+	VORR V0.B16, V6.B16, V6.B16
+	VORR V1.B16, V7.B16, V7.B16
+	VORR V2.B16, V8.B16, V8.B16
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE ftanhrow
@@ -938,51 +936,51 @@ fscaledsigmoid:
 	// Constants.
 	MOVW $0x80000000, R16
 	VDUP R16, V30.S4
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VMOV R16, V29.S[0]
-	MOVW $0x4138aa3b, R16
+	MOVW $0x3fb8aa3b, R16
 	VMOV R16, V29.S[1]
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VDUP R16, V28.S4
-	MOVW $0x3db17000, R16
+	MOVW $0x3f317000, R16
 	VMOV R16, V29.S[2]
-	MOVW $0x3685fdf4, R16
+	MOVW $0x3805fdf4, R16
 	VMOV R16, V29.S[3]
-	MOVW $0x00000000, R16
+	MOVW $0x3f800000, R16
 	VMOV R16, V26.S[0]
-	MOVW $0xb24e0611, R16
+	MOVW $0x3f7b95c2, R16
 	VMOV R16, V26.S[1]
-	MOVW $0x33092801, R16
+	MOVW $0x3f7837f0, R16
 	VMOV R16, V26.S[2]
-	MOVW $0xb3051aa9, R16
+	MOVW $0x3f75fed7, R16
 	VMOV R16, V26.S[3]
-	MOVW $0x329302ae, R16
+	MOVW $0x3f7504f3, R16
 	VMOV R16, V27.S[0]
-	MOVW $0x31b3d0e5, R16
+	MOVW $0x3f75672a, R16
 	VMOV R16, V27.S[1]
-	MOVW $0xb27ce182, R16
+	MOVW $0x3f7744fd, R16
 	VMOV R16, V27.S[2]
-	MOVW $0xb1d290be, R16
+	MOVW $0x3f7ac0c7, R16
 	VMOV R16, V27.S[3]
 	MOVW $0x00000007, R16
 	VDUP R16, V25.S4
 	MOVW $0x03020100, R16
 	VDUP R16, V24.S4
-	MOVW $0x3f800000, R16
+	MOVW $0x00000000, R16
 	VMOV R16, V22.S[0]
-	MOVW $0x3f7b95c2, R16
+	MOVW $0xb24e0611, R16
 	VMOV R16, V22.S[1]
-	MOVW $0x3f7837f0, R16
+	MOVW $0x33092801, R16
 	VMOV R16, V22.S[2]
-	MOVW $0x3f75fed7, R16
+	MOVW $0xb3051aa9, R16
 	VMOV R16, V22.S[3]
-	MOVW $0x3f7504f3, R16
+	MOVW $0x329302ae, R16
 	VMOV R16, V23.S[0]
-	MOVW $0x3f75672a, R16
+	MOVW $0x31b3d0e5, R16
 	VMOV R16, V23.S[1]
-	MOVW $0x3f7744fd, R16
+	MOVW $0xb27ce182, R16
 	VMOV R16, V23.S[2]
-	MOVW $0x3f7ac0c7, R16
+	MOVW $0xb1d290be, R16
 	VMOV R16, V23.S[3]
 	MOVW $0x3e2aae3b, R16
 	VMOV R16, V21.S[0]
@@ -1001,168 +999,198 @@ fscaledsigmoid:
 
 fscaledsigmoidrow:
 	MOVD R13, R16
-	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
+	VLD1 (R16), [V0.S4]
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfec // fmul v12.4s, v31.4s, v0.4s
-	WORD $0x6e21dfed // fmul v13.4s, v31.4s, v1.4s
-	WORD $0x6e22dfee // fmul v14.4s, v31.4s, v2.4s
-	VORR V12.B16, V12.B16, V9.B16
-	VORR V13.B16, V13.B16, V10.B16
-	VORR V14.B16, V14.B16, V11.B16
-	VFMLS V0.S4, V31.S4, V9.S4
-	VFMLS V1.S4, V31.S4, V10.S4
-	VFMLS V2.S4, V31.S4, V11.S4
-	VAND V30.B16, V12.B16, V0.B16
-	VAND V30.B16, V13.B16, V1.B16
-	VAND V30.B16, V14.B16, V2.B16
-	VEOR V0.B16, V9.B16, V9.B16
-	VEOR V1.B16, V10.B16, V10.B16
-	VEOR V2.B16, V11.B16, V11.B16
-	VORR V30.B16, V12.B16, V0.B16
-	VORR V30.B16, V13.B16, V1.B16
-	VORR V30.B16, V14.B16, V2.B16
-	VDUP V29.S[0], V6.S4
-	VDUP V29.S[0], V7.S4
-	VDUP V29.S[0], V8.S4
-	WORD $0x4fbd1006 // fmla v6.4s, v0.4s, v29.s[1]
-	WORD $0x4fbd1027 // fmla v7.4s, v1.4s, v29.s[1]
-	WORD $0x4fbd1048 // fmla v8.4s, v2.4s, v29.s[1]
-	WORD $0x4ebcd4c3 // fsub v3.4s, v6.4s, v28.4s
-	WORD $0x4ebcd4e4 // fsub v4.4s, v7.4s, v28.4s
-	WORD $0x4ebcd505 // fsub v5.4s, v8.4s, v28.4s
+	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V31.S4, V5.S4
+	VAND V30.B16, V6.B16, V0.B16
+	VEOR V0.B16, V5.B16, V5.B16
+	VORR V30.B16, V6.B16, V0.B16
+	VDUP V29.S[0], V4.S4
+	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
+	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
 	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
-	WORD $0x4f9d5881 // fmls v1.4s, v4.4s, v29.s[2]
-	WORD $0x4f9d58a2 // fmls v2.4s, v5.4s, v29.s[2]
-	WORD $0x4fbd5869 // fmls v9.4s, v3.4s, v29.s[3]
-	WORD $0x4fbd588a // fmls v10.4s, v4.4s, v29.s[3]
-	WORD $0x4fbd58ab // fmls v11.4s, v5.4s, v29.s[3]
-	VAND V25.B16, V6.B16, V3.B16
-	VAND V25.B16, V7.B16, V4.B16
-	VAND V25.B16, V8.B16, V5.B16
-	VSHL $2, V3.S4, V3.S4
-	VSHL $2, V4.S4, V4.S4
-	VSHL $2, V5.S4, V5.S4
-	VSLI $8, V3.S4, V3.S4
-	VSLI $8, V4.S4, V4.S4
-	VSLI $8, V5.S4, V5.S4
-	VSLI $16, V3.S4, V3.S4
-	VSLI $16, V4.S4, V4.S4
-	VSLI $16, V5.S4, V5.S4
-	VORR V24.B16, V3.B16, V3.B16
-	VORR V24.B16, V4.B16, V4.B16
-	VORR V24.B16, V5.B16, V5.B16
-	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
-	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
-	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
-	WORD $0x4e23d529 // fadd v9.4s, v9.4s, v3.4s
-	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD $0x4e25d56b // fadd v11.4s, v11.4s, v5.4s
-	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
-	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
-	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
 
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
-	VAND V25.B16, V6.B16, V9.B16
-	VAND V25.B16, V7.B16, V10.B16
-	VAND V25.B16, V8.B16, V11.B16
-	VSHL $2, V9.S4, V9.S4
-	VSHL $2, V10.S4, V10.S4
-	VSHL $2, V11.S4, V11.S4
-	VSLI $8, V9.S4, V9.S4
-	VSLI $8, V10.S4, V10.S4
-	VSLI $8, V11.S4, V11.S4
-	VSLI $16, V9.S4, V9.S4
-	VSLI $16, V10.S4, V10.S4
-	VSLI $16, V11.S4, V11.S4
-	VORR V24.B16, V9.B16, V9.B16
-	VORR V24.B16, V10.B16, V10.B16
-	VORR V24.B16, V11.B16, V11.B16
-	VTBL V9.B16, [V22.B16, V23.B16], V9.B16
-	VTBL V10.B16, [V22.B16, V23.B16], V10.B16
-	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
-	VSHL $20, V6.S4, V6.S4
-	VSHL $20, V7.S4, V7.S4
-	VSHL $20, V8.S4, V8.S4
-	VADD V6.S4, V9.S4, V9.S4
-	VADD V7.S4, V10.S4, V10.S4
-	VADD V8.S4, V11.S4, V11.S4
-	VDUP V21.S[0], V6.S4
-	VDUP V21.S[0], V7.S4
-	VDUP V21.S[0], V8.S4
-	WORD $0x4fb51006 // fmla v6.4s, v0.4s, v21.s[1]
-	WORD $0x4fb51027 // fmla v7.4s, v1.4s, v21.s[1]
-	WORD $0x4fb51048 // fmla v8.4s, v2.4s, v21.s[1]
-	VDUP V21.S[2], V3.S4
+	// s = 2^(j/8)·2^n
+	VAND V25.B16, V4.B16, V2.B16
+	VSHL $2, V2.S4, V2.S4
+	VSLI $8, V2.S4, V2.S4
+	VSLI $16, V2.S4, V2.S4
+	VORR V24.B16, V2.B16, V2.B16
+	VTBL V2.B16, [V26.B16, V27.B16], V2.B16
+	VSHL $20, V4.S4, V1.S4
+	VADD V1.S4, V2.S4, V2.S4
+	VAND V25.B16, V4.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V24.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V22.B16, V23.B16], V4.B16
+	WORD $0x4e24d4a5 // fadd v5.4s, v5.4s, v4.4s
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	VDUP V21.S[0], V5.S4
+	WORD $0x4fb51005 // fmla v5.4s, v0.4s, v21.s[1]
 	VDUP V21.S[2], V4.S4
-	VDUP V21.S[2], V5.S4
-	VFMLA V0.S4, V6.S4, V3.S4
-	VFMLA V1.S4, V7.S4, V4.S4
-	VFMLA V2.S4, V8.S4, V5.S4
-	VDUP V21.S[3], V6.S4
-	VDUP V21.S[3], V7.S4
-	VDUP V21.S[3], V8.S4
-	VFMLA V0.S4, V3.S4, V6.S4
-	VFMLA V1.S4, V4.S4, V7.S4
-	VFMLA V2.S4, V5.S4, V8.S4
+	VFMLA V0.S4, V5.S4, V4.S4
+	VDUP V21.S[3], V5.S4
+	VFMLA V0.S4, V4.S4, V5.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
-	WORD $0x6e28dc42 // fmul v2.4s, v2.4s, v8.4s
-	VFMLA V9.S4, V0.S4, V9.S4
-	VFMLA V10.S4, V1.S4, V10.S4
-	VFMLA V11.S4, V2.S4, V11.S4
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	VFMLA V2.S4, V0.S4, V2.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V12.B16, V0.B16
-	VORR V30.B16, V13.B16, V1.B16
-	VORR V30.B16, V14.B16, V2.B16
+	VORR V30.B16, V6.B16, V0.B16
 	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
-	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
-	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
-	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
-	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
-	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
-	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
-	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
-	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
-	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
-	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
+	WORD $0x4e601c40 // bic v0.16b, v2.16b, v0.16b
+	WORD $0x4e33d402 // fadd v2.4s, v0.4s, v19.4s
+	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V12.B16, V12.B16, V6.B16
-	VORR V13.B16, V13.B16, V7.B16
-	VORR V14.B16, V14.B16, V8.B16
-	VBSL V19.B16, V0.B16, V6.B16
-	VBSL V19.B16, V1.B16, V7.B16
-	VBSL V19.B16, V2.B16, V8.B16
-	WORD $0x6e29fcc6 // fdiv v6.4s, v6.4s, v9.4s
-	WORD $0x6e2afce7 // fdiv v7.4s, v7.4s, v10.4s
-	WORD $0x6e2bfd08 // fdiv v8.4s, v8.4s, v11.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VBSL V19.B16, V0.B16, V5.B16
+	WORD $0x6e22fca5 // fdiv v5.4s, v5.4s, v2.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
-	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
-	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
-	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
-	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
-	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
-	WORD $0x4ea6d669 // fsub v9.4s, v19.4s, v6.4s
-	WORD $0x4ea7d66a // fsub v10.4s, v19.4s, v7.4s
-	WORD $0x4ea8d66b // fsub v11.4s, v19.4s, v8.4s
-	VBSL V6.B16, V9.B16, V12.B16
-	VBSL V7.B16, V10.B16, V13.B16
-	VBSL V8.B16, V11.B16, V14.B16
+	WORD $0x4eb3d442 // fsub v2.4s, v2.4s, v19.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	VBSL V5.B16, V2.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
-	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
-	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
-	VFMLS V0.S4, V6.S4, V6.S4
-	VFMLS V1.S4, V7.S4, V7.S4
-	VFMLS V2.S4, V8.S4, V8.S4
-	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+	VST1.P [V5.S4], 16(R16)
+	VLD1 (R16), [V0.S4]
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V31.S4, V5.S4
+	VAND V30.B16, V6.B16, V0.B16
+	VEOR V0.B16, V5.B16, V5.B16
+	VORR V30.B16, V6.B16, V0.B16
+	VDUP V29.S[0], V4.S4
+	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
+	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
+
+	// s = 2^(j/8)·2^n
+	VAND V25.B16, V4.B16, V2.B16
+	VSHL $2, V2.S4, V2.S4
+	VSLI $8, V2.S4, V2.S4
+	VSLI $16, V2.S4, V2.S4
+	VORR V24.B16, V2.B16, V2.B16
+	VTBL V2.B16, [V26.B16, V27.B16], V2.B16
+	VSHL $20, V4.S4, V1.S4
+	VADD V1.S4, V2.S4, V2.S4
+	VAND V25.B16, V4.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V24.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V22.B16, V23.B16], V4.B16
+	WORD $0x4e24d4a5 // fadd v5.4s, v5.4s, v4.4s
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	VDUP V21.S[0], V5.S4
+	WORD $0x4fb51005 // fmla v5.4s, v0.4s, v21.s[1]
+	VDUP V21.S[2], V4.S4
+	VFMLA V0.S4, V5.S4, V4.S4
+	VDUP V21.S[3], V5.S4
+	VFMLA V0.S4, V4.S4, V5.S4
+
+	// e = s + (t·P)·s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	VFMLA V2.S4, V0.S4, V2.S4
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORR V30.B16, V6.B16, V0.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x4e601c40 // bic v0.16b, v2.16b, v0.16b
+	WORD $0x4e33d402 // fadd v2.4s, v0.4s, v19.4s
+	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V6.B16, V6.B16, V5.B16
+	VBSL V19.B16, V0.B16, V5.B16
+	WORD $0x6e22fca5 // fdiv v5.4s, v5.4s, v2.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb3d442 // fsub v2.4s, v2.4s, v19.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	VBSL V5.B16, V2.B16, V6.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+	VST1.P [V5.S4], 16(R16)
+	VLD1 (R16), [V0.S4]
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V31.S4, V5.S4
+	VAND V30.B16, V6.B16, V0.B16
+	VEOR V0.B16, V5.B16, V5.B16
+	VORR V30.B16, V6.B16, V0.B16
+	VDUP V29.S[0], V4.S4
+	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
+	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
+
+	// s = 2^(j/8)·2^n
+	VAND V25.B16, V4.B16, V2.B16
+	VSHL $2, V2.S4, V2.S4
+	VSLI $8, V2.S4, V2.S4
+	VSLI $16, V2.S4, V2.S4
+	VORR V24.B16, V2.B16, V2.B16
+	VTBL V2.B16, [V26.B16, V27.B16], V2.B16
+	VSHL $20, V4.S4, V1.S4
+	VADD V1.S4, V2.S4, V2.S4
+	VAND V25.B16, V4.B16, V4.B16
+	VSHL $2, V4.S4, V4.S4
+	VSLI $8, V4.S4, V4.S4
+	VSLI $16, V4.S4, V4.S4
+	VORR V24.B16, V4.B16, V4.B16
+	VTBL V4.B16, [V22.B16, V23.B16], V4.B16
+	WORD $0x4e24d4a5 // fadd v5.4s, v5.4s, v4.4s
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	VDUP V21.S[0], V5.S4
+	WORD $0x4fb51005 // fmla v5.4s, v0.4s, v21.s[1]
+	VDUP V21.S[2], V4.S4
+	VFMLA V0.S4, V5.S4, V4.S4
+	VDUP V21.S[3], V5.S4
+	VFMLA V0.S4, V4.S4, V5.S4
+
+	// e = s + (t·P)·s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	VFMLA V2.S4, V0.S4, V2.S4
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORR V30.B16, V6.B16, V0.B16
+	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
+	WORD $0x4e601c40 // bic v0.16b, v2.16b, v0.16b
+	WORD $0x4e33d402 // fadd v2.4s, v0.4s, v19.4s
+	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VORR V6.B16, V6.B16, V5.B16
+	VBSL V19.B16, V0.B16, V5.B16
+	WORD $0x6e22fca5 // fdiv v5.4s, v5.4s, v2.4s
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	WORD $0x4eb3d442 // fsub v2.4s, v2.4s, v19.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	VBSL V5.B16, V2.B16, V6.B16
+
+	// y = q - q·(dlo·(1/d))
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V5.S4, V5.S4
+	VST1.P [V5.S4], 16(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledsigmoidrow
@@ -1194,9 +1222,9 @@ fscaledtanh:
 	VDUP R16, V25.S4
 	MOVW $0xc1200000, R16
 	VDUP R16, V24.S4
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VMOV R16, V26.S[1]
-	MOVW $0x41b8aa3b, R16
+	MOVW $0x4038aa3b, R16
 	VMOV R16, V26.S[2]
 	MOVW $0x42c80000, R16
 	VDUP R16, V23.S4
@@ -1220,9 +1248,9 @@ fscaledtanh:
 	VDUP R16, V20.S4
 	MOVW $0x03020100, R16
 	VDUP R16, V19.S4
-	MOVW $0x4b400000, R16
+	MOVW $0x49c00000, R16
 	VDUP R16, V18.S4
-	MOVW $0x3db17218, R16
+	MOVW $0x3f317218, R16
 	VMOV R16, V26.S[3]
 	MOVW $0x3f800000, R16
 	VMOV R16, V16.S[0]
@@ -1285,7 +1313,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V1.S4
@@ -1298,7 +1326,7 @@ fscaledtanhrow:
 	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
 	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VAND V20.B16, V1.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
@@ -1306,12 +1334,12 @@ fscaledtanhrow:
 	VORR V19.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	// s = 2^(j/8)·2^n
 	VAND V20.B16, V1.B16, V3.B16
 	VSHL $2, V3.S4, V3.S4
 	VSLI $8, V3.S4, V3.S4
@@ -1320,29 +1348,29 @@ fscaledtanhrow:
 	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
 	VSHL $20, V1.S4, V1.S4
 	VADD V1.S4, V3.S4, V3.S4
-	VDUP V15.S[0], V1.S4
-	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
-	VDUP V15.S[2], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V15.S[3], V1.S4
+	VDUP V15.S[0], V5.S4
+	WORD $0x4faf1045 // fmla v5.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V1.S4
 	VFMLA V2.S4, V5.S4, V1.S4
+	VDUP V15.S[3], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
 	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
-	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x6e22fc65 // fdiv v5.4s, v3.4s, v2.4s
 	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
 	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
-	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
+	WORD $0x4ea5d5c2 // fsub v2.4s, v14.4s, v5.4s
 	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
-	VFMLS V3.S4, V1.S4, V1.S4
+	VFMLS V3.S4, V5.S4, V5.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V1.S4, V3.S4
+	VFMLS V29.S4, V5.S4, V3.S4
 	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
 	VBSL V4.B16, V3.B16, V0.B16
 
@@ -1378,7 +1406,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V1.S4
@@ -1391,7 +1419,7 @@ fscaledtanhrow:
 	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
 	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VAND V20.B16, V1.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
@@ -1399,12 +1427,12 @@ fscaledtanhrow:
 	VORR V19.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	// s = 2^(j/8)·2^n
 	VAND V20.B16, V1.B16, V3.B16
 	VSHL $2, V3.S4, V3.S4
 	VSLI $8, V3.S4, V3.S4
@@ -1413,29 +1441,29 @@ fscaledtanhrow:
 	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
 	VSHL $20, V1.S4, V1.S4
 	VADD V1.S4, V3.S4, V3.S4
-	VDUP V15.S[0], V1.S4
-	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
-	VDUP V15.S[2], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V15.S[3], V1.S4
+	VDUP V15.S[0], V5.S4
+	WORD $0x4faf1045 // fmla v5.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V1.S4
 	VFMLA V2.S4, V5.S4, V1.S4
+	VDUP V15.S[3], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
 	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
-	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x6e22fc65 // fdiv v5.4s, v3.4s, v2.4s
 	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
 	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
-	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
+	WORD $0x4ea5d5c2 // fsub v2.4s, v14.4s, v5.4s
 	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
-	VFMLS V3.S4, V1.S4, V1.S4
+	VFMLS V3.S4, V5.S4, V5.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V1.S4, V3.S4
+	VFMLS V29.S4, V5.S4, V3.S4
 	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
 	VBSL V4.B16, V3.B16, V0.B16
 
@@ -1471,7 +1499,7 @@ fscaledtanhrow:
 	VFMLS V1.S4, V3.S4, V2.S4
 	WORD $0x4ea2d484 // fsub v4.4s, v4.4s, v2.4s
 
-	// h = max(-|zh|, -10); k from h·16log2e, z = 2h beside it
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
 	VORR V25.B16, V6.B16, V2.B16
 	WORD $0x4e38c442 // fmaxnm v2.4s, v2.4s, v24.4s
 	VDUP V26.S[1], V1.S4
@@ -1484,7 +1512,7 @@ fscaledtanhrow:
 	WORD $0x6eb7e403 // fcmgt v3.4s, v0.4s, v23.4s
 	WORD $0x4e631ca3 // bic v3.16b, v5.16b, v3.16b
 
-	// t = 2h - N·ln2/8 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VAND V20.B16, V1.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
@@ -1492,12 +1520,12 @@ fscaledtanhrow:
 	VORR V19.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V21.B16, V22.B16], V5.B16
 	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
-	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4eb2d425 // fsub v5.4s, v1.4s, v18.4s
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
 	WORD $0x4fba58a2 // fmls v2.4s, v5.4s, v26.s[3]
 	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
 
-	// s = 2^(j/8)·2^n: the table's word plus k << 20
+	// s = 2^(j/8)·2^n
 	VAND V20.B16, V1.B16, V3.B16
 	VSHL $2, V3.S4, V3.S4
 	VSLI $8, V3.S4, V3.S4
@@ -1506,29 +1534,29 @@ fscaledtanhrow:
 	VTBL V3.B16, [V16.B16, V17.B16], V3.B16
 	VSHL $20, V1.S4, V1.S4
 	VADD V1.S4, V3.S4, V3.S4
-	VDUP V15.S[0], V1.S4
-	WORD $0x4faf1041 // fmla v1.4s, v2.4s, v15.s[1]
-	VDUP V15.S[2], V5.S4
-	VFMLA V2.S4, V1.S4, V5.S4
-	VDUP V15.S[3], V1.S4
+	VDUP V15.S[0], V5.S4
+	WORD $0x4faf1045 // fmla v5.4s, v2.4s, v15.s[1]
+	VDUP V15.S[2], V1.S4
 	VFMLA V2.S4, V5.S4, V1.S4
+	VDUP V15.S[3], V5.S4
+	VFMLA V2.S4, V1.S4, V5.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e21dc42 // fmul v2.4s, v2.4s, v1.4s
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
 	VFMLA V3.S4, V2.S4, V3.S4
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
 	WORD $0x4e2ed462 // fadd v2.4s, v3.4s, v14.4s
-	WORD $0x6e22fc61 // fdiv v1.4s, v3.4s, v2.4s
+	WORD $0x6e22fc65 // fdiv v5.4s, v3.4s, v2.4s
 	WORD $0x4eaed442 // fsub v2.4s, v2.4s, v14.4s
 	WORD $0x4ea2d463 // fsub v3.4s, v3.4s, v2.4s
-	WORD $0x4ea1d5c2 // fsub v2.4s, v14.4s, v1.4s
+	WORD $0x4ea5d5c2 // fsub v2.4s, v14.4s, v5.4s
 	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
-	VFMLS V3.S4, V1.S4, V1.S4
+	VFMLS V3.S4, V5.S4, V5.S4
 
 	// gain - 2gain·q
 	VORR V31.B16, V31.B16, V3.B16
-	VFMLS V29.S4, V1.S4, V3.S4
+	VFMLS V29.S4, V5.S4, V3.S4
 	WORD $0x6e2de400 // fcmge v0.4s, v0.4s, v13.4s
 	VBSL V4.B16, V3.B16, V0.B16
 
