@@ -143,13 +143,27 @@ func guarded(n, off int) (buf, out []float32, check func(t *testing.T, what stri
 	}
 }
 
-// TestForward checks Forward for lengths 0..70 at several offsets, with
-// guards around the output, and in place.
+// forwardLengths are the lengths TestForward checks: 0..70, and around the
+// multiples of 16 up to 9 vectors beyond, where the pipelined AVX-512 loops
+// (4 vectors and more) run their loop 1 to 6 times before the tail.
+var forwardLengths = func() []int {
+	var ns []int
+	for n := 0; n <= 70; n++ {
+		ns = append(ns, n)
+	}
+	for v := 5; v <= 9; v++ {
+		ns = append(ns, 16*v-1, 16*v, 16*v+1, 16*v+9)
+	}
+	return ns
+}()
+
+// TestForward checks Forward for the forwardLengths at several offsets,
+// with guards around the output, and in place.
 func TestForward(t *testing.T) {
 	eachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 1))
 		for _, a := range testActs {
-			for n := 0; n <= 70; n++ {
+			for _, n := range forwardLengths {
 				for _, off := range []int{0, 1, 3, 8, 13} {
 					xbuf := testInputs(rng, n+off+2)
 					x := xbuf[off+1 : off+1+n]

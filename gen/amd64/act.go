@@ -128,6 +128,10 @@ type rowLoop struct {
 	span  operand.Op
 	body  func(in [][]reg.VecVirtual) []reg.VecVirtual
 	after func(res []reg.VecVirtual, i reg.Register, masked bool)
+	// pipe, when not nil, is the pipelined loop over the full vectors (one
+	// input, unroll 1, no after), lowered by lower.
+	pipe  *pipeline
+	lower *lower
 }
 
 // actPrefetch and updatePrefetch are how far ahead (bytes) the main loops
@@ -191,7 +195,10 @@ func (l *rowLoop) emit() {
 	lanes := s.lanes()
 	XORQ(i, i)
 	MOVQ(l.out, o)
-	if l.unroll > 1 || l.ahead > 0 && l.span != nil {
+	if l.pipe != nil {
+		l.emitPipelined(i, lim, o)
+		Label(l.prefix + "_one")
+	} else if l.unroll > 1 || l.ahead > 0 && l.span != nil {
 		// The wide block runs while i < n - (lanes·unroll - 1) (signed: the
 		// limit is negative for short rows), so it ends inside the row for
 		// any unroll, not only powers of two.
@@ -309,7 +316,7 @@ func plan(s *isa, p *desc.Program, reserved int) (unroll int, hoist []uint32) {
 
 // minBesideDivision is the fewest operations of a program that neither feed
 // its division nor wait on it (besideDivision) for which the AVX-512 loops
-// take more than one vector: with fewer, the divisions of a block's vectors
+// that are not pipelined (pipelineFor) take more than one vector: with fewer, the divisions of a block's vectors
 // reach the divider together (one zmm VDIVPS per 10 cycles on the Xeon,
 // BenchmarkDivider) with little work to overlap them. Sapphire-Rapids-class
 // Xeon, n = 4096, 3 alternated rounds, 3 vectors → 1 (ns/element):
@@ -401,6 +408,10 @@ func emitForward(s *isa, d desc.FuncDesc) {
 		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, d.Forward)
 	}
 	unroll, consts := plan(s, d.Forward, 0)
+	pl := pipelineFor(s, d.Forward)
+	if pl != nil {
+		unroll, consts = 1, hoistable(d.Forward, pl.spareRegs(s))
+	}
 	l.hoist(consts...)
 	loop := rowLoop{
 		isa:    s,
@@ -412,6 +423,8 @@ func emitForward(s *isa, d desc.FuncDesc) {
 		ins:    []reg.Register{x},
 		out:    dst,
 		body:   func(in [][]reg.VecVirtual) []reg.VecVirtual { return l.emit(d.Forward, in)[0] },
+		pipe:   pl,
+		lower:  l,
 	}
 	loop.emit()
 	VZEROUPPER()

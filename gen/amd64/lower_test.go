@@ -258,3 +258,49 @@ func pick(first bool, a, b uint32) uint32 {
 	}
 	return b
 }
+
+// TestSplitAtDivision checks the stages of every program with a division:
+// the first has none, the second starts from the division, no mask passes
+// between them, and every operation of the program is in one of them.
+func TestSplitAtDivision(t *testing.T) {
+	n := 0
+	for _, d := range desc.Funcs {
+		for _, e := range d.Forwards() {
+			p := e.Forward
+			pl, ok := splitAtDivision(p, 2)
+			if !ok {
+				continue
+			}
+			n++
+			count := func(q *desc.Program, k desc.Kind) int {
+				c := 0
+				for _, op := range q.Ops {
+					if op.Kind == k {
+						c++
+					}
+				}
+				return c
+			}
+			if count(pl.first, desc.Div) != 0 || count(pl.second, desc.Div) != count(p, desc.Div) {
+				t.Errorf("%s: the divisions are not all in the second stage", p.Name)
+			}
+			if len(pl.second.Inputs) != len(pl.first.Out) {
+				t.Errorf("%s: the second stage reads %d values, the first passes %d", p.Name, len(pl.second.Inputs), len(pl.first.Out))
+			}
+			for _, v := range pl.first.Out {
+				if pl.first.Ops[v].Kind.IsMask() {
+					t.Errorf("%s: a mask passes between the stages", p.Name)
+				}
+			}
+			computed := func(q *desc.Program) int {
+				return len(q.Ops) - count(q, desc.Input) - count(q, desc.Param) - count(q, desc.Const)
+			}
+			if all := computed(p); computed(pl.first)+computed(pl.second) < all {
+				t.Errorf("%s: the stages compute %d + %d operations of %d", p.Name, computed(pl.first), computed(pl.second), all)
+			}
+		}
+	}
+	if n < 4 {
+		t.Errorf("%d programs split, want sigmoid, tanh and their scaled forms at least", n)
+	}
+}
