@@ -527,7 +527,7 @@ func eluBackward(dx, dy, y []float32, p *[4]float32) {
 var sigmoidForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
 
 // sigmoidForwardTable1 is table 1 of sigmoidForward.
-var sigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f8b95c2, 0x3f9837f0, 0x3fa5fed7, 0x3fb504f3, 0x3fc5672a, 0x3fd744fd, 0x3feac0c7}
+var sigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
 
 // sigmoidForwardLane is sigmoidForward on one lane.
 func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
@@ -547,38 +547,40 @@ func sigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v11 := fromBits(sigmoidForwardTable0[bits(v6)%8])
 	v12 := fma32(-v7, v10, v11)
 	v13 := float32(v9 + v12)
-	// s = 2^(j/8)·2^n
-	v14 := fromBits(sigmoidForwardTable1[bits(v6)%8] + bits(v6)&^7<<20)
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	v14 := fromBits(sigmoidForwardTable1[bits(v6)%8])
+	v15 := fromBits(bits(v6) << 20)
+	v16 := fromBits(bits(v14) + bits(v15))
 	// P(t) = 1 + t·q(t) = (e^t - 1)/t
-	v15 := math.Float32frombits(0x3d2aa420) // 0.041660428
-	v16 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-	v17 := fma32(v15, v13, v16)
-	v18 := math.Float32frombits(0x3f000000) // 0.5
+	v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
 	v19 := fma32(v17, v13, v18)
-	v20 := fma32(v19, v13, v1)
+	v20 := math.Float32frombits(0x3f000000) // 0.5
+	v21 := fma32(v19, v13, v20)
+	v22 := fma32(v21, v13, v1)
 	// e = s + (t·P)·s
-	v21 := float32(v13 * v20)
-	v22 := fma32(v21, v14, v14)
+	v23 := float32(v13 * v22)
+	v24 := fma32(v23, v16, v16)
 	// e = 0 where -|x| < ln(2^-126)
-	v23 := fromBits(bits(v0) | bits(v2))
-	v24 := math.Float32frombits(0xc2aeac50) // -87.33655
-	v25 := lanemask(v23 < v24)
-	v26 := math.Float32frombits(0x00000000) // 0
-	v27 := fromBits(bits(v26)&v25 | bits(v22)&^v25)
-	v28 := float32(v27 + v1)
-	v29 := uint32(int32(bits(v0)) >> 31)
+	v25 := fromBits(bits(v0) | bits(v2))
+	v26 := math.Float32frombits(0xc2aeac50) // -87.33655
+	v27 := lanemask(v25 < v26)
+	v28 := math.Float32frombits(0x00000000) // 0
+	v29 := fromBits(bits(v28)&v27 | bits(v24)&^v27)
+	v30 := float32(v29 + v1)
+	v31 := uint32(int32(bits(v0)) >> 31)
 	// q = (x < 0 ? e : 1)/(1 + e)
-	v30 := fromBits(bits(v27)&v29 | bits(v1)&^v29)
-	v31 := float32(v30 / v28)
+	v32 := fromBits(bits(v29)&v31 | bits(v1)&^v31)
+	v33 := float32(v32 / v30)
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	v32 := float32(v28 - v1)
-	v33 := float32(v27 - v32)
-	v34 := float32(v1 - v31)
-	v35 := fromBits(bits(v34)&v29 | bits(v31)&^v29)
+	v34 := float32(v30 - v1)
+	v35 := float32(v29 - v34)
+	v36 := float32(v1 - v33)
+	v37 := fromBits(bits(v36)&v31 | bits(v33)&^v31)
 	// y = q - q·(dlo·(1/d))
-	v36 := float32(v33 * v35)
-	v37 := fma32(-v31, v36, v31)
-	return v37
+	v38 := float32(v35 * v37)
+	v39 := fma32(-v33, v38, v33)
+	return v39
 }
 
 // sigmoidForward computes dst[i] = sigmoid(x[i]).
@@ -678,178 +680,186 @@ func sigmoidForward(dst, x []float32, p *[4]float32) {
 		v13_1 := float32(v9_1 + v12_1)
 		v13_2 := float32(v9_2 + v12_2)
 		v13_3 := float32(v9_3 + v12_3)
-		// s = 2^(j/8)·2^n
-		v14_0 := fromBits(sigmoidForwardTable1[bits(v6_0)%8] + bits(v6_0)&^7<<20)
-		v14_1 := fromBits(sigmoidForwardTable1[bits(v6_1)%8] + bits(v6_1)&^7<<20)
-		v14_2 := fromBits(sigmoidForwardTable1[bits(v6_2)%8] + bits(v6_2)&^7<<20)
-		v14_3 := fromBits(sigmoidForwardTable1[bits(v6_3)%8] + bits(v6_3)&^7<<20)
+		// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+		v14_0 := fromBits(sigmoidForwardTable1[bits(v6_0)%8])
+		v14_1 := fromBits(sigmoidForwardTable1[bits(v6_1)%8])
+		v14_2 := fromBits(sigmoidForwardTable1[bits(v6_2)%8])
+		v14_3 := fromBits(sigmoidForwardTable1[bits(v6_3)%8])
+		v15_0 := fromBits(bits(v6_0) << 20)
+		v15_1 := fromBits(bits(v6_1) << 20)
+		v15_2 := fromBits(bits(v6_2) << 20)
+		v15_3 := fromBits(bits(v6_3) << 20)
+		v16_0 := fromBits(bits(v14_0) + bits(v15_0))
+		v16_1 := fromBits(bits(v14_1) + bits(v15_1))
+		v16_2 := fromBits(bits(v14_2) + bits(v15_2))
+		v16_3 := fromBits(bits(v14_3) + bits(v15_3))
 		// P(t) = 1 + t·q(t) = (e^t - 1)/t
-		v15 := math.Float32frombits(0x3d2aa420) // 0.041660428
-		v16 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-		s17_0 := float64(v15)*float64(v13_0) + float64(v16)
-		v17_0 := float32(s17_0)
-		if roundsTwice(s17_0) {
-			v17_0 = fma32(v15, v13_0, v16)
-		}
-		s17_1 := float64(v15)*float64(v13_1) + float64(v16)
-		v17_1 := float32(s17_1)
-		if roundsTwice(s17_1) {
-			v17_1 = fma32(v15, v13_1, v16)
-		}
-		s17_2 := float64(v15)*float64(v13_2) + float64(v16)
-		v17_2 := float32(s17_2)
-		if roundsTwice(s17_2) {
-			v17_2 = fma32(v15, v13_2, v16)
-		}
-		s17_3 := float64(v15)*float64(v13_3) + float64(v16)
-		v17_3 := float32(s17_3)
-		if roundsTwice(s17_3) {
-			v17_3 = fma32(v15, v13_3, v16)
-		}
-		v18 := math.Float32frombits(0x3f000000) // 0.5
-		s19_0 := float64(v17_0)*float64(v13_0) + float64(v18)
+		v17 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v18 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s19_0 := float64(v17)*float64(v13_0) + float64(v18)
 		v19_0 := float32(s19_0)
 		if roundsTwice(s19_0) {
-			v19_0 = fma32(v17_0, v13_0, v18)
+			v19_0 = fma32(v17, v13_0, v18)
 		}
-		s19_1 := float64(v17_1)*float64(v13_1) + float64(v18)
+		s19_1 := float64(v17)*float64(v13_1) + float64(v18)
 		v19_1 := float32(s19_1)
 		if roundsTwice(s19_1) {
-			v19_1 = fma32(v17_1, v13_1, v18)
+			v19_1 = fma32(v17, v13_1, v18)
 		}
-		s19_2 := float64(v17_2)*float64(v13_2) + float64(v18)
+		s19_2 := float64(v17)*float64(v13_2) + float64(v18)
 		v19_2 := float32(s19_2)
 		if roundsTwice(s19_2) {
-			v19_2 = fma32(v17_2, v13_2, v18)
+			v19_2 = fma32(v17, v13_2, v18)
 		}
-		s19_3 := float64(v17_3)*float64(v13_3) + float64(v18)
+		s19_3 := float64(v17)*float64(v13_3) + float64(v18)
 		v19_3 := float32(s19_3)
 		if roundsTwice(s19_3) {
-			v19_3 = fma32(v17_3, v13_3, v18)
+			v19_3 = fma32(v17, v13_3, v18)
 		}
-		s20_0 := float64(v19_0)*float64(v13_0) + float64(v1)
-		v20_0 := float32(s20_0)
-		if roundsTwice(s20_0) {
-			v20_0 = fma32(v19_0, v13_0, v1)
+		v20 := math.Float32frombits(0x3f000000) // 0.5
+		s21_0 := float64(v19_0)*float64(v13_0) + float64(v20)
+		v21_0 := float32(s21_0)
+		if roundsTwice(s21_0) {
+			v21_0 = fma32(v19_0, v13_0, v20)
 		}
-		s20_1 := float64(v19_1)*float64(v13_1) + float64(v1)
-		v20_1 := float32(s20_1)
-		if roundsTwice(s20_1) {
-			v20_1 = fma32(v19_1, v13_1, v1)
+		s21_1 := float64(v19_1)*float64(v13_1) + float64(v20)
+		v21_1 := float32(s21_1)
+		if roundsTwice(s21_1) {
+			v21_1 = fma32(v19_1, v13_1, v20)
 		}
-		s20_2 := float64(v19_2)*float64(v13_2) + float64(v1)
-		v20_2 := float32(s20_2)
-		if roundsTwice(s20_2) {
-			v20_2 = fma32(v19_2, v13_2, v1)
+		s21_2 := float64(v19_2)*float64(v13_2) + float64(v20)
+		v21_2 := float32(s21_2)
+		if roundsTwice(s21_2) {
+			v21_2 = fma32(v19_2, v13_2, v20)
 		}
-		s20_3 := float64(v19_3)*float64(v13_3) + float64(v1)
-		v20_3 := float32(s20_3)
-		if roundsTwice(s20_3) {
-			v20_3 = fma32(v19_3, v13_3, v1)
+		s21_3 := float64(v19_3)*float64(v13_3) + float64(v20)
+		v21_3 := float32(s21_3)
+		if roundsTwice(s21_3) {
+			v21_3 = fma32(v19_3, v13_3, v20)
 		}
-		// e = s + (t·P)·s
-		v21_0 := float32(v13_0 * v20_0)
-		v21_1 := float32(v13_1 * v20_1)
-		v21_2 := float32(v13_2 * v20_2)
-		v21_3 := float32(v13_3 * v20_3)
-		s22_0 := float64(v21_0)*float64(v14_0) + float64(v14_0)
+		s22_0 := float64(v21_0)*float64(v13_0) + float64(v1)
 		v22_0 := float32(s22_0)
 		if roundsTwice(s22_0) {
-			v22_0 = fma32(v21_0, v14_0, v14_0)
+			v22_0 = fma32(v21_0, v13_0, v1)
 		}
-		s22_1 := float64(v21_1)*float64(v14_1) + float64(v14_1)
+		s22_1 := float64(v21_1)*float64(v13_1) + float64(v1)
 		v22_1 := float32(s22_1)
 		if roundsTwice(s22_1) {
-			v22_1 = fma32(v21_1, v14_1, v14_1)
+			v22_1 = fma32(v21_1, v13_1, v1)
 		}
-		s22_2 := float64(v21_2)*float64(v14_2) + float64(v14_2)
+		s22_2 := float64(v21_2)*float64(v13_2) + float64(v1)
 		v22_2 := float32(s22_2)
 		if roundsTwice(s22_2) {
-			v22_2 = fma32(v21_2, v14_2, v14_2)
+			v22_2 = fma32(v21_2, v13_2, v1)
 		}
-		s22_3 := float64(v21_3)*float64(v14_3) + float64(v14_3)
+		s22_3 := float64(v21_3)*float64(v13_3) + float64(v1)
 		v22_3 := float32(s22_3)
 		if roundsTwice(s22_3) {
-			v22_3 = fma32(v21_3, v14_3, v14_3)
+			v22_3 = fma32(v21_3, v13_3, v1)
+		}
+		// e = s + (t·P)·s
+		v23_0 := float32(v13_0 * v22_0)
+		v23_1 := float32(v13_1 * v22_1)
+		v23_2 := float32(v13_2 * v22_2)
+		v23_3 := float32(v13_3 * v22_3)
+		s24_0 := float64(v23_0)*float64(v16_0) + float64(v16_0)
+		v24_0 := float32(s24_0)
+		if roundsTwice(s24_0) {
+			v24_0 = fma32(v23_0, v16_0, v16_0)
+		}
+		s24_1 := float64(v23_1)*float64(v16_1) + float64(v16_1)
+		v24_1 := float32(s24_1)
+		if roundsTwice(s24_1) {
+			v24_1 = fma32(v23_1, v16_1, v16_1)
+		}
+		s24_2 := float64(v23_2)*float64(v16_2) + float64(v16_2)
+		v24_2 := float32(s24_2)
+		if roundsTwice(s24_2) {
+			v24_2 = fma32(v23_2, v16_2, v16_2)
+		}
+		s24_3 := float64(v23_3)*float64(v16_3) + float64(v16_3)
+		v24_3 := float32(s24_3)
+		if roundsTwice(s24_3) {
+			v24_3 = fma32(v23_3, v16_3, v16_3)
 		}
 		// e = 0 where -|x| < ln(2^-126)
-		v23_0 := fromBits(bits(v0_0) | bits(v2))
-		v23_1 := fromBits(bits(v0_1) | bits(v2))
-		v23_2 := fromBits(bits(v0_2) | bits(v2))
-		v23_3 := fromBits(bits(v0_3) | bits(v2))
-		v24 := math.Float32frombits(0xc2aeac50) // -87.33655
-		v25_0 := lanemask(v23_0 < v24)
-		v25_1 := lanemask(v23_1 < v24)
-		v25_2 := lanemask(v23_2 < v24)
-		v25_3 := lanemask(v23_3 < v24)
-		v26 := math.Float32frombits(0x00000000) // 0
-		v27_0 := fromBits(bits(v26)&v25_0 | bits(v22_0)&^v25_0)
-		v27_1 := fromBits(bits(v26)&v25_1 | bits(v22_1)&^v25_1)
-		v27_2 := fromBits(bits(v26)&v25_2 | bits(v22_2)&^v25_2)
-		v27_3 := fromBits(bits(v26)&v25_3 | bits(v22_3)&^v25_3)
-		v28_0 := float32(v27_0 + v1)
-		v28_1 := float32(v27_1 + v1)
-		v28_2 := float32(v27_2 + v1)
-		v28_3 := float32(v27_3 + v1)
-		v29_0 := uint32(int32(bits(v0_0)) >> 31)
-		v29_1 := uint32(int32(bits(v0_1)) >> 31)
-		v29_2 := uint32(int32(bits(v0_2)) >> 31)
-		v29_3 := uint32(int32(bits(v0_3)) >> 31)
+		v25_0 := fromBits(bits(v0_0) | bits(v2))
+		v25_1 := fromBits(bits(v0_1) | bits(v2))
+		v25_2 := fromBits(bits(v0_2) | bits(v2))
+		v25_3 := fromBits(bits(v0_3) | bits(v2))
+		v26 := math.Float32frombits(0xc2aeac50) // -87.33655
+		v27_0 := lanemask(v25_0 < v26)
+		v27_1 := lanemask(v25_1 < v26)
+		v27_2 := lanemask(v25_2 < v26)
+		v27_3 := lanemask(v25_3 < v26)
+		v28 := math.Float32frombits(0x00000000) // 0
+		v29_0 := fromBits(bits(v28)&v27_0 | bits(v24_0)&^v27_0)
+		v29_1 := fromBits(bits(v28)&v27_1 | bits(v24_1)&^v27_1)
+		v29_2 := fromBits(bits(v28)&v27_2 | bits(v24_2)&^v27_2)
+		v29_3 := fromBits(bits(v28)&v27_3 | bits(v24_3)&^v27_3)
+		v30_0 := float32(v29_0 + v1)
+		v30_1 := float32(v29_1 + v1)
+		v30_2 := float32(v29_2 + v1)
+		v30_3 := float32(v29_3 + v1)
+		v31_0 := uint32(int32(bits(v0_0)) >> 31)
+		v31_1 := uint32(int32(bits(v0_1)) >> 31)
+		v31_2 := uint32(int32(bits(v0_2)) >> 31)
+		v31_3 := uint32(int32(bits(v0_3)) >> 31)
 		// q = (x < 0 ? e : 1)/(1 + e)
-		v30_0 := fromBits(bits(v27_0)&v29_0 | bits(v1)&^v29_0)
-		v30_1 := fromBits(bits(v27_1)&v29_1 | bits(v1)&^v29_1)
-		v30_2 := fromBits(bits(v27_2)&v29_2 | bits(v1)&^v29_2)
-		v30_3 := fromBits(bits(v27_3)&v29_3 | bits(v1)&^v29_3)
-		v31_0 := float32(v30_0 / v28_0)
-		v31_1 := float32(v30_1 / v28_1)
-		v31_2 := float32(v30_2 / v28_2)
-		v31_3 := float32(v30_3 / v28_3)
+		v32_0 := fromBits(bits(v29_0)&v31_0 | bits(v1)&^v31_0)
+		v32_1 := fromBits(bits(v29_1)&v31_1 | bits(v1)&^v31_1)
+		v32_2 := fromBits(bits(v29_2)&v31_2 | bits(v1)&^v31_2)
+		v32_3 := fromBits(bits(v29_3)&v31_3 | bits(v1)&^v31_3)
+		v33_0 := float32(v32_0 / v30_0)
+		v33_1 := float32(v32_1 / v30_1)
+		v33_2 := float32(v32_2 / v30_2)
+		v33_3 := float32(v32_3 / v30_3)
 		// dlo = e - (d - 1), the rounding error of d (exact)
-		v32_0 := float32(v28_0 - v1)
-		v32_1 := float32(v28_1 - v1)
-		v32_2 := float32(v28_2 - v1)
-		v32_3 := float32(v28_3 - v1)
-		v33_0 := float32(v27_0 - v32_0)
-		v33_1 := float32(v27_1 - v32_1)
-		v33_2 := float32(v27_2 - v32_2)
-		v33_3 := float32(v27_3 - v32_3)
-		v34_0 := float32(v1 - v31_0)
-		v34_1 := float32(v1 - v31_1)
-		v34_2 := float32(v1 - v31_2)
-		v34_3 := float32(v1 - v31_3)
-		v35_0 := fromBits(bits(v34_0)&v29_0 | bits(v31_0)&^v29_0)
-		v35_1 := fromBits(bits(v34_1)&v29_1 | bits(v31_1)&^v29_1)
-		v35_2 := fromBits(bits(v34_2)&v29_2 | bits(v31_2)&^v29_2)
-		v35_3 := fromBits(bits(v34_3)&v29_3 | bits(v31_3)&^v29_3)
+		v34_0 := float32(v30_0 - v1)
+		v34_1 := float32(v30_1 - v1)
+		v34_2 := float32(v30_2 - v1)
+		v34_3 := float32(v30_3 - v1)
+		v35_0 := float32(v29_0 - v34_0)
+		v35_1 := float32(v29_1 - v34_1)
+		v35_2 := float32(v29_2 - v34_2)
+		v35_3 := float32(v29_3 - v34_3)
+		v36_0 := float32(v1 - v33_0)
+		v36_1 := float32(v1 - v33_1)
+		v36_2 := float32(v1 - v33_2)
+		v36_3 := float32(v1 - v33_3)
+		v37_0 := fromBits(bits(v36_0)&v31_0 | bits(v33_0)&^v31_0)
+		v37_1 := fromBits(bits(v36_1)&v31_1 | bits(v33_1)&^v31_1)
+		v37_2 := fromBits(bits(v36_2)&v31_2 | bits(v33_2)&^v31_2)
+		v37_3 := fromBits(bits(v36_3)&v31_3 | bits(v33_3)&^v31_3)
 		// y = q - q·(dlo·(1/d))
-		v36_0 := float32(v33_0 * v35_0)
-		v36_1 := float32(v33_1 * v35_1)
-		v36_2 := float32(v33_2 * v35_2)
-		v36_3 := float32(v33_3 * v35_3)
-		s37_0 := float64(-v31_0)*float64(v36_0) + float64(v31_0)
-		v37_0 := float32(s37_0)
-		if roundsTwice(s37_0) {
-			v37_0 = fma32(-v31_0, v36_0, v31_0)
+		v38_0 := float32(v35_0 * v37_0)
+		v38_1 := float32(v35_1 * v37_1)
+		v38_2 := float32(v35_2 * v37_2)
+		v38_3 := float32(v35_3 * v37_3)
+		s39_0 := float64(-v33_0)*float64(v38_0) + float64(v33_0)
+		v39_0 := float32(s39_0)
+		if roundsTwice(s39_0) {
+			v39_0 = fma32(-v33_0, v38_0, v33_0)
 		}
-		s37_1 := float64(-v31_1)*float64(v36_1) + float64(v31_1)
-		v37_1 := float32(s37_1)
-		if roundsTwice(s37_1) {
-			v37_1 = fma32(-v31_1, v36_1, v31_1)
+		s39_1 := float64(-v33_1)*float64(v38_1) + float64(v33_1)
+		v39_1 := float32(s39_1)
+		if roundsTwice(s39_1) {
+			v39_1 = fma32(-v33_1, v38_1, v33_1)
 		}
-		s37_2 := float64(-v31_2)*float64(v36_2) + float64(v31_2)
-		v37_2 := float32(s37_2)
-		if roundsTwice(s37_2) {
-			v37_2 = fma32(-v31_2, v36_2, v31_2)
+		s39_2 := float64(-v33_2)*float64(v38_2) + float64(v33_2)
+		v39_2 := float32(s39_2)
+		if roundsTwice(s39_2) {
+			v39_2 = fma32(-v33_2, v38_2, v33_2)
 		}
-		s37_3 := float64(-v31_3)*float64(v36_3) + float64(v31_3)
-		v37_3 := float32(s37_3)
-		if roundsTwice(s37_3) {
-			v37_3 = fma32(-v31_3, v36_3, v31_3)
+		s39_3 := float64(-v33_3)*float64(v38_3) + float64(v33_3)
+		v39_3 := float32(s39_3)
+		if roundsTwice(s39_3) {
+			v39_3 = fma32(-v33_3, v38_3, v33_3)
 		}
-		dst[0] = v37_0
-		dst[1] = v37_1
-		dst[2] = v37_2
-		dst[3] = v37_3
+		dst[0] = v39_0
+		dst[1] = v39_1
+		dst[2] = v39_2
+		dst[3] = v39_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = sigmoidForwardLane(x[i], p)
@@ -1315,10 +1325,10 @@ func tanhBackward(dx, dy, y []float32, p *[4]float32) {
 }
 
 // scaledsigmoidForwardTable0 is table 0 of scaledsigmoidForward.
-var scaledsigmoidForwardTable0 = [8]uint32{0x3f800000, 0x3f8b95c2, 0x3f9837f0, 0x3fa5fed7, 0x3fb504f3, 0x3fc5672a, 0x3fd744fd, 0x3feac0c7}
+var scaledsigmoidForwardTable0 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
 
 // scaledsigmoidForwardTable1 is table 1 of scaledsigmoidForward.
-var scaledsigmoidForwardTable1 = [8]uint32{0x00000000, 0xb24e0611, 0x33092801, 0xb3051aa9, 0x329302ae, 0x31b3d0e5, 0xb27ce182, 0xb1d290be}
+var scaledsigmoidForwardTable1 = [8]uint32{0x3f800000, 0x3f7b95c2, 0x3f7837f0, 0x3f75fed7, 0x3f7504f3, 0x3f75672a, 0x3f7744fd, 0x3f7ac0c7}
 
 // scaledsigmoidForwardLane is scaledsigmoidForward on one lane.
 func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
@@ -1342,41 +1352,43 @@ func scaledsigmoidForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v14 := fma32(-v12, v13, v8)
 	v15 := math.Float32frombits(0x3805fdf4) // 3.1946183e-05
 	v16 := fma32(-v12, v15, v6)
-	// s = 2^(j/8)·2^n
-	v17 := fromBits(scaledsigmoidForwardTable0[bits(v11)%8] + bits(v11)&^7<<20)
-	v18 := fromBits(scaledsigmoidForwardTable1[bits(v11)%8])
-	v19 := float32(v16 + v18)
-	v20 := float32(v14 + v19)
+	v17 := fromBits(scaledsigmoidForwardTable0[bits(v11)%8])
+	v18 := float32(v16 + v17)
+	v19 := float32(v14 + v18)
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	v20 := fromBits(scaledsigmoidForwardTable1[bits(v11)%8])
+	v21 := fromBits(bits(v11) << 20)
+	v22 := fromBits(bits(v20) + bits(v21))
 	// P(t) = 1 + t·q(t) = (e^t - 1)/t
-	v21 := math.Float32frombits(0x3d2aa420) // 0.041660428
-	v22 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-	v23 := fma32(v21, v20, v22)
-	v24 := math.Float32frombits(0x3f000000) // 0.5
-	v25 := fma32(v23, v20, v24)
-	v26 := fma32(v25, v20, v7)
+	v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
+	v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+	v25 := fma32(v23, v19, v24)
+	v26 := math.Float32frombits(0x3f000000) // 0.5
+	v27 := fma32(v25, v19, v26)
+	v28 := fma32(v27, v19, v7)
 	// e = s + (t·P)·s
-	v27 := float32(v20 * v26)
-	v28 := fma32(v27, v17, v17)
+	v29 := float32(v19 * v28)
+	v30 := fma32(v29, v22, v22)
 	// e = 0 where -|x| < ln(2^-126)
-	v29 := fromBits(bits(v2) | bits(v4))
-	v30 := math.Float32frombits(0xc2aeac50) // -87.33655
-	v31 := lanemask(v29 < v30)
-	v32 := math.Float32frombits(0x00000000) // 0
-	v33 := fromBits(bits(v32)&v31 | bits(v28)&^v31)
-	v34 := float32(v33 + v7)
-	v35 := uint32(int32(bits(v2)) >> 31)
+	v31 := fromBits(bits(v2) | bits(v4))
+	v32 := math.Float32frombits(0xc2aeac50) // -87.33655
+	v33 := lanemask(v31 < v32)
+	v34 := math.Float32frombits(0x00000000) // 0
+	v35 := fromBits(bits(v34)&v33 | bits(v30)&^v33)
+	v36 := float32(v35 + v7)
+	v37 := uint32(int32(bits(v2)) >> 31)
 	// q = (x < 0 ? e : 1)/(1 + e)
-	v36 := fromBits(bits(v33)&v35 | bits(v7)&^v35)
-	v37 := float32(v36 / v34)
+	v38 := fromBits(bits(v35)&v37 | bits(v7)&^v37)
+	v39 := float32(v38 / v36)
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	v38 := float32(v34 - v7)
-	v39 := float32(v33 - v38)
-	v40 := float32(v7 - v37)
-	v41 := fromBits(bits(v40)&v35 | bits(v37)&^v35)
+	v40 := float32(v36 - v7)
+	v41 := float32(v35 - v40)
+	v42 := float32(v7 - v39)
+	v43 := fromBits(bits(v42)&v37 | bits(v39)&^v37)
 	// y = q - q·(dlo·(1/d))
-	v42 := float32(v39 * v41)
-	v43 := fma32(-v37, v42, v37)
-	return v43
+	v44 := float32(v41 * v43)
+	v45 := fma32(-v39, v44, v39)
+	return v45
 }
 
 // scaledsigmoidForward computes dst[i] = scaledsigmoid(x[i]).
@@ -1502,190 +1514,198 @@ func scaledsigmoidForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s16_3) {
 			v16_3 = fma32(-v12_3, v15, v6_3)
 		}
-		// s = 2^(j/8)·2^n
-		v17_0 := fromBits(scaledsigmoidForwardTable0[bits(v11_0)%8] + bits(v11_0)&^7<<20)
-		v17_1 := fromBits(scaledsigmoidForwardTable0[bits(v11_1)%8] + bits(v11_1)&^7<<20)
-		v17_2 := fromBits(scaledsigmoidForwardTable0[bits(v11_2)%8] + bits(v11_2)&^7<<20)
-		v17_3 := fromBits(scaledsigmoidForwardTable0[bits(v11_3)%8] + bits(v11_3)&^7<<20)
-		v18_0 := fromBits(scaledsigmoidForwardTable1[bits(v11_0)%8])
-		v18_1 := fromBits(scaledsigmoidForwardTable1[bits(v11_1)%8])
-		v18_2 := fromBits(scaledsigmoidForwardTable1[bits(v11_2)%8])
-		v18_3 := fromBits(scaledsigmoidForwardTable1[bits(v11_3)%8])
-		v19_0 := float32(v16_0 + v18_0)
-		v19_1 := float32(v16_1 + v18_1)
-		v19_2 := float32(v16_2 + v18_2)
-		v19_3 := float32(v16_3 + v18_3)
-		v20_0 := float32(v14_0 + v19_0)
-		v20_1 := float32(v14_1 + v19_1)
-		v20_2 := float32(v14_2 + v19_2)
-		v20_3 := float32(v14_3 + v19_3)
+		v17_0 := fromBits(scaledsigmoidForwardTable0[bits(v11_0)%8])
+		v17_1 := fromBits(scaledsigmoidForwardTable0[bits(v11_1)%8])
+		v17_2 := fromBits(scaledsigmoidForwardTable0[bits(v11_2)%8])
+		v17_3 := fromBits(scaledsigmoidForwardTable0[bits(v11_3)%8])
+		v18_0 := float32(v16_0 + v17_0)
+		v18_1 := float32(v16_1 + v17_1)
+		v18_2 := float32(v16_2 + v17_2)
+		v18_3 := float32(v16_3 + v17_3)
+		v19_0 := float32(v14_0 + v18_0)
+		v19_1 := float32(v14_1 + v18_1)
+		v19_2 := float32(v14_2 + v18_2)
+		v19_3 := float32(v14_3 + v18_3)
+		// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+		v20_0 := fromBits(scaledsigmoidForwardTable1[bits(v11_0)%8])
+		v20_1 := fromBits(scaledsigmoidForwardTable1[bits(v11_1)%8])
+		v20_2 := fromBits(scaledsigmoidForwardTable1[bits(v11_2)%8])
+		v20_3 := fromBits(scaledsigmoidForwardTable1[bits(v11_3)%8])
+		v21_0 := fromBits(bits(v11_0) << 20)
+		v21_1 := fromBits(bits(v11_1) << 20)
+		v21_2 := fromBits(bits(v11_2) << 20)
+		v21_3 := fromBits(bits(v11_3) << 20)
+		v22_0 := fromBits(bits(v20_0) + bits(v21_0))
+		v22_1 := fromBits(bits(v20_1) + bits(v21_1))
+		v22_2 := fromBits(bits(v20_2) + bits(v21_2))
+		v22_3 := fromBits(bits(v20_3) + bits(v21_3))
 		// P(t) = 1 + t·q(t) = (e^t - 1)/t
-		v21 := math.Float32frombits(0x3d2aa420) // 0.041660428
-		v22 := math.Float32frombits(0x3e2aae3b) // 0.16668026
-		s23_0 := float64(v21)*float64(v20_0) + float64(v22)
-		v23_0 := float32(s23_0)
-		if roundsTwice(s23_0) {
-			v23_0 = fma32(v21, v20_0, v22)
-		}
-		s23_1 := float64(v21)*float64(v20_1) + float64(v22)
-		v23_1 := float32(s23_1)
-		if roundsTwice(s23_1) {
-			v23_1 = fma32(v21, v20_1, v22)
-		}
-		s23_2 := float64(v21)*float64(v20_2) + float64(v22)
-		v23_2 := float32(s23_2)
-		if roundsTwice(s23_2) {
-			v23_2 = fma32(v21, v20_2, v22)
-		}
-		s23_3 := float64(v21)*float64(v20_3) + float64(v22)
-		v23_3 := float32(s23_3)
-		if roundsTwice(s23_3) {
-			v23_3 = fma32(v21, v20_3, v22)
-		}
-		v24 := math.Float32frombits(0x3f000000) // 0.5
-		s25_0 := float64(v23_0)*float64(v20_0) + float64(v24)
+		v23 := math.Float32frombits(0x3d2aa420) // 0.041660428
+		v24 := math.Float32frombits(0x3e2aae3b) // 0.16668026
+		s25_0 := float64(v23)*float64(v19_0) + float64(v24)
 		v25_0 := float32(s25_0)
 		if roundsTwice(s25_0) {
-			v25_0 = fma32(v23_0, v20_0, v24)
+			v25_0 = fma32(v23, v19_0, v24)
 		}
-		s25_1 := float64(v23_1)*float64(v20_1) + float64(v24)
+		s25_1 := float64(v23)*float64(v19_1) + float64(v24)
 		v25_1 := float32(s25_1)
 		if roundsTwice(s25_1) {
-			v25_1 = fma32(v23_1, v20_1, v24)
+			v25_1 = fma32(v23, v19_1, v24)
 		}
-		s25_2 := float64(v23_2)*float64(v20_2) + float64(v24)
+		s25_2 := float64(v23)*float64(v19_2) + float64(v24)
 		v25_2 := float32(s25_2)
 		if roundsTwice(s25_2) {
-			v25_2 = fma32(v23_2, v20_2, v24)
+			v25_2 = fma32(v23, v19_2, v24)
 		}
-		s25_3 := float64(v23_3)*float64(v20_3) + float64(v24)
+		s25_3 := float64(v23)*float64(v19_3) + float64(v24)
 		v25_3 := float32(s25_3)
 		if roundsTwice(s25_3) {
-			v25_3 = fma32(v23_3, v20_3, v24)
+			v25_3 = fma32(v23, v19_3, v24)
 		}
-		s26_0 := float64(v25_0)*float64(v20_0) + float64(v7)
-		v26_0 := float32(s26_0)
-		if roundsTwice(s26_0) {
-			v26_0 = fma32(v25_0, v20_0, v7)
+		v26 := math.Float32frombits(0x3f000000) // 0.5
+		s27_0 := float64(v25_0)*float64(v19_0) + float64(v26)
+		v27_0 := float32(s27_0)
+		if roundsTwice(s27_0) {
+			v27_0 = fma32(v25_0, v19_0, v26)
 		}
-		s26_1 := float64(v25_1)*float64(v20_1) + float64(v7)
-		v26_1 := float32(s26_1)
-		if roundsTwice(s26_1) {
-			v26_1 = fma32(v25_1, v20_1, v7)
+		s27_1 := float64(v25_1)*float64(v19_1) + float64(v26)
+		v27_1 := float32(s27_1)
+		if roundsTwice(s27_1) {
+			v27_1 = fma32(v25_1, v19_1, v26)
 		}
-		s26_2 := float64(v25_2)*float64(v20_2) + float64(v7)
-		v26_2 := float32(s26_2)
-		if roundsTwice(s26_2) {
-			v26_2 = fma32(v25_2, v20_2, v7)
+		s27_2 := float64(v25_2)*float64(v19_2) + float64(v26)
+		v27_2 := float32(s27_2)
+		if roundsTwice(s27_2) {
+			v27_2 = fma32(v25_2, v19_2, v26)
 		}
-		s26_3 := float64(v25_3)*float64(v20_3) + float64(v7)
-		v26_3 := float32(s26_3)
-		if roundsTwice(s26_3) {
-			v26_3 = fma32(v25_3, v20_3, v7)
+		s27_3 := float64(v25_3)*float64(v19_3) + float64(v26)
+		v27_3 := float32(s27_3)
+		if roundsTwice(s27_3) {
+			v27_3 = fma32(v25_3, v19_3, v26)
 		}
-		// e = s + (t·P)·s
-		v27_0 := float32(v20_0 * v26_0)
-		v27_1 := float32(v20_1 * v26_1)
-		v27_2 := float32(v20_2 * v26_2)
-		v27_3 := float32(v20_3 * v26_3)
-		s28_0 := float64(v27_0)*float64(v17_0) + float64(v17_0)
+		s28_0 := float64(v27_0)*float64(v19_0) + float64(v7)
 		v28_0 := float32(s28_0)
 		if roundsTwice(s28_0) {
-			v28_0 = fma32(v27_0, v17_0, v17_0)
+			v28_0 = fma32(v27_0, v19_0, v7)
 		}
-		s28_1 := float64(v27_1)*float64(v17_1) + float64(v17_1)
+		s28_1 := float64(v27_1)*float64(v19_1) + float64(v7)
 		v28_1 := float32(s28_1)
 		if roundsTwice(s28_1) {
-			v28_1 = fma32(v27_1, v17_1, v17_1)
+			v28_1 = fma32(v27_1, v19_1, v7)
 		}
-		s28_2 := float64(v27_2)*float64(v17_2) + float64(v17_2)
+		s28_2 := float64(v27_2)*float64(v19_2) + float64(v7)
 		v28_2 := float32(s28_2)
 		if roundsTwice(s28_2) {
-			v28_2 = fma32(v27_2, v17_2, v17_2)
+			v28_2 = fma32(v27_2, v19_2, v7)
 		}
-		s28_3 := float64(v27_3)*float64(v17_3) + float64(v17_3)
+		s28_3 := float64(v27_3)*float64(v19_3) + float64(v7)
 		v28_3 := float32(s28_3)
 		if roundsTwice(s28_3) {
-			v28_3 = fma32(v27_3, v17_3, v17_3)
+			v28_3 = fma32(v27_3, v19_3, v7)
+		}
+		// e = s + (t·P)·s
+		v29_0 := float32(v19_0 * v28_0)
+		v29_1 := float32(v19_1 * v28_1)
+		v29_2 := float32(v19_2 * v28_2)
+		v29_3 := float32(v19_3 * v28_3)
+		s30_0 := float64(v29_0)*float64(v22_0) + float64(v22_0)
+		v30_0 := float32(s30_0)
+		if roundsTwice(s30_0) {
+			v30_0 = fma32(v29_0, v22_0, v22_0)
+		}
+		s30_1 := float64(v29_1)*float64(v22_1) + float64(v22_1)
+		v30_1 := float32(s30_1)
+		if roundsTwice(s30_1) {
+			v30_1 = fma32(v29_1, v22_1, v22_1)
+		}
+		s30_2 := float64(v29_2)*float64(v22_2) + float64(v22_2)
+		v30_2 := float32(s30_2)
+		if roundsTwice(s30_2) {
+			v30_2 = fma32(v29_2, v22_2, v22_2)
+		}
+		s30_3 := float64(v29_3)*float64(v22_3) + float64(v22_3)
+		v30_3 := float32(s30_3)
+		if roundsTwice(s30_3) {
+			v30_3 = fma32(v29_3, v22_3, v22_3)
 		}
 		// e = 0 where -|x| < ln(2^-126)
-		v29_0 := fromBits(bits(v2_0) | bits(v4))
-		v29_1 := fromBits(bits(v2_1) | bits(v4))
-		v29_2 := fromBits(bits(v2_2) | bits(v4))
-		v29_3 := fromBits(bits(v2_3) | bits(v4))
-		v30 := math.Float32frombits(0xc2aeac50) // -87.33655
-		v31_0 := lanemask(v29_0 < v30)
-		v31_1 := lanemask(v29_1 < v30)
-		v31_2 := lanemask(v29_2 < v30)
-		v31_3 := lanemask(v29_3 < v30)
-		v32 := math.Float32frombits(0x00000000) // 0
-		v33_0 := fromBits(bits(v32)&v31_0 | bits(v28_0)&^v31_0)
-		v33_1 := fromBits(bits(v32)&v31_1 | bits(v28_1)&^v31_1)
-		v33_2 := fromBits(bits(v32)&v31_2 | bits(v28_2)&^v31_2)
-		v33_3 := fromBits(bits(v32)&v31_3 | bits(v28_3)&^v31_3)
-		v34_0 := float32(v33_0 + v7)
-		v34_1 := float32(v33_1 + v7)
-		v34_2 := float32(v33_2 + v7)
-		v34_3 := float32(v33_3 + v7)
-		v35_0 := uint32(int32(bits(v2_0)) >> 31)
-		v35_1 := uint32(int32(bits(v2_1)) >> 31)
-		v35_2 := uint32(int32(bits(v2_2)) >> 31)
-		v35_3 := uint32(int32(bits(v2_3)) >> 31)
+		v31_0 := fromBits(bits(v2_0) | bits(v4))
+		v31_1 := fromBits(bits(v2_1) | bits(v4))
+		v31_2 := fromBits(bits(v2_2) | bits(v4))
+		v31_3 := fromBits(bits(v2_3) | bits(v4))
+		v32 := math.Float32frombits(0xc2aeac50) // -87.33655
+		v33_0 := lanemask(v31_0 < v32)
+		v33_1 := lanemask(v31_1 < v32)
+		v33_2 := lanemask(v31_2 < v32)
+		v33_3 := lanemask(v31_3 < v32)
+		v34 := math.Float32frombits(0x00000000) // 0
+		v35_0 := fromBits(bits(v34)&v33_0 | bits(v30_0)&^v33_0)
+		v35_1 := fromBits(bits(v34)&v33_1 | bits(v30_1)&^v33_1)
+		v35_2 := fromBits(bits(v34)&v33_2 | bits(v30_2)&^v33_2)
+		v35_3 := fromBits(bits(v34)&v33_3 | bits(v30_3)&^v33_3)
+		v36_0 := float32(v35_0 + v7)
+		v36_1 := float32(v35_1 + v7)
+		v36_2 := float32(v35_2 + v7)
+		v36_3 := float32(v35_3 + v7)
+		v37_0 := uint32(int32(bits(v2_0)) >> 31)
+		v37_1 := uint32(int32(bits(v2_1)) >> 31)
+		v37_2 := uint32(int32(bits(v2_2)) >> 31)
+		v37_3 := uint32(int32(bits(v2_3)) >> 31)
 		// q = (x < 0 ? e : 1)/(1 + e)
-		v36_0 := fromBits(bits(v33_0)&v35_0 | bits(v7)&^v35_0)
-		v36_1 := fromBits(bits(v33_1)&v35_1 | bits(v7)&^v35_1)
-		v36_2 := fromBits(bits(v33_2)&v35_2 | bits(v7)&^v35_2)
-		v36_3 := fromBits(bits(v33_3)&v35_3 | bits(v7)&^v35_3)
-		v37_0 := float32(v36_0 / v34_0)
-		v37_1 := float32(v36_1 / v34_1)
-		v37_2 := float32(v36_2 / v34_2)
-		v37_3 := float32(v36_3 / v34_3)
+		v38_0 := fromBits(bits(v35_0)&v37_0 | bits(v7)&^v37_0)
+		v38_1 := fromBits(bits(v35_1)&v37_1 | bits(v7)&^v37_1)
+		v38_2 := fromBits(bits(v35_2)&v37_2 | bits(v7)&^v37_2)
+		v38_3 := fromBits(bits(v35_3)&v37_3 | bits(v7)&^v37_3)
+		v39_0 := float32(v38_0 / v36_0)
+		v39_1 := float32(v38_1 / v36_1)
+		v39_2 := float32(v38_2 / v36_2)
+		v39_3 := float32(v38_3 / v36_3)
 		// dlo = e - (d - 1), the rounding error of d (exact)
-		v38_0 := float32(v34_0 - v7)
-		v38_1 := float32(v34_1 - v7)
-		v38_2 := float32(v34_2 - v7)
-		v38_3 := float32(v34_3 - v7)
-		v39_0 := float32(v33_0 - v38_0)
-		v39_1 := float32(v33_1 - v38_1)
-		v39_2 := float32(v33_2 - v38_2)
-		v39_3 := float32(v33_3 - v38_3)
-		v40_0 := float32(v7 - v37_0)
-		v40_1 := float32(v7 - v37_1)
-		v40_2 := float32(v7 - v37_2)
-		v40_3 := float32(v7 - v37_3)
-		v41_0 := fromBits(bits(v40_0)&v35_0 | bits(v37_0)&^v35_0)
-		v41_1 := fromBits(bits(v40_1)&v35_1 | bits(v37_1)&^v35_1)
-		v41_2 := fromBits(bits(v40_2)&v35_2 | bits(v37_2)&^v35_2)
-		v41_3 := fromBits(bits(v40_3)&v35_3 | bits(v37_3)&^v35_3)
+		v40_0 := float32(v36_0 - v7)
+		v40_1 := float32(v36_1 - v7)
+		v40_2 := float32(v36_2 - v7)
+		v40_3 := float32(v36_3 - v7)
+		v41_0 := float32(v35_0 - v40_0)
+		v41_1 := float32(v35_1 - v40_1)
+		v41_2 := float32(v35_2 - v40_2)
+		v41_3 := float32(v35_3 - v40_3)
+		v42_0 := float32(v7 - v39_0)
+		v42_1 := float32(v7 - v39_1)
+		v42_2 := float32(v7 - v39_2)
+		v42_3 := float32(v7 - v39_3)
+		v43_0 := fromBits(bits(v42_0)&v37_0 | bits(v39_0)&^v37_0)
+		v43_1 := fromBits(bits(v42_1)&v37_1 | bits(v39_1)&^v37_1)
+		v43_2 := fromBits(bits(v42_2)&v37_2 | bits(v39_2)&^v37_2)
+		v43_3 := fromBits(bits(v42_3)&v37_3 | bits(v39_3)&^v37_3)
 		// y = q - q·(dlo·(1/d))
-		v42_0 := float32(v39_0 * v41_0)
-		v42_1 := float32(v39_1 * v41_1)
-		v42_2 := float32(v39_2 * v41_2)
-		v42_3 := float32(v39_3 * v41_3)
-		s43_0 := float64(-v37_0)*float64(v42_0) + float64(v37_0)
-		v43_0 := float32(s43_0)
-		if roundsTwice(s43_0) {
-			v43_0 = fma32(-v37_0, v42_0, v37_0)
+		v44_0 := float32(v41_0 * v43_0)
+		v44_1 := float32(v41_1 * v43_1)
+		v44_2 := float32(v41_2 * v43_2)
+		v44_3 := float32(v41_3 * v43_3)
+		s45_0 := float64(-v39_0)*float64(v44_0) + float64(v39_0)
+		v45_0 := float32(s45_0)
+		if roundsTwice(s45_0) {
+			v45_0 = fma32(-v39_0, v44_0, v39_0)
 		}
-		s43_1 := float64(-v37_1)*float64(v42_1) + float64(v37_1)
-		v43_1 := float32(s43_1)
-		if roundsTwice(s43_1) {
-			v43_1 = fma32(-v37_1, v42_1, v37_1)
+		s45_1 := float64(-v39_1)*float64(v44_1) + float64(v39_1)
+		v45_1 := float32(s45_1)
+		if roundsTwice(s45_1) {
+			v45_1 = fma32(-v39_1, v44_1, v39_1)
 		}
-		s43_2 := float64(-v37_2)*float64(v42_2) + float64(v37_2)
-		v43_2 := float32(s43_2)
-		if roundsTwice(s43_2) {
-			v43_2 = fma32(-v37_2, v42_2, v37_2)
+		s45_2 := float64(-v39_2)*float64(v44_2) + float64(v39_2)
+		v45_2 := float32(s45_2)
+		if roundsTwice(s45_2) {
+			v45_2 = fma32(-v39_2, v44_2, v39_2)
 		}
-		s43_3 := float64(-v37_3)*float64(v42_3) + float64(v37_3)
-		v43_3 := float32(s43_3)
-		if roundsTwice(s43_3) {
-			v43_3 = fma32(-v37_3, v42_3, v37_3)
+		s45_3 := float64(-v39_3)*float64(v44_3) + float64(v39_3)
+		v45_3 := float32(s45_3)
+		if roundsTwice(s45_3) {
+			v45_3 = fma32(-v39_3, v44_3, v39_3)
 		}
-		dst[0] = v43_0
-		dst[1] = v43_1
-		dst[2] = v43_2
-		dst[3] = v43_3
+		dst[0] = v45_0
+		dst[1] = v45_1
+		dst[2] = v45_2
+		dst[3] = v45_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = scaledsigmoidForwardLane(x[i], p)

@@ -314,6 +314,9 @@ func evalTrace(p *Program, x float32, params []float32) []uint32 {
 			v[i] = v[a] + v[b]
 		case Lookup:
 			v[i] = p.Tables[op.Imm][v[a]%LookupSize]
+		case ScaleLookup: // as VSCALEFPS: the product, rounded (subnormal where it is)
+			t := math.Float32frombits(p.Tables[op.Imm][v[a]%LookupSize])
+			v[i] = flt(float32(math.Ldexp(float64(t), int(max(-1000, min(1000, math.Floor(float64(f(b)))))))))
 		case Less:
 			v[i] = mask(f(a) < f(b))
 		case LessEq:
@@ -379,7 +382,7 @@ func TestNoSubnormalIntermediates(t *testing.T) {
 // operations whose subnormal operands or results cost a microcode assist.
 func floatArith(k Kind) bool {
 	switch k {
-	case Add, Sub, Mul, Div, Sqrt, FMA, FNMA, Min, Max, MaxNegAbs:
+	case Add, Sub, Mul, Div, Sqrt, FMA, FNMA, Min, Max, MaxNegAbs, ScaleLookup:
 		return true
 	}
 	return false

@@ -112,7 +112,7 @@ const noValue Value = -1
 // z alone:
 //
 //	k = z·log2e + magic                   (M = round(8z/ln2)/8, N = 8M = 8n + j)
-//	s = Exp2Lut8[j]·2^floor(M)            (2^(j/8) rounded, times 2^n: ScaleLookup)
+//	s = Exp2Lut8[j]·2^n                   (2^(j/8) rounded, times 2^n: lutScaleBits)
 //	t = z - M·ln2hi + (lo - M·ln2lo + δj) (the first step exact)
 //	e = s + (t·P(t))·s                    (expTail)
 //
@@ -128,25 +128,33 @@ func expLut(b *Builder, z, lo Value) Value {
 	m := b.Sub(k, b.Bits(ExpMagicLut))
 	b.Note("t = (z - M·ln2hi) + ((lo) - M·ln2lo + δj): the first step exact, the rest beside it")
 	t := b.FNMA(m, b.Bits(Ln2Hi), z)
-	// s where m is read for the last time: M and the table's word are not
-	// live together.
-	var s Value
 	if lo == noValue {
 		t = b.Add(t, b.FNMA(m, b.Bits(Ln2Lo), b.Lookup(k, Exp2Lut8Err)))
-		s = lutScale(b, k, m)
 	} else {
-		c := b.FNMA(m, b.Bits(Ln2Lo), lo)
-		s = lutScale(b, k, m)
-		t = b.Add(t, b.Add(c, b.Lookup(k, Exp2Lut8Err)))
+		t = b.Add(t, b.Add(b.FNMA(m, b.Bits(Ln2Lo), lo), b.Lookup(k, Exp2Lut8Err)))
 	}
-	return expTail(b, t, s, ExpPolyLut8P4)
+	return expTail(b, t, lutScaleBits(b, k), ExpPolyLut8P4)
 }
 
 // lutScale returns s = 2^(j/8)·2^n from k, whose low bits hold N = 8n + j
-// over the magic ExpMagicLut, and m = N/8.
+// over the magic ExpMagicLut, and m = N/8, in one ScaleLookup: for the exp
+// cores whose m is at least -126 on every lane (tanh's, its argument
+// clamped at -20).
 func lutScale(b *Builder, k, m Value) Value {
 	b.Note("s = 2^(j/8)·2^n")
 	return b.ScaleLookup(k, m, Exp2Lut8)
+}
+
+// lutScaleBits returns s = 2^(j/8)·2^n from k as lutScale does, on the
+// integer lanes: (T[j] - j<<20) + (k << 20), one operation more. The
+// sigmoid's exp takes it: on its lanes past the cutoff, which the sigmoid
+// then drops, m is below -126, and VSCALEFPS, lowering ScaleLookup, gives
+// a subnormal number there, which costs the x86 cores a microcode assist
+// (the sigmoid epilogue at inputs of standard deviation 32 took 6.1% over
+// identity against 2.6%: BenchmarkEpilogueOverheadWide).
+func lutScaleBits(b *Builder, k Value) Value {
+	b.Note("s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20")
+	return b.AddInt(b.Lookup(k, OffsetTable(Exp2Lut8)), b.Shl(k, 20))
 }
 
 // lutReduce returns t = z - M·ln2 in one step, M = N/8 from k as in

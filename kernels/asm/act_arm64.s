@@ -747,7 +747,7 @@ loopU:
 	WORD $0x4e26d652 // fadd v18.4s, v18.4s, v6.4s
 	WORD $0x4e27d673 // fadd v19.4s, v19.4s, v7.4s
 
-	// s = 2^(j/8)·2^n
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VAND V26.B16, V12.B16, V4.B16
 	VAND V26.B16, V13.B16, V5.B16
 	VAND V26.B16, V14.B16, V6.B16
@@ -780,36 +780,36 @@ loopU:
 	VADD V13.S4, V5.S4, V5.S4
 	VADD V14.S4, V6.S4, V6.S4
 	VADD V15.S4, V7.S4, V7.S4
-	VDUP V22.S[0], V8.S4
-	VDUP V22.S[0], V9.S4
-	VDUP V22.S[0], V10.S4
-	VDUP V22.S[0], V11.S4
-	WORD $0x4fb61208 // fmla v8.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61229 // fmla v9.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126b // fmla v11.4s, v19.4s, v22.s[1]
-	VDUP V22.S[2], V12.S4
-	VDUP V22.S[2], V13.S4
-	VDUP V22.S[2], V14.S4
-	VDUP V22.S[2], V15.S4
-	VFMLA V16.S4, V8.S4, V12.S4
-	VFMLA V17.S4, V9.S4, V13.S4
-	VFMLA V18.S4, V10.S4, V14.S4
-	VFMLA V19.S4, V11.S4, V15.S4
-	VDUP V22.S[3], V8.S4
-	VDUP V22.S[3], V9.S4
-	VDUP V22.S[3], V10.S4
-	VDUP V22.S[3], V11.S4
+	VDUP V22.S[0], V12.S4
+	VDUP V22.S[0], V13.S4
+	VDUP V22.S[0], V14.S4
+	VDUP V22.S[0], V15.S4
+	WORD $0x4fb6120c // fmla v12.4s, v16.4s, v22.s[1]
+	WORD $0x4fb6122d // fmla v13.4s, v17.4s, v22.s[1]
+	WORD $0x4fb6124e // fmla v14.4s, v18.4s, v22.s[1]
+	WORD $0x4fb6126f // fmla v15.4s, v19.4s, v22.s[1]
+	VDUP V22.S[2], V8.S4
+	VDUP V22.S[2], V9.S4
+	VDUP V22.S[2], V10.S4
+	VDUP V22.S[2], V11.S4
 	VFMLA V16.S4, V12.S4, V8.S4
 	VFMLA V17.S4, V13.S4, V9.S4
 	VFMLA V18.S4, V14.S4, V10.S4
 	VFMLA V19.S4, V15.S4, V11.S4
+	VDUP V22.S[3], V12.S4
+	VDUP V22.S[3], V13.S4
+	VDUP V22.S[3], V14.S4
+	VDUP V22.S[3], V15.S4
+	VFMLA V16.S4, V8.S4, V12.S4
+	VFMLA V17.S4, V9.S4, V13.S4
+	VFMLA V18.S4, V10.S4, V14.S4
+	VFMLA V19.S4, V11.S4, V15.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
-	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
-	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
-	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	WORD $0x6e2dde31 // fmul v17.4s, v17.4s, v13.4s
+	WORD $0x6e2ede52 // fmul v18.4s, v18.4s, v14.4s
+	WORD $0x6e2fde73 // fmul v19.4s, v19.4s, v15.4s
 	VFMLA V4.S4, V16.S4, V4.S4
 	VFMLA V5.S4, V17.S4, V5.S4
 	VFMLA V6.S4, V18.S4, V6.S4
@@ -838,18 +838,18 @@ loopU:
 	WORD $0x4f210463 // sshr v3.4s, v3.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V8.B16
-	VORR V1.B16, V1.B16, V9.B16
-	VORR V2.B16, V2.B16, V10.B16
-	VORR V3.B16, V3.B16, V11.B16
-	VBSL V20.B16, V16.B16, V8.B16
-	VBSL V20.B16, V17.B16, V9.B16
-	VBSL V20.B16, V18.B16, V10.B16
-	VBSL V20.B16, V19.B16, V11.B16
-	WORD $0x6e24fd08 // fdiv v8.4s, v8.4s, v4.4s
-	WORD $0x6e25fd29 // fdiv v9.4s, v9.4s, v5.4s
-	WORD $0x6e26fd4a // fdiv v10.4s, v10.4s, v6.4s
-	WORD $0x6e27fd6b // fdiv v11.4s, v11.4s, v7.4s
+	VORR V0.B16, V0.B16, V12.B16
+	VORR V1.B16, V1.B16, V13.B16
+	VORR V2.B16, V2.B16, V14.B16
+	VORR V3.B16, V3.B16, V15.B16
+	VBSL V20.B16, V16.B16, V12.B16
+	VBSL V20.B16, V17.B16, V13.B16
+	VBSL V20.B16, V18.B16, V14.B16
+	VBSL V20.B16, V19.B16, V15.B16
+	WORD $0x6e24fd8c // fdiv v12.4s, v12.4s, v4.4s
+	WORD $0x6e25fdad // fdiv v13.4s, v13.4s, v5.4s
+	WORD $0x6e26fdce // fdiv v14.4s, v14.4s, v6.4s
+	WORD $0x6e27fdef // fdiv v15.4s, v15.4s, v7.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
@@ -860,25 +860,25 @@ loopU:
 	WORD $0x4ea5d631 // fsub v17.4s, v17.4s, v5.4s
 	WORD $0x4ea6d652 // fsub v18.4s, v18.4s, v6.4s
 	WORD $0x4ea7d673 // fsub v19.4s, v19.4s, v7.4s
-	WORD $0x4ea8d684 // fsub v4.4s, v20.4s, v8.4s
-	WORD $0x4ea9d685 // fsub v5.4s, v20.4s, v9.4s
-	WORD $0x4eaad686 // fsub v6.4s, v20.4s, v10.4s
-	WORD $0x4eabd687 // fsub v7.4s, v20.4s, v11.4s
-	VBSL V8.B16, V4.B16, V0.B16
-	VBSL V9.B16, V5.B16, V1.B16
-	VBSL V10.B16, V6.B16, V2.B16
-	VBSL V11.B16, V7.B16, V3.B16
+	WORD $0x4eacd684 // fsub v4.4s, v20.4s, v12.4s
+	WORD $0x4eadd685 // fsub v5.4s, v20.4s, v13.4s
+	WORD $0x4eaed686 // fsub v6.4s, v20.4s, v14.4s
+	WORD $0x4eafd687 // fsub v7.4s, v20.4s, v15.4s
+	VBSL V12.B16, V4.B16, V0.B16
+	VBSL V13.B16, V5.B16, V1.B16
+	VBSL V14.B16, V6.B16, V2.B16
+	VBSL V15.B16, V7.B16, V3.B16
 
 	// y = q - q·(dlo·(1/d))
 	WORD $0x6e20de10 // fmul v16.4s, v16.4s, v0.4s
 	WORD $0x6e21de31 // fmul v17.4s, v17.4s, v1.4s
 	WORD $0x6e22de52 // fmul v18.4s, v18.4s, v2.4s
 	WORD $0x6e23de73 // fmul v19.4s, v19.4s, v3.4s
-	VFMLS V16.S4, V8.S4, V8.S4
-	VFMLS V17.S4, V9.S4, V9.S4
-	VFMLS V18.S4, V10.S4, V10.S4
-	VFMLS V19.S4, V11.S4, V11.S4
-	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	VFMLS V16.S4, V12.S4, V12.S4
+	VFMLS V17.S4, V13.S4, V13.S4
+	VFMLS V18.S4, V14.S4, V14.S4
+	VFMLS V19.S4, V15.S4, V15.S4
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
 	BGE loopU
@@ -904,7 +904,7 @@ loop1:
 	WORD $0x4fbe58a4 // fmls v4.4s, v5.4s, v30.s[3]
 	WORD $0x4e24d4e7 // fadd v7.4s, v7.4s, v4.4s
 
-	// s = 2^(j/8)·2^n
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VAND V26.B16, V6.B16, V4.B16
 	VSHL $2, V4.S4, V4.S4
 	VSLI $8, V4.S4, V4.S4
@@ -913,15 +913,15 @@ loop1:
 	VTBL V4.B16, [V23.B16, V24.B16], V4.B16
 	VSHL $20, V6.S4, V6.S4
 	VADD V6.S4, V4.S4, V4.S4
-	VDUP V22.S[0], V5.S4
-	WORD $0x4fb610e5 // fmla v5.4s, v7.4s, v22.s[1]
-	VDUP V22.S[2], V6.S4
-	VFMLA V7.S4, V5.S4, V6.S4
-	VDUP V22.S[3], V5.S4
+	VDUP V22.S[0], V6.S4
+	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
+	VDUP V22.S[2], V5.S4
 	VFMLA V7.S4, V6.S4, V5.S4
+	VDUP V22.S[3], V6.S4
+	VFMLA V7.S4, V5.S4, V6.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x6e26dce7 // fmul v7.4s, v7.4s, v6.4s
 	VFMLA V4.S4, V7.S4, V4.S4
 
 	// e = 0 where -|x| < ln(2^-126)
@@ -932,20 +932,20 @@ loop1:
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V5.B16
-	VBSL V20.B16, V7.B16, V5.B16
-	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+	VORR V0.B16, V0.B16, V6.B16
+	VBSL V20.B16, V7.B16, V6.B16
+	WORD $0x6e24fcc6 // fdiv v6.4s, v6.4s, v4.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
 	WORD $0x4ea4d4e7 // fsub v7.4s, v7.4s, v4.4s
-	WORD $0x4ea5d684 // fsub v4.4s, v20.4s, v5.4s
-	VBSL V5.B16, V4.B16, V0.B16
+	WORD $0x4ea6d684 // fsub v4.4s, v20.4s, v6.4s
+	VBSL V6.B16, V4.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
 	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
-	VFMLS V7.S4, V5.S4, V5.S4
-	VST1.P [V5.S4], 16(R0)
+	VFMLS V7.S4, V6.S4, V6.S4
+	VST1.P [V6.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -970,7 +970,7 @@ loopS:
 	WORD $0x4fbe58a4 // fmls v4.4s, v5.4s, v30.s[3]
 	WORD $0x4e24d4e7 // fadd v7.4s, v7.4s, v4.4s
 
-	// s = 2^(j/8)·2^n
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VAND V26.B16, V6.B16, V4.B16
 	VSHL $2, V4.S4, V4.S4
 	VSLI $8, V4.S4, V4.S4
@@ -979,15 +979,15 @@ loopS:
 	VTBL V4.B16, [V23.B16, V24.B16], V4.B16
 	VSHL $20, V6.S4, V6.S4
 	VADD V6.S4, V4.S4, V4.S4
-	VDUP V22.S[0], V5.S4
-	WORD $0x4fb610e5 // fmla v5.4s, v7.4s, v22.s[1]
-	VDUP V22.S[2], V6.S4
-	VFMLA V7.S4, V5.S4, V6.S4
-	VDUP V22.S[3], V5.S4
+	VDUP V22.S[0], V6.S4
+	WORD $0x4fb610e6 // fmla v6.4s, v7.4s, v22.s[1]
+	VDUP V22.S[2], V5.S4
 	VFMLA V7.S4, V6.S4, V5.S4
+	VDUP V22.S[3], V6.S4
+	VFMLA V7.S4, V5.S4, V6.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x6e26dce7 // fmul v7.4s, v7.4s, v6.4s
 	VFMLA V4.S4, V7.S4, V4.S4
 
 	// e = 0 where -|x| < ln(2^-126)
@@ -998,20 +998,20 @@ loopS:
 	WORD $0x4f210400 // sshr v0.4s, v0.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V5.B16
-	VBSL V20.B16, V7.B16, V5.B16
-	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+	VORR V0.B16, V0.B16, V6.B16
+	VBSL V20.B16, V7.B16, V6.B16
+	WORD $0x6e24fcc6 // fdiv v6.4s, v6.4s, v4.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d484 // fsub v4.4s, v4.4s, v20.4s
 	WORD $0x4ea4d4e7 // fsub v7.4s, v7.4s, v4.4s
-	WORD $0x4ea5d684 // fsub v4.4s, v20.4s, v5.4s
-	VBSL V5.B16, V4.B16, V0.B16
+	WORD $0x4ea6d684 // fsub v4.4s, v20.4s, v6.4s
+	VBSL V6.B16, V4.B16, V0.B16
 
 	// y = q - q·(dlo·(1/d))
 	WORD $0x6e20dce7 // fmul v7.4s, v7.4s, v0.4s
-	VFMLS V7.S4, V5.S4, V5.S4
-	FMOVS.P F5, 4(R0)
+	VFMLS V7.S4, V6.S4, V6.S4
+	FMOVS.P F6, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 
@@ -1352,41 +1352,41 @@ TEXT ·ScaledSigmoidForwardNEON(SB), NOSPLIT, $0-56
 	VMOV R9, V29.S[2]
 	MOVW $0x3805fdf4, R9
 	VMOV R9, V29.S[3]
-	MOVW $0x3f800000, R9
+	MOVW $0x00000000, R9
 	VMOV R9, V26.S[0]
-	MOVW $0x3f7b95c2, R9
+	MOVW $0xb24e0611, R9
 	VMOV R9, V26.S[1]
-	MOVW $0x3f7837f0, R9
+	MOVW $0x33092801, R9
 	VMOV R9, V26.S[2]
-	MOVW $0x3f75fed7, R9
+	MOVW $0xb3051aa9, R9
 	VMOV R9, V26.S[3]
-	MOVW $0x3f7504f3, R9
+	MOVW $0x329302ae, R9
 	VMOV R9, V27.S[0]
-	MOVW $0x3f75672a, R9
+	MOVW $0x31b3d0e5, R9
 	VMOV R9, V27.S[1]
-	MOVW $0x3f7744fd, R9
+	MOVW $0xb27ce182, R9
 	VMOV R9, V27.S[2]
-	MOVW $0x3f7ac0c7, R9
+	MOVW $0xb1d290be, R9
 	VMOV R9, V27.S[3]
 	MOVW $0x00000007, R9
 	VDUP R9, V25.S4
 	MOVW $0x03020100, R9
 	VDUP R9, V24.S4
-	MOVW $0x00000000, R9
+	MOVW $0x3f800000, R9
 	VMOV R9, V22.S[0]
-	MOVW $0xb24e0611, R9
+	MOVW $0x3f7b95c2, R9
 	VMOV R9, V22.S[1]
-	MOVW $0x33092801, R9
+	MOVW $0x3f7837f0, R9
 	VMOV R9, V22.S[2]
-	MOVW $0xb3051aa9, R9
+	MOVW $0x3f75fed7, R9
 	VMOV R9, V22.S[3]
-	MOVW $0x329302ae, R9
+	MOVW $0x3f7504f3, R9
 	VMOV R9, V23.S[0]
-	MOVW $0x31b3d0e5, R9
+	MOVW $0x3f75672a, R9
 	VMOV R9, V23.S[1]
-	MOVW $0xb27ce182, R9
+	MOVW $0x3f7744fd, R9
 	VMOV R9, V23.S[2]
-	MOVW $0xb1d290be, R9
+	MOVW $0x3f7ac0c7, R9
 	VMOV R9, V23.S[3]
 	MOVW $0x3e2aae3b, R9
 	VMOV R9, V21.S[0]
@@ -1401,126 +1401,175 @@ TEXT ·ScaledSigmoidForwardNEON(SB), NOSPLIT, $0-56
 	MOVW $0x3f800000, R9
 	VDUP R9, V19.S4
 
-	// 2 vectors per iteration.
-	CMP $8, R7
+	// 3 vectors per iteration.
+	CMP $12, R7
 	BLT vec1
 
 loopU:
-	VLD1.P 32(R1), [V0.S4, V1.S4]
+	VLD1.P 48(R1), [V0.S4, V1.S4, V2.S4]
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	WORD $0x6e20dfec // fmul v12.4s, v31.4s, v0.4s
 	WORD $0x6e21dfed // fmul v13.4s, v31.4s, v1.4s
-	VORR V12.B16, V12.B16, V10.B16
-	VORR V13.B16, V13.B16, V11.B16
-	VFMLS V0.S4, V31.S4, V10.S4
-	VFMLS V1.S4, V31.S4, V11.S4
+	WORD $0x6e22dfee // fmul v14.4s, v31.4s, v2.4s
+	VORR V12.B16, V12.B16, V9.B16
+	VORR V13.B16, V13.B16, V10.B16
+	VORR V14.B16, V14.B16, V11.B16
+	VFMLS V0.S4, V31.S4, V9.S4
+	VFMLS V1.S4, V31.S4, V10.S4
+	VFMLS V2.S4, V31.S4, V11.S4
 	VAND V30.B16, V12.B16, V0.B16
 	VAND V30.B16, V13.B16, V1.B16
-	VEOR V0.B16, V10.B16, V10.B16
-	VEOR V1.B16, V11.B16, V11.B16
+	VAND V30.B16, V14.B16, V2.B16
+	VEOR V0.B16, V9.B16, V9.B16
+	VEOR V1.B16, V10.B16, V10.B16
+	VEOR V2.B16, V11.B16, V11.B16
 	VORR V30.B16, V12.B16, V0.B16
 	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	VDUP V29.S[0], V6.S4
+	VDUP V29.S[0], V7.S4
 	VDUP V29.S[0], V8.S4
-	VDUP V29.S[0], V9.S4
-	WORD $0x4fbd1008 // fmla v8.4s, v0.4s, v29.s[1]
-	WORD $0x4fbd1029 // fmla v9.4s, v1.4s, v29.s[1]
-	WORD $0x4ebcd506 // fsub v6.4s, v8.4s, v28.4s
-	WORD $0x4ebcd527 // fsub v7.4s, v9.4s, v28.4s
-	WORD $0x4f9d58c0 // fmls v0.4s, v6.4s, v29.s[2]
-	WORD $0x4f9d58e1 // fmls v1.4s, v7.4s, v29.s[2]
-	WORD $0x4fbd58ca // fmls v10.4s, v6.4s, v29.s[3]
-	WORD $0x4fbd58eb // fmls v11.4s, v7.4s, v29.s[3]
-
-	// s = 2^(j/8)·2^n
-	VAND V25.B16, V8.B16, V4.B16
-	VAND V25.B16, V9.B16, V5.B16
+	WORD $0x4fbd1006 // fmla v6.4s, v0.4s, v29.s[1]
+	WORD $0x4fbd1027 // fmla v7.4s, v1.4s, v29.s[1]
+	WORD $0x4fbd1048 // fmla v8.4s, v2.4s, v29.s[1]
+	WORD $0x4ebcd4c3 // fsub v3.4s, v6.4s, v28.4s
+	WORD $0x4ebcd4e4 // fsub v4.4s, v7.4s, v28.4s
+	WORD $0x4ebcd505 // fsub v5.4s, v8.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4f9d5881 // fmls v1.4s, v4.4s, v29.s[2]
+	WORD $0x4f9d58a2 // fmls v2.4s, v5.4s, v29.s[2]
+	WORD $0x4fbd5869 // fmls v9.4s, v3.4s, v29.s[3]
+	WORD $0x4fbd588a // fmls v10.4s, v4.4s, v29.s[3]
+	WORD $0x4fbd58ab // fmls v11.4s, v5.4s, v29.s[3]
+	VAND V25.B16, V6.B16, V3.B16
+	VAND V25.B16, V7.B16, V4.B16
+	VAND V25.B16, V8.B16, V5.B16
+	VSHL $2, V3.S4, V3.S4
 	VSHL $2, V4.S4, V4.S4
 	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V3.S4, V3.S4
 	VSLI $8, V4.S4, V4.S4
 	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V3.S4, V3.S4
 	VSLI $16, V4.S4, V4.S4
 	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V3.B16, V3.B16
 	VORR V24.B16, V4.B16, V4.B16
 	VORR V24.B16, V5.B16, V5.B16
+	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
 	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
 	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
-	VSHL $20, V8.S4, V2.S4
-	VSHL $20, V9.S4, V3.S4
-	VADD V2.S4, V4.S4, V4.S4
-	VADD V3.S4, V5.S4, V5.S4
-	VAND V25.B16, V8.B16, V8.B16
-	VAND V25.B16, V9.B16, V9.B16
-	VSHL $2, V8.S4, V8.S4
+	WORD $0x4e23d529 // fadd v9.4s, v9.4s, v3.4s
+	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD $0x4e25d56b // fadd v11.4s, v11.4s, v5.4s
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	VAND V25.B16, V6.B16, V9.B16
+	VAND V25.B16, V7.B16, V10.B16
+	VAND V25.B16, V8.B16, V11.B16
 	VSHL $2, V9.S4, V9.S4
-	VSLI $8, V8.S4, V8.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
 	VSLI $8, V9.S4, V9.S4
-	VSLI $16, V8.S4, V8.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
 	VSLI $16, V9.S4, V9.S4
-	VORR V24.B16, V8.B16, V8.B16
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
 	VORR V24.B16, V9.B16, V9.B16
-	VTBL V8.B16, [V22.B16, V23.B16], V8.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
 	VTBL V9.B16, [V22.B16, V23.B16], V9.B16
-	WORD $0x4e28d54a // fadd v10.4s, v10.4s, v8.4s
-	WORD $0x4e29d56b // fadd v11.4s, v11.4s, v9.4s
-	WORD $0x4e2ad400 // fadd v0.4s, v0.4s, v10.4s
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	VDUP V21.S[0], V10.S4
-	VDUP V21.S[0], V11.S4
-	WORD $0x4fb5100a // fmla v10.4s, v0.4s, v21.s[1]
-	WORD $0x4fb5102b // fmla v11.4s, v1.4s, v21.s[1]
-	VDUP V21.S[2], V8.S4
-	VDUP V21.S[2], V9.S4
-	VFMLA V0.S4, V10.S4, V8.S4
-	VFMLA V1.S4, V11.S4, V9.S4
-	VDUP V21.S[3], V10.S4
-	VDUP V21.S[3], V11.S4
-	VFMLA V0.S4, V8.S4, V10.S4
-	VFMLA V1.S4, V9.S4, V11.S4
+	VTBL V10.B16, [V22.B16, V23.B16], V10.B16
+	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
+	VSHL $20, V6.S4, V6.S4
+	VSHL $20, V7.S4, V7.S4
+	VSHL $20, V8.S4, V8.S4
+	VADD V6.S4, V9.S4, V9.S4
+	VADD V7.S4, V10.S4, V10.S4
+	VADD V8.S4, V11.S4, V11.S4
+	VDUP V21.S[0], V6.S4
+	VDUP V21.S[0], V7.S4
+	VDUP V21.S[0], V8.S4
+	WORD $0x4fb51006 // fmla v6.4s, v0.4s, v21.s[1]
+	WORD $0x4fb51027 // fmla v7.4s, v1.4s, v21.s[1]
+	WORD $0x4fb51048 // fmla v8.4s, v2.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
+	VDUP V21.S[2], V4.S4
+	VDUP V21.S[2], V5.S4
+	VFMLA V0.S4, V6.S4, V3.S4
+	VFMLA V1.S4, V7.S4, V4.S4
+	VFMLA V2.S4, V8.S4, V5.S4
+	VDUP V21.S[3], V6.S4
+	VDUP V21.S[3], V7.S4
+	VDUP V21.S[3], V8.S4
+	VFMLA V0.S4, V3.S4, V6.S4
+	VFMLA V1.S4, V4.S4, V7.S4
+	VFMLA V2.S4, V5.S4, V8.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e2adc00 // fmul v0.4s, v0.4s, v10.4s
-	WORD $0x6e2bdc21 // fmul v1.4s, v1.4s, v11.4s
-	VFMLA V4.S4, V0.S4, V4.S4
-	VFMLA V5.S4, V1.S4, V5.S4
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x6e28dc42 // fmul v2.4s, v2.4s, v8.4s
+	VFMLA V9.S4, V0.S4, V9.S4
+	VFMLA V10.S4, V1.S4, V10.S4
+	VFMLA V11.S4, V2.S4, V11.S4
 
 	// e = 0 where -|x| < ln(2^-126)
 	VORR V30.B16, V12.B16, V0.B16
 	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
 	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
 	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
-	WORD $0x4e601c80 // bic v0.16b, v4.16b, v0.16b
-	WORD $0x4e611ca1 // bic v1.16b, v5.16b, v1.16b
-	WORD $0x4e33d404 // fadd v4.4s, v0.4s, v19.4s
-	WORD $0x4e33d425 // fadd v5.4s, v1.4s, v19.4s
+	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
+	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
+	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
+	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
+	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
+	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
+	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
 	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
 	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
+	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V12.B16, V12.B16, V10.B16
-	VORR V13.B16, V13.B16, V11.B16
-	VBSL V19.B16, V0.B16, V10.B16
-	VBSL V19.B16, V1.B16, V11.B16
-	WORD $0x6e24fd4a // fdiv v10.4s, v10.4s, v4.4s
-	WORD $0x6e25fd6b // fdiv v11.4s, v11.4s, v5.4s
+	VORR V12.B16, V12.B16, V6.B16
+	VORR V13.B16, V13.B16, V7.B16
+	VORR V14.B16, V14.B16, V8.B16
+	VBSL V19.B16, V0.B16, V6.B16
+	VBSL V19.B16, V1.B16, V7.B16
+	VBSL V19.B16, V2.B16, V8.B16
+	WORD $0x6e29fcc6 // fdiv v6.4s, v6.4s, v9.4s
+	WORD $0x6e2afce7 // fdiv v7.4s, v7.4s, v10.4s
+	WORD $0x6e2bfd08 // fdiv v8.4s, v8.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb3d484 // fsub v4.4s, v4.4s, v19.4s
-	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
-	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
-	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
-	WORD $0x4eaad664 // fsub v4.4s, v19.4s, v10.4s
-	WORD $0x4eabd665 // fsub v5.4s, v19.4s, v11.4s
-	VBSL V10.B16, V4.B16, V12.B16
-	VBSL V11.B16, V5.B16, V13.B16
+	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
+	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
+	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
+	WORD $0x4ea6d669 // fsub v9.4s, v19.4s, v6.4s
+	WORD $0x4ea7d66a // fsub v10.4s, v19.4s, v7.4s
+	WORD $0x4ea8d66b // fsub v11.4s, v19.4s, v8.4s
+	VBSL V6.B16, V9.B16, V12.B16
+	VBSL V7.B16, V10.B16, V13.B16
+	VBSL V8.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
 	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
 	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
-	VFMLS V0.S4, V10.S4, V10.S4
-	VFMLS V1.S4, V11.S4, V11.S4
-	VST1.P [V10.S4, V11.S4], 32(R0)
-	SUB $8, R7
-	CMP $8, R7
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	VFMLS V0.S4, V6.S4, V6.S4
+	VFMLS V1.S4, V7.S4, V7.S4
+	VFMLS V2.S4, V8.S4, V8.S4
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R0)
+	SUB $12, R7
+	CMP $12, R7
 	BGE loopU
 
 vec1:
@@ -1531,68 +1580,68 @@ vec1:
 loop1:
 	VLD1.P 16(R1), [V0.S4]
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfe7 // fmul v7.4s, v31.4s, v0.4s
-	VORR V7.B16, V7.B16, V6.B16
-	VFMLS V0.S4, V31.S4, V6.S4
-	VAND V30.B16, V7.B16, V0.B16
-	VEOR V0.B16, V6.B16, V6.B16
-	VORR V30.B16, V7.B16, V0.B16
-	VDUP V29.S[0], V5.S4
-	WORD $0x4fbd1005 // fmla v5.4s, v0.4s, v29.s[1]
-	WORD $0x4ebcd4a4 // fsub v4.4s, v5.4s, v28.4s
-	WORD $0x4f9d5880 // fmls v0.4s, v4.4s, v29.s[2]
-	WORD $0x4fbd5886 // fmls v6.4s, v4.4s, v29.s[3]
-
-	// s = 2^(j/8)·2^n
-	VAND V25.B16, V5.B16, V3.B16
+	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V31.S4, V5.S4
+	VAND V30.B16, V6.B16, V0.B16
+	VEOR V0.B16, V5.B16, V5.B16
+	VORR V30.B16, V6.B16, V0.B16
+	VDUP V29.S[0], V4.S4
+	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
+	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
+	VAND V25.B16, V4.B16, V3.B16
 	VSHL $2, V3.S4, V3.S4
 	VSLI $8, V3.S4, V3.S4
 	VSLI $16, V3.S4, V3.S4
 	VORR V24.B16, V3.B16, V3.B16
 	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
-	VSHL $20, V5.S4, V2.S4
-	VADD V2.S4, V3.S4, V3.S4
-	VAND V25.B16, V5.B16, V5.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	VAND V25.B16, V4.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
 	VSLI $16, V5.S4, V5.S4
 	VORR V24.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
-	WORD $0x4e25d4c6 // fadd v6.4s, v6.4s, v5.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	VDUP V21.S[0], V6.S4
-	WORD $0x4fb51006 // fmla v6.4s, v0.4s, v21.s[1]
-	VDUP V21.S[2], V5.S4
-	VFMLA V0.S4, V6.S4, V5.S4
-	VDUP V21.S[3], V6.S4
-	VFMLA V0.S4, V5.S4, V6.S4
+	VSHL $20, V4.S4, V4.S4
+	VADD V4.S4, V5.S4, V5.S4
+	VDUP V21.S[0], V4.S4
+	WORD $0x4fb51004 // fmla v4.4s, v0.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
+	VFMLA V0.S4, V4.S4, V3.S4
+	VDUP V21.S[3], V4.S4
+	VFMLA V0.S4, V3.S4, V4.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	VFMLA V3.S4, V0.S4, V3.S4
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VFMLA V5.S4, V0.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V7.B16, V0.B16
+	VORR V30.B16, V6.B16, V0.B16
 	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x4e601c60 // bic v0.16b, v3.16b, v0.16b
-	WORD $0x4e33d403 // fadd v3.4s, v0.4s, v19.4s
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
+	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
+	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V7.B16, V7.B16, V6.B16
-	VBSL V19.B16, V0.B16, V6.B16
-	WORD $0x6e23fcc6 // fdiv v6.4s, v6.4s, v3.4s
+	VORR V6.B16, V6.B16, V4.B16
+	VBSL V19.B16, V0.B16, V4.B16
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb3d463 // fsub v3.4s, v3.4s, v19.4s
-	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
-	WORD $0x4ea6d663 // fsub v3.4s, v19.4s, v6.4s
-	VBSL V6.B16, V3.B16, V7.B16
+	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	WORD $0x4ea4d665 // fsub v5.4s, v19.4s, v4.4s
+	VBSL V4.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
-	VFMLS V0.S4, V6.S4, V6.S4
-	VST1.P [V6.S4], 16(R0)
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V4.S4, V4.S4
+	VST1.P [V4.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
 	BGE loop1
@@ -1604,68 +1653,68 @@ tail:
 loopS:
 	FMOVS.P 4(R1), F0
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfe7 // fmul v7.4s, v31.4s, v0.4s
-	VORR V7.B16, V7.B16, V6.B16
-	VFMLS V0.S4, V31.S4, V6.S4
-	VAND V30.B16, V7.B16, V0.B16
-	VEOR V0.B16, V6.B16, V6.B16
-	VORR V30.B16, V7.B16, V0.B16
-	VDUP V29.S[0], V5.S4
-	WORD $0x4fbd1005 // fmla v5.4s, v0.4s, v29.s[1]
-	WORD $0x4ebcd4a4 // fsub v4.4s, v5.4s, v28.4s
-	WORD $0x4f9d5880 // fmls v0.4s, v4.4s, v29.s[2]
-	WORD $0x4fbd5886 // fmls v6.4s, v4.4s, v29.s[3]
-
-	// s = 2^(j/8)·2^n
-	VAND V25.B16, V5.B16, V3.B16
+	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
+	VORR V6.B16, V6.B16, V5.B16
+	VFMLS V0.S4, V31.S4, V5.S4
+	VAND V30.B16, V6.B16, V0.B16
+	VEOR V0.B16, V5.B16, V5.B16
+	VORR V30.B16, V6.B16, V0.B16
+	VDUP V29.S[0], V4.S4
+	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
+	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
+	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
+	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
+	VAND V25.B16, V4.B16, V3.B16
 	VSHL $2, V3.S4, V3.S4
 	VSLI $8, V3.S4, V3.S4
 	VSLI $16, V3.S4, V3.S4
 	VORR V24.B16, V3.B16, V3.B16
 	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
-	VSHL $20, V5.S4, V2.S4
-	VADD V2.S4, V3.S4, V3.S4
-	VAND V25.B16, V5.B16, V5.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	VAND V25.B16, V4.B16, V5.B16
 	VSHL $2, V5.S4, V5.S4
 	VSLI $8, V5.S4, V5.S4
 	VSLI $16, V5.S4, V5.S4
 	VORR V24.B16, V5.B16, V5.B16
 	VTBL V5.B16, [V22.B16, V23.B16], V5.B16
-	WORD $0x4e25d4c6 // fadd v6.4s, v6.4s, v5.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	VDUP V21.S[0], V6.S4
-	WORD $0x4fb51006 // fmla v6.4s, v0.4s, v21.s[1]
-	VDUP V21.S[2], V5.S4
-	VFMLA V0.S4, V6.S4, V5.S4
-	VDUP V21.S[3], V6.S4
-	VFMLA V0.S4, V5.S4, V6.S4
+	VSHL $20, V4.S4, V4.S4
+	VADD V4.S4, V5.S4, V5.S4
+	VDUP V21.S[0], V4.S4
+	WORD $0x4fb51004 // fmla v4.4s, v0.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
+	VFMLA V0.S4, V4.S4, V3.S4
+	VDUP V21.S[3], V4.S4
+	VFMLA V0.S4, V3.S4, V4.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	VFMLA V3.S4, V0.S4, V3.S4
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	VFMLA V5.S4, V0.S4, V5.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V7.B16, V0.B16
+	VORR V30.B16, V6.B16, V0.B16
 	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x4e601c60 // bic v0.16b, v3.16b, v0.16b
-	WORD $0x4e33d403 // fadd v3.4s, v0.4s, v19.4s
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4e601ca0 // bic v0.16b, v5.16b, v0.16b
+	WORD $0x4e33d405 // fadd v5.4s, v0.4s, v19.4s
+	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V7.B16, V7.B16, V6.B16
-	VBSL V19.B16, V0.B16, V6.B16
-	WORD $0x6e23fcc6 // fdiv v6.4s, v6.4s, v3.4s
+	VORR V6.B16, V6.B16, V4.B16
+	VBSL V19.B16, V0.B16, V4.B16
+	WORD $0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb3d463 // fsub v3.4s, v3.4s, v19.4s
-	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
-	WORD $0x4ea6d663 // fsub v3.4s, v19.4s, v6.4s
-	VBSL V6.B16, V3.B16, V7.B16
+	WORD $0x4eb3d4a5 // fsub v5.4s, v5.4s, v19.4s
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	WORD $0x4ea4d665 // fsub v5.4s, v19.4s, v4.4s
+	VBSL V4.B16, V5.B16, V6.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
-	VFMLS V0.S4, V6.S4, V6.S4
-	FMOVS.P F6, 4(R0)
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	VFMLS V0.S4, V4.S4, V4.S4
+	FMOVS.P F4, 4(R0)
 	SUBS $1, R7
 	BNE loopS
 

@@ -629,7 +629,7 @@ fsigmoidrow:
 	WORD $0x4e24d5ad // fadd v13.4s, v13.4s, v4.4s
 	WORD $0x4e25d5ce // fadd v14.4s, v14.4s, v5.4s
 
-	// s = 2^(j/8)·2^n
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VAND V26.B16, V9.B16, V3.B16
 	VAND V26.B16, V10.B16, V4.B16
 	VAND V26.B16, V11.B16, V5.B16
@@ -654,29 +654,29 @@ fsigmoidrow:
 	VADD V9.S4, V3.S4, V3.S4
 	VADD V10.S4, V4.S4, V4.S4
 	VADD V11.S4, V5.S4, V5.S4
-	VDUP V22.S[0], V6.S4
-	VDUP V22.S[0], V7.S4
-	VDUP V22.S[0], V8.S4
-	WORD $0x4fb61186 // fmla v6.4s, v12.4s, v22.s[1]
-	WORD $0x4fb611a7 // fmla v7.4s, v13.4s, v22.s[1]
-	WORD $0x4fb611c8 // fmla v8.4s, v14.4s, v22.s[1]
-	VDUP V22.S[2], V9.S4
-	VDUP V22.S[2], V10.S4
-	VDUP V22.S[2], V11.S4
-	VFMLA V12.S4, V6.S4, V9.S4
-	VFMLA V13.S4, V7.S4, V10.S4
-	VFMLA V14.S4, V8.S4, V11.S4
-	VDUP V22.S[3], V6.S4
-	VDUP V22.S[3], V7.S4
-	VDUP V22.S[3], V8.S4
+	VDUP V22.S[0], V9.S4
+	VDUP V22.S[0], V10.S4
+	VDUP V22.S[0], V11.S4
+	WORD $0x4fb61189 // fmla v9.4s, v12.4s, v22.s[1]
+	WORD $0x4fb611aa // fmla v10.4s, v13.4s, v22.s[1]
+	WORD $0x4fb611cb // fmla v11.4s, v14.4s, v22.s[1]
+	VDUP V22.S[2], V6.S4
+	VDUP V22.S[2], V7.S4
+	VDUP V22.S[2], V8.S4
 	VFMLA V12.S4, V9.S4, V6.S4
 	VFMLA V13.S4, V10.S4, V7.S4
 	VFMLA V14.S4, V11.S4, V8.S4
+	VDUP V22.S[3], V9.S4
+	VDUP V22.S[3], V10.S4
+	VDUP V22.S[3], V11.S4
+	VFMLA V12.S4, V6.S4, V9.S4
+	VFMLA V13.S4, V7.S4, V10.S4
+	VFMLA V14.S4, V8.S4, V11.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
-	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
-	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x6e29dd8c // fmul v12.4s, v12.4s, v9.4s
+	WORD $0x6e2addad // fmul v13.4s, v13.4s, v10.4s
+	WORD $0x6e2bddce // fmul v14.4s, v14.4s, v11.4s
 	VFMLA V3.S4, V12.S4, V3.S4
 	VFMLA V4.S4, V13.S4, V4.S4
 	VFMLA V5.S4, V14.S4, V5.S4
@@ -699,15 +699,15 @@ fsigmoidrow:
 	WORD $0x4f210442 // sshr v2.4s, v2.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V0.B16, V0.B16, V6.B16
-	VORR V1.B16, V1.B16, V7.B16
-	VORR V2.B16, V2.B16, V8.B16
-	VBSL V20.B16, V12.B16, V6.B16
-	VBSL V20.B16, V13.B16, V7.B16
-	VBSL V20.B16, V14.B16, V8.B16
-	WORD $0x6e23fcc6 // fdiv v6.4s, v6.4s, v3.4s
-	WORD $0x6e24fce7 // fdiv v7.4s, v7.4s, v4.4s
-	WORD $0x6e25fd08 // fdiv v8.4s, v8.4s, v5.4s
+	VORR V0.B16, V0.B16, V9.B16
+	VORR V1.B16, V1.B16, V10.B16
+	VORR V2.B16, V2.B16, V11.B16
+	VBSL V20.B16, V12.B16, V9.B16
+	VBSL V20.B16, V13.B16, V10.B16
+	VBSL V20.B16, V14.B16, V11.B16
+	WORD $0x6e23fd29 // fdiv v9.4s, v9.4s, v3.4s
+	WORD $0x6e24fd4a // fdiv v10.4s, v10.4s, v4.4s
+	WORD $0x6e25fd6b // fdiv v11.4s, v11.4s, v5.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
 	WORD $0x4eb4d463 // fsub v3.4s, v3.4s, v20.4s
@@ -716,21 +716,21 @@ fsigmoidrow:
 	WORD $0x4ea3d58c // fsub v12.4s, v12.4s, v3.4s
 	WORD $0x4ea4d5ad // fsub v13.4s, v13.4s, v4.4s
 	WORD $0x4ea5d5ce // fsub v14.4s, v14.4s, v5.4s
-	WORD $0x4ea6d683 // fsub v3.4s, v20.4s, v6.4s
-	WORD $0x4ea7d684 // fsub v4.4s, v20.4s, v7.4s
-	WORD $0x4ea8d685 // fsub v5.4s, v20.4s, v8.4s
-	VBSL V6.B16, V3.B16, V0.B16
-	VBSL V7.B16, V4.B16, V1.B16
-	VBSL V8.B16, V5.B16, V2.B16
+	WORD $0x4ea9d683 // fsub v3.4s, v20.4s, v9.4s
+	WORD $0x4eaad684 // fsub v4.4s, v20.4s, v10.4s
+	WORD $0x4eabd685 // fsub v5.4s, v20.4s, v11.4s
+	VBSL V9.B16, V3.B16, V0.B16
+	VBSL V10.B16, V4.B16, V1.B16
+	VBSL V11.B16, V5.B16, V2.B16
 
 	// y = q - q·(dlo·(1/d))
 	WORD $0x6e20dd8c // fmul v12.4s, v12.4s, v0.4s
 	WORD $0x6e21ddad // fmul v13.4s, v13.4s, v1.4s
 	WORD $0x6e22ddce // fmul v14.4s, v14.4s, v2.4s
-	VFMLS V12.S4, V6.S4, V6.S4
-	VFMLS V13.S4, V7.S4, V7.S4
-	VFMLS V14.S4, V8.S4, V8.S4
-	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
+	VFMLS V12.S4, V9.S4, V9.S4
+	VFMLS V13.S4, V10.S4, V10.S4
+	VFMLS V14.S4, V11.S4, V11.S4
+	VST1.P [V9.S4, V10.S4, V11.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fsigmoidrow
@@ -946,41 +946,41 @@ fscaledsigmoid:
 	VMOV R16, V29.S[2]
 	MOVW $0x3805fdf4, R16
 	VMOV R16, V29.S[3]
-	MOVW $0x3f800000, R16
+	MOVW $0x00000000, R16
 	VMOV R16, V26.S[0]
-	MOVW $0x3f7b95c2, R16
+	MOVW $0xb24e0611, R16
 	VMOV R16, V26.S[1]
-	MOVW $0x3f7837f0, R16
+	MOVW $0x33092801, R16
 	VMOV R16, V26.S[2]
-	MOVW $0x3f75fed7, R16
+	MOVW $0xb3051aa9, R16
 	VMOV R16, V26.S[3]
-	MOVW $0x3f7504f3, R16
+	MOVW $0x329302ae, R16
 	VMOV R16, V27.S[0]
-	MOVW $0x3f75672a, R16
+	MOVW $0x31b3d0e5, R16
 	VMOV R16, V27.S[1]
-	MOVW $0x3f7744fd, R16
+	MOVW $0xb27ce182, R16
 	VMOV R16, V27.S[2]
-	MOVW $0x3f7ac0c7, R16
+	MOVW $0xb1d290be, R16
 	VMOV R16, V27.S[3]
 	MOVW $0x00000007, R16
 	VDUP R16, V25.S4
 	MOVW $0x03020100, R16
 	VDUP R16, V24.S4
-	MOVW $0x00000000, R16
+	MOVW $0x3f800000, R16
 	VMOV R16, V22.S[0]
-	MOVW $0xb24e0611, R16
+	MOVW $0x3f7b95c2, R16
 	VMOV R16, V22.S[1]
-	MOVW $0x33092801, R16
+	MOVW $0x3f7837f0, R16
 	VMOV R16, V22.S[2]
-	MOVW $0xb3051aa9, R16
+	MOVW $0x3f75fed7, R16
 	VMOV R16, V22.S[3]
-	MOVW $0x329302ae, R16
+	MOVW $0x3f7504f3, R16
 	VMOV R16, V23.S[0]
-	MOVW $0x31b3d0e5, R16
+	MOVW $0x3f75672a, R16
 	VMOV R16, V23.S[1]
-	MOVW $0xb27ce182, R16
+	MOVW $0x3f7744fd, R16
 	VMOV R16, V23.S[2]
-	MOVW $0xb1d290be, R16
+	MOVW $0x3f7ac0c7, R16
 	VMOV R16, V23.S[3]
 	MOVW $0x3e2aae3b, R16
 	VMOV R16, V21.S[0]
@@ -999,198 +999,168 @@ fscaledsigmoid:
 
 fscaledsigmoidrow:
 	MOVD R13, R16
-	VLD1 (R16), [V0.S4]
+	VLD1 (R16), [V0.S4, V1.S4, V2.S4]
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
-	VORR V6.B16, V6.B16, V5.B16
-	VFMLS V0.S4, V31.S4, V5.S4
-	VAND V30.B16, V6.B16, V0.B16
-	VEOR V0.B16, V5.B16, V5.B16
-	VORR V30.B16, V6.B16, V0.B16
-	VDUP V29.S[0], V4.S4
-	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
-	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
+	WORD $0x6e20dfec // fmul v12.4s, v31.4s, v0.4s
+	WORD $0x6e21dfed // fmul v13.4s, v31.4s, v1.4s
+	WORD $0x6e22dfee // fmul v14.4s, v31.4s, v2.4s
+	VORR V12.B16, V12.B16, V9.B16
+	VORR V13.B16, V13.B16, V10.B16
+	VORR V14.B16, V14.B16, V11.B16
+	VFMLS V0.S4, V31.S4, V9.S4
+	VFMLS V1.S4, V31.S4, V10.S4
+	VFMLS V2.S4, V31.S4, V11.S4
+	VAND V30.B16, V12.B16, V0.B16
+	VAND V30.B16, V13.B16, V1.B16
+	VAND V30.B16, V14.B16, V2.B16
+	VEOR V0.B16, V9.B16, V9.B16
+	VEOR V1.B16, V10.B16, V10.B16
+	VEOR V2.B16, V11.B16, V11.B16
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
+	VDUP V29.S[0], V6.S4
+	VDUP V29.S[0], V7.S4
+	VDUP V29.S[0], V8.S4
+	WORD $0x4fbd1006 // fmla v6.4s, v0.4s, v29.s[1]
+	WORD $0x4fbd1027 // fmla v7.4s, v1.4s, v29.s[1]
+	WORD $0x4fbd1048 // fmla v8.4s, v2.4s, v29.s[1]
+	WORD $0x4ebcd4c3 // fsub v3.4s, v6.4s, v28.4s
+	WORD $0x4ebcd4e4 // fsub v4.4s, v7.4s, v28.4s
+	WORD $0x4ebcd505 // fsub v5.4s, v8.4s, v28.4s
 	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
-	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
-
-	// s = 2^(j/8)·2^n
-	VAND V25.B16, V4.B16, V2.B16
-	VSHL $2, V2.S4, V2.S4
-	VSLI $8, V2.S4, V2.S4
-	VSLI $16, V2.S4, V2.S4
-	VORR V24.B16, V2.B16, V2.B16
-	VTBL V2.B16, [V26.B16, V27.B16], V2.B16
-	VSHL $20, V4.S4, V1.S4
-	VADD V1.S4, V2.S4, V2.S4
-	VAND V25.B16, V4.B16, V4.B16
+	WORD $0x4f9d5881 // fmls v1.4s, v4.4s, v29.s[2]
+	WORD $0x4f9d58a2 // fmls v2.4s, v5.4s, v29.s[2]
+	WORD $0x4fbd5869 // fmls v9.4s, v3.4s, v29.s[3]
+	WORD $0x4fbd588a // fmls v10.4s, v4.4s, v29.s[3]
+	WORD $0x4fbd58ab // fmls v11.4s, v5.4s, v29.s[3]
+	VAND V25.B16, V6.B16, V3.B16
+	VAND V25.B16, V7.B16, V4.B16
+	VAND V25.B16, V8.B16, V5.B16
+	VSHL $2, V3.S4, V3.S4
 	VSHL $2, V4.S4, V4.S4
+	VSHL $2, V5.S4, V5.S4
+	VSLI $8, V3.S4, V3.S4
 	VSLI $8, V4.S4, V4.S4
+	VSLI $8, V5.S4, V5.S4
+	VSLI $16, V3.S4, V3.S4
 	VSLI $16, V4.S4, V4.S4
+	VSLI $16, V5.S4, V5.S4
+	VORR V24.B16, V3.B16, V3.B16
 	VORR V24.B16, V4.B16, V4.B16
-	VTBL V4.B16, [V22.B16, V23.B16], V4.B16
-	WORD $0x4e24d4a5 // fadd v5.4s, v5.4s, v4.4s
-	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
-	VDUP V21.S[0], V5.S4
-	WORD $0x4fb51005 // fmla v5.4s, v0.4s, v21.s[1]
+	VORR V24.B16, V5.B16, V5.B16
+	VTBL V3.B16, [V26.B16, V27.B16], V3.B16
+	VTBL V4.B16, [V26.B16, V27.B16], V4.B16
+	VTBL V5.B16, [V26.B16, V27.B16], V5.B16
+	WORD $0x4e23d529 // fadd v9.4s, v9.4s, v3.4s
+	WORD $0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD $0x4e25d56b // fadd v11.4s, v11.4s, v5.4s
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	VAND V25.B16, V6.B16, V9.B16
+	VAND V25.B16, V7.B16, V10.B16
+	VAND V25.B16, V8.B16, V11.B16
+	VSHL $2, V9.S4, V9.S4
+	VSHL $2, V10.S4, V10.S4
+	VSHL $2, V11.S4, V11.S4
+	VSLI $8, V9.S4, V9.S4
+	VSLI $8, V10.S4, V10.S4
+	VSLI $8, V11.S4, V11.S4
+	VSLI $16, V9.S4, V9.S4
+	VSLI $16, V10.S4, V10.S4
+	VSLI $16, V11.S4, V11.S4
+	VORR V24.B16, V9.B16, V9.B16
+	VORR V24.B16, V10.B16, V10.B16
+	VORR V24.B16, V11.B16, V11.B16
+	VTBL V9.B16, [V22.B16, V23.B16], V9.B16
+	VTBL V10.B16, [V22.B16, V23.B16], V10.B16
+	VTBL V11.B16, [V22.B16, V23.B16], V11.B16
+	VSHL $20, V6.S4, V6.S4
+	VSHL $20, V7.S4, V7.S4
+	VSHL $20, V8.S4, V8.S4
+	VADD V6.S4, V9.S4, V9.S4
+	VADD V7.S4, V10.S4, V10.S4
+	VADD V8.S4, V11.S4, V11.S4
+	VDUP V21.S[0], V6.S4
+	VDUP V21.S[0], V7.S4
+	VDUP V21.S[0], V8.S4
+	WORD $0x4fb51006 // fmla v6.4s, v0.4s, v21.s[1]
+	WORD $0x4fb51027 // fmla v7.4s, v1.4s, v21.s[1]
+	WORD $0x4fb51048 // fmla v8.4s, v2.4s, v21.s[1]
+	VDUP V21.S[2], V3.S4
 	VDUP V21.S[2], V4.S4
-	VFMLA V0.S4, V5.S4, V4.S4
-	VDUP V21.S[3], V5.S4
-	VFMLA V0.S4, V4.S4, V5.S4
+	VDUP V21.S[2], V5.S4
+	VFMLA V0.S4, V6.S4, V3.S4
+	VFMLA V1.S4, V7.S4, V4.S4
+	VFMLA V2.S4, V8.S4, V5.S4
+	VDUP V21.S[3], V6.S4
+	VDUP V21.S[3], V7.S4
+	VDUP V21.S[3], V8.S4
+	VFMLA V0.S4, V3.S4, V6.S4
+	VFMLA V1.S4, V4.S4, V7.S4
+	VFMLA V2.S4, V5.S4, V8.S4
 
 	// e = s + (t·P)·s
-	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
-	VFMLA V2.S4, V0.S4, V2.S4
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x6e28dc42 // fmul v2.4s, v2.4s, v8.4s
+	VFMLA V9.S4, V0.S4, V9.S4
+	VFMLA V10.S4, V1.S4, V10.S4
+	VFMLA V11.S4, V2.S4, V11.S4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V6.B16, V0.B16
+	VORR V30.B16, V12.B16, V0.B16
+	VORR V30.B16, V13.B16, V1.B16
+	VORR V30.B16, V14.B16, V2.B16
 	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x4e601c40 // bic v0.16b, v2.16b, v0.16b
-	WORD $0x4e33d402 // fadd v2.4s, v0.4s, v19.4s
-	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
+	WORD $0x6ea1e681 // fcmgt v1.4s, v20.4s, v1.4s
+	WORD $0x6ea2e682 // fcmgt v2.4s, v20.4s, v2.4s
+	WORD $0x4e601d20 // bic v0.16b, v9.16b, v0.16b
+	WORD $0x4e611d41 // bic v1.16b, v10.16b, v1.16b
+	WORD $0x4e621d62 // bic v2.16b, v11.16b, v2.16b
+	WORD $0x4e33d409 // fadd v9.4s, v0.4s, v19.4s
+	WORD $0x4e33d42a // fadd v10.4s, v1.4s, v19.4s
+	WORD $0x4e33d44b // fadd v11.4s, v2.4s, v19.4s
+	WORD $0x4f21058c // sshr v12.4s, v12.4s, #31
+	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
+	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V6.B16, V6.B16, V5.B16
-	VBSL V19.B16, V0.B16, V5.B16
-	WORD $0x6e22fca5 // fdiv v5.4s, v5.4s, v2.4s
+	VORR V12.B16, V12.B16, V6.B16
+	VORR V13.B16, V13.B16, V7.B16
+	VORR V14.B16, V14.B16, V8.B16
+	VBSL V19.B16, V0.B16, V6.B16
+	VBSL V19.B16, V1.B16, V7.B16
+	VBSL V19.B16, V2.B16, V8.B16
+	WORD $0x6e29fcc6 // fdiv v6.4s, v6.4s, v9.4s
+	WORD $0x6e2afce7 // fdiv v7.4s, v7.4s, v10.4s
+	WORD $0x6e2bfd08 // fdiv v8.4s, v8.4s, v11.4s
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb3d442 // fsub v2.4s, v2.4s, v19.4s
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
-	VBSL V5.B16, V2.B16, V6.B16
+	WORD $0x4eb3d529 // fsub v9.4s, v9.4s, v19.4s
+	WORD $0x4eb3d54a // fsub v10.4s, v10.4s, v19.4s
+	WORD $0x4eb3d56b // fsub v11.4s, v11.4s, v19.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	WORD $0x4eaad421 // fsub v1.4s, v1.4s, v10.4s
+	WORD $0x4eabd442 // fsub v2.4s, v2.4s, v11.4s
+	WORD $0x4ea6d669 // fsub v9.4s, v19.4s, v6.4s
+	WORD $0x4ea7d66a // fsub v10.4s, v19.4s, v7.4s
+	WORD $0x4ea8d66b // fsub v11.4s, v19.4s, v8.4s
+	VBSL V6.B16, V9.B16, V12.B16
+	VBSL V7.B16, V10.B16, V13.B16
+	VBSL V8.B16, V11.B16, V14.B16
 
 	// y = q - q·(dlo·(1/d))
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	VFMLS V0.S4, V5.S4, V5.S4
-	VST1.P [V5.S4], 16(R16)
-	VLD1 (R16), [V0.S4]
-	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
-	VORR V6.B16, V6.B16, V5.B16
-	VFMLS V0.S4, V31.S4, V5.S4
-	VAND V30.B16, V6.B16, V0.B16
-	VEOR V0.B16, V5.B16, V5.B16
-	VORR V30.B16, V6.B16, V0.B16
-	VDUP V29.S[0], V4.S4
-	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
-	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
-	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
-	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
-
-	// s = 2^(j/8)·2^n
-	VAND V25.B16, V4.B16, V2.B16
-	VSHL $2, V2.S4, V2.S4
-	VSLI $8, V2.S4, V2.S4
-	VSLI $16, V2.S4, V2.S4
-	VORR V24.B16, V2.B16, V2.B16
-	VTBL V2.B16, [V26.B16, V27.B16], V2.B16
-	VSHL $20, V4.S4, V1.S4
-	VADD V1.S4, V2.S4, V2.S4
-	VAND V25.B16, V4.B16, V4.B16
-	VSHL $2, V4.S4, V4.S4
-	VSLI $8, V4.S4, V4.S4
-	VSLI $16, V4.S4, V4.S4
-	VORR V24.B16, V4.B16, V4.B16
-	VTBL V4.B16, [V22.B16, V23.B16], V4.B16
-	WORD $0x4e24d4a5 // fadd v5.4s, v5.4s, v4.4s
-	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
-	VDUP V21.S[0], V5.S4
-	WORD $0x4fb51005 // fmla v5.4s, v0.4s, v21.s[1]
-	VDUP V21.S[2], V4.S4
-	VFMLA V0.S4, V5.S4, V4.S4
-	VDUP V21.S[3], V5.S4
-	VFMLA V0.S4, V4.S4, V5.S4
-
-	// e = s + (t·P)·s
-	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
-	VFMLA V2.S4, V0.S4, V2.S4
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V6.B16, V0.B16
-	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x4e601c40 // bic v0.16b, v2.16b, v0.16b
-	WORD $0x4e33d402 // fadd v2.4s, v0.4s, v19.4s
-	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V6.B16, V6.B16, V5.B16
-	VBSL V19.B16, V0.B16, V5.B16
-	WORD $0x6e22fca5 // fdiv v5.4s, v5.4s, v2.4s
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb3d442 // fsub v2.4s, v2.4s, v19.4s
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
-	VBSL V5.B16, V2.B16, V6.B16
-
-	// y = q - q·(dlo·(1/d))
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	VFMLS V0.S4, V5.S4, V5.S4
-	VST1.P [V5.S4], 16(R16)
-	VLD1 (R16), [V0.S4]
-	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	WORD $0x6e20dfe6 // fmul v6.4s, v31.4s, v0.4s
-	VORR V6.B16, V6.B16, V5.B16
-	VFMLS V0.S4, V31.S4, V5.S4
-	VAND V30.B16, V6.B16, V0.B16
-	VEOR V0.B16, V5.B16, V5.B16
-	VORR V30.B16, V6.B16, V0.B16
-	VDUP V29.S[0], V4.S4
-	WORD $0x4fbd1004 // fmla v4.4s, v0.4s, v29.s[1]
-	WORD $0x4ebcd483 // fsub v3.4s, v4.4s, v28.4s
-	WORD $0x4f9d5860 // fmls v0.4s, v3.4s, v29.s[2]
-	WORD $0x4fbd5865 // fmls v5.4s, v3.4s, v29.s[3]
-
-	// s = 2^(j/8)·2^n
-	VAND V25.B16, V4.B16, V2.B16
-	VSHL $2, V2.S4, V2.S4
-	VSLI $8, V2.S4, V2.S4
-	VSLI $16, V2.S4, V2.S4
-	VORR V24.B16, V2.B16, V2.B16
-	VTBL V2.B16, [V26.B16, V27.B16], V2.B16
-	VSHL $20, V4.S4, V1.S4
-	VADD V1.S4, V2.S4, V2.S4
-	VAND V25.B16, V4.B16, V4.B16
-	VSHL $2, V4.S4, V4.S4
-	VSLI $8, V4.S4, V4.S4
-	VSLI $16, V4.S4, V4.S4
-	VORR V24.B16, V4.B16, V4.B16
-	VTBL V4.B16, [V22.B16, V23.B16], V4.B16
-	WORD $0x4e24d4a5 // fadd v5.4s, v5.4s, v4.4s
-	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
-	VDUP V21.S[0], V5.S4
-	WORD $0x4fb51005 // fmla v5.4s, v0.4s, v21.s[1]
-	VDUP V21.S[2], V4.S4
-	VFMLA V0.S4, V5.S4, V4.S4
-	VDUP V21.S[3], V5.S4
-	VFMLA V0.S4, V4.S4, V5.S4
-
-	// e = s + (t·P)·s
-	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
-	VFMLA V2.S4, V0.S4, V2.S4
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORR V30.B16, V6.B16, V0.B16
-	WORD $0x6ea0e680 // fcmgt v0.4s, v20.4s, v0.4s
-	WORD $0x4e601c40 // bic v0.16b, v2.16b, v0.16b
-	WORD $0x4e33d402 // fadd v2.4s, v0.4s, v19.4s
-	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VORR V6.B16, V6.B16, V5.B16
-	VBSL V19.B16, V0.B16, V5.B16
-	WORD $0x6e22fca5 // fdiv v5.4s, v5.4s, v2.4s
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	WORD $0x4eb3d442 // fsub v2.4s, v2.4s, v19.4s
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
-	VBSL V5.B16, V2.B16, V6.B16
-
-	// y = q - q·(dlo·(1/d))
-	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
-	VFMLS V0.S4, V5.S4, V5.S4
-	VST1.P [V5.S4], 16(R16)
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2ddc21 // fmul v1.4s, v1.4s, v13.4s
+	WORD $0x6e2edc42 // fmul v2.4s, v2.4s, v14.4s
+	VFMLS V0.S4, V6.S4, V6.S4
+	VFMLS V1.S4, V7.S4, V7.S4
+	VFMLS V2.S4, V8.S4, V8.S4
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
 	BNE fscaledsigmoidrow
