@@ -98,7 +98,9 @@ const (
 	// result): the 2^(j/8)·2^n of the table-driven exp cores. AVX-512
 	// lowers it to VPERMPS and VSCALEFPS; the other lowerings to
 	// (T[j] - j<<20) + (bits(a) << 20) on the integer lanes, which is the
-	// same number there, one operation more.
+	// same number there, one operation more. A program must keep b at
+	// least -126 on every lane, also those it drops: VSCALEFPS's
+	// subnormal results cost the x86 cores a microcode assist.
 	ScaleLookup
 
 	// Comparisons give masks, which only Select reads. They are ordered:
