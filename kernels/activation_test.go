@@ -144,8 +144,8 @@ func guarded(n, off int) (buf, out []float32, check func(t *testing.T, what stri
 }
 
 // forwardLengths are the lengths TestForward checks: 0..70, and around the
-// multiples of 16 up to 9 vectors beyond, where the pipelined AVX-512 loops
-// (4 vectors and more) run their loop 1 to 6 times before the tail.
+// multiples of 16 up to 9 vectors, where the pipelined AVX-512 loops (from
+// 3 or 4 vectors on) run their loop 1 to 6 times before the tail.
 var forwardLengths = func() []int {
 	var ns []int
 	for n := 0; n <= 70; n++ {

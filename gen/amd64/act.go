@@ -410,7 +410,7 @@ func emitForward(s *isa, d desc.FuncDesc) {
 	unroll, consts := plan(s, d.Forward, 0)
 	pl := pipelineFor(s, d.Forward)
 	if pl != nil {
-		unroll, consts = 1, hoistable(d.Forward, pl.spareRegs(s))
+		unroll, consts = 1, hoistable(d.Forward, pl.spareRegs(s, d.Forward))
 	}
 	l.hoist(consts...)
 	loop := rowLoop{

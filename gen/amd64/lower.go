@@ -476,6 +476,9 @@ func (l *lower) fusions(p *desc.Program) fusion {
 			uses[a]++
 		}
 	}
+	for _, v := range p.Out { // a result is read after the program: never fused away
+		uses[v]++
+	}
 	fu := fusion{skip: make([]bool, len(p.Ops)), prod: make([]int, len(p.Ops)), negate: make([]bool, len(p.Ops))}
 	for i := range fu.prod {
 		fu.prod[i] = -1

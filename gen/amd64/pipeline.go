@@ -44,9 +44,10 @@ func (pl *pipeline) carried() int { return len(pl.first.Out) }
 // would pass a mask between the stages (a mask both read is computed in
 // each, from operands that pass). A comparison, or a bitwise
 // operand of a late bitwise operation, that only late operations read is
-// late itself: the second stage then reads its operands instead, the same
-// number of values, and keeps the fusions of the lowering (a comparison
-// into a masked instruction, a bitwise pair into one VPTERNLOGD).
+// late itself: the second stage then reads its operands instead (as many
+// values where its other operand is a constant or passes anyway, as in
+// tanh), and keeps the fusions of the lowering (a comparison into a
+// masked instruction, a bitwise pair into one VPTERNLOGD).
 func splitAtDivision(p *desc.Program, depth int) (pl *pipeline, ok bool) {
 	n := len(p.Ops)
 	late := make([]bool, n)
@@ -59,8 +60,8 @@ func splitAtDivision(p *desc.Program, depth int) (pl *pipeline, ok bool) {
 			late[i] = late[i] || late[a]
 		}
 	}
-	if !has {
-		return nil, false
+	if !has || len(p.Out) != 1 || len(p.Inputs) != 1 {
+		return nil, false // the pipelined loop reads one stream and writes one
 	}
 	readers := make([][]int, n)
 	for i, op := range p.Ops {
@@ -160,7 +161,11 @@ func subProgram(p *desc.Program, stage string, inputs []desc.Value, keep func(in
 		}
 	}
 	for _, v := range outs {
-		q.Out = append(q.Out, remap[v])
+		r, ok := remap[v]
+		if !ok {
+			panic(fmt.Sprintf("amd64: %s: the %s stage does not have its result v%d", p.Name, stage, v))
+		}
+		q.Out = append(q.Out, r)
 	}
 	return q
 }
@@ -246,7 +251,8 @@ func (l *rowLoop) emitPipelined(i, lim, o reg.Register) {
 // 7 alternated runs, depth 0 (no pipeline) / 2 / 3 / 4: sigmoid 0.275 /
 // 0.266 / 0.266 / 0.260, the scaled sigmoid 0.334 / 0.320 / 0.311 / 0.303,
 // tanh 0.249 / 0.225 / 0.224 / 0.233, LeCun's tanh 0.488 / 0.450 / 0.452
-// (at 4 its registers do not fit).
+// (at 4 its registers do not fit; pipelineFor gives it 2, where its three
+// parameters leave room for constants).
 const pipeDepth = 3
 
 // minPipeHoisted is the fewest constants a pipelined loop keeps in
@@ -269,19 +275,19 @@ func pipelineFor(s *isa, p *desc.Program) *pipeline {
 		if !ok {
 			return nil
 		}
-		if pl.spareRegs(s) >= min(minPipeHoisted, len(p.Consts())) {
+		if pl.spareRegs(s, p) >= min(minPipeHoisted, len(p.Consts())) {
 			return pl
 		}
 	}
 	return nil
 }
 
-// spareRegs returns the registers a pipelined loop leaves for hoisted
-// constants: beside the parameters, the carried vectors of depth
-// iterations, the larger stage's live values (and the one loaded for an
-// operation), and a register of slack.
-func (pl *pipeline) spareRegs(s *isa) int {
-	n, _ := pl.first.UsedParams()
+// spareRegs returns the registers a pipelined loop over the program p
+// leaves for hoisted constants: beside p's parameters, the carried vectors
+// of depth iterations, the larger stage's live values (and the one loaded
+// for an operation), and a register of slack.
+func (pl *pipeline) spareRegs(s *isa, p *desc.Program) int {
+	n, _ := p.UsedParams() // the kernel broadcasts all of them
 	live := max(pl.first.MaxLive(), pl.second.MaxLive()) + 1
 	return s.regs() - n - pl.depth*pl.carried() - live - 1
 }

@@ -95,7 +95,7 @@ const (
 	// ScaleLookup is T[j]·2^floor(b), T the table Imm and j = bits(a) mod
 	// LookupSize, for a and b with bits(a) ≡ LookupSize·b (mod 2^12), as
 	// over the magic ExpMagicLut, and a normal result (else any value may
-	// result): the 2^(j/8)·2^n of the table-driven exp cores. AVX-512
+	// result): the 2^(j/8)·2^n of tanh's table-driven exp core. AVX-512
 	// lowers it to VPERMPS and VSCALEFPS; the other lowerings to
 	// (T[j] - j<<20) + (bits(a) << 20) on the integer lanes, which is the
 	// same number there, one operation more. A program must keep b at

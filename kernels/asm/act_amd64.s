@@ -7418,7 +7418,6 @@ TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS k4_3e088393<>+0(SB), Z8
 	VBROADCASTSS k4_beaaaa99<>+0(SB), Z9
 	VBROADCASTSS k4_c1200000<>+0(SB), Z10
-	VBROADCASTSS k4_4038aa3b<>+0(SB), Z11
 	XORQ         BX, BX
 	MOVQ         AX, SI
 
@@ -7427,265 +7426,265 @@ TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
 	ANDQ    $-16, AX
 	CMPQ    AX, $0x00000030
 	JB      fwd_one
+	VMOVUPS (CX)(BX*4), Z23
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Z23, Z1, Z24
+	VFNMADD213PS Z24, Z1, Z23
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Z24, Z24, Z25
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Z24, Z0, Z26
+	VMULPS       Z23, Z0, Z27
+	VMOVAPS      Z26, Z28
+	VFNMADD231PS Z24, Z0, Z28
+	VADDPS       Z27, Z28, Z28
+	VFNMADD231PS Z25, Z27, Z28
+	VMOVUPS      Z6, Z27
+	VFMADD231PS  Z5, Z25, Z27
+	VFMADD213PS  Z7, Z25, Z27
+	VFMADD213PS  Z8, Z25, Z27
+	VFMADD213PS  Z9, Z25, Z27
+	VMULPS       Z25, Z26, Z29
+	VFNMADD231PS Z27, Z29, Z28
+	VSUBPS       Z28, Z26, Z26
+
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	VRANGEPS         $0x0e, Z10, Z24, Z28
+	VBROADCASTSS     k4_49c00000<>+0(SB), Z27
+	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z28, Z27
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS       Z23, Z23, Z29
+	VPTERNLOGD   $0x78, Z4, Z24, Z29
+	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z25, K1
+	VBROADCASTSS k4_00000000<>+0(SB), K1, Z29
+
+	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z30
+	VPERMPS           Z30, Z27, Z23
+	VADDPS            Z23, Z29, Z29
+	VSUBPS.BCST       k4_49c00000<>+0(SB), Z27, Z23
+	VADDPS            Z28, Z28, Z30
+	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z23, Z30
+	VADDPS            Z29, Z30, Z30
+
+	// s = 2^(j/8)·2^n
+	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z29
+	VPERMPS          Z29, Z27, Z27
+	VSCALEFPS        Z23, Z27, Z27
+	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z23
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z30, Z23
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z30, Z23
+	VFMADD213PS      Z3, Z30, Z23
+
+	// e = s + (t·P)·s
+	VMULPS      Z23, Z30, Z30
+	VFMADD213PS Z27, Z27, Z30
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS  Z3, Z30, Z27
+	VSUBPS  Z3, Z27, Z23
+	VSUBPS  Z23, Z30, Z29
+	ADDQ    $0x00000010, BX
+	VMOVAPS Z30, Z17
+	VMOVAPS Z27, Z18
+	VMOVAPS Z29, Z19
+	VMOVAPS Z25, Z20
+	VMOVAPS Z26, Z21
+	VMOVAPS Z24, Z22
 	VMOVUPS (CX)(BX*4), Z24
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z24, Z1, Z25
-	VFNMADD213PS Z25, Z1, Z24
+	VMULPS       Z24, Z1, Z26
+	VFNMADD213PS Z26, Z1, Z24
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z25, Z25, Z26
+	VMULPS Z26, Z26, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z25, Z0, Z27
-	VMULPS       Z24, Z0, Z28
-	VMOVAPS      Z27, Z29
-	VFNMADD231PS Z25, Z0, Z29
-	VADDPS       Z28, Z29, Z29
-	VFNMADD231PS Z26, Z28, Z29
-	VMOVUPS      Z6, Z28
-	VFMADD231PS  Z5, Z26, Z28
-	VFMADD213PS  Z7, Z26, Z28
-	VFMADD213PS  Z8, Z26, Z28
-	VFMADD213PS  Z9, Z26, Z28
-	VMULPS       Z26, Z27, Z30
-	VFNMADD231PS Z28, Z30, Z29
-	VSUBPS       Z29, Z27, Z27
+	VMULPS       Z26, Z0, Z29
+	VMULPS       Z24, Z0, Z27
+	VMOVAPS      Z29, Z30
+	VFNMADD231PS Z26, Z0, Z30
+	VADDPS       Z27, Z30, Z30
+	VFNMADD231PS Z25, Z27, Z30
+	VMOVUPS      Z6, Z27
+	VFMADD231PS  Z5, Z25, Z27
+	VFMADD213PS  Z7, Z25, Z27
+	VFMADD213PS  Z8, Z25, Z27
+	VFMADD213PS  Z9, Z25, Z27
+	VMULPS       Z25, Z29, Z23
+	VFNMADD231PS Z27, Z23, Z30
+	VSUBPS       Z30, Z29, Z29
 
 	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
-	VRANGEPS     $0x0e, Z10, Z25, Z29
-	VBROADCASTSS k4_49c00000<>+0(SB), Z28
-	VFMADD231PS  Z11, Z29, Z28
+	VRANGEPS         $0x0e, Z10, Z26, Z30
+	VBROADCASTSS     k4_49c00000<>+0(SB), Z27
+	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z30, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z24, Z24, Z30
-	VPTERNLOGD   $0x78, Z4, Z25, Z30
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z26, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z30
+	VADDPS       Z24, Z24, Z23
+	VPTERNLOGD   $0x78, Z4, Z26, Z23
+	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z25, K1
+	VBROADCASTSS k4_00000000<>+0(SB), K1, Z23
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z31
-	VPERMPS           Z31, Z28, Z24
-	VADDPS            Z24, Z30, Z30
-	VSUBPS.BCST       k4_49c00000<>+0(SB), Z28, Z24
-	VADDPS            Z29, Z29, Z31
-	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z24, Z31
-	VADDPS            Z30, Z31, Z31
+	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
+	VPERMPS           Z28, Z27, Z24
+	VADDPS            Z24, Z23, Z23
+	VSUBPS.BCST       k4_49c00000<>+0(SB), Z27, Z24
+	VADDPS            Z30, Z30, Z28
+	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z24, Z28
+	VADDPS            Z23, Z28, Z28
 
 	// s = 2^(j/8)·2^n
-	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z30
-	VPERMPS          Z30, Z28, Z28
-	VSCALEFPS        Z24, Z28, Z28
+	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z23
+	VPERMPS          Z23, Z27, Z27
+	VSCALEFPS        Z24, Z27, Z27
 	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z24
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z31, Z24
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z31, Z24
-	VFMADD213PS      Z3, Z31, Z24
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z28, Z24
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z28, Z24
+	VFMADD213PS      Z3, Z28, Z24
 
 	// e = s + (t·P)·s
-	VMULPS      Z24, Z31, Z31
-	VFMADD213PS Z28, Z28, Z31
+	VMULPS      Z24, Z28, Z28
+	VFMADD213PS Z27, Z27, Z28
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS  Z3, Z31, Z28
-	VSUBPS  Z3, Z28, Z24
-	VSUBPS  Z24, Z31, Z30
+	VADDPS  Z3, Z28, Z27
+	VSUBPS  Z3, Z27, Z24
+	VSUBPS  Z24, Z28, Z23
 	ADDQ    $0x00000010, BX
-	VMOVAPS Z31, Z18
-	VMOVAPS Z28, Z19
-	VMOVAPS Z30, Z20
-	VMOVAPS Z26, Z21
-	VMOVAPS Z27, Z22
-	VMOVAPS Z25, Z23
-	VMOVUPS (CX)(BX*4), Z25
-
-	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z25, Z1, Z27
-	VFNMADD213PS Z27, Z1, Z25
-
-	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z27, Z27, Z26
-
-	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z27, Z0, Z30
-	VMULPS       Z25, Z0, Z28
-	VMOVAPS      Z30, Z31
-	VFNMADD231PS Z27, Z0, Z31
-	VADDPS       Z28, Z31, Z31
-	VFNMADD231PS Z26, Z28, Z31
-	VMOVUPS      Z6, Z28
-	VFMADD231PS  Z5, Z26, Z28
-	VFMADD213PS  Z7, Z26, Z28
-	VFMADD213PS  Z8, Z26, Z28
-	VFMADD213PS  Z9, Z26, Z28
-	VMULPS       Z26, Z30, Z24
-	VFNMADD231PS Z28, Z24, Z31
-	VSUBPS       Z31, Z30, Z30
-
-	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
-	VRANGEPS     $0x0e, Z10, Z27, Z31
-	VBROADCASTSS k4_49c00000<>+0(SB), Z28
-	VFMADD231PS  Z11, Z31, Z28
-
-	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z25, Z25, Z24
-	VPTERNLOGD   $0x78, Z4, Z27, Z24
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z26, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z24
-
-	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z29
-	VPERMPS           Z29, Z28, Z25
-	VADDPS            Z25, Z24, Z24
-	VSUBPS.BCST       k4_49c00000<>+0(SB), Z28, Z25
-	VADDPS            Z31, Z31, Z29
-	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z25, Z29
-	VADDPS            Z24, Z29, Z29
-
-	// s = 2^(j/8)·2^n
-	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z24
-	VPERMPS          Z24, Z28, Z28
-	VSCALEFPS        Z25, Z28, Z28
-	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z25
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z29, Z25
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z29, Z25
-	VFMADD213PS      Z3, Z29, Z25
-
-	// e = s + (t·P)·s
-	VMULPS      Z25, Z29, Z29
-	VFMADD213PS Z28, Z28, Z29
-
-	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS  Z3, Z29, Z28
-	VSUBPS  Z3, Z28, Z25
-	VSUBPS  Z25, Z29, Z24
-	ADDQ    $0x00000010, BX
-	VMOVAPS Z29, Z12
-	VMOVAPS Z28, Z13
-	VMOVAPS Z24, Z14
-	VMOVAPS Z26, Z15
-	VMOVAPS Z30, Z16
-	VMOVAPS Z27, Z17
+	VMOVAPS Z28, Z11
+	VMOVAPS Z27, Z12
+	VMOVAPS Z23, Z13
+	VMOVAPS Z25, Z14
+	VMOVAPS Z29, Z15
+	VMOVAPS Z26, Z16
 
 fwd_pipe:
 	PREFETCHT0 4096(CX)(BX*4)
-	VMOVUPS    (CX)(BX*4), Z27
+	VMOVUPS    (CX)(BX*4), Z26
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z27, Z1, Z30
-	VFNMADD213PS Z30, Z1, Z27
+	VMULPS       Z26, Z1, Z29
+	VFNMADD213PS Z29, Z1, Z26
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z30, Z30, Z26
+	VMULPS Z29, Z29, Z25
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z30, Z0, Z24
-	VMULPS       Z27, Z0, Z28
-	VMOVAPS      Z24, Z29
-	VFNMADD231PS Z30, Z0, Z29
-	VADDPS       Z28, Z29, Z29
-	VFNMADD231PS Z26, Z28, Z29
-	VMOVUPS      Z6, Z28
-	VFMADD231PS  Z5, Z26, Z28
-	VFMADD213PS  Z7, Z26, Z28
-	VFMADD213PS  Z8, Z26, Z28
-	VFMADD213PS  Z9, Z26, Z28
-	VMULPS       Z26, Z24, Z25
-	VFNMADD231PS Z28, Z25, Z29
-	VSUBPS       Z29, Z24, Z24
+	VMULPS       Z29, Z0, Z23
+	VMULPS       Z26, Z0, Z27
+	VMOVAPS      Z23, Z28
+	VFNMADD231PS Z29, Z0, Z28
+	VADDPS       Z27, Z28, Z28
+	VFNMADD231PS Z25, Z27, Z28
+	VMOVUPS      Z6, Z27
+	VFMADD231PS  Z5, Z25, Z27
+	VFMADD213PS  Z7, Z25, Z27
+	VFMADD213PS  Z8, Z25, Z27
+	VFMADD213PS  Z9, Z25, Z27
+	VMULPS       Z25, Z23, Z24
+	VFNMADD231PS Z27, Z24, Z28
+	VSUBPS       Z28, Z23, Z23
 
 	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
-	VRANGEPS     $0x0e, Z10, Z30, Z29
-	VBROADCASTSS k4_49c00000<>+0(SB), Z28
-	VFMADD231PS  Z11, Z29, Z28
+	VRANGEPS         $0x0e, Z10, Z29, Z28
+	VBROADCASTSS     k4_49c00000<>+0(SB), Z27
+	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z28, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z27, Z27, Z25
-	VPTERNLOGD   $0x78, Z4, Z30, Z25
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z26, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z25
+	VADDPS       Z26, Z26, Z24
+	VPTERNLOGD   $0x78, Z4, Z29, Z24
+	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z25, K1
+	VBROADCASTSS k4_00000000<>+0(SB), K1, Z24
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z31
-	VPERMPS           Z31, Z28, Z27
-	VADDPS            Z27, Z25, Z25
-	VSUBPS.BCST       k4_49c00000<>+0(SB), Z28, Z27
-	VADDPS            Z29, Z29, Z31
-	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z27, Z31
-	VADDPS            Z25, Z31, Z31
+	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z30
+	VPERMPS           Z30, Z27, Z26
+	VADDPS            Z26, Z24, Z24
+	VSUBPS.BCST       k4_49c00000<>+0(SB), Z27, Z26
+	VADDPS            Z28, Z28, Z30
+	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z26, Z30
+	VADDPS            Z24, Z30, Z30
 
 	// s = 2^(j/8)·2^n
-	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z25
-	VPERMPS          Z25, Z28, Z28
-	VSCALEFPS        Z27, Z28, Z28
-	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z27
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z31, Z27
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z31, Z27
-	VFMADD213PS      Z3, Z31, Z27
+	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z24
+	VPERMPS          Z24, Z27, Z27
+	VSCALEFPS        Z26, Z27, Z27
+	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z26
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z30, Z26
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z30, Z26
+	VFMADD213PS      Z3, Z30, Z26
 
 	// e = s + (t·P)·s
-	VMULPS      Z27, Z31, Z31
-	VFMADD213PS Z28, Z28, Z31
+	VMULPS      Z26, Z30, Z30
+	VFMADD213PS Z27, Z27, Z30
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z31, Z28
-	VSUBPS       Z3, Z28, Z27
-	VSUBPS       Z27, Z31, Z25
+	VADDPS       Z3, Z30, Z27
+	VSUBPS       Z3, Z27, Z26
+	VSUBPS       Z26, Z30, Z24
 	ADDQ         $0x00000010, BX
-	VDIVPS       Z19, Z18, Z18
-	VSUBPS       Z18, Z3, Z19
-	VMULPS       Z19, Z20, Z20
-	VFNMADD213PS Z18, Z18, Z20
+	VDIVPS       Z18, Z17, Z17
+	VSUBPS       Z17, Z3, Z18
+	VMULPS       Z18, Z19, Z19
+	VFNMADD213PS Z17, Z17, Z19
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z20
-	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z21, K1
-	VMOVUPS      Z20, K1, Z22
+	VFNMADD213PS Z0, Z2, Z19
+	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z20, K1
+	VMOVUPS      Z19, K1, Z21
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD   $0xf8, Z4, Z23, Z22
-	VMOVUPS      Z22, (SI)
+	VPTERNLOGD   $0xf8, Z4, Z22, Z21
+	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
+	VMOVAPS      Z11, Z17
 	VMOVAPS      Z12, Z18
 	VMOVAPS      Z13, Z19
 	VMOVAPS      Z14, Z20
 	VMOVAPS      Z15, Z21
 	VMOVAPS      Z16, Z22
-	VMOVAPS      Z17, Z23
-	VMOVAPS      Z31, Z12
-	VMOVAPS      Z28, Z13
+	VMOVAPS      Z30, Z11
+	VMOVAPS      Z27, Z12
+	VMOVAPS      Z24, Z13
 	VMOVAPS      Z25, Z14
-	VMOVAPS      Z26, Z15
-	VMOVAPS      Z24, Z16
-	VMOVAPS      Z30, Z17
+	VMOVAPS      Z23, Z15
+	VMOVAPS      Z29, Z16
 	CMPQ         BX, AX
 	JB           fwd_pipe
-	VDIVPS       Z19, Z18, Z18
-	VSUBPS       Z18, Z3, Z19
-	VMULPS       Z19, Z20, Z20
-	VFNMADD213PS Z18, Z18, Z20
+	VDIVPS       Z18, Z17, Z17
+	VSUBPS       Z17, Z3, Z18
+	VMULPS       Z18, Z19, Z19
+	VFNMADD213PS Z17, Z17, Z19
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z20
-	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z21, K1
-	VMOVUPS      Z20, K1, Z22
+	VFNMADD213PS Z0, Z2, Z19
+	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z20, K1
+	VMOVUPS      Z19, K1, Z21
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD   $0xf8, Z4, Z23, Z22
-	VMOVUPS      Z22, (SI)
+	VPTERNLOGD   $0xf8, Z4, Z22, Z21
+	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
-	VDIVPS       Z13, Z12, Z12
-	VSUBPS       Z12, Z3, Z13
-	VMULPS       Z13, Z14, Z14
-	VFNMADD213PS Z12, Z12, Z14
+	VDIVPS       Z12, Z11, Z11
+	VSUBPS       Z11, Z3, Z12
+	VMULPS       Z12, Z13, Z13
+	VFNMADD213PS Z11, Z11, Z13
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z14
-	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z15, K1
-	VMOVUPS      Z14, K1, Z16
+	VFNMADD213PS Z0, Z2, Z13
+	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z14, K1
+	VMOVUPS      Z13, K1, Z15
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z4, Z17, Z16
-	VMOVUPS    Z16, (SI)
+	VPTERNLOGD $0xf8, Z4, Z16, Z15
+	VMOVUPS    Z15, (SI)
 	ADDQ       $0x00000040, SI
 
 fwd_one:
@@ -7695,81 +7694,81 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Z12
+	VMOVUPS (CX)(BX*4), Z11
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z12, Z1, Z30
-	VFNMADD213PS Z30, Z1, Z12
+	VMULPS       Z11, Z1, Z29
+	VFNMADD213PS Z29, Z1, Z11
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z30, Z30, Z24
+	VMULPS Z29, Z29, Z23
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z30, Z0, Z26
-	VMULPS       Z12, Z0, Z25
-	VMOVAPS      Z26, Z28
-	VFNMADD231PS Z30, Z0, Z28
-	VADDPS       Z25, Z28, Z28
-	VFNMADD231PS Z24, Z25, Z28
-	VMOVUPS      Z6, Z25
-	VFMADD231PS  Z5, Z24, Z25
-	VFMADD213PS  Z7, Z24, Z25
-	VFMADD213PS  Z8, Z24, Z25
-	VFMADD213PS  Z9, Z24, Z25
-	VMULPS       Z24, Z26, Z31
-	VFNMADD231PS Z25, Z31, Z28
-	VSUBPS       Z28, Z26, Z26
+	VMULPS       Z29, Z0, Z25
+	VMULPS       Z11, Z0, Z24
+	VMOVAPS      Z25, Z27
+	VFNMADD231PS Z29, Z0, Z27
+	VADDPS       Z24, Z27, Z27
+	VFNMADD231PS Z23, Z24, Z27
+	VMOVUPS      Z6, Z24
+	VFMADD231PS  Z5, Z23, Z24
+	VFMADD213PS  Z7, Z23, Z24
+	VFMADD213PS  Z8, Z23, Z24
+	VFMADD213PS  Z9, Z23, Z24
+	VMULPS       Z23, Z25, Z30
+	VFNMADD231PS Z24, Z30, Z27
+	VSUBPS       Z27, Z25, Z25
 
 	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
-	VRANGEPS     $0x0e, Z10, Z30, Z28
-	VBROADCASTSS k4_49c00000<>+0(SB), Z25
-	VFMADD231PS  Z11, Z28, Z25
+	VRANGEPS         $0x0e, Z10, Z29, Z27
+	VBROADCASTSS     k4_49c00000<>+0(SB), Z24
+	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z27, Z24
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z12, Z12, Z31
-	VPTERNLOGD   $0x78, Z4, Z30, Z31
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z24, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z31
+	VADDPS       Z11, Z11, Z30
+	VPTERNLOGD   $0x78, Z4, Z29, Z30
+	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z23, K1
+	VBROADCASTSS k4_00000000<>+0(SB), K1, Z30
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS           Z27, Z25, Z12
-	VADDPS            Z12, Z31, Z31
-	VSUBPS.BCST       k4_49c00000<>+0(SB), Z25, Z12
-	VADDPS            Z28, Z28, Z27
-	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z12, Z27
-	VADDPS            Z31, Z27, Z27
+	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z26
+	VPERMPS           Z26, Z24, Z11
+	VADDPS            Z11, Z30, Z30
+	VSUBPS.BCST       k4_49c00000<>+0(SB), Z24, Z11
+	VADDPS            Z27, Z27, Z26
+	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z11, Z26
+	VADDPS            Z30, Z26, Z26
 
 	// s = 2^(j/8)·2^n
-	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z31
-	VPERMPS          Z31, Z25, Z25
-	VSCALEFPS        Z12, Z25, Z25
-	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z12
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z27, Z12
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z27, Z12
-	VFMADD213PS      Z3, Z27, Z12
+	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z30
+	VPERMPS          Z30, Z24, Z24
+	VSCALEFPS        Z11, Z24, Z24
+	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z11
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z26, Z11
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z26, Z11
+	VFMADD213PS      Z3, Z26, Z11
 
 	// e = s + (t·P)·s
-	VMULPS      Z12, Z27, Z27
-	VFMADD213PS Z25, Z25, Z27
+	VMULPS      Z11, Z26, Z26
+	VFMADD213PS Z24, Z24, Z26
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z27, Z25
-	VDIVPS       Z25, Z27, Z12
-	VSUBPS       Z3, Z25, Z25
-	VSUBPS       Z25, Z27, Z27
-	VSUBPS       Z12, Z3, Z25
-	VMULPS       Z25, Z27, Z27
-	VFNMADD213PS Z12, Z12, Z27
+	VADDPS       Z3, Z26, Z24
+	VDIVPS       Z24, Z26, Z11
+	VSUBPS       Z3, Z24, Z24
+	VSUBPS       Z24, Z26, Z26
+	VSUBPS       Z11, Z3, Z24
+	VMULPS       Z24, Z26, Z26
+	VFNMADD213PS Z11, Z11, Z26
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z27
-	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z24, K1
-	VMOVUPS      Z27, K1, Z26
+	VFNMADD213PS Z0, Z2, Z26
+	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z23, K1
+	VMOVUPS      Z26, K1, Z25
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z4, Z30, Z26
-	VMOVUPS    Z26, (SI)
+	VPTERNLOGD $0xf8, Z4, Z29, Z25
+	VMOVUPS    Z25, (SI)
 	ADDQ       $0x00000010, BX
 	ADDQ       $0x00000040, SI
 	CMPQ       BX, AX
@@ -7784,81 +7783,81 @@ fwd_tail:
 	SHLXQ     AX, DX, DX
 	DECQ      DX
 	KMOVW     DX, K2
-	VMOVUPS.Z (CX)(BX*4), K2, Z13
+	VMOVUPS.Z (CX)(BX*4), K2, Z12
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Z13, Z1, Z30
-	VFNMADD213PS Z30, Z1, Z13
+	VMULPS       Z12, Z1, Z29
+	VFNMADD213PS Z29, Z1, Z12
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
-	VMULPS Z30, Z30, Z27
+	VMULPS Z29, Z29, Z26
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
-	VMULPS       Z30, Z0, Z24
-	VMULPS       Z13, Z0, Z12
-	VMOVAPS      Z24, Z25
-	VFNMADD231PS Z30, Z0, Z25
-	VADDPS       Z12, Z25, Z25
-	VFNMADD231PS Z27, Z12, Z25
-	VMOVUPS      Z6, Z12
-	VFMADD231PS  Z5, Z27, Z12
-	VFMADD213PS  Z7, Z27, Z12
-	VFMADD213PS  Z8, Z27, Z12
-	VFMADD213PS  Z9, Z27, Z12
-	VMULPS       Z27, Z24, Z31
-	VFNMADD231PS Z12, Z31, Z25
-	VSUBPS       Z25, Z24, Z24
+	VMULPS       Z29, Z0, Z23
+	VMULPS       Z12, Z0, Z11
+	VMOVAPS      Z23, Z24
+	VFNMADD231PS Z29, Z0, Z24
+	VADDPS       Z11, Z24, Z24
+	VFNMADD231PS Z26, Z11, Z24
+	VMOVUPS      Z6, Z11
+	VFMADD231PS  Z5, Z26, Z11
+	VFMADD213PS  Z7, Z26, Z11
+	VFMADD213PS  Z8, Z26, Z11
+	VFMADD213PS  Z9, Z26, Z11
+	VMULPS       Z26, Z23, Z30
+	VFNMADD231PS Z11, Z30, Z24
+	VSUBPS       Z24, Z23, Z23
 
 	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
-	VRANGEPS     $0x0e, Z10, Z30, Z25
-	VBROADCASTSS k4_49c00000<>+0(SB), Z12
-	VFMADD231PS  Z11, Z25, Z12
+	VRANGEPS         $0x0e, Z10, Z29, Z24
+	VBROADCASTSS     k4_49c00000<>+0(SB), Z11
+	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z24, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z13, Z13, Z31
-	VPTERNLOGD   $0x78, Z4, Z30, Z31
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z27, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z31
+	VADDPS       Z12, Z12, Z30
+	VPTERNLOGD   $0x78, Z4, Z29, Z30
+	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z26, K1
+	VBROADCASTSS k4_00000000<>+0(SB), K1, Z30
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
-	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
-	VPERMPS           Z28, Z12, Z13
-	VADDPS            Z13, Z31, Z31
-	VSUBPS.BCST       k4_49c00000<>+0(SB), Z12, Z13
-	VADDPS            Z25, Z25, Z28
-	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z13, Z28
-	VADDPS            Z31, Z28, Z28
+	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
+	VPERMPS           Z27, Z11, Z12
+	VADDPS            Z12, Z30, Z30
+	VSUBPS.BCST       k4_49c00000<>+0(SB), Z11, Z12
+	VADDPS            Z24, Z24, Z27
+	VFNMADD231PS.BCST k4_3f317218<>+0(SB), Z12, Z27
+	VADDPS            Z30, Z27, Z27
 
 	// s = 2^(j/8)·2^n
-	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z31
-	VPERMPS          Z31, Z12, Z12
-	VSCALEFPS        Z13, Z12, Z12
-	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z13
-	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z28, Z13
-	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z28, Z13
-	VFMADD213PS      Z3, Z28, Z13
+	VBROADCASTF32X8  lut32_3f800000_3f8b95c2_3f9837f0_3fa5fed7_3fb504f3_3fc5672a_3fd744fd_3feac0c7<>+0(SB), Z30
+	VPERMPS          Z30, Z11, Z11
+	VSCALEFPS        Z12, Z11, Z11
+	VBROADCASTSS     k4_3e2aae3b<>+0(SB), Z12
+	VFMADD231PS.BCST k4_3d2aa420<>+0(SB), Z27, Z12
+	VFMADD213PS.BCST k4_3f000000<>+0(SB), Z27, Z12
+	VFMADD213PS      Z3, Z27, Z12
 
 	// e = s + (t·P)·s
-	VMULPS      Z13, Z28, Z28
-	VFMADD213PS Z12, Z12, Z28
+	VMULPS      Z12, Z27, Z27
+	VFMADD213PS Z11, Z11, Z27
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Z3, Z28, Z12
-	VDIVPS       Z12, Z28, Z13
-	VSUBPS       Z3, Z12, Z12
-	VSUBPS       Z12, Z28, Z28
-	VSUBPS       Z13, Z3, Z12
-	VMULPS       Z12, Z28, Z28
-	VFNMADD213PS Z13, Z13, Z28
+	VADDPS       Z3, Z27, Z11
+	VDIVPS       Z11, Z27, Z12
+	VSUBPS       Z3, Z11, Z11
+	VSUBPS       Z11, Z27, Z27
+	VSUBPS       Z12, Z3, Z11
+	VMULPS       Z11, Z27, Z27
+	VFNMADD213PS Z12, Z12, Z27
 
 	// gain - 2gain·q
-	VFNMADD213PS Z0, Z2, Z28
-	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z27, K1
-	VMOVUPS      Z28, K1, Z24
+	VFNMADD213PS Z0, Z2, Z27
+	VCMPPS.BCST  $0x0d, k4_3ec80000<>+0(SB), Z26, K1
+	VMOVUPS      Z27, K1, Z23
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z4, Z30, Z24
-	VMOVUPS    Z24, K2, (SI)
+	VPTERNLOGD $0xf8, Z4, Z29, Z23
+	VMOVUPS    Z23, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
