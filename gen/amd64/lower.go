@@ -130,6 +130,10 @@ type lower struct {
 	free  []reg.VecVirtual
 	freeK []reg.Register
 	temps []reg.VecVirtual // registers taken by the operation being lowered
+	// keep holds registers that never join free, though a program reads
+	// them for the last time or writes them: the pipelined loops' carried
+	// values, which the loop refills.
+	keep map[reg.VecVirtual]bool
 }
 
 func newLower(s *isa) *lower { return &lower{isa: s, hoisted: map[uint32]reg.VecVirtual{}} }
@@ -395,7 +399,7 @@ func repeated(op desc.Op, v desc.Value) bool {
 // inside it), and the temporaries it took, unless the result holds them.
 func (l *lower) recycle(p *desc.Program, i, g int, fu fusion, vals [][]value, last []int) {
 	res := vals[i][g]
-	keep := func(r reg.VecVirtual) bool { return r == res.r }
+	keep := func(r reg.VecVirtual) bool { return r == res.r || l.keep[r] }
 	for _, r := range l.temps {
 		if !keep(r) {
 			l.free = append(l.free, r)

@@ -20,7 +20,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/actfuse/actfuse/internal/desc"
 	. "github.com/mmcloughlin/avo/build"
@@ -39,8 +38,8 @@ type pipeline struct {
 func (pl *pipeline) carried() int { return len(pl.first.Out) }
 
 // splitAtDivision splits p into the operations that do not depend on a
-// division and those that do (the late ones), for a pipeline of the given
-// depth; ok is false for a program without a division, or one whose split
+// division and those that do (the late ones), for a pipeline of depth 0
+// (pipelineFor sets it); ok is false for a program without a division, or one whose split
 // would pass a mask between the stages (a mask both read is computed in
 // each, from operands that pass). A comparison, or a bitwise
 // operand of a late bitwise operation, that only late operations read is
@@ -48,7 +47,7 @@ func (pl *pipeline) carried() int { return len(pl.first.Out) }
 // values where its other operand is a constant or passes anyway, as in
 // tanh), and keeps the fusions of the lowering (a comparison into a
 // masked instruction, a bitwise pair into one VPTERNLOGD).
-func splitAtDivision(p *desc.Program, depth int) (pl *pipeline, ok bool) {
+func splitAtDivision(p *desc.Program) (pl *pipeline, ok bool) {
 	n := len(p.Ops)
 	late := make([]bool, n)
 	has := false
@@ -117,7 +116,7 @@ func splitAtDivision(p *desc.Program, depth int) (pl *pipeline, ok bool) {
 	}
 	first := subProgram(p, "first", nil, func(i int) bool { return !late[i] }, pass)
 	second := subProgram(p, "second", pass, inSecond, p.Out)
-	return &pipeline{first: first, second: second, depth: depth}, true
+	return &pipeline{first: first, second: second}, true
 }
 
 // subProgram returns the program of the operations of p that keep selects,
@@ -186,10 +185,14 @@ func (l *rowLoop) emitPipelined(i, lim, o reg.Register) {
 	CMPQ(lim, operand.U32(uint32(lanes*(pl.depth+1))))
 	JB(operand.LabelRef(l.prefix + "_one"))
 	// carry[d] holds the first stage's results of the vector d+1
-	// iterations back.
+	// iterations back; the lowering never gives them to other values.
 	carry := make([][]reg.VecVirtual, pl.depth)
+	lw.keep = map[reg.VecVirtual]bool{}
 	for d := range carry {
 		carry[d] = s.vecs(pl.carried())
+		for _, r := range carry[d] {
+			lw.keep[r] = true
+		}
 	}
 	first := func() []reg.VecVirtual {
 		x := lw.newVec()
@@ -216,12 +219,9 @@ func (l *rowLoop) emitPipelined(i, lim, o reg.Register) {
 		res := lw.emit(pl.second, in)[0][0]
 		VMOVUPS(res, operand.Mem{Base: o})
 		ADDQ(operand.U32(uint32(w)), o)
-		// The lowering gave back the registers of the inputs it read last
-		// (and may return one of them): they are carried, and the moves
-		// refill them.
-		lw.free = slices.DeleteFunc(append(lw.free, res), func(r reg.VecVirtual) bool {
-			return slices.ContainsFunc(carry, func(c []reg.VecVirtual) bool { return slices.Contains(c, r) })
-		})
+		if !lw.keep[res] { // the result may be written into a carried register
+			lw.free = append(lw.free, res)
+		}
 	}
 	for d := pl.depth - 1; d >= 0; d-- {
 		keep(first(), carry[d])
@@ -270,11 +270,11 @@ func pipelineFor(s *isa, p *desc.Program) *pipeline {
 	if !s.kmask {
 		return nil
 	}
-	for d := pipeDepth; d >= 1; d-- {
-		pl, ok := splitAtDivision(p, d)
-		if !ok {
-			return nil
-		}
+	pl, ok := splitAtDivision(p)
+	if !ok {
+		return nil
+	}
+	for pl.depth = pipeDepth; pl.depth >= 1; pl.depth-- {
 		if pl.spareRegs(s, p) >= min(minPipeHoisted, len(p.Consts())) {
 			return pl
 		}

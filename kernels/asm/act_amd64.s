@@ -6446,11 +6446,11 @@ fwd_pipe:
 	ADDQ     $0x00000010, BX
 	VPMOVD2M Z18, K1
 	VDIVPS   Z20, Z19, Z19
-	VMOVAPS  Z19, Z20
-	VSUBPS   Z19, Z0, K1, Z20
+	VMOVAPS  Z19, Z25
+	VSUBPS   Z19, Z0, K1, Z25
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z20, Z21, Z21
+	VMULPS       Z25, Z21, Z21
 	VFNMADD213PS Z19, Z19, Z21
 	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
@@ -6470,31 +6470,31 @@ fwd_pipe:
 	JB           fwd_pipe
 	VPMOVD2M     Z18, K1
 	VDIVPS       Z20, Z19, Z19
-	VMOVAPS      Z19, Z20
-	VSUBPS       Z19, Z0, K1, Z20
+	VMOVAPS      Z19, Z26
+	VSUBPS       Z19, Z0, K1, Z26
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z20, Z21, Z21
+	VMULPS       Z26, Z21, Z21
 	VFNMADD213PS Z19, Z19, Z21
 	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
 	VPMOVD2M     Z14, K1
 	VDIVPS       Z16, Z15, Z15
-	VMOVAPS      Z15, Z16
-	VSUBPS       Z15, Z0, K1, Z16
+	VMOVAPS      Z15, Z26
+	VSUBPS       Z15, Z0, K1, Z26
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z16, Z17, Z17
+	VMULPS       Z26, Z17, Z17
 	VFNMADD213PS Z15, Z15, Z17
 	VMOVUPS      Z17, (SI)
 	ADDQ         $0x00000040, SI
 	VPMOVD2M     Z10, K1
 	VDIVPS       Z12, Z11, Z11
-	VMOVAPS      Z11, Z12
-	VSUBPS       Z11, Z0, K1, Z12
+	VMOVAPS      Z11, Z26
+	VSUBPS       Z11, Z0, K1, Z26
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z12, Z13, Z13
+	VMULPS       Z26, Z13, Z13
 	VFNMADD213PS Z11, Z11, Z13
 	VMOVUPS      Z13, (SI)
 	ADDQ         $0x00000040, SI
@@ -7217,11 +7217,11 @@ fwd_pipe:
 	ADDQ     $0x00000010, BX
 	VPMOVD2M Z19, K1
 	VDIVPS   Z21, Z20, Z20
-	VMOVAPS  Z20, Z21
-	VSUBPS   Z20, Z2, K1, Z21
+	VMOVAPS  Z20, Z27
+	VSUBPS   Z20, Z2, K1, Z27
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z21, Z22, Z22
+	VMULPS       Z27, Z22, Z22
 	VFNMADD213PS Z20, Z20, Z22
 	VMOVUPS      Z22, (SI)
 	ADDQ         $0x00000040, SI
@@ -7241,31 +7241,31 @@ fwd_pipe:
 	JB           fwd_pipe
 	VPMOVD2M     Z19, K1
 	VDIVPS       Z21, Z20, Z20
-	VMOVAPS      Z20, Z21
-	VSUBPS       Z20, Z2, K1, Z21
+	VMOVAPS      Z20, Z23
+	VSUBPS       Z20, Z2, K1, Z23
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z21, Z22, Z22
+	VMULPS       Z23, Z22, Z22
 	VFNMADD213PS Z20, Z20, Z22
 	VMOVUPS      Z22, (SI)
 	ADDQ         $0x00000040, SI
 	VPMOVD2M     Z15, K1
 	VDIVPS       Z17, Z16, Z16
-	VMOVAPS      Z16, Z17
-	VSUBPS       Z16, Z2, K1, Z17
+	VMOVAPS      Z16, Z23
+	VSUBPS       Z16, Z2, K1, Z23
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z17, Z18, Z18
+	VMULPS       Z23, Z18, Z18
 	VFNMADD213PS Z16, Z16, Z18
 	VMOVUPS      Z18, (SI)
 	ADDQ         $0x00000040, SI
 	VPMOVD2M     Z11, K1
 	VDIVPS       Z13, Z12, Z12
-	VMOVAPS      Z12, Z13
-	VSUBPS       Z12, Z2, K1, Z13
+	VMOVAPS      Z12, Z23
+	VSUBPS       Z12, Z2, K1, Z23
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z13, Z14, Z14
+	VMULPS       Z23, Z14, Z14
 	VFNMADD213PS Z12, Z12, Z14
 	VMOVUPS      Z14, (SI)
 	ADDQ         $0x00000040, SI
@@ -7631,8 +7631,8 @@ fwd_pipe:
 	VSUBPS       Z26, Z30, Z24
 	ADDQ         $0x00000010, BX
 	VDIVPS       Z18, Z17, Z17
-	VSUBPS       Z17, Z3, Z18
-	VMULPS       Z18, Z19, Z19
+	VSUBPS       Z17, Z3, Z26
+	VMULPS       Z26, Z19, Z19
 	VFNMADD213PS Z17, Z17, Z19
 
 	// gain - 2gain·q
@@ -7659,8 +7659,8 @@ fwd_pipe:
 	CMPQ         BX, AX
 	JB           fwd_pipe
 	VDIVPS       Z18, Z17, Z17
-	VSUBPS       Z17, Z3, Z18
-	VMULPS       Z18, Z19, Z19
+	VSUBPS       Z17, Z3, Z29
+	VMULPS       Z29, Z19, Z19
 	VFNMADD213PS Z17, Z17, Z19
 
 	// gain - 2gain·q
@@ -7673,8 +7673,8 @@ fwd_pipe:
 	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
 	VDIVPS       Z12, Z11, Z11
-	VSUBPS       Z11, Z3, Z12
-	VMULPS       Z12, Z13, Z13
+	VSUBPS       Z11, Z3, Z29
+	VMULPS       Z29, Z13, Z13
 	VFNMADD213PS Z11, Z11, Z13
 
 	// gain - 2gain·q
