@@ -228,19 +228,18 @@ func eluForwardLane(v0 float32, p *[4]float32) (r0 float32) {
 	v17 := fma32(v15, v10, v16)
 	v18 := math.Float32frombits(0x3efffffe) // 0.49999994
 	v19 := fma32(v17, v10, v18)
-	v20 := float32(v10 * v19)
-	v21 := float32(v10 * v7)
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	v22 := fma32(v21, v20, v21)
-	// e^z - 1 = (s - 1) + m
-	v23 := math.Float32frombits(0x3f800000) // 1
-	v24 := float32(v7 - v23)
-	v25 := float32(v24 + v22)
-	v26 := float32(v25 * v1)
-	v27 := math.Float32frombits(0x00000000) // 0
-	v28 := lanemask(v0 < v27)
-	v29 := fromBits(bits(v26)&v28 | bits(v0)&^v28)
-	return v29
+	// p = e^t - 1 = t + t²·q
+	v20 := float32(v10 * v10)
+	v21 := fma32(v20, v19, v10)
+	// e^z - 1 = s·p + (s - 1), rounded once
+	v22 := math.Float32frombits(0x3f800000) // 1
+	v23 := float32(v7 - v22)
+	v24 := fma32(v7, v21, v23)
+	v25 := float32(v24 * v1)
+	v26 := math.Float32frombits(0x00000000) // 0
+	v27 := lanemask(v0 < v26)
+	v28 := fromBits(bits(v25)&v27 | bits(v0)&^v27)
+	return v28
 }
 
 // eluForward computes dst[i] = elu(x[i]).
@@ -402,62 +401,74 @@ func eluForward(dst, x []float32, p *[4]float32) {
 		if roundsTwice(s19_3) {
 			v19_3 = fma32(v17_3, v10_3, v18)
 		}
-		v20_0 := float32(v10_0 * v19_0)
-		v20_1 := float32(v10_1 * v19_1)
-		v20_2 := float32(v10_2 * v19_2)
-		v20_3 := float32(v10_3 * v19_3)
-		v21_0 := float32(v10_0 * v7_0)
-		v21_1 := float32(v10_1 * v7_1)
-		v21_2 := float32(v10_2 * v7_2)
-		v21_3 := float32(v10_3 * v7_3)
-		// m = s·(e^t - 1) = ts + ts·(t·q)
-		s22_0 := float64(v21_0)*float64(v20_0) + float64(v21_0)
-		v22_0 := float32(s22_0)
-		if roundsTwice(s22_0) {
-			v22_0 = fma32(v21_0, v20_0, v21_0)
+		// p = e^t - 1 = t + t²·q
+		v20_0 := float32(v10_0 * v10_0)
+		v20_1 := float32(v10_1 * v10_1)
+		v20_2 := float32(v10_2 * v10_2)
+		v20_3 := float32(v10_3 * v10_3)
+		s21_0 := float64(v20_0)*float64(v19_0) + float64(v10_0)
+		v21_0 := float32(s21_0)
+		if roundsTwice(s21_0) {
+			v21_0 = fma32(v20_0, v19_0, v10_0)
 		}
-		s22_1 := float64(v21_1)*float64(v20_1) + float64(v21_1)
-		v22_1 := float32(s22_1)
-		if roundsTwice(s22_1) {
-			v22_1 = fma32(v21_1, v20_1, v21_1)
+		s21_1 := float64(v20_1)*float64(v19_1) + float64(v10_1)
+		v21_1 := float32(s21_1)
+		if roundsTwice(s21_1) {
+			v21_1 = fma32(v20_1, v19_1, v10_1)
 		}
-		s22_2 := float64(v21_2)*float64(v20_2) + float64(v21_2)
-		v22_2 := float32(s22_2)
-		if roundsTwice(s22_2) {
-			v22_2 = fma32(v21_2, v20_2, v21_2)
+		s21_2 := float64(v20_2)*float64(v19_2) + float64(v10_2)
+		v21_2 := float32(s21_2)
+		if roundsTwice(s21_2) {
+			v21_2 = fma32(v20_2, v19_2, v10_2)
 		}
-		s22_3 := float64(v21_3)*float64(v20_3) + float64(v21_3)
-		v22_3 := float32(s22_3)
-		if roundsTwice(s22_3) {
-			v22_3 = fma32(v21_3, v20_3, v21_3)
+		s21_3 := float64(v20_3)*float64(v19_3) + float64(v10_3)
+		v21_3 := float32(s21_3)
+		if roundsTwice(s21_3) {
+			v21_3 = fma32(v20_3, v19_3, v10_3)
 		}
-		// e^z - 1 = (s - 1) + m
-		v23 := math.Float32frombits(0x3f800000) // 1
-		v24_0 := float32(v7_0 - v23)
-		v24_1 := float32(v7_1 - v23)
-		v24_2 := float32(v7_2 - v23)
-		v24_3 := float32(v7_3 - v23)
-		v25_0 := float32(v24_0 + v22_0)
-		v25_1 := float32(v24_1 + v22_1)
-		v25_2 := float32(v24_2 + v22_2)
-		v25_3 := float32(v24_3 + v22_3)
-		v26_0 := float32(v25_0 * v1)
-		v26_1 := float32(v25_1 * v1)
-		v26_2 := float32(v25_2 * v1)
-		v26_3 := float32(v25_3 * v1)
-		v27 := math.Float32frombits(0x00000000) // 0
-		v28_0 := lanemask(v0_0 < v27)
-		v28_1 := lanemask(v0_1 < v27)
-		v28_2 := lanemask(v0_2 < v27)
-		v28_3 := lanemask(v0_3 < v27)
-		v29_0 := fromBits(bits(v26_0)&v28_0 | bits(v0_0)&^v28_0)
-		v29_1 := fromBits(bits(v26_1)&v28_1 | bits(v0_1)&^v28_1)
-		v29_2 := fromBits(bits(v26_2)&v28_2 | bits(v0_2)&^v28_2)
-		v29_3 := fromBits(bits(v26_3)&v28_3 | bits(v0_3)&^v28_3)
-		dst[0] = v29_0
-		dst[1] = v29_1
-		dst[2] = v29_2
-		dst[3] = v29_3
+		// e^z - 1 = s·p + (s - 1), rounded once
+		v22 := math.Float32frombits(0x3f800000) // 1
+		v23_0 := float32(v7_0 - v22)
+		v23_1 := float32(v7_1 - v22)
+		v23_2 := float32(v7_2 - v22)
+		v23_3 := float32(v7_3 - v22)
+		s24_0 := float64(v7_0)*float64(v21_0) + float64(v23_0)
+		v24_0 := float32(s24_0)
+		if roundsTwice(s24_0) {
+			v24_0 = fma32(v7_0, v21_0, v23_0)
+		}
+		s24_1 := float64(v7_1)*float64(v21_1) + float64(v23_1)
+		v24_1 := float32(s24_1)
+		if roundsTwice(s24_1) {
+			v24_1 = fma32(v7_1, v21_1, v23_1)
+		}
+		s24_2 := float64(v7_2)*float64(v21_2) + float64(v23_2)
+		v24_2 := float32(s24_2)
+		if roundsTwice(s24_2) {
+			v24_2 = fma32(v7_2, v21_2, v23_2)
+		}
+		s24_3 := float64(v7_3)*float64(v21_3) + float64(v23_3)
+		v24_3 := float32(s24_3)
+		if roundsTwice(s24_3) {
+			v24_3 = fma32(v7_3, v21_3, v23_3)
+		}
+		v25_0 := float32(v24_0 * v1)
+		v25_1 := float32(v24_1 * v1)
+		v25_2 := float32(v24_2 * v1)
+		v25_3 := float32(v24_3 * v1)
+		v26 := math.Float32frombits(0x00000000) // 0
+		v27_0 := lanemask(v0_0 < v26)
+		v27_1 := lanemask(v0_1 < v26)
+		v27_2 := lanemask(v0_2 < v26)
+		v27_3 := lanemask(v0_3 < v26)
+		v28_0 := fromBits(bits(v25_0)&v27_0 | bits(v0_0)&^v27_0)
+		v28_1 := fromBits(bits(v25_1)&v27_1 | bits(v0_1)&^v27_1)
+		v28_2 := fromBits(bits(v25_2)&v27_2 | bits(v0_2)&^v27_2)
+		v28_3 := fromBits(bits(v25_3)&v27_3 | bits(v0_3)&^v27_3)
+		dst[0] = v28_0
+		dst[1] = v28_1
+		dst[2] = v28_2
+		dst[3] = v28_3
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = eluForwardLane(x[i], p)

@@ -20,7 +20,7 @@ var goldenForward = []struct {
 }{
 	{kernels.Activation{Func: kernels.Sigmoid}, 0x886800f4bf51daa1},
 	{kernels.Activation{Func: kernels.Tanh}, 0xd92af1c4b169da4e},
-	{kernels.Activation{Func: kernels.ELU, Alpha: 1}, 0x731a0343bfc384a3},
+	{kernels.Activation{Func: kernels.ELU, Alpha: 1}, 0x6b325df11f70e62d},
 	{kernels.Activation{Func: kernels.LeakyReLU, Alpha: 0.01}, 0x6dae05afa0bd77f7},
 }
 

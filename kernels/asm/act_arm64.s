@@ -287,40 +287,36 @@ loopU:
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
 	VFMLA V19.S4, V15.S4, V7.S4
-	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
-	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
-	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
-	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
-	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
-	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V16.S4, V16.S4
-	VFMLA V5.S4, V17.S4, V17.S4
-	VFMLA V6.S4, V18.S4, V18.S4
-	VFMLA V7.S4, V19.S4, V19.S4
-	WORD $0x4ebad508 // fsub v8.4s, v8.4s, v26.4s
-	WORD $0x4ebad529 // fsub v9.4s, v9.4s, v26.4s
-	WORD $0x4ebad54a // fsub v10.4s, v10.4s, v26.4s
-	WORD $0x4ebad56b // fsub v11.4s, v11.4s, v26.4s
-	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
-	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
-	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
-	WORD $0x6e3fdd29 // fmul v9.4s, v9.4s, v31.4s
-	WORD $0x6e3fdd4a // fmul v10.4s, v10.4s, v31.4s
-	WORD $0x6e3fdd6b // fmul v11.4s, v11.4s, v31.4s
+	// p = e^t - 1 = t + t²·q
+	WORD $0x6e30de0c // fmul v12.4s, v16.4s, v16.4s
+	WORD $0x6e31de2d // fmul v13.4s, v17.4s, v17.4s
+	WORD $0x6e32de4e // fmul v14.4s, v18.4s, v18.4s
+	WORD $0x6e33de6f // fmul v15.4s, v19.4s, v19.4s
+	VFMLA V4.S4, V12.S4, V16.S4
+	VFMLA V5.S4, V13.S4, V17.S4
+	VFMLA V6.S4, V14.S4, V18.S4
+	VFMLA V7.S4, V15.S4, V19.S4
+	WORD $0x4ebad504 // fsub v4.4s, v8.4s, v26.4s
+	WORD $0x4ebad525 // fsub v5.4s, v9.4s, v26.4s
+	WORD $0x4ebad546 // fsub v6.4s, v10.4s, v26.4s
+	WORD $0x4ebad567 // fsub v7.4s, v11.4s, v26.4s
+	VFMLA V16.S4, V8.S4, V4.S4
+	VFMLA V17.S4, V9.S4, V5.S4
+	VFMLA V18.S4, V10.S4, V6.S4
+	VFMLA V19.S4, V11.S4, V7.S4
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
 	WORD $0x4ea0e810 // fcmlt v16.4s, v0.4s, #0.0
 	WORD $0x4ea0e831 // fcmlt v17.4s, v1.4s, #0.0
 	WORD $0x4ea0e852 // fcmlt v18.4s, v2.4s, #0.0
 	WORD $0x4ea0e873 // fcmlt v19.4s, v3.4s, #0.0
-	VBSL V0.B16, V8.B16, V16.B16
-	VBSL V1.B16, V9.B16, V17.B16
-	VBSL V2.B16, V10.B16, V18.B16
-	VBSL V3.B16, V11.B16, V19.B16
+	VBSL V0.B16, V4.B16, V16.B16
+	VBSL V1.B16, V5.B16, V17.B16
+	VBSL V2.B16, V6.B16, V18.B16
+	VBSL V3.B16, V7.B16, V19.B16
 	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
@@ -351,16 +347,15 @@ loop1:
 	VFMLA V7.S4, V4.S4, V6.S4
 	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	// p = e^t - 1 = t + t²·q
+	WORD $0x6e27dce6 // fmul v6.4s, v7.4s, v7.4s
+	VFMLA V4.S4, V6.S4, V7.S4
+	WORD $0x4ebad4a4 // fsub v4.4s, v5.4s, v26.4s
+	VFMLA V7.S4, V5.S4, V4.S4
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
 	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
-	VBSL V0.B16, V5.B16, V7.B16
+	VBSL V0.B16, V4.B16, V7.B16
 	VST1.P [V7.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -390,16 +385,15 @@ loopS:
 	VFMLA V7.S4, V4.S4, V6.S4
 	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
-	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	// p = e^t - 1 = t + t²·q
+	WORD $0x6e27dce6 // fmul v6.4s, v7.4s, v7.4s
+	VFMLA V4.S4, V6.S4, V7.S4
+	WORD $0x4ebad4a4 // fsub v4.4s, v5.4s, v26.4s
+	VFMLA V7.S4, V5.S4, V4.S4
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
 	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
-	VBSL V0.B16, V5.B16, V7.B16
+	VBSL V0.B16, V4.B16, V7.B16
 	FMOVS.P F7, 4(R0)
 	SUBS $1, R7
 	BNE loopS
@@ -506,36 +500,32 @@ loopU:
 	VFMLA V17.S4, V13.S4, V5.S4
 	VFMLA V18.S4, V14.S4, V6.S4
 	VFMLA V19.S4, V15.S4, V7.S4
-	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
-	WORD $0x6e25de25 // fmul v5.4s, v17.4s, v5.4s
-	WORD $0x6e26de46 // fmul v6.4s, v18.4s, v6.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
-	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
-	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
-	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V16.S4, V16.S4
-	VFMLA V5.S4, V17.S4, V17.S4
-	VFMLA V6.S4, V18.S4, V18.S4
-	VFMLA V7.S4, V19.S4, V19.S4
-	WORD $0x4ebad508 // fsub v8.4s, v8.4s, v26.4s
-	WORD $0x4ebad529 // fsub v9.4s, v9.4s, v26.4s
-	WORD $0x4ebad54a // fsub v10.4s, v10.4s, v26.4s
-	WORD $0x4ebad56b // fsub v11.4s, v11.4s, v26.4s
-	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
-	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
+	// p = e^t - 1 = t + t²·q
+	WORD $0x6e30de0c // fmul v12.4s, v16.4s, v16.4s
+	WORD $0x6e31de2d // fmul v13.4s, v17.4s, v17.4s
+	WORD $0x6e32de4e // fmul v14.4s, v18.4s, v18.4s
+	WORD $0x6e33de6f // fmul v15.4s, v19.4s, v19.4s
+	VFMLA V4.S4, V12.S4, V16.S4
+	VFMLA V5.S4, V13.S4, V17.S4
+	VFMLA V6.S4, V14.S4, V18.S4
+	VFMLA V7.S4, V15.S4, V19.S4
+	WORD $0x4ebad504 // fsub v4.4s, v8.4s, v26.4s
+	WORD $0x4ebad525 // fsub v5.4s, v9.4s, v26.4s
+	WORD $0x4ebad546 // fsub v6.4s, v10.4s, v26.4s
+	WORD $0x4ebad567 // fsub v7.4s, v11.4s, v26.4s
+	VFMLA V16.S4, V8.S4, V4.S4
+	VFMLA V17.S4, V9.S4, V5.S4
+	VFMLA V18.S4, V10.S4, V6.S4
+	VFMLA V19.S4, V11.S4, V7.S4
 	WORD $0x4ea0e810 // fcmlt v16.4s, v0.4s, #0.0
 	WORD $0x4ea0e831 // fcmlt v17.4s, v1.4s, #0.0
 	WORD $0x4ea0e852 // fcmlt v18.4s, v2.4s, #0.0
 	WORD $0x4ea0e873 // fcmlt v19.4s, v3.4s, #0.0
-	VBSL V0.B16, V8.B16, V16.B16
-	VBSL V1.B16, V9.B16, V17.B16
-	VBSL V2.B16, V10.B16, V18.B16
-	VBSL V3.B16, V11.B16, V19.B16
+	VBSL V0.B16, V4.B16, V16.B16
+	VBSL V1.B16, V5.B16, V17.B16
+	VBSL V2.B16, V6.B16, V18.B16
+	VBSL V3.B16, V7.B16, V19.B16
 	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
 	SUB $16, R7
 	CMP $16, R7
@@ -566,15 +556,14 @@ loop1:
 	VFMLA V7.S4, V4.S4, V6.S4
 	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	// p = e^t - 1 = t + t²·q
+	WORD $0x6e27dce6 // fmul v6.4s, v7.4s, v7.4s
+	VFMLA V4.S4, V6.S4, V7.S4
+	WORD $0x4ebad4a4 // fsub v4.4s, v5.4s, v26.4s
+	VFMLA V7.S4, V5.S4, V4.S4
 	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
-	VBSL V0.B16, V5.B16, V7.B16
+	VBSL V0.B16, V4.B16, V7.B16
 	VST1.P [V7.S4], 16(R0)
 	SUB $4, R7
 	CMP $4, R7
@@ -604,15 +593,14 @@ loopS:
 	VFMLA V7.S4, V4.S4, V6.S4
 	VDUP V27.S[3], V4.S4
 	VFMLA V7.S4, V6.S4, V4.S4
-	WORD $0x6e24dce4 // fmul v4.4s, v7.4s, v4.4s
-	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V4.S4, V7.S4, V7.S4
-	WORD $0x4ebad4a5 // fsub v5.4s, v5.4s, v26.4s
-	WORD $0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	// p = e^t - 1 = t + t²·q
+	WORD $0x6e27dce6 // fmul v6.4s, v7.4s, v7.4s
+	VFMLA V4.S4, V6.S4, V7.S4
+	WORD $0x4ebad4a4 // fsub v4.4s, v5.4s, v26.4s
+	VFMLA V7.S4, V5.S4, V4.S4
 	WORD $0x4ea0e807 // fcmlt v7.4s, v0.4s, #0.0
-	VBSL V0.B16, V5.B16, V7.B16
+	VBSL V0.B16, V4.B16, V7.B16
 	FMOVS.P F7, 4(R0)
 	SUBS $1, R7
 	BNE loopS

@@ -487,32 +487,29 @@ felurow:
 	VFMLA V12.S4, V9.S4, V3.S4
 	VFMLA V13.S4, V10.S4, V4.S4
 	VFMLA V14.S4, V11.S4, V5.S4
-	WORD $0x6e23dd83 // fmul v3.4s, v12.4s, v3.4s
-	WORD $0x6e24dda4 // fmul v4.4s, v13.4s, v4.4s
-	WORD $0x6e25ddc5 // fmul v5.4s, v14.4s, v5.4s
-	WORD $0x6e26dd8c // fmul v12.4s, v12.4s, v6.4s
-	WORD $0x6e27ddad // fmul v13.4s, v13.4s, v7.4s
-	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
 
-	// m = s·(e^t - 1) = ts + ts·(t·q)
-	VFMLA V3.S4, V12.S4, V12.S4
-	VFMLA V4.S4, V13.S4, V13.S4
-	VFMLA V5.S4, V14.S4, V14.S4
-	WORD $0x4ebad4c6 // fsub v6.4s, v6.4s, v26.4s
-	WORD $0x4ebad4e7 // fsub v7.4s, v7.4s, v26.4s
-	WORD $0x4ebad508 // fsub v8.4s, v8.4s, v26.4s
-	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
-	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
-	WORD $0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
-	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
-	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
-	WORD $0x6e3fdd08 // fmul v8.4s, v8.4s, v31.4s
+	// p = e^t - 1 = t + t²·q
+	WORD $0x6e2cdd89 // fmul v9.4s, v12.4s, v12.4s
+	WORD $0x6e2dddaa // fmul v10.4s, v13.4s, v13.4s
+	WORD $0x6e2eddcb // fmul v11.4s, v14.4s, v14.4s
+	VFMLA V3.S4, V9.S4, V12.S4
+	VFMLA V4.S4, V10.S4, V13.S4
+	VFMLA V5.S4, V11.S4, V14.S4
+	WORD $0x4ebad4c3 // fsub v3.4s, v6.4s, v26.4s
+	WORD $0x4ebad4e4 // fsub v4.4s, v7.4s, v26.4s
+	WORD $0x4ebad505 // fsub v5.4s, v8.4s, v26.4s
+	VFMLA V12.S4, V6.S4, V3.S4
+	VFMLA V13.S4, V7.S4, V4.S4
+	VFMLA V14.S4, V8.S4, V5.S4
+	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
 	WORD $0x4ea0e80c // fcmlt v12.4s, v0.4s, #0.0
 	WORD $0x4ea0e82d // fcmlt v13.4s, v1.4s, #0.0
 	WORD $0x4ea0e84e // fcmlt v14.4s, v2.4s, #0.0
-	VBSL V0.B16, V6.B16, V12.B16
-	VBSL V1.B16, V7.B16, V13.B16
-	VBSL V2.B16, V8.B16, V14.B16
+	VBSL V0.B16, V3.B16, V12.B16
+	VBSL V1.B16, V4.B16, V13.B16
+	VBSL V2.B16, V5.B16, V14.B16
 	VST1.P [V12.S4, V13.S4, V14.S4], 48(R16)
 	ADD R5, R13, R13
 	SUBS $1, R17
