@@ -317,3 +317,67 @@ func TestSplitAtDivision(t *testing.T) {
 		t.Errorf("no program %s", name)
 	}
 }
+
+// TestFusionsMergedAddend checks which FMAs a Select merges, with the
+// operation of their addend merged into its other operand first.
+func TestFusionsMergedAddend(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(b *desc.Builder) (sel, fma, addend desc.Value)
+		s     *isa
+		fuses bool
+	}{
+		{"ELU(1)'s select", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
+			x, y, z := b.In(0), b.In(1), b.In(2)
+			c := b.Sub(y, b.F(1))
+			f := b.FMA(x, y, c)
+			return b.Select(b.Less(z, b.F(0)), f, z), f, c
+		}, avx512, true},
+		{"addend read twice", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
+			x, y, z := b.In(0), b.In(1), b.In(2)
+			c := b.Sub(y, b.F(1))
+			f := b.FMA(x, c, c)
+			return b.Select(b.Less(z, b.F(0)), f, z), f, c
+		}, avx512, false},
+		{"merged into a factor", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
+			x, y := b.In(0), b.In(1)
+			c := b.Sub(y, b.F(1))
+			f := b.FMA(x, y, c)
+			return b.Select(b.Less(x, b.F(0)), f, x), f, c
+		}, avx512, false},
+		{"addend an FMA", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
+			x, y, z := b.In(0), b.In(1), b.In(2)
+			c := b.FMA(y, y, b.F(1))
+			f := b.FMA(x, y, c)
+			return b.Select(b.Less(z, b.F(0)), f, z), f, c
+		}, avx512, false},
+		{"AVX2", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
+			x, y, z := b.In(0), b.In(1), b.In(2)
+			c := b.Sub(y, b.F(1))
+			f := b.FMA(x, y, c)
+			return b.Select(b.Less(z, b.F(0)), f, z), f, c
+		}, avx2, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := desc.NewBuilder("T", "", []string{"x", "y", "z"}, nil)
+			sel, f, addend := c.build(b)
+			p := b.Return(sel)
+			fu := newLower(c.s).fusions(p)
+			got := fu.prod[sel] == int(f) && fu.addend[f] == int(addend) && fu.skip[f] && fu.skip[addend]
+			if got != c.fuses {
+				t.Errorf("Select v%d: prod v%d, addend of v%d: v%d (skipped %v, %v), want merged = %v",
+					sel, fu.prod[sel], f, fu.addend[f], fu.skip[f], fu.skip[addend], c.fuses)
+			}
+			if !c.fuses && fu.addend[f] >= 0 {
+				t.Errorf("v%d's addend v%d lowered inside the Select, want none", f, fu.addend[f])
+			}
+		})
+	}
+	// ELU(1) itself: its result is the merged FMA.
+	p := desc.Funcs[desc.ELU].Variants[0].Forward
+	fu := newLower(avx512).fusions(p)
+	if pi := fu.prod[p.Out[0]]; pi < 0 || fu.addend[pi] < 0 {
+		t.Errorf("%s: the Select lowers v%d without its addend, want the merged FMA", p.Name, pi)
+	}
+}
