@@ -404,13 +404,14 @@ func emitForward(s *isa, d desc.FuncDesc) {
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	l := newLower(s)
+	fwd := s.program(d.Forward)
 	if len(d.Params) > 0 {
-		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, d.Forward)
+		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, fwd)
 	}
-	unroll, consts := plan(s, d.Forward, 0)
-	pl := pipelineFor(s, d.Forward)
+	unroll, consts := plan(s, fwd, 0)
+	pl := pipelineFor(s, fwd)
 	if pl != nil {
-		unroll, consts = 1, hoistable(d.Forward, pl.spareRegs(s, d.Forward))
+		unroll, consts = 1, hoistable(fwd, pl.spareRegs(s, fwd))
 	}
 	l.hoist(consts...)
 	loop := rowLoop{
@@ -422,7 +423,7 @@ func emitForward(s *isa, d desc.FuncDesc) {
 		n:      n,
 		ins:    []reg.Register{x},
 		out:    dst,
-		body:   func(in [][]reg.VecVirtual) []reg.VecVirtual { return l.emit(d.Forward, in)[0] },
+		body:   func(in [][]reg.VecVirtual) []reg.VecVirtual { return l.emit(fwd, in)[0] },
 		pipe:   pl,
 		lower:  l,
 	}

@@ -722,6 +722,7 @@ func (k *kernel) epilogue(edge bool) {
 		skip := k.label("not" + d.Name)
 		CMPQ(act, U8(f))
 		JNE(LabelRef(skip))
+		fwd := k.s.program(d.Forward)
 		l := newLower(k.s)
 		l.paramRows = k.params
 		// AVX-512: a program with many constants runs on the stored tile,
@@ -729,10 +730,10 @@ func (k *kernel) epilogue(edge bool) {
 		// elementwise loops do (each constant left in memory is a load per
 		// vector).
 		stored := k.storedAct(d)
-		if d.Forward.MaxLive() <= free && !stored {
+		if fwd.MaxLive() <= free && !stored {
 			k.rows(edge, k.label("fwd"+d.Name), []GPVirtual{k.cp}, []string{"ldc"}, func(r int, c []Mem) {
 				for h := 0; h < k.vecs; h++ {
-					res := l.emit(d.Forward, [][]VecVirtual{{k.acc[r][h]}})[0][0]
+					res := l.emit(fwd, [][]VecVirtual{{k.acc[r][h]}})[0][0]
 					k.store(edge, res, c[0], h)
 				}
 			})
@@ -763,11 +764,11 @@ func (k *kernel) epilogue(edge bool) {
 			// The vectors of a row go through the program together, beside
 			// as many of its constants as the registers hold.
 			g := 1
-			if spareRegs(k.s, d.Forward, 0, k.vecs) >= 0 {
+			if spareRegs(k.s, fwd, 0, k.vecs) >= 0 {
 				g = k.vecs
 			}
 			if stored {
-				l.hoist(hoistable(d.Forward, spareRegs(k.s, d.Forward, 0, g))...)
+				l.hoist(hoistable(fwd, spareRegs(k.s, fwd, 0, g))...)
 			}
 			k.rowLoop(edge, k.label("fwd"+d.Name), k.cp, "ldc", func(c Mem) {
 				for h0 := 0; h0 < k.vecs; h0 += g {
@@ -776,7 +777,7 @@ func (k *kernel) epilogue(edge bool) {
 						vs[i] = l.newVec()
 						k.load(edge, c, h0+i, vs[i])
 					}
-					for i, v := range l.emit(d.Forward, [][]VecVirtual{vs})[0] {
+					for i, v := range l.emit(fwd, [][]VecVirtual{vs})[0] {
 						k.store(edge, v, c, h0+i)
 					}
 				}

@@ -37,7 +37,7 @@ func (k *kernel) overlapFuncs() []desc.Func {
 	free := k.s.regs() - k.vecs*k.nrows
 	var fs []desc.Func
 	for f, d := range desc.Funcs {
-		if d.Forward != nil && k.storedAct(d) && d.Forward.MaxLive()+1 <= free {
+		if d.Forward != nil && k.storedAct(d) && k.s.program(d.Forward).MaxLive()+1 <= free {
 			fs = append(fs, desc.Func(f))
 		}
 	}
@@ -91,7 +91,7 @@ func (k *kernel) activatePending(f desc.Func) {
 	v := l.newVec()
 	m := Mem{Base: o.pend}
 	VMOVUPS(m, v)
-	VMOVUPS(l.emit(desc.Funcs[f].Forward, [][]VecVirtual{{v}})[0][0], m)
+	VMOVUPS(l.emit(k.s.program(desc.Funcs[f].Forward), [][]VecVirtual{{v}})[0][0], m)
 	ADDQ(U8(uint8(k.s.bytes)), o.pend)
 	lSame := k.label("samerow")
 	// The count is a multiple of vecs (a power of 2) at the start of a

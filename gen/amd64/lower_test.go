@@ -381,3 +381,57 @@ func TestFusionsMergedAddend(t *testing.T) {
 		t.Errorf("%s: the Select lowers v%d without its addend, want the merged FMA", p.Name, pi)
 	}
 }
+
+// TestMerged checks that merged drops the operations that repeat an
+// earlier one, reads the kept one instead, keeps the others and their
+// order, and passes a dropped operation's note on.
+func TestMerged(t *testing.T) {
+	b := desc.NewBuilder("T", "", []string{"x"}, nil)
+	x := b.In(0)
+	z := b.Or(x, b.Bits(0x80000000))
+	e := b.Add(z, b.F(1))
+	b.Note("again")
+	z2 := b.Or(x, b.Bits(0x80000000))
+	c := b.Less(z2, b.F(-87))
+	p := b.Return(b.Select(c, b.F(0), b.Mul(e, z2)))
+	q := merged(p)
+	count := func(p *desc.Program, k desc.Kind) int {
+		n := 0
+		for _, op := range p.Ops {
+			if op.Kind == k {
+				n++
+			}
+		}
+		return n
+	}
+	if count(p, desc.Or) != 2 || count(q, desc.Or) != 1 {
+		t.Fatalf("Or: %d in the program, %d merged; want 2, 1", count(p, desc.Or), count(q, desc.Or))
+	}
+	if len(q.Ops) != len(p.Ops)-1 { // the second Or (the builder has one Const per value)
+		t.Errorf("merged has %d operations, want %d", len(q.Ops), len(p.Ops)-1)
+	}
+	var or desc.Value = -1
+	for i, op := range q.Ops {
+		switch op.Kind {
+		case desc.Or:
+			or = desc.Value(i)
+		case desc.Less:
+			if op.Args[0] != or {
+				t.Errorf("Less reads v%d, want the kept Or v%d", op.Args[0], or)
+			}
+			if op.Note != "again" {
+				t.Errorf("Less has the note %q, want the dropped Or's", op.Note)
+			}
+		case desc.Mul:
+			if op.Args[1] != or {
+				t.Errorf("Mul reads v%d, want the kept Or v%d", op.Args[1], or)
+			}
+		}
+	}
+	if q.Ops[q.Out[0]].Kind != desc.Select {
+		t.Errorf("the result is a %v, want the Select", q.Ops[q.Out[0]].Kind)
+	}
+	if r := merged(q); len(r.Ops) != len(q.Ops) {
+		t.Errorf("merging again drops %d more operations", len(q.Ops)-len(r.Ops))
+	}
+}

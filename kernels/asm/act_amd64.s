@@ -6089,113 +6089,113 @@ TEXT ·SigmoidForwardAVX512(SB), NOSPLIT, $0-56
 	VMOVUPS         Z3, Z24
 	VFMADD231PS     Z2, Z23, Z24
 	VSUBPS          Z3, Z24, Z25
-	VFNMADD231PS    Z4, Z25, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z24, Z26
-	VFNMADD231PS    Z5, Z25, Z26
-	VADDPS          Z26, Z23, Z23
+	VMOVAPS         Z23, Z26
+	VFNMADD231PS    Z4, Z25, Z26
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
+	VPERMPS         Z28, Z24, Z27
+	VFNMADD231PS    Z5, Z25, Z27
+	VADDPS          Z27, Z26, Z26
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z25
-	VPERMPS         Z25, Z24, Z26
+	VPERMPS         Z25, Z24, Z27
 	VPSLLD          $0x14, Z24, Z24
-	VPADDD          Z24, Z26, Z26
+	VPADDD          Z24, Z27, Z27
 	VMOVUPS         Z7, Z24
-	VFMADD231PS     Z6, Z23, Z24
-	VFMADD213PS     Z8, Z23, Z24
-	VFMADD213PS     Z0, Z23, Z24
+	VFMADD231PS     Z6, Z26, Z24
+	VFMADD213PS     Z8, Z26, Z24
+	VFMADD213PS     Z0, Z26, Z24
 
 	// e = s + (t·P)·s
-	VMULPS Z24, Z23, Z23
+	VMULPS Z24, Z26, Z26
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z22, Z24
-	VCMPPS        $0x05, Z9, Z24, K1
-	VFMADD231PS.Z Z26, Z23, K1, Z26
-	VADDPS        Z0, Z26, Z23
+	VCMPPS        $0x05, Z9, Z23, K1
+	VFMADD231PS.Z Z27, Z26, K1, Z27
+	VADDPS        Z0, Z27, Z26
 	VPMOVD2M      Z22, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z0, Z24
-	VMOVUPS Z26, K1, Z24
+	VMOVUPS Z0, Z23
+	VMOVUPS Z27, K1, Z23
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS          Z0, Z23, Z25
-	VSUBPS          Z25, Z26, Z26
+	VSUBPS          Z0, Z26, Z24
+	VSUBPS          Z24, Z27, Z27
 	ADDQ            $0x00000010, BX
 	VMOVAPS         Z22, Z18
-	VMOVAPS         Z24, Z19
-	VMOVAPS         Z23, Z20
-	VMOVAPS         Z26, Z21
-	VMOVUPS         (CX)(BX*4), Z26
-	VORPS           Z1, Z26, Z23
-	VMOVUPS         Z3, Z24
-	VFMADD231PS     Z2, Z23, Z24
-	VSUBPS          Z3, Z24, Z22
-	VFNMADD231PS    Z4, Z22, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z24, Z25
+	VMOVAPS         Z23, Z19
+	VMOVAPS         Z26, Z20
+	VMOVAPS         Z27, Z21
+	VMOVUPS         (CX)(BX*4), Z27
+	VORPS           Z1, Z27, Z26
+	VMOVUPS         Z3, Z23
+	VFMADD231PS     Z2, Z26, Z23
+	VSUBPS          Z3, Z23, Z22
+	VMOVAPS         Z26, Z24
+	VFNMADD231PS    Z4, Z22, Z24
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
+	VPERMPS         Z28, Z23, Z25
 	VFNMADD231PS    Z5, Z22, Z25
-	VADDPS          Z25, Z23, Z23
+	VADDPS          Z25, Z24, Z24
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z22
-	VPERMPS         Z22, Z24, Z25
-	VPSLLD          $0x14, Z24, Z24
-	VPADDD          Z24, Z25, Z25
-	VMOVUPS         Z7, Z24
-	VFMADD231PS     Z6, Z23, Z24
-	VFMADD213PS     Z8, Z23, Z24
-	VFMADD213PS     Z0, Z23, Z24
+	VPERMPS         Z22, Z23, Z25
+	VPSLLD          $0x14, Z23, Z23
+	VPADDD          Z23, Z25, Z25
+	VMOVUPS         Z7, Z23
+	VFMADD231PS     Z6, Z24, Z23
+	VFMADD213PS     Z8, Z24, Z23
+	VFMADD213PS     Z0, Z24, Z23
 
 	// e = s + (t·P)·s
-	VMULPS Z24, Z23, Z23
+	VMULPS Z23, Z24, Z24
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z26, Z24
-	VCMPPS        $0x05, Z9, Z24, K1
-	VFMADD231PS.Z Z25, Z23, K1, Z25
-	VADDPS        Z0, Z25, Z23
-	VPMOVD2M      Z26, K1
+	VCMPPS        $0x05, Z9, Z26, K1
+	VFMADD231PS.Z Z25, Z24, K1, Z25
+	VADDPS        Z0, Z25, Z24
+	VPMOVD2M      Z27, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z0, Z24
-	VMOVUPS Z25, K1, Z24
+	VMOVUPS Z0, Z26
+	VMOVUPS Z25, K1, Z26
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS          Z0, Z23, Z22
-	VSUBPS          Z22, Z25, Z25
+	VSUBPS          Z0, Z24, Z23
+	VSUBPS          Z23, Z25, Z25
 	ADDQ            $0x00000010, BX
-	VMOVAPS         Z26, Z14
-	VMOVAPS         Z24, Z15
-	VMOVAPS         Z23, Z16
+	VMOVAPS         Z27, Z14
+	VMOVAPS         Z26, Z15
+	VMOVAPS         Z24, Z16
 	VMOVAPS         Z25, Z17
 	VMOVUPS         (CX)(BX*4), Z25
-	VORPS           Z1, Z25, Z23
-	VMOVUPS         Z3, Z24
-	VFMADD231PS     Z2, Z23, Z24
-	VSUBPS          Z3, Z24, Z26
-	VFNMADD231PS    Z4, Z26, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z24, Z22
-	VFNMADD231PS    Z5, Z26, Z22
+	VORPS           Z1, Z25, Z24
+	VMOVUPS         Z3, Z26
+	VFMADD231PS     Z2, Z24, Z26
+	VSUBPS          Z3, Z26, Z27
+	VMOVAPS         Z24, Z23
+	VFNMADD231PS    Z4, Z27, Z23
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
+	VPERMPS         Z28, Z26, Z22
+	VFNMADD231PS    Z5, Z27, Z22
 	VADDPS          Z22, Z23, Z23
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z26
-	VPERMPS         Z26, Z24, Z22
-	VPSLLD          $0x14, Z24, Z24
-	VPADDD          Z24, Z22, Z22
-	VMOVUPS         Z7, Z24
-	VFMADD231PS     Z6, Z23, Z24
-	VFMADD213PS     Z8, Z23, Z24
-	VFMADD213PS     Z0, Z23, Z24
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z27
+	VPERMPS         Z27, Z26, Z22
+	VPSLLD          $0x14, Z26, Z26
+	VPADDD          Z26, Z22, Z22
+	VMOVUPS         Z7, Z26
+	VFMADD231PS     Z6, Z23, Z26
+	VFMADD213PS     Z8, Z23, Z26
+	VFMADD213PS     Z0, Z23, Z26
 
 	// e = s + (t·P)·s
-	VMULPS Z24, Z23, Z23
+	VMULPS Z26, Z23, Z23
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z25, Z24
 	VCMPPS        $0x05, Z9, Z24, K1
 	VFMADD231PS.Z Z22, Z23, K1, Z22
 	VADDPS        Z0, Z22, Z23
@@ -6221,47 +6221,47 @@ fwd_pipe:
 	VMOVUPS         Z3, Z24
 	VFMADD231PS     Z2, Z23, Z24
 	VSUBPS          Z3, Z24, Z25
-	VFNMADD231PS    Z4, Z25, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z24, Z26
-	VFNMADD231PS    Z5, Z25, Z26
-	VADDPS          Z26, Z23, Z23
+	VMOVAPS         Z23, Z26
+	VFNMADD231PS    Z4, Z25, Z26
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
+	VPERMPS         Z28, Z24, Z27
+	VFNMADD231PS    Z5, Z25, Z27
+	VADDPS          Z27, Z26, Z26
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z25
-	VPERMPS         Z25, Z24, Z26
+	VPERMPS         Z25, Z24, Z27
 	VPSLLD          $0x14, Z24, Z24
-	VPADDD          Z24, Z26, Z26
+	VPADDD          Z24, Z27, Z27
 	VMOVUPS         Z7, Z24
-	VFMADD231PS     Z6, Z23, Z24
-	VFMADD213PS     Z8, Z23, Z24
-	VFMADD213PS     Z0, Z23, Z24
+	VFMADD231PS     Z6, Z26, Z24
+	VFMADD213PS     Z8, Z26, Z24
+	VFMADD213PS     Z0, Z26, Z24
 
 	// e = s + (t·P)·s
-	VMULPS Z24, Z23, Z23
+	VMULPS Z24, Z26, Z26
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z22, Z24
-	VCMPPS        $0x05, Z9, Z24, K1
-	VFMADD231PS.Z Z26, Z23, K1, Z26
-	VADDPS        Z0, Z26, Z23
+	VCMPPS        $0x05, Z9, Z23, K1
+	VFMADD231PS.Z Z27, Z26, K1, Z27
+	VADDPS        Z0, Z27, Z26
 	VPMOVD2M      Z22, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z0, Z24
-	VMOVUPS Z26, K1, Z24
+	VMOVUPS Z0, Z23
+	VMOVUPS Z27, K1, Z23
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS   Z0, Z23, Z25
-	VSUBPS   Z25, Z26, Z26
+	VSUBPS   Z0, Z26, Z24
+	VSUBPS   Z24, Z27, Z27
 	ADDQ     $0x00000010, BX
 	VPMOVD2M Z18, K1
 	VDIVPS   Z20, Z19, Z19
-	VMOVAPS  Z19, Z25
-	VSUBPS   Z19, Z0, K1, Z25
+	VMOVAPS  Z19, Z24
+	VSUBPS   Z19, Z0, K1, Z24
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z25, Z21, Z21
+	VMULPS       Z24, Z21, Z21
 	VFNMADD213PS Z19, Z19, Z21
 	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
@@ -6274,38 +6274,38 @@ fwd_pipe:
 	VMOVAPS      Z12, Z16
 	VMOVAPS      Z13, Z17
 	VMOVAPS      Z22, Z10
-	VMOVAPS      Z24, Z11
-	VMOVAPS      Z23, Z12
-	VMOVAPS      Z26, Z13
+	VMOVAPS      Z23, Z11
+	VMOVAPS      Z26, Z12
+	VMOVAPS      Z27, Z13
 	CMPQ         BX, AX
 	JB           fwd_pipe
 	VPMOVD2M     Z18, K1
 	VDIVPS       Z20, Z19, Z19
-	VMOVAPS      Z19, Z26
-	VSUBPS       Z19, Z0, K1, Z26
+	VMOVAPS      Z19, Z27
+	VSUBPS       Z19, Z0, K1, Z27
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z26, Z21, Z21
+	VMULPS       Z27, Z21, Z21
 	VFNMADD213PS Z19, Z19, Z21
 	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
 	VPMOVD2M     Z14, K1
 	VDIVPS       Z16, Z15, Z15
-	VMOVAPS      Z15, Z26
-	VSUBPS       Z15, Z0, K1, Z26
+	VMOVAPS      Z15, Z27
+	VSUBPS       Z15, Z0, K1, Z27
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z26, Z17, Z17
+	VMULPS       Z27, Z17, Z17
 	VFNMADD213PS Z15, Z15, Z17
 	VMOVUPS      Z17, (SI)
 	ADDQ         $0x00000040, SI
 	VPMOVD2M     Z10, K1
 	VDIVPS       Z12, Z11, Z11
-	VMOVAPS      Z11, Z26
-	VSUBPS       Z11, Z0, K1, Z26
+	VMOVAPS      Z11, Z27
+	VSUBPS       Z11, Z0, K1, Z27
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z26, Z13, Z13
+	VMULPS       Z27, Z13, Z13
 	VFNMADD213PS Z11, Z11, Z13
 	VMOVUPS      Z13, (SI)
 	ADDQ         $0x00000040, SI
@@ -6318,51 +6318,51 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS         (CX)(BX*4), Z10
-	VORPS           Z1, Z10, Z26
-	VMOVUPS         Z3, Z23
-	VFMADD231PS     Z2, Z26, Z23
-	VSUBPS          Z3, Z23, Z24
-	VFNMADD231PS    Z4, Z24, Z26
+	VORPS           Z1, Z10, Z27
+	VMOVUPS         Z3, Z26
+	VFMADD231PS     Z2, Z27, Z26
+	VSUBPS          Z3, Z26, Z23
+	VMOVAPS         Z27, Z22
+	VFNMADD231PS    Z4, Z23, Z22
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z25
-	VPERMPS         Z25, Z23, Z22
-	VFNMADD231PS    Z5, Z24, Z22
-	VADDPS          Z22, Z26, Z26
+	VPERMPS         Z25, Z26, Z24
+	VFNMADD231PS    Z5, Z23, Z24
+	VADDPS          Z24, Z22, Z22
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z24
-	VPERMPS         Z24, Z23, Z22
-	VPSLLD          $0x14, Z23, Z23
-	VPADDD          Z23, Z22, Z22
-	VMOVUPS         Z7, Z23
-	VFMADD231PS     Z6, Z26, Z23
-	VFMADD213PS     Z8, Z26, Z23
-	VFMADD213PS     Z0, Z26, Z23
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z23
+	VPERMPS         Z23, Z26, Z24
+	VPSLLD          $0x14, Z26, Z26
+	VPADDD          Z26, Z24, Z24
+	VMOVUPS         Z7, Z26
+	VFMADD231PS     Z6, Z22, Z26
+	VFMADD213PS     Z8, Z22, Z26
+	VFMADD213PS     Z0, Z22, Z26
 
 	// e = s + (t·P)·s
-	VMULPS Z23, Z26, Z26
+	VMULPS Z26, Z22, Z22
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z10, Z23
-	VCMPPS        $0x05, Z9, Z23, K1
-	VFMADD231PS.Z Z22, Z26, K1, Z22
-	VADDPS        Z0, Z22, Z26
+	VCMPPS        $0x05, Z9, Z27, K1
+	VFMADD231PS.Z Z24, Z22, K1, Z24
+	VADDPS        Z0, Z24, Z22
 	VPMOVD2M      Z10, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS Z0, Z10
-	VMOVUPS Z22, K1, Z10
-	VDIVPS  Z26, Z10, Z10
+	VMOVUPS Z24, K1, Z10
+	VDIVPS  Z22, Z10, Z10
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z0, Z26, Z26
-	VSUBPS  Z26, Z22, Z22
-	VMOVAPS Z10, Z26
-	VSUBPS  Z10, Z0, K1, Z26
+	VSUBPS  Z0, Z22, Z22
+	VSUBPS  Z22, Z24, Z24
+	VMOVAPS Z10, Z22
+	VSUBPS  Z10, Z0, K1, Z22
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z26, Z22, Z22
-	VFNMADD213PS Z10, Z10, Z22
-	VMOVUPS      Z22, (SI)
+	VMULPS       Z22, Z24, Z24
+	VFNMADD213PS Z10, Z10, Z24
+	VMOVUPS      Z24, (SI)
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
@@ -6379,50 +6379,50 @@ fwd_tail:
 	KMOVW           DX, K2
 	VMOVUPS.Z       (CX)(BX*4), K2, Z11
 	VORPS           Z1, Z11, Z10
-	VMOVUPS         Z3, Z26
-	VFMADD231PS     Z2, Z10, Z26
-	VSUBPS          Z3, Z26, Z23
-	VFNMADD231PS    Z4, Z23, Z10
+	VMOVUPS         Z3, Z22
+	VFMADD231PS     Z2, Z10, Z22
+	VSUBPS          Z3, Z22, Z27
+	VMOVAPS         Z10, Z26
+	VFNMADD231PS    Z4, Z27, Z26
 	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z25
-	VPERMPS         Z25, Z26, Z24
-	VFNMADD231PS    Z5, Z23, Z24
-	VADDPS          Z24, Z10, Z10
+	VPERMPS         Z25, Z22, Z23
+	VFNMADD231PS    Z5, Z27, Z23
+	VADDPS          Z23, Z26, Z26
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z23
-	VPERMPS         Z23, Z26, Z24
-	VPSLLD          $0x14, Z26, Z26
-	VPADDD          Z26, Z24, Z24
-	VMOVUPS         Z7, Z26
-	VFMADD231PS     Z6, Z10, Z26
-	VFMADD213PS     Z8, Z10, Z26
-	VFMADD213PS     Z0, Z10, Z26
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z27
+	VPERMPS         Z27, Z22, Z23
+	VPSLLD          $0x14, Z22, Z22
+	VPADDD          Z22, Z23, Z23
+	VMOVUPS         Z7, Z22
+	VFMADD231PS     Z6, Z26, Z22
+	VFMADD213PS     Z8, Z26, Z22
+	VFMADD213PS     Z0, Z26, Z22
 
 	// e = s + (t·P)·s
-	VMULPS Z26, Z10, Z10
+	VMULPS Z22, Z26, Z26
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z11, Z26
-	VCMPPS        $0x05, Z9, Z26, K1
-	VFMADD231PS.Z Z24, Z10, K1, Z24
-	VADDPS        Z0, Z24, Z10
+	VCMPPS        $0x05, Z9, Z10, K1
+	VFMADD231PS.Z Z23, Z26, K1, Z23
+	VADDPS        Z0, Z23, Z26
 	VPMOVD2M      Z11, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS Z0, Z11
-	VMOVUPS Z24, K1, Z11
-	VDIVPS  Z10, Z11, Z11
+	VMOVUPS Z23, K1, Z11
+	VDIVPS  Z26, Z11, Z11
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z0, Z10, Z10
-	VSUBPS  Z10, Z24, Z24
-	VMOVAPS Z11, Z10
-	VSUBPS  Z11, Z0, K1, Z10
+	VSUBPS  Z0, Z26, Z26
+	VSUBPS  Z26, Z23, Z23
+	VMOVAPS Z11, Z26
+	VSUBPS  Z11, Z0, K1, Z26
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z10, Z24, Z24
-	VFNMADD213PS Z11, Z11, Z24
-	VMOVUPS      Z24, K2, (SI)
+	VMULPS       Z26, Z23, Z23
+	VFNMADD213PS Z11, Z11, Z23
+	VMOVUPS      Z23, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -6841,12 +6841,13 @@ TEXT ·ScaledSigmoidForwardAVX512(SB), NOSPLIT, $0-56
 	VMOVUPS         Z4, Z26
 	VFMADD231PS     Z3, Z25, Z26
 	VSUBPS          Z4, Z26, Z27
-	VFNMADD231PS    Z5, Z27, Z25
+	VMOVAPS         Z25, Z28
+	VFNMADD231PS    Z5, Z27, Z28
 	VFNMADD231PS    Z6, Z27, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z26, Z27
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z29
+	VPERMPS         Z29, Z26, Z27
 	VADDPS          Z27, Z23, Z23
-	VADDPS          Z23, Z25, Z25
+	VADDPS          Z23, Z28, Z28
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
 	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z27
@@ -6854,113 +6855,164 @@ TEXT ·ScaledSigmoidForwardAVX512(SB), NOSPLIT, $0-56
 	VPSLLD          $0x14, Z26, Z26
 	VPADDD          Z26, Z23, Z23
 	VMOVUPS         Z8, Z26
-	VFMADD231PS     Z7, Z25, Z26
-	VFMADD213PS     Z9, Z25, Z26
-	VFMADD213PS     Z2, Z25, Z26
+	VFMADD231PS     Z7, Z28, Z26
+	VFMADD213PS     Z9, Z28, Z26
+	VFMADD213PS     Z2, Z28, Z26
 
 	// e = s + (t·P)·s
-	VMULPS Z26, Z25, Z25
+	VMULPS Z26, Z28, Z28
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z24, Z26
-	VCMPPS        $0x05, Z10, Z26, K1
-	VFMADD231PS.Z Z23, Z25, K1, Z23
-	VADDPS        Z2, Z23, Z25
+	VCMPPS        $0x05, Z10, Z25, K1
+	VFMADD231PS.Z Z23, Z28, K1, Z23
+	VADDPS        Z2, Z23, Z28
 	VPMOVD2M      Z24, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z2, Z26
-	VMOVUPS Z23, K1, Z26
+	VMOVUPS Z2, Z25
+	VMOVUPS Z23, K1, Z25
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z2, Z25, Z27
-	VSUBPS  Z27, Z23, Z23
+	VSUBPS  Z2, Z28, Z26
+	VSUBPS  Z26, Z23, Z23
 	ADDQ    $0x00000010, BX
 	VMOVAPS Z24, Z19
-	VMOVAPS Z26, Z20
-	VMOVAPS Z25, Z21
+	VMOVAPS Z25, Z20
+	VMOVAPS Z28, Z21
 	VMOVAPS Z23, Z22
 	VMOVUPS (CX)(BX*4), Z23
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS          Z23, Z0, Z25
-	VFNMADD213PS    Z25, Z0, Z23
-	VPTERNLOGD      $0x78, Z1, Z25, Z23
-	VORPS           Z1, Z25, Z26
+	VMULPS          Z23, Z0, Z28
+	VFNMADD213PS    Z28, Z0, Z23
+	VPTERNLOGD      $0x78, Z1, Z28, Z23
+	VORPS           Z1, Z28, Z25
 	VMOVUPS         Z4, Z24
-	VFMADD231PS     Z3, Z26, Z24
-	VSUBPS          Z4, Z24, Z27
-	VFNMADD231PS    Z5, Z27, Z26
-	VFNMADD231PS    Z6, Z27, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z24, Z27
-	VADDPS          Z27, Z23, Z23
-	VADDPS          Z23, Z26, Z26
+	VFMADD231PS     Z3, Z25, Z24
+	VSUBPS          Z4, Z24, Z26
+	VMOVAPS         Z25, Z27
+	VFNMADD231PS    Z5, Z26, Z27
+	VFNMADD231PS    Z6, Z26, Z23
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z29
+	VPERMPS         Z29, Z24, Z26
+	VADDPS          Z26, Z23, Z23
+	VADDPS          Z23, Z27, Z27
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z27
-	VPERMPS         Z27, Z24, Z23
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z26
+	VPERMPS         Z26, Z24, Z23
 	VPSLLD          $0x14, Z24, Z24
 	VPADDD          Z24, Z23, Z23
 	VMOVUPS         Z8, Z24
-	VFMADD231PS     Z7, Z26, Z24
-	VFMADD213PS     Z9, Z26, Z24
-	VFMADD213PS     Z2, Z26, Z24
+	VFMADD231PS     Z7, Z27, Z24
+	VFMADD213PS     Z9, Z27, Z24
+	VFMADD213PS     Z2, Z27, Z24
 
 	// e = s + (t·P)·s
-	VMULPS Z24, Z26, Z26
+	VMULPS Z24, Z27, Z27
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z25, Z24
-	VCMPPS        $0x05, Z10, Z24, K1
-	VFMADD231PS.Z Z23, Z26, K1, Z23
-	VADDPS        Z2, Z23, Z26
-	VPMOVD2M      Z25, K1
+	VCMPPS        $0x05, Z10, Z25, K1
+	VFMADD231PS.Z Z23, Z27, K1, Z23
+	VADDPS        Z2, Z23, Z27
+	VPMOVD2M      Z28, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z2, Z24
-	VMOVUPS Z23, K1, Z24
+	VMOVUPS Z2, Z25
+	VMOVUPS Z23, K1, Z25
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z2, Z26, Z27
-	VSUBPS  Z27, Z23, Z23
+	VSUBPS  Z2, Z27, Z24
+	VSUBPS  Z24, Z23, Z23
 	ADDQ    $0x00000010, BX
-	VMOVAPS Z25, Z15
-	VMOVAPS Z24, Z16
-	VMOVAPS Z26, Z17
+	VMOVAPS Z28, Z15
+	VMOVAPS Z25, Z16
+	VMOVAPS Z27, Z17
 	VMOVAPS Z23, Z18
 	VMOVUPS (CX)(BX*4), Z23
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS          Z23, Z0, Z27
+	VFNMADD213PS    Z27, Z0, Z23
+	VPTERNLOGD      $0x78, Z1, Z27, Z23
+	VORPS           Z1, Z27, Z25
+	VMOVUPS         Z4, Z28
+	VFMADD231PS     Z3, Z25, Z28
+	VSUBPS          Z4, Z28, Z24
+	VMOVAPS         Z25, Z26
+	VFNMADD231PS    Z5, Z24, Z26
+	VFNMADD231PS    Z6, Z24, Z23
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z29
+	VPERMPS         Z29, Z28, Z24
+	VADDPS          Z24, Z23, Z23
+	VADDPS          Z23, Z26, Z26
+
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z24
+	VPERMPS         Z24, Z28, Z23
+	VPSLLD          $0x14, Z28, Z28
+	VPADDD          Z28, Z23, Z23
+	VMOVUPS         Z8, Z28
+	VFMADD231PS     Z7, Z26, Z28
+	VFMADD213PS     Z9, Z26, Z28
+	VFMADD213PS     Z2, Z26, Z28
+
+	// e = s + (t·P)·s
+	VMULPS Z28, Z26, Z26
+
+	// e = 0 where -|x| < ln(2^-126)
+	VCMPPS        $0x05, Z10, Z25, K1
+	VFMADD231PS.Z Z23, Z26, K1, Z23
+	VADDPS        Z2, Z23, Z26
+	VPMOVD2M      Z27, K1
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VMOVUPS Z2, Z25
+	VMOVUPS Z23, K1, Z25
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS  Z2, Z26, Z28
+	VSUBPS  Z28, Z23, Z23
+	ADDQ    $0x00000010, BX
+	VMOVAPS Z27, Z11
+	VMOVAPS Z25, Z12
+	VMOVAPS Z26, Z13
+	VMOVAPS Z23, Z14
+
+fwd_pipe:
+	PREFETCHT0 4096(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z23
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS          Z23, Z0, Z26
 	VFNMADD213PS    Z26, Z0, Z23
 	VPTERNLOGD      $0x78, Z1, Z26, Z23
-	VORPS           Z1, Z26, Z24
-	VMOVUPS         Z4, Z25
-	VFMADD231PS     Z3, Z24, Z25
-	VSUBPS          Z4, Z25, Z27
-	VFNMADD231PS    Z5, Z27, Z24
-	VFNMADD231PS    Z6, Z27, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z25, Z27
-	VADDPS          Z27, Z23, Z23
+	VORPS           Z1, Z26, Z25
+	VMOVUPS         Z4, Z27
+	VFMADD231PS     Z3, Z25, Z27
+	VSUBPS          Z4, Z27, Z28
+	VMOVAPS         Z25, Z24
+	VFNMADD231PS    Z5, Z28, Z24
+	VFNMADD231PS    Z6, Z28, Z23
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z29
+	VPERMPS         Z29, Z27, Z28
+	VADDPS          Z28, Z23, Z23
 	VADDPS          Z23, Z24, Z24
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z27
-	VPERMPS         Z27, Z25, Z23
-	VPSLLD          $0x14, Z25, Z25
-	VPADDD          Z25, Z23, Z23
-	VMOVUPS         Z8, Z25
-	VFMADD231PS     Z7, Z24, Z25
-	VFMADD213PS     Z9, Z24, Z25
-	VFMADD213PS     Z2, Z24, Z25
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z28
+	VPERMPS         Z28, Z27, Z23
+	VPSLLD          $0x14, Z27, Z27
+	VPADDD          Z27, Z23, Z23
+	VMOVUPS         Z8, Z27
+	VFMADD231PS     Z7, Z24, Z27
+	VFMADD213PS     Z9, Z24, Z27
+	VFMADD213PS     Z2, Z24, Z27
 
 	// e = s + (t·P)·s
-	VMULPS Z25, Z24, Z24
+	VMULPS Z27, Z24, Z24
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z26, Z25
 	VCMPPS        $0x05, Z10, Z25, K1
 	VFMADD231PS.Z Z23, Z24, K1, Z23
 	VADDPS        Z2, Z23, Z24
@@ -6971,59 +7023,7 @@ TEXT ·ScaledSigmoidForwardAVX512(SB), NOSPLIT, $0-56
 	VMOVUPS Z23, K1, Z25
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z2, Z24, Z27
-	VSUBPS  Z27, Z23, Z23
-	ADDQ    $0x00000010, BX
-	VMOVAPS Z26, Z11
-	VMOVAPS Z25, Z12
-	VMOVAPS Z24, Z13
-	VMOVAPS Z23, Z14
-
-fwd_pipe:
-	PREFETCHT0 4096(CX)(BX*4)
-	VMOVUPS    (CX)(BX*4), Z23
-
-	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS          Z23, Z0, Z24
-	VFNMADD213PS    Z24, Z0, Z23
-	VPTERNLOGD      $0x78, Z1, Z24, Z23
-	VORPS           Z1, Z24, Z25
-	VMOVUPS         Z4, Z26
-	VFMADD231PS     Z3, Z25, Z26
-	VSUBPS          Z4, Z26, Z27
-	VFNMADD231PS    Z5, Z27, Z25
-	VFNMADD231PS    Z6, Z27, Z23
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z26, Z27
-	VADDPS          Z27, Z23, Z23
-	VADDPS          Z23, Z25, Z25
-
-	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z27
-	VPERMPS         Z27, Z26, Z23
-	VPSLLD          $0x14, Z26, Z26
-	VPADDD          Z26, Z23, Z23
-	VMOVUPS         Z8, Z26
-	VFMADD231PS     Z7, Z25, Z26
-	VFMADD213PS     Z9, Z25, Z26
-	VFMADD213PS     Z2, Z25, Z26
-
-	// e = s + (t·P)·s
-	VMULPS Z26, Z25, Z25
-
-	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z24, Z26
-	VCMPPS        $0x05, Z10, Z26, K1
-	VFMADD231PS.Z Z23, Z25, K1, Z23
-	VADDPS        Z2, Z23, Z25
-	VPMOVD2M      Z24, K1
-
-	// q = (x < 0 ? e : 1)/(1 + e)
-	VMOVUPS Z2, Z26
-	VMOVUPS Z23, K1, Z26
-
-	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS   Z2, Z25, Z27
+	VSUBPS   Z2, Z24, Z27
 	VSUBPS   Z27, Z23, Z23
 	ADDQ     $0x00000010, BX
 	VPMOVD2M Z19, K1
@@ -7044,9 +7044,9 @@ fwd_pipe:
 	VMOVAPS      Z12, Z16
 	VMOVAPS      Z13, Z17
 	VMOVAPS      Z14, Z18
-	VMOVAPS      Z24, Z11
-	VMOVAPS      Z26, Z12
-	VMOVAPS      Z25, Z13
+	VMOVAPS      Z26, Z11
+	VMOVAPS      Z25, Z12
+	VMOVAPS      Z24, Z13
 	VMOVAPS      Z23, Z14
 	CMPQ         BX, AX
 	JB           fwd_pipe
@@ -7094,50 +7094,50 @@ fwd_oneloop:
 	VMULPS          Z11, Z0, Z23
 	VFNMADD213PS    Z23, Z0, Z11
 	VPTERNLOGD      $0x78, Z1, Z23, Z11
-	VORPS           Z1, Z23, Z25
-	VMOVUPS         Z4, Z26
-	VFMADD231PS     Z3, Z25, Z26
-	VSUBPS          Z4, Z26, Z24
-	VFNMADD231PS    Z5, Z24, Z25
-	VFNMADD231PS    Z6, Z24, Z11
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z26, Z24
-	VADDPS          Z24, Z11, Z11
-	VADDPS          Z11, Z25, Z25
+	VORPS           Z1, Z23, Z24
+	VMOVUPS         Z4, Z25
+	VFMADD231PS     Z3, Z24, Z25
+	VSUBPS          Z4, Z25, Z26
+	VMOVAPS         Z24, Z27
+	VFNMADD231PS    Z5, Z26, Z27
+	VFNMADD231PS    Z6, Z26, Z11
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
+	VPERMPS         Z28, Z25, Z26
+	VADDPS          Z26, Z11, Z11
+	VADDPS          Z11, Z27, Z27
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z24
-	VPERMPS         Z24, Z26, Z11
-	VPSLLD          $0x14, Z26, Z26
-	VPADDD          Z26, Z11, Z11
-	VMOVUPS         Z8, Z26
-	VFMADD231PS     Z7, Z25, Z26
-	VFMADD213PS     Z9, Z25, Z26
-	VFMADD213PS     Z2, Z25, Z26
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z26
+	VPERMPS         Z26, Z25, Z11
+	VPSLLD          $0x14, Z25, Z25
+	VPADDD          Z25, Z11, Z11
+	VMOVUPS         Z8, Z25
+	VFMADD231PS     Z7, Z27, Z25
+	VFMADD213PS     Z9, Z27, Z25
+	VFMADD213PS     Z2, Z27, Z25
 
 	// e = s + (t·P)·s
-	VMULPS Z26, Z25, Z25
+	VMULPS Z25, Z27, Z27
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z23, Z26
-	VCMPPS        $0x05, Z10, Z26, K1
-	VFMADD231PS.Z Z11, Z25, K1, Z11
-	VADDPS        Z2, Z11, Z25
+	VCMPPS        $0x05, Z10, Z24, K1
+	VFMADD231PS.Z Z11, Z27, K1, Z11
+	VADDPS        Z2, Z11, Z27
 	VPMOVD2M      Z23, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS Z2, Z23
 	VMOVUPS Z11, K1, Z23
-	VDIVPS  Z25, Z23, Z23
+	VDIVPS  Z27, Z23, Z23
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z2, Z25, Z25
-	VSUBPS  Z25, Z11, Z11
-	VMOVAPS Z23, Z25
-	VSUBPS  Z23, Z2, K1, Z25
+	VSUBPS  Z2, Z27, Z27
+	VSUBPS  Z27, Z11, Z11
+	VMOVAPS Z23, Z27
+	VSUBPS  Z23, Z2, K1, Z27
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z25, Z11, Z11
+	VMULPS       Z27, Z11, Z11
 	VFNMADD213PS Z23, Z23, Z11
 	VMOVUPS      Z11, (SI)
 	ADDQ         $0x00000010, BX
@@ -7160,50 +7160,50 @@ fwd_tail:
 	VMULPS          Z11, Z0, Z23
 	VFNMADD213PS    Z23, Z0, Z11
 	VPTERNLOGD      $0x78, Z1, Z23, Z11
-	VORPS           Z1, Z23, Z25
-	VMOVUPS         Z4, Z26
-	VFMADD231PS     Z3, Z25, Z26
-	VSUBPS          Z4, Z26, Z24
-	VFNMADD231PS    Z5, Z24, Z25
-	VFNMADD231PS    Z6, Z24, Z11
-	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
-	VPERMPS         Z27, Z26, Z24
-	VADDPS          Z24, Z11, Z11
-	VADDPS          Z11, Z25, Z25
+	VORPS           Z1, Z23, Z27
+	VMOVUPS         Z4, Z24
+	VFMADD231PS     Z3, Z27, Z24
+	VSUBPS          Z4, Z24, Z25
+	VMOVAPS         Z27, Z26
+	VFNMADD231PS    Z5, Z25, Z26
+	VFNMADD231PS    Z6, Z25, Z11
+	VBROADCASTF32X8 lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
+	VPERMPS         Z28, Z24, Z25
+	VADDPS          Z25, Z11, Z11
+	VADDPS          Z11, Z26, Z26
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z24
-	VPERMPS         Z24, Z26, Z11
-	VPSLLD          $0x14, Z26, Z26
-	VPADDD          Z26, Z11, Z11
-	VMOVUPS         Z8, Z26
-	VFMADD231PS     Z7, Z25, Z26
-	VFMADD213PS     Z9, Z25, Z26
-	VFMADD213PS     Z2, Z25, Z26
+	VBROADCASTF32X8 lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Z25
+	VPERMPS         Z25, Z24, Z11
+	VPSLLD          $0x14, Z24, Z24
+	VPADDD          Z24, Z11, Z11
+	VMOVUPS         Z8, Z24
+	VFMADD231PS     Z7, Z26, Z24
+	VFMADD213PS     Z9, Z26, Z24
+	VFMADD213PS     Z2, Z26, Z24
 
 	// e = s + (t·P)·s
-	VMULPS Z26, Z25, Z25
+	VMULPS Z24, Z26, Z26
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS         Z1, Z23, Z26
-	VCMPPS        $0x05, Z10, Z26, K1
-	VFMADD231PS.Z Z11, Z25, K1, Z11
-	VADDPS        Z2, Z11, Z25
+	VCMPPS        $0x05, Z10, Z27, K1
+	VFMADD231PS.Z Z11, Z26, K1, Z11
+	VADDPS        Z2, Z11, Z26
 	VPMOVD2M      Z23, K1
 
 	// q = (x < 0 ? e : 1)/(1 + e)
 	VMOVUPS Z2, Z23
 	VMOVUPS Z11, K1, Z23
-	VDIVPS  Z25, Z23, Z23
+	VDIVPS  Z26, Z23, Z23
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS  Z2, Z25, Z25
-	VSUBPS  Z25, Z11, Z11
-	VMOVAPS Z23, Z25
-	VSUBPS  Z23, Z2, K1, Z25
+	VSUBPS  Z2, Z26, Z26
+	VSUBPS  Z26, Z11, Z11
+	VMOVAPS Z23, Z26
+	VSUBPS  Z23, Z2, K1, Z26
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Z25, Z11, Z11
+	VMULPS       Z26, Z11, Z11
 	VFNMADD213PS Z23, Z23, Z11
 	VMOVUPS      Z11, K2, (SI)
 
@@ -7268,10 +7268,10 @@ TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
 	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z28, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z23, Z23, Z29
-	VPTERNLOGD   $0x78, Z4, Z24, Z29
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z25, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z29
+	VADDPS      Z23, Z23, Z29
+	VANDPS      Z4, Z24, Z24
+	VCMPPS.BCST $0x0a, k4_42c80000<>+0(SB), Z25, K1
+	VXORPS.Z    Z24, Z29, K1, Z29
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z30
@@ -7337,10 +7337,10 @@ TEXT ·ScaledTanhForwardAVX512(SB), NOSPLIT, $0-56
 	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z30, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z24, Z24, Z23
-	VPTERNLOGD   $0x78, Z4, Z26, Z23
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z25, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z23
+	VADDPS      Z24, Z24, Z23
+	VANDPS      Z4, Z26, Z26
+	VCMPPS.BCST $0x0a, k4_42c80000<>+0(SB), Z25, K1
+	VXORPS.Z    Z26, Z23, K1, Z23
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z28
@@ -7409,10 +7409,10 @@ fwd_pipe:
 	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z28, Z27
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z26, Z26, Z24
-	VPTERNLOGD   $0x78, Z4, Z29, Z24
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z25, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z24
+	VADDPS      Z26, Z26, Z24
+	VANDPS      Z4, Z29, Z29
+	VCMPPS.BCST $0x0a, k4_42c80000<>+0(SB), Z25, K1
+	VXORPS.Z    Z29, Z24, K1, Z24
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z30
@@ -7452,7 +7452,7 @@ fwd_pipe:
 	VMOVUPS      Z19, K1, Z21
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD   $0xf8, Z4, Z22, Z21
+	VORPS        Z22, Z21, Z21
 	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
 	VMOVAPS      Z11, Z17
@@ -7480,7 +7480,7 @@ fwd_pipe:
 	VMOVUPS      Z19, K1, Z21
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD   $0xf8, Z4, Z22, Z21
+	VORPS        Z22, Z21, Z21
 	VMOVUPS      Z21, (SI)
 	ADDQ         $0x00000040, SI
 	VDIVPS       Z12, Z11, Z11
@@ -7494,9 +7494,9 @@ fwd_pipe:
 	VMOVUPS      Z13, K1, Z15
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z4, Z16, Z15
-	VMOVUPS    Z15, (SI)
-	ADDQ       $0x00000040, SI
+	VORPS   Z16, Z15, Z15
+	VMOVUPS Z15, (SI)
+	ADDQ    $0x00000040, SI
 
 fwd_one:
 	MOVQ DX, AX
@@ -7536,10 +7536,10 @@ fwd_oneloop:
 	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z27, Z24
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z11, Z11, Z30
-	VPTERNLOGD   $0x78, Z4, Z29, Z30
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z23, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z30
+	VADDPS      Z11, Z11, Z30
+	VANDPS      Z4, Z29, Z29
+	VCMPPS.BCST $0x0a, k4_42c80000<>+0(SB), Z23, K1
+	VXORPS.Z    Z29, Z30, K1, Z30
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z26
@@ -7578,12 +7578,12 @@ fwd_oneloop:
 	VMOVUPS      Z26, K1, Z25
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z4, Z29, Z25
-	VMOVUPS    Z25, (SI)
-	ADDQ       $0x00000010, BX
-	ADDQ       $0x00000040, SI
-	CMPQ       BX, AX
-	JB         fwd_oneloop
+	VORPS   Z29, Z25, Z25
+	VMOVUPS Z25, (SI)
+	ADDQ    $0x00000010, BX
+	ADDQ    $0x00000040, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
 
 fwd_tail:
 	CMPQ      BX, DX
@@ -7625,10 +7625,10 @@ fwd_tail:
 	VFMADD231PS.BCST k4_4038aa3b<>+0(SB), Z24, Z11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS       Z12, Z12, Z30
-	VPTERNLOGD   $0x78, Z4, Z29, Z30
-	VCMPPS.BCST  $0x0e, k4_42c80000<>+0(SB), Z26, K1
-	VBROADCASTSS k4_00000000<>+0(SB), K1, Z30
+	VADDPS      Z12, Z12, Z30
+	VANDPS      Z4, Z29, Z29
+	VCMPPS.BCST $0x0a, k4_42c80000<>+0(SB), Z26, K1
+	VXORPS.Z    Z29, Z30, K1, Z30
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VBROADCASTF32X8   lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Z27
@@ -7667,8 +7667,8 @@ fwd_tail:
 	VMOVUPS      Z27, K1, Z23
 
 	// the sign of zh, last: the result of -0 is -0
-	VPTERNLOGD $0xf8, Z4, Z29, Z23
-	VMOVUPS    Z23, K2, (SI)
+	VORPS   Z29, Z23, Z23
+	VMOVUPS Z23, K2, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -7676,9 +7676,6 @@ fwd_done:
 
 DATA k4_42c80000<>+0(SB)/4, $0x42c80000
 GLOBL k4_42c80000<>(SB), RODATA|NOPTR, $4
-
-DATA k4_00000000<>+0(SB)/4, $0x00000000
-GLOBL k4_00000000<>(SB), RODATA|NOPTR, $4
 
 // func ReLUBackwardAVX512(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
