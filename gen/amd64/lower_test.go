@@ -318,6 +318,14 @@ func TestSplitAtDivision(t *testing.T) {
 	}
 }
 
+// eluSelect builds ELU(1)'s select, Select(z < 0, x·y + (y - 1), z).
+func eluSelect(b *desc.Builder) (sel, fma, addend desc.Value) {
+	x, y, z := b.In(0), b.In(1), b.In(2)
+	c := b.Sub(y, b.F(1))
+	f := b.FMA(x, y, c)
+	return b.Select(b.Less(z, b.F(0)), f, z), f, c
+}
+
 // TestFusionsMergedAddend checks which FMAs a Select merges, with the
 // operation of their addend merged into its other operand first.
 func TestFusionsMergedAddend(t *testing.T) {
@@ -327,12 +335,7 @@ func TestFusionsMergedAddend(t *testing.T) {
 		s     *isa
 		fuses bool
 	}{
-		{"ELU(1)'s select", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
-			x, y, z := b.In(0), b.In(1), b.In(2)
-			c := b.Sub(y, b.F(1))
-			f := b.FMA(x, y, c)
-			return b.Select(b.Less(z, b.F(0)), f, z), f, c
-		}, avx512, true},
+		{"ELU(1)'s select", eluSelect, avx512, true},
 		{"addend read twice", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
 			x, y, z := b.In(0), b.In(1), b.In(2)
 			c := b.Sub(y, b.F(1))
@@ -351,12 +354,7 @@ func TestFusionsMergedAddend(t *testing.T) {
 			f := b.FMA(x, y, c)
 			return b.Select(b.Less(z, b.F(0)), f, z), f, c
 		}, avx512, false},
-		{"AVX2", func(b *desc.Builder) (desc.Value, desc.Value, desc.Value) {
-			x, y, z := b.In(0), b.In(1), b.In(2)
-			c := b.Sub(y, b.F(1))
-			f := b.FMA(x, y, c)
-			return b.Select(b.Less(z, b.F(0)), f, z), f, c
-		}, avx2, false},
+		{"AVX2", eluSelect, avx2, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
