@@ -443,10 +443,11 @@ func emitBackward(s *isa, d desc.FuncDesc) {
 	y := Load(Param("y").Base(), GP64())
 	n := Load(Param("dx").Len(), GP64())
 	l := newLower(s)
+	deriv := s.program(d.Deriv)
 	if len(d.Params) > 0 {
-		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, d.Deriv)
+		l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, deriv)
 	}
-	unroll, consts := plan(s, d.Deriv, 0)
+	unroll, consts := plan(s, deriv, 0)
 	l.hoist(consts...)
 	loop := rowLoop{
 		isa:    s,
@@ -457,7 +458,7 @@ func emitBackward(s *isa, d desc.FuncDesc) {
 		n:      n,
 		ins:    []reg.Register{dy, y},
 		out:    dx,
-		body:   func(in [][]reg.VecVirtual) []reg.VecVirtual { return l.emit(d.Deriv, in)[0] },
+		body:   func(in [][]reg.VecVirtual) []reg.VecVirtual { return l.emit(deriv, in)[0] },
 	}
 	loop.emit()
 	VZEROUPPER()
@@ -491,14 +492,15 @@ func emitBackwardBias(s *isa, d desc.FuncDesc) {
 	body := func(in [][]reg.VecVirtual) []reg.VecVirtual { return in[0] }
 	unroll := 4
 	if d.Deriv != nil {
+		deriv := s.program(d.Deriv)
 		if len(d.Params) > 0 {
-			l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, d.Deriv)
+			l.loadParams(operand.Mem{Base: Load(Param("p"), GP64())}, deriv)
 		}
 		// The mask and a temporary of the bias sum stay live.
 		var consts []uint32
-		unroll, consts = plan(s, d.Deriv, 2)
+		unroll, consts = plan(s, deriv, 2)
 		l.hoist(consts...)
-		body = func(in [][]reg.VecVirtual) []reg.VecVirtual { return l.emit(d.Deriv, in)[0] }
+		body = func(in [][]reg.VecVirtual) []reg.VecVirtual { return l.emit(deriv, in)[0] }
 	}
 	mask := s.tailMask(n)
 	TESTQ(m, m)

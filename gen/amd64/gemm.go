@@ -800,6 +800,7 @@ func (k *kernel) epilogue(edge bool) {
 			skip := k.label("bnot" + d.Name)
 			CMPQ(act, U8(f))
 			JNE(LabelRef(skip))
+			deriv := k.s.program(d.Deriv)
 			l := newLower(k.s)
 			l.paramRows = k.params
 			k.rows(edge, k.label("bwd"+d.Name), []GPVirtual{k.cp, k.yp}, []string{"ldc", "ldy"}, func(r int, cy []Mem) {
@@ -810,7 +811,7 @@ func (k *kernel) epilogue(edge bool) {
 						yr = k.s.vec()
 						VMOVUPS(yv, yr)
 					}
-					k.store(edge, l.emit(d.Deriv, [][]VecVirtual{{k.acc[r][h]}, {yr}})[0][0], cy[0], h)
+					k.store(edge, l.emit(deriv, [][]VecVirtual{{k.acc[r][h]}, {yr}})[0][0], cy[0], h)
 				}
 			})
 			JMP(LabelRef(lNext))

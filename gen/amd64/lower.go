@@ -964,9 +964,10 @@ func (l *lower) sel(m, a, b value, da, db bool) value {
 	return d
 }
 
-// program returns the program the lowering of s emits for p: on AVX-512,
-// p merged (merged), whose longer-lived values the 32 registers hold. The
-// one repeated operation of the forward programs is sigmoid's -|x| (and the
+// program returns the program the lowering of s emits for p, which every
+// caller sizes its loop by: on AVX-512, p merged (merged), whose
+// longer-lived values the 32 registers hold. The one repeated operation of
+// the programs is sigmoid's -|x| (and the
 // scaled sigmoid's), formed for e^-|x| and again for the cutoff: merged,
 // sigmoid took 0.290 → 0.285 ns/element at n = 4096 (7 alternated rounds;
 // the scaled sigmoid 0.343 → 0.337, the others the same); with AVX2's 16
