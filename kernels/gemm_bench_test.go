@@ -126,7 +126,7 @@ func BenchmarkMatMul(b *testing.B) {
 			bwd := c.variant == "tB-bwd"
 			a := randSlice(r, c.m*c.k)
 			bb := randSlice(r, c.k*c.n)
-			cc := make([]float32, c.m*c.n)
+			cc := benchOutput(c.m * c.n)
 			lda, ldb := c.k, c.n
 			if tA {
 				lda = c.m
@@ -210,7 +210,7 @@ func BenchmarkEpilogueOverheadWide(b *testing.B) {
 // epilogueOverhead runs the sub-benchmarks of BenchmarkEpilogueOverhead on
 // the m×k A, the k×n B and the bias.
 func epilogueOverhead(b *testing.B, m, k, n int, a, bb, bias []float32) {
-	cc := make([]float32, m*n)
+	cc := benchOutput(m * n)
 	defer Use(ISA())
 	defer SetThreads(0)
 	for _, act := range []Activation{{Func: ReLU}, {Func: LeakyReLU, Alpha: 0.5}, {Func: ELU, Alpha: 0.5}, {Func: Sigmoid}, {Func: Tanh},
