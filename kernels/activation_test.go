@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/actfuse/actfuse/fallback"
 	"github.com/actfuse/actfuse/internal/desc"
@@ -128,11 +129,25 @@ func testInputs(rng *rand.Rand, n int) []float32 {
 // guarded returns a buffer of n values at offset off inside guard values,
 // and a check that the guards are intact.
 func guarded(n, off int) (buf, out []float32, check func(t *testing.T, what string)) {
-	buf = make([]float32, off+n+17)
+	return guardedIn(make([]float32, off+n+17), n, off)
+}
+
+// guardedAligned is guarded with the output starting skew elements past a
+// 64-byte boundary, after at least 16 guard values.
+func guardedAligned(n, skew int) (out []float32, check func(t *testing.T, what string)) {
+	buf := make([]float32, 32+skew+n+17)
+	off := 16 + int((64-uintptr(unsafe.Pointer(&buf[16]))%64)%64)/4 + skew
+	_, out, check = guardedIn(buf, n, off)
+	return out, check
+}
+
+// guardedIn fills buf with guard values and returns its n values at
+// offset off as the output.
+func guardedIn(buf []float32, n, off int) ([]float32, []float32, func(t *testing.T, what string)) {
 	for i := range buf {
 		buf[i] = guard
 	}
-	out = buf[off : off+n : off+n]
+	out := buf[off : off+n : off+n]
 	return buf, out, func(t *testing.T, what string) {
 		t.Helper()
 		for i, v := range buf {
@@ -495,38 +510,47 @@ func TestShapePanics(t *testing.T) {
 	})
 }
 
-// TestLongRows checks Forward and Backward on a row long enough for the
+// TestLongRows checks Forward and Backward on rows long enough for the
 // main loops of the amd64 activation kernels that prefetch (from 2^16
 // elements; TestForward and TestBackward run the ones that do not, and
-// TestBackwardBias a matrix of 2^16 elements or more in short rows), and
-// MomentumUpdate on it, split over the threads, with guards, against the
-// fallback bit for bit.
+// TestBackwardBias a matrix of 2^16 elements or more in short rows) and
+// for their streaming loops (desc.StreamMin elements on, with the output
+// aligned to 64 bytes, and one element past it, which takes the
+// prefetching loop), and MomentumUpdate on the first, split over the
+// threads, with guards, against the fallback bit for bit.
 func TestLongRows(t *testing.T) {
 	const n = 1<<16 + 53
-	eachImpl(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(3, 3))
-		for _, a := range testActs {
-			x := testInputs(rng, n)
-			_, out, check := guarded(n, 3)
-			kernels.Forward(a, out, x)
-			check(t, fmt.Sprintf("%v n=%d", a, n))
-			spec := make([]float32, n)
-			fallback.Forward(a, spec, x)
-			for i := range out {
-				if !sameBits(out[i], spec[i]) {
-					t.Fatalf("%v n=%d: f(%g) = %g, the fallback gives %g", a, n, x[i], out[i], spec[i])
-				}
-			}
-			dy, y := backwardInputs(rng, a, n)
-			kernels.Backward(a, out, dy, y)
-			check(t, fmt.Sprintf("%v backward n=%d", a, n))
+	rows := []struct{ n, skew int }{{n, 3}, {desc.StreamMin + 53, 0}, {desc.StreamMin + 53, 1}}
+	rng := rand.New(rand.NewPCG(3, 3))
+	x, dy := testInputs(rng, desc.StreamMin+53), testInputs(rng, desc.StreamMin+53)
+	for _, a := range testActs {
+		t.Run(fmt.Sprint(a), func(t *testing.T) {
+			y, spec := make([]float32, len(x)), make([]float32, len(x))
+			fallback.Forward(a, y, x)
 			fallback.Backward(a, spec, dy, y)
-			for i := range out {
-				if !sameBits(out[i], spec[i]) {
-					t.Fatalf("%v backward n=%d: dy=%g y=%g: %g, the fallback gives %g", a, n, dy[i], y[i], out[i], spec[i])
+			eachImpl(t, func(t *testing.T) {
+				for _, r := range rows {
+					out, check := guardedAligned(r.n, r.skew)
+					what := fmt.Sprintf("n=%d skew=%d", r.n, r.skew)
+					kernels.Forward(a, out, x[:r.n])
+					check(t, what)
+					for i := range out {
+						if !sameBits(out[i], y[i]) {
+							t.Fatalf("%s: f(%g) = %g, the fallback gives %g", what, x[i], out[i], y[i])
+						}
+					}
+					kernels.Backward(a, out, dy[:r.n], y[:r.n])
+					check(t, what+" backward")
+					for i := range out {
+						if !sameBits(out[i], spec[i]) {
+							t.Fatalf("%s backward: dy=%g y=%g: %g, the fallback gives %g", what, dy[i], y[i], out[i], spec[i])
+						}
+					}
 				}
-			}
-		}
+			})
+		})
+	}
+	eachImpl(t, func(t *testing.T) {
 		in := updateInputs(rng, 2, n)
 		updateCase(t, fmt.Sprintf("momentum n=%d", n), 1, in,
 			func(s [][]float32) bool { return kernels.MomentumUpdate(s[0], s[1], 0.05, 0.9, 1e-4) },

@@ -125,9 +125,13 @@ type rowLoop struct {
 	// main loop prefetches for only from prefetchMin on (the row's n, or m·n
 	// for a matrix); nil prefetches always (in loops of more than one
 	// vector: the optimizer updates).
-	span  operand.Op
-	body  func(in [][]reg.VecVirtual) []reg.VecVirtual
-	after func(res []reg.VecVirtual, i reg.Register, masked bool)
+	span operand.Op
+	// stream, with span, makes the calls of at least desc.StreamMin
+	// elements whose output is vector-aligned store with non-temporal
+	// stores in their main loop.
+	stream bool
+	body   func(in [][]reg.VecVirtual) []reg.VecVirtual
+	after  func(res []reg.VecVirtual, i reg.Register, masked bool)
 	// pipe, when not nil, is the pipelined loop over the full vectors (one
 	// input, unroll 1, no after), lowered by lower.
 	pipe  *pipeline
@@ -167,7 +171,7 @@ func (l *rowLoop) emit() {
 	at := func(base reg.Register, k int) operand.Mem {
 		return operand.Mem{Base: base, Index: i, Scale: 4, Disp: w * k}
 	}
-	block := func(u int, masked bool) {
+	block := func(u int, masked, nt bool) {
 		in := make([][]reg.VecVirtual, len(l.ins))
 		for j, p := range l.ins {
 			in[j] = s.vecs(u)
@@ -182,9 +186,12 @@ func (l *rowLoop) emit() {
 		res := l.body(in)
 		for k := 0; k < u; k++ {
 			dst := operand.Mem{Base: o, Disp: w * k}
-			if masked {
+			switch {
+			case masked:
 				s.maskedStore(res[k], l.mask, dst)
-			} else {
+			case nt:
+				VMOVNTPS(res[k], dst)
+			default:
 				VMOVUPS(res[k], dst)
 			}
 		}
@@ -209,32 +216,46 @@ func (l *rowLoop) emit() {
 		// wide is the loop of blocks of unroll vectors, with prefetches
 		// ahead (pf) for the rows of at least prefetchMin elements (at one
 		// vector, only that loop: the one below runs the shorter rows).
-		wide := func(label string, pf bool) {
+		wide := func(label string, pf, nt bool) {
 			Label(label)
 			for _, p := range l.ins { // one prefetch per cache line of each input
 				for off := 0; pf && off < w*l.unroll; off += 64 {
 					PREFETCHT0(operand.Mem{Base: p, Index: i, Scale: 4, Disp: l.ahead + off})
 				}
 			}
-			block(l.unroll, false)
+			block(l.unroll, false, nt)
 			ADDQ(operand.U32(uint32(lanes*l.unroll)), i)
 			ADDQ(operand.U32(uint32(w*l.unroll)), o)
 			CMPQ(i, lim)
 			JL(operand.LabelRef(label))
 		}
+		// The streaming loop (stream): the calls of at least desc.StreamMin
+		// elements whose output is aligned to a vector, as every Go
+		// allocation of that size is (VMOVNTPS faults on an unaligned
+		// address); SFENCE orders its stores before the kernel's return.
+		if l.stream && l.span != nil {
+			CMPQ(l.span, operand.U32(desc.StreamMin))
+			JB(operand.LabelRef(l.prefix + "_cached"))
+			TESTQ(operand.U32(uint32(w-1)), o)
+			JNZ(operand.LabelRef(l.prefix + "_cached"))
+			wide(l.prefix+"_wident", l.ahead > 0, true)
+			SFENCE()
+			JMP(operand.LabelRef(l.prefix + "_one"))
+			Label(l.prefix + "_cached")
+		}
 		switch {
 		case l.ahead > 0 && l.span != nil && l.unroll == 1:
 			CMPQ(l.span, operand.U32(prefetchMin))
 			JB(operand.LabelRef(l.prefix + "_one"))
-			wide(l.prefix+"_widepf", true)
+			wide(l.prefix+"_widepf", true, false)
 		case l.ahead > 0 && l.span != nil:
 			CMPQ(l.span, operand.U32(prefetchMin))
 			JB(operand.LabelRef(l.prefix + "_wide"))
-			wide(l.prefix+"_widepf", true)
+			wide(l.prefix+"_widepf", true, false)
 			JMP(operand.LabelRef(l.prefix + "_one"))
-			wide(l.prefix+"_wide", false)
+			wide(l.prefix+"_wide", false, false)
 		default:
-			wide(l.prefix+"_wide", l.ahead > 0)
+			wide(l.prefix+"_wide", l.ahead > 0, false)
 		}
 		Label(l.prefix + "_one")
 	}
@@ -243,7 +264,7 @@ func (l *rowLoop) emit() {
 	CMPQ(i, lim)
 	JAE(operand.LabelRef(l.prefix + "_tail"))
 	Label(l.prefix + "_oneloop")
-	block(1, false)
+	block(1, false, false)
 	ADDQ(operand.U32(uint32(lanes)), i)
 	ADDQ(operand.U32(uint32(w)), o)
 	CMPQ(i, lim)
@@ -254,7 +275,7 @@ func (l *rowLoop) emit() {
 	if l.mask == nil {
 		l.mask = s.tailMask(l.n)
 	}
-	block(1, true)
+	block(1, true, false)
 	Label(l.prefix + "_done")
 }
 
@@ -420,6 +441,7 @@ func emitForward(s *isa, d desc.FuncDesc) {
 		unroll: unroll,
 		ahead:  actPrefetch,
 		span:   n,
+		stream: true,
 		n:      n,
 		ins:    []reg.Register{x},
 		out:    dst,
@@ -455,6 +477,7 @@ func emitBackward(s *isa, d desc.FuncDesc) {
 		unroll: unroll,
 		ahead:  actPrefetch,
 		span:   n,
+		stream: true,
 		n:      n,
 		ins:    []reg.Register{dy, y},
 		out:    dx,

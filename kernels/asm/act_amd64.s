@@ -17,8 +17,36 @@ TEXT ·ReLUForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ   $+31, AX
 	CMPQ   BX, AX
 	JGE    fwd_one
-	CMPQ   DX, $0x00010000
-	JB     fwd_wide
+	CMPQ   DX, $0x00200000
+	JB     fwd_cached
+	TESTQ  $0x0000001f, SI
+	JNZ    fwd_cached
+
+fwd_wident:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y1
+	VMOVUPS    32(CX)(BX*4), Y2
+	VMOVUPS    64(CX)(BX*4), Y3
+	VMOVUPS    96(CX)(BX*4), Y4
+	VMAXPS     Y1, Y0, Y1
+	VMAXPS     Y2, Y0, Y2
+	VMAXPS     Y3, Y0, Y3
+	VMAXPS     Y4, Y0, Y4
+	VMOVNTPS   Y1, (SI)
+	VMOVNTPS   Y2, 32(SI)
+	VMOVNTPS   Y3, 64(SI)
+	VMOVNTPS   Y4, 96(SI)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, SI
+	CMPQ       BX, AX
+	JL         fwd_wident
+	SFENCE
+	JMP        fwd_one
+
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
 
 fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
@@ -125,10 +153,12 @@ TEXT ·LeakyReLUForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+23, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000001f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y3
@@ -146,7 +176,39 @@ fwd_widepf:
 	VBLENDVPS  Y9, Y6, Y3, Y6
 	VBLENDVPS  Y10, Y7, Y4, Y3
 	VBLENDVPS  Y11, Y8, Y5, Y4
-	VMOVUPS    Y6, (SI)
+	VMOVNTPS   Y6, (SI)
+	VMOVNTPS   Y3, 32(SI)
+	VMOVNTPS   Y4, 64(SI)
+	ADDQ       $0x00000018, BX
+	ADDQ       $0x00000060, SI
+	CMPQ       BX, AX
+	JL         fwd_wident
+	SFENCE
+	JMP        fwd_one
+
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y3
+	VMOVUPS    32(CX)(BX*4), Y4
+	VMOVUPS    64(CX)(BX*4), Y12
+	VMULPS     Y0, Y3, Y5
+	VMULPS     Y0, Y4, Y8
+	VMULPS     Y0, Y12, Y11
+	VMINPS     Y1, Y5, Y5
+	VMINPS     Y1, Y8, Y8
+	VMINPS     Y1, Y11, Y11
+	VCMPPS     $0x01, Y2, Y3, Y7
+	VCMPPS     $0x01, Y2, Y4, Y10
+	VCMPPS     $0x01, Y2, Y12, Y6
+	VBLENDVPS  Y7, Y5, Y3, Y9
+	VBLENDVPS  Y10, Y8, Y4, Y3
+	VBLENDVPS  Y6, Y11, Y12, Y4
+	VMOVUPS    Y9, (SI)
 	VMOVUPS    Y3, 32(SI)
 	VMOVUPS    Y4, 64(SI)
 	ADDQ       $0x00000018, BX
@@ -158,20 +220,20 @@ fwd_widepf:
 fwd_wide:
 	VMOVUPS   (CX)(BX*4), Y3
 	VMOVUPS   32(CX)(BX*4), Y4
-	VMOVUPS   64(CX)(BX*4), Y12
-	VMULPS    Y0, Y3, Y5
-	VMULPS    Y0, Y4, Y8
-	VMULPS    Y0, Y12, Y11
-	VMINPS    Y1, Y5, Y5
-	VMINPS    Y1, Y8, Y8
+	VMOVUPS   64(CX)(BX*4), Y9
+	VMULPS    Y0, Y3, Y12
+	VMULPS    Y0, Y4, Y11
+	VMULPS    Y0, Y9, Y6
+	VMINPS    Y1, Y12, Y12
 	VMINPS    Y1, Y11, Y11
-	VCMPPS    $0x01, Y2, Y3, Y7
+	VMINPS    Y1, Y6, Y6
+	VCMPPS    $0x01, Y2, Y3, Y8
 	VCMPPS    $0x01, Y2, Y4, Y10
-	VCMPPS    $0x01, Y2, Y12, Y6
-	VBLENDVPS Y7, Y5, Y3, Y9
-	VBLENDVPS Y10, Y8, Y4, Y3
-	VBLENDVPS Y6, Y11, Y12, Y4
-	VMOVUPS   Y9, (SI)
+	VCMPPS    $0x01, Y2, Y9, Y5
+	VBLENDVPS Y8, Y12, Y3, Y7
+	VBLENDVPS Y10, Y11, Y4, Y3
+	VBLENDVPS Y5, Y6, Y9, Y4
+	VMOVUPS   Y7, (SI)
 	VMOVUPS   Y3, 32(SI)
 	VMOVUPS   Y4, 64(SI)
 	ADDQ      $0x00000018, BX
@@ -187,11 +249,11 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS   (CX)(BX*4), Y3
-	VMULPS    Y0, Y3, Y12
-	VMINPS    Y1, Y12, Y12
-	VCMPPS    $0x01, Y2, Y3, Y11
-	VBLENDVPS Y11, Y12, Y3, Y6
-	VMOVUPS   Y6, (SI)
+	VMULPS    Y0, Y3, Y9
+	VMINPS    Y1, Y9, Y9
+	VCMPPS    $0x01, Y2, Y3, Y6
+	VBLENDVPS Y6, Y9, Y3, Y5
+	VMOVUPS   Y5, (SI)
 	ADDQ      $0x00000008, BX
 	ADDQ      $0x00000020, SI
 	CMPQ      BX, AX
@@ -209,9 +271,9 @@ fwd_tail:
 	VMASKMOVPS (CX)(BX*4), Y4, Y5
 	VMULPS     Y0, Y5, Y3
 	VMINPS     Y1, Y3, Y3
-	VCMPPS     $0x01, Y2, Y5, Y12
-	VBLENDVPS  Y12, Y3, Y5, Y11
-	VMASKMOVPS Y11, Y4, (SI)
+	VCMPPS     $0x01, Y2, Y5, Y9
+	VBLENDVPS  Y9, Y3, Y5, Y6
+	VMASKMOVPS Y6, Y4, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -241,10 +303,12 @@ TEXT ·LeakyReLUMaxForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+31, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000001f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y1
@@ -259,10 +323,40 @@ fwd_widepf:
 	VMAXPS     Y2, Y6, Y6
 	VMAXPS     Y3, Y7, Y7
 	VMAXPS     Y4, Y8, Y8
-	VMOVUPS    Y5, (SI)
-	VMOVUPS    Y6, 32(SI)
-	VMOVUPS    Y7, 64(SI)
-	VMOVUPS    Y8, 96(SI)
+	VMOVNTPS   Y5, (SI)
+	VMOVNTPS   Y6, 32(SI)
+	VMOVNTPS   Y7, 64(SI)
+	VMOVNTPS   Y8, 96(SI)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000080, SI
+	CMPQ       BX, AX
+	JL         fwd_wident
+	SFENCE
+	JMP        fwd_one
+
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y5
+	VMOVUPS    32(CX)(BX*4), Y6
+	VMOVUPS    64(CX)(BX*4), Y7
+	VMOVUPS    96(CX)(BX*4), Y8
+	VMULPS     Y0, Y5, Y4
+	VMULPS     Y0, Y6, Y3
+	VMULPS     Y0, Y7, Y2
+	VMULPS     Y0, Y8, Y1
+	VMAXPS     Y5, Y4, Y4
+	VMAXPS     Y6, Y3, Y3
+	VMAXPS     Y7, Y2, Y2
+	VMAXPS     Y8, Y1, Y1
+	VMOVUPS    Y4, (SI)
+	VMOVUPS    Y3, 32(SI)
+	VMOVUPS    Y2, 64(SI)
+	VMOVUPS    Y1, 96(SI)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000080, SI
 	CMPQ       BX, AX
@@ -270,22 +364,22 @@ fwd_widepf:
 	JMP        fwd_one
 
 fwd_wide:
-	VMOVUPS (CX)(BX*4), Y5
-	VMOVUPS 32(CX)(BX*4), Y6
-	VMOVUPS 64(CX)(BX*4), Y7
-	VMOVUPS 96(CX)(BX*4), Y8
-	VMULPS  Y0, Y5, Y4
-	VMULPS  Y0, Y6, Y3
-	VMULPS  Y0, Y7, Y2
-	VMULPS  Y0, Y8, Y1
-	VMAXPS  Y5, Y4, Y4
-	VMAXPS  Y6, Y3, Y3
-	VMAXPS  Y7, Y2, Y2
-	VMAXPS  Y8, Y1, Y1
-	VMOVUPS Y4, (SI)
-	VMOVUPS Y3, 32(SI)
-	VMOVUPS Y2, 64(SI)
-	VMOVUPS Y1, 96(SI)
+	VMOVUPS (CX)(BX*4), Y1
+	VMOVUPS 32(CX)(BX*4), Y2
+	VMOVUPS 64(CX)(BX*4), Y3
+	VMOVUPS 96(CX)(BX*4), Y4
+	VMULPS  Y0, Y1, Y8
+	VMULPS  Y0, Y2, Y7
+	VMULPS  Y0, Y3, Y6
+	VMULPS  Y0, Y4, Y5
+	VMAXPS  Y1, Y8, Y8
+	VMAXPS  Y2, Y7, Y7
+	VMAXPS  Y3, Y6, Y6
+	VMAXPS  Y4, Y5, Y5
+	VMOVUPS Y8, (SI)
+	VMOVUPS Y7, 32(SI)
+	VMOVUPS Y6, 64(SI)
+	VMOVUPS Y5, 96(SI)
 	ADDQ    $0x00000020, BX
 	ADDQ    $0x00000080, SI
 	CMPQ    BX, AX
@@ -299,9 +393,9 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Y1
-	VMULPS  Y0, Y1, Y8
-	VMAXPS  Y1, Y8, Y8
-	VMOVUPS Y8, (SI)
+	VMULPS  Y0, Y1, Y4
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS Y4, (SI)
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
@@ -341,10 +435,12 @@ TEXT ·ELUForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+15, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000001f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0  4096(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Y3
 	VMOVUPS     32(CX)(BX*4), Y4
@@ -390,15 +486,21 @@ fwd_widepf:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y10
 	VBLENDVPS   Y6, Y7, Y3, Y5
 	VBLENDVPS   Y10, Y12, Y4, Y3
-	VMOVUPS     Y5, (SI)
-	VMOVUPS     Y3, 32(SI)
+	VMOVNTPS    Y5, (SI)
+	VMOVNTPS    Y3, 32(SI)
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
 	CMPQ        BX, AX
-	JL          fwd_widepf
+	JL          fwd_wident
+	SFENCE
 	JMP         fwd_one
 
-fwd_wide:
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0  4096(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Y3
 	VMOVUPS     32(CX)(BX*4), Y5
 	VMAXPS      Y1, Y3, Y4
@@ -448,6 +550,59 @@ fwd_wide:
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
 	CMPQ        BX, AX
+	JL          fwd_widepf
+	JMP         fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Y3
+	VMOVUPS     32(CX)(BX*4), Y4
+	VMAXPS      Y1, Y3, Y5
+	VMAXPS      Y1, Y4, Y11
+	VMOVUPS     k32_4b40007f<>+0(SB), Y9
+	VFMADD231PS Y2, Y5, Y9
+	VMOVUPS     k32_4b40007f<>+0(SB), Y10
+	VFMADD231PS Y2, Y11, Y10
+
+	// s = 2^n
+	VPSLLD $0x17, Y9, Y12
+	VPSLLD $0x17, Y10, Y6
+
+	// t = z - n·ln2
+	VSUBPS       k32_4b40007f<>+0(SB), Y9, Y9
+	VSUBPS       k32_4b40007f<>+0(SB), Y10, Y10
+	VFNMADD231PS k32_3f317218<>+0(SB), Y9, Y5
+	VFNMADD231PS k32_3f317218<>+0(SB), Y10, Y11
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y9
+
+	// p = e^t - 1 = t + t²·q
+	VMULPS      Y5, Y5, Y7
+	VMULPS      Y11, Y11, Y8
+	VFMADD231PS Y10, Y7, Y5
+	VFMADD231PS Y9, Y8, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y12, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y6, Y8
+	VFMADD231PS Y5, Y12, Y9
+	VFMADD231PS Y11, Y6, Y8
+	VMULPS      Y0, Y9, Y9
+	VMULPS      Y0, Y8, Y8
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y6
+	VBLENDVPS   Y11, Y9, Y3, Y5
+	VBLENDVPS   Y6, Y8, Y4, Y3
+	VMOVUPS     Y5, (SI)
+	VMOVUPS     Y3, 32(SI)
+	ADDQ        $0x00000010, BX
+	ADDQ        $0x00000040, SI
+	CMPQ        BX, AX
 	JL          fwd_wide
 
 fwd_one:
@@ -458,31 +613,31 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Y3
-	VMAXPS      Y1, Y3, Y5
-	VMOVUPS     k32_4b40007f<>+0(SB), Y11
-	VFMADD231PS Y2, Y5, Y11
+	VMAXPS      Y1, Y3, Y4
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS Y2, Y4, Y8
 
 	// s = 2^n
-	VPSLLD $0x17, Y11, Y9
+	VPSLLD $0x17, Y8, Y6
 
 	// t = z - n·ln2
-	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
-	VFNMADD231PS k32_3f317218<>+0(SB), Y11, Y5
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317218<>+0(SB), Y8, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y8
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Y5, Y5, Y10
-	VFMADD231PS Y11, Y10, Y5
-	VSUBPS      k32_3f800000<>+0(SB), Y9, Y11
-	VFMADD231PS Y5, Y9, Y11
-	VMULPS      Y0, Y11, Y11
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y5
-	VBLENDVPS   Y5, Y11, Y3, Y9
-	VMOVUPS     Y9, (SI)
+	VMULPS      Y4, Y4, Y9
+	VFMADD231PS Y8, Y9, Y4
+	VSUBPS      k32_3f800000<>+0(SB), Y6, Y8
+	VFMADD231PS Y4, Y6, Y8
+	VMULPS      Y0, Y8, Y8
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y4
+	VBLENDVPS   Y4, Y8, Y3, Y6
+	VMOVUPS     Y6, (SI)
 	ADDQ        $0x00000008, BX
 	ADDQ        $0x00000020, SI
 	CMPQ        BX, AX
@@ -496,33 +651,33 @@ fwd_tail:
 	SHLQ        $0x02, AX
 	LEAQ        tailmask32<>+32(SB), DX
 	SUBQ        AX, DX
-	VMOVDQU     (DX), Y4
-	VMASKMOVPS  (CX)(BX*4), Y4, Y6
+	VMOVDQU     (DX), Y5
+	VMASKMOVPS  (CX)(BX*4), Y5, Y6
 	VMAXPS      Y1, Y6, Y3
-	VMOVUPS     k32_4b40007f<>+0(SB), Y11
-	VFMADD231PS Y2, Y3, Y11
+	VMOVUPS     k32_4b40007f<>+0(SB), Y8
+	VFMADD231PS Y2, Y3, Y8
 
 	// s = 2^n
-	VPSLLD $0x17, Y11, Y5
+	VPSLLD $0x17, Y8, Y4
 
 	// t = z - n·ln2
-	VSUBPS       k32_4b40007f<>+0(SB), Y11, Y11
-	VFNMADD231PS k32_3f317218<>+0(SB), Y11, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y11
+	VSUBPS       k32_4b40007f<>+0(SB), Y8, Y8
+	VFNMADD231PS k32_3f317218<>+0(SB), Y8, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y8
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Y3, Y3, Y10
-	VFMADD231PS Y11, Y10, Y3
-	VSUBPS      k32_3f800000<>+0(SB), Y5, Y11
-	VFMADD231PS Y3, Y5, Y11
-	VMULPS      Y0, Y11, Y11
+	VMULPS      Y3, Y3, Y9
+	VFMADD231PS Y8, Y9, Y3
+	VSUBPS      k32_3f800000<>+0(SB), Y4, Y8
+	VFMADD231PS Y3, Y4, Y8
+	VMULPS      Y0, Y8, Y8
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y3
-	VBLENDVPS   Y3, Y11, Y6, Y5
-	VMASKMOVPS  Y5, Y4, (SI)
+	VBLENDVPS   Y3, Y8, Y6, Y4
+	VMASKMOVPS  Y4, Y5, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -654,10 +809,12 @@ TEXT ·ELUOneForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ    $+15, AX
 	CMPQ    BX, AX
 	JGE     fwd_one
-	CMPQ    DX, $0x00010000
-	JB      fwd_wide
+	CMPQ    DX, $0x00200000
+	JB      fwd_cached
+	TESTQ   $0x0000001f, SI
+	JNZ     fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0  4096(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Y3
 	VMOVUPS     32(CX)(BX*4), Y4
@@ -701,15 +858,21 @@ fwd_widepf:
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y10
 	VBLENDVPS   Y6, Y7, Y3, Y5
 	VBLENDVPS   Y10, Y12, Y4, Y3
-	VMOVUPS     Y5, (SI)
-	VMOVUPS     Y3, 32(SI)
+	VMOVNTPS    Y5, (SI)
+	VMOVNTPS    Y3, 32(SI)
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
 	CMPQ        BX, AX
-	JL          fwd_widepf
+	JL          fwd_wident
+	SFENCE
 	JMP         fwd_one
 
-fwd_wide:
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0  4096(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Y3
 	VMOVUPS     32(CX)(BX*4), Y5
 	VMAXPS      Y0, Y3, Y4
@@ -757,6 +920,57 @@ fwd_wide:
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
 	CMPQ        BX, AX
+	JL          fwd_widepf
+	JMP         fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Y3
+	VMOVUPS     32(CX)(BX*4), Y4
+	VMAXPS      Y0, Y3, Y5
+	VMAXPS      Y0, Y4, Y11
+	VMOVUPS     Y2, Y9
+	VFMADD231PS Y1, Y5, Y9
+	VMOVUPS     Y2, Y10
+	VFMADD231PS Y1, Y11, Y10
+
+	// s = 2^n
+	VPSLLD $0x17, Y9, Y12
+	VPSLLD $0x17, Y10, Y6
+
+	// t = z - n·ln2
+	VSUBPS       Y2, Y9, Y9
+	VSUBPS       Y2, Y10, Y10
+	VFNMADD231PS k32_3f317218<>+0(SB), Y9, Y5
+	VFNMADD231PS k32_3f317218<>+0(SB), Y10, Y11
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y10
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y10
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y9
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y11, Y9
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y10
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y11, Y9
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y10
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y11, Y9
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y10
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y11, Y9
+
+	// p = e^t - 1 = t + t²·q
+	VMULPS      Y5, Y5, Y7
+	VMULPS      Y11, Y11, Y8
+	VFMADD231PS Y10, Y7, Y5
+	VFMADD231PS Y9, Y8, Y11
+	VSUBPS      k32_3f800000<>+0(SB), Y12, Y9
+	VSUBPS      k32_3f800000<>+0(SB), Y6, Y8
+	VFMADD231PS Y5, Y12, Y9
+	VFMADD231PS Y11, Y6, Y8
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y11
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y4, Y6
+	VBLENDVPS   Y11, Y9, Y3, Y5
+	VBLENDVPS   Y6, Y8, Y4, Y3
+	VMOVUPS     Y5, (SI)
+	VMOVUPS     Y3, 32(SI)
+	ADDQ        $0x00000010, BX
+	ADDQ        $0x00000040, SI
+	CMPQ        BX, AX
 	JL          fwd_wide
 
 fwd_one:
@@ -767,30 +981,30 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Y3
-	VMAXPS      Y0, Y3, Y5
-	VMOVUPS     Y2, Y11
-	VFMADD231PS Y1, Y5, Y11
+	VMAXPS      Y0, Y3, Y4
+	VMOVUPS     Y2, Y8
+	VFMADD231PS Y1, Y4, Y8
 
 	// s = 2^n
-	VPSLLD $0x17, Y11, Y9
+	VPSLLD $0x17, Y8, Y6
 
 	// t = z - n·ln2
-	VSUBPS       Y2, Y11, Y11
-	VFNMADD231PS k32_3f317218<>+0(SB), Y11, Y5
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y5, Y11
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y5, Y11
+	VSUBPS       Y2, Y8, Y8
+	VFNMADD231PS k32_3f317218<>+0(SB), Y8, Y4
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y4, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y4, Y8
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Y5, Y5, Y10
-	VFMADD231PS Y11, Y10, Y5
-	VSUBPS      k32_3f800000<>+0(SB), Y9, Y11
-	VFMADD231PS Y5, Y9, Y11
-	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y5
-	VBLENDVPS   Y5, Y11, Y3, Y9
-	VMOVUPS     Y9, (SI)
+	VMULPS      Y4, Y4, Y9
+	VFMADD231PS Y8, Y9, Y4
+	VSUBPS      k32_3f800000<>+0(SB), Y6, Y8
+	VFMADD231PS Y4, Y6, Y8
+	VCMPPS      $0x01, k32_00000000<>+0(SB), Y3, Y4
+	VBLENDVPS   Y4, Y8, Y3, Y6
+	VMOVUPS     Y6, (SI)
 	ADDQ        $0x00000008, BX
 	ADDQ        $0x00000020, SI
 	CMPQ        BX, AX
@@ -804,32 +1018,32 @@ fwd_tail:
 	SHLQ        $0x02, AX
 	LEAQ        tailmask32<>+32(SB), DX
 	SUBQ        AX, DX
-	VMOVDQU     (DX), Y4
-	VMASKMOVPS  (CX)(BX*4), Y4, Y6
+	VMOVDQU     (DX), Y5
+	VMASKMOVPS  (CX)(BX*4), Y5, Y6
 	VMAXPS      Y0, Y6, Y3
-	VMOVUPS     Y2, Y11
-	VFMADD231PS Y1, Y3, Y11
+	VMOVUPS     Y2, Y8
+	VFMADD231PS Y1, Y3, Y8
 
 	// s = 2^n
-	VPSLLD $0x17, Y11, Y5
+	VPSLLD $0x17, Y8, Y4
 
 	// t = z - n·ln2
-	VSUBPS       Y2, Y11, Y11
-	VFNMADD231PS k32_3f317218<>+0(SB), Y11, Y3
-	VMOVUPS      k32_3c091cf1<>+0(SB), Y11
-	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y11
-	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y11
+	VSUBPS       Y2, Y8, Y8
+	VFNMADD231PS k32_3f317218<>+0(SB), Y8, Y3
+	VMOVUPS      k32_3c091cf1<>+0(SB), Y8
+	VFMADD231PS  k32_3ab5121a<>+0(SB), Y3, Y8
+	VFMADD213PS  k32_3d2aac79<>+0(SB), Y3, Y8
+	VFMADD213PS  k32_3e2aaa49<>+0(SB), Y3, Y8
+	VFMADD213PS  k32_3efffffe<>+0(SB), Y3, Y8
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Y3, Y3, Y10
-	VFMADD231PS Y11, Y10, Y3
-	VSUBPS      k32_3f800000<>+0(SB), Y5, Y11
-	VFMADD231PS Y3, Y5, Y11
+	VMULPS      Y3, Y3, Y9
+	VFMADD231PS Y8, Y9, Y3
+	VSUBPS      k32_3f800000<>+0(SB), Y4, Y8
+	VFMADD231PS Y3, Y4, Y8
 	VCMPPS      $0x01, k32_00000000<>+0(SB), Y6, Y3
-	VBLENDVPS   Y3, Y11, Y6, Y5
-	VMASKMOVPS  Y5, Y4, (SI)
+	VBLENDVPS   Y3, Y8, Y6, Y4
+	VMASKMOVPS  Y4, Y5, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -850,10 +1064,12 @@ TEXT ·SigmoidForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ    $+15, AX
 	CMPQ    BX, AX
 	JGE     fwd_one
-	CMPQ    DX, $0x00010000
-	JB      fwd_wide
+	CMPQ    DX, $0x00200000
+	JB      fwd_cached
+	TESTQ   $0x0000001f, SI
+	JNZ     fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0   4096(CX)(BX*4)
 	VMOVUPS      (CX)(BX*4), Y3
 	VMOVUPS      32(CX)(BX*4), Y4
@@ -927,15 +1143,21 @@ fwd_widepf:
 	VMULPS       Y11, Y5, Y5
 	VFNMADD213PS Y7, Y7, Y12
 	VFNMADD213PS Y8, Y8, Y5
-	VMOVUPS      Y12, (SI)
-	VMOVUPS      Y5, 32(SI)
+	VMOVNTPS     Y12, (SI)
+	VMOVNTPS     Y5, 32(SI)
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
-	JL           fwd_widepf
+	JL           fwd_wident
+	SFENCE
 	JMP          fwd_one
 
-fwd_wide:
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0   4096(CX)(BX*4)
 	VMOVUPS      (CX)(BX*4), Y5
 	VMOVUPS      32(CX)(BX*4), Y12
 	VORPS        Y1, Y5, Y8
@@ -1013,6 +1235,87 @@ fwd_wide:
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
+	JL           fwd_widepf
+	JMP          fwd_one
+
+fwd_wide:
+	VMOVUPS      (CX)(BX*4), Y8
+	VMOVUPS      32(CX)(BX*4), Y9
+	VORPS        Y1, Y8, Y10
+	VORPS        Y1, Y9, Y11
+	VMOVUPS      k32_49c00000<>+0(SB), Y3
+	VFMADD231PS  Y2, Y10, Y3
+	VMOVUPS      k32_49c00000<>+0(SB), Y4
+	VFMADD231PS  Y2, Y11, Y4
+	VSUBPS       k32_49c00000<>+0(SB), Y3, Y7
+	VSUBPS       k32_49c00000<>+0(SB), Y4, Y12
+	VFNMADD231PS k32_3f317000<>+0(SB), Y7, Y10
+	VFNMADD231PS k32_3f317000<>+0(SB), Y12, Y11
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y6
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y7, Y5
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y12, Y6
+	VADDPS       Y5, Y10, Y10
+	VADDPS       Y6, Y11, Y11
+
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y6
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y5
+	VPSLLD      $0x14, Y3, Y3
+	VPSLLD      $0x14, Y4, Y4
+	VPADDD      Y3, Y6, Y6
+	VPADDD      Y4, Y5, Y5
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y11, Y3
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y4
+	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y3
+	VFMADD213PS Y0, Y10, Y4
+	VFMADD213PS Y0, Y11, Y3
+
+	// e = s + (t·P)·s
+	VMULPS      Y4, Y10, Y10
+	VMULPS      Y3, Y11, Y11
+	VFMADD213PS Y6, Y6, Y10
+	VFMADD213PS Y5, Y5, Y11
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   Y1, Y8, Y5
+	VORPS   Y1, Y9, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y5
+	VANDNPS Y10, Y3, Y6
+	VANDNPS Y11, Y5, Y10
+	VADDPS  Y0, Y6, Y11
+	VADDPS  Y0, Y10, Y5
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y8, Y6, Y0, Y3
+	VBLENDVPS Y9, Y10, Y0, Y4
+	VDIVPS    Y11, Y3, Y3
+	VDIVPS    Y5, Y4, Y4
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y0, Y11, Y11
+	VSUBPS    Y0, Y5, Y5
+	VSUBPS    Y11, Y6, Y6
+	VSUBPS    Y5, Y10, Y10
+	VSUBPS    Y3, Y0, Y5
+	VSUBPS    Y4, Y0, Y11
+	VBLENDVPS Y8, Y5, Y3, Y12
+	VBLENDVPS Y9, Y11, Y4, Y5
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y12, Y6, Y6
+	VMULPS       Y5, Y10, Y10
+	VFNMADD213PS Y3, Y3, Y6
+	VFNMADD213PS Y4, Y4, Y10
+	VMOVUPS      Y6, (SI)
+	VMOVUPS      Y10, 32(SI)
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000040, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
@@ -1022,49 +1325,49 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS      (CX)(BX*4), Y5
-	VORPS        Y1, Y5, Y10
-	VMOVUPS      k32_49c00000<>+0(SB), Y11
-	VFMADD231PS  Y2, Y10, Y11
-	VSUBPS       k32_49c00000<>+0(SB), Y11, Y3
-	VFNMADD231PS k32_3f317000<>+0(SB), Y3, Y10
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y4
-	VFNMADD231PS k32_3805fdf4<>+0(SB), Y3, Y4
-	VADDPS       Y4, Y10, Y10
+	VMOVUPS      (CX)(BX*4), Y6
+	VORPS        Y1, Y6, Y4
+	VMOVUPS      k32_49c00000<>+0(SB), Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       k32_49c00000<>+0(SB), Y3, Y5
+	VFNMADD231PS k32_3f317000<>+0(SB), Y5, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y12
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y5, Y12
+	VADDPS       Y12, Y4, Y4
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y4
-	VPSLLD      $0x14, Y11, Y11
-	VPADDD      Y11, Y4, Y4
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y11
-	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y11
-	VFMADD213PS Y0, Y10, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y12
+	VPSLLD      $0x14, Y3, Y3
+	VPADDD      Y3, Y12, Y12
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y3
+	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y3
+	VFMADD213PS Y0, Y4, Y3
 
 	// e = s + (t·P)·s
-	VMULPS      Y11, Y10, Y10
-	VFMADD213PS Y4, Y4, Y10
+	VMULPS      Y3, Y4, Y4
+	VFMADD213PS Y12, Y12, Y4
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   Y1, Y5, Y4
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y11
-	VANDNPS Y10, Y11, Y4
-	VADDPS  Y0, Y4, Y10
+	VORPS   Y1, Y6, Y12
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y12, Y3
+	VANDNPS Y4, Y3, Y12
+	VADDPS  Y0, Y12, Y4
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y5, Y4, Y0, Y11
-	VDIVPS    Y10, Y11, Y11
+	VBLENDVPS Y6, Y12, Y0, Y3
+	VDIVPS    Y4, Y3, Y3
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y0, Y10, Y10
-	VSUBPS    Y10, Y4, Y4
-	VSUBPS    Y11, Y0, Y10
-	VBLENDVPS Y5, Y10, Y11, Y3
+	VSUBPS    Y0, Y4, Y4
+	VSUBPS    Y4, Y12, Y12
+	VSUBPS    Y3, Y0, Y4
+	VBLENDVPS Y6, Y4, Y3, Y5
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y3, Y4, Y4
-	VFNMADD213PS Y11, Y11, Y4
-	VMOVUPS      Y4, (SI)
+	VMULPS       Y5, Y12, Y12
+	VFNMADD213PS Y3, Y3, Y12
+	VMOVUPS      Y12, (SI)
 	ADDQ         $0x00000008, BX
 	ADDQ         $0x00000020, SI
 	CMPQ         BX, AX
@@ -1078,50 +1381,50 @@ fwd_tail:
 	SHLQ         $0x02, AX
 	LEAQ         tailmask32<>+32(SB), DX
 	SUBQ         AX, DX
-	VMOVDQU      (DX), Y4
-	VMASKMOVPS   (CX)(BX*4), Y4, Y6
-	VORPS        Y1, Y6, Y11
-	VMOVUPS      k32_49c00000<>+0(SB), Y3
-	VFMADD231PS  Y2, Y11, Y3
-	VSUBPS       k32_49c00000<>+0(SB), Y3, Y10
-	VFNMADD231PS k32_3f317000<>+0(SB), Y10, Y11
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y5
-	VFNMADD231PS k32_3805fdf4<>+0(SB), Y10, Y5
-	VADDPS       Y5, Y11, Y11
+	VMOVDQU      (DX), Y7
+	VMASKMOVPS   (CX)(BX*4), Y7, Y8
+	VORPS        Y1, Y8, Y3
+	VMOVUPS      k32_49c00000<>+0(SB), Y5
+	VFMADD231PS  Y2, Y3, Y5
+	VSUBPS       k32_49c00000<>+0(SB), Y5, Y4
+	VFNMADD231PS k32_3f317000<>+0(SB), Y4, Y3
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y5, Y6
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y4, Y6
+	VADDPS       Y6, Y3, Y3
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y5
-	VPSLLD      $0x14, Y3, Y3
-	VPADDD      Y3, Y5, Y5
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y11, Y3
-	VFMADD213PS k32_3f000000<>+0(SB), Y11, Y3
-	VFMADD213PS Y0, Y11, Y3
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y6
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y6, Y6
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y5
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y5
+	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y5
+	VFMADD213PS Y0, Y3, Y5
 
 	// e = s + (t·P)·s
-	VMULPS      Y3, Y11, Y11
-	VFMADD213PS Y5, Y5, Y11
+	VMULPS      Y5, Y3, Y3
+	VFMADD213PS Y6, Y6, Y3
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   Y1, Y6, Y5
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y3
-	VANDNPS Y11, Y3, Y5
-	VADDPS  Y0, Y5, Y11
+	VORPS   Y1, Y8, Y6
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y6, Y5
+	VANDNPS Y3, Y5, Y6
+	VADDPS  Y0, Y6, Y3
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y6, Y5, Y0, Y3
-	VDIVPS    Y11, Y3, Y3
+	VBLENDVPS Y8, Y6, Y0, Y5
+	VDIVPS    Y3, Y5, Y5
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y0, Y11, Y11
-	VSUBPS    Y11, Y5, Y5
-	VSUBPS    Y3, Y0, Y11
-	VBLENDVPS Y6, Y11, Y3, Y10
+	VSUBPS    Y0, Y3, Y3
+	VSUBPS    Y3, Y6, Y6
+	VSUBPS    Y5, Y0, Y3
+	VBLENDVPS Y8, Y3, Y5, Y4
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y10, Y5, Y5
-	VFNMADD213PS Y3, Y3, Y5
-	VMASKMOVPS   Y5, Y4, (SI)
+	VMULPS       Y4, Y6, Y6
+	VFNMADD213PS Y5, Y5, Y6
+	VMASKMOVPS   Y6, Y7, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -1232,10 +1535,12 @@ TEXT ·TanhForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ    $+15, AX
 	CMPQ    BX, AX
 	JGE     fwd_one
-	CMPQ    DX, $0x00010000
-	JB      fwd_wide
+	CMPQ    DX, $0x00200000
+	JB      fwd_cached
+	TESTQ   $0x0000001f, SI
+	JNZ     fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0 4096(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y3
 	VMOVUPS    32(CX)(BX*4), Y4
@@ -1305,17 +1610,23 @@ fwd_widepf:
 	VANDPS      k32_80000000<>+0(SB), Y4, Y4
 	VORPS       Y3, Y11, Y11
 	VORPS       Y4, Y7, Y7
-	VMOVUPS     Y11, (SI)
-	VMOVUPS     Y7, 32(SI)
+	VMOVNTPS    Y11, (SI)
+	VMOVNTPS    Y7, 32(SI)
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
 	CMPQ        BX, AX
-	JL          fwd_widepf
+	JL          fwd_wident
+	SFENCE
 	JMP         fwd_one
 
-fwd_wide:
-	VMOVUPS (CX)(BX*4), Y7
-	VMOVUPS 32(CX)(BX*4), Y11
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0 4096(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y7
+	VMOVUPS    32(CX)(BX*4), Y11
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
 	VORPS        k32_80000000<>+0(SB), Y7, Y4
@@ -1387,6 +1698,83 @@ fwd_wide:
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
 	CMPQ        BX, AX
+	JL          fwd_widepf
+	JMP         fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Y5
+	VMOVUPS 32(CX)(BX*4), Y12
+
+	// tanh: e^z for z = 2h, h = max(-|x|, -10)
+	VORPS        k32_80000000<>+0(SB), Y5, Y11
+	VMAXPS       Y1, Y11, Y11
+	VORPS        k32_80000000<>+0(SB), Y12, Y7
+	VMAXPS       Y1, Y7, Y7
+	VMOVUPS      k32_49c00000<>+0(SB), Y10
+	VFMADD231PS  Y2, Y11, Y10
+	VMOVUPS      k32_49c00000<>+0(SB), Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VSUBPS       k32_49c00000<>+0(SB), Y10, Y9
+	VSUBPS       k32_49c00000<>+0(SB), Y3, Y6
+	VFNMADD231PS k32_3eb17218<>+0(SB), Y9, Y11
+	VFNMADD231PS k32_3eb17218<>+0(SB), Y6, Y7
+
+	// s = 2^(j/8)·2^n
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y10, Y4
+	VPSLLD      $0x14, Y10, Y10
+	VPADDD      Y10, Y4, Y4
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y9
+	VPSLLD      $0x14, Y3, Y3
+	VPADDD      Y3, Y9, Y9
+	VMOVUPS     k32_4000043c<>+0(SB), Y6
+	VFMADD231PS k32_3faaab2c<>+0(SB), Y11, Y6
+	VMOVUPS     k32_4000043c<>+0(SB), Y3
+	VFMADD231PS k32_3faaab2c<>+0(SB), Y7, Y3
+	VFMADD213PS k32_40000000<>+0(SB), Y11, Y6
+	VFMADD213PS k32_40000000<>+0(SB), Y7, Y3
+	VMULPS      Y4, Y11, Y11
+	VMULPS      Y9, Y7, Y7
+	VFMADD231PS Y6, Y11, Y4
+	VFMADD231PS Y3, Y7, Y9
+
+	// (1 - e)/(1 + e)
+	VSUBPS Y4, Y0, Y3
+	VSUBPS Y9, Y0, Y7
+	VADDPS Y0, Y4, Y4
+	VADDPS Y0, Y9, Y9
+	VDIVPS Y4, Y3, Y3
+	VDIVPS Y9, Y7, Y7
+
+	// x + x³·p(x²)
+	VMULPS      Y5, Y5, Y9
+	VMULPS      Y12, Y12, Y4
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y6
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y9, Y6
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y11
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y4, Y11
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y9, Y6
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y4, Y11
+	VFMADD213PS k32_3e088393<>+0(SB), Y9, Y6
+	VFMADD213PS k32_3e088393<>+0(SB), Y4, Y11
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y9, Y6
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y4, Y11
+	VMULPS      Y9, Y5, Y10
+	VMULPS      Y4, Y12, Y8
+	VFMADD213PS Y5, Y6, Y10
+	VFMADD213PS Y12, Y11, Y8
+	VCMPPS      $0x0d, k32_3ec80000<>+0(SB), Y9, Y11
+	VCMPPS      $0x0d, k32_3ec80000<>+0(SB), Y4, Y9
+	VBLENDVPS   Y11, Y3, Y10, Y4
+	VBLENDVPS   Y9, Y7, Y8, Y10
+	VANDPS      k32_80000000<>+0(SB), Y5, Y5
+	VANDPS      k32_80000000<>+0(SB), Y12, Y12
+	VORPS       Y5, Y4, Y4
+	VORPS       Y12, Y10, Y10
+	VMOVUPS     Y4, (SI)
+	VMOVUPS     Y10, 32(SI)
+	ADDQ        $0x00000010, BX
+	ADDQ        $0x00000040, SI
+	CMPQ        BX, AX
 	JL          fwd_wide
 
 fwd_one:
@@ -1396,45 +1784,45 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Y4
+	VMOVUPS (CX)(BX*4), Y3
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
-	VORPS        k32_80000000<>+0(SB), Y4, Y11
-	VMAXPS       Y1, Y11, Y11
-	VMOVUPS      k32_49c00000<>+0(SB), Y7
-	VFMADD231PS  Y2, Y11, Y7
-	VSUBPS       k32_49c00000<>+0(SB), Y7, Y10
-	VFNMADD231PS k32_3eb17218<>+0(SB), Y10, Y11
+	VORPS        k32_80000000<>+0(SB), Y3, Y12
+	VMAXPS       Y1, Y12, Y12
+	VMOVUPS      k32_49c00000<>+0(SB), Y5
+	VFMADD231PS  Y2, Y12, Y5
+	VSUBPS       k32_49c00000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3eb17218<>+0(SB), Y8, Y12
 
 	// s = 2^(j/8)·2^n
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y3
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y3, Y3
-	VMOVUPS     k32_4000043c<>+0(SB), Y10
-	VFMADD231PS k32_3faaab2c<>+0(SB), Y11, Y10
-	VFMADD213PS k32_40000000<>+0(SB), Y11, Y10
-	VMULPS      Y3, Y11, Y11
-	VFMADD231PS Y10, Y11, Y3
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y7
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y7, Y7
+	VMOVUPS     k32_4000043c<>+0(SB), Y8
+	VFMADD231PS k32_3faaab2c<>+0(SB), Y12, Y8
+	VFMADD213PS k32_40000000<>+0(SB), Y12, Y8
+	VMULPS      Y7, Y12, Y12
+	VFMADD231PS Y8, Y12, Y7
 
 	// (1 - e)/(1 + e)
-	VSUBPS Y3, Y0, Y10
-	VADDPS Y0, Y3, Y3
-	VDIVPS Y3, Y10, Y10
+	VSUBPS Y7, Y0, Y8
+	VADDPS Y0, Y7, Y7
+	VDIVPS Y7, Y8, Y8
 
 	// x + x³·p(x²)
-	VMULPS      Y4, Y4, Y3
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y11
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y3, Y11
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y3, Y11
-	VFMADD213PS k32_3e088393<>+0(SB), Y3, Y11
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y3, Y11
-	VMULPS      Y3, Y4, Y7
-	VFMADD213PS Y4, Y11, Y7
-	VCMPPS      $0x0d, k32_3ec80000<>+0(SB), Y3, Y11
-	VBLENDVPS   Y11, Y10, Y7, Y3
-	VANDPS      k32_80000000<>+0(SB), Y4, Y4
-	VORPS       Y4, Y3, Y3
-	VMOVUPS     Y3, (SI)
+	VMULPS      Y3, Y3, Y7
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y12
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y7, Y12
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y7, Y12
+	VFMADD213PS k32_3e088393<>+0(SB), Y7, Y12
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y7, Y12
+	VMULPS      Y7, Y3, Y5
+	VFMADD213PS Y3, Y12, Y5
+	VCMPPS      $0x0d, k32_3ec80000<>+0(SB), Y7, Y12
+	VBLENDVPS   Y12, Y8, Y5, Y7
+	VANDPS      k32_80000000<>+0(SB), Y3, Y3
+	VORPS       Y3, Y7, Y7
+	VMOVUPS     Y7, (SI)
 	ADDQ        $0x00000008, BX
 	ADDQ        $0x00000020, SI
 	CMPQ        BX, AX
@@ -1448,46 +1836,46 @@ fwd_tail:
 	SHLQ       $0x02, AX
 	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
-	VMOVDQU    (DX), Y3
-	VMASKMOVPS (CX)(BX*4), Y3, Y5
+	VMOVDQU    (DX), Y4
+	VMASKMOVPS (CX)(BX*4), Y4, Y6
 
 	// tanh: e^z for z = 2h, h = max(-|x|, -10)
-	VORPS        k32_80000000<>+0(SB), Y5, Y4
-	VMAXPS       Y1, Y4, Y4
-	VMOVUPS      k32_49c00000<>+0(SB), Y7
-	VFMADD231PS  Y2, Y4, Y7
-	VSUBPS       k32_49c00000<>+0(SB), Y7, Y10
-	VFNMADD231PS k32_3eb17218<>+0(SB), Y10, Y4
+	VORPS        k32_80000000<>+0(SB), Y6, Y3
+	VMAXPS       Y1, Y3, Y3
+	VMOVUPS      k32_49c00000<>+0(SB), Y5
+	VFMADD231PS  Y2, Y3, Y5
+	VSUBPS       k32_49c00000<>+0(SB), Y5, Y8
+	VFNMADD231PS k32_3eb17218<>+0(SB), Y8, Y3
 
 	// s = 2^(j/8)·2^n
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y11
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y11, Y11
-	VMOVUPS     k32_4000043c<>+0(SB), Y10
-	VFMADD231PS k32_3faaab2c<>+0(SB), Y4, Y10
-	VFMADD213PS k32_40000000<>+0(SB), Y4, Y10
-	VMULPS      Y11, Y4, Y4
-	VFMADD231PS Y10, Y4, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y5, Y12
+	VPSLLD      $0x14, Y5, Y5
+	VPADDD      Y5, Y12, Y12
+	VMOVUPS     k32_4000043c<>+0(SB), Y8
+	VFMADD231PS k32_3faaab2c<>+0(SB), Y3, Y8
+	VFMADD213PS k32_40000000<>+0(SB), Y3, Y8
+	VMULPS      Y12, Y3, Y3
+	VFMADD231PS Y8, Y3, Y12
 
 	// (1 - e)/(1 + e)
-	VSUBPS Y11, Y0, Y10
-	VADDPS Y0, Y11, Y11
-	VDIVPS Y11, Y10, Y10
+	VSUBPS Y12, Y0, Y8
+	VADDPS Y0, Y12, Y12
+	VDIVPS Y12, Y8, Y8
 
 	// x + x³·p(x²)
-	VMULPS      Y5, Y5, Y11
-	VMOVUPS     k32_3ca9134f<>+0(SB), Y4
-	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y11, Y4
-	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y11, Y4
-	VFMADD213PS k32_3e088393<>+0(SB), Y11, Y4
-	VFMADD213PS k32_beaaaa99<>+0(SB), Y11, Y4
-	VMULPS      Y11, Y5, Y7
-	VFMADD213PS Y5, Y4, Y7
-	VCMPPS      $0x0d, k32_3ec80000<>+0(SB), Y11, Y4
-	VBLENDVPS   Y4, Y10, Y7, Y11
-	VANDPS      k32_80000000<>+0(SB), Y5, Y5
-	VORPS       Y5, Y11, Y11
-	VMASKMOVPS  Y11, Y3, (SI)
+	VMULPS      Y6, Y6, Y12
+	VMOVUPS     k32_3ca9134f<>+0(SB), Y3
+	VFMADD231PS k32_bbbaf0eb<>+0(SB), Y12, Y3
+	VFMADD213PS k32_bd5c1e2d<>+0(SB), Y12, Y3
+	VFMADD213PS k32_3e088393<>+0(SB), Y12, Y3
+	VFMADD213PS k32_beaaaa99<>+0(SB), Y12, Y3
+	VMULPS      Y12, Y6, Y5
+	VFMADD213PS Y6, Y3, Y5
+	VCMPPS      $0x0d, k32_3ec80000<>+0(SB), Y12, Y3
+	VBLENDVPS   Y3, Y8, Y5, Y12
+	VANDPS      k32_80000000<>+0(SB), Y6, Y6
+	VORPS       Y6, Y12, Y12
+	VMASKMOVPS  Y12, Y4, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -1629,10 +2017,12 @@ TEXT ·ScaledSigmoidForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+15, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000001f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0 4096(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y3
 	VMOVUPS    32(CX)(BX*4), Y4
@@ -1718,17 +2108,23 @@ fwd_widepf:
 	VMULPS       Y3, Y8, Y8
 	VFNMADD213PS Y9, Y9, Y4
 	VFNMADD213PS Y10, Y10, Y8
-	VMOVUPS      Y4, (SI)
-	VMOVUPS      Y8, 32(SI)
+	VMOVNTPS     Y4, (SI)
+	VMOVNTPS     Y8, 32(SI)
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
-	JL           fwd_widepf
+	JL           fwd_wident
+	SFENCE
 	JMP          fwd_one
 
-fwd_wide:
-	VMOVUPS (CX)(BX*4), Y4
-	VMOVUPS 32(CX)(BX*4), Y8
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0 4096(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y4
+	VMOVUPS    32(CX)(BX*4), Y8
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Y4, Y0, Y10
@@ -1816,6 +2212,99 @@ fwd_wide:
 	ADDQ         $0x00000010, BX
 	ADDQ         $0x00000040, SI
 	CMPQ         BX, AX
+	JL           fwd_widepf
+	JMP          fwd_one
+
+fwd_wide:
+	VMOVUPS (CX)(BX*4), Y8
+	VMOVUPS 32(CX)(BX*4), Y11
+
+	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y8, Y0, Y6
+	VMULPS       Y11, Y0, Y7
+	VFNMADD213PS Y6, Y0, Y8
+	VFNMADD213PS Y7, Y0, Y11
+	VANDPS       Y1, Y6, Y4
+	VANDPS       Y1, Y7, Y5
+	VXORPS       Y4, Y8, Y8
+	VXORPS       Y5, Y11, Y11
+	VORPS        Y1, Y6, Y5
+	VORPS        Y1, Y7, Y4
+	VMOVUPS      k32_49c00000<>+0(SB), Y3
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y5, Y3
+	VMOVUPS      k32_49c00000<>+0(SB), Y9
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y4, Y9
+	VSUBPS       k32_49c00000<>+0(SB), Y3, Y10
+	VSUBPS       k32_49c00000<>+0(SB), Y9, Y12
+	VFNMADD231PS k32_3f317000<>+0(SB), Y10, Y5
+	VFNMADD231PS k32_3f317000<>+0(SB), Y12, Y4
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y10, Y8
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y12, Y11
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y12
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y9, Y10
+	VADDPS       Y12, Y8, Y8
+	VADDPS       Y10, Y11, Y11
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y11, Y4, Y4
+
+	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y11
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y9, Y8
+	VPSLLD      $0x14, Y3, Y3
+	VPSLLD      $0x14, Y9, Y9
+	VPADDD      Y3, Y11, Y11
+	VPADDD      Y9, Y8, Y8
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y9
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y9
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y4, Y3
+	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y9
+	VFMADD213PS k32_3f000000<>+0(SB), Y4, Y3
+	VFMADD213PS Y2, Y5, Y9
+	VFMADD213PS Y2, Y4, Y3
+
+	// e = s + (t·P)·s
+	VMULPS      Y9, Y5, Y5
+	VMULPS      Y3, Y4, Y4
+	VFMADD213PS Y11, Y11, Y5
+	VFMADD213PS Y8, Y8, Y4
+
+	// e = 0 where -|x| < ln(2^-126)
+	VORPS   Y1, Y6, Y8
+	VORPS   Y1, Y7, Y11
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y3
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y11, Y8
+	VANDNPS Y5, Y3, Y11
+	VANDNPS Y4, Y8, Y5
+	VADDPS  Y2, Y11, Y4
+	VADDPS  Y2, Y5, Y8
+
+	// q = (x < 0 ? e : 1)/(1 + e)
+	VBLENDVPS Y6, Y11, Y2, Y3
+	VBLENDVPS Y7, Y5, Y2, Y9
+	VDIVPS    Y4, Y3, Y3
+	VDIVPS    Y8, Y9, Y9
+
+	// dlo = e - (d - 1), the rounding error of d (exact)
+	VSUBPS    Y2, Y4, Y4
+	VSUBPS    Y2, Y8, Y8
+	VSUBPS    Y4, Y11, Y11
+	VSUBPS    Y8, Y5, Y5
+	VSUBPS    Y3, Y2, Y8
+	VSUBPS    Y9, Y2, Y4
+	VBLENDVPS Y6, Y8, Y3, Y10
+	VBLENDVPS Y7, Y4, Y9, Y8
+
+	// y = q - q·(dlo·(1/d))
+	VMULPS       Y10, Y11, Y11
+	VMULPS       Y8, Y5, Y5
+	VFNMADD213PS Y3, Y3, Y11
+	VFNMADD213PS Y9, Y9, Y5
+	VMOVUPS      Y11, (SI)
+	VMOVUPS      Y5, 32(SI)
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000040, SI
+	CMPQ         BX, AX
 	JL           fwd_wide
 
 fwd_one:
@@ -1825,56 +2314,56 @@ fwd_one:
 	JAE  fwd_tail
 
 fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Y3
+	VMOVUPS (CX)(BX*4), Y4
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Y3, Y0, Y6
-	VFNMADD213PS Y6, Y0, Y3
-	VANDPS       Y1, Y6, Y7
-	VXORPS       Y7, Y3, Y3
-	VORPS        Y1, Y6, Y7
-	VMOVUPS      k32_49c00000<>+0(SB), Y4
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y7, Y4
-	VSUBPS       k32_49c00000<>+0(SB), Y4, Y5
-	VFNMADD231PS k32_3f317000<>+0(SB), Y5, Y7
-	VFNMADD231PS k32_3805fdf4<>+0(SB), Y5, Y3
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y4, Y5
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y7, Y7
+	VMULPS       Y4, Y0, Y9
+	VFNMADD213PS Y9, Y0, Y4
+	VANDPS       Y1, Y9, Y3
+	VXORPS       Y3, Y4, Y4
+	VORPS        Y1, Y9, Y3
+	VMOVUPS      k32_49c00000<>+0(SB), Y8
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y3, Y8
+	VSUBPS       k32_49c00000<>+0(SB), Y8, Y10
+	VFNMADD231PS k32_3f317000<>+0(SB), Y10, Y3
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y10, Y4
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y8, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y4, Y3, Y3
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y4, Y3
-	VPSLLD      $0x14, Y4, Y4
-	VPADDD      Y4, Y3, Y3
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y4
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y7, Y4
-	VFMADD213PS k32_3f000000<>+0(SB), Y7, Y4
-	VFMADD213PS Y2, Y7, Y4
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y8, Y4
+	VPSLLD      $0x14, Y8, Y8
+	VPADDD      Y8, Y4, Y4
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y8
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y3, Y8
+	VFMADD213PS k32_3f000000<>+0(SB), Y3, Y8
+	VFMADD213PS Y2, Y3, Y8
 
 	// e = s + (t·P)·s
-	VMULPS      Y4, Y7, Y7
-	VFMADD213PS Y3, Y3, Y7
+	VMULPS      Y8, Y3, Y3
+	VFMADD213PS Y4, Y4, Y3
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   Y1, Y6, Y3
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y3, Y4
-	VANDNPS Y7, Y4, Y3
-	VADDPS  Y2, Y3, Y7
+	VORPS   Y1, Y9, Y4
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y4, Y8
+	VANDNPS Y3, Y8, Y4
+	VADDPS  Y2, Y4, Y3
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y6, Y3, Y2, Y4
-	VDIVPS    Y7, Y4, Y4
+	VBLENDVPS Y9, Y4, Y2, Y8
+	VDIVPS    Y3, Y8, Y8
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y2, Y7, Y7
-	VSUBPS    Y7, Y3, Y3
-	VSUBPS    Y4, Y2, Y7
-	VBLENDVPS Y6, Y7, Y4, Y5
+	VSUBPS    Y2, Y3, Y3
+	VSUBPS    Y3, Y4, Y4
+	VSUBPS    Y8, Y2, Y3
+	VBLENDVPS Y9, Y3, Y8, Y10
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y5, Y3, Y3
-	VFNMADD213PS Y4, Y4, Y3
-	VMOVUPS      Y3, (SI)
+	VMULPS       Y10, Y4, Y4
+	VFNMADD213PS Y8, Y8, Y4
+	VMOVUPS      Y4, (SI)
 	ADDQ         $0x00000008, BX
 	ADDQ         $0x00000020, SI
 	CMPQ         BX, AX
@@ -1888,57 +2377,57 @@ fwd_tail:
 	SHLQ       $0x02, AX
 	LEAQ       tailmask32<>+32(SB), DX
 	SUBQ       AX, DX
-	VMOVDQU    (DX), Y3
-	VMASKMOVPS (CX)(BX*4), Y3, Y8
+	VMOVDQU    (DX), Y4
+	VMASKMOVPS (CX)(BX*4), Y4, Y5
 
 	// scaled sigmoid: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Y8, Y0, Y4
-	VFNMADD213PS Y4, Y0, Y8
-	VANDPS       Y1, Y4, Y5
-	VXORPS       Y5, Y8, Y8
-	VORPS        Y1, Y4, Y5
-	VMOVUPS      k32_49c00000<>+0(SB), Y7
-	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y5, Y7
-	VSUBPS       k32_49c00000<>+0(SB), Y7, Y6
-	VFNMADD231PS k32_3f317000<>+0(SB), Y6, Y5
-	VFNMADD231PS k32_3805fdf4<>+0(SB), Y6, Y8
-	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y7, Y6
-	VADDPS       Y6, Y8, Y8
-	VADDPS       Y8, Y5, Y5
+	VMULPS       Y5, Y0, Y8
+	VFNMADD213PS Y8, Y0, Y5
+	VANDPS       Y1, Y8, Y10
+	VXORPS       Y10, Y5, Y5
+	VORPS        Y1, Y8, Y10
+	VMOVUPS      k32_49c00000<>+0(SB), Y3
+	VFMADD231PS  k32_3fb8aa3b<>+0(SB), Y10, Y3
+	VSUBPS       k32_49c00000<>+0(SB), Y3, Y9
+	VFNMADD231PS k32_3f317000<>+0(SB), Y9, Y10
+	VFNMADD231PS k32_3805fdf4<>+0(SB), Y9, Y5
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y3, Y9
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y5, Y10, Y10
 
 	// s = 2^(j/8)·2^n: the table's word less j<<20, plus k << 20
-	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y7, Y8
-	VPSLLD      $0x14, Y7, Y7
-	VPADDD      Y7, Y8, Y8
-	VMOVUPS     k32_3e2aae3b<>+0(SB), Y7
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y5, Y7
-	VFMADD213PS k32_3f000000<>+0(SB), Y5, Y7
-	VFMADD213PS Y2, Y5, Y7
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y3, Y5
+	VPSLLD      $0x14, Y3, Y3
+	VPADDD      Y3, Y5, Y5
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y3
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y3
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y3
+	VFMADD213PS Y2, Y10, Y3
 
 	// e = s + (t·P)·s
-	VMULPS      Y7, Y5, Y5
-	VFMADD213PS Y8, Y8, Y5
+	VMULPS      Y3, Y10, Y10
+	VFMADD213PS Y5, Y5, Y10
 
 	// e = 0 where -|x| < ln(2^-126)
-	VORPS   Y1, Y4, Y8
-	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y8, Y7
-	VANDNPS Y5, Y7, Y8
-	VADDPS  Y2, Y8, Y5
+	VORPS   Y1, Y8, Y5
+	VCMPPS  $0x01, k32_c2aeac50<>+0(SB), Y5, Y3
+	VANDNPS Y10, Y3, Y5
+	VADDPS  Y2, Y5, Y10
 
 	// q = (x < 0 ? e : 1)/(1 + e)
-	VBLENDVPS Y4, Y8, Y2, Y7
-	VDIVPS    Y5, Y7, Y7
+	VBLENDVPS Y8, Y5, Y2, Y3
+	VDIVPS    Y10, Y3, Y3
 
 	// dlo = e - (d - 1), the rounding error of d (exact)
-	VSUBPS    Y2, Y5, Y5
-	VSUBPS    Y5, Y8, Y8
-	VSUBPS    Y7, Y2, Y5
-	VBLENDVPS Y4, Y5, Y7, Y6
+	VSUBPS    Y2, Y10, Y10
+	VSUBPS    Y10, Y5, Y5
+	VSUBPS    Y3, Y2, Y10
+	VBLENDVPS Y8, Y10, Y3, Y9
 
 	// y = q - q·(dlo·(1/d))
-	VMULPS       Y6, Y8, Y8
-	VFNMADD213PS Y7, Y7, Y8
-	VMASKMOVPS   Y8, Y3, (SI)
+	VMULPS       Y9, Y5, Y5
+	VFNMADD213PS Y3, Y3, Y5
+	VMASKMOVPS   Y5, Y4, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -1964,10 +2453,12 @@ TEXT ·ScaledTanhForwardAVX2(SB), NOSPLIT, $0-56
 	SUBQ         $+7, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_one
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000001f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0 4096(CX)(BX*4)
 	VMOVUPS    (CX)(BX*4), Y7
 
@@ -2043,22 +2534,23 @@ fwd_widepf:
 	VBLENDVPS    Y13, Y7, Y10, Y9
 
 	// the sign of zh, last: the result of -0 is -0
-	VANDPS  Y4, Y8, Y8
-	VORPS   Y8, Y9, Y9
-	VMOVUPS Y9, (SI)
-	ADDQ    $0x00000008, BX
-	ADDQ    $0x00000020, SI
-	CMPQ    BX, AX
-	JL      fwd_widepf
+	VANDPS   Y4, Y8, Y8
+	VORPS    Y8, Y9, Y9
+	VMOVNTPS Y9, (SI)
+	ADDQ     $0x00000008, BX
+	ADDQ     $0x00000020, SI
+	CMPQ     BX, AX
+	JL       fwd_wident
+	SFENCE
+	JMP      fwd_one
 
-fwd_one:
-	MOVQ DX, AX
-	ANDQ $-8, AX
-	CMPQ BX, AX
-	JAE  fwd_tail
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_one
 
-fwd_oneloop:
-	VMOVUPS (CX)(BX*4), Y9
+fwd_widepf:
+	PREFETCHT0 4096(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Y9
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
 	VMULPS       Y9, Y1, Y8
@@ -2138,29 +2630,27 @@ fwd_oneloop:
 	ADDQ    $0x00000008, BX
 	ADDQ    $0x00000020, SI
 	CMPQ    BX, AX
-	JB      fwd_oneloop
+	JL      fwd_widepf
 
-fwd_tail:
-	CMPQ       BX, DX
-	JAE        fwd_done
-	MOVQ       DX, AX
-	ANDQ       $0x07, AX
-	SHLQ       $0x02, AX
-	LEAQ       tailmask32<>+32(SB), DX
-	SUBQ       AX, DX
-	VMOVDQU    (DX), Y10
-	VMASKMOVPS (CX)(BX*4), Y10, Y15
+fwd_one:
+	MOVQ DX, AX
+	ANDQ $-8, AX
+	CMPQ BX, AX
+	JAE  fwd_tail
+
+fwd_oneloop:
+	VMOVUPS (CX)(BX*4), Y10
 
 	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
-	VMULPS       Y15, Y1, Y8
-	VFNMADD213PS Y8, Y1, Y15
+	VMULPS       Y10, Y1, Y8
+	VFNMADD213PS Y8, Y1, Y10
 
 	// gh + (gl + gh·u·p(u)) with u = zh²
 	VMULPS Y8, Y8, Y7
 
 	// -gl = (gh - gain·zh) + gain·r - gain·r·u
 	VMULPS       Y8, Y0, Y9
-	VMULPS       Y15, Y0, Y11
+	VMULPS       Y10, Y0, Y11
 	VMOVAPS      Y9, Y12
 	VFNMADD231PS Y8, Y0, Y12
 	VADDPS       Y11, Y12, Y12
@@ -2181,51 +2671,142 @@ fwd_tail:
 	VFMADD231PS k32_4038aa3b<>+0(SB), Y12, Y11
 
 	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
-	VADDPS  Y15, Y15, Y13
-	VANDPS  Y4, Y8, Y15
-	VXORPS  Y15, Y13, Y13
-	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y7, Y15
-	VANDNPS Y13, Y15, Y14
+	VADDPS  Y10, Y10, Y13
+	VANDPS  Y4, Y8, Y10
+	VXORPS  Y10, Y13, Y13
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y7, Y10
+	VANDNPS Y13, Y10, Y14
 
 	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
 	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y11, Y13
 	VADDPS       Y13, Y14, Y14
 	VSUBPS       k32_49c00000<>+0(SB), Y11, Y13
-	VADDPS       Y12, Y12, Y15
-	VFNMADD231PS k32_3f317218<>+0(SB), Y13, Y15
-	VADDPS       Y14, Y15, Y15
+	VADDPS       Y12, Y12, Y10
+	VFNMADD231PS k32_3f317218<>+0(SB), Y13, Y10
+	VADDPS       Y14, Y10, Y10
 
 	// s = 2^(j/8)·2^n
 	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y11, Y14
 	VPSLLD      $0x14, Y11, Y11
 	VPADDD      Y11, Y14, Y14
 	VMOVUPS     k32_3e2aae3b<>+0(SB), Y13
-	VFMADD231PS k32_3d2aa420<>+0(SB), Y15, Y13
-	VFMADD213PS k32_3f000000<>+0(SB), Y15, Y13
-	VFMADD213PS Y3, Y15, Y13
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y10, Y13
+	VFMADD213PS k32_3f000000<>+0(SB), Y10, Y13
+	VFMADD213PS Y3, Y10, Y13
 
 	// e = s + (t·P)·s
-	VMULPS      Y13, Y15, Y15
-	VFMADD213PS Y14, Y14, Y15
+	VMULPS      Y13, Y10, Y10
+	VFMADD213PS Y14, Y14, Y10
 
 	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
-	VADDPS       Y3, Y15, Y14
-	VDIVPS       Y14, Y15, Y13
+	VADDPS       Y3, Y10, Y14
+	VDIVPS       Y14, Y10, Y13
 	VSUBPS       Y3, Y14, Y14
-	VSUBPS       Y14, Y15, Y15
+	VSUBPS       Y14, Y10, Y10
 	VSUBPS       Y13, Y3, Y14
-	VMULPS       Y14, Y15, Y15
-	VFNMADD213PS Y13, Y13, Y15
+	VMULPS       Y14, Y10, Y10
+	VFNMADD213PS Y13, Y13, Y10
+
+	// gain - 2gain·q
+	VFNMADD213PS Y0, Y2, Y10
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y7, Y13
+	VBLENDVPS    Y13, Y10, Y9, Y7
+
+	// the sign of zh, last: the result of -0 is -0
+	VANDPS  Y4, Y8, Y8
+	VORPS   Y8, Y7, Y7
+	VMOVUPS Y7, (SI)
+	ADDQ    $0x00000008, BX
+	ADDQ    $0x00000020, SI
+	CMPQ    BX, AX
+	JB      fwd_oneloop
+
+fwd_tail:
+	CMPQ       BX, DX
+	JAE        fwd_done
+	MOVQ       DX, AX
+	ANDQ       $0x07, AX
+	SHLQ       $0x02, AX
+	LEAQ       tailmask32<>+32(SB), DX
+	SUBQ       AX, DX
+	VMOVDQU    (DX), Y7
+	VMASKMOVPS (CX)(BX*4), Y7, Y15
+
+	// scaled tanh: zh = slope·x, r = zh - slope·x = -zl (exact)
+	VMULPS       Y15, Y1, Y8
+	VFNMADD213PS Y8, Y1, Y15
+
+	// gh + (gl + gh·u·p(u)) with u = zh²
+	VMULPS Y8, Y8, Y9
+
+	// -gl = (gh - gain·zh) + gain·r - gain·r·u
+	VMULPS       Y8, Y0, Y10
+	VMULPS       Y15, Y0, Y13
+	VMOVAPS      Y10, Y14
+	VFNMADD231PS Y8, Y0, Y14
+	VADDPS       Y13, Y14, Y14
+	VFNMADD231PS Y9, Y13, Y14
+	VMOVUPS      Y6, Y13
+	VFMADD231PS  Y5, Y9, Y13
+	VFMADD213PS  k32_bd5c1e2d<>+0(SB), Y9, Y13
+	VFMADD213PS  k32_3e088393<>+0(SB), Y9, Y13
+	VFMADD213PS  k32_beaaaa99<>+0(SB), Y9, Y13
+	VMULPS       Y9, Y10, Y11
+	VFNMADD231PS Y13, Y11, Y14
+	VSUBPS       Y14, Y10, Y10
+
+	// h = max(-|zh|, -10); k from h·2log2e, z = 2h beside it
+	VORPS       Y4, Y8, Y14
+	VMAXPS      k32_c1200000<>+0(SB), Y14, Y14
+	VMOVUPS     k32_49c00000<>+0(SB), Y13
+	VFMADD231PS k32_4038aa3b<>+0(SB), Y14, Y13
+
+	// -2|z| = -2|zh| + c, c = zh >= 0 ? 2r : -2r, 0 where clamped at -20 (zh² > 100)
+	VADDPS  Y15, Y15, Y11
+	VANDPS  Y4, Y8, Y15
+	VXORPS  Y15, Y11, Y11
+	VCMPPS  $0x0e, k32_42c80000<>+0(SB), Y9, Y15
+	VANDNPS Y11, Y15, Y12
+
+	// t = 2h - M·ln2 + (c + δj): sigmoid's table-driven exp, the reduction in one step
+	VPERMPS      lut32_00000000_b24e0611_33092801_b3051aa9_329302ae_31b3d0e5_b27ce182_b1d290be<>+0(SB), Y13, Y11
+	VADDPS       Y11, Y12, Y12
+	VSUBPS       k32_49c00000<>+0(SB), Y13, Y11
+	VADDPS       Y14, Y14, Y15
+	VFNMADD231PS k32_3f317218<>+0(SB), Y11, Y15
+	VADDPS       Y12, Y15, Y15
+
+	// s = 2^(j/8)·2^n
+	VPERMPS     lut32_3f800000_3f7b95c2_3f7837f0_3f75fed7_3f7504f3_3f75672a_3f7744fd_3f7ac0c7<>+0(SB), Y13, Y12
+	VPSLLD      $0x14, Y13, Y13
+	VPADDD      Y13, Y12, Y12
+	VMOVUPS     k32_3e2aae3b<>+0(SB), Y11
+	VFMADD231PS k32_3d2aa420<>+0(SB), Y15, Y11
+	VFMADD213PS k32_3f000000<>+0(SB), Y15, Y11
+	VFMADD213PS Y3, Y15, Y11
+
+	// e = s + (t·P)·s
+	VMULPS      Y11, Y15, Y15
+	VFMADD213PS Y12, Y12, Y15
+
+	// q = e/(1 + e), corrected for the rounding of d = 1 + e as in sigmoid
+	VADDPS       Y3, Y15, Y12
+	VDIVPS       Y12, Y15, Y11
+	VSUBPS       Y3, Y12, Y12
+	VSUBPS       Y12, Y15, Y15
+	VSUBPS       Y11, Y3, Y12
+	VMULPS       Y12, Y15, Y15
+	VFNMADD213PS Y11, Y11, Y15
 
 	// gain - 2gain·q
 	VFNMADD213PS Y0, Y2, Y15
-	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y7, Y13
-	VBLENDVPS    Y13, Y15, Y9, Y7
+	VCMPPS       $0x0d, k32_3ec80000<>+0(SB), Y9, Y11
+	VBLENDVPS    Y11, Y15, Y10, Y9
 
 	// the sign of zh, last: the result of -0 is -0
 	VANDPS     Y4, Y8, Y8
-	VORPS      Y8, Y7, Y7
-	VMASKMOVPS Y7, Y10, (SI)
+	VORPS      Y8, Y9, Y9
+	VMASKMOVPS Y9, Y7, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -2256,10 +2837,12 @@ TEXT ·ReLUBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ    $+31, AX
 	CMPQ    SI, AX
 	JGE     bwd_one
-	CMPQ    BX, $0x00010000
-	JB      bwd_wide
+	CMPQ    BX, $0x00200000
+	JB      bwd_cached
+	TESTQ   $0x0000001f, DI
+	JNZ     bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2284,6 +2867,46 @@ bwd_widepf:
 	VMULPS     Y10, Y3, Y3
 	VMULPS     Y6, Y4, Y4
 	VMULPS     Y7, Y5, Y5
+	VMOVNTPS   Y2, (DI)
+	VMOVNTPS   Y3, 32(DI)
+	VMOVNTPS   Y4, 64(DI)
+	VMOVNTPS   Y5, 96(DI)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y2
+	VMOVUPS    32(CX)(SI*4), Y3
+	VMOVUPS    64(CX)(SI*4), Y4
+	VMOVUPS    96(CX)(SI*4), Y5
+	VMOVUPS    (DX)(SI*4), Y6
+	VMOVUPS    32(DX)(SI*4), Y8
+	VMOVUPS    64(DX)(SI*4), Y9
+	VMOVUPS    96(DX)(SI*4), Y10
+	VCMPPS     $0x0e, Y0, Y6, Y7
+	VCMPPS     $0x0e, Y0, Y8, Y6
+	VCMPPS     $0x0e, Y0, Y9, Y8
+	VCMPPS     $0x0e, Y0, Y10, Y9
+	VANDPS     Y1, Y7, Y10
+	VANDPS     Y1, Y6, Y7
+	VANDPS     Y1, Y8, Y6
+	VANDPS     Y1, Y9, Y8
+	VMULPS     Y10, Y2, Y2
+	VMULPS     Y7, Y3, Y3
+	VMULPS     Y6, Y4, Y4
+	VMULPS     Y8, Y5, Y5
 	VMOVUPS    Y2, (DI)
 	VMOVUPS    Y3, 32(DI)
 	VMOVUPS    Y4, 64(DI)
@@ -2300,21 +2923,21 @@ bwd_wide:
 	VMOVUPS 64(CX)(SI*4), Y4
 	VMOVUPS 96(CX)(SI*4), Y5
 	VMOVUPS (DX)(SI*4), Y6
-	VMOVUPS 32(DX)(SI*4), Y8
+	VMOVUPS 32(DX)(SI*4), Y7
 	VMOVUPS 64(DX)(SI*4), Y9
 	VMOVUPS 96(DX)(SI*4), Y10
-	VCMPPS  $0x0e, Y0, Y6, Y7
-	VCMPPS  $0x0e, Y0, Y8, Y6
-	VCMPPS  $0x0e, Y0, Y9, Y8
+	VCMPPS  $0x0e, Y0, Y6, Y8
+	VCMPPS  $0x0e, Y0, Y7, Y6
+	VCMPPS  $0x0e, Y0, Y9, Y7
 	VCMPPS  $0x0e, Y0, Y10, Y9
-	VANDPS  Y1, Y7, Y10
-	VANDPS  Y1, Y6, Y7
-	VANDPS  Y1, Y8, Y6
-	VANDPS  Y1, Y9, Y8
+	VANDPS  Y1, Y8, Y10
+	VANDPS  Y1, Y6, Y8
+	VANDPS  Y1, Y7, Y6
+	VANDPS  Y1, Y9, Y7
 	VMULPS  Y10, Y2, Y2
-	VMULPS  Y7, Y3, Y3
+	VMULPS  Y8, Y3, Y3
 	VMULPS  Y6, Y4, Y4
-	VMULPS  Y8, Y5, Y5
+	VMULPS  Y7, Y5, Y5
 	VMOVUPS Y2, (DI)
 	VMOVUPS Y3, 32(DI)
 	VMOVUPS Y4, 64(DI)
@@ -2333,8 +2956,8 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y2
 	VMOVUPS (DX)(SI*4), Y3
-	VCMPPS  $0x0e, Y0, Y3, Y8
-	VANDPS  Y1, Y8, Y3
+	VCMPPS  $0x0e, Y0, Y3, Y7
+	VANDPS  Y1, Y7, Y3
 	VMULPS  Y3, Y2, Y2
 	VMOVUPS Y2, (DI)
 	ADDQ    $0x00000008, SI
@@ -2379,10 +3002,12 @@ TEXT ·LeakyReLUBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+31, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000001f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2407,6 +3032,46 @@ bwd_widepf:
 	VMULPS     Y11, Y4, Y4
 	VMULPS     Y7, Y5, Y5
 	VMULPS     Y8, Y6, Y6
+	VMOVNTPS   Y3, (DI)
+	VMOVNTPS   Y4, 32(DI)
+	VMOVNTPS   Y5, 64(DI)
+	VMOVNTPS   Y6, 96(DI)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y3
+	VMOVUPS    32(CX)(SI*4), Y4
+	VMOVUPS    64(CX)(SI*4), Y5
+	VMOVUPS    96(CX)(SI*4), Y6
+	VMOVUPS    (DX)(SI*4), Y7
+	VMOVUPS    32(DX)(SI*4), Y9
+	VMOVUPS    64(DX)(SI*4), Y10
+	VMOVUPS    96(DX)(SI*4), Y11
+	VCMPPS     $0x0e, Y1, Y7, Y8
+	VCMPPS     $0x0e, Y1, Y9, Y7
+	VCMPPS     $0x0e, Y1, Y10, Y9
+	VCMPPS     $0x0e, Y1, Y11, Y10
+	VBLENDVPS  Y8, Y2, Y0, Y11
+	VBLENDVPS  Y7, Y2, Y0, Y8
+	VBLENDVPS  Y9, Y2, Y0, Y7
+	VBLENDVPS  Y10, Y2, Y0, Y9
+	VMULPS     Y11, Y3, Y3
+	VMULPS     Y8, Y4, Y4
+	VMULPS     Y7, Y5, Y5
+	VMULPS     Y9, Y6, Y6
 	VMOVUPS    Y3, (DI)
 	VMOVUPS    Y4, 32(DI)
 	VMOVUPS    Y5, 64(DI)
@@ -2423,21 +3088,21 @@ bwd_wide:
 	VMOVUPS   64(CX)(SI*4), Y5
 	VMOVUPS   96(CX)(SI*4), Y6
 	VMOVUPS   (DX)(SI*4), Y7
-	VMOVUPS   32(DX)(SI*4), Y9
+	VMOVUPS   32(DX)(SI*4), Y8
 	VMOVUPS   64(DX)(SI*4), Y10
 	VMOVUPS   96(DX)(SI*4), Y11
-	VCMPPS    $0x0e, Y1, Y7, Y8
-	VCMPPS    $0x0e, Y1, Y9, Y7
-	VCMPPS    $0x0e, Y1, Y10, Y9
+	VCMPPS    $0x0e, Y1, Y7, Y9
+	VCMPPS    $0x0e, Y1, Y8, Y7
+	VCMPPS    $0x0e, Y1, Y10, Y8
 	VCMPPS    $0x0e, Y1, Y11, Y10
-	VBLENDVPS Y8, Y2, Y0, Y11
-	VBLENDVPS Y7, Y2, Y0, Y8
-	VBLENDVPS Y9, Y2, Y0, Y7
-	VBLENDVPS Y10, Y2, Y0, Y9
+	VBLENDVPS Y9, Y2, Y0, Y11
+	VBLENDVPS Y7, Y2, Y0, Y9
+	VBLENDVPS Y8, Y2, Y0, Y7
+	VBLENDVPS Y10, Y2, Y0, Y8
 	VMULPS    Y11, Y3, Y3
-	VMULPS    Y8, Y4, Y4
+	VMULPS    Y9, Y4, Y4
 	VMULPS    Y7, Y5, Y5
-	VMULPS    Y9, Y6, Y6
+	VMULPS    Y8, Y6, Y6
 	VMOVUPS   Y3, (DI)
 	VMOVUPS   Y4, 32(DI)
 	VMOVUPS   Y5, 64(DI)
@@ -2456,8 +3121,8 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   (DX)(SI*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y9
-	VBLENDVPS Y9, Y2, Y0, Y4
+	VCMPPS    $0x0e, Y1, Y4, Y8
+	VBLENDVPS Y8, Y2, Y0, Y4
 	VMULPS    Y4, Y3, Y3
 	VMOVUPS   Y3, (DI)
 	ADDQ      $0x00000008, SI
@@ -2502,10 +3167,12 @@ TEXT ·ELUBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+23, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000001f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2528,6 +3195,43 @@ bwd_widepf:
 	VMULPS     Y9, Y3, Y3
 	VMULPS     Y6, Y4, Y4
 	VMULPS     Y7, Y5, Y5
+	VMOVNTPS   Y3, (DI)
+	VMOVNTPS   Y4, 32(DI)
+	VMOVNTPS   Y5, 64(DI)
+	ADDQ       $0x00000018, SI
+	ADDQ       $0x00000060, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y3
+	VMOVUPS    32(CX)(SI*4), Y4
+	VMOVUPS    64(CX)(SI*4), Y5
+	VMOVUPS    (DX)(SI*4), Y10
+	VMOVUPS    32(DX)(SI*4), Y11
+	VMOVUPS    64(DX)(SI*4), Y12
+	VCMPPS     $0x0e, Y1, Y10, Y7
+	VCMPPS     $0x0e, Y1, Y11, Y6
+	VCMPPS     $0x0e, Y1, Y12, Y9
+	VADDPS     Y0, Y10, Y10
+	VADDPS     Y0, Y11, Y11
+	VADDPS     Y0, Y12, Y12
+	VBLENDVPS  Y7, Y2, Y10, Y8
+	VBLENDVPS  Y6, Y2, Y11, Y10
+	VBLENDVPS  Y9, Y2, Y12, Y11
+	VMULPS     Y8, Y3, Y3
+	VMULPS     Y10, Y4, Y4
+	VMULPS     Y11, Y5, Y5
 	VMOVUPS    Y3, (DI)
 	VMOVUPS    Y4, 32(DI)
 	VMOVUPS    Y5, 64(DI)
@@ -2541,21 +3245,21 @@ bwd_wide:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   32(CX)(SI*4), Y4
 	VMOVUPS   64(CX)(SI*4), Y5
-	VMOVUPS   (DX)(SI*4), Y10
-	VMOVUPS   32(DX)(SI*4), Y11
-	VMOVUPS   64(DX)(SI*4), Y12
-	VCMPPS    $0x0e, Y1, Y10, Y7
-	VCMPPS    $0x0e, Y1, Y11, Y6
-	VCMPPS    $0x0e, Y1, Y12, Y9
-	VADDPS    Y0, Y10, Y10
-	VADDPS    Y0, Y11, Y11
-	VADDPS    Y0, Y12, Y12
-	VBLENDVPS Y7, Y2, Y10, Y8
-	VBLENDVPS Y6, Y2, Y11, Y10
-	VBLENDVPS Y9, Y2, Y12, Y11
-	VMULPS    Y8, Y3, Y3
-	VMULPS    Y10, Y4, Y4
-	VMULPS    Y11, Y5, Y5
+	VMOVUPS   (DX)(SI*4), Y6
+	VMOVUPS   32(DX)(SI*4), Y7
+	VMOVUPS   64(DX)(SI*4), Y9
+	VCMPPS    $0x0e, Y1, Y6, Y11
+	VCMPPS    $0x0e, Y1, Y7, Y10
+	VCMPPS    $0x0e, Y1, Y9, Y8
+	VADDPS    Y0, Y6, Y6
+	VADDPS    Y0, Y7, Y7
+	VADDPS    Y0, Y9, Y9
+	VBLENDVPS Y11, Y2, Y6, Y12
+	VBLENDVPS Y10, Y2, Y7, Y6
+	VBLENDVPS Y8, Y2, Y9, Y7
+	VMULPS    Y12, Y3, Y3
+	VMULPS    Y6, Y4, Y4
+	VMULPS    Y7, Y5, Y5
 	VMOVUPS   Y3, (DI)
 	VMOVUPS   Y4, 32(DI)
 	VMOVUPS   Y5, 64(DI)
@@ -2573,10 +3277,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Y3
 	VMOVUPS   (DX)(SI*4), Y4
-	VCMPPS    $0x0e, Y1, Y4, Y11
+	VCMPPS    $0x0e, Y1, Y4, Y7
 	VADDPS    Y0, Y4, Y4
-	VBLENDVPS Y11, Y2, Y4, Y10
-	VMULPS    Y10, Y3, Y3
+	VBLENDVPS Y7, Y2, Y4, Y6
+	VMULPS    Y6, Y3, Y3
 	VMOVUPS   Y3, (DI)
 	ADDQ      $0x00000008, SI
 	ADDQ      $0x00000020, DI
@@ -2594,9 +3298,9 @@ bwd_tail:
 	VMOVDQU    (BX), Y3
 	VMASKMOVPS (CX)(SI*4), Y3, Y5
 	VMASKMOVPS (DX)(SI*4), Y3, Y4
-	VCMPPS     $0x0e, Y1, Y4, Y10
+	VCMPPS     $0x0e, Y1, Y4, Y6
 	VADDPS     Y0, Y4, Y4
-	VBLENDVPS  Y10, Y2, Y4, Y4
+	VBLENDVPS  Y6, Y2, Y4, Y4
 	VMULPS     Y4, Y5, Y5
 	VMASKMOVPS Y5, Y3, (DI)
 
@@ -2607,20 +3311,22 @@ bwd_done:
 // func SigmoidBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
 TEXT ·SigmoidBackwardAVX2(SB), NOSPLIT, $0-80
-	MOVQ dx_base+0(FP), AX
-	MOVQ dy_base+24(FP), CX
-	MOVQ y_base+48(FP), DX
-	MOVQ dx_len+8(FP), BX
-	XORQ SI, SI
-	MOVQ AX, DI
-	MOVQ BX, AX
-	SUBQ $+31, AX
-	CMPQ SI, AX
-	JGE  bwd_one
-	CMPQ BX, $0x00010000
-	JB   bwd_wide
+	MOVQ  dx_base+0(FP), AX
+	MOVQ  dy_base+24(FP), CX
+	MOVQ  y_base+48(FP), DX
+	MOVQ  dx_len+8(FP), BX
+	XORQ  SI, SI
+	MOVQ  AX, DI
+	MOVQ  BX, AX
+	SUBQ  $+31, AX
+	CMPQ  SI, AX
+	JGE   bwd_one
+	CMPQ  BX, $0x00200000
+	JB    bwd_cached
+	TESTQ $0x0000001f, DI
+	JNZ   bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2649,6 +3355,50 @@ bwd_widepf:
 	VMULPS     Y9, Y1, Y1
 	VMULPS     Y10, Y2, Y2
 	VMULPS     Y11, Y3, Y3
+	VMOVNTPS   Y0, (DI)
+	VMOVNTPS   Y1, 32(DI)
+	VMOVNTPS   Y2, 64(DI)
+	VMOVNTPS   Y3, 96(DI)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y0
+	VMOVUPS    32(CX)(SI*4), Y1
+	VMOVUPS    64(CX)(SI*4), Y2
+	VMOVUPS    96(CX)(SI*4), Y3
+	VMOVUPS    (DX)(SI*4), Y4
+	VMOVUPS    32(DX)(SI*4), Y5
+	VMOVUPS    64(DX)(SI*4), Y6
+	VMOVUPS    96(DX)(SI*4), Y12
+	VMOVUPS    k32_3f800000<>+0(SB), Y10
+	VSUBPS     Y4, Y10, Y11
+	VMOVUPS    k32_3f800000<>+0(SB), Y9
+	VSUBPS     Y5, Y9, Y10
+	VMOVUPS    k32_3f800000<>+0(SB), Y8
+	VSUBPS     Y6, Y8, Y9
+	VMOVUPS    k32_3f800000<>+0(SB), Y7
+	VSUBPS     Y12, Y7, Y8
+	VMULPS     Y4, Y11, Y11
+	VMULPS     Y5, Y10, Y10
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y12, Y8, Y8
+	VMULPS     Y11, Y0, Y0
+	VMULPS     Y10, Y1, Y1
+	VMULPS     Y9, Y2, Y2
+	VMULPS     Y8, Y3, Y3
 	VMOVUPS    Y0, (DI)
 	VMOVUPS    Y1, 32(DI)
 	VMOVUPS    Y2, 64(DI)
@@ -2667,23 +3417,23 @@ bwd_wide:
 	VMOVUPS (DX)(SI*4), Y4
 	VMOVUPS 32(DX)(SI*4), Y5
 	VMOVUPS 64(DX)(SI*4), Y6
-	VMOVUPS 96(DX)(SI*4), Y12
-	VMOVUPS k32_3f800000<>+0(SB), Y10
-	VSUBPS  Y4, Y10, Y11
+	VMOVUPS 96(DX)(SI*4), Y7
 	VMOVUPS k32_3f800000<>+0(SB), Y9
-	VSUBPS  Y5, Y9, Y10
-	VMOVUPS k32_3f800000<>+0(SB), Y8
-	VSUBPS  Y6, Y8, Y9
-	VMOVUPS k32_3f800000<>+0(SB), Y7
-	VSUBPS  Y12, Y7, Y8
-	VMULPS  Y4, Y11, Y11
-	VMULPS  Y5, Y10, Y10
-	VMULPS  Y6, Y9, Y9
-	VMULPS  Y12, Y8, Y8
-	VMULPS  Y11, Y0, Y0
-	VMULPS  Y10, Y1, Y1
-	VMULPS  Y9, Y2, Y2
-	VMULPS  Y8, Y3, Y3
+	VSUBPS  Y4, Y9, Y8
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y5, Y10, Y9
+	VMOVUPS k32_3f800000<>+0(SB), Y11
+	VSUBPS  Y6, Y11, Y10
+	VMOVUPS k32_3f800000<>+0(SB), Y12
+	VSUBPS  Y7, Y12, Y11
+	VMULPS  Y4, Y8, Y8
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y0, Y0
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, 64(DI)
@@ -2702,10 +3452,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y0
 	VMOVUPS (DX)(SI*4), Y1
-	VMOVUPS k32_3f800000<>+0(SB), Y9
-	VSUBPS  Y1, Y9, Y8
-	VMULPS  Y1, Y8, Y8
-	VMULPS  Y8, Y0, Y0
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y1, Y10, Y11
+	VMULPS  Y1, Y11, Y11
+	VMULPS  Y11, Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -2724,9 +3474,9 @@ bwd_tail:
 	VMASKMOVPS (CX)(SI*4), Y0, Y2
 	VMASKMOVPS (DX)(SI*4), Y0, Y3
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y3, Y1, Y8
-	VMULPS     Y3, Y8, Y8
-	VMULPS     Y8, Y2, Y2
+	VSUBPS     Y3, Y1, Y11
+	VMULPS     Y3, Y11, Y11
+	VMULPS     Y11, Y2, Y2
 	VMASKMOVPS Y2, Y0, (DI)
 
 bwd_done:
@@ -2736,20 +3486,22 @@ bwd_done:
 // func TanhBackwardAVX2(dx []float32, dy []float32, y []float32, p *[4]float32)
 // Requires: AVX, MMX+
 TEXT ·TanhBackwardAVX2(SB), NOSPLIT, $0-80
-	MOVQ dx_base+0(FP), AX
-	MOVQ dy_base+24(FP), CX
-	MOVQ y_base+48(FP), DX
-	MOVQ dx_len+8(FP), BX
-	XORQ SI, SI
-	MOVQ AX, DI
-	MOVQ BX, AX
-	SUBQ $+31, AX
-	CMPQ SI, AX
-	JGE  bwd_one
-	CMPQ BX, $0x00010000
-	JB   bwd_wide
+	MOVQ  dx_base+0(FP), AX
+	MOVQ  dy_base+24(FP), CX
+	MOVQ  y_base+48(FP), DX
+	MOVQ  dx_len+8(FP), BX
+	XORQ  SI, SI
+	MOVQ  AX, DI
+	MOVQ  BX, AX
+	SUBQ  $+31, AX
+	CMPQ  SI, AX
+	JGE   bwd_one
+	CMPQ  BX, $0x00200000
+	JB    bwd_cached
+	TESTQ $0x0000001f, DI
+	JNZ   bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2782,6 +3534,54 @@ bwd_widepf:
 	VMULPS     Y9, Y1, Y1
 	VMULPS     Y10, Y2, Y2
 	VMULPS     Y11, Y3, Y3
+	VMOVNTPS   Y0, (DI)
+	VMOVNTPS   Y1, 32(DI)
+	VMOVNTPS   Y2, 64(DI)
+	VMOVNTPS   Y3, 96(DI)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000080, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y0
+	VMOVUPS    32(CX)(SI*4), Y1
+	VMOVUPS    64(CX)(SI*4), Y2
+	VMOVUPS    96(CX)(SI*4), Y3
+	VMOVUPS    (DX)(SI*4), Y4
+	VMOVUPS    32(DX)(SI*4), Y5
+	VMOVUPS    64(DX)(SI*4), Y6
+	VMOVUPS    96(DX)(SI*4), Y12
+	VMOVUPS    k32_3f800000<>+0(SB), Y10
+	VSUBPS     Y4, Y10, Y11
+	VMOVUPS    k32_3f800000<>+0(SB), Y9
+	VSUBPS     Y5, Y9, Y10
+	VMOVUPS    k32_3f800000<>+0(SB), Y8
+	VSUBPS     Y6, Y8, Y9
+	VMOVUPS    k32_3f800000<>+0(SB), Y7
+	VSUBPS     Y12, Y7, Y8
+	VADDPS     k32_3f800000<>+0(SB), Y4, Y4
+	VADDPS     k32_3f800000<>+0(SB), Y5, Y5
+	VADDPS     k32_3f800000<>+0(SB), Y6, Y6
+	VADDPS     k32_3f800000<>+0(SB), Y12, Y12
+	VMULPS     Y4, Y11, Y11
+	VMULPS     Y5, Y10, Y10
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y12, Y8, Y8
+	VMULPS     Y11, Y0, Y0
+	VMULPS     Y10, Y1, Y1
+	VMULPS     Y9, Y2, Y2
+	VMULPS     Y8, Y3, Y3
 	VMOVUPS    Y0, (DI)
 	VMOVUPS    Y1, 32(DI)
 	VMOVUPS    Y2, 64(DI)
@@ -2800,27 +3600,27 @@ bwd_wide:
 	VMOVUPS (DX)(SI*4), Y4
 	VMOVUPS 32(DX)(SI*4), Y5
 	VMOVUPS 64(DX)(SI*4), Y6
-	VMOVUPS 96(DX)(SI*4), Y12
-	VMOVUPS k32_3f800000<>+0(SB), Y10
-	VSUBPS  Y4, Y10, Y11
+	VMOVUPS 96(DX)(SI*4), Y7
 	VMOVUPS k32_3f800000<>+0(SB), Y9
-	VSUBPS  Y5, Y9, Y10
-	VMOVUPS k32_3f800000<>+0(SB), Y8
-	VSUBPS  Y6, Y8, Y9
-	VMOVUPS k32_3f800000<>+0(SB), Y7
-	VSUBPS  Y12, Y7, Y8
+	VSUBPS  Y4, Y9, Y8
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y5, Y10, Y9
+	VMOVUPS k32_3f800000<>+0(SB), Y11
+	VSUBPS  Y6, Y11, Y10
+	VMOVUPS k32_3f800000<>+0(SB), Y12
+	VSUBPS  Y7, Y12, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y4, Y4
 	VADDPS  k32_3f800000<>+0(SB), Y5, Y5
 	VADDPS  k32_3f800000<>+0(SB), Y6, Y6
-	VADDPS  k32_3f800000<>+0(SB), Y12, Y12
-	VMULPS  Y4, Y11, Y11
-	VMULPS  Y5, Y10, Y10
-	VMULPS  Y6, Y9, Y9
-	VMULPS  Y12, Y8, Y8
-	VMULPS  Y11, Y0, Y0
-	VMULPS  Y10, Y1, Y1
-	VMULPS  Y9, Y2, Y2
-	VMULPS  Y8, Y3, Y3
+	VADDPS  k32_3f800000<>+0(SB), Y7, Y7
+	VMULPS  Y4, Y8, Y8
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
+	VMULPS  Y7, Y11, Y11
+	VMULPS  Y8, Y0, Y0
+	VMULPS  Y9, Y1, Y1
+	VMULPS  Y10, Y2, Y2
+	VMULPS  Y11, Y3, Y3
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, 64(DI)
@@ -2839,11 +3639,11 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y0
 	VMOVUPS (DX)(SI*4), Y1
-	VMOVUPS k32_3f800000<>+0(SB), Y9
-	VSUBPS  Y1, Y9, Y8
+	VMOVUPS k32_3f800000<>+0(SB), Y10
+	VSUBPS  Y1, Y10, Y11
 	VADDPS  k32_3f800000<>+0(SB), Y1, Y1
-	VMULPS  Y1, Y8, Y8
-	VMULPS  Y8, Y0, Y0
+	VMULPS  Y1, Y11, Y11
+	VMULPS  Y11, Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -2862,10 +3662,10 @@ bwd_tail:
 	VMASKMOVPS (CX)(SI*4), Y0, Y2
 	VMASKMOVPS (DX)(SI*4), Y0, Y3
 	VMOVUPS    k32_3f800000<>+0(SB), Y1
-	VSUBPS     Y3, Y1, Y8
+	VSUBPS     Y3, Y1, Y11
 	VADDPS     k32_3f800000<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y8, Y8
-	VMULPS     Y8, Y2, Y2
+	VMULPS     Y3, Y11, Y11
+	VMULPS     Y11, Y2, Y2
 	VMASKMOVPS Y2, Y0, (DI)
 
 bwd_done:
@@ -2888,10 +3688,12 @@ TEXT ·ScaledSigmoidBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+23, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000001f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -2914,6 +3716,43 @@ bwd_widepf:
 	VMULPS     Y8, Y2, Y2
 	VMULPS     Y9, Y3, Y3
 	VMULPS     Y10, Y4, Y4
+	VMOVNTPS   Y2, (DI)
+	VMOVNTPS   Y3, 32(DI)
+	VMOVNTPS   Y4, 64(DI)
+	ADDQ       $0x00000018, SI
+	ADDQ       $0x00000060, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y2
+	VMOVUPS    32(CX)(SI*4), Y3
+	VMOVUPS    64(CX)(SI*4), Y4
+	VMOVUPS    (DX)(SI*4), Y5
+	VMOVUPS    32(DX)(SI*4), Y6
+	VMOVUPS    64(DX)(SI*4), Y7
+	VSUBPS     Y5, Y1, Y10
+	VSUBPS     Y6, Y1, Y9
+	VSUBPS     Y7, Y1, Y8
+	VMULPS     Y5, Y10, Y10
+	VMULPS     Y6, Y9, Y9
+	VMULPS     Y7, Y8, Y8
+	VMULPS     Y0, Y10, Y10
+	VMULPS     Y0, Y9, Y9
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y10, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y8, Y4, Y4
 	VMOVUPS    Y2, (DI)
 	VMOVUPS    Y3, 32(DI)
 	VMOVUPS    Y4, 64(DI)
@@ -2930,18 +3769,18 @@ bwd_wide:
 	VMOVUPS (DX)(SI*4), Y5
 	VMOVUPS 32(DX)(SI*4), Y6
 	VMOVUPS 64(DX)(SI*4), Y7
-	VSUBPS  Y5, Y1, Y10
+	VSUBPS  Y5, Y1, Y8
 	VSUBPS  Y6, Y1, Y9
-	VSUBPS  Y7, Y1, Y8
-	VMULPS  Y5, Y10, Y10
+	VSUBPS  Y7, Y1, Y10
+	VMULPS  Y5, Y8, Y8
 	VMULPS  Y6, Y9, Y9
-	VMULPS  Y7, Y8, Y8
-	VMULPS  Y0, Y10, Y10
-	VMULPS  Y0, Y9, Y9
+	VMULPS  Y7, Y10, Y10
 	VMULPS  Y0, Y8, Y8
-	VMULPS  Y10, Y2, Y2
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y0, Y10, Y10
+	VMULPS  Y8, Y2, Y2
 	VMULPS  Y9, Y3, Y3
-	VMULPS  Y8, Y4, Y4
+	VMULPS  Y10, Y4, Y4
 	VMOVUPS Y2, (DI)
 	VMOVUPS Y3, 32(DI)
 	VMOVUPS Y4, 64(DI)
@@ -2959,10 +3798,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y2
 	VMOVUPS (DX)(SI*4), Y3
-	VSUBPS  Y3, Y1, Y8
-	VMULPS  Y3, Y8, Y8
-	VMULPS  Y0, Y8, Y8
-	VMULPS  Y8, Y2, Y2
+	VSUBPS  Y3, Y1, Y10
+	VMULPS  Y3, Y10, Y10
+	VMULPS  Y0, Y10, Y10
+	VMULPS  Y10, Y2, Y2
 	VMOVUPS Y2, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -2980,10 +3819,10 @@ bwd_tail:
 	VMOVDQU    (BX), Y2
 	VMASKMOVPS (CX)(SI*4), Y2, Y3
 	VMASKMOVPS (DX)(SI*4), Y2, Y4
-	VSUBPS     Y4, Y1, Y8
-	VMULPS     Y4, Y8, Y8
-	VMULPS     Y0, Y8, Y8
-	VMULPS     Y8, Y3, Y3
+	VSUBPS     Y4, Y1, Y10
+	VMULPS     Y4, Y10, Y10
+	VMULPS     Y0, Y10, Y10
+	VMULPS     Y10, Y3, Y3
 	VMASKMOVPS Y3, Y2, (DI)
 
 bwd_done:
@@ -3006,10 +3845,12 @@ TEXT ·ScaledTanhBackwardAVX2(SB), NOSPLIT, $0-80
 	SUBQ         $+23, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000001f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4096(DX)(SI*4)
@@ -3035,6 +3876,46 @@ bwd_widepf:
 	VMULPS     Y8, Y2, Y2
 	VMULPS     Y9, Y3, Y3
 	VMULPS     Y10, Y4, Y4
+	VMOVNTPS   Y2, (DI)
+	VMOVNTPS   Y3, 32(DI)
+	VMOVNTPS   Y4, 64(DI)
+	ADDQ       $0x00000018, SI
+	ADDQ       $0x00000060, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Y2
+	VMOVUPS    32(CX)(SI*4), Y3
+	VMOVUPS    64(CX)(SI*4), Y4
+	VMOVUPS    (DX)(SI*4), Y5
+	VMOVUPS    32(DX)(SI*4), Y7
+	VMOVUPS    64(DX)(SI*4), Y11
+	VSUBPS     Y5, Y0, Y10
+	VSUBPS     Y7, Y0, Y9
+	VSUBPS     Y11, Y0, Y8
+	VADDPS     Y5, Y0, Y6
+	VADDPS     Y7, Y0, Y5
+	VADDPS     Y11, Y0, Y7
+	VMULPS     Y6, Y10, Y10
+	VMULPS     Y5, Y9, Y9
+	VMULPS     Y7, Y8, Y8
+	VMULPS     Y1, Y10, Y10
+	VMULPS     Y1, Y9, Y9
+	VMULPS     Y1, Y8, Y8
+	VMULPS     Y10, Y2, Y2
+	VMULPS     Y9, Y3, Y3
+	VMULPS     Y8, Y4, Y4
 	VMOVUPS    Y2, (DI)
 	VMOVUPS    Y3, 32(DI)
 	VMOVUPS    Y4, 64(DI)
@@ -3049,23 +3930,23 @@ bwd_wide:
 	VMOVUPS 32(CX)(SI*4), Y3
 	VMOVUPS 64(CX)(SI*4), Y4
 	VMOVUPS (DX)(SI*4), Y5
-	VMOVUPS 32(DX)(SI*4), Y7
+	VMOVUPS 32(DX)(SI*4), Y6
 	VMOVUPS 64(DX)(SI*4), Y11
-	VSUBPS  Y5, Y0, Y10
-	VSUBPS  Y7, Y0, Y9
-	VSUBPS  Y11, Y0, Y8
-	VADDPS  Y5, Y0, Y6
-	VADDPS  Y7, Y0, Y5
-	VADDPS  Y11, Y0, Y7
-	VMULPS  Y6, Y10, Y10
-	VMULPS  Y5, Y9, Y9
+	VSUBPS  Y5, Y0, Y8
+	VSUBPS  Y6, Y0, Y9
+	VSUBPS  Y11, Y0, Y10
+	VADDPS  Y5, Y0, Y7
+	VADDPS  Y6, Y0, Y5
+	VADDPS  Y11, Y0, Y6
 	VMULPS  Y7, Y8, Y8
-	VMULPS  Y1, Y10, Y10
-	VMULPS  Y1, Y9, Y9
+	VMULPS  Y5, Y9, Y9
+	VMULPS  Y6, Y10, Y10
 	VMULPS  Y1, Y8, Y8
-	VMULPS  Y10, Y2, Y2
+	VMULPS  Y1, Y9, Y9
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y8, Y2, Y2
 	VMULPS  Y9, Y3, Y3
-	VMULPS  Y8, Y4, Y4
+	VMULPS  Y10, Y4, Y4
 	VMOVUPS Y2, (DI)
 	VMOVUPS Y3, 32(DI)
 	VMOVUPS Y4, 64(DI)
@@ -3083,11 +3964,11 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Y2
 	VMOVUPS (DX)(SI*4), Y3
-	VSUBPS  Y3, Y0, Y8
+	VSUBPS  Y3, Y0, Y10
 	VADDPS  Y3, Y0, Y9
-	VMULPS  Y9, Y8, Y8
-	VMULPS  Y1, Y8, Y8
-	VMULPS  Y8, Y2, Y2
+	VMULPS  Y9, Y10, Y10
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y10, Y2, Y2
 	VMOVUPS Y2, (DI)
 	ADDQ    $0x00000008, SI
 	ADDQ    $0x00000020, DI
@@ -3105,11 +3986,11 @@ bwd_tail:
 	VMOVDQU    (BX), Y2
 	VMASKMOVPS (CX)(SI*4), Y2, Y3
 	VMASKMOVPS (DX)(SI*4), Y2, Y4
-	VSUBPS     Y4, Y0, Y8
+	VSUBPS     Y4, Y0, Y10
 	VADDPS     Y4, Y0, Y9
-	VMULPS     Y9, Y8, Y8
-	VMULPS     Y1, Y8, Y8
-	VMULPS     Y8, Y3, Y3
+	VMULPS     Y9, Y10, Y10
+	VMULPS     Y1, Y10, Y10
+	VMULPS     Y10, Y3, Y3
 	VMASKMOVPS Y3, Y2, (DI)
 
 bwd_done:
@@ -5245,8 +6126,38 @@ TEXT ·ReLUForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ   $+63, AX
 	CMPQ   BX, AX
 	JGE    fwd_one
-	CMPQ   DX, $0x00010000
-	JB     fwd_wide
+	CMPQ   DX, $0x00200000
+	JB     fwd_cached
+	TESTQ  $0x0000003f, SI
+	JNZ    fwd_cached
+
+fwd_wident:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	PREFETCHT0 4224(CX)(BX*4)
+	PREFETCHT0 4288(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z1
+	VMOVUPS    64(CX)(BX*4), Z2
+	VMOVUPS    128(CX)(BX*4), Z3
+	VMOVUPS    192(CX)(BX*4), Z4
+	VMAXPS     Z1, Z0, Z1
+	VMAXPS     Z2, Z0, Z2
+	VMAXPS     Z3, Z0, Z3
+	VMAXPS     Z4, Z0, Z4
+	VMOVNTPS   Z1, (SI)
+	VMOVNTPS   Z2, 64(SI)
+	VMOVNTPS   Z3, 128(SI)
+	VMOVNTPS   Z4, 192(SI)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000100, SI
+	CMPQ       BX, AX
+	JL         fwd_wident
+	SFENCE
+	JMP        fwd_one
+
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
 
 fwd_widepf:
 	PREFETCHT0 4096(CX)(BX*4)
@@ -5337,10 +6248,12 @@ TEXT ·LeakyReLUForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+63, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000003f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	PREFETCHT0 4224(CX)(BX*4)
@@ -5365,6 +6278,46 @@ fwd_widepf:
 	VMOVUPS    Z8, K2, Z4
 	VMOVUPS    Z9, K3, Z5
 	VMOVUPS    Z10, K4, Z6
+	VMOVNTPS   Z3, (SI)
+	VMOVNTPS   Z4, 64(SI)
+	VMOVNTPS   Z5, 128(SI)
+	VMOVNTPS   Z6, 192(SI)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000100, SI
+	CMPQ       BX, AX
+	JL         fwd_wident
+	SFENCE
+	JMP        fwd_one
+
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	PREFETCHT0 4224(CX)(BX*4)
+	PREFETCHT0 4288(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z3
+	VMOVUPS    64(CX)(BX*4), Z4
+	VMOVUPS    128(CX)(BX*4), Z5
+	VMOVUPS    192(CX)(BX*4), Z6
+	VMULPS     Z0, Z3, Z10
+	VMULPS     Z0, Z4, Z9
+	VMULPS     Z0, Z5, Z8
+	VMULPS     Z0, Z6, Z7
+	VMINPS     Z1, Z10, Z10
+	VMINPS     Z1, Z9, Z9
+	VMINPS     Z1, Z8, Z8
+	VMINPS     Z1, Z7, Z7
+	VCMPPS     $0x01, Z2, Z3, K4
+	VCMPPS     $0x01, Z2, Z4, K3
+	VCMPPS     $0x01, Z2, Z5, K2
+	VCMPPS     $0x01, Z2, Z6, K1
+	VMOVUPS    Z10, K4, Z3
+	VMOVUPS    Z9, K3, Z4
+	VMOVUPS    Z8, K2, Z5
+	VMOVUPS    Z7, K1, Z6
 	VMOVUPS    Z3, (SI)
 	VMOVUPS    Z4, 64(SI)
 	VMOVUPS    Z5, 128(SI)
@@ -5380,22 +6333,22 @@ fwd_wide:
 	VMOVUPS 64(CX)(BX*4), Z4
 	VMOVUPS 128(CX)(BX*4), Z5
 	VMOVUPS 192(CX)(BX*4), Z6
-	VMULPS  Z0, Z3, Z10
-	VMULPS  Z0, Z4, Z9
-	VMULPS  Z0, Z5, Z8
-	VMULPS  Z0, Z6, Z7
-	VMINPS  Z1, Z10, Z10
-	VMINPS  Z1, Z9, Z9
-	VMINPS  Z1, Z8, Z8
+	VMULPS  Z0, Z3, Z7
+	VMULPS  Z0, Z4, Z8
+	VMULPS  Z0, Z5, Z9
+	VMULPS  Z0, Z6, Z10
 	VMINPS  Z1, Z7, Z7
-	VCMPPS  $0x01, Z2, Z3, K4
-	VCMPPS  $0x01, Z2, Z4, K3
-	VCMPPS  $0x01, Z2, Z5, K2
-	VCMPPS  $0x01, Z2, Z6, K1
-	VMOVUPS Z10, K4, Z3
-	VMOVUPS Z9, K3, Z4
-	VMOVUPS Z8, K2, Z5
-	VMOVUPS Z7, K1, Z6
+	VMINPS  Z1, Z8, Z8
+	VMINPS  Z1, Z9, Z9
+	VMINPS  Z1, Z10, Z10
+	VCMPPS  $0x01, Z2, Z3, K1
+	VCMPPS  $0x01, Z2, Z4, K2
+	VCMPPS  $0x01, Z2, Z5, K3
+	VCMPPS  $0x01, Z2, Z6, K4
+	VMOVUPS Z7, K1, Z3
+	VMOVUPS Z8, K2, Z4
+	VMOVUPS Z9, K3, Z5
+	VMOVUPS Z10, K4, Z6
 	VMOVUPS Z3, (SI)
 	VMOVUPS Z4, 64(SI)
 	VMOVUPS Z5, 128(SI)
@@ -5413,10 +6366,10 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Z3
-	VMULPS  Z0, Z3, Z7
-	VMINPS  Z1, Z7, Z7
-	VCMPPS  $0x01, Z2, Z3, K1
-	VMOVUPS Z7, K1, Z3
+	VMULPS  Z0, Z3, Z10
+	VMINPS  Z1, Z10, Z10
+	VCMPPS  $0x01, Z2, Z3, K4
+	VMOVUPS Z10, K4, Z3
 	VMOVUPS Z3, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
@@ -5431,13 +6384,13 @@ fwd_tail:
 	MOVQ      $0x00000001, DX
 	SHLXQ     AX, DX, DX
 	DECQ      DX
-	KMOVW     DX, K2
-	VMOVUPS.Z (CX)(BX*4), K2, Z3
-	VMULPS    Z0, Z3, Z7
-	VMINPS    Z1, Z7, Z7
-	VCMPPS    $0x01, Z2, Z3, K1
-	VMOVUPS   Z7, K1, Z3
-	VMOVUPS   Z3, K2, (SI)
+	KMOVW     DX, K1
+	VMOVUPS.Z (CX)(BX*4), K1, Z3
+	VMULPS    Z0, Z3, Z10
+	VMINPS    Z1, Z10, Z10
+	VCMPPS    $0x01, Z2, Z3, K4
+	VMOVUPS   Z10, K4, Z3
+	VMOVUPS   Z3, K1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -5460,10 +6413,12 @@ TEXT ·LeakyReLUMaxForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+63, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000003f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0 4096(CX)(BX*4)
 	PREFETCHT0 4160(CX)(BX*4)
 	PREFETCHT0 4224(CX)(BX*4)
@@ -5480,10 +6435,42 @@ fwd_widepf:
 	VMAXPS     Z2, Z6, Z6
 	VMAXPS     Z3, Z7, Z7
 	VMAXPS     Z4, Z8, Z8
-	VMOVUPS    Z5, (SI)
-	VMOVUPS    Z6, 64(SI)
-	VMOVUPS    Z7, 128(SI)
-	VMOVUPS    Z8, 192(SI)
+	VMOVNTPS   Z5, (SI)
+	VMOVNTPS   Z6, 64(SI)
+	VMOVNTPS   Z7, 128(SI)
+	VMOVNTPS   Z8, 192(SI)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000100, SI
+	CMPQ       BX, AX
+	JL         fwd_wident
+	SFENCE
+	JMP        fwd_one
+
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0 4096(CX)(BX*4)
+	PREFETCHT0 4160(CX)(BX*4)
+	PREFETCHT0 4224(CX)(BX*4)
+	PREFETCHT0 4288(CX)(BX*4)
+	VMOVUPS    (CX)(BX*4), Z5
+	VMOVUPS    64(CX)(BX*4), Z6
+	VMOVUPS    128(CX)(BX*4), Z7
+	VMOVUPS    192(CX)(BX*4), Z8
+	VMULPS     Z0, Z5, Z4
+	VMULPS     Z0, Z6, Z3
+	VMULPS     Z0, Z7, Z2
+	VMULPS     Z0, Z8, Z1
+	VMAXPS     Z5, Z4, Z4
+	VMAXPS     Z6, Z3, Z3
+	VMAXPS     Z7, Z2, Z2
+	VMAXPS     Z8, Z1, Z1
+	VMOVUPS    Z4, (SI)
+	VMOVUPS    Z3, 64(SI)
+	VMOVUPS    Z2, 128(SI)
+	VMOVUPS    Z1, 192(SI)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000100, SI
 	CMPQ       BX, AX
@@ -5491,22 +6478,22 @@ fwd_widepf:
 	JMP        fwd_one
 
 fwd_wide:
-	VMOVUPS (CX)(BX*4), Z5
-	VMOVUPS 64(CX)(BX*4), Z6
-	VMOVUPS 128(CX)(BX*4), Z7
-	VMOVUPS 192(CX)(BX*4), Z8
-	VMULPS  Z0, Z5, Z4
-	VMULPS  Z0, Z6, Z3
-	VMULPS  Z0, Z7, Z2
-	VMULPS  Z0, Z8, Z1
-	VMAXPS  Z5, Z4, Z4
-	VMAXPS  Z6, Z3, Z3
-	VMAXPS  Z7, Z2, Z2
-	VMAXPS  Z8, Z1, Z1
-	VMOVUPS Z4, (SI)
-	VMOVUPS Z3, 64(SI)
-	VMOVUPS Z2, 128(SI)
-	VMOVUPS Z1, 192(SI)
+	VMOVUPS (CX)(BX*4), Z1
+	VMOVUPS 64(CX)(BX*4), Z2
+	VMOVUPS 128(CX)(BX*4), Z3
+	VMOVUPS 192(CX)(BX*4), Z4
+	VMULPS  Z0, Z1, Z8
+	VMULPS  Z0, Z2, Z7
+	VMULPS  Z0, Z3, Z6
+	VMULPS  Z0, Z4, Z5
+	VMAXPS  Z1, Z8, Z8
+	VMAXPS  Z2, Z7, Z7
+	VMAXPS  Z3, Z6, Z6
+	VMAXPS  Z4, Z5, Z5
+	VMOVUPS Z8, (SI)
+	VMOVUPS Z7, 64(SI)
+	VMOVUPS Z6, 128(SI)
+	VMOVUPS Z5, 192(SI)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000100, SI
 	CMPQ    BX, AX
@@ -5520,9 +6507,9 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS (CX)(BX*4), Z1
-	VMULPS  Z0, Z1, Z8
-	VMAXPS  Z1, Z8, Z8
-	VMOVUPS Z8, (SI)
+	VMULPS  Z0, Z1, Z4
+	VMAXPS  Z1, Z4, Z4
+	VMOVUPS Z4, (SI)
 	ADDQ    $0x00000010, BX
 	ADDQ    $0x00000040, SI
 	CMPQ    BX, AX
@@ -5571,10 +6558,12 @@ TEXT ·ELUForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+47, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000003f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0  4096(CX)(BX*4)
 	PREFETCHT0  4160(CX)(BX*4)
 	PREFETCHT0  4224(CX)(BX*4)
@@ -5638,16 +6627,24 @@ fwd_widepf:
 	VMULPS      Z0, Z18, K1, Z12
 	VMULPS      Z0, Z26, K2, Z13
 	VMULPS      Z0, Z19, K3, Z14
-	VMOVUPS     Z12, (SI)
-	VMOVUPS     Z13, 64(SI)
-	VMOVUPS     Z14, 128(SI)
+	VMOVNTPS    Z12, (SI)
+	VMOVNTPS    Z13, 64(SI)
+	VMOVNTPS    Z14, 128(SI)
 	ADDQ        $0x00000030, BX
 	ADDQ        $0x000000c0, SI
 	CMPQ        BX, AX
-	JL          fwd_widepf
+	JL          fwd_wident
+	SFENCE
 	JMP         fwd_one
 
-fwd_wide:
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0  4096(CX)(BX*4)
+	PREFETCHT0  4160(CX)(BX*4)
+	PREFETCHT0  4224(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Z12
 	VMOVUPS     64(CX)(BX*4), Z13
 	VMOVUPS     128(CX)(BX*4), Z14
@@ -5714,6 +6711,76 @@ fwd_wide:
 	ADDQ        $0x00000030, BX
 	ADDQ        $0x000000c0, SI
 	CMPQ        BX, AX
+	JL          fwd_widepf
+	JMP         fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Z12
+	VMOVUPS     64(CX)(BX*4), Z13
+	VMOVUPS     128(CX)(BX*4), Z14
+	VMAXPS      Z1, Z12, Z23
+	VMAXPS      Z1, Z13, Z24
+	VMAXPS      Z1, Z14, Z17
+	VMOVUPS     Z3, Z18
+	VFMADD231PS Z2, Z23, Z18
+	VMOVUPS     Z3, Z21
+	VFMADD231PS Z2, Z24, Z21
+	VMOVUPS     Z3, Z26
+	VFMADD231PS Z2, Z17, Z26
+
+	// s = 2^n
+	VPSLLD $0x17, Z18, Z15
+	VPSLLD $0x17, Z21, Z19
+	VPSLLD $0x17, Z26, Z22
+
+	// t = z - n·ln2
+	VSUBPS       Z3, Z18, Z18
+	VSUBPS       Z3, Z21, Z21
+	VSUBPS       Z3, Z26, Z26
+	VFNMADD231PS Z4, Z18, Z23
+	VFNMADD231PS Z4, Z21, Z24
+	VFNMADD231PS Z4, Z26, Z17
+	VMOVUPS      Z6, Z26
+	VFMADD231PS  Z5, Z23, Z26
+	VMOVUPS      Z6, Z21
+	VFMADD231PS  Z5, Z24, Z21
+	VMOVUPS      Z6, Z18
+	VFMADD231PS  Z5, Z17, Z18
+	VFMADD213PS  Z7, Z23, Z26
+	VFMADD213PS  Z7, Z24, Z21
+	VFMADD213PS  Z7, Z17, Z18
+	VFMADD213PS  Z8, Z23, Z26
+	VFMADD213PS  Z8, Z24, Z21
+	VFMADD213PS  Z8, Z17, Z18
+	VFMADD213PS  Z9, Z23, Z26
+	VFMADD213PS  Z9, Z24, Z21
+	VFMADD213PS  Z9, Z17, Z18
+
+	// p = e^t - 1 = t + t²·q
+	VMULPS      Z23, Z23, Z20
+	VMULPS      Z24, Z24, Z16
+	VMULPS      Z17, Z17, Z25
+	VFMADD231PS Z26, Z20, Z23
+	VFMADD231PS Z21, Z16, Z24
+	VFMADD231PS Z18, Z25, Z17
+	VSUBPS      Z10, Z15, Z18
+	VSUBPS      Z10, Z19, Z25
+	VSUBPS      Z10, Z22, Z21
+	VFMADD231PS Z23, Z15, Z18
+	VFMADD231PS Z24, Z19, Z25
+	VFMADD231PS Z17, Z22, Z21
+	VCMPPS      $0x01, Z11, Z12, K1
+	VCMPPS      $0x01, Z11, Z13, K2
+	VCMPPS      $0x01, Z11, Z14, K3
+	VMULPS      Z0, Z18, K1, Z12
+	VMULPS      Z0, Z25, K2, Z13
+	VMULPS      Z0, Z21, K3, Z14
+	VMOVUPS     Z12, (SI)
+	VMOVUPS     Z13, 64(SI)
+	VMOVUPS     Z14, 128(SI)
+	ADDQ        $0x00000030, BX
+	ADDQ        $0x000000c0, SI
+	CMPQ        BX, AX
 	JL          fwd_wide
 
 fwd_one:
@@ -5724,29 +6791,29 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Z12
-	VMAXPS      Z1, Z12, Z23
-	VMOVUPS     Z3, Z24
-	VFMADD231PS Z2, Z23, Z24
+	VMAXPS      Z1, Z12, Z21
+	VMOVUPS     Z3, Z25
+	VFMADD231PS Z2, Z21, Z25
 
 	// s = 2^n
-	VPSLLD $0x17, Z24, Z17
+	VPSLLD $0x17, Z25, Z18
 
 	// t = z - n·ln2
-	VSUBPS       Z3, Z24, Z24
-	VFNMADD231PS Z4, Z24, Z23
-	VMOVUPS      Z6, Z24
-	VFMADD231PS  Z5, Z23, Z24
-	VFMADD213PS  Z7, Z23, Z24
-	VFMADD213PS  Z8, Z23, Z24
-	VFMADD213PS  Z9, Z23, Z24
+	VSUBPS       Z3, Z25, Z25
+	VFNMADD231PS Z4, Z25, Z21
+	VMOVUPS      Z6, Z25
+	VFMADD231PS  Z5, Z21, Z25
+	VFMADD213PS  Z7, Z21, Z25
+	VFMADD213PS  Z8, Z21, Z25
+	VFMADD213PS  Z9, Z21, Z25
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Z23, Z23, Z18
-	VFMADD231PS Z24, Z18, Z23
-	VSUBPS      Z10, Z17, Z24
-	VFMADD231PS Z23, Z17, Z24
-	VCMPPS      $0x01, Z11, Z12, K1
-	VMULPS      Z0, Z24, K1, Z12
+	VMULPS      Z21, Z21, Z17
+	VFMADD231PS Z25, Z17, Z21
+	VSUBPS      Z10, Z18, Z25
+	VFMADD231PS Z21, Z18, Z25
+	VCMPPS      $0x01, Z11, Z12, K3
+	VMULPS      Z0, Z25, K3, Z12
 	VMOVUPS     Z12, (SI)
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
@@ -5761,32 +6828,32 @@ fwd_tail:
 	MOVQ        $0x00000001, DX
 	SHLXQ       AX, DX, DX
 	DECQ        DX
-	KMOVW       DX, K2
-	VMOVUPS.Z   (CX)(BX*4), K2, Z12
-	VMAXPS      Z1, Z12, Z24
-	VMOVUPS     Z3, Z23
-	VFMADD231PS Z2, Z24, Z23
+	KMOVW       DX, K1
+	VMOVUPS.Z   (CX)(BX*4), K1, Z12
+	VMAXPS      Z1, Z12, Z25
+	VMOVUPS     Z3, Z21
+	VFMADD231PS Z2, Z25, Z21
 
 	// s = 2^n
-	VPSLLD $0x17, Z23, Z17
+	VPSLLD $0x17, Z21, Z18
 
 	// t = z - n·ln2
-	VSUBPS       Z3, Z23, Z23
-	VFNMADD231PS Z4, Z23, Z24
-	VMOVUPS      Z6, Z23
-	VFMADD231PS  Z5, Z24, Z23
-	VFMADD213PS  Z7, Z24, Z23
-	VFMADD213PS  Z8, Z24, Z23
-	VFMADD213PS  Z9, Z24, Z23
+	VSUBPS       Z3, Z21, Z21
+	VFNMADD231PS Z4, Z21, Z25
+	VMOVUPS      Z6, Z21
+	VFMADD231PS  Z5, Z25, Z21
+	VFMADD213PS  Z7, Z25, Z21
+	VFMADD213PS  Z8, Z25, Z21
+	VFMADD213PS  Z9, Z25, Z21
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Z24, Z24, Z18
-	VFMADD231PS Z23, Z18, Z24
-	VSUBPS      Z10, Z17, Z23
-	VFMADD231PS Z24, Z17, Z23
-	VCMPPS      $0x01, Z11, Z12, K1
-	VMULPS      Z0, Z23, K1, Z12
-	VMOVUPS     Z12, K2, (SI)
+	VMULPS      Z25, Z25, Z17
+	VFMADD231PS Z21, Z17, Z25
+	VSUBPS      Z10, Z18, Z21
+	VFMADD231PS Z25, Z18, Z21
+	VCMPPS      $0x01, Z11, Z12, K3
+	VMULPS      Z0, Z21, K3, Z12
+	VMOVUPS     Z12, K1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -5846,10 +6913,12 @@ TEXT ·ELUOneForwardAVX512(SB), NOSPLIT, $0-56
 	SUBQ         $+47, AX
 	CMPQ         BX, AX
 	JGE          fwd_one
-	CMPQ         DX, $0x00010000
-	JB           fwd_wide
+	CMPQ         DX, $0x00200000
+	JB           fwd_cached
+	TESTQ        $0x0000003f, SI
+	JNZ          fwd_cached
 
-fwd_widepf:
+fwd_wident:
 	PREFETCHT0  4096(CX)(BX*4)
 	PREFETCHT0  4160(CX)(BX*4)
 	PREFETCHT0  4224(CX)(BX*4)
@@ -5910,16 +6979,24 @@ fwd_widepf:
 	VFMADD231PS Z15, Z21, K2, Z12
 	VSUBPS      Z9, Z22, K3, Z13
 	VFMADD231PS Z16, Z22, K3, Z13
-	VMOVUPS     Z11, (SI)
-	VMOVUPS     Z12, 64(SI)
-	VMOVUPS     Z13, 128(SI)
+	VMOVNTPS    Z11, (SI)
+	VMOVNTPS    Z12, 64(SI)
+	VMOVNTPS    Z13, 128(SI)
 	ADDQ        $0x00000030, BX
 	ADDQ        $0x000000c0, SI
 	CMPQ        BX, AX
-	JL          fwd_widepf
+	JL          fwd_wident
+	SFENCE
 	JMP         fwd_one
 
-fwd_wide:
+fwd_cached:
+	CMPQ DX, $0x00010000
+	JB   fwd_wide
+
+fwd_widepf:
+	PREFETCHT0  4096(CX)(BX*4)
+	PREFETCHT0  4160(CX)(BX*4)
+	PREFETCHT0  4224(CX)(BX*4)
 	VMOVUPS     (CX)(BX*4), Z11
 	VMOVUPS     64(CX)(BX*4), Z12
 	VMOVUPS     128(CX)(BX*4), Z13
@@ -5983,6 +7060,73 @@ fwd_wide:
 	ADDQ        $0x00000030, BX
 	ADDQ        $0x000000c0, SI
 	CMPQ        BX, AX
+	JL          fwd_widepf
+	JMP         fwd_one
+
+fwd_wide:
+	VMOVUPS     (CX)(BX*4), Z11
+	VMOVUPS     64(CX)(BX*4), Z12
+	VMOVUPS     128(CX)(BX*4), Z13
+	VMAXPS      Z0, Z11, Z15
+	VMAXPS      Z0, Z12, Z18
+	VMAXPS      Z0, Z13, Z22
+	VMOVUPS     Z2, Z25
+	VFMADD231PS Z1, Z15, Z25
+	VMOVUPS     Z2, Z16
+	VFMADD231PS Z1, Z18, Z16
+	VMOVUPS     Z2, Z17
+	VFMADD231PS Z1, Z22, Z17
+
+	// s = 2^n
+	VPSLLD $0x17, Z25, Z21
+	VPSLLD $0x17, Z16, Z23
+	VPSLLD $0x17, Z17, Z14
+
+	// t = z - n·ln2
+	VSUBPS       Z2, Z25, Z25
+	VSUBPS       Z2, Z16, Z16
+	VSUBPS       Z2, Z17, Z17
+	VFNMADD231PS Z3, Z25, Z15
+	VFNMADD231PS Z3, Z16, Z18
+	VFNMADD231PS Z3, Z17, Z22
+	VMOVUPS      Z5, Z17
+	VFMADD231PS  Z4, Z15, Z17
+	VMOVUPS      Z5, Z16
+	VFMADD231PS  Z4, Z18, Z16
+	VMOVUPS      Z5, Z25
+	VFMADD231PS  Z4, Z22, Z25
+	VFMADD213PS  Z6, Z15, Z17
+	VFMADD213PS  Z6, Z18, Z16
+	VFMADD213PS  Z6, Z22, Z25
+	VFMADD213PS  Z7, Z15, Z17
+	VFMADD213PS  Z7, Z18, Z16
+	VFMADD213PS  Z7, Z22, Z25
+	VFMADD213PS  Z8, Z15, Z17
+	VFMADD213PS  Z8, Z18, Z16
+	VFMADD213PS  Z8, Z22, Z25
+
+	// p = e^t - 1 = t + t²·q
+	VMULPS      Z15, Z15, Z19
+	VMULPS      Z18, Z18, Z20
+	VMULPS      Z22, Z22, Z24
+	VFMADD231PS Z17, Z19, Z15
+	VFMADD231PS Z16, Z20, Z18
+	VFMADD231PS Z25, Z24, Z22
+	VCMPPS      $0x01, Z10, Z11, K1
+	VCMPPS      $0x01, Z10, Z12, K2
+	VCMPPS      $0x01, Z10, Z13, K3
+	VSUBPS      Z9, Z21, K1, Z11
+	VFMADD231PS Z15, Z21, K1, Z11
+	VSUBPS      Z9, Z23, K2, Z12
+	VFMADD231PS Z18, Z23, K2, Z12
+	VSUBPS      Z9, Z14, K3, Z13
+	VFMADD231PS Z22, Z14, K3, Z13
+	VMOVUPS     Z11, (SI)
+	VMOVUPS     Z12, 64(SI)
+	VMOVUPS     Z13, 128(SI)
+	ADDQ        $0x00000030, BX
+	ADDQ        $0x000000c0, SI
+	CMPQ        BX, AX
 	JL          fwd_wide
 
 fwd_one:
@@ -5993,28 +7137,28 @@ fwd_one:
 
 fwd_oneloop:
 	VMOVUPS     (CX)(BX*4), Z11
-	VMAXPS      Z0, Z11, Z15
-	VMOVUPS     Z2, Z18
-	VFMADD231PS Z1, Z15, Z18
+	VMAXPS      Z0, Z11, Z22
+	VMOVUPS     Z2, Z14
+	VFMADD231PS Z1, Z22, Z14
 
 	// s = 2^n
-	VPSLLD $0x17, Z18, Z22
+	VPSLLD $0x17, Z14, Z18
 
 	// t = z - n·ln2
-	VSUBPS       Z2, Z18, Z18
-	VFNMADD231PS Z3, Z18, Z15
-	VMOVUPS      Z5, Z18
-	VFMADD231PS  Z4, Z15, Z18
-	VFMADD213PS  Z6, Z15, Z18
-	VFMADD213PS  Z7, Z15, Z18
-	VFMADD213PS  Z8, Z15, Z18
+	VSUBPS       Z2, Z14, Z14
+	VFNMADD231PS Z3, Z14, Z22
+	VMOVUPS      Z5, Z14
+	VFMADD231PS  Z4, Z22, Z14
+	VFMADD213PS  Z6, Z22, Z14
+	VFMADD213PS  Z7, Z22, Z14
+	VFMADD213PS  Z8, Z22, Z14
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Z15, Z15, Z25
-	VFMADD231PS Z18, Z25, Z15
-	VCMPPS      $0x01, Z10, Z11, K1
-	VSUBPS      Z9, Z22, K1, Z11
-	VFMADD231PS Z15, Z22, K1, Z11
+	VMULPS      Z22, Z22, Z23
+	VFMADD231PS Z14, Z23, Z22
+	VCMPPS      $0x01, Z10, Z11, K3
+	VSUBPS      Z9, Z18, K3, Z11
+	VFMADD231PS Z22, Z18, K3, Z11
 	VMOVUPS     Z11, (SI)
 	ADDQ        $0x00000010, BX
 	ADDQ        $0x00000040, SI
@@ -6029,31 +7173,31 @@ fwd_tail:
 	MOVQ        $0x00000001, DX
 	SHLXQ       AX, DX, DX
 	DECQ        DX
-	KMOVW       DX, K2
-	VMOVUPS.Z   (CX)(BX*4), K2, Z11
-	VMAXPS      Z0, Z11, Z15
-	VMOVUPS     Z2, Z22
-	VFMADD231PS Z1, Z15, Z22
+	KMOVW       DX, K1
+	VMOVUPS.Z   (CX)(BX*4), K1, Z11
+	VMAXPS      Z0, Z11, Z22
+	VMOVUPS     Z2, Z18
+	VFMADD231PS Z1, Z22, Z18
 
 	// s = 2^n
-	VPSLLD $0x17, Z22, Z18
+	VPSLLD $0x17, Z18, Z14
 
 	// t = z - n·ln2
-	VSUBPS       Z2, Z22, Z22
-	VFNMADD231PS Z3, Z22, Z15
-	VMOVUPS      Z5, Z22
-	VFMADD231PS  Z4, Z15, Z22
-	VFMADD213PS  Z6, Z15, Z22
-	VFMADD213PS  Z7, Z15, Z22
-	VFMADD213PS  Z8, Z15, Z22
+	VSUBPS       Z2, Z18, Z18
+	VFNMADD231PS Z3, Z18, Z22
+	VMOVUPS      Z5, Z18
+	VFMADD231PS  Z4, Z22, Z18
+	VFMADD213PS  Z6, Z22, Z18
+	VFMADD213PS  Z7, Z22, Z18
+	VFMADD213PS  Z8, Z22, Z18
 
 	// p = e^t - 1 = t + t²·q
-	VMULPS      Z15, Z15, Z25
-	VFMADD231PS Z22, Z25, Z15
-	VCMPPS      $0x01, Z10, Z11, K1
-	VSUBPS      Z9, Z18, K1, Z11
-	VFMADD231PS Z15, Z18, K1, Z11
-	VMOVUPS     Z11, K2, (SI)
+	VMULPS      Z22, Z22, Z23
+	VFMADD231PS Z18, Z23, Z22
+	VCMPPS      $0x01, Z10, Z11, K3
+	VSUBPS      Z9, Z14, K3, Z11
+	VFMADD231PS Z22, Z14, K3, Z11
+	VMOVUPS     Z11, K1, (SI)
 
 fwd_done:
 	VZEROUPPER
@@ -7692,10 +8836,12 @@ TEXT ·ReLUBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000003f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -7724,6 +8870,50 @@ bwd_widepf:
 	VMULPS     Z8, Z3, Z3
 	VMULPS     Z7, Z4, Z4
 	VMULPS     Z6, Z5, Z5
+	VMOVNTPS   Z2, (DI)
+	VMOVNTPS   Z3, 64(DI)
+	VMOVNTPS   Z4, 128(DI)
+	VMOVNTPS   Z5, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4224(CX)(SI*4)
+	PREFETCHT0 4288(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	PREFETCHT0 4224(DX)(SI*4)
+	PREFETCHT0 4288(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z2
+	VMOVUPS    64(CX)(SI*4), Z3
+	VMOVUPS    128(CX)(SI*4), Z4
+	VMOVUPS    192(CX)(SI*4), Z5
+	VMOVUPS    (DX)(SI*4), Z6
+	VMOVUPS    64(DX)(SI*4), Z7
+	VMOVUPS    128(DX)(SI*4), Z8
+	VMOVUPS    192(DX)(SI*4), Z9
+	VCMPPS     $0x0e, Z0, Z6, K4
+	VCMPPS     $0x0e, Z0, Z7, K3
+	VCMPPS     $0x0e, Z0, Z8, K2
+	VCMPPS     $0x0e, Z0, Z9, K1
+	VMOVUPS.Z  Z1, K4, Z9
+	VMOVUPS.Z  Z1, K3, Z8
+	VMOVUPS.Z  Z1, K2, Z7
+	VMOVUPS.Z  Z1, K1, Z6
+	VMULPS     Z9, Z2, Z2
+	VMULPS     Z8, Z3, Z3
+	VMULPS     Z7, Z4, Z4
+	VMULPS     Z6, Z5, Z5
 	VMOVUPS    Z2, (DI)
 	VMOVUPS    Z3, 64(DI)
 	VMOVUPS    Z4, 128(DI)
@@ -7743,14 +8933,14 @@ bwd_wide:
 	VMOVUPS   64(DX)(SI*4), Z7
 	VMOVUPS   128(DX)(SI*4), Z8
 	VMOVUPS   192(DX)(SI*4), Z9
-	VCMPPS    $0x0e, Z0, Z6, K4
-	VCMPPS    $0x0e, Z0, Z7, K3
-	VCMPPS    $0x0e, Z0, Z8, K2
-	VCMPPS    $0x0e, Z0, Z9, K1
-	VMOVUPS.Z Z1, K4, Z9
-	VMOVUPS.Z Z1, K3, Z8
-	VMOVUPS.Z Z1, K2, Z7
-	VMOVUPS.Z Z1, K1, Z6
+	VCMPPS    $0x0e, Z0, Z6, K1
+	VCMPPS    $0x0e, Z0, Z7, K2
+	VCMPPS    $0x0e, Z0, Z8, K3
+	VCMPPS    $0x0e, Z0, Z9, K4
+	VMOVUPS.Z Z1, K1, Z9
+	VMOVUPS.Z Z1, K2, Z8
+	VMOVUPS.Z Z1, K3, Z7
+	VMOVUPS.Z Z1, K4, Z6
 	VMULPS    Z9, Z2, Z2
 	VMULPS    Z8, Z3, Z3
 	VMULPS    Z7, Z4, Z4
@@ -7773,8 +8963,8 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS   (CX)(SI*4), Z2
 	VMOVUPS   (DX)(SI*4), Z3
-	VCMPPS    $0x0e, Z0, Z3, K1
-	VMOVUPS.Z Z1, K1, Z3
+	VCMPPS    $0x0e, Z0, Z3, K4
+	VMOVUPS.Z Z1, K4, Z3
 	VMULPS    Z3, Z2, Z2
 	VMOVUPS   Z2, (DI)
 	ADDQ      $0x00000010, SI
@@ -7790,13 +8980,13 @@ bwd_tail:
 	MOVQ      $0x00000001, BX
 	SHLXQ     AX, BX, BX
 	DECQ      BX
-	KMOVW     BX, K2
-	VMOVUPS.Z (CX)(SI*4), K2, Z2
-	VMOVUPS.Z (DX)(SI*4), K2, Z3
-	VCMPPS    $0x0e, Z0, Z3, K1
-	VMOVUPS.Z Z1, K1, Z3
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z2
+	VMOVUPS.Z (DX)(SI*4), K1, Z3
+	VCMPPS    $0x0e, Z0, Z3, K4
+	VMOVUPS.Z Z1, K4, Z3
 	VMULPS    Z3, Z2, Z2
-	VMOVUPS   Z2, K2, (DI)
+	VMOVUPS   Z2, K1, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -7819,10 +9009,12 @@ TEXT ·LeakyReLUBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000003f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -7855,6 +9047,54 @@ bwd_widepf:
 	VMULPS     Z9, Z4, Z4
 	VMULPS     Z8, Z5, Z5
 	VMULPS     Z7, Z6, Z6
+	VMOVNTPS   Z3, (DI)
+	VMOVNTPS   Z4, 64(DI)
+	VMOVNTPS   Z5, 128(DI)
+	VMOVNTPS   Z6, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4224(CX)(SI*4)
+	PREFETCHT0 4288(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	PREFETCHT0 4224(DX)(SI*4)
+	PREFETCHT0 4288(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z3
+	VMOVUPS    64(CX)(SI*4), Z4
+	VMOVUPS    128(CX)(SI*4), Z5
+	VMOVUPS    192(CX)(SI*4), Z6
+	VMOVUPS    (DX)(SI*4), Z7
+	VMOVUPS    64(DX)(SI*4), Z8
+	VMOVUPS    128(DX)(SI*4), Z9
+	VMOVUPS    192(DX)(SI*4), Z10
+	VCMPPS     $0x0e, Z1, Z7, K4
+	VCMPPS     $0x0e, Z1, Z8, K3
+	VCMPPS     $0x0e, Z1, Z9, K2
+	VCMPPS     $0x0e, Z1, Z10, K1
+	VMOVAPS    Z0, Z10
+	VMOVUPS    Z2, K4, Z10
+	VMOVAPS    Z0, Z9
+	VMOVUPS    Z2, K3, Z9
+	VMOVAPS    Z0, Z8
+	VMOVUPS    Z2, K2, Z8
+	VMOVAPS    Z0, Z7
+	VMOVUPS    Z2, K1, Z7
+	VMULPS     Z10, Z3, Z3
+	VMULPS     Z9, Z4, Z4
+	VMULPS     Z8, Z5, Z5
+	VMULPS     Z7, Z6, Z6
 	VMOVUPS    Z3, (DI)
 	VMOVUPS    Z4, 64(DI)
 	VMOVUPS    Z5, 128(DI)
@@ -7874,18 +9114,18 @@ bwd_wide:
 	VMOVUPS 64(DX)(SI*4), Z8
 	VMOVUPS 128(DX)(SI*4), Z9
 	VMOVUPS 192(DX)(SI*4), Z10
-	VCMPPS  $0x0e, Z1, Z7, K4
-	VCMPPS  $0x0e, Z1, Z8, K3
-	VCMPPS  $0x0e, Z1, Z9, K2
-	VCMPPS  $0x0e, Z1, Z10, K1
+	VCMPPS  $0x0e, Z1, Z7, K1
+	VCMPPS  $0x0e, Z1, Z8, K2
+	VCMPPS  $0x0e, Z1, Z9, K3
+	VCMPPS  $0x0e, Z1, Z10, K4
 	VMOVAPS Z0, Z10
-	VMOVUPS Z2, K4, Z10
+	VMOVUPS Z2, K1, Z10
 	VMOVAPS Z0, Z9
-	VMOVUPS Z2, K3, Z9
+	VMOVUPS Z2, K2, Z9
 	VMOVAPS Z0, Z8
-	VMOVUPS Z2, K2, Z8
+	VMOVUPS Z2, K3, Z8
 	VMOVAPS Z0, Z7
-	VMOVUPS Z2, K1, Z7
+	VMOVUPS Z2, K4, Z7
 	VMULPS  Z10, Z3, Z3
 	VMULPS  Z9, Z4, Z4
 	VMULPS  Z8, Z5, Z5
@@ -7908,9 +9148,9 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z3
 	VMOVUPS (DX)(SI*4), Z4
-	VCMPPS  $0x0e, Z1, Z4, K1
+	VCMPPS  $0x0e, Z1, Z4, K4
 	VMOVAPS Z0, Z4
-	VMOVUPS Z2, K1, Z4
+	VMOVUPS Z2, K4, Z4
 	VMULPS  Z4, Z3, Z3
 	VMOVUPS Z3, (DI)
 	ADDQ    $0x00000010, SI
@@ -7926,14 +9166,14 @@ bwd_tail:
 	MOVQ      $0x00000001, BX
 	SHLXQ     AX, BX, BX
 	DECQ      BX
-	KMOVW     BX, K2
-	VMOVUPS.Z (CX)(SI*4), K2, Z3
-	VMOVUPS.Z (DX)(SI*4), K2, Z4
-	VCMPPS    $0x0e, Z1, Z4, K1
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z3
+	VMOVUPS.Z (DX)(SI*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K4
 	VMOVAPS   Z0, Z4
-	VMOVUPS   Z2, K1, Z4
+	VMOVUPS   Z2, K4, Z4
 	VMULPS    Z4, Z3, Z3
-	VMOVUPS   Z3, K2, (DI)
+	VMOVUPS   Z3, K1, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -7956,10 +9196,12 @@ TEXT ·ELUBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000003f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -7992,6 +9234,54 @@ bwd_widepf:
 	VMULPS     Z8, Z4, Z4
 	VMULPS     Z9, Z5, Z5
 	VMULPS     Z10, Z6, Z6
+	VMOVNTPS   Z3, (DI)
+	VMOVNTPS   Z4, 64(DI)
+	VMOVNTPS   Z5, 128(DI)
+	VMOVNTPS   Z6, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4224(CX)(SI*4)
+	PREFETCHT0 4288(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	PREFETCHT0 4224(DX)(SI*4)
+	PREFETCHT0 4288(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z3
+	VMOVUPS    64(CX)(SI*4), Z4
+	VMOVUPS    128(CX)(SI*4), Z5
+	VMOVUPS    192(CX)(SI*4), Z6
+	VMOVUPS    (DX)(SI*4), Z7
+	VMOVUPS    64(DX)(SI*4), Z8
+	VMOVUPS    128(DX)(SI*4), Z9
+	VMOVUPS    192(DX)(SI*4), Z10
+	VCMPPS     $0x0e, Z1, Z7, K4
+	VCMPPS     $0x0e, Z1, Z8, K3
+	VCMPPS     $0x0e, Z1, Z9, K2
+	VCMPPS     $0x0e, Z1, Z10, K1
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VADDPS     Z0, Z9, Z9
+	VADDPS     Z0, Z10, Z10
+	VMOVUPS    Z2, K4, Z7
+	VMOVUPS    Z2, K3, Z8
+	VMOVUPS    Z2, K2, Z9
+	VMOVUPS    Z2, K1, Z10
+	VMULPS     Z7, Z3, Z3
+	VMULPS     Z8, Z4, Z4
+	VMULPS     Z9, Z5, Z5
+	VMULPS     Z10, Z6, Z6
 	VMOVUPS    Z3, (DI)
 	VMOVUPS    Z4, 64(DI)
 	VMOVUPS    Z5, 128(DI)
@@ -8011,18 +9301,18 @@ bwd_wide:
 	VMOVUPS 64(DX)(SI*4), Z8
 	VMOVUPS 128(DX)(SI*4), Z9
 	VMOVUPS 192(DX)(SI*4), Z10
-	VCMPPS  $0x0e, Z1, Z7, K4
-	VCMPPS  $0x0e, Z1, Z8, K3
-	VCMPPS  $0x0e, Z1, Z9, K2
-	VCMPPS  $0x0e, Z1, Z10, K1
+	VCMPPS  $0x0e, Z1, Z7, K1
+	VCMPPS  $0x0e, Z1, Z8, K2
+	VCMPPS  $0x0e, Z1, Z9, K3
+	VCMPPS  $0x0e, Z1, Z10, K4
 	VADDPS  Z0, Z7, Z7
 	VADDPS  Z0, Z8, Z8
 	VADDPS  Z0, Z9, Z9
 	VADDPS  Z0, Z10, Z10
-	VMOVUPS Z2, K4, Z7
-	VMOVUPS Z2, K3, Z8
-	VMOVUPS Z2, K2, Z9
-	VMOVUPS Z2, K1, Z10
+	VMOVUPS Z2, K1, Z7
+	VMOVUPS Z2, K2, Z8
+	VMOVUPS Z2, K3, Z9
+	VMOVUPS Z2, K4, Z10
 	VMULPS  Z7, Z3, Z3
 	VMULPS  Z8, Z4, Z4
 	VMULPS  Z9, Z5, Z5
@@ -8045,9 +9335,9 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z3
 	VMOVUPS (DX)(SI*4), Z4
-	VCMPPS  $0x0e, Z1, Z4, K1
+	VCMPPS  $0x0e, Z1, Z4, K4
 	VADDPS  Z0, Z4, Z4
-	VMOVUPS Z2, K1, Z4
+	VMOVUPS Z2, K4, Z4
 	VMULPS  Z4, Z3, Z3
 	VMOVUPS Z3, (DI)
 	ADDQ    $0x00000010, SI
@@ -8063,14 +9353,14 @@ bwd_tail:
 	MOVQ      $0x00000001, BX
 	SHLXQ     AX, BX, BX
 	DECQ      BX
-	KMOVW     BX, K2
-	VMOVUPS.Z (CX)(SI*4), K2, Z3
-	VMOVUPS.Z (DX)(SI*4), K2, Z4
-	VCMPPS    $0x0e, Z1, Z4, K1
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z3
+	VMOVUPS.Z (DX)(SI*4), K1, Z4
+	VCMPPS    $0x0e, Z1, Z4, K4
 	VADDPS    Z0, Z4, Z4
-	VMOVUPS   Z2, K1, Z4
+	VMOVUPS   Z2, K4, Z4
 	VMULPS    Z4, Z3, Z3
-	VMOVUPS   Z3, K2, (DI)
+	VMOVUPS   Z3, K1, (DI)
 
 bwd_done:
 	VZEROUPPER
@@ -8090,10 +9380,12 @@ TEXT ·SigmoidBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000003f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -8122,6 +9414,50 @@ bwd_widepf:
 	VMULPS     Z10, Z2, Z2
 	VMULPS     Z11, Z3, Z3
 	VMULPS     Z12, Z4, Z4
+	VMOVNTPS   Z1, (DI)
+	VMOVNTPS   Z2, 64(DI)
+	VMOVNTPS   Z3, 128(DI)
+	VMOVNTPS   Z4, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4224(CX)(SI*4)
+	PREFETCHT0 4288(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	PREFETCHT0 4224(DX)(SI*4)
+	PREFETCHT0 4288(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z1
+	VMOVUPS    64(CX)(SI*4), Z2
+	VMOVUPS    128(CX)(SI*4), Z3
+	VMOVUPS    192(CX)(SI*4), Z4
+	VMOVUPS    (DX)(SI*4), Z5
+	VMOVUPS    64(DX)(SI*4), Z6
+	VMOVUPS    128(DX)(SI*4), Z7
+	VMOVUPS    192(DX)(SI*4), Z8
+	VSUBPS     Z5, Z0, Z12
+	VSUBPS     Z6, Z0, Z11
+	VSUBPS     Z7, Z0, Z10
+	VSUBPS     Z8, Z0, Z9
+	VMULPS     Z5, Z12, Z12
+	VMULPS     Z6, Z11, Z11
+	VMULPS     Z7, Z10, Z10
+	VMULPS     Z8, Z9, Z9
+	VMULPS     Z12, Z1, Z1
+	VMULPS     Z11, Z2, Z2
+	VMULPS     Z10, Z3, Z3
+	VMULPS     Z9, Z4, Z4
 	VMOVUPS    Z1, (DI)
 	VMOVUPS    Z2, 64(DI)
 	VMOVUPS    Z3, 128(DI)
@@ -8141,18 +9477,18 @@ bwd_wide:
 	VMOVUPS 64(DX)(SI*4), Z6
 	VMOVUPS 128(DX)(SI*4), Z7
 	VMOVUPS 192(DX)(SI*4), Z8
-	VSUBPS  Z5, Z0, Z12
-	VSUBPS  Z6, Z0, Z11
-	VSUBPS  Z7, Z0, Z10
-	VSUBPS  Z8, Z0, Z9
-	VMULPS  Z5, Z12, Z12
-	VMULPS  Z6, Z11, Z11
-	VMULPS  Z7, Z10, Z10
-	VMULPS  Z8, Z9, Z9
-	VMULPS  Z12, Z1, Z1
-	VMULPS  Z11, Z2, Z2
-	VMULPS  Z10, Z3, Z3
-	VMULPS  Z9, Z4, Z4
+	VSUBPS  Z5, Z0, Z9
+	VSUBPS  Z6, Z0, Z10
+	VSUBPS  Z7, Z0, Z11
+	VSUBPS  Z8, Z0, Z12
+	VMULPS  Z5, Z9, Z9
+	VMULPS  Z6, Z10, Z10
+	VMULPS  Z7, Z11, Z11
+	VMULPS  Z8, Z12, Z12
+	VMULPS  Z9, Z1, Z1
+	VMULPS  Z10, Z2, Z2
+	VMULPS  Z11, Z3, Z3
+	VMULPS  Z12, Z4, Z4
 	VMOVUPS Z1, (DI)
 	VMOVUPS Z2, 64(DI)
 	VMOVUPS Z3, 128(DI)
@@ -8171,9 +9507,9 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z1
 	VMOVUPS (DX)(SI*4), Z2
-	VSUBPS  Z2, Z0, Z9
-	VMULPS  Z2, Z9, Z9
-	VMULPS  Z9, Z1, Z1
+	VSUBPS  Z2, Z0, Z12
+	VMULPS  Z2, Z12, Z12
+	VMULPS  Z12, Z1, Z1
 	VMOVUPS Z1, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -8191,9 +9527,9 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z1
 	VMOVUPS.Z (DX)(SI*4), K1, Z2
-	VSUBPS    Z2, Z0, Z9
-	VMULPS    Z2, Z9, Z9
-	VMULPS    Z9, Z1, Z1
+	VSUBPS    Z2, Z0, Z12
+	VMULPS    Z2, Z12, Z12
+	VMULPS    Z12, Z1, Z1
 	VMOVUPS   Z1, K1, (DI)
 
 bwd_done:
@@ -8214,10 +9550,12 @@ TEXT ·TanhBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000003f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -8250,6 +9588,54 @@ bwd_widepf:
 	VMULPS     Z10, Z2, Z2
 	VMULPS     Z11, Z3, Z3
 	VMULPS     Z12, Z4, Z4
+	VMOVNTPS   Z1, (DI)
+	VMOVNTPS   Z2, 64(DI)
+	VMOVNTPS   Z3, 128(DI)
+	VMOVNTPS   Z4, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4224(CX)(SI*4)
+	PREFETCHT0 4288(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	PREFETCHT0 4224(DX)(SI*4)
+	PREFETCHT0 4288(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z1
+	VMOVUPS    64(CX)(SI*4), Z2
+	VMOVUPS    128(CX)(SI*4), Z3
+	VMOVUPS    192(CX)(SI*4), Z4
+	VMOVUPS    (DX)(SI*4), Z5
+	VMOVUPS    64(DX)(SI*4), Z6
+	VMOVUPS    128(DX)(SI*4), Z7
+	VMOVUPS    192(DX)(SI*4), Z8
+	VSUBPS     Z5, Z0, Z12
+	VSUBPS     Z6, Z0, Z11
+	VSUBPS     Z7, Z0, Z10
+	VSUBPS     Z8, Z0, Z9
+	VADDPS     Z0, Z5, Z5
+	VADDPS     Z0, Z6, Z6
+	VADDPS     Z0, Z7, Z7
+	VADDPS     Z0, Z8, Z8
+	VMULPS     Z5, Z12, Z12
+	VMULPS     Z6, Z11, Z11
+	VMULPS     Z7, Z10, Z10
+	VMULPS     Z8, Z9, Z9
+	VMULPS     Z12, Z1, Z1
+	VMULPS     Z11, Z2, Z2
+	VMULPS     Z10, Z3, Z3
+	VMULPS     Z9, Z4, Z4
 	VMOVUPS    Z1, (DI)
 	VMOVUPS    Z2, 64(DI)
 	VMOVUPS    Z3, 128(DI)
@@ -8269,22 +9655,22 @@ bwd_wide:
 	VMOVUPS 64(DX)(SI*4), Z6
 	VMOVUPS 128(DX)(SI*4), Z7
 	VMOVUPS 192(DX)(SI*4), Z8
-	VSUBPS  Z5, Z0, Z12
-	VSUBPS  Z6, Z0, Z11
-	VSUBPS  Z7, Z0, Z10
-	VSUBPS  Z8, Z0, Z9
+	VSUBPS  Z5, Z0, Z9
+	VSUBPS  Z6, Z0, Z10
+	VSUBPS  Z7, Z0, Z11
+	VSUBPS  Z8, Z0, Z12
 	VADDPS  Z0, Z5, Z5
 	VADDPS  Z0, Z6, Z6
 	VADDPS  Z0, Z7, Z7
 	VADDPS  Z0, Z8, Z8
-	VMULPS  Z5, Z12, Z12
-	VMULPS  Z6, Z11, Z11
-	VMULPS  Z7, Z10, Z10
-	VMULPS  Z8, Z9, Z9
-	VMULPS  Z12, Z1, Z1
-	VMULPS  Z11, Z2, Z2
-	VMULPS  Z10, Z3, Z3
-	VMULPS  Z9, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMULPS  Z6, Z10, Z10
+	VMULPS  Z7, Z11, Z11
+	VMULPS  Z8, Z12, Z12
+	VMULPS  Z9, Z1, Z1
+	VMULPS  Z10, Z2, Z2
+	VMULPS  Z11, Z3, Z3
+	VMULPS  Z12, Z4, Z4
 	VMOVUPS Z1, (DI)
 	VMOVUPS Z2, 64(DI)
 	VMOVUPS Z3, 128(DI)
@@ -8303,10 +9689,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z1
 	VMOVUPS (DX)(SI*4), Z2
-	VSUBPS  Z2, Z0, Z9
+	VSUBPS  Z2, Z0, Z12
 	VADDPS  Z0, Z2, Z2
-	VMULPS  Z2, Z9, Z9
-	VMULPS  Z9, Z1, Z1
+	VMULPS  Z2, Z12, Z12
+	VMULPS  Z12, Z1, Z1
 	VMOVUPS Z1, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -8324,10 +9710,10 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z1
 	VMOVUPS.Z (DX)(SI*4), K1, Z2
-	VSUBPS    Z2, Z0, Z9
+	VSUBPS    Z2, Z0, Z12
 	VADDPS    Z0, Z2, Z2
-	VMULPS    Z2, Z9, Z9
-	VMULPS    Z9, Z1, Z1
+	VMULPS    Z2, Z12, Z12
+	VMULPS    Z12, Z1, Z1
 	VMOVUPS   Z1, K1, (DI)
 
 bwd_done:
@@ -8350,10 +9736,12 @@ TEXT ·ScaledSigmoidBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000003f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -8386,6 +9774,54 @@ bwd_widepf:
 	VMULPS     Z11, Z3, Z3
 	VMULPS     Z12, Z4, Z4
 	VMULPS     Z13, Z5, Z5
+	VMOVNTPS   Z2, (DI)
+	VMOVNTPS   Z3, 64(DI)
+	VMOVNTPS   Z4, 128(DI)
+	VMOVNTPS   Z5, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4224(CX)(SI*4)
+	PREFETCHT0 4288(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	PREFETCHT0 4224(DX)(SI*4)
+	PREFETCHT0 4288(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z2
+	VMOVUPS    64(CX)(SI*4), Z3
+	VMOVUPS    128(CX)(SI*4), Z4
+	VMOVUPS    192(CX)(SI*4), Z5
+	VMOVUPS    (DX)(SI*4), Z6
+	VMOVUPS    64(DX)(SI*4), Z7
+	VMOVUPS    128(DX)(SI*4), Z8
+	VMOVUPS    192(DX)(SI*4), Z9
+	VSUBPS     Z6, Z1, Z13
+	VSUBPS     Z7, Z1, Z12
+	VSUBPS     Z8, Z1, Z11
+	VSUBPS     Z9, Z1, Z10
+	VMULPS     Z6, Z13, Z13
+	VMULPS     Z7, Z12, Z12
+	VMULPS     Z8, Z11, Z11
+	VMULPS     Z9, Z10, Z10
+	VMULPS     Z0, Z13, Z13
+	VMULPS     Z0, Z12, Z12
+	VMULPS     Z0, Z11, Z11
+	VMULPS     Z0, Z10, Z10
+	VMULPS     Z13, Z2, Z2
+	VMULPS     Z12, Z3, Z3
+	VMULPS     Z11, Z4, Z4
+	VMULPS     Z10, Z5, Z5
 	VMOVUPS    Z2, (DI)
 	VMOVUPS    Z3, 64(DI)
 	VMOVUPS    Z4, 128(DI)
@@ -8405,22 +9841,22 @@ bwd_wide:
 	VMOVUPS 64(DX)(SI*4), Z7
 	VMOVUPS 128(DX)(SI*4), Z8
 	VMOVUPS 192(DX)(SI*4), Z9
-	VSUBPS  Z6, Z1, Z13
-	VSUBPS  Z7, Z1, Z12
-	VSUBPS  Z8, Z1, Z11
-	VSUBPS  Z9, Z1, Z10
-	VMULPS  Z6, Z13, Z13
-	VMULPS  Z7, Z12, Z12
-	VMULPS  Z8, Z11, Z11
-	VMULPS  Z9, Z10, Z10
-	VMULPS  Z0, Z13, Z13
-	VMULPS  Z0, Z12, Z12
-	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z6, Z1, Z10
+	VSUBPS  Z7, Z1, Z11
+	VSUBPS  Z8, Z1, Z12
+	VSUBPS  Z9, Z1, Z13
+	VMULPS  Z6, Z10, Z10
+	VMULPS  Z7, Z11, Z11
+	VMULPS  Z8, Z12, Z12
+	VMULPS  Z9, Z13, Z13
 	VMULPS  Z0, Z10, Z10
-	VMULPS  Z13, Z2, Z2
-	VMULPS  Z12, Z3, Z3
-	VMULPS  Z11, Z4, Z4
-	VMULPS  Z10, Z5, Z5
+	VMULPS  Z0, Z11, Z11
+	VMULPS  Z0, Z12, Z12
+	VMULPS  Z0, Z13, Z13
+	VMULPS  Z10, Z2, Z2
+	VMULPS  Z11, Z3, Z3
+	VMULPS  Z12, Z4, Z4
+	VMULPS  Z13, Z5, Z5
 	VMOVUPS Z2, (DI)
 	VMOVUPS Z3, 64(DI)
 	VMOVUPS Z4, 128(DI)
@@ -8439,10 +9875,10 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z2
 	VMOVUPS (DX)(SI*4), Z3
-	VSUBPS  Z3, Z1, Z10
-	VMULPS  Z3, Z10, Z10
-	VMULPS  Z0, Z10, Z10
-	VMULPS  Z10, Z2, Z2
+	VSUBPS  Z3, Z1, Z13
+	VMULPS  Z3, Z13, Z13
+	VMULPS  Z0, Z13, Z13
+	VMULPS  Z13, Z2, Z2
 	VMOVUPS Z2, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -8460,10 +9896,10 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z2
 	VMOVUPS.Z (DX)(SI*4), K1, Z3
-	VSUBPS    Z3, Z1, Z10
-	VMULPS    Z3, Z10, Z10
-	VMULPS    Z0, Z10, Z10
-	VMULPS    Z10, Z2, Z2
+	VSUBPS    Z3, Z1, Z13
+	VMULPS    Z3, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VMULPS    Z13, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)
 
 bwd_done:
@@ -8486,10 +9922,12 @@ TEXT ·ScaledTanhBackwardAVX512(SB), NOSPLIT, $0-80
 	SUBQ         $+63, AX
 	CMPQ         SI, AX
 	JGE          bwd_one
-	CMPQ         BX, $0x00010000
-	JB           bwd_wide
+	CMPQ         BX, $0x00200000
+	JB           bwd_cached
+	TESTQ        $0x0000003f, DI
+	JNZ          bwd_cached
 
-bwd_widepf:
+bwd_wident:
 	PREFETCHT0 4096(CX)(SI*4)
 	PREFETCHT0 4160(CX)(SI*4)
 	PREFETCHT0 4224(CX)(SI*4)
@@ -8526,6 +9964,58 @@ bwd_widepf:
 	VMULPS     Z11, Z3, Z3
 	VMULPS     Z12, Z4, Z4
 	VMULPS     Z13, Z5, Z5
+	VMOVNTPS   Z2, (DI)
+	VMOVNTPS   Z3, 64(DI)
+	VMOVNTPS   Z4, 128(DI)
+	VMOVNTPS   Z5, 192(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000100, DI
+	CMPQ       SI, AX
+	JL         bwd_wident
+	SFENCE
+	JMP        bwd_one
+
+bwd_cached:
+	CMPQ BX, $0x00010000
+	JB   bwd_wide
+
+bwd_widepf:
+	PREFETCHT0 4096(CX)(SI*4)
+	PREFETCHT0 4160(CX)(SI*4)
+	PREFETCHT0 4224(CX)(SI*4)
+	PREFETCHT0 4288(CX)(SI*4)
+	PREFETCHT0 4096(DX)(SI*4)
+	PREFETCHT0 4160(DX)(SI*4)
+	PREFETCHT0 4224(DX)(SI*4)
+	PREFETCHT0 4288(DX)(SI*4)
+	VMOVUPS    (CX)(SI*4), Z2
+	VMOVUPS    64(CX)(SI*4), Z3
+	VMOVUPS    128(CX)(SI*4), Z4
+	VMOVUPS    192(CX)(SI*4), Z5
+	VMOVUPS    (DX)(SI*4), Z6
+	VMOVUPS    64(DX)(SI*4), Z7
+	VMOVUPS    128(DX)(SI*4), Z9
+	VMOVUPS    192(DX)(SI*4), Z14
+	VSUBPS     Z6, Z0, Z13
+	VSUBPS     Z7, Z0, Z12
+	VSUBPS     Z9, Z0, Z11
+	VSUBPS     Z14, Z0, Z10
+	VADDPS     Z6, Z0, Z8
+	VADDPS     Z7, Z0, Z6
+	VADDPS     Z9, Z0, Z7
+	VADDPS     Z14, Z0, Z9
+	VMULPS     Z8, Z13, Z13
+	VMULPS     Z6, Z12, Z12
+	VMULPS     Z7, Z11, Z11
+	VMULPS     Z9, Z10, Z10
+	VMULPS     Z1, Z13, Z13
+	VMULPS     Z1, Z12, Z12
+	VMULPS     Z1, Z11, Z11
+	VMULPS     Z1, Z10, Z10
+	VMULPS     Z13, Z2, Z2
+	VMULPS     Z12, Z3, Z3
+	VMULPS     Z11, Z4, Z4
+	VMULPS     Z10, Z5, Z5
 	VMOVUPS    Z2, (DI)
 	VMOVUPS    Z3, 64(DI)
 	VMOVUPS    Z4, 128(DI)
@@ -8543,28 +10033,28 @@ bwd_wide:
 	VMOVUPS 192(CX)(SI*4), Z5
 	VMOVUPS (DX)(SI*4), Z6
 	VMOVUPS 64(DX)(SI*4), Z7
-	VMOVUPS 128(DX)(SI*4), Z9
+	VMOVUPS 128(DX)(SI*4), Z8
 	VMOVUPS 192(DX)(SI*4), Z14
-	VSUBPS  Z6, Z0, Z13
-	VSUBPS  Z7, Z0, Z12
-	VSUBPS  Z9, Z0, Z11
-	VSUBPS  Z14, Z0, Z10
-	VADDPS  Z6, Z0, Z8
+	VSUBPS  Z6, Z0, Z10
+	VSUBPS  Z7, Z0, Z11
+	VSUBPS  Z8, Z0, Z12
+	VSUBPS  Z14, Z0, Z13
+	VADDPS  Z6, Z0, Z9
 	VADDPS  Z7, Z0, Z6
-	VADDPS  Z9, Z0, Z7
-	VADDPS  Z14, Z0, Z9
-	VMULPS  Z8, Z13, Z13
-	VMULPS  Z6, Z12, Z12
-	VMULPS  Z7, Z11, Z11
+	VADDPS  Z8, Z0, Z7
+	VADDPS  Z14, Z0, Z8
 	VMULPS  Z9, Z10, Z10
-	VMULPS  Z1, Z13, Z13
-	VMULPS  Z1, Z12, Z12
-	VMULPS  Z1, Z11, Z11
+	VMULPS  Z6, Z11, Z11
+	VMULPS  Z7, Z12, Z12
+	VMULPS  Z8, Z13, Z13
 	VMULPS  Z1, Z10, Z10
-	VMULPS  Z13, Z2, Z2
-	VMULPS  Z12, Z3, Z3
-	VMULPS  Z11, Z4, Z4
-	VMULPS  Z10, Z5, Z5
+	VMULPS  Z1, Z11, Z11
+	VMULPS  Z1, Z12, Z12
+	VMULPS  Z1, Z13, Z13
+	VMULPS  Z10, Z2, Z2
+	VMULPS  Z11, Z3, Z3
+	VMULPS  Z12, Z4, Z4
+	VMULPS  Z13, Z5, Z5
 	VMOVUPS Z2, (DI)
 	VMOVUPS Z3, 64(DI)
 	VMOVUPS Z4, 128(DI)
@@ -8583,11 +10073,11 @@ bwd_one:
 bwd_oneloop:
 	VMOVUPS (CX)(SI*4), Z2
 	VMOVUPS (DX)(SI*4), Z3
-	VSUBPS  Z3, Z0, Z10
-	VADDPS  Z3, Z0, Z11
-	VMULPS  Z11, Z10, Z10
-	VMULPS  Z1, Z10, Z10
-	VMULPS  Z10, Z2, Z2
+	VSUBPS  Z3, Z0, Z13
+	VADDPS  Z3, Z0, Z12
+	VMULPS  Z12, Z13, Z13
+	VMULPS  Z1, Z13, Z13
+	VMULPS  Z13, Z2, Z2
 	VMOVUPS Z2, (DI)
 	ADDQ    $0x00000010, SI
 	ADDQ    $0x00000040, DI
@@ -8605,11 +10095,11 @@ bwd_tail:
 	KMOVW     BX, K1
 	VMOVUPS.Z (CX)(SI*4), K1, Z2
 	VMOVUPS.Z (DX)(SI*4), K1, Z3
-	VSUBPS    Z3, Z0, Z10
-	VADDPS    Z3, Z0, Z11
-	VMULPS    Z11, Z10, Z10
-	VMULPS    Z1, Z10, Z10
-	VMULPS    Z10, Z2, Z2
+	VSUBPS    Z3, Z0, Z13
+	VADDPS    Z3, Z0, Z12
+	VMULPS    Z12, Z13, Z13
+	VMULPS    Z1, Z13, Z13
+	VMULPS    Z13, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)
 
 bwd_done:
